@@ -1,0 +1,70 @@
+// core/distributions — random variates for service times, think times, inter-arrival times.
+// Layer: core. Each draws from an Rng handed in, never Math.random().
+import type { Rng } from './rng.js';
+
+/** A distribution of non-negative values (units are the caller's: ns, bytes, ...). */
+export type Distribution =
+  | { kind: 'constant'; value: number }
+  | { kind: 'uniform'; min: number; max: number }
+  | { kind: 'exponential'; mean: number }
+  | { kind: 'normal'; mean: number; stddev: number }
+  | { kind: 'lognormal'; mu: number; sigma: number }
+  | { kind: 'pareto'; scale: number; shape: number };
+
+/** Standard normal by Box–Muller (two uniforms per draw, no cached spare: keeps streams simple). */
+function stdNormal(rng: Rng): number {
+  let u = rng.next();
+  while (u <= 0) u = rng.next();
+  const v = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** Draws one value. Normal draws are clamped at 0 (times and sizes cannot be negative). */
+export function sample(d: Distribution, rng: Rng): number {
+  switch (d.kind) {
+    case 'constant':
+      return d.value;
+    case 'uniform':
+      return d.min + (d.max - d.min) * rng.next();
+    case 'exponential': {
+      let u = rng.next();
+      while (u <= 0) u = rng.next();
+      return -d.mean * Math.log(u);
+    }
+    case 'normal':
+      return Math.max(0, d.mean + d.stddev * stdNormal(rng));
+    case 'lognormal':
+      return Math.exp(d.mu + d.sigma * stdNormal(rng));
+    case 'pareto': {
+      let u = rng.next();
+      while (u <= 0) u = rng.next();
+      return d.scale / Math.pow(u, 1 / d.shape);
+    }
+    default: {
+      const never: never = d;
+      throw new Error(`unknown distribution ${(never as { kind: string }).kind}`);
+    }
+  }
+}
+
+/** The mean of a distribution (for documentation and tests). */
+export function mean(d: Distribution): number {
+  switch (d.kind) {
+    case 'constant':
+      return d.value;
+    case 'uniform':
+      return (d.min + d.max) / 2;
+    case 'exponential':
+      return d.mean;
+    case 'normal':
+      return d.mean;
+    case 'lognormal':
+      return Math.exp(d.mu + (d.sigma * d.sigma) / 2);
+    case 'pareto':
+      return d.shape > 1 ? (d.shape * d.scale) / (d.shape - 1) : Infinity;
+    default: {
+      const never: never = d;
+      throw new Error(`unknown distribution ${(never as { kind: string }).kind}`);
+    }
+  }
+}

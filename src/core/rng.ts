@@ -1,0 +1,45 @@
+// core/rng — named random streams derived from the scenario seed. Layer: core (imports seedrandom).
+// As ns-3's AssignStreams: every consumer (a link's loss, a kube-proxy's statistic match, a MAC or port
+// allocator) asks for its own stream by a stable name, so adding a pod does not move the loss pattern.
+import seedrandom from 'seedrandom';
+
+/** A deterministic source of uniform doubles in [0, 1) and derived helpers. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** Uniform 32-bit unsigned integer. */
+  uint32(): number;
+}
+
+class AleaRng implements Rng {
+  private readonly prng: seedrandom.PRNG;
+  constructor(seed: string) {
+    this.prng = seedrandom.alea(seed);
+  }
+  next(): number {
+    return this.prng.quick();
+  }
+  int(n: number): number {
+    return Math.floor(this.prng.quick() * n);
+  }
+  uint32(): number {
+    return this.prng.int32() >>> 0;
+  }
+}
+
+/** Hands out one independent stream per name, derived from the seed and the name only. */
+export class RngFactory {
+  private readonly streams = new Map<string, Rng>();
+  constructor(readonly seed: number) {}
+  /** The stream called `name`; the same name always gives the same stream object. */
+  stream(name: string): Rng {
+    let s = this.streams.get(name);
+    if (!s) {
+      s = new AleaRng(`podwire:${this.seed}:${name}`);
+      this.streams.set(name, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,85 @@
+// core/simulator — one simulation instance (no singleton). Layer: core.
+// ns-3's Simulator: a clock, a future event list, and run() that pops events in (time, seq) order.
+import { RngFactory } from './rng.js';
+import { Scheduler, type EventFn, type SimEvent } from './scheduler.js';
+import type { TimeNs } from './time.js';
+
+export interface RunLimits {
+  /** Stop before executing any event later than this time (the clock is left at `until`). */
+  until?: TimeNs;
+  /** Stop after executing this many events. */
+  maxEvents?: number;
+  /** Called every `progressEvery` events with the current time (for a TTY progress bar). */
+  onProgress?: (now: TimeNs, events: number) => void;
+  progressEvery?: number;
+}
+
+export type StopReason = 'idle' | 'until' | 'max-events' | 'stopped';
+
+/** The clock and event loop of one run. */
+export class Simulator {
+  private readonly sched = new Scheduler();
+  private _now: TimeNs = 0;
+  private _events = 0;
+  private stopRequested = false;
+  readonly rng: RngFactory;
+
+  constructor(seed = 1) {
+    this.rng = new RngFactory(seed);
+  }
+
+  /** Current simulated time in ns. */
+  get now(): TimeNs {
+    return this._now;
+  }
+  /** Events executed so far (cancelled events are not counted). */
+  get eventsExecuted(): number {
+    return this._events;
+  }
+  /** Events waiting, cancelled ones included. */
+  get pending(): number {
+    return this.sched.size;
+  }
+
+  /** Schedules fn(a, b) after `delay` ns (integer, >= 0). */
+  schedule(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
+    if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
+    return this.sched.insert(this._now + Math.round(delay), fn, a, b);
+  }
+  /** Schedules fn(a, b) at absolute time `at` (not before now). */
+  scheduleAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
+    if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
+    return this.sched.insert(Math.round(at), fn, a, b);
+  }
+  /** Asks run() to return after the current event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Runs until no events remain, `until` is reached, or `maxEvents` have run. */
+  run(limits: RunLimits = {}): StopReason {
+    const until = limits.until ?? Infinity;
+    const maxEvents = limits.maxEvents ?? Infinity;
+    const every = limits.progressEvery ?? 100_000;
+    const onProgress = limits.onProgress;
+    this.stopRequested = false;
+    let ran = 0;
+    for (;;) {
+      const ev = this.sched.peek();
+      if (ev === undefined) return 'idle';
+      if (ev.time > until) {
+        this._now = until;
+        return 'until';
+      }
+      if (ran >= maxEvents) return 'max-events';
+      this.sched.pop();
+      if (ev.cancelled) continue;
+      this._now = ev.time;
+      ev.fn(ev.a, ev.b);
+      ran++;
+      this._events++;
+      if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);
+      if (this.stopRequested) return 'stopped';
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// core/time — simulated time. Layer: core (imports nothing).
+// Time is an integer number of nanoseconds held in a JS number: exact up to 2^53 ns (~104 days).
+
+/** Simulated time in integer nanoseconds. */
+export type TimeNs = number;
+
+export const NS = 1;
+export const US = 1_000;
+export const MS = 1_000_000;
+export const SEC = 1_000_000_000;
+
+const UNIT: Record<string, number> = { ns: NS, us: US, µs: US, ms: MS, s: SEC, m: 60 * SEC, min: 60 * SEC, h: 3600 * SEC };
+
+/** Parses "10us", "1.5ms", "2s", "250ns", or a bare number of seconds, into integer ns; null when malformed. */
+export function parseDuration(text: string | number): TimeNs | null {
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? Math.round(text * SEC) : null;
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(ns|us|µs|ms|s|m|min|h)?\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = UNIT[(m[2] ?? 's').toLowerCase()];
+  if (unit === undefined) return null;
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses a data rate such as "1Gbps", "100Mbit", "10kbps" or a bare bits/s number; null when malformed. */
+export function parseRate(text: string | number): number | null {
+  if (typeof text === 'number') return Number.isFinite(text) && text > 0 ? text : null;
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(bps|bit|bit\/s|b\/s)?\s*$/i.exec(text);
+  if (!m) return null;
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const v = Number(m[1]) * mult;
+  return v > 0 ? v : null;
+}
+
+/** Formats ns as a short human string ("1.500ms"). */
+export function formatTime(t: TimeNs): string {
+  if (t >= SEC) return `${(t / SEC).toFixed(6)}s`;
+  if (t >= MS) return `${(t / MS).toFixed(3)}ms`;
+  if (t >= US) return `${(t / US).toFixed(3)}us`;
+  return `${t}ns`;
+}

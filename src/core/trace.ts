@@ -1,0 +1,22 @@
+// core/trace — trace sources (ns-3 TracedCallback). Layer: core.
+// The datapath fires a source; observers (capture, stats, faults) subscribe. With no subscriber a fire
+// is one length check, so an untraced run pays almost nothing.
+
+/** A list of subscribers called in subscription order. */
+export class TraceSource<A extends unknown[]> {
+  private sinks: ((...args: A) => void)[] = [];
+  /** Subscribes; returns an unsubscribe function. */
+  connect(sink: (...args: A) => void): () => void {
+    this.sinks.push(sink);
+    return () => {
+      this.sinks = this.sinks.filter((s) => s !== sink);
+    };
+  }
+  get connected(): boolean {
+    return this.sinks.length > 0;
+  }
+  fire(...args: A): void {
+    const s = this.sinks;
+    for (let i = 0; i < s.length; i++) s[i]!(...args);
+  }
+}

@@ -1,0 +1,40 @@
+// net/api — what the per-namespace kernel offers to the layers above it (transport, app, k8s), and
+// the small interfaces it calls upward through. Layer: net. Implemented by net/namespace.ts.
+import type { Simulator } from '../core/simulator.js';
+import type { Packet } from '../packet/packet.js';
+import type { Ipv4 } from '../wire/types.js';
+
+/**
+ * A transport protocol registered in a namespace (Linux's struct net_protocol): net hands it every
+ * locally delivered packet of its IP protocol number, and ICMP errors that quote one of its packets.
+ */
+export interface L4Receiver {
+  /** A packet addressed to this namespace (after INPUT); `pkt.ip` and the L4 header are set. */
+  receive(pkt: Packet): void;
+  /**
+   * An ICMP error (destination unreachable, time exceeded) about a packet this namespace sent:
+   * `icmp` is the error packet, `icmp.inner` the quoted original (its ip and L4 header records).
+   */
+  error(icmp: Packet): void;
+}
+
+/** The IP layer of one namespace as seen from transport and applications. */
+export interface IpStack {
+  readonly sim: Simulator;
+  /** Namespace name, for stream names and traces (e.g. "node1", "web-0"). */
+  readonly name: string;
+  /** Registers the handler for an IP protocol number (1 ICMP is the kernel's own, 6 TCP, 17 UDP). */
+  registerProtocol(protocol: number, rx: L4Receiver): void;
+  /**
+   * Sends a locally generated datagram (Linux ip_local_out): `pkt.ip` must be set with `src` (0 means
+   * "choose by route"), `dst`, `protocol`, `ttl`, `tos`; id/totalLength/checksum are filled in here.
+   * Returns false when there is no route (the caller reports EHOSTUNREACH / ENETUNREACH).
+   */
+  ipLocalOut(pkt: Packet): boolean;
+  /** The source address the kernel would pick for `dst` (route's preferred source), or null if unroutable. */
+  sourceFor(dst: Ipv4): Ipv4 | null;
+  /** The MTU of the route's output device toward `dst`, or null if unroutable. */
+  mtuFor(dst: Ipv4): number | null;
+  /** True when `addr` is one of this namespace's own addresses (or loopback). */
+  isLocal(addr: Ipv4): boolean;
+}

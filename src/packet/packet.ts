@@ -1,0 +1,69 @@
+// packet/packet — the packet in flight. Layer: packet (imports core, wire).
+// A packet is a set of header records plus a payload length and optional payload bytes, plus the
+// metadata the kernel keeps beside an skb (mark, conntrack, devices). Bytes are produced only where a
+// capture point records the packet (packet/serialize), so each interface shows the headers as they
+// are there: after NAT, after TTL decrement, with or without encapsulation.
+import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpHeader, VxlanHeader } from '../wire/types.js';
+
+let nextUid = 1;
+
+/** One packet (skb). Exactly one of arp / ip is set above Ethernet; at most one of icmp / udp / tcp above IP. */
+export class Packet {
+  /** Monotonic id for tracing (not on the wire). Reset per run with resetPacketUids(). */
+  uid = nextUid++;
+  eth: EthernetHeader | null = null;
+  arp: ArpHeader | null = null;
+  ip: Ipv4Header | null = null;
+  icmp: IcmpHeader | null = null;
+  udp: UdpHeader | null = null;
+  tcp: TcpHeader | null = null;
+  /** VXLAN header when this packet is an outer UDP datagram carrying `inner` (an Ethernet frame). */
+  vxlan: VxlanHeader | null = null;
+  /**
+   * Encapsulated packet: the inner Ethernet frame of a VXLAN packet, or the original datagram quoted
+   * by an ICMP error (serialized up to the quote limit).
+   */
+  inner: Packet | null = null;
+  /** Application payload length in bytes (after the innermost L4 header). */
+  payloadLength = 0;
+  /** Application payload bytes when the app supplied real data (HTTP, DNS); null means zero bytes of that length. */
+  payload: Uint8Array | null = null;
+
+  // --- metadata the kernel keeps beside the packet (never on the wire) ---
+  /** skb->mark (iptables MARK / -m mark). */
+  mark = 0;
+  /** Conntrack entry attached by the netfilter layer (opaque here). */
+  ct: object | null = null;
+  /** Conntrack direction of this packet relative to `ct` (0 original, 1 reply). */
+  ctDir = 0;
+  /** Flow id of the application flow that sent the packet, for statistics (0 = none). */
+  flowId = 0;
+  /** Time (ns) the application handed the packet down, for latency statistics. */
+  sentAt = 0;
+
+  /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
+  clone(): Packet {
+    const p = new Packet();
+    p.eth = this.eth && { ...this.eth };
+    p.arp = this.arp && { ...this.arp };
+    p.ip = this.ip && { ...this.ip };
+    p.icmp = this.icmp && { ...this.icmp };
+    p.udp = this.udp && { ...this.udp };
+    p.tcp = this.tcp && { ...this.tcp, options: this.tcp.options.slice() };
+    p.vxlan = this.vxlan && { ...this.vxlan };
+    p.inner = this.inner && this.inner.clone();
+    p.payloadLength = this.payloadLength;
+    p.payload = this.payload;
+    p.mark = this.mark;
+    p.ct = this.ct;
+    p.ctDir = this.ctDir;
+    p.flowId = this.flowId;
+    p.sentAt = this.sentAt;
+    return p;
+  }
+}
+
+/** Restarts packet uids at 1 so two runs in one process number packets alike. */
+export function resetPacketUids(): void {
+  nextUid = 1;
+}
