@@ -1,0 +1,163 @@
+// link/bridge — a Linux software bridge (net/bridge/br_input.c, br_forward.c, br_fdb.c). Layer: link.
+// Ports are enslaved devices; frames arriving on a port update the forwarding database (source MAC →
+// port, aged out after `ageingTimeNs`, 300 s by default) and are then delivered up to the bridge's own
+// interface (destination = the bridge's MAC or a port's MAC, broadcast, multicast), forwarded to the
+// one port the FDB names, or flooded to every other port (broadcast, multicast, unknown unicast).
+// The bridge device itself is an interface of its namespace (cni0, docker0): what the host sends out
+// of it is looked up in the FDB the same way.
+// Not modelled: STP (ports forward at once, as with `stp_state 0`), VLAN filtering, multicast
+// snooping (multicast is flooded), hairpin mode, port isolation.
+import type { Simulator } from '../core/simulator.js';
+import type { TimeNs } from '../core/time.js';
+import { frameLength } from '../packet/length.js';
+import type { Packet } from '../packet/packet.js';
+import type { Mac } from '../wire/types.js';
+import { NetDevice, type PortMaster } from './device.js';
+
+/** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
+export interface FdbEntry {
+  mac: Mac;
+  port: NetDevice;
+  local: boolean;
+  /** Last time a frame from this MAC was seen, ns. */
+  updated: TimeNs;
+}
+
+/**
+ * br_netfilter: called for IP frames forwarded between two ports when bridge-nf-call-iptables is on,
+ * so the bridge's namespace runs PREROUTING / FORWARD / POSTROUTING on them. Returns false to drop.
+ * Implemented by net/ (the bridge's namespace); null when br_netfilter is not loaded.
+ */
+export type BridgeNetfilter = (bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet) => boolean;
+
+const ETH_MULTICAST_BIT = 0x0100_0000_0000;
+
+/** A learning bridge and its own interface. */
+export class BridgeDevice extends NetDevice implements PortMaster {
+  readonly kind = 'bridge';
+  readonly ports: NetDevice[] = [];
+  readonly fdb = new Map<Mac, FdbEntry>();
+  ageingTimeNs: TimeNs = 300e9;
+  /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge. */
+  netfilter: BridgeNetfilter | null = null;
+  readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
+
+  constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
+    super(sim, name, mac, mtu);
+  }
+
+  /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
+  addPort(port: NetDevice): void {
+    port.master = this;
+    this.ports.push(port);
+    this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
+  }
+
+  /** Removes a port and its learned entries. */
+  removePort(port: NetDevice): void {
+    const i = this.ports.indexOf(port);
+    if (i >= 0) this.ports.splice(i, 1);
+    port.master = null;
+    for (const [mac, e] of this.fdb) if (e.port === port) this.fdb.delete(mac);
+  }
+
+  /** The port a unicast MAC is known on, honouring ageing; null when unknown. `self` for local MACs. */
+  lookup(mac: Mac): FdbEntry | null {
+    const e = this.fdb.get(mac);
+    if (e === undefined) return null;
+    if (!e.local && this.sim.now - e.updated > this.ageingTimeNs) {
+      this.fdb.delete(mac);
+      return null;
+    }
+    return e;
+  }
+
+  /** br_handle_frame: a frame arrived on a port. */
+  portReceive(port: NetDevice, pkt: Packet): void {
+    const eth = pkt.eth!;
+    // br_fdb_update: learn the source (never from a multicast/broadcast source address).
+    if ((eth.src & ETH_MULTICAST_BIT) === 0) {
+      const e = this.fdb.get(eth.src);
+      if (e === undefined) this.fdb.set(eth.src, { mac: eth.src, port, local: false, updated: this.sim.now });
+      else if (!e.local) {
+        e.port = port;
+        e.updated = this.sim.now;
+      }
+    }
+    const dst = eth.dst;
+    if ((dst & ETH_MULTICAST_BIT) !== 0) {
+      // Broadcast / multicast: flooded to the other ports and passed up to the host.
+      this.flood(pkt, port, true);
+      return;
+    }
+    const e = this.lookup(dst);
+    if (e !== null && e.local) {
+      this.passUp(pkt);
+      return;
+    }
+    if (e !== null) {
+      if (e.port === port) {
+        this.counters.filtered++;
+        this.promiscTap(pkt);
+        return;
+      }
+      if (this.netfilter !== null && pkt.ip !== null && !this.netfilter(this, port, e.port, pkt)) return;
+      this.counters.forwarded++;
+      this.promiscTap(pkt);
+      e.port.xmit(pkt);
+      return;
+    }
+    this.flood(pkt, port, false);
+  }
+
+  /** The host sends a frame out of the bridge interface (br_dev_xmit). */
+  xmit(pkt: Packet): void {
+    if (!this.up) return this.drop(pkt, 'link-down');
+    this.noteTx(pkt, frameLength(pkt));
+    const dst = pkt.eth!.dst;
+    if ((dst & ETH_MULTICAST_BIT) === 0) {
+      const e = this.lookup(dst);
+      if (e !== null && !e.local) {
+        e.port.xmit(pkt);
+        return;
+      }
+    }
+    this.floodFromHost(pkt);
+  }
+
+  private passUp(pkt: Packet): void {
+    this.counters.local++;
+    this.receive(pkt, frameLength(pkt));
+  }
+
+  /**
+   * tcpdump on the bridge puts it in promiscuous mode, and br_handle_frame_finish then passes forwarded
+   * frames up to the bridge interface too (where IP drops them as PACKET_OTHERHOST): capture sees them.
+   */
+  private promiscTap(pkt: Packet): void {
+    if (this.tap.connected) this.tap.fire(this, pkt, 'in');
+  }
+
+  private flood(pkt: Packet, inPort: NetDevice, up: boolean): void {
+    this.counters.flooded++;
+    const out: NetDevice[] = [];
+    for (const p of this.ports) if (p !== inPort && p.up) out.push(p);
+    if (!up) this.promiscTap(pkt);
+    const nf = this.netfilter !== null && pkt.ip !== null && !up;
+    for (let i = 0; i < out.length; i++) {
+      const p = out[i]!;
+      const copy = pkt.clone();
+      if (nf && !this.netfilter!(this, inPort, p, copy)) continue;
+      p.xmit(copy);
+    }
+    if (up) this.passUp(pkt);
+  }
+
+  private floodFromHost(pkt: Packet): void {
+    const n = this.ports.length;
+    for (let i = 0; i < n; i++) {
+      const p = this.ports[i]!;
+      if (p.up) p.xmit(i === n - 1 ? pkt : pkt.clone());
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// link/channel — a full-duplex point-to-point medium with rate, propagation delay and a drop-tail
+// queue per direction (ns-3 PointToPointChannel + DropTailQueue; Linux: a NIC with a pfifo qdisc of
+// `txqueuelen` packets on a wire). Layer: link.
+// One event per frame per direction: the transmitter computes when serialization of the frame ends
+// (it starts when the previous frame's ends) and schedules the arrival at end + delay. The queue
+// holds frames whose serialization has not started; a frame that finds `queueLimit` waiting is dropped.
+import type { Simulator } from '../core/simulator.js';
+import type { TimeNs } from '../core/time.js';
+import { frameLength } from '../packet/length.js';
+import type { Packet } from '../packet/packet.js';
+import type { Mac } from '../wire/types.js';
+import { NetDevice } from './device.js';
+
+/** Per-direction link properties. */
+export interface ChannelConfig {
+  /** Bits per second. */
+  rateBps: number;
+  /** One-way propagation delay, ns. */
+  delayNs: TimeNs;
+  /** Frames that may wait for the wire (txqueuelen; Linux default 1000). */
+  queueLimit: number;
+}
+
+/**
+ * A hook between "leaves the wire" and "arrives": a fault injector returns false to lose the frame
+ * or a non-negative extra delay. Installed by a fault decorator; the channel never imports faults.
+ */
+export interface ChannelImpairment {
+  /** Returns -1 to drop the frame, otherwise the extra delay in ns (0 for none). */
+  judge(pkt: Packet, from: NicDevice, now: TimeNs): number;
+}
+
+/** Transmit side of one direction of a channel. */
+class Transmitter {
+  busyUntil = 0;
+  /** Start times of frames still waiting (ring of times, oldest first). */
+  private starts: number[] = [];
+  private head = 0;
+  constructor(
+    readonly cfg: ChannelConfig,
+    readonly from: NicDevice,
+    public to: NicDevice | null,
+  ) {}
+  waiting(now: TimeNs): number {
+    const s = this.starts;
+    while (this.head < s.length && s[this.head]! <= now) this.head++;
+    if (this.head > 1024 && this.head * 2 > s.length) {
+      this.starts = s.slice(this.head);
+      this.head = 0;
+    }
+    return this.starts.length - this.head;
+  }
+  push(start: TimeNs): void {
+    this.starts.push(start);
+  }
+}
+
+/** The medium joining two NICs. */
+export class Channel {
+  private readonly ab: Transmitter;
+  private readonly ba: Transmitter;
+  impairment: ChannelImpairment | null = null;
+
+  constructor(
+    readonly sim: Simulator,
+    readonly a: NicDevice,
+    readonly b: NicDevice,
+    cfgAB: ChannelConfig,
+    cfgBA: ChannelConfig = cfgAB,
+  ) {
+    this.ab = new Transmitter(cfgAB, a, b);
+    this.ba = new Transmitter(cfgBA, b, a);
+    a.attach(this);
+    b.attach(this);
+  }
+
+  /** Queues a frame from `from` toward the other end. */
+  send(from: NicDevice, pkt: Packet, len: number): void {
+    const tx = from === this.a ? this.ab : this.ba;
+    const now = this.sim.now;
+    if (tx.busyUntil > now && tx.waiting(now) >= tx.cfg.queueLimit) {
+      from.drop(pkt, 'queue-full');
+      return;
+    }
+    const start = tx.busyUntil > now ? tx.busyUntil : now;
+    if (start > now) tx.push(start);
+    // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
+    // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.
+    const wireBytes = (len < 60 ? 60 : len) + 24;
+    const end = start + Math.round((wireBytes * 8 * 1e9) / tx.cfg.rateBps);
+    tx.busyUntil = end;
+    // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
+    // wire is idle, else when its serialization starts (one extra event only for queued frames).
+    if (start === now) from.noteWire(pkt, len);
+    else this.sim.scheduleAt(start, noteLater, from, pkt);
+    let extra = 0;
+    if (this.impairment !== null) {
+      extra = this.impairment.judge(pkt, from, now);
+      if (extra < 0) {
+        from.drop(pkt, 'fault-loss');
+        return;
+      }
+    }
+    this.sim.scheduleAt(end + tx.cfg.delayNs + extra, arrive, tx, pkt);
+  }
+}
+
+function noteLater(from: NicDevice, pkt: Packet): void {
+  from.noteWire(pkt, frameLength(pkt));
+}
+
+function arrive(tx: Transmitter, pkt: Packet): void {
+  const to = tx.to;
+  if (to !== null) to.receive(pkt, frameLength(pkt));
+}
+
+/** An Ethernet NIC (a node's eth0) attached to a Channel. */
+export class NicDevice extends NetDevice {
+  readonly kind = 'ether';
+  private channel: Channel | null = null;
+
+  constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
+    super(sim, name, mac, mtu);
+  }
+  /** Called by Channel's constructor. */
+  attach(ch: Channel): void {
+    this.channel = ch;
+  }
+  xmit(pkt: Packet): void {
+    if (!this.up) return this.drop(pkt, 'link-down');
+    const ch = this.channel;
+    if (ch === null) return this.drop(pkt, 'no-carrier');
+    ch.send(this, pkt, frameLength(pkt));
+  }
+  /** Counts the frame and fires the capture tap as its serialization starts. */
+  noteWire(pkt: Packet, len: number): void {
+    this.noteTx(pkt, len);
+  }
+}

@@ -1,0 +1,92 @@
+// link/device — the NetDevice abstraction (Linux struct net_device, ns-3 NetDevice). Layer: link
+// (imports core, wire, packet). A device transmits frames handed down by the namespace (dev_queue_xmit)
+// and hands received frames up through an RxHandler the net layer installs (netif_receive_skb), or to
+// its bridge master when enslaved (rx_handler = br_handle_frame).
+import { TraceSource } from '../core/trace.js';
+import type { Simulator } from '../core/simulator.js';
+import type { Packet } from '../packet/packet.js';
+import type { Mac } from '../wire/types.js';
+
+/** Direction of a frame at a capture point, as tcpdump's `-Q in|out` would split them. */
+export type TapDirection = 'in' | 'out';
+
+/** Why a device dropped a frame (closed union; every drop is counted and traced). */
+export type LinkDropReason = 'link-down' | 'queue-full' | 'no-carrier' | 'fault-loss' | 'mtu-exceeded' | 'no-handler';
+
+/** Called with each frame a device receives, when it is not a bridge port. Implemented by net/. */
+export type RxHandler = (dev: NetDevice, pkt: Packet) => void;
+
+/** Receives frames from an enslaved port (implemented by link/bridge). */
+export interface PortMaster {
+  portReceive(port: NetDevice, pkt: Packet): void;
+}
+
+let nextIfindex = 1;
+/** Restarts interface numbering (one simulation per process run keeps indexes stable). */
+export function resetIfindex(): void {
+  nextIfindex = 1;
+}
+
+/** Base class of every device: name, MAC, MTU, up/down, taps, counters. */
+export abstract class NetDevice {
+  readonly ifindex = nextIfindex++;
+  up = true;
+  /** Set by net/ when the device is placed in a namespace. */
+  rxHandler: RxHandler | null = null;
+  /** Set when the device is a bridge port (`ip link set DEV master BR`). */
+  master: PortMaster | null = null;
+  /** Fires for every frame seen on this interface (what tcpdump -i would show). */
+  readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
+  /** Fires for every frame this device drops. */
+  readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
+  /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
+  qualifiedName: string;
+  readonly stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
+
+  constructor(
+    readonly sim: Simulator,
+    public name: string,
+    public mac: Mac,
+    public mtu = 1500,
+  ) {
+    this.qualifiedName = name;
+  }
+
+  /** Device kind as `ip -d link` names it ("veth", "bridge", "vxlan", "ether", "dummy", "loopback"). */
+  abstract readonly kind: string;
+
+  /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
+  abstract xmit(pkt: Packet): void;
+
+  /** Counts and traces a drop. */
+  drop(pkt: Packet, reason: LinkDropReason): void {
+    this.stats.drops++;
+    if (this.dropped.connected) this.dropped.fire(this, pkt, reason);
+  }
+
+  /** Records a transmitted frame at the capture point and in counters. */
+  protected noteTx(pkt: Packet, len: number): void {
+    this.stats.txPackets++;
+    this.stats.txBytes += len;
+    if (this.tap.connected) this.tap.fire(this, pkt, 'out');
+  }
+
+  /** Delivers a received frame: capture, counters, then the bridge (if enslaved) or the namespace. */
+  receive(pkt: Packet, len: number): void {
+    if (!this.up) {
+      this.drop(pkt, 'link-down');
+      return;
+    }
+    this.stats.rxPackets++;
+    this.stats.rxBytes += len;
+    if (this.tap.connected) this.tap.fire(this, pkt, 'in');
+    this.deliverUp(pkt);
+  }
+
+  /** Hands a received frame to the bridge master or the namespace (netif_receive_skb). */
+  protected deliverUp(pkt: Packet): void {
+    if (this.master !== null) this.master.portReceive(this, pkt);
+    else if (this.rxHandler !== null) this.rxHandler(this, pkt);
+    else this.drop(pkt, 'no-handler');
+  }
+}

@@ -1,0 +1,34 @@
+// link/dummy — dummy and loopback devices (drivers/net/dummy.c, drivers/net/loopback.c). Layer: link.
+// A dummy interface swallows what is sent to it (kube-ipvs0 holds service IPs that way); loopback
+// hands every frame straight back to its own namespace.
+import type { Simulator } from '../core/simulator.js';
+import { frameLength } from '../packet/length.js';
+import type { Packet } from '../packet/packet.js';
+import { NetDevice } from './device.js';
+
+/** A dummy interface: transmit counts and discards. */
+export class DummyDevice extends NetDevice {
+  readonly kind = 'dummy';
+  constructor(sim: Simulator, name: string, mac: number) {
+    super(sim, name, mac, 1500);
+  }
+  xmit(pkt: Packet): void {
+    this.noteTx(pkt, frameLength(pkt));
+  }
+}
+
+/** The loopback interface `lo` (MTU 65536, MAC 00:00:00:00:00:00). */
+export class LoopbackDevice extends NetDevice {
+  readonly kind = 'loopback';
+  constructor(sim: Simulator) {
+    super(sim, 'lo', 0, 65536);
+  }
+  xmit(pkt: Packet): void {
+    const len = frameLength(pkt);
+    // tcpdump -i lo shows each packet once (on transmit); the loopback receive is not captured again.
+    this.noteTx(pkt, len);
+    this.stats.rxPackets++;
+    this.stats.rxBytes += len;
+    this.deliverUp(pkt);
+  }
+}

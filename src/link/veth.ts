@@ -1,0 +1,34 @@
+// link/veth — a virtual ethernet pair (drivers/net/veth.c). Layer: link.
+// What one end transmits, the other receives at the same instant (veth_xmit → __dev_forward_skb →
+// netif_rx); there is no qdisc (veth defaults to noqueue) and no serialization delay. A frame longer
+// than the peer's MTU + Ethernet header is dropped, as is_skb_forwardable() does.
+import type { Simulator } from '../core/simulator.js';
+import { frameLength } from '../packet/length.js';
+import type { Packet } from '../packet/packet.js';
+import type { Mac } from '../wire/types.js';
+import { NetDevice } from './device.js';
+
+/** One end of a veth pair. */
+export class VethDevice extends NetDevice {
+  readonly kind = 'veth';
+  peer!: VethDevice;
+
+  /** Creates both ends (`ip link add A type veth peer name B`). */
+  static pair(sim: Simulator, nameA: string, macA: Mac, nameB: string, macB: Mac, mtu = 1500): [VethDevice, VethDevice] {
+    const a = new VethDevice(sim, nameA, macA, mtu);
+    const b = new VethDevice(sim, nameB, macB, mtu);
+    a.peer = b;
+    b.peer = a;
+    return [a, b];
+  }
+
+  xmit(pkt: Packet): void {
+    if (!this.up) return this.drop(pkt, 'link-down');
+    const len = frameLength(pkt);
+    this.noteTx(pkt, len);
+    const peer = this.peer;
+    if (!peer.up) return this.drop(pkt, 'no-carrier');
+    if (len > peer.mtu + 14) return peer.drop(pkt, 'mtu-exceeded');
+    peer.receive(pkt, len);
+  }
+}

@@ -1,0 +1,251 @@
+// net/neighbour — the ARP neighbour table (net/core/neighbour.c, net/ipv4/arp.c). Layer: net.
+// States as Linux names them: INCOMPLETE (resolving, packets held), REACHABLE, STALE (usable,
+// unconfirmed), DELAY / PROBE (re-confirming by unicast), FAILED, PERMANENT (static, e.g. flannel's).
+// Defaults of /proc/sys/net/ipv4/neigh/default: retrans_time 1 s, mcast_solicit 3 (broadcast requests
+// while INCOMPLETE), ucast_solicit 3 (unicast probes in PROBE), delay_first_probe_time 5 s,
+// base_reachable_time 30 s (randomised to [0.5, 1.5) × base per entry, as neigh_rand_reach_time).
+// Held packets: up to `unresQlen` per entry (Linux bounds by bytes, unres_qlen_bytes; we count packets).
+// Not modelled: confirmation by upper layers (TCP's dst_confirm), so a long flow re-probes when an
+// entry goes STALE; gc thresholds; proxy ARP.
+import type { Rng } from '../core/rng.js';
+import type { SimEvent } from '../core/scheduler.js';
+import type { Simulator } from '../core/simulator.js';
+import type { NetDevice } from '../link/device.js';
+import type { Packet } from '../packet/packet.js';
+import type { Ipv4, Mac } from '../wire/types.js';
+
+export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
+
+/** One neighbour entry (`ip neigh show`). */
+export interface NeighEntry {
+  ip: Ipv4;
+  dev: NetDevice;
+  mac: Mac;
+  state: NeighState;
+  /** Packets held while INCOMPLETE. */
+  queue: Packet[];
+  probes: number;
+  timer: SimEvent | null;
+  /** When the entry last became REACHABLE. */
+  confirmed: number;
+  reachableNs: number;
+}
+
+/** Tunables (net.ipv4.neigh.DEV.*). */
+export interface NeighParams {
+  retransNs: number;
+  mcastSolicit: number;
+  ucastSolicit: number;
+  delayFirstProbeNs: number;
+  baseReachableNs: number;
+  unresQlen: number;
+}
+
+export const DEFAULT_NEIGH_PARAMS: NeighParams = {
+  retransNs: 1e9,
+  mcastSolicit: 3,
+  ucastSolicit: 3,
+  delayFirstProbeNs: 5e9,
+  baseReachableNs: 30e9,
+  unresQlen: 101,
+};
+
+/** What the table needs from its namespace: sending ARP and reporting failures. */
+export interface NeighOwner {
+  /** Sends an ARP request for `ip` on `dev`; `unicastTo` is the known MAC for a probe, or null to broadcast. */
+  arpSolicit(dev: NetDevice, ip: Ipv4, unicastTo: Mac | null, trigger: Packet | null): void;
+  /** Sends a resolved packet (eth header to be filled with `mac`). */
+  neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void;
+  /** Resolution failed for these held packets (arp_error_report → ICMP host unreachable). */
+  neighFailed(dev: NetDevice, pkt: Packet): void;
+  /** A held packet was dropped because the queue was full. */
+  neighQueueFull(dev: NetDevice, pkt: Packet): void;
+}
+
+/** Per-namespace neighbour table keyed by (device, IPv4). */
+export class NeighbourTable {
+  private readonly entries = new Map<number, NeighEntry>();
+  params: NeighParams = { ...DEFAULT_NEIGH_PARAMS };
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly owner: NeighOwner,
+    private readonly rng: Rng,
+  ) {}
+
+  private static key(dev: NetDevice, ip: Ipv4): number {
+    return dev.ifindex * 4294967296 + ip;
+  }
+
+  get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
+    return this.entries.get(NeighbourTable.key(dev, ip));
+  }
+
+  /** All entries in insertion order (`ip neigh show`). */
+  all(): NeighEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** `ip neigh replace IP lladdr MAC dev DEV nud permanent`. */
+  addPermanent(dev: NetDevice, ip: Ipv4, mac: Mac): void {
+    const e = this.create(dev, ip);
+    if (e.timer) e.timer.cancel();
+    e.timer = null;
+    e.mac = mac;
+    e.state = 'PERMANENT';
+    this.flush(e);
+  }
+
+  /** Removes an entry (`ip neigh del`). */
+  delete(dev: NetDevice, ip: Ipv4): void {
+    const k = NeighbourTable.key(dev, ip);
+    const e = this.entries.get(k);
+    if (e?.timer) e.timer.cancel();
+    this.entries.delete(k);
+  }
+
+  private create(dev: NetDevice, ip: Ipv4): NeighEntry {
+    const k = NeighbourTable.key(dev, ip);
+    let e = this.entries.get(k);
+    if (e === undefined) {
+      e = { ip, dev, mac: 0, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: 0, reachableNs: 0 };
+      this.entries.set(k, e);
+    }
+    return e;
+  }
+
+  private randReach(): number {
+    const b = this.params.baseReachableNs;
+    return Math.round(b / 2 + this.rng.next() * b);
+  }
+
+  /** neigh_output: sends `pkt` to next hop `ip` on `dev`, resolving first when needed. */
+  output(dev: NetDevice, ip: Ipv4, pkt: Packet): void {
+    const e = this.get(dev, ip);
+    const now = this.sim.now;
+    if (e !== undefined) {
+      switch (e.state) {
+        case 'PERMANENT':
+        case 'DELAY':
+        case 'PROBE':
+          this.owner.neighSend(dev, e.mac, pkt);
+          return;
+        case 'REACHABLE':
+          if (now - e.confirmed < e.reachableNs) {
+            this.owner.neighSend(dev, e.mac, pkt);
+            return;
+          }
+          e.state = 'STALE';
+          this.startDelay(e);
+          this.owner.neighSend(dev, e.mac, pkt);
+          return;
+        case 'STALE':
+          this.startDelay(e);
+          this.owner.neighSend(dev, e.mac, pkt);
+          return;
+        case 'INCOMPLETE':
+          this.enqueue(e, pkt);
+          return;
+        case 'FAILED':
+          break;
+        default: {
+          const never: never = e.state;
+          throw new Error(`bad neigh state ${String(never)}`);
+        }
+      }
+    }
+    const n = e ?? this.create(dev, ip);
+    n.state = 'INCOMPLETE';
+    n.probes = 0;
+    this.enqueue(n, pkt);
+    this.solicit(n, pkt);
+  }
+
+  private enqueue(e: NeighEntry, pkt: Packet): void {
+    if (e.queue.length >= this.params.unresQlen) {
+      // __neigh_event_send drops the oldest held packet to make room.
+      const old = e.queue.shift()!;
+      this.owner.neighQueueFull(e.dev, old);
+    }
+    e.queue.push(pkt);
+  }
+
+  private solicit(e: NeighEntry, trigger: Packet | null): void {
+    e.probes++;
+    this.owner.arpSolicit(e.dev, e.ip, e.state === 'PROBE' ? e.mac : null, trigger);
+    e.timer = this.sim.schedule(this.params.retransNs, neighTimer, this, e);
+  }
+
+  private startDelay(e: NeighEntry): void {
+    e.state = 'DELAY';
+    e.timer = this.sim.schedule(this.params.delayFirstProbeNs, neighTimer, this, e);
+  }
+
+  /** neigh_timer_handler. */
+  timer(e: NeighEntry): void {
+    e.timer = null;
+    const p = this.params;
+    switch (e.state) {
+      case 'INCOMPLETE':
+        if (e.probes >= p.mcastSolicit) return this.fail(e);
+        return this.solicit(e, e.queue[0] ?? null);
+      case 'DELAY':
+        e.state = 'PROBE';
+        e.probes = 0;
+        return this.solicit(e, null);
+      case 'PROBE':
+        if (e.probes >= p.ucastSolicit) return this.fail(e);
+        return this.solicit(e, null);
+      default:
+        return;
+    }
+  }
+
+  private fail(e: NeighEntry): void {
+    e.state = 'FAILED';
+    const q = e.queue;
+    e.queue = [];
+    for (const pkt of q) this.owner.neighFailed(e.dev, pkt);
+  }
+
+  /**
+   * neigh_update from a received ARP: `reply` (or an ARP for us) makes the entry REACHABLE; `create`
+   * makes an entry for the sender of a request addressed to us (STALE), as arp_process does.
+   */
+  update(dev: NetDevice, ip: Ipv4, mac: Mac, how: 'reply' | 'request-for-us' | 'other'): void {
+    let e = this.get(dev, ip);
+    if (e === undefined) {
+      if (how !== 'request-for-us') return;
+      e = this.create(dev, ip);
+      e.mac = mac;
+      e.state = 'STALE';
+      return;
+    }
+    if (e.state === 'PERMANENT') return;
+    if (how === 'reply' || e.state === 'INCOMPLETE') {
+      if (e.timer) e.timer.cancel();
+      e.timer = null;
+      e.mac = mac;
+      e.state = 'REACHABLE';
+      e.confirmed = this.sim.now;
+      e.reachableNs = this.randReach();
+      this.flush(e);
+      return;
+    }
+    if (e.mac !== mac) {
+      // A different lladdr for a known neighbour: override, unconfirmed.
+      e.mac = mac;
+      if (e.state !== 'DELAY' && e.state !== 'PROBE') e.state = 'STALE';
+    }
+  }
+
+  private flush(e: NeighEntry): void {
+    const q = e.queue;
+    e.queue = [];
+    for (const pkt of q) this.owner.neighSend(e.dev, e.mac, pkt);
+  }
+}
+
+function neighTimer(t: NeighbourTable, e: NeighEntry): void {
+  t.timer(e);
+}
