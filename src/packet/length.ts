@@ -1,0 +1,64 @@
+// packet/length — wire lengths of a packet computed from its records, without serializing.
+// Layer: packet (imports core, wire). Hot path: the net layer fills ip.totalLength / udp.length from
+// these, channels use frameLength for serialization delay; no allocation, no closures.
+// Mirrors what Linux puts on the wire (RFC 791 total length, RFC 768 length, RFC 7348 encapsulation).
+//
+// ICMP errors quote their `inner` datagram as Linux icmp_send() (net/ipv4/icmp.c) does:
+//   room = min(dst_mtu, 576) - sizeof(iphdr) - optlen - sizeof(icmphdr); data_len = min(len, room)
+// RFC 1812 §4.3.2.3: "the ICMP datagram SHOULD contain as much of the original datagram as possible
+// without the length of the ICMP datagram exceeding 576 bytes." A path MTU below 576 is not modelled.
+import { ARP_LENGTH } from '../wire/arp.js';
+import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
+import { ICMP_HEADER_LENGTH } from '../wire/icmp.js';
+import { ipv4HeaderLength } from '../wire/ipv4.js';
+import { tcpHeaderLength } from '../wire/tcp.js';
+import { UDP_HEADER_LENGTH } from '../wire/udp.js';
+import { VXLAN_HEADER_LENGTH } from '../wire/vxlan.js';
+import type { Packet } from './packet.js';
+
+/** Largest ICMP error datagram (IP header + ICMP header + quote), per RFC 1812 and Linux icmp_send. */
+export const ICMP_ERROR_MAX_LENGTH = 576;
+
+/** Length of the L4 header record (ICMP 8, UDP 8, TCP 20 + options), 0 when there is none. */
+export function l4HeaderLength(pkt: Packet): number {
+  if (pkt.tcp !== null) return tcpHeaderLength(pkt.tcp);
+  if (pkt.udp !== null) return UDP_HEADER_LENGTH;
+  if (pkt.icmp !== null) return ICMP_HEADER_LENGTH;
+  return 0;
+}
+
+/** Bytes carried after the L4 header: payload, VXLAN header + inner frame, or an ICMP error's quote. */
+export function l4DataLength(pkt: Packet): number {
+  if (pkt.vxlan !== null) return VXLAN_HEADER_LENGTH + (pkt.inner !== null ? frameLength(pkt.inner) : pkt.payloadLength);
+  if (pkt.icmp !== null && pkt.inner !== null) return icmpQuoteLength(pkt);
+  return pkt.payloadLength;
+}
+
+/** Bytes of `pkt.inner` an ICMP error quotes: the whole original, capped so the error fits in 576 bytes. */
+export function icmpQuoteLength(pkt: Packet): number {
+  const inner = pkt.inner;
+  if (inner === null) return 0;
+  const full = ipTotalLength(inner);
+  const ipHl = pkt.ip !== null ? ipv4HeaderLength(pkt.ip) : 20;
+  const room = ICMP_ERROR_MAX_LENGTH - ipHl - ICMP_HEADER_LENGTH;
+  return full < room ? full : room;
+}
+
+/** IPv4 total length from the records: IP header + L4 header + data (VXLAN inner frame, ICMP quote or payload). */
+export function ipTotalLength(pkt: Packet): number {
+  if (pkt.ip === null) return l4HeaderLength(pkt) + l4DataLength(pkt);
+  return ipv4HeaderLength(pkt.ip) + l4HeaderLength(pkt) + l4DataLength(pkt);
+}
+
+/** UDP length field value: 8 + data (for the net/transport layer to fill udp.length). */
+export function udpLength(pkt: Packet): number {
+  return UDP_HEADER_LENGTH + l4DataLength(pkt);
+}
+
+/** Frame length on the wire without FCS or padding: 14 + IP total length, or 42 for ARP. */
+export function frameLength(pkt: Packet): number {
+  const l2 = pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0;
+  if (pkt.arp !== null) return l2 + ARP_LENGTH;
+  if (pkt.ip !== null) return l2 + ipTotalLength(pkt);
+  return l2 + pkt.payloadLength;
+}
