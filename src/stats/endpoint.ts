@@ -1,0 +1,65 @@
+// stats/endpoint — per-endpoint (pod) counters: requests served, busy time, queue length. Layer: stats
+// (observer; imports core only). A server reports through EndpointRecorder; the time-weighted queue
+// length is integrated at each change, as ns-3's queue statistics do.
+import type { TimeNs } from '../core/time.js';
+
+/** What a server reports about its work. */
+export interface EndpointRecorder {
+  /** A request was completed and answered. */
+  served(): void;
+  /** The number of busy workers changed to `busy` (0..workers). */
+  busyChanged(busy: number): void;
+  /** The number of requests waiting for a worker changed to `queued`. */
+  queueChanged(queued: number): void;
+}
+
+/** Counters of one endpoint. */
+export class EndpointStats implements EndpointRecorder {
+  servedCount = 0;
+  /** Worker-time spent serving (sum over workers), ns. */
+  busyNs = 0;
+  maxQueue = 0;
+  private queueArea = 0;
+  private queue = 0;
+  private busy = 0;
+  private lastChange: TimeNs;
+  private readonly start: TimeNs;
+
+  constructor(
+    readonly name: string,
+    private readonly now: () => TimeNs,
+    /** Number of workers, for utilisation. */
+    readonly workers = 1,
+  ) {
+    this.start = now();
+    this.lastChange = this.start;
+  }
+  private advance(): void {
+    const t = this.now();
+    const dt = t - this.lastChange;
+    this.busyNs += dt * this.busy;
+    this.queueArea += dt * this.queue;
+    this.lastChange = t;
+  }
+  served(): void {
+    this.servedCount++;
+  }
+  busyChanged(busy: number): void {
+    this.advance();
+    this.busy = busy;
+  }
+  queueChanged(queued: number): void {
+    this.advance();
+    this.queue = queued;
+    if (queued > this.maxQueue) this.maxQueue = queued;
+  }
+  /** Brings the integrals up to now (call before reporting). */
+  flush(): void {
+    this.advance();
+  }
+  /** Time-averaged queue length since creation. */
+  get meanQueue(): number {
+    const span = this.lastChange - this.start;
+    return span > 0 ? this.queueArea / span : 0;
+  }
+}

@@ -1,0 +1,169 @@
+// transport/tcp-cc — congestion control modules (Linux struct tcp_congestion_ops). Layer: transport.
+// Mirrors net/ipv4/tcp_cong.c (tcp_slow_start, tcp_cong_avoid_ai, Reno) and net/ipv4/tcp_cubic.c
+// (CUBIC, RFC 9438) with Linux's constants: beta = 717/1024, C = 0.4 (bic_scale 41), fast
+// convergence and TCP-friendliness on, initial_ssthresh 0 (infinite). cwnd is in segments as in Linux.
+// Arithmetic is in doubles and seconds instead of the kernel's fixed point (BICTCP_HZ = 10 bits),
+// so cwnd trajectories match the kernel's shape, not bit for bit. HyStart (on by default in Linux) is
+// not modelled: slow start ends only at the first loss or at ssthresh.
+import type { TimeNs } from '../core/time.js';
+
+/** The part of a socket a congestion control module reads and writes (tcp_sock fields). */
+export interface CcState {
+  /** snd_cwnd in segments. */
+  cwnd: number;
+  /** snd_ssthresh in segments (Infinity = TCP_INFINITE_SSTHRESH). */
+  ssthresh: number;
+  /** snd_cwnd_cnt: ACKed segments counted toward the next +1 in congestion avoidance. */
+  cwndCnt: number;
+}
+
+/** Names of the selectable algorithms (net.ipv4.tcp_congestion_control). */
+export type CongestionAlgorithm = 'cubic' | 'reno';
+
+/** One congestion control instance per socket. */
+export interface CongestionControl {
+  readonly name: CongestionAlgorithm;
+  /** ssthresh after a loss (called on entering recovery or loss). */
+  ssthresh(s: CcState, now: TimeNs): number;
+  /** cong_avoid: `acked` segments were newly ACKed while cwnd-limited, outside recovery. */
+  congAvoid(s: CcState, acked: number, now: TimeNs): void;
+  /** An RTT sample (pkts_acked), ns. */
+  rttSample(rtt: TimeNs): void;
+  /** CA_EVENT_LOSS: an RTO fired. */
+  onRto(): void;
+  /** CA_EVENT_TX_START: first transmission after the flight drained to zero. */
+  onTxStart(now: TimeNs, idleSince: TimeNs): void;
+}
+
+/** tcp_slow_start: grow cwnd by `acked` up to ssthresh; returns the ACKs left over for avoidance. */
+export function tcpSlowStart(s: CcState, acked: number): number {
+  const cwnd = Math.min(s.cwnd + acked, s.ssthresh);
+  acked -= cwnd - s.cwnd;
+  s.cwnd = cwnd;
+  return acked;
+}
+
+/** tcp_cong_avoid_ai: +1 segment per `w` segments ACKed. */
+export function tcpCongAvoidAi(s: CcState, w: number, acked: number): void {
+  if (s.cwndCnt >= w) {
+    s.cwndCnt = 0;
+    s.cwnd++;
+  }
+  s.cwndCnt += acked;
+  if (s.cwndCnt >= w) {
+    const delta = Math.floor(s.cwndCnt / w);
+    s.cwndCnt -= delta * w;
+    s.cwnd += delta;
+  }
+}
+
+/** TCP Reno / NewReno window rules (tcp_reno_ssthresh, tcp_reno_cong_avoid). */
+export class RenoCc implements CongestionControl {
+  readonly name = 'reno' as const;
+  ssthresh(s: CcState): number {
+    return Math.max(s.cwnd >> 1, 2);
+  }
+  congAvoid(s: CcState, acked: number): void {
+    if (s.cwnd <= s.ssthresh) {
+      acked = tcpSlowStart(s, acked);
+      if (acked === 0) return;
+    }
+    tcpCongAvoidAi(s, s.cwnd, acked);
+  }
+  rttSample(): void {}
+  onRto(): void {}
+  onTxStart(): void {}
+}
+
+const BETA = 717 / 1024;
+const CUBIC_C = 0.4;
+
+/** CUBIC as in tcp_cubic.c (bictcp_update, bictcp_recalc_ssthresh, bictcp_cwnd_event). */
+export class CubicCc implements CongestionControl {
+  readonly name = 'cubic' as const;
+  private lastMaxCwnd = 0;
+  private epochStart: TimeNs = -1;
+  private originPoint = 0;
+  private k = 0; // seconds
+  private delayMin: TimeNs = 0;
+  private ackCnt = 0;
+  private tcpCwnd = 0;
+  private cnt = 0;
+
+  ssthresh(s: CcState): number {
+    this.epochStart = -1;
+    // Fast convergence: release bandwidth faster when the last max was not reached.
+    if (s.cwnd < this.lastMaxCwnd) this.lastMaxCwnd = (s.cwnd * (1 + BETA)) / 2;
+    else this.lastMaxCwnd = s.cwnd;
+    return Math.max(Math.floor(s.cwnd * BETA), 2);
+  }
+  congAvoid(s: CcState, acked: number, now: TimeNs): void {
+    if (s.cwnd <= s.ssthresh) {
+      acked = tcpSlowStart(s, acked);
+      if (acked === 0) return;
+    }
+    this.update(s, acked, now);
+    tcpCongAvoidAi(s, this.cnt, acked);
+  }
+  private update(s: CcState, acked: number, now: TimeNs): void {
+    const cwnd = s.cwnd;
+    this.ackCnt += acked;
+    if (this.epochStart < 0) {
+      this.epochStart = now;
+      this.ackCnt = acked;
+      this.tcpCwnd = cwnd;
+      if (this.lastMaxCwnd <= cwnd) {
+        this.k = 0;
+        this.originPoint = cwnd;
+      } else {
+        this.k = Math.cbrt((this.lastMaxCwnd - cwnd) / CUBIC_C);
+        this.originPoint = this.lastMaxCwnd;
+      }
+    }
+    // t is the time since the epoch plus the minimum RTT (target one RTT ahead, as the kernel does).
+    const t = (now - this.epochStart + this.delayMin) / 1e9;
+    const target = this.originPoint + CUBIC_C * Math.pow(t - this.k, 3);
+    let cnt = target > cwnd ? cwnd / (target - cwnd) : 100 * cwnd;
+    if (this.lastMaxCwnd === 0 && cnt > 20) cnt = 20; // the initial growth is no slower than Reno's
+    // TCP friendliness: follow the Reno-equivalent window when it is larger.
+    const delta = (cwnd * (1 + BETA)) / (3 * (1 - BETA)); // cwnd / α, α = 3(1−β)/(1+β)
+    if (this.ackCnt > delta && delta > 0) {
+      const n = Math.floor(this.ackCnt / delta);
+      this.ackCnt -= n * delta;
+      this.tcpCwnd += n;
+    }
+    if (this.tcpCwnd > cwnd) {
+      const maxCnt = cwnd / (this.tcpCwnd - cwnd);
+      if (cnt > maxCnt) cnt = maxCnt;
+    }
+    this.cnt = Math.max(Math.floor(cnt), 2);
+  }
+  rttSample(rtt: TimeNs): void {
+    if (this.delayMin === 0 || rtt < this.delayMin) this.delayMin = rtt;
+  }
+  onRto(): void {
+    // bictcp_reset on CA_EVENT_LOSS (ssthresh was already taken by tcp_enter_loss).
+    this.epochStart = -1;
+    this.ackCnt = 0;
+    this.tcpCwnd = 0;
+    this.cnt = 0;
+  }
+  onTxStart(now: TimeNs, idleSince: TimeNs): void {
+    // bictcp_cwnd_event: shift the epoch by the idle time so the cubic curve does not jump.
+    if (this.epochStart >= 0 && now > idleSince) this.epochStart += now - idleSince;
+  }
+}
+
+/** A new congestion control instance by name. */
+export function newCongestionControl(alg: CongestionAlgorithm): CongestionControl {
+  switch (alg) {
+    case 'cubic':
+      return new CubicCc();
+    case 'reno':
+      return new RenoCc();
+    default: {
+      const never: never = alg;
+      throw new Error(`unknown congestion control ${String(never)}`);
+    }
+  }
+}

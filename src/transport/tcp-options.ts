@@ -1,0 +1,117 @@
+// transport/tcp-options — the TCP options Linux puts on each kind of segment, as wire records.
+// Layer: transport (imports wire). Mirrors net/ipv4/tcp_output.c tcp_options_write / tcp_syn_options /
+// tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
+// SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS
+// (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
+import type { TcpOption } from '../wire/types.js';
+
+/** Linux's receive window scale with the default tcp_rmem[2] = 6 MiB: ilog2(6291456) − 15 = 7. */
+export const LINUX_WSCALE = 7;
+/** Bytes the timestamp option takes on every established segment (NOP, NOP, TS): TCPOLEN_TSTAMP_ALIGNED. */
+export const TS_ALIGNED_LEN = 12;
+/** Most SACK blocks that fit beside timestamps (40 − 12 − 2 − 2 = 24 bytes → 3 blocks). */
+export const MAX_SACK_BLOCKS_WITH_TS = 3;
+/** Most SACK blocks without timestamps (40 − 2 − 2 = 36 → 4 blocks). */
+export const MAX_SACK_BLOCKS = 4;
+
+/** Shared NOP record (records are never mutated after a segment is sent). */
+const NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+
+/** What a SYN or SYN-ACK offered, parsed from its options. */
+export interface SynOptions {
+  mss: number | null;
+  wscale: number | null;
+  sackPermitted: boolean;
+  tsval: number | null;
+  tsecr: number;
+}
+
+/** Options of a SYN (tcp_syn_options) or SYN-ACK (tcp_synack_options); each feature only when enabled. */
+export function synOptions(mss: number, ts: { tsval: number; tsecr: number } | null, sack: boolean, wscale: number | null): TcpOption[] {
+  const o: TcpOption[] = [{ kind: 'mss', value: mss }];
+  if (ts !== null) {
+    if (sack) o.push({ kind: 'sackPermitted' });
+    else o.push(NOP, NOP);
+    o.push({ kind: 'timestamps', tsval: ts.tsval >>> 0, tsecr: ts.tsecr >>> 0 });
+  } else if (sack) {
+    o.push(NOP, NOP, { kind: 'sackPermitted' });
+  }
+  if (wscale !== null) o.push(NOP, { kind: 'wscale', shift: wscale });
+  return o;
+}
+
+/** Options of an established segment: NOP NOP TS, then NOP NOP SACK when blocks are given. */
+export function establishedOptions(ts: boolean, tsval: number, tsecr: number, sackBlocks: [number, number][] | null): TcpOption[] {
+  const o: TcpOption[] = [];
+  if (ts) o.push(NOP, NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 });
+  if (sackBlocks !== null && sackBlocks.length > 0) o.push(NOP, NOP, { kind: 'sack', blocks: sackBlocks });
+  return o;
+}
+
+/** Parses the options of a SYN / SYN-ACK (tcp_parse_options). */
+export function parseSynOptions(opts: readonly TcpOption[]): SynOptions {
+  const r: SynOptions = { mss: null, wscale: null, sackPermitted: false, tsval: null, tsecr: 0 };
+  for (const o of opts) {
+    switch (o.kind) {
+      case 'mss':
+        r.mss = o.value;
+        break;
+      case 'wscale':
+        r.wscale = Math.min(o.shift, 14); // RFC 7323 2.3: a shift above 14 is treated as 14
+        break;
+      case 'sackPermitted':
+        r.sackPermitted = true;
+        break;
+      case 'timestamps':
+        r.tsval = o.tsval;
+        r.tsecr = o.tsecr;
+        break;
+      case 'eol':
+      case 'nop':
+      case 'sack':
+      case 'unknown':
+        break;
+      default: {
+        const never: never = o;
+        throw new Error(`unknown tcp option ${(never as { kind: string }).kind}`);
+      }
+    }
+  }
+  return r;
+}
+
+/** Bytes an option list takes on the wire, padded to a multiple of 4 (data offset − 20). */
+export function tcpOptionsLength(opts: readonly TcpOption[]): number {
+  let n = 0;
+  for (const o of opts) {
+    switch (o.kind) {
+      case 'eol':
+      case 'nop':
+        n += 1;
+        break;
+      case 'mss':
+        n += 4;
+        break;
+      case 'wscale':
+        n += 3;
+        break;
+      case 'sackPermitted':
+        n += 2;
+        break;
+      case 'sack':
+        n += 2 + 8 * o.blocks.length;
+        break;
+      case 'timestamps':
+        n += 10;
+        break;
+      case 'unknown':
+        n += 2 + o.data.length;
+        break;
+      default: {
+        const never: never = o;
+        throw new Error(`unknown tcp option ${(never as { kind: string }).kind}`);
+      }
+    }
+  }
+  return (n + 3) & ~3;
+}

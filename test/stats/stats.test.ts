@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { RngFactory } from '../../src/core/rng.js';
+import { sample } from '../../src/core/distributions.js';
+import { LatencyRecorder, PERCENTILE_RELATIVE_PRECISION, StatsRegistry } from '../../src/stats/index.js';
+
+/** Nearest-rank percentile over raw samples: the ceil(p/100·N)-th smallest (p·1000 kept integral so 99.9 % is exact). */
+function exactPercentile(sorted: number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((Math.round(p * 1000) * sorted.length) / 100_000));
+  return sorted[rank - 1]!;
+}
+
+describe('LatencyRecorder', () => {
+  for (const [label, dist] of [
+    ['exponential', { kind: 'exponential', mean: 2_000_000 }],
+    ['lognormal', { kind: 'lognormal', mu: 13, sigma: 1.2 }],
+    ['uniform small', { kind: 'uniform', min: 0, max: 5000 }],
+  ] as const) {
+    it(`percentiles agree with a direct computation over raw samples (${label})`, () => {
+      const rng = new RngFactory(42).stream(`stats/${label}`);
+      const rec = new LatencyRecorder();
+      const raw: number[] = [];
+      for (let i = 0; i < 20_000; i++) {
+        const v = Math.round(sample(dist, rng));
+        raw.push(v);
+        rec.record(v);
+      }
+      raw.sort((a, b) => a - b);
+      for (const p of [50, 90, 99, 99.9, 100]) {
+        const exact = exactPercentile(raw, p);
+        const got = rec.percentileNs(p);
+        expect(got, `p${p}`).toBeGreaterThanOrEqual(exact);
+        expect(got - exact, `p${p}: hdr ${got} vs exact ${exact}`).toBeLessThanOrEqual(exact * PERCENTILE_RELATIVE_PRECISION + 1);
+      }
+      const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
+      expect(rec.meanNs).toBeCloseTo(mean, 6);
+      expect(rec.maxValueNs).toBe(raw[raw.length - 1]);
+      const s = rec.summaryUs();
+      expect(Object.keys(s)).toEqual(['mean', 'p50', 'p90', 'p99', 'p999', 'max']);
+      expect(s.max).toBeCloseTo(raw[raw.length - 1]! / 1000, 3);
+    });
+  }
+
+  it('exports an .hgrm percentile distribution', () => {
+    const rec = new LatencyRecorder();
+    for (let i = 1; i <= 1000; i++) rec.record(i * 1000);
+    const text = rec.toHgrm();
+    expect(text).toMatch(/Value\s+Percentile\s+TotalCount/);
+    expect(text).toMatch(/#\[Mean\s+=/);
+    expect(text).toMatch(/Total count\s+=\s+1000\]/);
+  });
+
+  it('is empty-safe', () => {
+    const s = new LatencyRecorder().summaryUs();
+    expect(s).toEqual({ mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 });
+  });
+});
+
+describe('StatsRegistry', () => {
+  it('builds stats.json with the documented keys, stable order and shares summing to 1', () => {
+    let now = 0;
+    const reg = new StatsRegistry(() => now);
+    const f = reg.flow('client->web');
+    reg.flow('a-first');
+    const eps = ['web-2', 'web-0', 'web-1'].map((n) => reg.endpoint(n, 2));
+    for (let i = 0; i < 10; i++) {
+      f.requestStarted();
+      now += 1_000_000;
+      if (i === 3) f.requestFailed('timeout', 1_000_000);
+      else if (i === 4) f.requestFailed('refused', 10);
+      else f.requestSucceeded(1_000_000 + i, 100_000, 500);
+      eps[i % 3]!.busyChanged(1);
+      eps[i % 3]!.served();
+      eps[i % 3]!.busyChanged(0);
+    }
+    reg.addCounters('tcp/b', () => ({ RetransSegs: 2, ActiveOpens: 1 }));
+    reg.addCounters('tcp/a', () => ({ OutSegs: 5 }));
+    const r = reg.report(7);
+    expect(Object.keys(r)).toEqual(['schema', 'seed', 'simTimeUs', 'flows', 'endpoints', 'counters']);
+    expect(r.flows.map((x) => x.name)).toEqual(['a-first', 'client->web']);
+    const fr = r.flows[1]!;
+    expect(Object.keys(fr)).toEqual(['name', 'requests', 'successes', 'errors', 'errorsByKind', 'retries', 'bytes', 'throughputRps', 'latencyUs', 'connectUs']);
+    expect(fr.requests).toBe(10);
+    expect(fr.successes).toBe(8);
+    expect(fr.errors).toBe(2);
+    expect(fr.errorsByKind.timeout).toBe(1);
+    expect(fr.errorsByKind.refused).toBe(1);
+    expect(Object.keys(fr.latencyUs)).toEqual(['mean', 'p50', 'p90', 'p99', 'p999', 'max']);
+    expect(r.endpoints.map((e) => e.name)).toEqual(['web-0', 'web-1', 'web-2']);
+    expect(r.endpoints.reduce((a, e) => a + e.share, 0)).toBeCloseTo(1, 12);
+    expect(r.endpoints.reduce((a, e) => a + e.served, 0)).toBe(10);
+    expect(Object.keys(r.counters)).toEqual(['tcp/a', 'tcp/b']);
+    expect(Object.keys(r.counters['tcp/b']!)).toEqual(['ActiveOpens', 'RetransSegs']);
+    expect(reg.toJson(7)).toBe(reg.toJson(7));
+  });
+
+  it('integrates busy time and queue length over time', () => {
+    let now = 0;
+    const reg = new StatsRegistry(() => now);
+    const e = reg.endpoint('web-0', 2);
+    e.busyChanged(2);
+    e.queueChanged(3);
+    now = 1000;
+    e.queueChanged(0);
+    e.busyChanged(1);
+    now = 2000;
+    e.busyChanged(0);
+    now = 4000;
+    const r = reg.report(1).endpoints[0]!;
+    expect(r.busyUs).toBe(3); // 2 workers × 1 µs + 1 worker × 1 µs
+    expect(r.maxQueue).toBe(3);
+    expect(r.meanQueue).toBeCloseTo(0.75, 9); // 3 × 1000 over 4000 ns
+    expect(r.utilization).toBeCloseTo(3000 / (2 * 4000), 9);
+  });
+});
