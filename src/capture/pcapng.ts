@@ -1,0 +1,330 @@
+// capture/pcapng — pcapng and classic pcap writers. Layer: capture (imports core, wire, packet).
+// Mirrors the pcapng format (draft-ietf-opsawg-pcapng: SHB, IDB, EPB) and the classic libpcap format
+// with the nanosecond magic 0xa1b23c4d. Everything is little-endian.
+//
+// Section Header Block (SHB)            Interface Description Block (IDB)    Enhanced Packet Block (EPB)
+// | off | size | field            |    | off | size | field          |    | off | size | field          |
+// |-----|------|------------------|    |-----|------|----------------|    |-----|------|----------------|
+// | 0   | 4    | type 0x0A0D0D0A  |    | 0   | 4    | type 1         |    | 0   | 4    | type 6         |
+// | 4   | 4    | total length     |    | 4   | 4    | total length   |    | 4   | 4    | total length   |
+// | 8   | 4    | magic 0x1A2B3C4D |    | 8   | 2    | link type (1)  |    | 8   | 4    | interface id   |
+// | 12  | 2+2  | version 1.0      |    | 10  | 2    | reserved       |    | 12  | 4    | timestamp high |
+// | 16  | 8    | section len -1   |    | 12  | 4    | snaplen        |    | 16  | 4    | timestamp low  |
+// | 24  | ...  | options          |    | 16  | ...  | options        |    | 20  | 4    | captured length|
+// | -4  | 4    | total length     |    | -4  | 4    | total length   |    | 24  | 4    | original length|
+//                                                                          | 28  | ...  | data, pad to 4 |
+//                                                                          | -4  | 4    | total length   |
+// Options: code u16, length u16, value padded to 4; opt_endofopt = 0. IDB options written: if_name (2)
+// such as "host1/veth1a2b", if_description (3) when given, if_tsresol (9) = 9 (nanoseconds), so an
+// EPB timestamp is simulated time in ns split into high and low 32 bits.
+//
+// Bytes are appended into a large preallocated chunk (no Buffer per packet) that is flushed to
+// `FILE.tmp-<pid>` when full; close() renames it over FILE (capture/atomic), so a file is whole or absent.
+// Not modelled: multiple sections, Name Resolution / Interface Statistics blocks, per-packet comments
+// or flags (epb_flags direction), FCS.
+import type { TimeNs } from '../core/time.js';
+import { frameLength } from '../packet/length.js';
+import type { Packet } from '../packet/packet.js';
+import { serializeFrame } from '../packet/serialize.js';
+import { AtomicFile } from './atomic.js';
+
+/** Link-layer header types (LINKTYPE_* values from tcpdump.org). */
+export const LinkType = { ETHERNET: 1, RAW: 101 } as const;
+export type LinkType = (typeof LinkType)[keyof typeof LinkType];
+
+/** Per-interface options. */
+export interface CaptureInterfaceOptions {
+  /** Bytes kept per packet (default 262144, tcpdump's default). */
+  snaplen?: number;
+  /** LINKTYPE (default 1, Ethernet). */
+  linkType?: LinkType;
+  /** Free text stored as if_description (pcapng only). */
+  description?: string;
+}
+
+/** A capture file writer: interfaces are registered, then packets appended, then close() commits. */
+export interface CaptureWriter {
+  /** Registers an interface (e.g. "node1/cni0"); returns its id for writePacket. */
+  addInterface(name: string, opts?: CaptureInterfaceOptions): number;
+  /** Appends one frame captured on interface `ifId` at simulated time `timeNs`; origLength defaults to frame.length. */
+  writePacket(ifId: number, timeNs: TimeNs, frame: Uint8Array, origLength?: number): void;
+  /** Serializes `pkt` (packet/serialize) straight into the output buffer and appends it. */
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void;
+  /** Number of packets written so far. */
+  readonly packetCount: number;
+  /** Flushes and atomically renames the file(s) into place. */
+  close(): void;
+  /** Discards the temporary file(s); targets are left untouched. */
+  abort(): void;
+}
+
+const DEFAULT_SNAPLEN = 262144;
+const DEFAULT_CHUNK = 1 << 20;
+const TWO32 = 0x1_0000_0000;
+
+/** An append buffer over an AtomicFile: reserve() returns an offset with room, full chunks are flushed. */
+class ChunkSink {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  private readonly file: AtomicFile;
+  private readonly chunkSize: number;
+
+  constructor(path: string, chunkSize: number) {
+    this.file = new AtomicFile(path);
+    this.chunkSize = chunkSize;
+    this.buf = new Uint8Array(chunkSize);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Makes room for n bytes at this.pos (flushing or growing); returns this.pos. */
+  reserve(n: number): number {
+    if (this.pos + n <= this.buf.length) return this.pos;
+    this.flush();
+    if (n > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(n, this.chunkSize));
+      this.view = new DataView(this.buf.buffer);
+    }
+    return this.pos;
+  }
+
+  flush(): void {
+    if (this.pos > 0) this.file.write(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+  }
+
+  commit(): void {
+    this.flush();
+    this.file.commit();
+  }
+
+  abort(): void {
+    this.file.abort();
+  }
+}
+
+const utf8 = new TextEncoder();
+
+function optionSize(valueLength: number): number {
+  return 4 + ((valueLength + 3) & ~3);
+}
+
+/** Writes one option at off; returns the next offset. */
+function writeOption(sink: ChunkSink, off: number, code: number, value: Uint8Array): number {
+  const v = sink.view;
+  v.setUint16(off, code, true);
+  v.setUint16(off + 2, value.length, true);
+  sink.buf.set(value, off + 4);
+  const padded = (value.length + 3) & ~3;
+  sink.buf.fill(0, off + 4 + value.length, off + 4 + padded);
+  return off + 4 + padded;
+}
+
+/** pcapng writer: one file, one section, one IDB per interface. */
+export class PcapngWriter implements CaptureWriter {
+  readonly path: string;
+  private readonly sink: ChunkSink;
+  private readonly snaplens: number[] = [];
+  private scratch: Uint8Array = new Uint8Array(0);
+  packetCount = 0;
+
+  /** Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl. */
+  constructor(path: string, opts: { chunkSize?: number; application?: string } = {}) {
+    this.path = path;
+    this.sink = new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
+    this.writeShb(opts.application ?? 'podwire');
+  }
+
+  private writeShb(app: string): void {
+    const appBytes = utf8.encode(app);
+    const len = 28 + optionSize(appBytes.length) + 4;
+    const s = this.sink;
+    let o = s.reserve(len);
+    const v = s.view;
+    v.setUint32(o, 0x0a0d0d0a, true);
+    v.setUint32(o + 4, len, true);
+    v.setUint32(o + 8, 0x1a2b3c4d, true);
+    v.setUint16(o + 12, 1, true);
+    v.setUint16(o + 14, 0, true);
+    // Section length -1: "not specified" (the writer streams).
+    v.setUint32(o + 16, 0xffffffff, true);
+    v.setUint32(o + 20, 0xffffffff, true);
+    o = writeOption(s, o + 24, 4, appBytes); // shb_userappl
+    v.setUint32(o, 0, true); // opt_endofopt
+    v.setUint32(o + 4, len, true);
+    s.pos = o + 8;
+  }
+
+  /** Registers an interface: writes its IDB (if_name, if_description, if_tsresol = 9). */
+  addInterface(name: string, opts: CaptureInterfaceOptions = {}): number {
+    const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
+    const nameBytes = utf8.encode(name);
+    const descBytes = opts.description !== undefined ? utf8.encode(opts.description) : null;
+    const len = 16 + optionSize(nameBytes.length) + (descBytes ? optionSize(descBytes.length) : 0) + optionSize(1) + 4 + 4;
+    const s = this.sink;
+    let o = s.reserve(len);
+    const v = s.view;
+    v.setUint32(o, 1, true);
+    v.setUint32(o + 4, len, true);
+    v.setUint16(o + 8, opts.linkType ?? LinkType.ETHERNET, true);
+    v.setUint16(o + 10, 0, true);
+    v.setUint32(o + 12, snaplen, true);
+    o = writeOption(s, o + 16, 2, nameBytes); // if_name
+    if (descBytes) o = writeOption(s, o, 3, descBytes); // if_description
+    o = writeOption(s, o, 9, TSRESOL_NS); // if_tsresol: 10^-9
+    v.setUint32(o, 0, true);
+    v.setUint32(o + 4, len, true);
+    s.pos = o + 8;
+    this.snaplens.push(snaplen);
+    return this.snaplens.length - 1;
+  }
+
+  /** Reserves an EPB for `captured` bytes and writes its header; returns the data offset. */
+  private beginEpb(ifId: number, timeNs: TimeNs, captured: number, original: number): number {
+    const padded = (captured + 3) & ~3;
+    const len = 32 + padded;
+    const s = this.sink;
+    const o = s.reserve(len);
+    const v = s.view;
+    v.setUint32(o, 6, true);
+    v.setUint32(o + 4, len, true);
+    v.setUint32(o + 8, ifId, true);
+    v.setUint32(o + 12, Math.floor(timeNs / TWO32), true);
+    v.setUint32(o + 16, timeNs >>> 0, true);
+    v.setUint32(o + 20, captured, true);
+    v.setUint32(o + 24, original, true);
+    for (let i = o + 28 + captured; i < o + 28 + padded; i++) s.buf[i] = 0;
+    v.setUint32(o + 28 + padded, len, true);
+    s.pos = o + len;
+    this.packetCount++;
+    return o + 28;
+  }
+
+  private snaplenOf(ifId: number): number {
+    const snap = this.snaplens[ifId];
+    if (snap === undefined) throw new Error(`${this.path}: interface ${ifId} not registered`);
+    return snap;
+  }
+
+  /** Appends an EPB holding `frame` (truncated to the interface snaplen). */
+  writePacket(ifId: number, timeNs: TimeNs, frame: Uint8Array, origLength: number = frame.length): void {
+    const snap = this.snaplenOf(ifId);
+    const captured = frame.length < snap ? frame.length : snap;
+    const at = this.beginEpb(ifId, timeNs, captured, origLength);
+    this.sink.buf.set(captured === frame.length ? frame : frame.subarray(0, captured), at);
+  }
+
+  /** Serializes `pkt` directly into the EPB (no intermediate buffer unless truncated by snaplen). */
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void {
+    const snap = this.snaplenOf(ifId);
+    const len = frameLength(pkt);
+    if (len <= snap) {
+      const at = this.beginEpb(ifId, timeNs, len, len);
+      serializeFrame(pkt, this.sink.buf.subarray(at, at + len));
+      return;
+    }
+    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
+    this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
+  }
+
+  /** Flushes the last chunk and renames the file into place. */
+  close(): void {
+    this.sink.commit();
+  }
+
+  /** Removes the temporary file. */
+  abort(): void {
+    this.sink.abort();
+  }
+}
+
+const TSRESOL_NS = new Uint8Array([9]);
+
+/** Path of one interface's file for PcapWriter: "<dir>/<name with unsafe characters as _>.pcap". */
+export function pcapFileName(dir: string, ifName: string): string {
+  return `${dir}/${ifName.replace(/[^A-Za-z0-9._-]/g, '_')}.pcap`;
+}
+
+/** Classic pcap writer (nanosecond magic 0xa1b23c4d): one file per interface, same interface as PcapngWriter. */
+export class PcapWriter implements CaptureWriter {
+  readonly dir: string;
+  private readonly sinks: ChunkSink[] = [];
+  private readonly snaplens: number[] = [];
+  private readonly chunkSize: number;
+  private scratch: Uint8Array = new Uint8Array(0);
+  packetCount = 0;
+  /** Target path of each interface's file, by interface id. */
+  readonly paths: string[] = [];
+
+  /** Files are created in `dir` as pcapFileName(dir, ifName). */
+  constructor(dir: string, opts: { chunkSize?: number } = {}) {
+    this.dir = dir;
+    this.chunkSize = opts.chunkSize ?? 1 << 16;
+  }
+
+  /** Opens the interface's file and writes the global header. */
+  addInterface(name: string, opts: CaptureInterfaceOptions = {}): number {
+    const path = pcapFileName(this.dir, name);
+    if (this.paths.includes(path)) throw new Error(`pcap: two interfaces map to ${path}`);
+    const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
+    const s = new ChunkSink(path, this.chunkSize);
+    const o = s.reserve(24);
+    const v = s.view;
+    v.setUint32(o, 0xa1b23c4d, true); // nanosecond-resolution magic
+    v.setUint16(o + 4, 2, true);
+    v.setUint16(o + 6, 4, true);
+    v.setInt32(o + 8, 0, true); // thiszone
+    v.setUint32(o + 12, 0, true); // sigfigs
+    v.setUint32(o + 16, snaplen, true);
+    v.setUint32(o + 20, opts.linkType ?? LinkType.ETHERNET, true);
+    s.pos = o + 24;
+    this.sinks.push(s);
+    this.snaplens.push(snaplen);
+    this.paths.push(path);
+    return this.sinks.length - 1;
+  }
+
+  /** Sink of the record begun last (set by begin, so no object is returned per packet). */
+  private cur: ChunkSink | null = null;
+
+  private begin(ifId: number, timeNs: TimeNs, captured: number, original: number): number {
+    const s = this.sinks[ifId];
+    if (s === undefined) throw new Error(`pcap: interface ${ifId} not registered`);
+    const o = s.reserve(16 + captured);
+    const v = s.view;
+    const sec = Math.floor(timeNs / 1e9);
+    v.setUint32(o, sec, true);
+    v.setUint32(o + 4, timeNs - sec * 1e9, true);
+    v.setUint32(o + 8, captured, true);
+    v.setUint32(o + 12, original, true);
+    s.pos = o + 16 + captured;
+    this.packetCount++;
+    this.cur = s;
+    return o + 16;
+  }
+
+  /** Appends a record holding `frame` (truncated to the interface snaplen). */
+  writePacket(ifId: number, timeNs: TimeNs, frame: Uint8Array, origLength: number = frame.length): void {
+    const snap = this.snaplens[ifId] ?? DEFAULT_SNAPLEN;
+    const captured = frame.length < snap ? frame.length : snap;
+    const at = this.begin(ifId, timeNs, captured, origLength);
+    this.cur!.buf.set(captured === frame.length ? frame : frame.subarray(0, captured), at);
+  }
+
+  /** Serializes `pkt` and appends it. */
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void {
+    const len = frameLength(pkt);
+    if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
+    this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
+  }
+
+  /** Commits every interface file. */
+  close(): void {
+    for (const s of this.sinks) s.commit();
+  }
+
+  /** Removes every temporary file. */
+  abort(): void {
+    for (const s of this.sinks) s.abort();
+  }
+}
