@@ -11,6 +11,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
+import { isMulticastMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 
@@ -30,7 +31,6 @@ export interface FdbEntry {
  */
 export type BridgeNetfilter = (bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet) => boolean;
 
-const ETH_MULTICAST_BIT = 0x0100_0000_0000;
 
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
@@ -44,6 +44,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
+    // The bridge's own address is a local entry too (br_fdb_change_mac_address): frames to it go up.
+    this.fdb.set(mac, { mac, port: this, local: true, updated: 0 });
   }
 
   /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
@@ -76,7 +78,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   portReceive(port: NetDevice, pkt: Packet): void {
     const eth = pkt.eth!;
     // br_fdb_update: learn the source (never from a multicast/broadcast source address).
-    if ((eth.src & ETH_MULTICAST_BIT) === 0) {
+    if (!isMulticastMac(eth.src)) {
       const e = this.fdb.get(eth.src);
       if (e === undefined) this.fdb.set(eth.src, { mac: eth.src, port, local: false, updated: this.sim.now });
       else if (!e.local) {
@@ -85,7 +87,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       }
     }
     const dst = eth.dst;
-    if ((dst & ETH_MULTICAST_BIT) !== 0) {
+    if (isMulticastMac(dst)) {
       // Broadcast / multicast: flooded to the other ports and passed up to the host.
       this.flood(pkt, port, true);
       return;
@@ -115,7 +117,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (!this.up) return this.drop(pkt, 'link-down');
     this.noteTx(pkt, frameLength(pkt));
     const dst = pkt.eth!.dst;
-    if ((dst & ETH_MULTICAST_BIT) === 0) {
+    if (!isMulticastMac(dst)) {
       const e = this.lookup(dst);
       if (e !== null && !e.local) {
         e.port.xmit(pkt);

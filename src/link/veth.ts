@@ -12,6 +12,11 @@ import { NetDevice } from './device.js';
 export class VethDevice extends NetDevice {
   readonly kind = 'veth';
   peer!: VethDevice;
+  /**
+   * Time from this end's transmit to the peer's receive, ns. 0 (the default) delivers in the same
+   * instant; a few microseconds stand for the backlog queue and softirq a real veth goes through.
+   */
+  delayNs = 0;
 
   /** Creates both ends (`ip link add A type veth peer name B`). */
   static pair(sim: Simulator, nameA: string, macA: Mac, nameB: string, macB: Mac, mtu = 1500): [VethDevice, VethDevice] {
@@ -29,6 +34,12 @@ export class VethDevice extends NetDevice {
     const peer = this.peer;
     if (!peer.up) return this.drop(pkt, 'no-carrier');
     if (len > peer.mtu + 14) return peer.drop(pkt, 'mtu-exceeded');
-    peer.receive(pkt, len);
+    if (this.delayNs === 0) peer.receive(pkt, len);
+    else this.sim.schedule(this.delayNs, vethArrive, peer, pkt);
   }
+}
+
+function vethArrive(peer: VethDevice, pkt: Packet): void {
+  if (!peer.up) return peer.drop(pkt, 'no-carrier');
+  peer.receive(pkt, frameLength(pkt));
 }

@@ -17,6 +17,7 @@ import { TraceSource } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
 import { LoopbackDevice } from '../link/dummy.js';
 import { ipTotalLength } from '../packet/length.js';
+import { isMulticastMac } from '../wire/mac.js';
 import { Packet } from '../packet/packet.js';
 import {
   ArpOp,
@@ -213,7 +214,7 @@ export class Namespace implements IpStack, NeighOwner {
     if (eth.etherType === EtherType.ARP && pkt.arp !== null) return this.arpRcv(dev, pkt);
     if (eth.etherType === EtherType.IPv4 && pkt.ip !== null) {
       // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; ip_rcv drops it.
-      if (eth.dst !== dev.mac && eth.dst !== BROADCAST_MAC && (eth.dst & 0x0100_0000_0000) === 0 && dev !== this.lo) {
+      if (eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== this.lo) {
         return this.dropPacket(pkt, 'otherhost');
       }
       return this.ipRcv(dev, pkt);

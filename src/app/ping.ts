@@ -1,0 +1,124 @@
+// app/ping — ICMP echo, as iputils `ping` sends it. Layer: app (imports core, wire, packet, net, stats
+// interfaces). The kernel's ping socket (net/ipv4/ping.c) delivers replies by echo identifier.
+// On the wire, as captured from a real `ping` on Linux: DF set, an IP ID from the socket's counter,
+// identifier from the process, sequence from 1, and 56 data bytes = a 16-byte struct timeval (64-bit
+// little-endian seconds and microseconds of the send time) followed by the bytes 0x10, 0x11, ...
+// A probe with no reply within `timeout` counts as lost ('timeout'); an ICMP error (host unreachable
+// after ARP failure, net unreachable) fails it as 'no-route'.
+import type { SimEvent } from '../core/scheduler.js';
+import type { TimeNs } from '../core/time.js';
+import type { Namespace } from '../net/namespace.js';
+import { Packet } from '../packet/packet.js';
+import type { FlowRecorder } from '../stats/flow.js';
+import { IcmpType, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
+
+/** What one ping flow does. */
+export interface PingOptions {
+  dst: Ipv4;
+  count: number;
+  intervalNs: TimeNs;
+  startNs: TimeNs;
+  /** Data bytes after the ICMP header (ping -s; default 56). */
+  size: number;
+  timeoutNs: TimeNs;
+  ttl: number;
+  tos: number;
+  flowId: number;
+}
+
+/** One `ping` process. */
+export class PingApp {
+  private readonly id: number;
+  private ipId: number;
+  private seq = 0;
+  private readonly outstanding = new Map<number, { sent: TimeNs; timer: SimEvent }>();
+  /** Probes sent, replies received, and errors, for tests and summaries. */
+  readonly counts = { sent: 0, received: 0, lost: 0, errors: 0 };
+
+  constructor(
+    private readonly ns: Namespace,
+    private readonly opts: PingOptions,
+    private readonly rec: FlowRecorder,
+    name: string,
+  ) {
+    const rng = ns.sim.rng.stream(`${ns.name}/ping/${name}`);
+    this.id = rng.int(65536);
+    this.ipId = rng.int(65536);
+    ns.openPing(this.id, { reply: (p) => this.onReply(p), error: (p) => this.onError(p) });
+    ns.sim.scheduleAt(Math.max(opts.startNs, ns.sim.now), pingSend, this);
+  }
+
+  /** Sends the next echo request and schedules the one after. */
+  send(): void {
+    const o = this.opts;
+    const seq = ++this.seq;
+    const now = this.ns.sim.now;
+    const pkt = new Packet();
+    pkt.ip = { tos: o.tos, totalLength: 0, id: this.ipId, flags: IP_DF, fragOffset: 0, ttl: o.ttl, protocol: IpProto.ICMP, checksum: null, src: 0, dst: o.dst, options: null };
+    this.ipId = (this.ipId + 1) & 0xffff;
+    pkt.icmp = { type: IcmpType.ECHO_REQUEST, code: 0, checksum: null, rest: ((this.id << 16) | seq) >>> 0 };
+    pkt.payload = pingData(o.size, now);
+    pkt.payloadLength = o.size;
+    pkt.flowId = o.flowId;
+    pkt.sentAt = now;
+    this.counts.sent++;
+    this.rec.requestStarted();
+    const timer = this.ns.sim.schedule(o.timeoutNs, pingTimeout, this, seq);
+    this.outstanding.set(seq, { sent: now, timer });
+    if (!this.ns.ipLocalOut(pkt)) this.fail(seq, 'no-route');
+    if (seq < o.count) this.ns.sim.schedule(o.intervalNs, pingSend, this);
+  }
+
+  private onReply(pkt: Packet): void {
+    const seq = pkt.icmp!.rest & 0xffff;
+    const o = this.outstanding.get(seq);
+    if (o === undefined) return; // late or duplicate
+    this.outstanding.delete(seq);
+    o.timer.cancel();
+    this.counts.received++;
+    this.rec.requestSucceeded(this.ns.sim.now - o.sent, null, pkt.payloadLength);
+  }
+
+  private onError(icmp: Packet): void {
+    const seq = icmp.inner!.icmp!.rest & 0xffff;
+    this.fail(seq, 'no-route');
+  }
+
+  private fail(seq: number, kind: 'no-route' | 'timeout'): void {
+    const o = this.outstanding.get(seq);
+    if (o === undefined) return;
+    this.outstanding.delete(seq);
+    o.timer.cancel();
+    if (kind === 'timeout') this.counts.lost++;
+    else this.counts.errors++;
+    this.rec.requestFailed(kind, this.ns.sim.now - o.sent);
+  }
+
+  /** Called when a probe's timeout expires. */
+  timeout(seq: number): void {
+    this.fail(seq, 'timeout');
+  }
+}
+
+function pingSend(app: PingApp): void {
+  app.send();
+}
+function pingTimeout(app: PingApp, seq: number): void {
+  app.timeout(seq);
+}
+
+/** iputils' data: a 16-byte timeval of the send time, then 0x10, 0x11, ... */
+function pingData(size: number, now: TimeNs): Uint8Array {
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i++) b[i] = (i + 0x10 - 16) & 0xff;
+  if (size >= 16) {
+    const dv = new DataView(b.buffer);
+    const sec = Math.floor(now / 1e9);
+    const usec = Math.floor((now % 1e9) / 1e3);
+    dv.setUint32(0, sec, true);
+    dv.setUint32(4, 0, true);
+    dv.setUint32(8, usec, true);
+    dv.setUint32(12, 0, true);
+  }
+  return b;
+}

@@ -1,0 +1,43 @@
+// cli/inspect — a namespace's state printed the way iproute2 prints it (`ip addr`, `ip route`,
+// `ip neigh`, `bridge fdb`). Layer: cli.
+import type { BridgeDevice } from '../link/bridge.js';
+import type { Namespace } from '../net/namespace.js';
+import { formatIp, formatRoute } from '../net/namespace.js';
+import { formatMac } from '../wire/mac.js';
+
+/** `ip -br`-free but faithful text of a namespace's links, addresses, routes, neighbours and FDBs. */
+export function inspectNamespace(ns: Namespace, nowNs: number): string {
+  const out: string[] = [];
+  out.push(`# ${ns.name}: ip addr`);
+  for (const dev of ns.devices) {
+    const flags = [dev.kind === 'loopback' ? 'LOOPBACK' : 'BROADCAST,MULTICAST', dev.up ? 'UP,LOWER_UP' : ''].filter(Boolean).join(',');
+    const master = dev.master ? ` master ${(dev.master as unknown as BridgeDevice).name}` : '';
+    out.push(`${dev.ifindex}: ${dev.name}: <${flags}> mtu ${dev.mtu}${master} state ${dev.up ? (dev.kind === 'loopback' ? 'UNKNOWN' : 'UP') : 'DOWN'}`);
+    out.push(`    link/${dev.kind === 'loopback' ? 'loopback' : 'ether'} ${formatMac(dev.mac)} brd ${dev.kind === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff'}`);
+    for (const a of ns.addrs) {
+      if (a.dev !== dev) continue;
+      const brd = a.broadcast !== 0 ? ` brd ${formatIp(a.broadcast)}` : '';
+      out.push(`    inet ${formatIp(a.addr)}/${a.prefix}${brd} scope ${dev.kind === 'loopback' ? 'host' : 'global'} ${dev.name}`);
+    }
+  }
+  out.push('', `# ${ns.name}: ip route`);
+  for (const r of ns.mainTable.all()) out.push(formatRoute(r));
+  out.push('', `# ${ns.name}: ip route show table local`);
+  for (const r of ns.localTable.all()) out.push(formatRoute(r));
+  out.push('', `# ${ns.name}: ip neigh`);
+  for (const n of ns.neigh.all()) {
+    const ll = n.state === 'FAILED' || n.state === 'INCOMPLETE' ? '' : ` lladdr ${formatMac(n.mac)}`;
+    out.push(`${formatIp(n.ip)} dev ${n.dev.name}${ll} ${n.state}`);
+  }
+  out.push('', `# ${ns.name}: sysctl net.ipv4.ip_forward = ${ns.ipForwardEnabled ? 1 : 0}`);
+  for (const dev of ns.devices) {
+    if (dev.kind !== 'bridge') continue;
+    const br = dev as BridgeDevice;
+    out.push('', `# ${ns.name}: bridge fdb show br ${br.name}`);
+    for (const e of br.fdb.values()) {
+      const age = e.local ? ' permanent' : ` (seen ${((nowNs - e.updated) / 1e9).toFixed(3)}s ago)`;
+      out.push(`${formatMac(e.mac)} dev ${e.port.name} master ${br.name}${e.local ? '' : ''}${age}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

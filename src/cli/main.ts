@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// cli/main — the `podwire` command (yargs): run, validate, inspect. Layer: cli, the only layer that
+// reads the wall clock, the environment and the terminal. Bad input → one line per problem on stderr
+// and exit 1 (2 for bad flags); no stack trace unless PODWIRE_DEBUG=1.
+import { resolve } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { formatTime, parseDuration } from '../core/time.js';
+import { buildWorld } from '../scenario/build.js';
+import { formatUserError, ScenarioError } from '../scenario/errors.js';
+import { loadScenarioFile } from '../scenario/load.js';
+import { runWorld } from '../scenario/run.js';
+import { inspectNamespace } from './inspect.js';
+
+class UsageError extends Error {}
+
+function fail(e: unknown): never {
+  if (e instanceof ScenarioError) {
+    for (const err of e.errors) process.stderr.write(`${formatUserError(err)}\n`);
+    process.exit(1);
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`podwire: ${e.message}\n`);
+    process.exit(2);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`podwire: internal error: ${msg}\n`);
+  if (process.env['PODWIRE_DEBUG'] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(70);
+}
+
+function seedOf(argv: { seed?: number | undefined }, fallback: number | undefined): number {
+  const s = argv.seed ?? fallback ?? 1;
+  if (!Number.isInteger(s) || s < 0) throw new UsageError(`--seed: expected a non-negative integer, got ${s}`);
+  return s;
+}
+
+function untilOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ns = parseDuration(text);
+  if (ns === null) throw new UsageError(`--until: expected a duration like 10s or 500ms, got "${text}"`);
+  return ns;
+}
+
+function progressBar(untilNs: number | null): ((now: number, events: number) => void) | undefined {
+  if (!process.stderr.isTTY || process.env['CI']) return undefined;
+  const t0 = performance.now();
+  return (now, events) => {
+    const wall = (performance.now() - t0) / 1000;
+    const pct = untilNs ? ` ${Math.min(100, (100 * now) / untilNs).toFixed(0)}%` : '';
+    process.stderr.write(`\r  sim ${formatTime(now)}${pct}  events ${events.toLocaleString('en-US')}  ${(events / Math.max(wall, 1e-3) / 1e6).toFixed(2)} M events/s   `);
+  };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('podwire')
+    .usage('$0 <command> [options]')
+    .command(
+      'run <file>',
+      'run a scenario: writes OUT/capture.pcapng and OUT/stats.json',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+          .option('seed', { type: 'number', describe: 'random seed (default: the scenario\'s, else 1)' })
+          .option('out', { type: 'string', default: 'out', describe: 'output directory' })
+          .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
+          .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no summary' }),
+      (argv) => {
+        const loaded = loadScenarioFile(argv.file);
+        const spec = loaded.scenario.spec;
+        const seed = seedOf(argv, spec.seed);
+        const until = untilOf(argv.until);
+        const world = buildWorld(loaded, seed);
+        const t0 = performance.now();
+        const res = runWorld(world, {
+          outDir: argv.out,
+          ...(until !== undefined ? { untilNs: until } : {}),
+          format: argv.format ?? spec.capture.format,
+          snaplen: spec.capture.snaplen,
+          ...(progressBar(until ?? world.until) ? { onProgress: progressBar(until ?? world.until)! } : {}),
+        });
+        const wall = (performance.now() - t0) / 1000;
+        if (process.stderr.isTTY && !process.env['CI']) process.stderr.write('\r\x1b[K');
+        if (argv.quiet) return;
+        const lines: string[] = [];
+        lines.push(`podwire: ${world.name} seed=${seed}: simulated ${formatTime(res.simTimeNs)} (${res.stop}), ${res.events.toLocaleString('en-US')} events in ${wall.toFixed(2)} s`);
+        lines.push('');
+        lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
+        const doc = JSON.parse(res.statsJson) as { flows: { name: string; sent: number; received: number; lost: number; errors: number; latencyUs: Record<string, number> }[]; counters: Record<string, Record<string, number>> };
+        for (const f of doc.flows) {
+          const l = f.latencyUs;
+          lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l['min']), 10)} ${pad(String(l['p50']), 10)} ${pad(String(l['p99']), 10)} ${l['max']}`);
+        }
+        const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
+        if (drops.length > 0) {
+          lines.push('');
+          for (const [k, v] of drops) lines.push(`${k.slice(6)} dropped: ${Object.entries(v).map(([r, n]) => `${r}=${n}`).join(' ')}`);
+        }
+        lines.push('');
+        if (res.files.capture) lines.push(`capture: ${resolve(res.files.capture)} (${res.packetsCaptured.toLocaleString('en-US')} packets on ${world.captured.length} interfaces)`);
+        lines.push(`stats:   ${resolve(res.files.stats)}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      },
+    )
+    .command(
+      'validate <file>',
+      'check a scenario file and report every problem as file:line:col',
+      (y) => y.positional('file', { type: 'string', demandOption: true }),
+      (argv) => {
+        const loaded = loadScenarioFile(argv.file);
+        const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
+        process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);
+      },
+    )
+    .command(
+      'inspect <file>',
+      "print a host's interfaces, addresses, routes, neighbours and bridge FDB after running the scenario",
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
+          .option('seed', { type: 'number' })
+          .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
+          .option('no-run', { type: 'boolean', default: false, describe: 'print the configured state without running traffic' }),
+      (argv) => {
+        const loaded = loadScenarioFile(argv.file);
+        const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        const ns = world.namespaces.get(argv.node);
+        if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
+        if (!argv['no-run']) {
+          const until = untilOf(argv.until) ?? world.until;
+          world.sim.run(until !== null ? { until } : {});
+        }
+        process.stdout.write(inspectNamespace(ns, world.sim.now));
+      },
+    )
+    .demandCommand(1, 'podwire: name a command (run, validate, inspect); see --help')
+    .strict()
+    .fail((msg, err) => {
+      if (err) fail(err);
+      fail(new UsageError(msg));
+    })
+    .help()
+    .parseAsync();
+}
+
+main().catch(fail);

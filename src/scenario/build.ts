@@ -1,0 +1,271 @@
+// scenario/build — a validated Scenario → a runnable world: namespaces, devices, addresses, routes and
+// traffic apps (ns-3's "helpers"). Layer: scenario (imports every layer below; stats as an observer).
+// Semantic checks (a route's device exists, a veth end names a declared host, ...) are reported as
+// file:line:col errors at the field, like schema errors.
+import { Simulator } from '../core/simulator.js';
+import { parseDuration, parseRate, type TimeNs } from '../core/time.js';
+import { BridgeDevice } from '../link/bridge.js';
+import { Channel, NicDevice } from '../link/channel.js';
+import { resetIfindex, type NetDevice } from '../link/device.js';
+import { VethDevice } from '../link/veth.js';
+import { Namespace } from '../net/namespace.js';
+import { resetPacketUids } from '../packet/packet.js';
+import { StatsRegistry } from '../stats/report.js';
+import { UdpLayer } from '../transport/udp.js';
+import { parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { parseMac } from '../wire/mac.js';
+import type { Ipv4, Mac } from '../wire/types.js';
+import { PingApp } from '../app/ping.js';
+import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
+import { ScenarioError, type UserError } from './errors.js';
+import type { LoadedScenario } from './load.js';
+import type { HostSpecT } from './schema.js';
+
+/** A traffic flow of the world, with counters for the summary. */
+export interface WorldFlow {
+  name: string;
+  type: 'ping' | 'udp';
+  from: string;
+  to: string;
+  counts: { sent: number; received: number; lost: number; errors: number };
+}
+
+/** Everything a run needs. */
+export interface World {
+  sim: Simulator;
+  seed: number;
+  name: string;
+  namespaces: Map<string, Namespace>;
+  udp: Map<string, UdpLayer>;
+  /** Every device, in creation order (each namespace's lo first). */
+  devices: NetDevice[];
+  /** Devices to capture, in the order their interface blocks are written. */
+  captured: NetDevice[];
+  stats: StatsRegistry;
+  flows: WorldFlow[];
+  /** Simulated time to stop at, or null to run until no events remain. */
+  until: TimeNs | null;
+}
+
+const dur = (v: string | number): TimeNs => parseDuration(v) ?? 0;
+
+/** Builds the world of a loaded scenario with the given seed. Throws ScenarioError on semantic errors. */
+export function buildWorld(loaded: LoadedScenario, seed: number): World {
+  const spec = loaded.scenario.spec;
+  const errors: UserError[] = [];
+  const err = (path: (string | number)[], message: string): void => {
+    errors.push(loaded.error(['spec', ...path], message));
+  };
+  resetIfindex();
+  resetPacketUids();
+  const sim = new Simulator(seed);
+  const namespaces = new Map<string, Namespace>();
+  const hostSpecs = new Map<string, HostSpecT>();
+  const devices: NetDevice[] = [];
+  const macRng = (host: string, ifname: string): Mac => {
+    // A random locally administered unicast MAC, as the kernel gives a new veth (eth_random_addr).
+    const r = sim.rng.stream(`mac/${host}/${ifname}`);
+    const hi = ((r.int(256) & 0xfe) | 0x02) * 2 ** 40;
+    return hi + r.int(256) * 2 ** 32 + r.uint32();
+  };
+
+  spec.hosts.forEach((h, i) => {
+    if (namespaces.has(h.name)) return err(['hosts', i, 'name'], `duplicate host "${h.name}"`);
+    const ns = new Namespace(sim, h.name);
+    ns.ipForwardEnabled = h.forwarding;
+    namespaces.set(h.name, ns);
+    hostSpecs.set(h.name, h);
+    devices.push(ns.lo);
+  });
+
+  // Interface settings declared on hosts, by host/ifname.
+  const ifaceSpec = (host: string, ifname: string) => hostSpecs.get(host)?.interfaces.find((x) => x.name === ifname);
+  const macFor = (host: string, ifname: string): Mac => {
+    const m = ifaceSpec(host, ifname)?.mac;
+    return m ? parseMac(m)! : macRng(host, ifname);
+  };
+  const endNs = (end: string, path: (string | number)[]): [Namespace, string] | null => {
+    const [host, ifname] = end.split('/') as [string, string];
+    const ns = namespaces.get(host);
+    if (!ns) {
+      err(path, `unknown host "${host}" (declare it under spec.hosts)`);
+      return null;
+    }
+    if (ns.device(ifname)) {
+      err(path, `${end} already exists`);
+      return null;
+    }
+    return [ns, ifname];
+  };
+  const place = (ns: Namespace, dev: NetDevice): void => {
+    const s = ifaceSpec(ns.name, dev.name);
+    if (s?.mtu) dev.mtu = s.mtu;
+    if (s) dev.up = s.up;
+    ns.addDevice(dev);
+    devices.push(dev);
+  };
+
+  spec.veths.forEach((v, i) => {
+    const a = endNs(v.ends[0], ['veths', i, 'ends', 0]);
+    const b = endNs(v.ends[1], ['veths', i, 'ends', 1]);
+    if (!a || !b) return;
+    const [da, db] = VethDevice.pair(sim, a[1], macFor(a[0].name, a[1]), b[1], macFor(b[0].name, b[1]), v.mtu);
+    da.delayNs = db.delayNs = dur(v.delay);
+    place(a[0], da);
+    place(b[0], db);
+  });
+
+  spec.links.forEach((l, i) => {
+    const a = endNs(l.ends[0], ['links', i, 'ends', 0]);
+    const b = endNs(l.ends[1], ['links', i, 'ends', 1]);
+    if (!a || !b) return;
+    const na = new NicDevice(sim, a[1], macFor(a[0].name, a[1]), l.mtu);
+    const nb = new NicDevice(sim, b[1], macFor(b[0].name, b[1]), l.mtu);
+    place(a[0], na);
+    place(b[0], nb);
+    new Channel(sim, na, nb, { rateBps: parseRate(l.rate)!, delayNs: dur(l.delay), queueLimit: l.queue });
+  });
+
+  spec.hosts.forEach((h, hi) => {
+    const ns = namespaces.get(h.name);
+    if (!ns) return;
+    h.bridges.forEach((b, bi) => {
+      if (ns.device(b.name)) return err(['hosts', hi, 'bridges', bi, 'name'], `${h.name}/${b.name} already exists`);
+      // A new bridge takes a random MAC until its first port joins (then the lowest port MAC in
+      // older kernels); set `mac` to pin it.
+      const br = new BridgeDevice(sim, b.name, b.mac ? parseMac(b.mac)! : macRng(h.name, b.name), b.mtu ?? 1500);
+      br.ageingTimeNs = dur(b.ageingTime);
+      ns.addDevice(br);
+      devices.push(br);
+      b.ports.forEach((p, pi) => {
+        const dev = ns.device(p);
+        if (!dev) return err(['hosts', hi, 'bridges', bi, 'ports', pi], `no interface "${p}" on host ${h.name}`);
+        if (dev === br || dev.master) return err(['hosts', hi, 'bridges', bi, 'ports', pi], `"${p}" cannot be enslaved here`);
+        br.addPort(dev);
+      });
+      for (const [ai, a] of addrList(b.address).entries()) addAddr(ns, br, a, ['hosts', hi, 'bridges', bi, 'address', ai]);
+    });
+    h.interfaces.forEach((s, ii) => {
+      const dev = ns.device(s.name);
+      if (!dev) return err(['hosts', hi, 'interfaces', ii, 'name'], `no device "${s.name}" on host ${h.name}: create it as an end of a veth or link`);
+      for (const [ai, a] of addrList(s.address).entries()) addAddr(ns, dev, a, ['hosts', hi, 'interfaces', ii, 'address', ai]);
+    });
+  });
+
+  function addrList(a: string | string[] | undefined): string[] {
+    return a === undefined ? [] : Array.isArray(a) ? a : [a];
+  }
+  function addAddr(ns: Namespace, dev: NetDevice, text: string, path: (string | number)[]): void {
+    const c = parseCidr(text)!;
+    if (ns.addrs.some((x) => x.addr === c.addr)) return err(path, `address ${text} is already on ${ns.name}`);
+    ns.addAddress(dev, c.addr, c.prefix);
+  }
+
+  // Routes after every address, so gateways resolve through connected routes (`ip route add ... via`).
+  spec.hosts.forEach((h, hi) => {
+    const ns = namespaces.get(h.name);
+    if (!ns) return;
+    h.routes.forEach((r, ri) => {
+      const at = ['hosts', hi, 'routes', ri];
+      let dst = 0;
+      let prefix = 0;
+      if (r.to !== 'default') {
+        const c = r.to.includes('/') ? parseCidr(r.to)! : { addr: parseIpv4(r.to)!, prefix: 32 };
+        dst = c.addr;
+        prefix = c.prefix;
+      }
+      const via = r.via ? parseIpv4(r.via)! : 0;
+      let dev: NetDevice | undefined;
+      if (r.dev) {
+        dev = ns.device(r.dev);
+        if (!dev) return err([...at, 'dev'], `no device "${r.dev}" on host ${h.name}`);
+      }
+      if (via !== 0 && !r.onlink) {
+        const gw = ns.mainTable.lookup(via);
+        if (gw === null || gw.gateway !== 0 || (dev && gw.dev !== dev)) return err([...at, 'via'], `gateway ${r.via} is not on a connected subnet${dev ? ` of ${r.dev}` : ''} (Linux: "Nexthop has invalid gateway"; add onlink: true to force)`);
+        dev = dev ?? gw.dev!;
+      }
+      if (!dev) return err(at, 'a route needs `via` or `dev`');
+      ns.addRoute({ dst, prefix, gateway: via, dev, prefsrc: r.src ? parseIpv4(r.src)! : 0, onlink: r.onlink, metric: r.metric, type: r.type });
+    });
+  });
+
+  const udp = new Map<string, UdpLayer>();
+  const udpOf = (ns: Namespace): UdpLayer => {
+    let u = udp.get(ns.name);
+    if (!u) {
+      u = new UdpLayer(ns, ns);
+      udp.set(ns.name, u);
+    }
+    return u;
+  };
+  for (const ns of namespaces.values()) udpOf(ns);
+
+  const hostAddr = (name: string): Ipv4 | null => {
+    const ns = namespaces.get(name);
+    const a = ns?.addrs.find((x) => x.dev !== ns.lo);
+    return a ? a.addr : null;
+  };
+  const resolve = (target: string): Ipv4 | null => parseIpv4(target) ?? hostAddr(target);
+
+  const stats = new StatsRegistry(() => sim.now);
+  const flows: WorldFlow[] = [];
+  const echoServers = new Map<string, UdpEchoServer>();
+  spec.traffic.forEach((t, ti) => {
+    const at = ['traffic', ti];
+    const ns = namespaces.get(t.from);
+    if (!ns) return err([...at, 'from'], `unknown host "${t.from}"`);
+    const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
+    const name = t.name ?? `${t.type}-${t.from}-${t.to.replace(/[^a-z0-9.]/gi, '-')}`;
+    if (flows.some((f) => f.name === name)) return err([...at, 'name'], `duplicate flow name "${name}"`);
+    const rec = stats.flow(name);
+    const flowId = ti + 1;
+    if (t.type === 'ping') {
+      const dst = resolve(t.to);
+      if (dst === null) return err([...at, 'to'], `"${t.to}" is neither an IPv4 address nor a host with an address`);
+      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId }, rec, name);
+      flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
+      return;
+    }
+    const [host, portText] = t.to.split(':') as [string, string];
+    const port = Number(portText);
+    if (port < 1 || port > 65535) return err([...at, 'to'], `port ${portText} is out of range 1-65535`);
+    const dst = resolve(host);
+    if (dst === null) return err([...at, 'to'], `"${host}" is neither an IPv4 address nor a host with an address`);
+    if (t.echo) {
+      const owner = [...namespaces.values()].find((n) => n.isLocal(dst));
+      if (!owner) return err([...at, 'to'], `no host owns ${host}, so no echo server can run there (set echo: false)`);
+      const key = `${owner.name}:${port}`;
+      if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(udpOf(owner), port));
+    }
+    const app = new UdpProbeClient(udpOf(ns), { dst, port, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), flowId }, rec);
+    flows.push({ name, type: 'udp', from: t.from, to: t.to, counts: app.counts });
+  });
+
+  let captured: NetDevice[] = [];
+  const cap = spec.capture.interfaces;
+  // 'all' means every interface but the loopbacks (list HOST/lo explicitly to capture one).
+  if (cap === 'all') captured = devices.filter((d) => d.kind !== 'loopback');
+  else if (cap !== 'none') {
+    cap.forEach((end, i) => {
+      const [host, ifname] = end.split('/') as [string, string];
+      const dev = namespaces.get(host)?.device(ifname);
+      if (!dev) return err(['capture', 'interfaces', i], `no interface ${end}`);
+      captured.push(dev);
+    });
+  }
+
+  if (errors.length > 0) throw new ScenarioError(errors);
+  return {
+    sim,
+    seed,
+    name: loaded.scenario.metadata.name,
+    namespaces,
+    udp,
+    devices,
+    captured,
+    stats,
+    flows,
+    until: spec.duration !== undefined ? dur(spec.duration) : null,
+  };
+}

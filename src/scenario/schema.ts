@@ -1,0 +1,146 @@
+// scenario/schema — the podwire `Scenario` document, validated with zod. Layer: scenario.
+// A scenario file is a multi-document YAML stream: one `kind: Scenario` document (this schema) and,
+// beside it, ordinary Kubernetes manifests (Node, Pod, Deployment, Service, ... — later layers).
+import { z } from 'zod';
+
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const DURATION = /^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)?\s*$/;
+const RATE = /^\s*[0-9]+(\.[0-9]+)?\s*[kKmMgGtT]?(bps|bit|bit\/s|b\/s)?\s*$/;
+
+export const Name = z.string().regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
+export const IfName = z.string().regex(IFNAME, 'expected an interface name of at most 15 characters');
+export const Ipv4Text = z.string().regex(IPV4, 'expected an IPv4 address like 10.0.0.1');
+export const CidrText = z.string().regex(CIDR, 'expected an address with prefix like 172.17.0.1/16');
+export const MacText = z.string().regex(MAC, 'expected a MAC address like 02:42:ac:11:00:02');
+export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION, 'expected a duration like 10ms, 1.5s, 250us')]);
+export const Rate = z.union([z.number().positive(), z.string().regex(RATE, 'expected a rate like 1Gbps, 100Mbit, 10kbps')]);
+/** `host/ifname` naming one interface of one namespace. */
+export const EndText = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/, 'expected HOST/IFNAME like c1/eth0');
+
+const Addresses = z.union([CidrText, z.array(CidrText)]);
+
+export const InterfaceSpec = z.strictObject({
+  name: IfName,
+  address: Addresses.optional(),
+  mac: MacText.optional(),
+  mtu: z.number().int().min(68).max(65535).optional(),
+  up: z.boolean().default(true),
+});
+
+export const BridgeSpec = z.strictObject({
+  name: IfName,
+  address: Addresses.optional(),
+  mac: MacText.optional(),
+  mtu: z.number().int().min(68).max(65535).optional(),
+  /** Interfaces of this host enslaved to the bridge. */
+  ports: z.array(IfName).default([]),
+  /** bridge-nf-call-iptables: bridged IP frames pass the host's netfilter. */
+  nfCallIptables: z.boolean().default(false),
+  ageingTime: Duration.default('300s'),
+});
+
+export const RouteSpec = z.strictObject({
+  to: z.union([z.literal('default'), CidrText, Ipv4Text]),
+  via: Ipv4Text.optional(),
+  dev: IfName.optional(),
+  src: Ipv4Text.optional(),
+  onlink: z.boolean().default(false),
+  metric: z.number().int().nonnegative().default(0),
+  type: z.enum(['unicast', 'blackhole', 'unreachable', 'prohibit']).default('unicast'),
+});
+
+export const HostSpec = z.strictObject({
+  name: Name,
+  /** net.ipv4.ip_forward. */
+  forwarding: z.boolean().default(false),
+  interfaces: z.array(InterfaceSpec).default([]),
+  bridges: z.array(BridgeSpec).default([]),
+  routes: z.array(RouteSpec).default([]),
+});
+
+export const VethSpec = z.strictObject({
+  ends: z.tuple([EndText, EndText]),
+  mtu: z.number().int().min(68).max(65535).default(1500),
+  /** One-way transfer time between the ends (0: same instant). */
+  delay: Duration.default('0'),
+});
+
+export const LinkSpec = z.strictObject({
+  ends: z.tuple([EndText, EndText]),
+  rate: Rate.default('1Gbps'),
+  delay: Duration.default('0'),
+  /** Frames that may wait for the wire per direction (txqueuelen). */
+  queue: z.number().int().min(1).default(1000),
+  mtu: z.number().int().min(68).max(65535).default(1500),
+});
+
+const TrafficCommon = {
+  name: Name.optional(),
+  from: Name,
+  start: Duration.default('1s'),
+  count: z.number().int().min(1).default(5),
+  interval: Duration.optional(),
+  /** Packets per second (instead of interval). */
+  rate: z.number().positive().optional(),
+  timeout: Duration.default('1s'),
+  ttl: z.number().int().min(1).max(255).default(64),
+  tos: z.number().int().min(0).max(255).default(0),
+};
+
+export const PingTraffic = z.strictObject({
+  type: z.literal('ping'),
+  ...TrafficCommon,
+  /** Destination: a host name or an IPv4 address. */
+  to: z.string().min(1),
+  /** ICMP data bytes (ping -s). */
+  size: z.number().int().min(0).max(1472).default(56),
+});
+
+export const UdpTraffic = z.strictObject({
+  type: z.literal('udp'),
+  ...TrafficCommon,
+  /** Destination: `HOST:PORT` or `IP:PORT`. */
+  to: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT or IP:PORT'),
+  /** UDP payload bytes. */
+  size: z.number().int().min(0).max(1472).default(64),
+  /** Run a UDP echo server on the destination port (else datagrams meet whatever listens there). */
+  echo: z.boolean().default(true),
+});
+
+export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic]);
+
+export const CaptureSpec = z.strictObject({
+  /** `all`, `none`, or a list of HOST/IFNAME. */
+  interfaces: z.union([z.literal('all'), z.literal('none'), z.array(EndText)]).default('all'),
+  /** One pcapng with an interface block per interface, or one classic pcap per interface. */
+  format: z.enum(['pcapng', 'pcap']).default('pcapng'),
+  snaplen: z.number().int().min(64).max(262144).default(262144),
+});
+
+export const ScenarioSpec = z.strictObject({
+  /** Default seed (the CLI's --seed wins). */
+  seed: z.number().int().nonnegative().optional(),
+  /** Simulated time to run (the CLI's --until wins); without it the run ends when traffic is done. */
+  duration: Duration.optional(),
+  hosts: z.array(HostSpec).default([]),
+  veths: z.array(VethSpec).default([]),
+  links: z.array(LinkSpec).default([]),
+  traffic: z.array(TrafficSpec).default([]),
+  capture: CaptureSpec.default({ interfaces: 'all', format: 'pcapng', snaplen: 262144 }),
+});
+
+export const ScenarioDoc = z.strictObject({
+  apiVersion: z.literal('podwire.dev/v1alpha1'),
+  kind: z.literal('Scenario'),
+  metadata: z.strictObject({ name: Name, description: z.string().optional() }),
+  spec: ScenarioSpec,
+});
+
+export type ScenarioDocT = z.infer<typeof ScenarioDoc>;
+export type ScenarioSpecT = z.infer<typeof ScenarioSpec>;
+export type HostSpecT = z.infer<typeof HostSpec>;
+export type TrafficSpecT = z.infer<typeof TrafficSpec>;
