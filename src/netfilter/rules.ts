@@ -1,0 +1,280 @@
+// netfilter/rules — the iptables rule model: tables, chains, rules, matches and targets as typed
+// records (never strings). Layer: netfilter (imports core, wire, packet only; this file imports nothing).
+// Mirrors the userspace view of include/uapi/linux/netfilter_ipv4/ip_tables.h (struct ipt_entry,
+// ipt_ip) plus the per-extension records of iptables/extensions/libxt_*.c. What iptables-save
+// canonicalises (MARK --or-mark becomes --set-xmark, statistic probability becomes the kernel's u32)
+// is canonicalised here at parse time, so render(parse(x)) prints what iptables-save would print.
+
+/** The four IPv4 tables podwire models (security is not modelled). */
+export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter'] as const;
+/** One of raw / mangle / nat / filter. */
+export type TableName = (typeof TABLE_NAMES)[number];
+
+/** Built-in chains of each table, in the order iptables-save prints them (net/ipv4/netfilter/iptable_*.c valid_hooks). */
+export const BUILTIN_CHAINS = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+} as const satisfies Record<TableName, readonly string[]>;
+
+/** True when `chain` is a built-in chain of `table`. */
+export function isBuiltinChain(table: TableName, chain: string): boolean {
+  return (BUILTIN_CHAINS[table] as readonly string[]).includes(chain);
+}
+
+/** Packet and byte counters (bytes count the IP total length, as the kernel's xt_counters do). */
+export interface Counters {
+  packets: number;
+  bytes: number;
+}
+
+/** A value with iptables' `!` (inverted match) flag. */
+export interface Neg<T> {
+  neg: boolean;
+  value: T;
+}
+
+/** IPv4 prefix: address already masked (iptables-save prints it masked). */
+export interface Cidr {
+  addr: number;
+  prefix: number;
+}
+
+/** Inclusive port range; a single port has min === max. */
+export interface PortRange {
+  min: number;
+  max: number;
+}
+
+/** Connection-tracking states as -m conntrack / -m state name them, in the order libxt_conntrack prints them. */
+export const CT_STATE_NAMES = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT'] as const;
+/** One conntrack state name. */
+export type CtStateName = (typeof CT_STATE_NAMES)[number];
+/** Conntrack status bits as --ctstatus names them (libxt_conntrack print order). */
+export const CT_STATUS_NAMES = ['EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED', 'NONE'] as const;
+/** One conntrack status name. */
+export type CtStatusName = (typeof CT_STATUS_NAMES)[number];
+
+/** Address types of -m addrtype (net/netfilter/xt_addrtype.c), in libxt_addrtype print order. */
+export const ADDR_TYPE_NAMES = [
+  'UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE',
+] as const;
+/** One address type name. */
+export type AddrTypeName = (typeof ADDR_TYPE_NAMES)[number];
+
+/** A match extension (`-m NAME ...`), one variant per module podwire knows. */
+export type Match =
+  | { kind: 'tcp' | 'udp' | 'sctp'; sport: Neg<PortRange> | null; dport: Neg<PortRange> | null; tcpFlags: Neg<{ mask: number; comp: number }> | null }
+  | { kind: 'icmp'; type: Neg<{ type: number; code: number | null }> | null }
+  | { kind: 'comment'; comment: string }
+  | { kind: 'addrtype'; srcType: Neg<AddrTypeName[]> | null; dstType: Neg<AddrTypeName[]> | null; limitIfaceIn: boolean; limitIfaceOut: boolean }
+  | { kind: 'mark' | 'connmark'; neg: boolean; value: number; mask: number }
+  | { kind: 'statistic'; mode: 'random'; neg: boolean; /** kernel value: lround(p * 2^31) */ probability: number }
+  | { kind: 'statistic'; mode: 'nth'; neg: boolean; /** every N-th packet (N as written, >= 1) */ every: number; packet: number; /** parse-time only: --packet seen */ packetGiven?: boolean }
+  | {
+      kind: 'conntrack';
+      ctstate: Neg<CtStateName[]> | null;
+      ctproto: Neg<number> | null;
+      ctorigsrc: Neg<Cidr> | null;
+      ctorigdst: Neg<Cidr> | null;
+      ctreplsrc: Neg<Cidr> | null;
+      ctrepldst: Neg<Cidr> | null;
+      ctorigsrcport: Neg<PortRange> | null;
+      ctorigdstport: Neg<PortRange> | null;
+      ctreplsrcport: Neg<PortRange> | null;
+      ctrepldstport: Neg<PortRange> | null;
+      ctstatus: Neg<CtStatusName[]> | null;
+      ctdir: 'ORIGINAL' | 'REPLY' | null;
+    }
+  | { kind: 'state'; neg: boolean; states: CtStateName[] }
+  | {
+      kind: 'recent';
+      neg: boolean;
+      command: 'set' | 'rcheck' | 'update' | 'remove';
+      seconds: number | null;
+      reap: boolean;
+      hitcount: number | null;
+      rttl: boolean;
+      name: string;
+      mask: number;
+      side: 'rsource' | 'rdest';
+    }
+  | { kind: 'multiport'; option: 'sports' | 'dports' | 'ports'; neg: boolean; ports: PortRange[] }
+  | { kind: 'nfacct'; name: string }
+  | {
+      kind: 'physdev';
+      physdevIn: Neg<string> | null;
+      physdevOut: Neg<string> | null;
+      isIn: Neg<true> | null;
+      isOut: Neg<true> | null;
+      isBridged: Neg<true> | null;
+    }
+  | { kind: 'set'; neg: boolean; name: string; flags: string[] }
+  | { kind: 'limit'; /** packets per `unit` */ rate: number; unit: 'sec' | 'min' | 'hour' | 'day'; burst: number };
+
+/** Every match kind. */
+export type MatchKind = Match['kind'];
+
+/** What REJECT sends (libipt_REJECT.c names; the net layer emits it). */
+export const REJECT_WITH = [
+  'icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable',
+  'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset',
+] as const;
+/** One REJECT --reject-with value. */
+export type RejectWith = (typeof REJECT_WITH)[number];
+
+/** A NAT range: --to-destination / --to-source `ip[-ip][:port[-port]]`. */
+export interface NatRange {
+  minIp: number;
+  maxIp: number;
+  ports: PortRange | null;
+}
+
+/** A rule's target (`-j NAME ...` / `-g CHAIN`). */
+export type Target =
+  | { kind: 'ACCEPT' | 'DROP' | 'RETURN' | 'NOTRACK' | 'TRACE' }
+  | { kind: 'jump' | 'goto'; chain: string }
+  | { kind: 'REJECT'; with: RejectWith }
+  | { kind: 'DNAT'; to: NatRange | null; random: boolean; persistent: boolean }
+  | { kind: 'SNAT'; to: NatRange | null; random: boolean; randomFully: boolean; persistent: boolean }
+  | { kind: 'MASQUERADE'; ports: PortRange | null; random: boolean; randomFully: boolean }
+  | { kind: 'MARK'; value: number; mask: number }
+  | { kind: 'CONNMARK'; mode: 'set'; value: number; mask: number }
+  | { kind: 'CONNMARK'; mode: 'save' | 'restore'; nfmask: number; ctmask: number }
+  | { kind: 'CT'; notrack: true }
+  | {
+      kind: 'LOG';
+      prefix: string | null;
+      level: number;
+      tcpSequence: boolean;
+      tcpOptions: boolean;
+      ipOptions: boolean;
+      uid: boolean;
+      macDecode: boolean;
+    };
+
+/** Every target kind. */
+export type TargetKind = Target['kind'];
+
+/** One rule (struct ipt_entry): the ipt_ip part, the matches in order, and the target. */
+export interface Rule {
+  src: Neg<Cidr> | null;
+  dst: Neg<Cidr> | null;
+  inIface: Neg<string> | null;
+  outIface: Neg<string> | null;
+  /** IP protocol number; null for "all". */
+  proto: Neg<number> | null;
+  /** -f: second and further fragments only. */
+  fragment: Neg<true> | null;
+  matches: Match[];
+  /** null when the rule has no target (only counts). */
+  target: Target | null;
+  counters: Counters;
+}
+
+/** A chain: built-in ones have a policy; user chains print "-". */
+export interface Chain {
+  name: string;
+  /** ACCEPT / DROP for built-in chains; '-' for user chains (and a built-in listed with '-': policy unchanged). */
+  policy: 'ACCEPT' | 'DROP' | '-';
+  counters: Counters;
+  rules: Rule[];
+}
+
+/** A table as one `*name ... COMMIT` block. */
+export interface Table {
+  name: TableName;
+  /** Chains in the order they are printed. */
+  chains: Chain[];
+  /** Comment lines printed before `*name` (e.g. "# Generated by iptables-save v1.8.9 (nf_tables) on ..."). */
+  header: string[];
+  /** Comment lines printed after COMMIT (e.g. "# Completed on ..."). */
+  footer: string[];
+  /** Chains removed with -X in iptables-restore input (applied by restoreInto). */
+  deletedChains?: string[];
+}
+
+/** A whole iptables-save dump. */
+export interface Ruleset {
+  tables: Table[];
+  /** Print `[packets:bytes]` before each -A line (iptables-save -c). */
+  ruleCounters: boolean;
+}
+
+/** A fresh rule with nothing set (matches everything, no target). */
+export function emptyRule(): Rule {
+  return { src: null, dst: null, inIface: null, outIface: null, proto: null, fragment: null, matches: [], target: null, counters: { packets: 0, bytes: 0 } };
+}
+
+/** A table holding only its built-in chains with ACCEPT policies. */
+export function emptyTable(name: TableName): Table {
+  return {
+    name,
+    chains: BUILTIN_CHAINS[name].map((c) => ({ name: c, policy: 'ACCEPT' as const, counters: { packets: 0, bytes: 0 }, rules: [] })),
+    header: [],
+    footer: [],
+  };
+}
+
+/** Finds a chain by name. */
+export function findChain(table: Table, name: string): Chain | undefined {
+  return table.chains.find((c) => c.name === name);
+}
+
+/**
+ * The form a live kernel holds and iptables-save prints: every built-in chain present (policy ACCEPT
+ * when the dump did not declare it), built-ins first in kernel order, then user chains sorted by
+ * name (strcmp order, as iptables-save lists them). Returns a new ruleset; rules are shared.
+ */
+export function canonicalize(rs: Ruleset): Ruleset {
+  return {
+    ruleCounters: rs.ruleCounters,
+    tables: rs.tables.map((t) => {
+      const builtins: Chain[] = BUILTIN_CHAINS[t.name].map((n) => {
+        const c = findChain(t, n);
+        return c ? { ...c, policy: c.policy === '-' ? 'ACCEPT' : c.policy } : { name: n, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, rules: [] };
+      });
+      const users = t.chains.filter((c) => !isBuiltinChain(t.name, c.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { ...t, chains: [...builtins, ...users] };
+    }),
+  };
+}
+
+// ---- IPv4 helpers (the edges: text <-> uint32) ----
+
+/** Parses dotted-quad IPv4 into a uint32, or null. */
+export function parseIpv4(s: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  let v = 0;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255) return null;
+    v = v * 256 + o;
+  }
+  return v >>> 0;
+}
+
+/** Formats a uint32 as dotted quad. */
+export function formatIpv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** Netmask of a prefix length as uint32. */
+export function prefixMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** True when `ip` lies in `c`. */
+export function cidrContains(c: Cidr, ip: number): boolean {
+  return ((ip & prefixMask(c.prefix)) >>> 0) === c.addr;
+}
+
+/** Formats a prefix as iptables-save prints it ("10.0.0.0/8"). */
+export function formatCidr(c: Cidr): string {
+  return `${formatIpv4(c.addr)}/${c.prefix}`;
+}
+
+/** IP protocol names iptables prints for -p (from /etc/protocols as libxtables resolves them). */
+export const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 2: 'igmp', 4: 'ipv4', 6: 'tcp', 17: 'udp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp', 136: 'udplite' };
