@@ -1,0 +1,68 @@
+// core/rng: named streams derived from (seed, name) only, so runs are reproducible and adding a
+// consumer (a new stream) never moves the draws of another.
+import { describe, expect, it } from 'vitest';
+import { RngFactory, type Rng } from '../../src/core/rng.js';
+
+const draws = (r: Rng, n = 8): number[] => Array.from({ length: n }, () => r.next());
+
+describe('RngFactory', () => {
+  it('same seed and name give the same sequence in two factories', () => {
+    expect(draws(new RngFactory(7).stream('c1/neigh'))).toEqual(draws(new RngFactory(7).stream('c1/neigh')));
+  });
+
+  it('different seeds give different sequences for the same name', () => {
+    expect(draws(new RngFactory(7).stream('loss'))).not.toEqual(draws(new RngFactory(8).stream('loss')));
+  });
+
+  it('different names give different sequences under one seed', () => {
+    const f = new RngFactory(7);
+    expect(draws(f.stream('a'))).not.toEqual(draws(f.stream('b')));
+  });
+
+  it('returns the same stream object for the same name (draws continue, they do not restart)', () => {
+    const f = new RngFactory(1);
+    const s = f.stream('x');
+    expect(f.stream('x')).toBe(s);
+    const first = s.next();
+    expect(f.stream('x').next()).not.toBe(first);
+  });
+
+  it('adding a stream, and drawing from it, does not move the draws of another stream', () => {
+    const alone = new RngFactory(42);
+    const expected = draws(alone.stream('link/loss'), 20);
+
+    const crowded = new RngFactory(42);
+    const extra = crowded.stream('pod-99/mac'); // created first
+    draws(extra, 1000);
+    const loss = crowded.stream('link/loss');
+    const got: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      got.push(loss.next());
+      crowded.stream(`new-${i}`).next(); // interleaved with draws from new streams
+    }
+    expect(got).toEqual(expected);
+  });
+
+  it('next() is in [0, 1), int(n) in [0, n) and integral, uint32 in [0, 2^32)', () => {
+    const r = new RngFactory(3).stream('range');
+    for (let i = 0; i < 10_000; i++) {
+      const u = r.next();
+      expect(u >= 0 && u < 1).toBe(true);
+      const k = r.int(6);
+      expect(Number.isInteger(k) && k >= 0 && k < 6).toBe(true);
+      const w = r.uint32();
+      expect(Number.isInteger(w) && w >= 0 && w < 2 ** 32).toBe(true);
+    }
+  });
+
+  it('int(n) hits every value of a small range roughly uniformly (chi-square, 5 bins, 50k draws)', () => {
+    const r = new RngFactory(11).stream('dice');
+    const bins = [0, 0, 0, 0, 0];
+    const n = 50_000;
+    for (let i = 0; i < n; i++) bins[r.int(5)]!++;
+    const e = n / 5;
+    const chi2 = bins.reduce((s, o) => s + ((o - e) * (o - e)) / e, 0);
+    // 4 degrees of freedom: P(chi2 > 18.47) = 0.001.
+    expect(chi2, `bins ${bins.join(',')}`).toBeLessThan(18.47);
+  });
+});

@@ -1,0 +1,238 @@
+// core/scheduler and core/simulator: the future event list is ordered by (time, seq), cancel is a
+// flag honoured when the event is popped, and run() stops at `until`, after `maxEvents`, or when idle.
+// The scheduler tests are one conformance suite (habit 9) run against every Scheduler implementation.
+import { describe, expect, it } from 'vitest';
+import { Scheduler, type EventFn, type SimEvent } from '../../src/core/scheduler.js';
+import { Simulator } from '../../src/core/simulator.js';
+
+/** What the simulator needs from a future event list. */
+interface SchedulerLike {
+  insert(time: number, fn: EventFn, a?: unknown, b?: unknown): SimEvent;
+  pop(): SimEvent | undefined;
+  peek(): SimEvent | undefined;
+  readonly size: number;
+}
+
+/** Pops everything, skipping cancelled events, and returns the `a` argument of each live event. */
+function drain(s: SchedulerLike): unknown[] {
+  const out: unknown[] = [];
+  for (let ev = s.pop(); ev !== undefined; ev = s.pop()) if (!ev.cancelled) out.push(ev.a);
+  return out;
+}
+
+const noop: EventFn = () => {};
+
+function schedulerConformance(name: string, make: () => SchedulerLike): void {
+  describe(`${name} (scheduler conformance)`, () => {
+    it('pops events in time order whatever the insertion order', () => {
+      const s = make();
+      for (const t of [50, 10, 40, 20, 30]) s.insert(t, noop, `t${t}`);
+      expect(drain(s)).toEqual(['t10', 't20', 't30', 't40', 't50']);
+    });
+
+    it('pops events at the same instant in insertion (seq) order, even among 1000 of them', () => {
+      const s = make();
+      const want: string[] = [];
+      for (let i = 0; i < 1000; i++) {
+        s.insert(7, noop, `e${i}`);
+        want.push(`e${i}`);
+      }
+      expect(drain(s)).toEqual(want);
+    });
+
+    it('orders by time first, then by seq across interleaved times', () => {
+      const s = make();
+      s.insert(2, noop, 'b1');
+      s.insert(1, noop, 'a1');
+      s.insert(2, noop, 'b2');
+      s.insert(1, noop, 'a2');
+      s.insert(0, noop, 'z');
+      expect(drain(s)).toEqual(['z', 'a1', 'a2', 'b1', 'b2']);
+    });
+
+    it('gives increasing seq numbers in insertion order', () => {
+      const s = make();
+      const a = s.insert(5, noop);
+      const b = s.insert(1, noop);
+      expect(b.seq).toBeGreaterThan(a.seq);
+    });
+
+    it('cancel is lazy: the event stays queued (size counts it) and pops flagged as cancelled', () => {
+      const s = make();
+      const a = s.insert(1, noop, 'a');
+      s.insert(2, noop, 'b');
+      a.cancel();
+      expect(s.size).toBe(2);
+      const first = s.pop()!;
+      expect(first.a).toBe('a');
+      expect(first.cancelled).toBe(true);
+      expect(s.pop()!.cancelled).toBe(false);
+    });
+
+    it('peek shows the earliest event without removing it; an empty queue gives undefined', () => {
+      const s = make();
+      expect(s.peek()).toBeUndefined();
+      expect(s.pop()).toBeUndefined();
+      s.insert(9, noop, 'late');
+      s.insert(3, noop, 'early');
+      expect(s.peek()!.a).toBe('early');
+      expect(s.size).toBe(2);
+    });
+  });
+}
+
+schedulerConformance('Scheduler (tinyqueue)', () => new Scheduler());
+
+describe('Simulator', () => {
+  it('runs callbacks with their two arguments and advances the clock to each event', () => {
+    const sim = new Simulator();
+    const seen: [number, unknown, unknown][] = [];
+    const fn = (a: unknown, b: unknown) => seen.push([sim.now, a, b]);
+    sim.schedule(30, fn, 'x', 1);
+    sim.schedule(10, fn, 'y', 2);
+    expect(sim.run()).toBe('idle');
+    expect(seen).toEqual([
+      [10, 'y', 2],
+      [30, 'x', 1],
+    ]);
+    expect(sim.now).toBe(30);
+  });
+
+  it('schedules relative to the current time from inside an event', () => {
+    const sim = new Simulator();
+    const times: number[] = [];
+    const tick = (n: number) => {
+      times.push(sim.now);
+      if (n > 0) sim.schedule(100, tick, n - 1);
+    };
+    sim.schedule(5, tick, 3);
+    sim.run();
+    expect(times).toEqual([5, 105, 205, 305]);
+  });
+
+  it('an event scheduled with delay 0 from inside an event runs after events already queued for now', () => {
+    const sim = new Simulator();
+    const order: string[] = [];
+    sim.schedule(10, () => {
+      order.push('first');
+      sim.schedule(0, () => order.push('zero-delay'));
+    });
+    sim.schedule(10, () => order.push('second'));
+    sim.run();
+    expect(order).toEqual(['first', 'second', 'zero-delay']);
+  });
+
+  it('skips cancelled events and does not count them as executed', () => {
+    const sim = new Simulator();
+    const ran: string[] = [];
+    const a = sim.schedule(1, () => ran.push('a'));
+    sim.schedule(2, () => ran.push('b'));
+    a.cancel();
+    sim.run();
+    expect(ran).toEqual(['b']);
+    expect(sim.eventsExecuted).toBe(1);
+  });
+
+  it('an event may cancel a later one (a timer disarmed by a reply)', () => {
+    const sim = new Simulator();
+    const ran: string[] = [];
+    const timeout = sim.schedule(100, () => ran.push('timeout'));
+    sim.schedule(50, () => {
+      ran.push('reply');
+      timeout.cancel();
+    });
+    sim.run();
+    expect(ran).toEqual(['reply']);
+  });
+
+  it('run({until}) executes events at exactly `until`, stops before later ones, and leaves the clock at `until`', () => {
+    const sim = new Simulator();
+    const ran: number[] = [];
+    for (const t of [10, 20, 30]) sim.schedule(t, () => ran.push(sim.now));
+    expect(sim.run({ until: 20 })).toBe('until');
+    expect(ran).toEqual([10, 20]);
+    expect(sim.now).toBe(20);
+    expect(sim.pending).toBe(1);
+    expect(sim.run()).toBe('idle');
+    expect(ran).toEqual([10, 20, 30]);
+  });
+
+  it('run({until}) between events moves the clock to `until`', () => {
+    const sim = new Simulator();
+    sim.schedule(10, noop);
+    sim.schedule(100, noop);
+    expect(sim.run({ until: 55 })).toBe('until');
+    expect(sim.now).toBe(55);
+  });
+
+  it('run({maxEvents}) executes exactly that many events and can be resumed', () => {
+    const sim = new Simulator();
+    let n = 0;
+    for (let i = 1; i <= 10; i++) sim.schedule(i, () => n++);
+    expect(sim.run({ maxEvents: 4 })).toBe('max-events');
+    expect(n).toBe(4);
+    expect(sim.now).toBe(4);
+    expect(sim.eventsExecuted).toBe(4);
+    expect(sim.run({ maxEvents: 100 })).toBe('idle');
+    expect(n).toBe(10);
+  });
+
+  it('maxEvents does not count cancelled events', () => {
+    const sim = new Simulator();
+    const ran: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const ev = sim.schedule(i, () => ran.push(i));
+      if (i % 2 === 1) ev.cancel();
+    }
+    sim.run({ maxEvents: 2 });
+    expect(ran).toEqual([2, 4]);
+  });
+
+  it('run() on an empty simulator returns idle at time 0', () => {
+    const sim = new Simulator();
+    expect(sim.run()).toBe('idle');
+    expect(sim.now).toBe(0);
+  });
+
+  it('stop() from inside an event returns "stopped" after that event', () => {
+    const sim = new Simulator();
+    const ran: number[] = [];
+    sim.schedule(1, () => {
+      ran.push(1);
+      sim.stop();
+    });
+    sim.schedule(2, () => ran.push(2));
+    expect(sim.run()).toBe('stopped');
+    expect(ran).toEqual([1]);
+    expect(sim.run()).toBe('idle');
+    expect(ran).toEqual([1, 2]);
+  });
+
+  it('rejects negative delays and scheduling in the past', () => {
+    const sim = new Simulator();
+    expect(() => sim.schedule(-1, noop)).toThrow(RangeError);
+    expect(() => sim.schedule(Number.NaN, noop)).toThrow(RangeError);
+    sim.schedule(100, noop);
+    sim.run();
+    expect(() => sim.scheduleAt(99, noop)).toThrow(/past/);
+  });
+
+  it('rounds fractional delays to integer nanoseconds', () => {
+    const sim = new Simulator();
+    let at = -1;
+    sim.schedule(10.6, () => (at = sim.now));
+    sim.run();
+    expect(at).toBe(11);
+  });
+
+  it('reports progress every `progressEvery` executed events', () => {
+    const sim = new Simulator();
+    for (let i = 1; i <= 10; i++) sim.schedule(i, noop);
+    const calls: [number, number][] = [];
+    sim.run({ progressEvery: 4, onProgress: (now, ev) => calls.push([now, ev]) });
+    expect(calls).toEqual([
+      [4, 4],
+      [8, 8],
+    ]);
+  });
+});
