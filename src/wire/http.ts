@@ -1,0 +1,229 @@
+// wire/http — HTTP/1.1 message builders and an incremental parser. Layer: wire (imports core, wire).
+// Mirrors RFC 9112 (HTTP/1.1 message syntax) and RFC 9110 (semantics of Content-Length).
+//
+//   start-line CRLF                 request-line = method SP request-target SP HTTP-version
+//   *( field-line CRLF )            status-line  = HTTP-version SP status-code SP [ reason-phrase ]
+//   CRLF                            field-line   = field-name ":" OWS field-value OWS
+//   [ message-body ]
+//
+// | part        | framing |
+// |-------------|---------|
+// | head        | up to and including the first CRLF CRLF |
+// | body        | exactly Content-Length bytes (RFC 9112 §6.3 rule 6) |
+//
+// RFC 9112 §6.3: "If this is a request message and none of the above are true, then the message body
+// length is zero" — a request without Content-Length has no body. Responses to HEAD and 1xx/204/304
+// responses have no body either (§6.3 rule 1); the parser knows 1xx/204/304, and `expectHeadResponse()`
+// tells it the next response answers a HEAD.
+// Builders write fields in the order given and add Content-Length when the caller did not.
+//
+// Not modelled: Transfer-Encoding: chunked and close-delimited response bodies (rejected with a
+// WireError), obsolete line folding, trailers, HTTP/2. Header bytes are treated as latin1.
+import { WireError } from './error.js';
+
+/** A header field as [name, value], order kept. */
+export type HttpHeader = [string, string];
+
+export interface HttpRequest {
+  kind: 'request';
+  method: string;
+  target: string;
+  version: string;
+  headers: HttpHeader[];
+  body: Uint8Array;
+}
+
+export interface HttpResponse {
+  kind: 'response';
+  version: string;
+  status: number;
+  reason: string;
+  headers: HttpHeader[];
+  body: Uint8Array;
+}
+
+export type HttpMessage = HttpRequest | HttpResponse;
+
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+function toBody(body: Uint8Array | string | undefined): Uint8Array {
+  if (body === undefined) return EMPTY;
+  return typeof body === 'string' ? utf8.encode(body) : body;
+}
+
+/** Case-insensitive value of the first header named `name`, or undefined. */
+export function httpHeader(headers: HttpHeader[], name: string): string | undefined {
+  const n = name.toLowerCase();
+  for (const h of headers) if (h[0].toLowerCase() === n) return h[1];
+  return undefined;
+}
+
+function assemble(startLine: string, headers: HttpHeader[], body: Uint8Array, addLength: boolean): Uint8Array {
+  let head = startLine + '\r\n';
+  for (const [k, v] of headers) {
+    if (/[\r\n:]/.test(k) || /[\r\n]/.test(v)) throw new WireError('http', 0, `invalid header field ${JSON.stringify(k)}`);
+    head += `${k}: ${v}\r\n`;
+  }
+  if (addLength && httpHeader(headers, 'content-length') === undefined) head += `Content-Length: ${body.length}\r\n`;
+  head += '\r\n';
+  const h = latin1(head);
+  const out = new Uint8Array(h.length + body.length);
+  out.set(h, 0);
+  out.set(body, h.length);
+  return out;
+}
+
+/** Builds an HTTP/1.1 request; Content-Length is added when there is a body (or for POST/PUT/PATCH). */
+export function buildHttpRequest(req: { method: string; target: string; headers?: HttpHeader[]; body?: Uint8Array | string; version?: string }): Uint8Array {
+  const body = toBody(req.body);
+  const m = req.method.toUpperCase();
+  const needsLength = body.length > 0 || m === 'POST' || m === 'PUT' || m === 'PATCH';
+  return assemble(`${req.method} ${req.target} ${req.version ?? 'HTTP/1.1'}`, req.headers ?? [], body, needsLength);
+}
+
+/** Standard reason phrases for the status codes the simulator uses. */
+export const HTTP_REASON: Readonly<Record<number, string>> = {
+  100: 'Continue', 200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
+  400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+function bodyless(status: number): boolean {
+  return (status >= 100 && status < 200) || status === 204 || status === 304;
+}
+
+/** Builds an HTTP/1.1 response; Content-Length is always added (except for 1xx/204/304). */
+export function buildHttpResponse(res: { status: number; reason?: string; headers?: HttpHeader[]; body?: Uint8Array | string; version?: string }): Uint8Array {
+  const body = toBody(res.body);
+  const reason = res.reason ?? HTTP_REASON[res.status] ?? '';
+  return assemble(`${res.version ?? 'HTTP/1.1'} ${res.status} ${reason}`, res.headers ?? [], body, !bodyless(res.status));
+}
+
+/** Encodes a parsed message back to bytes (fields as held, no Content-Length added). */
+export function encodeHttpMessage(msg: HttpMessage): Uint8Array {
+  const start = msg.kind === 'request' ? `${msg.method} ${msg.target} ${msg.version}` : `${msg.version} ${msg.status} ${msg.reason}`;
+  return assemble(start, msg.headers, msg.body, false);
+}
+
+/** Offset just past the first CRLF CRLF at or after `from` in buf[0, end), or -1. */
+function findHeadEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i + 3 < end; i++) {
+    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i + 4;
+  }
+  return -1;
+}
+
+/** Incremental HTTP/1.1 parser for one direction of a connection: push bytes, get complete messages. */
+export class HttpParser {
+  private buf = new Uint8Array(4096);
+  private len = 0;
+  private scanFrom = 0;
+  private headCount = 0;
+  /** Total bytes consumed by complete messages. */
+  bytesConsumed = 0;
+
+  constructor(readonly kind: 'request' | 'response') {}
+
+  /** Marks that the next response answers a HEAD request (no body, whatever Content-Length says). */
+  expectHeadResponse(): void {
+    this.headCount++;
+  }
+
+  /** Bytes buffered that do not yet form a complete message. */
+  get pending(): number {
+    return this.len;
+  }
+
+  /** Appends bytes; returns the messages completed by them, in order. Throws WireError on malformed input. */
+  push(chunk: Uint8Array): HttpMessage[] {
+    if (this.len + chunk.length > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + chunk.length));
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.len);
+    this.len += chunk.length;
+    const out: HttpMessage[] = [];
+    let start = 0;
+    for (;;) {
+      const headEnd = findHeadEnd(this.buf, Math.max(start, this.scanFrom - 3), this.len);
+      if (headEnd < 0) {
+        this.scanFrom = this.len;
+        break;
+      }
+      const head = parseHead(this.buf, start, headEnd, this.kind);
+      let bodyLen = contentLength(head.headers, start);
+      if (head.kind === 'response' && (bodyless(head.status) || (this.headCount > 0 && head.status >= 200))) bodyLen = 0;
+      else if (bodyLen < 0) {
+        if (head.kind === 'request') bodyLen = 0;
+        else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
+      }
+      if (headEnd + bodyLen > this.len) {
+        this.scanFrom = start; // the head is parsed again when the body is complete
+        break;
+      }
+      if (head.kind === 'response' && head.status >= 200 && this.headCount > 0) this.headCount--;
+      const msg: HttpMessage = { ...head, body: this.buf.slice(headEnd, headEnd + bodyLen) };
+      out.push(msg);
+      this.bytesConsumed += headEnd + bodyLen - start;
+      start = headEnd + bodyLen;
+      this.scanFrom = start;
+    }
+    if (start > 0) {
+      this.buf.copyWithin(0, start, this.len);
+      this.len -= start;
+      this.scanFrom -= start;
+      if (this.scanFrom < 0) this.scanFrom = 0;
+    }
+    return out;
+  }
+}
+
+type Head = Omit<HttpRequest, 'body'> | Omit<HttpResponse, 'body'>;
+
+function parseHead(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): Head {
+  let text = '';
+  for (let i = start; i < end - 4; i++) text += String.fromCharCode(buf[i]!);
+  const lines = text.split('\r\n');
+  const first = lines[0] ?? '';
+  const headers: HttpHeader[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0 || /[ \t]/.test(line[0]!)) throw new WireError('http', start, `malformed header line ${JSON.stringify(line)}`);
+    headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  if (httpHeader(headers, 'transfer-encoding') !== undefined) throw new WireError('http', start, 'Transfer-Encoding is not modelled');
+  if (kind === 'request') {
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/.exec(first);
+    if (!m) throw new WireError('http', start, `malformed request line ${JSON.stringify(first)}`);
+    return { kind: 'request', method: m[1]!, target: m[2]!, version: m[3]!, headers };
+  }
+  const m = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/.exec(first);
+  if (!m) throw new WireError('http', start, `malformed status line ${JSON.stringify(first)}`);
+  return { kind: 'response', version: m[1]!, status: Number(m[2]), reason: m[3]!, headers };
+}
+
+/** Content-Length of a header list, -1 when absent; throws on an invalid or conflicting value. */
+function contentLength(headers: HttpHeader[], at: number): number {
+  let v = -1;
+  for (const [k, val] of headers) {
+    if (k.toLowerCase() !== 'content-length') continue;
+    if (!/^\d+$/.test(val)) throw new WireError('http', at, `invalid Content-Length ${JSON.stringify(val)}`);
+    const n = Number(val);
+    // RFC 9112 §6.3: differing Content-Length values make the message invalid.
+    if (v >= 0 && v !== n) throw new WireError('http', at, 'conflicting Content-Length values');
+    v = n;
+  }
+  return v;
+}
+
+/** Parses exactly one complete message from bytes (throws if incomplete or if bytes remain). */
+export function parseHttpMessage(bytes: Uint8Array, kind: 'request' | 'response'): HttpMessage {
+  const p = new HttpParser(kind);
+  const msgs = p.push(bytes);
+  if (msgs.length !== 1 || p.pending !== 0) throw new WireError('http', 0, `expected one complete ${kind}, got ${msgs.length} and ${p.pending} bytes left`);
+  return msgs[0]!;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { WireError } from '../../src/wire/error.js';
+import {
+  buildHttpRequest, buildHttpResponse, encodeHttpMessage, httpHeader, HttpParser, parseHttpMessage, type HttpRequest,
+} from '../../src/wire/http.js';
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+describe('http', () => {
+  const reqBytes = buildHttpRequest({ method: 'GET', target: '/healthz', headers: [['Host', 'web.default.svc'], ['User-Agent', 'curl/8.5.0'], ['Accept', '*/*']] });
+  const resBytes = buildHttpResponse({ status: 200, headers: [['Content-Type', 'text/plain']], body: 'ok\n' });
+
+  it('encode: builders produce the bytes curl and a server send', () => {
+    expect(dec.decode(reqBytes)).toBe('GET /healthz HTTP/1.1\r\nHost: web.default.svc\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n');
+    expect(dec.decode(resBytes)).toBe('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n');
+    expect(dec.decode(buildHttpRequest({ method: 'POST', target: '/', headers: [['Host', 'x']] }))).toContain('Content-Length: 0\r\n');
+    expect(dec.decode(buildHttpResponse({ status: 204 }))).toBe('HTTP/1.1 204 No Content\r\n\r\n');
+    expect(dec.decode(buildHttpResponse({ status: 503, body: 'x', headers: [['Content-Length', '1']] }))).toBe('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1\r\n\r\nx');
+  });
+  it('decode: request and response', () => {
+    const req = parseHttpMessage(reqBytes, 'request') as HttpRequest;
+    expect(req).toMatchObject({ kind: 'request', method: 'GET', target: '/healthz', version: 'HTTP/1.1' });
+    expect(httpHeader(req.headers, 'user-agent')).toBe('curl/8.5.0');
+    expect(req.body.length).toBe(0);
+    const res = parseHttpMessage(resBytes, 'response');
+    expect(res).toMatchObject({ kind: 'response', status: 200, reason: 'OK' });
+    expect(dec.decode(res.body)).toBe('ok\n');
+  });
+  it('round trip', () => {
+    for (const [b, k] of [[reqBytes, 'request'], [resBytes, 'response']] as const) {
+      expect(dec.decode(encodeHttpMessage(parseHttpMessage(b, k)))).toBe(dec.decode(b));
+    }
+  });
+  it('incremental: finds message boundaries by Content-Length, byte by byte and pipelined', () => {
+    const two = new Uint8Array([...resBytes, ...buildHttpResponse({ status: 404, body: 'not found' })]);
+    const p = new HttpParser('response');
+    const got: string[] = [];
+    for (let i = 0; i < two.length; i++) for (const m of p.push(two.subarray(i, i + 1))) got.push(`${m.kind === 'response' ? m.status : ''}:${dec.decode(m.body)}`);
+    expect(got).toEqual(['200:ok\n', '404:not found']);
+    expect(p.pending).toBe(0);
+    expect(p.bytesConsumed).toBe(two.length);
+    const q = new HttpParser('response');
+    expect(q.push(two).length).toBe(2);
+    // A body split across pushes, and a partial next head left pending.
+    const r = new HttpParser('request');
+    const post = buildHttpRequest({ method: 'POST', target: '/api', headers: [['Host', 'a']], body: 'x'.repeat(5000) });
+    expect(r.push(post.subarray(0, 100))).toEqual([]);
+    expect(r.push(new Uint8Array([...post.subarray(100), ...reqBytes.subarray(0, 10)])).length).toBe(1);
+    expect(r.pending).toBe(10);
+    expect(r.push(reqBytes.subarray(10)).map((m) => (m as HttpRequest).target)).toEqual(['/healthz']);
+  });
+  it('HEAD responses and 304 have no body', () => {
+    const p = new HttpParser('response');
+    p.expectHeadResponse();
+    const head = enc.encode('HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n');
+    const next = buildHttpResponse({ status: 304 });
+    const msgs = p.push(new Uint8Array([...head, ...next, ...resBytes]));
+    expect(msgs.map((m) => (m.kind === 'response' ? m.status : 0))).toEqual([200, 304, 200]);
+    expect(dec.decode(msgs[2]!.body)).toBe('ok\n');
+  });
+  it('rejects truncated input', () => {
+    expect(() => parseHttpMessage(resBytes.subarray(0, resBytes.length - 1), 'response')).toThrow(WireError);
+    expect(() => parseHttpMessage(reqBytes.subarray(0, 10), 'request')).toThrow(/expected one complete/);
+    const bad = (s: string, k: 'request' | 'response') => () => new HttpParser(k).push(enc.encode(s));
+    expect(bad('GET /\r\n\r\n', 'request')).toThrow(/request line/);
+    expect(bad('HTTP/1.1 200 OK\r\n\r\n', 'response')).toThrow(/Content-Length/);
+    expect(bad('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'response')).toThrow(/not modelled/);
+    expect(bad('POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'request')).toThrow(/conflicting/);
+    expect(bad('GET / HTTP/1.1\r\nbad header\r\n\r\n', 'request')).toThrow(/header line/);
+  });
+});
