@@ -8,6 +8,34 @@ import {
   arpReplyFrame, arpRequestFrame, icmpEchoFrame, icmpPortUnreachableFrame, tcpSynFrame, udpFrame, vxlanFrame,
 } from '../helpers/frames.js';
 import { hasTshark, NO_TSHARK, tsharkCheck, tsharkRecords } from '../helpers/tshark.js';
+import { dnsQuery, DnsClass, DnsFlag, DnsType, encodeDnsMessage, type DnsMessage } from '../../src/wire/dns.js';
+import { buildHttpRequest, buildHttpResponse } from '../../src/wire/http.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { tcpFrame } from '../helpers/frames.js';
+
+function dnsFrames() {
+  const q = dnsQuery(0x1a2b, 'web.default.svc.cluster.local', DnsType.A);
+  const r: DnsMessage = {
+    ...q,
+    flags: DnsFlag.QR | DnsFlag.AA | DnsFlag.RD | DnsFlag.RA,
+    answers: [{ name: 'web.default.svc.cluster.local', type: DnsType.A, class: DnsClass.IN, ttl: 30, data: { kind: 'A', address: 0x0a60000a } }],
+  };
+  const query = udpFrame(53, encodeDnsMessage(q));
+  const resp = udpFrame(53, encodeDnsMessage(r));
+  // The response goes back from port 53 to the client port.
+  resp.udp!.srcPort = 53;
+  resp.udp!.dstPort = 40000;
+  return [query, resp];
+}
+
+function httpFrames() {
+  const req = buildHttpRequest({ method: 'GET', target: '/healthz', headers: [['Host', 'web'], ['User-Agent', 'podwire']] });
+  const res = buildHttpResponse({ status: 200, headers: [['Content-Type', 'text/plain']], body: 'ok\n' });
+  return [
+    tcpFrame(TcpFlag.PSH | TcpFlag.ACK, 1001, 5001, req),
+    tcpFrame(TcpFlag.PSH | TcpFlag.ACK, 5001, 1001 + req.length, res, [], true),
+  ];
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'podwire-pcapng-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,6 +118,7 @@ describe('pcapng writer', () => {
       arpRequestFrame(), arpReplyFrame(), icmpEchoFrame(8), icmpEchoFrame(0), icmpPortUnreachableFrame(),
       udpFrame(), tcpSynFrame(), vxlanFrame(), vxlanFrame(icmpEchoFrame(), 4789),
       icmpPortUnreachableFrame(udpFrame(9999, null, 1400)),
+      ...dnsFrames(), ...httpFrames(),
     ];
     frames.forEach((f, i) => w.writePacketRecord(ifc, (i + 1) * 1000, f));
     w.close();
@@ -98,7 +127,10 @@ describe('pcapng writer', () => {
     expect(r.errors).toEqual([]);
     expect(r.malformed).toBe(0);
     expect(r.badChecksums).toBe(0);
-    const f = tsharkRecords(path, ['frame.len', 'frame.protocols', 'arp.opcode', 'icmp.type', 'tcp.options.mss_val', 'tcp.options.wscale.shift', 'vxlan.vni', 'udp.dstport', 'ip.len']);
+    const f = tsharkRecords(path, [
+      'frame.len', 'frame.protocols', 'arp.opcode', 'icmp.type', 'tcp.options.mss_val', 'tcp.options.wscale.shift', 'vxlan.vni', 'udp.dstport', 'ip.len',
+      'dns.qry.name', 'dns.flags.response', 'dns.a', 'http.request.method', 'http.request.uri', 'http.response.code', 'http.content_length',
+    ]);
     expect(f.map((x) => x['frame.len'])).toEqual(frames.map((p) => String(serializeFrame(p).length)));
     expect(f[0]!['arp.opcode']).toBe('1');
     expect(f[1]!['arp.opcode']).toBe('2');
@@ -111,6 +143,10 @@ describe('pcapng writer', () => {
     expect(f[8]!['vxlan.vni']).toBe('1');
     // The large quote is capped: the ICMP error is 576 bytes of IP.
     expect(f[9]!['ip.len']).toBe('576,1428');
+    expect(f[10]).toMatchObject({ 'dns.qry.name': 'web.default.svc.cluster.local', 'dns.flags.response': '0' });
+    expect(f[11]).toMatchObject({ 'dns.qry.name': 'web.default.svc.cluster.local', 'dns.flags.response': '1', 'dns.a': '10.96.0.10' });
+    expect(f[12]).toMatchObject({ 'http.request.method': 'GET', 'http.request.uri': '/healthz' });
+    expect(f[13]).toMatchObject({ 'http.response.code': '200', 'http.content_length': '3' });
   });
 });
 
