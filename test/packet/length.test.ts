@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { frameLength, icmpQuoteLength, ipTotalLength, l4DataLength, l4HeaderLength, udpLength } from '../../src/packet/length.js';
+import { Packet } from '../../src/packet/packet.js';
+import { serializeFrame } from '../../src/packet/serialize.js';
+import { arpRequestFrame, icmpEchoFrame, icmpPortUnreachableFrame, tcpFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
+import { TcpFlag } from '../../src/wire/types.js';
+
+describe('length', () => {
+  it('l4 header lengths', () => {
+    expect(l4HeaderLength(udpFrame())).toBe(8);
+    expect(l4HeaderLength(icmpEchoFrame())).toBe(8);
+    expect(l4HeaderLength(tcpSynFrame())).toBe(40);
+    expect(l4HeaderLength(tcpFrame(TcpFlag.ACK, 1, 1, null, [{ kind: 'nop' }]))).toBe(24);
+    expect(l4HeaderLength(arpRequestFrame())).toBe(0);
+    expect(l4HeaderLength(new Packet())).toBe(0);
+  });
+  it('frame lengths agree with serialized bytes for every kind', () => {
+    const kinds = [arpRequestFrame(), icmpEchoFrame(), udpFrame(), tcpSynFrame(), vxlanFrame(), vxlanFrame(vxlanFrame()), icmpPortUnreachableFrame(tcpSynFrame())];
+    for (const p of kinds) {
+      expect(frameLength(p)).toBe(serializeFrame(p).length);
+      if (p.ip) expect(ipTotalLength(p)).toBe(p.ip.totalLength);
+    }
+    expect(frameLength(arpRequestFrame())).toBe(42);
+  });
+  it('VXLAN: UDP length = 8 + 8 + inner frame', () => {
+    const v = vxlanFrame();
+    expect(l4DataLength(v)).toBe(8 + frameLength(v.inner!));
+    expect(udpLength(v)).toBe(16 + 14 + 84);
+    expect(ipTotalLength(v)).toBe(20 + 16 + 98);
+  });
+  it('ICMP quote: whole original when small, capped to 576 - outer IP header - 8 otherwise (options count)', () => {
+    expect(icmpQuoteLength(icmpPortUnreachableFrame())).toBe(41);
+    const big = icmpPortUnreachableFrame(udpFrame(9, null, 3000));
+    expect(icmpQuoteLength(big)).toBe(548);
+    big.ip!.options = new Uint8Array(4);
+    expect(icmpQuoteLength(big)).toBe(544);
+    expect(ipTotalLength(big)).toBe(576);
+  });
+});
