@@ -97,7 +97,7 @@ export function tcpSynFrame(): Packet {
   return tcpFrame(TcpFlag.SYN, 0xa84ec533, 0, null, LINUX_SYN_OPTIONS.slice());
 }
 
-/** VXLAN (VNI 1, port 8472, outer UDP checksum 0 as flannel sends) between nodes carrying `inner`. */
+/** VXLAN (VNI 1, port 8472, outer UDP checksum 0 = none, a device without udpcsum) between nodes carrying `inner`. */
 export function vxlanFrame(inner: Packet = icmpEchoFrame(), dstPort = 8472): Packet {
   const p = new Packet();
   p.eth = { dst: NODE2.mac, src: NODE1.mac, etherType: EtherType.IPv4 };
