@@ -77,6 +77,7 @@ async function main(): Promise<void> {
         const seed = seedOf(argv, spec.seed);
         const until = untilOf(argv.until);
         const world = buildWorld(loaded, seed);
+        for (const w of world.warnings) process.stderr.write(`${formatUserError({ ...w, message: `warning: ${w.message}` })}\n`);
         const t0 = performance.now();
         const res = runWorld(world, {
           outDir: argv.out,
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
       (argv) => {
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
+        for (const w of world.warnings) process.stderr.write(`${formatUserError({ ...w, message: `warning: ${w.message}` })}\n`);
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);
       },
     )

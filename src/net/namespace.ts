@@ -16,6 +16,7 @@ import type { Simulator } from '../core/simulator.js';
 import { TraceSource } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
 import { LoopbackDevice } from '../link/dummy.js';
+import { VxlanDevice } from '../link/vxlan.js';
 import { ipTotalLength } from '../packet/length.js';
 import { isMulticastMac } from '../wire/mac.js';
 import { Packet } from '../packet/packet.js';
@@ -84,6 +85,8 @@ export class Namespace implements IpStack, NeighOwner {
   readonly hops = new TraceSource<[ns: Namespace, pkt: Packet, ev: HopEvent]>();
 
   private readonly protocols: (L4Receiver | undefined)[] = [];
+  /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
+  private readonly udpEncap = new Map<number, VxlanDevice>();
   private readonly pingHandlers = new Map<number, PingHandler>();
   private readonly idents: Uint16Array;
   private readonly icmpTokens = new Map<Ipv4, { tokens: number; last: number }>();
@@ -111,6 +114,10 @@ export class Namespace implements IpStack, NeighOwner {
     this.devices.push(dev);
     dev.rxHandler = this.rxHandler;
     dev.qualifiedName = `${this.name}/${dev.name}`;
+    if (dev instanceof VxlanDevice) {
+      dev.l3 = this;
+      this.udpEncap.set(dev.dstPort, dev);
+    }
   }
 
   /** The device called `name`, or undefined. */
@@ -300,6 +307,10 @@ export class Namespace implements IpStack, NeighOwner {
     const proto = pkt.ip!.protocol;
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'deliver', protocol: proto });
     if (proto === IpProto.ICMP) return this.icmpRcv(pkt);
+    if (proto === IpProto.UDP && pkt.vxlan !== null && this.udpEncap.size > 0) {
+      const vx = this.udpEncap.get(pkt.udp!.dstPort);
+      if (vx !== undefined) return vx.encapReceive(pkt);
+    }
     const rx = this.protocols[proto];
     if (rx === undefined) {
       this.icmpSend(pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PROTOCOL, 0);

@@ -17,6 +17,7 @@ import { parseMac } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
+import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT } from './schema.js';
@@ -45,6 +46,10 @@ export interface World {
   flows: WorldFlow[];
   /** Simulated time to stop at, or null to run until no events remain. */
   until: TimeNs | null;
+  /** The Kubernetes cluster, when the scenario has one. */
+  cluster: ClusterWorld | null;
+  /** Non-fatal problems (fields podwire ignores), one line each. */
+  warnings: UserError[];
 }
 
 const dur = (v: string | number): TimeNs => parseDuration(v) ?? 0;
@@ -68,6 +73,18 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     const hi = ((r.int(256) & 0xfe) | 0x02) * 2 ** 40;
     return hi + r.int(256) * 2 ** 32 + r.uint32();
   };
+
+  let cluster: ClusterWorld | null = null;
+  if (spec.cluster) {
+    const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
+    cluster = buildCluster(sim, spec.cluster, inputs, errors, (path, message) => loaded.error(path, message));
+    for (const ns of cluster.namespaces) namespaces.set(ns.name, ns);
+    devices.push(...cluster.devices);
+  } else {
+    for (const m of loaded.manifests) {
+      if (m.kind === 'Pod' || m.kind === 'Deployment' || m.kind === 'Node') errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
+    }
+  }
 
   spec.hosts.forEach((h, i) => {
     if (namespaces.has(h.name)) return err(['hosts', i, 'name'], `duplicate host "${h.name}"`);
@@ -201,20 +218,33 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   };
   for (const ns of namespaces.values()) udpOf(ns);
 
-  const hostAddr = (name: string): Ipv4 | null => {
-    const ns = namespaces.get(name);
-    const a = ns?.addrs.find((x) => x.dev !== ns.lo);
+  // Names in traffic: NAME (any namespace), pod/NAME, node/NAME, host/NAME.
+  const nsOf = (ref: string): Namespace | null => {
+    const slash = ref.indexOf('/');
+    if (slash < 0) return namespaces.get(ref) ?? null;
+    const kind = ref.slice(0, slash);
+    const name = ref.slice(slash + 1);
+    if (kind === 'pod') return cluster?.pods.find((p) => p.name === name || `${p.name}.${p.namespace}` === name)?.ns ?? null;
+    if (kind === 'node') return cluster?.nodes.find((n) => n.name === name)?.ns ?? null;
+    if (kind === 'host') return namespaces.get(name) ?? null;
+    return null;
+  };
+  const addrOf = (ref: string): Ipv4 | null => {
+    if (ref.startsWith('pod/')) return cluster?.pods.find((p) => p.name === ref.slice(4) || `${p.name}.${p.namespace}` === ref.slice(4))?.ip ?? null;
+    if (ref.startsWith('node/')) return cluster?.nodes.find((n) => n.name === ref.slice(5))?.ip ?? null;
+    const ns = nsOf(ref);
+    const a = ns?.addrs.find((x) => x.dev !== ns.lo && x.prefix < 32);
     return a ? a.addr : null;
   };
-  const resolve = (target: string): Ipv4 | null => parseIpv4(target) ?? hostAddr(target);
+  const resolve = (target: string): Ipv4 | null => parseIpv4(target) ?? addrOf(target);
 
   const stats = new StatsRegistry(() => sim.now);
   const flows: WorldFlow[] = [];
   const echoServers = new Map<string, UdpEchoServer>();
   spec.traffic.forEach((t, ti) => {
     const at = ['traffic', ti];
-    const ns = namespaces.get(t.from);
-    if (!ns) return err([...at, 'from'], `unknown host "${t.from}"`);
+    const ns = nsOf(t.from);
+    if (!ns) return err([...at, 'from'], `unknown sender "${t.from}" (a host, pod/NAME, node/NAME or host/NAME)`);
     const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
     const name = t.name ?? `${t.type}-${t.from}-${t.to.replace(/[^a-z0-9.]/gi, '-')}`;
     if (flows.some((f) => f.name === name)) return err([...at, 'name'], `duplicate flow name "${name}"`);
@@ -227,7 +257,9 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
       flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
       return;
     }
-    const [host, portText] = t.to.split(':') as [string, string];
+    const colon = t.to.lastIndexOf(':');
+    const host = t.to.slice(0, colon);
+    const portText = t.to.slice(colon + 1);
     const port = Number(portText);
     if (port < 1 || port > 65535) return err([...at, 'to'], `port ${portText} is out of range 1-65535`);
     const dst = resolve(host);
@@ -267,5 +299,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     stats,
     flows,
     until: spec.duration !== undefined ? dur(spec.duration) : null,
+    cluster,
+    warnings: cluster?.warnings ?? [],
   };
 }

@@ -80,7 +80,8 @@ export const LinkSpec = z.strictObject({
 
 const TrafficCommon = {
   name: Name.optional(),
-  from: Name,
+  /** Sender: a host, `pod/NAME`, `node/NAME` or `host/NAME`. */
+  from: z.string().regex(/^((pod|node|host)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected NAME, pod/NAME, node/NAME or host/NAME'),
   start: Duration.default('1s'),
   count: z.number().int().min(1).default(5),
   interval: Duration.optional(),
@@ -103,8 +104,8 @@ export const PingTraffic = z.strictObject({
 export const UdpTraffic = z.strictObject({
   type: z.literal('udp'),
   ...TrafficCommon,
-  /** Destination: `HOST:PORT` or `IP:PORT`. */
-  to: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT or IP:PORT'),
+  /** Destination: `HOST:PORT`, `pod/NAME:PORT`, `node/NAME:PORT` or `IP:PORT`. */
+  to: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT, pod/NAME:PORT or IP:PORT'),
   /** UDP payload bytes. */
   size: z.number().int().min(0).max(1472).default(64),
   /** Run a UDP echo server on the destination port (else datagrams meet whatever listens there). */
@@ -121,11 +122,57 @@ export const CaptureSpec = z.strictObject({
   snaplen: z.number().int().min(64).max(262144).default(262144),
 });
 
+export const ClusterNodeSpec = z.strictObject({
+  name: Name,
+  /** The node's address on the external network (InternalIP). */
+  ip: Ipv4Text.optional(),
+  /** Pod subnet of this node (default: allocated in order from podCIDR, like the node IPAM controller). */
+  podCIDR: CidrText.optional(),
+  mac: MacText.optional(),
+});
+
+export const ExternalHostSpec = z.strictObject({
+  name: Name,
+  ip: Ipv4Text.optional(),
+  mac: MacText.optional(),
+});
+
+/** The external network: one L2 segment (a switch) joining node eth0s and external hosts. */
+export const NetworkSpec = z.strictObject({
+  cidr: CidrText.default('192.168.56.0/24'),
+  rate: Rate.default('1Gbps'),
+  delay: Duration.default('50us'),
+  queue: z.number().int().min(1).default(1000),
+  mtu: z.number().int().min(576).max(9000).default(1500),
+});
+
+export const ClusterSpec = z.strictObject({
+  name: Name.default('kubernetes'),
+  /** Cluster pod network (kube-controller-manager --cluster-cidr). */
+  podCIDR: CidrText.default('10.244.0.0/16'),
+  /** Size of each node's pod subnet (--node-cidr-mask-size). */
+  nodeSubnetPrefix: z.number().int().min(16).max(30).default(24),
+  /** Service network (kube-apiserver --service-cluster-ip-range). */
+  serviceCIDR: CidrText.default('10.96.0.0/12'),
+  /** flannel-vxlan: overlay on flannel.1; host-gw: routes via node IPs, no encapsulation. */
+  cni: z.enum(['flannel-vxlan', 'host-gw']).default('flannel-vxlan'),
+  /** VXLAN UDP port: 8472 as flannel uses (Linux default), or 4789 (IANA, Calico). */
+  vxlanPort: z.number().int().min(1).max(65535).default(8472),
+  vni: z.number().int().min(0).max(16777215).default(1),
+  /** Time a veth hop takes (backlog + softirq); 0 delivers in the same instant. */
+  vethDelay: Duration.default('5us'),
+  network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500 }),
+  nodes: z.array(ClusterNodeSpec).default([]),
+  externalHosts: z.array(ExternalHostSpec).default([]),
+});
+
 export const ScenarioSpec = z.strictObject({
   /** Default seed (the CLI's --seed wins). */
   seed: z.number().int().nonnegative().optional(),
   /** Simulated time to run (the CLI's --until wins); without it the run ends when traffic is done. */
   duration: Duration.optional(),
+  /** A Kubernetes cluster: nodes on an external network, a CNI, pods from the manifests beside this document. */
+  cluster: ClusterSpec.optional(),
   hosts: z.array(HostSpec).default([]),
   veths: z.array(VethSpec).default([]),
   links: z.array(LinkSpec).default([]),
@@ -144,3 +191,4 @@ export type ScenarioDocT = z.infer<typeof ScenarioDoc>;
 export type ScenarioSpecT = z.infer<typeof ScenarioSpec>;
 export type HostSpecT = z.infer<typeof HostSpec>;
 export type TrafficSpecT = z.infer<typeof TrafficSpec>;
+export type ClusterSpecT = z.infer<typeof ClusterSpec>;
