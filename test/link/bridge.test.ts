@@ -1,0 +1,188 @@
+// link/bridge: a Linux learning bridge.
+//
+//   st1 ══ p1 ┐
+//   st2 ══ p2 ┼── br0 (own MAC 02:00:00:00:00:b0, up into the host)
+//   st3 ══ p3 ┘
+//
+// Each station `stN` is one end of a veth pair whose other end `pN` is a bridge port; a station's
+// receive log shows what the bridge sent out of that port.
+import { describe, expect, it } from 'vitest';
+import { Simulator } from '../../src/core/simulator.js';
+import { BridgeDevice } from '../../src/link/bridge.js';
+import { VethDevice } from '../../src/link/veth.js';
+import { formatMac } from '../../src/wire/mac.js';
+import { BROADCAST_MAC } from '../../src/wire/types.js';
+import { arpBroadcast, recordRx, udpEthFrame } from './frames.js';
+
+const BR_MAC = 0x0200000000b0;
+const ST = [0x020000000001, 0x020000000002, 0x020000000003];
+const PORT_MAC = [0x0200000000a1, 0x0200000000a2, 0x0200000000a3];
+const UNKNOWN = 0x0200000000ff;
+
+function setup(ports = 3) {
+  const sim = new Simulator(1);
+  const br = new BridgeDevice(sim, 'br0', BR_MAC);
+  const st: VethDevice[] = [];
+  const p: VethDevice[] = [];
+  for (let i = 0; i < ports; i++) {
+    const [s, q] = VethDevice.pair(sim, `st${i + 1}`, ST[i]!, `p${i + 1}`, PORT_MAC[i]!);
+    br.addPort(q);
+    st.push(s);
+    p.push(q);
+  }
+  const rx = recordRx(br, ...st);
+  /** Who received frame `tag`, sorted. */
+  const receivers = (tag: number) => rx.filter((r) => r.tag === tag).map((r) => r.dev).sort();
+  return { sim, br, st, p, rx, receivers };
+}
+
+describe('BridgeDevice', () => {
+  it('learns the source MAC of a frame against the port it arrived on', () => {
+    const { br, st, p } = setup();
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN));
+    const e = br.fdb.get(ST[0]!);
+    expect(e, 'FDB entry for st1').toBeDefined();
+    expect(e!.port.name).toBe(p[0]!.name);
+    expect(e!.local).toBe(false);
+  });
+
+  it('floods an unknown unicast frame to every other port, not back to the ingress port, and not up', () => {
+    const { st, receivers, br } = setup();
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+    expect(receivers(1)).toEqual(['st2', 'st3']);
+    expect(br.counters.flooded).toBe(1);
+  });
+
+  it('floods a broadcast to every other port and passes it up to the bridge interface', () => {
+    const { st, rx } = setup();
+    st[1]!.xmit(arpBroadcast(ST[1]!));
+    expect(rx.map((r) => r.dev).sort()).toEqual(['br0', 'st1', 'st3']);
+    expect(rx.every((r) => r.dst === formatMac(BROADCAST_MAC))).toBe(true);
+  });
+
+  it('forwards known unicast to the one port the FDB names, after learning it from a reply', () => {
+    const { st, receivers, br } = setup();
+    st[0]!.xmit(udpEthFrame(ST[0]!, ST[1]!, 64, 1)); // st2 unknown yet: flooded
+    st[1]!.xmit(udpEthFrame(ST[1]!, ST[0]!, 64, 2)); // st1 known: to p1 only
+    st[0]!.xmit(udpEthFrame(ST[0]!, ST[1]!, 64, 3)); // st2 now known: to p2 only
+    expect(receivers(1)).toEqual(['st2', 'st3']);
+    expect(receivers(2)).toEqual(['st1']);
+    expect(receivers(3)).toEqual(['st2']);
+    expect(br.counters.forwarded).toBe(2);
+  });
+
+  it('flooded copies are separate packets: changing one does not change another', () => {
+    const { st, br } = setup();
+    const seen: number[] = [];
+    const got = [] as { ttl: number }[];
+    for (const s of st.slice(1)) s.rxHandler = (_d, pkt) => { got.push(pkt.ip!); seen.push(pkt.uid); };
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN));
+    expect(new Set(seen).size).toBe(2);
+    got[0]!.ttl = 1;
+    expect(got[1]!.ttl).toBe(64);
+    expect(br.counters.flooded).toBe(1);
+  });
+
+  it('passes a frame addressed to the bridge MAC up to the bridge interface only', () => {
+    const { st, receivers, br } = setup();
+    st[2]!.xmit(udpEthFrame(ST[2]!, BR_MAC, 64, 7));
+    expect(receivers(7)).toEqual(['br0']);
+    expect(br.counters.local).toBe(1);
+  });
+
+  it('passes a frame addressed to a port\'s own MAC up to the bridge interface', () => {
+    const { st, receivers } = setup();
+    st[0]!.xmit(udpEthFrame(ST[0]!, PORT_MAC[1]!, 64, 8));
+    expect(receivers(8)).toEqual(['br0']);
+  });
+
+  it('filters a frame whose destination is known on the ingress port (sends it nowhere)', () => {
+    const { st, p, receivers, br } = setup();
+    // Pretend st1's neighbour 02:..:0c sits behind p1 too (a switch behind the port).
+    br.portReceive(p[0]!, udpEthFrame(0x02000000000c, UNKNOWN, 64, 1));
+    st[0]!.xmit(udpEthFrame(ST[0]!, 0x02000000000c, 64, 2));
+    expect(receivers(2)).toEqual([]);
+    expect(br.counters.filtered).toBe(1);
+  });
+
+  it('moves a MAC to the new port when it shows up elsewhere (station migration)', () => {
+    const { st, p, br } = setup();
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN));
+    br.portReceive(p[2]!, udpEthFrame(ST[0]!, UNKNOWN));
+    expect(br.fdb.get(ST[0]!)!.port).toBe(p[2]);
+  });
+
+  it('never learns a multicast/broadcast source address', () => {
+    const { st, br } = setup();
+    st[0]!.xmit(udpEthFrame(0x030000000001, UNKNOWN));
+    expect(br.fdb.has(0x030000000001)).toBe(false);
+  });
+
+  it('does not let a learned frame overwrite a local entry (the bridge\'s own MAC as source)', () => {
+    const { st, br } = setup();
+    st[0]!.xmit(udpEthFrame(BR_MAC, UNKNOWN));
+    expect(br.fdb.get(BR_MAC)).toMatchObject({ local: true, port: br });
+  });
+
+  it('ages a learned entry out after ageingTimeNs: the next frame to it is flooded again', () => {
+    const { sim, st, br, receivers } = setup();
+    br.ageingTimeNs = 10e9;
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN)); // learn st1 at t=0 (st2, st3 never speak)
+    sim.schedule(10e9 - 1, () => st[1]!.xmit(udpEthFrame(ST[1]!, ST[0]!, 64, 1))); // fresh: to p1 only
+    sim.schedule(10e9 + 1, () => st[2]!.xmit(udpEthFrame(ST[2]!, ST[0]!, 64, 2))); // aged out: flooded
+    sim.run();
+    expect(receivers(1)).toEqual(['st1']);
+    expect(receivers(2)).toEqual(['st1', 'st2']);
+    expect(br.fdb.has(ST[0]!), 'the aged entry is removed from the FDB').toBe(false);
+  });
+
+  it('a frame from a MAC refreshes its entry, so an active station never ages out', () => {
+    const { sim, st, br, receivers } = setup();
+    br.ageingTimeNs = 10e9;
+    for (let t = 0; t <= 30e9; t += 5e9) sim.schedule(t, () => st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN)));
+    sim.schedule(30e9 + 9e9, () => st[1]!.xmit(udpEthFrame(ST[1]!, ST[0]!, 64, 1)));
+    sim.run();
+    expect(receivers(1)).toEqual(['st1']);
+  });
+
+  it('keeps local entries (bridge and port MACs) forever', () => {
+    const { sim, st, br, receivers } = setup();
+    br.ageingTimeNs = 1;
+    sim.schedule(1e12, () => st[0]!.xmit(udpEthFrame(ST[0]!, BR_MAC, 64, 1)));
+    sim.run();
+    expect(receivers(1)).toEqual(['br0']);
+  });
+
+  it('from the host: a frame sent out of the bridge interface goes to the learned port, or is flooded to all ports', () => {
+    const { st, br, receivers } = setup();
+    br.xmit(udpEthFrame(BR_MAC, ST[1]!, 64, 1)); // unknown: all ports
+    st[1]!.xmit(udpEthFrame(ST[1]!, UNKNOWN, 64, 2)); // learn st2
+    br.xmit(udpEthFrame(BR_MAC, ST[1]!, 64, 3));
+    expect(receivers(1)).toEqual(['st1', 'st2', 'st3']);
+    expect(receivers(3)).toEqual(['st2']);
+  });
+
+  it('does not flood to a port that is down', () => {
+    const { st, p, receivers } = setup();
+    p[2]!.up = false;
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+    expect(receivers(1)).toEqual(['st2']);
+  });
+
+  it('removePort forgets the port and the MACs learned on it', () => {
+    const { st, p, br } = setup();
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN));
+    br.removePort(p[0]!);
+    expect(br.fdb.has(ST[0]!)).toBe(false);
+    expect(br.ports).not.toContain(p[0]);
+    expect(p[0]!.master).toBeNull();
+  });
+
+  it('capture on the bridge (promiscuous) sees forwarded and flooded frames as "in"', () => {
+    const { st, br } = setup();
+    const tapped: string[] = [];
+    br.tap.connect((_d, pkt, dir) => tapped.push(`${dir} ${pkt.udp?.srcPort}`));
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+    expect(tapped).toEqual(['in 1']);
+  });
+});

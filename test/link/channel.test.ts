@@ -1,0 +1,147 @@
+// link/channel: a full-duplex point-to-point wire with rate, propagation delay and a drop-tail queue.
+//
+//   a (NIC) ──── 1 Gbps, 50 µs ──── b (NIC)
+//
+// Wire occupancy of a frame = (max(len, 60) + 4 FCS + 8 preamble/SFD + 12 IFG) bytes at the rate;
+// it arrives at the end of that plus the propagation delay.
+import { describe, expect, it } from 'vitest';
+import { Simulator } from '../../src/core/simulator.js';
+import { Channel, NicDevice, type ChannelConfig } from '../../src/link/channel.js';
+import { arpBroadcast, recordDrops, udpEthFrame } from './frames.js';
+
+const A = 0x02000000000a;
+const B = 0x02000000000b;
+
+function setup(cfg: Partial<ChannelConfig> = {}, cfgBA?: Partial<ChannelConfig>) {
+  const sim = new Simulator(1);
+  const a = new NicDevice(sim, 'a', A);
+  const b = new NicDevice(sim, 'b', B);
+  const full: ChannelConfig = { rateBps: 1e9, delayNs: 50_000, queueLimit: 1000, ...cfg };
+  const ch = new Channel(sim, a, b, full, cfgBA ? { ...full, ...cfgBA } : full);
+  const arrivals: { dev: string; t: number; tag: number }[] = [];
+  for (const d of [a, b]) d.rxHandler = (dev, pkt) => arrivals.push({ dev: dev.name, t: sim.now, tag: pkt.udp?.srcPort ?? -1 });
+  const drops = recordDrops(a, b);
+  return { sim, a, b, ch, arrivals, drops };
+}
+
+describe('Channel + NicDevice', () => {
+  it('a 106-byte frame at 1 Gbps takes (106 + 24) × 8 = 1040 ns on the wire, then 50 µs of propagation', () => {
+    const { sim, a, arrivals } = setup();
+    a.xmit(udpEthFrame(A, B, 64)); // 14 + 20 + 8 + 64 = 106 bytes
+    sim.run();
+    expect(arrivals).toEqual([{ dev: 'b', t: 1040 + 50_000, tag: 1000 }]);
+  });
+
+  it('a 1514-byte frame at 1 Gbps takes (1514 + 24) × 8 = 12304 ns', () => {
+    const { sim, a, arrivals } = setup({ delayNs: 0 });
+    a.xmit(udpEthFrame(A, B, 1472));
+    sim.run();
+    expect(arrivals[0]!.t).toBe(12_304);
+  });
+
+  it('pads a short frame (42-byte ARP) to the 60-byte minimum: (60 + 24) × 8 = 672 ns', () => {
+    const { sim, a, arrivals } = setup({ delayNs: 0 });
+    a.xmit(arpBroadcast(A));
+    sim.run();
+    expect(arrivals[0]!.t).toBe(672);
+  });
+
+  it('scales with the rate: the same 106-byte frame at 100 Mbps takes 10400 ns', () => {
+    const { sim, a, arrivals } = setup({ rateBps: 100e6, delayNs: 0 });
+    a.xmit(udpEthFrame(A, B, 64));
+    sim.run();
+    expect(arrivals[0]!.t).toBe(10_400);
+  });
+
+  it('back-to-back frames serialize one after the other (arrivals 1040 ns apart)', () => {
+    const { sim, a, arrivals } = setup();
+    for (let i = 0; i < 3; i++) a.xmit(udpEthFrame(A, B, 64, i));
+    sim.run();
+    expect(arrivals.map((x) => [x.tag, x.t])).toEqual([
+      [0, 51_040],
+      [1, 52_080],
+      [2, 53_120],
+    ]);
+  });
+
+  it('is full duplex: both directions transmit at the same time without waiting for each other', () => {
+    const { sim, a, b, arrivals } = setup();
+    a.xmit(udpEthFrame(A, B, 64, 1));
+    b.xmit(udpEthFrame(B, A, 64, 2));
+    sim.run();
+    expect(arrivals.map((x) => [x.dev, x.t])).toEqual([
+      ['b', 51_040],
+      ['a', 51_040],
+    ]);
+  });
+
+  it('uses each direction\'s own configuration', () => {
+    const { sim, a, b, arrivals } = setup({ delayNs: 1000 }, { delayNs: 7000 });
+    a.xmit(udpEthFrame(A, B, 64, 1));
+    b.xmit(udpEthFrame(B, A, 64, 2));
+    sim.run();
+    expect(arrivals.map((x) => [x.tag, x.t])).toEqual([
+      [1, 2040],
+      [2, 8040],
+    ]);
+  });
+
+  it('drop-tail: with queueLimit 2, of 5 frames sent at once 1 goes on the wire, 2 wait, 2 are dropped as queue-full', () => {
+    const { sim, a, arrivals, drops } = setup({ queueLimit: 2 });
+    for (let i = 0; i < 5; i++) a.xmit(udpEthFrame(A, B, 64, i));
+    sim.run();
+    expect(arrivals.map((x) => x.tag)).toEqual([0, 1, 2]);
+    expect(drops).toEqual(['a: queue-full', 'a: queue-full']);
+    expect(a.stats.drops).toBe(2);
+    expect(a.stats.txPackets).toBe(3);
+  });
+
+  it('the queue drains: a frame sent once a waiting frame has started serializing is accepted again', () => {
+    const { sim, a, arrivals, drops } = setup({ queueLimit: 1, delayNs: 0 });
+    a.xmit(udpEthFrame(A, B, 64, 0)); // on the wire 0..1040
+    a.xmit(udpEthFrame(A, B, 64, 1)); // waits, starts at 1040
+    a.xmit(udpEthFrame(A, B, 64, 2)); // queue full → dropped
+    sim.schedule(1040, () => a.xmit(udpEthFrame(A, B, 64, 3))); // frame 1 has started: room again
+    sim.run();
+    expect(drops).toEqual(['a: queue-full']);
+    expect(arrivals.map((x) => [x.tag, x.t])).toEqual([
+      [0, 1040],
+      [1, 2080],
+      [3, 3120],
+    ]);
+  });
+
+  it('capture sees a queued frame when its serialization starts, not when it was queued', () => {
+    const { sim, a } = setup();
+    const tapped: [number, number][] = [];
+    a.tap.connect((_d, pkt, dir) => dir === 'out' && tapped.push([pkt.udp!.srcPort, sim.now]));
+    a.xmit(udpEthFrame(A, B, 64, 0));
+    a.xmit(udpEthFrame(A, B, 64, 1));
+    sim.run();
+    expect(tapped).toEqual([
+      [0, 0],
+      [1, 1040],
+    ]);
+  });
+
+  it('an impairment can drop (fault-loss) or add delay', () => {
+    const { sim, a, ch, arrivals, drops } = setup({ delayNs: 0 });
+    let n = 0;
+    ch.impairment = { judge: () => (n++ === 0 ? -1 : 500) };
+    a.xmit(udpEthFrame(A, B, 64, 0));
+    a.xmit(udpEthFrame(A, B, 64, 1));
+    sim.run();
+    expect(drops).toEqual(['a: fault-loss']);
+    expect(arrivals.map((x) => [x.tag, x.t])).toEqual([[1, 2080 + 500]]);
+  });
+
+  it('a NIC that is down drops with link-down; an unattached NIC drops with no-carrier', () => {
+    const sim = new Simulator(1);
+    const lone = new NicDevice(sim, 'lone', A);
+    const drops = recordDrops(lone);
+    lone.xmit(udpEthFrame(A, B));
+    lone.up = false;
+    lone.xmit(udpEthFrame(A, B));
+    expect(drops).toEqual(['lone: no-carrier', 'lone: link-down']);
+  });
+});
