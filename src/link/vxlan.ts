@@ -6,7 +6,8 @@
 // layer provides). Receive: net hands the outer datagram that arrived on the UDP port to
 // `encapReceive`, which checks the VNI and delivers the inner frame as received on this device.
 // On the wire as Linux sends it: outer TTL 64, TOS 0, DF clear (df unset), IP ID from the ip_idents
-// counters, UDP checksum 0 (IPv4 VXLAN default: noudpcsum), UDP source port from a hash of the
+// counters, UDP checksum computed (the kernel's default when the creator does not set
+// IFLA_VXLAN_UDP_CSUM, as flannel's netlink call does not; observed on this machine's kernel), UDP source port from a hash of the
 // inner flow scaled into the local port range 32768–60999 (udp_flow_src_port), destination port the
 // configured one (8472 for flannel, 4789 IANA), VXLAN flags 0x08 with the VNI.
 // Not modelled: learning (flannel uses nolearning), L2 miss / L3 miss notifications, GBP, multicast groups.
@@ -59,7 +60,7 @@ export class VxlanDevice extends NetDevice {
     this.noteTx(inner, len);
     const outer = new Packet();
     outer.ip = { tos: 0, totalLength: 0, id: 0, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.UDP, checksum: null, src: this.local, dst: remote, options: null };
-    outer.udp = { srcPort: this.flowSrcPort(inner), dstPort: this.dstPort, length: 0, checksum: 0 };
+    outer.udp = { srcPort: this.flowSrcPort(inner), dstPort: this.dstPort, length: 0, checksum: null };
     outer.vxlan = { flags: 0x08, reserved1: 0, vni: this.vni, reserved2: 0 };
     outer.inner = inner;
     outer.udp.length = 8 + 8 + len;
