@@ -1,0 +1,517 @@
+// netfilter/conntrack — connection tracking and NAT bindings for one network namespace.
+// Layer: netfilter (imports core, wire, packet). Mirrors net/netfilter/nf_conntrack_core.c
+// (nf_conntrack_in, __nf_conntrack_confirm, early_drop), nf_conntrack_proto_tcp.c (state table,
+// reduced), nf_conntrack_proto_udp.c / _icmp.c (timeouts, ICMP error -> RELATED), and
+// net/netfilter/nf_nat_core.c (nf_nat_setup_info, get_unique_tuple, nf_nat_l4proto_unique_tuple,
+// nf_nat_packet) plus nf_nat_proto.c (nf_nat_icmp_reply_translation).
+//
+// The kernel's representation is kept: an entry holds two tuples, ORIGINAL and REPLY; NAT is nothing
+// but the REPLY tuple differing from the inverted ORIGINAL one, and each packet is rewritten so its
+// tuple becomes the inverse of the other direction's tuple. L4 checksums are set to null (recomputed
+// when serialized).
+//
+// Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
+// expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
+// timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
+import type { Rng } from '../core/rng.js';
+import { SEC, type TimeNs } from '../core/time.js';
+import type { Packet } from '../packet/packet.js';
+import { IpProto, TcpFlag } from '../wire/types.js';
+
+/** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
+export interface CtTuple {
+  proto: number;
+  src: number;
+  sport: number;
+  dst: number;
+  dport: number;
+}
+
+/** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
+export const CtStatus = {
+  SEEN_REPLY: 1 << 1,
+  ASSURED: 1 << 2,
+  CONFIRMED: 1 << 3,
+  SRC_NAT: 1 << 4,
+  DST_NAT: 1 << 5,
+  SRC_NAT_DONE: 1 << 7,
+  DST_NAT_DONE: 1 << 8,
+  DYING: 1 << 9,
+} as const;
+const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
+
+/** TCP conntrack states (enum tcp_conntrack), as conntrack -L prints them. */
+export type TcpCtState = 'NONE' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
+
+/** Timeouts in ns; defaults are Linux's nf_conntrack_*_timeout* sysctls. */
+export interface CtTimeouts {
+  tcp: Record<TcpCtState, TimeNs>;
+  udp: TimeNs;
+  udpStream: TimeNs;
+  icmp: TimeNs;
+  generic: TimeNs;
+}
+
+/** Linux default timeouts (nf_conntrack_tcp_timeout_established = 5 days, udp 30 s / 120 s stream, icmp 30 s, generic 600 s). */
+export const DEFAULT_CT_TIMEOUTS: CtTimeouts = {
+  tcp: {
+    NONE: 30 * SEC, SYN_SENT: 120 * SEC, SYN_RECV: 60 * SEC, ESTABLISHED: 432000 * SEC, FIN_WAIT: 120 * SEC,
+    CLOSE_WAIT: 60 * SEC, LAST_ACK: 30 * SEC, TIME_WAIT: 120 * SEC, CLOSE: 10 * SEC,
+  },
+  udp: 30 * SEC,
+  udpStream: 120 * SEC,
+  icmp: 30 * SEC,
+  generic: 600 * SEC,
+};
+
+/** Conntrack configuration of one namespace. */
+export interface ConntrackConfig {
+  /** nf_conntrack_max (default 262144 here; the kernel sizes it from memory). */
+  max: number;
+  timeouts: CtTimeouts;
+  /** nf_conntrack_tcp_loose (default 1): a mid-stream ACK creates an ESTABLISHED entry. */
+  tcpLoose: boolean;
+}
+
+/** Default conntrack configuration. */
+export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
+
+/** Why conntrack dropped a packet. */
+export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | 'nat-no-unique-tuple';
+
+/** One tracked connection (struct nf_conn). */
+export class ConnEntry {
+  /** [ORIGINAL, REPLY] tuples. */
+  readonly tuple: [CtTuple, CtTuple];
+  status = 0;
+  tcpState: TcpCtState = 'NONE';
+  /** Bit d set: a FIN was seen in direction d. */
+  finSeen = 0;
+  /** Absolute expiry time (ns). */
+  expires = 0;
+  /** ct->mark (CONNMARK, -m connmark). */
+  mark = 0;
+  constructor(
+    readonly owner: Conntrack,
+    readonly id: number,
+    orig: CtTuple,
+  ) {
+    this.tuple = [orig, invertTuple(orig)];
+  }
+}
+
+/** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked). */
+export const UNTRACKED: { readonly untracked: true } = Object.freeze({ untracked: true });
+
+const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
+/** Request type -> reply type for ICMP queries (nf_conntrack_proto_icmp.c invmap). */
+const ICMP_INVERT: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
+const ICMP_QUERY_REQUESTS = new Set([8, 13, 15, 17]);
+
+/** True when the packet is an ICMP error message (its `inner` quotes the offending datagram). */
+export function isIcmpError(pkt: Packet): boolean {
+  return pkt.icmp !== null && ICMP_ERROR_TYPES.has(pkt.icmp.type);
+}
+
+/** The inverse of a tuple (nf_ct_invert_tuple). */
+export function invertTuple(t: CtTuple): CtTuple {
+  if (t.proto === IpProto.ICMP) {
+    const type = t.dport >> 8;
+    return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
+  }
+  return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
+}
+
+/** Hash-table key of a tuple. */
+export function tupleKey(t: CtTuple): string {
+  return `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
+}
+
+/** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
+export function packetTuple(pkt: Packet): CtTuple | null {
+  const ip = pkt.ip;
+  if (!ip) return null;
+  const proto = ip.protocol;
+  if (pkt.tcp) return { proto, src: ip.src, sport: pkt.tcp.srcPort, dst: ip.dst, dport: pkt.tcp.dstPort };
+  if (pkt.udp) return { proto, src: ip.src, sport: pkt.udp.srcPort, dst: ip.dst, dport: pkt.udp.dstPort };
+  if (pkt.icmp) return { proto, src: ip.src, sport: (pkt.icmp.rest >>> 16) & 0xffff, dst: ip.dst, dport: (pkt.icmp.type << 8) | pkt.icmp.code };
+  return { proto, src: ip.src, sport: 0, dst: ip.dst, dport: 0 };
+}
+
+/** A NAT range as nf_nat_range2 carries it. */
+export interface NatSetup {
+  minIp: number;
+  maxIp: number;
+  /** null: keep the port when unique (NF_NAT_RANGE_PROTO_SPECIFIED unset). */
+  ports: { min: number; max: number } | null;
+  random: boolean;
+  randomFully: boolean;
+  persistent: boolean;
+}
+
+/** Which half of the tuple a NAT hook rewrites (enum nf_nat_manip_type). */
+export const NatManip = { SRC: 0, DST: 1 } as const;
+/** SRC (SNAT/MASQUERADE, at POSTROUTING/INPUT) or DST (DNAT, at PREROUTING/OUTPUT). */
+export type NatManip = (typeof NatManip)[keyof typeof NatManip];
+
+/** Result of nf_conntrack_in for one packet. */
+export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
+const CT_OK: CtInResult = Object.freeze({ ok: true });
+
+function jhash3(a: number, b: number, c: number): number {
+  // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
+  let h = (a ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ c;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
+export class Conntrack {
+  private readonly hash = new Map<string, { ct: ConnEntry; dir: 0 | 1 }>();
+  private readonly entries = new Set<ConnEntry>();
+  private nextId = 1;
+  readonly cfg: ConntrackConfig;
+
+  /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
+  constructor(
+    private readonly rng: Rng,
+    cfg: Partial<ConntrackConfig> = {},
+  ) {
+    this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
+  }
+
+  /** Number of confirmed entries (what nf_conntrack_count reports). */
+  get count(): number {
+    return this.entries.size;
+  }
+
+  /** The entry and direction a tuple belongs to, ignoring expired entries. */
+  lookup(t: CtTuple, now: TimeNs): { ct: ConnEntry; dir: 0 | 1 } | undefined {
+    const h = this.hash.get(tupleKey(t));
+    if (h && h.ct.expires <= now) {
+      this.remove(h.ct);
+      return undefined;
+    }
+    return h;
+  }
+
+  /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). */
+  ctOf(pkt: Packet): ConnEntry | null {
+    const ct = pkt.ct;
+    return ct instanceof ConnEntry && ct.owner === this ? ct : null;
+  }
+
+  /**
+   * nf_conntrack_in: attaches (pkt.ct, pkt.ctDir) for a packet entering PREROUTING or OUTPUT.
+   * New connections stay unconfirmed until confirm() at the last hook. Packets that cannot be tracked
+   * leave pkt.ct null (the INVALID state); only a full table drops.
+   */
+  in(pkt: Packet, now: TimeNs): CtInResult {
+    if (pkt.ct === UNTRACKED) return CT_OK;
+    if (this.ctOf(pkt)) return CT_OK; // already tracked (looped back inside this namespace)
+    pkt.ct = null;
+    pkt.ctDir = 0;
+    if (!pkt.ip) return CT_OK;
+    if (isIcmpError(pkt)) {
+      // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
+      // tuple; the direction found is the error's own direction.
+      const inner = pkt.inner ? packetTuple(pkt.inner) : null;
+      const h = inner ? this.lookup(invertTuple(inner), now) : undefined;
+      if (h) {
+        pkt.ct = h.ct;
+        pkt.ctDir = h.dir;
+      }
+      return CT_OK;
+    }
+    const t = packetTuple(pkt);
+    if (!t) return CT_OK;
+    const h = this.lookup(t, now);
+    if (h) {
+      pkt.ct = h.ct;
+      pkt.ctDir = h.dir;
+      if (h.dir === 1) h.ct.status |= CtStatus.SEEN_REPLY;
+      this.update(h.ct, h.dir, pkt, now);
+      return CT_OK;
+    }
+    // A new connection: is this a packet that may start one?
+    let tcpState: TcpCtState = 'NONE';
+    if (pkt.tcp) {
+      const f = pkt.tcp.flags;
+      if (f & TcpFlag.RST) return CT_OK;
+      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpState = 'SYN_SENT';
+      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpState = 'ESTABLISHED';
+      else return CT_OK;
+    } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
+    if (this.entries.size >= this.cfg.max && !this.earlyDrop()) return { ok: false, reason: 'conntrack-table-full' };
+    const ct = new ConnEntry(this, this.nextId++, t);
+    ct.tcpState = tcpState;
+    ct.expires = now + this.timeoutOf(ct);
+    pkt.ct = ct;
+    pkt.ctDir = 0;
+    return CT_OK;
+  }
+
+  /** __nf_conntrack_confirm: inserts a new connection's two tuples at the last hook (INPUT or POSTROUTING). */
+  confirm(pkt: Packet, now: TimeNs): CtInResult {
+    const ct = this.ctOf(pkt);
+    if (!ct || ct.status & CtStatus.CONFIRMED) return CT_OK;
+    const k0 = tupleKey(ct.tuple[0]);
+    const k1 = tupleKey(ct.tuple[1]);
+    if (this.hash.has(k0) || this.hash.has(k1)) {
+      const clash = this.hash.get(k0) ?? this.hash.get(k1);
+      if (clash && clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
+      if (clash) this.remove(clash.ct);
+    }
+    if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
+    if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
+    ct.status |= CtStatus.CONFIRMED;
+    ct.expires = now + this.timeoutOf(ct);
+    this.hash.set(k0, { ct, dir: 0 });
+    this.hash.set(k1, { ct, dir: 1 });
+    this.entries.add(ct);
+    return CT_OK;
+  }
+
+  /** Removes an entry (conntrack -D). */
+  remove(ct: ConnEntry): void {
+    const k0 = tupleKey(ct.tuple[0]);
+    const k1 = tupleKey(ct.tuple[1]);
+    if (this.hash.get(k0)?.ct === ct) this.hash.delete(k0);
+    if (this.hash.get(k1)?.ct === ct) this.hash.delete(k1);
+    this.entries.delete(ct);
+    ct.status |= CtStatus.DYING;
+  }
+
+  /** Deletes expired entries (the gc worker); returns how many went. */
+  gc(now: TimeNs): number {
+    let n = 0;
+    for (const ct of [...this.entries]) {
+      if (ct.expires <= now) {
+        this.remove(ct);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The earliest expiry among entries, for a caller that schedules gc; null when empty. */
+  nextDeadline(): TimeNs | null {
+    let d: number | null = null;
+    for (const ct of this.entries) if (d === null || ct.expires < d) d = ct.expires;
+    return d;
+  }
+
+  /** Entries in insertion order. */
+  list(): ConnEntry[] {
+    return [...this.entries];
+  }
+
+  /** early_drop: evict the not-ASSURED entry closest to expiry; false when every entry is assured. */
+  private earlyDrop(): boolean {
+    let victim: ConnEntry | null = null;
+    for (const ct of this.entries) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
+    if (!victim) return false;
+    this.remove(victim);
+    return true;
+  }
+
+  private timeoutOf(ct: ConnEntry): TimeNs {
+    const to = this.cfg.timeouts;
+    switch (ct.tuple[0].proto) {
+      case IpProto.TCP:
+        return to.tcp[ct.tcpState];
+      case IpProto.UDP:
+        return ct.status & CtStatus.SEEN_REPLY ? to.udpStream : to.udp;
+      case IpProto.ICMP:
+        return to.icmp;
+      default:
+        return to.generic;
+    }
+  }
+
+  /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
+  private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
+    if (pkt.tcp) {
+      const f = pkt.tcp.flags;
+      const old = ct.tcpState;
+      let s = old;
+      if (f & TcpFlag.RST) s = 'CLOSE';
+      else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
+        if (dir === 0 && (old === 'TIME_WAIT' || old === 'CLOSE')) {
+          // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
+          s = 'SYN_SENT';
+          ct.finSeen = 0;
+          ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
+        }
+      } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
+        if (dir === 1 && (old === 'SYN_SENT' || old === 'SYN_RECV')) s = 'SYN_RECV';
+      } else if (f & TcpFlag.FIN) {
+        ct.finSeen |= 1 << dir;
+        s = ct.finSeen === 3 ? 'LAST_ACK' : old === 'ESTABLISHED' || old === 'SYN_RECV' ? 'FIN_WAIT' : old === 'FIN_WAIT' ? 'CLOSE_WAIT' : old;
+      } else if (f & TcpFlag.ACK) {
+        if (old === 'SYN_RECV' && dir === 0) s = 'ESTABLISHED';
+        else if (old === 'LAST_ACK' && ct.finSeen === 3) s = 'TIME_WAIT';
+      }
+      if (s === 'ESTABLISHED' && (old === 'SYN_RECV' || old === 'ESTABLISHED') && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+      ct.tcpState = s;
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+    ct.expires = now + this.timeoutOf(ct);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // NAT (nf_nat_core.c)
+  // ------------------------------------------------------------------------------------------
+
+  /** True when NAT of this manip type has been set up (nf_nat_initialized). */
+  natDone(ct: ConnEntry, manip: NatManip): boolean {
+    return (ct.status & (manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE)) !== 0;
+  }
+
+  /** Marks the manip done without a mapping (nf_nat_alloc_null_binding when no nat rule matched). */
+  nullBinding(ct: ConnEntry, manip: NatManip): void {
+    ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
+  }
+
+  /** True when some other connection already uses `t` as its original direction (nf_nat_used_tuple). */
+  private usedTuple(t: CtTuple, self: ConnEntry, now: TimeNs): boolean {
+    const h = this.lookup(invertTuple(t), now);
+    return h !== undefined && h.ct !== self;
+  }
+
+  /**
+   * nf_nat_setup_info: binds a NEW connection to a NAT mapping for `manip`. Returns false when no
+   * unique tuple exists in the range (the packet is then dropped).
+   */
+  setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
+    const curr = invertTuple(ct.tuple[1]);
+    const t = this.uniqueTuple(curr, r, manip, ct, now);
+    if (!t) return false;
+    ct.tuple[1] = invertTuple(t);
+    const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
+    if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
+    ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
+    return true;
+  }
+
+  /** get_unique_tuple: pick address then port so the resulting tuple is unique. */
+  private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry, now: TimeNs): CtTuple | null {
+    const src = manip === NatManip.SRC;
+    const randomAll = r.random || r.randomFully;
+    const t: CtTuple = { ...orig };
+    // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
+    const span = r.maxIp - r.minIp + 1;
+    const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
+    if (src) t.src = (r.minIp + pick) >>> 0;
+    else t.dst = (r.minIp + pick) >>> 0;
+    const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
+    const portOf = (x: CtTuple): number => (src ? x.sport : x.dport);
+    const setPort = (x: CtTuple, p: number): void => {
+      if (src) x.sport = p;
+      else x.dport = p;
+    };
+    if (!randomAll) {
+      if (r.ports) {
+        const p = portOf(t);
+        if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct, now)))) return t;
+      } else if (!this.usedTuple(t, ct, now)) return t;
+    }
+    if (!hasPorts) return this.usedTuple(t, ct, now) ? null : t;
+    // nf_nat_l4proto_unique_tuple
+    let min: number;
+    let size: number;
+    if (r.ports) {
+      if (r.ports.min === r.ports.max && !src) {
+        setPort(t, r.ports.min);
+        return t;
+      }
+      min = r.ports.min;
+      size = r.ports.max - r.ports.min + 1;
+    } else {
+      if (!src) return this.usedTuple(t, ct, now) ? null : t; // a DNAT without ports cannot change the port
+      const p = portOf(t);
+      if (p < 512) (min = 1), (size = 511);
+      else if (p < 1024) (min = 600), (size = 424);
+      else (min = 1024), (size = 64512);
+    }
+    const off = randomAll || src ? this.rng.int(size) : 0;
+    for (let i = 0; i < size; i++) {
+      setPort(t, min + ((off + i) % size));
+      if (!this.usedTuple(t, ct, now)) return t;
+    }
+    return null;
+  }
+
+  /**
+   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of
+   * the other direction's tuple; for ICMP errors also rewrites the quoted header
+   * (nf_nat_icmp_reply_translation; only the outer IP address is changed, not the outer ICMP id field).
+   */
+  natPacket(pkt: Packet, manip: NatManip): void {
+    const ct = this.ctOf(pkt);
+    if (!ct) return;
+    const dir = pkt.ctDir === 1 ? 1 : 0;
+    let bit = manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
+    if (dir === 1) bit ^= NAT_MASK;
+    if (!(ct.status & bit)) return;
+    const other = ct.tuple[dir === 0 ? 1 : 0];
+    const target = invertTuple(other);
+    if (isIcmpError(pkt)) {
+      if (pkt.inner) manipPacket(pkt.inner, other, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
+      manipPacket(pkt, target, manip, false);
+      return;
+    }
+    manipPacket(pkt, target, manip, true);
+  }
+}
+
+/** nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from `t`. */
+function manipPacket(pkt: Packet, t: CtTuple, manip: NatManip, l4: boolean): void {
+  const ip = pkt.ip;
+  if (!ip) return;
+  if (manip === NatManip.SRC) ip.src = t.src;
+  else ip.dst = t.dst;
+  ip.checksum = null;
+  if (!l4) return;
+  if (pkt.tcp) {
+    if (manip === NatManip.SRC) pkt.tcp.srcPort = t.sport;
+    else pkt.tcp.dstPort = t.dport;
+    pkt.tcp.checksum = null;
+  } else if (pkt.udp) {
+    if (manip === NatManip.SRC) pkt.udp.srcPort = t.sport;
+    else pkt.udp.dstPort = t.dport;
+    pkt.udp.checksum = null;
+  } else if (pkt.icmp && ICMP_INVERT[pkt.icmp.type] !== undefined) {
+    pkt.icmp.rest = ((t.sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
+    pkt.icmp.checksum = null;
+  }
+}
+
+const PROTO_LABEL: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 132: 'sctp' };
+const ipStr = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+
+function tupleText(t: CtTuple): string {
+  if (t.proto === IpProto.ICMP) return `src=${ipStr(t.src)} dst=${ipStr(t.dst)} type=${t.dport >> 8} code=${t.dport & 255} id=${t.sport}`;
+  if (t.proto === IpProto.TCP || t.proto === IpProto.UDP || t.proto === IpProto.SCTP) return `src=${ipStr(t.src)} dst=${ipStr(t.dst)} sport=${t.sport} dport=${t.dport}`;
+  return `src=${ipStr(t.src)} dst=${ipStr(t.dst)}`;
+}
+
+/** One line as `conntrack -L` prints an entry (conntrack-tools' default output format). */
+export function formatConntrackEntry(ct: ConnEntry, now: TimeNs): string {
+  const o = ct.tuple[0];
+  const name = PROTO_LABEL[o.proto] ?? 'unknown';
+  const secs = Math.max(0, Math.floor((ct.expires - now) / SEC));
+  let s = `${name.padEnd(8)} ${o.proto} ${secs} `;
+  if (o.proto === IpProto.TCP) s += `${ct.tcpState} `;
+  s += tupleText(o);
+  if (!(ct.status & CtStatus.SEEN_REPLY)) s += ' [UNREPLIED]';
+  s += ` ${tupleText(ct.tuple[1])}`;
+  if (ct.status & CtStatus.ASSURED) s += ' [ASSURED]';
+  s += ` mark=${ct.mark} use=1`;
+  return s;
+}
+
+/** The whole table as `conntrack -L` lists it. */
+export function formatConntrackTable(table: Conntrack, now: TimeNs): string {
+  return table.list().map((ct) => `${formatConntrackEntry(ct, now)}\n`).join('');
+}

@@ -1,0 +1,420 @@
+// netfilter/netfilter — the per-namespace netfilter: the five hooks, the tables at the kernel's
+// priorities, chain traversal with jumps/goto/RETURN/policies, per-rule counters, a trace callback,
+// conntrack and NAT. Layer: netfilter (imports core, wire, packet and this folder; never net/link/k8s:
+// upward needs go through NfHost, which the net layer implements per namespace).
+// Mirrors net/netfilter/core.c (nf_hook_slow over priority-ordered hook entries),
+// net/ipv4/netfilter/ip_tables.c (ipt_do_table: the jump stack, RETURN, policies, counters),
+// include/uapi/linux/netfilter_ipv4.h (NF_IP_PRI_RAW -300, CONNTRACK -200, MANGLE -150, NAT_DST -100,
+// FILTER 0, NAT_SRC 100, CONNTRACK_CONFIRM INT_MAX) and net/netfilter/nf_nat_core.c (nf_nat_inet_fn:
+// the nat table is consulted only for a connection's first packet; later packets use the binding).
+import type { Rng } from '../core/rng.js';
+import type { Packet } from '../packet/packet.js';
+import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
+import { renderIptablesSave, renderRule } from './iptables-save.js';
+import { NfEvalError, compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn, type RecentList } from './matches.js';
+import { canonicalize, isBuiltinChain, type Chain, type RejectWith, type Rule, type Ruleset, type TableName } from './rules.js';
+import { TgCode, compileTarget, type TargetDropReason, type TargetEnv, type TargetFn } from './targets.js';
+
+/** The five IPv4 hooks (enum nf_inet_hooks). */
+export const NfHook = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 } as const;
+/** One of NfHook. */
+export type NfHook = (typeof NfHook)[keyof typeof NfHook];
+/** Hook names as iptables spells them, indexed by NfHook. */
+export const NF_HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const;
+
+/** Hook priorities of the IPv4 tables and conntrack (enum nf_ip_hook_priorities). */
+export const NfPriority = { RAW: -300, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, CONNTRACK_CONFIRM: 0x7fffffff } as const;
+
+/** Why netfilter dropped a packet. */
+export type NfDropReason =
+  | 'rule-drop' // a rule's -j DROP
+  | 'policy-drop' // a built-in chain's DROP policy
+  | 'rule-error' // a rule could not be evaluated (e.g. -m set naming an unknown set)
+  | CtDropReason
+  | TargetDropReason;
+
+/** Where in the rules a verdict was decided (null fields for conntrack/NAT drops outside a rule). */
+export interface NfWhere {
+  table: TableName | null;
+  chain: string | null;
+  /** 0-based rule index, or -1 for a chain policy. */
+  rule: number;
+}
+
+/** The outcome of one hook. REJECT carries what to send; the net layer emits it. */
+export type NfVerdict =
+  | { kind: 'accept'; /** OUTPUT only: the destination or mark changed, re-route (ip_route_me_harder). */ reroute: boolean }
+  | ({ kind: 'drop'; reason: NfDropReason; detail?: string } & NfWhere)
+  | ({ kind: 'reject'; with: RejectWith } & NfWhere);
+
+const ACCEPT: NfVerdict = Object.freeze({ kind: 'accept', reroute: false });
+const ACCEPT_REROUTE: NfVerdict = Object.freeze({ kind: 'accept', reroute: true });
+
+/** What the netfilter of a namespace needs from that namespace (implemented by the net layer). */
+export interface NfHost {
+  /** Current simulated time (ns). */
+  now(): number;
+  /** True when `ip` is one of the namespace's addresses (addrtype LOCAL; include 127.0.0.0/8). */
+  isLocalAddress(ip: number): boolean;
+  /** The address MASQUERADE uses for a packet leaving `outIf` toward `dst` (the route's preferred source), or null. */
+  masqueradeAddress(outIf: string, dst: number): number | null;
+  /** A named random stream ("statistic", "nat-port", ...), stable per namespace. */
+  rng(name: string): Rng;
+  /** -m set membership; undefined when the set does not exist (the rule then errors and the packet is dropped). */
+  ipsetTest?(name: string, flags: readonly string[], pkt: Packet): boolean | undefined;
+}
+
+/** One trace event: a rule that matched, or a policy applied. */
+export interface NfTraceEvent {
+  hook: NfHook;
+  table: TableName;
+  chain: string;
+  /** 0-based index in the chain, -1 for the policy. */
+  rule: number;
+  /** The rule as iptables-save prints it ("-A CHAIN ..."), or ":CHAIN POLICY" for a policy. */
+  text: string;
+}
+
+/** Options of a Netfilter. */
+export interface NetfilterOptions {
+  conntrack?: Partial<ConntrackConfig>;
+  /** Receives every matched rule and applied policy (powers `podwire trace`). */
+  trace?: ((ev: NfTraceEvent) => void) | null;
+  /** Replaces the statistic random draw (trace-dump uses it to follow both branches). */
+  random?: (p: number) => boolean;
+  /** Chains with at least this many rules get a destination index (default 32; Infinity disables). */
+  indexMinRules?: number;
+}
+
+interface CRule {
+  rule: Rule;
+  index: number;
+  tests: MatchFn[];
+  target: TargetFn;
+  /** Chain object for jump/goto. */
+  jump: CChain | null;
+  text: string | null;
+  chainName: string;
+}
+
+interface CChain {
+  name: string;
+  builtin: boolean;
+  model: Chain;
+  rules: CRule[];
+  index: ChainIndex | null;
+}
+
+/** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
+interface ChainIndex {
+  /** Rules that cannot be keyed, ascending. */
+  wild: number[];
+  /** dst -> (proto << 16 | dport) -> rule indices, ascending. */
+  byDst: Map<number, Map<number, number[]>>;
+}
+
+const INDEX_MIN_RULES_DEFAULT = 32;
+const EMPTY: number[] = [];
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function buildIndex(rules: Rule[], min: number): ChainIndex | null {
+  if (rules.length < min) return null;
+  const wild: number[] = [];
+  const byDst = new Map<number, Map<number, number[]>>();
+  rules.forEach((r, i) => {
+    let port: number | null = null;
+    for (const m of r.matches) {
+      if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport && !m.dport.neg && m.dport.value.min === m.dport.value.max) port = m.dport.value.min;
+    }
+    if (r.dst && !r.dst.neg && r.dst.value.prefix === 32 && r.proto && !r.proto.neg && port !== null) {
+      let inner = byDst.get(r.dst.value.addr);
+      if (!inner) byDst.set(r.dst.value.addr, (inner = new Map()));
+      const key = (r.proto.value << 16) | port;
+      let list = inner.get(key);
+      if (!list) inner.set(key, (list = []));
+      list.push(i);
+    } else wild.push(i);
+  });
+  return { wild, byDst };
+}
+
+/** The per-namespace netfilter (tables, conntrack, NAT). */
+export class Netfilter {
+  readonly conntrack: Conntrack;
+  trace: ((ev: NfTraceEvent) => void) | null;
+  private rs: Ruleset = canonicalize({ tables: [], ruleCounters: false });
+  private tables = new Map<TableName, Map<string, CChain>>();
+  private readonly recent = new Map<string, RecentList>();
+  private readonly ctx: EvalCtx;
+  private readonly menv: MatchEnv;
+  private readonly tenv: TargetEnv;
+  private curHook: NfHook = NfHook.PREROUTING;
+  private readonly indexMin: number;
+
+  constructor(
+    private readonly host: NfHost,
+    opts: NetfilterOptions = {},
+  ) {
+    this.conntrack = new Conntrack(host.rng('nat-port'), opts.conntrack);
+    this.trace = opts.trace ?? null;
+    this.indexMin = opts.indexMinRules ?? INDEX_MIN_RULES_DEFAULT;
+    const stat = host.rng('statistic');
+    this.menv = {
+      isLocalAddress: (ip) => host.isLocalAddress(ip),
+      conntrack: this.conntrack,
+      random: opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p),
+      recent: this.recent,
+      ipsetTest: host.ipsetTest?.bind(host),
+    };
+    this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), natManip: null, dropReason: null };
+    this.ctx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
+  }
+
+  /** Replaces the whole ruleset (iptables-restore without --noflush); compiles it once. Throws on a chain loop. */
+  load(rs: Ruleset): void {
+    const canon = canonicalize(rs);
+    const tables = new Map<TableName, Map<string, CChain>>();
+    for (const t of canon.tables) {
+      const chains = new Map<string, CChain>();
+      for (const c of t.chains) chains.set(c.name, { name: c.name, builtin: isBuiltinChain(t.name, c.name), model: c, rules: [], index: buildIndex(c.rules, this.indexMin) });
+      for (const c of t.chains) {
+        const cc = chains.get(c.name)!;
+        cc.rules = c.rules.map((r, i) => {
+          const target = compileTarget(r.target);
+          const tgt = r.target;
+          const jump = tgt && (tgt.kind === 'jump' || tgt.kind === 'goto') ? chains.get(tgt.chain) : null;
+          if (tgt && (tgt.kind === 'jump' || tgt.kind === 'goto') && !jump) throw new Error(`${t.name}: chain ${c.name} jumps to unknown chain ${tgt.chain}`);
+          return { rule: r, index: i, tests: compileRuleTests(r, this.menv), target, jump: jump ?? null, text: null, chainName: c.name };
+        });
+      }
+      checkLoops(t.name, chains);
+      tables.set(t.name, chains);
+    }
+    this.rs = canon;
+    this.tables = tables;
+  }
+
+  /** The live ruleset (with counters), canonical order. */
+  ruleset(): Ruleset {
+    return this.rs;
+  }
+
+  /** The live rules as `iptables-save -c`-less text (no banner lines). */
+  save(): string {
+    return renderIptablesSave(this.rs);
+  }
+
+  /**
+   * nf_hook for one IPv4 hook: runs the tables registered there in priority order (conntrack in at
+   * PREROUTING/OUTPUT, confirm at INPUT/POSTROUTING). `inIf`/`outIf` are device names or null.
+   */
+  hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
+    const ip = pkt.ip;
+    if (!ip) return ACCEPT;
+    const c = this.ctx;
+    c.pkt = pkt;
+    c.ip = ip;
+    c.inIf = inIf ?? '';
+    c.outIf = outIf ?? '';
+    c.now = this.host.now();
+    this.curHook = hook;
+    try {
+      switch (hook) {
+        case NfHook.PREROUTING: {
+          let v = this.table('raw', 'PREROUTING');
+          if (v) return v;
+          const r = this.conntrack.in(pkt, c.now);
+          if (!r.ok) return drop(r.reason, null, null, -1);
+          v = this.table('mangle', 'PREROUTING') ?? this.nat(NatManip.DST, 'PREROUTING');
+          return v ?? ACCEPT;
+        }
+        case NfHook.INPUT: {
+          const v = this.table('mangle', 'INPUT') ?? this.table('filter', 'INPUT') ?? this.nat(NatManip.SRC, 'INPUT');
+          return v ?? this.confirm(pkt);
+        }
+        case NfHook.FORWARD:
+          return this.table('mangle', 'FORWARD') ?? this.table('filter', 'FORWARD') ?? ACCEPT;
+        case NfHook.OUTPUT: {
+          const dst0 = ip.dst;
+          const mark0 = pkt.mark;
+          let v = this.table('raw', 'OUTPUT');
+          if (v) return v;
+          const r = this.conntrack.in(pkt, c.now);
+          if (!r.ok) return drop(r.reason, null, null, -1);
+          v = this.table('mangle', 'OUTPUT') ?? this.nat(NatManip.DST, 'OUTPUT') ?? this.table('filter', 'OUTPUT');
+          if (v) return v;
+          return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
+        }
+        case NfHook.POSTROUTING: {
+          const v = this.table('mangle', 'POSTROUTING') ?? this.nat(NatManip.SRC, 'POSTROUTING');
+          return v ?? this.confirm(pkt);
+        }
+        default: {
+          const never: never = hook;
+          throw new Error(`hook ${String(never)}`);
+        }
+      }
+    } catch (e) {
+      if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
+      throw e;
+    }
+  }
+
+  private confirm(pkt: Packet): NfVerdict {
+    const r = this.conntrack.confirm(pkt, this.ctx.now);
+    return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
+  }
+
+  /** nf_nat_inet_fn: consult the nat table for a new connection's first packet, then apply the binding. */
+  private nat(manip: NatManip, chain: string): NfVerdict | null {
+    const pkt = this.ctx.pkt;
+    const ct = this.conntrack.ctOf(pkt);
+    if (!ct) return null;
+    if (!isIcmpError(pkt) && pkt.ctDir === 0 && !this.conntrack.natDone(ct, manip)) {
+      this.tenv.natManip = manip;
+      try {
+        const v = this.table('nat', chain);
+        if (v) return v;
+      } finally {
+        this.tenv.natManip = null;
+      }
+      if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
+    }
+    this.conntrack.natPacket(pkt, manip);
+    return null;
+  }
+
+  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
+  private table(name: TableName, hookChain: string): NfVerdict | null {
+    const chains = this.tables.get(name);
+    const base = chains?.get(hookChain);
+    if (!base) return null;
+    const c = this.ctx;
+    const trace = this.trace;
+    const stack: { chain: CChain; next: number }[] = [];
+    let chain = base;
+    let i = 0;
+    for (;;) {
+      const ri = nextCandidate(chain, i, c);
+      if (ri < 0) {
+        const top = stack.pop();
+        if (top && chain !== base) {
+          chain = top.chain;
+          i = top.next;
+          continue;
+        }
+        return this.policy(name, base);
+      }
+      const cr = chain.rules[ri]!;
+      i = ri + 1;
+      const tests = cr.tests;
+      let ok = true;
+      for (let k = 0; k < tests.length; k++) {
+        if (!tests[k]!(c)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      cr.rule.counters.packets++;
+      cr.rule.counters.bytes += c.ip.totalLength;
+      if (trace) trace({ hook: this.curHook, table: name, chain: chain.name, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+      this.tenv.dropReason = null;
+      const code = cr.target(c, this.tenv);
+      switch (code) {
+        case TgCode.CONTINUE:
+          continue;
+        case TgCode.ACCEPT:
+          return null;
+        case TgCode.DROP:
+          return drop(this.tenv.dropReason ?? 'rule-drop', name, chain.name, cr.index);
+        case TgCode.REJECT: {
+          const t = cr.rule.target;
+          return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table: name, chain: chain.name, rule: cr.index };
+        }
+        case TgCode.RETURN: {
+          const top = stack.pop();
+          if (!top || chain === base) return this.policy(name, base);
+          chain = top.chain;
+          i = top.next;
+          continue;
+        }
+        case TgCode.JUMP:
+          stack.push({ chain, next: i });
+          chain = cr.jump!;
+          i = 0;
+          continue;
+        case TgCode.GOTO:
+          chain = cr.jump!;
+          i = 0;
+          continue;
+        default: {
+          const never: never = code;
+          throw new Error(`code ${String(never)}`);
+        }
+      }
+    }
+  }
+
+  private policy(table: TableName, base: CChain): NfVerdict | null {
+    const m = base.model;
+    m.counters.packets++;
+    m.counters.bytes += this.ctx.ip.totalLength;
+    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${m.policy === 'DROP' ? 'DROP' : 'ACCEPT'}` });
+    return m.policy === 'DROP' ? drop('policy-drop', table, base.name, -1) : null;
+  }
+}
+
+function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {
+  return { kind: 'drop', reason, table, chain, rule };
+}
+
+/** The next rule index >= i that could match (every index for unindexed chains). */
+function nextCandidate(chain: CChain, i: number, c: EvalCtx): number {
+  const ix = chain.index;
+  if (!ix) return i < chain.rules.length ? i : -1;
+  const inner = ix.byDst.get(c.ip.dst);
+  let bucket = EMPTY;
+  if (inner) {
+    const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
+    if (p >= 0) bucket = inner.get((c.ip.protocol << 16) | p) ?? EMPTY;
+  }
+  const a = lowerBound(ix.wild, i);
+  const b = lowerBound(bucket, i);
+  const wa = a < ix.wild.length ? ix.wild[a]! : Infinity;
+  const wb = b < bucket.length ? bucket[b]! : Infinity;
+  const n = Math.min(wa, wb);
+  return n === Infinity ? -1 : n;
+}
+
+function checkLoops(table: TableName, chains: Map<string, CChain>): void {
+  const state = new Map<string, 1 | 2>();
+  const visit = (c: CChain, path: string[]): void => {
+    const s = state.get(c.name);
+    if (s === 2) return;
+    if (s === 1) throw new Error(`${table}: chain loop ${[...path, c.name].join(' -> ')}`);
+    state.set(c.name, 1);
+    for (const r of c.rules) if (r.jump) visit(r.jump, [...path, c.name]);
+    state.set(c.name, 2);
+  };
+  for (const c of chains.values()) visit(c, []);
+}
+
+/** The built-in chains each hook runs through, table by table, in priority order (for documentation and tests). */
+export const HOOK_TABLES: Record<(typeof NF_HOOK_NAMES)[number], readonly TableName[]> = {
+  PREROUTING: ['raw', 'mangle', 'nat'],
+  INPUT: ['mangle', 'filter', 'nat'],
+  FORWARD: ['mangle', 'filter'],
+  OUTPUT: ['raw', 'mangle', 'nat', 'filter'],
+  POSTROUTING: ['mangle', 'nat'],
+};
