@@ -1,0 +1,310 @@
+// app/http-client — an HTTP/1.1 client: one request at a time per connection, a new connection per
+// request (as `curl` run in a loop) or a keep-alive pool (as a load tester's connection pool).
+// Layer: app (imports core, wire, packet, net, transport, stats types).
+// Errors are classified the way a client sees them: ECONNREFUSED → 'refused', ECONNRESET or a close
+// before the response → 'reset', ETIMEDOUT or the request timer → 'timeout', EHOSTUNREACH/ENETUNREACH →
+// 'no-route', name resolution failure → 'dns', an unparsable response → 'protocol'.
+// Not modelled: pipelining, redirects, chunked bodies, TLS, happy eyeballs, Expect: 100-continue.
+import type { SimEvent } from '../core/scheduler.js';
+import type { Simulator } from '../core/simulator.js';
+import type { TimeNs } from '../core/time.js';
+import type { ErrorKind } from '../stats/flow.js';
+import type { SocketErrorKind } from '../transport/api.js';
+import type { TcpLayer, TcpSocket } from '../transport/tcp.js';
+import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
+import type { Ipv4 } from '../wire/types.js';
+
+/** Resolves a host name (the DNS stub resolver implements this); null = resolution failed. */
+export interface Resolver {
+  resolve(name: string, cb: (addr: Ipv4 | null) => void): void;
+}
+
+/** Where a request goes. `addr` null means: resolve `host` first. */
+export interface HttpTarget {
+  addr: Ipv4 | null;
+  port: number;
+  /** Host header (and the name to resolve when addr is null). */
+  host: string;
+  path?: string;
+  method?: string;
+  body?: Uint8Array | string;
+}
+
+/** The outcome of one request attempt. */
+export interface HttpResult {
+  ok: boolean;
+  error: ErrorKind | null;
+  status: number;
+  /** From the call to request() to the last response byte (or the failure). */
+  latency: TimeNs;
+  /** Handshake time when this attempt opened a connection, else null. */
+  connect: TimeNs | null;
+  /** Response body bytes. */
+  bytes: number;
+  /** The `X-Served-By` header of the response (which pod answered). */
+  servedBy: string | null;
+  response: HttpResponse | null;
+}
+
+/** Client behaviour. */
+export interface HttpClientOptions {
+  /** Reuse connections (keep-alive pool) instead of one connection per request. */
+  keepAlive: boolean;
+  /** Most connections open at once per target; requests beyond wait for a free one. Default unlimited. */
+  maxConnections?: number;
+  /** Flow id stamped on packets. */
+  flowId?: number;
+  /** User-Agent header (default "podwire/0.1"). */
+  userAgent?: string;
+  /** Resolves target hosts given by name. */
+  resolver?: Resolver | null;
+}
+
+/** Maps a socket error to the request error kind. */
+export function errorKindOf(k: SocketErrorKind): ErrorKind {
+  switch (k) {
+    case 'refused':
+      return 'refused';
+    case 'reset':
+      return 'reset';
+    case 'timeout':
+      return 'timeout';
+    case 'unreachable':
+      return 'no-route';
+    default: {
+      const never: never = k;
+      throw new Error(`unknown socket error ${String(never)}`);
+    }
+  }
+}
+
+interface Pending {
+  target: HttpTarget;
+  addr: Ipv4;
+  started: TimeNs;
+  timeout: TimeNs;
+  cb: (r: HttpResult) => void;
+  timer: SimEvent | null;
+  conn: ClientConn | null;
+  done: boolean;
+  connect: TimeNs | null;
+}
+
+interface ClientConn {
+  sock: TcpSocket;
+  key: string;
+  parser: HttpParser;
+  established: boolean;
+  dead: boolean;
+  req: Pending | null;
+  openedAt: TimeNs;
+}
+
+/** An HTTP client with a per-target connection pool. */
+export class HttpClient {
+  private readonly sim: Simulator;
+  private readonly idle = new Map<string, ClientConn[]>();
+  private readonly open = new Map<string, number>();
+  private readonly waiting = new Map<string, Pending[]>();
+  /** Connections opened so far. */
+  connectionsOpened = 0;
+
+  constructor(
+    readonly tcp: TcpLayer,
+    readonly opts: HttpClientOptions,
+  ) {
+    this.sim = tcp.stack.sim;
+  }
+
+  /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
+  request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null };
+    p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
+    if (target.addr !== null) {
+      p.addr = target.addr;
+      this.dispatch(p);
+      return;
+    }
+    const r = this.opts.resolver;
+    if (!r) {
+      this.sim.schedule(0, () => this.fail(p, 'dns'));
+      return;
+    }
+    r.resolve(target.host, (addr) => {
+      if (p.done) return;
+      if (addr === null) this.fail(p, 'dns');
+      else {
+        p.addr = addr;
+        this.dispatch(p);
+      }
+    });
+  }
+
+  private dispatch(p: Pending): void {
+    const key = `${p.addr}:${p.target.port}`;
+    if (this.opts.keepAlive) {
+      const list = this.idle.get(key);
+      while (list && list.length > 0) {
+        const c = list.pop()!;
+        if (!c.dead && c.sock.state === 'ESTABLISHED') {
+          this.assign(c, p);
+          return;
+        }
+      }
+    }
+    const n = this.open.get(key) ?? 0;
+    if (n >= (this.opts.maxConnections ?? Infinity)) {
+      let w = this.waiting.get(key);
+      if (!w) this.waiting.set(key, (w = []));
+      w.push(p);
+      return;
+    }
+    this.openConn(key, p);
+  }
+
+  private openConn(key: string, p: Pending): void {
+    this.open.set(key, (this.open.get(key) ?? 0) + 1);
+    this.connectionsOpened++;
+    const sock = this.tcp.connect(p.addr, p.target.port, undefined, { noDelay: true, flowId: this.opts.flowId ?? 0 });
+    const c: ClientConn = { sock, key, parser: new HttpParser('response'), established: false, dead: false, req: null, openedAt: this.sim.now };
+    sock.onConnect = () => {
+      c.established = true;
+      if (c.req !== null) {
+        c.req.connect = this.sim.now - c.openedAt;
+        this.write(c, c.req);
+      }
+    };
+    sock.onData = (data) => this.onData(c, data);
+    sock.onEnd = () => {
+      // The server closed: a request in flight gets no answer; an idle connection leaves the pool.
+      this.retire(c);
+      if (c.req !== null) this.fail(c.req, 'reset');
+      c.sock.close();
+    };
+    sock.onError = (k) => {
+      this.retire(c);
+      if (c.req !== null) this.fail(c.req, errorKindOf(k));
+    };
+    sock.onClose = () => this.retire(c);
+    c.req = p;
+    p.conn = c;
+  }
+
+  private assign(c: ClientConn, p: Pending): void {
+    c.req = p;
+    p.conn = c;
+    this.write(c, p);
+  }
+
+  private write(c: ClientConn, p: Pending): void {
+    const t = p.target;
+    const headers: HttpHeader[] = [
+      ['Host', t.port === 80 ? t.host : `${t.host}:${t.port}`],
+      ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
+      ['Accept', '*/*'],
+    ];
+    c.sock.send(buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) }));
+  }
+
+  private onData(c: ClientConn, data: Uint8Array | null): void {
+    if (c.dead || data === null) return;
+    let msgs;
+    try {
+      msgs = c.parser.push(data);
+    } catch {
+      const p = c.req;
+      this.kill(c);
+      if (p !== null) this.fail(p, 'protocol');
+      return;
+    }
+    for (const m of msgs) {
+      const p = c.req;
+      if (m.kind !== 'response' || p === null) continue;
+      c.req = null;
+      const closing = /close/i.test(httpHeader(m.headers, 'connection') ?? '');
+      this.complete(p, m);
+      if (!this.opts.keepAlive || closing) this.kill(c);
+      else this.release(c);
+    }
+  }
+
+  private complete(p: Pending, m: HttpResponse): void {
+    if (p.done) return;
+    p.done = true;
+    p.timer?.cancel();
+    p.conn = null;
+    const ok = m.status >= 200 && m.status < 400;
+    p.cb({
+      ok,
+      error: ok ? null : 'protocol',
+      status: m.status,
+      latency: this.sim.now - p.started,
+      connect: p.connect,
+      bytes: m.body.length,
+      servedBy: httpHeader(m.headers, 'x-served-by') ?? null,
+      response: m,
+    });
+  }
+
+  /** Ends a request with an error (idempotent). */
+  fail(p: Pending, kind: ErrorKind): void {
+    if (p.done) return;
+    p.done = true;
+    p.timer?.cancel();
+    const c = p.conn;
+    p.conn = null;
+    if (c !== null && c.req === p) {
+      c.req = null;
+      if (kind === 'timeout') this.kill(c);
+    } else if (c === null) {
+      // Still waiting for a pooled connection: drop it from the wait list.
+      for (const w of this.waiting.values()) {
+        const i = w.indexOf(p);
+        if (i >= 0) w.splice(i, 1);
+      }
+    }
+    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, bytes: 0, servedBy: null, response: null });
+  }
+
+  private release(c: ClientConn): void {
+    const w = this.waiting.get(c.key);
+    if (w && w.length > 0) {
+      this.assign(c, w.shift()!);
+      return;
+    }
+    let list = this.idle.get(c.key);
+    if (!list) this.idle.set(c.key, (list = []));
+    list.push(c);
+  }
+
+  /** Closes a connection (FIN) and forgets it. */
+  private kill(c: ClientConn): void {
+    if (c.dead) return;
+    this.retire(c);
+    c.sock.close();
+  }
+
+  private retire(c: ClientConn): void {
+    if (c.dead) return;
+    c.dead = true;
+    this.open.set(c.key, (this.open.get(c.key) ?? 1) - 1);
+    const list = this.idle.get(c.key);
+    if (list) {
+      const i = list.indexOf(c);
+      if (i >= 0) list.splice(i, 1);
+    }
+    // A slot freed: start a waiting request on a new connection.
+    const w = this.waiting.get(c.key);
+    if (w && w.length > 0) this.openConn(c.key, w.shift()!);
+  }
+
+  /** Closes every idle pooled connection. */
+  closeIdle(): void {
+    for (const list of this.idle.values()) for (const c of [...list]) this.kill(c);
+  }
+}
+
+function requestTimeout(client: HttpClient, p: Pending): void {
+  p.timer = null;
+  client.fail(p, 'timeout');
+}

@@ -1,0 +1,190 @@
+// app/http-server — an HTTP/1.1 server in a pod: W workers, a FIFO queue when all are busy, a
+// service-time distribution, a response size, and an identity (the pod name) in every response.
+// Layer: app (imports core, wire, packet, net, transport, and the stats recorder interfaces).
+// Mirrors a thread-pool server (e.g. a Go net/http handler behind a semaphore, or gunicorn sync
+// workers): a request holds a worker for its service time, then the response is written in one
+// send(); keep-alive as RFC 9112 §9.3 (persistent unless "Connection: close").
+// Not modelled: request bodies larger than what arrives before service (bodies are read whole by the
+// parser first), pipelining (requests on one connection are served one after another), CPU contention
+// between pods, TLS.
+import type { Rng } from '../core/rng.js';
+import { sample, type Distribution } from '../core/distributions.js';
+import type { Simulator } from '../core/simulator.js';
+import type { TimeNs } from '../core/time.js';
+import type { EndpointRecorder } from '../stats/endpoint.js';
+import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp.js';
+import { buildHttpResponse, httpHeader, HttpParser, type HttpRequest } from '../wire/http.js';
+
+/** What an HTTP server pod does. */
+export interface HttpServerOptions {
+  port: number;
+  /** Who answers (the pod name): sent as `X-Served-By` and as the first body line. */
+  identity: string;
+  /** Concurrent requests in service; more wait in FIFO order. Default 1. */
+  workers?: number;
+  /** Service time per request, ns. Default constant 0. */
+  serviceTime?: Distribution;
+  /** Response body bytes. Default constant 64. */
+  responseSize?: Distribution;
+  /** Status code of every response. Default 200. */
+  status?: number;
+  /** Keep connections open between requests (default true). */
+  keepAlive?: boolean;
+  /** listen() backlog (default 511, as nginx). */
+  backlog?: number;
+}
+
+interface Job {
+  conn: ServerConn;
+  req: HttpRequest;
+  arrived: TimeNs;
+}
+
+interface ServerConn {
+  sock: TcpSocket;
+  parser: HttpParser;
+  closed: boolean;
+  /** Requests of this connection waiting or in service (served in order). */
+  outstanding: number;
+  peerClosed: boolean;
+}
+
+/** Counters of one server. */
+export interface HttpServerCounters {
+  connections: number;
+  requests: number;
+  responses: number;
+  badRequests: number;
+  /** Responses dropped because the client had gone. */
+  abandoned: number;
+}
+
+/** An HTTP/1.1 server listening on one port. */
+export class HttpServer {
+  readonly counters: HttpServerCounters = { connections: 0, requests: 0, responses: 0, badRequests: 0, abandoned: 0 };
+  private readonly listener: TcpListener;
+  private readonly queue: Job[] = [];
+  private qHead = 0;
+  private busy = 0;
+  private readonly workers: number;
+  private readonly rng: Rng;
+  private readonly sim: Simulator;
+  private readonly identityLine: Uint8Array;
+
+  constructor(
+    readonly tcp: TcpLayer,
+    readonly opts: HttpServerOptions,
+    private readonly rec: EndpointRecorder | null = null,
+  ) {
+    this.sim = tcp.stack.sim;
+    this.workers = Math.max(1, opts.workers ?? 1);
+    this.rng = this.sim.rng.stream(`${tcp.stack.name}/http-server/${opts.port}`);
+    this.identityLine = new TextEncoder().encode(`served-by ${opts.identity}\n`);
+    this.listener = tcp.listen(opts.port, (s) => this.accept(s), { backlog: opts.backlog ?? 511, noDelay: true });
+  }
+
+  /** Stops accepting connections (open ones finish). */
+  stop(): void {
+    this.listener.close();
+  }
+
+  /** Requests waiting for a worker. */
+  get queued(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  private accept(sock: TcpSocket): void {
+    this.counters.connections++;
+    const conn: ServerConn = { sock, parser: new HttpParser('request'), closed: false, outstanding: 0, peerClosed: false };
+    sock.onData = (data) => {
+      if (data === null || conn.closed) return;
+      let msgs;
+      try {
+        msgs = conn.parser.push(data);
+      } catch {
+        this.counters.badRequests++;
+        this.respondError(conn, 400);
+        return;
+      }
+      for (const m of msgs) if (m.kind === 'request') this.enqueue(conn, m);
+    };
+    sock.onEnd = () => {
+      conn.peerClosed = true;
+      if (conn.outstanding === 0) this.closeConn(conn);
+    };
+    sock.onError = () => (conn.closed = true);
+    sock.onClose = () => (conn.closed = true);
+  }
+
+  private enqueue(conn: ServerConn, req: HttpRequest): void {
+    this.counters.requests++;
+    conn.outstanding++;
+    this.queue.push({ conn, req, arrived: this.sim.now });
+    this.rec?.queueChanged(this.queued);
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.busy < this.workers && this.qHead < this.queue.length) {
+      const job = this.queue[this.qHead]!;
+      this.queue[this.qHead] = undefined as unknown as Job;
+      this.qHead++;
+      if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.qHead);
+        this.qHead = 0;
+      }
+      this.rec?.queueChanged(this.queued);
+      this.busy++;
+      this.rec?.busyChanged(this.busy);
+      const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? { kind: 'constant', value: 0 }, this.rng)));
+      this.sim.schedule(service, finishJob, this, job);
+    }
+  }
+
+  /** A worker finished `job`: write the response, free the worker, take the next job. */
+  finish(job: Job): void {
+    this.busy--;
+    this.rec?.busyChanged(this.busy);
+    const conn = job.conn;
+    conn.outstanding--;
+    if (conn.closed || conn.sock.isClosed()) {
+      this.counters.abandoned++;
+    } else {
+      const size = Math.max(0, Math.round(sample(this.opts.responseSize ?? { kind: 'constant', value: 64 }, this.rng)));
+      const close = this.opts.keepAlive === false || /close/i.test(httpHeader(job.req.headers, 'connection') ?? '') || job.req.version === 'HTTP/1.0';
+      const headers: [string, string][] = [
+        ['Content-Type', 'text/plain'],
+        ['Content-Length', String(size)],
+        ['X-Served-By', this.opts.identity],
+      ];
+      if (close) headers.push(['Connection', 'close']);
+      conn.sock.send(buildHttpResponse({ status: this.opts.status ?? 200, headers, body: this.body(size) }));
+      this.counters.responses++;
+      this.rec?.served();
+      if (close || (conn.peerClosed && conn.outstanding === 0)) this.closeConn(conn);
+    }
+    this.dispatch();
+  }
+
+  private body(size: number): Uint8Array {
+    const b = new Uint8Array(size).fill(0x2e); // '.'
+    b.set(this.identityLine.subarray(0, Math.min(size, this.identityLine.length)));
+    return b;
+  }
+
+  private respondError(conn: ServerConn, status: number): void {
+    if (conn.closed) return;
+    conn.sock.send(buildHttpResponse({ status, headers: [['Connection', 'close']], body: '' }));
+    this.closeConn(conn);
+  }
+
+  private closeConn(conn: ServerConn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.sock.close();
+  }
+}
+
+function finishJob(server: HttpServer, job: Job): void {
+  server.finish(job);
+}

@@ -1,0 +1,173 @@
+// app/load-generator — HTTP load: open loop (Poisson or constant arrivals, as wrk2 / vegeta) or closed
+// loop (N users with think time, as JMeter / locust), stopped by a request count or a duration, with a
+// per-request timeout and retries. Layer: app (imports core, transport, stats recorder interface).
+// Every arrival and think time is drawn from the stream "<namespace>/load/<name>"; time only from the
+// Simulator. A request counts once in `requests` however many attempts it takes; each extra attempt is
+// reported with `retried(kind)`, and its latency runs from the first attempt to the final outcome.
+import type { Rng } from '../core/rng.js';
+import { sample, type Distribution } from '../core/distributions.js';
+import type { Simulator } from '../core/simulator.js';
+import type { TimeNs } from '../core/time.js';
+import type { FlowRecorder } from '../stats/flow.js';
+import type { TcpLayer } from '../transport/tcp.js';
+import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
+
+/** How requests are generated. Rates in requests per second; think time in ns. */
+export type LoadPattern =
+  | { kind: 'open'; arrival: 'poisson' | 'constant'; rate: number }
+  | { kind: 'closed'; users: number; thinkTime: Distribution };
+
+/** One load generator (one flow in the statistics). */
+export interface LoadGeneratorOptions {
+  /** Flow name (stats and rng stream). */
+  name: string;
+  pattern: LoadPattern;
+  target: HttpTarget;
+  /** Stop after this many requests (total). */
+  count?: number;
+  /** Stop issuing new requests this long after start. */
+  duration?: TimeNs;
+  /** Start time (absolute, default now). */
+  start?: TimeNs;
+  /** Per-attempt timeout. Default 5 s. */
+  timeout?: TimeNs;
+  /** Extra attempts after a failure. Default 0. */
+  retries?: number;
+  /** Wait before a retry. Default 0. */
+  retryDelay?: TimeNs;
+  /** New connection per request, or a keep-alive pool. */
+  connection: 'new' | 'keep-alive';
+  /** Pool size cap (keep-alive) or concurrent-connection cap (new). Default unlimited. */
+  maxConnections?: number;
+  flowId?: number;
+  resolver?: Resolver | null;
+}
+
+/** Counts of one generator. */
+export interface LoadCounters {
+  issued: number;
+  succeeded: number;
+  failed: number;
+  attempts: number;
+}
+
+/** Drives an HttpClient according to a load pattern and reports into a FlowRecorder. */
+export class HttpLoadGenerator {
+  readonly counters: LoadCounters = { issued: 0, succeeded: 0, failed: 0, attempts: 0 };
+  /** Which endpoint answered, as seen by the client (X-Served-By → count), in first-seen order. */
+  readonly servedBy = new Map<string, number>();
+  readonly client: HttpClient;
+  private readonly sim: Simulator;
+  private readonly rng: Rng;
+  private startAt: TimeNs = 0;
+  private stopped = false;
+  private finished = false;
+  /** Called once when every issued request has finished and no more will be issued. */
+  onDone: (() => void) | null = null;
+
+  constructor(
+    tcp: TcpLayer,
+    readonly opts: LoadGeneratorOptions,
+    private readonly rec: FlowRecorder,
+  ) {
+    this.sim = tcp.stack.sim;
+    this.rng = this.sim.rng.stream(`${tcp.stack.name}/load/${opts.name}`);
+    this.client = new HttpClient(tcp, {
+      keepAlive: opts.connection === 'keep-alive',
+      ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+      flowId: opts.flowId ?? 0,
+      resolver: opts.resolver ?? null,
+    });
+    this.sim.scheduleAt(Math.max(opts.start ?? this.sim.now, this.sim.now), (g: HttpLoadGenerator) => g.begin(), this);
+  }
+
+  /** True once no more requests will be issued and none is outstanding. */
+  get done(): boolean {
+    return this.stopped && this.counters.succeeded + this.counters.failed === this.counters.issued;
+  }
+
+  private begin(): void {
+    this.startAt = this.sim.now;
+    const p = this.opts.pattern;
+    switch (p.kind) {
+      case 'open':
+        this.arrival();
+        return;
+      case 'closed':
+        for (let u = 0; u < p.users; u++) this.userNext();
+        return;
+      default: {
+        const never: never = p;
+        throw new Error(`unknown load pattern ${(never as { kind: string }).kind}`);
+      }
+    }
+  }
+
+  /** May another request start now? Marks the generator stopped when not. */
+  private mayIssue(): boolean {
+    if (this.stopped) return false;
+    const o = this.opts;
+    if ((o.count !== undefined && this.counters.issued >= o.count) || (o.duration !== undefined && this.sim.now - this.startAt >= o.duration)) {
+      this.stopped = true;
+      this.checkDone();
+      return false;
+    }
+    return true;
+  }
+
+  private arrival(): void {
+    if (!this.mayIssue()) return;
+    this.issue(null);
+    const p = this.opts.pattern;
+    if (p.kind !== 'open') return;
+    const gap = p.arrival === 'poisson' ? sample({ kind: 'exponential', mean: 1e9 / p.rate }, this.rng) : 1e9 / p.rate;
+    this.sim.schedule(Math.round(gap), (g: HttpLoadGenerator) => g.arrival(), this);
+  }
+
+  private userNext(): void {
+    if (!this.mayIssue()) return;
+    this.issue(() => {
+      const p = this.opts.pattern;
+      if (p.kind !== 'closed') return;
+      const think = Math.max(0, Math.round(sample(p.thinkTime, this.rng)));
+      this.sim.schedule(think, (g: HttpLoadGenerator) => g.userNext(), this);
+    });
+  }
+
+  /** Starts one request (with its retries); `after` runs when it is finally over. */
+  private issue(after: (() => void) | null): void {
+    this.counters.issued++;
+    this.rec.requestStarted();
+    const first = this.sim.now;
+    let attempt = 0;
+    const o = this.opts;
+    const go = (): void => {
+      attempt++;
+      this.counters.attempts++;
+      this.client.request(o.target, o.timeout ?? 5_000_000_000, (r: HttpResult) => {
+        if (r.ok) {
+          this.counters.succeeded++;
+          if (r.servedBy !== null) this.servedBy.set(r.servedBy, (this.servedBy.get(r.servedBy) ?? 0) + 1);
+          this.rec.requestSucceeded(this.sim.now - first, r.connect, r.bytes);
+        } else if (attempt <= (o.retries ?? 0)) {
+          this.rec.retried(r.error ?? 'protocol');
+          this.sim.schedule(o.retryDelay ?? 0, go);
+          return;
+        } else {
+          this.counters.failed++;
+          this.rec.requestFailed(r.error ?? 'protocol', this.sim.now - first);
+        }
+        after?.();
+        this.checkDone();
+      });
+    };
+    go();
+  }
+
+  private checkDone(): void {
+    if (this.finished || !this.done) return;
+    this.finished = true;
+    this.client.closeIdle();
+    this.onDone?.();
+  }
+}

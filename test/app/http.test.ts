@@ -1,0 +1,181 @@
+// HTTP server, client and load generators over the fake network:
+//
+//   client 10.0.0.1 ──(50 µs, 1 Gbps)── web-0 10.0.0.2 : 80
+//                   └────────────────── web-1 10.0.0.3 : 80   (where a test needs two endpoints)
+import { describe, expect, it } from 'vitest';
+import { Simulator } from '../../src/core/simulator.js';
+import { MS, SEC } from '../../src/core/time.js';
+import { HttpClient, type HttpResult } from '../../src/app/http-client.js';
+import { HttpServer, type HttpServerOptions } from '../../src/app/http-server.js';
+import { HttpLoadGenerator, type LoadGeneratorOptions } from '../../src/app/load-generator.js';
+import { StatsRegistry } from '../../src/stats/report.js';
+import { TcpLayer } from '../../src/transport/tcp.js';
+import { parseHttpMessage } from '../../src/wire/http.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { bernoulliLoss, FakeNet, ip } from '../transport/fake-net.js';
+import { concat } from '../transport/tcp-helpers.js';
+
+function world(seed = 1, servers: Partial<HttpServerOptions>[] = [{}]) {
+  const sim = new Simulator(seed);
+  const net = new FakeNet(sim);
+  const stats = new StatsRegistry(() => sim.now);
+  const c = net.addHost('client', '10.0.0.1');
+  const tc = new TcpLayer(c);
+  const srv = servers.map((o, i) => {
+    const h = net.addHost(`web-${i}`, `10.0.0.${2 + i}`);
+    const t = new TcpLayer(h);
+    const opts: HttpServerOptions = { port: 80, identity: `web-${i}`, ...o };
+    return new HttpServer(t, opts, stats.endpoint(`web-${i}`, opts.workers ?? 1));
+  });
+  return { sim, net, stats, tc, srv };
+}
+
+const target = { addr: ip('10.0.0.2'), port: 80, host: 'web', path: '/' };
+
+describe('HttpServer + HttpClient', () => {
+  it('exchanges real HTTP/1.1 bytes; the response names the pod that served it', () => {
+    const { sim, net, tc } = world(1, [{ responseSize: { kind: 'constant', value: 3000 } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    let res: HttpResult | null = null;
+    client.request(target, 1 * SEC, (r) => (res = r));
+    sim.run();
+    expect(res!.ok).toBe(true);
+    expect(res!.status).toBe(200);
+    expect(res!.servedBy).toBe('web-0');
+    expect(res!.bytes).toBe(3000);
+    expect(new TextDecoder().decode(res!.response!.body.subarray(0, 16))).toBe('served-by web-0\n');
+    expect(res!.connect).toBeGreaterThan(0);
+    const bytes = (from: string) => concat(net.log.filter((r) => r.from === from && r.pkt.payload !== null).map((r) => r.pkt.payload!));
+    const req = parseHttpMessage(bytes('client'), 'request');
+    expect(req).toMatchObject({ kind: 'request', method: 'GET', target: '/', version: 'HTTP/1.1' });
+    expect(req.headers[0]).toEqual(['Host', 'web']);
+    const resp = parseHttpMessage(bytes('web-0'), 'response');
+    expect(resp).toMatchObject({ kind: 'response', status: 200 });
+    // The client closed first (new connection per request): FIN from the client, TIME_WAIT on its side.
+    expect(net.log.filter((r) => r.pkt.tcp!.flags & TcpFlag.FIN).map((r) => r.from)).toEqual(['client', 'web-0']);
+  });
+
+  it('queues requests FIFO when all workers are busy and accounts busy time and queue length', () => {
+    const { sim, stats, tc } = world(1, [{ workers: 1, serviceTime: { kind: 'constant', value: 10 * MS } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const lat: number[] = [];
+    for (let i = 0; i < 5; i++) client.request(target, 5 * SEC, (r) => lat.push(Math.round(r.latency / MS)));
+    sim.run();
+    expect(lat).toEqual([10, 20, 30, 40, 50]);
+    const ep = stats.report(1).endpoints[0]!;
+    expect(ep.served).toBe(5);
+    expect(ep.busyUs).toBe(50_000);
+    expect(ep.maxQueue).toBe(4);
+  });
+
+  it('two workers serve two requests at once', () => {
+    const { sim, tc } = world(1, [{ workers: 2, serviceTime: { kind: 'constant', value: 10 * MS } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const lat: number[] = [];
+    for (let i = 0; i < 4; i++) client.request(target, 5 * SEC, (r) => lat.push(Math.round(r.latency / MS)));
+    sim.run();
+    expect(lat).toEqual([10, 10, 20, 20]);
+  });
+
+  it('fails with refused when nothing listens, and with timeout when the server is too slow', () => {
+    const { sim, tc } = world(1, [{ serviceTime: { kind: 'constant', value: 2 * SEC } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const out: string[] = [];
+    client.request({ ...target, port: 81 }, 1 * SEC, (r) => out.push(`81 ${r.error}`));
+    client.request(target, 500 * MS, (r) => out.push(`80 ${r.error} ${Math.round(r.latency / MS)}ms`));
+    sim.run();
+    expect(out).toEqual(['81 refused', '80 timeout 500ms']);
+  });
+
+  it('reports dns when a name cannot be resolved', () => {
+    const { sim, tc } = world();
+    const client = new HttpClient(tc, { keepAlive: false, resolver: { resolve: (_n, cb) => sim.schedule(1 * MS, () => cb(null)) } });
+    let err = '';
+    client.request({ ...target, addr: null, host: 'nope.default.svc.cluster.local' }, 1 * SEC, (r) => (err = r.error!));
+    sim.run();
+    expect(err).toBe('dns');
+  });
+});
+
+describe('HttpLoadGenerator', () => {
+  const run = (seed: number, o: Partial<LoadGeneratorOptions>, servers: Partial<HttpServerOptions>[] = [{ serviceTime: { kind: 'exponential', mean: 1 * MS } }]) => {
+    const w = world(seed, servers);
+    const gen = new HttpLoadGenerator(
+      w.tc,
+      { name: 'load', pattern: { kind: 'closed', users: 3, thinkTime: { kind: 'constant', value: 0 } }, target, connection: 'keep-alive', ...o },
+      w.stats.flow('load'),
+    );
+    w.sim.run({ until: 3600 * SEC });
+    return { ...w, gen };
+  };
+
+  it('closed loop, keep-alive: N users reuse N connections; by count', () => {
+    const { gen, stats } = run(1, { count: 30 });
+    expect(gen.counters).toMatchObject({ issued: 30, succeeded: 30, failed: 0 });
+    expect(gen.client.connectionsOpened).toBe(3);
+    const f = stats.report(1).flows[0]!;
+    expect(f.requests).toBe(30);
+    expect(f.errors).toBe(0);
+    expect(f.latencyUs.p50).toBeGreaterThan(0);
+    expect(stats.flow('load').connect.count).toBe(3);
+  });
+
+  it('open loop Poisson, new connection per request; by duration', () => {
+    const { gen, stats } = run(2, { pattern: { kind: 'open', arrival: 'poisson', rate: 200 }, duration: 1 * SEC, connection: 'new' });
+    expect(gen.counters.issued).toBeGreaterThan(150);
+    expect(gen.counters.issued).toBeLessThan(250);
+    expect(gen.counters.succeeded).toBe(gen.counters.issued);
+    expect(gen.client.connectionsOpened).toBe(gen.counters.issued);
+    expect(stats.flow('load').connect.count).toBe(gen.counters.issued);
+  });
+
+  it('open loop constant rate issues exactly rate × duration requests', () => {
+    const { gen } = run(3, { pattern: { kind: 'open', arrival: 'constant', rate: 100 }, duration: 1 * SEC });
+    expect(gen.counters.issued).toBe(100);
+  });
+
+  it('retries failed attempts and reports the final error by kind', () => {
+    const { gen, stats } = run(4, { count: 3, timeout: 100 * MS, retries: 2, pattern: { kind: 'closed', users: 1, thinkTime: { kind: 'constant', value: 0 } } }, [
+      { serviceTime: { kind: 'constant', value: 1 * SEC } },
+    ]);
+    expect(gen.counters).toMatchObject({ issued: 3, failed: 3, attempts: 9 });
+    const f = stats.report(1).flows[0]!;
+    expect(f.errorsByKind.timeout).toBe(3);
+    expect(f.retries).toBe(6);
+  });
+
+  it('under 1 % loss every request completes or fails by kind, with retransmissions, and nothing hangs', () => {
+    const w = world(9, [{ serviceTime: { kind: 'exponential', mean: 2 * MS }, responseSize: { kind: 'constant', value: 20_000 } }]);
+    w.net.loss = bernoulliLoss(w.sim.rng.stream('test/loss'), 0.01);
+    const gen = new HttpLoadGenerator(
+      w.tc,
+      { name: 'lossy', pattern: { kind: 'open', arrival: 'poisson', rate: 100 }, count: 300, target, connection: 'new', timeout: 2 * SEC },
+      w.stats.flow('lossy'),
+    );
+    let doneAt = -1;
+    gen.onDone = () => (doneAt = w.sim.now);
+    expect(w.sim.run({ until: 3600 * SEC })).toBe('idle');
+    expect(doneAt).toBeGreaterThan(0);
+    const f = w.stats.report(9).flows[0]!;
+    expect(f.successes + f.errors).toBe(300);
+    expect(w.net.dropped).toBeGreaterThan(0);
+    expect(w.tc.counters.RetransSegs + w.srv[0]!.tcp.counters.RetransSegs).toBeGreaterThan(0);
+  });
+
+  it('endpoint shares add up to 1 and to the requests served; same seed → same stats.json', () => {
+    const once = () => {
+      const w = world(5, [{ serviceTime: { kind: 'exponential', mean: 1 * MS } }, { serviceTime: { kind: 'exponential', mean: 1 * MS } }]);
+      const a = new HttpLoadGenerator(w.tc, { name: 'to-web-0', pattern: { kind: 'open', arrival: 'poisson', rate: 300 }, count: 60, target, connection: 'keep-alive' }, w.stats.flow('to-web-0'));
+      const b = new HttpLoadGenerator(w.tc, { name: 'to-web-1', pattern: { kind: 'open', arrival: 'poisson', rate: 300 }, count: 40, target: { ...target, addr: ip('10.0.0.3') }, connection: 'new' }, w.stats.flow('to-web-1'));
+      w.sim.run();
+      expect(a.done && b.done).toBe(true);
+      return w.stats;
+    };
+    const s = once();
+    const r = s.report(5);
+    expect(r.endpoints.map((e) => e.served)).toEqual([60, 40]);
+    expect(r.endpoints.reduce((x, e) => x + e.share, 0)).toBeCloseTo(1, 12);
+    expect(r.endpoints[0]!.share).toBeCloseTo(0.6, 12);
+    expect(s.toJson(5)).toBe(once().toJson(5));
+  });
+});
