@@ -1,0 +1,143 @@
+// net/fib: longest-prefix match over a routing table, metric ties, routes over down devices, and the
+// connected/local/broadcast routes the kernel installs on `ip addr add` (checked as `ip route` prints them).
+import { describe, expect, it } from 'vitest';
+import { Simulator } from '../../src/core/simulator.js';
+import { DummyDevice } from '../../src/link/dummy.js';
+import { prefixMask, RouteTable, type Route } from '../../src/net/fib.js';
+import { formatRoute, Namespace } from '../../src/net/namespace.js';
+import { ip } from './harness.js';
+
+const sim = new Simulator(1);
+const eth0 = new DummyDevice(sim, 'eth0', 0x020000000001);
+const eth1 = new DummyDevice(sim, 'eth1', 0x020000000002);
+
+function r(dst: string, prefix: number, extra: Partial<Route> = {}): Route {
+  return { table: 'main', type: 'unicast', dst: ip(dst), prefix, gateway: 0, dev: eth0, prefsrc: 0, scope: 'link', onlink: false, metric: 0, proto: 'boot', ...extra };
+}
+
+/** The route chosen for `dst`, as `ip route get` would name it, or "none". */
+function pick(t: RouteTable, dst: string): string {
+  const x = t.lookup(ip(dst));
+  return x === null ? 'none' : formatRoute(x);
+}
+
+describe('RouteTable (LPM)', () => {
+  const t = new RouteTable();
+  t.add(r('0.0.0.0', 0, { gateway: ip('192.168.1.1'), scope: 'global' }));
+  t.add(r('10.1.0.0', 16, { dev: eth1 }));
+  t.add(r('10.1.2.0', 24));
+  t.add(r('10.1.2.7', 32, { dev: eth1 }));
+
+  it.each([
+    ['10.1.2.7', '10.1.2.7 dev eth1 scope link'],
+    ['10.1.2.8', '10.1.2.0/24 dev eth0 scope link'],
+    ['10.1.3.1', '10.1.0.0/16 dev eth1 scope link'],
+    ['8.8.8.8', 'default via 192.168.1.1 dev eth0'],
+  ] as const)('%s → %s', (dst, want) => {
+    expect(pick(t, dst)).toBe(want);
+  });
+
+  it('finds nothing without a covering route', () => {
+    const u = new RouteTable();
+    u.add(r('10.0.0.0', 8));
+    expect(pick(u, '11.0.0.1')).toBe('none');
+  });
+
+  it('masks host bits of the destination when a route is added', () => {
+    const u = new RouteTable();
+    u.add(r('10.9.9.9', 24));
+    expect(pick(u, '10.9.9.1')).toBe('10.9.9.0/24 dev eth0 scope link');
+  });
+
+  it('among routes with the same prefix, the lowest metric wins whatever the insertion order', () => {
+    const u = new RouteTable();
+    u.add(r('10.0.0.0', 8, { metric: 200, dev: eth1 }));
+    u.add(r('10.0.0.0', 8, { metric: 100 }));
+    expect(pick(u, '10.1.1.1')).toBe('10.0.0.0/8 dev eth0 scope link metric 100');
+  });
+
+  it('among equal metrics, the first route added wins', () => {
+    const u = new RouteTable();
+    u.add(r('10.0.0.0', 8, { dev: eth1 }));
+    u.add(r('10.0.0.0', 8));
+    expect(pick(u, '10.1.1.1')).toBe('10.0.0.0/8 dev eth1 scope link');
+  });
+
+  it('a longer prefix beats a lower metric', () => {
+    const u = new RouteTable();
+    u.add(r('10.0.0.0', 8, { metric: 0 }));
+    u.add(r('10.1.0.0', 16, { metric: 1000, dev: eth1 }));
+    expect(pick(u, '10.1.1.1')).toBe('10.1.0.0/16 dev eth1 scope link metric 1000');
+  });
+
+  it('skips a route whose device is down and falls back to the next candidate', () => {
+    const s = new Simulator(1);
+    const up = new DummyDevice(s, 'up0', 1);
+    const down = new DummyDevice(s, 'down0', 2);
+    const u = new RouteTable();
+    u.add(r('10.0.0.0', 24, { dev: down }));
+    u.add(r('10.0.0.0', 8, { dev: up }));
+    down.up = false;
+    expect(pick(u, '10.0.0.5')).toBe('10.0.0.0/8 dev up0 scope link');
+  });
+
+  it('remove() deletes matching routes and lookups stop finding them', () => {
+    const u = new RouteTable();
+    u.add(r('10.0.0.0', 8));
+    u.add(r('10.1.0.0', 16));
+    expect(u.remove((x) => x.prefix === 16)).toBe(1);
+    expect(u.size).toBe(1);
+    expect(pick(u, '10.1.1.1')).toBe('10.0.0.0/8 dev eth0 scope link');
+  });
+
+  it('prefixMask gives the netmask for /0, /8, /24, /32', () => {
+    expect([0, 8, 24, 32].map(prefixMask)).toEqual([0, 0xff000000, 0xffffff00, 0xffffffff]);
+  });
+});
+
+describe('Namespace.addAddress (connected routes)', () => {
+  function routes(ns: Namespace) {
+    return { main: ns.mainTable.all().map(formatRoute), local: ns.localTable.all().map(formatRoute) };
+  }
+
+  it('a /24 installs the connected subnet route in main, and local + broadcast routes in local, as `ip route` shows them', () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'h');
+    const d = new DummyDevice(s, 'eth0', 1);
+    ns.addDevice(d);
+    ns.addAddress(d, ip('10.1.2.3'), 24);
+    const got = routes(ns);
+    expect(got.main).toEqual(['10.1.2.0/24 dev eth0 proto kernel scope link src 10.1.2.3']);
+    expect(got.local).toContain('local 10.1.2.3 dev eth0 proto kernel scope host src 10.1.2.3');
+    expect(got.local).toContain('broadcast 10.1.2.255 dev eth0 proto kernel scope link src 10.1.2.3');
+    expect(got.local).toContain('local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1');
+    expect(got.local).toContain('local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1');
+  });
+
+  it('a /32 installs no subnet route and no broadcast; a /31 no broadcast', () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'h');
+    const d = new DummyDevice(s, 'eth0', 1);
+    ns.addDevice(d);
+    ns.addAddress(d, ip('10.0.0.9'), 32);
+    ns.addAddress(d, ip('10.0.1.0'), 31);
+    const got = routes(ns);
+    expect(got.main).toEqual(['10.0.1.0/31 dev eth0 proto kernel scope link src 10.0.1.0']);
+    expect(got.local.filter((x) => x.startsWith('broadcast'))).toEqual([]);
+  });
+
+  it('isLocal, sourceFor and fibLookup agree with the installed routes', () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'h');
+    const d = new DummyDevice(s, 'eth0', 1);
+    ns.addDevice(d);
+    ns.addAddress(d, ip('10.1.2.3'), 24);
+    ns.addRoute({ dst: 0, prefix: 0, gateway: ip('10.1.2.1'), dev: d });
+    expect(ns.isLocal(ip('10.1.2.3'))).toBe(true);
+    expect(ns.isLocal(ip('127.0.0.53'))).toBe(true);
+    expect(ns.isLocal(ip('10.1.2.4'))).toBe(false);
+    expect(ns.sourceFor(ip('8.8.8.8'))).toBe(ip('10.1.2.3'));
+    expect(formatRoute(ns.fibLookup(ip('8.8.8.8'))!)).toBe('default via 10.1.2.1 dev eth0');
+    expect(formatRoute(ns.fibLookup(ip('10.1.2.3'))!)).toBe('local 10.1.2.3 dev eth0 proto kernel scope host src 10.1.2.3');
+  });
+});
