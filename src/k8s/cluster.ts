@@ -315,6 +315,8 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: Mani
     // The bridge plugin creates cni0 with the first pod and gives it the subnet's first address.
     const br = new BridgeDevice(sim, 'cni0', macOf(node.name, 'cni0'), podMtu);
     add(node.ns, br);
+    // Kubernetes nodes load br_netfilter with bridge-nf-call-iptables=1 (it acts once the node has rules).
+    br.netfilter = node.ns.brNetfilter;
     node.ns.addAddress(br, (node.podNet + 1) >>> 0, node.podPrefix);
     node.cni0 = br;
     return br;

@@ -13,6 +13,7 @@ export class DummyDevice extends NetDevice {
     super(sim, name, mac, 1500);
   }
   xmit(pkt: Packet): void {
+    if (!this.up) return this.drop(pkt, 'link-down');
     this.noteTx(pkt, frameLength(pkt));
   }
 }

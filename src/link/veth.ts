@@ -1,7 +1,7 @@
 // link/veth — a virtual ethernet pair (drivers/net/veth.c). Layer: link.
 // What one end transmits, the other receives at the same instant (veth_xmit → __dev_forward_skb →
 // netif_rx); there is no qdisc (veth defaults to noqueue) and no serialization delay. A frame longer
-// than the peer's MTU + Ethernet header is dropped, as is_skb_forwardable() does.
+// than the peer's MTU + Ethernet header + VLAN_HLEN is dropped, as is_skb_forwardable() does.
 import type { Simulator } from '../core/simulator.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
@@ -33,7 +33,7 @@ export class VethDevice extends NetDevice {
     this.noteTx(pkt, len);
     const peer = this.peer;
     if (!peer.up) return this.drop(pkt, 'no-carrier');
-    if (len > peer.mtu + 14) return peer.drop(pkt, 'mtu-exceeded');
+    if (len > peer.mtu + 14 + 4) return peer.drop(pkt, 'mtu-exceeded');
     if (this.delayNs === 0) peer.receive(pkt, len);
     else this.sim.schedule(this.delayNs, vethArrive, peer, pkt);
   }

@@ -35,7 +35,8 @@ import {
 import type { IpStack, L4Receiver } from './api.js';
 import type { NetDropReason } from './drop.js';
 import { prefixMask, RouteTable, type Route } from './fib.js';
-import { HookVerdict, NfHook, type HookVerdictNum, type NetfilterHooks } from './hooks.js';
+import type { BridgeDevice } from '../link/bridge.js';
+import { Netfilter, NfHook, type NetfilterOptions, type NfHost, type NfVerdict } from '../netfilter/netfilter.js';
 import { NeighbourTable, type NeighOwner } from './neighbour.js';
 
 /** An address on an interface (`ip addr`). */
@@ -65,7 +66,7 @@ export interface PingHandler {
 const ECHO_ID_MASK = 0xffff;
 
 /** One network namespace and its IPv4 stack. */
-export class Namespace implements IpStack, NeighOwner {
+export class Namespace implements IpStack, NeighOwner, NfHost {
   readonly lo: LoopbackDevice;
   readonly devices: NetDevice[] = [];
   readonly addrs: IfAddr[] = [];
@@ -74,8 +75,8 @@ export class Namespace implements IpStack, NeighOwner {
   readonly neigh: NeighbourTable;
   /** net.ipv4.ip_forward. */
   ipForwardEnabled = false;
-  /** The namespace's netfilter, or null when no rules are loaded (no hooks run). */
-  nf: NetfilterHooks | null = null;
+  /** The namespace's netfilter, or null when none is set up (no hooks run: the fast path). */
+  nf: Netfilter | null = null;
   /** net.ipv4.icmp_ratelimit (ns) for unreachable / time-exceeded errors, per destination. */
   icmpRatelimitNs = 1e9;
   readonly drops: Partial<Record<NetDropReason, number>> = {};
@@ -202,6 +203,64 @@ export class Namespace implements IpStack, NeighOwner {
     this.pingHandlers.delete(id & ECHO_ID_MASK);
   }
 
+  // ---------------------------------------------------------------- netfilter (NfHost)
+
+  /** Sets up this namespace's netfilter (empty tables, conntrack) if it has none; returns it. */
+  enableNetfilter(opts: NetfilterOptions = {}): Netfilter {
+    if (this.nf === null) this.nf = new Netfilter(this, opts);
+    return this.nf;
+  }
+
+  now(): number {
+    return this.sim.now;
+  }
+
+  isLocalAddress(ip: number): boolean {
+    return this.isLocal(ip);
+  }
+
+  /** MASQUERADE: inet_select_addr(out, nexthop, RT_SCOPE_UNIVERSE). */
+  masqueradeAddress(outIf: string, dst: number): number | null {
+    const dev = this.device(outIf);
+    if (dev === undefined) return null;
+    const rt = this.fibLookup(dst);
+    const nh = rt !== null && rt.gateway !== 0 ? rt.gateway : dst;
+    return this.selectAddr(dev, nh) || null;
+  }
+
+  rng(name: string): Rng {
+    return this.sim.rng.stream(`${this.name}/nf/${name}`);
+  }
+
+  /**
+   * br_netfilter with bridge-nf-call-iptables=1: an IP frame bridged between two ports of `br` passes
+   * PREROUTING (conntrack, DNAT; in = the bridge), FORWARD and POSTROUTING (SNAT, confirm; in/out = the
+   * bridge). When PREROUTING DNAT changed the destination, the packet leaves the bridge path and is
+   * routed by this namespace (br_nf_pre_routing_finish). Returns false when the bridge must not forward it.
+   */
+  readonly brNetfilter = (br: BridgeDevice, _inPort: NetDevice, _outPort: NetDevice | null, pkt: Packet): boolean => {
+    const nf = this.nf;
+    if (nf === null) return true;
+    const ip = pkt.ip!;
+    const dst = ip.dst;
+    let v = nf.hook(NfHook.PREROUTING, pkt, br.name, null);
+    if (v.kind !== 'accept') {
+      this.verdictDrop(pkt, v);
+      return false;
+    }
+    if (ip.dst !== dst) {
+      this.ipRcvFinish(br, pkt);
+      return false;
+    }
+    v = nf.hook(NfHook.FORWARD, pkt, br.name, br.name);
+    if (v.kind === 'accept') v = nf.hook(NfHook.POSTROUTING, pkt, null, br.name);
+    if (v.kind !== 'accept') {
+      this.verdictDrop(pkt, v);
+      return false;
+    }
+    return true;
+  };
+
   // ---------------------------------------------------------------- drops and tracing
 
   /** Counts, traces and discards a packet (kfree_skb_reason). */
@@ -253,7 +312,7 @@ export class Namespace implements IpStack, NeighOwner {
     if (ip.ttl === 0 && !this.isLocal(ip.dst)) return this.dropPacket(pkt, 'bad-header');
     if (this.nf !== null) {
       const v = this.nf.hook(NfHook.PREROUTING, pkt, dev.name, null);
-      if (v !== HookVerdict.ACCEPT) return this.verdictDrop(pkt, v, dev);
+      if (v.kind !== 'accept') return this.verdictDrop(pkt, v);
     }
     this.ipRcvFinish(dev, pkt);
   }
@@ -293,7 +352,7 @@ export class Namespace implements IpStack, NeighOwner {
     ip.checksum = null;
     if (this.nf !== null) {
       const v = this.nf.hook(NfHook.FORWARD, pkt, inDev.name, outDev.name);
-      if (v !== HookVerdict.ACCEPT) return this.verdictDrop(pkt, v, inDev);
+      if (v.kind !== 'accept') return this.verdictDrop(pkt, v);
     }
     this.ipOutput(pkt, rt);
   }
@@ -302,7 +361,7 @@ export class Namespace implements IpStack, NeighOwner {
   ipLocalDeliver(dev: NetDevice, pkt: Packet): void {
     if (this.nf !== null) {
       const v = this.nf.hook(NfHook.INPUT, pkt, dev.name, null);
-      if (v !== HookVerdict.ACCEPT) return this.verdictDrop(pkt, v, dev);
+      if (v.kind !== 'accept') return this.verdictDrop(pkt, v);
     }
     const proto = pkt.ip!.protocol;
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'deliver', protocol: proto });
@@ -336,12 +395,12 @@ export class Namespace implements IpStack, NeighOwner {
     if (this.nf !== null) {
       const dst = ip.dst;
       const v = this.nf.hook(NfHook.OUTPUT, pkt, null, rt.dev!.name);
-      if (v !== HookVerdict.ACCEPT) {
-        this.verdictDrop(pkt, v, null);
+      if (v.kind !== 'accept') {
+        this.verdictDrop(pkt, v);
         return true;
       }
-      // ip_route_me_harder: re-route when OUTPUT DNAT changed the destination.
-      if (ip.dst !== dst) {
+      // ip_route_me_harder: re-route when OUTPUT DNAT (or a mark) changed the destination.
+      if (ip.dst !== dst || v.reroute) {
         rt = this.routeOutput(ip.dst);
         if (rt === null) {
           this.dropPacket(pkt, 'no-route');
@@ -383,7 +442,7 @@ export class Namespace implements IpStack, NeighOwner {
   ipOutput(pkt: Packet, rt: Route): void {
     if (this.nf !== null) {
       const v = this.nf.hook(NfHook.POSTROUTING, pkt, null, rt.dev!.name);
-      if (v !== HookVerdict.ACCEPT) return this.verdictDrop(pkt, v, null);
+      if (v.kind !== 'accept') return this.verdictDrop(pkt, v);
     }
     this.ipFinishOutput(pkt, rt);
   }
@@ -530,33 +589,37 @@ export class Namespace implements IpStack, NeighOwner {
   }
 
   /** Acts on a non-accept hook verdict: REJECT emits its ICMP error or TCP reset, then the packet is dropped. */
-  private verdictDrop(pkt: Packet, v: HookVerdictNum, _inDev: NetDevice | null): void {
-    switch (v) {
-      case HookVerdict.ACCEPT:
-        return;
-      case HookVerdict.DROP:
-        return this.dropPacket(pkt, 'netfilter-drop');
-      case HookVerdict.REJECT_PORT_UNREACH:
-        this.icmpSendReject(pkt, IcmpUnreachCode.PORT);
-        break;
-      case HookVerdict.REJECT_HOST_UNREACH:
-        this.icmpSendReject(pkt, IcmpUnreachCode.HOST);
-        break;
-      case HookVerdict.REJECT_NET_UNREACH:
+  private verdictDrop(pkt: Packet, v: NfVerdict): void {
+    if (v.kind === 'accept') return;
+    if (v.kind === 'drop') return this.dropPacket(pkt, 'netfilter-drop');
+    switch (v.with) {
+      case 'icmp-net-unreachable':
         this.icmpSendReject(pkt, IcmpUnreachCode.NET);
         break;
-      case HookVerdict.REJECT_PROTO_UNREACH:
+      case 'icmp-host-unreachable':
+        this.icmpSendReject(pkt, IcmpUnreachCode.HOST);
+        break;
+      case 'icmp-port-unreachable':
+        this.icmpSendReject(pkt, IcmpUnreachCode.PORT);
+        break;
+      case 'icmp-proto-unreachable':
         this.icmpSendReject(pkt, IcmpUnreachCode.PROTOCOL);
         break;
-      case HookVerdict.REJECT_ADMIN_PROHIBITED:
+      case 'icmp-net-prohibited':
+        this.icmpSendReject(pkt, 9);
+        break;
+      case 'icmp-host-prohibited':
+        this.icmpSendReject(pkt, 10);
+        break;
+      case 'icmp-admin-prohibited':
         this.icmpSendReject(pkt, IcmpUnreachCode.ADMIN_PROHIBITED);
         break;
-      case HookVerdict.REJECT_TCP_RESET:
+      case 'tcp-reset':
         this.sendReset(pkt);
         break;
       default: {
-        const never: never = v;
-        throw new Error(`bad verdict ${String(never)}`);
+        const never: never = v.with;
+        throw new Error(`bad reject ${String(never)}`);
       }
     }
     this.dropPacket(pkt, 'netfilter-reject');

@@ -152,6 +152,10 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
       // older kernels); set `mac` to pin it.
       const br = new BridgeDevice(sim, b.name, b.mac ? parseMac(b.mac)! : macRng(h.name, b.name), b.mtu ?? 1500);
       br.ageingTimeNs = dur(b.ageingTime);
+      if (b.nfCallIptables) {
+        ns.enableNetfilter();
+        br.netfilter = ns.brNetfilter;
+      }
       ns.addDevice(br);
       devices.push(br);
       b.ports.forEach((p, pi) => {
