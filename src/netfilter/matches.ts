@@ -100,7 +100,9 @@ export function compileMatch(m: Match, env: MatchEnv): MatchFn {
       const kind = m.kind;
       return (c) => {
         const pkt = c.pkt;
-        if (kind === 'tcp' ? !pkt.tcp : kind === 'udp' ? !pkt.udp : true) return false; // no SCTP header records in podwire packets
+        // Packets have no SCTP header record: an SCTP packet carries its ports in a UDP-shaped record
+        // with IP protocol 132 (trace-dump builds them so); -p/-m then tell the two apart.
+        if (kind === 'tcp' ? !pkt.tcp : !pkt.udp || c.ip.protocol !== (kind === 'udp' ? 17 : 132)) return false;
         if (sport && inRange(sport.value, srcPort(pkt)!) === sport.neg) return false;
         if (dport && inRange(dport.value, dstPort(pkt)!) === dport.neg) return false;
         if (tcpFlags && ((pkt.tcp!.flags & tcpFlags.value.mask) === tcpFlags.value.comp) === tcpFlags.neg) return false;

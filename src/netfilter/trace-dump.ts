@@ -1,0 +1,174 @@
+// netfilter/trace-dump — follow one packet through a real node's iptables-save dump, without a
+// scenario (`podwire trace --iptables-save FILE`). Layer: netfilter (imports core, wire, packet and
+// this folder). The model: one node owning `localIps` (plus 127.0.0.0/8), one interface eth0 and a
+// default route out of it. A packet from a non-local source arrives on eth0 (PREROUTING, routing
+// decision after DNAT: INPUT when the destination is local, else FORWARD then POSTROUTING out eth0).
+// A packet from a local source is locally generated (OUTPUT, re-route, POSTROUTING; when it is for
+// the node itself it then loops back through lo: PREROUTING and INPUT, as the kernel does).
+// MASQUERADE uses the first local IP. At each `-m statistic --mode random` rule both branches are
+// followed, each with its probability (the kernel's u32 / 2^31), products along the path.
+// A fresh node is assumed: `-m recent --rcheck/--update` find nothing (no earlier packets), conntrack
+// is empty, so the packet is the NEW first packet of its connection, and marks start at 0.
+import { RngFactory } from '../core/rng.js';
+import { Packet } from '../packet/packet.js';
+import { IpProto, TcpFlag } from '../wire/types.js';
+import { Netfilter, NfHook, type NfHost, type NfTraceEvent, type NfVerdict } from './netfilter.js';
+import { renderRule } from './iptables-save.js';
+import { canonicalize, formatIpv4, type Ruleset, type TableName } from './rules.js';
+
+/** The packet to trace. Addresses are uint32. */
+export interface TraceDumpQuery {
+  localIps: number[];
+  src: number;
+  dst: number;
+  dport: number;
+  /** Default 40000. */
+  sport?: number;
+  proto: 'tcp' | 'udp' | 'sctp';
+}
+
+/** One possible fate of the packet. */
+export interface TraceOutcome {
+  probability: number;
+  verdict: 'ACCEPT' | 'DROP' | 'REJECT';
+  /** The rule (as iptables-save prints it) that decided the verdict, or "policy". */
+  by: string;
+  /** "ip:port" the packet was DNATed to, or null. */
+  dnat: string | null;
+  /** The packet left through MASQUERADE or SNAT. */
+  masquerade: boolean;
+  /** Every rule matched, in order. */
+  path: { table: TableName; chain: string; rule: string }[];
+}
+
+/** Result of traceDump. */
+export interface TraceDumpResult {
+  outcomes: TraceOutcome[];
+}
+
+/** Branches deeper than this many statistic decisions are not explored (a guard, far above kube-proxy's needs). */
+const MAX_DECISIONS = 64;
+
+/** Traces one packet through `rules` on a one-interface node; see the file comment for the model. */
+export function traceDump(rules: Ruleset, q: TraceDumpQuery): TraceDumpResult {
+  const canon = canonicalize(rules);
+  const outcomes: TraceOutcome[] = [];
+  let decisions: boolean[] = [];
+  for (;;) {
+    const r = runOnce(canon, q, decisions);
+    if (r.probability > 0) outcomes.push(r.outcome);
+    // Backtrack: flip the last "match" decision to "no match".
+    const used = r.decisions;
+    let j = used.length - 1;
+    while (j >= 0 && !used[j]) j--;
+    if (j < 0) break;
+    decisions = [...used.slice(0, j), false];
+  }
+  return { outcomes };
+}
+
+function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { outcome: TraceOutcome; probability: number; decisions: boolean[] } {
+  const used = decisions.slice();
+  let k = 0;
+  let probability = 1;
+  const host = new TraceHost(q.localIps);
+  const events: NfTraceEvent[] = [];
+  const nf = new Netfilter(host, {
+    trace: (e) => events.push(e),
+    random: (p) => {
+      if (k >= MAX_DECISIONS) throw new Error('trace-dump: too many statistic decisions on one path');
+      let d: boolean;
+      if (k < used.length) d = used[k]!;
+      else {
+        d = true;
+        used.push(true);
+      }
+      k++;
+      const prob = p / 0x80000000;
+      probability *= d ? prob : 1 - prob;
+      return d;
+    },
+  });
+  nf.load(rules);
+  const pkt = new Packet();
+  const proto = q.proto === 'tcp' ? IpProto.TCP : q.proto === 'udp' ? IpProto.UDP : IpProto.SCTP;
+  const sport = q.sport ?? 40000;
+  pkt.ip = { tos: 0, totalLength: q.proto === 'tcp' ? 60 : 28, id: 1, flags: 2, fragOffset: 0, ttl: 64, protocol: proto, checksum: null, src: q.src >>> 0, dst: q.dst >>> 0, options: null };
+  if (q.proto === 'tcp') pkt.tcp = { srcPort: sport, dstPort: q.dport, seq: 0, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [] };
+  else pkt.udp = { srcPort: sport, dstPort: q.dport, length: 8, checksum: null };
+  const dst0 = pkt.ip.dst;
+  const dport0 = q.dport;
+
+  const steps: [NfHook, string | null, string | null][] = [];
+  let verdict: NfVerdict = { kind: 'accept', reroute: false };
+  const run = (h: NfHook, i: string | null, o: string | null): boolean => {
+    steps.push([h, i, o]);
+    verdict = nf.hook(h, pkt, i, o);
+    return verdict.kind === 'accept';
+  };
+  const local = (a: number) => host.isLocalAddress(a);
+  if (!local(q.src)) {
+    if (run(NfHook.PREROUTING, 'eth0', null)) {
+      if (local(pkt.ip.dst)) run(NfHook.INPUT, 'eth0', null);
+      else if (run(NfHook.FORWARD, 'eth0', 'eth0')) run(NfHook.POSTROUTING, null, 'eth0');
+    }
+  } else {
+    let out = local(pkt.ip.dst) ? 'lo' : 'eth0';
+    if (run(NfHook.OUTPUT, null, out)) {
+      out = local(pkt.ip.dst) ? 'lo' : 'eth0';
+      if (run(NfHook.POSTROUTING, null, out) && out === 'lo' && run(NfHook.PREROUTING, 'lo', null)) run(NfHook.INPUT, 'lo', null);
+    }
+  }
+
+  const ruleOf = (e: NfTraceEvent) => rules.tables.find((t) => t.name === e.table)?.chains.find((c) => c.name === e.chain)?.rules[e.rule];
+  const path = events.filter((e) => e.rule >= 0).map((e) => ({ table: e.table, chain: e.chain, rule: e.text }));
+  let by = 'policy';
+  let verdictName: TraceOutcome['verdict'] = 'ACCEPT';
+  const v = verdict as NfVerdict;
+  if (v.kind === 'drop' || v.kind === 'reject') {
+    verdictName = v.kind === 'drop' ? 'DROP' : 'REJECT';
+    const r = v.table && v.chain && v.rule >= 0 ? rules.tables.find((t) => t.name === v.table)?.chains.find((c) => c.name === v.chain)?.rules[v.rule] : undefined;
+    by = r && v.chain ? renderRule(v.chain, r) : v.kind === 'drop' && v.table === null ? `conntrack: ${v.reason}` : 'policy';
+  } else {
+    for (const e of events) {
+      if (e.rule < 0) {
+        if (e.table === 'filter') by = 'policy';
+        continue;
+      }
+      const r = ruleOf(e);
+      if (r?.target?.kind === 'ACCEPT') by = e.text;
+    }
+  }
+  const masquerade =
+    verdictName === 'ACCEPT' &&
+    events.some((e) => {
+      const t = e.rule >= 0 ? ruleOf(e)?.target?.kind : undefined;
+      return e.table === 'nat' && (t === 'MASQUERADE' || t === 'SNAT');
+    });
+  const dport = pkt.tcp ? pkt.tcp.dstPort : pkt.udp!.dstPort;
+  const dnat = verdictName === 'ACCEPT' && (pkt.ip.dst !== dst0 || dport !== dport0) ? `${formatIpv4(pkt.ip.dst)}:${dport}` : null;
+  return { outcome: { probability, verdict: verdictName, by, dnat, masquerade, path }, probability, decisions: used.slice(0, k) };
+}
+
+class TraceHost implements NfHost {
+  private readonly rngs = new RngFactory(0);
+  constructor(private readonly localIps: number[]) {}
+  now(): number {
+    return 0;
+  }
+  isLocalAddress(ip: number): boolean {
+    return ip >>> 24 === 127 || this.localIps.includes(ip >>> 0);
+  }
+  masqueradeAddress(outIf: string): number | null {
+    if (outIf === 'lo') return 0x7f000001;
+    return this.localIps[0] ?? null;
+  }
+  rng(name: string) {
+    return this.rngs.stream(`trace-dump:${name}`);
+  }
+}
+
+/** Formats outcomes as `podwire trace --json` prints them. */
+export function traceDumpJson(r: TraceDumpResult): string {
+  return JSON.stringify(r, null, 2);
+}
