@@ -653,7 +653,7 @@ export class TcpSocket implements CcState {
         let cwnd = this.cwnd;
         let delta = now - this.lastSendTime;
         while ((delta -= this.rto) > 0 && cwnd > restart) cwnd >>= 1;
-        this.ssthresh = Math.max(this.ssthresh === Infinity ? this.ssthresh : this.ssthresh, (3 * this.cwnd) >> 2);
+        this.ssthresh = Math.max(this.ssthresh, (3 * this.cwnd) >> 2); // tcp_current_ssthresh
         this.cwnd = Math.max(cwnd, restart);
       }
       this.cc.onTxStart(now, this.lastSendTime);
@@ -1116,8 +1116,8 @@ export class TcpSocket implements CcState {
       }
       case 'recovery': {
         if (ack >= this.highSeq) {
-          // tcp_end_cwnd_reduction.
-          this.cwnd = Math.max(Math.min(this.cwnd, this.ssthresh), this.ssthresh === Infinity ? this.cwnd : this.ssthresh);
+          // tcp_end_cwnd_reduction: cwnd = ssthresh.
+          if (this.ssthresh !== Infinity) this.cwnd = this.ssthresh;
           this.caState = 'open';
           this.dupAcks = 0;
           return;
@@ -1403,7 +1403,7 @@ export class TcpSocket implements CcState {
       // tcp_send_delayed_ack: ato, bounded by TCP_DELACK_MAX and (interactive) by the RTT.
       let ato = this.ato;
       if (ato > this.cfg.delackMin) {
-        let max = this.pingpong ? this.cfg.delackMax : this.cfg.delackMax;
+        let max = this.cfg.delackMax;
         if (this.srtt > 0) max = Math.min(max, Math.max(this.srtt, this.cfg.delackMin));
         ato = Math.min(ato, max);
       }
