@@ -1,0 +1,396 @@
+// netfilter/ipvs — IP Virtual Server: virtual services with real servers, the schedulers kube-proxy's
+// IPVS mode offers, a connection table so a connection sticks to its pick, persistence templates, and
+// an `ipvsadm -Ln` listing. Layer: netfilter (imports core only here).
+// Mirrors net/netfilter/ipvs/: ip_vs_rr.c, ip_vs_wrr.c (gcd/max-weight interleaving), ip_vs_lc.c and
+// ip_vs_wlc.c (overhead = activeconns*256 + inactconns), ip_vs_sh.c (256-bucket source hash, weights
+// as consecutive buckets, multiplicative hash 2654435761), ip_vs_mh.c (Maglev lookup table),
+// ip_vs_conn.c (connection entries, persistence templates) and ipvsadm.c's list format.
+// Every scheduler is also an EndpointSelector, the interface the iptables statistic-random selector
+// implements too, so one conformance suite covers them all.
+//
+// Not modelled: forwarding methods other than masquerading (NAT), the packet path itself (the net layer
+// DNATs with the server picked here), sh/mh port hashing flags, overload thresholds (u/l-threshold),
+// IPVS's own TCP state machine (a connection is active until endConnection). Kernel differences: sh
+// never maps a bucket to a weight-0 server (the kernel does and then needs sh-fallback); mh hashes
+// server names with FNV-1a rather than the kernel's keyed siphash, so tables are Maglev-correct but
+// not bucket-identical to a kernel's; the default mh table size is 65537 (the Maglev paper's; the
+// kernel's CONFIG_IP_VS_MH_TAB_INDEX=12 gives 4093) and is a parameter.
+import type { Rng } from '../core/rng.js';
+
+/** An endpoint as a selector sees it. */
+export interface Endpoint {
+  ip: number;
+  port: number;
+  /** 0 = do not send new connections (IPVS quiesced server; kube-proxy: terminating endpoint). */
+  weight: number;
+}
+
+/** The client of a new connection. */
+export interface SelectClient {
+  src: number;
+  sport: number;
+}
+
+/** Picks the endpoint of a new connection: IPVS schedulers and the iptables statistic chain implement it. */
+export interface EndpointSelector {
+  /** Scheduler name ("rr", "mh", "iptables-random", ...). */
+  readonly name: string;
+  /** The endpoint for a new connection, or null when none can take it (empty, or every weight 0). */
+  pick(client: SelectClient): Endpoint | null;
+  /** A connection to `ep` became inactive (lc/wlc bookkeeping; others ignore it). */
+  release(ep: Endpoint): void;
+}
+
+/** Builds a selector over endpoints; `rng` is a named stream (only random selectors draw from it). */
+export type SelectorFactory = (endpoints: readonly Endpoint[], rng: Rng) => EndpointSelector;
+
+/** IPVS scheduler names podwire implements. */
+export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'] as const;
+/** One IPVS scheduler. */
+export type IpvsScheduler = (typeof IPVS_SCHEDULERS)[number];
+
+/** Per-endpoint connection counters (struct ip_vs_dest activeconns / inactconns). */
+interface DestState {
+  ep: Endpoint;
+  active: number;
+  inactive: number;
+}
+
+const overhead = (d: DestState): number => d.active * 256 + d.inactive;
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+abstract class BaseScheduler implements EndpointSelector {
+  protected readonly dests: DestState[];
+  abstract readonly name: string;
+  constructor(endpoints: readonly Endpoint[]) {
+    this.dests = endpoints.map((ep) => ({ ep, active: 0, inactive: 0 }));
+  }
+  protected abstract choose(client: SelectClient): DestState | null;
+  pick(client: SelectClient): Endpoint | null {
+    const d = this.choose(client);
+    if (!d) return null;
+    d.active++;
+    return d.ep;
+  }
+  release(ep: Endpoint): void {
+    const d = this.dests.find((x) => x.ep === ep);
+    if (d && d.active > 0) {
+      d.active--;
+      d.inactive++;
+    }
+  }
+  /** Counts a new connection to `ep` chosen outside the scheduler (a persistence template hit). */
+  charge(ep: Endpoint): void {
+    const d = this.dests.find((x) => x.ep === ep);
+    if (d) d.active++;
+  }
+  /** Counters for listing. */
+  counters(ep: Endpoint): { active: number; inactive: number } {
+    const d = this.dests.find((x) => x.ep === ep);
+    return { active: d?.active ?? 0, inactive: d?.inactive ?? 0 };
+  }
+}
+
+/** ip_vs_rr: round robin over servers with weight > 0. */
+class RoundRobin extends BaseScheduler {
+  readonly name = 'rr';
+  private last = -1;
+  protected choose(): DestState | null {
+    const n = this.dests.length;
+    for (let k = 1; k <= n; k++) {
+      const i = (this.last + k) % n;
+      if (this.dests[i]!.ep.weight > 0) {
+        this.last = i;
+        return this.dests[i]!;
+      }
+    }
+    return null;
+  }
+}
+
+/** ip_vs_wrr: interleaved weighted round robin (current weight steps down by the gcd). */
+class WeightedRoundRobin extends BaseScheduler {
+  readonly name = 'wrr';
+  private i = -1;
+  private cw = 0;
+  private readonly mw: number;
+  private readonly di: number;
+  constructor(endpoints: readonly Endpoint[]) {
+    super(endpoints);
+    this.mw = Math.max(0, ...endpoints.map((e) => e.weight));
+    this.di = endpoints.reduce((g, e) => (e.weight > 0 ? gcd(g, e.weight) : g), 0) || 1;
+  }
+  protected choose(): DestState | null {
+    const n = this.dests.length;
+    if (n === 0 || this.mw === 0) return null;
+    for (;;) {
+      this.i = (this.i + 1) % n;
+      if (this.i === 0) {
+        this.cw -= this.di;
+        if (this.cw <= 0) this.cw = this.mw;
+      }
+      const d = this.dests[this.i]!;
+      if (d.ep.weight > 0 && d.ep.weight >= this.cw) return d;
+    }
+  }
+}
+
+/** ip_vs_lc: least connections (overhead = active*256 + inactive); ties go to the first server. */
+class LeastConn extends BaseScheduler {
+  readonly name = 'lc';
+  protected choose(): DestState | null {
+    let best: DestState | null = null;
+    for (const d of this.dests) if (d.ep.weight > 0 && (!best || overhead(d) < overhead(best))) best = d;
+    return best;
+  }
+}
+
+/** ip_vs_wlc: weighted least connections (min overhead/weight, compared by cross-multiplication). */
+class WeightedLeastConn extends BaseScheduler {
+  readonly name = 'wlc';
+  protected choose(): DestState | null {
+    let best: DestState | null = null;
+    for (const d of this.dests) {
+      if (d.ep.weight <= 0) continue;
+      if (!best || overhead(best) * d.ep.weight > overhead(d) * best.ep.weight) best = d;
+    }
+    return best;
+  }
+}
+
+const SH_TAB_BITS = 8;
+const SH_TAB_SIZE = 1 << SH_TAB_BITS;
+
+/** ip_vs_sh: source hashing over a 256-bucket table; a server of weight w owns w consecutive buckets. */
+class SourceHash extends BaseScheduler {
+  readonly name = 'sh';
+  private readonly table: (DestState | null)[] = new Array(SH_TAB_SIZE).fill(null);
+  constructor(endpoints: readonly Endpoint[]) {
+    super(endpoints);
+    const live = this.dests.filter((d) => d.ep.weight > 0);
+    if (live.length === 0) return;
+    let p = 0;
+    let count = 0;
+    for (let b = 0; b < SH_TAB_SIZE; b++) {
+      const d = live[p]!;
+      this.table[b] = d;
+      if (++count >= d.ep.weight) {
+        p = (p + 1) % live.length;
+        count = 0;
+      }
+    }
+  }
+  /** ip_vs_sh_hashkey: multiplicative hash of the source address, top 8 bits. */
+  static bucket(src: number): number {
+    return Number((BigInt(src >>> 0) * 2654435761n) & 0xffffffffn) >>> (32 - SH_TAB_BITS);
+  }
+  protected choose(client: SelectClient): DestState | null {
+    return this.table[SourceHash.bucket(client.src)] ?? null;
+  }
+}
+
+function fnv1a(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** The default Maglev lookup table size (a prime). */
+export const MH_DEFAULT_TABLE_SIZE = 65537;
+
+/** ip_vs_mh: Maglev hashing; each server walks its permutation, weights give extra turns per round. */
+class Maglev extends BaseScheduler {
+  readonly name = 'mh';
+  readonly table: Int32Array;
+  constructor(endpoints: readonly Endpoint[], readonly size = MH_DEFAULT_TABLE_SIZE) {
+    super(endpoints);
+    this.table = new Int32Array(size).fill(-1);
+    const live = this.dests.map((d, i) => ({ d, i })).filter((x) => x.d.ep.weight > 0);
+    if (live.length === 0) return;
+    const g = live.reduce((a, x) => gcd(a, x.d.ep.weight), 0);
+    const perm = live.map((x) => {
+      const key = `${x.d.ep.ip}:${x.d.ep.port}`;
+      return { offset: fnv1a(key, 0) % size, skip: (fnv1a(key, 0x5bd1e995) % (size - 1)) + 1, next: 0, turns: x.d.ep.weight / g, i: x.i };
+    });
+    let filled = 0;
+    while (filled < size) {
+      for (const p of perm) {
+        for (let t = 0; t < p.turns && filled < size; t++) {
+          let c = (p.offset + p.next * p.skip) % size;
+          while (this.table[c]! >= 0) {
+            p.next++;
+            c = (p.offset + p.next * p.skip) % size;
+          }
+          this.table[c] = p.i;
+          p.next++;
+          filled++;
+        }
+      }
+    }
+  }
+  protected choose(client: SelectClient): DestState | null {
+    const idx = this.table[fnv1a(`${client.src >>> 0}`, 0x9747b28c) % this.size]!;
+    return idx >= 0 ? this.dests[idx]! : null;
+  }
+}
+
+/** An IPVS scheduler: an EndpointSelector that also keeps per-server connection counters. */
+export interface IpvsSelector extends EndpointSelector {
+  charge(ep: Endpoint): void;
+  counters(ep: Endpoint): { active: number; inactive: number };
+}
+
+/** Builds an IPVS scheduler as an EndpointSelector. */
+export function ipvsScheduler(name: IpvsScheduler, endpoints: readonly Endpoint[], opts: { mhTableSize?: number } = {}): IpvsSelector {
+  switch (name) {
+    case 'rr':
+      return new RoundRobin(endpoints);
+    case 'wrr':
+      return new WeightedRoundRobin(endpoints);
+    case 'lc':
+      return new LeastConn(endpoints);
+    case 'wlc':
+      return new WeightedLeastConn(endpoints);
+    case 'sh':
+      return new SourceHash(endpoints);
+    case 'mh':
+      return new Maglev(endpoints, opts.mhTableSize);
+    default: {
+      const never: never = name;
+      throw new Error(`unknown scheduler ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The selector kube-proxy's iptables mode builds: endpoints with weight > 0 in order, rule i matching
+ * with probability 1/(n-i) (rounded to the kernel's u32 as xt_statistic stores it), the last always.
+ */
+export function iptablesRandomSelector(endpoints: readonly Endpoint[], rng: Rng): EndpointSelector {
+  const live = endpoints.filter((e) => e.weight > 0);
+  const probs = live.map((_, i) => Math.round(0x80000000 * (1 / (live.length - i))));
+  return {
+    name: 'iptables-random',
+    pick() {
+      for (let i = 0; i < live.length - 1; i++) if ((rng.uint32() & 0x7fffffff) < probs[i]!) return live[i]!;
+      return live[live.length - 1] ?? null;
+    },
+    release() {},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtual services and the connection table
+// ---------------------------------------------------------------------------------------------
+
+/** IPVS protocols. */
+export type IpvsProto = 'tcp' | 'udp' | 'sctp';
+
+/** A virtual service (ipvsadm -A): VIP:port, scheduler, optional persistence. */
+export interface VirtualServiceSpec {
+  proto: IpvsProto;
+  vip: number;
+  port: number;
+  scheduler: IpvsScheduler;
+  /** Persistence timeout in seconds (ipvsadm -p), null for none. kube-proxy uses it for ClientIP affinity. */
+  persistence: number | null;
+  servers: Endpoint[];
+  mhTableSize?: number;
+}
+
+interface Service {
+  spec: VirtualServiceSpec;
+  sel: IpvsSelector;
+}
+
+interface IpvsConn {
+  svc: Service;
+  ep: Endpoint;
+  expires: number;
+  key: string;
+}
+
+/** IPVS connection timeouts in ns (ipvsadm --set defaults: tcp 900 s, tcpfin 120 s, udp 300 s). */
+export const IPVS_TIMEOUTS = { tcp: 900e9, tcpfin: 120e9, udp: 300e9 } as const;
+
+const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+const svcKey = (proto: IpvsProto, vip: number, port: number): string => `${proto}|${vip >>> 0}|${port}`;
+
+/** The IPVS state of one namespace: services, connection entries, persistence templates. */
+export class Ipvs {
+  private readonly services = new Map<string, Service>();
+  private readonly conns = new Map<string, IpvsConn>();
+  private readonly templates = new Map<string, IpvsConn>();
+
+  /** Adds or replaces a virtual service (ipvsadm -A/-E with its -a lines); counters restart. */
+  setService(spec: VirtualServiceSpec): void {
+    this.services.set(svcKey(spec.proto, spec.vip, spec.port), { spec, sel: ipvsScheduler(spec.scheduler, spec.servers, { mhTableSize: spec.mhTableSize }) });
+  }
+
+  /** Removes a virtual service (ipvsadm -D). */
+  deleteService(proto: IpvsProto, vip: number, port: number): void {
+    this.services.delete(svcKey(proto, vip, port));
+  }
+
+  /** True when proto/vip/port is a virtual service. */
+  has(proto: IpvsProto, vip: number, port: number): boolean {
+    return this.services.has(svcKey(proto, vip, port));
+  }
+
+  /**
+   * ip_vs_schedule / ip_vs_conn_in_get: the real server for a packet of a connection. An existing
+   * connection keeps its server; a persistence template sends the same client to the same server;
+   * otherwise the scheduler picks. Null when the service has no usable server (the packet is dropped).
+   */
+  schedule(proto: IpvsProto, client: SelectClient, vip: number, vport: number, now: number): Endpoint | null {
+    const svc = this.services.get(svcKey(proto, vip, vport));
+    if (!svc) return null;
+    const key = `${proto}|${client.src >>> 0}|${client.sport}|${vip >>> 0}|${vport}`;
+    const timeout = proto === 'udp' ? IPVS_TIMEOUTS.udp : IPVS_TIMEOUTS.tcp;
+    const c = this.conns.get(key);
+    if (c && c.expires > now && svc.spec.servers.includes(c.ep)) {
+      c.expires = now + timeout;
+      return c.ep;
+    }
+    let ep: Endpoint | null = null;
+    const p = svc.spec.persistence;
+    const tkey = `${proto}|${client.src >>> 0}|${vip >>> 0}|${vport}`;
+    if (p !== null) {
+      const t = this.templates.get(tkey);
+      if (t && t.expires > now && t.ep.weight > 0 && svc.spec.servers.includes(t.ep)) ep = t.ep;
+    }
+    if (!ep) ep = svc.sel.pick(client);
+    else svc.sel.charge(ep);
+    if (!ep) return null;
+    if (p !== null) this.templates.set(tkey, { svc, ep, expires: now + p * 1e9, key: tkey });
+    this.conns.set(key, { svc, ep, expires: now + timeout, key });
+    return ep;
+  }
+
+  /** The connection ended (FIN/RST seen or timed out): its server's active count drops. */
+  endConnection(proto: IpvsProto, client: SelectClient, vip: number, vport: number): void {
+    const key = `${proto}|${client.src >>> 0}|${client.sport}|${vip >>> 0}|${vport}`;
+    const c = this.conns.get(key);
+    if (!c) return;
+    this.conns.delete(key);
+    c.svc.sel.release(c.ep);
+  }
+
+  /** The table as `ipvsadm -Ln` prints it. */
+  list(): string {
+    let out = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
+    const svcs = [...this.services.values()];
+    for (const s of svcs) {
+      const sp = s.spec;
+      out += `${sp.proto.toUpperCase()}  ${ipText(sp.vip)}:${sp.port} ${sp.scheduler}${sp.persistence !== null ? ` persistent ${sp.persistence}` : ''}\n`;
+      for (const ep of sp.servers) {
+        const c = s.sel.counters(ep);
+        out += `  -> ${`${ipText(ep.ip)}:${ep.port}`.padEnd(28)} ${'Masq'.padEnd(7)} ${String(ep.weight).padEnd(6)} ${String(c.active).padEnd(10)} ${String(c.inactive).padEnd(10)}\n`;
+      }
+    }
+    return out;
+  }
+}
