@@ -100,8 +100,11 @@ export class ConnEntry {
   }
 }
 
-/** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked). */
-export const UNTRACKED: { readonly untracked: true } = Object.freeze({ untracked: true });
+/** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked); one per table so it does not leak across namespaces. */
+export interface Untracked {
+  readonly untracked: true;
+  readonly owner: Conntrack;
+}
 
 const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
 /** Request type -> reply type for ICMP queries (nf_conntrack_proto_icmp.c invmap). */
@@ -172,6 +175,8 @@ export class Conntrack {
   private readonly entries = new Set<ConnEntry>();
   private nextId = 1;
   readonly cfg: ConntrackConfig;
+  /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
+  readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(
@@ -208,7 +213,7 @@ export class Conntrack {
    * leave pkt.ct null (the INVALID state); only a full table drops.
    */
   in(pkt: Packet, now: TimeNs): CtInResult {
-    if (pkt.ct === UNTRACKED) return CT_OK;
+    if (pkt.ct === this.untracked) return CT_OK;
     if (this.ctOf(pkt)) return CT_OK; // already tracked (looped back inside this namespace)
     pkt.ct = null;
     pkt.ctDir = 0;

@@ -11,7 +11,7 @@
 // --limit-iface-in/out as the whole namespace; fragments are never seen (-f never matches).
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { CtStatus, isIcmpError, UNTRACKED, type Conntrack } from './conntrack.js';
+import { CtStatus, isIcmpError, type Conntrack } from './conntrack.js';
 import { cidrContains, type AddrTypeName, type CtStateName, type Match, type Neg, type PortRange, type Rule } from './rules.js';
 
 /** What a compiled match sees: the packet and where it is (reused, one per Netfilter). */
@@ -73,7 +73,7 @@ function dstPort(pkt: Packet): number | undefined {
 /** The conntrack state bits of the packet as xt_conntrack computes them. */
 export function ctStateBits(c: EvalCtx, ctt: Conntrack): number {
   const pkt = c.pkt;
-  if (pkt.ct === UNTRACKED) return CT_BIT.UNTRACKED;
+  if (pkt.ct === ctt.untracked) return CT_BIT.UNTRACKED;
   const ct = ctt.ctOf(pkt);
   if (!ct) return CT_BIT.INVALID;
   let bits = isIcmpError(pkt) ? CT_BIT.RELATED : pkt.ctDir === 0 && !(ct.status & CtStatus.SEEN_REPLY) ? CT_BIT.NEW : CT_BIT.ESTABLISHED;

@@ -160,6 +160,8 @@ export class Netfilter {
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
   private readonly indexMin: number;
+  private readonly stackChains: CChain[] = [];
+  private readonly stackNext: number[] = [];
 
   constructor(
     private readonly host: NfHost,
@@ -301,16 +303,19 @@ export class Netfilter {
     if (!base) return null;
     const c = this.ctx;
     const trace = this.trace;
-    const stack: { chain: CChain; next: number }[] = [];
+    // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
+    const sc = this.stackChains;
+    const sn = this.stackNext;
+    let sp = 0;
     let chain = base;
     let i = 0;
     for (;;) {
       const ri = nextCandidate(chain, i, c);
       if (ri < 0) {
-        const top = stack.pop();
-        if (top && chain !== base) {
-          chain = top.chain;
-          i = top.next;
+        if (sp > 0 && chain !== base) {
+          sp--;
+          chain = sc[sp]!;
+          i = sn[sp]!;
           continue;
         }
         return this.policy(name, base);
@@ -343,14 +348,16 @@ export class Netfilter {
           return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table: name, chain: chain.name, rule: cr.index };
         }
         case TgCode.RETURN: {
-          const top = stack.pop();
-          if (!top || chain === base) return this.policy(name, base);
-          chain = top.chain;
-          i = top.next;
+          if (sp === 0 || chain === base) return this.policy(name, base);
+          sp--;
+          chain = sc[sp]!;
+          i = sn[sp]!;
           continue;
         }
         case TgCode.JUMP:
-          stack.push({ chain, next: i });
+          sc[sp] = chain;
+          sn[sp] = i;
+          sp++;
           chain = cr.jump!;
           i = 0;
           continue;

@@ -4,7 +4,7 @@
 // xt_LOG.c (a no-op here: no kernel log), xt_TRACE.c (a no-op: podwire's own trace callback covers it),
 // net/ipv4/netfilter/ipt_REJECT.c (the verdict carries what to send; the net layer emits it).
 import type { Conntrack, NatManip } from './conntrack.js';
-import { NatManip as Manip, UNTRACKED } from './conntrack.js';
+import { NatManip as Manip } from './conntrack.js';
 import type { EvalCtx } from './matches.js';
 import { NfEvalError } from './matches.js';
 import type { Target } from './rules.js';
@@ -55,8 +55,8 @@ export function compileTarget(t: Target | null): TargetFn {
       return () => TgCode.CONTINUE;
     case 'NOTRACK':
     case 'CT':
-      return (c) => {
-        c.pkt.ct = UNTRACKED;
+      return (c, env) => {
+        c.pkt.ct = env.conntrack.untracked;
         return TgCode.CONTINUE;
       };
     case 'MARK': {

@@ -1,6 +1,7 @@
 // netfilter/trace-dump — follow one packet through a real node's iptables-save dump, without a
 // scenario (`podwire trace --iptables-save FILE`). Layer: netfilter (imports core, wire, packet and
-// this folder). The model: one node owning `localIps` (plus 127.0.0.0/8), one interface eth0 and a
+// this folder). The hook sequence mirrors net/ipv4/ip_input.c (ip_rcv -> ip_local_deliver),
+// ip_forward.c and ip_output.c (__ip_local_out -> ip_output) on one node. The model: one node owning `localIps` (plus 127.0.0.0/8), one interface eth0 and a
 // default route out of it. A packet from a non-local source arrives on eth0 (PREROUTING, routing
 // decision after DNAT: INPUT when the destination is local, else FORWARD then POSTROUTING out eth0).
 // A packet from a local source is locally generated (OUTPUT, re-route, POSTROUTING; when it is for
