@@ -1,6 +1,7 @@
 // core/distributions — random variates for service times, think times, inter-arrival times.
 // Layer: core. Each draws from an Rng handed in, never Math.random().
 import type { Rng } from './rng.js';
+import { parseDuration } from './time.js';
 
 /** A distribution of non-negative values (units are the caller's: ns, bytes, ...). */
 export type Distribution =
@@ -66,5 +67,47 @@ export function mean(d: Distribution): number {
       const never: never = d;
       throw new Error(`unknown distribution ${(never as { kind: string }).kind}`);
     }
+  }
+}
+
+/**
+ * Parses `KIND:ARGS` into a distribution of nanoseconds (durations) or plain numbers:
+ * `constant:5ms`, `exponential:5ms` (mean), `uniform:1ms,9ms`, `normal:5ms,1ms`,
+ * `lognormal:5ms,0.5` (median and sigma of the log), `pareto:1ms,2.5` (scale and shape).
+ * Arguments that are durations become ns; bare numbers stay as given (e.g. bytes). Null when malformed.
+ */
+export function parseDistribution(text: string, unitless = false): Distribution | null {
+  const m = /^(constant|exponential|uniform|normal|lognormal|pareto):([^,\s]+)(?:,([^,\s]+))?$/.exec(text.trim());
+  if (!m) return null;
+  const val = (s: string | undefined): number | null => {
+    if (s === undefined) return null;
+    if (unitless) return Number.isFinite(Number(s)) ? Number(s) : null;
+    return parseDuration(/^[0-9.]+$/.test(s) ? `${s}s` : s);
+  };
+  const num = (s: string | undefined): number | null => (s !== undefined && Number.isFinite(Number(s)) ? Number(s) : null);
+  const a = val(m[2]);
+  switch (m[1]) {
+    case 'constant':
+      return a === null ? null : { kind: 'constant', value: a };
+    case 'exponential':
+      return a === null ? null : { kind: 'exponential', mean: a };
+    case 'uniform': {
+      const b = val(m[3]);
+      return a === null || b === null || b < a ? null : { kind: 'uniform', min: a, max: b };
+    }
+    case 'normal': {
+      const b = val(m[3]);
+      return a === null || b === null ? null : { kind: 'normal', mean: a, stddev: b };
+    }
+    case 'lognormal': {
+      const sigma = num(m[3]);
+      return a === null || a <= 0 || sigma === null ? null : { kind: 'lognormal', mu: Math.log(a), sigma };
+    }
+    case 'pareto': {
+      const shape = num(m[3]);
+      return a === null || shape === null || shape <= 0 ? null : { kind: 'pareto', scale: a, shape };
+    }
+    default:
+      return null;
   }
 }

@@ -11,25 +11,18 @@ import { VethDevice } from '../link/veth.js';
 import { Namespace } from '../net/namespace.js';
 import { resetPacketUids } from '../packet/packet.js';
 import { StatsRegistry } from '../stats/report.js';
-import { UdpLayer } from '../transport/udp.js';
+import type { UdpLayer } from '../transport/udp.js';
 import { parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import { PingApp } from '../app/ping.js';
-import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
 import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
+import { programKubeProxy } from '../k8s/kube-proxy/index.js';
+import { buildServices, serviceAllocator, type ServiceView } from '../k8s/services.js';
+import type { TcpLayer } from '../transport/tcp.js';
+import { startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT } from './schema.js';
-
-/** A traffic flow of the world, with counters for the summary. */
-export interface WorldFlow {
-  name: string;
-  type: 'ping' | 'udp';
-  from: string;
-  to: string;
-  counts: { sent: number; received: number; lost: number; errors: number };
-}
 
 /** Everything a run needs. */
 export interface World {
@@ -38,6 +31,9 @@ export interface World {
   name: string;
   namespaces: Map<string, Namespace>;
   udp: Map<string, UdpLayer>;
+  tcp: Map<string, TcpLayer>;
+  /** Services after allocation, with their endpoints. */
+  services: ServiceView[];
   /** Every device, in creation order (each namespace's lo first). */
   devices: NetDevice[];
   /** Devices to capture, in the order their interface blocks are written. */
@@ -211,72 +207,38 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     });
   });
 
-  const udp = new Map<string, UdpLayer>();
-  const udpOf = (ns: Namespace): UdpLayer => {
-    let u = udp.get(ns.name);
-    if (!u) {
-      u = new UdpLayer(ns, ns);
-      udp.set(ns.name, u);
-    }
-    return u;
-  };
-  for (const ns of namespaces.values()) udpOf(ns);
-
-  // Names in traffic: NAME (any namespace), pod/NAME, node/NAME, host/NAME.
-  const nsOf = (ref: string): Namespace | null => {
-    const slash = ref.indexOf('/');
-    if (slash < 0) return namespaces.get(ref) ?? null;
-    const kind = ref.slice(0, slash);
-    const name = ref.slice(slash + 1);
-    if (kind === 'pod') return cluster?.pods.find((p) => p.name === name || `${p.name}.${p.namespace}` === name)?.ns ?? null;
-    if (kind === 'node') return cluster?.nodes.find((n) => n.name === name)?.ns ?? null;
-    if (kind === 'host') return namespaces.get(name) ?? null;
-    return null;
-  };
-  const addrOf = (ref: string): Ipv4 | null => {
-    if (ref.startsWith('pod/')) return cluster?.pods.find((p) => p.name === ref.slice(4) || `${p.name}.${p.namespace}` === ref.slice(4))?.ip ?? null;
-    if (ref.startsWith('node/')) return cluster?.nodes.find((n) => n.name === ref.slice(5))?.ip ?? null;
-    const ns = nsOf(ref);
-    const a = ns?.addrs.find((x) => x.dev !== ns.lo && x.prefix < 32);
-    return a ? a.addr : null;
-  };
-  const resolve = (target: string): Ipv4 | null => parseIpv4(target) ?? addrOf(target);
-
   const stats = new StatsRegistry(() => sim.now);
-  const flows: WorldFlow[] = [];
-  const echoServers = new Map<string, UdpEchoServer>();
-  spec.traffic.forEach((t, ti) => {
-    const at = ['traffic', ti];
-    const ns = nsOf(t.from);
-    if (!ns) return err([...at, 'from'], `unknown sender "${t.from}" (a host, pod/NAME, node/NAME or host/NAME)`);
-    const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
-    const name = t.name ?? `${t.type}-${t.from}-${t.to.replace(/[^a-z0-9.]/gi, '-')}`;
-    if (flows.some((f) => f.name === name)) return err([...at, 'name'], `duplicate flow name "${name}"`);
-    const rec = stats.flow(name);
-    const flowId = ti + 1;
-    if (t.type === 'ping') {
-      const dst = resolve(t.to);
-      if (dst === null) return err([...at, 'to'], `"${t.to}" is neither an IPv4 address nor a host with an address`);
-      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId }, rec, name);
-      flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
-      return;
+  let services: ServiceView[] = [];
+  if (cluster && spec.cluster) {
+    const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
+    const lbPool = spec.cluster.loadBalancerPool.map((x) => parseIpv4(x)!);
+    const alloc = serviceAllocator(spec.cluster.serviceCIDR, (n) => sim.rng.stream(n), lbPool);
+    services = buildServices(inputs, cluster.pods, alloc, errors, cluster.warnings);
+    if (errors.length === 0) {
+      const kp = spec.cluster.kubeProxy;
+      programKubeProxy(cluster.nodes, services, { mode: kp.mode, clusterCIDR: spec.cluster.podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully });
     }
-    const colon = t.to.lastIndexOf(':');
-    const host = t.to.slice(0, colon);
-    const portText = t.to.slice(colon + 1);
-    const port = Number(portText);
-    if (port < 1 || port > 65535) return err([...at, 'to'], `port ${portText} is out of range 1-65535`);
-    const dst = resolve(host);
-    if (dst === null) return err([...at, 'to'], `"${host}" is neither an IPv4 address nor a host with an address`);
-    if (t.echo) {
-      const owner = [...namespaces.values()].find((n) => n.isLocal(dst));
-      if (!owner) return err([...at, 'to'], `no host owns ${host}, so no echo server can run there (set echo: false)`);
-      const key = `${owner.name}:${port}`;
-      if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(udpOf(owner), port));
-    }
-    const app = new UdpProbeClient(udpOf(ns), { dst, port, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), flowId }, rec);
-    flows.push({ name, type: 'udp', from: t.from, to: t.to, counts: app.counts });
-  });
+  }
+  const tr = new Transports();
+  for (const ns of namespaces.values()) tr.udpOf(ns);
+  const ctx: WorkloadContext = {
+    sim,
+    namespaces,
+    cluster,
+    services,
+    stats,
+    err,
+    manifestErr: (pod, path, message) => {
+      const m = loaded.manifests.find((x) => {
+        const md = x.value['metadata'] as { name?: string } | undefined;
+        return (x.kind === 'Pod' && md?.name === pod.name) || (x.kind === 'Deployment' && md?.name === pod.deployment);
+      });
+      const base = m?.kind === 'Deployment' ? ['spec', 'template', ...path] : path;
+      errors.push(m ? loaded.error(base, message, m.docIndex) : loaded.error(['spec'], message));
+    },
+  };
+  if (errors.length === 0) startPodApps(ctx, tr);
+  const flows = startTraffic(ctx, tr, spec.traffic);
 
   let captured: NetDevice[] = [];
   const cap = spec.capture.interfaces;
@@ -297,13 +259,15 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     seed,
     name: loaded.scenario.metadata.name,
     namespaces,
-    udp,
+    udp: tr.udp,
+    tcp: tr.tcp,
     devices,
     captured,
     stats,
     flows,
     until: spec.duration !== undefined ? dur(spec.duration) : null,
     cluster,
+    services,
     warnings: cluster?.warnings ?? [],
   };
 }

@@ -112,7 +112,35 @@ export const UdpTraffic = z.strictObject({
   echo: z.boolean().default(true),
 });
 
-export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic]);
+/** A distribution as text: `constant:5ms`, `exponential:5ms`, `uniform:1ms,9ms`, `normal:5ms,1ms`, `lognormal:5ms,0.5` (median, sigma), `pareto:1ms,2.5`. */
+export const DistText = z.string().regex(/^(constant|exponential|uniform|normal|lognormal|pareto):[^,\s]+(,[^,\s]+)?$/, 'expected KIND:ARGS like exponential:5ms, constant:2ms, lognormal:5ms,0.5');
+
+export const HttpTraffic = z.strictObject({
+  type: z.literal('http'),
+  name: Name.optional(),
+  /** Sender: `deployment/NAME` (one generator per replica, one flow), a pod, a node or a host. */
+  from: z.string().regex(/^((pod|node|host|deployment)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
+  /** `svc/NAME:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or a URL `http://HOST[:PORT]/PATH` (names resolved by the pod's DNS). */
+  to: z.string().min(1),
+  path: z.string().default('/'),
+  start: Duration.default('1s'),
+  /** Open loop: requests per second (per sender). */
+  rate: z.number().positive().optional(),
+  arrival: z.enum(['poisson', 'constant']).default('poisson'),
+  /** Closed loop: concurrent users per sender, each waiting `thinkTime` between requests. */
+  users: z.number().int().min(1).optional(),
+  thinkTime: DistText.default('constant:0'),
+  /** Stop after this many requests per sender ... */
+  count: z.number().int().min(1).optional(),
+  /** ... or after this long. */
+  duration: Duration.optional(),
+  timeout: Duration.default('5s'),
+  retries: z.number().int().min(0).max(10).default(0),
+  connection: z.enum(['new', 'keep-alive']).default('new'),
+  maxConnections: z.number().int().min(1).optional(),
+});
+
+export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic, HttpTraffic]);
 
 export const CaptureSpec = z.strictObject({
   /** `all`, `none`, or a list of HOST/IFNAME. */
@@ -161,6 +189,17 @@ export const ClusterSpec = z.strictObject({
   vni: z.number().int().min(0).max(16777215).default(1),
   /** Time a veth hop takes (backlog + softirq); 0 delivers in the same instant. */
   vethDelay: Duration.default('5us'),
+  kubeProxy: z
+    .strictObject({
+      /** iptables: random endpoint choice (statistic match); ipvs: a scheduler such as rr. */
+      mode: z.enum(['iptables', 'ipvs']).default('iptables'),
+      scheduler: z.enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh']).default('rr'),
+      masqueradeAll: z.boolean().default(false),
+      randomFully: z.boolean().default(true),
+    })
+    .default({ mode: 'iptables', scheduler: 'rr', masqueradeAll: false, randomFully: true }),
+  /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
+  loadBalancerPool: z.array(Ipv4Text).default([]),
   network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500 }),
   nodes: z.array(ClusterNodeSpec).default([]),
   externalHosts: z.array(ExternalHostSpec).default([]),

@@ -3,7 +3,7 @@
 // expects (test/fixtures/iptables/kube-proxy-overall.restore), byte for byte.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chainHash, endpointChain, probability, renderKubeProxyRules, serviceChains, type KpEndpoint, type KpServicePort } from '../../src/k8s/kube-proxy/iptables.js';
+import { chainHash, endpointChain, probability, renderKubeProxyBase, renderKubeProxyRules, serviceChains, type KpEndpoint, type KpServicePort } from '../../src/k8s/kube-proxy/iptables.js';
 import { parseIptablesSave, renderIptablesSave } from '../../src/netfilter/iptables-save.js';
 
 const ep = (ip: string, isLocal = false): KpEndpoint => ({ ip, port: 80, ready: true, serving: true, terminating: false, isLocal });
@@ -52,6 +52,10 @@ describe('kube-proxy iptables rules', () => {
     const want = readFileSync('test/fixtures/iptables/kube-proxy-overall.restore', 'utf8');
     const got = renderKubeProxyRules(overall, { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, randomFully: false, localhostNodePorts: true, nodeIP: '192.168.0.2' });
     expect(got).toBe(want);
+  });
+
+  it('ensures the base chains and jumps kube-proxy and kubelet create', () => {
+    expect(renderKubeProxyBase()).toBe(readFileSync('test/fixtures/iptables/kube-proxy-base.restore', 'utf8'));
   });
 
   it('spreads n endpoints with probabilities 1/n, 1/(n-1), ... and a final unconditional jump', () => {

@@ -1,0 +1,60 @@
+// k8s/kube-proxy — programs every node's netfilter from the services, as kube-proxy does on each
+// node: the base chains kubelet and kube-proxy ensure, then the sync's rules loaded with
+// `iptables-restore --noflush`. Layer: k8s.
+import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js';
+import { formatIpv4 } from '../../wire/ipv4-addr.js';
+import type { ClusterNode } from '../cluster.js';
+import type { ServiceView } from '../services.js';
+import { renderKubeProxyBase, renderKubeProxyRules, type KpConfig, type KpServicePort } from './iptables.js';
+
+/** kube-proxy settings of a scenario. */
+export interface KubeProxyOptions {
+  mode: 'iptables' | 'ipvs';
+  clusterCIDR: string;
+  masqueradeAll: boolean;
+  randomFully: boolean;
+}
+
+/** The service ports kube-proxy on `node` sees (ClusterIP services with an IP; not headless, not ExternalName). */
+export function servicePortsFor(node: ClusterNode, services: ServiceView[]): KpServicePort[] {
+  const out: KpServicePort[] = [];
+  for (const s of services) {
+    if (s.clusterIP === null) continue;
+    for (const p of s.ports) {
+      out.push({
+        namespace: s.namespace,
+        name: s.name,
+        portName: p.name,
+        protocol: p.protocol,
+        clusterIP: formatIpv4(s.clusterIP),
+        port: p.port,
+        nodePort: p.nodePort ?? 0,
+        externalIPs: s.externalIPs.map(formatIpv4),
+        loadBalancerIPs: s.loadBalancerIPs.map(formatIpv4),
+        loadBalancerSourceRanges: [],
+        sessionAffinitySeconds: s.sessionAffinityTimeout,
+        externalTrafficPolicy: s.externalTrafficPolicy,
+        internalTrafficPolicy: s.internalTrafficPolicy,
+        healthCheckNodePort: 0,
+        endpoints: p.endpoints.map((e) => ({ ip: formatIpv4(e.ip), port: e.port, ready: e.ready, serving: e.serving, terminating: e.terminating, isLocal: e.nodeName === node.name })),
+      });
+    }
+  }
+  return out;
+}
+
+/** The restore text kube-proxy (iptables mode) writes on `node`. */
+export function kubeProxyRestoreText(node: ClusterNode, services: ServiceView[], opts: KubeProxyOptions): string {
+  const cfg: KpConfig = { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll, randomFully: opts.randomFully, localhostNodePorts: true, nodeIP: formatIpv4(node.ip) };
+  return renderKubeProxyRules(servicePortsFor(node, services), cfg);
+}
+
+/** Loads kube-proxy's rules into every node's netfilter (iptables mode). */
+export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions): void {
+  const base = parseIptablesSave(renderKubeProxyBase(), 'kube-proxy-base');
+  for (const node of nodes) {
+    const nf = node.ns.enableNetfilter();
+    const sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
+    nf.load(restoreInto(base, sync, true));
+  }
+}

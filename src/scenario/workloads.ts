@@ -1,0 +1,250 @@
+// scenario/workloads — the programs of a scenario: apps declared on pods (annotations), kube-proxy's
+// rules, and the traffic flows (ping, UDP probes, HTTP load). Layer: scenario.
+//
+// Pod annotations (on a Pod or a Deployment's template):
+//   podwire.dev/app: http | udp-echo        what the pod runs, on its first containerPort
+//   podwire.dev/port: "8080"                 overrides the port
+//   podwire.dev/service-time: exponential:5ms   per-request service time (http)
+//   podwire.dev/workers: "4"                 requests served at once; more wait in FIFO order (http)
+//   podwire.dev/response-size: "512"         response body bytes, or a distribution like uniform:100,900
+import { parseDistribution, type Distribution } from '../core/distributions.js';
+import type { Simulator } from '../core/simulator.js';
+import { parseDuration, type TimeNs } from '../core/time.js';
+import type { UserError } from '../core/user-error.js';
+import { HttpServer } from '../app/http-server.js';
+import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
+import { PingApp } from '../app/ping.js';
+import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
+import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
+import type { ServiceView } from '../k8s/services.js';
+import type { Namespace } from '../net/namespace.js';
+import type { StatsRegistry } from '../stats/report.js';
+import { TcpLayer } from '../transport/tcp.js';
+import { UdpLayer } from '../transport/udp.js';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
+import type { Ipv4 } from '../wire/types.js';
+import type { TrafficSpecT } from './schema.js';
+
+/** A traffic flow of the world, with counters for the summary. */
+export interface WorldFlow {
+  name: string;
+  type: 'ping' | 'udp' | 'http';
+  from: string;
+  to: string;
+  counts: { sent: number; received: number; lost: number; errors: number };
+}
+
+/** What workload setup needs from the world under construction. */
+export interface WorkloadContext {
+  sim: Simulator;
+  namespaces: Map<string, Namespace>;
+  cluster: ClusterWorld | null;
+  services: ServiceView[];
+  stats: StatsRegistry;
+  err(path: (string | number)[], message: string): void;
+  /** An error at a manifest's field. */
+  manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
+}
+
+/** Transport layers per namespace, created on first use. */
+export class Transports {
+  readonly udp = new Map<string, UdpLayer>();
+  readonly tcp = new Map<string, TcpLayer>();
+  udpOf(ns: Namespace): UdpLayer {
+    let u = this.udp.get(ns.name);
+    if (!u) this.udp.set(ns.name, (u = new UdpLayer(ns, ns)));
+    return u;
+  }
+  tcpOf(ns: Namespace): TcpLayer {
+    let t = this.tcp.get(ns.name);
+    if (!t) this.tcp.set(ns.name, (t = new TcpLayer(ns)));
+    return t;
+  }
+}
+
+const dur = (v: string | number): TimeNs => parseDuration(v) ?? 0;
+
+/** Starts the apps pods declare in their annotations. */
+export function startPodApps(ctx: WorkloadContext, tr: Transports): void {
+  const pods = ctx.cluster?.pods ?? [];
+  for (const pod of pods) {
+    const a = pod.annotations;
+    const app = a['podwire.dev/app'];
+    if (app === undefined) continue;
+    const where = ['metadata', 'annotations'];
+    const ports = pod.spec.containers.flatMap((c) => c.ports);
+    const portText = a['podwire.dev/port'];
+    const port = portText !== undefined ? Number(portText) : (ports.find((p) => p.protocol === (app === 'udp-echo' ? 'UDP' : 'TCP')) ?? ports[0])?.containerPort;
+    if (port === undefined || !(port >= 1 && port <= 65535)) {
+      ctx.manifestErr(pod, where, `pod ${pod.name}: podwire.dev/app needs a containerPort or podwire.dev/port`);
+      continue;
+    }
+    if (app === 'udp-echo') {
+      new UdpEchoServer(tr.udpOf(pod.ns), port);
+      continue;
+    }
+    if (app !== 'http') {
+      ctx.manifestErr(pod, [...where, 'podwire.dev/app'], `unknown app "${app}" (http, udp-echo)`);
+      continue;
+    }
+    const st = a['podwire.dev/service-time'];
+    const serviceTime: Distribution | null = st !== undefined ? parseDistribution(st) : { kind: 'constant', value: 0 };
+    if (serviceTime === null) {
+      ctx.manifestErr(pod, [...where, 'podwire.dev/service-time'], `"${st}" is not a distribution like exponential:5ms`);
+      continue;
+    }
+    const rs = a['podwire.dev/response-size'];
+    const responseSize: Distribution | null = rs === undefined ? { kind: 'constant', value: 64 } : /^\d+$/.test(rs) ? { kind: 'constant', value: Number(rs) } : parseDistribution(rs, true);
+    if (responseSize === null) {
+      ctx.manifestErr(pod, [...where, 'podwire.dev/response-size'], `"${rs}" is not a byte count or a distribution like uniform:100,900`);
+      continue;
+    }
+    const workers = Number(a['podwire.dev/workers'] ?? '1');
+    if (!Number.isInteger(workers) || workers < 1) {
+      ctx.manifestErr(pod, [...where, 'podwire.dev/workers'], `"${a['podwire.dev/workers']}" is not a positive integer`);
+      continue;
+    }
+    const ep = ctx.stats.endpoint(pod.name, workers);
+    new HttpServer(tr.tcpOf(pod.ns), { port, identity: pod.name, workers, serviceTime, responseSize }, ep);
+  }
+}
+
+/** Resolves `NAME`, `pod/NAME`, `node/NAME`, `host/NAME` to a namespace. */
+export function nsOf(ctx: WorkloadContext, ref: string): Namespace | null {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return ctx.namespaces.get(ref) ?? null;
+  const kind = ref.slice(0, slash);
+  const name = ref.slice(slash + 1);
+  const c = ctx.cluster;
+  if (kind === 'pod') return c?.pods.find((p) => p.name === name || `${p.name}.${p.namespace}` === name)?.ns ?? null;
+  if (kind === 'node') return c?.nodes.find((n) => n.name === name)?.ns ?? null;
+  if (kind === 'host') return ctx.namespaces.get(name) ?? null;
+  return null;
+}
+
+/** The address a reference names: a host's first address, a pod's IP, a node's IP, a service's ClusterIP. */
+export function addrOf(ctx: WorkloadContext, ref: string): Ipv4 | null {
+  const ip = parseIpv4(ref);
+  if (ip !== null) return ip;
+  const c = ctx.cluster;
+  if (ref.startsWith('pod/')) return c?.pods.find((p) => p.name === ref.slice(4) || `${p.name}.${p.namespace}` === ref.slice(4))?.ip ?? null;
+  if (ref.startsWith('node/')) return c?.nodes.find((n) => n.name === ref.slice(5))?.ip ?? null;
+  if (ref.startsWith('svc/')) {
+    const [name, ns = 'default'] = ref.slice(4).split('.') as [string, string?];
+    return ctx.services.find((s) => s.name === name && s.namespace === ns)?.clusterIP ?? null;
+  }
+  const ns = nsOf(ctx, ref);
+  const a = ns?.addrs.find((x) => x.dev !== ns.lo && x.prefix < 32);
+  return a ? a.addr : null;
+}
+
+/** Creates every traffic flow. */
+export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: TrafficSpecT[]): WorldFlow[] {
+  const flows: WorldFlow[] = [];
+  const echoServers = new Map<string, UdpEchoServer>();
+  traffic.forEach((t, ti) => {
+    const at = ['traffic', ti];
+    const name = t.name ?? `${t.type}-${t.from.replace('/', '-')}-${t.to.replace(/[^a-z0-9.]/gi, '-')}`;
+    if (flows.some((f) => f.name === name)) return ctx.err([...at, 'name'], `duplicate flow name "${name}"`);
+    const rec = ctx.stats.flow(name);
+    const flowId = ti + 1;
+    if (t.type === 'http') return startHttp(ctx, tr, t, at, name, flowId, flows);
+    const ns = nsOf(ctx, t.from);
+    if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}" (a host, pod/NAME, node/NAME or host/NAME)`);
+    const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
+    if (t.type === 'ping') {
+      const dst = addrOf(ctx, t.to);
+      if (dst === null) return ctx.err([...at, 'to'], `"${t.to}" is neither an IPv4 address nor something with an address`);
+      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId }, rec, name);
+      flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
+      return;
+    }
+    const colon = t.to.lastIndexOf(':');
+    const host = t.to.slice(0, colon);
+    const port = Number(t.to.slice(colon + 1));
+    if (port < 1 || port > 65535) return ctx.err([...at, 'to'], `port ${port} is out of range 1-65535`);
+    const dst = addrOf(ctx, host);
+    if (dst === null) return ctx.err([...at, 'to'], `"${host}" is neither an IPv4 address nor something with an address`);
+    if (t.echo) {
+      const owner = [...ctx.namespaces.values()].find((n) => n.isLocal(dst));
+      if (!owner) return ctx.err([...at, 'to'], `no host owns ${formatIpv4(dst)}, so no echo server can run there (set echo: false)`);
+      const key = `${owner.name}:${port}`;
+      if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), port));
+    }
+    const app = new UdpProbeClient(tr.udpOf(ns), { dst, port, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), flowId }, rec);
+    flows.push({ name, type: 'udp', from: t.from, to: t.to, counts: app.counts });
+  });
+  return flows;
+}
+
+function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
+  let senders: Namespace[] = [];
+  if (t.from.startsWith('deployment/')) {
+    const dep = t.from.slice('deployment/'.length);
+    senders = (ctx.cluster?.pods ?? []).filter((p) => p.deployment === dep).map((p) => p.ns);
+    if (senders.length === 0) return ctx.err([...at, 'from'], `no pods of Deployment "${dep}"`);
+  } else {
+    const ns = nsOf(ctx, t.from);
+    if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}"`);
+    senders = [ns];
+  }
+  let host: string;
+  let port: number;
+  let addr: Ipv4 | null;
+  let path = t.path;
+  const url = /^http:\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(t.to);
+  if (url) {
+    host = url[1]!;
+    port = url[2] ? Number(url[2]) : 80;
+    path = url[3] ?? path;
+    addr = parseIpv4(host);
+    if (addr === null) return ctx.err([...at, 'to'], `resolving "${host}" needs cluster DNS, which this build does not run yet: use svc/NAME:PORT or an address`);
+  } else {
+    const colon = t.to.lastIndexOf(':');
+    if (colon < 0) return ctx.err([...at, 'to'], 'expected svc/NAME:PORT, pod/NAME:PORT, node/NAME:PORT, IP:PORT or http://HOST[:PORT]/PATH');
+    const ref = t.to.slice(0, colon);
+    port = Number(t.to.slice(colon + 1));
+    addr = addrOf(ctx, ref);
+    host = ref.startsWith('svc/') ? ref.slice(4) : addr !== null ? formatIpv4(addr) : ref;
+    if (addr === null) return ctx.err([...at, 'to'], `"${ref}" has no address`);
+  }
+  if (!(port >= 1 && port <= 65535)) return ctx.err([...at, 'to'], `port ${port} is out of range 1-65535`);
+  let pattern: LoadPattern;
+  if (t.users !== undefined) {
+    const think = parseDistribution(t.thinkTime);
+    if (think === null) return ctx.err([...at, 'thinkTime'], `"${t.thinkTime}" is not a distribution`);
+    pattern = { kind: 'closed', users: t.users, thinkTime: think };
+  } else pattern = { kind: 'open', arrival: t.arrival, rate: t.rate ?? 10 };
+  if (t.count === undefined && t.duration === undefined) return ctx.err([...at], 'an http flow needs count or duration');
+  const rec = ctx.stats.flow(name);
+  const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
+  const gens: HttpLoadGenerator[] = [];
+  senders.forEach((ns, i) => {
+    const g = new HttpLoadGenerator(
+      tr.tcpOf(ns),
+      {
+        name: senders.length > 1 ? `${name}/${i}` : name,
+        pattern,
+        target: { addr, port, host, path },
+        ...(t.count !== undefined ? { count: t.count } : {}),
+        ...(t.duration !== undefined ? { duration: dur(t.duration) } : {}),
+        start: dur(t.start),
+        timeout: dur(t.timeout),
+        retries: t.retries,
+        connection: t.connection,
+        ...(t.maxConnections !== undefined ? { maxConnections: t.maxConnections } : {}),
+        flowId,
+      },
+      rec,
+    );
+    gens.push(g);
+  });
+  // Counts are read at report time through getters over the generators.
+  Object.defineProperties(counts, {
+    sent: { get: () => gens.reduce((a, g) => a + g.counters.issued, 0), enumerable: true },
+    received: { get: () => gens.reduce((a, g) => a + g.counters.succeeded, 0), enumerable: true },
+    errors: { get: () => gens.reduce((a, g) => a + g.counters.failed, 0), enumerable: true },
+    lost: { get: () => rec.errors.timeout, enumerable: true },
+  });
+  flows.push({ name, type: 'http', from: t.from, to: t.to, counts });
+}
