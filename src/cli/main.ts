@@ -11,6 +11,11 @@ import { formatUserError, ScenarioError } from '../scenario/errors.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { runWorld } from '../scenario/run.js';
 import { inspectNamespace } from './inspect.js';
+import { traceIptablesDump, traceScenario } from './trace.js';
+import { parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatConntrackTable } from '../netfilter/conntrack.js';
+import { saveBanner } from '../netfilter/iptables-save.js';
+import { formatServices } from '../k8s/services.js';
 
 class UsageError extends Error {}
 
@@ -129,17 +134,93 @@ async function main(): Promise<void> {
           .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
           .option('seed', { type: 'number' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
-          .option('no-run', { type: 'boolean', default: false, describe: 'print the configured state without running traffic' }),
+          .option('no-run', { type: 'boolean', default: false, describe: 'print the configured state without running traffic' })
+          .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
+          .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
+          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
       (argv) => {
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
+        if (argv.iptables) {
+          if (ns.nf === null) throw new UsageError(`--iptables: ${argv.node} has no netfilter rules (only cluster nodes run kube-proxy)`);
+          // iptables-save's banner carries a date: the simulated epoch keeps the output reproducible.
+          const b = saveBanner('Thu Jan  1 00:00:00 1970');
+          const text = ns.nf.save();
+          process.stdout.write(text.replace(/^\*(\w+)$/gm, (m) => `${b.header.join('\n')}\n${m}`).replace(/^COMMIT$/gm, `COMMIT\n${b.footer.join('\n')}`));
+          return;
+        }
+        if (argv.services) {
+          process.stdout.write(formatServices(world.services));
+          return;
+        }
         if (!argv['no-run']) {
           const until = untilOf(argv.until) ?? world.until;
           world.sim.run(until !== null ? { until } : {});
         }
+        if (argv.conntrack) {
+          if (ns.nf === null) throw new UsageError(`--conntrack: ${argv.node} has no conntrack (no netfilter)`);
+          process.stdout.write(formatConntrackTable(ns.nf.conntrack, world.sim.now));
+          return;
+        }
         process.stdout.write(inspectNamespace(ns, world.sim.now));
+      },
+    )
+    .command(
+      'trace [file]',
+      'follow one packet through a scenario (--from/--to), or through a node\'s iptables-save dump (--iptables-save)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', describe: 'scenario YAML file' })
+          .option('from', { type: 'string', describe: 'sender: pod/NAME, node/NAME, host/NAME or a host name' })
+          .option('to', { type: 'string', describe: 'destination IP:PORT (or IP for icmp)' })
+          .option('proto', { choices: ['tcp', 'udp', 'icmp', 'sctp'] as const, default: 'tcp' as const })
+          .option('at', { type: 'string', default: '0', describe: 'simulated time to send the packet at' })
+          .option('seed', { type: 'number' })
+          .option('iptables-save', { type: 'string', describe: 'trace through this dump instead of a scenario' })
+          .option('local-ip', { type: 'string', array: true, describe: 'an address of the node owning the dump (repeatable)' })
+          .option('src', { type: 'string', describe: 'source IP (dump mode)' })
+          .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
+          .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' }),
+      (argv) => {
+        const ipArg = (flag: string, text: string | undefined): number => {
+          const ip = text !== undefined ? parseIpv4(text) : null;
+          if (ip === null) throw new UsageError(`--${flag}: expected an IPv4 address, got "${text ?? ''}"`);
+          return ip;
+        };
+        const hostPort = (flag: string, text: string | undefined): [number, number] => {
+          const m = /^([^:]+):(\d+)$/.exec(text ?? '');
+          if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--${flag}: expected IP:PORT, got "${text ?? ''}"`);
+          return [ipArg(flag, m[1]), Number(m[2])];
+        };
+        const dumpFile = argv['iptables-save'];
+        if (dumpFile !== undefined) {
+          if (argv.proto === 'icmp') throw new UsageError('--proto: a dump trace takes tcp, udp or sctp');
+          const [dst, dport] = hostPort('dst', argv.dst);
+          const localIps = (argv['local-ip'] ?? []).map((x) => ipArg('local-ip', x));
+          if (localIps.length === 0) throw new UsageError('--local-ip: name at least one address of the node');
+          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json }));
+          return;
+        }
+        if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');
+        if (argv.proto === 'sctp') throw new UsageError('--proto: scenario traces take tcp, udp or icmp');
+        const loaded = loadScenarioFile(argv.file);
+        loaded.scenario.spec.traffic = [];
+        const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        const fromRef = argv.from ?? '';
+        const slash = fromRef.indexOf('/');
+        const kind = slash >= 0 ? fromRef.slice(0, slash) : '';
+        const name = slash >= 0 ? fromRef.slice(slash + 1) : fromRef;
+        const ns = kind === 'pod' ? world.cluster?.pods.find((p) => p.name === name)?.ns : kind === 'node' ? world.cluster?.nodes.find((n) => n.name === name)?.ns : world.namespaces.get(name);
+        if (!ns) throw new UsageError(`--from: no sender "${fromRef}" in ${argv.file}`);
+        let dst: number;
+        let dport = 0;
+        if (argv.proto === 'icmp' && argv.to !== undefined && !argv.to.includes(':')) dst = ipArg('to', argv.to);
+        else [dst, dport] = hostPort('to', argv.to);
+        const at = untilOf(argv.at) ?? 0;
+        process.stdout.write(traceScenario(world, { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 }));
       },
     )
     .demandCommand(1, 'podwire: name a command (run, validate, inspect); see --help')

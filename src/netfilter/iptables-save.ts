@@ -858,7 +858,12 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
     }
     const cmd = c.take();
     const chainTok = c.arg(cmd);
-    const chain = cur.chains.find((ch) => ch.name === chainTok.text);
+    let chain = cur.chains.find((ch) => ch.name === chainTok.text);
+    if (!chain && isBuiltinChain(cur.name, chainTok.text) && cmd.text !== '-N' && cmd.text !== '--new-chain') {
+      // Built-in chains exist in every table: iptables-restore takes rules for them without a ":CHAIN" line.
+      chain = { name: chainTok.text, policy: '-', counters: { packets: 0, bytes: 0 }, rules: [] };
+      cur.chains.push(chain);
+    }
     switch (cmd.text) {
       case '-A':
       case '--append': {

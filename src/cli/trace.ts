@@ -1,0 +1,153 @@
+// cli/trace — `podwire trace`: follow one packet through a scenario (every device, route decision,
+// netfilter rule, NAT rewrite, encapsulation and the final verdict), or through a real node's
+// iptables-save dump (every possible outcome with its probability). Layer: cli.
+import { readFileSync } from 'node:fs';
+import type { TimeNs } from '../core/time.js';
+import type { HopEvent, Namespace } from '../net/namespace.js';
+import { NF_HOOK_NAMES } from '../netfilter/netfilter.js';
+import { IptablesParseError, parseIptablesSave } from '../netfilter/iptables-save.js';
+import { traceDump, traceDumpJson } from '../netfilter/trace-dump.js';
+import { Packet } from '../packet/packet.js';
+import type { World } from '../scenario/build.js';
+import { ScenarioError } from '../scenario/errors.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
+import { IP_DF, IpProto, TcpFlag, type Ipv4 } from '../wire/types.js';
+
+/** The flow id marking the traced packet (and its encapsulations and clones). */
+const TRACE_FLOW = 0x7ace;
+
+/** Arguments of a dump trace. */
+export interface DumpTraceArgs {
+  file: string;
+  localIps: Ipv4[];
+  src: Ipv4;
+  dst: Ipv4;
+  dport: number;
+  sport?: number;
+  proto: 'tcp' | 'udp' | 'sctp';
+  json: boolean;
+}
+
+/** Traces through an iptables-save dump; returns the text to print. Parse errors become user errors. */
+export function traceIptablesDump(a: DumpTraceArgs): string {
+  let text: string;
+  try {
+    text = readFileSync(a.file, 'utf8');
+  } catch (e) {
+    throw new ScenarioError([{ file: a.file, line: 1, col: 1, field: '', message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message }]);
+  }
+  let rules;
+  try {
+    rules = parseIptablesSave(text, a.file);
+  } catch (e) {
+    if (e instanceof IptablesParseError) throw new ScenarioError([{ file: e.file, line: e.line, col: e.col, field: '', message: e.detail }]);
+    throw e;
+  }
+  const res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto });
+  if (a.json) return traceDumpJson(res);
+  const lines: string[] = [];
+  res.outcomes.forEach((o, i) => {
+    lines.push(`outcome ${i + 1}: p=${o.probability.toFixed(6)} ${o.verdict}${o.dnat ? ` dnat ${o.dnat}` : ''}${o.masquerade ? ' masquerade' : ''}  (by ${o.by})`);
+    for (const p of o.path) lines.push(`    ${p.table.padEnd(6)} ${p.rule}`);
+  });
+  return lines.join('\n') + '\n';
+}
+
+function tuple(pkt: Packet): string {
+  const ip = pkt.ip;
+  if (ip === null) return pkt.arp ? 'ARP' : '?';
+  const l4 = pkt.tcp ?? pkt.udp;
+  const proto = pkt.tcp ? 'tcp' : pkt.udp ? 'udp' : pkt.icmp ? 'icmp' : `proto ${ip.protocol}`;
+  const s = l4 ? `${formatIpv4(ip.src)}:${l4.srcPort}` : formatIpv4(ip.src);
+  const d = l4 ? `${formatIpv4(ip.dst)}:${l4.dstPort}` : formatIpv4(ip.dst);
+  const vx = pkt.vxlan ? ` vxlan vni ${pkt.vxlan.vni} [inner ${tuple(pkt.inner!)} ttl ${pkt.inner!.ip?.ttl}]` : '';
+  return `${proto} ${s} > ${d} ttl ${ip.ttl}${vx}`;
+}
+
+/** Arguments of a scenario trace. */
+export interface ScenarioTraceArgs {
+  from: Namespace;
+  dst: Ipv4;
+  dport: number;
+  proto: 'tcp' | 'udp' | 'icmp';
+  atNs: TimeNs;
+  limitNs: TimeNs;
+}
+
+/**
+ * Injects one packet (a TCP SYN, a UDP datagram or an ICMP echo request) from `from` and prints every
+ * step of its walk: the scenario's own traffic is not started, so only this packet (and the ARP it
+ * needs) moves.
+ */
+export function traceScenario(world: World, a: ScenarioTraceArgs): string {
+  const lines: string[] = [];
+  const t0 = a.atNs;
+  const stamp = (): string => `${((world.sim.now - t0) / 1000).toFixed(3).padStart(9)}us`;
+  let current: Namespace | null = null;
+  let done = false;
+  const onHop = (ns: Namespace, pkt: Packet, ev: HopEvent): void => {
+    const traced = pkt.flowId === TRACE_FLOW || pkt.inner?.flowId === TRACE_FLOW;
+    if (!traced || done) return;
+    current = ns;
+    const who = ns.name.padEnd(24);
+    switch (ev.kind) {
+      case 'rx':
+        lines.push(`${stamp()}  ${who} rx ${ev.dev}: ${tuple(pkt)}`);
+        break;
+      case 'route':
+        lines.push(`${stamp()}  ${who} route ${ev.decision}: ${ev.route}`);
+        break;
+      case 'ttl':
+        lines.push(`${stamp()}  ${who} forward: ttl ${ev.from} -> ${ev.to}`);
+        break;
+      case 'xmit':
+        lines.push(`${stamp()}  ${who} xmit ${ev.dev} via ${ev.nexthop}: ${tuple(pkt)}`);
+        break;
+      case 'deliver':
+        lines.push(`${stamp()}  ${who} deliver to protocol ${ev.protocol}: ${tuple(pkt)}`);
+        if (pkt.vxlan === null) {
+          lines.push(`verdict: delivered to ${ns.name}`);
+          done = true;
+        }
+        break;
+      case 'drop':
+        lines.push(`${stamp()}  ${who} drop: ${ev.reason}`);
+        lines.push(`verdict: dropped in ${ns.name} (${ev.reason})`);
+        done = true;
+        break;
+      default: {
+        const never: never = ev;
+        throw new Error(String(never));
+      }
+    }
+  };
+  for (const ns of world.namespaces.values()) {
+    ns.hops.connect(onHop);
+    if (ns.nf !== null) {
+      ns.nf.trace = (ev) => {
+        if (done || current !== ns) return;
+        lines.push(`${stamp()}  ${ns.name.padEnd(24)} ${NF_HOOK_NAMES[ev.hook]} ${ev.table}: ${ev.text}`);
+      };
+    }
+  }
+  world.sim.scheduleAt(a.atNs, () => {
+    const pkt = new Packet();
+    pkt.flowId = TRACE_FLOW;
+    const proto = a.proto === 'tcp' ? IpProto.TCP : a.proto === 'udp' ? IpProto.UDP : IpProto.ICMP;
+    pkt.ip = { tos: 0, totalLength: 0, id: 0, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: proto, checksum: null, src: 0, dst: a.dst, options: null };
+    if (a.proto === 'tcp') pkt.tcp = { srcPort: 40000, dstPort: a.dport, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [{ kind: 'mss', value: 1460 }] };
+    else if (a.proto === 'udp') {
+      pkt.udp = { srcPort: 40000, dstPort: a.dport, length: 8 + 16, checksum: null };
+      pkt.payloadLength = 16;
+    } else {
+      pkt.icmp = { type: 8, code: 0, checksum: null, rest: (0x7ace << 16) | 1 };
+      pkt.payloadLength = 56;
+    }
+    lines.push(`trace: ${a.from.name} sends ${a.proto} to ${formatIpv4(a.dst)}${a.proto !== 'icmp' ? `:${a.dport}` : ''} at ${(a.atNs / 1e9).toFixed(6)}s`);
+    current = a.from;
+    if (!a.from.ipLocalOut(pkt) && !done) lines.push('verdict: no route from the sender');
+  });
+  world.sim.run({ until: a.atNs + a.limitNs });
+  if (!done && !lines.some((l) => l.startsWith('verdict'))) lines.push(`verdict: still in flight after ${(a.limitNs / 1e9).toFixed(3)}s (lost or held)`);
+  return lines.join('\n') + '\n';
+}
