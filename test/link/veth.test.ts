@@ -78,12 +78,20 @@ describe('VethDevice', () => {
 
   // Linux is_skb_forwardable() (net/core/dev.c) allows dev->mtu + hard_header_len + VLAN_HLEN, i.e.
   // 1500 + 14 + 4 = 1518 bytes, so an untagged frame of 1515..1518 bytes still crosses a veth.
-  it.fails('delivers an untagged frame of MTU + 18 bytes, as is_skb_forwardable allows (VLAN_HLEN slack)', () => {
+  it('delivers an untagged frame of MTU + 18 bytes, as is_skb_forwardable allows (VLAN_HLEN slack)', () => {
     const { a, rx, drops } = setup(1500);
     a.mtu = 9000;
     a.xmit(udpEthFrame(A, B, 1500 - 28 + 4)); // 1518-byte frame
     expect(drops).toEqual([]);
-    expect(rx).toHaveLength(1);
+    expect(rx.map((r) => r.len)).toEqual([1518]);
+  });
+
+  it('drops a frame of MTU + 19 bytes as mtu-exceeded', () => {
+    const { a, rx, drops } = setup(1500);
+    a.mtu = 9000;
+    a.xmit(udpEthFrame(A, B, 1500 - 28 + 5)); // 1519-byte frame
+    expect(rx).toEqual([]);
+    expect(drops).toEqual(['b: mtu-exceeded']);
   });
 
   it('a down sender drops with link-down; a down peer makes the sender drop with no-carrier', () => {
