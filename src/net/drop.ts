@@ -16,5 +16,6 @@ export const NET_DROP_REASONS = [
   'bad-header',
   'martian',
   'icmp-ratelimit',
+  'ipvs-no-destination',
 ] as const;
 export type NetDropReason = (typeof NET_DROP_REASONS)[number];

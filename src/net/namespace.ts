@@ -37,6 +37,8 @@ import type { NetDropReason } from './drop.js';
 import { prefixMask, RouteTable, type Route } from './fib.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import { Netfilter, NfHook, type NetfilterOptions, type NfHost, type NfVerdict } from '../netfilter/netfilter.js';
+import { CtStatus, NatManip } from '../netfilter/conntrack.js';
+import type { Ipvs, IpvsProto } from '../netfilter/ipvs.js';
 import { NeighbourTable, type NeighOwner } from './neighbour.js';
 
 /** An address on an interface (`ip addr`). */
@@ -77,6 +79,12 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   ipForwardEnabled = false;
   /** The namespace's netfilter, or null when none is set up (no hooks run: the fast path). */
   nf: Netfilter | null = null;
+  /** IPVS virtual services of this namespace (kube-proxy IPVS mode), or null. */
+  ipvs: Ipvs | null = null;
+  /** ip sets for `-m set` (name → membership test), as `ipset` holds them. */
+  ipsets: Map<string, (flags: readonly string[], pkt: Packet) => boolean> | null = null;
+  /** net.ipv4.conf.all.arp_ignore: 0 answers for any local address, 1 only for addresses on the receiving interface. */
+  arpIgnore: 0 | 1 = 0;
   /** net.ipv4.icmp_ratelimit (ns) for unreachable / time-exceeded errors, per destination. */
   icmpRatelimitNs = 1e9;
   readonly drops: Partial<Record<NetDropReason, number>> = {};
@@ -232,6 +240,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     return this.sim.rng.stream(`${this.name}/nf/${name}`);
   }
 
+  ipsetTest(name: string, flags: readonly string[], pkt: Packet): boolean | undefined {
+    const set = this.ipsets?.get(name);
+    return set === undefined ? undefined : set(flags, pkt);
+  }
+
   /**
    * br_netfilter with bridge-nf-call-iptables=1: an IP frame bridged between two ports of `br` passes
    * PREROUTING (conntrack, DNAT; in = the bridge), FORWARD and POSTROUTING (SNAT, confirm; in/out = the
@@ -292,7 +305,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   private arpRcv(dev: NetDevice, pkt: Packet): void {
     const arp = pkt.arp!;
     if (arp.op === ArpOp.REQUEST) {
-      if (this.isLocal(arp.tpa)) {
+      if (this.isLocal(arp.tpa) && (this.arpIgnore === 0 || this.addrs.some((a) => a.addr === arp.tpa && a.dev === dev))) {
         this.neigh.update(dev, arp.spa, arp.sha, 'request-for-us');
         const reply = new Packet();
         reply.eth = { dst: arp.sha, src: dev.mac, etherType: EtherType.ARP };
@@ -359,6 +372,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
 
   /** ip_local_deliver: INPUT hook, then the protocol handler. */
   ipLocalDeliver(dev: NetDevice, pkt: Packet): void {
+    if (this.ipvs !== null && this.ipvsIn(pkt)) return;
     if (this.nf !== null) {
       const v = this.nf.hook(NfHook.INPUT, pkt, dev.name, null);
       if (v.kind !== 'accept') return this.verdictDrop(pkt, v);
@@ -376,6 +390,58 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
       return this.dropPacket(pkt, 'no-protocol');
     }
     rx.receive(pkt);
+  }
+
+  /**
+   * ip_vs_in (LOCAL_IN): a packet for an IPVS virtual service is scheduled to a real server, its
+   * conntrack entry gets the DNAT binding (net.ipv4.vs.conntrack=1, ip_vs_update_conntrack), the TTL
+   * is decremented, and it leaves through LOCAL_OUT and POSTROUTING (ip_vs_nat_xmit). Replies are
+   * un-NATed by conntrack. Simplification: the filter table's INPUT chain is not walked first.
+   */
+  private ipvsIn(pkt: Packet): boolean {
+    const ip = pkt.ip!;
+    const l4 = pkt.tcp ?? pkt.udp;
+    if (l4 === null) return false;
+    const proto: IpvsProto = pkt.tcp !== null ? 'tcp' : 'udp';
+    const ipvs = this.ipvs!;
+    if (!ipvs.has(proto, ip.dst, l4.dstPort)) return false;
+    const nf = this.nf;
+    if (nf === null) return false;
+    const ep = ipvs.schedule(proto, { src: ip.src, sport: l4.srcPort }, ip.dst, l4.dstPort, this.sim.now);
+    if (ep === null) {
+      this.dropPacket(pkt, 'ipvs-no-destination');
+      return true;
+    }
+    const ct = nf.conntrack.ctOf(pkt);
+    if (ct !== undefined && ct !== null && pkt.ctDir === 0) {
+      const r = { minIp: ep.ip, maxIp: ep.ip, ports: { min: ep.port, max: ep.port }, random: false, randomFully: false, persistent: false };
+      if (!(ct.status & CtStatus.DST_NAT)) nf.conntrack.setupNat(ct, NatManip.DST, r, this.sim.now);
+      nf.conntrack.natPacket(pkt, NatManip.DST);
+    } else {
+      ip.dst = ep.ip;
+      l4.dstPort = ep.port;
+      l4.checksum = null;
+    }
+    ip.checksum = null;
+    const rt = this.routeOutput(ip.dst);
+    if (rt === null) {
+      this.dropPacket(pkt, 'no-route');
+      return true;
+    }
+    if (rt.type === 'local') return false;
+    if (ip.ttl <= 1) {
+      this.icmpSend(pkt, IcmpType.TIME_EXCEEDED, 0, 0);
+      this.dropPacket(pkt, 'ttl-expired');
+      return true;
+    }
+    ip.ttl--;
+    const v = nf.hook(NfHook.OUTPUT, pkt, null, rt.dev!.name);
+    if (v.kind !== 'accept') {
+      this.verdictDrop(pkt, v);
+      return true;
+    }
+    this.ipOutput(pkt, rt);
+    return true;
   }
 
   // ---------------------------------------------------------------- transmit path

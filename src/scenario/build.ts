@@ -216,7 +216,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     services = buildServices(inputs, cluster.pods, alloc, errors, cluster.warnings);
     if (errors.length === 0) {
       const kp = spec.cluster.kubeProxy;
-      programKubeProxy(cluster.nodes, services, { mode: kp.mode, clusterCIDR: spec.cluster.podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully });
+      programKubeProxy(cluster.nodes, services, { mode: kp.mode, scheduler: kp.scheduler, clusterCIDR: spec.cluster.podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully });
     }
   }
   const tr = new Transports();

@@ -5,11 +5,15 @@ import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
+import type { IpvsScheduler } from '../../netfilter/ipvs.js';
+import { programIpvsNode } from './ipvs.js';
 import { renderKubeProxyBase, renderKubeProxyRules, type KpConfig, type KpServicePort } from './iptables.js';
 
 /** kube-proxy settings of a scenario. */
 export interface KubeProxyOptions {
   mode: 'iptables' | 'ipvs';
+  /** IPVS scheduler (ipvs mode). */
+  scheduler: IpvsScheduler;
   clusterCIDR: string;
   masqueradeAll: boolean;
   randomFully: boolean;
@@ -49,8 +53,12 @@ export function kubeProxyRestoreText(node: ClusterNode, services: ServiceView[],
   return renderKubeProxyRules(servicePortsFor(node, services), cfg);
 }
 
-/** Loads kube-proxy's rules into every node's netfilter (iptables mode). */
+/** Loads kube-proxy's rules (and, in IPVS mode, its virtual services and ip sets) on every node. */
 export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions): void {
+  if (opts.mode === 'ipvs') {
+    for (const node of nodes) programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler });
+    return;
+  }
   const base = parseIptablesSave(renderKubeProxyBase(), 'kube-proxy-base');
   for (const node of nodes) {
     const nf = node.ns.enableNetfilter();
