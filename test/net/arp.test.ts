@@ -2,6 +2,7 @@
 //
 //   a: eth0 10.0.0.1/24 ═══ veth (10 µs each way) ═══ eth0 10.0.0.2/24 :b
 import { describe, expect, it } from 'vitest';
+import { Packet } from '../../src/packet/packet.js';
 import { UdpLayer } from '../../src/transport/udp.js';
 import { formatMac } from '../../src/wire/mac.js';
 import { ip, Lab, udpDatagram, udpSink } from './harness.js';
@@ -177,5 +178,37 @@ describe('neighbour reconfirmation (STALE → DELAY → PROBE)', () => {
     expect(arps.every((s) => s.pkt.eth!.dst === eb.mac)).toBe(true);
     expect(a.neigh.get(ea, ip('10.0.0.2'))!.state).toBe('FAILED');
     void b;
+  });
+});
+
+describe('ARP frames for another host (PACKET_OTHERHOST), as a bridge floods them', () => {
+  // Linux arp_rcv() (net/ipv4/arp.c): `if (skb->pkt_type == PACKET_OTHERHOST || skb->pkt_type ==
+  // PACKET_LOOPBACK) goto consumeskb;` — a unicast ARP frame whose destination MAC is not ours is
+  // never processed. A bridge floods unicast frames to unknown MACs, so every host on it sees them.
+  const OTHER_MAC = 0x02aaaaaaaaaa;
+
+  function arpFrame(op: 1 | 2, src: number, dst: number, spa: string, tpa: string) {
+    const p = new Packet();
+    p.eth = { dst, src, etherType: 0x0806 };
+    p.arp = { htype: 1, ptype: 0x0800, hlen: 6, plen: 4, op, sha: src, spa: ip(spa), tha: op === 2 ? dst : 0, tpa: ip(tpa) };
+    return p;
+  }
+
+  it.fails('does not answer an ARP request for its address sent unicast to another MAC', () => {
+    const { lab, b, eb } = setup(0);
+    lab.capture(eb);
+    eb.receive(arpFrame(1, 0x02bbbbbbbbbb, OTHER_MAC, '10.0.0.9', '10.0.0.2'), 42);
+    expect(lab.seen('b/eth0', 'out')).toEqual([]);
+    expect(b.neigh.get(eb, ip('10.0.0.9'))).toBeUndefined();
+  });
+
+  it.fails('does not complete a pending resolution from an ARP reply addressed to another MAC', () => {
+    const { lab, sim, b, eb } = setup(0);
+    lab.capture(eb);
+    b.ipLocalOut(udpDatagram('10.0.0.7')); // b is resolving 10.0.0.7 (INCOMPLETE, one packet held)
+    eb.receive(arpFrame(2, 0x02cccccccccc, OTHER_MAC, '10.0.0.7', '10.0.0.5'), 42); // someone else's reply
+    expect(b.neigh.get(eb, ip('10.0.0.7'))!.state).toBe('INCOMPLETE');
+    expect(lab.seen('b/eth0', 'out').filter((l) => !l.startsWith('ARP'))).toEqual([]);
+    sim.run({ until: 1 });
   });
 });
