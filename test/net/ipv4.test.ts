@@ -261,3 +261,44 @@ describe('ICMP echo', () => {
     expect(a.drops['no-socket']).toBe(1);
   });
 });
+
+describe('special route types at a router (ip-route(8): blackhole, unreachable, prohibit)', () => {
+  // ip-route(8): "blackhole — these destinations are unreachable. Packets are discarded silently.
+  // unreachable — … the ICMP message host unreachable is generated. prohibit — … the ICMP message
+  // communication administratively prohibited is generated." Linux ip_error() maps the route's
+  // error: RTN_BLACKHOLE -EINVAL (no ICMP), RTN_UNREACHABLE -EHOSTUNREACH (ICMP_HOST_UNREACH),
+  // RTN_PROHIBIT -EACCES (ICMP_PKT_FILTERED, code 13).
+  function withRoute(type: 'blackhole' | 'unreachable' | 'prohibit') {
+    const s = setup();
+    s.r.addRoute({ dst: ip('192.0.2.0'), prefix: 24, dev: s.rb, type });
+    s.a.ipLocalOut(udpDatagram('192.0.2.7'));
+    s.sim.run();
+    return s;
+  }
+
+  it('a route of type unicast for the same prefix forwards (control)', () => {
+    const s = setup();
+    s.r.addRoute({ dst: ip('192.0.2.0'), prefix: 24, dev: s.rb, gateway: ip('10.0.2.1') });
+    s.a.ipLocalOut(udpDatagram('192.0.2.7'));
+    s.sim.run();
+    expect(s.inB()).toEqual(['10.0.1.1 > 192.0.2.7 UDP 40000 > 9 ttl 63']);
+  });
+
+  it.fails('blackhole: the packet is discarded silently (no ICMP)', () => {
+    const { inA, inB, r } = withRoute('blackhole');
+    expect(inB()).toEqual([]);
+    expect(inA()).toEqual([]);
+    expect(Object.values(r.drops).reduce((x, y) => x + (y ?? 0), 0)).toBe(1);
+  });
+
+  it.fails('unreachable: ICMP host unreachable (type 3 code 1)', () => {
+    const { inA } = withRoute('unreachable');
+    expect(inA()).toEqual(['10.0.1.254 > 10.0.1.1 ICMP host unreachable [10.0.1.1 > 192.0.2.7 UDP 40000 > 9 ttl 64] ttl 64']);
+  });
+
+  it.fails('prohibit: ICMP communication administratively prohibited (type 3 code 13)', () => {
+    const { lab, inA } = withRoute('prohibit');
+    expect(inA()).toHaveLength(1);
+    expect(icmpAt(lab)[0]!.icmp).toMatchObject({ type: 3, code: 13 });
+  });
+});
