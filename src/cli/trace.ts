@@ -110,6 +110,9 @@ export function traceScenario(world: World, a: ScenarioTraceArgs): string {
           done = true;
         }
         break;
+      case 'ipvs':
+        lines.push(`${stamp()}  ${who} ipvs: scheduled to real server ${ev.server}`);
+        break;
       case 'drop':
         lines.push(`${stamp()}  ${who} drop: ${ev.reason}`);
         lines.push(`verdict: dropped in ${ns.name} (${ev.reason})`);

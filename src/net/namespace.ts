@@ -57,6 +57,7 @@ export type HopEvent =
   | { kind: 'ttl'; from: number; to: number }
   | { kind: 'xmit'; dev: string; nexthop: string }
   | { kind: 'deliver'; protocol: number }
+  | { kind: 'ipvs'; server: string }
   | { kind: 'drop'; reason: NetDropReason };
 
 /** A receiver of ICMP echo replies for one identifier (the kernel's ping socket, net/ipv4/ping.c). */
@@ -83,6 +84,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   ipvs: Ipvs | null = null;
   /** ip sets for `-m set` (name → membership test), as `ipset` holds them. */
   ipsets: Map<string, (flags: readonly string[], pkt: Packet) => boolean> | null = null;
+  /**
+   * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
+   * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).
+   */
+  readonly arpAnnounce = new Set<Ipv4>();
   /** net.ipv4.conf.all.arp_ignore: 0 answers for any local address, 1 only for addresses on the receiving interface. */
   arpIgnore: 0 | 1 = 0;
   /** net.ipv4.icmp_ratelimit (ns) for unreachable / time-exceeded errors, per destination. */
@@ -305,7 +311,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   private arpRcv(dev: NetDevice, pkt: Packet): void {
     const arp = pkt.arp!;
     if (arp.op === ArpOp.REQUEST) {
-      if (this.isLocal(arp.tpa) && (this.arpIgnore === 0 || this.addrs.some((a) => a.addr === arp.tpa && a.dev === dev))) {
+      const ours = this.isLocal(arp.tpa) && (this.arpIgnore === 0 || this.addrs.some((a) => a.addr === arp.tpa && a.dev === dev));
+      if (ours || this.arpAnnounce.has(arp.tpa)) {
         this.neigh.update(dev, arp.spa, arp.sha, 'request-for-us');
         const reply = new Packet();
         reply.eth = { dst: arp.sha, src: dev.mac, etherType: EtherType.ARP };
@@ -412,6 +419,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
       this.dropPacket(pkt, 'ipvs-no-destination');
       return true;
     }
+    if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'ipvs', server: `${formatIp(ep.ip)}:${ep.port}` });
     const ct = nf.conntrack.ctOf(pkt);
     if (ct !== undefined && ct !== null && pkt.ctDir === 0) {
       const r = { minIp: ep.ip, maxIp: ep.ip, ports: { min: ep.port, max: ep.port }, random: false, randomFully: false, persistent: false };

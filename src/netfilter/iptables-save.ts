@@ -1114,7 +1114,9 @@ export function restoreInto(live: Ruleset, input: Ruleset, noflush: boolean): Ru
     for (const c of it.chains) {
       const have = target.chains.find((x) => x.name === c.name);
       if (have) {
-        have.rules = c.rules.slice();
+        // --noflush: a ":CHAIN" line flushes an existing user chain, but a built-in chain is only
+        // given its policy; rules for it are appended (iptables-restore.c, ops->builtin()).
+        have.rules = noflush && isBuiltinChain(it.name, c.name) ? [...have.rules, ...c.rules] : c.rules.slice();
         if (c.policy !== '-') have.policy = c.policy;
         have.counters = { ...c.counters };
       } else target.chains.push({ ...c, rules: c.rules.slice() });

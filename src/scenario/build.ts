@@ -12,11 +12,12 @@ import { Namespace } from '../net/namespace.js';
 import { resetPacketUids } from '../packet/packet.js';
 import { StatsRegistry } from '../stats/report.js';
 import type { UdpLayer } from '../transport/udp.js';
-import { parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { programKubeProxy } from '../k8s/kube-proxy/index.js';
+import { renderFlannelRules } from '../k8s/flannel.js';
 import { buildServices, serviceAllocator, type ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp.js';
 import { startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
@@ -214,9 +215,20 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     const lbPool = spec.cluster.loadBalancerPool.map((x) => parseIpv4(x)!);
     const alloc = serviceAllocator(spec.cluster.serviceCIDR, (n) => sim.rng.stream(n), lbPool);
     services = buildServices(inputs, cluster.pods, alloc, errors, cluster.warnings);
+    // The load-balancer provider announces each LoadBalancer IP on the network (MetalLB layer-2 style):
+    // one node answers ARP for it, the first node with a ready endpoint of the service (any node if none).
+    for (const s of services) {
+      for (const lb of s.loadBalancerIPs) {
+        const withEp = cluster.nodes.find((n) => s.ports.some((p) => p.endpoints.some((e) => e.ready && e.nodeName === n.name)));
+        (withEp ?? cluster.nodes[0])?.ns.arpAnnounce.add(lb);
+      }
+    }
     if (errors.length === 0) {
       const kp = spec.cluster.kubeProxy;
-      programKubeProxy(cluster.nodes, services, { mode: kp.mode, scheduler: kp.scheduler, clusterCIDR: spec.cluster.podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully });
+      const podCIDR = spec.cluster.podCIDR;
+      programKubeProxy(cluster.nodes, services, { mode: kp.mode, scheduler: kp.scheduler, clusterCIDR: podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully }, (node) =>
+        renderFlannelRules(podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully),
+      );
     }
   }
   const tr = new Transports();

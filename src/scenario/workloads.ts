@@ -166,10 +166,16 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
     const dst = addrOf(ctx, host);
     if (dst === null) return ctx.err([...at, 'to'], `"${host}" is neither an IPv4 address nor something with an address`);
     if (t.echo) {
-      const owner = [...ctx.namespaces.values()].find((n) => n.isLocal(dst));
-      if (!owner) return ctx.err([...at, 'to'], `no host owns ${formatIpv4(dst)}, so no echo server can run there (set echo: false)`);
-      const key = `${owner.name}:${port}`;
-      if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), port));
+      // The echo server runs where the datagrams end up: the owner of the address, or, for a
+      // Service's ClusterIP, every endpoint of the matching UDP port.
+      const svcPort = ctx.services.find((sv) => sv.clusterIP === dst)?.ports.find((p) => p.port === port && p.protocol === 'UDP');
+      const targets: [Ipv4, number][] = svcPort ? svcPort.endpoints.map((e) => [e.ip, e.port]) : [[dst, port]];
+      for (const [ip, p] of targets) {
+        const owner = [...ctx.namespaces.values()].find((n) => n.isLocal(ip) && n.addrs.some((a) => a.addr === ip));
+        if (!owner) return ctx.err([...at, 'to'], `no host owns ${formatIpv4(ip)}, so no echo server can run there (set echo: false)`);
+        const key = `${owner.name}:${p}`;
+        if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), p));
+      }
     }
     const app = new UdpProbeClient(tr.udpOf(ns), { dst, port, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), flowId }, rec);
     flows.push({ name, type: 'udp', from: t.from, to: t.to, counts: app.counts });

@@ -53,16 +53,21 @@ export function kubeProxyRestoreText(node: ClusterNode, services: ServiceView[],
   return renderKubeProxyRules(servicePortsFor(node, services), cfg);
 }
 
-/** Loads kube-proxy's rules (and, in IPVS mode, its virtual services and ip sets) on every node. */
-export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions): void {
-  if (opts.mode === 'ipvs') {
-    for (const node of nodes) programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler });
-    return;
-  }
-  const base = parseIptablesSave(renderKubeProxyBase(), 'kube-proxy-base');
+/**
+ * Loads every node's rules: kubelet's and kube-proxy's base chains, then `preload(node)` (the CNI's
+ * own rules, e.g. flannel's masquerade), then kube-proxy's sync (iptables mode), or its virtual
+ * services, ip sets and rules (IPVS mode).
+ */
+export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
   for (const node of nodes) {
-    const nf = node.ns.enableNetfilter();
+    let rs = parseIptablesSave(renderKubeProxyBase(), 'kube-proxy-base');
+    const pre = preload(node);
+    if (pre !== null) rs = restoreInto(rs, parseIptablesSave(pre, `cni@${node.name}`), true);
+    if (opts.mode === 'ipvs') {
+      programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
+      continue;
+    }
     const sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
-    nf.load(restoreInto(base, sync, true));
+    node.ns.enableNetfilter().load(restoreInto(rs, sync, true));
   }
 }

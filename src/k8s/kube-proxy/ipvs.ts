@@ -7,9 +7,9 @@ import { DummyDevice } from '../../link/dummy.js';
 import { Ipvs, type IpvsProto, type IpvsScheduler } from '../../netfilter/ipvs.js';
 import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js';
 import type { Packet } from '../../packet/packet.js';
+import type { Ruleset } from '../../netfilter/rules.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
-import { renderKubeProxyBase } from './iptables.js';
 
 /** The iptables rules kube-proxy writes in IPVS mode. */
 export function renderIpvsModeRules(clusterCIDR: string, randomFully: boolean): string {
@@ -42,7 +42,7 @@ export function renderIpvsModeRules(clusterCIDR: string, randomFully: boolean): 
 const protoOf = (p: Packet): string => (p.tcp ? 'tcp' : p.udp ? 'udp' : '');
 
 /** Programs one node for IPVS mode. */
-export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts: { clusterCIDR: string; randomFully: boolean; scheduler: IpvsScheduler }): void {
+export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts: { clusterCIDR: string; randomFully: boolean; scheduler: IpvsScheduler }, base: Ruleset): void {
   const ns = node.ns;
   const nf = ns.enableNetfilter();
   const ipvs = new Ipvs();
@@ -93,6 +93,5 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
     ['KUBE-NODE-PORT-UDP', (_f: readonly string[], pkt: Packet) => pkt.udp !== null && nodePortSet['udp']!.has(pkt.udp.dstPort)],
     ['KUBE-LOOP-BACK', (_f: readonly string[], pkt: Packet) => loopBack.has(`${pkt.ip!.dst}|${protoOf(pkt)}|${(pkt.tcp ?? pkt.udp)?.dstPort ?? 0}|${pkt.ip!.src}`)],
   ]);
-  const base = parseIptablesSave(renderKubeProxyBase(), 'kube-proxy-base');
   nf.load(restoreInto(base, parseIptablesSave(renderIpvsModeRules(opts.clusterCIDR, opts.randomFully), `kube-proxy-ipvs@${node.name}`), true));
 }
