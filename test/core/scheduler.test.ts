@@ -165,6 +165,25 @@ describe('Simulator', () => {
     expect(sim.now).toBe(55);
   });
 
+  it('run({until}) with nothing left to run returns idle and leaves the clock at the last event', () => {
+    const sim = new Simulator();
+    sim.schedule(10, noop);
+    expect(sim.run({ until: 1000 })).toBe('idle');
+    expect(sim.now).toBe(10);
+  });
+
+  // The clock is monotonic: an `until` earlier than now must not move it back, or later schedule()
+  // calls would place events before ones already executed.
+  it.fails('run({until}) earlier than now does not move the clock backwards', () => {
+    const sim = new Simulator();
+    sim.schedule(100, noop);
+    sim.schedule(500, noop);
+    sim.run({ until: 100 });
+    expect(sim.now).toBe(100);
+    sim.run({ until: 50 });
+    expect(sim.now).toBe(100);
+  });
+
   it('run({maxEvents}) executes exactly that many events and can be resumed', () => {
     const sim = new Simulator();
     let n = 0;
