@@ -223,7 +223,7 @@ async function main(): Promise<void> {
         process.stdout.write(traceScenario(world, { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 }));
       },
     )
-    .demandCommand(1, 'podwire: name a command (run, validate, inspect); see --help')
+    .demandCommand(1, 'name a command (run, validate, inspect, trace); see --help')
     .strict()
     .fail((msg, err) => {
       if (err) fail(err);

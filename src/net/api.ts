@@ -27,7 +27,10 @@ export interface IpStack {
   registerProtocol(protocol: number, rx: L4Receiver): void;
   /**
    * Sends a locally generated datagram (Linux ip_local_out): `pkt.ip` must be set with `src` (0 means
-   * "choose by route"), `dst`, `protocol`, `ttl`, `tos`; id/totalLength/checksum are filled in here.
+   * "choose by route"), `dst`, `protocol`, `ttl`, `tos`, `flags`; totalLength and checksum are filled
+   * in here, and the IP ID as ip_select_ident picks it: a DF packet keeps the `id` the socket set
+   * (its inet_id; -1 or 0 for an unconnected socket → 0), a non-DF packet takes the namespace's
+   * ip_idents counter.
    * Returns false when there is no route (the caller reports EHOSTUNREACH / ENETUNREACH).
    */
   ipLocalOut(pkt: Packet): boolean;

@@ -296,12 +296,14 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const eth = pkt.eth;
     if (eth === null) return this.dropPacket(pkt, 'bad-header');
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'rx', dev: dev.name });
-    if (eth.etherType === EtherType.ARP && pkt.arp !== null) return this.arpRcv(dev, pkt);
+    // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
+    const otherhost = eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== this.lo;
+    if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
+      if (otherhost) return this.dropPacket(pkt, 'otherhost');
+      return this.arpRcv(dev, pkt);
+    }
     if (eth.etherType === EtherType.IPv4 && pkt.ip !== null) {
-      // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; ip_rcv drops it.
-      if (eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== this.lo) {
-        return this.dropPacket(pkt, 'otherhost');
-      }
+      if (otherhost) return this.dropPacket(pkt, 'otherhost');
       return this.ipRcv(dev, pkt);
     }
     this.dropPacket(pkt, 'no-protocol');
@@ -347,7 +349,12 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     }
     if (!this.ipForwardEnabled) return this.dropPacket(pkt, 'forwarding-disabled');
     if (rt === null || rt.type !== 'unicast') {
-      this.icmpSend(pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.NET, 0);
+      // ip_error: blackhole discards silently; unreachable → host unreachable; prohibit → admin
+      // prohibited; no route at all → net unreachable.
+      const type = rt?.type ?? null;
+      if (type === 'blackhole') return this.dropPacket(pkt, 'no-route');
+      const code = type === 'unreachable' ? IcmpUnreachCode.HOST : type === 'prohibit' ? IcmpUnreachCode.ADMIN_PROHIBITED : IcmpUnreachCode.NET;
+      this.icmpSend(pkt, IcmpType.DEST_UNREACH, code, 0);
       return this.dropPacket(pkt, 'no-route');
     }
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'route', decision: 'forward', route: formatRoute(rt) });

@@ -193,6 +193,8 @@ function onTimerEvent(sock: TcpSocket): void {
 
 /** One TCP connection endpoint (struct tcp_sock). */
 export class TcpSocket implements CcState {
+  /** inet_id: the IP ID of this socket's next segment (ip_select_ident for a connected DF socket). */
+  inetId = 0;
   state: TcpState = 'CLOSED';
   localAddr: Ipv4 = 0;
   localPort = 0;
@@ -418,6 +420,7 @@ export class TcpSocket implements CcState {
   startConnect(): void {
     const L = this.layer;
     this.iss = L.isnRng.uint32();
+    this.inetId = L.inetIdRng.int(65536);
     this.tsOffset = L.tsOffsetFor(this.remoteAddr);
     const mtu = L.stack.mtuFor(this.remoteAddr);
     this.advMss = mtu !== null ? mtu - 40 : 536;
@@ -438,6 +441,7 @@ export class TcpSocket implements CcState {
     this.irs = t.seq;
     this.rcvNxt = 1;
     this.iss = L.isnRng.uint32();
+    this.inetId = L.inetIdRng.int(65536);
     this.tsOffset = L.tsOffsetFor(this.remoteAddr);
     const mtu = L.stack.mtuFor(this.remoteAddr);
     this.advMss = mtu !== null ? mtu - 40 : 536;
@@ -511,10 +515,15 @@ export class TcpSocket implements CcState {
   /** Builds a segment's packet. `window` is the raw field value. */
   private buildPacket(flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {
     const pkt = new Packet();
+    // ip_select_ident: a connected socket numbers its segments from inet_id; the SYN-ACK goes out of
+    // the request socket through ip_build_and_send_pkt, which writes ID 0.
+    const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
+    const id = synAck ? 0 : this.inetId;
+    if (!synAck) this.inetId = (this.inetId + 1) & 0xffff;
     pkt.ip = {
       tos: 0,
       totalLength: 0,
-      id: 0,
+      id,
       flags: IP_DF, // TCP always does path MTU discovery (IP_PMTUDISC_WANT, DF on every segment)
       fragOffset: 0,
       ttl: DEFAULT_TTL,
@@ -1631,6 +1640,8 @@ export class TcpLayer implements L4Receiver {
   readonly config: TcpConfig;
   /** Stream for initial sequence numbers (secure_tcp_seq). */
   readonly isnRng: Rng;
+  /** inet_id starting values (get_random_u16 at connect / accept). */
+  readonly inetIdRng: Rng;
   private readonly tsRng: Rng;
   private readonly portRng: Rng;
   private readonly conns = new Map<number, Map<number, TcpSocket>>();
@@ -1646,6 +1657,7 @@ export class TcpLayer implements L4Receiver {
     this.config = { ...LINUX_TCP_DEFAULTS, ...config };
     const n = stack.name;
     this.isnRng = stack.sim.rng.stream(`${n}/tcp-isn`);
+    this.inetIdRng = stack.sim.rng.stream(`${n}/tcp-inet-id`);
     this.tsRng = stack.sim.rng.stream(`${n}/tcp-tsoff`);
     this.portRng = stack.sim.rng.stream(`${n}/tcp-ephemeral`);
     stack.registerProtocol(IpProto.TCP, this);

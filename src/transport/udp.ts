@@ -8,6 +8,7 @@
 // Checksums are left null (computed when a capture point encodes the packet).
 // Not modelled: SO_REUSEADDR/REUSEPORT (one socket per port), multicast/broadcast, GSO/GRO, cork,
 // receive buffer limits (RcvbufErrors), UDP-Lite, IP options, IP_RECVERR.
+import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import type { IpStack, L4Receiver } from '../net/api.js';
 import { Packet } from '../packet/packet.js';
@@ -44,6 +45,8 @@ export class UdpSocket {
   remotePort = 0;
   /** Flow id stamped on sent packets (for statistics). */
   flowId = 0;
+  /** inet_id: IP ID of the next datagram to the connected peer. */
+  inetId = 0;
   /** Receives datagrams. */
   onMessage: UdpMessageHandler | null = null;
   /** Receives asynchronous errors of a connected socket (ECONNREFUSED from ICMP port unreachable, ...). */
@@ -63,6 +66,8 @@ export class UdpSocket {
   connect(addr: Ipv4, port: number): this {
     this.remoteAddr = addr >>> 0;
     this.remotePort = port;
+    // ip4_datagram_connect: inet_id = get_random_u16().
+    this.inetId = this.layer.inetIdRng.int(65536);
     if (this.localPort === 0) this.bind(0, this.localAddr);
     return this;
   }
@@ -98,6 +103,8 @@ export class UdpLayer implements L4Receiver {
   readonly counters: UdpCounters = { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, OutNoRoutes: 0 };
   private readonly ports = new Map<number, UdpSocket>();
   private readonly sim: Simulator;
+  /** inet_id starting values of connected sockets. */
+  readonly inetIdRng: Rng;
 
   /** Creates the layer and registers it with `stack` for IP protocol 17. */
   constructor(
@@ -105,6 +112,7 @@ export class UdpLayer implements L4Receiver {
     private readonly icmp: IcmpErrorSender | null = null,
   ) {
     this.sim = stack.sim;
+    this.inetIdRng = stack.sim.rng.stream(`${stack.name}/udp-inet-id`);
     stack.registerProtocol(IpProto.UDP, this);
   }
 
@@ -149,11 +157,21 @@ export class UdpLayer implements L4Receiver {
     }
     const total = IPV4_HEADER_LEN + UDP_HEADER_LEN + length;
     const pkt = new Packet();
+    const df = total <= mtu;
+    // ip_select_ident: a DF datagram of a connected socket takes the socket's inet_id counter, an
+    // unconnected one ID 0; without DF the namespace's ip_idents counters pick it (-1 = "kernel picks").
+    let id = -1;
+    if (df) {
+      if (sock.remotePort !== 0 && dst === sock.remoteAddr && dstPort === sock.remotePort) {
+        id = sock.inetId;
+        sock.inetId = (sock.inetId + 1) & 0xffff;
+      } else id = 0;
+    }
     pkt.ip = {
       tos: 0,
       totalLength: total,
-      id: 0,
-      flags: total <= mtu ? IP_DF : 0, // IP_PMTUDISC_WANT: DF when it fits (ip_dont_fragment)
+      id,
+      flags: df ? IP_DF : 0, // IP_PMTUDISC_WANT: DF when it fits (ip_dont_fragment)
       fragOffset: 0,
       ttl: DEFAULT_TTL,
       protocol: IpProto.UDP,

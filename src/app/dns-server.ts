@@ -1,0 +1,461 @@
+// app/dns-server — an authoritative + forwarding DNS server on UDP 53, shaped like CoreDNS's default
+// Corefile for Kubernetes (`kubernetes cluster.local …`, `forward . /etc/resolv.conf`, `cache 30`,
+// `loadbalance`). Layer: app (imports core, wire, packet, net, transport, stats).
+//
+// A query runs through the plugin chain as CoreDNS orders it:
+//   cache → zone (the `kubernetes` plugin; any DnsZone callback) → forward.
+// - zone: a callback answers the names it owns (RFC 1034 §4.3.2 authoritative answers: AA set,
+//   NXDOMAIN / NODATA with the zone's SOA in the authority section, RFC 2308 §2.1/§2.2) or returns
+//   null to fall through to forward. CoreDNS never sets RA on its own answers (miekg/dns SetReply
+//   leaves it clear: `dig` prints "recursion requested but not available"), so `recursionAvailable`
+//   defaults to false; RD and CD are copied from the query (SetReply).
+//   An answer ending in a CNAME to a name outside the zone asks the server to chase it (CoreDNS
+//   plugin/backend_lookup.go A(): `b.Lookup(ctx, state, target, qtype)` through the server's own chain),
+//   and the chased answer records are appended after the CNAME.
+// - forward (CoreDNS plugin/forward + pkg/proxy, v1.11+): policy random (the upstream list shuffled
+//   per query), a fresh random message ID toward the upstream ("originId" restored on the reply), a
+//   2 s read timeout per attempt, further attempts round the list until the 5 s deadline, then
+//   SERVFAIL. The upstream's reply is relayed as it is (its AA/RA/rcode), with the client's ID; a reply
+//   whose question does not match becomes FORMERR (forward.go `!state.Match(ret)`). Connections are
+//   pooled per upstream: a connected UDP socket is reused by the next query once idle and closed
+//   after 10 s idle (pkg/proxy persistent.go `expire 10s`), so source ports repeat like CoreDNS's.
+// - cache (plugin/cache, `cache 30`): NOERROR / NXDOMAIN answers keyed by (lowercased qname, qtype);
+//   every record's TTL is set to min(message's minimal TTL, 30) when stored and to the remaining
+//   seconds when served; a cached reply has AA set ("some DNS clients discard the *entire* packet when
+//   it's non-authoritative", item.toMsg). SERVFAIL is not cached (it is written outside the chain).
+// - loadbalance (plugin/loadbalance roundRobinShuffle): A/AAAA records of an answer shuffled with
+//   dns.Id() draws, CNAMEs kept first.
+// - UDP size: a reply to a query without EDNS is cut to 512 octets (RFC 1035 §4.2.1, CoreDNS
+//   request.Scrub → miekg Truncate): answers, then authority, then additional are kept while they
+//   fit; TC is set when an answer record was dropped.
+// A per-query processing delay is drawn from a distribution (stream `<ns>/dns-server/<port>`).
+//
+// Not modelled: DNS over TCP (a truncated reply is final), EDNS(0) (OPT records are ignored and never
+// added), forward's health checks and max_fails, prefetch / serve_stale, DNSSEC, zone transfers,
+// the `errors`/`log`/`loop`/`reload` plugins, CoreDNS's concurrency limit (max_concurrent).
+import { sample, type Distribution } from '../core/distributions.js';
+import type { SimEvent } from '../core/scheduler.js';
+import type { Simulator } from '../core/simulator.js';
+import { SEC, type TimeNs } from '../core/time.js';
+import type { UdpLayer, UdpSocket } from '../transport/udp.js';
+import {
+  decodeDns,
+  DnsClass,
+  DnsFlag,
+  dnsQuery,
+  dnsRcode,
+  DnsRcode,
+  DnsType,
+  encodeDnsMessage,
+  dnsMessageLength,
+  type DnsMessage,
+  type DnsQuestion,
+  type DnsResourceRecord,
+} from '../wire/dns.js';
+import type { Ipv4 } from '../wire/types.js';
+
+/** DNS port (RFC 1035 §4.2). */
+export const DNS_PORT = 53;
+/** Largest UDP reply without EDNS (RFC 1035 §4.2.1). */
+export const DNS_UDP_MAX = 512;
+/** Opcode field mask of the flags word. */
+const OPCODE_MASK = 0x7800;
+
+/** What a zone answers for one question. */
+export interface ZoneAnswer {
+  /** NOERROR (with answers, or NODATA without) or NXDOMAIN. */
+  rcode: number;
+  /** Sets AA (CoreDNS's kubernetes plugin always does). */
+  authoritative: boolean;
+  answers: DnsResourceRecord[];
+  /** SOA for NXDOMAIN / NODATA (RFC 2308). */
+  authority: DnsResourceRecord[];
+  additional: DnsResourceRecord[];
+  /** The answers end in a CNAME to this out-of-zone name: resolve it through the server and append. */
+  chase: DnsQuestion | null;
+}
+
+/** A zone: answers a question it owns, or null to fall through to the forwarders. */
+export type DnsZone = (q: DnsQuestion) => ZoneAnswer | null;
+
+/** Server behaviour. */
+export interface DnsServerOptions {
+  /** UDP port (default 53). */
+  port?: number;
+  /** Authoritative data; null forwards everything. */
+  zone: DnsZone | null;
+  /** Upstream servers for names the zone does not own (`forward . <upstream>`); empty → REFUSED. */
+  upstream: Ipv4[];
+  /** Per-query processing time in ns (default none). */
+  processingDelay?: Distribution;
+  /** Sets RA on answers the server makes itself (CoreDNS: false; a recursive resolver: true). */
+  recursionAvailable?: boolean;
+  /** `cache N`: cap of cached TTLs in seconds; null disables the cache (default null). */
+  cacheMaxTtl?: number | null;
+  /** `loadbalance`: shuffle A/AAAA records in answers (default false). */
+  loadbalance?: boolean;
+  /** Per-attempt read timeout toward an upstream (CoreDNS 2 s). */
+  forwardReadTimeoutNs?: TimeNs;
+  /** Overall forward deadline (CoreDNS 5 s). */
+  forwardDeadlineNs?: TimeNs;
+  /** Idle upstream connections are closed after this (CoreDNS `expire 10s`). */
+  forwardExpireNs?: TimeNs;
+}
+
+/** Server counters (CoreDNS exports the like as coredns_dns_requests_total, _responses_total{rcode}, …). */
+export interface DnsServerCounters {
+  queries: number;
+  /** Responses sent, by rcode name. */
+  responses: Record<RcodeName, number>;
+  /** Queries sent to upstream servers (every attempt). */
+  forwarded: number;
+  /** Upstream attempts that timed out. */
+  forwardTimeouts: number;
+  /** Queries answered from the cache. */
+  cacheHits: number;
+  /** Datagrams that did not decode as a DNS query (dropped). */
+  malformed: number;
+  /** Replies truncated to 512 octets (TC set). */
+  truncated: number;
+}
+
+/** Rcode names as dig prints them. */
+export type RcodeName = keyof typeof DnsRcode | 'OTHER';
+
+/** The name dig prints for an rcode. */
+export function rcodeName(rcode: number): RcodeName {
+  for (const [k, v] of Object.entries(DnsRcode)) if (v === rcode) return k as RcodeName;
+  return 'OTHER';
+}
+
+interface CacheItem {
+  msg: DnsMessage;
+  stored: TimeNs;
+  ttl: number;
+}
+
+interface Conn {
+  sock: UdpSocket;
+  idleSince: TimeNs;
+  /** The in-flight attempt using this connection, or null when idle. */
+  attempt: Attempt | null;
+}
+
+interface Attempt {
+  fwd: Forwarding;
+  conn: Conn;
+  upstream: Ipv4;
+  id: number;
+  timer: SimEvent | null;
+}
+
+interface Forwarding {
+  query: DnsMessage;
+  order: Ipv4[];
+  next: number;
+  attempts: number;
+  deadline: TimeNs;
+  cb: (resp: DnsMessage) => void;
+}
+
+/** An authoritative + forwarding DNS server (CoreDNS-like) bound to one UDP port. */
+export class DnsServer {
+  readonly sock: UdpSocket;
+  readonly counters: DnsServerCounters = {
+    queries: 0,
+    responses: { NOERROR: 0, FORMERR: 0, SERVFAIL: 0, NXDOMAIN: 0, NOTIMP: 0, REFUSED: 0, OTHER: 0 },
+    forwarded: 0,
+    forwardTimeouts: 0,
+    cacheHits: 0,
+    malformed: 0,
+    truncated: 0,
+  };
+  private readonly sim: Simulator;
+  private readonly name: string;
+  private readonly cache = new Map<string, CacheItem>();
+  private readonly pools = new Map<Ipv4, Conn[]>();
+
+  constructor(
+    readonly udp: UdpLayer,
+    readonly opts: DnsServerOptions,
+  ) {
+    this.sim = udp.stack.sim;
+    this.name = udp.stack.name;
+    const port = opts.port ?? DNS_PORT;
+    this.sock = udp.socket().bind(port);
+    this.sock.onMessage = (data, _len, src, sport) => this.onQuery(data, src, sport);
+  }
+
+  private stream(what: string) {
+    return this.sim.rng.stream(`${this.name}/${what}`);
+  }
+
+  private onQuery(data: Uint8Array | null, src: Ipv4, sport: number): void {
+    let q: DnsMessage;
+    try {
+      if (data === null) throw new Error('no payload bytes');
+      q = decodeDns(data, 0).msg;
+    } catch {
+      this.counters.malformed++;
+      return;
+    }
+    if (q.flags & DnsFlag.QR) {
+      this.counters.malformed++; // a response sent to the server port: dropped, as miekg/dns does
+      return;
+    }
+    this.counters.queries++;
+    const d = this.opts.processingDelay;
+    const delay = d ? Math.max(0, Math.round(sample(d, this.stream(`dns-server/${this.sock.localPort}`)))) : 0;
+    this.sim.schedule(delay, () => this.serve(q, src, sport));
+  }
+
+  private serve(q: DnsMessage, src: Ipv4, sport: number): void {
+    const opcode = (q.flags & OPCODE_MASK) >> 11;
+    if (opcode !== 0) return this.send(errorReply(q, DnsRcode.NOTIMP), q, src, sport);
+    if (q.questions.length !== 1) return this.send(errorReply(q, DnsRcode.FORMERR), q, src, sport);
+    this.process(q, (resp) => this.send(resp, q, src, sport));
+  }
+
+  /** The plugin chain: cache → zone → forward; `cb` gets the reply (its ID is the query's). */
+  process(q: DnsMessage, cb: (resp: DnsMessage) => void): void {
+    const question = q.questions[0]!;
+    const key = `${question.name.toLowerCase()}|${question.type}`;
+    const cap = this.opts.cacheMaxTtl ?? null;
+    if (cap !== null) {
+      const hit = this.cache.get(key);
+      if (hit !== undefined) {
+        const left = hit.ttl - Math.floor((this.sim.now - hit.stored) / SEC);
+        if (left > 0) {
+          this.counters.cacheHits++;
+          const m = withTtl(hit.msg, left);
+          // item.toMsg: AA always set on cached replies; RA and rcode as stored.
+          m.flags = replyFlags(q, dnsRcode(hit.msg), true, (hit.msg.flags & DnsFlag.RA) !== 0);
+          m.id = q.id;
+          m.questions = [question];
+          return cb(m);
+        }
+        this.cache.delete(key);
+      }
+    }
+    const store = (resp: DnsMessage): void => {
+      const rc = dnsRcode(resp);
+      if (cap !== null && (rc === DnsRcode.NOERROR || rc === DnsRcode.NXDOMAIN)) {
+        const ttl = Math.min(minimalTtl(resp), cap);
+        const out = withTtl(resp, ttl);
+        if (ttl > 0) this.cache.set(key, { msg: out, stored: this.sim.now, ttl });
+        return cb(out);
+      }
+      cb(resp);
+    };
+    const za = this.opts.zone ? this.opts.zone(question) : null;
+    if (za !== null) {
+      if (za.chase === null) return store(this.zoneReply(q, za, []));
+      // CoreDNS upstream.Lookup: a fresh query through the whole chain, answer records appended.
+      this.process(dnsQuery(0, za.chase.name, za.chase.type), (r) => store(this.zoneReply(q, za, r.answers)));
+      return;
+    }
+    if (this.opts.upstream.length === 0) return cb(errorReply(q, DnsRcode.REFUSED));
+    this.forward(q, store);
+  }
+
+  private zoneReply(q: DnsMessage, za: ZoneAnswer, chased: DnsResourceRecord[]): DnsMessage {
+    const answers = this.opts.loadbalance ? roundRobin([...za.answers, ...chased], this.stream('coredns/loadbalance')) : [...za.answers, ...chased];
+    return {
+      id: q.id,
+      flags: replyFlags(q, za.rcode, za.authoritative, this.opts.recursionAvailable ?? false),
+      questions: [q.questions[0]!],
+      answers,
+      authority: za.authority,
+      additional: za.additional,
+    };
+  }
+
+  // --- forward ---------------------------------------------------------------------------------
+
+  private forward(q: DnsMessage, cb: (resp: DnsMessage) => void): void {
+    // policy random: a fresh permutation of the upstream list per query (forward/policy.go random).
+    const order = [...this.opts.upstream];
+    const rng = this.stream('coredns/forward');
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const fwd: Forwarding = { query: q, order, next: 0, attempts: 0, deadline: this.sim.now + (this.opts.forwardDeadlineNs ?? 5 * SEC), cb };
+    this.attempt(fwd);
+  }
+
+  private attempt(fwd: Forwarding): void {
+    // Loop while before the deadline; a pass where every upstream refused at once ends it too (the
+    // real loop would spin until the deadline: health checks, not modelled, mark such upstreams down).
+    if (this.sim.now >= fwd.deadline || fwd.attempts >= 3 * fwd.order.length) {
+      return fwd.cb(errorReply(fwd.query, DnsRcode.SERVFAIL));
+    }
+    const upstream = fwd.order[fwd.next % fwd.order.length]!;
+    fwd.next++;
+    fwd.attempts++;
+    const conn = this.dial(upstream);
+    const id = this.stream('coredns/forward-id').int(0x10000);
+    const a: Attempt = { fwd, conn, upstream, id, timer: null };
+    conn.attempt = a;
+    const msg: DnsMessage = { ...fwd.query, id };
+    this.counters.forwarded++;
+    a.timer = this.sim.schedule(this.opts.forwardReadTimeoutNs ?? 2 * SEC, () => {
+      this.counters.forwardTimeouts++;
+      this.fail(a);
+    });
+    if (!conn.sock.send(encodeDnsMessage(msg))) {
+      a.timer.cancel();
+      this.sim.schedule(0, () => this.fail(a));
+    }
+  }
+
+  private fail(a: Attempt): void {
+    a.timer?.cancel();
+    // An error closes the connection (pkg/proxy connect.go); the next attempt dials afresh.
+    a.conn.attempt = null;
+    a.conn.sock.close();
+    const pool = this.pools.get(a.upstream);
+    const at = pool ? pool.indexOf(a.conn) : -1;
+    if (at >= 0) pool!.splice(at, 1);
+    this.attempt(a.fwd);
+  }
+
+  private dial(upstream: Ipv4): Conn {
+    let pool = this.pools.get(upstream);
+    if (!pool) this.pools.set(upstream, (pool = []));
+    const expire = this.opts.forwardExpireNs ?? 10 * SEC;
+    for (let i = pool.length - 1; i >= 0; i--) {
+      const c = pool[i]!;
+      if (c.attempt !== null) continue;
+      if (this.sim.now - c.idleSince >= expire) {
+        c.sock.close();
+        pool.splice(i, 1);
+        continue;
+      }
+      return c;
+    }
+    const sock = this.udp.socket().connect(upstream, DNS_PORT);
+    const conn: Conn = { sock, idleSince: this.sim.now, attempt: null };
+    sock.onMessage = (data) => this.onUpstreamReply(conn, data);
+    sock.onError = () => {
+      if (conn.attempt) this.fail(conn.attempt);
+    };
+    pool.push(conn);
+    return conn;
+  }
+
+  private onUpstreamReply(conn: Conn, data: Uint8Array | null): void {
+    const a = conn.attempt;
+    if (a === null || data === null) return;
+    let r: DnsMessage;
+    try {
+      r = decodeDns(data, 0).msg;
+    } catch {
+      return; // ReadMsg error: keep reading until the timeout
+    }
+    if (r.id !== a.id) return; // out-of-order reply of an earlier query: dropped (connect.go)
+    a.timer?.cancel();
+    conn.attempt = null;
+    conn.idleSince = this.sim.now;
+    const q = a.fwd.query;
+    const want = q.questions[0]!;
+    const got = r.questions[0];
+    if (got === undefined || got.type !== want.type || got.class !== want.class || got.name.toLowerCase() !== want.name.toLowerCase()) {
+      return a.fwd.cb(errorReply(q, DnsRcode.FORMERR));
+    }
+    a.fwd.cb({ ...r, id: q.id });
+  }
+
+  // --- output ----------------------------------------------------------------------------------
+
+  private send(resp: DnsMessage, q: DnsMessage, dst: Ipv4, dport: number): void {
+    const hasEdns = q.additional.some((r) => r.type === DnsType.OPT);
+    let out = resp;
+    if (!hasEdns && dnsMessageLength(resp) > DNS_UDP_MAX) {
+      out = truncate(resp, DNS_UDP_MAX);
+      this.counters.truncated++;
+    }
+    this.counters.responses[rcodeName(dnsRcode(out))]++;
+    this.sock.sendTo(dst, dport, encodeDnsMessage(out));
+  }
+}
+
+/** Reply flags as miekg/dns SetReply + the given bits: QR, opcode, RD and CD copied, AA/RA as given. */
+export function replyFlags(q: DnsMessage, rcode: number, aa: boolean, ra: boolean): number {
+  return DnsFlag.QR | (q.flags & OPCODE_MASK) | (aa ? DnsFlag.AA : 0) | (q.flags & DnsFlag.RD) | (ra ? DnsFlag.RA : 0) | (q.flags & DnsFlag.CD) | (rcode & 0xf);
+}
+
+/** An empty reply with an rcode (SetRcode): the question echoed, no records. */
+export function errorReply(q: DnsMessage, rcode: number): DnsMessage {
+  return { id: q.id, flags: replyFlags(q, rcode, false, false), questions: q.questions.slice(0, 1), answers: [], authority: [], additional: [] };
+}
+
+/** dnsutil.MinimalTTL: NOERROR with answers → least TTL of all records; denial → min(SOA TTL, SOA minimum). */
+function minimalTtl(m: DnsMessage): number {
+  const rc = dnsRcode(m);
+  if (rc === DnsRcode.NXDOMAIN || (rc === DnsRcode.NOERROR && m.answers.length === 0)) {
+    const soa = m.authority.find((r) => r.data.kind === 'SOA');
+    if (soa === undefined || soa.data.kind !== 'SOA') return 0;
+    return Math.min(soa.ttl, soa.data.minimum);
+  }
+  let min = Infinity;
+  for (const r of [...m.answers, ...m.authority, ...m.additional]) if (r.type !== DnsType.OPT) min = Math.min(min, r.ttl);
+  return min === Infinity ? 0 : min;
+}
+
+/** filterRRSlice: every record's TTL set to `ttl` (OPT dropped), as the cache writes replies. */
+function withTtl(m: DnsMessage, ttl: number): DnsMessage {
+  const f = (rs: DnsResourceRecord[]): DnsResourceRecord[] => rs.filter((r) => r.type !== DnsType.OPT).map((r) => ({ ...r, ttl }));
+  return { ...m, answers: f(m.answers), authority: f(m.authority), additional: f(m.additional) };
+}
+
+/** plugin/loadbalance roundRobin: CNAMEs first, then the address records shuffled, then the rest. */
+function roundRobin(rs: DnsResourceRecord[], rng: { int(n: number): number }): DnsResourceRecord[] {
+  const cname = rs.filter((r) => r.type === DnsType.CNAME);
+  const addr = rs.filter((r) => r.type === DnsType.A || r.type === DnsType.AAAA);
+  const rest = rs.filter((r) => r.type !== DnsType.CNAME && r.type !== DnsType.A && r.type !== DnsType.AAAA);
+  const l = addr.length;
+  if (l === 2) {
+    if (rng.int(0x10000) % 2 === 0) [addr[0], addr[1]] = [addr[1]!, addr[0]!];
+  } else if (l > 2) {
+    for (let j = 0; j < l; j++) {
+      const p = j + (rng.int(0x10000) % (l - j));
+      if (p !== j) [addr[j], addr[p]] = [addr[p]!, addr[j]!];
+    }
+  }
+  return [...cname, ...addr, ...rest];
+}
+
+/** miekg/dns Msg.Truncate: keep answers, then authority, then additional while they fit; TC when an answer is cut. */
+function truncate(m: DnsMessage, size: number): DnsMessage {
+  const out: DnsMessage = { ...m, answers: [], authority: [], additional: [] };
+  let cut = false;
+  for (const [from, to] of [
+    [m.answers, out.answers],
+    [m.authority, out.authority],
+    [m.additional, out.additional],
+  ] as const) {
+    for (const r of from) {
+      to.push(r);
+      if (dnsMessageLength(out) > size) {
+        to.pop();
+        cut = true;
+        break;
+      }
+    }
+    if (cut) break;
+  }
+  if (out.answers.length < m.answers.length) out.flags |= DnsFlag.TC;
+  return out;
+}
+
+/** A zone answer of NXDOMAIN or NODATA with the given SOA (RFC 2308). */
+export function denial(rcode: number, soa: DnsResourceRecord): ZoneAnswer {
+  return { rcode, authoritative: true, answers: [], authority: [soa], additional: [], chase: null };
+}
+
+/** Helper for zones: an IN-class record. */
+export function rr(name: string, ttl: number, data: DnsResourceRecord['data']): DnsResourceRecord {
+  const type = data.kind === 'unknown' ? 0 : DnsType[data.kind];
+  return { name, type, class: DnsClass.IN, ttl, data };
+}
