@@ -92,12 +92,11 @@ describe('podwire CLI', () => {
     expect(r.errLines).toEqual(['podwire: --seed: expected a non-negative integer, got -3']);
   });
 
-  // src/cli/main.ts: demandCommand's message already starts with "podwire:", and fail() prefixes
-  // "podwire: " again, so the line reads "podwire: podwire: name a command ...".
-  it.fails('no command exits 2 with one line that says "podwire:" once', () => {
+  it('no command exits 2 with one line that says "podwire:" once', () => {
     const r = podwire();
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual(['podwire: name a command (run, validate, inspect); see --help']);
+    expect(r.errLines).toHaveLength(1);
+    expect(r.errLines[0]).toMatch(/^podwire: name a command \(run, validate, inspect[^)]*\); see --help$/);
   });
 
   it('validate on the default scenario says ok and exits 0', () => {
