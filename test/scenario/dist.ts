@@ -2,7 +2,7 @@
 // spawns `node dist/src/cli/main.js`. test/global-setup.ts calls it once per vitest run; tests that
 // spawn the CLI call it again in beforeAll (a cheap mtime check) so they also work when run alone.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -31,7 +31,25 @@ export function distIsStale(): boolean {
  */
 export function ensureBuilt(): void {
   if (!distIsStale()) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) process.stderr.write(`test/scenario/dist: npm run build exited ${r.status} (type errors elsewhere?):\n${r.stdout}${r.stderr}\n`);
-  if (!existsSync(CLI)) throw new Error(`npm run build produced no ${CLI}`);
+  // Test files run in parallel forks: one builds, the others wait for it (a mkdir lock), then re-check.
+  const lock = join(ROOT, 'dist', '.podwire-test-build.lock');
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`waited 180 s for another test's build (${lock}); remove it if stale`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (!distIsStale()) return;
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) process.stderr.write(`test/scenario/dist: npm run build exited ${r.status} (type errors elsewhere?):\n${r.stdout}${r.stderr}\n`);
+    if (!existsSync(CLI)) throw new Error(`npm run build produced no ${CLI}`);
+  } finally {
+    rmdirSync(lock);
+  }
 }
