@@ -1,6 +1,7 @@
 // app/ping — ICMP echo, as iputils `ping` sends it. Layer: app (imports core, wire, packet, net, stats
 // interfaces). The kernel's ping socket (net/ipv4/ping.c) delivers replies by echo identifier.
-// On the wire, as captured from a real `ping` on Linux: DF set, an IP ID from the socket's counter,
+// On the wire, as captured from a real `ping` on Linux: DF set, an IP ID from the kernel's hashed
+// ip_idents counter (ping's raw socket is not connected),
 // identifier from the process, sequence from 1, and 56 data bytes = a 16-byte struct timeval (64-bit
 // little-endian seconds and microseconds of the send time) followed by the bytes 0x10, 0x11, ...
 // A probe with no reply within `timeout` counts as lost ('timeout'); an ICMP error (host unreachable
@@ -29,7 +30,6 @@ export interface PingOptions {
 /** One `ping` process. */
 export class PingApp {
   private readonly id: number;
-  private ipId: number;
   private seq = 0;
   private readonly outstanding = new Map<number, { sent: TimeNs; timer: SimEvent }>();
   /** Probes sent, replies received, and errors, for tests and summaries. */
@@ -43,7 +43,6 @@ export class PingApp {
   ) {
     const rng = ns.sim.rng.stream(`${ns.name}/ping/${name}`);
     this.id = rng.int(65536);
-    this.ipId = rng.int(65536);
     ns.openPing(this.id, { reply: (p) => this.onReply(p), error: (p) => this.onError(p) });
     ns.sim.scheduleAt(Math.max(opts.startNs, ns.sim.now), pingSend, this);
   }
@@ -54,8 +53,7 @@ export class PingApp {
     const seq = ++this.seq;
     const now = this.ns.sim.now;
     const pkt = new Packet();
-    pkt.ip = { tos: o.tos, totalLength: 0, id: this.ipId, flags: IP_DF, fragOffset: 0, ttl: o.ttl, protocol: IpProto.ICMP, checksum: null, src: 0, dst: o.dst, options: null };
-    this.ipId = (this.ipId + 1) & 0xffff;
+    pkt.ip = { tos: o.tos, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: o.ttl, protocol: IpProto.ICMP, checksum: null, src: 0, dst: o.dst, options: null };
     pkt.icmp = { type: IcmpType.ECHO_REQUEST, code: 0, checksum: null, rest: ((this.id << 16) | seq) >>> 0 };
     pkt.payload = pingData(o.size, now);
     pkt.payloadLength = o.size;

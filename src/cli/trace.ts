@@ -137,7 +137,7 @@ export function traceScenario(world: World, a: ScenarioTraceArgs): string {
     const pkt = new Packet();
     pkt.flowId = TRACE_FLOW;
     const proto = a.proto === 'tcp' ? IpProto.TCP : a.proto === 'udp' ? IpProto.UDP : IpProto.ICMP;
-    pkt.ip = { tos: 0, totalLength: 0, id: 0, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: proto, checksum: null, src: 0, dst: a.dst, options: null };
+    pkt.ip = { tos: 0, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: proto, checksum: null, src: 0, dst: a.dst, options: null };
     if (a.proto === 'tcp') pkt.tcp = { srcPort: 40000, dstPort: a.dport, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [{ kind: 'mss', value: 1460 }] };
     else if (a.proto === 'udp') {
       pkt.udp = { srcPort: 40000, dstPort: a.dport, length: 8 + 16, checksum: null };

@@ -68,7 +68,7 @@ export class Simulator {
       const ev = this.sched.peek();
       if (ev === undefined) return 'idle';
       if (ev.time > until) {
-        this._now = until;
+        if (until > this._now) this._now = until; // never move the clock backwards
         return 'until';
       }
       if (ran >= maxEvents) return 'max-events';

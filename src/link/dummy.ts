@@ -27,9 +27,22 @@ export class LoopbackDevice extends NetDevice {
   xmit(pkt: Packet): void {
     const len = frameLength(pkt);
     // tcpdump -i lo shows each packet once (on transmit); the loopback receive is not captured again.
+    // loopback_xmit → netif_rx: the packet is queued to the backlog and received after the sender's
+    // call returns (same instant, next event), so a connect() that triggers an ICMP error on lo sees
+    // it after connect() has returned, as in the kernel.
     this.noteTx(pkt, len);
+    this.sim.schedule(0, loopbackRx, this, pkt);
+  }
+
+  /** The backlog half of loopback_xmit. */
+  rxLater(pkt: Packet): void {
+    const len = frameLength(pkt);
     this.stats.rxPackets++;
     this.stats.rxBytes += len;
     this.deliverUp(pkt);
   }
+}
+
+function loopbackRx(lo: LoopbackDevice, pkt: Packet): void {
+  lo.rxLater(pkt);
 }

@@ -59,7 +59,7 @@ export class VxlanDevice extends NetDevice {
     }
     this.noteTx(inner, len);
     const outer = new Packet();
-    outer.ip = { tos: 0, totalLength: 0, id: 0, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.UDP, checksum: null, src: this.local, dst: remote, options: null };
+    outer.ip = { tos: 0, totalLength: 0, id: -1, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.UDP, checksum: null, src: this.local, dst: remote, options: null };
     outer.udp = { srcPort: this.flowSrcPort(inner), dstPort: this.dstPort, length: 0, checksum: null };
     outer.vxlan = { flags: 0x08, reserved1: 0, vni: this.vni, reserved2: 0 };
     outer.inner = inner;

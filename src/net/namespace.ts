@@ -104,6 +104,10 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   private readonly udpEncap = new Map<number, VxlanDevice>();
   private readonly pingHandlers = new Map<number, PingHandler>();
   private readonly idents: Uint16Array;
+  /** Last jiffy each ip_idents bucket was used (ip_idents_reserve's tstamp). */
+  private readonly identStamp: Float64Array;
+  /** Key of the per-bucket random increments (so one flow's draws never move another's). */
+  private readonly identKey: number;
   private readonly icmpTokens = new Map<Ipv4, { tokens: number; last: number }>();
   private readonly rxHandler = (dev: NetDevice, pkt: Packet): void => this.netifReceive(dev, pkt);
 
@@ -116,6 +120,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     // ip_idents: 2048 counters with random starting values (net/ipv4/route.c, IP_IDENTS_SZ).
     this.idents = new Uint16Array(2048);
     for (let i = 0; i < this.idents.length; i++) this.idents[i] = idRng.int(65536);
+    this.identStamp = new Float64Array(2048);
+    this.identKey = idRng.uint32();
     this.lo = new LoopbackDevice(sim);
     this.addDevice(this.lo);
     this.addAddress(this.lo, 0x7f000001, 8);
@@ -506,15 +512,32 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     return rt;
   }
 
-  /** ip_select_ident: DF packets keep the socket's counter (or 0); others use the ip_idents buckets. */
+  /**
+   * ip_select_ident: a socket that numbers its own packets (inet_id of a connected socket, or 0 for a
+   * SYN-ACK) hands its ID in; `id < 0` asks the kernel, which takes the ip_idents counter hashed by
+   * (dst, src, protocol) — for DF packets too on this kernel line (observed on Linux 6.18: an
+   * unconnected UDP socket's DF datagrams carry hashed, non-zero IDs).
+   */
   private selectIdent(pkt: Packet): void {
     const ip = pkt.ip!;
-    if ((ip.flags & IP_DF) !== 0) {
-      if (!(ip.id >= 0)) ip.id = 0;
-      return;
-    }
+    if (ip.id >= 0) return;
     const h = (Math.imul(ip.dst ^ Math.imul(ip.src, 0x9e3779b1), 0x85ebca6b) ^ ip.protocol) >>> 21;
-    const id = this.idents[h]!;
+    // ip_idents_reserve: when jiffies moved since the bucket's last use, add a random 0..elapsed-1
+    // so the IDs leak no exact packet count (HZ = 250, Debian's).
+    const jiffy = Math.floor(this.sim.now / 4e6);
+    const old = this.identStamp[h]!;
+    let delta = 0;
+    if (old !== jiffy) {
+      if (jiffy > old) {
+        // A hash of (key, bucket, jiffy) stands for get_random_u32_below: deterministic per bucket.
+        let x = Math.imul(this.identKey ^ Math.imul(h, 0x27d4eb2d), 0x165667b1) ^ jiffy;
+        x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
+        x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+        delta = ((x ^ (x >>> 16)) >>> 0) % (jiffy - old);
+      }
+      this.identStamp[h] = jiffy;
+    }
+    const id = (this.idents[h]! + delta) & 0xffff;
     this.idents[h] = (id + 1) & 0xffff;
     ip.id = id;
   }
@@ -615,7 +638,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const rip = req.ip!;
     if (rip.dst === 0xffffffff || !this.isLocal(rip.dst)) return; // icmp_echo_ignore_broadcasts=1
     const rep = new Packet();
-    rep.ip = { tos: rip.tos, totalLength: 0, id: 0, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.ICMP, checksum: null, src: rip.dst, dst: rip.src, options: null };
+    rep.ip = { tos: rip.tos, totalLength: 0, id: -1, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.ICMP, checksum: null, src: rip.dst, dst: rip.src, options: null };
     rep.icmp = { type: IcmpType.ECHO_REPLY, code: 0, checksum: null, rest: req.icmp!.rest };
     rep.payloadLength = req.payloadLength;
     rep.payload = req.payload;
@@ -645,7 +668,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const src = this.isLocal(oip.dst) ? oip.dst : this.sourceFor(oip.src);
     if (src === null) return;
     const err = new Packet();
-    err.ip = { tos: (oip.tos & 0x1e) | 0xc0, totalLength: 0, id: 0, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.ICMP, checksum: null, src, dst: oip.src, options: null };
+    err.ip = { tos: (oip.tos & 0x1e) | 0xc0, totalLength: 0, id: -1, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.ICMP, checksum: null, src, dst: oip.src, options: null };
     err.icmp = { type, code, checksum: null, rest };
     err.inner = orig;
     err.flowId = orig.flowId;
@@ -706,12 +729,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     this.dropPacket(pkt, 'netfilter-reject');
   }
 
-  /** nf_send_unreach: the REJECT target's ICMP error is not rate limited. */
+  /** nf_send_unreach → icmp_send: REJECT's errors are rate limited like any other (burst 6, then 1/s per destination). */
   private icmpSendReject(pkt: Packet, code: number): void {
-    const saved = this.icmpRatelimitNs;
-    this.icmpRatelimitNs = 0;
     this.icmpSend(pkt, IcmpType.DEST_UNREACH, code, 0);
-    this.icmpRatelimitNs = saved;
   }
 
   /** nf_send_reset: a TCP RST answering `pkt` (REJECT --reject-with tcp-reset). */
@@ -720,7 +740,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const tcp = pkt.tcp;
     if (tcp === null || (tcp.flags & TcpFlag.RST) !== 0) return;
     const rst = new Packet();
-    rst.ip = { tos: 0, totalLength: 0, id: 0, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: IpProto.TCP, checksum: null, src: ip.dst, dst: ip.src, options: null };
+    rst.ip = { tos: 0, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: IpProto.TCP, checksum: null, src: ip.dst, dst: ip.src, options: null };
     const hasAck = (tcp.flags & TcpFlag.ACK) !== 0;
     const segLen = pkt.payloadLength + ((tcp.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((tcp.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
     rst.tcp = {

@@ -63,7 +63,7 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   }
   if (errors.length > 0) throw new ScenarioError(errors);
 
-  const locateIn = (doc: Document.Parsed, path: readonly (string | number)[]): { line: number; col: number } => {
+  const locateIn = (doc: Document.Parsed, path: readonly (string | number)[], atKey = false): { line: number; col: number } => {
     // Walk as deep as the path exists; report the deepest node found (a missing key → its parent map).
     let node: unknown = doc.contents;
     let best = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
@@ -74,7 +74,8 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
         if (pair) {
           const k = pair.key as { range?: [number, number, number] };
           next = pair.value ?? pair.key;
-          const r = (pair.value as { range?: [number, number, number] } | null)?.range ?? k.range;
+          const last = key === path[path.length - 1];
+          const r = atKey && last ? k.range : ((pair.value as { range?: [number, number, number] } | null)?.range ?? k.range);
           if (r) best = r[0];
         }
       } else if (isSeq(node) && typeof key === 'number') {
@@ -141,15 +142,15 @@ function issueToError(
   file: string,
   doc: Document.Parsed,
   issue: z.core.$ZodIssue,
-  locateIn: (doc: Document.Parsed, path: readonly (string | number)[]) => { line: number; col: number },
+  locateIn: (doc: Document.Parsed, path: readonly (string | number)[], atKey?: boolean) => { line: number; col: number },
 ): UserError {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
     const fieldPath = [...path, keys[0]!];
-    return { file, ...locateIn(doc, fieldPath), field: formatPath(fieldPath), message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}` };
+    return { file, ...locateIn(doc, fieldPath, true), field: formatPath(fieldPath), message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}` };
   }
-  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `missing: ${message.replace(/, received undefined$/, '')}`;
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `missing: ${message.replace(/, received undefined$/, '').replace(/^Invalid input: /, '')}`;
   return { file, ...locateIn(doc, path), field: formatPath(path), message };
 }

@@ -76,6 +76,10 @@ export const LinkSpec = z.strictObject({
   /** Frames that may wait for the wire per direction (txqueuelen). */
   queue: z.number().int().min(1).default(1000),
   mtu: z.number().int().min(68).max(65535).default(1500),
+  /** netem: probability a frame is lost (0..1), extra delay and its jitter. */
+  loss: z.number().min(0).max(1).default(0),
+  netemDelay: Duration.default('0'),
+  jitter: Duration.default('0'),
 });
 
 const TrafficCommon = {
@@ -142,6 +146,36 @@ export const HttpTraffic = z.strictObject({
 
 export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic, HttpTraffic]);
 
+/** A change at a point in simulated time. */
+export const FaultSpec = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('pod-down'),
+    at: Duration,
+    /** pod/NAME: its network goes away (veth down), its endpoints turn not-ready after cluster.endpointDelay. */
+    target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
+  }),
+  z.strictObject({
+    kind: z.literal('pod-up'),
+    at: Duration,
+    target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
+  }),
+  z.strictObject({
+    kind: z.literal('node-down'),
+    at: Duration,
+    /** node/NAME: its eth0 goes down; its pods' endpoints turn not-ready after cluster.endpointDelay. */
+    target: z.string().regex(/^node\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected node/NAME'),
+  }),
+  z.strictObject({
+    kind: z.literal('netem'),
+    at: Duration,
+    /** HOST/IFNAME of a channel end (a node's or host's eth0, a links[] end): netem on that link. */
+    target: EndText,
+    loss: z.number().min(0).max(1).default(0),
+    delay: Duration.default('0'),
+    jitter: Duration.default('0'),
+  }),
+]);
+
 export const CaptureSpec = z.strictObject({
   /** `all`, `none`, or a list of HOST/IFNAME. */
   interfaces: z.union([z.literal('all'), z.literal('none'), z.array(EndText)]).default('all'),
@@ -172,6 +206,10 @@ export const NetworkSpec = z.strictObject({
   delay: Duration.default('50us'),
   queue: z.number().int().min(1).default(1000),
   mtu: z.number().int().min(576).max(9000).default(1500),
+  /** netem on every link of the network: loss probability (0..1), extra delay and jitter. */
+  loss: z.number().min(0).max(1).default(0),
+  netemDelay: Duration.default('0'),
+  jitter: Duration.default('0'),
 });
 
 export const ClusterSpec = z.strictObject({
@@ -200,7 +238,11 @@ export const ClusterSpec = z.strictObject({
     .default({ mode: 'iptables', scheduler: 'rr', masqueradeAll: false, randomFully: true }),
   /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
   loadBalancerPool: z.array(Ipv4Text).default([]),
-  network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500 }),
+  network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500, loss: 0, netemDelay: '0', jitter: '0' }),
+  /** EndpointSlice propagation: from a pod's readiness change to its endpoint's condition. */
+  endpointDelay: Duration.default('1s'),
+  /** kube-proxy's sync: from an EndpointSlice change to the rules on every node (--min-sync-period and friends). */
+  proxySyncDelay: Duration.default('1s'),
   nodes: z.array(ClusterNodeSpec).default([]),
   externalHosts: z.array(ExternalHostSpec).default([]),
 });
@@ -216,6 +258,8 @@ export const ScenarioSpec = z.strictObject({
   veths: z.array(VethSpec).default([]),
   links: z.array(LinkSpec).default([]),
   traffic: z.array(TrafficSpec).default([]),
+  /** The fault timeline. */
+  faults: z.array(FaultSpec).default([]),
   capture: CaptureSpec.default({ interfaces: 'all', format: 'pcapng', snaplen: 262144 }),
 });
 

@@ -1816,7 +1816,7 @@ export class TcpLayer implements L4Receiver {
     const oi = orig.ip!;
     const ot = orig.tcp!;
     const p = new Packet();
-    p.ip = { tos: oi.tos, totalLength: 0, id: 0, flags: IP_DF, fragOffset: 0, ttl: DEFAULT_TTL, protocol: IpProto.TCP, checksum: null, src: oi.dst, dst: oi.src, options: null };
+    p.ip = { tos: oi.tos, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: DEFAULT_TTL, protocol: IpProto.TCP, checksum: null, src: oi.dst, dst: oi.src, options: null };
     let seq = 0;
     let ack = 0;
     let flags = TcpFlag.RST;

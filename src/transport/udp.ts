@@ -158,14 +158,12 @@ export class UdpLayer implements L4Receiver {
     const total = IPV4_HEADER_LEN + UDP_HEADER_LEN + length;
     const pkt = new Packet();
     const df = total <= mtu;
-    // ip_select_ident: a DF datagram of a connected socket takes the socket's inet_id counter, an
-    // unconnected one ID 0; without DF the namespace's ip_idents counters pick it (-1 = "kernel picks").
+    // ip_select_ident: a DF datagram of a connected socket takes the socket's inet_id counter; other
+    // datagrams get the namespace's hashed ip_idents counter (-1 = "the kernel picks").
     let id = -1;
-    if (df) {
-      if (sock.remotePort !== 0 && dst === sock.remoteAddr && dstPort === sock.remotePort) {
-        id = sock.inetId;
-        sock.inetId = (sock.inetId + 1) & 0xffff;
-      } else id = 0;
+    if (df && sock.remotePort !== 0 && dst === sock.remoteAddr && dstPort === sock.remotePort) {
+      id = sock.inetId;
+      sock.inetId = (sock.inetId + 1) & 0xffff;
     }
     pkt.ip = {
       tos: 0,

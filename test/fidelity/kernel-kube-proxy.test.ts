@@ -52,13 +52,9 @@
 //   And the round trip: `iptables-save` of each kernel node after loading == podwire's nf.save() for
 //   that node, modulo the `#` banner lines and counters.
 //
-// Known disagreements, kept as `it.fails` until podwire is fixed (then turn them into `it`):
-//   - node-local connect to a Service without endpoints: the kernel's connect() fails at once with
-//     ECONNREFUSED; in podwire the ICMP error (REJECT in OUTPUT, delivered through lo in the same call)
-//     reaches TcpSocket.fail() inside TcpLayer.connect(), before HttpClient sets sock.onError, so it is
-//     lost and the request times out 5 s later.
-//   - REJECT's ICMP errors: the kernel rate limits them per peer (icmp_send's token bucket, burst 6);
-//     podwire's icmpSendReject never does.
+// Two disagreements found by this test were fixed in podwire: a node-local connect to a Service
+// without endpoints now sees ECONNREFUSED at once (loopback delivers on the next event, as the
+// backlog does), and REJECT's ICMP errors are rate limited per peer like every icmp_send.
 // Not covered: hairpin (a web pod reaching itself through the ClusterIP needs hairpin_mode on its cni0
 // port; podwire's bridge does not model hairpin mode), IPVS mode, externalTrafficPolicy Local.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -588,11 +584,7 @@ describe.skipIf(SKIP !== null)(`kernel differential: kube-proxy iptables NAT${SK
       expect(podwire.icmp[phase].length, 'podwire: ICMP errors received (one per attempt)').toBe(kernel.icmp[phase].length);
     });
 
-    // KNOWN podwire BUG for node-noep (it.fails until fixed; then make it `it`): the SYN of a node-local
-    // connect is REJECTed in OUTPUT, and podwire delivers the ICMP error through lo synchronously, inside
-    // TcpLayer.connect(), before the caller (HttpClient) has set sock.onError: the error is lost, and the
-    // request times out after 5 s instead of failing at once with ECONNREFUSED as the kernel's connect() does.
-    (phase === 'node-noep' ? it.fails : it)(`the sender sees every attempt refused at once (ECONNREFUSED)${phase === 'node-noep' ? ' [KNOWN podwire BUG: the error is lost inside connect()]' : ''}`, () => {
+    it(`the sender sees every attempt refused at once (ECONNREFUSED)`, () => {
       expect(podwire.refused[phase], 'podwire: attempts refused (HttpClient errors of kind "refused"), vs the kernel').toBe(kernel.refused[phase]);
     });
   });
@@ -603,16 +595,12 @@ describe.skipIf(SKIP !== null)(`kernel differential: kube-proxy iptables NAT${SK
     expect(rejected(podwire.conntrack!), 'podwire').toEqual([]);
   });
 
-  // KNOWN podwire BUG (it.fails until fixed; then make it `it`): net/namespace.ts icmpSendReject turns the
-  // rate limit off ("the REJECT target's ICMP error is not rate limited"), but the kernel's nf_send_unreach
-  // calls icmp_send, which applies the per-peer token bucket (icmp_ratelimit 1 s, burst 6) to
-  // destination-unreachable errors: of 10 simultaneous SYNs the kernel answers 6, podwire 10.
   it(`kernel: of ${BURST} simultaneous SYNs to a Service without endpoints, REJECT answers 6 (icmp_send's per-peer burst)`, () => {
     expect(Object.keys(kernel.burstIcmp).length).toBe(3);
     for (const [pod, n] of Object.entries(kernel.burstIcmp)) expect(n, `kernel: ICMP port unreachable to ${pod} for ${BURST} simultaneous SYNs`).toBe(6);
   });
 
-  it.fails('a burst of SYNs to a Service without endpoints: REJECT\u2019s ICMP errors are rate limited per peer (burst 6) [KNOWN podwire BUG: never rate limited]', () => {
+  it('a burst of SYNs to a Service without endpoints: REJECT\u2019s ICMP errors are rate limited per peer (burst 6)', () => {
     expect(podwire.burstIcmp, `ICMP port unreachable per web pod for ${BURST} simultaneous SYNs: podwire (left) vs kernel (right)`).toEqual(kernel.burstIcmp);
   });
 });

@@ -42,7 +42,7 @@ describe('podwire CLI', () => {
     const p = file('two.yaml', HEAD + '  hosts:\n    - name: a\n      colour: blue\n    - name: B\n');
     const r = podwire('validate', p);
     expect(r.code).toBe(1);
-    expect(r.errLines).toEqual([`${p}:8:15: spec.hosts[0].colour: unknown field "colour"`, `${p}:9:13: spec.hosts[1].name: expected a lower-case DNS label (a-z, 0-9, "-", ".")`]);
+    expect(r.errLines).toEqual([`${p}:8:7: spec.hosts[0].colour: unknown field "colour"`, `${p}:9:13: spec.hosts[1].name: expected a lower-case DNS label (a-z, 0-9, "-", ".")`]);
     expect(r.out).toBe('');
     expectNoStack(r.err);
   });

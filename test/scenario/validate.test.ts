@@ -26,11 +26,11 @@ function problems(text: string): string[] {
 describe('scenario validation errors (file:line:col: field: message)', () => {
   it('unknown field', () => {
     // Points at the value of the unknown key (col 15); clang/esbuild style would point at the key (col 7).
-    expect(problems(HEAD + '  hosts:\n    - name: a\n      colour: blue\n')).toEqual(['bad.yaml:8:15: spec.hosts[0].colour: unknown field "colour"']);
+    expect(problems(HEAD + '  hosts:\n    - name: a\n      colour: blue\n')).toEqual(['bad.yaml:8:7: spec.hosts[0].colour: unknown field "colour"']);
   });
 
   it('unknown field at the top of spec', () => {
-    expect(problems(HEAD + '  hostz: []\n')).toEqual(['bad.yaml:6:10: spec.hostz: unknown field "hostz"']);
+    expect(problems(HEAD + '  hostz: []\n')).toEqual(['bad.yaml:6:3: spec.hostz: unknown field "hostz"']);
   });
 
   it('wrong type', () => {
@@ -115,7 +115,7 @@ describe('scenario validation errors (file:line:col: field: message)', () => {
 
   it('reports every schema problem, one line each, in document order', () => {
     expect(problems(HEAD + '  hosts:\n    - name: a\n      colour: blue\n    - name: B\n')).toEqual([
-      'bad.yaml:8:15: spec.hosts[0].colour: unknown field "colour"',
+      'bad.yaml:8:7: spec.hosts[0].colour: unknown field "colour"',
       'bad.yaml:9:13: spec.hosts[1].name: expected a lower-case DNS label (a-z, 0-9, "-", ".")',
     ]);
   });

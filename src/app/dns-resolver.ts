@@ -1,0 +1,508 @@
+// app/dns-resolver — a glibc-style stub resolver (getaddrinfo → nss_dns → res_nsearch → res_nquery →
+// res_send) implementing http-client's Resolver. Layer: app (imports core, wire, packet, net,
+// transport, stats). Mirrors glibc resolv/ (2.3x): res_init.c (resolv.conf: nameserver ×3, search,
+// domain, options ndots/timeout/attempts/rotate/single-request/single-request-reopen; defaults ndots 1,
+// timeout 5, attempts 2), res_query.c (__res_context_search: a name with ≥ ndots dots or a trailing dot
+// is tried as is first; otherwise each search domain, then the name as is; NXDOMAIN / NODATA / SERVFAIL
+// go on to the next domain, a timeout ends the search list but the as-is query still runs;
+// __res_context_query's A+AAAA verdict), res_send.c (__res_context_send: `attempts` rounds over the
+// nameservers; send_dg: one connected UDP socket per nameserver, A and AAAA sent back to back with
+// sendmmsg, different random IDs, replies matched by ID and question; per-server timeout
+// `(timeout << ns) / nscount` (so 5 s for the first server on every round); SERVFAIL / NOTIMP / REFUSED
+// → next server; after a timeout with one of two replies in hand, switch to single-request (A, then
+// AAAA after its reply) and then single-request-reopen (a new socket for the second query); ICMP port
+// unreachable (ECONNREFUSED) → next server; sockets closed after each res_send (no RES_STAYOPEN), so
+// every search candidate leaves from a new ephemeral port).
+// Randomness: query IDs from `<ns>/dns-id`, the rotate offset from `<ns>/dns-rotate`, ports from the UDP
+// layer's ephemeral stream. Nothing is cached (glibc has no cache; nscd/systemd-resolved not modelled).
+//
+// Not modelled: DNS over TCP after a truncated (TC) reply (the truncated answer is used), EDNS0
+// (`options edns0`), `options use-vc`, `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
+// (addresses are returned in answer order), AI_ADDRCONFIG (use family 'inet' for A-only lookups).
+import type { SimEvent } from '../core/scheduler.js';
+import type { Simulator } from '../core/simulator.js';
+import { SEC } from '../core/time.js';
+import type { UdpLayer, UdpSocket } from '../transport/udp.js';
+import { decodeDns, DnsFlag, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
+import { parseIpv4 } from '../wire/ipv4-addr.js';
+import type { Ipv4 } from '../wire/types.js';
+import type { Resolver } from './http-client.js';
+
+/** glibc's MAXNS: nameservers beyond the third are ignored. */
+export const MAXNS = 3;
+
+/** A parsed /etc/resolv.conf. */
+export interface ResolvConf {
+  nameservers: Ipv4[];
+  search: string[];
+  /** Names with at least this many dots are tried as is first (default 1, max 15). */
+  ndots: number;
+  /** `timeout:` seconds (retrans; default 5, max 30). */
+  timeout: number;
+  /** `attempts:` rounds over the nameservers (default 2, max 5). */
+  attempts: number;
+  rotate: boolean;
+  singleRequest: boolean;
+  singleRequestReopen: boolean;
+}
+
+/** res_init defaults. */
+export function defaultResolvConf(): ResolvConf {
+  return { nameservers: [], search: [], ndots: 1, timeout: 5, attempts: 2, rotate: false, singleRequest: false, singleRequestReopen: false };
+}
+
+/** Parses resolv.conf text as res_init does (later `search`/`domain` lines replace earlier ones). */
+export function parseResolvConf(text: string): ResolvConf {
+  const c = defaultResolvConf();
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    if (line === '') continue;
+    const [key, ...args] = line.split(/\s+/) as [string, ...string[]];
+    switch (key) {
+      case 'nameserver': {
+        const ip = args[0] !== undefined ? parseIpv4(args[0]) : null;
+        if (ip !== null && c.nameservers.length < MAXNS) c.nameservers.push(ip);
+        break;
+      }
+      case 'search':
+        c.search = args.map((d) => d.replace(/\.$/, ''));
+        break;
+      case 'domain':
+        c.search = args[0] !== undefined ? [args[0].replace(/\.$/, '')] : [];
+        break;
+      case 'options':
+        for (const o of args) {
+          const [name, val] = o.split(':') as [string, string | undefined];
+          const n = val !== undefined ? Number(val) : NaN;
+          if (name === 'ndots' && Number.isInteger(n) && n >= 0) c.ndots = Math.min(n, 15);
+          else if (name === 'timeout' && Number.isInteger(n) && n >= 1) c.timeout = Math.min(n, 30);
+          else if (name === 'attempts' && Number.isInteger(n) && n >= 1) c.attempts = Math.min(n, 5);
+          else if (name === 'rotate') c.rotate = true;
+          else if (name === 'single-request') c.singleRequest = true;
+          else if (name === 'single-request-reopen') c.singleRequestReopen = true;
+        }
+        break;
+      default:
+        break; // sortlist, lookup, …: ignored
+    }
+  }
+  return c;
+}
+
+/** The list of names res_nsearch queries for `name`, in order. */
+export function searchCandidates(name: string, conf: ResolvConf): string[] {
+  const trailing = name.endsWith('.');
+  const bare = trailing ? name.slice(0, -1) : name;
+  const dots = (bare.match(/\./g) ?? []).length;
+  const out: string[] = [];
+  let triedAsIs = false;
+  if (dots >= conf.ndots || trailing) {
+    out.push(bare);
+    if (trailing) return out;
+    triedAsIs = true;
+  }
+  for (const d of conf.search) if (d !== '' && d !== '.') out.push(`${bare}.${d}`);
+  if (!triedAsIs) out.push(bare);
+  return out;
+}
+
+/** The outcome of one getaddrinfo-style lookup. */
+export interface LookupResult {
+  name: string;
+  /** IPv4 addresses in answer order (empty on failure). */
+  addresses: Ipv4[];
+  /** The name that answered (search candidate), then the CNAME target when one was followed. */
+  answeredName: string | null;
+  canonicalName: string | null;
+  /**
+   * Why addresses is empty (h_errno): nxdomain = HOST_NOT_FOUND, nodata = NO_DATA, servfail = TRY_AGAIN
+   * after SERVFAIL replies, timeout = TRY_AGAIN (ETIMEDOUT: no usable reply in any round, REFUSED /
+   * NOTIMP replies included), refused = ECONNREFUSED (ICMP unreachable from every server), norecovery
+   * = NO_RECOVERY (FORMERR / NOTIMP / REFUSED as the verdict of a received reply).
+   */
+  error: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery' | null;
+  /** Query datagrams sent (retries included). */
+  queries: number;
+}
+
+/** Resolver behaviour beyond resolv.conf. */
+export interface StubResolverOptions {
+  /** 'unspec' sends A and AAAA (getaddrinfo AF_UNSPEC, the default); 'inet' sends A only. */
+  family?: 'unspec' | 'inet';
+}
+
+/** Resolver counters. */
+export interface StubResolverCounters {
+  lookups: number;
+  queries: number;
+  timeouts: number;
+  succeeded: number;
+  failed: number;
+}
+
+type QueryVerdict = { kind: 'success'; a: DnsMessage | null } | { kind: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery' };
+
+/** A glibc-style stub resolver bound to one namespace's UDP layer. */
+export class StubResolver implements Resolver {
+  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0 };
+  private readonly sim: Simulator;
+  /** RES_SNGLKUP / RES_SNGLKUPREOP once set by a timeout stay set (they live in the thread's _res). */
+  private singleRequest: boolean;
+  private singleRequestReopen: boolean;
+
+  constructor(
+    readonly udp: UdpLayer,
+    readonly conf: ResolvConf,
+    readonly opts: StubResolverOptions = {},
+  ) {
+    this.sim = udp.stack.sim;
+    this.singleRequest = conf.singleRequest;
+    this.singleRequestReopen = conf.singleRequestReopen;
+  }
+
+  /** Resolver: the first address, or null. */
+  resolve(name: string, cb: (addr: Ipv4 | null) => void): void {
+    this.lookup(name, (r) => cb(r.addresses[0] ?? null));
+  }
+
+  /** getaddrinfo(name): runs the search list and reports the outcome. */
+  lookup(name: string, cb: (r: LookupResult) => void): void {
+    this.counters.lookups++;
+    const cands = searchCandidates(name, this.conf);
+    const trailing = name.endsWith('.');
+    const bare = trailing ? name.slice(0, -1) : name;
+    const dots = (bare.match(/\./g) ?? []).length;
+    const asIsFirst = dots >= this.conf.ndots || trailing;
+    const searchFrom = asIsFirst ? 1 : 0;
+    const searchTo = searchFrom + this.conf.search.filter((d) => d !== '' && d !== '.').length;
+    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0 };
+    let gotNodata = false;
+    let lastError: LookupResult['error'] = 'nxdomain';
+    let firstError: LookupResult['error'] = null;
+    const finish = (): void => {
+      if (result.addresses.length > 0) this.counters.succeeded++;
+      else {
+        this.counters.failed++;
+        // res_nsearch: the as-is query's error if it ran first, else NO_DATA if seen, else the last one.
+        result.error = firstError ?? (gotNodata ? 'nodata' : lastError);
+      }
+      cb(result);
+    };
+    const step = (i: number): void => {
+      if (i >= cands.length || this.conf.nameservers.length === 0) {
+        if (this.conf.nameservers.length === 0) lastError = 'refused';
+        return finish();
+      }
+      const qname = cands[i]!;
+      this.query(qname, result, (v) => {
+        if (v.kind === 'success') {
+          const { addresses, canonical } = addressesOf(v.a, qname);
+          result.addresses = addresses;
+          result.answeredName = qname;
+          result.canonicalName = canonical;
+          if (addresses.length === 0) lastError = 'nodata';
+          return finish();
+        }
+        if (trailing) {
+          lastError = v.kind;
+          return finish();
+        }
+        if (asIsFirst && i === 0) {
+          firstError = v.kind;
+          return step(1);
+        }
+        const inSearch = i >= searchFrom && i < searchTo;
+        if (!inSearch) {
+          lastError = v.kind;
+          return finish(); // the final as-is query
+        }
+        if (v.kind === 'refused') {
+          lastError = 'refused';
+          return finish(); // ECONNREFUSED: return at once
+        }
+        lastError = v.kind;
+        if (v.kind === 'nodata') gotNodata = true;
+        if (v.kind === 'nxdomain' || v.kind === 'nodata' || v.kind === 'servfail') return step(i + 1);
+        // timeout / no recovery: "anything else implies that we're done" — then the as-is query, if not tried.
+        return step(asIsFirst ? cands.length : searchTo);
+      });
+    };
+    step(0);
+  }
+
+  /** __res_context_query for one name: A (+ AAAA) through __res_context_send, then the verdict. */
+  private query(qname: string, result: LookupResult, cb: (v: QueryVerdict) => void): void {
+    const idRng = this.sim.rng.stream(`${this.udp.stack.name}/dns-id`);
+    const q1 = dnsQuery(idRng.int(0x10000), qname, DnsType.A);
+    const q2 = this.opts.family === 'inet' ? null : dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA);
+    new Exchange(this, q1, q2, result, (x) => {
+      if (x.kind === 'error') return cb({ kind: x.refused ? 'refused' : x.servfail ? 'servfail' : 'timeout' });
+      cb(verdict(x.a, x.aaaa));
+    });
+  }
+
+  /** Internal: counts a sent query. */
+  noteQuery(result: LookupResult): void {
+    this.counters.queries++;
+    result.queries++;
+  }
+  noteTimeout(): void {
+    this.counters.timeouts++;
+  }
+  get single(): boolean {
+    return this.singleRequest;
+  }
+  get reopen(): boolean {
+    return this.singleRequestReopen;
+  }
+  setSingle(): void {
+    this.singleRequest = true;
+  }
+  setReopen(): void {
+    this.singleRequestReopen = true;
+  }
+  get simulator(): Simulator {
+    return this.sim;
+  }
+}
+
+type ExchangeResult = { kind: 'answer'; a: DnsMessage | null; aaaa: DnsMessage | null } | { kind: 'error'; refused: boolean; servfail: boolean };
+
+/** One __res_context_send: rounds over the nameservers, send_dg to each. */
+class Exchange {
+  private readonly socks = new Map<number, UdpSocket>();
+  private readonly nscount: number;
+  private readonly nsOffset: number;
+  private tries = 0;
+  private shift = 0;
+  private gotSomewhere = false;
+  private servfail = false;
+  // send_dg state
+  private ns = 0;
+  private sock: UdpSocket | null = null;
+  private timer: SimEvent | null = null;
+  private seconds = 0;
+  private nwritten = 0;
+  private recv1 = false;
+  private recv2 = false;
+  private ans1: DnsMessage | null = null;
+  private ans2: DnsMessage | null = null;
+  private done = false;
+
+  constructor(
+    private readonly r: StubResolver,
+    private readonly q1: DnsMessage,
+    private readonly q2: DnsMessage | null,
+    private readonly result: LookupResult,
+    private readonly cb: (x: ExchangeResult) => void,
+  ) {
+    this.nscount = r.conf.nameservers.length;
+    this.nsOffset = r.conf.rotate ? r.simulator.rng.stream(`${r.udp.stack.name}/dns-rotate`).int(this.nscount) : 0;
+    this.nextServer();
+  }
+
+  private get sim(): Simulator {
+    return this.r.simulator;
+  }
+
+  /** The loop of __res_context_send: for tries, for each nameserver, send_dg. */
+  private nextServer(): void {
+    if (this.shift >= this.nscount) {
+      this.shift = 0;
+      this.tries++;
+    }
+    if (this.tries >= this.r.conf.attempts) {
+      this.closeAll();
+      // errno: ETIMEDOUT when some server answered or timed out, else ECONNREFUSED.
+      return this.finish({ kind: 'error', refused: !this.gotSomewhere && !this.servfail, servfail: this.servfail });
+    }
+    this.ns = (this.shift + this.nsOffset) % this.nscount;
+    this.shift++;
+    // send_dg: seconds = (retrans << ns) / nscount for ns > 0.
+    let seconds = this.r.conf.timeout << this.ns;
+    if (this.ns > 0) seconds = Math.floor(seconds / this.nscount);
+    this.seconds = Math.max(1, seconds);
+    this.sock = this.socks.get(this.ns) ?? this.reopen();
+    this.begin();
+  }
+
+  /** reopen(): a socket connected to nameserver `ns` (autobound to an ephemeral port). */
+  private reopen(): UdpSocket {
+    const addr = this.r.conf.nameservers[this.ns]!;
+    const sock = this.r.udp.socket().connect(addr, 53);
+    sock.onMessage = (data) => this.onReply(sock, data);
+    // POLLERR (ICMP port/host unreachable on the connected socket) → close_and_return_error.
+    sock.onError = () => {
+      if (sock === this.sock && !this.done) this.errorNextServer();
+    };
+    this.socks.set(this.ns, sock);
+    return sock;
+  }
+
+  /** `retry:` — fresh deadline, nothing received, send the first (or both) queries. */
+  private begin(): void {
+    this.timer?.cancel();
+    this.timer = this.sim.schedule(this.seconds * SEC, () => this.onTimeout());
+    this.nwritten = 0;
+    this.recv1 = false;
+    this.recv2 = this.q2 === null;
+    this.ans1 = null;
+    this.ans2 = null;
+    if (this.q2 !== null && !this.r.single) {
+      this.write(this.q1);
+      this.write(this.q2); // sendmmsg: both back to back
+    } else this.write(this.q1);
+  }
+
+  private write(q: DnsMessage): void {
+    this.nwritten++;
+    this.r.noteQuery(this.result);
+    if (!this.sock!.send(encodeDnsMessage(q))) {
+      // send fails (no route): close_and_return_error → next server.
+      this.sim.schedule(0, () => {
+        if (!this.done) this.errorNextServer();
+      });
+    }
+  }
+
+  private onReply(sock: UdpSocket, data: Uint8Array | null): void {
+    if (this.done || sock !== this.sock || data === null || data.length < 12) return;
+    let m: DnsMessage;
+    try {
+      m = decodeDns(data, 0).msg;
+    } catch {
+      return; // unparsable: res_queriesmatch fails → spurious, keep waiting
+    }
+    this.gotSomewhere = true;
+    let which = 0;
+    if (!this.recv1 && m.id === this.q1.id && questionsMatch(this.q1, m)) which = 1;
+    if (!this.recv2 && this.q2 !== null && m.id === this.q2.id && questionsMatch(this.q2, m)) which = 2;
+    if (which === 0) return; // spurious UDP packet: dropped, keep waiting
+    const rc = dnsRcode(m);
+    const lame = rc === DnsRcode.NOERROR && m.answers.length === 0 && (m.flags & (DnsFlag.AA | DnsFlag.RA)) === 0 && m.additional.length === 0;
+    if (rc === DnsRcode.SERVFAIL || rc === DnsRcode.NOTIMP || rc === DnsRcode.REFUSED || lame) {
+      if (rc === DnsRcode.SERVFAIL) this.servfail = true;
+      // next_ns: with one reply already in hand, return it; else wait for the other one.
+      if (this.ans1 !== null || this.ans2 !== null) return this.answer();
+      if (this.recv1 || this.recv2 || this.q2 === null) return this.errorNextServer();
+      if (which === 1) this.recv1 = true;
+      else this.recv2 = true;
+      this.maybeSendSecond();
+      return;
+    }
+    if (which === 1) {
+      this.recv1 = true;
+      this.ans1 = m;
+    } else {
+      this.recv2 = true;
+      this.ans2 = m;
+    }
+    if (this.recv1 && this.recv2) return this.answer();
+    this.maybeSendSecond();
+  }
+
+  /** Single-request mode: the second query goes once the first reply is in (reopen: from a new socket). */
+  private maybeSendSecond(): void {
+    if (!this.r.single || this.q2 === null || this.nwritten >= 2) return;
+    if (this.r.reopen) {
+      this.sock!.close();
+      this.socks.delete(this.ns);
+      this.sock = this.reopen();
+    }
+    this.write(this.q2);
+  }
+
+  private onTimeout(): void {
+    if (this.done) return;
+    this.r.noteTimeout();
+    if (this.ans1 !== null || this.ans2 !== null) {
+      // "If we time out after having received one answer switch to the mode where we send the
+      // second request only once we have received the first answer."
+      if (!this.r.single) {
+        this.r.setSingle();
+        return this.begin();
+      }
+      if (!this.r.reopen) {
+        this.r.setReopen();
+        this.closeAll();
+        this.sock = this.reopen();
+        return this.begin();
+      }
+      return this.answer();
+    }
+    this.gotSomewhere = true;
+    this.nextServer(); // the socket stays open for the next round
+  }
+
+  /** close_and_return_error: all sockets closed, on to the next server. */
+  private errorNextServer(): void {
+    this.timer?.cancel();
+    this.closeAll();
+    this.nextServer();
+  }
+
+  private answer(): void {
+    this.closeAll();
+    this.finish({ kind: 'answer', a: this.ans1, aaaa: this.ans2 });
+  }
+
+  private closeAll(): void {
+    this.timer?.cancel();
+    for (const s of this.socks.values()) s.close();
+    this.socks.clear();
+  }
+
+  private finish(x: ExchangeResult): void {
+    if (this.done) return;
+    this.done = true;
+    this.timer?.cancel();
+    this.cb(x);
+  }
+}
+
+/** res_queriesmatch: same question (name case-insensitively, type, class). */
+function questionsMatch(q: DnsMessage, r: DnsMessage): boolean {
+  if (r.questions.length !== q.questions.length) return false;
+  return q.questions.every((a, i) => {
+    const b = r.questions[i]!;
+    return a.type === b.type && a.class === b.class && a.name.toLowerCase() === b.name.toLowerCase();
+  });
+}
+
+/** __res_context_query's verdict on the A (hp) and AAAA (hp2) replies. */
+function verdict(a: DnsMessage | null, aaaa: DnsMessage | null): QueryVerdict {
+  const bad = (m: DnsMessage | null): boolean => m === null || dnsRcode(m) !== DnsRcode.NOERROR || m.answers.length === 0;
+  if (!(bad(a) && bad(aaaa))) return { kind: 'success', a };
+  const first = a ?? aaaa;
+  if (first === null) return { kind: 'timeout' };
+  const noerror = (m: DnsMessage | null): boolean => m !== null && dnsRcode(m) === DnsRcode.NOERROR;
+  switch (dnsRcode(first)) {
+    case DnsRcode.NXDOMAIN:
+      return noerror(a) || noerror(aaaa) ? { kind: 'success', a } : { kind: 'nxdomain' };
+    case DnsRcode.SERVFAIL:
+      return { kind: 'servfail' };
+    case DnsRcode.NOERROR:
+      return { kind: 'nodata' };
+    case DnsRcode.FORMERR:
+    case DnsRcode.NOTIMP:
+      return noerror(a) || noerror(aaaa) ? { kind: 'success', a } : { kind: 'norecovery' };
+    default:
+      return { kind: 'norecovery' };
+  }
+}
+
+/** getanswer: A records owned by the query name or a CNAME alias of it, following the chain. */
+function addressesOf(m: DnsMessage | null, qname: string): { addresses: Ipv4[]; canonical: string | null } {
+  const addresses: Ipv4[] = [];
+  if (m === null) return { addresses, canonical: null };
+  let owner = qname.toLowerCase();
+  let canonical: string | null = null;
+  for (const r of m.answers) {
+    if (r.name.toLowerCase() !== owner) continue;
+    if (r.data.kind === 'CNAME') {
+      owner = r.data.target.toLowerCase();
+      canonical = r.data.target;
+    } else if (r.data.kind === 'A') addresses.push(r.data.address);
+  }
+  return { addresses, canonical };
+}
