@@ -15,6 +15,7 @@ import { parseDuration, parseRate } from '../core/time.js';
 import type { UserError } from '../core/user-error.js';
 import { BridgeDevice } from '../link/bridge.js';
 import { Channel, NicDevice } from '../link/channel.js';
+import { Netem } from '../link/netem.js';
 import type { NetDevice } from '../link/device.js';
 import { VethDevice } from '../link/veth.js';
 import { VxlanDevice } from '../link/vxlan.js';
@@ -35,7 +36,7 @@ export interface ClusterConfig {
   vxlanPort: number;
   vni: number;
   vethDelay: string | number;
-  network: { cidr: string; rate: string | number; delay: string | number; queue: number; mtu: number };
+  network: { cidr: string; rate: string | number; delay: string | number; queue: number; mtu: number; loss: number; netemDelay: string | number; jitter: string | number };
   nodes: { name: string; ip?: string | undefined; podCIDR?: string | undefined; mac?: string | undefined }[];
   externalHosts: { name: string; ip?: string | undefined; mac?: string | undefined }[];
 }
@@ -78,6 +79,8 @@ export interface ClusterPod {
   spec: PodSpecT;
   /** Owner Deployment name, if any. */
   deployment: string | null;
+  /** Ready condition (readiness probe passing); false after a pod-down fault. */
+  ready: boolean;
 }
 
 /** An external host on the cluster's network. */
@@ -155,7 +158,11 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: Mani
     const port = new NicDevice(sim, `swp${++swPort}`, macOf('network', `swp${swPort}`), cfg.network.mtu);
     add(network, port);
     sw.addPort(port);
-    new Channel(sim, nic, port, { rateBps: parseRate(cfg.network.rate)!, delayNs: parseDuration(cfg.network.delay) ?? 0, queueLimit: cfg.network.queue });
+    const ch = new Channel(sim, nic, port, { rateBps: parseRate(cfg.network.rate)!, delayNs: parseDuration(cfg.network.delay) ?? 0, queueLimit: cfg.network.queue });
+    const n = cfg.network;
+    if (n.loss > 0 || (parseDuration(n.netemDelay) ?? 0) > 0 || (parseDuration(n.jitter) ?? 0) > 0) {
+      ch.impairment = new Netem({ loss: n.loss, delayNs: parseDuration(n.netemDelay) ?? 0, jitterNs: parseDuration(n.jitter) ?? 0 }, (from) => sim.rng.stream(`netem/${from.qualifiedName}`));
+    }
   };
   const usedIps = new Set<number>();
   const takeIp = (text: string | undefined, fallback: number, path: (string | number)[]): Ipv4 => {
@@ -281,7 +288,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: Mani
       continue;
     }
     if (p.spec.hostNetwork) {
-      const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns: node.ns, ip: node.ip, hostNetwork: true, hostVeth: null, spec: p.spec, deployment: p.deployment };
+      const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns: node.ns, ip: node.ip, hostNetwork: true, hostVeth: null, spec: p.spec, deployment: p.deployment, ready: true };
       node.pods.push(pod);
       pods.push(pod);
       continue;
@@ -306,7 +313,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: Mani
     const gw = (node.podNet + 1) >>> 0;
     ns.addRoute({ dst: 0, prefix: 0, gateway: gw, dev: podEnd });
     ns.addRoute({ dst: podNet.addr, prefix: podNet.prefix, gateway: gw, dev: podEnd });
-    const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns, ip, hostNetwork: false, hostVeth: hostEnd, spec: p.spec, deployment: p.deployment };
+    const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns, ip, hostNetwork: false, hostVeth: hostEnd, spec: p.spec, deployment: p.deployment, ready: true };
     node.pods.push(pod);
     pods.push(pod);
   }

@@ -294,7 +294,7 @@ export function resolveSelected(view: ServiceView, pods: ClusterPod[]): void {
         }
       }
       if (port === null) continue; // a pod without the named port is not an endpoint of this port
-      sp.endpoints.push({ ip: pod.ip, port, ready: true, serving: true, terminating: false, nodeName: pod.node.name, pod });
+      sp.endpoints.push({ ip: pod.ip, port, ready: pod.ready, serving: pod.ready, terminating: false, nodeName: pod.node.name, pod });
     }
   }
 }

@@ -122,6 +122,10 @@ export class NicDevice extends NetDevice {
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
   }
+  /** The channel this NIC is plugged into, or null. */
+  get link(): Channel | null {
+    return this.channel;
+  }
   /** Called by Channel's constructor. */
   attach(ch: Channel): void {
     this.channel = ch;

@@ -6,6 +6,7 @@ import { Simulator } from '../core/simulator.js';
 import { parseDuration, parseRate, type TimeNs } from '../core/time.js';
 import { BridgeDevice } from '../link/bridge.js';
 import { Channel, NicDevice } from '../link/channel.js';
+import { Netem } from '../link/netem.js';
 import { resetIfindex, type NetDevice } from '../link/device.js';
 import { VethDevice } from '../link/veth.js';
 import { Namespace } from '../net/namespace.js';
@@ -20,6 +21,7 @@ import { programKubeProxy } from '../k8s/kube-proxy/index.js';
 import { renderFlannelRules } from '../k8s/flannel.js';
 import { buildServices, serviceAllocator, type ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp.js';
+import { scheduleFaults, type TimelineEntry } from './faults.js';
 import { startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
@@ -35,6 +37,8 @@ export interface World {
   tcp: Map<string, TcpLayer>;
   /** Services after allocation, with their endpoints. */
   services: ServiceView[];
+  /** Faults and control-plane reactions as they happen. */
+  timeline: TimelineEntry[];
   /** Every device, in creation order (each namespace's lo first). */
   devices: NetDevice[];
   /** Devices to capture, in the order their interface blocks are written. */
@@ -137,7 +141,10 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     const nb = new NicDevice(sim, b[1], macFor(b[0].name, b[1]), l.mtu);
     place(a[0], na);
     place(b[0], nb);
-    new Channel(sim, na, nb, { rateBps: parseRate(l.rate)!, delayNs: dur(l.delay), queueLimit: l.queue });
+    const ch = new Channel(sim, na, nb, { rateBps: parseRate(l.rate)!, delayNs: dur(l.delay), queueLimit: l.queue });
+    if (l.loss > 0 || dur(l.netemDelay) > 0 || dur(l.jitter) > 0) {
+      ch.impairment = new Netem({ loss: l.loss, delayNs: dur(l.netemDelay), jitterNs: dur(l.jitter) }, (from) => sim.rng.stream(`netem/${from.qualifiedName}`));
+    }
   });
 
   spec.hosts.forEach((h, hi) => {
@@ -210,6 +217,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
 
   const stats = new StatsRegistry(() => sim.now);
   let services: ServiceView[] = [];
+  let reprogram: () => void = () => {};
   if (cluster && spec.cluster) {
     const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
     const lbPool = spec.cluster.loadBalancerPool.map((x) => parseIpv4(x)!);
@@ -223,13 +231,15 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
         (withEp ?? cluster.nodes[0])?.ns.arpAnnounce.add(lb);
       }
     }
-    if (errors.length === 0) {
-      const kp = spec.cluster.kubeProxy;
-      const podCIDR = spec.cluster.podCIDR;
-      programKubeProxy(cluster.nodes, services, { mode: kp.mode, scheduler: kp.scheduler, clusterCIDR: podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully }, (node) =>
+    const kp = spec.cluster.kubeProxy;
+    const podCIDR = spec.cluster.podCIDR;
+    const c = cluster;
+    const svcs = services;
+    reprogram = () =>
+      programKubeProxy(c.nodes, svcs, { mode: kp.mode, scheduler: kp.scheduler, clusterCIDR: podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully }, (node) =>
         renderFlannelRules(podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully),
       );
-    }
+    if (errors.length === 0) reprogram();
   }
   const tr = new Transports();
   for (const ns of namespaces.values()) tr.udpOf(ns);
@@ -251,6 +261,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   };
   if (errors.length === 0) startPodApps(ctx, tr);
   const flows = startTraffic(ctx, tr, spec.traffic);
+  const timeline = scheduleFaults({ sim, namespaces, cluster, services, reprogram: () => reprogram(), err }, spec);
 
   let captured: NetDevice[] = [];
   const cap = spec.capture.interfaces;
@@ -280,6 +291,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     until: spec.duration !== undefined ? dur(spec.duration) : null,
     cluster,
     services,
+    timeline,
     warnings: cluster?.warnings ?? [],
   };
 }

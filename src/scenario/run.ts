@@ -119,9 +119,14 @@ export function statsDocument(world: World, stop: StopReason): string {
     const c = u.counters as unknown as Record<string, number>;
     if (Object.values(c).some((v) => v !== 0)) counters[`udp/${name}`] = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]!]));
   }
+  for (const [name, t] of world.tcp) {
+    const c = t.counters as unknown as Record<string, number>;
+    if (Object.values(c).some((v) => v !== 0)) counters[`tcp/${name}`] = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]!]));
+  }
   counters['sim'] = { events: world.sim.eventsExecuted };
   const sortedCounters: Record<string, Record<string, number>> = {};
   for (const k of Object.keys(counters).sort()) sortedCounters[k] = counters[k]!;
-  const doc = { schema: rep.schema, scenario: world.name, seed: rep.seed, stop, simTimeUs: rep.simTimeUs, events: world.sim.eventsExecuted, flows, endpoints: rep.endpoints, counters: sortedCounters };
+  const timeline = world.timeline.map((t) => ({ atUs: t.atNs / 1000, what: t.what }));
+  const doc = { schema: rep.schema, scenario: world.name, seed: rep.seed, stop, simTimeUs: rep.simTimeUs, events: world.sim.eventsExecuted, flows, endpoints: rep.endpoints, timeline, counters: sortedCounters };
   return JSON.stringify(doc, null, 2) + '\n';
 }

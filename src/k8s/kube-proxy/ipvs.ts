@@ -66,7 +66,7 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
     for (const v of vips) {
       if (!onDummy.has(v)) {
         onDummy.add(v);
-        ns.addAddress(dummy, v, 32);
+        if (!ns.addrs.some((a) => a.addr === v && a.dev === dummy)) ns.addAddress(dummy, v, 32);
       }
     }
     for (const p of s.ports) {
