@@ -370,6 +370,11 @@ export function podResolver(pod: ClusterPod, udp: UdpLayer, opts: StubResolverOp
   return new StubResolver(udp, parseResolvConf(podResolvConf(pod.namespace)), opts);
 }
 
+/** The pods a kubeadm cluster runs CoreDNS in: label k8s-app=kube-dns (the kube-dns Service's selector). */
+export function corednsPodsOf(pods: ClusterPod[]): ClusterPod[] {
+  return pods.filter((p) => p.labels['k8s-app'] === 'kube-dns' && !p.hostNetwork);
+}
+
 /** What startClusterDns needs. */
 export interface ClusterDnsOptions {
   pods: ClusterPod[];
