@@ -15,6 +15,10 @@
 //                     sends 6,250 64-byte datagrams every 100 µs from 1 s + i·3.125 µs to a peer chosen
 //                     by the anchor's per-host xorshift32; stop at 2.625 s.
 // S4 echo + pcapng    S1 with every one of the 4 devices captured into one pcapng (PcapngWriter).
+// H1 http-service     HTTP through a ClusterIP Service: 2 nodes (flannel VXLAN), 3 web pods, 4 client
+//                     pods, each opening a new TCP connection per request at 500 req/s for 20 s
+//                     simulated (40,000 requests), kube-proxy iptables mode; reports requests
+//                     simulated per wall second (no capture).
 //
 // Differences from the ns-3 twin (see bench/README.md): Ethernet framing with ARP instead of PPP,
 // no FqCoDel root qdisc (a drop-tail txqueue of 1000), full-duplex links in S2 (ns-3 CSMA is half duplex).
@@ -32,8 +36,10 @@ import type { NetDevice } from '../src/link/device.js';
 import { Namespace } from '../src/net/namespace.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { parseIpv4 } from '../src/wire/ipv4-addr.js';
+import { loadScenarioText } from '../src/scenario/load.js';
+import { buildWorld } from '../src/scenario/build.js';
 
-const SCENARIOS = ['S1', 'S2', 'S4'] as const;
+const SCENARIOS = ['S1', 'S2', 'S4', 'H1'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Result {
@@ -194,8 +200,58 @@ function s2(): Result {
   return { deliveries, wallS, events: sim.eventsExecuted, frames: framesOf(devs), extra: `fdb=${br.fdb.size}` };
 }
 
+const H1_SCENARIO = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: bench-h1 }
+spec:
+  cluster:
+    network: { cidr: 10.100.11.0/24 }
+    nodes: [{ name: node1 }, { name: node2 }]
+  traffic:
+    - { name: load, type: http, from: deployment/client, to: "svc/web:80", rate: 500, duration: 20s, start: 1s, connection: new, timeout: 2s }
+  capture: { interfaces: none }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web }, annotations: { podwire.dev/app: http, podwire.dev/service-time: exponential:1ms, podwire.dev/workers: "4" } }
+    spec: { containers: [{ name: web, image: nginx, ports: [{ containerPort: 8080 }] }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: client }
+spec:
+  replicas: 4
+  selector: { matchLabels: { app: client } }
+  template:
+    metadata: { labels: { app: client } }
+    spec: { containers: [{ name: client, image: curl }] }
+`;
+
+/** H1: HTTP requests through a ClusterIP Service. deliveries = requests completed. */
+function h1(): Result {
+  const world = buildWorld(loadScenarioText(H1_SCENARIO, 'bench-h1.yaml'), 7);
+  const t0 = performance.now();
+  world.sim.run();
+  const wallS = (performance.now() - t0) / 1000;
+  const f = world.stats.flow('load');
+  let frames = 0;
+  for (const d of world.devices) frames += d.stats.rxPackets;
+  const rps = f.successes / wallS;
+  return { deliveries: f.successes, wallS, events: world.sim.eventsExecuted, frames, extra: `requests=${f.requests} errors=${f.errorCount} requests_per_wall_s=${Math.round(rps)} sim_s=${(world.sim.now / 1e9).toFixed(3)}` };
+}
+
 function runOne(id: ScenarioId): string {
-  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : s2();
+  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'H1' ? h1() : s2();
   const rssMib = process.resourceUsage().maxRSS / 1024;
   const pps = r.deliveries / r.wallS;
   const eps = r.events / r.wallS;

@@ -44,7 +44,12 @@ export interface HttpResponse {
 
 export type HttpMessage = HttpRequest | HttpResponse;
 
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+/** Latin-1 bytes of a string (one byte per code unit, as header bytes are), without a per-char callback. */
+function latin1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
@@ -117,7 +122,8 @@ function findHeadEnd(buf: Uint8Array, from: number, end: number): number {
 
 /** Incremental HTTP/1.1 parser for one direction of a connection: push bytes, get complete messages. */
 export class HttpParser {
-  private buf = new Uint8Array(4096);
+  // Starts small and grows on demand: a simulation holds thousands of idle connections' parsers.
+  private buf = new Uint8Array(256);
   private len = 0;
   private scanFrom = 0;
   private headCount = 0;
