@@ -39,6 +39,7 @@ export interface ClusterConfig {
   network: { cidr: string; rate: string | number; delay: string | number; queue: number; mtu: number; loss: number; netemDelay: string | number; jitter: string | number };
   nodes: { name: string; ip?: string | undefined; podCIDR?: string | undefined; mac?: string | undefined }[];
   externalHosts: { name: string; ip?: string | undefined; mac?: string | undefined }[];
+  dns?: { enabled: boolean; replicas: number; upstream: string[] } | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */
@@ -103,10 +104,13 @@ export interface ClusterWorld {
   /** Every device created, in creation order. */
   devices: NetDevice[];
   warnings: UserError[];
+  /** The manifests the cluster runs: the add-ons' (CoreDNS) first, then the user's. */
+  manifests: ManifestInput[];
 }
 
 /** Builds nodes, the external network, external hosts and pods. Pushes user errors into `errors`. */
-export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: ManifestInput[], errors: UserError[], at: (path: (string | number)[], message: string) => UserError): ClusterWorld {
+export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: ManifestInput[], errors: UserError[], at: (path: (string | number)[], message: string) => UserError): ClusterWorld {
+  let manifests = manifestsIn;
   const namespaces: Namespace[] = [];
   const devices: NetDevice[] = [];
   const warnings: UserError[] = [];
@@ -239,6 +243,45 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: Mani
     hosts.push({ name: h.name, ns, ip });
   });
 
+  // --- cluster DNS add-on (as kubeadm installs it): a coredns Deployment in kube-system and the
+  // kube-dns Service on the 10th address of the service range. Its pods start first, so they take
+  // the first pod addresses, as on a real cluster.
+  if (cfg.dns?.enabled) {
+    const svcNet = parseCidr(cfg.serviceCIDR)!;
+    const dnsIp = formatIpv4((svcNet.addr + 10) >>> 0);
+    const dnsErr = (path: (string | number)[], message: string): UserError => at(['spec', 'cluster', 'dns', ...path], message);
+    const addOn: ManifestInput[] = [
+      {
+        kind: 'Deployment',
+        value: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+          spec: {
+            replicas: cfg.dns.replicas,
+            selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            template: {
+              metadata: { labels: { 'k8s-app': 'kube-dns' } },
+              spec: { containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.3', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }, { name: 'metrics', containerPort: 9153, protocol: 'TCP' }] }] },
+            },
+          },
+        },
+        error: dnsErr,
+      },
+      {
+        kind: 'Service',
+        value: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+          spec: { clusterIP: dnsIp, selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 }, { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 }] },
+        },
+        error: dnsErr,
+      },
+    ];
+    manifests = [...addOn, ...manifests];
+  }
+
   // --- pods: Pod manifests and Deployments' replicas, in file order
   const podDefs: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; spec: PodSpecT; deployment: string | null; m: ManifestInput; specPath: (string | number)[] }[] = [];
   for (const m of manifests) {
@@ -329,5 +372,5 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifests: Mani
     return br;
   }
 
-  return { config: cfg, nodes, pods, hosts, network, namespaces, devices, warnings };
+  return { config: cfg, nodes, pods, hosts, network, namespaces, devices, warnings, manifests };
 }

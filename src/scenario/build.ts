@@ -22,7 +22,7 @@ import { renderFlannelRules } from '../k8s/flannel.js';
 import { buildServices, serviceAllocator, type ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp.js';
 import { scheduleFaults, type TimelineEntry } from './faults.js';
-import { startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
+import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT } from './schema.js';
@@ -222,7 +222,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
     const lbPool = spec.cluster.loadBalancerPool.map((x) => parseIpv4(x)!);
     const alloc = serviceAllocator(spec.cluster.serviceCIDR, (n) => sim.rng.stream(n), lbPool);
-    services = buildServices(inputs, cluster.pods, alloc, errors, cluster.warnings);
+    services = buildServices(cluster.manifests, cluster.pods, alloc, errors, cluster.warnings);
     // The load-balancer provider announces each LoadBalancer IP on the network (MetalLB layer-2 style):
     // one node answers ARP for it, the first node with a ready endpoint of the service (any node if none).
     for (const s of services) {
@@ -249,6 +249,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     cluster,
     services,
     stats,
+    clusterSpec: spec.cluster ?? null,
     err,
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {
@@ -259,7 +260,10 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
       errors.push(m ? loaded.error(base, message, m.docIndex) : loaded.error(['spec'], message));
     },
   };
-  if (errors.length === 0) startPodApps(ctx, tr);
+  if (errors.length === 0) {
+    startPodApps(ctx, tr);
+    startDns(ctx, tr);
+  }
   const flows = startTraffic(ctx, tr, spec.traffic);
   const timeline = scheduleFaults({ sim, namespaces, cluster, services, reprogram: () => reprogram(), err }, spec);
 

@@ -144,7 +144,19 @@ export const HttpTraffic = z.strictObject({
   maxConnections: z.number().int().min(1).optional(),
 });
 
-export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic, HttpTraffic]);
+export const DnsTraffic = z.strictObject({
+  type: z.literal('dns'),
+  name: Name.optional(),
+  /** A pod (its ClusterFirst resolv.conf) or a host with a nameserver. */
+  from: z.string().regex(/^((pod|host)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME or host/NAME'),
+  /** The name to look up, as a program would pass it to getaddrinfo (e.g. "web", "example.com"). */
+  lookup: z.string().min(1),
+  count: z.number().int().min(1).default(1),
+  interval: Duration.default('1s'),
+  start: Duration.default('1s'),
+});
+
+export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic, HttpTraffic, DnsTraffic]);
 
 /** A change at a point in simulated time. */
 export const FaultSpec = z.discriminatedUnion('kind', [
@@ -197,6 +209,10 @@ export const ExternalHostSpec = z.strictObject({
   name: Name,
   ip: Ipv4Text.optional(),
   mac: MacText.optional(),
+  /** This host runs a DNS server answering these names (A records), e.g. a provider's DNS or an upstream resolver. */
+  dnsRecords: z.record(z.string(), Ipv4Text).optional(),
+  /** The nameserver in this host's resolv.conf (for http://NAME/ targets sent from it). */
+  nameserver: Ipv4Text.optional(),
 });
 
 /** The external network: one L2 segment (a switch) joining node eth0s and external hosts. */
@@ -236,6 +252,15 @@ export const ClusterSpec = z.strictObject({
       randomFully: z.boolean().default(true),
     })
     .default({ mode: 'iptables', scheduler: 'rr', masqueradeAll: false, randomFully: true }),
+  /** Cluster DNS: CoreDNS pods (kube-system, k8s-app=kube-dns) behind the kube-dns Service (10th address of the service range). */
+  dns: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      replicas: z.number().int().min(1).max(10).default(2),
+      /** `forward . /etc/resolv.conf`: the nodes' upstream nameservers (e.g. an external host with dnsRecords). */
+      upstream: z.array(Ipv4Text).default([]),
+    })
+    .optional(),
   /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
   loadBalancerPool: z.array(Ipv4Text).default([]),
   network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500, loss: 0, netemDelay: '0', jitter: '0' }),

@@ -23,12 +23,16 @@ import { TcpLayer } from '../transport/tcp.js';
 import { UdpLayer } from '../transport/udp.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
-import type { TrafficSpecT } from './schema.js';
+import type { ClusterSpecT, TrafficSpecT } from './schema.js';
+import { DnsServer, denial, rr, type DnsZone } from '../app/dns-server.js';
+import { parseResolvConf, StubResolver } from '../app/dns-resolver.js';
+import { corednsPodsOf, podResolvConf, startClusterDns } from '../k8s/coredns.js';
+import { DnsRcode, DnsType } from '../wire/dns.js';
 
 /** A traffic flow of the world, with counters for the summary. */
 export interface WorldFlow {
   name: string;
-  type: 'ping' | 'udp' | 'http';
+  type: 'ping' | 'udp' | 'http' | 'dns';
   from: string;
   to: string;
   counts: { sent: number; received: number; lost: number; errors: number };
@@ -41,6 +45,8 @@ export interface WorkloadContext {
   cluster: ClusterWorld | null;
   services: ServiceView[];
   stats: StatsRegistry;
+  /** The cluster section of the scenario, when there is one. */
+  clusterSpec: ClusterSpecT | null;
   err(path: (string | number)[], message: string): void;
   /** An error at a manifest's field. */
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
@@ -109,6 +115,50 @@ export function startPodApps(ctx: WorkloadContext, tr: Transports): void {
   }
 }
 
+/** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */
+function staticZone(records: Record<string, string>): DnsZone {
+  const table = new Map<string, Ipv4>();
+  for (const [name, ip] of Object.entries(records)) table.set(name.toLowerCase().replace(/\.$/, ''), parseIpv4(ip)!);
+  const soa = rr('.', 60, { kind: 'SOA', mname: 'ns.example.', rname: 'hostmaster.example.', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 60 });
+  return (q) => {
+    const name = q.name.toLowerCase().replace(/\.$/, '');
+    const a = table.get(name);
+    if (a === undefined) return denial(DnsRcode.NXDOMAIN, soa);
+    if (q.type !== DnsType.A) return denial(DnsRcode.NOERROR, soa);
+    return { rcode: DnsRcode.NOERROR, authoritative: true, answers: [rr(q.name, 300, { kind: 'A', address: a })], authority: [], additional: [], chase: null };
+  };
+}
+
+/** Starts CoreDNS in its pods and the DNS servers of external hosts that have records. */
+export function startDns(ctx: WorkloadContext, tr: Transports): void {
+  const c = ctx.cluster;
+  const spec = ctx.clusterSpec;
+  if (c === null || spec === null) return;
+  for (const h of spec.externalHosts) {
+    if (h.dnsRecords === undefined) continue;
+    const host = c.hosts.find((x) => x.name === h.name);
+    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true });
+  }
+  const coredns = corednsPodsOf(c.pods);
+  if (coredns.length > 0) {
+    startClusterDns({ pods: c.pods, services: ctx.services, corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
+  }
+}
+
+/** The stub resolver a sender uses: a pod's ClusterFirst resolv.conf, or a host's nameserver; null when none. */
+function resolverFor(ctx: WorkloadContext, tr: Transports, ref: string, ns: Namespace): StubResolver | null {
+  const c = ctx.cluster;
+  const pod = ref.startsWith('pod/') || !ref.includes('/') ? c?.pods.find((p) => p.ns === ns && !p.hostNetwork) : undefined;
+  if (pod) {
+    const dns = ctx.services.find((s) => s.name === 'kube-dns' && s.namespace === 'kube-system')?.clusterIP;
+    if (dns == null) return null;
+    return new StubResolver(tr.udpOf(ns), parseResolvConf(podResolvConf(pod.namespace, { nameservers: [dns] })));
+  }
+  const h = ctx.clusterSpec?.externalHosts.find((x) => x.name === ns.name);
+  if (h?.nameserver) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${h.nameserver}\n`));
+  return null;
+}
+
 /** Resolves `NAME`, `pod/NAME`, `node/NAME`, `host/NAME` to a namespace. */
 export function nsOf(ctx: WorkloadContext, ref: string): Namespace | null {
   const slash = ref.indexOf('/');
@@ -144,11 +194,13 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
   const echoServers = new Map<string, UdpEchoServer>();
   traffic.forEach((t, ti) => {
     const at = ['traffic', ti];
-    const name = t.name ?? `${t.type}-${t.from.replace('/', '-')}-${t.to.replace(/[^a-z0-9.]/gi, '-')}`;
+    const target = t.type === 'dns' ? t.lookup : t.to;
+    const name = t.name ?? `${t.type}-${t.from.replace('/', '-')}-${target.replace(/[^a-z0-9.]/gi, '-')}`;
     if (flows.some((f) => f.name === name)) return ctx.err([...at, 'name'], `duplicate flow name "${name}"`);
     const rec = ctx.stats.flow(name);
     const flowId = ti + 1;
     if (t.type === 'http') return startHttp(ctx, tr, t, at, name, flowId, flows);
+    if (t.type === 'dns') return startDnsLookups(ctx, tr, t, at, name, flows);
     const ns = nsOf(ctx, t.from);
     if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}" (a host, pod/NAME, node/NAME or host/NAME)`);
     const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
@@ -204,7 +256,6 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
     port = url[2] ? Number(url[2]) : 80;
     path = url[3] ?? path;
     addr = parseIpv4(host);
-    if (addr === null) return ctx.err([...at, 'to'], `resolving "${host}" needs cluster DNS, which this build does not run yet: use svc/NAME:PORT or an address`);
   } else {
     const colon = t.to.lastIndexOf(':');
     if (colon < 0) return ctx.err([...at, 'to'], 'expected svc/NAME:PORT, pod/NAME:PORT, node/NAME:PORT, IP:PORT or http://HOST[:PORT]/PATH');
@@ -225,6 +276,8 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   const rec = ctx.stats.flow(name);
   const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
   const gens: HttpLoadGenerator[] = [];
+  const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, t.from.startsWith('deployment/') ? 'pod/' : t.from, ns) : null));
+  if (addr === null && resolvers.some((r) => r === null)) return ctx.err([...at, 'to'], `resolving "${host}" needs DNS: enable spec.cluster.dns for pods, or give the sending host a nameserver`);
   senders.forEach((ns, i) => {
     const g = new HttpLoadGenerator(
       tr.tcpOf(ns),
@@ -240,6 +293,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
         connection: t.connection,
         ...(t.maxConnections !== undefined ? { maxConnections: t.maxConnections } : {}),
         flowId,
+        resolver: resolvers[i] ?? null,
       },
       rec,
     );
@@ -253,4 +307,32 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
     lost: { get: () => rec.errors.timeout, enumerable: true },
   });
   flows.push({ name, type: 'http', from: t.from, to: t.to, counts });
+}
+
+function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'dns' }>, at: (string | number)[], name: string, flows: WorldFlow[]): void {
+  const ns = nsOf(ctx, t.from);
+  if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}"`);
+  const res = resolverFor(ctx, tr, t.from, ns);
+  if (res === null) return ctx.err([...at, 'from'], `${t.from} has no resolver: enable spec.cluster.dns, or give the host a nameserver`);
+  const rec = ctx.stats.flow(name);
+  const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
+  const sim = ctx.sim;
+  let n = 0;
+  const once = (): void => {
+    const started = sim.now;
+    counts.sent++;
+    rec.requestStarted();
+    res.lookup(t.lookup, (r) => {
+      if (r.addresses.length > 0) {
+        counts.received++;
+        rec.requestSucceeded(sim.now - started, null, 0);
+      } else {
+        counts.errors++;
+        rec.requestFailed('dns', sim.now - started);
+      }
+    });
+    if (++n < t.count) sim.schedule(dur(t.interval), once);
+  };
+  sim.scheduleAt(dur(t.start), once);
+  flows.push({ name, type: 'dns', from: t.from, to: t.lookup, counts });
 }
