@@ -6,11 +6,11 @@
 // little-endian seconds and microseconds of the send time) followed by the bytes 0x10, 0x11, ...
 // A probe with no reply within `timeout` counts as lost ('timeout'); an ICMP error (host unreachable
 // after ARP failure, net unreachable) fails it as 'no-route'.
-import type { SimEvent } from '../core/scheduler.js';
 import type { TimeNs } from '../core/time.js';
 import type { Namespace } from '../net/namespace.js';
 import { Packet } from '../packet/packet.js';
 import type { FlowRecorder } from '../stats/flow.js';
+import { ProbeBook } from './probe-book.js';
 import { IcmpType, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
 
 /** What one ping flow does. */
@@ -31,16 +31,18 @@ export interface PingOptions {
 export class PingApp {
   private readonly id: number;
   private seq = 0;
-  private readonly outstanding = new Map<number, { sent: TimeNs; timer: SimEvent }>();
+  private readonly book: ProbeBook;
   /** Probes sent, replies received, and errors, for tests and summaries. */
-  readonly counts = { sent: 0, received: 0, lost: 0, errors: 0 };
+  readonly counts: ProbeBook['counts'];
 
   constructor(
     private readonly ns: Namespace,
     private readonly opts: PingOptions,
-    private readonly rec: FlowRecorder,
+    rec: FlowRecorder,
     name: string,
   ) {
+    this.book = new ProbeBook(ns.sim, rec, opts.timeoutNs);
+    this.counts = this.book.counts;
     const rng = ns.sim.rng.stream(`${ns.name}/ping/${name}`);
     this.id = rng.int(65536);
     ns.openPing(this.id, { reply: (p) => this.onReply(p), error: (p) => this.onError(p) });
@@ -59,50 +61,22 @@ export class PingApp {
     pkt.payloadLength = o.size;
     pkt.flowId = o.flowId;
     pkt.sentAt = now;
-    this.counts.sent++;
-    this.rec.requestStarted();
-    const timer = this.ns.sim.schedule(o.timeoutNs, pingTimeout, this, seq);
-    this.outstanding.set(seq, { sent: now, timer });
-    if (!this.ns.ipLocalOut(pkt)) this.fail(seq, 'no-route');
+    this.book.sent(seq);
+    if (!this.ns.ipLocalOut(pkt)) this.book.failed(seq, 'no-route');
     if (seq < o.count) this.ns.sim.schedule(o.intervalNs, pingSend, this);
   }
 
   private onReply(pkt: Packet): void {
-    const seq = pkt.icmp!.rest & 0xffff;
-    const o = this.outstanding.get(seq);
-    if (o === undefined) return; // late or duplicate
-    this.outstanding.delete(seq);
-    o.timer.cancel();
-    this.counts.received++;
-    this.rec.requestSucceeded(this.ns.sim.now - o.sent, null, pkt.payloadLength);
+    this.book.answered(pkt.icmp!.rest & 0xffff, pkt.payloadLength);
   }
 
   private onError(icmp: Packet): void {
-    const seq = icmp.inner!.icmp!.rest & 0xffff;
-    this.fail(seq, 'no-route');
-  }
-
-  private fail(seq: number, kind: 'no-route' | 'timeout'): void {
-    const o = this.outstanding.get(seq);
-    if (o === undefined) return;
-    this.outstanding.delete(seq);
-    o.timer.cancel();
-    if (kind === 'timeout') this.counts.lost++;
-    else this.counts.errors++;
-    this.rec.requestFailed(kind, this.ns.sim.now - o.sent);
-  }
-
-  /** Called when a probe's timeout expires. */
-  timeout(seq: number): void {
-    this.fail(seq, 'timeout');
+    this.book.failed(icmp.inner!.icmp!.rest & 0xffff, 'no-route');
   }
 }
 
 function pingSend(app: PingApp): void {
   app.send();
-}
-function pingTimeout(app: PingApp, seq: number): void {
-  app.timeout(seq);
 }
 
 /** iputils' data: a 16-byte timeval of the send time, then 0x10, 0x11, ... */

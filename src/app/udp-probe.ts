@@ -3,9 +3,9 @@
 // packet, net, transport, stats interfaces). Each datagram carries an 8-byte header (sequence number
 // and a magic) so replies match requests; round-trip time is recorded per reply, a datagram without
 // reply within `timeout` counts as lost ('timeout'), and ICMP port unreachable as 'refused'.
-import type { SimEvent } from '../core/scheduler.js';
 import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
+import { ProbeBook } from './probe-book.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
 import type { Ipv4 } from '../wire/types.js';
 
@@ -41,14 +41,16 @@ export class UdpEchoServer {
 export class UdpProbeClient {
   private readonly sock: UdpSocket;
   private seq = 0;
-  private readonly outstanding = new Map<number, { sent: TimeNs; timer: SimEvent }>();
-  readonly counts = { sent: 0, received: 0, lost: 0, errors: 0 };
+  private readonly book: ProbeBook;
+  readonly counts: ProbeBook['counts'];
 
   constructor(
     private readonly udp: UdpLayer,
     private readonly opts: UdpProbeOptions,
-    private readonly rec: FlowRecorder,
+    rec: FlowRecorder,
   ) {
+    this.book = new ProbeBook(udp.stack.sim, rec, opts.timeoutNs);
+    this.counts = this.book.counts;
     this.sock = udp.socket().connect(opts.dst, opts.port);
     this.sock.flowId = opts.flowId;
     this.sock.onMessage = (data) => this.onReply(data);
@@ -68,11 +70,8 @@ export class UdpProbeClient {
       dv.setUint32(0, MAGIC);
       dv.setUint32(4, seq);
     }
-    this.counts.sent++;
-    this.rec.requestStarted();
-    const timer = sim.schedule(o.timeoutNs, probeTimeout, this, seq);
-    this.outstanding.set(seq, { sent: sim.now, timer });
-    if (!this.sock.send(data)) this.finish(seq, 'no-route');
+    this.book.sent(seq);
+    if (!this.sock.send(data)) this.book.failed(seq, 'no-route');
     if (seq < o.count) sim.schedule(o.intervalNs, probeSend, this);
   }
 
@@ -80,37 +79,16 @@ export class UdpProbeClient {
     if (data === null || data.length < 8) return;
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (dv.getUint32(0) !== MAGIC) return;
-    const seq = dv.getUint32(4);
-    const o = this.outstanding.get(seq);
-    if (o === undefined) return;
-    this.outstanding.delete(seq);
-    o.timer.cancel();
-    this.counts.received++;
-    this.rec.requestSucceeded(this.udp.stack.sim.now - o.sent, null, data.length);
+    this.book.answered(dv.getUint32(4), data.length);
   }
 
   private onError(kind: string): void {
     // The error concerns the oldest outstanding datagram (a connected UDP socket reports it once).
-    const first = this.outstanding.keys().next();
-    if (first.done) return;
-    this.finish(first.value, kind === 'refused' ? 'refused' : 'no-route');
-  }
-
-  /** Ends probe `seq` with an error. */
-  finish(seq: number, kind: 'timeout' | 'refused' | 'no-route'): void {
-    const o = this.outstanding.get(seq);
-    if (o === undefined) return;
-    this.outstanding.delete(seq);
-    o.timer.cancel();
-    if (kind === 'timeout') this.counts.lost++;
-    else this.counts.errors++;
-    this.rec.requestFailed(kind, this.udp.stack.sim.now - o.sent);
+    const seq = this.book.oldest();
+    if (seq !== undefined) this.book.failed(seq, kind === 'refused' ? 'refused' : 'no-route');
   }
 }
 
 function probeSend(c: UdpProbeClient): void {
   c.send();
-}
-function probeTimeout(c: UdpProbeClient, seq: number): void {
-  c.finish(seq, 'timeout');
 }

@@ -139,7 +139,9 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
     const host = c.hosts.find((x) => x.name === h.name);
     if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true });
   }
-  const coredns = corednsPodsOf(c.pods);
+  // CoreDNS runs when the scenario asks for cluster DNS (spec.cluster.dns); pods merely labelled
+  // k8s-app=kube-dns without it are left alone (a test or a user may start their own server there).
+  const coredns = spec.dns?.enabled ? corednsPodsOf(c.pods) : [];
   if (coredns.length > 0) {
     startClusterDns({ pods: c.pods, services: ctx.services, corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
   }

@@ -8,29 +8,20 @@
 //
 // Names: every namespace is `pwn-<pid>-<short>`; `reapStaleNetns()` removes `pwn-<N>-*` namespaces
 // whose process N is gone (a crashed earlier run), and nothing else.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import * as base from './netns.js';
+import { deleteNetns, findProgram, ip, IP, killAll, listNetns, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, run, sleep, stopChild, waitFor, type Child } from './netns.js';
+
+export { deleteNetns, findProgram, ip, IP, killAll, listNetns, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, run, sleep, stopChild, waitFor, type Child };
 
 // --- programs ------------------------------------------------------------------------------------
 
-/** Absolute path of a program in the usual system directories (not a pyenv/nvm shim), or null. */
-export function findProgram(name: string): string | null {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin']) {
-    const p = `${dir}/${name}`;
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-export const IP = findProgram('ip');
 export const IPTABLES_RESTORE = findProgram('iptables-restore');
 export const IPTABLES_SAVE = findProgram('iptables-save');
 /** conntrack-tools (`apt-get install conntrack`); without it the conntrack comparison skips. */
 export const CONNTRACK = findProgram('conntrack');
 /** nfacct (`apt-get install nfacct`); without it `-m nfacct` matches are stripped before loading. */
 export const NFACCT = findProgram('nfacct');
-export const PYTHON = findProgram('python3');
-export const SYSCTL = findProgram('sysctl');
 
 /** One-line reason to skip the kernel NAT test here, or null when it can run. */
 export function natSkipReason(): string | null {
@@ -43,182 +34,24 @@ export function natSkipReason(): string | null {
   return null;
 }
 
-/** Runs a program to completion (bounded); throws with its stderr when it fails. Returns stdout. */
-export function run(prog: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}): string {
-  const r = spawnSync(prog, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL', input: opts.input });
-  if (!opts.allowFail && (r.status !== 0 || r.error)) {
-    throw new Error(`${prog} ${args.join(' ')} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${(r.stderr ?? '').trim()}`);
-  }
-  return r.stdout ?? '';
-}
+// --- namespaces: the shared helpers of ./netns.js with this test's `pwn` prefix -------------------
 
-/** `ip ARGS` (root namespace; `-n NS` addresses one). */
-export function ip(...args: string[]): string {
-  return run(IP!, args);
-}
-
-/** Runs a program inside namespace `ns`. */
-export function nsExec(ns: string, prog: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}): string {
-  return run(IP!, ['netns', 'exec', ns, prog, ...args], opts);
-}
-
-/** Writes sysctls inside `ns` (one `sysctl -w` process, or /proc/sys writes without sysctl). */
-export function nsSysctl(ns: string, settings: Record<string, string | number>): void {
-  const pairs = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
-  if (SYSCTL) nsExec(ns, SYSCTL, ['-q', '-w', ...pairs]);
-  else for (const [k, v] of Object.entries(settings)) nsExec(ns, '/bin/sh', ['-c', `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`]);
-}
-
-/** Reads one sysctl inside `ns` ('' when it does not exist there). */
-export function nsSysctlRead(ns: string, key: string): string {
-  return nsExec(ns, '/bin/cat', [`/proc/sys/${key.replaceAll('.', '/')}`], { allowFail: true }).trim();
-}
-
-// --- namespaces ----------------------------------------------------------------------------------
-
-/** This process's namespace name prefix. */
+/** This process's namespace name prefix (`pwn-<pid>-`). */
 export function netnsPrefix(): string {
-  return `pwn-${process.pid}-`;
-}
-
-/** Names of the existing named network namespaces. */
-export function listNetns(): string[] {
-  return run(IP!, ['netns', 'list'], { allowFail: true })
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((n) => n !== '');
-}
-
-/** Deletes a namespace this helper made (its devices go with it, and veth peers elsewhere too). */
-export function deleteNetns(name: string): void {
-  if (!/^pwn-\d+-/.test(name)) throw new Error(`refusing to delete namespace ${name}: not created by netns-nat`);
-  run(IP!, ['netns', 'del', name], { allowFail: true });
+  return base.netnsPrefix('pwn');
 }
 
 /** Removes `pwn-<N>-*` namespaces left by a process N that no longer exists. */
 export function reapStaleNetns(): void {
-  for (const n of listNetns()) {
-    const m = /^pwn-(\d+)-/.exec(n);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid) continue;
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) deleteNetns(n);
+  base.reapStaleNetns('pwn');
+}
+
+/** Namespaces created by this process (`pwn-<pid>-<short>`), destroyed together. */
+export class NetnsSet extends base.NetnsSet {
+  constructor() {
+    super('pwn');
   }
 }
-
-/** Namespaces created by this process, destroyed together. */
-export class NetnsSet {
-  readonly names: string[] = [];
-
-  /** Creates `pwn-<pid>-<short>` with IPv6 off (no ND/MLD noise) and lo up. Returns its name. */
-  create(short: string): string {
-    const name = netnsPrefix() + short;
-    if (name.length > 60) throw new Error(`namespace name too long: ${name}`);
-    if (listNetns().includes(name)) deleteNetns(name);
-    ip('netns', 'add', name);
-    this.names.push(name);
-    nsSysctl(name, { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
-    ip('-n', name, 'link', 'set', 'lo', 'up');
-    return name;
-  }
-
-  /** Deletes every namespace of the set (tolerates ones already gone). */
-  destroy(): void {
-    for (const n of this.names.splice(0)) deleteNetns(n);
-  }
-}
-
-// --- child processes -----------------------------------------------------------------------------
-
-const children = new Set<ChildProcess>();
-
-/** A background child with its collected output. */
-export interface Child {
-  proc: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (null when killed by a signal) or rejects after `timeoutMs`. */
-  exited(timeoutMs: number): Promise<number | null>;
-}
-
-/** Starts `prog args` inside `ns` in the background, tracked for killAll(). */
-export function nsSpawn(ns: string, prog: string, args: string[]): Child {
-  const proc = spawn(IP!, ['netns', 'exec', ns, prog, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(proc);
-  let out = '';
-  let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  let code: number | null | undefined;
-  const done = new Promise<number | null>((resolve) => {
-    proc.on('exit', (c) => {
-      code = c;
-      children.delete(proc);
-      resolve(c);
-    });
-    proc.on('error', (e) => {
-      err += String(e);
-      children.delete(proc);
-      resolve(-1);
-    });
-  });
-  return {
-    proc,
-    stdout: () => out,
-    stderr: () => err,
-    exited: (timeoutMs) =>
-      code !== undefined
-        ? Promise.resolve(code)
-        : new Promise((resolve, reject) => {
-            const t = setTimeout(() => reject(new Error(`${prog} in ${ns} still running after ${timeoutMs} ms`)), timeoutMs);
-            void done.then((c) => {
-              clearTimeout(t);
-              resolve(c);
-            });
-          }),
-  };
-}
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Waits until `pred()` holds, polling every 10 ms; throws `what` after `timeoutMs`. */
-export async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** Stops a child: SIGINT, then SIGKILL after `graceMs`. Never throws. */
-export async function stopChild(c: Child, graceMs = 1000): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  c.proc.kill('SIGINT');
-  try {
-    await c.exited(graceMs);
-  } catch {
-    c.proc.kill('SIGKILL');
-    await c.exited(graceMs).catch(() => undefined);
-  }
-}
-
-/** Kills every child this helper started that still runs (by pid). */
-export async function killAll(): Promise<void> {
-  for (const p of [...children]) p.kill('SIGKILL');
-  const end = Date.now() + 3000;
-  while (children.size > 0 && Date.now() < end) await sleep(10);
-}
-
-// --- the cluster in namespaces -------------------------------------------------------------------
 
 /** A node as podwire built it (addresses as dotted quads, MACs as aa:bb:..). */
 export interface PlanNode {

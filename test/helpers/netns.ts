@@ -38,12 +38,12 @@ export function netnsSkipReason(): string | null {
 }
 
 /** Runs a program to completion (bounded); throws with its stderr when it fails. Returns stdout. */
-export function run(prog: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean } = {}): string {
-  const r = spawnSync(prog, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL' });
+export function run(prog: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}): string {
+  const r = spawnSync(prog, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL', input: opts.input });
   if (!opts.allowFail && (r.status !== 0 || r.error)) {
-    throw new Error(`${prog} ${args.join(' ')} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${r.stderr.trim()}`);
+    throw new Error(`${prog} ${args.join(' ')} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${(r.stderr ?? '').trim()}`);
   }
-  return r.stdout;
+  return r.stdout ?? '';
 }
 
 /** `ip ARGS` (in the root namespace; use `-n NS` to address one). */
@@ -52,7 +52,7 @@ export function ip(...args: string[]): string {
 }
 
 /** Runs a program inside namespace `ns` (`ip netns exec NS PROG ARGS`). */
-export function nsExec(ns: string, prog: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean } = {}): string {
+export function nsExec(ns: string, prog: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}): string {
   return run(IP!, ['netns', 'exec', ns, prog, ...args], opts);
 }
 
@@ -64,9 +64,14 @@ export function nsSysctl(ns: string, settings: Record<string, string | number>):
   else for (const [k, v] of Object.entries(settings)) nsExec(ns, '/bin/sh', ['-c', `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`]);
 }
 
-/** The namespace name prefix of this process. */
-export function netnsPrefix(): string {
-  return `pwk-${process.pid}-`;
+/** Reads one sysctl inside `ns` ('' when it does not exist there). */
+export function nsSysctlRead(ns: string, key: string): string {
+  return nsExec(ns, '/bin/cat', [`/proc/sys/${key.replaceAll('.', '/')}`], { allowFail: true }).trim();
+}
+
+/** The namespace name prefix of this process for a test family (`pwk` cluster, `pwn` NAT). */
+export function netnsPrefix(tag = 'pwk'): string {
+  return `${tag}-${process.pid}-`;
 }
 
 /** Names of the existing named network namespaces. */
@@ -79,14 +84,14 @@ export function listNetns(): string[] {
 
 /** Deletes a namespace if it exists (its devices go with it; veth peers elsewhere too). */
 export function deleteNetns(name: string): void {
-  if (!name.startsWith('pwk-')) throw new Error(`refusing to delete namespace ${name}: not created by these tests`);
+  if (!/^pw[kn]-\d+-/.test(name)) throw new Error(`refusing to delete namespace ${name}: not created by these tests`);
   run(IP!, ['netns', 'del', name], { allowFail: true });
 }
 
-/** Removes `pwk-<N>-*` namespaces left by a test process N that no longer exists. */
-export function reapStaleNetns(): void {
+/** Removes `<tag>-<N>-*` namespaces left by a test process N that no longer exists. */
+export function reapStaleNetns(tag = 'pwk'): void {
   for (const n of listNetns()) {
-    const m = /^pwk-(\d+)-/.exec(n);
+    const m = new RegExp(`^${tag}-(\\d+)-`).exec(n);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid === process.pid) continue;
@@ -104,9 +109,12 @@ export function reapStaleNetns(): void {
 export class NetnsSet {
   readonly names: string[] = [];
 
-  /** Creates `pwk-<pid>-<short>`, with IPv6 off (no ND/MLD/DAD noise) and lo up. Returns its name. */
+  constructor(private readonly tag = 'pwk') {}
+
+  /** Creates `<tag>-<pid>-<short>`, with IPv6 off (no ND/MLD/DAD noise) and lo up. Returns its name. */
   create(short: string): string {
-    const name = netnsPrefix() + short;
+    const name = netnsPrefix(this.tag) + short;
+    if (name.length > 60) throw new Error(`namespace name too long: ${name}`);
     if (listNetns().includes(name)) deleteNetns(name);
     ip('netns', 'add', name);
     this.names.push(name);
