@@ -1,6 +1,7 @@
 // cli/inspect — a namespace's state printed the way iproute2 prints it (`ip addr`, `ip route`,
 // `ip neigh`, `bridge fdb`). Layer: cli.
 import type { BridgeDevice } from '../link/bridge.js';
+import { VxlanDevice } from '../link/vxlan.js';
 import type { Namespace } from '../net/namespace.js';
 import { formatIp, formatRoute } from '../net/namespace.js';
 import { formatMac } from '../wire/mac.js';
@@ -30,6 +31,12 @@ export function inspectNamespace(ns: Namespace, nowNs: number): string {
     out.push(`${formatIp(n.ip)} dev ${n.dev.name}${ll} ${n.state}`);
   }
   out.push('', `# ${ns.name}: sysctl net.ipv4.ip_forward = ${ns.ipForwardEnabled ? 1 : 0}`);
+  for (const dev of ns.devices) {
+    if (!(dev instanceof VxlanDevice)) continue;
+    out.push('', `# ${ns.name}: ip -d link show ${dev.name}`, `    vxlan id ${dev.vni} local ${formatIp(dev.local)} dstport ${dev.dstPort} nolearning`);
+    out.push('', `# ${ns.name}: bridge fdb show dev ${dev.name}`);
+    for (const [mac, dst] of dev.fdb) out.push(`${formatMac(mac)} dst ${formatIp(dst)} self permanent`);
+  }
   for (const dev of ns.devices) {
     if (dev.kind !== 'bridge') continue;
     const br = dev as BridgeDevice;

@@ -42,6 +42,8 @@ export abstract class NetDevice {
   /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
   qualifiedName: string;
   readonly stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
+  /** Drops by reason (the total is stats.drops). */
+  readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
 
   constructor(
     readonly sim: Simulator,
@@ -61,6 +63,7 @@ export abstract class NetDevice {
   /** Counts and traces a drop. */
   drop(pkt: Packet, reason: LinkDropReason): void {
     this.stats.drops++;
+    this.dropsByReason[reason] = (this.dropsByReason[reason] ?? 0) + 1;
     if (this.dropped.connected) this.dropped.fire(this, pkt, reason);
   }
 

@@ -113,7 +113,9 @@ export function statsDocument(world: World, stop: StopReason): string {
   for (const dev of world.devices) {
     if (dev.kind === 'loopback' && dev.stats.txPackets === 0) continue;
     const s = dev.stats;
-    counters[`if/${dev.qualifiedName}`] = { drops: s.drops, rxBytes: s.rxBytes, rxPackets: s.rxPackets, txBytes: s.txBytes, txPackets: s.txPackets };
+    const byReason: Record<string, number> = {};
+    for (const [r, n] of Object.entries(dev.dropsByReason)) byReason[`drops.${r}`] = n;
+    counters[`if/${dev.qualifiedName}`] = { drops: s.drops, ...byReason, rxBytes: s.rxBytes, rxPackets: s.rxPackets, txBytes: s.txBytes, txPackets: s.txPackets };
   }
   for (const [name, u] of world.udp) {
     const c = u.counters as unknown as Record<string, number>;
