@@ -158,7 +158,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const sw = new BridgeDevice(sim, 'br0', macOf('network', 'br0'), cfg.network.mtu);
   add(network, sw);
   let swPort = 0;
-  const linkToSwitch = (ns: Namespace, nic: NicDevice): void => {
+  const linkToSwitch = (nic: NicDevice): void => {
     const port = new NicDevice(sim, `swp${++swPort}`, macOf('network', `swp${swPort}`), cfg.network.mtu);
     add(network, port);
     sw.addPort(port);
@@ -192,7 +192,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     const eth0 = new NicDevice(sim, 'eth0', macOf(d.name, 'eth0', d.mac), cfg.network.mtu);
     add(ns, eth0);
     ns.addAddress(eth0, ip, net.prefix);
-    linkToSwitch(ns, eth0);
+    linkToSwitch(eth0);
     let pn = (podNet.addr + i * subnetSize) >>> 0;
     let pp = cfg.nodeSubnetPrefix;
     if (d.podCIDR) {
@@ -239,7 +239,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     const eth0 = new NicDevice(sim, 'eth0', macOf(h.name, 'eth0', h.mac), cfg.network.mtu);
     add(ns, eth0);
     ns.addAddress(eth0, ip, net.prefix);
-    linkToSwitch(ns, eth0);
+    linkToSwitch(eth0);
     hosts.push({ name: h.name, ns, ip });
   });
 

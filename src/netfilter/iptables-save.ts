@@ -7,7 +7,7 @@
 // Input may be what a tool feeds iptables-restore (kube-proxy writes "-m tcp -p tcp -d 1.2.3.4 --dport
 // 80"); output is always the canonical form. Verified against iptables v1.8.9 (nf_tables) on this machine.
 import {
-  ADDR_TYPE_NAMES, CT_STATE_NAMES, CT_STATUS_NAMES, PROTO_NAMES, REJECT_WITH, TABLE_NAMES,
+  ADDR_TYPE_NAMES, CT_STATE_NAMES, CT_STATUS_NAMES, PROTO_NAMES, TABLE_NAMES,
   canonicalize, emptyRule, formatCidr, formatIpv4, parseIpv4, prefixMask, isBuiltinChain,
   type AddrTypeName, type Chain, type Cidr, type CtStateName, type CtStatusName, type Match, type NatRange, type Neg,
   type PortRange, type RejectWith, type Rule, type Ruleset, type Table, type TableName, type Target,

@@ -15,7 +15,7 @@ import { StatsRegistry } from '../stats/report.js';
 import type { UdpLayer } from '../transport/udp.js';
 import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
-import type { Ipv4, Mac } from '../wire/types.js';
+import type { Mac } from '../wire/types.js';
 import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { programKubeProxy } from '../k8s/kube-proxy/index.js';
 import { renderFlannelRules } from '../k8s/flannel.js';
@@ -219,7 +219,6 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   let services: ServiceView[] = [];
   let reprogram: () => void = () => {};
   if (cluster && spec.cluster) {
-    const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
     const lbPool = spec.cluster.loadBalancerPool.map((x) => parseIpv4(x)!);
     const alloc = serviceAllocator(spec.cluster.serviceCIDR, (n) => sim.rng.stream(n), lbPool);
     services = buildServices(cluster.manifests, cluster.pods, alloc, errors, cluster.warnings);

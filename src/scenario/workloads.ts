@@ -10,7 +10,6 @@
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { parseDuration, type TimeNs } from '../core/time.js';
-import type { UserError } from '../core/user-error.js';
 import { HttpServer } from '../app/http-server.js';
 import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
