@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatTime, parseDuration } from '../core/time.js';
 import { buildWorld } from '../scenario/build.js';
-import { formatUserError, ScenarioError } from '../scenario/errors.js';
+import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { runWorld } from '../scenario/run.js';
 import { inspectNamespace } from './inspect.js';
@@ -57,6 +57,11 @@ function progressBar(untilNs: number | null): ((now: number, events: number) => 
   };
 }
 
+/** Warnings in clang style: `file:line:col: warning: field: message`. */
+function printWarnings(ws: UserError[]): void {
+  for (const w of ws) process.stderr.write(`${formatUserError({ ...w, field: '', message: `warning: ${w.field ? `${w.field}: ` : ''}${w.message}` })}\n`);
+}
+
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
         const seed = seedOf(argv, spec.seed);
         const until = untilOf(argv.until);
         const world = buildWorld(loaded, seed);
-        for (const w of world.warnings) process.stderr.write(`${formatUserError({ ...w, message: `warning: ${w.message}` })}\n`);
+        printWarnings(world.warnings);
         const t0 = performance.now();
         const res = runWorld(world, {
           outDir: argv.out,
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
       (argv) => {
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
-        for (const w of world.warnings) process.stderr.write(`${formatUserError({ ...w, message: `warning: ${w.message}` })}\n`);
+        printWarnings(world.warnings);
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);
       },
     )

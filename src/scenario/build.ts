@@ -279,6 +279,13 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     });
   }
 
+  // Kinds the loader accepts but nothing models yet: say so once each, never silently.
+  const warnings = [...(cluster?.warnings ?? [])];
+  for (const m of loaded.manifests) {
+    if (m.kind === 'Ingress' || m.kind === 'ConfigMap' || m.kind === 'Namespace') {
+      warnings.push(loaded.error(['kind'], `${m.kind} is not modelled by podwire yet and is ignored`, m.docIndex));
+    }
+  }
   if (errors.length > 0) throw new ScenarioError(errors);
   return {
     sim,
@@ -295,6 +302,6 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     cluster,
     services,
     timeline,
-    warnings: cluster?.warnings ?? [],
+    warnings,
   };
 }
