@@ -29,7 +29,7 @@ import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { formatMac } from '../../src/wire/mac.js';
 import { ArpOp, TcpFlag } from '../../src/wire/types.js';
 import { CLI, ensureBuilt } from '../scenario/dist.js';
-import { hasTshark, NO_TSHARK, tsharkRecords } from '../helpers/tshark.js';
+import { hasTshark, NO_TSHARK, tsharkCheck, tsharkRecords } from '../helpers/tshark.js';
 import { readPcapng } from './pcapng-read.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -468,5 +468,17 @@ describe.skipIf(!TSHARK)(`DNS on the wire (${inTshark})`, () => {
       for (const f of syns) expect(podIps.has(ip(f.pkt.ip!.dst)) && f.pkt.tcp!.dstPort === 8080, ip(f.pkt.ip!.dst)).toBe(true);
       expect(flow(r, 'http-to-first-record')).toMatchObject({ requests: 5, successes: 5 });
     });
+  });
+});
+
+describe.skipIf(!TSHARK)(`every capture above (${inTshark})`, () => {
+  it('has zero malformed frames and zero bad checksums', () => {
+    expect(runs.length).toBe(9);
+    const report: string[] = [];
+    for (const r of runs) {
+      const c = tsharkCheck(r.capturePath);
+      if (c.malformed + c.badChecksums > 0) report.push(`${r.world.name}: malformed ${c.malformedFrames.slice(0, 5).join(',')} bad checksum ${c.badChecksumFrames.slice(0, 5).join(',')} ${c.errors.slice(0, 3).join('; ')}`);
+    }
+    expect(report).toEqual([]);
   });
 });
