@@ -25,9 +25,12 @@ export interface FdbEntry {
 }
 
 /**
- * br_netfilter: called for IP frames forwarded between two ports when bridge-nf-call-iptables is on,
- * so the bridge's namespace runs PREROUTING / FORWARD / POSTROUTING on them. Returns false to drop.
- * Implemented by net/ (the bridge's namespace); null when br_netfilter is not loaded.
+ * br_netfilter: called for IP frames entering the bridge when bridge-nf-call-iptables is on. With an
+ * `outPort` (a frame bridged between two ports) the bridge's namespace runs PREROUTING, FORWARD and
+ * POSTROUTING on it; with `outPort` null (a frame for the bridge itself, about to go up) only
+ * PREROUTING, which the IP layer then does not run again. Returns false when the bridge must not go
+ * on with the frame (dropped, or routed instead after DNAT). Implemented by net/; null without
+ * br_netfilter.
  */
 export type BridgeNetfilter = (bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet) => boolean;
 
@@ -94,6 +97,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     }
     const e = this.lookup(dst);
     if (e !== null && e.local) {
+      // br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is passed up: tcpdump
+      // on the bridge sees it after DNAT.
+      if (this.netfilter !== null && pkt.ip !== null && !this.netfilter(this, port, null, pkt)) return;
       this.passUp(pkt);
       return;
     }
@@ -103,13 +109,30 @@ export class BridgeDevice extends NetDevice implements PortMaster {
         this.promiscTap(pkt);
         return;
       }
+      // tcpdump on the bridge gets the frame as it entered (br_handle_frame_finish passes a clone
+      // up before br_forward), so the capture comes before br_netfilter's hooks rewrite it.
+      this.promiscTap(pkt);
       if (this.netfilter !== null && pkt.ip !== null && !this.netfilter(this, port, e.port, pkt)) return;
       this.counters.forwarded++;
-      this.promiscTap(pkt);
       e.port.xmit(pkt);
       return;
     }
     this.flood(pkt, port, false);
+  }
+
+  /**
+   * Re-bridges a frame whose destination br_netfilter rewrote to a neighbour on this bridge ("bridged
+   * DNAT", br_nf_pre_routing_finish_bridge): forwarded to the port its new MAC is on, not routed.
+   */
+  rebridge(inPort: NetDevice, pkt: Packet): void {
+    this.promiscTap(pkt);
+    const e = this.lookup(pkt.eth!.dst);
+    if (e !== null && !e.local && e.port !== inPort) {
+      this.counters.forwarded++;
+      e.port.xmit(pkt);
+      return;
+    }
+    if (e === null) this.flood(pkt, inPort, false);
   }
 
   /** The host sends a frame out of the bridge interface (br_dev_xmit). */
@@ -141,6 +164,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   }
 
   private flood(pkt: Packet, inPort: NetDevice, up: boolean): void {
+    // (used for broadcast/multicast, unknown unicast, and an unresolved re-bridged frame)
     this.counters.flooded++;
     const out: NetDevice[] = [];
     for (const p of this.ports) if (p !== inPort && p.up) out.push(p);

@@ -263,12 +263,48 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
    * bridge). When PREROUTING DNAT changed the destination, the packet leaves the bridge path and is
    * routed by this namespace (br_nf_pre_routing_finish). Returns false when the bridge must not forward it.
    */
-  readonly brNetfilter = (br: BridgeDevice, _inPort: NetDevice, _outPort: NetDevice | null, pkt: Packet): boolean => {
+  readonly brNetfilter = (br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean => {
     const nf = this.nf;
     if (nf === null) return true;
     const ip = pkt.ip!;
     const dst = ip.dst;
+    if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
     let v = nf.hook(NfHook.PREROUTING, pkt, br.name, null);
+    if (outPort === null) {
+      // A frame for the bridge itself: PREROUTING here, the rest in ip_rcv.
+      if (v.kind !== 'accept') {
+        this.verdictDrop(pkt, v);
+        return false;
+      }
+      if (ip.dst !== dst) {
+        // br_nf_pre_routing_finish: DNAT to a neighbour reached through this same bridge is "bridged
+        // DNAT": the frame gets the neighbour's MAC and is bridged to it (FORWARD and POSTROUTING
+        // with in = out = the bridge), not routed, so its TTL is not decremented.
+        const rt = this.fibLookup(ip.dst);
+        if (rt !== null && rt.dev === br && rt.type === 'unicast') {
+          v = nf.hook(NfHook.FORWARD, pkt, br.name, br.name);
+          if (v.kind === 'accept') v = nf.hook(NfHook.POSTROUTING, pkt, null, br.name);
+          if (v.kind !== 'accept') {
+            this.verdictDrop(pkt, v);
+            return false;
+          }
+          const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
+          const n = this.neigh.get(br, nh);
+          if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIp(nh) });
+          if (n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED') {
+            pkt.eth!.dst = n.mac;
+            br.rebridge(inPort, pkt);
+          } else {
+            // Not resolved yet: the neighbour layer resolves it and sends the frame out of the bridge
+            // (the kernel also restores the original source MAC here; podwire's carries the bridge's).
+            this.neigh.output(br, nh, pkt);
+          }
+          return false;
+        }
+      }
+      pkt.brPrerouted = true;
+      return true;
+    }
     if (v.kind !== 'accept') {
       this.verdictDrop(pkt, v);
       return false;
@@ -338,6 +374,10 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   ipRcv(dev: NetDevice, pkt: Packet): void {
     const ip = pkt.ip!;
     if (ip.ttl === 0 && !this.isLocal(ip.dst)) return this.dropPacket(pkt, 'bad-header');
+    if (pkt.brPrerouted) {
+      pkt.brPrerouted = false; // br_netfilter ran PREROUTING at the bridge port already
+      return this.ipRcvFinish(dev, pkt);
+    }
     if (this.nf !== null) {
       const v = this.nf.hook(NfHook.PREROUTING, pkt, dev.name, null);
       if (v.kind !== 'accept') return this.verdictDrop(pkt, v);

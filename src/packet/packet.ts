@@ -36,6 +36,8 @@ export class Packet {
   ct: object | null = null;
   /** Conntrack direction of this packet relative to `ct` (0 original, 1 reply). */
   ctDir = 0;
+  /** PREROUTING already ran for this packet at a bridge port (br_netfilter); ip_rcv skips it. */
+  brPrerouted = false;
   /** Flow id of the application flow that sent the packet, for statistics (0 = none). */
   flowId = 0;
   /** Time (ns) the application handed the packet down, for latency statistics. */

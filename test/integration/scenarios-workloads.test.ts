@@ -220,7 +220,9 @@ describe('faults.yaml: 1% loss on node2/eth0 from 2s, web-2 down 4s–8s', () =>
     const firstSyn = new Map<number, number>();
     for (const f of frames) if (f.ifName === 'client/eth0' && isSyn(f.pkt) && !firstSyn.has(f.pkt.tcp!.seq)) firstSyn.set(f.pkt.tcp!.seq, f.tNs);
     const n1 = r.world.cluster!.nodes.find((n) => n.name === 'node1')!;
-    const sentByNode1 = (f: Frame) => (f.ifName === 'node1/cni0' ? f.pkt.eth!.src === n1.cni0!.mac : f.ifName === 'node1/flannel.1');
+    // Toward a pod from node1: on cni0 any frame not addressed to cni0 itself (routed, or bridged after
+    // br_netfilter's DNAT with the client's source MAC); on flannel.1 what node1 sends.
+    const sentByNode1 = (f: Frame) => (f.ifName === 'node1/cni0' ? f.pkt.eth!.dst !== n1.cni0!.mac : f.ifName === 'node1/flannel.1');
     const dest = new Map<number, string>();
     for (const f of frames) if (f.ifName !== 'client/eth0' && sentByNode1(f) && isSyn(f.pkt) && ip(f.pkt.ip!.src) === ip(client.ip)) dest.set(f.pkt.tcp!.seq, ip(f.pkt.ip!.dst));
     const conns = [...firstSyn].map(([isn, t]) => ({ t, to: dest.get(isn) }));
