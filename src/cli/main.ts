@@ -142,6 +142,8 @@ async function main(): Promise<void> {
           .option('no-run', { type: 'boolean', default: false, describe: 'print the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
+          .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
+          .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
           .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
       (argv) => {
         const loaded = loadScenarioFile(argv.file);
@@ -154,6 +156,16 @@ async function main(): Promise<void> {
           const b = saveBanner('Thu Jan  1 00:00:00 1970');
           const text = ns.nf.save();
           process.stdout.write(text.replace(/^\*(\w+)$/gm, (m) => `${b.header.join('\n')}\n${m}`).replace(/^COMMIT$/gm, `COMMIT\n${b.footer.join('\n')}`));
+          return;
+        }
+        if (argv.ipset) {
+          if (ns.ipsetSave === null) throw new UsageError(`--ipset: ${argv.node} has no ip sets (kube-proxy IPVS mode creates them)`);
+          process.stdout.write(ns.ipsetSave());
+          return;
+        }
+        if (argv.ipvs) {
+          if (ns.ipvs === null) throw new UsageError(`--ipvs: ${argv.node} has no IPVS table (kube-proxy IPVS mode creates it)`);
+          process.stdout.write(ns.ipvs.list());
           return;
         }
         if (argv.services) {

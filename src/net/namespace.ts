@@ -84,6 +84,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   ipvs: Ipvs | null = null;
   /** ip sets for `-m set` (name → membership test), as `ipset` holds them. */
   ipsets: Map<string, (flags: readonly string[], pkt: Packet) => boolean> | null = null;
+  /** The same sets as `ipset save` prints them (for `podwire inspect --ipset`). */
+  ipsetSave: (() => string) | null = null;
   /**
    * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
    * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).

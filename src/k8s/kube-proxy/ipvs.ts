@@ -87,6 +87,25 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
       for (const e of ready) loopBack.add(`${e.ip}|${proto}|${e.port}|${e.ip}`);
     }
   }
+  ns.ipsetSave = () => {
+    const out: string[] = [];
+    const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+    out.push('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536');
+    for (const k of clusterIpSet) {
+      const [ip, proto, port] = k.split('|') as [string, string, string];
+      out.push(`add KUBE-CLUSTER-IP ${ipText(Number(ip))},${proto}:${port}`);
+    }
+    for (const proto of ['tcp', 'udp'] as const) {
+      out.push(`create KUBE-NODE-PORT-${proto.toUpperCase()} bitmap:port range 0-65535`);
+      for (const p of nodePortSet[proto]!) out.push(`add KUBE-NODE-PORT-${proto.toUpperCase()} ${p}`);
+    }
+    out.push('create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536');
+    for (const k of loopBack) {
+      const [ip, proto, port, src] = k.split('|') as [string, string, string, string];
+      out.push(`add KUBE-LOOP-BACK ${ipText(Number(ip))},${proto}:${port},${ipText(Number(src))}`);
+    }
+    return out.join('\n') + '\n';
+  };
   ns.ipsets = new Map([
     ['KUBE-CLUSTER-IP', (_f: readonly string[], pkt: Packet) => clusterIpSet.has(`${pkt.ip!.dst}|${protoOf(pkt)}|${(pkt.tcp ?? pkt.udp)?.dstPort ?? 0}`)],
     ['KUBE-NODE-PORT-TCP', (_f: readonly string[], pkt: Packet) => pkt.tcp !== null && nodePortSet['tcp']!.has(pkt.tcp.dstPort)],
