@@ -294,7 +294,8 @@ export function resolveSelected(view: ServiceView, pods: ClusterPod[]): void {
         }
       }
       if (port === null) continue; // a pod without the named port is not an endpoint of this port
-      sp.endpoints.push({ ip: pod.ip, port, ready: pod.ready, serving: pod.ready, terminating: false, nodeName: pod.node.name, pod });
+      // EndpointSlice conditions: a terminating pod is not ready but still serving until it stops.
+      sp.endpoints.push({ ip: pod.ip, port, ready: pod.ready && !pod.terminating, serving: pod.ready, terminating: pod.terminating, nodeName: pod.node.name, pod });
     }
   }
 }

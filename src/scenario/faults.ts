@@ -69,6 +69,34 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): Timeline
         });
         return;
       }
+      case 'pod-delete': {
+        const name = f.target.slice(4);
+        const pod = ctx.cluster?.pods.find((p) => p.name === name || `${p.name}.${p.namespace}` === name);
+        if (!pod) return ctx.err([...at, 'target'], `no pod "${name}"`);
+        if (pod.hostNetwork) return ctx.err([...at, 'target'], `pod ${name} uses the host network; take its node down instead`);
+        const grace = dur(f.gracePeriod);
+        ctx.sim.scheduleAt(dur(f.at), () => {
+          note(`pod ${pod.name} deleted (grace period ${grace / 1e9}s)`);
+          // The EndpointSlice controller sees deletionTimestamp: terminating, not ready, still serving.
+          ctx.sim.schedule(endpointDelay, () => {
+            pod.terminating = true;
+            for (const s of ctx.services) if (s.selector !== null) resolveSelected(s, ctx.cluster!.pods);
+            note(`endpointslice: ${pod.name} terminating (serving, not ready)`);
+            ctx.sim.schedule(syncDelay, () => {
+              ctx.reprogram();
+              note('kube-proxy: rules synced on every node');
+            });
+          });
+          ctx.sim.schedule(grace, () => {
+            const eth0 = pod.ns.device('eth0');
+            if (eth0) eth0.up = false;
+            if (pod.hostVeth) pod.hostVeth.up = false;
+            note(`pod ${pod.name} stopped (grace period over)`);
+            controlPlane([pod], false, 'pod gone');
+          });
+        });
+        return;
+      }
       case 'node-down': {
         const name = f.target.slice(5);
         const node = ctx.cluster?.nodes.find((n) => n.name === name);

@@ -172,6 +172,14 @@ export const FaultSpec = z.discriminatedUnion('kind', [
     target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
   }),
   z.strictObject({
+    kind: z.literal('pod-delete'),
+    at: Duration,
+    /** pod/NAME is deleted gracefully: its endpoints turn terminating (not ready, still serving), it keeps serving until gracePeriod ends, then it is gone. */
+    target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
+    /** terminationGracePeriodSeconds (default 30 s). */
+    gracePeriod: Duration.default('30s'),
+  }),
+  z.strictObject({
     kind: z.literal('node-down'),
     at: Duration,
     /** node/NAME: its eth0 goes down; its pods' endpoints turn not-ready after cluster.endpointDelay. */

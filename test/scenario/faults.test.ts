@@ -68,6 +68,37 @@ describe('fault timeline', () => {
     expect(f.requests).toBe(f.successes + f.errorCount);
   });
 
+  it('pod delete (graceful): terminating endpoints keep serving, new connections move away after the sync, no request fails', () => {
+    const w = buildWorld(loadScenarioText(SCENARIO('    - { at: 2s, kind: pod-delete, target: pod/web-1, gracePeriod: 3s }'), 'f.yaml'), 3);
+    const served: number[] = [];
+    const web1 = w.stats.endpoint('web-1');
+    const orig = web1.served.bind(web1);
+    web1.served = () => {
+      served.push(w.sim.now);
+      orig();
+    };
+    let conds = '';
+    w.sim.scheduleAt(3.5e9, () => {
+      const e = w.services[0]!.ports[0]!.endpoints.find((x) => x.pod!.name === 'web-1')!;
+      conds = `ready=${e.ready} serving=${e.serving} terminating=${e.terminating}`;
+    });
+    w.sim.run();
+    expect(w.timeline.map((t) => [t.atNs / 1e9, t.what])).toEqual([
+      [2, 'pod web-1 deleted (grace period 3s)'],
+      [3, 'endpointslice: web-1 terminating (serving, not ready)'],
+      [4, 'kube-proxy: rules synced on every node'],
+      [5, 'pod web-1 stopped (grace period over)'],
+      [6, 'endpointslice: web-1 not ready (pod gone)'],
+      [7, 'kube-proxy: rules synced on every node'],
+    ]);
+    expect(conds).toBe('ready=false serving=true terminating=true');
+    expect(served.some((t) => t > 2e9 && t < 4e9)).toBe(true);
+    expect(served.every((t) => t < 4.01e9)).toBe(true);
+    const f = w.stats.flow('load');
+    expect(f.errorCount).toBe(0);
+    expect(f.retries).toBe(0);
+  });
+
   it('netem on a node link loses frames from a named stream: TCP retransmits, every request still ends', () => {
     const w = buildWorld(loadScenarioText(SCENARIO('    - { at: 1s, kind: netem, target: node2/eth0, loss: 0.05 }'), 'f.yaml'), 3);
     w.sim.run();
