@@ -14,29 +14,17 @@
 //   +--------------------------------+   (br0)     +--------------------------------+
 //                                          |                  (host-gw: no flannel.1;
 //                                   host/laptop 10.100.11.100  routes via the node IPs)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFrame } from '../../src/packet/parse.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { buildWorld, type World } from '../../src/scenario/build.js';
-import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runWorld } from '../../src/scenario/run.js';
+import { type World } from '../../src/scenario/build.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { formatMac } from '../../src/wire/mac.js';
 import { IcmpType, type Mac } from '../../src/wire/types.js';
 import { hasTshark, NO_TSHARK, tsharkCheck, tsharkRecords } from '../helpers/tshark.js';
-import { readPcapng } from './pcapng-read.js';
+import { runScenarioFrames, type Frame } from './run-scenario.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
-interface Frame {
-  no: number;
-  ifName: string;
-  tNs: number;
-  pkt: Packet;
-}
 interface Run {
   dir: string;
   world: World;
@@ -47,13 +35,8 @@ interface Run {
 
 /** Runs scenarios/NAME.yaml with its own seed; parses every captured frame. */
 function runScenario(name: string): Run {
-  const loaded = loadScenarioFile(join(ROOT, 'scenarios', `${name}.yaml`));
-  const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
-  const dir = mkdtempSync(join(tmpdir(), `podwire-${name}-`));
-  const res = runWorld(world, { outDir: dir, format: 'pcapng', snaplen: loaded.scenario.spec.capture.snaplen });
-  const f = readPcapng(res.files.capture);
-  const frames = f.packets.map((p, i) => ({ no: i + 1, ifName: f.interfaces[p.ifId]!, tNs: Number(p.ts), pkt: parseFrame(p.data) }));
-  return { dir, world, capturePath: res.files.capture, frames, stats: JSON.parse(res.statsJson) };
+  const { dir, world, capturePath, frames, statsJson } = runScenarioFrames(name);
+  return { dir, world, capturePath, frames, stats: JSON.parse(statsJson) };
 }
 
 const ip = formatIpv4;

@@ -20,28 +20,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIptablesSave, renderIptablesSave } from '../../src/netfilter/iptables-save.js';
-import { parseFrame } from '../../src/packet/parse.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { buildWorld, type World } from '../../src/scenario/build.js';
-import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runWorld } from '../../src/scenario/run.js';
+import { type World } from '../../src/scenario/build.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { formatMac } from '../../src/wire/mac.js';
 import { ArpOp, TcpFlag } from '../../src/wire/types.js';
 import { CLI, ensureBuilt } from '../scenario/dist.js';
 import { hasTshark, NO_TSHARK, tsharkCheck, tsharkRecords } from '../helpers/tshark.js';
-import { readPcapng } from './pcapng-read.js';
+import { runScenarioFrames, type Frame } from './run-scenario.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSHARK = hasTshark();
 const inTshark = TSHARK ? 'in tshark' : `in tshark — skipped: ${NO_TSHARK}`;
 
-interface Frame {
-  no: number;
-  ifName: string;
-  tNs: number;
-  pkt: Packet;
-}
 interface FlowDoc {
   name: string;
   requests: number;
@@ -65,13 +56,8 @@ interface Run {
 const runs: Run[] = [];
 /** Runs scenarios/NAME.yaml with its own seed; parses every captured frame. */
 function runScenario(name: string): Run {
-  const loaded = loadScenarioFile(join(ROOT, 'scenarios', `${name}.yaml`));
-  const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
-  const dir = mkdtempSync(join(tmpdir(), `podwire-${name}-`));
-  const res = runWorld(world, { outDir: dir, format: 'pcapng', snaplen: loaded.scenario.spec.capture.snaplen });
-  const f = readPcapng(res.files.capture);
-  const frames = f.packets.map((p, i) => ({ no: i + 1, ifName: f.interfaces[p.ifId]!, tNs: Number(p.ts), pkt: parseFrame(p.data) }));
-  const r = { dir, world, capturePath: res.files.capture, frames, stats: JSON.parse(res.statsJson) as StatsDoc };
+  const { dir, world, capturePath, frames, statsJson } = runScenarioFrames(name);
+  const r = { dir, world, capturePath, frames, stats: JSON.parse(statsJson) as StatsDoc };
   runs.push(r);
   return r;
 }
