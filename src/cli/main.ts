@@ -108,6 +108,16 @@ async function main(): Promise<void> {
           const l = f.latencyUs;
           lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l['min']), 10)} ${pad(String(l['p50']), 10)} ${pad(String(l['p99']), 10)} ${l['max']}`);
         }
+        const eps = (JSON.parse(res.statsJson) as { endpoints: { name: string; served: number; share: number }[] }).endpoints;
+        if (eps.length > 0) {
+          lines.push('');
+          lines.push(`${pad('endpoint', 40)} ${pad('served', 8)} share`);
+          for (const e of eps) lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${(e.share * 100).toFixed(1)}%`);
+        }
+        if (world.timeline.length > 0) {
+          lines.push('');
+          for (const t of world.timeline) lines.push(`${formatTime(t.atNs).padStart(12)}  ${t.what}`);
+        }
         const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
         if (drops.length > 0) {
           lines.push('');
