@@ -798,6 +798,12 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
   const rs: Ruleset = { tables: [], ruleCounters: false };
   const lines = text.split('\n');
   let cur: Table | null = null;
+  // Chains of the current table by name: kube-proxy dumps hold thousands, so no linear searches.
+  let byName = new Map<string, Chain>();
+  const addChain = (c: Chain): void => {
+    cur!.chains.push(c);
+    byName.set(c.name, c);
+  };
   let pendingComments: string[] = [];
   let pending: PendingJump[] = [];
   let lastCommitted: Table | null = null;
@@ -817,6 +823,7 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
       const name = line.slice(1).trim();
       if (!(TABLE_NAMES as readonly string[]).includes(name)) throw new IptablesParseError(file, lineNo, 2, `unknown table "${name}"`);
       cur = { name: name as TableName, chains: [], header: pendingComments, footer: [] };
+      byName = new Map();
       pendingComments = [];
       pending = [];
       jumpLines = new Map();
@@ -826,7 +833,7 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
     if (line.trim() === 'COMMIT') {
       for (const p of pending) {
         const chain = p.rule.target && (p.rule.target.kind === 'jump' || p.rule.target.kind === 'goto') ? p.rule.target.chain : '';
-        if (!cur.chains.some((ch) => ch.name === chain) || isBuiltinChain(cur.name, chain)) {
+        if (!byName.has(chain) || isBuiltinChain(cur.name, chain)) {
           throw new IptablesParseError(file, jumpLines.get(p) ?? lineNo, p.tok.col, `unknown target "${p.tok.text}" (no such chain in table ${cur.name})`);
         }
       }
@@ -842,8 +849,8 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
       const builtin = isBuiltinChain(cur.name, name);
       if (policy !== '-' && policy !== 'ACCEPT' && policy !== 'DROP') throw new IptablesParseError(file, lineNo, name.length + 3, `invalid policy "${policy}"`);
       if (!builtin && policy !== '-') throw new IptablesParseError(file, lineNo, name.length + 3, `user chain "${name}" cannot have policy "${policy}"`);
-      if (cur.chains.some((ch) => ch.name === name)) throw new IptablesParseError(file, lineNo, 2, `chain "${name}" declared twice`);
-      cur.chains.push({ name, policy: policy as Chain['policy'], counters: { packets: Number(p ?? 0), bytes: Number(b ?? 0) }, rules: [] });
+      if (byName.has(name)) throw new IptablesParseError(file, lineNo, 2, `chain "${name}" declared twice`);
+      addChain({ name, policy: policy as Chain['policy'], counters: { packets: Number(p ?? 0), bytes: Number(b ?? 0) }, rules: [] });
       continue;
     }
     const toks = tokenize(line, file, lineNo);
@@ -858,11 +865,11 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
     }
     const cmd = c.take();
     const chainTok = c.arg(cmd);
-    let chain = cur.chains.find((ch) => ch.name === chainTok.text);
+    let chain = byName.get(chainTok.text);
     if (!chain && isBuiltinChain(cur.name, chainTok.text) && cmd.text !== '-N' && cmd.text !== '--new-chain') {
       // Built-in chains exist in every table: iptables-restore takes rules for them without a ":CHAIN" line.
       chain = { name: chainTok.text, policy: '-', counters: { packets: 0, bytes: 0 }, rules: [] };
-      cur.chains.push(chain);
+      addChain(chain);
     }
     switch (cmd.text) {
       case '-A':
@@ -878,12 +885,13 @@ export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
       case '-N':
       case '--new-chain':
         if (chain) throw c.err(chainTok, `chain "${chainTok.text}" already exists`);
-        cur.chains.push({ name: chainTok.text, policy: '-', counters: { packets: 0, bytes: 0 }, rules: [] });
+        addChain({ name: chainTok.text, policy: '-', counters: { packets: 0, bytes: 0 }, rules: [] });
         break;
       case '-X':
       case '--delete-chain':
         if (!chain) throw c.err(chainTok, `unknown chain "${chainTok.text}"`);
         cur.chains = cur.chains.filter((ch) => ch !== chain);
+        byName.delete(chain.name);
         (cur.deletedChains ??= []).push(chain.name);
         break;
       case '-F':
@@ -1111,8 +1119,9 @@ export function restoreInto(live: Ruleset, input: Ruleset, noflush: boolean): Ru
     }
     const target = t;
     for (const name of it.deletedChains ?? []) target.chains = target.chains.filter((c) => c.name !== name);
+    const have0 = new Map(target.chains.map((c) => [c.name, c]));
     for (const c of it.chains) {
-      const have = target.chains.find((x) => x.name === c.name);
+      const have = have0.get(c.name);
       if (have) {
         // --noflush: a ":CHAIN" line flushes an existing user chain, but a built-in chain is only
         // given its policy; rules for it are appended (iptables-restore.c, ops->builtin()).

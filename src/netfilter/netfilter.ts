@@ -184,7 +184,13 @@ export class Netfilter {
 
   /** Replaces the whole ruleset (iptables-restore without --noflush); compiles it once. Throws on a chain loop. */
   load(rs: Ruleset): void {
-    const canon = canonicalize(rs);
+    // Own the rules: counters are per namespace, so rules and chains get fresh counter objects (the
+    // match and target records are immutable and shared, e.g. between nodes loading the same text).
+    const c0 = canonicalize(rs);
+    const canon: Ruleset = {
+      ...c0,
+      tables: c0.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, counters: { ...c.counters }, rules: c.rules.map((r) => ({ ...r, counters: { ...r.counters } })) })) })),
+    };
     const tables = new Map<TableName, Map<string, CChain>>();
     for (const t of canon.tables) {
       const chains = new Map<string, CChain>();

@@ -330,3 +330,27 @@ describe('NAT and conntrack', () => {
     expect(nf.hook(NfHook.OUTPUT, tcp(NODE, 1234, '10.96.0.11', 80), null, 'eth0')).toEqual({ kind: 'accept', reroute: false });
   });
 });
+
+describe('one ruleset loaded into several namespaces', () => {
+  it('keeps rule and policy counters per namespace (kube-proxy loads the same text on every node)', () => {
+    const rs = rules(`*filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      -A INPUT -p tcp --dport 80 -j ACCEPT
+      COMMIT`);
+    const a = new Netfilter(host(1));
+    const b = new Netfilter(host(2));
+    a.load(rs);
+    b.load(rs);
+    expect(a.hook(NfHook.INPUT, tcp('203.0.113.2', 40000, NODE, 80, TcpFlag.SYN), 'eth0', null).kind).toBe('accept');
+    expect(a.hook(NfHook.INPUT, tcp('203.0.113.2', 40001, NODE, 22, TcpFlag.SYN), 'eth0', null).kind).toBe('accept');
+    const count = (nf: Netfilter) => {
+      const input = nf.ruleset().tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'INPUT')!;
+      return [input.rules[0]!.counters.packets, input.counters.packets];
+    };
+    expect(count(a)).toEqual([1, 1]);
+    expect(count(b)).toEqual([0, 0]);
+    expect(rs.tables[0]!.chains.find((c) => c.name === 'INPUT')!.rules[0]!.counters.packets).toBe(0);
+  });
+});

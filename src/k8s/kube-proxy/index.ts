@@ -2,6 +2,7 @@
 // node: the base chains kubelet and kube-proxy ensure, then the sync's rules loaded with
 // `iptables-restore --noflush`. Layer: k8s.
 import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js';
+import type { Ruleset } from '../../netfilter/rules.js';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
@@ -59,15 +60,23 @@ export function kubeProxyRestoreText(node: ClusterNode, services: ServiceView[],
  * services, ip sets and rules (IPVS mode).
  */
 export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
+  // Most nodes get the same text (only Local traffic policies and LB source ranges differ per node):
+  // parse each distinct text once. Rulesets are not mutated by restoreInto or load.
+  const parsed = new Map<string, Ruleset>();
+  const parse = (text: string, file: string): Ruleset => {
+    let rs = parsed.get(text);
+    if (rs === undefined) parsed.set(text, (rs = parseIptablesSave(text, file)));
+    return rs;
+  };
   for (const node of nodes) {
-    let rs = parseIptablesSave(renderKubeProxyBase(), 'kube-proxy-base');
+    let rs = parse(renderKubeProxyBase(), 'kube-proxy-base');
     const pre = preload(node);
-    if (pre !== null) rs = restoreInto(rs, parseIptablesSave(pre, `cni@${node.name}`), true);
+    if (pre !== null) rs = restoreInto(rs, parse(pre, `cni@${node.name}`), true);
     if (opts.mode === 'ipvs') {
       programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
       continue;
     }
-    const sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
+    const sync = parse(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
     node.ns.enableNetfilter().load(restoreInto(rs, sync, true));
   }
 }
