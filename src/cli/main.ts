@@ -6,16 +6,15 @@ import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatTime, parseDuration } from '../core/time.js';
-import { buildWorld } from '../scenario/build.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
-import { loadScenarioFile } from '../scenario/load.js';
-import { runWorld } from '../scenario/run.js';
-import { inspectNamespace } from './inspect.js';
-import { traceIptablesDump, traceScenario } from './trace.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
-import { formatConntrackTable } from '../netfilter/conntrack.js';
-import { saveBanner } from '../netfilter/iptables-save.js';
-import { formatServices } from '../k8s/services.js';
+
+// The simulator's modules load only when a command needs them, so `--help`, bad flags and a dump
+// trace start fast.
+const scenarioModules = async () => {
+  const [build, load, run] = await Promise.all([import('../scenario/build.js'), import('../scenario/load.js'), import('../scenario/run.js')]);
+  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld };
+};
 
 class UsageError extends Error {}
 
@@ -81,7 +80,8 @@ async function main(): Promise<void> {
           .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no summary' }),
-      (argv) => {
+      async (argv) => {
+        const { buildWorld, loadScenarioFile, runWorld } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
@@ -133,7 +133,8 @@ async function main(): Promise<void> {
       'validate <file>',
       'check a scenario file and report every problem as file:line:col',
       (y) => y.positional('file', { type: 'string', demandOption: true }),
-      (argv) => {
+      async (argv) => {
+        const { buildWorld, loadScenarioFile } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
         printWarnings(world.warnings);
@@ -155,7 +156,14 @@ async function main(): Promise<void> {
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
           .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
-      (argv) => {
+      async (argv) => {
+        const { buildWorld, loadScenarioFile } = await scenarioModules();
+        const [{ inspectNamespace }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
+          import('./inspect.js'),
+          import('../netfilter/conntrack.js'),
+          import('../netfilter/iptables-save.js'),
+          import('../k8s/services.js'),
+        ]);
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
         const ns = world.namespaces.get(argv.node);
@@ -211,7 +219,8 @@ async function main(): Promise<void> {
           .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
           .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' }),
-      (argv) => {
+      async (argv) => {
+        const { traceIptablesDump, traceScenario } = await import('./trace.js');
         const ipArg = (flag: string, text: string | undefined): number => {
           const ip = text !== undefined ? parseIpv4(text) : null;
           if (ip === null) throw new UsageError(`--${flag}: expected an IPv4 address, got "${text ?? ''}"`);
@@ -233,6 +242,7 @@ async function main(): Promise<void> {
         }
         if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');
         if (argv.proto === 'sctp') throw new UsageError('--proto: scenario traces take tcp, udp or icmp');
+        const { buildWorld, loadScenarioFile } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         loaded.scenario.spec.traffic = [];
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
