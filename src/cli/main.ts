@@ -247,10 +247,8 @@ async function main(): Promise<void> {
         loaded.scenario.spec.traffic = [];
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
         const fromRef = argv.from ?? '';
-        const slash = fromRef.indexOf('/');
-        const kind = slash >= 0 ? fromRef.slice(0, slash) : '';
-        const name = slash >= 0 ? fromRef.slice(slash + 1) : fromRef;
-        const ns = kind === 'pod' ? world.cluster?.pods.find((p) => p.name === name)?.ns : kind === 'node' ? world.cluster?.nodes.find((n) => n.name === name)?.ns : world.namespaces.get(name);
+        const { nsOf } = await import('../scenario/workloads.js');
+        const ns = nsOf(world, fromRef);
         if (!ns) throw new UsageError(`--from: no sender "${fromRef}" in ${argv.file}`);
         let dst: number;
         let dport = 0;

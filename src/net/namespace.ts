@@ -37,6 +37,7 @@ import type { NetDropReason } from './drop.js';
 import { prefixMask, RouteTable, type Route } from './fib.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import { Netfilter, NfHook, type NetfilterOptions, type NfHost, type NfVerdict } from '../netfilter/netfilter.js';
+import type { RejectWith } from '../netfilter/rules.js';
 import { CtStatus, NatManip } from '../netfilter/conntrack.js';
 import type { Ipvs, IpvsProto } from '../netfilter/ipvs.js';
 import { NeighbourTable, type NeighOwner } from './neighbour.js';
@@ -476,7 +477,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     }
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'ipvs', server: `${formatIp(ep.ip)}:${ep.port}` });
     const ct = nf.conntrack.ctOf(pkt);
-    if (ct !== undefined && ct !== null && pkt.ctDir === 0) {
+    if (ct !== null && pkt.ctDir === 0) {
       const r = { minIp: ep.ip, maxIp: ep.ip, ports: { min: ep.port, max: ep.port }, random: false, randomFully: false, persistent: false };
       if (!(ct.status & CtStatus.DST_NAT)) nf.conntrack.setupNat(ct, NatManip.DST, r, this.sim.now);
       nf.conntrack.natPacket(pkt, NatManip.DST);
@@ -734,46 +735,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     return false;
   }
 
-  /** Acts on a non-accept hook verdict: REJECT emits its ICMP error or TCP reset, then the packet is dropped. */
+  /**
+   * Acts on a non-accept hook verdict: REJECT emits its TCP reset or ICMP error (nf_send_unreach →
+   * icmp_send, rate limited like any other), then the packet is dropped.
+   */
   private verdictDrop(pkt: Packet, v: NfVerdict): void {
     if (v.kind === 'accept') return;
     if (v.kind === 'drop') return this.dropPacket(pkt, 'netfilter-drop');
-    switch (v.with) {
-      case 'icmp-net-unreachable':
-        this.icmpSendReject(pkt, IcmpUnreachCode.NET);
-        break;
-      case 'icmp-host-unreachable':
-        this.icmpSendReject(pkt, IcmpUnreachCode.HOST);
-        break;
-      case 'icmp-port-unreachable':
-        this.icmpSendReject(pkt, IcmpUnreachCode.PORT);
-        break;
-      case 'icmp-proto-unreachable':
-        this.icmpSendReject(pkt, IcmpUnreachCode.PROTOCOL);
-        break;
-      case 'icmp-net-prohibited':
-        this.icmpSendReject(pkt, 9);
-        break;
-      case 'icmp-host-prohibited':
-        this.icmpSendReject(pkt, 10);
-        break;
-      case 'icmp-admin-prohibited':
-        this.icmpSendReject(pkt, IcmpUnreachCode.ADMIN_PROHIBITED);
-        break;
-      case 'tcp-reset':
-        this.sendReset(pkt);
-        break;
-      default: {
-        const never: never = v.with;
-        throw new Error(`bad reject ${String(never)}`);
-      }
-    }
+    if (v.with === 'tcp-reset') this.sendReset(pkt);
+    else this.icmpSend(pkt, IcmpType.DEST_UNREACH, REJECT_CODE[v.with], 0);
     this.dropPacket(pkt, 'netfilter-reject');
-  }
-
-  /** nf_send_unreach → icmp_send: REJECT's errors are rate limited like any other (burst 6, then 1/s per destination). */
-  private icmpSendReject(pkt: Packet, code: number): void {
-    this.icmpSend(pkt, IcmpType.DEST_UNREACH, code, 0);
   }
 
   /** nf_send_reset: a TCP RST answering `pkt` (REJECT --reject-with tcp-reset). */
@@ -799,6 +770,17 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     this.ipLocalOut(rst);
   }
 }
+
+/** ICMP destination-unreachable code of each REJECT --reject-with (libipt_REJECT.c). */
+const REJECT_CODE = {
+  'icmp-net-unreachable': IcmpUnreachCode.NET,
+  'icmp-host-unreachable': IcmpUnreachCode.HOST,
+  'icmp-port-unreachable': IcmpUnreachCode.PORT,
+  'icmp-proto-unreachable': IcmpUnreachCode.PROTOCOL,
+  'icmp-net-prohibited': 9,
+  'icmp-host-prohibited': 10,
+  'icmp-admin-prohibited': IcmpUnreachCode.ADMIN_PROHIBITED,
+} as const satisfies Record<Exclude<RejectWith, 'tcp-reset'>, number>;
 
 function route(table: Route['table'], type: Route['type'], dst: Ipv4, prefix: number, gateway: Ipv4, dev: NetDevice, prefsrc: Ipv4, scope: Route['scope']): Route {
   return { table, type, dst: dst >>> 0, prefix, gateway, dev, prefsrc, scope, onlink: false, metric: 0, proto: 'kernel' };

@@ -161,7 +161,7 @@ function resolverFor(ctx: WorkloadContext, tr: Transports, ref: string, ns: Name
 }
 
 /** Resolves `NAME`, `pod/NAME`, `node/NAME`, `host/NAME` to a namespace. */
-export function nsOf(ctx: WorkloadContext, ref: string): Namespace | null {
+export function nsOf(ctx: Pick<WorkloadContext, 'namespaces' | 'cluster'>, ref: string): Namespace | null {
   const slash = ref.indexOf('/');
   if (slash < 0) return ctx.namespaces.get(ref) ?? null;
   const kind = ref.slice(0, slash);

@@ -243,16 +243,7 @@ function runPodwire(): PodwireRun {
   const gw = parseIpv4(GATEWAY)!;
   for (const n of c.nodes) n.ns.addRoute({ dst: 0, prefix: 0, gateway: gw, dev: n.eth0 });
 
-  const obs: Observed = {
-    label: 'podwire',
-    landings: emptyAccept(() => []),
-    succeeded: emptyAccept(() => 0),
-    refused: emptyReject(() => 0),
-    icmp: emptyReject(() => []),
-    burstIcmp: {},
-    conntrack: null,
-    saves: {},
-  };
+  const obs = emptyObserved('podwire');
   const phaseNow = (): Phase | undefined => PHASES[Math.floor(world.sim.now / 1e9) - 1];
   const webPods = c.pods.filter((p) => p.deployment === 'web');
   const client = c.pods.find((p) => p.deployment === 'client')!;
@@ -373,20 +364,16 @@ interface ServerLine {
   localPort: number;
 }
 
+/** An observation with nothing seen yet. */
+function emptyObserved(label: Observed['label']): Observed {
+  return { label, landings: emptyAccept(() => []), succeeded: emptyAccept(() => 0), refused: emptyReject(() => 0), icmp: emptyReject(() => []), burstIcmp: {}, conntrack: null, saves: {} };
+}
+
 async function runKernel(pw: PodwireRun, set: NetnsSet): Promise<Observed> {
   const plan = pw.plan;
   const names: NsNames = buildCluster(plan, set);
   for (const n of plan.nodes) loadRules(names.get(n.name)!, pw.rules[n.name]!);
-  const obs: Observed = {
-    label: 'kernel',
-    landings: emptyAccept(() => []),
-    succeeded: emptyAccept(() => 0),
-    refused: emptyReject(() => 0),
-    icmp: emptyReject(() => []),
-    burstIcmp: {},
-    conntrack: null,
-    saves: {},
-  };
+  const obs = emptyObserved('kernel');
   for (const n of plan.nodes) obs.saves[n.name] = saveRules(names.get(n.name)!);
 
   const webPods = plan.pods.filter((p) => p.name.startsWith('web-'));
