@@ -12,6 +12,7 @@ import { Packet } from '../packet/packet.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import { ProbeBook } from './probe-book.js';
 import { IcmpType, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
+import { ipv4Header } from '../wire/ipv4.js';
 
 /** What one ping flow does. */
 export interface PingOptions {
@@ -55,7 +56,7 @@ export class PingApp {
     const seq = ++this.seq;
     const now = this.ns.sim.now;
     const pkt = new Packet();
-    pkt.ip = { tos: o.tos, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: o.ttl, protocol: IpProto.ICMP, checksum: null, src: 0, dst: o.dst, options: null };
+    pkt.ip = ipv4Header(IpProto.ICMP, 0, o.dst, IP_DF, o.tos, o.ttl);
     pkt.icmp = { type: IcmpType.ECHO_REQUEST, code: 0, checksum: null, rest: ((this.id << 16) | seq) >>> 0 };
     pkt.payload = pingData(o.size, now);
     pkt.payloadLength = o.size;

@@ -3,7 +3,8 @@
 import type { BridgeDevice } from '../link/bridge.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import type { Namespace } from '../net/namespace.js';
-import { formatIp, formatRoute } from '../net/namespace.js';
+import { formatRoute } from '../net/namespace.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { formatMac } from '../wire/mac.js';
 
 /** `ip -br`-free but faithful text of a namespace's links, addresses, routes, neighbours and FDBs. */
@@ -17,8 +18,8 @@ export function inspectNamespace(ns: Namespace, nowNs: number): string {
     out.push(`    link/${dev.kind === 'loopback' ? 'loopback' : 'ether'} ${formatMac(dev.mac)} brd ${dev.kind === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff'}`);
     for (const a of ns.addrs) {
       if (a.dev !== dev) continue;
-      const brd = a.broadcast !== 0 ? ` brd ${formatIp(a.broadcast)}` : '';
-      out.push(`    inet ${formatIp(a.addr)}/${a.prefix}${brd} scope ${dev.kind === 'loopback' ? 'host' : 'global'} ${dev.name}`);
+      const brd = a.broadcast !== 0 ? ` brd ${formatIpv4(a.broadcast)}` : '';
+      out.push(`    inet ${formatIpv4(a.addr)}/${a.prefix}${brd} scope ${dev.kind === 'loopback' ? 'host' : 'global'} ${dev.name}`);
     }
   }
   out.push('', `# ${ns.name}: ip route`);
@@ -28,14 +29,14 @@ export function inspectNamespace(ns: Namespace, nowNs: number): string {
   out.push('', `# ${ns.name}: ip neigh`);
   for (const n of ns.neigh.all()) {
     const ll = n.state === 'FAILED' || n.state === 'INCOMPLETE' ? '' : ` lladdr ${formatMac(n.mac)}`;
-    out.push(`${formatIp(n.ip)} dev ${n.dev.name}${ll} ${n.state}`);
+    out.push(`${formatIpv4(n.ip)} dev ${n.dev.name}${ll} ${n.state}`);
   }
   out.push('', `# ${ns.name}: sysctl net.ipv4.ip_forward = ${ns.ipForwardEnabled ? 1 : 0}`);
   for (const dev of ns.devices) {
     if (!(dev instanceof VxlanDevice)) continue;
-    out.push('', `# ${ns.name}: ip -d link show ${dev.name}`, `    vxlan id ${dev.vni} local ${formatIp(dev.local)} dstport ${dev.dstPort} nolearning`);
+    out.push('', `# ${ns.name}: ip -d link show ${dev.name}`, `    vxlan id ${dev.vni} local ${formatIpv4(dev.local)} dstport ${dev.dstPort} nolearning`);
     out.push('', `# ${ns.name}: bridge fdb show dev ${dev.name}`);
-    for (const [mac, dst] of dev.fdb) out.push(`${formatMac(mac)} dst ${formatIp(dst)} self permanent`);
+    for (const [mac, dst] of dev.fdb) out.push(`${formatMac(mac)} dst ${formatIpv4(dst)} self permanent`);
   }
   for (const dev of ns.devices) {
     if (dev.kind !== 'bridge') continue;

@@ -12,6 +12,7 @@ import type { World } from '../scenario/build.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4 } from '../wire/types.js';
+import { ipv4Header } from '../wire/ipv4.js';
 
 /** The flow id marking the traced packet (and its encapsulations and clones). */
 const TRACE_FLOW = 0x7ace;
@@ -137,7 +138,7 @@ export function traceScenario(world: World, a: ScenarioTraceArgs): string {
     const pkt = new Packet();
     pkt.flowId = TRACE_FLOW;
     const proto = a.proto === 'tcp' ? IpProto.TCP : a.proto === 'udp' ? IpProto.UDP : IpProto.ICMP;
-    pkt.ip = { tos: 0, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: proto, checksum: null, src: 0, dst: a.dst, options: null };
+    pkt.ip = ipv4Header(proto, 0, a.dst, IP_DF);
     if (a.proto === 'tcp') pkt.tcp = { srcPort: 40000, dstPort: a.dport, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [{ kind: 'mss', value: 1460 }] };
     else if (a.proto === 'udp') {
       pkt.udp = { srcPort: 40000, dstPort: a.dport, length: 8 + 16, checksum: null };

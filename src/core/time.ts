@@ -21,6 +21,11 @@ export function parseDuration(text: string | number): TimeNs | null {
   return Math.round(Number(m[1]) * unit);
 }
 
+/** parseDuration for input the schema has already validated: a malformed or absent value is 0. */
+export function durationOr0(text: string | number | undefined): TimeNs {
+  return text === undefined ? 0 : (parseDuration(text) ?? 0);
+}
+
 /** Parses a data rate such as "1Gbps", "100Mbit", "10kbps" or a bare bits/s number; null when malformed. */
 export function parseRate(text: string | number): number | null {
   if (typeof text === 'number') return Number.isFinite(text) && text > 0 ? text : null;

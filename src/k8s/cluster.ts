@@ -11,16 +11,16 @@
 //   pod:   eth0 10.244.N.x/24 on a veth whose host end vethXXXXXXXX is a port of cni0,
 //          default via 10.244.N.1 and the pod network via 10.244.N.1 (flannel's host-local routes)
 import type { Simulator } from '../core/simulator.js';
-import { parseDuration, parseRate } from '../core/time.js';
+import { durationOr0, parseRate } from '../core/time.js';
 import type { UserError } from '../core/user-error.js';
 import { BridgeDevice } from '../link/bridge.js';
 import { Channel, NicDevice } from '../link/channel.js';
-import { Netem } from '../link/netem.js';
-import type { NetDevice } from '../link/device.js';
+import { netemActive, setNetem } from '../link/netem.js';
+import { randomMac, type NetDevice } from '../link/device.js';
 import { VethDevice } from '../link/veth.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import { Namespace } from '../net/namespace.js';
-import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 import { DeploymentSchema, NodeSchema, parseManifest, PodSchema, unknownFieldWarnings, type PodSpecT } from './manifests.js';
@@ -118,8 +118,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const warnings: UserError[] = [];
   const macOf = (owner: string, ifname: string, fixed?: string): Mac => {
     if (fixed) return parseMac(fixed)!;
-    const r = sim.rng.stream(`mac/${owner}/${ifname}`);
-    return ((r.int(256) & 0xfe) | 0x02) * 2 ** 40 + r.int(256) * 2 ** 32 + r.uint32();
+    return randomMac(sim, owner, ifname);
   };
   const newNs = (name: string): Namespace => {
     const ns = new Namespace(sim, name);
@@ -147,14 +146,13 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     } else nodeDefs.push({ name: node.metadata.name, ip, podCIDR: node.spec.podCIDR, mac: undefined, path: ['metadata', 'name'] });
   }
   const net = parseCidr(cfg.network.cidr)!;
-  const netMask = net.prefix === 0 ? 0 : (0xffffffff << (32 - net.prefix)) >>> 0;
-  const netBase = (net.addr & netMask) >>> 0;
+  const netBase = networkOf(net.addr, net.prefix);
   const podNet = parseCidr(cfg.podCIDR)!;
   const subnetSize = 2 ** (32 - cfg.nodeSubnetPrefix);
   if (cfg.nodeSubnetPrefix < podNet.prefix) errors.push(at(['spec', 'cluster', 'nodeSubnetPrefix'], `must be at least the pod CIDR's prefix /${podNet.prefix}`));
   const overlay = cfg.cni === 'flannel-vxlan';
   const podMtu = overlay ? cfg.network.mtu - 50 : cfg.network.mtu;
-  const vethDelay = parseDuration(cfg.vethDelay) ?? 0;
+  const vethDelay = durationOr0(cfg.vethDelay);
 
   const network = newNs('network');
   const sw = new BridgeDevice(sim, 'br0', macOf('network', 'br0'), cfg.network.mtu);
@@ -164,11 +162,9 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     const port = new NicDevice(sim, `swp${++swPort}`, macOf('network', `swp${swPort}`), cfg.network.mtu);
     add(network, port);
     sw.addPort(port);
-    const ch = new Channel(sim, nic, port, { rateBps: parseRate(cfg.network.rate)!, delayNs: parseDuration(cfg.network.delay) ?? 0, queueLimit: cfg.network.queue });
-    const n = cfg.network;
-    if (n.loss > 0 || (parseDuration(n.netemDelay) ?? 0) > 0 || (parseDuration(n.jitter) ?? 0) > 0) {
-      ch.impairment = new Netem({ loss: n.loss, delayNs: parseDuration(n.netemDelay) ?? 0, jitterNs: parseDuration(n.jitter) ?? 0 }, (from) => sim.rng.stream(`netem/${from.qualifiedName}`));
-    }
+    const ch = new Channel(sim, nic, port, { rateBps: parseRate(cfg.network.rate)!, delayNs: durationOr0(cfg.network.delay), queueLimit: cfg.network.queue });
+    const netem = { loss: cfg.network.loss, delayNs: durationOr0(cfg.network.netemDelay), jitterNs: durationOr0(cfg.network.jitter) };
+    if (netemActive(netem)) setNetem(ch, netem, sim);
   };
   const usedIps = new Set<number>();
   const takeIp = (text: string | undefined, fallback: number, path: (string | number)[]): Ipv4 => {
@@ -176,7 +172,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     if (ip === null) {
       errors.push(at(path, `"${text}" is not an IPv4 address`));
       ip = fallback;
-    } else if (((ip & netMask) >>> 0) !== netBase) errors.push(at(path, `${formatIpv4(ip)} is outside the cluster network ${cfg.network.cidr}`));
+    } else if (networkOf(ip, net.prefix) !== netBase) errors.push(at(path, `${formatIpv4(ip)} is outside the cluster network ${cfg.network.cidr}`));
     if (usedIps.has(ip)) errors.push(at(path, `address ${formatIpv4(ip)} is used twice`));
     usedIps.add(ip);
     return ip;

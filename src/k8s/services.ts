@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { UserError } from '../core/user-error.js';
-import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
 import type { ClusterPod, ManifestInput } from './cluster.js';
 import { parseManifest, unknownFieldWarnings } from './manifests.js';
@@ -136,7 +136,7 @@ export interface ServiceAllocator {
 /** Creates the allocator. The kube-dns address (10th of the range) and the first (kubernetes) are reserved. */
 export function serviceAllocator(serviceCIDR: string, rngOf: (name: string) => Rng, lbPool: Ipv4[]): ServiceAllocator {
   const c = parseCidr(serviceCIDR)!;
-  const net = (c.addr & (c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0)) >>> 0;
+  const net = networkOf(c.addr, c.prefix);
   return { serviceNet: net, servicePrefix: c.prefix, usedIps: new Set([net, (net + 1) >>> 0]), usedNodePorts: new Set(), ipRng: rngOf('k8s/service-ip'), portRng: rngOf('k8s/node-port'), sliceRng: rngOf('k8s/endpointslice'), lbPool: [...lbPool] };
 }
 

@@ -21,6 +21,16 @@ export interface PortMaster {
   portReceive(port: NetDevice, pkt: Packet): void;
 }
 
+/**
+ * A random locally administered unicast MAC, as the kernel gives a new veth or bridge
+ * (eth_random_addr), drawn from the stream `mac/OWNER/IFNAME`. The stream name is part of the
+ * determinism contract: every device of every builder takes its MAC from here.
+ */
+export function randomMac(sim: Simulator, owner: string, ifname: string): Mac {
+  const r = sim.rng.stream(`mac/${owner}/${ifname}`);
+  return ((r.int(256) & 0xfe) | 0x02) * 2 ** 40 + r.int(256) * 2 ** 32 + r.uint32();
+}
+
 let nextIfindex = 1;
 /** Restarts interface numbering (one simulation per process run keeps indexes stable). */
 export function resetIfindex(): void {

@@ -6,7 +6,8 @@
 import type { Rng } from '../core/rng.js';
 import type { TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
-import type { ChannelImpairment, NicDevice } from './channel.js';
+import type { Simulator } from '../core/simulator.js';
+import type { Channel, ChannelImpairment, NicDevice } from './channel.js';
 
 /** netem parameters. */
 export interface NetemConfig {
@@ -14,6 +15,25 @@ export interface NetemConfig {
   loss: number;
   delayNs: TimeNs;
   jitterNs: TimeNs;
+}
+
+/**
+ * `tc qdisc replace dev X root netem …` on a channel: updates the channel's netem in place, or
+ * installs one whose draws come from the stream `netem/QUALIFIED-IFNAME` of the sending end.
+ */
+export function setNetem(ch: Channel, cfg: NetemConfig, sim: Simulator): Netem {
+  if (ch.impairment instanceof Netem) {
+    ch.impairment.cfg = cfg;
+    return ch.impairment;
+  }
+  const n = new Netem(cfg, (from) => sim.rng.stream(`netem/${from.qualifiedName}`));
+  ch.impairment = n;
+  return n;
+}
+
+/** True when a netem configuration changes anything. */
+export function netemActive(cfg: NetemConfig): boolean {
+  return cfg.loss > 0 || cfg.delayNs > 0 || cfg.jitterNs > 0;
 }
 
 /** A netem qdisc on one channel (both directions, one stream each). */

@@ -15,6 +15,7 @@ import type { Simulator } from '../core/simulator.js';
 import { frameLength } from '../packet/length.js';
 import { Packet } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac } from '../wire/types.js';
+import { ipv4Header } from '../wire/ipv4.js';
 import { NetDevice } from './device.js';
 
 /** How a tunnel device sends its outer packets: the namespace's ip_local_out. Implemented by net/. */
@@ -59,7 +60,7 @@ export class VxlanDevice extends NetDevice {
     }
     this.noteTx(inner, len);
     const outer = new Packet();
-    outer.ip = { tos: 0, totalLength: 0, id: -1, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.UDP, checksum: null, src: this.local, dst: remote, options: null };
+    outer.ip = ipv4Header(IpProto.UDP, this.local, remote);
     outer.udp = { srcPort: this.flowSrcPort(inner), dstPort: this.dstPort, length: 0, checksum: null };
     outer.vxlan = { flags: 0x08, reserved1: 0, vni: this.vni, reserved2: 0 };
     outer.inner = inner;

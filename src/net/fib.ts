@@ -5,6 +5,7 @@
 // the same prefix the lowest metric wins (insertion order breaks ties, as `ip route` lists them).
 import type { NetDevice } from '../link/device.js';
 import type { Ipv4 } from '../wire/types.js';
+import { maskFromPrefix } from '../wire/ipv4-addr.js';
 
 /** Route types of `ip route` (rtm_type). */
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -27,11 +28,6 @@ export interface Route {
   proto: RouteProto;
 }
 
-/** Netmask for a prefix length, as uint32. */
-export function prefixMask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
-
 /** One routing table. */
 export class RouteTable {
   private readonly byLen: (Map<number, Route[]> | undefined)[] = new Array(33);
@@ -40,7 +36,7 @@ export class RouteTable {
   private count = 0;
 
   add(r: Route): void {
-    const key = (r.dst & prefixMask(r.prefix)) >>> 0;
+    const key = (r.dst & maskFromPrefix(r.prefix)) >>> 0;
     r.dst = key;
     let m = this.byLen[r.prefix];
     if (m === undefined) {
@@ -83,7 +79,7 @@ export class RouteTable {
     const lens = this.lens;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
-      const list = this.byLen[len]!.get((dst & prefixMask(len)) >>> 0);
+      const list = this.byLen[len]!.get((dst & maskFromPrefix(len)) >>> 0);
       if (list === undefined) continue;
       for (let j = 0; j < list.length; j++) {
         const r = list[j]!;

@@ -19,6 +19,7 @@ import { LoopbackDevice } from '../link/dummy.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import { ipTotalLength } from '../packet/length.js';
 import { isMulticastMac } from '../wire/mac.js';
+import { ipv4Header } from '../wire/ipv4.js';
 import { Packet } from '../packet/packet.js';
 import {
   ArpOp,
@@ -34,7 +35,8 @@ import {
 } from '../wire/types.js';
 import type { IpStack, L4Receiver } from './api.js';
 import type { NetDropReason } from './drop.js';
-import { prefixMask, RouteTable, type Route } from './fib.js';
+import { RouteTable, type Route } from './fib.js';
+import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import { Netfilter, NfHook, type NetfilterOptions, type NfHost, type NfVerdict } from '../netfilter/netfilter.js';
 import type { RejectWith } from '../netfilter/rules.js';
@@ -152,7 +154,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   /** `ip addr add ADDR/PREFIX dev DEV`: adds the local route and the connected subnet route. */
   addAddress(dev: NetDevice, addr: Ipv4, prefix: number): void {
     addr >>>= 0;
-    const mask = prefixMask(prefix);
+    const mask = maskFromPrefix(prefix);
     const net = (addr & mask) >>> 0;
     const broadcast = prefix >= 31 ? 0 : (net | ~mask) >>> 0;
     this.addrs.push({ addr, prefix, dev, broadcast });
@@ -191,7 +193,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     let first = 0;
     for (const a of this.addrs) {
       if (a.dev !== dev) continue;
-      if (((a.addr ^ dst) & prefixMask(a.prefix)) === 0) return a.addr;
+      if (((a.addr ^ dst) & maskFromPrefix(a.prefix)) === 0) return a.addr;
       if (first === 0) first = a.addr;
     }
     if (first !== 0) return first;
@@ -293,7 +295,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
           }
           const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
           const n = this.neigh.get(br, nh);
-          if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIp(nh) });
+          if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
           if (n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED') {
             pkt.eth!.dst = n.mac;
             br.rebridge(inPort, pkt);
@@ -475,7 +477,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
       this.dropPacket(pkt, 'ipvs-no-destination');
       return true;
     }
-    if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'ipvs', server: `${formatIp(ep.ip)}:${ep.port}` });
+    if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'ipvs', server: `${formatIpv4(ep.ip)}:${ep.port}` });
     const ct = nf.conntrack.ctOf(pkt);
     if (ct !== null && pkt.ctDir === 0) {
       const r = { minIp: ep.ip, maxIp: ep.ip, ports: { min: ep.port, max: ep.port }, random: false, randomFully: false, persistent: false };
@@ -598,7 +600,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   ipFinishOutput(pkt: Packet, rt: Route): void {
     const dev = rt.dev!;
     const nexthop = rt.gateway !== 0 ? rt.gateway : pkt.ip!.dst;
-    if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'xmit', dev: dev.name, nexthop: formatIp(nexthop) });
+    if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'xmit', dev: dev.name, nexthop: formatIpv4(nexthop) });
     if (dev === this.lo || dev.kind === 'dummy') {
       pkt.eth = { dst: 0, src: 0, etherType: EtherType.IPv4 };
       dev.xmit(pkt);
@@ -681,7 +683,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const rip = req.ip!;
     if (rip.dst === 0xffffffff || !this.isLocal(rip.dst)) return; // icmp_echo_ignore_broadcasts=1
     const rep = new Packet();
-    rep.ip = { tos: rip.tos, totalLength: 0, id: -1, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.ICMP, checksum: null, src: rip.dst, dst: rip.src, options: null };
+    rep.ip = ipv4Header(IpProto.ICMP, rip.dst, rip.src, 0, rip.tos);
     rep.icmp = { type: IcmpType.ECHO_REPLY, code: 0, checksum: null, rest: req.icmp!.rest };
     rep.payloadLength = req.payloadLength;
     rep.payload = req.payload;
@@ -711,7 +713,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const src = this.isLocal(oip.dst) ? oip.dst : this.sourceFor(oip.src);
     if (src === null) return;
     const err = new Packet();
-    err.ip = { tos: (oip.tos & 0x1e) | 0xc0, totalLength: 0, id: -1, flags: 0, fragOffset: 0, ttl: 64, protocol: IpProto.ICMP, checksum: null, src, dst: oip.src, options: null };
+    err.ip = ipv4Header(IpProto.ICMP, src, oip.src, 0, (oip.tos & 0x1e) | 0xc0);
     err.icmp = { type, code, checksum: null, rest };
     err.inner = orig;
     err.flowId = orig.flowId;
@@ -753,7 +755,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const tcp = pkt.tcp;
     if (tcp === null || (tcp.flags & TcpFlag.RST) !== 0) return;
     const rst = new Packet();
-    rst.ip = { tos: 0, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: IpProto.TCP, checksum: null, src: ip.dst, dst: ip.src, options: null };
+    rst.ip = ipv4Header(IpProto.TCP, ip.dst, ip.src, IP_DF);
     const hasAck = (tcp.flags & TcpFlag.ACK) !== 0;
     const segLen = pkt.payloadLength + ((tcp.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((tcp.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
     rst.tcp = {
@@ -786,20 +788,15 @@ function route(table: Route['table'], type: Route['type'], dst: Ipv4, prefix: nu
   return { table, type, dst: dst >>> 0, prefix, gateway, dev, prefsrc, scope, onlink: false, metric: 0, proto: 'kernel' };
 }
 
-/** Dotted quad of a uint32. */
-export function formatIp(a: Ipv4): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
 /** A route as `ip route show` prints it. */
 export function formatRoute(r: Route): string {
-  const dst = r.prefix === 0 ? 'default' : r.prefix === 32 ? formatIp(r.dst) : `${formatIp(r.dst)}/${r.prefix}`;
+  const dst = r.prefix === 0 ? 'default' : r.prefix === 32 ? formatIpv4(r.dst) : `${formatIpv4(r.dst)}/${r.prefix}`;
   const parts = [r.type === 'unicast' ? dst : `${r.type} ${dst}`];
-  if (r.gateway !== 0) parts.push(`via ${formatIp(r.gateway)}`);
+  if (r.gateway !== 0) parts.push(`via ${formatIpv4(r.gateway)}`);
   if (r.dev) parts.push(`dev ${r.dev.name}`);
   if (r.proto !== 'boot') parts.push(`proto ${r.proto}`);
   if (r.scope !== 'global') parts.push(`scope ${r.scope}`);
-  if (r.prefsrc !== 0) parts.push(`src ${formatIp(r.prefsrc)}`);
+  if (r.prefsrc !== 0) parts.push(`src ${formatIpv4(r.prefsrc)}`);
   if (r.metric !== 0) parts.push(`metric ${r.metric}`);
   if (r.onlink) parts.push('onlink');
   return parts.join(' ');

@@ -17,6 +17,7 @@ import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
 
 /** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
 export interface CtTuple {
@@ -493,12 +494,11 @@ function manipPacket(pkt: Packet, t: CtTuple, manip: NatManip, l4: boolean): voi
 }
 
 const PROTO_LABEL: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 132: 'sctp' };
-const ipStr = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 
 function tupleText(t: CtTuple): string {
-  if (t.proto === IpProto.ICMP) return `src=${ipStr(t.src)} dst=${ipStr(t.dst)} type=${t.dport >> 8} code=${t.dport & 255} id=${t.sport}`;
-  if (t.proto === IpProto.TCP || t.proto === IpProto.UDP || t.proto === IpProto.SCTP) return `src=${ipStr(t.src)} dst=${ipStr(t.dst)} sport=${t.sport} dport=${t.dport}`;
-  return `src=${ipStr(t.src)} dst=${ipStr(t.dst)}`;
+  if (t.proto === IpProto.ICMP) return `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)} type=${t.dport >> 8} code=${t.dport & 255} id=${t.sport}`;
+  if (t.proto === IpProto.TCP || t.proto === IpProto.UDP || t.proto === IpProto.SCTP) return `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)} sport=${t.sport} dport=${t.dport}`;
+  return `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)}`;
 }
 
 /** One line as `conntrack -L` prints an entry (conntrack-tools' default output format). */

@@ -8,10 +8,11 @@
 // 80"); output is always the canonical form. Verified against iptables v1.8.9 (nf_tables) on this machine.
 import {
   ADDR_TYPE_NAMES, CT_STATE_NAMES, CT_STATUS_NAMES, PROTO_NAMES, TABLE_NAMES,
-  canonicalize, emptyRule, formatCidr, formatIpv4, parseIpv4, prefixMask, isBuiltinChain,
+  canonicalize, emptyRule, formatCidr, parseIpv4, isBuiltinChain,
   type AddrTypeName, type Chain, type Cidr, type CtStateName, type CtStatusName, type Match, type NatRange, type Neg,
   type PortRange, type RejectWith, type Rule, type Ruleset, type Table, type TableName, type Target,
 } from './rules.js';
+import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 
 /** A user error in iptables text: file, 1-based line and column, and a one-line message naming the token. */
 export class IptablesParseError extends Error {
@@ -169,7 +170,7 @@ function parseCidr(c: Cursor, t: Token): Cidr {
       prefix = 32 - Math.log2(inv + 1);
     }
   }
-  return { addr: (addr & prefixMask(prefix)) >>> 0, prefix };
+  return { addr: (addr & maskFromPrefix(prefix)) >>> 0, prefix };
 }
 
 function parsePort(c: Cursor, t: Token, s: string): number {

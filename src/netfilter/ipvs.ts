@@ -16,6 +16,7 @@
 // not bucket-identical to a kernel's; the default mh table size is 65537 (the Maglev paper's; the
 // kernel's CONFIG_IP_VS_MH_TAB_INDEX=12 gives 4093) and is a parameter.
 import type { Rng } from '../core/rng.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
 
 /** An endpoint as a selector sees it. */
 export interface Endpoint {
@@ -315,8 +316,6 @@ interface IpvsConn {
 
 /** IPVS connection timeouts in ns (ipvsadm --set defaults: tcp 900 s, tcpfin 120 s, udp 300 s). */
 export const IPVS_TIMEOUTS = { tcp: 900e9, tcpfin: 120e9, udp: 300e9 } as const;
-
-const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 const svcKey = (proto: IpvsProto, vip: number, port: number): string => `${proto}|${vip >>> 0}|${port}`;
 
 /** The IPVS state of one namespace: services, connection entries, persistence templates. */
@@ -385,10 +384,10 @@ export class Ipvs {
     const svcs = [...this.services.values()];
     for (const s of svcs) {
       const sp = s.spec;
-      out += `${sp.proto.toUpperCase()}  ${ipText(sp.vip)}:${sp.port} ${sp.scheduler}${sp.persistence !== null ? ` persistent ${sp.persistence}` : ''}\n`;
+      out += `${sp.proto.toUpperCase()}  ${formatIpv4(sp.vip)}:${sp.port} ${sp.scheduler}${sp.persistence !== null ? ` persistent ${sp.persistence}` : ''}\n`;
       for (const ep of sp.servers) {
         const c = s.sel.counters(ep);
-        out += `  -> ${`${ipText(ep.ip)}:${ep.port}`.padEnd(28)} ${'Masq'.padEnd(7)} ${String(ep.weight).padEnd(6)} ${String(c.active).padEnd(10)} ${String(c.inactive).padEnd(10)}\n`;
+        out += `  -> ${`${formatIpv4(ep.ip)}:${ep.port}`.padEnd(28)} ${'Masq'.padEnd(7)} ${String(ep.weight).padEnd(6)} ${String(c.active).padEnd(10)} ${String(c.inactive).padEnd(10)}\n`;
       }
     }
     return out;

@@ -1,9 +1,11 @@
 // netfilter/rules — the iptables rule model: tables, chains, rules, matches and targets as typed
-// records (never strings). Layer: netfilter (imports core, wire, packet only; this file imports nothing).
+// records (never strings). Layer: netfilter (imports core, wire, packet only; this file imports only wire's address helpers).
 // Mirrors the userspace view of include/uapi/linux/netfilter_ipv4/ip_tables.h (struct ipt_entry,
 // ipt_ip) plus the per-extension records of iptables/extensions/libxt_*.c. What iptables-save
 // canonicalises (MARK --or-mark becomes --set-xmark, statistic probability becomes the kernel's u32)
 // is canonicalised here at parse time, so render(parse(x)) prints what iptables-save would print.
+
+import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 
 /** The four IPv4 tables podwire models (security is not modelled). */
 export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter'] as const;
@@ -256,19 +258,9 @@ export function parseIpv4(s: string): number | null {
   return v >>> 0;
 }
 
-/** Formats a uint32 as dotted quad. */
-export function formatIpv4(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-/** Netmask of a prefix length as uint32. */
-export function prefixMask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
-
 /** True when `ip` lies in `c`. */
 export function cidrContains(c: Cidr, ip: number): boolean {
-  return ((ip & prefixMask(c.prefix)) >>> 0) === c.addr;
+  return ((ip & maskFromPrefix(c.prefix)) >>> 0) === c.addr;
 }
 
 /** Formats a prefix as iptables-save prints it ("10.0.0.0/8"). */

@@ -13,9 +13,11 @@
 import { RngFactory } from '../core/rng.js';
 import { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
+import { ipv4Header } from '../wire/ipv4.js';
 import { Netfilter, NfHook, type NfHost, type NfTraceEvent, type NfVerdict } from './netfilter.js';
 import { renderRule } from './iptables-save.js';
-import { canonicalize, formatIpv4, type Ruleset, type TableName } from './rules.js';
+import { canonicalize, type Ruleset, type TableName } from './rules.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
 
 /** The packet to trace. Addresses are uint32. */
 export interface TraceDumpQuery {
@@ -94,7 +96,7 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
   const pkt = new Packet();
   const proto = q.proto === 'tcp' ? IpProto.TCP : q.proto === 'udp' ? IpProto.UDP : IpProto.SCTP;
   const sport = q.sport ?? 40000;
-  pkt.ip = { tos: 0, totalLength: q.proto === 'tcp' ? 60 : 28, id: 1, flags: 2, fragOffset: 0, ttl: 64, protocol: proto, checksum: null, src: q.src >>> 0, dst: q.dst >>> 0, options: null };
+  pkt.ip = ipv4Header(proto, q.src >>> 0, q.dst >>> 0, 2, 0, 64, 1, q.proto === 'tcp' ? 60 : 28);
   if (q.proto === 'tcp') pkt.tcp = { srcPort: sport, dstPort: q.dport, seq: 0, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [] };
   else pkt.udp = { srcPort: sport, dstPort: q.dport, length: 8, checksum: null };
   const dst0 = pkt.ip.dst;

@@ -3,11 +3,11 @@
 // Semantic checks (a route's device exists, a veth end names a declared host, ...) are reported as
 // file:line:col errors at the field, like schema errors.
 import { Simulator } from '../core/simulator.js';
-import { parseDuration, parseRate, type TimeNs } from '../core/time.js';
+import { durationOr0, parseRate, type TimeNs } from '../core/time.js';
 import { BridgeDevice } from '../link/bridge.js';
 import { Channel, NicDevice } from '../link/channel.js';
-import { Netem } from '../link/netem.js';
-import { resetIfindex, type NetDevice } from '../link/device.js';
+import { netemActive, setNetem } from '../link/netem.js';
+import { randomMac, resetIfindex, type NetDevice } from '../link/device.js';
 import { VethDevice } from '../link/veth.js';
 import { Namespace } from '../net/namespace.js';
 import { resetPacketUids } from '../packet/packet.js';
@@ -53,7 +53,7 @@ export interface World {
   warnings: UserError[];
 }
 
-const dur = (v: string | number): TimeNs => parseDuration(v) ?? 0;
+const dur = durationOr0;
 
 /** Builds the world of a loaded scenario with the given seed. Throws ScenarioError on semantic errors. */
 export function buildWorld(loaded: LoadedScenario, seed: number): World {
@@ -68,12 +68,6 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   const namespaces = new Map<string, Namespace>();
   const hostSpecs = new Map<string, HostSpecT>();
   const devices: NetDevice[] = [];
-  const macRng = (host: string, ifname: string): Mac => {
-    // A random locally administered unicast MAC, as the kernel gives a new veth (eth_random_addr).
-    const r = sim.rng.stream(`mac/${host}/${ifname}`);
-    const hi = ((r.int(256) & 0xfe) | 0x02) * 2 ** 40;
-    return hi + r.int(256) * 2 ** 32 + r.uint32();
-  };
 
   let cluster: ClusterWorld | null = null;
   if (spec.cluster) {
@@ -100,7 +94,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   const ifaceSpec = (host: string, ifname: string) => hostSpecs.get(host)?.interfaces.find((x) => x.name === ifname);
   const macFor = (host: string, ifname: string): Mac => {
     const m = ifaceSpec(host, ifname)?.mac;
-    return m ? parseMac(m)! : macRng(host, ifname);
+    return m ? parseMac(m)! : randomMac(sim, host, ifname);
   };
   const endNs = (end: string, path: (string | number)[]): [Namespace, string] | null => {
     const [host, ifname] = end.split('/') as [string, string];
@@ -142,9 +136,8 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     place(a[0], na);
     place(b[0], nb);
     const ch = new Channel(sim, na, nb, { rateBps: parseRate(l.rate)!, delayNs: dur(l.delay), queueLimit: l.queue });
-    if (l.loss > 0 || dur(l.netemDelay) > 0 || dur(l.jitter) > 0) {
-      ch.impairment = new Netem({ loss: l.loss, delayNs: dur(l.netemDelay), jitterNs: dur(l.jitter) }, (from) => sim.rng.stream(`netem/${from.qualifiedName}`));
-    }
+    const netem = { loss: l.loss, delayNs: dur(l.netemDelay), jitterNs: dur(l.jitter) };
+    if (netemActive(netem)) setNetem(ch, netem, sim);
   });
 
   spec.hosts.forEach((h, hi) => {
@@ -154,7 +147,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
       if (ns.device(b.name)) return err(['hosts', hi, 'bridges', bi, 'name'], `${h.name}/${b.name} already exists`);
       // A new bridge takes a random MAC until its first port joins (then the lowest port MAC in
       // older kernels); set `mac` to pin it.
-      const br = new BridgeDevice(sim, b.name, b.mac ? parseMac(b.mac)! : macRng(h.name, b.name), b.mtu ?? 1500);
+      const br = new BridgeDevice(sim, b.name, b.mac ? parseMac(b.mac)! : randomMac(sim, h.name, b.name), b.mtu ?? 1500);
       br.ageingTimeNs = dur(b.ageingTime);
       if (b.nfCallIptables) {
         ns.enableNetfilter();

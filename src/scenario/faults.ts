@@ -4,11 +4,11 @@
 // rewrites every node's rules `proxySyncDelay` later; until then new connections may still be sent
 // to the dead pod and time out. Layer: scenario.
 import type { Simulator } from '../core/simulator.js';
-import { parseDuration, type TimeNs } from '../core/time.js';
+import { durationOr0, type TimeNs } from '../core/time.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import { resolveSelected, type ServiceView } from '../k8s/services.js';
 import { NicDevice } from '../link/channel.js';
-import { Netem } from '../link/netem.js';
+import { setNetem } from '../link/netem.js';
 import type { Namespace } from '../net/namespace.js';
 import type { ScenarioSpecT } from './schema.js';
 
@@ -29,7 +29,7 @@ export interface FaultContext {
   err(path: (string | number)[], message: string): void;
 }
 
-const dur = (v: string | number): TimeNs => parseDuration(v) ?? 0;
+const dur = durationOr0;
 
 /** Schedules every fault; returns the timeline the run fills in. */
 export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): TimelineEntry[] {
@@ -115,8 +115,7 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): Timeline
         const ch = dev.link;
         const cfg = { loss: f.loss, delayNs: dur(f.delay), jitterNs: dur(f.jitter) };
         ctx.sim.scheduleAt(dur(f.at), () => {
-          if (ch.impairment instanceof Netem) ch.impairment.cfg = cfg;
-          else ch.impairment = new Netem(cfg, (from) => ctx.sim.rng.stream(`netem/${from.qualifiedName}`));
+          setNetem(ch, cfg, ctx.sim);
           note(`netem on ${f.target}: loss ${(cfg.loss * 100).toFixed(2)}% delay ${cfg.delayNs / 1e6}ms jitter ${cfg.jitterNs / 1e6}ms`);
         });
         return;

@@ -9,7 +9,7 @@
 //   podwire.dev/response-size: "512"         response body bytes, or a distribution like uniform:100,900
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
-import { parseDuration, type TimeNs } from '../core/time.js';
+import { durationOr0 } from '../core/time.js';
 import { HttpServer } from '../app/http-server.js';
 import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
@@ -67,7 +67,7 @@ export class Transports {
   }
 }
 
-const dur = (v: string | number): TimeNs => parseDuration(v) ?? 0;
+const dur = durationOr0;
 
 /** Starts the apps pods declare in their annotations. */
 export function startPodApps(ctx: WorkloadContext, tr: Transports): void {

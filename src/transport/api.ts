@@ -21,5 +21,3 @@ export type SocketErrorKind = 'refused' | 'reset' | 'timeout' | 'unreachable';
 export const EPHEMERAL_LOW = 32768;
 export const EPHEMERAL_HIGH = 60999;
 
-/** Linux's default TTL for locally generated packets (net.ipv4.ip_default_ttl). */
-export const DEFAULT_TTL = 64;

@@ -24,7 +24,8 @@ import type { Rng } from '../core/rng.js';
 import type { IpStack, L4Receiver } from '../net/api.js';
 import { Packet } from '../packet/packet.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader } from '../wire/types.js';
-import { DEFAULT_TTL, EPHEMERAL_HIGH, EPHEMERAL_LOW, type SocketErrorKind } from './api.js';
+import { ipv4Header } from '../wire/ipv4.js';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW, type SocketErrorKind } from './api.js';
 import { newCongestionControl, type CcState, type CongestionAlgorithm, type CongestionControl } from './tcp-cc.js';
 import { establishedOptions, LINUX_WSCALE, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS, parseSynOptions, synOptions, TS_ALIGNED_LEN } from './tcp-options.js';
 import { icmpErrorKind } from './udp.js';
@@ -520,19 +521,8 @@ export class TcpSocket implements CcState {
     const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
     const id = synAck ? 0 : this.inetId;
     if (!synAck) this.inetId = (this.inetId + 1) & 0xffff;
-    pkt.ip = {
-      tos: 0,
-      totalLength: 0,
-      id,
-      flags: IP_DF, // TCP always does path MTU discovery (IP_PMTUDISC_WANT, DF on every segment)
-      fragOffset: 0,
-      ttl: DEFAULT_TTL,
-      protocol: IpProto.TCP,
-      checksum: null,
-      src: this.localAddr,
-      dst: this.remoteAddr,
-      options: null,
-    };
+    // TCP always does path MTU discovery (IP_PMTUDISC_WANT, DF on every segment)
+    pkt.ip = ipv4Header(IpProto.TCP, this.localAddr, this.remoteAddr, IP_DF, 0, 64, id);
     pkt.tcp = {
       srcPort: this.localPort,
       dstPort: this.remotePort,
@@ -1816,7 +1806,7 @@ export class TcpLayer implements L4Receiver {
     const oi = orig.ip!;
     const ot = orig.tcp!;
     const p = new Packet();
-    p.ip = { tos: oi.tos, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: DEFAULT_TTL, protocol: IpProto.TCP, checksum: null, src: oi.dst, dst: oi.src, options: null };
+    p.ip = ipv4Header(IpProto.TCP, oi.dst, oi.src, IP_DF, oi.tos);
     let seq = 0;
     let ack = 0;
     let flags = TcpFlag.RST;

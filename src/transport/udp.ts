@@ -13,7 +13,8 @@ import type { Simulator } from '../core/simulator.js';
 import type { IpStack, L4Receiver } from '../net/api.js';
 import { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
-import { DEFAULT_TTL, EPHEMERAL_HIGH, EPHEMERAL_LOW, type IcmpErrorSender, type SocketErrorKind } from './api.js';
+import { ipv4Header } from '../wire/ipv4.js';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW, type IcmpErrorSender, type SocketErrorKind } from './api.js';
 
 /** UDP header length (RFC 768). */
 export const UDP_HEADER_LEN = 8;
@@ -165,19 +166,7 @@ export class UdpLayer implements L4Receiver {
       id = sock.inetId;
       sock.inetId = (sock.inetId + 1) & 0xffff;
     }
-    pkt.ip = {
-      tos: 0,
-      totalLength: total,
-      id,
-      flags: df ? IP_DF : 0, // IP_PMTUDISC_WANT: DF when it fits (ip_dont_fragment)
-      fragOffset: 0,
-      ttl: DEFAULT_TTL,
-      protocol: IpProto.UDP,
-      checksum: null,
-      src: sock.localAddr,
-      dst,
-      options: null,
-    };
+    pkt.ip = ipv4Header(IpProto.UDP, sock.localAddr, dst, df ? IP_DF : 0, 0, 64, id, total); // IP_PMTUDISC_WANT: DF when it fits (ip_dont_fragment)
     pkt.udp = { srcPort: sock.localPort, dstPort, length: UDP_HEADER_LEN + length, checksum: null };
     pkt.payloadLength = length;
     pkt.payload = typeof data === 'number' ? null : data;

@@ -37,10 +37,22 @@
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { internetChecksum } from './checksum.js';
 import { requireBytes, WireError } from './error.js';
-import type { Ipv4Header } from './types.js';
+import type { Ipv4, Ipv4Header } from './types.js';
 
 /** Length of an IPv4 header without options. */
 export const IPV4_MIN_HEADER_LENGTH = 20;
+
+/** net.ipv4.ip_default_ttl: the TTL of locally generated packets. */
+export const IPV4_DEFAULT_TTL = 64;
+
+/**
+ * A header record for a locally generated packet with Linux's defaults: TOS 0, TTL 64, no options, no
+ * fragment offset; `id` -1 means "chosen at output" (ip_select_ident), `totalLength` 0 "computed at
+ * encode", the checksum always computed at encode. Positional, so the hot path allocates one record.
+ */
+export function ipv4Header(protocol: number, src: Ipv4, dst: Ipv4, flags = 0, tos = 0, ttl = IPV4_DEFAULT_TTL, id = -1, totalLength = 0): Ipv4Header {
+  return { tos, totalLength, id, flags, fragOffset: 0, ttl, protocol, checksum: null, src, dst, options: null };
+}
 
 /** Header length of an IPv4 record: 20 + options (IHL * 4). */
 export function ipv4HeaderLength(hdr: Ipv4Header): number {

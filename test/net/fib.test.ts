@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
-import { prefixMask, RouteTable, type Route } from '../../src/net/fib.js';
+import { RouteTable, type Route } from '../../src/net/fib.js';
+import { maskFromPrefix as prefixMask } from '../../src/wire/ipv4-addr.js';
 import { formatRoute, Namespace } from '../../src/net/namespace.js';
 import { ip } from './harness.js';
 

@@ -8,6 +8,7 @@
 // sorted by "namespace/name:port" — the normalised layout kube-proxy's own unit tests compare against
 // (the proxier itself iterates a Go map, so its raw order is not defined).
 import { createHash } from 'node:crypto';
+import { inSubnet, parseCidr, parseIpv4 } from '../../wire/ipv4-addr.js';
 
 /** One endpoint of a service port, from the EndpointSlice. */
 export interface KpEndpoint {
@@ -101,11 +102,9 @@ export function probability(n: number): string {
 }
 
 function inCidr(ip: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/') as [string, string];
-  const toInt = (s: string): number => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-  const bits = Number(len);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((toInt(ip) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
+  const a = parseIpv4(ip);
+  const c = parseCidr(cidr);
+  return a !== null && c !== null && inSubnet(a, c.addr, c.prefix);
 }
 
 /** Which endpoints kube-proxy uses (CategorizeEndpoints): ready ones, else serving-terminating ones. */

@@ -10,6 +10,7 @@ import type { Packet } from '../../packet/packet.js';
 import type { Ruleset } from '../../netfilter/rules.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
+import { formatIpv4 } from '../../wire/ipv4-addr.js';
 
 /** The iptables rules kube-proxy writes in IPVS mode. */
 export function renderIpvsModeRules(clusterCIDR: string, randomFully: boolean): string {
@@ -89,11 +90,10 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
   }
   ns.ipsetSave = () => {
     const out: string[] = [];
-    const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
     out.push('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536');
     for (const k of clusterIpSet) {
       const [ip, proto, port] = k.split('|') as [string, string, string];
-      out.push(`add KUBE-CLUSTER-IP ${ipText(Number(ip))},${proto}:${port}`);
+      out.push(`add KUBE-CLUSTER-IP ${formatIpv4(Number(ip))},${proto}:${port}`);
     }
     for (const proto of ['tcp', 'udp'] as const) {
       out.push(`create KUBE-NODE-PORT-${proto.toUpperCase()} bitmap:port range 0-65535`);
@@ -102,7 +102,7 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
     out.push('create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536');
     for (const k of loopBack) {
       const [ip, proto, port, src] = k.split('|') as [string, string, string, string];
-      out.push(`add KUBE-LOOP-BACK ${ipText(Number(ip))},${proto}:${port},${ipText(Number(src))}`);
+      out.push(`add KUBE-LOOP-BACK ${formatIpv4(Number(ip))},${proto}:${port},${formatIpv4(Number(src))}`);
     }
     return out.join('\n') + '\n';
   };
