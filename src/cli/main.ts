@@ -103,20 +103,20 @@ async function main(): Promise<void> {
         lines.push(`podwire: ${world.name} seed=${seed}: simulated ${formatTime(res.simTimeNs)} (${res.stop}), ${res.events.toLocaleString('en-US')} events in ${wall.toFixed(2)} s`);
         lines.push('');
         lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
-        const doc = JSON.parse(res.statsJson) as { flows: { name: string; sent: number; received: number; lost: number; errors: number; latencyUs: Record<string, number> }[]; counters: Record<string, Record<string, number>> };
+        const doc = res.stats;
         for (const f of doc.flows) {
           const l = f.latencyUs;
-          lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l['min']), 10)} ${pad(String(l['p50']), 10)} ${pad(String(l['p99']), 10)} ${l['max']}`);
+          lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
         }
-        const eps = (JSON.parse(res.statsJson) as { endpoints: { name: string; served: number; share: number }[] }).endpoints;
+        const eps = doc.endpoints;
         if (eps.length > 0) {
           lines.push('');
           lines.push(`${pad('endpoint', 40)} ${pad('served', 8)} share`);
           for (const e of eps) lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${(e.share * 100).toFixed(1)}%`);
         }
-        if (world.timeline.length > 0) {
+        if (doc.timeline.length > 0) {
           lines.push('');
-          for (const t of world.timeline) lines.push(`${formatTime(t.atNs).padStart(12)}  ${t.what}`);
+          for (const t of doc.timeline) lines.push(`${formatTime(Math.round(t.atUs * 1000)).padStart(12)}  ${t.what}`);
         }
         const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
         if (drops.length > 0) {
@@ -200,6 +200,15 @@ async function main(): Promise<void> {
           return;
         }
         process.stdout.write(inspectNamespace(ns, world.sim.now));
+      },
+    )
+    .command(
+      'schema <name>',
+      'print the JSON Schema of an output file (stats: stats.json)',
+      (y) => y.positional('name', { choices: ['stats'] as const, demandOption: true }),
+      async () => {
+        const { statsJsonSchema } = await import('../stats/schema.js');
+        process.stdout.write(JSON.stringify(statsJsonSchema(), null, 2) + '\n');
       },
     )
     .command(

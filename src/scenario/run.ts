@@ -9,6 +9,7 @@ import { PcapngWriter, PcapWriter, type CaptureWriter } from '../capture/pcapng.
 import type { StopReason } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { NET_DROP_REASONS } from '../net/drop.js';
+import { statsJsonText, type StatsDocument } from '../stats/index.js';
 import type { World } from './build.js';
 
 /** How to run. */
@@ -31,6 +32,9 @@ export interface RunResult {
   events: number;
   packetsCaptured: number;
   files: { capture: string; stats: string; hgrm: string[] };
+  /** The stats.json document, typed. */
+  stats: StatsDocument;
+  /** Its text, as written to stats.json. */
   statsJson: string;
 }
 
@@ -60,7 +64,8 @@ export function runWorld(world: World, opts: RunOptions): RunResult {
     writer?.abort();
     throw e;
   }
-  const statsJson = statsDocument(world, stop);
+  const stats = statsReport(world, stop);
+  const statsJson = statsJsonText(stats);
   writer?.close();
   const statsPath = join(opts.outDir, 'stats.json');
   writeFileAtomic(statsPath, statsJson);
@@ -76,59 +81,42 @@ export function runWorld(world: World, opts: RunOptions): RunResult {
     events: world.sim.eventsExecuted,
     packetsCaptured: writer?.packetCount ?? 0,
     files: { capture: writer ? capturePath : '', stats: statsPath, hgrm },
+    stats,
     statsJson,
   };
 }
 
 /**
- * stats.json: the stats registry's report (schema podwire-stats/1), each flow extended with the probe
- * counters `sent` / `received` / `lost` and `latencyUs.min`, plus counter groups `drops/<host>`
- * (per reason), `if/<host>/<dev>` (packets, bytes, drops) and `sim` (events, stop reason).
+ * Tells the stats registry what it cannot measure itself: each flow's kind, ends and probe counters,
+ * and the counter groups of the world's layers — `drops/<host>` (per reason), `if/<host>/<dev>`
+ * (packets, bytes, drops), `udp/<host>` and `tcp/<host>` (MIB counters, when any is non-zero) — then
+ * builds the typed stats.json document.
  */
-export function statsDocument(world: World, stop: StopReason): string {
-  const rep = world.stats.report(world.seed);
-  const byName = new Map(world.flows.map((f) => [f.name, f]));
-  const flows = rep.flows.map((f) => {
-    const wf = byName.get(f.name);
-    const rec = world.stats.flow(f.name);
-    const { name, ...rest } = f;
-    return {
-      name,
-      type: wf?.type ?? 'unknown',
-      from: wf?.from ?? '',
-      to: wf?.to ?? '',
-      sent: wf?.counts.sent ?? f.requests,
-      received: wf?.counts.received ?? f.successes,
-      lost: wf?.counts.lost ?? f.errorsByKind.timeout,
-      ...rest,
-      latencyUs: { min: Math.round(rec.latency.minValueNs) / 1000, ...f.latencyUs },
-    };
-  });
-  const counters: Record<string, Record<string, number>> = { ...rep.counters };
+export function statsReport(world: World, stop: StopReason): StatsDocument {
+  const stats = world.stats;
+  for (const f of world.flows) stats.describeFlow(f.name, { type: f.type, from: f.from, to: f.to, counts: f.counts });
   for (const ns of world.namespaces.values()) {
-    const d: Record<string, number> = {};
-    for (const r of NET_DROP_REASONS) if (ns.drops[r]) d[r] = ns.drops[r]!;
-    counters[`drops/${ns.name}`] = d;
+    stats.addCounters(`drops/${ns.name}`, () => {
+      const d: Record<string, number> = {};
+      for (const r of NET_DROP_REASONS) if (ns.drops[r]) d[r] = ns.drops[r]!;
+      return d;
+    });
   }
   for (const dev of world.devices) {
-    if (dev.kind === 'loopback' && dev.stats.txPackets === 0) continue;
-    const s = dev.stats;
-    const byReason: Record<string, number> = {};
-    for (const [r, n] of Object.entries(dev.dropsByReason)) byReason[`drops.${r}`] = n;
-    counters[`if/${dev.qualifiedName}`] = { drops: s.drops, ...byReason, rxBytes: s.rxBytes, rxPackets: s.rxPackets, txBytes: s.txBytes, txPackets: s.txPackets };
+    stats.addCounters(`if/${dev.qualifiedName}`, () => {
+      if (dev.kind === 'loopback' && dev.stats.txPackets === 0) return null;
+      const s = dev.stats;
+      const byReason: Record<string, number> = {};
+      for (const [r, n] of Object.entries(dev.dropsByReason)) byReason[`drops.${r}`] = n;
+      return { drops: s.drops, ...byReason, rxBytes: s.rxBytes, rxPackets: s.rxPackets, txBytes: s.txBytes, txPackets: s.txPackets };
+    });
   }
-  for (const [name, u] of world.udp) {
-    const c = u.counters as unknown as Record<string, number>;
-    if (Object.values(c).some((v) => v !== 0)) counters[`udp/${name}`] = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]!]));
-  }
-  for (const [name, t] of world.tcp) {
-    const c = t.counters as unknown as Record<string, number>;
-    if (Object.values(c).some((v) => v !== 0)) counters[`tcp/${name}`] = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]!]));
-  }
-  counters['sim'] = { events: world.sim.eventsExecuted };
-  const sortedCounters: Record<string, Record<string, number>> = {};
-  for (const k of Object.keys(counters).sort()) sortedCounters[k] = counters[k]!;
-  const timeline = world.timeline.map((t) => ({ atUs: t.atNs / 1000, what: t.what }));
-  const doc = { schema: rep.schema, scenario: world.name, seed: rep.seed, stop, simTimeUs: rep.simTimeUs, events: world.sim.eventsExecuted, flows, endpoints: rep.endpoints, timeline, counters: sortedCounters };
-  return JSON.stringify(doc, null, 2) + '\n';
+  const mib = (c: object): Record<string, number> | null => {
+    const r = c as Record<string, number>;
+    return Object.values(r).some((v) => v !== 0) ? r : null;
+  };
+  for (const [name, u] of world.udp) stats.addCounters(`udp/${name}`, () => mib(u.counters));
+  for (const [name, t] of world.tcp) stats.addCounters(`tcp/${name}`, () => mib(t.counters));
+  stats.addCounters('sim', () => ({ events: world.sim.eventsExecuted }));
+  return stats.report({ scenario: world.name, seed: world.seed, stop, events: world.sim.eventsExecuted, timeline: world.timeline });
 }

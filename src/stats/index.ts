@@ -1,5 +1,6 @@
-// stats — public surface of the statistics observer. Layer: stats (imports core, wire, packet only).
+// stats — public surface of the statistics observer. Layer: stats (imports core, wire, packet only, plus hdr-histogram-js and zod).
 export { LatencyRecorder, PERCENTILE_RELATIVE_PRECISION, type LatencySummaryUs } from './histogram.js';
 export { ERROR_KINDS, FlowStats, type ErrorKind, type FlowRecorder } from './flow.js';
 export { EndpointStats, type EndpointRecorder } from './endpoint.js';
-export { StatsRegistry, type EndpointReport, type FlowReport, type StatsReport } from './report.js';
+export { StatsRegistry, statsJsonText, type CounterSource, type FlowInfo, type RunInfo } from './report.js';
+export { STATS_SCHEMA_ID, StatsDocumentSchema, statsJsonSchema, type EndpointReport, type FlowReport, type StatsDocument } from './schema.js';

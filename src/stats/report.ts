@@ -1,50 +1,32 @@
 // stats/report — the stats registry and the stats.json builder. Layer: stats (observer; imports core).
-// Schema "podwire-stats/1" (documented in src/stats/README.md). Key order is fixed by construction,
-// flows and endpoints are sorted by name and counter groups by key, so the same seed gives the same bytes.
+// The document's shape is owned by schema.ts (schema "podwire-stats/1"); this file only fills it. Key
+// order is fixed by construction, flows and endpoints are sorted by name and counter groups and their
+// keys sorted, so the same seed gives the same bytes.
+import type { StopReason } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { EndpointStats } from './endpoint.js';
 import { ERROR_KINDS, FlowStats, type ErrorKind } from './flow.js';
-import type { LatencySummaryUs } from './histogram.js';
+import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type StatsDocument } from './schema.js';
 
-/** One flow in stats.json. */
-export interface FlowReport {
-  name: string;
-  requests: number;
-  successes: number;
-  /** Failed requests (all kinds). */
-  errors: number;
-  errorsByKind: Record<ErrorKind, number>;
-  retries: number;
-  bytes: number;
-  /** Successful requests per second over [first start, last completion]. */
-  throughputRps: number;
-  latencyUs: LatencySummaryUs;
-  connectUs: LatencySummaryUs;
-}
-
-/** One endpoint (pod) in stats.json. */
-export interface EndpointReport {
-  name: string;
-  served: number;
-  /** served / (sum of served over endpoints); the shares add up to 1 (0 when nothing was served). */
-  share: number;
-  busyUs: number;
-  /** busy worker-time / (workers × report time). */
-  utilization: number;
-  meanQueue: number;
-  maxQueue: number;
-}
-
-/** The whole stats.json document. */
-export interface StatsReport {
-  schema: 'podwire-stats/1';
+/** How the run ended and what it was: the parts of stats.json the registry does not measure itself. */
+export interface RunInfo {
   seed: number;
-  simTimeUs: number;
-  flows: FlowReport[];
-  endpoints: EndpointReport[];
-  /** Named counter groups (e.g. "tcp/node1": { RetransSegs: 3 }), groups and keys sorted. */
-  counters: Record<string, Record<string, number>>;
+  scenario?: string;
+  stop?: StopReason;
+  events?: number;
+  timeline?: readonly { atNs: TimeNs; what: string }[];
 }
+
+/** What a traffic generator says about its flow: its kind, ends and probe counters. */
+export interface FlowInfo {
+  type: string;
+  from: string;
+  to: string;
+  counts: { readonly sent: number; readonly received: number; readonly lost: number };
+}
+
+/** A counter group read at report time; null leaves the group out of stats.json. */
+export type CounterSource = () => Record<string, number> | null;
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
@@ -53,7 +35,8 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 export class StatsRegistry {
   private readonly flows = new Map<string, FlowStats>();
   private readonly endpoints = new Map<string, EndpointStats>();
-  private readonly counterSources = new Map<string, () => Record<string, number>>();
+  private readonly counterSources = new Map<string, CounterSource>();
+  private readonly flowInfo = new Map<string, FlowInfo>();
 
   constructor(private readonly now: () => TimeNs) {}
 
@@ -76,8 +59,12 @@ export class StatsRegistry {
     return e;
   }
   /** Registers a counter group read at report time (e.g. a TCP layer's MIB counters). */
-  addCounters(group: string, read: () => Record<string, number>): void {
+  addCounters(group: string, read: CounterSource): void {
     this.counterSources.set(group, read);
+  }
+  /** Says what the flow called `name` is (its kind, ends, probe counters). */
+  describeFlow(name: string, info: FlowInfo): void {
+    this.flowInfo.set(name, info);
   }
   /** All flows in name order. */
   allFlows(): FlowStats[] {
@@ -88,33 +75,61 @@ export class StatsRegistry {
     return [...this.endpoints.values()].sort(byName);
   }
 
-  /** Builds the stats.json object. */
-  report(seed: number): StatsReport {
+  /** Builds the stats.json document. */
+  report(run: RunInfo): StatsDocument {
     const now = this.now();
-    const flows: FlowReport[] = this.allFlows().map((f) => {
-      const errorsByKind = {} as Record<ErrorKind, number>;
-      for (const k of ERROR_KINDS) errorsByKind[k] = f.errors[k];
-      const span = f.firstStart !== null && f.lastEnd !== null ? f.lastEnd - f.firstStart : 0;
-      return {
-        name: f.name,
-        requests: f.requests,
-        successes: f.successes,
-        errors: f.errorCount,
-        errorsByKind,
-        retries: f.retries,
-        bytes: f.bytes,
-        throughputRps: span > 0 ? round6((f.successes * 1e9) / span) : 0,
-        latencyUs: f.latency.summaryUs(),
-        connectUs: f.connect.summaryUs(),
-      };
-    });
+    return {
+      schema: STATS_SCHEMA_ID,
+      scenario: run.scenario ?? '',
+      seed: run.seed,
+      stop: run.stop ?? 'idle',
+      simTimeUs: round6(now / 1000),
+      events: run.events ?? 0,
+      flows: this.allFlows().map((f) => this.flowReport(f)),
+      endpoints: this.endpointReports(now),
+      timeline: (run.timeline ?? []).map((t) => ({ atUs: t.atNs / 1000, what: t.what })),
+      counters: this.counterGroups(),
+    };
+  }
+
+  /** stats.json text (2-space indent, trailing newline). */
+  toJson(run: RunInfo): string {
+    return statsJsonText(this.report(run));
+  }
+
+  private flowReport(f: FlowStats): FlowReport {
+    const info = this.flowInfo.get(f.name);
+    const errorsByKind = {} as Record<ErrorKind, number>;
+    for (const k of ERROR_KINDS) errorsByKind[k] = f.errors[k];
+    const span = f.firstStart !== null && f.lastEnd !== null ? f.lastEnd - f.firstStart : 0;
+    return {
+      name: f.name,
+      type: info?.type ?? 'unknown',
+      from: info?.from ?? '',
+      to: info?.to ?? '',
+      sent: info?.counts.sent ?? f.requests,
+      received: info?.counts.received ?? f.successes,
+      lost: info?.counts.lost ?? f.errors.timeout,
+      requests: f.requests,
+      successes: f.successes,
+      errors: f.errorCount,
+      errorsByKind,
+      retries: f.retries,
+      bytes: f.bytes,
+      throughputRps: span > 0 ? round6((f.successes * 1e9) / span) : 0,
+      latencyUs: { min: Math.round(f.latency.minValueNs) / 1000, ...f.latency.summaryUs() },
+      connectUs: f.connect.summaryUs(),
+    };
+  }
+
+  private endpointReports(now: TimeNs): EndpointReport[] {
     const eps = this.allEndpoints();
     let total = 0;
     for (const e of eps) {
       e.flush();
       total += e.servedCount;
     }
-    const endpoints: EndpointReport[] = eps.map((e) => ({
+    return eps.map((e) => ({
       name: e.name,
       served: e.servedCount,
       share: total > 0 ? e.servedCount / total : 0,
@@ -123,19 +138,18 @@ export class StatsRegistry {
       meanQueue: round6(e.meanQueue),
       maxQueue: e.maxQueue,
     }));
+  }
+
+  private counterGroups(): Record<string, Record<string, number>> {
     const counters: Record<string, Record<string, number>> = {};
     for (const g of [...this.counterSources.keys()].sort()) {
       const raw = this.counterSources.get(g)!();
+      if (raw === null) continue;
       const sorted: Record<string, number> = {};
       for (const k of Object.keys(raw).sort()) sorted[k] = raw[k]!;
       counters[g] = sorted;
     }
-    return { schema: 'podwire-stats/1', seed, simTimeUs: round6(now / 1000), flows, endpoints, counters };
-  }
-
-  /** stats.json text (2-space indent, trailing newline). */
-  toJson(seed: number): string {
-    return JSON.stringify(this.report(seed), null, 2) + '\n';
+    return counters;
   }
 
   /** One .hgrm text per flow, keyed by flow name. */
@@ -144,4 +158,9 @@ export class StatsRegistry {
     for (const f of this.allFlows()) out.set(f.name, f.latency.toHgrm());
     return out;
   }
+}
+
+/** The text of a stats.json document (2-space indent, trailing newline). */
+export function statsJsonText(doc: StatsDocument): string {
+  return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -62,7 +62,7 @@ describe('HttpServer + HttpClient', () => {
     for (let i = 0; i < 5; i++) client.request(target, 5 * SEC, (r) => lat.push(Math.round(r.latency / MS)));
     sim.run();
     expect(lat).toEqual([10, 20, 30, 40, 50]);
-    const ep = stats.report(1).endpoints[0]!;
+    const ep = stats.report({ seed: 1 }).endpoints[0]!;
     expect(ep.served).toBe(5);
     expect(ep.busyUs).toBe(50_000);
     expect(ep.maxQueue).toBe(4);
@@ -113,7 +113,7 @@ describe('HttpLoadGenerator', () => {
     const { gen, stats } = run(1, { count: 30 });
     expect(gen.counters).toMatchObject({ issued: 30, succeeded: 30, failed: 0 });
     expect(gen.client.connectionsOpened).toBe(3);
-    const f = stats.report(1).flows[0]!;
+    const f = stats.report({ seed: 1 }).flows[0]!;
     expect(f.requests).toBe(30);
     expect(f.errors).toBe(0);
     expect(f.latencyUs.p50).toBeGreaterThan(0);
@@ -139,7 +139,7 @@ describe('HttpLoadGenerator', () => {
       { serviceTime: { kind: 'constant', value: 1 * SEC } },
     ]);
     expect(gen.counters).toMatchObject({ issued: 3, failed: 3, attempts: 9 });
-    const f = stats.report(1).flows[0]!;
+    const f = stats.report({ seed: 1 }).flows[0]!;
     expect(f.errorsByKind.timeout).toBe(3);
     expect(f.retries).toBe(6);
   });
@@ -156,7 +156,7 @@ describe('HttpLoadGenerator', () => {
     gen.onDone = () => (doneAt = w.sim.now);
     expect(w.sim.run({ until: 3600 * SEC })).toBe('idle');
     expect(doneAt).toBeGreaterThan(0);
-    const f = w.stats.report(9).flows[0]!;
+    const f = w.stats.report({ seed: 9 }).flows[0]!;
     expect(f.successes + f.errors).toBe(300);
     expect(w.net.dropped).toBeGreaterThan(0);
     expect(w.tc.counters.RetransSegs + w.srv[0]!.tcp.counters.RetransSegs).toBeGreaterThan(0);
@@ -172,10 +172,10 @@ describe('HttpLoadGenerator', () => {
       return w.stats;
     };
     const s = once();
-    const r = s.report(5);
+    const r = s.report({ seed: 5 });
     expect(r.endpoints.map((e) => e.served)).toEqual([60, 40]);
     expect(r.endpoints.reduce((x, e) => x + e.share, 0)).toBeCloseTo(1, 12);
     expect(r.endpoints[0]!.share).toBeCloseTo(0.6, 12);
-    expect(s.toJson(5)).toBe(once().toJson(5));
+    expect(s.toJson({ seed: 5 })).toBe(once().toJson({ seed: 5 }));
   });
 });

@@ -24,7 +24,7 @@ describe('UDP echo + probe', () => {
     sim.run();
     expect(echo.served).toBe(10);
     expect(c.counts).toEqual({ sent: 10, received: 10, lost: 0, errors: 0 });
-    const f = stats.report(1).flows[0]!;
+    const f = stats.report({ seed: 1 }).flows[0]!;
     expect(f.successes).toBe(10);
     // 2 × (50 µs + 92 bytes + 38 bytes framing at 1 Gbps ≈ 1.04 µs)
     expect(f.latencyUs.p50).toBeCloseTo(102.08, 1);
@@ -35,6 +35,6 @@ describe('UDP echo + probe', () => {
     const c = new UdpProbeClient(ua, { dst: ip('10.0.0.2'), port: 7, count: 3, intervalNs: 10 * MS, startNs: 0, size: 16, timeoutNs: 1 * SEC, flowId: 1 }, stats.flow('probe'));
     sim.run();
     expect(c.counts.errors).toBe(3);
-    expect(stats.report(1).flows[0]!.errorsByKind.refused).toBe(3);
+    expect(stats.report({ seed: 1 }).flows[0]!.errorsByKind.refused).toBe(3);
   });
 });

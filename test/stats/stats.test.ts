@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RngFactory } from '../../src/core/rng.js';
 import { sample } from '../../src/core/distributions.js';
-import { LatencyRecorder, PERCENTILE_RELATIVE_PRECISION, StatsRegistry } from '../../src/stats/index.js';
+import { LatencyRecorder, PERCENTILE_RELATIVE_PRECISION, StatsDocumentSchema, StatsRegistry } from '../../src/stats/index.js';
 
 /** Nearest-rank percentile over raw samples: the ceil(p/100·N)-th smallest (p·1000 kept integral so 99.9 % is exact). */
 function exactPercentile(sorted: number[], p: number): number {
@@ -74,23 +74,32 @@ describe('StatsRegistry', () => {
     }
     reg.addCounters('tcp/b', () => ({ RetransSegs: 2, ActiveOpens: 1 }));
     reg.addCounters('tcp/a', () => ({ OutSegs: 5 }));
-    const r = reg.report(7);
-    expect(Object.keys(r)).toEqual(['schema', 'seed', 'simTimeUs', 'flows', 'endpoints', 'counters']);
+    reg.addCounters('udp/none', () => null);
+    reg.describeFlow('client->web', { type: 'http', from: 'client', to: 'web', counts: { sent: 10, received: 8, lost: 1 } });
+    const r = reg.report({ seed: 7, scenario: 'demo', stop: 'until', events: 42, timeline: [{ atNs: 1_500_000, what: 'pod web-0 down' }] });
+    expect(Object.keys(r)).toEqual(['schema', 'scenario', 'seed', 'stop', 'simTimeUs', 'events', 'flows', 'endpoints', 'timeline', 'counters']);
+    expect(StatsDocumentSchema.safeParse(r).success).toBe(true);
+    expect(r.timeline).toEqual([{ atUs: 1500, what: 'pod web-0 down' }]);
+    expect([r.scenario, r.stop, r.events]).toEqual(['demo', 'until', 42]);
     expect(r.flows.map((x) => x.name)).toEqual(['a-first', 'client->web']);
     const fr = r.flows[1]!;
-    expect(Object.keys(fr)).toEqual(['name', 'requests', 'successes', 'errors', 'errorsByKind', 'retries', 'bytes', 'throughputRps', 'latencyUs', 'connectUs']);
+    expect(Object.keys(fr)).toEqual(['name', 'type', 'from', 'to', 'sent', 'received', 'lost', 'requests', 'successes', 'errors', 'errorsByKind', 'retries', 'bytes', 'throughputRps', 'latencyUs', 'connectUs']);
+    expect([fr.type, fr.from, fr.to, fr.sent, fr.received, fr.lost]).toEqual(['http', 'client', 'web', 10, 8, 1]);
+    // a flow nobody described falls back to its own request counters
+    expect([r.flows[0]!.type, r.flows[0]!.sent, r.flows[0]!.lost]).toEqual(['unknown', 0, 0]);
     expect(fr.requests).toBe(10);
     expect(fr.successes).toBe(8);
     expect(fr.errors).toBe(2);
     expect(fr.errorsByKind.timeout).toBe(1);
     expect(fr.errorsByKind.refused).toBe(1);
-    expect(Object.keys(fr.latencyUs)).toEqual(['mean', 'p50', 'p90', 'p99', 'p999', 'max']);
+    expect(Object.keys(fr.latencyUs)).toEqual(['min', 'mean', 'p50', 'p90', 'p99', 'p999', 'max']);
+    expect(fr.latencyUs.min).toBe(1000);
     expect(r.endpoints.map((e) => e.name)).toEqual(['web-0', 'web-1', 'web-2']);
     expect(r.endpoints.reduce((a, e) => a + e.share, 0)).toBeCloseTo(1, 12);
     expect(r.endpoints.reduce((a, e) => a + e.served, 0)).toBe(10);
     expect(Object.keys(r.counters)).toEqual(['tcp/a', 'tcp/b']);
     expect(Object.keys(r.counters['tcp/b']!)).toEqual(['ActiveOpens', 'RetransSegs']);
-    expect(reg.toJson(7)).toBe(reg.toJson(7));
+    expect(reg.toJson({ seed: 7 })).toBe(reg.toJson({ seed: 7 }));
   });
 
   it('integrates busy time and queue length over time', () => {
@@ -105,7 +114,7 @@ describe('StatsRegistry', () => {
     now = 2000;
     e.busyChanged(0);
     now = 4000;
-    const r = reg.report(1).endpoints[0]!;
+    const r = reg.report({ seed: 1 }).endpoints[0]!;
     expect(r.busyUs).toBe(3); // 2 workers × 1 µs + 1 worker × 1 µs
     expect(r.maxQueue).toBe(3);
     expect(r.meanQueue).toBeCloseTo(0.75, 9); // 3 × 1000 over 4000 ns

@@ -60,7 +60,7 @@ describe.skipIf(!hasTshark())('tshark TCP analysis of podwire TCP', () => {
     expect(flagged).toEqual([]);
     expect(recs.filter((r) => r['http.request.method'] === 'GET').length).toBe(60);
     expect(recs.filter((r) => r['http.response.code'] === '200').length).toBe(60);
-    expect(stats.report(1).flows.map((f) => f.successes)).toEqual([40, 20]);
+    expect(stats.report({ seed: 1 }).flows.map((f) => f.successes)).toEqual([40, 20]);
   });
 
   it('under 1 % loss tshark sees the retransmissions podwire counted', () => {
