@@ -7,6 +7,7 @@ import type { HopEvent, Namespace } from '../net/namespace.js';
 import { NF_HOOK_NAMES } from '../netfilter/netfilter.js';
 import { IptablesParseError, parseIptablesSave } from '../netfilter/iptables-save.js';
 import { traceDump, traceDumpJson } from '../netfilter/trace-dump.js';
+import { describePacket } from '../packet/describe.js';
 import { Packet } from '../packet/packet.js';
 import type { World } from '../scenario/build.js';
 import { ScenarioError } from '../scenario/errors.js';
@@ -54,17 +55,6 @@ export function traceIptablesDump(a: DumpTraceArgs): string {
   return lines.join('\n') + '\n';
 }
 
-function tuple(pkt: Packet): string {
-  const ip = pkt.ip;
-  if (ip === null) return pkt.arp ? 'ARP' : '?';
-  const l4 = pkt.tcp ?? pkt.udp;
-  const proto = pkt.tcp ? 'tcp' : pkt.udp ? 'udp' : pkt.icmp ? 'icmp' : `proto ${ip.protocol}`;
-  const s = l4 ? `${formatIpv4(ip.src)}:${l4.srcPort}` : formatIpv4(ip.src);
-  const d = l4 ? `${formatIpv4(ip.dst)}:${l4.dstPort}` : formatIpv4(ip.dst);
-  const vx = pkt.vxlan ? ` vxlan vni ${pkt.vxlan.vni} [inner ${tuple(pkt.inner!)} ttl ${pkt.inner!.ip?.ttl}]` : '';
-  return `${proto} ${s} > ${d} ttl ${ip.ttl}${vx}`;
-}
-
 /** Arguments of a scenario trace. */
 export interface ScenarioTraceArgs {
   from: Namespace;
@@ -93,7 +83,7 @@ export function traceScenario(world: World, a: ScenarioTraceArgs): string {
     const who = ns.name.padEnd(24);
     switch (ev.kind) {
       case 'rx':
-        lines.push(`${stamp()}  ${who} rx ${ev.dev}: ${tuple(pkt)}`);
+        lines.push(`${stamp()}  ${who} rx ${ev.dev}: ${describePacket(pkt)}`);
         break;
       case 'route':
         lines.push(`${stamp()}  ${who} route ${ev.decision}: ${ev.route}`);
@@ -102,10 +92,10 @@ export function traceScenario(world: World, a: ScenarioTraceArgs): string {
         lines.push(`${stamp()}  ${who} forward: ttl ${ev.from} -> ${ev.to}`);
         break;
       case 'xmit':
-        lines.push(`${stamp()}  ${who} xmit ${ev.dev} via ${ev.nexthop}: ${tuple(pkt)}`);
+        lines.push(`${stamp()}  ${who} xmit ${ev.dev} via ${ev.nexthop}: ${describePacket(pkt)}`);
         break;
       case 'deliver':
-        lines.push(`${stamp()}  ${who} deliver to protocol ${ev.protocol}: ${tuple(pkt)}`);
+        lines.push(`${stamp()}  ${who} deliver to protocol ${ev.protocol}: ${describePacket(pkt)}`);
         if (pkt.vxlan === null) {
           lines.push(`verdict: delivered to ${ns.name}`);
           done = true;
