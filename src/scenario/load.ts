@@ -43,6 +43,35 @@ export function loadScenarioFile(file: string): LoadedScenario {
   return loadScenarioText(text, file);
 }
 
+/**
+ * Offset of the node at `path` in a YAML document: walks as deep as the path exists and reports the
+ * deepest node found (a missing key → its parent map); `atKey` points at the last key instead of its value.
+ */
+function nodeOffset(doc: Document.Parsed, path: readonly (string | number)[], atKey: boolean): number {
+  let node: unknown = doc.contents;
+  let best = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
+  for (const key of path) {
+    let next: unknown = undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === key);
+      if (pair) {
+        const k = pair.key as { range?: [number, number, number] };
+        next = pair.value ?? pair.key;
+        const last = key === path[path.length - 1];
+        const r = atKey && last ? k.range : ((pair.value as { range?: [number, number, number] } | null)?.range ?? k.range);
+        if (r) best = r[0];
+      }
+    } else if (isSeq(node) && typeof key === 'number') {
+      next = node.items[key];
+      const r = (next as { range?: [number, number, number] } | undefined)?.range;
+      if (r) best = r[0];
+    }
+    if (next === undefined) break;
+    node = next;
+  }
+  return best;
+}
+
 /** Validates scenario text (`file` names it in errors). */
 export function loadScenarioText(text: string, file: string): LoadedScenario {
   const lc = new LineCounter();
@@ -63,31 +92,7 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   }
   if (errors.length > 0) throw new ScenarioError(errors);
 
-  const locateIn = (doc: Document.Parsed, path: readonly (string | number)[], atKey = false): { line: number; col: number } => {
-    // Walk as deep as the path exists; report the deepest node found (a missing key → its parent map).
-    let node: unknown = doc.contents;
-    let best = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
-    for (const key of path) {
-      let next: unknown = undefined;
-      if (isMap(node)) {
-        const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === key);
-        if (pair) {
-          const k = pair.key as { range?: [number, number, number] };
-          next = pair.value ?? pair.key;
-          const last = key === path[path.length - 1];
-          const r = atKey && last ? k.range : ((pair.value as { range?: [number, number, number] } | null)?.range ?? k.range);
-          if (r) best = r[0];
-        }
-      } else if (isSeq(node) && typeof key === 'number') {
-        next = node.items[key];
-        const r = (next as { range?: [number, number, number] } | undefined)?.range;
-        if (r) best = r[0];
-      }
-      if (next === undefined) break;
-      node = next;
-    }
-    return pos(best);
-  };
+  const locateIn = (doc: Document.Parsed, path: readonly (string | number)[], atKey = false) => pos(nodeOffset(doc, path, atKey));
 
   let scenario: ScenarioDocT | null = null;
   let scenarioDoc: Document.Parsed | null = null;
