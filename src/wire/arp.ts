@@ -71,11 +71,6 @@ export function encodeArp(hdr: ArpHeader, buf: Uint8Array, off: number): number 
   return ARP_LENGTH;
 }
 
-/** Length of an ARP record on the wire (always 28). */
-export function arpLength(_hdr: ArpHeader): number {
-  return ARP_LENGTH;
-}
-
 /** An ARP request "who-has tpa tell spa" as Linux sends it (target MAC zero; the frame goes to broadcast). */
 export function arpRequest(sha: Mac, spa: Ipv4, tpa: Ipv4): ArpHeader {
   return { htype: 1, ptype: 0x0800, hlen: 6, plen: 4, op: ArpOp.REQUEST, sha, spa, tha: 0, tpa };

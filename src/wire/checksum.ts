@@ -22,16 +22,6 @@ export function checksumAdd(sum: number, buf: Uint8Array, start: number, end: nu
   return sum;
 }
 
-/** Adds a 16-bit value to a running unfolded sum. */
-export function checksumAdd16(sum: number, v: number): number {
-  return sum + (v & 0xffff);
-}
-
-/** Adds a 32-bit value (as two 16-bit words) to a running unfolded sum. */
-export function checksumAdd32(sum: number, v: number): number {
-  return sum + (v >>> 16) + (v & 0xffff);
-}
-
 /** Folds an unfolded sum to 16 bits with end-around carry (not complemented). */
 export function checksumFold(sum: number): number {
   while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);

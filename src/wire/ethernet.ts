@@ -45,7 +45,3 @@ export function encodeEthernet(hdr: EthernetHeader, buf: Uint8Array, off: number
   return ETHERNET_HEADER_LENGTH;
 }
 
-/** Header length of an Ethernet record (always 14). */
-export function ethernetHeaderLength(_hdr: EthernetHeader): number {
-  return ETHERNET_HEADER_LENGTH;
-}

@@ -30,11 +30,6 @@ import { IcmpType, type IcmpHeader } from './types.js';
 /** Length of the ICMP header (type, code, checksum, rest-of-header). */
 export const ICMP_HEADER_LENGTH = 8;
 
-/** Header length of an ICMP record (always 8). */
-export function icmpHeaderLength(_hdr: IcmpHeader): number {
-  return ICMP_HEADER_LENGTH;
-}
-
 /** Decodes an ICMP header at buf[off]. */
 export function decodeIcmp(buf: Uint8Array, off: number): { hdr: IcmpHeader; bytesRead: number } {
   requireBytes('icmp', buf, off, ICMP_HEADER_LENGTH);

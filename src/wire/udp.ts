@@ -30,11 +30,6 @@ import { IpProto, type Ipv4, type UdpHeader } from './types.js';
 /** Length of the UDP header. */
 export const UDP_HEADER_LENGTH = 8;
 
-/** Header length of a UDP record (always 8). */
-export function udpHeaderLength(_hdr: UdpHeader): number {
-  return UDP_HEADER_LENGTH;
-}
-
 /** Decodes a UDP header at buf[off]. */
 export function decodeUdp(buf: Uint8Array, off: number): { hdr: UdpHeader; bytesRead: number } {
   requireBytes('udp', buf, off, UDP_HEADER_LENGTH);

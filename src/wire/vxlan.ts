@@ -34,11 +34,6 @@ export const VXLAN_PORT_LINUX = 8472;
 /** The I flag: VNI valid. */
 export const VXLAN_FLAG_I = 0x08;
 
-/** Header length of a VXLAN record (always 8). */
-export function vxlanHeaderLength(_hdr: VxlanHeader): number {
-  return VXLAN_HEADER_LENGTH;
-}
-
 /** Decodes a VXLAN header at buf[off]. */
 export function decodeVxlan(buf: Uint8Array, off: number): { hdr: VxlanHeader; bytesRead: number } {
   requireBytes('vxlan', buf, off, VXLAN_HEADER_LENGTH);
