@@ -52,8 +52,14 @@ export interface CaptureWriter {
   writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void;
   /** Number of packets written so far. */
   readonly packetCount: number;
+  /** Bytes written so far, headers included. */
+  readonly bytes: number;
   /** Flushes and atomically renames the file(s) into place. */
   close(): void;
+  /** First half of close(): flushes, fsyncs and closes the temporary file(s) (see AtomicFile.finish). */
+  finish(): void;
+  /** Second half of close(): renames the finished file(s) into place. */
+  publish(): void;
   /** Discards the temporary file(s); targets are left untouched. */
   abort(): void;
 }
@@ -93,9 +99,22 @@ class ChunkSink {
     this.pos = 0;
   }
 
+  get bytes(): number {
+    return this.file.bytesWritten + this.pos;
+  }
+
   commit(): void {
+    this.finish();
+    this.file.publish();
+  }
+
+  finish(): void {
     this.flush();
-    this.file.commit();
+    this.file.finish();
+  }
+
+  publish(): void {
+    this.file.publish();
   }
 
   abort(): void {
@@ -227,9 +246,21 @@ export class PcapngWriter implements CaptureWriter {
     this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
   }
 
+  get bytes(): number {
+    return this.sink.bytes;
+  }
+
   /** Flushes the last chunk and renames the file into place. */
   close(): void {
     this.sink.commit();
+  }
+
+  finish(): void {
+    this.sink.finish();
+  }
+
+  publish(): void {
+    this.sink.publish();
   }
 
   /** Removes the temporary file. */
@@ -318,9 +349,23 @@ export class PcapWriter implements CaptureWriter {
     this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
   }
 
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.sinks) n += s.bytes;
+    return n;
+  }
+
   /** Commits every interface file. */
   close(): void {
     for (const s of this.sinks) s.commit();
+  }
+
+  finish(): void {
+    for (const s of this.sinks) s.finish();
+  }
+
+  publish(): void {
+    for (const s of this.sinks) s.publish();
   }
 
   /** Removes every temporary file. */

@@ -2,18 +2,22 @@
 // cli/main — the `podwire` command (yargs): run, validate, inspect. Layer: cli, the only layer that
 // reads the wall clock, the environment and the terminal. Bad input → one line per problem on stderr
 // and exit 1 (2 for bad flags); no stack trace unless PODWIRE_DEBUG=1.
-import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { formatTime, parseDuration } from '../core/time.js';
+import { parseDuration } from '../core/time.js';
+import { terminalSafe } from '../core/user-error.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
+import { checkOutDir, CliError, EXIT, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, summaryLines } from './run.js';
+
+/** --max-events when not given: generous for every shipped scenario, finite for any input. */
+const DEFAULT_MAX_EVENTS = 50_000_000;
 
 // The simulator's modules load only when a command needs them, so `--help`, bad flags and a dump
 // trace start fast.
 const scenarioModules = async () => {
   const [build, load, run] = await Promise.all([import('../scenario/build.js'), import('../scenario/load.js'), import('../scenario/run.js')]);
-  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld };
+  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun };
 };
 
 class UsageError extends Error {}
@@ -24,11 +28,20 @@ function fail(e: unknown): never {
     process.exit(1);
   }
   if (e instanceof UsageError) {
+    process.stderr.write(`podwire: ${terminalSafe(e.message)}\n`);
+    process.exit(EXIT.usage);
+  }
+  if (e instanceof CliError) {
     process.stderr.write(`podwire: ${e.message}\n`);
-    process.exit(2);
+    process.exit(e.code);
+  }
+  const io = outputError(e);
+  if (io !== null) {
+    process.stderr.write(`podwire: ${io.message}\n`);
+    process.exit(io.code);
   }
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`podwire: internal error: ${msg}\n`);
+  process.stderr.write(`podwire: internal error: ${terminalSafe(msg)}\n`);
   if (process.env['PODWIRE_DEBUG'] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   process.exit(70);
 }
@@ -46,23 +59,9 @@ function untilOf(text: string | undefined): number | undefined {
   return ns;
 }
 
-function progressBar(untilNs: number | null): ((now: number, events: number) => void) | undefined {
-  if (!process.stderr.isTTY || process.env['CI']) return undefined;
-  const t0 = performance.now();
-  return (now, events) => {
-    const wall = (performance.now() - t0) / 1000;
-    const pct = untilNs ? ` ${Math.min(100, (100 * now) / untilNs).toFixed(0)}%` : '';
-    process.stderr.write(`\r  sim ${formatTime(now)}${pct}  events ${events.toLocaleString('en-US')}  ${(events / Math.max(wall, 1e-3) / 1e6).toFixed(2)} M events/s   `);
-  };
-}
-
 /** Warnings in clang style: `file:line:col: warning: field: message`. */
 function printWarnings(ws: UserError[]): void {
   for (const w of ws) process.stderr.write(`${formatUserError({ ...w, field: '', message: `warning: ${w.field ? `${w.field}: ` : ''}${w.message}` })}\n`);
-}
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
 async function main(): Promise<void> {
@@ -79,9 +78,18 @@ async function main(): Promise<void> {
           .option('out', { type: 'string', default: 'out', describe: 'output directory' })
           .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no summary' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no summary' })
+          .option('max-events', { type: 'number', describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
+          .option('max-sim-time', { type: 'string', describe: 'stop at this simulated time even if the scenario runs longer' })
+          .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
+          .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB)' }),
       async (argv) => {
-        const { buildWorld, loadScenarioFile, runWorld } = await scenarioModules();
+        const { buildWorld, loadScenarioFile, ScenarioRun } = await scenarioModules();
+        const maxEvents = parseCountFlag('--max-events', argv['max-events']) ?? DEFAULT_MAX_EVENTS;
+        const maxSimTimeNs = parseDurationFlag('--max-sim-time', argv['max-sim-time']);
+        const maxCaptureBytes = parseBytesFlag('--max-capture', argv['max-capture']) ?? 1024 ** 3;
+        const maxMemory = parseBytesFlag('--max-memory', argv['max-memory']) ?? 8 * 1024 ** 3;
+        checkOutDir(argv.out);
         const loaded = loadScenarioFile(argv.file);
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
@@ -89,44 +97,32 @@ async function main(): Promise<void> {
         const world = buildWorld(loaded, seed);
         printWarnings(world.warnings);
         const t0 = performance.now();
-        const res = runWorld(world, {
-          outDir: argv.out,
-          ...(until !== undefined ? { untilNs: until } : {}),
-          format: argv.format ?? spec.capture.format,
-          snaplen: spec.capture.snaplen,
-          ...(progressBar(until ?? world.until) ? { onProgress: progressBar(until ?? world.until)! } : {}),
+        const bar = progressBar(until ?? world.until);
+        let run;
+        try {
+          run = new ScenarioRun(world, {
+            outDir: argv.out,
+            ...(until !== undefined ? { untilNs: until } : {}),
+            format: argv.format ?? spec.capture.format,
+            snaplen: spec.capture.snaplen,
+            maxEvents,
+            maxCaptureBytes,
+            ...(maxSimTimeNs !== undefined ? { maxSimTimeNs } : {}),
+            ...(bar ? { onProgress: bar } : {}),
+          });
+        } catch (e) {
+          throw outputError(e) ?? e;
+        }
+        const { res, stoppedBy } = await runWithGuards(run, maxMemory).catch((e: unknown) => {
+          throw outputError(e) ?? e;
         });
         const wall = (performance.now() - t0) / 1000;
-        if (process.stderr.isTTY && !process.env['CI']) process.stderr.write('\r\x1b[K');
-        if (argv.quiet) return;
-        const lines: string[] = [];
-        lines.push(`podwire: ${world.name} seed=${seed}: simulated ${formatTime(res.simTimeNs)} (${res.stop}), ${res.events.toLocaleString('en-US')} events in ${wall.toFixed(2)} s`);
-        lines.push('');
-        lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
-        const doc = res.stats;
-        for (const f of doc.flows) {
-          const l = f.latencyUs;
-          lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
-        }
-        const eps = doc.endpoints;
-        if (eps.length > 0) {
-          lines.push('');
-          lines.push(`${pad('endpoint', 40)} ${pad('served', 8)} share`);
-          for (const e of eps) lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${(e.share * 100).toFixed(1)}%`);
-        }
-        if (doc.timeline.length > 0) {
-          lines.push('');
-          for (const t of doc.timeline) lines.push(`${formatTime(Math.round(t.atUs * 1000)).padStart(12)}  ${t.what}`);
-        }
-        const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
-        if (drops.length > 0) {
-          lines.push('');
-          for (const [k, v] of drops) lines.push(`${k.slice(6)} dropped: ${Object.entries(v).map(([r, n]) => `${r}=${n}`).join(' ')}`);
-        }
-        lines.push('');
-        if (res.files.capture) lines.push(`capture: ${resolve(res.files.capture)} (${res.packetsCaptured.toLocaleString('en-US')} packets on ${world.captured.length} interfaces)`);
-        lines.push(`stats:   ${resolve(res.files.stats)}`);
-        process.stdout.write(lines.join('\n') + '\n');
+        if (bar) process.stderr.write('\r\x1b[K');
+        if (res.stats.partial) process.stderr.write(`podwire: ${res.stats.partial.message}\n`);
+        if (!argv.quiet) process.stdout.write(summaryLines(world, seed, res, wall).join('\n') + '\n');
+        if (stoppedBy === 'SIGINT') process.exit(EXIT.sigint);
+        if (stoppedBy === 'SIGTERM') process.exit(EXIT.sigterm);
+        if (res.stats.partial) process.exit(EXIT.partial);
       },
     )
     .command(

@@ -1,19 +1,30 @@
 // scenario/run — runs a built world and writes its outputs: capture.pcapng (or one .pcap per
 // interface), stats.json, and per-flow .hgrm latency histograms. Layer: scenario.
-// Outputs are written whole or not at all: each file goes to a temporary name and is renamed into
-// place only after the run finished; a failed run removes its temporaries.
-import { mkdirSync } from 'node:fs';
+// Outputs are written whole or not at all: each file goes to a temporary name, all are finished
+// (fsync) before any is renamed into place, and a failed run removes its temporaries. Guards
+// (--max-events, --max-sim-time, --max-capture; the CLI adds --max-memory and signals) stop a run
+// cleanly: its outputs are whole and stats.json says what stopped it (`partial`).
 import { join } from 'node:path';
-import { writeFileAtomic } from '../capture/atomic.js';
+import { ensureDir, writeFileFinished, type AtomicFile } from '../capture/atomic.js';
 import { PcapngWriter, PcapWriter, type CaptureWriter } from '../capture/pcapng.js';
 import type { StopReason } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
+import { formatTime, type TimeNs } from '../core/time.js';
 import { NET_DROP_REASONS } from '../net/drop.js';
-import { statsJsonText, type StatsDocument } from '../stats/index.js';
+import { statsJsonText, type PartialReason, type StatsDocument } from '../stats/index.js';
 import type { World } from './build.js';
 
+/** The resource guards of a run; each stops it cleanly with whole outputs marked partial. */
+export interface RunLimits {
+  /** Stop after this many events (--max-events). */
+  maxEvents?: number;
+  /** Stop at this simulated time even if the scenario runs longer (--max-sim-time). */
+  maxSimTimeNs?: TimeNs;
+  /** Stop capturing once the capture holds this many bytes; the run goes on (--max-capture). */
+  maxCaptureBytes?: number;
+}
+
 /** How to run. */
-export interface RunOptions {
+export interface RunOptions extends RunLimits {
   outDir: string;
   /** Overrides the scenario's duration. */
   untilNs?: TimeNs | null;
@@ -21,8 +32,12 @@ export interface RunOptions {
   snaplen: number;
   /** Progress callback (the CLI draws a bar on a TTY). */
   onProgress?: (nowNs: TimeNs, events: number) => void;
-  /** Hard stop after this many events (a guard against runaway scenarios). */
-  maxEvents?: number;
+}
+
+/** Why a run's results are partial: which guard or signal stopped it, in words a user can act on. */
+export interface PartialInfo {
+  reason: PartialReason;
+  message: string;
 }
 
 /** What a run produced. */
@@ -38,52 +53,139 @@ export interface RunResult {
   statsJson: string;
 }
 
-/** Runs the world to completion and writes the output files. */
-export function runWorld(world: World, opts: RunOptions): RunResult {
-  mkdirSync(opts.outDir, { recursive: true });
-  const capturePath = opts.format === 'pcapng' ? join(opts.outDir, 'capture.pcapng') : join(opts.outDir, 'pcap');
-  let writer: CaptureWriter | null = null;
-  if (world.captured.length > 0) {
-    writer = opts.format === 'pcapng' ? new PcapngWriter(capturePath, { application: 'podwire' }) : new PcapWriter(capturePath);
-    const w = writer;
-    const sim = world.sim;
-    for (const dev of world.captured) {
-      const id = w.addInterface(dev.qualifiedName, { snaplen: opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` });
-      dev.tap.connect((_d, pkt) => w.writePacketRecord(id, sim.now, pkt));
+/**
+ * A run in progress: the capture is open, events run in steps (so a caller can watch signals and
+ * memory between them), and finish() writes every output file, or none.
+ */
+export class ScenarioRun {
+  readonly capturePath: string;
+  private readonly writer: CaptureWriter | null = null;
+  private readonly until: TimeNs | null;
+  private readonly maxEvents: number;
+  private captureNote: string | null = null;
+  private done = false;
+
+  constructor(
+    readonly world: World,
+    private readonly opts: RunOptions,
+  ) {
+    ensureDir(opts.outDir);
+    this.capturePath = opts.format === 'pcapng' ? join(opts.outDir, 'capture.pcapng') : join(opts.outDir, 'pcap');
+    const scenarioUntil = opts.untilNs !== undefined ? opts.untilNs : world.until;
+    const cap = opts.maxSimTimeNs;
+    this.until = cap !== undefined && (scenarioUntil === null || cap < scenarioUntil) ? cap : scenarioUntil;
+    this.maxEvents = opts.maxEvents ?? Infinity;
+    if (world.captured.length > 0) this.writer = this.openCapture(opts.maxCaptureBytes ?? Infinity);
+  }
+
+  private openCapture(maxBytes: number): CaptureWriter {
+    const w = this.opts.format === 'pcapng' ? new PcapngWriter(this.capturePath, { application: 'podwire' }) : new PcapWriter(this.capturePath);
+    const sim = this.world.sim;
+    for (const dev of this.world.captured) {
+      const id = w.addInterface(dev.qualifiedName, { snaplen: this.opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` });
+      dev.tap.connect((_d, pkt) => {
+        if (this.captureNote !== null) return;
+        if (w.bytes >= maxBytes) {
+          this.captureNote = `capture stopped at ${w.bytes.toLocaleString('en-US')} bytes (--max-capture); the run went on`;
+          return;
+        }
+        w.writePacketRecord(id, sim.now, pkt);
+      });
+    }
+    return w;
+  }
+
+  /** Events executed so far. */
+  get events(): number {
+    return this.world.sim.eventsExecuted;
+  }
+
+  /**
+   * Runs at most `budget` more events. Returns the stop reason when the run is over (the scenario ended,
+   * or the event guard was reached: see partial()), null when it can go on.
+   */
+  step(budget: number = Infinity): StopReason | null {
+    const sim = this.world.sim;
+    const left = this.maxEvents - sim.eventsExecuted;
+    if (left <= 0) return 'max-events';
+    const n = Math.min(budget, left);
+    try {
+      const stop = sim.run({
+        ...(this.until !== null ? { until: this.until } : {}),
+        maxEvents: n,
+        ...(this.opts.onProgress ? { onProgress: this.opts.onProgress, progressEvery: 50_000 } : {}),
+      });
+      if (stop === 'max-events' && n < left) return null;
+      return stop;
+    } catch (e) {
+      this.abort();
+      throw e;
     }
   }
-  let stop: StopReason;
-  try {
-    const until = opts.untilNs !== undefined ? opts.untilNs : world.until;
-    stop = world.sim.run({
-      ...(until !== null && until !== undefined ? { until } : {}),
-      ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress, progressEvery: 50_000 } : {}),
-    });
-  } catch (e) {
-    writer?.abort();
-    throw e;
+
+  /** What stopped a run early, or null when the scenario ran to its end. */
+  partial(stop: StopReason, signal?: 'SIGINT' | 'SIGTERM' | 'max-memory'): PartialInfo | null {
+    const covers = `results cover 0–${formatTime(this.world.sim.now)}`;
+    if (signal === 'max-memory') return { reason: 'max-memory', message: `stopped: memory limit reached (--max-memory); ${covers}` };
+    if (signal !== undefined) return { reason: signal, message: `stopped by ${signal}; ${covers}` };
+    if (stop === 'max-events') return { reason: 'max-events', message: `stopped: ${this.maxEvents.toLocaleString('en-US')} events reached (--max-events); ${covers}` };
+    const scenarioUntil = this.opts.untilNs !== undefined ? this.opts.untilNs : this.world.until;
+    if (stop === 'until' && this.until !== scenarioUntil) return { reason: 'max-sim-time', message: `stopped: simulated time limit ${formatTime(this.until!)} reached (--max-sim-time); ${covers}` };
+    return null;
   }
-  const stats = statsReport(world, stop);
-  const statsJson = statsJsonText(stats);
-  writer?.close();
-  const statsPath = join(opts.outDir, 'stats.json');
-  writeFileAtomic(statsPath, statsJson);
-  const hgrm: string[] = [];
-  for (const [name, text] of world.stats.hgrm()) {
-    const p = join(opts.outDir, `${name}.hgrm`);
-    writeFileAtomic(p, text);
-    hgrm.push(p);
+
+  /**
+   * Writes capture, .hgrm files and stats.json: every file is finished under its temporary name
+   * first (all that can fail for lack of space fails then, and everything is removed), then all are
+   * renamed into place, stats.json last.
+   */
+  finish(stop: StopReason, partial: PartialInfo | null = null): RunResult {
+    const world = this.world;
+    const stats = statsReport(world, stop, partial, this.captureNote);
+    const statsJson = statsJsonText(stats);
+    const files: AtomicFile[] = [];
+    try {
+      this.writer?.finish();
+      const hgrm: string[] = [];
+      for (const [name, text] of world.stats.hgrm()) {
+        const p = join(this.opts.outDir, `${name}.hgrm`);
+        files.push(writeFileFinished(p, text));
+        hgrm.push(p);
+      }
+      const statsPath = join(this.opts.outDir, 'stats.json');
+      files.push(writeFileFinished(statsPath, statsJson));
+      this.writer?.publish();
+      for (const f of files) f.publish();
+      this.done = true;
+      return {
+        stop,
+        simTimeNs: world.sim.now,
+        events: world.sim.eventsExecuted,
+        packetsCaptured: this.writer?.packetCount ?? 0,
+        files: { capture: this.writer ? this.capturePath : '', stats: statsPath, hgrm },
+        stats,
+        statsJson,
+      };
+    } catch (e) {
+      for (const f of files) f.abort();
+      this.abort();
+      throw e;
+    }
   }
-  return {
-    stop,
-    simTimeNs: world.sim.now,
-    events: world.sim.eventsExecuted,
-    packetsCaptured: writer?.packetCount ?? 0,
-    files: { capture: writer ? capturePath : '', stats: statsPath, hgrm },
-    stats,
-    statsJson,
-  };
+
+  /** Removes every temporary file; no output appears. Safe to call more than once. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.writer?.abort();
+  }
+}
+
+/** Runs the world to completion (or to a guard) and writes the output files. */
+export function runWorld(world: World, opts: RunOptions): RunResult {
+  const run = new ScenarioRun(world, opts);
+  const stop = run.step();
+  return run.finish(stop!, run.partial(stop!));
 }
 
 /**
@@ -92,7 +194,7 @@ export function runWorld(world: World, opts: RunOptions): RunResult {
  * (packets, bytes, drops), `udp/<host>` and `tcp/<host>` (MIB counters, when any is non-zero) — then
  * builds the typed stats.json document.
  */
-export function statsReport(world: World, stop: StopReason): StatsDocument {
+export function statsReport(world: World, stop: StopReason, partial: PartialInfo | null = null, captureNote: string | null = null): StatsDocument {
   const stats = world.stats;
   for (const f of world.flows) stats.describeFlow(f.name, { type: f.type, from: f.from, to: f.to, counts: f.counts });
   for (const ns of world.namespaces.values()) {
@@ -118,5 +220,5 @@ export function statsReport(world: World, stop: StopReason): StatsDocument {
   for (const [name, u] of world.udp) stats.addCounters(`udp/${name}`, () => mib(u.counters));
   for (const [name, t] of world.tcp) stats.addCounters(`tcp/${name}`, () => mib(t.counters));
   stats.addCounters('sim', () => ({ events: world.sim.eventsExecuted }));
-  return stats.report({ scenario: world.name, seed: world.seed, stop, events: world.sim.eventsExecuted, timeline: world.timeline });
+  return stats.report({ scenario: world.name, seed: world.seed, stop, events: world.sim.eventsExecuted, timeline: world.timeline, partial, captureNote });
 }

@@ -3,4 +3,4 @@ export { LatencyRecorder, PERCENTILE_RELATIVE_PRECISION, type LatencySummaryUs }
 export { ERROR_KINDS, FlowStats, type ErrorKind, type FlowRecorder } from './flow.js';
 export { EndpointStats, type EndpointRecorder } from './endpoint.js';
 export { StatsRegistry, statsJsonText, type CounterSource, type FlowInfo, type RunInfo } from './report.js';
-export { STATS_SCHEMA_ID, StatsDocumentSchema, statsJsonSchema, type EndpointReport, type FlowReport, type StatsDocument } from './schema.js';
+export { PARTIAL_REASONS, STATS_SCHEMA_ID, StatsDocumentSchema, statsJsonSchema, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';

@@ -6,7 +6,7 @@ import type { StopReason } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { EndpointStats } from './endpoint.js';
 import { ERROR_KINDS, FlowStats, type ErrorKind } from './flow.js';
-import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type StatsDocument } from './schema.js';
+import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
 
 /** How the run ended and what it was: the parts of stats.json the registry does not measure itself. */
 export interface RunInfo {
@@ -15,6 +15,10 @@ export interface RunInfo {
   stop?: StopReason;
   events?: number;
   timeline?: readonly { atNs: TimeNs; what: string }[];
+  /** Set when a guard or a signal stopped the run early. */
+  partial?: { reason: PartialReason; message: string } | null;
+  /** Set when the capture was cut by its size guard. */
+  captureNote?: string | null;
 }
 
 /** What a traffic generator says about its flow: its kind, ends and probe counters. */
@@ -89,6 +93,8 @@ export class StatsRegistry {
       endpoints: this.endpointReports(now),
       timeline: (run.timeline ?? []).map((t) => ({ atUs: t.atNs / 1000, what: t.what })),
       counters: this.counterGroups(),
+      ...(run.partial ? { partial: { reason: run.partial.reason, message: run.partial.message } } : {}),
+      ...(run.captureNote ? { capture: { truncated: true, message: run.captureNote } } : {}),
     };
   }
 

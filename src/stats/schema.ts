@@ -62,6 +62,10 @@ export const EndpointReportSchema = z.object({
   maxQueue: count,
 });
 
+/** What can stop a run before its end. */
+export const PARTIAL_REASONS = ['max-events', 'max-sim-time', 'max-memory', 'SIGINT', 'SIGTERM'] as const;
+export type PartialReason = (typeof PARTIAL_REASONS)[number];
+
 /** One entry of the fault / control-plane timeline. */
 export const TimelineEntrySchema = z.object({ atUs: us, what: z.string() });
 
@@ -80,6 +84,14 @@ export const StatsDocumentSchema = z
     counters: z
       .record(z.string(), z.record(z.string(), z.number()))
       .describe('named counter groups, sorted: tcp/HOST and udp/HOST (MIB counters), drops/HOST (per reason), if/HOST/DEV (packets, bytes, drops), sim'),
+    partial: z
+      .object({ reason: z.enum(PARTIAL_REASONS), message: z.string() })
+      .optional()
+      .describe('present when a guard or a signal stopped the run early: the results cover 0 to simTimeUs'),
+    capture: z
+      .object({ truncated: z.literal(true), message: z.string() })
+      .optional()
+      .describe('present when the capture stopped at its size guard (--max-capture) while the run went on'),
   })
   .describe('podwire run statistics (stats.json)');
 

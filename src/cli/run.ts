@@ -1,0 +1,180 @@
+// cli/run — `podwire run`: builds the world, runs it in steps with the resource guards and signal
+// handling, prints the summary. Layer: cli (reads the clock, memory, signals and the terminal).
+//
+// Guards: --max-events, --max-sim-time, --max-capture (scenario/run enforces them) and --max-memory
+// (checked here between steps: the resident set of this process). The simulator runs synchronously, so
+// the loop yields to the event loop between steps of STEP_EVENTS events: that is when SIGINT/SIGTERM
+// handlers run. The first signal stops the run at the next step and writes whole, partial outputs; a
+// second one removes the temporary files and exits at once. Exit codes: 0 done, 3 stopped by a guard
+// (outputs whole, stats.json has `partial`), 73 outputs could not be written, 130 SIGINT, 143 SIGTERM.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { StopReason } from '../core/simulator.js';
+import { formatTime, parseDuration } from '../core/time.js';
+import { terminalSafe } from '../core/user-error.js';
+import type { RunResult, ScenarioRun } from '../scenario/run.js';
+import type { World } from '../scenario/build.js';
+
+/** Events run between two looks at signals and memory (about 50 ms of simulation). */
+const STEP_EVENTS = 50_000;
+
+/** Exit codes of `podwire run`, as the README lists them. */
+export const EXIT = { ok: 0, input: 1, usage: 2, partial: 3, output: 73, internal: 70, sigint: 130, sigterm: 143 } as const;
+
+/** A bad flag or an unusable environment: one line, a dedicated exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+
+/** Parses "500MB", "2GiB", "1e9" into bytes; a CliError (exit 2) names the flag otherwise. */
+export function parseBytesFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || !(Number(m[1]) > 0)) throw new CliError(`${flag}: expected a size like 500MB or 2GiB, got "${terminalSafe(text)}"`, EXIT.usage);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses a positive integer count flag. */
+export function parseCountFlag(flag: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new CliError(`${flag}: expected a positive integer, got ${v}`, EXIT.usage);
+  return v;
+}
+
+/** Parses a duration flag (`--until`, `--max-sim-time`). */
+export function parseDurationFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ns = parseDuration(text);
+  if (ns === null || !Number.isSafeInteger(ns)) throw new CliError(`${flag}: expected a duration like 10s or 500ms, got "${terminalSafe(text)}"`, EXIT.usage);
+  return ns;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a path component is not a directory',
+  EEXIST: 'a file is in the way',
+  EISDIR: 'is a directory',
+  ENOENT: 'no such file or directory',
+  EIO: 'input/output error',
+};
+
+/** An error from writing outputs, as one line naming the path and the cause; null for anything else. */
+export function outputError(e: unknown): CliError | null {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || ERRNO_TEXT[err.code] === undefined) return null;
+  const path = err.path ?? (err as { dest?: string }).dest ?? '';
+  return new CliError(`cannot write ${terminalSafe(String(path).replace(/\.tmp-\d+$/, ''))}: ${ERRNO_TEXT[err.code]} (${err.code})`, EXIT.output);
+}
+
+/** Refuses an --out that cannot be a directory before any work is done. */
+export function checkOutDir(dir: string): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return; // created by the run
+  }
+  if (!st.isDirectory()) throw new CliError(`--out ${terminalSafe(dir)}: exists and is not a directory`, EXIT.output);
+}
+
+/** A TTY progress line with simulated time, percentage, event rate and an ETA; undefined off a TTY. */
+export function progressBar(untilNs: number | null): ((now: number, events: number) => void) | undefined {
+  if (!process.stderr.isTTY || process.env['CI']) return undefined;
+  const t0 = performance.now();
+  return (now, events) => {
+    const wall = (performance.now() - t0) / 1000;
+    const frac = untilNs ? Math.min(1, now / untilNs) : 0;
+    const pct = untilNs ? ` ${(100 * frac).toFixed(0)}%` : '';
+    const eta = frac > 0.01 && frac < 1 ? `  ETA ${Math.ceil((wall * (1 - frac)) / frac)} s` : '';
+    process.stderr.write(`\r  sim ${formatTime(now)}${pct}  events ${events.toLocaleString('en-US')}  ${(events / Math.max(wall, 1e-3) / 1e6).toFixed(2)} M events/s${eta}   `);
+  };
+}
+
+type Signal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * Runs a prepared ScenarioRun to its end, a guard or a signal. Returns the result and the signal or
+ * guard that stopped it, if any.
+ */
+export async function runWithGuards(run: ScenarioRun, maxMemoryBytes: number): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
+  let signal: Signal | null = null;
+  const onSignal = (s: Signal) => () => {
+    if (signal !== null) {
+      run.abort(); // a second signal: leave nothing behind, now
+      process.exit(s === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    }
+    signal = s;
+  };
+  const onInt = onSignal('SIGINT');
+  const onTerm = onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    let stop: StopReason | null = null;
+    let stoppedBy: Signal | 'max-memory' | null = null;
+    while (stop === null) {
+      stop = run.step(STEP_EVENTS);
+      if (stop !== null) break;
+      await new Promise<void>((r) => setImmediate(r));
+      if (signal !== null) stoppedBy = signal;
+      else if (process.memoryUsage.rss() > maxMemoryBytes) stoppedBy = 'max-memory';
+      if (stoppedBy !== null) stop = 'stopped';
+    }
+    const res = run.finish(stop, stoppedBy !== null ? run.partial(stop, stoppedBy) : run.partial(stop));
+    return { res, stoppedBy };
+  } catch (e) {
+    run.abort();
+    throw e;
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** The run summary printed after a run: flows, endpoints, timeline, drops, output paths. */
+export function summaryLines(world: World, seed: number, res: RunResult, wallS: number): string[] {
+  const doc = res.stats;
+  const lines: string[] = [];
+  lines.push(`podwire: ${world.name} seed=${seed}: simulated ${formatTime(res.simTimeNs)} (${res.stop}), ${res.events.toLocaleString('en-US')} events in ${wallS.toFixed(2)} s`);
+  if (doc.partial) lines.push(doc.partial.message);
+  if (doc.capture) lines.push(doc.capture.message);
+  lines.push('');
+  lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
+  for (const f of doc.flows) {
+    const l = f.latencyUs;
+    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
+  }
+  if (doc.endpoints.length > 0) {
+    lines.push('', `${pad('endpoint', 40)} ${pad('served', 8)} share`);
+    for (const e of doc.endpoints) lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${(e.share * 100).toFixed(1)}%`);
+  }
+  if (doc.timeline.length > 0) {
+    lines.push('');
+    for (const t of doc.timeline) lines.push(`${formatTime(Math.round(t.atUs * 1000)).padStart(12)}  ${t.what}`);
+  }
+  const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
+  if (drops.length > 0) {
+    lines.push('');
+    for (const [k, v] of drops) lines.push(`${k.slice(6)} dropped: ${Object.entries(v).map(([r, n]) => `${r}=${n}`).join(' ')}`);
+  }
+  lines.push('');
+  if (res.files.capture) lines.push(`capture: ${resolve(res.files.capture)} (${res.packetsCaptured.toLocaleString('en-US')} packets on ${world.captured.length} interfaces)`);
+  lines.push(`stats:   ${resolve(res.files.stats)}`);
+  return lines;
+}
