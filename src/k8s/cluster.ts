@@ -80,10 +80,6 @@ export interface ClusterPod {
   spec: PodSpecT;
   /** Owner Deployment name, if any. */
   deployment: string | null;
-  /** Ready condition (readiness probe passing); false after a pod-down fault. */
-  ready: boolean;
-  /** Being deleted (graceful termination): its endpoints are terminating, still serving. */
-  terminating: boolean;
 }
 
 /** An external host on the cluster's network. */
@@ -329,7 +325,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
       continue;
     }
     if (p.spec.hostNetwork) {
-      const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns: node.ns, ip: node.ip, hostNetwork: true, hostVeth: null, spec: p.spec, deployment: p.deployment, ready: true, terminating: false };
+      const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns: node.ns, ip: node.ip, hostNetwork: true, hostVeth: null, spec: p.spec, deployment: p.deployment };
       node.pods.push(pod);
       pods.push(pod);
       continue;
@@ -354,7 +350,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     const gw = (node.podNet + 1) >>> 0;
     ns.addRoute({ dst: 0, prefix: 0, gateway: gw, dev: podEnd });
     ns.addRoute({ dst: podNet.addr, prefix: podNet.prefix, gateway: gw, dev: podEnd });
-    const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns, ip, hostNetwork: false, hostVeth: hostEnd, spec: p.spec, deployment: p.deployment, ready: true, terminating: false };
+    const pod: ClusterPod = { name: p.name, namespace: p.namespace, labels: p.labels, annotations: p.annotations, node, ns, ip, hostNetwork: false, hostVeth: hostEnd, spec: p.spec, deployment: p.deployment };
     node.pods.push(pod);
     pods.push(pod);
   }
