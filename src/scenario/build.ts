@@ -48,6 +48,8 @@ export interface World {
   until: TimeNs | null;
   /** The Kubernetes cluster, when the scenario has one. */
   cluster: ClusterWorld | null;
+  /** Its API objects and controllers. */
+  controlPlane: ControlPlane | null;
   /** Non-fatal problems (fields podwire ignores), one line each. */
   warnings: UserError[];
 }
@@ -275,6 +277,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     flows,
     until: spec.duration !== undefined ? dur(spec.duration) : null,
     cluster,
+    controlPlane,
     services,
     timeline,
     warnings,
