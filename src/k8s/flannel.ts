@@ -1,7 +1,41 @@
-// k8s/flannel — the iptables rules flanneld installs on every node with --ip-masq (the kube-flannel
-// default; pkg/trafficmngr/iptables MasqRules and ForwardRules): pod traffic leaving the cluster
-// network is masqueraded to the node's address, traffic inside the pod network is not, and the
-// FORWARD chain accepts the pod network both ways. Layer: k8s.
+// k8s/flannel — flanneld: the VXLAN device flannel.1 (pkg/backend/vxlan: `ip link add flannel.1 type
+// vxlan id 1 local NODE_IP dev eth0 dstport 8472 nolearning`, address 10.244.N.0/32, MTU = eth0 − 50),
+// and for every other node's subnet an onlink route via flannel.1, a permanent neighbour (the remote
+// flannel.1's MAC) and an FDB entry (that MAC → the remote node's IP); or, with the host-gw backend,
+// a route via the other node's IP. Then the iptables rules flanneld installs on every node with
+// --ip-masq (the kube-flannel default; pkg/trafficmngr/iptables MasqRules and ForwardRules): pod
+// traffic leaving the cluster network is masqueraded to the node's address, traffic inside the pod
+// network is not, and the FORWARD chain accepts the pod network both ways. Layer: k8s (imports link).
+// Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (routes are written
+// for the nodes of the scenario, once), the L3 miss handler.
+import { VxlanDevice } from '../link/vxlan.js';
+import type { ClusterConfig, ClusterNode } from './cluster.js';
+import type { Inventory } from './inventory.js';
+
+/** flannel.1 on a node (VXLAN backend). */
+export function createFlannelDevice(inv: Inventory, cfg: ClusterConfig, node: ClusterNode, mtu: number): void {
+  const hashSeed = inv.sim.rng.stream(`${node.name}/hashrnd`).uint32();
+  const vx = new VxlanDevice(inv.sim, 'flannel.1', inv.mac(node.name, 'flannel.1'), cfg.vni, node.ip, cfg.vxlanPort, hashSeed, mtu);
+  inv.add(node.ns, vx);
+  node.ns.addAddress(vx, node.podNet, 32);
+  node.flannel = vx;
+}
+
+/** Routes to the other nodes' pod subnets, as flanneld programs them (VXLAN or host-gw). */
+export function programFlannelRoutes(nodes: ClusterNode[], overlay: boolean): void {
+  for (const n of nodes) {
+    for (const m of nodes) {
+      if (m === n) continue;
+      if (overlay) {
+        n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.podNet, dev: n.flannel!, onlink: true });
+        n.ns.neigh.addPermanent(n.flannel!, m.podNet, m.flannel!.mac);
+        n.flannel!.fdb.set(m.flannel!.mac, m.ip);
+      } else {
+        n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.ip, dev: n.eth0 });
+      }
+    }
+  }
+}
 
 /** flanneld's rules for a node whose pod subnet is `nodeSubnet` within `clusterCIDR`, as restore input. */
 export function renderFlannelRules(clusterCIDR: string, nodeSubnet: string, randomFully: boolean): string {

@@ -266,7 +266,7 @@ export function buildServices(manifests: ManifestInput[], pods: ClusterPod[], al
       if (i >= 0) view.loadBalancerIPs.push(alloc.lbPool.splice(i, 1)[0]!);
     }
     if (spec.type !== 'ExternalName') {
-      if (view.selector !== null) resolveSelected(view, pods);
+      if (view.selector !== null) resolveSelected(view, pods, ALL_READY);
       else resolveManual(view, manual.get(key)?.flat() ?? [], manualPorts.get(key) ?? []);
     }
     out.push(view);
@@ -274,8 +274,18 @@ export function buildServices(manifests: ManifestInput[], pods: ClusterPod[], al
   return out;
 }
 
+/** A pod's conditions as the EndpointSlice controller's informer last saw them. */
+export interface PodConditions {
+  ready: boolean;
+  /** deletionTimestamp set: terminating. */
+  terminating: boolean;
+}
+
+/** Every pod Running and Ready, as podwire starts them. */
+export const ALL_READY = (): PodConditions => ({ ready: true, terminating: false });
+
 /** The EndpointSlice controller for a selector Service: matching pods, target ports resolved by name. */
-export function resolveSelected(view: ServiceView, pods: ClusterPod[]): void {
+export function resolveSelected(view: ServiceView, pods: ClusterPod[], conditionsOf: (pod: ClusterPod) => PodConditions): void {
   const sel = view.selector!;
   const keys = Object.keys(sel);
   const chosen = pods.filter((p) => p.namespace === view.namespace && keys.every((k) => p.labels[k] === sel[k]));
@@ -295,7 +305,8 @@ export function resolveSelected(view: ServiceView, pods: ClusterPod[]): void {
       }
       if (port === null) continue; // a pod without the named port is not an endpoint of this port
       // EndpointSlice conditions: a terminating pod is not ready but still serving until it stops.
-      sp.endpoints.push({ ip: pod.ip, port, ready: pod.ready && !pod.terminating, serving: pod.ready, terminating: pod.terminating, nodeName: pod.node.name, pod });
+      const c = conditionsOf(pod);
+      sp.endpoints.push({ ip: pod.ip, port, ready: c.ready && !c.terminating, serving: c.ready, terminating: c.terminating, nodeName: pod.node.name, pod });
     }
   }
 }

@@ -13,15 +13,14 @@ import { Namespace } from '../net/namespace.js';
 import { resetPacketUids } from '../packet/packet.js';
 import { StatsRegistry } from '../stats/report.js';
 import type { UdpLayer } from '../transport/udp.js';
-import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
-import { programKubeProxy } from '../k8s/kube-proxy/index.js';
-import { renderFlannelRules } from '../k8s/flannel.js';
-import { buildServices, serviceAllocator, type ServiceView } from '../k8s/services.js';
+import { ControlPlane, type TimelineEntry } from '../k8s/control-plane.js';
+import type { ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp.js';
-import { scheduleFaults, type TimelineEntry } from './faults.js';
+import { scheduleFaults } from './faults.js';
 import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
@@ -49,6 +48,8 @@ export interface World {
   until: TimeNs | null;
   /** The Kubernetes cluster, when the scenario has one. */
   cluster: ClusterWorld | null;
+  /** Its API objects and controllers. */
+  controlPlane: ControlPlane | null;
   /** Non-fatal problems (fields podwire ignores), one line each. */
   warnings: UserError[];
 }
@@ -209,30 +210,13 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   });
 
   const stats = new StatsRegistry(() => sim.now);
-  let services: ServiceView[] = [];
-  let reprogram: () => void = () => {};
-  if (cluster && spec.cluster) {
-    const lbPool = spec.cluster.loadBalancerPool.map((x) => parseIpv4(x)!);
-    const alloc = serviceAllocator(spec.cluster.serviceCIDR, (n) => sim.rng.stream(n), lbPool);
-    services = buildServices(cluster.manifests, cluster.pods, alloc, errors, cluster.warnings);
-    // The load-balancer provider announces each LoadBalancer IP on the network (MetalLB layer-2 style):
-    // one node answers ARP for it, the first node with a ready endpoint of the service (any node if none).
-    for (const s of services) {
-      for (const lb of s.loadBalancerIPs) {
-        const withEp = cluster.nodes.find((n) => s.ports.some((p) => p.endpoints.some((e) => e.ready && e.nodeName === n.name)));
-        (withEp ?? cluster.nodes[0])?.ns.arpAnnounce.add(lb);
-      }
-    }
-    const kp = spec.cluster.kubeProxy;
-    const podCIDR = spec.cluster.podCIDR;
-    const c = cluster;
-    const svcs = services;
-    reprogram = () =>
-      programKubeProxy(c.nodes, svcs, { mode: kp.mode, scheduler: kp.scheduler, clusterCIDR: podCIDR, masqueradeAll: kp.masqueradeAll, randomFully: kp.randomFully }, (node) =>
-        renderFlannelRules(podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully),
-      );
-    if (errors.length === 0) reprogram();
-  }
+  const timeline: TimelineEntry[] = [];
+  const record = (what: string): void => {
+    timeline.push({ atNs: sim.now, what });
+  };
+  let controlPlane: ControlPlane | null = null;
+  if (cluster && spec.cluster) controlPlane = ControlPlane.start(sim, cluster, spec.cluster, errors, record, () => errors.length === 0);
+  const services: ServiceView[] = controlPlane?.services ?? [];
   const tr = new Transports();
   for (const ns of namespaces.values()) tr.udpOf(ns);
   const ctx: WorkloadContext = {
@@ -257,7 +241,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     startDns(ctx, tr);
   }
   const flows = startTraffic(ctx, tr, spec.traffic);
-  const timeline = scheduleFaults({ sim, namespaces, cluster, services, reprogram: () => reprogram(), err }, spec);
+  scheduleFaults({ sim, namespaces, cluster, controlPlane, record, err }, spec);
 
   let captured: NetDevice[] = [];
   const cap = spec.capture.interfaces;
@@ -293,6 +277,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     flows,
     until: spec.duration !== undefined ? dur(spec.duration) : null,
     cluster,
+    controlPlane,
     services,
     timeline,
     warnings,

@@ -1,5 +1,6 @@
-// scenario/workloads — the programs of a scenario: apps declared on pods (annotations), kube-proxy's
-// rules, and the traffic flows (ping, UDP probes, HTTP load). Layer: scenario.
+// scenario/workloads — the programs of a scenario: apps declared on pods (annotations), DNS servers
+// (CoreDNS in its pods, external hosts' zones) and the traffic flows (ping, UDP probes, HTTP load).
+// Layer: scenario.
 //
 // Pod annotations (on a Pod or a Deployment's template):
 //   podwire.dev/app: http | udp-echo        what the pod runs, on its first containerPort

@@ -1,0 +1,114 @@
+// k8s/control-plane — the API objects and the controllers that react to them, started in the order
+// a cluster brings them up: the API server's objects (Nodes, Pods, Services, EndpointSlices), the
+// MetalLB speaker, kube-proxy's first sync, then the watches of the node lifecycle controller, the
+// EndpointSlice controller, kube-proxy and the kubelets. Faults (scenario/faults) change objects or
+// a node's state through the methods below; controllers do the rest. Layer: k8s (imports core, wire,
+// k8s).
+//
+//   fault ──▶ kubelet / Node ──▶ Pod status ──(endpointDelay)──▶ EndpointSlice controller
+//                                                   ──▶ EndpointSlice ──(proxySyncDelay)──▶ kube-proxy
+import type { Simulator } from '../core/simulator.js';
+import { durationOr0, type TimeNs } from '../core/time.js';
+import type { UserError } from '../core/user-error.js';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
+import { objectMeta, type Node, type Pod, type Service } from './api/objects.js';
+import { ApiStore } from './api/store.js';
+import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
+import { EndpointSliceController, sliceOf } from './endpointslice-controller.js';
+import { renderFlannelRules } from './flannel.js';
+import { KubeProxy } from './kube-proxy/proxier.js';
+import type { KubeProxyOptions } from './kube-proxy/index.js';
+import { Kubelet } from './kubelet.js';
+import { announceLoadBalancers } from './metallb-speaker.js';
+import { startNodeLifecycleController } from './node-lifecycle.js';
+import { buildServices, serviceAllocator, type ServiceView } from './services.js';
+
+/** One thing that happened in the cluster (`kubectl get events`-like), for the timeline. */
+export interface TimelineEntry {
+  atNs: TimeNs;
+  what: string;
+}
+
+/** The control-plane settings of a scenario's cluster section (a subset of scenario/schema ClusterSpec). */
+export interface ControlPlaneConfig {
+  podCIDR: string;
+  serviceCIDR: string;
+  loadBalancerPool: string[];
+  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR'>;
+  /** The EndpointSlice controller's watch delay on Pods. */
+  endpointDelay: string | number;
+  /** kube-proxy's sync delay after a change. */
+  proxySyncDelay: string | number;
+}
+
+/** The running control plane. */
+export class ControlPlane {
+  readonly api: ApiStore;
+  readonly kubelet: Kubelet;
+  readonly endpointSlices: EndpointSliceController;
+  readonly kubeProxy: KubeProxy;
+
+  private constructor(
+    private readonly sim: Simulator,
+    readonly cluster: ClusterWorld,
+    readonly services: ServiceView[],
+    cfg: ControlPlaneConfig,
+    record: (what: string) => void,
+  ) {
+    this.api = new ApiStore(sim);
+    this.kubelet = new Kubelet(sim, this.api, cluster.pods, record);
+    this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, services, record);
+    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
+    const flannelRules = (node: ClusterNode): string => renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully);
+    this.kubeProxy = new KubeProxy(sim, cluster.nodes, services, kp, flannelRules, record);
+  }
+
+  /**
+   * Creates the Services (allocating ClusterIPs, NodePorts, LB IPs), stores every object, announces
+   * the LB IPs, runs kube-proxy's first sync (when `program`), and starts the controllers' watches.
+   */
+  static start(sim: Simulator, cluster: ClusterWorld, cfg: ControlPlaneConfig, errors: UserError[], record: (what: string) => void, program: () => boolean): ControlPlane {
+    const alloc = serviceAllocator(cfg.serviceCIDR, (n) => sim.rng.stream(n), cfg.loadBalancerPool.map((x) => parseIpv4(x)!));
+    const services = buildServices(cluster.manifests, cluster.pods, alloc, errors, cluster.warnings);
+    const cp = new ControlPlane(sim, cluster, services, cfg, record);
+    cp.storeObjects();
+    announceLoadBalancers(cluster.nodes, services);
+    if (program()) cp.kubeProxy.syncProxyRules();
+    startNodeLifecycleController(cp.api);
+    cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
+    cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
+    cp.kubelet.start();
+    return cp;
+  }
+
+  private storeObjects(): void {
+    for (const n of this.cluster.nodes) this.api.create<Node>({ kind: 'Node', metadata: objectMeta('', n.name), status: { internalIP: n.ip, ready: true, reason: 'KubeletReady' } });
+    for (const p of this.cluster.pods) this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(p.namespace, p.name, p.labels), spec: { nodeName: p.node.name, hostNetwork: p.hostNetwork }, status: { podIP: p.ip, ready: true, reason: 'PodReady' } });
+    for (const s of this.services) {
+      this.api.create<Service>({ kind: 'Service', metadata: objectMeta(s.namespace, s.name), spec: s });
+      if (s.type !== 'ExternalName') this.api.create(sliceOf(s));
+    }
+  }
+
+  /** The pod's containers stopped (a crash, an OOM kill): the kubelet notices. */
+  podContainersStopped(pod: ClusterPod, reason: string): void {
+    this.kubelet.containersStopped(pod, reason);
+  }
+
+  /** The pod's containers run again. */
+  podContainersStarted(pod: ClusterPod, reason: string): void {
+    this.kubelet.containersStarted(pod, reason);
+  }
+
+  /** `kubectl delete pod --grace-period`: the API server sets deletionTimestamp; kubelet and controllers react. */
+  deletePod(pod: ClusterPod, gracePeriodNs: TimeNs): void {
+    const obj = this.api.get('Pod', pod.namespace, pod.name)!;
+    this.api.update<Pod>({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: this.sim.now, deletionGracePeriodSeconds: gracePeriodNs / 1e9 } });
+  }
+
+  /** The node stopped (its kubelet no longer reports): the Node turns NotReady. */
+  nodeDown(node: ClusterNode): void {
+    const obj = this.api.get('Node', '', node.name)!;
+    this.api.update<Node>({ ...obj, status: { ...obj.status, ready: false, reason: 'NodeStatusUnknown' } });
+  }
+}

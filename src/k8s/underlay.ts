@@ -1,0 +1,91 @@
+// k8s/underlay — the network the nodes and external hosts sit on (the seeds' "VLAN"): a `network`
+// namespace with one switch br0 and a port swpN per attached NIC, each joined by a Channel with the
+// network's rate, delay, queue and netem; and the addresses of that network. Layer: k8s (imports core,
+// wire, link, net).
+//
+//   host/client ──┐
+//   node1/eth0 ───┼── network/br0 (swp1..N)
+//   node2/eth0 ───┘
+import { durationOr0, parseRate } from '../core/time.js';
+import type { UserError } from '../core/user-error.js';
+import { BridgeDevice } from '../link/bridge.js';
+import { Channel, NicDevice } from '../link/channel.js';
+import { netemActive, setNetem } from '../link/netem.js';
+import type { Namespace } from '../net/namespace.js';
+import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import type { Ipv4 } from '../wire/types.js';
+import type { ClusterConfig, ExternalHost } from './cluster.js';
+import type { Inventory } from './inventory.js';
+
+/** The external network: its switch and its address plan. */
+export class Underlay {
+  readonly net: { addr: Ipv4; prefix: number };
+  readonly netBase: Ipv4;
+  /** The `network` namespace. */
+  readonly ns: Namespace;
+  private readonly sw: BridgeDevice;
+  private swPort = 0;
+  private readonly usedIps = new Set<number>();
+
+  constructor(
+    private readonly inv: Inventory,
+    private readonly cfg: ClusterConfig,
+    private readonly errors: UserError[],
+    private readonly at: (path: (string | number)[], message: string) => UserError,
+  ) {
+    this.net = parseCidr(cfg.network.cidr)!;
+    this.netBase = networkOf(this.net.addr, this.net.prefix);
+    this.ns = inv.newNs('network');
+    this.sw = new BridgeDevice(inv.sim, 'br0', inv.mac('network', 'br0'), cfg.network.mtu);
+    inv.add(this.ns, this.sw);
+  }
+
+  /** Cables `nic` to a new switch port. */
+  attach(nic: NicDevice): void {
+    const { inv, cfg } = this;
+    const port = new NicDevice(inv.sim, `swp${++this.swPort}`, inv.mac('network', `swp${this.swPort}`), cfg.network.mtu);
+    inv.add(this.ns, port);
+    this.sw.addPort(port);
+    const ch = new Channel(inv.sim, nic, port, { rateBps: parseRate(cfg.network.rate)!, delayNs: durationOr0(cfg.network.delay), queueLimit: cfg.network.queue });
+    const netem = { loss: cfg.network.loss, delayNs: durationOr0(cfg.network.netemDelay), jitterNs: durationOr0(cfg.network.jitter) };
+    if (netemActive(netem)) setNetem(ch, netem, inv.sim);
+  }
+
+  /** Takes an address of the network: the given one (checked) or `fallback`. */
+  takeIp(text: string | undefined, fallback: number, path: (string | number)[]): Ipv4 {
+    let ip = text ? parseIpv4(text) : fallback;
+    if (ip === null) {
+      this.errors.push(this.at(path, `"${text}" is not an IPv4 address`));
+      ip = fallback;
+    } else if (networkOf(ip, this.net.prefix) !== this.netBase) this.errors.push(this.at(path, `${formatIpv4(ip)} is outside the cluster network ${this.cfg.network.cidr}`));
+    if (this.usedIps.has(ip)) this.errors.push(this.at(path, `address ${formatIpv4(ip)} is used twice`));
+    this.usedIps.add(ip);
+    return ip;
+  }
+
+  /** A host with eth0 on this network (a node's machine or an external host). */
+  addMachine(name: string, ip: Ipv4, fixedMac?: string): { ns: Namespace; eth0: NicDevice } {
+    const ns = this.inv.newNs(name);
+    const eth0 = new NicDevice(this.inv.sim, 'eth0', this.inv.mac(name, 'eth0', fixedMac), this.cfg.network.mtu);
+    this.inv.add(ns, eth0);
+    ns.addAddress(eth0, ip, this.net.prefix);
+    this.attach(eth0);
+    return { ns, eth0 };
+  }
+
+  /** The external hosts, from the 100th address of the network on. */
+  addExternalHosts(taken: (name: string) => boolean): ExternalHost[] {
+    const hosts: ExternalHost[] = [];
+    this.cfg.externalHosts.forEach((h, i) => {
+      const path = ['spec', 'cluster', 'externalHosts', i];
+      if (taken(h.name) || hosts.some((x) => x.name === h.name)) {
+        this.errors.push(this.at([...path, 'name'], `duplicate name "${h.name}"`));
+        return;
+      }
+      const ip = this.takeIp(h.ip, (this.netBase + 100 + i) >>> 0, [...path, 'ip']);
+      const { ns } = this.addMachine(h.name, ip, h.mac);
+      hosts.push({ name: h.name, ns, ip });
+    });
+    return hosts;
+  }
+}
