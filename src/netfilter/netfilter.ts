@@ -11,6 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
+import { IpSetTable } from './ipset.js';
 import { NfEvalError, compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn, type RecentList } from './matches.js';
 import { canonicalize, isBuiltinChain, type Chain, type RejectWith, type Rule, type Ruleset, type TableName } from './rules.js';
 import { TgCode, compileTarget, type TargetDropReason, type TargetEnv, type TargetFn } from './targets.js';
@@ -60,8 +61,6 @@ export interface NfHost {
   masqueradeAddress(outIf: string, dst: number): number | null;
   /** A named random stream ("statistic", "nat-port", ...), stable per namespace. */
   rng(name: string): Rng;
-  /** -m set membership; undefined when the set does not exist (the rule then errors and the packet is dropped). */
-  ipsetTest?(name: string, flags: readonly string[], pkt: Packet): boolean | undefined;
 }
 
 /** One trace event: a rule that matched, or a policy applied. */
@@ -151,6 +150,8 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
 /** The per-namespace netfilter (tables, conntrack, NAT). */
 export class Netfilter {
   readonly conntrack: Conntrack;
+  /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
+  readonly ipsets = new IpSetTable();
   trace: ((ev: NfTraceEvent) => void) | null;
   private rs: Ruleset = canonicalize({ tables: [], ruleCounters: false });
   private tables = new Map<TableName, Map<string, CChain>>();
@@ -176,7 +177,7 @@ export class Netfilter {
       conntrack: this.conntrack,
       random: opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p),
       recent: this.recent,
-      ipsetTest: host.ipsetTest?.bind(host),
+      ipsets: this.ipsets,
     };
     this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), natManip: null, dropReason: null };
     this.ctx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
