@@ -11,10 +11,10 @@
 // (TCP and UDP packets only).
 //
 // Not modelled: IPv6 (family inet6), timeouts, counters, skbinfo, nomatch, forceadd, ranges and CIDR
-// expansion in `add` (one element per line), service names for ports, swap/rename of referenced sets,
-// refusing to destroy a set an iptables rule references. Hash types print their elements in insertion
-// order (the kernel prints them in jhash bucket order) and never grow hashsize; initval, which the
-// kernel draws at random, is a hash of the set name unless the create line gives one.
+// expansion in `add` (one element per line), service names for ports, refusing to destroy a set an
+// iptables rule references, quotes and backslashes inside comments. Hash types print their elements
+// in insertion order (the kernel prints them in jhash bucket order) and never grow hashsize; initval,
+// which the kernel draws at random, is a hash of the set name unless the create line gives one.
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
@@ -404,7 +404,8 @@ export class IpSetTable {
         if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw err(v.col, `invalid port range "${v.text}"`);
         [o.first, o.last] = [Number(m[1]), Number(m[2])];
       } else if ((k.text === 'hashsize' || k.text === 'maxelem' || k.text === 'bucketsize' || k.text === 'initval') && num >= 0 && num <= 0xffffffff) {
-        o[k.text] = k.text === 'hashsize' ? hashsizeOf(num) : num;
+        // The kernel rounds hashsize up to a power of two (at least 64) and bucketsize up to an even number.
+        o[k.text] = k.text === 'hashsize' ? hashsizeOf(num) : k.text === 'bucketsize' ? num + (num & 1) : num;
       } else throw err(k.col, `unknown or unmodelled create option "${k.text} ${v.text}"`);
     }
     if (typeW.text === 'bitmap:port' && o.first < 0) throw err(typeW.col, 'bitmap:port needs "range FROM-TO"');
