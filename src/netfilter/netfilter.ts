@@ -23,9 +23,6 @@ export type NfHook = (typeof NfHook)[keyof typeof NfHook];
 /** Hook names as iptables spells them, indexed by NfHook. */
 export const NF_HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const;
 
-/** Hook priorities of the IPv4 tables and conntrack (enum nf_ip_hook_priorities). */
-export const NfPriority = { RAW: -300, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, CONNTRACK_CONFIRM: 0x7fffffff } as const;
-
 /** Why netfilter dropped a packet. */
 export type NfDropReason =
   | 'rule-drop' // a rule's -j DROP
@@ -423,12 +420,3 @@ function checkLoops(table: TableName, chains: Map<string, CChain>): void {
   };
   for (const c of chains.values()) visit(c, []);
 }
-
-/** The built-in chains each hook runs through, table by table, in priority order (for documentation and tests). */
-export const HOOK_TABLES: Record<(typeof NF_HOOK_NAMES)[number], readonly TableName[]> = {
-  PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'nat'],
-  FORWARD: ['mangle', 'filter'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter'],
-  POSTROUTING: ['mangle', 'nat'],
-};
