@@ -173,8 +173,8 @@ async function main(): Promise<void> {
           return;
         }
         if (argv.ipset) {
-          if (ns.ipsetSave === null) throw new UsageError(`--ipset: ${argv.node} has no ip sets (kube-proxy IPVS mode creates them)`);
-          process.stdout.write(ns.ipsetSave());
+          if (ns.nf === null || ns.nf.ipsets.size === 0) throw new UsageError(`--ipset: ${argv.node} has no ip sets (kube-proxy IPVS mode creates them)`);
+          process.stdout.write(ns.nf.ipsets.save());
           return;
         }
         if (argv.ipvs) {

@@ -85,10 +85,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
   nf: Netfilter | null = null;
   /** IPVS virtual services of this namespace (kube-proxy IPVS mode), or null. */
   ipvs: Ipvs | null = null;
-  /** ip sets for `-m set` (name → membership test), as `ipset` holds them. */
-  ipsets: Map<string, (flags: readonly string[], pkt: Packet) => boolean> | null = null;
-  /** The same sets as `ipset save` prints them (for `podwire inspect --ipset`). */
-  ipsetSave: (() => string) | null = null;
   /**
    * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
    * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).
@@ -255,11 +251,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
 
   rng(name: string): Rng {
     return this.sim.rng.stream(`${this.name}/nf/${name}`);
-  }
-
-  ipsetTest(name: string, flags: readonly string[], pkt: Packet): boolean | undefined {
-    const set = this.ipsets?.get(name);
-    return set === undefined ? undefined : set(flags, pkt);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
+import { IpSetTable } from './ipset.js';
 import { NfEvalError, compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn, type RecentList } from './matches.js';
 import { canonicalize, isBuiltinChain, type Chain, type RejectWith, type Rule, type Ruleset, type TableName } from './rules.js';
 import { TgCode, compileTarget, type TargetDropReason, type TargetEnv, type TargetFn } from './targets.js';
@@ -21,9 +22,6 @@ export const NfHook = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUT
 export type NfHook = (typeof NfHook)[keyof typeof NfHook];
 /** Hook names as iptables spells them, indexed by NfHook. */
 export const NF_HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const;
-
-/** Hook priorities of the IPv4 tables and conntrack (enum nf_ip_hook_priorities). */
-export const NfPriority = { RAW: -300, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, CONNTRACK_CONFIRM: 0x7fffffff } as const;
 
 /** Why netfilter dropped a packet. */
 export type NfDropReason =
@@ -60,8 +58,6 @@ export interface NfHost {
   masqueradeAddress(outIf: string, dst: number): number | null;
   /** A named random stream ("statistic", "nat-port", ...), stable per namespace. */
   rng(name: string): Rng;
-  /** -m set membership; undefined when the set does not exist (the rule then errors and the packet is dropped). */
-  ipsetTest?(name: string, flags: readonly string[], pkt: Packet): boolean | undefined;
 }
 
 /** One trace event: a rule that matched, or a policy applied. */
@@ -151,6 +147,8 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
 /** The per-namespace netfilter (tables, conntrack, NAT). */
 export class Netfilter {
   readonly conntrack: Conntrack;
+  /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
+  readonly ipsets = new IpSetTable();
   trace: ((ev: NfTraceEvent) => void) | null;
   private rs: Ruleset = canonicalize({ tables: [], ruleCounters: false });
   private tables = new Map<TableName, Map<string, CChain>>();
@@ -176,7 +174,7 @@ export class Netfilter {
       conntrack: this.conntrack,
       random: opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p),
       recent: this.recent,
-      ipsetTest: host.ipsetTest?.bind(host),
+      ipsets: this.ipsets,
     };
     this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), natManip: null, dropReason: null };
     this.ctx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
@@ -422,12 +420,3 @@ function checkLoops(table: TableName, chains: Map<string, CChain>): void {
   };
   for (const c of chains.values()) visit(c, []);
 }
-
-/** The built-in chains each hook runs through, table by table, in priority order (for documentation and tests). */
-export const HOOK_TABLES: Record<(typeof NF_HOOK_NAMES)[number], readonly TableName[]> = {
-  PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'nat'],
-  FORWARD: ['mangle', 'filter'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter'],
-  POSTROUTING: ['mangle', 'nat'],
-};

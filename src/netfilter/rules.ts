@@ -1,11 +1,13 @@
 // netfilter/rules — the iptables rule model: tables, chains, rules, matches and targets as typed
-// records (never strings). Layer: netfilter (imports core, wire, packet only; this file imports only wire's address helpers).
-// Mirrors the userspace view of include/uapi/linux/netfilter_ipv4/ip_tables.h (struct ipt_entry,
-// ipt_ip) plus the per-extension records of iptables/extensions/libxt_*.c. What iptables-save
+// records (never strings). Layer: netfilter (imports core, wire, packet only; this file imports only wire's address helpers
+// and, as types, the extension records of ext/). Mirrors the userspace view of
+// include/uapi/linux/netfilter_ipv4/ip_tables.h (struct ipt_entry, ipt_ip); each extension's record
+// lives in its own ext/<name>.ts, as in iptables/extensions/libxt_*.c. What iptables-save
 // canonicalises (MARK --or-mark becomes --set-xmark, statistic probability becomes the kernel's u32)
 // is canonicalised here at parse time, so render(parse(x)) prints what iptables-save would print.
 
 import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
+import type { Match, Target } from './ext/index.js';
 
 /** The four IPv4 tables podwire models (security is not modelled). */
 export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter'] as const;
@@ -65,58 +67,8 @@ export const ADDR_TYPE_NAMES = [
 /** One address type name. */
 export type AddrTypeName = (typeof ADDR_TYPE_NAMES)[number];
 
-/** A match extension (`-m NAME ...`), one variant per module podwire knows. */
-export type Match =
-  | { kind: 'tcp' | 'udp' | 'sctp'; sport: Neg<PortRange> | null; dport: Neg<PortRange> | null; tcpFlags: Neg<{ mask: number; comp: number }> | null }
-  | { kind: 'icmp'; type: Neg<{ type: number; code: number | null }> | null }
-  | { kind: 'comment'; comment: string }
-  | { kind: 'addrtype'; srcType: Neg<AddrTypeName[]> | null; dstType: Neg<AddrTypeName[]> | null; limitIfaceIn: boolean; limitIfaceOut: boolean }
-  | { kind: 'mark' | 'connmark'; neg: boolean; value: number; mask: number }
-  | { kind: 'statistic'; mode: 'random'; neg: boolean; /** kernel value: lround(p * 2^31) */ probability: number }
-  | { kind: 'statistic'; mode: 'nth'; neg: boolean; /** every N-th packet (N as written, >= 1) */ every: number; packet: number; /** parse-time only: --packet seen */ packetGiven?: boolean }
-  | {
-      kind: 'conntrack';
-      ctstate: Neg<CtStateName[]> | null;
-      ctproto: Neg<number> | null;
-      ctorigsrc: Neg<Cidr> | null;
-      ctorigdst: Neg<Cidr> | null;
-      ctreplsrc: Neg<Cidr> | null;
-      ctrepldst: Neg<Cidr> | null;
-      ctorigsrcport: Neg<PortRange> | null;
-      ctorigdstport: Neg<PortRange> | null;
-      ctreplsrcport: Neg<PortRange> | null;
-      ctrepldstport: Neg<PortRange> | null;
-      ctstatus: Neg<CtStatusName[]> | null;
-      ctdir: 'ORIGINAL' | 'REPLY' | null;
-    }
-  | { kind: 'state'; neg: boolean; states: CtStateName[] }
-  | {
-      kind: 'recent';
-      neg: boolean;
-      command: 'set' | 'rcheck' | 'update' | 'remove';
-      seconds: number | null;
-      reap: boolean;
-      hitcount: number | null;
-      rttl: boolean;
-      name: string;
-      mask: number;
-      side: 'rsource' | 'rdest';
-    }
-  | { kind: 'multiport'; option: 'sports' | 'dports' | 'ports'; neg: boolean; ports: PortRange[] }
-  | { kind: 'nfacct'; name: string }
-  | {
-      kind: 'physdev';
-      physdevIn: Neg<string> | null;
-      physdevOut: Neg<string> | null;
-      isIn: Neg<true> | null;
-      isOut: Neg<true> | null;
-      isBridged: Neg<true> | null;
-    }
-  | { kind: 'set'; neg: boolean; name: string; flags: string[] }
-  | { kind: 'limit'; /** packets per `unit` */ rate: number; unit: 'sec' | 'min' | 'hour' | 'day'; burst: number };
-
-/** Every match kind. */
-export type MatchKind = Match['kind'];
+/** A match extension record (`-m NAME ...`): one variant per module registered in ext/index.ts. */
+export type { Match };
 
 /** What REJECT sends (libipt_REJECT.c names; the net layer emits it). */
 export const REJECT_WITH = [
@@ -133,31 +85,8 @@ export interface NatRange {
   ports: PortRange | null;
 }
 
-/** A rule's target (`-j NAME ...` / `-g CHAIN`). */
-export type Target =
-  | { kind: 'ACCEPT' | 'DROP' | 'RETURN' | 'NOTRACK' | 'TRACE' }
-  | { kind: 'jump' | 'goto'; chain: string }
-  | { kind: 'REJECT'; with: RejectWith }
-  | { kind: 'DNAT'; to: NatRange | null; random: boolean; persistent: boolean }
-  | { kind: 'SNAT'; to: NatRange | null; random: boolean; randomFully: boolean; persistent: boolean }
-  | { kind: 'MASQUERADE'; ports: PortRange | null; random: boolean; randomFully: boolean }
-  | { kind: 'MARK'; value: number; mask: number }
-  | { kind: 'CONNMARK'; mode: 'set'; value: number; mask: number }
-  | { kind: 'CONNMARK'; mode: 'save' | 'restore'; nfmask: number; ctmask: number }
-  | { kind: 'CT'; notrack: true }
-  | {
-      kind: 'LOG';
-      prefix: string | null;
-      level: number;
-      tcpSequence: boolean;
-      tcpOptions: boolean;
-      ipOptions: boolean;
-      uid: boolean;
-      macDecode: boolean;
-    };
-
-/** Every target kind. */
-export type TargetKind = Target['kind'];
+/** A rule's target (`-j NAME ...` / `-g CHAIN`): one variant per target registered in ext/index.ts. */
+export type { Target };
 
 /** One rule (struct ipt_entry): the ipt_ip part, the matches in order, and the target. */
 export interface Rule {
@@ -207,16 +136,6 @@ export interface Ruleset {
 /** A fresh rule with nothing set (matches everything, no target). */
 export function emptyRule(): Rule {
   return { src: null, dst: null, inIface: null, outIface: null, proto: null, fragment: null, matches: [], target: null, counters: { packets: 0, bytes: 0 } };
-}
-
-/** A table holding only its built-in chains with ACCEPT policies. */
-export function emptyTable(name: TableName): Table {
-  return {
-    name,
-    chains: BUILTIN_CHAINS[name].map((c) => ({ name: c, policy: 'ACCEPT' as const, counters: { packets: 0, bytes: 0 }, rules: [] })),
-    header: [],
-    footer: [],
-  };
 }
 
 /** Finds a chain by name. */

@@ -2,11 +2,12 @@
 // the kube-ipvs0 dummy interface, one IPVS virtual service per ClusterIP / external IP / node
 // address + node port with the endpoints as real servers (masquerading forward, weight 1), ip sets
 // (KUBE-CLUSTER-IP, KUBE-NODE-PORT-TCP/UDP, KUBE-LOOP-BACK) and the few iptables rules that use them
-// for masquerading. arp_ignore=1 so nodes do not answer ARP for the service addresses. Layer: k8s.
+// for masquerading. The sets reach the node's netfilter as `ipset restore` text (netfilter/ipset.ts),
+// as the rules reach it as iptables-restore text. arp_ignore=1 so nodes do not answer ARP for the
+// service addresses. Layer: k8s.
 import { DummyDevice } from '../../link/dummy.js';
 import { Ipvs, type IpvsProto, type IpvsScheduler } from '../../netfilter/ipvs.js';
 import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js';
-import type { Packet } from '../../packet/packet.js';
 import type { Ruleset } from '../../netfilter/rules.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
@@ -40,7 +41,21 @@ export function renderIpvsModeRules(clusterCIDR: string, randomFully: boolean): 
   ].join('\n') + '\n';
 }
 
-const protoOf = (p: Packet): string => (p.tcp ? 'tcp' : p.udp ? 'udp' : '');
+/**
+ * The ip sets kube-proxy keeps in IPVS mode as `ipset restore -exist` input (pkg/proxy/ipvs/ipset.go:
+ * create, then the set's entries; a flush first, so a resync replaces them). Elements are ipset text.
+ */
+export function renderIpvsModeSets(clusterIp: Iterable<string>, nodePorts: Record<string, Iterable<number>>, loopBack: Iterable<string>): string {
+  const out: string[] = [];
+  const set = (name: string, create: string, elems: Iterable<string | number>): void => {
+    out.push(`create ${name} ${create}`, `flush ${name}`);
+    for (const e of elems) out.push(`add ${name} ${e}`);
+  };
+  set('KUBE-CLUSTER-IP', 'hash:ip,port family inet hashsize 1024 maxelem 65536', clusterIp);
+  for (const proto of ['tcp', 'udp'] as const) set(`KUBE-NODE-PORT-${proto.toUpperCase()}`, 'bitmap:port range 0-65535', nodePorts[proto] ?? []);
+  set('KUBE-LOOP-BACK', 'hash:ip,port,ip family inet hashsize 1024 maxelem 65536', loopBack);
+  return out.join('\n') + '\n';
+}
 
 /** Programs one node for IPVS mode. */
 export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts: { clusterCIDR: string; randomFully: boolean; scheduler: IpvsScheduler }, base: Ruleset): void {
@@ -79,38 +94,15 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
       const external = s.externalTrafficPolicy === 'Local' ? local : all;
       const persistence = s.sessionAffinityTimeout;
       ipvs.setService({ proto, vip: s.clusterIP, port: p.port, scheduler: opts.scheduler, persistence, servers: internal });
-      clusterIpSet.add(`${s.clusterIP}|${proto}|${p.port}`);
+      clusterIpSet.add(`${formatIpv4(s.clusterIP)},${proto}:${p.port}`);
       for (const v of [...s.externalIPs, ...s.loadBalancerIPs]) ipvs.setService({ proto, vip: v, port: p.port, scheduler: opts.scheduler, persistence, servers: external });
       if (p.nodePort !== null) {
         for (const a of nodeAddrs) ipvs.setService({ proto, vip: a, port: p.nodePort, scheduler: opts.scheduler, persistence, servers: external });
         nodePortSet[proto]?.add(p.nodePort);
       }
-      for (const e of ready) loopBack.add(`${e.ip}|${proto}|${e.port}|${e.ip}`);
+      for (const e of ready) loopBack.add(`${formatIpv4(e.ip)},${proto}:${e.port},${formatIpv4(e.ip)}`);
     }
   }
-  ns.ipsetSave = () => {
-    const out: string[] = [];
-    out.push('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536');
-    for (const k of clusterIpSet) {
-      const [ip, proto, port] = k.split('|') as [string, string, string];
-      out.push(`add KUBE-CLUSTER-IP ${formatIpv4(Number(ip))},${proto}:${port}`);
-    }
-    for (const proto of ['tcp', 'udp'] as const) {
-      out.push(`create KUBE-NODE-PORT-${proto.toUpperCase()} bitmap:port range 0-65535`);
-      for (const p of nodePortSet[proto]!) out.push(`add KUBE-NODE-PORT-${proto.toUpperCase()} ${p}`);
-    }
-    out.push('create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536');
-    for (const k of loopBack) {
-      const [ip, proto, port, src] = k.split('|') as [string, string, string, string];
-      out.push(`add KUBE-LOOP-BACK ${formatIpv4(Number(ip))},${proto}:${port},${formatIpv4(Number(src))}`);
-    }
-    return out.join('\n') + '\n';
-  };
-  ns.ipsets = new Map([
-    ['KUBE-CLUSTER-IP', (_f: readonly string[], pkt: Packet) => clusterIpSet.has(`${pkt.ip!.dst}|${protoOf(pkt)}|${(pkt.tcp ?? pkt.udp)?.dstPort ?? 0}`)],
-    ['KUBE-NODE-PORT-TCP', (_f: readonly string[], pkt: Packet) => pkt.tcp !== null && nodePortSet['tcp']!.has(pkt.tcp.dstPort)],
-    ['KUBE-NODE-PORT-UDP', (_f: readonly string[], pkt: Packet) => pkt.udp !== null && nodePortSet['udp']!.has(pkt.udp.dstPort)],
-    ['KUBE-LOOP-BACK', (_f: readonly string[], pkt: Packet) => loopBack.has(`${pkt.ip!.dst}|${protoOf(pkt)}|${(pkt.tcp ?? pkt.udp)?.dstPort ?? 0}|${pkt.ip!.src}`)],
-  ]);
+  nf.ipsets.restore(renderIpvsModeSets(clusterIpSet, nodePortSet, loopBack), { file: `kube-proxy-ipset@${node.name}`, exist: true });
   nf.load(restoreInto(base, parseIptablesSave(renderIpvsModeRules(opts.clusterCIDR, opts.randomFully), `kube-proxy-ipvs@${node.name}`), true));
 }

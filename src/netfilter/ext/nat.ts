@@ -1,0 +1,121 @@
+// netfilter/ext/nat — `-j DNAT --to-destination` and `-j SNAT --to-source` (`ip[-ip][:port[-port]]`,
+// --random, --random-fully, --persistent). Layer: netfilter (imports this folder). Mirrors
+// iptables/extensions/libipt_DNAT.c / libipt_SNAT.c (range syntax, save form) and
+// net/netfilter/xt_nat.c (xt_dnat_target_v0 / xt_snat_target_v0 → nf_nat_setup_info).
+import { formatIpv4 } from '../../wire/ipv4-addr.js';
+import { NatManip as Manip, type NatManip } from '../conntrack.js';
+import { parseIpv4, type NatRange } from '../rules.js';
+import { NfEvalError, TgCode, type TargetEnv, type TargetFn } from '../x-tables.js';
+import { parsePortRange, portStr, type Cursor, type Token } from '../xtables.js';
+import type { TargetExt } from './api.js';
+
+/** The record of -j DNAT. */
+export interface DnatTarget {
+  kind: 'DNAT';
+  to: NatRange | null;
+  random: boolean;
+  persistent: boolean;
+}
+
+/** The record of -j SNAT. */
+export interface SnatTarget {
+  kind: 'SNAT';
+  to: NatRange | null;
+  random: boolean;
+  randomFully: boolean;
+  persistent: boolean;
+}
+
+/** Throws when a NAT target runs outside its nat hook. */
+export function needManip(env: TargetEnv, want: NatManip, name: string): void {
+  if (env.natManip !== want) throw new NfEvalError(`${name} used outside its nat hook (${want === Manip.DST ? 'PREROUTING/OUTPUT' : 'POSTROUTING/INPUT'})`);
+}
+
+function parseNatRange(c: Cursor, t: Token, withIp: boolean): NatRange {
+  const s = t.text;
+  let ipPart = s;
+  let portPart: string | null = null;
+  const colon = s.indexOf(':');
+  if (colon >= 0) {
+    ipPart = s.slice(0, colon);
+    portPart = s.slice(colon + 1);
+  }
+  let minIp = 0;
+  let maxIp = 0;
+  if (ipPart !== '' || withIp) {
+    const [a, b] = ipPart.split('-', 2) as [string, string | undefined];
+    const lo = parseIpv4(a);
+    const hi = b === undefined ? lo : parseIpv4(b);
+    if (lo === null || hi === null || hi < lo) throw c.err(t, `invalid address range "${s}"`);
+    minIp = lo;
+    maxIp = hi;
+  }
+  return { minIp, maxIp, ports: portPart === null ? null : parsePortRange(c, { ...t, text: portPart }, '-') };
+}
+
+function natRangeStr(r: NatRange, withIp: boolean): string {
+  let s = '';
+  if (withIp || r.minIp !== 0 || r.maxIp !== 0) s = r.minIp === r.maxIp ? formatIpv4(r.minIp) : `${formatIpv4(r.minIp)}-${formatIpv4(r.maxIp)}`;
+  if (r.ports) s += `:${portStr(r.ports, '-')}`;
+  return s;
+}
+
+/** xt_dnat_target / xt_snat_target: bind the connection's first packet (nf_nat_setup_info). */
+function compileNat(t: DnatTarget | SnatTarget): TargetFn {
+  const manip = t.kind === 'DNAT' ? Manip.DST : Manip.SRC;
+  const { to, random, persistent } = t;
+  const randomFully = t.kind === 'SNAT' ? t.randomFully : false;
+  return (c, env) => {
+    needManip(env, manip, t.kind);
+    const ct = env.conntrack.ctOf(c.pkt);
+    if (!ct) return TgCode.ACCEPT;
+    const cur = manip === Manip.DST ? c.ip.dst : c.ip.src;
+    const r = {
+      minIp: to && (to.minIp || to.maxIp) ? to.minIp : cur,
+      maxIp: to && (to.minIp || to.maxIp) ? to.maxIp : cur,
+      ports: to ? to.ports : null,
+      random,
+      randomFully,
+      persistent,
+    };
+    if (!env.conntrack.setupNat(ct, manip, r, c.now)) {
+      env.dropReason = 'nat-no-unique-tuple';
+      return TgCode.DROP;
+    }
+    return TgCode.ACCEPT;
+  };
+}
+
+/** -j DNAT (nat table). */
+export const DNAT: TargetExt<DnatTarget> = {
+  name: 'DNAT',
+  table: 'nat',
+  init: () => ({ kind: 'DNAT', to: null, random: false, persistent: false }),
+  parse(tg, opt, c) {
+    const o = opt.text;
+    if (o === '--to-destination' || o === '--to') return (tg.to = parseNatRange(c, c.arg(opt), false)), true;
+    if (o === '--random') return (tg.random = true), true;
+    if (o === '--persistent') return (tg.persistent = true), true;
+    return false;
+  },
+  render: (t) => ` -j DNAT${t.to ? ` --to-destination ${natRangeStr(t.to, false)}` : ''}${t.random ? ' --random' : ''}${t.persistent ? ' --persistent' : ''}`,
+  compile: compileNat,
+};
+
+/** -j SNAT (nat table). */
+export const SNAT: TargetExt<SnatTarget> = {
+  name: 'SNAT',
+  table: 'nat',
+  init: () => ({ kind: 'SNAT', to: null, random: false, randomFully: false, persistent: false }),
+  parse(tg, opt, c) {
+    const o = opt.text;
+    if (o === '--to-source' || o === '--to') return (tg.to = parseNatRange(c, c.arg(opt), true)), true;
+    if (o === '--random') return (tg.random = true), true;
+    if (o === '--random-fully') return (tg.randomFully = true), true;
+    if (o === '--persistent') return (tg.persistent = true), true;
+    return false;
+  },
+  render: (t) =>
+    ` -j SNAT${t.to ? ` --to-source ${natRangeStr(t.to, true)}` : ''}${t.random ? ' --random' : ''}${t.randomFully ? ' --random-fully' : ''}${t.persistent ? ' --persistent' : ''}`,
+  compile: compileNat,
+};

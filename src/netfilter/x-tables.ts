@@ -1,0 +1,94 @@
+// netfilter/x-tables — what every iptables extension shares on the kernel side: the evaluation context
+// a compiled match or target sees (struct xt_action_param), the environments its Netfilter hands it,
+// verdict codes and the conntrack state bits. Layer: netfilter (imports core, wire, packet and this folder).
+// Mirrors include/linux/netfilter/x_tables.h (xt_action_param, XT_CONTINUE/XT_RETURN),
+// include/uapi/linux/netfilter/nf_conntrack_common.h (ctinfo) and net/netfilter/xt_conntrack.c
+// (conntrack_mt's state bits).
+import type { Packet } from '../packet/packet.js';
+import type { Ipv4Header } from '../wire/types.js';
+import { CtStatus, isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
+import type { PortRange } from './rules.js';
+
+/** What a compiled match sees: the packet and where it is (reused, one per Netfilter). */
+export interface EvalCtx {
+  pkt: Packet;
+  ip: Ipv4Header;
+  /** Input device name, "" when none (OUTPUT / locally generated). */
+  inIf: string;
+  /** Output device name, "" when not yet known (PREROUTING, INPUT). */
+  outIf: string;
+  now: number;
+}
+
+/** A compiled test. */
+export type MatchFn = (c: EvalCtx) => boolean;
+
+/** An error while evaluating a rule (e.g. -m set naming a set that does not exist); the packet is dropped. */
+export class NfEvalError extends Error {}
+
+/** One `-m recent` list: address -> hit timestamps (ns), oldest first. */
+export type RecentList = Map<number, number[]>;
+
+/** -m set membership as the ip set layer answers it (netfilter/ipset.ts IpSetTable.test). */
+export interface IpSetLookup {
+  /** True/false, or undefined when no set of that name exists. `flags` from ipsetFlags(). */
+  test(name: string, flags: number, pkt: Packet): boolean | undefined;
+}
+
+/** What matches need from their Netfilter. */
+export interface MatchEnv {
+  isLocalAddress(ip: number): boolean;
+  conntrack: Conntrack;
+  /** The statistic decision: true with probability p/2^31 (xt_statistic: (random & 0x7fffffff) < p). */
+  random(p: number): boolean;
+  recent: Map<string, RecentList>;
+  ipsets: IpSetLookup;
+}
+
+/** Verdict codes a compiled target returns (XT_CONTINUE, NF_ACCEPT, NF_DROP, ..., XT_RETURN). */
+export const TgCode = { CONTINUE: 0, ACCEPT: 1, DROP: 2, REJECT: 3, RETURN: 4, JUMP: 5, GOTO: 6 } as const;
+/** One of TgCode. */
+export type TgCode = (typeof TgCode)[keyof typeof TgCode];
+
+/** Why a NAT target dropped the packet. */
+export type TargetDropReason = 'nat-no-unique-tuple' | 'masquerade-no-address';
+
+/** What targets need from their Netfilter. */
+export interface TargetEnv {
+  conntrack: Conntrack;
+  masqueradeAddress(outIf: string, dst: number): number | null;
+  /** The manip of the nat hook being traversed, or null outside the nat table. */
+  natManip: NatManip | null;
+  /** Set by a target that returns DROP for a reason other than -j DROP. */
+  dropReason: TargetDropReason | null;
+}
+
+/** A compiled target. */
+export type TargetFn = (c: EvalCtx, env: TargetEnv) => TgCode;
+
+/** Conntrack state bits as xt_conntrack tests them (XT_CONNTRACK_STATE_BIT / _SNAT / _DNAT). */
+export const CT_BIT = { INVALID: 1, NEW: 2, RELATED: 4, ESTABLISHED: 8, UNTRACKED: 16, SNAT: 32, DNAT: 64 } as const;
+
+/** The conntrack state bits of the packet as xt_conntrack computes them. */
+export function ctStateBits(c: EvalCtx, ctt: Conntrack): number {
+  const pkt = c.pkt;
+  if (pkt.ct === ctt.untracked) return CT_BIT.UNTRACKED;
+  const ct = ctt.ctOf(pkt);
+  if (!ct) return CT_BIT.INVALID;
+  let bits = isIcmpError(pkt) ? CT_BIT.RELATED : pkt.ctDir === 0 && !(ct.status & CtStatus.SEEN_REPLY) ? CT_BIT.NEW : CT_BIT.ESTABLISHED;
+  if (ct.status & CtStatus.SRC_NAT) bits |= CT_BIT.SNAT;
+  if (ct.status & CtStatus.DST_NAT) bits |= CT_BIT.DNAT;
+  return bits;
+}
+
+/** True when `p` lies in the inclusive range. */
+export const inRange = (r: PortRange, p: number): boolean => p >= r.min && p <= r.max;
+
+/** The transport source port, or undefined for packets without ports. */
+export function srcPort(pkt: Packet): number | undefined {
+  return pkt.tcp ? pkt.tcp.srcPort : pkt.udp ? pkt.udp.srcPort : undefined;
+}
+/** The transport destination port, or undefined for packets without ports. */
+export function dstPort(pkt: Packet): number | undefined {
+  return pkt.tcp ? pkt.tcp.dstPort : pkt.udp ? pkt.udp.dstPort : undefined;
+}
