@@ -15,7 +15,7 @@ import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import { TraceSource } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
-import { LoopbackDevice } from '../link/dummy.js';
+import { LoopbackDevice } from '../link/loopback.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import { ipTotalLength } from '../packet/length.js';
 import { isMulticastMac } from '../wire/mac.js';
@@ -601,7 +601,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     const dev = rt.dev!;
     const nexthop = rt.gateway !== 0 ? rt.gateway : pkt.ip!.dst;
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'xmit', dev: dev.name, nexthop: formatIpv4(nexthop) });
-    if (dev === this.lo || dev.kind === 'dummy') {
+    if (dev.noArp) {
       pkt.eth = { dst: 0, src: 0, etherType: EtherType.IPv4 };
       dev.xmit(pkt);
       return;

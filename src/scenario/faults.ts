@@ -7,7 +7,7 @@ import type { Simulator } from '../core/simulator.js';
 import { durationOr0, type TimeNs } from '../core/time.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import { resolveSelected, type ServiceView } from '../k8s/services.js';
-import { NicDevice } from '../link/channel.js';
+import { NicDevice } from '../link/nic.js';
 import { setNetem } from '../link/netem.js';
 import type { Namespace } from '../net/namespace.js';
 import type { ScenarioSpecT } from './schema.js';

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { BridgeDevice } from '../../src/link/bridge.js';
-import { Channel, NicDevice } from '../../src/link/channel.js';
+import { Channel } from '../../src/link/channel.js';
+import { NicDevice } from '../../src/link/nic.js';
 import type { NetDevice } from '../../src/link/device.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { VethDevice } from '../../src/link/veth.js';
