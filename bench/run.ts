@@ -98,8 +98,8 @@ function s1(pcap: boolean): Result {
   b.addAddress(eb, ip('10.1.2.2'), 24);
   a.addRoute({ dst: ip('10.1.2.0'), prefix: 24, gateway: ip('10.1.1.2'), dev: ea });
   b.addRoute({ dst: ip('10.1.1.0'), prefix: 24, gateway: ip('10.1.2.1'), dev: eb });
-  const ua = new UdpLayer(a, a);
-  const ub = new UdpLayer(b, b);
+  const ua = new UdpLayer(a);
+  const ub = new UdpLayer(b);
   new UdpEchoServer(ub, 9);
   const client = ua.socket().connect(ip('10.1.2.2'), 9);
   let replies = 0;
@@ -182,7 +182,7 @@ function s2(): Result {
     br.addPort(port);
     h.addAddress(e, addrs[i]!, 24);
     devs.push(e, port);
-    const u = new UdpLayer(h, h);
+    const u = new UdpLayer(h);
     layers.push(u);
     const sock = u.socket().bind(9);
     const next = xorshiftDestinations(i, K);
