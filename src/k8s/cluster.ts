@@ -206,6 +206,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
       const hashSeed = sim.rng.stream(`${d.name}/hashrnd`).uint32();
       const vx = new VxlanDevice(sim, 'flannel.1', macOf(d.name, 'flannel.1'), cfg.vni, ip, cfg.vxlanPort, hashSeed, podMtu);
       add(ns, vx);
+      vx.attach(ns);
       ns.addAddress(vx, pn, 32);
       node.flannel = vx;
     }

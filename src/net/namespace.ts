@@ -16,7 +16,7 @@ import type { Simulator } from '../core/simulator.js';
 import { TraceSource } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
 import { LoopbackDevice } from '../link/loopback.js';
-import { VxlanDevice } from '../link/vxlan.js';
+import type { UdpTunnelHost } from '../link/vxlan.js';
 import { ipTotalLength } from '../packet/length.js';
 import { isMulticastMac } from '../wire/mac.js';
 import { ipv4Header } from '../wire/ipv4.js';
@@ -72,7 +72,7 @@ export interface PingHandler {
 const ECHO_ID_MASK = 0xffff;
 
 /** One network namespace and its IPv4 stack. */
-export class Namespace implements IpStack, NeighOwner, NfHost {
+export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly lo: LoopbackDevice;
   readonly devices: NetDevice[] = [];
   readonly addrs: IfAddr[] = [];
@@ -106,7 +106,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
 
   private readonly protocols: (L4Receiver | undefined)[] = [];
   /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
-  private readonly udpEncap = new Map<number, VxlanDevice>();
+  private readonly udpEncap = new Map<number, (outer: Packet) => void>();
   private readonly pingHandlers = new Map<number, PingHandler>();
   private readonly idents: Uint16Array;
   /** Last jiffy each ip_idents bucket was used (ip_idents_reserve's tstamp). */
@@ -140,10 +140,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     this.devices.push(dev);
     dev.rxHandler = this.rxHandler;
     dev.qualifiedName = `${this.name}/${dev.name}`;
-    if (dev instanceof VxlanDevice) {
-      dev.l3 = this;
-      this.udpEncap.set(dev.dstPort, dev);
-    }
   }
 
   /** The device called `name`, or undefined. */
@@ -216,6 +212,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
 
   registerProtocol(protocol: number, rx: L4Receiver): void {
     this.protocols[protocol] = rx;
+  }
+
+  /** A UDP tunnel's receive hook for datagrams to `port` (setup_udp_tunnel_sock). */
+  registerUdpEncap(port: number, rx: (outer: Packet) => void): void {
+    this.udpEncap.set(port, rx);
   }
 
   /** Opens the kernel's ping socket for ICMP echo identifier `id`. */
@@ -446,8 +447,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost {
     if (this.hops.connected) this.hops.fire(this, pkt, { kind: 'deliver', protocol: proto });
     if (proto === IpProto.ICMP) return this.icmpRcv(pkt);
     if (proto === IpProto.UDP && pkt.vxlan !== null && this.udpEncap.size > 0) {
-      const vx = this.udpEncap.get(pkt.udp!.dstPort);
-      if (vx !== undefined) return vx.encapReceive(pkt);
+      const encapRcv = this.udpEncap.get(pkt.udp!.dstPort);
+      if (encapRcv !== undefined) return encapRcv(pkt);
     }
     const rx = this.protocols[proto];
     if (rx === undefined) {
