@@ -1,5 +1,6 @@
 // net/api — what the per-namespace kernel offers to the layers above it (transport, app, k8s), and
-// the small interfaces it calls upward through. Layer: net. Implemented by net/namespace.ts.
+// the small interfaces it calls upward through. Layer: net (imports core, wire, packet).
+// Implemented by net/namespace.ts (Linux: struct net_protocol, ip_local_out, icmp_send).
 import type { Simulator } from '../core/simulator.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4 } from '../wire/types.js';
