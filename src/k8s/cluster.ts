@@ -15,7 +15,7 @@ import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
 import type { UserError } from '../core/user-error.js';
 import type { BridgeDevice } from '../link/bridge.js';
-import type { NicDevice } from '../link/channel.js';
+import type { NicDevice } from '../link/nic.js';
 import type { NetDevice } from '../link/device.js';
 import type { VethDevice } from '../link/veth.js';
 import type { VxlanDevice } from '../link/vxlan.js';

@@ -17,6 +17,7 @@ export function createFlannelDevice(inv: Inventory, cfg: ClusterConfig, node: Cl
   const hashSeed = inv.sim.rng.stream(`${node.name}/hashrnd`).uint32();
   const vx = new VxlanDevice(inv.sim, 'flannel.1', inv.mac(node.name, 'flannel.1'), cfg.vni, node.ip, cfg.vxlanPort, hashSeed, mtu);
   inv.add(node.ns, vx);
+  vx.attach(node.ns);
   node.ns.addAddress(vx, node.podNet, 32);
   node.flannel = vx;
 }

@@ -9,7 +9,8 @@
 import { durationOr0, parseRate } from '../core/time.js';
 import type { UserError } from '../core/user-error.js';
 import { BridgeDevice } from '../link/bridge.js';
-import { Channel, NicDevice } from '../link/channel.js';
+import { Channel } from '../link/channel.js';
+import { NicDevice } from '../link/nic.js';
 import { netemActive, setNetem } from '../link/netem.js';
 import type { Namespace } from '../net/namespace.js';
 import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';

@@ -1,6 +1,6 @@
 // link/channel — a full-duplex point-to-point medium with rate, propagation delay and a drop-tail
 // queue per direction (ns-3 PointToPointChannel + DropTailQueue; Linux: a NIC with a pfifo qdisc of
-// `txqueuelen` packets on a wire). Layer: link.
+// `txqueuelen` packets on a wire). Layer: link (imports core, packet).
 // One event per frame per direction: the transmitter computes when serialization of the frame ends
 // (it starts when the previous frame's ends) and schedules the arrival at end + delay. The queue
 // holds frames whose serialization has not started; a frame that finds `queueLimit` waiting is dropped.
@@ -8,8 +8,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import type { Mac } from '../wire/types.js';
-import { NetDevice } from './device.js';
+import type { NicDevice } from './nic.js';
 
 /** Per-direction link properties. */
 export interface ChannelConfig {
@@ -112,32 +111,4 @@ function noteLater(from: NicDevice, pkt: Packet): void {
 function arrive(tx: Transmitter, pkt: Packet): void {
   const to = tx.to;
   if (to !== null) to.receive(pkt, frameLength(pkt));
-}
-
-/** An Ethernet NIC (a node's eth0) attached to a Channel. */
-export class NicDevice extends NetDevice {
-  readonly kind = 'ether';
-  private channel: Channel | null = null;
-
-  constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
-    super(sim, name, mac, mtu);
-  }
-  /** The channel this NIC is plugged into, or null. */
-  get link(): Channel | null {
-    return this.channel;
-  }
-  /** Called by Channel's constructor. */
-  attach(ch: Channel): void {
-    this.channel = ch;
-  }
-  xmit(pkt: Packet): void {
-    if (!this.up) return this.drop(pkt, 'link-down');
-    const ch = this.channel;
-    if (ch === null) return this.drop(pkt, 'no-carrier');
-    ch.send(this, pkt, frameLength(pkt));
-  }
-  /** Counts the frame and fires the capture tap as its serialization starts. */
-  noteWire(pkt: Packet, len: number): void {
-    this.noteTx(pkt, len);
-  }
 }

@@ -66,6 +66,8 @@ export abstract class NetDevice {
 
   /** Device kind as `ip -d link` names it ("veth", "bridge", "vxlan", "ether", "dummy", "loopback"). */
   abstract readonly kind: string;
+  /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
+  readonly noArp: boolean = false;
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;

@@ -1,6 +1,6 @@
-// link/dummy — dummy and loopback devices (drivers/net/dummy.c, drivers/net/loopback.c). Layer: link.
-// A dummy interface swallows what is sent to it (kube-ipvs0 holds service IPs that way); loopback
-// hands every frame straight back to its own namespace.
+// link/dummy — the dummy device (drivers/net/dummy.c). Layer: link (imports core, packet).
+// A dummy interface swallows what is sent to it (kube-ipvs0 holds service IPs that way). It has
+// IFF_NOARP: the namespace hands it packets without resolving a next hop.
 import type { Simulator } from '../core/simulator.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
@@ -9,6 +9,7 @@ import { NetDevice } from './device.js';
 /** A dummy interface: transmit counts and discards. */
 export class DummyDevice extends NetDevice {
   readonly kind = 'dummy';
+  override readonly noArp = true;
   constructor(sim: Simulator, name: string, mac: number) {
     super(sim, name, mac, 1500);
   }
@@ -16,33 +17,4 @@ export class DummyDevice extends NetDevice {
     if (!this.up) return this.drop(pkt, 'link-down');
     this.noteTx(pkt, frameLength(pkt));
   }
-}
-
-/** The loopback interface `lo` (MTU 65536, MAC 00:00:00:00:00:00). */
-export class LoopbackDevice extends NetDevice {
-  readonly kind = 'loopback';
-  constructor(sim: Simulator) {
-    super(sim, 'lo', 0, 65536);
-  }
-  xmit(pkt: Packet): void {
-    const len = frameLength(pkt);
-    // tcpdump -i lo shows each packet once (on transmit); the loopback receive is not captured again.
-    // loopback_xmit → netif_rx: the packet is queued to the backlog and received after the sender's
-    // call returns (same instant, next event), so a connect() that triggers an ICMP error on lo sees
-    // it after connect() has returned, as in the kernel.
-    this.noteTx(pkt, len);
-    this.sim.schedule(0, loopbackRx, this, pkt);
-  }
-
-  /** The backlog half of loopback_xmit. */
-  rxLater(pkt: Packet): void {
-    const len = frameLength(pkt);
-    this.stats.rxPackets++;
-    this.stats.rxBytes += len;
-    this.deliverUp(pkt);
-  }
-}
-
-function loopbackRx(lo: LoopbackDevice, pkt: Packet): void {
-  lo.rxLater(pkt);
 }

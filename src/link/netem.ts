@@ -7,7 +7,8 @@ import type { Rng } from '../core/rng.js';
 import type { TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import type { Simulator } from '../core/simulator.js';
-import type { Channel, ChannelImpairment, NicDevice } from './channel.js';
+import type { Channel, ChannelImpairment } from './channel.js';
+import type { NicDevice } from './nic.js';
 
 /** netem parameters. */
 export interface NetemConfig {

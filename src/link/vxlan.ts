@@ -3,7 +3,8 @@
 // Layer: link. Transmit: the inner Ethernet frame's destination MAC is looked up in the device's FDB
 // (`bridge fdb append MAC dev flannel.1 dst REMOTE_NODE_IP`) and the frame leaves inside
 // outer IPv4 / UDP / VXLAN toward that node through the namespace's ip_local_out (an L3Output the net
-// layer provides). Receive: net hands the outer datagram that arrived on the UDP port to
+// layer provides). Receive: `attach` registers the device's UDP port with its namespace (as
+// setup_udp_tunnel_sock sets encap_rcv); net hands each outer datagram that arrives on that port to
 // `encapReceive`, which checks the VNI and delivers the inner frame as received on this device.
 // On the wire as Linux sends it: outer TTL 64, TOS 0, DF clear (df unset), IP ID from the ip_idents
 // counters, UDP checksum computed (the kernel's default when the creator does not set
@@ -23,6 +24,15 @@ export interface L3Output {
   ipLocalOut(pkt: Packet): boolean;
 }
 
+/**
+ * Where a UDP tunnel opens its port (setup_udp_tunnel_sock): the namespace hands `rx` every locally
+ * delivered UDP datagram to `port` that carries an encapsulated frame (udp_sk(sk)->encap_rcv).
+ * Implemented by net/.
+ */
+export interface UdpTunnelHost {
+  registerUdpEncap(port: number, rx: (outer: Packet) => void): void;
+}
+
 const PORT_MIN = 32768;
 const PORT_MAX = 61000;
 
@@ -31,8 +41,8 @@ export class VxlanDevice extends NetDevice {
   readonly kind = 'vxlan';
   /** `bridge fdb` entries: inner MAC → remote VTEP IP. */
   readonly fdb = new Map<Mac, Ipv4>();
-  /** Set by the namespace that owns the device. */
-  l3: L3Output | null = null;
+  /** The namespace the tunnel sends through, once attached. */
+  private l3: L3Output | null = null;
   readonly counters = { txNoFdb: 0, rxBadVni: 0 };
 
   constructor(
@@ -47,6 +57,12 @@ export class VxlanDevice extends NetDevice {
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
+  }
+
+  /** vxlan_sock_add → setup_udp_tunnel_sock: opens `dstPort` in `host` (the device's namespace) and sends through it. */
+  attach(host: L3Output & UdpTunnelHost): void {
+    this.l3 = host;
+    host.registerUdpEncap(this.dstPort, (outer) => this.encapReceive(outer));
   }
 
   /** vxlan_xmit: encapsulates the frame toward the VTEP its destination MAC maps to. */

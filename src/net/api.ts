@@ -1,5 +1,6 @@
 // net/api — what the per-namespace kernel offers to the layers above it (transport, app, k8s), and
-// the small interfaces it calls upward through. Layer: net. Implemented by net/namespace.ts.
+// the small interfaces it calls upward through. Layer: net (imports core, wire, packet).
+// Implemented by net/namespace.ts (Linux: struct net_protocol, ip_local_out, icmp_send).
 import type { Simulator } from '../core/simulator.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4 } from '../wire/types.js';
@@ -40,4 +41,11 @@ export interface IpStack {
   mtuFor(dst: Ipv4): number | null;
   /** True when `addr` is one of this namespace's own addresses (or loopback). */
   isLocal(addr: Ipv4): boolean;
+  /**
+   * icmp_send: emits an ICMP error about a received packet, as UDP (__udp4_lib_rcv) does for a
+   * datagram to a port nobody listens on. `orig` is the offending packet as received (ip and L4
+   * records set); net builds the error (type, code, `info` in the rest-of-header: next-hop MTU for
+   * FRAG_NEEDED, else 0), quotes the original, applies icmp_ratelimit, and sends it to `orig.ip.src`.
+   */
+  icmpSend(orig: Packet, type: number, code: number, info: number): void;
 }

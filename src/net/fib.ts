@@ -5,7 +5,7 @@
 // the same prefix the lowest metric wins (insertion order breaks ties, as `ip route` lists them).
 import type { NetDevice } from '../link/device.js';
 import type { Ipv4 } from '../wire/types.js';
-import { maskFromPrefix } from '../wire/ipv4-addr.js';
+import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 
 /** Route types of `ip route` (rtm_type). */
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -103,4 +103,18 @@ export class RouteTable {
   get size(): number {
     return this.count;
   }
+}
+
+/** A route as `ip route show` prints it. */
+export function formatRoute(r: Route): string {
+  const dst = r.prefix === 0 ? 'default' : r.prefix === 32 ? formatIpv4(r.dst) : `${formatIpv4(r.dst)}/${r.prefix}`;
+  const parts = [r.type === 'unicast' ? dst : `${r.type} ${dst}`];
+  if (r.gateway !== 0) parts.push(`via ${formatIpv4(r.gateway)}`);
+  if (r.dev) parts.push(`dev ${r.dev.name}`);
+  if (r.proto !== 'boot') parts.push(`proto ${r.proto}`);
+  if (r.scope !== 'global') parts.push(`scope ${r.scope}`);
+  if (r.prefsrc !== 0) parts.push(`src ${formatIpv4(r.prefsrc)}`);
+  if (r.metric !== 0) parts.push(`metric ${r.metric}`);
+  if (r.onlink) parts.push('onlink');
+  return parts.join(' ');
 }

@@ -5,7 +5,8 @@
 import { Simulator } from '../core/simulator.js';
 import { durationOr0, parseRate, type TimeNs } from '../core/time.js';
 import { BridgeDevice } from '../link/bridge.js';
-import { Channel, NicDevice } from '../link/channel.js';
+import { Channel } from '../link/channel.js';
+import { NicDevice } from '../link/nic.js';
 import { netemActive, setNetem } from '../link/netem.js';
 import { randomMac, resetIfindex, type NetDevice } from '../link/device.js';
 import { VethDevice } from '../link/veth.js';

@@ -6,7 +6,7 @@ import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
 import type { ClusterWorld } from '../k8s/cluster.js';
 import type { ControlPlane } from '../k8s/control-plane.js';
-import { NicDevice } from '../link/channel.js';
+import { NicDevice } from '../link/nic.js';
 import { setNetem } from '../link/netem.js';
 import type { Namespace } from '../net/namespace.js';
 import type { ScenarioSpecT } from './schema.js';

@@ -58,7 +58,7 @@ export class Transports {
   readonly tcp = new Map<string, TcpLayer>();
   udpOf(ns: Namespace): UdpLayer {
     let u = this.udp.get(ns.name);
-    if (!u) this.udp.set(ns.name, (u = new UdpLayer(ns, ns)));
+    if (!u) this.udp.set(ns.name, (u = new UdpLayer(ns)));
     return u;
   }
   tcpOf(ns: Namespace): TcpLayer {

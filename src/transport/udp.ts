@@ -14,7 +14,7 @@ import type { IpStack, L4Receiver } from '../net/api.js';
 import { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
 import { ipv4Header } from '../wire/ipv4.js';
-import { EPHEMERAL_HIGH, EPHEMERAL_LOW, type IcmpErrorSender, type SocketErrorKind } from './api.js';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW, type SocketErrorKind } from './api.js';
 
 /** UDP header length (RFC 768). */
 export const UDP_HEADER_LEN = 8;
@@ -108,10 +108,7 @@ export class UdpLayer implements L4Receiver {
   readonly inetIdRng: Rng;
 
   /** Creates the layer and registers it with `stack` for IP protocol 17. */
-  constructor(
-    readonly stack: IpStack,
-    private readonly icmp: IcmpErrorSender | null = null,
-  ) {
+  constructor(readonly stack: IpStack) {
     this.sim = stack.sim;
     this.inetIdRng = stack.sim.rng.stream(`${stack.name}/udp-inet-id`);
     stack.registerProtocol(IpProto.UDP, this);
@@ -196,7 +193,7 @@ export class UdpLayer implements L4Receiver {
     if (!match) {
       this.counters.NoPorts++;
       // RFC 1122 3.2.2.1 / Linux: ICMP port unreachable, never for a broadcast/multicast destination.
-      if (this.icmp !== null && !isBroadcastOrMulticast(ip.dst)) this.icmp.icmpSend(pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PORT, 0);
+      if (!isBroadcastOrMulticast(ip.dst)) this.stack.icmpSend(pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PORT, 0);
       return;
     }
     this.counters.InDatagrams++;

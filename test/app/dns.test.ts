@@ -45,7 +45,7 @@ function world(loss?: (pkt: Packet, hop: number) => boolean) {
     noone: net.addHost('noone', '10.0.0.77'),
   };
   net.blackholes.add(ip('10.0.0.66'));
-  const udp = Object.fromEntries(Object.entries(hosts).map(([k, h]) => [k, new UdpLayer(h, h)])) as Record<keyof typeof hosts, UdpLayer>;
+  const udp = Object.fromEntries(Object.entries(hosts).map(([k, h]) => [k, new UdpLayer(h)])) as Record<keyof typeof hosts, UdpLayer>;
   return { sim, net, udp };
 }
 

@@ -13,7 +13,7 @@ function world() {
   const net = new FakeNet(sim);
   const a = net.addHost('prober', '10.0.0.1');
   const b = net.addHost('echo', '10.0.0.2');
-  return { sim, net, ua: new UdpLayer(a, a), ub: new UdpLayer(b, b), stats: new StatsRegistry(() => sim.now) };
+  return { sim, net, ua: new UdpLayer(a), ub: new UdpLayer(b), stats: new StatsRegistry(() => sim.now) };
 }
 
 describe('UDP echo + probe', () => {

@@ -31,9 +31,9 @@ function chain() {
   const [rb, eb] = lab.wire(r, 'eth1', '10.1.2.1/24', b, 'eth0', '10.1.2.2/24', WIRE);
   a.addRoute({ dst: 0, prefix: 0, gateway: ip('10.1.1.2'), dev: ea });
   b.addRoute({ dst: 0, prefix: 0, gateway: ip('10.1.2.1'), dev: eb });
-  const ua = new UdpLayer(a, a);
-  const ub = new UdpLayer(b, b);
-  new UdpLayer(r, r);
+  const ua = new UdpLayer(a);
+  const ub = new UdpLayer(b);
+  new UdpLayer(r);
   const server = new UdpEchoServer(ub, 9);
   return { lab, sim: lab.sim, a, r, b, ea, ra, rb, eb, ua, ub, server, devs: [ea, ra, rb, eb] };
 }

@@ -16,8 +16,8 @@ function setup() {
   const b = lab.host('b');
   const [ea] = lab.veth(a, 'eth0', '10.0.0.1/24', b, 'eth0', '10.0.0.2/24');
   lab.capture(ea);
-  new UdpLayer(b, b).socket().bind(9);
-  const ua = new UdpLayer(a, a);
+  new UdpLayer(b).socket().bind(9);
+  const ua = new UdpLayer(a);
   /** (DF, id) of each UDP datagram a sent. */
   const sent = () => lab.log.filter((s) => s.dir === 'out' && s.pkt.udp).map((s) => ({ df: (s.pkt.ip!.flags & IP_DF) !== 0, id: s.pkt.ip!.id }));
   return { lab, ua, sent };

@@ -6,7 +6,8 @@
 // it arrives at the end of that plus the propagation delay.
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
-import { Channel, NicDevice, type ChannelConfig } from '../../src/link/channel.js';
+import { Channel, type ChannelConfig } from '../../src/link/channel.js';
+import { NicDevice } from '../../src/link/nic.js';
 import { arpBroadcast, recordDrops, udpEthFrame } from './frames.js';
 
 const A = 0x02000000000a;

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { BridgeDevice } from '../../src/link/bridge.js';
-import { Channel, NicDevice } from '../../src/link/channel.js';
+import { Channel } from '../../src/link/channel.js';
+import { NicDevice } from '../../src/link/nic.js';
 import type { NetDevice } from '../../src/link/device.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { VethDevice } from '../../src/link/veth.js';
@@ -21,9 +22,10 @@ interface Rig {
 }
 
 /** Device kinds under test; `knownBugs` lists titles expected to fail (it.fails) until src/ is fixed. */
-const kinds: { name: string; make: () => Rig; knownBugs?: string[] }[] = [
+const kinds: { name: string; noArp: boolean; make: () => Rig; knownBugs?: string[] }[] = [
   {
     name: 'veth',
+    noArp: false,
     make: () => {
       const sim = new Simulator(1);
       const [dev] = VethDevice.pair(sim, 'dev', DEV, 'peer', PEER);
@@ -32,6 +34,7 @@ const kinds: { name: string; make: () => Rig; knownBugs?: string[] }[] = [
   },
   {
     name: 'nic',
+    noArp: false,
     make: () => {
       const sim = new Simulator(1);
       const dev = new NicDevice(sim, 'dev', DEV);
@@ -41,6 +44,7 @@ const kinds: { name: string; make: () => Rig; knownBugs?: string[] }[] = [
   },
   {
     name: 'bridge',
+    noArp: false,
     make: () => {
       const sim = new Simulator(1);
       const dev = new BridgeDevice(sim, 'dev', DEV);
@@ -51,6 +55,7 @@ const kinds: { name: string; make: () => Rig; knownBugs?: string[] }[] = [
   },
   {
     name: 'dummy',
+    noArp: true,
     make: () => {
       const sim = new Simulator(1);
       return { sim, dev: new DummyDevice(sim, 'dev', DEV) };
@@ -113,6 +118,10 @@ for (const k of kinds) {
       dev.receive(udpEthFrame(PEER, DEV), 106);
       expect(drops).toEqual(['dev: no-handler']);
       expect(dev.stats.drops).toBe(1);
+    });
+
+    t('noArp is IFF_NOARP as the kernel sets it (dummy and loopback only)', () => {
+      expect(k.make().dev.noArp).toBe(k.noArp);
     });
 
     t('has a kind, a positive ifindex and starts up', () => {

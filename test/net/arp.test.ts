@@ -86,7 +86,7 @@ describe('ARP resolution', () => {
 describe('ARP failure', () => {
   it('sends 3 broadcast requests 1 s apart, then fails: ICMP host unreachable to the sender and neigh-failed per held packet', () => {
     const { lab, sim, a, ea } = setup();
-    const udp = new UdpLayer(a, a);
+    const udp = new UdpLayer(a);
     const sock = udp.socket().connect(ip('10.0.0.99'), 7);
     const errors: string[] = [];
     sock.onError = (k) => errors.push(`${sim.now / SEC}s ${k}`);

@@ -3,7 +3,8 @@
 // tcpdump-like line per frame, so a failing expectation shows the traffic that actually happened.
 import { Simulator } from '../../src/core/simulator.js';
 import { BridgeDevice } from '../../src/link/bridge.js';
-import { Channel, NicDevice, type ChannelConfig } from '../../src/link/channel.js';
+import { Channel, type ChannelConfig } from '../../src/link/channel.js';
+import { NicDevice } from '../../src/link/nic.js';
 import type { NetDevice } from '../../src/link/device.js';
 import { VethDevice } from '../../src/link/veth.js';
 import { Namespace } from '../../src/net/namespace.js';

@@ -7,7 +7,6 @@ import type { Simulator } from '../../src/core/simulator.js';
 import type { Rng } from '../../src/core/rng.js';
 import type { IpStack, L4Receiver } from '../../src/net/api.js';
 import { Packet } from '../../src/packet/packet.js';
-import type { IcmpErrorSender } from '../../src/transport/api.js';
 import { tcpOptionsLength } from '../../src/transport/tcp-options.js';
 import { IpProto, type Ipv4 } from '../../src/wire/types.js';
 
@@ -55,7 +54,7 @@ class Hop {
   queued = 0;
 }
 
-export class FakeStack implements IpStack, IcmpErrorSender {
+export class FakeStack implements IpStack {
   readonly protocols = new Map<number, L4Receiver>();
   private ipId = 0;
   constructor(

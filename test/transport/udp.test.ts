@@ -12,8 +12,8 @@ function setup(seed = 1) {
   const net = new FakeNet(sim);
   const a = net.addHost('client', '10.0.0.1');
   const b = net.addHost('server', '10.0.0.2');
-  const ua = new UdpLayer(a, a);
-  const ub = new UdpLayer(b, b);
+  const ua = new UdpLayer(a);
+  const ub = new UdpLayer(b);
   return { sim, net, a, b, ua, ub };
 }
 
@@ -92,7 +92,7 @@ describe('UdpLayer', () => {
   it('a connected socket only accepts datagrams from its peer', () => {
     const { sim, net, ua, ub } = setup();
     const third = net.addHost('third', '10.0.0.3');
-    const u3 = new UdpLayer(third, third);
+    const u3 = new UdpLayer(third);
     const srv = ub.socket().bind(5000).connect(ip('10.0.0.1'), 6000);
     const from: number[] = [];
     srv.onMessage = (_d, _l, src) => from.push(src);

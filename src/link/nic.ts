@@ -1,0 +1,38 @@
+// link/nic — an Ethernet NIC plugged into a point-to-point Channel (a node's eth0; ns-3
+// PointToPointNetDevice, Linux: a physical NIC driver's ndo_start_xmit handing frames to the wire).
+// Layer: link (imports core, wire, packet). The NIC owns no queue: link/channel.ts models the qdisc,
+// serialization and propagation; the capture tap fires when serialization of a frame starts.
+import type { Simulator } from '../core/simulator.js';
+import { frameLength } from '../packet/length.js';
+import type { Packet } from '../packet/packet.js';
+import type { Mac } from '../wire/types.js';
+import type { Channel } from './channel.js';
+import { NetDevice } from './device.js';
+
+/** An Ethernet NIC (a node's eth0) attached to a Channel. */
+export class NicDevice extends NetDevice {
+  readonly kind = 'ether';
+  private channel: Channel | null = null;
+
+  constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
+    super(sim, name, mac, mtu);
+  }
+  /** The channel this NIC is plugged into, or null. */
+  get link(): Channel | null {
+    return this.channel;
+  }
+  /** Called by Channel's constructor. */
+  attach(ch: Channel): void {
+    this.channel = ch;
+  }
+  xmit(pkt: Packet): void {
+    if (!this.up) return this.drop(pkt, 'link-down');
+    const ch = this.channel;
+    if (ch === null) return this.drop(pkt, 'no-carrier');
+    ch.send(this, pkt, frameLength(pkt));
+  }
+  /** Counts the frame and fires the capture tap as its serialization starts. */
+  noteWire(pkt: Packet, len: number): void {
+    this.noteTx(pkt, len);
+  }
+}

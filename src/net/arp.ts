@@ -1,0 +1,66 @@
+// net/arp — ARP of one namespace (net/ipv4/arp.c, ns-3 ArpL3Protocol): receiving requests and
+// replies, sending requests for the neighbour table, and the neigh_ops the table calls back
+// (NeighOwner: solicit, resolved output, failure). The entries, states and timers are
+// net/neighbour.ts. Layer: net (imports core, wire, packet, link, and net/).
+// Not modelled: arp_announce other than 0, arp_filter, proxy ARP, gratuitous ARP on address add,
+// ARP for addresses of other interfaces beyond arp_ignore 0/1.
+import type { NetDevice } from '../link/device.js';
+import { Packet } from '../packet/packet.js';
+import { arpReply, arpRequest } from '../wire/arp.js';
+import { ArpOp, BROADCAST_MAC, EtherType, IcmpType, IcmpUnreachCode, type Ipv4, type Mac } from '../wire/types.js';
+import { dropPacket } from './drop.js';
+import { icmpSend } from './icmp.js';
+import type { Namespace } from './namespace.js';
+
+/**
+ * arp_process: answer requests for our addresses (arp_ignore 0: any local address; 1: only one on
+ * the receiving interface) and for announced addresses, learn from requests and replies.
+ */
+export function arpRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
+  const arp = pkt.arp!;
+  if (arp.op === ArpOp.REQUEST) {
+    const ours = ns.isLocal(arp.tpa) && (ns.arpIgnore === 0 || ns.addrs.some((a) => a.addr === arp.tpa && a.dev === dev));
+    if (ours || ns.arpAnnounce.has(arp.tpa)) {
+      ns.neigh.update(dev, arp.spa, arp.sha, 'request-for-us');
+      const reply = new Packet();
+      reply.eth = { dst: arp.sha, src: dev.mac, etherType: EtherType.ARP };
+      reply.arp = arpReply(dev.mac, arp.tpa, arp.sha, arp.spa);
+      dev.xmit(reply);
+    } else {
+      ns.neigh.update(dev, arp.spa, arp.sha, 'other');
+    }
+    return;
+  }
+  if (arp.op === ArpOp.REPLY) ns.neigh.update(dev, arp.spa, arp.sha, 'reply');
+}
+
+/**
+ * arp_solicit with arp_announce=0: a request for `ip` from the trigger's source if it is ours, else
+ * from inet_select_addr; broadcast, or unicast to `unicastTo` when re-confirming (PROBE).
+ */
+export function arpSolicit(ns: Namespace, dev: NetDevice, ip: Ipv4, unicastTo: Mac | null, trigger: Packet | null): void {
+  const tsrc = trigger?.ip?.src ?? 0;
+  const spa = tsrc !== 0 && ns.isLocal(tsrc) ? tsrc : ns.selectAddr(dev, ip);
+  const req = new Packet();
+  req.eth = { dst: unicastTo ?? BROADCAST_MAC, src: dev.mac, etherType: EtherType.ARP };
+  req.arp = arpRequest(dev.mac, spa, ip);
+  dev.xmit(req);
+}
+
+/** neigh_resolve_output's send half (dev_hard_header + dev_queue_xmit): fills the Ethernet header and transmits. */
+export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
+  const eth = pkt.eth;
+  if (eth === null) pkt.eth = { dst: mac, src: dev.mac, etherType: EtherType.IPv4 };
+  else {
+    eth.dst = mac;
+    eth.src = dev.mac;
+    eth.etherType = EtherType.IPv4;
+  }
+  dev.xmit(pkt);
+}
+
+/** arp_error_report → ipv4_link_failure → icmp_send(HOST_UNREACH), also for locally sent packets. */
+export function neighFailed(ns: Namespace, pkt: Packet): void {
+  icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.HOST, 0);
+  dropPacket(ns, pkt, 'neigh-failed');
+}

@@ -1,0 +1,87 @@
+// net/br-netfilter — br_netfilter with bridge-nf-call-iptables=1 (net/bridge/br_netfilter_hooks.c):
+// the IPv4 hooks a namespace runs for IP frames crossing one of its bridges. The bridge calls it
+// through link/bridge.ts's BridgeNetfilter at the port (br_nf_pre_routing) and before forwarding.
+// Layer: net (imports link, netfilter, packet, wire, and net/).
+//
+//   bridged between two ports:  PREROUTING (in = the bridge) → [DNAT changed dst: ipRcvFinish, routed]
+//                               → FORWARD (in = out = the bridge) → POSTROUTING → the bridge forwards
+//   for the bridge itself:      PREROUTING, pkt.brPrerouted = true → ipRcv skips PREROUTING
+//                               (ip_sabotage_in) → [DNAT to a neighbour on the same bridge: bridged DNAT]
+//
+// Not modelled: bridge-nf-call-arptables, the NFPROTO_BRIDGE (ebtables) hooks, VLAN/PPPoE
+// encapsulated IP, fragment handling (br_nf_dev_queue_xmit), restoring the original source MAC.
+import type { BridgeDevice } from '../link/bridge.js';
+import type { NetDevice } from '../link/device.js';
+import { NfHook, type Netfilter } from '../netfilter/netfilter.js';
+import type { Packet } from '../packet/packet.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
+import { verdictDrop } from './icmp.js';
+import { ipRcvFinish } from './ip-input.js';
+import type { Namespace } from './namespace.js';
+
+/**
+ * br_nf_pre_routing and br_nf_forward_ip / br_nf_post_routing for one IP frame entering `br` on
+ * `inPort`: with an `outPort` the frame is being bridged between two ports; with `outPort` null it is
+ * for the bridge itself and about to go up. When PREROUTING DNAT changed the destination, the packet
+ * leaves the bridge path and is routed by this namespace (br_nf_pre_routing_finish). Returns false
+ * when the bridge must not go on with the frame.
+ */
+export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
+  const nf = ns.nf;
+  if (nf === null) return true;
+  const ip = pkt.ip!;
+  const dst = ip.dst;
+  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
+  const v = nf.hook(NfHook.PREROUTING, pkt, br.name, null);
+  if (v.kind !== 'accept') {
+    verdictDrop(ns, pkt, v);
+    return false;
+  }
+  if (outPort === null) {
+    // A frame for the bridge itself: PREROUTING here, the rest in ip_rcv.
+    if (ip.dst !== dst && bridgedDnat(ns, nf, br, inPort, pkt)) return false;
+    pkt.brPrerouted = true;
+    return true;
+  }
+  if (ip.dst !== dst) {
+    ipRcvFinish(ns, br, pkt);
+    return false;
+  }
+  return brNfForward(ns, nf, br, pkt);
+}
+
+/** br_nf_forward_ip then br_nf_post_routing: FORWARD and POSTROUTING with in = out = the bridge. */
+function brNfForward(ns: Namespace, nf: Netfilter, br: BridgeDevice, pkt: Packet): boolean {
+  let v = nf.hook(NfHook.FORWARD, pkt, br.name, br.name);
+  if (v.kind === 'accept') v = nf.hook(NfHook.POSTROUTING, pkt, null, br.name);
+  if (v.kind !== 'accept') {
+    verdictDrop(ns, pkt, v);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * br_nf_pre_routing_finish: DNAT to a neighbour reached through this same bridge is "bridged DNAT":
+ * the frame gets the neighbour's MAC and is bridged to it (FORWARD and POSTROUTING with in = out = the
+ * bridge), not routed, so its TTL is not decremented. Returns false when the new destination is not
+ * such a neighbour (the frame goes up and is routed).
+ */
+function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: NetDevice, pkt: Packet): boolean {
+  const ip = pkt.ip!;
+  const rt = ns.fibLookup(ip.dst);
+  if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
+  if (!brNfForward(ns, nf, br, pkt)) return true;
+  const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
+  const n = ns.neigh.get(br, nh);
+  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
+  if (n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED') {
+    pkt.eth!.dst = n.mac;
+    br.rebridge(inPort, pkt);
+  } else {
+    // Not resolved yet: the neighbour layer resolves it and sends the frame out of the bridge
+    // (the kernel also restores the original source MAC here; podwire's carries the bridge's).
+    ns.neigh.output(br, nh, pkt);
+  }
+  return true;
+}

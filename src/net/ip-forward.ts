@@ -1,0 +1,37 @@
+// net/ip-forward — forwarding a routed packet (net/ipv4/ip_forward.c). Layer: net (imports link,
+// netfilter, packet, wire, and net/). Called by ipRcvFinish when the route is unicast and
+// net.ipv4.ip_forward is on: TTL check, MTU check, ip_decrease_ttl, FORWARD, then ipOutput.
+// Not modelled: ICMP redirects (ip_rt_send_redirect), fragmentation of non-DF packets (they are
+// dropped as 'frag-needed' without an error), router alert, xfrm policy checks.
+import type { NetDevice } from '../link/device.js';
+import { NfHook } from '../netfilter/netfilter.js';
+import type { Packet } from '../packet/packet.js';
+import { IcmpType, IcmpUnreachCode, IP_DF } from '../wire/types.js';
+import { dropPacket } from './drop.js';
+import type { Route } from './fib.js';
+import { icmpSend, verdictDrop } from './icmp.js';
+import { ipOutput } from './ip-output.js';
+import type { Namespace } from './namespace.js';
+
+/** ip_forward: TTL check (too_many_hops) and decrement, MTU check, FORWARD hook, ip_forward_finish. */
+export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Route): void {
+  const ip = pkt.ip!;
+  if (ip.ttl <= 1) {
+    icmpSend(ns, pkt, IcmpType.TIME_EXCEEDED, 0, 0);
+    return dropPacket(ns, pkt, 'ttl-expired');
+  }
+  const outDev = rt.dev!;
+  if (ip.totalLength > outDev.mtu) {
+    if ((ip.flags & IP_DF) !== 0) icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.FRAG_NEEDED, outDev.mtu);
+    return dropPacket(ns, pkt, 'frag-needed');
+  }
+  // ip_decrease_ttl (the checksum is recomputed when the header is serialized).
+  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'ttl', from: ip.ttl, to: ip.ttl - 1 });
+  ip.ttl--;
+  ip.checksum = null;
+  if (ns.nf !== null) {
+    const v = ns.nf.hook(NfHook.FORWARD, pkt, inDev.name, outDev.name);
+    if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+  }
+  ipOutput(ns, pkt, rt);
+}

@@ -1,0 +1,102 @@
+// net/ip-input — the receive path of a namespace (net/core/dev.c __netif_receive_skb, net/ipv4/
+// ip_input.c). Layer: net (imports core, wire, packet, link, netfilter, and net/).
+//
+//   netifReceive → arpRcv (net/arp.ts) | ipRcv → nf(PREROUTING) → ipRcvFinish (route input)
+//     → ipLocalDeliver → [ipvsIn (net/ipvs-in.ts)] → nf(INPUT) → icmpRcv | UDP encap | L4 receiver
+//     → ipForward (net/ip-forward.ts)
+//
+// A frame that came up through a bridge with br_netfilter had PREROUTING at the bridge port
+// (net/br-netfilter.ts, pkt.brPrerouted): ipRcv goes straight to ipRcvFinish (ip_sabotage_in).
+// Not modelled: rp_filter, martian source checks, IP options, reassembly, multicast routing.
+import type { NetDevice } from '../link/device.js';
+import { NfHook } from '../netfilter/netfilter.js';
+import type { Packet } from '../packet/packet.js';
+import { isMulticastMac } from '../wire/mac.js';
+import { EtherType, IcmpType, IcmpUnreachCode, IpProto } from '../wire/types.js';
+import { arpRcv } from './arp.js';
+import { dropPacket } from './drop.js';
+import { formatRoute } from './fib.js';
+import { icmpRcv, icmpSend, verdictDrop } from './icmp.js';
+import { ipForward } from './ip-forward.js';
+import { ipvsIn } from './ipvs-in.js';
+import type { Namespace } from './namespace.js';
+
+/** __netif_receive_skb: dispatch by EtherType (the namespace's rx handler for every device in it). */
+export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
+  const eth = pkt.eth;
+  if (eth === null) return dropPacket(ns, pkt, 'bad-header');
+  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
+  // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
+  const otherhost = eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== ns.lo;
+  if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
+    if (otherhost) return dropPacket(ns, pkt, 'otherhost');
+    return arpRcv(ns, dev, pkt);
+  }
+  if (eth.etherType === EtherType.IPv4 && pkt.ip !== null) {
+    if (otherhost) return dropPacket(ns, pkt, 'otherhost');
+    return ipRcv(ns, dev, pkt);
+  }
+  dropPacket(ns, pkt, 'no-protocol');
+}
+
+/** ip_rcv: header sanity, then PREROUTING (unless br_netfilter ran it at the bridge port). */
+function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
+  const ip = pkt.ip!;
+  if (ip.ttl === 0 && !ns.isLocal(ip.dst)) return dropPacket(ns, pkt, 'bad-header');
+  if (pkt.brPrerouted) {
+    pkt.brPrerouted = false; // br_netfilter ran PREROUTING at the bridge port already
+    return ipRcvFinish(ns, dev, pkt);
+  }
+  if (ns.nf !== null) {
+    const v = ns.nf.hook(NfHook.PREROUTING, pkt, dev.name, null);
+    if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+  }
+  ipRcvFinish(ns, dev, pkt);
+}
+
+/** ip_rcv_finish: route input (after any DNAT in PREROUTING); ip_error for unroutable destinations. */
+export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
+  const ip = pkt.ip!;
+  const rt = ns.fibLookup(ip.dst);
+  if (rt !== null && (rt.type === 'local' || rt.type === 'broadcast')) {
+    if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
+    return ipLocalDeliver(ns, dev, pkt);
+  }
+  if (!ns.ipForwardEnabled) return dropPacket(ns, pkt, 'forwarding-disabled');
+  if (rt === null || rt.type !== 'unicast') {
+    // ip_error: blackhole discards silently; unreachable → host unreachable; prohibit → admin
+    // prohibited; no route at all → net unreachable.
+    const type = rt?.type ?? null;
+    if (type === 'blackhole') return dropPacket(ns, pkt, 'no-route');
+    const code = type === 'unreachable' ? IcmpUnreachCode.HOST : type === 'prohibit' ? IcmpUnreachCode.ADMIN_PROHIBITED : IcmpUnreachCode.NET;
+    icmpSend(ns, pkt, IcmpType.DEST_UNREACH, code, 0);
+    return dropPacket(ns, pkt, 'no-route');
+  }
+  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'forward', route: formatRoute(rt) });
+  ipForward(ns, dev, pkt, rt);
+}
+
+/**
+ * ip_local_deliver: IPVS first (ip_vs_in at LOCAL_IN), INPUT, then ip_local_deliver_finish: ICMP to
+ * icmpRcv, a UDP tunnel's datagram to its encap_rcv, others to the registered protocol.
+ */
+function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
+  if (ns.ipvs !== null && ipvsIn(ns, pkt)) return;
+  if (ns.nf !== null) {
+    const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
+    if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+  }
+  const proto = pkt.ip!.protocol;
+  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
+  if (proto === IpProto.ICMP) return icmpRcv(ns, pkt);
+  if (proto === IpProto.UDP && pkt.vxlan !== null && ns.udpEncap.size > 0) {
+    const encapRcv = ns.udpEncap.get(pkt.udp!.dstPort);
+    if (encapRcv !== undefined) return encapRcv(pkt);
+  }
+  const rx = ns.protocols[proto];
+  if (rx === undefined) {
+    icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PROTOCOL, 0);
+    return dropPacket(ns, pkt, 'no-protocol');
+  }
+  rx.receive(pkt);
+}
