@@ -146,6 +146,11 @@ export class FakeNet {
     this.hosts.set(s.addr, s);
     return s;
   }
+  /** When `pkt`, sent at `t` onto idle hops, reaches the far host: per hop serialization + delay. */
+  arrival(t: number, pkt: Packet): number {
+    const tx = Math.round(((pkt.ip!.totalLength + this.overhead) * 8 * 1e9) / this.rateBps);
+    return t + this.hops * (tx + this.delayNs);
+  }
   routable(dst: Ipv4): boolean {
     return this.hosts.has(dst) || this.blackholes.has(dst);
   }
