@@ -122,6 +122,8 @@ export class FakeNet {
   /** Addresses that route but lead nowhere (packets vanish): for SYN timeouts. */
   readonly blackholes = new Set<Ipv4>();
   readonly log: SentRecord[] = [];
+  /** When each logged packet reached its destination host (while `logging`). */
+  readonly arrivals = new Map<Packet, number>();
   logging = true;
   dropped = 0;
   queueDrops = 0;
@@ -146,7 +148,7 @@ export class FakeNet {
     this.hosts.set(s.addr, s);
     return s;
   }
-  /** When `pkt`, sent at `t` onto idle hops, reaches the far host: per hop serialization + delay. */
+  /** When `pkt`, sent at `t` onto idle hops, reaches the far host: per hop serialization + delay (see `arrivals` for queued packets). */
   arrival(t: number, pkt: Packet): number {
     const tx = Math.round(((pkt.ip!.totalLength + this.overhead) * 8 * 1e9) / this.rateBps);
     return t + this.hops * (tx + this.delayNs);
@@ -168,6 +170,7 @@ export class FakeNet {
   private enterHop(chain: Hop[], i: number, pkt: Packet): void {
     if (i === chain.length) {
       const h = this.hosts.get(pkt.ip!.dst);
+      if (this.logging) this.arrivals.set(pkt, this.sim.now);
       if (h) h.deliver(pkt);
       return;
     }
