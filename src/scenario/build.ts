@@ -20,7 +20,7 @@ import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { programKubeProxy } from '../k8s/kube-proxy/index.js';
 import { renderFlannelRules } from '../k8s/flannel.js';
 import { buildServices, serviceAllocator, type ServiceView } from '../k8s/services.js';
-import type { TcpLayer } from '../transport/tcp.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 import { scheduleFaults, type TimelineEntry } from './faults.js';
 import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';

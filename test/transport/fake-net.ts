@@ -8,7 +8,7 @@ import type { Rng } from '../../src/core/rng.js';
 import type { IpStack, L4Receiver } from '../../src/net/api.js';
 import { Packet } from '../../src/packet/packet.js';
 import type { IcmpErrorSender } from '../../src/transport/api.js';
-import { tcpOptionsLength } from '../../src/transport/tcp-options.js';
+import { tcpOptionsLength } from '../../src/transport/tcp/options.js';
 import { IpProto, type Ipv4 } from '../../src/wire/types.js';
 
 export interface FakeNetOptions {

@@ -7,7 +7,7 @@
 //   client 10.0.0.1 ──(50 µs, 1 Gb/s)──> server 10.0.0.2
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
-import type { TcpSocket } from '../../src/transport/tcp.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
 import { ip } from './fake-net.js';
 import { dropFirstSend, dump, line, tcpPair, type DumpSeg } from './tcp-helpers.js';
 

@@ -1,7 +1,7 @@
 // Helpers for TCP tests: a two-host fake network with TCP on both sides, and segment printers.
 import { Simulator } from '../../src/core/simulator.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { TcpLayer, type TcpConfig } from '../../src/transport/tcp.js';
+import { TcpLayer, type TcpConfig } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { FakeNet, type FakeNetOptions } from './fake-net.js';
 

@@ -6,7 +6,7 @@
 //   client 10.0.0.1 ──(50 µs, 1 Gb/s; chosen segments dropped)──> server 10.0.0.2
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
-import type { TcpSocket } from '../../src/transport/tcp.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { dump, line, pattern, tcpPair } from './tcp-helpers.js';

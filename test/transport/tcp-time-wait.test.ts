@@ -8,7 +8,7 @@
 // scripted RawPeer (test/transport/raw-peer.ts) and the server, a podwire listener, closes first.
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
-import type { TcpSocket } from '../../src/transport/tcp.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { RawPeer } from './raw-peer.js';

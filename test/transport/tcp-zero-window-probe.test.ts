@@ -10,7 +10,7 @@
 // whatever window the test sets.
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
-import type { TcpSocket } from '../../src/transport/tcp.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { RawPeer } from './raw-peer.js';

@@ -5,7 +5,7 @@
 // Arithmetic is in doubles and seconds instead of the kernel's fixed point (BICTCP_HZ = 10 bits),
 // so cwnd trajectories match the kernel's shape, not bit for bit. HyStart (on by default in Linux) is
 // not modelled: slow start ends only at the first loss or at ssthresh.
-import type { TimeNs } from '../core/time.js';
+import type { TimeNs } from '../../core/time.js';
 
 /** The part of a socket a congestion control module reads and writes (tcp_sock fields). */
 export interface CcState {

@@ -3,7 +3,7 @@
 // tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
 // SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS
 // (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
-import type { TcpOption } from '../wire/types.js';
+import type { TcpOption } from '../../wire/types.js';
 
 /** Linux's receive window scale with the default tcp_rmem[2] = 6 MiB: ilog2(6291456) − 15 = 7. */
 export const LINUX_WSCALE = 7;
