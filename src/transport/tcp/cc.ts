@@ -1,4 +1,4 @@
-// transport/tcp-cc — congestion control modules (Linux struct tcp_congestion_ops). Layer: transport.
+// transport/tcp/cc — congestion control modules (Linux struct tcp_congestion_ops). Layer: transport (imports core types).
 // Mirrors net/ipv4/tcp_cong.c (tcp_slow_start, tcp_cong_avoid_ai, Reno) and net/ipv4/tcp_cubic.c
 // (CUBIC, RFC 9438) with Linux's constants: beta = 717/1024, C = 0.4 (bic_scale 41), fast
 // convergence and TCP-friendliness on, initial_ssthresh 0 (infinite). cwnd is in segments as in Linux.

@@ -1,4 +1,7 @@
-// HEADER config
+// transport/tcp/config — the Linux defaults the model follows, connection and congestion states,
+// counters and per-socket options. Layer: transport (imports core types and ./cc types).
+// Mirrors include/net/tcp.h (TCP_RTO_MIN, TCP_DELACK_MIN, …), Documentation/networking/ip-sysctl.rst
+// (net.ipv4.tcp_*) and the Tcp/TcpExt rows of /proc/net/snmp; gVisor tcp/protocol.go.
 import type { TimeNs } from '../../core/time.js';
 import type { CongestionAlgorithm } from './cc.js';
 

@@ -1,15 +1,21 @@
-// HEADER input
+// transport/tcp/input — segments arriving on a connection: state dispatch, validation, the ACK
+// (window update, cumulative ACK, RTT sample), in-order and out-of-order data, receive-buffer
+// autotuning and the ACK-now-or-delay decision. Layer: transport (imports core, wire, packet types and
+// sibling tcp/ files). Mirrors net/ipv4/tcp_input.c (tcp_rcv_state_process, tcp_validate_incoming,
+// tcp_ack, tcp_clean_rtx_queue, tcp_data_queue, tcp_ofo_queue, tcp_event_data_recv,
+// tcp_rcv_space_adjust, __tcp_ack_snd_check) and gVisor tcp/rcv.go.
+// Not modelled: PAWS, urgent data, DSACK.
 import type { TimeNs } from '../../core/time.js';
-import { Packet } from '../../packet/packet.js';
-import { TcpFlag } from '../../wire/types.js';
-import { established, rcvSpace, sendSyn, synSentArrived } from './setup.js';
+import type { Packet } from '../../packet/packet.js';
+import { TcpFlag, type TcpHeader } from '../../wire/types.js';
+import { MS } from './config.js';
 import { pushPendingFrames, sendAck, tsNow } from './output.js';
 import { congestionControl, processSack } from './recovery.js';
-import { armTimer, currentRto, rttSample } from './timers.js';
-import { finAcked, finArrived, resetArrived, timeWaitArrived } from './teardown.js';
+import { findTs, type TxSeg } from './segment.js';
+import { rcvSpace, sendSyn, synRecvAckArrived, synSentArrived } from './setup.js';
 import type { TcpSocket } from './socket.js';
-import { findTs, TxSeg } from './segment.js';
-import { MS } from './config.js';
+import { finAcked, finArrived, resetArrived, timeWaitArrived } from './teardown.js';
+import { armTimer, currentRto, rttSample } from './timers.js';
 
 /** A segment for this socket (tcp_v4_rcv → tcp_rcv_state_process / tcp_rcv_established). */
 export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
@@ -39,12 +45,30 @@ export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
   }
   const seq = sk.rcvNxt + ((t.seq - ((sk.irs + sk.rcvNxt) >>> 0)) | 0);
   const len = pkt.payloadLength;
-  const segEnd = seq + len + (flags & TcpFlag.FIN ? 1 : 0);
+  if (!validateIncoming(sk, pkt, seq, len)) return;
+  if (sk.tsOk) replaceTsRecent(sk, t, seq);
+  const hasData = len > 0 || (flags & TcpFlag.FIN) !== 0;
+  if (sk.state === 'SYN_RECV') {
+    if (!synRecvAckArrived(sk, pkt, hasData)) return;
+  } else ackArrived(sk, pkt, hasData);
+  if (sk.isClosed()) return;
+  if (hasData) dataArrived(sk, pkt, seq, len, (flags & TcpFlag.FIN) !== 0);
+  if (sk.isClosed()) return;
+  ackSndCheck(sk);
+  pushPendingFrames(sk);
+}
 
+/**
+ * tcp_validate_incoming for a synchronized state (and SYN_RECV): the sequence check (RFC 9293
+ * 3.10.7.4), RST, SYN and the ACK bit. False when the segment ends here (answered or dropped).
+ */
+function validateIncoming(sk: TcpSocket, pkt: Packet, seq: number, len: number): boolean {
+  const flags = pkt.tcp!.flags;
+  const segEnd = seq + len + (flags & TcpFlag.FIN ? 1 : 0);
   // SYN_RECV: a retransmitted SYN means our SYN-ACK was lost.
   if (sk.state === 'SYN_RECV' && flags & TcpFlag.SYN && !(flags & TcpFlag.ACK)) {
     if (seq === 0) sendSyn(sk);
-    return;
+    return false;
   }
   // tcp_sequence: acceptability (RFC 9293 3.10.7.4, first check).
   const wndEnd = sk.rcvNxt + Math.max(sk.rcvWup + sk.rcvWnd - sk.rcvNxt, 0);
@@ -54,63 +78,55 @@ export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
       // tcp_send_dupack: an old duplicate; ACK at once.
       sendAck(sk);
     }
-    return;
+    return false;
   }
   if (flags & TcpFlag.RST) {
     if (seq === sk.rcvNxt) resetArrived(sk);
     else sendAck(sk); // RFC 5961 challenge ACK
-    return;
+    return false;
   }
   if (flags & TcpFlag.SYN) {
     sendAck(sk); // RFC 5961 4.2: challenge ACK for a SYN in a synchronized state
-    return;
+    return false;
   }
-  if (!(flags & TcpFlag.ACK)) return;
+  return (flags & TcpFlag.ACK) !== 0;
+}
 
-  // Timestamps (tcp_replace_ts_recent).
-  if (sk.tsOk) {
-    const tso = findTs(t);
-    if (tso !== null && seq <= sk.rcvWup && ((tso.tsval - sk.tsRecent) | 0) >= 0) sk.tsRecent = tso.tsval;
-  }
-
-  if (sk.state === 'SYN_RECV') {
-    const ack = sk.sndUna + ((t.ack - ((sk.iss + sk.sndUna) >>> 0)) | 0);
-    if (ack !== 1) {
-      sk.layer.sendReset(pkt);
-      return;
-    }
-    ackArrived(sk, pkt, len > 0 || (flags & TcpFlag.FIN) !== 0);
-    established(sk);
-    const l = sk.listener;
-    sk.listener = null;
-    if (l !== null) {
-      l.pending--;
-      sk.layer.counters.PassiveOpens++;
-      if (!l.closed) l.onAccept(sk);
-    }
-    if (sk.isClosed()) return;
-  } else {
-    ackArrived(sk, pkt, len > 0 || (flags & TcpFlag.FIN) !== 0);
-    if (sk.isClosed()) return;
-  }
-  if (len > 0 || flags & TcpFlag.FIN) dataArrived(sk, pkt, seq, len, (flags & TcpFlag.FIN) !== 0);
-  if (sk.isClosed()) return;
-  ackSndCheck(sk);
-  pushPendingFrames(sk);
+/** tcp_replace_ts_recent: remember the peer's TSval from a segment at or before the last window update. */
+function replaceTsRecent(sk: TcpSocket, t: TcpHeader, seq: number): void {
+  const tso = findTs(t);
+  if (tso !== null && seq <= sk.rcvWup && ((tso.tsval - sk.tsRecent) | 0) >= 0) sk.tsRecent = tso.tsval;
 }
 
 /** tcp_ack: window update, SACK, cumulative ACK, RTT, congestion control. */
 export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
   const t = pkt.tcp!;
-  const now = sk.sim.now;
   const ack = sk.sndUna + ((t.ack - ((sk.iss + sk.sndUna) >>> 0)) | 0);
   if (ack > sk.sndNxt) {
     sendAck(sk); // ACK of something never sent: answer with our state and drop
     return;
   }
+  const windowChanged = ackUpdateWindow(sk, t, ack);
+  const priorUna = sk.sndUna;
+  const priorInFlight = sk.inFlight;
+  let newlySacked = 0;
+  if (sk.sackOk) newlySacked = processSack(sk, t);
+  if (ack < priorUna) return; // old ACK
+  const ackedPkts = cleanRtxQueue(sk, t, ack, priorUna);
+  const advanced = ack > priorUna;
+  if (advanced) sndUnaAdvanced(sk, ack);
+  else if (!hasData && !windowChanged && sk.packetsOut > 0 && ack === priorUna) {
+    sk.dupAcks++;
+  }
+  congestionControl(sk, advanced, ackedPkts + newlySacked, priorInFlight, ack);
+  armTimer(sk);
+  finAcked(sk, ack);
+}
+
+/** tcp_may_update_window / tcp_ack_update_window: take the peer's window; true when it changed. */
+function ackUpdateWindow(sk: TcpSocket, t: TcpHeader, ack: number): boolean {
   const seq = sk.rcvNxt + ((t.seq - ((sk.irs + sk.rcvNxt) >>> 0)) | 0);
   const nwin = t.window * 2 ** sk.sndWscale;
-  // tcp_may_update_window.
   let windowChanged = false;
   if (ack > sk.sndWl2 || seq > sk.sndWl1 || (seq === sk.sndWl1 && nwin !== sk.sndWnd)) {
     windowChanged = nwin !== sk.sndWnd;
@@ -118,13 +134,14 @@ export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
     sk.sndWl1 = seq;
     sk.sndWl2 = ack;
   }
-  const priorUna = sk.sndUna;
-  const priorInFlight = sk.inFlight;
-  let newlySacked = 0;
-  if (sk.sackOk) newlySacked = processSack(sk, t);
-  if (ack < priorUna) return; // old ACK
+  return windowChanged;
+}
 
-  // tcp_clean_rtx_queue.
+/**
+ * tcp_clean_rtx_queue: drop fully acknowledged segments, then take an RTT sample (Karn's rule; the
+ * timestamp echo when only retransmitted data was acked). Returns the segments newly ACKed (not SACKed before).
+ */
+function cleanRtxQueue(sk: TcpSocket, t: TcpHeader, ack: number, priorUna: number): number {
   let ackedPkts = 0;
   let rttSeg: TxSeg | null = null;
   let retransAcked = false;
@@ -147,37 +164,35 @@ export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
     sk.rtx = sk.rtx.slice(sk.rtxHead);
     sk.rtxHead = 0;
   }
-  const advanced = ack > priorUna;
-  if (advanced) {
-    sk.sndUna = ack;
-    while (sk.qHead < sk.qEnd.length && sk.qEnd[sk.qHead]! <= Math.min(ack, sk.writeSeq)) {
-      sk.qData[sk.qHead] = null;
-      sk.qHead++;
-    }
-    if (sk.qHead > 64 && sk.qHead * 2 > sk.qEnd.length) {
-      sk.qStart = sk.qStart.slice(sk.qHead);
-      sk.qEnd = sk.qEnd.slice(sk.qHead);
-      sk.qData = sk.qData.slice(sk.qHead);
-      sk.qHead = 0;
-    }
-    sk.dupAcks = 0;
-    // RTT: Karn's rule; fall back to the timestamp echo when only retransmitted data was acked.
-    if (rttSeg !== null) rttSample(sk, now - rttSeg.sentAt);
+  if (ack > priorUna) {
+    if (rttSeg !== null) rttSample(sk, sk.sim.now - rttSeg.sentAt);
     else if (retransAcked && sk.tsOk) {
       const tso = findTs(t);
       if (tso !== null && tso.tsecr !== 0) rttSample(sk, Math.max(1, (tsNow(sk) - tso.tsecr) | 0) * MS);
     }
-    sk.backoff = 0;
-    sk.probing = false;
-    sk.rtoAt = sk.packetsOut > 0 ? now + currentRto(sk) : Infinity;
-    if (sk.packetsOut === 0 && sk.sndNxt < sk.writeSeq) sk.rtoAt = Infinity; // persist decides below
-    sk.softError = null;
-  } else if (!hasData && !windowChanged && sk.packetsOut > 0 && ack === priorUna) {
-    sk.dupAcks++;
   }
-  congestionControl(sk, advanced, ackedPkts + newlySacked, priorInFlight, ack);
-  armTimer(sk);
-  finAcked(sk, ack);
+  return ackedPkts;
+}
+
+/** SND.UNA moved forward: release acknowledged writes, reset the backoff and restart the retransmit timer. */
+function sndUnaAdvanced(sk: TcpSocket, ack: number): void {
+  sk.sndUna = ack;
+  while (sk.qHead < sk.qEnd.length && sk.qEnd[sk.qHead]! <= Math.min(ack, sk.writeSeq)) {
+    sk.qData[sk.qHead] = null;
+    sk.qHead++;
+  }
+  if (sk.qHead > 64 && sk.qHead * 2 > sk.qEnd.length) {
+    sk.qStart = sk.qStart.slice(sk.qHead);
+    sk.qEnd = sk.qEnd.slice(sk.qHead);
+    sk.qData = sk.qData.slice(sk.qHead);
+    sk.qHead = 0;
+  }
+  sk.dupAcks = 0;
+  sk.backoff = 0;
+  sk.probing = false;
+  sk.rtoAt = sk.packetsOut > 0 ? sk.sim.now + currentRto(sk) : Infinity;
+  if (sk.packetsOut === 0 && sk.sndNxt < sk.writeSeq) sk.rtoAt = Infinity; // persist decides below
+  sk.softError = null;
 }
 
 /** tcp_data_queue: in-order delivery, out-of-order queueing, FIN. */

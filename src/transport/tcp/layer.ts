@@ -1,15 +1,20 @@
-// HEADER layer
+// transport/tcp/layer — the TCP protocol of one namespace: the connection and listener tables,
+// demultiplexing, listen/connect, ephemeral ports, RST for a segment with no socket, ICMP errors.
+// Layer: transport (imports core, wire, packet, net/api, ../api, ../udp and sibling tcp/ files).
+// Mirrors net/ipv4/tcp_ipv4.c (tcp_v4_rcv, tcp_v4_connect, tcp_v4_send_reset, tcp_v4_err),
+// inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
+// tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import { Packet } from '../../packet/packet.js';
-import { IP_DF, IpProto, type Ipv4, TcpFlag } from '../../wire/types.js';
 import { ipv4Header } from '../../wire/ipv4.js';
+import { IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
 import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../api.js';
 import { icmpErrorKind } from '../udp.js';
-import { TcpSocket } from './socket.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
 import { segmentArrived } from './input.js';
 import { startConnect, startPassive } from './setup.js';
+import { TcpSocket } from './socket.js';
 import { fail, icmpError } from './teardown.js';
 
 /** A listening socket. */

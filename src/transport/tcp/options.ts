@@ -1,4 +1,4 @@
-// transport/tcp-options — the TCP options Linux puts on each kind of segment, as wire records.
+// transport/tcp/options — the TCP options Linux puts on each kind of segment, as wire records.
 // Layer: transport (imports wire). Mirrors net/ipv4/tcp_output.c tcp_options_write / tcp_syn_options /
 // tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
 // SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS

@@ -1,13 +1,18 @@
-// HEADER output
+// transport/tcp/output — building and sending segments: the established-state segment, the
+// advertised window, SACK blocks, the send loop (cwnd, rwnd, Nagle), retransmitting one segment and
+// the lost ones, pure ACKs. Layer: transport (imports wire, packet and sibling tcp/ files).
+// Mirrors net/ipv4/tcp_output.c (tcp_transmit_skb, __tcp_select_window, tcp_write_xmit,
+// tcp_cwnd_restart, tcp_retransmit_skb, tcp_xmit_retransmit_queue, tcp_send_ack) and gVisor tcp/snd.go.
+// Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
 import { Packet } from '../../packet/packet.js';
-import { IP_DF, IpProto, TcpFlag, type TcpHeader } from '../../wire/types.js';
 import { ipv4Header } from '../../wire/ipv4.js';
-import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
-import { rcvSpace, sendSyn } from './setup.js';
-import { armTimer, currentRto } from './timers.js';
-import type { TcpSocket } from './socket.js';
-import { TxSeg } from './segment.js';
+import { IP_DF, IpProto, TcpFlag, type TcpHeader } from '../../wire/types.js';
 import { MS } from './config.js';
+import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
+import { TxSeg } from './segment.js';
+import { rcvSpace, sendSyn } from './setup.js';
+import type { TcpSocket } from './socket.js';
+import { armTimer, currentRto } from './timers.js';
 
 /** Builds a segment's packet. `window` is the raw field value. */
 export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {

@@ -1,4 +1,9 @@
-// HEADER recovery
+// transport/tcp/recovery — loss recovery: the SACK scoreboard, marking segments lost, entering and
+// leaving fast recovery, PRR, and the loss state after an RTO. Layer: transport (imports wire types and
+// sibling tcp/ files). Mirrors net/ipv4/tcp_input.c (tcp_sacktag_write_queue, tcp_fastretrans_alert,
+// tcp_enter_recovery, tcp_cwnd_reduction, tcp_enter_loss, tcp_is_cwnd_limited), RFC 6675 (IsLost,
+// simplified), RFC 6937 (PRR-SSRB) and gVisor tcp/sack_scoreboard.go, sack_recovery.go, reno_recovery.go.
+// Not modelled: RACK/TLP, F-RTO, DSACK and undo.
 import type { TcpHeader } from '../../wire/types.js';
 import type { TcpSocket } from './socket.js';
 

@@ -1,4 +1,6 @@
-// HEADER segment
+// transport/tcp/segment — one segment on the retransmission queue and one received out-of-order
+// range. Layer: transport (imports core and wire types). Mirrors struct tcp_skb_cb's `sacked` bits
+// (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS) and gVisor tcp/segment.go.
 import type { TimeNs } from '../../core/time.js';
 import type { TcpHeader } from '../../wire/types.js';
 

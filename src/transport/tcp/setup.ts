@@ -1,13 +1,19 @@
-// HEADER setup
-import { Packet } from '../../packet/packet.js';
+// transport/tcp/setup — connection setup: active and passive open, SYN and SYN-ACK with their
+// options, option negotiation, the initial receive window, and the ACKs that complete a handshake.
+// Layer: transport (imports wire, packet types and sibling tcp/ files). Mirrors net/ipv4/tcp_output.c
+// (tcp_connect, tcp_select_initial_window), tcp_input.c (tcp_rcv_synsent_state_process,
+// tcp_conn_request), tcp_minisocks.c (tcp_check_req) and gVisor tcp/connect.go, accept.go.
+// Not modelled: simultaneous open, SYN cookies, TCP Fast Open.
+import type { Packet } from '../../packet/packet.js';
 import { TcpFlag } from '../../wire/types.js';
+import { MS } from './config.js';
+import { ackArrived } from './input.js';
 import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN } from './options.js';
 import { buildPacket, output, pushPendingFrames, sendAck, tsNow } from './output.js';
-import { armRto, rttSample } from './timers.js';
-import { fail } from './teardown.js';
-import { setState, type TcpSocket } from './socket.js';
 import { TxSeg } from './segment.js';
-import { MS } from './config.js';
+import { setState, type TcpSocket } from './socket.js';
+import { fail } from './teardown.js';
+import { armRto, rttSample } from './timers.js';
 
 /** Active open (tcp_v4_connect + tcp_connect). */
 export function startConnect(sk: TcpSocket): void {
@@ -152,4 +158,28 @@ export function established(sk: TcpSocket): void {
   sk.establishedAt = sk.sim.now;
   sk.rcvqTime = sk.sim.now;
   if (sk.finQueued) setState(sk, 'FIN_WAIT_1');
+}
+
+/**
+ * tcp_rcv_state_process in SYN_RECV (tcp_check_req): the ACK that completes a passive open; the child
+ * is established and handed to the listener's accept callback. False when the ACK is not for our
+ * SYN-ACK (answered with RST).
+ */
+export function synRecvAckArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): boolean {
+  const t = pkt.tcp!;
+  const ack = sk.sndUna + ((t.ack - ((sk.iss + sk.sndUna) >>> 0)) | 0);
+  if (ack !== 1) {
+    sk.layer.sendReset(pkt);
+    return false;
+  }
+  ackArrived(sk, pkt, hasData);
+  established(sk);
+  const l = sk.listener;
+  sk.listener = null;
+  if (l !== null) {
+    l.pending--;
+    sk.layer.counters.PassiveOpens++;
+    if (!l.closed) l.onAccept(sk);
+  }
+  return true;
 }

@@ -1,15 +1,24 @@
-// HEADER socket
+// transport/tcp/socket — struct tcp_sock: every per-connection field, and the application API
+// (send, close, abort). Layer: transport (imports core, wire, ../api and sibling tcp/ files).
+// Mirrors include/linux/tcp.h (struct tcp_sock, inet_connection_sock), net/ipv4/tcp.c (tcp_sendmsg,
+// tcp_close, tcp_set_state) and gVisor tcp/endpoint.go.
+//
+// The fields are the struct; the functions in setup, output, input, recovery, timers and teardown
+// take the socket first (`segmentArrived(sk, pkt)`, as the kernel passes `struct sock *sk`), so every
+// socket keeps one hidden class and nothing allocates a closure per segment. Sequence numbers are kept
+// as offsets from ISN/IRS in plain doubles (SYN = 0, first data byte = 1, no wrap), converted to
+// 32 bits on the wire.
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { type Ipv4, TcpFlag } from '../../wire/types.js';
+import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
-import { type CcState, type CongestionControl, newCongestionControl } from './cc.js';
-import { emit, pushPendingFrames } from './output.js';
-import { destroy } from './teardown.js';
-import { type OooRange, TxSeg } from './segment.js';
-import type { TcpLayer, TcpListener } from './layer.js';
+import { newCongestionControl, type CcState, type CongestionControl } from './cc.js';
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
+import type { TcpLayer, TcpListener } from './layer.js';
+import { emit, pushPendingFrames } from './output.js';
+import type { OooRange, TxSeg } from './segment.js';
+import { destroy } from './teardown.js';
 
 /** One TCP connection endpoint (struct tcp_sock). */
 export class TcpSocket implements CcState {

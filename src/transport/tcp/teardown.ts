@@ -1,10 +1,14 @@
-// HEADER teardown
-import { Packet } from '../../packet/packet.js';
+// transport/tcp/teardown — closing: the peer's FIN, our FIN being acknowledged, TIME_WAIT (60 s,
+// re-ACK of a retransmitted FIN), RST, ICMP errors and releasing the socket. Layer: transport (imports
+// packet types, wire, ../api and sibling tcp/ files). Mirrors net/ipv4/tcp_input.c (tcp_fin, tcp_reset),
+// tcp_minisocks.c (tcp_time_wait, tcp_timewait_state_process), tcp.c (tcp_done), tcp_ipv4.c (tcp_v4_err)
+// and gVisor tcp/connect.go (handleReset, the close states).
+import type { Packet } from '../../packet/packet.js';
 import { TcpFlag } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
 import { sendAck } from './output.js';
-import { armTimer } from './timers.js';
 import { setState, type TcpSocket } from './socket.js';
+import { armTimer } from './timers.js';
 
 export function timeWaitArrived(sk: TcpSocket, pkt: Packet): void {
   const t = pkt.tcp!;

@@ -1,10 +1,17 @@
-// HEADER timers
+// transport/tcp/timers — the socket's timers: retransmission (RTO), persist (zero-window probes),
+// delayed ACK and the TIME_WAIT / FIN_WAIT_2 deadline, and the RFC 6298 estimator that sets the RTO.
+// Layer: transport (imports core, wire and sibling tcp/ files). Mirrors net/ipv4/tcp_timer.c
+// (tcp_retransmit_timer, tcp_probe_timer, tcp_delack_timer_handler, tcp_model_timeout), tcp_input.c
+// (tcp_rtt_estimator, tcp_set_rto) and gVisor tcp/timer.go.
+//
+// One SimEvent per socket, re-armed lazily: the deadlines live in fields (rtoAt, delackAt, tailAt)
+// and the event is rescheduled only when a deadline moves earlier. Not modelled: keepalive, TLP.
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag } from '../../wire/types.js';
 import { emit, pushPendingFrames, retransmit, retransmitLost, sendAck } from './output.js';
 import { enterLoss } from './recovery.js';
-import { destroy, fail } from './teardown.js';
 import type { TcpSocket } from './socket.js';
+import { destroy, fail } from './teardown.js';
 
 function onTimerEvent(sk: TcpSocket): void {
   onTimer(sk);
