@@ -196,7 +196,7 @@ function sndUnaAdvanced(sk: TcpSocket, ack: number): void {
 }
 
 /** tcp_data_queue: in-order delivery, out-of-order queueing, FIN. */
-export function dataArrived(sk: TcpSocket, pkt: Packet, seq: number, len: number, fin: boolean): void {
+function dataArrived(sk: TcpSocket, pkt: Packet, seq: number, len: number, fin: boolean): void {
   switch (sk.state) {
     case 'CLOSE_WAIT':
     case 'CLOSING':
@@ -250,7 +250,7 @@ export function dataArrived(sk: TcpSocket, pkt: Packet, seq: number, len: number
 }
 
 /** tcp_event_data_recv: quick-ACK at the start and after idle; adapt the delayed-ACK timeout. */
-export function eventDataRecv(sk: TcpSocket, now: TimeNs, len: number): void {
+function eventDataRecv(sk: TcpSocket, now: TimeNs, len: number): void {
   if (len === 0) return;
   const quickMax = Math.max(Math.min(Math.floor(sk.rcvWnd / (2 * sk.rcvMss)), 16), 2);
   if (sk.lrcvTime === 0) {
@@ -265,13 +265,15 @@ export function eventDataRecv(sk: TcpSocket, now: TimeNs, len: number): void {
   sk.lrcvTime = now;
 }
 
-export function deliver(sk: TcpSocket, data: Uint8Array | null, len: number, _start: number): void {
+/** Hands in-order bytes to the application (tcp_queue_rcv + sk_data_ready; the model reads at once). */
+function deliver(sk: TcpSocket, data: Uint8Array | null, len: number, _start: number): void {
   sk.rcvNxt += len;
   sk.copied += len;
   sk.onData?.(data, len);
 }
 
-export function queueOoo(sk: TcpSocket, start: number, end: number, data: Uint8Array | null, fin: boolean): void {
+/** Holds an out-of-order range for reassembly (tcp_data_queue_ofo). */
+function queueOoo(sk: TcpSocket, start: number, end: number, data: Uint8Array | null, fin: boolean): void {
   if (end <= start && !fin) return;
   // Keep sorted, merge overlapping / adjacent ranges (tcp_data_queue_ofo).
   const piece = { start, end, data };
@@ -317,7 +319,7 @@ export function queueOoo(sk: TcpSocket, start: number, end: number, data: Uint8A
 }
 
 /** tcp_ofo_queue: move now-in-order ranges to the application. */
-export function drainOoo(sk: TcpSocket): void {
+function drainOoo(sk: TcpSocket): void {
   while (sk.ooo.length > 0 && sk.ooo[0]!.start <= sk.rcvNxt) {
     const r = sk.ooo.shift()!;
     sk.oooBytes -= r.end - r.start;
@@ -333,12 +335,12 @@ export function drainOoo(sk: TcpSocket): void {
 }
 
 /** tcp_grow_window: open rcv_ssthresh by 2·advmss per in-order segment up to the clamp. */
-export function growWindow(sk: TcpSocket): void {
+function growWindow(sk: TcpSocket): void {
   if (sk.rcvSsthresh < sk.windowClamp) sk.rcvSsthresh = Math.min(sk.rcvSsthresh + 2 * sk.advMss, sk.windowClamp);
 }
 
 /** tcp_rcv_space_adjust (dynamic right-sizing): grow the receive buffer to 2× what the app reads per RTT. */
-export function rcvSpaceAdjust(sk: TcpSocket): void {
+function rcvSpaceAdjust(sk: TcpSocket): void {
   const now = sk.sim.now;
   const rtt = sk.srtt > 0 ? sk.srtt : sk.cfg.rtoInit;
   if (now - sk.rcvqTime < rtt) return;
@@ -359,7 +361,7 @@ export function rcvSpaceAdjust(sk: TcpSocket): void {
 }
 
 /** __tcp_ack_snd_check: ACK now, or arm the delayed ACK. */
-export function ackSndCheck(sk: TcpSocket): void {
+function ackSndCheck(sk: TcpSocket): void {
   if (!sk.ackPending || sk.state === 'TIME_WAIT') return;
   const quick = sk.quickAcks > 0 && !sk.pingpong;
   if (sk.ackNow || quick || sk.ooo.length > 0 || sk.rcvNxt - sk.rcvWup > sk.rcvMss) {

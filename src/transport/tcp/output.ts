@@ -42,6 +42,7 @@ export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: numb
   return pkt;
 }
 
+/** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */
 export function output(sk: TcpSocket, pkt: Packet): boolean {
   const layer = sk.layer;
   layer.counters.OutSegs++;
@@ -68,7 +69,7 @@ export function emit(sk: TcpSocket, flags: number, seq: number, len: number, pay
 }
 
 /** tcp_event_ack_sent: any segment carrying ACK clears the pending delayed ACK. */
-export function ackSent(sk: TcpSocket): void {
+function ackSent(sk: TcpSocket): void {
   sk.ackPending = false;
   sk.ackNow = false;
   sk.delackAt = Infinity;
@@ -76,7 +77,7 @@ export function ackSent(sk: TcpSocket): void {
 }
 
 /** tcp_select_window / __tcp_select_window: the window field to advertise (never shrinking). */
-export function selectWindow(sk: TcpSocket): number {
+function selectWindow(sk: TcpSocket): number {
   const ws = sk.rcvWscale;
   const cur = Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt);
   let free = Math.min(rcvSpace(sk), sk.windowClamp) - sk.oooBytes;
@@ -113,7 +114,7 @@ export function sackBlocks(sk: TcpSocket): [number, number][] {
 }
 
 /** Payload bytes for [start, end) from the write queue; null when the application gave only lengths. */
-export function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | null {
+function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | null {
   let i = sk.qHead;
   while (i < sk.qEnd.length && sk.qEnd[i]! <= start) i++;
   if (i >= sk.qEnd.length) return null;
@@ -136,7 +137,7 @@ export function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Arra
 }
 
 /** True when `end` closes an application write (PSH, as tcp_push marks the last skb of a sendmsg). */
-export function endsWrite(sk: TcpSocket, end: number): boolean {
+function endsWrite(sk: TcpSocket, end: number): boolean {
   let i = sk.qHead;
   while (i < sk.qEnd.length && sk.qEnd[i]! < end) i++;
   return i < sk.qEnd.length && sk.qEnd[i] === end;
@@ -187,7 +188,8 @@ export function pushPendingFrames(sk: TcpSocket): void {
   }
 }
 
-export function canSendData(sk: TcpSocket): boolean {
+/** States in which new data and FIN may be sent. */
+function canSendData(sk: TcpSocket): boolean {
   switch (sk.state) {
     case 'ESTABLISHED':
     case 'CLOSE_WAIT':
@@ -209,7 +211,7 @@ export function canSendData(sk: TcpSocket): boolean {
 }
 
 /** Sends the next new segment of `len` bytes (FIN piggybacked when it ends the stream). */
-export function sendNew(sk: TcpSocket, len: number): void {
+function sendNew(sk: TcpSocket, len: number): void {
   const seq = sk.sndNxt;
   const end = seq + len;
   const fin = sk.finQueued && end === sk.finSeq;
@@ -229,7 +231,7 @@ export function sendNew(sk: TcpSocket, len: number): void {
 }
 
 /** tcp_event_data_sent: pingpong detection and the retransmit timer. */
-export function dataSent(sk: TcpSocket): void {
+function dataSent(sk: TcpSocket): void {
   const now = sk.sim.now;
   if (sk.lrcvTime > 0 && now - sk.lrcvTime < sk.ato) sk.pingpong = true;
   sk.lastSendTime = now;

@@ -38,7 +38,7 @@ export function processSack(sk: TcpSocket, t: TcpHeader): number {
 }
 
 /** RFC 6675 IsLost (simplified): an un-SACKed segment with ≥ dupthresh SACKed segments above it. */
-export function markLostBySack(sk: TcpSocket): void {
+function markLostBySack(sk: TcpSocket): void {
   let above = 0;
   for (let i = sk.rtx.length - 1; i >= sk.rtxHead; i--) {
     const s = sk.rtx[i]!;
@@ -50,7 +50,8 @@ export function markLostBySack(sk: TcpSocket): void {
   }
 }
 
-export function markHeadLost(sk: TcpSocket): void {
+/** Marks the first un-SACKed segment lost (tcp_mark_head_lost with one segment; NewReno). */
+function markHeadLost(sk: TcpSocket): void {
   const s = sk.rtx[sk.rtxHead];
   if (s !== undefined && !s.lost && !s.sacked && !s.inRetrans) {
     s.lost = true;
@@ -111,7 +112,7 @@ export function congestionControl(sk: TcpSocket, advanced: boolean, delivered: n
 }
 
 /** tcp_cwnd_reduction (RFC 6937 PRR-SSRB). */
-export function prrUpdate(sk: TcpSocket, delivered: number, _priorInFlight: number): void {
+function prrUpdate(sk: TcpSocket, delivered: number, _priorInFlight: number): void {
   if (delivered <= 0) delivered = 0;
   const inFlight = sk.inFlight;
   const delta = sk.ssthresh - inFlight;
@@ -127,7 +128,7 @@ export function prrUpdate(sk: TcpSocket, delivered: number, _priorInFlight: numb
 }
 
 /** tcp_is_cwnd_limited. */
-export function isCwndLimitedNow(sk: TcpSocket): boolean {
+function isCwndLimitedNow(sk: TcpSocket): boolean {
   const limited = sk.cwnd < sk.ssthresh ? sk.cwnd < 2 * sk.maxPacketsOut : sk.isCwndLimited;
   sk.isCwndLimited = false;
   sk.maxPacketsOut = sk.packetsOut;

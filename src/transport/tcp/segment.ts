@@ -30,7 +30,7 @@ export interface OooRange {
   fin: boolean;
 }
 
-
+/** The timestamps option of a header, or null. */
 export function findTs(t: TcpHeader): { tsval: number; tsecr: number } | null {
   const o = t.options;
   for (let i = 0; i < o.length; i++) {

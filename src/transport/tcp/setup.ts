@@ -51,7 +51,8 @@ export function startPassive(sk: TcpSocket, syn: Packet): void {
   sendSyn(sk);
 }
 
-export function negotiate(sk: TcpSocket, o: ReturnType<typeof parseSynOptions>, synWindow: number): void {
+/** Takes the peer's SYN options: SACK, timestamps, window scale, MSS (tcp_parse_options + tcp_sync_mss). */
+function negotiate(sk: TcpSocket, o: ReturnType<typeof parseSynOptions>, synWindow: number): void {
   const c = sk.cfg;
   sk.sackOk = c.sack && o.sackPermitted;
   sk.tsOk = c.timestamps && o.tsval !== null;
@@ -69,7 +70,7 @@ export function negotiate(sk: TcpSocket, o: ReturnType<typeof parseSynOptions>, 
 }
 
 /** tcp_select_initial_window: round the space down to whole segments, cap at 64 KiB − 1. */
-export function initRcvWindow(sk: TcpSocket, mssForWindow: number): void {
+function initRcvWindow(sk: TcpSocket, mssForWindow: number): void {
   let space = rcvSpace(sk);
   if (space > mssForWindow) space -= space % mssForWindow;
   sk.rcvWnd = Math.min(space, 65535);
@@ -83,6 +84,7 @@ export function rcvSpace(sk: TcpSocket): number {
   return sk.rcvBuf >> 1;
 }
 
+/** Sends (or resends) our SYN or SYN-ACK with its options (tcp_transmit_skb of the SYN, tcp_make_synack). */
 export function sendSyn(sk: TcpSocket): void {
   const passive = sk.state === 'SYN_RECV';
   const ts = sk.cfg.timestamps && (!passive || sk.tsOk) ? { tsval: tsNow(sk), tsecr: passive ? sk.tsRecent : 0 } : null;
@@ -109,6 +111,7 @@ export function sendSyn(sk: TcpSocket): void {
   armRto(sk);
 }
 
+/** tcp_rcv_synsent_state_process: the SYN-ACK (or RST) answering our SYN. */
 export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
   const t = pkt.tcp!;
   const flags = t.flags;
@@ -152,6 +155,7 @@ export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
   if (sk.state === 'ESTABLISHED' || sk.state === 'FIN_WAIT_1') pushPendingFrames(sk);
 }
 
+/** The handshake is complete (tcp_finish_connect / the SYN_RECV → ESTABLISHED move). */
 export function established(sk: TcpSocket): void {
   if (sk.state === 'SYN_RECV') sk.layer.counters.CurrEstab++;
   setState(sk, 'ESTABLISHED');

@@ -245,6 +245,7 @@ export class TcpSocket implements CcState {
   }
 }
 
+/** tcp_set_state: the state change, keeping CurrEstab right. */
 export function setState(sk: TcpSocket, s: TcpState): void {
   if ((sk.state === 'ESTABLISHED' || sk.state === 'CLOSE_WAIT') && s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'CLOSED') {
     sk.layer.counters.CurrEstab--;

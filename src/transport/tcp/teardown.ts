@@ -10,6 +10,7 @@ import { sendAck } from './output.js';
 import { setState, type TcpSocket } from './socket.js';
 import { armTimer } from './timers.js';
 
+/** tcp_timewait_state_process for a segment on the TIME_WAIT socket (the reopening SYN is the layer's). */
 export function timeWaitArrived(sk: TcpSocket, pkt: Packet): void {
   const t = pkt.tcp!;
   if (t.flags & TcpFlag.RST) {
@@ -24,6 +25,7 @@ export function timeWaitArrived(sk: TcpSocket, pkt: Packet): void {
   }
 }
 
+/** tcp_reset: an acceptable RST. */
 export function resetArrived(sk: TcpSocket): void {
   switch (sk.state) {
     case 'SYN_RECV':
@@ -41,6 +43,7 @@ export function resetArrived(sk: TcpSocket): void {
   }
 }
 
+/** Our FIN is acknowledged: FIN_WAIT_1 → FIN_WAIT_2, CLOSING → TIME_WAIT, LAST_ACK → closed. */
 export function finAcked(sk: TcpSocket, ack: number): void {
   if (!sk.finSent || ack <= sk.finSeq) return;
   switch (sk.state) {
@@ -60,6 +63,7 @@ export function finAcked(sk: TcpSocket, ack: number): void {
   }
 }
 
+/** tcp_fin: the peer's FIN is in order. */
 export function finArrived(sk: TcpSocket): void {
   sk.rcvNxt += 1;
   switch (sk.state) {
@@ -84,7 +88,8 @@ export function finArrived(sk: TcpSocket): void {
   }
 }
 
-export function enterTimeWait(sk: TcpSocket): void {
+/** tcp_time_wait: hold the 4-tuple for TCP_TIMEWAIT_LEN. */
+function enterTimeWait(sk: TcpSocket): void {
   setState(sk, 'TIME_WAIT');
   sk.rtoAt = Infinity;
   sk.delackAt = Infinity;
@@ -98,6 +103,7 @@ export function fail(sk: TcpSocket, kind: SocketErrorKind): void {
   destroy(sk, kind);
 }
 
+/** tcp_done: stop the timers, leave the tables, tell the application (an error first, if any). */
 export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
   if (sk.isClosed()) return;
   const wasEstab = sk.state === 'ESTABLISHED' || sk.state === 'CLOSE_WAIT';

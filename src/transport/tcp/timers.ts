@@ -13,6 +13,7 @@ import { enterLoss } from './recovery.js';
 import type { TcpSocket } from './socket.js';
 import { destroy, fail } from './teardown.js';
 
+/** The scheduler callback: a module-level function, so arming a timer allocates no closure. */
 function onTimerEvent(sk: TcpSocket): void {
   onTimer(sk);
 }
@@ -32,15 +33,18 @@ export function rttSample(sk: TcpSocket, r: TimeNs): void {
   sk.rto = Math.min(Math.round(sk.srtt + Math.max(4 * sk.rttvar, sk.cfg.rtoMin)), sk.cfg.rtoMax);
 }
 
+/** The RTO with the exponential backoff applied, capped at TCP_RTO_MAX. */
 export function currentRto(sk: TcpSocket): TimeNs {
   return Math.min(sk.rto * 2 ** sk.backoff, sk.cfg.rtoMax);
 }
 
+/** Starts the retransmission timer from now. */
 export function armRto(sk: TcpSocket): void {
   sk.rtoAt = sk.sim.now + currentRto(sk);
   armTimer(sk);
 }
 
+/** Re-arms the socket's one event when the earliest deadline moved earlier. */
 export function armTimer(sk: TcpSocket): void {
   const next = Math.min(sk.rtoAt, sk.delackAt, sk.tailAt);
   if (next === Infinity || next >= sk.timerAt) return;
@@ -50,7 +54,7 @@ export function armTimer(sk: TcpSocket): void {
 }
 
 /** The socket's single timer fired: run every deadline that is due, then re-arm. */
-export function onTimer(sk: TcpSocket): void {
+function onTimer(sk: TcpSocket): void {
   sk.timerEv = null;
   sk.timerAt = Infinity;
   const now = sk.sim.now;
@@ -74,7 +78,7 @@ export function onTimer(sk: TcpSocket): void {
 }
 
 /** tcp_delack_timer_handler. */
-export function delackTimer(sk: TcpSocket): void {
+function delackTimer(sk: TcpSocket): void {
   if (!sk.ackPending || sk.state === 'TIME_WAIT') return;
   if (sk.pingpong) {
     sk.pingpong = false; // delayed ACK missed: leave pingpong, deflate ATO
@@ -87,7 +91,7 @@ export function delackTimer(sk: TcpSocket): void {
 }
 
 /** tcp_probe_timer: a zero-window probe (an ACK with seq snd_una − 1). */
-export function probeTimer(sk: TcpSocket): void {
+function probeTimer(sk: TcpSocket): void {
   if (sk.packetsOut > 0 || sk.sndNxt >= sk.writeSeq) {
     sk.probing = false;
     return;
@@ -103,7 +107,7 @@ export function probeTimer(sk: TcpSocket): void {
 }
 
 /** tcp_retransmit_timer. */
-export function retransmitTimer(sk: TcpSocket): void {
+function retransmitTimer(sk: TcpSocket): void {
   const now = sk.sim.now;
   const head = sk.rtx[sk.rtxHead];
   if (head === undefined) return;
