@@ -10,7 +10,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { ErrorKind } from '../stats/flow.js';
 import type { SocketErrorKind } from '../transport/api.js';
-import type { TcpLayer, TcpSocket } from '../transport/tcp.js';
+import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
 

@@ -12,7 +12,7 @@ import { sample, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
-import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp.js';
+import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import { buildHttpResponse, httpHeader, HttpParser, type HttpRequest } from '../wire/http.js';
 
 /** What an HTTP server pod does. */

@@ -9,7 +9,7 @@ import { sample, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
-import type { TcpLayer } from '../transport/tcp.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
 
 /** How requests are generated. Rates in requests per second; think time in ns. */

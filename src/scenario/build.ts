@@ -20,7 +20,7 @@ import type { Mac } from '../wire/types.js';
 import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { ControlPlane, type TimelineEntry } from '../k8s/control-plane.js';
 import type { ServiceView } from '../k8s/services.js';
-import type { TcpLayer } from '../transport/tcp.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 import { scheduleFaults } from './faults.js';
 import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';

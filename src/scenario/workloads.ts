@@ -19,7 +19,7 @@ import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { Namespace } from '../net/namespace.js';
 import type { StatsRegistry } from '../stats/report.js';
-import { TcpLayer } from '../transport/tcp.js';
+import { TcpLayer } from '../transport/tcp/index.js';
 import { UdpLayer } from '../transport/udp.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';

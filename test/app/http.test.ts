@@ -9,7 +9,7 @@ import { HttpClient, type HttpResult } from '../../src/app/http-client.js';
 import { HttpServer, type HttpServerOptions } from '../../src/app/http-server.js';
 import { HttpLoadGenerator, type LoadGeneratorOptions } from '../../src/app/load-generator.js';
 import { StatsRegistry } from '../../src/stats/report.js';
-import { TcpLayer } from '../../src/transport/tcp.js';
+import { TcpLayer } from '../../src/transport/tcp/index.js';
 import { parseHttpMessage } from '../../src/wire/http.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { bernoulliLoss, FakeNet, ip } from '../transport/fake-net.js';

@@ -7,7 +7,7 @@ import type { Simulator } from '../../src/core/simulator.js';
 import type { Rng } from '../../src/core/rng.js';
 import type { IpStack, L4Receiver } from '../../src/net/api.js';
 import { Packet } from '../../src/packet/packet.js';
-import { tcpOptionsLength } from '../../src/transport/tcp-options.js';
+import { tcpOptionsLength } from '../../src/transport/tcp/options.js';
 import { IpProto, type Ipv4 } from '../../src/wire/types.js';
 
 export interface FakeNetOptions {
@@ -121,6 +121,8 @@ export class FakeNet {
   /** Addresses that route but lead nowhere (packets vanish): for SYN timeouts. */
   readonly blackholes = new Set<Ipv4>();
   readonly log: SentRecord[] = [];
+  /** When each logged packet reached its destination host (while `logging`). */
+  readonly arrivals = new Map<Packet, number>();
   logging = true;
   dropped = 0;
   queueDrops = 0;
@@ -145,6 +147,11 @@ export class FakeNet {
     this.hosts.set(s.addr, s);
     return s;
   }
+  /** When `pkt`, sent at `t` onto idle hops, reaches the far host: per hop serialization + delay (see `arrivals` for queued packets). */
+  arrival(t: number, pkt: Packet): number {
+    const tx = Math.round(((pkt.ip!.totalLength + this.overhead) * 8 * 1e9) / this.rateBps);
+    return t + this.hops * (tx + this.delayNs);
+  }
   routable(dst: Ipv4): boolean {
     return this.hosts.has(dst) || this.blackholes.has(dst);
   }
@@ -162,6 +169,7 @@ export class FakeNet {
   private enterHop(chain: Hop[], i: number, pkt: Packet): void {
     if (i === chain.length) {
       const h = this.hosts.get(pkt.ip!.dst);
+      if (this.logging) this.arrivals.set(pkt, this.sim.now);
       if (h) h.deliver(pkt);
       return;
     }

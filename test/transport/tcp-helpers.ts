@@ -1,7 +1,7 @@
 // Helpers for TCP tests: a two-host fake network with TCP on both sides, and segment printers.
 import { Simulator } from '../../src/core/simulator.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { TcpLayer, type TcpConfig } from '../../src/transport/tcp.js';
+import { TcpLayer, type TcpConfig } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { FakeNet, type FakeNetOptions } from './fake-net.js';
 
@@ -49,4 +49,93 @@ export function pattern(n: number, salt = 0): Uint8Array {
 /** Byte equality without the cost of a deep-equality diff on large arrays. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/** One logged segment as tcpdump shows it: relative seq/ack (per direction, from its SYN), window, SACK. */
+export interface DumpSeg {
+  t: number;
+  from: string;
+  to: string;
+  flags: string;
+  /** Relative sequence number of the first byte (SYN = 0, first data byte = 1). */
+  seq: number;
+  /** seq + payload length (tcpdump's `seq a:b` upper bound). */
+  end: number;
+  /** Relative acknowledgment number, or -1 when the ACK flag is not set. */
+  ack: number;
+  win: number;
+  len: number;
+  /** SACK blocks, relative to the acknowledged direction. */
+  sack: [number, number][];
+  pkt: Packet;
+}
+
+/**
+ * The TCP segments of `net.log` as tcpdump would number them: each direction's sequence numbers are
+ * relative to the latest SYN it sent (a new SYN with another ISN starts a new numbering, as tcpdump
+ * does for a new connection on the same 4-tuple).
+ */
+export function dump(net: FakeNet): DumpSeg[] {
+  const base = new Map<string, number>();
+  const names = new Map<number, string>();
+  for (const h of net.hosts.values()) names.set(h.addr, h.name);
+  const out: DumpSeg[] = [];
+  for (const r of net.log) {
+    const p = r.pkt;
+    const t = p.tcp;
+    if (t === null || p.ip === null) continue;
+    const fwd = `${p.ip.src}:${t.srcPort}>${p.ip.dst}:${t.dstPort}`;
+    const rev = `${p.ip.dst}:${t.dstPort}>${p.ip.src}:${t.srcPort}`;
+    if (t.flags & TcpFlag.SYN) base.set(fwd, t.seq);
+    const b = base.get(fwd) ?? 0;
+    const rb = base.get(rev) ?? 0;
+    const rel = (x: number, from: number): number => (x - from) >>> 0;
+    const seq = rel(t.seq, b);
+    let sack: [number, number][] = [];
+    for (const o of t.options) if (o.kind === 'sack') sack = o.blocks.map(([s, e]) => [rel(s, rb), rel(e, rb)]);
+    out.push({
+      t: r.t,
+      from: r.from,
+      to: names.get(p.ip.dst) ?? String(p.ip.dst),
+      flags: flagStr(p),
+      seq,
+      end: seq + p.payloadLength,
+      ack: t.flags & TcpFlag.ACK ? rel(t.ack, rb) : -1,
+      win: t.window,
+      len: p.payloadLength,
+      sack,
+      pkt: p,
+    });
+  }
+  return out;
+}
+
+/** tcpdump's one-line summary without the time: `client > server: [P.] seq 1:101 ack 1 win 502 sack {a:b}`. */
+export function line(s: DumpSeg): string {
+  let x = `${s.from} > ${s.to}: [${s.flags}] seq ${s.len > 0 ? `${s.seq}:${s.end}` : s.seq}`;
+  if (s.ack >= 0) x += ` ack ${s.ack}`;
+  x += ` win ${s.win}`;
+  if (s.sack.length > 0) x += ` sack ${s.sack.map(([a, b]) => `{${a}:${b}}`).join(' ')}`;
+  return x;
+}
+
+/** The same line prefixed with the time in milliseconds (3 decimals, i.e. µs resolution). */
+export function timedLine(s: DumpSeg): string {
+  return `${(s.t / 1e6).toFixed(3)} ${line(s)}`;
+}
+
+/**
+ * A loss function that drops the data segments `from` sends whose relative sequence number is in
+ * `seqs`, each only the first time it is sent (retransmissions get through). Relative to the first
+ * SYN logged from `from`.
+ */
+export function dropFirstSend(net: FakeNet, from: string, seqs: number[]): (pkt: Packet) => boolean {
+  const pending = new Set(seqs);
+  return (pkt) => {
+    if (pkt.tcp === null || pkt.payloadLength === 0) return false;
+    const syn = net.log.find((r) => r.from === from && r.pkt.tcp !== null && r.pkt.tcp.flags & TcpFlag.SYN);
+    if (syn === undefined || pkt.ip!.src !== syn.pkt.ip!.src) return false;
+    const rel = (pkt.tcp.seq - syn.pkt.tcp!.seq) >>> 0;
+    return pending.delete(rel);
+  };
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
 import type { Packet } from '../../src/packet/packet.js';
 import type { SocketErrorKind } from '../../src/transport/api.js';
-import { modelTimeout, type TcpSocket } from '../../src/transport/tcp.js';
+import { modelTimeout, type TcpSocket } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { bernoulliLoss, ip } from './fake-net.js';
 import { concat, flagStr, pattern, sameBytes, tcpPair } from './tcp-helpers.js';

@@ -1,11 +1,11 @@
-// transport/tcp-cc — congestion control modules (Linux struct tcp_congestion_ops). Layer: transport.
+// transport/tcp/cc — congestion control modules (Linux struct tcp_congestion_ops). Layer: transport (imports core types).
 // Mirrors net/ipv4/tcp_cong.c (tcp_slow_start, tcp_cong_avoid_ai, Reno) and net/ipv4/tcp_cubic.c
 // (CUBIC, RFC 9438) with Linux's constants: beta = 717/1024, C = 0.4 (bic_scale 41), fast
 // convergence and TCP-friendliness on, initial_ssthresh 0 (infinite). cwnd is in segments as in Linux.
 // Arithmetic is in doubles and seconds instead of the kernel's fixed point (BICTCP_HZ = 10 bits),
 // so cwnd trajectories match the kernel's shape, not bit for bit. HyStart (on by default in Linux) is
 // not modelled: slow start ends only at the first loss or at ssthresh.
-import type { TimeNs } from '../core/time.js';
+import type { TimeNs } from '../../core/time.js';
 
 /** The part of a socket a congestion control module reads and writes (tcp_sock fields). */
 export interface CcState {

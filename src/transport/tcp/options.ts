@@ -1,9 +1,9 @@
-// transport/tcp-options — the TCP options Linux puts on each kind of segment, as wire records.
+// transport/tcp/options — the TCP options Linux puts on each kind of segment, as wire records.
 // Layer: transport (imports wire). Mirrors net/ipv4/tcp_output.c tcp_options_write / tcp_syn_options /
 // tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
 // SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS
 // (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
-import type { TcpOption } from '../wire/types.js';
+import type { TcpOption } from '../../wire/types.js';
 
 /** Linux's receive window scale with the default tcp_rmem[2] = 6 MiB: ilog2(6291456) − 15 = 7. */
 export const LINUX_WSCALE = 7;

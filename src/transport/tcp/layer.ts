@@ -1,0 +1,270 @@
+// transport/tcp/layer — the TCP protocol of one namespace: the connection and listener tables,
+// demultiplexing, listen/connect, ephemeral ports, RST for a segment with no socket, ICMP errors.
+// Layer: transport (imports core, wire, packet, net/api, ../api, ../udp and sibling tcp/ files).
+// Mirrors net/ipv4/tcp_ipv4.c (tcp_v4_rcv, tcp_v4_connect, tcp_v4_send_reset, tcp_v4_err),
+// inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
+// tcp/protocol.go, dispatcher.go.
+import type { Rng } from '../../core/rng.js';
+import type { IpStack, L4Receiver } from '../../net/api.js';
+import { Packet } from '../../packet/packet.js';
+import { ipv4Header } from '../../wire/ipv4.js';
+import { IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../api.js';
+import { icmpErrorKind } from '../udp.js';
+import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
+import { segmentArrived } from './input.js';
+import { startConnect, startPassive } from './setup.js';
+import { TcpSocket } from './socket.js';
+import { fail, icmpError } from './teardown.js';
+
+/** A listening socket. */
+export class TcpListener {
+  /** SYN_RECV children not yet established (counted against the backlog). */
+  pending = 0;
+  closed = false;
+  constructor(
+    readonly layer: TcpLayer,
+    readonly port: number,
+    readonly backlog: number,
+    readonly onAccept: (sock: TcpSocket) => void,
+    readonly options: TcpSocketOptions,
+  ) {}
+  /** Stops listening (established children are unaffected). */
+  close(): void {
+    this.closed = true;
+    this.layer.unlisten(this);
+  }
+}
+
+
+const connKey = (addr: Ipv4, port: number): number => addr * 65536 + port;
+
+/** The TCP protocol of one namespace (tcp_prot + the established/listening hash tables). */
+export class TcpLayer implements L4Receiver {
+  readonly counters: TcpCounters = {
+    ActiveOpens: 0,
+    PassiveOpens: 0,
+    AttemptFails: 0,
+    EstabResets: 0,
+    CurrEstab: 0,
+    InSegs: 0,
+    OutSegs: 0,
+    RetransSegs: 0,
+    InErrs: 0,
+    OutRsts: 0,
+    ListenOverflows: 0,
+    DelayedACKs: 0,
+    TCPTimeouts: 0,
+    TCPFastRetrans: 0,
+    TCPSackRecovery: 0,
+    TCPRenoRecovery: 0,
+    TCPLossProbes: 0,
+    OutNoRoutes: 0,
+  };
+  readonly config: TcpConfig;
+  /** Stream for initial sequence numbers (secure_tcp_seq). */
+  readonly isnRng: Rng;
+  /** inet_id starting values (get_random_u16 at connect / accept). */
+  readonly inetIdRng: Rng;
+  private readonly tsRng: Rng;
+  private readonly portRng: Rng;
+  private readonly conns = new Map<number, Map<number, TcpSocket>>();
+  private readonly listeners = new Map<number, TcpListener>();
+  private readonly tsOffsets = new Map<Ipv4, number>();
+  private readonly perturb = new Map<number, number>();
+
+  /** Creates the layer and registers it with `stack` for IP protocol 6. */
+  constructor(
+    readonly stack: IpStack,
+    config: Partial<TcpConfig> = {},
+  ) {
+    this.config = { ...LINUX_TCP_DEFAULTS, ...config };
+    const n = stack.name;
+    this.isnRng = stack.sim.rng.stream(`${n}/tcp-isn`);
+    this.inetIdRng = stack.sim.rng.stream(`${n}/tcp-inet-id`);
+    this.tsRng = stack.sim.rng.stream(`${n}/tcp-tsoff`);
+    this.portRng = stack.sim.rng.stream(`${n}/tcp-ephemeral`);
+    stack.registerProtocol(IpProto.TCP, this);
+  }
+
+  /** listen(2) on `port`; `onAccept` gets each established connection. */
+  listen(port: number, onAccept: (sock: TcpSocket) => void, opts: TcpSocketOptions & { backlog?: number } = {}): TcpListener {
+    if (this.listeners.has(port)) throw new Error(`EADDRINUSE: tcp port ${port}`);
+    const l = new TcpListener(this, port, Math.min(opts.backlog ?? 511, this.config.somaxconn), onAccept, opts);
+    this.listeners.set(port, l);
+    return l;
+  }
+
+  /** connect(2): starts the handshake; `onConnect` runs when established. Errors go to `sock.onError`. */
+  connect(dst: Ipv4, port: number, onConnect?: (sock: TcpSocket) => void, opts: TcpSocketOptions = {}): TcpSocket {
+    const s = new TcpSocket(this, opts);
+    s.remoteAddr = dst >>> 0;
+    s.remotePort = port;
+    if (onConnect) s.onConnect = onConnect;
+    const src = this.stack.sourceFor(s.remoteAddr);
+    if (src === null) {
+      this.counters.AttemptFails++;
+      this.stack.sim.schedule(0, (x: TcpSocket) => x.onError?.('unreachable'), s);
+      return s;
+    }
+    s.localAddr = src;
+    s.localPort = this.pickPort(s.remoteAddr, port);
+    this.hash(s);
+    startConnect(s);
+    return s;
+  }
+
+  /** __inet_hash_connect: a per-destination perturbed start, even ports first, then odd; step 2. */
+  private pickPort(dst: Ipv4, dport: number): number {
+    const key = connKey(dst, dport);
+    let off = this.perturb.get(key);
+    if (off === undefined) off = this.portRng.uint32();
+    const low = EPHEMERAL_LOW;
+    const remaining = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+    let offset = off % remaining;
+    offset &= ~1;
+    for (let parity = 0; parity < 2; parity++) {
+      for (let i = 0; i < remaining; i += 2) {
+        const port = low + ((offset + i + parity) % remaining);
+        if (this.listeners.has(port)) continue;
+        if (this.conns.get(port)?.has(key)) continue;
+        i = Math.max(i, this.portRng.int(8) * 2);
+        this.perturb.set(key, off + i + 2);
+        return port;
+      }
+    }
+    throw new Error('EADDRNOTAVAIL: no free ephemeral tcp port');
+  }
+
+  /** The per-peer timestamp offset (secure_tcp_ts_off hashes the address pair). */
+  tsOffsetFor(peer: Ipv4): number {
+    let o = this.tsOffsets.get(peer);
+    if (o === undefined) {
+      o = this.tsRng.uint32();
+      this.tsOffsets.set(peer, o);
+    }
+    return o;
+  }
+
+  private hash(s: TcpSocket): void {
+    let m = this.conns.get(s.localPort);
+    if (!m) {
+      m = new Map();
+      this.conns.set(s.localPort, m);
+    }
+    m.set(connKey(s.remoteAddr, s.remotePort), s);
+  }
+
+  /** Removes a closed socket from the connection table. */
+  unhash(s: TcpSocket): void {
+    const m = this.conns.get(s.localPort);
+    const k = connKey(s.remoteAddr, s.remotePort);
+    if (m?.get(k) === s) {
+      m.delete(k);
+      if (m.size === 0) this.conns.delete(s.localPort);
+    }
+  }
+
+  /** Removes a listener. */
+  unlisten(l: TcpListener): void {
+    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+  }
+
+  /** Every socket in the connection table (for inspection), in table order. */
+  sockets(): TcpSocket[] {
+    const out: TcpSocket[] = [];
+    for (const m of this.conns.values()) for (const s of m.values()) out.push(s);
+    return out;
+  }
+
+  /** tcp_v4_rcv: demultiplex to a connection, a listener, or answer RST. */
+  receive(pkt: Packet): void {
+    const ip = pkt.ip;
+    const t = pkt.tcp;
+    if (ip === null || t === null) {
+      this.counters.InErrs++;
+      return;
+    }
+    this.counters.InSegs++;
+    const key = connKey(ip.src, t.srcPort);
+    const s = this.conns.get(t.dstPort)?.get(key);
+    if (s !== undefined) {
+      if (s.state === 'TIME_WAIT' && t.flags & TcpFlag.SYN && !(t.flags & TcpFlag.ACK)) {
+        // tcp_timewait_state_process TCP_TW_SYN: a new SYN beyond the old sequence space reopens.
+        const l = this.listeners.get(t.dstPort);
+        const seqRel = (t.seq - ((s.irs + s.rcvNxt) >>> 0)) | 0;
+        if (l !== undefined && seqRel > 0) {
+          fail(s, 'reset');
+          this.listenArrived(l, pkt);
+          return;
+        }
+      }
+      segmentArrived(s, pkt);
+      return;
+    }
+    const l = this.listeners.get(t.dstPort);
+    if (l !== undefined) {
+      this.listenArrived(l, pkt);
+      return;
+    }
+    if (!(t.flags & TcpFlag.RST)) this.sendReset(pkt);
+  }
+
+  /** tcp_v4_conn_request on a listener. */
+  private listenArrived(l: TcpListener, pkt: Packet): void {
+    const t = pkt.tcp!;
+    if (t.flags & TcpFlag.RST) return;
+    if (t.flags & TcpFlag.ACK) {
+      this.sendReset(pkt); // an ACK for no connection (e.g. after a SYN_RECV child was dropped)
+      return;
+    }
+    if (!(t.flags & TcpFlag.SYN)) return;
+    if (l.pending >= l.backlog) {
+      this.counters.ListenOverflows++; // SYN dropped silently; the client retries
+      return;
+    }
+    const ip = pkt.ip!;
+    const s = new TcpSocket(this, l.options);
+    s.localAddr = ip.dst;
+    s.localPort = t.dstPort;
+    s.remoteAddr = ip.src;
+    s.remotePort = t.srcPort;
+    s.listener = l;
+    l.pending++;
+    this.hash(s);
+    startPassive(s, pkt);
+  }
+
+  /** tcp_v4_send_reset: RST for a segment that matches no socket (RFC 9293 3.10.7.1). */
+  sendReset(orig: Packet): void {
+    const oi = orig.ip!;
+    const ot = orig.tcp!;
+    const p = new Packet();
+    p.ip = ipv4Header(IpProto.TCP, oi.dst, oi.src, IP_DF, oi.tos);
+    let seq = 0;
+    let ack = 0;
+    let flags = TcpFlag.RST;
+    if (ot.flags & TcpFlag.ACK) seq = ot.ack;
+    else {
+      const segLen = orig.payloadLength + (ot.flags & TcpFlag.SYN ? 1 : 0) + (ot.flags & TcpFlag.FIN ? 1 : 0);
+      ack = (ot.seq + segLen) >>> 0;
+      flags |= TcpFlag.ACK;
+    }
+    p.tcp = { srcPort: ot.dstPort, dstPort: ot.srcPort, seq, ack, flags, window: 0, checksum: null, urgent: 0, options: [] };
+    this.counters.OutRsts++;
+    this.counters.OutSegs++;
+    if (!this.stack.ipLocalOut(p)) this.counters.OutNoRoutes++;
+  }
+
+  /** tcp_v4_err: an ICMP error quoting one of our segments. */
+  error(icmpPkt: Packet): void {
+    const inner = icmpPkt.inner;
+    const icmp = icmpPkt.icmp;
+    if (inner === null || inner.ip === null || inner.tcp === null || icmp === null) return;
+    const s = this.conns.get(inner.tcp.srcPort)?.get(connKey(inner.ip.dst, inner.tcp.dstPort));
+    if (s === undefined) return;
+    const kind = icmpErrorKind(icmp.type, icmp.code);
+    if (kind === null) return;
+    icmpError(s, kind, kind === 'refused'); // icmp_err_convert: port/protocol unreachable are fatal
+  }
+}

@@ -1,0 +1,289 @@
+// transport/tcp/output — building and sending segments: the established-state segment, the
+// advertised window, SACK blocks, the send loop (cwnd, rwnd, Nagle), retransmitting one segment and
+// the lost ones, pure ACKs. Layer: transport (imports wire, packet and sibling tcp/ files).
+// Mirrors net/ipv4/tcp_output.c (tcp_transmit_skb, __tcp_select_window, tcp_write_xmit,
+// tcp_cwnd_restart, tcp_retransmit_skb, tcp_xmit_retransmit_queue, tcp_send_ack) and gVisor tcp/snd.go.
+// Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
+import { Packet } from '../../packet/packet.js';
+import { ipv4Header } from '../../wire/ipv4.js';
+import { IP_DF, IpProto, TcpFlag, type TcpHeader } from '../../wire/types.js';
+import { MS } from './config.js';
+import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
+import { TxSeg } from './segment.js';
+import { rcvSpace, sendSyn } from './setup.js';
+import type { TcpSocket } from './socket.js';
+import { armTimer, currentRto } from './timers.js';
+
+/** Builds a segment's packet. `window` is the raw field value. */
+export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {
+  const pkt = new Packet();
+  // ip_select_ident: a connected socket numbers its segments from inet_id; the SYN-ACK goes out of
+  // the request socket through ip_build_and_send_pkt, which writes ID 0.
+  const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
+  const id = synAck ? 0 : sk.inetId;
+  if (!synAck) sk.inetId = (sk.inetId + 1) & 0xffff;
+  // TCP always does path MTU discovery (IP_PMTUDISC_WANT, DF on every segment)
+  pkt.ip = ipv4Header(IpProto.TCP, sk.localAddr, sk.remoteAddr, IP_DF, 0, 64, id);
+  pkt.tcp = {
+    srcPort: sk.localPort,
+    dstPort: sk.remotePort,
+    seq: (sk.iss + seq) >>> 0,
+    ack: flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0,
+    flags,
+    window,
+    checksum: null,
+    urgent: 0,
+    options,
+  };
+  pkt.payloadLength = len;
+  pkt.payload = payload;
+  pkt.flowId = sk.flowId;
+  pkt.sentAt = sk.sim.now;
+  return pkt;
+}
+
+/** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */
+export function output(sk: TcpSocket, pkt: Packet): boolean {
+  const layer = sk.layer;
+  layer.counters.OutSegs++;
+  if (!layer.stack.ipLocalOut(pkt)) {
+    layer.counters.OutNoRoutes++;
+    return false;
+  }
+  return true;
+}
+
+/** Current TSval: a 1 ms clock plus the per-peer offset (tcp_time_stamp_ts + ts_off). */
+export function tsNow(sk: TcpSocket): number {
+  return (Math.floor(sk.sim.now / MS) + sk.tsOffset) >>> 0;
+}
+
+/** Sends one established-state segment [seq, seq+len) (+FIN), carrying ACK and the current window. */
+export function emit(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, withSack: boolean): void {
+  const sack = withSack && sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
+  const opts = flags & TcpFlag.RST ? [] : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
+  const window = flags & TcpFlag.RST ? 0 : selectWindow(sk);
+  const pkt = buildPacket(sk, flags, seq, len, payload, window, opts);
+  output(sk, pkt);
+  if (flags & TcpFlag.ACK) ackSent(sk);
+}
+
+/** tcp_event_ack_sent: any segment carrying ACK clears the pending delayed ACK. */
+function ackSent(sk: TcpSocket): void {
+  sk.ackPending = false;
+  sk.ackNow = false;
+  sk.delackAt = Infinity;
+  if (sk.quickAcks > 0) sk.quickAcks--;
+}
+
+/** tcp_select_window / __tcp_select_window: the window field to advertise (never shrinking). */
+function selectWindow(sk: TcpSocket): number {
+  const ws = sk.rcvWscale;
+  const cur = Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt);
+  let free = Math.min(rcvSpace(sk), sk.windowClamp) - sk.oooBytes;
+  if (free < 0) free = 0;
+  if (free > sk.rcvSsthresh) free = sk.rcvSsthresh;
+  let win = free;
+  if (ws > 0) {
+    if ((win >> ws) << ws !== win) win = ((win >> ws) + 1) << ws;
+  } else if (win > 65535) win = 65535;
+  if (win < cur) win = ws > 0 ? Math.ceil(cur / (1 << ws)) * (1 << ws) : cur;
+  win = Math.min(win, 65535 * 2 ** ws);
+  sk.rcvWnd = win;
+  sk.rcvWup = sk.rcvNxt;
+  return Math.floor(win / 2 ** ws);
+}
+
+/** SACK blocks: the range holding the latest out-of-order segment first, then the others, newest first. */
+export function sackBlocks(sk: TcpSocket): [number, number][] {
+  const max = sk.tsOk ? MAX_SACK_BLOCKS_WITH_TS : MAX_SACK_BLOCKS;
+  const out: [number, number][] = [];
+  let first = -1;
+  for (let i = 0; i < sk.ooo.length; i++) {
+    const r = sk.ooo[i]!;
+    if (sk.lastOooSeq >= r.start && sk.lastOooSeq < r.end) first = i;
+  }
+  const w = (x: number): number => (sk.irs + x) >>> 0;
+  if (first >= 0) out.push([w(sk.ooo[first]!.start), w(sk.ooo[first]!.end)]);
+  for (let i = sk.ooo.length - 1; i >= 0 && out.length < max; i--) {
+    if (i === first) continue;
+    const r = sk.ooo[i]!;
+    out.push([w(r.start), w(r.end)]);
+  }
+  return out;
+}
+
+/** Payload bytes for [start, end) from the write queue; null when the application gave only lengths. */
+function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | null {
+  let i = sk.qHead;
+  while (i < sk.qEnd.length && sk.qEnd[i]! <= start) i++;
+  if (i >= sk.qEnd.length) return null;
+  const s0 = sk.qStart[i]!;
+  const d0 = sk.qData[i]!;
+  if (end <= sk.qEnd[i]!) return d0 === null ? null : d0.subarray(start - s0, end - s0);
+  // Spans several writes: copy into one buffer (zeros where a write had no bytes).
+  let any = false;
+  for (let j = i; j < sk.qEnd.length && sk.qStart[j]! < end; j++) if (sk.qData[j] !== null) any = true;
+  if (!any) return null;
+  const out = new Uint8Array(end - start);
+  for (let j = i; j < sk.qEnd.length && sk.qStart[j]! < end; j++) {
+    const d = sk.qData[j];
+    if (d === null || d === undefined) continue;
+    const a = Math.max(start, sk.qStart[j]!);
+    const b = Math.min(end, sk.qEnd[j]!);
+    out.set(d.subarray(a - sk.qStart[j]!, b - sk.qStart[j]!), a - start);
+  }
+  return out;
+}
+
+/** True when `end` closes an application write (PSH, as tcp_push marks the last skb of a sendmsg). */
+function endsWrite(sk: TcpSocket, end: number): boolean {
+  let i = sk.qHead;
+  while (i < sk.qEnd.length && sk.qEnd[i]! < end) i++;
+  return i < sk.qEnd.length && sk.qEnd[i] === end;
+}
+
+/** __tcp_push_pending_frames → tcp_write_xmit: send what cwnd, rwnd and Nagle allow. */
+export function pushPendingFrames(sk: TcpSocket): void {
+  if (!canSendData(sk)) return;
+  const now = sk.sim.now;
+  if (sk.packetsOut === 0 && (sk.sndNxt < sk.writeSeq || (sk.finQueued && !sk.finSent))) {
+    // tcp_cwnd_restart after idle (RFC 5681 4.1), and CA_EVENT_TX_START.
+    if (sk.cfg.slowStartAfterIdle && sk.establishedAt >= 0 && now - sk.lastSendTime > sk.rto && sk.lastSendTime > 0) {
+      const restart = Math.min(sk.cfg.initialCwnd, sk.cwnd);
+      let cwnd = sk.cwnd;
+      let delta = now - sk.lastSendTime;
+      while ((delta -= sk.rto) > 0 && cwnd > restart) cwnd >>= 1;
+      sk.ssthresh = Math.max(sk.ssthresh, (3 * sk.cwnd) >> 2); // tcp_current_ssthresh
+      sk.cwnd = Math.max(cwnd, restart);
+    }
+    sk.cc.onTxStart(now, sk.lastSendTime);
+  }
+  if (sk.caState !== 'open') retransmitLost(sk);
+  let sent = 0;
+  for (;;) {
+    const avail = sk.writeSeq - sk.sndNxt;
+    if (avail <= 0) break;
+    if (sk.inFlight >= sk.cwnd) {
+      sk.isCwndLimited = true;
+      break;
+    }
+    const len = Math.min(sk.mss, avail);
+    if (sk.sndNxt + len > sk.sndUna + sk.sndWnd) break; // tcp_snd_wnd_test: whole segment must fit
+    if (len < sk.mss && !sk.noDelay && sk.packetsOut > 0 && sk.sndSml > sk.sndUna) break; // Nagle (Minshall)
+    sendNew(sk, len);
+    sent++;
+  }
+  // FIN alone when all data is out (tcp_send_fin when nothing is left to piggyback on).
+  if (sk.finQueued && !sk.finSent && sk.sndNxt === sk.writeSeq && sk.finSeq === sk.sndNxt) {
+    sendNew(sk, 0);
+    sent++;
+  }
+  if (sent > 0 && sk.packetsOut > sk.maxPacketsOut) sk.maxPacketsOut = sk.packetsOut;
+  // Window closed with data waiting and nothing in flight: zero-window probes (persist timer).
+  if (sk.packetsOut === 0 && sk.sndNxt < sk.writeSeq && sk.rtoAt === Infinity) {
+    sk.probing = true;
+    sk.rtoAt = now + currentRto(sk);
+    armTimer(sk);
+  }
+}
+
+/** States in which new data and FIN may be sent. */
+function canSendData(sk: TcpSocket): boolean {
+  switch (sk.state) {
+    case 'ESTABLISHED':
+    case 'CLOSE_WAIT':
+    case 'FIN_WAIT_1':
+    case 'LAST_ACK':
+      return true;
+    case 'CLOSED':
+    case 'SYN_SENT':
+    case 'SYN_RECV':
+    case 'FIN_WAIT_2':
+    case 'CLOSING':
+    case 'TIME_WAIT':
+      return false;
+    default: {
+      const never: never = sk.state;
+      throw new Error(`bad state ${String(never)}`);
+    }
+  }
+}
+
+/** Sends the next new segment of `len` bytes (FIN piggybacked when it ends the stream). */
+function sendNew(sk: TcpSocket, len: number): void {
+  const seq = sk.sndNxt;
+  const end = seq + len;
+  const fin = sk.finQueued && end === sk.finSeq;
+  let flags = TcpFlag.ACK;
+  if (len > 0 && endsWrite(sk, end)) flags |= TcpFlag.PSH;
+  if (fin) flags |= TcpFlag.FIN;
+  const payload = len > 0 ? payloadFor(sk, seq, end) : null;
+  const seg = new TxSeg(seq, end + (fin ? 1 : 0), false, fin, sk.sim.now);
+  sk.rtx.push(seg);
+  sk.packetsOut++;
+  sk.sndNxt = seg.end;
+  if (fin) sk.finSent = true;
+  if (len < sk.mss) sk.sndSml = end;
+  if (sk.caState === 'recovery') sk.prrOut++;
+  emit(sk, flags, seq, len, payload, true);
+  dataSent(sk);
+}
+
+/** tcp_event_data_sent: pingpong detection and the retransmit timer. */
+function dataSent(sk: TcpSocket): void {
+  const now = sk.sim.now;
+  if (sk.lrcvTime > 0 && now - sk.lrcvTime < sk.ato) sk.pingpong = true;
+  sk.lastSendTime = now;
+  if (sk.rtoAt === Infinity || sk.probing) {
+    sk.probing = false;
+    sk.rtoAt = now + currentRto(sk);
+    armTimer(sk);
+  }
+}
+
+/** tcp_retransmit_skb: resend one segment from the queue. */
+export function retransmit(sk: TcpSocket, seg: TxSeg): void {
+  sk.layer.counters.RetransSegs++;
+  sk.totalRetrans++;
+  if (!seg.inRetrans) {
+    seg.inRetrans = true;
+    sk.retransOut++;
+  }
+  seg.everRetrans = true;
+  seg.sentAt = sk.sim.now;
+  if (sk.caState === 'recovery') sk.prrOut++;
+  if (seg.syn) {
+    sendSyn(sk);
+    return;
+  }
+  const dataEnd = seg.fin ? seg.end - 1 : seg.end;
+  const start = Math.max(seg.start, sk.sndUna);
+  const len = dataEnd - start;
+  let flags = TcpFlag.ACK;
+  if (len > 0 && endsWrite(sk, dataEnd)) flags |= TcpFlag.PSH;
+  if (seg.fin) flags |= TcpFlag.FIN;
+  emit(sk, flags, start, Math.max(len, 0), len > 0 ? payloadFor(sk, start, dataEnd) : null, true);
+  sk.lastSendTime = sk.sim.now;
+}
+
+/** tcp_xmit_retransmit_queue: resend segments marked lost while cwnd allows. */
+export function retransmitLost(sk: TcpSocket): void {
+  if (sk.lostOut === 0) return;
+  for (let i = sk.rtxHead; i < sk.rtx.length; i++) {
+    if (sk.inFlight >= sk.cwnd) {
+      sk.isCwndLimited = true;
+      return;
+    }
+    const s = sk.rtx[i]!;
+    if (s.lost && !s.inRetrans && !s.sacked) {
+      if (s === sk.rtx[sk.rtxHead] && sk.caState === 'recovery') sk.layer.counters.TCPFastRetrans++;
+      retransmit(sk, s);
+    }
+  }
+}
+
+/** Sends a pure ACK now (tcp_send_ack). */
+export function sendAck(sk: TcpSocket): void {
+  emit(sk, TcpFlag.ACK, sk.sndNxt, 0, null, true);
+}

@@ -1,0 +1,41 @@
+// transport/tcp/segment — one segment on the retransmission queue and one received out-of-order
+// range. Layer: transport (imports core and wire types). Mirrors struct tcp_skb_cb's `sacked` bits
+// (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS) and gVisor tcp/segment.go.
+import type { TimeNs } from '../../core/time.js';
+import type { TcpHeader } from '../../wire/types.js';
+
+/** One segment on the retransmission queue (an skb in tcp_rtx_queue, never split or merged). */
+export class TxSeg {
+  sacked = false;
+  lost = false;
+  /** A retransmission of this segment is in flight (TCPCB_SACKED_RETRANS). */
+  inRetrans = false;
+  /** Ever retransmitted (TCPCB_EVER_RETRANS): no RTT sample from it (Karn). */
+  everRetrans = false;
+  constructor(
+    public start: number,
+    readonly end: number,
+    readonly syn: boolean,
+    readonly fin: boolean,
+    public sentAt: TimeNs,
+  ) {}
+}
+
+/** A received out-of-order range held for reassembly. */
+export interface OooRange {
+  start: number;
+  end: number;
+  /** Pieces in order; data null = the sender gave only a length. */
+  pieces: { start: number; end: number; data: Uint8Array | null }[];
+  fin: boolean;
+}
+
+/** The timestamps option of a header, or null. */
+export function findTs(t: TcpHeader): { tsval: number; tsecr: number } | null {
+  const o = t.options;
+  for (let i = 0; i < o.length; i++) {
+    const x = o[i]!;
+    if (x.kind === 'timestamps') return x;
+  }
+  return null;
+}

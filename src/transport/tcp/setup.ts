@@ -1,0 +1,189 @@
+// transport/tcp/setup — connection setup: active and passive open, SYN and SYN-ACK with their
+// options, option negotiation, the initial receive window, and the ACKs that complete a handshake.
+// Layer: transport (imports wire, packet types and sibling tcp/ files). Mirrors net/ipv4/tcp_output.c
+// (tcp_connect, tcp_select_initial_window), tcp_input.c (tcp_rcv_synsent_state_process,
+// tcp_conn_request), tcp_minisocks.c (tcp_check_req) and gVisor tcp/connect.go, accept.go.
+// Not modelled: simultaneous open, SYN cookies, TCP Fast Open.
+import type { Packet } from '../../packet/packet.js';
+import { TcpFlag } from '../../wire/types.js';
+import { MS } from './config.js';
+import { ackArrived } from './input.js';
+import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN } from './options.js';
+import { buildPacket, output, pushPendingFrames, sendAck, tsNow } from './output.js';
+import { TxSeg } from './segment.js';
+import { setState, type TcpSocket } from './socket.js';
+import { fail } from './teardown.js';
+import { armRto, rttSample } from './timers.js';
+
+/** Active open (tcp_v4_connect + tcp_connect). */
+export function startConnect(sk: TcpSocket): void {
+  const layer = sk.layer;
+  sk.iss = layer.isnRng.uint32();
+  sk.inetId = layer.inetIdRng.int(65536);
+  sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr);
+  const mtu = layer.stack.mtuFor(sk.remoteAddr);
+  sk.advMss = mtu !== null ? mtu - 40 : 536;
+  initRcvWindow(sk, sk.advMss);
+  sk.sndUna = 0;
+  sk.sndNxt = 0;
+  sk.connectStartedAt = sk.sim.now;
+  setState(sk, 'SYN_SENT');
+  layer.counters.ActiveOpens++;
+  sendSyn(sk);
+}
+
+/** Passive open: a SYN reached a listener; this child answers with SYN-ACK (tcp_conn_request). */
+export function startPassive(sk: TcpSocket, syn: Packet): void {
+  const layer = sk.layer;
+  const t = syn.tcp!;
+  const o = parseSynOptions(t.options);
+  sk.irs = t.seq;
+  sk.rcvNxt = 1;
+  sk.iss = layer.isnRng.uint32();
+  sk.inetId = layer.inetIdRng.int(65536);
+  sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr);
+  const mtu = layer.stack.mtuFor(sk.remoteAddr);
+  sk.advMss = mtu !== null ? mtu - 40 : 536;
+  negotiate(sk, o, t.window);
+  initRcvWindow(sk, sk.advMss - (sk.tsOk ? TS_ALIGNED_LEN : 0));
+  sk.connectStartedAt = sk.sim.now;
+  setState(sk, 'SYN_RECV');
+  sendSyn(sk);
+}
+
+/** Takes the peer's SYN options: SACK, timestamps, window scale, MSS (tcp_parse_options + tcp_sync_mss). */
+function negotiate(sk: TcpSocket, o: ReturnType<typeof parseSynOptions>, synWindow: number): void {
+  const c = sk.cfg;
+  sk.sackOk = c.sack && o.sackPermitted;
+  sk.tsOk = c.timestamps && o.tsval !== null;
+  if (o.tsval !== null) sk.tsRecent = o.tsval;
+  if (c.windowScaling && o.wscale !== null) {
+    sk.sndWscale = o.wscale;
+    sk.rcvWscale = LINUX_WSCALE;
+  } else {
+    sk.sndWscale = 0;
+    sk.rcvWscale = 0;
+  }
+  sk.peerMss = o.mss ?? 536; // RFC 9293 3.7.1: 536 when the option is absent
+  sk.mss = Math.min(sk.peerMss, sk.advMss) - (sk.tsOk ? TS_ALIGNED_LEN : 0);
+  sk.sndWnd = synWindow; // the window in a SYN is never scaled (RFC 7323 2.2)
+}
+
+/** tcp_select_initial_window: round the space down to whole segments, cap at 64 KiB − 1. */
+function initRcvWindow(sk: TcpSocket, mssForWindow: number): void {
+  let space = rcvSpace(sk);
+  if (space > mssForWindow) space -= space % mssForWindow;
+  sk.rcvWnd = Math.min(space, 65535);
+  sk.rcvSsthresh = sk.rcvWnd;
+  sk.windowClamp = rcvSpace(sk);
+  sk.rcvqSpace = Math.min(sk.rcvWnd, 10 * sk.advMss);
+}
+
+/** tcp_win_from_space with the default scaling ratio (50 % of the buffer is window). */
+export function rcvSpace(sk: TcpSocket): number {
+  return sk.rcvBuf >> 1;
+}
+
+/** Sends (or resends) our SYN or SYN-ACK with its options (tcp_transmit_skb of the SYN, tcp_make_synack). */
+export function sendSyn(sk: TcpSocket): void {
+  const passive = sk.state === 'SYN_RECV';
+  const ts = sk.cfg.timestamps && (!passive || sk.tsOk) ? { tsval: tsNow(sk), tsecr: passive ? sk.tsRecent : 0 } : null;
+  const sack = sk.cfg.sack && (!passive || sk.sackOk);
+  const ws = sk.cfg.windowScaling && (!passive || sk.rcvWscale > 0 || sk.sndWscale > 0) ? LINUX_WSCALE : null;
+  const opts = synOptions(sk.advMss, ts, sack, ws);
+  const flags = passive ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
+  if (sk.rtx.length === sk.rtxHead) {
+    sk.rtx.push(new TxSeg(0, 1, true, false, sk.sim.now));
+    sk.packetsOut = 1;
+    sk.sndNxt = 1;
+  }
+  const pkt = buildPacket(sk, flags, 0, 0, null, Math.min(sk.rcvWnd, 65535), opts);
+  if (passive) {
+    sk.rcvWup = sk.rcvNxt;
+  }
+  if (!output(sk, pkt) && !passive) {
+    // ip_route_connect failed: connect() returns ENETUNREACH.
+    sk.layer.counters.AttemptFails++;
+    sk.sim.schedule(0, (s: TcpSocket) => fail(s, 'unreachable'), sk);
+    return;
+  }
+  sk.lastSendTime = sk.sim.now;
+  armRto(sk);
+}
+
+/** tcp_rcv_synsent_state_process: the SYN-ACK (or RST) answering our SYN. */
+export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
+  const t = pkt.tcp!;
+  const flags = t.flags;
+  if (flags & TcpFlag.ACK) {
+    const ack = (t.ack - sk.iss) >>> 0;
+    if (ack !== 1) {
+      if (!(flags & TcpFlag.RST)) sk.layer.sendReset(pkt);
+      return;
+    }
+    if (flags & TcpFlag.RST) {
+      sk.layer.counters.AttemptFails++;
+      fail(sk, 'refused');
+      return;
+    }
+  } else if (flags & TcpFlag.RST) return;
+  if (!(flags & TcpFlag.SYN) || !(flags & TcpFlag.ACK)) return; // simultaneous open not modelled
+  const o = parseSynOptions(t.options);
+  sk.irs = t.seq;
+  sk.rcvNxt = 1;
+  sk.rcvWup = 1;
+  negotiate(sk, o, t.window);
+  const syn = sk.rtx[sk.rtxHead]!;
+  if (!syn.everRetrans) rttSample(sk, sk.sim.now - syn.sentAt);
+  else if (sk.tsOk && o.tsecr !== 0) rttSample(sk, Math.max(0, (tsNow(sk) - o.tsecr) | 0) * MS);
+  const synLost = syn.everRetrans;
+  sk.rtx = [];
+  sk.rtxHead = 0;
+  sk.packetsOut = 0;
+  sk.retransOut = 0;
+  sk.sndUna = 1;
+  sk.sndWl1 = 0;
+  sk.sndWl2 = 1;
+  sk.rtoAt = Infinity;
+  sk.backoff = 0;
+  established(sk);
+  if (synLost) sk.cwnd = 1; // RFC 6298 5.7 / tcp_init_transfer after a lost SYN
+  sk.layer.counters.CurrEstab++;
+  // tcp_rcv_synsent_state_process: ACK the SYN-ACK at once (no data yet to piggyback on).
+  sendAck(sk);
+  sk.onConnect?.(sk);
+  if (sk.state === 'ESTABLISHED' || sk.state === 'FIN_WAIT_1') pushPendingFrames(sk);
+}
+
+/** The handshake is complete (tcp_finish_connect / the SYN_RECV → ESTABLISHED move). */
+export function established(sk: TcpSocket): void {
+  if (sk.state === 'SYN_RECV') sk.layer.counters.CurrEstab++;
+  setState(sk, 'ESTABLISHED');
+  sk.establishedAt = sk.sim.now;
+  sk.rcvqTime = sk.sim.now;
+  if (sk.finQueued) setState(sk, 'FIN_WAIT_1');
+}
+
+/**
+ * tcp_rcv_state_process in SYN_RECV (tcp_check_req): the ACK that completes a passive open; the child
+ * is established and handed to the listener's accept callback. False when the ACK is not for our
+ * SYN-ACK (answered with RST).
+ */
+export function synRecvAckArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): boolean {
+  const t = pkt.tcp!;
+  const ack = sk.sndUna + ((t.ack - ((sk.iss + sk.sndUna) >>> 0)) | 0);
+  if (ack !== 1) {
+    sk.layer.sendReset(pkt);
+    return false;
+  }
+  ackArrived(sk, pkt, hasData);
+  established(sk);
+  const l = sk.listener;
+  sk.listener = null;
+  if (l !== null) {
+    l.pending--;
+    sk.layer.counters.PassiveOpens++;
+    if (!l.closed) l.onAccept(sk);
+  }
+  return true;
+}

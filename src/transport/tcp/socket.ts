@@ -1,0 +1,254 @@
+// transport/tcp/socket — struct tcp_sock: every per-connection field, and the application API
+// (send, close, abort). Layer: transport (imports core, wire, ../api and sibling tcp/ files).
+// Mirrors include/linux/tcp.h (struct tcp_sock, inet_connection_sock), net/ipv4/tcp.c (tcp_sendmsg,
+// tcp_close, tcp_set_state) and gVisor tcp/endpoint.go.
+//
+// The fields are the struct; the functions in setup, output, input, recovery, timers and teardown
+// take the socket first (`segmentArrived(sk, pkt)`, as the kernel passes `struct sock *sk`), so every
+// socket keeps one hidden class and nothing allocates a closure per segment. Sequence numbers are kept
+// as offsets from ISN/IRS in plain doubles (SYN = 0, first data byte = 1, no wrap), converted to
+// 32 bits on the wire.
+import type { Simulator } from '../../core/simulator.js';
+import type { SimEvent } from '../../core/scheduler.js';
+import type { TimeNs } from '../../core/time.js';
+import { TcpFlag, type Ipv4 } from '../../wire/types.js';
+import type { SocketErrorKind } from '../api.js';
+import { newCongestionControl, type CcState, type CongestionControl } from './cc.js';
+import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
+import type { TcpLayer, TcpListener } from './layer.js';
+import { emit, pushPendingFrames } from './output.js';
+import type { OooRange, TxSeg } from './segment.js';
+import { destroy } from './teardown.js';
+
+/** One TCP connection endpoint (struct tcp_sock). */
+export class TcpSocket implements CcState {
+  /** inet_id: the IP ID of this socket's next segment (ip_select_ident for a connected DF socket). */
+  inetId = 0;
+  state: TcpState = 'CLOSED';
+  localAddr: Ipv4 = 0;
+  localPort = 0;
+  remoteAddr: Ipv4 = 0;
+  remotePort = 0;
+  flowId = 0;
+  noDelay = false;
+
+  // --- application callbacks ---
+  /** The handshake completed (active open). */
+  onConnect: ((s: TcpSocket) => void) | null = null;
+  /** In-order data arrived; `data` is null when the sender gave only a length. */
+  onData: ((data: Uint8Array | null, length: number) => void) | null = null;
+  /** The peer closed its side (FIN received; read would return 0). */
+  onEnd: (() => void) | null = null;
+  /** The connection failed or was reset. */
+  onError: ((kind: SocketErrorKind) => void) | null = null;
+  /** The socket is gone (after TIME_WAIT, LAST_ACK, a reset or an abort). */
+  onClose: (() => void) | null = null;
+
+  // --- sequence space (offsets: SYN = 0, first data byte = 1) ---
+  iss = 0;
+  irs = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  /** End of data queued by the application (write_seq). */
+  writeSeq = 1;
+  /** FIN queued by close(); its sequence number is finSeq. */
+  finQueued = false;
+  finSeq = -1;
+  finSent = false;
+  /** Peer's window in bytes (scaled). */
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** Highest seq ending a sub-MSS segment (Minshall's Nagle). */
+  sndSml = 0;
+  rcvNxt = 0;
+  /** rcv_wnd: the last window advertised, bytes. */
+  rcvWnd = 0;
+  /** rcv_wup: rcv_nxt when the last window was advertised. */
+  rcvWup = 0;
+
+  // --- negotiated options ---
+  /** Our advertised MSS (route MTU − 40). */
+  advMss = 536;
+  /** Peer's MSS clamp. */
+  peerMss = 536;
+  /** Effective payload bytes per segment (mss_cache). */
+  mss = 536;
+  sackOk = false;
+  tsOk = false;
+  sndWscale = 0;
+  rcvWscale = 0;
+  tsRecent = 0;
+  tsOffset = 0;
+
+  // --- receive buffer / window (tcp_select_window, DRS) ---
+  rcvBuf: number;
+  rcvSsthresh = 0;
+  windowClamp = 0;
+  rcvMss = 536;
+  readonly ooo: OooRange[] = [];
+  oooBytes = 0;
+  lastOooSeq = -1;
+  copied = 0;
+  rcvqSpace = 0;
+  rcvqSeq = 0;
+  rcvqTime: TimeNs = 0;
+
+  // --- delayed ACK (inet_connection_sock icsk_ack) ---
+  ackPending = false;
+  quickAcks = 0;
+  pingpong = false;
+  ato: TimeNs;
+  lrcvTime: TimeNs = 0;
+  ackNow = false;
+
+  // --- congestion control and recovery ---
+  cwnd = 10;
+  ssthresh = Infinity;
+  cwndCnt = 0;
+  caState: CaState = 'open';
+  readonly cc: CongestionControl;
+  highSeq = 0;
+  dupAcks = 0;
+  prrDelivered = 0;
+  prrOut = 0;
+  priorCwnd = 0;
+  isCwndLimited = false;
+  maxPacketsOut = 0;
+  lastSendTime: TimeNs = 0;
+
+  // --- retransmission queue ---
+  rtx: TxSeg[] = [];
+  rtxHead = 0;
+  packetsOut = 0;
+  sackedOut = 0;
+  lostOut = 0;
+  retransOut = 0;
+  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
+  totalRetrans = 0;
+
+  // --- application write queue ---
+  qStart: number[] = [];
+  qEnd: number[] = [];
+  qData: (Uint8Array | null)[] = [];
+  qHead = 0;
+
+  // --- RTT / RTO (RFC 6298 as tcp_rtt_estimator) ---
+  srtt: TimeNs = 0;
+  rttvar: TimeNs = 0;
+  rto: TimeNs;
+  backoff = 0;
+  minRtt: TimeNs = Infinity;
+  retransStamp: TimeNs = 0;
+  probing = false;
+  softError: SocketErrorKind | null = null;
+
+  // --- timers ---
+  timerEv: SimEvent | null = null;
+  timerAt = Infinity;
+  rtoAt = Infinity;
+  delackAt = Infinity;
+  tailAt = Infinity;
+
+  /** The listener that created this socket (passive open) until it is established. */
+  listener: TcpListener | null = null;
+  /** When the handshake started (for connect time). */
+  connectStartedAt: TimeNs = 0;
+  /** When the connection became established. */
+  establishedAt: TimeNs = -1;
+
+  readonly sim: Simulator;
+  readonly cfg: TcpConfig;
+
+  constructor(
+    readonly layer: TcpLayer,
+    opts: TcpSocketOptions,
+  ) {
+    this.sim = layer.stack.sim;
+    this.cfg = layer.config;
+    this.cc = newCongestionControl(opts.congestion ?? this.cfg.congestion);
+    this.noDelay = opts.noDelay ?? false;
+    this.flowId = opts.flowId ?? 0;
+    this.rto = this.cfg.rtoInit;
+    this.ato = this.cfg.delackMin;
+    this.rcvBuf = this.cfg.rmemDefault;
+    this.cwnd = this.cfg.initialCwnd;
+  }
+
+
+
+  /** Queues bytes (or a byte count of zeros-that-need-no-bytes) for sending (tcp_sendmsg). */
+  send(data: Uint8Array | number): void {
+    if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME_WAIT') throw new Error(`EPIPE: send on ${this.state} socket`);
+    const len = typeof data === 'number' ? data : data.length;
+    if (len <= 0) return;
+    this.qStart.push(this.writeSeq);
+    this.qEnd.push(this.writeSeq + len);
+    this.qData.push(typeof data === 'number' ? null : data);
+    this.writeSeq += len;
+    if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') pushPendingFrames(this);
+  }
+
+  /** close(2): sends FIN after queued data (graceful). */
+  close(): void {
+    switch (this.state) {
+      case 'SYN_SENT':
+      case 'SYN_RECV':
+        destroy(this);
+        return;
+      case 'ESTABLISHED':
+        setState(this, 'FIN_WAIT_1');
+        break;
+      case 'CLOSE_WAIT':
+        setState(this, 'LAST_ACK');
+        break;
+      case 'CLOSED':
+      case 'FIN_WAIT_1':
+      case 'FIN_WAIT_2':
+      case 'CLOSING':
+      case 'TIME_WAIT':
+      case 'LAST_ACK':
+        return;
+      default: {
+        const never: never = this.state;
+        throw new Error(`bad state ${String(never)}`);
+      }
+    }
+    this.finQueued = true;
+    this.finSeq = this.writeSeq;
+    pushPendingFrames(this);
+  }
+
+  /** Aborts with RST (close with SO_LINGER 0): the peer sees ECONNRESET. */
+  abort(): void {
+    if (this.state !== 'CLOSED' && this.state !== 'SYN_SENT' && this.state !== 'TIME_WAIT') {
+      this.layer.counters.OutRsts++;
+      emit(this, TcpFlag.RST | TcpFlag.ACK, this.sndNxt, 0, null, false);
+      if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.layer.counters.EstabResets++;
+    }
+    destroy(this);
+  }
+
+  /** True once the socket is closed (a method, so narrowing does not survive calls that change state). */
+  isClosed(): boolean {
+    return this.state === 'CLOSED';
+  }
+
+  /** Bytes queued by the application and not yet acknowledged. */
+  get unacked(): number {
+    return this.writeSeq - Math.max(this.sndUna, 1);
+  }
+
+  /** Packets in flight as Linux counts them (tcp_packets_in_flight). */
+  get inFlight(): number {
+    return this.packetsOut - (this.sackedOut + this.lostOut) + this.retransOut;
+  }
+}
+
+/** tcp_set_state: the state change, keeping CurrEstab right. */
+export function setState(sk: TcpSocket, s: TcpState): void {
+  if ((sk.state === 'ESTABLISHED' || sk.state === 'CLOSE_WAIT') && s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'CLOSED') {
+    sk.layer.counters.CurrEstab--;
+  }
+  sk.state = s;
+}

@@ -1,0 +1,144 @@
+// TIME_WAIT (RFC 9293 3.6, Linux tcp_minisocks.c tcp_timewait_state_process; ns-3 tcp-close-test.cc):
+// the active closer holds the 4-tuple for TCP_TIMEWAIT_LEN = 60 s, re-ACKs a retransmitted FIN and
+// restarts the 60 s, and a new SYN whose seq is beyond the old connection's reopens the pair.
+//
+//   client 10.0.0.1 ──(50 µs, 1 Gb/s)──> server 10.0.0.2
+//
+// The reopen cases need a SYN on exactly the old 4-tuple with a chosen ISN, so the client there is a
+// scripted RawPeer (test/transport/raw-peer.ts) and the server, a podwire listener, closes first.
+import { describe, expect, it } from 'vitest';
+import { MS, SEC } from '../../src/core/time.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { ip } from './fake-net.js';
+import { RawPeer } from './raw-peer.js';
+import { dump, line, tcpPair } from './tcp-helpers.js';
+
+const SERVER = ip('10.0.0.2');
+const PORT = 40000;
+const ISN = 5000;
+
+describe('TIME_WAIT', () => {
+  it('lasts 60 s from the last ACK, then the 4-tuple is released', () => {
+    const { sim, net, ta, tb } = tcpPair();
+    tb.listen(80, (s) => (s.onEnd = () => s.close()));
+    let closedAt = -1;
+    const c = ta.connect(SERVER, 80, (s) => s.close());
+    c.onClose = () => (closedAt = sim.now);
+    sim.run({ until: 1 * SEC });
+    const segs = dump(net);
+    expect(segs.slice(3).map(line)).toEqual([
+      'client > server: [F.] seq 1 ack 1 win 502',
+      'server > client: [F.] seq 1 ack 2 win 510',
+      'client > server: [.] seq 2 ack 2 win 502',
+    ]);
+    const last = segs.at(-1)!.t;
+    sim.run({ until: last + 60 * SEC - 1 });
+    expect(ta.sockets().map((s) => s.state)).toEqual(['TIME_WAIT']);
+    sim.run({ until: last + 60 * SEC });
+    expect(ta.sockets()).toHaveLength(0);
+    expect(closedAt).toBe(last + 60 * SEC);
+    expect(dump(net)).toHaveLength(segs.length); // nothing is sent when TIME_WAIT ends
+  });
+
+  it('re-ACKs a retransmitted FIN and restarts the 60 s from that ACK', () => {
+    const { sim, net, ta, tb } = tcpPair();
+    tb.listen(80, (s) => (s.onEnd = () => s.close()));
+    let lost = false;
+    net.loss = (p) => !lost && p.ip!.src === ip('10.0.0.1') && p.tcp!.flags === TcpFlag.ACK && p.tcp!.seq !== net.log[2]!.pkt.tcp!.seq && (lost = true);
+    let closedAt = -1;
+    const c = ta.connect(SERVER, 80, (s) => s.close());
+    c.onClose = () => (closedAt = sim.now);
+    sim.run({ until: 200 * SEC });
+    const tail = dump(net).slice(-3);
+    expect(tail.map(line)).toEqual([
+      'client > server: [.] seq 2 ack 2 win 502',
+      'server > client: [F.] seq 1 ack 2 win 510',
+      'client > server: [.] seq 2 ack 2 win 502',
+    ]);
+    expect(tail[1]!.t - tail[0]!.t).toBeGreaterThanOrEqual(200 * MS); // the server's RTO
+    expect(closedAt).toBe(tail[2]!.t + 60 * SEC);
+  });
+
+  describe('a SYN on a TIME_WAIT 4-tuple (the server closed first)', () => {
+    /** RawPeer client; the podwire server closes at 10 ms and sits in TIME_WAIT from ~10.1 ms. */
+    function serverInTimeWait() {
+      const p = tcpPair();
+      const peer = new RawPeer(p.a);
+      const accepted: TcpSocket[] = [];
+      const errors: string[] = [];
+      p.tb.listen(80, (s) => {
+        accepted.push(s);
+        s.onError = (k) => errors.push(k);
+      });
+      const ack = (seq: number, a: number, flags: number = TcpFlag.ACK) => peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq, ack: a, flags });
+      peer.onSegment = (pkt) => {
+        const t = pkt.tcp!;
+        if (t.flags & TcpFlag.FIN) ack(ISN + 1, t.seq + 1, TcpFlag.ACK | TcpFlag.FIN); // ACK + our FIN at once
+      };
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN, flags: TcpFlag.SYN });
+      p.sim.run({ until: 1 * MS });
+      const synAck = peer.got[0]!.tcp!;
+      ack(ISN + 1, synAck.seq + 1);
+      p.sim.run({ until: 10 * MS });
+      accepted[0]!.close();
+      p.sim.run({ until: 20 * MS });
+      const old = accepted[0]!;
+      return { ...p, peer, accepted, errors, old, oldSndNxt: (synAck.seq + 2) >>> 0 };
+    }
+
+    it('the server is in TIME_WAIT after closing first', () => {
+      const { tb, old } = serverInTimeWait();
+      expect(old.state).toBe('TIME_WAIT');
+      expect(tb.sockets()).toEqual([old]);
+    });
+
+    it('a SYN with a higher seq reopens the pair: SYN-ACK for the new ISN, a new connection accepted', () => {
+      const { sim, net, peer, tb, accepted, old } = serverInTimeWait();
+      const n = net.log.length;
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN + 100_000, flags: TcpFlag.SYN });
+      sim.run({ until: 30 * MS });
+      const after = dump(net).slice(n);
+      expect(after.map((s) => `${s.from} [${s.flags}] ack ${s.pkt.tcp!.ack}`)).toEqual(['client [S] ack 0', `server [S.] ack ${ISN + 100_001}`]);
+      expect(old.state).toBe('CLOSED');
+      expect(tb.sockets().map((s) => s.state)).toEqual(['SYN_RECV']);
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN + 100_001, ack: after[1]!.pkt.tcp!.seq + 1, flags: TcpFlag.ACK });
+      sim.run({ until: 40 * MS });
+      expect(accepted).toHaveLength(2);
+      expect(accepted[1]!.state).toBe('ESTABLISHED');
+    });
+
+    // tcp_timewait_state_process returns TCP_TW_SYN with *tw_isn = tw_snd_nxt + 65535 + 2, and
+    // tcp_v4_conn_request uses it as the new connection's ISN; podwire draws a fresh random ISN.
+    it.fails("the reopened connection's ISN is the old SND.NXT + 65537 (Linux tw_isn)", () => {
+      const { sim, net, peer, oldSndNxt } = serverInTimeWait();
+      const n = net.log.length;
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN + 100_000, flags: TcpFlag.SYN });
+      sim.run({ until: 30 * MS });
+      expect(net.log[n + 1]!.pkt.tcp!.seq).toBe((oldSndNxt + 65537) >>> 0);
+    });
+
+    // Linux kills the TIME_WAIT minisock (inet_twsk_deschedule_put); the application closed that
+    // socket long ago and hears nothing. podwire reports 'reset' on the closed socket's onError.
+    it.fails('the old socket is released without an error to its (closed) application', () => {
+      const { sim, peer, errors, old } = serverInTimeWait();
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN + 100_000, flags: TcpFlag.SYN });
+      sim.run({ until: 30 * MS });
+      expect(old.state).toBe('CLOSED');
+      expect(errors).toEqual([]);
+    });
+
+    // A SYN whose seq is not after RCV.NXT (and without a newer timestamp) is not a reopen: Linux
+    // answers it with the TIME_WAIT ACK (TCP_TW_ACK → tcp_v4_timewait_ack: seq SND.NXT, ack RCV.NXT)
+    // and keeps TIME_WAIT. podwire keeps TIME_WAIT but sends nothing.
+    it.fails('a SYN with an old seq gets the TIME_WAIT ACK (Linux TCP_TW_ACK)', () => {
+      const { sim, net, peer, old, oldSndNxt } = serverInTimeWait();
+      const n = net.log.length;
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN - 10, flags: TcpFlag.SYN });
+      sim.run({ until: 30 * MS });
+      expect(old.state).toBe('TIME_WAIT');
+      const reply = net.log.slice(n).find((r) => r.from === 'server');
+      expect(reply?.pkt.tcp).toMatchObject({ flags: TcpFlag.ACK, seq: oldSndNxt, ack: ISN + 2 });
+    });
+  });
+});
