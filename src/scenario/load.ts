@@ -28,6 +28,9 @@ export interface LoadedScenario {
   error(path: readonly (string | number)[], message: string, docIndex?: number): UserError;
 }
 
+/** Most alias expansions a document may make (yaml's guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
+
 /** Kinds the loader recognises beside the Scenario; other layers validate their fields. */
 export const KNOWN_MANIFEST_KINDS = ['Node', 'Pod', 'Deployment', 'Service', 'Endpoints', 'EndpointSlice', 'Ingress', 'ConfigMap', 'Namespace'] as const;
 
@@ -99,7 +102,16 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   let scenarioIndex = -1;
   const manifests: Manifest[] = [];
   docs.forEach((doc, i) => {
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (e) {
+      // yaml refuses to expand aliases past the count (a "billion laughs" document would otherwise
+      // take all memory); any other conversion error is reported the same way, at the document.
+      const msg = /alias/i.test((e as Error).message) ? `YAML: more than ${MAX_ALIAS_COUNT} alias expansions in one document (an alias bomb?); expand the anchors by hand` : `YAML: ${(e as Error).message.split('\n')[0]}`;
+      errors.push({ file, ...locateIn(doc, []), field: '', message: msg });
+      return;
+    }
     if (value === null || value === undefined) return; // empty document (e.g. a trailing ---)
     if (typeof value !== 'object' || Array.isArray(value)) {
       errors.push({ file, ...locateIn(doc, []), field: '', message: 'expected a mapping with apiVersion and kind' });
