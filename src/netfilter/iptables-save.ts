@@ -259,9 +259,43 @@ class RestoreParser {
         throw this.err(p.tok.col, `unknown target "${p.tok.text}" (no such chain in table ${cur.name})`, p.line);
       }
     }
+    this.checkLoops(cur);
     this.rs.tables.push(cur);
     this.lastCommitted = cur;
     this.cur = null;
+  }
+
+  /**
+   * A jump that closes a loop of chains reachable from a built-in chain is refused at COMMIT, as the
+   * kernel refuses it (iptables-nft: "RULE_APPEND failed (Too many links)", ELOOP; a loop no built-in
+   * chain reaches is accepted); reported at the `-j`/`-g` that closes it, with the loop.
+   */
+  private checkLoops(cur: Table): void {
+    const jumpsOf = new Map<string, PendingJump[]>();
+    const chainOfRule = new Map<Rule, string>();
+    for (const c of cur.chains) for (const r of c.rules) chainOfRule.set(r, c.name);
+    for (const p of this.pending) {
+      const from = chainOfRule.get(p.rule);
+      if (from === undefined) continue;
+      let list = jumpsOf.get(from);
+      if (list === undefined) jumpsOf.set(from, (list = []));
+      list.push(p);
+    }
+    const state = new Map<string, 1 | 2>();
+    const path: string[] = [];
+    const visit = (chain: string): void => {
+      state.set(chain, 1);
+      path.push(chain);
+      for (const p of jumpsOf.get(chain) ?? []) {
+        const to = p.rule.target && (p.rule.target.kind === 'jump' || p.rule.target.kind === 'goto') ? p.rule.target.chain : '';
+        const s = state.get(to);
+        if (s === 1) throw this.err(p.tok.col, `chain loop ${[...path.slice(path.indexOf(to)), to].join(' -> ')} (the kernel refuses the table: ELOOP)`, p.line);
+        if (s === undefined) visit(to);
+      }
+      path.pop();
+      state.set(chain, 2);
+    };
+    for (const c of cur.chains) if (isBuiltinChain(cur.name, c.name) && !state.has(c.name)) visit(c.name);
   }
 
   /** `:CHAIN POLICY [packets:bytes]`. */

@@ -418,5 +418,5 @@ function checkLoops(table: TableName, chains: Map<string, CChain>): void {
     for (const r of c.rules) if (r.jump) visit(r.jump, [...path, c.name]);
     state.set(c.name, 2);
   };
-  for (const c of chains.values()) visit(c, []);
+  for (const c of chains.values()) if (isBuiltinChain(table, c.name)) visit(c, []);
 }

@@ -1,0 +1,209 @@
+// Resource guards, signals, unusable outputs and hostile input, as a user meets them through the CLI
+// (`node dist/src/cli/main.js`): each class of the robustness issue has its input here. Invariants:
+// exit 0 / 1 (input) / 2 (flags) / 3 (stopped by a guard) / 73 (outputs) / 130 / 143, one line per
+// problem with a position, no stack trace, no temporary file left, outputs whole or absent.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, ROOT } from './dist.js';
+
+let dir = '';
+const validate = new Ajv2020({ strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/stats.schema.json'), 'utf8')) as object);
+const isRoot = process.getuid?.() === 0;
+
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'podwire-guards-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function podwire(...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr, errLines: r.stderr.split('\n').filter((l) => l !== '') };
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function expectNoStack(stderr: string): void {
+  expect(stderr).not.toMatch(/^\s+at .+[:(]\d+:\d+\)?$/m);
+  expect(stderr).not.toMatch(/internal error|Error:|ZodError/);
+}
+
+function tempFilesIn(d: string): string[] {
+  return existsSync(d) ? readdirSync(d).filter((f) => /\.tmp-\d+$/.test(f)) : [];
+}
+
+/** http-clusterip with a client that keeps sending for a long simulated time. */
+function longScenario(): string {
+  const text = readFileSync(join(ROOT, 'scenarios/http-clusterip.yaml'), 'utf8').replace(/count: 100\b/, 'count: 1000000').replace(/rate: 50\b/, 'rate: 5000');
+  return file('long.yaml', text);
+}
+
+describe('input that used to crash or hang', () => {
+  it('a YAML alias bomb is one error at the document, not a crash', () => {
+    const levels = ['  a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [i, n] of ['b', 'c', 'd', 'e', 'f'].entries()) levels.push(`  ${n}: &${n} [${Array(9).fill(`*${'abcde'[i]}`).join(',')}]`);
+    const p = file('bomb.yaml', `apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: bomb\n${levels.join('\n')}\nspec: {}\n`);
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${p}:1:1: YAML: more than 100 alias expansions in one document (an alias bomb?); expand the anchors by hand`]);
+  });
+
+  it('a chain loop reachable from a built-in chain is refused at the jump that closes it; an unreachable one is accepted (as iptables-nft does)', () => {
+    const args = ['--dst', '10.0.0.1:80', '--src', '10.1.1.1', '--local-ip', '10.1.1.2'];
+    const loop = file('loop.save', '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A PREROUTING -j A\n-A A -j B\n-A B -j A\nCOMMIT\n');
+    let r = podwire('trace', '--iptables-save', loop, ...args);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${loop}:8:9: chain loop A -> B -> A (the kernel refuses the table: ELOOP)`]);
+    const self = file('self.save', '*filter\n:INPUT ACCEPT [0:0]\n:X - [0:0]\n-A INPUT -j X\n-A X -j X\nCOMMIT\n');
+    r = podwire('trace', '--iptables-save', self, ...args);
+    expect(r.errLines).toEqual([`${self}:5:9: chain loop X -> X (the kernel refuses the table: ELOOP)`]);
+    const unreachable = file('unreach.save', '*filter\n:INPUT ACCEPT [0:0]\n:X - [0:0]\n:Y - [0:0]\n-A X -j Y\n-A Y -j X\nCOMMIT\n');
+    r = podwire('trace', '--iptables-save', unreachable, ...args);
+    expect(r.code, r.err).toBe(0);
+  });
+
+  it('control characters, bidi overrides and very long values are escaped and cut in messages', () => {
+    const evil = `x\u202e\u001b[31m${'y'.repeat(5000)}`;
+    // an explicit key (`? KEY`), since YAML caps implicit keys at 1024 characters
+    const p = file('evil.yaml', `apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: t\nspec:\n  ? ${JSON.stringify(evil)}\n  : 1\n`);
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toHaveLength(1);
+    const line = r.errLines[0]!;
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(line).toContain('\\u202e\\x1b[31m');
+    expect(line.length).toBeLessThan(1000);
+    expect(line).toMatch(/… \(\d+ chars\)/);
+    expectNoStack(r.err);
+  });
+});
+
+describe('guards: a run that would not end stops cleanly, with whole outputs marked partial', () => {
+  it('--max-events stops the run (exit 3), says which limit and what the results cover; stats.json validates', () => {
+    const out = join(dir, 'max-events');
+    const r = podwire('run', longScenario(), '--out', out, '--max-events', '30000', '--quiet');
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).toMatch(/^podwire: stopped: 30,000 events reached \(--max-events\); results cover 0–\d/m);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { events: number; partial?: { reason: string } };
+    expect(stats.events).toBe(30000);
+    expect(stats.partial?.reason).toBe('max-events');
+    expect(validate(stats), JSON.stringify(validate.errors)).toBe(true);
+    expect(existsSync(join(out, 'capture.pcapng'))).toBe(true);
+    expect(tempFilesIn(out)).toEqual([]);
+  });
+
+  it('--max-sim-time stops at that simulated time (exit 3)', () => {
+    const out = join(dir, 'max-sim');
+    const r = podwire('run', longScenario(), '--out', out, '--max-sim-time', '1500ms', '--quiet');
+    expect(r.code, r.err).toBe(3);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { simTimeUs: number; partial?: { reason: string } };
+    expect(stats.partial?.reason).toBe('max-sim-time');
+    expect(stats.simTimeUs).toBe(1_500_000);
+  });
+
+  it('--max-capture stops the capture, not the run: the capture stays readable and stats.json says so', () => {
+    const out = join(dir, 'max-capture');
+    const r = podwire('run', join(ROOT, 'scenarios/http-clusterip.yaml'), '--out', out, '--max-capture', '100kB');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/capture stopped at [\d,]+ bytes \(--max-capture\); the run went on/);
+    const size = readFileSync(join(out, 'capture.pcapng')).length;
+    expect(size).toBeGreaterThan(50_000);
+    expect(size).toBeLessThan(110_000);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { stop: string; capture?: { truncated: boolean }; partial?: unknown };
+    expect(stats.capture?.truncated).toBe(true);
+    expect(stats.partial).toBeUndefined();
+    expect(stats.stop).toBe('idle');
+  });
+
+  it('bad guard values are flag errors (exit 2)', () => {
+    expect(podwire('run', longScenario(), '--max-capture', '12XB').errLines).toEqual(['podwire: --max-capture: expected a size like 500MB or 2GiB, got "12XB"']);
+    expect(podwire('run', longScenario(), '--max-events', '-5').code).toBe(2);
+  });
+});
+
+describe('signals', () => {
+  /** Starts a long run, sends `signals` once the capture has started, returns the exit code. */
+  function runAndSignal(out: string, signals: NodeJS.Signals[]): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'run', longScenario(), '--out', out, '--quiet'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
+      const deadline = Date.now() + 60_000;
+      const poll = setInterval(() => {
+        const started = existsSync(out) && readdirSync(out).some((f) => f.startsWith('capture.pcapng.tmp-'));
+        if (started) {
+          clearInterval(poll);
+          for (const s of signals) child.kill(s);
+        } else if (Date.now() > deadline) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          reject(new Error('the run never started'));
+        }
+      }, 20);
+      child.on('exit', (code) => resolve(code));
+    });
+  }
+
+  it('SIGINT stops the run at the next step: exit 130, whole outputs marked partial, no temporary files', async () => {
+    const out = join(dir, 'sigint');
+    expect(await runAndSignal(out, ['SIGINT'])).toBe(130);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { stop: string; partial?: { reason: string; message: string } };
+    expect(stats.stop).toBe('stopped');
+    expect(stats.partial?.reason).toBe('SIGINT');
+    expect(stats.partial?.message).toMatch(/^stopped by SIGINT; results cover 0–/);
+    expect(validate(stats)).toBe(true);
+    expect(existsSync(join(out, 'capture.pcapng'))).toBe(true);
+    expect(tempFilesIn(out)).toEqual([]);
+  });
+
+  it('SIGTERM: exit 143, outputs whole', async () => {
+    const out = join(dir, 'sigterm');
+    expect(await runAndSignal(out, ['SIGTERM'])).toBe(143);
+    expect((JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { partial?: { reason: string } }).partial?.reason).toBe('SIGTERM');
+  });
+});
+
+describe('unusable output directories: one line naming the path and the cause, exit 73, nothing left behind', () => {
+  it('--out is an existing file', () => {
+    const f = file('a-file', 'x');
+    const r = podwire('run', join(ROOT, 'scenarios/docker0-bridge.yaml'), '--out', f);
+    expect(r.code).toBe(73);
+    expect(r.errLines).toEqual([`podwire: --out ${f}: exists and is not a directory`]);
+  });
+
+  it('--out below a file', () => {
+    const f = file('b-file', 'x');
+    const r = podwire('run', join(ROOT, 'scenarios/docker0-bridge.yaml'), '--out', join(f, 'sub'));
+    expect(r.code).toBe(73);
+    expect(r.errLines).toEqual([`podwire: cannot write ${join(f, 'sub')}: a path component is not a directory (ENOTDIR)`]);
+  });
+
+  it.skipIf(!isRoot)('a read-only file system (EROFS) and a full disk (ENOSPC)', () => {
+    const ro = join(dir, 'ro');
+    const full = join(dir, 'full');
+    mkdirSync(ro);
+    mkdirSync(full);
+    try {
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status).toBe(0);
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]).status).toBe(0);
+      let r = podwire('run', join(ROOT, 'scenarios/http-clusterip.yaml'), '--out', join(ro, 'x'), '--quiet');
+      expect(r.code).toBe(73);
+      expect(r.errLines).toEqual([`podwire: cannot write ${join(ro, 'x')}: read-only file system (EROFS)`]);
+      r = podwire('run', join(ROOT, 'scenarios/http-clusterip.yaml'), '--out', full, '--quiet');
+      expect(r.code).toBe(73);
+      expect(r.errLines).toEqual([`podwire: cannot write ${join(full, 'capture.pcapng')}: no space left on device (ENOSPC)`]);
+      expect(readdirSync(full)).toEqual([]);
+    } finally {
+      spawnSync('umount', [ro]);
+      spawnSync('umount', [full]);
+    }
+  });
+});
