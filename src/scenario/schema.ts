@@ -2,6 +2,7 @@
 // A scenario file is a multi-document YAML stream: one `kind: Scenario` document (this schema) and,
 // beside it, ordinary Kubernetes manifests (Node, Pod, Deployment, Service, ... — later layers).
 import { z } from 'zod';
+import { parseDuration, SEC } from '../core/time.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
@@ -16,7 +17,16 @@ export const IfName = z.string().regex(IFNAME, 'expected an interface name of at
 export const Ipv4Text = z.string().regex(IPV4, 'expected an IPv4 address like 10.0.0.1');
 export const CidrText = z.string().regex(CIDR, 'expected an address with prefix like 172.17.0.1/16');
 export const MacText = z.string().regex(MAC, 'expected a MAC address like 02:42:ac:11:00:02');
-export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION, 'expected a duration like 10ms, 1.5s, 250us')]);
+/** Longest duration a scenario may name: the clock counts integer nanoseconds in a double (exact to 2^53 ns ≈ 104 days). */
+export const MAX_DURATION_NS = 100 * 86_400 * SEC;
+export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION, 'expected a duration like 10ms, 1.5s, 250us')]).superRefine((v, ctx) => {
+  const ns = parseDuration(v);
+  if (ns === null) return; // the regex has said why
+  if (!(ns <= MAX_DURATION_NS)) ctx.addIssue({ code: 'custom', message: 'at most 100 days (the simulated clock counts integer nanoseconds)' });
+  else if (ns === 0 && /[1-9]/.test(String(v))) ctx.addIssue({ code: 'custom', message: 'below the clock resolution of 1ns' });
+});
+/** A duration that must be positive (an interval between two events). */
+export const Interval = Duration.refine((v) => parseDuration(v) !== 0 || /[1-9]/.test(String(v)), 'expected a positive interval (at least 1ns)');
 export const Rate = z.union([z.number().positive(), z.string().regex(RATE, 'expected a rate like 1Gbps, 100Mbit, 10kbps')]);
 /** `host/ifname` naming one interface of one namespace. */
 export const EndText = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/, 'expected HOST/IFNAME like c1/eth0');
@@ -88,7 +98,7 @@ const TrafficCommon = {
   from: z.string().regex(/^((pod|node|host)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected NAME, pod/NAME, node/NAME or host/NAME'),
   start: Duration.default('1s'),
   count: z.number().int().min(1).default(5),
-  interval: Duration.optional(),
+  interval: Interval.optional(),
   /** Packets per second (instead of interval). */
   rate: z.number().positive().optional(),
   timeout: Duration.default('1s'),
@@ -152,7 +162,7 @@ export const DnsTraffic = z.strictObject({
   /** The name to look up, as a program would pass it to getaddrinfo (e.g. "web", "example.com"). */
   lookup: z.string().min(1),
   count: z.number().int().min(1).default(1),
-  interval: Duration.default('1s'),
+  interval: Interval.default('1s'),
   start: Duration.default('1s'),
 });
 

@@ -207,3 +207,22 @@ describe('unusable output directories: one line naming the path and the cause, e
     }
   });
 });
+
+describe('durations the clock cannot hold', () => {
+  it('over 100 days, below 1ns, and a zero interval are refused with their positions', () => {
+    const p = file(
+      'dur.yaml',
+      'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: d }\nspec:\n  hosts:\n    - name: a\n  traffic:\n' +
+        '    - { name: p, type: ping, from: a, to: 127.0.0.1, interval: 1e300, count: 3 }\n' +
+        '    - { name: q, type: ping, from: a, to: 127.0.0.1, interval: 0.0001ns, count: 3 }\n' +
+        '    - { name: r, type: ping, from: a, to: 127.0.0.1, interval: 0, count: 3 }\n',
+    );
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([
+      `${p}:8:64: spec.traffic[0].interval: at most 100 days (the simulated clock counts integer nanoseconds)`,
+      `${p}:9:64: spec.traffic[1].interval: below the clock resolution of 1ns`,
+      `${p}:10:64: spec.traffic[2].interval: expected a positive interval (at least 1ns)`,
+    ]);
+  });
+});
