@@ -98,9 +98,8 @@ async function main(): Promise<void> {
         printWarnings(world.warnings);
         const t0 = performance.now();
         const bar = progressBar(until ?? world.until);
-        let run;
-        try {
-          run = new ScenarioRun(world, {
+        const makeRun = () =>
+          new ScenarioRun(world, {
             outDir: argv.out,
             ...(until !== undefined ? { untilNs: until } : {}),
             format: argv.format ?? spec.capture.format,
@@ -110,10 +109,7 @@ async function main(): Promise<void> {
             ...(maxSimTimeNs !== undefined ? { maxSimTimeNs } : {}),
             ...(bar ? { onProgress: bar } : {}),
           });
-        } catch (e) {
-          throw outputError(e) ?? e;
-        }
-        const { res, stoppedBy } = await runWithGuards(run, maxMemory).catch((e: unknown) => {
+        const { res, stoppedBy } = await runWithGuards(makeRun, maxMemory).catch((e: unknown) => {
           throw outputError(e) ?? e;
         });
         const wall = (performance.now() - t0) / 1000;

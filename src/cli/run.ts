@@ -108,38 +108,50 @@ type Signal = 'SIGINT' | 'SIGTERM';
  * Runs a prepared ScenarioRun to its end, a guard or a signal. Returns the result and the signal or
  * guard that stopped it, if any.
  */
-export async function runWithGuards(run: ScenarioRun, maxMemoryBytes: number): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
+export async function runWithGuards(makeRun: () => ScenarioRun, maxMemoryBytes: number): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
   let signal: Signal | null = null;
+  let run: ScenarioRun | null = null;
   const onSignal = (s: Signal) => () => {
     if (signal !== null) {
-      run.abort(); // a second signal: leave nothing behind, now
+      run?.abort(); // a second signal: leave nothing behind, now
       process.exit(s === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
     }
     signal = s;
   };
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
+  // Installed before the run opens its files, so a signal at any moment finds them.
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  try {
+    run = makeRun();
+  } catch (e) {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    throw e;
+  }
+  return loop(run, maxMemoryBytes, () => signal).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  });
+}
+
+async function loop(run: ScenarioRun, maxMemoryBytes: number, signal: () => Signal | null): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
   try {
     let stop: StopReason | null = null;
     let stoppedBy: Signal | 'max-memory' | null = null;
     while (stop === null) {
-      stop = run.step(STEP_EVENTS);
-      if (stop !== null) break;
       await new Promise<void>((r) => setImmediate(r));
-      if (signal !== null) stoppedBy = signal;
+      const sig = signal();
+      if (sig !== null) stoppedBy = sig;
       else if (process.memoryUsage.rss() > maxMemoryBytes) stoppedBy = 'max-memory';
-      if (stoppedBy !== null) stop = 'stopped';
+      stop = stoppedBy !== null ? 'stopped' : run.step(STEP_EVENTS);
     }
     const res = run.finish(stop, stoppedBy !== null ? run.partial(stop, stoppedBy) : run.partial(stop));
     return { res, stoppedBy };
   } catch (e) {
     run.abort();
     throw e;
-  } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
   }
 }
 

@@ -22,6 +22,7 @@ import type { VxlanDevice } from '../link/vxlan.js';
 import type { Namespace } from '../net/namespace.js';
 import { parseCidr } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
+import { checkClusterRanges, checkNodeSubnets } from './address-plan.js';
 import { withAddOns } from './addons.js';
 import type { CniBridgeConfig } from './cni-bridge.js';
 import { nodeDefsOf, podDefsOf, type NodeDef, type PodDef } from './desired-state.js';
@@ -121,6 +122,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const nodeDefs = nodeDefsOf(cfg, manifestsIn, errors, warnings);
   const podNet = parseCidr(cfg.podCIDR)!;
   if (cfg.nodeSubnetPrefix < podNet.prefix) errors.push(at(['spec', 'cluster', 'nodeSubnetPrefix'], `must be at least the pod CIDR's prefix /${podNet.prefix}`));
+  checkClusterRanges(cfg, nodeDefs.length, errors, at);
   const overlay = cfg.cni === 'flannel-vxlan';
   const podMtu = overlay ? cfg.network.mtu - 50 : cfg.network.mtu;
   const underlay = new Underlay(inv, cfg, errors, at);
@@ -134,6 +136,9 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
     if (overlay) createFlannelDevice(inv, cfg, node, podMtu);
     nodes.push(node);
   });
+  const defOf = new Map(nodeDefs.map((d) => [d.name, d] as const).reverse());
+  const declaredAt = (d: NodeDef | undefined) => (d?.podCIDR && d.path[0] === 'spec' ? d.path : null);
+  checkNodeSubnets(cfg.podCIDR, nodes.map((n) => ({ name: n.name, net: n.podNet, prefix: n.podPrefix, declaredAt: declaredAt(defOf.get(n.name)) })), errors, at);
   programFlannelRoutes(nodes, overlay);
   const hosts = underlay.addExternalHosts((name) => nodes.some((n) => n.name === name));
   const manifests = withAddOns(cfg, manifestsIn, at);

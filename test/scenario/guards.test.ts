@@ -226,3 +226,27 @@ describe('durations the clock cannot hold', () => {
     ]);
   });
 });
+
+describe('contradictory address plans are refused at validation, each at its field', () => {
+  const base = () => readFileSync(join(ROOT, 'scenarios/pod-to-pod.yaml'), 'utf8');
+  it('pod CIDR = service CIDR, the node network over both, a pod CIDR too small for the nodes, overlapping node subnets', () => {
+    const p = file(
+      'plan.yaml',
+      base()
+        .replace('serviceCIDR: 10.99.0.0/16', 'serviceCIDR: 10.244.0.0/16')
+        .replace('cidr: 10.100.11.0/24', 'cidr: 10.0.0.0/8')
+        .replace('{ name: node2, ip: 10.100.11.12 }', '{ name: node2, ip: 10.100.11.12, podCIDR: 10.244.0.128/25 }'),
+    );
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines.map((l) => l.slice(p.length + 1))).toEqual([
+      '29:18: spec.cluster.serviceCIDR: 10.244.0.0/16 overlaps the pod CIDR 10.244.0.0/16 (spec.cluster.podCIDR): Services and pods need separate ranges',
+      '31:22: spec.cluster.network.cidr: the node network 10.0.0.0/8 overlaps the pod CIDR 10.244.0.0/16',
+      "34:51: spec.cluster.nodes[1].podCIDR: node node2's pod subnet 10.244.0.128/25 overlaps node node1's 10.244.0.0/24",
+    ]);
+    const small = file('small.yaml', base().replace('podCIDR: 10.244.0.0/16', 'podCIDR: 10.244.0.0/24'));
+    expect(podwire('validate', small).errLines).toEqual([`${small}:28:23: spec.cluster.nodeSubnetPrefix: the pod CIDR 10.244.0.0/24 holds 1 node subnet of /24; 2 nodes need 2 (a shorter nodeSubnetPrefix or a larger podCIDR)`]);
+    const outside = file('outside.yaml', base().replace('{ name: node2, ip: 10.100.11.12 }', '{ name: node2, ip: 10.100.11.12, podCIDR: 10.245.1.0/24 }'));
+    expect(podwire('validate', outside).errLines).toEqual([`${outside}:34:51: spec.cluster.nodes[1].podCIDR: 10.245.1.0/24 is outside the pod CIDR 10.244.0.0/16`]);
+  });
+});
