@@ -58,6 +58,22 @@ export class ScenarioError extends Error {
   }
 }
 
+/**
+ * An error at a position of a text the user gave (an iptables-save dump, ipset restore text): file,
+ * 1-based line and column, and a one-line detail; its message is `file:line:col: detail`.
+ */
+export class InputError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly col: number,
+    readonly detail: string,
+  ) {
+    super(`${file}:${line}:${col}: ${detail}`);
+    this.name = 'InputError';
+  }
+}
+
 /** Formats a path of keys and indexes as `a.b[2].c`. */
 export function formatPath(path: readonly (string | number)[]): string {
   let s = '';

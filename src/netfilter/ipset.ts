@@ -15,22 +15,15 @@
 // iptables rule references, quotes and backslashes inside comments. Hash types print their elements
 // in insertion order (the kernel prints them in jhash bucket order) and never grow hashsize; initval,
 // which the kernel draws at random, is a hash of the set name unless the create line gives one.
+import { InputError } from '../core/user-error.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 import { parseIpv4 } from './rules.js';
 
 /** A user error in ipset restore text, printed clang-style `file:line:col: message`. */
-export class IpsetError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly col: number,
-    readonly detail: string,
-  ) {
-    super(`${file}:${line}:${col}: ${detail}`);
-    this.name = 'IpsetError';
-  }
+export class IpsetError extends InputError {
+  override readonly name = 'IpsetError';
 }
 
 /** The set types podwire models, with the dimensions of their elements (ip, port, net). */

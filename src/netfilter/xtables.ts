@@ -5,20 +5,13 @@
 // Mirrors libxtables/xtables.c (xtables_ipparse_any, xtables_parse_port, xtables_strtoui,
 // xtables_parse_protocol, xtables_save_string) and the option-argument helpers of
 // iptables/extensions/libxt_*.c that several extensions repeat.
+import { InputError } from '../core/user-error.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import { PROTO_NAMES, parseIpv4, type Cidr, type Neg, type PortRange } from './rules.js';
 
 /** A user error in iptables text: file, 1-based line and column, and a one-line message naming the token. */
-export class IptablesParseError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly col: number,
-    readonly detail: string,
-  ) {
-    super(`${file}:${line}:${col}: ${detail}`);
-    this.name = 'IptablesParseError';
-  }
+export class IptablesParseError extends InputError {
+  override readonly name = 'IptablesParseError';
 }
 
 /** One word of a rule line. */

@@ -6,10 +6,11 @@
 // observers capture and stats import only core, wire and packet (stats also hdr-histogram-js and zod; both may
 // use node: builtins). The datapath (link … transport) never imports an observer (habit 8); app and
 // the layers after it may. A failure lists every offending `file:line: import` with the rule it breaks.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from '../helpers/source-files.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
@@ -20,16 +21,6 @@ const OBSERVERS = ['capture', 'stats'] as const;
 const OBSERVER_USERS = new Set(['app', 'k8s', 'scenario', 'cli']);
 /** Packages an observer may import besides node: builtins. */
 const OBSERVER_PACKAGES: Record<string, Set<string>> = { capture: new Set(), stats: new Set(['hdr-histogram-js', 'zod']) };
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...tsFiles(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
-  }
-  return out.sort();
-}
 
 /** Blanks out comments (keeping newlines, so line numbers stay right). */
 function stripComments(src: string): string {

@@ -7,10 +7,11 @@
 // A failure lists every offender as `file:line name (N lines)`, so the rule stays visible. Functions are
 // found with @babel/parser's TypeScript AST (function declarations and expressions, arrows, methods);
 // a function's length runs from its first to its last line.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse } from '@babel/parser';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from '../helpers/source-files.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
@@ -21,16 +22,6 @@ const MAX_FUNCTION_LINES = 80;
 const EXEMPT: Record<string, string> = {
   'src/cli/main.ts:main': 'the yargs command table: one builder per command, no logic of its own',
 };
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...tsFiles(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
-  }
-  return out.sort();
-}
 
 interface Fn {
   file: string;
@@ -106,6 +97,6 @@ describe('size limits', () => {
 
   it('finds functions of every shape (the detector itself)', () => {
     const fns = functionsOf(join(ROOT, 'test/arch/sizes.test.ts')).map((f) => f.name);
-    expect(fns).toEqual(expect.arrayContaining(['tsFiles', 'keyName', 'functionsOf', 'visit']));
+    expect(fns).toEqual(expect.arrayContaining(['keyName', 'functionsOf', 'visit']));
   });
 });

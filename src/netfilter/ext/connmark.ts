@@ -2,8 +2,9 @@
 // Layer: netfilter (imports this folder). Mirrors iptables/extensions/libxt_connmark.c,
 // libxt_CONNMARK.c (revision 1 save forms) and net/netfilter/xt_connmark.c (connmark_mt, connmark_tg).
 import { TgCode } from '../x-tables.js';
-import { hex, negs, parseMarkMask, parseNumber } from '../xtables.js';
+import { hex, parseMarkMask, parseNumber } from '../xtables.js';
 import type { MatchExt, TargetExt } from './api.js';
+import { parseMarkOption, renderMarkOption } from './mark.js';
 
 /** The record of -m connmark. */
 export interface ConnmarkMatch {
@@ -22,15 +23,8 @@ export type ConnmarkTarget =
 export const connmark: MatchExt<ConnmarkMatch> = {
   name: 'connmark',
   init: () => ({ kind: 'connmark', neg: false, value: 0, mask: 0xffffffff }),
-  parse(m, opt, neg, c) {
-    if (opt.text !== '--mark') return false;
-    const { value, mask } = parseMarkMask(c, c.arg(opt));
-    m.neg = neg;
-    m.value = value;
-    m.mask = mask;
-    return true;
-  },
-  render: (m) => ` -m connmark ${negs(m.neg)}--mark ${hex(m.value)}${m.mask === 0xffffffff ? '' : `/${hex(m.mask)}`}`,
+  parse: parseMarkOption,
+  render: (m) => renderMarkOption('connmark', m),
   compile(m, env) {
     const { value, mask, neg } = m;
     return (c) => {

@@ -2,7 +2,7 @@
 // Mirrors iptables/extensions/libxt_mark.c, libxt_MARK.c (revision 2: every form is saved as
 // --set-xmark value/mask) and net/netfilter/xt_mark.c (mark_mt, mark_tg: skb->mark = (mark & ~mask) ^ value).
 import { TgCode } from '../x-tables.js';
-import { hex, negs, parseMarkMask, parseNumber } from '../xtables.js';
+import { hex, negs, parseMarkMask, parseNumber, type Cursor, type Token } from '../xtables.js';
 import type { MatchExt, TargetExt } from './api.js';
 
 /** The record of -m mark. */
@@ -20,19 +20,27 @@ export interface MarkTarget {
   mask: number;
 }
 
+/** `--mark V[/M]` with an optional "!", as libxt_mark.c and libxt_connmark.c both parse it. */
+export function parseMarkOption(m: { neg: boolean; value: number; mask: number }, opt: Token, neg: boolean, c: Cursor): boolean {
+  if (opt.text !== '--mark') return false;
+  const { value, mask } = parseMarkMask(c, c.arg(opt));
+  m.neg = neg;
+  m.value = value;
+  m.mask = mask;
+  return true;
+}
+
+/** ` -m NAME [! ]--mark V[/M]` as iptables-save prints it (the mask only when not all ones). */
+export function renderMarkOption(name: string, m: { neg: boolean; value: number; mask: number }): string {
+  return ` -m ${name} ${negs(m.neg)}--mark ${hex(m.value)}${m.mask === 0xffffffff ? '' : `/${hex(m.mask)}`}`;
+}
+
 /** -m mark. */
 export const mark: MatchExt<MarkMatch> = {
   name: 'mark',
   init: () => ({ kind: 'mark', neg: false, value: 0, mask: 0xffffffff }),
-  parse(m, opt, neg, c) {
-    if (opt.text !== '--mark') return false;
-    const { value, mask } = parseMarkMask(c, c.arg(opt));
-    m.neg = neg;
-    m.value = value;
-    m.mask = mask;
-    return true;
-  },
-  render: (m) => ` -m mark ${negs(m.neg)}--mark ${hex(m.value)}${m.mask === 0xffffffff ? '' : `/${hex(m.mask)}`}`,
+  parse: parseMarkOption,
+  render: (m) => renderMarkOption('mark', m),
   compile(m) {
     const { value, mask, neg } = m;
     return (c) => ((c.pkt.mark & mask) >>> 0 === value) !== neg;
