@@ -46,10 +46,13 @@ function fail(e: unknown): never {
   process.exit(70);
 }
 
-function seedOf(argv: { seed?: number | undefined }, fallback: number | undefined): number {
-  const s = argv.seed ?? fallback ?? 1;
-  if (!Number.isInteger(s) || s < 0) throw new UsageError(`--seed: expected a non-negative integer, got ${s}`);
-  return s;
+/** --seed as typed (a string, so "abc" is not silently NaN), else the scenario's, else 1. */
+function seedOf(argv: { seed?: string | number | undefined }, fallback: number | undefined): number {
+  if (argv.seed === undefined) return fallback ?? 1;
+  const text = String(argv.seed).trim();
+  if (text === '' || !Number.isFinite(Number(text))) throw new UsageError(`--seed: expected an integer, got "${terminalSafe(text)}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`--seed: expected a non-negative integer, got ${terminalSafe(text)}`);
+  return Number(text);
 }
 
 function untilOf(text: string | undefined): number | undefined {
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
-          .option('seed', { type: 'number', describe: 'random seed (default: the scenario\'s, else 1)' })
+          .option('seed', { type: 'string', describe: 'random seed (default: the scenario\'s, else 1)' })
           .option('out', { type: 'string', default: 'out', describe: 'output directory' })
           .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
         y
           .positional('file', { type: 'string', demandOption: true })
           .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
-          .option('seed', { type: 'number' })
+          .option('seed', { type: 'string' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
           .option('no-run', { type: 'boolean', default: false, describe: 'print the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
           .option('to', { type: 'string', describe: 'destination IP:PORT (or IP for icmp)' })
           .option('proto', { choices: ['tcp', 'udp', 'icmp', 'sctp'] as const, default: 'tcp' as const })
           .option('at', { type: 'string', default: '0', describe: 'simulated time to send the packet at' })
-          .option('seed', { type: 'number' })
+          .option('seed', { type: 'string' })
           .option('iptables-save', { type: 'string', describe: 'trace through this dump instead of a scenario' })
           .option('local-ip', { type: 'string', array: true, describe: 'an address of the node owning the dump (repeatable)' })
           .option('src', { type: 'string', describe: 'source IP (dump mode)' })

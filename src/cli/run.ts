@@ -185,6 +185,11 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
     lines.push('');
     for (const [k, v] of drops) lines.push(`${k.slice(6)} dropped: ${Object.entries(v).map(([r, n]) => `${r}=${n}`).join(' ')}`);
   }
+  const noListener = Object.entries(doc.counters['no-listener'] ?? {});
+  if (noListener.length > 0) {
+    lines.push('');
+    for (const [where, n] of noListener) lines.push(`no listener on ${where}: ${n} connection attempt${n === 1 ? '' : 's'} refused (RST)`);
+  }
   lines.push('');
   if (res.files.capture) lines.push(`capture: ${resolve(res.files.capture)} (${res.packetsCaptured.toLocaleString('en-US')} packets on ${world.captured.length} interfaces)`);
   lines.push(`stats:   ${resolve(res.files.stats)}`);

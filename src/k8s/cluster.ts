@@ -25,7 +25,7 @@ import type { Ipv4 } from '../wire/types.js';
 import { checkClusterRanges, checkNodeSubnets } from './address-plan.js';
 import { withAddOns } from './addons.js';
 import type { CniBridgeConfig } from './cni-bridge.js';
-import { nodeDefsOf, podDefsOf, type NodeDef, type PodDef } from './desired-state.js';
+import { nodeDefsOf, podDefsOf, type NodeDef, type PodDef, type PodOwner } from './desired-state.js';
 import { createFlannelDevice, programFlannelRoutes } from './flannel.js';
 import { Inventory } from './inventory.js';
 import { runPodSandbox } from './kubelet.js';
@@ -87,6 +87,8 @@ export interface ClusterPod {
   spec: PodSpecT;
   /** Owner Deployment name, if any. */
   deployment: string | null;
+  /** The workload that owns the pod (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job), if any. */
+  owner: PodOwner | null;
 }
 
 /** An external host on the cluster's network. */
@@ -143,7 +145,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const hosts = underlay.addExternalHosts((name) => nodes.some((n) => n.name === name));
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
-  const pods = startPods(inv, cni, nodes, podDefsOf(sim, manifests, errors, warnings), errors);
+  const pods = startPods(inv, cni, nodes, nodeDefs, podDefsOf(sim, manifests, nodeDefs, errors, warnings), errors, warnings);
   return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests };
 }
 
@@ -164,17 +166,23 @@ function kubeadmJoin(underlay: Underlay, cfg: ClusterConfig, d: NodeDef, i: numb
 }
 
 /** Binds every pod (scheduler.ts) and runs its sandbox on the node (kubelet.ts). */
-function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], defs: PodDef[], errors: UserError[]): ClusterPod[] {
+function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[]): ClusterPod[] {
   const pods: ClusterPod[] = [];
+  const infos = new Map(nodeDefs.map((d) => [d.name, d]));
+  const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => defs.find((d) => d.name === p.name && d.namespace === p.namespace)?.scheduling.hostPorts ?? []);
   const nsNames = new Set(inv.namespaces.map((n) => n.name));
   for (const p of defs) {
     if (nodes.length === 0) {
       errors.push(p.m.error(['kind'], 'pods need a cluster with at least one node (spec.cluster.nodes)'));
       break;
     }
-    const node = schedulePod(nodes, p.spec.nodeName);
-    if (typeof node === 'string') {
-      errors.push(p.m.error([...p.specPath, 'nodeName'], node));
+    const node = schedulePod(nodes, infos, p.scheduling, hostPortsOf);
+    if ('error' in node) {
+      errors.push(p.m.error([...p.specPath, 'nodeName'], node.error));
+      continue;
+    }
+    if ('pending' in node) {
+      warnings.push(p.m.error(p.specPath, `pod ${p.name} stays Pending: ${node.pending}`));
       continue;
     }
     const nsName = p.namespace === 'default' ? p.name : `${p.name}.${p.namespace}`;

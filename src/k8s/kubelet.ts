@@ -16,7 +16,7 @@ import type { Inventory } from './inventory.js';
 
 /** RunPodSandbox on `node`: the pod's namespace (`nsName`) plugged into cni0, or the node's for hostNetwork. Returns an error message when the subnet is full. */
 export function runPodSandbox(inv: Inventory, cni: CniBridgeConfig, node: ClusterNode, def: PodDef, nsName: string): ClusterPod | string {
-  const pod = (ns: ClusterPod['ns'], ip: ClusterPod['ip'], hostVeth: ClusterPod['hostVeth']): ClusterPod => ({ name: def.name, namespace: def.namespace, labels: def.labels, annotations: def.annotations, node, ns, ip, hostNetwork: hostVeth === null, hostVeth, spec: def.spec, deployment: def.deployment });
+  const pod = (ns: ClusterPod['ns'], ip: ClusterPod['ip'], hostVeth: ClusterPod['hostVeth']): ClusterPod => ({ name: def.name, namespace: def.namespace, labels: def.labels, annotations: def.annotations, node, ns, ip, hostNetwork: hostVeth === null, hostVeth, spec: def.spec, deployment: def.deployment, owner: def.owner });
   if (def.spec.hostNetwork) return pod(node.ns, node.ip, null);
   ensureCni0(inv, cni, node);
   const ip = allocatePodIp(node);

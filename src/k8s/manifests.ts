@@ -82,26 +82,106 @@ const KNOWN: Record<string, readonly string[]> = {
   podSpec: ['nodeName', 'hostNetwork', 'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'serviceAccountName', 'volumes', 'nodeSelector', 'tolerations', 'affinity', 'dnsPolicy', 'securityContext', 'imagePullSecrets', 'priorityClassName', 'schedulerName', 'hostname', 'subdomain', 'dnsConfig'],
   container: ['name', 'image', 'ports', 'command', 'args', 'env', 'envFrom', 'resources', 'imagePullPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'volumeMounts', 'securityContext', 'workingDir', 'lifecycle'],
   deploymentSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'paused'],
+  // Fields of core/v1, apps/v1 and batch/v1 that shape nothing podwire models, accepted silently.
+  podSpecMore: ['automountServiceAccountToken', 'serviceAccount', 'enableServiceLinks', 'shareProcessNamespace', 'hostPID', 'hostIPC', 'hostUsers', 'runtimeClassName', 'priority', 'preemptionPolicy', 'overhead', 'setHostnameAsFQDN', 'os', 'activeDeadlineSeconds', 'ephemeralContainers', 'schedulingGates', 'resourceClaims', 'topologySpreadConstraints', 'readinessGates', 'hostAliases'],
+  containerMore: ['terminationMessagePath', 'terminationMessagePolicy', 'restartPolicy', 'resizePolicy', 'volumeDevices'],
+  containerPort: ['containerPort', 'protocol', 'name', 'hostPort', 'hostIP'],
+  template: ['metadata', 'spec'],
+  templateMetadata: ['labels', 'annotations', 'name', 'namespace', 'creationTimestamp'],
+  replicaSetSpec: ['replicas', 'selector', 'template', 'minReadySeconds'],
+  statefulSetSpec: ['replicas', 'selector', 'template', 'serviceName', 'podManagementPolicy', 'updateStrategy', 'volumeClaimTemplates', 'revisionHistoryLimit', 'minReadySeconds', 'persistentVolumeClaimRetentionPolicy', 'ordinals'],
+  daemonSetSpec: ['selector', 'template', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit'],
+  jobSpec: ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'template', 'ttlSecondsAfterFinished', 'completionMode', 'suspend', 'selector', 'manualSelector', 'podFailurePolicy', 'backoffLimitPerIndex', 'maxFailedIndexes', 'podReplacementPolicy', 'successPolicy', 'managedBy'],
+  serviceSpec: ['type', 'selector', 'ports', 'clusterIP', 'clusterIPs', 'externalName', 'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'loadBalancerClass', 'sessionAffinity', 'sessionAffinityConfig', 'externalTrafficPolicy', 'internalTrafficPolicy', 'publishNotReadyAddresses', 'ipFamilies', 'ipFamilyPolicy', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'trafficDistribution'],
+  servicePort: ['name', 'protocol', 'port', 'targetPort', 'nodePort', 'appProtocol'],
+  nodeSpec: ['podCIDR', 'podCIDRs', 'taints', 'unschedulable', 'providerID', 'configSource', 'externalID'],
 };
 
-/** Reports fields podwire does not know as warnings (path relative to the document). */
+/** The spec part of each workload kind. */
+const WORKLOAD_SPEC: Record<string, string> = { Deployment: 'deploymentSpec', ReplicaSet: 'replicaSetSpec', StatefulSet: 'statefulSetSpec', DaemonSet: 'daemonSetSpec', Job: 'jobSpec' };
+
+/** Edit distance (Levenshtein) between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The known field closest to `k` (a likely typo: at most 2 edits, or the same letters in another case), or null. */
+export function suggestField(k: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const f of known) {
+    const d = f.toLowerCase() === k.toLowerCase() ? 0 : editDistance(k, f);
+    if (d < bestD) [best, bestD] = [f, d];
+  }
+  return best;
+}
+
+/** Pod spec fields podwire accepts but does not act on, warned about (they change what a pod sees). */
+function podSpecBehaviourWarnings(spec: Record<string, unknown>, path: (string | number)[], warn: (path: (string | number)[], message: string) => void): void {
+  const policy = spec['dnsPolicy'];
+  if (policy !== undefined && policy !== 'ClusterFirst' && !(policy === 'ClusterFirstWithHostNet' && spec['hostNetwork'] === true)) {
+    warn([...path, 'dnsPolicy'], `dnsPolicy ${String(policy)} is not modelled by podwire: the pod resolves names with ClusterFirst (the cluster DNS)`);
+  }
+  if (spec['dnsConfig'] !== undefined) warn([...path, 'dnsConfig'], 'dnsConfig is not modelled by podwire and is ignored (the pod gets the ClusterFirst resolv.conf)');
+  for (const f of ['topologySpreadConstraints', 'hostAliases'] as const) if (spec[f] !== undefined) warn([...path, f], `${f} is not modelled by podwire and is ignored`);
+  const affinity = spec['affinity'] as Record<string, unknown> | undefined;
+  if (affinity && typeof affinity === 'object') {
+    for (const k of Object.keys(affinity)) if (k !== 'nodeAffinity') warn([...path, 'affinity', k], `${k} is not modelled by podwire and is ignored (only required node affinity is)`);
+    const na = affinity['nodeAffinity'] as Record<string, unknown> | undefined;
+    if (na && typeof na === 'object' && na['preferredDuringSchedulingIgnoredDuringExecution'] !== undefined) {
+      warn([...path, 'affinity', 'nodeAffinity', 'preferredDuringSchedulingIgnoredDuringExecution'], 'preferred node affinity is not modelled by podwire and is ignored (required affinity is)');
+    }
+  }
+}
+
+/** Reports fields podwire does not know as warnings (path relative to the document), with a likely correction. */
 export function unknownFieldWarnings(kind: string, value: Record<string, unknown>, warn: (path: (string | number)[], message: string) => void): void {
   const check = (obj: unknown, known: readonly string[], path: (string | number)[]): void => {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return;
-    for (const k of Object.keys(obj)) if (!known.includes(k)) warn([...path, k], `field "${k}" is not modelled by podwire and is ignored`);
+    for (const k of Object.keys(obj)) {
+      if (known.includes(k)) continue;
+      const hint = suggestField(k, known);
+      warn([...path, k], hint ? `unknown field "${k}", ignored: did you mean "${hint}"?` : `field "${k}" is not modelled by podwire and is ignored`);
+    }
+  };
+  const each = (list: unknown, known: readonly string[], path: (string | number)[]): void => {
+    if (Array.isArray(list)) list.forEach((x, i) => check(x, known, [...path, i]));
   };
   const podSpec = (spec: unknown, path: (string | number)[]): void => {
-    check(spec, KNOWN['podSpec']!, path);
-    const s = spec as { containers?: unknown[]; initContainers?: unknown[] } | undefined;
-    s?.containers?.forEach((c, i) => check(c, KNOWN['container']!, [...path, 'containers', i]));
+    check(spec, [...KNOWN['podSpec']!, ...KNOWN['podSpecMore']!], path);
+    if (spec === null || typeof spec !== 'object') return;
+    podSpecBehaviourWarnings(spec as Record<string, unknown>, path, warn);
+    for (const part of ['containers', 'initContainers'] as const) {
+      const list = (spec as Record<string, unknown>)[part];
+      if (!Array.isArray(list)) continue;
+      list.forEach((c, i) => {
+        check(c, [...KNOWN['container']!, ...KNOWN['containerMore']!], [...path, part, i]);
+        each((c as Record<string, unknown> | null)?.['ports'], KNOWN['containerPort']!, [...path, part, i, 'ports']);
+      });
+    }
   };
   check(value, KNOWN['root']!, []);
   check(value['metadata'], KNOWN['metadata']!, ['metadata']);
-  if (kind === 'Pod') podSpec(value['spec'], ['spec']);
-  if (kind === 'Deployment') {
-    const spec = value['spec'] as Record<string, unknown> | undefined;
-    check(spec, KNOWN['deploymentSpec']!, ['spec']);
-    podSpec((spec?.['template'] as Record<string, unknown> | undefined)?.['spec'], ['spec', 'template', 'spec']);
+  const spec = value['spec'] as Record<string, unknown> | undefined;
+  if (kind === 'Pod') podSpec(spec, ['spec']);
+  if (kind === 'Service') {
+    check(spec, KNOWN['serviceSpec']!, ['spec']);
+    each(spec?.['ports'], KNOWN['servicePort']!, ['spec', 'ports']);
+  }
+  if (kind === 'Node') check(spec, KNOWN['nodeSpec']!, ['spec']);
+  const specPart = WORKLOAD_SPEC[kind];
+  if (specPart) {
+    check(spec, KNOWN[specPart]!, ['spec']);
+    const tmpl = spec?.['template'] as Record<string, unknown> | undefined;
+    check(tmpl, KNOWN['template']!, ['spec', 'template']);
+    check(tmpl?.['metadata'], KNOWN['templateMetadata']!, ['spec', 'template', 'metadata']);
+    podSpec(tmpl?.['spec'], ['spec', 'template', 'spec']);
   }
 }
 

@@ -1,11 +1,110 @@
-// k8s/scheduler — kube-scheduler, reduced to a deterministic choice: spec.nodeName binds the pod
-// there; otherwise the node with the fewest pods, then node order (what the default scorer's
-// spreading gives on equal nodes). Layer: k8s (imports k8s).
-// Not modelled: resources, taints and tolerations, affinity, topology spread constraints.
+// k8s/scheduler — kube-scheduler reduced to its filters and a deterministic score: spec.nodeName binds
+// the pod there; otherwise the filter plugins NodeName, NodeUnschedulable, NodeAffinity (nodeSelector
+// and requiredDuringSchedulingIgnoredDuringExecution), TaintToleration (NoSchedule / NoExecute) and
+// NodePorts (hostPort conflicts) keep the feasible nodes, and of those the one with the fewest pods
+// wins, then node order (what the default scorer's spreading gives on equal nodes). A pod no node
+// fits stays Pending with the FailedScheduling message ("0/3 nodes are available: ..."). Layer: k8s
+// (imports k8s). Mirrors pkg/scheduler/framework/plugins (nodeaffinity, tainttoleration, nodeports)
+// and k8s.io/component-helpers/scheduling/corev1 (label selector operators, toleration matching).
+// Not modelled: resources, preferred affinity, pod (anti-)affinity, topology spread constraints.
+import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
 
-/** The node a pod is bound to, or an error message. */
-export function schedulePod(nodes: ClusterNode[], nodeName: string | undefined): ClusterNode | string {
-  if (nodeName !== undefined) return nodes.find((n) => n.name === nodeName) ?? `no node "${nodeName}" (nodes: ${nodes.map((n) => n.name).join(', ')})`;
-  return nodes.reduce((best, n) => (n.pods.length < best.pods.length ? n : best), nodes[0]!);
+/** A node's labels and taints (Node.metadata.labels, Node.spec.taints). */
+export interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+}
+
+const TaintSchema = z.looseObject({ key: z.string(), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) });
+export type Taint = z.infer<typeof TaintSchema>;
+export const TaintsSchema = z.array(TaintSchema).default([]);
+
+const Requirement = z.looseObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']), values: z.array(z.string()).default([]) });
+const Term = z.looseObject({ matchExpressions: z.array(Requirement).default([]), matchFields: z.array(Requirement).default([]) });
+const Toleration = z.looseObject({ key: z.string().optional(), operator: z.enum(['Exists', 'Equal']).default('Equal'), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional() });
+export type TolerationT = z.infer<typeof Toleration>;
+
+/** The scheduling fields of a pod spec (parsed beside the rest of the spec). */
+export const SchedulingSchema = z.looseObject({
+  nodeName: z.string().optional(),
+  nodeSelector: z.record(z.string(), z.string()).default({}),
+  affinity: z
+    .looseObject({
+      nodeAffinity: z.looseObject({ requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(Term).min(1) }).optional() }).optional(),
+    })
+    .optional(),
+  tolerations: z.array(Toleration).default([]),
+  hostNetwork: z.boolean().default(false),
+});
+export type SchedulingT = z.infer<typeof SchedulingSchema>;
+
+/** What the scheduler needs of a pod: its scheduling fields and the host ports it claims. */
+export interface PodScheduling {
+  spec: SchedulingT;
+  hostPorts: { port: number; protocol: string }[];
+}
+
+function requirementMatches(r: z.infer<typeof Requirement>, value: string | undefined): boolean {
+  switch (r.operator) {
+    case 'In':
+      return value !== undefined && r.values.includes(value);
+    case 'NotIn':
+      return value === undefined || !r.values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      const v = Number(value);
+      const bound = Number(r.values[0]);
+      if (value === undefined || !Number.isInteger(v) || !Number.isInteger(bound)) return false;
+      return r.operator === 'Gt' ? v > bound : v < bound;
+    }
+  }
+}
+
+/** nodeSelector and required node affinity (terms ORed, expressions ANDed; matchFields: metadata.name). */
+export function matchesNodeSelection(node: NodeInfo, s: SchedulingT): boolean {
+  for (const [k, v] of Object.entries(s.nodeSelector)) if (node.labels[k] !== v) return false;
+  const terms = s.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms) return true;
+  return terms.some((t) => (t.matchExpressions.length > 0 || t.matchFields.length > 0) && t.matchExpressions.every((r) => requirementMatches(r, node.labels[r.key])) && t.matchFields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.name)));
+}
+
+/** v1.Toleration.ToleratesTaint. */
+export function tolerates(t: TolerationT, taint: Taint): boolean {
+  if (t.effect !== undefined && t.effect !== taint.effect) return false;
+  if (t.key !== undefined && t.key !== '' && t.key !== taint.key) return false;
+  if (t.operator === 'Exists') return true;
+  return (t.value ?? '') === (taint.value ?? '');
+}
+
+/** The first NoSchedule / NoExecute taint no toleration tolerates, or null. */
+export function untoleratedTaint(node: NodeInfo, tolerations: readonly TolerationT[]): Taint | null {
+  return node.taints.find((taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint))) ?? null;
+}
+
+/** The node a pod is bound to, or the reason it stays Pending / cannot be bound. */
+export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, NodeInfo>, pod: PodScheduling, hostPortsOf: (node: ClusterNode) => { port: number; protocol: string }[]): ClusterNode | { pending: string } | { error: string } {
+  const s = pod.spec;
+  if (s.nodeName !== undefined) return nodes.find((n) => n.name === s.nodeName) ?? { error: `no node "${s.nodeName}" (nodes: ${nodes.map((n) => n.name).join(', ')})` };
+  const reasons = new Map<string, number>();
+  const feasible = nodes.filter((n) => {
+    const info = infos.get(n.name) ?? { name: n.name, labels: {}, taints: [] };
+    let why: string | null = null;
+    const taint = untoleratedTaint(info, s.tolerations);
+    if (!matchesNodeSelection(info, s)) why = "didn't match Pod's node affinity/selector";
+    else if (taint) why = `had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+    else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) why = "didn't have free ports for the requested pod ports";
+    if (why !== null) reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    return why === null;
+  });
+  if (feasible.length === 0) {
+    const parts = [...reasons].map(([why, n]) => `${n} node(s) ${why}`).join(', ');
+    return { pending: `0/${nodes.length} nodes are available: ${parts}` };
+  }
+  return feasible.reduce((best, n) => (n.pods.length < best.pods.length ? n : best), feasible[0]!);
 }

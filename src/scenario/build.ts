@@ -56,6 +56,7 @@ export interface World {
 }
 
 const dur = durationOr0;
+const WORKLOAD_KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'Node'];
 
 /** Builds the world of a loaded scenario with the given seed. Throws ScenarioError on semantic errors. */
 export function buildWorld(loaded: LoadedScenario, seed: number): World {
@@ -79,7 +80,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     devices.push(...cluster.devices);
   } else {
     for (const m of loaded.manifests) {
-      if (m.kind === 'Pod' || m.kind === 'Deployment' || m.kind === 'Node') errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
+      if (WORKLOAD_KINDS.includes(m.kind)) errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
     }
   }
 
@@ -257,13 +258,8 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     });
   }
 
-  // Kinds the loader accepts but nothing models yet: say so once each, never silently.
-  const warnings = [...(cluster?.warnings ?? [])];
-  for (const m of loaded.manifests) {
-    if (m.kind === 'Ingress' || m.kind === 'ConfigMap' || m.kind === 'Namespace') {
-      warnings.push(loaded.error(['kind'], `${m.kind} is not modelled by podwire yet and is ignored`, m.docIndex));
-    }
-  }
+  // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
+  const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
   if (errors.length > 0) throw new ScenarioError(errors);
   return {
     sim,

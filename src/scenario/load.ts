@@ -1,11 +1,16 @@
 // scenario/load — YAML text → validated Scenario document + the Kubernetes manifests beside it.
-// Layer: scenario. Errors name file:line:col and the field path: zod issue paths are mapped back to
-// YAML nodes, and their offsets to line and column with yaml's LineCounter.
+// Layer: scenario (imports core, k8s/api-versions). Errors name file:line:col and the field path: zod
+// issue paths are mapped back to YAML nodes, and their offsets to line and column with yaml's
+// LineCounter. Like `kubectl apply -f`, any kind is accepted: a multi-document stream, `kind: List`
+// (its items), documents holding only comments. Kinds podwire does not model (ServiceAccount, RBAC,
+// ConfigMap, CRDs, ...) are kept and warned about once per kind; a removed apiVersion is warned about
+// with its replacement (k8s/api-versions.ts).
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, ScenarioError, type UserError } from './errors.js';
 import { ScenarioDoc, type ScenarioDocT } from './schema.js';
+import { isModelledKind, removedApiVersion, SERVED_VERSION } from '../k8s/api-versions.js';
 
 /** A Kubernetes manifest found beside the Scenario (validated by later layers). */
 export interface Manifest {
@@ -13,7 +18,7 @@ export interface Manifest {
   apiVersion: string;
   /** Plain JS value of the document. */
   value: Record<string, unknown>;
-  /** Index of the YAML document in the file. */
+  /** Locator of the object: the YAML document's index, or (for an item of a `kind: List`) an index past the documents. */
   docIndex: number;
 }
 
@@ -22,6 +27,8 @@ export interface LoadedScenario {
   file: string;
   scenario: ScenarioDocT;
   manifests: Manifest[];
+  /** Non-fatal problems found while loading (kinds podwire ignores, removed API versions). */
+  warnings: UserError[];
   /** Position of a field of document `docIndex` (the Scenario's by default), for later semantic errors. */
   locate(path: readonly (string | number)[], docIndex?: number): { line: number; col: number };
   /** Builds a UserError at a field of the Scenario document (path relative to the document root). */
@@ -31,8 +38,6 @@ export interface LoadedScenario {
 /** Most alias expansions a document may make (yaml's guard against alias bombs). */
 const MAX_ALIAS_COUNT = 100;
 
-/** Kinds the loader recognises beside the Scenario; other layers validate their fields. */
-export const KNOWN_MANIFEST_KINDS = ['Node', 'Pod', 'Deployment', 'Service', 'Endpoints', 'EndpointSlice', 'Ingress', 'ConfigMap', 'Namespace'] as const;
 
 /** Reads and validates a scenario file. Throws ScenarioError with every problem found. */
 export function loadScenarioFile(file: string): LoadedScenario {
@@ -98,61 +103,106 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   const locateIn = (doc: Document.Parsed, path: readonly (string | number)[], atKey = false) => pos(nodeOffset(doc, path, atKey));
 
   let scenario: ScenarioDocT | null = null;
-  let scenarioDoc: Document.Parsed | null = null;
   let scenarioIndex = -1;
   const manifests: Manifest[] = [];
+  // Where each object lives: a document, or an item of a List document (path prefix ['items', i]).
+  const locators: { doc: Document.Parsed; prefix: (string | number)[] }[] = docs.map((doc) => ({ doc, prefix: [] }));
+  const locate = (path: readonly (string | number)[], id = scenarioIndex) => locateIn(locators[id]!.doc, [...locators[id]!.prefix, ...path]);
+  const at = (id: number, path: (string | number)[], message: string): UserError => ({ file, ...locate(path, id), field: formatPath(path), message });
+  const objects: { id: number; v: Record<string, unknown> }[] = [];
   docs.forEach((doc, i) => {
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
-    } catch (e) {
-      // yaml refuses to expand aliases past the count (a "billion laughs" document would otherwise
-      // take all memory); any other conversion error is reported the same way, at the document.
-      const msg = /alias/i.test((e as Error).message) ? `YAML: more than ${MAX_ALIAS_COUNT} alias expansions in one document (an alias bomb?); expand the anchors by hand` : `YAML: ${(e as Error).message.split('\n')[0]}`;
-      errors.push({ file, ...locateIn(doc, []), field: '', message: msg });
+    const v = documentValue(doc, (message) => errors.push({ file, ...locateIn(doc, []), field: '', message }));
+    if (v === null) return;
+    if (v['kind'] === 'List' && Array.isArray(v['items'])) {
+      (v['items'] as unknown[]).forEach((item, j) => {
+        const id = locators.push({ doc, prefix: ['items', j] }) - 1;
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) errors.push(at(id, [], 'expected a mapping with apiVersion and kind'));
+        else objects.push({ id, v: item as Record<string, unknown> });
+      });
       return;
     }
-    if (value === null || value === undefined) return; // empty document (e.g. a trailing ---)
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      errors.push({ file, ...locateIn(doc, []), field: '', message: 'expected a mapping with apiVersion and kind' });
-      return;
-    }
-    const v = value as Record<string, unknown>;
+    objects.push({ id: i, v });
+  });
+  for (const { id, v } of objects) {
     const kind = v['kind'];
     if (typeof kind !== 'string') {
-      errors.push({ file, ...locateIn(doc, ['kind']), field: 'kind', message: 'missing: every document needs a kind (Scenario, Pod, Service, ...)' });
-      return;
+      errors.push(at(id, ['kind'], 'missing: every document needs a kind (Scenario, Pod, Service, ...)'));
+      continue;
     }
     if (kind === 'Scenario') {
-      if (scenarioDoc !== null) {
-        errors.push({ file, ...locateIn(doc, ['kind']), field: 'kind', message: 'a file holds one Scenario document' });
-        return;
+      if (scenarioIndex >= 0) {
+        errors.push(at(id, ['kind'], 'a file holds one Scenario document'));
+        continue;
       }
-      scenarioDoc = doc;
-      scenarioIndex = i;
+      scenarioIndex = id;
       const r = ScenarioDoc.safeParse(v);
       if (r.success) scenario = r.data;
-      else for (const issue of r.error.issues) errors.push(issueToError(file, doc, issue, locateIn));
-      return;
+      else for (const issue of r.error.issues) errors.push(issueToError(file, locators[id]!.doc, issue, locateIn));
+      continue;
     }
-    if (!(KNOWN_MANIFEST_KINDS as readonly string[]).includes(kind)) {
-      errors.push({ file, ...locateIn(doc, ['kind']), field: 'kind', message: `unsupported kind "${kind}" (supported: Scenario, ${KNOWN_MANIFEST_KINDS.join(', ')})` });
-      return;
-    }
-    manifests.push({ kind, apiVersion: String(v['apiVersion'] ?? ''), value: v, docIndex: i });
-  });
-  if (scenarioDoc === null && errors.length === 0) {
+    manifests.push({ kind, apiVersion: String(v['apiVersion'] ?? ''), value: v, docIndex: id });
+  }
+  if (scenarioIndex < 0 && errors.length === 0) {
     errors.push({ file, line: 1, col: 1, field: '', message: 'no document with kind: Scenario (apiVersion: podwire.dev/v1alpha1)' });
   }
   if (errors.length > 0 || scenario === null) throw new ScenarioError(errors);
-  const locate = (path: readonly (string | number)[], docIndex = scenarioIndex) => locateIn(docs[docIndex]!, path);
+  const warnings = manifestWarnings(manifests, at);
   return {
     file,
     scenario,
     manifests,
+    warnings,
     locate,
-    error: (path, message, docIndex = scenarioIndex) => ({ file, ...locate(path, docIndex), field: formatPath(path), message }),
+    error: (path, message, docIndex = scenarioIndex) => at(docIndex, [...path], message),
   };
+}
+
+/** A document's value as a plain mapping; null (nothing reported) for an empty one, null after `report` otherwise. */
+function documentValue(doc: Document.Parsed, report: (message: string) => void): Record<string, unknown> | null {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    // yaml refuses to expand aliases past the count (a "billion laughs" document would otherwise
+    // take all memory); any other conversion error is reported the same way, at the document.
+    report(/alias/i.test((e as Error).message) ? `YAML: more than ${MAX_ALIAS_COUNT} alias expansions in one document (an alias bomb?); expand the anchors by hand` : `YAML: ${(e as Error).message.split('\n')[0]}`);
+    return null;
+  }
+  if (value === null || value === undefined) return null; // empty document (a trailing ---, only comments)
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    report('expected a mapping with apiVersion and kind');
+    return null;
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Warnings about the manifests as a whole: a removed apiVersion (the object then runs as its
+ * replacement, so later layers see a served version), and each kind podwire does not model, once,
+ * at its first object, with the number of objects of that kind.
+ */
+function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string | number)[], message: string) => UserError): UserError[] {
+  const warnings: UserError[] = [];
+  const ignored = new Map<string, { first: Manifest; n: number }>();
+  for (const m of manifests) {
+    const removed = removedApiVersion(m.apiVersion, m.kind);
+    if (removed) {
+      const runs = isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';
+      warnings.push(at(m.docIndex, ['apiVersion'], `${m.apiVersion} ${m.kind} was removed in Kubernetes ${removed.removedIn}: use ${removed.replacement}${runs}`));
+      if (isModelledKind(m.kind)) {
+        m.apiVersion = SERVED_VERSION[m.kind];
+        m.value = { ...m.value, apiVersion: m.apiVersion };
+      }
+    }
+    if (isModelledKind(m.kind)) continue;
+    const seen = ignored.get(m.kind);
+    if (seen) seen.n++;
+    else ignored.set(m.kind, { first: m, n: 1 });
+  }
+  for (const [kind, { first, n }] of ignored) {
+    warnings.push(at(first.docIndex, ['kind'], `${kind} is not modelled by podwire and is ignored${n > 1 ? ` (${n} objects)` : ''}`));
+  }
+  return warnings.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 function issueToError(

@@ -92,6 +92,9 @@ export const LinkSpec = z.strictObject({
   jitter: Duration.default('0'),
 });
 
+/** A sender that may be a workload: its pods (deployment/, statefulset/, daemonset/, replicaset/, job/). */
+const WORKLOAD_FROM = /^((pod|node|host|deployment|statefulset|daemonset|replicaset|job)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
 const TrafficCommon = {
   name: Name.optional(),
   /** Sender: a host, `pod/NAME`, `node/NAME` or `host/NAME`. */
@@ -132,8 +135,8 @@ export const DistText = z.string().regex(/^(constant|exponential|uniform|normal|
 export const HttpTraffic = z.strictObject({
   type: z.literal('http'),
   name: Name.optional(),
-  /** Sender: `deployment/NAME` (one generator per replica, one flow), a pod, a node or a host. */
-  from: z.string().regex(/^((pod|node|host|deployment)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
+  /** Sender: `deployment/NAME` (one generator per replica, one flow; also statefulset/, daemonset/, replicaset/, job/), a pod, a node or a host. */
+  from: z.string().regex(WORKLOAD_FROM, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
   /** `svc/NAME:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or a URL `http://HOST[:PORT]/PATH` (names resolved by the pod's DNS). */
   to: z.string().min(1),
   path: z.string().default('/'),
@@ -157,8 +160,8 @@ export const HttpTraffic = z.strictObject({
 export const DnsTraffic = z.strictObject({
   type: z.literal('dns'),
   name: Name.optional(),
-  /** A pod (its ClusterFirst resolv.conf) or a host with a nameserver. */
-  from: z.string().regex(/^((pod|host)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME or host/NAME'),
+  /** A pod (its ClusterFirst resolv.conf), a workload's first pod (deployment/NAME, ...), or a host with a nameserver. */
+  from: z.string().regex(WORKLOAD_FROM, 'expected pod/NAME, deployment/NAME or host/NAME'),
   /** The name to look up, as a program would pass it to getaddrinfo (e.g. "web", "example.com"). */
   lookup: z.string().min(1),
   count: z.number().int().min(1).default(1),
@@ -166,7 +169,28 @@ export const DnsTraffic = z.strictObject({
   start: Duration.default('1s'),
 });
 
-export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic, HttpTraffic, DnsTraffic]);
+/** A TCP request/response flow (netperf TCP_RR): `size` bytes out, `responseSize` bytes back, per request. */
+export const TcpTraffic = z.strictObject({
+  type: z.literal('tcp'),
+  name: Name.optional(),
+  /** Sender: a host, pod/NAME, node/NAME, host/NAME, or a workload (deployment/NAME, ...: one sender per pod). */
+  from: z.string().regex(WORKLOAD_FROM, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
+  /** `svc/NAME[.NS]:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or `NAME:PORT` (resolved by the sender's DNS, e.g. redis-cart:6379). */
+  to: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected svc/NAME:PORT, pod/NAME:PORT, IP:PORT or NAME:PORT'),
+  start: Duration.default('1s'),
+  /** Requests per sender. */
+  count: z.number().int().min(1).default(5),
+  interval: Duration.optional(),
+  rate: z.number().positive().optional(),
+  timeout: Duration.default('1s'),
+  /** Request bytes (the server's podwire.dev/request-size, default 64). */
+  size: z.number().int().min(1).max(1_000_000).default(64),
+  /** Response bytes the sender waits for (the server's podwire.dev/response-size, default 64). */
+  responseSize: z.number().int().min(1).max(10_000_000).default(64),
+  connection: z.enum(['new', 'keep-alive']).default('new'),
+});
+
+export const TrafficSpec = z.discriminatedUnion('type', [PingTraffic, UdpTraffic, HttpTraffic, DnsTraffic, TcpTraffic]);
 
 /** A change at a point in simulated time. */
 export const FaultSpec = z.discriminatedUnion('kind', [
@@ -221,6 +245,12 @@ export const ClusterNodeSpec = z.strictObject({
   /** Pod subnet of this node (default: allocated in order from podCIDR, like the node IPAM controller). */
   podCIDR: CidrText.optional(),
   mac: MacText.optional(),
+  /** control-plane: kubeadm's node-role.kubernetes.io/control-plane label and NoSchedule taint (only pods that tolerate it run there). */
+  role: z.enum(['control-plane', 'worker']).default('worker'),
+  /** Node labels beside kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch (for nodeSelector / node affinity). */
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Node taints (kubectl taint): pods without a matching toleration are not scheduled there. */
+  taints: z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
 });
 
 export const ExternalHostSpec = z.strictObject({

@@ -2,12 +2,16 @@
 // (CoreDNS in its pods, external hosts' zones) and the traffic flows (ping, UDP probes, HTTP load).
 // Layer: scenario.
 //
-// Pod annotations (on a Pod or a Deployment's template):
-//   podwire.dev/app: http | udp-echo        what the pod runs, on its first containerPort
+// Without annotations a pod serves every containerPort it declares (k8s/container-ports: HTTP for
+// http-named ports, Service ports and web-server images, a TCP request/response server otherwise, UDP
+// echo); stats.json's counters.no-listener counts SYNs refused because nothing listened.
+// Pod annotations (on a Pod or a workload's template) override:
+//   podwire.dev/app: http | udp-echo        what the pod runs instead, on its first containerPort
 //   podwire.dev/port: "8080"                 overrides the port
 //   podwire.dev/service-time: exponential:5ms   per-request service time (http)
 //   podwire.dev/workers: "4"                 requests served at once; more wait in FIFO order (http)
 //   podwire.dev/response-size: "512"         response body bytes, or a distribution like uniform:100,900
+//   podwire.dev/request-size: "64"           bytes of one request (the request/response server)
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
@@ -15,6 +19,10 @@ import { HttpServer } from '../app/http-server.js';
 import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
+import { TcpRrClient, TcpRrServer } from '../app/tcp-rr.js';
+import type { EndpointRecorder } from '../stats/endpoint.js';
+import { defaultListeners } from '../k8s/container-ports.js';
+import { IpProto, TcpFlag } from '../wire/types.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { Namespace } from '../net/namespace.js';
@@ -32,7 +40,7 @@ import { DnsRcode, DnsType } from '../wire/dns.js';
 /** A traffic flow of the world, with counters for the summary. */
 export interface WorldFlow {
   name: string;
-  type: 'ping' | 'udp' | 'http' | 'dns';
+  type: 'ping' | 'udp' | 'http' | 'dns' | 'tcp';
   from: string;
   to: string;
   counts: { sent: number; received: number; lost: number; errors: number };
@@ -52,10 +60,12 @@ export interface WorkloadContext {
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
 }
 
-/** Transport layers per namespace, created on first use. */
+/** Transports per namespace, created on first use. */
 export class Transports {
   readonly udp = new Map<string, UdpLayer>();
   readonly tcp = new Map<string, TcpLayer>();
+  /** SYNs answered with a RST because nothing listens, by "IP:port" (stats.json counters.no-listener). */
+  readonly noListener = new Map<string, number>();
   udpOf(ns: Namespace): UdpLayer {
     let u = this.udp.get(ns.name);
     if (!u) this.udp.set(ns.name, (u = new UdpLayer(ns)));
@@ -63,56 +73,103 @@ export class Transports {
   }
   tcpOf(ns: Namespace): TcpLayer {
     let t = this.tcp.get(ns.name);
-    if (!t) this.tcp.set(ns.name, (t = new TcpLayer(ns)));
+    if (!t) {
+      this.tcp.set(ns.name, (t = new TcpLayer(ns)));
+      this.watchNoListener(ns, t);
+    }
     return t;
+  }
+
+  /**
+   * Counts connection attempts refused for want of a listener: the layer answers a SYN that matches
+   * no socket with a RST (tcp_v4_send_reset); an observer between IP and TCP sees the RST counter move.
+   */
+  private watchNoListener(ns: Namespace, t: TcpLayer): void {
+    const counts = this.noListener;
+    ns.registerProtocol(IpProto.TCP, {
+      receive(pkt) {
+        const before = t.counters.OutRsts;
+        t.receive(pkt);
+        const th = pkt.tcp;
+        if (t.counters.OutRsts === before || th === null || pkt.ip === null || !(th.flags & TcpFlag.SYN) || th.flags & TcpFlag.ACK) return;
+        const key = `${formatIpv4(pkt.ip.dst)}:${th.dstPort}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      },
+      error: (icmp) => t.error(icmp),
+    });
   }
 }
 
 const dur = durationOr0;
 
-/** Starts the apps pods declare in their annotations. */
+/** The server options podwire.dev/* annotations give (service time, response size, workers), or an error at the annotation. */
+function serverOptions(a: Record<string, string>): { serviceTime: Distribution; responseSize: Distribution; workers: number } | { at: string; message: string } {
+  const st = a['podwire.dev/service-time'];
+  const serviceTime: Distribution | null = st !== undefined ? parseDistribution(st) : { kind: 'constant', value: 0 };
+  if (serviceTime === null) return { at: 'podwire.dev/service-time', message: `"${st}" is not a distribution like exponential:5ms` };
+  const rs = a['podwire.dev/response-size'];
+  const responseSize: Distribution | null = rs === undefined ? { kind: 'constant', value: 64 } : /^\d+$/.test(rs) ? { kind: 'constant', value: Number(rs) } : parseDistribution(rs, true);
+  if (responseSize === null) return { at: 'podwire.dev/response-size', message: `"${rs}" is not a byte count or a distribution like uniform:100,900` };
+  const workers = Number(a['podwire.dev/workers'] ?? '1');
+  if (!Number.isInteger(workers) || workers < 1) return { at: 'podwire.dev/workers', message: `"${a['podwire.dev/workers']}" is not a positive integer` };
+  return { serviceTime, responseSize, workers };
+}
+
+/** An endpoint recorder that joins stats.json only once its server does some work. */
+function lazyEndpoint(ctx: WorkloadContext, name: string, workers: number): EndpointRecorder {
+  let ep: EndpointRecorder | null = null;
+  const get = (): EndpointRecorder => (ep ??= ctx.stats.endpoint(name, workers));
+  return { served: () => get().served(), busyChanged: (b) => get().busyChanged(b), queueChanged: (q) => get().queueChanged(q) };
+}
+
+/** Starts the apps pods run: the one their podwire.dev/app annotation names, else a listener on every declared port. */
 export function startPodApps(ctx: WorkloadContext, tr: Transports): void {
   const pods = ctx.cluster?.pods ?? [];
+  // CoreDNS pods (k8s-app=kube-dns) run the DNS server: startDns's, or one a test starts itself.
+  const dnsPods = new Set(corednsPodsOf(pods));
   for (const pod of pods) {
-    const a = pod.annotations;
-    const app = a['podwire.dev/app'];
-    if (app === undefined) continue;
-    const where = ['metadata', 'annotations'];
-    const ports = pod.spec.containers.flatMap((c) => c.ports);
-    const portText = a['podwire.dev/port'];
-    const port = portText !== undefined ? Number(portText) : (ports.find((p) => p.protocol === (app === 'udp-echo' ? 'UDP' : 'TCP')) ?? ports[0])?.containerPort;
-    if (port === undefined || !(port >= 1 && port <= 65535)) {
-      ctx.manifestErr(pod, where, `pod ${pod.name}: podwire.dev/app needs a containerPort or podwire.dev/port`);
-      continue;
-    }
-    if (app === 'udp-echo') {
-      new UdpEchoServer(tr.udpOf(pod.ns), port);
-      continue;
-    }
-    if (app !== 'http') {
-      ctx.manifestErr(pod, [...where, 'podwire.dev/app'], `unknown app "${app}" (http, udp-echo)`);
-      continue;
-    }
-    const st = a['podwire.dev/service-time'];
-    const serviceTime: Distribution | null = st !== undefined ? parseDistribution(st) : { kind: 'constant', value: 0 };
-    if (serviceTime === null) {
-      ctx.manifestErr(pod, [...where, 'podwire.dev/service-time'], `"${st}" is not a distribution like exponential:5ms`);
-      continue;
-    }
-    const rs = a['podwire.dev/response-size'];
-    const responseSize: Distribution | null = rs === undefined ? { kind: 'constant', value: 64 } : /^\d+$/.test(rs) ? { kind: 'constant', value: Number(rs) } : parseDistribution(rs, true);
-    if (responseSize === null) {
-      ctx.manifestErr(pod, [...where, 'podwire.dev/response-size'], `"${rs}" is not a byte count or a distribution like uniform:100,900`);
-      continue;
-    }
-    const workers = Number(a['podwire.dev/workers'] ?? '1');
-    if (!Number.isInteger(workers) || workers < 1) {
-      ctx.manifestErr(pod, [...where, 'podwire.dev/workers'], `"${a['podwire.dev/workers']}" is not a positive integer`);
-      continue;
-    }
-    const ep = ctx.stats.endpoint(pod.name, workers);
-    new HttpServer(tr.tcpOf(pod.ns), { port, identity: pod.name, workers, serviceTime, responseSize }, ep);
+    if (pod.annotations['podwire.dev/app'] !== undefined) startAnnotatedApp(ctx, tr, pod);
+    else if (!dnsPods.has(pod)) startDeclaredPorts(ctx, tr, pod);
   }
+  ctx.stats.addCounters('no-listener', () => (tr.noListener.size > 0 ? Object.fromEntries(tr.noListener) : null));
+}
+
+/** Each containerPort answers (k8s/container-ports): HTTP, a request/response server, or a UDP echo. */
+function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPod): void {
+  const where = ['metadata', 'annotations'];
+  const listeners = defaultListeners(pod, ctx.services);
+  if (listeners.length === 0) return;
+  const o = serverOptions(pod.annotations);
+  if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
+  for (const l of listeners) {
+    if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port);
+    else if (l.app === 'http') new HttpServer(tr.tcpOf(pod.ns), { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, lazyEndpoint(ctx, pod.name, o.workers));
+    else {
+      const req = Number(pod.annotations['podwire.dev/request-size'] ?? '64');
+      if (!Number.isInteger(req) || req < 1) return ctx.manifestErr(pod, [...where, 'podwire.dev/request-size'], `"${pod.annotations['podwire.dev/request-size']}" is not a positive byte count`);
+      new TcpRrServer(tr.tcpOf(pod.ns), { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, lazyEndpoint(ctx, pod.name, o.workers));
+    }
+  }
+}
+
+/** The app a podwire.dev/app annotation names, on the first fitting containerPort or podwire.dev/port. */
+function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod): void {
+  const a = pod.annotations;
+  const app = a['podwire.dev/app']!;
+  const where = ['metadata', 'annotations'];
+  const ports = pod.spec.containers.flatMap((c) => c.ports);
+  const portText = a['podwire.dev/port'];
+  const port = portText !== undefined ? Number(portText) : (ports.find((p) => p.protocol === (app === 'udp-echo' ? 'UDP' : 'TCP')) ?? ports[0])?.containerPort;
+  if (port === undefined || !(port >= 1 && port <= 65535)) return ctx.manifestErr(pod, where, `pod ${pod.name}: podwire.dev/app needs a containerPort or podwire.dev/port`);
+  if (app === 'udp-echo') {
+    new UdpEchoServer(tr.udpOf(pod.ns), port);
+    return;
+  }
+  if (app !== 'http') return ctx.manifestErr(pod, [...where, 'podwire.dev/app'], `unknown app "${app}" (http, udp-echo)`);
+  const o = serverOptions(a);
+  if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
+  const ep = ctx.stats.endpoint(pod.name, o.workers);
+  new HttpServer(tr.tcpOf(pod.ns), { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep);
 }
 
 /** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */
@@ -203,6 +260,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
     const flowId = ti + 1;
     if (t.type === 'http') return startHttp(ctx, tr, t, at, name, flowId, flows);
     if (t.type === 'dns') return startDnsLookups(ctx, tr, t, at, name, flows);
+    if (t.type === 'tcp') return startTcp(ctx, tr, t, at, name, flowId, flows);
     const ns = nsOf(ctx, t.from);
     if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}" (a host, pod/NAME, node/NAME or host/NAME)`);
     const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
@@ -238,16 +296,8 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
 }
 
 function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
-  let senders: Namespace[] = [];
-  if (t.from.startsWith('deployment/')) {
-    const dep = t.from.slice('deployment/'.length);
-    senders = (ctx.cluster?.pods ?? []).filter((p) => p.deployment === dep).map((p) => p.ns);
-    if (senders.length === 0) return ctx.err([...at, 'from'], `no pods of Deployment "${dep}"`);
-  } else {
-    const ns = nsOf(ctx, t.from);
-    if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}"`);
-    senders = [ns];
-  }
+  const senders = sendersOf(ctx, t.from);
+  if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   let host: string;
   let port: number;
   let addr: Ipv4 | null;
@@ -278,7 +328,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   const rec = ctx.stats.flow(name);
   const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
   const gens: HttpLoadGenerator[] = [];
-  const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, t.from.startsWith('deployment/') ? 'pod/' : t.from, ns) : null));
+  const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns) : null));
   if (addr === null && resolvers.some((r) => r === null)) return ctx.err([...at, 'to'], `resolving "${host}" needs DNS: enable spec.cluster.dns for pods, or give the sending host a nameserver`);
   senders.forEach((ns, i) => {
     const g = new HttpLoadGenerator(
@@ -311,30 +361,77 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   flows.push({ name, type: 'http', from: t.from, to: t.to, counts });
 }
 
+/** Traffic `from` kinds that name a workload, and the owner kind of its pods. */
+const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job' };
+
+/** The pods of a `deployment/NAME` (statefulset/, daemonset/, replicaset/, job/) reference; null when `ref` names no workload kind. */
+export function workloadPodsOf(ctx: Pick<WorkloadContext, 'cluster'>, ref: string): ClusterPod[] | null {
+  const slash = ref.indexOf('/');
+  const kind = slash > 0 ? WORKLOAD_KIND[ref.slice(0, slash)] : undefined;
+  if (kind === undefined) return null;
+  const name = ref.slice(slash + 1);
+  return (ctx.cluster?.pods ?? []).filter((p) => p.owner?.kind === kind && (p.owner.name === name || `${p.owner.name}.${p.namespace}` === name));
+}
+
+/** The namespaces a flow sends from: every pod of a workload, or the one host / pod / node named; else why not. */
+function sendersOf(ctx: WorkloadContext, from: string): Namespace[] | string {
+  const pods = workloadPodsOf(ctx, from);
+  if (pods !== null) return pods.length > 0 ? pods.map((p) => p.ns) : `no pods of ${WORKLOAD_KIND[from.slice(0, from.indexOf('/'))]} "${from.slice(from.indexOf('/') + 1)}"`;
+  const ns = nsOf(ctx, from);
+  return ns ? [ns] : `unknown sender "${from}"`;
+}
+
 function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'dns' }>, at: (string | number)[], name: string, flows: WorldFlow[]): void {
-  const ns = nsOf(ctx, t.from);
-  if (!ns) return ctx.err([...at, 'from'], `unknown sender "${t.from}"`);
-  const res = resolverFor(ctx, tr, t.from, ns);
-  if (res === null) return ctx.err([...at, 'from'], `${t.from} has no resolver: enable spec.cluster.dns, or give the host a nameserver`);
+  const senders = sendersOf(ctx, t.from);
+  if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
+  const resolvers = senders.map((ns) => resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns));
+  if (resolvers.some((r) => r === null)) return ctx.err([...at, 'from'], `${t.from} has no resolver: enable spec.cluster.dns, or give the host a nameserver`);
   const rec = ctx.stats.flow(name);
   const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
   const sim = ctx.sim;
-  let n = 0;
-  const once = (): void => {
-    const started = sim.now;
-    counts.sent++;
-    rec.requestStarted();
-    res.lookup(t.lookup, (r) => {
-      if (r.addresses.length > 0) {
-        counts.received++;
-        rec.requestSucceeded(sim.now - started, null, 0);
-      } else {
-        counts.errors++;
-        rec.requestFailed('dns', sim.now - started);
-      }
-    });
-    if (++n < t.count) sim.schedule(dur(t.interval), once);
-  };
-  sim.scheduleAt(dur(t.start), once);
+  for (const res of resolvers as StubResolver[]) {
+    let n = 0;
+    const once = (): void => {
+      const started = sim.now;
+      counts.sent++;
+      rec.requestStarted();
+      res.lookup(t.lookup, (r) => {
+        if (r.addresses.length > 0) {
+          counts.received++;
+          rec.requestSucceeded(sim.now - started, null, 0);
+        } else {
+          counts.errors++;
+          rec.requestFailed('dns', sim.now - started);
+        }
+      });
+      if (++n < t.count) sim.schedule(dur(t.interval), once);
+    };
+    sim.scheduleAt(dur(t.start), once);
+  }
   flows.push({ name, type: 'dns', from: t.from, to: t.lookup, counts });
+}
+
+/** A TCP request/response flow (app/tcp-rr) from each sender; a target that is not an address is looked up by the sender's DNS. */
+function startTcp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'tcp' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
+  const senders = sendersOf(ctx, t.from);
+  if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
+  const colon = t.to.lastIndexOf(':');
+  const host = t.to.slice(0, colon);
+  const port = Number(t.to.slice(colon + 1));
+  if (!(port >= 1 && port <= 65535)) return ctx.err([...at, 'to'], `port ${port} is out of range 1-65535`);
+  const addr = host.includes('/') || parseIpv4(host) !== null ? addrOf(ctx, host) : null;
+  if (addr === null && (host.includes('/') || parseIpv4(host) !== null)) return ctx.err([...at, 'to'], `"${host}" has no address`);
+  const podSender = workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from;
+  const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, podSender, ns) : null));
+  if (addr === null && resolvers.some((r) => r === null)) return ctx.err([...at, 'to'], `resolving "${host}" needs DNS: enable spec.cluster.dns for pods, or give the sending host a nameserver`);
+  const rec = ctx.stats.flow(name);
+  const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
+  const clients = senders.map((ns, i) => {
+    const res = resolvers[i];
+    const resolve = res ? (cb: (a: Ipv4 | null) => void) => res.lookup(host, (r) => cb(r.addresses[0] ?? null)) : null;
+    return new TcpRrClient(tr.tcpOf(ns), { addr, port, resolve, count: t.count, intervalNs: interval, startNs: dur(t.start), timeoutNs: dur(t.timeout), requestSize: t.size, responseSize: t.responseSize, connection: t.connection, flowId }, rec);
+  });
+  const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
+  for (const k of ['sent', 'received', 'lost', 'errors'] as const) Object.defineProperty(counts, k, { get: () => clients.reduce((a, c) => a + c.counts[k], 0), enumerable: true });
+  flows.push({ name, type: 'tcp', from: t.from, to: t.to, counts });
 }

@@ -77,10 +77,10 @@ describe('scenario validation errors (file:line:col: field: message)', () => {
     expect(problems(HEAD + '  hosts:\n    - name: a\n    - name: a\n')).toEqual(['bad.yaml:8:13: spec.hosts[1].name: duplicate host "a"']);
   });
 
-  it('unsupported kind in a second document', () => {
-    expect(problems(HEAD + '  hosts: []\n---\napiVersion: v1\nkind: Gizmo\nmetadata: { name: x }\n')).toEqual([
-      'bad.yaml:9:7: kind: unsupported kind "Gizmo" (supported: Scenario, Node, Pod, Deployment, Service, Endpoints, EndpointSlice, Ingress, ConfigMap, Namespace)',
-    ]);
+  it('a kind podwire does not model is a warning, not an error (kubectl apply accepts any kind)', () => {
+    const text = HEAD + '  hosts: []\n---\napiVersion: v1\nkind: Gizmo\nmetadata: { name: x }\n';
+    expect(problems(text)).toEqual(['ok']);
+    expect(loadScenarioText(text, 'bad.yaml').warnings.map(formatUserError)).toEqual(['bad.yaml:9:7: kind: Gizmo is not modelled by podwire and is ignored']);
   });
 
   it('YAML syntax error', () => {

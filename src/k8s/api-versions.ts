@@ -1,0 +1,71 @@
+// k8s/api-versions — which kinds podwire models, and the API versions Kubernetes has removed, as the
+// API server's discovery would answer `kubectl apply`. Layer: k8s (imports nothing). Mirrors the
+// Kubernetes deprecated-API migration guide (kubernetes.io/docs/reference/using-api/deprecation-guide):
+// each removed group/version with the release that removed it and the version to use instead.
+// podwire runs an object written against a removed version as its replacement and warns; a real
+// API server would refuse it ("no matches for kind ... in version ...").
+
+/** Kinds podwire gives a network meaning; every other kind is accepted and ignored with a warning. */
+export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'Endpoints', 'EndpointSlice'] as const;
+
+/** The served apiVersion of each modelled kind. */
+export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
+  Node: 'v1',
+  Namespace: 'v1',
+  Pod: 'v1',
+  Deployment: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+  Service: 'v1',
+  Endpoints: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+};
+
+interface Removal {
+  /** Release that stopped serving the version. */
+  removedIn: string;
+  /** The version to use instead, per kind ('*' for every kind of the group). */
+  replacement: Record<string, string>;
+}
+
+/** Removed group/versions (the deprecation guide's table). */
+const REMOVED: Record<string, Removal> = {
+  'extensions/v1beta1': {
+    removedIn: '1.16/1.22',
+    replacement: { Deployment: 'apps/v1', DaemonSet: 'apps/v1', ReplicaSet: 'apps/v1', NetworkPolicy: 'networking.k8s.io/v1', PodSecurityPolicy: 'policy/v1beta1 (itself removed in 1.25: use Pod Security Admission)', Ingress: 'networking.k8s.io/v1' },
+  },
+  'apps/v1beta1': { removedIn: '1.16', replacement: { '*': 'apps/v1' } },
+  'apps/v1beta2': { removedIn: '1.16', replacement: { '*': 'apps/v1' } },
+  'networking.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'networking.k8s.io/v1' } },
+  'rbac.authorization.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'rbac.authorization.k8s.io/v1' } },
+  'apiextensions.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'apiextensions.k8s.io/v1' } },
+  'admissionregistration.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'admissionregistration.k8s.io/v1' } },
+  'apiregistration.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'apiregistration.k8s.io/v1' } },
+  'certificates.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'certificates.k8s.io/v1' } },
+  'coordination.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'coordination.k8s.io/v1' } },
+  'scheduling.k8s.io/v1beta1': { removedIn: '1.22', replacement: { '*': 'scheduling.k8s.io/v1' } },
+  'batch/v1beta1': { removedIn: '1.25', replacement: { '*': 'batch/v1' } },
+  'discovery.k8s.io/v1beta1': { removedIn: '1.25', replacement: { '*': 'discovery.k8s.io/v1' } },
+  'events.k8s.io/v1beta1': { removedIn: '1.25', replacement: { '*': 'events.k8s.io/v1' } },
+  'policy/v1beta1': { removedIn: '1.25', replacement: { '*': 'policy/v1' } },
+  'node.k8s.io/v1beta1': { removedIn: '1.25', replacement: { '*': 'node.k8s.io/v1' } },
+  'autoscaling/v2beta1': { removedIn: '1.25', replacement: { '*': 'autoscaling/v2' } },
+  'autoscaling/v2beta2': { removedIn: '1.26', replacement: { '*': 'autoscaling/v2' } },
+  'flowcontrol.apiserver.k8s.io/v1beta1': { removedIn: '1.26', replacement: { '*': 'flowcontrol.apiserver.k8s.io/v1' } },
+  'flowcontrol.apiserver.k8s.io/v1beta2': { removedIn: '1.29', replacement: { '*': 'flowcontrol.apiserver.k8s.io/v1' } },
+};
+
+/** True when podwire models the kind. */
+export function isModelledKind(kind: string): kind is (typeof MODELLED_KINDS)[number] {
+  return (MODELLED_KINDS as readonly string[]).includes(kind);
+}
+
+/** A removed apiVersion of `kind`: the release that removed it and the version to use, or null. */
+export function removedApiVersion(apiVersion: string, kind: string): { removedIn: string; replacement: string } | null {
+  const r = REMOVED[apiVersion];
+  if (!r) return null;
+  const replacement = r.replacement[kind] ?? r.replacement['*'] ?? (isModelledKind(kind) ? SERVED_VERSION[kind] : 'a current version');
+  return { removedIn: r.removedIn, replacement };
+}

@@ -1,0 +1,111 @@
+// k8s/workload-controllers — the controllers that turn workload objects into Pods, each naming and
+// labelling its pods as the real one does (pkg/controller): the ReplicaSet controller
+// (<rs>-<5 chars>; a Deployment's ReplicaSet is <deploy>-<pod-template-hash>), the StatefulSet
+// controller (<sts>-<ordinal>, hostname = pod name and subdomain = spec.serviceName, so CoreDNS
+// answers <pod>.<service>.<ns>.svc.cluster.local through the headless Service; labels
+// statefulset.kubernetes.io/pod-name and apps.kubernetes.io/pod-index), the DaemonSet controller
+// (one pod per node the pod fits: nodeSelector, required node affinity, taints against its tolerations
+// plus the ones the controller adds; bound to the node as its matchFields affinity does) and the Job
+// controller (min(parallelism, completions) pods, labels job-name / batch.kubernetes.io/job-name,
+// restartPolicy Never/OnFailure). Layer: k8s (imports core, k8s).
+// Not modelled: rollouts, scaling after start, OrderedReady waiting for readiness (all ordinals start
+// at once), a Job's later pods once the first ones complete, volumeClaimTemplates.
+import { z } from 'zod';
+import type { Rng } from '../core/rng.js';
+import { PodSpecSchema } from './manifests.js';
+import { podTemplateHash, randomSuffix } from './names.js';
+import { matchesNodeSelection, SchedulingSchema, untoleratedTaint, type NodeInfo, type TolerationT } from './scheduler.js';
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const Metadata = z.looseObject({
+  name: z.string().regex(DNS_SUBDOMAIN, 'expected a DNS subdomain name (RFC 1123)').max(253),
+  namespace: z.string().regex(DNS_LABEL, 'expected a DNS label').default('default'),
+  labels: z.record(z.string(), z.string()).default({}),
+  annotations: z.record(z.string(), z.string()).default({}),
+});
+const Selector = z.looseObject({ matchLabels: z.record(z.string(), z.string()).default({}) });
+const Template = z.looseObject({
+  metadata: z.looseObject({ labels: z.record(z.string(), z.string()).default({}), annotations: z.record(z.string(), z.string()).default({}) }).default({ labels: {}, annotations: {} }),
+  spec: PodSpecSchema,
+});
+
+export const ReplicaSetSchema = z.looseObject({ apiVersion: z.literal('apps/v1'), kind: z.literal('ReplicaSet'), metadata: Metadata, spec: z.looseObject({ replicas: z.number().int().min(0).default(1), selector: Selector, template: Template }) });
+export const StatefulSetSchema = z.looseObject({
+  apiVersion: z.literal('apps/v1'),
+  kind: z.literal('StatefulSet'),
+  metadata: Metadata,
+  spec: z.looseObject({ replicas: z.number().int().min(0).default(1), selector: Selector, serviceName: z.string().default(''), template: Template, ordinals: z.looseObject({ start: z.number().int().min(0).default(0) }).optional() }),
+});
+export const DaemonSetSchema = z.looseObject({ apiVersion: z.literal('apps/v1'), kind: z.literal('DaemonSet'), metadata: Metadata, spec: z.looseObject({ selector: Selector, template: Template }) });
+export const JobSchema = z.looseObject({
+  apiVersion: z.literal('batch/v1'),
+  kind: z.literal('Job'),
+  metadata: Metadata,
+  spec: z.looseObject({ parallelism: z.number().int().min(0).default(1), completions: z.number().int().min(0).optional(), template: Template }),
+});
+
+/** The template a controller stamps pods from, and the pods' identity. */
+export interface StampedPod {
+  name: string;
+  labels: Record<string, string>;
+  /** Fields the controller sets on the pod spec (hostname, subdomain, nodeName). */
+  specOverrides: Record<string, unknown>;
+}
+
+/** Pods a ReplicaSet creates: generateName `<prefix>-` + 5 random safe characters each. */
+export function replicaSetPods(prefix: string, replicas: number, labels: Record<string, string>, rng: Rng): StampedPod[] {
+  return Array.from({ length: replicas }, () => ({ name: `${prefix}-${randomSuffix(rng)}`, labels: { ...labels }, specOverrides: {} }));
+}
+
+/** controller-revision-hash of a template: `<name>-<hash>` as the StatefulSet and DaemonSet controllers label pods. */
+export function revisionHash(name: string, template: unknown): string {
+  return `${name}-${podTemplateHash(template)}`;
+}
+
+/** StatefulSet pods: `<sts>-<ordinal>` with a stable hostname under the governing Service. */
+export function statefulSetPods(name: string, replicas: number, start: number, serviceName: string, labels: Record<string, string>, revision: string): StampedPod[] {
+  return Array.from({ length: replicas }, (_, i) => {
+    const pod = `${name}-${start + i}`;
+    return {
+      name: pod,
+      labels: { ...labels, 'apps.kubernetes.io/pod-index': String(start + i), 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': pod },
+      specOverrides: { hostname: pod, ...(serviceName !== '' ? { subdomain: serviceName } : {}) },
+    };
+  });
+}
+
+/** Tolerations the DaemonSet controller adds to every pod (pkg/controller/daemon/util AddOrUpdateDaemonPodTolerations). */
+export function daemonTolerations(hostNetwork: boolean): TolerationT[] {
+  const t: TolerationT[] = [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+    { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+  ];
+  if (hostNetwork) t.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
+  return t;
+}
+
+/** DaemonSet pods: one per node the pod template fits, bound to it. */
+export function daemonSetPods(name: string, podSpec: unknown, nodes: readonly NodeInfo[], labels: Record<string, string>, revision: string, rng: Rng): StampedPod[] {
+  const s = SchedulingSchema.safeParse(podSpec);
+  if (!s.success) return [];
+  const tolerations = [...s.data.tolerations, ...daemonTolerations(s.data.hostNetwork)];
+  const fits = nodes.filter((n) => matchesNodeSelection(n, s.data) && untoleratedTaint(n, tolerations) === null);
+  return fits.map((n) => ({
+    name: `${name}-${randomSuffix(rng)}`,
+    labels: { ...labels, 'controller-revision-hash': revision, 'pod-template-generation': '1' },
+    specOverrides: { nodeName: n.name, tolerations },
+  }));
+}
+
+/** Job pods: min(parallelism, completions) at once, labelled with the job's name and uid. */
+export function jobPods(name: string, parallelism: number, completions: number | undefined, labels: Record<string, string>, uid: string, rng: Rng): StampedPod[] {
+  const n = Math.min(parallelism, completions ?? parallelism);
+  const own = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+  return Array.from({ length: n }, () => ({ name: `${name}-${randomSuffix(rng)}`, labels: { ...labels, ...own }, specOverrides: {} }));
+}
