@@ -26,7 +26,7 @@ import type { Ipv4 } from '../wire/types.js';
 import type { ClusterSpecT, TrafficSpecT } from './schema.js';
 import { DnsServer, denial, rr, type DnsZone } from '../app/dns-server.js';
 import { parseResolvConf, StubResolver } from '../app/dns-resolver.js';
-import { corednsPodsOf, podResolvConf, startClusterDns } from '../k8s/coredns.js';
+import { corednsPodsOf, podResolvConf, startClusterDns, type ServiceLister } from '../k8s/coredns.js';
 import { DnsRcode, DnsType } from '../wire/dns.js';
 
 /** A traffic flow of the world, with counters for the summary. */
@@ -44,6 +44,8 @@ export interface WorkloadContext {
   namespaces: Map<string, Namespace>;
   cluster: ClusterWorld | null;
   services: ServiceView[];
+  /** Starts an informer over Services and EndpointSlices for CoreDNS's kubernetes plugin. */
+  dnsServices(): ServiceLister;
   stats: StatsRegistry;
   /** The cluster section of the scenario, when there is one. */
   clusterSpec: ClusterSpecT | null;
@@ -143,7 +145,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
   // k8s-app=kube-dns without it are left alone (a test or a user may start their own server there).
   const coredns = spec.dns?.enabled ? corednsPodsOf(c.pods) : [];
   if (coredns.length > 0) {
-    startClusterDns({ pods: c.pods, services: ctx.services, corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
+    startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
   }
 }
 
