@@ -18,9 +18,13 @@ import { EndpointSliceController, sliceOf } from './endpointslice-controller.js'
 import { renderFlannelRules } from './flannel.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
 import type { KubeProxyOptions } from './kube-proxy/index.js';
+import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
 import { startNodeLifecycleController } from './node-lifecycle.js';
+import { hasProbes, Prober, startsNotReady } from './prober.js';
+import type { Namespace } from '../net/namespace.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 import { ServiceInformer } from './service-informer.js';
 import { admitServices, serviceAllocator } from './service-registry.js';
 import { emptyView, parseManualEndpoints, resolveManual, serviceViews, type ManualEndpoints, type ServiceSpec, type ServiceView } from './services.js';
@@ -46,9 +50,13 @@ export interface ControlPlaneConfig {
 /** The running control plane. */
 export class ControlPlane {
   readonly api: ApiStore;
+  /** The pods' apps (scenario/workloads runs them here, so the kubelet can restart them). */
+  readonly runtime = new ContainerRuntime();
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
+
+  private readonly record: (what: string) => void;
 
   private constructor(
     private readonly sim: Simulator,
@@ -57,7 +65,8 @@ export class ControlPlane {
     record: (what: string) => void,
   ) {
     this.api = new ApiStore(sim);
-    this.kubelet = new Kubelet(sim, this.api, cluster.pods, record);
+    this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
+    this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
     const flannelRules = (node: ClusterNode): string => renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully);
@@ -97,7 +106,11 @@ export class ControlPlane {
 
   private storeObjects(services: ServiceSpec[], manual: ManualEndpoints): void {
     for (const n of this.cluster.nodes) this.api.create<Node>({ kind: 'Node', metadata: objectMeta('', n.name), status: { internalIP: n.ip, ready: true, reason: 'KubeletReady' } });
-    for (const p of this.cluster.pods) this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(p.namespace, p.name, p.labels), spec: { nodeName: p.node.name, hostNetwork: p.hostNetwork }, status: { podIP: p.ip, ready: true, reason: 'PodReady' } });
+    for (const p of this.cluster.pods) {
+      // A readiness (or startup) probe must pass first; without one the pod is Ready once its sandbox is up.
+      const ready = !startsNotReady(p);
+      this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(p.namespace, p.name, p.labels), spec: { nodeName: p.node.name, hostNetwork: p.hostNetwork }, status: { podIP: p.ip, ready, reason: ready ? 'PodReady' : 'ContainersNotReady' } });
+    }
     for (const s of services) {
       this.api.create<Service>({ kind: 'Service', metadata: objectMeta(s.namespace, s.name), spec: s });
       if (s.selector !== null || s.type === 'ExternalName') continue;
@@ -107,6 +120,22 @@ export class ControlPlane {
       resolveManual(view, m?.endpoints ?? [], m?.ports ?? []);
       this.api.create(sliceOf(view));
     }
+  }
+
+  /**
+   * Starts the kubelets' probes (after the pods' apps run): a worker per declared probe, probing from
+   * the node's namespace through `tcpOf`. Does nothing when no pod declares a probe.
+   */
+  startProbes(tcpOf: (ns: Namespace) => TcpLayer): void {
+    if (!this.cluster.pods.some(hasProbes)) return;
+    const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why) });
+    this.kubelet.prober = prober;
+    prober.start();
+  }
+
+  /** The pod's app stops answering (its process stops listening; the container and its network stay). */
+  podAppStopped(pod: ClusterPod): void {
+    this.runtime.stopApp(pod);
   }
 
   /** The pod's containers stopped (a crash, an OOM kill): the kubelet notices. */

@@ -31,6 +31,7 @@ export class EndpointSliceController {
    * Services (at once) and Pods (their changes reach the controller `delayNs` after the write).
    */
   start(delayNs: TimeNs): void {
+    for (const p of this.api.list('Pod')) this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
     this.servicesAdded(this.api.list('Service'));
     this.api.watch('Service', (events) => this.servicesAdded(events.filter((e) => e.type === 'ADDED').map((e) => e.object)));
     this.api.watch('Pod', (events) => this.podsChanged(events), { delayNs });

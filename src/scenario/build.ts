@@ -281,7 +281,7 @@ function addRoute(b: Builder, ns: Namespace, h: HostSpecT, r: RouteSpecT, at: (s
   ns.addRoute({ dst, prefix, gateway: via, dev, prefsrc: r.src ? parseIpv4(r.src)! : 0, onlink: r.onlink, metric: r.metric, type: r.type });
 }
 
-/** The pods' apps, CoreDNS, and the scenario's traffic (apps only when everything so far is valid). */
+/** The pods' apps, CoreDNS, the kubelets' probes, and the scenario's traffic (apps and probes only when everything so far is valid). */
 function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null, controlPlane: ControlPlane | null, stats: StatsRegistry): WorldFlow[] {
   const { loaded, errors } = b;
   for (const ns of b.namespaces.values()) tr.udpOf(ns);
@@ -294,6 +294,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
       const informer = controlPlane?.serviceInformer();
       return informer ? () => informer.list() : [];
     },
+    runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
     stats,
     clusterSpec: b.spec.cluster ?? null,
     err: b.err,
@@ -309,6 +310,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
   if (errors.length === 0) {
     startPodApps(ctx, tr);
     startDns(ctx, tr);
+    controlPlane?.startProbes((ns) => tr.tcpOf(ns));
   }
   return startTraffic(ctx, tr, b.spec.traffic);
 }

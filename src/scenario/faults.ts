@@ -52,6 +52,15 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
         });
         return;
       }
+      case 'app-stop': {
+        const pod = podOf(f.target, at);
+        if (!pod) return;
+        ctx.sim.scheduleAt(dur(f.at), () => {
+          note(`pod ${pod.name} app stopped`);
+          ctx.controlPlane!.podAppStopped(pod);
+        });
+        return;
+      }
       case 'pod-delete': {
         const pod = podOf(f.target, at);
         if (!pod) return;

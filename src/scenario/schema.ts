@@ -172,6 +172,12 @@ export const FaultSpec = z.discriminatedUnion('kind', [
     target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
   }),
   z.strictObject({
+    kind: z.literal('app-stop'),
+    at: Duration,
+    /** pod/NAME: its app stops listening (the container and its network stay); probes and new connections are refused until the kubelet restarts it. */
+    target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
+  }),
+  z.strictObject({
     kind: z.literal('pod-delete'),
     at: Duration,
     /** pod/NAME is deleted gracefully: its endpoints turn terminating (not ready, still serving), it keeps serving until gracePeriod ends, then it is gone. */

@@ -16,6 +16,7 @@ import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
+import type { ContainerSpec } from '../k8s/container-runtime.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { Namespace } from '../net/namespace.js';
 import type { StatsRegistry } from '../stats/report.js';
@@ -46,6 +47,8 @@ export interface WorkloadContext {
   services: ServiceView[];
   /** Starts an informer over Services and EndpointSlices for CoreDNS's kubernetes plugin. */
   dnsServices(): ServiceLister;
+  /** Starts a pod's app through the container runtime (so the kubelet can restart it). */
+  runContainer(pod: ClusterPod, spec: ContainerSpec): void;
   stats: StatsRegistry;
   /** The cluster section of the scenario, when there is one. */
   clusterSpec: ClusterSpecT | null;
@@ -113,7 +116,8 @@ export function startPodApps(ctx: WorkloadContext, tr: Transports): void {
       continue;
     }
     const ep = ctx.stats.endpoint(pod.name, workers);
-    new HttpServer(tr.tcpOf(pod.ns), { port, identity: pod.name, workers, serviceTime, responseSize }, ep);
+    const tcp = tr.tcpOf(pod.ns);
+    ctx.runContainer(pod, { tcp, ports: [port], start: () => new HttpServer(tcp, { port, identity: pod.name, workers, serviceTime, responseSize }, ep) });
   }
 }
 
