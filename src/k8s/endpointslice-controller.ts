@@ -2,8 +2,9 @@
 // (pkg/controller/endpointslice, endpointslice_controller.go syncService / reconciler.go): it watches
 // Pods, keeps their conditions in its informer cache, and writes each selector Service's endpoints:
 // ready = Ready and not terminating, serving = Ready, terminating = deletionTimestamp set. Layer: k8s
-// (imports core, k8s). The watch delay (spec.cluster.endpointDelay) stands for the probe failures,
-// the kubelet's status update and the watch latency together.
+// (imports core, k8s). The watch delay (spec.cluster.endpointDelay) is the watch latency; for pods
+// without probes it also stands for the time the kubelet takes to notice (with probes, prober.ts
+// writes the Ready condition when they decide). At start it reads the Pods' conditions from the store.
 // Not modelled: slices of more than one per Service (maxEndpointsPerSlice), topology hints, skipping
 // unchanged slices (every selector Service's slice is rewritten on each change, so kube-proxy syncs
 // after every pod change), the batch period (--endpoint-updates-batch-period).

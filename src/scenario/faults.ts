@@ -1,5 +1,5 @@
 // scenario/faults — the fault timeline: at a simulated time, a pod or a node goes down (or comes
-// back), a pod is deleted, or a link gets netem impairments. A fault changes a namespace's devices or
+// back), a pod's app stops listening, a pod is deleted, or a link gets netem impairments. A fault changes a namespace's devices or
 // tells the control plane what happened to an object (k8s/control-plane); the controllers react with
 // their own delays (see k8s/README.md). This file never touches readiness or rules. Layer: scenario.
 import type { Simulator } from '../core/simulator.js';

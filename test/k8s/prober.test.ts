@@ -92,5 +92,50 @@ ${probe}`;
     expect(() => build(HEAD('      readinessProbe: { periodSeconds: 1 }\n'))).toThrow(/readinessProbe: a probe needs exactly one of httpGet, tcpSocket, exec/);
     expect(() => build(HEAD('      livenessProbe: { exec: { command: [\"true\"] }, tcpSocket: { port: 8080 } }\n'))).toThrow(/livenessProbe: a probe needs exactly one/);
   });
-});
 
+  it('startup probe: readiness and liveness wait for it; its failure restarts the containers', () => {
+    const probes = [
+      '      startupProbe: { tcpSocket: { port: 8080 }, initialDelaySeconds: 3, periodSeconds: 1, failureThreshold: 2 }',
+      '      readinessProbe: { httpGet: { port: 8080 }, periodSeconds: 1 }',
+      '',
+    ].join('\n');
+    const w = build(HEAD(probes));
+    w.sim.run({ until: 3 * SEC - 1 });
+    expect(ready(w)).toBe(false);
+    expect(w.timeline).toEqual([]); // no probe result yet: startup waits 3 s, readiness waits for startup
+    w.sim.run({ until: 4.5 * SEC });
+    expect(w.timeline.filter((e) => e.what.startsWith('kubelet')).map((e) => `${(e.atNs / SEC).toFixed(0)}s ${e.what}`)).toEqual(['3s kubelet: web-0/w startup probe succeeded', '4s kubelet: web-0/w readiness probe succeeded']);
+    expect(ready(w)).toBe(true);
+
+    const failing = build(HEAD('      startupProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1, failureThreshold: 2 }\n'));
+    failing.sim.run({ until: 1.5 * SEC });
+    expect(failing.timeline.map((e) => e.what)).toEqual([
+      'kubelet: web-0/w startup probe failed 2 times: dial tcp 10.244.0.2:9999: connect: connection refused',
+      'kubelet: web-0 containers restarted (restart 1: w startup probe failed 2 times: dial tcp 10.244.0.2:9999: connect: connection refused)',
+    ]);
+    expect(ready(failing)).toBe(false);
+  });
+
+  it('liveness failure restarts the containers and readiness starts over from false', () => {
+    const probes = ['      readinessProbe: { httpGet: { port: 8080 }, periodSeconds: 1, failureThreshold: 5 }', '      livenessProbe: { httpGet: { port: 8080 }, periodSeconds: 1, failureThreshold: 2 }', ''].join('\n');
+    const w = build(HEAD(probes, '  faults: [{ at: 2500ms, kind: app-stop, target: pod/web-0 }]\n'));
+    w.sim.run({ until: 4.5 * SEC });
+    // Liveness fails at 3 s and 4 s: restarted at 4 s, before readiness reached its 5 failures.
+    const after = w.timeline.filter((e) => e.atNs >= 2.5 * SEC);
+    expect(after.map((e) => `${(e.atNs / SEC).toFixed(1)}s ${e.what.split(':')[0]}`)).toEqual(['2.5s pod web-0 app stopped', '4.0s kubelet', '4.0s kubelet', '4.1s endpointslice', '4.2s kube-proxy']);
+    expect(after.map((e) => e.what).slice(1, 4)).toEqual([
+      'kubelet: web-0/w liveness probe failed 2 times: Get "http://10.244.0.2:8080/": dial tcp: connect: connection refused',
+      'kubelet: web-0 containers restarted (restart 1: w liveness probe failed 2 times: Get "http://10.244.0.2:8080/": dial tcp: connect: connection refused)',
+      'endpointslice: web-0 not ready (container restarted)',
+    ]);
+    w.sim.run({ until: 5.5 * SEC });
+    expect(ready(w)).toBe(true);
+  });
+
+  it('node down: its kubelet stops probing, so the node lifecycle controller\'s not ready stays', () => {
+    const w = build(HEAD('      readinessProbe: { httpGet: { port: 8080 }, periodSeconds: 1 }\n', '  faults: [{ at: 2s, kind: node-down, target: node/node1 }]\n'));
+    w.sim.run({ until: 10 * SEC });
+    expect(ready(w)).toBe(false);
+    expect(w.controlPlane!.api.get('Pod', 'default', 'web-0')!.status.reason).toBe('node node1 down');
+  });
+});
