@@ -3,10 +3,13 @@
 // EndpointSlices), the EndpointSlice controller, the MetalLB speaker, kube-proxy and its first sync,
 // the node lifecycle controller and the kubelets. Faults (scenario/faults) change objects or
 // a node's state through the methods below; controllers do the rest. Layer: k8s (imports core, wire,
-// k8s).
+// net and transport types for the prober, k8s).
 //
 //   fault ──▶ kubelet / Node ──▶ Pod status ──(endpointDelay)──▶ EndpointSlice controller
 //                                                   ──▶ EndpointSlice ──(proxySyncDelay)──▶ kube-proxy
+//   fault ──▶ app / network ──▶ prober's packets fail × failureThreshold ──▶ Pod status ──▶ (as above)
+//   Service manifest ──▶ service-registry (ClusterIP, NodePort) ──▶ Service ──▶ EndpointSlice
+//   controller, and the informers of kube-proxy, CoreDNS and the MetalLB speaker
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0, type TimeNs } from '../core/time.js';
 import type { UserError } from '../core/user-error.js';
