@@ -11,7 +11,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { FlowRecorder } from '../stats/flow.js';
-import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
+import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import type { Ipv4 } from '../wire/types.js';
 import { errorKindOf } from './http-client.js';
 
@@ -31,6 +31,7 @@ export class TcpRrServer {
   readonly counters = { connections: 0, requests: 0 };
   private readonly sim: Simulator;
   private readonly rng: Rng;
+  private readonly listener: TcpListener;
 
   constructor(
     tcp: TcpLayer,
@@ -39,7 +40,12 @@ export class TcpRrServer {
   ) {
     this.sim = tcp.stack.sim;
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/tcp-rr/${opts.port}`);
-    tcp.listen(opts.port, (s) => this.accepted(s));
+    this.listener = tcp.listen(opts.port, (s) => this.accepted(s));
+  }
+
+  /** Stops accepting connections (open ones finish). */
+  stop(): void {
+    this.listener.close();
   }
 
   private accepted(s: TcpSocket): void {

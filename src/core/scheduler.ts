@@ -7,17 +7,31 @@ import type { TimeNs } from './time.js';
 /** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
 export type EventFn = (a: any, b: any) => void;
 
-/** One scheduled event. `cancel()` marks it; the scheduler skips it when popped (lazy cancel). */
+/** Pending foreground events of one scheduler (not cancelled, not yet run). */
+interface Live {
+  foreground: number;
+}
+
+/**
+ * One scheduled event. `cancel()` marks it; the scheduler skips it when popped (lazy cancel). A
+ * background event (periodic housekeeping such as the kubelet's probes, and what it causes) does not
+ * keep a run without a duration alive: see Simulator.run.
+ */
 export class SimEvent {
   cancelled = false;
+  /** Taken off the queue to run (a later cancel() changes nothing). */
+  popped = false;
   constructor(
     readonly time: TimeNs,
     readonly seq: number,
     readonly fn: EventFn,
     readonly a: unknown,
     readonly b: unknown,
+    readonly background: boolean,
+    private readonly live: Live,
   ) {}
   cancel(): void {
+    if (!this.cancelled && !this.popped && !this.background) this.live.foreground--;
     this.cancelled = true;
   }
 }
@@ -30,15 +44,26 @@ function before(x: SimEvent, y: SimEvent): number {
 export class Scheduler {
   private readonly q = new TinyQueue<SimEvent>([], before);
   private seq = 0;
+  private readonly live: Live = { foreground: 0 };
 
-  insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
-    const ev = new SimEvent(time, this.seq++, fn, a, b);
+  insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
+    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+    if (!background) this.live.foreground++;
     this.q.push(ev);
     return ev;
   }
   /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
-    return this.q.pop();
+    const ev = this.q.pop();
+    if (ev !== undefined && !ev.cancelled) {
+      ev.popped = true;
+      if (!ev.background) this.live.foreground--;
+    }
+    return ev;
+  }
+  /** Foreground events still to run (not cancelled). */
+  get foreground(): number {
+    return this.live.foreground;
   }
   peek(): SimEvent | undefined {
     return this.q.peek();

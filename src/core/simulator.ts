@@ -22,6 +22,8 @@ export class Simulator {
   private _now: TimeNs = 0;
   private _events = 0;
   private stopRequested = false;
+  /** True while a background event runs: what it schedules is background too. */
+  private background = false;
   readonly rng: RngFactory;
 
   constructor(seed = 1) {
@@ -41,22 +43,44 @@ export class Simulator {
     return this.sched.size;
   }
 
-  /** Schedules fn(a, b) after `delay` ns (integer, >= 0). */
+  /**
+   * Schedules fn(a, b) after `delay` ns (integer, >= 0). An event scheduled while a background event
+   * runs (or inside inBackground) is background too: what housekeeping causes is housekeeping.
+   */
   schedule(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
-    return this.sched.insert(this._now + Math.round(delay), fn, a, b);
+    return this.sched.insert(this._now + Math.round(delay), fn, a, b, this.background);
   }
   /** Schedules fn(a, b) at absolute time `at` (not before now). */
   scheduleAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
-    return this.sched.insert(Math.round(at), fn, a, b);
+    return this.sched.insert(Math.round(at), fn, a, b, this.background);
+  }
+  /** Schedules a background event: periodic housekeeping that does not keep a run without a duration going. */
+  scheduleBackground(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
+    if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
+    return this.sched.insert(this._now + Math.round(delay), fn, a, b, true);
+  }
+  /** Runs fn now with everything it schedules marked background. */
+  inBackground(fn: () => void): void {
+    const was = this.background;
+    this.background = true;
+    try {
+      fn();
+    } finally {
+      this.background = was;
+    }
   }
   /** Asks run() to return after the current event. */
   stop(): void {
     this.stopRequested = true;
   }
 
-  /** Runs until no events remain, `until` is reached, or `maxEvents` have run. */
+  /**
+   * Runs until no events remain, `until` is reached, or `maxEvents` have run. Without `until`, a run
+   * whose remaining events are all background (probes and what they cause) is idle: it stops after
+   * the last foreground event, as it would without them.
+   */
   run(limits: RunLimits = {}): StopReason {
     const until = limits.until ?? Infinity;
     const maxEvents = limits.maxEvents ?? Infinity;
@@ -67,6 +91,7 @@ export class Simulator {
     for (;;) {
       const ev = this.sched.peek();
       if (ev === undefined) return 'idle';
+      if (until === Infinity && this.sched.foreground === 0) return 'idle';
       if (ev.time > until) {
         if (until > this._now) this._now = until; // never move the clock backwards
         return 'until';
@@ -75,7 +100,9 @@ export class Simulator {
       this.sched.pop();
       if (ev.cancelled) continue;
       this._now = ev.time;
+      this.background = ev.background;
       ev.fn(ev.a, ev.b);
+      this.background = false;
       ran++;
       this._events++;
       if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);

@@ -1,12 +1,15 @@
 // k8s/control-plane — the API objects and the controllers that react to them, started in the order
-// a cluster brings them up: the API server's objects (Nodes, Pods, Services, EndpointSlices), the
-// MetalLB speaker, kube-proxy's first sync, then the watches of the node lifecycle controller, the
-// EndpointSlice controller, kube-proxy and the kubelets. Faults (scenario/faults) change objects or
+// a cluster brings them up: the API server's objects (Nodes, Pods, the Services it admits, the user's
+// EndpointSlices), the EndpointSlice controller, the MetalLB speaker, kube-proxy and its first sync,
+// the node lifecycle controller and the kubelets. Faults (scenario/faults) change objects or
 // a node's state through the methods below; controllers do the rest. Layer: k8s (imports core, wire,
-// k8s).
+// net and transport types for the prober, k8s).
 //
 //   fault ──▶ kubelet / Node ──▶ Pod status ──(endpointDelay)──▶ EndpointSlice controller
 //                                                   ──▶ EndpointSlice ──(proxySyncDelay)──▶ kube-proxy
+//   fault ──▶ app / network ──▶ prober's packets fail × failureThreshold ──▶ Pod status ──▶ (as above)
+//   Service manifest ──▶ service-registry (ClusterIP, NodePort) ──▶ Service ──▶ EndpointSlice
+//   controller, and the informers of kube-proxy, CoreDNS and the MetalLB speaker
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0, type TimeNs } from '../core/time.js';
 import type { UserError } from '../core/user-error.js';
@@ -18,10 +21,16 @@ import { EndpointSliceController, sliceOf } from './endpointslice-controller.js'
 import { renderFlannelRules } from './flannel.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
 import type { KubeProxyOptions } from './kube-proxy/index.js';
+import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
-import { announceLoadBalancers } from './metallb-speaker.js';
+import { startMetalLbSpeaker } from './metallb-speaker.js';
 import { startNodeLifecycleController } from './node-lifecycle.js';
-import { buildServices, serviceAllocator, type ServiceView } from './services.js';
+import { hasProbes, Prober, startsNotReady } from './prober.js';
+import type { Namespace } from '../net/namespace.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
+import { ServiceInformer } from './service-informer.js';
+import { admitServices, serviceAllocator } from './service-registry.js';
+import { emptyView, parseManualEndpoints, resolveManual, serviceViews, type ManualEndpoints, type ServiceSpec, type ServiceView } from './services.js';
 
 /** One thing that happened in the cluster (`kubectl get events`-like), for the timeline. */
 export interface TimelineEntry {
@@ -44,50 +53,92 @@ export interface ControlPlaneConfig {
 /** The running control plane. */
 export class ControlPlane {
   readonly api: ApiStore;
+  /** The pods' apps (scenario/workloads runs them here, so the kubelet can restart them). */
+  readonly runtime = new ContainerRuntime();
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
 
+  private readonly record: (what: string) => void;
+
   private constructor(
     private readonly sim: Simulator,
     readonly cluster: ClusterWorld,
-    readonly services: ServiceView[],
     cfg: ControlPlaneConfig,
     record: (what: string) => void,
   ) {
     this.api = new ApiStore(sim);
-    this.kubelet = new Kubelet(sim, this.api, cluster.pods, record);
-    this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, services, record);
+    this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
+    this.record = record;
+    this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
     const flannelRules = (node: ClusterNode): string => renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully);
-    this.kubeProxy = new KubeProxy(sim, cluster.nodes, services, kp, flannelRules, record);
+    this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, flannelRules, record);
   }
 
   /**
-   * Creates the Services (allocating ClusterIPs, NodePorts, LB IPs), stores every object, announces
-   * the LB IPs, runs kube-proxy's first sync (when `program`), and starts the controllers' watches.
+   * Brings the cluster's objects up: Nodes and Pods, the Services the API server admits (ClusterIPs,
+   * NodePorts, LB IPs) and the user's own EndpointSlices; then the EndpointSlice controller's first
+   * sync, the MetalLB speaker, kube-proxy (its first sync when `program`), and the watches of the
+   * node lifecycle controller and the kubelets.
    */
   static start(sim: Simulator, cluster: ClusterWorld, cfg: ControlPlaneConfig, errors: UserError[], record: (what: string) => void, program: () => boolean): ControlPlane {
+    const manual = parseManualEndpoints(cluster.manifests, cluster.pods, errors);
     const alloc = serviceAllocator(cfg.serviceCIDR, (n) => sim.rng.stream(n), cfg.loadBalancerPool.map((x) => parseIpv4(x)!));
-    const services = buildServices(cluster.manifests, cluster.pods, alloc, errors, cluster.warnings);
-    const cp = new ControlPlane(sim, cluster, services, cfg, record);
-    cp.storeObjects();
-    announceLoadBalancers(cluster.nodes, services);
+    const services = admitServices(cluster.manifests, alloc, errors, cluster.warnings);
+    const cp = new ControlPlane(sim, cluster, cfg, record);
+    cp.storeObjects(services, manual);
+    cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
+    startMetalLbSpeaker(cp.api, cluster.nodes);
+    cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);
-    cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
-    cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     cp.kubelet.start();
     return cp;
   }
 
-  private storeObjects(): void {
+  /** Every Service joined with its EndpointSlice, as the store holds them now. */
+  get services(): ServiceView[] {
+    return serviceViews(this.api);
+  }
+
+  /** A new informer over Services and EndpointSlices (a client such as CoreDNS). */
+  serviceInformer(): ServiceInformer {
+    return new ServiceInformer(this.api);
+  }
+
+  private storeObjects(services: ServiceSpec[], manual: ManualEndpoints): void {
     for (const n of this.cluster.nodes) this.api.create<Node>({ kind: 'Node', metadata: objectMeta('', n.name), status: { internalIP: n.ip, ready: true, reason: 'KubeletReady' } });
-    for (const p of this.cluster.pods) this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(p.namespace, p.name, p.labels), spec: { nodeName: p.node.name, hostNetwork: p.hostNetwork }, status: { podIP: p.ip, ready: true, reason: 'PodReady' } });
-    for (const s of this.services) {
-      this.api.create<Service>({ kind: 'Service', metadata: objectMeta(s.namespace, s.name), spec: s });
-      if (s.type !== 'ExternalName') this.api.create(sliceOf(s));
+    for (const p of this.cluster.pods) {
+      // A readiness (or startup) probe must pass first; without one the pod is Ready once its sandbox is up.
+      const ready = !startsNotReady(p);
+      this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(p.namespace, p.name, p.labels), spec: { nodeName: p.node.name, hostNetwork: p.hostNetwork }, status: { podIP: p.ip, ready, reason: ready ? 'PodReady' : 'ContainersNotReady' } });
     }
+    for (const s of services) {
+      this.api.create<Service>({ kind: 'Service', metadata: objectMeta(s.namespace, s.name), spec: s });
+      if (s.selector !== null || s.type === 'ExternalName') continue;
+      // A Service without a selector: the user's Endpoints / EndpointSlices, as one slice.
+      const view = emptyView(s);
+      const m = manual.get(`${s.namespace}/${s.name}`);
+      resolveManual(view, m?.endpoints ?? [], m?.ports ?? []);
+      this.api.create(sliceOf(view));
+    }
+  }
+
+  /**
+   * Starts the kubelets' probes (after the pods' apps run): a worker per declared probe, probing from
+   * the node's namespace through `tcpOf`. Does nothing when no pod declares a probe.
+   */
+  startProbes(tcpOf: (ns: Namespace) => TcpLayer): void {
+    if (!this.cluster.pods.some(hasProbes)) return;
+    const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why) });
+    this.kubelet.prober = prober;
+    prober.start();
+  }
+
+  /** The pod's app stops answering (its process stops listening; the container and its network stay). */
+  podAppStopped(pod: ClusterPod): void {
+    this.runtime.stopApp(pod);
   }
 
   /** The pod's containers stopped (a crash, an OOM kill): the kubelet notices. */

@@ -29,7 +29,8 @@
 //
 // Not modelled: IPv6 / dual-stack records, `endpoint_pod_names`, wildcard queries, `namespaces` /
 // `ignore empty_service` options, the NS glue address of the apex NS answer, SRV additional records
-// for ExternalName targets outside the zone, API watch delays (records change when the views change).
+// for ExternalName targets outside the zone, API watch delays (records change when its informer's
+// watch delivers a Service or EndpointSlice change, at once).
 import type { Distribution } from '../core/distributions.js';
 import { DnsServer, denial, rr, type DnsZone, type ZoneAnswer } from '../app/dns-server.js';
 import { parseResolvConf, StubResolver, type StubResolverOptions } from '../app/dns-resolver.js';
@@ -87,20 +88,43 @@ interface Request {
 const NAME_ERROR = 'nxdomain' as const;
 
 /** The kubernetes plugin as a DnsZone over the given services and pods (read at each query). */
-export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts: KubernetesZoneOptions = {}): DnsZone {
-  const domain = (opts.domain ?? CLUSTER_DOMAIN).toLowerCase();
-  const ttl = opts.ttl ?? KUBERNETES_TTL;
-  const serial = opts.serial ?? 1;
-  const podMode = opts.pods ?? 'insecure';
-  const namespaceExists = (ns: string): boolean => {
-    if (opts.namespaces) return opts.namespaces.includes(ns);
-    return ['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(ns) || pods.some((p) => p.namespace === ns) || services.some((s) => s.namespace === ns);
-  };
+export function kubernetesZone(services: ServiceLister, pods: ClusterPod[], opts: KubernetesZoneOptions = {}): DnsZone {
+  const plugin = new KubernetesPlugin(typeof services === 'function' ? services : () => services, pods, opts);
+  return (q) => plugin.serveDns(q);
+}
 
-  const soaOf = (zone: string): DnsResourceRecord =>
-    rr(zone, Math.min(ttl, 300), { kind: 'SOA', mname: `ns.dns.${zone}`, rname: `hostmaster.${zone}`, serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl });
+/** Where the plugin reads Services with their endpoints: a fixed list, or its informer cache. */
+export type ServiceLister = readonly ServiceView[] | (() => readonly ServiceView[]);
 
-  const endpointAddrs = (svc: ServiceView): EndpointAddr[] => {
+/** The kubernetes plugin (plugin/kubernetes): the zone's records, read from the services at each query. */
+class KubernetesPlugin {
+  private readonly domain: string;
+  private readonly ttl: number;
+  private readonly serial: number;
+  private readonly podMode: 'insecure' | 'disabled';
+
+  constructor(
+    private readonly services: () => readonly ServiceView[],
+    private readonly pods: ClusterPod[],
+    private readonly opts: KubernetesZoneOptions,
+  ) {
+    this.domain = (opts.domain ?? CLUSTER_DOMAIN).toLowerCase();
+    this.ttl = opts.ttl ?? KUBERNETES_TTL;
+    this.serial = opts.serial ?? 1;
+    this.podMode = opts.pods ?? 'insecure';
+  }
+
+  private namespaceExists(ns: string): boolean {
+    if (this.opts.namespaces) return this.opts.namespaces.includes(ns);
+    return ['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(ns) || this.pods.some((p) => p.namespace === ns) || this.services().some((s) => s.namespace === ns);
+  }
+
+  private soaOf(zone: string): DnsResourceRecord {
+    const ttl = this.ttl;
+    return rr(zone, Math.min(ttl, 300), { kind: 'SOA', mname: `ns.dns.${zone}`, rname: `hostmaster.${zone}`, serial: this.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl });
+  }
+
+  private endpointAddrs(svc: ServiceView): EndpointAddr[] {
     const out: EndpointAddr[] = [];
     for (const sp of svc.ports) {
       for (const ep of sp.endpoints) {
@@ -111,15 +135,15 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
       }
     }
     return out;
-  };
+  }
 
   /** kubernetes.go findServices. */
-  const findServices = (r: Request, zone: string): Found[] | typeof NAME_ERROR => {
-    if (!namespaceExists(r.namespace)) return NAME_ERROR;
+  private findServices(r: Request, zone: string): Found[] | typeof NAME_ERROR {
+    if (!this.namespaceExists(r.namespace)) return NAME_ERROR;
     if (r.service === '') return [];
     let err = true;
     const out: Found[] = [];
-    for (const svc of services) {
+    for (const svc of this.services()) {
       if (svc.namespace !== r.namespace || svc.name !== r.service) continue;
       const key = `${svc.name}.${svc.namespace}.svc.${zone}`;
       if (svc.type === 'ExternalName') {
@@ -131,7 +155,7 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
         continue;
       }
       if (svc.headless || r.endpoint !== '') {
-        for (const a of endpointAddrs(svc)) {
+        for (const a of this.endpointAddrs(svc)) {
           if (r.endpoint !== '' && !match(r.endpoint, a.hostname)) continue;
           for (const p of a.ports) {
             if (!(match(r.port, p.name) && match(r.protocol, p.protocol))) continue;
@@ -150,30 +174,31 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
       }
     }
     return err ? NAME_ERROR : out;
-  };
+  }
 
   /** kubernetes.go findPods (pods insecure). */
-  const findPods = (r: Request, zone: string): Found[] | typeof NAME_ERROR => {
-    if (podMode === 'disabled') return NAME_ERROR;
-    if (!namespaceExists(r.namespace)) return NAME_ERROR;
+  private findPods(r: Request, zone: string): Found[] | typeof NAME_ERROR {
+    if (this.podMode === 'disabled') return NAME_ERROR;
+    if (!this.namespaceExists(r.namespace)) return NAME_ERROR;
     if (r.service === '') return [];
     const dashes = r.service.split('-').length - 1;
     const ip = dashes === 3 && !r.service.includes('--') ? parseIpv4(r.service.replaceAll('-', '.')) : null;
     if (ip === null) return NAME_ERROR; // IPv6 forms are not modelled
     return [{ kind: 'ip', ip, port: 0, key: `${r.service}.${r.namespace}.pod.${zone}` }];
-  };
+  }
 
   /** kubernetes.go Records for a name below the zone. */
-  const records = (name: string, zone: string): Found[] | typeof NAME_ERROR => {
+  private records(name: string, zone: string): Found[] | typeof NAME_ERROR {
     const r = parseRequest(name, zone);
     if (r === null) return NAME_ERROR;
     if (r.podOrSvc === '') return [];
-    return r.podOrSvc === 'pod' ? findPods(r, zone) : findServices(r, zone);
-  };
+    return r.podOrSvc === 'pod' ? this.findPods(r, zone) : this.findServices(r, zone);
+  }
 
   /** backend_lookup.go A / AAAA: address records, CNAMEs chased in the zone, or handed to the server. */
-  const addresses = (qname: string, qtype: number, zone: string, previous: DnsResourceRecord[]): { rrs: DnsResourceRecord[]; chase: DnsQuestion | null } | typeof NAME_ERROR => {
-    const found = records(qname, zone);
+  private addresses(qname: string, qtype: number, zone: string, previous: DnsResourceRecord[]): { rrs: DnsResourceRecord[]; chase: DnsQuestion | null } | typeof NAME_ERROR {
+    const ttl = this.ttl;
+    const found = this.records(qname, zone);
     if (found === NAME_ERROR) return NAME_ERROR;
     const out: DnsResourceRecord[] = [];
     let chase: DnsQuestion | null = null;
@@ -185,7 +210,7 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
         const cname = rr(qname, ttl, { kind: 'CNAME', target: f.target });
         if (previous.some((p) => p.data.kind === 'CNAME' && p.name.toLowerCase() === qname.toLowerCase() && p.data.target.toLowerCase() === f.target.toLowerCase())) continue; // dnsutil.DuplicateCNAME
         if (inZone(f.target, zone)) {
-          const next = addresses(f.target, qtype, zone, [...previous, cname]);
+          const next = this.addresses(f.target, qtype, zone, [...previous, cname]);
           if (next !== NAME_ERROR && (next.rrs.length > 0 || next.chase !== null)) {
             out.push(cname, ...next.rrs);
             chase = chase ?? next.chase;
@@ -201,11 +226,12 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
       out.push(rr(qname, ttl, { kind: 'A', address: f.ip }));
     }
     return { rrs: out, chase };
-  };
+  }
 
   /** backend_lookup.go SRV. */
-  const srv = (qname: string, zone: string): { rrs: DnsResourceRecord[]; extra: DnsResourceRecord[] } | typeof NAME_ERROR => {
-    const found = records(qname, zone);
+  private srv(qname: string, zone: string): { rrs: DnsResourceRecord[]; extra: DnsResourceRecord[] } | typeof NAME_ERROR {
+    const ttl = this.ttl;
+    const found = this.records(qname, zone);
     if (found === NAME_ERROR) return NAME_ERROR;
     // Every entry weighs 100 at priority 0; each record gets floor(100 × 100 / total).
     const weight = Math.max(1, Math.floor((100 / (100 * found.length)) * 100));
@@ -220,7 +246,7 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
         if (looked.has(f.target)) continue;
         looked.add(f.target);
         if (inZone(f.target, zone)) {
-          const a = addresses(f.target, DnsType.A, zone, []);
+          const a = this.addresses(f.target, DnsType.A, zone, []);
           if (a !== NAME_ERROR) extra.push(...a.rrs);
         }
         continue;
@@ -237,33 +263,40 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
       }
     }
     return { rrs, extra };
-  };
+  }
 
   /** kubernetes.go serviceRecordForIP: PTR targets for an address. */
-  const reverse = (ip: Ipv4): string[] => {
+  private reverse(ip: Ipv4): string[] {
+    const domain = this.domain;
+    const services = this.services();
     const svc = services.find((s) => s.clusterIP === ip);
     if (svc) return [`${svc.name}.${svc.namespace}.svc.${domain}`];
     const out: string[] = [];
-    for (const s of services) for (const a of endpointAddrs(s)) if (a.ip === ip) out.push(`${a.hostname}.${s.name}.${s.namespace}.svc.${domain}`);
+    for (const s of services) for (const a of this.endpointAddrs(s)) if (a.ip === ip) out.push(`${a.hostname}.${s.name}.${s.namespace}.svc.${domain}`);
     return out;
-  };
+  }
 
-  return (q: DnsQuestion): ZoneAnswer | null => {
+  /** handler.go ServeDNS for the reverse zones: only what the plugin knows, else fall through. */
+  private serveReverse(q: DnsQuestion, lower: string): ZoneAnswer | null {
+    const ip = lower.endsWith('.in-addr.arpa') ? reverseIpv4(lower) : null;
+    if (ip === null || q.type !== DnsType.PTR) return null;
+    const targets = this.reverse(ip);
+    if (targets.length === 0) return null;
+    return ok(targets.map((t) => rr(q.name, this.ttl, { kind: 'PTR', target: t })));
+  }
+
+  /** handler.go ServeDNS: the answer for a question, or null when the name is outside the plugin's zones. */
+  serveDns(q: DnsQuestion): ZoneAnswer | null {
+    const { domain, ttl } = this;
     const lower = q.name.toLowerCase();
-    if (lower.endsWith('.in-addr.arpa') || lower === 'in-addr.arpa' || lower.endsWith('.ip6.arpa') || lower === 'ip6.arpa') {
-      // fallthrough in-addr.arpa ip6.arpa: only what the plugin knows is answered here.
-      const ip = lower.endsWith('.in-addr.arpa') ? reverseIpv4(lower) : null;
-      if (ip === null || q.type !== DnsType.PTR) return null;
-      const targets = reverse(ip);
-      if (targets.length === 0) return null;
-      return ok(targets.map((t) => rr(q.name, ttl, { kind: 'PTR', target: t })));
-    }
+    // fallthrough in-addr.arpa ip6.arpa: only what the plugin knows is answered here.
+    if (lower.endsWith('.in-addr.arpa') || lower === 'in-addr.arpa' || lower.endsWith('.ip6.arpa') || lower === 'ip6.arpa') return this.serveReverse(q, lower);
     if (lower !== domain && !lower.endsWith(`.${domain}`)) return null;
     const zone = q.name.slice(q.name.length - domain.length); // keeps the query's case (handler.go)
-    const soa = soaOf(zone);
+    const soa = this.soaOf(zone);
     const apex = lower === domain;
     const fromA = (qtype: number): ZoneAnswer => {
-      const a = addresses(q.name, qtype, zone, []);
+      const a = this.addresses(q.name, qtype, zone, []);
       if (a === NAME_ERROR) return denial(DnsRcode.NXDOMAIN, soa);
       if (a.rrs.length === 0) return denial(DnsRcode.NOERROR, soa);
       return { ...ok(a.rrs), chase: a.chase };
@@ -273,7 +306,7 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
       case DnsType.AAAA:
         return fromA(q.type);
       case DnsType.SRV: {
-        const s = srv(q.name, zone);
+        const s = this.srv(q.name, zone);
         if (s === NAME_ERROR) return denial(DnsRcode.NXDOMAIN, soa);
         if (s.rrs.length === 0) return denial(DnsRcode.NOERROR, soa);
         return { ...ok(s.rrs), additional: s.extra };
@@ -290,7 +323,7 @@ export function kubernetesZone(services: ServiceView[], pods: ClusterPod[], opts
         // handler.go: "Do a fake A lookup, so we can distinguish between NODATA and NXDOMAIN".
         return nodataOrNx(fromA(DnsType.A), soa);
     }
-  };
+  }
 }
 
 function ok(answers: DnsResourceRecord[]): ZoneAnswer {
@@ -378,7 +411,8 @@ export function corednsPodsOf(pods: ClusterPod[]): ClusterPod[] {
 /** What startClusterDns needs. */
 export interface ClusterDnsOptions {
   pods: ClusterPod[];
-  services: ServiceView[];
+  /** The Services with their endpoints: a fixed list, or CoreDNS's informer (read at each query). */
+  services: ServiceLister;
   /** The pods that run CoreDNS (the kube-dns Service's endpoints). */
   corednsPods: ClusterPod[];
   udpOf(ns: Namespace): UdpLayer;

@@ -1,6 +1,6 @@
 // k8s/manifests — Kubernetes API objects read from the manifests beside a Scenario: Node, Pod,
 // Deployment (→ ReplicaSet → Pods). Layer: k8s. Only the fields that shape the network are used;
-// other well-known fields (resources, env, probes, ...) are accepted silently, and fields podwire
+// probes are parsed for k8s/prober.ts; other well-known fields (resources, env, ...) are accepted silently, and fields podwire
 // does not know at all produce a one-line warning naming file:line:col, never silence.
 import { z } from 'zod';
 import type { UserError } from '../core/user-error.js';
@@ -22,10 +22,29 @@ const ContainerPort = z.looseObject({
   hostPort: z.number().int().min(1).max(65535).optional(),
 });
 
+const ProbePort = z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]);
+
+/** core/v1 Probe with the API server's defaults (k8s/prober.ts runs it). */
+const Probe = z.looseObject({
+  httpGet: z.looseObject({ path: z.string().default('/'), port: ProbePort, scheme: z.literal('HTTP').default('HTTP') }).optional(),
+  tcpSocket: z.looseObject({ port: ProbePort }).optional(),
+  exec: z.looseObject({ command: z.array(z.string()).default([]) }).optional(),
+  /** core/v1 GRPCAction (GA in 1.27): port and an optional service name for the Health/Check call. */
+  grpc: z.looseObject({ port: z.number().int().min(1).max(65535), service: z.string().optional() }).optional(),
+  initialDelaySeconds: z.number().int().min(0).default(0),
+  periodSeconds: z.number().int().min(1).default(10),
+  timeoutSeconds: z.number().int().min(1).default(1),
+  successThreshold: z.number().int().min(1).default(1),
+  failureThreshold: z.number().int().min(1).default(3),
+}).refine((p) => [p.httpGet, p.tcpSocket, p.exec, p.grpc].filter((h) => h !== undefined).length === 1, 'a probe needs exactly one of httpGet, tcpSocket, exec, grpc');
+
 const Container = z.looseObject({
   name: z.string().regex(DNS_LABEL, 'expected a DNS label'),
   image: z.string().default(''),
   ports: z.array(ContainerPort).default([]),
+  readinessProbe: Probe.optional(),
+  livenessProbe: Probe.optional(),
+  startupProbe: Probe.optional(),
 });
 
 export const PodSpecSchema = z.looseObject({
@@ -74,6 +93,8 @@ export type PodT = z.infer<typeof PodSchema>;
 export type DeploymentT = z.infer<typeof DeploymentSchema>;
 export type NodeT = z.infer<typeof NodeSchema>;
 export type PodSpecT = z.infer<typeof PodSpecSchema>;
+export type ProbeT = z.infer<typeof Probe>;
+export type ContainerT = z.infer<typeof Container>;
 
 /** Fields podwire knows (used or deliberately ignored) per object part; others get a warning. */
 const KNOWN: Record<string, readonly string[]> = {

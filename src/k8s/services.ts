@@ -1,14 +1,15 @@
-// k8s/services — Service, Endpoints and EndpointSlice objects: the API server's allocations
-// (ClusterIP from the service CIDR, NodePort from 30000–32767) and the EndpointSlice controller's
-// view of which pods back which port. Layer: k8s. kube-proxy and CoreDNS consume ServiceView.
+// k8s/services — Service, Endpoints and EndpointSlice objects (core/v1, discovery/v1): their schemas,
+// the stored Service (ServiceSpec, allocated by service-registry.ts), the EndpointSlice controller's
+// resolution of which pods back which port, and ServiceView — a Service joined with its EndpointSlice,
+// what the informers of kube-proxy, CoreDNS and MetalLB hand them. Layer: k8s (imports core, wire, k8s).
 import { z } from 'zod';
-import type { Rng } from '../core/rng.js';
 import type { UserError } from '../core/user-error.js';
-import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
+import type { EndpointSlice } from './api/objects.js';
+import type { ApiStore } from './api/store.js';
 import type { ClusterPod, ManifestInput } from './cluster.js';
-import { parseManifest, unknownFieldWarnings } from './manifests.js';
-import { randomSuffix } from './names.js';
+import { parseManifest } from './manifests.js';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -89,18 +90,22 @@ export interface EndpointView {
   pod: ClusterPod | null;
 }
 
-/** One port of a service with its endpoints: what kube-proxy programs. */
-export interface ServicePortView {
+/** One port of a Service as the API server stores it. */
+export interface ServicePortSpec {
   name: string;
   protocol: 'TCP' | 'UDP' | 'SCTP';
   port: number;
   nodePort: number | null;
   targetPort: number | string;
+}
+
+/** One port of a service with its endpoints: what kube-proxy programs. */
+export interface ServicePortView extends ServicePortSpec {
   endpoints: EndpointView[];
 }
 
-/** A Service after the API server's defaulting and allocation. */
-export interface ServiceView {
+/** A Service after the API server's defaulting and allocation (the stored object's spec and status). */
+export interface ServiceSpec {
   namespace: string;
   name: string;
   type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
@@ -112,46 +117,34 @@ export interface ServiceView {
   /** status.loadBalancer.ingress IPs (empty while pending). */
   loadBalancerIPs: Ipv4[];
   selector: Record<string, string> | null;
-  ports: ServicePortView[];
+  ports: ServicePortSpec[];
   sessionAffinityTimeout: number | null;
   externalTrafficPolicy: 'Cluster' | 'Local';
   internalTrafficPolicy: 'Cluster' | 'Local';
-  /** EndpointSlice name (`<service>-<5 chars>`), for display. */
+  /** EndpointSlice name (`<service>-<5 chars>`, generateName's suffix, drawn at admission in Service order). */
   sliceName: string;
 }
 
-/** Allocation state shared by all services of a cluster. */
-export interface ServiceAllocator {
-  serviceNet: Ipv4;
-  servicePrefix: number;
-  usedIps: Set<Ipv4>;
-  usedNodePorts: Set<number>;
-  ipRng: Rng;
-  portRng: Rng;
-  sliceRng: Rng;
-  /** Load-balancer IP pool (a cloud provider's); empty → LoadBalancer services stay pending. */
-  lbPool: Ipv4[];
+/** A Service joined with its EndpointSlice: what kube-proxy, CoreDNS and MetalLB read from their informers. */
+export interface ServiceView extends Omit<ServiceSpec, 'ports'> {
+  ports: ServicePortView[];
 }
 
-/** Creates the allocator. The kube-dns address (10th of the range) and the first (kubernetes) are reserved. */
-export function serviceAllocator(serviceCIDR: string, rngOf: (name: string) => Rng, lbPool: Ipv4[]): ServiceAllocator {
-  const c = parseCidr(serviceCIDR)!;
-  const net = networkOf(c.addr, c.prefix);
-  return { serviceNet: net, servicePrefix: c.prefix, usedIps: new Set([net, (net + 1) >>> 0]), usedNodePorts: new Set(), ipRng: rngOf('k8s/service-ip'), portRng: rngOf('k8s/node-port'), sliceRng: rngOf('k8s/endpointslice'), lbPool: [...lbPool] };
-}
+/** The user's Endpoints / EndpointSlices for Services without a selector, by `namespace/service`. */
+export type ManualEndpoints = Map<string, { endpoints: EndpointView[]; ports: { name: string; port: number; protocol: string }[] }>;
 
-/** Parses Services (and manual Endpoints / EndpointSlices) and resolves their endpoints against pods. */
-export function buildServices(manifests: ManifestInput[], pods: ClusterPod[], alloc: ServiceAllocator, errors: UserError[], warnings: UserError[]): ServiceView[] {
-  const size = 2 ** (32 - alloc.servicePrefix);
-  const inRange = (ip: Ipv4): boolean => ip >= alloc.serviceNet && ip < alloc.serviceNet + size;
-  const out: ServiceView[] = [];
-  const manual = new Map<string, EndpointView[][]>(); // ns/name → per-port-name endpoints
-  const manualPorts = new Map<string, { name: string; port: number; protocol: string }[]>();
+/** Parses the manual Endpoints and EndpointSlice manifests (several slices of one Service are merged). */
+export function parseManualEndpoints(manifests: ManifestInput[], pods: ClusterPod[], errors: UserError[]): ManualEndpoints {
+  const manual: ManualEndpoints = new Map();
+  const manualEndpoint = (ipText: string, ready: boolean, nodeName: string | null): EndpointView => {
+    const ip = parseIpv4(ipText) ?? 0;
+    const pod = pods.find((p) => p.ip === ip && !p.hostNetwork) ?? null;
+    return { ip, port: 0, ready, serving: ready, terminating: false, nodeName: nodeName ?? pod?.node.name ?? null, pod };
+  };
   for (const m of manifests) {
     if (m.kind === 'Endpoints') {
       const e = parseManifest(EndpointsSchema, m.value, m.error, errors);
       if (!e) continue;
-      const key = `${e.metadata.namespace}/${e.metadata.name}`;
       const eps: EndpointView[] = [];
       const ports: { name: string; port: number; protocol: string }[] = [];
       for (const s of e.subsets) {
@@ -159,8 +152,7 @@ export function buildServices(manifests: ManifestInput[], pods: ClusterPod[], al
         for (const a of s.notReadyAddresses) eps.push(manualEndpoint(a.ip, false, null));
         for (const p of s.ports) ports.push({ name: p.name ?? '', port: p.port, protocol: p.protocol });
       }
-      manual.set(key, [eps]);
-      manualPorts.set(key, ports);
+      manual.set(`${e.metadata.namespace}/${e.metadata.name}`, { endpoints: eps, ports });
     } else if (m.kind === 'EndpointSlice') {
       const e = parseManifest(EndpointSliceSchema, m.value, m.error, errors);
       if (!e) continue;
@@ -179,99 +171,26 @@ export function buildServices(manifests: ManifestInput[], pods: ClusterPod[], al
           eps.push(v);
         }
       }
-      manual.set(key, [...(manual.get(key) ?? []), eps]);
-      manualPorts.set(key, [...(manualPorts.get(key) ?? []), ...e.ports]);
+      const had = manual.get(key);
+      manual.set(key, { endpoints: [...(had?.endpoints ?? []), ...eps], ports: [...(had?.ports ?? []), ...e.ports] });
     }
   }
-  function manualEndpoint(ipText: string, ready: boolean, nodeName: string | null): EndpointView {
-    const ip = parseIpv4(ipText) ?? 0;
-    const pod = pods.find((p) => p.ip === ip && !p.hostNetwork) ?? null;
-    return { ip, port: 0, ready, serving: ready, terminating: false, nodeName: nodeName ?? pod?.node.name ?? null, pod };
-  }
+  return manual;
+}
 
-  for (const m of manifests) {
-    if (m.kind !== 'Service') continue;
-    const s = parseManifest(ServiceSchema, m.value, m.error, errors);
-    if (!s) continue;
-    unknownFieldWarnings('Service', m.value, (p, msg) => warnings.push(m.error(p, msg)));
-    const spec = s.spec;
-    const key = `${s.metadata.namespace}/${s.metadata.name}`;
-    if (out.some((o) => `${o.namespace}/${o.name}` === key)) {
-      errors.push(m.error(['metadata', 'name'], `duplicate Service ${key}`));
-      continue;
-    }
-    let clusterIP: Ipv4 | null = null;
-    let headless = false;
-    if (spec.type === 'ExternalName') {
-      if (!spec.externalName) errors.push(m.error(['spec', 'externalName'], 'an ExternalName Service needs spec.externalName'));
-    } else if (spec.clusterIP === 'None') {
-      headless = true;
-      if (spec.type !== 'ClusterIP') errors.push(m.error(['spec', 'clusterIP'], `a headless Service must be of type ClusterIP, not ${spec.type}`));
-    } else if (spec.clusterIP !== undefined && spec.clusterIP !== '') {
-      const ip = parseIpv4(spec.clusterIP);
-      if (ip === null || !inRange(ip)) errors.push(m.error(['spec', 'clusterIP'], `"${spec.clusterIP}" is not in the service range`));
-      else if (alloc.usedIps.has(ip) && !(ip === ((alloc.serviceNet + 10) >>> 0) && s.metadata.name === 'kube-dns')) errors.push(m.error(['spec', 'clusterIP'], `${spec.clusterIP} is already allocated`));
-      else {
-        clusterIP = ip;
-        alloc.usedIps.add(ip);
-      }
-    } else {
-      // The API server picks a random free address (upper band of the range first since v1.27).
-      for (let tries = 0; tries < 4096 && clusterIP === null; tries++) {
-        const off = 2 + alloc.ipRng.int(size - 3);
-        const ip = (alloc.serviceNet + off) >>> 0;
-        if (!alloc.usedIps.has(ip) && ip !== ((alloc.serviceNet + 10) >>> 0)) clusterIP = ip;
-      }
-      if (clusterIP === null) errors.push(m.error(['spec'], 'the service range is full'));
-      else alloc.usedIps.add(clusterIP);
-    }
-    const needsNodePort = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
-    const ports: ServicePortView[] = [];
-    spec.ports.forEach((p, i) => {
-      if (spec.ports.length > 1 && !p.name) errors.push(m.error(['spec', 'ports', i, 'name'], 'every port of a multi-port Service needs a name'));
-      let nodePort: number | null = null;
-      if (p.nodePort !== undefined) {
-        if (!needsNodePort) errors.push(m.error(['spec', 'ports', i, 'nodePort'], `nodePort needs type NodePort or LoadBalancer, not ${spec.type}`));
-        else if (p.nodePort < 30000 || p.nodePort > 32767) errors.push(m.error(['spec', 'ports', i, 'nodePort'], `${p.nodePort} is outside the node port range 30000-32767`));
-        else if (alloc.usedNodePorts.has(p.nodePort)) errors.push(m.error(['spec', 'ports', i, 'nodePort'], `node port ${p.nodePort} is already allocated`));
-        else nodePort = p.nodePort;
-      } else if (needsNodePort) {
-        for (let tries = 0; tries < 4096 && nodePort === null; tries++) {
-          const cand = 30000 + alloc.portRng.int(2768);
-          if (!alloc.usedNodePorts.has(cand)) nodePort = cand;
-        }
-      }
-      if (nodePort !== null) alloc.usedNodePorts.add(nodePort);
-      ports.push({ name: p.name ?? '', protocol: p.protocol, port: p.port, nodePort, targetPort: p.targetPort ?? p.port, endpoints: [] });
-    });
-    const view: ServiceView = {
-      namespace: s.metadata.namespace,
-      name: s.metadata.name,
-      type: spec.type,
-      clusterIP,
-      headless,
-      externalName: spec.externalName ?? null,
-      externalIPs: spec.externalIPs.map((x) => parseIpv4(x) ?? 0),
-      loadBalancerIPs: [],
-      selector: spec.selector ?? null,
-      ports,
-      sessionAffinityTimeout: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : null,
-      externalTrafficPolicy: spec.externalTrafficPolicy,
-      internalTrafficPolicy: spec.internalTrafficPolicy,
-      sliceName: `${s.metadata.name}-${randomSuffix(alloc.sliceRng)}`,
-    };
-    if (spec.type === 'LoadBalancer') {
-      const want = spec.loadBalancerIP ? parseIpv4(spec.loadBalancerIP) : null;
-      const i = want !== null ? alloc.lbPool.indexOf(want) : alloc.lbPool.length > 0 ? 0 : -1;
-      if (i >= 0) view.loadBalancerIPs.push(alloc.lbPool.splice(i, 1)[0]!);
-    }
-    if (spec.type !== 'ExternalName') {
-      if (view.selector !== null) resolveSelected(view, pods, ALL_READY);
-      else resolveManual(view, manual.get(key)?.flat() ?? [], manualPorts.get(key) ?? []);
-    }
-    out.push(view);
-  }
-  return out;
+/** A ServiceView with no endpoints yet. */
+export function emptyView(spec: ServiceSpec): ServiceView {
+  return { ...spec, ports: spec.ports.map((p) => ({ ...p, endpoints: [] })) };
+}
+
+/** The Service joined with its EndpointSlice's endpoints (port by port, in the Service's order). */
+export function joinService(spec: ServiceSpec, slice: EndpointSlice | undefined): ServiceView {
+  return { ...spec, ports: spec.ports.map((p, i) => ({ ...p, endpoints: [...(slice?.ports[i]?.endpoints ?? [])] })) };
+}
+
+/** Every Service in the store joined with its EndpointSlice, in creation order. */
+export function serviceViews(api: ApiStore): ServiceView[] {
+  return api.list('Service').map((s) => joinService(s.spec, api.get('EndpointSlice', s.metadata.namespace, s.spec.sliceName)));
 }
 
 /** A pod's conditions as the EndpointSlice controller's informer last saw them. */
@@ -311,7 +230,8 @@ export function resolveSelected(view: ServiceView, pods: ClusterPod[], condition
   }
 }
 
-function resolveManual(view: ServiceView, eps: EndpointView[], ports: { name: string; port: number; protocol: string }[]): void {
+/** A Service without a selector: the user's endpoints, their port matched by name and protocol (or the only one). */
+export function resolveManual(view: ServiceView, eps: EndpointView[], ports: { name: string; port: number; protocol: string }[]): void {
   for (const sp of view.ports) {
     const p = ports.find((x) => x.name === sp.name && x.protocol === sp.protocol) ?? (ports.length === 1 ? ports[0] : undefined);
     sp.endpoints = p ? eps.map((e) => ({ ...e, port: p.port })) : [];

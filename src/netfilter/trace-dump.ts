@@ -93,41 +93,53 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
     },
   });
   nf.load(rules);
+  const pkt = queryPacket(q);
+  const dst0 = pkt.ip!.dst;
+  const verdict = walkHooks(nf, host, pkt, q.src);
+  const outcome = classify(rules, events, verdict, pkt, dst0, q.dport);
+  return { outcome: { probability, ...outcome }, probability, decisions: used.slice(0, k) };
+}
+
+/** The first packet of the queried connection (a SYN, or a UDP/SCTP datagram). */
+function queryPacket(q: TraceDumpQuery): Packet {
   const pkt = new Packet();
   const proto = q.proto === 'tcp' ? IpProto.TCP : q.proto === 'udp' ? IpProto.UDP : IpProto.SCTP;
   const sport = q.sport ?? 40000;
   pkt.ip = ipv4Header(proto, q.src >>> 0, q.dst >>> 0, 2, 0, 64, 1, q.proto === 'tcp' ? 60 : 28);
   if (q.proto === 'tcp') pkt.tcp = { srcPort: sport, dstPort: q.dport, seq: 0, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [] };
   else pkt.udp = { srcPort: sport, dstPort: q.dport, length: 8, checksum: null };
-  const dst0 = pkt.ip.dst;
-  const dport0 = q.dport;
+  return pkt;
+}
 
-  const steps: [NfHook, string | null, string | null][] = [];
+/** The hooks a packet from `src` traverses (forwarded, or locally generated and maybe looped back), until one does not accept. */
+function walkHooks(nf: Netfilter, host: TraceHost, pkt: Packet, src: number): NfVerdict {
   let verdict: NfVerdict = { kind: 'accept', reroute: false };
   const run = (h: NfHook, i: string | null, o: string | null): boolean => {
-    steps.push([h, i, o]);
     verdict = nf.hook(h, pkt, i, o);
     return verdict.kind === 'accept';
   };
   const local = (a: number) => host.isLocalAddress(a);
-  if (!local(q.src)) {
+  if (!local(src)) {
     if (run(NfHook.PREROUTING, 'eth0', null)) {
-      if (local(pkt.ip.dst)) run(NfHook.INPUT, 'eth0', null);
+      if (local(pkt.ip!.dst)) run(NfHook.INPUT, 'eth0', null);
       else if (run(NfHook.FORWARD, 'eth0', 'eth0')) run(NfHook.POSTROUTING, null, 'eth0');
     }
   } else {
-    let out = local(pkt.ip.dst) ? 'lo' : 'eth0';
+    let out = local(pkt.ip!.dst) ? 'lo' : 'eth0';
     if (run(NfHook.OUTPUT, null, out)) {
-      out = local(pkt.ip.dst) ? 'lo' : 'eth0';
+      out = local(pkt.ip!.dst) ? 'lo' : 'eth0';
       if (run(NfHook.POSTROUTING, null, out) && out === 'lo' && run(NfHook.PREROUTING, 'lo', null)) run(NfHook.INPUT, 'lo', null);
     }
   }
+  return verdict;
+}
 
+/** The verdict, the rule that decided it, NAT and the rule path, from the trace events of one walk. */
+function classify(rules: Ruleset, events: NfTraceEvent[], v: NfVerdict, pkt: Packet, dst0: number, dport0: number): Omit<TraceOutcome, 'probability'> {
   const ruleOf = (e: NfTraceEvent) => rules.tables.find((t) => t.name === e.table)?.chains.find((c) => c.name === e.chain)?.rules[e.rule];
   const path = events.filter((e) => e.rule >= 0).map((e) => ({ table: e.table, chain: e.chain, rule: e.text }));
   let by = 'policy';
   let verdictName: TraceOutcome['verdict'] = 'ACCEPT';
-  const v = verdict as NfVerdict;
   if (v.kind === 'drop' || v.kind === 'reject') {
     verdictName = v.kind === 'drop' ? 'DROP' : 'REJECT';
     const r = v.table && v.chain && v.rule >= 0 ? rules.tables.find((t) => t.name === v.table)?.chains.find((c) => c.name === v.chain)?.rules[v.rule] : undefined;
@@ -149,8 +161,8 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
       return e.table === 'nat' && (t === 'MASQUERADE' || t === 'SNAT');
     });
   const dport = pkt.tcp ? pkt.tcp.dstPort : pkt.udp!.dstPort;
-  const dnat = verdictName === 'ACCEPT' && (pkt.ip.dst !== dst0 || dport !== dport0) ? `${formatIpv4(pkt.ip.dst)}:${dport}` : null;
-  return { outcome: { probability, verdict: verdictName, by, dnat, masquerade, path }, probability, decisions: used.slice(0, k) };
+  const dnat = verdictName === 'ACCEPT' && (pkt.ip!.dst !== dst0 || dport !== dport0) ? `${formatIpv4(pkt.ip!.dst)}:${dport}` : null;
+  return { verdict: verdictName, by, dnat, masquerade, path };
 }
 
 class TraceHost implements NfHost {

@@ -25,7 +25,7 @@ import { scheduleFaults } from './faults.js';
 import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
-import type { HostSpecT } from './schema.js';
+import type { HostSpecT, ScenarioSpecT } from './schema.js';
 
 /** Everything a run needs. */
 export interface World {
@@ -35,7 +35,7 @@ export interface World {
   namespaces: Map<string, Namespace>;
   udp: Map<string, UdpLayer>;
   tcp: Map<string, TcpLayer>;
-  /** Services after allocation, with their endpoints. */
+  /** Services with their endpoints, as the API store holds them when read. */
   services: ServiceView[];
   /** Faults and control-plane reactions as they happen. */
   timeline: TimelineEntry[];
@@ -58,177 +58,248 @@ export interface World {
 const dur = durationOr0;
 const WORKLOAD_KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'Node'];
 
-/** Builds the world of a loaded scenario with the given seed. Throws ScenarioError on semantic errors. */
+/** The world under construction, with the error sink every step reports to. */
+interface Builder {
+  loaded: LoadedScenario;
+  spec: ScenarioSpecT;
+  sim: Simulator;
+  namespaces: Map<string, Namespace>;
+  hostSpecs: Map<string, HostSpecT>;
+  devices: NetDevice[];
+  errors: UserError[];
+  err(path: (string | number)[], message: string): void;
+}
+
+/**
+ * Builds the world of a loaded scenario with the given seed, in the order a lab comes up: the cluster's
+ * machines, the plain hosts and their links, the control plane, the workloads, then the timeline.
+ * Throws ScenarioError on semantic errors.
+ */
 export function buildWorld(loaded: LoadedScenario, seed: number): World {
-  const spec = loaded.scenario.spec;
-  const errors: UserError[] = [];
-  const err = (path: (string | number)[], message: string): void => {
-    errors.push(loaded.error(['spec', ...path], message));
-  };
   resetIfindex();
   resetPacketUids();
-  const sim = new Simulator(seed);
-  const namespaces = new Map<string, Namespace>();
-  const hostSpecs = new Map<string, HostSpecT>();
-  const devices: NetDevice[] = [];
-
-  let cluster: ClusterWorld | null = null;
-  if (spec.cluster) {
-    const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
-    cluster = buildCluster(sim, spec.cluster, inputs, errors, (path, message) => loaded.error(path, message));
-    for (const ns of cluster.namespaces) namespaces.set(ns.name, ns);
-    devices.push(...cluster.devices);
-  } else {
-    for (const m of loaded.manifests) {
-      if (WORKLOAD_KINDS.includes(m.kind)) errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
-    }
-  }
-
-  spec.hosts.forEach((h, i) => {
-    if (namespaces.has(h.name)) return err(['hosts', i, 'name'], `duplicate host "${h.name}"`);
-    const ns = new Namespace(sim, h.name);
-    ns.ipForwardEnabled = h.forwarding;
-    namespaces.set(h.name, ns);
-    hostSpecs.set(h.name, h);
-    devices.push(ns.lo);
-  });
-
-  // Interface settings declared on hosts, by host/ifname.
-  const ifaceSpec = (host: string, ifname: string) => hostSpecs.get(host)?.interfaces.find((x) => x.name === ifname);
-  const macFor = (host: string, ifname: string): Mac => {
-    const m = ifaceSpec(host, ifname)?.mac;
-    return m ? parseMac(m)! : randomMac(sim, host, ifname);
-  };
-  const endNs = (end: string, path: (string | number)[]): [Namespace, string] | null => {
-    const [host, ifname] = end.split('/') as [string, string];
-    const ns = namespaces.get(host);
-    if (!ns) {
-      err(path, `unknown host "${host}" (declare it under spec.hosts)`);
-      return null;
-    }
-    if (ns.device(ifname)) {
-      err(path, `${end} already exists`);
-      return null;
-    }
-    return [ns, ifname];
-  };
-  const place = (ns: Namespace, dev: NetDevice): void => {
-    const s = ifaceSpec(ns.name, dev.name);
-    if (s?.mtu) dev.mtu = s.mtu;
-    if (s) dev.up = s.up;
-    ns.addDevice(dev);
-    devices.push(dev);
-  };
-
-  spec.veths.forEach((v, i) => {
-    const a = endNs(v.ends[0], ['veths', i, 'ends', 0]);
-    const b = endNs(v.ends[1], ['veths', i, 'ends', 1]);
-    if (!a || !b) return;
-    const [da, db] = VethDevice.pair(sim, a[1], macFor(a[0].name, a[1]), b[1], macFor(b[0].name, b[1]), v.mtu);
-    da.delayNs = db.delayNs = dur(v.delay);
-    place(a[0], da);
-    place(b[0], db);
-  });
-
-  spec.links.forEach((l, i) => {
-    const a = endNs(l.ends[0], ['links', i, 'ends', 0]);
-    const b = endNs(l.ends[1], ['links', i, 'ends', 1]);
-    if (!a || !b) return;
-    const na = new NicDevice(sim, a[1], macFor(a[0].name, a[1]), l.mtu);
-    const nb = new NicDevice(sim, b[1], macFor(b[0].name, b[1]), l.mtu);
-    place(a[0], na);
-    place(b[0], nb);
-    const ch = new Channel(sim, na, nb, { rateBps: parseRate(l.rate)!, delayNs: dur(l.delay), queueLimit: l.queue });
-    const netem = { loss: l.loss, delayNs: dur(l.netemDelay), jitterNs: dur(l.jitter) };
-    if (netemActive(netem)) setNetem(ch, netem, sim);
-  });
-
-  spec.hosts.forEach((h, hi) => {
-    const ns = namespaces.get(h.name);
-    if (!ns) return;
-    h.bridges.forEach((b, bi) => {
-      if (ns.device(b.name)) return err(['hosts', hi, 'bridges', bi, 'name'], `${h.name}/${b.name} already exists`);
-      // A new bridge takes a random MAC until its first port joins (then the lowest port MAC in
-      // older kernels); set `mac` to pin it.
-      const br = new BridgeDevice(sim, b.name, b.mac ? parseMac(b.mac)! : randomMac(sim, h.name, b.name), b.mtu ?? 1500);
-      br.ageingTimeNs = dur(b.ageingTime);
-      if (b.nfCallIptables) {
-        ns.enableNetfilter();
-        br.netfilter = ns.brNetfilter;
-      }
-      ns.addDevice(br);
-      devices.push(br);
-      b.ports.forEach((p, pi) => {
-        const dev = ns.device(p);
-        if (!dev) return err(['hosts', hi, 'bridges', bi, 'ports', pi], `no interface "${p}" on host ${h.name}`);
-        if (dev === br || dev.master) return err(['hosts', hi, 'bridges', bi, 'ports', pi], `"${p}" cannot be enslaved here`);
-        br.addPort(dev);
-      });
-      for (const [ai, a] of addrList(b.address).entries()) addAddr(ns, br, a, ['hosts', hi, 'bridges', bi, 'address', ai]);
-    });
-    h.interfaces.forEach((s, ii) => {
-      const dev = ns.device(s.name);
-      if (!dev) return err(['hosts', hi, 'interfaces', ii, 'name'], `no device "${s.name}" on host ${h.name}: create it as an end of a veth or link`);
-      for (const [ai, a] of addrList(s.address).entries()) addAddr(ns, dev, a, ['hosts', hi, 'interfaces', ii, 'address', ai]);
-    });
-  });
-
-  function addrList(a: string | string[] | undefined): string[] {
-    return a === undefined ? [] : Array.isArray(a) ? a : [a];
-  }
-  function addAddr(ns: Namespace, dev: NetDevice, text: string, path: (string | number)[]): void {
-    const c = parseCidr(text)!;
-    if (ns.addrs.some((x) => x.addr === c.addr)) return err(path, `address ${text} is already on ${ns.name}`);
-    ns.addAddress(dev, c.addr, c.prefix);
-  }
-
-  // Routes after every address, so gateways resolve through connected routes (`ip route add ... via`).
-  spec.hosts.forEach((h, hi) => {
-    const ns = namespaces.get(h.name);
-    if (!ns) return;
-    h.routes.forEach((r, ri) => {
-      const at = ['hosts', hi, 'routes', ri];
-      let dst = 0;
-      let prefix = 0;
-      if (r.to !== 'default') {
-        const c = r.to.includes('/') ? parseCidr(r.to)! : { addr: parseIpv4(r.to)!, prefix: 32 };
-        dst = c.addr;
-        prefix = c.prefix;
-      }
-      const via = r.via ? parseIpv4(r.via)! : 0;
-      let dev: NetDevice | undefined;
-      if (r.dev) {
-        dev = ns.device(r.dev);
-        if (!dev) return err([...at, 'dev'], `no device "${r.dev}" on host ${h.name}`);
-      }
-      if (via !== 0 && !r.onlink) {
-        const gw = ns.mainTable.lookup(via);
-        if (gw === null || gw.gateway !== 0 || (dev && gw.dev !== dev)) return err([...at, 'via'], `gateway ${r.via} is not on a connected subnet${dev ? ` of ${r.dev}` : ''} (Linux: "Nexthop has invalid gateway"; add onlink: true to force)`);
-        dev = dev ?? gw.dev!;
-      }
-      if (!dev) return err(at, 'a route needs `via` or `dev`');
-      ns.addRoute({ dst, prefix, gateway: via, dev, prefsrc: r.src ? parseIpv4(r.src)! : 0, onlink: r.onlink, metric: r.metric, type: r.type });
-    });
-  });
-
+  const errors: UserError[] = [];
+  const b: Builder = { loaded, spec: loaded.scenario.spec, sim: new Simulator(seed), namespaces: new Map(), hostSpecs: new Map(), devices: [], errors, err: (path, message) => errors.push(loaded.error(['spec', ...path], message)) };
+  const { spec, sim } = b;
+  const cluster = buildClusterOf(b);
+  buildHosts(b);
   const stats = new StatsRegistry(() => sim.now);
   const timeline: TimelineEntry[] = [];
   const record = (what: string): void => {
     timeline.push({ atNs: sim.now, what });
   };
-  let controlPlane: ControlPlane | null = null;
-  if (cluster && spec.cluster) controlPlane = ControlPlane.start(sim, cluster, spec.cluster, errors, record, () => errors.length === 0);
-  const services: ServiceView[] = controlPlane?.services ?? [];
+  const controlPlane = cluster && spec.cluster ? ControlPlane.start(sim, cluster, spec.cluster, errors, record, () => errors.length === 0) : null;
+  const servicesNow = (): ServiceView[] => controlPlane?.services ?? [];
   const tr = new Transports();
-  for (const ns of namespaces.values()) tr.udpOf(ns);
-  const ctx: WorkloadContext = {
+  const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
+  scheduleFaults({ sim, namespaces: b.namespaces, cluster, controlPlane, record, err: b.err }, spec);
+  const captured = capturedDevices(b);
+  // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
+  const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
+  if (errors.length > 0) throw new ScenarioError(errors);
+  return {
     sim,
-    namespaces,
-    cluster,
-    services,
+    seed,
+    name: loaded.scenario.metadata.name,
+    namespaces: b.namespaces,
+    udp: tr.udp,
+    tcp: tr.tcp,
+    devices: b.devices,
+    captured,
     stats,
-    clusterSpec: spec.cluster ?? null,
-    err,
+    flows,
+    until: spec.duration !== undefined ? dur(spec.duration) : null,
+    cluster,
+    controlPlane,
+    get services() {
+      return servicesNow();
+    },
+    timeline,
+    warnings,
+  };
+}
+
+/** The cluster's machines (kubeadm order), or errors for cluster manifests without spec.cluster. */
+function buildClusterOf(b: Builder): ClusterWorld | null {
+  const { loaded, spec } = b;
+  if (!spec.cluster) {
+    for (const m of loaded.manifests) {
+      if (WORKLOAD_KINDS.includes(m.kind)) b.errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
+    }
+    return null;
+  }
+  const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
+  const cluster = buildCluster(b.sim, spec.cluster, inputs, b.errors, (path, message) => loaded.error(path, message));
+  for (const ns of cluster.namespaces) b.namespaces.set(ns.name, ns);
+  b.devices.push(...cluster.devices);
+  return cluster;
+}
+
+/** spec.hosts: namespaces, veths, links, bridges, addresses, then routes (after every address). */
+function buildHosts(b: Builder): void {
+  b.spec.hosts.forEach((h, i) => {
+    if (b.namespaces.has(h.name)) return b.err(['hosts', i, 'name'], `duplicate host "${h.name}"`);
+    const ns = new Namespace(b.sim, h.name);
+    ns.ipForwardEnabled = h.forwarding;
+    b.namespaces.set(h.name, ns);
+    b.hostSpecs.set(h.name, h);
+    b.devices.push(ns.lo);
+  });
+  buildVeths(b);
+  buildLinks(b);
+  b.spec.hosts.forEach((h, hi) => {
+    const ns = b.namespaces.get(h.name);
+    if (!ns) return;
+    h.bridges.forEach((br, bi) => buildBridge(b, ns, h, hi, br, bi));
+    h.interfaces.forEach((s, ii) => {
+      const dev = ns.device(s.name);
+      if (!dev) return b.err(['hosts', hi, 'interfaces', ii, 'name'], `no device "${s.name}" on host ${h.name}: create it as an end of a veth or link`);
+      for (const [ai, a] of addrList(s.address).entries()) addAddr(b, ns, dev, a, ['hosts', hi, 'interfaces', ii, 'address', ai]);
+    });
+  });
+  // Routes after every address, so gateways resolve through connected routes (`ip route add ... via`).
+  b.spec.hosts.forEach((h, hi) => {
+    const ns = b.namespaces.get(h.name);
+    if (ns) h.routes.forEach((r, ri) => addRoute(b, ns, h, r, ['hosts', hi, 'routes', ri]));
+  });
+}
+
+/** Interface settings declared on hosts, by host/ifname. */
+function ifaceSpec(b: Builder, host: string, ifname: string) {
+  return b.hostSpecs.get(host)?.interfaces.find((x) => x.name === ifname);
+}
+
+function macFor(b: Builder, host: string, ifname: string): Mac {
+  const m = ifaceSpec(b, host, ifname)?.mac;
+  return m ? parseMac(m)! : randomMac(b.sim, host, ifname);
+}
+
+/** The namespace and new interface name of a `host/ifname` end, or null (with an error). */
+function endNs(b: Builder, end: string, path: (string | number)[]): [Namespace, string] | null {
+  const [host, ifname] = end.split('/') as [string, string];
+  const ns = b.namespaces.get(host);
+  if (!ns) {
+    b.err(path, `unknown host "${host}" (declare it under spec.hosts)`);
+    return null;
+  }
+  if (ns.device(ifname)) {
+    b.err(path, `${end} already exists`);
+    return null;
+  }
+  return [ns, ifname];
+}
+
+function place(b: Builder, ns: Namespace, dev: NetDevice): void {
+  const s = ifaceSpec(b, ns.name, dev.name);
+  if (s?.mtu) dev.mtu = s.mtu;
+  if (s) dev.up = s.up;
+  ns.addDevice(dev);
+  b.devices.push(dev);
+}
+
+function buildVeths(b: Builder): void {
+  b.spec.veths.forEach((v, i) => {
+    const x = endNs(b, v.ends[0], ['veths', i, 'ends', 0]);
+    const y = endNs(b, v.ends[1], ['veths', i, 'ends', 1]);
+    if (!x || !y) return;
+    const [da, db] = VethDevice.pair(b.sim, x[1], macFor(b, x[0].name, x[1]), y[1], macFor(b, y[0].name, y[1]), v.mtu);
+    da.delayNs = db.delayNs = dur(v.delay);
+    place(b, x[0], da);
+    place(b, y[0], db);
+  });
+}
+
+function buildLinks(b: Builder): void {
+  b.spec.links.forEach((l, i) => {
+    const x = endNs(b, l.ends[0], ['links', i, 'ends', 0]);
+    const y = endNs(b, l.ends[1], ['links', i, 'ends', 1]);
+    if (!x || !y) return;
+    const na = new NicDevice(b.sim, x[1], macFor(b, x[0].name, x[1]), l.mtu);
+    const nb = new NicDevice(b.sim, y[1], macFor(b, y[0].name, y[1]), l.mtu);
+    place(b, x[0], na);
+    place(b, y[0], nb);
+    const ch = new Channel(b.sim, na, nb, { rateBps: parseRate(l.rate)!, delayNs: dur(l.delay), queueLimit: l.queue });
+    const netem = { loss: l.loss, delayNs: dur(l.netemDelay), jitterNs: dur(l.jitter) };
+    if (netemActive(netem)) setNetem(ch, netem, b.sim);
+  });
+}
+
+type BridgeSpecT = HostSpecT['bridges'][number];
+type RouteSpecT = HostSpecT['routes'][number];
+
+function buildBridge(b: Builder, ns: Namespace, h: HostSpecT, hi: number, s: BridgeSpecT, bi: number): void {
+  const at = ['hosts', hi, 'bridges', bi];
+  if (ns.device(s.name)) return b.err([...at, 'name'], `${h.name}/${s.name} already exists`);
+  // A new bridge takes a random MAC until its first port joins (then the lowest port MAC in
+  // older kernels); set `mac` to pin it.
+  const br = new BridgeDevice(b.sim, s.name, s.mac ? parseMac(s.mac)! : randomMac(b.sim, h.name, s.name), s.mtu ?? 1500);
+  br.ageingTimeNs = dur(s.ageingTime);
+  if (s.nfCallIptables) {
+    ns.enableNetfilter();
+    br.netfilter = ns.brNetfilter;
+  }
+  ns.addDevice(br);
+  b.devices.push(br);
+  s.ports.forEach((p, pi) => {
+    const dev = ns.device(p);
+    if (!dev) return b.err([...at, 'ports', pi], `no interface "${p}" on host ${h.name}`);
+    if (dev === br || dev.master) return b.err([...at, 'ports', pi], `"${p}" cannot be enslaved here`);
+    br.addPort(dev);
+  });
+  for (const [ai, a] of addrList(s.address).entries()) addAddr(b, ns, br, a, [...at, 'address', ai]);
+}
+
+function addrList(a: string | string[] | undefined): string[] {
+  return a === undefined ? [] : Array.isArray(a) ? a : [a];
+}
+
+function addAddr(b: Builder, ns: Namespace, dev: NetDevice, text: string, path: (string | number)[]): void {
+  const c = parseCidr(text)!;
+  if (ns.addrs.some((x) => x.addr === c.addr)) return b.err(path, `address ${text} is already on ${ns.name}`);
+  ns.addAddress(dev, c.addr, c.prefix);
+}
+
+/** `ip route add`: the gateway must be on a connected subnet unless onlink. */
+function addRoute(b: Builder, ns: Namespace, h: HostSpecT, r: RouteSpecT, at: (string | number)[]): void {
+  let dst = 0;
+  let prefix = 0;
+  if (r.to !== 'default') {
+    const c = r.to.includes('/') ? parseCidr(r.to)! : { addr: parseIpv4(r.to)!, prefix: 32 };
+    dst = c.addr;
+    prefix = c.prefix;
+  }
+  const via = r.via ? parseIpv4(r.via)! : 0;
+  let dev: NetDevice | undefined;
+  if (r.dev) {
+    dev = ns.device(r.dev);
+    if (!dev) return b.err([...at, 'dev'], `no device "${r.dev}" on host ${h.name}`);
+  }
+  if (via !== 0 && !r.onlink) {
+    const gw = ns.mainTable.lookup(via);
+    if (gw === null || gw.gateway !== 0 || (dev && gw.dev !== dev)) return b.err([...at, 'via'], `gateway ${r.via} is not on a connected subnet${dev ? ` of ${r.dev}` : ''} (Linux: "Nexthop has invalid gateway"; add onlink: true to force)`);
+    dev = dev ?? gw.dev!;
+  }
+  if (!dev) return b.err(at, 'a route needs `via` or `dev`');
+  ns.addRoute({ dst, prefix, gateway: via, dev, prefsrc: r.src ? parseIpv4(r.src)! : 0, onlink: r.onlink, metric: r.metric, type: r.type });
+}
+
+/** The pods' apps, CoreDNS, the kubelets' probes, and the scenario's traffic (apps and probes only when everything so far is valid). */
+function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null, controlPlane: ControlPlane | null, stats: StatsRegistry): WorldFlow[] {
+  const { loaded, errors } = b;
+  for (const ns of b.namespaces.values()) tr.udpOf(ns);
+  const ctx: WorkloadContext = {
+    sim: b.sim,
+    namespaces: b.namespaces,
+    cluster,
+    services: controlPlane?.services ?? [],
+    dnsServices: () => {
+      const informer = controlPlane?.serviceInformer();
+      return informer ? () => informer.list() : [];
+    },
+    runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
+    stats,
+    clusterSpec: b.spec.cluster ?? null,
+    err: b.err,
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {
         const md = x.value['metadata'] as { name?: string } | undefined;
@@ -241,42 +312,23 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   if (errors.length === 0) {
     startPodApps(ctx, tr);
     startDns(ctx, tr);
+    controlPlane?.startProbes((ns) => tr.tcpOf(ns));
   }
-  const flows = startTraffic(ctx, tr, spec.traffic);
-  scheduleFaults({ sim, namespaces, cluster, controlPlane, record, err }, spec);
-
-  let captured: NetDevice[] = [];
-  const cap = spec.capture.interfaces;
-  // 'all' means every interface but the loopbacks (list HOST/lo explicitly to capture one).
-  if (cap === 'all') captured = devices.filter((d) => d.kind !== 'loopback');
-  else if (cap !== 'none') {
-    cap.forEach((end, i) => {
-      const [host, ifname] = end.split('/') as [string, string];
-      const dev = namespaces.get(host)?.device(ifname);
-      if (!dev) return err(['capture', 'interfaces', i], `no interface ${end}`);
-      captured.push(dev);
-    });
-  }
-
-  // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
-  const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
-  if (errors.length > 0) throw new ScenarioError(errors);
-  return {
-    sim,
-    seed,
-    name: loaded.scenario.metadata.name,
-    namespaces,
-    udp: tr.udp,
-    tcp: tr.tcp,
-    devices,
-    captured,
-    stats,
-    flows,
-    until: spec.duration !== undefined ? dur(spec.duration) : null,
-    cluster,
-    controlPlane,
-    services,
-    timeline,
-    warnings,
-  };
+  return startTraffic(ctx, tr, b.spec.traffic);
 }
+
+/** spec.capture.interfaces: 'all' means every interface but the loopbacks (list HOST/lo explicitly to capture one). */
+function capturedDevices(b: Builder): NetDevice[] {
+  const cap = b.spec.capture.interfaces;
+  if (cap === 'all') return b.devices.filter((d) => d.kind !== 'loopback');
+  const captured: NetDevice[] = [];
+  if (cap === 'none') return captured;
+  cap.forEach((end, i) => {
+    const [host, ifname] = end.split('/') as [string, string];
+    const dev = b.namespaces.get(host)?.device(ifname);
+    if (!dev) return b.err(['capture', 'interfaces', i], `no interface ${end}`);
+    captured.push(dev);
+  });
+  return captured;
+}
+

@@ -1,5 +1,5 @@
 // scenario/faults — the fault timeline: at a simulated time, a pod or a node goes down (or comes
-// back), a pod is deleted, or a link gets netem impairments. A fault changes a namespace's devices or
+// back), a pod's app stops listening, a pod is deleted, or a link gets netem impairments. A fault changes a namespace's devices or
 // tells the control plane what happened to an object (k8s/control-plane); the controllers react with
 // their own delays (see k8s/README.md). This file never touches readiness or rules. Layer: scenario.
 import type { Simulator } from '../core/simulator.js';
@@ -49,6 +49,15 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
           note(`pod ${pod.name} ${up ? 'up' : 'down'}`);
           if (up) ctx.controlPlane!.podContainersStarted(pod, 'pod up');
           else ctx.controlPlane!.podContainersStopped(pod, 'pod down');
+        });
+        return;
+      }
+      case 'app-stop': {
+        const pod = podOf(f.target, at);
+        if (!pod) return;
+        ctx.sim.scheduleAt(dur(f.at), () => {
+          note(`pod ${pod.name} app stopped`);
+          ctx.controlPlane!.podAppStopped(pod);
         });
         return;
       }

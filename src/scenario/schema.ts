@@ -197,12 +197,18 @@ export const FaultSpec = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('pod-down'),
     at: Duration,
-    /** pod/NAME: its network goes away (veth down), its endpoints turn not-ready after cluster.endpointDelay. */
+    /** pod/NAME: its network goes away (veth down), its endpoints turn not-ready after cluster.endpointDelay (with probes: once they fail failureThreshold times). */
     target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
   }),
   z.strictObject({
     kind: z.literal('pod-up'),
     at: Duration,
+    target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
+  }),
+  z.strictObject({
+    kind: z.literal('app-stop'),
+    at: Duration,
+    /** pod/NAME: its app stops listening (the container and its network stay); probes and new connections are refused until the kubelet restarts it. */
     target: z.string().regex(/^pod\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected pod/NAME'),
   }),
   z.strictObject({

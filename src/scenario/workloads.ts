@@ -24,6 +24,7 @@ import type { EndpointRecorder } from '../stats/endpoint.js';
 import { defaultListeners } from '../k8s/container-ports.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
+import type { ContainerProcess, ContainerSpec } from '../k8s/container-runtime.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { Namespace } from '../net/namespace.js';
 import type { StatsRegistry } from '../stats/report.js';
@@ -34,7 +35,7 @@ import type { Ipv4 } from '../wire/types.js';
 import type { ClusterSpecT, TrafficSpecT } from './schema.js';
 import { DnsServer, denial, rr, type DnsZone } from '../app/dns-server.js';
 import { parseResolvConf, StubResolver } from '../app/dns-resolver.js';
-import { corednsPodsOf, podResolvConf, startClusterDns } from '../k8s/coredns.js';
+import { corednsPodsOf, podResolvConf, startClusterDns, type ServiceLister } from '../k8s/coredns.js';
 import { DnsRcode, DnsType } from '../wire/dns.js';
 
 /** A traffic flow of the world, with counters for the summary. */
@@ -52,6 +53,10 @@ export interface WorkloadContext {
   namespaces: Map<string, Namespace>;
   cluster: ClusterWorld | null;
   services: ServiceView[];
+  /** Starts an informer over Services and EndpointSlices for CoreDNS's kubernetes plugin. */
+  dnsServices(): ServiceLister;
+  /** Starts a pod's app through the container runtime (so the kubelet can restart it). */
+  runContainer(pod: ClusterPod, spec: ContainerSpec): void;
   stats: StatsRegistry;
   /** The cluster section of the scenario, when there is one. */
   clusterSpec: ClusterSpecT | null;
@@ -141,15 +146,23 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
   if (listeners.length === 0) return;
   const o = serverOptions(pod.annotations);
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
-  for (const l of listeners) {
-    if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port);
-    else if (l.app === 'http') new HttpServer(tr.tcpOf(pod.ns), { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, lazyEndpoint(ctx, pod.name, o.workers));
-    else {
-      const req = Number(pod.annotations['podwire.dev/request-size'] ?? '64');
-      if (!Number.isInteger(req) || req < 1) return ctx.manifestErr(pod, [...where, 'podwire.dev/request-size'], `"${pod.annotations['podwire.dev/request-size']}" is not a positive byte count`);
-      new TcpRrServer(tr.tcpOf(pod.ns), { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, lazyEndpoint(ctx, pod.name, o.workers));
-    }
-  }
+  const req = Number(pod.annotations['podwire.dev/request-size'] ?? '64');
+  if (!Number.isInteger(req) || req < 1) return ctx.manifestErr(pod, [...where, 'podwire.dev/request-size'], `"${pod.annotations['podwire.dev/request-size']}" is not a positive byte count`);
+  for (const l of listeners) if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port);
+  const tcpListeners = listeners.filter((l) => l.app !== 'udp-echo');
+  if (tcpListeners.length === 0) return;
+  // The container's TCP servers run through the container runtime, so probes can restart them.
+  const tcp = tr.tcpOf(pod.ns);
+  const ep = lazyEndpoint(ctx, pod.name, o.workers);
+  const start = (): ContainerProcess => {
+    const servers = tcpListeners.map((l) =>
+      l.app === 'http'
+        ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep)
+        : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, ep),
+    );
+    return { stop: () => servers.forEach((x) => x.stop()) };
+  };
+  ctx.runContainer(pod, { tcp, ports: tcpListeners.map((l) => l.port), start });
 }
 
 /** The app a podwire.dev/app annotation names, on the first fitting containerPort or podwire.dev/port. */
@@ -169,7 +182,8 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
   const o = serverOptions(a);
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
   const ep = ctx.stats.endpoint(pod.name, o.workers);
-  new HttpServer(tr.tcpOf(pod.ns), { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep);
+  const tcp = tr.tcpOf(pod.ns);
+  ctx.runContainer(pod, { tcp, ports: [port], start: () => new HttpServer(tcp, { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep) });
 }
 
 /** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */
@@ -200,7 +214,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
   // k8s-app=kube-dns without it are left alone (a test or a user may start their own server there).
   const coredns = spec.dns?.enabled ? corednsPodsOf(c.pods) : [];
   if (coredns.length > 0) {
-    startClusterDns({ pods: c.pods, services: ctx.services, corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
+    startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
   }
 }
 

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
-import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
+import { objectMeta, type Service } from '../../src/k8s/api/objects.js';
+import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4-addr.js';
 
 const SCENARIO = `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -100,5 +101,31 @@ describe('control plane', () => {
       '3s endpointslice: web-1 not ready (pod gone)',
       '3.5s kube-proxy: rules synced on every node',
     ]);
+  });
+
+  it('a Service created in the store later: the EndpointSlice controller writes its slice at once, kube-proxy programs it after proxySyncDelay, CoreDNS-like informers see it', () => {
+    const { w, cp } = setup();
+    const dns = cp.serviceInformer();
+    const web = cp.api.get('Service', 'default', 'web')!;
+    const vip = parseIpv4('10.96.0.99')!;
+    cp.api.create<Service>({ ...web, metadata: objectMeta('default', 'web2'), spec: { ...web.spec, name: 'web2', clusterIP: vip, sliceName: 'web2-abcde' } });
+    expect(cp.api.get('EndpointSlice', 'default', 'web2-abcde')!.ports[0]!.endpoints.map((e) => e.pod!.name)).toEqual(['web-0', 'web-1']);
+    expect(dns.list().map((s) => `${s.name} ${s.ports[0]!.endpoints.length}`)).toEqual(['web 2', 'web2 2']);
+    const rules = () => w.cluster!.nodes[0]!.ns.nf!.save();
+    w.sim.run({ until: 0.5e9 - 1 });
+    expect(rules()).not.toContain('10.96.0.99');
+    w.sim.run({ until: 0.5e9 });
+    expect(rules()).toContain('-d 10.96.0.99');
+  });
+
+  it('each informer has its own cache: a slice written to the store reaches it through the watch, not through a shared object', () => {
+    const { cp } = setup();
+    const a = cp.serviceInformer();
+    const before = a.list();
+    const slice = cp.api.list('EndpointSlice')[0]!;
+    cp.api.update({ ...slice, ports: [{ ...slice.ports[0]!, endpoints: slice.ports[0]!.endpoints.slice(0, 1) }] });
+    expect(before[0]!.ports[0]!.endpoints).toHaveLength(2);
+    expect(a.list()[0]!.ports[0]!.endpoints).toHaveLength(1);
+    expect(cp.services[0]!.ports[0]!.endpoints).toHaveLength(1);
   });
 });

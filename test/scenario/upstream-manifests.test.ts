@@ -24,12 +24,14 @@ spec:
   cluster:
     dns: { enabled: true }
     nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]
+  # The containers' readiness probes gate the endpoints: frontend's has initialDelaySeconds 10, so the
+  # traffic starts once every Service has ready endpoints (probe, then EndpointSlice 1 s, rules 1 s).
   traffic:
-    - { name: shoppers, type: http, from: deployment/loadgenerator, to: "http://frontend/", count: 20, rate: 20 }
-    - { name: cart, type: tcp, from: deployment/cartservice, to: "redis-cart:6379", count: 10, rate: 20 }
-    - { name: checkout, type: tcp, from: deployment/frontend, to: "checkoutservice:5050", count: 10, rate: 20, connection: keep-alive }
-    - { name: payment, type: tcp, from: deployment/checkoutservice, to: "svc/paymentservice:50051", count: 5, rate: 20 }
-    - { name: catalog-name, type: dns, from: deployment/recommendationservice, lookup: productcatalogservice, count: 2 }
+    - { name: shoppers, type: http, from: deployment/loadgenerator, to: "http://frontend/", count: 20, rate: 20, start: 15s }
+    - { name: cart, type: tcp, from: deployment/cartservice, to: "redis-cart:6379", count: 10, rate: 20, start: 15s }
+    - { name: checkout, type: tcp, from: deployment/frontend, to: "checkoutservice:5050", count: 10, rate: 20, connection: keep-alive, start: 15s }
+    - { name: payment, type: tcp, from: deployment/checkoutservice, to: "svc/paymentservice:50051", count: 5, rate: 20, start: 15s }
+    - { name: catalog-name, type: dns, from: deployment/recommendationservice, lookup: productcatalogservice, count: 2, start: 15s }
 ---
 `;
 

@@ -4,7 +4,7 @@
 // stored as a plain ApiObject until it earns a type here.
 import type { TimeNs } from '../../core/time.js';
 import type { Ipv4 } from '../../wire/types.js';
-import type { EndpointView, ServiceView } from '../services.js';
+import type { EndpointView, ServiceSpec } from '../services.js';
 
 /** metav1.ObjectMeta, the fields podwire uses. */
 export interface ObjectMeta {
@@ -42,7 +42,7 @@ export interface Node extends ApiObject {
 /** core/v1 Service after the API server's allocation (ClusterIP, NodePorts, LB ingress). */
 export interface Service extends ApiObject {
   kind: 'Service';
-  spec: ServiceView;
+  spec: ServiceSpec;
 }
 
 /** discovery/v1 EndpointSlice: one per Service here, endpoints per service port. */

@@ -126,164 +126,205 @@ function externallyAccessible(sp: KpServicePort): boolean {
   return sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
 }
 
-/** The iptables-restore input kube-proxy writes (filter and nat tables) for these service ports. */
-export function renderKubeProxyRules(ports: KpServicePort[], cfg: KpConfig): string {
-  const filterRules: string[] = [];
-  const natChains = new Set<string>(['KUBE-MARK-MASQ', 'KUBE-POSTROUTING']);
-  const natRules = new Map<string, string[]>();
-  const nat = (chain: string, rule: string): void => {
-    let l = natRules.get(chain);
-    if (!l) natRules.set(chain, (l = []));
+/** The rule buffers of one sync (proxier.go's filterRules / natChains / natRules), by chain. */
+class RuleWriter {
+  readonly natChains = new Set<string>(['KUBE-MARK-MASQ', 'KUBE-POSTROUTING']);
+  private readonly natRules = new Map<string, string[]>();
+  private readonly filterRules = new Map<string, string[]>();
+
+  nat(chain: string, rule: string): void {
+    let l = this.natRules.get(chain);
+    if (!l) this.natRules.set(chain, (l = []));
     l.push(`-A ${chain} ${rule}`.trimEnd());
+  }
+
+  filter(chain: string, rule: string): void {
+    let l = this.filterRules.get(chain);
+    if (!l) this.filterRules.set(chain, (l = []));
+    l.push(`-A ${chain} ${rule}`);
+  }
+
+  /** The restore text: filter chains in kube-proxy's fixed order, then nat (node ports, services, the rest sorted). */
+  text(): string {
+    const out: string[] = ['*filter'];
+    const filterChains = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'];
+    for (const c of filterChains) out.push(`:${c} - [0:0]`);
+    for (const c of filterChains) out.push(...(this.filterRules.get(c) ?? []));
+    out.push('COMMIT', '*nat');
+    const rest = [...this.natChains].filter((c) => c !== 'KUBE-NODEPORTS' && c !== 'KUBE-SERVICES').sort();
+    const natOrder = ['KUBE-NODEPORTS', 'KUBE-SERVICES', ...rest];
+    for (const c of natOrder) out.push(`:${c} - [0:0]`);
+    for (const c of natOrder) out.push(...(this.natRules.get(c) ?? []));
+    out.push('COMMIT');
+    return out.join('\n') + '\n';
+  }
+}
+
+/** What syncProxyRules decides for one service port before writing its rules. */
+interface PortPlan {
+  name: string;
+  /** `-m tcp -p tcp`. */
+  dport: string;
+  ch: ReturnType<typeof serviceChains>;
+  cluster: KpEndpoint[];
+  local: KpEndpoint[];
+  all: KpEndpoint[];
+  hasEndpoints: boolean;
+  internalChain: string;
+  hasInternal: boolean;
+  externalPolicy: string;
+  hasExternal: boolean;
+  usesExt: boolean;
+  usesFw: boolean;
+  intTarget: string;
+  intComment: string;
+  extTarget: string;
+  extComment: string;
+}
+
+const quoted = (s: string): string => (/\s/.test(s) ? `"${s}"` : s);
+
+function planPort(sp: KpServicePort): PortPlan {
+  const name = servicePortName(sp);
+  const proto = sp.protocol.toLowerCase();
+  const ch = serviceChains(sp);
+  const { cluster, local, all } = categorize(sp);
+  const hasEndpoints = all.length > 0;
+  const localOnly = (policy: 'Cluster' | 'Local'): [string, boolean] => (policy === 'Local' ? [ch.svl, local.length > 0 && hasEndpoints] : [ch.svc, hasEndpoints]);
+  const [internalChain, hasInternal] = localOnly(sp.internalTrafficPolicy);
+  const [externalPolicy, hasExternal] = localOnly(sp.externalTrafficPolicy);
+  const plan: PortPlan = { name, dport: `-m ${proto} -p ${proto}`, ch, cluster, local, all, hasEndpoints, internalChain, hasInternal, externalPolicy, hasExternal, usesExt: hasEndpoints && externallyAccessible(sp), usesFw: hasEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0, intTarget: '', intComment: '', extTarget: '', extComment: '' };
+  if (!hasEndpoints) {
+    plan.intTarget = plan.extTarget = 'REJECT';
+    plan.intComment = plan.extComment = `"${name} has no endpoints"`;
+  } else {
+    if (!hasInternal) {
+      plan.intTarget = 'DROP';
+      plan.intComment = `"${name} has no local endpoints"`;
+    }
+    if (!hasExternal) {
+      plan.extTarget = 'DROP';
+      plan.extComment = `"${name} has no local endpoints"`;
+    }
+  }
+  return plan;
+}
+
+/** The jumps from KUBE-SERVICES / KUBE-NODEPORTS / KUBE-EXTERNAL-SERVICES / KUBE-PROXY-FIREWALL for one port. */
+function writeServiceJumps(w: RuleWriter, sp: KpServicePort, p: PortPlan, cfg: KpConfig): void {
+  const { name, dport, ch } = p;
+  const extChain = ch.ext;
+  const lbChain = p.usesFw ? ch.fw : extChain;
+  if (p.hasInternal) w.nat('KUBE-SERVICES', `-m comment --comment "${name} cluster IP" ${dport} -d ${sp.clusterIP} --dport ${sp.port} -j ${p.internalChain}`);
+  else w.filter('KUBE-SERVICES', `-m comment --comment ${p.intComment} ${dport} -d ${sp.clusterIP} --dport ${sp.port} -j ${p.intTarget}`);
+  for (const eip of sp.externalIPs) {
+    if (p.hasEndpoints) w.nat('KUBE-SERVICES', `-m comment --comment "${name} external IP" ${dport} -d ${eip} --dport ${sp.port} -j ${extChain}`);
+    if (!p.hasExternal) w.filter('KUBE-EXTERNAL-SERVICES', `-m comment --comment ${p.extComment} ${dport} -d ${eip} --dport ${sp.port} -j ${p.extTarget}`);
+  }
+  for (const lb of sp.loadBalancerIPs) {
+    if (p.hasEndpoints) w.nat('KUBE-SERVICES', `-m comment --comment "${name} loadbalancer IP" ${dport} -d ${lb} --dport ${sp.port} -j ${lbChain}`);
+    if (p.usesFw) w.filter('KUBE-PROXY-FIREWALL', `-m comment --comment "${name} traffic not accepted by ${ch.fw}" ${dport} -d ${lb} --dport ${sp.port} -j DROP`);
+  }
+  if (!p.hasExternal) {
+    for (const lb of sp.loadBalancerIPs) w.filter('KUBE-EXTERNAL-SERVICES', `-m comment --comment ${p.extComment} ${dport} -d ${lb} --dport ${sp.port} -j ${p.extTarget}`);
+  }
+  if (sp.nodePort !== 0) {
+    if (p.hasEndpoints) {
+      if (cfg.localhostNodePorts) w.nat('KUBE-NODEPORTS', `-m comment --comment ${quoted(name)} ${dport} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${extChain}`);
+      w.nat('KUBE-NODEPORTS', `-m comment --comment ${quoted(name)} ${dport} --dport ${sp.nodePort} -j ${extChain}`);
+    }
+    if (!p.hasExternal) w.filter('KUBE-EXTERNAL-SERVICES', `-m comment --comment ${p.extComment} -m addrtype --dst-type LOCAL ${dport} --dport ${sp.nodePort} -j ${p.extTarget}`);
+  }
+  if (sp.healthCheckNodePort !== 0) w.filter('KUBE-NODEPORTS', `-m comment --comment "${name} health check node port" -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+}
+
+/** The internal masquerade rule, KUBE-EXT-… and KUBE-FW-… of one port. */
+function writePolicyChains(w: RuleWriter, sp: KpServicePort, p: PortPlan, cfg: KpConfig): void {
+  const { name, ch } = p;
+  const extChain = ch.ext;
+  const clusterPolicy = ch.svc;
+  if (p.hasInternal) {
+    const args = `-m comment --comment "${name} cluster IP" ${p.dport} -d ${sp.clusterIP} --dport ${sp.port}`;
+    const ifNotLocal = cfg.clusterCIDR ? `! -s ${cfg.clusterCIDR} ` : '';
+    if (cfg.masqueradeAll) w.nat(p.internalChain, `${args} -j KUBE-MARK-MASQ`);
+    else if (cfg.clusterCIDR) w.nat(p.internalChain, `${args} ${ifNotLocal}-j KUBE-MARK-MASQ`);
+  }
+  if (p.usesExt) {
+    w.natChains.add(extChain);
+    if (sp.externalTrafficPolicy !== 'Local') {
+      w.nat(extChain, `-m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`);
+    } else {
+      if (cfg.clusterCIDR) w.nat(extChain, `-m comment --comment "pod traffic for ${name} external destinations" -s ${cfg.clusterCIDR} -j ${clusterPolicy}`);
+      w.nat(extChain, `-m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+      w.nat(extChain, `-m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${clusterPolicy}`);
+    }
+    if (p.hasExternal) w.nat(extChain, `-j ${p.externalPolicy}`);
+  }
+  if (p.usesFw) {
+    w.natChains.add(ch.fw);
+    let fromNode = false;
+    for (const cidr of sp.loadBalancerSourceRanges) {
+      w.nat(ch.fw, `-m comment --comment "${name} loadbalancer IP" -s ${cidr} -j ${extChain}`);
+      if (inCidr(cfg.nodeIP, cidr)) fromNode = true;
+    }
+    if (fromNode) for (const lb of sp.loadBalancerIPs) w.nat(ch.fw, `-m comment --comment "${name} loadbalancer IP" -s ${lb} -j ${extChain}`);
+    w.nat(ch.fw, `-m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"`);
+  }
+}
+
+/** KUBE-SVC-… / KUBE-SVL-… (random choice, affinity) and each KUBE-SEP-… (masquerade hairpin, DNAT). */
+function writeEndpointChains(w: RuleWriter, sp: KpServicePort, p: PortPlan): void {
+  const { name } = p;
+  const toEndpoints = (chain: string, eps: KpEndpoint[]): void => {
+    w.natChains.add(chain);
+    if (sp.sessionAffinitySeconds !== null) {
+      for (const ep of eps) w.nat(chain, `-m comment --comment "${name} -> ${ep.ip}:${ep.port}" -m recent --name ${endpointChain(sp, ep)} --rcheck --seconds ${sp.sessionAffinitySeconds} --reap -j ${endpointChain(sp, ep)}`);
+    }
+    eps.forEach((ep, i) => {
+      const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : '';
+      w.nat(chain, `-m comment --comment "${name} -> ${ep.ip}:${ep.port}"${stat} -j ${endpointChain(sp, ep)}`);
+    });
   };
-  const q = (s: string): string => (/\s/.test(s) ? `"${s}"` : s);
+  if (p.cluster.length > 0) toEndpoints(p.ch.svc, p.cluster);
+  if (p.local.length > 0) toEndpoints(p.ch.svl, p.local);
+  for (const ep of p.all) {
+    const sep = endpointChain(sp, ep);
+    w.natChains.add(sep);
+    w.nat(sep, `-m comment --comment ${quoted(name)} -s ${ep.ip} -j KUBE-MARK-MASQ`);
+    const affinity = sp.sessionAffinitySeconds !== null ? ` -m recent --name ${sep} --set` : '';
+    w.nat(sep, `-m comment --comment ${quoted(name)}${affinity} ${p.dport} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
+  }
+}
+
+/** The rules every sync ends with: the node-ports jump, masquerade marking, the firewall and forward rules. */
+function writeTrailer(w: RuleWriter, cfg: KpConfig): void {
+  w.nat('KUBE-SERVICES', '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+  w.nat('KUBE-MARK-MASQ', '-j MARK --or-mark 0x4000');
+  w.nat('KUBE-POSTROUTING', '-m mark ! --mark 0x4000/0x4000 -j RETURN');
+  w.nat('KUBE-POSTROUTING', '-j MARK --xor-mark 0x4000');
+  w.nat('KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${cfg.randomFully ? ' --random-fully' : ''}`);
+  w.filter('KUBE-FIREWALL', '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
+  w.filter('KUBE-FORWARD', '-m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP');
+  w.filter('KUBE-FORWARD', '-m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT');
+  w.filter('KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+}
+
+/** The iptables-restore input kube-proxy writes (filter and nat tables) for these service ports (proxier.go syncProxyRules). */
+export function renderKubeProxyRules(ports: KpServicePort[], cfg: KpConfig): string {
   const sorted = [...ports].sort((a, b) => {
     const x = servicePortName(a) + a.protocol;
     const y = servicePortName(b) + b.protocol;
     return x < y ? -1 : x > y ? 1 : 0;
   });
-  const filterBy = new Map<string, string[]>();
-  const filter = (chain: string, rule: string): void => {
-    let l = filterBy.get(chain);
-    if (!l) filterBy.set(chain, (l = []));
-    l.push(`-A ${chain} ${rule}`);
-  };
-  const ifNotLocal = cfg.clusterCIDR ? `! -s ${cfg.clusterCIDR} ` : '';
-
+  const w = new RuleWriter();
   for (const sp of sorted) {
-    const name = servicePortName(sp);
-    const proto = sp.protocol.toLowerCase();
-    const ch = serviceChains(sp);
-    const { cluster, local, all } = categorize(sp);
-    const hasEndpoints = all.length > 0;
-    const clusterPolicy = ch.svc;
-    const localPolicy = ch.svl;
-    const usesClusterPolicy = cluster.length > 0;
-    const usesLocalPolicy = local.length > 0;
-    let internalChain = clusterPolicy;
-    let hasInternal = hasEndpoints;
-    if (sp.internalTrafficPolicy === 'Local') {
-      internalChain = localPolicy;
-      if (local.length === 0) hasInternal = false;
-    }
-    let externalPolicy = clusterPolicy;
-    let hasExternal = hasEndpoints;
-    if (sp.externalTrafficPolicy === 'Local') {
-      externalPolicy = localPolicy;
-      if (local.length === 0) hasExternal = false;
-    }
-    const extChain = ch.ext;
-    const usesExt = hasEndpoints && externallyAccessible(sp);
-    const usesFw = hasEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-    const lbChain = usesFw ? ch.fw : extChain;
-    let intTarget = '';
-    let intComment = '';
-    let extTarget = '';
-    let extComment = '';
-    if (!hasEndpoints) {
-      intTarget = extTarget = 'REJECT';
-      intComment = extComment = `"${name} has no endpoints"`;
-    } else {
-      if (!hasInternal) {
-        intTarget = 'DROP';
-        intComment = `"${name} has no local endpoints"`;
-      }
-      if (!hasExternal) {
-        extTarget = 'DROP';
-        extComment = `"${name} has no local endpoints"`;
-      }
-    }
-    const dport = `-m ${proto} -p ${proto}`;
-    if (hasInternal) nat('KUBE-SERVICES', `-m comment --comment "${name} cluster IP" ${dport} -d ${sp.clusterIP} --dport ${sp.port} -j ${internalChain}`);
-    else filter('KUBE-SERVICES', `-m comment --comment ${intComment} ${dport} -d ${sp.clusterIP} --dport ${sp.port} -j ${intTarget}`);
-    for (const eip of sp.externalIPs) {
-      if (hasEndpoints) nat('KUBE-SERVICES', `-m comment --comment "${name} external IP" ${dport} -d ${eip} --dport ${sp.port} -j ${extChain}`);
-      if (!hasExternal) filter('KUBE-EXTERNAL-SERVICES', `-m comment --comment ${extComment} ${dport} -d ${eip} --dport ${sp.port} -j ${extTarget}`);
-    }
-    for (const lb of sp.loadBalancerIPs) {
-      if (hasEndpoints) nat('KUBE-SERVICES', `-m comment --comment "${name} loadbalancer IP" ${dport} -d ${lb} --dport ${sp.port} -j ${lbChain}`);
-      if (usesFw) filter('KUBE-PROXY-FIREWALL', `-m comment --comment "${name} traffic not accepted by ${ch.fw}" ${dport} -d ${lb} --dport ${sp.port} -j DROP`);
-    }
-    if (!hasExternal) {
-      for (const lb of sp.loadBalancerIPs) filter('KUBE-EXTERNAL-SERVICES', `-m comment --comment ${extComment} ${dport} -d ${lb} --dport ${sp.port} -j ${extTarget}`);
-    }
-    if (sp.nodePort !== 0) {
-      if (hasEndpoints) {
-        if (cfg.localhostNodePorts) nat('KUBE-NODEPORTS', `-m comment --comment ${q(name)} ${dport} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${extChain}`);
-        nat('KUBE-NODEPORTS', `-m comment --comment ${q(name)} ${dport} --dport ${sp.nodePort} -j ${extChain}`);
-      }
-      if (!hasExternal) filter('KUBE-EXTERNAL-SERVICES', `-m comment --comment ${extComment} -m addrtype --dst-type LOCAL ${dport} --dport ${sp.nodePort} -j ${extTarget}`);
-    }
-    if (sp.healthCheckNodePort !== 0) filter('KUBE-NODEPORTS', `-m comment --comment "${name} health check node port" -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
-
-    if (hasInternal) {
-      const args = `-m comment --comment "${name} cluster IP" ${dport} -d ${sp.clusterIP} --dport ${sp.port}`;
-      if (cfg.masqueradeAll) nat(internalChain, `${args} -j KUBE-MARK-MASQ`);
-      else if (cfg.clusterCIDR) nat(internalChain, `${args} ${ifNotLocal}-j KUBE-MARK-MASQ`);
-    }
-    if (usesExt) {
-      natChains.add(extChain);
-      if (sp.externalTrafficPolicy !== 'Local') {
-        nat(extChain, `-m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`);
-      } else {
-        if (cfg.clusterCIDR) nat(extChain, `-m comment --comment "pod traffic for ${name} external destinations" -s ${cfg.clusterCIDR} -j ${clusterPolicy}`);
-        nat(extChain, `-m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-        nat(extChain, `-m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${clusterPolicy}`);
-      }
-      if (hasExternal) nat(extChain, `-j ${externalPolicy}`);
-    }
-    if (usesFw) {
-      natChains.add(ch.fw);
-      let fromNode = false;
-      for (const cidr of sp.loadBalancerSourceRanges) {
-        nat(ch.fw, `-m comment --comment "${name} loadbalancer IP" -s ${cidr} -j ${extChain}`);
-        if (inCidr(cfg.nodeIP, cidr)) fromNode = true;
-      }
-      if (fromNode) for (const lb of sp.loadBalancerIPs) nat(ch.fw, `-m comment --comment "${name} loadbalancer IP" -s ${lb} -j ${extChain}`);
-      nat(ch.fw, `-m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"`);
-    }
-    const toEndpoints = (chain: string, eps: KpEndpoint[]): void => {
-      natChains.add(chain);
-      if (sp.sessionAffinitySeconds !== null) {
-        for (const ep of eps) nat(chain, `-m comment --comment "${name} -> ${ep.ip}:${ep.port}" -m recent --name ${endpointChain(sp, ep)} --rcheck --seconds ${sp.sessionAffinitySeconds} --reap -j ${endpointChain(sp, ep)}`);
-      }
-      eps.forEach((ep, i) => {
-        const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : '';
-        nat(chain, `-m comment --comment "${name} -> ${ep.ip}:${ep.port}"${stat} -j ${endpointChain(sp, ep)}`);
-      });
-    };
-    if (usesClusterPolicy) toEndpoints(clusterPolicy, cluster);
-    if (usesLocalPolicy) toEndpoints(localPolicy, local);
-    for (const ep of all) {
-      const sep = endpointChain(sp, ep);
-      natChains.add(sep);
-      nat(sep, `-m comment --comment ${q(name)} -s ${ep.ip} -j KUBE-MARK-MASQ`);
-      const affinity = sp.sessionAffinitySeconds !== null ? ` -m recent --name ${sep} --set` : '';
-      nat(sep, `-m comment --comment ${q(name)}${affinity} ${dport} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
-    }
+    const plan = planPort(sp);
+    writeServiceJumps(w, sp, plan, cfg);
+    writePolicyChains(w, sp, plan, cfg);
+    writeEndpointChains(w, sp, plan);
   }
-  nat('KUBE-SERVICES', '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
-  nat('KUBE-MARK-MASQ', '-j MARK --or-mark 0x4000');
-  nat('KUBE-POSTROUTING', '-m mark ! --mark 0x4000/0x4000 -j RETURN');
-  nat('KUBE-POSTROUTING', '-j MARK --xor-mark 0x4000');
-  nat('KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${cfg.randomFully ? ' --random-fully' : ''}`);
-  filter('KUBE-FIREWALL', '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
-  filter('KUBE-FORWARD', '-m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP');
-  filter('KUBE-FORWARD', '-m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT');
-  filter('KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-
-  const out: string[] = ['*filter'];
-  const filterChains = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'];
-  for (const c of filterChains) out.push(`:${c} - [0:0]`);
-  for (const c of filterChains) out.push(...(filterBy.get(c) ?? []));
-  out.push('COMMIT', '*nat');
-  const rest = [...natChains].filter((c) => c !== 'KUBE-NODEPORTS' && c !== 'KUBE-SERVICES').sort();
-  const natOrder = ['KUBE-NODEPORTS', 'KUBE-SERVICES', ...rest];
-  for (const c of natOrder) out.push(`:${c} - [0:0]`);
-  for (const c of natOrder) out.push(...(natRules.get(c) ?? []));
-  out.push('COMMIT');
-  void filterRules;
-  return out.join('\n') + '\n';
+  writeTrailer(w, cfg);
+  return w.text();
 }
 
 /**

@@ -2,43 +2,48 @@
 // EndpointsChangeTracker fed by informers, then syncProxyRules through the BoundedFrequencyRunner): a
 // Service or EndpointSlice change schedules one sync `syncDelayNs` later (spec.cluster.proxySyncDelay,
 // kube-proxy's --iptables-min-sync-period and the watch latency), which rewrites every node's rules
-// with the pure renderers of iptables.ts / ipvs.ts. Layer: k8s (imports core, netfilter, k8s).
-// Not modelled: coalescing changes into one sync (each change gets its own), per-node proxies with
-// their own timing, conntrack flushing of stale UDP entries.
+// with the pure renderers of iptables.ts / ipvs.ts, from its own informer's cache. Layer: k8s (imports core, netfilter, k8s).
+// Changes that arrive while a sync is pending join it, as the BoundedFrequencyRunner coalesces them.
+// Not modelled: per-node proxies with their own timing, the runner's max interval (a periodic full
+// resync), conntrack flushing of stale UDP entries.
 import type { Simulator } from '../../core/simulator.js';
 import type { TimeNs } from '../../core/time.js';
 import type { ApiStore } from '../api/store.js';
 import type { ClusterNode } from '../cluster.js';
-import type { ServiceView } from '../services.js';
+import { ServiceInformer } from '../service-informer.js';
 import { programKubeProxy, type KubeProxyOptions } from './index.js';
 
 /** kube-proxy on every node of the cluster. */
 export class KubeProxy {
+  /** The Services joined with their EndpointSlices, as the change trackers hold them. */
+  private informer: ServiceInformer | null = null;
+  private syncPending = false;
+
   constructor(
     private readonly sim: Simulator,
     private readonly nodes: ClusterNode[],
-    /** The Services joined with their EndpointSlices, as the change trackers hold them. */
-    private readonly services: ServiceView[],
     private readonly opts: KubeProxyOptions,
     /** Rules the CNI owns that kube-proxy's restore keeps (flanneld's). */
     private readonly cniRules: (node: ClusterNode) => string | null,
     private readonly record: (what: string) => void,
   ) {}
 
-  /** Watches Services and EndpointSlices (no watch delay: the sync delay covers it). */
+  /** Lists and watches Services and EndpointSlices (no watch delay: the sync delay covers it); each change schedules a sync. */
   start(api: ApiStore, syncDelayNs: TimeNs): void {
-    const changed = (): void => {
+    this.informer = new ServiceInformer(api, () => {
+      // Changes while a sync is pending join it (the runner reads the trackers when it runs).
+      if (this.syncPending) return;
+      this.syncPending = true;
       this.sim.schedule(syncDelayNs, () => {
+        this.syncPending = false;
         this.syncProxyRules();
         this.record('kube-proxy: rules synced on every node');
       });
-    };
-    api.watch('Service', changed);
-    api.watch('EndpointSlice', changed);
+    });
   }
 
-  /** Rewrites every node's rules from the current Services and endpoints. */
+  /** Rewrites every node's rules from the informer's Services and endpoints. */
   syncProxyRules(): void {
-    programKubeProxy(this.nodes, this.services, this.opts, this.cniRules);
+    programKubeProxy(this.nodes, this.informer?.list() ?? [], this.opts, this.cniRules);
   }
 }

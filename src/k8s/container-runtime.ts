@@ -1,0 +1,70 @@
+// k8s/container-runtime — the container runtime under the kubelet (CRI: StartContainer,
+// StopContainer): a pod's processes are its apps (scenario/workloads starts them through `run`); the
+// runtime stops them (an app that stops listening, a killed container) and starts them again (the
+// kubelet's restart after a liveness failure). Killing a container closes its sockets: the listener
+// goes away and every connection of its ports is aborted with RST, as the peers of a killed process
+// see them. Layer: k8s (imports transport, k8s).
+// Not modelled: image pulls and start latency (a container starts at once), SIGTERM and the
+// termination grace period on restart (the kill is immediate), a FIN instead of RST for connections
+// with nothing unread, CrashLoopBackOff.
+import type { TcpLayer } from '../transport/tcp/index.js';
+import type { ClusterPod } from './cluster.js';
+
+/** A running app of a container: what stopping it means to the app. */
+export interface ContainerProcess {
+  /** Stops listening (open connections are the kernel's business). */
+  stop(): void;
+}
+
+/** How to start a pod's app again, and where its sockets live. */
+export interface ContainerSpec {
+  tcp: TcpLayer;
+  /** The app's listening ports (their connections are reset when the container is killed). */
+  ports: number[];
+  start(): ContainerProcess;
+}
+
+interface Running {
+  spec: ContainerSpec;
+  process: ContainerProcess | null;
+  /** The app stopped answering (a fault) while the container still runs. */
+  appStopped: boolean;
+  restarts: number;
+}
+
+const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+
+/** The containers of every pod, by pod. */
+export class ContainerRuntime {
+  private readonly pods = new Map<string, Running>();
+
+  /** StartContainer: starts the pod's app now and remembers how to start it again. */
+  run(pod: ClusterPod, spec: ContainerSpec): void {
+    this.pods.set(keyOf(pod), { spec, process: spec.start(), appStopped: false, restarts: 0 });
+  }
+
+  /** The pod's app answers (it runs and did not stop listening); true for a pod without a registered app. */
+  healthy(pod: ClusterPod): boolean {
+    const r = this.pods.get(keyOf(pod));
+    return r === undefined || (r.process !== null && !r.appStopped);
+  }
+
+  /** The app stops listening (a fault): new connections are refused, established ones stay. */
+  stopApp(pod: ClusterPod): void {
+    const r = this.pods.get(keyOf(pod));
+    if (!r || r.process === null || r.appStopped) return;
+    r.process.stop();
+    r.appStopped = true;
+  }
+
+  /** StopContainer then StartContainer: the app's connections are reset, then it listens again. Returns the restart count. */
+  restart(pod: ClusterPod): number {
+    const r = this.pods.get(keyOf(pod));
+    if (!r) return 0;
+    if (r.process !== null && !r.appStopped) r.process.stop();
+    for (const s of r.spec.tcp.sockets()) if (r.spec.ports.includes(s.localPort) && !s.isClosed()) s.abort();
+    r.process = r.spec.start();
+    r.appStopped = false;
+    return ++r.restarts;
+  }
+}
