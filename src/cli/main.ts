@@ -198,12 +198,32 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      'sweep <file>',
+      'run variants × seeds on a worker pool: DIR/runs/…/stats.json, DIR/sweep.json, a comparison table with intervals',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+          .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'PATH=V1,V2,… (repeatable; the variants are their product)' })
+          .option('variants', { type: 'string', describe: 'YAML file of named variants: variants: [{ name, set: { PATH: VALUE } }]' })
+          .option('seeds', { type: 'string', demandOption: true, describe: 'seeds: 1..20, 7 or 1,4,9' })
+          .option('workers', { type: 'number', describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
+          .option('out', { type: 'string', default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
+          .option('capture', { type: 'boolean', default: false, describe: 'also write each run\'s capture' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no table' }),
+      async (argv) => {
+        const { sweepCommand } = await import('./sweep.js');
+        const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet });
+        if (code !== 0) process.exit(code);
+      },
+    )
+    .command(
       'schema <name>',
-      'print the JSON Schema of an output file (stats: stats.json)',
-      (y) => y.positional('name', { choices: ['stats'] as const, demandOption: true }),
-      async () => {
+      'print the JSON Schema of an output file (stats: stats.json, sweep: sweep.json)',
+      (y) => y.positional('name', { choices: ['stats', 'sweep'] as const, demandOption: true }),
+      async (argv) => {
         const { statsJsonSchema } = await import('../stats/schema.js');
-        process.stdout.write(JSON.stringify(statsJsonSchema(), null, 2) + '\n');
+        const { sweepJsonSchema } = await import('../sweep/schema.js');
+        process.stdout.write(JSON.stringify(argv.name === 'sweep' ? sweepJsonSchema() : statsJsonSchema(), null, 2) + '\n');
       },
     )
     .command(
@@ -262,7 +282,7 @@ async function main(): Promise<void> {
         process.stdout.write(traceScenario(world, { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 }));
       },
     )
-    .demandCommand(1, 'name a command (run, validate, inspect, trace); see --help')
+    .demandCommand(1, 'name a command (run, sweep, validate, inspect, trace); see --help')
     .strict()
     .fail((msg, err) => {
       if (err) fail(err);

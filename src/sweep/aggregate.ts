@@ -1,0 +1,102 @@
+// sweep/aggregate — merges the runs of a sweep (their stats.json, read back from the run directories)
+// into sweep.json: per run the endpoints and metrics, per variant each metric's mean across seeds with
+// its interval, and each variant against the first, paired by seed. Layer: sweep (imports stats'
+// schema, node:fs / node:path).
+//
+// Connections per endpoint are not a field of stats.json; they are derived from what it has: the
+// endpoint's TCP MIB counter PassiveOpens (counters["tcp/NAME"]), the connections its host accepted.
+// kube-proxy picks an endpoint per connection, so connection share is what it balances; request
+// share also reflects keep-alive and service time.
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { StatsDocumentSchema, type StatsDocument } from '../stats/schema.js';
+import type { Variant } from './plan.js';
+import { runDir } from './plan.js';
+import { SWEEP_SCHEMA_ID, type RunSummary, type SweepDocument, type VariantReport } from './schema.js';
+import { balance, combinedChiSquare, CONFIDENCE, pairedDifference, round6, tInterval, type Balance } from './stats.js';
+
+export const METRIC_NOTES: Record<string, string> = {
+  'requests.*': 'balance of requests served per endpoint (stats.json endpoints[].served)',
+  'connections.*': 'balance of TCP connections accepted per endpoint (counters tcp/NAME PassiveOpens)',
+  '*.maxOverMean': 'largest count / mean count (1 = even)',
+  '*.cv': 'coefficient of variation of the counts (population sd / mean)',
+  '*.jain': "Jain's fairness index (Σx)²/(k·Σx²): 1 = even, 1/k = one endpoint takes all",
+  '*.chi2p': 'p-value of Pearson χ² against a uniform split (k − 1 degrees of freedom)',
+  '*.share[i]': 'share of the i-th busiest endpoint (pod names differ between seeds, so endpoints are ranked)',
+  'flow.F.latencyUs.*': 'latency of successful requests of flow F, µs (per seed: the run’s HDR percentile; across seeds: mean of those)',
+  'flow.F.errors*': 'failed requests of flow F, all kinds and by kind',
+};
+
+function balanceMetrics(prefix: string, b: Balance | null, into: Record<string, number | null>): void {
+  into[`${prefix}.maxOverMean`] = b ? round6(b.maxOverMean) : null;
+  into[`${prefix}.cv`] = b ? round6(b.cv) : null;
+  into[`${prefix}.jain`] = b ? round6(b.jain) : null;
+  into[`${prefix}.chi2p`] = b ? round6(b.p) : null;
+  if (b) [...b.shares].sort((x, y) => y - x).forEach((s, i) => (into[`${prefix}.share[${i + 1}]`] = round6(s)));
+}
+
+/** Endpoints and metrics of one run's stats.json. */
+export function runMetrics(doc: StatsDocument): { endpoints: RunSummary['endpoints']; metrics: Record<string, number | null>; balances: { requests: Balance | null; connections: Balance | null } } {
+  const anyTcp = doc.endpoints.some((e) => doc.counters[`tcp/${e.name}`] !== undefined);
+  const endpoints = doc.endpoints.map((e) => ({ name: e.name, requests: e.served, connections: anyTcp ? (doc.counters[`tcp/${e.name}`]?.['PassiveOpens'] ?? 0) : null }));
+  const requests = balance(endpoints.map((e) => e.requests));
+  const connections = anyTcp ? balance(endpoints.map((e) => e.connections ?? 0)) : null;
+  const metrics: Record<string, number | null> = {};
+  balanceMetrics('requests', requests, metrics);
+  balanceMetrics('connections', connections, metrics);
+  for (const f of doc.flows) {
+    const p = `flow.${f.name}`;
+    const l = f.latencyUs;
+    const ok = f.successes > 0 || f.received > 0;
+    for (const [k, v] of [['mean', l.mean], ['p50', l.p50], ['p90', l.p90], ['p99', l.p99], ['p99.9', l.p999]] as const) metrics[`${p}.latencyUs.${k}`] = ok ? v : null;
+    metrics[`${p}.successes`] = f.successes;
+    metrics[`${p}.errors`] = f.errors;
+    for (const [kind, n] of Object.entries(f.errorsByKind)) metrics[`${p}.errors.${kind}`] = n;
+  }
+  return { endpoints, metrics, balances: { requests, connections } };
+}
+
+/** Reads a run's stats.json (validated against its schema). */
+export function readRunStats(dir: string): StatsDocument {
+  return StatsDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')));
+}
+
+function variantReport(outDir: string, v: Variant, seeds: readonly number[]): VariantReport {
+  const runs: RunSummary[] = [];
+  const chi = { requests: [] as Balance[], connections: [] as Balance[] };
+  for (const seed of seeds) {
+    const dir = runDir(outDir, v, seed);
+    const doc = readRunStats(dir);
+    const m = runMetrics(doc);
+    if (m.balances.requests) chi.requests.push(m.balances.requests);
+    if (m.balances.connections) chi.connections.push(m.balances.connections);
+    runs.push({ seed, dir: relative(outDir, dir).split('\\').join('/'), ...(doc.partial ? { partial: doc.partial.message } : {}), endpoints: m.endpoints, metrics: m.metrics });
+  }
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))];
+  const metrics: VariantReport['metrics'] = {};
+  for (const name of names) {
+    const xs = runs.map((r) => r.metrics[name]).filter((x): x is number => x !== null && x !== undefined);
+    const e = tInterval(xs);
+    if (e) metrics[name] = e;
+  }
+  return { name: v.name, set: v.set, runs, metrics, chiSquare: { requests: combinedChiSquare(chi.requests), connections: combinedChiSquare(chi.connections) } };
+}
+
+/** The sweep document, from the run directories under `outDir` (every run must be complete). */
+export function aggregate(outDir: string, file: string, scenario: string, variants: readonly Variant[], seeds: readonly number[]): SweepDocument {
+  const reports = variants.map((v) => variantReport(outDir, v, seeds));
+  const base = reports[0]!;
+  const comparisons = reports.slice(1).map((r) => {
+    const metrics: SweepDocument['comparisons'][number]['metrics'] = {};
+    for (const name of Object.keys(r.metrics)) {
+      if (!(name in base.metrics)) continue;
+      const d = pairedDifference(
+        base.runs.map((x) => x.metrics[name] ?? null),
+        r.runs.map((x) => x.metrics[name] ?? null),
+      );
+      if (d) metrics[name] = d;
+    }
+    return { variant: r.name, baseline: base.name, metrics };
+  });
+  return { schema: SWEEP_SCHEMA_ID, scenario, file, seeds: [...seeds], confidence: CONFIDENCE, metricNotes: METRIC_NOTES, variants: reports, comparisons };
+}
