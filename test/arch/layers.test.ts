@@ -1,6 +1,6 @@
 // Architecture: every import in src/**/*.ts respects the layer order
 //
-//   core → wire → packet → link → netfilter → net → transport → app → k8s → scenario → cli
+//   core → wire → packet → link → netfilter → net → transport → app → k8s → scenario → report → cli
 //
 // (a module may import its own layer and layers to its left, never one to its right), and the
 // observers capture and stats import only core, wire and packet (stats also hdr-histogram-js and zod; both may
@@ -14,10 +14,10 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
 
-export const LAYERS = ['core', 'wire', 'packet', 'link', 'netfilter', 'net', 'transport', 'app', 'k8s', 'scenario', 'cli'] as const;
+export const LAYERS = ['core', 'wire', 'packet', 'link', 'netfilter', 'net', 'transport', 'app', 'k8s', 'scenario', 'report', 'cli'] as const;
 const OBSERVERS = ['capture', 'stats'] as const;
 /** Layers that may import an observer (everything right of the datapath). */
-const OBSERVER_USERS = new Set(['app', 'k8s', 'scenario', 'cli']);
+const OBSERVER_USERS = new Set(['app', 'k8s', 'scenario', 'report', 'cli']);
 /** Packages an observer may import besides node: builtins. */
 const OBSERVER_PACKAGES: Record<string, Set<string>> = { capture: new Set(), stats: new Set(['hdr-histogram-js', 'zod']) };
 
