@@ -55,7 +55,7 @@ export function cdfSpec(runs: readonly RunData[]): TopLevelSpec | null {
 export function sharesSpec(run: RunData, topo: Topology | null): TopLevelSpec | null {
   const values = sharesOf(run.stats, topo);
   if (values.length === 0) return null;
-  const y = { field: 'endpoint', type: 'nominal', sort: null, title: null };
+  const y = { field: 'endpoint', type: 'nominal', sort: null, title: null, axis: { labelLimit: 280 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 640,

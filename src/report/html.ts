@@ -15,7 +15,7 @@ header { padding: 18px 28px; background: #111827; color: #f9fafb; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header .meta { color: #d1d5db; font-size: 13px; }
 header .meta b { color: #fff; }
-main { padding: 8px 28px 40px; max-width: 1180px; }
+main { padding: 8px 28px 40px; max-width: 1280px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 18px; margin: 16px 0; overflow-x: auto; }
 h2 { font-size: 16px; margin: 0 0 4px; }
 h3 { font-size: 14px; margin: 12px 0 4px; color: #374151; }

@@ -13,8 +13,8 @@ interface Box {
   h: number;
 }
 
-const NODE_W = 210;
-const POD_H = 30;
+const NODE_W = 230;
+const POD_H = 36;
 const GAP = 24;
 const SVC_Y = 16;
 const SVC_H = 40;
@@ -49,7 +49,7 @@ function drawNodes(topo: Topology, l: Layout): number {
       const pb = { x: b.x + 10, y: b.y + 42 + j * (POD_H + 6), w: NODE_W - 20, h: POD_H };
       l.boxes.set(p.name, pb);
       const fill = p.hostNetwork ? '#f3f4f6' : '#eff6ff';
-      return `<g class="topo-pod" data-name="${escapeHtml(p.name)}"><rect x="${pb.x}" y="${pb.y}" width="${pb.w}" height="${pb.h}" rx="6" fill="${fill}" stroke="#93c5fd"/><text x="${pb.x + 8}" y="${pb.y + 19}" class="t-norm">${escapeHtml(p.name)}</text><text x="${pb.x + pb.w - 8}" y="${pb.y + 19}" text-anchor="end" class="t-small">${escapeHtml(p.ip)}</text></g>`;
+      return `<g class="topo-pod" data-name="${escapeHtml(p.name)}"><rect x="${pb.x}" y="${pb.y}" width="${pb.w}" height="${pb.h}" rx="6" fill="${fill}" stroke="#93c5fd"/><text x="${pb.x + 8}" y="${pb.y + 15}" class="t-norm">${escapeHtml(p.name)}</text><text x="${pb.x + 8}" y="${pb.y + 29}" class="t-small">${escapeHtml(p.ip)}${p.hostNetwork ? ' (hostNetwork)' : ''}</text></g>`;
     });
     l.parts.push(`<g class="topo-node" data-name="${escapeHtml(n.name)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="10" fill="#fff" stroke="#6b7280" stroke-width="1.5"/><text x="${b.x + 10}" y="${b.y + 22}" class="t-strong">node ${escapeHtml(n.name)}</text><text x="${b.x + b.w - 10}" y="${b.y + 22}" text-anchor="end" class="t-small">${escapeHtml(n.ip)}</text>${pods.join('')}</g>`);
     l.width = Math.max(l.width, b.x + b.w + GAP);
