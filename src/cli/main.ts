@@ -2,6 +2,7 @@
 // cli/main — the `podwire` command (yargs): run, validate, inspect. Layer: cli, the only layer that
 // reads the wall clock, the environment and the terminal. Bad input → one line per problem on stderr
 // and exit 1 (2 for bad flags); no stack trace unless PODWIRE_DEBUG=1.
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseDuration } from '../core/time.js';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     .usage('$0 <command> [options]')
     .command(
       'run <file>',
-      'run a scenario: writes OUT/capture.pcapng and OUT/stats.json',
+      'run a scenario: writes OUT/capture.pcapng, OUT/stats.json and OUT/report.html',
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
           .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no summary' })
+          .option('report', { type: 'boolean', default: true, describe: 'also write OUT/report.html (--no-report to skip)' })
           .option('max-events', { type: 'number', describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
           .option('max-sim-time', { type: 'string', describe: 'stop at this simulated time even if the scenario runs longer' })
           .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
@@ -119,9 +121,29 @@ async function main(): Promise<void> {
         if (bar) process.stderr.write('\r\x1b[K');
         if (res.stats.partial) process.stderr.write(`podwire: ${res.stats.partial.message}\n`);
         if (!argv.quiet) process.stdout.write(summaryLines(world, seed, res, wall).join('\n') + '\n');
+        if (argv.report) {
+          const { writeRunReport } = await import('../report/write.js');
+          const html = await writeRunReport(world, res.stats, argv.out).catch((e: unknown) => {
+            throw outputError(e) ?? e;
+          });
+          if (!argv.quiet) process.stdout.write(`report:  ${resolve(html)}\n`);
+        }
         if (stoppedBy === 'SIGINT') process.exit(EXIT.sigint);
         if (stoppedBy === 'SIGTERM') process.exit(EXIT.sigterm);
         if (res.stats.partial) process.exit(EXIT.partial);
+      },
+    )
+    .command(
+      'report <dir>',
+      'write DIR/report.html: one self-contained page of a run (or of DIR/*/ variants) to open in a browser',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'a run\'s output directory (or a directory of them)' })
+          .option('out', { type: 'string', describe: 'where to write the page (default DIR/report.html)' })
+          .option('flow', { type: 'string', describe: 'the flow whose path the topology shows (default: the first)' }),
+      async (argv) => {
+        const { reportCommand } = await import('./report.js');
+        process.stdout.write(`report: ${await reportCommand(argv.dir, argv.out, argv.flow)}\n`);
       },
     )
     .command(
@@ -282,7 +304,7 @@ async function main(): Promise<void> {
         process.stdout.write(traceScenario(world, { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 }));
       },
     )
-    .demandCommand(1, 'name a command (run, sweep, validate, inspect, trace); see --help')
+    .demandCommand(1, 'name a command (run, sweep, report, validate, inspect, trace); see --help')
     .strict()
     .fail((msg, err) => {
       if (err) fail(err);

@@ -3,6 +3,7 @@
 // client sees (ETIMEDOUT, ECONNREFUSED, ECONNRESET, EHOSTUNREACH/ENETUNREACH) plus DNS failure.
 import type { TimeNs } from '../core/time.js';
 import { LatencyRecorder } from './histogram.js';
+import { SecondSeries } from './timeseries.js';
 
 /** Why a request failed, as a client would classify it. */
 export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'no-route' | 'protocol';
@@ -36,6 +37,8 @@ export class FlowStats implements FlowRecorder {
   /** Time of the first request start and the last completion (for throughput). */
   firstStart: TimeNs | null = null;
   lastEnd: TimeNs | null = null;
+  /** Completions, errors and latency per second (timeseries.json; not part of stats.json). */
+  readonly perSecond = new SecondSeries();
 
   constructor(
     readonly name: string,
@@ -52,10 +55,12 @@ export class FlowStats implements FlowRecorder {
     this.latency.record(latency);
     if (connect !== null) this.connect.record(connect);
     this.lastEnd = this.now();
+    this.perSecond.success(this.lastEnd, latency);
   }
   requestFailed(kind: ErrorKind, _latency: TimeNs): void {
     this.errors[kind]++;
     this.lastEnd = this.now();
+    this.perSecond.error(this.lastEnd);
   }
   retried(_kind: ErrorKind): void {
     this.retries++;

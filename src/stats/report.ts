@@ -6,6 +6,7 @@ import type { StopReason } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { EndpointStats } from './endpoint.js';
 import { ERROR_KINDS, FlowStats, type ErrorKind } from './flow.js';
+import { TIMESERIES_SCHEMA_ID, type TimeseriesDocument } from './timeseries.js';
 import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
 
 /** How the run ended and what it was: the parts of stats.json the registry does not measure itself. */
@@ -156,6 +157,11 @@ export class StatsRegistry {
       counters[g] = sorted;
     }
     return counters;
+  }
+
+  /** timeseries.json: each flow's per-second completions, errors and latency (a separate file). */
+  timeseries(): TimeseriesDocument {
+    return { schema: TIMESERIES_SCHEMA_ID, flows: this.allFlows().map((f) => ({ name: f.name, seconds: f.perSecond.rows() })) };
   }
 
   /** One .hgrm text per flow, keyed by flow name. */

@@ -1,0 +1,87 @@
+// report/data — the rows the charts and tables draw, derived from stats.json, timeseries.json and the
+// topology: endpoint shares with their expected binomial band, per-second rows, numbered timeline
+// marks. Layer: report (imports stats types and its own model).
+import type { StatsDocument } from '../stats/index.js';
+import type { RunData, Topology } from './model.js';
+
+/** z of a two-sided 95 % normal interval. */
+export const Z95 = 1.959964;
+
+/** One endpoint's bar: its share, the share expected under uniform balancing, and the 95 % band. */
+export interface ShareRow {
+  endpoint: string;
+  group: string;
+  served: number;
+  share: number;
+  expected: number;
+  lo: number;
+  hi: number;
+  label: string;
+  /** Where the label sits: right of both the bar and the band. */
+  labelX: number;
+}
+
+/** The group (service) of each endpoint: the first service listing it, else one group of all. */
+function groupsOf(stats: StatsDocument, topo: Topology | null): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const e of stats.endpoints) {
+    const svc = topo?.services.find((s) => s.endpoints.includes(e.name));
+    const g = svc ? svc.name : 'all endpoints';
+    groups.set(g, [...(groups.get(g) ?? []), e.name]);
+  }
+  return groups;
+}
+
+/** Shares within each group; expected = 1/k over the group's k endpoints, band p ± z·√(p(1−p)/n). */
+export function sharesOf(stats: StatsDocument, topo: Topology | null): ShareRow[] {
+  const rows: ShareRow[] = [];
+  const byName = new Map(stats.endpoints.map((e) => [e.name, e]));
+  for (const [group, names] of groupsOf(stats, topo)) {
+    const n = names.reduce((s, x) => s + byName.get(x)!.served, 0);
+    const p = 1 / names.length;
+    const half = n > 0 ? Z95 * Math.sqrt((p * (1 - p)) / n) : 0;
+    for (const name of names) {
+      const served = byName.get(name)!.served;
+      const share = n > 0 ? served / n : 0;
+      const label = `${served} (${(100 * share).toFixed(1)} %)`;
+      const hi = Math.min(1, p + half);
+      rows.push({ endpoint: name, group, served, share, expected: p, lo: Math.max(0, p - half), hi, label, labelX: Math.max(share, hi) });
+    }
+  }
+  return rows;
+}
+
+/** Whether a timeline entry is a control-plane reaction (grey marker) rather than a fault (red). */
+export function isReaction(what: string): boolean {
+  return /^(endpointslice|kube-proxy|kubelet|node-lifecycle|metallb|coredns)\b/i.test(what);
+}
+
+/** Timeline entries as numbered markers (seconds). */
+export function timelineMarks(stats: StatsDocument): { n: string; t: number; what: string; kind: 'fault' | 'reaction' }[] {
+  return stats.timeline.map((e, i) => ({ n: String(i + 1), t: e.atUs / 1e6, what: e.what, kind: isReaction(e.what) ? 'reaction' : 'fault' }));
+}
+
+/** One second of one flow, as the time-series chart draws it. */
+export interface SeriesRow {
+  series: string;
+  t: number;
+  ok: number;
+  errors: number;
+  p99ms: number | null;
+}
+
+/** Per-second rows of every flow of a run (empty without timeseries.json). Points sit mid-second. */
+export function seriesRows(run: RunData): SeriesRow[] {
+  if (!run.series) return [];
+  return run.series.flows.flatMap((f) => f.seconds.map((s) => ({ series: f.name, t: s.t + 0.5, ok: s.ok, errors: s.errors, p99ms: s.p99Us === null ? null : s.p99Us / 1000 })));
+}
+
+/** Wilson score interval of a binomial proportion k/n at 95 %. */
+export function wilson(k: number, n: number): { value: number; lo: number; hi: number } {
+  if (n === 0) return { value: 0, lo: 0, hi: 0 };
+  const p = k / n;
+  const z2 = Z95 * Z95;
+  const mid = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return { value: p, lo: Math.max(0, mid - half), hi: Math.min(1, mid + half) };
+}

@@ -1,0 +1,88 @@
+// stats/timeseries — per-second series of a flow (completions, errors, latency percentiles), written to
+// timeseries.json beside stats.json; stats.json itself is unchanged by it. Layer: stats (observer;
+// imports core and zod). Each second keeps a sparse log-bucketed latency histogram (buckets 1 % wide),
+// so a second's p50/p99 is within 1 % above the exact nearest-rank value and memory grows with the
+// number of distinct buckets, not of requests.
+import { z } from 'zod';
+import type { TimeNs } from '../core/time.js';
+
+/** The schema identifier written into every timeseries.json. */
+export const TIMESERIES_SCHEMA_ID = 'podwire-timeseries/1';
+
+/** Relative width of a latency bucket. */
+const GROWTH = 1.01;
+const LOG_GROWTH = Math.log(GROWTH);
+
+const SecondRowSchema = z.object({
+  t: z.number().int().nonnegative().describe('second of simulated time [t, t+1)'),
+  ok: z.number().int().nonnegative().describe('requests that completed successfully in this second'),
+  errors: z.number().int().nonnegative().describe('requests that failed for good in this second'),
+  p50Us: z.number().nonnegative().nullable().describe('median latency of the successes, µs (null when none)'),
+  p99Us: z.number().nonnegative().nullable().describe('p99 latency of the successes, µs (null when none)'),
+});
+
+/** timeseries.json: one row per second with activity, per flow. */
+export const TimeseriesDocumentSchema = z.object({
+  schema: z.literal(TIMESERIES_SCHEMA_ID),
+  flows: z.array(z.object({ name: z.string(), seconds: z.array(SecondRowSchema) })),
+});
+export type SecondRow = z.infer<typeof SecondRowSchema>;
+export type TimeseriesDocument = z.infer<typeof TimeseriesDocumentSchema>;
+
+interface Second {
+  ok: number;
+  errors: number;
+  buckets: Map<number, number>;
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Completions, errors and latencies of one flow, bucketed by the second they completed in. */
+export class SecondSeries {
+  private readonly seconds = new Map<number, Second>();
+
+  private at(now: TimeNs): Second {
+    const t = Math.floor(now / 1e9);
+    let s = this.seconds.get(t);
+    if (!s) {
+      s = { ok: 0, errors: 0, buckets: new Map() };
+      this.seconds.set(t, s);
+    }
+    return s;
+  }
+  /** A success completing at `now` with latency `latencyNs`. */
+  success(now: TimeNs, latencyNs: number): void {
+    const s = this.at(now);
+    s.ok++;
+    const b = latencyNs >= 1 ? Math.floor(Math.log(latencyNs) / LOG_GROWTH) : -1;
+    s.buckets.set(b, (s.buckets.get(b) ?? 0) + 1);
+  }
+  /** A failure at `now`. */
+  error(now: TimeNs): void {
+    this.at(now).errors++;
+  }
+  /** The rows in time order (seconds without any completion are left out). */
+  rows(): SecondRow[] {
+    return [...this.seconds.keys()].sort((a, b) => a - b).map((t) => {
+      const s = this.seconds.get(t)!;
+      return { t, ok: s.ok, errors: s.errors, p50Us: percentileUs(s, 0.5), p99Us: percentileUs(s, 0.99) };
+    });
+  }
+}
+
+/** Nearest-rank percentile of a second's buckets, as the bucket's upper edge in µs. */
+function percentileUs(s: Second, q: number): number | null {
+  if (s.ok === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * s.ok));
+  let seen = 0;
+  for (const b of [...s.buckets.keys()].sort((x, y) => x - y)) {
+    seen += s.buckets.get(b)!;
+    if (seen >= rank) return b < 0 ? 0 : round3(Math.pow(GROWTH, b + 1) / 1000);
+  }
+  return null;
+}
+
+/** timeseries.json text (2-space indent, trailing newline). */
+export function timeseriesJsonText(doc: TimeseriesDocument): string {
+  return JSON.stringify(doc, null, 2) + '\n';
+}

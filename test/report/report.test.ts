@@ -1,0 +1,121 @@
+// report: the data behind the charts (CDF from .hgrm, shares and their band, Wilson intervals,
+// per-second series), the flow path, the page's self-containedness, atomic output and the CLI.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharesOf, wilson } from '../../src/report/data.js';
+import { cdfOfHgrm } from '../../src/report/hgrm.js';
+import { flowPath, loadReportInput, type Topology } from '../../src/report/index.js';
+import { SecondSeries, TimeseriesDocumentSchema, type StatsDocument } from '../../src/stats/index.js';
+import { ROOT, runWithReport } from './fixtures.js';
+
+describe('report data', () => {
+  it('reads a .hgrm back into an increasing CDF that ends at 1', () => {
+    const text = '       Value     Percentile TotalCount 1/(1-Percentile)\n\n      52.703 0.000000000000          1           1.00\n     552.959 0.500000000000        101           2.00\n     552.959 0.500000000000        101           2.00\n    1004.5 1.000000000000       1004\n#[Mean    =    1.0]\n';
+    expect(cdfOfHgrm(text)).toEqual([
+      { us: 52.703, fraction: 0 },
+      { us: 552.959, fraction: 0.5 },
+      { us: 1004.5, fraction: 1 },
+    ]);
+  });
+  it('shares within a service, expected 1/k and a 95 % binomial band around it', () => {
+    const stats = { endpoints: [{ name: 'a', served: 60 }, { name: 'b', served: 40 }, { name: 'x', served: 5 }] } as unknown as StatsDocument;
+    const topo = { services: [{ name: 'web', endpoints: ['a', 'b'] }] } as unknown as Topology;
+    const rows = sharesOf(stats, topo);
+    expect(rows.map((r) => [r.endpoint, r.group, r.share, r.expected])).toEqual([
+      ['a', 'web', 0.6, 0.5],
+      ['b', 'web', 0.4, 0.5],
+      ['x', 'all endpoints', 1, 1],
+    ]);
+    // 1.96 · √(0.25 / 100) = 0.098
+    expect(rows[0]!.lo).toBeCloseTo(0.402, 3);
+    expect(rows[0]!.hi).toBeCloseTo(0.598, 3);
+  });
+  it('Wilson interval: 8 errors in 1012 requests', () => {
+    const w = wilson(8, 1012);
+    expect(w.value).toBeCloseTo(0.0079, 4);
+    expect(w.lo).toBeCloseTo(0.00401, 4);
+    expect(w.hi).toBeCloseTo(0.01551, 4);
+    expect(wilson(0, 0)).toEqual({ value: 0, lo: 0, hi: 0 });
+  });
+  it('per-second series: bucketed by completion second, p99 within 1 % above the exact value', () => {
+    const s = new SecondSeries();
+    for (let i = 1; i <= 100; i++) s.success(0.5e9, i * 1000); // 1..100 µs in second 0
+    s.error(0.7e9);
+    s.error(2.2e9);
+    const rows = s.rows();
+    expect(rows.map((r) => [r.t, r.ok, r.errors])).toEqual([
+      [0, 100, 1],
+      [2, 0, 1],
+    ]);
+    expect(rows[0]!.p99Us! / 99).toBeGreaterThanOrEqual(1);
+    expect(rows[0]!.p99Us! / 99).toBeLessThanOrEqual(1.01);
+    expect(rows[0]!.p50Us! / 50).toBeLessThanOrEqual(1.01);
+    expect(rows[1]!.p99Us).toBeNull();
+  });
+  it('a flow to a Service goes through its ClusterIP to every endpoint', () => {
+    const topo: Topology = {
+      schema: 'podwire-topology/1',
+      cni: 'flannel-vxlan',
+      hosts: [{ name: 'node1', kind: 'node', ip: '10.0.0.1', pods: [{ name: 'client', ip: '10.244.0.2', hostNetwork: false }, { name: 'web-0', ip: '10.244.0.3', hostNetwork: false }] }],
+      services: [{ name: 'web', namespace: 'default', type: 'ClusterIP', clusterIP: '10.96.0.10', ports: ['80/TCP'], endpoints: ['web-0'] }],
+      flows: [
+        { name: 'f', type: 'http', from: 'pod/client', to: 'svc/web:80' },
+        { name: 'g', type: 'ping', from: 'pod/client', to: '10.244.0.3' },
+        { name: 'h', type: 'http', from: 'pod/client', to: 'http://web.default/x' },
+      ],
+    };
+    expect(flowPath(topo, 'f')).toEqual({ from: ['client'], via: 'web', to: ['web-0'] });
+    expect(flowPath(topo, 'g')).toEqual({ from: ['client'], via: null, to: ['web-0'] });
+    expect(flowPath(topo, 'h')).toEqual({ from: ['client'], via: 'web', to: ['web-0'] });
+    expect(flowPath(topo, 'nope')).toBeNull();
+  });
+});
+
+describe('a run writes report.html, topology.json and timeseries.json; stats.json is untouched', () => {
+  let dir: string;
+  let stats: StatsDocument;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'podwire-report-'));
+    stats = await runWithReport('faults', 7, dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes whole files only (no temporary left) and a page with no script and no outside resource', () => {
+    expect(readdirSync(dir).sort()).toEqual(['capture.pcapng', 'client-to-web.hgrm', 'report.html', 'stats.json', 'timeseries.json', 'topology.json']);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(\s*['"]?(https?:|\/\/)/i);
+    expect(html.match(/\b(?:src|href)\s*=\s*["'](?!#)[^"']*/gi) ?? []).toEqual([]);
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+  });
+  it('timeseries.json adds up to stats.json: Σ ok = successes, Σ errors = errors per flow', () => {
+    const ts = TimeseriesDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'timeseries.json'), 'utf8')));
+    for (const f of stats.flows) {
+      const rows = ts.flows.find((x) => x.name === f.name)!.seconds;
+      expect(rows.reduce((s, r) => s + r.ok, 0)).toBe(f.successes);
+      expect(rows.reduce((s, r) => s + r.errors, 0)).toBe(f.errors);
+    }
+  });
+  it('`podwire report DIR` renders the same page from the files the run left', () => {
+    const before = readFileSync(join(dir, 'report.html'), 'utf8');
+    const out = join(dir, 'again.html');
+    execFileSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'report', dir, '--out', out]);
+    expect(readFileSync(out, 'utf8')).toBe(before);
+    expect(loadReportInput(dir).topology?.services.find((s) => s.name === 'web')?.endpoints).toEqual(['web-0', 'web-1', 'web-2']);
+  });
+  it('refuses a directory without stats.json (exit 1, one line) and an unknown --flow (exit 2)', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'podwire-report-empty-'));
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'report', ...args], { encoding: 'utf8' });
+    const r = cli(empty);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/no stats\.json/);
+    expect(existsSync(join(empty, 'report.html'))).toBe(false);
+    const f = cli(dir, '--flow', 'nope', '--out', join(empty, 'x.html'));
+    expect(f.status).toBe(2);
+    expect(f.stderr).toMatch(/--flow: no flow "nope"/);
+    rmSync(empty, { recursive: true, force: true });
+  });
+});
