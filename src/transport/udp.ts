@@ -206,7 +206,10 @@ export class UdpLayer implements L4Receiver {
     const icmp = icmpPkt.icmp;
     if (inner === null || inner.udp === null || inner.ip === null || icmp === null) return;
     const sock = this.ports.get(inner.udp.srcPort);
-    if (sock === undefined || sock.remotePort === 0) return; // unconnected: needs IP_RECVERR (not modelled)
+    if (sock === undefined) return;
+    // __udp4_lib_err: ipv4_sk_update_pmtu for any socket found, connected or not.
+    if (icmp.type === IcmpType.DEST_UNREACH && icmp.code === IcmpUnreachCode.FRAG_NEEDED) this.stack.updatePmtu(inner.ip.dst, icmp.rest & 0xffff);
+    if (sock.remotePort === 0) return; // unconnected: needs IP_RECVERR (not modelled)
     if (sock.remoteAddr !== inner.ip.dst || sock.remotePort !== inner.udp.dstPort) return;
     const kind = icmpErrorKind(icmp.type, icmp.code);
     if (kind !== null) sock.onError?.(kind);
