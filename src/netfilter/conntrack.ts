@@ -270,6 +270,9 @@ export class Conntrack {
   confirm(pkt: Packet, now: TimeNs): CtInResult {
     const ct = this.ctOf(pkt);
     if (!ct || ct.status & CtStatus.CONFIRMED) return CT_OK;
+    // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
+    // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
+    if (pkt.ctDir !== 0) return CT_OK;
     const k0 = tupleKey(ct.tuple[0]);
     const k1 = tupleKey(ct.tuple[1]);
     if (this.hash.has(k0) || this.hash.has(k1)) {
