@@ -37,8 +37,13 @@ export interface IpStack {
   ipLocalOut(pkt: Packet): boolean;
   /** The source address the kernel would pick for `dst` (route's preferred source), or null if unroutable. */
   sourceFor(dst: Ipv4): Ipv4 | null;
-  /** The MTU of the route's output device toward `dst`, or null if unroutable. */
+  /** The path MTU toward `dst` (the route's device MTU, or a learned PMTU below it), or null if unroutable. */
   mtuFor(dst: Ipv4): number | null;
+  /**
+   * ipv4_sk_update_pmtu: an ICMP fragmentation-needed reported next-hop MTU `mtu` toward `dst`; a
+   * protocol's error handler calls it for a packet of one of its sockets (a route exception, 10 min).
+   */
+  updatePmtu(dst: Ipv4, mtu: number): void;
   /** True when `addr` is one of this namespace's own addresses (or loopback). */
   isLocal(addr: Ipv4): boolean;
   /**

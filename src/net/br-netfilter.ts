@@ -9,14 +9,18 @@
 //                               (ip_sabotage_in) → [DNAT to a neighbour on the same bridge: bridged DNAT]
 //
 // Not modelled: bridge-nf-call-arptables, the NFPROTO_BRIDGE (ebtables) hooks, VLAN/PPPoE
-// encapsulated IP, fragment handling (br_nf_dev_queue_xmit), restoring the original source MAC.
+// encapsulated IP, restoring the original source MAC. Fragments are reassembled before PREROUTING
+// (nf_defrag_ipv4, IP_DEFRAG_CONNTRACK_BRIDGE_IN) and a bridged datagram is cut again as it came.
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
 import { NfHook, type Netfilter } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { verdictDrop } from './icmp.js';
+import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
+import { ipDoFragment } from './ip-fragment.js';
 import { ipRcvFinish } from './ip-input.js';
+import { ipv4HeaderLength } from '../wire/ipv4.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -32,6 +36,7 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
   const ip = pkt.ip!;
   const dst = ip.dst;
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
+  if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_BRIDGE_IN)) return false;
   const v = nf.hook(NfHook.PREROUTING, pkt, br.name, null);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
@@ -47,7 +52,14 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
     ipRcvFinish(ns, br, pkt);
     return false;
   }
-  return brNfForward(ns, nf, br, pkt);
+  if (!brNfForward(ns, nf, br, pkt)) return false;
+  if (pkt.fragList === null) return true;
+  // br_nf_dev_queue_xmit: a datagram nf_defrag reassembled leaves cut as it came (frag_max_size).
+  for (const f of ipDoFragment(pkt, Math.min(outPort.mtu, Math.max(...pkt.fragList) + ipv4HeaderLength(pkt.ip!)))) {
+    f.eth = { ...pkt.eth! };
+    outPort.xmit(f);
+  }
+  return false;
 }
 
 /** br_nf_forward_ip then br_nf_post_routing: FORWARD and POSTROUTING with in = out = the bridge. */

@@ -13,6 +13,8 @@ export const NET_DROP_REASONS = [
   'neigh-failed',
   'neigh-queue-full',
   'frag-needed',
+  'frag-timeout',
+  'frag-overlap',
   'netfilter-drop',
   'netfilter-reject',
   'no-protocol',

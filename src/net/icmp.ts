@@ -90,6 +90,13 @@ export function icmpSend(ns: Namespace, orig: Packet, type: number, code: number
   err.icmp = { type, code, checksum: null, rest };
   err.inner = orig;
   err.flowId = orig.flowId;
+  // icmp_glue_bits → nf_ct_attach: the error joins the offending packet's connection (reply
+  // direction) even while that is unconfirmed, so NAT translates the quote back (measured: a
+  // frag-needed about a DNATed datagram quotes the Service address the sender used).
+  if (orig.ct !== null) {
+    err.ct = orig.ct;
+    err.ctDir = orig.ctDir ^ 1;
+  }
   ipLocalOut(ns, err);
 }
 

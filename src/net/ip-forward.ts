@@ -1,8 +1,10 @@
 // net/ip-forward — forwarding a routed packet (net/ipv4/ip_forward.c). Layer: net (imports link,
 // netfilter, packet, wire, and net/). Called by ipRcvFinish when the route is unicast and
 // net.ipv4.ip_forward is on: TTL check, MTU check, ip_decrease_ttl, FORWARD, then ipOutput.
-// Not modelled: ICMP redirects (ip_rt_send_redirect), fragmentation of non-DF packets (they are
-// dropped as 'frag-needed' without an error), router alert, xfrm policy checks.
+// ip_exceeds_mtu: only a DF packet above the output device's MTU is refused (ICMP fragmentation
+// needed with that MTU, as measured: type 3 code 4, next-hop MTU 1400, from the router's address
+// toward the sender); a non-DF one goes on and ipOutput fragments it (net/ip-fragment.ts).
+// Not modelled: ICMP redirects (ip_rt_send_redirect), router alert, xfrm policy checks.
 import type { NetDevice } from '../link/device.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
@@ -13,7 +15,7 @@ import { icmpSend, verdictDrop } from './icmp.js';
 import { ipOutput } from './ip-output.js';
 import type { Namespace } from './namespace.js';
 
-/** ip_forward: TTL check (too_many_hops) and decrement, MTU check, FORWARD hook, ip_forward_finish. */
+/** ip_forward: TTL check (too_many_hops) and decrement, MTU check (DF only), FORWARD hook, ip_forward_finish. */
 export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Route): void {
   const ip = pkt.ip!;
   if (ip.ttl <= 1) {
@@ -21,8 +23,8 @@ export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Rout
     return dropPacket(ns, pkt, 'ttl-expired');
   }
   const outDev = rt.dev!;
-  if (ip.totalLength > outDev.mtu) {
-    if ((ip.flags & IP_DF) !== 0) icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.FRAG_NEEDED, outDev.mtu);
+  if (ip.totalLength > outDev.mtu && (ip.flags & IP_DF) !== 0) {
+    icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.FRAG_NEEDED, outDev.mtu);
     return dropPacket(ns, pkt, 'frag-needed');
   }
   // ip_decrease_ttl (the checksum is recomputed when the header is serialized).

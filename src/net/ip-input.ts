@@ -7,7 +7,9 @@
 //
 // A frame that came up through a bridge with br_netfilter had PREROUTING at the bridge port
 // (net/br-netfilter.ts, pkt.brPrerouted): ipRcv goes straight to ipRcvFinish (ip_sabotage_in).
-// Not modelled: rp_filter, martian source checks, IP options, reassembly, multicast routing.
+// Fragments are reassembled (net/ip-defrag.ts) before PREROUTING when the namespace has netfilter
+// (nf_defrag_ipv4) and in ipLocalDeliver (ip_defrag IP_DEFRAG_LOCAL_DELIVER).
+// Not modelled: rp_filter, martian source checks, IP options, multicast routing.
 import type { NetDevice } from '../link/device.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
@@ -17,6 +19,7 @@ import { arpRcv } from './arp.js';
 import { dropPacket } from './drop.js';
 import { formatRoute } from './fib.js';
 import { icmpRcv, icmpSend, verdictDrop } from './icmp.js';
+import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipForward } from './ip-forward.js';
 import { ipvsIn } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
@@ -48,6 +51,8 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     return ipRcvFinish(ns, dev, pkt);
   }
   if (ns.nf !== null) {
+    // nf_defrag_ipv4 (PREROUTING, priority −400): conntrack sees whole datagrams.
+    if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_IN)) return;
     const v = ns.nf.hook(NfHook.PREROUTING, pkt, dev.name, null);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
   }
@@ -81,6 +86,7 @@ export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
  * icmpRcv, a UDP tunnel's datagram to its encap_rcv, others to the registered protocol.
  */
 function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
+  if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.LOCAL_DELIVER)) return;
   if (ns.ipvs !== null && ipvsIn(ns, pkt)) return;
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);

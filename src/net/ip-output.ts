@@ -2,20 +2,26 @@
 // ip_route_output and ip_idents). Layer: net (imports core, wire, packet, link, netfilter, and net/).
 //
 //   ipLocalOut (routeOutput, source selection, selectIdent) → nf(OUTPUT) (re-route after DNAT)
-//     → ipOutput → nf(POSTROUTING) → ipFinishOutput → neighbour output (net/neighbour.ts, net/arp.ts)
+//     → ipOutput → nf(POSTROUTING) → ipFinishOutput [→ ipFragment (net/ip-fragment.ts)]
+//     → neighbour output (net/neighbour.ts, net/arp.ts)
 //
-// Not modelled: fragmentation (an oversized local packet is dropped as 'frag-needed'), the route
-// cache and PMTU exceptions, GSO, IP options.
+// The MTU of a locally generated packet is the path MTU (ip_skb_dst_mtu: a route exception learned
+// from ICMP fragmentation-needed, route.c __ip_rt_update_pmtu: 10 min, not below min_pmtu 552, as
+// `ip route get` shows `cache expires 599sec mtu 1400`); a forwarded one uses the device MTU
+// (ip_dst_mtu_maybe_forward with ip_forward_use_pmtu = 0). A local DF packet above it is refused
+// (EMSGSIZE, 'frag-needed'); a non-DF one is fragmented after POSTROUTING.
+// Not modelled: the route cache itself, GSO, IP options, PMTU locking (mtu lock routes).
 import type { Rng } from '../core/rng.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import { ipTotalLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import { BROADCAST_MAC, EtherType, type Ipv4 } from '../wire/types.js';
+import { BROADCAST_MAC, EtherType, IP_DF, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { neighSend } from './arp.js';
 import { dropPacket } from './drop.js';
 import { formatRoute, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
+import { ipFragment } from './ip-fragment.js';
 import type { Namespace } from './namespace.js';
 
 /** IP_IDENTS_SZ: the number of ip_idents counters. */
@@ -70,12 +76,60 @@ export function ipLocalOut(ns: Namespace, pkt: Packet): boolean {
       }
     }
   }
-  if (ip.totalLength > rt.dev!.mtu) {
+  const dev = rt.dev!;
+  const mtu = ns.pmtu.size === 0 ? dev.mtu : pmtuFor(ns, ip.dst, dev.mtu);
+  if (ip.totalLength > mtu && (ip.flags & IP_DF) !== 0) {
     dropPacket(ns, pkt, 'frag-needed');
     return false;
   }
-  ipOutput(ns, pkt, rt);
+  ipOutput(ns, pkt, rt, mtu);
   return true;
+}
+
+/** A route exception's learned path MTU (struct fib_nh_exception: fnhe_pmtu, fnhe_expires). */
+export interface PmtuException {
+  mtu: number;
+  /** Simulated time (ns) it lapses. */
+  expires: number;
+}
+
+/** net.ipv4.route.mtu_expires: 600 s. */
+export const IP_RT_MTU_EXPIRES_NS = 600e9;
+/** net.ipv4.route.min_pmtu: 552. */
+export const IP_RT_MIN_PMTU = 552;
+
+/** ipv4_mtu for a destination: the learned PMTU while its exception lives, else the device MTU. */
+export function pmtuFor(ns: Namespace, dst: Ipv4, devMtu: number): number {
+  const e = ns.pmtu.get(dst);
+  if (e === undefined) return devMtu;
+  if (ns.sim.now >= e.expires) {
+    ns.pmtu.delete(dst);
+    return devMtu;
+  }
+  return e.mtu < devMtu ? e.mtu : devMtu;
+}
+
+/**
+ * __ip_rt_update_pmtu: a smaller path MTU toward `dst` (never below min_pmtu) becomes a route
+ * exception for 10 min; the same value is not refreshed until half of that has passed.
+ */
+export function ipv4UpdatePmtu(ns: Namespace, dst: Ipv4, mtu: number): void {
+  const rt = ns.fibLookup(dst);
+  if (rt === null || rt.dev === null) return;
+  const old = pmtuFor(ns, dst, rt.dev.mtu);
+  if (old < mtu) return;
+  if (mtu < IP_RT_MIN_PMTU) mtu = Math.min(old, IP_RT_MIN_PMTU);
+  const now = ns.sim.now;
+  const e = ns.pmtu.get(dst);
+  if (e !== undefined && e.mtu === mtu && now < e.expires - IP_RT_MTU_EXPIRES_NS / 2) return;
+  ns.pmtu.set(dst, { mtu, expires: now + IP_RT_MTU_EXPIRES_NS });
+}
+
+/** `ip route get DST`'s cache line for a route exception: `cache expires 599sec mtu 1400`, or null. */
+export function formatPmtuCache(ns: Namespace, dst: Ipv4): string | null {
+  const e = ns.pmtu.get(dst);
+  if (e === undefined || ns.sim.now >= e.expires) return null;
+  return `cache expires ${Math.floor((e.expires - ns.sim.now) / 1e9)}sec mtu ${e.mtu}`;
 }
 
 /** ip_route_output: the route a locally generated packet to `dst` takes (local → lo). */
@@ -118,11 +172,17 @@ function selectIdent(ns: Namespace, pkt: Packet): void {
   ip.id = id;
 }
 
-/** ip_output: POSTROUTING, then neighbour output. */
-export function ipOutput(ns: Namespace, pkt: Packet, rt: Route): void {
+/** ip_output: POSTROUTING, then __ip_finish_output (fragmenting above `mtu`, the device's unless given). */
+export function ipOutput(ns: Namespace, pkt: Packet, rt: Route, mtu = rt.dev!.mtu): void {
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.POSTROUTING, pkt, null, rt.dev!.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+  }
+  // __ip_finish_output: skb->len > mtu, or a datagram reassembled here (IPCB(skb)->frag_max_size).
+  if (pkt.ip!.totalLength > mtu || pkt.fragList !== null) {
+    const frags = ipFragment(ns, pkt, mtu);
+    if (frags !== null) for (let i = 0; i < frags.length; i++) ipFinishOutput(ns, frags[i]!, rt);
+    return;
   }
   ipFinishOutput(ns, pkt, rt);
 }

@@ -6,7 +6,9 @@
 //
 //   net/ip-input.ts     netifReceive, ipRcv, ipRcvFinish, ipLocalDeliver       ip_input.c
 //   net/ip-forward.ts   ipForward                                              ip_forward.c
-//   net/ip-output.ts    ipLocalOut, routeOutput, selectIdent, ipOutput, …      ip_output.c, route.c
+//   net/ip-output.ts    ipLocalOut, routeOutput, selectIdent, ipOutput, PMTU  ip_output.c, route.c
+//   net/ip-fragment.ts  ipFragment, ipDoFragment                              ip_output.c
+//   net/ip-defrag.ts    ipDefrag and the reassembly queues                     ip_fragment.c
 //   net/arp.ts          arpRcv, arpSolicit, neighSend, neighFailed             arp.c
 //   net/icmp.ts         icmpRcv, icmpSend and its rate limit, verdictDrop      icmp.c, nf_reject_ipv4.c
 //   net/br-netfilter.ts brNetfilter                                            br_netfilter_hooks.c
@@ -14,8 +16,7 @@
 //   net/drop.ts         dropPacket and the drop reasons                        kfree_skb_reason
 //
 // Not modelled: IPv6 (pods here have no IPv6 addresses, so none of the IPv6 ND/MLD chatter a real
-// veth shows), IP fragmentation and reassembly (an oversized packet is dropped, with ICMP
-// fragmentation-needed when DF is set), ICMP redirects, rp_filter, multicast routing, policy routing.
+// veth shows), ICMP redirects, rp_filter, multicast routing, policy routing.
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import { TraceSource } from '../core/trace.js';
@@ -35,7 +36,8 @@ import { dropPacket, type NetDropReason } from './drop.js';
 import { RouteTable, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive } from './ip-input.js';
-import { IpIdents, ipLocalOut } from './ip-output.js';
+import type { FragQueue } from './ip-defrag.js';
+import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
 import { NeighbourTable, type NeighOwner } from './neighbour.js';
 
 export { formatRoute } from './fib.js';
@@ -107,6 +109,10 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly idents: IpIdents;
   /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
   readonly icmpPeers = new Map<Ipv4, IcmpPeer>();
+  /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
+  readonly ipq = new Map<string, FragQueue>();
+  /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
+  readonly pmtu = new Map<Ipv4, PmtuException>();
 
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
   /**
@@ -201,7 +207,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   mtuFor(dst: Ipv4): number | null {
     const rt = this.fibLookup(dst);
-    return rt?.dev ? rt.dev.mtu : null;
+    return rt?.dev ? pmtuFor(this, dst, rt.dev.mtu) : null;
+  }
+
+  updatePmtu(dst: Ipv4, mtu: number): void {
+    ipv4UpdatePmtu(this, dst, mtu);
   }
 
   registerProtocol(protocol: number, rx: L4Receiver): void {

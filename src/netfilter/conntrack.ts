@@ -3,7 +3,9 @@
 // (nf_conntrack_in, __nf_conntrack_confirm, early_drop), nf_conntrack_proto_tcp.c (state table,
 // reduced), nf_conntrack_proto_udp.c / _icmp.c (timeouts, ICMP error -> RELATED), and
 // net/netfilter/nf_nat_core.c (nf_nat_setup_info, get_unique_tuple, nf_nat_l4proto_unique_tuple,
-// nf_nat_packet) plus nf_nat_proto.c (nf_nat_icmp_reply_translation).
+// nf_nat_packet) plus nf_nat_proto.c (nf_nat_icmp_reply_translation). UDP as Linux 6.x
+// nf_conntrack_udp_packet: 30 s; ASSURED and 120 s only for replied traffic still flowing 2 s after
+// the first packet (ct->proto.udp.stream_ts).
 //
 // The kernel's representation is kept: an entry holds two tuples, ORIGINAL and REPLY; NAT is nothing
 // but the REPLY tuple differing from the inverted ORIGINAL one, and each packet is rewritten so its
@@ -77,6 +79,9 @@ export interface ConntrackConfig {
 /** Default conntrack configuration. */
 export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
 
+/** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
+const UDP_STREAM_AFTER = 2 * SEC;
+
 /** Why conntrack dropped a packet. */
 export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | 'nat-no-unique-tuple';
 
@@ -92,6 +97,8 @@ export class ConnEntry {
   expires = 0;
   /** ct->mark (CONNMARK, -m connmark). */
   mark = 0;
+  /** UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. */
+  udpStreamTs = 0;
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
@@ -252,6 +259,7 @@ export class Conntrack {
     if (this.entries.size >= this.cfg.max && !this.earlyDrop()) return { ok: false, reason: 'conntrack-table-full' };
     const ct = new ConnEntry(this, this.nextId++, t);
     ct.tcpState = tcpState;
+    if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
     ct.expires = now + this.timeoutOf(ct);
     pkt.ct = ct;
     pkt.ctDir = 0;
@@ -262,6 +270,9 @@ export class Conntrack {
   confirm(pkt: Packet, now: TimeNs): CtInResult {
     const ct = this.ctOf(pkt);
     if (!ct || ct.status & CtStatus.CONFIRMED) return CT_OK;
+    // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
+    // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
+    if (pkt.ctDir !== 0) return CT_OK;
     const k0 = tupleKey(ct.tuple[0]);
     const k1 = tupleKey(ct.tuple[1]);
     if (this.hash.has(k0) || this.hash.has(k1)) {
@@ -328,7 +339,7 @@ export class Conntrack {
       case IpProto.TCP:
         return to.tcp[ct.tcpState];
       case IpProto.UDP:
-        return ct.status & CtStatus.SEEN_REPLY ? to.udpStream : to.udp;
+        return ct.status & CtStatus.ASSURED ? to.udpStream : to.udp;
       case IpProto.ICMP:
         return to.icmp;
       default:
@@ -361,7 +372,11 @@ export class Conntrack {
       }
       if (s === 'ESTABLISHED' && (old === 'SYN_RECV' || old === 'ESTABLISHED') && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
       ct.tcpState = s;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+      // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
+      // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
+      ct.status |= CtStatus.ASSURED;
+    }
     ct.expires = now + this.timeoutOf(ct);
   }
 

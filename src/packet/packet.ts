@@ -28,6 +28,18 @@ export class Packet {
   payloadLength = 0;
   /** Application payload bytes when the app supplied real data (HTTP, DNS); null means zero bytes of that length. */
   payload: Uint8Array | null = null;
+  /**
+   * A fragment (ip_do_fragment): the whole datagram it was cut from. The fragment has no L4 record; its
+   * `payloadLength` bytes are the whole's IP payload from byte `ip.fragOffset * 8` on (serialize reads
+   * them from there). Never a fragment itself; shared read-only by all fragments of the datagram.
+   */
+  fragOf: Packet | null = null;
+  /**
+   * A datagram reassembled by ip_defrag: the IP payload length of each fragment as it arrived, in
+   * offset order (the skb's frag_list; its largest is IPCB(skb)->frag_max_size). Output refragments
+   * along it when it fits the MTU, as ip_do_fragment's fast path does. Null for other packets.
+   */
+  fragList: number[] | null = null;
 
   // --- metadata the kernel keeps beside the packet (never on the wire) ---
   /** skb->mark (iptables MARK / -m mark). */
@@ -56,6 +68,8 @@ export class Packet {
     p.inner = this.inner && this.inner.clone();
     p.payloadLength = this.payloadLength;
     p.payload = this.payload;
+    p.fragOf = this.fragOf;
+    p.fragList = this.fragList;
     p.mark = this.mark;
     p.ct = this.ct;
     p.ctDir = this.ctDir;

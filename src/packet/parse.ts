@@ -8,14 +8,14 @@
 //   totalLength is rejected, except inside an ICMP quote, which is truncated by design (RFC 1812).
 // - In a quote, an L4 header that does not fit whole is left as raw payload bytes (no L4 record);
 //   the quote's VXLAN or nested ICMP error is not dissected further (raw payload).
-// Not modelled: IPv6, 802.1Q tags, IP fragments reassembly (a fragment's data is raw payload).
+// Not modelled: IPv6, 802.1Q tags, IP fragments reassembly (a fragment's data, first or not, is raw payload).
 import { decodeArp } from '../wire/arp.js';
 import { decodeEthernet } from '../wire/ethernet.js';
 import { WireError } from '../wire/error.js';
 import { decodeIcmp, isIcmpError } from '../wire/icmp.js';
 import { decodeIpv4 } from '../wire/ipv4.js';
 import { decodeTcp } from '../wire/tcp.js';
-import { EtherType, IpProto } from '../wire/types.js';
+import { EtherType, IP_MF, IpProto } from '../wire/types.js';
 import { decodeUdp } from '../wire/udp.js';
 import { decodeVxlan, VXLAN_PORT_IANA, VXLAN_PORT_LINUX } from '../wire/vxlan.js';
 import { Packet } from './packet.js';
@@ -52,8 +52,9 @@ function parseIpInto(pkt: Packet, bytes: Uint8Array, off: number, quoted: boolea
     end = bytes.length;
   }
   const l4 = off + hl;
-  // A non-first fragment carries no L4 header.
-  if (ip.fragOffset !== 0) {
+  // A fragment is raw payload: a non-first one carries no L4 header, and a first one only the start
+  // of a datagram whose L4 length and checksum cover bytes not here (tshark dissects after reassembly).
+  if (ip.fragOffset !== 0 || (ip.flags & IP_MF) !== 0) {
     setPayload(pkt, bytes, l4, end);
     return;
   }

@@ -9,6 +9,8 @@
 // - No Ethernet padding to 60 bytes and no FCS: a capture on the sending side of a veth or bridge
 //   shows unpadded frames (padding is added by NIC hardware, which is not modelled).
 // - VXLAN: outer eth/ip/udp/vxlan followed by the serialized inner frame.
+// - A fragment (`pkt.fragOf`) carries bytes [fragOffset*8, +payloadLength) of its whole datagram's IP
+//   payload, as ip_do_fragment copies them: the whole is serialized (once, cached) and the range copied.
 // - ICMP errors quote `pkt.inner` (the original IP datagram, serialized with its own records) truncated
 //   so the error fits in 576 bytes, as icmp_send does (see packet/length).
 import { encodeArp } from '../wire/arp.js';
@@ -59,7 +61,9 @@ export function writeIp(pkt: Packet, buf: Uint8Array, off: number): number {
   const end = off + total;
   if (end > buf.length) throw new WireError('ipv4', off, `datagram of ${total} bytes does not fit in the buffer`);
   const l4 = off + ipv4HeaderLength(ip);
-  if (pkt.icmp !== null) {
+  if (pkt.fragOf !== null) {
+    writeFragmentData(pkt, pkt.fragOf, buf, l4);
+  } else if (pkt.icmp !== null) {
     const data = l4 + ICMP_HEADER_LENGTH;
     if (pkt.inner !== null) writeQuote(pkt, buf, data);
     else writePayload(pkt, buf, data);
@@ -80,6 +84,22 @@ export function writeIp(pkt: Packet, buf: Uint8Array, off: number): number {
   }
   encodeIpv4(ip, buf, off);
   return total;
+}
+
+/** The bytes of each whole datagram fragments were cut from, serialized once (a whole is never modified after). */
+const wholeBytes = new WeakMap<Packet, Uint8Array>();
+
+/** Writes a fragment's slice of its whole datagram's IP payload at buf[off]. */
+function writeFragmentData(pkt: Packet, whole: Packet, buf: Uint8Array, off: number): void {
+  let bytes = wholeBytes.get(whole);
+  if (bytes === undefined) {
+    bytes = serializeIp(whole);
+    wholeBytes.set(whole, bytes);
+  }
+  const start = ipv4HeaderLength(whole.ip!) + pkt.ip!.fragOffset * 8;
+  const end = start + pkt.payloadLength;
+  if (end > bytes.length) throw new WireError('ipv4', off, `fragment [${start}, ${end}) beyond its datagram of ${bytes.length} bytes`);
+  buf.set(bytes.subarray(start, end), off);
 }
 
 /** Writes the ICMP error quote of pkt.inner at buf[off], truncated as icmp_send does. */

@@ -114,8 +114,8 @@ export const PingTraffic = z.strictObject({
   ...TrafficCommon,
   /** Destination: a host name or an IPv4 address. */
   to: z.string().min(1),
-  /** ICMP data bytes (ping -s). */
-  size: z.number().int().min(0).max(1472).default(56),
+  /** ICMP data bytes (ping -s); above the path MTU the request leaves in fragments. */
+  size: z.number().int().min(0).max(65507).default(56),
 });
 
 export const UdpTraffic = z.strictObject({
@@ -123,8 +123,8 @@ export const UdpTraffic = z.strictObject({
   ...TrafficCommon,
   /** Destination: `HOST:PORT`, `pod/NAME:PORT`, `node/NAME:PORT` or `IP:PORT`. */
   to: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT, pod/NAME:PORT or IP:PORT'),
-  /** UDP payload bytes. */
-  size: z.number().int().min(0).max(1472).default(64),
+  /** UDP payload bytes; above the path MTU the datagram leaves in fragments (DF clear). */
+  size: z.number().int().min(0).max(65507).default(64),
   /** Run a UDP echo server on the destination port (else datagrams meet whatever listens there). */
   echo: z.boolean().default(true),
 });

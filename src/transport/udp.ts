@@ -50,6 +50,8 @@ export class UdpSocket {
   inetId = 0;
   /** Receives datagrams. */
   onMessage: UdpMessageHandler | null = null;
+  /** sk_err = EMSGSIZE from an ICMP fragmentation-needed: the next send fails and clears it. */
+  pendingEmsgsize = false;
   /** Receives asynchronous errors of a connected socket (ECONNREFUSED from ICMP port unreachable, ...). */
   onError: ((kind: SocketErrorKind) => void) | null = null;
   private closed = false;
@@ -84,6 +86,10 @@ export class UdpSocket {
       return false;
     }
     if (this.localPort === 0) this.bind(0, this.localAddr);
+    if (this.pendingEmsgsize) {
+      this.pendingEmsgsize = false; // sock_error(): reported once, the datagram is not sent
+      return false;
+    }
     return this.layer.output(this, addr >>> 0, port, data);
   }
   /** close(2): releases the port. */
@@ -206,8 +212,14 @@ export class UdpLayer implements L4Receiver {
     const icmp = icmpPkt.icmp;
     if (inner === null || inner.udp === null || inner.ip === null || icmp === null) return;
     const sock = this.ports.get(inner.udp.srcPort);
-    if (sock === undefined || sock.remotePort === 0) return; // unconnected: needs IP_RECVERR (not modelled)
+    if (sock === undefined) return;
+    // __udp4_lib_err: ipv4_sk_update_pmtu for any socket found, connected or not.
+    const fragNeeded = icmp.type === IcmpType.DEST_UNREACH && icmp.code === IcmpUnreachCode.FRAG_NEEDED;
+    if (fragNeeded) this.stack.updatePmtu(inner.ip.dst, icmp.rest & 0xffff);
+    if (sock.remotePort === 0) return; // unconnected: needs IP_RECVERR (not modelled)
     if (sock.remoteAddr !== inner.ip.dst || sock.remotePort !== inner.udp.dstPort) return;
+    // sk_err = EMSGSIZE: the next send(2) fails with it (measured: that datagram is not sent).
+    if (fragNeeded) sock.pendingEmsgsize = true;
     const kind = icmpErrorKind(icmp.type, icmp.code);
     if (kind !== null) sock.onError?.(kind);
   }

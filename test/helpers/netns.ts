@@ -84,7 +84,7 @@ export function listNetns(): string[] {
 
 /** Deletes a namespace if it exists (its devices go with it; veth peers elsewhere too). */
 export function deleteNetns(name: string): void {
-  if (!/^pw[kbn]-\d+-/.test(name)) throw new Error(`refusing to delete namespace ${name}: not created by these tests`);
+  if (!/^pw[a-z]-\d+-/.test(name)) throw new Error(`refusing to delete namespace ${name}: not created by these tests`);
   run(IP!, ['netns', 'del', name], { allowFail: true });
 }
 

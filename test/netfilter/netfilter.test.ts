@@ -294,6 +294,9 @@ describe('NAT and conntrack', () => {
     expect(formatConntrackTable(nf.conntrack, 0).split('\n')[1]).toBe(
       'udp      17 30 src=203.0.113.2 dst=10.244.0.5 sport=7000 dport=53 [UNREPLIED] src=10.244.0.5 dst=203.0.113.2 sport=53 dport=7000 mark=0 use=1',
     );
+    h.t = 1 * SEC;
+    forward(nf, udp(s, 53, c, 7000), 'cni0', 'eth0');
+    expect([u.expires - h.t, u.status & CtStatus.ASSURED]).toEqual([30 * SEC, 0]); // answered within 2 s: not yet a stream
     h.t = 10 * SEC;
     forward(nf, udp(s, 53, c, 7000), 'cni0', 'eth0');
     expect(u.expires - h.t).toBe(120 * SEC);
@@ -302,11 +305,14 @@ describe('NAT and conntrack', () => {
   });
 
   it('a full table drops new connections with a typed reason after early drop finds only assured entries', () => {
-    const nf = new Netfilter(host(), { conntrack: { max: 2 } });
+    const h = host();
+    const nf = new Netfilter(h, { conntrack: { max: 2 } });
     nf.load(rules('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'));
+    // A UDP flow is ASSURED once it is answered and still active more than 2 s after its first packet.
     const assured = (port: number) => {
       forward(nf, udp('203.0.113.2', port, '10.244.0.5', 53), 'eth0', 'cni0');
       forward(nf, udp('10.244.0.5', 53, '203.0.113.2', port), 'cni0', 'eth0');
+      h.t += 3 * SEC;
       forward(nf, udp('203.0.113.2', port, '10.244.0.5', 53), 'eth0', 'cni0');
     };
     assured(1);

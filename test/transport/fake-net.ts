@@ -83,6 +83,8 @@ export class FakeStack implements IpStack {
   mtuFor(dst: Ipv4): number | null {
     return this.net.routable(dst) ? this.net.mtu : null;
   }
+  /** Path MTU updates are not modelled by the fake network. */
+  updatePmtu(_dst: Ipv4, _mtu: number): void {}
   isLocal(a: Ipv4): boolean {
     return a === this.addr;
   }

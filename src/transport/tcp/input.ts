@@ -239,7 +239,7 @@ function dataArrived(sk: TcpSocket, pkt: Packet, seq: number, len: number, fin: 
       drainOoo(sk);
       sk.ackNow = true; // RFC 5681 4.2: ACK at once when filling a gap
     }
-    if (end > start) growWindow(sk);
+    if (len >= GROW_WINDOW_MIN_LEN) growWindow(sk); // tcp_event_data_recv: skb->len >= 128
     if (!sk.isClosed()) rcvSpaceAdjust(sk);
   } else {
     queueOoo(sk, start, end, data, fin);
@@ -334,7 +334,13 @@ function drainOoo(sk: TcpSocket): void {
   if (sk.ooo.length === 0) sk.oooBytes = 0;
 }
 
-/** tcp_grow_window: open rcv_ssthresh by 2·advmss per in-order segment up to the clamp. */
+/** tcp_event_data_recv grows the window only for segments of at least this many bytes (Linux 6.x). */
+const GROW_WINDOW_MIN_LEN = 128;
+
+/**
+ * tcp_grow_window: open rcv_ssthresh by 2·advmss per in-order segment of ≥ 128 bytes, up to the clamp
+ * (the truesize test of "Check #2" is not modelled: every such segment counts as a full one).
+ */
 function growWindow(sk: TcpSocket): void {
   if (sk.rcvSsthresh < sk.windowClamp) sk.rcvSsthresh = Math.min(sk.rcvSsthresh + 2 * sk.advMss, sk.windowClamp);
 }
