@@ -264,7 +264,8 @@ async function main(): Promise<void> {
           .option('src', { type: 'string', describe: 'source IP (dump mode)' })
           .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
           .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
-          .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
+          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' }),
       async (argv) => {
         const { traceIptablesDump, traceScenario } = await import('./trace.js');
         const ipArg = (flag: string, text: string | undefined): number => {
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
           const [dst, dport] = hostPort('dst', argv.dst);
           const localIps = (argv['local-ip'] ?? []).map((x) => ipArg('local-ip', x));
           if (localIps.length === 0) throw new UsageError('--local-ip: name at least one address of the node');
-          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json }));
+          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}) }));
           return;
         }
         if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');

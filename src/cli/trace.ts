@@ -6,7 +6,7 @@ import type { TimeNs } from '../core/time.js';
 import type { HopEvent, Namespace } from '../net/namespace.js';
 import { NF_HOOK_NAMES } from '../netfilter/netfilter.js';
 import { IptablesParseError, parseIptablesSave } from '../netfilter/iptables-save.js';
-import { traceDump, traceDumpJson } from '../netfilter/trace-dump.js';
+import { traceDump, TraceDumpError, traceDumpJson } from '../netfilter/trace-dump.js';
 import { describePacket } from '../packet/describe.js';
 import { Packet } from '../packet/packet.js';
 import type { World } from '../scenario/build.js';
@@ -28,6 +28,7 @@ export interface DumpTraceArgs {
   sport?: number;
   proto: 'tcp' | 'udp' | 'sctp';
   json: boolean;
+  maxOutcomes?: number;
 }
 
 /** Traces through an iptables-save dump; returns the text to print. Parse errors become user errors. */
@@ -45,13 +46,21 @@ export function traceIptablesDump(a: DumpTraceArgs): string {
     if (e instanceof IptablesParseError) throw new ScenarioError([{ file: e.file, line: e.line, col: e.col, field: '', message: e.detail }]);
     throw e;
   }
-  const res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto });
+  let res;
+  try {
+    res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto, ...(a.maxOutcomes !== undefined ? { maxOutcomes: a.maxOutcomes } : {}) });
+  } catch (e) {
+    if (e instanceof TraceDumpError) throw new ScenarioError([{ file: a.file, line: 1, col: 1, field: '', message: e.message }]);
+    throw e;
+  }
   if (a.json) return traceDumpJson(res);
   const lines: string[] = [];
   res.outcomes.forEach((o, i) => {
     lines.push(`outcome ${i + 1}: p=${o.probability.toFixed(6)} ${o.verdict}${o.dnat ? ` dnat ${o.dnat}` : ''}${o.masquerade ? ' masquerade' : ''}  (by ${o.by})`);
     for (const p of o.path) lines.push(`    ${p.table.padEnd(6)} ${p.rule}`);
   });
+  const t = res.truncated;
+  if (t) lines.push(`stopped after ${t.maxOutcomes} branches (--max-outcomes; each statistic rule on the path doubles them): the outcomes above cover p=${t.coverage.toFixed(6)}`);
   return lines.join('\n') + '\n';
 }
 

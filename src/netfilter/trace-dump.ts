@@ -28,7 +28,12 @@ export interface TraceDumpQuery {
   /** Default 40000. */
   sport?: number;
   proto: 'tcp' | 'udp' | 'sctp';
+  /** Most branches to follow (each statistic rule on the path doubles them); default 4096. */
+  maxOutcomes?: number;
 }
+
+/** A dump that cannot be traced (a path with more random decisions than the guard allows). */
+export class TraceDumpError extends Error {}
 
 /** One possible fate of the packet. */
 export interface TraceOutcome {
@@ -47,27 +52,41 @@ export interface TraceOutcome {
 /** Result of traceDump. */
 export interface TraceDumpResult {
   outcomes: TraceOutcome[];
+  /** Set when more branches existed than maxOutcomes: the outcomes listed cover `coverage` of the probability. */
+  truncated?: { maxOutcomes: number; coverage: number };
 }
 
-/** Branches deeper than this many statistic decisions are not explored (a guard, far above kube-proxy's needs). */
-const MAX_DECISIONS = 64;
+/** Most random decisions on one path: a guard only (a Service with N endpoints takes up to N-1; chain loops are refused at load). */
+const MAX_DECISIONS = 100_000;
 
 /** Traces one packet through `rules` on a one-interface node; see the file comment for the model. */
 export function traceDump(rules: Ruleset, q: TraceDumpQuery): TraceDumpResult {
   const canon = canonicalize(rules);
-  const outcomes: TraceOutcome[] = [];
+  const max = q.maxOutcomes ?? 4096;
+  const byKey = new Map<string, TraceOutcome>();
   let decisions: boolean[] = [];
+  let branches = 0;
+  let covered = 0;
   for (;;) {
     const r = runOnce(canon, q, decisions);
-    if (r.probability > 0) outcomes.push(r.outcome);
+    branches++;
+    covered += r.probability;
+    // Branches that end the same way (same verdict, NAT and rules) are one outcome.
+    if (r.probability > 0) {
+      const key = JSON.stringify([r.outcome.verdict, r.outcome.by, r.outcome.dnat, r.outcome.masquerade, r.outcome.path]);
+      const seen = byKey.get(key);
+      if (seen) seen.probability += r.probability;
+      else byKey.set(key, r.outcome);
+    }
     // Backtrack: flip the last "match" decision to "no match".
     const used = r.decisions;
     let j = used.length - 1;
     while (j >= 0 && !used[j]) j--;
     if (j < 0) break;
+    if (branches >= max) return { outcomes: [...byKey.values()], truncated: { maxOutcomes: max, coverage: covered } };
     decisions = [...used.slice(0, j), false];
   }
-  return { outcomes };
+  return { outcomes: [...byKey.values()] };
 }
 
 function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { outcome: TraceOutcome; probability: number; decisions: boolean[] } {
@@ -79,7 +98,7 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
   const nf = new Netfilter(host, {
     trace: (e) => events.push(e),
     random: (p) => {
-      if (k >= MAX_DECISIONS) throw new Error('trace-dump: too many statistic decisions on one path');
+      if (k >= MAX_DECISIONS) throw new TraceDumpError(`more than ${MAX_DECISIONS} random (statistic) decisions on one path: not traced`);
       let d: boolean;
       if (k < used.length) d = used[k]!;
       else {

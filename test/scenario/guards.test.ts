@@ -250,3 +250,28 @@ describe('contradictory address plans are refused at validation, each at its fie
     expect(podwire('validate', outside).errLines).toEqual([`${outside}:34:51: spec.cluster.nodes[1].podCIDR: 10.245.1.0/24 is outside the pod CIDR 10.244.0.0/16`]);
   });
 });
+
+describe('trace over a dump: bounded enumeration', () => {
+  const args = ['--dst', '10.0.0.1:80', '--src', '10.1.1.1', '--local-ip', '10.1.1.2'];
+  const dump = (rules: string[]) => `*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
+
+  it('26 independent random rules (2^26 branches) stop at --max-outcomes with what they cover', () => {
+    const rules = Array.from({ length: 26 }, (_, i) => `-A PREROUTING -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x${(i + 1).toString(16)}/0xffffffff`);
+    const p = file('stat26.save', dump(rules));
+    const r = podwire('trace', '--iptables-save', p, ...args, '--max-outcomes', '256');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.match(/^outcome \d+:/gm)).toHaveLength(256);
+    expect(r.out).toMatch(/^stopped after 256 branches \(--max-outcomes; each statistic rule on the path doubles them\): the outcomes above cover p=0\.000004$/m);
+  });
+
+  it('a Service with 70 endpoints (69 statistic rules on its last path) has 70 outcomes summing to 1', () => {
+    const rules = Array.from({ length: 70 }, (_, i) => `-A PREROUTING -p tcp -m statistic --mode random --probability ${(1 / (70 - i)).toFixed(11)} -j DNAT --to-destination 10.9.0.${i + 1}:8080`);
+    const p = file('stat70.save', dump(rules));
+    const r = podwire('trace', '--iptables-save', p, ...args, '--json');
+    expect(r.code, r.err).toBe(0);
+    const res = JSON.parse(r.out) as { outcomes: { probability: number; dnat: string | null }[] };
+    expect(res.outcomes).toHaveLength(70);
+    expect(res.outcomes.reduce((a, o) => a + o.probability, 0)).toBeCloseTo(1, 9);
+    for (const o of res.outcomes) expect(o.probability).toBeCloseTo(1 / 70, 6);
+  });
+});
