@@ -16,6 +16,9 @@ import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js
 import { buildHttpResponse, httpHeader, HttpParser, type HttpRequest } from '../wire/http.js';
 
 /** What an HTTP server pod does. */
+/** Largest response body a server sends (a draw from a long-tailed distribution is cut here). */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 export interface HttpServerOptions {
   port: number;
   /** Who answers (the pod name): sent as `X-Served-By` and as the first body line. */
@@ -150,7 +153,7 @@ export class HttpServer {
     if (conn.closed || conn.sock.isClosed()) {
       this.counters.abandoned++;
     } else {
-      const size = Math.max(0, Math.round(sample(this.opts.responseSize ?? { kind: 'constant', value: 64 }, this.rng)));
+      const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? { kind: 'constant', value: 64 }, this.rng))));
       const close = this.opts.keepAlive === false || /close/i.test(httpHeader(job.req.headers, 'connection') ?? '') || job.req.version === 'HTTP/1.0';
       const headers: [string, string][] = [
         ['Content-Type', 'text/plain'],

@@ -5,6 +5,7 @@
 // waits for the whole response, and records the latency. Layer: app (imports core, stats, transport).
 // The bytes carry no protocol: a capture shows TCP payload of the stated sizes.
 // Not modelled: the application protocol itself (RESP, HTTP/2 frames, ...), pipelining, TLS.
+import { MAX_RESPONSE_BYTES } from './http-server.js';
 import { sample, type Distribution } from '../core/distributions.js';
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
@@ -57,7 +58,7 @@ export class TcpRrServer {
       while (pending >= reqSize) {
         pending -= reqSize;
         this.counters.requests++;
-        const size = Math.max(1, Math.round(this.opts.responseSize ? sample(this.opts.responseSize, this.rng) : 64));
+        const size = Math.min(MAX_RESPONSE_BYTES, Math.max(1, Math.round(this.opts.responseSize ? sample(this.opts.responseSize, this.rng) : 64)));
         const delay = this.opts.serviceTime ? Math.max(0, Math.round(sample(this.opts.serviceTime, this.rng))) : 0;
         const answer = (): void => {
           if (s.isClosed() || s.state === 'FIN_WAIT_1' || s.state === 'FIN_WAIT_2' || s.state === 'LAST_ACK') return;

@@ -167,7 +167,7 @@ async function main(): Promise<void> {
           .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
           .option('seed', { type: 'string' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
-          .option('no-run', { type: 'boolean', default: false, describe: 'print the configured state without running traffic' })
+          .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
           process.stdout.write(formatServices(world.services));
           return;
         }
-        if (!argv['no-run']) {
+        if (argv.run) {
           const until = untilOf(argv.until) ?? world.until;
           world.sim.run(until !== null ? { until } : {});
         }

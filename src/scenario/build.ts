@@ -23,7 +23,7 @@ import type { ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { scheduleFaults } from './faults.js';
 import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
-import { ScenarioError, type UserError } from './errors.js';
+import { formatUserError, ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT, ScenarioSpecT } from './schema.js';
 
@@ -96,7 +96,8 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   const captured = capturedDevices(b);
   // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
   const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
-  if (errors.length > 0) throw new ScenarioError(errors);
+  // One line per problem: a template's error is found once per replica, at the same place.
+  if (errors.length > 0) throw new ScenarioError([...new Map(errors.map((e) => [formatUserError(e), e])).values()]);
   return {
     sim,
     seed,
@@ -199,6 +200,7 @@ function place(b: Builder, ns: Namespace, dev: NetDevice): void {
 
 function buildVeths(b: Builder): void {
   b.spec.veths.forEach((v, i) => {
+    if (v.ends[0] === v.ends[1]) return b.err(['veths', i, 'ends', 1], `a veth pair needs two interfaces; both ends are ${v.ends[0]}`);
     const x = endNs(b, v.ends[0], ['veths', i, 'ends', 0]);
     const y = endNs(b, v.ends[1], ['veths', i, 'ends', 1]);
     if (!x || !y) return;

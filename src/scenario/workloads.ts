@@ -15,7 +15,7 @@
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
-import { HttpServer } from '../app/http-server.js';
+import { HttpServer, MAX_RESPONSE_BYTES } from '../app/http-server.js';
 import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
@@ -115,6 +115,8 @@ function serverOptions(a: Record<string, string>): { serviceTime: Distribution; 
   const rs = a['podwire.dev/response-size'];
   const responseSize: Distribution | null = rs === undefined ? { kind: 'constant', value: 64 } : /^\d+$/.test(rs) ? { kind: 'constant', value: Number(rs) } : parseDistribution(rs, true);
   if (responseSize === null) return { at: 'podwire.dev/response-size', message: `"${rs}" is not a byte count or a distribution like uniform:100,900` };
+  const typical = responseSize.kind === 'constant' ? responseSize.value : responseSize.kind === 'uniform' ? responseSize.max : responseSize.kind === 'lognormal' || responseSize.kind === 'pareto' ? 0 : responseSize.mean;
+  if (typical > MAX_RESPONSE_BYTES) return { at: 'podwire.dev/response-size', message: `"${rs}" is over the largest response podwire sends (${MAX_RESPONSE_BYTES} bytes, 64 MiB)` };
   const workers = Number(a['podwire.dev/workers'] ?? '1');
   if (!Number.isInteger(workers) || workers < 1) return { at: 'podwire.dev/workers', message: `"${a['podwire.dev/workers']}" is not a positive integer` };
   return { serviceTime, responseSize, workers };

@@ -275,3 +275,21 @@ describe('trace over a dump: bounded enumeration', () => {
     for (const o of res.outcomes) expect(o.probability).toBeCloseTo(1 / 70, 6);
   });
 });
+
+describe('inputs that used to crash at run time are refused at validation', () => {
+  it('a response size podwire cannot send, and a veth whose two ends are one interface', () => {
+    const big = file('big.yaml', readFileSync(join(ROOT, 'scenarios/http-clusterip.yaml'), 'utf8').replace(/podwire\.dev\/response-size: "?[^"\n]+"?/, 'podwire.dev/response-size: "99999999999"'));
+    const r = podwire('validate', big);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toHaveLength(1);
+    expect(r.errLines[0]).toMatch(/podwire\.dev\/response-size: "99999999999" is over the largest response podwire sends \(67108864 bytes, 64 MiB\)$/);
+    const veth = file('veth.yaml', 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: v }\nspec:\n  hosts: [{ name: a }]\n  veths:\n    - { ends: [a/x, a/x] }\n');
+    expect(podwire('validate', veth).errLines).toEqual([`${veth}:7:21: spec.veths[0].ends[1]: a veth pair needs two interfaces; both ends are a/x`]);
+  });
+
+  it('inspect --no-run prints the configured state (the flag the README documents)', () => {
+    const r = podwire('inspect', join(ROOT, 'scenarios/pod-to-pod.yaml'), '--node', 'node1', '--no-run');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/flannel\.1/);
+  });
+});
