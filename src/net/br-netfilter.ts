@@ -17,6 +17,7 @@ import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { verdictDrop } from './icmp.js';
 import { ipRcvFinish } from './ip-input.js';
+import { ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -53,6 +54,7 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
 /** br_nf_forward_ip then br_nf_post_routing: FORWARD and POSTROUTING with in = out = the bridge. */
 function brNfForward(ns: Namespace, nf: Netfilter, br: BridgeDevice, pkt: Packet): boolean {
   let v = nf.hook(NfHook.FORWARD, pkt, br.name, br.name);
+  if (v.kind === 'accept' && ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD
   if (v.kind === 'accept') v = nf.hook(NfHook.POSTROUTING, pkt, null, br.name);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);

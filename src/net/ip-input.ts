@@ -19,7 +19,7 @@ import { dropPacket } from './drop.js';
 import { formatRoute } from './fib.js';
 import { icmpRcv, icmpSend, tcpV4SendReset, verdictDrop } from './icmp.js';
 import { ipForward } from './ip-forward.js';
-import { ipvsIn } from './ipvs-in.js';
+import { ipvsIn, ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 
 /** __netif_receive_skb: dispatch by EtherType (the namespace's rx handler for every device in it). */
@@ -78,11 +78,14 @@ export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
 }
 
 /**
- * ip_local_deliver: IPVS first (ip_vs_in at LOCAL_IN), INPUT, then ip_local_deliver_finish: ICMP to
+ * ip_local_deliver: IPVS first (ip_vs_out, ip_vs_in at LOCAL_IN), INPUT, then ip_local_deliver_finish: ICMP to
  * icmpRcv, a UDP tunnel's datagram to its encap_rcv, others to the registered protocol.
  */
 function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
-  if (ns.ipvs !== null && ipvsIn(ns, pkt)) return;
+  if (ns.ipvs !== null) {
+    ipvsOut(ns, pkt); // ip_vs_out_hook at LOCAL_IN: a reply to a local client
+    if (ipvsIn(ns, pkt)) return;
+  }
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
