@@ -48,6 +48,10 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge. */
   netfilter: BridgeNetfilter | null = null;
   readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
+  /** Bridged-DNAT frames waiting for their neighbour: ingress port and original source MAC. */
+  private readonly bridgedDnat = new WeakMap<Packet, { inPort: NetDevice; src: Mac }>();
+  /** How many frames were held (a held frame the neighbour layer drops keeps this above 0: one lookup per xmit). */
+  private bridgedDnatHeld = 0;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
@@ -141,10 +145,30 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.drop(pkt, 'bridge-same-port');
   }
 
+  /**
+   * br_nf_pre_routing_finish_bridge: a bridged-DNAT frame goes to the neighbour layer to have its
+   * destination resolved; remember its ingress port and source MAC (nf_bridge->neigh_header) for
+   * when the neighbour layer sends it out of the bridge.
+   */
+  holdBridgedDnat(pkt: Packet, inPort: NetDevice): void {
+    this.bridgedDnat.set(pkt, { inPort, src: pkt.eth!.src });
+    this.bridgedDnatHeld++;
+  }
+
   /** The host sends a frame out of the bridge interface (br_dev_xmit). */
   xmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
     this.noteTx(pkt, frameLength(pkt));
+    if (this.bridgedDnatHeld > 0) {
+      const d = this.bridgedDnat.get(pkt);
+      if (d !== undefined) {
+        // br_nf_pre_routing_finish_bridge_slow: the original source MAC back, bridged from its ingress port.
+        this.bridgedDnat.delete(pkt);
+        this.bridgedDnatHeld--;
+        pkt.eth!.src = d.src;
+        return this.rebridge(d.inPort, pkt);
+      }
+    }
     const dst = pkt.eth!.dst;
     if (!isMulticastMac(dst)) {
       const e = this.lookup(dst);

@@ -9,7 +9,7 @@
 //                               (ip_sabotage_in) → [DNAT to a neighbour on the same bridge: bridged DNAT]
 //
 // Not modelled: bridge-nf-call-arptables, the NFPROTO_BRIDGE (ebtables) hooks, VLAN/PPPoE
-// encapsulated IP, fragment handling (br_nf_dev_queue_xmit), restoring the original source MAC.
+// encapsulated IP, fragment handling (br_nf_dev_queue_xmit).
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
 import { NfHook, type Netfilter } from '../netfilter/netfilter.js';
@@ -77,12 +77,14 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
   const n = ns.neigh.get(br, nh);
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
-  if (n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED') {
+  if (n !== undefined && ns.neigh.connected(n)) {
     pkt.eth!.dst = n.mac;
     br.rebridge(inPort, pkt);
   } else {
-    // Not resolved yet: the neighbour layer resolves it and sends the frame out of the bridge
-    // (the kernel also restores the original source MAC here; podwire's carries the bridge's).
+    // Not NUD_CONNECTED: neigh->output resolves (or re-confirms) the neighbour and sends the frame out
+    // of the bridge, where br_dev_xmit sees nf_bridge->bridged_dnat, puts the saved source MAC back
+    // and bridges it from its ingress port (br_nf_pre_routing_finish_bridge_slow).
+    br.holdBridgedDnat(pkt, inPort);
     ns.neigh.output(br, nh, pkt);
   }
   return true;

@@ -81,6 +81,11 @@ export class NeighbourTable {
     return this.entries.get(NeighbourTable.key(dev, ip));
   }
 
+  /** NUD_CONNECTED (PERMANENT, or REACHABLE within its reachable time): usable without going through output's state machine. */
+  connected(e: NeighEntry): boolean {
+    return e.state === 'PERMANENT' || (e.state === 'REACHABLE' && this.sim.now - e.confirmed < e.reachableNs);
+  }
+
   /** All entries in insertion order (`ip neigh show`). */
   all(): NeighEntry[] {
     return [...this.entries.values()];

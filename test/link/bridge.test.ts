@@ -225,4 +225,22 @@ describe('BridgeDevice', () => {
       expect(receivers(3)).toEqual(['st1']);
     });
   });
+
+  it('a bridged-DNAT frame held for its neighbour leaves the bridge interface with the original source MAC, bridged from its ingress port', () => {
+    const { br, st, p, receivers } = setup();
+    st[1]!.xmit(udpEthFrame(ST[1]!, UNKNOWN, 64, 1)); // learn st2 behind p2
+    const f = udpEthFrame(ST[0]!, BR_MAC, 64, 2);
+    br.holdBridgedDnat(f, p[0]!);
+    // What the neighbour layer does once the MAC is known: the bridge's own MAC as source, xmit on the bridge.
+    f.eth!.src = BR_MAC;
+    f.eth!.dst = ST[1]!;
+    br.xmit(f);
+    expect(receivers(2)).toEqual(['st2']);
+    expect(formatMac(f.eth!.src)).toBe(formatMac(ST[0]!));
+    // An ordinary frame from the host keeps the bridge's MAC.
+    const g = udpEthFrame(BR_MAC, ST[1]!, 64, 3);
+    br.xmit(g);
+    expect(receivers(3)).toEqual(['st2']);
+    expect(formatMac(g.eth!.src)).toBe(formatMac(BR_MAC));
+  });
 });
