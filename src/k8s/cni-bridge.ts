@@ -35,6 +35,7 @@ export function cniAdd(inv: Inventory, cfg: CniBridgeConfig, node: ClusterNode, 
   inv.add(ns, podEnd);
   inv.add(node.ns, hostEnd);
   cni0.addPort(hostEnd);
+  hostEnd.hairpinMode = true; // flannel's CNI config delegates to the bridge plugin with "hairpinMode": true
   ns.addAddress(podEnd, ip, node.podPrefix);
   const gw = (node.podNet + 1) >>> 0;
   ns.addRoute({ dst: 0, prefix: 0, gateway: gw, dev: podEnd });

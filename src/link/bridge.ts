@@ -5,8 +5,12 @@
 // one port the FDB names, or flooded to every other port (broadcast, multicast, unknown unicast).
 // The bridge device itself is an interface of its namespace (cni0, docker0): what the host sends out
 // of it is looked up in the FDB the same way.
+// A port with hairpin_mode on (NetDevice.hairpinMode; the CNI bridge plugin's hairpinMode, which
+// flannel's CNI config turns on) may get a frame back out of the port it came in on: a flooded
+// broadcast (its own ARP request), a unicast to a MAC learned on that port, a bridged-DNAT frame to
+// itself (br_forward.c should_deliver).
 // Not modelled: STP (ports forward at once, as with `stp_state 0`), VLAN filtering, multicast
-// snooping (multicast is flooded), hairpin mode, port isolation.
+// snooping (multicast is flooded), port isolation.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
@@ -44,6 +48,10 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge. */
   netfilter: BridgeNetfilter | null = null;
   readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
+  /** Bridged-DNAT frames waiting for their neighbour: ingress port and original source MAC. */
+  private readonly bridgedDnat = new WeakMap<Packet, { inPort: NetDevice; src: Mac }>();
+  /** How many frames were held (a held frame the neighbour layer drops keeps this above 0: one lookup per xmit). */
+  private bridgedDnatHeld = 0;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
@@ -104,7 +112,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       return;
     }
     if (e !== null) {
-      if (e.port === port) {
+      if (e.port === port && !port.hairpinMode) {
         this.counters.filtered++;
         this.promiscTap(pkt);
         return;
@@ -127,18 +135,40 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   rebridge(inPort: NetDevice, pkt: Packet): void {
     this.promiscTap(pkt);
     const e = this.lookup(pkt.eth!.dst);
-    if (e !== null && !e.local && e.port !== inPort) {
+    if (e !== null && !e.local && shouldDeliver(e.port, inPort)) {
       this.counters.forwarded++;
       e.port.xmit(pkt);
       return;
     }
-    if (e === null) this.flood(pkt, inPort, false);
+    if (e === null) return this.flood(pkt, inPort, false);
+    // br_forward: not deliverable (back to its own port without hairpin mode, or the bridge's own MAC).
+    this.drop(pkt, 'bridge-same-port');
+  }
+
+  /**
+   * br_nf_pre_routing_finish_bridge: a bridged-DNAT frame goes to the neighbour layer to have its
+   * destination resolved; remember its ingress port and source MAC (nf_bridge->neigh_header) for
+   * when the neighbour layer sends it out of the bridge.
+   */
+  holdBridgedDnat(pkt: Packet, inPort: NetDevice): void {
+    this.bridgedDnat.set(pkt, { inPort, src: pkt.eth!.src });
+    this.bridgedDnatHeld++;
   }
 
   /** The host sends a frame out of the bridge interface (br_dev_xmit). */
   xmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
     this.noteTx(pkt, frameLength(pkt));
+    if (this.bridgedDnatHeld > 0) {
+      const d = this.bridgedDnat.get(pkt);
+      if (d !== undefined) {
+        // br_nf_pre_routing_finish_bridge_slow: the original source MAC back, bridged from its ingress port.
+        this.bridgedDnat.delete(pkt);
+        this.bridgedDnatHeld--;
+        pkt.eth!.src = d.src;
+        return this.rebridge(d.inPort, pkt);
+      }
+    }
     const dst = pkt.eth!.dst;
     if (!isMulticastMac(dst)) {
       const e = this.lookup(dst);
@@ -167,7 +197,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     // (used for broadcast/multicast, unknown unicast, and an unresolved re-bridged frame)
     this.counters.flooded++;
     const out: NetDevice[] = [];
-    for (const p of this.ports) if (p !== inPort && p.up) out.push(p);
+    for (const p of this.ports) if (p.up && shouldDeliver(p, inPort)) out.push(p);
     if (!up) this.promiscTap(pkt);
     const nf = this.netfilter !== null && pkt.ip !== null && !up;
     for (let i = 0; i < out.length; i++) {
@@ -186,4 +216,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       if (p.up) p.xmit(i === n - 1 ? pkt : pkt.clone());
     }
   }
+}
+
+/** br_forward.c should_deliver: a port gets a frame unless it came in there and hairpin mode is off. */
+function shouldDeliver(p: NetDevice, inPort: NetDevice): boolean {
+  return p !== inPort || p.hairpinMode;
 }

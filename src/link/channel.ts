@@ -20,15 +20,6 @@ export interface ChannelConfig {
   queueLimit: number;
 }
 
-/**
- * A hook between "leaves the wire" and "arrives": a fault injector returns false to lose the frame
- * or a non-negative extra delay. Installed by a fault decorator; the channel never imports faults.
- */
-export interface ChannelImpairment {
-  /** Returns -1 to drop the frame, otherwise the extra delay in ns (0 for none). */
-  judge(pkt: Packet, from: NicDevice, now: TimeNs): number;
-}
-
 /** Transmit side of one direction of a channel. */
 class Transmitter {
   busyUntil = 0;
@@ -58,7 +49,6 @@ class Transmitter {
 export class Channel {
   private readonly ab: Transmitter;
   private readonly ba: Transmitter;
-  impairment: ChannelImpairment | null = null;
 
   constructor(
     readonly sim: Simulator,
@@ -92,15 +82,7 @@ export class Channel {
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);
     else this.sim.scheduleAt(start, noteLater, from, pkt);
-    let extra = 0;
-    if (this.impairment !== null) {
-      extra = this.impairment.judge(pkt, from, now);
-      if (extra < 0) {
-        from.drop(pkt, 'fault-loss');
-        return;
-      }
-    }
-    this.sim.scheduleAt(end + tx.cfg.delayNs + extra, arrive, tx, pkt);
+    this.sim.scheduleAt(end + tx.cfg.delayNs, arrive, tx, pkt);
   }
 }
 

@@ -11,7 +11,7 @@ import type { Mac } from '../wire/types.js';
 export type TapDirection = 'in' | 'out';
 
 /** Why a device dropped a frame (closed union; every drop is counted and traced). */
-export type LinkDropReason = 'link-down' | 'queue-full' | 'no-carrier' | 'fault-loss' | 'mtu-exceeded' | 'no-handler';
+export type LinkDropReason = 'link-down' | 'queue-full' | 'no-carrier' | 'fault-loss' | 'mtu-exceeded' | 'no-handler' | 'bridge-same-port';
 
 /** Called with each frame a device receives, when it is not a bridge port. Implemented by net/. */
 export type RxHandler = (dev: NetDevice, pkt: Packet) => void;
@@ -45,6 +45,11 @@ export abstract class NetDevice {
   rxHandler: RxHandler | null = null;
   /** Set when the device is a bridge port (`ip link set DEV master BR`). */
   master: PortMaster | null = null;
+  /**
+   * The bridge port flag hairpin_mode (`ip link set DEV type bridge_slave hairpin on`, BR_HAIRPIN_MODE):
+   * the bridge may send a frame back out of the port it arrived on (br_forward.c should_deliver).
+   */
+  hairpinMode = false;
   /** Fires for every frame seen on this interface (what tcpdump -i would show). */
   readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
   /** Fires for every frame this device drops. */

@@ -1,14 +1,19 @@
-// link/netem — link impairments as `tc qdisc add dev X root netem loss P delay D J` sets them,
-// installed on a Channel as its ChannelImpairment (a decorator: the channel never imports it).
-// Layer: link. Loss is an independent Bernoulli draw per frame (netem's default, no correlation);
-// delay adds a constant plus a uniform jitter in [-jitter, +jitter] (clamped at 0), so jitter can
-// reorder frames as netem does without a rate. Draws come from one named stream per link direction.
+// link/netem — `tc qdisc add dev X root netem loss P delay D J` (net/sched/sch_netem.c): a qdisc on
+// the egress of one NIC. Layer: link (imports core, packet, link/). As in Linux, it acts before the
+// device transmits: a lost frame is dropped at enqueue (netem_enqueue) and a delayed one waits in
+// netem's queue, so tcpdump on X — which sees a frame only when the qdisc hands it to the driver
+// (dev_hard_start_xmit → dev_queue_xmit_nit) — never sees a lost frame and sees a delayed one late.
+// The other direction of the link is untouched. Loss is an independent Bernoulli draw per frame
+// (netem's default, no correlation); delay adds a constant plus a uniform jitter in [-jitter, +jitter]
+// (clamped at 0), so jitter can reorder frames as netem does without a rate. Draws come from the
+// stream `netem/QUALIFIED-IFNAME`.
+// Not modelled: correlation, duplication, corruption, reordering by gap, rate, slot, limit.
 import type { Rng } from '../core/rng.js';
+import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
-import type { Simulator } from '../core/simulator.js';
-import type { Channel, ChannelImpairment } from './channel.js';
-import type { NicDevice } from './nic.js';
+import type { Channel } from './channel.js';
+import type { EgressQdisc, NicDevice } from './nic.js';
 
 /** netem parameters. */
 export interface NetemConfig {
@@ -19,17 +24,23 @@ export interface NetemConfig {
 }
 
 /**
- * `tc qdisc replace dev X root netem …` on a channel: updates the channel's netem in place, or
- * installs one whose draws come from the stream `netem/QUALIFIED-IFNAME` of the sending end.
+ * `tc qdisc replace dev DEV root netem …`: updates DEV's netem in place, or installs one whose draws
+ * come from the stream `netem/QUALIFIED-IFNAME`.
  */
-export function setNetem(ch: Channel, cfg: NetemConfig, sim: Simulator): Netem {
-  if (ch.impairment instanceof Netem) {
-    ch.impairment.cfg = cfg;
-    return ch.impairment;
+export function setNetemOn(dev: NicDevice, cfg: NetemConfig, sim: Simulator): Netem {
+  if (dev.qdisc instanceof Netem) {
+    dev.qdisc.cfg = cfg;
+    return dev.qdisc;
   }
-  const n = new Netem(cfg, (from) => sim.rng.stream(`netem/${from.qualifiedName}`));
-  ch.impairment = n;
+  const n = new Netem(cfg, sim, sim.rng.stream(`netem/${dev.qualifiedName}`));
+  dev.qdisc = n;
   return n;
+}
+
+/** netem on both ends of a link (each end's egress): what a network-wide `loss`/`jitter` means. */
+export function setNetem(ch: Channel, cfg: NetemConfig, sim: Simulator): void {
+  setNetemOn(ch.a, cfg, sim);
+  setNetemOn(ch.b, cfg, sim);
 }
 
 /** True when a netem configuration changes anything. */
@@ -37,23 +48,30 @@ export function netemActive(cfg: NetemConfig): boolean {
   return cfg.loss > 0 || cfg.delayNs > 0 || cfg.jitterNs > 0;
 }
 
-/** A netem qdisc on one channel (both directions, one stream each). */
-export class Netem implements ChannelImpairment {
+/** A netem root qdisc on one NIC's egress. */
+export class Netem implements EgressQdisc {
   readonly counters = { lost: 0, delayed: 0 };
   constructor(
     public cfg: NetemConfig,
-    private readonly rngFor: (from: NicDevice) => Rng,
+    private readonly sim: Simulator,
+    private readonly rng: Rng,
   ) {}
 
-  judge(_pkt: Packet, from: NicDevice, _now: TimeNs): number {
+  /** netem_enqueue: drop (loss), hold for the delay, or pass straight to the device. */
+  enqueue(dev: NicDevice, pkt: Packet): void {
     const c = this.cfg;
-    if (c.loss > 0 && this.rngFor(from).next() < c.loss) {
+    if (c.loss > 0 && this.rng.next() < c.loss) {
       this.counters.lost++;
-      return -1;
+      return dev.drop(pkt, 'fault-loss');
     }
-    if (c.delayNs === 0 && c.jitterNs === 0) return 0;
+    if (c.delayNs === 0 && c.jitterNs === 0) return dev.transmit(pkt);
     this.counters.delayed++;
-    const j = c.jitterNs > 0 ? (this.rngFor(from).next() * 2 - 1) * c.jitterNs : 0;
-    return Math.max(0, Math.round(c.delayNs + j));
+    const j = c.jitterNs > 0 ? (this.rng.next() * 2 - 1) * c.jitterNs : 0;
+    this.sim.schedule(Math.max(0, Math.round(c.delayNs + j)), dequeue, dev, pkt);
   }
+}
+
+/** netem_dequeue: the frame's time has come; the device transmits it (and the capture tap sees it). */
+function dequeue(dev: NicDevice, pkt: Packet): void {
+  dev.transmit(pkt);
 }

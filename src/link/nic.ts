@@ -9,10 +9,18 @@ import type { Mac } from '../wire/types.js';
 import type { Channel } from './channel.js';
 import { NetDevice } from './device.js';
 
+/** A root qdisc on a NIC's egress (`tc qdisc add dev X root …`): it may drop, hold or pass a frame. */
+export interface EgressQdisc {
+  /** Takes a frame the namespace sends on `dev`; passes it on with `dev.transmit(pkt)` (now or later) or drops it. */
+  enqueue(dev: NicDevice, pkt: Packet): void;
+}
+
 /** An Ethernet NIC (a node's eth0) attached to a Channel. */
 export class NicDevice extends NetDevice {
   readonly kind = 'ether';
   private channel: Channel | null = null;
+  /** The root qdisc in front of the driver (netem), null for the default (the channel's drop-tail queue). */
+  qdisc: EgressQdisc | null = null;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
@@ -26,6 +34,12 @@ export class NicDevice extends NetDevice {
     this.channel = ch;
   }
   xmit(pkt: Packet): void {
+    if (!this.up) return this.drop(pkt, 'link-down');
+    if (this.qdisc !== null) return this.qdisc.enqueue(this, pkt);
+    this.transmit(pkt);
+  }
+  /** The qdisc hands the frame to the driver: onto the channel (whose queue and wire the capture follows). */
+  transmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
     const ch = this.channel;
     if (ch === null) return this.drop(pkt, 'no-carrier');

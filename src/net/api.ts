@@ -53,4 +53,9 @@ export interface IpStack {
    * FRAG_NEEDED, else 0), quotes the original, applies icmp_ratelimit, and sends it to `orig.ip.src`.
    */
   icmpSend(orig: Packet, type: number, code: number, info: number): void;
+  /**
+   * dst_confirm_neigh / neigh_confirm: the peer at `dst` showed forward progress (TCP: an ACK for new
+   * data), so the neighbour toward it stays REACHABLE without a unicast probe. Optional for stand-ins.
+   */
+  confirmNeighbour?(dst: Ipv4): void;
 }

@@ -10,6 +10,7 @@ import { arpReply, arpRequest } from '../wire/arp.js';
 import { ArpOp, BROADCAST_MAC, EtherType, IcmpType, IcmpUnreachCode, type Ipv4, type Mac } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
+import { routeOutput } from './ip-output.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -57,6 +58,17 @@ export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
     eth.etherType = EtherType.IPv4;
   }
   dev.xmit(pkt);
+}
+
+/**
+ * sock_confirm_neigh → neigh_confirm for the next hop toward `dst` (TCP's dst_confirm on forward
+ * progress): the entry's confirmation time moves to now, so a REACHABLE entry stays so and a DELAY
+ * one returns to REACHABLE instead of probing.
+ */
+export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
+  const rt = routeOutput(ns, dst);
+  if (rt === null || rt.dev === null || rt.type !== 'unicast') return;
+  ns.neigh.confirm(rt.dev, rt.gateway !== 0 ? rt.gateway : dst);
 }
 
 /** arp_error_report → ipv4_link_failure → icmp_send(HOST_UNREACH), also for locally sent packets. */

@@ -9,7 +9,7 @@
 //                               (ip_sabotage_in) → [DNAT to a neighbour on the same bridge: bridged DNAT]
 //
 // Not modelled: bridge-nf-call-arptables, the NFPROTO_BRIDGE (ebtables) hooks, VLAN/PPPoE
-// encapsulated IP, restoring the original source MAC. Fragments are reassembled before PREROUTING
+// encapsulated IP. Fragments are reassembled before PREROUTING
 // (nf_defrag_ipv4, IP_DEFRAG_CONNTRACK_BRIDGE_IN) and a bridged datagram is cut again as it came.
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
@@ -21,6 +21,7 @@ import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipDoFragment } from './ip-fragment.js';
 import { ipRcvFinish } from './ip-input.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
+import { ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -65,6 +66,7 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
 /** br_nf_forward_ip then br_nf_post_routing: FORWARD and POSTROUTING with in = out = the bridge. */
 function brNfForward(ns: Namespace, nf: Netfilter, br: BridgeDevice, pkt: Packet): boolean {
   let v = nf.hook(NfHook.FORWARD, pkt, br.name, br.name);
+  if (v.kind === 'accept' && ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD
   if (v.kind === 'accept') v = nf.hook(NfHook.POSTROUTING, pkt, null, br.name);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
@@ -87,12 +89,14 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
   const n = ns.neigh.get(br, nh);
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
-  if (n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED') {
+  if (n !== undefined && ns.neigh.connected(n)) {
     pkt.eth!.dst = n.mac;
     br.rebridge(inPort, pkt);
   } else {
-    // Not resolved yet: the neighbour layer resolves it and sends the frame out of the bridge
-    // (the kernel also restores the original source MAC here; podwire's carries the bridge's).
+    // Not NUD_CONNECTED: neigh->output resolves (or re-confirms) the neighbour and sends the frame out
+    // of the bridge, where br_dev_xmit sees nf_bridge->bridged_dnat, puts the saved source MAC back
+    // and bridges it from its ingress port (br_nf_pre_routing_finish_bridge_slow).
+    br.holdBridgedDnat(pkt, inPort);
     ns.neigh.output(br, nh, pkt);
   }
   return true;

@@ -8,7 +8,7 @@
 import type { NfVerdict } from '../netfilter/netfilter.js';
 import type { RejectWith } from '../netfilter/rules.js';
 import { Packet } from '../packet/packet.js';
-import { ipv4Header } from '../wire/ipv4.js';
+import { IPV4_DEFAULT_TTL, ipv4Header } from '../wire/ipv4.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, TcpFlag, type Ipv4 } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { ipLocalOut } from './ip-output.js';
@@ -130,13 +130,28 @@ export function verdictDrop(ns: Namespace, pkt: Packet, v: NfVerdict): void {
   dropPacket(ns, pkt, 'netfilter-reject');
 }
 
-/** nf_send_reset: a TCP RST answering `pkt` (REJECT --reject-with tcp-reset). */
+/** nf_send_reset: a TCP RST answering `pkt` (REJECT --reject-with tcp-reset): TOS 0. */
 function sendReset(ns: Namespace, pkt: Packet): void {
+  resetFor(ns, pkt, 0, -1);
+}
+
+/**
+ * tcp_v4_send_reset for a segment no socket takes, sent by the namespace's control socket
+ * (ip_send_unicast_reply): TOS reflected from the segment without its ECN bits, DF, IP ID 0 (ip_select_ident gives a DF
+ * packet of an unconnected socket ID 0), TTL 64, window 0. Measured on Linux 6.x: `R.` seq 0 ack
+ * seq+1 for a SYN, `tos` as the SYN's, `id 0`.
+ */
+export function tcpV4SendReset(ns: Namespace, pkt: Packet): void {
+  resetFor(ns, pkt, pkt.ip!.tos & ~3, 0);
+}
+
+/** A RST answering `pkt` (RFC 9293 3.10.7.1: seq = its ack, or ack = its seq + length). */
+function resetFor(ns: Namespace, pkt: Packet, tos: number, id: number): void {
   const ip = pkt.ip!;
   const tcp = pkt.tcp;
   if (tcp === null || (tcp.flags & TcpFlag.RST) !== 0) return;
   const rst = new Packet();
-  rst.ip = ipv4Header(IpProto.TCP, ip.dst, ip.src, IP_DF);
+  rst.ip = ipv4Header(IpProto.TCP, ip.dst, ip.src, IP_DF, tos, IPV4_DEFAULT_TTL, id);
   const hasAck = (tcp.flags & TcpFlag.ACK) !== 0;
   const segLen = pkt.payloadLength + ((tcp.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((tcp.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
   rst.tcp = {

@@ -13,6 +13,7 @@ import { dropPacket } from './drop.js';
 import type { Route } from './fib.js';
 import { icmpSend, verdictDrop } from './icmp.js';
 import { ipOutput } from './ip-output.js';
+import { ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 
 /** ip_forward: TTL check (too_many_hops) and decrement, MTU check (DF only), FORWARD hook, ip_forward_finish. */
@@ -34,6 +35,7 @@ export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Rout
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.FORWARD, pkt, inDev.name, outDev.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+    if (ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD: an IPVS reply gets the VIP back
   }
   ipOutput(ns, pkt, rt);
 }

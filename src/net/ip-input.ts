@@ -3,6 +3,7 @@
 //
 //   netifReceive → arpRcv (net/arp.ts) | ipRcv → nf(PREROUTING) → ipRcvFinish (route input)
 //     → ipLocalDeliver → [ipvsIn (net/ipvs-in.ts)] → nf(INPUT) → icmpRcv | UDP encap | L4 receiver
+//       (none registered: TCP RST / ICMP port unreachable, as Linux's always-present TCP and UDP)
 //     → ipForward (net/ip-forward.ts)
 //
 // A frame that came up through a bridge with br_netfilter had PREROUTING at the bridge port
@@ -18,10 +19,10 @@ import { EtherType, IcmpType, IcmpUnreachCode, IpProto } from '../wire/types.js'
 import { arpRcv } from './arp.js';
 import { dropPacket } from './drop.js';
 import { formatRoute } from './fib.js';
-import { icmpRcv, icmpSend, verdictDrop } from './icmp.js';
+import { icmpRcv, icmpSend, tcpV4SendReset, verdictDrop } from './icmp.js';
 import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipForward } from './ip-forward.js';
-import { ipvsIn } from './ipvs-in.js';
+import { ipvsIn, ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 
 /** __netif_receive_skb: dispatch by EtherType (the namespace's rx handler for every device in it). */
@@ -82,12 +83,15 @@ export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
 }
 
 /**
- * ip_local_deliver: IPVS first (ip_vs_in at LOCAL_IN), INPUT, then ip_local_deliver_finish: ICMP to
+ * ip_local_deliver: IPVS first (ip_vs_out, ip_vs_in at LOCAL_IN), INPUT, then ip_local_deliver_finish: ICMP to
  * icmpRcv, a UDP tunnel's datagram to its encap_rcv, others to the registered protocol.
  */
 function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.LOCAL_DELIVER)) return;
-  if (ns.ipvs !== null && ipvsIn(ns, pkt)) return;
+  if (ns.ipvs !== null) {
+    ipvsOut(ns, pkt); // ip_vs_out_hook at LOCAL_IN: a reply to a local client
+    if (ipvsIn(ns, pkt)) return;
+  }
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
@@ -100,9 +104,25 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     if (encapRcv !== undefined) return encapRcv(pkt);
   }
   const rx = ns.protocols[proto];
-  if (rx === undefined) {
-    icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PROTOCOL, 0);
-    return dropPacket(ns, pkt, 'no-protocol');
-  }
+  if (rx === undefined) return noReceiver(ns, pkt, proto);
   rx.receive(pkt);
+}
+
+/**
+ * A protocol with no receiver registered. Linux always has TCP and UDP (inet_init registers them in
+ * every namespace), so a namespace where no socket was ever opened answers as tcp_v4_rcv and
+ * __udp4_lib_rcv do for a segment with no socket: TCP gets tcp_v4_send_reset's RST, UDP an ICMP port
+ * unreachable. Any other protocol gets ICMP protocol unreachable (ip_local_deliver_finish).
+ */
+function noReceiver(ns: Namespace, pkt: Packet, proto: number): void {
+  if (proto === IpProto.TCP && pkt.tcp !== null) {
+    tcpV4SendReset(ns, pkt);
+    return dropPacket(ns, pkt, 'no-socket');
+  }
+  if (proto === IpProto.UDP && pkt.udp !== null) {
+    icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PORT, 0);
+    return dropPacket(ns, pkt, 'no-socket');
+  }
+  icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PROTOCOL, 0);
+  dropPacket(ns, pkt, 'no-protocol');
 }

@@ -1,24 +1,33 @@
-// net/ipvs-in — IPVS in a namespace's LOCAL_IN (net/netfilter/ipvs/ip_vs_core.c ip_vs_in, with
-// ip_vs_nat_xmit and ip_vs_update_conntrack). The virtual services and schedulers are
-// netfilter/ipvs.ts. Layer: net (imports core, wire, packet, netfilter, and net/).
+// net/ipvs-in — IPVS in a namespace's LOCAL_IN (net/netfilter/ipvs/ip_vs_core.c ip_vs_in and
+// ip_vs_out, ip_vs_xmit.c ip_vs_nat_xmit, ip_vs_nfct.c ip_vs_update_conntrack). The virtual services
+// and schedulers are netfilter/ipvs.ts. Layer: net (imports core, wire, packet, netfilter, and net/).
+//
+// As the kernel does it, IPVS keeps its own connections and NATs every packet itself: conntrack only
+// gets its REPLY tuple altered on a connection's first packet (nf_conntrack_alter_reply), never a
+// DNAT binding. So every client packet reaches LOCAL_IN still addressed to the virtual IP (a capture
+// on the node's bridge shows it before DNAT, then routed out after it with its TTL decremented), and
+// replies are un-NATed by ipvsOut where ip_vs_out_hook sits (FORWARD, LOCAL_IN).
 // Not modelled: the filter table's INPUT chain before IPVS, DR and tunnel forwarding, persistence
-// templates beyond the scheduler's, ip_vs_out for replies (conntrack un-NATs them).
-import { CtStatus, NatManip } from '../netfilter/conntrack.js';
+// templates beyond the scheduler's, ip_vs_in at LOCAL_OUT (a host-network client's packets loop
+// through lo to LOCAL_IN instead), ICMP errors from a client about a connection (ip_vs_in_icmp).
+import { CtStatus } from '../netfilter/conntrack.js';
 import type { IpvsProto } from '../netfilter/ipvs.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-import { IcmpType } from '../wire/types.js';
+import { IcmpType, IpProto } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { icmpSend, verdictDrop } from './icmp.js';
 import { ipOutput, routeOutput } from './ip-output.js';
 import type { Namespace } from './namespace.js';
 
 /**
- * ip_vs_in (LOCAL_IN): a packet for an IPVS virtual service is scheduled to a real server, its
- * conntrack entry gets the DNAT binding (net.ipv4.vs.conntrack=1, ip_vs_update_conntrack), the TTL
- * is decremented, and it leaves through LOCAL_OUT and POSTROUTING (ip_vs_nat_xmit). Returns true when
- * IPVS took the packet (sent or dropped), false when it goes on to INPUT.
+ * ip_vs_in (LOCAL_IN): a packet for an IPVS virtual service is scheduled to a real server (an
+ * existing connection keeps its server), its destination rewritten, the TTL decremented, and it
+ * leaves through LOCAL_OUT and POSTROUTING (ip_vs_nat_xmit). On a connection's first packet the
+ * conntrack entry's REPLY tuple becomes server → client (net.ipv4.vs.conntrack=1,
+ * ip_vs_update_conntrack), so replies are tracked. Returns true when IPVS took the packet (sent or
+ * dropped), false when it goes on to INPUT.
  */
 export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
   const ip = pkt.ip!;
@@ -36,15 +45,15 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
   }
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'ipvs', server: `${formatIpv4(ep.ip)}:${ep.port}` });
   const ct = nf.conntrack.ctOf(pkt);
-  if (ct !== null && pkt.ctDir === 0) {
-    const r = { minIp: ep.ip, maxIp: ep.ip, ports: { min: ep.port, max: ep.port }, random: false, randomFully: false, persistent: false };
-    if (!(ct.status & CtStatus.DST_NAT)) nf.conntrack.setupNat(ct, NatManip.DST, r, ns.sim.now);
-    nf.conntrack.natPacket(pkt, NatManip.DST);
-  } else {
-    ip.dst = ep.ip;
-    l4.dstPort = ep.port;
-    l4.checksum = null;
+  // ip_vs_update_conntrack alters only an entry not yet confirmed (the connection's first packet).
+  if (ct !== null && pkt.ctDir === 0 && (ct.status & CtStatus.CONFIRMED) === 0) {
+    // ip_vs_update_conntrack → nf_conntrack_alter_reply: the reply comes from the real server.
+    const r = ct.tuple[1];
+    ct.tuple[1] = { ...r, src: ep.ip, sport: ep.port };
   }
+  ip.dst = ep.ip;
+  l4.dstPort = ep.port;
+  l4.checksum = null;
   ip.checksum = null;
   const rt = routeOutput(ns, ip.dst);
   if (rt === null) {
@@ -65,4 +74,40 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
   }
   ipOutput(ns, pkt, rt);
   return true;
+}
+
+/**
+ * ip_vs_out (FORWARD and LOCAL_IN): a reply of an IPVS connection, from the real server, gets the
+ * virtual service's address and port back as its source; an ICMP error about such a reply gets its
+ * quoted packet rewritten the same way (ip_vs_out_icmp). Other packets are left alone.
+ */
+export function ipvsOut(ns: Namespace, pkt: Packet): void {
+  if (pkt.ctDir !== 1 || ns.nf === null) return;
+  const ct = ns.nf.conntrack.ctOf(pkt);
+  if (ct === null) return;
+  const orig = ct.tuple[0];
+  const reply = ct.tuple[1];
+  const ip = pkt.ip!;
+  if (orig.dst === reply.src || !ns.isLocal(orig.dst)) return;
+  if (orig.proto !== IpProto.TCP && orig.proto !== IpProto.UDP) return;
+  if (!ns.ipvs!.has(orig.proto === IpProto.TCP ? 'tcp' : 'udp', orig.dst, orig.dport)) return;
+  const inner = pkt.icmp !== null ? pkt.inner : null;
+  if (inner !== null && inner.ip !== null) {
+    const il4 = inner.tcp ?? inner.udp;
+    if (inner.ip.dst === reply.src && il4 !== null && il4.dstPort === reply.sport) {
+      inner.ip.dst = orig.dst;
+      il4.dstPort = orig.dport;
+      il4.checksum = null;
+      inner.ip.checksum = null;
+    }
+    if (ip.src === reply.src) ip.src = orig.dst;
+  } else {
+    const l4 = pkt.tcp ?? pkt.udp;
+    if (l4 === null || ip.src !== reply.src || l4.srcPort !== reply.sport) return;
+    ip.src = orig.dst;
+    l4.srcPort = orig.dport;
+    l4.checksum = null;
+  }
+  ip.checksum = null;
+  if (pkt.icmp !== null) pkt.icmp.checksum = null;
 }

@@ -30,7 +30,7 @@ import type { Packet } from '../packet/packet.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 import type { IpStack, L4Receiver } from './api.js';
-import { arpSolicit, neighFailed, neighSend } from './arp.js';
+import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
 import { RouteTable, type Route } from './fib.js';
@@ -270,6 +270,10 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   icmpSend(orig: Packet, type: number, code: number, info: number): void {
     icmpSend(this, orig, type, code, info);
+  }
+
+  confirmNeighbour(dst: Ipv4): void {
+    confirmNeighbour(this, dst);
   }
 
   arpSolicit(dev: NetDevice, ip: Ipv4, unicastTo: Mac | null, trigger: Packet | null): void {

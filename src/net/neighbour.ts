@@ -81,6 +81,17 @@ export class NeighbourTable {
     return this.entries.get(NeighbourTable.key(dev, ip));
   }
 
+  /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now). */
+  confirm(dev: NetDevice, ip: Ipv4): void {
+    const e = this.get(dev, ip);
+    if (e !== undefined && e.state !== 'PERMANENT') e.confirmed = this.sim.now;
+  }
+
+  /** NUD_CONNECTED (PERMANENT, or REACHABLE within its reachable time): usable without going through output's state machine. */
+  connected(e: NeighEntry): boolean {
+    return e.state === 'PERMANENT' || (e.state === 'REACHABLE' && this.sim.now - e.confirmed < e.reachableNs);
+  }
+
   /** All entries in insertion order (`ip neigh show`). */
   all(): NeighEntry[] {
     return [...this.entries.values()];
@@ -190,6 +201,12 @@ export class NeighbourTable {
         if (e.probes >= p.mcastSolicit) return this.fail(e);
         return this.solicit(e, e.queue[0] ?? null);
       case 'DELAY':
+        // Confirmed (neigh_confirm, or a reply) since the delay began: REACHABLE again, no probe.
+        if (this.sim.now - e.confirmed <= p.delayFirstProbeNs) {
+          e.state = 'REACHABLE';
+          e.reachableNs = this.randReach();
+          return;
+        }
         e.state = 'PROBE';
         e.probes = 0;
         return this.solicit(e, null);

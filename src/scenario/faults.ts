@@ -7,7 +7,7 @@ import { durationOr0 } from '../core/time.js';
 import type { ClusterWorld } from '../k8s/cluster.js';
 import type { ControlPlane } from '../k8s/control-plane.js';
 import { NicDevice } from '../link/nic.js';
-import { setNetem } from '../link/netem.js';
+import { setNetemOn } from '../link/netem.js';
 import type { Namespace } from '../net/namespace.js';
 import type { ScenarioSpecT } from './schema.js';
 
@@ -86,10 +86,9 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
         const [host, ifname] = f.target.split('/') as [string, string];
         const dev = ctx.namespaces.get(host)?.device(ifname);
         if (!(dev instanceof NicDevice) || dev.link === null) return ctx.err([...at, 'target'], `${f.target} is not an end of a link (a node's or host's eth0, or a links[] end)`);
-        const ch = dev.link;
         const cfg = { loss: f.loss, delayNs: dur(f.delay), jitterNs: dur(f.jitter) };
         ctx.sim.scheduleAt(dur(f.at), () => {
-          setNetem(ch, cfg, ctx.sim);
+          setNetemOn(dev, cfg, ctx.sim); // tc qdisc … dev IFNAME: that interface's egress only
           note(`netem on ${f.target}: loss ${(cfg.loss * 100).toFixed(2)}% delay ${cfg.delayNs / 1e6}ms jitter ${cfg.jitterNs / 1e6}ms`);
         });
         return;

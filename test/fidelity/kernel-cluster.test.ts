@@ -276,6 +276,7 @@ function buildKernel(plan: Plan, set: NetnsSet): { nsName: Map<string, string>; 
     nsSysctl(ns, { 'net.ipv4.ip_forward': 0 });
     ip('-n', nodeNs, 'link', 'add', p.veth.name, 'address', mac(p.veth.mac), 'mtu', String(plan.podMtu), 'type', 'veth', 'peer', 'name', 'eth0', 'address', mac(p.eth0), 'mtu', String(plan.podMtu), 'netns', ns);
     ip('-n', nodeNs, 'link', 'set', p.veth.name, 'master', 'cni0', 'up');
+    ip('-n', nodeNs, 'link', 'set', p.veth.name, 'type', 'bridge_slave', 'hairpin', 'on'); // the CNI bridge plugin, flannel's hairpinMode: true
     ip('-n', ns, 'addr', 'add', `${ipText(p.ip)}/${p.prefix}`, 'dev', 'eth0');
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
     const gw = ipText((node.podNet + 1) >>> 0);

@@ -174,6 +174,7 @@ export function buildCluster(plan: ClusterPlan, set: NetnsSet): NsNames {
     nsSysctl(ns, { 'net.ipv4.ip_forward': 0 });
     ip('-n', nodeNs, 'link', 'add', p.veth.name, 'address', p.veth.mac, 'mtu', String(plan.podMtu), 'type', 'veth', 'peer', 'name', 'eth0', 'address', p.eth0Mac, 'mtu', String(plan.podMtu), 'netns', ns);
     ip('-n', nodeNs, 'link', 'set', p.veth.name, 'master', 'cni0', 'up');
+    ip('-n', nodeNs, 'link', 'set', p.veth.name, 'type', 'bridge_slave', 'hairpin', 'on'); // the CNI bridge plugin, flannel's hairpinMode: true
     ip('-n', ns, 'addr', 'add', `${p.ip}/${node.podPrefix}`, 'dev', 'eth0');
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
     const gw = addIp(node.podNet, 1);

@@ -28,6 +28,7 @@ import { buildWorld, type World } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
+import { formatMac } from '../../src/wire/mac.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { hasTshark, NO_TSHARK, TSHARK, TSHARK_ARGS, tsharkCheck } from '../helpers/tshark.js';
 import { readPcapng } from './pcapng-read.js';
@@ -267,8 +268,18 @@ describe('http-clusterip.yaml: a clean run', () => {
   });
 
   it.skipIf(!HAS_TSHARK)(`no tcp.analysis.flags on any interface (${inTshark}, one interface at a time)`, async () => {
-    const flagged = await perInterface(split, 'tcp.analysis.flags', ['frame.number', '_ws.expert.message']);
-    const report = [...flagged].filter(([, rows]) => rows.length > 0).map(([n, rows]) => `${n}: ${rows.length} frames, first ${rows[0]!.join(' ')}`);
+    const flagged = await perInterface(split, 'tcp.analysis.flags', ['frame.number', '_ws.expert.message', 'ip.id', 'tcp.seq_raw']);
+    // As on Linux (tcpdump on cni0): a bridged-DNAT SYN that waited for cni0's ARP is seen leaving cni0
+    // with the bridge's MAC (dev_queue_xmit_nit), then bridged from the client's port with the client's
+    // MAC back (br_nf_pre_routing_finish_bridge_slow); tshark calls the second a retransmission. Only
+    // those frames are allowed.
+    const cni0 = formatMac(r.world.cluster!.nodes.find((n) => n.name === 'node1')!.cni0!.mac);
+    const fromBridge = await perInterface(new Map([['node1/cni0', split.get('node1/cni0')!]]), `tcp.flags == 0x002 && eth.src == ${cni0} && ip.ttl == 64`, ['ip.id', 'tcp.seq_raw']);
+    const held = new Set((fromBridge.get('node1/cni0') ?? []).map((x) => x.join('/')));
+    const report = [...flagged]
+      .map(([n, rows]) => [n, rows.filter((x) => !(n === 'node1/cni0' && held.has(`${x[2]}/${x[3]}`)))] as const)
+      .filter(([, rows]) => rows.length > 0)
+      .map(([n, rows]) => `${n}: ${rows.length} frames, first ${rows[0]!.join(' ')}`);
     expect(report).toEqual([]);
     expect(flagged.size).toBe(split.size);
   });

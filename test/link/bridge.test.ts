@@ -185,4 +185,62 @@ describe('BridgeDevice', () => {
     st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
     expect(tapped).toEqual(['in 1']);
   });
+
+  describe('hairpin mode (bridge_slave hairpin on: br_forward.c should_deliver)', () => {
+    it('reflects a broadcast back out of a hairpin port, as well as flooding it and passing it up', () => {
+      const { st, p, rx } = setup();
+      p[1]!.hairpinMode = true;
+      st[1]!.xmit(arpBroadcast(ST[1]!));
+      expect(rx.map((r) => r.dev).sort()).toEqual(['br0', 'st1', 'st2', 'st3']);
+    });
+
+    it('sends a unicast frame back out of its ingress port when the destination was learned there', () => {
+      const { st, p, receivers, br } = setup();
+      p[0]!.hairpinMode = true;
+      br.portReceive(p[0]!, udpEthFrame(0x02000000000c, UNKNOWN, 64, 1));
+      st[0]!.xmit(udpEthFrame(ST[0]!, 0x02000000000c, 64, 2));
+      expect(receivers(2)).toEqual(['st1']);
+      expect(br.counters.filtered).toBe(0);
+    });
+
+    it('an unknown unicast is flooded back to a hairpin ingress port too; other ports are unaffected by the flag', () => {
+      const { st, p, receivers } = setup();
+      p[2]!.hairpinMode = true;
+      st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+      expect(receivers(1)).toEqual(['st2', 'st3']);
+      st[2]!.xmit(udpEthFrame(ST[2]!, UNKNOWN, 64, 2));
+      expect(receivers(2)).toEqual(['st1', 'st2', 'st3']);
+    });
+
+    it('rebridge (bridged DNAT) to the ingress port: delivered with hairpin, a bridge-same-port drop without', () => {
+      const { st, p, receivers, br } = setup();
+      st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+      const drops: string[] = [];
+      br.dropped.connect((_d, _p, reason) => drops.push(reason));
+      br.rebridge(p[0]!, udpEthFrame(ST[0]!, ST[0]!, 64, 2));
+      expect(receivers(2)).toEqual([]);
+      expect(drops).toEqual(['bridge-same-port']);
+      p[0]!.hairpinMode = true;
+      br.rebridge(p[0]!, udpEthFrame(ST[0]!, ST[0]!, 64, 3));
+      expect(receivers(3)).toEqual(['st1']);
+    });
+  });
+
+  it('a bridged-DNAT frame held for its neighbour leaves the bridge interface with the original source MAC, bridged from its ingress port', () => {
+    const { br, st, p, receivers } = setup();
+    st[1]!.xmit(udpEthFrame(ST[1]!, UNKNOWN, 64, 1)); // learn st2 behind p2
+    const f = udpEthFrame(ST[0]!, BR_MAC, 64, 2);
+    br.holdBridgedDnat(f, p[0]!);
+    // What the neighbour layer does once the MAC is known: the bridge's own MAC as source, xmit on the bridge.
+    f.eth!.src = BR_MAC;
+    f.eth!.dst = ST[1]!;
+    br.xmit(f);
+    expect(receivers(2)).toEqual(['st2']);
+    expect(formatMac(f.eth!.src)).toBe(formatMac(ST[0]!));
+    // An ordinary frame from the host keeps the bridge's MAC.
+    const g = udpEthFrame(BR_MAC, ST[1]!, 64, 3);
+    br.xmit(g);
+    expect(receivers(3)).toEqual(['st2']);
+    expect(formatMac(g.eth!.src)).toBe(formatMac(BR_MAC));
+  });
 });

@@ -125,15 +125,18 @@ describe('Channel + NicDevice', () => {
     ]);
   });
 
-  it('an impairment can drop (fault-loss) or add delay', () => {
-    const { sim, a, ch, arrivals, drops } = setup({ delayNs: 0 });
+  it('a root qdisc on the NIC sees each frame before the channel: it may drop it (never captured) or hold it (captured when handed on)', () => {
+    const { sim, a, arrivals, drops } = setup({ delayNs: 0 });
+    const tapped: [number, number][] = [];
+    a.tap.connect((_d, pkt, dir) => dir === 'out' && tapped.push([pkt.udp!.srcPort, sim.now]));
     let n = 0;
-    ch.impairment = { judge: () => (n++ === 0 ? -1 : 500) };
+    a.qdisc = { enqueue: (dev, pkt) => (n++ === 0 ? dev.drop(pkt, 'fault-loss') : void sim.schedule(500, () => dev.transmit(pkt))) };
     a.xmit(udpEthFrame(A, B, 64, 0));
     a.xmit(udpEthFrame(A, B, 64, 1));
     sim.run();
     expect(drops).toEqual(['a: fault-loss']);
-    expect(arrivals.map((x) => [x.tag, x.t])).toEqual([[1, 2080 + 500]]);
+    expect(tapped).toEqual([[1, 500]]);
+    expect(arrivals.map((x) => [x.tag, x.t])).toEqual([[1, 500 + 1040]]);
   });
 
   it('a NIC that is down drops with link-down; an unattached NIC drops with no-carrier', () => {

@@ -177,6 +177,7 @@ function cleanRtxQueue(sk: TcpSocket, t: TcpHeader, ack: number, priorUna: numbe
 /** SND.UNA moved forward: release acknowledged writes, reset the backoff and restart the retransmit timer. */
 function sndUnaAdvanced(sk: TcpSocket, ack: number): void {
   sk.sndUna = ack;
+  sk.layer.stack.confirmNeighbour?.(sk.remoteAddr); // tcp_ack: FLAG_FORWARD_PROGRESS → sk_dst_confirm
   while (sk.qHead < sk.qEnd.length && sk.qEnd[sk.qHead]! <= Math.min(ack, sk.writeSeq)) {
     sk.qData[sk.qHead] = null;
     sk.qHead++;

@@ -240,7 +240,7 @@ export class TcpLayer implements L4Receiver {
     const oi = orig.ip!;
     const ot = orig.tcp!;
     const p = new Packet();
-    p.ip = ipv4Header(IpProto.TCP, oi.dst, oi.src, IP_DF, oi.tos);
+    p.ip = ipv4Header(IpProto.TCP, oi.dst, oi.src, IP_DF, oi.tos & ~3, 64, 0); // ip_send_unicast_reply: ID 0, no ECN
     let seq = 0;
     let ack = 0;
     let flags = TcpFlag.RST;

@@ -1,0 +1,41 @@
+// test/fidelity/netns-pwa — the namespace set of the kernel-behaviour fidelity tests (no-socket RST,
+// hairpin, IPVS view, netem, neighbour confirmation): test/helpers/netns.ts's NetnsSet with this
+// family's own prefix `pwa-<pid>-`, and a delete that refuses any other name (the shared
+// deleteNetns accepts only pwk/pwb/pwn). Layer: test helpers (imports node:* and ../helpers/netns).
+import { IP, NetnsSet, listNetns, run } from '../helpers/netns.js';
+
+const OURS = /^pwa-\d+-/;
+
+/** `ip netns del NAME` for a namespace of this family only. */
+function deletePwa(name: string): void {
+  if (!OURS.test(name)) throw new Error(`refusing to delete namespace ${name}: not a pwa- namespace of these tests`);
+  run(IP!, ['netns', 'del', name], { allowFail: true });
+}
+
+/** Namespaces `pwa-<pid>-<short>`, destroyed together. */
+export class PwaNetns extends NetnsSet {
+  constructor() {
+    super('pwa');
+    // reapStaleNetns goes through the shared deleteNetns, which knows only pwk/pwb/pwn: reap here.
+    for (const n of listNetns()) {
+      const m = /^pwa-(\d+)-/.exec(n);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch {
+        deletePwa(n);
+      }
+    }
+  }
+
+  override create(short: string): string {
+    const name = `pwa-${process.pid}-${short}`;
+    if (listNetns().includes(name)) deletePwa(name);
+    return super.create(short);
+  }
+
+  override destroy(): void {
+    for (const n of this.names.splice(0)) deletePwa(n);
+  }
+}
+
