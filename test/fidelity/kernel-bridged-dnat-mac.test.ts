@@ -6,18 +6,16 @@
 // TTL 64, right after cni0's ARP exchange. Compared on b's eth0, frame by frame.
 //
 //   a (10.244.0.2) ──veth── cni0 10.244.0.1 (node: DNAT 10.96.0.50:80 → 10.244.0.3:8080) ──veth── b (10.244.0.3)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Packet } from '../../src/packet/packet.js';
 import { parseFrame } from '../../src/packet/parse.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4-addr.js';
 import { ArpOp, IcmpType, IP_DF, IpProto, TcpFlag } from '../../src/wire/types.js';
-import { findProgram, ip, killAll, netnsSkipReason, nsExec, nsSysctl, nsSysctlRead, PING, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
-import { PwaNetns } from './netns-pwa.js';
+import { findProgram, ip, netnsSkipReason, nsExec, nsSysctl, nsSysctlRead, PING, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { pwaFixture } from './netns-pwa.js';
 
 const IPTABLES = findProgram('iptables');
 const skip = netnsSkipReason() ?? (IPTABLES === null ? 'needs iptables' : null);
@@ -64,13 +62,7 @@ function view(frames: Packet[], macs: { a: number; b: number; gw: number }): str
 }
 
 describe.skipIf(skip !== null)(`bridged DNAT with an unresolved endpoint: kernel vs podwire${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const set = new PwaNetns();
-  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
-  afterAll(async () => {
-    await killAll();
-    set.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { set, dir } = pwaFixture();
 
   it("the SYN that waited for cni0's ARP reaches b with a's source MAC, TTL 64", async () => {
     // --- kernel

@@ -9,10 +9,8 @@
 // (from 10.244.0.1, to :8080) bridged, not routed: the pod's own MAC as source and destination, TTL 64.
 //
 //   web (10.244.0.2) ──veth (hairpin on)── cni0 10.244.0.1 (node1: kube-proxy iptables, br_netfilter)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Packet } from '../../src/packet/packet.js';
 import { parseFrame } from '../../src/packet/parse.js';
 import { buildWorld } from '../../src/scenario/build.js';
@@ -20,8 +18,8 @@ import { loadScenarioText } from '../../src/scenario/load.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { ArpOp, TcpFlag } from '../../src/wire/types.js';
-import { findProgram, ip, killAll, netnsSkipReason, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
-import { PwaNetns } from './netns-pwa.js';
+import { findProgram, ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { pwaFixture } from './netns-pwa.js';
 
 const RESTORE = findProgram('iptables-restore');
 const NFACCT = findProgram('nfacct');
@@ -74,13 +72,7 @@ function handshake(lines: (string | null)[]): string[] {
 }
 
 describe.skipIf(skip !== null)(`hairpin: kernel vs podwire${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const set = new PwaNetns();
-  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
-  afterAll(async () => {
-    await killAll();
-    set.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { set, dir } = pwaFixture();
 
   it('the pod reaches itself through its Service: reflected ARP, each handshake segment twice, masqueraded to 10.244.0.1', async () => {
     // --- podwire

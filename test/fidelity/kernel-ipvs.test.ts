@@ -9,10 +9,8 @@
 //   client (10.244.0.4) ──veth── cni0 10.244.0.1 (node: VIP 10.96.0.50 local, ipvsadm -A -t 10.96.0.50:80 -s rr,
 //                                                  -a -r 10.244.0.2:8080 -m; vs.conntrack=1) ──veth── web (10.244.0.2)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Packet } from '../../src/packet/packet.js';
 import { parseFrame } from '../../src/packet/parse.js';
 import { buildWorld } from '../../src/scenario/build.js';
@@ -20,8 +18,8 @@ import { loadScenarioText } from '../../src/scenario/load.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { TcpFlag } from '../../src/wire/types.js';
-import { findProgram, ip, killAll, netnsSkipReason, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
-import { PwaNetns } from './netns-pwa.js';
+import { findProgram, ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { pwaFixture } from './netns-pwa.js';
 
 const IPVSADM = findProgram('ipvsadm');
 
@@ -69,13 +67,7 @@ function line(p: Packet, cni0Mac: number): string {
 }
 
 describe.skipIf(skip !== null)(`IPVS on the bridge: kernel vs podwire${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const set = new PwaNetns();
-  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
-  afterAll(async () => {
-    await killAll();
-    set.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { set, dir } = pwaFixture();
 
   it('every client segment is seen for the VIP and again routed to the pod (TTL 63), from the SYN on', async () => {
     // --- kernel

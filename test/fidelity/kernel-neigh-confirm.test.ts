@@ -5,29 +5,21 @@
 // then shows only the first ARP exchange, in the kernel and in podwire.
 //
 //   a: eth0 10.0.0.1/24 ══ veth ══ b: eth0 10.0.0.2/24 (echo server, TCP 7000)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseFrame } from '../../src/packet/parse.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { ArpOp } from '../../src/wire/types.js';
-import { ip, killAll, netnsSkipReason, nsExec, nsSpawn, nsSysctl, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
 import { Lab } from '../net/harness.js';
-import { PwaNetns } from './netns-pwa.js';
+import { pwaFixture } from './netns-pwa.js';
 
 const skip = netnsSkipReason();
 const ROUNDS = 60;
 
 describe.skipIf(skip !== null)(`TCP confirms its neighbour: kernel vs podwire${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const set = new PwaNetns();
-  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
-  afterAll(async () => {
-    await killAll();
-    set.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { set, dir } = pwaFixture();
 
   it('a 6 s echo flow with reachable_time ~2 s: only the first ARP exchange, no unicast probe', async () => {
     // --- kernel

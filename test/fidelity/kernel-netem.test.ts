@@ -6,16 +6,14 @@
 //
 //   a: eth0 10.0.0.1/24 (netem) ══ veth ══ b: eth0 10.0.0.2/24
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setNetemOn } from '../../src/link/netem.js';
 import { NicDevice } from '../../src/link/nic.js';
 import { parseFrame } from '../../src/packet/parse.js';
-import { findProgram, ip, IP, killAll, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { findProgram, ip, IP, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
 import { Lab, udpDatagram } from '../net/harness.js';
-import { PwaNetns } from './netns-pwa.js';
+import { pwaFixture } from './netns-pwa.js';
 
 const TC = findProgram('tc');
 const skip = netnsSkipReason() ?? (TC === null ? 'needs tc (iproute2)' : null);
@@ -29,13 +27,7 @@ interface Verdict {
 }
 
 describe.skipIf(skip !== null)(`netem on one interface: kernel vs podwire${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const set = new PwaNetns();
-  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
-  afterAll(async () => {
-    await killAll();
-    set.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { set, dir } = pwaFixture();
 
   it('egress of the named interface only; lost frames never reach its capture; delayed ones are captured late (podwire first; the kernel where it has netem)', async (ctx) => {
     // --- podwire: the same two ends on a channel, netem on a's eth0

@@ -6,18 +6,16 @@
 //
 //   a: eth0 10.0.0.1/24 ══ veth ══ b: eth0 10.0.0.2/24   (capture on b's eth0)
 //   a → b:81 SYN (TOS 0, then TOS 0x2b), a → b:9999 UDP "hello"
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Namespace } from '../../src/net/namespace.js';
 import { Packet } from '../../src/packet/packet.js';
 import { parseFrame } from '../../src/packet/parse.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { IP_DF, IpProto, TcpFlag } from '../../src/wire/types.js';
-import { ip, killAll, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { ip, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
 import { ip as ipAddr, Lab } from '../net/harness.js';
-import { PwaNetns } from './netns-pwa.js';
+import { pwaFixture } from './netns-pwa.js';
 
 const skip = netnsSkipReason();
 
@@ -49,13 +47,7 @@ function answers(frames: Packet[]): Record<string, unknown>[] {
 }
 
 describe.skipIf(skip !== null)(`no socket: kernel vs podwire${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const set = new PwaNetns();
-  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
-  afterAll(async () => {
-    await killAll();
-    set.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { set, dir } = pwaFixture();
 
   it('a SYN to a closed port gets a RST and a datagram ICMP port unreachable, with the same headers', async () => {
     // --- kernel

@@ -2,7 +2,11 @@
 // hairpin, IPVS view, netem, neighbour confirmation): test/helpers/netns.ts's NetnsSet with this
 // family's own prefix `pwa-<pid>-`, and a delete that refuses any other name (the shared
 // deleteNetns accepts only pwk/pwb/pwn). Layer: test helpers (imports node:* and ../helpers/netns).
-import { IP, NetnsSet, listNetns, run } from '../helpers/netns.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { IP, killAll, NetnsSet, listNetns, run } from '../helpers/netns.js';
 
 const OURS = /^pwa-\d+-/;
 
@@ -39,3 +43,17 @@ export class PwaNetns extends NetnsSet {
   }
 }
 
+/**
+ * The namespaces and a scratch directory of one describe block; afterAll stops every process the test
+ * started, deletes the namespaces and removes the directory.
+ */
+export function pwaFixture(): { set: PwaNetns; dir: string } {
+  const set = new PwaNetns();
+  const dir = mkdtempSync(join(tmpdir(), 'pwa-'));
+  afterAll(async () => {
+    await killAll();
+    set.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { set, dir };
+}
