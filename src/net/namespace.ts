@@ -207,7 +207,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   mtuFor(dst: Ipv4): number | null {
     const rt = this.fibLookup(dst);
-    return rt?.dev ? pmtuFor(this, dst, rt.dev.mtu) : null;
+    if (!rt?.dev) return null;
+    return this.pmtu.size === 0 ? rt.dev.mtu : pmtuFor(this, dst, rt.dev.mtu);
   }
 
   updatePmtu(dst: Ipv4, mtu: number): void {
