@@ -48,6 +48,17 @@ export function randomSuffix(rng: Rng, n = 5): string {
   return s;
 }
 
+/**
+ * `n` names `<prefix>-<5 random characters>` as the API server's generateName makes them; a name
+ * already taken is drawn again (the API server answers AlreadyExists and the controller retries),
+ * so thousands of replicas never collide. Without a collision the draws are those of randomSuffix.
+ */
+export function generateNames(prefix: string, n: number, rng: Rng): string[] {
+  const names = new Set<string>();
+  while (names.size < n) names.add(`${prefix}-${randomSuffix(rng)}`);
+  return [...names];
+}
+
 /** The CNI bridge plugin's host-side veth name: "veth" + 8 hex digits (ip.RandomVethName). */
 export function randomVethName(rng: Rng): string {
   return `veth${rng.uint32().toString(16).padStart(8, '0')}`;

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import { PodSpecSchema } from './manifests.js';
-import { podTemplateHash, randomSuffix } from './names.js';
+import { generateNames, podTemplateHash } from './names.js';
 import { matchesNodeSelection, SchedulingSchema, untoleratedTaint, type NodeInfo, type TolerationT } from './scheduler.js';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -56,7 +56,7 @@ export interface StampedPod {
 
 /** Pods a ReplicaSet creates: generateName `<prefix>-` + 5 random safe characters each. */
 export function replicaSetPods(prefix: string, replicas: number, labels: Record<string, string>, rng: Rng): StampedPod[] {
-  return Array.from({ length: replicas }, () => ({ name: `${prefix}-${randomSuffix(rng)}`, labels: { ...labels }, specOverrides: {} }));
+  return generateNames(prefix, replicas, rng).map((name) => ({ name, labels: { ...labels }, specOverrides: {} }));
 }
 
 /** controller-revision-hash of a template: `<name>-<hash>` as the StatefulSet and DaemonSet controllers label pods. */
@@ -96,8 +96,9 @@ export function daemonSetPods(name: string, podSpec: unknown, nodes: readonly No
   if (!s.success) return [];
   const tolerations = [...s.data.tolerations, ...daemonTolerations(s.data.hostNetwork)];
   const fits = nodes.filter((n) => matchesNodeSelection(n, s.data) && untoleratedTaint(n, tolerations) === null);
-  return fits.map((n) => ({
-    name: `${name}-${randomSuffix(rng)}`,
+  const names = generateNames(name, fits.length, rng);
+  return fits.map((n, i) => ({
+    name: names[i]!,
     labels: { ...labels, 'controller-revision-hash': revision, 'pod-template-generation': '1' },
     specOverrides: { nodeName: n.name, tolerations },
   }));
@@ -107,5 +108,5 @@ export function daemonSetPods(name: string, podSpec: unknown, nodes: readonly No
 export function jobPods(name: string, parallelism: number, completions: number | undefined, labels: Record<string, string>, uid: string, rng: Rng): StampedPod[] {
   const n = Math.min(parallelism, completions ?? parallelism);
   const own = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
-  return Array.from({ length: n }, () => ({ name: `${name}-${randomSuffix(rng)}`, labels: { ...labels, ...own }, specOverrides: {} }));
+  return generateNames(name, n, rng).map((podName) => ({ name: podName, labels: { ...labels, ...own }, specOverrides: {} }));
 }
