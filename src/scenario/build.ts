@@ -14,7 +14,7 @@ import { Namespace } from '../net/namespace.js';
 import { resetPacketUids } from '../packet/packet.js';
 import { StatsRegistry } from '../stats/report.js';
 import type { UdpLayer } from '../transport/udp.js';
-import { parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
@@ -68,6 +68,8 @@ interface Builder {
   devices: NetDevice[];
   errors: UserError[];
   err(path: (string | number)[], message: string): void;
+  /** Which plain host holds each address, and where the scenario gave it. */
+  addressOwners: Map<number, { host: string; path: (string | number)[] }>;
 }
 
 /**
@@ -79,7 +81,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   resetIfindex();
   resetPacketUids();
   const errors: UserError[] = [];
-  const b: Builder = { loaded, spec: loaded.scenario.spec, sim: new Simulator(seed), namespaces: new Map(), hostSpecs: new Map(), devices: [], errors, err: (path, message) => errors.push(loaded.error(['spec', ...path], message)) };
+  const b: Builder = { loaded, spec: loaded.scenario.spec, sim: new Simulator(seed), namespaces: new Map(), hostSpecs: new Map(), devices: [], errors, err: (path, message) => errors.push(loaded.error(['spec', ...path], message)), addressOwners: new Map() };
   const { spec, sim } = b;
   const cluster = buildClusterOf(b);
   buildHosts(b);
@@ -258,6 +260,13 @@ function addrList(a: string | string[] | undefined): string[] {
 function addAddr(b: Builder, ns: Namespace, dev: NetDevice, text: string, path: (string | number)[]): void {
   const c = parseCidr(text)!;
   if (ns.addrs.some((x) => x.addr === c.addr)) return b.err(path, `address ${text} is already on ${ns.name}`);
+  // Two hosts answering ARP for one address: refused, naming where the address was given first.
+  const first = b.addressOwners.get(c.addr);
+  if (first !== undefined && first.host !== ns.name) {
+    const at = b.loaded.locate(first.path);
+    return b.err(path, `address ${formatIpv4(c.addr)} is already host ${first.host}'s (${b.loaded.file}:${at.line}:${at.col})`);
+  }
+  b.addressOwners.set(c.addr, { host: ns.name, path: ['spec', ...path] });
   ns.addAddress(dev, c.addr, c.prefix);
 }
 

@@ -293,3 +293,18 @@ describe('inputs that used to crash at run time are refused at validation', () =
     expect(r.out).toMatch(/flannel\.1/);
   });
 });
+
+describe('two hosts with one address', () => {
+  it('is refused at the second, naming where the first was given', () => {
+    const p = file(
+      'dup.yaml',
+      'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: dup }\nspec:\n  hosts:\n' +
+        '    - name: a\n      interfaces: [{ name: eth0, address: 10.0.0.1/24 }]\n' +
+        '    - name: b\n      interfaces: [{ name: eth0, address: 10.0.0.1/24 }]\n' +
+        '  links:\n    - { ends: [a/eth0, b/eth0] }\n',
+    );
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${p}:9:43: spec.hosts[1].interfaces[0].address[0]: address 10.0.0.1 is already host a's (${p}:7:43)`]);
+  });
+});
