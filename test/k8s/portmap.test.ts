@@ -77,10 +77,10 @@ describe('portmap', () => {
 
   it('renders the shared chains of a node and round-trips through parseIptablesSave (podwire inspect --iptables)', () => {
     const w = buildWorld(loadScenarioText(SCENARIO, 'hostport.yaml'), 3);
-    const node2 = w.cluster.nodes.find((n) => n.name === 'node2')!;
-    const pods = portmapPodsOn(node2, w.cluster.pods);
+    const node2 = w.cluster!.nodes.find((n) => n.name === 'node2')!;
+    const pods = portmapPodsOn(node2, w.cluster!.pods);
     expect(pods.map((p) => p.name)).toEqual(['web']);
-    expect(portmapPodsOn(w.cluster.nodes[0]!, w.cluster.pods)).toEqual([]);
+    expect(portmapPodsOn(w.cluster!.nodes[0]!, w.cluster!.pods)).toEqual([]);
     const text = renderPortmapRules(pods)!;
     const lines = text.trimEnd().split('\n');
     // genToplevelDnatChain (entryChains PREROUTING, OUTPUT), genMarkMasqChain, genSetMarkChain (markMasqBit 13).
@@ -95,12 +95,12 @@ describe('portmap', () => {
     // Loaded on node2 with the node's other rules; the other node has none.
     const live2 = renderIptablesSave(node2.ns.enableNetfilter().ruleset());
     for (const l of lines.filter((x) => x.startsWith('-A'))) expect(live2).toContain(l);
-    expect(renderIptablesSave(w.cluster.nodes[0]!.ns.enableNetfilter().ruleset())).not.toContain('CNI-HOSTPORT');
+    expect(renderIptablesSave(w.cluster!.nodes[0]!.ns.enableNetfilter().ruleset())).not.toContain('CNI-HOSTPORT');
   });
 
   it('DNATs a request from an external host to NODE_IP:hostPort to the pod\'s containerPort, and the reply comes back', () => {
     const w = buildWorld(loadScenarioText(SCENARIO, 'hostport.yaml'), 3);
-    const web = w.cluster.pods.find((p) => p.name === 'web')!;
+    const web = w.cluster!.pods.find((p) => p.name === 'web')!;
     const res = runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-portmap-')), format: 'pcapng', snaplen: 262144 });
     const stats = JSON.parse(res.statsJson) as { flows: { name: string; requests: number; successes: number; errors: number }[] };
     const flow = stats.flows.find((f) => f.name === 'hostport')!;
@@ -110,9 +110,9 @@ describe('portmap', () => {
     const tcp = (x: (typeof frames)[number]) => (x.pkt.tcp ?? null);
     const podIp = web.ip;
     // The SYN leaves the laptop for node2:8080 and arrives in the pod for podIP:80.
-    expect(frames.some((x) => x.ifName.startsWith('laptop') && x.pkt.ip?.dst === w.cluster.nodes[1]!.ip && tcp(x)?.dstPort === 8080)).toBe(true);
+    expect(frames.some((x) => x.ifName.startsWith('laptop') && x.pkt.ip?.dst === w.cluster!.nodes[1]!.ip && tcp(x)?.dstPort === 8080)).toBe(true);
     expect(frames.some((x) => x.ifName.startsWith('web') && x.pkt.ip?.dst === podIp && tcp(x)?.dstPort === 80)).toBe(true);
     // The reply reaches the laptop from node2:8080 (conntrack undoes the DNAT).
-    expect(frames.some((x) => x.ifName.startsWith('laptop') && x.pkt.ip?.src === w.cluster.nodes[1]!.ip && tcp(x)?.srcPort === 8080)).toBe(true);
+    expect(frames.some((x) => x.ifName.startsWith('laptop') && x.pkt.ip?.src === w.cluster!.nodes[1]!.ip && tcp(x)?.srcPort === 8080)).toBe(true);
   });
 });
