@@ -115,4 +115,20 @@ describe('portmap', () => {
     // The reply reaches the laptop from node2:8080 (conntrack undoes the DNAT).
     expect(frames.some((x) => x.ifName.startsWith('laptop') && x.pkt.ip?.src === w.cluster!.nodes[1]!.ip && tcp(x)?.srcPort === 8080)).toBe(true);
   });
+
+  it('hairpins a pod to its own node\'s hostPort: the SETMARK rule marks it, CNI-HOSTPORT-MASQ masquerades it to cni0\'s address', () => {
+    // Only the pod's own requests (no laptop flow).
+    const text = SCENARIO.replace(/ {4}- \{ name: hostport.*\n/, '    - { name: hairpin, type: http, from: pod/web, to: "node/node2:8080", count: 3, start: 1s }\n');
+    const w = buildWorld(loadScenarioText(text, 'hostport.yaml'), 3);
+    const web = w.cluster!.pods.find((p) => p.name === 'web')!;
+    const res = runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-portmap-')), format: 'pcapng', snaplen: 262144 });
+    const stats = JSON.parse(res.statsJson) as { flows: { name: string; successes: number; errors: number }[] };
+    const flow = stats.flows.find((f) => f.name === 'hairpin')!;
+    expect([flow.successes, flow.errors]).toEqual([3, 0]);
+    const f = readPcapng(res.files.capture);
+    const cni0 = web.node.ns.addrs.find((a) => a.dev === web.node.ns.device('cni0'))!.addr;
+    const syns = f.packets.map((p) => ({ ifName: f.interfaces[p.ifId]!, pkt: parseFrame(p.data) })).filter((x) => x.ifName === 'web/eth0' && x.pkt.tcp?.dstPort === 80 && x.pkt.ip?.dst === web.ip);
+    expect(syns.length).toBeGreaterThan(0);
+    for (const x of syns) expect(x.pkt.ip!.src).toBe(cni0);
+  });
 });
