@@ -95,6 +95,7 @@ describe('portmap', () => {
     // Loaded on node2 with the node's other rules; the other node has none.
     const live2 = renderIptablesSave(node2.ns.enableNetfilter().ruleset());
     for (const l of lines.filter((x) => x.startsWith('-A'))) expect(live2).toContain(l);
+    expect(renderIptablesSave(parseIptablesSave(live2))).toBe(live2);
     expect(renderIptablesSave(w.cluster!.nodes[0]!.ns.enableNetfilter().ruleset())).not.toContain('CNI-HOSTPORT');
   });
 
