@@ -19,6 +19,7 @@ import { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
 import { EndpointSliceController, sliceOf } from './endpointslice-controller.js';
 import { renderFlannelRules } from './flannel.js';
+import { portmapPodsOn, renderPortmapRules } from './portmap.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
 import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
@@ -72,8 +73,10 @@ export class ControlPlane {
     this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
-    const flannelRules = (node: ClusterNode): string => renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully);
-    this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, flannelRules, record);
+    // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts.
+    const cniRules = (node: ClusterNode): string =>
+      renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');
+    this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, cniRules, record);
   }
 
   /**
