@@ -238,14 +238,15 @@ export function resolveManual(view: ServiceView, eps: EndpointView[], ports: { n
   }
 }
 
-/** `kubectl get svc -o wide`-like text. */
+/** `kubectl get svc -o wide`-like text: columns padded to their widest cell, three spaces apart as kubectl prints them. */
 export function formatServices(svcs: ServiceView[]): string {
-  const rows = ['NAMESPACE  NAME  TYPE  CLUSTER-IP  EXTERNAL-IP  PORT(S)  ENDPOINTS'];
+  const rows = [['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS']];
   for (const s of svcs) {
     const ports = s.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',');
     const eps = [...new Set(s.ports.flatMap((p) => p.endpoints.map((e) => `${formatIpv4(e.ip)}:${e.port}`)))].join(',');
     const ext = s.type === 'ExternalName' ? s.externalName : s.loadBalancerIPs.length ? s.loadBalancerIPs.map(formatIpv4).join(',') : s.type === 'LoadBalancer' ? '<pending>' : '<none>';
-    rows.push(`${s.namespace}  ${s.name}  ${s.type}  ${s.headless ? 'None' : s.clusterIP !== null ? formatIpv4(s.clusterIP) : '<none>'}  ${ext}  ${ports}  ${eps || '<none>'}`);
+    rows.push([s.namespace, s.name, s.type, s.headless ? 'None' : s.clusterIP !== null ? formatIpv4(s.clusterIP) : '<none>', ext ?? '<none>', ports, eps || '<none>']);
   }
-  return rows.join('\n') + '\n';
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('')).join('\n') + '\n';
 }

@@ -114,4 +114,18 @@ describe('podwire CLI', () => {
     expect(readFileSync(join(out, 'capture.pcapng')).length).toBeGreaterThan(1000);
     expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).seed).toBe(7);
   });
+
+  it('inspect --services prints aligned columns, as kubectl get svc -o wide does', () => {
+    const r = podwire('inspect', join(ROOT, 'scenarios/loadbalancer.yaml'), '--node', 'node1', '--services');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    const header = lines[0]!;
+    expect(header).toMatch(/^NAMESPACE +NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +ENDPOINTS$/);
+    const starts = [...header.matchAll(/\S+/g)].slice(1).map((m) => m.index);
+    for (const row of lines.slice(1)) {
+      for (const c of starts) expect(row[c - 1], row).toBe(' ');
+      for (const c of starts) expect(row[c], row).not.toBe(' ');
+    }
+    expect(lines.some((l) => /LoadBalancer +10\.99\.\d+\.\d+ +10\.100\.11\.240 /.test(l))).toBe(true);
+  });
 });
