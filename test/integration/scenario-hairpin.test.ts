@@ -9,9 +9,10 @@
 //
 //   web (10.244.0.2) ──veth (hairpin on)── cni0 10.244.0.1 (node1: DNAT 10.96.0.60:80 → 10.244.0.2:8080, MASQUERADE)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFrame } from '../../src/packet/parse.js';
 import { buildWorld, type World } from '../../src/scenario/build.js';
@@ -60,7 +61,7 @@ describe('hairpin.yaml: a pod reaches itself through its Service', () => {
   });
 
   it.skipIf(!HAS_TSHARK)(`tshark per interface: nothing malformed, no bad checksum, no TCP analysis warning${HAS_TSHARK ? '' : ` — skipped: ${NO_TSHARK}`}`, () => {
-    const files = splitPerInterface(readFileSync(capturePath), readPcapng(capturePath).interfaces, dir);
+    const files = splitPcapngPerInterface(readFileSync(capturePath), dir);
     expect(files.size).toBeGreaterThan(0);
     for (const [name, file] of files) {
       const c = tsharkCheck(file);
@@ -70,32 +71,3 @@ describe('hairpin.yaml: a pod reaches itself through its Service', () => {
   });
 });
 
-/** One pcapng per interface that has frames (the section header, that interface's IDB as id 0, its EPBs). */
-function splitPerInterface(capture: Buffer, names: readonly string[], outDir: string): Map<string, string> {
-  let shb: Buffer | null = null;
-  const idbs: Buffer[] = [];
-  const epbs: Buffer[][] = [];
-  for (let off = 0; off + 12 <= capture.length; ) {
-    const type = capture.readUInt32LE(off);
-    const len = capture.readUInt32LE(off + 4);
-    const block = capture.subarray(off, off + len);
-    if (type === 0x0a0d0d0a) shb = block;
-    else if (type === 1) {
-      idbs.push(block);
-      epbs.push([]);
-    } else if (type === 6) {
-      const copy = Buffer.from(block);
-      epbs[copy.readUInt32LE(8)]!.push(copy);
-      copy.writeUInt32LE(0, 8);
-    }
-    off += len;
-  }
-  const out = new Map<string, string>();
-  idbs.forEach((idb, i) => {
-    if (epbs[i]!.length === 0) return;
-    const file = join(outDir, `if${i}.pcapng`);
-    writeFileSync(file, Buffer.concat([shb!, idb, ...epbs[i]!]));
-    out.set(names[i]!, file);
-  });
-  return out;
-}

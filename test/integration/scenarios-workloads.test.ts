@@ -17,10 +17,11 @@
 //   http-clusterip: client-* (node1) --> 10.96.0.50:80 --> web-* :8080 (node1/node2, VXLAN)
 //                   laptop --> 10.100.11.12:30080 --DNAT + MASQUERADE--> web-* :8080
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFrame } from '../../src/packet/parse.js';
 import type { Packet } from '../../src/packet/packet.js';
@@ -91,49 +92,6 @@ function runScenario(name: string): Run {
   return { dir, world, capturePath: res.files.capture, capture: readFileSync(res.files.capture), statsText: res.statsJson, stats: JSON.parse(res.statsJson) as StatsDoc, samples };
 }
 
-/** Writes one pcapng per interface (the section header, that interface's IDB as id 0, its packets). */
-function splitPerInterface(capture: Buffer, outDir: string): Map<string, string> {
-  const dv = new DataView(capture.buffer, capture.byteOffset, capture.byteLength);
-  let shb: Buffer | null = null;
-  const idbs: Buffer[] = [];
-  const epbs: Buffer[][] = [];
-  let off = 0;
-  while (off + 12 <= capture.length) {
-    const type = dv.getUint32(off, true);
-    const len = dv.getUint32(off + 4, true);
-    const block = capture.subarray(off, off + len);
-    if (type === 0x0a0d0d0a) shb = block;
-    else if (type === 1) {
-      idbs.push(block);
-      epbs.push([]);
-    } else if (type === 6) {
-      const copy = Buffer.from(block);
-      const id = copy.readUInt32LE(8);
-      copy.writeUInt32LE(0, 8);
-      epbs[id]!.push(copy);
-    }
-    off += len;
-  }
-  const out = new Map<string, string>();
-  idbs.forEach((idb, i) => {
-    const file = join(outDir, `if${i}.pcapng`);
-    writeFileSync(file, Buffer.concat([shb!, idb, ...epbs[i]!]));
-    out.set(idbName(idb), file);
-  });
-  return out;
-}
-/** if_name (option 2) of an Interface Description Block. */
-function idbName(idb: Buffer): string {
-  let o = 16;
-  while (o + 4 <= idb.length - 4) {
-    const code = idb.readUInt16LE(o);
-    const len = idb.readUInt16LE(o + 2);
-    if (code === 0) break;
-    if (code === 2) return idb.subarray(o + 4, o + 4 + len).toString('utf8');
-    o += 4 + ((len + 3) & ~3);
-  }
-  return '';
-}
 
 /** Runs tshark over each file (two at a time) and returns, per interface, the frames matching `filter`. */
 async function perInterface(files: Map<string, string>, filter: string, fields: string[]): Promise<Map<string, string[][]>> {
@@ -171,7 +129,7 @@ describe('faults.yaml: 1% loss on node2/eth0 from 2s, web-2 down 4s–8s', () =>
   let split: Map<string, string>;
   beforeAll(() => {
     r = runScenario('faults');
-    split = splitPerInterface(r.capture, r.dir);
+    split = splitPcapngPerInterface(r.capture, r.dir);
   });
 
   it('the run ends by itself (stop "idle")', () => {
@@ -251,7 +209,7 @@ describe('http-clusterip.yaml: a clean run', () => {
   let split: Map<string, string>;
   beforeAll(() => {
     r = runScenario('http-clusterip');
-    split = splitPerInterface(r.capture, r.dir);
+    split = splitPcapngPerInterface(r.capture, r.dir);
   });
 
   it('every request succeeds; no retransmission counted anywhere', () => {

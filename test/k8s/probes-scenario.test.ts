@@ -10,8 +10,9 @@
 //   liveness fails at 6,8,10 s → container restarted at 10 s (RSTs to the client's connections);
 //   readiness passes at 11 s → ready → EndpointSlice 11.2 s → rules 11.7 s.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -103,7 +104,7 @@ describe('probes.yaml', () => {
     expect(c.malformedFrames, c.errors.join('\n')).toEqual([]);
     expect(c.badChecksumFrames, c.errors.join('\n')).toEqual([]);
     const flagged: string[] = [];
-    for (const [name, file] of splitPerInterface(r.capturePath, r.dir)) {
+    for (const [name, file] of splitPcapngPerInterface(readFileSync(r.capturePath), r.dir)) {
       const out = execFileSync(TSHARK, ['-r', file, ...TSHARK_ARGS, '-Y', 'tcp.analysis.flags', '-T', 'fields', '-e', 'frame.number', '-e', '_ws.expert.message'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       if (out.trim() !== '') flagged.push(`${name}: ${out.trim().split('\n')[0]}`);
     }
@@ -111,38 +112,4 @@ describe('probes.yaml', () => {
   });
 });
 
-/** One pcapng per interface (the SHB, that interface's IDB and its EPBs), keyed by interface name. */
-function splitPerInterface(capturePath: string, outDir: string): Map<string, string> {
-  const capture = readCapture(capturePath);
-  let off = 0;
-  let shb: Buffer | null = null;
-  const idbs: Buffer[] = [];
-  const epbs: Buffer[][] = [];
-  while (off + 12 <= capture.length) {
-    const type = capture.readUInt32LE(off);
-    const len = capture.readUInt32LE(off + 4);
-    const block = capture.subarray(off, off + len);
-    if (type === 0x0a0d0d0a) shb = block;
-    else if (type === 1) {
-      idbs.push(block);
-      epbs.push([]);
-    } else if (type === 6) {
-      const copy = Buffer.from(block);
-      const id = copy.readUInt32LE(8);
-      copy.writeUInt32LE(0, 8);
-      epbs[id]!.push(copy);
-    }
-    off += len;
-  }
-  const out = new Map<string, string>();
-  idbs.forEach((idb, i) => {
-    const file = join(outDir, `if${i}.pcapng`);
-    writeFileSync(file, Buffer.concat([shb!, idb, ...epbs[i]!]));
-    out.set(`if${i}`, file);
-  });
-  return out;
-}
 
-function readCapture(path: string): Buffer {
-  return readFileSync(path);
-}
