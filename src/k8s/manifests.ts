@@ -89,9 +89,6 @@ export const NodeSchema = z.looseObject({
     .default({ addresses: [] }),
 });
 
-export type PodT = z.infer<typeof PodSchema>;
-export type DeploymentT = z.infer<typeof DeploymentSchema>;
-export type NodeT = z.infer<typeof NodeSchema>;
 export type PodSpecT = z.infer<typeof PodSpecSchema>;
 export type ProbeT = z.infer<typeof Probe>;
 export type ContainerT = z.infer<typeof Container>;

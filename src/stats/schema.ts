@@ -95,17 +95,16 @@ export const StatsDocumentSchema = z
   })
   .describe('podwire run statistics (stats.json)');
 
-export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 export type FlowReport = z.infer<typeof FlowReportSchema>;
 export type EndpointReport = z.infer<typeof EndpointReportSchema>;
-export type TimelineEntryReport = z.infer<typeof TimelineEntrySchema>;
 export type StatsDocument = z.infer<typeof StatsDocumentSchema>;
+
+/** The JSON Schema (draft 2020-12) published for an output file: `file` names it, `schema` defines it. */
+export function publishedJsonSchema(file: string, title: string, schema: z.ZodType): Record<string, unknown> {
+  return { $id: `https://podwire.dev/schema/${file}`, title, ...z.toJSONSchema(schema, { target: 'draft-2020-12' }) };
+}
 
 /** The published JSON Schema (draft 2020-12) of stats.json. */
 export function statsJsonSchema(): Record<string, unknown> {
-  return {
-    $id: 'https://podwire.dev/schema/stats.schema.json',
-    title: STATS_SCHEMA_ID,
-    ...z.toJSONSchema(StatsDocumentSchema, { target: 'draft-2020-12' }),
-  };
+  return publishedJsonSchema('stats.schema.json', STATS_SCHEMA_ID, StatsDocumentSchema);
 }

@@ -2,6 +2,7 @@
 // TypeScript types are inferred from it and the published JSON Schema (schema/sweep.schema.json,
 // `podwire schema sweep`) is generated from it, as src/stats/schema.ts does for stats.json. Layer: sweep.
 import { z } from 'zod';
+import { publishedJsonSchema } from '../stats/schema.js';
 
 export const SWEEP_SCHEMA_ID = 'podwire-sweep/1';
 
@@ -72,9 +73,5 @@ export type SweepDocument = z.infer<typeof SweepDocumentSchema>;
 
 /** The published JSON Schema (draft 2020-12) of sweep.json. */
 export function sweepJsonSchema(): Record<string, unknown> {
-  return {
-    $id: 'https://podwire.dev/schema/sweep.schema.json',
-    title: SWEEP_SCHEMA_ID,
-    ...z.toJSONSchema(SweepDocumentSchema, { target: 'draft-2020-12' }),
-  };
+  return publishedJsonSchema('sweep.schema.json', SWEEP_SCHEMA_ID, SweepDocumentSchema);
 }

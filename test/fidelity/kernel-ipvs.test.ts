@@ -20,6 +20,7 @@ import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { findProgram, ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, nsSysctlRead, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
 import { pwaFixture } from './netns-pwa.js';
+import { IPVS_ONE_NODE_SCENARIO } from '../net/ipvs-one-node.js';
 
 const IPVSADM = findProgram('ipvsadm');
 
@@ -33,30 +34,7 @@ function ipvsSkipReason(): string | null {
 
 const skip = netnsSkipReason() ?? ipvsSkipReason();
 
-const SCENARIO = `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: ipvs-fidelity }
-spec:
-  cluster:
-    network: { cidr: 10.100.11.0/24 }
-    kubeProxy: { mode: ipvs, scheduler: rr }
-    nodes: [{ name: node1, ip: 10.100.11.11 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { clusterIP: 10.96.0.50, selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: web, labels: { app: web } }
-spec: { containers: [{ name: c, image: x, ports: [{ containerPort: 8080 }] }] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: client }
-spec: { containers: [{ name: c, image: x }] }
-`;
+const SCENARIO = IPVS_ONE_NODE_SCENARIO;
 
 /** A client segment on cni0: which side of cni0 it is on (by MAC), where it goes, flags, TTL. */
 function line(p: Packet, cni0Mac: number): string {

@@ -13,31 +13,9 @@ import { loadScenarioText } from '../../src/scenario/load.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { TcpFlag } from '../../src/wire/types.js';
+import { IPVS_ONE_NODE_SCENARIO } from './ipvs-one-node.js';
 
-const SCENARIO = `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: ipvs-in }
-spec:
-  cluster:
-    network: { cidr: 10.100.11.0/24 }
-    kubeProxy: { mode: ipvs, scheduler: rr }
-    nodes: [{ name: node1, ip: 10.100.11.11 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { clusterIP: 10.96.0.50, selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: web, labels: { app: web } }
-spec: { containers: [{ name: c, image: x, ports: [{ containerPort: 8080 }] }] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: client }
-spec: { containers: [{ name: c, image: x }] }
-`;
+const SCENARIO = IPVS_ONE_NODE_SCENARIO;
 
 function flags(p: Packet): string {
   const f = p.tcp!.flags;

@@ -5,12 +5,6 @@
 import { TgCode } from '../x-tables.js';
 import { noOptions, type TargetExt } from './api.js';
 
-/** -j ACCEPT. */
-export interface AcceptTarget { kind: 'ACCEPT' }
-/** -j DROP. */
-export interface DropTarget { kind: 'DROP' }
-/** -j RETURN. */
-export interface ReturnTarget { kind: 'RETURN' }
 /** -j CHAIN (a user chain). */
 export interface JumpTarget { kind: 'jump'; chain: string }
 /** -g CHAIN. */
