@@ -124,7 +124,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const nodeDefs = nodeDefsOf(cfg, manifestsIn, errors, warnings);
   const podNet = parseCidr(cfg.podCIDR)!;
   if (cfg.nodeSubnetPrefix < podNet.prefix) errors.push(at(['spec', 'cluster', 'nodeSubnetPrefix'], `must be at least the pod CIDR's prefix /${podNet.prefix}`));
-  checkClusterRanges(cfg, nodeDefs.length, errors, at);
+  checkClusterRanges(cfg, nodeDefs.length, errors, at, warnings);
   const overlay = cfg.cni === 'flannel-vxlan';
   const podMtu = overlay ? cfg.network.mtu - 50 : cfg.network.mtu;
   const underlay = new Underlay(inv, cfg, errors, at);

@@ -44,7 +44,7 @@ export interface ControlPlaneConfig {
   podCIDR: string;
   serviceCIDR: string;
   loadBalancerPool: string[];
-  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR'>;
+  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR' | 'serviceCIDR'>;
   /** The EndpointSlice controller's watch delay on Pods. */
   endpointDelay: string | number;
   /** kube-proxy's sync delay after a change. */
@@ -72,7 +72,7 @@ export class ControlPlane {
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
-    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
+    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
     // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts.
     const cniRules = (node: ClusterNode): string =>
       renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');

@@ -299,8 +299,8 @@ export const ClusterSpec = z.strictObject({
   vethDelay: Duration.default('5us'),
   kubeProxy: z
     .strictObject({
-      /** iptables: random endpoint choice (statistic match); ipvs: a scheduler such as rr. */
-      mode: z.enum(['iptables', 'ipvs']).default('iptables'),
+      /** iptables: random endpoint choice (statistic match); nftables: the `ip kube-proxy` table (numgen random vmap); ipvs: a scheduler such as rr. */
+      mode: z.enum(['iptables', 'nftables', 'ipvs']).default('iptables'),
       scheduler: z.enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh']).default('rr'),
       masqueradeAll: z.boolean().default(false),
       randomFully: z.boolean().default(true),
