@@ -6,37 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderNftablesSync, type NftConfig } from '../../src/k8s/kube-proxy/nftables.js';
-import type { KpEndpoint, KpServicePort } from '../../src/k8s/kube-proxy/iptables.js';
+import { renderNftablesSync } from '../../src/k8s/kube-proxy/nftables.js';
+import type { KpServicePort } from '../../src/k8s/kube-proxy/iptables.js';
+import { CFG, ep, flow, node, NODE_IP, SERVICES } from './nft-services.js';
 import { listRuleset } from '../../src/netfilter/nft/list.js';
 import { NftRuleset } from '../../src/netfilter/nft/ruleset.js';
 import { NftSyntaxError } from '../../src/netfilter/nft/stmt.js';
-import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
-import { Packet } from '../../src/packet/packet.js';
-import { ipv4Header } from '../../src/wire/ipv4.js';
-import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4-addr.js';
-import { IpProto, TcpFlag } from '../../src/wire/types.js';
-import { RngFactory } from '../../src/core/rng.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/nft');
-const NODE_IP = '192.168.0.2';
-const CFG: NftConfig = { clusterCIDR: '10.0.0.0/8', serviceCIDR: '172.30.0.0/16', masqueradeAll: false, randomFully: true, localhostNodePorts: false, nodeIP: NODE_IP };
-
-const ep = (ip: string, isLocal = false): KpEndpoint => ({ ip, port: 80, ready: true, serving: true, terminating: false, isLocal });
-function svc(ns: string, name: string, clusterIP: string, o: Partial<KpServicePort> = {}): KpServicePort {
-  return { namespace: ns, name, portName: 'p80', protocol: 'TCP', clusterIP, port: 80, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], sessionAffinitySeconds: null, externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', healthCheckNodePort: 0, endpoints: [], ...o };
-}
-
-/** The services of TestOverallNFTablesRules. */
-const SERVICES: KpServicePort[] = [
-  svc('ns1', 'svc1', '172.30.0.41', { endpoints: [ep('10.180.0.1')] }),
-  svc('ns2', 'svc2', '172.30.0.42', { nodePort: 3001, loadBalancerIPs: ['1.2.3.4'], externalIPs: ['192.168.99.22'], externalTrafficPolicy: 'Local', healthCheckNodePort: 30000, endpoints: [ep('10.180.0.2')] }),
-  svc('ns3', 'svc3', '172.30.0.43', { nodePort: 3003, endpoints: [ep('10.180.0.3')] }),
-  svc('ns4', 'svc4', '172.30.0.44', { externalIPs: ['192.168.99.33'], endpoints: [ep('10.180.0.4'), ep('10.180.0.5', true)] }),
-  svc('ns5', 'svc5', '172.30.0.45', { nodePort: 3002, loadBalancerIPs: ['5.6.7.8'], loadBalancerSourceRanges: [' 203.0.113.0/25'], sessionAffinitySeconds: 10800, healthCheckNodePort: 30000, endpoints: [ep('10.180.0.3')] }),
-  svc('ns6', 'svc6', '172.30.0.46'),
-];
-
 /** A listing as a sorted list of its blocks (creation order differs between two ways of writing one state). */
 function blocks(listing: string): string[] {
   return listing
@@ -49,7 +26,10 @@ function blocks(listing: string): string[] {
 describe('nft model', () => {
   it('kube-proxy\'s sync for its test services reaches the state its expected transaction describes', () => {
     const expected = new NftRuleset();
-    expected.apply(readFileSync(join(FIX, 'kube-proxy-base.nft'), 'utf8') + readFileSync(join(FIX, 'kube-proxy-services.nft'), 'utf8'), 'expected');
+    // kube-proxy's fake dumps objects grouped, not in a loadable order: tables, sets and maps, chains, then rules and elements.
+    const rank = (l: string): number => ['add table', 'add set', 'add map', 'add chain', 'add rule', 'add element'].findIndex((p) => l.startsWith(p));
+    const lines = (readFileSync(join(FIX, 'kube-proxy-base.nft'), 'utf8') + readFileSync(join(FIX, 'kube-proxy-services.nft'), 'utf8')).split('\n').filter((l) => l.startsWith('add '));
+    expected.apply(lines.map((l, i) => [rank(l) === 2 ? 1 : rank(l), i, l] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]).join('\n'), 'expected');
     const ours = new NftRuleset();
     ours.apply(renderNftablesSync(SERVICES, CFG, null, new Map(), 0), 'ours');
     expect(blocks(listRuleset(ours))).toEqual(blocks(listRuleset(expected)));
@@ -82,39 +62,6 @@ describe('nft model', () => {
     expect(rs.table('t')!.chains.get('a')!.rules).toEqual([]);
   });
 });
-
-/** A node namespace stand-in: kube-proxy's state loaded, packets pushed through the hooks as the kernel would. */
-function node() {
-  const rng = new RngFactory(7);
-  const local = new Set([NODE_IP, '192.168.1.2', '192.168.99.11', '127.0.0.1'].map((s) => parseIpv4(s)!));
-  const nf = new Netfilter({ now: () => 0, isLocalAddress: (ip) => local.has(ip), masqueradeAddress: () => parseIpv4(NODE_IP), rng: (n) => rng.stream(n) });
-  nf.nft.apply(renderNftablesSync(SERVICES, CFG, null, new Map(), 0), 'kube-proxy');
-  return nf;
-}
-
-let sport = 40000;
-function syn(src: string, dst: string, dport: number): Packet {
-  const p = new Packet();
-  p.ip = ipv4Header(IpProto.TCP, parseIpv4(src)!, parseIpv4(dst)!);
-  p.tcp = { srcPort: sport++, dstPort: dport, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [] };
-  return p;
-}
-
-/** Where a new connection from `src` to dst:port goes through the node: "ip:port" after DNAT (masq?), DROP or REJECT. */
-function flow(nf: Netfilter, src: string, dst: string, dport: number): string {
-  const p = syn(src, dst, dport);
-  const fromPod = src.startsWith('10.');
-  const v1 = nf.hook(NfHook.PREROUTING, p, fromPod ? 'cni0' : 'eth0', null);
-  if (v1.kind !== 'accept') return v1.kind.toUpperCase();
-  const toLocal = [NODE_IP].includes(formatIpv4(p.ip!.dst));
-  const v2 = toLocal ? nf.hook(NfHook.INPUT, p, 'eth0', null) : nf.hook(NfHook.FORWARD, p, 'eth0', 'eth1');
-  if (v2.kind !== 'accept') return v2.kind.toUpperCase();
-  if (toLocal) return 'LOCAL';
-  const v3 = nf.hook(NfHook.POSTROUTING, p, null, 'eth1');
-  if (v3.kind !== 'accept') return v3.kind.toUpperCase();
-  const masq = formatIpv4(p.ip!.src) !== src;
-  return `${formatIpv4(p.ip!.dst)}:${p.tcp!.dstPort}${masq ? ' masq' : ''}`;
-}
 
 describe('packets through kube-proxy\'s nftables state (kube-proxy\'s packet-flow cases)', () => {
   it.each([

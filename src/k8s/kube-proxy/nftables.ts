@@ -15,16 +15,19 @@ import { base32, categorize, externallyAccessible, servicePortName, type KpConfi
 const T = 'ip kube-proxy';
 const MASQ_MARK = '0x4000';
 
-/** kube-proxy's base chains: name, type, hook, priority as knftables writes it. */
+/**
+ * kube-proxy's base chains: name, type, hook, priority (knftables' DNATPriority−10, +10, SNATPriority),
+ * written as numbers as knftables' fake dumps them: nft before 1.0.7 accepts "dstnat" only at prerouting.
+ */
 const BASE_CHAINS: [string, string, string, string][] = [
-  ['filter-prerouting', 'filter', 'prerouting', 'dstnat-10'],
-  ['filter-input', 'filter', 'input', 'dstnat-10'],
-  ['filter-forward', 'filter', 'forward', 'dstnat-10'],
-  ['filter-output', 'filter', 'output', 'dstnat-10'],
-  ['filter-output-post-dnat', 'filter', 'output', 'dstnat+10'],
-  ['nat-prerouting', 'nat', 'prerouting', 'dstnat'],
-  ['nat-output', 'nat', 'output', 'dstnat'],
-  ['nat-postrouting', 'nat', 'postrouting', 'srcnat'],
+  ['filter-prerouting', 'filter', 'prerouting', '-110'],
+  ['filter-input', 'filter', 'input', '-110'],
+  ['filter-forward', 'filter', 'forward', '-110'],
+  ['filter-output', 'filter', 'output', '-110'],
+  ['filter-output-post-dnat', 'filter', 'output', '-90'],
+  ['nat-prerouting', 'nat', 'prerouting', '-100'],
+  ['nat-output', 'nat', 'output', '-100'],
+  ['nat-postrouting', 'nat', 'postrouting', '100'],
 ];
 
 /** nftablesJumpChains: destination, source, extra match. */
@@ -179,14 +182,18 @@ function plan(sp: KpServicePort): Plan {
   return { name: servicePortName(sp), ch, cluster, local, all, hasEndpoints, internalChain, hasInternal, externalPolicy, hasExternal, usesExt: hasEndpoints && externallyAccessible(sp), usesFw: sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0, intVerdict: none, extVerdict: none };
 }
 
-/** The service's chains: internal masquerade, external handling, firewall, affinity sets, policy and endpoint chains. */
-function writeChains(tx: Tx, sp: KpServicePort, p: Plan, cfg: NftConfig): void {
-  const proto = sp.protocol.toLowerCase();
+/** The chains a service port uses, created (and flushed) before any element points at them. */
+function ensureChains(tx: Tx, sp: KpServicePort, p: Plan): void {
   for (const ep of p.all) tx.ensureChain(nftEndpointNames(sp, ep).chain);
   if (p.cluster.length > 0) tx.ensureChain(p.ch.svc);
   if (p.local.length > 0) tx.ensureChain(p.ch.local);
   if (p.usesExt) tx.ensureChain(p.ch.ext);
   if (p.usesFw) tx.ensureChain(p.ch.fw);
+}
+
+/** The service's chains: internal masquerade, external handling, firewall, affinity sets, policy and endpoint chains. */
+function writeChains(tx: Tx, sp: KpServicePort, p: Plan, cfg: NftConfig): void {
+  const proto = sp.protocol.toLowerCase();
   if (p.hasInternal) {
     const match = `ip daddr ${sp.clusterIP} ${proto} dport ${sp.port}`;
     if (cfg.masqueradeAll) tx.rule(p.internalChain, `${match} jump mark-for-masquerade`);
@@ -257,6 +264,7 @@ export function renderNftablesSync(ports: KpServicePort[], cfg: NftConfig, exist
   const affinity = new Set<string>();
   for (const sp of sorted) {
     const p = plan(sp);
+    ensureChains(tx, sp, p);
     writeElements(tx, sp, p);
     writeChains(tx, sp, p, cfg);
     if (sp.sessionAffinitySeconds !== null) for (const ep of p.all) affinity.add(nftEndpointNames(sp, ep).affinity);

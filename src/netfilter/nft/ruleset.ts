@@ -121,6 +121,7 @@ function command(tables: Map<string, NftTable>, t: Tokens, now: number): void {
       if (!c) throw t.err(`chain ${name} does not exist`);
       if (verb !== 'add' && verb !== 'insert') throw t.err(`${verb} rule is not modelled`);
       const r = parseRule(t);
+      checkRuleRefs(table, r, t);
       if (verb === 'add') c.rules.push(r);
       else c.rules.unshift(r);
       return;
@@ -283,6 +284,7 @@ function elementCommand(table: NftTable, verb: string, name: string, t: Tokens, 
       const w = t.next('a verdict');
       verdict = w === 'jump' || w === 'goto' ? { v: w, chain: t.next('a chain') } : ({ v: w } as Verdict);
     }
+    if (verdict && (verdict.v === 'jump' || verdict.v === 'goto') && !table.chains.has(verdict.chain)) throw t.err(`Could not process rule: No such file or directory (chain ${verdict.chain})`);
     const k = keyOf(key);
     if (verb === 'delete') {
       if (!set.elements.delete(k)) throw t.err(`element does not exist in ${name}`);
@@ -293,7 +295,18 @@ function elementCommand(table: NftTable, verb: string, name: string, t: Tokens, 
   }
 }
 
-/** Every jump/goto target and @set a rule or map names must exist (the kernel refuses the transaction). */
+/** A rule's jump/goto targets and sets must exist when it is added (nft: "Could not process rule: No such file or directory"). */
+function checkRuleRefs(table: NftTable, r: NftRule, t: Tokens): void {
+  const missing = (v: Verdict): boolean => (v.v === 'jump' || v.v === 'goto') && !table.chains.has(v.chain);
+  for (const s of r.stmts) {
+    const bad = s.k === 'verdict' ? (missing(s.verdict) ? s.verdict : null) : s.k === 'numgen' ? (s.arms.find(missing) ?? null) : null;
+    if (bad && (bad.v === 'jump' || bad.v === 'goto')) throw t.err(`Could not process rule: No such file or directory (chain ${bad.chain})`);
+    const setName = s.k === 'cmp-set' || s.k === 'lookup' || s.k === 'update' ? s.set : s.k === 'vmap' ? s.map : null;
+    if (setName !== null && !table.sets.has(setName)) throw t.err(`Could not process rule: No such file or directory (set ${setName})`);
+  }
+}
+
+/** Every jump/goto target and @set a rule or map names must still exist at the end (the kernel refuses the transaction). */
 function checkReferences(tables: Map<string, NftTable>): void {
   for (const table of tables.values()) {
     const chainOk = (v: Verdict | null, where: string): void => {
