@@ -266,6 +266,21 @@ function compileStmt(s: Stmt, table: NftTable, chains: Map<string, CompiledChain
       return (e, out) => arms[e.rng('numgen').int(mod)]!(e, out);
     }
     case 'mark-set':
+    case 'masquerade':
+    case 'dnat':
+    case 'update':
+      return compileAction(s, table);
+    case 'counter':
+      return () => CONTINUE;
+    case 'verdict':
+      return verdictOp(s.verdict, chains);
+  }
+}
+
+/** The statements that change the packet, the connection or a set. */
+function compileAction(s: Extract<Stmt, { k: 'mark-set' | 'masquerade' | 'dnat' | 'update' }>, table: NftTable): Op {
+  switch (s.k) {
+    case 'mark-set':
       return (e) => {
         const p = e.ctx.pkt;
         p.mark = (s.op === 'set' ? s.value : s.op === 'or' ? p.mark | s.value : s.op === 'xor' ? p.mark ^ s.value : p.mark & s.value) >>> 0;
@@ -296,10 +311,6 @@ function compileStmt(s: Stmt, table: NftTable, chains: Map<string, CompiledChain
         return CONTINUE;
       };
     }
-    case 'counter':
-      return () => CONTINUE;
-    case 'verdict':
-      return verdictOp(s.verdict, chains);
   }
 }
 
