@@ -9,9 +9,9 @@ import { absoluteName, AuthoritativeZones, type PublicRecord, type ZoneData } fr
 import { DnsServer } from '../../src/app/dns-server.js';
 import { parseResolvConf, StubResolver, type LookupResult } from '../../src/app/dns-resolver.js';
 import { UdpLayer } from '../../src/transport/udp.js';
-import { DnsClass, DnsFlag, DnsRcode, DnsType, decodeDns, dnsRcode, type DnsMessage } from '../../src/wire/dns.js';
+import { DnsClass, DnsFlag, DnsRcode, DnsType, decodeDns, dnsRcode, type DnsMessage, type DnsResourceRecord } from '../../src/wire/dns.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
-import { FakeNet, ip } from '../transport/fake-net.js';
+import { FakeNet } from '../transport/fake-net.js';
 
 const ZONE: ZoneData = {
   origin: 'mydomain.com',
@@ -28,7 +28,7 @@ const ZONE: ZoneData = {
 };
 
 const question = (name: string, type: number = DnsType.A) => ({ name, type, class: DnsClass.IN });
-const addrs = (rs: { data: { kind: string } }[]): string[] => rs.flatMap((r) => (r.data.kind === 'A' ? [formatIpv4((r.data as { address: number }).address)] : []));
+const addrs = (rs: DnsResourceRecord[]): string[] => rs.flatMap((r) => (r.data.kind === 'A' ? [formatIpv4(r.data.address)] : []));
 
 describe('AuthoritativeZones (a provider\'s authoritative DNS)', () => {
   it('rotates a multi-address A set by one on every answer (rrset-order cyclic), AA set, TTL from the record', () => {

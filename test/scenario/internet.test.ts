@@ -1,0 +1,64 @@
+// spec.internet and spec.dns (k8s/internet.ts, scenario wiring): what gets built (router legs,
+// routes, addresses, the DNS server's host, nameserver defaults) and the one-line errors for bad input.
+//
+//   user (203.0.113.10) ── internet/br0 ── edge (eth1 .1 | eth0 10.0.0.1) ── network/br0 ── node1, laptop
+import { describe, expect, it } from 'vitest';
+import { buildWorld } from '../../src/scenario/build.js';
+import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
+
+const HEAD = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: t }
+spec:
+`; // the body starts on line 5
+const CLUSTER = `  cluster:
+    network: { cidr: 10.0.0.0/24 }
+    nodes: [{ name: node1 }]
+    externalHosts: [{ name: laptop }]
+`; // lines 5-8
+
+function problems(text: string): string[] {
+  try {
+    buildWorld(loadScenarioText(text, 'bad.yaml'), 1);
+    return ['ok'];
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    return e.errors.map(formatUserError);
+  }
+}
+
+const routes = (w: ReturnType<typeof buildWorld>, ns: string): string[] =>
+  w.namespaces.get(ns)!.mainTable.all().filter((r) => r.prefix === 0).map((r) => `default via ${formatIpv4(r.gateway)} dev ${r.dev.name}`);
+
+describe('spec.internet and spec.dns', () => {
+  it('builds the router with a leg on each side (forwarding on), default routes toward it, and the DNS server host on the internet', () => {
+    const w = buildWorld(loadScenarioText(HEAD + CLUSTER + '  internet:\n    hosts: [{ name: user }]\n  dns: { zones: [{ origin: example.com }] }\n', 't.yaml'), 1);
+    const edge = w.namespaces.get('edge')!;
+    expect(edge.ipForwardEnabled).toBe(true);
+    expect(edge.addrs.filter((a) => a.dev !== edge.lo).map((a) => `${a.dev.name} ${formatIpv4(a.addr)}/${a.prefix}`)).toEqual(['eth0 10.0.0.1/24', 'eth1 203.0.113.1/24']);
+    expect(routes(w, 'node1')).toEqual(['default via 10.0.0.1 dev eth0']);
+    expect(routes(w, 'laptop')).toEqual(['default via 10.0.0.1 dev eth0']);
+    expect(routes(w, 'user')).toEqual(['default via 203.0.113.1 dev eth0']);
+    expect(routes(w, 'edge')).toEqual([]);
+    const out = w.cluster!.outside!;
+    expect(out.hosts.map((h) => `${h.name} ${formatIpv4(h.ip)} ns=${h.nameserver === null ? '-' : formatIpv4(h.nameserver)}`)).toEqual(['user 203.0.113.10 ns=203.0.113.53', 'ns1 203.0.113.53 ns=-']);
+    expect(w.cluster!.hosts.map((h) => h.name)).toEqual(['laptop', 'edge', 'user', 'ns1']);
+  });
+
+  it('without an internet, the DNS server is a host on the cluster network and nothing gets a default route', () => {
+    const w = buildWorld(loadScenarioText(HEAD + CLUSTER + '  dns: { server: { name: ns1 } }\n', 't.yaml'), 1);
+    expect(formatIpv4(w.cluster!.outside!.dnsServer!.ip)).toBe('10.0.0.53');
+    expect(routes(w, 'node1')).toEqual([]);
+  });
+
+  it('reports bad input at the field', () => {
+    expect(problems(HEAD + '  internet: {}\n')).toEqual(['bad.yaml:5:13: spec.internet: the internet is routed to a cluster network: it needs spec.cluster']);
+    expect(problems(HEAD + CLUSTER + '  internet:\n    hosts: [{ name: laptop }]\n')).toEqual(['bad.yaml:10:21: spec.internet.hosts[0].name: duplicate name "laptop"']);
+    expect(problems(HEAD + CLUSTER + '  internet:\n    hosts: [{ name: u, ip: 10.0.0.9 }]\n')).toEqual(['bad.yaml:10:28: spec.internet.hosts[0].ip: 10.0.0.9 is outside the internet 203.0.113.0/24']);
+    expect(problems(HEAD + CLUSTER + '  internet:\n    router: { clusterIp: 10.0.0.11 }\n')).toEqual(['bad.yaml:10:26: spec.internet.router.clusterIp: address 10.0.0.11 is used twice']);
+    expect(problems(HEAD + CLUSTER + '  dns:\n    externalDns: { enabled: true }\n')[0]).toMatch(/spec\.dns\.externalDns: external-dns reconciles every interval forever: set spec\.duration/);
+    expect(problems(HEAD + CLUSTER + '  dns:\n    zones: [{ origin: x.com, records: [{ name: a, type: A, value: nope }] }]\n')).toEqual(['bad.yaml:10:67: spec.dns.zones[0].records[0].value: "nope" is not an IPv4 address']);
+  });
+});
