@@ -95,11 +95,12 @@ export class ExternalDns {
 
   /** Starts the loop: a reconcile now, then every interval; with events, on Service / Ingress changes. */
   start(): void {
+    // The periodic loop is housekeeping (background): it does not keep a run without a duration going.
     const tick = (): void => {
       this.sync();
-      this.sim.schedule(this.opts.intervalNs, tick);
+      this.sim.scheduleBackground(this.opts.intervalNs, tick);
     };
-    this.sim.schedule(0, tick);
+    this.sim.scheduleBackground(0, tick);
     if (!this.opts.events) return;
     const onChange = (): void => {
       if (this.pending) return;

@@ -125,7 +125,6 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
 /** The cluster's machines (kubeadm order), or errors for cluster manifests without spec.cluster. */
 function buildClusterOf(b: Builder): ClusterWorld | null {
   const { loaded, spec } = b;
-  if (spec.dns?.externalDns?.enabled && spec.duration === undefined) b.errors.push(loaded.error(['spec', 'dns', 'externalDns'], 'external-dns reconciles every interval forever: set spec.duration'));
   if (!spec.cluster) {
     if (spec.internet) b.errors.push(loaded.error(['spec', 'internet'], 'the internet is routed to a cluster network: it needs spec.cluster'));
     if (spec.dns) b.errors.push(loaded.error(['spec', 'dns'], 'public DNS runs on a host beside a cluster: it needs spec.cluster'));
