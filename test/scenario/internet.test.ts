@@ -2,7 +2,11 @@
 // routes, addresses, the DNS server's host, nameserver defaults) and the one-line errors for bad input.
 //
 //   user (203.0.113.10) ── internet/br0 ── edge (eth1 .1 | eth0 10.0.0.1) ── network/br0 ── node1, laptop
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runWorld } from '../../src/scenario/run.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
@@ -61,5 +65,33 @@ describe('spec.internet and spec.dns', () => {
     // external-dns's periodic loop is background: a run without a duration still ends.
     expect(problems(HEAD + CLUSTER + '  dns:\n    externalDns: { enabled: true }\n')).toEqual(['ok']);
     expect(problems(HEAD + CLUSTER + '  dns:\n    zones: [{ origin: x.com, records: [{ name: a, type: A, value: nope }] }]\n')).toEqual(['bad.yaml:10:67: spec.dns.zones[0].records[0].value: "nope" is not an IPv4 address']);
+  });
+});
+
+describe('internet hosts as senders', () => {
+  it('ping, udp, tcp, http and dns from host/user all get their answers across the router', () => {
+    const text = `${HEAD}  duration: 5s
+${CLUSTER}  internet:
+    hosts: [{ name: user }]
+  dns: { zones: [{ origin: example.com, records: [{ name: n1, type: A, value: 10.0.0.11 }] }] }
+  traffic:
+    - { name: p, type: ping, from: host/user, to: node/node1, count: 2 }
+    - { name: u, type: udp, from: host/user, to: "node/node1:7000", count: 2 }
+    - { name: t, type: tcp, from: host/user, to: "n1.example.com:7001", count: 2 }
+    - { name: h, type: http, from: host/user, to: "http://n1.example.com:7002/", count: 2, rate: 10 }
+    - { name: d, type: dns, from: host/user, lookup: n1.example.com, count: 2 }
+    - { name: back, type: ping, from: node/node1, to: host/user, count: 1 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: srv }
+spec:
+  hostNetwork: true
+  nodeName: node1
+  containers: [{ name: s, image: x, ports: [{ containerPort: 7001 }, { name: http, containerPort: 7002 }] }]
+`;
+    const w = buildWorld(loadScenarioText(text, 't.yaml'), 1);
+    runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-inet-')), format: 'pcapng', snaplen: 256 });
+    expect(w.flows.map((f) => `${f.name} ${f.counts.sent}/${f.counts.received} err ${f.counts.errors}`)).toEqual(['p 2/2 err 0', 'u 2/2 err 0', 't 2/2 err 0', 'h 2/2 err 0', 'd 2/2 err 0', 'back 1/1 err 0']);
   });
 });
