@@ -94,4 +94,24 @@ spec:
     runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-inet-')), format: 'pcapng', snaplen: 256 });
     expect(w.flows.map((f) => `${f.name} ${f.counts.sent}/${f.counts.received} err ${f.counts.errors}`)).toEqual(['p 2/2 err 0', 'u 2/2 err 0', 't 2/2 err 0', 'h 2/2 err 0', 'd 2/2 err 0', 'back 1/1 err 0']);
   });
+
+  it('a pod resolves a public name: CoreDNS without upstreams forwards to the public server across the router', () => {
+    const text = `${HEAD}  cluster:
+    network: { cidr: 10.0.0.0/24 }
+    dns: { replicas: 1 }
+    nodes: [{ name: node1 }, { name: node2 }]
+  internet: { hosts: [{ name: user }] }
+  dns: { zones: [{ origin: example.com, records: [{ name: n1, type: A, value: 10.0.0.11 }] }] }
+  traffic:
+    - { name: d, type: dns, from: pod/client, lookup: n1.example.com, count: 1 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: client }
+spec: { nodeName: node2, containers: [{ name: c, image: x }] }
+`;
+    const w = buildWorld(loadScenarioText(text, 't.yaml'), 1);
+    runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-inet-')), format: 'pcapng', snaplen: 256 });
+    expect(w.flows.map((f) => `${f.name} ${f.counts.sent}/${f.counts.received}`)).toEqual(['d 1/1']);
+  });
 });
