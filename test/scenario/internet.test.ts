@@ -114,4 +114,27 @@ spec: { nodeName: node2, containers: [{ name: c, image: x }] }
     runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-inet-')), format: 'pcapng', snaplen: 256 });
     expect(w.flows.map((f) => `${f.name} ${f.counts.sent}/${f.counts.received}`)).toEqual(['d 1/1']);
   });
+
+  it('a DNSEndpoint manifest is served by the public server (and warned about without spec.dns)', () => {
+    const ep = `---
+apiVersion: externaldns.k8s.io/v1alpha1
+kind: DNSEndpoint
+metadata: { name: by-hand }
+spec:
+  endpoints:
+    - { dnsName: abc.elb.us-east-1.amazonaws.com, recordType: A, targets: [10.0.0.11], recordTTL: 60 }
+    - { dnsName: svc.example.com, recordType: CNAME, targets: [abc.elb.us-east-1.amazonaws.com] }
+`;
+    const text = `${HEAD}${CLUSTER}  internet: { hosts: [{ name: user }] }
+  dns: { zones: [{ origin: example.com }] }
+  traffic:
+    - { name: d, type: dns, from: host/user, lookup: svc.example.com, count: 1 }
+${ep}`;
+    const w = buildWorld(loadScenarioText(text, 't.yaml'), 1);
+    expect(w.warnings.map(formatUserError)).toEqual([]);
+    runWorld(w, { outDir: mkdtempSync(join(tmpdir(), 'podwire-inet-')), format: 'pcapng', snaplen: 256 });
+    expect(w.flows.map((f) => `${f.name} ${f.counts.sent}/${f.counts.received}`)).toEqual(['d 1/1']);
+    const bare = buildWorld(loadScenarioText(HEAD + CLUSTER + ep, 't.yaml'), 1);
+    expect(bare.warnings.map(formatUserError)).toEqual(['t.yaml:11:7: kind: DNSEndpoint records need a public DNS server (spec.dns): ignored']);
+  });
 });
