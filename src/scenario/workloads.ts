@@ -250,19 +250,34 @@ function startPublicDnsServer(ctx: WorkloadContext, tr: Transports): Ipv4 | null
       return { name: absoluteName(r.name, z.origin), type: r.type, values: r.type === 'CNAME' ? values.map((v) => absoluteName(v, z.origin, true)) : values, ttl: r.ttl ?? z.ttl };
     }),
   }));
-  d.zones.forEach((z, zi) =>
-    z.records.forEach((r, ri) => {
-      const at = ['dns', 'zones', zi, 'records', ri];
-      const vals = r.values ?? (r.value !== undefined ? [r.value] : []);
-      if (vals.length === 0) ctx.err(at, 'a record needs value or values');
-      else if (r.type === 'A') vals.forEach((v, vi) => parseIpv4(v) === null && ctx.err([...at, r.values ? 'values' : 'value', ...(r.values ? [vi] : [])], `"${v}" is not an IPv4 address`));
-      else if (vals.length > 1) ctx.err([...at, 'values'], 'a CNAME has exactly one target');
-    }),
-  );
+  checkZones(ctx, d);
   const api = ctx.api ?? null;
   const az = new AuthoritativeZones(zones, api ? () => dnsEndpointRecords(api) : () => [], host.name);
   new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [] });
   return host.ip;
+}
+
+/** spec.dns.zones: one origin once, values that fit the type, no CNAME beside other data at a name (RFC 1034 §3.6.2). */
+function checkZones(ctx: WorkloadContext, d: PublicDnsSpecT): void {
+  const origins = new Set<string>();
+  d.zones.forEach((z, zi) => {
+    const origin = z.origin.toLowerCase().replace(/\.$/, '');
+    if (origins.has(origin)) ctx.err(['dns', 'zones', zi, 'origin'], `zone ${origin} is declared twice`);
+    origins.add(origin);
+    const seen = new Map<string, string>();
+    z.records.forEach((r, ri) => {
+      const at = ['dns', 'zones', zi, 'records', ri];
+      const vals = r.values ?? (r.value !== undefined ? [r.value] : []);
+      const name = absoluteName(r.name, z.origin);
+      const other = seen.get(name);
+      if (other !== undefined && (other === 'CNAME' || r.type === 'CNAME')) ctx.err([...at, 'name'], `${name} already has a ${other} record: a CNAME cannot share its name`);
+      seen.set(name, r.type);
+      if (r.values !== undefined && r.value !== undefined) ctx.err([...at, 'value'], 'give value or values, not both');
+      else if (vals.length === 0) ctx.err(at, 'a record needs value or values');
+      else if (r.type === 'A') vals.forEach((v, vi) => parseIpv4(v) === null && ctx.err([...at, r.values ? 'values' : 'value', ...(r.values ? [vi] : [])], `"${v}" is not an IPv4 address`));
+      else if (vals.length > 1) ctx.err([...at, 'values'], 'a CNAME has exactly one target');
+    });
+  });
 }
 
 /** The stub resolver a sender uses: a pod's ClusterFirst resolv.conf, or a host's nameserver; null when none. */

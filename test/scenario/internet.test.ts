@@ -65,6 +65,10 @@ describe('spec.internet and spec.dns', () => {
     // external-dns's periodic loop is background: a run without a duration still ends.
     expect(problems(HEAD + CLUSTER + '  dns:\n    externalDns: { enabled: true }\n')).toEqual(['ok']);
     expect(problems(HEAD + CLUSTER + '  dns:\n    zones: [{ origin: x.com, records: [{ name: a, type: A, value: nope }] }]\n')).toEqual(['bad.yaml:10:67: spec.dns.zones[0].records[0].value: "nope" is not an IPv4 address']);
+    const zone = (recs: string) => `${HEAD}${CLUSTER}  dns:\n    zones:\n      - origin: x.com\n        records: [${recs}]\n`;
+    expect(problems(zone('{ name: a, type: A, value: 1.1.1.1 }, { name: a.x.com., type: CNAME, value: b }'))).toEqual(['bad.yaml:12:65: spec.dns.zones[0].records[1].name: a.x.com already has a A record: a CNAME cannot share its name']);
+    expect(problems(zone('{ name: a, type: A, value: 1.1.1.1, values: [2.2.2.2] }'))).toEqual(['bad.yaml:12:46: spec.dns.zones[0].records[0].value: give value or values, not both']);
+    expect(problems(`${HEAD}${CLUSTER}  dns: { zones: [{ origin: x.com }, { origin: x.com. }] }\n`)).toEqual(['bad.yaml:9:47: spec.dns.zones[1].origin: zone x.com is declared twice']);
   });
 });
 
