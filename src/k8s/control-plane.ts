@@ -25,6 +25,7 @@ import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
+import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { startNodeLifecycleController } from './node-lifecycle.js';
 import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
@@ -59,6 +60,8 @@ export class ControlPlane {
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
+  /** external-dns, when spec.dns enables it (external-dns.ts). */
+  externalDns: ExternalDns | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -97,6 +100,7 @@ export class ControlPlane {
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);
     cp.kubelet.start();
+    cp.externalDns = startPublicDns(sim, cp.api, cluster, record);
     return cp;
   }
 

@@ -17,6 +17,8 @@ export interface ObjectMeta {
   deletionTimestamp: TimeNs | null;
   /** The grace period of a graceful delete, in seconds. */
   deletionGracePeriodSeconds?: number;
+  /** metadata.annotations, when the writer keeps them (external-dns reads its annotations here). */
+  annotations?: Record<string, string>;
 }
 
 /** Any API object: a kind and metadata. */
@@ -43,6 +45,8 @@ export interface Node extends ApiObject {
 export interface Service extends ApiObject {
   kind: 'Service';
   spec: ServiceSpec;
+  /** status.loadBalancer as a load-balancer controller fills it (absent: spec.loadBalancerIPs stand for it). */
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: 'VIP' | 'Proxy' }[] } };
 }
 
 /** discovery/v1 EndpointSlice: one per Service here, endpoints per service port. */
