@@ -10,7 +10,7 @@
 // changes nothing but the listing).
 // Not modelled: IPv6, --nodeport-addresses other than `primary` (the default in this mode).
 import { createHash } from 'node:crypto';
-import { base32, categorize, externallyAccessible, servicePortName, type KpConfig, type KpEndpoint, type KpServicePort } from './iptables.js';
+import { base32, servicePortName, trafficPlan, type KpConfig, type KpEndpoint, type KpServicePort, type TrafficPlan } from './iptables.js';
 
 const T = 'ip kube-proxy';
 const MASQ_MARK = '0x4000';
@@ -154,18 +154,9 @@ function writeElements(tx: Tx, sp: KpServicePort, p: Plan): void {
   }
 }
 
-interface Plan {
+interface Plan extends TrafficPlan {
   name: string;
   ch: ReturnType<typeof nftServiceChains>;
-  cluster: KpEndpoint[];
-  local: KpEndpoint[];
-  all: KpEndpoint[];
-  hasEndpoints: boolean;
-  internalChain: string;
-  hasInternal: boolean;
-  externalPolicy: string;
-  hasExternal: boolean;
-  usesExt: boolean;
   usesFw: boolean;
   intVerdict: string;
   extVerdict: string;
@@ -173,13 +164,9 @@ interface Plan {
 
 function plan(sp: KpServicePort): Plan {
   const ch = nftServiceChains(sp);
-  const { cluster, local, all } = categorize(sp);
-  const hasEndpoints = all.length > 0;
-  const pol = (policy: 'Cluster' | 'Local'): [string, boolean] => (policy === 'Local' ? [ch.local, hasEndpoints && local.length > 0] : [ch.svc, hasEndpoints]);
-  const [internalChain, hasInternal] = pol(sp.internalTrafficPolicy);
-  const [externalPolicy, hasExternal] = pol(sp.externalTrafficPolicy);
-  const none = hasEndpoints ? 'drop' : 'goto reject-chain';
-  return { name: servicePortName(sp), ch, cluster, local, all, hasEndpoints, internalChain, hasInternal, externalPolicy, hasExternal, usesExt: hasEndpoints && externallyAccessible(sp), usesFw: sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0, intVerdict: none, extVerdict: none };
+  const t = trafficPlan(sp, ch.svc, ch.local);
+  const none = t.hasEndpoints ? 'drop' : 'goto reject-chain';
+  return { name: servicePortName(sp), ch, ...t, usesFw: sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0, intVerdict: none, extVerdict: none };
 }
 
 /** The chains a service port uses, created (and flushed) before any element points at them. */
