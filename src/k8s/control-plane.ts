@@ -25,7 +25,10 @@ import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
-import { startNodeLifecycleController } from './node-lifecycle.js';
+import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
+import { Failures } from './failures.js';
+import { startReplicaController } from './replica-controller.js';
+import { DEFAULT_TOLERATION_SECONDS, TaintManager } from './taint-manager.js';
 import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
@@ -49,6 +52,10 @@ export interface ControlPlaneConfig {
   endpointDelay: string | number;
   /** kube-proxy's sync delay after a change. */
   proxySyncDelay: string | number;
+  /** kube-controller-manager --node-monitor-grace-period (default 40 s). */
+  nodeMonitorGracePeriod?: string | number | undefined;
+  /** kube-apiserver --default-unreachable-toleration-seconds / --default-not-ready-toleration-seconds (default 300). */
+  defaultTolerationSeconds?: number | undefined;
 }
 
 /** The running control plane. */
@@ -59,6 +66,9 @@ export class ControlPlane {
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
+  /** What Kubernetes failures (scenario/faults-k8s) do to the world. */
+  readonly failures: Failures;
+  private readonly taintManager: TaintManager;
 
   private readonly record: (what: string) => void;
 
@@ -77,6 +87,9 @@ export class ControlPlane {
     const cniRules = (node: ClusterNode): string =>
       renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');
     this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, cniRules, record);
+    const grace = cfg.nodeMonitorGracePeriod === undefined ? DEFAULT_NODE_MONITOR_GRACE_NS : durationOr0(cfg.nodeMonitorGracePeriod);
+    this.failures = new Failures(this.kubelet, this.runtime, this.kubeProxy, new NodeHealthMonitor(sim, this.api, grace, record));
+    this.taintManager = new TaintManager(sim, this.api, cluster.pods, cfg.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS, record);
   }
 
   /**
@@ -96,6 +109,8 @@ export class ControlPlane {
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);
+    cp.taintManager.start();
+    startReplicaController(sim, cp.api, cluster, cp.kubelet, record);
     cp.kubelet.start();
     return cp;
   }

@@ -22,7 +22,7 @@ import { ControlPlane, type TimelineEntry } from '../k8s/control-plane.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { scheduleFaults } from './faults.js';
-import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
+import { startDns, startPodApp, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { formatUserError, ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT, ScenarioSpecT } from './schema.js';
@@ -308,6 +308,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
       return informer ? () => informer.list() : [];
     },
     runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
+    ...(controlPlane ? { dnsServers: controlPlane.failures.dnsServers } : {}),
     stats,
     clusterSpec: b.spec.cluster ?? null,
     err: b.err,
@@ -324,6 +325,11 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     startPodApps(ctx, tr);
     startDns(ctx, tr);
     controlPlane?.startProbes((ns) => tr.tcpOf(ns));
+    if (controlPlane)
+      controlPlane.kubelet.podStarter = (pod) => {
+        tr.udpOf(pod.ns);
+        startPodApp(ctx, tr, pod);
+      };
   }
   return startTraffic(ctx, tr, b.spec.traffic);
 }

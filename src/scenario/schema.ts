@@ -3,6 +3,7 @@
 // beside it, ordinary Kubernetes manifests (Node, Pod, Deployment, Service, ... — later layers).
 import { z } from 'zod';
 import { parseDuration, SEC } from '../core/time.js';
+import { k8sFaultVariants, recoverySpec } from './faults-k8s.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
@@ -234,6 +235,7 @@ export const FaultSpec = z.discriminatedUnion('kind', [
     delay: Duration.default('0'),
     jitter: Duration.default('0'),
   }),
+  ...k8sFaultVariants(Duration),
 ]);
 
 export const CaptureSpec = z.strictObject({
@@ -322,6 +324,10 @@ export const ClusterSpec = z.strictObject({
   endpointDelay: Duration.default('1s'),
   /** kube-proxy's sync: from an EndpointSlice change to the rules on every node (--min-sync-period and friends). */
   proxySyncDelay: Duration.default('1s'),
+  /** A silent kubelet's node turns NotReady (and tainted unreachable) this long after its last report (--node-monitor-grace-period). */
+  nodeMonitorGracePeriod: Duration.default('40s'),
+  /** tolerationSeconds the API server gives pods for the not-ready / unreachable NoExecute taints (--default-unreachable-toleration-seconds). */
+  defaultTolerationSeconds: z.number().int().nonnegative().default(300),
   nodes: z.array(ClusterNodeSpec).default([]),
   externalHosts: z.array(ExternalHostSpec).default([]),
 });
@@ -339,6 +345,8 @@ export const ScenarioSpec = z.strictObject({
   traffic: z.array(TrafficSpec).default([]),
   /** The fault timeline. */
   faults: z.array(FaultSpec).default([]),
+  /** How stats.json's recovery section judges a fault recovered. */
+  recovery: recoverySpec(Duration).default({ errorThreshold: 0.01, window: '5s' }),
   capture: CaptureSpec.default({ interfaces: 'all', format: 'pcapng', snaplen: 262144 }),
 });
 
@@ -354,3 +362,4 @@ export type ScenarioSpecT = z.infer<typeof ScenarioSpec>;
 export type HostSpecT = z.infer<typeof HostSpec>;
 export type TrafficSpecT = z.infer<typeof TrafficSpec>;
 export type ClusterSpecT = z.infer<typeof ClusterSpec>;
+export type FaultSpecT = z.infer<typeof FaultSpec>;

@@ -55,6 +55,8 @@ export interface WorkloadContext {
   services: ServiceView[];
   /** Starts an informer over Services and EndpointSlices for CoreDNS's kubernetes plugin. */
   dnsServices(): ServiceLister;
+  /** Where CoreDNS's servers are registered (for DNS faults), when there is a control plane. */
+  dnsServers?: DnsServer[];
   /** Starts a pod's app through the container runtime (so the kubelet can restart it). */
   runContainer(pod: ClusterPod, spec: ContainerSpec): void;
   stats: StatsRegistry;
@@ -134,11 +136,14 @@ export function startPodApps(ctx: WorkloadContext, tr: Transports): void {
   const pods = ctx.cluster?.pods ?? [];
   // CoreDNS pods (k8s-app=kube-dns) run the DNS server: startDns's, or one a test starts itself.
   const dnsPods = new Set(corednsPodsOf(pods));
-  for (const pod of pods) {
-    if (pod.annotations['podwire.dev/app'] !== undefined) startAnnotatedApp(ctx, tr, pod);
-    else if (!dnsPods.has(pod)) startDeclaredPorts(ctx, tr, pod);
-  }
+  for (const pod of pods) if (!dnsPods.has(pod) || pod.annotations['podwire.dev/app'] !== undefined) startPodApp(ctx, tr, pod);
   ctx.stats.addCounters('no-listener', () => (tr.noListener.size > 0 ? Object.fromEntries(tr.noListener) : null));
+}
+
+/** Starts one pod's app (also for a pod a controller creates while the run goes on). */
+export function startPodApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod): void {
+  if (pod.annotations['podwire.dev/app'] !== undefined) startAnnotatedApp(ctx, tr, pod);
+  else startDeclaredPorts(ctx, tr, pod);
 }
 
 /** Each containerPort answers (k8s/container-ports): HTTP, a request/response server, or a UDP echo. */
@@ -216,7 +221,8 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
   // k8s-app=kube-dns without it are left alone (a test or a user may start their own server there).
   const coredns = spec.dns?.enabled ? corednsPodsOf(c.pods) : [];
   if (coredns.length > 0) {
-    startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
+    const dns = startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
+    ctx.dnsServers?.push(...dns.servers);
   }
 }
 

@@ -1,0 +1,129 @@
+// scenario/faults-k8s-run — puts the Kubernetes failures of spec.faults (faults-k8s.ts) on the
+// timeline: at the fault's time it records what happened and calls the control plane's failure
+// actions (k8s/failures.ts); a fault with a duration schedules its end. Nothing here touches
+// readiness, endpoints or rules: the controllers react. Layer: scenario.
+import { durationOr0 } from '../core/time.js';
+import { DnsRcode } from '../wire/dns.js';
+import type { DnsChaosAction } from '../app/dns-server.js';
+import type { ClusterNode, ClusterPod } from '../k8s/cluster.js';
+import { dnsPattern } from '../k8s/failures.js';
+import type { FaultContext } from './faults.js';
+import type { FaultSpecT } from './schema.js';
+
+type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' }>;
+
+/** Resolves a fault's target (a user error at its `target` field when it names nothing). */
+export interface Targets {
+  pod(target: string, at: (string | number)[]): ClusterPod | undefined;
+  node(target: string, at: (string | number)[]): ClusterNode | undefined;
+}
+
+const dur = durationOr0;
+const secs = (ns: number): string => `${ns / 1e9}s`;
+
+/** Schedules one Kubernetes failure. */
+export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, at: (string | number)[], t: Targets): void {
+  const cp = ctx.controlPlane;
+  if (cp === null) return ctx.err([...at, 'kind'], `${f.kind} needs a cluster (spec.cluster)`);
+  const fail = cp.failures;
+  const note = ctx.record;
+  const when = (delayNs: number, fn: () => void) => ctx.sim.scheduleAt(dur(f.at) + delayNs, fn);
+  switch (f.kind) {
+    case 'pod-kill': {
+      const pod = t.pod(f.target, at);
+      if (!pod) return;
+      const grace = dur(f.gracePeriod);
+      return void when(0, () => {
+        note(`pod-kill: pod ${pod.name} deleted (grace period ${secs(grace)})`);
+        cp.deletePod(pod, grace);
+      });
+    }
+    case 'container-kill': {
+      const pod = t.pod(f.target, at);
+      if (!pod) return;
+      if (!pod.spec.containers.some((c) => c.name === f.container)) return ctx.err([...at, 'container'], `pod ${pod.name} has no container "${f.container}" (${pod.spec.containers.map((c) => c.name).join(', ')})`);
+      return void when(0, () => {
+        note(`container-kill: ${pod.name}/${f.container} killed`);
+        fail.containerKill(pod, f.container);
+      });
+    }
+    case 'pod-failure': {
+      const pod = t.pod(f.target, at);
+      if (!pod) return;
+      when(0, () => {
+        note(`pod-failure: ${pod.name} runs a pause container for ${secs(dur(f.duration))}`);
+        fail.podFailure(pod, true);
+      });
+      return void when(dur(f.duration), () => note(`pod-failure over: ${pod.name} restarted with its image (restart ${fail.podFailure(pod, false)})`));
+    }
+    case 'node-crash':
+    case 'node-reboot': {
+      const node = t.node(f.target, at);
+      if (!node) return;
+      when(0, () => {
+        note(`${f.kind}: node ${node.name} down`);
+        fail.nodeCrash(node);
+      });
+      if (f.kind === 'node-reboot')
+        when(dur(f.duration), () => {
+          note(`node-reboot: node ${node.name} booted`);
+          fail.nodeBoot(node);
+        });
+      return;
+    }
+    case 'kube-proxy-stall': {
+      const node = t.node(f.target, at);
+      if (!node) return;
+      when(0, () => {
+        note(`kube-proxy-stall: kube-proxy on ${node.name} stops syncing for ${secs(dur(f.duration))}`);
+        fail.kubeProxyStall(node, true);
+      });
+      return void when(dur(f.duration), () => fail.kubeProxyStall(node, false));
+    }
+    case 'conntrack-full': {
+      const node = t.node(f.target, at);
+      if (!node) return;
+      when(0, () => {
+        const max = f.max ?? node.ns.nf?.conntrack.count ?? 0;
+        note(`conntrack-full: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, max)} (${node.ns.nf?.conntrack.count ?? 0} entries)`);
+      });
+      if (f.duration !== undefined) when(dur(f.duration), () => note(`conntrack-full over: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, null)}`));
+      return;
+    }
+    case 'dns-outage':
+    case 'dns-chaos':
+      return scheduleDnsFault(ctx, f, at, t);
+    case 'toxic':
+      return ctx.err([...at, 'kind'], 'toxic is not supported yet');
+  }
+}
+
+function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-outage' | 'dns-chaos' }>, at: (string | number)[], t: Targets): void {
+  const fail = ctx.controlPlane!.failures;
+  let action: DnsChaosAction;
+  let clients: Set<number> | null = null;
+  let patterns: RegExp[] = [];
+  let what: string;
+  if (f.kind === 'dns-outage') {
+    action = f.mode === 'timeout' ? { kind: 'drop' } : f.mode === 'delay' ? { kind: 'delay', ns: dur(f.delay) } : { kind: 'rcode', rcode: f.mode === 'servfail' ? DnsRcode.SERVFAIL : DnsRcode.NXDOMAIN };
+    what = `dns-outage: CoreDNS ${f.mode === 'timeout' ? 'stops answering' : f.mode === 'delay' ? `answers ${secs(dur(f.delay))} late` : `answers ${f.mode.toUpperCase()}`} for ${secs(dur(f.duration))}`;
+  } else {
+    action = f.action === 'error' ? { kind: 'rcode', rcode: DnsRcode.SERVFAIL } : { kind: 'random' };
+    patterns = f.patterns.map(dnsPattern);
+    if (f.target !== undefined) {
+      const pod = t.pod(f.target, at);
+      if (!pod) return;
+      clients = new Set([pod.ip]);
+    }
+    what = `dns-chaos: ${f.action} for ${f.patterns.length > 0 ? f.patterns.join(', ') : 'every name'}${f.target ? ` queried by ${f.target.slice(4)}` : ''} for ${secs(dur(f.duration))}`;
+  }
+  let remove: (() => void) | null = null;
+  ctx.sim.scheduleAt(dur(f.at), () => {
+    ctx.record(what);
+    remove = fail.addDnsFault({ patterns, clients, action });
+  });
+  ctx.sim.scheduleAt(dur(f.at) + dur(f.duration), () => {
+    ctx.record(`${f.kind} over`);
+    remove?.();
+  });
+}
