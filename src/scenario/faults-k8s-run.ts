@@ -8,7 +8,10 @@ import type { DnsChaosAction } from '../app/dns-server.js';
 import type { ClusterNode, ClusterPod } from '../k8s/cluster.js';
 import { dnsPattern } from '../k8s/failures.js';
 import type { FaultContext } from './faults.js';
-import type { FaultSpecT } from './schema.js';
+import type { FaultSpecT, ScenarioSpecT } from './schema.js';
+import type { Simulator } from '../core/simulator.js';
+import type { StatsRegistry } from '../stats/report.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 
 type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' }>;
 
@@ -126,4 +129,34 @@ function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-o
     ctx.record(`${f.kind} over`);
     remove?.();
   });
+}
+
+/** The target a fault names, as stats.json's recovery section shows it. */
+function targetOf(f: FaultSpecT): string {
+  return 'target' in f && f.target !== undefined ? f.target : f.kind === 'dns-outage' ? 'svc/kube-dns.kube-system' : '';
+}
+
+/**
+ * stats.json's recovery section for a scenario with faults: the registry learns the faults and the
+ * thresholds, and a background event at the end of every second samples the TCP stacks' retransmission
+ * and RTO counters (background: it never keeps a run going).
+ */
+export function trackRecovery(sim: Simulator, stats: StatsRegistry, tcp: ReadonlyMap<string, TcpLayer>, spec: ScenarioSpecT): void {
+  if (spec.faults.length === 0) return;
+  const tcpTotals = (): [number, number] => {
+    let retrans = 0;
+    let rtos = 0;
+    for (const t of tcp.values()) {
+      retrans += t.counters.RetransSegs;
+      rtos += t.counters.TCPTimeouts;
+    }
+    return [retrans, rtos];
+  };
+  stats.enableRecovery({ faults: spec.faults.map((f) => ({ kind: f.kind, target: targetOf(f), atNs: dur(f.at) })), errorThreshold: spec.recovery.errorThreshold, windowNs: dur(spec.recovery.window), tcpTotals });
+  let t = 0;
+  const tick = (): void => {
+    stats.sampleTcp(t++);
+    sim.scheduleBackground(1e9, tick);
+  };
+  sim.scheduleBackground(1e9, tick);
 }
