@@ -8,6 +8,7 @@ import type { DnsChaosAction } from '../app/dns-server.js';
 import type { ClusterNode, ClusterPod } from '../k8s/cluster.js';
 import { dnsPattern } from '../k8s/failures.js';
 import type { FaultContext } from './faults.js';
+import { describeTarget, resolveTarget, type SelectorWorld } from './selectors.js';
 import type { FaultSpecT, ScenarioSpecT } from './schema.js';
 import type { Simulator } from '../core/simulator.js';
 import type { StatsRegistry } from '../stats/report.js';
@@ -15,17 +16,43 @@ import type { TcpLayer } from '../transport/tcp/index.js';
 
 type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' }>;
 
-/** Resolves a fault's target (a user error at its `target` field when it names nothing). */
+/** Resolves fault targets: shorthands are checked before the run, selectors when the fault fires. */
 export interface Targets {
-  pod(target: string, at: (string | number)[]): ClusterPod | undefined;
-  node(target: string, at: (string | number)[]): ClusterNode | undefined;
+  world: SelectorWorld;
 }
+
+type PodTarget = Extract<K8sFault, { kind: 'pod-kill' }>['target'];
 
 const dur = durationOr0;
 const secs = (ns: number): string => `${ns / 1e9}s`;
 
-/** Schedules one Kubernetes failure. */
-export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, at: (string | number)[], t: Targets): void {
+/** A shorthand that names nothing is a user error now; a selector is resolved later. */
+function check(ctx: FaultContext, t: Targets, target: PodTarget, at: (string | number)[]): boolean {
+  if (typeof target !== 'string') return true;
+  const r = resolveTarget(t.world, target, ctx.sim.rng.stream('faults/check'));
+  if (!r.ok) ctx.err([...at, 'target'], r.error);
+  else if (r.selected.some((s) => s.kind === 'pod' && s.pod.hostNetwork)) ctx.err([...at, 'target'], `${target} uses the host network; take its node down instead`);
+  return r.ok;
+}
+
+/** The pods (or nodes) a target selects now; a timeline line and nothing when it selects none. */
+function selectNow<K extends 'pod' | 'node'>(ctx: FaultContext, t: Targets, target: PodTarget, kind: K, i: number, what: string): (K extends 'pod' ? ClusterPod : ClusterNode)[] {
+  const r = resolveTarget(t.world, target, ctx.sim.rng.stream(`faults/${i}`));
+  if (!r.ok) {
+    ctx.record(`${what} on ${describeTarget(target)}: not applied: ${r.error}`);
+    return [];
+  }
+  const out: (ClusterPod | ClusterNode)[] = [];
+  for (const s of r.selected) {
+    if (s.kind === 'pod' && kind === 'pod' && !s.pod.hostNetwork) out.push(s.pod);
+    else if (s.kind === 'node' && kind === 'node') out.push(s.node);
+  }
+  return out as (K extends 'pod' ? ClusterPod : ClusterNode)[];
+}
+
+/** Schedules one Kubernetes failure (spec.faults[i]). */
+export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, i: number, t: Targets): void {
+  const at = ['faults', i];
   const cp = ctx.controlPlane;
   if (cp === null) return ctx.err([...at, 'kind'], `${f.kind} needs a cluster (spec.cluster)`);
   const fail = cp.failures;
@@ -33,75 +60,95 @@ export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, at: (string | n
   const when = (delayNs: number, fn: () => void) => ctx.sim.scheduleAt(dur(f.at) + delayNs, fn);
   switch (f.kind) {
     case 'pod-kill': {
-      const pod = t.pod(f.target, at);
-      if (!pod) return;
+      if (!check(ctx, t, f.target, at)) return;
       const grace = dur(f.gracePeriod);
       return void when(0, () => {
-        note(`pod-kill: pod ${pod.name} deleted (grace period ${secs(grace)})`);
-        cp.deletePod(pod, grace);
+        for (const pod of selectNow(ctx, t, f.target, 'pod', i, f.kind)) {
+          note(`pod-kill: pod ${pod.name} deleted (grace period ${secs(grace)})`);
+          cp.deletePod(pod, grace);
+        }
       });
     }
     case 'container-kill': {
-      const pod = t.pod(f.target, at);
-      if (!pod) return;
-      if (!pod.spec.containers.some((c) => c.name === f.container)) return ctx.err([...at, 'container'], `pod ${pod.name} has no container "${f.container}" (${pod.spec.containers.map((c) => c.name).join(', ')})`);
+      if (!check(ctx, t, f.target, at)) return;
       return void when(0, () => {
-        note(`container-kill: ${pod.name}/${f.container} killed`);
-        fail.containerKill(pod, f.container);
+        for (const pod of selectNow(ctx, t, f.target, 'pod', i, f.kind)) {
+          if (!pod.spec.containers.some((c) => c.name === f.container)) note(`container-kill: pod ${pod.name} has no container "${f.container}"`);
+          else {
+            note(`container-kill: ${pod.name}/${f.container} killed`);
+            fail.containerKill(pod, f.container);
+          }
+        }
       });
     }
     case 'pod-failure': {
-      const pod = t.pod(f.target, at);
-      if (!pod) return;
+      if (!check(ctx, t, f.target, at)) return;
+      let pods: ClusterPod[] = [];
       when(0, () => {
-        note(`pod-failure: ${pod.name} runs a pause container for ${secs(dur(f.duration))}`);
-        fail.podFailure(pod, true);
+        pods = selectNow(ctx, t, f.target, 'pod', i, f.kind);
+        for (const pod of pods) {
+          note(`pod-failure: ${pod.name} runs a pause container for ${secs(dur(f.duration))}`);
+          fail.podFailure(pod, true);
+        }
       });
-      return void when(dur(f.duration), () => note(`pod-failure over: ${pod.name} restarted with its image (restart ${fail.podFailure(pod, false)})`));
+      return void when(dur(f.duration), () => {
+        for (const pod of pods) note(`pod-failure over: ${pod.name} restarted with its image (restart ${fail.podFailure(pod, false)})`);
+      });
     }
     case 'node-crash':
     case 'node-reboot': {
-      const node = t.node(f.target, at);
-      if (!node) return;
+      if (!check(ctx, t, f.target, at)) return;
+      let nodes: ClusterNode[] = [];
       when(0, () => {
-        note(`${f.kind}: node ${node.name} down`);
-        fail.nodeCrash(node);
+        nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
+        for (const node of nodes) {
+          note(`${f.kind}: node ${node.name} down`);
+          fail.nodeCrash(node);
+        }
       });
       if (f.kind === 'node-reboot')
         when(dur(f.duration), () => {
-          note(`node-reboot: node ${node.name} booted`);
-          fail.nodeBoot(node);
+          for (const node of nodes) {
+            note(`node-reboot: node ${node.name} booted`);
+            fail.nodeBoot(node);
+          }
         });
       return;
     }
     case 'kube-proxy-stall': {
-      const node = t.node(f.target, at);
-      if (!node) return;
+      if (!check(ctx, t, f.target, at)) return;
+      let nodes: ClusterNode[] = [];
       when(0, () => {
-        note(`kube-proxy-stall: kube-proxy on ${node.name} stops syncing for ${secs(dur(f.duration))}`);
-        fail.kubeProxyStall(node, true);
+        nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
+        for (const node of nodes) {
+          note(`kube-proxy-stall: kube-proxy on ${node.name} stops syncing for ${secs(dur(f.duration))}`);
+          fail.kubeProxyStall(node, true);
+        }
       });
-      return void when(dur(f.duration), () => fail.kubeProxyStall(node, false));
+      return void when(dur(f.duration), () => nodes.forEach((node) => fail.kubeProxyStall(node, false)));
     }
     case 'conntrack-full': {
-      const node = t.node(f.target, at);
-      if (!node) return;
+      if (!check(ctx, t, f.target, at)) return;
+      let nodes: ClusterNode[] = [];
       when(0, () => {
-        const max = f.max ?? node.ns.nf?.conntrack.count ?? 0;
-        note(`conntrack-full: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, max)} (${node.ns.nf?.conntrack.count ?? 0} entries)`);
+        nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
+        for (const node of nodes) {
+          const max = f.max ?? node.ns.nf?.conntrack.count ?? 0;
+          note(`conntrack-full: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, max)} (${node.ns.nf?.conntrack.count ?? 0} entries)`);
+        }
       });
-      if (f.duration !== undefined) when(dur(f.duration), () => note(`conntrack-full over: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, null)}`));
+      if (f.duration !== undefined) when(dur(f.duration), () => nodes.forEach((node) => note(`conntrack-full over: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, null)}`)));
       return;
     }
     case 'dns-outage':
     case 'dns-chaos':
-      return scheduleDnsFault(ctx, f, at, t);
+      return scheduleDnsFault(ctx, f, i, t);
     case 'toxic':
       return ctx.err([...at, 'kind'], 'toxic is not supported yet');
   }
 }
 
-function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-outage' | 'dns-chaos' }>, at: (string | number)[], t: Targets): void {
+function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-outage' | 'dns-chaos' }>, i: number, t: Targets): void {
   const fail = ctx.controlPlane!.failures;
   let action: DnsChaosAction;
   let clients: Set<number> | null = null;
@@ -113,15 +160,12 @@ function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-o
   } else {
     action = f.action === 'error' ? { kind: 'rcode', rcode: DnsRcode.SERVFAIL } : { kind: 'random' };
     patterns = f.patterns.map(dnsPattern);
-    if (f.target !== undefined) {
-      const pod = t.pod(f.target, at);
-      if (!pod) return;
-      clients = new Set([pod.ip]);
-    }
-    what = `dns-chaos: ${f.action} for ${f.patterns.length > 0 ? f.patterns.join(', ') : 'every name'}${f.target ? ` queried by ${f.target.slice(4)}` : ''} for ${secs(dur(f.duration))}`;
+    if (f.target !== undefined && !check(ctx, t, f.target, ['faults', i])) return;
+    what = `dns-chaos: ${f.action} for ${f.patterns.length > 0 ? f.patterns.join(', ') : 'every name'}${f.target !== undefined ? ` queried by ${describeTarget(f.target)}` : ''} for ${secs(dur(f.duration))}`;
   }
   let remove: (() => void) | null = null;
   ctx.sim.scheduleAt(dur(f.at), () => {
+    if (f.kind === 'dns-chaos' && f.target !== undefined) clients = new Set(selectNow(ctx, t, f.target, 'pod', i, f.kind).map((p) => p.ip));
     ctx.record(what);
     remove = fail.addDnsFault({ patterns, clients, action });
   });
@@ -133,7 +177,7 @@ function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-o
 
 /** The target a fault names, as stats.json's recovery section shows it. */
 function targetOf(f: FaultSpecT): string {
-  return 'target' in f && f.target !== undefined ? f.target : f.kind === 'dns-outage' ? 'svc/kube-dns.kube-system' : '';
+  return 'target' in f && f.target !== undefined ? describeTarget(f.target) : f.kind === 'dns-outage' ? 'svc/kube-dns.kube-system' : '';
 }
 
 /**

@@ -2,10 +2,10 @@
 // of spec.faults[] (schema.ts adds them to FaultSpec), and spec.recovery (how stats.json judges
 // recovery). The names and fields of pod-kill, pod-failure, container-kill and dns-chaos are Chaos
 // Mesh's PodChaos / DNSChaos actions (a Chaos Mesh manifest translates into them); the others are
-// podwire's. Layer: scenario. A factory over schema.ts's Duration, so the two modules do not import
-// each other at load time.
+// podwire's. Layer: scenario.
 import { z } from 'zod';
-import type { Duration as DurationSchema } from './schema.js';
+import { Duration } from './schema-base.js';
+import { SelectorTarget } from './selectors.js';
 
 const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
 /** `pod/NAME` (NAME or NAME.NAMESPACE). */
@@ -13,10 +13,13 @@ export const POD_REF = new RegExp(`^pod/${NAME}$`);
 /** `node/NAME`. */
 export const NODE_REF = new RegExp(`^node/${NAME}$`);
 
-/** The Kubernetes fault variants, given the scenario schema's Duration. */
-export function k8sFaultVariants(Duration: typeof DurationSchema) {
-  const pod = z.string().regex(POD_REF, 'expected pod/NAME');
-  const node = z.string().regex(NODE_REF, 'expected node/NAME');
+/** The Kubernetes fault variants. */
+export const K8S_FAULTS = k8sFaultVariants();
+
+function k8sFaultVariants() {
+  // A shorthand, or a Chaos Mesh selector resolved when the fault fires (scenario/selectors.ts).
+  const pod = z.union([z.string().regex(POD_REF, 'expected pod/NAME or a selector'), SelectorTarget]);
+  const node = z.union([z.string().regex(NODE_REF, 'expected node/NAME or a selector'), SelectorTarget]);
   return [
     z.strictObject({
       kind: z.literal('pod-kill'),
@@ -106,11 +109,9 @@ export function k8sFaultVariants(Duration: typeof DurationSchema) {
 }
 
 /** spec.recovery: when stats.json calls a fault recovered (the defaults are justified in stats/recovery.ts). */
-export function recoverySpec(Duration: typeof DurationSchema) {
-  return z.strictObject({
-    /** Errors / completed requests in a second at or below which the second is healthy (default 0.01). */
-    errorThreshold: z.number().min(0).max(1).default(0.01),
-    /** Healthy seconds in a row that make a recovery (default 5s). */
-    window: Duration.default('5s'),
-  });
-}
+export const RecoverySpec = z.strictObject({
+  /** Errors / completed requests in a second at or below which the second is healthy (default 0.01). */
+  errorThreshold: z.number().min(0).max(1).default(0.01),
+  /** Healthy seconds in a row that make a recovery (default 5s). */
+  window: Duration.default('5s'),
+});
