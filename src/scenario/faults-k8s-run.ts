@@ -177,7 +177,7 @@ function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-o
 
 /** The target a fault names, as stats.json's recovery section shows it. */
 function targetOf(f: FaultSpecT): string {
-  return 'target' in f && f.target !== undefined ? describeTarget(f.target) : f.kind === 'dns-outage' ? 'svc/kube-dns.kube-system' : '';
+  return 'target' in f && f.target !== undefined ? describeTarget(f.target) : f.kind === 'dns-outage' || f.kind === 'dns-chaos' ? 'svc/kube-dns.kube-system' : '';
 }
 
 /**
