@@ -83,7 +83,11 @@ function k8sFaultVariants() {
     z.strictObject({
       kind: z.literal('conntrack-full'),
       at: Duration,
-      /** The node's nf_conntrack_max becomes `max` (default: the entries it has then, so the table is full); new connections are dropped. */
+      /**
+       * The node's nf_conntrack_max becomes `max` (default: the entries it has then, so the table is
+       * full): a new connection is dropped unless early_drop can evict an entry that is not ASSURED
+       * (e.g. a UDP flow that never saw a reply, as flannel's VXLAN flows on a node).
+       */
       target: node,
       max: z.number().int().nonnegative().optional(),
       /** Then back to the old maximum (default: never). */
