@@ -7,6 +7,7 @@
 // Not modelled: image pulls and start latency (a container starts at once), SIGTERM and the
 // termination grace period on restart (the kill is immediate), a FIN instead of RST for connections
 // with nothing unread. The restart back-off (CrashLoopBackOff) is the kubelet's (crash-loop.ts).
+import type { ServerToxic } from '../app/http-server.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import type { ClusterPod } from './cluster.js';
 
@@ -14,6 +15,8 @@ import type { ClusterPod } from './cluster.js';
 export interface ContainerProcess {
   /** Stops listening (open connections are the kernel's business). */
   stop(): void;
+  /** A Toxiproxy toxic on the app's connections (HTTP servers; others ignore it). */
+  setToxic?(t: ServerToxic | null): void;
 }
 
 /** How to start a pod's app again, and where its sockets live. */
@@ -104,6 +107,14 @@ export class ContainerRuntime {
     r.held = false;
     r.process = null;
     return this.start(pod);
+  }
+
+  /** Sets (or clears) a toxic on the pod's running app; a restarted app starts without it. Returns false when the app takes no toxic. */
+  setToxic(pod: ClusterPod, t: ServerToxic | null): boolean {
+    const p = this.pods.get(keyOf(pod))?.process;
+    if (!p?.setToxic) return false;
+    p.setToxic(t);
+    return true;
   }
 
   /** Restarts so far. */

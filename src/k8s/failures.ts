@@ -13,6 +13,7 @@
 //   kube-proxy-stall, conntrack-full, dns-outage / dns-chaos: the proxy, the node's nf_conntrack_max,
 //                   the CoreDNS servers' answers
 import type { DnsChaosAction, DnsServer } from '../app/dns-server.js';
+import type { ServerToxic } from '../app/http-server.js';
 import type { Ipv4 } from '../wire/types.js';
 import type { ClusterNode, ClusterPod } from './cluster.js';
 import type { ContainerRuntime } from './container-runtime.js';
@@ -92,6 +93,11 @@ export class Failures {
     if (!this.ctMax.has(node.name)) this.ctMax.set(node.name, ct.cfg.max);
     ct.cfg.max = max ?? this.ctMax.get(node.name)!;
     return ct.cfg.max;
+  }
+
+  /** A Toxiproxy toxic on the pod's server connections (null removes it); false when its app takes none. */
+  toxic(pod: ClusterPod, t: ServerToxic | null): boolean {
+    return this.runtime.setToxic(pod, t);
   }
 
   /** Adds a DNS fault to every CoreDNS server; returns a function that removes it. */

@@ -5,6 +5,7 @@
 import { durationOr0 } from '../core/time.js';
 import { DnsRcode } from '../wire/dns.js';
 import type { DnsChaosAction } from '../app/dns-server.js';
+import type { ServerToxic } from '../app/http-server.js';
 import type { ClusterNode, ClusterPod } from '../k8s/cluster.js';
 import { dnsPattern } from '../k8s/failures.js';
 import type { FaultContext } from './faults.js';
@@ -143,8 +144,23 @@ export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, i: number, t: T
     case 'dns-outage':
     case 'dns-chaos':
       return scheduleDnsFault(ctx, f, i, t);
-    case 'toxic':
-      return ctx.err([...at, 'kind'], 'toxic is not supported yet');
+    case 'toxic': {
+      if (!check(ctx, t, f.target, at)) return;
+      const rng = ctx.sim.rng.stream(`faults/${i}/toxic`);
+      const [lat, jit] = [dur(f.latency), dur(f.jitter)];
+      const toxic: ServerToxic = { kind: f.toxic, latencyNs: () => Math.max(0, Math.round(lat + (jit > 0 ? (rng.next() * 2 - 1) * jit : 0))), timeoutNs: dur(f.timeout), sliceBytes: f.averageSize, sliceDelayNs: dur(f.delay) };
+      let pods: ClusterPod[] = [];
+      when(0, () => {
+        pods = selectNow(ctx, t, f.target, 'pod', i, f.kind).filter((p) => fail.toxic(p, toxic));
+        note(`toxic ${f.toxic} on ${describeTarget(f.target)}: ${pods.map((p) => p.name).join(', ') || 'no HTTP server'}`);
+      });
+      if (f.duration !== undefined)
+        when(dur(f.duration), () => {
+          for (const p of pods) fail.toxic(p, null);
+          note(`toxic ${f.toxic} on ${describeTarget(f.target)} removed`);
+        });
+      return;
+    }
   }
 }
 

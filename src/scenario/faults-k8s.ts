@@ -96,8 +96,8 @@ function k8sFaultVariants() {
     z.strictObject({
       kind: z.literal('toxic'),
       at: Duration,
-      /** A Toxiproxy toxic on a Service's connections (svc/NAME or svc/NAME.NAMESPACE), on the server side of each endpoint. */
-      target: z.string().regex(new RegExp(`^svc/${NAME}$`), 'expected svc/NAME'),
+      /** A Toxiproxy toxic on a Service's connections (svc/NAME[.NS]: its endpoint pods when it fires; or pods), applied by each pod's HTTP server to its connections. */
+      target: z.union([z.string().regex(new RegExp(`^(svc|pod)/${NAME}$`), 'expected svc/NAME or pod/NAME'), SelectorTarget]),
       toxic: z.enum(['latency', 'timeout', 'reset_peer', 'slicer']),
       duration: Duration.optional(),
       /** latency: added to each response; jitter: ± uniform. */

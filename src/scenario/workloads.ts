@@ -167,7 +167,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
         ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep)
         : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, ep),
     );
-    return { stop: () => servers.forEach((x) => x.stop()) };
+    return { stop: () => servers.forEach((x) => x.stop()), setToxic: (t) => servers.forEach((x) => x instanceof HttpServer && x.setToxic(t)) };
   };
   ctx.runContainer(pod, { tcp, ports: tcpListeners.map((l) => l.port), start });
 }

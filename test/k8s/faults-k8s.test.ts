@@ -197,6 +197,45 @@ describe('kube-proxy-stall, conntrack-full, dns-chaos random', () => {
   });
 });
 
+describe('Toxiproxy toxics, applied by the endpoints\' HTTP servers to their connections', () => {
+  const run = (toxic: string) => {
+    const w = build(SCENARIO(`    - { at: 4s, kind: toxic, target: svc/web, duration: 4s, ${toxic} }`).replaceAll('podwire.dev/app: http }', 'podwire.dev/app: http, podwire.dev/response-size: "1000" }'));
+    const lat: [number, number][] = [];
+    const f = w.stats.flow('load');
+    const ok = f.requestSucceeded.bind(f);
+    f.requestSucceeded = (latency, connect, bytes) => {
+      lat.push([w.sim.now, latency]);
+      ok(latency, connect, bytes);
+    };
+    w.sim.run();
+    const inside = lat.filter(([t]) => t >= 4.3 * SEC && t < 8 * SEC).map(([, l]) => l);
+    const outside = lat.filter(([t]) => t < 4 * SEC || t > 9 * SEC).map(([, l]) => l);
+    return { w, f, inside, outside };
+  };
+  it('latency 200ms ± 20ms: responses during the toxic take 180–220 ms more; none fail', () => {
+    const { f, inside, outside } = run('toxic: latency, latency: 200ms, jitter: 20ms');
+    expect(f.errorCount).toBe(0);
+    expect(inside.length).toBeGreaterThan(10);
+    expect(Math.min(...inside)).toBeGreaterThan(180e6);
+    expect(Math.max(...inside)).toBeLessThan(225e6);
+    expect(Math.max(...outside)).toBeLessThan(10e6);
+  });
+  it('slicer: 100-byte slices 10 ms apart, so a 1000-byte response (plus headers) takes ≥ 100 ms', () => {
+    const { f, inside } = run('toxic: slicer, averageSize: 100, delay: 10ms');
+    expect(f.errorCount).toBe(0);
+    expect(Math.min(...inside)).toBeGreaterThan(100e6);
+  });
+  it('reset_peer: connections reset at their first request (ECONNRESET); timeout: requests never answered', () => {
+    const reset = run('toxic: reset_peer');
+    expect(reset.f.errors.reset).toBeGreaterThan(10);
+    expect(reset.inside).toEqual([]);
+    const hang = run('toxic: timeout');
+    expect(hang.f.errors.timeout).toBeGreaterThan(10);
+    expect(hang.f.errors.reset).toBe(0);
+    expect(hang.w.timeline.map((e) => e.what)).toEqual(['toxic timeout on svc/web: web-0, web-1', 'toxic timeout on svc/web removed']);
+  });
+});
+
 describe('bad input', () => {
   it('a missing pod or node, or a pod without that container, is an error at the field', () => {
     const err = (faults: string) => {
