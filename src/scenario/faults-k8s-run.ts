@@ -53,27 +53,36 @@ function selectNow<K extends 'pod' | 'node'>(ctx: FaultContext, t: Targets, targ
 
 /** Schedules one Kubernetes failure (spec.faults[i]). */
 export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, i: number, t: Targets): void {
-  const at = ['faults', i];
-  const cp = ctx.controlPlane;
-  if (cp === null) return ctx.err([...at, 'kind'], `${f.kind} needs a cluster (spec.cluster)`);
+  if (ctx.controlPlane === null) return ctx.err(['faults', i, 'kind'], `${f.kind} needs a cluster (spec.cluster)`);
+  if (f.kind === 'dns-outage' || f.kind === 'dns-chaos') return scheduleDnsFault(ctx, f, i, t);
+  if ('target' in f && !check(ctx, t, f.target, ['faults', i])) return;
+  if (f.kind === 'node-crash' || f.kind === 'node-reboot' || f.kind === 'kube-proxy-stall' || f.kind === 'conntrack-full') return scheduleNodeFault(ctx, f, i, t);
+  schedulePodFault(ctx, f, i, t);
+}
+
+type PodFault = Extract<K8sFault, { kind: 'pod-kill' | 'container-kill' | 'pod-failure' | 'toxic' }>;
+type NodeFault = Extract<K8sFault, { kind: 'node-crash' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' }>;
+
+/** pod-kill, container-kill, pod-failure, toxic: on the pods the target selects when the fault fires. */
+function schedulePodFault(ctx: FaultContext, f: PodFault, i: number, t: Targets): void {
+  const cp = ctx.controlPlane!;
   const fail = cp.failures;
   const note = ctx.record;
   const when = (delayNs: number, fn: () => void) => ctx.sim.scheduleAt(dur(f.at) + delayNs, fn);
+  const pods = () => selectNow(ctx, t, f.target, 'pod', i, f.kind);
   switch (f.kind) {
     case 'pod-kill': {
-      if (!check(ctx, t, f.target, at)) return;
       const grace = dur(f.gracePeriod);
       return void when(0, () => {
-        for (const pod of selectNow(ctx, t, f.target, 'pod', i, f.kind)) {
+        for (const pod of pods()) {
           note(`pod-kill: pod ${pod.name} deleted (grace period ${secs(grace)})`);
           cp.deletePod(pod, grace);
         }
       });
     }
-    case 'container-kill': {
-      if (!check(ctx, t, f.target, at)) return;
+    case 'container-kill':
       return void when(0, () => {
-        for (const pod of selectNow(ctx, t, f.target, 'pod', i, f.kind)) {
+        for (const pod of pods()) {
           if (!pod.spec.containers.some((c) => c.name === f.container)) note(`container-kill: pod ${pod.name} has no container "${f.container}"`);
           else {
             note(`container-kill: ${pod.name}/${f.container} killed`);
@@ -81,87 +90,69 @@ export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, i: number, t: T
           }
         }
       });
-    }
     case 'pod-failure': {
-      if (!check(ctx, t, f.target, at)) return;
-      let pods: ClusterPod[] = [];
+      let chosen: ClusterPod[] = [];
       when(0, () => {
-        pods = selectNow(ctx, t, f.target, 'pod', i, f.kind);
-        for (const pod of pods) {
+        chosen = pods();
+        for (const pod of chosen) {
           note(`pod-failure: ${pod.name} runs a pause container for ${secs(dur(f.duration))}`);
           fail.podFailure(pod, true);
         }
       });
       return void when(dur(f.duration), () => {
-        for (const pod of pods) note(`pod-failure over: ${pod.name} restarted with its image (restart ${fail.podFailure(pod, false)})`);
+        for (const pod of chosen) note(`pod-failure over: ${pod.name} restarted with its image (restart ${fail.podFailure(pod, false)})`);
       });
     }
-    case 'node-crash':
-    case 'node-reboot': {
-      if (!check(ctx, t, f.target, at)) return;
-      let nodes: ClusterNode[] = [];
-      when(0, () => {
-        nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
-        for (const node of nodes) {
-          note(`${f.kind}: node ${node.name} down`);
-          fail.nodeCrash(node);
-        }
-      });
-      if (f.kind === 'node-reboot')
-        when(dur(f.duration), () => {
-          for (const node of nodes) {
-            note(`node-reboot: node ${node.name} booted`);
-            fail.nodeBoot(node);
-          }
-        });
-      return;
-    }
-    case 'kube-proxy-stall': {
-      if (!check(ctx, t, f.target, at)) return;
-      let nodes: ClusterNode[] = [];
-      when(0, () => {
-        nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
-        for (const node of nodes) {
-          note(`kube-proxy-stall: kube-proxy on ${node.name} stops syncing for ${secs(dur(f.duration))}`);
-          fail.kubeProxyStall(node, true);
-        }
-      });
-      return void when(dur(f.duration), () => nodes.forEach((node) => fail.kubeProxyStall(node, false)));
-    }
-    case 'conntrack-full': {
-      if (!check(ctx, t, f.target, at)) return;
-      let nodes: ClusterNode[] = [];
-      when(0, () => {
-        nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
-        for (const node of nodes) {
-          const max = f.max ?? node.ns.nf?.conntrack.count ?? 0;
-          note(`conntrack-full: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, max)} (${node.ns.nf?.conntrack.count ?? 0} entries)`);
-        }
-      });
-      if (f.duration !== undefined) when(dur(f.duration), () => nodes.forEach((node) => note(`conntrack-full over: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, null)}`)));
-      return;
-    }
-    case 'dns-outage':
-    case 'dns-chaos':
-      return scheduleDnsFault(ctx, f, i, t);
     case 'toxic': {
-      if (!check(ctx, t, f.target, at)) return;
       const rng = ctx.sim.rng.stream(`faults/${i}/toxic`);
       const [lat, jit] = [dur(f.latency), dur(f.jitter)];
       const toxic: ServerToxic = { kind: f.toxic, latencyNs: () => Math.max(0, Math.round(lat + (jit > 0 ? (rng.next() * 2 - 1) * jit : 0))), timeoutNs: dur(f.timeout), sliceBytes: f.averageSize, sliceDelayNs: dur(f.delay) };
-      let pods: ClusterPod[] = [];
+      let chosen: ClusterPod[] = [];
       when(0, () => {
-        pods = selectNow(ctx, t, f.target, 'pod', i, f.kind).filter((p) => fail.toxic(p, toxic));
-        note(`toxic ${f.toxic} on ${describeTarget(f.target)}: ${pods.map((p) => p.name).join(', ') || 'no HTTP server'}`);
+        chosen = pods().filter((p) => fail.toxic(p, toxic));
+        note(`toxic ${f.toxic} on ${describeTarget(f.target)}: ${chosen.map((p) => p.name).join(', ') || 'no HTTP server'}`);
       });
       if (f.duration !== undefined)
         when(dur(f.duration), () => {
-          for (const p of pods) fail.toxic(p, null);
+          for (const p of chosen) fail.toxic(p, null);
           note(`toxic ${f.toxic} on ${describeTarget(f.target)} removed`);
         });
-      return;
     }
   }
+}
+
+/** node-crash, node-reboot, kube-proxy-stall, conntrack-full: on the nodes the target selects when the fault fires. */
+function scheduleNodeFault(ctx: FaultContext, f: NodeFault, i: number, t: Targets): void {
+  const fail = ctx.controlPlane!.failures;
+  const note = ctx.record;
+  const when = (delayNs: number, fn: () => void) => ctx.sim.scheduleAt(dur(f.at) + delayNs, fn);
+  let nodes: ClusterNode[] = [];
+  when(0, () => {
+    nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
+    for (const node of nodes) {
+      if (f.kind === 'kube-proxy-stall') {
+        note(`kube-proxy-stall: kube-proxy on ${node.name} stops syncing for ${secs(dur(f.duration))}`);
+        fail.kubeProxyStall(node, true);
+      } else if (f.kind === 'conntrack-full') {
+        const max = f.max ?? node.ns.nf?.conntrack.count ?? 0;
+        note(`conntrack-full: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, max)} (${node.ns.nf?.conntrack.count ?? 0} entries)`);
+      } else {
+        note(`${f.kind}: node ${node.name} down`);
+        fail.nodeCrash(node);
+      }
+    }
+  });
+  if (f.kind === 'node-crash' || (f.kind === 'conntrack-full' && f.duration === undefined)) return;
+  when(dur(f.duration!), () => {
+    for (const node of nodes) {
+      if (f.kind === 'kube-proxy-stall') fail.kubeProxyStall(node, false);
+      else if (f.kind === 'conntrack-full') note(`conntrack-full over: nf_conntrack_max on ${node.name} = ${fail.conntrackMax(node, null)}`);
+      else {
+        note(`node-reboot: node ${node.name} booted`);
+        fail.nodeBoot(node);
+      }
+    }
+  });
 }
 
 function scheduleDnsFault(ctx: FaultContext, f: Extract<K8sFault, { kind: 'dns-outage' | 'dns-chaos' }>, i: number, t: Targets): void {
