@@ -197,6 +197,37 @@ describe('kube-proxy-stall, conntrack-full, dns-chaos random', () => {
   });
 });
 
+describe('dns-outage modes', () => {
+  const lookups = (mode: string) => {
+    const w = build(
+      SCENARIO(`    - { at: 2s, kind: dns-outage, duration: 3s, mode: ${mode}, delay: 1500ms }`, {
+        traffic: '    - { name: look, type: dns, from: pod/client, lookup: web.default.svc.cluster.local., count: 6, interval: 1s, start: 0.5s }',
+        cluster: '    dns: { replicas: 1 }\n',
+      }),
+    );
+    const lat: number[] = [];
+    const f = w.stats.flow('look');
+    const ok = f.requestSucceeded.bind(f);
+    f.requestSucceeded = (latency, connect, bytes) => {
+      lat.push(latency);
+      ok(latency, connect, bytes);
+    };
+    w.sim.run();
+    return { f, lat, server: w.controlPlane!.failures.dnsServers[0]! };
+  };
+  it('servfail and nxdomain answer at once (lookups at 2.5, 3.5, 4.5 s fail with kind dns); delay answers 1.5 s late', () => {
+    const sf = lookups('servfail');
+    expect(sf.f.errors.dns).toBe(3);
+    expect(sf.server.counters.responses.SERVFAIL).toBeGreaterThan(0);
+    const nx = lookups('nxdomain');
+    expect(nx.f.errors.dns).toBe(3);
+    expect(nx.server.counters.responses.NXDOMAIN).toBeGreaterThan(0);
+    const late = lookups('delay');
+    expect(late.f.errorCount).toBe(0);
+    expect(late.lat.filter((l) => l > 1.5e9 && l < 1.51e9)).toHaveLength(3);
+  });
+});
+
 describe('Toxiproxy toxics, applied by the endpoints\' HTTP servers to their connections', () => {
   const run = (toxic: string) => {
     const w = build(SCENARIO(`    - { at: 4s, kind: toxic, target: svc/web, duration: 4s, ${toxic} }`).replaceAll('podwire.dev/app: http }', 'podwire.dev/app: http, podwire.dev/response-size: "1000" }'));
