@@ -30,7 +30,7 @@ import { createFlannelDevice, programFlannelRoutes } from './flannel.js';
 import { Inventory } from './inventory.js';
 import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
-import { schedulePod } from './scheduler.js';
+import { schedulePod, type NodeInfo } from './scheduler.js';
 import { Underlay } from './underlay.js';
 import { buildOutside, type InternetConfig, type OutsideWorld, type PublicDnsServerConfig } from './internet.js';
 
@@ -120,6 +120,16 @@ export interface ClusterWorld {
   manifests: ManifestInput[];
   /** The internet, its router and hosts, the public DNS server's host (internet.ts), or null. */
   outside: OutsideWorld | null;
+  /** Starts pods after bring-up (a controller's replacement pods). */
+  spawner: PodSpawner;
+}
+
+/** The scheduler and kubelet for pods created while the simulation runs. */
+export interface PodSpawner {
+  /** The desired-state definition a running pod was stamped from. */
+  defOf(pod: ClusterPod): PodDef | undefined;
+  /** Schedules `def` onto one of `nodes` (with their current taints) and runs its sandbox; the pod joins the cluster's lists. Returns why it stays Pending otherwise. */
+  spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | string;
 }
 
 type At = (path: (string | number)[], message: string) => UserError;
@@ -154,8 +164,34 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   if (outside) hosts.push(...(outside.router ? [outside.router] : []), ...outside.hosts.filter((h) => !hosts.includes(h)));
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
-  const pods = startPods(inv, cni, nodes, nodeDefs, podDefsOf(sim, manifests, nodeDefs, errors, warnings), errors, warnings);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, outside };
+  const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings);
+  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings);
+  const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, outside, spawner };
+}
+
+function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], defs: PodDef[], pods: ClusterPod[]): PodSpawner {
+  const byKey = new Map(defs.map((d) => [`${d.namespace}/${d.name}`, d]));
+  return {
+    defOf: (pod) => byKey.get(`${pod.namespace}/${pod.name}`),
+    spawn(def, nodes, taintsOf) {
+      const infos = new Map<string, NodeInfo>();
+      for (const n of nodes) {
+        const d = nodeDefs.find((x) => x.name === n.name);
+        infos.set(n.name, { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)] });
+      }
+      const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => byKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
+      const node = nodes.length === 0 ? { pending: '0 nodes are available' } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
+      if ('pending' in node) return node.pending;
+      if ('error' in node) return node.error;
+      const pod = runPodSandbox(inv, cni, node, def, def.namespace === 'default' ? def.name : `${def.name}.${def.namespace}`);
+      if (typeof pod === 'string') return pod;
+      byKey.set(`${def.namespace}/${def.name}`, def);
+      node.pods.push(pod);
+      pods.push(pod);
+      return pod;
+    },
+  };
 }
 
 /** `kubeadm join`: the node's machine on the network, IP forwarding on, its pod subnet (node IPAM: the i-th /nodeSubnetPrefix, or spec.podCIDR). */

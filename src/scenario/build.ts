@@ -21,8 +21,9 @@ import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { ControlPlane, type TimelineEntry } from '../k8s/control-plane.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
+import { trackRecovery } from './faults-k8s-run.js';
 import { scheduleFaults } from './faults.js';
-import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
+import { startDns, startPodApp, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { formatUserError, ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT, ScenarioSpecT } from './schema.js';
@@ -95,6 +96,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   const tr = new Transports();
   const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
   scheduleFaults({ sim, namespaces: b.namespaces, cluster, controlPlane, record, err: b.err }, spec);
+  trackRecovery(sim, stats, tr.tcp, spec);
   const captured = capturedDevices(b);
   // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
   const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
@@ -311,6 +313,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
       return informer ? () => informer.list() : [];
     },
     runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
+    ...(controlPlane ? { dnsServers: controlPlane.failures.dnsServers } : {}),
     stats,
     clusterSpec: b.spec.cluster ?? null,
     publicDns: b.spec.dns ?? null,
@@ -329,6 +332,11 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     startPodApps(ctx, tr);
     startDns(ctx, tr);
     controlPlane?.startProbes((ns) => tr.tcpOf(ns));
+    if (controlPlane)
+      controlPlane.kubelet.podStarter = (pod) => {
+        tr.udpOf(pod.ns);
+        startPodApp(ctx, tr, pod);
+      };
   }
   return startTraffic(ctx, tr, b.spec.traffic);
 }

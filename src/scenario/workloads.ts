@@ -59,6 +59,8 @@ export interface WorkloadContext {
   services: ServiceView[];
   /** Starts an informer over Services and EndpointSlices for CoreDNS's kubernetes plugin. */
   dnsServices(): ServiceLister;
+  /** Where CoreDNS's servers are registered (for DNS faults), when there is a control plane. */
+  dnsServers?: DnsServer[];
   /** Starts a pod's app through the container runtime (so the kubelet can restart it). */
   runContainer(pod: ClusterPod, spec: ContainerSpec): void;
   stats: StatsRegistry;
@@ -142,11 +144,14 @@ export function startPodApps(ctx: WorkloadContext, tr: Transports): void {
   const pods = ctx.cluster?.pods ?? [];
   // CoreDNS pods (k8s-app=kube-dns) run the DNS server: startDns's, or one a test starts itself.
   const dnsPods = new Set(corednsPodsOf(pods));
-  for (const pod of pods) {
-    if (pod.annotations['podwire.dev/app'] !== undefined) startAnnotatedApp(ctx, tr, pod);
-    else if (!dnsPods.has(pod)) startDeclaredPorts(ctx, tr, pod);
-  }
+  for (const pod of pods) if (!dnsPods.has(pod) || pod.annotations['podwire.dev/app'] !== undefined) startPodApp(ctx, tr, pod);
   ctx.stats.addCounters('no-listener', () => (tr.noListener.size > 0 ? Object.fromEntries(tr.noListener) : null));
+}
+
+/** Starts one pod's app (also for a pod a controller creates while the run goes on). */
+export function startPodApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod): void {
+  if (pod.annotations['podwire.dev/app'] !== undefined) startAnnotatedApp(ctx, tr, pod);
+  else startDeclaredPorts(ctx, tr, pod);
 }
 
 /** Each containerPort answers (k8s/container-ports): HTTP, a request/response server, or a UDP echo. */
@@ -170,7 +175,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
         ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep)
         : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, ep),
     );
-    return { stop: () => servers.forEach((x) => x.stop()) };
+    return { stop: () => servers.forEach((x) => x.stop()), setToxic: (t) => servers.forEach((x) => x instanceof HttpServer && x.setToxic(t)) };
   };
   ctx.runContainer(pod, { tcp, ports: tcpListeners.map((l) => l.port), start });
 }
@@ -228,7 +233,8 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
     // Without upstreams of its own, CoreDNS forwards to the public DNS server when there is one.
     const upstream = (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!);
     if (upstream.length === 0 && publicServer !== null) upstream.push(publicServer);
-    startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream });
+    const dns = startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream });
+    ctx.dnsServers?.push(...dns.servers);
   }
 }
 

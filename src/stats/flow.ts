@@ -56,12 +56,14 @@ export class FlowStats implements FlowRecorder {
   /** Time of the first request start and the last completion (for throughput). */
   firstStart: TimeNs | null = null;
   lastEnd: TimeNs | null = null;
-  /** Completions, errors and latency per second (timeseries.json; not part of stats.json). */
+  /** Completions, errors and latency per second (timeseries.json; stats.json's recovery section when the scenario has faults). */
   readonly perSecond = new SecondSeries();
   /** Report `phasesUs` in stats.json (set by the scenario for flows that ask for it). */
   reportPhases = false;
   /** Per-phase latency of successful requests. */
   readonly phases: Record<keyof RequestPhases, LatencyRecorder> = { dns: new LatencyRecorder(), connect: new LatencyRecorder(), tls: new LatencyRecorder(), ttfb: new LatencyRecorder(), total: new LatencyRecorder() };
+  /** When each failed request ended, in order (for the recovery metrics' time to first error). */
+  readonly errorTimes: TimeNs[] = [];
 
   constructor(
     readonly name: string,
@@ -70,7 +72,9 @@ export class FlowStats implements FlowRecorder {
 
   requestStarted(): void {
     this.requests++;
-    if (this.firstStart === null) this.firstStart = this.now();
+    const now = this.now();
+    if (this.firstStart === null) this.firstStart = now;
+    this.perSecond.started(now);
   }
   requestSucceeded(latency: TimeNs, connect: TimeNs | null, bytes: number): void {
     this.successes++;
@@ -83,7 +87,8 @@ export class FlowStats implements FlowRecorder {
   requestFailed(kind: ErrorKind, _latency: TimeNs): void {
     this.errors[kind]++;
     this.lastEnd = this.now();
-    this.perSecond.error(this.lastEnd);
+    this.perSecond.error(this.lastEnd, ERROR_KINDS.indexOf(kind));
+    this.errorTimes.push(this.lastEnd);
   }
   retried(_kind: ErrorKind): void {
     this.retries++;

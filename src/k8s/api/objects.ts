@@ -35,9 +35,10 @@ export interface Pod extends ApiObject {
   status: { podIP: Ipv4; ready: boolean; reason: string };
 }
 
-/** core/v1 Node: its InternalIP and Ready condition. */
+/** core/v1 Node: its InternalIP and Ready condition; spec.taints once the node lifecycle controller has tainted it. */
 export interface Node extends ApiObject {
   kind: 'Node';
+  spec?: { taints: { key: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; timeAdded: TimeNs }[] };
   status: { internalIP: Ipv4; ready: boolean; reason: string };
 }
 
