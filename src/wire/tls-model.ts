@@ -14,7 +14,8 @@
 // | alert                 | 2 (level, description) |
 //
 // Record protection (NOT cryptography): each byte of TLSInnerPlaintext is XORed with a keystream
-// (mulberry32) seeded by (key, sequence number), and the 16-byte "tag" is the next 16 keystream bytes.
+// (mulberry32) seeded by (key, sequence number); the 16-byte "tag" is an FNV-1a digest of the inner
+// plaintext (four 32-bit words), XORed with the next 16 keystream bytes.
 // The key is a 32-bit hash of both hello randoms, the direction and the epoch, so either end — or a
 // terminating proxy — computes it from what it saw on the wire; a flipped byte fails the tag check.
 import { readU16, writeU16, writeU32 } from './bytes.js';
@@ -137,6 +138,24 @@ export function modelTrafficKey(clientRandom: Uint8Array, serverRandom: Uint8Arr
   return h >>> 0;
 }
 
+/** FNV-1a over buf[off, off+len). */
+function digest(buf: Uint8Array, off: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ buf[off + i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** Byte i of the 16-byte tag of digest h (four words: h, h·φ, h·φ², h·φ³). */
+function tagByte(h: number, i: number): number {
+  let w = h;
+  for (let k = 0; k < i >> 2; k++) w = Math.imul(w, 0x9e3779b1) >>> 0;
+  return (w >>> (8 * (i & 3))) & 0xff;
+}
+
+function writeTag(buf: Uint8Array, off: number, h: number): void {
+  for (let i = 0; i < TLS_AEAD_TAG_LENGTH; i++) buf[off + i] = tagByte(h, i);
+}
+
 /** XORs buf[off, off+len) with the keystream of (key, seq) from keystream position `skip`. */
 function keystreamXor(buf: Uint8Array, off: number, len: number, key: number, seq: number, skip: number): void {
   let s = (key ^ Math.imul(seq + 1, 0x9e3779b9)) | 0;
@@ -166,7 +185,7 @@ export function sealRecord(type: number, plain: Uint8Array, start: number, end: 
   const body = off + TLS_RECORD_HEADER_LENGTH;
   out.set(plain.subarray(start, end), body);
   out[body + n] = type;
-  out.fill(0, body + n + 1, body + len);
+  writeTag(out, body + n + 1, digest(out, body, n + 1));
   keystreamXor(out, body, len, key, seq, 0);
   return TLS_RECORD_HEADER_LENGTH + len;
 }
@@ -185,9 +204,11 @@ export function sealRecordBytes(type: number, plain: Uint8Array, key: number, se
 export function openRecord(buf: Uint8Array, off: number, len: number, key: number, seq: number): { type: number; length: number } | null {
   if (len < 1 + TLS_AEAD_TAG_LENGTH) return null;
   keystreamXor(buf, off, len, key, seq, 0);
-  for (let i = len - TLS_AEAD_TAG_LENGTH; i < len; i++) if (buf[off + i] !== 0) return null;
+  const inner = len - TLS_AEAD_TAG_LENGTH;
+  const h = digest(buf, off, inner);
+  for (let i = 0; i < TLS_AEAD_TAG_LENGTH; i++) if (buf[off + inner + i] !== tagByte(h, i)) return null;
   // TLSInnerPlaintext: strip zero padding back to the content type byte (§5.4).
-  let t = len - TLS_AEAD_TAG_LENGTH - 1;
+  let t = inner - 1;
   while (t >= 0 && buf[off + t] === 0) t--;
   if (t < 0) return null;
   return { type: buf[off + t]!, length: t };
