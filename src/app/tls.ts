@@ -256,18 +256,17 @@ export class TlsSocket implements ByteStream {
 
   // --- server flights ---
 
-  private serverFlight(ch: Uint8Array, off: number, len: number): void {
+  private serverFlight(ch: Uint8Array, off: number): void {
     const ctx = this.ctx!;
     const { hello } = decodeClientHello(ch, off);
     if (hello.cipherSuites.indexOf(TlsCipherSuite.AES_256_GCM_SHA384) < 0 || readKeyShare(hello.extensions, 'client') === null) {
-      return this.fail('handshake_failure', true);
+      return this.fail('handshake_failure', TlsAlert.HANDSHAKE_FAILURE);
     }
-    void len;
     this.serverName = readSni(hello.extensions);
     const offered = readAlpn(hello.extensions);
     if (offered.length > 0) {
       this.alpnProtocol = ctx.alpn.find((p) => offered.includes(p)) ?? null;
-      if (this.alpnProtocol === null) return this.fail('no_application_protocol', true);
+      if (this.alpnProtocol === null) return this.fail('no_application_protocol', TlsAlert.NO_APPLICATION_PROTOCOL);
     }
     const chain = ctx.selectCertificate(this.serverName);
     this.certificate = chain;
@@ -343,7 +342,7 @@ export class TlsSocket implements ByteStream {
     while (this.rxLen - p >= TLS_RECORD_HEADER_LENGTH && !this.failed()) {
       const type = this.rx[p]!;
       const len = readU16(this.rx, p + 3);
-      if (type < 20 || type > 23 || this.rx[p + 1] !== 3 || len > 16384 + 256) return this.fail('decode_error', true);
+      if (type < 20 || type > 23 || this.rx[p + 1] !== 3 || len > 16384 + 256) return this.fail('decode_error', TlsAlert.DECODE_ERROR);
       if (this.rxLen - p < TLS_RECORD_HEADER_LENGTH + len) break;
       this.counters.recordsIn++;
       this.record(type, p + TLS_RECORD_HEADER_LENGTH, len);
@@ -358,28 +357,32 @@ export class TlsSocket implements ByteStream {
   private record(type: number, off: number, len: number): void {
     if (type === TlsContentType.CHANGE_CIPHER_SPEC) {
       // §5: a CCS of one byte 0x01 during the handshake is dropped; any other is unexpected.
-      if (this.phase === 'connected' || len !== 1 || this.rx[off] !== 1) this.fail('unexpected_message', true);
+      if (this.phase === 'connected' || len !== 1 || this.rx[off] !== 1) this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
       return;
     }
-    if (this.phase === 'wait-client-hello' || this.phase === 'wait-server-hello') return this.plainHandshake(type, off, len);
-    if (type !== TlsContentType.APPLICATION_DATA) return this.fail('unexpected_message', true);
+    if (this.phase === 'wait-client-hello' || this.phase === 'wait-server-hello') {
+      // Before the keys an alert comes in the clear (a server refusing the ClientHello).
+      if (type === TlsContentType.ALERT) return this.alertReceived(this.rx.subarray(off, off + len));
+      return this.plainHandshake(type, off, len);
+    }
+    if (type !== TlsContentType.APPLICATION_DATA) return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
     const opened = openRecord(this.rx, off, len, this.readKey, this.readSeq++);
-    if (opened === null) return this.fail('bad_record_mac', true);
+    if (opened === null) return this.fail('bad_record_mac', TlsAlert.BAD_RECORD_MAC);
     this.innerRecord(opened.type, off, opened.length);
   }
 
   private plainHandshake(type: number, off: number, len: number): void {
-    if (type !== TlsContentType.HANDSHAKE) return this.fail('unexpected_message', true);
+    if (type !== TlsContentType.HANDSHAKE) return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
     try {
-      if (this.phase === 'wait-client-hello') return this.serverFlight(this.rx.subarray(0, off + len), off, len);
+      if (this.phase === 'wait-client-hello') return this.serverFlight(this.rx.subarray(0, off + len), off);
       const { hello } = decodeServerHello(this.rx.subarray(0, off + len), off);
-      if (readSelectedVersion(hello.extensions) !== TlsVersion.TLS13 || readKeyShare(hello.extensions, 'server') === null) return this.fail('protocol_version', true);
+      if (readSelectedVersion(hello.extensions) !== TlsVersion.TLS13 || readKeyShare(hello.extensions, 'server') === null) return this.fail('protocol_version', TlsAlert.PROTOCOL_VERSION);
       this.serverRandom = hello.random;
       this.readKey = modelTrafficKey(this.clientRandom, this.serverRandom, 1, 'handshake');
       this.writeKey = modelTrafficKey(this.clientRandom, this.serverRandom, 0, 'handshake');
       this.phase = 'wait-server-flight';
     } catch {
-      this.fail('decode_error', true);
+      this.fail('decode_error', TlsAlert.DECODE_ERROR);
     }
   }
 
@@ -387,18 +390,22 @@ export class TlsSocket implements ByteStream {
     const plain = this.rx.subarray(off, off + len);
     switch (type) {
       case TlsContentType.APPLICATION_DATA:
-        if (this.phase !== 'connected') return this.fail('unexpected_message', true);
+        if (this.phase !== 'connected') return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
         if (len > 0 && !this.peerClosed) this.onData?.(plain.slice(), len);
         return;
       case TlsContentType.ALERT:
-        if (len === 2 && plain[1] === TlsAlert.CLOSE_NOTIFY) this.peerClosed = true;
-        else this.fail(`alert ${plain[1] ?? '?'}`, false);
-        return;
+        return this.alertReceived(plain);
       case TlsContentType.HANDSHAKE:
         return this.encryptedHandshake(plain);
       default:
-        return this.fail('unexpected_message', true);
+        return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
     }
+  }
+
+  /** close_notify ends the peer's data (§6.1); any other alert is fatal (§6.2). */
+  private alertReceived(alert: Uint8Array): void {
+    if (alert.length === 2 && alert[1] === TlsAlert.CLOSE_NOTIFY) this.peerClosed = true;
+    else this.fail(`peer sent alert ${alert[1] ?? '?'}`, null);
   }
 
   private encryptedHandshake(plain: Uint8Array): void {
@@ -406,39 +413,46 @@ export class TlsSocket implements ByteStream {
     try {
       types = handshakeTypes(plain);
     } catch {
-      return this.fail('decode_error', true);
+      return this.fail('decode_error', TlsAlert.DECODE_ERROR);
     }
     for (const t of types) {
       if (this.phase === 'wait-server-flight') {
         const want = [TlsHandshakeType.ENCRYPTED_EXTENSIONS, TlsHandshakeType.CERTIFICATE, TlsHandshakeType.CERTIFICATE_VERIFY, TlsHandshakeType.FINISHED][this.flightSeen];
-        if (t !== want) return this.fail('unexpected_message', true);
+        if (t !== want) return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
         if (t === TlsHandshakeType.ENCRYPTED_EXTENSIONS) this.alpnProtocol = readEeAlpn(plain);
         if (++this.flightSeen === 4) {
           this.sendClientFinished();
           this.handshakeDone();
         }
       } else if (this.phase === 'wait-client-finished') {
-        if (t !== TlsHandshakeType.FINISHED) return this.fail('unexpected_message', true);
+        if (t !== TlsHandshakeType.FINISHED) return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
         this.enterApplicationEpoch();
         this.readKey = modelTrafficKey(this.clientRandom, this.serverRandom, 0, 'application');
         this.readSeq = 0;
         this.sendTickets();
         this.handshakeDone();
       } else if (!(this.role === 'client' && t === TlsHandshakeType.NEW_SESSION_TICKET)) {
-        return this.fail('unexpected_message', true);
+        return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
       }
     }
   }
 
-  /** A fatal error: remember it, send nothing more, reset the connection (as OpenSSL's fatal alert + close). */
-  private fail(reason: string, local: boolean): void {
+  /**
+   * A fatal error (RFC 8446 §6.2): send the alert (in the clear before the keys, else protected), close
+   * the connection (FIN, as OpenSSL's caller closes the socket) and report it to the application.
+   */
+  private fail(reason: string, alert: number | null): void {
     if (this.phase === 'failed') return;
+    const keyed = this.phase !== 'wait-client-hello' && this.phase !== 'wait-server-hello' && this.phase !== 'wait-connect';
     this.phase = 'failed';
     this.failure = reason;
     this.counters.failures++;
-    void local;
+    if (alert !== null && this.canWrite() && !this.closeSent) {
+      const body = Uint8Array.of(2, alert);
+      this.tcp.send(keyed ? sealRecordBytes(TlsContentType.ALERT, body, this.writeKey, this.writeSeq++) : Uint8Array.of(TlsContentType.ALERT, 3, 3, 0, 2, 2, alert));
+    }
     this.closeSent = true;
-    this.tcp.abort();
+    this.tcp.close();
     this.onError?.('reset');
   }
 }

@@ -52,7 +52,7 @@ export const TlsCipherSuite = { AES_128_GCM_SHA256: 0x1301, AES_256_GCM_SHA384: 
 /** Named groups. */
 export const TlsGroup = { X25519: 0x001d } as const;
 /** Alert descriptions used here (RFC 8446 §6). */
-export const TlsAlert = { CLOSE_NOTIFY: 0, UNEXPECTED_MESSAGE: 10, BAD_RECORD_MAC: 20, HANDSHAKE_FAILURE: 40, NO_APPLICATION_PROTOCOL: 120 } as const;
+export const TlsAlert = { CLOSE_NOTIFY: 0, UNEXPECTED_MESSAGE: 10, BAD_RECORD_MAC: 20, HANDSHAKE_FAILURE: 40, DECODE_ERROR: 50, PROTOCOL_VERSION: 70, NO_APPLICATION_PROTOCOL: 120 } as const;
 
 export const TLS_RECORD_HEADER_LENGTH = 5;
 export const TLS_HANDSHAKE_HEADER_LENGTH = 4;
