@@ -499,3 +499,5 @@ export class TlsServer {
 
 /** Client-side constructor, for symmetry with TlsServer. */
 export const TlsClient = { connect: TlsSocket.connect };
+
+export { certificateChain, FAKE_CERTIFICATE, normalizeServerName, parseChainSpec, selectCertificateBySni, type TlsCertificateChain, type TlsKeyType } from './tls-certs.js';
