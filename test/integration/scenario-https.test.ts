@@ -6,13 +6,17 @@
 //
 //   client (node1) --TLS--> 10.96.0.60:443 ==DNAT==> web-* :8443
 //   laptop 10.100.11.100 --TLS--> 10.100.11.12:30443 ==DNAT+MASQ==> web-* :8443
-import { readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { hasTshark, NO_TSHARK, TSHARK, TSHARK_ARGS, tsharkFields } from '../helpers/tshark.js';
-import { runScenarioFrames, type FramedRun } from './run-scenario.js';
+import { CLI, ensureBuilt } from '../scenario/dist.js';
+import { ROOT, runScenarioFrames, type FramedRun } from './run-scenario.js';
 
 const HAS_TSHARK = hasTshark();
 const inTshark = HAS_TSHARK ? 'in tshark' : `in tshark — skipped: ${NO_TSHARK}`;
@@ -154,5 +158,23 @@ describe('https.yaml: TLS 1.3 through a ClusterIP Service and a NodePort', () =>
     expect(lens.slice(0, 3)).toEqual([512, 1, 69]);
     expect(lens.length).toBe(3 + 5 + 1);
     expect(lens.at(-1)).toBe(19);
+  });
+});
+
+describe('https.yaml: bad TLS settings are one-line errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'podwire-https-bad-'));
+  beforeAll(() => ensureBuilt());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a podwire.dev/tls value that is not a chain names the file, line, column and annotation', () => {
+    const text = readFileSync(join(ROOT, 'scenarios/https.yaml'), 'utf8').replace(/^(\s+)podwire\.dev\/tls: rsa2048$/m, '$1podwire.dev/tls: rsa4096');
+    const p = join(dir, 'bad-tls.yaml');
+    writeFileSync(p, text);
+    const line = text.split('\n').findIndex((l) => l.includes('rsa4096')) + 1;
+    const r = spawnSync(process.execPath, [CLI, 'validate', p], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+: .*podwire\\.dev/tls.*"rsa4096" is not a certificate chain like rsa2048, p256 or rsa2048:3$`));
   });
 });
