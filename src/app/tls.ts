@@ -29,6 +29,7 @@ import type { TcpListener, TcpLayer, TcpSocket, TcpSocketOptions, TcpState } fro
 import { readU16 } from '../wire/bytes.js';
 import {
   TLS_MAX_PLAINTEXT, TLS_RECORD_HEADER_LENGTH, TlsAlert, TlsCipherSuite, TlsContentType, TlsHandshakeType, TlsVersion, decodeClientHello,
+  decodeEncryptedExtensions,
   decodeServerHello, encodeClientHello, encodeEncryptedExtensions, encodeServerHello, encryptedExtensionsLength, encryptedRecordLength,
   serverHelloLength, type TlsExtension,
 } from '../wire/tls.js';
@@ -419,7 +420,13 @@ export class TlsSocket implements ByteStream {
       if (this.phase === 'wait-server-flight') {
         const want = [TlsHandshakeType.ENCRYPTED_EXTENSIONS, TlsHandshakeType.CERTIFICATE, TlsHandshakeType.CERTIFICATE_VERIFY, TlsHandshakeType.FINISHED][this.flightSeen];
         if (t !== want) return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
-        if (t === TlsHandshakeType.ENCRYPTED_EXTENSIONS) this.alpnProtocol = readEeAlpn(plain);
+        if (t === TlsHandshakeType.ENCRYPTED_EXTENSIONS) {
+          try {
+            this.alpnProtocol = readEeAlpn(plain);
+          } catch {
+            return this.fail('decode_error', TlsAlert.DECODE_ERROR);
+          }
+        }
         if (++this.flightSeen === 4) {
           this.sendClientFinished();
           this.handshakeDone();
@@ -458,14 +465,7 @@ export class TlsSocket implements ByteStream {
 }
 
 function readEeAlpn(ee: Uint8Array): string | null {
-  // EncryptedExtensions: header (4), extensions length (2), extensions.
-  const exts: TlsExtension[] = [];
-  for (let p = 6; p + 4 <= ee.length; ) {
-    const len = readU16(ee, p + 2);
-    exts.push({ type: readU16(ee, p), data: ee.subarray(p + 4, p + 4 + len) });
-    p += 4 + len;
-  }
-  return readAlpn(exts)[0] ?? null;
+  return readAlpn(decodeEncryptedExtensions(ee, 0).extensions)[0] ?? null;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
