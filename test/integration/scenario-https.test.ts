@@ -15,7 +15,14 @@ import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { hasTshark, NO_TSHARK, TSHARK, TSHARK_ARGS, tsharkFields } from '../helpers/tshark.js';
+import { parseFrame } from '../../src/packet/parse.js';
+import { buildWorld } from '../../src/scenario/build.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { runWorld } from '../../src/scenario/run.js';
+import { decodeClientHello } from '../../src/wire/tls.js';
+import { readSni } from '../../src/wire/tls-extensions.js';
 import { CLI, ensureBuilt } from '../scenario/dist.js';
+import { readPcapng } from './pcapng-read.js';
 import { ROOT, runScenarioFrames, type FramedRun } from './run-scenario.js';
 
 const HAS_TSHARK = hasTshark();
@@ -176,5 +183,77 @@ describe('https.yaml: bad TLS settings are one-line errors', () => {
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+: .*podwire\\.dev/tls.*"rsa4096" is not a certificate chain like rsa2048, p256 or rsa2048:3$`));
+  });
+});
+
+describe('podwire.dev/app: http with podwire.dev/tls: p256:1 serves HTTPS on its port', () => {
+  // host/laptop --https://10.100.11.12:31443/--> NodePort ==DNAT==> web pod :8080 (annotated app, self-signed P-256)
+  const TEXT = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: tls-annotated }
+spec:
+  seed: 3
+  cluster:
+    podCIDR: 10.244.0.0/16
+    serviceCIDR: 10.96.0.0/12
+    network: { cidr: 10.100.11.0/24 }
+    nodes: [{ name: node1, ip: 10.100.11.11 }, { name: node2, ip: 10.100.11.12 }]
+    externalHosts: [{ name: laptop, ip: 10.100.11.100 }]
+  traffic:
+    - { name: by-address, type: http, from: host/laptop, to: "https://10.100.11.12:31443/", rate: 10, count: 2, start: 1s }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  type: NodePort
+  selector: { app: web }
+  ports: [{ port: 443, targetPort: 8080, nodePort: 31443 }]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: { app: web }
+  annotations: { podwire.dev/app: http, podwire.dev/tls: "p256:1" }
+spec:
+  containers: [{ name: web, image: nginx:1.27, ports: [{ containerPort: 8080 }] }]
+`;
+  it('every request answered; no SNI (an address); the Certificate record is one P-256 certificate (501 + 13 + 17)', () => {
+    const world = buildWorld(loadScenarioText(TEXT, 'tls-annotated.yaml'), 3);
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-tls-annotated-'));
+    try {
+      const res = runWorld(world, { outDir: dir, format: 'pcapng', snaplen: 262144 });
+      const flows = (JSON.parse(res.statsJson) as { flows: FlowDoc[] }).flows;
+      expect(flows.map((f) => `${f.name} ${f.successes}/${f.requests}`)).toEqual(['by-address 2/2']);
+      const f = readPcapng(res.files.capture);
+      const laptop = f.packets.filter((p) => f.interfaces[p.ifId] === 'laptop/eth0').map((p) => parseFrame(p.data));
+      const bytes = (fromServer: boolean) => {
+        const chunks = laptop.filter((p) => p.tcp !== null && p.payload !== null && (p.tcp.srcPort === 31443) === fromServer).map((p) => p.payload!);
+        const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let o = 0;
+        for (const c of chunks) {
+          out.set(c, o);
+          o += c.length;
+        }
+        return out;
+      };
+      const lengths = (s: Uint8Array) => {
+        const r: number[] = [];
+        for (let o = 0; o + 5 <= s.length; o += 5 + ((s[o + 3]! << 8) | s[o + 4]!)) r.push((s[o + 3]! << 8) | s[o + 4]!);
+        return r;
+      };
+      const client = lengths(bytes(false));
+      const server = lengths(bytes(true));
+      expect(client.filter((n) => n === 512)).toHaveLength(2);
+      // No server_name: the ClientHello is 512 still (padding absorbs the 20 bytes).
+      const ch = bytes(false).subarray(0, 517);
+      expect(readSni(decodeClientHello(ch, 5).hello.extensions)).toBe(null);
+      expect(server.slice(0, 4)).toEqual([122, 1, 38, 4 + 1 + 3 + 3 + 501 + 2 + 17]);
+      expect(server[4]).toBeGreaterThanOrEqual(4 + 4 + 70 + 17);
+      expect(server[4]).toBeLessThanOrEqual(4 + 4 + 72 + 17);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
