@@ -15,6 +15,7 @@ import { parseFrame } from '../../src/packet/parse.js';
 import { serializeFrame } from '../../src/packet/serialize.js';
 import { TcpLayer } from '../../src/transport/tcp/index.js';
 import { TlsServer, TlsServerContext, TlsSocket } from '../../src/app/tls.js';
+import { TcpFlag } from '../../src/wire/types.js';
 import type { TlsCertificateChain, TlsKeyType } from '../../src/app/tls-certs.js';
 import { ip as ipOf, Lab } from '../net/harness.js';
 import { findProgram, ip, killAll, NetnsSet, netnsSkipReason, nsExec, nsSpawn, readPcap, run, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
@@ -39,16 +40,20 @@ setTimeout(() => process.exit(0), 15000);`;
 interface Side {
   segments: number[];
   records: number[];
+  /** This side sent a RST. */
+  reset: boolean;
 }
 
 /** Splits the frames of one connection by direction (port 443 = server) and walks the record headers. */
 function sides(frames: Uint8Array[]): { client: Side; server: Side } {
-  const out = { client: { segments: [], records: [] } as Side, server: { segments: [], records: [] } as Side };
+  const out = { client: { segments: [], records: [], reset: false } as Side, server: { segments: [], records: [], reset: false } as Side };
   const streams = { client: [] as number[], server: [] as number[] };
   for (const b of frames) {
     const p = parseFrame(b);
-    if (p.tcp === null || p.payloadLength === 0 || p.payload === null) continue;
+    if (p.tcp === null) continue;
     const who = p.tcp.srcPort === 443 ? 'server' : 'client';
+    if (p.tcp.flags & TcpFlag.RST) out[who].reset = true;
+    if (p.payloadLength === 0 || p.payload === null) continue;
     out[who].segments.push(p.payloadLength);
     streams[who].push(...p.payload);
   }
@@ -133,7 +138,14 @@ describe.skipIf(skip !== null)(`TLS 1.3 handshake: curl + Node vs podwire${skip 
     return frames;
   }
 
-  async function compare(key: TlsKeyType): Promise<{ real: { client: Side; server: Side }; model: { client: Side; server: Side } }> {
+  const compared = new Map<TlsKeyType, Promise<{ real: { client: Side; server: Side }; model: { client: Side; server: Side } }>>();
+  function compare(key: TlsKeyType): Promise<{ real: { client: Side; server: Side }; model: { client: Side; server: Side } }> {
+    let c = compared.get(key);
+    if (!c) compared.set(key, (c = compareOnce(key)));
+    return c;
+  }
+
+  async function compareOnce(key: TlsKeyType): Promise<{ real: { client: Side; server: Side }; model: { client: Side; server: Side } }> {
     const chainFiles = makeChain(dir, key);
     const real = sides(await kernel(key, chainFiles));
     // The request and response records: the 4th client record and the 9th server record (plaintext + 17).
@@ -160,5 +172,18 @@ describe.skipIf(skip !== null)(`TLS 1.3 handshake: curl + Node vs podwire${skip 
     expect(model.client.segments).toEqual(real.client.segments);
     expect(model.server.segments.length).toBe(real.server.segments.length);
     model.server.segments.forEach((n, i) => expect(Math.abs(n - real.server.segments[i]!)).toBeLessThanOrEqual(2));
+  }, 60_000);
+
+  it('the kernel resets the server\'s close_notify that arrives after curl closed (RFC 1122 4.2.2.13; tcp_rcv_state_process, TCPAbortOnData)', async () => {
+    const { real } = await compare('rsa2048');
+    expect(real.server.records.at(-1)).toBe(19);
+    expect(real.client.reset).toBe(true);
+  }, 60_000);
+
+  // podwire's TCP queues data that arrives in FIN_WAIT after close() instead of answering with RST
+  // (transport/tcp: not modelled yet); the TLS records are the same, the last segment differs.
+  it.fails('podwire answers that close_notify with RST too', async () => {
+    const { real, model } = await compare('rsa2048');
+    expect(model.client.reset).toBe(real.client.reset);
   }, 60_000);
 });
