@@ -32,6 +32,7 @@ import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
 import { schedulePod } from './scheduler.js';
 import { Underlay } from './underlay.js';
+import type { IngressControllerConfig } from './ingress/addon.js';
 
 /** The cluster section of a Scenario (mirrors scenario/schema ClusterSpec; kept here so k8s does not import scenario). */
 export interface ClusterConfig {
@@ -47,6 +48,7 @@ export interface ClusterConfig {
   nodes: { name: string; ip?: string | undefined; podCIDR?: string | undefined; mac?: string | undefined }[];
   externalHosts: { name: string; ip?: string | undefined; mac?: string | undefined }[];
   dns?: { enabled: boolean; replicas: number; upstream: string[] } | undefined;
+  ingressController?: IngressControllerConfig | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */

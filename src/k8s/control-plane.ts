@@ -30,6 +30,8 @@ import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { ServiceInformer } from './service-informer.js';
+import type { IngressControllerConfig } from './ingress/addon.js';
+import { startIngress, type IngressController } from './ingress/index.js';
 import { admitServices, serviceAllocator } from './service-registry.js';
 import { emptyView, parseManualEndpoints, resolveManual, serviceViews, type ManualEndpoints, type ServiceSpec, type ServiceView } from './services.js';
 
@@ -49,6 +51,8 @@ export interface ControlPlaneConfig {
   endpointDelay: string | number;
   /** kube-proxy's sync delay after a change. */
   proxySyncDelay: string | number;
+  /** The ingress controller to run (k8s/ingress), if any. */
+  ingressController?: IngressControllerConfig | undefined;
 }
 
 /** The running control plane. */
@@ -59,6 +63,8 @@ export class ControlPlane {
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
+  /** The ingress controller, when the scenario runs one. */
+  ingress: IngressController | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -93,6 +99,7 @@ export class ControlPlane {
     cp.storeObjects(services, manual);
     cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
     startMetalLbSpeaker(cp.api, cluster.nodes);
+    cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined);
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);

@@ -310,6 +310,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
     stats,
     clusterSpec: b.spec.cluster ?? null,
+    ingress: controlPlane?.ingress ?? null,
     err: b.err,
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {

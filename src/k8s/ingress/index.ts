@@ -1,0 +1,34 @@
+// k8s/ingress — the Ingress API and its controller, started by the control plane: admission of the
+// Ingress, IngressClass and TLS Secret manifests into the API store, a warning for every Ingress no
+// controller will serve, and the controller itself when the scenario runs one. Layer: k8s.
+import type { UserError } from '../../core/user-error.js';
+import { objectMeta } from '../api/objects.js';
+import type { ApiStore } from '../api/store.js';
+import type { ManifestInput } from '../cluster.js';
+import { admitIngressApi } from './api.js';
+import { NginxIngressController, type IngressClassObject, type IngressController, type IngressObject } from './controller.js';
+
+export type { IngressController, RoutingRow, RoutingTableSink } from './controller.js';
+
+/**
+ * Stores the Ingress API objects and starts the ingress-nginx controller when `run` (the scenario's
+ * spec.cluster.ingressController); returns it, or null.
+ */
+export function startIngress(api: ApiStore, manifests: readonly ManifestInput[], errors: UserError[], warnings: UserError[], record: (what: string) => void, run: boolean): IngressController | null {
+  const admitted = admitIngressApi(manifests, errors, warnings);
+  if (admitted.ingresses.length === 0 && !run) return null;
+  for (const c of admitted.classes) api.create<IngressClassObject>({ kind: 'IngressClass', metadata: objectMeta('', c.name), spec: c });
+  const ingManifests = manifests.filter((m) => m.kind === 'Ingress');
+  admitted.ingresses.forEach((ing) => {
+    api.create<IngressObject>({ kind: 'Ingress', metadata: objectMeta(ing.namespace, ing.name), spec: ing });
+    const m = ingManifests.find((x) => (x.value['metadata'] as { name?: string } | undefined)?.name === ing.name);
+    const served = run && admitted.classes.some((c) => c.name === ing.className && c.controller === 'k8s.io/ingress-nginx');
+    if (served || !m) return;
+    const why = !run ? 'no ingress controller runs in this scenario (add spec.cluster.ingressController)' : ing.className === null ? 'it names no class and no IngressClass is the default' : `no controller serves class "${ing.className}"`;
+    warnings.push(m.error(['metadata', 'name'], `Ingress ${ing.namespace}/${ing.name} is stored but not served: ${why}`));
+  });
+  if (!run) return null;
+  const c = new NginxIngressController(api, record);
+  c.start();
+  return c;
+}
