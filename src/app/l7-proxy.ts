@@ -52,6 +52,8 @@ export interface AccessLogEntry {
   at: TimeNs;
   requestId: string;
   remoteAddr: string;
+  /** The client connection's source port (with remoteAddr: which connection carried the request). */
+  remotePort: number;
   method: string;
   host: string;
   uri: string;
@@ -250,7 +252,7 @@ export class L7Proxy {
     const host = httpHeader(req.headers, 'host') ?? '';
     const hostOnly = host.replace(/:\d+$/, '').toLowerCase();
     const requestId = httpHeader(req.headers, 'x-request-id') ?? this.newRequestId();
-    const log: AccessLogEntry = { at: this.sim.now, requestId, remoteAddr: formatIpv4(conn.sock.remoteAddr), method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
+    const log: AccessLogEntry = { at: this.sim.now, requestId, remoteAddr: formatIpv4(conn.sock.remoteAddr), remotePort: conn.sock.remotePort, method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
     const d = this.table === null ? ({ kind: 'not-found', describe: 'no configuration yet' } as const) : this.table.route(host, req.target);
     if (d.kind === 'not-found') return this.finish(conn, req, log, d.describe, 404, [['Content-Type', 'text/html']], nginxErrorPage(404));
     if (d.kind === 'redirect') return this.finish(conn, req, log, d.describe, d.status, [['Content-Type', 'text/html'], ['Location', `${this.o.scheme}://${hostOnly}${d.location}`]], nginxErrorPage(d.status));
