@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
+          .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress)' })
           .option('seed', { type: 'string' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
@@ -172,10 +172,11 @@ async function main(): Promise<void> {
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
-          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
+          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' })
+          .option('ingress', { type: 'boolean', default: false, describe: 'print the ingress controller\'s routing table (host, path, pathType, backend, endpoints)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, formatIngressRows }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -183,6 +184,13 @@ async function main(): Promise<void> {
         ]);
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        if (argv.ingress) {
+          const ing = world.controlPlane?.ingress;
+          if (!ing) throw new UsageError(`--ingress: ${argv.file} runs no ingress controller (spec.cluster.ingressController)`);
+          process.stdout.write(formatIngressRows(ing.rows()));
+          return;
+        }
+        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress)');
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {
