@@ -4,8 +4,10 @@
 // Errors are classified the way a client sees them: ECONNREFUSED → 'refused', ECONNRESET or a close
 // before the response → 'reset', ETIMEDOUT or the request timer → 'timeout', EHOSTUNREACH/ENETUNREACH →
 // 'no-route', name resolution failure → 'dns', an unparsable response → 'protocol'.
-// Not modelled: pipelining, redirects, chunked bodies, TLS, happy eyeballs, Expect: 100-continue.
+// https targets run over app/tls (TLS 1.3 modelled: SNI = the host unless it is an address, ALPN http/1.1).
+// Not modelled: pipelining, redirects, chunked bodies, HTTP/2, happy eyeballs, Expect: 100-continue.
 import type { SimEvent } from '../core/scheduler.js';
+import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { ErrorKind } from '../stats/flow.js';
@@ -13,6 +15,8 @@ import type { SocketErrorKind } from '../transport/api.js';
 import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
+import { parseIpv4 } from '../wire/ipv4-addr.js';
+import { TlsSocket, type ByteStream } from './tls.js';
 
 /** Resolves a host name (the DNS stub resolver implements this); null = resolution failed. */
 export interface Resolver {
@@ -28,6 +32,8 @@ export interface HttpTarget {
   path?: string;
   method?: string;
   body?: Uint8Array | string;
+  /** https: speak TLS on the connection (SNI = host unless it is an IPv4 address). */
+  tls?: boolean;
 }
 
 /** The outcome of one request attempt. */
@@ -39,6 +45,8 @@ export interface HttpResult {
   latency: TimeNs;
   /** Handshake time when this attempt opened a connection, else null. */
   connect: TimeNs | null;
+  /** TLS handshake time (TCP established → secure) when this attempt opened an https connection, else null. */
+  tls: TimeNs | null;
   /** Response body bytes. */
   bytes: number;
   /** The `X-Served-By` header of the response (which pod answered). */
@@ -88,10 +96,12 @@ interface Pending {
   conn: ClientConn | null;
   done: boolean;
   connect: TimeNs | null;
+  tls: TimeNs | null;
 }
 
 interface ClientConn {
-  sock: TcpSocket;
+  sock: ByteStream;
+  tcp: TcpSocket;
   key: string;
   parser: HttpParser;
   established: boolean;
@@ -108,6 +118,7 @@ export class HttpClient {
   private readonly waiting = new Map<string, Pending[]>();
   /** Connections opened so far. */
   connectionsOpened = 0;
+  private tlsRng: Rng | null = null;
 
   constructor(
     readonly tcp: TcpLayer,
@@ -118,7 +129,7 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
-    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null };
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null };
     p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
     if (target.addr !== null) {
       p.addr = target.addr;
@@ -141,7 +152,7 @@ export class HttpClient {
   }
 
   private dispatch(p: Pending): void {
-    const key = `${p.addr}:${p.target.port}`;
+    const key = p.target.tls ? `${p.addr}:${p.target.port}/tls/${p.target.host}` : `${p.addr}:${p.target.port}`;
     if (this.opts.keepAlive) {
       const list = this.idle.get(key);
       while (list && list.length > 0) {
@@ -165,15 +176,20 @@ export class HttpClient {
   private openConn(key: string, p: Pending): void {
     this.open.set(key, (this.open.get(key) ?? 0) + 1);
     this.connectionsOpened++;
-    const sock = this.tcp.connect(p.addr, p.target.port, undefined, { noDelay: true, flowId: this.opts.flowId ?? 0 });
-    const c: ClientConn = { sock, key, parser: new HttpParser('response'), established: false, dead: false, req: null, openedAt: this.sim.now };
-    sock.onConnect = () => {
+    const tcp = this.tcp.connect(p.addr, p.target.port, undefined, { noDelay: true, flowId: this.opts.flowId ?? 0 });
+    const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
+    const sock: ByteStream = tls ?? tcp;
+    const c: ClientConn = { sock, tcp, key, parser: new HttpParser('response'), established: false, dead: false, req: null, openedAt: this.sim.now };
+    const up = (): void => {
       c.established = true;
       if (c.req !== null) {
-        c.req.connect = this.sim.now - c.openedAt;
+        c.req.connect = tcp.establishedAt - c.openedAt;
+        if (tls !== null) c.req.tls = tls.secureAt - tcp.establishedAt;
         this.write(c, c.req);
       }
     };
+    if (tls !== null) tls.onSecureConnect = up;
+    else tcp.onConnect = up;
     sock.onData = (data) => this.onData(c, data);
     sock.onEnd = () => {
       // The server closed: a request in flight gets no answer; an idle connection leaves the pool.
@@ -199,7 +215,7 @@ export class HttpClient {
   private write(c: ClientConn, p: Pending): void {
     const t = p.target;
     const headers: HttpHeader[] = [
-      ['Host', t.port === 80 ? t.host : `${t.host}:${t.port}`],
+      ['Host', t.port === (t.tls ? 443 : 80) ? t.host : `${t.host}:${t.port}`],
       ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
       ['Accept', '*/*'],
     ];
@@ -240,6 +256,7 @@ export class HttpClient {
       status: m.status,
       latency: this.sim.now - p.started,
       connect: p.connect,
+      tls: p.tls,
       bytes: m.body.length,
       servedBy: httpHeader(m.headers, 'x-served-by') ?? null,
       response: m,
@@ -263,7 +280,7 @@ export class HttpClient {
         if (i >= 0) w.splice(i, 1);
       }
     }
-    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, bytes: 0, servedBy: null, response: null });
+    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null });
   }
 
   private release(c: ClientConn): void {

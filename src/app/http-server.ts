@@ -6,14 +6,15 @@
 // send(); keep-alive as RFC 9112 §9.3 (persistent unless "Connection: close").
 // Not modelled: request bodies larger than what arrives before service (bodies are read whole by the
 // parser first), pipelining (requests on one connection are served one after another), CPU contention
-// between pods, TLS.
+// between pods. With `tls` the server speaks HTTPS through app/tls (TLS 1.3 modelled, ALPN http/1.1).
 import type { Rng } from '../core/rng.js';
 import { sample, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
-import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
+import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
 import { buildHttpResponse, httpHeader, HttpParser, type HttpRequest } from '../wire/http.js';
+import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
 
 /** What an HTTP server pod does. */
 /** Largest response body a server sends (a draw from a long-tailed distribution is cut here). */
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   keepAlive?: boolean;
   /** listen() backlog (default 511, as nginx). */
   backlog?: number;
+  /** Serve HTTPS: every accepted connection runs a TLS server session with this context. */
+  tls?: TlsServerContext | null;
 }
 
 interface Job {
@@ -44,7 +47,7 @@ interface Job {
 }
 
 interface ServerConn {
-  sock: TcpSocket;
+  sock: ByteStream;
   parser: HttpParser;
   closed: boolean;
   /** Requests of this connection waiting or in service (served in order). */
@@ -83,7 +86,8 @@ export class HttpServer {
     this.workers = Math.max(1, opts.workers ?? 1);
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/http-server/${opts.port}`);
     this.identityLine = new TextEncoder().encode(`served-by ${opts.identity}\n`);
-    this.listener = tcp.listen(opts.port, (s) => this.accept(s), { backlog: opts.backlog ?? 511, noDelay: true });
+    const tls = opts.tls ?? null;
+    this.listener = tcp.listen(opts.port, (s) => this.accept(tls !== null ? TlsSocket.accept(s, tls) : s), { backlog: opts.backlog ?? 511, noDelay: true });
   }
 
   /** Stops accepting connections (open ones finish). */
@@ -96,7 +100,7 @@ export class HttpServer {
     return this.queue.length - this.qHead;
   }
 
-  private accept(sock: TcpSocket): void {
+  private accept(sock: ByteStream): void {
     this.counters.connections++;
     const conn: ServerConn = { sock, parser: new HttpParser('request'), closed: false, outstanding: 0, peerClosed: false };
     sock.onData = (data) => {

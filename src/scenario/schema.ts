@@ -137,7 +137,7 @@ export const HttpTraffic = z.strictObject({
   name: Name.optional(),
   /** Sender: `deployment/NAME` (one generator per replica, one flow; also statefulset/, daemonset/, replicaset/, job/), a pod, a node or a host. */
   from: z.string().regex(WORKLOAD_FROM, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
-  /** `svc/NAME:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or a URL `http://HOST[:PORT]/PATH` (names resolved by the pod's DNS). */
+  /** `svc/NAME:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or a URL `http://HOST[:PORT]/PATH` / `https://…` (TLS, SNI = HOST; names resolved by the pod's DNS). */
   to: z.string().min(1),
   path: z.string().default('/'),
   start: Duration.default('1s'),

@@ -12,10 +12,16 @@
 //   podwire.dev/workers: "4"                 requests served at once; more wait in FIFO order (http)
 //   podwire.dev/response-size: "512"         response body bytes, or a distribution like uniform:100,900
 //   podwire.dev/request-size: "64"           bytes of one request (the request/response server)
+//   podwire.dev/tls: rsa2048 | p256[:N]      certificate chain (leaf key, N certificates, default 2) of the
+//                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
+// A containerPort named https (or https-*) serves HTTPS (TLS 1.3 modelled, app/tls) with that chain,
+// rsa2048 by default. http traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
 import { HttpServer, MAX_RESPONSE_BYTES } from '../app/http-server.js';
+import { TlsServerContext } from '../app/tls.js';
+import { certificateChain, parseChainSpec, type TlsCertificateChain } from '../app/tls-certs.js';
 import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
@@ -113,7 +119,7 @@ export class Transports {
 const dur = durationOr0;
 
 /** The server options podwire.dev/* annotations give (service time, response size, workers), or an error at the annotation. */
-function serverOptions(a: Record<string, string>): { serviceTime: Distribution; responseSize: Distribution; workers: number } | { at: string; message: string } {
+function serverOptions(a: Record<string, string>): { serviceTime: Distribution; responseSize: Distribution; workers: number; tls: TlsCertificateChain | null } | { at: string; message: string } {
   const st = a['podwire.dev/service-time'];
   const serviceTime: Distribution | null = st !== undefined ? parseDistribution(st) : { kind: 'constant', value: 0 };
   if (serviceTime === null) return { at: 'podwire.dev/service-time', message: `"${st}" is not a distribution like exponential:5ms` };
@@ -124,7 +130,20 @@ function serverOptions(a: Record<string, string>): { serviceTime: Distribution; 
   if (typical > MAX_RESPONSE_BYTES) return { at: 'podwire.dev/response-size', message: `"${rs}" is over the largest response podwire sends (${MAX_RESPONSE_BYTES} bytes, 64 MiB)` };
   const workers = Number(a['podwire.dev/workers'] ?? '1');
   if (!Number.isInteger(workers) || workers < 1) return { at: 'podwire.dev/workers', message: `"${a['podwire.dev/workers']}" is not a positive integer` };
-  return { serviceTime, responseSize, workers };
+  const tlsText = a['podwire.dev/tls'];
+  const tls = tlsText === undefined ? null : parseChainSpec(tlsText);
+  if (tlsText !== undefined && tls === null) return { at: 'podwire.dev/tls', message: `"${tlsText}" is not a certificate chain like rsa2048, p256 or rsa2048:3` };
+  return { serviceTime, responseSize, workers, tls };
+}
+
+/** The TLS context of an HTTPS server on `port` (its own rng stream; one certificate per server). */
+function tlsContext(ctx: WorkloadContext, tcp: TcpLayer, port: number, chain: TlsCertificateChain): TlsServerContext {
+  return new TlsServerContext(ctx.sim.rng.stream(`${tcp.stack.name}/tls-server/${port}`), () => chain);
+}
+
+/** True when the pod declares `port` under an https name (https, https-web). */
+function httpsPort(pod: ClusterPod, port: number): boolean {
+  return pod.spec.containers.some((c) => c.ports.some((p) => p.containerPort === port && p.protocol === 'TCP' && /^https(-|$)/.test(p.name ?? '')));
 }
 
 /** An endpoint recorder that joins stats.json only once its server does some work. */
@@ -164,7 +183,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
   const start = (): ContainerProcess => {
     const servers = tcpListeners.map((l) =>
       l.app === 'http'
-        ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep)
+        ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: httpsPort(pod, l.port) ? tlsContext(ctx, tcp, l.port, o.tls ?? certificateChain('rsa2048')) : null }, ep)
         : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, ep),
     );
     return { stop: () => servers.forEach((x) => x.stop()) };
@@ -191,7 +210,7 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
   const ep = ctx.stats.endpoint(pod.name, o.workers);
   const tcp = tr.tcpOf(pod.ns);
-  ctx.runContainer(pod, { tcp, ports: [port], start: () => new HttpServer(tcp, { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize }, ep) });
+  ctx.runContainer(pod, { tcp, ports: [port], start: () => new HttpServer(tcp, { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: o.tls !== null ? tlsContext(ctx, tcp, port, o.tls) : null }, ep) });
 }
 
 /** Proxies of the ingress controller's pods, by pod name (stats.json counters.ingress-nginx). */
@@ -359,15 +378,17 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   let port: number;
   let addr: Ipv4 | null;
   let path = t.path;
-  const url = /^http:\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(t.to);
+  let tls = false;
+  const url = /^(https?):\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(t.to);
   if (url) {
-    host = url[1]!;
-    port = url[2] ? Number(url[2]) : 80;
-    path = url[3] ?? path;
+    tls = url[1] === 'https';
+    host = url[2]!;
+    port = url[3] ? Number(url[3]) : tls ? 443 : 80;
+    path = url[4] ?? path;
     addr = parseIpv4(host);
   } else {
     const colon = t.to.lastIndexOf(':');
-    if (colon < 0) return ctx.err([...at, 'to'], 'expected svc/NAME:PORT, pod/NAME:PORT, node/NAME:PORT, IP:PORT or http://HOST[:PORT]/PATH');
+    if (colon < 0) return ctx.err([...at, 'to'], 'expected svc/NAME:PORT, pod/NAME:PORT, node/NAME:PORT, IP:PORT or http(s)://HOST[:PORT]/PATH');
     const ref = t.to.slice(0, colon);
     port = Number(t.to.slice(colon + 1));
     addr = addrOf(ctx, ref);
@@ -393,7 +414,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
       {
         name: senders.length > 1 ? `${name}/${i}` : name,
         pattern,
-        target: { addr, port, host, path },
+        target: { addr, port, host, path, ...(tls ? { tls } : {}) },
         ...(t.count !== undefined ? { count: t.count } : {}),
         ...(t.duration !== undefined ? { duration: dur(t.duration) } : {}),
         start: dur(t.start),
