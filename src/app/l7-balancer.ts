@@ -16,6 +16,7 @@
 import type { Rng } from '../core/rng.js';
 import type { TimeNs } from '../core/time.js';
 import type { Ipv4 } from '../wire/types.js';
+import type { TlsCertificateChain } from './tls-certs.js';
 
 /** One endpoint of an upstream: a pod IP and port (or a ClusterIP with service-upstream). */
 export interface UpstreamEndpoint {
@@ -69,6 +70,8 @@ export interface RoutingTable {
   /** The decision for a Host header and request-target. */
   route(host: string, uri: string): RouteDecision;
   upstream(name: string): Upstream | undefined;
+  /** The certificate of a TLS host ("foo.com" or "*.foo.com") from the Ingresses' tls sections, if any. */
+  certificate?(host: string): TlsCertificateChain | undefined;
 }
 
 /** A request's view for the balancers: what nginx variables and cookies read. */

@@ -30,13 +30,16 @@ import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { buildHttpRequest, buildHttpResponse, httpHeader, HttpParser, type HttpHeader, type HttpRequest, type HttpResponse } from '../wire/http.js';
 import { makeBalancer, routeToCanary, stickyValue, type BalanceRequest, type Balancer, type RoutingTable, type Upstream, type UpstreamEndpoint } from './l7-balancer.js';
+import { TlsServer, TlsServerContext, type ByteStream } from './tls.js';
+import { FAKE_CERTIFICATE, selectCertificateBySni } from './tls-certs.js';
 
 /** Proxy settings (ingress-nginx's defaults). */
 export interface L7ProxyOptions {
   port: number;
+  /** The TLS port (443): TLS 1.3 terminated here, the certificate chosen by SNI from the routing table. */
+  httpsPort?: number;
   /** The controller pod's name (stream names, logs). */
   identity: string;
-  scheme?: 'http' | 'https';
   syncIntervalNs?: TimeNs;
   connectTimeoutNs?: TimeNs;
   readTimeoutNs?: TimeNs;
@@ -78,7 +81,10 @@ export interface L7ProxyCounters {
 }
 
 interface ClientConn {
-  sock: TcpSocket;
+  sock: ByteStream;
+  /** The TCP connection under it (the same object for plain HTTP). */
+  tcp: TcpSocket;
+  scheme: 'http' | 'https';
   parser: HttpParser;
   queue: HttpRequest[];
   busy: boolean;
@@ -154,7 +160,8 @@ export class L7Proxy {
   private readonly ewma = new Map<string, { ewma: number; at: TimeNs }>();
   private readonly pool = new Map<string, UpConn[]>();
   private idleCount = 0;
-  private readonly o: Required<L7ProxyOptions>;
+  private readonly o: Required<Omit<L7ProxyOptions, 'httpsPort'>>;
+  private readonly tlsListener: TlsServer | null = null;
   private stopped = false;
 
   constructor(
@@ -162,10 +169,15 @@ export class L7Proxy {
     opts: L7ProxyOptions,
   ) {
     this.sim = tcp.stack.sim;
-    this.o = { scheme: 'http', syncIntervalNs: 1e9, connectTimeoutNs: 5e9, readTimeoutNs: 60e9, tries: 3, keepaliveConnections: 320, keepaliveTimeoutNs: 60e9, keepaliveRequests: 10000, clientKeepaliveNs: 75e9, ...opts };
+    this.o = { syncIntervalNs: 1e9, connectTimeoutNs: 5e9, readTimeoutNs: 60e9, tries: 3, keepaliveConnections: 320, keepaliveTimeoutNs: 60e9, keepaliveRequests: 10000, clientKeepaliveNs: 75e9, ...opts };
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/l7-proxy/${opts.port}/balancer`);
     this.idRng = this.sim.rng.stream(`${tcp.stack.name}/l7-proxy/${opts.port}/request-id`);
-    this.listener = tcp.listen(opts.port, (s) => this.accept(s), { backlog: 511, noDelay: true });
+    this.listener = tcp.listen(opts.port, (s) => this.accept(s, s, 'http'), { backlog: 511, noDelay: true });
+    if (opts.httpsPort !== undefined) {
+      // ssl_certificate_by_lua (certificate.lua): the SNI picks the certificate from the table in effect.
+      const ctx = new TlsServerContext(this.sim.rng.stream(`${tcp.stack.name}/l7-proxy/${opts.httpsPort}/tls`), (sni) => selectCertificateBySni(sni, (h) => this.table?.certificate?.(h), FAKE_CERTIFICATE));
+      this.tlsListener = new TlsServer(tcp, opts.httpsPort, ctx, (s) => this.accept(s, s.tcp, 'https'), { backlog: 511, noDelay: true });
+    }
     this.sim.scheduleBackground(this.o.syncIntervalNs, syncTick, this);
   }
 
@@ -184,6 +196,7 @@ export class L7Proxy {
   stop(): void {
     this.stopped = true;
     this.listener.close();
+    this.tlsListener?.close();
   }
 
   /** The periodic backends sync: applies a staged table. */
@@ -211,8 +224,8 @@ export class L7Proxy {
     return e.b;
   }
 
-  private accept(sock: TcpSocket): void {
-    const conn: ClientConn = { sock, parser: new HttpParser('request'), queue: [], busy: false, closed: false, peerClosed: false, served: 0, idle: null };
+  private accept(sock: ByteStream, tcp: TcpSocket, scheme: 'http' | 'https'): void {
+    const conn: ClientConn = { sock, tcp, scheme, parser: new HttpParser('request'), queue: [], busy: false, closed: false, peerClosed: false, served: 0, idle: null };
     sock.onData = (data) => {
       if (conn.closed) return;
       let msgs;
@@ -252,12 +265,12 @@ export class L7Proxy {
     const host = httpHeader(req.headers, 'host') ?? '';
     const hostOnly = host.replace(/:\d+$/, '').toLowerCase();
     const requestId = httpHeader(req.headers, 'x-request-id') ?? this.newRequestId();
-    const log: AccessLogEntry = { at: this.sim.now, requestId, remoteAddr: formatIpv4(conn.sock.remoteAddr), remotePort: conn.sock.remotePort, method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
+    const log: AccessLogEntry = { at: this.sim.now, requestId, remoteAddr: formatIpv4(conn.tcp.remoteAddr), remotePort: conn.tcp.remotePort, method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
     const d = this.table === null ? ({ kind: 'not-found', describe: 'no configuration yet' } as const) : this.table.route(host, req.target);
     if (d.kind === 'not-found') return this.finish(conn, req, log, d.describe, 404, [['Content-Type', 'text/html']], nginxErrorPage(404));
-    if (d.kind === 'redirect') return this.finish(conn, req, log, d.describe, d.status, [['Content-Type', 'text/html'], ['Location', `${this.o.scheme}://${hostOnly}${d.location}`]], nginxErrorPage(d.status));
+    if (d.kind === 'redirect') return this.finish(conn, req, log, d.describe, d.status, [['Content-Type', 'text/html'], ['Location', `${conn.scheme}://${hostOnly}${d.location}`]], nginxErrorPage(d.status));
     const route = d.route;
-    if (route.sslRedirect && this.o.scheme === 'http') {
+    if (route.sslRedirect && conn.scheme === 'http') {
       // lua_ingress.lua redirect_to_https: no port, the final "/" stripped (so "/" → https://host).
       const uri = req.target.endsWith('/') ? req.target.slice(0, -1) : req.target;
       return this.finish(conn, req, log, route.describe, 308, [['Content-Type', 'text/html'], ['Location', `https://${hostOnly}${uri}`]], nginxErrorPage(308));
@@ -351,10 +364,10 @@ export class L7Proxy {
   /** The request as the pod gets it (nginx.tmpl proxy_set_header list, then the client's own headers). */
   private upstreamRequest(job: Job): Uint8Array {
     const req = job.req;
-    const c = job.conn.sock;
+    const c = job.conn.tcp;
     const host = httpHeader(req.headers, 'host') ?? '';
     const remote = job.log.remoteAddr;
-    const scheme = this.o.scheme;
+    const scheme = job.conn.scheme;
     const headers: HttpHeader[] = [
       ['Host', host],
       ['X-Request-ID', job.log.requestId],
@@ -468,7 +481,7 @@ export class L7Proxy {
     const date = new Date(Math.floor(this.sim.now / 1e6)).toUTCString();
     const head: HttpHeader[] = [['Date', date], ...headers.filter((h) => h[0] === 'Content-Type')];
     const rest = headers.filter((h) => h[0] !== 'Content-Type');
-    const hsts: HttpHeader[] = this.o.scheme === 'https' ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']] : [];
+    const hsts: HttpHeader[] = conn.scheme === 'https' ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']] : [];
     const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const all: HttpHeader[] = [...head, ['Content-Length', String(len)], ['Connection', close ? 'close' : 'keep-alive'], ...rest, ...hsts];
     conn.sock.send(buildHttpResponse({ status, reason: reason ?? REASON[status], headers: all, body }));

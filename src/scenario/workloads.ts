@@ -235,7 +235,7 @@ function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
     });
   }
   const start = (): ContainerProcess => {
-    const proxy = new L7Proxy(tcp, { port: 80, identity: pod.name });
+    const proxy = new L7Proxy(tcp, { port: 80, httpsPort: 443, identity: pod.name });
     counters.set(pod.name, proxy.counters);
     controller.attach(proxy);
     return {
@@ -245,7 +245,7 @@ function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
       },
     };
   };
-  ctx.runContainer(pod, { tcp, ports: [80], start });
+  ctx.runContainer(pod, { tcp, ports: [80, 443], start });
 }
 
 /** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */

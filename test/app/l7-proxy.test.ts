@@ -12,6 +12,8 @@ import type { CanaryRule, ProxyRoute, RouteDecision, RoutingTable, Upstream } fr
 import { TcpLayer } from '../../src/transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpParser, parseHttpMessage, type HttpHeader, type HttpResponse } from '../../src/wire/http.js';
 import { FakeNet, ip } from '../transport/fake-net.js';
+import { HttpClient, type HttpResult } from '../../src/app/http-client.js';
+import { certificateChain, FAKE_CERTIFICATE } from '../../src/app/tls-certs.js';
 import { concat } from '../transport/tcp-helpers.js';
 
 const PODS = ['10.0.0.2', '10.0.0.3', '10.0.0.4'];
@@ -288,3 +290,59 @@ describe('L7Proxy wire bytes', () => {
     expect(httpHeader(m.headers, 'connection')).toBe('keep-alive');
   });
 });
+
+describe('L7Proxy: TLS termination on 443 (app/tls; certificate.lua SNI selection)', () => {
+  function tlsWorld() {
+    const w = world();
+    const proxy = new L7Proxy(new TcpLayer(w.net.addHost('proxy-tls', '10.0.0.11')), { port: 80, httpsPort: 443, identity: 'ingress-nginx-controller-1' });
+    const log: AccessLogEntry[] = [];
+    proxy.onAccessLog = (e) => log.push(e);
+    const chain = certificateChain('rsa2048', 2);
+    const wild = certificateChain('p256', 2);
+    proxy.setTable({ ...table([upstream('web', PODS)]), certificate: (h) => (h === 'web' ? chain : h === '*.example.com' ? wild : undefined) });
+    return { w, proxy, log, chain, wild };
+  }
+  const get = (w: ReturnType<typeof world>, host: string, cb: (r: HttpResult) => void) =>
+    new HttpClient(w.tc, { keepAlive: false }).request({ addr: ip('10.0.0.11'), port: 443, host, path: '/', tls: true }, 5 * SEC, cb);
+
+  it('terminates TLS: the SNI picks the host\'s chain, the pod gets plain HTTP with X-Forwarded-Proto https and port 443, the client HSTS', () => {
+    const { w, log, chain } = tlsWorld();
+    let res: HttpResult | null = null;
+    get(w, 'web', (r) => (res = r));
+    w.sim.run();
+    expect(res!.status).toBe(200);
+    expect(res!.tls).toBeGreaterThan(0);
+    expect(httpHeader(res!.response!.headers, 'strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    expect(log[0]!.sent!.headers).toEqual(expect.arrayContaining([['X-Forwarded-Proto', 'https'], ['X-Forwarded-Port', '443'], ['X-Scheme', 'https']]));
+    // The Certificate message on the wire has the chain's size: the server's flight carries a record of
+    // 1 + 3 + Σ(3 + DER + 2) + 4 (handshake header) + 17 (inner type + tag) bytes.
+    const certRecord = 4 + 1 + 3 + chain.derSizes.reduce((a, d) => a + 3 + d + 2, 0) + 17;
+    const fromProxy = concat(w.net.log.filter((r) => r.from === 'proxy-tls' && r.pkt.ip!.dst === ip('10.0.0.1') && r.pkt.payload !== null).map((r) => r.pkt.payload!));
+    expect(recordLengths(fromProxy)).toContain(certRecord);
+  });
+
+  it('a one-label wildcard TLS host covers a.example.com, not a.b.example.com; an unknown SNI gets the fake certificate', () => {
+    const sizes: Record<string, number[]> = {};
+    for (const host of ['a.example.com', 'a.b.example.com', 'unknown']) {
+      const { w } = tlsWorld();
+      get(w, host, () => {});
+      w.sim.run();
+      sizes[host] = recordLengths(concat(w.net.log.filter((r) => r.from === 'proxy-tls' && r.pkt.ip!.dst === ip('10.0.0.1') && r.pkt.payload !== null).map((r) => r.pkt.payload!)));
+    }
+    const cert = (c: { derSizes: readonly number[] }) => 4 + 1 + 3 + c.derSizes.reduce((a, d) => a + 3 + d + 2, 0) + 17;
+    expect(sizes['a.example.com']).toContain(cert(certificateChain('p256', 2)));
+    expect(sizes['a.b.example.com']).toContain(cert(FAKE_CERTIFICATE));
+    expect(sizes['unknown']).toContain(cert(FAKE_CERTIFICATE));
+  });
+});
+
+/** TLS record lengths in a byte stream (5-byte headers: type, version, length). */
+function recordLengths(b: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let o = 0; o + 5 <= b.length; ) {
+    const len = (b[o + 3]! << 8) | b[o + 4]!;
+    out.push(len);
+    o += 5 + len;
+  }
+  return out;
+}

@@ -86,30 +86,68 @@ describe('scenarios/flow2-ingress.yaml (seed 002\'s Ingress)', () => {
 
   it('warns at the apiVersion that extensions/v1beta1 was converted, and at /bar/* that nginx reads "*" literally', () => {
     const lines = r.w.warnings.map(formatUserError);
+    const file = join(ROOT, 'scenarios', 'flow2-ingress.yaml');
+    const text = readFileSync(file, 'utf8').split('\n');
+    const apiLine = text.indexOf('apiVersion: extensions/v1beta1') + 1;
+    const barLine = text.findIndex((l) => l.includes('path: /bar/*')) + 1;
     expect(lines).toContain(
-      'scenarios/flow2-ingress.yaml:49:13: apiVersion: extensions/v1beta1 Ingress was removed in Kubernetes 1.16/1.22: use networking.k8s.io/v1 (podwire converts it to networking.k8s.io/v1: spec.backend → defaultBackend, serviceName/servicePort → service.name/port, a missing pathType → ImplementationSpecific)'.replace('scenarios/', join(ROOT, 'scenarios') + '/'),
+      `${file}:${apiLine}:13: apiVersion: extensions/v1beta1 Ingress was removed in Kubernetes 1.16/1.22: use networking.k8s.io/v1 (podwire converts it to networking.k8s.io/v1: spec.backend → defaultBackend, serviceName/servicePort → service.name/port, a missing pathType → ImplementationSpecific)`,
     );
-    expect(lines.some((l) => /flow2-ingress\.yaml:67:15: .*paths\[0\]\.path: ImplementationSpecific path "\/bar\/\*"/.test(l))).toBe(true);
+    expect(lines).toContain(`${file}:${barLine}:15: spec.rules[1].http.paths[0].path: ImplementationSpecific path "/bar/*": ingress-nginx matches it as a literal string prefix ("*" is no glob; GCE's controller reads "/*" as one); add nginx.ingress.kubernetes.io/use-regex: "true" for a pattern`);
   });
 
   it('routes by Host and path: foo.mydomain.com → foo, mydomain.com /bar/* → bar, anything else there → other, no matching Host → 404', () => {
-    expect(new Set(outcomes(r, 'foo.mydomain.com', '/'))).toEqual(new Set(['foo']));
-    expect(new Set(outcomes(r, 'mydomain.com', '/bar/*'))).toEqual(new Set(['bar']));
+    expect(new Set(outcomes(r, 'foo.mydomain.com:30443', '/'))).toEqual(new Set(['foo']));
+    expect(new Set(outcomes(r, 'mydomain.com:30080', '/bar/*'))).toEqual(new Set(['bar']));
     expect(new Set(outcomes(r, 'mydomain.com', '/bar/baz'))).toEqual(new Set(['other']));
-    expect(new Set(outcomes(r, 'mydomain.com', '/'))).toEqual(new Set(['other']));
+    expect(new Set(outcomes(r, 'mydomain.com:30080', '/'))).toEqual(new Set(['other']));
+    expect(new Set(outcomes(r, 'mydomain.com:30443', '/'))).toEqual(new Set(['other']));
     expect(outcomes(r, '10.100.11.11', '/')).toEqual(['404', '404', '404', '404', '404']);
     const flows = Object.fromEntries(r.res.stats.flows.map((f) => [f.name, [f.successes, f.errors]]));
-    expect(flows).toEqual({ foo: [30, 0], bar: [20, 0], 'bar-glob': [5, 0], other: [10, 0], 'no-host': [0, 5] });
+    expect(flows).toEqual({ foo: [30, 0], 'foo-http': [3, 0], bar: [20, 0], 'bar-glob': [5, 0], other: [10, 0], 'other-https': [3, 0], 'no-host': [0, 5] });
+  });
+
+  it('TLS for one host: plain http to it gets 308 to https://foo.mydomain.com (ssl-redirect, no port), https is proxied as plain HTTP', () => {
+    const plain = r.log.filter((e) => e.host === 'foo.mydomain.com:30080');
+    expect(plain.map((e) => [e.status, e.endpoints.length])).toEqual([[308, 0], [308, 0], [308, 0]]);
+    const tls = r.log.filter((e) => e.host === 'foo.mydomain.com:30443');
+    expect(tls.every((e) => e.sent!.headers.some(([k, v]) => k === 'X-Forwarded-Proto' && v === 'https'))).toBe(true);
+  });
+
+  it.skipIf(!hasTshark())(`on user/eth0: SNI foo.mydomain.com gets the Secret's 2-certificate RSA chain, mydomain.com the 1-certificate fake one; no TLS expert warning (${inTshark})`, () => {
+    const rows = tsharkRecords(perInterface(r).get('user/eth0')!, ['tcp.stream', 'tcp.srcport', 'tls.handshake.extensions_server_name', 'tls.record.length'], ['-d', 'tcp.port==30443,tls', '-Y', 'tls']);
+    const sniOf = new Map<string, string>();
+    for (const row of rows) if (row['tls.handshake.extensions_server_name']) sniOf.set(row['tcp.stream']!, row['tls.handshake.extensions_server_name']!);
+    // Server record lengths per connection, in order (a record spanning segments is listed where it ends).
+    const serverLens = new Map<string, string[]>();
+    for (const row of rows) {
+      if (row['tcp.srcport'] !== '30443') continue;
+      const k = row['tcp.stream']!;
+      serverLens.set(k, [...(serverLens.get(k) ?? []), ...row['tls.record.length']!.split(',')]);
+    }
+    const certRecords = new Map<string, Set<string>>();
+    for (const [stream, lens] of serverLens) {
+      const sni = sniOf.get(stream)!;
+      if (!certRecords.has(sni)) certRecords.set(sni, new Set());
+      // ServerHello 122, CCS 1, EncryptedExtensions 38 (ALPN http/1.1), then the Certificate record.
+      expect(lens.slice(0, 3)).toEqual(['122', '1', '38']);
+      certRecords.get(sni)!.add(lens[3]!);
+    }
+    // Certificate record = 4 + 1 + 3 + Σ(3 + DER + 2) + 17: RSA leaf 899 + intermediate 904 → 1838; fake 953 → 983.
+    expect(certRecords.get('foo.mydomain.com')).toEqual(new Set(['1838']));
+    expect(certRecords.get('mydomain.com')).toEqual(new Set(['983']));
+    const warn = execFileSync(TSHARK, ['-r', perInterface(r).get('user/eth0')!, ...TSHARK_ARGS, '-d', 'tcp.port==30443,tls', '-Y', '_ws.malformed || (_ws.expert.severity >= 6291456 && tls)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(warn.trim()).toBe('');
   });
 
   it('balances per request over the EndpointSlice\'s pods: the controller alternates between the 2 foo pods, whatever connection a request came on', () => {
-    const eps = r.perPod[0]!.filter((e) => e.host.startsWith('foo.')).sort((a, b) => a.at - b.at).map((e) => e.endpoints[0]!);
+    const eps = r.perPod[0]!.filter((e) => e.host === 'foo.mydomain.com:30443').sort((a, b) => a.at - b.at).map((e) => e.endpoints[0]!);
     expect(eps).toHaveLength(30);
     expect(new Set(eps).size).toBe(2);
     for (let i = 2; i < eps.length; i++) expect(eps[i]).toBe(eps[i - 2]);
     // Requests that came on one client connection (keep-alive) went to both pods: balancing is per request.
     const byConn = new Map<string, Set<string>>();
-    for (const e of r.perPod[0]!.filter((x) => x.host.startsWith('foo.'))) {
+    for (const e of r.perPod[0]!.filter((x) => x.host === 'foo.mydomain.com:30443')) {
       const k = `${e.remoteAddr}:${e.remotePort}`;
       if (!byConn.has(k)) byConn.set(k, new Set());
       byConn.get(k)!.add(e.endpoints[0]!);
@@ -118,7 +156,7 @@ describe('scenarios/flow2-ingress.yaml (seed 002\'s Ingress)', () => {
     expect([...byConn.values()].some((s) => s.size === 2)).toBe(true);
   });
 
-  it.skipIf(!hasTshark())(`the pods see the proxy's headers: X-Forwarded-For / X-Real-IP = the address kube-proxy's MASQUERADE left, X-Request-ID 32 hex (${inTshark})`, () => {
+  it.skipIf(!hasTshark())(`the pods see the proxy's headers (plain HTTP after TLS termination): X-Forwarded-For / X-Real-IP = the address kube-proxy's MASQUERADE left, X-Forwarded-Proto https, X-Request-ID 32 hex (${inTshark})`, () => {
     const ctrl = r.w.cluster!.pods.find((p) => p.name.startsWith('ingress-nginx-controller'))!;
     const foo = r.w.cluster!.pods.filter((p) => p.name.startsWith('foo-'));
     let seen = 0;
@@ -127,13 +165,13 @@ describe('scenarios/flow2-ingress.yaml (seed 002\'s Ingress)', () => {
       for (const row of rows) {
         seen++;
         expect(row['ip.src']).toBe(formatIpv4(ctrl.ip));
-        expect(row['http.host']).toBe('foo.mydomain.com:30080');
+        expect(row['http.host']).toBe('foo.mydomain.com:30443');
         const lines = row['http.request.line']!;
         // node1 reaches a pod on its own cni0 (10.244.0.1) or node2's through flannel.1 (10.244.1.0).
         expect(lines).toMatch(/X-Real-IP: 10\.244\.\d\.[01]\\r\\n/);
         expect(lines).toMatch(/X-Request-ID: [0-9a-f]{32}\\r\\n/);
-        expect(lines).toContain('X-Forwarded-Proto: http');
-        expect(lines).toContain('X-Forwarded-Port: 80');
+        expect(lines).toContain('X-Forwarded-Proto: https');
+        expect(lines).toContain('X-Forwarded-Port: 443');
         expect(row['http.x_forwarded_for']).toMatch(/^10\.244\.\d\.[01]$/);
       }
     }

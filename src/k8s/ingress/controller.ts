@@ -17,6 +17,7 @@
 // external-auth, rate limits, custom error pages, ExternalName Services as upstreams.
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { CanaryRule, ProxyRoute, RouteDecision, RoutingTable, Upstream } from '../../app/l7-balancer.js';
+import { parseChainSpec, type TlsCertificateChain } from '../../app/tls-certs.js';
 import type { ApiObject, EndpointSlice, Service } from '../api/objects.js';
 import type { ApiStore } from '../api/store.js';
 import type { IngressBackend, IngressClassSpec, IngressSpec } from './api.js';
@@ -27,6 +28,16 @@ export interface IngressObject extends ApiObject {
   kind: 'Ingress';
   spec: IngressSpec;
 }
+
+/** A kubernetes.io/tls Secret as stored: its name and the podwire.dev/tls annotation (key type and chain length; the bytes are not needed). */
+export interface TlsSecretObject extends ApiObject {
+  kind: 'Secret';
+  /** `rsa2048`, `p256`, optionally `:N` certificates (default rsa2048, leaf + intermediate). */
+  chain: string;
+}
+
+/** The annotation of a TLS Secret that says what its chain is. */
+export const TLS_CHAIN_ANNOTATION = 'podwire.dev/tls';
 
 /** An IngressClass as stored. */
 export interface IngressClassObject extends ApiObject {
@@ -105,7 +116,8 @@ export class NginxIngressController implements IngressController {
   private sync(): void {
     const mine = new Set(this.classes());
     const all = (this.api.list('Ingress') as IngressObject[]).map((o) => o.spec).filter((i) => i.className !== null && mine.has(i.className));
-    const t = new NginxRoutingTable(all, (ns, name) => this.api.get('Service', ns, name), (ns, s) => this.api.get('EndpointSlice', ns, s.spec.sliceName));
+    const secretOf = (ns: string, name: string) => this.api.get('Secret', ns, name) as TlsSecretObject | undefined;
+    const t = new NginxRoutingTable(all, (ns, name) => this.api.get('Service', ns, name), (ns, s) => this.api.get('EndpointSlice', ns, s.spec.sliceName), secretOf);
     this.table = t;
     for (const s of this.sinks) s.setTable(t);
     const sig = t.rows().map((r) => `${r.host} ${r.path} ${r.backend} ${r.endpoints.join(',')}`).join('\n');
@@ -122,6 +134,7 @@ export class NginxIngressController implements IngressController {
 
 type ServiceOf = (ns: string, name: string) => Service | undefined;
 type SliceOf = (ns: string, svc: Service) => EndpointSlice | undefined;
+type SecretOf = (ns: string, name: string) => TlsSecretObject | undefined;
 
 /** The canary rule an Ingress's annotations give (ingress-nginx annotations/canary). */
 function canaryRule(ing: IngressSpec, upstream: string): CanaryRule {
@@ -155,17 +168,26 @@ export class NginxRoutingTable implements RoutingTable {
   readonly index: RoutingIndex;
   private readonly upstreams = new Map<string, Upstream>();
   private readonly canaries = new Map<Location, CanaryRule>();
-  private readonly tlsHosts = new Set<string>();
+  /** TLS hosts with the chain of their Secret (the first Ingress naming a host wins); a missing Secret leaves the host on the fake certificate. */
+  private readonly tlsHosts = new Map<string, TlsCertificateChain>();
 
   constructor(
     ingresses: readonly IngressSpec[],
     private readonly serviceOf: ServiceOf,
     private readonly sliceOf: SliceOf,
+    secretOf: SecretOf = () => undefined,
   ) {
     const sorted = [...ingresses].sort((a, b) => a.order - b.order);
     this.index = buildRoutingIndex(sorted.filter((i) => !isCanary(i)));
     for (const ing of sorted) {
-      for (const t of ing.tls) for (const h of t.hosts) this.tlsHosts.add(h.toLowerCase());
+      for (const t of ing.tls) {
+        const secret = t.secretName !== null ? secretOf(ing.namespace, t.secretName) : undefined;
+        const chain = secret ? parseChainSpec(secret.chain) : null;
+        if (!chain) continue;
+        // A tls entry without hosts covers the Ingress's rule hosts.
+        const hosts = t.hosts.length > 0 ? t.hosts : ing.rules.flatMap((r) => (r.host !== null ? [r.host] : []));
+        for (const h of hosts) if (!this.tlsHosts.has(h.toLowerCase())) this.tlsHosts.set(h.toLowerCase(), chain);
+      }
       for (const b of [ing.defaultBackend, ...ing.rules.flatMap((r) => r.paths.map((p) => p.backend))]) if (b?.kind === 'service') this.addUpstream(ing, b);
     }
     for (const ing of sorted.filter(isCanary)) this.mergeCanary(ing);
@@ -208,6 +230,10 @@ export class NginxRoutingTable implements RoutingTable {
 
   upstream(name: string): Upstream | undefined {
     return this.upstreams.get(name);
+  }
+
+  certificate(host: string): TlsCertificateChain | undefined {
+    return this.tlsHosts.get(host);
   }
 
   route(host: string, uri: string): RouteDecision {

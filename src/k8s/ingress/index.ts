@@ -6,7 +6,8 @@ import { objectMeta } from '../api/objects.js';
 import type { ApiStore } from '../api/store.js';
 import type { ManifestInput } from '../cluster.js';
 import { admitIngressApi } from './api.js';
-import { NginxIngressController, type IngressClassObject, type IngressController, type IngressObject } from './controller.js';
+import { NginxIngressController, TLS_CHAIN_ANNOTATION, type IngressClassObject, type IngressController, type IngressObject, type TlsSecretObject } from './controller.js';
+import { parseChainSpec } from '../../app/tls-certs.js';
 
 export type { IngressController, RoutingRow, RoutingTableSink } from './controller.js';
 
@@ -18,6 +19,16 @@ export function startIngress(api: ApiStore, manifests: readonly ManifestInput[],
   const admitted = admitIngressApi(manifests, errors, warnings);
   if (admitted.ingresses.length === 0 && !run) return null;
   for (const c of admitted.classes) api.create<IngressClassObject>({ kind: 'IngressClass', metadata: objectMeta('', c.name), spec: c });
+  for (const [key, s] of admitted.tlsSecrets) {
+    const [ns, name] = key.split('/') as [string, string];
+    const chain = s.annotations[TLS_CHAIN_ANNOTATION] ?? 'rsa2048';
+    const m = manifests.find((x) => x.kind === 'Secret' && (x.value['metadata'] as { name?: string } | undefined)?.name === name);
+    if (parseChainSpec(chain) === null) {
+      if (m) errors.push(m.error(['metadata', 'annotations', TLS_CHAIN_ANNOTATION], `"${chain}" is not a chain: rsa2048 or p256, optionally :N certificates (e.g. rsa2048:2)`));
+      continue;
+    }
+    api.create<TlsSecretObject>({ kind: 'Secret', metadata: objectMeta(ns, name), chain });
+  }
   const ingManifests = manifests.filter((m) => m.kind === 'Ingress');
   admitted.ingresses.forEach((ing) => {
     api.create<IngressObject>({ kind: 'Ingress', metadata: objectMeta(ing.namespace, ing.name), spec: ing });
