@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import type { UserError } from '../../core/user-error.js';
 import type { ManifestInput } from '../cluster.js';
+import { suggestField } from '../manifests.js';
 
 export const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'] as const;
 /** networking.k8s.io/v1 PathType. */
@@ -217,6 +218,47 @@ export function admitIngressClass(value: Json, at: At, errors: UserError[]): Ing
   return { name: r.data.metadata.name, controller: r.data.spec.controller, isDefault: r.data.metadata.annotations[DEFAULT_CLASS_ANNOTATION] === 'true' };
 }
 
+const INGRESS_FIELDS: Record<string, readonly string[]> = {
+  root: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+  spec: ['ingressClassName', 'defaultBackend', 'backend', 'tls', 'rules'],
+  rule: ['host', 'http'],
+  http: ['paths'],
+  path: ['path', 'pathType', 'backend'],
+  backend: ['service', 'resource', 'serviceName', 'servicePort'],
+  tls: ['hosts', 'secretName'],
+};
+
+/** Warns about Ingress fields podwire does not know (a likely typo gets a did-you-mean), as for other kinds. */
+export function ingressFieldWarnings(value: Json, warn: (path: (string | number)[], message: string) => void): void {
+  const check = (obj: unknown, known: readonly string[], path: (string | number)[]): void => {
+    if (!isObj(obj)) return;
+    for (const k of Object.keys(obj)) {
+      if (known.includes(k)) continue;
+      const hint = suggestField(k, known);
+      warn([...path, k], hint ? `unknown field "${k}", ignored: did you mean "${hint}"?` : `field "${k}" is not modelled by podwire and is ignored`);
+    }
+  };
+  check(value, INGRESS_FIELDS['root']!, []);
+  const spec = value['spec'];
+  check(spec, INGRESS_FIELDS['spec']!, ['spec']);
+  if (!isObj(spec)) return;
+  for (const b of ['defaultBackend', 'backend'] as const) check(spec[b], INGRESS_FIELDS['backend']!, ['spec', b]);
+  if (Array.isArray(spec['tls'])) spec['tls'].forEach((t, i) => check(t, INGRESS_FIELDS['tls']!, ['spec', 'tls', i]));
+  if (!Array.isArray(spec['rules'])) return;
+  spec['rules'].forEach((r, i) => {
+    check(r, INGRESS_FIELDS['rule']!, ['spec', 'rules', i]);
+    const http = isObj(r) ? r['http'] : undefined;
+    check(http, INGRESS_FIELDS['http']!, ['spec', 'rules', i, 'http']);
+    const paths = isObj(http) ? http['paths'] : undefined;
+    if (Array.isArray(paths)) {
+      paths.forEach((p, j) => {
+        check(p, INGRESS_FIELDS['path']!, ['spec', 'rules', i, 'http', 'paths', j]);
+        check(isObj(p) ? p['backend'] : undefined, INGRESS_FIELDS['backend']!, ['spec', 'rules', i, 'http', 'paths', j, 'backend']);
+      });
+    }
+  });
+}
+
 /** What the API server holds for the Ingress API after admission. */
 export interface AdmittedIngresses {
   ingresses: IngressSpec[];
@@ -248,6 +290,7 @@ export function admitIngressApi(manifests: readonly ManifestInput[], errors: Use
   const ingresses: IngressSpec[] = [];
   for (const m of manifests) {
     if (m.kind !== 'Ingress') continue;
+    ingressFieldWarnings(m.value, (path, message) => warnings.push(m.error(path, message)));
     const ing = admitIngress(m.value, ingresses.length, m.error, errors);
     if (!ing) continue;
     if (ing.className === null && defaults.length === 1) ing.className = defaults[0]!.name;

@@ -108,6 +108,25 @@ spec: {}
   });
 });
 
+describe('unknown fields', () => {
+  it('warn with a did-you-mean, as for other kinds', () => {
+    const w = build(`${head()}---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: typo }
+spec:
+  ingresClassName: nginx
+  rules:
+    - host: a.example.com
+      http: { paths: [{ path: /, pathtype: Prefix, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
+`);
+    expect(w.warnings.map(formatUserError).filter((l) => l.includes('unknown field'))).toEqual([
+      'i.yaml:29:20: spec.ingresClassName: unknown field "ingresClassName", ignored: did you mean "ingressClassName"?',
+      'i.yaml:32:44: spec.rules[0].http.paths[0].pathtype: unknown field "pathtype", ignored: did you mean "pathType"?',
+    ]);
+  });
+});
+
 describe('v1beta1 conversion', () => {
   it('extensions/v1beta1 → v1: spec.backend → defaultBackend, serviceName/servicePort → service.name/port, pathType ImplementationSpecific', () => {
     const v = convertIngressV1beta1({ apiVersion: 'extensions/v1beta1', kind: 'Ingress', metadata: { name: 'x' }, spec: { backend: { serviceName: 'other', servicePort: 8080 }, rules: [{ host: 'a', http: { paths: [{ path: '/p', backend: { serviceName: 's', servicePort: 'http' } }] } }] } });
