@@ -53,6 +53,8 @@ export interface L7ProxyOptions {
 /** One line of the access log: what a request got and where it went. */
 export interface AccessLogEntry {
   at: TimeNs;
+  /** When the response was written ($request_time = finishedAt − at). */
+  finishedAt: TimeNs;
   requestId: string;
   remoteAddr: string;
   /** The client connection's source port (with remoteAddr: which connection carried the request). */
@@ -265,7 +267,7 @@ export class L7Proxy {
     const host = httpHeader(req.headers, 'host') ?? '';
     const hostOnly = host.replace(/:\d+$/, '').toLowerCase();
     const requestId = httpHeader(req.headers, 'x-request-id') ?? this.newRequestId();
-    const log: AccessLogEntry = { at: this.sim.now, requestId, remoteAddr: formatIpv4(conn.tcp.remoteAddr), remotePort: conn.tcp.remotePort, method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
+    const log: AccessLogEntry = { at: this.sim.now, finishedAt: 0, requestId, remoteAddr: formatIpv4(conn.tcp.remoteAddr), remotePort: conn.tcp.remotePort, method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
     const d = this.table === null ? ({ kind: 'not-found', describe: 'no configuration yet' } as const) : this.table.route(host, req.target);
     if (d.kind === 'not-found') return this.finish(conn, req, log, d.describe, 404, [['Content-Type', 'text/html']], nginxErrorPage(404));
     if (d.kind === 'redirect') return this.finish(conn, req, log, d.describe, d.status, [['Content-Type', 'text/html'], ['Location', `${conn.scheme}://${hostOnly}${d.location}`]], nginxErrorPage(d.status));
@@ -469,6 +471,7 @@ export class L7Proxy {
   private finish(conn: ClientConn, req: HttpRequest, log: AccessLogEntry, route: string, status: number, headers: HttpHeader[], body: Uint8Array | string, reason?: string): void {
     log.status = status;
     log.route = route;
+    log.finishedAt = this.sim.now;
     this.counters.responses[String(status)] = (this.counters.responses[String(status)] ?? 0) + 1;
     conn.served++;
     const close = /close/i.test(httpHeader(req.headers, 'connection') ?? '') || req.version === 'HTTP/1.0' || conn.served >= 1000;

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AccessLogEntry, L7Proxy } from '../../src/app/l7-proxy.js';
 import { buildWorld, type World } from '../../src/scenario/build.js';
 import { formatUserError } from '../../src/scenario/errors.js';
-import { loadScenarioFile } from '../../src/scenario/load.js';
+import { loadScenarioFile, loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld, type RunResult } from '../../src/scenario/run.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
@@ -238,4 +238,52 @@ describe('scenarios/ingress-fanout.yaml (several Services behind one host)', () 
     const ctrls = r.w.cluster!.pods.filter((p) => p.name.startsWith('ingress-nginx-controller')).map((p) => `${p.ns.name}/eth0`);
     expect(cleanPerInterface(r, (n) => n === 'user/eth0' || ctrls.includes(n) || /^api-v2-.*\/eth0$/.test(n))).toEqual([]);
   }, 120_000);
+});
+
+describe('a backend pod fails behind the Ingress (ingress-fanout.yaml with a pod-down fault)', () => {
+  // web pod down at 1.5 s: the proxy's attempts to it time out (connect 5 s) and go to the next pod
+  // (proxy_next_upstream timeout); at 2.5 s (endpointDelay 1 s) its endpoint turns not ready and the
+  // controller pushes a table without it, which the proxies apply at their next 1 s backends sync.
+  // The user waits 10 s per request (a 5 s client timeout would give up just as nginx retries).
+  const loaded0 = loadScenarioFile(join(ROOT, 'scenarios', 'ingress-fanout.yaml'));
+  const victim = buildWorld(loaded0, 7).cluster!.pods.find((p) => p.name.startsWith('web-'))!;
+  const text = readFileSync(join(ROOT, 'scenarios', 'ingress-fanout.yaml'), 'utf8')
+    .replace('to: "http://shop.example.com/", rate: 50, count: 60', 'to: "http://shop.example.com/", rate: 50, count: 200, timeout: 10s')
+    .replace('  traffic:\n', `  faults: [{ kind: pod-down, target: pod/${victim.name}, at: 1.5s }]\n  traffic:\n`);
+  const w = buildWorld(loadScenarioText(text, 'fault.yaml'), 7);
+  const log: AccessLogEntry[] = [];
+  for (const s of w.controlPlane!.ingress!.sinks) (s as L7Proxy).onAccessLog = (e) => log.push(e);
+  const res = runWorld(w, { outDir: join(dir, 'fault'), format: 'pcapng', snaplen: 262144 });
+  const dead = `${formatIpv4(victim.ip)}:8080`;
+  const home = log.filter((e) => e.uri === '/' && e.host.startsWith('shop'));
+
+  it('the proxy answers every home request 200: a new connection to the dead pod times out after 5 s, a request on a pooled one after 60 s (proxy-read-timeout), then the next pod serves', () => {
+    expect(home.map((e) => e.status)).toEqual(home.map(() => 200));
+    const slow = home.filter((e) => e.finishedAt - e.at > 10e9);
+    expect(slow.length).toBeGreaterThan(0);
+    for (const e of slow) {
+      expect(e.endpoints[0]).toBe(dead);
+      expect(e.finishedAt - e.at).toBeGreaterThanOrEqual(60e9);
+    }
+    // The user gives up after 10 s on exactly those: its flow counts them as timeouts.
+    const flow = res.stats.flows.find((f) => f.name === 'home')!;
+    expect(flow.errorsByKind.timeout).toBe(slow.length);
+    expect(flow.successes).toBe(200 - slow.length);
+    const retried = home.filter((e) => e.endpoints.length > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const e of retried) {
+      expect(e.endpoints[0]).toBe(dead);
+      expect(e.status).toBe(200);
+      expect(e.endpoints.at(-1)).not.toBe(dead);
+    }
+  });
+
+  it('requests arriving after the endpoint update (2.5 s) and the next 1 s sync never pick the dead pod', () => {
+    const late = home.filter((e) => e.at > 3.6e9);
+    expect(late.length).toBeGreaterThan(20);
+    expect(late.every((e) => !e.endpoints.includes(dead))).toBe(true);
+    const early = home.filter((e) => e.at > 1.5e9 && e.at < 2.5e9);
+    expect(early.some((e) => e.endpoints.includes(dead))).toBe(true);
+    expect(res.stats.timeline.map((t) => t.what)).toContain('ingress-nginx: configuration built (2 servers, 4 upstreams with 5 endpoints)');
+  });
 });
