@@ -273,9 +273,11 @@ async function main(): Promise<void> {
           .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
           .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
-          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' }),
+          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
+          .option('host', { type: 'string', describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
+          .option('path', { type: 'string', default: '/', describe: 'request path for --host' }),
       async (argv) => {
-        const { traceIptablesDump, traceScenario } = await import('./trace.js');
+        const { traceIngress, traceIptablesDump, traceScenario } = await import('./trace.js');
         const ipArg = (flag: string, text: string | undefined): number => {
           const ip = text !== undefined ? parseIpv4(text) : null;
           if (ip === null) throw new UsageError(`--${flag}: expected an IPv4 address, got "${text ?? ''}"`);
@@ -310,7 +312,8 @@ async function main(): Promise<void> {
         if (argv.proto === 'icmp' && argv.to !== undefined && !argv.to.includes(':')) dst = ipArg('to', argv.to);
         else [dst, dport] = hostPort('to', argv.to);
         const at = untilOf(argv.at) ?? 0;
-        process.stdout.write(traceScenario(world, { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 }));
+        const traceArgs = { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 };
+        process.stdout.write(argv.host !== undefined ? traceIngress(world, { ...traceArgs, host: argv.host, path: argv.path }) : traceScenario(world, traceArgs));
       },
     )
     .demandCommand(1, 'name a command (run, sweep, report, validate, inspect, trace); see --help')

@@ -71,6 +71,8 @@ export interface IngressController {
   rows(): RoutingRow[];
   /** The proxies attached (one per running controller pod), in attach order. */
   readonly sinks: readonly RoutingTableSink[];
+  /** The table built last (what the proxies get at their next sync), or null before the first. */
+  table(): RoutingTable | null;
 }
 
 const ANN = 'nginx.ingress.kubernetes.io/';
@@ -84,7 +86,7 @@ export function upstreamName(namespace: string, b: Extract<IngressBackend, { kin
 export class NginxIngressController implements IngressController {
   readonly controllerName = 'k8s.io/ingress-nginx';
   readonly sinks: RoutingTableSink[] = [];
-  private table: NginxRoutingTable | null = null;
+  private built: NginxRoutingTable | null = null;
   private lastSig = '';
 
   constructor(
@@ -100,7 +102,7 @@ export class NginxIngressController implements IngressController {
 
   attach(sink: RoutingTableSink): void {
     this.sinks.push(sink);
-    if (this.table) sink.setTable(this.table);
+    if (this.built) sink.setTable(this.built);
   }
 
   detach(sink: RoutingTableSink): void {
@@ -118,7 +120,7 @@ export class NginxIngressController implements IngressController {
     const all = (this.api.list('Ingress') as IngressObject[]).map((o) => o.spec).filter((i) => i.className !== null && mine.has(i.className));
     const secretOf = (ns: string, name: string) => this.api.get('Secret', ns, name) as TlsSecretObject | undefined;
     const t = new NginxRoutingTable(all, (ns, name) => this.api.get('Service', ns, name), (ns, s) => this.api.get('EndpointSlice', ns, s.spec.sliceName), secretOf);
-    this.table = t;
+    this.built = t;
     for (const s of this.sinks) s.setTable(t);
     const sig = t.rows().map((r) => `${r.host} ${r.path} ${r.backend} ${r.endpoints.join(',')}`).join('\n');
     if (sig !== this.lastSig) {
@@ -128,7 +130,11 @@ export class NginxIngressController implements IngressController {
   }
 
   rows(): RoutingRow[] {
-    return this.table?.rows() ?? [];
+    return this.built?.rows() ?? [];
+  }
+
+  table(): RoutingTable | null {
+    return this.built;
   }
 }
 
