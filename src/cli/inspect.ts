@@ -6,6 +6,19 @@ import type { Namespace } from '../net/namespace.js';
 import { formatRoute } from '../net/namespace.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { formatMac } from '../wire/mac.js';
+import type { RoutingRow } from '../k8s/ingress/index.js';
+
+/**
+ * The ingress controller's routing table, one row per nginx location, in nginx's server order (exact
+ * hosts sorted, one-label wildcards, then the catch-all "_"): HOST, PATH as the location reads
+ * ("= /foo" exact, "/foo/" prefix, "~* ^/foo" regex), PATHTYPE, BACKEND, ENDPOINTS, INGRESS.
+ */
+export function formatIngressRows(rows: readonly RoutingRow[]): string {
+  const table = [['HOST', 'PATH', 'PATHTYPE', 'BACKEND', 'ENDPOINTS', 'INGRESS']];
+  for (const r of rows) table.push([r.host, r.path, r.pathType, r.backend, r.endpoints.join(',') || '<none>', r.ingress]);
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  return table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('')).join('\n') + '\n';
+}
 
 /** `ip -br`-free but faithful text of a namespace's links, addresses, routes, neighbours and FDBs. */
 export function inspectNamespace(ns: Namespace, nowNs: number): string {

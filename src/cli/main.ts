@@ -166,7 +166,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
+          .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress)' })
           .option('seed', { type: 'string' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
@@ -175,10 +175,11 @@ async function main(): Promise<void> {
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
           .option('nft', { type: 'boolean', default: false, describe: 'print the node\'s nftables state as `nft list ruleset` does (nftables mode; after the run: affinity sets hold their elements)' })
-          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
+          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' })
+          .option('ingress', { type: 'boolean', default: false, describe: 'print the ingress controller\'s routing table (host, path, pathType, backend, endpoints)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, formatIngressRows }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -186,6 +187,13 @@ async function main(): Promise<void> {
         ]);
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        if (argv.ingress) {
+          const ing = world.controlPlane?.ingress;
+          if (!ing) throw new UsageError(`--ingress: ${argv.file} runs no ingress controller (spec.cluster.ingressController)`);
+          process.stdout.write(formatIngressRows(ing.rows()));
+          return;
+        }
+        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress)');
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {
@@ -274,9 +282,11 @@ async function main(): Promise<void> {
           .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
           .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
-          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' }),
+          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
+          .option('host', { type: 'string', describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
+          .option('path', { type: 'string', default: '/', describe: 'request path for --host' }),
       async (argv) => {
-        const { traceIptablesDump, traceScenario } = await import('./trace.js');
+        const { traceIngress, traceIptablesDump, traceScenario } = await import('./trace.js');
         const ipArg = (flag: string, text: string | undefined): number => {
           const ip = text !== undefined ? parseIpv4(text) : null;
           if (ip === null) throw new UsageError(`--${flag}: expected an IPv4 address, got "${text ?? ''}"`);
@@ -311,7 +321,8 @@ async function main(): Promise<void> {
         if (argv.proto === 'icmp' && argv.to !== undefined && !argv.to.includes(':')) dst = ipArg('to', argv.to);
         else [dst, dport] = hostPort('to', argv.to);
         const at = untilOf(argv.at) ?? 0;
-        process.stdout.write(traceScenario(world, { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 }));
+        const traceArgs = { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 };
+        process.stdout.write(argv.host !== undefined ? traceIngress(world, { ...traceArgs, host: argv.host, path: argv.path }) : traceScenario(world, traceArgs));
       },
     )
     .demandCommand(1, 'name a command (run, sweep, report, validate, inspect, trace); see --help')

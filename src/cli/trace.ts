@@ -64,6 +64,37 @@ export function traceIptablesDump(a: DumpTraceArgs): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A trace to an ingress controller: the packet's walk to the controller pod, the proxy's decision for
+ * Host + path (the matched rule, the upstream and its endpoints, or the controller's own answer), then
+ * the walk of the proxy's connection to the first endpoint (the balancer picks one per request).
+ */
+export function traceIngress(world: World, a: ScenarioTraceArgs & { host: string; path: string }): string {
+  let text = traceScenario(world, a);
+  const delivered = /^verdict: delivered to (.+)$/m.exec(text)?.[1];
+  const ctrl = world.cluster?.pods.find((p) => p.ns.name === delivered && p.annotations['podwire.dev/app'] === 'ingress-nginx');
+  const table = world.controlPlane?.ingress?.table() ?? null;
+  if (!ctrl || table === null) return `${text}ingress: the packet did not reach an ingress controller pod${table === null ? ' (the scenario runs none)' : ''}
+`;
+  const d = table.route(a.host, a.path);
+  const head = `ingress-nginx ${ctrl.name}: Host ${a.host} path ${a.path}`;
+  if (d.kind === 'not-found') return `${text}${head} → 404 (${d.describe})
+`;
+  if (d.kind === 'redirect') return `${text}${head} → ${d.status} Location ${d.location} (${d.describe})
+`;
+  const u = d.route.upstream !== null ? table.upstream(d.route.upstream) : undefined;
+  const eps = u?.endpoints ?? [];
+  text += `${head} → rule ${d.route.describe}; upstream ${d.route.upstream ?? '(none)'}${d.route.canary ? ` (canary ${d.route.canary.upstream})` : ''}; uri sent ${d.uri}
+`;
+  if (d.route.sslRedirect) text += `  (plain HTTP to this host gets 308 to https)
+`;
+  if (eps.length === 0) return `${text}  no ready endpoint → 503
+`;
+  text += `  endpoints ${eps.map((e) => `${formatIpv4(e.addr)}:${e.port}`).join(', ')} (${u!.hashBy !== null ? `chash by ${u!.hashBy}` : u!.loadBalance}, one pick per request); tracing the proxy's connection to the first
+`;
+  return text + traceScenario(world, { from: ctrl.ns, dst: eps[0]!.addr, dport: eps[0]!.port, proto: 'tcp', atNs: world.sim.now, limitNs: a.limitNs });
+}
+
 /** Arguments of a scenario trace. */
 export interface ScenarioTraceArgs {
   from: Namespace;

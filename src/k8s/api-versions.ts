@@ -6,7 +6,7 @@
 // API server would refuse it ("no matches for kind ... in version ...").
 
 /** Kinds podwire gives a network meaning; every other kind is accepted and ignored with a warning. */
-export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint'] as const;
+export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret'] as const;
 
 /** The served apiVersion of each modelled kind. */
 export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
@@ -22,6 +22,18 @@ export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
   Endpoints: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
   DNSEndpoint: 'externaldns.k8s.io/v1alpha1',
+  Ingress: 'networking.k8s.io/v1',
+  IngressClass: 'networking.k8s.io/v1',
+  Secret: 'v1',
+};
+
+/**
+ * Kinds whose removed versions differ in shape from the served one: the loader leaves their
+ * apiVersion alone and their admission converts them (k8s/ingress/api.ts), as the API server's
+ * conversion does; the note says what the conversion does.
+ */
+export const CONVERTED_ON_ADMISSION: Partial<Record<(typeof MODELLED_KINDS)[number], string>> = {
+  Ingress: 'podwire converts it to networking.k8s.io/v1: spec.backend → defaultBackend, serviceName/servicePort → service.name/port, a missing pathType → ImplementationSpecific',
 };
 
 interface Removal {

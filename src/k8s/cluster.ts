@@ -33,6 +33,7 @@ import type { PodSpecT } from './manifests.js';
 import { schedulePod, type NodeInfo } from './scheduler.js';
 import { Underlay } from './underlay.js';
 import { buildOutside, type InternetConfig, type OutsideWorld, type PublicDnsServerConfig } from './internet.js';
+import type { IngressControllerConfig } from './ingress/addon.js';
 
 /** The cluster section of a Scenario (mirrors scenario/schema ClusterSpec; kept here so k8s does not import scenario). */
 export interface ClusterConfig {
@@ -52,6 +53,7 @@ export interface ClusterConfig {
   internet?: InternetConfig | undefined;
   /** spec.dns: the public authoritative DNS server's host and external-dns's settings (external-dns.ts). */
   publicDns?: { server: PublicDnsServerConfig; externalDns?: { enabled: boolean; interval: string | number; events: boolean; minEventSyncInterval: string | number } | undefined } | undefined;
+  ingressController?: IngressControllerConfig | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */

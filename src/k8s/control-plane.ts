@@ -34,6 +34,8 @@ import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { ServiceInformer } from './service-informer.js';
+import type { IngressControllerConfig } from './ingress/addon.js';
+import { startIngress, type IngressController } from './ingress/index.js';
 import { admitServices, serviceAllocator } from './service-registry.js';
 import { emptyView, parseManualEndpoints, resolveManual, serviceViews, type ManualEndpoints, type ServiceSpec, type ServiceView } from './services.js';
 
@@ -57,6 +59,8 @@ export interface ControlPlaneConfig {
   nodeMonitorGracePeriod?: string | number | undefined;
   /** kube-apiserver --default-unreachable-toleration-seconds / --default-not-ready-toleration-seconds (default 300). */
   defaultTolerationSeconds?: number | undefined;
+  /** The ingress controller to run (k8s/ingress), if any. */
+  ingressController?: IngressControllerConfig | undefined;
 }
 
 /** The running control plane. */
@@ -72,6 +76,8 @@ export class ControlPlane {
   /** What Kubernetes failures (scenario/faults-k8s) do to the world. */
   readonly failures: Failures;
   private readonly taintManager: TaintManager;
+  /** The ingress controller, when the scenario runs one. */
+  ingress: IngressController | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -109,6 +115,7 @@ export class ControlPlane {
     cp.storeObjects(services, manual);
     cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
     startMetalLbSpeaker(cp.api, cluster.nodes);
+    cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined);
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);

@@ -318,6 +318,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     clusterSpec: b.spec.cluster ?? null,
     publicDns: b.spec.dns ?? null,
     api: controlPlane?.api ?? null,
+    ingress: controlPlane?.ingress ?? null,
     err: b.err,
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {

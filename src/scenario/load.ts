@@ -12,7 +12,7 @@ import { formatPath, ScenarioError, type UserError } from './errors.js';
 import { CHAOS_MESH_KINDS, chaosMeshFaults } from './chaos-mesh.js';
 import { FaultSpec, ScenarioDoc, type ScenarioDocT } from './schema.js';
 import { durationOr0 } from '../core/time.js';
-import { isModelledKind, removedApiVersion, SERVED_VERSION } from '../k8s/api-versions.js';
+import { CONVERTED_ON_ADMISSION, isModelledKind, removedApiVersion, SERVED_VERSION } from '../k8s/api-versions.js';
 
 /** A Kubernetes manifest found beside the Scenario (validated by later layers). */
 export interface Manifest {
@@ -191,9 +191,10 @@ function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string 
   for (const m of manifests) {
     const removed = removedApiVersion(m.apiVersion, m.kind);
     if (removed) {
-      const runs = isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';
+      const converted = isModelledKind(m.kind) ? CONVERTED_ON_ADMISSION[m.kind] : undefined;
+      const runs = converted ? ` (${converted})` : isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';
       warnings.push(at(m.docIndex, ['apiVersion'], `${m.apiVersion} ${m.kind} was removed in Kubernetes ${removed.removedIn}: use ${removed.replacement}${runs}`));
-      if (isModelledKind(m.kind)) {
+      if (isModelledKind(m.kind) && converted === undefined) {
         m.apiVersion = SERVED_VERSION[m.kind];
         m.value = { ...m.value, apiVersion: m.apiVersion };
       }

@@ -287,6 +287,23 @@ export const ClusterSpec = z.strictObject({
       upstream: z.array(Ipv4Text).default([]),
     })
     .optional(),
+  /** An ingress controller (ingress-nginx as its Helm chart installs it): pods, their Service, IngressClass nginx. */
+  ingressController: z
+    .strictObject({
+      kind: z.literal('nginx').default('nginx'),
+      replicas: z.number().int().min(1).max(10).default(1),
+      /** The controller's Service: the chart's LoadBalancer, or NodePort (bare metal), with optional node ports. */
+      service: z
+        .strictObject({
+          type: z.enum(['NodePort', 'LoadBalancer']).default('LoadBalancer'),
+          nodePorts: z.strictObject({ http: z.number().int().min(1).max(65535).optional(), https: z.number().int().min(1).max(65535).optional() }).optional(),
+          externalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
+        })
+        .default({ type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' }),
+      /** Mark IngressClass nginx as the cluster default (Ingresses without a class are then served). */
+      defaultClass: z.boolean().default(true),
+    })
+    .optional(),
   /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
   loadBalancerPool: z.array(Ipv4Text).default([]),
   network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500, loss: 0, netemDelay: '0', jitter: '0' }),

@@ -47,6 +47,9 @@ import { absoluteName, AuthoritativeZones } from '../app/dns-authoritative.js';
 import type { ApiStore } from '../k8s/api/store.js';
 import { dnsEndpointRecords } from '../k8s/external-dns.js';
 import type { PublicDnsSpecT } from './schema.js';
+import { L7Proxy, type L7ProxyCounters } from '../app/l7-proxy.js';
+import { INGRESS_NGINX_APP } from '../k8s/ingress/addon.js';
+import type { IngressController } from '../k8s/ingress/index.js';
 
 /** A traffic flow of the world, with counters for the summary. */
 export interface WorldFlow {
@@ -79,6 +82,8 @@ export interface WorkloadContext {
   err(path: (string | number)[], message: string): void;
   /** An error at a manifest's field. */
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
+  /** The ingress controller whose pods run the L7 proxy (podwire.dev/app: ingress-nginx), if any. */
+  ingress?: IngressController | null;
 }
 
 /** Transports per namespace, created on first use. */
@@ -212,12 +217,48 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
     new UdpEchoServer(tr.udpOf(pod.ns), port);
     return;
   }
+  if (app === INGRESS_NGINX_APP && ctx.ingress) return startIngressProxy(ctx, tr, pod, ctx.ingress);
   if (app !== 'http') return ctx.manifestErr(pod, [...where, 'podwire.dev/app'], `unknown app "${app}" (http, udp-echo)`);
   const o = serverOptions(a);
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
   const ep = ctx.stats.endpoint(pod.name, o.workers);
   const tcp = tr.tcpOf(pod.ns);
   ctx.runContainer(pod, { tcp, ports: [port], start: () => new HttpServer(tcp, { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: o.tls !== null ? tlsContext(ctx, tcp, port, o.tls) : null }, ep) });
+}
+
+/** Proxies of the ingress controller's pods, by pod name (stats.json counters.ingress-nginx). */
+const ingressProxies = new WeakMap<WorkloadContext, Map<string, L7ProxyCounters>>();
+
+/** The controller pod's nginx: an L7 proxy on :80 fed by the controller's routing table, restartable by the kubelet. */
+function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod, controller: IngressController): void {
+  const tcp = tr.tcpOf(pod.ns);
+  let counters = ingressProxies.get(ctx);
+  if (!counters) {
+    ingressProxies.set(ctx, (counters = new Map()));
+    const all = counters;
+    ctx.stats.addCounters('ingress-nginx', () => {
+      const out: Record<string, number> = {};
+      for (const [name, c] of all) {
+        out[`${name}/requests`] = c.requests;
+        out[`${name}/retries`] = c.retries;
+        out[`${name}/upstream-connections`] = c.upstreamConnections;
+        for (const [status, n] of Object.entries(c.responses)) out[`${name}/status-${status}`] = n;
+      }
+      return out;
+    });
+  }
+  const start = (): ContainerProcess => {
+    const proxy = new L7Proxy(tcp, { port: 80, httpsPort: 443, identity: pod.name });
+    counters.set(pod.name, proxy.counters);
+    controller.attach(proxy);
+    return {
+      stop: () => {
+        proxy.stop();
+        controller.detach(proxy);
+      },
+    };
+  };
+  ctx.runContainer(pod, { tcp, ports: [80, 443], start });
 }
 
 /** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */
