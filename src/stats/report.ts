@@ -5,7 +5,7 @@
 import type { StopReason } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { EndpointStats } from './endpoint.js';
-import { ERROR_KINDS, FlowStats, type ErrorKind } from './flow.js';
+import { ERROR_KINDS, FlowStats, OPTIONAL_ERROR_KINDS, type ErrorKind } from './flow.js';
 import { TIMESERIES_SCHEMA_ID, type TimeseriesDocument } from './timeseries.js';
 import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
 
@@ -107,7 +107,7 @@ export class StatsRegistry {
   private flowReport(f: FlowStats): FlowReport {
     const info = this.flowInfo.get(f.name);
     const errorsByKind = {} as Record<ErrorKind, number>;
-    for (const k of ERROR_KINDS) errorsByKind[k] = f.errors[k];
+    for (const k of ERROR_KINDS) if (f.errors[k] > 0 || !OPTIONAL_ERROR_KINDS.has(k)) errorsByKind[k] = f.errors[k];
     const span = f.firstStart !== null && f.lastEnd !== null ? f.lastEnd - f.firstStart : 0;
     return {
       name: f.name,

@@ -29,6 +29,7 @@ const ErrorsByKindSchema = z.object({
   dns: count.describe('name resolution failed'),
   'no-route': count.describe('EHOSTUNREACH / ENETUNREACH'),
   protocol: count.describe('a malformed or unexpected response'),
+  addrnotavail: count.optional().describe('EADDRNOTAVAIL: connect() found every ephemeral port in use toward the destination (listed only when non-zero)'),
 });
 
 /** One traffic flow (spec.traffic[]). */

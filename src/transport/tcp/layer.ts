@@ -14,6 +14,7 @@ import { icmpErrorKind } from '../udp.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
 import { segmentArrived } from './input.js';
 import { startConnect, startPassive } from './setup.js';
+import { PortSearch } from './ports.js';
 import { TcpSocket } from './socket.js';
 import { fail, icmpError } from './teardown.js';
 
@@ -72,6 +73,8 @@ export class TcpLayer implements L4Receiver {
   private readonly listeners = new Map<number, TcpListener>();
   private readonly tsOffsets = new Map<Ipv4, number>();
   private readonly perturb = new Map<number, number>();
+  /** Per destination (connKey) the ports taken toward it, for pickPort. */
+  private readonly searches = new Map<number, PortSearch>();
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(
@@ -92,6 +95,7 @@ export class TcpLayer implements L4Receiver {
     if (this.listeners.has(port)) throw new Error(`EADDRINUSE: tcp port ${port}`);
     const l = new TcpListener(this, port, Math.min(opts.backlog ?? 511, this.config.somaxconn), onAccept, opts);
     this.listeners.set(port, l);
+    for (const ps of this.searches.values()) ps.mark(port, true);
     return l;
   }
 
@@ -108,32 +112,47 @@ export class TcpLayer implements L4Receiver {
       return s;
     }
     s.localAddr = src;
-    s.localPort = this.pickPort(s.remoteAddr, port);
+    const lport = this.pickPort(s.remoteAddr, port);
+    if (lport === 0) {
+      // connect() fails with EADDRNOTAVAIL: every ephemeral port has a socket to this destination.
+      this.counters.AttemptFails++;
+      this.stack.sim.schedule(0, (x: TcpSocket) => x.onError?.('addrnotavail'), s);
+      return s;
+    }
+    s.localPort = lport;
     this.hash(s);
     startConnect(s);
     return s;
   }
 
-  /** __inet_hash_connect: a per-destination perturbed start, even ports first, then odd; step 2. */
+  /**
+   * __inet_hash_connect: a per-destination perturbed start, even ports first, then odd; step 2; the
+   * first port with no listener and no socket (TIME_WAIT included) to this destination. The scan is
+   * answered by the destination's PortSearch bitmaps. 0 when every port is taken (EADDRNOTAVAIL).
+   */
   private pickPort(dst: Ipv4, dport: number): number {
     const key = connKey(dst, dport);
     let off = this.perturb.get(key);
     if (off === undefined) off = this.portRng.uint32();
-    const low = EPHEMERAL_LOW;
     const remaining = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
-    let offset = off % remaining;
-    offset &= ~1;
-    for (let parity = 0; parity < 2; parity++) {
-      for (let i = 0; i < remaining; i += 2) {
-        const port = low + ((offset + i + parity) % remaining);
-        if (this.listeners.has(port)) continue;
-        if (this.conns.get(port)?.has(key)) continue;
-        i = Math.max(i, this.portRng.int(8) * 2);
-        this.perturb.set(key, off + i + 2);
-        return port;
-      }
+    const found = this.portSearch(key).first((off % remaining) & ~1);
+    if (found === null) return 0;
+    // "a little bit of randomness to the next source port": i = max(i, random(8) * 2).
+    const i = Math.max(found.step, this.portRng.int(8) * 2);
+    this.perturb.set(key, off + i + 2);
+    return found.port;
+  }
+
+  /** The taken-port bitmaps toward one destination, built on its first connect and kept by hash/unhash/listen. */
+  private portSearch(key: number): PortSearch {
+    let ps = this.searches.get(key);
+    if (ps === undefined) {
+      ps = new PortSearch(EPHEMERAL_LOW, EPHEMERAL_HIGH - EPHEMERAL_LOW + 1);
+      for (const port of this.listeners.keys()) ps.mark(port, true);
+      for (const [port, m] of this.conns) if (m.has(key)) ps.mark(port, true);
+      this.searches.set(key, ps);
     }
-    throw new Error('EADDRNOTAVAIL: no free ephemeral tcp port');
+    return ps;
   }
 
   /** The per-peer timestamp offset (secure_tcp_ts_off hashes the address pair). */
@@ -152,7 +171,9 @@ export class TcpLayer implements L4Receiver {
       m = new Map();
       this.conns.set(s.localPort, m);
     }
-    m.set(connKey(s.remoteAddr, s.remotePort), s);
+    const k = connKey(s.remoteAddr, s.remotePort);
+    m.set(k, s);
+    this.searches.get(k)?.mark(s.localPort, true);
   }
 
   /** Removes a closed socket from the connection table. */
@@ -162,12 +183,15 @@ export class TcpLayer implements L4Receiver {
     if (m?.get(k) === s) {
       m.delete(k);
       if (m.size === 0) this.conns.delete(s.localPort);
+      if (!this.listeners.has(s.localPort)) this.searches.get(k)?.mark(s.localPort, false);
     }
   }
 
   /** Removes a listener. */
   unlisten(l: TcpListener): void {
-    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+    if (this.listeners.get(l.port) !== l) return;
+    this.listeners.delete(l.port);
+    for (const [k, ps] of this.searches) if (!this.conns.get(l.port)?.has(k)) ps.mark(l.port, false);
   }
 
   /** Every socket in the connection table (for inspection), in table order. */
