@@ -10,6 +10,7 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { aggregate } from '../sweep/aggregate.js';
 import { loadVariantsFile, parseSeeds, planRuns, planVariants, type RunTask, type Variant } from '../sweep/plan.js';
 import { pendingRuns, runLocal, type RunOutcome } from '../sweep/pool.js';
+import { runRedis } from '../sweep/redis.js';
 import { comparisonTable } from '../sweep/table.js';
 import { parseVaryFlag, SweepInputError, type VaryFlag } from '../sweep/vary.js';
 import { checkOutDir, CliError, EXIT } from './run.js';
@@ -23,6 +24,20 @@ export interface SweepArgs {
   out: string;
   capture: boolean;
   quiet: boolean;
+  /** --redis URL: enqueue the runs in Redis for `podwire worker` processes instead of running them here. */
+  redis?: string | undefined;
+}
+
+/** A redis:// or rediss:// URL, or a usage error naming the flag. */
+export function checkRedisUrl(flag: string, url: string): void {
+  let ok = false;
+  try {
+    const u = new URL(url);
+    ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new CliError(`${flag}: expected redis://HOST:PORT, got "${terminalSafe(url)}"`, EXIT.usage);
 }
 
 function usage<T>(f: () => T): T {
@@ -74,11 +89,15 @@ function progressLine(total: number, alreadyDone: number, workers: number): ((ta
 
 /** Runs `podwire sweep`; returns the exit code. */
 export async function sweepCommand(args: SweepArgs): Promise<number> {
+  if (args.redis !== undefined) {
+    checkRedisUrl('--redis', args.redis);
+    if (args.capture) throw new CliError('--capture: captures do not travel through Redis; run a capturing sweep with the local executor', EXIT.usage);
+  }
   const workers = args.workers ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isSafeInteger(workers) || workers < 0) throw new CliError(`--workers: expected a non-negative integer, got ${args.workers}`, EXIT.usage);
   const { variants, seeds, tasks, scenario } = prepareSweep(args);
   const { skipped, todo } = pendingRuns(tasks);
-  if (!args.quiet) process.stderr.write(`podwire sweep: ${variants.length} variants × ${seeds.length} seeds = ${tasks.length} runs${skipped.length > 0 ? `, ${skipped.length} already done (resuming)` : ''}\n`);
+  if (!args.quiet) process.stderr.write(`podwire sweep: ${variants.length} variants × ${seeds.length} seeds = ${tasks.length} runs${skipped.length > 0 ? `, ${skipped.length} already done (resuming)` : ''}${args.redis !== undefined ? `; queued in Redis for podwire worker` : ''}\n`);
   const ac = new AbortController();
   let signal: 'SIGINT' | 'SIGTERM' | null = null;
   const onSig = (s: 'SIGINT' | 'SIGTERM') => () => {
@@ -94,14 +113,11 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   let completed = 0;
   let failures;
   try {
-    failures = await runLocal(todo, {
-      workers,
-      signal: ac.signal,
-      onDone: (t, o) => {
-        completed++;
-        bar?.(t, o);
-      },
-    });
+    const onDone = (t: RunTask, o: RunOutcome): void => {
+      completed++;
+      bar?.(t, o);
+    };
+    failures = args.redis !== undefined ? await runRedis(todo, { url: args.redis, signal: ac.signal, onDone }) : await runLocal(todo, { workers, signal: ac.signal, onDone });
   } catch (e) {
     if (signal === null) throw e;
     failures = null;
