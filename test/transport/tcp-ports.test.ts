@@ -98,4 +98,40 @@ describe('connect() and the ephemeral range', () => {
     const again = ta.connect(SERVER, 80);
     expect(again.localPort).toBe(port);
   });
+
+  /** ip_local_port_range = 40000–40031: every port toward 10.0.0.2:80 taken by SYN_SENT attempts except one in TIME_WAIT (the client closed first). */
+  function allButTimeWait(twReuse: 0 | 1 | 2) {
+    let drop = false;
+    const { sim, ta, tb } = tcpPair(6, { loss: (p) => drop && p.tcp !== null && p.tcp.dstPort === 80 }, { twReuse, portRange: [40000, 40031] });
+    const SERVER = ip('10.0.0.2');
+    tb.listen(80, (s) => (s.onEnd = () => s.close()));
+    const first = ta.connect(SERVER, 80, (s) => s.close());
+    sim.run({ until: 0.1 * SEC });
+    expect(first.state).toBe('TIME_WAIT');
+    drop = true;
+    for (let k = 1; k < 32; k++) expect(ta.connect(SERVER, 80).localPort).toBeGreaterThanOrEqual(40000);
+    sim.run({ until: 0.2 * SEC });
+    return { sim, ta, first, SERVER };
+  }
+
+  it('tcp_tw_reuse: a TIME_WAIT port is taken only when reuse applies (1, or 2 toward loopback) and its last timestamp is from an earlier second', () => {
+    // Default (2) toward a non-loopback address: the TIME_WAIT socket blocks its port.
+    const d = allButTimeWait(2);
+    const errs: SocketErrorKind[] = [];
+    d.ta.connect(d.SERVER, 80).onError = (k) => errs.push(k);
+    d.sim.run({ until: 1.5 * SEC });
+    expect(errs).toEqual(['addrnotavail']);
+    expect(d.first.state).toBe('TIME_WAIT');
+    // tcp_tw_reuse = 1: within the same second still not; a second later the port is reused and the TIME_WAIT socket is gone.
+    const r = allButTimeWait(1);
+    const early: SocketErrorKind[] = [];
+    r.ta.connect(r.SERVER, 80).onError = (k) => early.push(k);
+    r.sim.run({ until: 0.3 * SEC });
+    expect(early).toEqual(['addrnotavail']);
+    r.sim.run({ until: 1.2 * SEC });
+    const port = r.first.localPort;
+    const again = r.ta.connect(r.SERVER, 80);
+    expect(again.localPort).toBe(port);
+    expect(r.first.isClosed()).toBe(true);
+  });
 });
