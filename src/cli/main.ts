@@ -234,10 +234,11 @@ async function main(): Promise<void> {
           .option('out', { type: 'string', default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
           .option('capture', { type: 'boolean', default: false, describe: 'also write each run\'s capture' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no table' })
+          .option('report', { type: 'boolean', default: true, describe: 'also write DIR/report.html (--no-report to skip)' })
           .option('redis', { type: 'string', alias: 'queue', describe: 'redis://HOST:PORT: queue the runs for `podwire worker` processes instead of running them here' }),
       async (argv) => {
         const { sweepCommand } = await import('./sweep.js');
-        const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet, redis: argv.redis });
+        const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet, report: argv.report, redis: argv.redis });
         if (code !== 0) process.exit(code);
       },
     )

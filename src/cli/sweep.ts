@@ -14,6 +14,7 @@ import { runRedis } from '../sweep/redis.js';
 import { comparisonTable } from '../sweep/table.js';
 import { parseVaryFlag, SweepInputError, type VaryFlag } from '../sweep/vary.js';
 import { checkOutDir, CliError, EXIT } from './run.js';
+import { writeSweepReport } from './sweep-report.js';
 
 export interface SweepArgs {
   file: string;
@@ -24,6 +25,8 @@ export interface SweepArgs {
   out: string;
   capture: boolean;
   quiet: boolean;
+  /** --no-report: no DIR/report.html. */
+  report?: boolean;
   /** --redis URL: enqueue the runs in Redis for `podwire worker` processes instead of running them here. */
   redis?: string | undefined;
 }
@@ -138,13 +141,14 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   return finishSweep(args, scenario, variants, seeds);
 }
 
-/** Merges the runs into DIR/sweep.json and prints the comparison table. */
-export function finishSweep(args: Pick<SweepArgs, 'out' | 'file' | 'quiet'>, scenario: string, variants: Variant[], seeds: number[]): number {
+/** Merges the runs into DIR/sweep.json, writes DIR/report.html (unless --no-report) and prints the comparison table. */
+export async function finishSweep(args: Pick<SweepArgs, 'out' | 'file' | 'quiet' | 'report'>, scenario: string, variants: Variant[], seeds: number[]): Promise<number> {
   const doc = aggregate(args.out, args.file, scenario, variants, seeds);
   const path = join(args.out, 'sweep.json');
   writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+  const html = args.report !== false ? await writeSweepReport(args.out, doc) : null;
   const partial = doc.variants.flatMap((v) => v.runs.filter((r) => r.partial).map((r) => `${v.name} seed ${r.seed}: ${r.partial}`));
-  if (!args.quiet) process.stdout.write(`${comparisonTable(doc).join('\n')}\n\nsweep: ${path}\n`);
+  if (!args.quiet) process.stdout.write(`${comparisonTable(doc).join('\n')}\n\nsweep:  ${path}\n${html !== null ? `report: ${html}\n` : ''}`);
   for (const p of partial) process.stderr.write(`podwire sweep: partial run: ${terminalSafe(p)}\n`);
   return EXIT.ok;
 }
