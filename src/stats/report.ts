@@ -129,8 +129,22 @@ export class StatsRegistry {
     };
   }
 
+  /** The traffic window: first request start to last completion over all flows; null when no flow made a request. */
+  private trafficWindow(): TimeNs | null {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const f of this.allFlows()) {
+      if (f.firstStart === null || f.lastEnd === null) continue;
+      if (f.firstStart < first) first = f.firstStart;
+      if (f.lastEnd > last) last = f.lastEnd;
+    }
+    return last > first ? last - first : null;
+  }
+
   private endpointReports(now: TimeNs): EndpointReport[] {
     const eps = this.allEndpoints();
+    // Utilization is over the traffic window, not the warm-up before it nor the drain after it.
+    const window = this.trafficWindow() ?? now;
     let total = 0;
     for (const e of eps) {
       e.flush();
@@ -141,7 +155,7 @@ export class StatsRegistry {
       served: e.servedCount,
       share: total > 0 ? e.servedCount / total : 0,
       busyUs: round6(e.busyNs / 1000),
-      utilization: now > 0 ? round6(e.busyNs / (e.workers * now)) : 0,
+      utilization: window > 0 ? round6(e.busyNs / (e.workers * window)) : 0,
       meanQueue: round6(e.meanQueue),
       maxQueue: e.maxQueue,
     }));
