@@ -4,13 +4,17 @@
 // Mirrors net/netfilter/ipvs/: ip_vs_rr.c, ip_vs_wrr.c (gcd/max-weight interleaving), ip_vs_lc.c and
 // ip_vs_wlc.c (overhead = activeconns*256 + inactconns), ip_vs_sh.c (256-bucket source hash, weights
 // as consecutive buckets, multiplicative hash 2654435761), ip_vs_mh.c (Maglev lookup table),
-// ip_vs_conn.c (connection entries, persistence templates) and ipvsadm.c's list format.
+// ip_vs_conn.c (connection entries, persistence templates), ip_vs_proto_tcp.c (TCP state table and
+// timeouts), ip_vs_core.c ip_vs_in (conn_reuse_mode, expire_nodest_conn) and ipvsadm.c's list format.
 // Every scheduler is also an EndpointSelector, the interface the iptables statistic-random selector
 // implements too, so one conformance suite covers them all.
 //
 // Not modelled: forwarding methods other than masquerading (NAT), the packet path itself (the net layer
 // DNATs with the server picked here), sh/mh port hashing flags, overload thresholds (u/l-threshold),
-// IPVS's own TCP state machine (a connection is active until endConnection). Kernel differences: sh
+// the conn_reuse_mode drop when the old conntrack entry is still confirmed (podwire's conntrack kills
+// a TIME_WAIT entry on the new SYN first, so the case does not arise), per-entry expiry timers (expired
+// connections are collected at most once per simulated second, so counters may lag by up to a
+// second), LISTEN/SYNACK states and the secure_tcp table. Kernel differences: sh
 // never maps a bucket to a weight-0 server (the kernel does and then needs sh-fallback); mh hashes
 // server names with FNV-1a rather than the kernel's keyed siphash, so tables are Maglev-correct but
 // not bucket-identical to a kernel's; the default mh table size is 65537 (the Maglev paper's; the
