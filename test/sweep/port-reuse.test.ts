@@ -5,7 +5,7 @@
 // three endpoints — not its old endpoint every time (what reopening the entry in place gave), and
 // each endpoint's share of connections must stay in its binomial band.
 //
-//   client (node1) ──new connection per request, 60/s Poisson, 300 s──▶ svc/web:80 ──▶ 3 web pods (node1, node2)
+//   client (node1) ──new connection per request, 40/s Poisson, 300 s──▶ svc/web:80 ──▶ 3 web pods (node1, node2)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { ROOT } from '../scenario/dist.js';
 
-const RATE = 60;
+const RATE = 40;
 const SECONDS = 300;
 const TEXT = readFileSync(join(ROOT, 'experiments/random-vs-rr.yaml'), 'utf8')
   .replace('rate: 60\n', `rate: ${RATE}\n`)
