@@ -174,6 +174,7 @@ async function main(): Promise<void> {
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
+          .option('nft', { type: 'boolean', default: false, describe: 'print the node\'s nftables state as `nft list ruleset` does (nftables mode; after the run: affinity sets hold their elements)' })
           .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
@@ -212,6 +213,12 @@ async function main(): Promise<void> {
         if (argv.run) {
           const until = untilOf(argv.until) ?? world.until;
           world.sim.run(until !== null ? { until } : {});
+        }
+        if (argv.nft) {
+          if (ns.nf === null || ns.nf.nft.tables.size === 0) throw new UsageError(`--nft: ${argv.node} has no nftables state (kube-proxy nftables mode creates the ip kube-proxy table)`);
+          const { listRuleset } = await import('../netfilter/nft/list.js');
+          process.stdout.write(listRuleset(ns.nf.nft, world.sim.now));
+          return;
         }
         if (argv.conntrack) {
           if (ns.nf === null) throw new UsageError(`--conntrack: ${argv.node} has no conntrack (no netfilter)`);

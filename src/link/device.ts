@@ -11,7 +11,26 @@ import type { Mac } from '../wire/types.js';
 export type TapDirection = 'in' | 'out';
 
 /** Why a device dropped a frame (closed union; every drop is counted and traced). */
-export type LinkDropReason = 'link-down' | 'queue-full' | 'no-carrier' | 'fault-loss' | 'mtu-exceeded' | 'no-handler' | 'bridge-same-port';
+export type LinkDropReason = 'link-down' | 'queue-full' | 'no-carrier' | 'fault-loss' | 'mtu-exceeded' | 'no-handler' | 'bridge-same-port' | 'qdisc-limit' | 'tc-filter-drop';
+
+/** A device a root qdisc can sit in front of (`tc qdisc add dev X root …`): a NIC or a veth end. */
+export interface QdiscDevice {
+  readonly sim: Simulator;
+  readonly qualifiedName: string;
+  /** The driver's transmit, after the qdisc (dev_hard_start_xmit: the capture tap fires there). */
+  transmit(pkt: Packet): void;
+  drop(pkt: Packet, reason: LinkDropReason): void;
+}
+
+/** A root qdisc on a device's egress: it may drop, hold or pass a frame (`dev.transmit`, now or later). */
+export interface EgressQdisc {
+  enqueue(dev: QdiscDevice, pkt: Packet): void;
+}
+
+/** A tc ingress filter (`tc qdisc add dev X ingress` + `filter … action drop`): true drops the frame. */
+export interface IngressFilter {
+  drops(pkt: Packet): boolean;
+}
 
 /** Called with each frame a device receives, when it is not a bridge port. Implemented by net/. */
 export type RxHandler = (dev: NetDevice, pkt: Packet) => void;
@@ -50,6 +69,13 @@ export abstract class NetDevice {
    * the bridge may send a frame back out of the port it arrived on (br_forward.c should_deliver).
    */
   hairpinMode = false;
+  /**
+   * Carrier (IFF_LOWER_UP): false while the cable is out (`link-down` fault); frames sent or arriving
+   * are dropped ('no-carrier'). `up` stays as the administrator set it.
+   */
+  carrier = true;
+  /** tc ingress filters (a partition's `from` side), consulted after the capture tap, before the stack. */
+  ingress: IngressFilter | null = null;
   /** Fires for every frame seen on this interface (what tcpdump -i would show). */
   readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
   /** Fires for every frame this device drops. */
@@ -97,9 +123,18 @@ export abstract class NetDevice {
       this.drop(pkt, 'link-down');
       return;
     }
+    if (!this.carrier) {
+      this.drop(pkt, 'no-carrier');
+      return;
+    }
     this.stats.rxPackets++;
     this.stats.rxBytes += len;
     if (this.tap.connected) this.tap.fire(this, pkt, 'in');
+    // sch_handle_ingress runs after the taps (tcpdump sees the frame) and before the protocol handlers.
+    if (this.ingress !== null && this.ingress.drops(pkt)) {
+      this.drop(pkt, 'tc-filter-drop');
+      return;
+    }
     this.deliverUp(pkt);
   }
 

@@ -7,16 +7,12 @@ import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
 import type { Channel } from './channel.js';
-import { NetDevice } from './device.js';
+import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
 
-/** A root qdisc on a NIC's egress (`tc qdisc add dev X root …`): it may drop, hold or pass a frame. */
-export interface EgressQdisc {
-  /** Takes a frame the namespace sends on `dev`; passes it on with `dev.transmit(pkt)` (now or later) or drops it. */
-  enqueue(dev: NicDevice, pkt: Packet): void;
-}
+export type { EgressQdisc } from './device.js';
 
 /** An Ethernet NIC (a node's eth0) attached to a Channel. */
-export class NicDevice extends NetDevice {
+export class NicDevice extends NetDevice implements QdiscDevice {
   readonly kind = 'ether';
   private channel: Channel | null = null;
   /** The root qdisc in front of the driver (netem), null for the default (the channel's drop-tail queue). */
@@ -41,6 +37,7 @@ export class NicDevice extends NetDevice {
   /** The qdisc hands the frame to the driver: onto the channel (whose queue and wire the capture follows). */
   transmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
+    if (!this.carrier) return this.drop(pkt, 'no-carrier');
     const ch = this.channel;
     if (ch === null) return this.drop(pkt, 'no-carrier');
     ch.send(this, pkt, frameLength(pkt));

@@ -2,15 +2,19 @@
 // What one end transmits, the other receives at the same instant (veth_xmit → __dev_forward_skb →
 // netif_rx); there is no qdisc (veth defaults to noqueue) and no serialization delay. A frame longer
 // than the peer's MTU + Ethernet header + VLAN_HLEN is dropped, as is_skb_forwardable() does.
+// A fault may put a root qdisc in front (`tc qdisc add dev eth0 root netem …` in a pod, as Chaos Mesh
+// does): `xmit` hands frames to it and it calls `transmit` (the capture tap is there, after the qdisc).
 import type { Simulator } from '../core/simulator.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
-import { NetDevice } from './device.js';
+import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
 
 /** One end of a veth pair. */
-export class VethDevice extends NetDevice {
+export class VethDevice extends NetDevice implements QdiscDevice {
   readonly kind = 'veth';
+  /** A root qdisc installed by a fault, null for veth's default noqueue. */
+  qdisc: EgressQdisc | null = null;
   peer!: VethDevice;
   /**
    * Time from this end's transmit to the peer's receive, ns. 0 (the default) delivers in the same
@@ -28,7 +32,17 @@ export class VethDevice extends NetDevice {
   }
 
   xmit(pkt: Packet): void {
+    if (this.qdisc !== null) {
+      if (!this.up) return this.drop(pkt, 'link-down');
+      return this.qdisc.enqueue(this, pkt);
+    }
+    this.transmit(pkt);
+  }
+
+  /** veth_xmit: straight to the peer. */
+  transmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
+    if (!this.carrier) return this.drop(pkt, 'no-carrier');
     const len = frameLength(pkt);
     this.noteTx(pkt, len);
     const peer = this.peer;

@@ -17,6 +17,8 @@ export interface L4Receiver {
    * `icmp` is the error packet, `icmp.inner` the quoted original (its ip and L4 header records).
    */
   error(icmp: Packet): void;
+  /** A segment or datagram whose checksum failed (netem corrupt): the protocol's MIB counts it (InCsumErrors, InErrors). */
+  csumError?(pkt: Packet): void;
 }
 
 /** The IP layer of one namespace as seen from transport and applications. */

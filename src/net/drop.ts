@@ -22,6 +22,11 @@ export const NET_DROP_REASONS = [
   'bad-header',
   'icmp-ratelimit',
   'ipvs-no-destination',
+  // SKB_DROP_REASON_IP_CSUM, _TCP_CSUM, _UDP_CSUM, _ICMP_CSUM: a checksum failed (a netem-corrupted frame).
+  'ip-csum',
+  'tcp-csum',
+  'udp-csum',
+  'icmp-csum',
 ] as const;
 export type NetDropReason = (typeof NET_DROP_REASONS)[number];
 

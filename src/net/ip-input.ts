@@ -14,6 +14,7 @@
 import type { NetDevice } from '../link/device.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
+import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { isMulticastMac } from '../wire/mac.js';
 import { EtherType, IcmpType, IcmpUnreachCode, IpProto } from '../wire/types.js';
 import { arpRcv } from './arp.js';
@@ -46,6 +47,8 @@ export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
 /** ip_rcv: header sanity, then PREROUTING (unless br_netfilter ran it at the bridge port). */
 function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
+  // ip_rcv_core: ip_fast_csum over the header (IPSTATS_MIB_CSUMERRORS, INHDRERRORS).
+  if (pkt.corruptBit >= 0 && pkt.corruptBit >> 3 < ipv4HeaderLength(ip)) return dropPacket(ns, pkt, 'ip-csum');
   if (ip.ttl === 0 && !ns.isLocal(ip.dst)) return dropPacket(ns, pkt, 'bad-header');
   if (pkt.brPrerouted) {
     pkt.brPrerouted = false; // br_netfilter ran PREROUTING at the bridge port already
@@ -98,6 +101,7 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   }
   const proto = pkt.ip!.protocol;
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
+  if (pkt.corruptBit >= 0 && !l4ChecksumOk(ns, pkt, proto)) return;
   if (proto === IpProto.ICMP) return icmpRcv(ns, pkt);
   if (proto === IpProto.UDP && pkt.vxlan !== null && ns.udpEncap.size > 0) {
     const encapRcv = ns.udpEncap.get(pkt.udp!.dstPort);
@@ -106,6 +110,21 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const rx = ns.protocols[proto];
   if (rx === undefined) return noReceiver(ns, pkt, proto);
   rx.receive(pkt);
+}
+
+/**
+ * The L4 checksum of a corrupted datagram at its destination: icmp_rcv, __udp4_lib_rcv (unless the
+ * sender sent checksum 0, "none"), tcp_v4_rcv verify it before any socket lookup; a failure is
+ * dropped and counted (the protocol's InCsumErrors and InErrors). A bit in the IP header was caught by ipRcv.
+ */
+function l4ChecksumOk(ns: Namespace, pkt: Packet, proto: number): boolean {
+  if (pkt.corruptBit >> 3 < ipv4HeaderLength(pkt.ip!)) return true;
+  if (proto === IpProto.UDP && pkt.udp !== null && pkt.udp.checksum === 0) return true;
+  const reason = proto === IpProto.TCP ? 'tcp-csum' : proto === IpProto.UDP ? 'udp-csum' : proto === IpProto.ICMP ? 'icmp-csum' : null;
+  if (reason === null) return true;
+  ns.protocols[proto]?.csumError?.(pkt);
+  dropPacket(ns, pkt, reason);
+  return false;
 }
 
 /**

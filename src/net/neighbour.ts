@@ -107,6 +107,23 @@ export class NeighbourTable {
     this.flush(e);
   }
 
+  /**
+   * neigh_carrier_down (arp_netdev_event on NETDEV_CHANGE without carrier): every entry on `dev` but
+   * the permanent ones is flushed, its timer stopped and the packets it held dropped (no ICMP: the
+   * queue is purged, not failed). Returns how many entries went.
+   */
+  carrierDown(dev: NetDevice): number {
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (e.dev !== dev || e.state === 'PERMANENT') continue;
+      if (e.timer) e.timer.cancel();
+      for (const p of e.queue) this.owner.neighQueueFull(dev, p);
+      this.entries.delete(k);
+      n++;
+    }
+    return n;
+  }
+
   /** Removes an entry (`ip neigh del`). */
   delete(dev: NetDevice, ip: Ipv4): void {
     const k = NeighbourTable.key(dev, ip);

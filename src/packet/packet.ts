@@ -54,6 +54,12 @@ export class Packet {
   flowId = 0;
   /** Time (ns) the application handed the packet down, for latency statistics. */
   sentAt = 0;
+  /**
+   * A bit netem flipped (corrupt), counted from the first bit of the IP header (−1: none). The records
+   * stay as sent; serialize flips the bit after computing every checksum, so the capture shows the
+   * frame as it is on the wire, and the receiving stack's checksum check (net/) fails where the kernel's would.
+   */
+  corruptBit = -1;
 
   /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
   clone(): Packet {
@@ -75,6 +81,7 @@ export class Packet {
     p.ctDir = this.ctDir;
     p.flowId = this.flowId;
     p.sentAt = this.sentAt;
+    p.corruptBit = this.corruptBit;
     return p;
   }
 }

@@ -11,6 +11,8 @@
 // - VXLAN: outer eth/ip/udp/vxlan followed by the serialized inner frame.
 // - A fragment (`pkt.fragOf`) carries bytes [fragOffset*8, +payloadLength) of its whole datagram's IP
 //   payload, as ip_do_fragment copies them: the whole is serialized (once, cached) and the range copied.
+// - A bit netem corrupted (`pkt.corruptBit`, from the IP header's first bit) is flipped last, so the
+//   checksum that covers it shows bad in tshark.
 // - ICMP errors quote `pkt.inner` (the original IP datagram, serialized with its own records) truncated
 //   so the error fits in 576 bytes, as icmp_send does (see packet/length).
 import { encodeArp } from '../wire/arp.js';
@@ -83,6 +85,8 @@ export function writeIp(pkt: Packet, buf: Uint8Array, off: number): number {
     writePayload(pkt, buf, l4);
   }
   encodeIpv4(ip, buf, off);
+  // netem corrupt: one bit flipped after the checksums (sch_netem.c flips skb->data after checksumming).
+  if (pkt.corruptBit >= 0 && pkt.corruptBit < total * 8) buf[off + (pkt.corruptBit >> 3)]! ^= 1 << (pkt.corruptBit & 7);
   return total;
 }
 

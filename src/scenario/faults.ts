@@ -4,12 +4,13 @@
 // their own delays (see k8s/README.md). This file never touches readiness or rules. Layer: scenario.
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
-import type { ClusterWorld } from '../k8s/cluster.js';
+import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ControlPlane } from '../k8s/control-plane.js';
-import { NicDevice } from '../link/nic.js';
-import { setNetemOn } from '../link/netem.js';
 import type { Namespace } from '../net/namespace.js';
+import { scheduleK8sFault } from './faults-k8s-run.js';
+import { NetFaults } from './faults-net.js';
 import type { ScenarioSpecT } from './schema.js';
+import { selectorWorld } from './selectors.js';
 
 export type { TimelineEntry } from '../k8s/control-plane.js';
 
@@ -30,13 +31,21 @@ const dur = durationOr0;
 /** Schedules every fault. */
 export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
   const note = ctx.record;
-  const podOf = (target: string, at: (string | number)[]) => {
+  const podOf = (target: string, at: (string | number)[]): ClusterPod | undefined => {
     const name = target.slice(4);
     const pod = ctx.cluster?.pods.find((p) => p.name === name || `${p.name}.${p.namespace}` === name);
-    if (!pod) return ctx.err([...at, 'target'], `no pod "${name}"`);
-    if (pod.hostNetwork) return ctx.err([...at, 'target'], `pod ${name} uses the host network; take its node down instead`);
+    if (!pod) return void ctx.err([...at, 'target'], `no pod "${name}"`);
+    if (pod.hostNetwork) return void ctx.err([...at, 'target'], `pod ${name} uses the host network; take its node down instead`);
     return pod;
   };
+  const nodeOf = (target: string, at: (string | number)[]) => {
+    const name = target.slice(5);
+    const node = ctx.cluster?.nodes.find((n) => n.name === name);
+    if (!node) ctx.err([...at, 'target'], `no node "${name}"`);
+    return node;
+  };
+  const world = selectorWorld(ctx.cluster, plainHosts(ctx), () => ctx.controlPlane?.services ?? [], nodeLabels(spec));
+  const net = new NetFaults({ sim: ctx.sim, namespaces: ctx.namespaces, world, record: note, err: ctx.err });
   spec.faults.forEach((f, i) => {
     const at = ['faults', i];
     switch (f.kind) {
@@ -72,9 +81,8 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
         return;
       }
       case 'node-down': {
-        const name = f.target.slice(5);
-        const node = ctx.cluster?.nodes.find((n) => n.name === name);
-        if (!node) return ctx.err([...at, 'target'], `no node "${name}"`);
+        const node = nodeOf(f.target, at);
+        if (!node) return;
         ctx.sim.scheduleAt(dur(f.at), () => {
           node.eth0.up = false;
           note(`node ${node.name} down`);
@@ -82,21 +90,30 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
         });
         return;
       }
-      case 'netem': {
-        const [host, ifname] = f.target.split('/') as [string, string];
-        const dev = ctx.namespaces.get(host)?.device(ifname);
-        if (!(dev instanceof NicDevice) || dev.link === null) return ctx.err([...at, 'target'], `${f.target} is not an end of a link (a node's or host's eth0, or a links[] end)`);
-        const cfg = { loss: f.loss, delayNs: dur(f.delay), jitterNs: dur(f.jitter) };
-        ctx.sim.scheduleAt(dur(f.at), () => {
-          setNetemOn(dev, cfg, ctx.sim); // tc qdisc … dev IFNAME: that interface's egress only
-          note(`netem on ${f.target}: loss ${(cfg.loss * 100).toFixed(2)}% delay ${cfg.delayNs / 1e6}ms jitter ${cfg.jitterNs / 1e6}ms`);
-        });
-        return;
-      }
-      default: {
-        const never: never = f;
-        throw new Error(`unknown fault ${String(never)}`);
-      }
+      case 'netem':
+      case 'partition':
+      case 'bandwidth':
+      case 'link-down':
+      case 'link-up':
+        return net.schedule(f, i); // faults-net.ts
+      default:
+        return scheduleK8sFault(ctx, f, i, { world }); // faults-k8s-run.ts
     }
   });
+}
+
+/** The namespaces of spec.hosts (not a node's, a pod's, an external host's or the network's). */
+function plainHosts(ctx: FaultContext): Map<string, Namespace> {
+  const cluster = new Set(ctx.cluster?.namespaces ?? []);
+  return new Map([...ctx.namespaces].filter(([, ns]) => !cluster.has(ns)));
+}
+
+/** Each node's labels as the scheduler sees them: kubernetes.io/hostname, the role's, spec.cluster.nodes[].labels. */
+function nodeLabels(spec: ScenarioSpecT): Map<string, Record<string, string>> {
+  const m = new Map<string, Record<string, string>>();
+  for (const n of spec.cluster?.nodes ?? []) {
+    const role: Record<string, string> = n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {};
+    m.set(n.name, { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...role, ...n.labels });
+  }
+  return m;
 }

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, ScenarioError, type UserError } from './errors.js';
-import { ScenarioDoc, type ScenarioDocT } from './schema.js';
+import { CHAOS_MESH_KINDS, chaosMeshFaults } from './chaos-mesh.js';
+import { FaultSpec, ScenarioDoc, type ScenarioDocT } from './schema.js';
+import { durationOr0 } from '../core/time.js';
 import { isModelledKind, removedApiVersion, SERVED_VERSION } from '../k8s/api-versions.js';
 
 /** A Kubernetes manifest found beside the Scenario (validated by later layers). */
@@ -146,7 +148,9 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
     errors.push({ file, line: 1, col: 1, field: '', message: 'no document with kind: Scenario (apiVersion: podwire.dev/v1alpha1)' });
   }
   if (errors.length > 0 || scenario === null) throw new ScenarioError(errors);
-  const warnings = manifestWarnings(manifests, at);
+  const chaosWarnings = chaosMeshToFaults(scenario, manifests, at, errors); // NetworkChaos, PodChaos, DNSChaos, Schedule
+  if (errors.length > 0) throw new ScenarioError(errors);
+  const warnings = [...manifestWarnings(manifests, at), ...chaosWarnings].sort((a, b) => a.line - b.line || a.col - b.col);
   return {
     file,
     scenario,
@@ -220,4 +224,27 @@ function issueToError(
   }
   if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `missing: ${message.replace(/, received undefined$/, '').replace(/^Invalid input: /, '')}`;
   return { file, ...locateIn(doc, path), field: formatPath(path), message };
+}
+
+/**
+ * Chaos Mesh objects (apiVersion chaos-mesh.org/…) of the kinds chaos-mesh.ts translates become
+ * entries of spec.faults, after the written ones, in document order; they leave the manifest list.
+ * A produced fault whose kind this build lacks is warned about and skipped.
+ */
+function chaosMeshToFaults(scenario: ScenarioDocT, manifests: Manifest[], at: (id: number, path: (string | number)[], message: string) => UserError, errors: UserError[]): UserError[] {
+  const warnings: UserError[] = [];
+  const end = scenario.spec.duration !== undefined ? durationOr0(scenario.spec.duration) : null;
+  for (let i = 0; i < manifests.length; i++) {
+    const m = manifests[i]!;
+    if (!m.apiVersion.startsWith('chaos-mesh.org/') || !CHAOS_MESH_KINDS.includes(m.kind)) continue;
+    manifests.splice(i--, 1);
+    const sink = { error: (path: (string | number)[], msg: string) => errors.push(at(m.docIndex, path, msg)), warn: (path: (string | number)[], msg: string) => warnings.push(at(m.docIndex, path, msg)) };
+    for (const raw of chaosMeshFaults(m, end, sink)) {
+      const r = FaultSpec.safeParse(raw);
+      if (r.success) scenario.spec.faults.push(r.data);
+      else if (r.error.issues.some((x) => x.path.length === 1 && x.path[0] === 'kind')) sink.warn(['spec'], `${m.kind} needs the fault kind "${String(raw['kind'])}", which this podwire does not have; ignored`);
+      else for (const x of r.error.issues) sink.error(['spec'], `${x.path.map(String).join('.')}: ${x.message}`);
+    }
+  }
+  return warnings;
 }

@@ -2,34 +2,11 @@
 // A scenario file is a multi-document YAML stream: one `kind: Scenario` document (this schema) and,
 // beside it, ordinary Kubernetes manifests (Node, Pod, Deployment, Service, ... — later layers).
 import { z } from 'zod';
-import { parseDuration, SEC } from '../core/time.js';
+import { CidrText, Duration, EndText, IfName, Interval, Ipv4Text, MacText, Name, Rate } from './schema-base.js';
+import { NET_FAULTS } from './faults-net-schema.js';
+import { K8S_FAULTS, RecoverySpec } from './faults-k8s.js';
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const DURATION = /^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)?\s*$/;
-const RATE = /^\s*[0-9]+(\.[0-9]+)?\s*[kKmMgGtT]?(bps|bit|bit\/s|b\/s)?\s*$/;
-
-export const Name = z.string().regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
-export const IfName = z.string().regex(IFNAME, 'expected an interface name of at most 15 characters');
-export const Ipv4Text = z.string().regex(IPV4, 'expected an IPv4 address like 10.0.0.1');
-export const CidrText = z.string().regex(CIDR, 'expected an address with prefix like 172.17.0.1/16');
-export const MacText = z.string().regex(MAC, 'expected a MAC address like 02:42:ac:11:00:02');
-/** Longest duration a scenario may name: the clock counts integer nanoseconds in a double (exact to 2^53 ns ≈ 104 days). */
-export const MAX_DURATION_NS = 100 * 86_400 * SEC;
-export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION, 'expected a duration like 10ms, 1.5s, 250us')]).superRefine((v, ctx) => {
-  const ns = parseDuration(v);
-  if (ns === null) return; // the regex has said why
-  if (!(ns <= MAX_DURATION_NS)) ctx.addIssue({ code: 'custom', message: 'at most 100 days (the simulated clock counts integer nanoseconds)' });
-  else if (ns === 0 && /[1-9]/.test(String(v))) ctx.addIssue({ code: 'custom', message: 'below the clock resolution of 1ns' });
-});
-/** A duration that must be positive (an interval between two events). */
-export const Interval = Duration.refine((v) => parseDuration(v) !== 0 || /[1-9]/.test(String(v)), 'expected a positive interval (at least 1ns)');
-export const Rate = z.union([z.number().positive(), z.string().regex(RATE, 'expected a rate like 1Gbps, 100Mbit, 10kbps')]);
-/** `host/ifname` naming one interface of one namespace. */
-export const EndText = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/, 'expected HOST/IFNAME like c1/eth0');
+export { CidrText, Duration, EndText, IfName, Interval, Ipv4Text, MacText, MAX_DURATION_NS, Name, Rate } from './schema-base.js';
 
 const Addresses = z.union([CidrText, z.array(CidrText)]);
 
@@ -155,6 +132,8 @@ export const HttpTraffic = z.strictObject({
   retries: z.number().int().min(0).max(10).default(0),
   connection: z.enum(['new', 'keep-alive']).default('new'),
   maxConnections: z.number().int().min(1).optional(),
+  /** Report per-request phases (dns, connect, tls, ttfb, total) in stats.json; default: on for senders on spec.internet. */
+  phases: z.boolean().optional(),
 });
 
 export const DnsTraffic = z.strictObject({
@@ -225,15 +204,8 @@ export const FaultSpec = z.discriminatedUnion('kind', [
     /** node/NAME: its eth0 goes down; its pods' endpoints turn not-ready after cluster.endpointDelay. */
     target: z.string().regex(/^node\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected node/NAME'),
   }),
-  z.strictObject({
-    kind: z.literal('netem'),
-    at: Duration,
-    /** HOST/IFNAME of a channel end (a node's or host's eth0, a links[] end): netem on that link. */
-    target: EndText,
-    loss: z.number().min(0).max(1).default(0),
-    delay: Duration.default('0'),
-    jitter: Duration.default('0'),
-  }),
+  ...NET_FAULTS, // netem, partition, bandwidth, link-down, link-up (faults-net-schema.ts)
+  ...K8S_FAULTS, // pod-kill, pod-failure, container-kill, dns-chaos, dns-outage, node-crash, node-reboot, kube-proxy-stall, conntrack-full, toxic (faults-k8s.ts)
 ]);
 
 export const CaptureSpec = z.strictObject({
@@ -299,8 +271,8 @@ export const ClusterSpec = z.strictObject({
   vethDelay: Duration.default('5us'),
   kubeProxy: z
     .strictObject({
-      /** iptables: random endpoint choice (statistic match); ipvs: a scheduler such as rr. */
-      mode: z.enum(['iptables', 'ipvs']).default('iptables'),
+      /** iptables: random endpoint choice (statistic match); nftables: the `ip kube-proxy` table (numgen random vmap); ipvs: a scheduler such as rr. */
+      mode: z.enum(['iptables', 'nftables', 'ipvs']).default('iptables'),
       scheduler: z.enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh']).default('rr'),
       masqueradeAll: z.boolean().default(false),
       randomFully: z.boolean().default(true),
@@ -322,8 +294,85 @@ export const ClusterSpec = z.strictObject({
   endpointDelay: Duration.default('1s'),
   /** kube-proxy's sync: from an EndpointSlice change to the rules on every node (--min-sync-period and friends). */
   proxySyncDelay: Duration.default('1s'),
+  /** A silent kubelet's node turns NotReady (and tainted unreachable) this long after its last report (--node-monitor-grace-period). */
+  nodeMonitorGracePeriod: Duration.default('40s'),
+  /** tolerationSeconds the API server gives pods for the not-ready / unreachable NoExecute taints (--default-unreachable-toleration-seconds). */
+  defaultTolerationSeconds: z.number().int().nonnegative().default(300),
   nodes: z.array(ClusterNodeSpec).default([]),
   externalHosts: z.array(ExternalHostSpec).default([]),
+});
+
+/** A host on the internet segment (a user, a DNS server). */
+export const InternetHostSpec = z.strictObject({
+  name: Name,
+  /** Its address on the internet (default: from the 10th address of the internet's CIDR on). */
+  ip: Ipv4Text.optional(),
+  mac: MacText.optional(),
+  /** The nameserver in its resolv.conf (default: spec.dns.server when there is one). */
+  nameserver: Ipv4Text.optional(),
+});
+
+/** An internet-like network behind a router: users and public DNS outside the cluster. */
+export const InternetSpec = z.strictObject({
+  cidr: CidrText.default('203.0.113.0/24'),
+  /** One-way delay of each link of the internet segment (a user's distance to the router). */
+  delay: Duration.default('10ms'),
+  rate: Rate.default('100Mbps'),
+  queue: z.number().int().min(1).default(1000),
+  mtu: z.number().int().min(576).max(9000).default(1500),
+  /** netem on every internet link: loss probability (0..1), extra delay and jitter. */
+  loss: z.number().min(0).max(1).default(0),
+  jitter: Duration.default('0'),
+  /** The router between the internet and the cluster network (forwarding on, no NAT). */
+  router: z
+    .strictObject({
+      name: Name.default('edge'),
+      /** Its address on the internet (default: the 1st of the CIDR). */
+      ip: Ipv4Text.optional(),
+      /** Its address on the cluster network (default: the 1st of spec.cluster.network.cidr). */
+      clusterIp: Ipv4Text.optional(),
+    })
+    .default({ name: 'edge' }),
+  hosts: z.array(InternetHostSpec).default([]),
+});
+
+/** One record of a zone (or of a DNSEndpoint): A with one or more addresses, or a CNAME. */
+export const DnsRecordSpec = z.strictObject({
+  /** Relative to the origin ("www", "@" for the apex) or absolute ("www.mydomain.com."). */
+  name: z.string().min(1),
+  type: z.enum(['A', 'CNAME']),
+  /** A: the addresses (answered in rotating order); CNAME: one target name. */
+  values: z.array(z.string().min(1)).min(1).optional(),
+  value: z.string().min(1).optional(),
+  ttl: z.number().int().min(0).max(2147483647).optional(),
+});
+
+/** A public DNS zone served by the authoritative server. */
+export const DnsZoneSpec = z.strictObject({
+  origin: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\.?$/, 'expected a domain like mydomain.com'),
+  /** Default TTL of the zone's records ($TTL). */
+  ttl: z.number().int().min(0).max(2147483647).default(300),
+  /** The SOA's minimum: how long resolvers cache NXDOMAIN / NODATA (RFC 2308). */
+  negativeTtl: z.number().int().min(0).max(2147483647).default(60),
+  records: z.array(DnsRecordSpec).default([]),
+});
+
+/** Authoritative DNS outside the cluster (a provider's DNS): zones, plus external-dns's DNSEndpoint records. */
+export const PublicDnsSpec = z.strictObject({
+  /** The authoritative server: a host on the internet (or on the cluster network when there is no spec.internet). */
+  server: z.strictObject({ name: Name.default('ns1'), ip: Ipv4Text.optional() }).default({ name: 'ns1' }),
+  zones: z.array(DnsZoneSpec).default([]),
+  /** external-dns in the cluster: publishes Service / Ingress load-balancer addresses as DNSEndpoints. */
+  externalDns: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** --interval: time between reconciles (external-dns: 1m). */
+      interval: Interval.default('1m'),
+      /** --events: also reconcile on Service / Ingress changes, at most once per --min-event-sync-interval (5s). */
+      events: z.boolean().default(true),
+      minEventSyncInterval: Duration.default('5s'),
+    })
+    .optional(),
 });
 
 export const ScenarioSpec = z.strictObject({
@@ -333,12 +382,18 @@ export const ScenarioSpec = z.strictObject({
   duration: Duration.optional(),
   /** A Kubernetes cluster: nodes on an external network, a CNI, pods from the manifests beside this document. */
   cluster: ClusterSpec.optional(),
+  /** An internet-like network behind a router (needs spec.cluster): users outside the cluster. */
+  internet: InternetSpec.optional(),
+  /** Authoritative public DNS (zones, external-dns records); not the cluster's CoreDNS (spec.cluster.dns). */
+  dns: PublicDnsSpec.optional(),
   hosts: z.array(HostSpec).default([]),
   veths: z.array(VethSpec).default([]),
   links: z.array(LinkSpec).default([]),
   traffic: z.array(TrafficSpec).default([]),
   /** The fault timeline. */
   faults: z.array(FaultSpec).default([]),
+  /** How stats.json's recovery section judges a fault recovered. */
+  recovery: RecoverySpec.default({ errorThreshold: 0.01, window: '5s' }),
   capture: CaptureSpec.default({ interfaces: 'all', format: 'pcapng', snaplen: 262144 }),
 });
 
@@ -354,3 +409,6 @@ export type ScenarioSpecT = z.infer<typeof ScenarioSpec>;
 export type HostSpecT = z.infer<typeof HostSpec>;
 export type TrafficSpecT = z.infer<typeof TrafficSpec>;
 export type ClusterSpecT = z.infer<typeof ClusterSpec>;
+export type InternetSpecT = z.infer<typeof InternetSpec>;
+export type PublicDnsSpecT = z.infer<typeof PublicDnsSpec>;
+export type FaultSpecT = z.infer<typeof FaultSpec>;

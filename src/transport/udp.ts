@@ -33,6 +33,8 @@ export interface UdpCounters {
   OutDatagrams: number;
   /** Datagrams not sent: no route (ENETUNREACH), or sent on a closed socket. */
   OutNoRoutes: number;
+  /** Datagrams whose checksum failed (also in InErrors); present once one has. */
+  InCsumErrors?: number;
 }
 
 /** A UDP socket (SOCK_DGRAM). */
@@ -184,6 +186,12 @@ export class UdpLayer implements L4Receiver {
   }
 
   /** __udp4_lib_rcv: deliver to the matching socket, or answer ICMP port unreachable. */
+  /** __udp4_lib_rcv's csum_error: UDP_MIB_CSUMERRORS and UDP_MIB_INERRORS. */
+  csumError(): void {
+    this.counters.InErrors++;
+    this.counters.InCsumErrors = (this.counters.InCsumErrors ?? 0) + 1;
+  }
+
   receive(pkt: Packet): void {
     const ip = pkt.ip;
     const udp = pkt.udp;

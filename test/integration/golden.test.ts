@@ -1,4 +1,4 @@
-// Golden outputs: every scenario in scenarios/ at seeds 1, 7 and 42 writes a capture.pcapng and a
+// Golden outputs: every scenario in scenarios/ (and its subfolders) at seeds 1, 7 and 42 writes a capture.pcapng and a
 // stats.json whose sha256 equals the one recorded in test/fixtures/golden/hashes.json. A refactor that
 // moves code must leave them identical; a deliberate change of output (a new stats.json key, a fixed
 // wire behaviour) updates the hashes in a commit of its own that says why:
@@ -17,7 +17,8 @@ const update = process.env['UPDATE_GOLDEN'] === '1';
 const recorded = JSON.parse(readFileSync(FILE, 'utf8')) as Hashes;
 const now: Hashes = {};
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const scenarios = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+// scenarios/*.yaml and one folder down (scenarios/faults/NAME.yaml is recorded as faults/NAME).
+const scenarios = (readdirSync(join(ROOT, 'scenarios'), { recursive: true }) as string[]).filter((f) => f.endsWith('.yaml') && f.split('/').length <= 2).map((f) => f.slice(0, -5)).sort();
 
 afterAll(() => {
   if (update) writeFileSync(FILE, JSON.stringify(now, null, 1) + '\n');

@@ -102,6 +102,8 @@ export interface TcpCounters {
   OutSegs: number;
   RetransSegs: number;
   InErrs: number;
+  /** Segments whose checksum failed (also in InErrs); present once one has. */
+  InCsumErrors?: number;
   OutRsts: number;
   /** TcpExt. */
   ListenOverflows: number;

@@ -237,6 +237,12 @@ export class TcpLayer implements L4Receiver {
     return out;
   }
 
+  /** tcp_v4_rcv's csum_error: TCP_MIB_CSUMERRORS and TCP_MIB_INERRS. */
+  csumError(): void {
+    this.counters.InErrs++;
+    this.counters.InCsumErrors = (this.counters.InCsumErrors ?? 0) + 1;
+  }
+
   /** tcp_v4_rcv: demultiplex to a connection, a listener, or answer RST. */
   receive(pkt: Packet): void {
     const ip = pkt.ip;
