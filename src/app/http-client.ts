@@ -81,6 +81,8 @@ export function errorKindOf(k: SocketErrorKind): ErrorKind {
       return 'timeout';
     case 'unreachable':
       return 'no-route';
+    case 'addrnotavail':
+      return 'addrnotavail';
     default: {
       const never: never = k;
       throw new Error(`unknown socket error ${String(never)}`);

@@ -248,11 +248,28 @@ async function main(): Promise<void> {
           .option('workers', { type: 'number', describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
           .option('out', { type: 'string', default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
           .option('capture', { type: 'boolean', default: false, describe: 'also write each run\'s capture' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no table' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no table' })
+          .option('report', { type: 'boolean', default: true, describe: 'also write DIR/report.html (--no-report to skip)' })
+          .option('redis', { type: 'string', alias: 'queue', describe: 'redis://HOST:PORT: queue the runs for `podwire worker` processes instead of running them here' }),
       async (argv) => {
         const { sweepCommand } = await import('./sweep.js');
-        const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet });
+        const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet, report: argv.report, redis: argv.redis });
         if (code !== 0) process.exit(code);
+      },
+    )
+    .command(
+      'worker',
+      'run sweep runs queued in Redis by `podwire sweep --redis URL` (any number of workers, on any machine)',
+      (y) =>
+        y
+          .option('redis', { type: 'string', alias: 'queue', demandOption: true, describe: 'redis://HOST:PORT' })
+          .option('concurrency', { type: 'number', describe: 'runs at once, each on a thread (default: cores − 1)' })
+          .option('lock-ms', { type: 'number', describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
+          .option('quiet', { type: 'boolean', default: false }),
+      async (argv) => {
+        const { workerCommand } = await import('./worker.js');
+        const code = await workerCommand({ redis: argv.redis, concurrency: argv.concurrency, lockMs: argv['lock-ms'], quiet: argv.quiet });
+        process.exit(code);
       },
     )
     .command(
@@ -325,7 +342,7 @@ async function main(): Promise<void> {
         process.stdout.write(argv.host !== undefined ? traceIngress(world, { ...traceArgs, host: argv.host, path: argv.path }) : traceScenario(world, traceArgs));
       },
     )
-    .demandCommand(1, 'name a command (run, sweep, report, validate, inspect, trace); see --help')
+    .demandCommand(1, 'name a command (run, sweep, worker, report, validate, inspect, trace); see --help')
     .strict()
     .fail((msg, err) => {
       if (err) fail(err);

@@ -10,9 +10,11 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { aggregate } from '../sweep/aggregate.js';
 import { loadVariantsFile, parseSeeds, planRuns, planVariants, type RunTask, type Variant } from '../sweep/plan.js';
 import { pendingRuns, runLocal, type RunOutcome } from '../sweep/pool.js';
+import { runRedis } from '../sweep/redis.js';
 import { comparisonTable } from '../sweep/table.js';
 import { parseVaryFlag, SweepInputError, type VaryFlag } from '../sweep/vary.js';
 import { checkOutDir, CliError, EXIT } from './run.js';
+import { writeSweepReport } from './sweep-report.js';
 
 export interface SweepArgs {
   file: string;
@@ -23,6 +25,22 @@ export interface SweepArgs {
   out: string;
   capture: boolean;
   quiet: boolean;
+  /** --no-report: no DIR/report.html. */
+  report?: boolean;
+  /** --redis URL: enqueue the runs in Redis for `podwire worker` processes instead of running them here. */
+  redis?: string | undefined;
+}
+
+/** A redis:// or rediss:// URL, or a usage error naming the flag. */
+export function checkRedisUrl(flag: string, url: string): void {
+  let ok = false;
+  try {
+    const u = new URL(url);
+    ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new CliError(`${flag}: expected redis://HOST:PORT, got "${terminalSafe(url)}"`, EXIT.usage);
 }
 
 function usage<T>(f: () => T): T {
@@ -74,11 +92,15 @@ function progressLine(total: number, alreadyDone: number, workers: number): ((ta
 
 /** Runs `podwire sweep`; returns the exit code. */
 export async function sweepCommand(args: SweepArgs): Promise<number> {
+  if (args.redis !== undefined) {
+    checkRedisUrl('--redis', args.redis);
+    if (args.capture) throw new CliError('--capture: captures do not travel through Redis; run a capturing sweep with the local executor', EXIT.usage);
+  }
   const workers = args.workers ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isSafeInteger(workers) || workers < 0) throw new CliError(`--workers: expected a non-negative integer, got ${args.workers}`, EXIT.usage);
   const { variants, seeds, tasks, scenario } = prepareSweep(args);
   const { skipped, todo } = pendingRuns(tasks);
-  if (!args.quiet) process.stderr.write(`podwire sweep: ${variants.length} variants × ${seeds.length} seeds = ${tasks.length} runs${skipped.length > 0 ? `, ${skipped.length} already done (resuming)` : ''}\n`);
+  if (!args.quiet) process.stderr.write(`podwire sweep: ${variants.length} variants × ${seeds.length} seeds = ${tasks.length} runs${skipped.length > 0 ? `, ${skipped.length} already done (resuming)` : ''}${args.redis !== undefined ? `; queued in Redis for podwire worker` : ''}\n`);
   const ac = new AbortController();
   let signal: 'SIGINT' | 'SIGTERM' | null = null;
   const onSig = (s: 'SIGINT' | 'SIGTERM') => () => {
@@ -94,14 +116,11 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   let completed = 0;
   let failures;
   try {
-    failures = await runLocal(todo, {
-      workers,
-      signal: ac.signal,
-      onDone: (t, o) => {
-        completed++;
-        bar?.(t, o);
-      },
-    });
+    const onDone = (t: RunTask, o: RunOutcome): void => {
+      completed++;
+      bar?.(t, o);
+    };
+    failures = args.redis !== undefined ? await runRedis(todo, { url: args.redis, signal: ac.signal, onDone }) : await runLocal(todo, { workers, signal: ac.signal, onDone });
   } catch (e) {
     if (signal === null) throw e;
     failures = null;
@@ -122,13 +141,14 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   return finishSweep(args, scenario, variants, seeds);
 }
 
-/** Merges the runs into DIR/sweep.json and prints the comparison table. */
-export function finishSweep(args: Pick<SweepArgs, 'out' | 'file' | 'quiet'>, scenario: string, variants: Variant[], seeds: number[]): number {
+/** Merges the runs into DIR/sweep.json, writes DIR/report.html (unless --no-report) and prints the comparison table. */
+export async function finishSweep(args: Pick<SweepArgs, 'out' | 'file' | 'quiet' | 'report'>, scenario: string, variants: Variant[], seeds: number[]): Promise<number> {
   const doc = aggregate(args.out, args.file, scenario, variants, seeds);
   const path = join(args.out, 'sweep.json');
   writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+  const html = args.report !== false ? await writeSweepReport(args.out, doc) : null;
   const partial = doc.variants.flatMap((v) => v.runs.filter((r) => r.partial).map((r) => `${v.name} seed ${r.seed}: ${r.partial}`));
-  if (!args.quiet) process.stdout.write(`${comparisonTable(doc).join('\n')}\n\nsweep: ${path}\n`);
+  if (!args.quiet) process.stdout.write(`${comparisonTable(doc).join('\n')}\n\nsweep:  ${path}\n${html !== null ? `report: ${html}\n` : ''}`);
   for (const p of partial) process.stderr.write(`podwire sweep: partial run: ${terminalSafe(p)}\n`);
   return EXIT.ok;
 }

@@ -38,7 +38,7 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
   if (!ipvs.has(proto, ip.dst, l4.dstPort)) return false;
   const nf = ns.nf;
   if (nf === null) return false;
-  const ep = ipvs.schedule(proto, { src: ip.src, sport: l4.srcPort }, ip.dst, l4.dstPort, ns.sim.now);
+  const ep = ipvs.schedule(proto, { src: ip.src, sport: l4.srcPort }, ip.dst, l4.dstPort, ns.sim.now, pkt.tcp !== null ? pkt.tcp.flags : 0);
   if (ep === null) {
     dropPacket(ns, pkt, 'ipvs-no-destination');
     return true;
@@ -104,6 +104,7 @@ export function ipvsOut(ns: Namespace, pkt: Packet): void {
   } else {
     const l4 = pkt.tcp ?? pkt.udp;
     if (l4 === null || ip.src !== reply.src || l4.srcPort !== reply.sport) return;
+    if (pkt.tcp !== null) ns.ipvs!.reply('tcp', { src: orig.src, sport: orig.sport }, orig.dst, orig.dport, ns.sim.now, pkt.tcp.flags);
     ip.src = orig.dst;
     l4.srcPort = orig.dport;
     l4.checksum = null;

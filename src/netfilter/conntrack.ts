@@ -99,6 +99,10 @@ export class ConnEntry {
   mark = 0;
   /** UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. */
   udpStreamTs = 0;
+  /** TCP: bit d set when direction d's FIN moved the entry to FIN_WAIT (IP_CT_TCP_FLAG_CLOSE_INIT). */
+  closeInit = 0;
+  /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
+  lastRstDir = -1;
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
@@ -245,7 +249,14 @@ export class Conntrack {
     }
     const t = packetTuple(pkt);
     if (!t) return CT_OK;
-    const h = this.lookup(t, now);
+    let h = this.lookup(t, now);
+    if (h && pkt.tcp && h.dir === 0 && this.reopens(h.ct, pkt.tcp.flags)) {
+      // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
+      // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
+      // the NAT rules (and a DNAT's endpoint choice) run again.
+      this.remove(h.ct);
+      h = undefined;
+    }
     if (h) {
       pkt.ct = h.ct;
       pkt.ctDir = h.dir;
@@ -357,6 +368,16 @@ export class Conntrack {
     }
   }
 
+  /**
+   * True when a SYN (no ACK) in the original direction reuses the tuple of an entry in TIME_WAIT or
+   * CLOSE that was closed by a FIN or aborted by a RST from this direction: the kernel kills it.
+   */
+  private reopens(ct: ConnEntry, flags: number): boolean {
+    if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
+    if (ct.tcpState !== 'TIME_WAIT' && ct.tcpState !== 'CLOSE') return false;
+    return ct.closeInit !== 0 || ct.lastRstDir === 0;
+  }
+
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
     if (pkt.tcp) {
@@ -375,11 +396,13 @@ export class Conntrack {
         if (dir === 1 && (old === 'SYN_SENT' || old === 'SYN_RECV')) s = 'SYN_RECV';
       } else if (f & TcpFlag.FIN) {
         ct.finSeen |= 1 << dir;
+        if (old === 'ESTABLISHED' || old === 'SYN_RECV') ct.closeInit |= 1 << dir;
         s = ct.finSeen === 3 ? 'LAST_ACK' : old === 'ESTABLISHED' || old === 'SYN_RECV' ? 'FIN_WAIT' : old === 'FIN_WAIT' ? 'CLOSE_WAIT' : old;
       } else if (f & TcpFlag.ACK) {
         if (old === 'SYN_RECV' && dir === 0) s = 'ESTABLISHED';
         else if (old === 'LAST_ACK' && ct.finSeen === 3) s = 'TIME_WAIT';
       }
+      ct.lastRstDir = f & TcpFlag.RST ? dir : -1;
       if (s === 'ESTABLISHED' && (old === 'SYN_RECV' || old === 'ESTABLISHED') && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
       ct.tcpState = s;
     } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {

@@ -4,13 +4,17 @@
 // Mirrors net/netfilter/ipvs/: ip_vs_rr.c, ip_vs_wrr.c (gcd/max-weight interleaving), ip_vs_lc.c and
 // ip_vs_wlc.c (overhead = activeconns*256 + inactconns), ip_vs_sh.c (256-bucket source hash, weights
 // as consecutive buckets, multiplicative hash 2654435761), ip_vs_mh.c (Maglev lookup table),
-// ip_vs_conn.c (connection entries, persistence templates) and ipvsadm.c's list format.
+// ip_vs_conn.c (connection entries, persistence templates), ip_vs_proto_tcp.c (TCP state table and
+// timeouts), ip_vs_core.c ip_vs_in (conn_reuse_mode, expire_nodest_conn) and ipvsadm.c's list format.
 // Every scheduler is also an EndpointSelector, the interface the iptables statistic-random selector
 // implements too, so one conformance suite covers them all.
 //
 // Not modelled: forwarding methods other than masquerading (NAT), the packet path itself (the net layer
 // DNATs with the server picked here), sh/mh port hashing flags, overload thresholds (u/l-threshold),
-// IPVS's own TCP state machine (a connection is active until endConnection). Kernel differences: sh
+// the conn_reuse_mode drop when the old conntrack entry is still confirmed (podwire's conntrack kills
+// a TIME_WAIT entry on the new SYN first, so the case does not arise), per-entry expiry timers (expired
+// connections are collected at most once per simulated second, so counters may lag by up to a
+// second), LISTEN/SYNACK states and the secure_tcp table. Kernel differences: sh
 // never maps a bucket to a weight-0 server (the kernel does and then needs sh-fallback); mh hashes
 // server names with FNV-1a rather than the kernel's keyed siphash, so tables are Maglev-correct but
 // not bucket-identical to a kernel's; the default mh table size is 65537 (the Maglev paper's; the
@@ -40,6 +44,10 @@ export interface EndpointSelector {
   pick(client: SelectClient): Endpoint | null;
   /** A connection to `ep` became inactive (lc/wlc bookkeeping; others ignore it). */
   release(ep: Endpoint): void;
+  /** An inactive connection to `ep` expired (its inactconns drops). */
+  forget?(ep: Endpoint): void;
+  /** An inactive connection to `ep` became ESTABLISHED again (inactconns → activeconns). */
+  reactivate?(ep: Endpoint): void;
 }
 
 /** Builds a selector over endpoints; `rng` is a named stream (only random selectors draw from it). */
@@ -79,6 +87,17 @@ abstract class BaseScheduler implements EndpointSelector {
       d.active--;
       d.inactive++;
     }
+  }
+  reactivate(ep: Endpoint): void {
+    const d = this.dests.find((x) => x.ep === ep);
+    if (d && d.inactive > 0) {
+      d.inactive--;
+      d.active++;
+    }
+  }
+  forget(ep: Endpoint): void {
+    const d = this.dests.find((x) => x.ep === ep);
+    if (d && d.inactive > 0) d.inactive--;
   }
   /** Counts a new connection to `ep` chosen outside the scheduler (a persistence template hit). */
   charge(ep: Endpoint): void {
@@ -312,17 +331,74 @@ interface IpvsConn {
   ep: Endpoint;
   expires: number;
   key: string;
+  /** TCP: the IPVS state (IP_VS_TCP_S_*); UDP connections stay 'ES'. */
+  state: IpvsTcpState;
+  /** True while counted in its server's activeconns (ESTABLISHED), false once moved to inactconns. */
+  active: boolean;
 }
 
 /** IPVS connection timeouts in ns (ipvsadm --set defaults: tcp 900 s, tcpfin 120 s, udp 300 s). */
 export const IPVS_TIMEOUTS = { tcp: 900e9, tcpfin: 120e9, udp: 300e9 } as const;
 const svcKey = (proto: IpvsProto, vip: number, port: number): string => `${proto}|${vip >>> 0}|${port}`;
 
+/** IPVS TCP connection states (ip_vs_proto_tcp.c IP_VS_TCP_S_*, as ipvsadm -Lnc prints them abbreviated). */
+export type IpvsTcpState = 'NO' | 'ES' | 'SS' | 'SR' | 'FW' | 'TW' | 'CL' | 'CW' | 'LA';
+const STATES: readonly IpvsTcpState[] = ['NO', 'ES', 'SS', 'SR', 'FW', 'TW', 'CL', 'CW', 'LA'];
+/** tcp_states[] of ip_vs_proto_tcp.c (LISTEN and SYNACK omitted): [direction][syn, fin, ack, rst] → next state by current state. */
+const TCP_STATE_TABLE: Record<'in' | 'out', Record<IpvsTcpState, IpvsTcpState>[]> = {
+  in: [
+    row('SR ES ES SR SR SR SR SR SR'),
+    row('CL CW SS TW TW TW CL CW LA'),
+    row('ES ES SS ES FW TW CL CW CL'),
+    row('CL CL CL SR CL CL CL CL LA'),
+  ],
+  out: [
+    row('SS ES SS SR SS SS SS SS SS'),
+    row('TW FW SS TW FW TW CL TW LA'),
+    row('ES ES SS ES FW TW CL CW LA'),
+    row('CL CL SS CL CL TW CL CL CL'),
+  ],
+};
+function row(text: string): Record<IpvsTcpState, IpvsTcpState> {
+  const next = text.split(' ') as IpvsTcpState[];
+  return Object.fromEntries(STATES.map((st, i) => [st, next[i]!])) as Record<IpvsTcpState, IpvsTcpState>;
+}
+/** tcp_timeouts[] of ip_vs_proto_tcp.c in ns; ES and FW are the ipvsadm --set tcp / tcpfin values. */
+const TCP_STATE_TIMEOUT: Record<IpvsTcpState, number> = {
+  NO: 2e9, ES: IPVS_TIMEOUTS.tcp, SS: 120e9, SR: 60e9, FW: IPVS_TIMEOUTS.tcpfin, TW: 120e9, CL: 10e9, CW: 60e9, LA: 30e9,
+};
+const SYN = 0x02;
+const FIN = 0x01;
+const RST = 0x04;
+const ACK = 0x10;
+/** tcp_state_idx: rst, then syn, then fin, then ack; -1 for none of them. */
+function stateIdx(flags: number): number {
+  if (flags & RST) return 3;
+  if (flags & SYN) return 0;
+  if (flags & FIN) return 1;
+  if (flags & ACK) return 2;
+  return -1;
+}
+
+/** IPVS sysctls (net.ipv4.vs.*) that decide what a SYN on a known connection does. */
+export interface IpvsConfig {
+  /** conn_reuse_mode (default 1): a SYN reusing a connection in TIME_WAIT or CLOSE is scheduled again. */
+  connReuseMode: number;
+  /** expire_nodest_conn (kube-proxy sets 1): a connection whose server is gone or quiesced (weight 0) is expired on its next SYN. */
+  expireNodestConn: boolean;
+}
+
 /** The IPVS state of one namespace: services, connection entries, persistence templates. */
 export class Ipvs {
   private readonly services = new Map<string, Service>();
   private readonly conns = new Map<string, IpvsConn>();
   private readonly templates = new Map<string, IpvsConn>();
+  private nextGc = 0;
+  readonly cfg: IpvsConfig;
+
+  constructor(cfg: Partial<IpvsConfig> = {}) {
+    this.cfg = { connReuseMode: 1, expireNodestConn: true, ...cfg };
+  }
 
   /** Adds or replaces a virtual service (ipvsadm -A/-E with its -a lines); counters restart. */
   setService(spec: VirtualServiceSpec): void {
@@ -340,20 +416,24 @@ export class Ipvs {
   }
 
   /**
-   * ip_vs_schedule / ip_vs_conn_in_get: the real server for a packet of a connection. An existing
-   * connection keeps its server; a persistence template sends the same client to the same server;
-   * otherwise the scheduler picks. Null when the service has no usable server (the packet is dropped).
+   * ip_vs_in / ip_vs_schedule: the real server for a client packet (`tcpFlags` its TCP flags, 0 for
+   * UDP). An existing connection keeps its server, except that a new SYN on a connection in
+   * TIME_WAIT or CLOSE (conn_reuse_mode, is_new_conn_expected) or whose server is gone or quiesced
+   * (expire_nodest_conn) expires it and is scheduled afresh; a persistence template sends the same
+   * client to the same server; otherwise the scheduler picks. Null when the service has no usable
+   * server (the packet is dropped).
    */
-  schedule(proto: IpvsProto, client: SelectClient, vip: number, vport: number, now: number): Endpoint | null {
+  schedule(proto: IpvsProto, client: SelectClient, vip: number, vport: number, now: number, tcpFlags = 0): Endpoint | null {
     const svc = this.services.get(svcKey(proto, vip, vport));
     if (!svc) return null;
+    if (now >= this.nextGc) this.gc(now);
     const key = `${proto}|${client.src >>> 0}|${client.sport}|${vip >>> 0}|${vport}`;
-    const timeout = proto === 'udp' ? IPVS_TIMEOUTS.udp : IPVS_TIMEOUTS.tcp;
     const c = this.conns.get(key);
-    if (c && c.expires > now && svc.spec.servers.includes(c.ep)) {
-      c.expires = now + timeout;
+    if (c && c.expires > now && svc.spec.servers.includes(c.ep) && !this.reschedules(c, tcpFlags)) {
+      this.transition(c, 'in', tcpFlags, now);
       return c.ep;
     }
+    if (c) this.expire(c);
     let ep: Endpoint | null = null;
     const p = svc.spec.persistence;
     const tkey = `${proto}|${client.src >>> 0}|${vip >>> 0}|${vport}`;
@@ -364,18 +444,77 @@ export class Ipvs {
     if (!ep) ep = svc.sel.pick(client);
     else svc.sel.charge(ep);
     if (!ep) return null;
-    if (p !== null) this.templates.set(tkey, { svc, ep, expires: now + p * 1e9, key: tkey });
-    this.conns.set(key, { svc, ep, expires: now + timeout, key });
+    if (p !== null) this.templates.set(tkey, { svc, ep, expires: now + p * 1e9, key: tkey, state: 'ES', active: false });
+    const conn: IpvsConn = { svc, ep, expires: now + IPVS_TIMEOUTS.udp, key, state: proto === 'udp' ? 'ES' : 'NO', active: true };
+    this.conns.set(key, conn);
+    if (proto !== 'udp') this.transition(conn, 'in', tcpFlags, now);
     return ep;
+  }
+
+  /**
+   * ip_vs_out: a reply from the real server (`tcpFlags` its flags) moves its connection's TCP state
+   * (the output half of the state table) and refreshes its timer.
+   */
+  reply(proto: IpvsProto, client: SelectClient, vip: number, vport: number, now: number, tcpFlags = 0): void {
+    const c = this.conns.get(`${proto}|${client.src >>> 0}|${client.sport}|${vip >>> 0}|${vport}`);
+    if (c && c.expires > now) this.transition(c, 'out', tcpFlags, now);
+  }
+
+  /** The TCP state of a client's connection (ipvsadm -Lnc's state column), null when none. */
+  connState(proto: IpvsProto, client: SelectClient, vip: number, vport: number, now: number): IpvsTcpState | null {
+    const c = this.conns.get(`${proto}|${client.src >>> 0}|${client.sport}|${vip >>> 0}|${vport}`);
+    return c && c.expires > now ? c.state : null;
   }
 
   /** The connection ended (FIN/RST seen or timed out): its server's active count drops. */
   endConnection(proto: IpvsProto, client: SelectClient, vip: number, vport: number): void {
     const key = `${proto}|${client.src >>> 0}|${client.sport}|${vip >>> 0}|${vport}`;
     const c = this.conns.get(key);
-    if (!c) return;
-    this.conns.delete(key);
-    c.svc.sel.release(c.ep);
+    if (c) this.expire(c);
+  }
+
+  /** is_new_conn + is_new_conn_expected / expire_nodest_conn: does this SYN start over? */
+  private reschedules(c: IpvsConn, flags: number): boolean {
+    if ((flags & (SYN | ACK | FIN | RST)) !== SYN) return false;
+    if (this.cfg.expireNodestConn && c.ep.weight === 0) return true;
+    return this.cfg.connReuseMode !== 0 && (c.state === 'TW' || c.state === 'CL');
+  }
+
+  /** set_tcp_state: the next state, the server's active/inactive counters, and the state's timeout. */
+  private transition(c: IpvsConn, dir: 'in' | 'out', flags: number, now: number): void {
+    if (c.svc.spec.proto === 'udp') {
+      c.expires = now + IPVS_TIMEOUTS.udp;
+      return;
+    }
+    const idx = stateIdx(flags);
+    if (idx >= 0) c.state = TCP_STATE_TABLE[dir][idx]![c.state];
+    // A connection counts in activeconns only while ESTABLISHED; a new one is active until its
+    // first segment moves it (to SYN_RECV: inactive until the handshake's ACK).
+    const established = c.state === 'ES';
+    if (c.active && !established) {
+      c.active = false;
+      c.svc.sel.release(c.ep);
+    } else if (!c.active && established) {
+      c.active = true;
+      c.svc.sel.reactivate?.(c.ep);
+    }
+    c.expires = now + TCP_STATE_TIMEOUT[c.state];
+  }
+
+  /** ip_vs_conn_expire: the entry goes; an active connection's server counts it as ended. */
+  private expire(c: IpvsConn): void {
+    if (this.conns.get(c.key) === c) this.conns.delete(c.key);
+    if (c.active) {
+      c.active = false;
+      c.svc.sel.release(c.ep);
+    }
+    c.svc.sel.forget?.(c.ep);
+  }
+
+  /** The expiry timers, run at most once per simulated second (the kernel runs one timer per entry). */
+  private gc(now: number): void {
+    this.nextGc = now + 1e9;
+    for (const c of this.conns.values()) if (c.expires <= now) this.expire(c);
   }
 
   /** The table as `ipvsadm -Ln` prints it. */

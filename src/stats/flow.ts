@@ -6,10 +6,12 @@ import { LatencyRecorder } from './histogram.js';
 import { SecondSeries } from './timeseries.js';
 
 /** Why a request failed, as a client would classify it. */
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'no-route' | 'protocol';
+export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'no-route' | 'protocol' | 'addrnotavail';
 
 /** Every error kind in report order. */
-export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'no-route', 'protocol'] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'no-route', 'protocol', 'addrnotavail'] as const satisfies readonly ErrorKind[];
+/** Kinds stats.json lists only when some request failed that way (added after the format was pinned). */
+export const OPTIONAL_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set(['addrnotavail']);
 
 /**
  * One request's phases in ns, as curl's -w timings or the browser's Resource Timing split it: dns (name
@@ -48,7 +50,7 @@ export class FlowStats implements FlowRecorder {
   successes = 0;
   retries = 0;
   bytes = 0;
-  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, 'no-route': 0, protocol: 0 };
+  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, 'no-route': 0, protocol: 0, addrnotavail: 0 };
   /** Latency of successful requests. */
   readonly latency = new LatencyRecorder();
   /** Connect (handshake) time of successful requests that opened a connection. */

@@ -5,7 +5,7 @@
 import type { StopReason } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import { EndpointStats } from './endpoint.js';
-import { ERROR_KINDS, FlowStats, type ErrorKind } from './flow.js';
+import { ERROR_KINDS, FlowStats, OPTIONAL_ERROR_KINDS, type ErrorKind } from './flow.js';
 import { TIMESERIES_SCHEMA_ID, type TimeseriesDocument } from './timeseries.js';
 import { recoveryReport, TcpSecondSampler } from './recovery.js';
 import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
@@ -134,7 +134,7 @@ export class StatsRegistry {
   private flowReport(f: FlowStats): FlowReport {
     const info = this.flowInfo.get(f.name);
     const errorsByKind = {} as Record<ErrorKind, number>;
-    for (const k of ERROR_KINDS) errorsByKind[k] = f.errors[k];
+    for (const k of ERROR_KINDS) if (f.errors[k] > 0 || !OPTIONAL_ERROR_KINDS.has(k)) errorsByKind[k] = f.errors[k];
     const span = f.firstStart !== null && f.lastEnd !== null ? f.lastEnd - f.firstStart : 0;
     return {
       name: f.name,
@@ -157,8 +157,22 @@ export class StatsRegistry {
     };
   }
 
+  /** The traffic window: first request start to last completion over all flows; null when no flow made a request. */
+  private trafficWindow(): TimeNs | null {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const f of this.allFlows()) {
+      if (f.firstStart === null || f.lastEnd === null) continue;
+      if (f.firstStart < first) first = f.firstStart;
+      if (f.lastEnd > last) last = f.lastEnd;
+    }
+    return last > first ? last - first : null;
+  }
+
   private endpointReports(now: TimeNs): EndpointReport[] {
     const eps = this.allEndpoints();
+    // Utilization is over the traffic window, not the warm-up before it nor the drain after it.
+    const window = this.trafficWindow() ?? now;
     let total = 0;
     for (const e of eps) {
       e.flush();
@@ -169,7 +183,7 @@ export class StatsRegistry {
       served: e.servedCount,
       share: total > 0 ? e.servedCount / total : 0,
       busyUs: round6(e.busyNs / 1000),
-      utilization: now > 0 ? round6(e.busyNs / (e.workers * now)) : 0,
+      utilization: window > 0 ? round6(e.busyNs / (e.workers * window)) : 0,
       meanQueue: round6(e.meanQueue),
       maxQueue: e.maxQueue,
     }));

@@ -29,6 +29,7 @@ const ErrorsByKindSchema = z.object({
   dns: count.describe('name resolution failed'),
   'no-route': count.describe('EHOSTUNREACH / ENETUNREACH'),
   protocol: count.describe('a malformed or unexpected response'),
+  addrnotavail: count.optional().describe('EADDRNOTAVAIL: connect() found every ephemeral port in use toward the destination (listed only when non-zero)'),
 });
 
 /** One traffic flow (spec.traffic[]). */
@@ -67,7 +68,7 @@ export const EndpointReportSchema = z.object({
   served: count,
   share: z.number().min(0).max(1).describe('served / Σ served over endpoints (0 when nothing was served)'),
   busyUs: us.describe('worker-time spent serving'),
-  utilization: us.describe('busyUs / (workers × simTimeUs)'),
+  utilization: us.describe('busyUs / (workers × the traffic window: first request start to last completion over all flows; the whole run when no flow made a request)'),
   meanQueue: us.describe('time-averaged number of requests waiting for a worker'),
   maxQueue: count,
 });

@@ -6,6 +6,7 @@
 // thread priorities we do not need), it is ESM-first and loads a compiled .js worker as is, and what a
 // sweep needs — a fixed number of threads, a queue, cancellation by AbortSignal that terminates the
 // thread — it has. Each task is a whole simulation (seconds), so pool overheads do not matter.
+import { setMaxListeners } from 'node:events';
 import type { RunRecord, RunTask } from './plan.js';
 import { finishedRun, runTask } from './run-one.js';
 import { formatUserError, ScenarioError } from '../scenario/errors.js';
@@ -74,6 +75,8 @@ export async function runLocal(todo: readonly RunTask[], opts: PoolOptions): Pro
     return failures;
   }
   const { default: Tinypool } = await import('tinypool');
+  // Each queued task listens on the signal until it runs: not a leak.
+  if (opts.signal) setMaxListeners(todo.length + 10, opts.signal);
   const n = Math.max(1, Math.min(opts.workers, todo.length));
   const pool = new Tinypool({ filename: workerFile().href, minThreads: n, maxThreads: n, isolateWorkers: false });
   try {

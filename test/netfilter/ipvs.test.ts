@@ -62,6 +62,10 @@ describe('schedulers', () => {
   });
 });
 
+const SYN = 0x02;
+const FIN = 0x01;
+const ACK = 0x10;
+
 describe('Ipvs services and connections', () => {
   const vip = ip('10.96.0.50');
 
@@ -69,11 +73,13 @@ describe('Ipvs services and connections', () => {
     const v = new Ipvs();
     const e = eps(1, 1);
     v.setService({ proto: 'tcp', vip, port: 80, scheduler: 'rr', persistence: null, servers: e });
-    const first = v.schedule('tcp', c(1), vip, 80, 0);
-    expect(v.schedule('tcp', c(1), vip, 80, 1e9)).toBe(first);
-    expect(v.schedule('tcp', c(2), vip, 80, 1e9)).not.toBe(first);
+    const first = v.schedule('tcp', c(1), vip, 80, 0, SYN);
+    expect(v.connState('tcp', c(1), vip, 80, 0)).toBe('SR');
+    expect(v.schedule('tcp', c(1), vip, 80, 1e9, ACK)).toBe(first);
+    expect(v.schedule('tcp', c(2), vip, 80, 1e9, SYN)).not.toBe(first);
+    v.schedule('tcp', c(2), vip, 80, 1e9, ACK);
     expect(v.schedule('udp', c(2), vip, 80, 1e9)).toBeNull();
-    v.endConnection('tcp', c(1), vip, 80);
+    v.schedule('tcp', c(1), vip, 80, 2e9, FIN | ACK); // ESTABLISHED → CLOSE_WAIT: counted inactive
     expect(v.list()).toBe(
       'IP Virtual Server version 1.2.1 (size=4096)\n' +
         'Prot LocalAddress:Port Scheduler Flags\n' +
@@ -82,6 +88,53 @@ describe('Ipvs services and connections', () => {
         '  -> 10.244.1.2:8080              Masq    1      0          1         \n' +
         '  -> 10.244.1.3:8080              Masq    1      1          0         \n',
     );
+  });
+
+  /** Drives one connection through a FIN close (client FIN, server FIN, client ACK) to TIME_WAIT. */
+  function closeToTimeWait(v: Ipvs, cl: ReturnType<typeof c>, t: number): void {
+    v.schedule('tcp', cl, vip, 80, t, FIN | ACK);
+    v.reply('tcp', cl, vip, 80, t, FIN | ACK);
+    v.schedule('tcp', cl, vip, 80, t, ACK);
+  }
+
+  it('conn_reuse_mode 1: a SYN reusing a client port whose connection is in TIME_WAIT is scheduled again (ip_vs_in, Linux ≥ 5.9)', () => {
+    const v = new Ipvs();
+    v.setService({ proto: 'tcp', vip, port: 80, scheduler: 'rr', persistence: null, servers: eps(1, 1) });
+    const first = v.schedule('tcp', c(1), vip, 80, 0, SYN)!;
+    v.schedule('tcp', c(1), vip, 80, 0, ACK);
+    closeToTimeWait(v, c(1), 1e9);
+    expect(v.connState('tcp', c(1), vip, 80, 1e9)).toBe('TW');
+    // A retransmitted or stray SYN on a live connection keeps it; a SYN in TIME_WAIT starts over (rr: the other server).
+    const again = v.schedule('tcp', c(1), vip, 80, 61e9, SYN)!;
+    expect(again).not.toBe(first);
+    expect(v.connState('tcp', c(1), vip, 80, 61e9)).toBe('SR');
+    expect(v.schedule('tcp', c(1), vip, 80, 61.5e9, SYN)).toBe(again);
+    // The expired connection left the counters: one connection in SYN_RECV (inactive) remains.
+    expect(v.list()).toContain('  -> 10.244.1.2:8080              Masq    1      0          0         \n');
+    expect(v.list()).toContain('  -> 10.244.1.3:8080              Masq    1      0          1         \n');
+  });
+
+  it('conn_reuse_mode 0 keeps the old server for a SYN in TIME_WAIT; TIME_WAIT lasts 120 s', () => {
+    const v = new Ipvs({ connReuseMode: 0 });
+    v.setService({ proto: 'tcp', vip, port: 80, scheduler: 'rr', persistence: null, servers: eps(1, 1) });
+    const first = v.schedule('tcp', c(1), vip, 80, 0, SYN)!;
+    v.schedule('tcp', c(1), vip, 80, 0, ACK);
+    closeToTimeWait(v, c(1), 1e9);
+    expect(v.schedule('tcp', c(1), vip, 80, 60e9, SYN)).toBe(first);
+    closeToTimeWait(v, c(1), 61e9);
+    expect(v.connState('tcp', c(1), vip, 80, 180e9)).toBe('TW');
+    expect(v.connState('tcp', c(1), vip, 80, 181e9)).toBeNull();
+  });
+
+  it('expire_nodest_conn: a SYN on a connection to a quiesced server (weight 0) is scheduled to a live one', () => {
+    const v = new Ipvs();
+    const e = eps(1, 1);
+    v.setService({ proto: 'tcp', vip, port: 80, scheduler: 'rr', persistence: null, servers: e });
+    const first = v.schedule('tcp', c(1), vip, 80, 0, SYN)!;
+    v.schedule('tcp', c(1), vip, 80, 0, ACK);
+    first.weight = 0;
+    expect(v.schedule('tcp', c(1), vip, 80, 1e9, ACK)).toBe(first); // mid-stream packets stay
+    expect(v.schedule('tcp', c(1), vip, 80, 2e9, SYN)).not.toBe(first);
   });
 
   it('persistence (-p, kube-proxy ClientIP affinity) sends a client to the same server until the template expires', () => {

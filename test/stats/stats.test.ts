@@ -120,4 +120,22 @@ describe('StatsRegistry', () => {
     expect(r.meanQueue).toBeCloseTo(0.75, 9); // 3 × 1000 over 4000 ns
     expect(r.utilization).toBeCloseTo(3000 / (2 * 4000), 9);
   });
+
+  it('utilization is over the traffic window (first request start to last completion), not the drain after it', () => {
+    let now = 0;
+    const reg = new StatsRegistry(() => now);
+    const e = reg.endpoint('web-0', 1);
+    const f = reg.flow('load');
+    now = 1000;
+    f.requestStarted();
+    e.busyChanged(1);
+    now = 2000;
+    e.busyChanged(0);
+    now = 3000;
+    f.requestSucceeded(2000, null, 10);
+    now = 100_000; // a long drain (probes, timers) after the traffic
+    const r = reg.report({ seed: 1 }).endpoints[0]!;
+    expect(r.busyUs).toBe(1);
+    expect(r.utilization).toBeCloseTo(1000 / 2000, 9); // busy 1 µs over the 2 µs window, not over 100 µs
+  });
 });

@@ -43,6 +43,10 @@ export interface TcpConfig {
   somaxconn: number;
   /** tcp_reordering = 3 (dupthresh). */
   reordering: number;
+  /** tcp_tw_reuse = 2: connect() may take over a TIME_WAIT socket's port only toward loopback (1: always, 0: never). */
+  twReuse: 0 | 1 | 2;
+  /** net.ipv4.ip_local_port_range = "32768 60999" (connect()'s ephemeral ports; an even count of them). */
+  portRange: readonly [number, number];
 }
 
 /** Linux defaults. */
@@ -67,6 +71,8 @@ export const LINUX_TCP_DEFAULTS: TcpConfig = {
   slowStartAfterIdle: true,
   somaxconn: 4096,
   reordering: 3,
+  twReuse: 2,
+  portRange: [32768, 60999],
 };
 
 /** Connection states (RFC 9293 3.3.2, Linux's names). */

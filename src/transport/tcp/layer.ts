@@ -5,18 +5,19 @@
 // inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
 // tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
+import { SEC } from '../../core/time.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import { Packet } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
-import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../api.js';
 import { icmpErrorKind } from '../udp.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
 import { segmentArrived } from './input.js';
 import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
+import { PortSearch } from './ports.js';
 import { TcpSocket } from './socket.js';
-import { fail, icmpError } from './teardown.js';
+import { destroy, fail, icmpError } from './teardown.js';
 
 /** A listening socket. */
 export class TcpListener {
@@ -39,6 +40,8 @@ export class TcpListener {
 
 
 const connKey = (addr: Ipv4, port: number): number => addr * 65536 + port;
+/** 127.0.0.0/8 (ipv4_is_loopback). */
+const isLoopback = (addr: Ipv4): boolean => addr >>> 24 === 127;
 
 /** The TCP protocol of one namespace (tcp_prot + the established/listening hash tables). */
 export class TcpLayer implements L4Receiver {
@@ -73,6 +76,10 @@ export class TcpLayer implements L4Receiver {
   private readonly listeners = new Map<number, TcpListener>();
   private readonly tsOffsets = new Map<Ipv4, number>();
   private readonly perturb = new Map<number, number>();
+  /** Ports in ip_local_port_range. */
+  private readonly portCount: number;
+  /** Per destination (connKey) the ports taken toward it, for pickPort. */
+  private readonly searches = new Map<number, PortSearch>();
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(
@@ -80,6 +87,7 @@ export class TcpLayer implements L4Receiver {
     config: Partial<TcpConfig> = {},
   ) {
     this.config = { ...LINUX_TCP_DEFAULTS, ...config };
+    this.portCount = this.config.portRange[1] - this.config.portRange[0] + 1;
     const n = stack.name;
     this.isnRng = stack.sim.rng.stream(`${n}/tcp-isn`);
     this.inetIdRng = stack.sim.rng.stream(`${n}/tcp-inet-id`);
@@ -93,6 +101,7 @@ export class TcpLayer implements L4Receiver {
     if (this.listeners.has(port)) throw new Error(`EADDRINUSE: tcp port ${port}`);
     const l = new TcpListener(this, port, Math.min(opts.backlog ?? 511, this.config.somaxconn), onAccept, opts);
     this.listeners.set(port, l);
+    for (const ps of this.searches.values()) ps.mark(port, true);
     return l;
   }
 
@@ -109,32 +118,77 @@ export class TcpLayer implements L4Receiver {
       return s;
     }
     s.localAddr = src;
-    s.localPort = this.pickPort(s.remoteAddr, port);
+    const lport = this.pickPort(src, s.remoteAddr, port);
+    if (lport === 0) {
+      // connect() fails with EADDRNOTAVAIL: every ephemeral port has a socket to this destination.
+      this.counters.AttemptFails++;
+      this.stack.sim.schedule(0, (x: TcpSocket) => x.onError?.('addrnotavail'), s);
+      return s;
+    }
+    s.localPort = lport;
     this.hash(s);
     startConnect(s);
     return s;
   }
 
-  /** __inet_hash_connect: a per-destination perturbed start, even ports first, then odd; step 2. */
-  private pickPort(dst: Ipv4, dport: number): number {
+  /**
+   * __inet_hash_connect: a per-destination perturbed start, even ports first, then odd; step 2; the
+   * first port with no listener and no socket (TIME_WAIT included) to this destination. The scan is
+   * answered by the destination's PortSearch bitmaps. 0 when every port is taken (EADDRNOTAVAIL).
+   */
+  private pickPort(src: Ipv4, dst: Ipv4, dport: number): number {
     const key = connKey(dst, dport);
     let off = this.perturb.get(key);
     if (off === undefined) off = this.portRng.uint32();
-    const low = EPHEMERAL_LOW;
-    const remaining = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
-    let offset = off % remaining;
-    offset &= ~1;
-    for (let parity = 0; parity < 2; parity++) {
-      for (let i = 0; i < remaining; i += 2) {
-        const port = low + ((offset + i + parity) % remaining);
-        if (this.listeners.has(port)) continue;
-        if (this.conns.get(port)?.has(key)) continue;
-        i = Math.max(i, this.portRng.int(8) * 2);
-        this.perturb.set(key, off + i + 2);
-        return port;
+    const remaining = this.portCount;
+    const tw = this.config.twReuse;
+    const found = tw === 1 || (tw === 2 && (isLoopback(dst) || isLoopback(src))) ? this.scanReusingTimeWait(key, (off % remaining) & ~1) : this.portSearch(key).first((off % remaining) & ~1);
+    if (found === null) return 0;
+    // "a little bit of randomness to the next source port": i = max(i, random(8) * 2).
+    const i = Math.max(found.step, this.portRng.int(8) * 2);
+    this.perturb.set(key, off + i + 2);
+    return found.port;
+  }
+
+  /**
+   * The scan with tcp_tw_reuse in force (loopback by default): __inet_check_established lets a port
+   * whose socket toward this destination is in TIME_WAIT be taken when tcp_twsk_unique allows it —
+   * timestamps on and the TIME_WAIT socket's last timestamp from an earlier second — and kills that
+   * socket. The first free port comes from the bitmaps; the taken ports the scan passes before it
+   * are looked at one by one, as the kernel does (linear once a parity is full, so only connections
+   * toward loopback, or every one with tcp_tw_reuse = 1, pay it). The new connection's ISN stays the seeded one (the kernel starts it at the old
+   * snd_nxt + 65537).
+   */
+  private scanReusingTimeWait(key: number, offset: number): { port: number; step: number } | null {
+    const free = this.portSearch(key).first(offset);
+    const remaining = this.portCount;
+    const freeParity = free === null ? 2 : (free.port - this.config.portRange[0]) & 1;
+    const nowSec = Math.floor(this.stack.sim.now / SEC);
+    for (let parity = 0; parity <= Math.min(freeParity, 1); parity++) {
+      const end = parity === freeParity ? free!.step : remaining;
+      for (let i = 0; i < end; i += 2) {
+        const port = this.config.portRange[0] + ((offset + i + parity) % remaining);
+        const old = this.conns.get(port)?.get(key);
+        if (old === undefined || old.state !== 'TIME_WAIT' || !old.tsOk || this.listeners.has(port)) continue;
+        // tw_ts_recent_stamp: when the TIME_WAIT socket last heard a timestamp (its TIME_WAIT start here).
+        if (nowSec <= Math.floor((old.tailAt - old.cfg.timeWait) / SEC)) continue;
+        destroy(old); // inet_twsk_deschedule_put: the TIME_WAIT socket is gone
+        return { port, step: i };
       }
     }
-    throw new Error('EADDRNOTAVAIL: no free ephemeral tcp port');
+    return free;
+  }
+
+  /** The taken-port bitmaps toward one destination, built on its first connect and kept by hash/unhash/listen. */
+  private portSearch(key: number): PortSearch {
+    let ps = this.searches.get(key);
+    if (ps === undefined) {
+      ps = new PortSearch(this.config.portRange[0], this.portCount);
+      for (const port of this.listeners.keys()) ps.mark(port, true);
+      for (const [port, m] of this.conns) if (m.has(key)) ps.mark(port, true);
+      this.searches.set(key, ps);
+    }
+    return ps;
   }
 
   /** The per-peer timestamp offset (secure_tcp_ts_off hashes the address pair). */
@@ -153,7 +207,9 @@ export class TcpLayer implements L4Receiver {
       m = new Map();
       this.conns.set(s.localPort, m);
     }
-    m.set(connKey(s.remoteAddr, s.remotePort), s);
+    const k = connKey(s.remoteAddr, s.remotePort);
+    m.set(k, s);
+    this.searches.get(k)?.mark(s.localPort, true);
   }
 
   /** Removes a closed socket from the connection table. */
@@ -163,12 +219,15 @@ export class TcpLayer implements L4Receiver {
     if (m?.get(k) === s) {
       m.delete(k);
       if (m.size === 0) this.conns.delete(s.localPort);
+      if (!this.listeners.has(s.localPort)) this.searches.get(k)?.mark(s.localPort, false);
     }
   }
 
   /** Removes a listener. */
   unlisten(l: TcpListener): void {
-    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+    if (this.listeners.get(l.port) !== l) return;
+    this.listeners.delete(l.port);
+    for (const [k, ps] of this.searches) if (!this.conns.get(l.port)?.has(k)) ps.mark(l.port, false);
   }
 
   /** Every socket in the connection table (for inspection), in table order. */
