@@ -136,6 +136,7 @@ describe('Chaos Mesh objects', () => {
     expect(cronFirings('@hourly', 7300e9)).toEqual([3600e9, 7200e9]);
     expect(cronFirings('* * * *', 1e9)).toMatch(/five fields/);
     expect(cronFirings('61 * * * *', 1e9)).toMatch(/field 1/);
+    expect(cronFirings('@every 1ms', 100e9)).toMatch(/more than 10000 times/); // each firing is a fault: bounded
     const sched = (policy?: string) => ({ kind: 'Schedule', value: { metadata: { name: 's' }, spec: { schedule: '@every 2s', type: 'NetworkChaos', ...(policy ? { concurrencyPolicy: policy } : {}), networkChaos: { action: 'partition', mode: 'all', selector: {}, duration: '5s' } } } });
     const s = { error: (_p: unknown, m: string) => expect.fail(m), warn: () => {} };
     expect(chaosMeshFaults(sched(), 20e9, s).map((f) => f['at'])).toEqual(['2000000000ns', '8000000000ns', '14000000000ns']);
