@@ -13,6 +13,7 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
+import { stagesOf, type ChainDevice } from '../../src/link/qdisc.js';
 
 const CLUSTER = (faults: string) => `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -93,6 +94,21 @@ describe('Chaos Mesh objects', () => {
     // During the partition the client's connections to web-1 time out: the flow has errors or retries.
     const load = JSON.parse(a.stats.toString()).flows.find((f: { name: string }) => f.name === 'load');
     expect(load.retries + Object.values(load.errors as Record<string, number>).reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
+  });
+
+  it('a svc/NAME target is the Service’s endpoint pods when the fault fires: each pod’s eth0 gets the netem', () => {
+    const w = buildWorld(loadScenarioText(CLUSTER('    - { at: 2s, duration: 1s, kind: netem, target: svc/web, delay: 20ms }'), 'cm.yaml'), 1);
+    const staged: string[] = [];
+    w.sim.scheduleAt(2.5e9, () => {
+      for (const pod of ['web-0', 'web-1', 'client']) if (stagesOf(w.namespaces.get(pod)!.device('eth0') as ChainDevice).length > 0) staged.push(pod);
+    });
+    w.sim.run();
+    expect(staged).toEqual(['web-0', 'web-1']);
+    expect(w.timeline.map((t) => [t.atNs / 1e9, t.what])).toEqual([
+      [2, 'netem on pod/web-0, pod/web-1: loss 0.00% delay 20ms jitter 0ms'],
+      [3, 'netem on pod/web-0, pod/web-1 removed'],
+    ]);
+    expect(stagesOf(w.namespaces.get('web-0')!.device('eth0') as ChainDevice)).toEqual([]);
   });
 
   it('NetworkChaos actions translate to netem / partition / bandwidth with tc units and Chaos Mesh percentages', () => {
