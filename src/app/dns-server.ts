@@ -158,8 +158,20 @@ interface Forwarding {
   cb: (resp: DnsMessage) => void;
 }
 
+/**
+ * A fault on a server's answers for one query (k8s/ sets it: a CoreDNS outage, Chaos Mesh DNSChaos,
+ * whose k8s_dns_chaos plugin answers the selected pods' queries itself): drop it (the client times
+ * out), answer with an rcode (SERVFAIL, NXDOMAIN), answer A queries with a random address, or serve
+ * it late.
+ */
+export type DnsChaosAction = { kind: 'drop' } | { kind: 'rcode'; rcode: number } | { kind: 'random' } | { kind: 'delay'; ns: TimeNs };
+/** Decides the chaos for a query from `src` (null: serve it normally). */
+export type DnsChaosHook = (q: DnsQuestion, src: Ipv4) => DnsChaosAction | null;
+
 /** An authoritative + forwarding DNS server (CoreDNS-like) bound to one UDP port. */
 export class DnsServer {
+  /** A fault acting on queries (null: none). */
+  chaos: DnsChaosHook | null = null;
   readonly sock: UdpSocket;
   readonly counters: DnsServerCounters = {
     queries: 0,
@@ -205,7 +217,14 @@ export class DnsServer {
     }
     this.counters.queries++;
     const d = this.opts.processingDelay;
-    const delay = d ? Math.max(0, Math.round(sample(d, this.stream(`dns-server/${this.sock.localPort}`)))) : 0;
+    let delay = d ? Math.max(0, Math.round(sample(d, this.stream(`dns-server/${this.sock.localPort}`)))) : 0;
+    const chaos = this.chaos !== null && q.questions.length === 1 ? this.chaos(q.questions[0]!, src) : null;
+    if (chaos !== null) {
+      if (chaos.kind === 'drop') return;
+      if (chaos.kind === 'rcode') return this.send(errorReply(q, chaos.rcode), q, src, sport);
+      if (chaos.kind === 'random' && q.questions[0]!.type === DnsType.A) return this.send(this.randomAnswer(q), q, src, sport);
+      if (chaos.kind === 'delay') delay += chaos.ns;
+    }
     this.sim.schedule(delay, () => this.serve(q, src, sport));
   }
 
@@ -364,6 +383,13 @@ export class DnsServer {
       return a.fwd.cb(errorReply(q, DnsRcode.FORMERR));
     }
     a.fwd.cb({ ...r, id: q.id });
+  }
+
+  /** DNSChaos `random`: an A record with an address drawn from `<ns>/dns-chaos` (TTL 30, not authoritative). */
+  private randomAnswer(q: DnsMessage): DnsMessage {
+    const question = q.questions[0]!;
+    const address = this.stream('dns-chaos').uint32() >>> 0;
+    return { id: q.id, flags: replyFlags(q, DnsRcode.NOERROR, false, false), questions: [question], answers: [rr(question.name, 30, { kind: 'A', address })], authority: [], additional: [] };
   }
 
   // --- output ----------------------------------------------------------------------------------

@@ -62,8 +62,26 @@ export interface HttpServerCounters {
   abandoned: number;
 }
 
+/**
+ * A Toxiproxy toxic the server applies to its own connections (podwire models toxics as per-connection
+ * behaviour in the server, not as a proxy hop): `latency` delays each response, `slicer` writes it in
+ * slices with a delay between them, `timeout` swallows requests and closes the connection after
+ * `timeoutNs` (0: holds it open), `reset_peer` resets the connection (RST) `timeoutNs` after it was
+ * accepted or, for open ones, at its next request.
+ */
+export interface ServerToxic {
+  kind: 'latency' | 'timeout' | 'reset_peer' | 'slicer';
+  /** latency: this response's extra delay, ns. */
+  latencyNs(): TimeNs;
+  timeoutNs: TimeNs;
+  sliceBytes: number;
+  sliceDelayNs: TimeNs;
+}
+
 /** An HTTP/1.1 server listening on one port. */
 export class HttpServer {
+  /** A toxic in force (k8s/failures sets it through the container runtime); null: none. */
+  toxic: ServerToxic | null = null;
   readonly counters: HttpServerCounters = { connections: 0, requests: 0, responses: 0, badRequests: 0, abandoned: 0 };
   private readonly listener: TcpListener;
   private readonly queue: Job[] = [];
@@ -96,11 +114,21 @@ export class HttpServer {
     return this.queue.length - this.qHead;
   }
 
+  /** ContainerProcess.setToxic: the toxic applies from now on. */
+  setToxic(t: ServerToxic | null): void {
+    this.toxic = t;
+  }
+
   private accept(sock: TcpSocket): void {
     this.counters.connections++;
     const conn: ServerConn = { sock, parser: new HttpParser('request'), closed: false, outstanding: 0, peerClosed: false };
+    if (this.toxic !== null && (this.toxic.kind === 'reset_peer' || (this.toxic.kind === 'timeout' && this.toxic.timeoutNs > 0))) this.toxicTimer(conn, this.toxic);
     sock.onData = (data) => {
       if (data === null || conn.closed) return;
+      if (this.toxic !== null && (this.toxic.kind === 'timeout' || this.toxic.kind === 'reset_peer')) {
+        if (this.toxic.kind === 'reset_peer' && this.toxic.timeoutNs === 0) this.resetConn(conn);
+        return; // timeout: the data goes nowhere
+      }
       let msgs;
       try {
         msgs = conn.parser.push(data);
@@ -161,12 +189,43 @@ export class HttpServer {
         ['X-Served-By', this.opts.identity],
       ];
       if (close) headers.push(['Connection', 'close']);
-      conn.sock.send(buildHttpResponse({ status: this.opts.status ?? 200, headers, body: this.body(size) }));
+      const bytes = buildHttpResponse({ status: this.opts.status ?? 200, headers, body: this.body(size) });
+      const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
       this.counters.responses++;
       this.rec?.served();
-      if (close || (conn.peerClosed && conn.outstanding === 0)) this.closeConn(conn);
+      if (this.toxic !== null && (this.toxic.kind === 'latency' || this.toxic.kind === 'slicer')) this.sendToxic(conn, bytes, thenClose, this.toxic);
+      else {
+        conn.sock.send(bytes);
+        if (thenClose) this.closeConn(conn);
+      }
     }
     this.dispatch();
+  }
+
+  /** latency: the whole response later; slicer: sliceBytes at a time, sliceDelayNs apart. */
+  private sendToxic(conn: ServerConn, bytes: Uint8Array, thenClose: boolean, t: ServerToxic): void {
+    const write = (from: number): void => {
+      if (conn.closed || conn.sock.isClosed()) return;
+      const to = t.kind === 'slicer' ? Math.min(bytes.length, from + t.sliceBytes) : bytes.length;
+      conn.sock.send(bytes.subarray(from, to));
+      if (to < bytes.length) this.sim.schedule(t.sliceDelayNs, () => write(to));
+      else if (thenClose) this.closeConn(conn);
+    };
+    this.sim.schedule(t.kind === 'latency' ? t.latencyNs() : 0, () => write(0));
+  }
+
+  /** reset_peer: RST after timeoutNs; timeout: FIN after timeoutNs (only while the toxic lasts). */
+  private toxicTimer(conn: ServerConn, t: ServerToxic): void {
+    this.sim.schedule(t.timeoutNs, () => {
+      if (conn.closed || this.toxic !== t) return;
+      if (t.kind === 'reset_peer') this.resetConn(conn);
+      else this.closeConn(conn);
+    });
+  }
+
+  private resetConn(conn: ServerConn): void {
+    conn.closed = true;
+    conn.sock.abort();
   }
 
   private body(size: number): Uint8Array {

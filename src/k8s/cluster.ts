@@ -30,8 +30,9 @@ import { createFlannelDevice, programFlannelRoutes } from './flannel.js';
 import { Inventory } from './inventory.js';
 import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
-import { schedulePod } from './scheduler.js';
+import { schedulePod, type NodeInfo } from './scheduler.js';
 import { Underlay } from './underlay.js';
+import { buildOutside, type InternetConfig, type OutsideWorld, type PublicDnsServerConfig } from './internet.js';
 
 /** The cluster section of a Scenario (mirrors scenario/schema ClusterSpec; kept here so k8s does not import scenario). */
 export interface ClusterConfig {
@@ -47,6 +48,10 @@ export interface ClusterConfig {
   nodes: { name: string; ip?: string | undefined; podCIDR?: string | undefined; mac?: string | undefined }[];
   externalHosts: { name: string; ip?: string | undefined; mac?: string | undefined }[];
   dns?: { enabled: boolean; replicas: number; upstream: string[] } | undefined;
+  /** spec.internet: users behind a router (internet.ts). */
+  internet?: InternetConfig | undefined;
+  /** spec.dns: the public authoritative DNS server's host and external-dns's settings (external-dns.ts). */
+  publicDns?: { server: PublicDnsServerConfig; externalDns?: { enabled: boolean; interval: string | number; events: boolean; minEventSyncInterval: string | number } | undefined } | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */
@@ -113,6 +118,18 @@ export interface ClusterWorld {
   warnings: UserError[];
   /** The manifests the cluster runs: the add-ons' (CoreDNS) first, then the user's. */
   manifests: ManifestInput[];
+  /** The internet, its router and hosts, the public DNS server's host (internet.ts), or null. */
+  outside: OutsideWorld | null;
+  /** Starts pods after bring-up (a controller's replacement pods). */
+  spawner: PodSpawner;
+}
+
+/** The scheduler and kubelet for pods created while the simulation runs. */
+export interface PodSpawner {
+  /** The desired-state definition a running pod was stamped from. */
+  defOf(pod: ClusterPod): PodDef | undefined;
+  /** Schedules `def` onto one of `nodes` (with their current taints) and runs its sandbox; the pod joins the cluster's lists. Returns why it stays Pending otherwise. */
+  spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | string;
 }
 
 type At = (path: (string | number)[], message: string) => UserError;
@@ -124,7 +141,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const nodeDefs = nodeDefsOf(cfg, manifestsIn, errors, warnings);
   const podNet = parseCidr(cfg.podCIDR)!;
   if (cfg.nodeSubnetPrefix < podNet.prefix) errors.push(at(['spec', 'cluster', 'nodeSubnetPrefix'], `must be at least the pod CIDR's prefix /${podNet.prefix}`));
-  checkClusterRanges(cfg, nodeDefs.length, errors, at);
+  checkClusterRanges(cfg, nodeDefs.length, errors, at, warnings);
   const overlay = cfg.cni === 'flannel-vxlan';
   const podMtu = overlay ? cfg.network.mtu - 50 : cfg.network.mtu;
   const underlay = new Underlay(inv, cfg, errors, at);
@@ -143,10 +160,38 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   checkNodeSubnets(cfg.podCIDR, nodes.map((n) => ({ name: n.name, net: n.podNet, prefix: n.podPrefix, declaredAt: declaredAt(defOf.get(n.name)) })), errors, at);
   programFlannelRoutes(nodes, overlay);
   const hosts = underlay.addExternalHosts((name) => nodes.some((n) => n.name === name));
+  const outside = buildOutside(inv, underlay, cfg, nodes, hosts, errors, at);
+  if (outside) hosts.push(...(outside.router ? [outside.router] : []), ...outside.hosts.filter((h) => !hosts.includes(h)));
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
-  const pods = startPods(inv, cni, nodes, nodeDefs, podDefsOf(sim, manifests, nodeDefs, errors, warnings), errors, warnings);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests };
+  const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings);
+  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings);
+  const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, outside, spawner };
+}
+
+function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], defs: PodDef[], pods: ClusterPod[]): PodSpawner {
+  const byKey = new Map(defs.map((d) => [`${d.namespace}/${d.name}`, d]));
+  return {
+    defOf: (pod) => byKey.get(`${pod.namespace}/${pod.name}`),
+    spawn(def, nodes, taintsOf) {
+      const infos = new Map<string, NodeInfo>();
+      for (const n of nodes) {
+        const d = nodeDefs.find((x) => x.name === n.name);
+        infos.set(n.name, { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)] });
+      }
+      const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => byKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
+      const node = nodes.length === 0 ? { pending: '0 nodes are available' } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
+      if ('pending' in node) return node.pending;
+      if ('error' in node) return node.error;
+      const pod = runPodSandbox(inv, cni, node, def, def.namespace === 'default' ? def.name : `${def.name}.${def.namespace}`);
+      if (typeof pod === 'string') return pod;
+      byKey.set(`${def.namespace}/${def.name}`, def);
+      node.pods.push(pod);
+      pods.push(pod);
+      return pod;
+    },
+  };
 }
 
 /** `kubeadm join`: the node's machine on the network, IP forwarding on, its pod subnet (node IPAM: the i-th /nodeSubnetPrefix, or spec.podCIDR). */

@@ -6,7 +6,8 @@
 // see them. Layer: k8s (imports transport, k8s).
 // Not modelled: image pulls and start latency (a container starts at once), SIGTERM and the
 // termination grace period on restart (the kill is immediate), a FIN instead of RST for connections
-// with nothing unread, CrashLoopBackOff.
+// with nothing unread. The restart back-off (CrashLoopBackOff) is the kubelet's (crash-loop.ts).
+import type { ServerToxic } from '../app/http-server.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import type { ClusterPod } from './cluster.js';
 
@@ -14,6 +15,8 @@ import type { ClusterPod } from './cluster.js';
 export interface ContainerProcess {
   /** Stops listening (open connections are the kernel's business). */
   stop(): void;
+  /** A Toxiproxy toxic on the app's connections (HTTP servers; others ignore it). */
+  setToxic?(t: ServerToxic | null): void;
 }
 
 /** How to start a pod's app again, and where its sockets live. */
@@ -29,6 +32,8 @@ interface Running {
   process: ContainerProcess | null;
   /** The app stopped answering (a fault) while the container still runs. */
   appStopped: boolean;
+  /** The image was swapped for one that does nothing (Chaos Mesh pod-failure): the container runs, the app does not. */
+  held: boolean;
   restarts: number;
 }
 
@@ -40,7 +45,7 @@ export class ContainerRuntime {
 
   /** StartContainer: starts the pod's app now and remembers how to start it again. */
   run(pod: ClusterPod, spec: ContainerSpec): void {
-    this.pods.set(keyOf(pod), { spec, process: spec.start(), appStopped: false, restarts: 0 });
+    this.pods.set(keyOf(pod), { spec, process: spec.start(), appStopped: false, held: false, restarts: 0 });
   }
 
   /** The pod's app answers (it runs and did not stop listening); true for a pod without a registered app. */
@@ -57,13 +62,77 @@ export class ContainerRuntime {
     r.appStopped = true;
   }
 
+  /** The container is killed (SIGKILL, a crash): it stops listening and its connections are reset; false when it was not running. */
+  kill(pod: ClusterPod): boolean {
+    const r = this.pods.get(keyOf(pod));
+    if (!r || r.process === null) return false;
+    if (!r.appStopped) r.process.stop();
+    this.resetConnections(r);
+    r.process = null;
+    r.appStopped = false;
+    return true;
+  }
+
+  /** StartContainer after a kill: the app listens again. Returns the restart count (0 for a pod without a registered app). */
+  start(pod: ClusterPod): number {
+    const r = this.pods.get(keyOf(pod));
+    if (!r || r.process !== null) return r?.restarts ?? 0;
+    if (!r.held) r.process = r.spec.start();
+    return ++r.restarts;
+  }
+
+  /** The container runs (it was not killed); true for a pod without a registered app. */
+  running(pod: ClusterPod): boolean {
+    const r = this.pods.get(keyOf(pod));
+    return r === undefined || r.process !== null || r.held;
+  }
+
+  /**
+   * Chaos Mesh pod-failure: the container's image becomes a pause image (the app is killed, its
+   * connections reset, the container restarted doing nothing) until `release`, which restores the
+   * image (another restart, the app listens again). Restarts meanwhile keep the pause image.
+   */
+  hold(pod: ClusterPod): void {
+    const r = this.pods.get(keyOf(pod));
+    if (!r || r.held) return;
+    this.kill(pod);
+    r.held = true;
+    r.restarts++;
+  }
+
+  /** Ends `hold`: the original image runs again. Returns the restart count. */
+  release(pod: ClusterPod): number {
+    const r = this.pods.get(keyOf(pod));
+    if (!r || !r.held) return r?.restarts ?? 0;
+    r.held = false;
+    r.process = null;
+    return this.start(pod);
+  }
+
+  /** Sets (or clears) a toxic on the pod's running app; a restarted app starts without it. Returns false when the app takes no toxic. */
+  setToxic(pod: ClusterPod, t: ServerToxic | null): boolean {
+    const p = this.pods.get(keyOf(pod))?.process;
+    if (!p?.setToxic) return false;
+    p.setToxic(t);
+    return true;
+  }
+
+  /** Restarts so far. */
+  restartsOf(pod: ClusterPod): number {
+    return this.pods.get(keyOf(pod))?.restarts ?? 0;
+  }
+
+  private resetConnections(r: Running): void {
+    for (const s of r.spec.tcp.sockets()) if (r.spec.ports.includes(s.localPort) && !s.isClosed()) s.abort();
+  }
+
   /** StopContainer then StartContainer: the app's connections are reset, then it listens again. Returns the restart count. */
   restart(pod: ClusterPod): number {
     const r = this.pods.get(keyOf(pod));
     if (!r) return 0;
     if (r.process !== null && !r.appStopped) r.process.stop();
-    for (const s of r.spec.tcp.sockets()) if (r.spec.ports.includes(s.localPort) && !s.isClosed()) s.abort();
-    r.process = r.spec.start();
+    this.resetConnections(r);
+    r.process = r.held ? null : r.spec.start();
     r.appStopped = false;
     return ++r.restarts;
   }

@@ -25,7 +25,11 @@ import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
-import { startNodeLifecycleController } from './node-lifecycle.js';
+import { startPublicDns, type ExternalDns } from './external-dns.js';
+import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
+import { Failures } from './failures.js';
+import { startReplicaController } from './replica-controller.js';
+import { DEFAULT_TOLERATION_SECONDS, TaintManager } from './taint-manager.js';
 import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
@@ -44,11 +48,15 @@ export interface ControlPlaneConfig {
   podCIDR: string;
   serviceCIDR: string;
   loadBalancerPool: string[];
-  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR'>;
+  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR' | 'serviceCIDR'>;
   /** The EndpointSlice controller's watch delay on Pods. */
   endpointDelay: string | number;
   /** kube-proxy's sync delay after a change. */
   proxySyncDelay: string | number;
+  /** kube-controller-manager --node-monitor-grace-period (default 40 s). */
+  nodeMonitorGracePeriod?: string | number | undefined;
+  /** kube-apiserver --default-unreachable-toleration-seconds / --default-not-ready-toleration-seconds (default 300). */
+  defaultTolerationSeconds?: number | undefined;
 }
 
 /** The running control plane. */
@@ -59,6 +67,11 @@ export class ControlPlane {
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
+  /** external-dns, when spec.dns enables it (external-dns.ts). */
+  externalDns: ExternalDns | null = null;
+  /** What Kubernetes failures (scenario/faults-k8s) do to the world. */
+  readonly failures: Failures;
+  private readonly taintManager: TaintManager;
 
   private readonly record: (what: string) => void;
 
@@ -72,11 +85,14 @@ export class ControlPlane {
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
-    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
+    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
     // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts.
     const cniRules = (node: ClusterNode): string =>
       renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');
     this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, cniRules, record);
+    const grace = cfg.nodeMonitorGracePeriod === undefined ? DEFAULT_NODE_MONITOR_GRACE_NS : durationOr0(cfg.nodeMonitorGracePeriod);
+    this.failures = new Failures(this.kubelet, this.runtime, this.kubeProxy, new NodeHealthMonitor(sim, this.api, grace, record));
+    this.taintManager = new TaintManager(sim, this.api, cluster.pods, cfg.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS, record);
   }
 
   /**
@@ -96,7 +112,10 @@ export class ControlPlane {
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);
+    cp.taintManager.start();
+    startReplicaController(sim, cp.api, cluster, cp.kubelet, record);
     cp.kubelet.start();
+    cp.externalDns = startPublicDns(sim, cp.api, cluster, record);
     return cp;
   }
 

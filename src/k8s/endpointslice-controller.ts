@@ -89,7 +89,7 @@ export function sliceOf(s: ServiceView, base?: EndpointSlice): EndpointSlice {
 function describe(events: readonly WatchEvent<Pod>[]): string {
   const first = events[0]!;
   if (first.old?.metadata.deletionTimestamp === null && first.object.metadata.deletionTimestamp !== null) {
-    return `endpointslice: ${first.object.metadata.name} terminating (serving, not ready)`;
+    return `endpointslice: ${first.object.metadata.name} terminating (${first.object.status.ready ? 'serving, ' : ''}not ready)`;
   }
   const names = events.map((e) => e.object.metadata.name).join(', ');
   return `endpointslice: ${names} ${first.object.status.ready ? 'ready' : 'not ready'} (${first.object.status.reason})`;

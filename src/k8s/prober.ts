@@ -93,7 +93,7 @@ class ProbeWorker {
   }
 
   private doProbe(): void {
-    if (this.onHold || this.inFlight) return;
+    if (this.onHold || this.inFlight || !this.prober.running(this.pod)) return;
     if (this.prober.sim.now - this.prober.startedAt(this.pod) < this.spec.initialDelaySeconds * SEC) return;
     if (this.type !== 'startup' && !this.prober.started(this.pod, this.container)) return;
     this.inFlight = true;
@@ -148,21 +148,36 @@ export class Prober {
 
   /** Starts a worker for every probe of every pod (the sandbox is up now), and stops a node's probes when it goes NotReady. */
   start(): void {
-    for (const pod of this.opts.pods) {
-      const ws: ProbeWorker[] = [];
-      for (const c of pod.spec.containers) {
-        if (c.startupProbe) ws.push(new ProbeWorker(this, pod, c, 'startup', c.startupProbe));
-        if (c.readinessProbe) ws.push(new ProbeWorker(this, pod, c, 'readiness', c.readinessProbe));
-        if (c.livenessProbe) ws.push(new ProbeWorker(this, pod, c, 'liveness', c.livenessProbe));
-      }
-      if (ws.length === 0) continue;
-      this.workers.set(keyOf(pod), ws);
-      this.startTimes.set(keyOf(pod), this.sim.now);
-    }
+    for (const pod of this.opts.pods) this.workersOf(pod);
     for (const ws of this.workers.values()) for (const w of ws) w.start();
     this.opts.api.watch('Node', (events) => {
       for (const e of events) if (e.old?.status.ready && !e.object.status.ready) for (const p of this.opts.pods) if (p.node.name === e.object.metadata.name) this.stopPod(p);
     });
+  }
+
+  /** A pod that starts after the others (a controller's new pod, a node that booted): its workers start now, readiness from false. */
+  addPod(pod: ClusterPod): void {
+    this.stopPod(pod);
+    for (const w of this.workersOf(pod)) w.start();
+    this.writeReady(pod, 'containers started');
+  }
+
+  private workersOf(pod: ClusterPod): ProbeWorker[] {
+    const ws: ProbeWorker[] = [];
+    for (const c of pod.spec.containers) {
+      if (c.startupProbe) ws.push(new ProbeWorker(this, pod, c, 'startup', c.startupProbe));
+      if (c.readinessProbe) ws.push(new ProbeWorker(this, pod, c, 'readiness', c.readinessProbe));
+      if (c.livenessProbe) ws.push(new ProbeWorker(this, pod, c, 'liveness', c.livenessProbe));
+    }
+    if (ws.length === 0) return ws;
+    this.workers.set(keyOf(pod), ws);
+    this.startTimes.set(keyOf(pod), this.sim.now);
+    return ws;
+  }
+
+  /** The container runs (probes are not run for a container that exited and waits for its restart). */
+  running(pod: ClusterPod): boolean {
+    return this.opts.runtime.running(pod);
   }
 
   /** The kubelet stopped the pod (or its node): no more probes. */

@@ -183,6 +183,12 @@ export class Conntrack {
   private readonly entries = new Set<ConnEntry>();
   private nextId = 1;
   readonly cfg: ConntrackConfig;
+  /**
+   * The per-table statistics `conntrack -S` prints (/proc/net/stat/nf_conntrack): `drop` counts new
+   * connections refused because the table was full (the kernel logs "nf_conntrack: table full,
+   * dropping packet"; the packet is a netfilter drop), `early_drop` entries evicted to make room.
+   */
+  readonly stats = { drop: 0, early_drop: 0 };
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
 
@@ -256,7 +262,10 @@ export class Conntrack {
       else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpState = 'ESTABLISHED';
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
-    if (this.entries.size >= this.cfg.max && !this.earlyDrop()) return { ok: false, reason: 'conntrack-table-full' };
+    if (this.entries.size >= this.cfg.max && !this.earlyDrop()) {
+      this.stats.drop++;
+      return { ok: false, reason: 'conntrack-table-full' };
+    }
     const ct = new ConnEntry(this, this.nextId++, t);
     ct.tcpState = tcpState;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
@@ -330,6 +339,7 @@ export class Conntrack {
     for (const ct of this.entries) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
     if (!victim) return false;
     this.remove(victim);
+    this.stats.early_drop++;
     return true;
   }
 

@@ -6,6 +6,7 @@ import { escapeHtml as h } from './escape.js';
 import type { ReportInput, RunData } from './model.js';
 import { comparisonTable, defaultComparison, dropsTable, percentileTable, secs, timelineList } from './tables.js';
 import { topologySvg } from './topology-svg.js';
+import { recoverySpec, recoveryTable } from './recovery.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --accent: #2563eb; }
@@ -70,6 +71,12 @@ async function perRunSections(run: RunData, input: ReportInput): Promise<string>
   const timeline = timelineList(run.stats);
   const seriesBody = series ? `<div class="chart" data-chart="series">${await renderSvg(series)}</div>` : '<p class="muted">No per-second series (timeseries.json is missing).</p>';
   parts.push(section(`series-${h(run.label)}`, `Over time${label}`, 'Per second of simulated time, by the second a request completed. Dashed lines: faults (red) and the control plane’s reactions (grey), numbered as in the list below.', seriesBody + timeline));
+  const rec = run.stats.recovery;
+  if (rec) {
+    const spec = recoverySpec(run.stats);
+    const chart = spec ? `<div class="chart" data-chart="recovery">${await renderSvg(spec)}</div>` : '';
+    parts.push(section(`recovery-${h(run.label)}`, `Recovery${label}`, 'Each fault: time to the first failed request, to the cluster noticing (a probe failing, a Node NotReady, an endpoint not ready), to recovery, and requests lost. Below, per second of every flow together: errors by kind, TCP retransmissions and RTOs, endpoint shares.', recoveryTable(rec) + chart));
+  }
   parts.push(section(`drops-${h(run.label)}`, `Drops${label}`, '', dropsTable(run.stats)));
   return parts.join('');
 }

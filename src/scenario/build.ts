@@ -21,8 +21,9 @@ import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
 import { ControlPlane, type TimelineEntry } from '../k8s/control-plane.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
+import { trackRecovery } from './faults-k8s-run.js';
 import { scheduleFaults } from './faults.js';
-import { startDns, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
+import { startDns, startPodApp, startPodApps, startTraffic, Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 import { formatUserError, ScenarioError, type UserError } from './errors.js';
 import type { LoadedScenario } from './load.js';
 import type { HostSpecT, ScenarioSpecT } from './schema.js';
@@ -95,6 +96,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   const tr = new Transports();
   const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
   scheduleFaults({ sim, namespaces: b.namespaces, cluster, controlPlane, record, err: b.err }, spec);
+  trackRecovery(sim, stats, tr.tcp, spec);
   const captured = capturedDevices(b);
   // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
   const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
@@ -126,13 +128,16 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
 function buildClusterOf(b: Builder): ClusterWorld | null {
   const { loaded, spec } = b;
   if (!spec.cluster) {
+    if (spec.internet) b.errors.push(loaded.error(['spec', 'internet'], 'the internet is routed to a cluster network: it needs spec.cluster'));
+    if (spec.dns) b.errors.push(loaded.error(['spec', 'dns'], 'public DNS runs on a host beside a cluster: it needs spec.cluster'));
     for (const m of loaded.manifests) {
       if (WORKLOAD_KINDS.includes(m.kind)) b.errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
     }
     return null;
   }
   const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
-  const cluster = buildCluster(b.sim, spec.cluster, inputs, b.errors, (path, message) => loaded.error(path, message));
+  const cfg = spec.internet || spec.dns ? { ...spec.cluster, internet: spec.internet, publicDns: spec.dns } : spec.cluster;
+  const cluster = buildCluster(b.sim, cfg, inputs, b.errors, (path, message) => loaded.error(path, message));
   for (const ns of cluster.namespaces) b.namespaces.set(ns.name, ns);
   b.devices.push(...cluster.devices);
   return cluster;
@@ -308,8 +313,11 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
       return informer ? () => informer.list() : [];
     },
     runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
+    ...(controlPlane ? { dnsServers: controlPlane.failures.dnsServers } : {}),
     stats,
     clusterSpec: b.spec.cluster ?? null,
+    publicDns: b.spec.dns ?? null,
+    api: controlPlane?.api ?? null,
     err: b.err,
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {
@@ -324,6 +332,11 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     startPodApps(ctx, tr);
     startDns(ctx, tr);
     controlPlane?.startProbes((ns) => tr.tcpOf(ns));
+    if (controlPlane)
+      controlPlane.kubelet.podStarter = (pod) => {
+        tr.udpOf(pod.ns);
+        startPodApp(ctx, tr, pod);
+      };
   }
   return startTraffic(ctx, tr, b.spec.traffic);
 }

@@ -4,9 +4,10 @@
 // their own delays (see k8s/README.md). This file never touches readiness or rules. Layer: scenario.
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
-import type { ClusterWorld } from '../k8s/cluster.js';
+import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ControlPlane } from '../k8s/control-plane.js';
 import type { Namespace } from '../net/namespace.js';
+import { scheduleK8sFault } from './faults-k8s-run.js';
 import { NetFaults } from './faults-net.js';
 import type { ScenarioSpecT } from './schema.js';
 import { selectorWorld } from './selectors.js';
@@ -30,12 +31,18 @@ const dur = durationOr0;
 /** Schedules every fault. */
 export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
   const note = ctx.record;
-  const podOf = (target: string, at: (string | number)[]) => {
+  const podOf = (target: string, at: (string | number)[]): ClusterPod | undefined => {
     const name = target.slice(4);
     const pod = ctx.cluster?.pods.find((p) => p.name === name || `${p.name}.${p.namespace}` === name);
-    if (!pod) return ctx.err([...at, 'target'], `no pod "${name}"`);
-    if (pod.hostNetwork) return ctx.err([...at, 'target'], `pod ${name} uses the host network; take its node down instead`);
+    if (!pod) return void ctx.err([...at, 'target'], `no pod "${name}"`);
+    if (pod.hostNetwork) return void ctx.err([...at, 'target'], `pod ${name} uses the host network; take its node down instead`);
     return pod;
+  };
+  const nodeOf = (target: string, at: (string | number)[]) => {
+    const name = target.slice(5);
+    const node = ctx.cluster?.nodes.find((n) => n.name === name);
+    if (!node) ctx.err([...at, 'target'], `no node "${name}"`);
+    return node;
   };
   const world = selectorWorld(ctx.cluster, plainHosts(ctx), () => ctx.controlPlane?.services ?? [], nodeLabels(spec));
   const net = new NetFaults({ sim: ctx.sim, namespaces: ctx.namespaces, world, record: note, err: ctx.err });
@@ -74,9 +81,8 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
         return;
       }
       case 'node-down': {
-        const name = f.target.slice(5);
-        const node = ctx.cluster?.nodes.find((n) => n.name === name);
-        if (!node) return ctx.err([...at, 'target'], `no node "${name}"`);
+        const node = nodeOf(f.target, at);
+        if (!node) return;
         ctx.sim.scheduleAt(dur(f.at), () => {
           node.eth0.up = false;
           note(`node ${node.name} down`);
@@ -90,10 +96,8 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
       case 'link-down':
       case 'link-up':
         return net.schedule(f, i); // faults-net.ts
-      default: {
-        const never: never = f;
-        throw new Error(`unknown fault ${String(never)}`);
-      }
+      default:
+        return scheduleK8sFault(ctx, f, i, { world }); // faults-k8s-run.ts
     }
   });
 }

@@ -204,6 +204,11 @@ export function statsReport(world: World, stop: StopReason, partial: PartialInfo
       return d;
     });
   }
+  for (const ns of world.namespaces.values()) {
+    const ct = ns.nf?.conntrack;
+    // conntrack -S: present only when a table was full (early_drop or drop), as a fault makes it.
+    if (ct) stats.addCounters(`conntrack/${ns.name}`, () => (ct.stats.drop + ct.stats.early_drop > 0 ? { ...ct.stats } : null));
+  }
   for (const dev of world.devices) {
     stats.addCounters(`if/${dev.qualifiedName}`, () => {
       if (dev.kind === 'loopback' && dev.stats.txPackets === 0) return null;

@@ -19,6 +19,8 @@ export class EndpointStats implements EndpointRecorder {
   /** Worker-time spent serving (sum over workers), ns. */
   busyNs = 0;
   maxQueue = 0;
+  /** Requests served per second of simulated time (the recovery section's endpoint shares). */
+  readonly servedPerSecond = new Map<number, number>();
   private queueArea = 0;
   private queue = 0;
   private busy = 0;
@@ -43,6 +45,8 @@ export class EndpointStats implements EndpointRecorder {
   }
   served(): void {
     this.servedCount++;
+    const t = Math.floor(this.now() / 1e9);
+    this.servedPerSecond.set(t, (this.servedPerSecond.get(t) ?? 0) + 1);
   }
   busyChanged(busy: number): void {
     this.advance();

@@ -7,6 +7,7 @@ import type { TimeNs } from '../core/time.js';
 import { EndpointStats } from './endpoint.js';
 import { ERROR_KINDS, FlowStats, type ErrorKind } from './flow.js';
 import { TIMESERIES_SCHEMA_ID, type TimeseriesDocument } from './timeseries.js';
+import { recoveryReport, TcpSecondSampler } from './recovery.js';
 import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
 
 /** How the run ended and what it was: the parts of stats.json the registry does not measure itself. */
@@ -30,6 +31,15 @@ export interface FlowInfo {
   counts: { readonly sent: number; readonly received: number; readonly lost: number };
 }
 
+/** What the recovery section needs besides the registry's own counters (stats/recovery.ts). */
+export interface RecoveryConfig {
+  faults: readonly { kind: string; target: string; atNs: TimeNs }[];
+  errorThreshold: number;
+  windowNs: TimeNs;
+  /** Cumulative TCP retransmitted segments and RTOs of every stack, now. */
+  tcpTotals(): [number, number];
+}
+
 /** A counter group read at report time; null leaves the group out of stats.json. */
 export type CounterSource = () => Record<string, number> | null;
 
@@ -42,6 +52,7 @@ export class StatsRegistry {
   private readonly endpoints = new Map<string, EndpointStats>();
   private readonly counterSources = new Map<string, CounterSource>();
   private readonly flowInfo = new Map<string, FlowInfo>();
+  private recovery: { cfg: RecoveryConfig; tcp: TcpSecondSampler } | null = null;
 
   constructor(private readonly now: () => TimeNs) {}
 
@@ -71,6 +82,14 @@ export class StatsRegistry {
   describeFlow(name: string, info: FlowInfo): void {
     this.flowInfo.set(name, info);
   }
+  /** Adds the recovery section to stats.json (a scenario with faults); call `sampleTcp` at the end of every second. */
+  enableRecovery(cfg: RecoveryConfig): void {
+    this.recovery = { cfg, tcp: new TcpSecondSampler() };
+  }
+  /** Samples the TCP totals for second `t` (the recovery series' retransmissions and RTOs). */
+  sampleTcp(t: number): void {
+    if (this.recovery) this.recovery.tcp.sample(t, ...this.recovery.cfg.tcpTotals());
+  }
   /** All flows in name order. */
   allFlows(): FlowStats[] {
     return [...this.flows.values()].sort(byName);
@@ -93,10 +112,18 @@ export class StatsRegistry {
       flows: this.allFlows().map((f) => this.flowReport(f)),
       endpoints: this.endpointReports(now),
       timeline: (run.timeline ?? []).map((t) => ({ atUs: t.atNs / 1000, what: t.what })),
+      ...(this.recovery ? { recovery: this.recoveryOf(run, now) } : {}),
       counters: this.counterGroups(),
       ...(run.partial ? { partial: { reason: run.partial.reason, message: run.partial.message } } : {}),
       ...(run.captureNote ? { capture: { truncated: true, message: run.captureNote } } : {}),
     };
+  }
+
+  private recoveryOf(run: RunInfo, now: TimeNs) {
+    const r = this.recovery!;
+    r.tcp.sample(Math.max(0, Math.ceil(now / 1e9) - 1), ...r.cfg.tcpTotals());
+    for (const e of this.endpoints.values()) e.flush();
+    return recoveryReport({ flows: this.allFlows(), endpoints: this.allEndpoints(), tcp: r.tcp, faults: r.cfg.faults, timeline: run.timeline ?? [], errorThreshold: r.cfg.errorThreshold, windowNs: r.cfg.windowNs, endNs: now });
   }
 
   /** stats.json text (2-space indent, trailing newline). */
@@ -126,6 +153,7 @@ export class StatsRegistry {
       throughputRps: span > 0 ? round6((f.successes * 1e9) / span) : 0,
       latencyUs: { min: Math.round(f.latency.minValueNs) / 1000, ...f.latency.summaryUs() },
       connectUs: f.connect.summaryUs(),
+      ...(f.reportPhases ? { phasesUs: phasesOf(f) } : {}),
     };
   }
 
@@ -175,4 +203,9 @@ export class StatsRegistry {
 /** The text of a stats.json document (2-space indent, trailing newline). */
 export function statsJsonText(doc: StatsDocument): string {
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** The per-phase summaries of a flow (stats.json `phasesUs`). */
+function phasesOf(f: FlowStats): NonNullable<FlowReport['phasesUs']> {
+  return { dns: f.phases.dns.summaryUs(), connect: f.phases.connect.summaryUs(), tls: f.phases.tls.summaryUs(), ttfb: f.phases.ttfb.summaryUs(), total: f.phases.total.summaryUs() };
 }

@@ -49,6 +49,16 @@ export const FlowReportSchema = z.object({
   throughputRps: us.describe('successes per second over [first start, last completion]'),
   latencyUs: LatencySummarySchema.extend({ min: us }).describe('successful requests, µs'),
   connectUs: LatencySummarySchema.describe('TCP handshake time of requests that opened a connection, µs'),
+  phasesUs: z
+    .object({
+      dns: LatencySummarySchema.describe('name lookup (0 for an address target or a host-cache hit)'),
+      connect: LatencySummarySchema.describe('TCP handshake (0 on a reused connection)'),
+      tls: LatencySummarySchema.describe('TLS handshake after connect (0 without TLS)'),
+      ttfb: LatencySummarySchema.describe('request written to the first response byte'),
+      total: LatencySummarySchema.describe('request start to the last response byte (the successful attempt)'),
+    })
+    .optional()
+    .describe('per-request phases of successful requests, µs (http flows from internet hosts, or with phases: true)'),
 });
 
 /** One endpoint (a serving pod or host). */
@@ -69,6 +79,42 @@ export type PartialReason = (typeof PARTIAL_REASONS)[number];
 /** One entry of the fault / control-plane timeline. */
 export const TimelineEntrySchema = z.object({ atUs: us, what: z.string() });
 
+/** One second of the whole run's requests (every flow together), for the recovery series. */
+export const RecoverySecondSchema = z.object({
+  t: z.number().int().nonnegative().describe('second of simulated time [t, t+1)'),
+  requests: count.describe('requests started'),
+  successes: count.describe('requests that succeeded in this second'),
+  errors: count.describe('requests that failed for good in this second'),
+  errorsByKind: ErrorsByKindSchema,
+  p50Us: us.nullable().describe('median latency of the successes, µs (1 % buckets; null when none)'),
+  p99Us: us.nullable(),
+  retransmissions: count.describe('TCP segments retransmitted by every stack (RetransSegs)'),
+  rtos: count.describe('TCP retransmission timeouts of every stack (TCPTimeouts)'),
+  endpointShares: z.record(z.string(), z.number().min(0).max(1)).describe('each endpoint\'s share of the requests served in this second'),
+});
+
+/** What one fault did to the requests, judged from the per-second series and the timeline. */
+export const FaultRecoverySchema = z.object({
+  index: count.describe('position in spec.faults'),
+  kind: z.string(),
+  target: z.string(),
+  atUs: us,
+  timeToFirstErrorUs: us.nullable().describe('from the fault to the first request that failed at or after it (null: none failed before the next fault)'),
+  timeToDetectUs: us.nullable().describe('from the fault to the first timeline entry that detects it: a probe failing, a Node NotReady, an endpoint not ready or terminating'),
+  detectedBy: z.string().nullable(),
+  timeToRecoverUs: us.nullable().describe('from the fault to the start of the first of `windowS` seconds in a row at or below the error threshold, after the first error (null: errors never stopped, or none began)'),
+  requestsLost: count.describe('requests that failed for good from the fault until it recovered (or the next fault, or the end)'),
+  timeline: z.array(TimelineEntrySchema).describe('the control plane\'s entries from the fault until it recovered (or the next fault)'),
+});
+
+/** The recovery section: present when the scenario has faults. */
+export const RecoverySchema = z.object({
+  errorThreshold: z.number().min(0).max(1).describe('errors / completions in a second at or below which the second is healthy'),
+  windowS: count.describe('healthy seconds in a row that make a recovery'),
+  seconds: z.array(RecoverySecondSchema).describe('every second from 0 to the last one with requests, retransmissions or a fault'),
+  faults: z.array(FaultRecoverySchema),
+});
+
 /** The whole stats.json document. */
 export const StatsDocumentSchema = z
   .object({
@@ -81,6 +127,7 @@ export const StatsDocumentSchema = z
     flows: z.array(FlowReportSchema).describe('sorted by name'),
     endpoints: z.array(EndpointReportSchema).describe('sorted by name'),
     timeline: z.array(TimelineEntrySchema).describe('faults and control-plane reactions in time order'),
+    recovery: RecoverySchema.optional().describe('present when the scenario has faults: per-second series and, per fault, time to first error, to detect, to recover'),
     counters: z
       .record(z.string(), z.record(z.string(), z.number()))
       .describe('named counter groups, sorted: tcp/HOST and udp/HOST (MIB counters), drops/HOST (per reason), if/HOST/DEV (packets, bytes, drops), sim'),
@@ -98,6 +145,9 @@ export const StatsDocumentSchema = z
 export type FlowReport = z.infer<typeof FlowReportSchema>;
 export type EndpointReport = z.infer<typeof EndpointReportSchema>;
 export type StatsDocument = z.infer<typeof StatsDocumentSchema>;
+export type RecoveryReport = z.infer<typeof RecoverySchema>;
+export type FaultRecovery = z.infer<typeof FaultRecoverySchema>;
+export type RecoverySecond = z.infer<typeof RecoverySecondSchema>;
 
 /** The JSON Schema (draft 2020-12) published for an output file: `file` names it, `schema` defines it. */
 export function publishedJsonSchema(file: string, title: string, schema: z.ZodType): Record<string, unknown> {

@@ -33,6 +33,19 @@ interface Second {
   ok: number;
   errors: number;
   buckets: Map<number, number>;
+  /** Requests started in this second (stats.json recovery series; not in timeseries.json). */
+  started: number;
+  /** Errors by kind index (flow.ts ERROR_KINDS order), created with the first error. */
+  byKind: number[] | null;
+}
+
+/** One second of a flow as the recovery metrics read it (stats/recovery.ts). */
+export interface SecondDetail {
+  t: number;
+  started: number;
+  ok: number;
+  byKind: readonly number[] | null;
+  buckets: ReadonlyMap<number, number>;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -45,7 +58,7 @@ export class SecondSeries {
     const t = Math.floor(now / 1e9);
     let s = this.seconds.get(t);
     if (!s) {
-      s = { ok: 0, errors: 0, buckets: new Map() };
+      s = { ok: 0, errors: 0, buckets: new Map(), started: 0, byKind: null };
       this.seconds.set(t, s);
     }
     return s;
@@ -57,9 +70,19 @@ export class SecondSeries {
     const b = latencyNs >= 1 ? Math.floor(Math.log(latencyNs) / LOG_GROWTH) : -1;
     s.buckets.set(b, (s.buckets.get(b) ?? 0) + 1);
   }
-  /** A failure at `now`. */
-  error(now: TimeNs): void {
-    this.at(now).errors++;
+  /** A failure at `now` (of the kind with index `kind` in flow.ts ERROR_KINDS). */
+  error(now: TimeNs, kind = 0): void {
+    const s = this.at(now);
+    s.errors++;
+    (s.byKind ??= [0, 0, 0, 0, 0, 0])[kind]!++;
+  }
+  /** A request started at `now`. */
+  started(now: TimeNs): void {
+    this.at(now).started++;
+  }
+  /** Every second with activity, in time order, with its raw buckets. */
+  details(): SecondDetail[] {
+    return [...this.seconds.keys()].sort((a, b) => a - b).map((t) => ({ t, ...this.seconds.get(t)! }));
   }
   /** The rows in time order (seconds without any completion are left out). */
   rows(): SecondRow[] {
@@ -71,7 +94,7 @@ export class SecondSeries {
 }
 
 /** Nearest-rank percentile of a second's buckets, as the bucket's upper edge in µs. */
-function percentileUs(s: Second, q: number): number | null {
+function percentileUs(s: Pick<Second, 'ok' | 'buckets'>, q: number): number | null {
   if (s.ok === 0) return null;
   const rank = Math.max(1, Math.ceil(q * s.ok));
   let seen = 0;
@@ -80,6 +103,11 @@ function percentileUs(s: Second, q: number): number | null {
     if (seen >= rank) return b < 0 ? 0 : round3(Math.pow(GROWTH, b + 1) / 1000);
   }
   return null;
+}
+
+/** Percentile `q` over merged buckets of `ok` successes (the same 1 % buckets), µs; null when none. */
+export function mergedPercentileUs(buckets: ReadonlyMap<number, number>, ok: number, q: number): number | null {
+  return percentileUs({ ok, buckets: buckets as Map<number, number> }, q);
 }
 
 /** timeseries.json text (2-space indent, trailing newline). */

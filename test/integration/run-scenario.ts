@@ -57,7 +57,7 @@ export interface FramedRun {
 export function runScenarioFrames(name: string): FramedRun {
   const loaded = loadScenarioFile(join(ROOT, 'scenarios', `${name}.yaml`));
   const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
-  const dir = mkdtempSync(join(tmpdir(), `podwire-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `podwire-${name.replaceAll('/', '-')}-`));
   const res = runWorld(world, { outDir: dir, format: 'pcapng', snaplen: loaded.scenario.spec.capture.snaplen });
   const f = readPcapng(res.files.capture);
   const frames = f.packets.map((p, i) => ({ no: i + 1, ifName: f.interfaces[p.ifId]!, tNs: Number(p.ts), pkt: parseFrame(p.data) }));

@@ -77,6 +77,16 @@ describe.skipIf(!CHROMIUM)('report.html in headless Chromium', () => {
     expect(rules.map((r) => [Number(r['t']), r['what']])).toEqual(stats.timeline.map((e) => [e.atUs / 1e6, e.what]));
     expect(await run.page.$$eval('ol.timeline li', (li) => li.length)).toBe(stats.timeline.length);
   });
+  it('recovery: one table row per fault with stats.json\'s times; error bars by kind add up to every flow\'s errors', async () => {
+    const rec = stats.recovery!;
+    const rows = await run.page.$$eval('table.recovery-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(rows.map((r) => [r[1], r[2], r[8]])).toEqual(rec.faults.map((f) => [f.kind, f.target, String(f.requestsLost)]));
+    const bars = await labelsOf(run.page, 'recovery_errors');
+    expect(bars.reduce((s, b) => s + Number(b['errors']), 0)).toBe(stats.flows.reduce((s, f) => s + f.errors, 0));
+    expect((await labelsOf(run.page, 'recovery_faults')).length).toBe(stats.timeline.length);
+    const shares = await labelsOf(run.page, 'recovery_shares');
+    expect(new Set(shares.map((b) => b['endpoint']))).toEqual(new Set(stats.endpoints.map((e) => e.name)));
+  });
   it('throughput points and error bars add up to each flow’s successes and errors', async () => {
     const ts = JSON.parse(readFileSync(join(dir, 'timeseries.json'), 'utf8')) as TimeseriesDocument;
     const points = await run.page.$$eval('g.role-mark.mark-symbol > path', (ps) => ps.map((p) => p.getAttribute('aria-label') ?? '').filter((l) => l.includes('; ok: ')));

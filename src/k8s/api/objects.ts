@@ -17,6 +17,8 @@ export interface ObjectMeta {
   deletionTimestamp: TimeNs | null;
   /** The grace period of a graceful delete, in seconds. */
   deletionGracePeriodSeconds?: number;
+  /** metadata.annotations, when the writer keeps them (external-dns reads its annotations here). */
+  annotations?: Record<string, string>;
 }
 
 /** Any API object: a kind and metadata. */
@@ -33,9 +35,10 @@ export interface Pod extends ApiObject {
   status: { podIP: Ipv4; ready: boolean; reason: string };
 }
 
-/** core/v1 Node: its InternalIP and Ready condition. */
+/** core/v1 Node: its InternalIP and Ready condition; spec.taints once the node lifecycle controller has tainted it. */
 export interface Node extends ApiObject {
   kind: 'Node';
+  spec?: { taints: { key: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; timeAdded: TimeNs }[] };
   status: { internalIP: Ipv4; ready: boolean; reason: string };
 }
 
@@ -43,6 +46,8 @@ export interface Node extends ApiObject {
 export interface Service extends ApiObject {
   kind: 'Service';
   spec: ServiceSpec;
+  /** status.loadBalancer as a load-balancer controller fills it (absent: spec.loadBalancerIPs stand for it). */
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: 'VIP' | 'Proxy' }[] } };
 }
 
 /** discovery/v1 EndpointSlice: one per Service here, endpoints per service port. */

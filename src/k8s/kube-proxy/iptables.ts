@@ -59,7 +59,7 @@ export interface KpConfig {
 }
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-function base32(buf: Uint8Array): string {
+export function base32(buf: Uint8Array): string {
   let bits = 0;
   let v = 0;
   let out = '';
@@ -107,7 +107,7 @@ function inCidr(ip: string, cidr: string): boolean {
   return a !== null && c !== null && inSubnet(a, c.addr, c.prefix);
 }
 
-/** Which endpoints kube-proxy uses (CategorizeEndpoints): ready ones, else serving-terminating ones. */
+/** Which endpoints kube-proxy uses (CategorizeEndpoints): ready ones, else serving-terminating ones (shared with nftables.ts). */
 function categorize(sp: KpServicePort): { cluster: KpEndpoint[]; local: KpEndpoint[]; all: KpEndpoint[] } {
   const pick = (eps: KpEndpoint[]): KpEndpoint[] => {
     const ready = eps.filter((e) => e.ready);
@@ -124,6 +124,31 @@ function categorize(sp: KpServicePort): { cluster: KpEndpoint[]; local: KpEndpoi
 
 function externallyAccessible(sp: KpServicePort): boolean {
   return sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
+}
+
+/** Which endpoints and policy chains internal and external traffic of a service port use (syncProxyRules' preamble, shared by the iptables and nftables proxiers). */
+export interface TrafficPlan {
+  cluster: KpEndpoint[];
+  local: KpEndpoint[];
+  all: KpEndpoint[];
+  /** The service has usable endpoints on some node. */
+  hasEndpoints: boolean;
+  internalChain: string;
+  hasInternal: boolean;
+  externalPolicy: string;
+  hasExternal: boolean;
+  /** The external-destinations chain is written (endpoints and an external way in). */
+  usesExt: boolean;
+}
+
+/** CategorizeEndpoints and the internal/external policy chains (`clusterChain` / `localChain` by traffic policy). */
+export function trafficPlan(sp: KpServicePort, clusterChain: string, localChain: string): TrafficPlan {
+  const { cluster, local, all } = categorize(sp);
+  const hasEndpoints = all.length > 0;
+  const pol = (policy: 'Cluster' | 'Local'): [string, boolean] => (policy === 'Local' ? [localChain, local.length > 0 && hasEndpoints] : [clusterChain, hasEndpoints]);
+  const [internalChain, hasInternal] = pol(sp.internalTrafficPolicy);
+  const [externalPolicy, hasExternal] = pol(sp.externalTrafficPolicy);
+  return { cluster, local, all, hasEndpoints, internalChain, hasInternal, externalPolicy, hasExternal, usesExt: hasEndpoints && externallyAccessible(sp) };
 }
 
 /** The rule buffers of one sync (proxier.go's filterRules / natChains / natRules), by chain. */
@@ -188,21 +213,18 @@ function planPort(sp: KpServicePort): PortPlan {
   const name = servicePortName(sp);
   const proto = sp.protocol.toLowerCase();
   const ch = serviceChains(sp);
-  const { cluster, local, all } = categorize(sp);
-  const hasEndpoints = all.length > 0;
-  const localOnly = (policy: 'Cluster' | 'Local'): [string, boolean] => (policy === 'Local' ? [ch.svl, local.length > 0 && hasEndpoints] : [ch.svc, hasEndpoints]);
-  const [internalChain, hasInternal] = localOnly(sp.internalTrafficPolicy);
-  const [externalPolicy, hasExternal] = localOnly(sp.externalTrafficPolicy);
-  const plan: PortPlan = { name, dport: `-m ${proto} -p ${proto}`, ch, cluster, local, all, hasEndpoints, internalChain, hasInternal, externalPolicy, hasExternal, usesExt: hasEndpoints && externallyAccessible(sp), usesFw: hasEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0, intTarget: '', intComment: '', extTarget: '', extComment: '' };
+  const t = trafficPlan(sp, ch.svc, ch.svl);
+  const hasEndpoints = t.hasEndpoints;
+  const plan: PortPlan = { name, dport: `-m ${proto} -p ${proto}`, ch, ...t, usesFw: hasEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0, intTarget: '', intComment: '', extTarget: '', extComment: '' };
   if (!hasEndpoints) {
     plan.intTarget = plan.extTarget = 'REJECT';
     plan.intComment = plan.extComment = `"${name} has no endpoints"`;
   } else {
-    if (!hasInternal) {
+    if (!t.hasInternal) {
       plan.intTarget = 'DROP';
       plan.intComment = `"${name} has no local endpoints"`;
     }
-    if (!hasExternal) {
+    if (!t.hasExternal) {
       plan.extTarget = 'DROP';
       plan.extComment = `"${name} has no local endpoints"`;
     }

@@ -4,6 +4,8 @@
 // kube-proxy's --iptables-min-sync-period and the watch latency), which rewrites every node's rules
 // with the pure renderers of iptables.ts / ipvs.ts, from its own informer's cache. Layer: k8s (imports core, netfilter, k8s).
 // Changes that arrive while a sync is pending join it, as the BoundedFrequencyRunner coalesces them.
+// A stalled node's proxy (the kube-proxy-stall fault: a hung process, an API server it cannot reach)
+// skips syncs until it resumes, then does a full resync.
 // Not modelled: per-node proxies with their own timing, the runner's max interval (a periodic full
 // resync), conntrack flushing of stale UDP entries.
 import type { Simulator } from '../../core/simulator.js';
@@ -18,6 +20,8 @@ export class KubeProxy {
   /** The Services joined with their EndpointSlices, as the change trackers hold them. */
   private informer: ServiceInformer | null = null;
   private syncPending = false;
+  /** Nodes whose proxy does not sync (kube-proxy-stall). */
+  private readonly stalled = new Set<string>();
 
   constructor(
     private readonly sim: Simulator,
@@ -42,8 +46,20 @@ export class KubeProxy {
     });
   }
 
-  /** Rewrites every node's rules from the informer's Services and endpoints. */
+  /** Rewrites every node's rules from the informer's Services and endpoints (not a stalled node's). */
   syncProxyRules(): void {
-    programKubeProxy(this.nodes, this.informer?.list() ?? [], this.opts, this.cniRules);
+    const nodes = this.stalled.size === 0 ? this.nodes : this.nodes.filter((n) => !this.stalled.has(n.name));
+    programKubeProxy(nodes, this.informer?.list() ?? [], this.opts, this.cniRules);
+  }
+
+  /** The node's proxy stops syncing (`false`), or resumes with a full resync of that node (`true`). */
+  setSyncing(node: ClusterNode, syncing: boolean): void {
+    if (!syncing) {
+      this.stalled.add(node.name);
+      return;
+    }
+    if (!this.stalled.delete(node.name)) return;
+    programKubeProxy([node], this.informer?.list() ?? [], this.opts, this.cniRules);
+    this.record(`kube-proxy: ${node.name} resumed, full resync`);
   }
 }
