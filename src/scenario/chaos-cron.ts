@@ -6,11 +6,13 @@
 // 1h30m, 10s, 500ms). The simulated clock's 0 is taken as 1970-01-01T00:00:00Z, so `*/1 * * * *`
 // fires at 60 s, 120 s, …; `@every 10s` at 10 s, 20 s, … (robfig: first firing one period after
 // the schedule is created). Firings are listed up to, not including, the end of the run; the list is
-// bounded by the run (a minute-by-minute scan, at most 144 000 steps for 100 days).
+// bounded by the run (a minute-by-minute scan, at most 144 000 steps for 100 days) and by 10 000 firings.
 // A hand-written matcher rather than a dependency: five fields and @every, off the hot path.
 import { SEC } from '../core/time.js';
 
 const MIN = 60 * SEC;
+/** Most firings a schedule may make within one run (each becomes a fault). */
+const MAX_FIRINGS = 10_000;
 const NAMES: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12, sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
 const DESCRIPTORS: Record<string, string> = { '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *' };
 const RANGES: [number, number][] = [
@@ -59,8 +61,9 @@ export function cronFirings(spec: string, endNs: number): number[] | string {
   if (s.startsWith('@every')) {
     const d = goDuration(s.slice(6));
     if (d === null || d <= 0) return `cannot read the period of "${s}" (expected @every 10s, @every 1m30s)`;
+    if (endNs / d > MAX_FIRINGS) return `"${s}" fires more than ${MAX_FIRINGS} times within the run`;
     const out: number[] = [];
-    for (let t = d; t < endNs && out.length < 100_000; t += d) out.push(t);
+    for (let t = d; t < endNs; t += d) out.push(t);
     return out;
   }
   const fields = (DESCRIPTORS[s] ?? s).split(/\s+/);
@@ -82,6 +85,7 @@ export function cronFirings(spec: string, endNs: number): number[] | string {
     const domOk = doms.has(d.getUTCDate());
     const dowOk = dows.has(d.getUTCDay());
     if (domStar || dowStar ? domOk && dowOk : domOk || dowOk) out.push(t);
+    if (out.length > MAX_FIRINGS) return `"${s}" fires more than ${MAX_FIRINGS} times within the run`;
   }
   return out;
 }

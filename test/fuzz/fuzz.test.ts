@@ -34,7 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'podwire-fuzz-'));
 const validate = new Ajv2020({ strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/stats.schema.json'), 'utf8')) as object);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const scenarioFiles = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort();
+const scenarioFiles = (readdirSync(join(ROOT, 'scenarios'), { recursive: true }) as string[]).filter((f) => f.endsWith('.yaml') && f.split('/').length <= 2).sort();
 
 /** Values a careless or hostile user writes where a field is expected. */
 const hostile = fc.oneof(

@@ -13,6 +13,7 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
+import { stagesOf, type ChainDevice } from '../../src/link/qdisc.js';
 
 const CLUSTER = (faults: string) => `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -95,6 +96,21 @@ describe('Chaos Mesh objects', () => {
     expect(load.retries + Object.values(load.errors as Record<string, number>).reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
   });
 
+  it('a svc/NAME target is the Service’s endpoint pods when the fault fires: each pod’s eth0 gets the netem', () => {
+    const w = buildWorld(loadScenarioText(CLUSTER('    - { at: 2s, duration: 1s, kind: netem, target: svc/web, delay: 20ms }'), 'cm.yaml'), 1);
+    const staged: string[] = [];
+    w.sim.scheduleAt(2.5e9, () => {
+      for (const pod of ['web-0', 'web-1', 'client']) if (stagesOf(w.namespaces.get(pod)!.device('eth0') as ChainDevice).length > 0) staged.push(pod);
+    });
+    w.sim.run();
+    expect(staged).toEqual(['web-0', 'web-1']);
+    expect(w.timeline.map((t) => [t.atNs / 1e9, t.what])).toEqual([
+      [2, 'netem on pod/web-0, pod/web-1: loss 0.00% delay 20ms jitter 0ms'],
+      [3, 'netem on pod/web-0, pod/web-1 removed'],
+    ]);
+    expect(stagesOf(w.namespaces.get('web-0')!.device('eth0') as ChainDevice)).toEqual([]);
+  });
+
   it('NetworkChaos actions translate to netem / partition / bandwidth with tc units and Chaos Mesh percentages', () => {
     const sink = { errors: [] as string[], warnings: [] as string[] };
     const s = { error: (p: (string | number)[], m: string) => sink.errors.push(`${p.join('.')}: ${m}`), warn: (p: (string | number)[], m: string) => sink.warnings.push(`${p.join('.')}: ${m}`) };
@@ -136,6 +152,7 @@ describe('Chaos Mesh objects', () => {
     expect(cronFirings('@hourly', 7300e9)).toEqual([3600e9, 7200e9]);
     expect(cronFirings('* * * *', 1e9)).toMatch(/five fields/);
     expect(cronFirings('61 * * * *', 1e9)).toMatch(/field 1/);
+    expect(cronFirings('@every 1ms', 100e9)).toMatch(/more than 10000 times/); // each firing is a fault: bounded
     const sched = (policy?: string) => ({ kind: 'Schedule', value: { metadata: { name: 's' }, spec: { schedule: '@every 2s', type: 'NetworkChaos', ...(policy ? { concurrencyPolicy: policy } : {}), networkChaos: { action: 'partition', mode: 'all', selector: {}, duration: '5s' } } } });
     const s = { error: (_p: unknown, m: string) => expect.fail(m), warn: () => {} };
     expect(chaosMeshFaults(sched(), 20e9, s).map((f) => f['at'])).toEqual(['2000000000ns', '8000000000ns', '14000000000ns']);

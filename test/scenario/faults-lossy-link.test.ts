@@ -2,11 +2,10 @@
 // scenario's seed, and both fault scenarios clean in tshark per interface.
 //
 //   client (node1) ◀══ 10 MB ══ bulk (node2)      netem loss 1% on node2/eth0, RTT ≈ 40.3 ms
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasTshark, tsharkCheck } from '../helpers/tshark.js';
-import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
 import { ROOT, runScenario } from '../integration/run-scenario.js';
 import { mathis, runBulk } from '../theory/bulk.js';
 
@@ -30,19 +29,19 @@ describe('scenarios/faults/lossy-link.yaml', () => {
 
 describe.skipIf(!hasTshark())('fault scenarios in tshark', () => {
   for (const name of ['faults/partition', 'faults/lossy-link']) {
+    // Malformed frames and bad checksums are properties of each frame, so one tshark pass over the
+    // pcapng (every interface's block) checks every interface; the frames are named by interface.
     it(`${name}: zero malformed frames and zero bad checksums on every interface`, () => {
       const out = runScenario(join(ROOT, 'scenarios', `${name}.yaml`), name.endsWith('partition') ? 7 : 1);
       try {
-        const files = splitPcapngPerInterface(readFileSync(out.capturePath), out.dir);
-        expect(files.size).toBeGreaterThan(4);
-        for (const [iface, file] of files) {
-          const c = tsharkCheck(file);
-          expect(c.malformedFrames, `${iface}: ${c.errors.join('; ')}`).toEqual([]);
-          expect(c.badChecksumFrames, `${iface}: ${c.errors.join('; ')}`).toEqual([]);
-        }
+        const c = tsharkCheck(out.capturePath);
+        expect(c.frames).toBeGreaterThan(1000);
+        expect(c.malformedFrames, c.errors.join('; ')).toEqual([]);
+        expect(c.badChecksumFrames, c.errors.join('; ')).toEqual([]);
+        expect(out.captured.length).toBeGreaterThanOrEqual(4);
       } finally {
         rmSync(out.dir, { recursive: true, force: true });
       }
-    }, 120_000);
+    }, 300_000);
   }
 });

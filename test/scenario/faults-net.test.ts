@@ -5,7 +5,13 @@
 //
 // Each test names the fault and asserts what the kernel's tc/carrier handling gives: which pings are
 // lost, where frames are dropped (by reason), what the neighbour table and the capture show.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runWorld } from '../../src/scenario/run.js';
+import { splitPcapngPerInterface } from '../helpers/pcapng-split.js';
+import { hasTshark, tsharkCheck } from '../helpers/tshark.js';
 import { buildWorld, type World } from '../../src/scenario/build.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
@@ -100,6 +106,59 @@ describe('network faults', () => {
     // Every frame whose bit landed in the IP header fails the header checksum in its bytes.
     const badHdr = frames.filter((b) => internetChecksum(b, 14, 34) !== 0).length;
     expect(badHdr).toBe(drops['ip-csum']);
+  });
+
+  it('netem direction from: the delay sits on the peer’s egress toward the target (node2 → node1), not on the target', () => {
+    const w = build('    - { at: 0s, kind: netem, target: node/node1, direction: from, peer: node/node2, delay: 30ms }', `    - { name: ping, type: ping, from: node/node1, to: ${NODE2}, count: 5, interval: 100ms, start: 1s }`);
+    w.sim.run();
+    const p50 = w.stats.flow('ping').latency.percentileNs(50);
+    expect(p50).toBeGreaterThan(30e6);
+    expect(p50).toBeLessThan(31e6);
+    expect(w.timeline[0]!.what).toBe('netem on node/node1 (from node/node2): loss 0.00% delay 30ms jitter 0ms');
+  });
+
+  it('bandwidth 1 Mbit/s on node1: pings offered at 1.7 Mbit/s queue up — RTT grows with the backlog, then the byte limit drops', () => {
+    const w = build(
+      '    - { at: 0s, kind: bandwidth, target: node/node1, rate: 1Mbit, buffer: 3000, limit: 30000 }',
+      `    - { name: ping, type: ping, from: node/node1, to: ${NODE2}, count: 400, interval: 5ms, start: 1s, size: 1000, timeout: 5s }`,
+    );
+    const rtts: number[] = [];
+    const f = w.stats.flow('ping');
+    const succ = f.requestSucceeded.bind(f);
+    f.requestSucceeded = (latency, connect, bytes) => {
+      rtts.push(latency);
+      succ(latency, connect, bytes);
+    };
+    w.sim.run();
+    // 1042-byte frames: 8.3 ms each at 1 Mbit/s against one every 5 ms; the queue holds 30000 B ≈ 28
+    // frames ≈ 240 ms of backlog, so RTTs climb from ≈ 0 to ≈ 240 ms and stay there, and frames that
+    // find the queue full are dropped.
+    expect(rtts[0]!).toBeLessThan(5e6);
+    expect(Math.max(...rtts)).toBeGreaterThan(200e6);
+    expect(Math.max(...rtts)).toBeLessThan(260e6);
+    expect(rtts.slice(-50).every((r) => r > 150e6)).toBe(true);
+    expect(dev(w, 'node1', 'eth0').dropsByReason['qdisc-limit']!).toBeGreaterThan(100);
+    // What leaves is the rate's worth: 2 s of sending plus the ≈ 0.24 s backlog drained after, at
+    // 8.34 ms a frame, plus the 3-frame bucket: ≈ 271 of the 400.
+    expect(f.successes).toBeGreaterThan(260);
+    expect(f.successes).toBeLessThan(280);
+  });
+
+  it.skipIf(!hasTshark())('corrupt in the capture: tshark flags the same frames bad on node1/eth0 (after the qdisc) and on node2/eth0, none before the qdisc', () => {
+    const w = build('    - { at: 0s, kind: netem, target: node/node1, corrupt: "100%" }', `    - { name: udp, type: udp, from: node/node1, to: "${NODE2}:9000", count: 40, interval: 10ms, start: 1s, size: 400 }`);
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-corrupt-'));
+    try {
+      const r = runWorld(w, { outDir: dir, format: 'pcapng', snaplen: 262144 });
+      const files = splitPcapngPerInterface(readFileSync(r.files.capture), dir);
+      const bad = (iface: string) => tsharkCheck(files.get(iface)!).badChecksums;
+      const ipCsum = w.namespaces.get('node2')!.drops['ip-csum'] ?? 0;
+      const udpCsum = w.namespaces.get('node2')!.drops['udp-csum'] ?? 0;
+      expect(bad('node1/eth0')).toBe(ipCsum + udpCsum);
+      expect(bad('node2/eth0')).toBe(ipCsum + udpCsum);
+      expect(bad('network/swp1') + bad('network/swp2')).toBe(2 * (ipCsum + udpCsum)); // the switch forwards them unchanged
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad input: an unknown pod, a selector field typo, a direction without a peer, externalTargets from', () => {

@@ -78,6 +78,24 @@ describe('Gilbert-Elliott (loss gemodel p r 1-h 1-k)', () => {
     expect(s.rate / expected).toBeLessThan(1.07);
   });
 
+  it('4-state model (loss state p13 p31 p32 p23 p14): loss rate π₃ + π₄ of its Markov chain', () => {
+    const m = { kind: 'state' as const, p13: 0.02, p31: 0.3, p32: 0.2, p23: 0.1, p14: 0.01 };
+    // Transition matrix over 1 (tx in gap), 2 (tx in burst), 3 (lost in burst), 4 (lost in gap);
+    // a frame is lost when the chain moves into 3 or 4, so the loss rate is π₃ + π₄.
+    const P = [
+      [1 - m.p13 - m.p14, 0, m.p13, m.p14],
+      [0, 1 - m.p23, m.p23, 0],
+      [m.p31, m.p32, 1 - m.p31 - m.p32, 0],
+      [1, 0, 0, 0],
+    ];
+    let pi = [1, 0, 0, 0];
+    for (let k = 0; k < 10_000; k++) pi = [0, 1, 2, 3].map((j) => pi.reduce((acc, x, i) => acc + x * P[i]![j]!, 0));
+    const expected = pi[2]! + pi[3]!;
+    const s = lossStats(through({ loss: 0, delayNs: 0, jitterNs: 0, lossModel: m }, N, 10_000).arrived);
+    expect(s.rate / expected).toBeGreaterThan(0.9);
+    expect(s.rate / expected).toBeLessThan(1.1);
+  });
+
   it('random loss 2%: rate 0.02, bursts geometric with mean 1/(1−p)', () => {
     const s = lossStats(through({ loss: 0.02, delayNs: 0, jitterNs: 0 }, N, 10_000).arrived);
     expect(s.rate).toBeGreaterThan(0.02 * 0.93);
