@@ -32,6 +32,8 @@ import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
 import { schedulePod } from './scheduler.js';
 import { Underlay } from './underlay.js';
+import { addLbMachine, type LbMachine } from './cloud-lb/machine.js';
+import type { LoadBalancerConfig } from './cloud-lb/config.js';
 
 /** The cluster section of a Scenario (mirrors scenario/schema ClusterSpec; kept here so k8s does not import scenario). */
 export interface ClusterConfig {
@@ -47,6 +49,9 @@ export interface ClusterConfig {
   nodes: { name: string; ip?: string | undefined; podCIDR?: string | undefined; mac?: string | undefined }[];
   externalHosts: { name: string; ip?: string | undefined; mac?: string | undefined }[];
   dns?: { enabled: boolean; replicas: number; upstream: string[] } | undefined;
+  loadBalancerPool?: string[];
+  /** The load-balancer provider (k8s/cloud-lb). */
+  loadBalancer?: LoadBalancerConfig | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */
@@ -113,6 +118,8 @@ export interface ClusterWorld {
   warnings: UserError[];
   /** The manifests the cluster runs: the add-ons' (CoreDNS) first, then the user's. */
   manifests: ManifestInput[];
+  /** The cloud load balancer's (or BGP router's) machine on the cluster network, when the provider has one. */
+  lb?: LbMachine | null;
 }
 
 type At = (path: (string | number)[], message: string) => UserError;
@@ -143,10 +150,11 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   checkNodeSubnets(cfg.podCIDR, nodes.map((n) => ({ name: n.name, net: n.podNet, prefix: n.podPrefix, declaredAt: declaredAt(defOf.get(n.name)) })), errors, at);
   programFlannelRoutes(nodes, overlay);
   const hosts = underlay.addExternalHosts((name) => nodes.some((n) => n.name === name));
+  const lb = addLbMachine(underlay, cfg, (name) => nodes.some((n) => n.name === name) || hosts.some((h) => h.name === name), errors, at);
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const pods = startPods(inv, cni, nodes, nodeDefs, podDefsOf(sim, manifests, nodeDefs, errors, warnings), errors, warnings);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests };
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb };
 }
 
 /** `kubeadm join`: the node's machine on the network, IP forwarding on, its pod subnet (node IPAM: the i-th /nodeSubnetPrefix, or spec.podCIDR). */

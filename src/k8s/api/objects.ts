@@ -33,16 +33,32 @@ export interface Pod extends ApiObject {
   status: { podIP: Ipv4; ready: boolean; reason: string };
 }
 
-/** core/v1 Node: its InternalIP and Ready condition. */
+/** core/v1 Node: its InternalIP and Ready condition (and the taints kube-proxy's health server reads). */
 export interface Node extends ApiObject {
   kind: 'Node';
+  spec?: { taints?: { key: string; value?: string; effect: string }[] };
   status: { internalIP: Ipv4; ready: boolean; reason: string };
 }
 
-/** core/v1 Service after the API server's allocation (ClusterIP, NodePorts, LB ingress). */
+/** core/v1 LoadBalancerIngress: an address of the Service's load balancer. */
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  /** VIP: traffic reaches the nodes with the LB IP as destination; Proxy: the LB delivers to node IP:NodePort (or the pod). */
+  ipMode?: 'VIP' | 'Proxy';
+}
+
+/** core/v1 Service after the API server's allocation (ClusterIP, NodePorts), with the status the load-balancer controller writes. */
 export interface Service extends ApiObject {
   kind: 'Service';
   spec: ServiceSpec;
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
+}
+
+/** externaldns.k8s.io/v1alpha1 DNSEndpoint: records external-dns publishes (written by the AWS load-balancer controller here). */
+export interface DnsEndpoint extends ApiObject {
+  kind: 'DNSEndpoint';
+  spec: { endpoints: { dnsName: string; recordType: 'A'; targets: string[]; recordTTL: number }[] };
 }
 
 /** discovery/v1 EndpointSlice: one per Service here, endpoints per service port. */
@@ -59,6 +75,7 @@ export interface KindMap {
   Node: Node;
   Service: Service;
   EndpointSlice: EndpointSlice;
+  DNSEndpoint: DnsEndpoint;
 }
 
 /** The object type of a kind name. */

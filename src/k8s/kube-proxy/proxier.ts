@@ -11,6 +11,7 @@ import type { TimeNs } from '../../core/time.js';
 import type { ApiStore } from '../api/store.js';
 import type { ClusterNode } from '../cluster.js';
 import { ServiceInformer } from '../service-informer.js';
+import type { ServiceView } from '../services.js';
 import { programKubeProxy, type KubeProxyOptions } from './index.js';
 
 /** kube-proxy on every node of the cluster. */
@@ -18,6 +19,8 @@ export class KubeProxy {
   /** The Services joined with their EndpointSlices, as the change trackers hold them. */
   private informer: ServiceInformer | null = null;
   private syncPending = false;
+  /** kube-proxy's health servers (kube-proxy/healthz.ts), told of queued changes and of each sync. */
+  health: { queued(): void; synced(services: readonly ServiceView[]): void } | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -31,6 +34,7 @@ export class KubeProxy {
   /** Lists and watches Services and EndpointSlices (no watch delay: the sync delay covers it); each change schedules a sync. */
   start(api: ApiStore, syncDelayNs: TimeNs): void {
     this.informer = new ServiceInformer(api, () => {
+      this.health?.queued();
       // Changes while a sync is pending join it (the runner reads the trackers when it runs).
       if (this.syncPending) return;
       this.syncPending = true;
@@ -44,6 +48,13 @@ export class KubeProxy {
 
   /** Rewrites every node's rules from the informer's Services and endpoints. */
   syncProxyRules(): void {
-    programKubeProxy(this.nodes, this.informer?.list() ?? [], this.opts, this.cniRules);
+    const services = this.informer?.list() ?? [];
+    programKubeProxy(this.nodes, services, this.opts, this.cniRules);
+    this.health?.synced(services);
+  }
+
+  /** The Services as the proxier's informer holds them. */
+  get services(): readonly ServiceView[] {
+    return this.informer?.list() ?? [];
   }
 }
