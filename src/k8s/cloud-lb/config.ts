@@ -121,15 +121,13 @@ export function withOverrides(hc: HealthCheckParams, o: HealthCheckOverrides | u
   };
 }
 
-/** The pool's addresses in order: a list as given, or every host address of a CIDR (network and broadcast left out). */
+/** The pool's addresses in order: a list as given, or every address of a CIDR (as MetalLB's pools, avoidBuggyIPs off). */
 export function poolAddresses(pool: string[] | string): Ipv4[] {
-  if (Array.isArray(pool)) return pool.map((x) => parseIpv4(x)!).filter((x) => x !== null);
+  if (Array.isArray(pool)) return pool.map((x) => parseIpv4(x)).filter((x) => x !== null);
   const c = parseCidr(pool);
   if (!c) return [];
-  const size = 2 ** (32 - c.prefix);
   const base = networkOf(c.addr, c.prefix);
-  if (size <= 2) return Array.from({ length: size }, (_, i) => (base + i) >>> 0);
-  return Array.from({ length: Math.min(size - 2, 4096) }, (_, i) => (base + 1 + i) >>> 0);
+  return Array.from({ length: Math.min(2 ** (32 - c.prefix), 4096) }, (_, i) => (base + i) >>> 0);
 }
 
 /**
