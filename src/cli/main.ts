@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('node', { type: 'string', alias: 'host', demandOption: true, describe: 'host / node name' })
+          .option('node', { type: 'string', alias: 'host', describe: 'host / node name' })
           .option('seed', { type: 'string' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
@@ -172,10 +172,11 @@ async function main(): Promise<void> {
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
-          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' }),
+          .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' })
+          .option('lb', { type: 'boolean', default: false, describe: 'print the load balancers: their addresses, listeners, targets and health (after the run)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, inspectLoadBalancers }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -183,7 +184,14 @@ async function main(): Promise<void> {
         ]);
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
-        const ns = world.namespaces.get(argv.node);
+        if (!argv.lb && argv.node === undefined) throw new UsageError('name a host with --node (or use --lb)');
+        if (argv.lb) {
+          const until = argv.run ? (untilOf(argv.until) ?? world.until) : 0;
+          if (argv.run) world.sim.run(until !== null ? { until } : {});
+          process.stdout.write(inspectLoadBalancers(world));
+          return;
+        }
+        const ns = world.namespaces.get(argv.node ?? '');
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {
           if (ns.nf === null) throw new UsageError(`--iptables: ${argv.node} has no netfilter rules (only cluster nodes run kube-proxy)`);

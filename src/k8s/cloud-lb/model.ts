@@ -112,15 +112,19 @@ export function pickTarget(svc: LbService, hash: number): LbTarget | null {
   }
 }
 
-/** A line per target for `inspect --lb`. */
+/** `inspect --lb`: per load balancer a line (address, listeners, check), then its targets in aligned columns. */
 export function formatTargets(svcs: readonly LbService[], fmtIp: (ip: Ipv4) => string): string {
-  const rows: string[][] = [['LOAD BALANCER', 'PROVIDER', 'ADDRESS', 'LISTENERS', 'TARGET', 'STATE', 'SINCE', 'LAST CHECK']];
+  const out: string[] = [];
   for (const s of svcs) {
     const addr = s.hostname ? `${s.hostname} (${fmtIp(s.vip)})` : fmtIp(s.vip);
     const ls = s.listeners.map((l) => `${l.port}/${l.protocol}->${l.nodePort}`).join(',');
-    const hc = s.healthCheck ? `${s.healthCheck.protocol}:${s.healthCheck.port}${s.healthCheck.path}` : '-';
-    for (const t of s.targets) rows.push([`${s.namespace}/${s.name}`, s.provider, addr, ls, `${t.node.name} ${fmtIp(t.node.ip)}`, t.state, `${(t.since / 1e9).toFixed(3)}s`, `${hc} ${t.lastResult}`.trim()]);
+    const h = s.healthCheck;
+    const hc = h ? `check ${h.protocol}:${h.port}${h.path} every ${h.intervalNs / 1e9}s timeout ${h.timeoutNs / 1e9}s healthy ${h.healthyThreshold} unhealthy ${h.unhealthyThreshold}` : 'no health check';
+    out.push(`${s.namespace}/${s.name}  ${s.provider}  ${addr}  listeners ${ls}  ${hc}`);
+    const rows = [['  TARGET', 'STATE', 'SINCE', 'LAST']];
+    for (const t of s.targets) rows.push([`  ${t.node.name} ${fmtIp(t.node.ip)}`, t.state, `${(t.since / 1e9).toFixed(3)}s`, t.lastResult || '-']);
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) out.push(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join(''));
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('')).join('\n') + '\n';
+  return out.join('\n') + '\n';
 }
