@@ -84,32 +84,43 @@ export function eligibleTargets(svc: LbService): LbTarget[] {
   return svc.provider === 'aws-nlb' || svc.provider === 'gcp' ? svc.targets : [];
 }
 
-/** The target for a new flow (null when none may take it). */
+/** Whether `t` may take new flows: healthy (or not yet checked), or every target when none is and the provider fails open. */
+const takes = (t: LbTarget, anyOk: boolean): boolean => !anyOk || t.state !== 'unhealthy';
+
+/**
+ * The target for a new flow (null when none may take it). Allocation-free: the metallb-bgp router
+ * calls it for every packet.
+ */
 export function pickTarget(svc: LbService, hash: number): LbTarget | null {
-  const ts = eligibleTargets(svc);
-  if (ts.length === 0) return null;
-  switch (svc.provider) {
-    case 'aws-clb': {
-      const t = ts[svc.rr % ts.length]!;
-      svc.rr = (svc.rr + 1) % 1_000_000_007;
-      return t;
+  const ts = svc.targets;
+  let ok = 0;
+  for (const t of ts) if (t.state !== 'unhealthy') ok++;
+  const failOpen = svc.provider === 'aws-nlb' || svc.provider === 'gcp';
+  if (ok === 0 && !failOpen) return null;
+  const anyOk = ok > 0;
+  const n = anyOk ? ok : ts.length;
+  if (n === 0) return null;
+  if (svc.provider === 'gcp') {
+    // Rendezvous (highest random weight) hashing: a target's removal moves only its own flows.
+    let best: LbTarget | null = null;
+    let bestW = -1;
+    for (const t of ts) {
+      if (!takes(t, anyOk)) continue;
+      const w = mix32(hash, t.node.ip);
+      if (w > bestW) [best, bestW] = [t, w];
     }
-    case 'gcp': {
-      // Rendezvous (highest random weight) hashing: a target's removal moves only its own flows.
-      let best: LbTarget | null = null;
-      let bestW = -1;
-      for (const t of ts) {
-        const w = mix32(hash, t.node.ip);
-        if (w > bestW) [best, bestW] = [t, w];
-      }
-      return best;
-    }
-    case 'metallb-bgp':
-      // fib_select_multipath hash-threshold: the hash space cut into equal upper bounds, one per next hop.
-      return ts[Math.floor(((hash >>> 1) * ts.length) / 0x80000000)]!;
-    default:
-      return ts[hash % ts.length]!;
+    return best;
   }
+  let k: number;
+  if (svc.provider === 'aws-clb') {
+    k = svc.rr % n;
+    svc.rr = (svc.rr + 1) % 1_000_000_007;
+  } else if (svc.provider === 'metallb-bgp') {
+    // fib_select_multipath hash-threshold: the hash space cut into equal upper bounds, one per next hop.
+    k = Math.floor(((hash >>> 1) * n) / 0x80000000);
+  } else k = hash % n;
+  for (const t of ts) if (takes(t, anyOk) && k-- === 0) return t;
+  return null;
 }
 
 /** `inspect --lb`: per load balancer a line (address, listeners, check), then its targets in aligned columns. */
