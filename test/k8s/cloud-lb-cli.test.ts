@@ -124,3 +124,39 @@ describe('kube-proxy rules from the Service: healthCheckNodePort and loadBalance
     ]);
   });
 });
+
+describe('idle timeouts and proxy protocol', () => {
+  const runText = (text: string, name: string) => {
+    const world = buildWorld(loadScenarioText(text, `${name}.yaml`), 1);
+    const out = mkdtempSync(join(dir, `${name}-`));
+    const res = runWorld(world, { outDir: out, format: 'pcapng', snaplen: 262144 });
+    return { world, stats: JSON.parse(res.statsJson) as { flows: { name: string; successes: number; errors: number; errorsByKind: Record<string, number> }[] } };
+  };
+
+  it('NLB: a kept-alive connection idle longer than the idle timeout is reset by the LB on its next segment', () => {
+    const traffic = '    - { name: idle, type: http, from: host/laptop, to: "10.100.11.240:80", count: 3, rate: 0.25, arrival: constant, connection: keep-alive, timeout: 2s }';
+    const { world, stats } = runText(scenario('{ provider: aws-nlb, pool: [10.100.11.240], idleTimeout: 2s }', '', traffic), 'idle');
+    const f = stats.flows[0]!;
+    // The first request opens the connection; 4 s later the NLB no longer knows the flow: RST.
+    expect(f.successes).toBeGreaterThanOrEqual(1);
+    expect(f.errorsByKind['reset']).toBeGreaterThanOrEqual(1);
+    expect(world.controlPlane!.cloud!.dataplane!.counters.resets).toBeGreaterThanOrEqual(1);
+  });
+
+  it('CLB: with the proxy-protocol annotation the backend connection starts with the PROXY TCP4 line', () => {
+    const text = scenario('{ provider: aws-clb, pool: [10.100.11.240] }', '', '    - { name: pp, type: http, from: host/laptop, to: "10.100.11.240:80", count: 1, timeout: 2s }').replace(
+      'metadata: { name: web }\nspec:\n  type: LoadBalancer',
+      'metadata: { name: web, annotations: { service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: "*" } }\nspec:\n  type: LoadBalancer',
+    );
+    const world = buildWorld(loadScenarioText(text, 'pp.yaml'), 1);
+    const firstBytes: string[] = [];
+    for (const n of world.cluster!.nodes) {
+      n.eth0.tap.connect((_dev, pkt, dir) => {
+        if (dir === 'in' && pkt.tcp?.dstPort === 30080 && pkt.payload && pkt.payloadLength > 0) firstBytes.push(new TextDecoder().decode(pkt.payload));
+      });
+    }
+    runWorld(world, { outDir: mkdtempSync(join(dir, 'pp-')), format: 'pcapng', snaplen: 262144 });
+    expect(firstBytes[0]).toMatch(/^PROXY TCP4 10\.100\.11\.100 10\.100\.11\.240 \d+ 80\r\n$/);
+    expect(firstBytes[1]).toMatch(/^GET \/ HTTP\/1\.1\r\n/);
+  });
+});
