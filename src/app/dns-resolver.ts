@@ -14,7 +14,12 @@
 // unreachable (ECONNREFUSED) → next server; sockets closed after each res_send (no RES_STAYOPEN), so
 // every search candidate leaves from a new ephemeral port).
 // Randomness: query IDs from `<ns>/dns-id`, the rotate offset from `<ns>/dns-rotate`, ports from the UDP
-// layer's ephemeral stream. Nothing is cached (glibc has no cache; nscd/systemd-resolved not modelled).
+// layer's ephemeral stream. glibc itself caches nothing; with `cache: true` (hosts outside the cluster)
+// a host cache stands in front of it as nscd's hosts cache or systemd-resolved would: a lookup's answer
+// is kept for the least TTL of the records used (A and the CNAMEs leading to them), a NXDOMAIN / NODATA
+// for min(SOA TTL, SOA minimum) of the reply's SOA (RFC 2308 §5), and served without a packet until it
+// expires. The cache keeps the answer's address order (the first address stays first until expiry).
+// Not modelled in that cache: per-record expiry, serve-stale, the 127.0.0.53 stub hop, cache size limits.
 //
 // Not modelled: DNS over TCP after a truncated (TC) reply (the truncated answer is used), EDNS0
 // (`options edns0`), `options use-vc`, `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
@@ -123,12 +128,16 @@ export interface LookupResult {
   error: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery' | null;
   /** Query datagrams sent (retries included). */
   queries: number;
+  /** Served from the host cache (StubResolverOptions.cache) without a query on the wire. */
+  cached: boolean;
 }
 
 /** Resolver behaviour beyond resolv.conf. */
 export interface StubResolverOptions {
   /** 'unspec' sends A and AAAA (getaddrinfo AF_UNSPEC, the default); 'inet' sends A only. */
   family?: 'unspec' | 'inet';
+  /** A host cache honouring TTLs (nscd / systemd-resolved) in front of the stub; default off (glibc alone). */
+  cache?: boolean;
 }
 
 /** Resolver counters. */
@@ -138,14 +147,18 @@ export interface StubResolverCounters {
   timeouts: number;
   succeeded: number;
   failed: number;
+  /** Lookups answered from the host cache. */
+  cacheHits: number;
 }
 
-type QueryVerdict = { kind: 'success'; a: DnsMessage | null } | { kind: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery' };
+type QueryVerdict = { kind: 'success'; a: DnsMessage | null } | { kind: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery'; negativeTtl?: number };
 
 /** A glibc-style stub resolver bound to one namespace's UDP layer. */
 export class StubResolver implements Resolver {
-  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0 };
+  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0, cacheHits: 0 };
   private readonly sim: Simulator;
+  /** The host cache: lookup name → result and when it expires (opts.cache). */
+  private readonly cache = new Map<string, { result: LookupResult; expires: number }>();
   /** RES_SNGLKUP / RES_SNGLKUPREOP once set by a timeout stay set (they live in the thread's _res). */
   private singleRequest: boolean;
   private singleRequestReopen: boolean;
@@ -168,6 +181,18 @@ export class StubResolver implements Resolver {
   /** getaddrinfo(name): runs the search list and reports the outcome. */
   lookup(name: string, cb: (r: LookupResult) => void): void {
     this.counters.lookups++;
+    if (this.opts.cache) {
+      const hit = this.cache.get(name);
+      if (hit !== undefined && this.sim.now < hit.expires) {
+        this.counters.cacheHits++;
+        if (hit.result.addresses.length > 0) this.counters.succeeded++;
+        else this.counters.failed++;
+        const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true };
+        this.sim.schedule(0, () => cb(r));
+        return;
+      }
+      this.cache.delete(name);
+    }
     const cands = searchCandidates(name, this.conf);
     const trailing = name.endsWith('.');
     const bare = trailing ? name.slice(0, -1) : name;
@@ -175,7 +200,9 @@ export class StubResolver implements Resolver {
     const asIsFirst = dots >= this.conf.ndots || trailing;
     const searchFrom = asIsFirst ? 1 : 0;
     const searchTo = searchFrom + this.conf.search.filter((d) => d !== '' && d !== '.').length;
-    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0 };
+    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false };
+    /** Seconds the outcome may be cached (null: not cacheable). */
+    let ttl: number | null = null;
     let gotNodata = false;
     let lastError: LookupResult['error'] = 'nxdomain';
     let firstError: LookupResult['error'] = null;
@@ -186,6 +213,7 @@ export class StubResolver implements Resolver {
         // res_nsearch: the as-is query's error if it ran first, else NO_DATA if seen, else the last one.
         result.error = firstError ?? (gotNodata ? 'nodata' : lastError);
       }
+      if (this.opts.cache && ttl !== null && ttl > 0) this.cache.set(name, { result: { ...result, addresses: [...result.addresses] }, expires: this.sim.now + ttl * SEC });
       cb(result);
     };
     const step = (i: number): void => {
@@ -195,8 +223,10 @@ export class StubResolver implements Resolver {
       }
       const qname = cands[i]!;
       this.query(qname, result, (v) => {
+        ttl = v.kind === 'success' ? null : (v.negativeTtl ?? null);
         if (v.kind === 'success') {
-          const { addresses, canonical } = addressesOf(v.a, qname);
+          const { addresses, canonical, minTtl } = addressesOf(v.a, qname);
+          ttl = minTtl;
           result.addresses = addresses;
           result.answeredName = qname;
           result.canonicalName = canonical;
@@ -237,7 +267,12 @@ export class StubResolver implements Resolver {
     const q2 = this.opts.family === 'inet' ? null : dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA);
     new Exchange(this, q1, q2, result, (x) => {
       if (x.kind === 'error') return cb({ kind: x.refused ? 'refused' : x.servfail ? 'servfail' : 'timeout' });
-      cb(verdict(x.a, x.aaaa));
+      const v = verdict(x.a, x.aaaa);
+      if (v.kind === 'nxdomain' || v.kind === 'nodata') {
+        const neg = negativeTtlOf(x.a ?? x.aaaa);
+        if (neg !== undefined) v.negativeTtl = neg;
+      }
+      cb(v);
     });
   }
 
@@ -492,17 +527,28 @@ function verdict(a: DnsMessage | null, aaaa: DnsMessage | null): QueryVerdict {
 }
 
 /** getanswer: A records owned by the query name or a CNAME alias of it, following the chain. */
-function addressesOf(m: DnsMessage | null, qname: string): { addresses: Ipv4[]; canonical: string | null } {
+function addressesOf(m: DnsMessage | null, qname: string): { addresses: Ipv4[]; canonical: string | null; minTtl: number | null } {
   const addresses: Ipv4[] = [];
-  if (m === null) return { addresses, canonical: null };
+  if (m === null) return { addresses, canonical: null, minTtl: null };
   let owner = qname.toLowerCase();
   let canonical: string | null = null;
+  let minTtl = Infinity;
   for (const r of m.answers) {
     if (r.name.toLowerCase() !== owner) continue;
     if (r.data.kind === 'CNAME') {
       owner = r.data.target.toLowerCase();
       canonical = r.data.target;
-    } else if (r.data.kind === 'A') addresses.push(r.data.address);
+      minTtl = Math.min(minTtl, r.ttl);
+    } else if (r.data.kind === 'A') {
+      addresses.push(r.data.address);
+      minTtl = Math.min(minTtl, r.ttl);
+    }
   }
-  return { addresses, canonical };
+  return { addresses, canonical, minTtl: addresses.length > 0 && minTtl !== Infinity ? minTtl : null };
+}
+
+/** RFC 2308 §5: a denial is cached for min(SOA TTL, SOA minimum) of the SOA in the authority section. */
+function negativeTtlOf(m: DnsMessage | null): number | undefined {
+  const soa = m?.authority.find((r) => r.data.kind === 'SOA');
+  return soa !== undefined && soa.data.kind === 'SOA' ? Math.min(soa.ttl, soa.data.minimum) : undefined;
 }

@@ -8,7 +8,7 @@
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import type { ErrorKind } from '../stats/flow.js';
+import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind } from '../transport/api.js';
 import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
@@ -44,6 +44,8 @@ export interface HttpResult {
   /** The `X-Served-By` header of the response (which pod answered). */
   servedBy: string | null;
   response: HttpResponse | null;
+  /** The attempt's phases (successful responses only; else null). */
+  phases: RequestPhases | null;
 }
 
 /** Client behaviour. */
@@ -88,6 +90,14 @@ interface Pending {
   conn: ClientConn | null;
   done: boolean;
   connect: TimeNs | null;
+  // Phase timestamps (absolute sim time; null until reached): name resolved, connection usable for
+  // this request, request written, first response byte. `tlsAt`: the TLS layer (https) sets it when
+  // its handshake completes on this request's connection; the tls phase is tlsAt − connectedAt.
+  resolvedAt: TimeNs | null;
+  connectedAt: TimeNs | null;
+  tlsAt: TimeNs | null;
+  sentAt: TimeNs | null;
+  firstByteAt: TimeNs | null;
 }
 
 interface ClientConn {
@@ -118,7 +128,7 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
-    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null };
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
     p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
     if (target.addr !== null) {
       p.addr = target.addr;
@@ -135,6 +145,7 @@ export class HttpClient {
       if (addr === null) this.fail(p, 'dns');
       else {
         p.addr = addr;
+        p.resolvedAt = this.sim.now;
         this.dispatch(p);
       }
     });
@@ -171,6 +182,7 @@ export class HttpClient {
       c.established = true;
       if (c.req !== null) {
         c.req.connect = this.sim.now - c.openedAt;
+        c.req.connectedAt = this.sim.now;
         this.write(c, c.req);
       }
     };
@@ -198,6 +210,7 @@ export class HttpClient {
 
   private write(c: ClientConn, p: Pending): void {
     const t = p.target;
+    p.sentAt = this.sim.now;
     const headers: HttpHeader[] = [
       ['Host', t.port === 80 ? t.host : `${t.host}:${t.port}`],
       ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
@@ -208,6 +221,7 @@ export class HttpClient {
 
   private onData(c: ClientConn, data: Uint8Array | null): void {
     if (c.dead || data === null) return;
+    if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
     let msgs;
     try {
       msgs = c.parser.push(data);
@@ -243,6 +257,7 @@ export class HttpClient {
       bytes: m.body.length,
       servedBy: httpHeader(m.headers, 'x-served-by') ?? null,
       response: m,
+      phases: phasesOf(p, this.sim.now),
     });
   }
 
@@ -263,7 +278,7 @@ export class HttpClient {
         if (i >= 0) w.splice(i, 1);
       }
     }
-    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, bytes: 0, servedBy: null, response: null });
+    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, bytes: 0, servedBy: null, response: null, phases: null });
   }
 
   private release(c: ClientConn): void {
@@ -302,6 +317,15 @@ export class HttpClient {
   closeIdle(): void {
     for (const list of this.idle.values()) for (const c of [...list]) this.kill(c);
   }
+}
+
+/** The phases of a completed request: each from its timestamps (dns and connect 0 when skipped). */
+function phasesOf(p: Pending, now: TimeNs): RequestPhases {
+  const dns = p.resolvedAt !== null ? p.resolvedAt - p.started : 0;
+  const connect = p.connect ?? 0;
+  const tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
+  const ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
+  return { dns, connect, tls, ttfb, total: now - p.started };
 }
 
 function requestTimeout(client: HttpClient, p: Pending): void {

@@ -17,8 +17,8 @@ const DEFAULT_MAX_EVENTS = 50_000_000;
 // The simulator's modules load only when a command needs them, so `--help`, bad flags and a dump
 // trace start fast.
 const scenarioModules = async () => {
-  const [build, load, run] = await Promise.all([import('../scenario/build.js'), import('../scenario/load.js'), import('../scenario/run.js')]);
-  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun };
+  const [build, load, run, work] = await Promise.all([import('../scenario/build.js'), import('../scenario/load.js'), import('../scenario/run.js'), import('../scenario/work-estimate.js')]);
+  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun, trafficWorkWarnings: work.trafficWorkWarnings };
 };
 
 class UsageError extends Error {}
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
           .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
           .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB)' }),
       async (argv) => {
-        const { buildWorld, loadScenarioFile, ScenarioRun } = await scenarioModules();
+        const { buildWorld, loadScenarioFile, ScenarioRun, trafficWorkWarnings } = await scenarioModules();
         const maxEvents = parseCountFlag('--max-events', argv['max-events']) ?? DEFAULT_MAX_EVENTS;
         const maxSimTimeNs = parseDurationFlag('--max-sim-time', argv['max-sim-time']);
         const maxCaptureBytes = parseBytesFlag('--max-capture', argv['max-capture']) ?? 1024 ** 3;
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         const until = untilOf(argv.until);
         const world = buildWorld(loaded, seed);
         printWarnings(world.warnings);
+        printWarnings(trafficWorkWarnings(loaded, world.cluster, until ?? world.until, maxEvents));
         const t0 = performance.now();
         const bar = progressBar(until ?? world.until);
         const makeRun = () =>
@@ -151,10 +152,11 @@ async function main(): Promise<void> {
       'check a scenario file and report every problem as file:line:col',
       (y) => y.positional('file', { type: 'string', demandOption: true }),
       async (argv) => {
-        const { buildWorld, loadScenarioFile } = await scenarioModules();
+        const { buildWorld, loadScenarioFile, trafficWorkWarnings } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
         printWarnings(world.warnings);
+        printWarnings(trafficWorkWarnings(loaded, world.cluster, world.until, DEFAULT_MAX_EVENTS));
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);
       },
     )
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
+          .option('nft', { type: 'boolean', default: false, describe: 'print the node\'s nftables state as `nft list ruleset` does (nftables mode; after the run: affinity sets hold their elements)' })
           .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' })
           .option('lb', { type: 'boolean', default: false, describe: 'print the load balancers: their addresses, listeners, targets and health (after the run)' }),
       async (argv) => {
@@ -218,6 +221,12 @@ async function main(): Promise<void> {
         if (argv.run) {
           const until = untilOf(argv.until) ?? world.until;
           world.sim.run(until !== null ? { until } : {});
+        }
+        if (argv.nft) {
+          if (ns.nf === null || ns.nf.nft.tables.size === 0) throw new UsageError(`--nft: ${argv.node} has no nftables state (kube-proxy nftables mode creates the ip kube-proxy table)`);
+          const { listRuleset } = await import('../netfilter/nft/list.js');
+          process.stdout.write(listRuleset(ns.nf.nft, world.sim.now));
+          return;
         }
         if (argv.conntrack) {
           if (ns.nf === null) throw new UsageError(`--conntrack: ${argv.node} has no conntrack (no netfilter)`);

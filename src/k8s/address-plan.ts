@@ -2,7 +2,9 @@
 // controller manager refuse it: the pod CIDR must overlap neither the service CIDR (kube-apiserver
 // --service-cluster-ip-range vs --cluster-cidr) nor the node network (routes to pods would capture the
 // nodes). The node network may lie inside the service CIDR, as the seeds' 10.100.11.0/24 lies in the
-// default 10.96.0.0/12: ClusterIPs are virtual, so clusters run that way. The pod CIDR must hold a node subnet
+// default 10.96.0.0/12: ClusterIPs are virtual, so clusters run that way in iptables and IPVS mode —
+// but not in nftables mode, whose cluster-ips-check chain drops new connections to any address of the
+// service range that is not a ClusterIP (the node addresses included): a warning says so. The pod CIDR must hold a node subnet
 // for every node (the node IPAM controller's "no remaining CIDRs" — here refused up front instead of
 // leaving nodes without a podCIDR), and node podCIDRs must lie inside the pod CIDR and not overlap.
 // Layer: k8s (imports core, wire).
@@ -30,7 +32,7 @@ export function cidrsOverlap(a: Ipv4, ap: number, b: Ipv4, bp: number): boolean 
 const CLUSTER = ['spec', 'cluster'];
 
 /** Pushes one error per contradiction in the cluster's ranges (before any node is built). */
-export function checkClusterRanges(cfg: { podCIDR: string; serviceCIDR: string; nodeSubnetPrefix: number; network: { cidr: string } }, nodeCount: number, errors: UserError[], at: At): void {
+export function checkClusterRanges(cfg: { podCIDR: string; serviceCIDR: string; nodeSubnetPrefix: number; network: { cidr: string }; kubeProxy?: { mode: string } }, nodeCount: number, errors: UserError[], at: At, warnings: UserError[] = []): void {
   const pod = parseCidr(cfg.podCIDR);
   const svc = parseCidr(cfg.serviceCIDR);
   const net = parseCidr(cfg.network.cidr);
@@ -38,6 +40,9 @@ export function checkClusterRanges(cfg: { podCIDR: string; serviceCIDR: string; 
   const text = (c: { addr: Ipv4; prefix: number }) => formatCidr(c.addr, c.prefix);
   if (cidrsOverlap(pod.addr, pod.prefix, svc.addr, svc.prefix)) errors.push(at([...CLUSTER, 'serviceCIDR'], `${text(svc)} overlaps the pod CIDR ${text(pod)} (spec.cluster.podCIDR): Services and pods need separate ranges`));
   if (cidrsOverlap(net.addr, net.prefix, pod.addr, pod.prefix)) errors.push(at([...CLUSTER, 'network', 'cidr'], `the node network ${text(net)} overlaps the pod CIDR ${text(pod)}`));
+  if (cfg.kubeProxy?.mode === 'nftables' && cidrsOverlap(net.addr, net.prefix, svc.addr, svc.prefix)) {
+    warnings.push(at([...CLUSTER, 'serviceCIDR'], `${text(svc)} overlaps the node network ${text(net)}: kube-proxy's nftables mode drops new connections to unallocated service addresses ("Drop traffic to unallocated ClusterIPs"), node addresses included`));
+  }
   if (cfg.nodeSubnetPrefix >= pod.prefix) {
     const room = 2 ** (cfg.nodeSubnetPrefix - pod.prefix);
     if (nodeCount > room) errors.push(at([...CLUSTER, 'nodeSubnetPrefix'], `the pod CIDR ${text(pod)} holds ${room} node subnet${room === 1 ? '' : 's'} of /${cfg.nodeSubnetPrefix}; ${nodeCount} nodes need ${nodeCount} (a shorter nodeSubnetPrefix or a larger podCIDR)`));

@@ -34,6 +34,7 @@ import { schedulePod } from './scheduler.js';
 import { Underlay } from './underlay.js';
 import { addLbMachine, type LbMachine } from './cloud-lb/machine.js';
 import type { LoadBalancerConfig } from './cloud-lb/config.js';
+import { buildOutside, type InternetConfig, type OutsideWorld, type PublicDnsServerConfig } from './internet.js';
 
 /** The cluster section of a Scenario (mirrors scenario/schema ClusterSpec; kept here so k8s does not import scenario). */
 export interface ClusterConfig {
@@ -52,6 +53,10 @@ export interface ClusterConfig {
   loadBalancerPool?: string[];
   /** The load-balancer provider (k8s/cloud-lb). */
   loadBalancer?: LoadBalancerConfig | undefined;
+  /** spec.internet: users behind a router (internet.ts). */
+  internet?: InternetConfig | undefined;
+  /** spec.dns: the public authoritative DNS server's host and external-dns's settings (external-dns.ts). */
+  publicDns?: { server: PublicDnsServerConfig; externalDns?: { enabled: boolean; interval: string | number; events: boolean; minEventSyncInterval: string | number } | undefined } | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */
@@ -120,6 +125,8 @@ export interface ClusterWorld {
   manifests: ManifestInput[];
   /** The cloud load balancer's (or BGP router's) machine on the cluster network, when the provider has one. */
   lb?: LbMachine | null;
+  /** The internet, its router and hosts, the public DNS server's host (internet.ts), or null. */
+  outside: OutsideWorld | null;
 }
 
 type At = (path: (string | number)[], message: string) => UserError;
@@ -131,7 +138,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const nodeDefs = nodeDefsOf(cfg, manifestsIn, errors, warnings);
   const podNet = parseCidr(cfg.podCIDR)!;
   if (cfg.nodeSubnetPrefix < podNet.prefix) errors.push(at(['spec', 'cluster', 'nodeSubnetPrefix'], `must be at least the pod CIDR's prefix /${podNet.prefix}`));
-  checkClusterRanges(cfg, nodeDefs.length, errors, at);
+  checkClusterRanges(cfg, nodeDefs.length, errors, at, warnings);
   const overlay = cfg.cni === 'flannel-vxlan';
   const podMtu = overlay ? cfg.network.mtu - 50 : cfg.network.mtu;
   const underlay = new Underlay(inv, cfg, errors, at);
@@ -151,10 +158,14 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   programFlannelRoutes(nodes, overlay);
   const hosts = underlay.addExternalHosts((name) => nodes.some((n) => n.name === name));
   const lb = addLbMachine(underlay, cfg, (name) => nodes.some((n) => n.name === name) || hosts.some((h) => h.name === name), errors, at);
+  const outside = buildOutside(inv, underlay, cfg, nodes, hosts, errors, at);
+  if (outside) hosts.push(...(outside.router ? [outside.router] : []), ...outside.hosts.filter((h) => !hosts.includes(h)));
+  // The load balancer reaches the internet's users through the router, as the nodes do.
+  if (lb && outside?.router) lb.ns.addRoute({ dst: 0, prefix: 0, gateway: outside.router.clusterIp, dev: lb.eth0 });
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const pods = startPods(inv, cni, nodes, nodeDefs, podDefsOf(sim, manifests, nodeDefs, errors, warnings), errors, warnings);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb };
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside };
 }
 
 /** `kubeadm join`: the node's machine on the network, IP forwarding on, its pod subnet (node IPAM: the i-th /nodeSubnetPrefix, or spec.podCIDR). */

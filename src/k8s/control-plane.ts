@@ -28,6 +28,7 @@ import { startMetalLbSpeaker } from './metallb-speaker.js';
 import { CloudLoadBalancers, type LoadBalancerConfig } from './cloud-lb/index.js';
 import { poolAddresses } from './cloud-lb/config.js';
 import { KubeProxyHealthServers } from './kube-proxy/healthz.js';
+import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { startNodeLifecycleController } from './node-lifecycle.js';
 import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
@@ -49,7 +50,7 @@ export interface ControlPlaneConfig {
   loadBalancerPool: string[];
   /** The load-balancer provider (absent: loadBalancerPool, MetalLB L2). */
   loadBalancer?: LoadBalancerConfig | undefined;
-  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR'>;
+  kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR' | 'serviceCIDR'>;
   /** The EndpointSlice controller's watch delay on Pods. */
   endpointDelay: string | number;
   /** kube-proxy's sync delay after a change. */
@@ -68,6 +69,8 @@ export class ControlPlane {
   cloud: CloudLoadBalancers | null = null;
   /** kube-proxy's health servers (10256, healthCheckNodePorts), once started. */
   proxyHealth: KubeProxyHealthServers | null = null;
+  /** external-dns, when spec.dns enables it (external-dns.ts). */
+  externalDns: ExternalDns | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -81,7 +84,7 @@ export class ControlPlane {
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
-    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR };
+    const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
     // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts.
     const cniRules = (node: ClusterNode): string =>
       renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');
@@ -109,6 +112,7 @@ export class ControlPlane {
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);
     cp.kubelet.start();
+    cp.externalDns = startPublicDns(sim, cp.api, cluster, record);
     return cp;
   }
 

@@ -18,6 +18,9 @@ import type { Ipv4 } from '../wire/types.js';
 import type { ClusterConfig, ExternalHost } from './cluster.js';
 import type { Inventory } from './inventory.js';
 
+/** A segment's link settings (the cluster network's, or the internet's: internet.ts). */
+export type SegmentConfig = ClusterConfig['network'];
+
 /** The external network: its switch and its address plan. */
 export class Underlay {
   readonly net: { addr: Ipv4; prefix: number };
@@ -28,27 +31,33 @@ export class Underlay {
   private swPort = 0;
   private readonly usedIps = new Set<number>();
 
+  /**
+   * The cluster network (namespace `network`), or another segment built the same way (the internet:
+   * internet.ts) named by `segment`.
+   */
   constructor(
     private readonly inv: Inventory,
     private readonly cfg: ClusterConfig,
     private readonly errors: UserError[],
     private readonly at: (path: (string | number)[], message: string) => UserError,
+    private readonly segment: { ns: string; network: SegmentConfig; label: string } = { ns: 'network', network: cfg.network, label: 'the cluster network' },
   ) {
-    this.net = parseCidr(cfg.network.cidr)!;
+    this.net = parseCidr(segment.network.cidr)!;
     this.netBase = networkOf(this.net.addr, this.net.prefix);
-    this.ns = inv.newNs('network');
-    this.sw = new BridgeDevice(inv.sim, 'br0', inv.mac('network', 'br0'), cfg.network.mtu);
+    this.ns = inv.newNs(segment.ns);
+    this.sw = new BridgeDevice(inv.sim, 'br0', inv.mac(segment.ns, 'br0'), segment.network.mtu);
     inv.add(this.ns, this.sw);
   }
 
-  /** Cables `nic` to a new switch port. */
-  attach(nic: NicDevice): void {
-    const { inv, cfg } = this;
-    const port = new NicDevice(inv.sim, `swp${++this.swPort}`, inv.mac('network', `swp${this.swPort}`), cfg.network.mtu);
+  /** Cables `nic` to a new switch port (with the segment's delay, or `delayNs`). */
+  attach(nic: NicDevice, delayNs?: number): void {
+    const { inv } = this;
+    const net = this.segment.network;
+    const port = new NicDevice(inv.sim, `swp${++this.swPort}`, inv.mac(this.segment.ns, `swp${this.swPort}`), net.mtu);
     inv.add(this.ns, port);
     this.sw.addPort(port);
-    const ch = new Channel(inv.sim, nic, port, { rateBps: parseRate(cfg.network.rate)!, delayNs: durationOr0(cfg.network.delay), queueLimit: cfg.network.queue });
-    const netem = { loss: cfg.network.loss, delayNs: durationOr0(cfg.network.netemDelay), jitterNs: durationOr0(cfg.network.jitter) };
+    const ch = new Channel(inv.sim, nic, port, { rateBps: parseRate(net.rate)!, delayNs: delayNs ?? durationOr0(net.delay), queueLimit: net.queue });
+    const netem = { loss: net.loss, delayNs: durationOr0(net.netemDelay), jitterNs: durationOr0(net.jitter) };
     if (netemActive(netem)) setNetem(ch, netem, inv.sim);
   }
 
@@ -58,7 +67,7 @@ export class Underlay {
     if (ip === null) {
       this.errors.push(this.at(path, `"${text}" is not an IPv4 address`));
       ip = fallback;
-    } else if (networkOf(ip, this.net.prefix) !== this.netBase) this.errors.push(this.at(path, `${formatIpv4(ip)} is outside the cluster network ${this.cfg.network.cidr}`));
+    } else if (networkOf(ip, this.net.prefix) !== this.netBase) this.errors.push(this.at(path, `${formatIpv4(ip)} is outside ${this.segment.label} ${this.segment.network.cidr}`));
     if (this.usedIps.has(ip)) this.errors.push(this.at(path, `address ${formatIpv4(ip)} is used twice`));
     this.usedIps.add(ip);
     return ip;
@@ -67,11 +76,16 @@ export class Underlay {
   /** A host with eth0 on this network (a node's machine or an external host). */
   addMachine(name: string, ip: Ipv4, fixedMac?: string): { ns: Namespace; eth0: NicDevice } {
     const ns = this.inv.newNs(name);
-    const eth0 = new NicDevice(this.inv.sim, 'eth0', this.inv.mac(name, 'eth0', fixedMac), this.cfg.network.mtu);
-    this.inv.add(ns, eth0);
-    ns.addAddress(eth0, ip, this.net.prefix);
-    this.attach(eth0);
-    return { ns, eth0 };
+    return { ns, eth0: this.addInterface(ns, 'eth0', ip, fixedMac) };
+  }
+
+  /** A new NIC `ifname` of `ns` with `ip` on this network, cabled to the switch (a router's second leg). */
+  addInterface(ns: Namespace, ifname: string, ip: Ipv4, fixedMac?: string, delayNs?: number): NicDevice {
+    const nic = new NicDevice(this.inv.sim, ifname, this.inv.mac(ns.name, ifname, fixedMac), this.segment.network.mtu);
+    this.inv.add(ns, nic);
+    ns.addAddress(nic, ip, this.net.prefix);
+    this.attach(nic, delayNs);
+    return nic;
   }
 
   /** The external hosts, from the 100th address of the network on. */

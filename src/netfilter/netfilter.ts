@@ -15,6 +15,8 @@ import { IpSetTable } from './ipset.js';
 import { NfEvalError, compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn, type RecentList } from './matches.js';
 import { canonicalize, isBuiltinChain, type Chain, type RejectWith, type Rule, type Ruleset, type TableName } from './rules.js';
 import { TgCode, compileTarget, type TargetDropReason, type TargetEnv, type TargetFn } from './targets.js';
+import { NftRuntime, type NftEnv, type NftOutcome } from './nft/eval.js';
+import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
 /** The five IPv4 hooks (enum nf_inet_hooks). */
 export const NfHook = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 } as const;
@@ -46,6 +48,10 @@ export type NfVerdict =
   | ({ kind: 'reject'; with: RejectWith } & NfWhere);
 
 const ACCEPT: NfVerdict = Object.freeze({ kind: 'accept', reroute: false });
+/** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
+const PRI = { MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
+/** nft hook names by NfHook. */
+const NFT_HOOK: NftHookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 const ACCEPT_REROUTE: NfVerdict = Object.freeze({ kind: 'accept', reroute: true });
 
 /** What the netfilter of a namespace needs from that namespace (implemented by the net layer). */
@@ -160,6 +166,10 @@ export class Netfilter {
   private readonly indexMin: number;
   private readonly stackChains: CChain[] = [];
   private readonly stackNext: number[] = [];
+  /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
+  readonly nft = new NftRuleset();
+  private readonly nftRun = new NftRuntime(this.nft);
+  private readonly nenv: NftEnv;
 
   constructor(
     private readonly host: NfHost,
@@ -178,6 +188,7 @@ export class Netfilter {
     };
     this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), natManip: null, dropReason: null };
     this.ctx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
+    this.nenv = { ctx: this.ctx, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), rng: (n) => host.rng(n) };
   }
 
   /** Replaces the whole ruleset (iptables-restore without --noflush); compiles it once. Throws on a chain loop. */
@@ -241,15 +252,15 @@ export class Netfilter {
           if (v) return v;
           const r = this.conntrack.in(pkt, c.now);
           if (!r.ok) return drop(r.reason, null, null, -1);
-          v = this.table('mangle', 'PREROUTING') ?? this.nat(NatManip.DST, 'PREROUTING');
+          v = this.table('mangle', 'PREROUTING') ?? this.nftAt('prerouting', PRI.MANGLE + 1, PRI.NAT_DST) ?? this.nat(NatManip.DST, 'PREROUTING') ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
           return v ?? ACCEPT;
         }
         case NfHook.INPUT: {
-          const v = this.table('mangle', 'INPUT') ?? this.table('filter', 'INPUT') ?? this.nat(NatManip.SRC, 'INPUT');
+          const v = this.table('mangle', 'INPUT') ?? this.nftAt('input', PRI.MANGLE + 1, PRI.FILTER) ?? this.table('filter', 'INPUT') ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'INPUT');
           return v ?? this.confirm(pkt);
         }
         case NfHook.FORWARD:
-          return this.table('mangle', 'FORWARD') ?? this.table('filter', 'FORWARD') ?? ACCEPT;
+          return this.table('mangle', 'FORWARD') ?? this.nftAt('forward', PRI.MANGLE + 1, PRI.FILTER) ?? this.table('filter', 'FORWARD') ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
         case NfHook.OUTPUT: {
           const dst0 = ip.dst;
           const mark0 = pkt.mark;
@@ -257,12 +268,18 @@ export class Netfilter {
           if (v) return v;
           const r = this.conntrack.in(pkt, c.now);
           if (!r.ok) return drop(r.reason, null, null, -1);
-          v = this.table('mangle', 'OUTPUT') ?? this.nat(NatManip.DST, 'OUTPUT') ?? this.table('filter', 'OUTPUT');
+          v =
+            this.table('mangle', 'OUTPUT') ??
+            this.nftAt('output', PRI.MANGLE + 1, PRI.NAT_DST) ??
+            this.nat(NatManip.DST, 'OUTPUT') ??
+            this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
+            this.table('filter', 'OUTPUT') ??
+            this.nftAt('output', PRI.FILTER, PRI.MAX);
           if (v) return v;
           return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
         }
         case NfHook.POSTROUTING: {
-          const v = this.table('mangle', 'POSTROUTING') ?? this.nat(NatManip.SRC, 'POSTROUTING');
+          const v = this.table('mangle', 'POSTROUTING') ?? this.nftAt('postrouting', PRI.MANGLE + 1, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'POSTROUTING') ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
           return v ?? this.confirm(pkt);
         }
         default: {
@@ -274,6 +291,19 @@ export class Netfilter {
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     }
+  }
+
+  /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
+  private nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
+    if (this.nft.tables.size === 0) return null;
+    return this.nftOutcome(this.nftRun.run(hook, lo, hi, false, this.nenv));
+  }
+
+  private nftOutcome(o: NftOutcome): NfVerdict | null {
+    if (o === null) return null;
+    const chain = `nft:${o.chain}`;
+    if (o.kind === 'reject') return { kind: 'reject', with: 'icmp-port-unreachable', table: null, chain, rule: o.rule };
+    return { kind: 'drop', reason: o.reason, table: null, chain, rule: o.rule };
   }
 
   private confirm(pkt: Packet): NfVerdict {
@@ -293,6 +323,11 @@ export class Netfilter {
         if (v) return v;
       } finally {
         this.tenv.natManip = null;
+      }
+      // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
+      if (this.nft.tables.size > 0 && !this.conntrack.natDone(ct, manip)) {
+        const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
+        if (nv) return nv;
       }
       if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
     }

@@ -21,6 +21,7 @@ export function topologyOf(world: World): Topology {
       hosts.push({ name: h.name, kind: 'external', ip: formatIpv4(h.ip), pods: [] });
     }
     inCluster.add(cluster.network.name);
+    if (cluster.outside?.segment) inCluster.add(cluster.outside.segment.name);
   }
   for (const ns of world.namespaces.values()) {
     if (inCluster.has(ns.name)) continue;

@@ -126,13 +126,16 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
 function buildClusterOf(b: Builder): ClusterWorld | null {
   const { loaded, spec } = b;
   if (!spec.cluster) {
+    if (spec.internet) b.errors.push(loaded.error(['spec', 'internet'], 'the internet is routed to a cluster network: it needs spec.cluster'));
+    if (spec.dns) b.errors.push(loaded.error(['spec', 'dns'], 'public DNS runs on a host beside a cluster: it needs spec.cluster'));
     for (const m of loaded.manifests) {
       if (WORKLOAD_KINDS.includes(m.kind)) b.errors.push(loaded.error(['kind'], `a ${m.kind} needs spec.cluster in the Scenario document`, m.docIndex));
     }
     return null;
   }
   const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
-  const cluster = buildCluster(b.sim, spec.cluster, inputs, b.errors, (path, message) => loaded.error(path, message));
+  const cfg = spec.internet || spec.dns ? { ...spec.cluster, internet: spec.internet, publicDns: spec.dns } : spec.cluster;
+  const cluster = buildCluster(b.sim, cfg, inputs, b.errors, (path, message) => loaded.error(path, message));
   for (const ns of cluster.namespaces) b.namespaces.set(ns.name, ns);
   b.devices.push(...cluster.devices);
   return cluster;
@@ -310,6 +313,8 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
     stats,
     clusterSpec: b.spec.cluster ?? null,
+    publicDns: b.spec.dns ?? null,
+    api: controlPlane?.api ?? null,
     err: b.err,
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {

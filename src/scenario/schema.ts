@@ -155,6 +155,8 @@ export const HttpTraffic = z.strictObject({
   retries: z.number().int().min(0).max(10).default(0),
   connection: z.enum(['new', 'keep-alive']).default('new'),
   maxConnections: z.number().int().min(1).optional(),
+  /** Report per-request phases (dns, connect, tls, ttfb, total) in stats.json; default: on for senders on spec.internet. */
+  phases: z.boolean().optional(),
 });
 
 export const DnsTraffic = z.strictObject({
@@ -322,8 +324,8 @@ export const ClusterSpec = z.strictObject({
   vethDelay: Duration.default('5us'),
   kubeProxy: z
     .strictObject({
-      /** iptables: random endpoint choice (statistic match); ipvs: a scheduler such as rr. */
-      mode: z.enum(['iptables', 'ipvs']).default('iptables'),
+      /** iptables: random endpoint choice (statistic match); nftables: the `ip kube-proxy` table (numgen random vmap); ipvs: a scheduler such as rr. */
+      mode: z.enum(['iptables', 'nftables', 'ipvs']).default('iptables'),
       scheduler: z.enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh']).default('rr'),
       masqueradeAll: z.boolean().default(false),
       randomFully: z.boolean().default(true),
@@ -351,6 +353,79 @@ export const ClusterSpec = z.strictObject({
   externalHosts: z.array(ExternalHostSpec).default([]),
 });
 
+/** A host on the internet segment (a user, a DNS server). */
+export const InternetHostSpec = z.strictObject({
+  name: Name,
+  /** Its address on the internet (default: from the 10th address of the internet's CIDR on). */
+  ip: Ipv4Text.optional(),
+  mac: MacText.optional(),
+  /** The nameserver in its resolv.conf (default: spec.dns.server when there is one). */
+  nameserver: Ipv4Text.optional(),
+});
+
+/** An internet-like network behind a router: users and public DNS outside the cluster. */
+export const InternetSpec = z.strictObject({
+  cidr: CidrText.default('203.0.113.0/24'),
+  /** One-way delay of each link of the internet segment (a user's distance to the router). */
+  delay: Duration.default('10ms'),
+  rate: Rate.default('100Mbps'),
+  queue: z.number().int().min(1).default(1000),
+  mtu: z.number().int().min(576).max(9000).default(1500),
+  /** netem on every internet link: loss probability (0..1), extra delay and jitter. */
+  loss: z.number().min(0).max(1).default(0),
+  jitter: Duration.default('0'),
+  /** The router between the internet and the cluster network (forwarding on, no NAT). */
+  router: z
+    .strictObject({
+      name: Name.default('edge'),
+      /** Its address on the internet (default: the 1st of the CIDR). */
+      ip: Ipv4Text.optional(),
+      /** Its address on the cluster network (default: the 1st of spec.cluster.network.cidr). */
+      clusterIp: Ipv4Text.optional(),
+    })
+    .default({ name: 'edge' }),
+  hosts: z.array(InternetHostSpec).default([]),
+});
+
+/** One record of a zone (or of a DNSEndpoint): A with one or more addresses, or a CNAME. */
+export const DnsRecordSpec = z.strictObject({
+  /** Relative to the origin ("www", "@" for the apex) or absolute ("www.mydomain.com."). */
+  name: z.string().min(1),
+  type: z.enum(['A', 'CNAME']),
+  /** A: the addresses (answered in rotating order); CNAME: one target name. */
+  values: z.array(z.string().min(1)).min(1).optional(),
+  value: z.string().min(1).optional(),
+  ttl: z.number().int().min(0).max(2147483647).optional(),
+});
+
+/** A public DNS zone served by the authoritative server. */
+export const DnsZoneSpec = z.strictObject({
+  origin: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\.?$/, 'expected a domain like mydomain.com'),
+  /** Default TTL of the zone's records ($TTL). */
+  ttl: z.number().int().min(0).max(2147483647).default(300),
+  /** The SOA's minimum: how long resolvers cache NXDOMAIN / NODATA (RFC 2308). */
+  negativeTtl: z.number().int().min(0).max(2147483647).default(60),
+  records: z.array(DnsRecordSpec).default([]),
+});
+
+/** Authoritative DNS outside the cluster (a provider's DNS): zones, plus external-dns's DNSEndpoint records. */
+export const PublicDnsSpec = z.strictObject({
+  /** The authoritative server: a host on the internet (or on the cluster network when there is no spec.internet). */
+  server: z.strictObject({ name: Name.default('ns1'), ip: Ipv4Text.optional() }).default({ name: 'ns1' }),
+  zones: z.array(DnsZoneSpec).default([]),
+  /** external-dns in the cluster: publishes Service / Ingress load-balancer addresses as DNSEndpoints. */
+  externalDns: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** --interval: time between reconciles (external-dns: 1m). */
+      interval: Interval.default('1m'),
+      /** --events: also reconcile on Service / Ingress changes, at most once per --min-event-sync-interval (5s). */
+      events: z.boolean().default(true),
+      minEventSyncInterval: Duration.default('5s'),
+    })
+    .optional(),
+});
+
 export const ScenarioSpec = z.strictObject({
   /** Default seed (the CLI's --seed wins). */
   seed: z.number().int().nonnegative().optional(),
@@ -358,6 +433,10 @@ export const ScenarioSpec = z.strictObject({
   duration: Duration.optional(),
   /** A Kubernetes cluster: nodes on an external network, a CNI, pods from the manifests beside this document. */
   cluster: ClusterSpec.optional(),
+  /** An internet-like network behind a router (needs spec.cluster): users outside the cluster. */
+  internet: InternetSpec.optional(),
+  /** Authoritative public DNS (zones, external-dns records); not the cluster's CoreDNS (spec.cluster.dns). */
+  dns: PublicDnsSpec.optional(),
   hosts: z.array(HostSpec).default([]),
   veths: z.array(VethSpec).default([]),
   links: z.array(LinkSpec).default([]),
@@ -379,3 +458,5 @@ export type ScenarioSpecT = z.infer<typeof ScenarioSpec>;
 export type HostSpecT = z.infer<typeof HostSpec>;
 export type TrafficSpecT = z.infer<typeof TrafficSpec>;
 export type ClusterSpecT = z.infer<typeof ClusterSpec>;
+export type InternetSpecT = z.infer<typeof InternetSpec>;
+export type PublicDnsSpecT = z.infer<typeof PublicDnsSpec>;

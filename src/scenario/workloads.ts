@@ -37,6 +37,10 @@ import { DnsServer, denial, rr, type DnsZone } from '../app/dns-server.js';
 import { parseResolvConf, StubResolver } from '../app/dns-resolver.js';
 import { corednsPodsOf, podResolvConf, startClusterDns, type ServiceLister } from '../k8s/coredns.js';
 import { DnsRcode, DnsType } from '../wire/dns.js';
+import { absoluteName, AuthoritativeZones } from '../app/dns-authoritative.js';
+import type { ApiStore } from '../k8s/api/store.js';
+import { dnsEndpointRecords } from '../k8s/external-dns.js';
+import type { PublicDnsSpecT } from './schema.js';
 
 /** A traffic flow of the world, with counters for the summary. */
 export interface WorldFlow {
@@ -60,6 +64,10 @@ export interface WorkloadContext {
   stats: StatsRegistry;
   /** The cluster section of the scenario, when there is one. */
   clusterSpec: ClusterSpecT | null;
+  /** spec.dns: the public authoritative zones, when there are any. */
+  publicDns?: PublicDnsSpecT | null;
+  /** The API store (DNSEndpoints for the public DNS server), when there is a control plane. */
+  api?: ApiStore | null;
   err(path: (string | number)[], message: string): void;
   /** An error at a manifest's field. */
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
@@ -212,12 +220,64 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
     const host = c.hosts.find((x) => x.name === h.name);
     if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true });
   }
+  const publicServer = startPublicDnsServer(ctx, tr);
   // CoreDNS runs when the scenario asks for cluster DNS (spec.cluster.dns); pods merely labelled
   // k8s-app=kube-dns without it are left alone (a test or a user may start their own server there).
   const coredns = spec.dns?.enabled ? corednsPodsOf(c.pods) : [];
   if (coredns.length > 0) {
-    startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream: (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!) });
+    // Without upstreams of its own, CoreDNS forwards to the public DNS server when there is one.
+    const upstream = (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!);
+    if (upstream.length === 0 && publicServer !== null) upstream.push(publicServer);
+    startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream });
   }
+}
+
+/** spec.dns: the authoritative server on its host, serving the zones and every DNSEndpoint in the store. Returns its address. */
+function startPublicDnsServer(ctx: WorkloadContext, tr: Transports): Ipv4 | null {
+  const host = ctx.cluster?.outside?.dnsServer;
+  const d = ctx.publicDns;
+  if (!host || !d) return null;
+  if (ctx.clusterSpec?.externalHosts.some((h) => h.name === host.name && h.dnsRecords !== undefined)) {
+    ctx.err(['dns', 'server', 'name'], `host ${host.name} already serves its dnsRecords on port 53`);
+    return null;
+  }
+  const zones = d.zones.map((z) => ({
+    origin: z.origin.toLowerCase().replace(/\.$/, ''),
+    ttl: z.ttl,
+    negativeTtl: z.negativeTtl,
+    records: z.records.map((r) => {
+      const values = r.values ?? (r.value !== undefined ? [r.value] : []);
+      return { name: absoluteName(r.name, z.origin), type: r.type, values: r.type === 'CNAME' ? values.map((v) => absoluteName(v, z.origin, true)) : values, ttl: r.ttl ?? z.ttl };
+    }),
+  }));
+  checkZones(ctx, d);
+  const api = ctx.api ?? null;
+  const az = new AuthoritativeZones(zones, api ? () => dnsEndpointRecords(api) : () => [], host.name);
+  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [] });
+  return host.ip;
+}
+
+/** spec.dns.zones: one origin once, values that fit the type, no CNAME beside other data at a name (RFC 1034 §3.6.2). */
+function checkZones(ctx: WorkloadContext, d: PublicDnsSpecT): void {
+  const origins = new Set<string>();
+  d.zones.forEach((z, zi) => {
+    const origin = z.origin.toLowerCase().replace(/\.$/, '');
+    if (origins.has(origin)) ctx.err(['dns', 'zones', zi, 'origin'], `zone ${origin} is declared twice`);
+    origins.add(origin);
+    const seen = new Map<string, string>();
+    z.records.forEach((r, ri) => {
+      const at = ['dns', 'zones', zi, 'records', ri];
+      const vals = r.values ?? (r.value !== undefined ? [r.value] : []);
+      const name = absoluteName(r.name, z.origin);
+      const other = seen.get(name);
+      if (other !== undefined && (other === 'CNAME' || r.type === 'CNAME')) ctx.err([...at, 'name'], `${name} already has a ${other} record: a CNAME cannot share its name`);
+      seen.set(name, r.type);
+      if (r.values !== undefined && r.value !== undefined) ctx.err([...at, 'value'], 'give value or values, not both');
+      else if (vals.length === 0) ctx.err(at, 'a record needs value or values');
+      else if (r.type === 'A') vals.forEach((v, vi) => parseIpv4(v) === null && ctx.err([...at, r.values ? 'values' : 'value', ...(r.values ? [vi] : [])], `"${v}" is not an IPv4 address`));
+      else if (vals.length > 1) ctx.err([...at, 'values'], 'a CNAME has exactly one target');
+    });
+  });
 }
 
 /** The stub resolver a sender uses: a pod's ClusterFirst resolv.conf, or a host's nameserver; null when none. */
@@ -229,8 +289,12 @@ function resolverFor(ctx: WorkloadContext, tr: Transports, ref: string, ns: Name
     if (dns == null) return null;
     return new StubResolver(tr.udpOf(ns), parseResolvConf(podResolvConf(pod.namespace, { nameservers: [dns] })));
   }
+  // Hosts outside the cluster: their nameserver (the public DNS server by default), behind a host cache.
+  const outside = c?.outside?.hosts.find((x) => x.ns === ns);
   const h = ctx.clusterSpec?.externalHosts.find((x) => x.name === ns.name);
-  if (h?.nameserver) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${h.nameserver}\n`));
+  const publicServer = c?.outside?.dnsServer?.ip;
+  const nameserver = outside ? outside.nameserver : h?.nameserver !== undefined ? parseIpv4(h.nameserver) : h && publicServer !== undefined ? publicServer : null;
+  if (nameserver != null) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${formatIpv4(nameserver)}\n`), { cache: true });
   return null;
 }
 
@@ -342,6 +406,8 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   } else pattern = { kind: 'open', arrival: t.arrival, rate: t.rate ?? 10 };
   if (t.count === undefined && t.duration === undefined) return ctx.err([...at], 'an http flow needs count or duration');
   const rec = ctx.stats.flow(name);
+  // Per-request phases: asked for, or by default for users on the internet.
+  rec.reportPhases = t.phases ?? senders.every((ns) => ctx.cluster?.outside?.hosts.some((h) => h.ns === ns && h.onInternet) === true);
   const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
   const gens: HttpLoadGenerator[] = [];
   const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns) : null));

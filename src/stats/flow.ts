@@ -11,6 +11,23 @@ export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'no-route' | '
 /** Every error kind in report order. */
 export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'no-route', 'protocol'] as const satisfies readonly ErrorKind[];
 
+/**
+ * One request's phases in ns, as curl's -w timings or the browser's Resource Timing split it: dns (name
+ * lookup; 0 for an address or a host-cache hit), connect (TCP handshake, 0 on a
+ * reused connection), tls (handshake after connect; 0 without TLS), ttfb (request written → first
+ * response byte), total (request start → last byte, one attempt).
+ */
+export interface RequestPhases {
+  dns: TimeNs;
+  connect: TimeNs;
+  tls: TimeNs;
+  ttfb: TimeNs;
+  total: TimeNs;
+}
+
+/** Phase names in report order. */
+export const PHASES = ['dns', 'connect', 'tls', 'ttfb', 'total'] as const satisfies readonly (keyof RequestPhases)[];
+
 /** What an application reports about its requests (the only stats API apps use). */
 export interface FlowRecorder {
   /** A request was issued (a retry counts as another attempt, not another request). */
@@ -21,6 +38,8 @@ export interface FlowRecorder {
   requestFailed(kind: ErrorKind, latency: TimeNs): void;
   /** A retry attempt was made after an error of `kind`. */
   retried(kind: ErrorKind): void;
+  /** The phases of a successful request (clients that time them: http). */
+  requestPhases?(phases: RequestPhases): void;
 }
 
 /** Counters of one flow. */
@@ -39,6 +58,10 @@ export class FlowStats implements FlowRecorder {
   lastEnd: TimeNs | null = null;
   /** Completions, errors and latency per second (timeseries.json; not part of stats.json). */
   readonly perSecond = new SecondSeries();
+  /** Report `phasesUs` in stats.json (set by the scenario for flows that ask for it). */
+  reportPhases = false;
+  /** Per-phase latency of successful requests. */
+  readonly phases: Record<keyof RequestPhases, LatencyRecorder> = { dns: new LatencyRecorder(), connect: new LatencyRecorder(), tls: new LatencyRecorder(), ttfb: new LatencyRecorder(), total: new LatencyRecorder() };
 
   constructor(
     readonly name: string,
@@ -64,6 +87,9 @@ export class FlowStats implements FlowRecorder {
   }
   retried(_kind: ErrorKind): void {
     this.retries++;
+  }
+  requestPhases(p: RequestPhases): void {
+    for (const k of PHASES) this.phases[k].record(p[k]);
   }
   /** Total failed requests. */
   get errorCount(): number {

@@ -126,6 +126,7 @@ export class StatsRegistry {
       throughputRps: span > 0 ? round6((f.successes * 1e9) / span) : 0,
       latencyUs: { min: Math.round(f.latency.minValueNs) / 1000, ...f.latency.summaryUs() },
       connectUs: f.connect.summaryUs(),
+      ...(f.reportPhases ? { phasesUs: phasesOf(f) } : {}),
     };
   }
 
@@ -175,4 +176,9 @@ export class StatsRegistry {
 /** The text of a stats.json document (2-space indent, trailing newline). */
 export function statsJsonText(doc: StatsDocument): string {
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** The per-phase summaries of a flow (stats.json `phasesUs`). */
+function phasesOf(f: FlowStats): NonNullable<FlowReport['phasesUs']> {
+  return { dns: f.phases.dns.summaryUs(), connect: f.phases.connect.summaryUs(), tls: f.phases.tls.summaryUs(), ttfb: f.phases.ttfb.summaryUs(), total: f.phases.total.summaryUs() };
 }

@@ -49,6 +49,16 @@ export const FlowReportSchema = z.object({
   throughputRps: us.describe('successes per second over [first start, last completion]'),
   latencyUs: LatencySummarySchema.extend({ min: us }).describe('successful requests, µs'),
   connectUs: LatencySummarySchema.describe('TCP handshake time of requests that opened a connection, µs'),
+  phasesUs: z
+    .object({
+      dns: LatencySummarySchema.describe('name lookup (0 for an address target or a host-cache hit)'),
+      connect: LatencySummarySchema.describe('TCP handshake (0 on a reused connection)'),
+      tls: LatencySummarySchema.describe('TLS handshake after connect (0 without TLS)'),
+      ttfb: LatencySummarySchema.describe('request written to the first response byte'),
+      total: LatencySummarySchema.describe('request start to the last response byte (the successful attempt)'),
+    })
+    .optional()
+    .describe('per-request phases of successful requests, µs (http flows from internet hosts, or with phases: true)'),
 });
 
 /** One endpoint (a serving pod or host). */

@@ -17,6 +17,8 @@ export interface ObjectMeta {
   deletionTimestamp: TimeNs | null;
   /** The grace period of a graceful delete, in seconds. */
   deletionGracePeriodSeconds?: number;
+  /** metadata.annotations, when the writer keeps them (external-dns reads its annotations here). */
+  annotations?: Record<string, string>;
 }
 
 /** Any API object: a kind and metadata. */
@@ -52,13 +54,8 @@ export interface LoadBalancerIngress {
 export interface Service extends ApiObject {
   kind: 'Service';
   spec: ServiceSpec;
+  /** status.loadBalancer as a load-balancer controller fills it (absent: spec.loadBalancerIPs stand for it). */
   status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
-}
-
-/** externaldns.k8s.io/v1alpha1 DNSEndpoint: records external-dns publishes (written by the AWS load-balancer controller here). */
-export interface DnsEndpoint extends ApiObject {
-  kind: 'DNSEndpoint';
-  spec: { endpoints: { dnsName: string; recordType: 'A'; targets: string[]; recordTTL: number }[] };
 }
 
 /** discovery/v1 EndpointSlice: one per Service here, endpoints per service port. */
@@ -75,7 +72,6 @@ export interface KindMap {
   Node: Node;
   Service: Service;
   EndpointSlice: EndpointSlice;
-  DNSEndpoint: DnsEndpoint;
 }
 
 /** The object type of a kind name. */

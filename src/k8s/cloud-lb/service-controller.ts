@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { Ipv4 } from '../../wire/types.js';
-import { objectMeta, type DnsEndpoint, type Service } from '../api/objects.js';
+import { objectMeta, type Service } from '../api/objects.js';
+import type { DnsEndpoint } from '../external-dns.js';
 import type { ApiStore } from '../api/store.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceSpec } from '../services.js';

@@ -9,13 +9,16 @@ import type { ServiceView } from '../services.js';
 import type { IpvsScheduler } from '../../netfilter/ipvs.js';
 import { programIpvsNode } from './ipvs.js';
 import { renderKubeProxyBase, renderKubeProxyRules, type KpConfig, type KpServicePort } from './iptables.js';
+import { renderNftablesSync, type StaleChains } from './nftables.js';
 
 /** kube-proxy settings of a scenario. */
 export interface KubeProxyOptions {
-  mode: 'iptables' | 'ipvs';
+  mode: 'iptables' | 'nftables' | 'ipvs';
   /** IPVS scheduler (ipvs mode). */
   scheduler: IpvsScheduler;
   clusterCIDR: string;
+  /** --service-cluster-ip-range (nftables mode drops traffic to its unallocated addresses). */
+  serviceCIDR?: string;
   masqueradeAll: boolean;
   randomFully: boolean;
 }
@@ -76,7 +79,30 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
       programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
       continue;
     }
+    if (opts.mode === 'nftables') {
+      // kube-proxy leaves iptables to kubelet and the CNI; its own rules are one nft transaction.
+      node.ns.enableNetfilter().load(rs);
+      programNftablesNode(node, services, opts);
+      continue;
+    }
     const sync = parse(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
     node.ns.enableNetfilter().load(restoreInto(rs, sync, true));
   }
+}
+
+/** Per node: service chains a sync left behind, and since when (flushed now, deleted a second later). */
+const staleChains = new WeakMap<ClusterNode, StaleChains>();
+
+/** One nftables-mode sync on `node`: the transaction kube-proxy sends to `nft -f`, applied atomically. */
+export function programNftablesNode(node: ClusterNode, services: ServiceView[], opts: KubeProxyOptions): string {
+  const nf = node.ns.enableNetfilter();
+  const table = nf.nft.table('kube-proxy');
+  const existing = table ? { chains: [...table.chains.keys()], sets: [...table.sets.keys()] } : null;
+  let stale = staleChains.get(node);
+  if (stale === undefined) staleChains.set(node, (stale = new Map()));
+  const cfg = { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll, randomFully: opts.randomFully, localhostNodePorts: false, nodeIP: formatIpv4(node.ip), serviceCIDR: opts.serviceCIDR ?? '' };
+  const now = node.ns.sim.now;
+  const text = renderNftablesSync(servicePortsFor(node, services), cfg, existing, stale, now);
+  nf.nft.apply(text, `kube-proxy@${node.name}`, now);
+  return text;
 }

@@ -59,7 +59,7 @@ export interface KpConfig {
 }
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-function base32(buf: Uint8Array): string {
+export function base32(buf: Uint8Array): string {
   let bits = 0;
   let v = 0;
   let out = '';
@@ -107,8 +107,8 @@ function inCidr(ip: string, cidr: string): boolean {
   return a !== null && c !== null && inSubnet(a, c.addr, c.prefix);
 }
 
-/** Which endpoints kube-proxy uses (CategorizeEndpoints): ready ones, else serving-terminating ones. */
-function categorize(sp: KpServicePort): { cluster: KpEndpoint[]; local: KpEndpoint[]; all: KpEndpoint[] } {
+/** Which endpoints kube-proxy uses (CategorizeEndpoints): ready ones, else serving-terminating ones (shared with nftables.ts). */
+export function categorize(sp: KpServicePort): { cluster: KpEndpoint[]; local: KpEndpoint[]; all: KpEndpoint[] } {
   const pick = (eps: KpEndpoint[]): KpEndpoint[] => {
     const ready = eps.filter((e) => e.ready);
     return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
@@ -122,7 +122,7 @@ function categorize(sp: KpServicePort): { cluster: KpEndpoint[]; local: KpEndpoi
   return { cluster, local, all };
 }
 
-function externallyAccessible(sp: KpServicePort): boolean {
+export function externallyAccessible(sp: KpServicePort): boolean {
   return sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
 }
 

@@ -16,6 +16,7 @@
 //   teardown  FIN, TIME_WAIT, RST, errors                tcp_input.c tcp_fin, tcp_minisocks.c
 //   cc        CUBIC and Reno                             tcp_cubic.c, tcp_cong.c      (cubic.go, reno.go)
 //   options   the options Linux writes                   tcp_options_write
+//   pmtu      frag-needed: MSS follows the path MTU      tcp_v4_mtu_reduced, tcp_simple_retransmit
 //
 // Not modelled: TLP/RACK (tail losses wait for the RTO), F-RTO, DSACK and undo, HyStart, pacing, TSO/GSO,
 // PAWS, keepalive, urgent data, SYN cookies, TCP Fast Open, simultaneous open, MTU probing, ECN, send

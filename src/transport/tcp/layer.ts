@@ -8,12 +8,13 @@ import type { Rng } from '../../core/rng.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import { Packet } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
-import { IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
+import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
 import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../api.js';
 import { icmpErrorKind } from '../udp.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
 import { segmentArrived } from './input.js';
 import { startConnect, startPassive } from './setup.js';
+import { mtuReduced } from './pmtu.js';
 import { TcpSocket } from './socket.js';
 import { fail, icmpError } from './teardown.js';
 
@@ -263,6 +264,13 @@ export class TcpLayer implements L4Receiver {
     if (inner === null || inner.ip === null || inner.tcp === null || icmp === null) return;
     const s = this.conns.get(inner.tcp.srcPort)?.get(connKey(inner.ip.dst, inner.tcp.dstPort));
     if (s === undefined) return;
+    if (icmp.type === IcmpType.DEST_UNREACH && icmp.code === IcmpUnreachCode.FRAG_NEEDED) {
+      // ipv4_sk_update_pmtu, then tcp_v4_mtu_reduced (no error reaches the application).
+      this.stack.updatePmtu(inner.ip.dst, icmp.rest & 0xffff);
+      const pmtu = this.stack.mtuFor(inner.ip.dst);
+      if (pmtu !== null) mtuReduced(s, pmtu);
+      return;
+    }
     const kind = icmpErrorKind(icmp.type, icmp.code);
     if (kind === null) return;
     icmpError(s, kind, kind === 'refused'); // icmp_err_convert: port/protocol unreachable are fatal

@@ -1,0 +1,99 @@
+// scenario/work-estimate — what each traffic entry will cost before the run starts: requests (or
+// probes) × packets per request × events per packet, so `podwire validate` and `podwire run` can say
+// "traffic[2] will not finish within --max-events" before spending the time. Layer: scenario.
+//
+// The figures are estimates, not promises: packets per request follow the protocol (a new TCP
+// connection is SYN, SYN-ACK, ACK, request, response segments, FIN/ACK pairs), events per packet
+// follow the path (a packet through a cluster crosses a veth, a bridge, maybe VXLAN and the external
+// network; between two plain hosts it crosses one link). test/scenario/work-estimate.test.ts checks
+// them against the events the shipped scenarios really run.
+import { mean, parseDistribution } from '../core/distributions.js';
+import { durationOr0, SEC, type TimeNs } from '../core/time.js';
+import type { ClusterWorld } from '../k8s/cluster.js';
+import type { UserError } from '../core/user-error.js';
+import type { LoadedScenario } from './load.js';
+import type { TrafficSpecT } from './schema.js';
+import { workloadPodsOf } from './workloads.js';
+
+/** Segments per MSS-sized chunk of a TCP payload (1448 B with timestamps on a 1500-B path). */
+const MSS = 1448;
+/** Events one packet costs on its way: through a cluster (veth, bridge, routing, maybe VXLAN and the switch) or between plain hosts. */
+export const EVENTS_PER_PACKET = { cluster: 5, plain: 4 } as const;
+/** A closed-loop user without think time still waits a round trip: the floor used for its request rate. */
+const MIN_CYCLE_NS = 500_000;
+
+/** What one traffic entry will cost. */
+export interface WorkEstimate {
+  /** Index in spec.traffic. */
+  index: number;
+  name: string;
+  senders: number;
+  /** Requests, probes or lookups over all senders. */
+  requests: number;
+  packets: number;
+  events: number;
+}
+
+function segments(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / MSS));
+}
+
+/** Packets one request puts on the wire, end to end (replies and ACKs included). */
+function packetsPerRequest(t: TrafficSpecT): number {
+  switch (t.type) {
+    case 'ping':
+    case 'udp':
+      return 2 * segments(t.size + 28); // fragments both ways
+    case 'dns':
+      return 2;
+    case 'tcp': {
+      const data = segments(t.size) + segments(t.responseSize) + Math.ceil(segments(t.responseSize) / 2);
+      return t.connection === 'new' ? data + 7 : data + 1;
+    }
+    case 'http':
+      // Request, a response of a few hundred bytes, the delayed ACK; a new connection adds the
+      // handshake and the two FIN/ACK exchanges.
+      return t.connection === 'new' ? 9 : 3;
+  }
+}
+
+/** Requests one sender issues (count, else duration × rate, else what closed-loop users can do). */
+function requestsPerSender(t: TrafficSpecT, until: TimeNs | null): number {
+  if (t.type !== 'http') return t.count;
+  if (t.count !== undefined) return t.count;
+  const span = t.duration !== undefined ? durationOr0(t.duration) : until !== null ? Math.max(0, until - durationOr0(t.start)) : 0;
+  if (t.rate !== undefined) return (t.rate * span) / SEC;
+  const think = parseDistribution(t.thinkTime);
+  const cycle = Math.max(MIN_CYCLE_NS, think === null ? 0 : mean(think));
+  return ((t.users ?? 1) * span) / cycle;
+}
+
+/** The estimate of every traffic entry. */
+export function estimateWork(traffic: readonly TrafficSpecT[], cluster: ClusterWorld | null, until: TimeNs | null): WorkEstimate[] {
+  const perPacket = cluster !== null ? EVENTS_PER_PACKET.cluster : EVENTS_PER_PACKET.plain;
+  return traffic.map((t, index) => {
+    const pods = t.type === 'http' || t.type === 'tcp' || t.type === 'dns' ? workloadPodsOf({ cluster }, t.from) : null;
+    const senders = pods === null ? 1 : Math.max(1, pods.length);
+    const requests = Math.ceil(senders * requestsPerSender(t, until));
+    const packets = requests * packetsPerRequest(t);
+    return { index, name: t.name ?? `${t.type}-${index}`, senders, requests, packets, events: packets * perPacket };
+  });
+}
+
+/** A one-line warning for each entry whose estimate alone passes `maxEvents`, and one for their sum. */
+export function workWarnings(estimates: readonly WorkEstimate[], maxEvents: number): { index: number | null; message: string }[] {
+  const out: { index: number | null; message: string }[] = [];
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  for (const e of estimates) {
+    if (e.events > maxEvents) out.push({ index: e.index, message: `about ${fmt(e.requests)} requests ≈ ${fmt(e.events)} events, above --max-events ${fmt(maxEvents)}: the run will stop early (raise --max-events or shorten the traffic)` });
+  }
+  const total = estimates.reduce((a, e) => a + e.events, 0);
+  if (out.length === 0 && total > maxEvents) out.push({ index: null, message: `the traffic together is about ${fmt(total)} events, above --max-events ${fmt(maxEvents)}: the run will stop early` });
+  return out;
+}
+
+/** The warnings of `workWarnings` as positioned user errors (at spec.traffic[i], or at spec.traffic). */
+export function trafficWorkWarnings(loaded: LoadedScenario, cluster: ClusterWorld | null, until: TimeNs | null, maxEvents: number): UserError[] {
+  const est = estimateWork(loaded.scenario.spec.traffic, cluster, until);
+  return workWarnings(est, maxEvents).map((w) => loaded.error(w.index === null ? ['spec', 'traffic'] : ['spec', 'traffic', w.index], w.message));
+}
