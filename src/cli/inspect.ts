@@ -1,5 +1,5 @@
 // cli/inspect — a namespace's state printed the way iproute2 prints it (`ip addr`, `ip route`,
-// `ip neigh`, `bridge fdb`). Layer: cli.
+// `ip neigh`, `bridge fdb`), and the load balancers of a cluster (`--lb`). Layer: cli.
 import type { BridgeDevice } from '../link/bridge.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import type { Namespace } from '../net/namespace.js';
@@ -19,6 +19,7 @@ export function formatIngressRows(rows: readonly RoutingRow[]): string {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   return table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('')).join('\n') + '\n';
 }
+import type { World } from '../scenario/build.js';
 
 /** `ip -br`-free but faithful text of a namespace's links, addresses, routes, neighbours and FDBs. */
 export function inspectNamespace(ns: Namespace, nowNs: number): string {
@@ -59,6 +60,30 @@ export function inspectNamespace(ns: Namespace, nowNs: number): string {
       const age = e.local ? ' permanent' : ` (seen ${((nowNs - e.updated) / 1e9).toFixed(3)}s ago)`;
       out.push(`${formatMac(e.mac)} dev ${e.port.name} master ${br.name}${e.local ? '' : ''}${age}`);
     }
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `inspect --lb`: each LoadBalancer Service's status (as `kubectl get svc -o jsonpath='{.status}'`
+ * would show it), then the provider's load balancers — address, listeners, every target with its
+ * health and the last check — or, for MetalLB L2, the node answering ARP for each address.
+ */
+export function inspectLoadBalancers(world: World): string {
+  const cp = world.controlPlane;
+  if (!cp) return 'no cluster\n';
+  const out: string[] = ['# status.loadBalancer of the LoadBalancer Services'];
+  for (const s of cp.api.list('Service')) {
+    if (s.spec.type !== 'LoadBalancer') continue;
+    const ing = s.status?.loadBalancer?.ingress ?? [];
+    out.push(`${s.metadata.namespace}/${s.metadata.name}: ${ing.length ? ing.map((i) => JSON.stringify(i)).join(' ') : '<pending>'}${s.spec.healthCheckNodePort ? ` healthCheckNodePort ${s.spec.healthCheckNodePort}` : ''}`);
+  }
+  out.push('');
+  if (cp.cloud) {
+    out.push(`# load balancers at ${(world.sim.now / 1e9).toFixed(3)}s`, cp.cloud.describe().trimEnd());
+  } else {
+    out.push('# MetalLB layer 2: who answers ARP for each address');
+    for (const n of world.cluster?.nodes ?? []) for (const ip of n.ns.arpAnnounce) out.push(`${formatIpv4(ip)} is at ${formatMac(n.eth0.mac)} (${n.name})`);
   }
   return out.join('\n') + '\n';
 }

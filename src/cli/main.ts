@@ -166,7 +166,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress)' })
+          .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
           .option('seed', { type: 'string' })
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
@@ -176,10 +176,11 @@ async function main(): Promise<void> {
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
           .option('nft', { type: 'boolean', default: false, describe: 'print the node\'s nftables state as `nft list ruleset` does (nftables mode; after the run: affinity sets hold their elements)' })
           .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' })
-          .option('ingress', { type: 'boolean', default: false, describe: 'print the ingress controller\'s routing table (host, path, pathType, backend, endpoints)' }),
+          .option('ingress', { type: 'boolean', default: false, describe: 'print the ingress controller\'s routing table (host, path, pathType, backend, endpoints)' })
+          .option('lb', { type: 'boolean', default: false, describe: 'print the load balancers: their addresses, listeners, targets and health (after the run)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace, formatIngressRows }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, formatIngressRows, inspectLoadBalancers }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -193,7 +194,13 @@ async function main(): Promise<void> {
           process.stdout.write(formatIngressRows(ing.rows()));
           return;
         }
-        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress)');
+        if (argv.lb) {
+          const until = argv.run ? (untilOf(argv.until) ?? world.until) : 0;
+          if (argv.run) world.sim.run(until !== null ? { until } : {});
+          process.stdout.write(inspectLoadBalancers(world));
+          return;
+        }
+        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --lb)');
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {

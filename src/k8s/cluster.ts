@@ -32,6 +32,8 @@ import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
 import { schedulePod, type NodeInfo } from './scheduler.js';
 import { Underlay } from './underlay.js';
+import { addLbMachine, type LbMachine } from './cloud-lb/machine.js';
+import type { LoadBalancerConfig } from './cloud-lb/config.js';
 import { buildOutside, type InternetConfig, type OutsideWorld, type PublicDnsServerConfig } from './internet.js';
 import type { IngressControllerConfig } from './ingress/addon.js';
 
@@ -49,6 +51,9 @@ export interface ClusterConfig {
   nodes: { name: string; ip?: string | undefined; podCIDR?: string | undefined; mac?: string | undefined }[];
   externalHosts: { name: string; ip?: string | undefined; mac?: string | undefined }[];
   dns?: { enabled: boolean; replicas: number; upstream: string[] } | undefined;
+  loadBalancerPool?: string[];
+  /** The load-balancer provider (k8s/cloud-lb). */
+  loadBalancer?: LoadBalancerConfig | undefined;
   /** spec.internet: users behind a router (internet.ts). */
   internet?: InternetConfig | undefined;
   /** spec.dns: the public authoritative DNS server's host and external-dns's settings (external-dns.ts). */
@@ -120,6 +125,8 @@ export interface ClusterWorld {
   warnings: UserError[];
   /** The manifests the cluster runs: the add-ons' (CoreDNS) first, then the user's. */
   manifests: ManifestInput[];
+  /** The cloud load balancer's (or BGP router's) machine on the cluster network, when the provider has one. */
+  lb?: LbMachine | null;
   /** The internet, its router and hosts, the public DNS server's host (internet.ts), or null. */
   outside: OutsideWorld | null;
   /** Starts pods after bring-up (a controller's replacement pods). */
@@ -162,14 +169,17 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   checkNodeSubnets(cfg.podCIDR, nodes.map((n) => ({ name: n.name, net: n.podNet, prefix: n.podPrefix, declaredAt: declaredAt(defOf.get(n.name)) })), errors, at);
   programFlannelRoutes(nodes, overlay);
   const hosts = underlay.addExternalHosts((name) => nodes.some((n) => n.name === name));
+  const lb = addLbMachine(underlay, cfg, (name) => nodes.some((n) => n.name === name) || hosts.some((h) => h.name === name), errors, at);
   const outside = buildOutside(inv, underlay, cfg, nodes, hosts, errors, at);
   if (outside) hosts.push(...(outside.router ? [outside.router] : []), ...outside.hosts.filter((h) => !hosts.includes(h)));
+  // The load balancer reaches the internet's users through the router, as the nodes do.
+  if (lb && outside?.router) lb.ns.addRoute({ dst: 0, prefix: 0, gateway: outside.router.clusterIp, dev: lb.eth0 });
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings);
   const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings);
   const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, outside, spawner };
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner };
 }
 
 function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], defs: PodDef[], pods: ClusterPod[]): PodSpawner {

@@ -25,6 +25,9 @@ import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
+import { CloudLoadBalancers, type LoadBalancerConfig } from './cloud-lb/index.js';
+import { poolAddresses } from './cloud-lb/config.js';
+import { KubeProxyHealthServers } from './kube-proxy/healthz.js';
 import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
 import { Failures } from './failures.js';
@@ -50,6 +53,8 @@ export interface ControlPlaneConfig {
   podCIDR: string;
   serviceCIDR: string;
   loadBalancerPool: string[];
+  /** The load-balancer provider (absent: loadBalancerPool, MetalLB L2). */
+  loadBalancer?: LoadBalancerConfig | undefined;
   kubeProxy: Omit<KubeProxyOptions, 'clusterCIDR' | 'serviceCIDR'>;
   /** The EndpointSlice controller's watch delay on Pods. */
   endpointDelay: string | number;
@@ -71,6 +76,10 @@ export class ControlPlane {
   readonly kubelet: Kubelet;
   readonly endpointSlices: EndpointSliceController;
   readonly kubeProxy: KubeProxy;
+  /** The cloud load balancers (or MetalLB BGP's router), when the scenario names such a provider. */
+  cloud: CloudLoadBalancers | null = null;
+  /** kube-proxy's health servers (10256, healthCheckNodePorts), once started. */
+  proxyHealth: KubeProxyHealthServers | null = null;
   /** external-dns, when spec.dns enables it (external-dns.ts). */
   externalDns: ExternalDns | null = null;
   /** What Kubernetes failures (scenario/faults-k8s) do to the world. */
@@ -84,7 +93,7 @@ export class ControlPlane {
   private constructor(
     private readonly sim: Simulator,
     readonly cluster: ClusterWorld,
-    cfg: ControlPlaneConfig,
+    private readonly cfg: ControlPlaneConfig,
     record: (what: string) => void,
   ) {
     this.api = new ApiStore(sim);
@@ -109,12 +118,15 @@ export class ControlPlane {
    */
   static start(sim: Simulator, cluster: ClusterWorld, cfg: ControlPlaneConfig, errors: UserError[], record: (what: string) => void, program: () => boolean): ControlPlane {
     const manual = parseManualEndpoints(cluster.manifests, cluster.pods, errors);
-    const alloc = serviceAllocator(cfg.serviceCIDR, (n) => sim.rng.stream(n), cfg.loadBalancerPool.map((x) => parseIpv4(x)!));
+    const lb = cfg.loadBalancer;
+    const alloc = serviceAllocator(cfg.serviceCIDR, (n) => sim.rng.stream(n), lb?.provider === 'metallb-l2' ? poolAddresses(lb.pool) : cfg.loadBalancerPool.map((x) => parseIpv4(x)!));
+    alloc.cloudProvider = lb !== undefined && lb.provider !== 'metallb-l2';
     const services = admitServices(cluster.manifests, alloc, errors, cluster.warnings);
     const cp = new ControlPlane(sim, cluster, cfg, record);
     cp.storeObjects(services, manual);
     cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
-    startMetalLbSpeaker(cp.api, cluster.nodes);
+    if (lb && cluster.lb) (cp.cloud = new CloudLoadBalancers(sim, cp.api, lb, cluster, cluster.lb, record)).start();
+    else startMetalLbSpeaker(cp.api, cluster.nodes, record);
     cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined);
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
@@ -144,7 +156,9 @@ export class ControlPlane {
       this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(p.namespace, p.name, p.labels), spec: { nodeName: p.node.name, hostNetwork: p.hostNetwork }, status: { podIP: p.ip, ready, reason: ready ? 'PodReady' : 'ContainersNotReady' } });
     }
     for (const s of services) {
-      this.api.create<Service>({ kind: 'Service', metadata: objectMeta(s.namespace, s.name), spec: s });
+      // An address from the MetalLB pool is in the status from the start (its controller assigned it at once).
+      const ingress = s.loadBalancerIPs.map((ip) => ({ ip: formatIpv4(ip), ipMode: 'VIP' as const }));
+      this.api.create<Service>({ kind: 'Service', metadata: objectMeta(s.namespace, s.name), spec: s, ...(ingress.length > 0 ? { status: { loadBalancer: { ingress } } } : {}) });
       if (s.selector !== null || s.type === 'ExternalName') continue;
       // A Service without a selector: the user's Endpoints / EndpointSlices, as one slice.
       const view = emptyView(s);
@@ -159,10 +173,24 @@ export class ControlPlane {
    * the node's namespace through `tcpOf`. Does nothing when no pod declares a probe.
    */
   startProbes(tcpOf: (ns: Namespace) => TcpLayer): void {
+    this.startLoadBalancing(tcpOf);
     if (!this.cluster.pods.some(hasProbes)) return;
     const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why) });
     this.kubelet.prober = prober;
     prober.start();
+  }
+
+  /**
+   * With a load-balancer provider named: kube-proxy's health servers on every node (10256 and the
+   * healthCheckNodePorts), then the load balancer's data path and health checks. (Without one nothing
+   * starts, so the earlier scenarios' outputs stay byte-identical.)
+   */
+  private startLoadBalancing(tcpOf: (ns: Namespace) => TcpLayer): void {
+    if (!this.cfg.loadBalancer) return;
+    this.proxyHealth = new KubeProxyHealthServers(this.sim, this.cluster.nodes, tcpOf);
+    this.kubeProxy.health = this.proxyHealth;
+    this.proxyHealth.start(this.api, this.kubeProxy.services);
+    this.cloud?.run(tcpOf);
   }
 
   /** The pod's app stops answering (its process stops listening; the container and its network stay). */

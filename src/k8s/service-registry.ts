@@ -7,7 +7,7 @@
 // loops, NodePort static/dynamic bands, loadBalancerClass.
 import type { Rng } from '../core/rng.js';
 import type { UserError } from '../core/user-error.js';
-import { networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
+import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
 import type { ManifestInput } from './cluster.js';
 import { parseManifest, unknownFieldWarnings } from './manifests.js';
@@ -23,8 +23,10 @@ export interface ServiceAllocator {
   ipRng: Rng;
   portRng: Rng;
   sliceRng: Rng;
-  /** Load-balancer IP pool (a cloud provider's); empty → LoadBalancer services stay pending. */
+  /** Load-balancer IP pool (MetalLB's, folded into admission); empty → LoadBalancer services stay pending. */
   lbPool: Ipv4[];
+  /** A cloud provider's load-balancer controller hands out the addresses instead (k8s/cloud-lb). */
+  cloudProvider?: boolean;
 }
 
 /** Creates the allocator. The kube-dns address (10th of the range) and the first (kubernetes) are reserved. */
@@ -75,8 +77,11 @@ function admitService(s: Spec, alloc: ServiceAllocator, err: ErrorAt): ServiceSp
     externalTrafficPolicy: spec.externalTrafficPolicy,
     internalTrafficPolicy: spec.internalTrafficPolicy,
     sliceName: `${s.metadata.name}-${randomSuffix(alloc.sliceRng)}`,
+    annotations: s.metadata.annotations,
+    loadBalancerSourceRanges: spec.type === 'LoadBalancer' ? sourceRanges(spec.loadBalancerSourceRanges, err) : [],
+    healthCheckNodePort: allocateHealthCheckNodePort(spec, alloc, err),
   };
-  if (spec.type === 'LoadBalancer') {
+  if (spec.type === 'LoadBalancer' && !alloc.cloudProvider) {
     const want = spec.loadBalancerIP ? parseIpv4(spec.loadBalancerIP) : null;
     const i = want !== null ? alloc.lbPool.indexOf(want) : alloc.lbPool.length > 0 ? 0 : -1;
     if (i >= 0) view.loadBalancerIPs.push(alloc.lbPool.splice(i, 1)[0]!);
@@ -117,6 +122,49 @@ function allocateClusterIP(s: Spec, alloc: ServiceAllocator, err: ErrorAt): { cl
   if (clusterIP === null) err(['spec'], 'the service range is full');
   else alloc.usedIps.add(clusterIP);
   return { clusterIP, headless: false };
+}
+
+/**
+ * healthCheckNodePort (pkg/registry/core/service/storage: allocHealthCheckNodePort): a LoadBalancer
+ * Service with externalTrafficPolicy Local gets one from the NodePort allocator, after its ports,
+ * unless the manifest names one; other Services may not set it.
+ */
+function allocateHealthCheckNodePort(spec: Spec['spec'], alloc: ServiceAllocator, err: ErrorAt): number | null {
+  const needs = spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
+  const want = spec.healthCheckNodePort;
+  if (!needs) {
+    if (want !== undefined) err(['spec', 'healthCheckNodePort'], 'healthCheckNodePort needs type LoadBalancer with externalTrafficPolicy Local');
+    return null;
+  }
+  if (want !== undefined) {
+    if (want < 30000 || want > 32767) err(['spec', 'healthCheckNodePort'], `${want} is outside the node port range 30000-32767`);
+    else if (alloc.usedNodePorts.has(want)) err(['spec', 'healthCheckNodePort'], `node port ${want} is already allocated`);
+    else {
+      alloc.usedNodePorts.add(want);
+      return want;
+    }
+    return null;
+  }
+  for (let tries = 0; tries < 4096; tries++) {
+    const cand = 30000 + alloc.portRng.int(2768);
+    if (alloc.usedNodePorts.has(cand)) continue;
+    alloc.usedNodePorts.add(cand);
+    return cand;
+  }
+  err(['spec'], 'the node port range is full');
+  return null;
+}
+
+/** spec.loadBalancerSourceRanges: CIDRs (a bare address means /32, as the API server's validation accepts). */
+function sourceRanges(ranges: string[], err: ErrorAt): string[] {
+  return ranges.flatMap((r, i) => {
+    const c = parseCidr(r.includes('/') ? r : `${r}/32`);
+    if (!c) {
+      err(['spec', 'loadBalancerSourceRanges', i], `"${r}" is not a CIDR`);
+      return [];
+    }
+    return [`${formatIpv4(networkOf(c.addr, c.prefix))}/${c.prefix}`];
+  });
 }
 
 /** The NodePort allocator: each port's requested node port (in range, free) or a random free one, for NodePort and LoadBalancer Services. */

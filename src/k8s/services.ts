@@ -38,6 +38,8 @@ export const ServiceSchema = z.looseObject({
     externalName: z.string().optional(),
     externalIPs: z.array(z.string()).default([]),
     loadBalancerIP: z.string().optional(),
+    loadBalancerSourceRanges: z.array(z.string()).default([]),
+    healthCheckNodePort: z.number().int().min(1).max(65535).optional(),
     sessionAffinity: z.enum(['None', 'ClientIP']).default('None'),
     sessionAffinityConfig: z.looseObject({ clientIP: z.looseObject({ timeoutSeconds: z.number().int().min(1).max(86400).default(10800) }).optional() }).optional(),
     externalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
@@ -123,6 +125,12 @@ export interface ServiceSpec {
   internalTrafficPolicy: 'Cluster' | 'Local';
   /** EndpointSlice name (`<service>-<5 chars>`, generateName's suffix, drawn at admission in Service order). */
   sliceName: string;
+  /** metadata.annotations (the cloud provider reads its own, e.g. proxy protocol). */
+  annotations?: Record<string, string>;
+  /** spec.loadBalancerSourceRanges (CIDRs; kube-proxy's KUBE-FW chains). */
+  loadBalancerSourceRanges?: string[];
+  /** spec.healthCheckNodePort: allocated for ETP=Local LoadBalancer Services; null when none. */
+  healthCheckNodePort?: number | null;
 }
 
 /** A Service joined with its EndpointSlice: what kube-proxy, CoreDNS and MetalLB read from their informers. */

@@ -254,6 +254,29 @@ export const NetworkSpec = z.strictObject({
   jitter: Duration.default('0'),
 });
 
+/** Health-check overrides of a cloud load balancer (each unset field keeps the provider's default, k8s/cloud-lb/config.ts). */
+const LbHealthCheckSpec = z.strictObject({
+  protocol: z.enum(['TCP', 'HTTP']).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  path: z.string().startsWith('/').optional(),
+  interval: Duration.optional(),
+  timeout: Duration.optional(),
+  healthyThreshold: z.number().int().min(1).max(10).optional(),
+  unhealthyThreshold: z.number().int().min(1).max(10).optional(),
+});
+
+/** The load-balancer provider of `type: LoadBalancer` Services (k8s/cloud-lb). */
+const LoadBalancerSpec = z.strictObject({
+  provider: z.enum(['aws-nlb', 'aws-clb', 'gcp', 'azure', 'metallb-l2', 'metallb-bgp']),
+  /** The addresses the provider hands to Services: a list, or a CIDR (every host address of it). */
+  pool: z.union([z.array(Ipv4Text), CidrText]).default([]),
+  /** The load balancer's (or BGP router's) own address on the cluster network (default: the network's .254). */
+  address: Ipv4Text.optional(),
+  healthCheck: LbHealthCheckSpec.optional(),
+  /** Idle timeout of a connection at the load balancer (default: the provider's). */
+  idleTimeout: Duration.optional(),
+});
+
 export const ClusterSpec = z.strictObject({
   name: Name.default('kubernetes'),
   /** Cluster pod network (kube-controller-manager --cluster-cidr). */
@@ -306,6 +329,8 @@ export const ClusterSpec = z.strictObject({
     .optional(),
   /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
   loadBalancerPool: z.array(Ipv4Text).default([]),
+  /** A load-balancer provider with its pool (loadBalancerPool alone means metallb-l2). */
+  loadBalancer: LoadBalancerSpec.optional(),
   network: NetworkSpec.default({ cidr: '192.168.56.0/24', rate: '1Gbps', delay: '50us', queue: 1000, mtu: 1500, loss: 0, netemDelay: '0', jitter: '0' }),
   /** EndpointSlice propagation: from a pod's readiness change to its endpoint's condition. */
   endpointDelay: Duration.default('1s'),

@@ -35,19 +35,27 @@ export interface Pod extends ApiObject {
   status: { podIP: Ipv4; ready: boolean; reason: string };
 }
 
-/** core/v1 Node: its InternalIP and Ready condition; spec.taints once the node lifecycle controller has tainted it. */
+/** core/v1 Node: its InternalIP and Ready condition; spec.taints (the node lifecycle controller's, read by kube-proxy's health server). */
 export interface Node extends ApiObject {
   kind: 'Node';
-  spec?: { taints: { key: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; timeAdded: TimeNs }[] };
+  spec?: { taints: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; timeAdded?: TimeNs }[] };
   status: { internalIP: Ipv4; ready: boolean; reason: string };
 }
 
-/** core/v1 Service after the API server's allocation (ClusterIP, NodePorts, LB ingress). */
+/** core/v1 LoadBalancerIngress: an address of the Service's load balancer. */
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  /** VIP: traffic reaches the nodes with the LB IP as destination; Proxy: the LB delivers to node IP:NodePort (or the pod). */
+  ipMode?: 'VIP' | 'Proxy';
+}
+
+/** core/v1 Service after the API server's allocation (ClusterIP, NodePorts), with the status the load-balancer controller writes. */
 export interface Service extends ApiObject {
   kind: 'Service';
   spec: ServiceSpec;
   /** status.loadBalancer as a load-balancer controller fills it (absent: spec.loadBalancerIPs stand for it). */
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: 'VIP' | 'Proxy' }[] } };
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
 }
 
 /** discovery/v1 EndpointSlice: one per Service here, endpoints per service port. */

@@ -39,11 +39,11 @@ export function servicePortsFor(node: ClusterNode, services: ServiceView[]): KpS
         nodePort: p.nodePort ?? 0,
         externalIPs: s.externalIPs.map(formatIpv4),
         loadBalancerIPs: s.loadBalancerIPs.map(formatIpv4),
-        loadBalancerSourceRanges: [],
+        loadBalancerSourceRanges: s.loadBalancerSourceRanges ?? [],
         sessionAffinitySeconds: s.sessionAffinityTimeout,
         externalTrafficPolicy: s.externalTrafficPolicy,
         internalTrafficPolicy: s.internalTrafficPolicy,
-        healthCheckNodePort: 0,
+        healthCheckNodePort: s.healthCheckNodePort ?? 0,
         endpoints: p.endpoints.map((e) => ({ ip: formatIpv4(e.ip), port: e.port, ready: e.ready, serving: e.serving, terminating: e.terminating, isLocal: e.nodeName === node.name })),
       });
     }

@@ -13,6 +13,7 @@ import type { TimeNs } from '../../core/time.js';
 import type { ApiStore } from '../api/store.js';
 import type { ClusterNode } from '../cluster.js';
 import { ServiceInformer } from '../service-informer.js';
+import type { ServiceView } from '../services.js';
 import { programKubeProxy, type KubeProxyOptions } from './index.js';
 
 /** kube-proxy on every node of the cluster. */
@@ -22,6 +23,8 @@ export class KubeProxy {
   private syncPending = false;
   /** Nodes whose proxy does not sync (kube-proxy-stall). */
   private readonly stalled = new Set<string>();
+  /** kube-proxy's health servers (kube-proxy/healthz.ts), told of queued changes and of each sync. */
+  health: { queued(): void; synced(services: readonly ServiceView[]): void } | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -35,6 +38,7 @@ export class KubeProxy {
   /** Lists and watches Services and EndpointSlices (no watch delay: the sync delay covers it); each change schedules a sync. */
   start(api: ApiStore, syncDelayNs: TimeNs): void {
     this.informer = new ServiceInformer(api, () => {
+      this.health?.queued();
       // Changes while a sync is pending join it (the runner reads the trackers when it runs).
       if (this.syncPending) return;
       this.syncPending = true;
@@ -48,8 +52,15 @@ export class KubeProxy {
 
   /** Rewrites every node's rules from the informer's Services and endpoints (not a stalled node's). */
   syncProxyRules(): void {
+    const services = this.informer?.list() ?? [];
     const nodes = this.stalled.size === 0 ? this.nodes : this.nodes.filter((n) => !this.stalled.has(n.name));
-    programKubeProxy(nodes, this.informer?.list() ?? [], this.opts, this.cniRules);
+    programKubeProxy(nodes, services, this.opts, this.cniRules);
+    this.health?.synced(services);
+  }
+
+  /** The Services as the proxier's informer holds them. */
+  get services(): readonly ServiceView[] {
+    return this.informer?.list() ?? [];
   }
 
   /** The node's proxy stops syncing (`false`), or resumes with a full resync of that node (`true`). */
