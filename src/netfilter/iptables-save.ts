@@ -442,7 +442,10 @@ export function saveBanner(date: string, version = 'v1.8.9', backend: 'nf_tables
  * than "-" set, and chains deleted with -X removed. Returns a new ruleset in canonical form order.
  */
 export function restoreInto(live: Ruleset, input: Ruleset, noflush: boolean): Ruleset {
-  const tables = live.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.slice() })) }));
+  // Rulesets are values: rule arrays are never mutated, only replaced, so a chain the input does not
+  // touch keeps its array (and a chain it declares takes the input's): nodes restoring the same text
+  // share their chains' arrays, which lets netfilter/compiled share the compiled chains.
+  const tables = live.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c })) }));
   for (const it of input.tables) {
     let t = tables.find((x) => x.name === it.name);
     if (!t || !noflush) {
@@ -459,10 +462,10 @@ export function restoreInto(live: Ruleset, input: Ruleset, noflush: boolean): Ru
       if (have) {
         // --noflush: a ":CHAIN" line flushes an existing user chain, but a built-in chain is only
         // given its policy; rules for it are appended (iptables-restore.c, ops->builtin()).
-        have.rules = noflush && isBuiltinChain(it.name, c.name) ? [...have.rules, ...c.rules] : c.rules.slice();
+        have.rules = noflush && isBuiltinChain(it.name, c.name) ? (c.rules.length === 0 ? have.rules : [...have.rules, ...c.rules]) : c.rules;
         if (c.policy !== '-') have.policy = c.policy;
         have.counters = { ...c.counters };
-      } else target.chains.push({ ...c, rules: c.rules.slice() });
+      } else target.chains.push({ ...c });
     }
   }
   return canonicalize({ tables, ruleCounters: live.ruleCounters || input.ruleCounters });
