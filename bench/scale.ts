@@ -31,6 +31,9 @@ interface Measured {
   loadS?: number;
   buildS?: number;
   runS?: number;
+  /** CPU seconds (user + system) of the build and of the run: steadier than wall on a shared machine. */
+  buildCpuS?: number;
+  runCpuS?: number;
   requestsOk?: number;
   events?: number;
   rssMiB?: number;
@@ -49,12 +52,19 @@ function child(p: Point): string {
   const t0 = performance.now();
   const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: p.n, services: p.s, podsPerService: p.k, flows: p.flows, requests: p.requests, rate: 200 });
   const loaded = loadScenarioText(yaml, `gen-${p.n}x${p.s}.yaml`);
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
   const t1 = performance.now();
+  const c1 = cpu();
   const world = buildWorld(loaded, 1);
   const t2 = performance.now();
+  const c2 = cpu();
   const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   world.sim.run();
   const t3 = performance.now();
+  const c3 = cpu();
   let ok = 0;
   for (let f = 0; f < p.flows; f++) ok += world.stats.flow(`flow-${f}`).successes;
   const m: Measured = {
@@ -63,6 +73,8 @@ function child(p: Point): string {
     loadS: (t1 - t0) / 1000,
     buildS: (t2 - t1) / 1000,
     runS: (t3 - t2) / 1000,
+    buildCpuS: c2 - c1,
+    runCpuS: c3 - c2,
     requestsOk: ok,
     events: world.sim.eventsExecuted,
     rssMiB: process.resourceUsage().maxRSS / 1024,
@@ -102,16 +114,16 @@ export function fitExponent(xs: number[], ys: number[]): number | null {
 const f2 = (v: number | undefined, d = 2): string => (v === undefined ? '—' : v.toFixed(d));
 
 function table(ms: Measured[]): string[] {
-  const out = ['| N nodes | S services | pods | load s | build s | run s | requests | µs wall / request | events/s | peak RSS MiB | heap after build MiB |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  const out = ['| N nodes | S services | pods | load s | build s (CPU s) | run s (CPU s) | requests | µs CPU / request | events/s (CPU) | peak RSS MiB | heap after build MiB |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const m of ms) {
     const p = m.point;
     if (m.status !== 'ok') {
       out.push(`| ${p.n} | ${p.s} | ${p.s * p.k} | ${m.status}: ${m.note ?? ''} | | | | | | | |`);
       continue;
     }
-    const perReq = m.requestsOk ? ((m.runS! * 1e6) / m.requestsOk).toFixed(0) : '—';
-    const eps = m.runS! > 0 ? Math.round(m.events! / m.runS!).toLocaleString('en-US') : '—';
-    out.push(`| ${p.n} | ${p.s} | ${p.s * p.k} | ${f2(m.loadS)} | ${f2(m.buildS)} | ${f2(m.runS)} | ${m.requestsOk} | ${perReq} | ${eps} | ${f2(m.rssMiB, 0)} | ${f2(m.heapMiB, 0)} |`);
+    const perReq = m.requestsOk ? ((m.runCpuS! * 1e6) / m.requestsOk).toFixed(0) : '—';
+    const eps = m.runCpuS! > 0 ? Math.round(m.events! / m.runCpuS!).toLocaleString('en-US') : '—';
+    out.push(`| ${p.n} | ${p.s} | ${p.s * p.k} | ${f2(m.loadS)} | ${f2(m.buildS)} (${f2(m.buildCpuS)}) | ${f2(m.runS)} (${f2(m.runCpuS)}) | ${m.requestsOk} | ${perReq} | ${eps} | ${f2(m.rssMiB, 0)} | ${f2(m.heapMiB, 0)} |`);
   }
   return out;
 }
@@ -130,12 +142,12 @@ function exponents(ms: Measured[]): string[] {
   for (const [fixed, ms2] of groups('n')) {
     if (ms2.length < 2) continue;
     const xs = ms2.map((m) => m.point.n);
-    out.push(`- S = ${fixed}, N = ${xs.join(', ')}: build ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.buildS! + m.loadS!)) ?? undefined)}, peak RSS ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
+    out.push(`- S = ${fixed}, N = ${xs.join(', ')}: build CPU ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.buildCpuS!)) ?? undefined)}, peak RSS ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
   }
   for (const [fixed, ms2] of groups('s')) {
     if (ms2.length < 2) continue;
     const xs = ms2.map((m) => m.point.s);
-    out.push(`- N = ${fixed}, S = ${xs.join(', ')}: build ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.buildS! + m.loadS!)) ?? undefined)}, peak RSS ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
+    out.push(`- N = ${fixed}, S = ${xs.join(', ')}: build CPU ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.buildCpuS!)) ?? undefined)}, peak RSS ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
   }
   return out;
 }
@@ -161,7 +173,7 @@ function main(argv: string[]): void {
   for (const [n, s] of grid) {
     const m = measure({ n, s, k, flows: Math.min(flowsMax, s), requests }, timeoutS, heap);
     ms.push(m);
-    process.stderr.write(`${n}x${s}: ${m.status === 'ok' ? `build ${f2(m.buildS)} s, run ${f2(m.runS)} s, rss ${f2(m.rssMiB, 0)} MiB` : `${m.status} ${m.note ?? ''}`}\n`);
+    process.stderr.write(`${n}x${s}: ${m.status === 'ok' ? `build ${f2(m.buildS)} s (${f2(m.buildCpuS)} CPU), run ${f2(m.runS)} s (${f2(m.runCpuS)} CPU), rss ${f2(m.rssMiB, 0)} MiB` : `${m.status} ${m.note ?? ''}`}\n`);
   }
   process.stdout.write([...table(ms), '', ...exponents(ms)].join('\n') + '\n');
 }
