@@ -105,8 +105,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly udpEncap = new Map<number, (outer: Packet) => void>();
   /** Ping sockets by echo identifier. */
   readonly pingHandlers = new Map<number, PingHandler>();
-  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent). */
-  readonly idents: IpIdents;
+  private identsLazy: IpIdents | null = null;
+  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (20 KB per namespace). */
+  get idents(): IpIdents {
+    return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
+  }
   /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
   readonly icmpPeers = new Map<Ipv4, IcmpPeer>();
   /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
@@ -126,7 +129,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     readonly name: string,
   ) {
     this.neigh = new NeighbourTable(sim, this, sim.rng.stream(`${name}/neigh`));
-    this.idents = new IpIdents(sim.rng.stream(`${name}/ip-ident`));
     this.lo = new LoopbackDevice(sim);
     this.addDevice(this.lo);
     this.addAddress(this.lo, 0x7f000001, 8);

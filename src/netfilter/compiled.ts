@@ -32,6 +32,10 @@ export interface CChain {
   /** The chain as loaded (name, policy, the counters it was loaded with, rules). Shared: never mutated. */
   readonly model: Chain;
   readonly rules: CRule[];
+  /** Indices of the rules that jump or go to a chain. */
+  readonly jumpRules: number[];
+  /** The chain objects those rules' targets were compiled from (in jumpRules order). */
+  readonly deps: Chain[];
   readonly index: ChainIndex | null;
 }
 
@@ -94,25 +98,34 @@ class LoopFound extends Error {}
  * chains in the table's order.
  */
 export function compileTable(t: Table, indexMin: number): CChain[] {
-  const byName = new Map<string, Chain>();
-  for (const c of t.chains) byName.set(c.name, c);
-  const done = new Map<string, CChain>();
-  const onPath = new Set<string>();
+  const inTable = new Set<Chain>(t.chains);
+  let byName: Map<string, Chain> | null = null;
+  const target = (from: string, to: string): Chain => {
+    if (byName === null) byName = new Map(t.chains.map((c) => [c.name, c]));
+    const c = byName.get(to);
+    if (c === undefined) throw new Error(`${t.name}: chain ${from} jumps to unknown chain ${to}`);
+    return c;
+  };
+  /** Resolved chains; null while a chain's jump targets are being resolved (seeing it again is a loop). */
+  const done = new Map<Chain, CChain | null>();
   const resolve = (c: Chain): CChain => {
-    const have = done.get(c.name);
+    const have = done.get(c);
+    if (have === null) throw new LoopFound();
     if (have !== undefined) return have;
-    if (onPath.has(c.name)) throw new LoopFound();
-    onPath.add(c.name);
-    const jumps: Array<CChain | null> = c.rules.map((r) => {
-      const to = jumpName(r);
-      if (to === null) return null;
-      const target = byName.get(to);
-      if (target === undefined) throw new Error(`${t.name}: chain ${c.name} jumps to unknown chain ${to}`);
-      return resolve(target);
-    });
-    onPath.delete(c.name);
-    const cc = findVariant(t.name, c, jumps, indexMin) ?? newVariant(t.name, c, jumps, indexMin, true);
-    done.set(c.name, cc);
+    done.set(c, null);
+    let cc = findVariant(t.name, c, indexMin, inTable, resolve);
+    if (cc === null) {
+      const deps: Chain[] = [];
+      const jumps = c.rules.map((r) => {
+        const to = jumpName(r);
+        if (to === null) return null;
+        const d = target(c.name, to);
+        deps.push(d);
+        return resolve(d);
+      });
+      cc = newVariant(t.name, c, jumps, deps, indexMin, true);
+    }
+    done.set(c, cc);
     return cc;
   };
   let out: CChain[];
@@ -120,7 +133,7 @@ export function compileTable(t: Table, indexMin: number): CChain[] {
     out = t.chains.map(resolve);
   } catch (e) {
     if (!(e instanceof LoopFound)) throw e;
-    out = compileUnshared(t, byName, indexMin);
+    out = compileUnshared(t, new Map(t.chains.map((c) => [c.name, c])), indexMin);
   }
   for (const cc of out) if (cc.builtin) checkAcyclic(t.name, cc);
   return out;
@@ -128,7 +141,7 @@ export function compileTable(t: Table, indexMin: number): CChain[] {
 
 /** A table whose chains jump in a loop: every chain compiled for this load only, jumps patched after. */
 function compileUnshared(t: Table, byName: Map<string, Chain>, indexMin: number): CChain[] {
-  const out = t.chains.map((c) => newVariant(t.name, c, c.rules.map(() => null), indexMin, false));
+  const out = t.chains.map((c) => newVariant(t.name, c, c.rules.map(() => null), [], indexMin, false));
   const byCName = new Map(out.map((cc) => [cc.name, cc]));
   for (const cc of out) {
     for (const cr of cc.rules) {
@@ -141,7 +154,12 @@ function compileUnshared(t: Table, byName: Map<string, Chain>, indexMin: number)
   return out;
 }
 
-function findVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, indexMin: number): CChain | null {
+/**
+ * A compiled chain of `c`'s rule array whose jumps lead where this table's do: its jump targets were
+ * compiled from chain objects that are in this table (chain names are unique in a table, so the names
+ * resolve to them) and resolve here to the same compiled chains.
+ */
+function findVariant(table: TableName, c: Chain, indexMin: number, inTable: Set<Chain>, resolve: (c: Chain) => CChain): CChain | null {
   const list = chainCache.get(c.rules);
   if (list === undefined) return null;
   const builtin = isBuiltinChain(table, c.name);
@@ -149,19 +167,25 @@ function findVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, in
     const m = v.model;
     if (v.name !== c.name || v.builtin !== builtin || m.policy !== c.policy || m.counters.packets !== c.counters.packets || m.counters.bytes !== c.counters.bytes) continue;
     if ((v.index !== null) !== (c.rules.length >= indexMin)) continue;
-    for (let i = 0; i < jumps.length; i++) if (v.rules[i]!.jump !== jumps[i]) continue outer;
+    const deps = v.deps;
+    for (let j = 0; j < deps.length; j++) {
+      const d = deps[j]!;
+      if (!inTable.has(d) || resolve(d) !== v.rules[v.jumpRules[j]!]!.jump) continue outer;
+    }
     return v;
   }
   return null;
 }
 
-function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, indexMin: number, share: boolean): CChain {
+function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, deps: Chain[], indexMin: number, share: boolean): CChain {
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {
     const code = codeOf(r);
     return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, jump: jumps[i] ?? null, text: null, chainName: c.name };
   });
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, index: buildIndex(c.rules, indexMin) };
+  const jumpRules: number[] = [];
+  for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, jumpRules, deps, index: buildIndex(c.rules, indexMin) };
   if (share) {
     let list = chainCache.get(c.rules);
     if (list === undefined) chainCache.set(c.rules, (list = []));

@@ -172,6 +172,11 @@ export class Netfilter {
     return { tables, ruleCounters: this.ruleCounters };
   }
 
+  /** The compiled chain `name` of `table`: the same object in every namespace that loaded the same chain (tests, inspection). */
+  compiledChain(table: TableName, name: string): CChain | undefined {
+    return this.loaded.find((t) => t.name === table)?.chains.find((c) => c.name === name);
+  }
+
   /** The live rules as `iptables-save -c`-less text (no banner lines). */
   save(): string {
     return renderIptablesSave(this.ruleset());

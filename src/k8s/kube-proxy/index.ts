@@ -1,8 +1,8 @@
 // k8s/kube-proxy — programs every node's netfilter from the services, as kube-proxy does on each
 // node: the base chains kubelet and kube-proxy ensure, then the sync's rules loaded with
 // `iptables-restore --noflush`. Layer: k8s.
-import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js';
-import type { Ruleset } from '../../netfilter/rules.js';
+import { parseIptablesSave, renderRule, restoreInto } from '../../netfilter/iptables-save.js';
+import type { Chain, Ruleset } from '../../netfilter/rules.js';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
@@ -92,6 +92,32 @@ export class NodeVariants {
 }
 
 /**
+ * Chains of several node variants by content, so the chains two variants write alike are one object
+ * (and one compiled chain, netfilter/compiled.ts, unless a jump leads to a chain that differs).
+ */
+class ChainPool {
+  private readonly chains = new Map<string, Chain>();
+
+  /** `rs` with every chain already seen (same table, name and rules) replaced by the one seen first. */
+  intern(rs: Ruleset): Ruleset {
+    return {
+      ...rs,
+      tables: rs.tables.map((t) => ({
+        ...t,
+        chains: t.chains.map((c) => {
+          let key = `${t.name} ${c.name} ${c.policy} ${c.counters.packets}:${c.counters.bytes}`;
+          for (const r of c.rules) key += `\n${renderRule(c.name, r)}`;
+          const have = this.chains.get(key);
+          if (have !== undefined) return have;
+          this.chains.set(key, c);
+          return c;
+        }),
+      })),
+    };
+  }
+}
+
+/**
  * Loads every node's rules: kubelet's and kube-proxy's base chains, then `preload(node)` (the CNI's
  * own rules, e.g. flannel's masquerade), then kube-proxy's sync (iptables mode), or its virtual
  * services, ip sets and rules (IPVS mode).
@@ -107,6 +133,7 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
   };
   const variants = opts.mode === 'ipvs' ? null : new NodeVariants(services);
   const syncs = new Map<string, Ruleset>();
+  const pool = new ChainPool();
   for (const node of nodes) {
     let rs = parse(renderKubeProxyBase(), 'kube-proxy-base');
     const pre = preload(node);
@@ -117,7 +144,13 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     }
     const key = variants.key(node);
     let sync = syncs.get(key);
-    if (sync === undefined) syncs.set(key, (sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`)));
+    if (sync === undefined) {
+      sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
+      // A second variant: chains with the same rules as another variant's become that chain object.
+      if (syncs.size === 1) pool.intern(syncs.values().next().value!);
+      if (syncs.size >= 1) sync = pool.intern(sync);
+      syncs.set(key, sync);
+    }
     node.ns.enableNetfilter().load(restoreInto(rs, sync, true));
   }
 }
