@@ -75,6 +75,8 @@ let nextId = 1;
 const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn }>();
 /** Compiled chains by their model's rule array (variants differ in name, policy, jump targets or index threshold). */
 const chainCache = new WeakMap<Rule[], CChain[]>();
+/** The chain a jump rule led to when it was last compiled. */
+const lastTarget = new WeakMap<Rule, Chain>();
 /** Compiled chains from which no loop is reachable (a compiled chain never changes). */
 const acyclic = new WeakSet<CChain>();
 
@@ -100,10 +102,15 @@ class LoopFound extends Error {}
 export function compileTable(t: Table, indexMin: number): CChain[] {
   const inTable = new Set<Chain>(t.chains);
   let byName: Map<string, Chain> | null = null;
-  const target = (from: string, to: string): Chain => {
+  const target = (from: string, r: Rule, to: string): Chain => {
+    // The chain this rule jumped to in the last table that held it, when it is in this table too
+    // (names are unique in a table): no name index for tables that only add a few chains.
+    const last = lastTarget.get(r);
+    if (last !== undefined && last.name === to && inTable.has(last)) return last;
     if (byName === null) byName = new Map(t.chains.map((c) => [c.name, c]));
     const c = byName.get(to);
     if (c === undefined) throw new Error(`${t.name}: chain ${from} jumps to unknown chain ${to}`);
+    lastTarget.set(r, c);
     return c;
   };
   /** Resolved chains; null while a chain's jump targets are being resolved (seeing it again is a loop). */
@@ -119,7 +126,7 @@ export function compileTable(t: Table, indexMin: number): CChain[] {
       const jumps = c.rules.map((r) => {
         const to = jumpName(r);
         if (to === null) return null;
-        const d = target(c.name, to);
+        const d = target(c.name, r, to);
         deps.push(d);
         return resolve(d);
       });
