@@ -73,6 +73,7 @@ const ECHO_ID_MASK = 0xffff;
 export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly lo: LoopbackDevice;
   readonly devices: NetDevice[] = [];
+  private readonly deviceByName = new Map<string, NetDevice>();
   readonly addrs: IfAddr[] = [];
   readonly localTable = new RouteTable();
   readonly mainTable = new RouteTable();
@@ -138,15 +139,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** Moves a device into this namespace (`ip link set DEV netns NS`). */
   addDevice(dev: NetDevice): void {
-    if (this.devices.some((d) => d.name === dev.name)) throw new Error(`${this.name}: device ${dev.name} exists`);
+    if (this.deviceByName.has(dev.name)) throw new Error(`${this.name}: device ${dev.name} exists`);
     this.devices.push(dev);
+    this.deviceByName.set(dev.name, dev);
     dev.rxHandler = this.rxHandler;
     dev.qualifiedName = `${this.name}/${dev.name}`;
   }
 
   /** The device called `name`, or undefined. */
   device(name: string): NetDevice | undefined {
-    return this.devices.find((d) => d.name === name);
+    return this.deviceByName.get(name);
   }
 
   /** `ip addr add ADDR/PREFIX dev DEV`: adds the local route and the connected subnet route. */
