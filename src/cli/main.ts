@@ -280,6 +280,30 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      'generate <what>',
+      'print a generated scenario: `generate cluster --nodes N --services S --pods-per-service K` (the scale grid of bench/)',
+      (y) =>
+        y
+          .positional('what', { choices: ['cluster'] as const, demandOption: true })
+          .option('nodes', { type: 'number', default: 3, describe: 'cluster nodes' })
+          .option('services', { type: 'number', default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
+          .option('pods-per-service', { type: 'number', default: 3, describe: 'replicas of each Service\'s Deployment' })
+          .option('cni', { choices: ['flannel-vxlan', 'host-gw'] as const, default: 'flannel-vxlan' as const })
+          .option('mode', { choices: ['iptables', 'nftables', 'ipvs'] as const, default: 'iptables' as const, describe: 'kube-proxy mode' })
+          .option('flows', { type: 'number', default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
+          .option('requests', { type: 'number', default: 10, describe: 'requests per flow, a new connection each' })
+          .option('rate', { type: 'number', default: 100, describe: 'requests per second per flow' })
+          .option('capture', { type: 'boolean', default: false, describe: 'capture every interface (default: none)' })
+          .option('seed', { type: 'number', default: 1 }),
+      async (argv) => {
+        const { clusterGenProblem, generateClusterYaml } = await import('../scenario/generate.js');
+        const opts = { nodes: argv.nodes, services: argv.services, podsPerService: argv['pods-per-service'], cni: argv.cni, mode: argv.mode, flows: argv.flows, requests: argv.requests, rate: argv.rate, capture: argv.capture, seed: argv.seed };
+        const problem = clusterGenProblem(opts);
+        if (problem !== null) throw new UsageError(problem);
+        process.stdout.write(generateClusterYaml(opts));
+      },
+    )
+    .command(
       'schema <name>',
       'print the JSON Schema of an output file (stats: stats.json, sweep: sweep.json)',
       (y) => y.positional('name', { choices: ['stats', 'sweep'] as const, demandOption: true }),
@@ -349,7 +373,7 @@ async function main(): Promise<void> {
         process.stdout.write(argv.host !== undefined ? traceIngress(world, { ...traceArgs, host: argv.host, path: argv.path }) : traceScenario(world, traceArgs));
       },
     )
-    .demandCommand(1, 'name a command (run, sweep, worker, report, validate, inspect, trace); see --help')
+    .demandCommand(1, 'name a command (run, sweep, worker, report, validate, inspect, trace, generate); see --help')
     .strict()
     .fail((msg, err) => {
       if (err) fail(err);

@@ -226,8 +226,11 @@ function kubeadmJoin(underlay: Underlay, cfg: ClusterConfig, d: NodeDef, i: numb
 function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[]): ClusterPod[] {
   const pods: ClusterPod[] = [];
   const infos = new Map(nodeDefs.map((d) => [d.name, d]));
-  const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => defs.find((d) => d.name === p.name && d.namespace === p.namespace)?.scheduling.hostPorts ?? []);
+  const defByKey = new Map<string, PodDef>();
+  for (const d of defs) if (!defByKey.has(`${d.namespace}/${d.name}`)) defByKey.set(`${d.namespace}/${d.name}`, d);
+  const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => defByKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
   const nsNames = new Set(inv.namespaces.map((n) => n.name));
+  const started = new Set<string>();
   for (const p of defs) {
     if (nodes.length === 0) {
       errors.push(p.m.error(['kind'], 'pods need a cluster with at least one node (spec.cluster.nodes)'));
@@ -243,7 +246,7 @@ function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], n
       continue;
     }
     const nsName = p.namespace === 'default' ? p.name : `${p.name}.${p.namespace}`;
-    if (pods.some((x) => x.name === p.name && x.namespace === p.namespace) || (!p.spec.hostNetwork && nsNames.has(nsName))) {
+    if (started.has(`${p.namespace}/${p.name}`) || (!p.spec.hostNetwork && nsNames.has(nsName))) {
       errors.push(p.m.error(['metadata', 'name'], `duplicate name "${nsName}"`));
       continue;
     }
@@ -253,6 +256,7 @@ function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], n
       continue;
     }
     if (!pod.hostNetwork) nsNames.add(nsName);
+    started.add(`${p.namespace}/${p.name}`);
     node.pods.push(pod);
     pods.push(pod);
   }

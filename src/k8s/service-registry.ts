@@ -42,16 +42,18 @@ type ErrorAt = (path: (string | number)[], message: string) => void;
 /** Admits every Service manifest in order (later duplicates are errors): what `kubectl apply` would create. */
 export function admitServices(manifests: ManifestInput[], alloc: ServiceAllocator, errors: UserError[], warnings: UserError[]): ServiceSpec[] {
   const out: ServiceSpec[] = [];
+  const admitted = new Set<string>();
   for (const m of manifests) {
     if (m.kind !== 'Service') continue;
     const s = parseManifest(ServiceSchema, m.value, m.error, errors);
     if (!s) continue;
     unknownFieldWarnings('Service', m.value, (p, msg) => warnings.push(m.error(p, msg)));
     const key = `${s.metadata.namespace}/${s.metadata.name}`;
-    if (out.some((o) => `${o.namespace}/${o.name}` === key)) {
+    if (admitted.has(key)) {
       errors.push(m.error(['metadata', 'name'], `duplicate Service ${key}`));
       continue;
     }
+    admitted.add(key);
     out.push(admitService(s, alloc, (path, message) => errors.push(m.error(path, message))));
   }
   return out;

@@ -211,11 +211,33 @@ export interface PodConditions {
 /** Every pod Running and Ready, as podwire starts them. */
 export const ALL_READY = (): PodConditions => ({ ready: true, terminating: false });
 
+/** Pods by `namespace, label=value`, in pod order, per pods array (which only grows: new pods are indexed on the next call). */
+const labelIndexes = new WeakMap<ClusterPod[], { indexed: number; byLabel: Map<string, ClusterPod[]> }>();
+const NO_PODS: ClusterPod[] = [];
+
+function labelIndex(pods: ClusterPod[], namespace: string, key: string, value: string): ClusterPod[] {
+  let ix = labelIndexes.get(pods);
+  if (ix === undefined) labelIndexes.set(pods, (ix = { indexed: 0, byLabel: new Map() }));
+  for (; ix.indexed < pods.length; ix.indexed++) {
+    const p = pods[ix.indexed]!;
+    for (const [k, v] of Object.entries(p.labels)) {
+      const id = `${p.namespace}\0${k}\0${v}`;
+      const list = ix.byLabel.get(id);
+      if (list === undefined) ix.byLabel.set(id, [p]);
+      else list.push(p);
+    }
+  }
+  return ix.byLabel.get(`${namespace}\0${key}\0${value}`) ?? NO_PODS;
+}
+
 /** The EndpointSlice controller for a selector Service: matching pods, target ports resolved by name. */
 export function resolveSelected(view: ServiceView, pods: ClusterPod[], conditionsOf: (pod: ClusterPod) => PodConditions): void {
   const sel = view.selector!;
   const keys = Object.keys(sel);
-  const chosen = pods.filter((p) => p.namespace === view.namespace && keys.every((k) => p.labels[k] === sel[k]));
+  const matches = (p: ClusterPod): boolean => p.namespace === view.namespace && keys.every((k) => p.labels[k] === sel[k]);
+  // The pods carrying the selector's first label (in pod order), not every pod: Services × pods scans
+  // dominate a big cluster's build otherwise.
+  const chosen = keys.length === 0 ? pods.filter(matches) : labelIndex(pods, view.namespace, keys[0]!, sel[keys[0]!]!).filter(matches);
   for (const sp of view.ports) {
     sp.endpoints = [];
     for (const pod of chosen) {

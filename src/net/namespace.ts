@@ -73,6 +73,7 @@ const ECHO_ID_MASK = 0xffff;
 export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly lo: LoopbackDevice;
   readonly devices: NetDevice[] = [];
+  private readonly deviceByName = new Map<string, NetDevice>();
   readonly addrs: IfAddr[] = [];
   readonly localTable = new RouteTable();
   readonly mainTable = new RouteTable();
@@ -105,8 +106,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly udpEncap = new Map<number, (outer: Packet) => void>();
   /** Ping sockets by echo identifier. */
   readonly pingHandlers = new Map<number, PingHandler>();
-  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent). */
-  readonly idents: IpIdents;
+  private identsLazy: IpIdents | null = null;
+  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (20 KB per namespace). */
+  get idents(): IpIdents {
+    return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
+  }
   /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
   readonly icmpPeers = new Map<Ipv4, IcmpPeer>();
   /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
@@ -126,7 +130,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     readonly name: string,
   ) {
     this.neigh = new NeighbourTable(sim, this, sim.rng.stream(`${name}/neigh`));
-    this.idents = new IpIdents(sim.rng.stream(`${name}/ip-ident`));
     this.lo = new LoopbackDevice(sim);
     this.addDevice(this.lo);
     this.addAddress(this.lo, 0x7f000001, 8);
@@ -136,15 +139,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** Moves a device into this namespace (`ip link set DEV netns NS`). */
   addDevice(dev: NetDevice): void {
-    if (this.devices.some((d) => d.name === dev.name)) throw new Error(`${this.name}: device ${dev.name} exists`);
+    if (this.deviceByName.has(dev.name)) throw new Error(`${this.name}: device ${dev.name} exists`);
     this.devices.push(dev);
+    this.deviceByName.set(dev.name, dev);
     dev.rxHandler = this.rxHandler;
     dev.qualifiedName = `${this.name}/${dev.name}`;
   }
 
   /** The device called `name`, or undefined. */
   device(name: string): NetDevice | undefined {
-    return this.devices.find((d) => d.name === name);
+    return this.deviceByName.get(name);
   }
 
   /** `ip addr add ADDR/PREFIX dev DEV`: adds the local route and the connected subnet route. */

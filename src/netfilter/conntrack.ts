@@ -15,6 +15,7 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
+import { TupleMap } from './ct-hash.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -183,7 +184,7 @@ function jhash3(a: number, b: number, c: number): number {
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack {
-  private readonly hash = new Map<string, { ct: ConnEntry; dir: 0 | 1 }>();
+  private readonly hash = new TupleMap<{ ct: ConnEntry; dir: 0 | 1 }>();
   private readonly entries = new Set<ConnEntry>();
   private nextId = 1;
   readonly cfg: ConntrackConfig;
@@ -211,7 +212,7 @@ export class Conntrack {
 
   /** The entry and direction a tuple belongs to, ignoring expired entries. */
   lookup(t: CtTuple, now: TimeNs): { ct: ConnEntry; dir: 0 | 1 } | undefined {
-    const h = this.hash.get(tupleKey(t));
+    const h = this.hash.get(t);
     if (h && h.ct.expires <= now) {
       this.remove(h.ct);
       return undefined;
@@ -293,8 +294,8 @@ export class Conntrack {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
-    const k0 = tupleKey(ct.tuple[0]);
-    const k1 = tupleKey(ct.tuple[1]);
+    const k0 = ct.tuple[0];
+    const k1 = ct.tuple[1];
     if (this.hash.has(k0) || this.hash.has(k1)) {
       const clash = this.hash.get(k0) ?? this.hash.get(k1);
       if (clash && clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
@@ -312,8 +313,8 @@ export class Conntrack {
 
   /** Removes an entry (conntrack -D). */
   remove(ct: ConnEntry): void {
-    const k0 = tupleKey(ct.tuple[0]);
-    const k1 = tupleKey(ct.tuple[1]);
+    const k0 = ct.tuple[0];
+    const k1 = ct.tuple[1];
     if (this.hash.get(k0)?.ct === ct) this.hash.delete(k0);
     if (this.hash.get(k1)?.ct === ct) this.hash.delete(k1);
     this.entries.delete(ct);

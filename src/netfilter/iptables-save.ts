@@ -442,7 +442,10 @@ export function saveBanner(date: string, version = 'v1.8.9', backend: 'nf_tables
  * than "-" set, and chains deleted with -X removed. Returns a new ruleset in canonical form order.
  */
 export function restoreInto(live: Ruleset, input: Ruleset, noflush: boolean): Ruleset {
-  const tables = live.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.slice() })) }));
+  // Rulesets are values (never mutated): a chain the input does not touch stays the same object, and a
+  // user chain the input declares is the input's own object. Nodes restoring the same text therefore
+  // share those chains, which lets netfilter/compiled share the compiled chains.
+  const tables = live.tables.map((t) => ({ ...t, chains: t.chains.slice() }));
   for (const it of input.tables) {
     let t = tables.find((x) => x.name === it.name);
     if (!t || !noflush) {
@@ -453,17 +456,27 @@ export function restoreInto(live: Ruleset, input: Ruleset, noflush: boolean): Ru
     }
     const target = t;
     for (const name of it.deletedChains ?? []) target.chains = target.chains.filter((c) => c.name !== name);
-    const have0 = new Map(target.chains.map((c) => [c.name, c]));
-    for (const c of it.chains) {
-      const have = have0.get(c.name);
-      if (have) {
-        // --noflush: a ":CHAIN" line flushes an existing user chain, but a built-in chain is only
-        // given its policy; rules for it are appended (iptables-restore.c, ops->builtin()).
-        have.rules = noflush && isBuiltinChain(it.name, c.name) ? [...have.rules, ...c.rules] : c.rules.slice();
-        if (c.policy !== '-') have.policy = c.policy;
-        have.counters = { ...c.counters };
-      } else target.chains.push({ ...c, rules: c.rules.slice() });
-    }
+    const inputByName = chainsByName(it);
+    const replaced = new Set<Chain>();
+    target.chains = target.chains.map((have) => {
+      const c = inputByName.get(have.name);
+      if (c === undefined) return have;
+      replaced.add(c);
+      if (!isBuiltinChain(it.name, c.name)) return c;
+      // --noflush: a ":CHAIN" line flushes an existing user chain, but a built-in chain is only
+      // given its policy; rules for it are appended (iptables-restore.c, ops->builtin()).
+      const rules = noflush ? (c.rules.length === 0 ? have.rules : [...have.rules, ...c.rules]) : c.rules;
+      return { name: have.name, policy: c.policy !== '-' ? c.policy : have.policy, counters: c.counters, rules };
+    });
+    for (const c of it.chains) if (!replaced.has(c)) target.chains.push(c);
   }
   return canonicalize({ tables, ruleCounters: live.ruleCounters || input.ruleCounters });
+}
+
+/** The chains of a restore input's table by name (computed once per parsed table: kube-proxy's is shared by every node). */
+const byNameCache = new WeakMap<Table, Map<string, Chain>>();
+function chainsByName(t: Table): Map<string, Chain> {
+  let m = byNameCache.get(t);
+  if (m === undefined) byNameCache.set(t, (m = new Map(t.chains.map((c) => [c.name, c]))));
+  return m;
 }

@@ -10,11 +10,12 @@
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
+import { LATE_ENV, compileTable, nextCandidate, type CChain } from './compiled.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { IpSetTable } from './ipset.js';
-import { NfEvalError, compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn, type RecentList } from './matches.js';
-import { canonicalize, isBuiltinChain, type Chain, type RejectWith, type Rule, type Ruleset, type TableName } from './rules.js';
-import { TgCode, compileTarget, type TargetDropReason, type TargetEnv, type TargetFn } from './targets.js';
+import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
+import { canonicalize, type Counters, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
+import { TgCode, type TargetDropReason, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv, type NftOutcome } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
@@ -88,66 +89,14 @@ export interface NetfilterOptions {
   indexMinRules?: number;
 }
 
-interface CRule {
-  rule: Rule;
-  index: number;
-  tests: MatchFn[];
-  target: TargetFn;
-  /** Chain object for jump/goto. */
-  jump: CChain | null;
-  text: string | null;
-  chainName: string;
-}
-
-interface CChain {
-  name: string;
-  builtin: boolean;
-  model: Chain;
-  rules: CRule[];
-  index: ChainIndex | null;
-}
-
-/** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
-interface ChainIndex {
-  /** Rules that cannot be keyed, ascending. */
-  wild: number[];
-  /** dst -> (proto << 16 | dport) -> rule indices, ascending. */
-  byDst: Map<number, Map<number, number[]>>;
-}
-
 const INDEX_MIN_RULES_DEFAULT = 32;
-const EMPTY: number[] = [];
 
-function lowerBound(a: number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function buildIndex(rules: Rule[], min: number): ChainIndex | null {
-  if (rules.length < min) return null;
-  const wild: number[] = [];
-  const byDst = new Map<number, Map<number, number[]>>();
-  rules.forEach((r, i) => {
-    let port: number | null = null;
-    for (const m of r.matches) {
-      if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport && !m.dport.neg && m.dport.value.min === m.dport.value.max) port = m.dport.value.min;
-    }
-    if (r.dst && !r.dst.neg && r.dst.value.prefix === 32 && r.proto && !r.proto.neg && port !== null) {
-      let inner = byDst.get(r.dst.value.addr);
-      if (!inner) byDst.set(r.dst.value.addr, (inner = new Map()));
-      const key = (r.proto.value << 16) | port;
-      let list = inner.get(key);
-      if (!list) inner.set(key, (list = []));
-      list.push(i);
-    } else wild.push(i);
-  });
-  return { wild, byDst };
+/** One loaded table: its compiled chains in canonical order and the comment lines it was loaded with. */
+interface LoadedTable {
+  name: TableName;
+  header: string[];
+  footer: string[];
+  chains: CChain[];
 }
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
@@ -156,8 +105,13 @@ export class Netfilter {
   /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
   readonly ipsets = new IpSetTable();
   trace: ((ev: NfTraceEvent) => void) | null;
-  private rs: Ruleset = canonicalize({ tables: [], ruleCounters: false });
+  /** The built-in chains of each table (the hooks' entry points); jumps are pointers between compiled chains. */
   private tables = new Map<TableName, Map<string, CChain>>();
+  /** Every chain of each table in canonical order (for save()). */
+  private loaded: LoadedTable[] = [];
+  private ruleCounters = false;
+  /** Packet and byte counts by compiled rule / chain id, since load (rules that never matched have none). */
+  private readonly counts = new Map<number, Counters>();
   private readonly recent = new Map<string, RecentList>();
   private readonly ctx: EvalCtx;
   private readonly menv: MatchEnv;
@@ -191,44 +145,65 @@ export class Netfilter {
     this.nenv = { ctx: this.ctx, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), rng: (n) => host.rng(n) };
   }
 
-  /** Replaces the whole ruleset (iptables-restore without --noflush); compiles it once. Throws on a chain loop. */
+  /**
+   * Replaces the whole ruleset (iptables-restore without --noflush). Chains are compiled once and shared
+   * with every namespace that loads the same chain (netfilter/compiled.ts); the counters stay here.
+   * Throws on a jump to an unknown chain or a chain loop. `rs` is not mutated and may be shared.
+   */
   load(rs: Ruleset): void {
-    // Own the rules: counters are per namespace, so rules and chains get fresh counter objects (the
-    // match and target records are immutable and shared, e.g. between nodes loading the same text).
-    const c0 = canonicalize(rs);
-    const canon: Ruleset = {
-      ...c0,
-      tables: c0.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, counters: { ...c.counters }, rules: c.rules.map((r) => ({ ...r, counters: { ...r.counters } })) })) })),
-    };
+    const canon = canonicalize(rs);
     const tables = new Map<TableName, Map<string, CChain>>();
+    const loaded: LoadedTable[] = [];
     for (const t of canon.tables) {
-      const chains = new Map<string, CChain>();
-      for (const c of t.chains) chains.set(c.name, { name: c.name, builtin: isBuiltinChain(t.name, c.name), model: c, rules: [], index: buildIndex(c.rules, this.indexMin) });
-      for (const c of t.chains) {
-        const cc = chains.get(c.name)!;
-        cc.rules = c.rules.map((r, i) => {
-          const target = compileTarget(r.target);
-          const tgt = r.target;
-          const jump = tgt && (tgt.kind === 'jump' || tgt.kind === 'goto') ? chains.get(tgt.chain) : null;
-          if (tgt && (tgt.kind === 'jump' || tgt.kind === 'goto') && !jump) throw new Error(`${t.name}: chain ${c.name} jumps to unknown chain ${tgt.chain}`);
-          return { rule: r, index: i, tests: compileRuleTests(r, this.menv), target, jump: jump ?? null, text: null, chainName: c.name };
-        });
-      }
-      checkLoops(t.name, chains);
-      tables.set(t.name, chains);
+      const chains = compileTable(t, this.indexMin);
+      const hooks = new Map<string, CChain>();
+      for (const cc of chains) if (cc.builtin) hooks.set(cc.name, cc);
+      tables.set(t.name, hooks);
+      loaded.push({ name: t.name, header: t.header, footer: t.footer, chains });
     }
-    this.rs = canon;
+    this.loaded = loaded;
+    this.ruleCounters = canon.ruleCounters;
     this.tables = tables;
+    this.counts.clear();
   }
 
-  /** The live ruleset (with counters), canonical order. */
+  /** The live ruleset with this namespace's counters, canonical order (a fresh copy per call). */
   ruleset(): Ruleset {
-    return this.rs;
+    const tables: Table[] = this.loaded.map((t) => ({
+      name: t.name,
+      header: t.header,
+      footer: t.footer,
+      chains: t.chains.map((cc) => ({
+        name: cc.name,
+        policy: cc.model.policy,
+        counters: this.counted(cc.id, cc.model.counters),
+        rules: cc.rules.map((cr) => ({ ...cr.rule, counters: this.counted(cr.id, cr.rule.counters) })),
+      })),
+    }));
+    return { tables, ruleCounters: this.ruleCounters };
+  }
+
+  /** The compiled chain `name` of `table`: the same object in every namespace that loaded the same chain (tests, inspection). */
+  compiledChain(table: TableName, name: string): CChain | undefined {
+    return this.loaded.find((t) => t.name === table)?.chains.find((c) => c.name === name);
   }
 
   /** The live rules as `iptables-save -c`-less text (no banner lines). */
   save(): string {
-    return renderIptablesSave(this.rs);
+    return renderIptablesSave(this.ruleset());
+  }
+
+  /** `base` (the counters the rule or chain was loaded with) plus what this namespace counted. */
+  private counted(id: number, base: Counters): Counters {
+    const k = this.counts.get(id);
+    return k === undefined ? { ...base } : { packets: base.packets + k.packets, bytes: base.bytes + k.bytes };
+  }
+
+  /** This namespace's counter of a rule or built-in chain (created on its first packet). */
+  private count(id: number): Counters {
+    let k = this.counts.get(id);
+    if (k === undefined) this.counts.set(id, (k = { packets: 0, bytes: 0 }));
+    return k;
   }
 
   /**
@@ -245,6 +220,8 @@ export class Netfilter {
     c.outIf = outIf ?? '';
     c.now = this.host.now();
     this.curHook = hook;
+    const prevEnv = LATE_ENV.cur;
+    LATE_ENV.cur = this.menv;
     try {
       switch (hook) {
         case NfHook.PREROUTING: {
@@ -290,6 +267,8 @@ export class Netfilter {
     } catch (e) {
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
+    } finally {
+      LATE_ENV.cur = prevEnv;
     }
   }
 
@@ -370,8 +349,9 @@ export class Netfilter {
         }
       }
       if (!ok) continue;
-      cr.rule.counters.packets++;
-      cr.rule.counters.bytes += c.ip.totalLength;
+      const k = this.count(cr.id);
+      k.packets++;
+      k.bytes += c.ip.totalLength;
       if (trace) trace({ hook: this.curHook, table: name, chain: chain.name, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
       this.tenv.dropReason = null;
       const code = cr.target(c, this.tenv);
@@ -414,8 +394,9 @@ export class Netfilter {
 
   private policy(table: TableName, base: CChain): NfVerdict | null {
     const m = base.model;
-    m.counters.packets++;
-    m.counters.bytes += this.ctx.ip.totalLength;
+    const k = this.count(base.id);
+    k.packets++;
+    k.bytes += this.ctx.ip.totalLength;
     if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${m.policy === 'DROP' ? 'DROP' : 'ACCEPT'}` });
     return m.policy === 'DROP' ? drop('policy-drop', table, base.name, -1) : null;
   }
@@ -423,35 +404,4 @@ export class Netfilter {
 
 function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {
   return { kind: 'drop', reason, table, chain, rule };
-}
-
-/** The next rule index >= i that could match (every index for unindexed chains). */
-function nextCandidate(chain: CChain, i: number, c: EvalCtx): number {
-  const ix = chain.index;
-  if (!ix) return i < chain.rules.length ? i : -1;
-  const inner = ix.byDst.get(c.ip.dst);
-  let bucket = EMPTY;
-  if (inner) {
-    const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
-    if (p >= 0) bucket = inner.get((c.ip.protocol << 16) | p) ?? EMPTY;
-  }
-  const a = lowerBound(ix.wild, i);
-  const b = lowerBound(bucket, i);
-  const wa = a < ix.wild.length ? ix.wild[a]! : Infinity;
-  const wb = b < bucket.length ? bucket[b]! : Infinity;
-  const n = Math.min(wa, wb);
-  return n === Infinity ? -1 : n;
-}
-
-function checkLoops(table: TableName, chains: Map<string, CChain>): void {
-  const state = new Map<string, 1 | 2>();
-  const visit = (c: CChain, path: string[]): void => {
-    const s = state.get(c.name);
-    if (s === 2) return;
-    if (s === 1) throw new Error(`${table}: chain loop ${[...path, c.name].join(' -> ')}`);
-    state.set(c.name, 1);
-    for (const r of c.rules) if (r.jump) visit(r.jump, [...path, c.name]);
-    state.set(c.name, 2);
-  };
-  for (const c of chains.values()) if (isBuiltinChain(table, c.name)) visit(c, []);
 }

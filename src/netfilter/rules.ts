@@ -156,7 +156,10 @@ export function canonicalize(rs: Ruleset): Ruleset {
         const c = findChain(t, n);
         return c ? { ...c, policy: c.policy === '-' ? 'ACCEPT' : c.policy } : { name: n, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, rules: [] };
       });
-      const users = t.chains.filter((c) => !isBuiltinChain(t.name, c.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const users = t.chains.filter((c) => !isBuiltinChain(t.name, c.name));
+      let sorted = true;
+      for (let i = 1; i < users.length && sorted; i++) sorted = users[i - 1]!.name < users[i]!.name;
+      if (!sorted) users.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       return { ...t, chains: [...builtins, ...users] };
     }),
   };

@@ -1,8 +1,8 @@
 // k8s/kube-proxy — programs every node's netfilter from the services, as kube-proxy does on each
 // node: the base chains kubelet and kube-proxy ensure, then the sync's rules loaded with
 // `iptables-restore --noflush`. Layer: k8s.
-import { parseIptablesSave, restoreInto } from '../../netfilter/iptables-save.js';
-import type { Ruleset } from '../../netfilter/rules.js';
+import { parseIptablesSave, renderRule, restoreInto } from '../../netfilter/iptables-save.js';
+import type { Chain, Ruleset } from '../../netfilter/rules.js';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
@@ -24,7 +24,7 @@ export interface KubeProxyOptions {
 }
 
 /** The service ports kube-proxy on `node` sees (ClusterIP services with an IP; not headless, not ExternalName). */
-export function servicePortsFor(node: ClusterNode, services: ServiceView[]): KpServicePort[] {
+export function servicePortsFor(node: Pick<ClusterNode, 'name'>, services: ServiceView[]): KpServicePort[] {
   const out: KpServicePort[] = [];
   for (const s of services) {
     if (s.clusterIP === null) continue;
@@ -58,24 +58,90 @@ export function kubeProxyRestoreText(node: ClusterNode, services: ServiceView[],
 }
 
 /**
+ * What of a node its kube-proxy rules depend on (iptables.ts renders the rest from the Services alone):
+ * which endpoints are local, for Services with a Local traffic policy, and the node's IP, for Services
+ * with loadBalancerSourceRanges. Nodes with the same key get the same text, so it is rendered and
+ * parsed once for them all (and their compiled chains are shared, netfilter/compiled.ts).
+ */
+export class NodeVariants {
+  /** Per port that depends on the node: its endpoints' node names and whether it has source ranges. */
+  private readonly sensitive: Array<{ nodeNames: Array<string | null>; ranges: boolean }> = [];
+
+  constructor(services: ServiceView[]) {
+    // A node named "" (no endpoint's nodeName): only the fields that do not depend on the node are read.
+    const neutral = servicePortsFor({ name: '' }, services);
+    let i = 0;
+    for (const s of services) {
+      if (s.clusterIP === null) continue;
+      for (const p of s.ports) {
+        const sp = neutral[i++]!;
+        const local = sp.internalTrafficPolicy === 'Local' || sp.externalTrafficPolicy === 'Local';
+        const ranges = sp.loadBalancerSourceRanges.length > 0;
+        if (local || ranges) this.sensitive.push({ nodeNames: local ? p.endpoints.map((e) => e.nodeName) : [], ranges });
+      }
+    }
+  }
+
+  /** The key of `node`: "" when no Service depends on the node. */
+  key(node: ClusterNode): string {
+    let key = '';
+    for (let i = 0; i < this.sensitive.length; i++) {
+      const p = this.sensitive[i]!;
+      key += `${i}${p.ranges ? `@${node.ip}` : ''}:`;
+      for (let e = 0; e < p.nodeNames.length; e++) if (p.nodeNames[e] === node.name) key += `${e},`;
+    }
+    return key;
+  }
+}
+
+/**
+ * Chains of several node variants by content, so the chains two variants write alike are one object
+ * (and one compiled chain, netfilter/compiled.ts, unless a jump leads to a chain that differs).
+ */
+class ChainPool {
+  private readonly chains = new Map<string, Chain>();
+
+  /** `rs` with every chain already seen (same table, name and rules) replaced by the one seen first. */
+  intern(rs: Ruleset): Ruleset {
+    return {
+      ...rs,
+      tables: rs.tables.map((t) => ({
+        ...t,
+        chains: t.chains.map((c) => {
+          let key = `${t.name} ${c.name} ${c.policy} ${c.counters.packets}:${c.counters.bytes}`;
+          for (const r of c.rules) key += `\n${renderRule(c.name, r)}`;
+          const have = this.chains.get(key);
+          if (have !== undefined) return have;
+          this.chains.set(key, c);
+          return c;
+        }),
+      })),
+    };
+  }
+}
+
+/**
  * Loads every node's rules: kubelet's and kube-proxy's base chains, then `preload(node)` (the CNI's
  * own rules, e.g. flannel's masquerade), then kube-proxy's sync (iptables mode), or its virtual
  * services, ip sets and rules (IPVS mode).
  */
 export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
   // Most nodes get the same text (only Local traffic policies and LB source ranges differ per node):
-  // parse each distinct text once. Rulesets are not mutated by restoreInto or load.
+  // render and parse each distinct text once. Rulesets are not mutated by restoreInto or load.
   const parsed = new Map<string, Ruleset>();
   const parse = (text: string, file: string): Ruleset => {
     let rs = parsed.get(text);
     if (rs === undefined) parsed.set(text, (rs = parseIptablesSave(text, file)));
     return rs;
   };
+  const variants = opts.mode === 'ipvs' ? null : new NodeVariants(services);
+  const syncs = new Map<string, Ruleset>();
+  const pool = new ChainPool();
   for (const node of nodes) {
     let rs = parse(renderKubeProxyBase(), 'kube-proxy-base');
     const pre = preload(node);
     if (pre !== null) rs = restoreInto(rs, parse(pre, `cni@${node.name}`), true);
-    if (opts.mode === 'ipvs') {
+    if (variants === null) {
       programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
       continue;
     }
@@ -85,7 +151,15 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
       programNftablesNode(node, services, opts);
       continue;
     }
-    const sync = parse(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
+    const key = variants.key(node);
+    let sync = syncs.get(key);
+    if (sync === undefined) {
+      sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
+      // A second variant: chains with the same rules as another variant's become that chain object.
+      if (syncs.size === 1) pool.intern(syncs.values().next().value!);
+      if (syncs.size >= 1) sync = pool.intern(sync);
+      syncs.set(key, sync);
+    }
     node.ns.enableNetfilter().load(restoreInto(rs, sync, true));
   }
 }

@@ -23,7 +23,11 @@ export interface MatchExt<M extends { kind: string }> {
   check?(m: M, c: Cursor): void;
   /** " -m NAME opts" exactly as iptables-save prints it (xtables_match.save). */
   render(m: M): string;
-  /** The kernel's match function (xt_match.match), or null when it always matches (comment, nfacct, limit). */
+  /**
+   * The kernel's match function (xt_match.match), or null when it always matches (comment, nfacct, limit).
+   * `env` is late-bound: a compiled rule is shared by every namespace that loads the same rule, so read
+   * env's fields when the returned function runs (env.conntrack, env.ipsets), never at compile time.
+   */
   compile(m: M, env: MatchEnv): MatchFn | null;
 }
 

@@ -88,13 +88,13 @@ export const conntrack: MatchExt<ConntrackMatch> = {
     optNeg(m.ctstatus, '--ctstatus', (v) => v.join(',')) +
     (m.ctdir ? ` --ctdir ${m.ctdir}` : ''),
   compile(m, env) {
-    const ctt = env.conntrack;
+    // env is late-bound (compiled rules are shared between namespaces): read env.conntrack per packet.
     const checks: MatchFn[] = [];
     if (m.ctstate) {
       let want = 0;
       for (const s of m.ctstate.value) want |= CT_BIT[s];
       const neg = m.ctstate.neg;
-      checks.push((c) => ((ctStateBits(c, ctt) & want) !== 0) !== neg);
+      checks.push((c) => ((ctStateBits(c, env.conntrack) & want) !== 0) !== neg);
     }
     const tupleCheck = (n: Neg<unknown> | null, f: (c: EvalCtx) => boolean | null): void => {
       if (!n) return;
@@ -104,7 +104,7 @@ export const conntrack: MatchExt<ConntrackMatch> = {
         return r === null ? neg : r !== neg;
       });
     };
-    const ctOf = (c: EvalCtx) => ctt.ctOf(c.pkt);
+    const ctOf = (c: EvalCtx) => env.conntrack.ctOf(c.pkt);
     tupleCheck(m.ctproto, (c) => (ctOf(c) ? ctOf(c)!.tuple[0].proto === m.ctproto!.value : null));
     tupleCheck(m.ctorigsrc, (c) => (ctOf(c) ? cidrContains(m.ctorigsrc!.value, ctOf(c)!.tuple[0].src) : null));
     tupleCheck(m.ctorigdst, (c) => (ctOf(c) ? cidrContains(m.ctorigdst!.value, ctOf(c)!.tuple[0].dst) : null));

@@ -36,9 +36,8 @@ export const set: MatchExt<SetMatch> = {
   compile(m, env) {
     const { name, neg } = m;
     const flags = ipsetFlags(m.flags);
-    const sets = env.ipsets;
     return (c) => {
-      const r = sets.test(name, flags, c.pkt);
+      const r = env.ipsets.test(name, flags, c.pkt);
       if (r === undefined) throw new NfEvalError(`-m set: unknown set "${name}"`);
       return r !== neg;
     };

@@ -1,0 +1,181 @@
+// bench/scale — the scale grid of issue 13: generated clusters (`podwire generate cluster`, N nodes,
+// S Services, K pods per Service, flannel VXLAN, kube-proxy iptables mode), each point in its own
+// child process with a timeout. Per point: load (YAML + zod), build (buildWorld: namespaces, devices,
+// routes, every node's rules), run (the simulator, F HTTP flows with a new connection per request),
+// peak RSS (process.resourceUsage().maxRSS) and events. The parent prints a markdown table and the
+// growth exponents fitted by least squares on log-log (build wall and peak RSS against N at fixed S,
+// and against S at fixed N). Speed is measured here, never asserted in a test.
+//
+//   node dist/bench/scale.js                       # the quick grid (points up to a few seconds)
+//   node dist/bench/scale.js --grid full --timeout 300
+//   node dist/bench/scale.js --point 1000x10000    # one point (NxS), e.g. the issue's target
+//   node --cpu-prof dist/bench/scale.js --child 100 1000 3 0 0   # profile one build in this process
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../src/scenario/generate.js';
+import { loadScenarioText } from '../src/scenario/load.js';
+import { buildWorld } from '../src/scenario/build.js';
+
+interface Point {
+  n: number;
+  s: number;
+  k: number;
+  /** HTTP flows (each to its own Service) and requests per flow. */
+  flows: number;
+  requests: number;
+}
+
+interface Measured {
+  point: Point;
+  status: 'ok' | 'timeout' | 'failed';
+  loadS?: number;
+  buildS?: number;
+  runS?: number;
+  /** CPU seconds (user + system) of the build and of the run: steadier than wall on a shared machine. */
+  buildCpuS?: number;
+  runCpuS?: number;
+  requestsOk?: number;
+  events?: number;
+  rssMiB?: number;
+  heapMiB?: number;
+  note?: string;
+}
+
+const QUICK: Array<[number, number]> = [
+  [10, 100], [30, 100], [100, 100], [300, 100],
+  [10, 300], [10, 1000], [10, 3000],
+  [100, 1000],
+];
+const FULL: Array<[number, number]> = [...QUICK, [1000, 100], [10, 10000], [300, 1000], [1000, 1000], [1000, 10000]];
+
+function child(p: Point): string {
+  const t0 = performance.now();
+  const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: p.n, services: p.s, podsPerService: p.k, flows: p.flows, requests: p.requests, rate: 200 });
+  const loaded = loadScenarioText(yaml, `gen-${p.n}x${p.s}.yaml`);
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const t1 = performance.now();
+  const c1 = cpu();
+  const world = buildWorld(loaded, 1);
+  const t2 = performance.now();
+  const c2 = cpu();
+  const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+  world.sim.run();
+  const t3 = performance.now();
+  const c3 = cpu();
+  let ok = 0;
+  for (let f = 0; f < p.flows; f++) ok += world.stats.flow(`flow-${f}`).successes;
+  const m: Measured = {
+    point: p,
+    status: 'ok',
+    loadS: (t1 - t0) / 1000,
+    buildS: (t2 - t1) / 1000,
+    runS: (t3 - t2) / 1000,
+    buildCpuS: c2 - c1,
+    runCpuS: c3 - c2,
+    requestsOk: ok,
+    events: world.sim.eventsExecuted,
+    rssMiB: process.resourceUsage().maxRSS / 1024,
+    heapMiB,
+  };
+  return JSON.stringify(m);
+}
+
+function measure(p: Point, timeoutS: number, heapMiB: number): Measured {
+  const self = fileURLToPath(import.meta.url);
+  const args = [`--max-old-space-size=${heapMiB}`, self, '--child', String(p.n), String(p.s), String(p.k), String(p.flows), String(p.requests)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutS * 1000, maxBuffer: 1 << 24 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { point: p, status: 'timeout', note: `> ${timeoutS} s` };
+  if (r.status !== 0) {
+    const last = (r.stderr ?? '').trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
+    return { point: p, status: 'failed', note: /heap out of memory|Allocation failed/.test(r.stderr ?? '') ? `out of heap (${heapMiB} MiB)` : `exit ${r.status ?? r.signal}: ${last.slice(0, 120)}` };
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measured;
+}
+
+/** Least-squares slope of log(y) on log(x); null with fewer than 2 points. */
+export function fitExponent(xs: number[], ys: number[]): number | null {
+  if (xs.length < 2) return null;
+  const lx = xs.map(Math.log);
+  const ly = ys.map(Math.log);
+  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
+  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < lx.length; i++) {
+    num += (lx[i]! - mx) * (ly[i]! - my);
+    den += (lx[i]! - mx) ** 2;
+  }
+  return den === 0 ? null : num / den;
+}
+
+const f2 = (v: number | undefined, d = 2): string => (v === undefined ? '—' : v.toFixed(d));
+
+function table(ms: Measured[]): string[] {
+  const out = ['| N nodes | S services | pods | load s | build s (CPU s) | run s (CPU s) | requests | µs CPU / request | events/s (CPU) | peak RSS MiB | heap after build MiB |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const m of ms) {
+    const p = m.point;
+    if (m.status !== 'ok') {
+      out.push(`| ${p.n} | ${p.s} | ${p.s * p.k} | ${m.status}: ${m.note ?? ''} | | | | | | | |`);
+      continue;
+    }
+    const perReq = m.requestsOk ? ((m.runCpuS! * 1e6) / m.requestsOk).toFixed(0) : '—';
+    const eps = m.runCpuS! > 0 ? Math.round(m.events! / m.runCpuS!).toLocaleString('en-US') : '—';
+    out.push(`| ${p.n} | ${p.s} | ${p.s * p.k} | ${f2(m.loadS)} | ${f2(m.buildS)} (${f2(m.buildCpuS)}) | ${f2(m.runS)} (${f2(m.runCpuS)}) | ${m.requestsOk} | ${perReq} | ${eps} | ${f2(m.rssMiB, 0)} | ${f2(m.heapMiB, 0)} |`);
+  }
+  return out;
+}
+
+function exponents(ms: Measured[]): string[] {
+  const ok = ms.filter((m) => m.status === 'ok');
+  const out: string[] = [];
+  const groups = (key: 'n' | 's'): Map<number, Measured[]> => {
+    const g = new Map<number, Measured[]>();
+    for (const m of ok) {
+      const k = key === 'n' ? m.point.s : m.point.n;
+      g.set(k, [...(g.get(k) ?? []), m]);
+    }
+    return g;
+  };
+  for (const [fixed, ms2] of groups('n')) {
+    if (ms2.length < 2) continue;
+    const xs = ms2.map((m) => m.point.n);
+    out.push(`- S = ${fixed}, N = ${xs.join(', ')}: build CPU ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.buildCpuS!)) ?? undefined)}, peak RSS ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
+  }
+  for (const [fixed, ms2] of groups('s')) {
+    if (ms2.length < 2) continue;
+    const xs = ms2.map((m) => m.point.s);
+    out.push(`- N = ${fixed}, S = ${xs.join(', ')}: build CPU ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.buildCpuS!)) ?? undefined)}, peak RSS ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
+  }
+  return out;
+}
+
+function main(argv: string[]): void {
+  if (argv[0] === '--child') {
+    const [n, s, k, flows, requests] = argv.slice(1).map(Number) as [number, number, number, number, number];
+    process.stdout.write(child({ n, s, k, flows, requests }) + '\n');
+    return;
+  }
+  const opt = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const timeoutS = Number(opt('--timeout') ?? 120);
+  const heap = Number(opt('--heap') ?? 6144);
+  const k = Number(opt('--pods-per-service') ?? 3);
+  const flowsMax = Number(opt('--flows') ?? 10);
+  const requests = Number(opt('--requests') ?? 100);
+  const one = opt('--point');
+  const grid: Array<[number, number]> = one ? [one.split('x').map(Number) as [number, number]] : opt('--grid') === 'full' ? FULL : QUICK;
+  const ms: Measured[] = [];
+  for (const [n, s] of grid) {
+    const m = measure({ n, s, k, flows: Math.min(flowsMax, s), requests }, timeoutS, heap);
+    ms.push(m);
+    process.stderr.write(`${n}x${s}: ${m.status === 'ok' ? `build ${f2(m.buildS)} s (${f2(m.buildCpuS)} CPU), run ${f2(m.runS)} s (${f2(m.runCpuS)} CPU), rss ${f2(m.rssMiB, 0)} MiB` : `${m.status} ${m.note ?? ''}`}\n`);
+  }
+  process.stdout.write([...table(ms), '', ...exponents(ms)].join('\n') + '\n');
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,268 @@
+// netfilter/compiled — rules compiled once and shared between namespaces. Layer: netfilter.
+// A compiled chain (CChain) holds its rules' match closures, targets, jump pointers and a destination
+// index; it carries no counters (those are per namespace, kept by the Netfilter under each rule's and
+// chain's `id`). kube-proxy writes nearly the same rules on every node: a chain whose rule list is the
+// same array (restoreInto and the parse cache of k8s/kube-proxy keep untouched chains' arrays shared)
+// and whose jumps resolve to the same compiled chains is compiled once, in whichever namespace loads it
+// first, and reused by every other (the chain interning of issue 13). Compiled matches read the
+// evaluating namespace's state through a late-bound MatchEnv (LATE_ENV), set by Netfilter.hook.
+// Mirrors nothing in the kernel, where each netns holds its own copy of every table (xt_table_info).
+import { compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn } from './matches.js';
+import { isBuiltinChain, type Chain, type Rule, type Table, type TableName } from './rules.js';
+import { compileTarget, type TargetFn } from './targets.js';
+
+/** One compiled rule. `id` keys the namespace's counter for it. */
+export interface CRule {
+  readonly id: number;
+  readonly rule: Rule;
+  readonly index: number;
+  readonly tests: MatchFn[];
+  readonly target: TargetFn;
+  /** Chain object for jump/goto. */
+  readonly jump: CChain | null;
+  text: string | null;
+  readonly chainName: string;
+}
+
+/** One compiled chain. `id` keys the namespace's policy counter (built-in chains). */
+export interface CChain {
+  readonly id: number;
+  readonly name: string;
+  readonly builtin: boolean;
+  /** The chain as loaded (name, policy, the counters it was loaded with, rules). Shared: never mutated. */
+  readonly model: Chain;
+  readonly rules: CRule[];
+  /** Indices of the rules that jump or go to a chain. */
+  readonly jumpRules: number[];
+  /** The chain objects those rules' targets were compiled from (in jumpRules order). */
+  readonly deps: Chain[];
+  readonly index: ChainIndex | null;
+}
+
+/** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
+export interface ChainIndex {
+  /** Rules that cannot be keyed, ascending. */
+  wild: number[];
+  /** dst -> (proto << 16 | dport) -> rule indices, ascending. */
+  byDst: Map<number, Map<number, number[]>>;
+}
+
+/** The MatchEnv of the namespace whose hook is running; every compiled match sees it through LATE_ENV. */
+class LateMatchEnv implements MatchEnv {
+  cur: MatchEnv | null = null;
+  isLocalAddress(ip: number): boolean {
+    return this.cur!.isLocalAddress(ip);
+  }
+  get conntrack(): MatchEnv['conntrack'] {
+    return this.cur!.conntrack;
+  }
+  random(p: number): boolean {
+    return this.cur!.random(p);
+  }
+  get recent(): MatchEnv['recent'] {
+    return this.cur!.recent;
+  }
+  get ipsets(): MatchEnv['ipsets'] {
+    return this.cur!.ipsets;
+  }
+}
+
+/** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */
+export const LATE_ENV = new LateMatchEnv();
+
+let nextId = 1;
+/** Compiled tests and target of a rule record, shared by every chain variant holding the rule. */
+const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn }>();
+/** Compiled chains by their model's rule array (variants differ in name, policy, jump targets or index threshold). */
+const chainCache = new WeakMap<Rule[], CChain[]>();
+/** The chain a jump rule led to when it was last compiled. */
+const lastTarget = new WeakMap<Rule, Chain>();
+/** Compiled chains from which no loop is reachable (a compiled chain never changes). */
+const acyclic = new WeakSet<CChain>();
+
+function codeOf(r: Rule): { tests: MatchFn[]; target: TargetFn } {
+  let code = ruleCode.get(r);
+  if (code === undefined) ruleCode.set(r, (code = { tests: compileRuleTests(r, LATE_ENV), target: compileTarget(r.target) }));
+  return code;
+}
+
+function jumpName(r: Rule): string | null {
+  const t = r.target;
+  return t && (t.kind === 'jump' || t.kind === 'goto') ? t.chain : null;
+}
+
+/** Thrown inside compileTable when the jumps form a loop (then the table is compiled unshared). */
+class LoopFound extends Error {}
+
+/**
+ * Resolves every chain of one canonical table to a compiled chain, reusing shared ones; throws on a
+ * jump to an unknown chain or a chain loop reachable from a built-in chain. Returns the compiled
+ * chains in the table's order.
+ */
+export function compileTable(t: Table, indexMin: number): CChain[] {
+  const inTable = new Set<Chain>(t.chains);
+  let byName: Map<string, Chain> | null = null;
+  const target = (from: string, r: Rule, to: string): Chain => {
+    // The chain this rule jumped to in the last table that held it, when it is in this table too
+    // (names are unique in a table): no name index for tables that only add a few chains.
+    const last = lastTarget.get(r);
+    if (last !== undefined && last.name === to && inTable.has(last)) return last;
+    if (byName === null) byName = new Map(t.chains.map((c) => [c.name, c]));
+    const c = byName.get(to);
+    if (c === undefined) throw new Error(`${t.name}: chain ${from} jumps to unknown chain ${to}`);
+    lastTarget.set(r, c);
+    return c;
+  };
+  /** Resolved chains; null while a chain's jump targets are being resolved (seeing it again is a loop). */
+  const done = new Map<Chain, CChain | null>();
+  const resolve = (c: Chain): CChain => {
+    const have = done.get(c);
+    if (have === null) throw new LoopFound();
+    if (have !== undefined) return have;
+    done.set(c, null);
+    let cc = findVariant(t.name, c, indexMin, inTable, resolve);
+    if (cc === null) {
+      const deps: Chain[] = [];
+      const jumps = c.rules.map((r) => {
+        const to = jumpName(r);
+        if (to === null) return null;
+        const d = target(c.name, r, to);
+        deps.push(d);
+        return resolve(d);
+      });
+      cc = newVariant(t.name, c, jumps, deps, indexMin, true);
+    }
+    done.set(c, cc);
+    return cc;
+  };
+  let out: CChain[];
+  try {
+    out = t.chains.map(resolve);
+  } catch (e) {
+    if (!(e instanceof LoopFound)) throw e;
+    out = compileUnshared(t, new Map(t.chains.map((c) => [c.name, c])), indexMin);
+  }
+  for (const cc of out) if (cc.builtin) checkAcyclic(t.name, cc);
+  return out;
+}
+
+/** A table whose chains jump in a loop: every chain compiled for this load only, jumps patched after. */
+function compileUnshared(t: Table, byName: Map<string, Chain>, indexMin: number): CChain[] {
+  const out = t.chains.map((c) => newVariant(t.name, c, c.rules.map(() => null), [], indexMin, false));
+  const byCName = new Map(out.map((cc) => [cc.name, cc]));
+  for (const cc of out) {
+    for (const cr of cc.rules) {
+      const to = jumpName(cr.rule);
+      if (to === null) continue;
+      if (!byName.has(to)) throw new Error(`${t.name}: chain ${cc.name} jumps to unknown chain ${to}`);
+      (cr as { jump: CChain | null }).jump = byCName.get(to)!;
+    }
+  }
+  return out;
+}
+
+/**
+ * A compiled chain of `c`'s rule array whose jumps lead where this table's do: its jump targets were
+ * compiled from chain objects that are in this table (chain names are unique in a table, so the names
+ * resolve to them) and resolve here to the same compiled chains.
+ */
+function findVariant(table: TableName, c: Chain, indexMin: number, inTable: Set<Chain>, resolve: (c: Chain) => CChain): CChain | null {
+  const list = chainCache.get(c.rules);
+  if (list === undefined) return null;
+  const builtin = isBuiltinChain(table, c.name);
+  outer: for (const v of list) {
+    const m = v.model;
+    if (v.name !== c.name || v.builtin !== builtin || m.policy !== c.policy || m.counters.packets !== c.counters.packets || m.counters.bytes !== c.counters.bytes) continue;
+    if ((v.index !== null) !== (c.rules.length >= indexMin)) continue;
+    const deps = v.deps;
+    for (let j = 0; j < deps.length; j++) {
+      const d = deps[j]!;
+      if (!inTable.has(d) || resolve(d) !== v.rules[v.jumpRules[j]!]!.jump) continue outer;
+    }
+    return v;
+  }
+  return null;
+}
+
+function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, deps: Chain[], indexMin: number, share: boolean): CChain {
+  const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
+  const rules: CRule[] = c.rules.map((r, i) => {
+    const code = codeOf(r);
+    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, jump: jumps[i] ?? null, text: null, chainName: c.name };
+  });
+  const jumpRules: number[] = [];
+  for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, jumpRules, deps, index: buildIndex(c.rules, indexMin) };
+  if (share) {
+    let list = chainCache.get(c.rules);
+    if (list === undefined) chainCache.set(c.rules, (list = []));
+    list.push(cc);
+  }
+  return cc;
+}
+
+/** The kernel refuses a table with a loop reachable from a built-in chain (mark_source_chains). */
+function checkAcyclic(table: TableName, root: CChain): void {
+  const state = new Map<CChain, 1>();
+  const visit = (c: CChain, path: string[]): void => {
+    if (acyclic.has(c)) return;
+    if (state.has(c)) throw new Error(`${table}: chain loop ${[...path, c.name].join(' -> ')}`);
+    state.set(c, 1);
+    for (const r of c.rules) if (r.jump) visit(r.jump, [...path, c.name]);
+    state.delete(c);
+    acyclic.add(c);
+  };
+  visit(root, []);
+}
+
+function buildIndex(rules: Rule[], min: number): ChainIndex | null {
+  if (rules.length < min) return null;
+  const wild: number[] = [];
+  const byDst = new Map<number, Map<number, number[]>>();
+  rules.forEach((r, i) => {
+    let port: number | null = null;
+    for (const m of r.matches) {
+      if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport && !m.dport.neg && m.dport.value.min === m.dport.value.max) port = m.dport.value.min;
+    }
+    if (r.dst && !r.dst.neg && r.dst.value.prefix === 32 && r.proto && !r.proto.neg && port !== null) {
+      let inner = byDst.get(r.dst.value.addr);
+      if (!inner) byDst.set(r.dst.value.addr, (inner = new Map()));
+      const key = (r.proto.value << 16) | port;
+      let list = inner.get(key);
+      if (!list) inner.set(key, (list = []));
+      list.push(i);
+    } else wild.push(i);
+  });
+  return { wild, byDst };
+}
+
+const EMPTY: number[] = [];
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The next rule index >= i that could match (every index for unindexed chains). */
+export function nextCandidate(chain: CChain, i: number, c: EvalCtx): number {
+  const ix = chain.index;
+  if (!ix) return i < chain.rules.length ? i : -1;
+  const inner = ix.byDst.get(c.ip.dst);
+  let bucket = EMPTY;
+  if (inner) {
+    const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
+    if (p >= 0) bucket = inner.get((c.ip.protocol << 16) | p) ?? EMPTY;
+  }
+  const a = lowerBound(ix.wild, i);
+  const b = lowerBound(bucket, i);
+  const wa = a < ix.wild.length ? ix.wild[a]! : Infinity;
+  const wb = b < bucket.length ? bucket[b]! : Infinity;
+  const n = Math.min(wa, wb);
+  return n === Infinity ? -1 : n;
+}
