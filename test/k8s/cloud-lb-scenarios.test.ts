@@ -10,6 +10,7 @@ import type { Service } from '../../src/k8s/api/objects.js';
 import type { DnsEndpoint } from '../../src/k8s/external-dns.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4-addr.js';
 import { EtherType, TcpFlag } from '../../src/wire/types.js';
+import { decodeDns, DnsType } from '../../src/wire/dns.js';
 import { hasTshark, NO_TSHARK, tsharkCheck } from '../helpers/tshark.js';
 import { runScenarioFrames, type Frame, type FramedRun } from '../integration/run-scenario.js';
 
@@ -234,5 +235,18 @@ scenario('flow1-external-lb', (r) => {
     const ports = new Set(r().frames.filter((f) => f.ifName === 'node2/eth0' && isSyn(f) && f.pkt.ip!.src === LB && f.pkt.ip!.dst === ip('10.100.11.12')).map((f) => f.pkt.tcp!.dstPort));
     expect([...ports].every((p) => p >= 32001 && p <= 32006)).toBe(true);
     expect(ports.size).toBeGreaterThan(1);
+  });
+
+  it('the user resolves shop.mydomain.com first: a CNAME (external-dns) to the ELB name (the cloud controller), whose A record is the LB address', () => {
+    const answers = r().frames.filter((f) => f.ifName === 'user/eth0' && f.pkt.udp?.srcPort === 53 && f.pkt.payload !== null).map((f) => decodeDns(f.pkt.payload!, 0).msg);
+    const a = answers.find((m) => m.questions[0]!.type === DnsType.A)!;
+    expect(a.answers.map((x) => x.data.kind)).toEqual(['CNAME', 'A']);
+    expect(a.answers[0]!.name).toBe('shop.mydomain.com');
+    expect((a.answers[0]!.data as { target: string }).target).toMatch(/\.elb\.us-east-1\.amazonaws\.com$/);
+    expect(formatIpv4((a.answers[1]!.data as { address: number }).address)).toBe('10.100.11.240');
+    // Every TCP connection of the user goes to the LB address, after its first DNS answer.
+    const firstAnswer = r().frames.find((f) => f.ifName === 'user/eth0' && f.pkt.udp?.srcPort === 53)!.tNs;
+    const syns = r().frames.filter((f) => f.ifName === 'user/eth0' && isSyn(f));
+    expect(syns.every((f) => f.pkt.ip!.dst === VIP && f.tNs > firstAnswer)).toBe(true);
   });
 });
