@@ -19,6 +19,10 @@
 //                     pods, each opening a new TCP connection per request at 500 req/s for 20 s
 //                     simulated (40,000 requests), kube-proxy iptables mode; reports requests
 //                     simulated per wall second (no capture).
+// I1 http-ingress     H1's workload through an ingress-nginx controller pod: the clients call the
+//                     controller's ClusterIP (kube-proxy DNAT), the controller ends their connection,
+//                     picks a web pod per request (round robin) and keeps a keep-alive pool to the
+//                     pods; requests per wall second and peak RSS, as H1.
 //
 // Differences from the ns-3 twin (see bench/README.md): Ethernet framing with ARP instead of PPP,
 // no FqCoDel root qdisc (a drop-tail txqueue of 1000), full-duplex links in S2 (ns-3 CSMA is half duplex).
@@ -40,7 +44,7 @@ import { parseIpv4 } from '../src/wire/ipv4-addr.js';
 import { loadScenarioText } from '../src/scenario/load.js';
 import { buildWorld } from '../src/scenario/build.js';
 
-const SCENARIOS = ['S1', 'S2', 'S4', 'H1'] as const;
+const SCENARIOS = ['S1', 'S2', 'S4', 'H1', 'I1'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Result {
@@ -238,9 +242,22 @@ spec:
     spec: { containers: [{ name: client, image: curl }] }
 `;
 
-/** H1: HTTP requests through a ClusterIP Service. deliveries = requests completed. */
-function h1(): Result {
-  const world = buildWorld(loadScenarioText(H1_SCENARIO, 'bench-h1.yaml'), 7);
+/** I1: H1 with an ingress-nginx controller between the clients and the web pods (a host-less Ingress rule). */
+const I1_SCENARIO = H1_SCENARIO.replace('name: bench-h1', 'name: bench-i1')
+  .replace('nodes: [{ name: node1 }, { name: node2 }]', 'nodes: [{ name: node1 }, { name: node2 }]\n    ingressController: { replicas: 1, service: { type: NodePort } }')
+  .replace('to: "svc/web:80"', 'to: "svc/ingress-nginx-controller.ingress-nginx:80"')
+  .concat(`---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: web }
+spec:
+  ingressClassName: nginx
+  rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]
+`);
+
+/** H1: HTTP requests through a ClusterIP Service (I1: through the Ingress controller). deliveries = requests completed. */
+function h1(text = H1_SCENARIO, file = 'bench-h1.yaml'): Result {
+  const world = buildWorld(loadScenarioText(text, file), 7);
   const t0 = performance.now();
   world.sim.run();
   const wallS = (performance.now() - t0) / 1000;
@@ -252,7 +269,7 @@ function h1(): Result {
 }
 
 function runOne(id: ScenarioId): string {
-  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'H1' ? h1() : s2();
+  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'H1' ? h1() : id === 'I1' ? h1(I1_SCENARIO, 'bench-i1.yaml') : s2();
   const rssMib = process.resourceUsage().maxRSS / 1024;
   const pps = r.deliveries / r.wallS;
   const eps = r.events / r.wallS;
