@@ -13,7 +13,10 @@
 // canary-weight-total, affinity (cookie), session-cookie-name, session-cookie-path, load-balance,
 // upstream-hash-by, service-upstream, ssl-redirect, force-ssl-redirect. The first Ingress naming an
 // upstream (creation order) sets its balancing annotations, as ingress-nginx's backend merge does.
-// Not modelled: the ConfigMap (its defaults are fixed), the admission webhook, Ingress status,
+// Ingress status as `--publish-service=ingress-nginx/ingress-nginx-controller` does it: every Ingress
+// of its class gets the controller Service's status.loadBalancer.ingress (its external IPs when it has
+// none), which external-dns then publishes; written when it changes, not on ingress-nginx's 60 s tick.
+// Not modelled: the ConfigMap (its defaults are fixed), the admission webhook, leader election,
 // external-auth, rate limits, custom error pages, ExternalName Services as upstreams.
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { CanaryRule, ProxyRoute, RouteDecision, RoutingTable, Upstream } from '../../app/l7-balancer.js';
@@ -76,6 +79,8 @@ export interface IngressController {
 }
 
 const ANN = 'nginx.ingress.kubernetes.io/';
+/** --publish-service: the Service whose addresses the Ingresses report (the chart's default). */
+const PUBLISH_SERVICE = { namespace: 'ingress-nginx', name: 'ingress-nginx-controller' };
 
 /** ingress-nginx's upstream name for a Service port: NAMESPACE-NAME-PORT. */
 export function upstreamName(namespace: string, b: Extract<IngressBackend, { kind: 'service' }>): string {
@@ -126,6 +131,25 @@ export class NginxIngressController implements IngressController {
     if (sig !== this.lastSig) {
       this.lastSig = sig;
       this.record(`ingress-nginx: configuration built (${t.serverCount} servers, ${t.upstreamCount} upstreams with ${t.endpointCount} endpoints)`);
+    }
+    this.publishStatus(mine);
+  }
+
+  /** status.go syncStatus: the published Service's load-balancer addresses onto every Ingress of the class. */
+  private publishStatus(mine: Set<string>): void {
+    const svc = this.api.get('Service', PUBLISH_SERVICE.namespace, PUBLISH_SERVICE.name) as (Service & { spec: { externalIPs?: string[] } }) | undefined;
+    if (svc === undefined) return;
+    const lb = (svc.status?.loadBalancer?.ingress ?? []).map((x) => ({ ...(x.ip !== undefined ? { ip: x.ip } : {}), ...(x.hostname !== undefined ? { hostname: x.hostname } : {}) }));
+    const want = lb.length > 0 ? lb : (svc.spec.externalIPs ?? []).map((ip) => ({ ip }));
+    const key = JSON.stringify(want);
+    type WithStatus = IngressObject & { status?: { loadBalancer?: { ingress?: unknown[] } } };
+    for (const listed of this.api.list('Ingress') as WithStatus[]) {
+      // Read again: the update below re-enters sync through the zero-delay watch.
+      const o = this.api.get('Ingress', listed.metadata.namespace, listed.metadata.name) as WithStatus | undefined;
+      if (o === undefined || o.spec.className === null || !mine.has(o.spec.className)) continue;
+      if (JSON.stringify(o.status?.loadBalancer?.ingress ?? []) === key) continue;
+      this.api.update({ ...o, status: { loadBalancer: { ingress: want } } });
+      this.record(`ingress-nginx: status of ingress ${o.metadata.namespace}/${o.metadata.name} → ${want.map((x) => ('ip' in x ? x.ip : x.hostname)).join(', ') || '(none)'}`);
     }
   }
 
