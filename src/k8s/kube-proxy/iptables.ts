@@ -186,20 +186,11 @@ class RuleWriter {
 }
 
 /** What syncProxyRules decides for one service port before writing its rules. */
-interface PortPlan {
+interface PortPlan extends TrafficPlan {
   name: string;
   /** `-m tcp -p tcp`. */
   dport: string;
   ch: ReturnType<typeof serviceChains>;
-  cluster: KpEndpoint[];
-  local: KpEndpoint[];
-  all: KpEndpoint[];
-  hasEndpoints: boolean;
-  internalChain: string;
-  hasInternal: boolean;
-  externalPolicy: string;
-  hasExternal: boolean;
-  usesExt: boolean;
   usesFw: boolean;
   intTarget: string;
   intComment: string;
