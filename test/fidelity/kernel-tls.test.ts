@@ -138,6 +138,8 @@ describe.skipIf(skip !== null)(`TLS 1.3 handshake: curl + Node vs podwire${skip 
     return frames;
   }
 
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
   const compared = new Map<TlsKeyType, Promise<{ real: { client: Side; server: Side }; model: { client: Side; server: Side } }>>();
   function compare(key: TlsKeyType): Promise<{ real: { client: Side; server: Side }; model: { client: Side; server: Side } }> {
     let c = compared.get(key);
@@ -159,7 +161,11 @@ describe.skipIf(skip !== null)(`TLS 1.3 handshake: curl + Node vs podwire${skip 
     expect(model.client.records).toEqual(real.client.records);
     expect(model.server.records).toEqual(real.server.records);
     expect(model.client.segments).toEqual(real.client.segments);
-    expect(model.server.segments).toEqual(real.server.segments);
+    // The server's flight (two segments) exactly; what follows (tickets, the response, close_notify)
+    // the real server writes as its timing lets the kernel coalesce, so compare those bytes in total.
+    expect(model.server.segments.slice(0, 2)).toEqual(real.server.segments.slice(0, 2));
+    expect(sum(model.server.segments)).toBe(sum(real.server.segments));
+    expect(real.server.segments.length).toBeLessThanOrEqual(model.server.segments.length);
   }, 60_000);
 
   it('P-256 leaf + intermediate: the same records except the ECDSA signature (70..72 bytes); one server segment for the flight', async () => {
@@ -170,8 +176,10 @@ describe.skipIf(skip !== null)(`TLS 1.3 handshake: curl + Node vs podwire${skip 
     for (const side of [real, model]) expect(side.server.records[cv]).toBeGreaterThanOrEqual(4 + 4 + 70 + 17);
     for (const side of [real, model]) expect(side.server.records[cv]).toBeLessThanOrEqual(4 + 4 + 72 + 17);
     expect(model.client.segments).toEqual(real.client.segments);
-    expect(model.server.segments.length).toBe(real.server.segments.length);
-    model.server.segments.forEach((n, i) => expect(Math.abs(n - real.server.segments[i]!)).toBeLessThanOrEqual(2));
+    // The flight in one segment (±2 bytes of ECDSA signature); the later writes as above.
+    expect(Math.abs(model.server.segments[0]! - real.server.segments[0]!)).toBeLessThanOrEqual(2);
+    expect(Math.abs(sum(model.server.segments) - sum(real.server.segments))).toBeLessThanOrEqual(2);
+    expect(real.server.segments.length).toBeLessThanOrEqual(model.server.segments.length);
   }, 60_000);
 
   it('the kernel resets the server\'s close_notify that arrives after curl closed (RFC 1122 4.2.2.13; tcp_rcv_state_process, TCPAbortOnData)', async () => {
