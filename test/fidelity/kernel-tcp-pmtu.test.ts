@@ -159,8 +159,13 @@ describe.skipIf(skip !== null)(`TCP path MTU discovery: kernel vs podwire${skip 
       expect(c.refusedResentOnce).toBe(true);
       expect(c.gapNs).toBeLessThan(1e6); // no RTO (≥ 200 ms)
       expect(c.maxAfter).toBe(1400); // 1348 bytes of data + 52 of headers
-      expect(c.icmps).toBe(10); // the initial window: ten 1500-byte segments, each refused
     }
+    // The initial window: ten 1500-byte segments, each refused. The kernel defers the MTU update while
+    // the sender holds its socket (TCP_MTU_REDUCED_DEFERRED), so how many of the ten leave before it
+    // is processed depends on timing; podwire sends all ten first.
+    expect(pc.icmps).toBe(10);
+    expect(kc.icmps).toBeGreaterThanOrEqual(1);
+    expect(kc.icmps).toBeLessThanOrEqual(10);
     // Every segment sent after the MSS changed is a full new-MSS segment except where a refused run ends.
     const resent = p.seen.filter((s) => s.seg && s.seg.ipLen <= 1400).map((s) => s.seg!.end - s.seg!.start);
     expect(resent.slice(0, 10)).toEqual(Array(10).fill(1348));
