@@ -27,6 +27,12 @@ export interface EgressQdisc {
   enqueue(dev: QdiscDevice, pkt: Packet): void;
 }
 
+/** Hands a frame a qdisc stage lets through to the next stage of the chain, or to the driver. */
+export function passOn(next: EgressQdisc | null, dev: QdiscDevice, pkt: Packet): void {
+  if (next !== null) next.enqueue(dev, pkt);
+  else dev.transmit(pkt);
+}
+
 /** A tc ingress filter (`tc qdisc add dev X ingress` + `filter … action drop`): true drops the frame. */
 export interface IngressFilter {
   drops(pkt: Packet): boolean;

@@ -26,7 +26,7 @@ import type { TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Channel } from './channel.js';
-import type { EgressQdisc, QdiscDevice } from './device.js';
+import { passOn, type EgressQdisc, type QdiscDevice } from './device.js';
 import { netemDistTable, tabledist, type NetemDistName } from './netem-dist.js';
 import { corruptFrame } from './netem-corrupt.js';
 
@@ -182,15 +182,9 @@ export class Netem implements EgressQdisc {
     return answer;
   }
 
-  /** Passes a frame on: the next qdisc of the chain or the driver. */
-  private pass(dev: QdiscDevice, pkt: Packet): void {
-    if (this.next !== null) this.next.enqueue(dev, pkt);
-    else dev.transmit(pkt);
-  }
-
   /** netem_enqueue. */
   enqueue(dev: QdiscDevice, pkt: Packet): void {
-    if (this.match !== null && !this.match(pkt)) return this.pass(dev, pkt);
+    if (this.match !== null && !this.match(pkt)) return passOn(this.next, dev, pkt);
     this.dev = dev;
     const c = this.cfg;
     const dup = !this.dupOff && c.duplicate !== undefined && c.duplicate > 0 && u32Of(c.duplicate) >= this.crandom(this.dupCor);
@@ -224,7 +218,7 @@ export class Netem implements EgressQdisc {
     const reorder = c.reorder ?? 0;
     if (gap === 0 || this.counter < gap - 1 || u32Of(reorder) < this.crandom(this.reorderCor)) {
       const rate = c.rateBps ?? 0;
-      if (rate === 0 && c.delayNs === 0 && c.jitterNs === 0) return this.pass(dev, pkt);
+      if (rate === 0 && c.delayNs === 0 && c.jitterNs === 0) return passOn(this.next, dev, pkt);
       let delay = this.delay();
       let now = this.sim.now;
       if (rate > 0) {
@@ -246,7 +240,7 @@ export class Netem implements EgressQdisc {
     // Reordering: this frame goes to the head of the queue, out at once.
     this.counter = 0;
     this.counters.reordered++;
-    this.pass(dev, pkt);
+    passOn(this.next, dev, pkt);
   }
 
   /** tabledist(latency, jitter, delay_cor, dist), in ns. */
@@ -336,7 +330,7 @@ export class Netem implements EgressQdisc {
   /** netem_dequeue: the frame's time has come. */
   release(pkt: Packet): void {
     this.held--;
-    this.pass(this.dev!, pkt);
+    passOn(this.next, this.dev!, pkt);
   }
 }
 

@@ -5,7 +5,7 @@
 // on. Order on a device: drop filters, netem(s), tbf, then whatever qdisc the device had before the
 // first fault (a links[] / network netem), then the driver. Removing the last stage restores it.
 import type { Packet } from '../packet/packet.js';
-import type { EgressQdisc, IngressFilter, NetDevice, QdiscDevice } from './device.js';
+import { passOn, type EgressQdisc, type IngressFilter, type NetDevice, type QdiscDevice } from './device.js';
 import type { QdiscMatch } from './netem.js';
 
 /** A device faults can chain qdiscs on (NicDevice, VethDevice). */
@@ -77,8 +77,7 @@ export class EgressDrop implements ChainStage {
       this.dropped++;
       return dev.drop(pkt, 'tc-filter-drop');
     }
-    if (this.next !== null) this.next.enqueue(dev, pkt);
-    else dev.transmit(pkt);
+    passOn(this.next, dev, pkt);
   }
 }
 

@@ -11,7 +11,7 @@
 import type { Simulator } from '../core/simulator.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import type { EgressQdisc, QdiscDevice } from './device.js';
+import { passOn, type EgressQdisc, type QdiscDevice } from './device.js';
 import type { QdiscMatch } from './netem.js';
 import type { ChainStage } from './qdisc.js';
 
@@ -61,14 +61,9 @@ export class Tbf implements ChainStage {
     return Math.round((len * 8 * 1e9) / rate);
   }
 
-  private pass(dev: QdiscDevice, pkt: Packet): void {
-    if (this.next !== null) this.next.enqueue(dev, pkt);
-    else dev.transmit(pkt);
-  }
-
   /** tbf_enqueue. */
   enqueue(dev: QdiscDevice, pkt: Packet): void {
-    if (this.match !== null && !this.match(pkt)) return this.pass(dev, pkt);
+    if (this.match !== null && !this.match(pkt)) return passOn(this.next, dev, pkt);
     this.dev = dev;
     const len = frameLength(pkt);
     if (len > this.cfg.burstBytes || this.backlog + len > this.cfg.limitBytes) {
@@ -101,7 +96,7 @@ export class Tbf implements ChainStage {
         this.head++;
         this.backlog -= len;
         this.counters.sent++;
-        this.pass(dev, pkt);
+        passOn(this.next, dev, pkt);
         continue;
       }
       this.counters.overlimits++;

@@ -75,6 +75,16 @@ function fieldValue(f: Field, pkt: Packet): number {
   }
 }
 
+/** Fills `parts` with the packet's values of a concatenation's fields (a rule's reusable buffer); false when one is absent. */
+function readKey(keys: readonly Field[], pkt: Packet, parts: number[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const v = fieldValue(keys[i]!, pkt);
+    if (v < 0) return false;
+    parts[i] = v;
+  }
+  return true;
+}
+
 /** The compiled form of a ruleset: base chains per hook, sorted by priority (then creation order). */
 export class NftRuntime {
   private gen = -1;
@@ -249,16 +259,17 @@ function compileStmt(s: Stmt, table: NftTable, chains: Map<string, CompiledChain
       const keys = s.keys;
       const arms = new Map<string, Op>();
       for (const [k, el] of set.elements) if (el.verdict) arms.set(k, verdictOp(el.verdict, chains));
+      const parts: number[] = new Array<number>(keys.length);
       return (e, out) => {
-        const parts = keys.map((f) => fieldValue(f, e.ctx.pkt));
-        if (parts.includes(-1)) return BREAK;
+        if (!readKey(keys, e.ctx.pkt, parts)) return BREAK;
         const op = arms.get(keyOf(parts));
         return op === undefined ? BREAK : op(e, out);
       };
     }
     case 'lookup': {
       const set = table.sets.get(s.set)!;
-      return (e) => (liveElement(set, keyOf(s.keys.map((f) => fieldValue(f, e.ctx.pkt))), e.ctx.now) !== s.neg ? CONTINUE : BREAK);
+      const parts: number[] = new Array<number>(s.keys.length);
+      return (e) => ((readKey(s.keys, e.ctx.pkt, parts) && liveElement(set, keyOf(parts), e.ctx.now)) !== s.neg ? CONTINUE : BREAK);
     }
     case 'numgen': {
       const arms = s.arms.map((v) => verdictOp(v, chains));

@@ -338,6 +338,6 @@ export class TcpLayer implements L4Receiver {
     }
     const kind = icmpErrorKind(icmp.type, icmp.code);
     if (kind === null) return;
-    icmpError(s, kind, kind === 'refused'); // icmp_err_convert: port/protocol unreachable are fatal
+    icmpError(s, kind);
   }
 }

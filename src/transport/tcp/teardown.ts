@@ -125,9 +125,9 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
  * An ICMP error about one of our segments (tcp_v4_err): while connecting (SYN_SENT) every
  * destination-unreachable or time-exceeded error ends the attempt at once (tcp_done_with_error:
  * connect() fails with ECONNREFUSED, ENETUNREACH or EHOSTUNREACH); later it is a soft error, kept for
- * the report if the connection then times out. `hard` (port/protocol unreachable) is kept for callers.
+ * the report if the connection then times out.
  */
-export function icmpError(sk: TcpSocket, kind: SocketErrorKind, _hard: boolean): void {
+export function icmpError(sk: TcpSocket, kind: SocketErrorKind): void {
   if (sk.state === 'SYN_SENT') {
     sk.layer.counters.AttemptFails++;
     fail(sk, kind);
