@@ -101,7 +101,8 @@ export function podDefsOf(sim: Simulator, manifests: ManifestInput[], nodes: rea
       }
       defs.push({ name: pod.metadata.name, namespace: pod.metadata.namespace, labels: pod.metadata.labels, annotations: pod.metadata.annotations, spec: pod.spec, deployment: null, owner: null, scheduling: schedulingOf(pod.spec), m, specPath: ['spec'] });
     } else if (m.kind in WORKLOADS) {
-      defs.push(...workloadPods(sim, m, m.kind as keyof typeof WORKLOADS, nodes, errors, warnings));
+      // A loop, not push(...): a spread of 100k pods exceeds the call stack.
+      for (const d of workloadPods(sim, m, m.kind as keyof typeof WORKLOADS, nodes, errors, warnings)) defs.push(d);
     }
   }
   return defs;

@@ -95,7 +95,7 @@ export class RouteTable {
     for (let len = 32; len >= 0; len--) {
       const m = this.byLen[len];
       if (m === undefined) continue;
-      for (const list of m.values()) out.push(...list);
+      for (const list of m.values()) for (const r of list) out.push(r);
     }
     return out.sort((a, b) => a.dst - b.dst || b.prefix - a.prefix || a.metric - b.metric);
   }

@@ -139,7 +139,7 @@ function buildClusterOf(b: Builder): ClusterWorld | null {
   const cfg = spec.internet || spec.dns ? { ...spec.cluster, internet: spec.internet, publicDns: spec.dns } : spec.cluster;
   const cluster = buildCluster(b.sim, cfg, inputs, b.errors, (path, message) => loaded.error(path, message));
   for (const ns of cluster.namespaces) b.namespaces.set(ns.name, ns);
-  b.devices.push(...cluster.devices);
+  for (const d of cluster.devices) b.devices.push(d); // not push(...): 100k devices exceed the call stack
   return cluster;
 }
 

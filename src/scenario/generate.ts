@@ -91,7 +91,7 @@ export function generateClusterYaml(o: ClusterGenOptions): string {
   }
   out.push(`  capture: { interfaces: ${o.capture ? 'all' : 'none'} }`);
   out.push('---', 'apiVersion: v1', 'kind: Pod', 'metadata: { name: client }', 'spec: { nodeName: node-1, containers: [{ name: client, image: curlimages/curl }] }');
-  for (let s = 0; s < o.services; s++) out.push(...appDocs(s, o.podsPerService));
+  for (let s = 0; s < o.services; s++) for (const d of appDocs(s, o.podsPerService)) out.push(d);
   return `${out.join('\n')}\n`;
 }
 

@@ -174,12 +174,12 @@ class RuleWriter {
     const out: string[] = ['*filter'];
     const filterChains = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'];
     for (const c of filterChains) out.push(`:${c} - [0:0]`);
-    for (const c of filterChains) out.push(...(this.filterRules.get(c) ?? []));
+    for (const c of filterChains) for (const r of this.filterRules.get(c) ?? []) out.push(r);
     out.push('COMMIT', '*nat');
     const rest = [...this.natChains].filter((c) => c !== 'KUBE-NODEPORTS' && c !== 'KUBE-SERVICES').sort();
     const natOrder = ['KUBE-NODEPORTS', 'KUBE-SERVICES', ...rest];
     for (const c of natOrder) out.push(`:${c} - [0:0]`);
-    for (const c of natOrder) out.push(...(this.natRules.get(c) ?? []));
+    for (const c of natOrder) for (const r of this.natRules.get(c) ?? []) out.push(r);
     out.push('COMMIT');
     return out.join('\n') + '\n';
   }
