@@ -13,9 +13,11 @@
 // (nf_defrag_ipv4, IP_DEFRAG_CONNTRACK_BRIDGE_IN) and a bridged datagram is cut again as it came.
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
+import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook, type Netfilter } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
+import type { Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipDoFragment } from './ip-fragment.js';
@@ -86,6 +88,14 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   const rt = ns.fibLookup(ip.dst);
   if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
   if (!brNfForward(ns, nf, br, pkt)) return true;
+  const at = nf.perRuleNs === 0 ? -1 : ruleCostExit(nf, ns.sim.now); // netfilter/cost-model.ts
+  if (at >= 0) ns.sim.scheduleAt(at, () => bridgedDnatOut(ns, br, inPort, pkt, rt));
+  else bridgedDnatOut(ns, br, inPort, pkt, rt);
+  return true;
+}
+
+function bridgedDnatOut(ns: Namespace, br: BridgeDevice, inPort: NetDevice, pkt: Packet, rt: Route): void {
+  const ip = pkt.ip!;
   const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
   const n = ns.neigh.get(br, nh);
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
@@ -99,5 +109,4 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
     br.holdBridgedDnat(pkt, inPort);
     ns.neigh.output(br, nh, pkt);
   }
-  return true;
 }

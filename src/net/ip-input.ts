@@ -12,6 +12,7 @@
 // (nf_defrag_ipv4) and in ipLocalDeliver (ip_defrag IP_DEFRAG_LOCAL_DELIVER).
 // Not modelled: rp_filter, martian source checks, IP options, multicast routing.
 import type { NetDevice } from '../link/device.js';
+import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
@@ -98,7 +99,14 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+    const at = ns.nf.perRuleNs === 0 ? -1 : ruleCostExit(ns.nf, ns.sim.now); // netfilter/cost-model.ts
+    if (at >= 0) return void ns.sim.scheduleAt(at, () => ipLocalDeliverFinish(ns, pkt));
   }
+  ipLocalDeliverFinish(ns, pkt);
+}
+
+/** ip_local_deliver_finish. */
+function ipLocalDeliverFinish(ns: Namespace, pkt: Packet): void {
   const proto = pkt.ip!.protocol;
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
   if (pkt.corruptBit >= 0 && !l4ChecksumOk(ns, pkt, proto)) return;

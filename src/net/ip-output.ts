@@ -12,6 +12,7 @@
 // (EMSGSIZE, 'frag-needed'); a non-DF one is fragmented after POSTROUTING.
 // Not modelled: the route cache itself, GSO, IP options, PMTU locking (mtu lock routes).
 import type { Rng } from '../core/rng.js';
+import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import { ipTotalLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
@@ -177,7 +178,13 @@ export function ipOutput(ns: Namespace, pkt: Packet, rt: Route, mtu = rt.dev!.mt
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.POSTROUTING, pkt, null, rt.dev!.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
+    const at = ns.nf.perRuleNs === 0 ? -1 : ruleCostExit(ns.nf, ns.sim.now); // netfilter/cost-model.ts
+    if (at >= 0) return void ns.sim.scheduleAt(at, () => ipOutputFinish(ns, pkt, rt, mtu));
   }
+  ipOutputFinish(ns, pkt, rt, mtu);
+}
+
+function ipOutputFinish(ns: Namespace, pkt: Packet, rt: Route, mtu: number): void {
   // __ip_finish_output: skb->len > mtu, or a datagram reassembled here (IPCB(skb)->frag_max_size).
   if (pkt.ip!.totalLength > mtu || pkt.fragList !== null) {
     const frags = ipFragment(ns, pkt, mtu);

@@ -124,6 +124,12 @@ export class Netfilter {
   readonly nft = new NftRuleset();
   private readonly nftRun = new NftRuntime(this.nft);
   private readonly nenv: NftEnv;
+  /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
+  perRuleNs = 0;
+  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
+  walked = 0;
+  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
+  walkPkt: Packet | null = null;
 
   constructor(
     private readonly host: NfHost,
@@ -213,6 +219,7 @@ export class Netfilter {
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
     const ip = pkt.ip;
     if (!ip) return ACCEPT;
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
     const c = this.ctx;
     c.pkt = pkt;
     c.ip = ip;
@@ -278,6 +285,14 @@ export class Netfilter {
     return this.nftOutcome(this.nftRun.run(hook, lo, hi, false, this.nenv));
   }
 
+  /** Rules the nft chains evaluated for `walkPkt` (a verdict map lookup is one rule). */
+  get nftWalked(): number {
+    return this.nftRun.walked;
+  }
+  set nftWalked(n: number) {
+    this.nftRun.walked = n;
+  }
+
   private nftOutcome(o: NftOutcome): NfVerdict | null {
     if (o === null) return null;
     const chain = `nft:${o.chain}`;
@@ -329,6 +344,7 @@ export class Netfilter {
     let i = 0;
     for (;;) {
       const ri = nextCandidate(chain, i, c);
+      this.walked += (ri < 0 ? chain.rules.length : ri + 1) - i; // the rules the kernel's linear walk evaluates
       if (ri < 0) {
         if (sp > 0 && chain !== base) {
           sp--;
@@ -400,6 +416,13 @@ export class Netfilter {
     if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${m.policy === 'DROP' ? 'DROP' : 'ACCEPT'}` });
     return m.policy === 'DROP' ? drop('policy-drop', table, base.name, -1) : null;
   }
+}
+
+/** A new packet at this namespace's hooks: its rule count starts at 0. */
+function walkStart(nf: Netfilter, pkt: Packet): void {
+  nf.walkPkt = pkt;
+  nf.walked = 0;
+  nf.nftWalked = 0;
 }
 
 function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {

@@ -93,6 +93,8 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
   };
   const controlPlane = cluster && spec.cluster ? ControlPlane.start(sim, cluster, spec.cluster, errors, record, () => errors.length === 0) : null;
   const servicesNow = (): ServiceView[] => controlPlane?.services ?? [];
+  const costModel = spec.cluster?.kubeProxy.costModel; // netfilter/cost-model.ts
+  if (cluster && costModel) for (const n of cluster.nodes) n.ns.enableNetfilter().perRuleNs = dur(costModel.perRule);
   const tr = new Transports();
   const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
   scheduleFaults({ sim, namespaces: b.namespaces, cluster, controlPlane, record, err: b.err }, spec);

@@ -299,6 +299,12 @@ export const ClusterSpec = z.strictObject({
       scheduler: z.enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh']).default('rr'),
       masqueradeAll: z.boolean().default(false),
       randomFully: z.boolean().default(true),
+      /**
+       * Optional rule-traversal cost (netfilter/cost-model.ts; off when absent): every node holds a packet back by
+       * perRule × the netfilter rules it evaluated for it (iptables walks KUBE-SERVICES linearly per new
+       * connection, nftables verdict maps and IPVS do not), e.g. 50ns.
+       */
+      costModel: z.strictObject({ perRule: Duration }).optional(),
     })
     .default({ mode: 'iptables', scheduler: 'rr', masqueradeAll: false, randomFully: true }),
   /** Cluster DNS: CoreDNS pods (kube-system, k8s-app=kube-dns) behind the kube-dns Service (10th address of the service range). */

@@ -92,6 +92,8 @@ export class NftRuntime {
   /** The jump stack (nft_do_chain's jumpstack), shared: traversals never nest. */
   private readonly stackChains: CompiledChain[] = [];
   private readonly stackNext: number[] = [];
+  /** Rules evaluated (netfilter/cost-model.ts; the Netfilter resets it per packet). */
+  walked = 0;
 
   constructor(readonly rs: NftRuleset) {}
 
@@ -133,6 +135,7 @@ export class NftRuntime {
       }
       const rule = chain.rules[i]!;
       const ri = i++;
+      this.walked++;
       let code = CONTINUE;
       for (const op of rule.ops) {
         code = op(env, out);
