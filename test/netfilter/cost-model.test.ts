@@ -11,6 +11,9 @@ import { Namespace } from '../../src/net/namespace.js';
 import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
 import { ruleCostExit } from '../../src/netfilter/cost-model.js';
 import { UdpLayer } from '../../src/transport/udp.js';
+import { CLUSTER_GEN_DEFAULTS, generateClusterYaml } from '../../src/scenario/generate.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { buildWorld } from '../../src/scenario/build.js';
 import { ip } from './helpers.js';
 
 interface Setup {
@@ -128,5 +131,38 @@ describe('rule-traversal cost model', () => {
     nf.perRuleNs = 0;
     nf.walked = 50;
     expect(ruleCostExit(nf, 3000)).toBe(-1);
+  });
+});
+
+describe('costModel in a scenario (spec.cluster.kubeProxy.costModel)', () => {
+  /** Handshake p50 (ns) of 20 new connections from the client pod to the middle one of S Services. */
+  function handshake(services: number, mode: 'iptables' | 'nftables', perRule: string | null): { p50: number; perRuleNs: number[] } {
+    let yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 2, services, podsPerService: 3, mode, flows: 1, requests: 20, rate: 100 });
+    yaml = yaml.replace('to: "svc/svc-0:80"', `to: "svc/svc-${services >> 1}:80"`);
+    if (perRule !== null) yaml = yaml.replace(`kubeProxy: { mode: ${mode} }`, `kubeProxy: { mode: ${mode}, costModel: { perRule: ${perRule} } }`);
+    const world = buildWorld(loadScenarioText(yaml, 'cost.yaml'), 1);
+    world.sim.run();
+    const f = world.stats.flow('flow-0');
+    expect(f.successes).toBe(20);
+    return { p50: f.connect.percentileNs(50), perRuleNs: world.cluster!.nodes.map((n) => n.ns.nf!.perRuleNs) };
+  }
+
+  it('reaches every node and grows the handshake with the Service count in iptables mode only', () => {
+    expect(handshake(4, 'iptables', '1us').perRuleNs).toEqual([1000, 1000]);
+    expect(handshake(4, 'iptables', null).perRuleNs).toEqual([0, 0]);
+    const added = (s: number, mode: 'iptables' | 'nftables'): number => handshake(s, mode, '100ns').p50 - handshake(s, mode, null).p50;
+    const ipt = [added(4, 'iptables'), added(40, 'iptables')];
+    const nft = [added(4, 'nftables'), added(40, 'nftables')];
+    expect(ipt[0]).toBeGreaterThan(0);
+    expect(nft[0]).toBeGreaterThan(0);
+    // 36 more Services: each new connection walks at least 36 more KUBE-SERVICES rules (18 before the
+    // middle one on the client's node, all 36 where the DNATed packet arrives or the VXLAN packet leaves).
+    expect(ipt[1]! - ipt[0]!).toBeGreaterThanOrEqual(36 * 100);
+    expect(nft[1]).toBe(nft[0]); // verdict maps: the same rules whatever the count
+  }, 60_000);
+
+  it('refuses a bad perRule with the field named', () => {
+    const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 1, services: 1 }).replace('kubeProxy: { mode: iptables }', 'kubeProxy: { mode: iptables, costModel: { perRule: fast } }');
+    expect(() => loadScenarioText(yaml, 'bad.yaml')).toThrow(/bad\.yaml:\d+:\d+.*perRule/);
   });
 });
