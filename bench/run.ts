@@ -3,17 +3,25 @@
 //
 //   S1 deliveries=400000 wall_s=… pkts_per_s=… events=… events_per_s=… rss_mib=… frames=…
 //
-// Usage: npm run bench            (S1, S2, S4, each in its own child process)
-//        npm run bench -- S1      (one scenario; several names allowed)
-// wall_s is measured around Simulator.run() only (setup excluded, as the anchor does); rss_mib is the
-// child process's peak resident set (process.resourceUsage().maxRSS). Speed is measured here, never
-// asserted in a test.
+// Usage: npm run bench                    (S1, S2, S3, S4, H1, each in its own child process)
+//        npm run bench -- S1 S3           (chosen scenarios; also I1 and C1, which are not in the default set)
+//        npm run bench -- --ns3 --runs 3  (each of S1–S4 beside its ns-3 twin, interleaved round-robin, 3 rounds)
+//        npm run bench -- --scale         (then the scale grid: node dist/bench/scale.js, quick grid)
+// --ns3 runs ../shared/anchors/ns3's programs (built by its run.sh with BUILD_ONLY=1 into $NS3_BUILD,
+// default ${TMPDIR:-/tmp}/ns3-anchor/build, if they are not there; needs libns3-dev 3.37 and g++). Without
+// ns-3 the summary compares with the medians recorded in RESULTS.md. The summary ends with the capture
+// ratio (S4 wall / S1 wall, paired by round), podwire's and ns-3's.
+// wall_s is measured around Simulator.run() only (setup excluded, as the anchor does); cpu_s is the
+// child's user + system CPU over the same span; rss_mib is the child process's peak resident set
+// (process.resourceUsage().maxRSS). Speed is measured here, never asserted in a test.
 //
 // S1 udp-echo-chain   A —— R —— B, two 1 Gbps / 50 µs NicDevice+Channel links, 200,000 UDP echo
 //                     requests of 64 bytes every 10 µs from t = 1 s to B:9 (UdpEchoServer), stop at 4 s.
 // S2 bridge-star      32 hosts, each on its own 1 Gbps / 1 µs link to a port of one BridgeDevice; each
 //                     sends 6,250 64-byte datagrams every 100 µs from 1 s + i·3.125 µs to a peer chosen
 //                     by the anchor's per-host xorshift32; stop at 2.625 s.
+// S3 tcp-bulk         S1's topology; one TCP connection A → B:5000 sends 10^8 bytes from t = 1 s (Linux
+//                     defaults: CUBIC, SACK, timestamps, MSS 1448); stops when B has received them all.
 // S4 echo + pcapng    S1 with every one of the 4 devices captured into one pcapng (PcapngWriter).
 // H1 http-service     HTTP through a ClusterIP Service: 2 nodes (flannel VXLAN), 3 web pods, 4 client
 //                     pods, each opening a new TCP connection per request at 500 req/s for 20 s
@@ -23,13 +31,17 @@
 //                     controller's ClusterIP (kube-proxy DNAT), the controller ends their connection,
 //                     picks a web pod per request (round robin) and keeps a keep-alive pool to the
 //                     pods; requests per wall second and peak RSS, as H1.
+// C1 rule-cost curve  the cost model (spec.cluster.kubeProxy.costModel, netfilter/cost-model.ts): a generated
+//                     2-node cluster with S Services (S = 10 … 5,000), one client pod calling the middle
+//                     Service with a new connection per request, in iptables, nftables and ipvs mode, with
+//                     perRule 50ns (and iptables without the model); prints the handshake and request p50.
 //
 // Differences from the ns-3 twin (see bench/README.md): Ethernet framing with ARP instead of PPP,
 // no FqCoDel root qdisc (a drop-tail txqueue of 1000), full-duplex links in S2 (ns-3 CSMA is half duplex).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UdpEchoServer } from '../src/app/udp-probe.js';
 import { PcapngWriter } from '../src/capture/pcapng.js';
@@ -43,16 +55,26 @@ import { UdpLayer } from '../src/transport/udp.js';
 import { parseIpv4 } from '../src/wire/ipv4-addr.js';
 import { loadScenarioText } from '../src/scenario/load.js';
 import { buildWorld } from '../src/scenario/build.js';
+import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../src/scenario/generate.js';
+import { TcpLayer } from '../src/transport/tcp/index.js';
 
-const SCENARIOS = ['S1', 'S2', 'S4', 'H1', 'I1'] as const;
+const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'H1', 'I1', 'C1'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
+const DEFAULT_SET: ScenarioId[] = ['S1', 'S2', 'S3', 'S4', 'H1'];
 
 interface Result {
   deliveries: number;
   wallS: number;
+  /** User + system CPU seconds of the child over the same span as wallS. */
+  cpuS?: number;
   events: number;
   frames: number;
   extra: string;
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 function ip(text: string): number {
@@ -130,16 +152,18 @@ function s1(pcap: boolean): Result {
       d.tap.connect((_d, pkt) => w.writePacketRecord(id, sim.now, pkt));
     }
   }
+  const c0 = cpuNow();
   const t0 = performance.now();
   sim.run({ until: 4e9 });
   if (writer) writer.close(); // flushing the file is part of the capture's cost
   const wallS = (performance.now() - t0) / 1000;
+  const cpuS = cpuNow() - c0;
   let extra = `replies=${replies}`;
   if (pcap) {
     extra += ` pcap_bytes=${statSync(path).size}`;
     rmSync(dir, { recursive: true, force: true });
   }
-  return { deliveries: udpIn(ua) + udpIn(ub), wallS, events: sim.eventsExecuted, frames: framesOf(devs), extra };
+  return { deliveries: udpIn(ua) + udpIn(ub), wallS, cpuS, events: sim.eventsExecuted, frames: framesOf(devs), extra };
 }
 
 /** The anchor's per-host destination sequence (s2_bridge_star.cc): xorshift32 from 2463534242 + i. */
@@ -197,12 +221,14 @@ function s2(): Result {
     };
     sim.scheduleAt(1e9 + i * 3125, send);
   }
+  const c0 = cpuNow();
   const t0 = performance.now();
   sim.run({ until: 2.625e9 });
   const wallS = (performance.now() - t0) / 1000;
+  const cpuS = cpuNow() - c0;
   let deliveries = 0;
   for (const u of layers) deliveries += udpIn(u);
-  return { deliveries, wallS, events: sim.eventsExecuted, frames: framesOf(devs), extra: `fdb=${br.fdb.size}` };
+  return { deliveries, wallS, cpuS, events: sim.eventsExecuted, frames: framesOf(devs), extra: `fdb=${br.fdb.size}` };
 }
 
 const H1_SCENARIO = `apiVersion: podwire.dev/v1alpha1
@@ -258,22 +284,285 @@ spec:
 /** H1: HTTP requests through a ClusterIP Service (I1: through the Ingress controller). deliveries = requests completed. */
 function h1(text = H1_SCENARIO, file = 'bench-h1.yaml'): Result {
   const world = buildWorld(loadScenarioText(text, file), 7);
+  const c0 = cpuNow();
   const t0 = performance.now();
   world.sim.run();
   const wallS = (performance.now() - t0) / 1000;
+  const cpuS = cpuNow() - c0;
   const f = world.stats.flow('load');
   let frames = 0;
   for (const d of world.devices) frames += d.stats.rxPackets;
   const rps = f.successes / wallS;
-  return { deliveries: f.successes, wallS, events: world.sim.eventsExecuted, frames, extra: `requests=${f.requests} errors=${f.errorCount} requests_per_wall_s=${Math.round(rps)} sim_s=${(world.sim.now / 1e9).toFixed(3)}` };
+  return { deliveries: f.successes, wallS, cpuS, events: world.sim.eventsExecuted, frames, extra: `requests=${f.requests} errors=${f.errorCount} requests_per_wall_s=${Math.round(rps)} sim_s=${(world.sim.now / 1e9).toFixed(3)}` };
+}
+
+/** S3: A — R — B as S1; one TCP connection A → B:5000 carries 10^8 bytes; stop when B has them all. */
+function s3(): Result {
+  const sim = new Simulator(1);
+  const wire: ChannelConfig = { rateBps: 1e9, delayNs: 50_000, queueLimit: 1000 };
+  const a = new Namespace(sim, 'a');
+  const r = new Namespace(sim, 'r');
+  const b = new Namespace(sim, 'b');
+  r.ipForwardEnabled = true;
+  const ea = nic(sim, a, 'eth0');
+  const ra = nic(sim, r, 'eth0');
+  const rb = nic(sim, r, 'eth1');
+  const eb = nic(sim, b, 'eth0');
+  new Channel(sim, ea, ra, wire);
+  new Channel(sim, rb, eb, wire);
+  a.addAddress(ea, ip('10.1.1.1'), 24);
+  r.addAddress(ra, ip('10.1.1.2'), 24);
+  r.addAddress(rb, ip('10.1.2.1'), 24);
+  b.addAddress(eb, ip('10.1.2.2'), 24);
+  a.addRoute({ dst: ip('10.1.2.0'), prefix: 24, gateway: ip('10.1.1.2'), dev: ea });
+  b.addRoute({ dst: ip('10.1.1.0'), prefix: 24, gateway: ip('10.1.2.1'), dev: eb });
+  const ta = new TcpLayer(a);
+  const tb = new TcpLayer(b);
+  const TOTAL = 100_000_000;
+  let got = 0;
+  let doneAt = -1;
+  tb.listen(5000, (s) => {
+    s.onData = (_d, len) => {
+      got += len;
+      if (got >= TOTAL && doneAt < 0) {
+        doneAt = sim.now;
+        sim.stop();
+      }
+    };
+  });
+  sim.scheduleAt(1e9, () => ta.connect(ip('10.1.2.2'), 5000, (s) => s.send(TOTAL)));
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  sim.run({ until: 120e9 });
+  const wallS = (performance.now() - t0) / 1000;
+  const cpuS = cpuNow() - c0;
+  const completion = doneAt < 0 ? -1 : (doneAt - 1e9) / 1e9;
+  const goodput = completion > 0 ? (TOTAL * 8) / completion / 1e6 : 0;
+  return {
+    // As the anchor counts them: packets handed to the transport at A and B (data segments and ACKs).
+    deliveries: ta.counters.InSegs + tb.counters.InSegs,
+    wallS,
+    cpuS,
+    events: sim.eventsExecuted,
+    frames: framesOf([ea, ra, rb, eb]),
+    extra: `bytes=${got} completion_sim_s=${completion.toFixed(6)} goodput_mbps=${goodput.toFixed(1)} retrans=${ta.counters.RetransSegs}`,
+  };
+}
+
+/** C1: first-connection latency against the number of Services, per kube-proxy mode, with and without the rule-cost model. */
+function c1(): string {
+  const counts = [10, 100, 1000, 5000];
+  const perRule = '50ns';
+  const lines = [
+    `| mode | ${counts.map((n) => `S = ${n}`).join(' | ')} |`,
+    `|---|${counts.map(() => '---|').join('')}`,
+  ];
+  for (const mode of ['iptables', 'nftables', 'ipvs'] as const) {
+    const cells: string[] = [];
+    for (const n of counts) {
+      const off = costPoint(n, mode, null);
+      const on = costPoint(n, mode, perRule);
+      cells.push(`+${(on.connectP50 - off.connectP50).toFixed(1)} (${off.connectP50.toFixed(1)} → ${on.connectP50.toFixed(1)})`);
+    }
+    lines.push(`| ${mode} | ${cells.join(' | ')} |`);
+  }
+  return `C1 TCP handshake p50 in µs added by costModel.perRule = ${perRule} (without → with) — 2 nodes, client pod on node-1, 100 requests to the middle Service, a new connection each\n${lines.join('\n')}`;
+}
+
+/** One point of C1: the generated cluster, the flow aimed at Service svc-(S/2), the cost model as given. */
+export function costPoint(services: number, mode: 'iptables' | 'nftables' | 'ipvs', perRule: string | null): { connectP50: number; totalP50: number } {
+  let yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 2, services, podsPerService: 3, mode, flows: 1, requests: 100, rate: 100 });
+  yaml = yaml.replace('to: "svc/svc-0:80"', `to: "svc/svc-${Math.floor(services / 2)}:80"`);
+  if (perRule !== null) yaml = yaml.replace(`kubeProxy: { mode: ${mode} }`, `kubeProxy: { mode: ${mode}, costModel: { perRule: ${perRule} } }`);
+  const world = buildWorld(loadScenarioText(yaml, `c1-${mode}-${services}.yaml`), 1);
+  world.sim.run();
+  const f = world.stats.flow('flow-0');
+  if (f.successes !== 100) throw new Error(`C1 ${mode} S=${services}: ${f.successes} of 100 requests succeeded`);
+  return { connectP50: f.connect.percentileNs(50) / 1000, totalP50: f.latency.percentileNs(50) / 1000 };
 }
 
 function runOne(id: ScenarioId): string {
-  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'H1' ? h1() : id === 'I1' ? h1(I1_SCENARIO, 'bench-i1.yaml') : s2();
+  if (id === 'C1') return c1();
+  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'S3' ? s3() : id === 'H1' ? h1() : id === 'I1' ? h1(I1_SCENARIO, 'bench-i1.yaml') : s2();
   const rssMib = process.resourceUsage().maxRSS / 1024;
   const pps = r.deliveries / r.wallS;
   const eps = r.events / r.wallS;
-  return `${id} deliveries=${r.deliveries} wall_s=${r.wallS.toFixed(3)} pkts_per_s=${Math.round(pps)} events=${r.events} events_per_s=${Math.round(eps)} rss_mib=${rssMib.toFixed(1)} frames=${r.frames} ${r.extra}`;
+  const cpu = r.cpuS === undefined ? '' : ` cpu_s=${r.cpuS.toFixed(3)}`;
+  return `${id} deliveries=${r.deliveries} wall_s=${r.wallS.toFixed(3)}${cpu} pkts_per_s=${Math.round(pps)} events=${r.events} events_per_s=${Math.round(eps)} rss_mib=${rssMib.toFixed(1)} frames=${r.frames} ${r.extra}`;
+}
+
+/** The anchor's recorded medians (RESULTS.md, 7 runs): wall s and deliveries, for when ns-3 is not run here. */
+const NS3_RECORDED: Partial<Record<ScenarioId, { wallS: number; deliveries: number }>> = {
+  S1: { wallS: 3.155, deliveries: 400_000 },
+  S2: { wallS: 1.629, deliveries: 200_000 },
+  S3: { wallS: 1.266, deliveries: 103_590 },
+  S4: { wallS: 3.471, deliveries: 400_000 },
+};
+
+/** The ns-3 program and arguments of each anchored scenario (run.sh's CMD table). */
+function ns3Command(id: ScenarioId, build: string, pcapPrefix: string): string[] | null {
+  switch (id) {
+    case 'S1':
+      return [join(build, 's1_udp_echo_chain')];
+    case 'S2':
+      return [join(build, 's2_bridge_star')];
+    case 'S3':
+      return [join(build, 's3_tcp_bulk')];
+    case 'S4':
+      return [join(build, 's1_udp_echo_chain'), '--pcap=1', `--pcapPrefix=${pcapPrefix}`];
+    default:
+      return null;
+  }
+}
+
+/** The anchor folder: $NS3_ANCHOR, else ../shared/anchors/ns3 from the repository or from its parent (worktrees). */
+function anchorDir(repo: string): string | null {
+  const candidates = [process.env['NS3_ANCHOR'], join(repo, '..', 'shared', 'anchors', 'ns3'), join(repo, '..', '..', 'shared', 'anchors', 'ns3')];
+  for (const c of candidates) if (c && existsSync(join(c, 'run.sh'))) return c;
+  return null;
+}
+
+/** Builds the ns-3 twins with the anchor's run.sh (BUILD_ONLY=1) unless they are there; returns the build folder. */
+function ns3Build(repo: string): string {
+  const build = process.env['NS3_BUILD'] ?? join(process.env['TMPDIR'] ?? tmpdir(), 'ns3-anchor', 'build');
+  const bins = ['s1_udp_echo_chain', 's2_bridge_star', 's3_tcp_bulk'];
+  if (bins.every((b) => existsSync(join(build, b)))) return build;
+  const dir = anchorDir(repo);
+  if (dir === null) throw new Error('bench: --ns3 needs the anchor folder (set NS3_ANCHOR to shared/anchors/ns3)');
+  const r = spawnSync('bash', [join(dir, 'run.sh')], { env: { ...process.env, BUILD_ONLY: '1', NS3_BUILD: build }, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench: building the ns-3 anchor failed (exit ${r.status}); it needs g++ and libns3-dev 3.37`);
+  return build;
+}
+
+/** key=value tokens of one result line. */
+function fields(line: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const t of line.trim().split(/\s+/)) {
+    const eq = t.indexOf('=');
+    if (eq > 0) m.set(t.slice(0, eq), t.slice(eq + 1));
+  }
+  return m;
+}
+
+interface Sample {
+  round: number;
+  wallS: number;
+  cpuS: number | null;
+  deliveries: number;
+  rssMib: number | null;
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 === 1 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+/** "median (min–max)" with `d` decimals, or the single value. */
+function spread(xs: number[], d: number, scale = 1): string {
+  const f = (x: number): string => (x / scale).toFixed(d);
+  if (xs.length === 1) return f(xs[0]!);
+  return `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+}
+
+function runPodwire(self: string, id: ScenarioId): string {
+  // Each scenario in a fresh process: its own JIT warm-up and its own peak RSS, as the anchor runs.
+  const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    process.stderr.write(`bench: ${id} failed (exit ${r.status})\n`);
+    process.exit(1);
+  }
+  return r.stdout;
+}
+
+function runNs3(cmd: string[], pcapPrefix: string): Sample & { line: string } {
+  // Under /usr/bin/time when there is one: the process's CPU (user + sys; setup and library loading
+  // included, ~0.03 s) is steadier than wall time on a shared machine.
+  const timeFile = join(tmpdir(), `podwire-bench-ns3-time-${process.pid}`);
+  const timed = existsSync('/usr/bin/time');
+  const argv = timed ? ['/usr/bin/time', '-f', '%U %S', '-o', timeFile, ...cmd] : cmd;
+  const t0 = performance.now();
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const procS = (performance.now() - t0) / 1000;
+  for (const f of readdirSafe(pcapPrefix)) rmSync(f, { force: true });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT ')) ?? '';
+  if (r.status !== 0 || line === '') throw new Error(`bench: ns-3 ${cmd.join(' ')} failed (exit ${r.status})`);
+  let cpuS: number | null = null;
+  if (timed) {
+    const [u, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+    rmSync(timeFile, { force: true });
+    if (Number.isFinite(u) && Number.isFinite(sys)) cpuS = u! + sys!;
+  }
+  const kv = fields(line);
+  const cpu = cpuS === null ? '' : ` proc_cpu_s=${cpuS.toFixed(3)}`;
+  return { round: 0, wallS: Number(kv.get('wall_run_s')), cpuS, deliveries: Number(kv.get('deliveries')), rssMib: null, line: `${line} proc_s=${procS.toFixed(3)}${cpu}` };
+}
+
+/** The files an ns-3 S4 run left (PREFIX-*.pcap). */
+function readdirSafe(prefix: string): string[] {
+  const dir = dirname(prefix);
+  const base = basename(prefix);
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.startsWith(`${base}-`) && f.endsWith('.pcap'))
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+function summary(ids: ScenarioId[], ours: Map<ScenarioId, Sample[]>, theirs: Map<ScenarioId, Sample[]>, ranNs3: boolean): string[] {
+  const out = [
+    '',
+    `| scenario | podwire wall s | podwire CPU s | podwire pkts/s | ns-3 wall s${ranNs3 ? '' : ' (RESULTS.md)'} | ns-3 pkts/s | **podwire / ns-3 (pkts/s)** | ns-3 process CPU s | podwire / ns-3 (pkts per CPU s) |`,
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const id of ids) {
+    const p = ours.get(id) ?? [];
+    if (p.length === 0) continue;
+    const pps = p.map((x) => x.deliveries / x.wallS);
+    const cpu = p.map((x) => x.cpuS).filter((x): x is number => x !== null);
+    let ns = '—';
+    let nsPps = '—';
+    let ratio = '—';
+    let nsCpu = '—';
+    let cpuRatio = '—';
+    const t = theirs.get(id) ?? [];
+    const rec = NS3_RECORDED[id];
+    if (t.length > 0) {
+      const tp = t.map((x) => x.deliveries / x.wallS);
+      ns = spread(t.map((x) => x.wallS), 3);
+      nsPps = `${spread(tp, 1, 1000)} k`;
+      ratio = `**${(median(pps) / median(tp)).toFixed(1)}×**`;
+      const tc = t.map((x) => x.cpuS).filter((x): x is number => x !== null);
+      if (tc.length > 0 && cpu.length > 0) {
+        nsCpu = spread(tc, 3);
+        cpuRatio = `${(median(tc) / t[0]!.deliveries / (median(cpu) / p[0]!.deliveries)).toFixed(1)}×`;
+      }
+    } else if (rec) {
+      ns = rec.wallS.toFixed(3);
+      nsPps = `${(rec.deliveries / rec.wallS / 1000).toFixed(1)} k`;
+      ratio = `**${(median(pps) / (rec.deliveries / rec.wallS)).toFixed(1)}×**`;
+    }
+    out.push(`| ${id} | ${spread(p.map((x) => x.wallS), 3)} | ${cpu.length ? spread(cpu, 3) : '—'} | ${spread(pps, 1, 1000)} k | ${ns} | ${nsPps} | ${ratio} | ${nsCpu} | ${cpuRatio} |`);
+  }
+  // Capture cost: S4 wall / S1 wall, paired by round (RESULTS.md: ns-3 1.106).
+  const ratios = (m: Map<ScenarioId, Sample[]>): number[] => {
+    const s1 = m.get('S1') ?? [];
+    const s4 = m.get('S4') ?? [];
+    const r: number[] = [];
+    for (const a of s4) {
+      const b = s1.find((x) => x.round === a.round);
+      if (b) r.push(a.wallS / b.wallS);
+    }
+    return r;
+  };
+  const pr = ratios(ours);
+  if (pr.length > 0) {
+    const nr = ratios(theirs);
+    out.push('', `capture ratio (S4 wall / S1 wall, paired by round): podwire ${spread(pr, 3)}, ns-3 ${nr.length ? spread(nr, 3) : '1.106 (RESULTS.md)'}`);
+  }
+  return out;
 }
 
 function main(argv: string[]): void {
@@ -281,21 +570,60 @@ function main(argv: string[]): void {
     process.stdout.write(runOne(argv[1] as ScenarioId) + '\n');
     return;
   }
-  const wanted = argv.length > 0 ? argv.map((a) => a.toUpperCase()) : [...SCENARIOS];
+  let runs = 1;
+  let ns3 = false;
+  let scale = false;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--ns3') ns3 = true;
+    else if (a === '--scale') scale = true;
+    else if (a === '--runs') {
+      runs = Number(argv[++i]);
+      if (!Number.isInteger(runs) || runs < 1) {
+        process.stderr.write(`bench: --runs expects a positive integer\n`);
+        process.exit(2);
+      }
+    } else names.push(a.toUpperCase());
+  }
+  const wanted = (names.length > 0 ? names : scale ? [] : [...DEFAULT_SET]) as ScenarioId[];
   const unknown = wanted.filter((w) => !(SCENARIOS as readonly string[]).includes(w));
   if (unknown.length > 0) {
     process.stderr.write(`bench: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})\n`);
     process.exit(2);
   }
   const self = fileURLToPath(import.meta.url);
-  for (const id of wanted) {
-    // Each scenario in a fresh process: its own JIT warm-up and its own peak RSS, as the anchor runs.
-    const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (r.status !== 0) {
-      process.stderr.write(`bench: ${id} failed (exit ${r.status})\n`);
-      process.exit(1);
+  const repo = join(dirname(self), '..', '..');
+  const build = ns3 ? ns3Build(repo) : '';
+  const pcapPrefix = join(tmpdir(), `podwire-bench-ns3-s4-${process.pid}`);
+  const ours = new Map<ScenarioId, Sample[]>();
+  const theirs = new Map<ScenarioId, Sample[]>();
+  // Interleaved round-robin (as the anchor's run.sh), so machine noise spreads over both.
+  for (let round = 1; round <= runs; round++) {
+    for (const id of wanted) {
+      const line = runPodwire(self, id);
+      process.stdout.write(runs > 1 ? `round=${round} ${line}` : line);
+      const kv = fields(line);
+      if (kv.has('wall_s')) {
+        const cpu = kv.get('cpu_s');
+        const list = ours.get(id) ?? [];
+        list.push({ round, wallS: Number(kv.get('wall_s')), cpuS: cpu === undefined ? null : Number(cpu), deliveries: Number(kv.get('deliveries')), rssMib: Number(kv.get('rss_mib')) });
+        ours.set(id, list);
+      }
+      const cmd = ns3 ? ns3Command(id, build, pcapPrefix) : null;
+      if (cmd !== null) {
+        const r = runNs3(cmd, pcapPrefix);
+        process.stdout.write(`ns-3 ${id}${runs > 1 ? ` round=${round}` : ''} ${r.line}\n`);
+        const list = theirs.get(id) ?? [];
+        list.push({ ...r, round });
+        theirs.set(id, list);
+      }
     }
-    process.stdout.write(r.stdout);
+  }
+  if (wanted.some((id) => NS3_RECORDED[id] !== undefined)) process.stdout.write(summary(wanted, ours, theirs, ns3).join('\n') + '\n');
+  if (scale) {
+    const r = spawnSync(process.execPath, [...process.execArgv, join(dirname(self), 'scale.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) process.exit(1);
   }
 }
 
