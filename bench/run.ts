@@ -547,20 +547,25 @@ function summary(ids: ScenarioId[], ours: Map<ScenarioId, Sample[]>, theirs: Map
     out.push(`| ${id} | ${spread(p.map((x) => x.wallS), 3)} | ${cpu.length ? spread(cpu, 3) : '—'} | ${spread(pps, 1, 1000)} k | ${ns} | ${nsPps} | ${ratio} | ${nsCpu} | ${cpuRatio} |`);
   }
   // Capture cost: S4 wall / S1 wall, paired by round (RESULTS.md: ns-3 1.106).
-  const ratios = (m: Map<ScenarioId, Sample[]>): number[] => {
+  const ratios = (m: Map<ScenarioId, Sample[]>, of: (x: Sample) => number | null): number[] => {
     const s1 = m.get('S1') ?? [];
     const s4 = m.get('S4') ?? [];
     const r: number[] = [];
     for (const a of s4) {
       const b = s1.find((x) => x.round === a.round);
-      if (b) r.push(a.wallS / b.wallS);
+      const va = of(a);
+      const vb = b ? of(b) : null;
+      if (va !== null && vb !== null && vb > 0) r.push(va / vb);
     }
     return r;
   };
-  const pr = ratios(ours);
+  const pr = ratios(ours, (x) => x.wallS);
   if (pr.length > 0) {
-    const nr = ratios(theirs);
+    const nr = ratios(theirs, (x) => x.wallS);
     out.push('', `capture ratio (S4 wall / S1 wall, paired by round): podwire ${spread(pr, 3)}, ns-3 ${nr.length ? spread(nr, 3) : '1.106 (RESULTS.md)'}`);
+    const pc = ratios(ours, (x) => x.cpuS);
+    const nc = ratios(theirs, (x) => x.cpuS);
+    if (pc.length > 0) out.push(`capture ratio by CPU (S4 / S1, paired by round; ns-3's is its whole process): podwire ${spread(pc, 3)}${nc.length ? `, ns-3 ${spread(nc, 3)}` : ''}`);
   }
   return out;
 }
