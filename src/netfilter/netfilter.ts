@@ -90,6 +90,8 @@ export interface NetfilterOptions {
 }
 
 const INDEX_MIN_RULES_DEFAULT = 32;
+/** Keeps the rule counters small integers (V8 Smis) when the cost model is off and nothing resets them. */
+const WALK_MASK = 0x3fffffff;
 
 /** One loaded table: its compiled chains in canonical order and the comment lines it was loaded with. */
 interface LoadedTable {
@@ -344,7 +346,7 @@ export class Netfilter {
     let i = 0;
     for (;;) {
       const ri = nextCandidate(chain, i, c);
-      this.walked += (ri < 0 ? chain.rules.length : ri + 1) - i; // the rules the kernel's linear walk evaluates
+      this.walked = (this.walked + (ri < 0 ? chain.rules.length : ri + 1) - i) & WALK_MASK; // the rules the kernel's linear walk evaluates
       if (ri < 0) {
         if (sp > 0 && chain !== base) {
           sp--;

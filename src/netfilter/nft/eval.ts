@@ -135,7 +135,7 @@ export class NftRuntime {
       }
       const rule = chain.rules[i]!;
       const ri = i++;
-      this.walked++;
+      this.walked = (this.walked + 1) & 0x3fffffff; // a small integer while nothing resets it (cost model off)
       let code = CONTINUE;
       for (const op of rule.ops) {
         code = op(env, out);
