@@ -24,7 +24,7 @@ import { readPcapng } from './pcapng-read.js';
 
 const HAS_TSHARK = hasTshark();
 const r = runScenarioFrames('mss-clamp');
-const stats = JSON.parse(r.statsJson) as { flows: { name: string; requests: number; successes: number; errors: number }[] };
+const stats = JSON.parse(r.statsJson) as { flows: { name: string; requests: number; successes: number; errors: number; endpoints: { name: string; requests: number; connections: number }[] }[] };
 
 const mss = (p: Packet): number | undefined => p.tcp?.options.find((o): o is { kind: 'mss'; value: number } => o.kind === 'mss')?.value;
 /** The TCP segment of a frame, the inner one of a VXLAN packet. */
@@ -43,6 +43,7 @@ describe('scenarios/mss-clamp.yaml', () => {
 
   it('every request succeeds', () => {
     expect(stats.flows.map((f) => `${f.name} ${f.successes}/${f.requests} errors=${f.errors}`)).toEqual(['via-node1 3/3 errors=0', 'via-node2 3/3 errors=0']);
+    expect(stats.flows.map((f) => f.endpoints.map((e) => `${e.name} ${e.requests} ${e.connections}`))).toEqual([['web 3 3'], ['web 3 3']]);
   });
 
   it('each node carries the rule, as iptables-save prints it', () => {
