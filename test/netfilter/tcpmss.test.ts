@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
 import { parseIptablesSave, renderIptablesSave } from '../../src/netfilter/iptables-save.js';
+import { listRuleset } from '../../src/netfilter/nft/list.js';
 import { encodeTcp, decodeTcp } from '../../src/wire/tcp.js';
 import type { Packet } from '../../src/packet/packet.js';
 import { TcpFlag, type TcpOption } from '../../src/wire/types.js';
@@ -165,5 +166,59 @@ describe('xt_TCPMSS: the MSS option of a SYN', () => {
     router('--clamp-mss-to-pmtu').hook(NfHook.FORWARD, p, 'eth0', 'tun0');
     expect(opts).toEqual([{ kind: 'mss', value: 1460 }]);
     expect(mssOf(p)).toBe(1360);
+  });
+});
+
+describe('nftables: tcp option maxseg size set rt mtu | N', () => {
+  /** A router with the statement in a forward base chain at priority -140 (between mangle and filter). */
+  function nftRouter(rule: string, mtus: Record<string, number> = { tun0: 1400 }): Netfilter {
+    const h = new FakeHost([ip('192.168.0.1')]);
+    h.mtus = mtus;
+    const nf = new Netfilter(h);
+    nf.nft.apply(`add table ip mangle\nadd chain ip mangle fwd { type filter hook forward priority -140 ; policy accept ; }\nadd rule ip mangle fwd ${rule}\n`, 'mss.nft');
+    return nf;
+  }
+
+  it('parses what iptables-nft writes for TCPMSS and lists it back as nft list ruleset prints it', () => {
+    // `nft list ruleset` on this machine after the iptables rules of SAVED above (counters elided by nft -f input).
+    const nf = nftRouter('tcp flags syn / syn,rst counter tcp option maxseg size set rt mtu');
+    nf.nft.apply('add rule ip mangle fwd tcp flags syn / fin,syn,rst,ack counter tcp option maxseg size set 1400\n', 'more.nft');
+    const listing = listRuleset(nf.nft);
+    expect(listing).toContain('\t\ttcp flags syn / syn,rst counter packets 0 bytes 0 tcp option maxseg size set rt mtu\n');
+    expect(listing).toContain('\t\ttcp flags syn / fin,syn,rst,ack counter packets 0 bytes 0 tcp option maxseg size set 1400\n');
+    expect(() => nftRouter('tcp option maxseg size set 70000')).toThrow(/mss\.nft:3: 70000 does not fit the 16-bit MSS/);
+    expect(() => nftRouter('tcp flags syn / syn,bogus accept')).toThrow(/unknown TCP flag "bogus"/);
+  });
+
+  it('lowers a SYN\'s MSS to the route MTU − 40, never raises it, and adds none (unlike TCPMSS)', () => {
+    const nf = nftRouter('tcp flags syn / syn,rst tcp option maxseg size set rt mtu');
+    const p = seg([{ kind: 'mss', value: 1460 }]);
+    p.tcp!.checksum = freshChecksum(p);
+    expect(nf.hook(NfHook.FORWARD, p, 'eth0', 'tun0').kind).toBe('accept');
+    expect(mssOf(p)).toBe(1360);
+    expect(p.tcp!.checksum).toBe(freshChecksum(p));
+    const low = seg([{ kind: 'mss', value: 1200 }]);
+    nf.hook(NfHook.FORWARD, low, 'eth0', 'tun0');
+    expect(mssOf(low)).toBe(1200);
+    const none = seg([{ kind: 'sackPermitted' }]);
+    const len = none.ip!.totalLength;
+    nf.hook(NfHook.FORWARD, none, 'eth0', 'tun0');
+    expect([none.tcp!.options, none.ip!.totalLength]).toEqual([[{ kind: 'sackPermitted' }], len]);
+    // The flags match: an ACK keeps its MSS option (a made-up one, to see the match decide).
+    const ack = seg([{ kind: 'mss', value: 1460 }], TcpFlag.ACK);
+    nf.hook(NfHook.FORWARD, ack, 'eth0', 'tun0');
+    expect(mssOf(ack)).toBe(1460);
+  });
+
+  it('rt mtu: the smaller of the routes out and back; 536 when the MTU is 40 or less (get_tcpmss)', () => {
+    const back = seg([{ kind: 'mss', value: 1460 }]);
+    nftRouter('tcp option maxseg size set rt mtu', { tun0: 1500, [CLIENT]: 1300 }).hook(NfHook.FORWARD, back, 'eth0', 'tun0');
+    expect(mssOf(back)).toBe(1260);
+    const tiny = seg([{ kind: 'mss', value: 1460 }]);
+    expect(nftRouter('tcp option maxseg size set rt mtu', { tun0: 40 }).hook(NfHook.FORWARD, tiny, 'eth0', 'tun0').kind).toBe('accept');
+    expect(mssOf(tiny)).toBe(536);
+    const fixed = seg([{ kind: 'mss', value: 1460 }]);
+    nftRouter('tcp option maxseg size set 1000').hook(NfHook.FORWARD, fixed, 'eth0', 'tun0');
+    expect(mssOf(fixed)).toBe(1000);
   });
 });

@@ -38,11 +38,32 @@ export interface TcpmssTarget {
 }
 
 /** RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit word m → m'. */
-function csumReplace16(check: number, from: number, to: number): number {
+export function csumReplace16(check: number, from: number, to: number): number {
   let s = (~check & 0xffff) + (~from & 0xffff) + (to & 0xffff);
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
+}
+
+/**
+ * Lowers the segment's MSS option to `newmss` (never raises it), with the checksum update; false when
+ * it has none. Shared with nftables' `tcp option maxseg size set` (nft_exthdr_tcp_set_eval).
+ */
+export function lowerMssOption(pkt: Packet, newmss: number): boolean {
+  const tcp = pkt.tcp!;
+  const opts = tcp.options;
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i]!;
+    if (o.kind !== 'mss') continue;
+    // "Never increase MSS, even when setting it."
+    if (o.value <= newmss) return true;
+    const copy = opts.slice(); // the sender may share its option list between segments
+    copy[i] = { kind: 'mss', value: newmss };
+    tcp.options = copy;
+    if (tcp.checksum !== null) tcp.checksum = csumReplace16(tcp.checksum, o.value, newmss);
+    return true;
+  }
+  return false;
 }
 
 /**
@@ -52,17 +73,7 @@ function csumReplace16(check: number, from: number, to: number): number {
 export function tcpmssMangle(pkt: Packet, newmss: number): number {
   const tcp = pkt.tcp!;
   const opts = tcp.options;
-  for (let i = 0; i < opts.length; i++) {
-    const o = opts[i]!;
-    if (o.kind !== 'mss') continue;
-    // "Never increase MSS, even when setting it."
-    if (o.value <= newmss) return 0;
-    const copy = opts.slice(); // the sender may share its option list between segments
-    copy[i] = { kind: 'mss', value: newmss };
-    tcp.options = copy;
-    if (tcp.checksum !== null) tcp.checksum = csumReplace16(tcp.checksum, o.value, newmss);
-    return 0;
-  }
+  if (lowerMssOption(pkt, newmss)) return 0;
   // No MSS option: add one, unless data follows the header or the header is full.
   if (pkt.payloadLength > 0) return 0;
   const hdrLen = tcpHeaderLength(tcp);
