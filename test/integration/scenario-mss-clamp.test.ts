@@ -46,9 +46,12 @@ describe('scenarios/mss-clamp.yaml', () => {
     expect(stats.flows.map((f) => f.endpoints.map((e) => `${e.name} ${e.requests} ${e.connections}`))).toEqual([['web 3 3'], ['web 3 3']]);
   });
 
-  it('each node carries the rule, as iptables-save prints it', () => {
+  it('each node carries the rule, as iptables-save prints it, and `podwire inspect --iptables` shows it', () => {
     for (const n of r.world.cluster!.nodes) expect(n.ns.nf!.save()).toContain('*mangle\n');
     for (const n of r.world.cluster!.nodes) expect(n.ns.nf!.save()).toContain('\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\n');
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'inspect', join(ROOT, 'scenarios/mss-clamp.yaml'), '--node', 'node2', '--iptables', '--no-run'], { encoding: 'utf8' });
+    const mangle = out.slice(out.indexOf('*mangle'), out.indexOf('COMMIT', out.indexOf('*mangle')));
+    expect(mangle.split('\n').filter((l) => l.startsWith('-A '))).toContain('-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu');
   });
 
   it("the laptop's SYN says 1460 on its side and 1410 past the node; the pod's SYN-ACK says 1410 everywhere", () => {
