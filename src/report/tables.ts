@@ -64,7 +64,7 @@ export function flowEndpointsTable(stats: StatsDocument): string {
   );
   if (rows.length === 0) return '';
   const head = '<th>flow</th><th>endpoint</th><th class="n">requests</th><th class="n">share of flow</th><th class="n">new connections</th><th class="n">bytes</th>';
-  return `<table class="flow-endpoints"><caption>Which endpoint answered each flow</caption><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="flow-endpoints"><caption>Requests each endpoint answered, per flow</caption><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** The fault timeline as a numbered list matching the chart markers. */
