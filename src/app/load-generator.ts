@@ -149,6 +149,7 @@ export class HttpLoadGenerator {
           this.counters.succeeded++;
           if (r.servedBy !== null) this.servedBy.set(r.servedBy, (this.servedBy.get(r.servedBy) ?? 0) + 1);
           this.rec.requestSucceeded(this.sim.now - first, r.connect, r.bytes);
+          if (r.servedBy !== null) this.rec.servedBy?.(r.servedBy, r.bytes, r.connect !== null);
           if (r.phases !== null) this.rec.requestPhases?.(r.phases);
         } else if (attempt <= (o.retries ?? 0)) {
           this.rec.retried(r.error ?? 'protocol');

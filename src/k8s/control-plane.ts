@@ -19,6 +19,7 @@ import { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
 import { EndpointSliceController, sliceOf } from './endpointslice-controller.js';
 import { renderFlannelRules } from './flannel.js';
+import { renderMssClampRules, type MssClamp } from './mss-clamp.js';
 import { portmapPodsOn, renderPortmapRules } from './portmap.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
 import type { KubeProxyOptions } from './kube-proxy/index.js';
@@ -66,6 +67,8 @@ export interface ControlPlaneConfig {
   defaultTolerationSeconds?: number | undefined;
   /** The ingress controller to run (k8s/ingress), if any. */
   ingressController?: IngressControllerConfig | undefined;
+  /** The CNI's TCP MSS clamping rule on every node (k8s/mss-clamp), if any. */
+  mssClamp?: MssClamp | undefined;
 }
 
 /** The running control plane. */
@@ -101,9 +104,9 @@ export class ControlPlane {
     this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
-    // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts.
+    // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts, then MSS clamping.
     const cniRules = (node: ClusterNode): string =>
-      renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');
+      renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '') + renderMssClampRules(cfg.mssClamp);
     this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, cniRules, record);
     const grace = cfg.nodeMonitorGracePeriod === undefined ? DEFAULT_NODE_MONITOR_GRACE_NS : durationOr0(cfg.nodeMonitorGracePeriod);
     this.failures = new Failures(this.kubelet, this.runtime, this.kubeProxy, new NodeHealthMonitor(sim, this.api, grace, record));

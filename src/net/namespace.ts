@@ -263,6 +263,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     return this.selectAddr(dev, nh) || null;
   }
 
+  /** TCPMSS: dst_mtu(skb_dst) when `outIf` is given, tcpmss_reverse_mtu's route lookup when not. */
+  routeMtu(outIf: string, dst: number): number {
+    const dev = outIf !== '' ? this.device(outIf) : this.fibLookup(dst)?.dev;
+    if (!dev) return 0xffffffff;
+    return this.pmtu.size === 0 ? dev.mtu : pmtuFor(this, dst, dev.mtu);
+  }
+
   rng(name: string): Rng {
     return this.sim.rng.stream(`${this.name}/nf/${name}`);
   }

@@ -12,6 +12,7 @@ import {
   PROTO_NAMES, TABLE_NAMES, canonicalize, emptyRule, formatCidr, isBuiltinChain,
   type Chain, type Match, type Rule, type Ruleset, type Table, type TableName, type Target,
 } from './rules.js';
+import { TCPMSS_CLAMP_PMTU } from './ext/tcpmss.js';
 import { UNSUPPORTED_MATCHES, UNSUPPORTED_TARGETS, findMatch, findTarget, matchExt, targetExt } from './ext/index.js';
 import { Cursor, IptablesParseError, negs, parseCidr, parseProto, type Token } from './xtables.js';
 
@@ -198,6 +199,9 @@ function finalCheck(s: RuleState, c: Cursor, table: TableName): void {
   if (!tg || !s.targetTok) return;
   const ext = targetExt(tg);
   ext.check?.(tg, c);
+  if (ext.proto !== undefined && (s.r.proto === null || s.r.proto.neg || s.r.proto.value !== ext.proto)) {
+    throw c.err(s.targetTok, `target "${tg.kind}" is only valid for -p ${PROTO_NAMES[ext.proto] ?? ext.proto}`);
+  }
   if (ext.table !== null && ext.table !== table) throw c.err(s.targetTok, `target "${tg.kind}" is only valid in the ${ext.table} table`);
 }
 
@@ -337,6 +341,10 @@ class RestoreParser {
       case '--append': {
         const ch = known();
         const r = parseRuleTokens(c, cur.name, this.pending);
+        // tcpmss_tg4_check: path-MTU clamping needs the output route (FORWARD, OUTPUT, POSTROUTING).
+        if (r.target?.kind === 'TCPMSS' && r.target.mss === TCPMSS_CLAMP_PMTU && (ch.name === 'PREROUTING' || ch.name === 'INPUT')) {
+          throw c.err(chainTok, `TCPMSS --clamp-mss-to-pmtu is only supported in FORWARD, OUTPUT and POSTROUTING, not ${ch.name}`);
+        }
         if (counters) r.counters = counters;
         ch.rules.push(r);
         break;

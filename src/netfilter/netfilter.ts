@@ -63,6 +63,11 @@ export interface NfHost {
   isLocalAddress(ip: number): boolean;
   /** The address MASQUERADE uses for a packet leaving `outIf` toward `dst` (the route's preferred source), or null. */
   masqueradeAddress(outIf: string, dst: number): number | null;
+  /**
+   * dst_mtu of the route toward `dst`: `outIf`'s MTU when given (the packet's route), else the route
+   * lookup's device; a learned path MTU lowers it; 0xffffffff when there is no route (TCPMSS clamping).
+   */
+  routeMtu(outIf: string, dst: number): number;
   /** A named random stream ("statistic", "nat-port", ...), stable per namespace. */
   rng(name: string): Rng;
 }
@@ -148,9 +153,9 @@ export class Netfilter {
       recent: this.recent,
       ipsets: this.ipsets,
     };
-    this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), natManip: null, dropReason: null };
+    this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), natManip: null, dropReason: null };
     this.ctx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
-    this.nenv = { ctx: this.ctx, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), rng: (n) => host.rng(n) };
+    this.nenv = { ctx: this.ctx, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
 
   /**

@@ -197,6 +197,9 @@ class TraceHost implements NfHost {
     if (outIf === 'lo') return 0x7f000001;
     return this.localIps[0] ?? null;
   }
+  routeMtu(): number {
+    return 1500;
+  }
   rng(name: string) {
     return this.rngs.stream(`trace-dump:${name}`);
   }

@@ -51,12 +51,14 @@ export const TgCode = { CONTINUE: 0, ACCEPT: 1, DROP: 2, REJECT: 3, RETURN: 4, J
 export type TgCode = (typeof TgCode)[keyof typeof TgCode];
 
 /** Why a NAT target dropped the packet. */
-export type TargetDropReason = 'nat-no-unique-tuple' | 'masquerade-no-address';
+export type TargetDropReason = 'nat-no-unique-tuple' | 'masquerade-no-address' | 'tcpmss-invalid-pmtu';
 
 /** What targets need from their Netfilter. */
 export interface TargetEnv {
   conntrack: Conntrack;
   masqueradeAddress(outIf: string, dst: number): number | null;
+  /** dst_mtu of the route toward `dst` through `outIf` ("" = look the route up), 0xffffffff without one (TCPMSS). */
+  routeMtu(outIf: string, dst: number): number;
   /** The manip of the nat hook being traversed, or null outside the nat table. */
   natManip: NatManip | null;
   /** Set by a target that returns DROP for a reason other than -j DROP. */

@@ -4,7 +4,7 @@
 import { cdfSpec, renderSvg, seriesSpec, sharesSpec } from './charts.js';
 import { escapeHtml as h } from './escape.js';
 import type { ReportInput, RunData } from './model.js';
-import { comparisonTable, defaultComparison, dropsTable, percentileTable, secs, timelineList } from './tables.js';
+import { comparisonTable, defaultComparison, dropsTable, flowEndpointsTable, percentileTable, secs, timelineList } from './tables.js';
 import { topologySvg } from './topology-svg.js';
 import { recoverySpec, recoveryTable } from './recovery.js';
 
@@ -67,6 +67,8 @@ async function perRunSections(run: RunData, input: ReportInput): Promise<string>
   const parts: string[] = [];
   const shares = sharesSpec(run, input.topology);
   if (shares) parts.push(section(`shares-${h(run.label)}`, `Endpoint shares${label}`, 'Bars: share of the requests each endpoint served within its Service. Light band: the share expected if the Service balanced uniformly (black tick) ± the 95 % binomial interval for that many requests.', `<div class="chart" data-chart="shares">${await renderSvg(shares)}</div>`));
+  const perFlow = flowEndpointsTable(run.stats);
+  if (perFlow) parts.push(section(`flow-endpoints-${h(run.label)}`, `Endpoints per flow${label}`, 'Which endpoint answered each flow’s successful requests (the X-Served-By of each response) and its share of that flow; the chart above mixes every flow.', perFlow));
   const series = seriesSpec(run);
   const timeline = timelineList(run.stats);
   const seriesBody = series ? `<div class="chart" data-chart="series">${await renderSvg(series)}</div>` : '<p class="muted">No per-second series (timeseries.json is missing).</p>';

@@ -54,6 +54,19 @@ export function defaultComparison(runs: readonly RunData[]): ComparisonTable {
   return { caption: 'Variants compared (error rate with its 95 % Wilson interval)', columns: ['requests', 'p50 (ms)', 'p99 (ms)', 'error rate (%)'], rows };
 }
 
+/** Each flow's own endpoint breakdown (stats.json flows[].endpoints): one row per (flow, endpoint); '' when no flow names one. */
+export function flowEndpointsTable(stats: StatsDocument): string {
+  const rows = stats.flows.flatMap((f) =>
+    (f.endpoints ?? []).map((e, i, all) => {
+      const flowCell = i === 0 ? `<td rowspan="${all.length}">${h(f.name)}</td>` : '';
+      return `<tr data-flow="${h(f.name)}" data-endpoint="${h(e.name)}">${flowCell}<td>${h(e.name)}</td><td class="n">${e.requests}</td><td class="n">${(100 * e.share).toFixed(1)} %</td><td class="n">${e.connections}</td><td class="n">${e.bytes.toLocaleString('en-US')}</td></tr>`;
+    }),
+  );
+  if (rows.length === 0) return '';
+  const head = '<th>flow</th><th>endpoint</th><th class="n">requests</th><th class="n">share of flow</th><th class="n">new connections</th><th class="n">bytes</th>';
+  return `<table class="flow-endpoints"><caption>Requests each endpoint answered, per flow</caption><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 /** The fault timeline as a numbered list matching the chart markers. */
 export function timelineList(stats: StatsDocument): string {
   if (stats.timeline.length === 0) return '<p class="muted">No faults in this run.</p>';

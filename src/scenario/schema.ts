@@ -333,6 +333,11 @@ export const ClusterSpec = z.strictObject({
       defaultClass: z.boolean().default(true),
     })
     .optional(),
+  /**
+   * TCP MSS clamping on every node (k8s/mss-clamp): `pmtu` installs `-t mangle -A FORWARD -p tcp -m tcp
+   * --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`, a number the same rule with `--set-mss N`.
+   */
+  mssClamp: z.union([z.literal('pmtu'), z.number().int().min(0).max(65515)], { error: 'expected pmtu or an MSS from 0 to 65515' }).optional(),
   /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
   loadBalancerPool: z.array(Ipv4Text).default([]),
   /** A load-balancer provider with its pool (loadBalancerPool alone means metallb-l2). */

@@ -42,6 +42,15 @@ export interface FlowRecorder {
   retried(kind: ErrorKind): void;
   /** The phases of a successful request (clients that time them: http). */
   requestPhases?(phases: RequestPhases): void;
+  /** Which endpoint answered a successful request (http: X-Served-By), its response bytes, and whether it opened a connection. */
+  servedBy?(endpoint: string, bytes: number, newConnection: boolean): void;
+}
+
+/** One endpoint's counters within a flow. */
+export interface FlowEndpointCounts {
+  requests: number;
+  connections: number;
+  bytes: number;
 }
 
 /** Counters of one flow. */
@@ -66,6 +75,8 @@ export class FlowStats implements FlowRecorder {
   readonly phases: Record<keyof RequestPhases, LatencyRecorder> = { dns: new LatencyRecorder(), connect: new LatencyRecorder(), tls: new LatencyRecorder(), ttfb: new LatencyRecorder(), total: new LatencyRecorder() };
   /** When each failed request ended, in order (for the recovery metrics' time to first error). */
   readonly errorTimes: TimeNs[] = [];
+  /** The endpoints that answered this flow, by name (stats.json flows[].endpoints). */
+  readonly byEndpoint = new Map<string, FlowEndpointCounts>();
 
   constructor(
     readonly name: string,
@@ -97,6 +108,13 @@ export class FlowStats implements FlowRecorder {
   }
   requestPhases(p: RequestPhases): void {
     for (const k of PHASES) this.phases[k].record(p[k]);
+  }
+  servedBy(endpoint: string, bytes: number, newConnection: boolean): void {
+    let e = this.byEndpoint.get(endpoint);
+    if (e === undefined) this.byEndpoint.set(endpoint, (e = { requests: 0, connections: 0, bytes: 0 }));
+    e.requests++;
+    if (newConnection) e.connections++;
+    e.bytes += bytes;
   }
   /** Total failed requests. */
   get errorCount(): number {

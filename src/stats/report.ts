@@ -8,7 +8,7 @@ import { EndpointStats } from './endpoint.js';
 import { ERROR_KINDS, FlowStats, OPTIONAL_ERROR_KINDS, type ErrorKind } from './flow.js';
 import { TIMESERIES_SCHEMA_ID, type TimeseriesDocument } from './timeseries.js';
 import { recoveryReport, TcpSecondSampler } from './recovery.js';
-import { STATS_SCHEMA_ID, type EndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
+import { STATS_SCHEMA_ID, type EndpointReport, type FlowEndpointReport, type FlowReport, type PartialReason, type StatsDocument } from './schema.js';
 
 /** How the run ended and what it was: the parts of stats.json the registry does not measure itself. */
 export interface RunInfo {
@@ -154,6 +154,7 @@ export class StatsRegistry {
       latencyUs: { min: Math.round(f.latency.minValueNs) / 1000, ...f.latency.summaryUs() },
       connectUs: f.connect.summaryUs(),
       ...(f.reportPhases ? { phasesUs: phasesOf(f) } : {}),
+      endpoints: flowEndpoints(f),
     };
   }
 
@@ -217,6 +218,16 @@ export class StatsRegistry {
 /** The text of a stats.json document (2-space indent, trailing newline). */
 export function statsJsonText(doc: StatsDocument): string {
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** The endpoints that answered a flow, sorted by name, each with its share of the flow's answered requests. */
+function flowEndpoints(f: FlowStats): FlowEndpointReport[] {
+  let total = 0;
+  for (const e of f.byEndpoint.values()) total += e.requests;
+  return [...f.byEndpoint.keys()].sort().map((name) => {
+    const e = f.byEndpoint.get(name)!;
+    return { name, requests: e.requests, share: total > 0 ? round6(e.requests / total) : 0, connections: e.connections, bytes: e.bytes };
+  });
 }
 
 /** The per-phase summaries of a flow (stats.json `phasesUs`). */

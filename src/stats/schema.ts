@@ -32,6 +32,15 @@ const ErrorsByKindSchema = z.object({
   addrnotavail: count.optional().describe('EADDRNOTAVAIL: connect() found every ephemeral port in use toward the destination (listed only when non-zero)'),
 });
 
+/** One endpoint's part in one flow: the requests it answered for that flow, as the client saw them. */
+export const FlowEndpointSchema = z.object({
+  name: z.string().describe('the endpoint that answered (its X-Served-By: a pod or host name)'),
+  requests: count.describe('successful requests of this flow it answered'),
+  share: z.number().min(0).max(1).describe("requests / Σ requests over this flow's endpoints"),
+  connections: count.describe('of those, requests that opened a new TCP connection'),
+  bytes: count.describe('response bytes it sent this flow'),
+});
+
 /** One traffic flow (spec.traffic[]). */
 export const FlowReportSchema = z.object({
   name: z.string(),
@@ -60,6 +69,10 @@ export const FlowReportSchema = z.object({
     })
     .optional()
     .describe('per-request phases of successful requests, µs (http flows from internet hosts, or with phases: true)'),
+  endpoints: z
+    .array(FlowEndpointSchema)
+    .optional()
+    .describe("sorted by name: which endpoint answered this flow's successful requests (http: the X-Served-By header; empty for flows whose responses name no endpoint). Always written; absent only in stats.json files of earlier podwire versions"),
 });
 
 /** One endpoint (a serving pod or host). */
@@ -145,6 +158,7 @@ export const StatsDocumentSchema = z
 
 export type FlowReport = z.infer<typeof FlowReportSchema>;
 export type EndpointReport = z.infer<typeof EndpointReportSchema>;
+export type FlowEndpointReport = z.infer<typeof FlowEndpointSchema>;
 export type StatsDocument = z.infer<typeof StatsDocumentSchema>;
 export type RecoveryReport = z.infer<typeof RecoverySchema>;
 export type FaultRecovery = z.infer<typeof FaultRecoverySchema>;

@@ -151,7 +151,7 @@ describe(`fuzz (seed ${SEED}, ${RUNS} runs each; replay with FUZZ_SEED=${SEED})`
           return;
         }
         const sim = new Simulator(1);
-        const nf = new Netfilter({ now: () => sim.now, isLocalAddress: () => false, masqueradeAddress: () => null, rng: (name) => sim.rng.stream(name) });
+        const nf = new Netfilter({ now: () => sim.now, isLocalAddress: () => false, masqueradeAddress: () => null, routeMtu: () => 1500, rng: (name) => sim.rng.stream(name) });
         nf.load(rs);
         expect(parseIptablesSave(renderIptablesSave(rs), 'rendered.save').tables.length).toBe(rs.tables.length);
       }),

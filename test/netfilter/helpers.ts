@@ -59,6 +59,11 @@ export class FakeHost implements NfHost {
   masqueradeAddress(outIf: string): number | null {
     return this.masq[outIf] ?? null;
   }
+  /** Route MTUs for TCPMSS: by output device, else by destination address; 1500 when not given. */
+  mtus: Record<string, number> = {};
+  routeMtu(outIf: string, dst: number): number {
+    return (outIf !== '' ? this.mtus[outIf] : this.mtus[ipStr(dst)]) ?? 1500;
+  }
   rng(name: string) {
     return this.rngs.stream(`nf:${name}`);
   }

@@ -33,7 +33,7 @@ export const SERVICES: KpServicePort[] = [
 export function node() {
   const rng = new RngFactory(7);
   const local = new Set([NODE_IP, '192.168.1.2', '192.168.99.11', '127.0.0.1'].map((s) => parseIpv4(s)!));
-  const nf = new Netfilter({ now: () => 0, isLocalAddress: (ip) => local.has(ip), masqueradeAddress: () => parseIpv4(NODE_IP), rng: (n) => rng.stream(n) });
+  const nf = new Netfilter({ now: () => 0, isLocalAddress: (ip) => local.has(ip), masqueradeAddress: () => parseIpv4(NODE_IP), routeMtu: () => 1500, rng: (n) => rng.stream(n) });
   nf.nft.apply(renderNftablesSync(SERVICES, CFG, null, new Map(), 0), 'kube-proxy');
   return nf;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharesOf, wilson } from '../../src/report/data.js';
 import { cdfOfHgrm } from '../../src/report/hgrm.js';
 import { flowPath, loadReportInput, type Topology } from '../../src/report/index.js';
+import { flowEndpointsTable } from '../../src/report/tables.js';
 import { SecondSeries, TimeseriesDocumentSchema, type StatsDocument } from '../../src/stats/index.js';
 import { ROOT, runWithReport } from './fixtures.js';
 
@@ -97,6 +98,18 @@ describe('a run writes report.html, topology.json and timeseries.json; stats.jso
       expect(rows.reduce((s, r) => s + r.ok, 0)).toBe(f.successes);
       expect(rows.reduce((s, r) => s + r.errors, 0)).toBe(f.errors);
     }
+  });
+  it("the page's endpoints-per-flow table has one row per (flow, endpoint) of stats.json, with its numbers", () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    const withEndpoints = stats.flows.filter((f) => (f.endpoints ?? []).length > 0);
+    expect(withEndpoints.length).toBeGreaterThan(0);
+    const rows = [...html.matchAll(/<tr data-flow="([^"]*)" data-endpoint="([^"]*)">(.*?)<\/tr>/g)].map((m) => [m[1], m[2], [...m[3]!.matchAll(/<td class="n">([^<]*)<\/td>/g)].map((c) => c[1]).join(' | ')]);
+    const want = withEndpoints.flatMap((f) => f.endpoints!.map((e) => [f.name, e.name, `${e.requests} | ${(100 * e.share).toFixed(1)} % | ${e.connections} | ${e.bytes.toLocaleString('en-US')}`]));
+    expect(rows).toEqual(want);
+    // Each flow's rows add up to its successful requests that named an endpoint (every http success does).
+    for (const f of withEndpoints) expect(f.endpoints!.reduce((a, e) => a + e.requests, 0)).toBe(f.successes);
+    // A stats.json from before flows[].endpoints: no table, no error.
+    expect(flowEndpointsTable({ ...stats, flows: stats.flows.map(({ endpoints: _e, ...f }) => f) })).toBe('');
   });
   it('`podwire report DIR` renders the same page from the files the run left', () => {
     const before = readFileSync(join(dir, 'report.html'), 'utf8');

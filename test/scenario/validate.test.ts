@@ -39,6 +39,11 @@ describe('scenario validation errors (file:line:col: field: message)', () => {
     ]);
   });
 
+  it('cluster.mssClamp: pmtu or an MSS in iptables --set-mss range', () => {
+    expect(problems(HEAD + '  cluster:\n    mssClamp: auto\n')).toEqual(['bad.yaml:7:15: spec.cluster.mssClamp: expected pmtu or an MSS from 0 to 65515']);
+    expect(problems(HEAD + '  cluster:\n    mssClamp: 70000\n')).toEqual(['bad.yaml:7:15: spec.cluster.mssClamp: Too big: expected number to be <=65515']);
+  });
+
   it('bad CIDR (octet > 255) in a flow mapping', () => {
     expect(problems(HEAD + '  hosts:\n    - name: a\n      interfaces:\n        - { name: eth0, address: 10.0.0.300/24 }\n')).toEqual([
       'bad.yaml:9:34: spec.hosts[0].interfaces[0].address: expected an address with prefix like 172.17.0.1/16',

@@ -83,7 +83,8 @@ describe('StatsRegistry', () => {
     expect([r.scenario, r.stop, r.events]).toEqual(['demo', 'until', 42]);
     expect(r.flows.map((x) => x.name)).toEqual(['a-first', 'client->web']);
     const fr = r.flows[1]!;
-    expect(Object.keys(fr)).toEqual(['name', 'type', 'from', 'to', 'sent', 'received', 'lost', 'requests', 'successes', 'errors', 'errorsByKind', 'retries', 'bytes', 'throughputRps', 'latencyUs', 'connectUs']);
+    expect(Object.keys(fr)).toEqual(['name', 'type', 'from', 'to', 'sent', 'received', 'lost', 'requests', 'successes', 'errors', 'errorsByKind', 'retries', 'bytes', 'throughputRps', 'latencyUs', 'connectUs', 'endpoints']);
+    expect(fr.endpoints).toEqual([]);
     expect([fr.type, fr.from, fr.to, fr.sent, fr.received, fr.lost]).toEqual(['http', 'client', 'web', 10, 8, 1]);
     // a flow nobody described falls back to its own request counters
     expect([r.flows[0]!.type, r.flows[0]!.sent, r.flows[0]!.lost]).toEqual(['unknown', 0, 0]);
@@ -100,6 +101,36 @@ describe('StatsRegistry', () => {
     expect(Object.keys(r.counters)).toEqual(['tcp/a', 'tcp/b']);
     expect(Object.keys(r.counters['tcp/b']!)).toEqual(['ActiveOpens', 'RetransSegs']);
     expect(reg.toJson({ seed: 7 })).toBe(reg.toJson({ seed: 7 }));
+  });
+
+  it("gives each flow its own endpoint breakdown, while the global one counts every flow's requests", () => {
+    let now = 0;
+    const reg = new StatsRegistry(() => now);
+    const a = reg.flow('a');
+    const b = reg.flow('b');
+    const served = (f: typeof a, ep: string, bytes: number, fresh: boolean) => {
+      f.requestStarted();
+      now += 1000;
+      f.requestSucceeded(1000, fresh ? 100 : null, bytes);
+      f.servedBy(ep, bytes, fresh);
+      reg.endpoint(ep).served();
+    };
+    served(a, 'web-1', 100, true);
+    served(a, 'web-0', 100, true);
+    served(a, 'web-1', 300, false);
+    served(b, 'web-0', 50, true);
+    a.requestStarted();
+    a.requestFailed('timeout', 5); // a failed request names no endpoint
+    const r = reg.report({ seed: 1 });
+    const [fa, fb] = r.flows;
+    expect(fa!.endpoints).toEqual([
+      { name: 'web-0', requests: 1, share: 0.333333, connections: 1, bytes: 100 },
+      { name: 'web-1', requests: 2, share: 0.666667, connections: 1, bytes: 400 },
+    ]);
+    expect(fb!.endpoints).toEqual([{ name: 'web-0', requests: 1, share: 1, connections: 1, bytes: 50 }]);
+    // The global breakdown mixes both flows: web-0 served one request of each.
+    expect(r.endpoints.map((e) => [e.name, e.served])).toEqual([['web-0', 2], ['web-1', 2]]);
+    expect(StatsDocumentSchema.safeParse(r).success).toBe(true);
   });
 
   it('integrates busy time and queue length over time', () => {

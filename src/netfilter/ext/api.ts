@@ -37,6 +37,8 @@ export interface TargetExt<T extends { kind: string }> {
   readonly name: T['kind'];
   /** The only table the target is valid in (xt_target.table), or null for any. */
   readonly table: TableName | null;
+  /** The IP protocol the rule must name with `-p` (xt_target.proto), when the target needs one. */
+  readonly proto?: number;
   /** A record with the target's defaults (xtables_target.init). */
   init(): T;
   /** Applies option `opt` when the target owns it; false when it does not (xtables_target.parse). */

@@ -24,6 +24,7 @@ import { REJECT } from './reject.js';
 import { set } from './set.js';
 import { ACCEPT, DROP, RETURN, goto, jump } from './standard.js';
 import { state } from './state.js';
+import { TCPMSS } from './tcpmss.js';
 import { statistic } from './statistic.js';
 import { sctp, tcp, udp } from './tcpudp.js';
 
@@ -33,7 +34,7 @@ export const MATCH_EXTENSIONS = [
 ] as const;
 
 /** Every target looked up by name (`-j NAME`); any other name is a user chain. */
-export const TARGET_EXTENSIONS = [ACCEPT, DROP, RETURN, REJECT, DNAT, SNAT, MASQUERADE, MARK, CONNMARK, NOTRACK, CT, LOG, TRACE] as const;
+export const TARGET_EXTENSIONS = [ACCEPT, DROP, RETURN, REJECT, DNAT, SNAT, MASQUERADE, MARK, CONNMARK, NOTRACK, CT, LOG, TRACE, TCPMSS] as const;
 /** Targets that name a chain (`-j CHAIN`, `-g CHAIN`). */
 export const CHAIN_TARGETS = [jump, goto] as const;
 
@@ -74,6 +75,6 @@ export const UNSUPPORTED_MATCHES: ReadonlySet<string> = new Set([
 ]);
 /** Targets real iptables has but podwire refuses. */
 export const UNSUPPORTED_TARGETS: ReadonlySet<string> = new Set([
-  'REDIRECT', 'TPROXY', 'NFLOG', 'NFQUEUE', 'QUEUE', 'ULOG', 'TCPMSS', 'TOS', 'DSCP', 'TTL', 'CLASSIFY', 'SET', 'AUDIT', 'CHECKSUM', 'CLUSTERIP',
+  'REDIRECT', 'TPROXY', 'NFLOG', 'NFQUEUE', 'QUEUE', 'ULOG', 'TOS', 'DSCP', 'TTL', 'CLASSIFY', 'SET', 'AUDIT', 'CHECKSUM', 'CLUSTERIP',
   'NETMAP', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'LED', 'HMARK', 'TEE', 'SYNPROXY', 'ECN', 'RATEEST',
 ]);

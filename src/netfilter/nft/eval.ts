@@ -8,6 +8,7 @@
 import type { Rng } from '../../core/rng.js';
 import type { Packet } from '../../packet/packet.js';
 import { NatManip, type Conntrack } from '../conntrack.js';
+import { lowerMssOption } from '../ext/tcpmss.js';
 import { CT_BIT, ctStateBits, type EvalCtx } from '../x-tables.js';
 import { keyOf, type NftChain, type NftHookName, type NftRuleset, type NftSet, type NftTable } from './ruleset.js';
 import type { Field, Stmt, Verdict } from './stmt.js';
@@ -18,6 +19,8 @@ export interface NftEnv {
   readonly conntrack: Conntrack;
   isLocalAddress(ip: number): boolean;
   masqueradeAddress(outIf: string, dst: number): number | null;
+  /** dst_mtu toward `dst` through `outIf` ("" = route lookup), 0xffffffff without a route (rt mtu). */
+  routeMtu(outIf: string, dst: number): number;
   rng(name: string): Rng;
 }
 
@@ -286,9 +289,39 @@ function compileStmt(s: Stmt, table: NftTable, chains: Map<string, CompiledChain
       return compileAction(s, table);
     case 'counter':
       return () => CONTINUE;
+    case 'tcp-flags': {
+      const { value, mask } = s;
+      return (e) => (e.ctx.pkt.tcp !== null && (e.ctx.pkt.tcp.flags & mask) === value ? CONTINUE : BREAK);
+    }
+    case 'maxseg-set':
+      return maxsegSet(s.mss);
     case 'verdict':
       return verdictOp(s.verdict, chains);
   }
+}
+
+/**
+ * `tcp option maxseg size set rt mtu | N`: nft_rt's TCPMSS key (get_tcpmss: min(dst_mtu(skb_dst), the
+ * MTU of the route back to the source) − 40, or 536 when that is ≤ 40 or above 65535; no route on
+ * the packet yet — PREROUTING, INPUT — breaks the rule) written by nft_exthdr_tcp_set_eval, which
+ * only lowers an MSS option present (it never adds one, unlike iptables' TCPMSS). A packet that is not
+ * TCP breaks the rule. Not modelled: the load-time hook check of `rt mtu` (nft_rt_validate).
+ */
+function maxsegSet(mss: number | 'rt-mtu'): Op {
+  return (e) => {
+    const c = e.ctx;
+    if (c.pkt.tcp === null) return BREAK;
+    let v: number;
+    if (mss === 'rt-mtu') {
+      if (c.outIf === '') return BREAK;
+      const out = e.routeMtu(c.outIf, c.ip.dst);
+      const back = e.routeMtu('', c.ip.src);
+      const mtu = out < back ? out : back;
+      v = mtu <= 40 || mtu > 0xffff ? 536 : mtu - 40;
+    } else v = mss;
+    lowerMssOption(c.pkt, v);
+    return CONTINUE;
+  };
 }
 
 /** The statements that change the packet, the connection or a set. */

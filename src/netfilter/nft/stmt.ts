@@ -1,7 +1,8 @@
 // netfilter/nft/stmt — the statements of an nftables rule that kube-proxy's nftables mode (and a
 // hand-written ruleset in the same style) uses: matches on ip saddr/daddr, l4proto, th/tcp/udp dport,
-// ct state, fib type, meta mark; set and verdict-map lookups on concatenations; numgen; mark set;
-// dnat, masquerade, reject; update of a dynamic set; verdicts. Parsed from `nft -f` syntax, printed as
+// ct state, fib type, meta mark, tcp flags; set and verdict-map lookups on concatenations; numgen;
+// mark set; dnat, masquerade, reject; update of a dynamic set; `tcp option maxseg size set rt mtu | N`
+// (what iptables-nft makes of -j TCPMSS); verdicts. Parsed from `nft -f` syntax, printed as
 // `nft list ruleset` prints them. Layer: netfilter (imports core, wire and this folder).
 // Mirrors nftables' src/parser_bison.y (the grammar subset) and src/statement.c / expression.c
 // (the list output: `meta mark set meta mark | 0x00004000`, `{ a, b }` sorted interval sets).
@@ -36,6 +37,8 @@ export type Stmt =
   | { k: 'dnat'; addr: number; port: number | null }
   | { k: 'update'; set: string; field: Field }
   | { k: 'counter' }
+  | { k: 'tcp-flags'; value: number; mask: number }
+  | { k: 'maxseg-set'; mss: number | 'rt-mtu' }
   | { k: 'verdict'; verdict: Verdict };
 
 /** A parsed rule: its statements and comment. */
@@ -265,10 +268,54 @@ function readStmt(t: Tokens): Stmt {
     }
     case 'counter':
       return { k: 'counter' };
+    case 'tcp':
+      return readTcp(t);
     default:
       t.i--;
       return { k: 'verdict', verdict: readVerdict(t) };
   }
+}
+
+/** TCP flag names in bit order, as nft prints them (fin,syn,rst,psh,ack,urg,ecn,cwr). */
+const TCP_FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'] as const;
+
+function readFlagList(t: Tokens): number {
+  let v = 0;
+  for (;;) {
+    const n = t.next('a TCP flag');
+    const b = TCP_FLAG_NAMES.indexOf(n as (typeof TCP_FLAG_NAMES)[number]);
+    if (b < 0) throw t.err(`unknown TCP flag "${n}"`);
+    v |= 1 << b;
+    if (t.peek() !== ',') return v;
+    t.i++;
+  }
+}
+
+const flagListText = (v: number): string => TCP_FLAG_NAMES.filter((_, b) => (v >> b) & 1).join(',');
+
+/**
+ * `tcp flags VALUE / MASK` (what iptables-nft makes of --tcp-flags) and `tcp option maxseg size set
+ * rt mtu | N` (nft_exthdr's TCP option write fed by nft_rt's TCPMSS key, or an immediate).
+ */
+function readTcp(t: Tokens): Stmt {
+  const w = t.next('flags or option');
+  if (w === 'flags') {
+    const value = readFlagList(t);
+    t.expect('/');
+    return { k: 'tcp-flags', value, mask: readFlagList(t) };
+  }
+  if (w !== 'option') throw t.err(`tcp ${w} is not modelled`);
+  t.expect('maxseg');
+  t.expect('size');
+  t.expect('set');
+  if (t.peek() === 'rt') {
+    t.i++;
+    t.expect('mtu');
+    return { k: 'maxseg-set', mss: 'rt-mtu' };
+  }
+  const mss = readNumber(t, 'an MSS');
+  if (mss > 0xffff) throw t.err(`${mss} does not fit the 16-bit MSS`);
+  return { k: 'maxseg-set', mss };
 }
 
 function readMark(t: Tokens, w: string): Stmt {
@@ -356,6 +403,10 @@ export function stmtText(s: Stmt): string {
       return `update @${s.set} { ${s.field} }`;
     case 'counter':
       return 'counter packets 0 bytes 0';
+    case 'tcp-flags':
+      return `tcp flags ${flagListText(s.value)} / ${flagListText(s.mask)}`;
+    case 'maxseg-set':
+      return `tcp option maxseg size set ${s.mss === 'rt-mtu' ? 'rt mtu' : s.mss}`;
     case 'verdict':
       return verdictText(s.verdict);
   }
