@@ -50,7 +50,7 @@ export type NfVerdict =
 
 const ACCEPT: NfVerdict = Object.freeze({ kind: 'accept', reroute: false });
 /** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
-const PRI = { MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
+const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
 /** nft hook names by NfHook. */
 const NFT_HOOK: NftHookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 const ACCEPT_REROUTE: NfVerdict = Object.freeze({ kind: 'accept', reroute: true });
@@ -239,29 +239,30 @@ export class Netfilter {
     try {
       switch (hook) {
         case NfHook.PREROUTING: {
-          let v = this.table('raw', 'PREROUTING');
+          let v = this.table('raw', 'PREROUTING') ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
           if (v) return v;
           const r = this.conntrack.in(pkt, c.now);
           if (!r.ok) return drop(r.reason, null, null, -1);
-          v = this.table('mangle', 'PREROUTING') ?? this.nftAt('prerouting', PRI.MANGLE + 1, PRI.NAT_DST) ?? this.nat(NatManip.DST, 'PREROUTING') ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
+          v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table('mangle', 'PREROUTING') ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, 'PREROUTING') ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
           return v ?? ACCEPT;
         }
         case NfHook.INPUT: {
-          const v = this.table('mangle', 'INPUT') ?? this.nftAt('input', PRI.MANGLE + 1, PRI.FILTER) ?? this.table('filter', 'INPUT') ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'INPUT');
+          const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table('mangle', 'INPUT') ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table('filter', 'INPUT') ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'INPUT');
           return v ?? this.confirm(pkt);
         }
         case NfHook.FORWARD:
-          return this.table('mangle', 'FORWARD') ?? this.nftAt('forward', PRI.MANGLE + 1, PRI.FILTER) ?? this.table('filter', 'FORWARD') ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
+          return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table('mangle', 'FORWARD') ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table('filter', 'FORWARD') ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
         case NfHook.OUTPUT: {
           const dst0 = ip.dst;
           const mark0 = pkt.mark;
-          let v = this.table('raw', 'OUTPUT');
+          let v = this.table('raw', 'OUTPUT') ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
           if (v) return v;
           const r = this.conntrack.in(pkt, c.now);
           if (!r.ok) return drop(r.reason, null, null, -1);
           v =
+            this.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??
             this.table('mangle', 'OUTPUT') ??
-            this.nftAt('output', PRI.MANGLE + 1, PRI.NAT_DST) ??
+            this.nftAt('output', PRI.MANGLE, PRI.NAT_DST) ??
             this.nat(NatManip.DST, 'OUTPUT') ??
             this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
             this.table('filter', 'OUTPUT') ??
@@ -270,7 +271,7 @@ export class Netfilter {
           return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
         }
         case NfHook.POSTROUTING: {
-          const v = this.table('mangle', 'POSTROUTING') ?? this.nftAt('postrouting', PRI.MANGLE + 1, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'POSTROUTING') ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
+          const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table('mangle', 'POSTROUTING') ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'POSTROUTING') ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
           return v ?? this.confirm(pkt);
         }
         default: {

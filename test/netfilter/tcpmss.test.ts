@@ -170,12 +170,12 @@ describe('xt_TCPMSS: the MSS option of a SYN', () => {
 });
 
 describe('nftables: tcp option maxseg size set rt mtu | N', () => {
-  /** A router with the statement in a forward base chain at priority -140 (between mangle and filter). */
-  function nftRouter(rule: string, mtus: Record<string, number> = { tun0: 1400 }): Netfilter {
+  /** A router with the statement in a forward base chain at `priority` (default -140: between mangle and filter). */
+  function nftRouter(rule: string, mtus: Record<string, number> = { tun0: 1400 }, priority = '-140'): Netfilter {
     const h = new FakeHost([ip('192.168.0.1')]);
     h.mtus = mtus;
     const nf = new Netfilter(h);
-    nf.nft.apply(`add table ip mangle\nadd chain ip mangle fwd { type filter hook forward priority -140 ; policy accept ; }\nadd rule ip mangle fwd ${rule}\n`, 'mss.nft');
+    nf.nft.apply(`add table ip mangle\nadd chain ip mangle fwd { type filter hook forward priority ${priority} ; policy accept ; }\nadd rule ip mangle fwd ${rule}\n`, 'mss.nft');
     return nf;
   }
 
@@ -208,6 +208,14 @@ describe('nftables: tcp option maxseg size set rt mtu | N', () => {
     const ack = seg([{ kind: 'mss', value: 1460 }], TcpFlag.ACK);
     nf.hook(NfHook.FORWARD, ack, 'eth0', 'tun0');
     expect(mssOf(ack)).toBe(1460);
+  });
+
+  it('runs in base chains at any priority: mangle (-150, where iptables-nft puts TCPMSS), raw (-300) and filter', () => {
+    for (const priority of ['mangle', '-150', 'raw', '-300', '-151', 'filter', '10']) {
+      const p = seg([{ kind: 'mss', value: 1460 }]);
+      nftRouter('tcp option maxseg size set rt mtu', { tun0: 1400 }, priority).hook(NfHook.FORWARD, p, 'eth0', 'tun0');
+      expect(mssOf(p), `priority ${priority}`).toBe(1360);
+    }
   });
 
   it('rt mtu: the smaller of the routes out and back; 536 when the MTU is 40 or less (get_tcpmss)', () => {
