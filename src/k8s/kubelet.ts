@@ -232,8 +232,8 @@ export class Kubelet {
         this.sim.schedule(delay, () => {
           this.pending.delete(pk);
           this.backOff.started(key, this.sim.now);
-          const n = this.runtime.start(pod);
-          this.record(`kubelet: ${pod.name}/${container} started (restart ${n})`);
+          this.runtime.start(pod);
+          this.record(`kubelet: ${pod.name}/${container} started (restart ${restartCount})`);
           this.afterStart(pod, 'ContainersReady');
           this.runToCompletion(pod);
         }),
