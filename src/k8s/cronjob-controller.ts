@@ -19,6 +19,7 @@ import type { UserError } from '../core/user-error.js';
 import type { ClusterWorld, ManifestInput } from './cluster.js';
 import { CRON_EPOCH_MS, nextActivation, parseCron, type CronSchedule } from './cron.js';
 import { parseWork, type JobController, type JobState } from './job-controller.js';
+import { unknownFieldWarnings } from './manifests.js';
 import { CronJobSchema, type CronJobT, type JobT } from './workload-controllers.js';
 
 const SEC = 1e9;
@@ -59,6 +60,9 @@ export class CronJobController {
         for (const i of r.error.issues) errors.push(m.error(i.path.filter((p): p is string | number => typeof p !== 'symbol'), i.message));
         continue;
       }
+      unknownFieldWarnings('CronJob', m.value, (p, msg) => this.cluster.warnings.push(m.error(p, msg)));
+      const tz = (r.data.spec as { timeZone?: unknown }).timeZone;
+      if (tz !== undefined && tz !== 'UTC' && tz !== 'Etc/UTC') this.cluster.warnings.push(m.error(['spec', 'timeZone'], `timeZone ${String(tz)} is not modelled by podwire: the schedule is evaluated in UTC`));
       let schedule: CronSchedule;
       try {
         schedule = parseCron(r.data.spec.schedule);

@@ -14,8 +14,9 @@
 //   podwire.dev/request-size: "64"           bytes of one request (the request/response server)
 //   podwire.dev/tls: rsa2048 | p256[:N]      certificate chain (leaf key, N certificates, default 2) of the
 //                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
-// A containerPort named https (or https-*) serves HTTPS (TLS 1.3 modelled, app/tls) with that chain,
-// rsa2048 by default. http traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
+// A containerPort named https (or https-*), or one an httpGet probe with scheme HTTPS targets, serves
+// HTTPS (TLS 1.3 modelled, app/tls) with that chain, rsa2048 by default; podwire.dev/app: http serves
+// HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
@@ -27,7 +28,7 @@ import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
 import { TcpRrClient, TcpRrServer } from '../app/tcp-rr.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
-import { defaultListeners } from '../k8s/container-ports.js';
+import { defaultListeners, httpsProbed } from '../k8s/container-ports.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import type { JobController } from '../k8s/job-controller.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
@@ -154,9 +155,9 @@ function tlsContext(ctx: WorkloadContext, tcp: TcpLayer, port: number, chain: Tl
   return new TlsServerContext(ctx.sim.rng.stream(`${tcp.stack.name}/tls-server/${port}`), () => chain);
 }
 
-/** True when the pod declares `port` under an https name (https, https-web). */
+/** True when the pod declares `port` under an https name (https, https-web), or an httpGet probe with scheme HTTPS targets it. */
 function httpsPort(pod: ClusterPod, port: number): boolean {
-  return pod.spec.containers.some((c) => c.ports.some((p) => p.containerPort === port && p.protocol === 'TCP' && /^https(-|$)/.test(p.name ?? '')));
+  return pod.spec.containers.some((c) => c.ports.some((p) => p.containerPort === port && p.protocol === 'TCP' && /^https(-|$)/.test(p.name ?? ''))) || httpsProbed(pod, port);
 }
 
 /** An endpoint recorder that joins stats.json only once its server does some work. */

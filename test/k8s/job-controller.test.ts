@@ -193,6 +193,11 @@ ${extra}
     ]);
   });
 
+  it('unknown fields of a CronJob warn with the path and a likely correction', () => {
+    const w = world(cron('Allow', '1s', '  schedul: x\n  timeZone: Europe/Paris'));
+    expect(w.warnings.map((x) => `${x.field}: ${x.message}`)).toEqual(['spec.schedul: unknown field "schedul", ignored: did you mean "schedule"?', 'spec.timeZone: timeZone Europe/Paris is not modelled by podwire: the schedule is evaluated in UTC']);
+  });
+
   it('suspend: no Jobs; a bad schedule is refused at spec.schedule', () => {
     const w = world(cron('Allow', '1s', '  suspend: true'));
     w.sim.run({ until: 130e9 });
