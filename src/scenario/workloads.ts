@@ -16,7 +16,11 @@
 //                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
 // A containerPort named https (or https-*), or one an httpGet probe with scheme HTTPS targets, serves
 // HTTPS (TLS 1.3 modelled, app/tls) with that chain, rsa2048 by default; podwire.dev/app: http serves
-// HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
+// HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http
+// traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
+// http traffic `from: job/NAME` ends each Job pod's run when its share (count / duration per pod) is
+// done: exit 0, or 1 when any request failed; the pods the Job controller creates later send their
+// share from when they start (k8s/job-controller.ts).
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
