@@ -141,6 +141,8 @@ export class Kubelet {
     for (const pod of this.podsOn(node)) {
       this.pending.get(keyOf(pod))?.cancel();
       this.pending.delete(keyOf(pod));
+      this.exits.get(keyOf(pod))?.cancel();
+      this.exits.delete(keyOf(pod));
       this.prober?.stopPod(pod);
       setPodLinks(pod, false);
     }
@@ -148,19 +150,21 @@ export class Kubelet {
 
   /**
    * The node booted: the kubelet starts every pod's containers again (a restart each) and reports their
-   * readiness; a pod deleted while the node was down is not started.
+   * readiness; a pod deleted while the node was down, or one that had terminated, is not started.
    */
   nodeBooted(node: ClusterNode): void {
     this.down.delete(node.name);
     for (const pod of this.podsOn(node)) {
       const obj = this.api.get('Pod', pod.namespace, pod.name);
-      if (!obj || obj.metadata.deletionTimestamp !== null) continue;
+      if (!obj || obj.metadata.deletionTimestamp !== null || this.terminal.has(keyOf(pod))) continue;
       setPodLinks(pod, true);
       this.runtime.kill(pod);
       const n = this.runtime.start(pod);
       this.record(`kubelet: ${pod.name} containers started after node boot (restart ${n})`);
       if (hasProbes(pod)) this.prober?.addPod(pod);
       else this.setReady(pod, true, 'PodReady');
+      // A Job pod's work starts over (a run cut by the crash; traffic-driven pods wait for theirs).
+      if (runsToCompletion(pod)) this.runToCompletion(pod);
     }
   }
 

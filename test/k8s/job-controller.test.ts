@@ -134,6 +134,63 @@ describe('Job controller', () => {
     expect(lines(w, /^job queue: Complete/)).toEqual([`${Math.max(...done)}s job queue: Complete; 2 succeeded, 0 failed`]);
   });
 
+  it('traffic from job/NAME: a pod exits when its share is done — 0 when every request was answered, 1 when any failed', () => {
+    const yaml = (to: string) => `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: jobs }
+spec:
+  cluster:
+    network: { cidr: 10.100.11.0/24 }
+    nodes: [{ name: node1 }, { name: node2 }]
+  traffic:
+    - { name: calls, type: http, from: job/caller, to: "${to}", rate: 10, count: 3, start: 1s, timeout: 1s }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web, labels: { app: web }, annotations: { podwire.dev/app: http } }
+spec: { containers: [{ name: w, image: nginx, ports: [{ containerPort: 8080 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: empty }
+spec: { selector: { app: none }, ports: [{ port: 80, targetPort: 8080 }] }
+---
+${job('caller', '  completions: 2\n  backoffLimit: 0', '      restartPolicy: Never', '"podwire.dev/run-time": 100s')}`;
+    const ok = buildWorld(loadScenarioText(yaml('svc/web:80'), 'jobs.yaml'), 1);
+    ok.sim.run({ until: 30e9 });
+    // The first pod's 3 requests (1 s, 1.1 s, 1.2 s) end its run (not the 100 s run-time); the
+    // second pod sends its own 3 from when it starts.
+    const exits = lines(ok, /^kubelet: caller-\w+\/c terminated/);
+    expect(exits.map((l) => l.replace(/caller-\w+/, 'P').replace(/^[\d.]+s/, 'T'))).toEqual(['T kubelet: P/c terminated (exit code 0, reason Completed)', 'T kubelet: P/c terminated (exit code 0, reason Completed)']);
+    expect(Number(exits[0]!.split('s ')[0])).toBeLessThan(1.3);
+    expect(lines(ok, /^job caller: Complete/).map((l) => l.replace(/^[\d.]+s /, ''))).toEqual(['job caller: Complete; 2 succeeded, 0 failed']);
+    expect(ok.flows[0]!.counts).toMatchObject({ sent: 6, received: 6, errors: 0 });
+    const bad = buildWorld(loadScenarioText(yaml('svc/empty:80'), 'jobs.yaml'), 1);
+    bad.sim.run({ until: 30e9 });
+    expect(lines(bad, /^kubelet: caller-\w+\/c terminated/).map((l) => l.replace(/caller-\w+/, 'P').replace(/^[\d.]+s /, ''))).toEqual(['kubelet: P/c terminated (exit code 1, reason Error)']);
+    expect(lines(bad, /^job caller: (Complete|Failed)/).map((l) => l.replace(/^[\d.]+s /, ''))).toEqual(['job caller: Failed (BackoffLimitExceeded: Job has reached the specified backoff limit); 0 succeeded, 1 failed']);
+  });
+
+  it('node-reboot: a running Job pod starts its work over after the boot; a pod that had terminated stays down', () => {
+    const yaml = `${HEAD}  faults: [{ at: 3s, kind: node-reboot, target: node/node1, duration: 4s }]
+---
+${job('short', '  completions: 1', '      restartPolicy: Never\n      nodeName: node1', '"podwire.dev/run-time": 1s')}---
+${job('long', '  completions: 1', '      restartPolicy: Never\n      nodeName: node1', '"podwire.dev/run-time": 5s')}`;
+    const w = buildWorld(loadScenarioText(yaml, 'jobs.yaml'), 1);
+    w.sim.run({ until: 30e9 });
+    // short ended at 1 s (noticed at 2 s): not started again at the boot (7 s). long's run was cut at
+    // 3 s: it runs 5 s again from 7 s, exits at 12 s.
+    expect(lines(w, /after node boot/).map((l) => l.replace(/-\w{5} /, ' '))).toEqual(['7s kubelet: long containers started after node boot (restart 0)']);
+    expect(lines(w, /^job (short|long): Complete/)).toEqual(['2s job short: Complete; 1 succeeded, 0 failed', '13s job long: Complete; 1 succeeded, 0 failed']);
+    const short = w.cluster!.pods.find((p) => p.owner?.name === 'short')!;
+    expect(short.hostVeth!.up).toBe(false);
+  });
+
   it('refuses a Job whose pods restart Always, and bad work annotations, at the field', () => {
     expect(() => world(job('bad', '  completions: 1', '      restartPolicy: Always'))).toThrow(/jobs\.yaml:\d+:\d+.*spec\.template\.spec\.restartPolicy.*Never or OnFailure, not Always/s);
     expect(() => world(job('bad', '  completions: 1', '      restartPolicy: Never', '"podwire.dev/run-time": soon'))).toThrow(/podwire\.dev\/run-time.*"soon" is not a duration/s);
