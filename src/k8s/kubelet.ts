@@ -12,7 +12,13 @@
 // kubelet does nothing until the node boots: then its pods' containers start again (restart counts
 // grow) and pods deleted meanwhile stay down. A pod a controller creates later (replica-controller.ts)
 // is started through `podStarter` (the scenario runs its app) and probed like the first ones.
-// Not modelled: preStop hooks, removing the Pod object once the grace period ends (it stays, not
+// A Job's pod runs to completion (job-controller.ts says how long and with what exit code): the PLEG
+// notices the exit at its next relist (1 s); OnFailure and a non-zero code restart the container in
+// place after the CrashLoopBackOff delay, else the pod's phase becomes Succeeded or Failed and its
+// sandbox is torn down (links down, probes stopped; the Pod is no endpoint any more).
+// Not modelled: removing a terminated pod's devices (they stay, down) and reusing its IP (host-local
+// hands out the address after the last one, so a freed address comes back only when the range
+// wraps, which podwire's IPAM never does), preStop hooks, removing the Pod object once the grace period ends (it stays, not
 // ready and terminating), image pulls and sandbox start latency (a new pod's container runs at once).
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
