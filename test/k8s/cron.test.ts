@@ -1,6 +1,7 @@
 // k8s/cron: the CronJob schedule parser (robfig/cron/v3's standard parser as the CronJob controller
-// uses it) and the next activation. Cases from the CronJob docs and the controller's tests
-// (pkg/controller/cronjob utils_test: "*/1 * * * *", "0 * * * *", "59 23 31 2 *" never, "@every" refused).
+// uses it) and the next activation. The controller's own test schedule (pkg/controller/cronjob
+// cronjob_controller_test.go: onTheHour = "0 * * * ?" around 2016-05-19T10:00Z) and cases written
+// from the cron(5) / robfig field rules and the CronJob docs (descriptors, names, steps, 7 = Sunday).
 import { describe, expect, it } from 'vitest';
 import { CRON_EPOCH_MS, nextActivation, parseCron } from '../../src/k8s/cron.js';
 
@@ -10,6 +11,9 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 describe('parseCron + nextActivation', () => {
   // [schedule, after, the next three activations]
   const cases: [string, string, (string | null)[]][] = [
+    ['0 * * * ?', '2016-05-19T09:59Z', ['2016-05-19T10:00', '2016-05-19T11:00', '2016-05-19T12:00']],
+    ['0 * * * ?', '2016-05-19T10:00Z', ['2016-05-19T11:00', '2016-05-19T12:00', '2016-05-19T13:00']],
+    ['0 * * * ?', '2016-05-19T10:01Z', ['2016-05-19T11:00', '2016-05-19T12:00', '2016-05-19T13:00']],
     ['* * * * *', '2025-01-01T00:00Z', ['2025-01-01T00:01', '2025-01-01T00:02', '2025-01-01T00:03']],
     ['*/1 * * * *', '2025-01-01T00:00:30Z', ['2025-01-01T00:01', '2025-01-01T00:02', '2025-01-01T00:03']],
     ['*/15 * * * *', '2025-01-01T00:07Z', ['2025-01-01T00:15', '2025-01-01T00:30', '2025-01-01T00:45']],
