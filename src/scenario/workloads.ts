@@ -14,6 +14,8 @@
 //   podwire.dev/request-size: "64"           bytes of one request (the request/response server)
 //   podwire.dev/tls: rsa2048 | p256[:N]      certificate chain (leaf key, N certificates, default 2) of the
 //                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
+//   podwire.dev/run-time: 5s | uniform:2s,8s  how long a Job pod's container runs (default 1 s; k8s/job-controller)
+//   podwire.dev/exit-code: "1"               a Job pod's exit code (default 0)
 // A containerPort named https (or https-*), or one an httpGet probe with scheme HTTPS targets, serves
 // HTTPS (TLS 1.3 modelled, app/tls) with that chain, rsa2048 by default; podwire.dev/app: http serves
 // HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http
