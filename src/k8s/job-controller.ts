@@ -249,10 +249,12 @@ export class JobController {
       const name = e.object.metadata.name;
       const st = e.object.status;
       if ((st.restartCount ?? 0) !== (e.old?.status.restartCount ?? 0)) s.restarts.set(name, st.restartCount ?? 0);
-      if (st.phase !== undefined && e.old?.status.phase === undefined) {
+      const deleted = e.object.metadata.deletionTimestamp !== null && e.old?.metadata.deletionTimestamp === null;
+      if ((st.phase !== undefined && e.old?.status.phase === undefined) || deleted) {
+        // A deleted pod (kubectl delete, an eviction) no longer counts as active: counted failed, replaced.
         s.active.delete(name);
         if (s.finished) continue; // killed by the controller
-        if (st.phase === 'Succeeded') {
+        if (st.phase === 'Succeeded' && !deleted) {
           s.succeeded++;
           s.consecutiveFailures = 0;
           const idx = s.indexOf.get(name);

@@ -303,6 +303,8 @@ export class Kubelet {
     this.sim.schedule(graceNs, () => {
       if (this.down.has(pod.node.name)) return;
       this.pending.get(keyOf(pod))?.cancel();
+      this.exits.get(keyOf(pod))?.cancel();
+      this.exits.delete(keyOf(pod));
       this.prober?.stopPod(pod);
       setPodLinks(pod, false);
       this.record(`pod ${pod.name} stopped (grace period over)`);

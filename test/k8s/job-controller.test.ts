@@ -191,6 +191,18 @@ ${job('long', '  completions: 1', '      restartPolicy: Never\n      nodeName: n
     expect(short.hostVeth!.up).toBe(false);
   });
 
+  it('a deleted Job pod (Chaos Mesh pod-kill) counts as failed and is replaced after the back-off', () => {
+    const w0 = world(job('victim', '  completions: 1', '      restartPolicy: Never', '"podwire.dev/run-time": 30s'));
+    const first = w0.cluster!.pods.find((p) => p.owner?.name === 'victim')!.name;
+    const yaml = `${HEAD}  faults: [{ at: 5s, kind: pod-kill, target: pod/${first} }]
+---
+${job('victim', '  completions: 1', '      restartPolicy: Never', '"podwire.dev/run-time": 30s')}`;
+    const w = buildWorld(loadScenarioText(yaml, 'jobs.yaml'), 1);
+    w.sim.run({ until: 60e9 });
+    expect(lines(w, /^job victim/).map((l) => l.replace(/victim-\w{5}/, 'P'))).toEqual(['15s job victim: created pod P; scheduler: bound to node2', '46s job victim: Complete; 1 succeeded, 1 failed']);
+    expect(lines(w, new RegExp(`^kubelet: ${first}`))).toEqual([]);
+  });
+
   it('refuses a Job whose pods restart Always, and bad work annotations, at the field', () => {
     expect(() => world(job('bad', '  completions: 1', '      restartPolicy: Always'))).toThrow(/jobs\.yaml:\d+:\d+.*spec\.template\.spec\.restartPolicy.*Never or OnFailure, not Always/s);
     expect(() => world(job('bad', '  completions: 1', '      restartPolicy: Never', '"podwire.dev/run-time": soon'))).toThrow(/podwire\.dev\/run-time.*"soon" is not a duration/s);
