@@ -6,7 +6,7 @@
 // API server would refuse it ("no matches for kind ... in version ...").
 
 /** Kinds podwire gives a network meaning; every other kind is accepted and ignored with a warning. */
-export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret'] as const;
+export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret'] as const;
 
 /** The served apiVersion of each modelled kind. */
 export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
@@ -18,6 +18,7 @@ export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
   StatefulSet: 'apps/v1',
   DaemonSet: 'apps/v1',
   Job: 'batch/v1',
+  CronJob: 'batch/v1',
   Service: 'v1',
   Endpoints: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',

@@ -2,7 +2,8 @@
 // say (podwire.dev/app): an image runs a server on its containerPorts, so each port gets a listener.
 // TCP: HTTP/1.1 when the port is named like an HTTP port (http, http-*, web, metrics: the names
 // Istio's protocol selection and Prometheus conventions use), a Service port targeting it is so named
-// or declares appProtocol http, or the image is a well-known web server; otherwise a generic
+// or declares appProtocol http, the image is a well-known web server, or an httpGet probe with scheme
+// HTTPS targets the port (it then serves HTTPS, see scenario/workloads); otherwise a generic
 // request/response server (app/tcp-rr). UDP: an echo server. SCTP: nothing. Layer: k8s (imports k8s).
 import type { ClusterPod } from './cluster.js';
 import type { ServiceView } from './services.js';
@@ -47,11 +48,23 @@ export function defaultListeners(pod: ClusterPod, services: readonly ServiceView
         continue;
       }
       const svcName = httpServicePort(pod, services, p.containerPort, p.name);
-      const reason = isHttpPortName(p.name) ? `port named ${p.name}` : svcName !== null ? `Service port ${svcName}` : isWebImage(c.image) ? `image ${imageRepo(c.image)}` : null;
+      const reason = isHttpPortName(p.name) ? `port named ${p.name}` : svcName !== null ? `Service port ${svcName}` : isWebImage(c.image) ? `image ${imageRepo(c.image)}` : httpsProbed(pod, p.containerPort) ? 'HTTPS probe' : null;
       out.push(reason !== null ? { port: p.containerPort, protocol: 'TCP', app: 'http', reason } : { port: p.containerPort, protocol: 'TCP', app: 'tcp-rr', reason: 'TCP port' });
     }
   }
   return out;
+}
+
+/** True when a probe of the pod's containers is an httpGet with scheme HTTPS on `port` (by number or port name): that port serves HTTPS. */
+export function httpsProbed(pod: ClusterPod, port: number): boolean {
+  for (const c of pod.spec.containers) {
+    for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
+      const g = probe?.httpGet;
+      if (!g || g.scheme !== 'HTTPS') continue;
+      if (g.port === port || pod.spec.containers.some((x) => x.ports.some((p) => p.name === g.port && p.containerPort === port))) return true;
+    }
+  }
+  return false;
 }
 
 /** "svc/port-name" of a Service port that sends HTTP to this container port, or null. */

@@ -33,6 +33,8 @@ import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
 import { Failures } from './failures.js';
 import { startReplicaController } from './replica-controller.js';
+import { JobController } from './job-controller.js';
+import { CronJobController } from './cronjob-controller.js';
 import { DEFAULT_TOLERATION_SECONDS, TaintManager } from './taint-manager.js';
 import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
@@ -90,6 +92,8 @@ export class ControlPlane {
   private readonly taintManager: TaintManager;
   /** The ingress controller, when the scenario runs one. */
   ingress: IngressController | null = null;
+  /** The Job controller (job-controller.ts); the CronJob controller hands it its Jobs. */
+  readonly jobs: JobController;
 
   private readonly record: (what: string) => void;
 
@@ -101,6 +105,7 @@ export class ControlPlane {
   ) {
     this.api = new ApiStore(sim);
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
+    this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
@@ -136,6 +141,10 @@ export class ControlPlane {
     startNodeLifecycleController(cp.api);
     cp.taintManager.start();
     startReplicaController(sim, cp.api, cluster, cp.kubelet, record);
+    cp.jobs.start(errors);
+    new CronJobController(sim, cluster, cp.jobs, record).start(errors);
+    // Job pods start their work once the world is built (their apps and traffic run).
+    if (cp.jobs.jobs.size > 0) sim.schedule(0, () => cp.jobs.run());
     cp.kubelet.start();
     cp.externalDns = startPublicDns(sim, cp.api, cluster, record);
     return cp;

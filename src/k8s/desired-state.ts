@@ -10,7 +10,7 @@ import type { ClusterConfig, ManifestInput } from './cluster.js';
 import { DeploymentSchema, NodeSchema, parseManifest, PodSchema, unknownFieldWarnings, type PodSpecT } from './manifests.js';
 import { fnv32a, podTemplateHash, safeEncode } from './names.js';
 import { SchedulingSchema, TaintsSchema, type NodeInfo, type PodScheduling, type Taint } from './scheduler.js';
-import { daemonSetPods, DaemonSetSchema, jobPods, JobSchema, replicaSetPods, ReplicaSetSchema, revisionHash, statefulSetPods, StatefulSetSchema, type StampedPod } from './workload-controllers.js';
+import { daemonSetPods, DaemonSetSchema, jobPods, JobSchema, type JobT, replicaSetPods, ReplicaSetSchema, revisionHash, statefulSetPods, StatefulSetSchema, type StampedPod } from './workload-controllers.js';
 
 /** A node to join, and where it was declared. */
 export interface NodeDef extends NodeInfo {
@@ -77,8 +77,13 @@ export function nodeDefsOf(cfg: ClusterConfig, manifests: ManifestInput[], error
   return defs;
 }
 
+/** The uid podwire gives a Job (its pods' controller-uid label): stable per namespace/name. */
+export function jobUid(namespace: string, name: string): string {
+  return safeEncode(String(fnv32a(`${namespace}/${name}`)));
+}
+
 /** The scheduling view of a pod spec: its scheduling fields and host ports (a hostNetwork pod claims its containerPorts). */
-function schedulingOf(spec: PodSpecT): PodScheduling {
+export function schedulingOf(spec: PodSpecT): PodScheduling {
   const s = SchedulingSchema.parse(spec);
   const hostPorts = spec.containers.flatMap((c) => c.ports.flatMap((p) => (p.hostPort !== undefined ? [{ port: p.hostPort, protocol: p.protocol }] : s.hostNetwork ? [{ port: p.containerPort, protocol: p.protocol }] : [])));
   return { spec: s, hostPorts };
@@ -139,8 +144,9 @@ function workloadPods(sim: Simulator, m: ManifestInput, kind: keyof typeof WORKL
     stamped = statefulSetPods(md.name, spec['replicas'] as number, start, spec['serviceName'] as string, tmplLabels, revisionHash(md.name, rawTemplate));
   } else if (kind === 'DaemonSet') stamped = daemonSetPods(md.name, tmpl.spec, nodes, tmplLabels, revisionHash(md.name, rawTemplate), rng);
   else {
-    const uid = safeEncode(String(fnv32a(`${md.namespace}/${md.name}`)));
-    stamped = jobPods(md.name, spec['parallelism'] as number, spec['completions'] as number | undefined, tmplLabels, uid, rng);
+    const job = w as unknown as JobT;
+    if (job.spec.completionMode === 'Indexed' && job.spec.completions === undefined) errors.push(m.error(['spec', 'completions'], 'completionMode Indexed needs spec.completions (Kubernetes rejects this Job)'));
+    stamped = jobPods(job, jobUid(md.namespace, md.name), rng);
   }
   const owner: PodOwner = { kind, name: md.name };
   return stamped.map((p) => {

@@ -57,7 +57,8 @@ export class EndpointSliceController {
   private podsChanged(events: readonly WatchEvent<Pod>[]): void {
     for (const e of events) {
       const p = e.object;
-      this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
+      const terminal = e.type === 'DELETED' || p.status.phase !== undefined;
+      this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, terminal ? { ready: false, terminating: false, terminal } : { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
     }
     for (const s of this.services.values()) resolveSelected(s, this.pods, this.conditionsOf);
     this.record(describe(events));

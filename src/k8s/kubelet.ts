@@ -12,7 +12,13 @@
 // kubelet does nothing until the node boots: then its pods' containers start again (restart counts
 // grow) and pods deleted meanwhile stay down. A pod a controller creates later (replica-controller.ts)
 // is started through `podStarter` (the scenario runs its app) and probed like the first ones.
-// Not modelled: preStop hooks, removing the Pod object once the grace period ends (it stays, not
+// A Job's pod runs to completion (job-controller.ts says how long and with what exit code): the PLEG
+// notices the exit at its next relist (1 s); OnFailure and a non-zero code restart the container in
+// place after the CrashLoopBackOff delay, else the pod's phase becomes Succeeded or Failed and its
+// sandbox is torn down (links down, probes stopped; the Pod is no endpoint any more).
+// Not modelled: removing a terminated pod's devices (they stay, down) and reusing its IP (host-local
+// hands out the address after the last one, so a freed address comes back only when the range
+// wraps, which podwire's IPAM never does), preStop hooks, removing the Pod object once the grace period ends (it stays, not
 // ready and terminating), image pulls and sandbox start latency (a new pod's container runs at once).
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
@@ -26,6 +32,7 @@ import type { ContainerT } from './manifests.js';
 import { hasProbes, type Prober } from './prober.js';
 import type { PodDef } from './desired-state.js';
 import type { Inventory } from './inventory.js';
+import { formatIpv4 } from '../wire/ipv4-addr.js';
 
 /** RunPodSandbox on `node`: the pod's namespace (`nsName`) plugged into cni0, or the node's for hostNetwork. Returns an error message when the subnet is full. */
 export function runPodSandbox(inv: Inventory, cni: CniBridgeConfig, node: ClusterNode, def: PodDef, nsName: string): ClusterPod | string {
@@ -49,6 +56,16 @@ export class Kubelet {
   private readonly down = new Set<string>();
   /** Container starts waiting for their back-off, by pod key. */
   private readonly pending = new Map<string, SimEvent>();
+  /**
+   * What a run-to-completion container (a Job pod's) does: how long it runs and its exit code, or
+   * `runNs: null` when something else (its traffic) ends it through `containerTerminated`. Null for a
+   * pod whose container serves until stopped.
+   */
+  workOf: ((pod: ClusterPod) => ContainerWork | null) | null = null;
+  /** The scheduled exits of running run-to-completion containers, by pod key. */
+  private readonly exits = new Map<string, SimEvent>();
+  /** Pods that reached phase Succeeded or Failed (their sandbox is gone). */
+  private readonly terminal = new Set<string>();
 
   constructor(
     private readonly sim: Simulator,
@@ -98,8 +115,17 @@ export class Kubelet {
     const pk = keyOf(pod);
     const key = `${pk}/${container}`;
     this.record(`kubelet: ${pod.name}/${container} exited (${why})`);
+    const job = runsToCompletion(pod);
+    if (job) {
+      this.exits.get(pk)?.cancel();
+      this.exits.delete(pk);
+    }
+    if (restartPolicyOf(pod) === 'Never') {
+      if (job) this.podTerminated(pod, 'Failed', 'Error');
+      else this.setReady(pod, false, 'ContainersNotReady');
+      return;
+    }
     this.setReady(pod, false, 'ContainersNotReady');
-    if (restartPolicyOf(pod) === 'Never') return;
     const delay = this.backOff.delayAfterExit(key, this.sim.now);
     if (delay > 0) this.record(`kubelet: back-off ${delay / 1e9}s restarting failed container=${container} pod=${pod.name}`);
     this.pending.set(
@@ -110,6 +136,7 @@ export class Kubelet {
         const n = this.runtime.start(pod);
         this.record(`kubelet: ${pod.name}/${container} started (restart ${n})`);
         this.afterStart(pod, 'ContainersReady');
+        if (job) this.runToCompletion(pod);
       }),
     );
   }
@@ -120,6 +147,8 @@ export class Kubelet {
     for (const pod of this.podsOn(node)) {
       this.pending.get(keyOf(pod))?.cancel();
       this.pending.delete(keyOf(pod));
+      this.exits.get(keyOf(pod))?.cancel();
+      this.exits.delete(keyOf(pod));
       this.prober?.stopPod(pod);
       setPodLinks(pod, false);
     }
@@ -127,19 +156,21 @@ export class Kubelet {
 
   /**
    * The node booted: the kubelet starts every pod's containers again (a restart each) and reports their
-   * readiness; a pod deleted while the node was down is not started.
+   * readiness; a pod deleted while the node was down, or one that had terminated, is not started.
    */
   nodeBooted(node: ClusterNode): void {
     this.down.delete(node.name);
     for (const pod of this.podsOn(node)) {
       const obj = this.api.get('Pod', pod.namespace, pod.name);
-      if (!obj || obj.metadata.deletionTimestamp !== null) continue;
+      if (!obj || obj.metadata.deletionTimestamp !== null || this.terminal.has(keyOf(pod))) continue;
       setPodLinks(pod, true);
       this.runtime.kill(pod);
       const n = this.runtime.start(pod);
       this.record(`kubelet: ${pod.name} containers started after node boot (restart ${n})`);
       if (hasProbes(pod)) this.prober?.addPod(pod);
       else this.setReady(pod, true, 'PodReady');
+      // A Job pod's work starts over (a run cut by the crash; traffic-driven pods wait for theirs).
+      if (runsToCompletion(pod)) this.runToCompletion(pod);
     }
   }
 
@@ -149,6 +180,98 @@ export class Kubelet {
     this.record(`kubelet: ${pod.name} started on ${pod.node.name}`);
     if (hasProbes(pod)) this.prober?.addPod(pod);
     else this.setReady(pod, true, 'PodReady');
+  }
+
+  /** Starts the run of a run-to-completion container (a Job pod's): it exits after its work, with its exit code. */
+  runToCompletion(pod: ClusterPod): void {
+    const w = this.workOf?.(pod);
+    if (!w || w.runNs === null) return;
+    const code = w.exitCode;
+    this.exits.set(
+      keyOf(pod),
+      this.sim.schedule(w.runNs, () => {
+        this.exits.delete(keyOf(pod));
+        this.containerTerminated(pod, code);
+      }),
+    );
+  }
+
+  /** True once the pod reached phase Succeeded or Failed. */
+  isTerminal(pod: ClusterPod): boolean {
+    return this.terminal.has(keyOf(pod));
+  }
+
+  /**
+   * A run-to-completion container exited with `exitCode` (reason Completed for 0, Error otherwise).
+   * restartPolicy OnFailure and a non-zero code: the container starts again in place after the
+   * CrashLoopBackOff delay (the Pod's restartCount grows). Otherwise the pod terminates: phase
+   * Succeeded (0) or Failed.
+   */
+  containerTerminated(pod: ClusterPod, exitCode: number): void {
+    const pk = keyOf(pod);
+    if (this.down.has(pod.node.name) || this.terminal.has(pk)) return;
+    this.exits.get(pk)?.cancel();
+    this.exits.delete(pk);
+    const container = pod.spec.containers[0]!.name;
+    const reason = exitCode === 0 ? 'Completed' : 'Error';
+    this.runtime.kill(pod);
+    this.record(`kubelet: ${pod.name}/${container} terminated (exit code ${exitCode}, reason ${reason})`);
+    // The PLEG notices the exit at its next relist: until then the sandbox stays (a client's closing
+    // handshake completes), then the kubelet syncs the pod.
+    this.pending.set(
+      pk,
+      this.sim.schedule(PLEG_RELIST_NS, () => {
+        this.pending.delete(pk);
+        if (!this.down.has(pod.node.name)) this.afterExit(pod, container, exitCode, reason);
+      }),
+    );
+  }
+
+  private afterExit(pod: ClusterPod, container: string, exitCode: number, reason: string): void {
+    const pk = keyOf(pod);
+    if (exitCode !== 0 && restartPolicyOf(pod) === 'OnFailure') {
+      const key = `${pk}/${container}`;
+      const obj = this.api.get('Pod', pod.namespace, pod.name)!;
+      const restartCount = (obj.status.restartCount ?? 0) + 1;
+      this.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason: 'ContainersNotReady', restartCount } });
+      if (this.terminal.has(pk)) return; // the write made its controller finish the Job (backoffLimit)
+      const delay = this.backOff.delayAfterExit(key, this.sim.now);
+      if (delay > 0) this.record(`kubelet: back-off ${delay / 1e9}s restarting failed container=${container} pod=${pod.name}`);
+      this.pending.set(
+        pk,
+        this.sim.schedule(delay, () => {
+          this.pending.delete(pk);
+          this.backOff.started(key, this.sim.now);
+          this.runtime.start(pod);
+          this.record(`kubelet: ${pod.name}/${container} started (restart ${restartCount})`);
+          this.afterStart(pod, 'ContainersReady');
+          this.runToCompletion(pod);
+        }),
+      );
+      return;
+    }
+    this.podTerminated(pod, exitCode === 0 ? 'Succeeded' : 'Failed', reason);
+  }
+
+  /**
+   * The pod reached a terminal phase (its containers exited for good, or its controller killed it):
+   * the kubelet stops its probes and tears its sandbox down (CNI DEL: the veth goes, host-local
+   * releases the IP), and writes the phase; a terminal pod is never an endpoint again.
+   */
+  podTerminated(pod: ClusterPod, phase: 'Succeeded' | 'Failed', reason: string): void {
+    const pk = keyOf(pod);
+    if (this.terminal.has(pk)) return;
+    this.terminal.add(pk);
+    this.exits.get(pk)?.cancel();
+    this.exits.delete(pk);
+    this.pending.get(pk)?.cancel();
+    this.pending.delete(pk);
+    this.runtime.kill(pod);
+    this.prober?.stopPod(pod);
+    setPodLinks(pod, false);
+    this.record(`kubelet: ${pod.name} ${phase} (${reason}); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone, ${formatIpv4(pod.ip)} released)` : ''}`);
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (obj) this.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason, phase } });
   }
 
   private afterStart(pod: ClusterPod, reason: string): void {
@@ -180,6 +303,8 @@ export class Kubelet {
     this.sim.schedule(graceNs, () => {
       if (this.down.has(pod.node.name)) return;
       this.pending.get(keyOf(pod))?.cancel();
+      this.exits.get(keyOf(pod))?.cancel();
+      this.exits.delete(keyOf(pod));
       this.prober?.stopPod(pod);
       setPodLinks(pod, false);
       this.record(`pod ${pod.name} stopped (grace period over)`);
@@ -189,6 +314,20 @@ export class Kubelet {
 }
 
 const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+
+/** The PLEG's relist period (pkg/kubelet/pleg relistPeriod): how late the kubelet notices a container exit. */
+export const PLEG_RELIST_NS = 1e9;
+
+/** How a run-to-completion container's run ends: after `runNs` (null: when its traffic is done) with `exitCode`. */
+export interface ContainerWork {
+  runNs: number | null;
+  exitCode: number;
+}
+
+/** A Job's pod: its container runs its work and exits (restartPolicy Never or OnFailure). */
+export function runsToCompletion(pod: ClusterPod): boolean {
+  return pod.owner?.kind === 'Job';
+}
 
 /** spec.restartPolicy (default Always). */
 function restartPolicyOf(pod: ClusterPod): string {

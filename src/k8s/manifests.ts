@@ -26,7 +26,7 @@ const ProbePort = z.union([z.number().int().min(1).max(65535), z.string().min(1)
 
 /** core/v1 Probe with the API server's defaults (k8s/prober.ts runs it). */
 const Probe = z.looseObject({
-  httpGet: z.looseObject({ path: z.string().default('/'), port: ProbePort, scheme: z.literal('HTTP').default('HTTP') }).optional(),
+  httpGet: z.looseObject({ path: z.string().default('/'), port: ProbePort, scheme: z.enum(['HTTP', 'HTTPS']).default('HTTP') }).optional(),
   tcpSocket: z.looseObject({ port: ProbePort }).optional(),
   exec: z.looseObject({ command: z.array(z.string()).default([]) }).optional(),
   /** core/v1 GRPCAction (GA in 1.27): port and an optional service name for the Health/Check call. */
@@ -110,6 +110,8 @@ const KNOWN: Record<string, readonly string[]> = {
   statefulSetSpec: ['replicas', 'selector', 'template', 'serviceName', 'podManagementPolicy', 'updateStrategy', 'volumeClaimTemplates', 'revisionHistoryLimit', 'minReadySeconds', 'persistentVolumeClaimRetentionPolicy', 'ordinals'],
   daemonSetSpec: ['selector', 'template', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit'],
   jobSpec: ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'template', 'ttlSecondsAfterFinished', 'completionMode', 'suspend', 'selector', 'manualSelector', 'podFailurePolicy', 'backoffLimitPerIndex', 'maxFailedIndexes', 'podReplacementPolicy', 'successPolicy', 'managedBy'],
+  cronJobSpec: ['schedule', 'timeZone', 'startingDeadlineSeconds', 'concurrencyPolicy', 'suspend', 'jobTemplate', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit'],
+  jobTemplate: ['metadata', 'spec'],
   serviceSpec: ['type', 'selector', 'ports', 'clusterIP', 'clusterIPs', 'externalName', 'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'loadBalancerClass', 'sessionAffinity', 'sessionAffinityConfig', 'externalTrafficPolicy', 'internalTrafficPolicy', 'publishNotReadyAddresses', 'ipFamilies', 'ipFamilyPolicy', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'trafficDistribution'],
   servicePort: ['name', 'protocol', 'port', 'targetPort', 'nodePort', 'appProtocol'],
   nodeSpec: ['podCIDR', 'podCIDRs', 'taints', 'unschedulable', 'providerID', 'configSource', 'externalID'],
@@ -193,13 +195,21 @@ export function unknownFieldWarnings(kind: string, value: Record<string, unknown
     each(spec?.['ports'], KNOWN['servicePort']!, ['spec', 'ports']);
   }
   if (kind === 'Node') check(spec, KNOWN['nodeSpec']!, ['spec']);
+  const workload = (wspec: Record<string, unknown> | undefined, part: string, at: (string | number)[]): void => {
+    check(wspec, KNOWN[part]!, at);
+    const tmpl = wspec?.['template'] as Record<string, unknown> | undefined;
+    check(tmpl, KNOWN['template']!, [...at, 'template']);
+    check(tmpl?.['metadata'], KNOWN['templateMetadata']!, [...at, 'template', 'metadata']);
+    podSpec(tmpl?.['spec'], [...at, 'template', 'spec']);
+  };
   const specPart = WORKLOAD_SPEC[kind];
-  if (specPart) {
-    check(spec, KNOWN[specPart]!, ['spec']);
-    const tmpl = spec?.['template'] as Record<string, unknown> | undefined;
-    check(tmpl, KNOWN['template']!, ['spec', 'template']);
-    check(tmpl?.['metadata'], KNOWN['templateMetadata']!, ['spec', 'template', 'metadata']);
-    podSpec(tmpl?.['spec'], ['spec', 'template', 'spec']);
+  if (specPart) workload(spec, specPart, ['spec']);
+  if (kind === 'CronJob') {
+    check(spec, KNOWN['cronJobSpec']!, ['spec']);
+    const jt = spec?.['jobTemplate'] as Record<string, unknown> | undefined;
+    check(jt, KNOWN['jobTemplate']!, ['spec', 'jobTemplate']);
+    check(jt?.['metadata'], KNOWN['templateMetadata']!, ['spec', 'jobTemplate', 'metadata']);
+    workload(jt?.['spec'] as Record<string, unknown> | undefined, 'jobSpec', ['spec', 'jobTemplate', 'spec']);
   }
 }
 

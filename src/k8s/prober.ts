@@ -9,12 +9,13 @@
 //   the kubelet restarts the container (onContainerFailed).
 //
 // Probes are real packets: httpGet is an HTTP/1.1 GET (User-Agent kube-probe/1.31, a new connection
-// each time) and tcpSocket a TCP connect, both from the node's network namespace, so the kernel picks
+// each time; scheme HTTPS: over TLS 1.3 (app/tls), the certificate not verified, as the kubelet's
+// prober does) and tcpSocket a TCP connect, both from the node's network namespace, so the kernel picks
 // the source (the cni0 address for a pod on the node's bridge); a probe that gets no answer within
 // timeoutSeconds fails. exec runs no packets: it succeeds while the container's app runs (the
 // container runtime says so; a fault stops it). Defaults are the API server's: period 10 s, timeout 1 s,
 // success 1, failure 3, initial delay 0; readiness starts false (Failure), liveness true.
-// Not modelled: the kubelet's start-up jitter before the first probe, HTTPS, httpHeaders and host,
+// Not modelled: the kubelet's start-up jitter before the first probe, httpHeaders and host,
 // `Connection: close` on HTTP probes, a tick while a probe is still in flight (skipped), the gRPC
 // exchange of a grpc probe (its TCP connect is made), terminationGracePeriodSeconds on probes, the
 // status manager's own sync delay.
@@ -233,8 +234,10 @@ export class Prober {
     if (port === undefined) return done(false, `no container port named ${String(action.port)}`);
     const tcp = this.opts.tcpOf(pod.node.ns);
     if (spec.httpGet) {
-      const url = `http://${formatIpv4(pod.ip)}:${port}${spec.httpGet.path}`;
-      this.clientOf(pod.node, tcp).request({ addr: pod.ip, port, host: formatIpv4(pod.ip), path: spec.httpGet.path }, timeoutNs, (r) => done(r.ok, httpOutput(url, r)));
+      // HTTPS: a TLS handshake that verifies nothing (InsecureSkipVerify; no SNI for an address), then the GET.
+      const tls = spec.httpGet.scheme === 'HTTPS';
+      const url = `${tls ? 'https' : 'http'}://${formatIpv4(pod.ip)}:${port}${spec.httpGet.path}`;
+      this.clientOf(pod.node, tcp).request({ addr: pod.ip, port, host: formatIpv4(pod.ip), path: spec.httpGet.path, ...(tls ? { tls } : {}) }, timeoutNs, (r) => done(r.ok, httpOutput(url, r)));
       return;
     }
     tcpProbe(this.sim, tcp, pod.ip, port, timeoutNs, done);

@@ -206,6 +206,8 @@ export interface PodConditions {
   ready: boolean;
   /** deletionTimestamp set: terminating. */
   terminating: boolean;
+  /** Phase Succeeded or Failed (or the Pod is gone): not an endpoint at all. */
+  terminal?: boolean;
 }
 
 /** Every pod Running and Ready, as podwire starts them. */
@@ -255,6 +257,7 @@ export function resolveSelected(view: ServiceView, pods: ClusterPod[], condition
       if (port === null) continue; // a pod without the named port is not an endpoint of this port
       // EndpointSlice conditions: a terminating pod is not ready but still serving until it stops.
       const c = conditionsOf(pod);
+      if (c.terminal === true) continue;
       sp.endpoints.push({ ip: pod.ip, port, ready: c.ready && !c.terminating, serving: c.ready, terminating: c.terminating, nodeName: pod.node.name, pod });
     }
   }

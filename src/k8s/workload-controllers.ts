@@ -6,10 +6,10 @@
 // statefulset.kubernetes.io/pod-name and apps.kubernetes.io/pod-index), the DaemonSet controller
 // (one pod per node the pod fits: nodeSelector, required node affinity, taints against its tolerations
 // plus the ones the controller adds; bound to the node as its matchFields affinity does) and the Job
-// controller (min(parallelism, completions) pods, labels job-name / batch.kubernetes.io/job-name,
-// restartPolicy Never/OnFailure). Layer: k8s (imports core, k8s).
+// controller's first pods (min(parallelism, completions), labels job-name / batch.kubernetes.io/job-name,
+// Indexed names; job-controller.ts creates the later ones). Layer: k8s (imports core, k8s).
 // Not modelled: rollouts, scaling after start, OrderedReady waiting for readiness (all ordinals start
-// at once), a Job's later pods once the first ones complete, volumeClaimTemplates.
+// at once), volumeClaimTemplates.
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import { PodSpecSchema } from './manifests.js';
@@ -43,8 +43,36 @@ export const JobSchema = z.looseObject({
   apiVersion: z.literal('batch/v1'),
   kind: z.literal('Job'),
   metadata: Metadata,
-  spec: z.looseObject({ parallelism: z.number().int().min(0).default(1), completions: z.number().int().min(0).optional(), template: Template }),
+  spec: z.looseObject({
+    parallelism: z.number().int().min(0).default(1),
+    completions: z.number().int().min(0).optional(),
+    completionMode: z.enum(['NonIndexed', 'Indexed']).default('NonIndexed'),
+    backoffLimit: z.number().int().min(0).default(6),
+    activeDeadlineSeconds: z.number().int().min(1).optional(),
+    ttlSecondsAfterFinished: z.number().int().min(0).optional(),
+    suspend: z.boolean().default(false),
+    template: Template,
+  }),
 });
+export type JobT = z.infer<typeof JobSchema>;
+export const CronJobSchema = z.looseObject({
+  apiVersion: z.literal('batch/v1'),
+  kind: z.literal('CronJob'),
+  metadata: Metadata,
+  spec: z.looseObject({
+    schedule: z.string(),
+    concurrencyPolicy: z.enum(['Allow', 'Forbid', 'Replace']).default('Allow'),
+    suspend: z.boolean().default(false),
+    startingDeadlineSeconds: z.number().int().min(0).optional(),
+    successfulJobsHistoryLimit: z.number().int().min(0).default(3),
+    failedJobsHistoryLimit: z.number().int().min(0).default(1),
+    jobTemplate: z.looseObject({
+      metadata: z.looseObject({ labels: z.record(z.string(), z.string()).default({}), annotations: z.record(z.string(), z.string()).default({}) }).default({ labels: {}, annotations: {} }),
+      spec: JobSchema.shape.spec,
+    }),
+  }),
+});
+export type CronJobT = z.infer<typeof CronJobSchema>;
 
 /** The template a controller stamps pods from, and the pods' identity. */
 export interface StampedPod {
@@ -104,9 +132,37 @@ export function daemonSetPods(name: string, podSpec: unknown, nodes: readonly No
   }));
 }
 
-/** Job pods: min(parallelism, completions) at once, labelled with the job's name and uid. */
-export function jobPods(name: string, parallelism: number, completions: number | undefined, labels: Record<string, string>, uid: string, rng: Rng): StampedPod[] {
-  const n = Math.min(parallelism, completions ?? parallelism);
-  const own = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
-  return generateNames(name, n, rng).map((podName) => ({ name: podName, labels: { ...labels, ...own }, specOverrides: {} }));
+/** The labels the Job controller puts on its pods. */
+export function jobLabels(name: string, uid: string, labels: Record<string, string>): Record<string, string> {
+  return { ...labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+}
+
+/**
+ * One pod of a Job: `<job>-<5 chars>`, or for completionMode Indexed `<job>-<index>-<5 chars>` with the
+ * index as label, hostname `<job>-<index>` and JOB_COMPLETION_INDEX in every container's env.
+ */
+export function jobPod(name: string, index: number | null, labels: Record<string, string>, containers: readonly Record<string, unknown>[], rng: Rng, taken: (pod: string) => boolean): StampedPod {
+  const prefix = index === null ? name : `${name}-${index}`;
+  let pod = generateNames(prefix, 1, rng)[0]!;
+  while (taken(pod)) pod = generateNames(prefix, 1, rng)[0]!;
+  if (index === null) return { name: pod, labels: { ...labels }, specOverrides: {} };
+  const env = { name: 'JOB_COMPLETION_INDEX', value: String(index) };
+  return {
+    name: pod,
+    labels: { ...labels, 'batch.kubernetes.io/job-completion-index': String(index) },
+    specOverrides: { hostname: `${name}-${index}`, containers: containers.map((c) => ({ ...c, env: [...(Array.isArray(c['env']) ? (c['env'] as unknown[]) : []), env] })) },
+  };
+}
+
+/** A Job's first pods: min(parallelism, completions) at once (indexes 0, 1, … when Indexed). */
+export function jobPods(job: JobT, uid: string, rng: Rng): StampedPod[] {
+  const { parallelism, completions, completionMode, suspend } = job.spec;
+  const n = suspend ? 0 : Math.min(parallelism, completions ?? parallelism);
+  const labels = jobLabels(job.metadata.name, uid, job.spec.template.metadata.labels);
+  const names = new Set<string>();
+  return Array.from({ length: n }, (_, i) => {
+    const p = jobPod(job.metadata.name, completionMode === 'Indexed' ? i : null, labels, job.spec.template.spec.containers, rng, (x) => names.has(x));
+    names.add(p.name);
+    return p;
+  });
 }

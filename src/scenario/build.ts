@@ -316,6 +316,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     },
     runContainer: (pod, c) => (controlPlane ? controlPlane.runtime.run(pod, c) : void c.start()),
     ...(controlPlane ? { dnsServers: controlPlane.failures.dnsServers } : {}),
+    jobs: controlPlane?.jobs ?? null,
     stats,
     clusterSpec: b.spec.cluster ?? null,
     publicDns: b.spec.dns ?? null,

@@ -14,8 +14,15 @@
 //   podwire.dev/request-size: "64"           bytes of one request (the request/response server)
 //   podwire.dev/tls: rsa2048 | p256[:N]      certificate chain (leaf key, N certificates, default 2) of the
 //                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
-// A containerPort named https (or https-*) serves HTTPS (TLS 1.3 modelled, app/tls) with that chain,
-// rsa2048 by default. http traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
+//   podwire.dev/run-time: 5s | uniform:2s,8s  how long a Job pod's container runs (default 1 s; k8s/job-controller)
+//   podwire.dev/exit-code: "1"               a Job pod's exit code (default 0)
+// A containerPort named https (or https-*), or one an httpGet probe with scheme HTTPS targets, serves
+// HTTPS (TLS 1.3 modelled, app/tls) with that chain, rsa2048 by default; podwire.dev/app: http serves
+// HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http
+// traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
+// http traffic `from: job/NAME` ends each Job pod's run when its share (count / duration per pod) is
+// done: exit 0, or 1 when any request failed; the pods the Job controller creates later send their
+// share from when they start (k8s/job-controller.ts).
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
@@ -27,8 +34,9 @@ import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
 import { TcpRrClient, TcpRrServer } from '../app/tcp-rr.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
-import { defaultListeners } from '../k8s/container-ports.js';
+import { defaultListeners, httpsProbed } from '../k8s/container-ports.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
+import type { JobController } from '../k8s/job-controller.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ContainerProcess, ContainerSpec } from '../k8s/container-runtime.js';
 import type { ServiceView } from '../k8s/services.js';
@@ -72,6 +80,8 @@ export interface WorkloadContext {
   dnsServers?: DnsServer[];
   /** Starts a pod's app through the container runtime (so the kubelet can restart it). */
   runContainer(pod: ClusterPod, spec: ContainerSpec): void;
+  /** The Job controller, when there is a control plane: traffic `from: job/NAME` ends its pods' runs. */
+  jobs?: Pick<JobController, 'trafficDriven' | 'trafficDone' | 'podCreatedHooks'> | null;
   stats: StatsRegistry;
   /** The cluster section of the scenario, when there is one. */
   clusterSpec: ClusterSpecT | null;
@@ -151,9 +161,9 @@ function tlsContext(ctx: WorkloadContext, tcp: TcpLayer, port: number, chain: Tl
   return new TlsServerContext(ctx.sim.rng.stream(`${tcp.stack.name}/tls-server/${port}`), () => chain);
 }
 
-/** True when the pod declares `port` under an https name (https, https-web). */
+/** True when the pod declares `port` under an https name (https, https-web), or an httpGet probe with scheme HTTPS targets it. */
 function httpsPort(pod: ClusterPod, port: number): boolean {
-  return pod.spec.containers.some((c) => c.ports.some((p) => p.containerPort === port && p.protocol === 'TCP' && /^https(-|$)/.test(p.name ?? '')));
+  return pod.spec.containers.some((c) => c.ports.some((p) => p.containerPort === port && p.protocol === 'TCP' && /^https(-|$)/.test(p.name ?? ''))) || httpsProbed(pod, port);
 }
 
 /** An endpoint recorder that joins stats.json only once its server does some work. */
@@ -480,27 +490,46 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   const gens: HttpLoadGenerator[] = [];
   const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns) : null));
   if (addr === null && resolvers.some((r) => r === null)) return ctx.err([...at, 'to'], `resolving "${host}" needs DNS: enable spec.cluster.dns for pods, or give the sending host a nameserver`);
-  senders.forEach((ns, i) => {
+  const addSender = (ns: Namespace, i: number, start: number, resolver: StubResolver | null): HttpLoadGenerator => {
     const g = new HttpLoadGenerator(
       tr.tcpOf(ns),
       {
-        name: senders.length > 1 ? `${name}/${i}` : name,
+        name: senders.length > 1 || i > 0 ? `${name}/${i}` : name,
         pattern,
         target: { addr, port, host, path, ...(tls ? { tls } : {}) },
         ...(t.count !== undefined ? { count: t.count } : {}),
         ...(t.duration !== undefined ? { duration: dur(t.duration) } : {}),
-        start: dur(t.start),
+        start,
         timeout: dur(t.timeout),
         retries: t.retries,
         connection: t.connection,
         ...(t.maxConnections !== undefined ? { maxConnections: t.maxConnections } : {}),
         flowId,
-        resolver: resolvers[i] ?? null,
+        resolver,
       },
       rec,
     );
     gens.push(g);
-  });
+    return g;
+  };
+  senders.forEach((ns, i) => addSender(ns, i, dur(t.start), resolvers[i] ?? null));
+  // A Job's pods run until their share of the traffic is done (k8s/job-controller.ts): exit 1 when
+  // any request failed. Pods the Job controller creates later send their share from when they start.
+  const jobs = ctx.jobs;
+  const jobPods = t.from.startsWith('job/') ? workloadPodsOf(ctx, t.from) : null;
+  if (jobs && jobPods) {
+    const drive = (pod: ClusterPod, g: HttpLoadGenerator): void => {
+      jobs.trafficDriven.add(pod);
+      g.onDone = () => jobs.trafficDone(pod, g.counters.failed > 0);
+    };
+    jobPods.forEach((pod, i) => drive(pod, gens[i]!));
+    const jobName = t.from.slice(4);
+    jobs.podCreatedHooks.push((pod) => {
+      if (pod.owner?.kind !== 'Job' || (pod.owner.name !== jobName && `${pod.owner.name}.${pod.namespace}` !== jobName)) return;
+      const res = addr === null ? resolverFor(ctx, tr, 'pod/', pod.ns) : null;
+      drive(pod, addSender(pod.ns, gens.length, ctx.sim.now, res));
+    });
+  }
   // Counts are read at report time through getters over the generators.
   Object.defineProperties(counts, {
     sent: { get: () => gens.reduce((a, g) => a + g.counters.issued, 0), enumerable: true },

@@ -31,8 +31,8 @@ export interface ApiObject {
 export interface Pod extends ApiObject {
   kind: 'Pod';
   spec: { nodeName: string; hostNetwork: boolean };
-  /** status.podIP and the Ready condition with its reason. */
-  status: { podIP: Ipv4; ready: boolean; reason: string };
+  /** status.podIP and the Ready condition with its reason; phase once the pod terminated (Job pods), its containers' restarts (OnFailure). */
+  status: { podIP: Ipv4; ready: boolean; reason: string; phase?: 'Succeeded' | 'Failed'; restartCount?: number };
 }
 
 /** core/v1 Node: its InternalIP and Ready condition; spec.taints (the node lifecycle controller's, read by kube-proxy's health server). */
