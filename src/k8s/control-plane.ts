@@ -103,7 +103,7 @@ export class ControlPlane {
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
     // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts.
     const cniRules = (node: ClusterNode): string =>
-      renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, cluster.pods)) ?? '');
+      renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, node.pods)) ?? '');
     this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, cniRules, record);
     const grace = cfg.nodeMonitorGracePeriod === undefined ? DEFAULT_NODE_MONITOR_GRACE_NS : durationOr0(cfg.nodeMonitorGracePeriod);
     this.failures = new Failures(this.kubelet, this.runtime, this.kubeProxy, new NodeHealthMonitor(sim, this.api, grace, record));

@@ -2,7 +2,7 @@
 // node: the base chains kubelet and kube-proxy ensure, then the sync's rules loaded with
 // `iptables-restore --noflush`. Layer: k8s.
 import { parseIptablesSave, renderRule, restoreInto } from '../../netfilter/iptables-save.js';
-import type { Chain, Ruleset } from '../../netfilter/rules.js';
+import { isBuiltinChain, type Chain, type Ruleset } from '../../netfilter/rules.js';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
@@ -154,7 +154,7 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     const key = variants.key(node);
     let sync = syncs.get(key);
     if (sync === undefined) {
-      sync = parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`);
+      sync = userChainsSorted(parseIptablesSave(kubeProxyRestoreText(node, services, opts), `kube-proxy@${node.name}`));
       // A second variant: chains with the same rules as another variant's become that chain object.
       if (syncs.size === 1) pool.intern(syncs.values().next().value!);
       if (syncs.size >= 1) sync = pool.intern(sync);
@@ -162,6 +162,23 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     }
     node.ns.enableNetfilter().load(restoreInto(rs, sync, true));
   }
+}
+
+/**
+ * `rs` with each table's user chains in name order (built-in chains first, as declared): the order
+ * restoreInto's canonical result lists them in, so merging it into every node's few chains is a merge
+ * of two sorted runs instead of a sort of tens of thousands of chains per node. The restore is the same.
+ */
+function userChainsSorted(rs: Ruleset): Ruleset {
+  return {
+    ...rs,
+    tables: rs.tables.map((t) => {
+      const builtins = t.chains.filter((c) => isBuiltinChain(t.name, c.name));
+      const users = t.chains.filter((c) => !isBuiltinChain(t.name, c.name));
+      users.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { ...t, chains: [...builtins, ...users] };
+    }),
+  };
 }
 
 /** Per node: service chains a sync left behind, and since when (flushed now, deleted a second later). */
