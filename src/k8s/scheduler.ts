@@ -87,6 +87,18 @@ export function untoleratedTaint(node: NodeInfo, tolerations: readonly Toleratio
   return node.taints.find((taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint))) ?? null;
 }
 
+/** Whether any node of `infos` has a taint (by map: callers build the map once per scheduling round and do not change it). */
+const taintedCache = new WeakMap<ReadonlyMap<string, NodeInfo>, boolean>();
+function anyTaints(infos: ReadonlyMap<string, NodeInfo>): boolean {
+  let t = taintedCache.get(infos);
+  if (t === undefined) {
+    t = false;
+    for (const i of infos.values()) if (i.taints.length > 0) t = true;
+    taintedCache.set(infos, t);
+  }
+  return t;
+}
+
 /** The node a pod is bound to, or the reason it stays Pending / cannot be bound. */
 export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, NodeInfo>, pod: PodScheduling, hostPortsOf: (node: ClusterNode) => { port: number; protocol: string }[]): ClusterNode | { pending: string } | { error: string } {
   const s = pod.spec;
@@ -98,6 +110,10 @@ export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, Nod
   if (Object.keys(s.nodeSelector).length > 0) selects = true;
   // The feasible node with the fewest pods, the first of them on a tie.
   let best: ClusterNode | null = null;
+  if (!selects && !anyTaints(infos)) {
+    for (const n of nodes) if (best === null || n.pods.length < best.pods.length) best = n;
+    return best ?? { pending: `0/${nodes.length} nodes are available: ` };
+  }
   for (const n of nodes) {
     const info = infos.get(n.name);
     if (!selects && (info === undefined || info.taints.length === 0)) {

@@ -177,6 +177,16 @@ export function canonicalize(rs: Ruleset): Ruleset {
   return out;
 }
 
+/**
+ * Declares `rs` canonical (its tables hold every built-in chain first, in kernel order, with a policy,
+ * then the user chains sorted by name), so canonicalize returns it as it is: for rulesets built from a
+ * canonical one by replacing chains with same-named canonical ones (k8s/kube-proxy, per node).
+ */
+export function assumeCanonical(rs: Ruleset): Ruleset {
+  CANONICAL.add(rs);
+  return rs;
+}
+
 /** Rulesets canonicalize returned (values, never mutated): canonical already. */
 const CANONICAL = new WeakSet<Ruleset>();
 const BUILTIN_SETS: Record<TableName, ReadonlySet<string>> = {
