@@ -178,24 +178,8 @@ function compileAgainst(t: Table, tpl: Template, indexMin: number): CompiledTabl
     if (diff.length > limit) return null;
   }
   if (diff.length === 0) return { base: tpl.out, patch: null };
-  if (tpl.byName === null) {
-    const byName = new Map<string, number>();
-    const rdeps = new Map<string, number[]>();
-    for (let j = 0; j < b.length; j++) {
-      const c = b[j]!;
-      byName.set(c.name, j);
-      for (const r of c.rules) {
-        const to = jumpName(r);
-        if (to === null) continue;
-        let l = rdeps.get(to);
-        if (l === undefined) rdeps.set(to, (l = []));
-        if (l[l.length - 1] !== j) l.push(j);
-      }
-    }
-    tpl.byName = byName;
-    tpl.rdeps = rdeps;
-  }
-  const byName = tpl.byName;
+  if (tpl.byName === null) indexTemplate(tpl);
+  const byName = tpl.byName!;
   const rdeps = tpl.rdeps!;
   // The chains that differ and every chain that reaches one of them through the template's jumps.
   const dirty = new Set<number>(diff);
@@ -244,6 +228,25 @@ function compileAgainst(t: Table, tpl: Template, indexMin: number): CompiledTabl
   }
   for (const cc of patch.values()) if (cc.builtin) checkAcyclic(t.name, cc);
   return { base: tpl.out, patch: patch.size > 0 ? patch : null };
+}
+
+/** The template's chain indices by name and, per chain name, the indices of the chains that jump to it. */
+function indexTemplate(tpl: Template): void {
+  const byName = new Map<string, number>();
+  const rdeps = new Map<string, number[]>();
+  for (let j = 0; j < tpl.chains.length; j++) {
+    const c = tpl.chains[j]!;
+    byName.set(c.name, j);
+    for (const r of c.rules) {
+      const to = jumpName(r);
+      if (to === null) continue;
+      let l = rdeps.get(to);
+      if (l === undefined) rdeps.set(to, (l = []));
+      if (l[l.length - 1] !== j) l.push(j);
+    }
+  }
+  tpl.byName = byName;
+  tpl.rdeps = rdeps;
 }
 
 /** A compiled chain of `c`'s rule array whose jump rules lead to `jumps` (by rule index). */
