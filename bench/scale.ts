@@ -9,6 +9,7 @@
 //   node dist/bench/scale.js                       # the quick grid (points up to a few seconds)
 //   node dist/bench/scale.js --grid full --timeout 300
 //   node dist/bench/scale.js --point 1000x10000    # one point (NxS), e.g. the issue's target
+//   node dist/bench/scale.js --flows 0 --point 1000x1x10000 --point 1000x1x100000   # NxSxK: K pods per Service
 //   node --cpu-prof dist/bench/scale.js --child 100 1000 3 0 0   # profile one build in this process
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -131,24 +132,24 @@ function table(ms: Measured[]): string[] {
 function exponents(ms: Measured[]): string[] {
   const ok = ms.filter((m) => m.status === 'ok');
   const out: string[] = [];
-  const groups = (key: 'n' | 's'): Map<number, Measured[]> => {
-    const g = new Map<number, Measured[]>();
+  // Points that differ only in one of N, S and K (pods per Service), grouped by the other two.
+  const vary = (axis: 'n' | 's' | 'k', label: (p: Point) => string): void => {
+    const g = new Map<string, Measured[]>();
     for (const m of ok) {
-      const k = key === 'n' ? m.point.s : m.point.n;
-      g.set(k, [...(g.get(k) ?? []), m]);
+      const key = label(m.point);
+      g.set(key, [...(g.get(key) ?? []), m]);
     }
-    return g;
+    const name = axis === 'k' ? 'K' : axis.toUpperCase();
+    for (const [fixed, ms2] of g) {
+      if (ms2.length < 2) continue;
+      const xs = ms2.map((m) => m.point[axis]);
+      const fit = (ys: number[]): string => f2(fitExponent(xs, ys) ?? undefined);
+      out.push(`- ${fixed}, ${name} = ${xs.join(', ')}: build CPU ∝ ${name}^${fit(ms2.map((m) => m.buildCpuS!))}, peak RSS ∝ ${name}^${fit(ms2.map((m) => m.rssMiB!))}, heap ∝ ${name}^${fit(ms2.map((m) => m.heapMiB!))}`);
+    }
   };
-  for (const [fixed, ms2] of groups('n')) {
-    if (ms2.length < 2) continue;
-    const xs = ms2.map((m) => m.point.n);
-    out.push(`- S = ${fixed}, N = ${xs.join(', ')}: build CPU ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.buildCpuS!)) ?? undefined)}, peak RSS ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ N^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
-  }
-  for (const [fixed, ms2] of groups('s')) {
-    if (ms2.length < 2) continue;
-    const xs = ms2.map((m) => m.point.s);
-    out.push(`- N = ${fixed}, S = ${xs.join(', ')}: build CPU ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.buildCpuS!)) ?? undefined)}, peak RSS ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.rssMiB!)) ?? undefined)}, heap ∝ S^${f2(fitExponent(xs, ms2.map((m) => m.heapMiB!)) ?? undefined)}`);
-  }
+  vary('n', (p) => `S = ${p.s}${p.k !== 3 ? `, K = ${p.k}` : ''}`);
+  vary('s', (p) => `N = ${p.n}${p.k !== 3 ? `, K = ${p.k}` : ''}`);
+  vary('k', (p) => `N = ${p.n}, S = ${p.s}`);
   return out;
 }
 
@@ -167,11 +168,18 @@ function main(argv: string[]): void {
   const k = Number(opt('--pods-per-service') ?? 3);
   const flowsMax = Number(opt('--flows') ?? 10);
   const requests = Number(opt('--requests') ?? 100);
-  const one = opt('--point');
-  const grid: Array<[number, number]> = one ? [one.split('x').map(Number) as [number, number]] : opt('--grid') === 'full' ? FULL : QUICK;
+  // --point NxS or NxSxK (K pods per Service: --point 1000x1x100000 is issue 14's 100k-replica Deployment); repeatable.
+  const points: Array<[number, number, number]> = [];
+  argv.forEach((a, i) => {
+    if (a === '--point') {
+      const [n, s, kk] = argv[i + 1]!.split('x').map(Number) as [number, number, number | undefined];
+      points.push([n, s, kk ?? k]);
+    }
+  });
+  const grid: Array<[number, number, number]> = points.length > 0 ? points : (opt('--grid') === 'full' ? FULL : QUICK).map(([n, s]) => [n, s, k]);
   const ms: Measured[] = [];
-  for (const [n, s] of grid) {
-    const m = measure({ n, s, k, flows: Math.min(flowsMax, s), requests }, timeoutS, heap);
+  for (const [n, s, kk] of grid) {
+    const m = measure({ n, s, k: kk, flows: Math.min(flowsMax, s), requests }, timeoutS, heap);
     ms.push(m);
     process.stderr.write(`${n}x${s}: ${m.status === 'ok' ? `build ${f2(m.buildS)} s (${f2(m.buildCpuS)} CPU), run ${f2(m.runS)} s (${f2(m.runCpuS)} CPU), rss ${f2(m.rssMiB, 0)} MiB` : `${m.status} ${m.note ?? ''}`}\n`);
   }

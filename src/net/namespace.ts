@@ -129,7 +129,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     readonly sim: Simulator,
     readonly name: string,
   ) {
-    this.neigh = new NeighbourTable(sim, this, sim.rng.stream(`${name}/neigh`));
+    // The neighbour stream is named by the namespace alone, so drawing it on first use changes nothing.
+    this.neigh = new NeighbourTable(sim, this, () => sim.rng.stream(`${name}/neigh`));
     this.lo = new LoopbackDevice(sim);
     this.addDevice(this.lo);
     this.addAddress(this.lo, 0x7f000001, 8);

@@ -70,7 +70,8 @@ export class NeighbourTable {
   constructor(
     private readonly sim: Simulator,
     private readonly owner: NeighOwner,
-    private readonly rng: Rng,
+    /** The table's random stream (reachable-time draws), or a function giving it on first use (most pods never draw). */
+    private rng: Rng | (() => Rng),
   ) {}
 
   private static key(dev: NetDevice, ip: Ipv4): number {
@@ -144,6 +145,7 @@ export class NeighbourTable {
 
   private randReach(): number {
     const b = this.params.baseReachableNs;
+    if (typeof this.rng === 'function') this.rng = this.rng();
     return Math.round(b / 2 + this.rng.next() * b);
   }
 

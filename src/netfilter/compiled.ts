@@ -100,6 +100,171 @@ class LoopFound extends Error {}
  * chains in the table's order.
  */
 export function compileTable(t: Table, indexMin: number): CChain[] {
+  return compileFull(t, indexMin).out;
+}
+
+/**
+ * A table's compiled chains in canonical order: `base` (shared by every namespace whose table differs
+ * from the same template only in a few chains) with the chains of this table that differ, by index.
+ */
+export interface CompiledTable {
+  readonly base: CChain[];
+  readonly patch: ReadonlyMap<number, CChain> | null;
+}
+
+/** The compiled chains of `ct` as one array (inspection paths; a fresh array when patched). */
+export function chainsOf(ct: CompiledTable): CChain[] {
+  if (ct.patch === null) return ct.base;
+  const out = ct.base.slice();
+  for (const [i, cc] of ct.patch) out[i] = cc;
+  return out;
+}
+
+/** The compiled chain at index `i` of `ct`. */
+export function chainAt(ct: CompiledTable, i: number): CChain {
+  return ct.patch?.get(i) ?? ct.base[i]!;
+}
+
+/** A big table compiled in full, against which the next tables of that name are compared (issue 13). */
+interface Template {
+  readonly chains: Chain[];
+  readonly out: CChain[];
+  byName: Map<string, number> | null;
+  /** Indices of the chains that jump to each chain name. */
+  rdeps: Map<string, number[]> | null;
+}
+
+/** Tables with fewer chains are compiled in full (the resolution is cheap enough). */
+const TEMPLATE_MIN_CHAINS = 64;
+const templates = new Map<string, Template>();
+
+function sameChain(a: Chain, b: Chain): boolean {
+  return a === b || (a.rules === b.rules && a.name === b.name && a.policy === b.policy && a.counters.packets === b.counters.packets && a.counters.bytes === b.counters.bytes);
+}
+
+/**
+ * Compiles a canonical table, sharing compiled chains (and, for big tables that differ from the last
+ * big table of the same name in a few chains only, the array of them) with earlier loads. kube-proxy
+ * writes the same thousands of chains on every node; a node's own chains (flannel's, the built-in
+ * chains' appended rules, Local policies) are a handful: they and the chains that jump to them are
+ * resolved, every other chain is the template's. Same result as compileTable (the same compiled chain
+ * objects), in time proportional to the table's length for the comparison plus the chains that differ.
+ */
+export function compileTableShared(t: Table, indexMin: number): CompiledTable {
+  const key = `${t.name}/${indexMin}`;
+  const tpl = templates.get(key);
+  if (tpl !== undefined && tpl.chains.length === t.chains.length) {
+    const r = compileAgainst(t, tpl, indexMin);
+    if (r !== null) return r;
+  }
+  const { out, shared } = compileFull(t, indexMin);
+  if (shared && t.chains.length >= TEMPLATE_MIN_CHAINS) templates.set(key, { chains: t.chains, out, byName: null, rdeps: null });
+  return { base: out, patch: null };
+}
+
+/** `t` compiled as the template's chains plus the few that differ; null when too many differ or a name does not line up. */
+function compileAgainst(t: Table, tpl: Template, indexMin: number): CompiledTable | null {
+  const a = t.chains;
+  const b = tpl.chains;
+  const limit = Math.max(16, a.length >> 3);
+  const diff: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.name !== y.name) return null;
+    if (sameChain(x, y)) continue;
+    diff.push(i);
+    if (diff.length > limit) return null;
+  }
+  if (diff.length === 0) return { base: tpl.out, patch: null };
+  if (tpl.byName === null) indexTemplate(tpl);
+  const byName = tpl.byName!;
+  const rdeps = tpl.rdeps!;
+  // The chains that differ and every chain that reaches one of them through the template's jumps.
+  const dirty = new Set<number>(diff);
+  const queue = diff.slice();
+  while (queue.length > 0) {
+    const i = queue.pop()!;
+    const from = rdeps.get(b[i]!.name);
+    if (from === undefined) continue;
+    for (const j of from) {
+      if (dirty.has(j)) continue;
+      dirty.add(j);
+      if (dirty.size > limit) return null;
+      queue.push(j);
+    }
+  }
+  const memo = new Map<number, CChain | null>();
+  const resolve = (i: number): CChain => {
+    if (!dirty.has(i)) return tpl.out[i]!;
+    const have = memo.get(i);
+    if (have === null) throw new LoopFound();
+    if (have !== undefined) return have;
+    memo.set(i, null);
+    const c = a[i]!;
+    const deps: Chain[] = [];
+    const jumps = c.rules.map((r) => {
+      const to = jumpName(r);
+      if (to === null) return null;
+      const j = byName.get(to);
+      if (j === undefined) throw new LoopFound(); // an unknown chain: the full compile reports it
+      deps.push(a[j]!);
+      return resolve(j);
+    });
+    const cc = findJumpVariant(t.name, c, indexMin, jumps) ?? newVariant(t.name, c, jumps, deps, indexMin, true);
+    memo.set(i, cc);
+    return cc;
+  };
+  const patch = new Map<number, CChain>();
+  try {
+    for (const i of dirty) {
+      const cc = resolve(i);
+      if (cc !== tpl.out[i]) patch.set(i, cc);
+    }
+  } catch (e) {
+    if (e instanceof LoopFound) return null;
+    throw e;
+  }
+  for (const cc of patch.values()) if (cc.builtin) checkAcyclic(t.name, cc);
+  return { base: tpl.out, patch: patch.size > 0 ? patch : null };
+}
+
+/** The template's chain indices by name and, per chain name, the indices of the chains that jump to it. */
+function indexTemplate(tpl: Template): void {
+  const byName = new Map<string, number>();
+  const rdeps = new Map<string, number[]>();
+  for (let j = 0; j < tpl.chains.length; j++) {
+    const c = tpl.chains[j]!;
+    byName.set(c.name, j);
+    for (const r of c.rules) {
+      const to = jumpName(r);
+      if (to === null) continue;
+      let l = rdeps.get(to);
+      if (l === undefined) rdeps.set(to, (l = []));
+      if (l[l.length - 1] !== j) l.push(j);
+    }
+  }
+  tpl.byName = byName;
+  tpl.rdeps = rdeps;
+}
+
+/** A compiled chain of `c`'s rule array whose jump rules lead to `jumps` (by rule index). */
+function findJumpVariant(table: TableName, c: Chain, indexMin: number, jumps: Array<CChain | null>): CChain | null {
+  const list = chainCache.get(c.rules);
+  if (list === undefined) return null;
+  const builtin = isBuiltinChain(table, c.name);
+  outer: for (const v of list) {
+    const m = v.model;
+    if (v.name !== c.name || v.builtin !== builtin || m.policy !== c.policy || m.counters.packets !== c.counters.packets || m.counters.bytes !== c.counters.bytes) continue;
+    if ((v.index !== null) !== (c.rules.length >= indexMin)) continue;
+    for (const k of v.jumpRules) if (v.rules[k]!.jump !== jumps[k]) continue outer;
+    return v;
+  }
+  return null;
+}
+
+function compileFull(t: Table, indexMin: number): { out: CChain[]; shared: boolean } {
   const inTable = new Set<Chain>(t.chains);
   let byName: Map<string, Chain> | null = null;
   const target = (from: string, r: Rule, to: string): Chain => {
@@ -136,14 +301,16 @@ export function compileTable(t: Table, indexMin: number): CChain[] {
     return cc;
   };
   let out: CChain[];
+  let shared = true;
   try {
     out = t.chains.map(resolve);
   } catch (e) {
     if (!(e instanceof LoopFound)) throw e;
     out = compileUnshared(t, new Map(t.chains.map((c) => [c.name, c])), indexMin);
+    shared = false;
   }
   for (const cc of out) if (cc.builtin) checkAcyclic(t.name, cc);
-  return out;
+  return { out, shared };
 }
 
 /** A table whose chains jump in a loop: every chain compiled for this load only, jumps patched after. */

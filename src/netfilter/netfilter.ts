@@ -10,7 +10,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
-import { LATE_ENV, compileTable, nextCandidate, type CChain } from './compiled.js';
+import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CChain, type CompiledTable } from './compiled.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { IpSetTable } from './ipset.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
@@ -103,7 +103,7 @@ interface LoadedTable {
   name: TableName;
   header: string[];
   footer: string[];
-  chains: CChain[];
+  chains: CompiledTable;
 }
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
@@ -168,9 +168,14 @@ export class Netfilter {
     const tables = new Map<TableName, Map<string, CChain>>();
     const loaded: LoadedTable[] = [];
     for (const t of canon.tables) {
-      const chains = compileTable(t, this.indexMin);
+      const chains = compileTableShared(t, this.indexMin);
       const hooks = new Map<string, CChain>();
-      for (const cc of chains) if (cc.builtin) hooks.set(cc.name, cc);
+      // Canonical order: the built-in chains first.
+      for (let i = 0; i < t.chains.length; i++) {
+        const cc = chainAt(chains, i);
+        if (!cc.builtin) break;
+        hooks.set(cc.name, cc);
+      }
       tables.set(t.name, hooks);
       loaded.push({ name: t.name, header: t.header, footer: t.footer, chains });
     }
@@ -186,7 +191,7 @@ export class Netfilter {
       name: t.name,
       header: t.header,
       footer: t.footer,
-      chains: t.chains.map((cc) => ({
+      chains: chainsOf(t.chains).map((cc) => ({
         name: cc.name,
         policy: cc.model.policy,
         counters: this.counted(cc.id, cc.model.counters),
@@ -198,7 +203,8 @@ export class Netfilter {
 
   /** The compiled chain `name` of `table`: the same object in every namespace that loaded the same chain (tests, inspection). */
   compiledChain(table: TableName, name: string): CChain | undefined {
-    return this.loaded.find((t) => t.name === table)?.chains.find((c) => c.name === name);
+    const t = this.loaded.find((x) => x.name === table);
+    return t === undefined ? undefined : chainsOf(t.chains).find((c) => c.name === name);
   }
 
   /** The live rules as `iptables-save -c`-less text (no banner lines). */

@@ -149,21 +149,52 @@ export function findChain(table: Table, name: string): Chain | undefined {
  * name (strcmp order, as iptables-save lists them). Returns a new ruleset; rules are shared.
  */
 export function canonicalize(rs: Ruleset): Ruleset {
-  return {
+  if (CANONICAL.has(rs)) return rs;
+  const out: Ruleset = {
     ruleCounters: rs.ruleCounters,
     tables: rs.tables.map((t) => {
-      const builtins: Chain[] = BUILTIN_CHAINS[t.name].map((n) => {
-        const c = findChain(t, n);
+      // One pass (a table can hold tens of thousands of chains): the built-ins by name, the rest in order.
+      const names = BUILTIN_CHAINS[t.name] as readonly string[];
+      const found: Array<Chain | undefined> = names.map(() => undefined);
+      const users: Chain[] = [];
+      const set = BUILTIN_SETS[t.name];
+      for (const c of t.chains) {
+        const b = set.has(c.name) ? names.indexOf(c.name) : -1;
+        if (b < 0) users.push(c);
+        else if (found[b] === undefined) found[b] = c;
+      }
+      const builtins: Chain[] = names.map((n, b) => {
+        const c = found[b];
         return c ? { ...c, policy: c.policy === '-' ? 'ACCEPT' : c.policy } : { name: n, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, rules: [] };
       });
-      const users = t.chains.filter((c) => !isBuiltinChain(t.name, c.name));
       let sorted = true;
       for (let i = 1; i < users.length && sorted; i++) sorted = users[i - 1]!.name < users[i]!.name;
       if (!sorted) users.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       return { ...t, chains: [...builtins, ...users] };
     }),
   };
+  CANONICAL.add(out);
+  return out;
 }
+
+/**
+ * Declares `rs` canonical (its tables hold every built-in chain first, in kernel order, with a policy,
+ * then the user chains sorted by name), so canonicalize returns it as it is: for rulesets built from a
+ * canonical one by replacing chains with same-named canonical ones (k8s/kube-proxy, per node).
+ */
+export function assumeCanonical(rs: Ruleset): Ruleset {
+  CANONICAL.add(rs);
+  return rs;
+}
+
+/** Rulesets canonicalize returned (values, never mutated): canonical already. */
+const CANONICAL = new WeakSet<Ruleset>();
+const BUILTIN_SETS: Record<TableName, ReadonlySet<string>> = {
+  raw: new Set(BUILTIN_CHAINS.raw),
+  mangle: new Set(BUILTIN_CHAINS.mangle),
+  nat: new Set(BUILTIN_CHAINS.nat),
+  filter: new Set(BUILTIN_CHAINS.filter),
+};
 
 // ---- IPv4 helpers (the edges: text <-> uint32) ----
 

@@ -2,7 +2,7 @@
 // chain share one compiled object, yet each evaluates against its own state (addresses, conntrack) and
 // keeps its own counters; a chain whose jump target differs between namespaces is compiled apart.
 import { describe, expect, it } from 'vitest';
-import { restoreInto } from '../../src/netfilter/iptables-save.js';
+import { renderIptablesSave, restoreInto } from '../../src/netfilter/iptables-save.js';
 import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { FakeHost, ip, rules, tcp } from './helpers.js';
@@ -79,5 +79,47 @@ describe('compiled chains shared between namespaces', () => {
     const toY = t.chains.find((c) => c.name === 'X')!.rules[0]!;
     const reached = { ...rs, tables: [{ ...t, chains: t.chains.map((c) => (c.name === 'INPUT' ? { ...c, rules: [toY] } : c)) }] };
     expect(() => nf.load(reached)).toThrow('filter: chain loop INPUT -> Y -> X -> Y');
+  });
+  it('a big table that differs from the last one in a few chains shares the rest and resolves those and their callers anew', () => {
+    // 100 services (SVC-i -> SEP-i) behind DISPATCH, as kube-proxy writes them; SVC-7 also jumps to the
+    // per-node LOCAL chain. Tables this big are compared with the previous one of their name.
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':DISPATCH - [0:0]', ':LOCAL - [0:0]'];
+    for (let i = 0; i < 100; i++) lines.push(`:SVC-${i} - [0:0]`, `:SEP-${i} - [0:0]`);
+    lines.push('-A INPUT -p tcp -j DISPATCH');
+    for (let i = 0; i < 100; i++) {
+      lines.push(`-A DISPATCH -p tcp --dport ${1000 + i} -j SVC-${i}`, `-A SEP-${i} -p tcp -j ACCEPT`);
+      if (i === 7) lines.push(`-A SVC-${i} -j LOCAL`);
+      lines.push(`-A SVC-${i} -j SEP-${i}`);
+    }
+    const base = rules([...lines, 'COMMIT'].join('\n'));
+    // One parsed overlay per address (compiled chains are shared by rule array, as kube-proxy's parse cache keeps them).
+    const overlays = new Map([A, B].map((addr) => [addr, rules(`*filter
+      :LOCAL - [0:0]
+      -A LOCAL -d ${addr}/32 -j DROP
+      COMMIT`)]));
+    const overlay = (addr: string) => overlays.get(addr)!;
+    const hosts = [A, B, A];
+    const nfs = hosts.map((h) => new Netfilter(new FakeHost([ip(h)])));
+    const texts = hosts.map((h) => restoreInto(base, overlay(h), true));
+    nfs.forEach((nf, i) => nf.load(texts[i]!));
+    nfs.forEach((nf, i) => expect(nf.save()).toBe(renderIptablesSave(texts[i]!)));
+    const [a, b, c] = nfs as [Netfilter, Netfilter, Netfilter];
+    for (const chain of ['SVC-8', 'SEP-7', 'SEP-99', 'OUTPUT']) {
+      expect(b.compiledChain('filter', chain)).toBe(a.compiledChain('filter', chain));
+      expect(c.compiledChain('filter', chain)).toBe(a.compiledChain('filter', chain));
+    }
+    // LOCAL differs between A and B, so do the chains that reach it; the third namespace (A again) shares A's.
+    for (const chain of ['LOCAL', 'SVC-7', 'DISPATCH', 'INPUT']) {
+      expect(b.compiledChain('filter', chain)).not.toBe(a.compiledChain('filter', chain));
+      expect(c.compiledChain('filter', chain)).toBe(a.compiledChain('filter', chain));
+    }
+    // Each namespace evaluates its own LOCAL: port 1007 to B is dropped on B only.
+    expect(b.hook(NfHook.INPUT, tcp('10.0.0.1', 1000, B, 1007, TcpFlag.SYN), 'eth0', null).kind).toBe('drop');
+    expect(a.hook(NfHook.INPUT, tcp('10.0.0.1', 1000, B, 1007, TcpFlag.SYN), 'eth0', null).kind).toBe('accept');
+    expect(a.hook(NfHook.INPUT, tcp('10.0.0.1', 1000, A, 1007, TcpFlag.SYN), 'eth0', null).kind).toBe('drop');
+    // A jump to a chain the table lacks is still refused with its name.
+    const t = texts[1]!.tables[0]!;
+    const broken = { ...texts[1]!, tables: [{ ...t, chains: t.chains.map((ch) => (ch.name === 'LOCAL' ? { ...ch, rules: [{ ...ch.rules[0]!, target: { kind: 'jump' as const, chain: 'NOPE' } }] } : ch)) }] };
+    expect(() => new Netfilter(new FakeHost([ip(B)])).load(broken)).toThrow('filter: chain LOCAL jumps to unknown chain NOPE');
   });
 });
