@@ -1,7 +1,8 @@
 // k8s/scheduler — kube-scheduler reduced to its filters and a deterministic score: spec.nodeName binds
 // the pod there; otherwise the filter plugins NodeName, NodeUnschedulable, NodeAffinity (nodeSelector
 // and requiredDuringSchedulingIgnoredDuringExecution), TaintToleration (NoSchedule / NoExecute) and
-// NodePorts (hostPort conflicts) keep the feasible nodes, and of those the one with the fewest pods
+// NodePorts (hostPort conflicts) and NodeResourcesFit's pod count (a node runs at most its kubelet's
+// maxPods, 110 by default: "Too many pods") keep the feasible nodes, and of those the one with the fewest pods
 // wins, then node order (what the default scorer's spreading gives on equal nodes). A pod no node
 // fits stays Pending with the FailedScheduling message ("0/3 nodes are available: ..."). Layer: k8s
 // (imports k8s). Mirrors pkg/scheduler/framework/plugins (nodeaffinity, tainttoleration, nodeports)
@@ -10,12 +11,17 @@
 import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
 
-/** A node's labels and taints (Node.metadata.labels, Node.spec.taints). */
+/** A node's labels, taints and pod capacity (Node.metadata.labels, Node.spec.taints, status.allocatable.pods). */
 export interface NodeInfo {
   name: string;
   labels: Record<string, string>;
   taints: Taint[];
+  /** The kubelet's maxPods (KubeletConfiguration, default 110): the node's allocatable pods. */
+  maxPods?: number;
 }
+
+/** The kubelet's default maxPods. */
+export const DEFAULT_MAX_PODS = 110;
 
 const TaintSchema = z.looseObject({ key: z.string(), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) });
 export type Taint = z.infer<typeof TaintSchema>;
@@ -93,17 +99,19 @@ export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, Nod
   if (s.nodeName !== undefined) return nodes.find((n) => n.name === s.nodeName) ?? { error: `no node "${s.nodeName}" (nodes: ${nodes.map((n) => n.name).join(', ')})` };
   const reasons = new Map<string, number>();
   const feasible = nodes.filter((n) => {
-    const info = infos.get(n.name) ?? { name: n.name, labels: {}, taints: [] };
+    const info: NodeInfo = infos.get(n.name) ?? { name: n.name, labels: {}, taints: [] };
     let why: string | null = null;
     const taint = untoleratedTaint(info, s.tolerations);
-    if (!matchesNodeSelection(info, s)) why = "didn't match Pod's node affinity/selector";
-    else if (taint) why = `had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
-    else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) why = "didn't have free ports for the requested pod ports";
+    if (!matchesNodeSelection(info, s)) why = "node(s) didn't match Pod's node affinity/selector";
+    else if (taint) why = `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+    else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) why = "node(s) didn't have free ports for the requested pod ports";
+    else if (n.pods.length >= (info.maxPods ?? DEFAULT_MAX_PODS)) why = 'Too many pods'; // noderesources.Fit: allocatable pods
     if (why !== null) reasons.set(why, (reasons.get(why) ?? 0) + 1);
     return why === null;
   });
   if (feasible.length === 0) {
-    const parts = [...reasons].map(([why, n]) => `${n} node(s) ${why}`).join(', ');
+    // The reason strings as the plugins word them ("node(s) didn't match ...", "Too many pods").
+    const parts = [...reasons].map(([why, n]) => `${n} ${why}`).join(', ');
     return { pending: `0/${nodes.length} nodes are available: ${parts}` };
   }
   return feasible.reduce((best, n) => (n.pods.length < best.pods.length ? n : best), feasible[0]!);
