@@ -12,6 +12,9 @@ import type { FlowRecorder } from '../stats/flow.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
 
+/** Closed-loop users started by one event; the rest follow in later events at the same instant. */
+const USER_BATCH = 256;
+
 /** How requests are generated. Rates in requests per second; think time in ns. */
 export type LoadPattern =
   | { kind: 'open'; arrival: 'poisson' | 'constant'; rate: number }
@@ -62,6 +65,8 @@ export class HttpLoadGenerator {
   private startAt: TimeNs = 0;
   private stopped = false;
   private finished = false;
+  /** Closed-loop users not started yet. */
+  private unstarted = 0;
   /** Called once when every issued request has finished and no more will be issued. */
   onDone: (() => void) | null = null;
 
@@ -94,7 +99,8 @@ export class HttpLoadGenerator {
         this.arrival();
         return;
       case 'closed':
-        for (let u = 0; u < p.users; u++) this.userNext();
+        this.unstarted = p.users;
+        this.startUsers();
         return;
       default: {
         const never: never = p;
@@ -122,6 +128,19 @@ export class HttpLoadGenerator {
     if (p.kind !== 'open') return;
     const gap = p.arrival === 'poisson' ? sample({ kind: 'exponential', mean: 1e9 / p.rate }, this.rng) : 1e9 / p.rate;
     this.sim.schedule(Math.round(gap), (g: HttpLoadGenerator) => g.arrival(), this);
+  }
+
+  /**
+   * Starts the next USER_BATCH closed-loop users, then schedules itself (same instant) for the rest. A
+   * user not started yet is a count, not an object: a million users cost nothing until they act, and
+   * no single event allocates for all of them (so the run's memory guard sees the growth between
+   * steps). Order as before: user k starts before user k+1, all at the start time.
+   */
+  private startUsers(): void {
+    const n = Math.min(this.unstarted, USER_BATCH);
+    this.unstarted -= n;
+    for (let u = 0; u < n && !this.stopped; u++) this.userNext();
+    if (this.unstarted > 0 && !this.stopped) this.sim.schedule(0, (g: HttpLoadGenerator) => g.startUsers(), this);
   }
 
   private userNext(): void {

@@ -9,7 +9,7 @@ import { parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
-import { checkOutDir, CliError, EXIT, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, summaryLines } from './run.js';
+import { checkOutDir, CliError, EXIT, memoryBudget, memoryLimits, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, summaryLines } from './run.js';
 
 /** --max-events when not given: generous for every shipped scenario, finite for any input. */
 const DEFAULT_MAX_EVENTS = 50_000_000;
@@ -18,8 +18,31 @@ const DEFAULT_MAX_EVENTS = 50_000_000;
 // trace start fast.
 const scenarioModules = async () => {
   const [build, load, run, work] = await Promise.all([import('../scenario/build.js'), import('../scenario/load.js'), import('../scenario/run.js'), import('../scenario/work-estimate.js')]);
-  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun, trafficWorkWarnings: work.trafficWorkWarnings };
+  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun, trafficWorkWarnings: work.trafficWorkWarnings, podMemoryProblems: work.podMemoryProblems, userMemoryProblems: work.userMemoryProblems };
 };
+type ScenarioModules = Awaited<ReturnType<typeof scenarioModules>>;
+type Loaded = ReturnType<ScenarioModules['loadScenarioFile']>;
+
+/**
+ * Builds the world behind the memory estimates: pods × their cost is checked before the build (a build
+ * past V8's heap limit aborts the process with nothing written), closed-loop users after it; above the
+ * budget a one-line error at the field (exit 1), above half of it a warning. On a TTY a line says the
+ * build is under way (it is one synchronous step: no ETA).
+ */
+function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, budget: number) {
+  const pods = mods.podMemoryProblems(loaded, budget);
+  if (pods.errors.length > 0) throw new ScenarioError(pods.errors);
+  printWarnings(pods.warnings);
+  const tty = process.stderr.isTTY && !process.env['CI'];
+  const t0 = performance.now();
+  if (tty) process.stderr.write('  building the world…');
+  const world = mods.buildWorld(loaded, seed);
+  if (tty) process.stderr.write(`\r\x1b[K${performance.now() - t0 > 2000 ? `  built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n` : ''}`);
+  const users = mods.userMemoryProblems(loaded, world.cluster, budget);
+  if (users.errors.length > 0) throw new ScenarioError(users.errors);
+  printWarnings(users.warnings);
+  return world;
+}
 
 class UsageError extends Error {}
 
@@ -87,19 +110,20 @@ async function main(): Promise<void> {
           .option('max-events', { type: 'number', describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
           .option('max-sim-time', { type: 'string', describe: 'stop at this simulated time even if the scenario runs longer' })
           .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
-          .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB)' }),
+          .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
       async (argv) => {
-        const { buildWorld, loadScenarioFile, ScenarioRun, trafficWorkWarnings } = await scenarioModules();
+        const mods = await scenarioModules();
+        const { loadScenarioFile, ScenarioRun, trafficWorkWarnings } = mods;
         const maxEvents = parseCountFlag('--max-events', argv['max-events']) ?? DEFAULT_MAX_EVENTS;
         const maxSimTimeNs = parseDurationFlag('--max-sim-time', argv['max-sim-time']);
         const maxCaptureBytes = parseBytesFlag('--max-capture', argv['max-capture']) ?? 1024 ** 3;
-        const maxMemory = parseBytesFlag('--max-memory', argv['max-memory']) ?? 8 * 1024 ** 3;
+        const limits = memoryLimits(parseBytesFlag('--max-memory', argv['max-memory']) ?? 8 * 1024 ** 3);
         checkOutDir(argv.out);
         const loaded = loadScenarioFile(argv.file);
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
         const until = untilOf(argv.until);
-        const world = buildWorld(loaded, seed);
+        const world = checkedBuild(mods, loaded, seed, memoryBudget(limits));
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, until ?? world.until, maxEvents));
         const t0 = performance.now();
@@ -115,7 +139,7 @@ async function main(): Promise<void> {
             ...(maxSimTimeNs !== undefined ? { maxSimTimeNs } : {}),
             ...(bar ? { onProgress: bar } : {}),
           });
-        const { res, stoppedBy } = await runWithGuards(makeRun, maxMemory).catch((e: unknown) => {
+        const { res, stoppedBy } = await runWithGuards(makeRun, limits).catch((e: unknown) => {
           throw outputError(e) ?? e;
         });
         const wall = (performance.now() - t0) / 1000;
@@ -152,9 +176,10 @@ async function main(): Promise<void> {
       'check a scenario file and report every problem as file:line:col',
       (y) => y.positional('file', { type: 'string', demandOption: true }),
       async (argv) => {
-        const { buildWorld, loadScenarioFile, trafficWorkWarnings } = await scenarioModules();
+        const mods = await scenarioModules();
+        const { loadScenarioFile, trafficWorkWarnings } = mods;
         const loaded = loadScenarioFile(argv.file);
-        const world = buildWorld(loaded, loaded.scenario.spec.seed ?? 1);
+        const world = checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryBudget(memoryLimits(8 * 1024 ** 3)));
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, world.until, DEFAULT_MAX_EVENTS));
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);

@@ -1,13 +1,17 @@
 // cli/run — `podwire run`: builds the world, runs it in steps with the resource guards and signal
 // handling, prints the summary. Layer: cli (reads the clock, memory, signals and the terminal).
 //
-// Guards: --max-events, --max-sim-time, --max-capture (scenario/run enforces them) and --max-memory
-// (checked here between steps: the resident set of this process). The simulator runs synchronously, so
+// Guards: --max-events, --max-sim-time, --max-capture (scenario/run enforces them) and the memory guard
+// (checked here between steps): the resident set against --max-memory, and the JavaScript heap against
+// 80% of V8's own limit (old space: heap_size_limit less the young generation, --max-old-space-size), which is often the lower of the two —
+// V8 aborts the process (signal 6, no outputs) when it is reached. Steps shrink when memory grows fast
+// (headroom / growth per event), so the guard looks again before the limit is crossed. The simulator runs synchronously, so
 // the loop yields to the event loop between steps of STEP_EVENTS events: that is when SIGINT/SIGTERM
 // handlers run. The first signal stops the run at the next step and writes whole, partial outputs; a
 // second one removes the temporary files and exits at once. Exit codes: 0 done, 3 stopped by a guard
 // (outputs whole, stats.json has `partial`), 73 outputs could not be written, 130 SIGINT, 143 SIGTERM.
 import { statSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import type { StopReason } from '../core/simulator.js';
 import { formatTime, parseDuration } from '../core/time.js';
@@ -17,6 +21,52 @@ import type { World } from '../scenario/build.js';
 
 /** Events run between two looks at signals and memory (about 50 ms of simulation). */
 const STEP_EVENTS = 50_000;
+
+/** Fewest events between two looks at memory, when it grows fast. */
+const MIN_STEP_EVENTS = 256;
+/**
+ * Share of V8's old-space limit at which a run stops: past it V8 spends most of its time collecting
+ * garbage before it aborts, and the rest is for finishing the outputs.
+ */
+const HEAP_SHARE = 0.8;
+/** What heap_size_limit adds to --max-old-space-size: the young generation (3 × 16 MiB semi-spaces on 64-bit). */
+const YOUNG_GENERATION = 48 * 1024 ** 2;
+
+/** V8's old-space limit: --max-old-space-size, or its default from the machine's memory. */
+function oldSpaceLimit(): number {
+  const total = getHeapStatistics().heap_size_limit;
+  return total > 2 * YOUNG_GENERATION ? total - YOUNG_GENERATION : total;
+}
+
+/** The memory limits a run is held to: resident bytes (--max-memory) and JavaScript heap bytes (V8's limit). */
+export interface MemoryLimits {
+  rssBytes: number;
+  heapBytes: number;
+}
+
+/** The limits for a --max-memory value: it, and 80% of V8's old-space limit. */
+export function memoryLimits(maxRssBytes: number): MemoryLimits {
+  return { rssBytes: maxRssBytes, heapBytes: Math.floor(oldSpaceLimit() * HEAP_SHARE) };
+}
+
+/** The lower of the two limits, in bytes (what a scenario's estimate is compared with). */
+export function memoryBudget(l: MemoryLimits): number {
+  return Math.min(l.rssBytes, l.heapBytes);
+}
+
+/** "3.5 GiB", "512 MiB". */
+export function formatBytes(n: number): string {
+  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(n / 1024 ** 2)} MiB`;
+}
+
+/** Null while memory is under both limits; else which limit was hit and how to raise it, in words. */
+export function memoryOver(l: MemoryLimits): string | null {
+  const rss = process.memoryUsage.rss();
+  if (rss > l.rssBytes) return `the process uses ${formatBytes(rss)}, above --max-memory ${formatBytes(l.rssBytes)} (raise it with --max-memory)`;
+  const heap = getHeapStatistics().used_heap_size;
+  if (heap > l.heapBytes) return `the JavaScript heap holds ${formatBytes(heap)}, past 80% of Node's heap limit ${formatBytes(l.heapBytes / HEAP_SHARE)} (raise it with NODE_OPTIONS=--max-old-space-size=<MiB>)`;
+  return null;
+}
 
 /** Exit codes of `podwire run`, as the README lists them. */
 export const EXIT = { ok: 0, input: 1, usage: 2, partial: 3, output: 73, internal: 70, sigint: 130, sigterm: 143 } as const;
@@ -108,7 +158,7 @@ type Signal = 'SIGINT' | 'SIGTERM';
  * Runs a prepared ScenarioRun to its end, a guard or a signal. Returns the result and the signal or
  * guard that stopped it, if any.
  */
-export async function runWithGuards(makeRun: () => ScenarioRun, maxMemoryBytes: number): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
+export async function runWithGuards(makeRun: () => ScenarioRun, limits: MemoryLimits): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
   let signal: Signal | null = null;
   let run: ScenarioRun | null = null;
   const onSignal = (s: Signal) => () => {
@@ -130,24 +180,44 @@ export async function runWithGuards(makeRun: () => ScenarioRun, maxMemoryBytes: 
     process.off('SIGTERM', onTerm);
     throw e;
   }
-  return loop(run, maxMemoryBytes, () => signal).finally(() => {
+  return loop(run, limits, () => signal).finally(() => {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   });
 }
 
-async function loop(run: ScenarioRun, maxMemoryBytes: number, signal: () => Signal | null): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
+/**
+ * The next step's size: the events that fit in a quarter of the headroom left at the growth per event
+ * the last step showed, between MIN_STEP_EVENTS and STEP_EVENTS.
+ */
+export function nextStep(limits: MemoryLimits, heapBefore: number, heapAfter: number, events: number): number {
+  const perEvent = events > 0 ? (heapAfter - heapBefore) / events : 0;
+  if (perEvent <= 0) return STEP_EVENTS;
+  const headroom = Math.min(limits.heapBytes - heapAfter, limits.rssBytes - process.memoryUsage.rss());
+  return Math.max(MIN_STEP_EVENTS, Math.min(STEP_EVENTS, Math.floor(headroom / 4 / perEvent)));
+}
+
+async function loop(run: ScenarioRun, limits: MemoryLimits, signal: () => Signal | null): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
   try {
     let stop: StopReason | null = null;
     let stoppedBy: Signal | 'max-memory' | null = null;
+    let memory: string | null = null;
+    let budget = STEP_EVENTS;
     while (stop === null) {
       await new Promise<void>((r) => setImmediate(r));
       const sig = signal();
       if (sig !== null) stoppedBy = sig;
-      else if (process.memoryUsage.rss() > maxMemoryBytes) stoppedBy = 'max-memory';
-      stop = stoppedBy !== null ? 'stopped' : run.step(STEP_EVENTS);
+      else if ((memory = memoryOver(limits)) !== null) stoppedBy = 'max-memory';
+      if (stoppedBy !== null) {
+        stop = 'stopped';
+        break;
+      }
+      const heap0 = getHeapStatistics().used_heap_size;
+      const ev0 = run.events;
+      stop = run.step(budget);
+      budget = nextStep(limits, heap0, getHeapStatistics().used_heap_size, run.events - ev0);
     }
-    const res = run.finish(stop, stoppedBy !== null ? run.partial(stop, stoppedBy) : run.partial(stop));
+    const res = run.finish(stop, stoppedBy !== null ? run.partial(stop, stoppedBy, memory ?? undefined) : run.partial(stop));
     return { res, stoppedBy };
   } catch (e) {
     run.abort();

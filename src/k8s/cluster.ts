@@ -190,7 +190,7 @@ function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], d
       const infos = new Map<string, NodeInfo>();
       for (const n of nodes) {
         const d = nodeDefs.find((x) => x.name === n.name);
-        infos.set(n.name, { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)] });
+        infos.set(n.name, { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)], ...(d?.maxPods !== undefined ? { maxPods: d.maxPods } : {}) });
       }
       const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => byKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
       const node = nodes.length === 0 ? { pending: '0 nodes are available' } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);

@@ -48,13 +48,13 @@ function nodeIdentity(name: string, role: string | undefined): { labels: Record<
   return { labels: { ...labels, 'node-role.kubernetes.io/control-plane': '' }, taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] };
 }
 
-type ScenarioNode = ClusterConfig['nodes'][number] & { labels?: Record<string, string>; taints?: Taint[]; role?: string };
+type ScenarioNode = ClusterConfig['nodes'][number] & { labels?: Record<string, string>; taints?: Taint[]; role?: string; maxPods?: number };
 
 /** The scenario's nodes, then Node manifests not in it (a manifest fills in a listed node's ip / podCIDR, adds labels and taints). */
 export function nodeDefsOf(cfg: ClusterConfig, manifests: ManifestInput[], errors: UserError[], warnings: UserError[]): NodeDef[] {
   const defs: NodeDef[] = (cfg.nodes as ScenarioNode[]).map((n, i) => {
     const id = nodeIdentity(n.name, n.role);
-    return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, mac: n.mac, path: ['spec', 'cluster', 'nodes', i], labels: { ...id.labels, ...n.labels }, taints: [...id.taints, ...(n.taints ?? [])] };
+    return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, mac: n.mac, path: ['spec', 'cluster', 'nodes', i], labels: { ...id.labels, ...n.labels }, taints: [...id.taints, ...(n.taints ?? [])], ...(n.maxPods !== undefined ? { maxPods: n.maxPods } : {}) };
   });
   for (const m of manifests) {
     if (m.kind !== 'Node') continue;

@@ -1,7 +1,8 @@
 // k8s/scheduler — kube-scheduler reduced to its filters and a deterministic score: spec.nodeName binds
 // the pod there; otherwise the filter plugins NodeName, NodeUnschedulable, NodeAffinity (nodeSelector
 // and requiredDuringSchedulingIgnoredDuringExecution), TaintToleration (NoSchedule / NoExecute) and
-// NodePorts (hostPort conflicts) keep the feasible nodes, and of those the one with the fewest pods
+// NodePorts (hostPort conflicts) and NodeResourcesFit's pod count (a node runs at most its kubelet's
+// maxPods, 110 by default: "Too many pods") keep the feasible nodes, and of those the one with the fewest pods
 // wins, then node order (what the default scorer's spreading gives on equal nodes). A pod no node
 // fits stays Pending with the FailedScheduling message ("0/3 nodes are available: ..."). Layer: k8s
 // (imports k8s). Mirrors pkg/scheduler/framework/plugins (nodeaffinity, tainttoleration, nodeports)
@@ -10,12 +11,17 @@
 import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
 
-/** A node's labels and taints (Node.metadata.labels, Node.spec.taints). */
+/** A node's labels, taints and pod capacity (Node.metadata.labels, Node.spec.taints, status.allocatable.pods). */
 export interface NodeInfo {
   name: string;
   labels: Record<string, string>;
   taints: Taint[];
+  /** The kubelet's maxPods (KubeletConfiguration, default 110): the node's allocatable pods. */
+  maxPods?: number;
 }
+
+/** The kubelet's default maxPods. */
+export const DEFAULT_MAX_PODS = 110;
 
 const TaintSchema = z.looseObject({ key: z.string(), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) });
 export type Taint = z.infer<typeof TaintSchema>;
@@ -104,33 +110,33 @@ export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, Nod
   const s = pod.spec;
   if (s.nodeName !== undefined) return nodes.find((n) => n.name === s.nodeName) ?? { error: `no node "${s.nodeName}" (nodes: ${nodes.map((n) => n.name).join(', ')})` };
   const reasons = new Map<string, number>();
-  // A pod without node selection or host ports fits every untainted node (the common case, checked
-  // without the general tests: this runs once per node for each of up to 100,000 pods).
+  // A pod without node selection or host ports fits every untainted node with room (the common case,
+  // checked without the general tests: this runs once per node for each of up to 100,000 pods).
   let selects = pod.hostPorts.length > 0 || s.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
   if (Object.keys(s.nodeSelector).length > 0) selects = true;
+  const noTaints = !anyTaints(infos);
   // The feasible node with the fewest pods, the first of them on a tie.
   let best: ClusterNode | null = null;
-  if (!selects && !anyTaints(infos)) {
-    for (const n of nodes) if (best === null || n.pods.length < best.pods.length) best = n;
-    return best ?? { pending: `0/${nodes.length} nodes are available: ` };
-  }
   for (const n of nodes) {
     const info = infos.get(n.name);
-    if (!selects && (info === undefined || info.taints.length === 0)) {
+    let why: string | null = null;
+    if (n.pods.length >= (info?.maxPods ?? DEFAULT_MAX_PODS)) why = 'Too many pods'; // noderesources.Fit: allocatable pods
+    else if (!selects && (noTaints || info === undefined || info.taints.length === 0)) {
       if (best === null || n.pods.length < best.pods.length) best = n;
       continue;
+    } else {
+      const ni: NodeInfo = info ?? { name: n.name, labels: {}, taints: [] };
+      const taint = untoleratedTaint(ni, s.tolerations);
+      if (!matchesNodeSelection(ni, s)) why = "node(s) didn't match Pod's node affinity/selector";
+      else if (taint) why = `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+      else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) why = "node(s) didn't have free ports for the requested pod ports";
     }
-    const ni = info ?? { name: n.name, labels: {}, taints: [] };
-    let why: string | null = null;
-    const taint = untoleratedTaint(ni, s.tolerations);
-    if (!matchesNodeSelection(ni, s)) why = "didn't match Pod's node affinity/selector";
-    else if (taint) why = `had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
-    else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) why = "didn't have free ports for the requested pod ports";
     if (why !== null) reasons.set(why, (reasons.get(why) ?? 0) + 1);
     else if (best === null || n.pods.length < best.pods.length) best = n;
   }
   if (best === null) {
-    const parts = [...reasons].map(([why, n]) => `${n} node(s) ${why}`).join(', ');
+    // The reason strings as the plugins word them ("node(s) didn't match ...", "Too many pods").
+    const parts = [...reasons].map(([why, n]) => `${n} ${why}`).join(', ');
     return { pending: `0/${nodes.length} nodes are available: ${parts}` };
   }
   return best;

@@ -124,9 +124,9 @@ export class ScenarioRun {
   }
 
   /** What stopped a run early, or null when the scenario ran to its end. */
-  partial(stop: StopReason, signal?: 'SIGINT' | 'SIGTERM' | 'max-memory'): PartialInfo | null {
+  partial(stop: StopReason, signal?: 'SIGINT' | 'SIGTERM' | 'max-memory', memory?: string): PartialInfo | null {
     const covers = `results cover 0–${formatTime(this.world.sim.now)}`;
-    if (signal === 'max-memory') return { reason: 'max-memory', message: `stopped: memory limit reached (--max-memory); ${covers}` };
+    if (signal === 'max-memory') return { reason: 'max-memory', message: `stopped: memory limit reached: ${memory ?? '--max-memory'}; ${covers}` };
     if (signal !== undefined) return { reason: signal, message: `stopped by ${signal}; ${covers}` };
     if (stop === 'max-events') return { reason: 'max-events', message: `stopped: ${this.maxEvents.toLocaleString('en-US')} events reached (--max-events); ${covers}` };
     const scenarioUntil = this.opts.untilNs !== undefined ? this.opts.untilNs : this.world.until;

@@ -229,6 +229,8 @@ export const ClusterNodeSpec = z.strictObject({
   labels: z.record(z.string(), z.string()).default({}),
   /** Node taints (kubectl taint): pods without a matching toleration are not scheduled there. */
   taints: z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
+  /** The kubelet's maxPods: pods beyond it stay Pending ("Too many pods"). Default 110, as the kubelet's. */
+  maxPods: z.number().int().min(1).max(100_000).optional(),
 });
 
 export const ExternalHostSpec = z.strictObject({

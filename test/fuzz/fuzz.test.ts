@@ -8,7 +8,9 @@
 //     stats.json validates against schema/stats.schema.json, no temporary file remains;
 //   - an iptables-save dump either parses (and then loads into a Netfilter and renders again), or throws
 //     IptablesParseError with a position;
-//   - each input is handled within a time bound.
+//   - each input is handled within a time bound;
+//   - absurd sizes (replicas, closed-loop users) are refused by the memory estimate at their field, or
+//     run under the memory guard and stop cleanly: never V8's heap abort.
 // `npm test` runs a short seeded pass; `npm run fuzz` (FUZZ_RUNS=400) a longer one with a random seed.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,8 @@ import { IptablesParseError } from '../../src/netfilter/xtables.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { ScenarioRun } from '../../src/scenario/run.js';
+import { podMemoryProblems, userMemoryProblems } from '../../src/scenario/work-estimate.js';
+import { runWithGuards } from '../../src/cli/run.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 25);
@@ -116,6 +120,43 @@ describe(`fuzz (seed ${SEED}, ${RUNS} runs each; replay with FUZZ_SEED=${SEED})`
         rmSync(out, { recursive: true, force: true });
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    );
+  }, 600_000);
+
+  it('absurd replicas and closed-loop users: refused at the field by the memory estimate, or run under the memory guard to a clean stop', async () => {
+    const base = readFileSync(join(ROOT, 'scenarios/http-clusterip.yaml'), 'utf8');
+    const size = (small: number) => fc.oneof(fc.integer({ min: 1, max: small }), fc.integer({ min: 100_000, max: 100_000_000 }));
+    const budget = 256 * 1024 ** 2;
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(size(20), size(2_000), async (replicas, users) => {
+        const t0 = Date.now();
+        const file = join(dir, `size-${n++}.yaml`);
+        writeFileSync(file, base.replace(/replicas: 3\b/, `replicas: ${replicas}`).replace(/rate: 50\b/, `users: ${users}`).replace(/count: 100\b/, 'count: 100000000'));
+        const loaded = loadScenarioFile(file);
+        const pods = podMemoryProblems(loaded, budget);
+        if (pods.errors.length > 0) {
+          expect(replicas * 30_000).toBeGreaterThan(budget);
+          expect(pods.errors.map((e) => [e.line >= 1, e.col >= 1, e.field])).toEqual([[true, true, 'spec.replicas']]);
+          return;
+        }
+        const world = buildWorld(loaded, 1);
+        const usersP = userMemoryProblems(loaded, world.cluster, budget);
+        if (usersP.errors.length > 0) {
+          expect(usersP.errors.map((e) => e.field)).toEqual(['spec.traffic[0].users']);
+          return;
+        }
+        const out = join(dir, `size-out-${n}`);
+        // Limits relative to what this test process already holds, so the guard has 256 MiB to go.
+        const limits = { rssBytes: process.memoryUsage.rss() + budget, heapBytes: process.memoryUsage().heapUsed + budget };
+        const { res } = await runWithGuards(() => new ScenarioRun(world, { outDir: out, format: 'pcapng', snaplen: 262144, maxEvents: 300_000, maxCaptureBytes: 4 << 20 }), limits);
+        expect(validate(res.stats), JSON.stringify(validate.errors)).toBe(true);
+        expect(['max-events', 'max-memory', undefined]).toContain(res.stats.partial?.reason);
+        expect(tempFiles(out)).toEqual([]);
+        expect(Date.now() - t0).toBeLessThan(PER_INPUT_MS * 3);
+        rmSync(out, { recursive: true, force: true });
+      }),
+      { seed: SEED, numRuns: Math.max(6, Math.round(RUNS / 3)), endOnFailure: true },
     );
   }, 600_000);
 

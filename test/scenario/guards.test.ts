@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scheduler } from '../../src/core/scheduler.js';
 import { CLI, ensureBuilt, ROOT } from './dist.js';
 
 let dir = '';
@@ -23,7 +24,11 @@ afterAll(() => {
 });
 
 function podwire(...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
+  return podwireEnv({}, ...args);
+}
+
+function podwireEnv(env: Record<string, string>, ...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1', ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr, errLines: r.stderr.split('\n').filter((l) => l !== '') };
 }
 
@@ -306,5 +311,113 @@ describe('two hosts with one address', () => {
     const r = podwire('validate', p);
     expect(r.code).toBe(1);
     expect(r.errLines).toEqual([`${p}:9:43: spec.hosts[1].interfaces[0].address[0]: address 10.0.0.1 is already host a's (${p}:7:43)`]);
+  });
+});
+
+/** http-clusterip whose client runs `users` closed-loop users (think time 0) for 10^8 requests. */
+function usersScenario(users: number): string {
+  const text = readFileSync(join(ROOT, 'scenarios/http-clusterip.yaml'), 'utf8').replace(/rate: 50\b/, `users: ${users}`).replace(/count: 100\b/, 'count: 100000000');
+  return file(`users-${users}.yaml`, text);
+}
+
+describe('memory: many closed-loop users stop at the memory guard, never at V8\'s heap limit', () => {
+  it('100,000 users with --max-memory 250MB: a warning at the users field, then a clean stop (exit 3) naming the limit and how to raise it', () => {
+    const p = usersScenario(100_000);
+    const out = join(dir, 'users-rss');
+    const r = podwire('run', p, '--out', out, '--quiet', '--no-report', '--max-memory', '250MB');
+    expect(r.code, r.err).toBe(3);
+    expect(r.errLines[0]).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: warning: spec\\.traffic\\[0\\]\\.users: 100,000 closed-loop users ≈ \\d+ MiB of memory, over half the memory limit 238 MiB`));
+    expect(r.err).toMatch(/^podwire: stopped: memory limit reached: the process uses \d+ MiB, above --max-memory 238 MiB \(raise it with --max-memory\); results cover 0–1\.\d+s$/m);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { partial?: { reason: string } };
+    expect(stats.partial?.reason).toBe('max-memory');
+    expect(validate(stats), JSON.stringify(validate.errors)).toBe(true);
+    expect(existsSync(join(out, 'capture.pcapng'))).toBe(true);
+    expect(tempFilesIn(out)).toEqual([]);
+    expectNoStack(r.err);
+  });
+
+  it('with a small V8 heap (--max-old-space-size=160) the run stops at 80% of it (exit 3), not with a FATAL heap error', () => {
+    const out = join(dir, 'users-heap');
+    const r = podwireEnv({ NODE_OPTIONS: '--max-old-space-size=160' }, 'run', usersScenario(50_000), '--out', out, '--quiet', '--no-report');
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).not.toMatch(/FATAL|heap out of memory/);
+    expect(r.err).toMatch(/^podwire: stopped: memory limit reached: the JavaScript heap holds \d+ MiB, past 80% of Node's heap limit 160 MiB \(raise it with NODE_OPTIONS=--max-old-space-size=<MiB>\); results cover 0–/m);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { partial?: { reason: string } };
+    expect(stats.partial?.reason).toBe('max-memory');
+    expect(tempFilesIn(out)).toEqual([]);
+  });
+
+  it('10^6 users: refused before the run at the users field (exit 1), with what to raise', () => {
+    const p = usersScenario(1_000_000);
+    const r = podwire('run', p, '--out', join(dir, 'users-1m'), '--max-memory', '1GiB');
+    expect(r.code, r.err).toBe(1);
+    expect(r.errLines).toEqual([`${p}:32:14: spec.traffic[0].users: 1,000,000 closed-loop users ≈ 1.9 GiB of memory, above the memory limit 1.0 GiB: refusing to start (raise --max-memory, or NODE_OPTIONS=--max-old-space-size=<MiB> for the heap, or make the scenario smaller)`]);
+    expect(existsSync(join(dir, 'users-1m'))).toBe(false);
+  });
+
+  it('a Deployment of 10^6 replicas is refused at its replicas field before anything is built', () => {
+    const p = file('replicas.yaml', readFileSync(join(ROOT, 'scenarios/http-clusterip.yaml'), 'utf8').replace(/replicas: 3\b/, 'replicas: 1000000'));
+    const t0 = performance.now();
+    const r = podwire('validate', p);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(r.code, r.err).toBe(1);
+    expect(r.errLines).toHaveLength(1);
+    expect(r.errLines[0]).toMatch(/:\d+:\d+: spec\.replicas: about 1,000,00\d pods ≈ 27\.9 GiB of memory, above the memory limit [\d.]+ GiB: refusing to start/);
+    const line = readFileSync(p, 'utf8').split('\n').findIndex((l) => l.includes('replicas: 1000000')) + 1;
+    expect(r.errLines[0]).toContain(`${p}:${line}:`);
+  });
+});
+
+describe('kubelet maxPods: pods beyond a node\'s capacity stay Pending with kube-scheduler\'s message', () => {
+  const scenario = (maxPods: string, replicas: number) =>
+    'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: mp }\nspec:\n  cluster:\n    podCIDR: 10.244.0.0/16\n    serviceCIDR: 10.96.0.0/12\n    cni: flannel-vxlan\n' +
+    `    nodes:\n      - { name: n1${maxPods} }\n      - { name: n2${maxPods} }\n---\n` +
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: w }\nspec:\n  replicas: ${replicas}\n  selector: { matchLabels: { app: w } }\n  template:\n    metadata: { labels: { app: w } }\n    spec:\n      containers: [{ name: w, image: nginx }]\n`;
+
+  it('maxPods: 2 on two nodes: four of five replicas run, the fifth is Pending with "0/2 nodes are available: 2 Too many pods"', () => {
+    const p = file('maxpods.yaml', scenario(', maxPods: 2', 5));
+    const r = podwire('validate', p);
+    expect(r.code, r.err).toBe(0);
+    const pending = r.errLines.filter((l) => l.includes('stays Pending'));
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toMatch(/warning: spec\.template\.spec: pod w-[a-z0-9]+-[a-z0-9]+ stays Pending: 0\/2 nodes are available: 2 Too many pods$/);
+    expect(r.out).toMatch(/ok \(/);
+  });
+
+  it('the default is the kubelet\'s 110 per node: 220 replicas fit two nodes, 221 do not', () => {
+    expect(podwire('validate', file('mp220.yaml', scenario('', 220))).errLines.filter((l) => l.includes('Too many pods'))).toEqual([]);
+    expect(podwire('validate', file('mp221.yaml', scenario('', 221))).errLines.filter((l) => l.includes('Too many pods'))).toHaveLength(1);
+  });
+
+  it('maxPods outside 1..100000 is refused at the field', () => {
+    const p = file('mp0.yaml', scenario(', maxPods: 0', 1));
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines[0]).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10:\\d+: spec\\.cluster\\.nodes\\[0\\]\\.maxPods: `));
+  });
+});
+
+describe('the event queue does not keep cancelled timers while the clock stands still', () => {
+  it('arming and cancelling 100,000 long timers at one instant leaves the queue small; events still run in (time, insertion) order', () => {
+    const s = new Scheduler();
+    const ran: number[] = [];
+    const keep: number[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const timer = s.insert(5_000_000_000, () => ran.push(-1));
+      s.insert(0, (k: number) => ran.push(k), i);
+      if (i % 1000 === 0) keep.push(i);
+      else timer.cancel();
+      // What a failed connect does at think time 0: run the next event now.
+      const ev = s.pop()!;
+      if (!ev.cancelled) ev.fn(ev.a, ev.b);
+    }
+    expect(s.size).toBeLessThan(10_000);
+    expect(s.foreground).toBe(keep.length);
+    while (s.size > 0) {
+      const ev = s.pop()!;
+      if (!ev.cancelled) ev.fn(ev.a, ev.b);
+    }
+    expect(ran.slice(0, 100_000)).toEqual(Array.from({ length: 100_000 }, (_, i) => i));
+    expect(ran.slice(100_000)).toEqual(keep.map(() => -1));
   });
 });
