@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureFilterError, compileCaptureFilter, interfaceGlob, type PacketPredicate } from '../../src/capture/filter.js';
 import { buildWorld } from '../../src/scenario/build.js';
-import { loadScenarioFile } from '../../src/scenario/load.js';
+import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
+import { loadScenarioFile, loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { ROOT } from '../integration/run-scenario.js';
@@ -47,6 +48,34 @@ describe('capture filter syntax', () => {
     const g = interfaceGlob('node*/flannel.1');
     expect(['node1/flannel.1', 'node12/flannel.1', 'node1/flannel_1', 'node1/cni0', 'x/node1/flannel.1'].map(g)).toEqual([true, true, false, false, false]);
     expect(['web-a/eth0', 'node1/eth0', 'node1/eth01'].map(interfaceGlob('*/eth?'))).toEqual([true, true, false]);
+  });
+});
+
+describe('capture options in a Scenario', () => {
+  const doc = (capture: string) => `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: f }
+spec:
+  cluster:
+    network: { cidr: 10.0.0.0/24 }
+    nodes: [{ name: node1 }, { name: node2 }]
+  capture: ${capture}
+`;
+  function problems(capture: string): string[] {
+    try {
+      const w = buildWorld(loadScenarioText(doc(capture), 'bad.yaml'), 1);
+      return w.captured.map((d) => d.qualifiedName);
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      return e.errors.map(formatUserError);
+    }
+  }
+  it('a bad filter is one error at the field, with the column in the expression', () => {
+    expect(problems('{ filter: "tcp port 80 and hots 10.0.0.1" }')).toEqual(['bad.yaml:8:22: spec.capture.filter: unknown primitive "hots" (known: host, net, port, portrange, tcp, udp, icmp, ip, arp, vxlan, inner) (column 17)']);
+  });
+  it('interface globs select by qualified name; a glob matching nothing is an error at its entry', () => {
+    expect(problems('{ interfaces: ["node*/eth0"] }')).toEqual(['node1/eth0', 'node2/eth0']);
+    expect(problems('{ interfaces: ["node1/eth0", "nope*/eth0"] }')).toEqual(['bad.yaml:8:41: spec.capture.interfaces[1]: no interface matches nope*/eth0']);
   });
 });
 
