@@ -251,8 +251,14 @@ export class PcapngWriter implements CaptureWriter {
       writeFrame(pkt, this.sink.buf, at);
       return;
     }
-    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
-    this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
+    // Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied.
+    if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
+    const scratch = this.scratch;
+    writeFrame(pkt, scratch, 0);
+    const at = this.beginEpb(ifId, timeNs, snap, len);
+    const buf = this.sink.buf;
+    if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = scratch[i]!;
+    else buf.set(scratch.subarray(0, snap), at);
   }
 
   get bytes(): number {
