@@ -4,7 +4,9 @@
 // with write(2) while the simulation goes on. Memory is bounded: `slots` chunks of `slotSize` bytes in one
 // SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
 // blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
-// (one long Simulator.run) is throttled the same way as the CLI's steps.
+// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts when the
+// first chunk is full: a capture smaller than one chunk (most scenario runs) is written by finish()
+// on the simulation thread, without the cost of starting one.
 //
 // The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
 // chunk over, waits until the writer thread has written everything, fsync'd the file, closes it and
@@ -19,7 +21,7 @@
 // | 2     | main       | command: 0 run, 1 finish (fsync + close), 2 abort (close)  |
 // | 3     | worker     | state: 0 running, 1 done, 2 failed (error on the port)     |
 // | 4+i   | main       | byte length of slot i                                      |
-import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
@@ -84,11 +86,12 @@ export class AsyncChunkSink {
   private readonly ctrl: Int32Array;
   private readonly slots: number;
   private readonly slotSize: number;
-  private readonly worker: Worker;
+  /** Started when the first chunk is full: a capture that fits in one chunk is written at finish() without a thread. */
+  private worker: Worker | null = null;
   /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
   private readonly fd: number;
   private fdOpen = true;
-  private readonly port: MessagePort;
+  private port: MessagePort | null = null;
   /** Chunks produced so far (mirror of ctrl[PRODUCED]). */
   private produced = 0;
   private flushedBytes = 0;
@@ -108,18 +111,21 @@ export class AsyncChunkSink {
     this.fd = fd;
     this.ring = new SharedArrayBuffer(this.slots * this.slotSize);
     this.ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + this.slots) * 4));
+    this.buf = new Uint8Array(this.ring, 0, this.slotSize);
+    this.view = new DataView(this.ring, 0, this.slotSize);
+  }
+
+  private startWorker(): void {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2 },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2 },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
     this.worker.unref();
     this.port.unref();
-    this.buf = new Uint8Array(this.ring, 0, this.slotSize);
-    this.view = new DataView(this.ring, 0, this.slotSize);
   }
 
   /** Makes room for n bytes at this.pos (handing the chunk over when full); returns this.pos. */
@@ -157,6 +163,7 @@ export class AsyncChunkSink {
   flush(): void {
     if (this.pos === 0) return;
     this.throwIfFailed();
+    if (this.worker === null) this.startWorker();
     this.handOver();
     this.waitForSlot(this.produced);
     const base = (this.produced % this.slots) * this.slotSize;
@@ -166,7 +173,7 @@ export class AsyncChunkSink {
 
   private throwIfFailed(): void {
     if (Atomics.load(this.ctrl, STATE) !== 2) return;
-    const m = receiveMessageOnPort(this.port)?.message as { code?: string; message: string; syscall?: string; errno?: number } | undefined;
+    const m = receiveMessageOnPort(this.port!)?.message as { code?: string; message: string; syscall?: string; errno?: number } | undefined;
     const err = Object.assign(new Error(m?.message ?? `${this.path}: capture writer failed`), { code: m?.code, syscall: m?.syscall, errno: m?.errno, path: this.path });
     this.waitDone();
     this.done = true;
@@ -188,6 +195,7 @@ export class AsyncChunkSink {
     if (this.finished) return;
     if (this.done) throw new Error(`${this.path}: finish after abort`);
     this.finished = true;
+    if (this.worker === null) return this.finishInline();
     this.handOver();
     Atomics.store(this.ctrl, COMMAND, 1);
     Atomics.notify(this.ctrl, PRODUCED);
@@ -195,9 +203,27 @@ export class AsyncChunkSink {
     this.throwIfFailed();
   }
 
-  /** Waits until the writer thread has stopped, then closes the file. */
+  /** No thread was needed: writes the one chunk, fsyncs and closes here (errors carry the target's path). */
+  private finishInline(): void {
+    try {
+      let off = 0;
+      while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
+      this.flushedBytes += this.pos;
+      this.pos = 0;
+      fsyncSync(this.fd);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (typeof err?.code === 'string' && err.path === undefined) err.path = this.path;
+      throw e;
+    } finally {
+      this.fdOpen = false;
+      closeSync(this.fd);
+    }
+  }
+
+  /** Waits until the writer thread (if any) has stopped, then closes the file. */
   private waitDone(): void {
-    while (Atomics.load(this.ctrl, STATE) === 0) Atomics.wait(this.ctrl, STATE, 0, 1000);
+    if (this.worker !== null) while (Atomics.load(this.ctrl, STATE) === 0) Atomics.wait(this.ctrl, STATE, 0, 1000);
     if (this.fdOpen) {
       this.fdOpen = false;
       closeSync(this.fd);

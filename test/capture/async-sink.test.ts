@@ -42,6 +42,16 @@ describe('async capture writer', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('a capture smaller than one chunk (written at finish, no thread) has the same bytes too', () => {
+    const s = new PcapngWriter(join(dir, 'small-sync.pcapng'), { sync: true });
+    writeAll(s, 50);
+    s.close();
+    const a = new PcapngWriter(join(dir, 'small-async.pcapng'));
+    writeAll(a, 50);
+    a.close();
+    expect(readFileSync(join(dir, 'small-async.pcapng')).equals(readFileSync(join(dir, 'small-sync.pcapng')))).toBe(true);
+  });
+
   it('a file 250 times the ring (2 × 1 KiB) arrives whole and in order', () => {
     const sink = new AsyncChunkSink(join(dir, 'raw.bin'), { slots: 2, slotSize: 1024 });
     for (let i = 0; i < 5000; i++) {
