@@ -1,11 +1,12 @@
 // The pcapng writer's writer thread (capture/async-sink): same bytes as the synchronous writer, bounded
 // memory with back-pressure, whole-or-absent files; and snaplen: cut frames keep their original length
 // and are not malformed for tshark.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AsyncChunkSink } from '../../src/capture/async-sink.js';
+import { tempPathFor } from '../../src/capture/atomic.js';
 import { PcapngWriter } from '../../src/capture/pcapng.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -78,6 +79,34 @@ describe('async capture writer', () => {
     v.abort();
     expect(existsSync(q)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a write error in the writer thread (ENOSPC) is thrown on the simulation thread with the target path; abort leaves nothing', () => {
+    const p = join(dir, 'full.pcapng');
+    symlinkSync('/dev/full', tempPathFor(p)); // the temporary file is the full device
+    const w = new PcapngWriter(p, { slots: 2, slotSize: 4096 });
+    let err: NodeJS.ErrnoException | null = null;
+    try {
+      writeAll(w, 20_000);
+      w.close();
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    expect(err?.code).toBe('ENOSPC');
+    expect(err?.path).toBe(p);
+    w.abort();
+    expect(existsSync(p)).toBe(false);
+    expect(existsSync(tempPathFor(p))).toBe(false);
+  });
+
+  it('the same error when the capture fits in one chunk (written at finish, no thread)', () => {
+    const p = join(dir, 'full-small.pcapng');
+    symlinkSync('/dev/full', tempPathFor(p));
+    const w = new PcapngWriter(p);
+    writeAll(w, 10);
+    expect(() => w.finish()).toThrow(expect.objectContaining({ code: 'ENOSPC', path: p }));
+    w.abort();
+    expect(existsSync(tempPathFor(p))).toBe(false);
   });
 
   it('a record larger than a chunk is refused with a message, not written half', () => {
