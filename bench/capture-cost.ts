@@ -73,9 +73,9 @@ function child(mode: Mode): string {
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
     for (const d of [ea, ra, rb, eb]) {
       const id = w.addInterface(d.qualifiedName, mode === 'snap' ? { snaplen: 64 } : {});
-      d.tap.connect((_d, pkt, dir) => {
+      d.tap.connect((_d, pkt) => {
         if (keep !== null && !keep(pkt)) return;
-        w.writePacketRecord(id, sim.now, pkt, mode === 'sync' ? undefined : dir);
+        w.writePacketRecord(id, sim.now, pkt);
       });
     }
   }
@@ -87,7 +87,7 @@ function child(mode: Mode): string {
   const c = process.cpuUsage(c0);
   const bytes = writer ? statSync(path).size : 0;
   rmSync(dir, { recursive: true, force: true });
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, wall, packets: writer?.packetCount ?? 0, copied: writer?.framesCopied ?? 0, bytes });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, wall, packets: writer?.packetCount ?? 0, bytes });
 }
 
 interface Row {

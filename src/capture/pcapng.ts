@@ -149,10 +149,7 @@ export class PcapngWriter implements CaptureWriter {
   private readonly sink: Sink;
   private readonly snaplens: number[] = [];
   private scratch: Uint8Array = new Uint8Array(0);
-  private readonly memo = new FrameMemo();
   packetCount = 0;
-  /** Frames whose bytes were copied from their capture on the peer instead of serialized again. */
-  framesCopied = 0;
 
   /**
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
@@ -246,32 +243,15 @@ export class PcapngWriter implements CaptureWriter {
   }
 
   /** Serializes `pkt` directly into the EPB (no intermediate buffer unless truncated by snaplen). */
-  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, dir?: 'in' | 'out'): void {
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void {
     const snap = this.snaplenOf(ifId);
     const len = frameLength(pkt);
-    const captured = len < snap ? len : snap;
-    const s = this.sink;
-    // A frame arriving ('in') right after it left the peer ('out'), unchanged: copy those bytes.
-    if (dir === 'in' && this.memo.size > 0) {
-      const e = this.memo.take(pkt);
-      if (e !== null && e.gen === s.bytes - s.pos && e.captured === captured && e.len === len && s.buf.length - s.pos >= 32 + ((captured + 3) & ~3) && e.same(pkt)) {
-        const from = e.at;
-        const at = this.beginEpb(ifId, timeNs, captured, len);
-        s.buf.copyWithin(at, from, from + captured);
-        this.framesCopied++;
-        return;
-      }
-    }
-    let at: number;
     if (len <= snap) {
-      at = this.beginEpb(ifId, timeNs, len, len);
-      writeFrame(pkt, s.buf, at);
-    } else at = this.writeCut(ifId, timeNs, pkt, len, snap);
-    if (dir === 'out') this.memo.put(pkt, s.bytes - s.pos, at, captured, len);
-  }
-
-  /** Serializes the whole frame into scratch (its checksums cover all of it) and copies its first `snap` bytes. */
-  private writeCut(ifId: number, timeNs: TimeNs, pkt: Packet, len: number, snap: number): number {
+      const at = this.beginEpb(ifId, timeNs, len, len);
+      writeFrame(pkt, this.sink.buf, at);
+      return;
+    }
+    // Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied.
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
     const scratch = this.scratch;
     writeFrame(pkt, scratch, 0);
@@ -279,7 +259,6 @@ export class PcapngWriter implements CaptureWriter {
     const buf = this.sink.buf;
     if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = scratch[i]!;
     else buf.set(scratch.subarray(0, snap), at);
-    return at;
   }
 
   get bytes(): number {
@@ -407,192 +386,5 @@ export class PcapWriter implements CaptureWriter {
   /** Removes every temporary file. */
   abort(): void {
     for (const s of this.sinks) s.abort();
-  }
-}
-
-/**
- * The frames captured leaving a device ('out') whose bytes may serve the capture of the same Packet
- * arriving at the peer ('in'): a bounded ring of entries, each with where the bytes are (chunk
- * generation = bytes flushed before it, offset) and a snapshot of every field serialize reads, so a
- * Packet changed in between (forwarding's TTL and MACs, NAT, a rewritten option) is serialized again.
- * An entry is used once ('in' takes it) and a newer 'out' of the same Packet replaces it.
- */
-class FrameMemo {
-  private readonly map = new Map<Packet, MemoEntry>();
-  private readonly ring: MemoEntry[] = [];
-  private next = 0;
-  private static readonly SIZE = 1024;
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  put(pkt: Packet, gen: number, at: number, captured: number, len: number): void {
-    let e = this.map.get(pkt);
-    if (e === undefined) {
-      e = this.ring[this.next];
-      if (e === undefined) {
-        e = new MemoEntry();
-        this.ring.push(e);
-      } else if (e.pkt !== null && this.map.get(e.pkt) === e) this.map.delete(e.pkt);
-      this.next = (this.next + 1) % FrameMemo.SIZE;
-      this.map.set(pkt, e);
-    }
-    e.fill(pkt, gen, at, captured, len);
-  }
-
-  take(pkt: Packet): MemoEntry | null {
-    const e = this.map.get(pkt);
-    if (e === undefined) return null;
-    this.map.delete(pkt);
-    e.pkt = null;
-    return e;
-  }
-}
-
-/** One remembered frame: its place in the chunk and the packet's fields as they were serialized. */
-class MemoEntry {
-  pkt: Packet | null = null;
-  gen = 0;
-  at = 0;
-  captured = 0;
-  len = 0;
-  private eth: object | null = null;
-  private ethSrc = 0;
-  private ethDst = 0;
-  private ethType = 0;
-  private ip: object | null = null;
-  private ipA = 0;
-  private ipB = 0;
-  private ipC = 0;
-  private ipSrc = 0;
-  private ipDst = 0;
-  private ipSum = 0;
-  private ipOpts: object | null = null;
-  private l4: object | null = null;
-  private l4A = 0;
-  private l4B = 0;
-  private l4C = 0;
-  private l4D = 0;
-  private l4Sum = 0;
-  private l4Opts: object | null = null;
-  private l4OptsLen = 0;
-  private arp: object | null = null;
-  private arpA = 0;
-  private arpB = 0;
-  private arpSha = 0;
-  private arpTha = 0;
-  private refs: (object | null)[] = [null, null, null, null, null];
-  private payloadLength = 0;
-  private corruptBit = -1;
-
-  fill(pkt: Packet, gen: number, at: number, captured: number, len: number): void {
-    this.pkt = pkt;
-    this.gen = gen;
-    this.at = at;
-    this.captured = captured;
-    this.len = len;
-    const eth = pkt.eth;
-    this.eth = eth;
-    if (eth !== null) {
-      this.ethSrc = eth.src;
-      this.ethDst = eth.dst;
-      this.ethType = eth.etherType;
-    }
-    const ip = pkt.ip;
-    this.ip = ip;
-    if (ip !== null) {
-      this.ipA = ip.tos * 65536 + ip.totalLength;
-      this.ipB = ip.id * 65536 + ip.flags * 8192 + ip.fragOffset;
-      this.ipC = ip.ttl * 256 + ip.protocol;
-      this.ipSrc = ip.src;
-      this.ipDst = ip.dst;
-      this.ipSum = ip.checksum ?? -1;
-      this.ipOpts = ip.options;
-    }
-    const l4 = pkt.udp ?? pkt.tcp ?? pkt.icmp;
-    this.l4 = l4;
-    if (pkt.udp !== null) {
-      const u = pkt.udp;
-      this.l4A = u.srcPort * 65536 + u.dstPort;
-      this.l4B = u.length;
-      this.l4Sum = u.checksum ?? -1;
-    } else if (pkt.tcp !== null) {
-      const t = pkt.tcp;
-      this.l4A = t.srcPort * 65536 + t.dstPort;
-      this.l4B = t.seq;
-      this.l4C = t.ack;
-      this.l4D = t.flags * 4294967296 + t.window * 65536 + t.urgent;
-      this.l4Sum = t.checksum ?? -1;
-      this.l4Opts = t.options;
-      this.l4OptsLen = t.options.length;
-    } else if (pkt.icmp !== null) {
-      const c = pkt.icmp;
-      this.l4A = c.type * 256 + c.code;
-      this.l4B = c.rest;
-      this.l4Sum = c.checksum ?? -1;
-    }
-    const arp = pkt.arp;
-    this.arp = arp;
-    if (arp !== null) {
-      this.arpA = arp.op * 4294967296 + arp.spa;
-      this.arpB = arp.tpa;
-      this.arpSha = arp.sha;
-      this.arpTha = arp.tha;
-    }
-    const r = this.refs;
-    r[0] = pkt.vxlan;
-    r[1] = pkt.inner;
-    r[2] = pkt.payload;
-    r[3] = pkt.fragOf;
-    r[4] = pkt.tcp;
-    this.payloadLength = pkt.payloadLength;
-    this.corruptBit = pkt.corruptBit;
-  }
-
-  /** Would serialize write the same bytes for `pkt` now as when this entry was filled? */
-  same(pkt: Packet): boolean {
-    // A Packet with an inner frame (VXLAN) or an ICMP quote, a fragment or TCP options: serialized again
-    // (their nested records are not snapshotted; the common case, a plain frame, is).
-    if (pkt.inner !== null || pkt.fragOf !== null || (pkt.tcp !== null && pkt.tcp.options.length > 0)) return false;
-    const eth = pkt.eth;
-    if (eth !== this.eth || (eth !== null && (eth.src !== this.ethSrc || eth.dst !== this.ethDst || eth.etherType !== this.ethType))) return false;
-    const ip = pkt.ip;
-    if (ip !== this.ip) return false;
-    if (
-      ip !== null &&
-      (ip.tos * 65536 + ip.totalLength !== this.ipA ||
-        ip.id * 65536 + ip.flags * 8192 + ip.fragOffset !== this.ipB ||
-        ip.ttl * 256 + ip.protocol !== this.ipC ||
-        ip.src !== this.ipSrc ||
-        ip.dst !== this.ipDst ||
-        (ip.checksum ?? -1) !== this.ipSum ||
-        ip.options !== this.ipOpts)
-    )
-      return false;
-    if ((pkt.udp ?? pkt.tcp ?? pkt.icmp) !== this.l4) return false;
-    if (pkt.udp !== null) {
-      const u = pkt.udp;
-      if (u.srcPort * 65536 + u.dstPort !== this.l4A || u.length !== this.l4B || (u.checksum ?? -1) !== this.l4Sum) return false;
-    } else if (pkt.tcp !== null) {
-      const t = pkt.tcp;
-      if (
-        t.srcPort * 65536 + t.dstPort !== this.l4A ||
-        t.seq !== this.l4B ||
-        t.ack !== this.l4C ||
-        t.flags * 4294967296 + t.window * 65536 + t.urgent !== this.l4D ||
-        (t.checksum ?? -1) !== this.l4Sum ||
-        t.options !== this.l4Opts ||
-        t.options.length !== this.l4OptsLen
-      )
-        return false;
-    } else if (pkt.icmp !== null) {
-      const c = pkt.icmp;
-      if (c.type * 256 + c.code !== this.l4A || c.rest !== this.l4B || (c.checksum ?? -1) !== this.l4Sum) return false;
-    }
-    const arp = pkt.arp;
-    if (arp !== this.arp || (arp !== null && (arp.op * 4294967296 + arp.spa !== this.arpA || arp.tpa !== this.arpB || arp.sha !== this.arpSha || arp.tha !== this.arpTha))) return false;
-    const r = this.refs;
-    return r[0] === pkt.vxlan && r[1] === pkt.inner && r[2] === pkt.payload && r[3] === pkt.fragOf && r[4] === pkt.tcp && pkt.payloadLength === this.payloadLength && pkt.corruptBit === this.corruptBit;
   }
 }

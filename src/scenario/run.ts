@@ -87,14 +87,14 @@ export class ScenarioRun {
     const keep = this.opts.filter !== undefined ? compileCaptureFilter(this.opts.filter) : null;
     for (const dev of this.world.captured) {
       const id = w.addInterface(dev.qualifiedName, { snaplen: this.opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` });
-      dev.tap.connect((_d, pkt, dir) => {
+      dev.tap.connect((_d, pkt) => {
         if (this.captureNote !== null) return;
         if (keep !== null && !keep(pkt)) return;
         if (w.bytes >= maxBytes) {
           this.captureNote = `capture stopped at ${w.bytes.toLocaleString('en-US')} bytes (--max-capture); the run went on`;
           return;
         }
-        w.writePacketRecord(id, sim.now, pkt, dir);
+        w.writePacketRecord(id, sim.now, pkt);
       });
     }
     return w;

@@ -117,31 +117,6 @@ describe('async capture writer', () => {
   });
 });
 
-describe('frames copied from the peer capture', () => {
-  it.each(['http-clusterip', 'fragmentation', 'hairpin', 'nodeport'])('%s: the bytes equal a capture that serializes every frame, and some frames were copied', (name) => {
-    const file = join(ROOT, 'scenarios', `${name}.yaml`);
-    const capture = (withDir: boolean, snaplen: number): { bytes: Buffer; copied: number } => {
-      const world = buildWorld(loadScenarioFile(file), 3);
-      const path = join(dir, `${name}-${withDir}-${snaplen}.pcapng`);
-      const w = new PcapngWriter(path, withDir ? {} : { sync: true });
-      for (const d of world.captured) {
-        const id = w.addInterface(d.qualifiedName, { snaplen });
-        d.tap.connect((_d, pkt, dir) => w.writePacketRecord(id, world.sim.now, pkt, withDir ? dir : undefined));
-      }
-      world.sim.run(world.until !== null ? { until: world.until } : {});
-      w.close();
-      return { bytes: readFileSync(path), copied: w.framesCopied };
-    };
-    for (const snaplen of [262144, 96]) {
-      const plain = capture(false, snaplen);
-      const memo = capture(true, snaplen);
-      expect(plain.copied).toBe(0);
-      expect(memo.copied).toBeGreaterThan(0);
-      expect(memo.bytes.equals(plain.bytes)).toBe(true);
-    }
-  });
-});
-
 describe.skipIf(!hasTshark())('snaplen', () => {
   it('frames cut at snaplen keep their original length and are not malformed for tshark', () => {
     const file = join(ROOT, 'scenarios', 'fragmentation.yaml');
