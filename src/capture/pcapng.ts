@@ -25,7 +25,8 @@
 import type { TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import { serializeFrame } from '../packet/serialize.js';
+import { serializeFrame, writeFrame } from '../packet/serialize.js';
+import { AsyncChunkSink } from './async-sink.js';
 import { AtomicFile } from './atomic.js';
 
 /** Link-layer header types (LINKTYPE_* values from tcpdump.org). */
@@ -129,7 +130,7 @@ function optionSize(valueLength: number): number {
 }
 
 /** Writes one option at off; returns the next offset. */
-function writeOption(sink: ChunkSink, off: number, code: number, value: Uint8Array): number {
+function writeOption(sink: Sink, off: number, code: number, value: Uint8Array): number {
   const v = sink.view;
   v.setUint16(off, code, true);
   v.setUint16(off + 2, value.length, true);
@@ -139,18 +140,26 @@ function writeOption(sink: ChunkSink, off: number, code: number, value: Uint8Arr
   return off + 4 + padded;
 }
 
+/** The append buffer a writer fills: ChunkSink (synchronous writes) or AsyncChunkSink (a writer thread). */
+type Sink = Pick<ChunkSink, 'buf' | 'view' | 'pos' | 'reserve' | 'flush' | 'bytes' | 'commit' | 'finish' | 'publish' | 'abort'>;
+
 /** pcapng writer: one file, one section, one IDB per interface. */
 export class PcapngWriter implements CaptureWriter {
   readonly path: string;
-  private readonly sink: ChunkSink;
+  private readonly sink: Sink;
   private readonly snaplens: number[] = [];
   private scratch: Uint8Array = new Uint8Array(0);
   packetCount = 0;
 
-  /** Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl. */
-  constructor(path: string, opts: { chunkSize?: number; application?: string } = {}) {
+  /**
+   * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
+   * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
+   * set or a `chunkSize` is given (then each full chunk is written synchronously, as before).
+   */
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number } = {}) {
     this.path = path;
-    this.sink = new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
+    const sync = opts.sync === true || opts.chunkSize !== undefined;
+    this.sink = sync ? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK) : new AsyncChunkSink(path, { ...(opts.slots !== undefined ? { slots: opts.slots } : {}), ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}) });
     this.writeShb(opts.application ?? 'podwire');
   }
 
@@ -239,11 +248,17 @@ export class PcapngWriter implements CaptureWriter {
     const len = frameLength(pkt);
     if (len <= snap) {
       const at = this.beginEpb(ifId, timeNs, len, len);
-      serializeFrame(pkt, this.sink.buf.subarray(at, at + len));
+      writeFrame(pkt, this.sink.buf, at);
       return;
     }
-    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
-    this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
+    // Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied.
+    if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
+    const scratch = this.scratch;
+    writeFrame(pkt, scratch, 0);
+    const at = this.beginEpb(ifId, timeNs, snap, len);
+    const buf = this.sink.buf;
+    if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = scratch[i]!;
+    else buf.set(scratch.subarray(0, snap), at);
   }
 
   get bytes(): number {

@@ -10,6 +10,7 @@ import { terminalSafe } from '../core/user-error.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { checkOutDir, CliError, EXIT, memoryBudget, memoryLimits, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, summaryLines } from './run.js';
+import { parseCaptureFilterFlag, parseSnaplenFlag } from './capture-flags.js';
 
 /** --max-events when not given: generous for every shipped scenario, finite for any input. */
 const DEFAULT_MAX_EVENTS = 50_000_000;
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
           .option('out', { type: 'string', default: 'out', describe: 'output directory' })
           .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
+          .option('capture-filter', { type: 'string', describe: 'capture only packets this pcap-filter subset matches, e.g. "tcp port 80 and host 10.244.1.2" (default: the scenario\'s capture.filter)' })
+          .option('snaplen', { type: 'number', describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no summary' })
           .option('report', { type: 'boolean', default: true, describe: 'also write OUT/report.html (--no-report to skip)' })
           .option('max-events', { type: 'number', describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
@@ -118,6 +121,8 @@ async function main(): Promise<void> {
         const maxSimTimeNs = parseDurationFlag('--max-sim-time', argv['max-sim-time']);
         const maxCaptureBytes = parseBytesFlag('--max-capture', argv['max-capture']) ?? 1024 ** 3;
         const limits = memoryLimits(parseBytesFlag('--max-memory', argv['max-memory']) ?? 8 * 1024 ** 3);
+        const captureFilter = parseCaptureFilterFlag(argv['capture-filter']);
+        const snaplen = parseSnaplenFlag(argv.snaplen);
         checkOutDir(argv.out);
         const loaded = loadScenarioFile(argv.file);
         const spec = loaded.scenario.spec;
@@ -133,7 +138,8 @@ async function main(): Promise<void> {
             outDir: argv.out,
             ...(until !== undefined ? { untilNs: until } : {}),
             format: argv.format ?? spec.capture.format,
-            snaplen: spec.capture.snaplen,
+            snaplen: snaplen ?? spec.capture.snaplen,
+            ...((captureFilter ?? spec.capture.filter) !== undefined ? { filter: (captureFilter ?? spec.capture.filter)! } : {}),
             maxEvents,
             maxCaptureBytes,
             ...(maxSimTimeNs !== undefined ? { maxSimTimeNs } : {}),

@@ -2,6 +2,7 @@
 // traffic apps (ns-3's "helpers"). Layer: scenario (imports every layer below; stats as an observer).
 // Semantic checks (a route's device exists, a veth end names a declared host, ...) are reported as
 // file:line:col errors at the field, like schema errors.
+import { interfaceGlob } from '../capture/filter.js';
 import { Simulator } from '../core/simulator.js';
 import { durationOr0, parseRate, type TimeNs } from '../core/time.js';
 import { BridgeDevice } from '../link/bridge.js';
@@ -345,13 +346,22 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
   return startTraffic(ctx, tr, b.spec.traffic);
 }
 
-/** spec.capture.interfaces: 'all' means every interface but the loopbacks (list HOST/lo explicitly to capture one). */
+/** spec.capture.interfaces: 'all' means every interface but the loopbacks (list HOST/lo explicitly to capture one); globs (capture/filter interfaceGlob) match qualified names. */
 function capturedDevices(b: Builder): NetDevice[] {
   const cap = b.spec.capture.interfaces;
   if (cap === 'all') return b.devices.filter((d) => d.kind !== 'loopback');
   const captured: NetDevice[] = [];
   if (cap === 'none') return captured;
   cap.forEach((end, i) => {
+    if (/[*?]/.test(end)) {
+      // A glob: every matching interface (loopbacks only when the pattern names lo), in build order.
+      const match = interfaceGlob(end);
+      const before = captured.length;
+      const have = new Set(captured);
+      for (const d of b.devices) if (match(d.qualifiedName) && !have.has(d) && (d.kind !== 'loopback' || end.endsWith('/lo'))) captured.push(d);
+      if (captured.length === before) b.err(['capture', 'interfaces', i], `no interface matches ${end}`);
+      return;
+    }
     const [host, ifname] = end.split('/') as [string, string];
     const dev = b.namespaces.get(host)?.device(ifname);
     if (!dev) return b.err(['capture', 'interfaces', i], `no interface ${end}`);

@@ -6,6 +6,7 @@
 // cleanly: its outputs are whole and stats.json says what stopped it (`partial`).
 import { join } from 'node:path';
 import { ensureDir, writeFileFinished, type AtomicFile } from '../capture/atomic.js';
+import { compileCaptureFilter } from '../capture/filter.js';
 import { PcapngWriter, PcapWriter, type CaptureWriter } from '../capture/pcapng.js';
 import type { StopReason } from '../core/simulator.js';
 import { formatTime, type TimeNs } from '../core/time.js';
@@ -30,6 +31,8 @@ export interface RunOptions extends RunLimits {
   untilNs?: TimeNs | null;
   format: 'pcapng' | 'pcap';
   snaplen: number;
+  /** A capture filter (capture/filter syntax): only matching packets are written. */
+  filter?: string;
   /** Progress callback (the CLI draws a bar on a TTY). */
   onProgress?: (nowNs: TimeNs, events: number) => void;
 }
@@ -81,10 +84,12 @@ export class ScenarioRun {
   private openCapture(maxBytes: number): CaptureWriter {
     const w = this.opts.format === 'pcapng' ? new PcapngWriter(this.capturePath, { application: 'podwire' }) : new PcapWriter(this.capturePath);
     const sim = this.world.sim;
+    const keep = this.opts.filter !== undefined ? compileCaptureFilter(this.opts.filter) : null;
     for (const dev of this.world.captured) {
       const id = w.addInterface(dev.qualifiedName, { snaplen: this.opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` });
       dev.tap.connect((_d, pkt) => {
         if (this.captureNote !== null) return;
+        if (keep !== null && !keep(pkt)) return;
         if (w.bytes >= maxBytes) {
           this.captureNote = `capture stopped at ${w.bytes.toLocaleString('en-US')} bytes (--max-capture); the run went on`;
           return;

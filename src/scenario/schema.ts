@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CidrText, Duration, EndText, IfName, Interval, Ipv4Text, MacText, Name, Rate } from './schema-base.js';
 import { NET_FAULTS } from './faults-net-schema.js';
 import { K8S_FAULTS, RecoverySpec } from './faults-k8s.js';
+import { captureFilterError } from '../capture/filter.js';
 
 export { CidrText, Duration, EndText, IfName, Interval, Ipv4Text, MacText, MAX_DURATION_NS, Name, Rate } from './schema-base.js';
 
@@ -208,12 +209,25 @@ export const FaultSpec = z.discriminatedUnion('kind', [
   ...K8S_FAULTS, // pod-kill, pod-failure, container-kill, dns-chaos, dns-outage, node-crash, node-reboot, kube-proxy-stall, conntrack-full, toxic (faults-k8s.ts)
 ]);
 
+/** HOST/IFNAME where either part may hold the globs * and ? (node*\/flannel.1, *\/eth0). */
+const CaptureEndGlob = z.string().regex(/^[a-z0-9*?]([-a-z0-9.*?]*[a-z0-9*?])?\/[A-Za-z0-9*?][A-Za-z0-9_.@*?-]{0,14}$/, 'expected HOST/IFNAME like c1/eth0 (globs * and ? allowed)');
+
 export const CaptureSpec = z.strictObject({
-  /** `all`, `none`, or a list of HOST/IFNAME. */
-  interfaces: z.union([z.literal('all'), z.literal('none'), z.array(EndText)]).default('all'),
+  /** `all`, `none`, or a list of HOST/IFNAME (globs * and ? allowed, e.g. node*\/cni0). */
+  interfaces: z.union([z.literal('all'), z.literal('none'), z.array(CaptureEndGlob)]).default('all'),
   /** One pcapng with an interface block per interface, or one classic pcap per interface. */
   format: z.enum(['pcapng', 'pcap']).default('pcapng'),
+  /** Bytes kept of each frame, as tcpdump -s (the EPB keeps the original length). */
   snaplen: z.number().int().min(64).max(262144).default(262144),
+  /** A pcap-filter(7) subset (capture/filter): only packets it matches are written. */
+  filter: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      const err = captureFilterError(v);
+      if (err !== null) ctx.addIssue({ code: 'custom', message: err });
+    }),
 });
 
 export const ClusterNodeSpec = z.strictObject({

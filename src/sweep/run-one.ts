@@ -45,7 +45,7 @@ export function runTask(task: RunTask): RunRecord {
   // Without a capture, the run opens no writer; the simulation and stats.json do not depend on it.
   if (!task.capture) world.captured.length = 0;
   const spec = loaded.scenario.spec;
-  const res = runWorld(world, { outDir: task.outDir, format: spec.capture.format, snaplen: spec.capture.snaplen, maxEvents: RUN_MAX_EVENTS, maxCaptureBytes: RUN_MAX_CAPTURE });
+  const res = runWorld(world, { outDir: task.outDir, format: spec.capture.format, snaplen: spec.capture.snaplen, ...(spec.capture.filter !== undefined ? { filter: spec.capture.filter } : {}), maxEvents: RUN_MAX_EVENTS, maxCaptureBytes: RUN_MAX_CAPTURE });
   const rec: RunRecord = { variant: task.variant, seed: task.seed, sha256: task.sha256, events: res.events };
   writeFileAtomic(join(task.outDir, 'run.json'), `${JSON.stringify(rec)}\n`);
   return rec;

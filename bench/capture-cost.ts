@@ -1,0 +1,133 @@
+// bench/capture-cost — what capturing costs a run: bench/run.ts's S1 (A — R — B, 200,000 UDP echoes
+// of 64 B, 800,004 frames over 4 NICs) run without capture and with every NIC captured into one pcapng,
+// in each capture mode. CPU is the process's user+sys (`process.cpuUsage()`, every thread: the
+// writer thread's write(2) and fsync count) and wall is `performance.now()`, both around
+// `Simulator.run()` + the writer's `close()` (final flush, fsync, rename); setup is excluded. Each run
+// is a fresh child process; the median of RUNS is printed with min–max and the ratio to `none`.
+//
+//   npm run build && node dist/bench/capture-cost.js [RUNS=3]
+//
+// Modes: none | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
+// writer thread) | async (the default PcapngWriter: a writer thread, 4 × 1 MiB ring) | filter (async
+// with `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UdpEchoServer } from '../src/app/udp-probe.js';
+import { compileCaptureFilter } from '../src/capture/filter.js';
+import { PcapngWriter } from '../src/capture/pcapng.js';
+import { Simulator } from '../src/core/simulator.js';
+import { Channel, type ChannelConfig } from '../src/link/channel.js';
+import { NicDevice } from '../src/link/nic.js';
+import { Namespace } from '../src/net/namespace.js';
+import { UdpLayer } from '../src/transport/udp.js';
+import { parseIpv4 } from '../src/wire/ipv4-addr.js';
+
+const MODES = ['none', 'sync', 'async', 'filter', 'snap'] as const;
+type Mode = (typeof MODES)[number];
+
+const ip = (t: string): number => parseIpv4(t)!;
+
+function child(mode: Mode): string {
+  const sim = new Simulator(1);
+  const wire: ChannelConfig = { rateBps: 1e9, delayNs: 50_000, queueLimit: 1000 };
+  const a = new Namespace(sim, 'a');
+  const r = new Namespace(sim, 'r');
+  const b = new Namespace(sim, 'b');
+  r.ipForwardEnabled = true;
+  let mac = 1;
+  const nic = (ns: Namespace, name: string): NicDevice => {
+    const d = new NicDevice(sim, name, 0x020000000000 + mac++);
+    ns.addDevice(d);
+    return d;
+  };
+  const ea = nic(a, 'eth0');
+  const ra = nic(r, 'eth0');
+  const rb = nic(r, 'eth1');
+  const eb = nic(b, 'eth0');
+  new Channel(sim, ea, ra, wire);
+  new Channel(sim, rb, eb, wire);
+  a.addAddress(ea, ip('10.1.1.1'), 24);
+  r.addAddress(ra, ip('10.1.1.2'), 24);
+  r.addAddress(rb, ip('10.1.2.1'), 24);
+  b.addAddress(eb, ip('10.1.2.2'), 24);
+  a.addRoute({ dst: ip('10.1.2.0'), prefix: 24, gateway: ip('10.1.1.2'), dev: ea });
+  b.addRoute({ dst: ip('10.1.1.0'), prefix: 24, gateway: ip('10.1.2.1'), dev: eb });
+  const ua = new UdpLayer(a);
+  new UdpEchoServer(new UdpLayer(b), 9);
+  const client = ua.socket().connect(ip('10.1.2.2'), 9);
+  let sent = 0;
+  const send = (): void => {
+    client.send(64);
+    if (++sent < 200_000) sim.schedule(10_000, send);
+  };
+  sim.scheduleAt(1e9, send);
+  let writer: PcapngWriter | null = null;
+  const dir = mkdtempSync(join(tmpdir(), 'podwire-capcost-'));
+  const path = join(dir, 'c.pcapng');
+  if (mode !== 'none') {
+    const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}) });
+    writer = w;
+    const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
+    for (const d of [ea, ra, rb, eb]) {
+      const id = w.addInterface(d.qualifiedName, mode === 'snap' ? { snaplen: 64 } : {});
+      d.tap.connect((_d, pkt) => {
+        if (keep !== null && !keep(pkt)) return;
+        w.writePacketRecord(id, sim.now, pkt);
+      });
+    }
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  sim.run({ until: 4e9 });
+  writer?.close();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const bytes = writer ? statSync(path).size : 0;
+  rmSync(dir, { recursive: true, force: true });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, wall, packets: writer?.packetCount ?? 0, bytes });
+}
+
+interface Row {
+  mode: Mode;
+  cpu: number;
+  wall: number;
+  packets: number;
+  bytes: number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const span = (xs: number[]): string => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
+
+function main(argv: string[]): void {
+  if (argv[0] === '--child') {
+    process.stdout.write(child(argv[1] as Mode) + '\n');
+    return;
+  }
+  const runs = Number(argv[0] ?? 3);
+  const self = fileURLToPath(import.meta.url);
+  const rows = new Map<Mode, Row[]>(MODES.map((m) => [m, []]));
+  // Interleaved (none, sync, async, … then again) so a change in the machine's load hits every mode alike.
+  for (let i = 0; i < runs; i++)
+    for (const m of MODES) {
+      const r = spawnSync(process.execPath, [self, '--child', m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (r.status !== 0) throw new Error(`capture-cost: ${m} failed (exit ${r.status})`);
+      rows.get(m)!.push(JSON.parse(r.stdout) as Row);
+    }
+  const base = rows.get('none')!;
+  const cpu0 = median(base.map((r) => r.cpu));
+  const wall0 = median(base.map((r) => r.wall));
+  process.stdout.write('| mode | packets | file MB | cpu s (user+sys) | cpu × none | wall s | wall × none |\n|---|---|---|---|---|---|---|\n');
+  for (const m of MODES) {
+    const rs = rows.get(m)!;
+    const cpu = rs.map((r) => r.cpu);
+    const wall = rs.map((r) => r.wall);
+    process.stdout.write(
+      `| ${m} | ${rs[0]!.packets.toLocaleString('en-US')} | ${(rs[0]!.bytes / 1e6).toFixed(1)} | ${median(cpu).toFixed(3)} (${span(cpu)}) | ${(median(cpu) / cpu0).toFixed(2)} | ${median(wall).toFixed(3)} (${span(wall)}) | ${(median(wall) / wall0).toFixed(2)} |\n`,
+    );
+  }
+}
+
+main(process.argv.slice(2));

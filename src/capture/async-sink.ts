@@ -1,0 +1,251 @@
+// capture/async-sink — a bounded ring of chunk buffers written to disk by a worker thread. Layer:
+// capture (node:fs, node:worker_threads only). The simulation thread fills one chunk at a time (the
+// writers' records go straight into it); a full chunk is handed to the writer thread, which writes it
+// with write(2) while the simulation goes on. Memory is bounded: `slots` chunks of `slotSize` bytes in one
+// SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
+// blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
+// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts when the
+// first chunk is full: a capture smaller than one chunk (most scenario runs) is written by finish()
+// on the simulation thread, without the cost of starting one.
+//
+// The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
+// chunk over, waits until the writer thread has written everything, fsync'd the file, closes it and
+// throws its error if any (ENOSPC and co., with the target's path, as AtomicFile does); publish()
+// renames; abort() stops the writer thread and removes the temporary file.
+//
+// Control words (Int32Array over a SharedArrayBuffer):
+// | index | written by | meaning                                                    |
+// |-------|------------|------------------------------------------------------------|
+// | 0     | main       | chunks produced (slot = n % slots)                         |
+// | 1     | worker     | chunks written                                             |
+// | 2     | main       | command: 0 run, 1 finish (fsync + close), 2 abort (close)  |
+// | 3     | worker     | state: 0 running, 1 done, 2 failed (error on the port)     |
+// | 4+i   | main       | byte length of slot i                                      |
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { ensureDir, tempPathFor } from './atomic.js';
+
+const PRODUCED = 0;
+const CONSUMED = 1;
+const COMMAND = 2;
+const STATE = 3;
+const LENGTHS = 4;
+
+// Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module).
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { writeSync, fsyncSync } = require('node:fs');
+const { fd, ring, ctrlBuf, slots, slotSize, port } = workerData;
+const ctrl = new Int32Array(ctrlBuf);
+const data = new Uint8Array(ring);
+try {
+  for (;;) {
+    if (Atomics.load(ctrl, ${COMMAND}) === 2) break;
+    const produced = Atomics.load(ctrl, ${PRODUCED});
+    const consumed = ctrl[${CONSUMED}];
+    if (consumed === produced) {
+      // The last chunk is handed over before the command is set: look once more before stopping.
+      if (Atomics.load(ctrl, ${COMMAND}) !== 0) {
+        if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
+        continue;
+      }
+      Atomics.wait(ctrl, ${PRODUCED}, produced, 100);
+      continue;
+    }
+    const s = consumed % slots;
+    const len = ctrl[${LENGTHS} + s];
+    const base = s * slotSize;
+    let off = 0;
+    while (off < len) off += writeSync(fd, data, base + off, len - off);
+    Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
+    Atomics.notify(ctrl, ${CONSUMED});
+  }
+  if (Atomics.load(ctrl, ${COMMAND}) === 1) fsyncSync(fd);
+  Atomics.store(ctrl, ${STATE}, 1);
+} catch (e) {
+  port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
+  Atomics.store(ctrl, ${STATE}, 2);
+}
+Atomics.notify(ctrl, ${STATE});
+Atomics.notify(ctrl, ${CONSUMED});
+`;
+
+/** Default ring: 4 chunks of 1 MiB (at most 4 MiB waiting for the disk). */
+export const ASYNC_SLOTS = 4;
+export const ASYNC_SLOT_SIZE = 1 << 20;
+
+/** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
+export class AsyncChunkSink {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  readonly path: string;
+  readonly tempPath: string;
+  private readonly ring: SharedArrayBuffer;
+  private readonly ctrl: Int32Array;
+  private readonly slots: number;
+  private readonly slotSize: number;
+  /** Started when the first chunk is full: a capture that fits in one chunk is written at finish() without a thread. */
+  private worker: Worker | null = null;
+  /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
+  private readonly fd: number;
+  private fdOpen = true;
+  private port: MessagePort | null = null;
+  /** Chunks produced so far (mirror of ctrl[PRODUCED]). */
+  private produced = 0;
+  private flushedBytes = 0;
+  private finished = false;
+  private done = false;
+  /** Times the simulation thread waited for the disk (back-pressure), for tests and profiles. */
+  stalls = 0;
+
+  constructor(path: string, opts: { slots?: number; slotSize?: number } = {}) {
+    this.path = path;
+    this.tempPath = tempPathFor(path);
+    this.slots = opts.slots ?? ASYNC_SLOTS;
+    this.slotSize = opts.slotSize ?? ASYNC_SLOT_SIZE;
+    if (this.slots < 2 || this.slotSize < 1024) throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB');
+    ensureDir(dirname(path));
+    const fd = openSync(this.tempPath, 'w');
+    this.fd = fd;
+    this.ring = new SharedArrayBuffer(this.slots * this.slotSize);
+    this.ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + this.slots) * 4));
+    this.buf = new Uint8Array(this.ring, 0, this.slotSize);
+    this.view = new DataView(this.ring, 0, this.slotSize);
+  }
+
+  private startWorker(): void {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2 },
+      transferList: [port2],
+    });
+    // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  /** Makes room for n bytes at this.pos (handing the chunk over when full); returns this.pos. */
+  reserve(n: number): number {
+    if (this.pos + n <= this.slotSize) return this.pos;
+    if (n > this.slotSize) throw new Error(`${this.path}: a record of ${n} bytes exceeds the capture chunk (${this.slotSize})`);
+    this.flush();
+    return this.pos;
+  }
+
+  /** Hands the current chunk (even empty) to the writer thread and moves to the next free one. */
+  private handOver(): void {
+    const ctrl = this.ctrl;
+    const p = this.produced;
+    ctrl[LENGTHS + (p % this.slots)] = this.pos;
+    this.flushedBytes += this.pos;
+    this.produced = p + 1;
+    Atomics.store(ctrl, PRODUCED, p + 1);
+    Atomics.notify(ctrl, PRODUCED);
+    this.pos = 0;
+  }
+
+  /** Waits until chunk number `p` may be filled (at most slots-1 chunks ahead of the disk). */
+  private waitForSlot(p: number): void {
+    const ctrl = this.ctrl;
+    for (;;) {
+      const c = Atomics.load(ctrl, CONSUMED);
+      if (p - c < this.slots) return;
+      this.throwIfFailed();
+      this.stalls++;
+      Atomics.wait(ctrl, CONSUMED, c, 1000);
+    }
+  }
+
+  flush(): void {
+    if (this.pos === 0) return;
+    this.throwIfFailed();
+    if (this.worker === null) this.startWorker();
+    this.handOver();
+    this.waitForSlot(this.produced);
+    const base = (this.produced % this.slots) * this.slotSize;
+    this.buf = new Uint8Array(this.ring, base, this.slotSize);
+    this.view = new DataView(this.ring, base, this.slotSize);
+  }
+
+  private throwIfFailed(): void {
+    if (Atomics.load(this.ctrl, STATE) !== 2) return;
+    const m = receiveMessageOnPort(this.port!)?.message as { code?: string; message: string; syscall?: string; errno?: number } | undefined;
+    const err = Object.assign(new Error(m?.message ?? `${this.path}: capture writer failed`), { code: m?.code, syscall: m?.syscall, errno: m?.errno, path: this.path });
+    this.waitDone();
+    this.done = true;
+    rmSync(this.tempPath, { force: true });
+    throw err;
+  }
+
+  get bytes(): number {
+    return this.flushedBytes + this.pos;
+  }
+
+  commit(): void {
+    this.finish();
+    this.publish();
+  }
+
+  /** Hands the last chunk over, waits for the writer thread to write, fsync and close; throws its error. */
+  finish(): void {
+    if (this.finished) return;
+    if (this.done) throw new Error(`${this.path}: finish after abort`);
+    this.finished = true;
+    if (this.worker === null) return this.finishInline();
+    this.handOver();
+    Atomics.store(this.ctrl, COMMAND, 1);
+    Atomics.notify(this.ctrl, PRODUCED);
+    this.waitDone();
+    this.throwIfFailed();
+  }
+
+  /** No thread was needed: writes the one chunk, fsyncs and closes here (errors carry the target's path). */
+  private finishInline(): void {
+    try {
+      let off = 0;
+      while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
+      this.flushedBytes += this.pos;
+      this.pos = 0;
+      fsyncSync(this.fd);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (typeof err?.code === 'string' && err.path === undefined) err.path = this.path;
+      throw e;
+    } finally {
+      this.fdOpen = false;
+      closeSync(this.fd);
+    }
+  }
+
+  /** Waits until the writer thread (if any) has stopped, then closes the file. */
+  private waitDone(): void {
+    if (this.worker !== null) while (Atomics.load(this.ctrl, STATE) === 0) Atomics.wait(this.ctrl, STATE, 0, 1000);
+    if (this.fdOpen) {
+      this.fdOpen = false;
+      closeSync(this.fd);
+    }
+  }
+
+  publish(): void {
+    if (this.done) return;
+    this.finish();
+    this.done = true;
+    renameSync(this.tempPath, this.path);
+  }
+
+  /** Stops the writer thread (it closes the file) and removes the temporary file. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    if (!this.finished) {
+      Atomics.store(this.ctrl, COMMAND, 2);
+      Atomics.notify(this.ctrl, PRODUCED);
+      this.waitDone();
+    }
+    rmSync(this.tempPath, { force: true });
+  }
+}

@@ -1,0 +1,133 @@
+// The pcapng writer's writer thread (capture/async-sink): same bytes as the synchronous writer, bounded
+// memory with back-pressure, whole-or-absent files; and snaplen: cut frames keep their original length
+// and are not malformed for tshark.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AsyncChunkSink } from '../../src/capture/async-sink.js';
+import { tempPathFor } from '../../src/capture/atomic.js';
+import { PcapngWriter } from '../../src/capture/pcapng.js';
+import { buildWorld } from '../../src/scenario/build.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
+import { runWorld } from '../../src/scenario/run.js';
+import { icmpEchoFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
+import { hasTshark, tsharkCheck, tsharkRecords } from '../helpers/tshark.js';
+import { ROOT } from '../integration/run-scenario.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'podwire-async-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeAll(w: PcapngWriter, n: number): void {
+  const ids = ['a/eth0', 'b/eth0', 'c/flannel.1'].map((name) => w.addInterface(name));
+  const frames = [udpFrame(), tcpSynFrame(), icmpEchoFrame(8, 3), vxlanFrame()];
+  for (let i = 0; i < n; i++) w.writePacketRecord(ids[i % 3]!, i * 1000 + 7, frames[i % 4]!);
+}
+
+describe('async capture writer', () => {
+  it('writes the same bytes as the synchronous writer, through a ring smaller than the file (back-pressure)', () => {
+    const syncPath = join(dir, 'sync.pcapng');
+    const asyncPath = join(dir, 'async.pcapng');
+    const s = new PcapngWriter(syncPath, { sync: true });
+    writeAll(s, 20_000);
+    s.close();
+    // 2 slots of 4 KiB: the file is ~2.6 MB, so the simulation thread must wait for the disk many times.
+    const a = new PcapngWriter(asyncPath, { slots: 2, slotSize: 4096 });
+    writeAll(a, 20_000);
+    expect(existsSync(asyncPath)).toBe(false);
+    expect(a.bytes).toBe(s.bytes);
+    a.close();
+    const want = readFileSync(syncPath);
+    expect(want.length).toBeGreaterThan(2_000_000);
+    expect(readFileSync(asyncPath).equals(want)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('a capture smaller than one chunk (written at finish, no thread) has the same bytes too', () => {
+    const s = new PcapngWriter(join(dir, 'small-sync.pcapng'), { sync: true });
+    writeAll(s, 50);
+    s.close();
+    const a = new PcapngWriter(join(dir, 'small-async.pcapng'));
+    writeAll(a, 50);
+    a.close();
+    expect(readFileSync(join(dir, 'small-async.pcapng')).equals(readFileSync(join(dir, 'small-sync.pcapng')))).toBe(true);
+  });
+
+  it('a file 250 times the ring (2 × 1 KiB) arrives whole and in order', () => {
+    const sink = new AsyncChunkSink(join(dir, 'raw.bin'), { slots: 2, slotSize: 1024 });
+    for (let i = 0; i < 5000; i++) {
+      const o = sink.reserve(100);
+      sink.buf.fill(i & 0xff, o, o + 100);
+      sink.pos = o + 100;
+    }
+    sink.commit();
+    const got = readFileSync(join(dir, 'raw.bin'));
+    expect(got.length).toBe(500_000);
+    for (let i = 0; i < 5000; i++) expect(got[i * 100 + 50]).toBe(i & 0xff);
+  });
+
+  it('abort stops the writer thread and leaves no file; finish then abort keeps nothing either', () => {
+    const p = join(dir, 'aborted.pcapng');
+    const w = new PcapngWriter(p, { slots: 2, slotSize: 4096 });
+    writeAll(w, 2000);
+    w.abort();
+    expect(existsSync(p)).toBe(false);
+    const q = join(dir, 'finished-aborted.pcapng');
+    const v = new PcapngWriter(q);
+    writeAll(v, 10);
+    v.finish();
+    v.abort();
+    expect(existsSync(q)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a write error in the writer thread (ENOSPC) is thrown on the simulation thread with the target path; abort leaves nothing', () => {
+    const p = join(dir, 'full.pcapng');
+    symlinkSync('/dev/full', tempPathFor(p)); // the temporary file is the full device
+    const w = new PcapngWriter(p, { slots: 2, slotSize: 4096 });
+    let err: NodeJS.ErrnoException | null = null;
+    try {
+      writeAll(w, 20_000);
+      w.close();
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    expect(err?.code).toBe('ENOSPC');
+    expect(err?.path).toBe(p);
+    w.abort();
+    expect(existsSync(p)).toBe(false);
+    expect(existsSync(tempPathFor(p))).toBe(false);
+  });
+
+  it('the same error when the capture fits in one chunk (written at finish, no thread)', () => {
+    const p = join(dir, 'full-small.pcapng');
+    symlinkSync('/dev/full', tempPathFor(p));
+    const w = new PcapngWriter(p);
+    writeAll(w, 10);
+    expect(() => w.finish()).toThrow(expect.objectContaining({ code: 'ENOSPC', path: p }));
+    w.abort();
+    expect(existsSync(tempPathFor(p))).toBe(false);
+  });
+
+  it('a record larger than a chunk is refused with a message, not written half', () => {
+    const w = new PcapngWriter(join(dir, 'big.pcapng'), { slots: 2, slotSize: 1024 });
+    const id = w.addInterface('x');
+    expect(() => w.writePacket(id, 0, new Uint8Array(2000))).toThrow(/exceeds the capture chunk/);
+    w.abort();
+  });
+});
+
+describe.skipIf(!hasTshark())('snaplen', () => {
+  it('frames cut at snaplen keep their original length and are not malformed for tshark', () => {
+    const file = join(ROOT, 'scenarios', 'fragmentation.yaml');
+    const res = runWorld(buildWorld(loadScenarioFile(file), 1), { outDir: join(dir, 'snap'), format: 'pcapng', snaplen: 96 });
+    const recs = tsharkRecords(res.files.capture, ['frame.len', 'frame.cap_len']);
+    const cut = recs.filter((r) => Number(r['frame.len']) > 96);
+    expect(cut.length).toBeGreaterThan(0);
+    for (const r of recs) expect(Number(r['frame.cap_len'])).toBe(Math.min(96, Number(r['frame.len'])));
+    const check = tsharkCheck(res.files.capture);
+    expect(check.frames).toBe(recs.length);
+    expect(check.malformed).toBe(0);
+    expect(check.badChecksums).toBe(0);
+  });
+});
