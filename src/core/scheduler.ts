@@ -1,7 +1,6 @@
-// core/scheduler — the future event list. Layer: core (imports tinyqueue only).
+// core/scheduler — the future event list. Layer: core.
 // Mirrors ns-3's Scheduler: events ordered by (time, insertion sequence), so two events at the same
 // instant run in the order they were scheduled; cancel is a flag checked when the event is popped.
-import TinyQueue from 'tinyqueue';
 import type { TimeNs } from './time.js';
 
 /** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
@@ -36,39 +35,76 @@ export class SimEvent {
   }
 }
 
-function before(x: SimEvent, y: SimEvent): number {
-  return x.time - y.time || x.seq - y.seq;
-}
-
-/** Priority queue of events keyed by (time, seq). */
+/** Binary min-heap of events keyed by (time, seq), the comparison written inline (no comparator call per step). */
 export class Scheduler {
-  private readonly q = new TinyQueue<SimEvent>([], before);
+  private readonly h: SimEvent[] = [];
+  private n = 0;
   private seq = 0;
   private readonly live: Live = { foreground: 0 };
 
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
-    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+    const seq = this.seq++;
+    const ev = new SimEvent(time, seq, fn, a, b, background, this.live);
     if (!background) this.live.foreground++;
-    this.q.push(ev);
+    const h = this.h;
+    let i = this.n++;
+    h.push(ev);
+    // Sift up with a hole: parents later than the new event move down.
+    while (i > 0) {
+      const pi = (i - 1) >> 1;
+      const p = h[pi]!;
+      if (p.time < time || (p.time === time && p.seq < seq)) break;
+      h[i] = p;
+      i = pi;
+    }
+    h[i] = ev;
     return ev;
   }
   /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
-    const ev = this.q.pop();
-    if (ev !== undefined && !ev.cancelled) {
-      ev.popped = true;
-      if (!ev.background) this.live.foreground--;
+    const n = this.n;
+    if (n === 0) return undefined;
+    const h = this.h;
+    const top = h[0]!;
+    const last = h.pop()!;
+    const m = (this.n = n - 1);
+    if (m > 0) {
+      // Sift the last event down from the root with a hole.
+      const t = last.time;
+      const s = last.seq;
+      let i = 0;
+      const half = m >> 1;
+      while (i < half) {
+        let ci = 2 * i + 1;
+        let c = h[ci]!;
+        const ri = ci + 1;
+        if (ri < m) {
+          const r = h[ri]!;
+          if (r.time < c.time || (r.time === c.time && r.seq < c.seq)) {
+            ci = ri;
+            c = r;
+          }
+        }
+        if (t < c.time || (t === c.time && s < c.seq)) break;
+        h[i] = c;
+        i = ci;
+      }
+      h[i] = last;
     }
-    return ev;
+    if (!top.cancelled) {
+      top.popped = true;
+      if (!top.background) this.live.foreground--;
+    }
+    return top;
   }
   /** Foreground events still to run (not cancelled). */
   get foreground(): number {
     return this.live.foreground;
   }
   peek(): SimEvent | undefined {
-    return this.q.peek();
+    return this.n > 0 ? this.h[0] : undefined;
   }
   get size(): number {
-    return this.q.length;
+    return this.n;
   }
 }

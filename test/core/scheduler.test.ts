@@ -69,6 +69,32 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
       expect(s.pop()!.cancelled).toBe(false);
     });
 
+    it('interleaved inserts and pops of 20,000 events with colliding times come out in (time, seq) order', () => {
+      const s = make();
+      let x = 12345;
+      const rnd = (n: number): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x % n;
+      };
+      const popped: SimEvent[] = [];
+      let now = 0;
+      for (let i = 0; i < 20_000; i++) {
+        s.insert(now + rnd(50), noop, i);
+        if (rnd(3) === 0) {
+          const ev = s.pop()!;
+          now = ev.time;
+          popped.push(ev);
+        }
+      }
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
+      expect(popped.length).toBe(20_000);
+      for (let i = 1; i < popped.length; i++) {
+        const a = popped[i - 1]!;
+        const b = popped[i]!;
+        expect(a.time < b.time || (a.time === b.time && a.seq < b.seq)).toBe(true);
+      }
+    });
+
     it('peek shows the earliest event without removing it; an empty queue gives undefined', () => {
       const s = make();
       expect(s.peek()).toBeUndefined();
@@ -81,7 +107,7 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
   });
 }
 
-schedulerConformance('Scheduler (tinyqueue)', () => new Scheduler());
+schedulerConformance('Scheduler (binary heap)', () => new Scheduler());
 
 describe('Simulator', () => {
   it('runs callbacks with their two arguments and advances the clock to each event', () => {
