@@ -35,19 +35,75 @@ export class SimEvent {
   }
 }
 
-/** Binary min-heap of events keyed by (time, seq), the comparison written inline (no comparator call per step). */
+/** An append-only run of events in (time, seq) order, consumed from `head`. */
+interface Lane {
+  items: SimEvent[];
+  head: number;
+}
+
+/** How many sorted lanes sit beside the heap. */
+const LANES = 8;
+
+/** a runs before b. */
+function earlier(a: SimEvent, b: SimEvent): boolean {
+  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+}
+
+/**
+ * The future event list: a binary min-heap keyed by (time, seq) with the comparison inline, plus a few
+ * sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe) are
+ * scheduled in non-decreasing time order, so each such stream is appended to a lane (the lane whose last
+ * event is the latest not after the new one) in O(1) instead of deepening the heap: tens of thousands of
+ * pending TIME_WAIT timers otherwise make every pop walk ~16 heap levels of cache misses. Events that fit
+ * no lane go to the heap. The earliest event is the least of the heap's top and the lanes' heads, so the
+ * order is exactly (time, seq) whatever the split.
+ */
 export class Scheduler {
   private readonly h: SimEvent[] = [];
+  private readonly lanes: Lane[] = [];
   private n = 0;
   private seq = 0;
   private readonly live: Live = { foreground: 0 };
+
+  constructor() {
+    for (let i = 0; i < LANES; i++) this.lanes.push({ items: [], head: 0 });
+  }
 
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
     const seq = this.seq++;
     const ev = new SimEvent(time, seq, fn, a, b, background, this.live);
     if (!background) this.live.foreground++;
+    this.n++;
+    // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
+    // else an empty lane; else the heap.
+    let best: Lane | null = null;
+    let bestTime = -1;
+    let empty: Lane | null = null;
+    const lanes = this.lanes;
+    for (let k = 0; k < LANES; k++) {
+      const l = lanes[k]!;
+      const len = l.items.length;
+      if (len === l.head) {
+        if (empty === null) empty = l;
+        continue;
+      }
+      const t = l.items[len - 1]!.time;
+      if (t <= time && t > bestTime) {
+        best = l;
+        bestTime = t;
+      }
+    }
+    if (best === null) best = empty;
+    if (best !== null) {
+      if (best.head === best.items.length && best.head > 0) {
+        best.items.length = 0;
+        best.head = 0;
+      }
+      best.items.push(ev);
+      return ev;
+    }
     const h = this.h;
-    let i = this.n++;
+    let i = h.length;
     h.push(ev);
     // Sift up with a hole: parents later than the new event move down.
     while (i > 0) {
@@ -60,14 +116,53 @@ export class Scheduler {
     h[i] = ev;
     return ev;
   }
+
+  /** The lane holding the earliest event, or null when the heap's top is earlier (or all lanes are empty). */
+  private minLane(): Lane | null {
+    let best: Lane | null = null;
+    let first: SimEvent | undefined = this.h[0];
+    const lanes = this.lanes;
+    for (let k = 0; k < LANES; k++) {
+      const l = lanes[k]!;
+      if (l.head === l.items.length) continue;
+      const e = l.items[l.head]!;
+      if (first === undefined || earlier(e, first)) {
+        first = e;
+        best = l;
+      }
+    }
+    return best;
+  }
+
   /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
-    const n = this.n;
-    if (n === 0) return undefined;
+    if (this.n === 0) return undefined;
+    this.n--;
+    const lane = this.minLane();
+    let top: SimEvent;
+    if (lane !== null) {
+      top = lane.items[lane.head]!;
+      lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
+      if (lane.head === lane.items.length) {
+        lane.items.length = 0;
+        lane.head = 0;
+      } else if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
+        lane.items.splice(0, lane.head);
+        lane.head = 0;
+      }
+    } else top = this.popHeap();
+    if (!top.cancelled) {
+      top.popped = true;
+      if (!top.background) this.live.foreground--;
+    }
+    return top;
+  }
+
+  private popHeap(): SimEvent {
     const h = this.h;
     const top = h[0]!;
     const last = h.pop()!;
-    const m = (this.n = n - 1);
+    const m = h.length;
     if (m > 0) {
       // Sift the last event down from the root with a hole.
       const t = last.time;
@@ -91,18 +186,17 @@ export class Scheduler {
       }
       h[i] = last;
     }
-    if (!top.cancelled) {
-      top.popped = true;
-      if (!top.background) this.live.foreground--;
-    }
     return top;
   }
+
   /** Foreground events still to run (not cancelled). */
   get foreground(): number {
     return this.live.foreground;
   }
   peek(): SimEvent | undefined {
-    return this.n > 0 ? this.h[0] : undefined;
+    if (this.n === 0) return undefined;
+    const lane = this.minLane();
+    return lane !== null ? lane.items[lane.head] : this.h[0];
   }
   get size(): number {
     return this.n;
