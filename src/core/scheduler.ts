@@ -44,11 +44,6 @@ interface Lane {
 /** How many sorted lanes sit beside the heap. */
 const LANES = 8;
 
-/** a runs before b. */
-function earlier(a: SimEvent, b: SimEvent): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
-}
-
 /**
  * The future event list: a binary min-heap keyed by (time, seq) with the comparison inline, plus a few
  * sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe) are
@@ -60,6 +55,9 @@ function earlier(a: SimEvent, b: SimEvent): boolean {
  */
 export class Scheduler {
   private readonly h: SimEvent[] = [];
+  /** The heap's keys beside its events (time and seq of h[i] at i): sifting reads these, not the event objects. */
+  private ht = new Float64Array(256);
+  private hs = new Float64Array(256);
   private readonly lanes: Lane[] = [];
   private n = 0;
   private seq = 0;
@@ -105,14 +103,21 @@ export class Scheduler {
     const h = this.h;
     let i = h.length;
     h.push(ev);
+    if (i === this.ht.length) this.grow();
+    const ht = this.ht;
+    const hs = this.hs;
     // Sift up with a hole: parents later than the new event move down.
     while (i > 0) {
       const pi = (i - 1) >> 1;
-      const p = h[pi]!;
-      if (p.time < time || (p.time === time && p.seq < seq)) break;
-      h[i] = p;
+      const pt = ht[pi]!;
+      if (pt < time || (pt === time && hs[pi]! < seq)) break;
+      ht[i] = pt;
+      hs[i] = hs[pi]!;
+      h[i] = h[pi]!;
       i = pi;
     }
+    ht[i] = time;
+    hs[i] = seq;
     h[i] = ev;
     return ev;
   }
@@ -120,14 +125,16 @@ export class Scheduler {
   /** The lane holding the earliest event, or null when the heap's top is earlier (or all lanes are empty). */
   private minLane(): Lane | null {
     let best: Lane | null = null;
-    let first: SimEvent | undefined = this.h[0];
+    let bt = this.h.length > 0 ? this.ht[0]! : Infinity;
+    let bs = this.hs[0]!;
     const lanes = this.lanes;
     for (let k = 0; k < LANES; k++) {
       const l = lanes[k]!;
       if (l.head === l.items.length) continue;
       const e = l.items[l.head]!;
-      if (first === undefined || earlier(e, first)) {
-        first = e;
+      if (e.time < bt || (e.time === bt && e.seq < bs)) {
+        bt = e.time;
+        bs = e.seq;
         best = l;
       }
     }
@@ -160,33 +167,52 @@ export class Scheduler {
 
   private popHeap(): SimEvent {
     const h = this.h;
+    const ht = this.ht;
+    const hs = this.hs;
     const top = h[0]!;
     const last = h.pop()!;
     const m = h.length;
     if (m > 0) {
-      // Sift the last event down from the root with a hole.
-      const t = last.time;
-      const s = last.seq;
+      // Sift the last event down from the root with a hole, comparing the keys' typed arrays.
+      const t = ht[m]!;
+      const s = hs[m]!;
       let i = 0;
       const half = m >> 1;
       while (i < half) {
         let ci = 2 * i + 1;
-        let c = h[ci]!;
+        let ct = ht[ci]!;
+        let cs = hs[ci]!;
         const ri = ci + 1;
         if (ri < m) {
-          const r = h[ri]!;
-          if (r.time < c.time || (r.time === c.time && r.seq < c.seq)) {
+          const rt = ht[ri]!;
+          const rs = hs[ri]!;
+          if (rt < ct || (rt === ct && rs < cs)) {
             ci = ri;
-            c = r;
+            ct = rt;
+            cs = rs;
           }
         }
-        if (t < c.time || (t === c.time && s < c.seq)) break;
-        h[i] = c;
+        if (t < ct || (t === ct && s < cs)) break;
+        ht[i] = ct;
+        hs[i] = cs;
+        h[i] = h[ci]!;
         i = ci;
       }
+      ht[i] = t;
+      hs[i] = s;
       h[i] = last;
     }
     return top;
+  }
+
+  /** Doubles the key arrays. */
+  private grow(): void {
+    const t = new Float64Array(this.ht.length * 2);
+    t.set(this.ht);
+    this.ht = t;
+    const s = new Float64Array(this.hs.length * 2);
+    s.set(this.hs);
+    this.hs = s;
   }
 
   /** Foreground events still to run (not cancelled). */
