@@ -35,10 +35,15 @@ export class SimEvent {
   }
 }
 
-/** An append-only run of events in (time, seq) order, consumed from `head`. */
-interface Lane {
-  items: SimEvent[];
-  head: number;
+/** An append-only run of events in (time, seq) order, consumed from `head`; its ends' keys cached as numbers. */
+class Lane {
+  items: SimEvent[] = [];
+  head = 0;
+  /** Time of the last event (meaningful while the lane is not empty). */
+  tailTime = 0;
+  /** Time and seq of items[head] (meaningful while the lane is not empty). */
+  headTime = 0;
+  headSeq = 0;
 }
 
 /** How many sorted lanes sit beside the heap. */
@@ -64,7 +69,7 @@ export class Scheduler {
   private readonly live: Live = { foreground: 0 };
 
   constructor() {
-    for (let i = 0; i < LANES; i++) this.lanes.push({ items: [], head: 0 });
+    for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
   }
 
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
@@ -85,7 +90,7 @@ export class Scheduler {
         if (empty === null) empty = l;
         continue;
       }
-      const t = l.items[len - 1]!.time;
+      const t = l.tailTime;
       if (t <= time && t > bestTime) {
         best = l;
         bestTime = t;
@@ -93,11 +98,16 @@ export class Scheduler {
     }
     if (best === null) best = empty;
     if (best !== null) {
-      if (best.head === best.items.length && best.head > 0) {
-        best.items.length = 0;
-        best.head = 0;
+      if (best.head === best.items.length) {
+        if (best.head > 0) {
+          best.items.length = 0;
+          best.head = 0;
+        }
+        best.headTime = time;
+        best.headSeq = seq;
       }
       best.items.push(ev);
+      best.tailTime = time;
       return ev;
     }
     const h = this.h;
@@ -131,10 +141,10 @@ export class Scheduler {
     for (let k = 0; k < LANES; k++) {
       const l = lanes[k]!;
       if (l.head === l.items.length) continue;
-      const e = l.items[l.head]!;
-      if (e.time < bt || (e.time === bt && e.seq < bs)) {
-        bt = e.time;
-        bs = e.seq;
+      const t = l.headTime;
+      if (t < bt || (t === bt && l.headSeq < bs)) {
+        bt = t;
+        bs = l.headSeq;
         best = l;
       }
     }
@@ -153,9 +163,14 @@ export class Scheduler {
       if (lane.head === lane.items.length) {
         lane.items.length = 0;
         lane.head = 0;
-      } else if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
-        lane.items.splice(0, lane.head);
-        lane.head = 0;
+      } else {
+        const next = lane.items[lane.head]!;
+        lane.headTime = next.time;
+        lane.headSeq = next.seq;
+        if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
+          lane.items.splice(0, lane.head);
+          lane.head = 0;
+        }
       }
     } else top = this.popHeap();
     if (!top.cancelled) {
