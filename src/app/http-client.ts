@@ -131,6 +131,7 @@ export class HttpClient {
   /** Connections opened so far. */
   connectionsOpened = 0;
   private tlsRng: Rng | null = null;
+  private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
 
   constructor(
     readonly tcp: TcpLayer,
@@ -232,12 +233,25 @@ export class HttpClient {
   private write(c: ClientConn, p: Pending): void {
     const t = p.target;
     p.sentAt = this.sim.now;
+    c.sock.send(this.requestBytes(t));
+  }
+
+  /**
+   * The request's bytes; the last target's are kept and handed out again while its fields are the same
+   * (a load generator sends one target's request over and over): sent bytes are never written to.
+   */
+  private requestBytes(t: HttpTarget): Uint8Array {
+    const last = this.lastRequest;
+    if (last !== null && last.target === t && last.host === t.host && last.port === t.port && last.tls === t.tls && last.method === t.method && last.path === t.path && last.body === t.body) return last.bytes;
     const headers: HttpHeader[] = [
       ['Host', t.port === (t.tls ? 443 : 80) ? t.host : `${t.host}:${t.port}`],
       ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
       ['Accept', '*/*'],
     ];
-    c.sock.send(buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) }));
+    const bytes = buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) });
+    // A Uint8Array body belongs to the caller, who may refill it between requests: not kept.
+    if (typeof t.body !== 'object') this.lastRequest = { target: t, host: t.host, port: t.port, tls: t.tls, method: t.method, path: t.path, body: t.body, bytes };
+    return bytes;
   }
 
   private onData(c: ClientConn, data: Uint8Array | null): void {

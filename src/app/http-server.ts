@@ -94,6 +94,7 @@ export class HttpServer {
   private readonly rng: Rng;
   private readonly sim: Simulator;
   private readonly identityLine: Uint8Array;
+  private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
 
   constructor(
     readonly tcp: TcpLayer,
@@ -187,13 +188,7 @@ export class HttpServer {
     } else {
       const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? { kind: 'constant', value: 64 }, this.rng))));
       const close = this.opts.keepAlive === false || /close/i.test(httpHeader(job.req.headers, 'connection') ?? '') || job.req.version === 'HTTP/1.0';
-      const headers: [string, string][] = [
-        ['Content-Type', 'text/plain'],
-        ['Content-Length', String(size)],
-        ['X-Served-By', this.opts.identity],
-      ];
-      if (close) headers.push(['Connection', 'close']);
-      const bytes = buildHttpResponse({ status: this.opts.status ?? 200, headers, body: this.body(size) });
+      const bytes = this.response(this.opts.status ?? 200, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
       this.counters.responses++;
       this.rec?.served();
@@ -230,6 +225,24 @@ export class HttpServer {
   private resetConn(conn: ServerConn): void {
     conn.closed = true;
     conn.sock.abort();
+  }
+
+  /**
+   * The response's bytes. The last ones are kept and handed out again when status, size and Connection
+   * are the same (a constant response size makes every response identical): sent bytes are never written to.
+   */
+  private response(status: number, size: number, close: boolean): Uint8Array {
+    const last = this.lastResponse;
+    if (last !== null && last.status === status && last.size === size && last.close === close) return last.bytes;
+    const headers: [string, string][] = [
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', String(size)],
+      ['X-Served-By', this.opts.identity],
+    ];
+    if (close) headers.push(['Connection', 'close']);
+    const bytes = buildHttpResponse({ status, headers, body: this.body(size) });
+    this.lastResponse = { status, size, close, bytes };
+    return bytes;
   }
 
   private body(size: number): Uint8Array {

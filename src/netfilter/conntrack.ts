@@ -154,6 +154,32 @@ export function packetTuple(pkt: Packet): CtTuple | null {
   return { proto, src: ip.src, sport: 0, dst: ip.dst, dport: 0 };
 }
 
+/**
+ * packetTuple into `t` (no allocation): the lookup key of nf_conntrack_in, whose fields are copied only
+ * when a new entry keeps them. False when the packet has no IPv4 header.
+ */
+function packetTupleInto(pkt: Packet, t: CtTuple): boolean {
+  const ip = pkt.ip;
+  if (!ip) return false;
+  t.proto = ip.protocol;
+  t.src = ip.src;
+  t.dst = ip.dst;
+  if (pkt.tcp) {
+    t.sport = pkt.tcp.srcPort;
+    t.dport = pkt.tcp.dstPort;
+  } else if (pkt.udp) {
+    t.sport = pkt.udp.srcPort;
+    t.dport = pkt.udp.dstPort;
+  } else if (pkt.icmp) {
+    t.sport = (pkt.icmp.rest >>> 16) & 0xffff;
+    t.dport = (pkt.icmp.type << 8) | pkt.icmp.code;
+  } else {
+    t.sport = 0;
+    t.dport = 0;
+  }
+  return true;
+}
+
 /** A NAT range as nf_nat_range2 carries it. */
 export interface NatSetup {
   minIp: number;
@@ -185,6 +211,8 @@ function jhash3(a: number, b: number, c: number): number {
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack {
   private readonly hash = new TupleMap<{ ct: ConnEntry; dir: 0 | 1 }>();
+  /** The lookup key of in(), reused for every packet. */
+  private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   private readonly entries = new Set<ConnEntry>();
   private nextId = 1;
   readonly cfg: ConntrackConfig;
@@ -248,8 +276,8 @@ export class Conntrack {
       }
       return CT_OK;
     }
-    const t = packetTuple(pkt);
-    if (!t) return CT_OK;
+    const t = this.key;
+    if (!packetTupleInto(pkt, t)) return CT_OK;
     let h = this.lookup(t, now);
     if (h && pkt.tcp && h.dir === 0 && this.reopens(h.ct, pkt.tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
@@ -278,7 +306,7 @@ export class Conntrack {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = new ConnEntry(this, this.nextId++, t);
+    const ct = new ConnEntry(this, this.nextId++, { proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport });
     ct.tcpState = tcpState;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
     ct.expires = now + this.timeoutOf(ct);

@@ -97,6 +97,10 @@ export interface NetfilterOptions {
 const INDEX_MIN_RULES_DEFAULT = 32;
 /** Keeps the rule counters small integers (V8 Smis) when the cost model is off and nothing resets them. */
 const WALK_MASK = 0x3fffffff;
+/** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
+const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
+const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
+const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /** One loaded table: its compiled chains in canonical order and the comment lines it was loaded with. */
 interface LoadedTable {
@@ -112,8 +116,8 @@ export class Netfilter {
   /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
   readonly ipsets = new IpSetTable();
   trace: ((ev: NfTraceEvent) => void) | null;
-  /** The built-in chains of each table (the hooks' entry points); jumps are pointers between compiled chains. */
-  private tables = new Map<TableName, Map<string, CChain>>();
+  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
+  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
@@ -181,7 +185,7 @@ export class Netfilter {
     }
     this.loaded = loaded;
     this.ruleCounters = canon.ruleCounters;
-    this.tables = tables;
+    this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
     this.counts.clear();
   }
 
@@ -245,39 +249,39 @@ export class Netfilter {
     try {
       switch (hook) {
         case NfHook.PREROUTING: {
-          let v = this.table('raw', 'PREROUTING') ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
+          let v = this.table(SLOT.RAW_PRE) ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
           if (v) return v;
           const r = this.conntrack.in(pkt, c.now);
           if (!r.ok) return drop(r.reason, null, null, -1);
-          v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table('mangle', 'PREROUTING') ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, 'PREROUTING') ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
+          v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table(SLOT.MANGLE_PRE) ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
           return v ?? ACCEPT;
         }
         case NfHook.INPUT: {
-          const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table('mangle', 'INPUT') ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table('filter', 'INPUT') ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'INPUT');
+          const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_IN) ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_IN) ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_IN);
           return v ?? this.confirm(pkt);
         }
         case NfHook.FORWARD:
-          return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table('mangle', 'FORWARD') ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table('filter', 'FORWARD') ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
+          return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_FWD) ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_FWD) ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
         case NfHook.OUTPUT: {
           const dst0 = ip.dst;
           const mark0 = pkt.mark;
-          let v = this.table('raw', 'OUTPUT') ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
+          let v = this.table(SLOT.RAW_OUT) ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
           if (v) return v;
           const r = this.conntrack.in(pkt, c.now);
           if (!r.ok) return drop(r.reason, null, null, -1);
           v =
             this.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??
-            this.table('mangle', 'OUTPUT') ??
+            this.table(SLOT.MANGLE_OUT) ??
             this.nftAt('output', PRI.MANGLE, PRI.NAT_DST) ??
-            this.nat(NatManip.DST, 'OUTPUT') ??
+            this.nat(NatManip.DST, SLOT.NAT_OUT) ??
             this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
-            this.table('filter', 'OUTPUT') ??
+            this.table(SLOT.FILTER_OUT) ??
             this.nftAt('output', PRI.FILTER, PRI.MAX);
           if (v) return v;
           return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
         }
         case NfHook.POSTROUTING: {
-          const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table('mangle', 'POSTROUTING') ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, 'POSTROUTING') ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
+          const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_POST) ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
           return v ?? this.confirm(pkt);
         }
         default: {
@@ -320,14 +324,14 @@ export class Netfilter {
   }
 
   /** nf_nat_inet_fn: consult the nat table for a new connection's first packet, then apply the binding. */
-  private nat(manip: NatManip, chain: string): NfVerdict | null {
+  private nat(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = this.ctx.pkt;
     const ct = this.conntrack.ctOf(pkt);
     if (!ct) return null;
     if (!isIcmpError(pkt) && pkt.ctDir === 0 && !this.conntrack.natDone(ct, manip)) {
       this.tenv.natManip = manip;
       try {
-        const v = this.table('nat', chain);
+        const v = this.table(slot);
         if (v) return v;
       } finally {
         this.tenv.natManip = null;
@@ -344,10 +348,10 @@ export class Netfilter {
   }
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
-  private table(name: TableName, hookChain: string): NfVerdict | null {
-    const chains = this.tables.get(name);
-    const base = chains?.get(hookChain);
-    if (!base) return null;
+  private table(slot: number): NfVerdict | null {
+    const base = this.bases[slot];
+    if (base === null || base === undefined) return null;
+    const name = SLOT_TABLE[slot]!;
     const c = this.ctx;
     const trace = this.trace;
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.

@@ -44,12 +44,6 @@ export interface HttpResponse {
 
 export type HttpMessage = HttpRequest | HttpResponse;
 
-/** Latin-1 bytes of a string (one byte per code unit, as header bytes are), without a per-char callback. */
-function latin1(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
-}
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
@@ -61,22 +55,37 @@ function toBody(body: Uint8Array | string | undefined): Uint8Array {
 /** Case-insensitive value of the first header named `name`, or undefined. */
 export function httpHeader(headers: HttpHeader[], name: string): string | undefined {
   const n = name.toLowerCase();
-  for (const h of headers) if (h[0].toLowerCase() === n) return h[1];
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    // The length test first: most names differ in length, and then no lower-case copy is made.
+    if (h[0].length === n.length && h[0].toLowerCase() === n) return h[1];
+  }
   return undefined;
+}
+
+/** True when a field name holds CR, LF or ':' (or a value holds CR or LF): `assemble` refuses it. */
+function badChars(s: string, colonToo: boolean): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 13 || c === 10 || (colonToo && c === 58)) return true;
+  }
+  return false;
 }
 
 function assemble(startLine: string, headers: HttpHeader[], body: Uint8Array, addLength: boolean): Uint8Array {
   let head = startLine + '\r\n';
-  for (const [k, v] of headers) {
-    if (/[\r\n:]/.test(k) || /[\r\n]/.test(v)) throw new WireError('http', 0, `invalid header field ${JSON.stringify(k)}`);
-    head += `${k}: ${v}\r\n`;
+  for (let i = 0; i < headers.length; i++) {
+    const [k, v] = headers[i]!;
+    if (badChars(k, true) || badChars(v, false)) throw new WireError('http', 0, `invalid header field ${JSON.stringify(k)}`);
+    head += k + ': ' + v + '\r\n';
   }
-  if (addLength && httpHeader(headers, 'content-length') === undefined) head += `Content-Length: ${body.length}\r\n`;
+  if (addLength && httpHeader(headers, 'content-length') === undefined) head += 'Content-Length: ' + body.length + '\r\n';
   head += '\r\n';
-  const h = latin1(head);
-  const out = new Uint8Array(h.length + body.length);
-  out.set(h, 0);
-  out.set(body, h.length);
+  // Latin-1 bytes of the head written straight into the message (one byte per code unit).
+  const n = head.length;
+  const out = new Uint8Array(n + body.length);
+  for (let i = 0; i < n; i++) out[i] = head.charCodeAt(i) & 0xff;
+  out.set(body, n);
   return out;
 }
 
@@ -122,8 +131,9 @@ function findHeadEnd(buf: Uint8Array, from: number, end: number): number {
 
 /** Incremental HTTP/1.1 parser for one direction of a connection: push bytes, get complete messages. */
 export class HttpParser {
-  // Starts small and grows on demand: a simulation holds thousands of idle connections' parsers.
-  private buf = new Uint8Array(256);
+  // Allocated on the first partial message and grown on demand: a simulation holds thousands of idle
+  // connections' parsers, and a message that arrives whole is parsed straight from its chunk.
+  private buf: Uint8Array = EMPTY;
   private len = 0;
   private scanFrom = 0;
   private headCount = 0;
@@ -144,6 +154,20 @@ export class HttpParser {
 
   /** Appends bytes; returns the messages completed by them, in order. Throws WireError on malformed input. */
   push(chunk: Uint8Array): HttpMessage[] {
+    const out: HttpMessage[] = [];
+    if (this.len === 0) {
+      // Nothing buffered: parse from the chunk itself and keep only what is left of it.
+      const used = this.parse(chunk, chunk.length, out);
+      const rest = chunk.length - used;
+      if (rest > 0) {
+        if (this.buf.length < rest) this.buf = new Uint8Array(Math.max(256, rest));
+        this.buf.set(used === 0 ? chunk : chunk.subarray(used), 0);
+        this.len = rest;
+        this.scanFrom -= used;
+        if (this.scanFrom < 0) this.scanFrom = 0;
+      } else this.scanFrom = 0;
+      return out;
+    }
     if (this.len + chunk.length > this.buf.length) {
       const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + chunk.length));
       grown.set(this.buf.subarray(0, this.len));
@@ -151,32 +175,7 @@ export class HttpParser {
     }
     this.buf.set(chunk, this.len);
     this.len += chunk.length;
-    const out: HttpMessage[] = [];
-    let start = 0;
-    for (;;) {
-      const headEnd = findHeadEnd(this.buf, Math.max(start, this.scanFrom - 3), this.len);
-      if (headEnd < 0) {
-        this.scanFrom = this.len;
-        break;
-      }
-      const head = parseHead(this.buf, start, headEnd, this.kind);
-      let bodyLen = contentLength(head.headers, start);
-      if (head.kind === 'response' && (bodyless(head.status) || (this.headCount > 0 && head.status >= 200))) bodyLen = 0;
-      else if (bodyLen < 0) {
-        if (head.kind === 'request') bodyLen = 0;
-        else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
-      }
-      if (headEnd + bodyLen > this.len) {
-        this.scanFrom = start; // the head is parsed again when the body is complete
-        break;
-      }
-      if (head.kind === 'response' && head.status >= 200 && this.headCount > 0) this.headCount--;
-      const msg: HttpMessage = { ...head, body: this.buf.slice(headEnd, headEnd + bodyLen) };
-      out.push(msg);
-      this.bytesConsumed += headEnd + bodyLen - start;
-      start = headEnd + bodyLen;
-      this.scanFrom = start;
-    }
+    const start = this.parse(this.buf, this.len, out);
     if (start > 0) {
       this.buf.copyWithin(0, start, this.len);
       this.len -= start;
@@ -185,38 +184,78 @@ export class HttpParser {
     }
     return out;
   }
+
+  /** Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left relative to buf). */
+  private parse(buf: Uint8Array, len: number, out: HttpMessage[]): number {
+    let start = 0;
+    for (;;) {
+      const headEnd = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
+      if (headEnd < 0) {
+        this.scanFrom = len;
+        break;
+      }
+      const msg = parseHead(buf, start, headEnd, this.kind);
+      let bodyLen = contentLength(msg.headers, start);
+      if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
+      else if (bodyLen < 0) {
+        if (msg.kind === 'request') bodyLen = 0;
+        else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
+      }
+      if (headEnd + bodyLen > len) {
+        this.scanFrom = start; // the head is parsed again when the body is complete
+        break;
+      }
+      if (msg.kind === 'response' && msg.status >= 200 && this.headCount > 0) this.headCount--;
+      msg.body = buf.slice(headEnd, headEnd + bodyLen);
+      out.push(msg);
+      this.bytesConsumed += headEnd + bodyLen - start;
+      start = headEnd + bodyLen;
+      this.scanFrom = start;
+    }
+    return start;
+  }
 }
 
-type Head = Omit<HttpRequest, 'body'> | Omit<HttpResponse, 'body'>;
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;
+const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/;
 
-function parseHead(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): Head {
+/** Latin-1 text of buf[start, end) (one code unit per byte), in slices small enough for fromCharCode's argument list. */
+function latin1Text(buf: Uint8Array, start: number, end: number): string {
   let text = '';
-  for (let i = start; i < end - 4; i++) text += String.fromCharCode(buf[i]!);
+  for (let i = start; i < end; i += 4096) text += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  return text;
+}
+
+/** The message of the head buf[start, end) (`end` just past its CRLF CRLF), its body still empty. */
+function parseHead(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HttpMessage {
+  const text = latin1Text(buf, start, end - 4);
   const lines = text.split('\r\n');
   const first = lines[0] ?? '';
   const headers: HttpHeader[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
-    if (colon <= 0 || /[ \t]/.test(line[0]!)) throw new WireError('http', start, `malformed header line ${JSON.stringify(line)}`);
+    const c0 = line.charCodeAt(0);
+    if (colon <= 0 || c0 === 32 || c0 === 9) throw new WireError('http', start, `malformed header line ${JSON.stringify(line)}`);
     headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
   }
   if (httpHeader(headers, 'transfer-encoding') !== undefined) throw new WireError('http', start, 'Transfer-Encoding is not modelled');
   if (kind === 'request') {
-    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/.exec(first);
+    const m = REQUEST_LINE.exec(first);
     if (!m) throw new WireError('http', start, `malformed request line ${JSON.stringify(first)}`);
-    return { kind: 'request', method: m[1]!, target: m[2]!, version: m[3]!, headers };
+    return { kind: 'request', method: m[1]!, target: m[2]!, version: m[3]!, headers, body: EMPTY };
   }
-  const m = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/.exec(first);
+  const m = STATUS_LINE.exec(first);
   if (!m) throw new WireError('http', start, `malformed status line ${JSON.stringify(first)}`);
-  return { kind: 'response', version: m[1]!, status: Number(m[2]), reason: m[3]!, headers };
+  return { kind: 'response', version: m[1]!, status: Number(m[2]), reason: m[3]!, headers, body: EMPTY };
 }
 
 /** Content-Length of a header list, -1 when absent; throws on an invalid or conflicting value. */
 function contentLength(headers: HttpHeader[], at: number): number {
   let v = -1;
-  for (const [k, val] of headers) {
-    if (k.toLowerCase() !== 'content-length') continue;
+  for (let i = 0; i < headers.length; i++) {
+    const [k, val] = headers[i]!;
+    if (k.length !== 14 || k.toLowerCase() !== 'content-length') continue;
     if (!/^\d+$/.test(val)) throw new WireError('http', at, `invalid Content-Length ${JSON.stringify(val)}`);
     const n = Number(val);
     // RFC 9112 §6.3: differing Content-Length values make the message invalid.

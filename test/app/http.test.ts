@@ -55,6 +55,36 @@ describe('HttpServer + HttpClient', () => {
     expect(net.log.filter((r) => r.pkt.tcp!.flags & TcpFlag.FIN).map((r) => r.from)).toEqual(['client', 'web-0']);
   });
 
+  it('requests of one target object follow its fields as they change, and responses follow the sampled size', () => {
+    const { sim, net, tc } = world(1, [{ responseSize: { kind: 'uniform', min: 10, max: 1000 } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const t = { ...target };
+    const sizes: number[] = [];
+    for (const [i, path] of ['/a', '/a', '/b', '/a'].entries()) {
+      sim.scheduleAt(i * 100 * MS, () => {
+        t.path = path;
+        if (i === 3) t.host = 'web.example';
+        client.request(t, 1 * SEC, (r) => sizes.push(r.bytes));
+      });
+    }
+    sim.run();
+    const reqs: string[] = [];
+    for (const r of net.log) {
+      if (r.from !== 'client' || r.pkt.payload === null) continue;
+      const m = parseHttpMessage(r.pkt.payload, 'request');
+      if (m.kind === 'request') reqs.push(`${m.target} ${m.headers[0]![1]}`);
+    }
+    expect(reqs).toEqual(['/a web', '/a web', '/b web', '/a web.example']);
+    // Each response carries the size drawn for it (Content-Length and body agree; draws differ).
+    expect(sizes.length).toBe(4);
+    expect(new Set(sizes).size).toBeGreaterThan(1);
+    for (const r of net.log) {
+      if (r.from !== 'web-0' || r.pkt.payload === null) continue;
+      const m = parseHttpMessage(r.pkt.payload, 'response');
+      expect(m.body.length).toBe(Number(m.headers.find((h) => h[0] === 'Content-Length')![1]));
+    }
+  });
+
   it('queues requests FIFO when all workers are busy and accounts busy time and queue length', () => {
     const { sim, stats, tc } = world(1, [{ workers: 1, serviceTime: { kind: 'constant', value: 10 * MS } }]);
     const client = new HttpClient(tc, { keepAlive: false });

@@ -69,6 +69,66 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
       expect(s.pop()!.cancelled).toBe(false);
     });
 
+    it('interleaved inserts and pops of 20,000 events with colliding times come out in (time, seq) order', () => {
+      const s = make();
+      let x = 12345;
+      const rnd = (n: number): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x % n;
+      };
+      const popped: SimEvent[] = [];
+      let now = 0;
+      for (let i = 0; i < 20_000; i++) {
+        s.insert(now + rnd(50), noop, i);
+        if (rnd(3) === 0) {
+          const ev = s.pop()!;
+          now = ev.time;
+          popped.push(ev);
+        }
+      }
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
+      expect(popped.length).toBe(20_000);
+      for (let i = 1; i < popped.length; i++) {
+        const a = popped[i - 1]!;
+        const b = popped[i]!;
+        expect(a.time < b.time || (a.time === b.time && a.seq < b.seq)).toBe(true);
+      }
+    });
+
+    it('fixed-delay timer streams mixed with random delays and cancels pop in (time, seq) order, the same as a sort', () => {
+      const s = make();
+      let x = 777;
+      const rnd = (n: number): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x % n;
+      };
+      const all: SimEvent[] = [];
+      const popped: SimEvent[] = [];
+      let now = 0;
+      for (let i = 0; i < 30_000; i++) {
+        // Six monotone streams (more than the scheduler may keep apart) and random short delays.
+        const kind = rnd(8);
+        const delay = kind < 6 ? [60_000, 2_000, 200, 1_000_000, 5, 0][kind]! : rnd(300);
+        const ev = s.insert(now + delay, noop, i);
+        all.push(ev);
+        if (rnd(10) === 0) all[rnd(all.length)]!.cancel();
+        if (rnd(2) === 0) {
+          expect(s.peek()).toBe(s.peek());
+          const peeked = s.peek()!;
+          const ev2 = s.pop()!;
+          expect(ev2).toBe(peeked);
+          now = ev2.time;
+          popped.push(ev2);
+        }
+      }
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
+      expect(s.size).toBe(0);
+      const sorted = [...all].sort((a, b) => a.time - b.time || a.seq - b.seq);
+      // Popping interleaved with inserts: the popped sequence is sorted and holds every event once.
+      for (let i = 1; i < popped.length; i++) expect(popped[i - 1]!.time < popped[i]!.time || (popped[i - 1]!.time === popped[i]!.time && popped[i - 1]!.seq < popped[i]!.seq)).toBe(true);
+      expect(new Set(popped).size).toBe(sorted.length);
+    });
+
     it('peek shows the earliest event without removing it; an empty queue gives undefined', () => {
       const s = make();
       expect(s.peek()).toBeUndefined();
@@ -81,7 +141,7 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
   });
 }
 
-schedulerConformance('Scheduler (tinyqueue)', () => new Scheduler());
+schedulerConformance('Scheduler (binary heap)', () => new Scheduler());
 
 describe('Simulator', () => {
   it('runs callbacks with their two arguments and advances the clock to each event', () => {

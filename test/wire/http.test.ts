@@ -50,6 +50,23 @@ describe('http', () => {
     expect(r.pending).toBe(10);
     expect(r.push(reqBytes.subarray(10)).map((m) => (m as HttpRequest).target)).toEqual(['/healthz']);
   });
+  it('incremental: every two-piece split of a pipelined stream gives the messages of the whole, and bodies do not alias the pushed bytes', () => {
+    const third = buildHttpResponse({ status: 500, headers: [['X-Served-By', 'web-1']], body: 'boom' });
+    const stream = new Uint8Array([...resBytes, ...buildHttpResponse({ status: 404, body: 'not found' }), ...third]);
+    const show = (ms: ReturnType<HttpParser['push']>): string[] => ms.map((m) => `${m.kind === 'response' ? m.status : ''}:${httpHeader(m.headers, 'x-served-by') ?? ''}:${dec.decode(m.body)}`);
+    const want = ['200::ok\n', '404::not found', '500:web-1:boom'];
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const p = new HttpParser('response');
+      const a = stream.slice(0, cut);
+      const b = stream.slice(cut);
+      const first = p.push(a);
+      a.fill(0); // the caller may reuse its buffer: parsed bodies and buffered bytes must be copies
+      const got = [...show(first), ...show(p.push(b))];
+      expect(got, `cut at ${cut}`).toEqual(want);
+      expect(p.pending).toBe(0);
+      expect(p.bytesConsumed).toBe(stream.length);
+    }
+  });
   it('HEAD responses and 304 have no body', () => {
     const p = new HttpParser('response');
     p.expectHeadResponse();

@@ -95,6 +95,23 @@ function enterTimeWait(sk: TcpSocket): void {
   sk.delackAt = Infinity;
   sk.tailAt = sk.sim.now + sk.cfg.timeWait;
   armTimer(sk);
+  // As the kernel swaps the socket for a small inet_timewait_sock, let go of what only a live
+  // connection uses, so the minute in TIME_WAIT keeps little alive: the acknowledged queues (empty
+  // from their heads on) and the callbacks a TIME_WAIT socket never calls (it reports no data, end or
+  // connect; an error or the close still reach the application).
+  if (sk.rtxHead === sk.rtx.length) {
+    sk.rtx.length = 0;
+    sk.rtxHead = 0;
+  }
+  if (sk.qHead === sk.qEnd.length) {
+    sk.qStart.length = 0;
+    sk.qEnd.length = 0;
+    sk.qData.length = 0;
+    sk.qHead = 0;
+  }
+  sk.onConnect = null;
+  sk.onData = null;
+  sk.onEnd = null;
 }
 
 /** Reports an error to the application and releases the socket (tcp_done with sk_err). */
