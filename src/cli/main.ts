@@ -9,7 +9,7 @@ import { parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
-import { checkOutDir, CliError, EXIT, memoryBudget, memoryLimits, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, summaryLines } from './run.js';
+import { checkOutDir, CliError, EXIT, memoryLimits, memoryBudget, memoryOver, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, SignalGuard, summaryLines, type MemoryLimits } from './run.js';
 import { parseCaptureFilterFlag, parseSnaplenFlag } from './capture-flags.js';
 
 /** --max-events when not given: generous for every shipped scenario, finite for any input. */
@@ -27,17 +27,27 @@ type Loaded = ReturnType<ScenarioModules['loadScenarioFile']>;
 /**
  * Builds the world behind the memory estimates: pods × their cost is checked before the build (a build
  * past V8's heap limit aborts the process with nothing written), closed-loop users after it; above the
- * budget a one-line error at the field (exit 1), above half of it a warning. On a TTY a line says the
- * build is under way (it is one synchronous step: no ETA).
+ * budget a one-line error at the field (exit 1), above half of it a warning. The build itself is one
+ * synchronous call: it calls back every few hundred pods, when the memory guard looks (a build past the
+ * limits stops with one line, exit 3, nothing written) and, on a TTY, a line shows the pods created.
  */
-function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, budget: number) {
+function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limits: MemoryLimits) {
+  const budget = memoryBudget(limits);
   const pods = mods.podMemoryProblems(loaded, budget);
   if (pods.errors.length > 0) throw new ScenarioError(pods.errors);
   printWarnings(pods.warnings);
   const tty = process.stderr.isTTY && !process.env['CI'];
   const t0 = performance.now();
   if (tty) process.stderr.write('  building the world…');
-  const world = mods.buildWorld(loaded, seed);
+  const check = (done: number, total: number): void => {
+    const over = memoryOver(limits);
+    if (over !== null) {
+      if (tty) process.stderr.write('\r\x1b[K');
+      throw new CliError(`stopped while building: memory limit reached: ${over}; ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} pods created, nothing written`, EXIT.partial);
+    }
+    if (tty) process.stderr.write(`\r  building the world: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} pods  ${((performance.now() - t0) / 1000).toFixed(0)} s   `);
+  };
+  const world = mods.buildWorld(loaded, seed, { check });
   if (tty) process.stderr.write(`\r\x1b[K${performance.now() - t0 > 2000 ? `  built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n` : ''}`);
   const users = mods.userMemoryProblems(loaded, world.cluster, budget);
   if (users.errors.length > 0) throw new ScenarioError(users.errors);
@@ -128,7 +138,10 @@ async function main(): Promise<void> {
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
         const until = untilOf(argv.until);
-        const world = checkedBuild(mods, loaded, seed, memoryBudget(limits));
+        // The build is one synchronous call: a signal during it ends the process (nothing is open yet).
+        const world = checkedBuild(mods, loaded, seed, limits);
+        // From here to the end (run, outputs, report) signals are watched; the exit code says one came.
+        const signals = new SignalGuard().install();
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, until ?? world.until, maxEvents));
         const t0 = performance.now();
@@ -145,7 +158,7 @@ async function main(): Promise<void> {
             ...(maxSimTimeNs !== undefined ? { maxSimTimeNs } : {}),
             ...(bar ? { onProgress: bar } : {}),
           });
-        const { res, stoppedBy } = await runWithGuards(makeRun, limits).catch((e: unknown) => {
+        const { res, stoppedBy } = await runWithGuards(makeRun, limits, signals).catch((e: unknown) => {
           throw outputError(e) ?? e;
         });
         const wall = (performance.now() - t0) / 1000;
@@ -159,8 +172,9 @@ async function main(): Promise<void> {
           });
           if (!argv.quiet) process.stdout.write(`report:  ${resolve(html)}\n`);
         }
-        if (stoppedBy === 'SIGINT') process.exit(EXIT.sigint);
-        if (stoppedBy === 'SIGTERM') process.exit(EXIT.sigterm);
+        const sig = stoppedBy === 'SIGINT' || stoppedBy === 'SIGTERM' ? stoppedBy : signals.signal;
+        if (sig === 'SIGINT') process.exit(EXIT.sigint);
+        if (sig === 'SIGTERM') process.exit(EXIT.sigterm);
         if (res.stats.partial) process.exit(EXIT.partial);
       },
     )
@@ -185,7 +199,7 @@ async function main(): Promise<void> {
         const mods = await scenarioModules();
         const { loadScenarioFile, trafficWorkWarnings } = mods;
         const loaded = loadScenarioFile(argv.file);
-        const world = checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryBudget(memoryLimits(8 * 1024 ** 3)));
+        const world = checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryLimits(8 * 1024 ** 3));
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, world.until, DEFAULT_MAX_EVENTS));
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);

@@ -7,8 +7,8 @@
 // V8 aborts the process (signal 6, no outputs) when it is reached. Steps shrink when memory grows fast
 // (headroom / growth per event), so the guard looks again before the limit is crossed. The simulator runs synchronously, so
 // the loop yields to the event loop between steps of STEP_EVENTS events: that is when SIGINT/SIGTERM
-// handlers run. The first signal stops the run at the next step and writes whole, partial outputs; a
-// second one removes the temporary files and exits at once. Exit codes: 0 done, 3 stopped by a guard
+// handlers run. The first signal stops the run at the next step and writes whole, partial outputs (see
+// SignalGuard for a second one). Exit codes: 0 done, 3 stopped by a guard
 // (outputs whole, stats.json has `partial`), 73 outputs could not be written, 130 SIGINT, 143 SIGTERM.
 import { statSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
@@ -152,38 +152,76 @@ export function progressBar(untilNs: number | null): ((now: number, events: numb
   };
 }
 
-type Signal = 'SIGINT' | 'SIGTERM';
+export type Signal = 'SIGINT' | 'SIGTERM';
 
 /**
- * Runs a prepared ScenarioRun to its end, a guard or a signal. Returns the result and the signal or
- * guard that stopped it, if any.
+ * A repeated signal this soon after the first is the same request delivered twice, not a user insisting:
+ * `timeout` signals its child and then its whole process group, a terminal's Ctrl-C reaches every process
+ * of the foreground group (a wrapper that forwards it sends it again), and two signals that arrive during
+ * one step are handled in the same event-loop turn. (This is how a SIGTERM after 900 s of a 10^6-user run
+ * left nothing: its second copy took the "exit at once" path before the first had stopped the run.)
  */
-export async function runWithGuards(makeRun: () => ScenarioRun, limits: MemoryLimits): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
-  let signal: Signal | null = null;
-  let run: ScenarioRun | null = null;
-  const onSignal = (s: Signal) => () => {
-    if (signal !== null) {
-      run?.abort(); // a second signal: leave nothing behind, now
-      process.exit(s === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
-    }
-    signal = s;
-  };
-  const onInt = onSignal('SIGINT');
-  const onTerm = onSignal('SIGTERM');
-  // Installed before the run opens its files, so a signal at any moment finds them.
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  try {
-    run = makeRun();
-  } catch (e) {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    throw e;
+export const REPEAT_GRACE_MS = 1000;
+
+/**
+ * SIGINT/SIGTERM for the whole of `podwire run`: the first one asks the run to stop at the next step
+ * and write whole, partial outputs (and is remembered through the report, so the exit code says it).
+ * A repeated one within REPEAT_GRACE_MS is a duplicate and ignored; a repeated SIGTERM is always ignored
+ * (it asks for the clean stop already under way; a supervisor that wants the process gone sends
+ * SIGKILL); a SIGINT after the grace time is a user pressing Ctrl-C again: temporary files are removed,
+ * one line says so, and the process exits at once (130).
+ */
+export class SignalGuard {
+  signal: Signal | null = null;
+  /** Removes the temporary files of the run in progress (set by runWithGuards). */
+  onAbort: (() => void) | null = null;
+  private firstAt = 0;
+  private readonly handlers = { SIGINT: () => this.handle('SIGINT'), SIGTERM: () => this.handle('SIGTERM') };
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly exit: (code: number) => void = (c) => process.exit(c),
+    private readonly graceMs = REPEAT_GRACE_MS,
+  ) {}
+
+  install(): this {
+    process.on('SIGINT', this.handlers.SIGINT);
+    process.on('SIGTERM', this.handlers.SIGTERM);
+    return this;
   }
-  return loop(run, limits, () => signal).finally(() => {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-  });
+
+  uninstall(): void {
+    process.off('SIGINT', this.handlers.SIGINT);
+    process.off('SIGTERM', this.handlers.SIGTERM);
+  }
+
+  private handle(s: Signal): void {
+    const t = this.now();
+    if (this.signal === null) {
+      this.signal = s;
+      this.firstAt = t;
+      return;
+    }
+    if (s !== 'SIGINT' || t - this.firstAt < this.graceMs) return; // a duplicate, or SIGTERM again: the stop goes on
+    this.onAbort?.();
+    process.stderr.write('podwire: SIGINT again: stopped at once; no outputs written\n');
+    this.exit(EXIT.sigint);
+  }
+}
+
+/**
+ * Runs a prepared ScenarioRun to its end, a guard or a signal (watched by `signals`, installed by the
+ * caller before the run opens its files, so a signal at any moment finds them). Returns the result and
+ * the signal or guard that stopped it, if any.
+ */
+export async function runWithGuards(makeRun: () => ScenarioRun, limits: MemoryLimits, signals: SignalGuard): Promise<{ res: RunResult; stoppedBy: Signal | 'max-memory' | null }> {
+  const run = makeRun();
+  signals.onAbort = () => run.abort();
+  try {
+    return await loop(run, limits, () => signals.signal);
+  } finally {
+    signals.onAbort = null;
+  }
 }
 
 /**

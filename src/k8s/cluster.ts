@@ -144,7 +144,8 @@ export interface PodSpawner {
 type At = (path: (string | number)[], message: string) => UserError;
 
 /** Builds nodes, the external network, external hosts and pods. Pushes user errors into `errors`. */
-export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: ManifestInput[], errors: UserError[], at: At): ClusterWorld {
+/** `check(done, total)`: called every BUILD_CHECK_PODS pods started (the CLI's memory guard and progress; it may throw). */
+export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: ManifestInput[], errors: UserError[], at: At, check?: (done: number, total: number) => void): ClusterWorld {
   const inv = new Inventory(sim);
   const warnings: UserError[] = [];
   const nodeDefs = nodeDefsOf(cfg, manifestsIn, errors, warnings);
@@ -177,7 +178,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings);
-  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings);
+  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings, check);
   const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
   return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner };
 }
@@ -223,7 +224,10 @@ function kubeadmJoin(underlay: Underlay, cfg: ClusterConfig, d: NodeDef, i: numb
 }
 
 /** Binds every pod (scheduler.ts) and runs its sandbox on the node (kubelet.ts). */
-function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[]): ClusterPod[] {
+/** Pods started between two calls of a build's check hook. */
+const BUILD_CHECK_PODS = 256;
+
+function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[], check?: (done: number, total: number) => void): ClusterPod[] {
   const pods: ClusterPod[] = [];
   const infos = new Map(nodeDefs.map((d) => [d.name, d]));
   const defByKey = new Map<string, PodDef>();
@@ -231,7 +235,8 @@ function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], n
   const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => defByKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
   const nsNames = new Set(inv.namespaces.map((n) => n.name));
   const started = new Set<string>();
-  for (const p of defs) {
+  for (const [i, p] of defs.entries()) {
+    if (check !== undefined && i % BUILD_CHECK_PODS === 0) check(i, defs.length);
     if (nodes.length === 0) {
       errors.push(p.m.error(['kind'], 'pods need a cluster with at least one node (spec.cluster.nodes)'));
       break;

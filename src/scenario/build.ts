@@ -79,13 +79,24 @@ interface Builder {
  * machines, the plain hosts and their links, the control plane, the workloads, then the timeline.
  * Throws ScenarioError on semantic errors.
  */
-export function buildWorld(loaded: LoadedScenario, seed: number): World {
+/** Options of a build. */
+export interface BuildOptions {
+  /**
+   * Called every few hundred pods created (and once after each later phase) with the pods created so far
+   * and their total: the CLI's memory guard and build progress. It may throw to stop the build.
+   */
+  check?: (podsDone: number, podsTotal: number) => void;
+}
+
+export function buildWorld(loaded: LoadedScenario, seed: number, opts: BuildOptions = {}): World {
   resetIfindex();
   resetPacketUids();
   const errors: UserError[] = [];
   const b: Builder = { loaded, spec: loaded.scenario.spec, sim: new Simulator(seed), namespaces: new Map(), hostSpecs: new Map(), devices: [], errors, err: (path, message) => errors.push(loaded.error(['spec', ...path], message)), addressOwners: new Map() };
   const { spec, sim } = b;
-  const cluster = buildClusterOf(b);
+  const cluster = buildClusterOf(b, opts.check);
+  const check = (): void => opts.check?.(cluster?.pods.length ?? 0, cluster?.pods.length ?? 0);
+  check();
   buildHosts(b);
   const stats = new StatsRegistry(() => sim.now);
   const timeline: TimelineEntry[] = [];
@@ -93,11 +104,13 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
     timeline.push({ atNs: sim.now, what });
   };
   const controlPlane = cluster && spec.cluster ? ControlPlane.start(sim, cluster, spec.cluster, errors, record, () => errors.length === 0) : null;
+  check();
   const servicesNow = (): ServiceView[] => controlPlane?.services ?? [];
   const costModel = spec.cluster?.kubeProxy.costModel; // netfilter/cost-model.ts
   if (cluster && costModel) for (const n of cluster.nodes) n.ns.enableNetfilter().perRuleNs = dur(costModel.perRule);
   const tr = new Transports();
   const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
+  check();
   scheduleFaults({ sim, namespaces: b.namespaces, cluster, controlPlane, record, err: b.err }, spec);
   trackRecovery(sim, stats, tr.tcp, spec);
   const captured = capturedDevices(b);
@@ -128,7 +141,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number): World {
 }
 
 /** The cluster's machines (kubeadm order), or errors for cluster manifests without spec.cluster. */
-function buildClusterOf(b: Builder): ClusterWorld | null {
+function buildClusterOf(b: Builder, check?: (done: number, total: number) => void): ClusterWorld | null {
   const { loaded, spec } = b;
   if (!spec.cluster) {
     if (spec.internet) b.errors.push(loaded.error(['spec', 'internet'], 'the internet is routed to a cluster network: it needs spec.cluster'));
@@ -140,7 +153,7 @@ function buildClusterOf(b: Builder): ClusterWorld | null {
   }
   const inputs = loaded.manifests.map((m) => ({ kind: m.kind, value: m.value, error: (path: (string | number)[], message: string) => loaded.error(path, message, m.docIndex) }));
   const cfg = spec.internet || spec.dns ? { ...spec.cluster, internet: spec.internet, publicDns: spec.dns } : spec.cluster;
-  const cluster = buildCluster(b.sim, cfg, inputs, b.errors, (path, message) => loaded.error(path, message));
+  const cluster = buildCluster(b.sim, cfg, inputs, b.errors, (path, message) => loaded.error(path, message), check);
   for (const ns of cluster.namespaces) b.namespaces.set(ns.name, ns);
   for (const d of cluster.devices) b.devices.push(d); // not push(...): 100k devices exceed the call stack
   return cluster;

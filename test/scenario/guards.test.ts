@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/core/scheduler.js';
+import { REPEAT_GRACE_MS, SignalGuard } from '../../src/cli/run.js';
 import { CLI, ensureBuilt, ROOT } from './dist.js';
 
 let dir = '';
@@ -138,7 +139,7 @@ describe('guards: a run that would not end stops cleanly, with whole outputs mar
 
 describe('signals', () => {
   /** Starts a long run, sends `signals` once the capture has started, returns the exit code. */
-  function runAndSignal(out: string, signals: NodeJS.Signals[]): Promise<number | null> {
+  function runAndSignal(out: string, signals: NodeJS.Signals[], gapMs = 0): Promise<number | null> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [CLI, 'run', longScenario(), '--out', out, '--quiet'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
       const deadline = Date.now() + 60_000;
@@ -146,7 +147,7 @@ describe('signals', () => {
         const started = existsSync(out) && readdirSync(out).some((f) => f.startsWith('capture.pcapng.tmp-'));
         if (started) {
           clearInterval(poll);
-          for (const s of signals) child.kill(s);
+          signals.forEach((s, i) => setTimeout(() => child.kill(s), i * gapMs));
         } else if (Date.now() > deadline) {
           clearInterval(poll);
           child.kill('SIGKILL');
@@ -173,6 +174,53 @@ describe('signals', () => {
     const out = join(dir, 'sigterm');
     expect(await runAndSignal(out, ['SIGTERM'])).toBe(143);
     expect((JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { partial?: { reason: string } }).partial?.reason).toBe('SIGTERM');
+  });
+
+  // The 10^6-user run killed after 900 s that left nothing: a second copy of the SIGTERM (as `timeout`
+  // sends one to its child and one to the group) arrived within the same step and took the "exit at
+  // once" path. Copies 100 ms apart, and a repeated SIGTERM, must not cost the results.
+  it('a SIGTERM delivered twice, 100 ms apart, still writes whole outputs (exit 143)', async () => {
+    const out = join(dir, 'sigterm-twice');
+    expect(await runAndSignal(out, ['SIGTERM', 'SIGTERM'], 100)).toBe(143);
+    expect((JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { partial?: { reason: string } }).partial?.reason).toBe('SIGTERM');
+    expect(existsSync(join(out, 'capture.pcapng'))).toBe(true);
+    expect(tempFilesIn(out)).toEqual([]);
+  });
+});
+
+describe('SignalGuard: which repeated signal means "now"', () => {
+  function guard(): { g: SignalGuard; exits: number[]; clock: { t: number }; aborted: () => number } {
+    const clock = { t: 0 };
+    const exits: number[] = [];
+    let aborts = 0;
+    const g = new SignalGuard(() => clock.t, (c) => exits.push(c));
+    g.onAbort = () => aborts++;
+    return { g: g.install(), exits, clock, aborted: () => aborts };
+  }
+
+  it('a repeat within the grace time is a duplicate; SIGTERM again never aborts; SIGINT again after it does', () => {
+    const { g, exits, clock, aborted } = guard();
+    const write = process.stderr.write;
+    const lines: string[] = [];
+    process.stderr.write = ((s: string) => lines.push(s)) as typeof process.stderr.write;
+    try {
+      process.emit('SIGTERM');
+      expect(g.signal).toBe('SIGTERM');
+      clock.t = REPEAT_GRACE_MS / 2;
+      process.emit('SIGINT');
+      process.emit('SIGTERM');
+      clock.t = REPEAT_GRACE_MS * 5;
+      process.emit('SIGTERM');
+      expect(exits).toEqual([]);
+      expect(aborted()).toBe(0);
+      process.emit('SIGINT');
+      expect(exits).toEqual([130]);
+      expect(aborted()).toBe(1);
+      expect(lines).toEqual(['podwire: SIGINT again: stopped at once; no outputs written\n']);
+    } finally {
+      process.stderr.write = write;
+      g.uninstall();
+    }
   });
 });
 
@@ -353,6 +401,23 @@ describe('memory: many closed-loop users stop at the memory guard, never at V8\'
     expect(r.code, r.err).toBe(1);
     expect(r.errLines).toEqual([`${p}:32:14: spec.traffic[0].users: 1,000,000 closed-loop users ≈ 1.9 GiB of memory, above the memory limit 1.0 GiB: refusing to start (raise --max-memory, or NODE_OPTIONS=--max-old-space-size=<MiB> for the heap, or make the scenario smaller)`]);
     expect(existsSync(join(dir, 'users-1m'))).toBe(false);
+  });
+
+  it('a build past --max-memory stops while building (exit 3), one line saying how far it got, nothing written', () => {
+    const g = podwire('generate', 'cluster', '--nodes', '50', '--services', '100', '--pods-per-service', '50', '--flows', '0');
+    const p = file('big-build.yaml', g.out);
+    const out = join(dir, 'big-build');
+    const t0 = performance.now();
+    const r = podwire('run', p, '--out', out, '--max-memory', '200MB', '--until', '1ms', '--no-report');
+    expect(performance.now() - t0).toBeLessThan(60_000);
+    expect(r.code, r.err).toBe(3);
+    const last = r.errLines.at(-1)!;
+    expect(last).toMatch(/^podwire: stopped while building: memory limit reached: the process uses \d+ MiB, above --max-memory 191 MiB \(raise it with --max-memory\); ([\d,]+) of 5,001 pods created, nothing written$/);
+    // The pods are created (the checks during their creation passed); the Services' rules on 50 nodes
+    // pass the limit: the check after the control plane's start stops the build.
+    expect(Number(/; ([\d,]+) of/.exec(last)![1]!.replace(/,/g, ''))).toBeGreaterThan(0);
+    expect(existsSync(out)).toBe(false);
+    expectNoStack(r.err);
   });
 
   it('a Deployment of 10^6 replicas is refused at its replicas field before anything is built', () => {
