@@ -100,12 +100,15 @@ export function trafficWorkWarnings(loaded: LoadedScenario, cluster: ClusterWorl
 
 /**
  * Memory a built pod costs (its namespace, veth pair, addresses, routes, the Service rules that name
- * it): about 28 KB measured with `podwire generate cluster` worlds of 100 nodes and 100 / 10,000 pods.
+ * it): about 28 KB measured with `podwire generate cluster` worlds of 100 nodes and 100 / 10,000 pods
+ * (23 KB between 101 and 1,001 pods on 10 nodes); test/scenario/guards.test.ts re-measures it (×2 bound).
  */
 export const BYTES_PER_POD = 30_000;
 /**
  * Memory a closed-loop user costs with a request in flight (the request, its timeout, a connection
- * attempt): about 2 KB measured with 100,000 users whose connects fail with EADDRNOTAVAIL.
+ * attempt): about 1.2 KB for a user whose connects fail with EADDRNOTAVAIL (100,000 users), 2.8 KB with
+ * its connection's SYN in flight (5,000 / 15,000 users); test/scenario/guards.test.ts re-measures the
+ * latter (×2 bound).
  */
 export const BYTES_PER_USER = 2_000;
 

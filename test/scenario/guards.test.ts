@@ -10,6 +10,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { REPEAT_GRACE_MS, SignalGuard } from '../../src/cli/run.js';
+import { BYTES_PER_POD, BYTES_PER_USER } from '../../src/scenario/work-estimate.js';
 import { CLI, ensureBuilt, ROOT } from './dist.js';
 
 let dir = '';
@@ -485,4 +486,43 @@ describe('the event queue does not keep cancelled timers while the clock stands 
     expect(ran.slice(0, 100_000)).toEqual(Array.from({ length: 100_000 }, (_, i) => i));
     expect(ran.slice(100_000)).toEqual(keep.map(() => -1));
   });
+});
+
+// The memory estimates (work-estimate.ts) are constants measured once: these measure them again on
+// generated scenarios (heap after a full GC, the difference between two sizes so fixed costs cancel)
+// and fail when a constant is off by more than ×2, so it cannot go stale silently.
+describe('the memory estimates track the real costs', () => {
+  const script = `
+    const [root, kind, a, b] = process.argv.slice(1);
+    const { loadScenarioFile } = await import(root + '/dist/src/scenario/load.js');
+    const { buildWorld } = await import(root + '/dist/src/scenario/build.js');
+    const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed; };
+    const keep = [];
+    const pods = (f) => { const h0 = heap(); const w = buildWorld(loadScenarioFile(f), 1); keep.push(w); return { h: heap() - h0, n: w.cluster.pods.length }; };
+    // Users with a request in flight: every user starts at 1 s and has sent its SYN by the end of that instant.
+    const users = (f) => { const w = buildWorld(loadScenarioFile(f), 1); keep.push(w); w.sim.run({ until: 999999999 }); const h0 = heap(); w.sim.run({ until: 1000000000 }); const c = w.flows[0].counts; return { h: heap() - h0, n: c.sent - c.received - c.errors }; };
+    const f = kind === 'pods' ? pods : users;
+    const x = f(a), y = f(b);
+    console.log(JSON.stringify({ per: (y.h - x.h) / (y.n - x.n), n: [x.n, y.n] }));`;
+
+  function measure(kind: 'pods' | 'users', a: string, b: string): { per: number; n: number[] } {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, ROOT, kind, a, b], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { per: number; n: number[] };
+  }
+
+  it('BYTES_PER_POD is within ×2 of a pod\'s heap cost (generated clusters of 101 and 1,001 pods)', () => {
+    const gen = (pps: number) => file(`pods-${pps}.yaml`, podwire('generate', 'cluster', '--nodes', '10', '--services', '10', '--pods-per-service', String(pps), '--flows', '0').out);
+    const m = measure('pods', gen(10), gen(100));
+    expect(m.n).toEqual([101, 1001]);
+    expect(m.per).toBeGreaterThan(BYTES_PER_POD / 2);
+    expect(m.per).toBeLessThan(BYTES_PER_POD * 2);
+  }, 150_000);
+
+  it('BYTES_PER_USER is within ×2 of a closed-loop user\'s heap cost with its request in flight (5,000 and 15,000 users)', () => {
+    const m = measure('users', usersScenario(5_000), usersScenario(15_000));
+    expect(m.n).toEqual([5_000, 15_000]);
+    expect(m.per).toBeGreaterThan(BYTES_PER_USER / 2);
+    expect(m.per).toBeLessThan(BYTES_PER_USER * 2);
+  }, 150_000);
 });
