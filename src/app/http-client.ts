@@ -191,6 +191,20 @@ export class HttpClient {
     this.open.set(key, (this.open.get(key) ?? 0) + 1);
     this.connectionsOpened++;
     const tcp = this.tcp.connect(p.addr, p.target.port, undefined, { noDelay: true, flowId: this.opts.flowId ?? 0 });
+    if (tcp.state === 'CLOSED') {
+      // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop
+      // user beyond the ephemeral ports meets this on every request, so it costs no parser, connection
+      // record or closures: only the socket's error handler.
+      tcp.onError = (k) => {
+        // As retire() then fail() do for a connection record: the slot is freed (a waiting request
+        // takes it), then the request fails.
+        this.open.set(key, (this.open.get(key) ?? 1) - 1);
+        const w = this.waiting.get(key);
+        if (w && w.length > 0) this.openConn(key, w.shift()!);
+        this.fail(p, errorKindOf(k));
+      };
+      return;
+    }
     const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
     const sock: ByteStream = tls ?? tcp;
     const c: ClientConn = { sock, tcp, key, parser: new HttpParser('response'), established: false, dead: false, req: null, openedAt: this.sim.now };
