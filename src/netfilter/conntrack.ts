@@ -15,7 +15,7 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap } from './ct-hash.js';
+import { TupleMap, type CtHit } from './ct-hash.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -210,7 +210,7 @@ function jhash3(a: number, b: number, c: number): number {
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack {
-  private readonly hash = new TupleMap<{ ct: ConnEntry; dir: 0 | 1 }>();
+  private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   private readonly entries = new Set<ConnEntry>();
@@ -239,7 +239,7 @@ export class Conntrack {
   }
 
   /** The entry and direction a tuple belongs to, ignoring expired entries. */
-  lookup(t: CtTuple, now: TimeNs): { ct: ConnEntry; dir: 0 | 1 } | undefined {
+  lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
     const h = this.hash.get(t);
     if (h && h.ct.expires <= now) {
       this.remove(h.ct);
@@ -333,8 +333,8 @@ export class Conntrack {
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct);
-    this.hash.set(k0, { ct, dir: 0 });
-    this.hash.set(k1, { ct, dir: 1 });
+    this.hash.set(k0, ct, 0);
+    this.hash.set(k1, ct, 1);
     this.entries.add(ct);
     return CT_OK;
   }
