@@ -88,9 +88,8 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
-  /** The ORIGINAL direction's tuple. */
+  /** The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed). */
   readonly orig: CtTuple;
-  /** The REPLY direction's tuple (NAT replaces it while the entry is unconfirmed). */
   reply: CtTuple;
   status = 0;
   tcpState: TcpCtState = 'NONE';
@@ -114,7 +113,7 @@ export class ConnEntry {
     this.orig = orig;
     this.reply = invertTuple(orig);
   }
-  /** [ORIGINAL, REPLY] (a new pair per call, for inspection: the entry keeps the two tuples as fields, one array fewer per entry). */
+  /** [ORIGINAL, REPLY], a new pair per call (for inspection; the fields save an array per entry). */
   get tuple(): readonly [CtTuple, CtTuple] {
     return [this.orig, this.reply];
   }
@@ -143,11 +142,6 @@ export function invertTuple(t: CtTuple): CtTuple {
     return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
   }
   return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
-}
-
-/** Hash-table key of a tuple. */
-export function tupleKey(t: CtTuple): string {
-  return `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
 }
 
 /** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
