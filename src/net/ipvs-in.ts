@@ -48,8 +48,8 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
   // ip_vs_update_conntrack alters only an entry not yet confirmed (the connection's first packet).
   if (ct !== null && pkt.ctDir === 0 && (ct.status & CtStatus.CONFIRMED) === 0) {
     // ip_vs_update_conntrack → nf_conntrack_alter_reply: the reply comes from the real server.
-    const r = ct.tuple[1];
-    ct.tuple[1] = { ...r, src: ep.ip, sport: ep.port };
+    const r = ct.reply;
+    ct.reply = { ...r, src: ep.ip, sport: ep.port };
   }
   ip.dst = ep.ip;
   l4.dstPort = ep.port;
@@ -85,8 +85,8 @@ export function ipvsOut(ns: Namespace, pkt: Packet): void {
   if (pkt.ctDir !== 1 || ns.nf === null) return;
   const ct = ns.nf.conntrack.ctOf(pkt);
   if (ct === null) return;
-  const orig = ct.tuple[0];
-  const reply = ct.tuple[1];
+  const orig = ct.orig;
+  const reply = ct.reply;
   const ip = pkt.ip!;
   if (orig.dst === reply.src || !ns.isLocal(orig.dst)) return;
   if (orig.proto !== IpProto.TCP && orig.proto !== IpProto.UDP) return;

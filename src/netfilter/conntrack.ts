@@ -15,7 +15,7 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap } from './ct-hash.js';
+import { TupleMap, type CtHit } from './ct-hash.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -88,8 +88,9 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
-  /** [ORIGINAL, REPLY] tuples. */
-  readonly tuple: [CtTuple, CtTuple];
+  /** The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed). */
+  readonly orig: CtTuple;
+  reply: CtTuple;
   status = 0;
   tcpState: TcpCtState = 'NONE';
   /** Bit d set: a FIN was seen in direction d. */
@@ -109,7 +110,12 @@ export class ConnEntry {
     readonly id: number,
     orig: CtTuple,
   ) {
-    this.tuple = [orig, invertTuple(orig)];
+    this.orig = orig;
+    this.reply = invertTuple(orig);
+  }
+  /** [ORIGINAL, REPLY], a new pair per call (for inspection; the fields save an array per entry). */
+  get tuple(): readonly [CtTuple, CtTuple] {
+    return [this.orig, this.reply];
   }
 }
 
@@ -136,11 +142,6 @@ export function invertTuple(t: CtTuple): CtTuple {
     return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
   }
   return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
-}
-
-/** Hash-table key of a tuple. */
-export function tupleKey(t: CtTuple): string {
-  return `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
 }
 
 /** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
@@ -210,7 +211,7 @@ function jhash3(a: number, b: number, c: number): number {
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack {
-  private readonly hash = new TupleMap<{ ct: ConnEntry; dir: 0 | 1 }>();
+  private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   private readonly entries = new Set<ConnEntry>();
@@ -239,7 +240,7 @@ export class Conntrack {
   }
 
   /** The entry and direction a tuple belongs to, ignoring expired entries. */
-  lookup(t: CtTuple, now: TimeNs): { ct: ConnEntry; dir: 0 | 1 } | undefined {
+  lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
     const h = this.hash.get(t);
     if (h && h.ct.expires <= now) {
       this.remove(h.ct);
@@ -322,8 +323,8 @@ export class Conntrack {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
-    const k0 = ct.tuple[0];
-    const k1 = ct.tuple[1];
+    const k0 = ct.orig;
+    const k1 = ct.reply;
     if (this.hash.has(k0) || this.hash.has(k1)) {
       const clash = this.hash.get(k0) ?? this.hash.get(k1);
       if (clash && clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
@@ -333,16 +334,16 @@ export class Conntrack {
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct);
-    this.hash.set(k0, { ct, dir: 0 });
-    this.hash.set(k1, { ct, dir: 1 });
+    this.hash.set(k0, ct, 0);
+    this.hash.set(k1, ct, 1);
     this.entries.add(ct);
     return CT_OK;
   }
 
   /** Removes an entry (conntrack -D). */
   remove(ct: ConnEntry): void {
-    const k0 = ct.tuple[0];
-    const k1 = ct.tuple[1];
+    const k0 = ct.orig;
+    const k1 = ct.reply;
     if (this.hash.get(k0)?.ct === ct) this.hash.delete(k0);
     if (this.hash.get(k1)?.ct === ct) this.hash.delete(k1);
     this.entries.delete(ct);
@@ -385,7 +386,7 @@ export class Conntrack {
 
   private timeoutOf(ct: ConnEntry): TimeNs {
     const to = this.cfg.timeouts;
-    switch (ct.tuple[0].proto) {
+    switch (ct.orig.proto) {
       case IpProto.TCP:
         return to.tcp[ct.tcpState];
       case IpProto.UDP:
@@ -467,10 +468,10 @@ export class Conntrack {
    * unique tuple exists in the range (the packet is then dropped).
    */
   setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
-    const curr = invertTuple(ct.tuple[1]);
+    const curr = invertTuple(ct.reply);
     const t = this.uniqueTuple(curr, r, manip, ct, now);
     if (!t) return false;
-    ct.tuple[1] = invertTuple(t);
+    ct.reply = invertTuple(t);
     const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
@@ -537,7 +538,7 @@ export class Conntrack {
     let bit = manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     if (dir === 1) bit ^= NAT_MASK;
     if (!(ct.status & bit)) return;
-    const other = ct.tuple[dir === 0 ? 1 : 0];
+    const other = (dir === 0 ? ct.reply : ct.orig);
     const target = invertTuple(other);
     if (isIcmpError(pkt)) {
       if (pkt.inner) manipPacket(pkt.inner, other, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
@@ -580,14 +581,14 @@ function tupleText(t: CtTuple): string {
 
 /** One line as `conntrack -L` prints an entry (conntrack-tools' default output format). */
 export function formatConntrackEntry(ct: ConnEntry, now: TimeNs): string {
-  const o = ct.tuple[0];
+  const o = ct.orig;
   const name = PROTO_LABEL[o.proto] ?? 'unknown';
   const secs = Math.max(0, Math.floor((ct.expires - now) / SEC));
   let s = `${name.padEnd(8)} ${o.proto} ${secs} `;
   if (o.proto === IpProto.TCP) s += `${ct.tcpState} `;
   s += tupleText(o);
   if (!(ct.status & CtStatus.SEEN_REPLY)) s += ' [UNREPLIED]';
-  s += ` ${tupleText(ct.tuple[1])}`;
+  s += ` ${tupleText(ct.reply)}`;
   if (ct.status & CtStatus.ASSURED) s += ' [ASSURED]';
   s += ` mark=${ct.mark} use=1`;
   return s;

@@ -13,14 +13,29 @@ export interface TupleFields {
   dport: number;
 }
 
-interface Node<V> {
-  proto: number;
-  src: number;
-  sport: number;
-  dst: number;
-  dport: number;
-  value: V;
-  next: Node<V> | null;
+/**
+ * One tuple of an entry in the hash: the tuple's fields copied at insertion, the entry and the direction
+ * this tuple is (0 original, 1 reply). Lookups hand the node itself back as the { ct, dir } pair, so an
+ * entry costs two nodes and nothing more (an entry stays alive as long as its connection's TIME_WAIT
+ * — H1 keeps ~90 k of them —, so every object per entry is one more for each scavenge to copy).
+ */
+class Node<C> {
+  constructor(
+    readonly proto: number,
+    readonly src: number,
+    readonly sport: number,
+    readonly dst: number,
+    readonly dport: number,
+    public ct: C,
+    public dir: 0 | 1,
+    public next: Node<C> | null,
+  ) {}
+}
+
+/** What a lookup finds: the entry and the direction of the tuple looked up (read-only). */
+export interface CtHit<C> {
+  readonly ct: C;
+  readonly dir: 0 | 1;
 }
 
 /** A 30-bit mix of the tuple (a V8 small integer, so the bucket Map needs no boxed keys). */
@@ -32,14 +47,14 @@ function hashTuple(t: TupleFields): number {
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
-const same = <V>(n: Node<V>, t: TupleFields): boolean => n.src === t.src && n.dst === t.dst && n.sport === t.sport && n.dport === t.dport && n.proto === t.proto;
+const same = <C>(n: Node<C>, t: TupleFields): boolean => n.src === t.src && n.dst === t.dst && n.sport === t.sport && n.dport === t.dport && n.proto === t.proto;
 
-/** A map from tuples (compared by value, as at insertion) to V. */
-export class TupleMap<V> {
-  private readonly buckets = new Map<number, Node<V>>();
+/** A map from tuples (compared by value, as at insertion) to an entry and a direction. */
+export class TupleMap<C> {
+  private readonly buckets = new Map<number, Node<C>>();
 
-  get(t: TupleFields): V | undefined {
-    for (let n = this.buckets.get(hashTuple(t)) ?? null; n !== null; n = n.next) if (same(n, t)) return n.value;
+  get(t: TupleFields): CtHit<C> | undefined {
+    for (let n = this.buckets.get(hashTuple(t)) ?? null; n !== null; n = n.next) if (same(n, t)) return n;
     return undefined;
   }
 
@@ -47,21 +62,22 @@ export class TupleMap<V> {
     return this.get(t) !== undefined;
   }
 
-  set(t: TupleFields, value: V): void {
+  set(t: TupleFields, ct: C, dir: 0 | 1): void {
     const h = hashTuple(t);
     const head = this.buckets.get(h) ?? null;
     for (let n = head; n !== null; n = n.next) {
       if (same(n, t)) {
-        n.value = value;
+        n.ct = ct;
+        n.dir = dir;
         return;
       }
     }
-    this.buckets.set(h, { proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport, value, next: head });
+    this.buckets.set(h, new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head));
   }
 
   delete(t: TupleFields): void {
     const h = hashTuple(t);
-    let prev: Node<V> | null = null;
+    let prev: Node<C> | null = null;
     for (let n = this.buckets.get(h) ?? null; n !== null; prev = n, n = n.next) {
       if (!same(n, t)) continue;
       if (prev !== null) prev.next = n.next;

@@ -105,15 +105,15 @@ export const conntrack: MatchExt<ConntrackMatch> = {
       });
     };
     const ctOf = (c: EvalCtx) => env.conntrack.ctOf(c.pkt);
-    tupleCheck(m.ctproto, (c) => (ctOf(c) ? ctOf(c)!.tuple[0].proto === m.ctproto!.value : null));
-    tupleCheck(m.ctorigsrc, (c) => (ctOf(c) ? cidrContains(m.ctorigsrc!.value, ctOf(c)!.tuple[0].src) : null));
-    tupleCheck(m.ctorigdst, (c) => (ctOf(c) ? cidrContains(m.ctorigdst!.value, ctOf(c)!.tuple[0].dst) : null));
-    tupleCheck(m.ctreplsrc, (c) => (ctOf(c) ? cidrContains(m.ctreplsrc!.value, ctOf(c)!.tuple[1].src) : null));
-    tupleCheck(m.ctrepldst, (c) => (ctOf(c) ? cidrContains(m.ctrepldst!.value, ctOf(c)!.tuple[1].dst) : null));
-    tupleCheck(m.ctorigsrcport, (c) => (ctOf(c) ? inRange(m.ctorigsrcport!.value, ctOf(c)!.tuple[0].sport) : null));
-    tupleCheck(m.ctorigdstport, (c) => (ctOf(c) ? inRange(m.ctorigdstport!.value, ctOf(c)!.tuple[0].dport) : null));
-    tupleCheck(m.ctreplsrcport, (c) => (ctOf(c) ? inRange(m.ctreplsrcport!.value, ctOf(c)!.tuple[1].sport) : null));
-    tupleCheck(m.ctrepldstport, (c) => (ctOf(c) ? inRange(m.ctrepldstport!.value, ctOf(c)!.tuple[1].dport) : null));
+    tupleCheck(m.ctproto, (c) => (ctOf(c) ? ctOf(c)!.orig.proto === m.ctproto!.value : null));
+    tupleCheck(m.ctorigsrc, (c) => (ctOf(c) ? cidrContains(m.ctorigsrc!.value, ctOf(c)!.orig.src) : null));
+    tupleCheck(m.ctorigdst, (c) => (ctOf(c) ? cidrContains(m.ctorigdst!.value, ctOf(c)!.orig.dst) : null));
+    tupleCheck(m.ctreplsrc, (c) => (ctOf(c) ? cidrContains(m.ctreplsrc!.value, ctOf(c)!.reply.src) : null));
+    tupleCheck(m.ctrepldst, (c) => (ctOf(c) ? cidrContains(m.ctrepldst!.value, ctOf(c)!.reply.dst) : null));
+    tupleCheck(m.ctorigsrcport, (c) => (ctOf(c) ? inRange(m.ctorigsrcport!.value, ctOf(c)!.orig.sport) : null));
+    tupleCheck(m.ctorigdstport, (c) => (ctOf(c) ? inRange(m.ctorigdstport!.value, ctOf(c)!.orig.dport) : null));
+    tupleCheck(m.ctreplsrcport, (c) => (ctOf(c) ? inRange(m.ctreplsrcport!.value, ctOf(c)!.reply.sport) : null));
+    tupleCheck(m.ctrepldstport, (c) => (ctOf(c) ? inRange(m.ctrepldstport!.value, ctOf(c)!.reply.dport) : null));
     if (m.ctstatus) {
       const list = m.ctstatus.value;
       tupleCheck(m.ctstatus, (c) => {

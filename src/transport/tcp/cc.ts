@@ -167,3 +167,35 @@ export function newCongestionControl(alg: CongestionAlgorithm): CongestionContro
     }
   }
 }
+
+/**
+ * The congestion control a socket in TIME_WAIT holds instead of its own (one per algorithm, shared):
+ * the kernel's inet_timewait_sock has none, and nothing in TIME_WAIT sends data, so any call is a bug.
+ */
+class ReleasedCc implements CongestionControl {
+  constructor(readonly name: CongestionAlgorithm) {}
+  ssthresh(): number {
+    return released(this.name);
+  }
+  congAvoid(): void {
+    released(this.name);
+  }
+  rttSample(): void {
+    released(this.name);
+  }
+  onRto(): void {
+    released(this.name);
+  }
+  onTxStart(): void {
+    released(this.name);
+  }
+}
+function released(name: string): never {
+  throw new Error(`${name} congestion control used by a socket in TIME_WAIT`);
+}
+const RELEASED: Record<CongestionAlgorithm, CongestionControl> = { cubic: new ReleasedCc('cubic'), reno: new ReleasedCc('reno') };
+
+/** The shared stand-in for `alg` a TIME_WAIT socket keeps (see ReleasedCc). */
+export function releasedCongestionControl(alg: CongestionAlgorithm): CongestionControl {
+  return RELEASED[alg];
+}

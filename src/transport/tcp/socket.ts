@@ -107,7 +107,8 @@ export class TcpSocket implements CcState {
   ssthresh = Infinity;
   cwndCnt = 0;
   caState: CaState = 'open';
-  readonly cc: CongestionControl;
+  /** The algorithm's state; a shared stand-in once in TIME_WAIT (teardown's enterTimeWait). */
+  cc: CongestionControl;
   highSeq = 0;
   dupAcks = 0;
   prrDelivered = 0;

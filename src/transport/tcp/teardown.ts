@@ -6,9 +6,19 @@
 import type { Packet } from '../../packet/packet.js';
 import { TcpFlag } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
+import { releasedCongestionControl } from './cc.js';
 import { sendAck } from './output.js';
+import type { TxSeg } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 import { armTimer } from './timers.js';
+
+/**
+ * The queues a socket in TIME_WAIT holds once its own are released: shared, frozen (nothing in
+ * TIME_WAIT queues data or segments; a push would throw rather than touch another socket).
+ */
+const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
+const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
+const NO_DATA: (Uint8Array | null)[] = Object.freeze([]) as unknown as (Uint8Array | null)[];
 
 /** tcp_timewait_state_process for a segment on the TIME_WAIT socket (the reopening SYN is the layer's). */
 export function timeWaitArrived(sk: TcpSocket, pkt: Packet): void {
@@ -99,16 +109,20 @@ function enterTimeWait(sk: TcpSocket): void {
   // connection uses, so the minute in TIME_WAIT keeps little alive: the acknowledged queues (empty
   // from their heads on) and the callbacks a TIME_WAIT socket never calls (it reports no data, end or
   // connect; an error or the close still reach the application).
+  // The arrays themselves go too (four per socket, for ~40 k sockets in H1), and the congestion
+  // control's state: shared stand-ins take their place (the socket object stays: the application
+  // may hold it).
   if (sk.rtxHead === sk.rtx.length) {
-    sk.rtx.length = 0;
+    sk.rtx = NO_SEGS;
     sk.rtxHead = 0;
   }
   if (sk.qHead === sk.qEnd.length) {
-    sk.qStart.length = 0;
-    sk.qEnd.length = 0;
-    sk.qData.length = 0;
+    sk.qStart = NO_SEQS;
+    sk.qEnd = NO_SEQS;
+    sk.qData = NO_DATA;
     sk.qHead = 0;
   }
+  sk.cc = releasedCongestionControl(sk.cc.name);
   sk.onConnect = null;
   sk.onData = null;
   sk.onEnd = null;
