@@ -8,7 +8,7 @@ import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
 import type { IpvsScheduler } from '../../netfilter/ipvs.js';
 import { programIpvsNode } from './ipvs.js';
-import { renderKubeProxyBase, renderKubeProxyRules, type KpConfig, type KpServicePort } from './iptables.js';
+import { endpointChain, renderKubeProxyBase, renderKubeProxyPartial, renderKubeProxyRules, serviceChains, type KpConfig, type KpServicePort } from './iptables.js';
 import { renderNftablesSync, type StaleChains } from './nftables.js';
 
 /** kube-proxy settings of a scenario. */
@@ -142,6 +142,7 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
   for (const node of nodes) {
     let rs = parse(renderKubeProxyBase(), 'kube-proxy-base');
     const pre = preload(node);
+    liveRules.delete(node);
     if (pre !== null) rs = restoreInto(rs, parse(pre, `cni@${node.name}`), true);
     if (variants === null) {
       programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
@@ -169,7 +170,83 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
       if (first === undefined) firsts.set(key, { live: rs, merged, index: null });
     }
     node.ns.enableNetfilter().load(merged);
+    liveRules.set(node, { rs: merged, cni: pre });
   }
+}
+
+/** Per node (iptables mode): the ruleset its last sync loaded and the CNI rules text it was built with. */
+const liveRules = new WeakMap<ClusterNode, { rs: Ruleset; cni: string | null }>();
+
+/** The Services a partial sync rewrites: their keys (`namespace/name`) and their views at the last sync (none for new ones). */
+export interface ServiceChanges {
+  changed: ReadonlySet<string>;
+  previous: ReadonlyMap<string, ServiceView>;
+}
+
+/**
+ * A partial sync (iptables mode, kube-proxy >= 1.28's MinimizeIPTablesRestore): on each node, the
+ * restore input holds the filter chains and the nat dispatch chains, the chains of the Services in
+ * `changes` only, and the chains of those Services' previous views the node holds but no longer
+ * needs (flushed and deleted); it is restored with --noflush into the node's live rules, so every
+ * other chain stays as the last sync left it (the same objects: their compiled chains, netfilter/
+ * compiled.ts, are reused). The result is the ruleset a full sync writes. Nodes without a live
+ * ruleset from an earlier sync, or whose CNI rules changed, get a full sync.
+ */
+export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceView[], changes: ServiceChanges, opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
+  if (opts.mode !== 'iptables') throw new Error(`programKubeProxyPartial: ${opts.mode} mode`);
+  const full: ClusterNode[] = [];
+  const variants = new NodeVariants(services);
+  const isChanged = (sp: KpServicePort): boolean => changes.changed.has(`${sp.namespace}/${sp.name}`);
+  // Every chain the changed Services' previous views may have written on some node: the candidates for deletion.
+  const candidates = new Set<string>();
+  for (const key of changes.changed) {
+    const prev = changes.previous.get(key);
+    if (prev === undefined) continue;
+    for (const sp of servicePortsFor({ name: '' }, [prev])) {
+      const ch = serviceChains(sp);
+      candidates.add(ch.svc).add(ch.svl).add(ch.ext).add(ch.fw);
+      for (const ep of sp.endpoints) candidates.add(endpointChain(sp, ep));
+    }
+  }
+  /** Per variant: its partial input (without deletions) and the input with each list of deletions. */
+  const rendered = new Map<string, { r: ReturnType<typeof renderKubeProxyPartial>; texts: Map<string, string> }>();
+  const parsed = new Map<string, Ruleset>();
+  for (const node of nodes) {
+    const live = liveRules.get(node);
+    const pre = preload(node);
+    if (live === undefined || live.cni !== pre) {
+      full.push(node);
+      continue;
+    }
+    const key = variants.key(node);
+    let v = rendered.get(key);
+    if (v === undefined) {
+      const cfg: KpConfig = { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll, randomFully: opts.randomFully, localhostNodePorts: true, nodeIP: formatIpv4(node.ip) };
+      rendered.set(key, (v = { r: renderKubeProxyPartial(servicePortsFor(node, services), cfg, isChanged), texts: new Map() }));
+    }
+    // The candidates this node holds that the input does not write (proxier.go: iptables-save of nat, isServiceChainName, not active).
+    const nat = live.rs.tables.find((t) => t.name === 'nat');
+    const have = nat === undefined ? null : chainsByNameMemo(nat);
+    const gone: string[] = [];
+    if (have !== null) for (const c of candidates) if (have.has(c) && !v.r.active.has(c)) gone.push(c);
+    gone.sort();
+    const gkey = gone.join(' ');
+    let text = v.texts.get(gkey);
+    if (text === undefined) v.texts.set(gkey, (text = v.r.text(gone)));
+    let input = parsed.get(text);
+    if (input === undefined) {
+      const rs = live.rs;
+      const existing = (table: string, chain: string): boolean => {
+        const t = rs.tables.find((x) => x.name === table);
+        return t !== undefined && chainsByNameMemo(t).has(chain);
+      };
+      parsed.set(text, (input = parseIptablesSave(text, `kube-proxy@${node.name}`, existing)));
+    }
+    const merged = restoreInto(live.rs, input, true);
+    node.ns.enableNetfilter().load(merged);
+    liveRules.set(node, { rs: merged, cni: pre });
+  }
+  if (full.length > 0) programKubeProxy(full, services, opts, preload);
 }
 
 /** One node's restore of a sync: what it restored into (base and CNI rules) and the result. */

@@ -6,15 +6,33 @@
 // Changes that arrive while a sync is pending join it, as the BoundedFrequencyRunner coalesces them.
 // A stalled node's proxy (the kube-proxy-stall fault: a hung process, an API server it cannot reach)
 // skips syncs until it resumes, then does a full resync.
-// Not modelled: per-node proxies with their own timing, the runner's max interval (a periodic full
-// resync), conntrack flushing of stale UDP entries.
+// Partial syncs (iptables mode; kube-proxy >= 1.28, MinimizeIPTablesRestore): after the first sync,
+// a sync rewrites only the chains of the Services whose Service or EndpointSlice object changed since
+// the last sync (the change trackers' PendingChanges), plus the dispatch chains, and deletes the chains
+// they no longer use (index.ts programKubeProxyPartial). A full sync (every chain rewritten) runs
+// first, when the last full one is FULL_SYNC_PERIOD_NS old (proxyutil.FullSyncPeriod, 1 h), and again
+// at once when a partial restore fails (needFullSync). nftables and IPVS modes always sync in full.
+// Not modelled: per-node proxies with their own timing, the runner's max interval (--iptables-sync-period,
+// a sync every 30 s even without changes), largeClusterMode (> 1000 endpoints: no rule comments, stale
+// chains deleted once per sync period), conntrack flushing of stale UDP entries.
 import type { Simulator } from '../../core/simulator.js';
 import type { TimeNs } from '../../core/time.js';
 import type { ApiStore } from '../api/store.js';
 import type { ClusterNode } from '../cluster.js';
 import { ServiceInformer } from '../service-informer.js';
 import type { ServiceView } from '../services.js';
-import { programKubeProxy, type KubeProxyOptions } from './index.js';
+import type { EndpointSlice, Service } from '../api/objects.js';
+import { programKubeProxy, programKubeProxyPartial, type KubeProxyOptions } from './index.js';
+
+/** proxyutil.FullSyncPeriod: a partial-sync proxier rewrites every chain at least this often (1 h). */
+export const FULL_SYNC_PERIOD_NS = 3_600_000_000_000;
+
+/** What a sync was computed from, per Service key. */
+interface Synced {
+  service: Service;
+  slice: EndpointSlice | undefined;
+  view: ServiceView;
+}
 
 /** kube-proxy on every node of the cluster. */
 export class KubeProxy {
@@ -23,6 +41,12 @@ export class KubeProxy {
   private syncPending = false;
   /** Nodes whose proxy does not sync (kube-proxy-stall). */
   private readonly stalled = new Set<string>();
+  /** Per Service key, the objects and view of the last sync (null before the first: it is a full sync). */
+  private synced: Map<string, Synced> | null = null;
+  /** When the last full sync ran. */
+  private lastFullSync = 0;
+  /** Syncs done in full and in part (tests, bench). */
+  readonly syncCounts = { full: 0, partial: 0 };
   /** kube-proxy's health servers (kube-proxy/healthz.ts), told of queued changes and of each sync. */
   health: { queued(): void; synced(services: readonly ServiceView[]): void } | null = null;
 
@@ -54,7 +78,37 @@ export class KubeProxy {
   syncProxyRules(): void {
     const services = this.informer?.list() ?? [];
     const nodes = this.stalled.size === 0 ? this.nodes : this.nodes.filter((n) => !this.stalled.has(n.name));
-    programKubeProxy(nodes, services, this.opts, this.cniRules);
+    const sources = this.informer?.sources() ?? [];
+    const now = this.sim.now;
+    const prev = this.synced;
+    const next = new Map<string, Synced>();
+    sources.forEach(([key, service, slice], i) => next.set(key, { service, slice, view: services[i]! }));
+    let partial = this.opts.mode === 'iptables' && prev !== null && now - this.lastFullSync < FULL_SYNC_PERIOD_NS;
+    if (partial) {
+      const changed = new Set<string>();
+      const previous = new Map<string, ServiceView>();
+      for (const [key, s] of next) {
+        const p = prev!.get(key);
+        if (p === undefined || p.service !== s.service || p.slice !== s.slice) changed.add(key);
+      }
+      for (const [key, p] of prev!) {
+        previous.set(key, p.view);
+        if (!next.has(key)) changed.add(key);
+      }
+      try {
+        programKubeProxyPartial(nodes, services, { changed, previous }, this.opts, this.cniRules);
+        this.syncCounts.partial++;
+      } catch {
+        // A failed restore leaves the rules as they were; the proxier's next sync is a full one (needFullSync).
+        partial = false;
+      }
+    }
+    if (!partial) {
+      programKubeProxy(nodes, services, this.opts, this.cniRules);
+      this.lastFullSync = now;
+      this.syncCounts.full++;
+    }
+    this.synced = next;
     this.health?.synced(services);
   }
 
