@@ -1,12 +1,15 @@
-// kube-proxy's partial syncs (iptables mode, as kube-proxy >= 1.28 does them): after pod kills, an
+// kube-proxy's partial syncs (as kube-proxy >= 1.28 does them): after pod kills, an
 // endpoint removed and added (scale down / up), a Service deleted and added again, every node's
 // `iptables-save` is exactly what restoring that node's full rendering gives (base, flanneld's rules,
-// the full sync), and the syncs after the first were partial ones.
+// the full sync), and the syncs after the first were partial ones; in iptables and nftables modes, a
+// proxier doing partial syncs leaves every node's rules (`iptables-save`, `nft list ruleset`) as one
+// that syncs in full does, after each sync.
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src/k8s/api/objects.js';
 import { renderFlannelRules } from '../../src/k8s/flannel.js';
 import { kubeProxyRestoreText } from '../../src/k8s/kube-proxy/index.js';
 import { renderKubeProxyBase } from '../../src/k8s/kube-proxy/iptables.js';
+import { listRuleset } from '../../src/netfilter/nft/list.js';
 import { parseIptablesSave, renderIptablesSave, restoreInto } from '../../src/netfilter/iptables-save.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../../src/scenario/generate.js';
@@ -20,8 +23,8 @@ metadata: { name: svc-local }
 spec: { type: NodePort, externalTrafficPolicy: Local, selector: { app: svc-1 }, ports: [{ port: 80, targetPort: 8080, nodePort: 31000 }] }
 `;
 
-function world() {
-  let yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 4, services: 5, podsPerService: 3, flows: 1, requests: 20 });
+function world(mode: 'iptables' | 'nftables' = 'iptables') {
+  let yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 4, services: 5, podsPerService: 3, flows: 1, requests: 20, mode });
   // Pod kills of the Deployments' pods, one at a time, picked by the fault stream.
   const faults = [2, 4, 6, 8].map((t) => `    - { at: ${t}s, kind: pod-kill, target: { selector: { labelSelectors: { app: svc-2 } }, mode: one }, gracePeriod: 0s }`).join('\n');
   yaml = yaml.replace(/^spec:\n/m, `spec:\n  faults:\n${faults}\n`) + EXTRA;
@@ -88,4 +91,50 @@ describe('kube-proxy partial syncs', () => {
     w.sim.run();
     check();
   });
+
+  for (const mode of ['iptables', 'nftables'] as const) {
+    it(`${mode} mode: every node's rules after each sync are those of a proxier that syncs in full`, () => {
+      const a = world(mode);
+      const b = world(mode);
+      b.controlPlane!.kubeProxy.partialSyncs = false;
+      const dump = (w: typeof a): string[] => w.cluster!.nodes.map((n) => (mode === 'iptables' ? n.ns.nf!.save() : listRuleset(n.ns.nf!.nft, w.sim.now)));
+      let compared = 0;
+      const step = (change?: (w: typeof a) => void): void => {
+        for (const w of [a, b]) {
+          change?.(w);
+          w.controlPlane!.kubeProxy.syncProxyRules();
+        }
+        expect(dump(a)).toEqual(dump(b));
+        compared++;
+      };
+      // The pod kills of the run, compared after each second.
+      for (let t = 1; t <= 10; t++) {
+        a.sim.run({ until: t * 1e9 });
+        b.sim.run({ until: t * 1e9 });
+        expect(dump(a)).toEqual(dump(b));
+      }
+      const sliceOf = (w: typeof a, svc: string) => w.controlPlane!.api.list('EndpointSlice').find((e) => (e as EndpointSlice).serviceName === svc) as EndpointSlice;
+      const saved = sliceOf(a, 'svc-0');
+      step((w) => w.controlPlane!.api.update({ ...saved, ports: saved.ports.map((p) => ({ ...p, endpoints: p.endpoints.slice(1) })) }));
+      step((w) => w.controlPlane!.api.update({ ...sliceOf(w, 'svc-0'), ports: saved.ports }));
+      const svc = a.controlPlane!.api.list('Service').find((s) => s.metadata.name === 'svc-3') as Service;
+      step((w) => {
+        const sl = sliceOf(w, 'svc-3');
+        w.controlPlane!.api.delete('Service', svc.metadata.namespace, svc.metadata.name);
+        w.controlPlane!.api.delete('EndpointSlice', sl.metadata.namespace, sl.metadata.name);
+      });
+      // nftables deletes a stale chain a second after flushing it: a sync more than a second later.
+      a.sim.run({ until: 12e9 });
+      b.sim.run({ until: 12e9 });
+      step();
+      step((w) => w.controlPlane!.api.create({ ...svc }));
+      a.sim.run();
+      b.sim.run();
+      expect(dump(a)).toEqual(dump(b));
+      expect(compared).toBe(5);
+      expect(a.controlPlane!.kubeProxy.syncCounts.full).toBe(1);
+      expect(a.controlPlane!.kubeProxy.syncCounts.partial).toBeGreaterThanOrEqual(9);
+      expect(b.controlPlane!.kubeProxy.syncCounts.partial).toBe(0);
+    });
+  }
 });

@@ -123,9 +123,10 @@ class ChainPool {
 /**
  * Loads every node's rules: kubelet's and kube-proxy's base chains, then `preload(node)` (the CNI's
  * own rules, e.g. flannel's masquerade), then kube-proxy's sync (iptables mode), or its virtual
- * services, ip sets and rules (IPVS mode).
+ * services, ip sets and rules (IPVS mode). nftables mode: `nftChanged` makes the transaction a
+ * partial one (only the chains of the ports it accepts written, renderNftablesSync).
  */
-export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
+export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null, nftChanged: ((sp: KpServicePort) => boolean) | null = null): void {
   // Most nodes get the same text (only Local traffic policies and LB source ranges differ per node):
   // render and parse each distinct text once. Rulesets are not mutated by restoreInto or load.
   const parsed = new Map<string, Ruleset>();
@@ -151,7 +152,7 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     if (opts.mode === 'nftables') {
       // kube-proxy leaves iptables to kubelet and the CNI; its own rules are one nft transaction.
       node.ns.enableNetfilter().load(rs);
-      programNftablesNode(node, services, opts);
+      programNftablesNode(node, services, opts, nftChanged);
       continue;
     }
     const key = variants.key(node);
@@ -343,7 +344,7 @@ function userChainsSorted(rs: Ruleset): Ruleset {
 const staleChains = new WeakMap<ClusterNode, StaleChains>();
 
 /** One nftables-mode sync on `node`: the transaction kube-proxy sends to `nft -f`, applied atomically. */
-export function programNftablesNode(node: ClusterNode, services: ServiceView[], opts: KubeProxyOptions): string {
+export function programNftablesNode(node: ClusterNode, services: ServiceView[], opts: KubeProxyOptions, changed: ((sp: KpServicePort) => boolean) | null = null): string {
   const nf = node.ns.enableNetfilter();
   const table = nf.nft.table('kube-proxy');
   const existing = table ? { chains: [...table.chains.keys()], sets: [...table.sets.keys()] } : null;
@@ -351,7 +352,7 @@ export function programNftablesNode(node: ClusterNode, services: ServiceView[], 
   if (stale === undefined) staleChains.set(node, (stale = new Map()));
   const cfg = { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll, randomFully: opts.randomFully, localhostNodePorts: false, nodeIP: formatIpv4(node.ip), serviceCIDR: opts.serviceCIDR ?? '' };
   const now = node.ns.sim.now;
-  const text = renderNftablesSync(servicePortsFor(node, services), cfg, existing, stale, now);
+  const text = renderNftablesSync(servicePortsFor(node, services), cfg, existing, stale, now, changed);
   nf.nft.apply(text, `kube-proxy@${node.name}`, now);
   return text;
 }

@@ -11,7 +11,8 @@
 // the last sync (the change trackers' PendingChanges), plus the dispatch chains, and deletes the chains
 // they no longer use (index.ts programKubeProxyPartial). A full sync (every chain rewritten) runs
 // first, when the last full one is FULL_SYNC_PERIOD_NS old (proxyutil.FullSyncPeriod, 1 h), and again
-// at once when a partial restore fails (needFullSync). nftables and IPVS modes always sync in full.
+// at once when a partial restore fails (needFullSync). nftables mode: the same, with the sets and maps
+// rebuilt in every transaction (renderNftablesSync). IPVS mode always syncs in full.
 // Not modelled: per-node proxies with their own timing, the runner's max interval (--iptables-sync-period,
 // a sync every 30 s even without changes), largeClusterMode (> 1000 endpoints: no rule comments, stale
 // chains deleted once per sync period), conntrack flushing of stale UDP entries.
@@ -45,6 +46,8 @@ export class KubeProxy {
   private synced: Map<string, Synced> | null = null;
   /** When the last full sync ran. */
   private lastFullSync = 0;
+  /** False: every sync is a full one (kube-proxy < 1.28, or the MinimizeIPTablesRestore gate off; tests compare both). */
+  partialSyncs = true;
   /** Syncs done in full and in part (tests, bench). */
   readonly syncCounts = { full: 0, partial: 0 };
   /** kube-proxy's health servers (kube-proxy/healthz.ts), told of queued changes and of each sync. */
@@ -83,7 +86,7 @@ export class KubeProxy {
     const prev = this.synced;
     const next = new Map<string, Synced>();
     sources.forEach(([key, service, slice], i) => next.set(key, { service, slice, view: services[i]! }));
-    let partial = this.opts.mode === 'iptables' && prev !== null && now - this.lastFullSync < FULL_SYNC_PERIOD_NS;
+    let partial = this.partialSyncs && this.opts.mode !== 'ipvs' && prev !== null && now - this.lastFullSync < FULL_SYNC_PERIOD_NS;
     if (partial) {
       const changed = new Set<string>();
       const previous = new Map<string, ServiceView>();
@@ -96,7 +99,8 @@ export class KubeProxy {
         if (!next.has(key)) changed.add(key);
       }
       try {
-        programKubeProxyPartial(nodes, services, { changed, previous }, this.opts, this.cniRules);
+        if (this.opts.mode === 'iptables') programKubeProxyPartial(nodes, services, { changed, previous }, this.opts, this.cniRules);
+        else programKubeProxy(nodes, services, this.opts, this.cniRules, (sp) => changed.has(`${sp.namespace}/${sp.name}`));
         this.syncCounts.partial++;
       } catch {
         // A failed restore leaves the rules as they were; the proxier's next sync is a full one (needFullSync).
