@@ -227,9 +227,8 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
     }
     // The candidates this node holds that the input does not write (proxier.go: iptables-save of nat, isServiceChainName, not active).
     const nat = live.rs.tables.find((t) => t.name === 'nat');
-    const have = nat === undefined ? null : chainsByNameMemo(nat);
     const gone: string[] = [];
-    if (have !== null) for (const c of candidates) if (have.has(c) && !v.r.active.has(c)) gone.push(c);
+    if (nat !== undefined) for (const c of candidates) if (!v.r.active.has(c) && userChainIndex(nat, c) >= 0) gone.push(c);
     gone.sort();
     const gkey = gone.join(' ');
     let text = v.texts.get(gkey);
@@ -239,15 +238,61 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
       const rs = live.rs;
       const existing = (table: string, chain: string): boolean => {
         const t = rs.tables.find((x) => x.name === table);
-        return t !== undefined && chainsByNameMemo(t).has(chain);
+        return t !== undefined && userChainIndex(t, chain) >= 0;
       };
       parsed.set(text, (input = parseIptablesSave(text, `kube-proxy@${node.name}`, existing)));
     }
-    const merged = restoreInto(live.rs, input, true);
+    const merged = restoreUserChains(live.rs, input) ?? restoreInto(live.rs, input, true);
     node.ns.enableNetfilter().load(merged);
     liveRules.set(node, { rs: merged, cni: pre });
   }
   if (full.length > 0) programKubeProxy(full, services, opts, preload);
+}
+
+/** Where `name` is among the user chains of a canonical table (sorted by name after the built-ins): its index, or -(insertion point) - 1. */
+function userChainIndex(t: Table, name: string): number {
+  const c = t.chains;
+  let lo = 0;
+  while (lo < c.length && isBuiltinChain(t.name, c[lo]!.name)) lo++;
+  let hi = c.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const n = c[mid]!.name;
+    if (n === name) return mid;
+    if (n < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return -lo - 1;
+}
+
+/**
+ * restoreInto(live, input, true) for a canonical `live` and an input of user chains only, every
+ * table of which `live` holds: each table's chains copied once, the input's deletions spliced out
+ * and its chains put in place by binary search (the canonical order kept), instead of a merge by
+ * name and a sort of every chain. Null when the input does not fit (restore in full then).
+ */
+function restoreUserChains(live: Ruleset, input: Ruleset): Ruleset | null {
+  if (canonicalize(live) !== live) return null;
+  const tables = live.tables.slice();
+  for (const it of input.tables) {
+    const at = tables.findIndex((t) => t.name === it.name);
+    if (at < 0) return null;
+    const lt = tables[at]!;
+    const t: Table = { ...lt, chains: lt.chains.slice() };
+    for (const name of it.deletedChains ?? []) {
+      if (isBuiltinChain(it.name, name)) return null;
+      const i = userChainIndex(t, name);
+      if (i >= 0) t.chains.splice(i, 1);
+    }
+    for (const c of it.chains) {
+      if (isBuiltinChain(it.name, c.name)) return null;
+      const i = userChainIndex(t, c.name);
+      if (i >= 0) t.chains[i] = c;
+      else t.chains.splice(-i - 1, 0, c);
+    }
+    tables[at] = t;
+  }
+  return assumeCanonical({ tables, ruleCounters: live.ruleCounters || input.ruleCounters });
 }
 
 /** One node's restore of a sync: what it restored into (base and CNI rules) and the result. */

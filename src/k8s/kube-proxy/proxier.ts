@@ -35,6 +35,27 @@ interface Synced {
   view: ServiceView;
 }
 
+/**
+ * The change trackers' test (ServiceChangeTracker / EndpointsChangeTracker drop a change whose previous
+ * and current state are equal): a rewritten object with the same spec and endpoints is no change.
+ */
+function sameService(a: Synced, b: Synced): boolean {
+  if (a.service !== b.service && JSON.stringify(a.service.spec) !== JSON.stringify(b.service.spec)) return false;
+  if (a.slice === b.slice) return true;
+  if (a.slice === undefined || b.slice === undefined || a.slice.ports.length !== b.slice.ports.length) return false;
+  for (let i = 0; i < a.slice.ports.length; i++) {
+    const x = a.slice.ports[i]!;
+    const y = b.slice.ports[i]!;
+    if (x.name !== y.name || x.protocol !== y.protocol || x.endpoints.length !== y.endpoints.length) return false;
+    for (let j = 0; j < x.endpoints.length; j++) {
+      const e = x.endpoints[j]!;
+      const f = y.endpoints[j]!;
+      if (e.ip !== f.ip || e.port !== f.port || e.ready !== f.ready || e.serving !== f.serving || e.terminating !== f.terminating || e.nodeName !== f.nodeName) return false;
+    }
+  }
+  return true;
+}
+
 /** kube-proxy on every node of the cluster. */
 export class KubeProxy {
   /** The Services joined with their EndpointSlices, as the change trackers hold them. */
@@ -92,7 +113,7 @@ export class KubeProxy {
       const previous = new Map<string, ServiceView>();
       for (const [key, s] of next) {
         const p = prev!.get(key);
-        if (p === undefined || p.service !== s.service || p.slice !== s.slice) changed.add(key);
+        if (p === undefined || !sameService(p, s)) changed.add(key);
       }
       for (const [key, p] of prev!) {
         previous.set(key, p.view);
