@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src/k8s/api/objects.js';
 import { renderFlannelRules } from '../../src/k8s/flannel.js';
 import { kubeProxyRestoreText } from '../../src/k8s/kube-proxy/index.js';
+import { FULL_SYNC_PERIOD_NS } from '../../src/k8s/kube-proxy/proxier.js';
 import { renderKubeProxyBase } from '../../src/k8s/kube-proxy/iptables.js';
 import { listRuleset } from '../../src/netfilter/nft/list.js';
 import { parseIptablesSave, renderIptablesSave, restoreInto } from '../../src/netfilter/iptables-save.js';
@@ -90,6 +91,13 @@ describe('kube-proxy partial syncs', () => {
     // The rest of the run (its syncs partial too) still ends with every node's rules as a full sync's.
     w.sim.run();
     check();
+    // An hour after the last full sync, the next sync is a full one (proxyutil.FullSyncPeriod); then partial again.
+    const { full, partial } = kp.syncCounts;
+    w.sim.schedule(FULL_SYNC_PERIOD_NS - 1, () => kp.syncProxyRules());
+    w.sim.schedule(FULL_SYNC_PERIOD_NS + 1e9, () => kp.syncProxyRules());
+    w.sim.schedule(FULL_SYNC_PERIOD_NS + 2e9, () => kp.syncProxyRules());
+    w.sim.run();
+    expect(kp.syncCounts).toEqual({ full: full + 1, partial: partial + 2 });
   });
 
   for (const mode of ['iptables', 'nftables'] as const) {
