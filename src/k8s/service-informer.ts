@@ -37,6 +37,15 @@ export class ServiceInformer {
     return this.joined;
   }
 
+  /**
+   * Per Service (`namespace/name`, in list() order): the Service and EndpointSlice objects its view
+   * joins. Stored objects are values replaced on every write, so kube-proxy's change trackers tell a
+   * changed Service by comparing them with the last sync's.
+   */
+  sources(): Array<[key: string, service: Service, slice: EndpointSlice | undefined]> {
+    return [...this.services].map(([k, s]) => [k, s, this.slices.get(k)]);
+  }
+
   private apply<T extends Service | EndpointSlice>(cache: Map<string, T>, events: readonly WatchEvent<T>[], key: (o: T) => string): void {
     for (const e of events) {
       if (e.type === 'DELETED') cache.delete(key(e.object));

@@ -220,7 +220,11 @@ class RestoreParser {
   lastCommitted: Table | null = null;
   lineNo = 0;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    /** Chains the live table already holds (an `iptables-restore --noflush` input may jump to them). */
+    readonly existing: ((table: TableName, chain: string) => boolean) | null = null,
+  ) {}
 
   err(col: number, msg: string, line = this.lineNo): IptablesParseError {
     return new IptablesParseError(this.file, line, col, msg);
@@ -259,7 +263,7 @@ class RestoreParser {
   commit(cur: Table): void {
     for (const p of this.pending) {
       const chain = p.rule.target && (p.rule.target.kind === 'jump' || p.rule.target.kind === 'goto') ? p.rule.target.chain : '';
-      if (!this.byName.has(chain) || isBuiltinChain(cur.name, chain)) {
+      if ((!this.byName.has(chain) && !(this.existing?.(cur.name, chain) ?? false)) || isBuiltinChain(cur.name, chain)) {
         throw this.err(p.tok.col, `unknown target "${p.tok.text}" (no such chain in table ${cur.name})`, p.line);
       }
     }
@@ -372,9 +376,13 @@ class RestoreParser {
   }
 }
 
-/** Parses iptables-save (or iptables-restore input) text. `file` names the source in errors. */
-export function parseIptablesSave(text: string, file = '<input>'): Ruleset {
-  const p = new RestoreParser(file);
+/**
+ * Parses iptables-save (or iptables-restore input) text. `file` names the source in errors. `existing`:
+ * for an `iptables-restore --noflush` input, the user chains the live tables hold, which its rules may
+ * jump to without declaring them.
+ */
+export function parseIptablesSave(text: string, file = '<input>', existing: ((table: TableName, chain: string) => boolean) | null = null): Ruleset {
+  const p = new RestoreParser(file, existing);
   const lines = text.split('\n');
   for (let ln = 0; ln < lines.length; ln++) {
     const line = lines[ln]!;

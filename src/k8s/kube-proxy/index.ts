@@ -8,7 +8,7 @@ import type { ClusterNode } from '../cluster.js';
 import type { ServiceView } from '../services.js';
 import type { IpvsScheduler } from '../../netfilter/ipvs.js';
 import { programIpvsNode } from './ipvs.js';
-import { renderKubeProxyBase, renderKubeProxyRules, type KpConfig, type KpServicePort } from './iptables.js';
+import { endpointChain, renderKubeProxyBase, renderKubeProxyPartial, renderKubeProxyRules, serviceChains, type KpConfig, type KpServicePort } from './iptables.js';
 import { renderNftablesSync, type StaleChains } from './nftables.js';
 
 /** kube-proxy settings of a scenario. */
@@ -123,9 +123,10 @@ class ChainPool {
 /**
  * Loads every node's rules: kubelet's and kube-proxy's base chains, then `preload(node)` (the CNI's
  * own rules, e.g. flannel's masquerade), then kube-proxy's sync (iptables mode), or its virtual
- * services, ip sets and rules (IPVS mode).
+ * services, ip sets and rules (IPVS mode). nftables mode: `nftChanged` makes the transaction a
+ * partial one (only the chains of the ports it accepts written, renderNftablesSync).
  */
-export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
+export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null, nftChanged: ((sp: KpServicePort) => boolean) | null = null): void {
   // Most nodes get the same text (only Local traffic policies and LB source ranges differ per node):
   // render and parse each distinct text once. Rulesets are not mutated by restoreInto or load.
   const parsed = new Map<string, Ruleset>();
@@ -142,6 +143,7 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
   for (const node of nodes) {
     let rs = parse(renderKubeProxyBase(), 'kube-proxy-base');
     const pre = preload(node);
+    liveRules.delete(node);
     if (pre !== null) rs = restoreInto(rs, parse(pre, `cni@${node.name}`), true);
     if (variants === null) {
       programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
@@ -150,7 +152,7 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     if (opts.mode === 'nftables') {
       // kube-proxy leaves iptables to kubelet and the CNI; its own rules are one nft transaction.
       node.ns.enableNetfilter().load(rs);
-      programNftablesNode(node, services, opts);
+      programNftablesNode(node, services, opts, nftChanged);
       continue;
     }
     const key = variants.key(node);
@@ -169,7 +171,128 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
       if (first === undefined) firsts.set(key, { live: rs, merged, index: null });
     }
     node.ns.enableNetfilter().load(merged);
+    liveRules.set(node, { rs: merged, cni: pre });
   }
+}
+
+/** Per node (iptables mode): the ruleset its last sync loaded and the CNI rules text it was built with. */
+const liveRules = new WeakMap<ClusterNode, { rs: Ruleset; cni: string | null }>();
+
+/** The Services a partial sync rewrites: their keys (`namespace/name`) and their views at the last sync (none for new ones). */
+export interface ServiceChanges {
+  changed: ReadonlySet<string>;
+  previous: ReadonlyMap<string, ServiceView>;
+}
+
+/**
+ * A partial sync (iptables mode, kube-proxy >= 1.28's MinimizeIPTablesRestore): on each node, the
+ * restore input holds the filter chains and the nat dispatch chains, the chains of the Services in
+ * `changes` only, and the chains of those Services' previous views the node holds but no longer
+ * needs (flushed and deleted); it is restored with --noflush into the node's live rules, so every
+ * other chain stays as the last sync left it (the same objects: their compiled chains, netfilter/
+ * compiled.ts, are reused). The result is the ruleset a full sync writes. Nodes without a live
+ * ruleset from an earlier sync, or whose CNI rules changed, get a full sync.
+ */
+export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceView[], changes: ServiceChanges, opts: KubeProxyOptions, preload: (node: ClusterNode) => string | null = () => null): void {
+  if (opts.mode !== 'iptables') throw new Error(`programKubeProxyPartial: ${opts.mode} mode`);
+  const full: ClusterNode[] = [];
+  const variants = new NodeVariants(services);
+  const isChanged = (sp: KpServicePort): boolean => changes.changed.has(`${sp.namespace}/${sp.name}`);
+  // Every chain the changed Services' previous views may have written on some node: the candidates for deletion.
+  const candidates = new Set<string>();
+  for (const key of changes.changed) {
+    const prev = changes.previous.get(key);
+    if (prev === undefined) continue;
+    for (const sp of servicePortsFor({ name: '' }, [prev])) {
+      const ch = serviceChains(sp);
+      candidates.add(ch.svc).add(ch.svl).add(ch.ext).add(ch.fw);
+      for (const ep of sp.endpoints) candidates.add(endpointChain(sp, ep));
+    }
+  }
+  /** Per variant: its partial input (without deletions) and the input with each list of deletions. */
+  const rendered = new Map<string, { r: ReturnType<typeof renderKubeProxyPartial>; texts: Map<string, string> }>();
+  const parsed = new Map<string, Ruleset>();
+  for (const node of nodes) {
+    const live = liveRules.get(node);
+    const pre = preload(node);
+    if (live === undefined || live.cni !== pre) {
+      full.push(node);
+      continue;
+    }
+    const key = variants.key(node);
+    let v = rendered.get(key);
+    if (v === undefined) {
+      const cfg: KpConfig = { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll, randomFully: opts.randomFully, localhostNodePorts: true, nodeIP: formatIpv4(node.ip) };
+      rendered.set(key, (v = { r: renderKubeProxyPartial(servicePortsFor(node, services), cfg, isChanged), texts: new Map() }));
+    }
+    // The candidates this node holds that the input does not write (proxier.go: iptables-save of nat, isServiceChainName, not active).
+    const nat = live.rs.tables.find((t) => t.name === 'nat');
+    const gone: string[] = [];
+    if (nat !== undefined) for (const c of candidates) if (!v.r.active.has(c) && userChainIndex(nat, c) >= 0) gone.push(c);
+    gone.sort();
+    const gkey = gone.join(' ');
+    let text = v.texts.get(gkey);
+    if (text === undefined) v.texts.set(gkey, (text = v.r.text(gone)));
+    let input = parsed.get(text);
+    if (input === undefined) {
+      const rs = live.rs;
+      const existing = (table: string, chain: string): boolean => {
+        const t = rs.tables.find((x) => x.name === table);
+        return t !== undefined && userChainIndex(t, chain) >= 0;
+      };
+      parsed.set(text, (input = parseIptablesSave(text, `kube-proxy@${node.name}`, existing)));
+    }
+    const merged = restoreUserChains(live.rs, input) ?? restoreInto(live.rs, input, true);
+    node.ns.enableNetfilter().load(merged);
+    liveRules.set(node, { rs: merged, cni: pre });
+  }
+  if (full.length > 0) programKubeProxy(full, services, opts, preload);
+}
+
+/** Where `name` is among the user chains of a canonical table (sorted by name after the built-ins): its index, or -(insertion point) - 1. */
+function userChainIndex(t: Table, name: string): number {
+  const c = t.chains;
+  let lo = 0;
+  while (lo < c.length && isBuiltinChain(t.name, c[lo]!.name)) lo++;
+  let hi = c.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const n = c[mid]!.name;
+    if (n === name) return mid;
+    if (n < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return -lo - 1;
+}
+
+/**
+ * restoreInto(live, input, true) for a canonical `live` and an input of user chains only, every
+ * table of which `live` holds: each table's chains copied once, the input's deletions spliced out
+ * and its chains put in place by binary search (the canonical order kept), instead of a merge by
+ * name and a sort of every chain. Null when the input does not fit (restore in full then).
+ */
+function restoreUserChains(live: Ruleset, input: Ruleset): Ruleset | null {
+  if (canonicalize(live) !== live) return null;
+  const tables = live.tables.slice();
+  for (const it of input.tables) {
+    const at = tables.findIndex((t) => t.name === it.name);
+    if (at < 0) return null;
+    const lt = tables[at]!;
+    const t: Table = { ...lt, chains: lt.chains.slice() };
+    for (const name of it.deletedChains ?? []) {
+      if (isBuiltinChain(it.name, name)) return null;
+      const i = userChainIndex(t, name);
+      if (i >= 0) t.chains.splice(i, 1);
+    }
+    for (const c of it.chains) {
+      if (isBuiltinChain(it.name, c.name)) return null;
+      const i = userChainIndex(t, c.name);
+      if (i >= 0) t.chains[i] = c;
+      else t.chains.splice(-i - 1, 0, c);
+    }
+    tables[at] = t;
+  }
+  return assumeCanonical({ tables, ruleCounters: live.ruleCounters || input.ruleCounters });
 }
 
 /** One node's restore of a sync: what it restored into (base and CNI rules) and the result. */
@@ -266,7 +389,7 @@ function userChainsSorted(rs: Ruleset): Ruleset {
 const staleChains = new WeakMap<ClusterNode, StaleChains>();
 
 /** One nftables-mode sync on `node`: the transaction kube-proxy sends to `nft -f`, applied atomically. */
-export function programNftablesNode(node: ClusterNode, services: ServiceView[], opts: KubeProxyOptions): string {
+export function programNftablesNode(node: ClusterNode, services: ServiceView[], opts: KubeProxyOptions, changed: ((sp: KpServicePort) => boolean) | null = null): string {
   const nf = node.ns.enableNetfilter();
   const table = nf.nft.table('kube-proxy');
   const existing = table ? { chains: [...table.chains.keys()], sets: [...table.sets.keys()] } : null;
@@ -274,7 +397,7 @@ export function programNftablesNode(node: ClusterNode, services: ServiceView[], 
   if (stale === undefined) staleChains.set(node, (stale = new Map()));
   const cfg = { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll, randomFully: opts.randomFully, localhostNodePorts: false, nodeIP: formatIpv4(node.ip), serviceCIDR: opts.serviceCIDR ?? '' };
   const now = node.ns.sim.now;
-  const text = renderNftablesSync(servicePortsFor(node, services), cfg, existing, stale, now);
+  const text = renderNftablesSync(servicePortsFor(node, services), cfg, existing, stale, now, changed);
   nf.nft.apply(text, `kube-proxy@${node.name}`, now);
   return text;
 }

@@ -77,8 +77,16 @@ export function base32(buf: Uint8Array): string {
 
 /** The 16-character hash kube-proxy puts in chain names. */
 export function chainHash(s: string): string {
-  return base32(createHash('sha256').update(s).digest()).slice(0, 16);
+  let h = hashes.get(s);
+  if (h === undefined) {
+    // Every sync names the chains of every port and endpoint again: each distinct name is hashed once.
+    if (hashes.size >= HASHES_MAX) hashes.clear();
+    hashes.set(s, (h = base32(createHash('sha256').update(s).digest()).slice(0, 16)));
+  }
+  return h;
 }
+const hashes = new Map<string, string>();
+const HASHES_MAX = 1 << 18;
 
 /** "ns/name:port" (or "ns/name" for an unnamed port), ServicePortName.String(). */
 export function servicePortName(sp: Pick<KpServicePort, 'namespace' | 'name' | 'portName'>): string {
@@ -169,8 +177,12 @@ class RuleWriter {
     l.push(`-A ${chain} ${rule}`);
   }
 
-  /** The restore text: filter chains in kube-proxy's fixed order, then nat (node ports, services, the rest sorted). */
-  text(): string {
+  /**
+   * The restore text: filter chains in kube-proxy's fixed order, then nat (node ports, services, the
+   * rest sorted); `deleted` chains as proxier.go writes them: a chain line (which flushes the chain)
+   * after the others, "-X" after the rules.
+   */
+  text(deleted: readonly string[] = []): string {
     const out: string[] = ['*filter'];
     const filterChains = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'];
     for (const c of filterChains) out.push(`:${c} - [0:0]`);
@@ -179,7 +191,9 @@ class RuleWriter {
     const rest = [...this.natChains].filter((c) => c !== 'KUBE-NODEPORTS' && c !== 'KUBE-SERVICES').sort();
     const natOrder = ['KUBE-NODEPORTS', 'KUBE-SERVICES', ...rest];
     for (const c of natOrder) out.push(`:${c} - [0:0]`);
+    for (const c of deleted) out.push(`:${c} - [0:0]`);
     for (const c of natOrder) for (const r of this.natRules.get(c) ?? []) out.push(r);
+    for (const c of deleted) out.push(`-X ${c}`);
     out.push('COMMIT');
     return out.join('\n') + '\n';
   }
@@ -324,20 +338,38 @@ function writeTrailer(w: RuleWriter, cfg: KpConfig): void {
 
 /** The iptables-restore input kube-proxy writes (filter and nat tables) for these service ports (proxier.go syncProxyRules). */
 export function renderKubeProxyRules(ports: KpServicePort[], cfg: KpConfig): string {
+  return renderKubeProxyPartial(ports, cfg, null).text([]);
+}
+
+/**
+ * A partial sync's restore input (proxier.go with MinimizeIPTablesRestore, kube-proxy >= 1.28): the
+ * filter chains and the nat dispatch chains (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-MARK-MASQ,
+ * KUBE-POSTROUTING) in full, as every sync writes them; the per-service chains (KUBE-SVC/SVL/EXT/FW/SEP)
+ * only of the ports `changed` accepts (all of them when `changed` is null: a full sync); `text(deleted)`
+ * adds the `deleted` chains (service chains the node holds that no port writes any more), flushed with
+ * a chain line and deleted with -X. `active`: the nat chains the input writes (activeNATChains).
+ */
+export function renderKubeProxyPartial(ports: KpServicePort[], cfg: KpConfig, changed: ((sp: KpServicePort) => boolean) | null): { active: ReadonlySet<string>; written: number; text(deleted: readonly string[]): string } {
   const sorted = [...ports].sort((a, b) => {
     const x = servicePortName(a) + a.protocol;
     const y = servicePortName(b) + b.protocol;
     return x < y ? -1 : x > y ? 1 : 0;
   });
   const w = new RuleWriter();
+  // The per-service chains of unchanged ports: computed, as the real proxier does, and thrown away.
+  let skipped: RuleWriter | null = null;
+  let written = 0;
   for (const sp of sorted) {
     const plan = planPort(sp);
     writeServiceJumps(w, sp, plan, cfg);
-    writePolicyChains(w, sp, plan, cfg);
-    writeEndpointChains(w, sp, plan);
+    let out = w;
+    if (changed !== null && !changed(sp)) out = skipped ??= new RuleWriter();
+    else written++;
+    writePolicyChains(out, sp, plan, cfg);
+    writeEndpointChains(out, sp, plan);
   }
   writeTrailer(w, cfg);
-  return w.text();
+  return { active: w.natChains, written, text: (deleted) => w.text(deleted) };
 }
 
 /**

@@ -4,8 +4,8 @@
 // external-, firewall- and endpoint- chain per service port and endpoint, `numgen random mod N vmap`
 // endpoint choice, masquerade marks, and the no-endpoint and firewall maps. Layer: k8s.
 // Chain names as hashAndTruncate makes them: the first 8 characters of base32(sha256(name)) and the
-// name, e.g. "service-ULMVA6XW-ns1/svc1/tcp/p80". Every sync writes the whole transaction (what a full
-// sync writes; a partial sync of kube-proxy reaches the same state). Services are written in
+// name, e.g. "service-ULMVA6XW-ns1/svc1/tcp/p80". A full sync writes every chain; a partial one (the
+// proxier's `changed`) only the changed Services' chains, the sets and maps in full either way. Services are written in
 // "namespace/name:port" order, endpoints in address order (kube-proxy iterates maps; the order
 // changes nothing but the listing).
 // Not modelled: IPv6, --nodeport-addresses other than `primary` (the default in this mode).
@@ -47,10 +47,19 @@ const JUMP_CHAINS: [string, string, string][] = [
 
 /** hashAndTruncate. */
 export function nftChainBase(name: string): string {
-  const h = base32(createHash('sha256').update(name).digest()).slice(0, 8);
-  const s = `${h}-${name}`;
-  return s.length > 240 ? `${s.slice(0, 237)}...` : s;
+  let s = bases.get(name);
+  if (s === undefined) {
+    // Every sync names every port's and endpoint's chains again: each distinct name is hashed once.
+    if (bases.size >= BASES_MAX) bases.clear();
+    const h = base32(createHash('sha256').update(name).digest()).slice(0, 8);
+    s = `${h}-${name}`;
+    if (s.length > 240) s = `${s.slice(0, 237)}...`;
+    bases.set(name, s);
+  }
+  return s;
 }
+const bases = new Map<string, string>();
+const BASES_MAX = 1 << 18;
 
 /** Chain names of one service port (servicePortChainNameBase with the prefixes). */
 export function nftServiceChains(sp: KpServicePort): { svc: string; local: string; ext: string; fw: string } {
@@ -68,8 +77,10 @@ export function nftEndpointNames(sp: KpServicePort, ep: KpEndpoint): { chain: st
 class Tx {
   readonly lines: string[] = [];
   private readonly created = new Set<string>();
+  /** False while an unchanged service port of a partial sync is written: its chains are noted, not written. */
+  writing = true;
   add(s: string): void {
-    this.lines.push(s);
+    if (this.writing) this.lines.push(s);
   }
   ensureChain(name: string): void {
     if (this.created.has(name)) return;
@@ -237,9 +248,12 @@ export type StaleChains = Map<string, number>;
 
 /**
  * One sync's transaction for a node: setup, every service port, then the stale service chains
- * flushed (and deleted once stale for a second) and stale affinity sets deleted.
+ * flushed (and deleted once stale for a second) and stale affinity sets deleted. A partial sync
+ * (`changed` given, kube-proxy >= 1.31's nftables proxier with a live table): the sets and maps are
+ * rebuilt in full as in every sync, but the chains of the ports `changed` rejects are only noted as
+ * in use, not flushed and written again.
  */
-export function renderNftablesSync(ports: KpServicePort[], cfg: NftConfig, existing: { chains: string[]; sets: string[] } | null, stale: StaleChains, nowNs: number): string {
+export function renderNftablesSync(ports: KpServicePort[], cfg: NftConfig, existing: { chains: string[]; sets: string[] } | null, stale: StaleChains, nowNs: number, changed: ((sp: KpServicePort) => boolean) | null = null): string {
   const tx = new Tx();
   const old = stale.size > 0 ? [...stale].filter(([, t]) => nowNs - t >= 1e9).map(([c]) => c) : [];
   for (const c of old) {
@@ -251,9 +265,12 @@ export function renderNftablesSync(ports: KpServicePort[], cfg: NftConfig, exist
   const affinity = new Set<string>();
   for (const sp of sorted) {
     const p = plan(sp);
+    const skip = changed !== null && existing !== null && !changed(sp);
+    if (skip) tx.writing = false;
     ensureChains(tx, sp, p);
+    tx.writing = true;
     writeElements(tx, sp, p);
-    writeChains(tx, sp, p, cfg);
+    if (!skip) writeChains(tx, sp, p, cfg);
     if (sp.sessionAffinitySeconds !== null) for (const ep of p.all) affinity.add(nftEndpointNames(sp, ep).affinity);
   }
   for (const c of existing?.chains ?? []) {
