@@ -28,7 +28,7 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { ScenarioRun } from '../../src/scenario/run.js';
 import { podMemoryProblems, userMemoryProblems } from '../../src/scenario/work-estimate.js';
-import { runWithGuards } from '../../src/cli/run.js';
+import { runWithGuards, SignalGuard } from '../../src/cli/run.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 25);
@@ -149,7 +149,7 @@ describe(`fuzz (seed ${SEED}, ${RUNS} runs each; replay with FUZZ_SEED=${SEED})`
         const out = join(dir, `size-out-${n}`);
         // Limits relative to what this test process already holds, so the guard has 256 MiB to go.
         const limits = { rssBytes: process.memoryUsage.rss() + budget, heapBytes: process.memoryUsage().heapUsed + budget };
-        const { res } = await runWithGuards(() => new ScenarioRun(world, { outDir: out, format: 'pcapng', snaplen: 262144, maxEvents: 300_000, maxCaptureBytes: 4 << 20 }), limits);
+        const { res } = await runWithGuards(() => new ScenarioRun(world, { outDir: out, format: 'pcapng', snaplen: 262144, maxEvents: 300_000, maxCaptureBytes: 4 << 20 }), limits, new SignalGuard());
         expect(validate(res.stats), JSON.stringify(validate.errors)).toBe(true);
         expect(['max-events', 'max-memory', undefined]).toContain(res.stats.partial?.reason);
         expect(tempFiles(out)).toEqual([]);

@@ -203,7 +203,7 @@ describe('SignalGuard: which repeated signal means "now"', () => {
     const { g, exits, clock, aborted } = guard();
     const write = process.stderr.write;
     const lines: string[] = [];
-    process.stderr.write = ((s: string) => lines.push(s)) as typeof process.stderr.write;
+    process.stderr.write = ((s: string) => lines.push(s) > 0) as unknown as typeof process.stderr.write;
     try {
       process.emit('SIGTERM');
       expect(g.signal).toBe('SIGTERM');
