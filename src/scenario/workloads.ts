@@ -34,6 +34,7 @@ import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
 import { TcpRrClient, TcpRrServer } from '../app/tcp-rr.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
+import { addressOwner, nameOfNamespace } from './endpoint-names.js';
 import { defaultListeners, httpsProbed } from '../k8s/container-ports.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import type { JobController } from '../k8s/job-controller.js';
@@ -197,7 +198,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
   const req = Number(pod.annotations['podwire.dev/request-size'] ?? '64');
   if (!Number.isInteger(req) || req < 1) return ctx.manifestErr(pod, [...where, 'podwire.dev/request-size'], `"${pod.annotations['podwire.dev/request-size']}" is not a positive byte count`);
-  for (const l of listeners) if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port);
+  for (const l of listeners) if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port, pod.name);
   const tcpListeners = listeners.filter((l) => l.app !== 'udp-echo');
   if (tcpListeners.length === 0) return;
   // The container's TCP servers run through the container runtime, so probes can restart them.
@@ -207,7 +208,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
     const servers = tcpListeners.map((l) =>
       l.app === 'http'
         ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: httpsPort(pod, l.port) ? tlsContext(ctx, tcp, l.port, o.tls ?? certificateChain('rsa2048')) : null }, ep)
-        : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, ep),
+        : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime, identity: pod.name }, ep),
     );
     return { stop: () => servers.forEach((x) => x.stop()), setToxic: (t) => servers.forEach((x) => x instanceof HttpServer && x.setToxic(t)) };
   };
@@ -224,7 +225,7 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
   const port = portText !== undefined ? Number(portText) : (ports.find((p) => p.protocol === (app === 'udp-echo' ? 'UDP' : 'TCP')) ?? ports[0])?.containerPort;
   if (port === undefined || !(port >= 1 && port <= 65535)) return ctx.manifestErr(pod, where, `pod ${pod.name}: podwire.dev/app needs a containerPort or podwire.dev/port`);
   if (app === 'udp-echo') {
-    new UdpEchoServer(tr.udpOf(pod.ns), port);
+    new UdpEchoServer(tr.udpOf(pod.ns), port, pod.name);
     return;
   }
   if (app === INGRESS_NGINX_APP && ctx.ingress) return startIngressProxy(ctx, tr, pod, ctx.ingress);
@@ -423,7 +424,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
     if (t.type === 'ping') {
       const dst = addrOf(ctx, t.to);
       if (dst === null) return ctx.err([...at, 'to'], `"${t.to}" is neither an IPv4 address nor something with an address`);
-      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId }, rec, name);
+      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId, endpointOf: (a) => addressOwner(ctx, a) }, rec, name);
       flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
       return;
     }
@@ -442,7 +443,13 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
         const owner = [...ctx.namespaces.values()].find((n) => n.isLocal(ip) && n.addrs.some((a) => a.addr === ip));
         if (!owner) return ctx.err([...at, 'to'], `no host owns ${formatIpv4(ip)}, so no echo server can run there (set echo: false)`);
         const key = `${owner.name}:${p}`;
-        if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), p));
+        if (echoServers.has(key)) continue;
+        try {
+          echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), p, nameOfNamespace(ctx, owner)));
+        } catch (e) {
+          // The pod already serves that port (a declared UDP containerPort runs an echo server): it answers.
+          if (!(e instanceof Error && e.message.startsWith('EADDRINUSE'))) throw e;
+        }
       }
     }
     const app = new UdpProbeClient(tr.udpOf(ns), { dst, port, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), flowId }, rec);
