@@ -22,7 +22,8 @@
 // traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
 // http traffic `from: job/NAME` ends each Job pod's run when its share (count / duration per pod) is
 // done: exit 0, or 1 when any request failed; the pods the Job controller creates later send their
-// share from when they start (k8s/job-controller.ts).
+// share from when they start (k8s/job-controller.ts). `from: cronjob/NAME` (http only): the same for the
+// pods of every Job the CronJob creates (none at the start; each pod sends the flow's count).
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
@@ -459,7 +460,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
 }
 
 function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
-  const senders = sendersOf(ctx, t.from);
+  const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   let host: string;
   let port: number;
@@ -492,7 +493,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   if (t.count === undefined && t.duration === undefined) return ctx.err([...at], 'an http flow needs count or duration');
   const rec = ctx.stats.flow(name);
   // Per-request phases: asked for, or by default for users on the internet.
-  rec.reportPhases = t.phases ?? senders.every((ns) => ctx.cluster?.outside?.hosts.some((h) => h.ns === ns && h.onInternet) === true);
+  rec.reportPhases = t.phases ?? (senders.length > 0 && senders.every((ns) => ctx.cluster?.outside?.hosts.some((h) => h.ns === ns && h.onInternet) === true));
   const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
   const gens: HttpLoadGenerator[] = [];
   const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns) : null));
@@ -522,17 +523,17 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   senders.forEach((ns, i) => addSender(ns, i, dur(t.start), resolvers[i] ?? null));
   // A Job's pods run until their share of the traffic is done (k8s/job-controller.ts): exit 1 when
   // any request failed. Pods the Job controller creates later send their share from when they start.
+  // cronjob/NAME: the same for the pods of every Job the CronJob creates (none run at the start).
   const jobs = ctx.jobs;
-  const jobPods = t.from.startsWith('job/') ? workloadPodsOf(ctx, t.from) : null;
+  const jobPods = t.from.startsWith('job/') || t.from.startsWith('cronjob/') ? workloadPodsOf(ctx, t.from) : null;
   if (jobs && jobPods) {
     const drive = (pod: ClusterPod, g: HttpLoadGenerator): void => {
       jobs.trafficDriven.add(pod);
       g.onDone = () => jobs.trafficDone(pod, g.counters.failed > 0);
     };
     jobPods.forEach((pod, i) => drive(pod, gens[i]!));
-    const jobName = t.from.slice(4);
     jobs.podCreatedHooks.push((pod) => {
-      if (pod.owner?.kind !== 'Job' || (pod.owner.name !== jobName && `${pod.owner.name}.${pod.namespace}` !== jobName)) return;
+      if (!ownedBy(pod, t.from)) return;
       const res = addr === null ? resolverFor(ctx, tr, 'pod/', pod.ns) : null;
       drive(pod, addSender(pod.ns, gens.length, ctx.sim.now, res));
     });
@@ -548,19 +549,39 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
 }
 
 /** Traffic `from` kinds that name a workload, and the owner kind of its pods. */
-const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job' };
+const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job', cronjob: 'CronJob' };
 
-/** The pods of a `deployment/NAME` (statefulset/, daemonset/, replicaset/, job/) reference; null when `ref` names no workload kind. */
+/** The pods of a `deployment/NAME` (statefulset/, daemonset/, replicaset/, job/, cronjob/) reference; null when `ref` names no workload kind. */
 export function workloadPodsOf(ctx: Pick<WorkloadContext, 'cluster'>, ref: string): ClusterPod[] | null {
   const slash = ref.indexOf('/');
-  const kind = slash > 0 ? WORKLOAD_KIND[ref.slice(0, slash)] : undefined;
-  if (kind === undefined) return null;
+  if (slash <= 0 || WORKLOAD_KIND[ref.slice(0, slash)] === undefined) return null;
+  return (ctx.cluster?.pods ?? []).filter((p) => ownedBy(p, ref));
+}
+
+/** True when `pod` belongs to the workload `ref` names (NAME or NAME.NAMESPACE); cronjob/: a pod of one of its Jobs. */
+function ownedBy(pod: ClusterPod, ref: string): boolean {
+  const slash = ref.indexOf('/');
+  const kind = WORKLOAD_KIND[ref.slice(0, slash)];
   const name = ref.slice(slash + 1);
-  return (ctx.cluster?.pods ?? []).filter((p) => p.owner?.kind === kind && (p.owner.name === name || `${p.owner.name}.${p.namespace}` === name));
+  const o = pod.owner;
+  if (o === null || kind === undefined) return false;
+  const owner = kind === 'CronJob' ? (o.kind === 'Job' ? o.cronJob : undefined) : o.kind === kind ? o.name : undefined;
+  return owner !== undefined && (owner === name || `${owner}.${pod.namespace}` === name);
 }
 
 /** The namespaces a flow sends from: every pod of a workload, or the one host / pod / node named; else why not. */
-function sendersOf(ctx: WorkloadContext, from: string): Namespace[] | string {
+function sendersOf(ctx: WorkloadContext, from: string, type: TrafficSpecT['type']): Namespace[] | string {
+  if (from.startsWith('cronjob/')) {
+    // Its Jobs' pods join as the CronJob controller creates them (http traffic only; startHttp's hook).
+    const name = from.slice(8);
+    if (type !== 'http') return `from: cronjob/ sends http traffic only (its pods start later), not ${type}`;
+    if (!ctx.jobs) return `cronjob/${name} needs the control plane (its Jobs are created while the run goes on)`;
+    const known = (ctx.cluster?.manifests ?? []).some((m) => {
+      const md = m.value['metadata'] as { name?: string; namespace?: string } | undefined;
+      return m.kind === 'CronJob' && (md?.name === name || `${md?.name}.${md?.namespace ?? 'default'}` === name);
+    });
+    return known ? [] : `no CronJob "${name}"`;
+  }
   const pods = workloadPodsOf(ctx, from);
   if (pods !== null) return pods.length > 0 ? pods.map((p) => p.ns) : `no pods of ${WORKLOAD_KIND[from.slice(0, from.indexOf('/'))]} "${from.slice(from.indexOf('/') + 1)}"`;
   const ns = nsOf(ctx, from);
@@ -568,7 +589,7 @@ function sendersOf(ctx: WorkloadContext, from: string): Namespace[] | string {
 }
 
 function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'dns' }>, at: (string | number)[], name: string, flows: WorldFlow[]): void {
-  const senders = sendersOf(ctx, t.from);
+  const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const resolvers = senders.map((ns) => resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns));
   if (resolvers.some((r) => r === null)) return ctx.err([...at, 'from'], `${t.from} has no resolver: enable spec.cluster.dns, or give the host a nameserver`);
@@ -599,7 +620,7 @@ function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<Traffi
 
 /** A TCP request/response flow (app/tcp-rr) from each sender; a target that is not an address is looked up by the sender's DNS. */
 function startTcp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'tcp' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
-  const senders = sendersOf(ctx, t.from);
+  const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const colon = t.to.lastIndexOf(':');
   const host = t.to.slice(0, colon);
