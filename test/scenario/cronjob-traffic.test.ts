@@ -54,7 +54,7 @@ spec:
 `;
 
 describe('traffic from: cronjob/NAME', () => {
-  it("each Job's pods send their count when the CronJob creates them, then exit 0; the Jobs complete", () => {
+  it("each Job's pods send their count when the CronJob creates them, then exit 0; the Jobs complete; their veths are deleted", () => {
     const w = buildWorld(loadScenarioText(yaml('cronjob/tick'), 'cron-traffic.yaml'), 1);
     const dir = mkdtempSync(join(tmpdir(), 'pw-cron-traffic-'));
     try {
@@ -73,8 +73,19 @@ describe('traffic from: cronjob/NAME', () => {
     expect(exits.map((l) => l.split(' ')[0])).toEqual(['60s', '60s', '120s', '120s']);
     expect(lines(/^job tick-\d+: Complete; 2 succeeded, 0 failed$/)).toHaveLength(2);
     // The pods that sent are the CronJob's Jobs' pods.
-    const owners = w.cluster!.pods.filter((p) => p.owner?.kind === 'Job').map((p) => p.owner!.cronJob);
-    expect(new Set(owners)).toEqual(new Set(['tick']));
+    const jobPods = w.cluster!.pods.filter((p) => p.owner?.kind === 'Job');
+    expect(new Set(jobPods.map((p) => p.owner!.cronJob))).toEqual(new Set(['tick']));
+    // CNI DEL of each finished pod: its host veth left cni0 and the node (ip link shows it no more).
+    const node1 = w.cluster!.nodes.find((n) => n.name === 'node1')!;
+    expect(jobPods).toHaveLength(4);
+    for (const p of jobPods) {
+      expect(node1.ns.device(p.hostVeth!.name)).toBeUndefined();
+      expect(node1.ns.devices).not.toContain(p.hostVeth);
+      expect(node1.cni0!.ports).not.toContain(p.hostVeth);
+      expect(p.hostVeth!.master).toBeNull();
+    }
+    // The web pods (never terminated) keep theirs.
+    for (const p of w.cluster!.pods.filter((x) => x.labels['app'] === 'web')) expect(p.node.ns.device(p.hostVeth!.name)).toBe(p.hostVeth);
   });
 
   it('a CronJob that does not exist, or non-http traffic from one, is an error naming the field', () => {
