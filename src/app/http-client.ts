@@ -54,6 +54,8 @@ export interface HttpResult {
   response: HttpResponse | null;
   /** The attempt's phases (successful responses only; else null). */
   phases: RequestPhases | null;
+  /** Why the TLS layer gave up (https failures only): its reason and, for a peer not speaking TLS, its first 5 bytes. */
+  tlsFailure?: { reason: string; badFirstRecord: string | null };
 }
 
 /** Client behaviour. */
@@ -231,7 +233,7 @@ export class HttpClient {
     };
     sock.onError = (k) => {
       this.retire(c);
-      if (c.req !== null) this.fail(c.req, errorKindOf(k));
+      if (c.req !== null) this.fail(c.req, errorKindOf(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
     };
     sock.onClose = () => this.retire(c);
     c.req = p;
@@ -312,7 +314,7 @@ export class HttpClient {
   }
 
   /** Ends a request with an error (idempotent). */
-  fail(p: Pending, kind: ErrorKind): void {
+  fail(p: Pending, kind: ErrorKind, tlsFailure?: HttpResult['tlsFailure']): void {
     if (p.done) return;
     p.done = true;
     p.timer?.cancel();
@@ -328,7 +330,7 @@ export class HttpClient {
         if (i >= 0) w.splice(i, 1);
       }
     }
-    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null });
+    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
   }
 
   private release(c: ClientConn): void {

@@ -136,6 +136,7 @@ export class HttpServer {
       }
       let msgs;
       try {
+        if (conn.parser.pending === 0 && notAMethod(data)) throw new Error('invalid method');
         msgs = conn.parser.push(data);
       } catch {
         this.counters.badRequests++;
@@ -266,4 +267,21 @@ export class HttpServer {
 
 function finishJob(server: HttpServer, job: Job): void {
   server.finish(job);
+}
+
+/**
+ * True when a message's first bytes cannot start a request line as nginx parses it
+ * (ngx_http_parse_request_line, sw_start/sw_method): leading CR/LF skipped, then A-Z, '_' or '-' up to
+ * the space. A TLS ClientHello (0x16 0x03 ...) sent to a plain HTTP port fails at its first byte, and
+ * nginx answers 400 Bad Request and closes at once instead of waiting for a CRLF that never comes.
+ */
+function notAMethod(data: Uint8Array): boolean {
+  let i = 0;
+  while (i < data.length && (data[i] === 13 || data[i] === 10)) i++;
+  for (; i < data.length; i++) {
+    const c = data[i]!;
+    if (c === 32) return false;
+    if (!((c >= 65 && c <= 90) || c === 95 || c === 45)) return true;
+  }
+  return false;
 }

@@ -26,6 +26,8 @@ export interface PingOptions {
   ttl: number;
   tos: number;
   flowId: number;
+  /** Who owns an address that answered (a pod's name), from the simulator's side; null: not named. */
+  endpointOf?: ((addr: Ipv4) => string | null) | null;
 }
 
 /** One `ping` process. */
@@ -39,7 +41,7 @@ export class PingApp {
   constructor(
     private readonly ns: Namespace,
     private readonly opts: PingOptions,
-    rec: FlowRecorder,
+    private readonly rec: FlowRecorder,
     name: string,
   ) {
     this.book = new ProbeBook(ns.sim, rec, opts.timeoutNs);
@@ -68,7 +70,10 @@ export class PingApp {
   }
 
   private onReply(pkt: Packet): void {
-    this.book.answered(pkt.icmp!.rest & 0xffff, pkt.payloadLength);
+    if (!this.book.answered(pkt.icmp!.rest & 0xffff, pkt.payloadLength)) return;
+    // The reply comes from the address pinged; its owner is the endpoint (ping prints the address).
+    const by = this.opts.endpointOf?.(pkt.ip!.src) ?? null;
+    if (by !== null) this.rec.servedBy?.(by, pkt.payloadLength, false);
   }
 
   private onError(icmp: Packet): void {

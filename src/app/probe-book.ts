@@ -29,14 +29,15 @@ export class ProbeBook {
     this.outstanding.set(seq, { sent: this.sim.now, timer });
   }
 
-  /** The reply to `seq` arrived (late or duplicate replies are ignored). */
-  answered(seq: number, bytes: number): void {
+  /** The reply to `seq` arrived (late or duplicate replies are ignored: false). */
+  answered(seq: number, bytes: number): boolean {
     const o = this.outstanding.get(seq);
-    if (o === undefined) return;
+    if (o === undefined) return false;
     this.outstanding.delete(seq);
     o.timer.cancel();
     this.counts.received++;
     this.rec.requestSucceeded(this.sim.now - o.sent, null, bytes);
+    return true;
   }
 
   /** Probe `seq` failed. */

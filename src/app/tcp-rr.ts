@@ -14,6 +14,8 @@ import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import type { Ipv4 } from '../wire/types.js';
+import { IpProto } from '../wire/types.js';
+import { answeredBy, type AnsweredBy } from './answered-by.js';
 import { errorKindOf } from './http-client.js';
 
 /** What a request/response server does. */
@@ -25,6 +27,8 @@ export interface TcpRrServerOptions {
   responseSize?: Distribution;
   /** Service time per request (default 0). */
   serviceTime?: Distribution;
+  /** The pod this server runs in: noted per accepted connection (app/answered-by) so clients' flows can name it. */
+  identity?: string | null;
 }
 
 /** A TCP server answering fixed-size requests. */
@@ -51,6 +55,8 @@ export class TcpRrServer {
 
   private accepted(s: TcpSocket): void {
     this.counters.connections++;
+    const id = this.opts.identity ?? null;
+    if (id !== null) answeredBy(this.sim).note(IpProto.TCP, s.remoteAddr, s.remotePort, id);
     const reqSize = Math.max(1, this.opts.requestSize ?? 64);
     let pending = 0;
     s.onData = (_data, length) => {
@@ -69,7 +75,10 @@ export class TcpRrServer {
         else answer();
       }
     };
-    s.onEnd = () => s.close();
+    s.onEnd = () => {
+      if (id !== null) answeredBy(this.sim).forget(IpProto.TCP, s.remoteAddr, s.remotePort, id);
+      s.close();
+    };
   }
 }
 
@@ -113,6 +122,7 @@ export class TcpRrClient {
   private kept: TcpSocket | null = null;
   private keptQueue: Req[] = [];
   private keptGot = 0;
+  private readonly answered: AnsweredBy;
 
   constructor(
     private readonly tcp: TcpLayer,
@@ -120,6 +130,7 @@ export class TcpRrClient {
     private readonly rec: FlowRecorder,
   ) {
     this.sim = tcp.stack.sim;
+    this.answered = answeredBy(this.sim);
     for (let i = 0; i < opts.count; i++) this.sim.scheduleAt(opts.startNs + i * opts.intervalNs, () => this.issue());
   }
 
@@ -156,7 +167,7 @@ export class TcpRrClient {
     sock.onData = (_d, n) => {
       got += n;
       if (got >= this.opts.responseSize) {
-        this.finish(req, null, sock.establishedAt >= 0 ? sock.establishedAt - sock.connectStartedAt : null);
+        this.finish(req, null, sock.establishedAt >= 0 ? sock.establishedAt - sock.connectStartedAt : null, sock, true);
         sock.close();
       }
     };
@@ -171,11 +182,12 @@ export class TcpRrClient {
     this.keptGot += n;
     while (this.keptQueue.length > 0 && this.keptGot >= this.opts.responseSize) {
       this.keptGot -= this.opts.responseSize;
-      this.finish(this.keptQueue.shift()!, null, null);
+      const r = this.keptQueue.shift()!;
+      this.finish(r, null, null, this.kept, r.sock !== null);
     }
   }
 
-  private finish(req: Req, error: Parameters<FlowRecorder['requestFailed']>[0] | null, connectNs: TimeNs | null): void {
+  private finish(req: Req, error: Parameters<FlowRecorder['requestFailed']>[0] | null, connectNs: TimeNs | null, sock: TcpSocket | null = null, opened = false): void {
     if (req.done) return;
     req.done = true;
     req.timer?.cancel();
@@ -184,6 +196,9 @@ export class TcpRrClient {
     if (error === null) {
       this.counts.received++;
       this.rec.requestSucceeded(latency, connectNs, this.opts.responseSize);
+      // The pod that accepted this connection after NAT (noted by its server, not carried on the wire).
+      const by = sock !== null ? this.answered.lookup(IpProto.TCP, sock.localAddr, sock.localPort) : null;
+      if (by !== null) this.rec.servedBy?.(by, this.opts.responseSize, opened);
       return;
     }
     this.counts.errors++;

@@ -108,6 +108,8 @@ export class TlsSocket implements ByteStream {
   onClose: (() => void) | null = null;
   /** Why the handshake or a record failed (a TLS alert name), else null. */
   failure: string | null = null;
+  /** The peer's first record header (5 bytes, Latin-1) when it did not look like TLS at all, else null. */
+  badFirstRecord: string | null = null;
   /** SNI the client sent (server side: as received). */
   serverName: string | null;
   /** The ALPN protocol agreed, or null. */
@@ -343,6 +345,12 @@ export class TlsSocket implements ByteStream {
     while (this.rxLen - p >= TLS_RECORD_HEADER_LENGTH && !this.failed()) {
       const type = this.rx[p]!;
       const len = readU16(this.rx, p + 3);
+      if (this.phase === 'wait-server-hello' && p === 0 && ((type !== TlsContentType.HANDSHAKE && type !== TlsContentType.ALERT) || this.rx[p + 1]! >= 0x10)) {
+        // A peer that is not speaking TLS (a plain HTTP server's "HTTP/1.1 400"): Go's crypto/tls gives up
+        // on the first record header without sending an alert ("first record does not look like a TLS handshake").
+        this.badFirstRecord = String.fromCharCode(...this.rx.subarray(0, TLS_RECORD_HEADER_LENGTH));
+        return this.fail('first record does not look like a TLS handshake', null);
+      }
       if (type < 20 || type > 23 || this.rx[p + 1] !== 3 || len > 16384 + 256) return this.fail('decode_error', TlsAlert.DECODE_ERROR);
       if (this.rxLen - p < TLS_RECORD_HEADER_LENGTH + len) break;
       this.counters.recordsIn++;

@@ -4,10 +4,12 @@
 // and a magic) so replies match requests; round-trip time is recorded per reply, a datagram without
 // reply within `timeout` counts as lost ('timeout'), and ICMP port unreachable as 'refused'.
 import type { TimeNs } from '../core/time.js';
+import type { Packet } from '../packet/packet.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import { ProbeBook } from './probe-book.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
-import type { Ipv4 } from '../wire/types.js';
+import { IpProto, type Ipv4 } from '../wire/types.js';
+import { answeredBy, type AnsweredBy } from './answered-by.js';
 
 const MAGIC = 0x70770001; // "pw" + version
 
@@ -28,10 +30,13 @@ export interface UdpProbeOptions {
 export class UdpEchoServer {
   readonly sock: UdpSocket;
   served = 0;
-  constructor(udp: UdpLayer, port: number) {
+  /** `identity`: the pod (or host) it runs in, noted per peer (app/answered-by) so clients' flows can name it. */
+  constructor(udp: UdpLayer, port: number, identity: string | null = null) {
     this.sock = udp.socket().bind(port);
+    const book = identity !== null ? answeredBy(udp.stack.sim) : null;
     this.sock.onMessage = (data, length, src, sport) => {
       this.served++;
+      book?.note(IpProto.UDP, src, sport, identity!);
       this.sock.sendTo(src, sport, data ?? length);
     };
   }
@@ -43,17 +48,19 @@ export class UdpProbeClient {
   private seq = 0;
   private readonly book: ProbeBook;
   readonly counts: ProbeBook['counts'];
+  private readonly answered: AnsweredBy;
 
   constructor(
     private readonly udp: UdpLayer,
     private readonly opts: UdpProbeOptions,
-    rec: FlowRecorder,
+    private readonly rec: FlowRecorder,
   ) {
     this.book = new ProbeBook(udp.stack.sim, rec, opts.timeoutNs);
     this.counts = this.book.counts;
+    this.answered = answeredBy(udp.stack.sim);
     this.sock = udp.socket().connect(opts.dst, opts.port);
     this.sock.flowId = opts.flowId;
-    this.sock.onMessage = (data) => this.onReply(data);
+    this.sock.onMessage = (data, _len, _src, _sport, pkt) => this.onReply(data, pkt);
     this.sock.onError = (kind) => this.onError(kind);
     const sim = udp.stack.sim;
     sim.scheduleAt(Math.max(opts.startNs, sim.now), probeSend, this);
@@ -75,11 +82,14 @@ export class UdpProbeClient {
     if (seq < o.count) sim.schedule(o.intervalNs, probeSend, this);
   }
 
-  private onReply(data: Uint8Array | null): void {
+  private onReply(data: Uint8Array | null, pkt: Packet): void {
     if (data === null || data.length < 8) return;
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (dv.getUint32(0) !== MAGIC) return;
-    this.book.answered(dv.getUint32(4), data.length);
+    if (!this.book.answered(dv.getUint32(4), data.length)) return;
+    // The echo server that answered after NAT (noted by it against our address and port; not on the wire).
+    const by = this.answered.lookup(IpProto.UDP, pkt.ip!.dst, pkt.udp!.dstPort);
+    if (by !== null) this.rec.servedBy?.(by, data.length, false);
   }
 
   private onError(kind: string): void {

@@ -44,6 +44,18 @@ export function cniAdd(inv: Inventory, cfg: CniBridgeConfig, node: ClusterNode, 
 }
 
 /**
+ * CNI DEL of a sandbox cniAdd plugged in: the bridge plugin deletes the pod's veth (`ip link del eth0` in
+ * the sandbox takes the host end with it), so the host end leaves cni0 (its FDB entries go) and the
+ * node's devices. The pod end stays in the dead sandbox, down (nothing runs there any more). The
+ * capture keeps the interface it already described. Not modelled: host-local releasing the IP for reuse.
+ */
+export function cniDel(node: ClusterNode, hostEnd: VethDevice): void {
+  node.cni0?.removePort(hostEnd);
+  node.ns.removeDevice(hostEnd);
+  hostEnd.peer.up = false;
+}
+
+/**
  * cni0, created on first use. The kubelet calls this before it creates a pod's sandbox namespace (the
  * plugin would create it during ADD): podwire keeps that order because it fixes ifindexes and the
  * capture's interface order.

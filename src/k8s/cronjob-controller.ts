@@ -121,7 +121,7 @@ export class CronJobController {
       spec: tmpl.spec,
     };
     this.record(`cronjob ${cj.metadata.name}: created job ${jobName} (scheduled ${at} UTC)`);
-    const st = this.jobs.addJob(job, s.m, [], (j) => this.jobFinished(s, j), ['spec', 'jobTemplate', 'spec', 'template', 'spec']);
+    const st = this.jobs.addJob(job, s.m, [], (j) => this.jobFinished(s, j), ['spec', 'jobTemplate', 'spec', 'template', 'spec'], cj.metadata.name);
     if (st && !st.finished) s.active.push(st);
   }
 

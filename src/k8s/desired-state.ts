@@ -24,6 +24,8 @@ export interface NodeDef extends NodeInfo {
 export interface PodOwner {
   kind: 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job';
   name: string;
+  /** A Job's pods: the CronJob that created the Job (its ownerReference), if any. */
+  cronJob?: string;
 }
 
 /** A pod to run, and the manifest it comes from. */

@@ -159,13 +159,13 @@ export class JobController {
    * A Job the controller now tracks: `first` are its pods already running (desired state); with
    * none, its first pods are created now (a CronJob's Job). Returns null when its template cannot run.
    */
-  addJob(job: JobT, m: ManifestInput, first: ClusterPod[], onFinished: JobState['onFinished'], templatePath: (string | number)[] = ['spec', 'template', 'spec']): JobState | null {
+  addJob(job: JobT, m: ManifestInput, first: ClusterPod[], onFinished: JobState['onFinished'], templatePath: (string | number)[] = ['spec', 'template', 'spec'], cronJob: string | null = null): JobState | null {
     const md = job.metadata;
     const tmpl = job.spec.template;
     if (!SchedulingSchema.safeParse(tmpl.spec).success) return null;
     const uid = jobUid(md.namespace, md.name);
     const labels = jobLabels(md.name, uid, tmpl.metadata.labels);
-    const template: PodDef = { name: '', namespace: md.namespace, labels, annotations: tmpl.metadata.annotations, spec: tmpl.spec, deployment: null, owner: { kind: 'Job', name: md.name }, scheduling: schedulingOf(tmpl.spec), m, specPath: templatePath };
+    const template: PodDef = { name: '', namespace: md.namespace, labels, annotations: tmpl.metadata.annotations, spec: tmpl.spec, deployment: null, owner: { kind: 'Job', name: md.name, ...(cronJob !== null ? { cronJob } : {}) }, scheduling: schedulingOf(tmpl.spec), m, specPath: templatePath };
     const s: JobState = {
       job,
       namespace: md.namespace,

@@ -16,7 +16,7 @@
 // notices the exit at its next relist (1 s); OnFailure and a non-zero code restart the container in
 // place after the CrashLoopBackOff delay, else the pod's phase becomes Succeeded or Failed and its
 // sandbox is torn down (links down, probes stopped; the Pod is no endpoint any more).
-// Not modelled: removing a terminated pod's devices (they stay, down) and reusing its IP (host-local
+// A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
 // wraps, which podwire's IPAM never does), preStop hooks, removing the Pod object once the grace period ends (it stays, not
 // ready and terminating), image pulls and sandbox start latency (a new pod's container runs at once).
@@ -26,7 +26,7 @@ import { CrashLoopBackOff } from './crash-loop.js';
 import type { Pod } from './api/objects.js';
 import type { ApiStore, WatchEvent } from './api/store.js';
 import type { ClusterNode, ClusterPod } from './cluster.js';
-import { allocatePodIp, cniAdd, ensureCni0, type CniBridgeConfig } from './cni-bridge.js';
+import { allocatePodIp, cniAdd, cniDel, ensureCni0, type CniBridgeConfig } from './cni-bridge.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import type { ContainerT } from './manifests.js';
 import { hasProbes, type Prober } from './prober.js';
@@ -269,6 +269,7 @@ export class Kubelet {
     this.runtime.kill(pod);
     this.prober?.stopPod(pod);
     setPodLinks(pod, false);
+    if (pod.hostVeth) cniDel(pod.node, pod.hostVeth);
     this.record(`kubelet: ${pod.name} ${phase} (${reason}); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone, ${formatIpv4(pod.ip)} released)` : ''}`);
     const obj = this.api.get('Pod', pod.namespace, pod.name);
     if (obj) this.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason, phase } });

@@ -257,6 +257,12 @@ function httpOutput(url: string, r: HttpResult): string {
   if (r.response !== null) return `HTTP probe ${r.ok ? 'succeeded' : 'failed'} with statuscode: ${r.status}`;
   if (r.error === 'timeout') return `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`;
   if (r.error === 'refused') return `Get "${url}": dial tcp: connect: connection refused`;
+  if (r.tlsFailure) {
+    // Go's net/http (client.go send) turns crypto/tls's RecordHeaderError into ErrSchemeMismatch when the
+    // record header reads "HTTP/": a plain HTTP server answered the ClientHello (nginx: 400 Bad Request).
+    if (r.tlsFailure.badFirstRecord === 'HTTP/') return `Get "${url}": http: server gave HTTP response to HTTPS client`;
+    return `Get "${url}": tls: ${r.tlsFailure.reason}`;
+  }
   return `Get "${url}": ${r.error ?? 'error'}`;
 }
 

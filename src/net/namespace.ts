@@ -147,6 +147,19 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     dev.qualifiedName = `${this.name}/${dev.name}`;
   }
 
+  /**
+   * `ip link del DEV` of a device nothing routes through (a bridge port: the caller detaches it first):
+   * it goes down and leaves the namespace; its name is free again.
+   */
+  removeDevice(dev: NetDevice): void {
+    const i = this.devices.indexOf(dev);
+    if (i < 0) return;
+    this.devices.splice(i, 1);
+    this.deviceByName.delete(dev.name);
+    dev.up = false;
+    dev.rxHandler = null;
+  }
+
   /** The device called `name`, or undefined. */
   device(name: string): NetDevice | undefined {
     return this.deviceByName.get(name);

@@ -22,7 +22,8 @@
 // traffic to https://HOST[:PORT]/PATH speaks TLS with SNI = HOST.
 // http traffic `from: job/NAME` ends each Job pod's run when its share (count / duration per pod) is
 // done: exit 0, or 1 when any request failed; the pods the Job controller creates later send their
-// share from when they start (k8s/job-controller.ts).
+// share from when they start (k8s/job-controller.ts). `from: cronjob/NAME` (http only): the same for the
+// pods of every Job the CronJob creates (none at the start; each pod sends the flow's count).
 import { parseDistribution, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
@@ -34,6 +35,7 @@ import { PingApp } from '../app/ping.js';
 import { UdpEchoServer, UdpProbeClient } from '../app/udp-probe.js';
 import { TcpRrClient, TcpRrServer } from '../app/tcp-rr.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
+import { addressOwner, nameOfNamespace } from './endpoint-names.js';
 import { defaultListeners, httpsProbed } from '../k8s/container-ports.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import type { JobController } from '../k8s/job-controller.js';
@@ -197,7 +199,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
   const req = Number(pod.annotations['podwire.dev/request-size'] ?? '64');
   if (!Number.isInteger(req) || req < 1) return ctx.manifestErr(pod, [...where, 'podwire.dev/request-size'], `"${pod.annotations['podwire.dev/request-size']}" is not a positive byte count`);
-  for (const l of listeners) if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port);
+  for (const l of listeners) if (l.app === 'udp-echo') new UdpEchoServer(tr.udpOf(pod.ns), l.port, pod.name);
   const tcpListeners = listeners.filter((l) => l.app !== 'udp-echo');
   if (tcpListeners.length === 0) return;
   // The container's TCP servers run through the container runtime, so probes can restart them.
@@ -207,7 +209,7 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
     const servers = tcpListeners.map((l) =>
       l.app === 'http'
         ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: httpsPort(pod, l.port) ? tlsContext(ctx, tcp, l.port, o.tls ?? certificateChain('rsa2048')) : null }, ep)
-        : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime }, ep),
+        : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime, identity: pod.name }, ep),
     );
     return { stop: () => servers.forEach((x) => x.stop()), setToxic: (t) => servers.forEach((x) => x instanceof HttpServer && x.setToxic(t)) };
   };
@@ -224,7 +226,7 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
   const port = portText !== undefined ? Number(portText) : (ports.find((p) => p.protocol === (app === 'udp-echo' ? 'UDP' : 'TCP')) ?? ports[0])?.containerPort;
   if (port === undefined || !(port >= 1 && port <= 65535)) return ctx.manifestErr(pod, where, `pod ${pod.name}: podwire.dev/app needs a containerPort or podwire.dev/port`);
   if (app === 'udp-echo') {
-    new UdpEchoServer(tr.udpOf(pod.ns), port);
+    new UdpEchoServer(tr.udpOf(pod.ns), port, pod.name);
     return;
   }
   if (app === INGRESS_NGINX_APP && ctx.ingress) return startIngressProxy(ctx, tr, pod, ctx.ingress);
@@ -423,7 +425,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
     if (t.type === 'ping') {
       const dst = addrOf(ctx, t.to);
       if (dst === null) return ctx.err([...at, 'to'], `"${t.to}" is neither an IPv4 address nor something with an address`);
-      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId }, rec, name);
+      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId, endpointOf: (a) => addressOwner(ctx, a) }, rec, name);
       flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
       return;
     }
@@ -442,7 +444,13 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
         const owner = [...ctx.namespaces.values()].find((n) => n.isLocal(ip) && n.addrs.some((a) => a.addr === ip));
         if (!owner) return ctx.err([...at, 'to'], `no host owns ${formatIpv4(ip)}, so no echo server can run there (set echo: false)`);
         const key = `${owner.name}:${p}`;
-        if (!echoServers.has(key)) echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), p));
+        if (echoServers.has(key)) continue;
+        try {
+          echoServers.set(key, new UdpEchoServer(tr.udpOf(owner), p, nameOfNamespace(ctx, owner)));
+        } catch (e) {
+          // The pod already serves that port (a declared UDP containerPort runs an echo server): it answers.
+          if (!(e instanceof Error && e.message.startsWith('EADDRINUSE'))) throw e;
+        }
       }
     }
     const app = new UdpProbeClient(tr.udpOf(ns), { dst, port, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), flowId }, rec);
@@ -452,7 +460,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
 }
 
 function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
-  const senders = sendersOf(ctx, t.from);
+  const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   let host: string;
   let port: number;
@@ -485,7 +493,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   if (t.count === undefined && t.duration === undefined) return ctx.err([...at], 'an http flow needs count or duration');
   const rec = ctx.stats.flow(name);
   // Per-request phases: asked for, or by default for users on the internet.
-  rec.reportPhases = t.phases ?? senders.every((ns) => ctx.cluster?.outside?.hosts.some((h) => h.ns === ns && h.onInternet) === true);
+  rec.reportPhases = t.phases ?? (senders.length > 0 && senders.every((ns) => ctx.cluster?.outside?.hosts.some((h) => h.ns === ns && h.onInternet) === true));
   const counts = { sent: 0, received: 0, lost: 0, errors: 0 };
   const gens: HttpLoadGenerator[] = [];
   const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns) : null));
@@ -515,17 +523,17 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   senders.forEach((ns, i) => addSender(ns, i, dur(t.start), resolvers[i] ?? null));
   // A Job's pods run until their share of the traffic is done (k8s/job-controller.ts): exit 1 when
   // any request failed. Pods the Job controller creates later send their share from when they start.
+  // cronjob/NAME: the same for the pods of every Job the CronJob creates (none run at the start).
   const jobs = ctx.jobs;
-  const jobPods = t.from.startsWith('job/') ? workloadPodsOf(ctx, t.from) : null;
+  const jobPods = t.from.startsWith('job/') || t.from.startsWith('cronjob/') ? workloadPodsOf(ctx, t.from) : null;
   if (jobs && jobPods) {
     const drive = (pod: ClusterPod, g: HttpLoadGenerator): void => {
       jobs.trafficDriven.add(pod);
       g.onDone = () => jobs.trafficDone(pod, g.counters.failed > 0);
     };
     jobPods.forEach((pod, i) => drive(pod, gens[i]!));
-    const jobName = t.from.slice(4);
     jobs.podCreatedHooks.push((pod) => {
-      if (pod.owner?.kind !== 'Job' || (pod.owner.name !== jobName && `${pod.owner.name}.${pod.namespace}` !== jobName)) return;
+      if (!ownedBy(pod, t.from)) return;
       const res = addr === null ? resolverFor(ctx, tr, 'pod/', pod.ns) : null;
       drive(pod, addSender(pod.ns, gens.length, ctx.sim.now, res));
     });
@@ -541,19 +549,39 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
 }
 
 /** Traffic `from` kinds that name a workload, and the owner kind of its pods. */
-const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job' };
+const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job', cronjob: 'CronJob' };
 
-/** The pods of a `deployment/NAME` (statefulset/, daemonset/, replicaset/, job/) reference; null when `ref` names no workload kind. */
+/** The pods of a `deployment/NAME` (statefulset/, daemonset/, replicaset/, job/, cronjob/) reference; null when `ref` names no workload kind. */
 export function workloadPodsOf(ctx: Pick<WorkloadContext, 'cluster'>, ref: string): ClusterPod[] | null {
   const slash = ref.indexOf('/');
-  const kind = slash > 0 ? WORKLOAD_KIND[ref.slice(0, slash)] : undefined;
-  if (kind === undefined) return null;
+  if (slash <= 0 || WORKLOAD_KIND[ref.slice(0, slash)] === undefined) return null;
+  return (ctx.cluster?.pods ?? []).filter((p) => ownedBy(p, ref));
+}
+
+/** True when `pod` belongs to the workload `ref` names (NAME or NAME.NAMESPACE); cronjob/: a pod of one of its Jobs. */
+function ownedBy(pod: ClusterPod, ref: string): boolean {
+  const slash = ref.indexOf('/');
+  const kind = WORKLOAD_KIND[ref.slice(0, slash)];
   const name = ref.slice(slash + 1);
-  return (ctx.cluster?.pods ?? []).filter((p) => p.owner?.kind === kind && (p.owner.name === name || `${p.owner.name}.${p.namespace}` === name));
+  const o = pod.owner;
+  if (o === null || kind === undefined) return false;
+  const owner = kind === 'CronJob' ? (o.kind === 'Job' ? o.cronJob : undefined) : o.kind === kind ? o.name : undefined;
+  return owner !== undefined && (owner === name || `${owner}.${pod.namespace}` === name);
 }
 
 /** The namespaces a flow sends from: every pod of a workload, or the one host / pod / node named; else why not. */
-function sendersOf(ctx: WorkloadContext, from: string): Namespace[] | string {
+function sendersOf(ctx: WorkloadContext, from: string, type: TrafficSpecT['type']): Namespace[] | string {
+  if (from.startsWith('cronjob/')) {
+    // Its Jobs' pods join as the CronJob controller creates them (http traffic only; startHttp's hook).
+    const name = from.slice(8);
+    if (type !== 'http') return `from: cronjob/ sends http traffic only (its pods start later), not ${type}`;
+    if (!ctx.jobs) return `cronjob/${name} needs the control plane (its Jobs are created while the run goes on)`;
+    const known = (ctx.cluster?.manifests ?? []).some((m) => {
+      const md = m.value['metadata'] as { name?: string; namespace?: string } | undefined;
+      return m.kind === 'CronJob' && (md?.name === name || `${md?.name}.${md?.namespace ?? 'default'}` === name);
+    });
+    return known ? [] : `no CronJob "${name}"`;
+  }
   const pods = workloadPodsOf(ctx, from);
   if (pods !== null) return pods.length > 0 ? pods.map((p) => p.ns) : `no pods of ${WORKLOAD_KIND[from.slice(0, from.indexOf('/'))]} "${from.slice(from.indexOf('/') + 1)}"`;
   const ns = nsOf(ctx, from);
@@ -561,7 +589,7 @@ function sendersOf(ctx: WorkloadContext, from: string): Namespace[] | string {
 }
 
 function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'dns' }>, at: (string | number)[], name: string, flows: WorldFlow[]): void {
-  const senders = sendersOf(ctx, t.from);
+  const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const resolvers = senders.map((ns) => resolverFor(ctx, tr, workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from, ns));
   if (resolvers.some((r) => r === null)) return ctx.err([...at, 'from'], `${t.from} has no resolver: enable spec.cluster.dns, or give the host a nameserver`);
@@ -592,7 +620,7 @@ function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<Traffi
 
 /** A TCP request/response flow (app/tcp-rr) from each sender; a target that is not an address is looked up by the sender's DNS. */
 function startTcp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'tcp' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
-  const senders = sendersOf(ctx, t.from);
+  const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const colon = t.to.lastIndexOf(':');
   const host = t.to.slice(0, colon);

@@ -4,7 +4,7 @@
 // podwire.dev/tls speaks plain HTTP, so an HTTPS probe of it fails as the kubelet's would.
 //
 //   node1 cni0 10.244.0.1 ──TLS──▶ sec 10.244.0.2:8443 (probe passes)
-//                         ──TLS──▶ plain 10.244.0.3:8080 (plain HTTP: liveness fails, restart)
+//                         ──TLS──▶ plain 10.244.0.3:8080 (plain HTTP answers 400: liveness fails, restart)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,15 +80,25 @@ describe('HTTPS probes', () => {
     expect(data.filter((f) => f.pkt.payload![0] === 0x16 && f.pkt.payload![5] === 0x01).map((f) => Math.floor(f.tNs / 1e9))).toEqual([0, 1, 2, 3]);
   });
 
-  it('a plain-HTTP server behind an HTTPS probe fails it: the liveness failure restarts the container', () => {
-    // podwire's HTTP server waits for a request line the ClientHello never completes, so the probes
-    // (ticks at 0 s and 1 s) time out; a real server would answer 400 and the kubelet report "tls:
-    // first record does not look like a TLS handshake" — a failure either way.
+  it('a plain-HTTP server answers the ClientHello with 400 and closes; the probe fails as the kubelet reports it', () => {
+    // nginx rejects the ClientHello's first byte as a method (400, close); Go's crypto/tls sees "HTTP/"
+    // as the first record header and net/http reports it as a scheme mismatch: no timeout, each probe
+    // fails within its tick (0 s, 1 s), so failureThreshold 2 restarts the container at 1 s.
     const msgs = w.timeline.map((t) => `${t.atNs / 1e9}s ${t.what}`).filter((m) => m.includes('plain'));
-    const out = 'Get "https://10.244.0.3:8080/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)';
-    expect(msgs).toEqual([`2s kubelet: plain/p liveness probe failed 2 times: ${out}`, `2s kubelet: plain containers restarted (restart 1: p liveness probe failed 2 times: ${out})`]);
-    // The ClientHello went to the plain server in the clear TCP stream.
-    expect(toPort('plain', 8080).some((f) => f.pkt.payload![0] === 0x16)).toBe(true);
+    const out = 'Get "https://10.244.0.3:8080/healthz": http: server gave HTTP response to HTTPS client';
+    expect(msgs.slice(0, 2)).toEqual([`1.00002s kubelet: plain/p liveness probe failed 2 times: ${out}`, `1.00002s kubelet: plain containers restarted (restart 1: p liveness probe failed 2 times: ${out})`]);
+    // On the wire, per probe: ClientHello in the clear TCP stream, then the server's 400 with FIN.
+    const plain = pod('plain');
+    const hellos = toPort('plain', 8080).filter((f) => f.pkt.payload![0] === 0x16);
+    expect(hellos.length).toBeGreaterThanOrEqual(2);
+    const fromServer = frames.filter((f) => f.pkt.ip?.src === plain.ip && f.pkt.tcp?.srcPort === 8080);
+    const answers = fromServer.filter((f) => (f.pkt.payload?.length ?? 0) > 0);
+    expect(answers.length).toBe(hellos.length);
+    for (const a of answers) expect(new TextDecoder().decode(a.pkt.payload!)).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    // The server's FIN follows each 400 (Connection: close), not a timeout later: same instant or within a ms.
+    for (const a of answers) expect(fromServer.some((f) => f.tNs >= a.tNs && f.tNs - a.tNs < 1e6 && (f.pkt.tcp!.flags & 0x01) !== 0)).toBe(true);
+    // The client sends no TLS alert (Go gives up on the first record header silently) — only the ClientHello carries payload.
+    expect(toPort('plain', 8080).length).toBe(hellos.length);
   });
 
   it.skipIf(!hasTshark())('the capture decodes cleanly in tshark', () => {
