@@ -12,8 +12,10 @@
 // verify mode below checks it: with PODWIRE_CAPTURE_VERIFY=1 (or setCaptureVerify(true)) every memo hit
 // is also serialized afresh and a difference throws, naming the interface and the packet uid.
 //
-// Bytes are kept in a 1 MiB ring per writer; an entry overwritten by later frames (the peer's capture
-// came more than 1 MiB of departures later) is simply serialized again.
+// Where the bytes are kept: PcapngWriter reads them back from its own output chunk (the departure's EPB,
+// `mark`; copyWithin at the arrival) while that chunk is not handed to the disk yet; PcapWriter (one
+// file per interface) copies them into a 1 MiB ring per writer (`save`). An entry no longer there (the
+// chunk was written out, or 1 MiB of later departures overwrote the ring) is simply serialized again.
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { writeFrame } from '../packet/serialize.js';
@@ -52,21 +54,30 @@ export class FrameMemo {
   }
 
   /**
-   * Physical offset in `bytes` of `pkt`'s frame as captured leaving interface `fromIf` (the wire peer of
-   * the arriving interface `ifId`), or −1. Consumes the entry.
+   * Where `pkt`'s frame was kept when captured leaving interface `fromIf` (the wire peer of the arriving
+   * interface): the position given to mark() or save(), or −1. Consumes the entry.
    */
-  take(pkt: Packet, fromIf: number, len: number, ifName: string): number {
+  take(pkt: Packet, fromIf: number, len: number): number {
     if (pkt.capTag !== this.base + fromIf + 1) return -1;
     pkt.capTag = 0;
-    const at = pkt.capAt;
-    if (pkt.capLen !== len || this.head - at > RING) return -1;
-    const p = at % RING;
-    if (verify) this.check(pkt, p, len, ifName);
-    this.hits++;
-    return p;
+    return pkt.capLen === len ? pkt.capAt : -1;
   }
 
-  /** Keeps a copy of the frame just written at src[off, off+len) for the wire peer's capture. */
+  /** Notes that `pkt`'s frame (len bytes) stays readable at position `at` (the writer's own output). */
+  mark(pkt: Packet, ifId: number, at: number, len: number): void {
+    pkt.capTag = this.base + ifId + 1;
+    pkt.capAt = at;
+    pkt.capLen = len;
+    this.saves++;
+  }
+
+  /** Counts a hit; in verify mode compares src[p, p+len) with a fresh serialization of `pkt`. */
+  hit(pkt: Packet, src: Uint8Array, p: number, len: number, ifName: string): void {
+    if (verify) this.check(pkt, src, p, len, ifName);
+    this.hits++;
+  }
+
+  /** Keeps a copy of the frame just written at src[off, off+len) in the ring (a writer whose output is not one buffer). */
   save(pkt: Packet, ifId: number, src: Uint8Array, off: number, len: number): void {
     if (len > MAX_FRAME) {
       pkt.capTag = 0;
@@ -80,30 +91,25 @@ export class FrameMemo {
     const ring = this.ring;
     if (len <= 256) for (let i = 0; i < len; i++) ring[p + i] = src[off + i]!;
     else ring.set(src.subarray(off, off + len), p);
-    pkt.capTag = this.base + ifId + 1;
-    pkt.capAt = this.head;
-    pkt.capLen = len;
+    this.mark(pkt, ifId, this.head, len);
     this.head += len;
-    this.saves++;
   }
 
-  /** Copies `len` bytes of the entry at physical `p` into dst[at]. */
-  copy(p: number, dst: Uint8Array, at: number, len: number): void {
-    const ring = this.ring;
-    if (len <= 256) for (let i = 0; i < len; i++) dst[at + i] = ring[p + i]!;
-    else dst.set(ring.subarray(p, p + len), at);
+  /** Offset in `bytes` of a ring entry saved at logical position `at`, or −1 when later frames overwrote it. */
+  ringOffset(at: number): number {
+    return at < 0 || this.head - at > RING ? -1 : at % RING;
   }
 
   get bytes(): Uint8Array {
     return this.ring;
   }
 
-  private check(pkt: Packet, p: number, len: number, ifName: string): void {
+  private check(pkt: Packet, src: Uint8Array, p: number, len: number, ifName: string): void {
     const fresh = frameLength(pkt);
     if (this.scratch.length < fresh) this.scratch = new Uint8Array(fresh);
     const n = fresh === len ? writeFrame(pkt, this.scratch, 0) : -1;
     let same = n === len;
-    for (let i = 0; same && i < len; i++) same = this.scratch[i] === this.ring[p + i];
+    for (let i = 0; same && i < len; i++) same = this.scratch[i] === src[p + i];
     if (!same)
       throw new Error(
         `capture verify: packet ${pkt.uid} arriving on ${ifName} differs from its departure capture — something rewrote it on the wire without clearing pkt.capTag`,

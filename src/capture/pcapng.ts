@@ -256,34 +256,30 @@ export class PcapngWriter implements CaptureWriter {
     const snap = this.snaplenOf(ifId);
     const len = frameLength(pkt);
     const memo = this.memo;
-    const hit = link >= 0 ? memo.take(pkt, link, len, this.ifNames[ifId]!) : -1;
+    const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
+    const captured = len <= snap ? len : snap;
+    const at = this.beginEpb(ifId, timeNs, captured, len);
+    const s = this.sink;
+    const buf = s.buf;
+    // The departure's EPB is still in this chunk when its absolute position is past the chunk's start.
+    const chunkStart = kept >= 0 ? s.bytes - s.pos : 0;
+    if (kept >= chunkStart && kept >= 0) {
+      const p = kept - chunkStart;
+      memo.hit(pkt, buf, p, len, this.ifNames[ifId]!);
+      buf.copyWithin(at, p, p + captured);
+      return;
+    }
     if (len <= snap) {
-      const at = this.beginEpb(ifId, timeNs, len, len);
-      const buf = this.sink.buf;
-      if (hit >= 0) memo.copy(hit, buf, at, len);
-      else {
-        writeFrame(pkt, buf, at);
-        if (link === LINK_SAVE) memo.save(pkt, ifId, buf, at, len);
-      }
+      writeFrame(pkt, buf, at);
+      if (link === LINK_SAVE) memo.mark(pkt, ifId, s.bytes - s.pos + at, len);
       return;
     }
     // Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied.
-    let src: Uint8Array;
-    let from: number;
-    if (hit >= 0) {
-      src = memo.bytes;
-      from = hit;
-    } else {
-      if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
-      src = this.scratch;
-      from = 0;
-      writeFrame(pkt, src, 0);
-      if (link === LINK_SAVE) memo.save(pkt, ifId, src, 0, len);
-    }
-    const at = this.beginEpb(ifId, timeNs, snap, len);
-    const buf = this.sink.buf;
-    if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = src[from + i]!;
-    else buf.set(src.subarray(from, from + snap), at);
+    if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
+    const scratch = this.scratch;
+    writeFrame(pkt, scratch, 0);
+    if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = scratch[i]!;
+    else buf.set(scratch.subarray(0, snap), at);
   }
 
   /** Frames serialized once for both ends of a wire (capture/frame-memo). */
@@ -392,9 +388,11 @@ export class PcapWriter implements CaptureWriter {
   writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link: number = LINK_NONE): void {
     const len = frameLength(pkt);
     const memo = this.memo;
-    const hit = link >= 0 ? memo.take(pkt, link, len, this.paths[ifId] ?? String(ifId)) : -1;
-    if (hit >= 0) {
-      this.writePacket(ifId, timeNs, memo.bytes.subarray(hit, hit + len), len);
+    const p = link >= 0 ? memo.ringOffset(memo.take(pkt, link, len)) : -1;
+    if (p >= 0) {
+      const ring = memo.bytes;
+      memo.hit(pkt, ring, p, len, this.paths[ifId] ?? String(ifId));
+      this.writePacket(ifId, timeNs, ring.subarray(p, p + len), len);
       return;
     }
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
