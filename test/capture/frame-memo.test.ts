@@ -17,7 +17,9 @@ import { VethDevice } from '../../src/link/veth.js';
 import { Namespace } from '../../src/net/namespace.js';
 import { Packet } from '../../src/packet/packet.js';
 import { serializeFrame } from '../../src/packet/serialize.js';
-import { wirePeer } from '../../src/scenario/run.js';
+import { buildWorld } from '../../src/scenario/build.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
+import { ScenarioRun, wirePeer } from '../../src/scenario/run.js';
 import { UdpLayer } from '../../src/transport/udp.js';
 import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
 import { udpFrame } from '../helpers/frames.js';
@@ -147,5 +149,18 @@ describe('frame memo (capture/frame-memo)', () => {
     expect(on.hits).toBeGreaterThan(0);
     expect(on.hits).toBeLessThan(1200);
     expect(on.bytes.equals(off.bytes)).toBe(true);
+  });
+
+  it('a scenario run copies the arrivals at captured wire peers (pod-to-pod: veth pairs and node NICs), verify on', () => {
+    setCaptureVerify(true);
+    const loaded = loadScenarioFile(join(import.meta.dirname, '../../scenarios/pod-to-pod.yaml'));
+    const out = join(dir, 'scenario');
+    const run = new ScenarioRun(buildWorld(loaded, 1), { outDir: out, format: 'pcapng', snaplen: loaded.scenario.spec.capture.snaplen });
+    const stop = run.step()!;
+    run.finish(stop, run.partial(stop));
+    const w = (run as unknown as { writer: PcapngWriter }).writer;
+    expect(w.packetCount).toBeGreaterThan(100);
+    // 406 frames, 138 of them arrivals whose departure on the wire peer was captured (seed 1).
+    expect(w.memoHits).toBeGreaterThan(w.packetCount / 5);
   });
 });
