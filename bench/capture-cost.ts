@@ -8,8 +8,10 @@
 //   npm run build && node dist/bench/capture-cost.js [RUNS=3]
 //
 // Modes: none | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
-// writer thread) | async (the default PcapngWriter: a writer thread, 4 × 1 MiB ring) | filter (async
-// with `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64).
+// writer thread) | async (the default PcapngWriter: a writer thread, 4 × 1 MiB ring) | nomemo (async,
+// every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
+// `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
+// passes the wire peers as scenario/run.ts does.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UdpEchoServer } from '../src/app/udp-probe.js';
 import { compileCaptureFilter } from '../src/capture/filter.js';
+import { LINK_NONE, LINK_SAVE } from '../src/capture/frame-memo.js';
 import { PcapngWriter } from '../src/capture/pcapng.js';
 import { Simulator } from '../src/core/simulator.js';
 import { Channel, type ChannelConfig } from '../src/link/channel.js';
@@ -25,7 +28,7 @@ import { Namespace } from '../src/net/namespace.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { parseIpv4 } from '../src/wire/ipv4-addr.js';
 
-const MODES = ['none', 'sync', 'async', 'filter', 'snap'] as const;
+const MODES = ['none', 'sync', 'async', 'nomemo', 'filter', 'snap'] as const;
 type Mode = (typeof MODES)[number];
 
 const ip = (t: string): number => parseIpv4(t)!;
@@ -71,13 +74,17 @@ function child(mode: Mode): string {
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}) });
     writer = w;
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
-    for (const d of [ea, ra, rb, eb]) {
-      const id = w.addInterface(d.qualifiedName, mode === 'snap' ? { snaplen: 64 } : {});
-      d.tap.connect((_d, pkt) => {
+    const devs = [ea, ra, rb, eb];
+    for (const d of devs) w.addInterface(d.qualifiedName, mode === 'snap' ? { snaplen: 64 } : {});
+    // Wire peers as scenario/run.ts connects them: ea ↔ ra and rb ↔ eb (ids 0 ↔ 1, 2 ↔ 3).
+    const memo = mode !== 'nomemo';
+    devs.forEach((d, id) => {
+      const peer = id ^ 1;
+      d.tap.connect((_d, pkt, dir) => {
         if (keep !== null && !keep(pkt)) return;
-        w.writePacketRecord(id, sim.now, pkt);
+        w.writePacketRecord(id, sim.now, pkt, !memo ? LINK_NONE : dir === 'out' ? LINK_SAVE : peer);
       });
-    }
+    });
   }
   const c0 = process.cpuUsage();
   const t0 = performance.now();

@@ -28,6 +28,7 @@ import type { Packet } from '../packet/packet.js';
 import { serializeFrame, writeFrame } from '../packet/serialize.js';
 import { AsyncChunkSink } from './async-sink.js';
 import { AtomicFile } from './atomic.js';
+import { FrameMemo, LINK_NONE, LINK_SAVE } from './frame-memo.js';
 
 /** Link-layer header types (LINKTYPE_* values from tcpdump.org). */
 export const LinkType = { ETHERNET: 1, RAW: 101 } as const;
@@ -49,8 +50,13 @@ export interface CaptureWriter {
   addInterface(name: string, opts?: CaptureInterfaceOptions): number;
   /** Appends one frame captured on interface `ifId` at simulated time `timeNs`; origLength defaults to frame.length. */
   writePacket(ifId: number, timeNs: TimeNs, frame: Uint8Array, origLength?: number): void;
-  /** Serializes `pkt` (packet/serialize) straight into the output buffer and appends it. */
-  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void;
+  /**
+   * Serializes `pkt` (packet/serialize) straight into the output buffer and appends it. `link`
+   * (capture/frame-memo): LINK_SAVE for a departure whose wire peer this writer captures too; for an
+   * arrival, the interface id of its wire peer (the frame's departure capture is copied, not
+   * serialized again); LINK_NONE (default) otherwise.
+   */
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link?: number): void;
   /** Number of packets written so far. */
   readonly packetCount: number;
   /** Bytes written so far, headers included. */
@@ -149,6 +155,8 @@ export class PcapngWriter implements CaptureWriter {
   private readonly sink: Sink;
   private readonly snaplens: number[] = [];
   private scratch: Uint8Array = new Uint8Array(0);
+  private readonly memo = new FrameMemo();
+  private readonly ifNames: string[] = [];
   packetCount = 0;
 
   /**
@@ -204,6 +212,7 @@ export class PcapngWriter implements CaptureWriter {
     v.setUint32(o + 4, len, true);
     s.pos = o + 8;
     this.snaplens.push(snaplen);
+    this.ifNames.push(name);
     return this.snaplens.length - 1;
   }
 
@@ -242,23 +251,40 @@ export class PcapngWriter implements CaptureWriter {
     this.sink.buf.set(captured === frame.length ? frame : frame.subarray(0, captured), at);
   }
 
-  /** Serializes `pkt` directly into the EPB (no intermediate buffer unless truncated by snaplen). */
-  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void {
+  /** Serializes `pkt` directly into the EPB (no intermediate buffer unless truncated by snaplen); `link`: see CaptureWriter. */
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link: number = LINK_NONE): void {
     const snap = this.snaplenOf(ifId);
     const len = frameLength(pkt);
+    const memo = this.memo;
+    const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
+    const captured = len <= snap ? len : snap;
+    const at = this.beginEpb(ifId, timeNs, captured, len);
+    const s = this.sink;
+    const buf = s.buf;
+    // The departure's EPB is still in this chunk when its absolute position is past the chunk's start.
+    const chunkStart = kept >= 0 ? s.bytes - s.pos : 0;
+    if (kept >= chunkStart && kept >= 0) {
+      const p = kept - chunkStart;
+      memo.hit(pkt, buf, p, len, this.ifNames[ifId]!);
+      buf.copyWithin(at, p, p + captured);
+      return;
+    }
     if (len <= snap) {
-      const at = this.beginEpb(ifId, timeNs, len, len);
-      writeFrame(pkt, this.sink.buf, at);
+      writeFrame(pkt, buf, at);
+      if (link === LINK_SAVE) memo.mark(pkt, ifId, s.bytes - s.pos + at, len);
       return;
     }
     // Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied.
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
     const scratch = this.scratch;
     writeFrame(pkt, scratch, 0);
-    const at = this.beginEpb(ifId, timeNs, snap, len);
-    const buf = this.sink.buf;
     if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = scratch[i]!;
     else buf.set(scratch.subarray(0, snap), at);
+  }
+
+  /** Frames serialized once for both ends of a wire (capture/frame-memo). */
+  get memoHits(): number {
+    return this.memo.hits;
   }
 
   get bytes(): number {
@@ -298,6 +324,7 @@ export class PcapWriter implements CaptureWriter {
   private readonly snaplens: number[] = [];
   private readonly chunkSize: number;
   private scratch: Uint8Array = new Uint8Array(0);
+  private readonly memo = new FrameMemo();
   packetCount = 0;
   /** Target path of each interface's file, by interface id. */
   readonly paths: string[] = [];
@@ -357,11 +384,26 @@ export class PcapWriter implements CaptureWriter {
     this.cur!.buf.set(captured === frame.length ? frame : frame.subarray(0, captured), at);
   }
 
-  /** Serializes `pkt` and appends it. */
-  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet): void {
+  /** Serializes `pkt` and appends it; `link`: see CaptureWriter. */
+  writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link: number = LINK_NONE): void {
     const len = frameLength(pkt);
+    const memo = this.memo;
+    const p = link >= 0 ? memo.ringOffset(memo.take(pkt, link, len)) : -1;
+    if (p >= 0) {
+      const ring = memo.bytes;
+      memo.hit(pkt, ring, p, len, this.paths[ifId] ?? String(ifId));
+      this.writePacket(ifId, timeNs, ring.subarray(p, p + len), len);
+      return;
+    }
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
-    this.writePacket(ifId, timeNs, serializeFrame(pkt, this.scratch), len);
+    const frame = serializeFrame(pkt, this.scratch);
+    if (link === LINK_SAVE) memo.save(pkt, ifId, frame, 0, len);
+    this.writePacket(ifId, timeNs, frame, len);
+  }
+
+  /** Frames serialized once for both ends of a wire (capture/frame-memo). */
+  get memoHits(): number {
+    return this.memo.hits;
   }
 
   get bytes(): number {

@@ -60,6 +60,14 @@ export class Packet {
    * frame as it is on the wire, and the receiving stack's checksum check (net/) fails where the kernel's would.
    */
   corruptBit = -1;
+  /**
+   * Capture hand-off memo (capture/frame-memo): the tag of the capture point that last serialized this
+   * packet leaving a device whose wire peer is captured too (0: none), and where its bytes are kept.
+   * Read only at that peer's arrival capture; never copied by clone().
+   */
+  capTag = 0;
+  capAt = 0;
+  capLen = 0;
 
   /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
   clone(): Packet {

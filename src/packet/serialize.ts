@@ -13,6 +13,8 @@
 //   payload, as ip_do_fragment copies them: the whole is serialized (once, cached) and the range copied.
 // - A bit netem corrupted (`pkt.corruptBit`, from the IP header's first bit) is flipped last, so the
 //   checksum that covers it shows bad in tshark.
+// - Zero payload (`pkt.payload === null`): its one's-complement sum is 0, so the UDP/TCP checksum sums
+//   only the pseudo-header and the L4 header (wire encodeUdp/encodeTcp `dataSum`); the bytes are the same.
 // - ICMP errors quote `pkt.inner` (the original IP datagram, serialized with its own records) truncated
 //   so the error fits in 576 bytes, as icmp_send does (see packet/length).
 import { encodeArp } from '../wire/arp.js';
@@ -76,11 +78,14 @@ export function writeIp(pkt: Packet, buf: Uint8Array, off: number): number {
       encodeVxlan(pkt.vxlan, buf, data);
       if (pkt.inner !== null) writeFrame(pkt.inner, buf, data + VXLAN_HEADER_LENGTH);
       else writePayload(pkt, buf, data + VXLAN_HEADER_LENGTH);
-    } else writePayload(pkt, buf, data);
-    encodeUdp(pkt.udp, buf, l4, ip.src, ip.dst, end - l4);
+      encodeUdp(pkt.udp, buf, l4, ip.src, ip.dst, end - l4);
+    } else {
+      writePayload(pkt, buf, data);
+      encodeUdp(pkt.udp, buf, l4, ip.src, ip.dst, end - l4, pkt.payload === null ? 0 : -1);
+    }
   } else if (pkt.tcp !== null) {
     writePayload(pkt, buf, l4 + tcpHeaderLength(pkt.tcp));
-    encodeTcp(pkt.tcp, buf, l4, ip.src, ip.dst, end - l4);
+    encodeTcp(pkt.tcp, buf, l4, ip.src, ip.dst, end - l4, pkt.payload === null ? 0 : -1);
   } else {
     writePayload(pkt, buf, l4);
   }

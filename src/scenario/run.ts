@@ -7,11 +7,15 @@
 import { join } from 'node:path';
 import { ensureDir, writeFileFinished, type AtomicFile } from '../capture/atomic.js';
 import { compileCaptureFilter } from '../capture/filter.js';
+import { LINK_NONE, LINK_SAVE } from '../capture/frame-memo.js';
 import { PcapngWriter, PcapWriter, type CaptureWriter } from '../capture/pcapng.js';
 import type { StopReason } from '../core/simulator.js';
 import { formatTime, type TimeNs } from '../core/time.js';
 import { NET_DROP_REASONS } from '../net/drop.js';
 import { statsJsonText, type PartialReason, type StatsDocument } from '../stats/index.js';
+import type { NetDevice } from '../link/device.js';
+import { NicDevice } from '../link/nic.js';
+import { VethDevice } from '../link/veth.js';
 import type { World } from './build.js';
 
 /** The resource guards of a run; each stops it cleanly with whole outputs marked partial. */
@@ -56,6 +60,17 @@ export interface RunResult {
   statsJson: string;
 }
 
+/** The device at the other end of `dev`'s wire (veth peer, Channel's other NIC), or null. */
+export function wirePeer(dev: NetDevice): NetDevice | null {
+  if (dev instanceof VethDevice) return dev.peer ?? null;
+  if (dev instanceof NicDevice) {
+    const ch = dev.link;
+    if (ch === null) return null;
+    return ch.a === dev ? ch.b : ch.a;
+  }
+  return null;
+}
+
 /**
  * A run in progress: the capture is open, events run in steps (so a caller can watch signals and
  * memory between them), and finish() writes every output file, or none.
@@ -85,16 +100,24 @@ export class ScenarioRun {
     const w = this.opts.format === 'pcapng' ? new PcapngWriter(this.capturePath, { application: 'podwire' }) : new PcapWriter(this.capturePath);
     const sim = this.world.sim;
     const keep = this.opts.filter !== undefined ? compileCaptureFilter(this.opts.filter) : null;
-    for (const dev of this.world.captured) {
-      const id = w.addInterface(dev.qualifiedName, { snaplen: this.opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` });
-      dev.tap.connect((_d, pkt) => {
+    const captured = this.world.captured;
+    const ids = new Map<NetDevice, number>();
+    for (const dev of captured) ids.set(dev, w.addInterface(dev.qualifiedName, { snaplen: this.opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` }));
+    for (const dev of captured) {
+      const id = ids.get(dev)!;
+      // A frame leaving `dev` arrives at its wire peer unchanged: when both are captured, the arrival
+      // copies the departure's bytes (capture/frame-memo).
+      const peer = wirePeer(dev);
+      const peerId = peer !== null ? (ids.get(peer) ?? LINK_NONE) : LINK_NONE;
+      const out = peerId >= 0 ? LINK_SAVE : LINK_NONE;
+      dev.tap.connect((_d, pkt, dir) => {
         if (this.captureNote !== null) return;
         if (keep !== null && !keep(pkt)) return;
         if (w.bytes >= maxBytes) {
           this.captureNote = `capture stopped at ${w.bytes.toLocaleString('en-US')} bytes (--max-capture); the run went on`;
           return;
         }
-        w.writePacketRecord(id, sim.now, pkt);
+        w.writePacketRecord(id, sim.now, pkt, dir === 'out' ? out : peerId);
       });
     }
     return w;

@@ -211,7 +211,7 @@ export function encodeTcpOptions(options: TcpOption[], buf: Uint8Array, off: num
  * (src, dst, 6, segmentLength) and buf[off, off+segmentLength) — header plus the data already written
  * after it (default: header only). Returns bytes written (the header length).
  */
-export function encodeTcp(hdr: TcpHeader, buf: Uint8Array, off: number, src: Ipv4 = 0, dst: Ipv4 = 0, segmentLength = -1): number {
+export function encodeTcp(hdr: TcpHeader, buf: Uint8Array, off: number, src: Ipv4 = 0, dst: Ipv4 = 0, segmentLength = -1, dataSum = -1): number {
   const hlen = tcpHeaderLength(hdr);
   if (hlen > 60) throw new WireError('tcp', off, `options need ${hlen - 20} bytes, at most 40 fit`);
   const segLen = segmentLength < 0 ? hlen : segmentLength;
@@ -226,7 +226,14 @@ export function encodeTcp(hdr: TcpHeader, buf: Uint8Array, off: number, src: Ipv
   writeU16(buf, off + 16, 0);
   writeU16(buf, off + 18, hdr.urgent);
   encodeTcpOptions(hdr.options, buf, off + TCP_MIN_HEADER_LENGTH);
-  const csum = hdr.checksum === null ? checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IpProto.TCP, segLen), buf, off, off + segLen)) : hdr.checksum;
+  // dataSum ≥ 0: the caller knows the unfolded sum of the data after the header (0 for zero bytes),
+  // so only the pseudo-header and the header are summed (hlen is even: the data starts word-aligned).
+  const csum =
+    hdr.checksum !== null
+      ? hdr.checksum
+      : dataSum >= 0
+        ? checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IpProto.TCP, segLen) + dataSum, buf, off, off + hlen))
+        : checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IpProto.TCP, segLen), buf, off, off + segLen));
   writeU16(buf, off + 16, csum);
   return hlen;
 }

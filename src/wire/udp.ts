@@ -40,9 +40,11 @@ export function decodeUdp(buf: Uint8Array, off: number): { hdr: UdpHeader; bytes
 /**
  * Encodes a UDP header at buf[off]. When hdr.checksum is null the checksum is computed over the
  * pseudo-header (src, dst, 17, length) and the `datagramLength` bytes starting at off (header + the
- * data already written after it; default hdr.length). Returns bytes written (8).
+ * data already written after it; default hdr.length). `dataSum` ≥ 0 is the unfolded one's-complement
+ * sum of those data bytes, known to the caller (0 for zero-filled data): then they are not read again.
+ * Returns bytes written (8).
  */
-export function encodeUdp(hdr: UdpHeader, buf: Uint8Array, off: number, src: Ipv4 = 0, dst: Ipv4 = 0, datagramLength: number = hdr.length): number {
+export function encodeUdp(hdr: UdpHeader, buf: Uint8Array, off: number, src: Ipv4 = 0, dst: Ipv4 = 0, datagramLength: number = hdr.length, dataSum = -1): number {
   const cover = hdr.checksum === null ? Math.max(UDP_HEADER_LENGTH, datagramLength) : UDP_HEADER_LENGTH;
   requireBytes('udp', buf, off, cover);
   writeU16(buf, off, hdr.srcPort);
@@ -50,7 +52,12 @@ export function encodeUdp(hdr: UdpHeader, buf: Uint8Array, off: number, src: Ipv
   writeU16(buf, off + 4, hdr.length);
   writeU16(buf, off + 6, 0);
   let csum: number;
-  if (hdr.checksum === null) {
+  if (hdr.checksum === null && dataSum >= 0) {
+    // The caller knows the unfolded sum of the data after the header (0 for zero bytes): sum only the
+    // pseudo-header and the 8 header bytes (the data starts word-aligned, so the pairing is the same).
+    const c = checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IpProto.UDP, hdr.length) + dataSum, buf, off, off + UDP_HEADER_LENGTH));
+    csum = c === 0 ? 0xffff : c;
+  } else if (hdr.checksum === null) {
     csum = udpChecksum(buf, off, cover, src, dst, hdr.length);
   } else {
     csum = hdr.checksum;
