@@ -9,6 +9,9 @@
 // Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (routes are written
 // for the nodes of the scenario, once), the L3 miss handler.
 import { VxlanDevice } from '../link/vxlan.js';
+import { SharedRoutes } from '../net/fib.js';
+import { SharedNeighbours } from '../net/neighbour.js';
+import type { Ipv4, Mac } from '../wire/types.js';
 import type { ClusterConfig, ClusterNode } from './cluster.js';
 import type { Inventory } from './inventory.js';
 
@@ -22,18 +25,53 @@ export function createFlannelDevice(inv: Inventory, cfg: ClusterConfig, node: Cl
   node.flannel = vx;
 }
 
-/** Routes to the other nodes' pod subnets, as flanneld programs them (VXLAN or host-gw). */
+/**
+ * Routes to the other nodes' pod subnets, as flanneld programs them (VXLAN or host-gw): on every node,
+ * for every other node M, `M.podNet via M.podNet dev flannel.1 onlink`, `ip neigh replace M.podNet
+ * lladdr M.flannel.mac dev flannel.1 nud permanent` and `bridge fdb append M.flannel.mac dev flannel.1
+ * dst M.ip` (host-gw: `M.podNet via M.ip dev eth0`). Those N² entries are the same on every node but
+ * the node's own, so they are built once per cluster (SharedRoutes, SharedNeighbours, a shared FDB map)
+ * and each node's route table, neighbour table and flannel.1 FDB is bound to them, excluding its own
+ * subnet; they read, list and forward exactly as per-node copies would. When two nodes share a subnet
+ * or a MAC (a scenario the cluster's checks reject), or a table already holds one of the entries, the
+ * entries are written per node as flanneld would.
+ */
 export function programFlannelRoutes(nodes: ClusterNode[], overlay: boolean): void {
+  const routes = new SharedRoutes(overlay);
+  const neighs = new SharedNeighbours();
+  const fdb = new Map<Mac, Ipv4>();
+  let distinct = true;
+  for (const m of nodes) {
+    distinct &&= routes.add(m.podNet, m.podPrefix, overlay ? m.podNet : m.ip);
+    if (overlay) {
+      distinct &&= neighs.add(m.podNet, m.flannel!.mac);
+      distinct &&= !fdb.has(m.flannel!.mac);
+      fdb.set(m.flannel!.mac, m.ip);
+    }
+  }
   for (const n of nodes) {
-    for (const m of nodes) {
-      if (m === n) continue;
-      if (overlay) {
-        n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.podNet, dev: n.flannel!, onlink: true });
-        n.ns.neigh.addPermanent(n.flannel!, m.podNet, m.flannel!.mac);
-        n.flannel!.fdb.set(m.flannel!.mac, m.ip);
-      } else {
-        n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.ip, dev: n.eth0 });
-      }
+    const others = (): ClusterNode[] => nodes.filter((m) => m !== n);
+    if (!distinct) {
+      programPerNode(n, others(), overlay, true, true, true);
+      continue;
+    }
+    const dev = overlay ? n.flannel! : n.eth0;
+    const r = n.ns.mainTable.bindShared(routes, dev, routes.get(n.podNet, n.podPrefix));
+    const nb = !overlay || n.ns.neigh.bindShared(neighs, dev, n.podNet);
+    const fb = !overlay || n.flannel!.fdb.bindShared(fdb, n.flannel!.mac);
+    if (!r || !nb || !fb) programPerNode(n, others(), overlay, !r, !nb, !fb);
+  }
+}
+
+/** flanneld's entries on `n` for each of `others`, written one by one (the tables not bound to the shared sets). */
+function programPerNode(n: ClusterNode, others: ClusterNode[], overlay: boolean, routes: boolean, neighs: boolean, fdb: boolean): void {
+  for (const m of others) {
+    if (overlay) {
+      if (routes) n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.podNet, dev: n.flannel!, onlink: true });
+      if (neighs) n.ns.neigh.addPermanent(n.flannel!, m.podNet, m.flannel!.mac);
+      if (fdb) n.flannel!.fdb.set(m.flannel!.mac, m.ip);
+    } else if (routes) {
+      n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.ip, dev: n.eth0 });
     }
   }
 }

@@ -33,6 +33,100 @@ export interface UdpTunnelHost {
   registerUdpEncap(port: number, rx: (outer: Packet) => void): void;
 }
 
+/**
+ * A VXLAN device's FDB (`bridge fdb show dev flannel.1`): inner MAC → remote VTEP IP, iterated in
+ * insertion order as a Map. It may be bound to a shared map many devices hold alike (flanneld's entry
+ * for every other node's flannel.1): the shared entries, but the excluded one, then read as if set at
+ * the binding, in the shared map's order; setting or deleting one changes this device's view only.
+ */
+export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
+  private readonly own = new Map<Mac, Ipv4>();
+  private shared: ReadonlyMap<Mac, Ipv4> | null = null;
+  private sharedSelf = -1;
+  /** This device's changes to shared entries: a new VTEP, or undefined for deleted. */
+  private changed: Map<Mac, Ipv4 | undefined> | null = null;
+  /** MACs set before the binding (listed before the shared entries). */
+  private pre: Set<Mac> | null = null;
+
+  /** Binds to `shared` excluding `self`; false (nothing bound) when bound already or an entry is already set here. */
+  bindShared(shared: ReadonlyMap<Mac, Ipv4>, self: Mac | -1): boolean {
+    if (this.shared !== null) return false;
+    if (this.own.size > 0) {
+      for (const mac of shared.keys()) if (mac !== self && this.own.has(mac)) return false;
+      this.pre = new Set(this.own.keys());
+    }
+    this.shared = shared;
+    this.sharedSelf = self;
+    return true;
+  }
+
+  /** Is `mac` a shared entry this FDB holds (not excluded)? Its change, if any, is in `changed`. */
+  private isShared(mac: Mac): boolean {
+    return this.shared !== null && mac !== this.sharedSelf && this.shared.has(mac);
+  }
+
+  get(mac: Mac): Ipv4 | undefined {
+    const v = this.own.get(mac);
+    if (v !== undefined || this.shared === null || mac === this.sharedSelf) return v;
+    const c = this.changed;
+    if (c !== null && c.has(mac)) return c.get(mac);
+    return this.shared.get(mac);
+  }
+
+  has(mac: Mac): boolean {
+    return this.get(mac) !== undefined;
+  }
+
+  set(mac: Mac, ip: Ipv4): this {
+    // A shared entry changes in place; one deleted here comes back at the end, as a Map's would.
+    if (!this.own.has(mac) && this.isShared(mac) && !(this.changed?.has(mac) === true && this.changed.get(mac) === undefined)) {
+      (this.changed ??= new Map()).set(mac, ip);
+    } else this.own.set(mac, ip);
+    return this;
+  }
+
+  delete(mac: Mac): boolean {
+    if (!this.own.has(mac) && this.isShared(mac)) {
+      if (this.get(mac) === undefined) return false;
+      (this.changed ??= new Map()).set(mac, undefined);
+      return true;
+    }
+    this.pre?.delete(mac);
+    return this.own.delete(mac);
+  }
+
+  get size(): number {
+    let n = this.own.size;
+    const shared = this.shared;
+    if (shared !== null) {
+      n += shared.size - (shared.has(this.sharedSelf) ? 1 : 0);
+      if (this.changed !== null) for (const v of this.changed.values()) if (v === undefined) n--;
+    }
+    return n;
+  }
+
+  *entries(): IterableIterator<[Mac, Ipv4]> {
+    const shared = this.shared;
+    if (shared === null) {
+      yield* this.own;
+      return;
+    }
+    const pre = this.pre;
+    if (pre !== null) for (const kv of this.own) if (pre.has(kv[0])) yield kv;
+    const c = this.changed;
+    for (const [mac, ip] of shared) {
+      if (mac === this.sharedSelf) continue;
+      const v = c !== null && c.has(mac) ? c.get(mac) : ip;
+      if (v !== undefined) yield [mac, v];
+    }
+    for (const kv of this.own) if (pre === null || !pre.has(kv[0])) yield kv;
+  }
+
+  [Symbol.iterator](): IterableIterator<[Mac, Ipv4]> {
+    return this.entries();
+  }
+}
+
 const PORT_MIN = 32768;
 const PORT_MAX = 61000;
 
@@ -40,7 +134,7 @@ const PORT_MAX = 61000;
 export class VxlanDevice extends NetDevice {
   readonly kind = 'vxlan';
   /** `bridge fdb` entries: inner MAC → remote VTEP IP. */
-  readonly fdb = new Map<Mac, Ipv4>();
+  readonly fdb = new VxlanFdb();
   /** The namespace the tunnel sends through, once attached. */
   private l3: L3Output | null = null;
   readonly counters = { txNoFdb: 0, rxBadVni: 0 };

@@ -28,16 +28,123 @@ export interface Route {
   proto: RouteProto;
 }
 
+/** One entry of a SharedRoutes set: `dst/prefix via gateway`. */
+export interface SharedRoute {
+  readonly dst: Ipv4;
+  readonly prefix: number;
+  readonly gateway: Ipv4;
+}
+
+/**
+ * Routes many namespaces hold alike, built once (flanneld's route to every node's pod subnet: `DST/P
+ * via GW dev flannel.1 onlink` on every node but the subnet's own). A table bound to the set
+ * (`RouteTable.bindShared`) answers lookups and listings as if it held a route for each entry, on its
+ * own device and without the entry it excludes (its node's own subnet); a route object is made for an
+ * entry only when a lookup first reaches it, so N nodes cost N entries, not N².
+ */
+export class SharedRoutes {
+  /** Per prefix length: network address → entry. */
+  readonly byLen: (Map<number, SharedRoute> | undefined)[] = new Array(33);
+  readonly lens: number[] = [];
+  size = 0;
+
+  constructor(readonly onlink: boolean) {}
+
+  /** Adds `dst/prefix via gateway`; false (nothing added) when that destination is already in the set. */
+  add(dst: Ipv4, prefix: number, gateway: Ipv4): boolean {
+    const key = (dst & maskFromPrefix(prefix)) >>> 0;
+    let m = this.byLen[prefix];
+    if (m === undefined) {
+      m = new Map();
+      this.byLen[prefix] = m;
+      this.lens.push(prefix);
+    }
+    if (m.has(key)) return false;
+    m.set(key, { dst: key, prefix, gateway });
+    this.size++;
+    return true;
+  }
+
+  get(dst: Ipv4, prefix: number): SharedRoute | undefined {
+    return this.byLen[prefix]?.get((dst & maskFromPrefix(prefix)) >>> 0);
+  }
+}
+
 /** One routing table. */
 export class RouteTable {
   private readonly byLen: (Map<number, Route[]> | undefined)[] = new Array(33);
   /** Prefix lengths present, longest first. */
   private lens: number[] = [];
   private count = 0;
+  /** The shared set this table is bound to, the device its routes leave by and the entry it excludes. */
+  private shared: SharedRoutes | null = null;
+  private sharedDev: NetDevice | null = null;
+  private sharedSelf: SharedRoute | undefined = undefined;
+
+  /**
+   * Binds the table to `shared`: from now on it holds, as if added at this point in this order, a
+   * route `DST/P via GW dev DEV [onlink]` (proto boot, metric 0) for every entry but `self`. False
+   * (nothing bound) when the table is bound already.
+   */
+  bindShared(shared: SharedRoutes, dev: NetDevice, self: SharedRoute | undefined): boolean {
+    if (this.shared !== null) return false;
+    this.shared = shared;
+    this.sharedDev = dev;
+    this.sharedSelf = self;
+    for (const len of shared.lens) {
+      if (this.byLen[len] === undefined) {
+        this.byLen[len] = new Map();
+        this.lens = [...this.lens, len].sort((a, b) => b - a);
+      }
+    }
+    this.count += shared.size - (self !== undefined ? 1 : 0);
+    // An entry whose destination the table already holds is made now, behind the routes already there.
+    for (const len of shared.lens) {
+      const own = this.byLen[len]!;
+      if (own.size === 0) continue;
+      for (const [key, e] of shared.byLen[len]!) if (e !== self && own.has(key)) this.place(this.materialise(e));
+    }
+    return true;
+  }
+
+  /** The route a shared entry stands for in this table. */
+  private materialise(e: SharedRoute): Route {
+    return {
+      table: 'main',
+      type: 'unicast',
+      dst: e.dst,
+      prefix: e.prefix,
+      gateway: e.gateway,
+      dev: this.sharedDev,
+      prefsrc: 0,
+      scope: e.gateway !== 0 ? 'global' : 'link',
+      onlink: this.shared!.onlink,
+      metric: 0,
+      proto: 'boot',
+    };
+  }
+
+  /** The shared entry for `key` at `len` this table holds virtually (not excluded, not made yet), or undefined. */
+  private virtual(len: number, key: number): SharedRoute | undefined {
+    const e = this.shared!.byLen[len]?.get(key);
+    return e === undefined || e === this.sharedSelf || this.byLen[len]?.has(key) ? undefined : e;
+  }
 
   add(r: Route): void {
     const key = (r.dst & maskFromPrefix(r.prefix)) >>> 0;
     r.dst = key;
+    if (this.shared !== null) {
+      // A route to a destination the shared set covers goes behind the shared entry, added before it.
+      const e = this.virtual(r.prefix, key);
+      if (e !== undefined) this.place(this.materialise(e));
+    }
+    this.place(r);
+    this.count++;
+  }
+
+  /** Puts `r` (its dst already masked) into its list, ordered by metric then insertion. */
+  private place(r: Route): void {
+    const key = r.dst;
     let m = this.byLen[r.prefix];
     if (m === undefined) {
       m = new Map();
@@ -50,11 +157,20 @@ export class RouteTable {
       list.push(r);
       list.sort((a, b) => a.metric - b.metric);
     }
-    this.count++;
   }
 
   /** Removes routes matching the predicate; returns how many. */
   remove(pred: (r: Route) => boolean): number {
+    if (this.shared !== null) {
+      // Every shared entry becomes a route of this table first, then the table forgets the set.
+      const shared = this.shared;
+      for (const len of shared.lens) {
+        for (const [key, e] of shared.byLen[len]!) if (this.virtual(len, key) !== undefined) this.place(this.materialise(e));
+      }
+      this.shared = null;
+      this.sharedDev = null;
+      this.sharedSelf = undefined;
+    }
     let n = 0;
     for (let len = 0; len <= 32; len++) {
       const m = this.byLen[len];
@@ -79,8 +195,18 @@ export class RouteTable {
     const lens = this.lens;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
-      const list = this.byLen[len]!.get((dst & maskFromPrefix(len)) >>> 0);
-      if (list === undefined) continue;
+      const key = (dst & maskFromPrefix(len)) >>> 0;
+      const m = this.byLen[len]!;
+      let list = m.get(key);
+      if (list === undefined) {
+        if (this.shared === null) continue;
+        const e = this.shared.byLen[len]?.get(key);
+        if (e === undefined || e === this.sharedSelf) continue;
+        // First lookup to reach a shared entry: its route is made and kept.
+        const r = this.materialise(e);
+        list = [r];
+        m.set(key, list);
+      }
       for (let j = 0; j < list.length; j++) {
         const r = list[j]!;
         if (r.dev === null || r.dev.up) return r;
@@ -96,6 +222,12 @@ export class RouteTable {
       const m = this.byLen[len];
       if (m === undefined) continue;
       for (const list of m.values()) for (const r of list) out.push(r);
+    }
+    const shared = this.shared;
+    if (shared !== null) {
+      for (const len of shared.lens) {
+        for (const [key, e] of shared.byLen[len]!) if (this.virtual(len, key) !== undefined) out.push(this.materialise(e));
+      }
     }
     return out.sort((a, b) => a.dst - b.dst || b.prefix - a.prefix || a.metric - b.metric);
   }

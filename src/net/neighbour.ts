@@ -62,10 +62,37 @@ export interface NeighOwner {
   neighQueueFull(dev: NetDevice, pkt: Packet): void;
 }
 
+/**
+ * Permanent neighbours many namespaces hold alike, built once (flanneld's `ip neigh replace
+ * 10.244.X.0 lladdr MAC dev flannel.1 nud permanent` for every other node): IPv4 → MAC, in the order
+ * added. A table bound to the set (`NeighbourTable.bindShared`) holds a PERMANENT entry on its device
+ * for each but the excluded one, made as an object only when first looked up.
+ */
+export class SharedNeighbours {
+  readonly byIp = new Map<Ipv4, Mac>();
+
+  /** Adds `ip` → `mac`; false (nothing added) when `ip` is already in the set. */
+  add(ip: Ipv4, mac: Mac): boolean {
+    if (this.byIp.has(ip)) return false;
+    this.byIp.set(ip, mac);
+    return true;
+  }
+}
+
 /** Per-namespace neighbour table keyed by (device, IPv4). */
 export class NeighbourTable {
   private readonly entries = new Map<number, NeighEntry>();
   params: NeighParams = { ...DEFAULT_NEIGH_PARAMS };
+  /** The shared set this table is bound to, on which device, excluding which address. */
+  private shared: SharedNeighbours | null = null;
+  private sharedDev: NetDevice | null = null;
+  private sharedSelf = -1;
+  /** Shared entries made into objects (first lookup), by address. */
+  private sharedMade: Map<Ipv4, NeighEntry> | null = null;
+  /** Shared entries deleted from this table. */
+  private sharedGone: Set<Ipv4> | null = null;
+  /** Keys of the entries that were in the table when it was bound (listed before the shared ones). */
+  private preShared: Set<number> | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -79,7 +106,44 @@ export class NeighbourTable {
   }
 
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
-    return this.entries.get(NeighbourTable.key(dev, ip));
+    const e = this.entries.get(NeighbourTable.key(dev, ip));
+    if (e !== undefined || this.shared === null || dev !== this.sharedDev) return e;
+    return this.sharedGet(ip);
+  }
+
+  /**
+   * Binds the table to `shared`: from now on it holds, as if added at this point in this order, a
+   * PERMANENT entry on `dev` for every address of the set but `self`. False (nothing bound) when the
+   * table is bound already or already holds one of those entries.
+   */
+  bindShared(shared: SharedNeighbours, dev: NetDevice, self: Ipv4 | -1): boolean {
+    if (this.shared !== null) return false;
+    if (this.entries.size > 0) {
+      // An entry the set would replace in place (ip neigh replace) keeps its own place: not bound then.
+      for (const ip of shared.byIp.keys()) if (ip !== self && this.entries.has(NeighbourTable.key(dev, ip))) return false;
+    }
+    this.shared = shared;
+    this.sharedDev = dev;
+    this.sharedSelf = self;
+    this.preShared = this.entries.size > 0 ? new Set(this.entries.keys()) : null;
+    return true;
+  }
+
+  /** The shared entry for `ip` (on the shared device), made on first use; undefined when excluded, deleted or absent. */
+  private sharedGet(ip: Ipv4): NeighEntry | undefined {
+    const made = this.sharedMade?.get(ip);
+    if (made !== undefined) return made;
+    const mac = this.shared!.byIp.get(ip);
+    if (mac === undefined || ip === this.sharedSelf || this.sharedGone?.has(ip)) return undefined;
+    const e = permanentEntry(this.sharedDev!, ip, mac);
+    (this.sharedMade ??= new Map()).set(ip, e);
+    return e;
+  }
+
+  /** Forgets a key of `entries` that is being deleted (for the listing order). */
+  private forget(k: number): void {
+    this.preShared?.delete(k);
+    this.entries.delete(k);
   }
 
   /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now). */
@@ -95,7 +159,18 @@ export class NeighbourTable {
 
   /** All entries in insertion order (`ip neigh show`). */
   all(): NeighEntry[] {
-    return [...this.entries.values()];
+    const shared = this.shared;
+    if (shared === null) return [...this.entries.values()];
+    const out: NeighEntry[] = [];
+    const pre = this.preShared;
+    if (pre !== null) for (const [k, e] of this.entries) if (pre.has(k)) out.push(e);
+    const dev = this.sharedDev!;
+    for (const [ip, mac] of shared.byIp) {
+      if (ip === this.sharedSelf || this.sharedGone?.has(ip)) continue;
+      out.push(this.sharedMade?.get(ip) ?? permanentEntry(dev, ip, mac));
+    }
+    for (const [k, e] of this.entries) if (pre === null || !pre.has(k)) out.push(e);
+    return out;
   }
 
   /** `ip neigh replace IP lladdr MAC dev DEV nud permanent`. */
@@ -119,7 +194,7 @@ export class NeighbourTable {
       if (e.dev !== dev || e.state === 'PERMANENT') continue;
       if (e.timer) e.timer.cancel();
       for (const p of e.queue) this.owner.neighQueueFull(dev, p);
-      this.entries.delete(k);
+      this.forget(k);
       n++;
     }
     return n;
@@ -129,16 +204,24 @@ export class NeighbourTable {
   delete(dev: NetDevice, ip: Ipv4): void {
     const k = NeighbourTable.key(dev, ip);
     const e = this.entries.get(k);
+    if (e === undefined && this.shared !== null && dev === this.sharedDev) {
+      const s = this.sharedGet(ip);
+      if (s !== undefined) {
+        if (s.timer) s.timer.cancel();
+        this.sharedMade!.delete(ip);
+        (this.sharedGone ??= new Set()).add(ip);
+      }
+      return;
+    }
     if (e?.timer) e.timer.cancel();
-    this.entries.delete(k);
+    this.forget(k);
   }
 
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
-    const k = NeighbourTable.key(dev, ip);
-    let e = this.entries.get(k);
+    let e = this.get(dev, ip);
     if (e === undefined) {
       e = { ip, dev, mac: 0, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: 0, reachableNs: 0 };
-      this.entries.set(k, e);
+      this.entries.set(NeighbourTable.key(dev, ip), e);
     }
     return e;
   }
@@ -280,6 +363,10 @@ export class NeighbourTable {
     e.queue = [];
     for (const pkt of q) this.owner.neighSend(e.dev, e.mac, pkt);
   }
+}
+
+function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac): NeighEntry {
+  return { ip, dev, mac, state: 'PERMANENT', queue: [], probes: 0, timer: null, confirmed: 0, reachableNs: 0 };
 }
 
 function neighTimer(t: NeighbourTable, e: NeighEntry): void {
