@@ -13,7 +13,7 @@ import type { ClusterWorld } from '../k8s/cluster.js';
 import type { UserError } from '../core/user-error.js';
 import type { LoadedScenario } from './load.js';
 import type { TrafficSpecT } from './schema.js';
-import { workloadPodsOf } from './workloads.js';
+import { workloadPodsOf } from './traffic.js';
 
 /** Segments per MSS-sized chunk of a TCP payload (1448 B with timestamps on a 1500-B path). */
 const MSS = 1448;
