@@ -22,42 +22,16 @@ import { compileCaptureFilter } from '../src/capture/filter.js';
 import { LINK_NONE, LINK_SAVE } from '../src/capture/frame-memo.js';
 import { PcapngWriter } from '../src/capture/pcapng.js';
 import { Simulator } from '../src/core/simulator.js';
-import { Channel, type ChannelConfig } from '../src/link/channel.js';
-import { NicDevice } from '../src/link/nic.js';
-import { Namespace } from '../src/net/namespace.js';
 import { UdpLayer } from '../src/transport/udp.js';
-import { parseIpv4 } from '../src/wire/ipv4-addr.js';
+import { chainABR, ip } from './chain.js';
 
 const MODES = ['none', 'sync', 'async', 'nomemo', 'filter', 'snap'] as const;
 type Mode = (typeof MODES)[number];
 
-const ip = (t: string): number => parseIpv4(t)!;
 
 function child(mode: Mode): string {
   const sim = new Simulator(1);
-  const wire: ChannelConfig = { rateBps: 1e9, delayNs: 50_000, queueLimit: 1000 };
-  const a = new Namespace(sim, 'a');
-  const r = new Namespace(sim, 'r');
-  const b = new Namespace(sim, 'b');
-  r.ipForwardEnabled = true;
-  let mac = 1;
-  const nic = (ns: Namespace, name: string): NicDevice => {
-    const d = new NicDevice(sim, name, 0x020000000000 + mac++);
-    ns.addDevice(d);
-    return d;
-  };
-  const ea = nic(a, 'eth0');
-  const ra = nic(r, 'eth0');
-  const rb = nic(r, 'eth1');
-  const eb = nic(b, 'eth0');
-  new Channel(sim, ea, ra, wire);
-  new Channel(sim, rb, eb, wire);
-  a.addAddress(ea, ip('10.1.1.1'), 24);
-  r.addAddress(ra, ip('10.1.1.2'), 24);
-  r.addAddress(rb, ip('10.1.2.1'), 24);
-  b.addAddress(eb, ip('10.1.2.2'), 24);
-  a.addRoute({ dst: ip('10.1.2.0'), prefix: 24, gateway: ip('10.1.1.2'), dev: ea });
-  b.addRoute({ dst: ip('10.1.1.0'), prefix: 24, gateway: ip('10.1.2.1'), dev: eb });
+  const { a, b, ea, ra, rb, eb } = chainABR(sim);
   const ua = new UdpLayer(a);
   new UdpEchoServer(new UdpLayer(b), 9);
   const client = ua.socket().connect(ip('10.1.2.2'), 9);

@@ -58,6 +58,7 @@ import { loadScenarioText } from '../src/scenario/load.js';
 import { buildWorld } from '../src/scenario/build.js';
 import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../src/scenario/generate.js';
 import { TcpLayer } from '../src/transport/tcp/index.js';
+import { chainABR } from './chain.js';
 
 const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'H1', 'I1', 'C1'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
@@ -108,23 +109,7 @@ function framesOf(devs: NetDevice[]): number {
 /** S1 (and S4 with `pcap`): A — R — B. */
 function s1(pcap: boolean): Result {
   const sim = new Simulator(1);
-  const wire: ChannelConfig = { rateBps: 1e9, delayNs: 50_000, queueLimit: 1000 };
-  const a = new Namespace(sim, 'a');
-  const r = new Namespace(sim, 'r');
-  const b = new Namespace(sim, 'b');
-  r.ipForwardEnabled = true;
-  const ea = nic(sim, a, 'eth0');
-  const ra = nic(sim, r, 'eth0');
-  const rb = nic(sim, r, 'eth1');
-  const eb = nic(sim, b, 'eth0');
-  new Channel(sim, ea, ra, wire);
-  new Channel(sim, rb, eb, wire);
-  a.addAddress(ea, ip('10.1.1.1'), 24);
-  r.addAddress(ra, ip('10.1.1.2'), 24);
-  r.addAddress(rb, ip('10.1.2.1'), 24);
-  b.addAddress(eb, ip('10.1.2.2'), 24);
-  a.addRoute({ dst: ip('10.1.2.0'), prefix: 24, gateway: ip('10.1.1.2'), dev: ea });
-  b.addRoute({ dst: ip('10.1.1.0'), prefix: 24, gateway: ip('10.1.2.1'), dev: eb });
+  const { a, b, ea, ra, rb, eb } = chainABR(sim);
   const ua = new UdpLayer(a);
   const ub = new UdpLayer(b);
   new UdpEchoServer(ub, 9);
@@ -299,23 +284,7 @@ function h1(text = H1_SCENARIO, file = 'bench-h1.yaml'): Result {
 /** S3: A — R — B as S1; one TCP connection A → B:5000 carries 10^8 bytes; stop when B has them all. */
 function s3(): Result {
   const sim = new Simulator(1);
-  const wire: ChannelConfig = { rateBps: 1e9, delayNs: 50_000, queueLimit: 1000 };
-  const a = new Namespace(sim, 'a');
-  const r = new Namespace(sim, 'r');
-  const b = new Namespace(sim, 'b');
-  r.ipForwardEnabled = true;
-  const ea = nic(sim, a, 'eth0');
-  const ra = nic(sim, r, 'eth0');
-  const rb = nic(sim, r, 'eth1');
-  const eb = nic(sim, b, 'eth0');
-  new Channel(sim, ea, ra, wire);
-  new Channel(sim, rb, eb, wire);
-  a.addAddress(ea, ip('10.1.1.1'), 24);
-  r.addAddress(ra, ip('10.1.1.2'), 24);
-  r.addAddress(rb, ip('10.1.2.1'), 24);
-  b.addAddress(eb, ip('10.1.2.2'), 24);
-  a.addRoute({ dst: ip('10.1.2.0'), prefix: 24, gateway: ip('10.1.1.2'), dev: ea });
-  b.addRoute({ dst: ip('10.1.1.0'), prefix: 24, gateway: ip('10.1.2.1'), dev: eb });
+  const { a, b, ea, ra, rb, eb } = chainABR(sim);
   const ta = new TcpLayer(a);
   const tb = new TcpLayer(b);
   const TOTAL = 100_000_000;
