@@ -113,7 +113,6 @@ export class Kubelet {
   containerExited(pod: ClusterPod, container: string, why: string): void {
     if (this.down.has(pod.node.name) || !this.runtime.kill(pod)) return;
     const pk = keyOf(pod);
-    const key = `${pk}/${container}`;
     this.record(`kubelet: ${pod.name}/${container} exited (${why})`);
     const job = runsToCompletion(pod);
     if (job) {
@@ -126,6 +125,13 @@ export class Kubelet {
       return;
     }
     this.setReady(pod, false, 'ContainersNotReady');
+    this.restartAfterBackOff(pod, container, (n) => n, job);
+  }
+
+  /** Starts the container again after the CrashLoopBackOff delay; `restartOf` names the restart from the runtime's count. */
+  private restartAfterBackOff(pod: ClusterPod, container: string, restartOf: (started: number) => number, job: boolean): void {
+    const pk = keyOf(pod);
+    const key = `${pk}/${container}`;
     const delay = this.backOff.delayAfterExit(key, this.sim.now);
     if (delay > 0) this.record(`kubelet: back-off ${delay / 1e9}s restarting failed container=${container} pod=${pod.name}`);
     this.pending.set(
@@ -134,7 +140,7 @@ export class Kubelet {
         this.pending.delete(pk);
         this.backOff.started(key, this.sim.now);
         const n = this.runtime.start(pod);
-        this.record(`kubelet: ${pod.name}/${container} started (restart ${n})`);
+        this.record(`kubelet: ${pod.name}/${container} started (restart ${restartOf(n)})`);
         this.afterStart(pod, 'ContainersReady');
         if (job) this.runToCompletion(pod);
       }),
@@ -230,24 +236,11 @@ export class Kubelet {
   private afterExit(pod: ClusterPod, container: string, exitCode: number, reason: string): void {
     const pk = keyOf(pod);
     if (exitCode !== 0 && restartPolicyOf(pod) === 'OnFailure') {
-      const key = `${pk}/${container}`;
       const obj = this.api.get('Pod', pod.namespace, pod.name)!;
       const restartCount = (obj.status.restartCount ?? 0) + 1;
       this.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason: 'ContainersNotReady', restartCount } });
       if (this.terminal.has(pk)) return; // the write made its controller finish the Job (backoffLimit)
-      const delay = this.backOff.delayAfterExit(key, this.sim.now);
-      if (delay > 0) this.record(`kubelet: back-off ${delay / 1e9}s restarting failed container=${container} pod=${pod.name}`);
-      this.pending.set(
-        pk,
-        this.sim.schedule(delay, () => {
-          this.pending.delete(pk);
-          this.backOff.started(key, this.sim.now);
-          this.runtime.start(pod);
-          this.record(`kubelet: ${pod.name}/${container} started (restart ${restartCount})`);
-          this.afterStart(pod, 'ContainersReady');
-          this.runToCompletion(pod);
-        }),
-      );
+      this.restartAfterBackOff(pod, container, () => restartCount, true);
       return;
     }
     this.podTerminated(pod, exitCode === 0 ? 'Succeeded' : 'Failed', reason);
