@@ -45,6 +45,8 @@ export interface ChainIndex {
   wild: number[];
   /** dst -> (proto << 16 | dport) -> rule indices, ascending. */
   byDst: Map<number, Map<number, number[]>>;
+  /** (proto << 16 | dport) -> indices of rules keyed by protocol and port but no /32 destination (KUBE-NODEPORTS), ascending. */
+  byPort: Map<number, number[]>;
 }
 
 /** The MatchEnv of the namespace whose hook is running; every compiled match sees it through LATE_ENV. */
@@ -386,21 +388,30 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
   if (rules.length < min) return null;
   const wild: number[] = [];
   const byDst = new Map<number, Map<number, number[]>>();
+  const byPort = new Map<number, number[]>();
+  const add = (m: Map<number, number[]>, key: number, i: number): void => {
+    const list = m.get(key);
+    if (list) list.push(i);
+    else m.set(key, [i]);
+  };
   rules.forEach((r, i) => {
     let port: number | null = null;
     for (const m of r.matches) {
       if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport && !m.dport.neg && m.dport.value.min === m.dport.value.max) port = m.dport.value.min;
     }
-    if (r.dst && !r.dst.neg && r.dst.value.prefix === 32 && r.proto && !r.proto.neg && port !== null) {
+    // A rule that names one protocol and one destination port can match no packet of another (proto, port).
+    if (!r.proto || r.proto.neg || r.proto.value === 0 || port === null) {
+      wild.push(i);
+      return;
+    }
+    const key = (r.proto.value << 16) | port;
+    if (r.dst && !r.dst.neg && r.dst.value.prefix === 32) {
       let inner = byDst.get(r.dst.value.addr);
       if (!inner) byDst.set(r.dst.value.addr, (inner = new Map()));
-      const key = (r.proto.value << 16) | port;
-      let list = inner.get(key);
-      if (!list) inner.set(key, (list = []));
-      list.push(i);
-    } else wild.push(i);
+      add(inner, key, i);
+    } else add(byPort, key, i);
   });
-  return { wild, byDst };
+  return { wild, byDst, byPort };
 }
 
 const EMPTY: number[] = [];
@@ -420,16 +431,21 @@ function lowerBound(a: number[], x: number): number {
 export function nextCandidate(chain: CChain, i: number, c: EvalCtx): number {
   const ix = chain.index;
   if (!ix) return i < chain.rules.length ? i : -1;
-  const inner = ix.byDst.get(c.ip.dst);
+  const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
   let bucket = EMPTY;
-  if (inner) {
-    const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
-    if (p >= 0) bucket = inner.get((c.ip.protocol << 16) | p) ?? EMPTY;
+  let pbucket = EMPTY;
+  if (p >= 0) {
+    const key = (c.ip.protocol << 16) | p;
+    const inner = ix.byDst.get(c.ip.dst);
+    if (inner) bucket = inner.get(key) ?? EMPTY;
+    if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
   }
   const a = lowerBound(ix.wild, i);
   const b = lowerBound(bucket, i);
+  const d = pbucket.length === 0 ? 0 : lowerBound(pbucket, i);
   const wa = a < ix.wild.length ? ix.wild[a]! : Infinity;
   const wb = b < bucket.length ? bucket[b]! : Infinity;
-  const n = Math.min(wa, wb);
+  const wd = d < pbucket.length ? pbucket[d]! : Infinity;
+  const n = Math.min(wa, wb, wd);
   return n === Infinity ? -1 : n;
 }

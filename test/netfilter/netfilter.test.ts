@@ -119,6 +119,33 @@ describe('traversal', () => {
     expect(linear.length).toBeGreaterThan(100);
     expect(run(32)).toEqual(linear);
   });
+
+  it('the port index (rules keyed by protocol and port, no /32 destination: KUBE-NODEPORTS) reports the same matched rules as a linear walk', () => {
+    let text = '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-NODEPORTS - [0:0]\n:MARKED - [0:0]\n';
+    text += '-A PREROUTING -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n';
+    for (let i = 0; i < 80; i++) {
+      if (i % 11 === 5) text += `-A KUBE-NODEPORTS -p udp -j MARKED\n`; // protocol only: wild
+      else if (i % 13 === 7) text += `-A KUBE-NODEPORTS -d 10.0.0.0/8 -p tcp -m tcp --dport ${30000 + (i % 5)} -j MARKED\n`; // not /32: keyed by port
+      else if (i % 17 === 2) text += `-A KUBE-NODEPORTS -p tcp -m tcp ! --dport ${30000 + i} -j MARKED\n`; // negated port: wild
+      else text += `-A KUBE-NODEPORTS -p ${i % 2 ? 'udp' : 'tcp'} -m ${i % 2 ? 'udp' : 'tcp'} --dport ${30000 + (i % 9)} -j MARKED\n`;
+    }
+    text += '-A MARKED -j MARK --set-xmark 0x1/0x1\nCOMMIT\n';
+    const run = (indexMinRules: number): string[] => {
+      const nf = new Netfilter(host(), { indexMinRules });
+      nf.load(rules(text));
+      const out: string[] = [];
+      nf.trace = (e) => out.push(`${e.chain}:${e.rule}`);
+      for (let i = 0; i < 40; i++) {
+        const port = 30000 + (i % 12);
+        const pk = i % 2 ? udp('1.1.1.1', 5000 + i, NODE, port) : tcp('1.1.1.1', 5000 + i, NODE, port);
+        nf.hook(NfHook.PREROUTING, pk, 'eth0', null);
+      }
+      return out;
+    };
+    const linear = run(Infinity);
+    expect(linear.filter((l) => l.startsWith('KUBE-NODEPORTS')).length).toBeGreaterThan(80);
+    expect(run(32)).toEqual(linear);
+  });
 });
 
 describe('NAT and conntrack', () => {
