@@ -13,19 +13,21 @@ export interface Rng {
   uint32(): number;
 }
 
+/** The generator is seeded on its first draw: a build makes a few streams per namespace that most runs never draw from (alea's seeding hashes the name). */
 class AleaRng implements Rng {
-  private readonly prng: seedrandom.PRNG;
-  constructor(seed: string) {
-    this.prng = seedrandom.alea(seed);
+  private prng: seedrandom.PRNG | null = null;
+  constructor(private readonly seed: string) {}
+  private gen(): seedrandom.PRNG {
+    return (this.prng ??= seedrandom.alea(this.seed));
   }
   next(): number {
-    return this.prng.quick();
+    return this.gen().quick();
   }
   int(n: number): number {
-    return Math.floor(this.prng.quick() * n);
+    return Math.floor(this.gen().quick() * n);
   }
   uint32(): number {
-    return this.prng.int32() >>> 0;
+    return this.gen().int32() >>> 0;
   }
 }
 
