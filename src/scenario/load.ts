@@ -4,10 +4,11 @@
 // LineCounter. Like `kubectl apply -f`, any kind is accepted: a multi-document stream, `kind: List`
 // (its items), documents holding only comments. Kinds podwire does not model (ServiceAccount, RBAC,
 // ConfigMap, CRDs, ...) are kept and warned about once per kind; a removed apiVersion is warned about
-// with its replacement (k8s/api-versions.ts). Files in the plain subset of YAML are read by
+// with its replacement (k8s/api-versions.ts). Documents in the plain subset of YAML are read by
 // yaml-fast.ts (10× faster than the `yaml` package's document model on a 150,000-line generated
-// cluster); positions are then computed per document on demand, and any error sends the whole file
-// through the `yaml` package again, so every message and position is the same as before.
+// cluster), the others by the `yaml` package from their own text; positions are computed per
+// document on demand, and any error sends the whole file through the `yaml` package again, so every
+// message and position is the same as before.
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -98,17 +99,19 @@ interface DocumentSource {
 }
 
 /**
- * Validates scenario text (`file` names it in errors). Files in the plain subset of YAML that
- * scenarios use are read by yaml-fast.ts, without positions; a document's positions are computed
- * (by the `yaml` package, on that document alone) only when a warning or a later error names one of
- * its fields. A file outside the subset, or one with any error, is read again by the `yaml` package
- * as a whole, so every error message and position is the `yaml` package's.
+ * Validates scenario text (`file` names it in errors). Documents in the plain subset of YAML that
+ * scenarios use are read by yaml-fast.ts, without positions, the others by the `yaml` package from
+ * their own text; a document's positions are computed (by the `yaml` package, on that document
+ * alone) only when a warning or a later error names one of its fields. A file with any error (or
+ * tabs, CR, directives, `...`) is read by the `yaml` package as a whole, as before, so every error
+ * message and position is the `yaml` package's.
  */
 export function loadScenarioText(text: string, file: string): LoadedScenario {
   const fast = fastParseStream(text);
-  if (fast !== null) {
+  const src = fast === null ? null : fastSource(text, fast);
+  if (src !== null) {
     try {
-      return assemble(file, fastSource(text, fast));
+      return assemble(file, src);
     } catch (e) {
       if (!(e instanceof ScenarioError)) throw e;
     }
@@ -121,10 +124,28 @@ export function loadScenarioTextYaml(text: string, file: string): LoadedScenario
   return assemble(file, yamlSource(text, file));
 }
 
-/** The documents read by yaml-fast.ts; positions from the `yaml` package on one document's text, on demand. */
-function fastSource(text: string, docs: FastDocument[]): DocumentSource {
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true } as const;
+
+/**
+ * The documents read by yaml-fast.ts, those it left read by the `yaml` package from their own text;
+ * positions from the `yaml` package on one document's text, on demand. Null when the `yaml` package
+ * finds a problem in a document (the whole file is then read as before, for the same messages).
+ */
+function fastSource(text: string, docs: FastDocument[]): DocumentSource | null {
   let lc: LineCounter | null = null;
   const parsed = new Map<number, Document.Parsed>();
+  for (let i = 0; i < docs.length; i++) {
+    const d = docs[i]!;
+    if (d.read) continue;
+    const one = parseAllDocuments(text.slice(d.start, d.end), YAML_OPTIONS);
+    if (!Array.isArray(one) || one.length !== 1 || one[0]!.errors.length > 0) return null;
+    try {
+      d.value = one[0]!.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch {
+      return null;
+    }
+    parsed.set(i, one[0]!);
+  }
   return {
     count: docs.length,
     value: (i, report) => {
@@ -145,7 +166,7 @@ function fastSource(text: string, docs: FastDocument[]): DocumentSource {
       const d = docs[i]!;
       let doc = parsed.get(i);
       if (doc === undefined) {
-        doc = parseDocument(text.slice(d.start, d.end), { prettyErrors: false, uniqueKeys: true });
+        doc = parseDocument(text.slice(d.start, d.end), YAML_OPTIONS);
         parsed.set(i, doc);
       }
       const p = lc.linePos(nodeOffset(doc, path, atKey, d.start));
@@ -157,7 +178,7 @@ function fastSource(text: string, docs: FastDocument[]): DocumentSource {
 /** The documents as the `yaml` package reads the whole stream (throws ScenarioError on YAML errors). */
 function yamlSource(text: string, file: string): DocumentSource {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter: lc, ...YAML_OPTIONS });
   const errors: UserError[] = [];
   const pos = (offset: number): { line: number; col: number } => {
     const p = lc.linePos(offset);

@@ -1,17 +1,21 @@
 // scenario/yaml-fast — a fast reader for the plain subset of YAML that scenario files and generated
 // clusters use (block mappings and sequences, one-line flow collections, plain and one-line quoted
 // scalars, comments), giving the same JS values as the `yaml` package's parseAllDocuments + toJS with
-// the YAML 1.2 core schema. It keeps no positions. Anything outside the subset — anchors, aliases,
-// tags, merge keys, block scalars, multi-line scalars or flow collections, directives, `...`,
-// explicit keys, escapes, tabs, CR, duplicate keys, anything the `yaml` package might reject —
-// returns null, and load.ts reads the file with the `yaml` package instead (every error message and
-// position comes from there). Layer: scenario (no imports).
+// the YAML 1.2 core schema. It keeps no positions. A document outside the subset — anchors, aliases,
+// tags, merge keys, block scalars, multi-line scalars or flow collections, explicit keys, escapes,
+// duplicate keys, anything the `yaml` package might reject — is left unread (load.ts reads that
+// document's text with the `yaml` package); a stream with tabs, CR, directives or `...` is refused
+// as a whole. Documents are split at `---` lines as the `yaml` package splits them (it ends a
+// document there even inside a block or quoted scalar). Layer: scenario (no imports).
 
 /** One document of the stream: its source range (from its `---` line) and its value (null when empty). */
 export interface FastDocument {
   start: number;
   end: number;
+  /** False when the document is outside the subset: `value` is then undefined and `refusedAt` the line (0-based) where the reader left it. */
+  read: boolean;
   value: unknown;
+  refusedAt?: number;
 }
 
 /** Thrown inside the reader when the text leaves the subset; caught by fastParseStream. */
@@ -53,26 +57,16 @@ const REFUSED_CHARS = /[\t\r\ufeff\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\
 const MAX_KEY = 1000;
 
 /**
- * The documents of `text` with their values, or null when the text is outside the subset (then
- * the `yaml` package must read it). Documents are counted as parseAllDocuments counts them: text
- * before the first `---` is a document only if it holds content; each `---` starts one.
+ * The documents of `text` (each read, or left for the `yaml` package), or null when the stream as a
+ * whole is outside the subset. Documents are counted as parseAllDocuments counts them: text before
+ * the first `---` is a document only if it holds content; each `---` starts one.
  */
 export function fastParseStream(text: string): FastDocument[] | null {
-  return read(text).docs;
-}
-
-/** Where fastParseStream leaves the subset: the 0-based line it was reading (-1: a refused character), or null when it reads the text (for tests and tuning). */
-export function fastRefusalLine(text: string): number | null {
-  return read(text).line;
-}
-
-function read(text: string): { docs: FastDocument[] | null; line: number | null } {
-  if (REFUSED_CHARS.test(text)) return { docs: null, line: -1 };
-  const r = new Reader(text);
+  if (REFUSED_CHARS.test(text)) return null;
   try {
-    return { docs: r.stream(), line: null };
+    return new Reader(text).stream();
   } catch (e) {
-    if (e instanceof Bail) return { docs: null, line: r.line };
+    if (e instanceof Bail) return null;
     throw e;
   }
 }
@@ -84,10 +78,6 @@ class Reader {
   /** Current line of the document being read and the document's end (exclusive line index). */
   private i = 0;
   private end = 0;
-  /** The line being read (for fastRefusalLine). */
-  get line(): number {
-    return this.i;
-  }
 
   constructor(private readonly text: string) {
     this.lines = text.split('\n');
@@ -135,12 +125,17 @@ class Reader {
     this.i = from;
     this.end = to;
     const start = this.starts[startLine]!;
-    const endOff = to < this.lines.length ? this.starts[to]! : this.text.length;
-    const ind = this.nextContent();
-    if (ind < 0) return { start, end: endOff, value: null };
-    const value = this.blockNode(ind, -1);
-    if (this.nextContent() >= 0) throw BAIL; // content left after the root node
-    return { start, end: endOff, value };
+    const end = to < this.lines.length ? this.starts[to]! : this.text.length;
+    try {
+      const ind = this.nextContent();
+      if (ind < 0) return { start, end, read: true, value: null };
+      const value = this.blockNode(ind, -1);
+      if (this.nextContent() >= 0) throw BAIL; // content left after the root node
+      return { start, end, read: true, value };
+    } catch (e) {
+      if (e instanceof Bail) return { start, end, read: false, value: undefined, refusedAt: this.i };
+      throw e;
+    }
   }
 
   /** Indent of line k if it holds content (not blank, not only a comment), else -1. */
