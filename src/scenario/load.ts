@@ -4,11 +4,16 @@
 // LineCounter. Like `kubectl apply -f`, any kind is accepted: a multi-document stream, `kind: List`
 // (its items), documents holding only comments. Kinds podwire does not model (ServiceAccount, RBAC,
 // ConfigMap, CRDs, ...) are kept and warned about once per kind; a removed apiVersion is warned about
-// with its replacement (k8s/api-versions.ts).
+// with its replacement (k8s/api-versions.ts). Documents in the plain subset of YAML are read by
+// yaml-fast.ts (10× faster than the `yaml` package's document model on a 150,000-line generated
+// cluster), the others by the `yaml` package from their own text; positions are computed per
+// document on demand, and any error sends the whole file through the `yaml` package again, so every
+// message and position is the same as before.
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, ScenarioError, type UserError } from './errors.js';
+import { fastParseStream, type FastDocument } from './yaml-fast.js';
 import { CHAOS_MESH_KINDS, chaosMeshFaults } from './chaos-mesh.js';
 import { FaultSpec, ScenarioDoc, type ScenarioDocT } from './schema.js';
 import { durationOr0 } from '../core/time.js';
@@ -56,10 +61,12 @@ export function loadScenarioFile(file: string): LoadedScenario {
 /**
  * Offset of the node at `path` in a YAML document: walks as deep as the path exists and reports the
  * deepest node found (a missing key → its parent map); `atKey` points at the last key instead of its value.
+ * `base` is added to the document's offsets (a document parsed alone, out of its file).
  */
-function nodeOffset(doc: Document.Parsed, path: readonly (string | number)[], atKey: boolean): number {
+function nodeOffset(doc: Document.Parsed, path: readonly (string | number)[], atKey: boolean, base = 0): number {
   let node: unknown = doc.contents;
-  let best = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
+  const r0 = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
+  let best = r0 === undefined ? 0 : base + r0;
   for (const key of path) {
     let next: unknown = undefined;
     if (isMap(node)) {
@@ -69,12 +76,12 @@ function nodeOffset(doc: Document.Parsed, path: readonly (string | number)[], at
         next = pair.value ?? pair.key;
         const last = key === path[path.length - 1];
         const r = atKey && last ? k.range : ((pair.value as { range?: [number, number, number] } | null)?.range ?? k.range);
-        if (r) best = r[0];
+        if (r) best = base + r[0];
       }
     } else if (isSeq(node) && typeof key === 'number') {
       next = node.items[key];
       const r = (next as { range?: [number, number, number] } | undefined)?.range;
-      if (r) best = r[0];
+      if (r) best = base + r[0];
     }
     if (next === undefined) break;
     node = next;
@@ -82,10 +89,96 @@ function nodeOffset(doc: Document.Parsed, path: readonly (string | number)[], at
   return best;
 }
 
-/** Validates scenario text (`file` names it in errors). */
+/** Where the documents of a file come from: their plain values and the positions of their fields. */
+interface DocumentSource {
+  count: number;
+  /** Document i as a plain mapping; null (after `report`, or nothing to report for an empty document) otherwise. */
+  value(i: number, report: (message: string) => void): Record<string, unknown> | null;
+  /** Line and column of `path` in document i (`atKey`: the last key rather than its value). */
+  locate(i: number, path: readonly (string | number)[], atKey?: boolean): { line: number; col: number };
+}
+
+/**
+ * Validates scenario text (`file` names it in errors). Documents in the plain subset of YAML that
+ * scenarios use are read by yaml-fast.ts, without positions, the others by the `yaml` package from
+ * their own text; a document's positions are computed (by the `yaml` package, on that document
+ * alone) only when a warning or a later error names one of its fields. A file with any error (or
+ * tabs, CR, directives, `...`) is read by the `yaml` package as a whole, as before, so every error
+ * message and position is the `yaml` package's.
+ */
 export function loadScenarioText(text: string, file: string): LoadedScenario {
+  const fast = fastParseStream(text);
+  const src = fast === null ? null : fastSource(text, fast);
+  if (src !== null) {
+    try {
+      return assemble(file, src);
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+    }
+  }
+  return loadScenarioTextYaml(text, file);
+}
+
+/** The reference reading, the `yaml` package alone on the whole file: what loadScenarioText falls back to (tests compare the two). */
+export function loadScenarioTextYaml(text: string, file: string): LoadedScenario {
+  return assemble(file, yamlSource(text, file));
+}
+
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true } as const;
+
+/**
+ * The documents read by yaml-fast.ts, those it left read by the `yaml` package from their own text;
+ * positions from the `yaml` package on one document's text, on demand. Null when the `yaml` package
+ * finds a problem in a document (the whole file is then read as before, for the same messages).
+ */
+function fastSource(text: string, docs: FastDocument[]): DocumentSource | null {
+  let lc: LineCounter | null = null;
+  const parsed = new Map<number, Document.Parsed>();
+  for (let i = 0; i < docs.length; i++) {
+    const d = docs[i]!;
+    if (d.read) continue;
+    const one = parseAllDocuments(text.slice(d.start, d.end), YAML_OPTIONS);
+    if (!Array.isArray(one) || one.length !== 1 || one[0]!.errors.length > 0) return null;
+    try {
+      d.value = one[0]!.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch {
+      return null;
+    }
+    parsed.set(i, one[0]!);
+  }
+  return {
+    count: docs.length,
+    value: (i, report) => {
+      const v = docs[i]!.value;
+      if (v === null || v === undefined) return null;
+      if (typeof v !== 'object' || Array.isArray(v)) {
+        report('expected a mapping with apiVersion and kind');
+        return null;
+      }
+      return v as Record<string, unknown>;
+    },
+    locate: (i, path, atKey = false) => {
+      if (lc === null) {
+        lc = new LineCounter();
+        lc.addNewLine(0);
+        for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lc.addNewLine(k + 1);
+      }
+      const d = docs[i]!;
+      let doc = parsed.get(i);
+      if (doc === undefined) {
+        doc = parseDocument(text.slice(d.start, d.end), YAML_OPTIONS);
+        parsed.set(i, doc);
+      }
+      const p = lc.linePos(nodeOffset(doc, path, atKey, d.start));
+      return { line: p.line, col: p.col };
+    },
+  };
+}
+
+/** The documents as the `yaml` package reads the whole stream (throws ScenarioError on YAML errors). */
+function yamlSource(text: string, file: string): DocumentSource {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter: lc, ...YAML_OPTIONS });
   const errors: UserError[] = [];
   const pos = (offset: number): { line: number; col: number } => {
     const p = lc.linePos(offset);
@@ -101,30 +194,39 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
     }
   }
   if (errors.length > 0) throw new ScenarioError(errors);
+  return {
+    count: docs.length,
+    value: (i, report) => documentValue(docs[i]!, report),
+    locate: (i, path, atKey = false) => pos(nodeOffset(docs[i]!, path, atKey)),
+  };
+}
 
-  const locateIn = (doc: Document.Parsed, path: readonly (string | number)[], atKey = false) => pos(nodeOffset(doc, path, atKey));
+/** The Scenario and the manifests of a file's documents; throws ScenarioError with every problem found. */
+function assemble(file: string, src: DocumentSource): LoadedScenario {
+  const errors: UserError[] = [];
+  const locateIn = (doc: number, path: readonly (string | number)[], atKey = false) => src.locate(doc, path, atKey);
 
   let scenario: ScenarioDocT | null = null;
   let scenarioIndex = -1;
   const manifests: Manifest[] = [];
   // Where each object lives: a document, or an item of a List document (path prefix ['items', i]).
-  const locators: { doc: Document.Parsed; prefix: (string | number)[] }[] = docs.map((doc) => ({ doc, prefix: [] }));
+  const locators: { doc: number; prefix: (string | number)[] }[] = Array.from({ length: src.count }, (_, doc) => ({ doc, prefix: [] }));
   const locate = (path: readonly (string | number)[], id = scenarioIndex) => locateIn(locators[id]!.doc, [...locators[id]!.prefix, ...path]);
   const at = (id: number, path: (string | number)[], message: string): UserError => ({ file, ...locate(path, id), field: formatPath(path), message });
   const objects: { id: number; v: Record<string, unknown> }[] = [];
-  docs.forEach((doc, i) => {
-    const v = documentValue(doc, (message) => errors.push({ file, ...locateIn(doc, []), field: '', message }));
-    if (v === null) return;
+  for (let i = 0; i < src.count; i++) {
+    const v = src.value(i, (message) => errors.push({ file, ...locateIn(i, []), field: '', message }));
+    if (v === null) continue;
     if (v['kind'] === 'List' && Array.isArray(v['items'])) {
       (v['items'] as unknown[]).forEach((item, j) => {
-        const id = locators.push({ doc, prefix: ['items', j] }) - 1;
+        const id = locators.push({ doc: i, prefix: ['items', j] }) - 1;
         if (item === null || typeof item !== 'object' || Array.isArray(item)) errors.push(at(id, [], 'expected a mapping with apiVersion and kind'));
         else objects.push({ id, v: item as Record<string, unknown> });
       });
-      return;
+      continue;
     }
     objects.push({ id: i, v });
-  });
+  }
   for (const { id, v } of objects) {
     const kind = v['kind'];
     if (typeof kind !== 'string') {
@@ -212,9 +314,9 @@ function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string 
 
 function issueToError(
   file: string,
-  doc: Document.Parsed,
+  doc: number,
   issue: z.core.$ZodIssue,
-  locateIn: (doc: Document.Parsed, path: readonly (string | number)[], atKey?: boolean) => { line: number; col: number },
+  locateIn: (doc: number, path: readonly (string | number)[], atKey?: boolean) => { line: number; col: number },
 ): UserError {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   let message = issue.message;
