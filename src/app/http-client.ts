@@ -230,11 +230,13 @@ export class HttpClient {
       this.retire(c);
       if (c.req !== null) this.fail(c.req, 'reset');
       c.sock.close();
+      c.sock.orphan();
     };
     sock.onError = (k) => {
       this.retire(c);
       if (c.req !== null) this.fail(c.req, errorKindOf(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
     };
+    // (A connection the client closed is retired and orphaned already: no word comes when its TIME_WAIT ends.)
     sock.onClose = () => this.retire(c);
     c.req = p;
     p.conn = c;
@@ -344,11 +346,15 @@ export class HttpClient {
     list.push(c);
   }
 
-  /** Closes a connection (FIN) and forgets it. */
+  /**
+   * Closes a connection (FIN) and forgets it: retired, then orphaned (its callbacks have nothing left to
+   * do), so its TIME_WAIT keeps neither the socket nor this record alive.
+   */
   private kill(c: ClientConn): void {
     if (c.dead) return;
     this.retire(c);
     c.sock.close();
+    c.sock.orphan();
   }
 
   private retire(c: ClientConn): void {
