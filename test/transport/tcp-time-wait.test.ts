@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
 import { TimeWaitSock, type TcpLayer, type TcpSocket } from '../../src/transport/tcp/index.js';
-import { TcpFlag } from '../../src/wire/types.js';
+import { TcpFlag, type TcpOption } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { RawPeer } from './raw-peer.js';
 import { dump, line, statesOn, tcpPair, type DumpSeg } from './tcp-helpers.js';
@@ -95,7 +95,7 @@ describe('TIME_WAIT', () => {
     expect(closes).toEqual([]); // nobody is told when TIME_WAIT ends
   });
 
-  it('an orphaned socket\'s record answers a retransmitted FIN exactly as the socket does (same segments, times, IP IDs, options) and restarts the 60 s', () => {
+  it('orphaned or not, TIME_WAIT is the same on the wire (a retransmitted FIN re-ACKed: same segments, times, IP IDs, options; the 60 s restarted); only the owner is told when it ends', () => {
     const runs = [false, true].map((orphan) => {
       const r = clientCloses(orphan, true);
       const seen: string[] = [];
@@ -128,7 +128,7 @@ describe('TIME_WAIT', () => {
 
   describe('a SYN on a TIME_WAIT 4-tuple (the server closed first)', () => {
     /** RawPeer client; the podwire server closes at 10 ms and sits in TIME_WAIT from ~10.1 ms. */
-    function serverInTimeWait() {
+    function serverInTimeWait(synOptions: TcpOption[] = []) {
       const p = tcpPair();
       const peer = new RawPeer(p.a);
       const accepted: TcpSocket[] = [];
@@ -142,7 +142,7 @@ describe('TIME_WAIT', () => {
         const t = pkt.tcp!;
         if (t.flags & TcpFlag.FIN) ack(ISN + 1, t.seq + 1, TcpFlag.ACK | TcpFlag.FIN); // ACK + our FIN at once
       };
-      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN, flags: TcpFlag.SYN });
+      peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN, flags: TcpFlag.SYN, options: synOptions });
       p.sim.run({ until: 1 * MS });
       const synAck = peer.got[0]!.tcp!;
       ack(ISN + 1, synAck.seq + 1);
@@ -160,6 +160,28 @@ describe('TIME_WAIT', () => {
       expect(table).toHaveLength(1);
       expect(table[0]).toBeInstanceOf(TimeWaitSock);
       expect(table[0]).toMatchObject({ state: 'TIME_WAIT', localPort: 80, remoteAddr: ip('10.0.0.1'), remotePort: PORT, owner: old });
+    });
+
+    it('the record re-ACKs each retransmitted FIN with the ACK the socket sent last (seq, ack, window, tsecr; the IP ID counting on)', () => {
+      const opts: TcpOption[] = [{ kind: 'mss', value: 1460 }, { kind: 'sackPermitted' }, { kind: 'timestamps', tsval: 777, tsecr: 0 }, { kind: 'nop' }, { kind: 'wscale', shift: 7 }];
+      const { sim, net, peer, tb } = serverInTimeWait(opts);
+      expect(statesOn(tb, 80)).toEqual(['TIME_WAIT']);
+      const last = net.log.filter((r) => r.from === 'server').at(-1)!.pkt; // the socket's own final ACK
+      expect(last.tcp!.flags).toBe(TcpFlag.ACK);
+      const n = net.log.length;
+      for (const t of [40 * MS, 50 * MS]) {
+        peer.send(SERVER, { srcPort: PORT, dstPort: 80, seq: ISN + 1, ack: last.tcp!.seq, flags: TcpFlag.ACK | TcpFlag.FIN });
+        sim.run({ until: t });
+      }
+      const again = net.log.slice(n).filter((r) => r.from === 'server').map((r) => r.pkt);
+      const key = (q: typeof last) => {
+        const ts = q.tcp!.options.find((o) => o.kind === 'timestamps') as { tsecr: number } | undefined;
+        return { seq: q.tcp!.seq, ack: q.tcp!.ack, flags: q.tcp!.flags, window: q.tcp!.window, tsecr: ts?.tsecr, kinds: q.tcp!.options.map((o) => o.kind) };
+      };
+      expect(again.map(key)).toEqual([key(last), key(last)]);
+      expect(key(last).tsecr).toBe(777);
+      expect(last.tcp!.window).toBeGreaterThan(0);
+      expect(again.map((q) => q.ip!.id)).toEqual([(last.ip!.id + 1) & 0xffff, (last.ip!.id + 2) & 0xffff]);
     });
 
     it('a RST on the 4-tuple ends TIME_WAIT at once, unanswered (tcp_rfc1337 = 0); the owner closes without an error', () => {

@@ -57,10 +57,12 @@ export class TimeWaitSock {
   readonly tsOffset32: number;
   /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
   readonly sack: [number, number][] | null;
-  /** The window of a re-ACK: the free space when the connection ended, and what the last ACK promised. */
-  readonly winFree: number;
-  winCur: number;
-  readonly rcvWscale: number;
+  /**
+   * The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads), so
+   * tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and what
+   * the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
+   */
+  readonly window: number;
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
   expiry: TimeNs;
   /** The one pending timer event (at or before `expiry`), or null. */
@@ -84,9 +86,8 @@ export class TimeWaitSock {
     this.tsRecent32 = sk.tsRecent | 0;
     this.tsOffset32 = sk.tsOffset | 0;
     this.sack = sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
-    this.winFree = freeSpace(sk);
-    this.winCur = Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt);
-    this.rcvWscale = sk.rcvWscale;
+    const ws = sk.rcvWscale;
+    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / 2 ** ws);
     this.expiry = sk.tailAt;
   }
 
@@ -164,9 +165,6 @@ function twSendAck(tw: TimeWaitSock): void {
   const layer = tw.layer;
   const now = layer.stack.sim.now;
   const opts = establishedOptions(tw.tsOk, (Math.floor(now / MS) + tw.tsOffset32) >>> 0, tw.tsRecent32, tw.sack);
-  const ws = tw.rcvWscale;
-  const win = windowFor(tw.winFree, tw.winCur, ws);
-  tw.winCur = win; // rcv_wup = rcv_nxt: what this ACK promised is what the next must keep
   const pkt = new Packet();
   const id = tw.inetId;
   tw.inetId = (id + 1) & 0xffff;
@@ -177,7 +175,7 @@ function twSendAck(tw: TimeWaitSock): void {
     seq: tw.sndNxt32 >>> 0,
     ack: tw.rcvNxt32 >>> 0,
     flags: TcpFlag.ACK,
-    window: Math.floor(win / 2 ** ws),
+    window: tw.window,
     checksum: null,
     urgent: 0,
     options: opts,
