@@ -301,7 +301,8 @@ export class HttpClient {
     p.timer?.cancel();
     p.conn = null;
     const ok = m.status >= 200 && m.status < 400;
-    p.cb({
+    const cb = takeCallback(p);
+    cb({
       ok,
       error: ok ? null : 'protocol',
       status: m.status,
@@ -332,7 +333,7 @@ export class HttpClient {
         if (i >= 0) w.splice(i, 1);
       }
     }
-    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
+    takeCallback(p)({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
   }
 
   private release(c: ClientConn): void {
@@ -384,6 +385,18 @@ function phasesOf(p: Pending, now: TimeNs): RequestPhases {
   const tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
   const ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
   return { dns, connect, tls, ttfb, total: now - p.started };
+}
+
+const DONE = (): void => {};
+
+/**
+ * The request's callback, once: the Pending lets go of it (its cancelled timeout event stays queued
+ * until the timeout's time and keeps the Pending; the caller's closures need not live that long).
+ */
+function takeCallback(p: Pending): (r: HttpResult) => void {
+  const cb = p.cb;
+  p.cb = DONE;
+  return cb;
 }
 
 function requestTimeout(client: HttpClient, p: Pending): void {

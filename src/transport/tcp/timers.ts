@@ -29,7 +29,7 @@ export class TimerRef {
 /** The scheduler callback: a module-level function, so arming a timer allocates no closure. */
 function onTimerEvent(ref: TimerRef): void {
   if (ref.sk !== null) onTimer(ref.sk);
-  else twTimer(ref.tw!);
+  else if (ref.tw !== null) twTimer(ref.tw);
 }
 
 /** RFC 6298 as tcp_rtt_estimator + tcp_set_rto: RTO = SRTT + max(4·RTTVAR, rto_min). */
