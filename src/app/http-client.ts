@@ -230,11 +230,13 @@ export class HttpClient {
       this.retire(c);
       if (c.req !== null) this.fail(c.req, 'reset');
       c.sock.close();
+      c.sock.orphan();
     };
     sock.onError = (k) => {
       this.retire(c);
       if (c.req !== null) this.fail(c.req, errorKindOf(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
     };
+    // (A connection the client closed is retired and orphaned already: no word comes when its TIME_WAIT ends.)
     sock.onClose = () => this.retire(c);
     c.req = p;
     p.conn = c;
@@ -299,7 +301,8 @@ export class HttpClient {
     p.timer?.cancel();
     p.conn = null;
     const ok = m.status >= 200 && m.status < 400;
-    p.cb({
+    const cb = takeCallback(p);
+    cb({
       ok,
       error: ok ? null : 'protocol',
       status: m.status,
@@ -330,7 +333,7 @@ export class HttpClient {
         if (i >= 0) w.splice(i, 1);
       }
     }
-    p.cb({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
+    takeCallback(p)({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
   }
 
   private release(c: ClientConn): void {
@@ -344,11 +347,15 @@ export class HttpClient {
     list.push(c);
   }
 
-  /** Closes a connection (FIN) and forgets it. */
+  /**
+   * Closes a connection (FIN) and forgets it: retired, then orphaned (its callbacks have nothing left to
+   * do), so its TIME_WAIT keeps neither the socket nor this record alive.
+   */
   private kill(c: ClientConn): void {
     if (c.dead) return;
     this.retire(c);
     c.sock.close();
+    c.sock.orphan();
   }
 
   private retire(c: ClientConn): void {
@@ -378,6 +385,18 @@ function phasesOf(p: Pending, now: TimeNs): RequestPhases {
   const tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
   const ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
   return { dns, connect, tls, ttfb, total: now - p.started };
+}
+
+const DONE = (): void => {};
+
+/**
+ * The request's callback, once: the Pending lets go of it (its cancelled timeout event stays queued
+ * until the timeout's time and keeps the Pending; the caller's closures need not live that long).
+ */
+function takeCallback(p: Pending): (r: HttpResult) => void {
+  const cb = p.cb;
+  p.cb = DONE;
+  return cb;
 }
 
 function requestTimeout(client: HttpClient, p: Pending): void {

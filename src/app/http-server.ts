@@ -258,10 +258,12 @@ export class HttpServer {
     this.closeConn(conn);
   }
 
+  /** Closes a connection for good: `closed` makes every later callback a no-op, so the socket is orphaned. */
   private closeConn(conn: ServerConn): void {
     if (conn.closed) return;
     conn.closed = true;
     conn.sock.close();
+    conn.sock.orphan();
   }
 }
 

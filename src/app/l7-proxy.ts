@@ -352,6 +352,7 @@ export class L7Proxy {
       const j = up.job;
       this.retireUp(up);
       up.sock.close();
+      up.sock.orphan();
       if (j !== null) this.upstreamFailed(j, 'error');
     };
     sock.onError = (k) => {
@@ -493,11 +494,13 @@ export class L7Proxy {
     else this.next(conn);
   }
 
+  /** Closes a client connection for good (`closed` makes its callbacks no-ops): the socket is orphaned. */
   private closeClient(conn: ClientConn): void {
     if (conn.closed) return;
     conn.closed = true;
     conn.idle?.cancel();
     conn.sock.close();
+    conn.sock.orphan();
   }
 
   /** Back to the keepalive pool (320 idle connections at most: the oldest idle one is closed). */
@@ -526,12 +529,15 @@ export class L7Proxy {
     }
   }
 
-  /** Closes an upstream connection (FIN, or abort for a timed-out attempt). */
+  /** Closes an upstream connection (FIN, or abort for a timed-out attempt); retired, its socket is orphaned. */
   killUp(up: UpConn, abort = false): void {
     if (up.dead) return;
     this.retireUp(up);
     if (abort) up.sock.abort();
-    else up.sock.close();
+    else {
+      up.sock.close();
+      up.sock.orphan();
+    }
   }
 
   /** The client's keep-alive timer expired. */

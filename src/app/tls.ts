@@ -50,6 +50,8 @@ export interface ByteStream {
   onClose: (() => void) | null;
   send(data: Uint8Array | number): void;
   close(): void;
+  /** The application is done with the stream after close(): it is not told when TIME_WAIT ends (TcpSocket.orphan). */
+  orphan(): void;
   abort(): void;
   isClosed(): boolean;
   readonly state: TcpState;
@@ -198,6 +200,11 @@ export class TlsSocket implements ByteStream {
     }
     this.closeSent = true;
     this.tcp.close();
+  }
+
+  /** The application is done with this session (after close()): its TCP socket is orphaned. */
+  orphan(): void {
+    this.tcp.orphan();
   }
 
   /** Resets the TCP connection. */

@@ -9,7 +9,7 @@ import { HttpClient, type HttpResult } from '../../src/app/http-client.js';
 import { HttpServer, type HttpServerOptions } from '../../src/app/http-server.js';
 import { HttpLoadGenerator, type LoadGeneratorOptions } from '../../src/app/load-generator.js';
 import { StatsRegistry } from '../../src/stats/report.js';
-import { TcpLayer } from '../../src/transport/tcp/index.js';
+import { TcpLayer, TimeWaitSock } from '../../src/transport/tcp/index.js';
 import { parseHttpMessage } from '../../src/wire/http.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { bernoulliLoss, FakeNet, ip } from '../transport/fake-net.js';
@@ -53,6 +53,20 @@ describe('HttpServer + HttpClient', () => {
     expect(resp).toMatchObject({ kind: 'response', status: 200 });
     // The client closed first (new connection per request): FIN from the client, TIME_WAIT on its side.
     expect(net.log.filter((r) => r.pkt.tcp!.flags & TcpFlag.FIN).map((r) => r.from)).toEqual(['client', 'web-0']);
+  });
+
+  it('a connection per request: the client orphans what it closes, so its TIME_WAIT is a record that owns no socket', () => {
+    const { sim, tc } = world(1);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const ok: boolean[] = [];
+    for (let i = 0; i < 3; i++) sim.scheduleAt(i * 10 * MS, () => client.request(target, 1 * SEC, (r) => ok.push(r.ok)));
+    sim.run({ until: 1 * SEC });
+    expect(ok).toEqual([true, true, true]);
+    const table = tc.sockets();
+    expect(table.map((s) => s.state)).toEqual(['TIME_WAIT', 'TIME_WAIT', 'TIME_WAIT']);
+    expect(table.every((s) => s instanceof TimeWaitSock && s.owner === null)).toBe(true);
+    sim.run();
+    expect(tc.sockets()).toHaveLength(0);
   });
 
   it('requests of one target object follow its fields as they change, and responses follow the sampled size', () => {

@@ -16,6 +16,11 @@ export function tcpPair(seed = 1, netOpts: FakeNetOptions = {}, cfg: Partial<Tcp
 }
 
 /** tcpdump-style flags: S, F, R, P, and '.' for ACK. */
+/** The states of the connection-table entries on `localPort` (a connection in TIME_WAIT is a TimeWaitSock there). */
+export function statesOn(layer: TcpLayer, localPort: number): string[] {
+  return layer.sockets().filter((s) => s.localPort === localPort).map((s) => s.state);
+}
+
 export function flagStr(p: Packet): string {
   const f = p.tcp!.flags;
   let s = '';

@@ -13,7 +13,8 @@
 //   input     segments in, ACK processing, data queue    tcp_input.c                  (rcv.go)
 //   recovery  SACK scoreboard, fast retransmit, PRR      tcp_input.c tcp_fastretrans_alert (sack_scoreboard.go, sack_recovery.go)
 //   timers    RTO, delayed ACK, persist, 2MSL            tcp_timer.c                  (timer.go)
-//   teardown  FIN, TIME_WAIT, RST, errors                tcp_input.c tcp_fin, tcp_minisocks.c
+//   teardown  FIN, entering TIME_WAIT, RST, errors       tcp_input.c tcp_fin, tcp_minisocks.c
+//   timewait  TimeWaitSock: the TIME_WAIT record         tcp_minisocks.c, inet_timewait_sock.c
 //   cc        CUBIC and Reno                             tcp_cubic.c, tcp_cong.c      (cubic.go, reno.go)
 //   options   the options Linux writes                   tcp_options_write
 //   pmtu      frag-needed: MSS follows the path MTU      tcp_v4_mtu_reduced, tcp_simple_retransmit
@@ -27,5 +28,6 @@
 export { LINUX_TCP_DEFAULTS, type CaState, type TcpConfig, type TcpCounters, type TcpSocketOptions, type TcpState } from './config.js';
 export { TcpLayer, TcpListener } from './layer.js';
 export { TcpSocket } from './socket.js';
+export { TimeWaitSock } from './timewait.js';
 export { modelTimeout } from './timers.js';
 export type { CongestionAlgorithm } from './cc.js';

@@ -14,7 +14,7 @@ import { congestionControl, processSack } from './recovery.js';
 import { findTs, type TxSeg } from './segment.js';
 import { rcvSpace, sendSyn, synRecvAckArrived, synSentArrived } from './setup.js';
 import type { TcpSocket } from './socket.js';
-import { finAcked, finArrived, resetArrived, timeWaitArrived } from './teardown.js';
+import { finAcked, finArrived, resetArrived } from './teardown.js';
 import { armTimer, currentRto, rttSample } from './timers.js';
 
 /** A segment for this socket (tcp_v4_rcv → tcp_rcv_state_process / tcp_rcv_established). */
@@ -26,9 +26,7 @@ export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
       synSentArrived(sk, pkt);
       return;
     case 'CLOSED':
-      return;
-    case 'TIME_WAIT':
-      timeWaitArrived(sk, pkt);
+    case 'TIME_WAIT': // (a socket is in TIME_WAIT only until the end of the segment that took it there)
       return;
     case 'SYN_RECV':
     case 'ESTABLISHED':

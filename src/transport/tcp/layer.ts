@@ -17,7 +17,8 @@ import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
 import { PortSearch } from './ports.js';
 import { TcpSocket } from './socket.js';
-import { destroy, fail, icmpError } from './teardown.js';
+import { icmpError } from './teardown.js';
+import { timeWait, TimeWaitSock, twArrived, twKill } from './timewait.js';
 
 /** A listening socket. */
 export class TcpListener {
@@ -72,7 +73,8 @@ export class TcpLayer implements L4Receiver {
   readonly inetIdRng: Rng;
   private readonly tsRng: Rng;
   private readonly portRng: Rng;
-  private readonly conns = new Map<number, Map<number, TcpSocket>>();
+  /** The established hash: local port → peer (connKey) → a socket, or a connection in TIME_WAIT. */
+  private readonly conns = new Map<number, Map<number, TcpSocket | TimeWaitSock>>();
   private readonly listeners = new Map<number, TcpListener>();
   private readonly tsOffsets = new Map<Ipv4, number>();
   private readonly perturb = new Map<number, number>();
@@ -169,10 +171,10 @@ export class TcpLayer implements L4Receiver {
       for (let i = 0; i < end; i += 2) {
         const port = this.config.portRange[0] + ((offset + i + parity) % remaining);
         const old = this.conns.get(port)?.get(key);
-        if (old === undefined || old.state !== 'TIME_WAIT' || !old.tsOk || this.listeners.has(port)) continue;
+        if (!(old instanceof TimeWaitSock) || !old.tsOk || this.listeners.has(port)) continue;
         // tw_ts_recent_stamp: when the TIME_WAIT socket last heard a timestamp (its TIME_WAIT start here).
-        if (nowSec <= Math.floor((old.tailAt - old.cfg.timeWait) / SEC)) continue;
-        destroy(old); // inet_twsk_deschedule_put: the TIME_WAIT socket is gone
+        if (nowSec <= Math.floor(old.tsRecentStamp / SEC)) continue;
+        twKill(old); // inet_twsk_deschedule_put: the TIME_WAIT socket is gone
         return { port, step: i };
       }
     }
@@ -212,8 +214,15 @@ export class TcpLayer implements L4Receiver {
     this.searches.get(k)?.mark(s.localPort, true);
   }
 
-  /** Removes a closed socket from the connection table. */
-  unhash(s: TcpSocket): void {
+  /** inet_twsk_hashdance: a connection entering TIME_WAIT gives its socket's slot (same place) to its record. */
+  rehash(s: TcpSocket, tw: TimeWaitSock): void {
+    const m = this.conns.get(s.localPort);
+    const k = connKey(s.remoteAddr, s.remotePort);
+    if (m?.get(k) === s) m.set(k, tw);
+  }
+
+  /** Removes a closed socket (or a TIME_WAIT record that goes) from the connection table. */
+  unhash(s: TcpSocket | TimeWaitSock): void {
     const m = this.conns.get(s.localPort);
     const k = connKey(s.remoteAddr, s.remotePort);
     if (m?.get(k) === s) {
@@ -230,9 +239,9 @@ export class TcpLayer implements L4Receiver {
     for (const [k, ps] of this.searches) if (!this.conns.get(l.port)?.has(k)) ps.mark(l.port, false);
   }
 
-  /** Every socket in the connection table (for inspection), in table order. */
-  sockets(): TcpSocket[] {
-    const out: TcpSocket[] = [];
+  /** Every socket in the connection table (for inspection), in table order: TIME_WAIT ones are records. */
+  sockets(): (TcpSocket | TimeWaitSock)[] {
+    const out: (TcpSocket | TimeWaitSock)[] = [];
     for (const m of this.conns.values()) for (const s of m.values()) out.push(s);
     return out;
   }
@@ -255,17 +264,12 @@ export class TcpLayer implements L4Receiver {
     const key = connKey(ip.src, t.srcPort);
     const s = this.conns.get(t.dstPort)?.get(key);
     if (s !== undefined) {
-      if (s.state === 'TIME_WAIT' && t.flags & TcpFlag.SYN && !(t.flags & TcpFlag.ACK)) {
-        // tcp_timewait_state_process TCP_TW_SYN: a new SYN beyond the old sequence space reopens.
-        const l = this.listeners.get(t.dstPort);
-        const seqRel = (t.seq - ((s.irs + s.rcvNxt) >>> 0)) | 0;
-        if (l !== undefined && seqRel > 0) {
-          fail(s, 'reset');
-          this.listenArrived(l, pkt);
-          return;
-        }
+      if (s instanceof TimeWaitSock) {
+        this.timeWaitArrived(s, pkt);
+        return;
       }
       segmentArrived(s, pkt);
+      if (s.state === 'TIME_WAIT') timeWait(s); // tcp_time_wait: a record takes the connection over
       return;
     }
     const l = this.listeners.get(t.dstPort);
@@ -274,6 +278,21 @@ export class TcpLayer implements L4Receiver {
       return;
     }
     if (!(t.flags & TcpFlag.RST)) this.sendReset(pkt);
+  }
+
+  /** tcp_timewait_state_process: a new SYN beyond the old sequence space reopens (TCP_TW_SYN); else the record's. */
+  private timeWaitArrived(tw: TimeWaitSock, pkt: Packet): void {
+    const t = pkt.tcp!;
+    if (t.flags & TcpFlag.SYN && !(t.flags & TcpFlag.ACK)) {
+      const l = this.listeners.get(t.dstPort);
+      const seqRel = (t.seq - (tw.rcvNxt32 >>> 0)) | 0;
+      if (l !== undefined && seqRel > 0) {
+        twKill(tw, 'reset'); // (an owner hears 'reset'; Linux tells no one: the application closed long ago)
+        this.listenArrived(l, pkt);
+        return;
+      }
+    }
+    twArrived(tw, t.flags);
   }
 
   /** tcp_v4_conn_request on a listener. */
@@ -333,11 +352,11 @@ export class TcpLayer implements L4Receiver {
       // ipv4_sk_update_pmtu, then tcp_v4_mtu_reduced (no error reaches the application).
       this.stack.updatePmtu(inner.ip.dst, icmp.rest & 0xffff);
       const pmtu = this.stack.mtuFor(inner.ip.dst);
-      if (pmtu !== null) mtuReduced(s, pmtu);
+      if (pmtu !== null && !(s instanceof TimeWaitSock)) mtuReduced(s, pmtu);
       return;
     }
     const kind = icmpErrorKind(icmp.type, icmp.code);
-    if (kind === null) return;
+    if (kind === null || s instanceof TimeWaitSock) return; // a TIME_WAIT socket ignores ICMP errors
     icmpError(s, kind);
   }
 }

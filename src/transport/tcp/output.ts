@@ -79,19 +79,31 @@ function ackSent(sk: TcpSocket): void {
 /** tcp_select_window / __tcp_select_window: the window field to advertise (never shrinking). */
 function selectWindow(sk: TcpSocket): number {
   const ws = sk.rcvWscale;
-  const cur = Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt);
+  const win = windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws);
+  sk.rcvWnd = win;
+  sk.rcvWup = sk.rcvNxt;
+  return Math.floor(win / 2 ** ws);
+}
+
+/** __tcp_select_window's free space: the buffer's half up to the clamp, less out-of-order bytes, at most rcv_ssthresh. */
+export function freeSpace(sk: TcpSocket): number {
   let free = Math.min(rcvSpace(sk), sk.windowClamp) - sk.oooBytes;
   if (free < 0) free = 0;
   if (free > sk.rcvSsthresh) free = sk.rcvSsthresh;
+  return free;
+}
+
+/**
+ * The window to advertise, in bytes, from the free space and what the last advertisement still
+ * promises (`cur`, never taken back), rounded to the scale `ws`. A TIME_WAIT record's re-ACK uses it too.
+ */
+export function windowFor(free: number, cur: number, ws: number): number {
   let win = free;
   if (ws > 0) {
     if ((win >> ws) << ws !== win) win = ((win >> ws) + 1) << ws;
   } else if (win > 65535) win = 65535;
   if (win < cur) win = ws > 0 ? Math.ceil(cur / (1 << ws)) * (1 << ws) : cur;
-  win = Math.min(win, 65535 * 2 ** ws);
-  sk.rcvWnd = win;
-  sk.rcvWup = sk.rcvNxt;
-  return Math.floor(win / 2 ** ws);
+  return Math.min(win, 65535 * 2 ** ws);
 }
 
 /** SACK blocks: the range holding the latest out-of-order segment first, then the others, newest first. */

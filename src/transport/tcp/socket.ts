@@ -19,6 +19,8 @@ import type { TcpLayer, TcpListener } from './layer.js';
 import { emit, pushPendingFrames } from './output.js';
 import type { OooRange, TxSeg } from './segment.js';
 import { destroy } from './teardown.js';
+import { TimerRef } from './timers.js';
+import type { TimeWaitSock } from './timewait.js';
 
 /** One TCP connection endpoint (struct tcp_sock). */
 export class TcpSocket implements CcState {
@@ -41,7 +43,7 @@ export class TcpSocket implements CcState {
   onEnd: (() => void) | null = null;
   /** The connection failed or was reset. */
   onError: ((kind: SocketErrorKind) => void) | null = null;
-  /** The socket is gone (after TIME_WAIT, LAST_ACK, a reset or an abort). */
+  /** The socket is gone (after TIME_WAIT, LAST_ACK, a reset or an abort; an orphaned one is not told of TIME_WAIT's end). */
   onClose: (() => void) | null = null;
 
   // --- sequence space (offsets: SYN = 0, first data byte = 1) ---
@@ -107,7 +109,7 @@ export class TcpSocket implements CcState {
   ssthresh = Infinity;
   cwndCnt = 0;
   caState: CaState = 'open';
-  /** The algorithm's state; a shared stand-in once in TIME_WAIT (teardown's enterTimeWait). */
+  /** The algorithm's state; a shared stand-in once in TIME_WAIT (timewait.ts). */
   cc: CongestionControl;
   highSeq = 0;
   dupAcks = 0;
@@ -146,6 +148,12 @@ export class TcpSocket implements CcState {
 
   // --- timers ---
   timerEv: SimEvent | null = null;
+  /** What timerEv runs for (this socket; its TIME_WAIT record once it has handed the event over). */
+  readonly timerRef: TimerRef = new TimerRef(this);
+  /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */
+  orphaned = false;
+  /** In TIME_WAIT (not orphaned): the record that holds the 4-tuple and closes this socket when it goes. */
+  tw: TimeWaitSock | null = null;
   timerAt = Infinity;
   rtoAt = Infinity;
   delackAt = Infinity;
@@ -218,6 +226,17 @@ export class TcpSocket implements CcState {
     this.finQueued = true;
     this.finSeq = this.writeSeq;
     pushPendingFrames(this);
+  }
+
+  /**
+   * The application is done with this socket (close(2) of its last descriptor, after close()): it
+   * needs no word of TIME_WAIT's end. Callbacks still run until the connection reaches TIME_WAIT
+   * (podwire's close() is a half-close: data and the peer's FIN are still delivered); there the
+   * socket closes silently (state CLOSED, no onClose) and only a TimeWaitSock holds the 4-tuple for the
+   * 60 s, so the socket and what the application hung on it are not kept alive that long.
+   */
+  orphan(): void {
+    this.orphaned = true;
   }
 
   /** Aborts with RST (close with SO_LINGER 0): the peer sees ECONNRESET. */

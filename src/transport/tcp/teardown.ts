@@ -1,39 +1,13 @@
-// transport/tcp/teardown — closing: the peer's FIN, our FIN being acknowledged, TIME_WAIT (60 s,
-// re-ACK of a retransmitted FIN), RST, ICMP errors and releasing the socket. Layer: transport (imports
-// packet types, wire, ../api and sibling tcp/ files). Mirrors net/ipv4/tcp_input.c (tcp_fin, tcp_reset),
-// tcp_minisocks.c (tcp_time_wait, tcp_timewait_state_process), tcp.c (tcp_done), tcp_ipv4.c (tcp_v4_err)
-// and gVisor tcp/connect.go (handleReset, the close states).
-import type { Packet } from '../../packet/packet.js';
-import { TcpFlag } from '../../wire/types.js';
+// transport/tcp/teardown — closing: the peer's FIN, our FIN being acknowledged, entering TIME_WAIT (the
+// record that then holds the 4-tuple is timewait.ts's), RST, ICMP errors and releasing the socket.
+// Layer: transport (imports ../api and sibling tcp/ files). Mirrors net/ipv4/tcp_input.c (tcp_fin,
+// tcp_reset), tcp_minisocks.c (tcp_time_wait), tcp.c (tcp_done), tcp_ipv4.c (tcp_v4_err) and gVisor
+// tcp/connect.go (handleReset, the close states).
 import type { SocketErrorKind } from '../api.js';
-import { releasedCongestionControl } from './cc.js';
 import { sendAck } from './output.js';
-import type { TxSeg } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 import { armTimer } from './timers.js';
-
-/**
- * The queues a socket in TIME_WAIT holds once its own are released: shared, frozen (nothing in
- * TIME_WAIT queues data or segments; a push would throw rather than touch another socket).
- */
-const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
-const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
-const NO_DATA: (Uint8Array | null)[] = Object.freeze([]) as unknown as (Uint8Array | null)[];
-
-/** tcp_timewait_state_process for a segment on the TIME_WAIT socket (the reopening SYN is the layer's). */
-export function timeWaitArrived(sk: TcpSocket, pkt: Packet): void {
-  const t = pkt.tcp!;
-  if (t.flags & TcpFlag.RST) {
-    destroy(sk); // RFC 1337 hazard: Linux kills the TIME_WAIT socket (tcp_rfc1337 = 0)
-    return;
-  }
-  if (t.flags & TcpFlag.FIN) {
-    // A retransmitted FIN: our last ACK was lost. Re-ACK and restart the 2MSL timer.
-    sendAck(sk);
-    sk.tailAt = sk.sim.now + sk.cfg.timeWait;
-    armTimer(sk);
-  }
-}
+import { twKill } from './timewait.js';
 
 /** tcp_reset: an acceptable RST. */
 export function resetArrived(sk: TcpSocket): void {
@@ -91,38 +65,24 @@ export function finArrived(sk: TcpSocket): void {
     case 'FIN_WAIT_2':
       sendAck(sk);
       sk.onEnd?.();
-      enterTimeWait(sk);
+      if (!sk.isClosed()) enterTimeWait(sk); // (unless the application aborted in onEnd)
       return;
     default:
       return;
   }
 }
 
-/** tcp_time_wait: hold the 4-tuple for TCP_TIMEWAIT_LEN. */
+/**
+ * tcp_time_wait, first half: the state and the 60 s deadline. The callbacks a connection in TIME_WAIT
+ * never calls go now; at the end of this segment the layer hands the connection to a TimeWaitSock
+ * (timewait.ts `timeWait`).
+ */
 function enterTimeWait(sk: TcpSocket): void {
   setState(sk, 'TIME_WAIT');
   sk.rtoAt = Infinity;
   sk.delackAt = Infinity;
   sk.tailAt = sk.sim.now + sk.cfg.timeWait;
   armTimer(sk);
-  // As the kernel swaps the socket for a small inet_timewait_sock, let go of what only a live
-  // connection uses, so the minute in TIME_WAIT keeps little alive: the acknowledged queues (empty
-  // from their heads on) and the callbacks a TIME_WAIT socket never calls (it reports no data, end or
-  // connect; an error or the close still reach the application).
-  // The arrays themselves go too (four per socket, for ~40 k sockets in H1), and the congestion
-  // control's state: shared stand-ins take their place (the socket object stays: the application
-  // may hold it).
-  if (sk.rtxHead === sk.rtx.length) {
-    sk.rtx = NO_SEGS;
-    sk.rtxHead = 0;
-  }
-  if (sk.qHead === sk.qEnd.length) {
-    sk.qStart = NO_SEQS;
-    sk.qEnd = NO_SEQS;
-    sk.qData = NO_DATA;
-    sk.qHead = 0;
-  }
-  sk.cc = releasedCongestionControl(sk.cc.name);
   sk.onConnect = null;
   sk.onData = null;
   sk.onEnd = null;
@@ -137,6 +97,10 @@ export function fail(sk: TcpSocket, kind: SocketErrorKind): void {
 /** tcp_done: stop the timers, leave the tables, tell the application (an error first, if any). */
 export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
   if (sk.isClosed()) return;
+  if (sk.tw !== null) {
+    twKill(sk.tw, err); // in TIME_WAIT (abort()): the record goes, and closes this socket
+    return;
+  }
   const wasEstab = sk.state === 'ESTABLISHED' || sk.state === 'CLOSE_WAIT';
   if (wasEstab) sk.layer.counters.CurrEstab--;
   if (sk.listener !== null) {
@@ -146,6 +110,7 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
   setState(sk, 'CLOSED');
   sk.timerEv?.cancel();
   sk.timerEv = null;
+  sk.timerRef.sk = null; // a cancelled event stays queued until its time: it keeps only the TimerRef
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   sk.layer.unhash(sk);
   if (err !== undefined) sk.onError?.(err);

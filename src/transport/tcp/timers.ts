@@ -5,17 +5,31 @@
 // (tcp_rtt_estimator, tcp_set_rto) and gVisor tcp/timer.go.
 //
 // One SimEvent per socket, re-armed lazily: the deadlines live in fields (rtoAt, delackAt, tailAt)
-// and the event is rescheduled only when a deadline moves earlier. Not modelled: keepalive, TLP.
+// and the event is rescheduled only when a deadline moves earlier. The event points at the socket
+// through its TimerRef, which a TIME_WAIT record takes over with the pending event (timewait.ts).
+// Not modelled: keepalive, TLP.
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag } from '../../wire/types.js';
 import { emit, pushPendingFrames, retransmit, retransmitLost, sendAck } from './output.js';
 import { enterLoss } from './recovery.js';
 import type { TcpSocket } from './socket.js';
 import { destroy, fail } from './teardown.js';
+import { twTimer, type TimeWaitSock } from './timewait.js';
+
+/**
+ * What a socket's timer event runs for: the socket, or — once the connection is in TIME_WAIT and the
+ * socket has closed — the TimeWaitSock that took over the pending event (so the socket is not kept
+ * alive until a stale deadline fires, and the record's expiry is armed exactly when the socket's was).
+ */
+export class TimerRef {
+  tw: TimeWaitSock | null = null;
+  constructor(public sk: TcpSocket | null) {}
+}
 
 /** The scheduler callback: a module-level function, so arming a timer allocates no closure. */
-function onTimerEvent(sk: TcpSocket): void {
-  onTimer(sk);
+function onTimerEvent(ref: TimerRef): void {
+  if (ref.sk !== null) onTimer(ref.sk);
+  else if (ref.tw !== null) twTimer(ref.tw);
 }
 
 /** RFC 6298 as tcp_rtt_estimator + tcp_set_rto: RTO = SRTT + max(4·RTTVAR, rto_min). */
@@ -50,7 +64,7 @@ export function armTimer(sk: TcpSocket): void {
   if (next === Infinity || next >= sk.timerAt) return;
   sk.timerEv?.cancel();
   sk.timerAt = next;
-  sk.timerEv = sk.sim.scheduleAt(Math.max(next, sk.sim.now), onTimerEvent, sk);
+  sk.timerEv = sk.sim.scheduleAt(Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
 }
 
 /** The socket's single timer fired: run every deadline that is due, then re-arm. */
@@ -71,7 +85,7 @@ function onTimer(sk: TcpSocket): void {
   if (sk.isClosed()) return;
   if (sk.tailAt <= now) {
     sk.tailAt = Infinity;
-    destroy(sk); // TIME_WAIT or FIN_WAIT_2 (tcp_fin_timeout) expired
+    destroy(sk); // FIN_WAIT_2 (tcp_fin_timeout) expired (TIME_WAIT's end is the record's: timewait.ts)
     return;
   }
   armTimer(sk);
