@@ -38,6 +38,7 @@
 //
 // Differences from the ns-3 twin (see bench/README.md): Ethernet framing with ARP instead of PPP,
 // no FqCoDel root qdisc (a drop-tail txqueue of 1000), full-duplex links in S2 (ns-3 CSMA is half duplex).
+import '../src/cli/v8-tuning.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,6 +11,7 @@
 //   node dist/bench/scale.js --point 1000x10000    # one point (NxS), e.g. the target
 //   node dist/bench/scale.js --flows 0 --point 1000x1x10000 --point 1000x1x100000   # NxSxK: K pods per Service
 //   node --cpu-prof dist/bench/scale.js --child 100 1000 3 0 0   # profile one build in this process
+import '../src/cli/v8-tuning.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../src/scenario/generate.js';

@@ -2,6 +2,7 @@
 // cli/main — the `podwire` command (yargs): run, validate, inspect. Layer: cli, the only layer that
 // reads the wall clock, the environment and the terminal. Bad input → one line per problem on stderr
 // and exit 1 (2 for bad flags); no stack trace unless PODWIRE_DEBUG=1.
+import './v8-tuning.js';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

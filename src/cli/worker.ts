@@ -1,6 +1,7 @@
 // cli/worker — `podwire worker --redis URL`: takes sweep runs from a Redis queue (BullMQ) and runs
 // them on this machine's worker threads until SIGINT/SIGTERM, which lets the running ones finish
 // (a second signal exits at once; Redis hands an unfinished run to another worker). Layer: cli.
+import './v8-tuning.js';
 import { availableParallelism } from 'node:os';
 import { terminalSafe } from '../core/user-error.js';
 import { startRedisWorker } from '../sweep/redis.js';
