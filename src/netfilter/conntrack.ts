@@ -105,6 +105,10 @@ export class ConnEntry {
   closeInit = 0;
   /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
   lastRstDir = -1;
+  /** The table's list of confirmed entries in insertion order (`Conntrack.list`); `listed` while in it. */
+  prev: ConnEntry | null = null;
+  next: ConnEntry | null = null;
+  listed = false;
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
@@ -125,14 +129,17 @@ export interface Untracked {
   readonly owner: Conntrack;
 }
 
-const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
 /** Request type -> reply type for ICMP queries (nf_conntrack_proto_icmp.c invmap). */
 const ICMP_INVERT: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
 const ICMP_QUERY_REQUESTS = new Set([8, 13, 15, 17]);
 
+/** The ICMP error types 3, 4, 5, 11, 12 as bits (a test per packet without a Set probe). */
+const ICMP_ERROR_BITS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 11) | (1 << 12);
+
 /** True when the packet is an ICMP error message (its `inner` quotes the offending datagram). */
 export function isIcmpError(pkt: Packet): boolean {
-  return pkt.icmp !== null && ICMP_ERROR_TYPES.has(pkt.icmp.type);
+  const icmp = pkt.icmp;
+  return icmp !== null && icmp.type < 32 && ((ICMP_ERROR_BITS >>> icmp.type) & 1) === 1;
 }
 
 /** The inverse of a tuple (nf_ct_invert_tuple). */
@@ -214,7 +221,12 @@ export class Conntrack {
   private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  private readonly entries = new Set<ConnEntry>();
+  /** Confirmed entries in insertion order: a list through ConnEntry.prev/next (no Set to hash into per connection). */
+  private head: ConnEntry | null = null;
+  private tail: ConnEntry | null = null;
+  private size = 0;
+  /** Where the incremental reaping of expired entries goes on (the gc worker's position); null: from the head. */
+  private gcCursor: ConnEntry | null = null;
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
@@ -236,7 +248,7 @@ export class Conntrack {
 
   /** Number of confirmed entries (what nf_conntrack_count reports). */
   get count(): number {
-    return this.entries.size;
+    return this.size;
   }
 
   /** The entry and direction a tuple belongs to, ignoring expired entries. */
@@ -261,8 +273,8 @@ export class Conntrack {
    * leave pkt.ct null (the INVALID state); only a full table drops.
    */
   in(pkt: Packet, now: TimeNs): CtInResult {
-    if (pkt.ct === this.untracked) return CT_OK;
-    if (this.ctOf(pkt)) return CT_OK; // already tracked (looped back inside this namespace)
+    const had = pkt.ct;
+    if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
     pkt.ct = null;
     pkt.ctDir = 0;
     if (!pkt.ip) return CT_OK;
@@ -288,10 +300,12 @@ export class Conntrack {
       h = undefined;
     }
     if (h) {
-      pkt.ct = h.ct;
-      pkt.ctDir = h.dir;
-      if (h.dir === 1) h.ct.status |= CtStatus.SEEN_REPLY;
-      this.update(h.ct, h.dir, pkt, now);
+      const ct = h.ct;
+      const dir = h.dir;
+      pkt.ct = ct;
+      pkt.ctDir = dir;
+      if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
+      this.update(ct, dir, pkt, now);
       return CT_OK;
     }
     // A new connection: is this a packet that may start one?
@@ -303,7 +317,8 @@ export class Conntrack {
       else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpState = 'ESTABLISHED';
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
-    if (this.entries.size >= this.cfg.max && !this.earlyDrop()) {
+    this.reap(now);
+    if (this.size >= this.cfg.max && !this.earlyDrop()) {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
@@ -325,10 +340,10 @@ export class Conntrack {
     if (pkt.ctDir !== 0) return CT_OK;
     const k0 = ct.orig;
     const k1 = ct.reply;
-    if (this.hash.has(k0) || this.hash.has(k1)) {
-      const clash = this.hash.get(k0) ?? this.hash.get(k1);
-      if (clash && clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
-      if (clash) this.remove(clash.ct);
+    const clash = this.hash.get(k0) ?? this.hash.get(k1);
+    if (clash !== undefined) {
+      if (clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
+      this.remove(clash.ct);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
@@ -336,7 +351,7 @@ export class Conntrack {
     ct.expires = now + this.timeoutOf(ct);
     this.hash.set(k0, ct, 0);
     this.hash.set(k1, ct, 1);
-    this.entries.add(ct);
+    this.link(ct);
     return CT_OK;
   }
 
@@ -346,18 +361,62 @@ export class Conntrack {
     const k1 = ct.reply;
     if (this.hash.get(k0)?.ct === ct) this.hash.delete(k0);
     if (this.hash.get(k1)?.ct === ct) this.hash.delete(k1);
-    this.entries.delete(ct);
+    this.unlink(ct);
     ct.status |= CtStatus.DYING;
   }
 
-  /** Deletes expired entries (the gc worker); returns how many went. */
+  /** Appends a confirmed entry to the list. */
+  private link(ct: ConnEntry): void {
+    ct.prev = this.tail;
+    ct.next = null;
+    if (this.tail !== null) this.tail.next = ct;
+    else this.head = ct;
+    this.tail = ct;
+    ct.listed = true;
+    this.size++;
+  }
+
+  /** Takes an entry out of the list (nothing when it is not in it). */
+  private unlink(ct: ConnEntry): void {
+    if (!ct.listed) return;
+    if (this.gcCursor === ct) this.gcCursor = ct.next;
+    if (ct.prev !== null) ct.prev.next = ct.next;
+    else this.head = ct.next;
+    if (ct.next !== null) ct.next.prev = ct.prev;
+    else this.tail = ct.prev;
+    ct.prev = null;
+    ct.next = null;
+    ct.listed = false;
+    this.size--;
+  }
+
+  /**
+   * The gc worker, incrementally (gc_worker: expired entries are removed some time after their timeout
+   * passes; nothing else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm
+   * treat an expired entry as absent, and `conntrack -L` skips it): each new connection moves the scan
+   * GC_STEP entries on, deleting the expired ones, so a table of n entries is swept once per n/GC_STEP
+   * new connections and entries do not outlive a long run. Deterministic: no timer, no random order.
+   */
+  private reap(now: TimeNs): void {
+    let ct = this.gcCursor ?? this.head;
+    for (let k = 0; k < GC_STEP && ct !== null; k++) {
+      const next = ct.next;
+      if (ct.expires <= now) this.remove(ct);
+      ct = next;
+    }
+    this.gcCursor = ct;
+  }
+
+  /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
     let n = 0;
-    for (const ct of [...this.entries]) {
+    for (let ct = this.head; ct !== null; ) {
+      const next = ct.next;
       if (ct.expires <= now) {
         this.remove(ct);
         n++;
       }
+      ct = next;
     }
     return n;
   }
@@ -365,19 +424,21 @@ export class Conntrack {
   /** The earliest expiry among entries, for a caller that schedules gc; null when empty. */
   nextDeadline(): TimeNs | null {
     let d: number | null = null;
-    for (const ct of this.entries) if (d === null || ct.expires < d) d = ct.expires;
+    for (let ct = this.head; ct !== null; ct = ct.next) if (d === null || ct.expires < d) d = ct.expires;
     return d;
   }
 
-  /** Entries in insertion order. */
+  /** Entries in insertion order (expired ones not yet reaped included). */
   list(): ConnEntry[] {
-    return [...this.entries];
+    const out: ConnEntry[] = [];
+    for (let ct = this.head; ct !== null; ct = ct.next) out.push(ct);
+    return out;
   }
 
   /** early_drop: evict the not-ASSURED entry closest to expiry; false when every entry is assured. */
   private earlyDrop(): boolean {
     let victim: ConnEntry | null = null;
-    for (const ct of this.entries) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
+    for (let ct = this.head; ct !== null; ct = ct.next) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
     if (!victim) return false;
     this.remove(victim);
     this.stats.early_drop++;
@@ -388,7 +449,7 @@ export class Conntrack {
     const to = this.cfg.timeouts;
     switch (ct.orig.proto) {
       case IpProto.TCP:
-        return to.tcp[ct.tcpState];
+        return tcpTimeout(to.tcp, ct.tcpState);
       case IpProto.UDP:
         return ct.status & CtStatus.ASSURED ? to.udpStream : to.udp;
       case IpProto.ICMP:
@@ -539,34 +600,73 @@ export class Conntrack {
     if (dir === 1) bit ^= NAT_MASK;
     if (!(ct.status & bit)) return;
     const other = (dir === 0 ? ct.reply : ct.orig);
-    const target = invertTuple(other);
+    // The target is invertTuple(other), read field by field (no tuple per packet): its src/sport are
+    // other's dst/dport, its dst/dport other's src/sport — except an ICMP tuple's id (sport), which
+    // inverts to itself.
+    const icmpT = other.proto === IpProto.ICMP;
+    const tSport = icmpT ? other.sport : other.dport;
+    const tDport = icmpT ? invertTuple(other).dport : other.sport;
     if (isIcmpError(pkt)) {
-      if (pkt.inner) manipPacket(pkt.inner, other, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
-      manipPacket(pkt, target, manip, false);
+      if (pkt.inner) manipPacket(pkt.inner, other.src, other.sport, other.dst, other.dport, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
+      manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, false);
       return;
     }
-    manipPacket(pkt, target, manip, true);
+    manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, true);
   }
 }
 
-/** nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from `t`. */
-function manipPacket(pkt: Packet, t: CtTuple, manip: NatManip, l4: boolean): void {
+/** The entries the incremental gc looks at per new connection (Conntrack.reap). */
+const GC_STEP = 4;
+
+/** to[state] without a keyed property load per packet. */
+function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeNs {
+  switch (s) {
+    case 'ESTABLISHED':
+      return to.ESTABLISHED;
+    case 'TIME_WAIT':
+      return to.TIME_WAIT;
+    case 'SYN_SENT':
+      return to.SYN_SENT;
+    case 'SYN_RECV':
+      return to.SYN_RECV;
+    case 'FIN_WAIT':
+      return to.FIN_WAIT;
+    case 'CLOSE_WAIT':
+      return to.CLOSE_WAIT;
+    case 'LAST_ACK':
+      return to.LAST_ACK;
+    case 'CLOSE':
+      return to.CLOSE;
+    case 'NONE':
+      return to.NONE;
+    default: {
+      const never: never = s;
+      throw new Error(`tcp state ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple
+ * (src, sport, dst, dport).
+ */
+function manipPacket(pkt: Packet, src: number, sport: number, dst: number, dport: number, manip: NatManip, l4: boolean): void {
   const ip = pkt.ip;
   if (!ip) return;
-  if (manip === NatManip.SRC) ip.src = t.src;
-  else ip.dst = t.dst;
+  if (manip === NatManip.SRC) ip.src = src;
+  else ip.dst = dst;
   ip.checksum = null;
   if (!l4) return;
   if (pkt.tcp) {
-    if (manip === NatManip.SRC) pkt.tcp.srcPort = t.sport;
-    else pkt.tcp.dstPort = t.dport;
+    if (manip === NatManip.SRC) pkt.tcp.srcPort = sport;
+    else pkt.tcp.dstPort = dport;
     pkt.tcp.checksum = null;
   } else if (pkt.udp) {
-    if (manip === NatManip.SRC) pkt.udp.srcPort = t.sport;
-    else pkt.udp.dstPort = t.dport;
+    if (manip === NatManip.SRC) pkt.udp.srcPort = sport;
+    else pkt.udp.dstPort = dport;
     pkt.udp.checksum = null;
   } else if (pkt.icmp && ICMP_INVERT[pkt.icmp.type] !== undefined) {
-    pkt.icmp.rest = ((t.sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
+    pkt.icmp.rest = ((sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
     pkt.icmp.checksum = null;
   }
 }
@@ -596,5 +696,10 @@ export function formatConntrackEntry(ct: ConnEntry, now: TimeNs): string {
 
 /** The whole table as `conntrack -L` lists it. */
 export function formatConntrackTable(table: Conntrack, now: TimeNs): string {
-  return table.list().map((ct) => `${formatConntrackEntry(ct, now)}\n`).join('');
+  // ctnetlink_dump_table skips (and evicts) expired entries the gc worker has not reaped yet.
+  return table
+    .list()
+    .filter((ct) => ct.expires > now)
+    .map((ct) => `${formatConntrackEntry(ct, now)}\n`)
+    .join('');
 }

@@ -1,8 +1,8 @@
 // netfilter/ct-hash — the conntrack hash keyed by numbers: a tuple (proto, src, sport, dst, dport) is
 // hashed into a small integer bucket key and compared field by field, instead of a string built per
 // lookup (issue 13: `tupleKey` strings were a top cost per packet). Layer: netfilter.
-// Mirrors the role of nf_conntrack_hash (hash_conntrack_raw over the tuple); only get/set/delete are
-// offered, so no behaviour depends on the table's iteration order.
+// Mirrors the role of nf_conntrack_hash (hash_conntrack_raw over the tuple, a power-of-two bucket array);
+// only get/set/delete are offered, so no behaviour depends on the table's iteration order.
 
 /** The fields of a conntrack tuple (CtTuple). */
 export interface TupleFields {
@@ -19,7 +19,7 @@ export interface TupleFields {
  * entry costs two nodes and nothing more (an entry stays alive as long as its connection's TIME_WAIT
  * — H1 keeps ~90 k of them —, so every object per entry is one more for each scavenge to copy).
  */
-class Node<C> {
+class Node<C> implements TupleFields {
   constructor(
     readonly proto: number,
     readonly src: number,
@@ -51,10 +51,17 @@ const same = <C>(n: Node<C>, t: TupleFields): boolean => n.src === t.src && n.ds
 
 /** A map from tuples (compared by value, as at insertion) to an entry and a direction. */
 export class TupleMap<C> {
-  private readonly buckets = new Map<number, Node<C>>();
+  /**
+   * Chained buckets indexed by the tuple hash's low bits (a power-of-two array: one indexed load per
+   * lookup instead of a Map probe; doubled when the nodes outnumber the buckets, never shrunk, as the
+   * kernel's nf_conntrack_htable_size).
+   */
+  private buckets: Array<Node<C> | null> = new Array<Node<C> | null>(INITIAL_BUCKETS).fill(null);
+  private mask = INITIAL_BUCKETS - 1;
+  private size = 0;
 
   get(t: TupleFields): CtHit<C> | undefined {
-    for (let n = this.buckets.get(hashTuple(t)) ?? null; n !== null; n = n.next) if (same(n, t)) return n;
+    for (let n: Node<C> | null = (this.buckets[hashTuple(t) & this.mask] as Node<C> | null); n !== null; n = n.next) if (same(n, t)) return n;
     return undefined;
   }
 
@@ -63,27 +70,49 @@ export class TupleMap<C> {
   }
 
   set(t: TupleFields, ct: C, dir: 0 | 1): void {
-    const h = hashTuple(t);
-    const head = this.buckets.get(h) ?? null;
-    for (let n = head; n !== null; n = n.next) {
+    const b = hashTuple(t) & this.mask;
+    const head = this.buckets[b] as Node<C> | null;
+    for (let n: Node<C> | null = head; n !== null; n = n.next) {
       if (same(n, t)) {
         n.ct = ct;
         n.dir = dir;
         return;
       }
     }
-    this.buckets.set(h, new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head));
+    this.buckets[b] = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
+    if (++this.size > this.buckets.length) this.grow();
   }
 
   delete(t: TupleFields): void {
-    const h = hashTuple(t);
+    const b = hashTuple(t) & this.mask;
     let prev: Node<C> | null = null;
-    for (let n = this.buckets.get(h) ?? null; n !== null; prev = n, n = n.next) {
+    for (let n: Node<C> | null = this.buckets[b] as Node<C> | null; n !== null; prev = n, n = n.next) {
       if (!same(n, t)) continue;
       if (prev !== null) prev.next = n.next;
-      else if (n.next !== null) this.buckets.set(h, n.next);
-      else this.buckets.delete(h);
+      else this.buckets[b] = n.next;
+      this.size--;
       return;
     }
   }
+
+  /** Twice the buckets; every node moves to the bucket of its hash's next bit. */
+  private grow(): void {
+    const old = this.buckets;
+    const len = old.length * 2;
+    const mask = len - 1;
+    const nb = new Array<Node<C> | null>(len).fill(null);
+    for (let i = 0; i < old.length; i++) {
+      for (let n: Node<C> | null = old[i] as Node<C> | null; n !== null; ) {
+        const next: Node<C> | null = n.next;
+        const b = hashTuple(n) & mask;
+        n.next = nb[b] as Node<C> | null;
+        nb[b] = n;
+        n = next;
+      }
+    }
+    this.buckets = nb;
+    this.mask = mask;
+  }
 }
+
+const INITIAL_BUCKETS = 64;
