@@ -105,10 +105,9 @@ export class ConnEntry {
   closeInit = 0;
   /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
   lastRstDir = -1;
-  /** The table's list of confirmed entries in insertion order (`Conntrack.list`); `listed` while in it. */
+  /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
-  listed = false;
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
@@ -325,7 +324,7 @@ export class Conntrack {
     const ct = new ConnEntry(this, this.nextId++, { proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport });
     ct.tcpState = tcpState;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
-    ct.expires = now + this.timeoutOf(ct);
+    ct.expires = now + this.timeoutOf(ct, t.proto);
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -348,7 +347,7 @@ export class Conntrack {
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    ct.expires = now + this.timeoutOf(ct);
+    ct.expires = now + this.timeoutOf(ct, k0.proto);
     this.hash.set(k0, ct, 0);
     this.hash.set(k1, ct, 1);
     this.link(ct);
@@ -372,13 +371,12 @@ export class Conntrack {
     if (this.tail !== null) this.tail.next = ct;
     else this.head = ct;
     this.tail = ct;
-    ct.listed = true;
     this.size++;
   }
 
   /** Takes an entry out of the list (nothing when it is not in it). */
   private unlink(ct: ConnEntry): void {
-    if (!ct.listed) return;
+    if (ct.prev === null && this.head !== ct) return; // not in the list
     if (this.gcCursor === ct) this.gcCursor = ct.next;
     if (ct.prev !== null) ct.prev.next = ct.next;
     else this.head = ct.next;
@@ -386,7 +384,6 @@ export class Conntrack {
     else this.tail = ct.prev;
     ct.prev = null;
     ct.next = null;
-    ct.listed = false;
     this.size--;
   }
 
@@ -445,9 +442,10 @@ export class Conntrack {
     return true;
   }
 
-  private timeoutOf(ct: ConnEntry): TimeNs {
+  /** The timeout of `ct` in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
+  private timeoutOf(ct: ConnEntry, proto: number): TimeNs {
     const to = this.cfg.timeouts;
-    switch (ct.orig.proto) {
+    switch (proto) {
       case IpProto.TCP:
         return tcpTimeout(to.tcp, ct.tcpState);
       case IpProto.UDP:
@@ -501,7 +499,7 @@ export class Conntrack {
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;
     }
-    ct.expires = now + this.timeoutOf(ct);
+    ct.expires = now + this.timeoutOf(ct, pkt.ip!.protocol); // the packet's tuple is one of ct's: the same protocol
   }
 
   // ------------------------------------------------------------------------------------------
@@ -616,7 +614,7 @@ export class Conntrack {
 }
 
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
-const GC_STEP = 4;
+const GC_STEP = 2;
 
 /** to[state] without a keyed property load per packet. */
 function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeNs {
