@@ -88,8 +88,12 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
-  /** The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed). */
-  readonly orig: CtTuple;
+  /**
+   * The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed; confirm swaps
+   * both for the hash's nodes of the same fields, so a confirmed entry holds no tuple objects of its own).
+   * Never mutated in place.
+   */
+  orig: CtTuple;
   reply: CtTuple;
   status = 0;
   tcpState: TcpCtState = 'NONE';
@@ -348,8 +352,8 @@ export class Conntrack {
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct, k0.proto);
-    this.hash.set(k0, ct, 0);
-    this.hash.set(k1, ct, 1);
+    ct.orig = this.hash.set(k0, ct, 0);
+    ct.reply = this.hash.set(k1, ct, 1);
     this.link(ct);
     return CT_OK;
   }

@@ -38,6 +38,9 @@ export interface CtHit<C> {
   readonly dir: 0 | 1;
 }
 
+/** A tuple in the hash: its fields (never changed) and the entry it leads to. */
+export type TupleNode<C> = CtHit<C> & Readonly<TupleFields>;
+
 /** A 30-bit mix of the tuple (a V8 small integer, so the bucket Map needs no boxed keys). */
 function hashTuple(t: TupleFields): number {
   let h = Math.imul(t.src ^ 0x9e3779b9, 0x85ebca6b);
@@ -69,18 +72,24 @@ export class TupleMap<C> {
     return this.get(t) !== undefined;
   }
 
-  set(t: TupleFields, ct: C, dir: 0 | 1): void {
+  /**
+   * Maps `t` to (ct, dir) and returns the node holding it: a copy of `t`'s fields the entry can keep as
+   * its tuple (Conntrack.confirm does, so an entry's tuples are its two nodes and nothing more).
+   */
+  set(t: TupleFields, ct: C, dir: 0 | 1): TupleNode<C> {
     const b = hashTuple(t) & this.mask;
     const head = this.buckets[b] as Node<C> | null;
     for (let n: Node<C> | null = head; n !== null; n = n.next) {
       if (same(n, t)) {
         n.ct = ct;
         n.dir = dir;
-        return;
+        return n;
       }
     }
-    this.buckets[b] = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
+    const n = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
+    this.buckets[b] = n;
     if (++this.size > this.buckets.length) this.grow();
+    return n;
   }
 
   delete(t: TupleFields): void {
