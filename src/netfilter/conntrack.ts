@@ -16,20 +16,14 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, type CtHit } from './ct-hash.js';
+import { CtList } from './ct-list.js';
+import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { DEFAULT_CONNTRACK_CONFIG, tcpTimeout, type ConntrackConfig, type TcpCtState } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-
-/** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
-export interface CtTuple {
-  proto: number;
-  src: number;
-  sport: number;
-  dst: number;
-  dport: number;
-}
 
 /** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
 export const CtStatus = {
@@ -44,41 +38,8 @@ export const CtStatus = {
 } as const;
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
-/** TCP conntrack states (enum tcp_conntrack), as conntrack -L prints them. */
-export type TcpCtState = 'NONE' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
-
-/** Timeouts in ns; defaults are Linux's nf_conntrack_*_timeout* sysctls. */
-export interface CtTimeouts {
-  tcp: Record<TcpCtState, TimeNs>;
-  udp: TimeNs;
-  udpStream: TimeNs;
-  icmp: TimeNs;
-  generic: TimeNs;
-}
-
-/** Linux default timeouts (nf_conntrack_tcp_timeout_established = 5 days, udp 30 s / 120 s stream, icmp 30 s, generic 600 s). */
-export const DEFAULT_CT_TIMEOUTS: CtTimeouts = {
-  tcp: {
-    NONE: 30 * SEC, SYN_SENT: 120 * SEC, SYN_RECV: 60 * SEC, ESTABLISHED: 432000 * SEC, FIN_WAIT: 120 * SEC,
-    CLOSE_WAIT: 60 * SEC, LAST_ACK: 30 * SEC, TIME_WAIT: 120 * SEC, CLOSE: 10 * SEC,
-  },
-  udp: 30 * SEC,
-  udpStream: 120 * SEC,
-  icmp: 30 * SEC,
-  generic: 600 * SEC,
-};
-
-/** Conntrack configuration of one namespace. */
-export interface ConntrackConfig {
-  /** nf_conntrack_max (default 262144 here; the kernel sizes it from memory). */
-  max: number;
-  timeouts: CtTimeouts;
-  /** nf_conntrack_tcp_loose (default 1): a mid-stream ACK creates an ESTABLISHED entry. */
-  tcpLoose: boolean;
-}
-
-/** Default conntrack configuration. */
-export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
+export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
+export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
@@ -132,64 +93,6 @@ export interface Untracked {
   readonly owner: Conntrack;
 }
 
-/** Request type -> reply type for ICMP queries (nf_conntrack_proto_icmp.c invmap). */
-const ICMP_INVERT: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
-const ICMP_QUERY_REQUESTS = new Set([8, 13, 15, 17]);
-
-/** The ICMP error types 3, 4, 5, 11, 12 as bits (a test per packet without a Set probe). */
-const ICMP_ERROR_BITS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 11) | (1 << 12);
-
-/** True when the packet is an ICMP error message (its `inner` quotes the offending datagram). */
-export function isIcmpError(pkt: Packet): boolean {
-  const icmp = pkt.icmp;
-  return icmp !== null && icmp.type < 32 && ((ICMP_ERROR_BITS >>> icmp.type) & 1) === 1;
-}
-
-/** The inverse of a tuple (nf_ct_invert_tuple). */
-export function invertTuple(t: CtTuple): CtTuple {
-  if (t.proto === IpProto.ICMP) {
-    const type = t.dport >> 8;
-    return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
-  }
-  return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
-}
-
-/** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
-export function packetTuple(pkt: Packet): CtTuple | null {
-  const ip = pkt.ip;
-  if (!ip) return null;
-  const proto = ip.protocol;
-  if (pkt.tcp) return { proto, src: ip.src, sport: pkt.tcp.srcPort, dst: ip.dst, dport: pkt.tcp.dstPort };
-  if (pkt.udp) return { proto, src: ip.src, sport: pkt.udp.srcPort, dst: ip.dst, dport: pkt.udp.dstPort };
-  if (pkt.icmp) return { proto, src: ip.src, sport: (pkt.icmp.rest >>> 16) & 0xffff, dst: ip.dst, dport: (pkt.icmp.type << 8) | pkt.icmp.code };
-  return { proto, src: ip.src, sport: 0, dst: ip.dst, dport: 0 };
-}
-
-/**
- * packetTuple into `t` (no allocation): the lookup key of nf_conntrack_in, whose fields are copied only
- * when a new entry keeps them. False when the packet has no IPv4 header.
- */
-function packetTupleInto(pkt: Packet, t: CtTuple): boolean {
-  const ip = pkt.ip;
-  if (!ip) return false;
-  t.proto = ip.protocol;
-  t.src = ip.src;
-  t.dst = ip.dst;
-  if (pkt.tcp) {
-    t.sport = pkt.tcp.srcPort;
-    t.dport = pkt.tcp.dstPort;
-  } else if (pkt.udp) {
-    t.sport = pkt.udp.srcPort;
-    t.dport = pkt.udp.dstPort;
-  } else if (pkt.icmp) {
-    t.sport = (pkt.icmp.rest >>> 16) & 0xffff;
-    t.dport = (pkt.icmp.type << 8) | pkt.icmp.code;
-  } else {
-    t.sport = 0;
-    t.dport = 0;
-  }
-  return true;
-}
 
 /** A NAT range as nf_nat_range2 carries it. */
 export interface NatSetup {
@@ -224,12 +127,8 @@ export class Conntrack {
   private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** Confirmed entries in insertion order: a list through ConnEntry.prev/next (no Set to hash into per connection). */
-  private head: ConnEntry | null = null;
-  private tail: ConnEntry | null = null;
-  private size = 0;
-  /** Where the incremental reaping of expired entries goes on (the gc worker's position); null: from the head. */
-  private gcCursor: ConnEntry | null = null;
+  /** Confirmed entries in insertion order (no Set to hash into per connection). */
+  private readonly entries = new CtList<ConnEntry>();
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
@@ -251,7 +150,7 @@ export class Conntrack {
 
   /** Number of confirmed entries (what nf_conntrack_count reports). */
   get count(): number {
-    return this.size;
+    return this.entries.size;
   }
 
   /** The entry and direction a tuple belongs to, ignoring expired entries. */
@@ -321,7 +220,7 @@ export class Conntrack {
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     this.reap(now);
-    if (this.size >= this.cfg.max && !this.earlyDrop()) {
+    if (this.entries.size >= this.cfg.max && !this.earlyDrop()) {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
@@ -354,7 +253,7 @@ export class Conntrack {
     ct.expires = now + this.timeoutOf(ct, k0.proto);
     ct.orig = this.hash.set(k0, ct, 0);
     ct.reply = this.hash.set(k1, ct, 1);
-    this.link(ct);
+    this.entries.add(ct);
     return CT_OK;
   }
 
@@ -364,31 +263,8 @@ export class Conntrack {
     const k1 = ct.reply;
     if (this.hash.get(k0)?.ct === ct) this.hash.delete(k0);
     if (this.hash.get(k1)?.ct === ct) this.hash.delete(k1);
-    this.unlink(ct);
+    this.entries.delete(ct);
     ct.status |= CtStatus.DYING;
-  }
-
-  /** Appends a confirmed entry to the list. */
-  private link(ct: ConnEntry): void {
-    ct.prev = this.tail;
-    ct.next = null;
-    if (this.tail !== null) this.tail.next = ct;
-    else this.head = ct;
-    this.tail = ct;
-    this.size++;
-  }
-
-  /** Takes an entry out of the list (nothing when it is not in it). */
-  private unlink(ct: ConnEntry): void {
-    if (ct.prev === null && this.head !== ct) return; // not in the list
-    if (this.gcCursor === ct) this.gcCursor = ct.next;
-    if (ct.prev !== null) ct.prev.next = ct.next;
-    else this.head = ct.next;
-    if (ct.next !== null) ct.next.prev = ct.prev;
-    else this.tail = ct.prev;
-    ct.prev = null;
-    ct.next = null;
-    this.size--;
   }
 
   /**
@@ -399,19 +275,17 @@ export class Conntrack {
    * new connections and entries do not outlive a long run. Deterministic: no timer, no random order.
    */
   private reap(now: TimeNs): void {
-    let ct = this.gcCursor ?? this.head;
-    for (let k = 0; k < GC_STEP && ct !== null; k++) {
-      const next = ct.next;
+    for (let k = 0; k < GC_STEP; k++) {
+      const ct = this.entries.gcNext();
+      if (ct === null) return;
       if (ct.expires <= now) this.remove(ct);
-      ct = next;
     }
-    this.gcCursor = ct;
   }
 
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
     let n = 0;
-    for (let ct = this.head; ct !== null; ) {
+    for (let ct = this.entries.head; ct !== null; ) {
       const next = ct.next;
       if (ct.expires <= now) {
         this.remove(ct);
@@ -425,21 +299,21 @@ export class Conntrack {
   /** The earliest expiry among entries, for a caller that schedules gc; null when empty. */
   nextDeadline(): TimeNs | null {
     let d: number | null = null;
-    for (let ct = this.head; ct !== null; ct = ct.next) if (d === null || ct.expires < d) d = ct.expires;
+    for (let ct = this.entries.head; ct !== null; ct = ct.next) if (d === null || ct.expires < d) d = ct.expires;
     return d;
   }
 
   /** Entries in insertion order (expired ones not yet reaped included). */
   list(): ConnEntry[] {
     const out: ConnEntry[] = [];
-    for (let ct = this.head; ct !== null; ct = ct.next) out.push(ct);
+    for (let ct = this.entries.head; ct !== null; ct = ct.next) out.push(ct);
     return out;
   }
 
   /** early_drop: evict the not-ASSURED entry closest to expiry; false when every entry is assured. */
   private earlyDrop(): boolean {
     let victim: ConnEntry | null = null;
-    for (let ct = this.head; ct !== null; ct = ct.next) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
+    for (let ct = this.entries.head; ct !== null; ct = ct.next) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
     if (!victim) return false;
     this.remove(victim);
     this.stats.early_drop++;
@@ -620,33 +494,6 @@ export class Conntrack {
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
 
-/** to[state] without a keyed property load per packet. */
-function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeNs {
-  switch (s) {
-    case 'ESTABLISHED':
-      return to.ESTABLISHED;
-    case 'TIME_WAIT':
-      return to.TIME_WAIT;
-    case 'SYN_SENT':
-      return to.SYN_SENT;
-    case 'SYN_RECV':
-      return to.SYN_RECV;
-    case 'FIN_WAIT':
-      return to.FIN_WAIT;
-    case 'CLOSE_WAIT':
-      return to.CLOSE_WAIT;
-    case 'LAST_ACK':
-      return to.LAST_ACK;
-    case 'CLOSE':
-      return to.CLOSE;
-    case 'NONE':
-      return to.NONE;
-    default: {
-      const never: never = s;
-      throw new Error(`tcp state ${String(never)}`);
-    }
-  }
-}
 
 /**
  * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple
