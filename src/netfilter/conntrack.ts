@@ -16,20 +16,14 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, type CtHit } from './ct-hash.js';
+import { CtList } from './ct-list.js';
+import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { DEFAULT_CONNTRACK_CONFIG, tcpTimeout, type ConntrackConfig, type TcpCtState } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-
-/** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
-export interface CtTuple {
-  proto: number;
-  src: number;
-  sport: number;
-  dst: number;
-  dport: number;
-}
 
 /** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
 export const CtStatus = {
@@ -44,41 +38,8 @@ export const CtStatus = {
 } as const;
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
-/** TCP conntrack states (enum tcp_conntrack), as conntrack -L prints them. */
-export type TcpCtState = 'NONE' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
-
-/** Timeouts in ns; defaults are Linux's nf_conntrack_*_timeout* sysctls. */
-export interface CtTimeouts {
-  tcp: Record<TcpCtState, TimeNs>;
-  udp: TimeNs;
-  udpStream: TimeNs;
-  icmp: TimeNs;
-  generic: TimeNs;
-}
-
-/** Linux default timeouts (nf_conntrack_tcp_timeout_established = 5 days, udp 30 s / 120 s stream, icmp 30 s, generic 600 s). */
-export const DEFAULT_CT_TIMEOUTS: CtTimeouts = {
-  tcp: {
-    NONE: 30 * SEC, SYN_SENT: 120 * SEC, SYN_RECV: 60 * SEC, ESTABLISHED: 432000 * SEC, FIN_WAIT: 120 * SEC,
-    CLOSE_WAIT: 60 * SEC, LAST_ACK: 30 * SEC, TIME_WAIT: 120 * SEC, CLOSE: 10 * SEC,
-  },
-  udp: 30 * SEC,
-  udpStream: 120 * SEC,
-  icmp: 30 * SEC,
-  generic: 600 * SEC,
-};
-
-/** Conntrack configuration of one namespace. */
-export interface ConntrackConfig {
-  /** nf_conntrack_max (default 262144 here; the kernel sizes it from memory). */
-  max: number;
-  timeouts: CtTimeouts;
-  /** nf_conntrack_tcp_loose (default 1): a mid-stream ACK creates an ESTABLISHED entry. */
-  tcpLoose: boolean;
-}
-
-/** Default conntrack configuration. */
-export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
+export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
+export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
@@ -88,8 +49,12 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
-  /** The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed). */
-  readonly orig: CtTuple;
+  /**
+   * The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed; confirm swaps
+   * both for the hash's nodes of the same fields, so a confirmed entry holds no tuple objects of its own).
+   * Never mutated in place.
+   */
+  orig: CtTuple;
   reply: CtTuple;
   status = 0;
   tcpState: TcpCtState = 'NONE';
@@ -105,6 +70,9 @@ export class ConnEntry {
   closeInit = 0;
   /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
   lastRstDir = -1;
+  /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
+  prev: ConnEntry | null = null;
+  next: ConnEntry | null = null;
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
@@ -125,61 +93,6 @@ export interface Untracked {
   readonly owner: Conntrack;
 }
 
-const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
-/** Request type -> reply type for ICMP queries (nf_conntrack_proto_icmp.c invmap). */
-const ICMP_INVERT: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
-const ICMP_QUERY_REQUESTS = new Set([8, 13, 15, 17]);
-
-/** True when the packet is an ICMP error message (its `inner` quotes the offending datagram). */
-export function isIcmpError(pkt: Packet): boolean {
-  return pkt.icmp !== null && ICMP_ERROR_TYPES.has(pkt.icmp.type);
-}
-
-/** The inverse of a tuple (nf_ct_invert_tuple). */
-export function invertTuple(t: CtTuple): CtTuple {
-  if (t.proto === IpProto.ICMP) {
-    const type = t.dport >> 8;
-    return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
-  }
-  return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
-}
-
-/** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
-export function packetTuple(pkt: Packet): CtTuple | null {
-  const ip = pkt.ip;
-  if (!ip) return null;
-  const proto = ip.protocol;
-  if (pkt.tcp) return { proto, src: ip.src, sport: pkt.tcp.srcPort, dst: ip.dst, dport: pkt.tcp.dstPort };
-  if (pkt.udp) return { proto, src: ip.src, sport: pkt.udp.srcPort, dst: ip.dst, dport: pkt.udp.dstPort };
-  if (pkt.icmp) return { proto, src: ip.src, sport: (pkt.icmp.rest >>> 16) & 0xffff, dst: ip.dst, dport: (pkt.icmp.type << 8) | pkt.icmp.code };
-  return { proto, src: ip.src, sport: 0, dst: ip.dst, dport: 0 };
-}
-
-/**
- * packetTuple into `t` (no allocation): the lookup key of nf_conntrack_in, whose fields are copied only
- * when a new entry keeps them. False when the packet has no IPv4 header.
- */
-function packetTupleInto(pkt: Packet, t: CtTuple): boolean {
-  const ip = pkt.ip;
-  if (!ip) return false;
-  t.proto = ip.protocol;
-  t.src = ip.src;
-  t.dst = ip.dst;
-  if (pkt.tcp) {
-    t.sport = pkt.tcp.srcPort;
-    t.dport = pkt.tcp.dstPort;
-  } else if (pkt.udp) {
-    t.sport = pkt.udp.srcPort;
-    t.dport = pkt.udp.dstPort;
-  } else if (pkt.icmp) {
-    t.sport = (pkt.icmp.rest >>> 16) & 0xffff;
-    t.dport = (pkt.icmp.type << 8) | pkt.icmp.code;
-  } else {
-    t.sport = 0;
-    t.dport = 0;
-  }
-  return true;
-}
 
 /** A NAT range as nf_nat_range2 carries it. */
 export interface NatSetup {
@@ -214,7 +127,8 @@ export class Conntrack {
   private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  private readonly entries = new Set<ConnEntry>();
+  /** Confirmed entries in insertion order (no Set to hash into per connection). */
+  private readonly entries = new CtList<ConnEntry>();
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
@@ -261,8 +175,8 @@ export class Conntrack {
    * leave pkt.ct null (the INVALID state); only a full table drops.
    */
   in(pkt: Packet, now: TimeNs): CtInResult {
-    if (pkt.ct === this.untracked) return CT_OK;
-    if (this.ctOf(pkt)) return CT_OK; // already tracked (looped back inside this namespace)
+    const had = pkt.ct;
+    if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
     pkt.ct = null;
     pkt.ctDir = 0;
     if (!pkt.ip) return CT_OK;
@@ -288,10 +202,12 @@ export class Conntrack {
       h = undefined;
     }
     if (h) {
-      pkt.ct = h.ct;
-      pkt.ctDir = h.dir;
-      if (h.dir === 1) h.ct.status |= CtStatus.SEEN_REPLY;
-      this.update(h.ct, h.dir, pkt, now);
+      const ct = h.ct;
+      const dir = h.dir;
+      pkt.ct = ct;
+      pkt.ctDir = dir;
+      if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
+      this.update(ct, dir, pkt, now);
       return CT_OK;
     }
     // A new connection: is this a packet that may start one?
@@ -303,6 +219,7 @@ export class Conntrack {
       else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpState = 'ESTABLISHED';
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
+    this.reap(now);
     if (this.entries.size >= this.cfg.max && !this.earlyDrop()) {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
@@ -310,7 +227,7 @@ export class Conntrack {
     const ct = new ConnEntry(this, this.nextId++, { proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport });
     ct.tcpState = tcpState;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
-    ct.expires = now + this.timeoutOf(ct);
+    ct.expires = now + this.timeoutOf(ct, t.proto);
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -325,17 +242,17 @@ export class Conntrack {
     if (pkt.ctDir !== 0) return CT_OK;
     const k0 = ct.orig;
     const k1 = ct.reply;
-    if (this.hash.has(k0) || this.hash.has(k1)) {
-      const clash = this.hash.get(k0) ?? this.hash.get(k1);
-      if (clash && clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
-      if (clash) this.remove(clash.ct);
+    const clash = this.hash.get(k0) ?? this.hash.get(k1);
+    if (clash !== undefined) {
+      if (clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
+      this.remove(clash.ct);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    ct.expires = now + this.timeoutOf(ct);
-    this.hash.set(k0, ct, 0);
-    this.hash.set(k1, ct, 1);
+    ct.expires = now + this.timeoutOf(ct, k0.proto);
+    ct.orig = this.hash.set(k0, ct, 0);
+    ct.reply = this.hash.set(k1, ct, 1);
     this.entries.add(ct);
     return CT_OK;
   }
@@ -350,14 +267,31 @@ export class Conntrack {
     ct.status |= CtStatus.DYING;
   }
 
-  /** Deletes expired entries (the gc worker); returns how many went. */
+  /**
+   * The gc worker, incrementally (gc_worker: expired entries are removed some time after their timeout
+   * passes; nothing else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm
+   * treat an expired entry as absent, and `conntrack -L` skips it): each new connection moves the scan
+   * GC_STEP entries on, deleting the expired ones, so a table of n entries is swept once per n/GC_STEP
+   * new connections and entries do not outlive a long run. Deterministic: no timer, no random order.
+   */
+  private reap(now: TimeNs): void {
+    for (let k = 0; k < GC_STEP; k++) {
+      const ct = this.entries.gcNext();
+      if (ct === null) return;
+      if (ct.expires <= now) this.remove(ct);
+    }
+  }
+
+  /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
     let n = 0;
-    for (const ct of [...this.entries]) {
+    for (let ct = this.entries.head; ct !== null; ) {
+      const next = ct.next;
       if (ct.expires <= now) {
         this.remove(ct);
         n++;
       }
+      ct = next;
     }
     return n;
   }
@@ -365,30 +299,33 @@ export class Conntrack {
   /** The earliest expiry among entries, for a caller that schedules gc; null when empty. */
   nextDeadline(): TimeNs | null {
     let d: number | null = null;
-    for (const ct of this.entries) if (d === null || ct.expires < d) d = ct.expires;
+    for (let ct = this.entries.head; ct !== null; ct = ct.next) if (d === null || ct.expires < d) d = ct.expires;
     return d;
   }
 
-  /** Entries in insertion order. */
+  /** Entries in insertion order (expired ones not yet reaped included). */
   list(): ConnEntry[] {
-    return [...this.entries];
+    const out: ConnEntry[] = [];
+    for (let ct = this.entries.head; ct !== null; ct = ct.next) out.push(ct);
+    return out;
   }
 
   /** early_drop: evict the not-ASSURED entry closest to expiry; false when every entry is assured. */
   private earlyDrop(): boolean {
     let victim: ConnEntry | null = null;
-    for (const ct of this.entries) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
+    for (let ct = this.entries.head; ct !== null; ct = ct.next) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
     if (!victim) return false;
     this.remove(victim);
     this.stats.early_drop++;
     return true;
   }
 
-  private timeoutOf(ct: ConnEntry): TimeNs {
+  /** The timeout of `ct` in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
+  private timeoutOf(ct: ConnEntry, proto: number): TimeNs {
     const to = this.cfg.timeouts;
-    switch (ct.orig.proto) {
+    switch (proto) {
       case IpProto.TCP:
-        return to.tcp[ct.tcpState];
+        return tcpTimeout(to.tcp, ct.tcpState);
       case IpProto.UDP:
         return ct.status & CtStatus.ASSURED ? to.udpStream : to.udp;
       case IpProto.ICMP:
@@ -440,7 +377,7 @@ export class Conntrack {
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;
     }
-    ct.expires = now + this.timeoutOf(ct);
+    ct.expires = now + this.timeoutOf(ct, pkt.ip!.protocol); // the packet's tuple is one of ct's: the same protocol
   }
 
   // ------------------------------------------------------------------------------------------
@@ -539,34 +476,46 @@ export class Conntrack {
     if (dir === 1) bit ^= NAT_MASK;
     if (!(ct.status & bit)) return;
     const other = (dir === 0 ? ct.reply : ct.orig);
-    const target = invertTuple(other);
+    // The target is invertTuple(other), read field by field (no tuple per packet): its src/sport are
+    // other's dst/dport, its dst/dport other's src/sport — except an ICMP tuple's id (sport), which
+    // inverts to itself.
+    const icmpT = other.proto === IpProto.ICMP;
+    const tSport = icmpT ? other.sport : other.dport;
+    const tDport = icmpT ? invertTuple(other).dport : other.sport;
     if (isIcmpError(pkt)) {
-      if (pkt.inner) manipPacket(pkt.inner, other, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
-      manipPacket(pkt, target, manip, false);
+      if (pkt.inner) manipPacket(pkt.inner, other.src, other.sport, other.dst, other.dport, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
+      manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, false);
       return;
     }
-    manipPacket(pkt, target, manip, true);
+    manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, true);
   }
 }
 
-/** nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from `t`. */
-function manipPacket(pkt: Packet, t: CtTuple, manip: NatManip, l4: boolean): void {
+/** The entries the incremental gc looks at per new connection (Conntrack.reap). */
+const GC_STEP = 2;
+
+
+/**
+ * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple
+ * (src, sport, dst, dport).
+ */
+function manipPacket(pkt: Packet, src: number, sport: number, dst: number, dport: number, manip: NatManip, l4: boolean): void {
   const ip = pkt.ip;
   if (!ip) return;
-  if (manip === NatManip.SRC) ip.src = t.src;
-  else ip.dst = t.dst;
+  if (manip === NatManip.SRC) ip.src = src;
+  else ip.dst = dst;
   ip.checksum = null;
   if (!l4) return;
   if (pkt.tcp) {
-    if (manip === NatManip.SRC) pkt.tcp.srcPort = t.sport;
-    else pkt.tcp.dstPort = t.dport;
+    if (manip === NatManip.SRC) pkt.tcp.srcPort = sport;
+    else pkt.tcp.dstPort = dport;
     pkt.tcp.checksum = null;
   } else if (pkt.udp) {
-    if (manip === NatManip.SRC) pkt.udp.srcPort = t.sport;
-    else pkt.udp.dstPort = t.dport;
+    if (manip === NatManip.SRC) pkt.udp.srcPort = sport;
+    else pkt.udp.dstPort = dport;
     pkt.udp.checksum = null;
   } else if (pkt.icmp && ICMP_INVERT[pkt.icmp.type] !== undefined) {
-    pkt.icmp.rest = ((t.sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
+    pkt.icmp.rest = ((sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
     pkt.icmp.checksum = null;
   }
 }
@@ -596,5 +545,10 @@ export function formatConntrackEntry(ct: ConnEntry, now: TimeNs): string {
 
 /** The whole table as `conntrack -L` lists it. */
 export function formatConntrackTable(table: Conntrack, now: TimeNs): string {
-  return table.list().map((ct) => `${formatConntrackEntry(ct, now)}\n`).join('');
+  // ctnetlink_dump_table skips (and evicts) expired entries the gc worker has not reaped yet.
+  return table
+    .list()
+    .filter((ct) => ct.expires > now)
+    .map((ct) => `${formatConntrackEntry(ct, now)}\n`)
+    .join('');
 }

@@ -9,6 +9,7 @@
 // the nat table is consulted only for a connection's first packet; later packets use the binding).
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
+import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CChain, type CompiledTable } from './compiled.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
@@ -95,6 +96,9 @@ export interface NetfilterOptions {
 }
 
 const INDEX_MIN_RULES_DEFAULT = 32;
+/** Counter pages (Netfilter.pages): PAGE ids each. */
+const PAGE_BITS = 6;
+const PAGE = 1 << PAGE_BITS;
 /** Keeps the rule counters small integers (V8 Smis) when the cost model is off and nothing resets them. */
 const WALK_MASK = 0x3fffffff;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
@@ -121,8 +125,12 @@ export class Netfilter {
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
-  /** Packet and byte counts by compiled rule / chain id, since load (rules that never matched have none). */
-  private readonly counts = new Map<number, Counters>();
+  /**
+   * Packet and byte counts by compiled rule / chain id since load: page id >>> PAGE_BITS holds the
+   * [packets, bytes] pairs of PAGE ids (a compiled chain's rules have consecutive ids), allocated on the
+   * first packet one of them counts; null: none counted.
+   */
+  private pages: Array<Float64Array | null> = [];
   private readonly recent = new Map<string, RecentList>();
   private readonly ctx: EvalCtx;
   private readonly menv: MatchEnv;
@@ -186,7 +194,7 @@ export class Netfilter {
     this.loaded = loaded;
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
-    this.counts.clear();
+    this.pages = [];
   }
 
   /** The live ruleset with this namespace's counters, canonical order (a fresh copy per call). */
@@ -218,15 +226,28 @@ export class Netfilter {
 
   /** `base` (the counters the rule or chain was loaded with) plus what this namespace counted. */
   private counted(id: number, base: Counters): Counters {
-    const k = this.counts.get(id);
-    return k === undefined ? { ...base } : { packets: base.packets + k.packets, bytes: base.bytes + k.bytes };
+    const pi = id >>> PAGE_BITS;
+    const pg = pi < this.pages.length ? (this.pages[pi] as Float64Array | null) : null;
+    if (pg === null) return { ...base };
+    const o = (id & (PAGE - 1)) << 1;
+    return { packets: base.packets + pg[o]!, bytes: base.bytes + pg[o + 1]! };
   }
 
-  /** This namespace's counter of a rule or built-in chain (created on its first packet). */
-  private count(id: number): Counters {
-    let k = this.counts.get(id);
-    if (k === undefined) this.counts.set(id, (k = { packets: 0, bytes: 0 }));
-    return k;
+  /** Counts one packet of `bytes` for a rule or built-in chain (its page created on its first packet). */
+  private count(id: number, bytes: number): void {
+    const pi = id >>> PAGE_BITS;
+    const pg = (pi < this.pages.length ? (this.pages[pi] as Float64Array | null) : null) ?? this.newPage(pi);
+    const o = (id & (PAGE - 1)) << 1;
+    pg[o] = pg[o]! + 1;
+    pg[o + 1] = pg[o + 1]! + bytes;
+  }
+
+  private newPage(pi: number): Float64Array {
+    const pages = this.pages;
+    while (pages.length <= pi) pages.push(null);
+    const pg = new Float64Array(PAGE * 2);
+    pages[pi] = pg;
+    return pg;
   }
 
   /**
@@ -247,53 +268,93 @@ export class Netfilter {
     const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     try {
-      switch (hook) {
-        case NfHook.PREROUTING: {
-          let v = this.table(SLOT.RAW_PRE) ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
-          if (v) return v;
-          const r = this.conntrack.in(pkt, c.now);
-          if (!r.ok) return drop(r.reason, null, null, -1);
-          v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table(SLOT.MANGLE_PRE) ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
-          return v ?? ACCEPT;
-        }
-        case NfHook.INPUT: {
-          const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_IN) ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_IN) ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_IN);
-          return v ?? this.confirm(pkt);
-        }
-        case NfHook.FORWARD:
-          return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_FWD) ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_FWD) ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
-        case NfHook.OUTPUT: {
-          const dst0 = ip.dst;
-          const mark0 = pkt.mark;
-          let v = this.table(SLOT.RAW_OUT) ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
-          if (v) return v;
-          const r = this.conntrack.in(pkt, c.now);
-          if (!r.ok) return drop(r.reason, null, null, -1);
-          v =
-            this.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??
-            this.table(SLOT.MANGLE_OUT) ??
-            this.nftAt('output', PRI.MANGLE, PRI.NAT_DST) ??
-            this.nat(NatManip.DST, SLOT.NAT_OUT) ??
-            this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
-            this.table(SLOT.FILTER_OUT) ??
-            this.nftAt('output', PRI.FILTER, PRI.MAX);
-          if (v) return v;
-          return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
-        }
-        case NfHook.POSTROUTING: {
-          const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_POST) ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
-          return v ?? this.confirm(pkt);
-        }
-        default: {
-          const never: never = hook;
-          throw new Error(`hook ${String(never)}`);
-        }
-      }
+      return this.nft.tables.size === 0 ? this.iptHook(hook, pkt, ip) : this.mixedHook(hook, pkt, ip);
     } catch (e) {
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     } finally {
       LATE_ENV.cur = prevEnv;
+    }
+  }
+
+  /** The hook's iptables tables and conntrack when the namespace has no nftables tables (mixedHook less its nftAt calls). */
+  private iptHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
+    switch (hook) {
+      case NfHook.PREROUTING: {
+        const v = this.table(SLOT.RAW_PRE);
+        if (v) return v;
+        const r = this.conntrack.in(pkt, this.ctx.now);
+        if (!r.ok) return drop(r.reason, null, null, -1);
+        return this.table(SLOT.MANGLE_PRE) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? ACCEPT;
+      }
+      case NfHook.INPUT:
+        return this.table(SLOT.MANGLE_IN) ?? this.table(SLOT.FILTER_IN) ?? this.nat(NatManip.SRC, SLOT.NAT_IN) ?? this.confirm(pkt);
+      case NfHook.FORWARD:
+        return this.table(SLOT.MANGLE_FWD) ?? this.table(SLOT.FILTER_FWD) ?? ACCEPT;
+      case NfHook.OUTPUT: {
+        const dst0 = ip.dst;
+        const mark0 = pkt.mark;
+        let v = this.table(SLOT.RAW_OUT);
+        if (v) return v;
+        const r = this.conntrack.in(pkt, this.ctx.now);
+        if (!r.ok) return drop(r.reason, null, null, -1);
+        v = this.table(SLOT.MANGLE_OUT) ?? this.nat(NatManip.DST, SLOT.NAT_OUT) ?? this.table(SLOT.FILTER_OUT);
+        if (v) return v;
+        return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
+      }
+      case NfHook.POSTROUTING:
+        return this.table(SLOT.MANGLE_POST) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.confirm(pkt);
+      default: {
+        const never: never = hook;
+        throw new Error(`hook ${String(never)}`);
+      }
+    }
+  }
+
+  /** The hook's iptables tables, nft base chains by priority and conntrack. */
+  private mixedHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
+    const c = this.ctx;
+    switch (hook) {
+      case NfHook.PREROUTING: {
+        let v = this.table(SLOT.RAW_PRE) ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
+        if (v) return v;
+        const r = this.conntrack.in(pkt, c.now);
+        if (!r.ok) return drop(r.reason, null, null, -1);
+        v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table(SLOT.MANGLE_PRE) ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
+        return v ?? ACCEPT;
+      }
+      case NfHook.INPUT: {
+        const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_IN) ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_IN) ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_IN);
+        return v ?? this.confirm(pkt);
+      }
+      case NfHook.FORWARD:
+        return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_FWD) ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_FWD) ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
+      case NfHook.OUTPUT: {
+        const dst0 = ip.dst;
+        const mark0 = pkt.mark;
+        let v = this.table(SLOT.RAW_OUT) ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
+        if (v) return v;
+        const r = this.conntrack.in(pkt, c.now);
+        if (!r.ok) return drop(r.reason, null, null, -1);
+        v =
+          this.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??
+          this.table(SLOT.MANGLE_OUT) ??
+          this.nftAt('output', PRI.MANGLE, PRI.NAT_DST) ??
+          this.nat(NatManip.DST, SLOT.NAT_OUT) ??
+          this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
+          this.table(SLOT.FILTER_OUT) ??
+          this.nftAt('output', PRI.FILTER, PRI.MAX);
+        if (v) return v;
+        return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
+      }
+      case NfHook.POSTROUTING: {
+        const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_POST) ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
+        return v ?? this.confirm(pkt);
+      }
+      default: {
+        const never: never = hook;
+        throw new Error(`hook ${String(never)}`);
+      }
     }
   }
 
@@ -352,6 +413,7 @@ export class Netfilter {
     const base = this.bases[slot];
     if (base === null || base === undefined) return null;
     const name = SLOT_TABLE[slot]!;
+    if (base.rules.length === 0) return this.policy(name, base); // an empty built-in chain: its policy alone
     const c = this.ctx;
     const trace = this.trace;
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
@@ -383,9 +445,7 @@ export class Netfilter {
         }
       }
       if (!ok) continue;
-      const k = this.count(cr.id);
-      k.packets++;
-      k.bytes += c.ip.totalLength;
+      this.count(cr.id, c.ip.totalLength);
       if (trace) trace({ hook: this.curHook, table: name, chain: chain.name, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
       this.tenv.dropReason = null;
       const code = cr.target(c, this.tenv);
@@ -428,9 +488,7 @@ export class Netfilter {
 
   private policy(table: TableName, base: CChain): NfVerdict | null {
     const m = base.model;
-    const k = this.count(base.id);
-    k.packets++;
-    k.bytes += this.ctx.ip.totalLength;
+    this.count(base.id, this.ctx.ip.totalLength);
     if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${m.policy === 'DROP' ? 'DROP' : 'ACCEPT'}` });
     return m.policy === 'DROP' ? drop('policy-drop', table, base.name, -1) : null;
   }

@@ -74,6 +74,7 @@ export const CT_BIT = { INVALID: 1, NEW: 2, RELATED: 4, ESTABLISHED: 8, UNTRACKE
 /** The conntrack state bits of the packet as xt_conntrack computes them. */
 export function ctStateBits(c: EvalCtx, ctt: Conntrack): number {
   const pkt = c.pkt;
+  if (pkt.ct === null) return CT_BIT.INVALID;
   if (pkt.ct === ctt.untracked) return CT_BIT.UNTRACKED;
   const ct = ctt.ctOf(pkt);
   if (!ct) return CT_BIT.INVALID;

@@ -331,6 +331,47 @@ describe('NAT and conntrack', () => {
     expect(nf.conntrack.gc(h.t)).toBe(2);
   });
 
+  it('expired entries are reaped as new connections come (the gc worker), and conntrack -L never lists them', () => {
+    const h = host();
+    const nf = new Netfilter(h);
+    nf.load(rules('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'));
+    forward(nf, udp('203.0.113.2', 7000, '10.244.0.5', 53), 'eth0', 'cni0');
+    const old = nf.conntrack.list()[0]!;
+    h.t = 30 * SEC; // its 30 s are over: nothing has reaped it yet, but conntrack -L (ctnetlink's dump) skips it
+    expect(nf.conntrack.count).toBe(1);
+    expect(formatConntrackTable(nf.conntrack, h.t)).toBe('');
+    expect(formatConntrackTable(nf.conntrack, h.t - 1)).toContain('sport=7000');
+    forward(nf, udp('203.0.113.2', 7001, '10.244.0.5', 53), 'eth0', 'cni0');
+    expect(nf.conntrack.list().map((ct) => ct.orig.sport)).toEqual([7001]);
+    expect(old.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    // One new flow a second, each idle after its first packet: the table stays near the 30 s of live
+    // entries instead of growing with every flow ever seen, and the live ones all stay.
+    for (let i = 0; i < 300; i++) {
+      h.t += SEC;
+      forward(nf, udp('203.0.113.2', 8000 + i, '10.244.0.5', 53), 'eth0', 'cni0');
+    }
+    const live = nf.conntrack.list().filter((ct) => ct.expires > h.t);
+    expect(live.map((ct) => ct.orig.sport)).toEqual(Array.from({ length: 30 }, (_, i) => 8270 + i));
+    expect(nf.conntrack.count).toBeLessThanOrEqual(2 * 30 + 2);
+    expect(formatConntrackTable(nf.conntrack, h.t).split('\n').filter(Boolean)).toHaveLength(30);
+  });
+
+  it('an entry expired but not yet reaped is absent for a new packet of its tuple (a fresh entry, NEW again)', () => {
+    const h = host();
+    const nf = new Netfilter(h);
+    nf.load(rules('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'));
+    forward(nf, udp('203.0.113.2', 7000, '10.244.0.5', 53), 'eth0', 'cni0');
+    forward(nf, udp('10.244.0.5', 53, '203.0.113.2', 7000), 'cni0', 'eth0');
+    const old = nf.conntrack.list()[0]!;
+    expect(old.status & CtStatus.SEEN_REPLY).toBe(CtStatus.SEEN_REPLY);
+    h.t = 31 * SEC;
+    forward(nf, udp('203.0.113.2', 7000, '10.244.0.5', 53), 'eth0', 'cni0');
+    const [fresh] = nf.conntrack.list();
+    expect(fresh).not.toBe(old);
+    expect(fresh!.status & CtStatus.SEEN_REPLY).toBe(0);
+    expect(nf.conntrack.count).toBe(1);
+  });
+
   it('a full table drops new connections with a typed reason after early drop finds only assured entries', () => {
     const h = host();
     const nf = new Netfilter(h, { conntrack: { max: 2 } });
@@ -361,6 +402,33 @@ describe('NAT and conntrack', () => {
     nf.load(natRules().tables[0]!.chains.length ? rules('*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A OUTPUT -d 10.96.0.10/32 -j DNAT --to-destination 10.244.0.5\nCOMMIT\n') : natRules());
     expect(nf.hook(NfHook.OUTPUT, tcp(NODE, 1234, '10.96.0.10', 80), null, 'eth0')).toEqual({ kind: 'accept', reroute: true });
     expect(nf.hook(NfHook.OUTPUT, tcp(NODE, 1234, '10.96.0.11', 80), null, 'eth0')).toEqual({ kind: 'accept', reroute: false });
+  });
+});
+
+describe('counters', () => {
+  it('count per rule across a chain of hundreds of rules, reset to the loaded counters by a new load', () => {
+    const ports = Array.from({ length: 300 }, (_, i) => 1000 + i);
+    const text = (n: number) =>
+      `*filter\n:INPUT ACCEPT [${n}:${n * 40}]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:SIDE - [0:0]\n` +
+      ports.map((p) => `-A INPUT -p tcp --dport ${p} -j ${p % 7 === 0 ? 'SIDE' : 'ACCEPT'}\n`).join('') +
+      '-A SIDE -p tcp --sport 5 -j ACCEPT\nCOMMIT\n';
+    const nf = new Netfilter(host());
+    const rs = rules(text(5));
+    nf.load(rs);
+    const sent = [1000, 1063, 1064, 1128, 1299, 1299, 1001, 1008, 1008, 2000]; // 1001, 1008, 1064 jump to SIDE
+    for (const p of sent) expect(nf.hook(NfHook.INPUT, tcp('203.0.113.2', p === 1008 ? 5 : 40000, NODE, p, TcpFlag.SYN, 20), 'eth0', null).kind).toBe('accept');
+    const filter = () => nf.ruleset().tables.find((t) => t.name === 'filter')!;
+    const input = filter().chains.find((c) => c.name === 'INPUT')!;
+    const want = new Map<number, number>();
+    for (const p of sent) if (p < 1300) want.set(p, (want.get(p) ?? 0) + 1);
+    input.rules.forEach((r, i) => expect([ports[i], r.counters]).toEqual([ports[i], { packets: want.get(ports[i]!) ?? 0, bytes: (want.get(ports[i]!) ?? 0) * 60 }]));
+    // Policy: 1001 and 1064 came back from SIDE, 2000 matched nothing; loaded with [5:200].
+    expect(input.counters).toEqual({ packets: 8, bytes: 380 });
+    expect(filter().chains.find((c) => c.name === 'SIDE')!.rules[0]!.counters).toEqual({ packets: 2, bytes: 120 });
+    expect(rs.tables[0]!.chains.find((c) => c.name === 'INPUT')!.counters).toEqual({ packets: 5, bytes: 200 });
+    nf.load(rules(text(9)));
+    expect(filter().chains.find((c) => c.name === 'INPUT')!.counters).toEqual({ packets: 9, bytes: 360 });
+    expect(filter().chains.find((c) => c.name === 'INPUT')!.rules.every((r) => r.counters.packets === 0)).toBe(true);
   });
 });
 

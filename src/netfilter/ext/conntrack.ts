@@ -32,6 +32,14 @@ export interface ConntrackMatch {
 const ctAddr = (c: Cidr): string => (c.prefix === 32 ? formatIpv4(c.addr) : formatCidr(c));
 const STATUS_BITS: Record<string, number> = { EXPECTED: 1, SEEN_REPLY: CtStatus.SEEN_REPLY, ASSURED: CtStatus.ASSURED, CONFIRMED: CtStatus.CONFIRMED, NONE: 0 };
 
+/** True when the record tests nothing but --ctstate. */
+function onlyCtstate(m: ConntrackMatch): boolean {
+  return (
+    m.ctproto === null && m.ctorigsrc === null && m.ctorigdst === null && m.ctreplsrc === null && m.ctrepldst === null &&
+    m.ctorigsrcport === null && m.ctorigdstport === null && m.ctreplsrcport === null && m.ctrepldstport === null && m.ctstatus === null && m.ctdir === null
+  );
+}
+
 /** -m conntrack. */
 export const conntrack: MatchExt<ConntrackMatch> = {
   name: 'conntrack',
@@ -94,7 +102,10 @@ export const conntrack: MatchExt<ConntrackMatch> = {
       let want = 0;
       for (const s of m.ctstate.value) want |= CT_BIT[s];
       const neg = m.ctstate.neg;
-      checks.push((c) => ((ctStateBits(c, env.conntrack) & want) !== 0) !== neg);
+      const stateCheck: MatchFn = neg ? (c) => (ctStateBits(c, env.conntrack) & want) === 0 : (c) => (ctStateBits(c, env.conntrack) & want) !== 0;
+      // `--ctstate` alone (kube-proxy's and flannel's every use): the test itself, no loop over checks.
+      if (onlyCtstate(m)) return stateCheck;
+      checks.push(stateCheck);
     }
     const tupleCheck = (n: Neg<unknown> | null, f: (c: EvalCtx) => boolean | null): void => {
       if (!n) return;

@@ -1,0 +1,68 @@
+// netfilter/ct-timeouts — conntrack's per-state timeouts and table configuration (the nf_conntrack_*
+// sysctls of one namespace). Layer: netfilter (imports core). Mirrors nf_conntrack_proto_tcp.c
+// (tcp_timeouts), nf_conntrack_proto_udp.c / _icmp.c / _generic.c and nf_conntrack_core.c (nf_conntrack_max).
+import { SEC, type TimeNs } from '../core/time.js';
+
+/** TCP conntrack states (enum tcp_conntrack), as conntrack -L prints them. */
+export type TcpCtState = 'NONE' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
+
+/** Timeouts in ns; defaults are Linux's nf_conntrack_*_timeout* sysctls. */
+export interface CtTimeouts {
+  tcp: Record<TcpCtState, TimeNs>;
+  udp: TimeNs;
+  udpStream: TimeNs;
+  icmp: TimeNs;
+  generic: TimeNs;
+}
+
+/** Linux default timeouts (nf_conntrack_tcp_timeout_established = 5 days, udp 30 s / 120 s stream, icmp 30 s, generic 600 s). */
+export const DEFAULT_CT_TIMEOUTS: CtTimeouts = {
+  tcp: {
+    NONE: 30 * SEC, SYN_SENT: 120 * SEC, SYN_RECV: 60 * SEC, ESTABLISHED: 432000 * SEC, FIN_WAIT: 120 * SEC,
+    CLOSE_WAIT: 60 * SEC, LAST_ACK: 30 * SEC, TIME_WAIT: 120 * SEC, CLOSE: 10 * SEC,
+  },
+  udp: 30 * SEC,
+  udpStream: 120 * SEC,
+  icmp: 30 * SEC,
+  generic: 600 * SEC,
+};
+
+/** Conntrack configuration of one namespace. */
+export interface ConntrackConfig {
+  /** nf_conntrack_max (default 262144 here; the kernel sizes it from memory). */
+  max: number;
+  timeouts: CtTimeouts;
+  /** nf_conntrack_tcp_loose (default 1): a mid-stream ACK creates an ESTABLISHED entry. */
+  tcpLoose: boolean;
+}
+
+/** Default conntrack configuration. */
+export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
+
+/** to[state] without a keyed property load per packet. */
+export function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeNs {
+  switch (s) {
+    case 'ESTABLISHED':
+      return to.ESTABLISHED;
+    case 'TIME_WAIT':
+      return to.TIME_WAIT;
+    case 'SYN_SENT':
+      return to.SYN_SENT;
+    case 'SYN_RECV':
+      return to.SYN_RECV;
+    case 'FIN_WAIT':
+      return to.FIN_WAIT;
+    case 'CLOSE_WAIT':
+      return to.CLOSE_WAIT;
+    case 'LAST_ACK':
+      return to.LAST_ACK;
+    case 'CLOSE':
+      return to.CLOSE;
+    case 'NONE':
+      return to.NONE;
+    default: {
+      const never: never = s;
+      throw new Error(`tcp state ${String(never)}`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// netfilter/ct-tuple — conntrack tuples: a packet's tuple, the inverse tuple, ICMP query/error types.
+// Layer: netfilter (imports packet, wire). Mirrors nf_conntrack_core.c (nf_ct_get_tuple,
+// nf_ct_invert_tuple) and nf_conntrack_proto_icmp.c (invmap, icmp_error_message's types).
+import type { Packet } from '../packet/packet.js';
+import { IpProto } from '../wire/types.js';
+
+/** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
+export interface CtTuple {
+  proto: number;
+  src: number;
+  sport: number;
+  dst: number;
+  dport: number;
+}
+
+/** Request type -> reply type for ICMP queries (nf_conntrack_proto_icmp.c invmap). */
+export const ICMP_INVERT: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
+export const ICMP_QUERY_REQUESTS = new Set([8, 13, 15, 17]);
+
+/** The ICMP error types 3, 4, 5, 11, 12 as bits (a test per packet without a Set probe). */
+const ICMP_ERROR_BITS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 11) | (1 << 12);
+
+/** True when the packet is an ICMP error message (its `inner` quotes the offending datagram). */
+export function isIcmpError(pkt: Packet): boolean {
+  const icmp = pkt.icmp;
+  return icmp !== null && icmp.type < 32 && ((ICMP_ERROR_BITS >>> icmp.type) & 1) === 1;
+}
+
+/** The inverse of a tuple (nf_ct_invert_tuple). */
+export function invertTuple(t: CtTuple): CtTuple {
+  if (t.proto === IpProto.ICMP) {
+    const type = t.dport >> 8;
+    return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
+  }
+  return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
+}
+
+/** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
+export function packetTuple(pkt: Packet): CtTuple | null {
+  const ip = pkt.ip;
+  if (!ip) return null;
+  const proto = ip.protocol;
+  if (pkt.tcp) return { proto, src: ip.src, sport: pkt.tcp.srcPort, dst: ip.dst, dport: pkt.tcp.dstPort };
+  if (pkt.udp) return { proto, src: ip.src, sport: pkt.udp.srcPort, dst: ip.dst, dport: pkt.udp.dstPort };
+  if (pkt.icmp) return { proto, src: ip.src, sport: (pkt.icmp.rest >>> 16) & 0xffff, dst: ip.dst, dport: (pkt.icmp.type << 8) | pkt.icmp.code };
+  return { proto, src: ip.src, sport: 0, dst: ip.dst, dport: 0 };
+}
+
+/**
+ * packetTuple into `t` (no allocation): the lookup key of nf_conntrack_in, whose fields are copied only
+ * when a new entry keeps them. False when the packet has no IPv4 header.
+ */
+export function packetTupleInto(pkt: Packet, t: CtTuple): boolean {
+  const ip = pkt.ip;
+  if (!ip) return false;
+  t.proto = ip.protocol;
+  t.src = ip.src;
+  t.dst = ip.dst;
+  if (pkt.tcp) {
+    t.sport = pkt.tcp.srcPort;
+    t.dport = pkt.tcp.dstPort;
+  } else if (pkt.udp) {
+    t.sport = pkt.udp.srcPort;
+    t.dport = pkt.udp.dstPort;
+  } else if (pkt.icmp) {
+    t.sport = (pkt.icmp.rest >>> 16) & 0xffff;
+    t.dport = (pkt.icmp.type << 8) | pkt.icmp.code;
+  } else {
+    t.sport = 0;
+    t.dport = 0;
+  }
+  return true;
+}
