@@ -14,7 +14,7 @@ import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CC
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { IpSetTable } from './ipset.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
-import { canonicalize, type Counters, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
+import { canonicalize, type Counters, type RejectWith, type Rule, type Ruleset, type Table, type TableName } from './rules.js';
 import { TgCode, type TargetDropReason, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv, type NftOutcome } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
@@ -187,6 +187,55 @@ export class Netfilter {
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
     this.counts.clear();
+  }
+
+  /**
+   * load(rs) where `rs` is the live ruleset after `iptables-restore --noflush` of `input` (kube-proxy's
+   * sync), keeping counters as the kernel does (libiptc TC_COMMIT's counter map, or iptables-nft's rules
+   * left in place): a user chain `input` declares was flushed and refilled, so its rules start at 0; a
+   * built-in chain it declares gets the line's policy counters (in `rs`) and its rules that stay keep
+   * theirs; every other chain keeps its rule and policy counters (their live values, whatever counters
+   * `rs` gives it), if its rules are unchanged (the same rules in the same order). `input` null: no
+   * chain was written (a reload of the same rules).
+   */
+  loadNoflush(rs: Ruleset, input: Ruleset | null): void {
+    // Nothing counted since the last load: every live value is what the chains were loaded with, which
+    // kube-proxy's inputs (all [0:0]) keep; `rs`'s own counters stand.
+    if (this.counts.size === 0) {
+      this.load(rs);
+      return;
+    }
+    const before = this.loaded;
+    const counts = new Map(this.counts);
+    this.load(rs);
+    // The live value (what the old chain was loaded with plus what was counted here) over the new base.
+    const carry = (from: number, fromBase: Counters, to: number, toBase: Counters): void => {
+      const k = counts.get(from);
+      const packets = fromBase.packets + (k?.packets ?? 0) - toBase.packets;
+      const bytes = fromBase.bytes + (k?.bytes ?? 0) - toBase.bytes;
+      if (packets !== 0 || bytes !== 0) this.counts.set(to, { packets, bytes });
+    };
+    for (const t of this.loaded) {
+      const old = before.find((x) => x.name === t.name);
+      if (old === undefined) continue;
+      const written = input?.tables.find((x) => x.name === t.name);
+      const writtenNames = written === undefined ? null : chainNamesOf(written);
+      const oldByName = new Map<string, CChain>();
+      for (const cc of chainsOf(old.chains)) oldByName.set(cc.name, cc);
+      for (const cc of chainsOf(t.chains)) {
+        const was = oldByName.get(cc.name);
+        if (was === undefined) continue;
+        const rewritten = writtenNames !== null && writtenNames.has(cc.name);
+        if (rewritten && !cc.builtin) continue;
+        const n = rewritten ? Math.min(was.rules.length, cc.rules.length) : cc.rules.length;
+        if (!rewritten && was.rules.length !== n) continue;
+        let same = 0;
+        while (same < n && sameRule(cc.name, was.rules[same]!.rule, cc.rules[same]!.rule)) same++;
+        if (!rewritten && same !== n) continue;
+        if (!rewritten) carry(was.id, was.model.counters, cc.id, cc.model.counters);
+        for (let j = 0; j < same; j++) carry(was.rules[j]!.id, was.rules[j]!.rule.counters, cc.rules[j]!.id, cc.rules[j]!.rule.counters);
+      }
+    }
   }
 
   /** The live ruleset with this namespace's counters, canonical order (a fresh copy per call). */
@@ -445,4 +494,21 @@ function walkStart(nf: Netfilter, pkt: Packet): void {
 
 function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {
   return { kind: 'drop', reason, table, chain, rule };
+}
+
+/** The same rule: one object, or the same text (a ruleset parsed again). For loadNoflush. */
+function sameRule(chain: string, a: Rule, b: Rule): boolean {
+  return a === b || renderRule(chain, a) === renderRule(chain, b);
+}
+
+/** The chain names a restore input's table declares (computed once per table: kube-proxy's input is shared by nodes). For loadNoflush. */
+const namesCache = new WeakMap<Table, Set<string>>();
+function chainNamesOf(t: Table): Set<string> {
+  let s = namesCache.get(t);
+  if (s === undefined) {
+    s = new Set(t.chains.map((c) => c.name));
+    for (const d of t.deletedChains ?? []) s.add(d);
+    namesCache.set(t, s);
+  }
+  return s;
 }
