@@ -6,12 +6,17 @@
 // --ip-masq (the kube-flannel default; pkg/trafficmngr/iptables MasqRules and ForwardRules): pod
 // traffic leaving the cluster network is masqueraded to the node's address, traffic inside the pod
 // network is not, and the FORWARD chain accepts the pod network both ways. Layer: k8s (imports link).
-// Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (routes are written
-// for the nodes of the scenario, once), the L3 miss handler.
+// A Node deleted from the API server makes every other node's flanneld remove that node's neighbour,
+// FDB entry and route (kube subnet manager: the node informer's DeleteFunc → lease.EventRemoved;
+// pkg/backend/vxlan handleSubnetEvents: DelARP, DelFDB, RouteDel; host-gw: RouteDel). A node that
+// only fails (NotReady) keeps them: flanneld reacts to a Node update only when its flannel annotations
+// change. Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (the routes of
+// the scenario's nodes are written at the start), a Node added later, the L3 miss handler.
 import { VxlanDevice } from '../link/vxlan.js';
 import { SharedRoutes } from '../net/fib.js';
 import { SharedNeighbours } from '../net/neighbour.js';
 import type { Ipv4, Mac } from '../wire/types.js';
+import type { ApiStore } from './api/store.js';
 import type { ClusterConfig, ClusterNode } from './cluster.js';
 import type { Inventory } from './inventory.js';
 
@@ -72,6 +77,47 @@ function programPerNode(n: ClusterNode, others: ClusterNode[], overlay: boolean,
       if (fdb) n.flannel!.fdb.set(m.flannel!.mac, m.ip);
     } else if (routes) {
       n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.ip, dev: n.eth0 });
+    }
+  }
+}
+
+/**
+ * flanneld's node watch: a deleted Node's entries go from every other node (removeFlannelNode).
+ * Returns the watch's stop function.
+ */
+export function watchFlannelNodes(api: ApiStore, nodes: readonly ClusterNode[], overlay: boolean, record: (what: string) => void): () => void {
+  const removed = new Set<string>();
+  const w = api.watch('Node', (events) => {
+    for (const e of events) {
+      if (e.type !== 'DELETED' || removed.has(e.object.metadata.name)) continue;
+      const gone = nodes.find((n) => n.name === e.object.metadata.name);
+      if (gone === undefined) continue;
+      removed.add(gone.name);
+      removeFlannelNode(nodes, gone, overlay);
+      record(`flanneld: ${gone.name} deleted, its subnet removed from every node`);
+    }
+  });
+  return () => w.stop();
+}
+
+/**
+ * lease.EventRemoved for `gone`'s subnet on every other node, in flanneld's order (vxlan_network.go
+ * handleSubnetEvents): `ip neigh del GONE.podNet dev flannel.1`, `bridge fdb del GONE.flannel.mac dev
+ * flannel.1 dst GONE.ip`, `ip route del GONE.podNet via GONE.podNet dev flannel.1 onlink`; host-gw
+ * (route_network.go): `ip route del GONE.podNet via GONE.ip dev eth0`. Each node's tables stop showing
+ * the entries of the shared sets (programFlannelRoutes) they were bound to; the other entries stay.
+ */
+export function removeFlannelNode(nodes: readonly ClusterNode[], gone: ClusterNode, overlay: boolean): void {
+  for (const n of nodes) {
+    if (n === gone) continue;
+    if (overlay) {
+      const dev = n.flannel!;
+      const mac = gone.flannel!.mac;
+      n.ns.neigh.delete(dev, gone.podNet);
+      if (dev.fdb.get(mac) === gone.ip) dev.fdb.delete(mac);
+      n.ns.mainTable.remove((r) => r.dst === gone.podNet && r.prefix === gone.podPrefix && r.gateway === gone.podNet && r.dev === dev);
+    } else {
+      n.ns.mainTable.remove((r) => r.dst === gone.podNet && r.prefix === gone.podPrefix && r.gateway === gone.ip && r.dev === n.eth0);
     }
   }
 }
