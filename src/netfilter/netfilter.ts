@@ -12,9 +12,10 @@ import type { Packet } from '../packet/packet.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CChain, type CompiledTable } from './compiled.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
+import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
-import { canonicalize, type Counters, type RejectWith, type Rule, type Ruleset, type Table, type TableName } from './rules.js';
+import { canonicalize, type Counters, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
 import { TgCode, type TargetDropReason, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv, type NftOutcome } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
@@ -199,43 +200,13 @@ export class Netfilter {
    * chain was written (a reload of the same rules).
    */
   loadNoflush(rs: Ruleset, input: Ruleset | null): void {
-    // Nothing counted since the last load: every live value is what the chains were loaded with, which
-    // kube-proxy's inputs (all [0:0]) keep; `rs`'s own counters stand.
-    if (this.counts.size === 0) {
-      this.load(rs);
-      return;
-    }
     const before = this.loaded;
-    const counts = new Map(this.counts);
+    // The live counters that are not zero, by the ids of the chains loaded before: what was counted
+    // since that load, and what the chains were loaded with (zero in kube-proxy's inputs); rekeyed below.
+    const saved = new Map(this.counts);
+    for (const t of before) for (const id of loadedWithCounts(t.chains)) if (!saved.has(id)) saved.set(id, ZERO_COUNTS);
     this.load(rs);
-    // The live value (what the old chain was loaded with plus what was counted here) over the new base.
-    const carry = (from: number, fromBase: Counters, to: number, toBase: Counters): void => {
-      const k = counts.get(from);
-      const packets = fromBase.packets + (k?.packets ?? 0) - toBase.packets;
-      const bytes = fromBase.bytes + (k?.bytes ?? 0) - toBase.bytes;
-      if (packets !== 0 || bytes !== 0) this.counts.set(to, { packets, bytes });
-    };
-    for (const t of this.loaded) {
-      const old = before.find((x) => x.name === t.name);
-      if (old === undefined) continue;
-      const written = input?.tables.find((x) => x.name === t.name);
-      const writtenNames = written === undefined ? null : chainNamesOf(written);
-      const oldByName = new Map<string, CChain>();
-      for (const cc of chainsOf(old.chains)) oldByName.set(cc.name, cc);
-      for (const cc of chainsOf(t.chains)) {
-        const was = oldByName.get(cc.name);
-        if (was === undefined) continue;
-        const rewritten = writtenNames !== null && writtenNames.has(cc.name);
-        if (rewritten && !cc.builtin) continue;
-        const n = rewritten ? Math.min(was.rules.length, cc.rules.length) : cc.rules.length;
-        if (!rewritten && was.rules.length !== n) continue;
-        let same = 0;
-        while (same < n && sameRule(cc.name, was.rules[same]!.rule, cc.rules[same]!.rule)) same++;
-        if (!rewritten && same !== n) continue;
-        if (!rewritten) carry(was.id, was.model.counters, cc.id, cc.model.counters);
-        for (let j = 0; j < same; j++) carry(was.rules[j]!.id, was.rules[j]!.rule.counters, cc.rules[j]!.id, cc.rules[j]!.rule.counters);
-      }
-    }
+    if (saved.size > 0) for (const [id, k] of carryCounts(saved, before, this.loaded, input)) this.counts.set(id, k);
   }
 
   /** The live ruleset with this namespace's counters, canonical order (a fresh copy per call). */
@@ -494,21 +465,4 @@ function walkStart(nf: Netfilter, pkt: Packet): void {
 
 function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {
   return { kind: 'drop', reason, table, chain, rule };
-}
-
-/** The same rule: one object, or the same text (a ruleset parsed again). For loadNoflush. */
-function sameRule(chain: string, a: Rule, b: Rule): boolean {
-  return a === b || renderRule(chain, a) === renderRule(chain, b);
-}
-
-/** The chain names a restore input's table declares (computed once per table: kube-proxy's input is shared by nodes). For loadNoflush. */
-const namesCache = new WeakMap<Table, Set<string>>();
-function chainNamesOf(t: Table): Set<string> {
-  let s = namesCache.get(t);
-  if (s === undefined) {
-    s = new Set(t.chains.map((c) => c.name));
-    for (const d of t.deletedChains ?? []) s.add(d);
-    namesCache.set(t, s);
-  }
-  return s;
 }

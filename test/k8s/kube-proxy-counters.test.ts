@@ -134,5 +134,35 @@ COMMIT
 [6:504] -A OTHER -j RETURN
 COMMIT
 `);
+    // A reload no restore input names (null): a chain whose rules changed (another program rewrote it) starts
+    // again at 0; a chain that went away takes its counters with it; the unchanged ones keep theirs.
+    nf.loadNoflush(
+      parseIptablesSave(
+        `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-B - [0:0]
+:OTHER - [0:0]
+[0:0] -A OUTPUT -j KUBE-SERVICES
+[0:0] -A OUTPUT -j OTHER
+[0:0] -A KUBE-SERVICES -d 127.0.0.1/32 -p icmp -j KUBE-SVC-B
+[0:0] -A KUBE-SVC-B -j RETURN
+[0:0] -A OTHER -j ACCEPT
+COMMIT
+`,
+        'changed',
+      ),
+      null,
+    );
+    const after = nf.save();
+    expect(after).toContain('[0:0] -A OTHER -j ACCEPT');
+    expect(after).toContain('[6:504] -A KUBE-SVC-B -j RETURN');
+    expect(after).toContain('[6:504] -A OUTPUT -j OTHER');
+    expect(after).toContain(':OUTPUT ACCEPT [6:504]');
+    expect(after).not.toContain('KUBE-SVC-A');
+    // KUBE-SERVICES lost a rule (changed): 0.
+    expect(after).toContain('[0:0] -A KUBE-SERVICES -d 127.0.0.1/32 -p icmp -j KUBE-SVC-B');
   });
 });
