@@ -37,6 +37,7 @@ describe('flanneld: a deleted Node', () => {
       const api = w.controlPlane!.api;
       const gone = nodes[2]!;
       const before = new Map(nodes.map((n) => [n, flannelState(n)]));
+      const sizes = new Map(nodes.map((n) => [n, n.ns.mainTable.size]));
       for (const n of nodes) {
         if (n === gone) continue;
         // Every other node routes to the subnet before; flannel.1 holds a neighbour and an FDB entry per peer.
@@ -75,6 +76,17 @@ describe('flanneld: a deleted Node', () => {
       }
       // The deleted node's own tables are not flanneld's business any more (its machine is gone): unchanged.
       expect(flannelState(gone)).toEqual(before.get(gone));
+      // A second node deleted: both subnets gone, the others still there.
+      const second = nodes[0]!;
+      api.delete('Node', '', second.name);
+      for (const n of nodes) {
+        if (n === gone || n === second) continue;
+        const b = before.get(n)!;
+        const keep = (e: string): boolean => !e.startsWith(`${formatIpv4(gone.podNet)}`) && !e.startsWith(`${formatIpv4(second.podNet)}`);
+        expect(flannelState(n).routes).toEqual(b.routes.filter(keep));
+        if (cni === 'flannel-vxlan') expect(flannelState(n).neigh).toEqual(b.neigh.filter(keep));
+        expect(n.ns.mainTable.size).toBe(sizes.get(n)! - 2);
+      }
     });
   }
 });
