@@ -1,7 +1,8 @@
 // app/answered-by — which pod answered a connection, kept on the simulator side and never on the wire.
 // Layer: app (imports core only). A real client of a Service sees only the ClusterIP; the server knows
 // its own pod, and a monitoring sidecar or the server's access log would join the two through the
-// client's address and port as the server sees them (after DNAT, before any reply NAT). Servers note
+// client's address and port as the server sees them (after DNAT, before any reply NAT). Servers (tcp-rr,
+// udp echo, DNS servers with an identity: CoreDNS pods, DNS hosts) note
 // (protocol, peer address, peer port) → their identity when they accept or answer; the client looks up
 // its own (protocol, address, port) when the answer arrives. Nothing here changes a packet.
 // Not covered: a client whose source the path masquerades (SNAT: NodePort from outside, hairpin): the

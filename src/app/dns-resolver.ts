@@ -30,7 +30,9 @@ import { SEC } from '../core/time.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
 import { decodeDns, DnsFlag, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
-import type { Ipv4 } from '../wire/types.js';
+import { IpProto, type Ipv4 } from '../wire/types.js';
+import type { Packet } from '../packet/packet.js';
+import { answeredBy } from './answered-by.js';
 import type { Resolver } from './http-client.js';
 
 /** glibc's MAXNS: nameservers beyond the third are ignored. */
@@ -130,6 +132,12 @@ export interface LookupResult {
   queries: number;
   /** Served from the host cache (StubResolverOptions.cache) without a query on the wire. */
   cached: boolean;
+  /**
+   * The server (its pod) whose A reply answered the lookup — after retries, the one that answered the
+   * query used (app/answered-by: noted by the server, never on the wire); null when no query was
+   * answered, when the server noted nothing, or from the host cache.
+   */
+  servedBy: string | null;
 }
 
 /** Resolver behaviour beyond resolv.conf. */
@@ -187,7 +195,7 @@ export class StubResolver implements Resolver {
         this.counters.cacheHits++;
         if (hit.result.addresses.length > 0) this.counters.succeeded++;
         else this.counters.failed++;
-        const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true };
+        const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true, servedBy: null };
         this.sim.schedule(0, () => cb(r));
         return;
       }
@@ -200,7 +208,7 @@ export class StubResolver implements Resolver {
     const asIsFirst = dots >= this.conf.ndots || trailing;
     const searchFrom = asIsFirst ? 1 : 0;
     const searchTo = searchFrom + this.conf.search.filter((d) => d !== '' && d !== '.').length;
-    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false };
+    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false, servedBy: null };
     /** Seconds the outcome may be cached (null: not cacheable). */
     let ttl: number | null = null;
     let gotNodata = false;
@@ -268,6 +276,8 @@ export class StubResolver implements Resolver {
     new Exchange(this, q1, q2, result, (x) => {
       if (x.kind === 'error') return cb({ kind: x.refused ? 'refused' : x.servfail ? 'servfail' : 'timeout' });
       const v = verdict(x.a, x.aaaa);
+      // The lookup's answer (its addresses) comes from the A reply: that reply's server.
+      if (v.kind === 'success') result.servedBy = x.aBy;
       if (v.kind === 'nxdomain' || v.kind === 'nodata') {
         const neg = negativeTtlOf(x.a ?? x.aaaa);
         if (neg !== undefined) v.negativeTtl = neg;
@@ -301,7 +311,7 @@ export class StubResolver implements Resolver {
   }
 }
 
-type ExchangeResult = { kind: 'answer'; a: DnsMessage | null; aaaa: DnsMessage | null } | { kind: 'error'; refused: boolean; servfail: boolean };
+type ExchangeResult = { kind: 'answer'; a: DnsMessage | null; aaaa: DnsMessage | null; aBy: string | null } | { kind: 'error'; refused: boolean; servfail: boolean };
 
 /** One __res_context_send: rounds over the nameservers, send_dg to each. */
 class Exchange {
@@ -322,6 +332,8 @@ class Exchange {
   private recv2 = false;
   private ans1: DnsMessage | null = null;
   private ans2: DnsMessage | null = null;
+  /** The server that sent ans1 (app/answered-by). */
+  private ans1By: string | null = null;
   private done = false;
 
   constructor(
@@ -365,7 +377,7 @@ class Exchange {
   private reopen(): UdpSocket {
     const addr = this.r.conf.nameservers[this.ns]!;
     const sock = this.r.udp.socket().connect(addr, 53);
-    sock.onMessage = (data) => this.onReply(sock, data);
+    sock.onMessage = (data, _len, _src, _sport, pkt) => this.onReply(sock, data, pkt);
     // POLLERR (ICMP port/host unreachable on the connected socket) → close_and_return_error.
     sock.onError = () => {
       if (sock === this.sock && !this.done) this.errorNextServer();
@@ -383,6 +395,7 @@ class Exchange {
     this.recv2 = this.q2 === null;
     this.ans1 = null;
     this.ans2 = null;
+    this.ans1By = null;
     if (this.q2 !== null && !this.r.single) {
       this.write(this.q1);
       this.write(this.q2); // sendmmsg: both back to back
@@ -400,7 +413,7 @@ class Exchange {
     }
   }
 
-  private onReply(sock: UdpSocket, data: Uint8Array | null): void {
+  private onReply(sock: UdpSocket, data: Uint8Array | null, pkt: Packet): void {
     if (this.done || sock !== this.sock || data === null || data.length < 12) return;
     let m: DnsMessage;
     try {
@@ -428,6 +441,8 @@ class Exchange {
     if (which === 1) {
       this.recv1 = true;
       this.ans1 = m;
+      // The server that answered, as it noted our address and port (after NAT; not on the wire).
+      this.ans1By = answeredBy(this.sim).lookup(IpProto.UDP, pkt.ip!.dst, pkt.udp!.dstPort);
     } else {
       this.recv2 = true;
       this.ans2 = m;
@@ -478,7 +493,7 @@ class Exchange {
 
   private answer(): void {
     this.closeAll();
-    this.finish({ kind: 'answer', a: this.ans1, aaaa: this.ans2 });
+    this.finish({ kind: 'answer', a: this.ans1, aaaa: this.ans2, aBy: this.ans1By });
   }
 
   private closeAll(): void {

@@ -29,6 +29,8 @@
 //   request.Scrub → miekg Truncate): answers, then authority, then additional are kept while they
 //   fit; TC is set when an answer record was dropped.
 // A per-query processing delay is drawn from a distribution (stream `<ns>/dns-server/<port>`).
+// With `identity` (CoreDNS: its pod), each reply notes the client's address and port → identity in
+// app/answered-by, so the stub resolver can say which server answered (a dns flow's endpoints).
 //
 // Not modelled: DNS over TCP (a truncated reply is final), EDNS(0) (OPT records are ignored and never
 // added), forward's health checks and max_fails, prefetch / serve_stale, DNSSEC, zone transfers,
@@ -52,7 +54,8 @@ import {
   type DnsQuestion,
   type DnsResourceRecord,
 } from '../wire/dns.js';
-import type { Ipv4 } from '../wire/types.js';
+import { IpProto, type Ipv4 } from '../wire/types.js';
+import { answeredBy } from './answered-by.js';
 
 /** DNS port (RFC 1035 §4.2). */
 export const DNS_PORT = 53;
@@ -100,6 +103,8 @@ export interface DnsServerOptions {
   forwardDeadlineNs?: TimeNs;
   /** Idle upstream connections are closed after this (CoreDNS `expire 10s`). */
   forwardExpireNs?: TimeNs;
+  /** The pod (or host) the server runs in: noted per client address and port with each reply (app/answered-by) so DNS flows can name it. */
+  identity?: string;
 }
 
 /** Server counters (CoreDNS exports the like as coredns_dns_requests_total, _responses_total{rcode}, …). */
@@ -402,6 +407,7 @@ export class DnsServer {
       this.counters.truncated++;
     }
     this.counters.responses[rcodeName(dnsRcode(out))]++;
+    if (this.opts.identity !== undefined) answeredBy(this.sim).note(IpProto.UDP, dst, dport, this.opts.identity);
     this.sock.sendTo(dst, dport, encodeDnsMessage(out));
   }
 }

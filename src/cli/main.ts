@@ -217,6 +217,7 @@ async function main(): Promise<void> {
           .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
+          .option('counters', { alias: 'c', type: 'boolean', default: false, describe: 'with --iptables: after the run (or --until), every rule\'s packet and byte counters too (iptables-save -c)' })
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
           .option('lb', { type: 'boolean', default: false, describe: 'print the load balancers: their addresses, listeners, targets and health (after the run)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace, formatIngressRows, inspectLoadBalancers }, { formatConntrackTable }, { saveBanner }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, formatIngressRows, inspectLoadBalancers }, { formatConntrackTable }, { saveBanner, renderIptablesSave }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -253,7 +254,12 @@ async function main(): Promise<void> {
           if (ns.nf === null) throw new UsageError(`--iptables: ${argv.node} has no netfilter rules (only cluster nodes run kube-proxy)`);
           // iptables-save's banner carries a date: the simulated epoch keeps the output reproducible.
           const b = saveBanner('Thu Jan  1 00:00:00 1970');
-          const text = ns.nf.save();
+          // The rules as configured; with --counters, after the run (counters count its packets).
+          if (argv.counters && argv.run) {
+            const until = untilOf(argv.until) ?? world.until;
+            world.sim.run(until !== null ? { until } : {});
+          }
+          const text = argv.counters ? renderIptablesSave({ ...ns.nf.ruleset(), ruleCounters: true }) : ns.nf.save();
           process.stdout.write(text.replace(/^\*(\w+)$/gm, (m) => `${b.header.join('\n')}\n${m}`).replace(/^COMMIT$/gm, `COMMIT\n${b.footer.join('\n')}`));
           return;
         }

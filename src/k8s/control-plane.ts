@@ -18,7 +18,7 @@ import { objectMeta, type Node, type Pod, type Service } from './api/objects.js'
 import { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
 import { EndpointSliceController, sliceOf } from './endpointslice-controller.js';
-import { renderFlannelRules } from './flannel.js';
+import { renderFlannelRules, watchFlannelNodes } from './flannel.js';
 import { renderMssClampRules, type MssClamp } from './mss-clamp.js';
 import { portmapPodsOn, renderPortmapRules } from './portmap.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
@@ -139,6 +139,8 @@ export class ControlPlane {
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);
+    // flanneld on every node: a deleted Node's subnet goes from the others' routes, neighbours and FDB.
+    watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
     cp.taintManager.start();
     startReplicaController(sim, cp.api, cluster, cp.kubelet, record);
     cp.jobs.start(errors);

@@ -446,6 +446,7 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
         cacheMaxTtl: opts.cacheMaxTtl === undefined ? 30 : opts.cacheMaxTtl,
         loadbalance: opts.loadbalance ?? true,
         ...(opts.processingDelay ? { processingDelay: opts.processingDelay } : {}),
+        identity: p.name,
       }),
   );
   return { zone, servers };

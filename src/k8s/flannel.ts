@@ -6,12 +6,17 @@
 // --ip-masq (the kube-flannel default; pkg/trafficmngr/iptables MasqRules and ForwardRules): pod
 // traffic leaving the cluster network is masqueraded to the node's address, traffic inside the pod
 // network is not, and the FORWARD chain accepts the pod network both ways. Layer: k8s (imports link).
-// Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (routes are written
-// for the nodes of the scenario, once), the L3 miss handler.
+// A Node deleted from the API server makes every other node's flanneld remove that node's neighbour,
+// FDB entry and route (kube subnet manager: the node informer's DeleteFunc → lease.EventRemoved;
+// pkg/backend/vxlan handleSubnetEvents: DelARP, DelFDB, RouteDel; host-gw: RouteDel). A node that
+// only fails (NotReady) keeps them: flanneld reacts to a Node update only when its flannel annotations
+// change. Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (the routes of
+// the scenario's nodes are written at the start), a Node added later, the L3 miss handler.
 import { VxlanDevice } from '../link/vxlan.js';
-import { SharedRoutes } from '../net/fib.js';
+import { SharedRoutes, type Route } from '../net/fib.js';
 import { SharedNeighbours } from '../net/neighbour.js';
 import type { Ipv4, Mac } from '../wire/types.js';
+import type { ApiStore } from './api/store.js';
 import type { ClusterConfig, ClusterNode } from './cluster.js';
 import type { Inventory } from './inventory.js';
 
@@ -73,6 +78,64 @@ function programPerNode(n: ClusterNode, others: ClusterNode[], overlay: boolean,
     } else if (routes) {
       n.ns.addRoute({ dst: m.podNet, prefix: m.podPrefix, gateway: m.ip, dev: n.eth0 });
     }
+  }
+}
+
+/**
+ * flanneld's node watch: a deleted Node's entries go from every other node (removeFlannelNode).
+ * Returns the watch's stop function.
+ */
+export function watchFlannelNodes(api: ApiStore, nodes: readonly ClusterNode[], overlay: boolean, record: (what: string) => void): () => void {
+  const removed = new Set<string>();
+  const w = api.watch('Node', (events) => {
+    for (const e of events) {
+      if (e.type !== 'DELETED' || removed.has(e.object.metadata.name)) continue;
+      const gone = nodes.find((n) => n.name === e.object.metadata.name);
+      if (gone === undefined) continue;
+      removed.add(gone.name);
+      removeFlannelNode(nodes, gone, overlay);
+      record(`flanneld: ${gone.name} deleted, its subnet removed from every node`);
+    }
+  });
+  return () => w.stop();
+}
+
+/** Per cluster (its node list): the nodes whose subnet flanneld removed. */
+const removedNodes = new WeakMap<readonly ClusterNode[], Set<ClusterNode>>();
+
+/**
+ * lease.EventRemoved for `gone`'s subnet on every other node, in flanneld's order (vxlan_network.go
+ * handleSubnetEvents): `ip neigh del GONE.podNet dev flannel.1`, `bridge fdb del GONE.flannel.mac dev
+ * flannel.1 dst GONE.ip`, `ip route del GONE.podNet via GONE.podNet dev flannel.1 onlink`; host-gw
+ * (route_network.go): `ip route del GONE.podNet via GONE.ip dev eth0`. The neighbours and FDB entries go
+ * from each node's view of the shared sets; the routes are bound again to a shared set of the nodes
+ * left (each table dropping flanneld's routes first), so they stay one set instead of becoming N²
+ * copies. Each node then reads, lists and forwards as if the route had been deleted.
+ */
+export function removeFlannelNode(nodes: readonly ClusterNode[], gone: ClusterNode, overlay: boolean): void {
+  let removed = removedNodes.get(nodes);
+  if (removed === undefined) removedNodes.set(nodes, (removed = new Set()));
+  removed.add(gone);
+  const left = nodes.filter((m) => !removed.has(m));
+  const routes = new SharedRoutes(overlay);
+  let distinct = true;
+  for (const m of left) distinct &&= routes.add(m.podNet, m.podPrefix, overlay ? m.podNet : m.ip);
+  // flanneld's route to each node's subnet, by subnet (the nodes left and the gone one).
+  const managed = new Map<Ipv4, ClusterNode>([...left, gone].map((m) => [m.podNet, m]));
+  for (const n of left) {
+    const dev = overlay ? n.flannel! : n.eth0;
+    if (overlay) {
+      n.ns.neigh.delete(dev, gone.podNet);
+      if (n.flannel!.fdb.get(gone.flannel!.mac) === gone.ip) n.flannel!.fdb.delete(gone.flannel!.mac);
+    }
+    const table = n.ns.mainTable;
+    const ours = (r: Route, m: ClusterNode | undefined): boolean => m !== undefined && m !== n && r.prefix === m.podPrefix && r.dev === dev && r.gateway === (overlay ? m.podNet : m.ip);
+    if (!distinct) {
+      table.remove((r) => r.dst === gone.podNet && ours(r, gone));
+      continue;
+    }
+    table.remove((r) => ours(r, managed.get(r.dst)));
+    if (!table.bindShared(routes, dev, routes.get(n.podNet, n.podPrefix))) programPerNode(n, left.filter((m) => m !== n), overlay, true, false, false);
   }
 }
 

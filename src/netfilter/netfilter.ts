@@ -13,6 +13,7 @@ import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CChain, type CompiledTable } from './compiled.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
+import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
 import { canonicalize, type Counters, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
@@ -195,6 +196,25 @@ export class Netfilter {
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
     this.pages = [];
+  }
+
+  /**
+   * load(rs) where `rs` is the live ruleset after `iptables-restore --noflush` of `input` (kube-proxy's
+   * sync), keeping counters as the kernel does (libiptc TC_COMMIT's counter map, or iptables-nft's rules
+   * left in place): a user chain `input` declares was flushed and refilled, so its rules start at 0; a
+   * built-in chain it declares gets the line's policy counters (in `rs`) and its rules that stay keep
+   * theirs; every other chain keeps its rule and policy counters (their live values, whatever counters
+   * `rs` gives it), if its rules are unchanged (the same rules in the same order). `input` null: no
+   * chain was written (a reload of the same rules).
+   */
+  loadNoflush(rs: Ruleset, input: Ruleset | null): void {
+    const before = this.loaded;
+    // The live counters that are not zero, by the ids of the chains loaded before: what was counted
+    // since that load, and what the chains were loaded with (zero in kube-proxy's inputs); rekeyed below.
+    const saved = new Map(this.counts);
+    for (const t of before) for (const id of loadedWithCounts(t.chains)) if (!saved.has(id)) saved.set(id, ZERO_COUNTS);
+    this.load(rs);
+    if (saved.size > 0) for (const [id, k] of carryCounts(saved, before, this.loaded, input)) this.counts.set(id, k);
   }
 
   /** The live ruleset with this namespace's counters, canonical order (a fresh copy per call). */

@@ -217,6 +217,8 @@ function startDnsLookups(ctx: WorkloadContext, tr: Transports, t: Extract<Traffi
         if (r.addresses.length > 0) {
           counts.received++;
           rec.requestSucceeded(sim.now - started, null, 0);
+          // The CoreDNS pod (or DNS host) whose reply was used, after retries (no connection; no bytes, as the flow counts none).
+          if (r.servedBy !== null) rec.servedBy?.(r.servedBy, 0, false);
         } else {
           counts.errors++;
           rec.requestFailed('dns', sim.now - started);

@@ -292,7 +292,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
   for (const h of spec.externalHosts) {
     if (h.dnsRecords === undefined) continue;
     const host = c.hosts.find((x) => x.name === h.name);
-    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true });
+    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true, identity: host.name });
   }
   const publicServer = startPublicDnsServer(ctx, tr);
   // CoreDNS runs when the scenario asks for cluster DNS (spec.cluster.dns); pods merely labelled
@@ -328,7 +328,7 @@ function startPublicDnsServer(ctx: WorkloadContext, tr: Transports): Ipv4 | null
   checkZones(ctx, d);
   const api = ctx.api ?? null;
   const az = new AuthoritativeZones(zones, api ? () => dnsEndpointRecords(api) : () => [], host.name);
-  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [] });
+  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [], identity: host.name });
   return host.ip;
 }
 

@@ -32,6 +32,9 @@ function world(mode: 'iptables' | 'nftables' = 'iptables') {
   return buildWorld(loadScenarioText(yaml, 'partial.yaml'), 1);
 }
 
+/** iptables-save text with every chain's counters [0:0]. */
+const zeroed = (text: string): string => text.replace(/ \[\d+:\d+\]$/gm, ' [0:0]');
+
 describe('kube-proxy partial syncs', () => {
   it('leave every node with the rules a full sync writes', () => {
     const w = world();
@@ -44,7 +47,8 @@ describe('kube-proxy partial syncs', () => {
         let rs = parseIptablesSave(renderKubeProxyBase(), 'base');
         rs = restoreInto(rs, parseIptablesSave(renderFlannelRules('10.244.0.0/16', `${formatIpv4(n.podNet)}/${n.podPrefix}`, true), 'cni'), true);
         rs = restoreInto(rs, parseIptablesSave(kubeProxyRestoreText(n, [...kp.services], opts), 'sync'), true);
-        expect(n.ns.nf!.save()).toBe(renderIptablesSave(rs));
+        // The rules (the chains' counters are the traffic's: they survive the syncs, tested below).
+        expect(zeroed(n.ns.nf!.save())).toBe(renderIptablesSave(rs));
       }
     };
     check();

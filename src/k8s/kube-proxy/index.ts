@@ -151,7 +151,8 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     }
     if (opts.mode === 'nftables') {
       // kube-proxy leaves iptables to kubelet and the CNI; its own rules are one nft transaction.
-      node.ns.enableNetfilter().load(rs);
+      // Kubelet's and the CNI's chains keep their counters (kube-proxy writes none of them).
+      node.ns.enableNetfilter().loadNoflush(rs, null);
       programNftablesNode(node, services, opts, nftChanged);
       continue;
     }
@@ -170,7 +171,8 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
       merged = restoreInto(rs, sync, true);
       if (first === undefined) firsts.set(key, { live: rs, merged, index: null });
     }
-    node.ns.enableNetfilter().load(merged);
+    // Restored --noflush: kube-proxy's chains start at 0, kubelet's and the CNI's keep their counters.
+    node.ns.enableNetfilter().loadNoflush(merged, sync);
     liveRules.set(node, { rs: merged, cni: pre });
   }
 }
@@ -243,7 +245,8 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
       parsed.set(text, (input = parseIptablesSave(text, `kube-proxy@${node.name}`, existing)));
     }
     const merged = restoreUserChains(live.rs, input) ?? restoreInto(live.rs, input, true);
-    node.ns.enableNetfilter().load(merged);
+    // Only the chains `input` writes start at 0: the unchanged Services' chains keep their counters.
+    node.ns.enableNetfilter().loadNoflush(merged, input);
     liveRules.set(node, { rs: merged, cni: pre });
   }
   if (full.length > 0) programKubeProxy(full, services, opts, preload);

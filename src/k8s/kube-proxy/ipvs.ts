@@ -104,5 +104,7 @@ export function programIpvsNode(node: ClusterNode, services: ServiceView[], opts
     }
   }
   nf.ipsets.restore(renderIpvsModeSets(clusterIpSet, nodePortSet, loopBack), { file: `kube-proxy-ipset@${node.name}`, exist: true });
-  nf.load(restoreInto(base, parseIptablesSave(renderIpvsModeRules(opts.clusterCIDR, opts.randomFully), `kube-proxy-ipvs@${node.name}`), true));
+  // Restored --noflush: the chains the input writes start at 0, kubelet's and the CNI's keep their counters.
+  const input = parseIptablesSave(renderIpvsModeRules(opts.clusterCIDR, opts.randomFully), `kube-proxy-ipvs@${node.name}`);
+  nf.loadNoflush(restoreInto(base, input, true), input);
 }
