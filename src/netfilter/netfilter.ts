@@ -211,10 +211,33 @@ export class Netfilter {
     const before = this.loaded;
     // The live counters that are not zero, by the ids of the chains loaded before: what was counted
     // since that load, and what the chains were loaded with (zero in kube-proxy's inputs); rekeyed below.
-    const saved = new Map(this.counts);
+    const saved = this.countedIds();
     for (const t of before) for (const id of loadedWithCounts(t.chains)) if (!saved.has(id)) saved.set(id, ZERO_COUNTS);
     this.load(rs);
-    if (saved.size > 0) for (const [id, k] of carryCounts(saved, before, this.loaded, input)) this.counts.set(id, k);
+    if (saved.size > 0) for (const [id, k] of carryCounts(saved, before, this.loaded, input)) this.setCount(id, k);
+  }
+
+  /** What this namespace counted since the load, by id (ids never counted are absent). */
+  private countedIds(): Map<number, Counters> {
+    const out = new Map<number, Counters>();
+    this.pages.forEach((pg, pi) => {
+      if (pg === null) return;
+      for (let j = 0; j < PAGE; j++) {
+        const packets = pg[j << 1]!;
+        const bytes = pg[(j << 1) + 1]!;
+        if (packets !== 0 || bytes !== 0) out.set((pi << PAGE_BITS) | j, { packets, bytes });
+      }
+    });
+    return out;
+  }
+
+  /** Sets what this namespace counted for `id` (loadNoflush carrying a counter over). */
+  private setCount(id: number, k: Counters): void {
+    const pi = id >>> PAGE_BITS;
+    const pg = (pi < this.pages.length ? (this.pages[pi] as Float64Array | null) : null) ?? this.newPage(pi);
+    const o = (id & (PAGE - 1)) << 1;
+    pg[o] = k.packets;
+    pg[o + 1] = k.bytes;
   }
 
   /** The live ruleset with this namespace's counters, canonical order (a fresh copy per call). */

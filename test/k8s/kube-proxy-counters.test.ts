@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointSlice } from '../../src/k8s/api/objects.js';
 import { parseIptablesSave, renderIptablesSave, renderRule, restoreInto } from '../../src/netfilter/iptables-save.js';
 import type { TableName } from '../../src/netfilter/rules.js';
-import type { NetNamespace } from '../../src/net/namespace.js';
+import type { Namespace } from '../../src/net/namespace.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../../src/scenario/generate.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
@@ -16,7 +16,7 @@ import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
 import { FakeHost, icmp } from '../netfilter/helpers.js';
 
 /** Packet counts of `chain`'s rules, and its policy counter's packets (built-in chains). */
-function packets(ns: Pick<NetNamespace, 'nf'>, table: TableName, chain: string): { rules: number[]; policy: number } | null {
+function packets(ns: Pick<Namespace, 'nf'>, table: TableName, chain: string): { rules: number[]; policy: number } | null {
   const c = ns.nf!.ruleset().tables.find((t) => t.name === table)?.chains.find((x) => x.name === chain);
   return c === undefined ? null : { rules: c.rules.map((r) => r.counters.packets), policy: c.counters.packets };
 }
