@@ -21,13 +21,18 @@ export class SimEvent {
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;
+  /**
+   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
+   * simulator hands it back to the scheduler's free list and a later post reuses the object.
+   */
+  pooled = false;
   constructor(
-    readonly time: TimeNs,
-    readonly seq: number,
-    readonly fn: EventFn,
-    readonly a: unknown,
-    readonly b: unknown,
-    readonly background: boolean,
+    public time: TimeNs,
+    public seq: number,
+    public fn: EventFn,
+    public a: unknown,
+    public b: unknown,
+    public background: boolean,
     private readonly live: Live,
   ) {}
   cancel(): void {
@@ -56,6 +61,11 @@ const COMPACT_MIN = 4096;
 /** How many sorted lanes sit beside the heap. */
 const LANES = 8;
 
+/** Most free events kept for reuse. */
+const FREE_MAX = 4096;
+
+function noop(): void {}
+
 /**
  * The future event list: a binary min-heap keyed by (time, seq) with the comparison inline, plus a few
  * sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe) are
@@ -74,14 +84,59 @@ export class Scheduler {
   private n = 0;
   private seq = 0;
   private readonly live: Live = { foreground: 0, cancelled: 0 };
+  /** Posted events that have run, ready for reuse. */
+  private readonly free: SimEvent[] = [];
+  /** peek() found the earliest event and nothing was inserted since: `peekedLane` says where it is (null: the heap). */
+  private peeked = false;
+  private peekedLane: Lane | null = null;
 
   constructor() {
     for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
   }
 
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
-    const seq = this.seq++;
-    const ev = new SimEvent(time, seq, fn, a, b, background, this.live);
+    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+    this.place(ev);
+    return ev;
+  }
+
+  /**
+   * As insert, for an event nobody will cancel or keep (a frame in flight): the event object comes
+   * from a free list and goes back to it once it has run (Simulator.run calls release), so a
+   * steady stream of frames allocates no events. Same (time, seq) order as insert.
+   */
+  post(time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): void {
+    const free = this.free;
+    let ev: SimEvent;
+    if (free.length > 0) {
+      ev = free.pop()!;
+      ev.time = time;
+      ev.seq = this.seq++;
+      ev.fn = fn;
+      ev.a = a;
+      ev.b = b;
+      ev.background = background;
+      ev.popped = false;
+    } else {
+      ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+      ev.pooled = true;
+    }
+    this.place(ev);
+  }
+
+  /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
+  release(ev: SimEvent): void {
+    ev.fn = noop;
+    ev.a = undefined;
+    ev.b = undefined;
+    if (this.free.length < FREE_MAX) this.free.push(ev);
+  }
+
+  private place(ev: SimEvent): void {
+    const time = ev.time;
+    const seq = ev.seq;
+    const background = ev.background;
+    this.peeked = false;
     if (!background) this.live.foreground++;
     if (this.live.cancelled > COMPACT_MIN && this.live.cancelled * 2 > this.n) this.compact();
     this.n++;
@@ -116,7 +171,7 @@ export class Scheduler {
       }
       best.items.push(ev);
       best.tailTime = time;
-      return ev;
+      return;
     }
     const h = this.h;
     let i = h.length;
@@ -137,7 +192,6 @@ export class Scheduler {
     ht[i] = time;
     hs[i] = seq;
     h[i] = ev;
-    return ev;
   }
 
   /**
@@ -147,6 +201,7 @@ export class Scheduler {
    * total order, so the events still run in the same order.
    */
   private compact(): void {
+    this.peeked = false;
     const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
     // A sorted array is a heap.
     this.h.length = 0;
@@ -196,7 +251,8 @@ export class Scheduler {
   pop(): SimEvent | undefined {
     if (this.n === 0) return undefined;
     this.n--;
-    const lane = this.minLane();
+    const lane = this.peeked ? this.peekedLane : this.minLane();
+    this.peeked = false;
     let top: SimEvent;
     if (lane !== null) {
       top = lane.items[lane.head]!;
@@ -278,7 +334,9 @@ export class Scheduler {
   }
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
-    const lane = this.minLane();
+    const lane = this.peeked ? this.peekedLane : this.minLane();
+    this.peeked = true;
+    this.peekedLane = lane;
     return lane !== null ? lane.items[lane.head] : this.h[0];
   }
   get size(): number {

@@ -56,6 +56,19 @@ export class Simulator {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
     return this.sched.insert(Math.round(at), fn, a, b, this.background);
   }
+  /**
+   * Schedules fn(a, b) after `delay` ns as schedule does, for an event the caller never cancels nor
+   * keeps (a frame in flight): no handle is returned, and the event object is reused once it has run.
+   */
+  post(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
+    if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
+    this.sched.post(this._now + Math.round(delay), fn, a, b, this.background);
+  }
+  /** post at absolute time `at` (not before now), as scheduleAt. */
+  postAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
+    if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
+    this.sched.post(Math.round(at), fn, a, b, this.background);
+  }
   /** Schedules a background event: periodic housekeeping that does not keep a run without a duration going. */
   scheduleBackground(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
@@ -103,6 +116,7 @@ export class Simulator {
       this.background = ev.background;
       ev.fn(ev.a, ev.b);
       this.background = false;
+      if (ev.pooled) this.sched.release(ev);
       ran++;
       this._events++;
       if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);

@@ -81,8 +81,8 @@ export class Channel {
     // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);
-    else this.sim.scheduleAt(start, noteLater, from, pkt);
-    this.sim.scheduleAt(end + tx.cfg.delayNs, arrive, tx, pkt);
+    else this.sim.postAt(start, noteLater, from, pkt);
+    this.sim.postAt(end + tx.cfg.delayNs, arrive, tx, pkt);
   }
 }
 
