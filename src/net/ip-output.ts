@@ -138,7 +138,7 @@ export function routeOutput(ns: Namespace, dst: Ipv4): Route | null {
   const rt = ns.fibLookup(dst);
   if (rt === null || rt.dev === null) return null;
   if (rt.type !== 'unicast' && rt.type !== 'local' && rt.type !== 'broadcast') return null;
-  if (rt.type === 'local') return { ...rt, dev: ns.lo };
+  if (rt.type === 'local') return ns.loRoute(rt);
   return rt;
 }
 
