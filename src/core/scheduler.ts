@@ -58,39 +58,151 @@ class Lane {
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
 
-/** How many sorted lanes sit beside the heap. */
+/** How many sorted lanes sit beside the heaps. */
 const LANES = 8;
 
 /** Most free events kept for reuse. */
 const FREE_MAX = 4096;
 
+/** Events due within this time of the clock go to the near heap (frames in flight, zero-delay hand-offs). */
+export const NEAR_NS = 1_000_000;
+
 function noop(): void {}
 
+/** A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events. */
+class KeyHeap {
+  readonly h: SimEvent[] = [];
+  /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
+  ht = new Float64Array(64);
+  hs = new Float64Array(64);
+
+  push(ev: SimEvent): void {
+    const time = ev.time;
+    const seq = ev.seq;
+    const h = this.h;
+    let i = h.length;
+    h.push(ev);
+    if (i === this.ht.length) this.grow();
+    const ht = this.ht;
+    const hs = this.hs;
+    // Sift up with a hole: parents later than the new event move down.
+    while (i > 0) {
+      const pi = (i - 1) >> 1;
+      const pt = ht[pi]!;
+      if (pt < time || (pt === time && hs[pi]! < seq)) break;
+      ht[i] = pt;
+      hs[i] = hs[pi]!;
+      h[i] = h[pi]!;
+      i = pi;
+    }
+    ht[i] = time;
+    hs[i] = seq;
+    h[i] = ev;
+  }
+
+  pop(): SimEvent {
+    const h = this.h;
+    const ht = this.ht;
+    const hs = this.hs;
+    const top = h[0]!;
+    const last = h.pop()!;
+    const m = h.length;
+    if (m > 0) {
+      // Sift the last event down from the root with a hole, comparing the keys' typed arrays.
+      const t = ht[m]!;
+      const s = hs[m]!;
+      let i = 0;
+      const half = m >> 1;
+      while (i < half) {
+        let ci = 2 * i + 1;
+        let ct = ht[ci]!;
+        let cs = hs[ci]!;
+        const ri = ci + 1;
+        if (ri < m) {
+          const rt = ht[ri]!;
+          const rs = hs[ri]!;
+          if (rt < ct || (rt === ct && rs < cs)) {
+            ci = ri;
+            ct = rt;
+            cs = rs;
+          }
+        }
+        if (t < ct || (t === ct && s < cs)) break;
+        ht[i] = ct;
+        hs[i] = cs;
+        h[i] = h[ci]!;
+        i = ci;
+      }
+      ht[i] = t;
+      hs[i] = s;
+      h[i] = last;
+    }
+    return top;
+  }
+
+  /** Keeps the events not cancelled (a sorted array is a heap); returns how many. */
+  compact(): number {
+    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
+    this.h.length = 0;
+    while (this.ht.length < keep.length) this.grow();
+    for (let i = 0; i < keep.length; i++) {
+      const e = keep[i]!;
+      this.h.push(e);
+      this.ht[i] = e.time;
+      this.hs[i] = e.seq;
+    }
+    return keep.length;
+  }
+
+  /** Doubles the key arrays. */
+  private grow(): void {
+    const t = new Float64Array(this.ht.length * 2);
+    t.set(this.ht);
+    this.ht = t;
+    const s = new Float64Array(this.hs.length * 2);
+    s.set(this.hs);
+    this.hs = s;
+  }
+}
+
+/** Where the earliest event is (Scheduler.locate). */
+const enum Src {
+  Empty,
+  Near,
+  Far,
+  Lane,
+}
+
 /**
- * The future event list: a binary min-heap keyed by (time, seq) with the comparison inline, plus a few
- * sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe) are
- * scheduled in non-decreasing time order, so each such stream is appended to a lane (the lane whose last
- * event is the latest not after the new one) in O(1) instead of deepening the heap: tens of thousands of
- * pending TIME_WAIT timers otherwise make every pop walk ~16 heap levels of cache misses. Events that fit
- * no lane go to the heap. The earliest event is the least of the heap's top and the lanes' heads, so the
- * order is exactly (time, seq) whatever the split.
+ * The future event list: two binary min-heaps keyed by (time, seq) with the comparison inline, plus a
+ * few sorted lanes. An event due within NEAR_NS of the clock (a frame in flight: veth and wire
+ * delays, zero-delay hand-offs) goes to the near heap, which holds only the few dozen such events in
+ * flight, so inserting and popping them walks a few cache-hot levels instead of climbing over every
+ * pending timer. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe)
+ * are scheduled in non-decreasing time order, so each such stream is appended to a lane (the lane
+ * whose last event is the latest not after the new one) in O(1). Other events go to the far heap.
+ * The earliest event is the least of the two heaps' tops and the lanes' heads, so the order is
+ * exactly (time, seq) whatever the split.
  */
 export class Scheduler {
-  private readonly h: SimEvent[] = [];
-  /** The heap's keys beside its events (time and seq of h[i] at i): sifting reads these, not the event objects. */
-  private ht = new Float64Array(256);
-  private hs = new Float64Array(256);
+  private readonly near = new KeyHeap();
+  private readonly far = new KeyHeap();
   private readonly lanes: Lane[] = [];
   private n = 0;
   private seq = 0;
+  /** Time of the last event popped: what "near" is measured from. */
+  private clock = 0;
   private readonly live: Live = { foreground: 0, cancelled: 0 };
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
-  /** peek() found the earliest event and nothing was inserted since: `peekedLane` says where it is (null: the heap). */
-  private peeked = false;
-  private peekedLane: Lane | null = null;
+  /** The lane with the earliest head (null: all empty), valid while `lanesMinValid`. */
+  private lanesMin: Lane | null = null;
+  private lanesMinValid = true;
+  /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
+  private located = false;
+  private src: Src = Src.Empty;
 
-  constructor() {
+  constructor(private readonly nearNs = NEAR_NS) {
     for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
   }
 
@@ -134,22 +246,23 @@ export class Scheduler {
 
   private place(ev: SimEvent): void {
     const time = ev.time;
-    const seq = ev.seq;
-    const background = ev.background;
-    this.peeked = false;
-    if (!background) this.live.foreground++;
+    this.located = false;
+    if (!ev.background) this.live.foreground++;
     if (this.live.cancelled > COMPACT_MIN && this.live.cancelled * 2 > this.n) this.compact();
     this.n++;
+    if (time - this.clock < this.nearNs) {
+      this.near.push(ev);
+      return;
+    }
     // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
-    // else an empty lane; else the heap.
+    // else an empty lane; else the far heap.
     let best: Lane | null = null;
     let bestTime = -1;
     let empty: Lane | null = null;
     const lanes = this.lanes;
     for (let k = 0; k < LANES; k++) {
       const l = lanes[k]!;
-      const len = l.items.length;
-      if (len === l.head) {
+      if (l.items.length === l.head) {
         if (empty === null) empty = l;
         continue;
       }
@@ -160,59 +273,33 @@ export class Scheduler {
       }
     }
     if (best === null) best = empty;
-    if (best !== null) {
-      if (best.head === best.items.length) {
-        if (best.head > 0) {
-          best.items.length = 0;
-          best.head = 0;
-        }
-        best.headTime = time;
-        best.headSeq = seq;
-      }
-      best.items.push(ev);
-      best.tailTime = time;
+    if (best === null) {
+      this.far.push(ev);
       return;
     }
-    const h = this.h;
-    let i = h.length;
-    h.push(ev);
-    if (i === this.ht.length) this.grow();
-    const ht = this.ht;
-    const hs = this.hs;
-    // Sift up with a hole: parents later than the new event move down.
-    while (i > 0) {
-      const pi = (i - 1) >> 1;
-      const pt = ht[pi]!;
-      if (pt < time || (pt === time && hs[pi]! < seq)) break;
-      ht[i] = pt;
-      hs[i] = hs[pi]!;
-      h[i] = h[pi]!;
-      i = pi;
+    if (best.head === best.items.length) {
+      if (best.head > 0) {
+        best.items.length = 0;
+        best.head = 0;
+      }
+      best.headTime = time;
+      best.headSeq = ev.seq;
+      this.lanesMinValid = false; // a lane's head changed
     }
-    ht[i] = time;
-    hs[i] = seq;
-    h[i] = ev;
+    best.items.push(ev);
+    best.tailTime = time;
   }
 
   /**
-   * Drops the cancelled events from the heap and the lanes. Lazy cancel leaves a cancelled timer queued
+   * Drops the cancelled events from the heaps and the lanes. Lazy cancel leaves a cancelled timer queued
    * until its time comes: a workload that arms and cancels long timers while the clock stands still (a
    * request timeout per failed connect) would otherwise grow the queue without bound. (time, seq) is a
    * total order, so the events still run in the same order.
    */
   private compact(): void {
-    this.peeked = false;
-    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
-    // A sorted array is a heap.
-    this.h.length = 0;
-    while (this.ht.length < keep.length) this.grow();
-    for (let i = 0; i < keep.length; i++) {
-      const e = keep[i]!;
-      this.h.push(e);
-      this.ht[i] = e.time;
-      this.hs[i] = e.seq;
-    }
-    let n = keep.length;
+    this.located = false;
+    this.lanesMinValid = false;
+    let n = this.near.compact() + this.far.compact();
     for (const l of this.lanes) {
       const items = l.items.slice(l.head).filter((e) => !e.cancelled);
       l.items = items;
@@ -228,11 +315,12 @@ export class Scheduler {
     this.live.cancelled = 0;
   }
 
-  /** The lane holding the earliest event, or null when the heap's top is earlier (or all lanes are empty). */
+  /** The lane holding the earliest lane head, or null when all lanes are empty. */
   private minLane(): Lane | null {
+    if (this.lanesMinValid) return this.lanesMin;
     let best: Lane | null = null;
-    let bt = this.h.length > 0 ? this.ht[0]! : Infinity;
-    let bs = this.hs[0]!;
+    let bt = Infinity;
+    let bs = 0;
     const lanes = this.lanes;
     for (let k = 0; k < LANES; k++) {
       const l = lanes[k]!;
@@ -244,17 +332,51 @@ export class Scheduler {
         best = l;
       }
     }
+    this.lanesMin = best;
+    this.lanesMinValid = true;
     return best;
+  }
+
+  /** Finds where the earliest event is (the queue is not empty). */
+  private locate(): Src {
+    const near = this.near;
+    const far = this.far;
+    let src = Src.Empty;
+    let bt = Infinity;
+    let bs = 0;
+    if (near.h.length > 0) {
+      src = Src.Near;
+      bt = near.ht[0]!;
+      bs = near.hs[0]!;
+    }
+    if (far.h.length > 0) {
+      const t = far.ht[0]!;
+      if (t < bt || (t === bt && far.hs[0]! < bs)) {
+        src = Src.Far;
+        bt = t;
+        bs = far.hs[0]!;
+      }
+    }
+    const lane = this.minLane();
+    if (lane !== null) {
+      const t = lane.headTime;
+      if (t < bt || (t === bt && lane.headSeq < bs)) src = Src.Lane;
+    }
+    return src;
   }
 
   /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
     if (this.n === 0) return undefined;
     this.n--;
-    const lane = this.peeked ? this.peekedLane : this.minLane();
-    this.peeked = false;
+    const src = this.located ? this.src : this.locate();
+    this.located = false;
     let top: SimEvent;
-    if (lane !== null) {
+    if (src === Src.Near) top = this.near.pop();
+    else if (src === Src.Far) top = this.far.pop();
+    else {
+      const lane = this.lanesMin!;
+      this.lanesMinValid = false;
       top = lane.items[lane.head]!;
       lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
       if (lane.head === lane.items.length) {
@@ -269,7 +391,8 @@ export class Scheduler {
           lane.head = 0;
         }
       }
-    } else top = this.popHeap();
+    }
+    this.clock = top.time;
     if (top.cancelled) this.live.cancelled--;
     else {
       top.popped = true;
@@ -278,66 +401,21 @@ export class Scheduler {
     return top;
   }
 
-  private popHeap(): SimEvent {
-    const h = this.h;
-    const ht = this.ht;
-    const hs = this.hs;
-    const top = h[0]!;
-    const last = h.pop()!;
-    const m = h.length;
-    if (m > 0) {
-      // Sift the last event down from the root with a hole, comparing the keys' typed arrays.
-      const t = ht[m]!;
-      const s = hs[m]!;
-      let i = 0;
-      const half = m >> 1;
-      while (i < half) {
-        let ci = 2 * i + 1;
-        let ct = ht[ci]!;
-        let cs = hs[ci]!;
-        const ri = ci + 1;
-        if (ri < m) {
-          const rt = ht[ri]!;
-          const rs = hs[ri]!;
-          if (rt < ct || (rt === ct && rs < cs)) {
-            ci = ri;
-            ct = rt;
-            cs = rs;
-          }
-        }
-        if (t < ct || (t === ct && s < cs)) break;
-        ht[i] = ct;
-        hs[i] = cs;
-        h[i] = h[ci]!;
-        i = ci;
-      }
-      ht[i] = t;
-      hs[i] = s;
-      h[i] = last;
-    }
-    return top;
-  }
-
-  /** Doubles the key arrays. */
-  private grow(): void {
-    const t = new Float64Array(this.ht.length * 2);
-    t.set(this.ht);
-    this.ht = t;
-    const s = new Float64Array(this.hs.length * 2);
-    s.set(this.hs);
-    this.hs = s;
-  }
-
   /** Foreground events still to run (not cancelled). */
   get foreground(): number {
     return this.live.foreground;
   }
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
-    const lane = this.peeked ? this.peekedLane : this.minLane();
-    this.peeked = true;
-    this.peekedLane = lane;
-    return lane !== null ? lane.items[lane.head] : this.h[0];
+    if (!this.located) {
+      this.src = this.locate();
+      this.located = true;
+    }
+    const src = this.src;
+    if (src === Src.Near) return this.near.h[0];
+    if (src === Src.Far) return this.far.h[0];
+    const lane = this.lanesMin!;
+    return lane.items[lane.head];
   }
   get size(): number {
     return this.n;

@@ -141,7 +141,61 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
   });
 }
 
-schedulerConformance('Scheduler (binary heap)', () => new Scheduler());
+schedulerConformance('Scheduler (near heap, far heap and lanes)', () => new Scheduler());
+// A near horizon inside the tests' delays, so events are split between the near heap, the lanes and the far heap.
+schedulerConformance('Scheduler (near horizon 100 ns)', () => new Scheduler(100));
+schedulerConformance('Scheduler (no near heap)', () => new Scheduler(0));
+
+describe('Scheduler.post (pooled events)', () => {
+  it('posted and inserted events interleave in (time, seq) order, and a released event is reused by the next post', () => {
+    const s = new Scheduler(100);
+    const order: unknown[] = [];
+    const run = (): void => {
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) {
+        if (ev.cancelled) continue;
+        order.push(ev.a);
+        if (ev.pooled) s.release(ev);
+      }
+    };
+    s.post(5, noop, 'p5', null, false);
+    s.insert(5, noop, 'i5');
+    s.post(1_000, noop, 'p1000', null, false);
+    s.insert(3, noop, 'i3');
+    s.post(5, noop, 'p5b', null, false);
+    run();
+    expect(order).toEqual(['i3', 'p5', 'i5', 'p5b', 'p1000']);
+    // The three posted events went back to the free list: the next posts take them, not new objects.
+    const seen = new Set<SimEvent>();
+    const grab = (): void => {
+      const ev = s.pop()!;
+      seen.add(ev);
+      s.release(ev);
+    };
+    s.post(2_000, noop, 'x', null, false);
+    grab();
+    s.post(2_001, noop, 'y', null, false);
+    const ev = s.peek()!;
+    expect(seen.has(ev)).toBe(true); // the same object, reused
+    expect(ev.a).toBe('y');
+    expect(ev.popped).toBe(false);
+    expect(ev.cancelled).toBe(false);
+    expect(s.pop()!.time).toBe(2_001);
+  });
+
+  it('the simulator reuses posted events and runs them with their arguments, in order with scheduled ones', () => {
+    const sim = new Simulator();
+    const got: string[] = [];
+    const f: EventFn = (a: string, b: string) => got.push(`${a}${b}@${sim.now}`);
+    sim.post(10, f, 'p', '1');
+    sim.schedule(10, f, 's', '1');
+    sim.postAt(5, f, 'p', '0');
+    sim.schedule(2_000_000, () => sim.post(0, f, 'p', '2'));
+    sim.run();
+    expect(got).toEqual(['p0@5', 'p1@10', 's1@10', 'p2@2000000']);
+    expect(() => sim.post(-1, f)).toThrow(RangeError);
+    expect(() => sim.postAt(sim.now - 1, f)).toThrow(RangeError);
+  });
+});
 
 describe('Simulator', () => {
   it('runs callbacks with their two arguments and advances the clock to each event', () => {
