@@ -123,8 +123,15 @@ export function encodeHttpMessage(msg: HttpMessage): Uint8Array {
 
 /** Offset just past the first CRLF CRLF at or after `from` in buf[0, end), or -1. */
 function findHeadEnd(buf: Uint8Array, from: number, end: number): number {
-  for (let i = from; i + 3 < end; i++) {
-    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i + 4;
+  // j is where a CRLF CRLF would end. A byte that is neither CR nor LF ends no match in the four
+  // windows holding it, so j skips past it; after an LF the next possible end is two on, after a CR one on.
+  for (let j = from + 3; j < end; ) {
+    const c = buf[j]!;
+    if (c === 10) {
+      if (buf[j - 1] === 13 && buf[j - 2] === 10 && buf[j - 3] === 13) return j + 1;
+      j += 2;
+    } else if (c === 13) j += 1;
+    else j += 4;
   }
   return -1;
 }

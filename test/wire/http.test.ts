@@ -119,4 +119,21 @@ describe('http', () => {
     const again2 = p.push(enc.encode('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz'));
     expect(again2.map((m) => dec.decode(m.body))).toEqual(['xyz']);
   });
+
+  it('finds the end of each head wherever the chunks split, with CR and LF runs in the bodies around it', () => {
+    const bodies = ['\r\n\r', '\n\r\n\r\r', 'x\r\r\n\n', '\r\n\r\n'];
+    const wire = bodies.map((b) => `HTTP/1.1 200 OK\r\nA: \tv\r\nContent-Length: ${b.length}\r\n\r\n${b}`).join('');
+    const bytes = enc.encode(wire);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const p = new HttpParser('response');
+      const got = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut))];
+      expect(got.map((m) => dec.decode(m.body))).toEqual(bodies);
+      expect(p.pending).toBe(0);
+    }
+    // Byte by byte.
+    const p = new HttpParser('response');
+    const got: string[] = [];
+    for (let i = 0; i < bytes.length; i++) for (const m of p.push(bytes.subarray(i, i + 1))) got.push(dec.decode(m.body));
+    expect(got).toEqual(bodies);
+  });
 });
