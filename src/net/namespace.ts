@@ -83,6 +83,19 @@ class FibCache {
   readonly vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
+  /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
+  readonly localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  readonly localVals = new Uint8Array(FIB_CACHE_SLOTS);
+
+  /** Empties the cache when the tables or the devices changed since it was filled. */
+  check(epoch: number): void {
+    if (this.epoch === epoch) return;
+    this.keys.fill(NaN);
+    this.vals.fill(null);
+    this.localKeys.fill(NaN);
+    this.loRoutes = null;
+    this.epoch = epoch;
+  }
 }
 
 /** One network namespace and its IPv4 stack. */
@@ -213,13 +226,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   fibLookup(dst: Ipv4): Route | null {
     let c = this.fibCache;
     if (c === null) c = this.fibCache = new FibCache();
-    const epoch = routeEpoch() + NetDevice.upEpoch;
-    if (c.epoch !== epoch) {
-      c.keys.fill(NaN);
-      c.vals.fill(null);
-      c.loRoutes = null;
-      c.epoch = epoch;
-    }
+    c.check(routeEpoch() + NetDevice.upEpoch);
     const i = Math.imul(dst, 0x9e3779b1) >>> 28;
     if (c.keys[i] === dst) return c.vals[i]!;
     const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
@@ -242,8 +249,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
+    let c = this.fibCache;
+    if (c === null) c = this.fibCache = new FibCache();
+    c.check(routeEpoch() + NetDevice.upEpoch);
+    const i = Math.imul(addr, 0x9e3779b1) >>> 28;
+    if (c.localKeys[i] === addr) return c.localVals[i] === 1;
     const r = this.localTable.lookup(addr);
-    return r !== null && r.type === 'local';
+    const local = r !== null && r.type === 'local';
+    c.localKeys[i] = addr;
+    c.localVals[i] = local ? 1 : 0;
+    return local;
   }
 
   /** inet_select_addr: an address on `dev` in dst's subnet, else its first address, else any in the namespace. */

@@ -178,5 +178,14 @@ describe('Namespace.addAddress (connected routes)', () => {
     for (let i = 0; i < 64; i++) expect(get(`10.1.2.${i + 10}`)).toBe('10.1.2.0/24 dev eth0 proto kernel scope link src 10.1.2.3');
     for (let i = 0; i < 64; i++) expect(get(`10.77.${i}.1`)).toBe('default via 10.1.2.1 dev eth0');
     expect(get('10.1.2.3')).toBe('local 10.1.2.3 dev eth0 proto kernel scope host src 10.1.2.3');
+    // isLocal's answers follow addresses added and devices going down.
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
+    ns.addAddress(d1, ip('10.5.5.5'), 24);
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(true);
+    d1.up = false;
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
+    d1.up = true;
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(true);
   });
 });
