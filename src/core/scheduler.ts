@@ -44,15 +44,10 @@ export class SimEvent {
   }
 }
 
-/** An append-only run of events in (time, seq) order, consumed from `head`; its ends' keys cached as numbers. */
+/** An append-only run of events in (time, seq) order, consumed from `head`; its keys sit in the scheduler's lane arrays. */
 class Lane {
   items: SimEvent[] = [];
   head = 0;
-  /** Time of the last event (meaningful while the lane is not empty). */
-  tailTime = 0;
-  /** Time and seq of items[head] (meaningful while the lane is not empty). */
-  headTime = 0;
-  headSeq = 0;
 }
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
@@ -175,19 +170,25 @@ const enum Src {
 
 /**
  * The future event list: two binary min-heaps keyed by (time, seq) with the comparison inline, plus a
- * few sorted lanes. An event due within NEAR_NS of the clock (a frame in flight: veth and wire
- * delays, zero-delay hand-offs) goes to the near heap, which holds only the few dozen such events in
- * flight, so inserting and popping them walks a few cache-hot levels instead of climbing over every
- * pending timer. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe)
- * are scheduled in non-decreasing time order, so each such stream is appended to a lane (the lane
- * whose last event is the latest not after the new one) in O(1). Other events go to the far heap.
- * The earliest event is the least of the two heaps' tops and the lanes' heads, so the order is
- * exactly (time, seq) whatever the split.
+ * few sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic
+ * probe) and the frames of one wire are scheduled in non-decreasing time order, so each such stream is
+ * appended to a lane (the lane whose last event is the latest not after the new one, else an empty
+ * lane) in O(1). An event that fits no lane goes to the near heap when it is due within NEAR_NS of
+ * the clock (a frame in flight while the lanes hold long timers: veth and wire delays, zero-delay
+ * hand-offs), else to the far heap: the near heap holds only the few dozen events in flight, so
+ * inserting and popping them walks a few cache-hot levels instead of climbing over every pending
+ * timer. The lanes' keys sit in typed arrays. The earliest event is the least of the two heaps' tops
+ * and the lanes' heads, so the order is exactly (time, seq) whatever the split.
  */
 export class Scheduler {
   private readonly near = new KeyHeap();
   private readonly far = new KeyHeap();
   private readonly lanes: Lane[] = [];
+  /** Per lane: events pending, time of the last, time and seq of the first (the last three meaningful while pending > 0). */
+  private readonly laneLen = new Int32Array(LANES);
+  private readonly laneTail = new Float64Array(LANES);
+  private readonly laneHeadT = new Float64Array(LANES);
+  private readonly laneHeadS = new Float64Array(LANES);
   private n = 0;
   private seq = 0;
   /** Time of the last event popped: what "near" is measured from. */
@@ -195,8 +196,8 @@ export class Scheduler {
   private readonly live: Live = { foreground: 0, cancelled: 0 };
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
-  /** The lane with the earliest head (null: all empty), valid while `lanesMinValid`. */
-  private lanesMin: Lane | null = null;
+  /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
+  private lanesMin = -1;
   private lanesMinValid = true;
   /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
   private located = false;
@@ -250,44 +251,43 @@ export class Scheduler {
     if (!ev.background) this.live.foreground++;
     if (this.live.cancelled > COMPACT_MIN && this.live.cancelled * 2 > this.n) this.compact();
     this.n++;
-    if (time - this.clock < this.nearNs) {
-      this.near.push(ev);
-      return;
-    }
     // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
-    // else an empty lane; else the far heap.
-    let best: Lane | null = null;
+    // else an empty lane; else the near or the far heap.
+    const len = this.laneLen;
+    const tail = this.laneTail;
+    let best = -1;
     let bestTime = -1;
-    let empty: Lane | null = null;
-    const lanes = this.lanes;
+    let empty = -1;
     for (let k = 0; k < LANES; k++) {
-      const l = lanes[k]!;
-      if (l.items.length === l.head) {
-        if (empty === null) empty = l;
+      if (len[k] === 0) {
+        if (empty < 0) empty = k;
         continue;
       }
-      const t = l.tailTime;
+      const t = tail[k]!;
       if (t <= time && t > bestTime) {
-        best = l;
+        best = k;
         bestTime = t;
       }
     }
-    if (best === null) best = empty;
-    if (best === null) {
-      this.far.push(ev);
+    if (best < 0) best = empty;
+    if (best < 0) {
+      if (time - this.clock < this.nearNs) this.near.push(ev);
+      else this.far.push(ev);
       return;
     }
-    if (best.head === best.items.length) {
-      if (best.head > 0) {
-        best.items.length = 0;
-        best.head = 0;
+    const lane = this.lanes[best]!;
+    if (len[best] === 0) {
+      if (lane.head > 0) {
+        lane.items.length = 0;
+        lane.head = 0;
       }
-      best.headTime = time;
-      best.headSeq = ev.seq;
+      this.laneHeadT[best] = time;
+      this.laneHeadS[best] = ev.seq;
       this.lanesMinValid = false; // a lane's head changed
     }
-    best.items.push(ev);
-    best.tailTime = time;
+    lane.items.push(ev);
+    len[best] = len[best]! + 1;
+    tail[best] = time;
   }
 
   /**
@@ -300,14 +300,16 @@ export class Scheduler {
     this.located = false;
     this.lanesMinValid = false;
     let n = this.near.compact() + this.far.compact();
-    for (const l of this.lanes) {
+    for (let k = 0; k < LANES; k++) {
+      const l = this.lanes[k]!;
       const items = l.items.slice(l.head).filter((e) => !e.cancelled);
       l.items = items;
       l.head = 0;
+      this.laneLen[k] = items.length;
       if (items.length > 0) {
-        l.headTime = items[0]!.time;
-        l.headSeq = items[0]!.seq;
-        l.tailTime = items[items.length - 1]!.time;
+        this.laneHeadT[k] = items[0]!.time;
+        this.laneHeadS[k] = items[0]!.seq;
+        this.laneTail[k] = items[items.length - 1]!.time;
       }
       n += items.length;
     }
@@ -315,21 +317,22 @@ export class Scheduler {
     this.live.cancelled = 0;
   }
 
-  /** The lane holding the earliest lane head, or null when all lanes are empty. */
-  private minLane(): Lane | null {
+  /** The lane holding the earliest lane head, or -1 when all lanes are empty. */
+  private minLane(): number {
     if (this.lanesMinValid) return this.lanesMin;
-    let best: Lane | null = null;
+    const len = this.laneLen;
+    const ht = this.laneHeadT;
+    const hs = this.laneHeadS;
+    let best = -1;
     let bt = Infinity;
     let bs = 0;
-    const lanes = this.lanes;
     for (let k = 0; k < LANES; k++) {
-      const l = lanes[k]!;
-      if (l.head === l.items.length) continue;
-      const t = l.headTime;
-      if (t < bt || (t === bt && l.headSeq < bs)) {
+      if (len[k] === 0) continue;
+      const t = ht[k]!;
+      if (t < bt || (t === bt && hs[k]! < bs)) {
         bt = t;
-        bs = l.headSeq;
-        best = l;
+        bs = hs[k]!;
+        best = k;
       }
     }
     this.lanesMin = best;
@@ -357,10 +360,10 @@ export class Scheduler {
         bs = far.hs[0]!;
       }
     }
-    const lane = this.minLane();
-    if (lane !== null) {
-      const t = lane.headTime;
-      if (t < bt || (t === bt && lane.headSeq < bs)) src = Src.Lane;
+    const k = this.minLane();
+    if (k >= 0) {
+      const t = this.laneHeadT[k]!;
+      if (t < bt || (t === bt && this.laneHeadS[k]! < bs)) src = Src.Lane;
     }
     return src;
   }
@@ -375,17 +378,20 @@ export class Scheduler {
     if (src === Src.Near) top = this.near.pop();
     else if (src === Src.Far) top = this.far.pop();
     else {
-      const lane = this.lanesMin!;
+      const k = this.lanesMin;
+      const lane = this.lanes[k]!;
       this.lanesMinValid = false;
       top = lane.items[lane.head]!;
       lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
-      if (lane.head === lane.items.length) {
+      const left = this.laneLen[k]! - 1;
+      this.laneLen[k] = left;
+      if (left === 0) {
         lane.items.length = 0;
         lane.head = 0;
       } else {
         const next = lane.items[lane.head]!;
-        lane.headTime = next.time;
-        lane.headSeq = next.seq;
+        this.laneHeadT[k] = next.time;
+        this.laneHeadS[k] = next.seq;
         if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
           lane.items.splice(0, lane.head);
           lane.head = 0;
@@ -414,7 +420,7 @@ export class Scheduler {
     const src = this.src;
     if (src === Src.Near) return this.near.h[0];
     if (src === Src.Far) return this.far.h[0];
-    const lane = this.lanesMin!;
+    const lane = this.lanes[this.lanesMin]!;
     return lane.items[lane.head];
   }
   get size(): number {
