@@ -1,7 +1,7 @@
 // core/scheduler — the future event list. Layer: core.
 // Mirrors ns-3's Scheduler: events ordered by (time, insertion sequence), so two events at the same
 // instant run in the order they were scheduled; cancel is a flag checked when the event is popped.
-import type { TimeNs } from './time.js';
+import { TIME_ZERO, type TimeNs } from './time.js';
 
 /** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
 export type EventFn = (a: any, b: any) => void;
@@ -18,6 +18,8 @@ interface Live {
  * keep a run without a duration alive: see Simulator.run.
  */
 export class SimEvent {
+  /** When it runs (declared first with TIME_ZERO so the field is a double from the first event on). */
+  time: TimeNs = TIME_ZERO;
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;
@@ -27,14 +29,16 @@ export class SimEvent {
    */
   pooled = false;
   constructor(
-    public time: TimeNs,
+    time: TimeNs,
     public seq: number,
     public fn: EventFn,
     public a: unknown,
     public b: unknown,
     public background: boolean,
     private readonly live: Live,
-  ) {}
+  ) {
+    this.time = time;
+  }
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
@@ -192,7 +196,7 @@ export class Scheduler {
   private n = 0;
   private seq = 0;
   /** Time of the last event popped: what "near" is measured from. */
-  private clock = 0;
+  private clock: TimeNs = TIME_ZERO;
   private readonly live: Live = { foreground: 0, cancelled: 0 };
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];

@@ -2,7 +2,7 @@
 // ns-3's Simulator: a clock, a future event list, and run() that pops events in (time, seq) order.
 import { RngFactory } from './rng.js';
 import { Scheduler, type EventFn, type SimEvent } from './scheduler.js';
-import type { TimeNs } from './time.js';
+import { TIME_ZERO, type TimeNs } from './time.js';
 
 export interface RunLimits {
   /** Stop before executing any event later than this time (the clock is left at `until`). */
@@ -19,7 +19,7 @@ export type StopReason = 'idle' | 'until' | 'max-events' | 'stopped';
 /** The clock and event loop of one run. */
 export class Simulator {
   private readonly sched = new Scheduler();
-  private _now: TimeNs = 0;
+  private _now: TimeNs = TIME_ZERO;
   private _events = 0;
   private stopRequested = false;
   /** True while a background event runs: what it schedules is background too. */
@@ -32,7 +32,7 @@ export class Simulator {
 
   /** Current simulated time in ns. */
   get now(): TimeNs {
-    return this._now;
+    return this._now + 0; // TIME_ZERO (-0) reads as 0
   }
   /** Events executed so far (cancelled events are not counted). */
   get eventsExecuted(): number {
