@@ -129,6 +129,36 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
       expect(new Set(popped).size).toBe(sorted.length);
     });
 
+    it('compacts when most queued events are cancelled, and still pops the rest in (time, seq) order', () => {
+      const s = make();
+      let x = 4242;
+      const rnd = (n: number): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x % n;
+      };
+      const all: SimEvent[] = [];
+      // Fixed-delay streams (lanes), near and far random delays, all mixed.
+      for (let i = 0; i < 20_000; i++) {
+        const kind = rnd(4);
+        const t = kind === 0 ? i * 10 : kind === 1 ? 1_000_000 + i * 7 : kind === 2 ? rnd(50) : rnd(10_000_000);
+        all.push(s.insert(t, noop, i));
+      }
+      const cancelled = new Set<SimEvent>();
+      for (let i = 0; i < 15_000; i++) {
+        const ev = all[rnd(all.length)]!;
+        ev.cancel();
+        cancelled.add(ev);
+      }
+      // The next inserts find more than 4,096 cancelled events, over half of the queue: it is compacted.
+      for (let i = 0; i < 100; i++) all.push(s.insert(rnd(1000), noop, 20_000 + i));
+      expect(s.size).toBe(all.length - cancelled.size);
+      const popped: SimEvent[] = [];
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
+      expect(popped.some((e) => e.cancelled)).toBe(false);
+      const want = all.filter((e) => !cancelled.has(e)).sort((a, b) => a.time - b.time || a.seq - b.seq);
+      expect(popped).toEqual(want);
+    });
+
     it('peek shows the earliest event without removing it; an empty queue gives undefined', () => {
       const s = make();
       expect(s.peek()).toBeUndefined();
