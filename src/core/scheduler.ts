@@ -18,7 +18,7 @@ interface Live {
  * keep a run without a duration alive: see Simulator.run.
  */
 export class SimEvent {
-  /** When it runs (declared first with TIME_ZERO so the field is a double from the first event on). */
+  /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
   time: TimeNs = TIME_ZERO;
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
