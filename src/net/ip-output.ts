@@ -56,7 +56,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet): boolean {
     dropPacket(ns, pkt, 'no-route');
     return false;
   }
-  if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : rt.prefsrc || ns.selectAddr(rt.dev, rt.gateway || ip.dst);
+  if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst);
   selectIdent(ns, pkt);
   ip.totalLength = ipTotalLength(pkt);
   ip.checksum = null;

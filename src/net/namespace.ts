@@ -83,6 +83,9 @@ class FibCache {
   readonly vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
+  /** The source address chosen for a destination (sourceOf), by destination: NaN keys are empty. */
+  readonly srcKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  readonly srcVals = new Float64Array(FIB_CACHE_SLOTS);
   /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
   readonly localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
   readonly localVals = new Uint8Array(FIB_CACHE_SLOTS);
@@ -93,6 +96,7 @@ class FibCache {
     this.keys.fill(NaN);
     this.vals.fill(null);
     this.localKeys.fill(NaN);
+    this.srcKeys.fill(NaN);
     this.loRoutes = null;
     this.epoch = epoch;
   }
@@ -233,6 +237,25 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     c.keys[i] = dst;
     c.vals[i] = rt;
     return rt;
+  }
+
+  /**
+   * The source a locally generated packet to `dst` takes when its socket has none (`rt`, not local, is
+   * the route fibLookup gives for `dst` now): the route's preferred source, else inet_select_addr on its
+   * device toward the gateway or `dst`. Kept per destination while the tables and devices stand (an
+   * address is added with its routes, so the epoch moves with the addresses too).
+   */
+  outputSource(rt: Route, dst: Ipv4): Ipv4 {
+    if (rt.prefsrc !== 0) return rt.prefsrc;
+    const c = this.fibCache;
+    if (c === null) return this.selectAddr(rt.dev, rt.gateway || dst);
+    c.check(routeEpoch() + NetDevice.upEpoch);
+    const i = Math.imul(dst, 0x9e3779b1) >>> 28;
+    if (c.srcKeys[i] === dst) return c.srcVals[i]!;
+    const src = this.selectAddr(rt.dev, rt.gateway || dst);
+    c.srcKeys[i] = dst;
+    c.srcVals[i] = src;
+    return src;
   }
 
   /** A local route as ip_route_output gives it (the same route on lo), made once per route while the tables stand. */

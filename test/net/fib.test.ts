@@ -178,6 +178,15 @@ describe('Namespace.addAddress (connected routes)', () => {
     for (let i = 0; i < 64; i++) expect(get(`10.1.2.${i + 10}`)).toBe('10.1.2.0/24 dev eth0 proto kernel scope link src 10.1.2.3');
     for (let i = 0; i < 64; i++) expect(get(`10.77.${i}.1`)).toBe('default via 10.1.2.1 dev eth0');
     expect(get('10.1.2.3')).toBe('local 10.1.2.3 dev eth0 proto kernel scope host src 10.1.2.3');
+    // The source chosen for an unbound socket's packets follows addresses added.
+    const d2 = new DummyDevice(s, 'eth2', 3);
+    ns.addDevice(d2);
+    ns.addRoute({ dst: ip('10.60.0.0'), prefix: 16, dev: d2 });
+    const src = (dst: string): number => ns.outputSource(ns.fibLookup(ip(dst))!, ip(dst));
+    expect(src('10.60.1.1')).toBe(ip('10.1.2.3'));
+    expect(src('10.60.1.1')).toBe(ip('10.1.2.3'));
+    ns.addAddress(d2, ip('10.60.0.5'), 16);
+    expect(src('10.60.1.1')).toBe(ip('10.60.0.5'));
     // isLocal's answers follow addresses added and devices going down.
     expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
     expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
