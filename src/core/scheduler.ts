@@ -1,7 +1,7 @@
 // core/scheduler — the future event list. Layer: core.
 // Mirrors ns-3's Scheduler: events ordered by (time, insertion sequence), so two events at the same
 // instant run in the order they were scheduled; cancel is a flag checked when the event is popped.
-import type { TimeNs } from './time.js';
+import { TIME_ZERO, type TimeNs } from './time.js';
 
 /** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
 export type EventFn = (a: any, b: any) => void;
@@ -18,18 +18,27 @@ interface Live {
  * keep a run without a duration alive: see Simulator.run.
  */
 export class SimEvent {
+  /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
+  time: TimeNs = TIME_ZERO;
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;
+  /**
+   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
+   * simulator hands it back to the scheduler's free list and a later post reuses the object.
+   */
+  pooled = false;
   constructor(
-    readonly time: TimeNs,
-    readonly seq: number,
-    readonly fn: EventFn,
-    readonly a: unknown,
-    readonly b: unknown,
-    readonly background: boolean,
+    time: TimeNs,
+    public seq: number,
+    public fn: EventFn,
+    public a: unknown,
+    public b: unknown,
+    public background: boolean,
     private readonly live: Live,
-  ) {}
+  ) {
+    this.time = time;
+  }
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
@@ -39,85 +48,36 @@ export class SimEvent {
   }
 }
 
-/** An append-only run of events in (time, seq) order, consumed from `head`; its ends' keys cached as numbers. */
+/** An append-only run of events in (time, seq) order, consumed from `head`; its keys sit in the scheduler's lane arrays. */
 class Lane {
   items: SimEvent[] = [];
   head = 0;
-  /** Time of the last event (meaningful while the lane is not empty). */
-  tailTime = 0;
-  /** Time and seq of items[head] (meaningful while the lane is not empty). */
-  headTime = 0;
-  headSeq = 0;
 }
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
 
-/** How many sorted lanes sit beside the heap. */
+/** How many sorted lanes sit beside the heaps. */
 const LANES = 8;
 
-/**
- * The future event list: a binary min-heap keyed by (time, seq) with the comparison inline, plus a few
- * sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic probe) are
- * scheduled in non-decreasing time order, so each such stream is appended to a lane (the lane whose last
- * event is the latest not after the new one) in O(1) instead of deepening the heap: tens of thousands of
- * pending TIME_WAIT timers otherwise make every pop walk ~16 heap levels of cache misses. Events that fit
- * no lane go to the heap. The earliest event is the least of the heap's top and the lanes' heads, so the
- * order is exactly (time, seq) whatever the split.
- */
-export class Scheduler {
-  private readonly h: SimEvent[] = [];
-  /** The heap's keys beside its events (time and seq of h[i] at i): sifting reads these, not the event objects. */
-  private ht = new Float64Array(256);
-  private hs = new Float64Array(256);
-  private readonly lanes: Lane[] = [];
-  private n = 0;
-  private seq = 0;
-  private readonly live: Live = { foreground: 0, cancelled: 0 };
+/** Most free events kept for reuse. */
+const FREE_MAX = 4096;
 
-  constructor() {
-    for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
-  }
+/** Events due within this time of the clock go to the near heap (frames in flight, zero-delay hand-offs). */
+export const NEAR_NS = 1_000_000;
 
-  insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
-    const seq = this.seq++;
-    const ev = new SimEvent(time, seq, fn, a, b, background, this.live);
-    if (!background) this.live.foreground++;
-    if (this.live.cancelled > COMPACT_MIN && this.live.cancelled * 2 > this.n) this.compact();
-    this.n++;
-    // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
-    // else an empty lane; else the heap.
-    let best: Lane | null = null;
-    let bestTime = -1;
-    let empty: Lane | null = null;
-    const lanes = this.lanes;
-    for (let k = 0; k < LANES; k++) {
-      const l = lanes[k]!;
-      const len = l.items.length;
-      if (len === l.head) {
-        if (empty === null) empty = l;
-        continue;
-      }
-      const t = l.tailTime;
-      if (t <= time && t > bestTime) {
-        best = l;
-        bestTime = t;
-      }
-    }
-    if (best === null) best = empty;
-    if (best !== null) {
-      if (best.head === best.items.length) {
-        if (best.head > 0) {
-          best.items.length = 0;
-          best.head = 0;
-        }
-        best.headTime = time;
-        best.headSeq = seq;
-      }
-      best.items.push(ev);
-      best.tailTime = time;
-      return ev;
-    }
+function noop(): void {}
+
+/** A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events. */
+class KeyHeap {
+  readonly h: SimEvent[] = [];
+  /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
+  ht = new Float64Array(64);
+  hs = new Float64Array(64);
+
+  push(ev: SimEvent): void {
+    const time = ev.time;
+    const seq = ev.seq;
     const h = this.h;
     let i = h.length;
     h.push(ev);
@@ -137,92 +97,9 @@ export class Scheduler {
     ht[i] = time;
     hs[i] = seq;
     h[i] = ev;
-    return ev;
   }
 
-  /**
-   * Drops the cancelled events from the heap and the lanes. Lazy cancel leaves a cancelled timer queued
-   * until its time comes: a workload that arms and cancels long timers while the clock stands still (a
-   * request timeout per failed connect) would otherwise grow the queue without bound. (time, seq) is a
-   * total order, so the events still run in the same order.
-   */
-  private compact(): void {
-    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
-    // A sorted array is a heap.
-    this.h.length = 0;
-    while (this.ht.length < keep.length) this.grow();
-    for (let i = 0; i < keep.length; i++) {
-      const e = keep[i]!;
-      this.h.push(e);
-      this.ht[i] = e.time;
-      this.hs[i] = e.seq;
-    }
-    let n = keep.length;
-    for (const l of this.lanes) {
-      const items = l.items.slice(l.head).filter((e) => !e.cancelled);
-      l.items = items;
-      l.head = 0;
-      if (items.length > 0) {
-        l.headTime = items[0]!.time;
-        l.headSeq = items[0]!.seq;
-        l.tailTime = items[items.length - 1]!.time;
-      }
-      n += items.length;
-    }
-    this.n = n;
-    this.live.cancelled = 0;
-  }
-
-  /** The lane holding the earliest event, or null when the heap's top is earlier (or all lanes are empty). */
-  private minLane(): Lane | null {
-    let best: Lane | null = null;
-    let bt = this.h.length > 0 ? this.ht[0]! : Infinity;
-    let bs = this.hs[0]!;
-    const lanes = this.lanes;
-    for (let k = 0; k < LANES; k++) {
-      const l = lanes[k]!;
-      if (l.head === l.items.length) continue;
-      const t = l.headTime;
-      if (t < bt || (t === bt && l.headSeq < bs)) {
-        bt = t;
-        bs = l.headSeq;
-        best = l;
-      }
-    }
-    return best;
-  }
-
-  /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
-  pop(): SimEvent | undefined {
-    if (this.n === 0) return undefined;
-    this.n--;
-    const lane = this.minLane();
-    let top: SimEvent;
-    if (lane !== null) {
-      top = lane.items[lane.head]!;
-      lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
-      if (lane.head === lane.items.length) {
-        lane.items.length = 0;
-        lane.head = 0;
-      } else {
-        const next = lane.items[lane.head]!;
-        lane.headTime = next.time;
-        lane.headSeq = next.seq;
-        if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
-          lane.items.splice(0, lane.head);
-          lane.head = 0;
-        }
-      }
-    } else top = this.popHeap();
-    if (top.cancelled) this.live.cancelled--;
-    else {
-      top.popped = true;
-      if (!top.background) this.live.foreground--;
-    }
-    return top;
-  }
-
-  private popHeap(): SimEvent {
+  pop(): SimEvent {
     const h = this.h;
     const ht = this.ht;
     const hs = this.hs;
@@ -262,6 +139,20 @@ export class Scheduler {
     return top;
   }
 
+  /** Keeps the events not cancelled (a sorted array is a heap); returns how many. */
+  compact(): number {
+    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
+    this.h.length = 0;
+    while (this.ht.length < keep.length) this.grow();
+    for (let i = 0; i < keep.length; i++) {
+      const e = keep[i]!;
+      this.h.push(e);
+      this.ht[i] = e.time;
+      this.hs[i] = e.seq;
+    }
+    return keep.length;
+  }
+
   /** Doubles the key arrays. */
   private grow(): void {
     const t = new Float64Array(this.ht.length * 2);
@@ -271,6 +162,254 @@ export class Scheduler {
     s.set(this.hs);
     this.hs = s;
   }
+}
+
+/** Where the earliest event is (Scheduler.locate). */
+const enum Src {
+  Empty,
+  Near,
+  Far,
+  Lane,
+}
+
+/**
+ * The future event list: two binary min-heaps keyed by (time, seq) with the comparison inline, plus a
+ * few sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic
+ * probe) and the frames of one wire are scheduled in non-decreasing time order, so each such stream is
+ * appended to a lane (the lane whose last event is the latest not after the new one, else an empty
+ * lane) in O(1). An event that fits no lane goes to the near heap when it is due within NEAR_NS of
+ * the clock (a frame in flight while the lanes hold long timers: veth and wire delays, zero-delay
+ * hand-offs), else to the far heap: the near heap holds only the few dozen events in flight, so
+ * inserting and popping them walks a few cache-hot levels instead of climbing over every pending
+ * timer. The lanes' keys sit in typed arrays. The earliest event is the least of the two heaps' tops
+ * and the lanes' heads, so the order is exactly (time, seq) whatever the split.
+ */
+export class Scheduler {
+  private readonly near = new KeyHeap();
+  private readonly far = new KeyHeap();
+  private readonly lanes: Lane[] = [];
+  /** Per lane: events pending, time of the last, time and seq of the first (the last three meaningful while pending > 0). */
+  private readonly laneLen = new Int32Array(LANES);
+  private readonly laneTail = new Float64Array(LANES);
+  private readonly laneHeadT = new Float64Array(LANES);
+  private readonly laneHeadS = new Float64Array(LANES);
+  private n = 0;
+  private seq = 0;
+  /** Time of the last event popped: what "near" is measured from. */
+  private clock: TimeNs = TIME_ZERO;
+  private readonly live: Live = { foreground: 0, cancelled: 0 };
+  /** Posted events that have run, ready for reuse. */
+  private readonly free: SimEvent[] = [];
+  /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
+  private lanesMin = -1;
+  private lanesMinValid = true;
+  /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
+  private located = false;
+  private src: Src = Src.Empty;
+
+  constructor(private readonly nearNs = NEAR_NS) {
+    for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
+  }
+
+  insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
+    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+    this.place(ev);
+    return ev;
+  }
+
+  /**
+   * As insert, for an event nobody will cancel or keep (a frame in flight): the event object comes
+   * from a free list and goes back to it once it has run (Simulator.run calls release), so a
+   * steady stream of frames allocates no events. Same (time, seq) order as insert.
+   */
+  post(time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): void {
+    const free = this.free;
+    let ev: SimEvent;
+    if (free.length > 0) {
+      ev = free.pop()!;
+      ev.time = time;
+      ev.seq = this.seq++;
+      ev.fn = fn;
+      ev.a = a;
+      ev.b = b;
+      ev.background = background;
+      ev.popped = false;
+    } else {
+      ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+      ev.pooled = true;
+    }
+    this.place(ev);
+  }
+
+  /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
+  release(ev: SimEvent): void {
+    ev.fn = noop;
+    ev.a = undefined;
+    ev.b = undefined;
+    if (this.free.length < FREE_MAX) this.free.push(ev);
+  }
+
+  private place(ev: SimEvent): void {
+    const time = ev.time;
+    this.located = false;
+    if (!ev.background) this.live.foreground++;
+    if (this.live.cancelled > COMPACT_MIN && this.live.cancelled * 2 > this.n) this.compact();
+    this.n++;
+    // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
+    // else an empty lane; else the near or the far heap.
+    const len = this.laneLen;
+    const tail = this.laneTail;
+    let best = -1;
+    let bestTime = -1;
+    let empty = -1;
+    for (let k = 0; k < LANES; k++) {
+      if (len[k] === 0) {
+        if (empty < 0) empty = k;
+        continue;
+      }
+      const t = tail[k]!;
+      if (t <= time && t > bestTime) {
+        best = k;
+        bestTime = t;
+      }
+    }
+    if (best < 0) best = empty;
+    if (best < 0) {
+      if (time - this.clock < this.nearNs) this.near.push(ev);
+      else this.far.push(ev);
+      return;
+    }
+    const lane = this.lanes[best]!;
+    if (len[best] === 0) {
+      if (lane.head > 0) {
+        lane.items.length = 0;
+        lane.head = 0;
+      }
+      this.laneHeadT[best] = time;
+      this.laneHeadS[best] = ev.seq;
+      this.lanesMinValid = false; // a lane's head changed
+    }
+    lane.items.push(ev);
+    len[best] = len[best]! + 1;
+    tail[best] = time;
+  }
+
+  /**
+   * Drops the cancelled events from the heaps and the lanes. Lazy cancel leaves a cancelled timer queued
+   * until its time comes: a workload that arms and cancels long timers while the clock stands still (a
+   * request timeout per failed connect) would otherwise grow the queue without bound. (time, seq) is a
+   * total order, so the events still run in the same order.
+   */
+  private compact(): void {
+    this.located = false;
+    this.lanesMinValid = false;
+    let n = this.near.compact() + this.far.compact();
+    for (let k = 0; k < LANES; k++) {
+      const l = this.lanes[k]!;
+      const items = l.items.slice(l.head).filter((e) => !e.cancelled);
+      l.items = items;
+      l.head = 0;
+      this.laneLen[k] = items.length;
+      if (items.length > 0) {
+        this.laneHeadT[k] = items[0]!.time;
+        this.laneHeadS[k] = items[0]!.seq;
+        this.laneTail[k] = items[items.length - 1]!.time;
+      }
+      n += items.length;
+    }
+    this.n = n;
+    this.live.cancelled = 0;
+  }
+
+  /** The lane holding the earliest lane head, or -1 when all lanes are empty. */
+  private minLane(): number {
+    if (this.lanesMinValid) return this.lanesMin;
+    const len = this.laneLen;
+    const ht = this.laneHeadT;
+    const hs = this.laneHeadS;
+    let best = -1;
+    let bt = Infinity;
+    let bs = 0;
+    for (let k = 0; k < LANES; k++) {
+      if (len[k] === 0) continue;
+      const t = ht[k]!;
+      if (t < bt || (t === bt && hs[k]! < bs)) {
+        bt = t;
+        bs = hs[k]!;
+        best = k;
+      }
+    }
+    this.lanesMin = best;
+    this.lanesMinValid = true;
+    return best;
+  }
+
+  /** Finds where the earliest event is (the queue is not empty). */
+  private locate(): Src {
+    const near = this.near;
+    const far = this.far;
+    let src = Src.Empty;
+    let bt = Infinity;
+    let bs = 0;
+    if (near.h.length > 0) {
+      src = Src.Near;
+      bt = near.ht[0]!;
+      bs = near.hs[0]!;
+    }
+    if (far.h.length > 0) {
+      const t = far.ht[0]!;
+      if (t < bt || (t === bt && far.hs[0]! < bs)) {
+        src = Src.Far;
+        bt = t;
+        bs = far.hs[0]!;
+      }
+    }
+    const k = this.minLane();
+    if (k >= 0) {
+      const t = this.laneHeadT[k]!;
+      if (t < bt || (t === bt && this.laneHeadS[k]! < bs)) src = Src.Lane;
+    }
+    return src;
+  }
+
+  /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
+  pop(): SimEvent | undefined {
+    if (this.n === 0) return undefined;
+    this.n--;
+    const src = this.located ? this.src : this.locate();
+    this.located = false;
+    let top: SimEvent;
+    if (src === Src.Near) top = this.near.pop();
+    else if (src === Src.Far) top = this.far.pop();
+    else {
+      const k = this.lanesMin;
+      const lane = this.lanes[k]!;
+      this.lanesMinValid = false;
+      top = lane.items[lane.head]!;
+      lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
+      const left = this.laneLen[k]! - 1;
+      this.laneLen[k] = left;
+      if (left === 0) {
+        lane.items.length = 0;
+        lane.head = 0;
+      } else {
+        const next = lane.items[lane.head]!;
+        this.laneHeadT[k] = next.time;
+        this.laneHeadS[k] = next.seq;
+        if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
+          lane.items.splice(0, lane.head);
+          lane.head = 0;
+        }
+      }
+    }
+    this.clock = top.time;
+    if (top.cancelled) this.live.cancelled--;
+    else {
+      top.popped = true;
+      if (!top.background) this.live.foreground--;
+    }
+    return top;
+  }
 
   /** Foreground events still to run (not cancelled). */
   get foreground(): number {
@@ -278,8 +417,15 @@ export class Scheduler {
   }
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
-    const lane = this.minLane();
-    return lane !== null ? lane.items[lane.head] : this.h[0];
+    if (!this.located) {
+      this.src = this.locate();
+      this.located = true;
+    }
+    const src = this.src;
+    if (src === Src.Near) return this.near.h[0];
+    if (src === Src.Far) return this.far.h[0];
+    const lane = this.lanes[this.lanesMin]!;
+    return lane.items[lane.head];
   }
   get size(): number {
     return this.n;

@@ -2,7 +2,7 @@
 // ns-3's Simulator: a clock, a future event list, and run() that pops events in (time, seq) order.
 import { RngFactory } from './rng.js';
 import { Scheduler, type EventFn, type SimEvent } from './scheduler.js';
-import type { TimeNs } from './time.js';
+import { TIME_ZERO, type TimeNs } from './time.js';
 
 export interface RunLimits {
   /** Stop before executing any event later than this time (the clock is left at `until`). */
@@ -19,7 +19,7 @@ export type StopReason = 'idle' | 'until' | 'max-events' | 'stopped';
 /** The clock and event loop of one run. */
 export class Simulator {
   private readonly sched = new Scheduler();
-  private _now: TimeNs = 0;
+  private _now: TimeNs = TIME_ZERO;
   private _events = 0;
   private stopRequested = false;
   /** True while a background event runs: what it schedules is background too. */
@@ -32,7 +32,7 @@ export class Simulator {
 
   /** Current simulated time in ns. */
   get now(): TimeNs {
-    return this._now;
+    return this._now + 0; // TIME_ZERO (-0) reads as 0
   }
   /** Events executed so far (cancelled events are not counted). */
   get eventsExecuted(): number {
@@ -55,6 +55,19 @@ export class Simulator {
   scheduleAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
     return this.sched.insert(Math.round(at), fn, a, b, this.background);
+  }
+  /**
+   * Schedules fn(a, b) after `delay` ns as schedule does, for an event the caller never cancels nor
+   * keeps (a frame in flight): no handle is returned, and the event object is reused once it has run.
+   */
+  post(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
+    if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
+    this.sched.post(this._now + Math.round(delay), fn, a, b, this.background);
+  }
+  /** post at absolute time `at` (not before now), as scheduleAt. */
+  postAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
+    if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
+    this.sched.post(Math.round(at), fn, a, b, this.background);
   }
   /** Schedules a background event: periodic housekeeping that does not keep a run without a duration going. */
   scheduleBackground(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
@@ -103,6 +116,7 @@ export class Simulator {
       this.background = ev.background;
       ev.fn(ev.a, ev.b);
       this.background = false;
+      if (ev.pooled) this.sched.release(ev);
       ran++;
       this._events++;
       if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);

@@ -4,6 +4,15 @@
 /** Simulated time in integer nanoseconds. */
 export type TimeNs = number;
 
+/**
+ * Zero for a field or variable that will hold times. It is -0, which equals 0 in every comparison and
+ * sum, but which V8 holds as a double rather than a small integer: a field first given a small
+ * integer is compiled as one, and when simulated time passes 2^31 ns (2.1 s) the first larger value
+ * changes the field's representation, which throws away the optimized code of every function that
+ * touched such an object (measured: ~100 ms of S1's ~500 ms run CPU went to that one re-warm-up).
+ */
+export const TIME_ZERO: TimeNs = -0;
+
 export const NS = 1;
 export const US = 1_000;
 export const MS = 1_000_000;

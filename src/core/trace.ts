@@ -5,15 +5,19 @@
 /** A list of subscribers called in subscription order. */
 export class TraceSource<A extends unknown[]> {
   private sinks: ((...args: A) => void)[] = [];
+  private any = false;
   /** Subscribes; returns an unsubscribe function. */
   connect(sink: (...args: A) => void): () => void {
     this.sinks.push(sink);
+    this.any = true;
     return () => {
       this.sinks = this.sinks.filter((s) => s !== sink);
+      this.any = this.sinks.length > 0;
     };
   }
+  /** True while something is subscribed (a field read on the hot path, kept by connect and its unsubscribe). */
   get connected(): boolean {
-    return this.sinks.length > 0;
+    return this.any;
   }
   fire(...args: A): void {
     const s = this.sinks;

@@ -5,7 +5,7 @@
 // (it starts when the previous frame's ends) and schedules the arrival at end + delay. The queue
 // holds frames whose serialization has not started; a frame that finds `queueLimit` waiting is dropped.
 import type { Simulator } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
+import { TIME_ZERO, type TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { NicDevice } from './nic.js';
@@ -22,7 +22,7 @@ export interface ChannelConfig {
 
 /** Transmit side of one direction of a channel. */
 class Transmitter {
-  busyUntil = 0;
+  busyUntil: TimeNs = TIME_ZERO;
   /** Start times of frames still waiting (ring of times, oldest first). */
   private starts: number[] = [];
   private head = 0;
@@ -81,8 +81,8 @@ export class Channel {
     // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);
-    else this.sim.scheduleAt(start, noteLater, from, pkt);
-    this.sim.scheduleAt(end + tx.cfg.delayNs, arrive, tx, pkt);
+    else this.sim.postAt(start, noteLater, from, pkt);
+    this.sim.postAt(end + tx.cfg.delayNs, arrive, tx, pkt);
   }
 }
 

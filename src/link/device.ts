@@ -64,8 +64,21 @@ export function resetIfindex(): void {
 
 /** Base class of every device: name, MAC, MTU, up/down, taps, counters. */
 export abstract class NetDevice {
+  /**
+   * Bumped whenever any device goes up or down (routes over a down device are skipped): a cache of
+   * route lookups (net/namespace.ts) is valid while this and the route tables' epoch stand still.
+   */
+  static upEpoch = 0;
   readonly ifindex = nextIfindex++;
-  up = true;
+  private isUp = true;
+  /** Administratively up (`ip link set DEV up`). */
+  get up(): boolean {
+    return this.isUp;
+  }
+  set up(v: boolean) {
+    if (v !== this.isUp) NetDevice.upEpoch++;
+    this.isUp = v;
+  }
   /** Set by net/ when the device is placed in a namespace. */
   rxHandler: RxHandler | null = null;
   /** Set when the device is a bridge port (`ip link set DEV master BR`). */

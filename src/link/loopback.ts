@@ -20,7 +20,7 @@ export class LoopbackDevice extends NetDevice {
     // call returns (same instant, next event), so a connect() that triggers an ICMP error on lo sees
     // it after connect() has returned, as in the kernel.
     this.noteTx(pkt, len);
-    this.sim.schedule(0, loopbackRx, this, pkt);
+    this.sim.post(0, loopbackRx, this, pkt);
   }
 
   /** The backlog half of loopback_xmit. */

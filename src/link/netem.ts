@@ -234,7 +234,7 @@ export class Netem implements EgressQdisc {
       this.counter++;
       this.held++;
       this.counters.delayed++;
-      this.sim.scheduleAt(at < this.sim.now ? this.sim.now : at, dequeue, this, pkt);
+      this.sim.postAt(at < this.sim.now ? this.sim.now : at, dequeue, this, pkt);
       return;
     }
     // Reordering: this frame goes to the head of the queue, out at once.

@@ -101,7 +101,7 @@ export class Tbf implements ChainStage {
       }
       this.counters.overlimits++;
       this.waiting = true;
-      this.sim.schedule(Math.max(-toks, -ptoks), watchdog, this);
+      this.sim.post(Math.max(-toks, -ptoks), watchdog, this);
       break;
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {

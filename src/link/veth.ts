@@ -49,7 +49,7 @@ export class VethDevice extends NetDevice implements QdiscDevice {
     if (!peer.up) return this.drop(pkt, 'no-carrier');
     if (len > peer.mtu + 14 + 4) return peer.drop(pkt, 'mtu-exceeded');
     if (this.delayNs === 0) peer.receive(pkt, len);
-    else this.sim.schedule(this.delayNs, vethArrive, peer, pkt);
+    else this.sim.post(this.delayNs, vethArrive, peer, pkt);
   }
 }
 

@@ -28,6 +28,16 @@ export interface Route {
   proto: RouteProto;
 }
 
+/**
+ * Bumped by every change to any routing table or shared route set (add, remove, bind): a cache of
+ * lookups (Namespace.fibLookup) is valid while this and NetDevice.upEpoch stand still.
+ */
+let epoch = 0;
+/** The routing tables' change counter (see `epoch`). */
+export function routeEpoch(): number {
+  return epoch;
+}
+
 /** One entry of a SharedRoutes set: `dst/prefix via gateway`. */
 export interface SharedRoute {
   readonly dst: Ipv4;
@@ -62,6 +72,7 @@ export class SharedRoutes {
     if (m.has(key)) return false;
     m.set(key, { dst: key, prefix, gateway });
     this.size++;
+    epoch++;
     return true;
   }
 
@@ -88,6 +99,7 @@ export class RouteTable {
    */
   bindShared(shared: SharedRoutes, dev: NetDevice, self: SharedRoute | undefined): boolean {
     if (this.shared !== null) return false;
+    epoch++;
     this.shared = shared;
     this.sharedDev = dev;
     this.sharedSelf = self;
@@ -131,6 +143,7 @@ export class RouteTable {
   }
 
   add(r: Route): void {
+    epoch++;
     const key = (r.dst & maskFromPrefix(r.prefix)) >>> 0;
     r.dst = key;
     if (this.shared !== null) {
@@ -161,6 +174,7 @@ export class RouteTable {
 
   /** Removes routes matching the predicate; returns how many. */
   remove(pred: (r: Route) => boolean): number {
+    epoch++;
     if (this.shared !== null) {
       // Every shared entry becomes a route of this table first, then the table forgets the set.
       const shared = this.shared;

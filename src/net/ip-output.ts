@@ -56,7 +56,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet): boolean {
     dropPacket(ns, pkt, 'no-route');
     return false;
   }
-  if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : rt.prefsrc || ns.selectAddr(rt.dev, rt.gateway || ip.dst);
+  if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst);
   selectIdent(ns, pkt);
   ip.totalLength = ipTotalLength(pkt);
   ip.checksum = null;
@@ -138,7 +138,7 @@ export function routeOutput(ns: Namespace, dst: Ipv4): Route | null {
   const rt = ns.fibLookup(dst);
   if (rt === null || rt.dev === null) return null;
   if (rt.type !== 'unicast' && rt.type !== 'local' && rt.type !== 'broadcast') return null;
-  if (rt.type === 'local') return { ...rt, dev: ns.lo };
+  if (rt.type === 'local') return ns.loRoute(rt);
   return rt;
 }
 

@@ -21,7 +21,7 @@ import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import { TraceSource } from '../core/trace.js';
 import type { BridgeNetfilter } from '../link/bridge.js';
-import type { NetDevice, RxHandler } from '../link/device.js';
+import { NetDevice, type RxHandler } from '../link/device.js';
 import { LoopbackDevice } from '../link/loopback.js';
 import type { UdpTunnelHost } from '../link/vxlan.js';
 import { Netfilter, type NetfilterOptions, type NfHost } from '../netfilter/netfilter.js';
@@ -33,7 +33,7 @@ import type { IpStack, L4Receiver } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
-import { RouteTable, type Route } from './fib.js';
+import { RouteTable, routeEpoch, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
@@ -68,6 +68,39 @@ export interface PingHandler {
 }
 
 const ECHO_ID_MASK = 0xffff;
+
+/** Slots of a namespace's route lookup cache (direct-mapped by a hash of the destination). */
+const FIB_CACHE_SLOTS = 16;
+
+/**
+ * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
+ * and the skb's dst; here a small direct-mapped table by destination), valid while no routing table
+ * changed and no device went up or down (`epoch`).
+ */
+class FibCache {
+  epoch = -1;
+  readonly keys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  readonly vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
+  /** The local routes as output sees them (dev lo), by route. */
+  loRoutes: Map<Route, Route> | null = null;
+  /** The source address chosen for a destination (sourceOf), by destination: NaN keys are empty. */
+  readonly srcKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  readonly srcVals = new Float64Array(FIB_CACHE_SLOTS);
+  /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
+  readonly localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  readonly localVals = new Uint8Array(FIB_CACHE_SLOTS);
+
+  /** Empties the cache when the tables or the devices changed since it was filled. */
+  check(epoch: number): void {
+    if (this.epoch === epoch) return;
+    this.keys.fill(NaN);
+    this.vals.fill(null);
+    this.localKeys.fill(NaN);
+    this.srcKeys.fill(NaN);
+    this.loRoutes = null;
+    this.epoch = epoch;
+  }
+}
 
 /** One network namespace and its IPv4 stack. */
 export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
@@ -117,6 +150,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly ipq = new Map<string, FragQueue>();
   /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
   readonly pmtu = new Map<Ipv4, PmtuException>();
+
+  private fibCache: FibCache | null = null;
 
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
   /**
@@ -191,15 +226,62 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     this.mainTable.add(rt);
   }
 
-  /** Route lookup as fib_lookup: local table first, then main. */
+  /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
   fibLookup(dst: Ipv4): Route | null {
-    return this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
+    let c = this.fibCache;
+    if (c === null) c = this.fibCache = new FibCache();
+    c.check(routeEpoch() + NetDevice.upEpoch);
+    const i = Math.imul(dst, 0x9e3779b1) >>> 28;
+    if (c.keys[i] === dst) return c.vals[i]!;
+    const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
+    c.keys[i] = dst;
+    c.vals[i] = rt;
+    return rt;
+  }
+
+  /**
+   * The source a locally generated packet to `dst` takes when its socket has none (`rt`, not local, is
+   * the route fibLookup gives for `dst` now): the route's preferred source, else inet_select_addr on its
+   * device toward the gateway or `dst`. Kept per destination while the tables and devices stand (an
+   * address is added with its routes, so the epoch moves with the addresses too).
+   */
+  outputSource(rt: Route, dst: Ipv4): Ipv4 {
+    if (rt.prefsrc !== 0) return rt.prefsrc;
+    const c = this.fibCache;
+    if (c === null) return this.selectAddr(rt.dev, rt.gateway || dst);
+    c.check(routeEpoch() + NetDevice.upEpoch);
+    const i = Math.imul(dst, 0x9e3779b1) >>> 28;
+    if (c.srcKeys[i] === dst) return c.srcVals[i]!;
+    const src = this.selectAddr(rt.dev, rt.gateway || dst);
+    c.srcKeys[i] = dst;
+    c.srcVals[i] = src;
+    return src;
+  }
+
+  /** A local route as ip_route_output gives it (the same route on lo), made once per route while the tables stand. */
+  loRoute(rt: Route): Route {
+    const c = this.fibCache!; // fibLookup made it when it found `rt`
+    const m = (c.loRoutes ??= new Map());
+    let r = m.get(rt);
+    if (r === undefined) {
+      r = { ...rt, dev: this.lo };
+      m.set(rt, r);
+    }
+    return r;
   }
 
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
+    let c = this.fibCache;
+    if (c === null) c = this.fibCache = new FibCache();
+    c.check(routeEpoch() + NetDevice.upEpoch);
+    const i = Math.imul(addr, 0x9e3779b1) >>> 28;
+    if (c.localKeys[i] === addr) return c.localVals[i] === 1;
     const r = this.localTable.lookup(addr);
-    return r !== null && r.type === 'local';
+    const local = r !== null && r.type === 'local';
+    c.localKeys[i] = addr;
+    c.localVals[i] = local ? 1 : 0;
+    return local;
   }
 
   /** inet_select_addr: an address on `dev` in dst's subnet, else its first address, else any in the namespace. */

@@ -79,6 +79,16 @@ export class SharedNeighbours {
   }
 }
 
+/** Slots of a neighbour table's recent-entry cache (direct-mapped by device and address). */
+const RECENT_SLOTS = 4;
+
+/** Entries a table found lately, by (device, address). */
+class RecentNeigh {
+  readonly ips = new Float64Array(RECENT_SLOTS).fill(NaN);
+  readonly devs: (NetDevice | null)[] = new Array<NetDevice | null>(RECENT_SLOTS).fill(null);
+  readonly entries: (NeighEntry | null)[] = new Array<NeighEntry | null>(RECENT_SLOTS).fill(null);
+}
+
 /** Per-namespace neighbour table keyed by (device, IPv4). */
 export class NeighbourTable {
   private readonly entries = new Map<number, NeighEntry>();
@@ -93,6 +103,8 @@ export class NeighbourTable {
   private sharedGone: Set<Ipv4> | null = null;
   /** Keys of the entries that were in the table when it was bound (listed before the shared ones). */
   private preShared: Set<number> | null = null;
+  /** Entries found lately (made on first use, dropped whenever an entry leaves the table). */
+  private recent: RecentNeigh | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -106,9 +118,19 @@ export class NeighbourTable {
   }
 
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
-    const e = this.entries.get(NeighbourTable.key(dev, ip));
-    if (e !== undefined || this.shared === null || dev !== this.sharedDev) return e;
-    return this.sharedGet(ip);
+    // The recent-entry cache first: the (device, address) key is a double, and a Map lookup by it
+    // boxes the number; a namespace sends to a handful of next hops.
+    let c = this.recent;
+    const i = Math.imul(ip ^ dev.ifindex, 0x9e3779b1) >>> 30;
+    if (c !== null && c.ips[i] === ip && c.devs[i] === dev) return c.entries[i]!;
+    let e = this.entries.get(NeighbourTable.key(dev, ip));
+    if (e === undefined && this.shared !== null && dev === this.sharedDev) e = this.sharedGet(ip);
+    if (e === undefined) return undefined;
+    if (c === null) c = this.recent = new RecentNeigh();
+    c.ips[i] = ip;
+    c.devs[i] = dev;
+    c.entries[i] = e;
+    return e;
   }
 
   /**
@@ -142,6 +164,7 @@ export class NeighbourTable {
 
   /** Forgets a key of `entries` that is being deleted (for the listing order). */
   private forget(k: number): void {
+    this.recent = null;
     this.preShared?.delete(k);
     this.entries.delete(k);
   }
@@ -208,6 +231,7 @@ export class NeighbourTable {
       const s = this.sharedGet(ip);
       if (s !== undefined) {
         if (s.timer) s.timer.cancel();
+        this.recent = null;
         this.sharedMade!.delete(ip);
         (this.sharedGone ??= new Set()).add(ip);
       }

@@ -3,6 +3,7 @@
 // metadata the kernel keeps beside an skb (mark, conntrack, devices). Bytes are produced only where a
 // capture point records the packet (packet/serialize), so each interface shows the headers as they
 // are there: after NAT, after TTL decrement, with or without encapsulation.
+import { TIME_ZERO, type TimeNs } from '../core/time.js';
 import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpHeader, VxlanHeader } from '../wire/types.js';
 
 let nextUid = 1;
@@ -53,7 +54,7 @@ export class Packet {
   /** Flow id of the application flow that sent the packet, for statistics (0 = none). */
   flowId = 0;
   /** Time (ns) the application handed the packet down, for latency statistics. */
-  sentAt = 0;
+  sentAt: TimeNs = TIME_ZERO;
   /**
    * A bit netem flipped (corrupt), counted from the first bit of the IP header (−1: none). The records
    * stay as sent; serialize flips the bit after computing every checksum, so the capture shows the

@@ -123,8 +123,15 @@ export function encodeHttpMessage(msg: HttpMessage): Uint8Array {
 
 /** Offset just past the first CRLF CRLF at or after `from` in buf[0, end), or -1. */
 function findHeadEnd(buf: Uint8Array, from: number, end: number): number {
-  for (let i = from; i + 3 < end; i++) {
-    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i + 4;
+  // j is where a CRLF CRLF would end. A byte that is neither CR nor LF ends no match in the four
+  // windows holding it, so j skips past it; after an LF the next possible end is two on, after a CR one on.
+  for (let j = from + 3; j < end; ) {
+    const c = buf[j]!;
+    if (c === 10) {
+      if (buf[j - 1] === 13 && buf[j - 2] === 10 && buf[j - 3] === 13) return j + 1;
+      j += 2;
+    } else if (c === 13) j += 1;
+    else j += 4;
   }
   return -1;
 }
@@ -194,8 +201,8 @@ export class HttpParser {
         this.scanFrom = len;
         break;
       }
-      const msg = parseHead(buf, start, headEnd, this.kind);
-      let bodyLen = contentLength(msg.headers, start);
+      const msg = headOf(buf, start, headEnd, this.kind);
+      let bodyLen = headMemoLength;
       if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
         if (msg.kind === 'request') bodyLen = 0;
@@ -214,6 +221,70 @@ export class HttpParser {
     }
     return start;
   }
+}
+
+/**
+ * Heads parsed lately, per kind: a client sends the same request head on every connection and a
+ * server the same response head, so a head whose bytes equal a remembered one is answered from it
+ * (a fresh message and fresh field tuples, the same strings) instead of being parsed again.
+ */
+interface HeadMemo {
+  bytes: Uint8Array;
+  msg: HttpMessage;
+  /** Content-Length of the head (-1: none). */
+  length: number;
+}
+
+const HEAD_MEMO_SLOTS = 4;
+const requestMemo: (HeadMemo | null)[] = new Array<HeadMemo | null>(HEAD_MEMO_SLOTS).fill(null);
+const responseMemo: (HeadMemo | null)[] = new Array<HeadMemo | null>(HEAD_MEMO_SLOTS).fill(null);
+let requestMemoNext = 0;
+let responseMemoNext = 0;
+/** The Content-Length of the head headOf returned last (-1: none). */
+let headMemoLength = -1;
+
+/** True when buf[start, end) holds exactly `bytes`. */
+function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (bytes.length !== end - start) return false;
+  for (let i = 0, j = start; j < end; i++, j++) if (bytes[i] !== buf[j]) return false;
+  return true;
+}
+
+/** A copy of a remembered message: new object and header tuples, body empty. */
+function copyHead(m: HttpMessage): HttpMessage {
+  const src = m.headers;
+  const headers: HttpHeader[] = new Array<HttpHeader>(src.length);
+  for (let i = 0; i < src.length; i++) headers[i] = [src[i]![0], src[i]![1]];
+  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers, body: EMPTY };
+  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers, body: EMPTY };
+}
+
+/**
+ * parseHead and contentLength of buf[start, end), from the memo when the same bytes were parsed
+ * before (the Content-Length is left in headMemoLength). Throws as parseHead and contentLength do.
+ */
+function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HttpMessage {
+  const memo = kind === 'request' ? requestMemo : responseMemo;
+  for (let k = 0; k < HEAD_MEMO_SLOTS; k++) {
+    const e = memo[k];
+    if (e === null || e === undefined) break;
+    if (sameBytes(e.bytes, buf, start, end)) {
+      headMemoLength = e.length;
+      return copyHead(e.msg);
+    }
+  }
+  const msg = parseHead(buf, start, end, kind);
+  const length = contentLength(msg.headers, start);
+  const entry: HeadMemo = { bytes: buf.slice(start, end), msg: copyHead(msg), length };
+  if (kind === 'request') {
+    memo[requestMemoNext] = entry;
+    requestMemoNext = (requestMemoNext + 1) % HEAD_MEMO_SLOTS;
+  } else {
+    memo[responseMemoNext] = entry;
+    responseMemoNext = (responseMemoNext + 1) % HEAD_MEMO_SLOTS;
+  }
+  headMemoLength = length;
+  return msg;
 }
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;

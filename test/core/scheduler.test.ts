@@ -129,6 +129,36 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
       expect(new Set(popped).size).toBe(sorted.length);
     });
 
+    it('compacts when most queued events are cancelled, and still pops the rest in (time, seq) order', () => {
+      const s = make();
+      let x = 4242;
+      const rnd = (n: number): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x % n;
+      };
+      const all: SimEvent[] = [];
+      // Fixed-delay streams (lanes), near and far random delays, all mixed.
+      for (let i = 0; i < 20_000; i++) {
+        const kind = rnd(4);
+        const t = kind === 0 ? i * 10 : kind === 1 ? 1_000_000 + i * 7 : kind === 2 ? rnd(50) : rnd(10_000_000);
+        all.push(s.insert(t, noop, i));
+      }
+      const cancelled = new Set<SimEvent>();
+      for (let i = 0; i < 15_000; i++) {
+        const ev = all[rnd(all.length)]!;
+        ev.cancel();
+        cancelled.add(ev);
+      }
+      // The next inserts find more than 4,096 cancelled events, over half of the queue: it is compacted.
+      for (let i = 0; i < 100; i++) all.push(s.insert(rnd(1000), noop, 20_000 + i));
+      expect(s.size).toBe(all.length - cancelled.size);
+      const popped: SimEvent[] = [];
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
+      expect(popped.some((e) => e.cancelled)).toBe(false);
+      const want = all.filter((e) => !cancelled.has(e)).sort((a, b) => a.time - b.time || a.seq - b.seq);
+      expect(popped).toEqual(want);
+    });
+
     it('peek shows the earliest event without removing it; an empty queue gives undefined', () => {
       const s = make();
       expect(s.peek()).toBeUndefined();
@@ -141,7 +171,61 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
   });
 }
 
-schedulerConformance('Scheduler (binary heap)', () => new Scheduler());
+schedulerConformance('Scheduler (near heap, far heap and lanes)', () => new Scheduler());
+// A near horizon inside the tests' delays, so events are split between the near heap, the lanes and the far heap.
+schedulerConformance('Scheduler (near horizon 100 ns)', () => new Scheduler(100));
+schedulerConformance('Scheduler (no near heap)', () => new Scheduler(0));
+
+describe('Scheduler.post (pooled events)', () => {
+  it('posted and inserted events interleave in (time, seq) order, and a released event is reused by the next post', () => {
+    const s = new Scheduler(100);
+    const order: unknown[] = [];
+    const run = (): void => {
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) {
+        if (ev.cancelled) continue;
+        order.push(ev.a);
+        if (ev.pooled) s.release(ev);
+      }
+    };
+    s.post(5, noop, 'p5', null, false);
+    s.insert(5, noop, 'i5');
+    s.post(1_000, noop, 'p1000', null, false);
+    s.insert(3, noop, 'i3');
+    s.post(5, noop, 'p5b', null, false);
+    run();
+    expect(order).toEqual(['i3', 'p5', 'i5', 'p5b', 'p1000']);
+    // The three posted events went back to the free list: the next posts take them, not new objects.
+    const seen = new Set<SimEvent>();
+    const grab = (): void => {
+      const ev = s.pop()!;
+      seen.add(ev);
+      s.release(ev);
+    };
+    s.post(2_000, noop, 'x', null, false);
+    grab();
+    s.post(2_001, noop, 'y', null, false);
+    const ev = s.peek()!;
+    expect(seen.has(ev)).toBe(true); // the same object, reused
+    expect(ev.a).toBe('y');
+    expect(ev.popped).toBe(false);
+    expect(ev.cancelled).toBe(false);
+    expect(s.pop()!.time).toBe(2_001);
+  });
+
+  it('the simulator reuses posted events and runs them with their arguments, in order with scheduled ones', () => {
+    const sim = new Simulator();
+    const got: string[] = [];
+    const f: EventFn = (a: string, b: string) => got.push(`${a}${b}@${sim.now}`);
+    sim.post(10, f, 'p', '1');
+    sim.schedule(10, f, 's', '1');
+    sim.postAt(5, f, 'p', '0');
+    sim.schedule(2_000_000, () => sim.post(0, f, 'p', '2'));
+    sim.run();
+    expect(got).toEqual(['p0@5', 'p1@10', 's1@10', 'p2@2000000']);
+    expect(() => sim.post(-1, f)).toThrow(RangeError);
+    expect(() => sim.postAt(sim.now - 1, f)).toThrow(RangeError);
+  });
+});
 
 describe('Simulator', () => {
   it('runs callbacks with their two arguments and advances the clock to each event', () => {

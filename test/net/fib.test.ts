@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
-import { RouteTable, type Route } from '../../src/net/fib.js';
+import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
 import { maskFromPrefix as prefixMask } from '../../src/wire/ipv4-addr.js';
 import { formatRoute, Namespace } from '../../src/net/namespace.js';
 import { ip } from './harness.js';
@@ -140,5 +140,61 @@ describe('Namespace.addAddress (connected routes)', () => {
     expect(ns.sourceFor(ip('8.8.8.8'))).toBe(ip('10.1.2.3'));
     expect(formatRoute(ns.fibLookup(ip('8.8.8.8'))!)).toBe('default via 10.1.2.1 dev eth0');
     expect(formatRoute(ns.fibLookup(ip('10.1.2.3'))!)).toBe('local 10.1.2.3 dev eth0 proto kernel scope host src 10.1.2.3');
+  });
+
+  it("a namespace's cached lookups follow route changes, shared routes and devices going down and up", () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'c');
+    const d0 = new DummyDevice(s, 'eth0', 1);
+    const d1 = new DummyDevice(s, 'eth1', 2);
+    ns.addDevice(d0);
+    ns.addDevice(d1);
+    ns.addAddress(d0, ip('10.1.2.3'), 24);
+    ns.addRoute({ dst: 0, prefix: 0, gateway: ip('10.1.2.1'), dev: d0 });
+    const get = (dst: string): string => {
+      const rt = ns.fibLookup(ip(dst));
+      return rt === null ? 'none' : formatRoute(rt);
+    };
+    // Looked up twice (the second from the cache), then a more specific route appears.
+    expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
+    expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
+    ns.addRoute({ dst: ip('10.9.0.0'), prefix: 16, dev: d1 });
+    expect(get('10.9.0.1')).toBe('10.9.0.0/16 dev eth1 scope link');
+    // The device of that route goes down: the default again; up: the /16 again.
+    d1.up = false;
+    expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
+    d1.up = true;
+    expect(get('10.9.0.1')).toBe('10.9.0.0/16 dev eth1 scope link');
+    // Removed.
+    ns.mainTable.remove((r) => r.dev === d1);
+    expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
+    // A shared set bound to the table, then an entry added to the set after the lookup was cached.
+    const shared = new SharedRoutes(true);
+    expect(get('10.244.7.9')).toBe('default via 10.1.2.1 dev eth0');
+    ns.mainTable.bindShared(shared, d1, undefined);
+    shared.add(ip('10.244.7.0'), 24, ip('10.244.7.0'));
+    expect(get('10.244.7.9')).toBe('10.244.7.0/24 via 10.244.7.0 dev eth1 onlink');
+    // Destinations colliding in the cache's 16 slots each get their own answer.
+    for (let i = 0; i < 64; i++) expect(get(`10.1.2.${i + 10}`)).toBe('10.1.2.0/24 dev eth0 proto kernel scope link src 10.1.2.3');
+    for (let i = 0; i < 64; i++) expect(get(`10.77.${i}.1`)).toBe('default via 10.1.2.1 dev eth0');
+    expect(get('10.1.2.3')).toBe('local 10.1.2.3 dev eth0 proto kernel scope host src 10.1.2.3');
+    // The source chosen for an unbound socket's packets follows addresses added.
+    const d2 = new DummyDevice(s, 'eth2', 3);
+    ns.addDevice(d2);
+    ns.addRoute({ dst: ip('10.60.0.0'), prefix: 16, dev: d2 });
+    const src = (dst: string): number => ns.outputSource(ns.fibLookup(ip(dst))!, ip(dst));
+    expect(src('10.60.1.1')).toBe(ip('10.1.2.3'));
+    expect(src('10.60.1.1')).toBe(ip('10.1.2.3'));
+    ns.addAddress(d2, ip('10.60.0.5'), 16);
+    expect(src('10.60.1.1')).toBe(ip('10.60.0.5'));
+    // isLocal's answers follow addresses added and devices going down.
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
+    ns.addAddress(d1, ip('10.5.5.5'), 24);
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(true);
+    d1.up = false;
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(false);
+    d1.up = true;
+    expect(ns.isLocal(ip('10.5.5.5'))).toBe(true);
   });
 });

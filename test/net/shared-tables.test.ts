@@ -195,3 +195,35 @@ describe('VxlanFdb bound to a shared map', () => {
     }
   });
 });
+
+describe('NeighbourTable lookups after entries leave', () => {
+  it('get answers as the entry list does after deletes, carrier loss and deleted shared entries, whatever was looked up before', () => {
+    const s = new Simulator(3);
+    const t = new NeighbourTable(s, new Owner(), s.rng.stream('c'));
+    const shared = new SharedNeighbours();
+    for (let m = 0; m < N; m++) shared.add(podNet(m), vtepMac(m));
+    expect(t.bindShared(shared, flannel, podNet(SELF))).toBe(true);
+    const listed = (dev: NetDevice, ip: number): string => {
+      const e = t.all().find((x) => x.dev === dev && x.ip === ip);
+      return e === undefined ? 'none' : `${e.mac} ${e.state}`;
+    };
+    const got = (dev: NetDevice, ip: number): string => {
+      const e = t.get(dev, ip);
+      return e === undefined ? 'none' : `${e.mac} ${e.state}`;
+    };
+    const rnd = lcg(9);
+    for (let step = 0; step < 400; step++) {
+      const dev = rnd() < 0.5 ? flannel : eth0;
+      const ip = rnd() < 0.5 ? podNet(Math.floor(rnd() * N)) : nodeIp(Math.floor(rnd() * 20));
+      const op = rnd();
+      if (op < 0.3) t.update(dev, ip, 0x99 + step, 'request-for-us');
+      else if (op < 0.45) t.delete(dev, ip);
+      else if (op < 0.5) t.carrierDown(dev);
+      else if (op < 0.6) t.addPermanent(dev, ip, 0x1000 + step);
+      // Looked up twice: the second answer may come from the recent-entry cache.
+      expect(got(dev, ip)).toBe(listed(dev, ip));
+      expect(got(dev, ip)).toBe(listed(dev, ip));
+    }
+  });
+});
+

@@ -86,4 +86,54 @@ describe('http', () => {
     expect(bad('POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'request')).toThrow(/conflicting/);
     expect(bad('GET / HTTP/1.1\r\nbad header\r\n\r\n', 'request')).toThrow(/header line/);
   });
+
+  it('a head seen before parses to the same message as a fresh parse, as its own objects; heads one byte apart and more heads than the memo holds stay distinct', () => {
+    const heads = ['/a', '/b', '/c', '/d', '/e', '/a', '/e', '/b'].map((t) => buildHttpRequest({ method: 'GET', target: t, headers: [['Host', 'h'], ['X-N', t]] }));
+    const first = new Map<string, { snap: HttpRequest; obj: HttpRequest }>();
+    for (const h of heads) {
+      const m = parseHttpMessage(h, 'request') as HttpRequest;
+      expect(m.target).toBe(httpHeader(m.headers, 'x-n'));
+      const before = first.get(m.target);
+      if (before !== undefined) {
+        expect(m).toEqual(before.snap);
+        expect(m).not.toBe(before.obj);
+        expect(m.headers).not.toBe(before.obj.headers);
+        expect(m.headers[1]).not.toBe(before.obj.headers[1]);
+      } else first.set(m.target, { snap: structuredClone(m), obj: m });
+      // A caller's change to a returned message does not reach the next parse of the same bytes.
+      m.headers[0]![1] = 'changed';
+      m.headers.push(['Extra', '1']);
+    }
+    const again = parseHttpMessage(heads[0]!, 'request') as HttpRequest;
+    expect(again.headers).toEqual([['Host', 'h'], ['X-N', '/a']]);
+    // Same length, one byte apart (status 200 vs 201, and Content-Length 3 vs 4 with the body).
+    const r200 = parseHttpMessage(buildHttpResponse({ status: 200, reason: 'OK', body: 'abc' }), 'response');
+    const r201 = parseHttpMessage(buildHttpResponse({ status: 201, reason: 'OK', body: 'abc' }), 'response');
+    const r200b = parseHttpMessage(buildHttpResponse({ status: 200, reason: 'OK', body: 'abc' }), 'response');
+    expect(r200.kind === 'response' && r200.status).toBe(200);
+    expect(r201.kind === 'response' && r201.status).toBe(201);
+    expect(r200b).toEqual(r200);
+    const p = new HttpParser('response');
+    const two = p.push(enc.encode('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd'));
+    expect(two.map((m) => dec.decode(m.body))).toEqual(['abc', 'abcd']);
+    const again2 = p.push(enc.encode('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz'));
+    expect(again2.map((m) => dec.decode(m.body))).toEqual(['xyz']);
+  });
+
+  it('finds the end of each head wherever the chunks split, with CR and LF runs in the bodies around it', () => {
+    const bodies = ['\r\n\r', '\n\r\n\r\r', 'x\r\r\n\n', '\r\n\r\n'];
+    const wire = bodies.map((b) => `HTTP/1.1 200 OK\r\nA: \tv\r\nContent-Length: ${b.length}\r\n\r\n${b}`).join('');
+    const bytes = enc.encode(wire);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const p = new HttpParser('response');
+      const got = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut))];
+      expect(got.map((m) => dec.decode(m.body))).toEqual(bodies);
+      expect(p.pending).toBe(0);
+    }
+    // Byte by byte.
+    const p = new HttpParser('response');
+    const got: string[] = [];
+    for (let i = 0; i < bytes.length; i++) for (const m of p.push(bytes.subarray(i, i + 1))) got.push(dec.decode(m.body));
+    expect(got).toEqual(bodies);
+  });
 });
