@@ -1,0 +1,68 @@
+// The socket's one timer event is re-armed lazily (timers.ts armTimer): a deadline that moves LATER
+// (each ACK of new data restarts the RTO) leaves the pending event alone — no cancel, no new event —
+// and the event, when it fires before the deadline, re-arms itself at the deadline then. Only a deadline
+// that moves EARLIER replaces the event. This is what keeps re-arming cheap; the scheduler's order
+// (and so every capture and stats.json) depends on it, so a change to it is a change of outputs.
+//
+//   client 10.0.0.1 ──(50 µs, 1 Gb/s)──> server 10.0.0.2
+import { describe, expect, it } from 'vitest';
+import { MS, SEC } from '../../src/core/time.js';
+import type { SimEvent } from '../../src/core/scheduler.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
+import { ip } from './fake-net.js';
+import { tcpPair } from './tcp-helpers.js';
+
+const SERVER = ip('10.0.0.2');
+
+describe('TCP timer re-arm (lazy, one event per socket)', () => {
+  it('RTO restarts to a later deadline keep the pending event; it fires at its own time and re-arms once at the deadline', () => {
+    const { sim, net, tb, ta } = tcpPair();
+    tb.listen(80, () => {});
+    let c: TcpSocket | null = null;
+    ta.connect(SERVER, 80, (s) => (c = s));
+    sim.run({ until: 10 * MS });
+    const sk = c!;
+    sk.send(100);
+    sim.run({ until: sim.now + MS }); // acknowledged
+    const ev = sk.timerEv as SimEvent;
+    expect(ev).not.toBeNull();
+    const firesAt = ev.time;
+    // 50 writes, each acknowledged: every send arms the RTO at now + RTO, later than the pending event.
+    let lastRtoAt = 0;
+    for (let i = 0; i < 50 && sim.now + 2 * MS < firesAt; i++) {
+      sk.send(100);
+      lastRtoAt = sk.rtoAt;
+      expect(lastRtoAt).toBeGreaterThan(firesAt);
+      expect(sk.timerEv).toBe(ev);
+      expect(ev.cancelled).toBe(false);
+      sim.run({ until: sim.now + MS });
+      expect(sk.timerEv).toBe(ev);
+    }
+    expect(lastRtoAt).toBeGreaterThan(0);
+    // One more write whose ACK never comes: its deadline is later than the pending event, which fires
+    // at its own time and replaces itself by one event at the deadline.
+    net.loss = (p) => p.ip!.src === SERVER;
+    sk.send(100);
+    const deadline = sk.rtoAt;
+    const firstSend = sim.now;
+    sim.run({ until: firesAt });
+    expect(sk.timerEv).not.toBe(ev);
+    expect(sk.timerEv!.time).toBe(deadline);
+    expect(deadline - firstSend).toBeLessThan(SEC);
+  });
+
+  it('an RTO moved earlier replaces the pending event (the handshake 1 s RTO gives way to SRTT + 200 ms)', () => {
+    const { sim, tb, ta } = tcpPair();
+    tb.listen(80, () => {});
+    let c: TcpSocket | null = null;
+    const client = ta.connect(SERVER, 80, (s) => (c = s));
+    const synEv = client.timerEv as SimEvent;
+    expect(synEv.time).toBe(1 * SEC); // TCP_TIMEOUT_INIT
+    sim.run({ until: 10 * MS });
+    expect(synEv.cancelled).toBe(false); // handshake done, nothing outstanding: the 1 s event stays, stale
+    c!.send(100);
+    expect(synEv.cancelled).toBe(true);
+    expect(c!.timerEv!.time).toBe(c!.rtoAt);
+    expect(c!.rtoAt).toBeLessThan(synEv.time);
+  });
+});
