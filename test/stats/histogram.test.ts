@@ -1,0 +1,49 @@
+// LatencyRecorder keeps its values packed, then flat past 1,024 of them: what it reports (percentiles,
+// .hgrm text, totals across recorders) must be what one flat HdrHistogram fed the same values reports.
+import { build } from 'hdr-histogram-js';
+import { describe, expect, it } from 'vitest';
+import { LatencyRecorder } from '../../src/stats/histogram.js';
+
+function values(seed: number, n: number): number[] {
+  let x = seed;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out.push(Math.round(Math.exp((x / 2147483648) * 21))); // 1 ns .. ~1.3 s, log-uniform
+  }
+  return out;
+}
+
+function flat(vs: number[]): ReturnType<typeof build> {
+  const h = build({ numberOfSignificantValueDigits: 3 });
+  for (const v of vs) h.recordValue(v);
+  return h;
+}
+
+describe('LatencyRecorder storage', () => {
+  for (const n of [0, 1, 1023, 1024, 1025, 5000]) {
+    it(`${n} values: the same percentiles and .hgrm as a flat histogram`, () => {
+      const vs = values(n + 7, n);
+      const r = new LatencyRecorder();
+      for (const v of vs) r.record(v);
+      const h = flat(vs);
+      expect(r.count).toBe(n);
+      for (const p of [50, 90, 99, 99.9, 100]) expect(r.percentileNs(p)).toBe(n === 0 ? 0 : Math.min(h.getValueAtPercentile(p), Math.max(...vs)));
+      expect(r.toHgrm()).toBe(h.outputPercentileDistribution(5, 1000));
+    });
+  }
+
+  it('addAll across packed and flat recorders gives the flat histogram of all values', () => {
+    const parts = [values(1, 10), values(2, 2000), values(3, 900), values(4, 0), values(5, 300)];
+    const total = new LatencyRecorder();
+    for (const vs of parts) {
+      const r = new LatencyRecorder();
+      for (const v of vs) r.record(v);
+      total.addAll(r);
+    }
+    const all = parts.flat();
+    expect(total.count).toBe(all.length);
+    expect(total.toHgrm()).toBe(flat(all).outputPercentileDistribution(5, 1000));
+    expect(total.maxValueNs).toBe(Math.max(...all));
+  });
+});
