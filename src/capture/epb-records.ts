@@ -1,0 +1,398 @@
+// capture/epb-records — what the simulation thread puts in the capture ring instead of finished EPBs,
+// and the expander that turns it into pcapng bytes on the writer thread. Layer: capture (imports wire,
+// packet). The simulation thread only copies a frame's header fields into a fixed record (a few dozen
+// typed-array stores); the writer thread (capture/async-sink) lays out the Ethernet/IPv4/UDP|TCP|ICMP
+// headers, sums the checksums, zero-fills the payload, cuts at snaplen and writes the EPB header,
+// padding and trailer. The bytes are those packet/serialize's writeFrame writes for the same records
+// (test/capture/epb-records.test.ts compares the two over many packets; the golden hashes hold).
+//
+// A chunk of the ring is a sequence of records, each starting on an 8-byte boundary:
+//
+// | type        | words (int32)                                                                  |
+// |-------------|--------------------------------------------------------------------------------|
+// | VERBATIM 1  | 0 type, 1 byte length n, then n bytes copied as they are (SHB, IDB, any EPB    |
+// |             | written whole by the simulation thread: ARP, VXLAN, fragments, IP options…)     |
+// | UDP 2 / TCP 3 / ICMP 4 | the frame's fields, see F_* below; then the TCP options (already        |
+// |             | encoded, padded to 4) and the payload bytes present (zero-filled up to          |
+// |             | payloadLength by the expander)                                                  |
+// | COPY 5      | an arrival whose departure is in the same chunk (capture/frame-memo): C_* below |
+//
+// Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
+// options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
+// netem's corrupt bit is flipped after the checksums, as writeIp does. Every other frame is serialized by
+// the simulation thread into a VERBATIM record (packet/serialize), as before.
+//
+// The expander (`createExpander`) is written without references outside its own body: the writer thread
+// runs its source text (Function.prototype.toString, see async-sink.ts), and a capture too small to start
+// the thread runs it on the simulation thread at finish().
+import { tcpHeaderLength, TCP_MIN_HEADER_LENGTH } from '../wire/tcp.js';
+import type { Packet } from '../packet/packet.js';
+
+/** Record types (word 0). */
+export const R_VERBATIM = 1;
+export const R_UDP = 2;
+export const R_TCP = 3;
+export const R_ICMP = 4;
+export const R_COPY = 5;
+
+// Fast record fields (int32 word index from the record's start; f64 fields take two words, 8-aligned).
+export const F_TIME = 2; // f64: simulated time, ns
+export const F_ETH_DST = 4; // f64: MAC as an integer
+export const F_ETH_SRC = 6; // f64
+export const F_OUT_AT = 8; // f64, written by the expander: absolute file offset of the frame's bytes (−1: cut)
+export const F_IF = 10;
+export const F_SNAP = 11;
+export const F_ETHERTYPE = 12;
+export const F_TOS = 13;
+export const F_TOTLEN = 14;
+export const F_ID = 15;
+export const F_FLAGS = 16; // ip flags
+export const F_FRAGOFF = 17;
+export const F_TTL = 18;
+export const F_PROTO = 19;
+export const F_IPSUM = 20; // ip checksum as given (see F_GIVEN)
+export const F_SRC = 21;
+export const F_DST = 22;
+export const F_SPORT = 23; // UDP/TCP source port; ICMP type
+export const F_DPORT = 24; // UDP/TCP destination port; ICMP code
+export const F_L4SUM = 25; // L4 checksum as given (see F_GIVEN)
+export const F_GIVEN = 26; // bit 0: ip checksum given, bit 1: L4 checksum given (else computed)
+export const F_PAYLEN = 27; // payloadLength
+export const F_NBYTES = 28; // payload bytes present in the record (≤ payloadLength)
+export const F_CORRUPT = 29; // netem corrupt bit from the IP header's first bit, −1 none
+export const F_W0 = 30; // UDP length field; TCP seq; ICMP rest
+export const F_W1 = 31; // TCP ack
+export const F_W2 = 32; // TCP flags
+export const F_W3 = 33; // TCP window
+export const F_W4 = 34; // TCP urgent
+export const F_OPTLEN = 35; // TCP option bytes (padded) after the header
+/** Byte offset of the option/payload bytes from the record's start. */
+export const FAST_HEADER_BYTES = 36 * 4;
+
+// COPY record fields.
+export const C_TIME = 2; // f64
+export const C_IF = 4;
+export const C_SNAP = 5;
+export const C_SRC = 6; // byte offset in the chunk of the source: a fast record, or raw frame bytes
+export const C_KIND = 7; // 1: fast record at C_SRC, 0: the frame's bytes at C_SRC
+export const C_LEN = 8; // frame length
+export const COPY_BYTES = 40;
+
+/** Record layout handed to createExpander (it may not read module constants: it runs from its source text). */
+export const LAYOUT = {
+  R_VERBATIM, R_UDP, R_TCP, R_ICMP, R_COPY,
+  F_TIME, F_ETH_DST, F_ETH_SRC, F_OUT_AT, F_IF, F_SNAP, F_ETHERTYPE, F_TOS, F_TOTLEN, F_ID, F_FLAGS, F_FRAGOFF, F_TTL, F_PROTO,
+  F_IPSUM, F_SRC, F_DST, F_SPORT, F_DPORT, F_L4SUM, F_GIVEN, F_PAYLEN, F_NBYTES, F_CORRUPT, F_W0, F_W1, F_W2, F_W3, F_W4, F_OPTLEN,
+  FAST_HEADER_BYTES, C_TIME, C_IF, C_SNAP, C_SRC, C_KIND, C_LEN,
+} as const;
+export type Layout = typeof LAYOUT;
+
+/**
+ * The fast record type for `pkt`, or 0 when it needs packet/serialize (see the file comment). Also 0 for
+ * a TCP header whose options do not fit (serialize throws its WireError there, as before).
+ */
+export function fastKind(pkt: Packet): number {
+  const ip = pkt.ip;
+  if (pkt.eth === null || ip === null || ip.options !== null || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return 0;
+  if (pkt.udp !== null) return pkt.tcp === null && pkt.icmp === null ? R_UDP : 0;
+  if (pkt.tcp !== null) return pkt.icmp === null && tcpHeaderLength(pkt.tcp) <= 60 ? R_TCP : 0;
+  if (pkt.icmp !== null) return pkt.inner === null ? R_ICMP : 0;
+  return 0;
+}
+
+/** L4 header bytes of a fast frame (TCP: 20 + padded options). */
+export function fastL4Length(pkt: Packet, kind: number): number {
+  return kind === R_TCP ? tcpHeaderLength(pkt.tcp!) : 8;
+}
+
+/** Bytes a fast record for `pkt` takes before its options and payload (for callers reserving room). */
+export const FAST_MAX_OPTIONS = 60 - TCP_MIN_HEADER_LENGTH;
+
+/** What an expander does with a chunk; `written` counts the bytes handed to `write` so far. */
+export interface Expander {
+  /** Expands the records in ring bytes [base, base + len) into the output. */
+  chunk(base: number, len: number): void;
+  /** Hands the buffered output to `write`. */
+  flush(): void;
+  readonly written: number;
+}
+
+/**
+ * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n)` when full.
+ * Self-contained (see the file comment): everything it needs is in its arguments.
+ */
+export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout, outSize: number, write: (buf: Uint8Array, n: number) => void): Expander {
+  const u8 = new Uint8Array(ring);
+  const i32 = new Int32Array(ring);
+  const f64 = new Float64Array(ring);
+  const TWO32 = 0x1_0000_0000;
+  let out = new Uint8Array(outSize);
+  let outPos = 0;
+  // Absolute file offset of out[0].
+  let flushed = 0;
+  let scratch = new Uint8Array(2048);
+
+  const flush = (): void => {
+    if (outPos > 0) write(out, outPos);
+    flushed += outPos;
+    outPos = 0;
+  };
+  const room = (n: number): void => {
+    if (outPos + n <= out.length) return;
+    flush();
+    if (n > out.length) out = new Uint8Array(n);
+  };
+  // Sum of 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded.
+  const sum16 = (b: Uint8Array, s: number, e: number, acc: number): number => {
+    const even = e - ((e - s) & 1);
+    let i = s;
+    for (; i < even; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
+    if (i < e) acc += b[i]! << 8;
+    return acc;
+  };
+  const finish = (sum: number): number => {
+    while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+    return ~sum & 0xffff;
+  };
+  const frameLen = (w: number): number => {
+    const t = i32[w]!;
+    return 34 + (t === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8) + i32[w + L.F_PAYLEN]!;
+  };
+  // Writes the frame of the fast record at word w into b[f, f + frameLen); returns its length.
+  const frame = (w: number, b: Uint8Array, f: number): number => {
+    const t = i32[w]!;
+    const dst = f64[(w + L.F_ETH_DST) >> 1]!;
+    const src = f64[(w + L.F_ETH_SRC) >> 1]!;
+    let hi = Math.floor(dst / TWO32);
+    let lo = dst >>> 0;
+    b[f] = hi >>> 8;
+    b[f + 1] = hi;
+    b[f + 2] = lo >>> 24;
+    b[f + 3] = lo >>> 16;
+    b[f + 4] = lo >>> 8;
+    b[f + 5] = lo;
+    hi = Math.floor(src / TWO32);
+    lo = src >>> 0;
+    b[f + 6] = hi >>> 8;
+    b[f + 7] = hi;
+    b[f + 8] = lo >>> 24;
+    b[f + 9] = lo >>> 16;
+    b[f + 10] = lo >>> 8;
+    b[f + 11] = lo;
+    let v = i32[w + L.F_ETHERTYPE]!;
+    b[f + 12] = v >>> 8;
+    b[f + 13] = v;
+    const ip = f + 14;
+    const l4 = ip + 20;
+    const l4len = t === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8;
+    const data = l4 + l4len;
+    const payLen = i32[w + L.F_PAYLEN]!;
+    const end = data + payLen;
+    const given = i32[w + L.F_GIVEN]!;
+    const ipSrc = i32[w + L.F_SRC]! >>> 0;
+    const ipDst = i32[w + L.F_DST]! >>> 0;
+    // Payload: the bytes present, zeros after them.
+    const rec = w << 2;
+    const n = i32[w + L.F_NBYTES]!;
+    const bytesAt = rec + L.FAST_HEADER_BYTES + (t === L.R_TCP ? i32[w + L.F_OPTLEN]! : 0);
+    if (n > 0) b.set(u8.subarray(bytesAt, bytesAt + n), data);
+    if (n < payLen) b.fill(0, data + n, end);
+    // L4 header, checksum field zero while summing.
+    let l4sum: number;
+    if (t === L.R_ICMP) {
+      b[l4] = i32[w + L.F_SPORT]!;
+      b[l4 + 1] = i32[w + L.F_DPORT]!;
+      b[l4 + 2] = 0;
+      b[l4 + 3] = 0;
+      v = i32[w + L.F_W0]!;
+      b[l4 + 4] = v >>> 24;
+      b[l4 + 5] = v >>> 16;
+      b[l4 + 6] = v >>> 8;
+      b[l4 + 7] = v;
+      l4sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : finish(sum16(b, l4, l4 + 8, n > 0 ? sum16(b, data, data + n, 0) : 0));
+      b[l4 + 2] = l4sum >>> 8;
+      b[l4 + 3] = l4sum;
+    } else {
+      b[l4] = (v = i32[w + L.F_SPORT]!) >>> 8;
+      b[l4 + 1] = v;
+      b[l4 + 2] = (v = i32[w + L.F_DPORT]!) >>> 8;
+      b[l4 + 3] = v;
+      const ps = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff);
+      if (t === L.R_UDP) {
+        v = i32[w + L.F_W0]!;
+        b[l4 + 4] = v >>> 8;
+        b[l4 + 5] = v;
+        b[l4 + 6] = 0;
+        b[l4 + 7] = 0;
+        if ((given & 2) !== 0) l4sum = i32[w + L.F_L4SUM]!;
+        else {
+          // Pseudo-header with the record's length field (RFC 768), header, payload; 0 is sent as 0xffff.
+          const c = finish(sum16(b, l4, l4 + 8, ps + 17 + (v & 0xffff) + (n > 0 ? sum16(b, data, data + n, 0) : 0)));
+          l4sum = c === 0 ? 0xffff : c;
+        }
+        b[l4 + 6] = l4sum >>> 8;
+        b[l4 + 7] = l4sum;
+      } else {
+        v = i32[w + L.F_W0]!;
+        b[l4 + 4] = v >>> 24;
+        b[l4 + 5] = v >>> 16;
+        b[l4 + 6] = v >>> 8;
+        b[l4 + 7] = v;
+        v = i32[w + L.F_W1]!;
+        b[l4 + 8] = v >>> 24;
+        b[l4 + 9] = v >>> 16;
+        b[l4 + 10] = v >>> 8;
+        b[l4 + 11] = v;
+        const fl = i32[w + L.F_W2]!;
+        b[l4 + 12] = ((l4len >> 2) << 4) | ((fl >> 8) & 1);
+        b[l4 + 13] = fl & 0xff;
+        v = i32[w + L.F_W3]!;
+        b[l4 + 14] = v >>> 8;
+        b[l4 + 15] = v;
+        b[l4 + 16] = 0;
+        b[l4 + 17] = 0;
+        v = i32[w + L.F_W4]!;
+        b[l4 + 18] = v >>> 8;
+        b[l4 + 19] = v;
+        const optLen = i32[w + L.F_OPTLEN]!;
+        if (optLen > 0) b.set(u8.subarray(rec + L.FAST_HEADER_BYTES, rec + L.FAST_HEADER_BYTES + optLen), l4 + 20);
+        // Pseudo-header with the segment's length from the structure (RFC 9293), header, payload.
+        l4sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : finish(sum16(b, l4, data, ps + 6 + ((end - l4) & 0xffff) + (n > 0 ? sum16(b, data, data + n, 0) : 0)));
+        b[l4 + 16] = l4sum >>> 8;
+        b[l4 + 17] = l4sum;
+      }
+    }
+    // IPv4 header (no options).
+    b[ip] = 0x45;
+    b[ip + 1] = i32[w + L.F_TOS]!;
+    v = i32[w + L.F_TOTLEN]!;
+    b[ip + 2] = v >>> 8;
+    b[ip + 3] = v;
+    v = i32[w + L.F_ID]!;
+    b[ip + 4] = v >>> 8;
+    b[ip + 5] = v;
+    v = ((i32[w + L.F_FLAGS]! & 0x7) << 13) | (i32[w + L.F_FRAGOFF]! & 0x1fff);
+    b[ip + 6] = v >>> 8;
+    b[ip + 7] = v;
+    b[ip + 8] = i32[w + L.F_TTL]!;
+    b[ip + 9] = i32[w + L.F_PROTO]!;
+    b[ip + 10] = 0;
+    b[ip + 11] = 0;
+    b[ip + 12] = ipSrc >>> 24;
+    b[ip + 13] = ipSrc >>> 16;
+    b[ip + 14] = ipSrc >>> 8;
+    b[ip + 15] = ipSrc;
+    b[ip + 16] = ipDst >>> 24;
+    b[ip + 17] = ipDst >>> 16;
+    b[ip + 18] = ipDst >>> 8;
+    b[ip + 19] = ipDst;
+    const ipsum = (given & 1) !== 0 ? i32[w + L.F_IPSUM]! : finish(sum16(b, ip, ip + 20, 0));
+    b[ip + 10] = ipsum >>> 8;
+    b[ip + 11] = ipsum;
+    // netem corrupt: one bit flipped after the checksums.
+    const bit = i32[w + L.F_CORRUPT]!;
+    if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
+    return end - f;
+  };
+  // EPB header and trailer around `cap` bytes of data at out[outPos + 28]; advances outPos.
+  const epb = (ifId: number, t: number, cap: number, len: number): number => {
+    const padded = (cap + 3) & ~3;
+    const total = 32 + padded;
+    const o = outPos;
+    const hi = Math.floor(t / TWO32);
+    const lo = t >>> 0;
+    const b = out;
+    b[o] = 6;
+    b[o + 1] = 0;
+    b[o + 2] = 0;
+    b[o + 3] = 0;
+    b[o + 4] = total;
+    b[o + 5] = total >>> 8;
+    b[o + 6] = total >>> 16;
+    b[o + 7] = total >>> 24;
+    b[o + 8] = ifId;
+    b[o + 9] = ifId >>> 8;
+    b[o + 10] = ifId >>> 16;
+    b[o + 11] = ifId >>> 24;
+    b[o + 12] = hi;
+    b[o + 13] = hi >>> 8;
+    b[o + 14] = hi >>> 16;
+    b[o + 15] = hi >>> 24;
+    b[o + 16] = lo;
+    b[o + 17] = lo >>> 8;
+    b[o + 18] = lo >>> 16;
+    b[o + 19] = lo >>> 24;
+    b[o + 20] = cap;
+    b[o + 21] = cap >>> 8;
+    b[o + 22] = cap >>> 16;
+    b[o + 23] = cap >>> 24;
+    b[o + 24] = len;
+    b[o + 25] = len >>> 8;
+    b[o + 26] = len >>> 16;
+    b[o + 27] = len >>> 24;
+    for (let i = o + 28 + cap; i < o + 28 + padded; i++) b[i] = 0;
+    const e = o + 28 + padded;
+    b[e] = total;
+    b[e + 1] = total >>> 8;
+    b[e + 2] = total >>> 16;
+    b[e + 3] = total >>> 24;
+    outPos = e + 4;
+    return o + 28;
+  };
+  // The frame of fast record w into out at `at`: whole, or cut at `cap` through the scratch buffer.
+  const frameInto = (w: number, at: number, len: number, cap: number): void => {
+    if (cap === len) {
+      frame(w, out, at);
+      return;
+    }
+    if (scratch.length < len) scratch = new Uint8Array(len);
+    frame(w, scratch, 0);
+    out.set(scratch.subarray(0, cap), at);
+  };
+  const chunk = (base: number, len: number): void => {
+    let p = base;
+    const stop = base + len;
+    while (p < stop) {
+      const w = p >> 2;
+      const t = i32[w]!;
+      if (t === L.R_VERBATIM) {
+        const n = i32[w + 1]!;
+        room(n);
+        out.set(u8.subarray(p + 8, p + 8 + n), outPos);
+        outPos += n;
+        p += (8 + n + 7) & ~7;
+      } else if (t === L.R_COPY) {
+        const fl = i32[w + L.C_LEN]!;
+        const snap = i32[w + L.C_SNAP]!;
+        const cap = fl < snap ? fl : snap;
+        room(32 + cap + 3);
+        const at = epb(i32[w + L.C_IF]!, f64[(w + L.C_TIME) >> 1]!, cap, fl);
+        const src = base + i32[w + L.C_SRC]!;
+        if (i32[w + L.C_KIND] === 0) out.set(u8.subarray(src, src + cap), at);
+        else {
+          const sw = src >> 2;
+          const prev = f64[(sw + L.F_OUT_AT) >> 1]! - flushed;
+          if (prev >= 0) out.copyWithin(at, prev, prev + cap);
+          else frameInto(sw, at, fl, cap);
+        }
+        p += 40;
+      } else {
+        const fl = frameLen(w);
+        const snap = i32[w + L.F_SNAP]!;
+        const cap = fl < snap ? fl : snap;
+        room(32 + cap + 3);
+        const at = epb(i32[w + L.F_IF]!, f64[(w + L.F_TIME) >> 1]!, cap, fl);
+        frameInto(w, at, fl, cap);
+        f64[(w + L.F_OUT_AT) >> 1] = cap === fl ? flushed + at : -1;
+        p += i32[w + 1]!;
+      }
+    }
+  };
+  return {
+    chunk,
+    flush,
+    get written(): number {
+      return flushed;
+    },
+  };
+}
