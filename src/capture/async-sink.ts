@@ -47,26 +47,46 @@ export const ASYNC_SYNC_EVERY = 32 << 20;
 
 // Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
 // expander is capture/epb-records' createExpander, by its source text (a transpiler's __name helper is
-// stubbed in case it wraps the inner functions).
+// stubbed in case it wraps the inner functions). The thread waits for chunks with Atomics.waitAsync so
+// its event loop turns while idle: the periodic fdatasync runs on libuv's thread pool (the expansion goes
+// on meanwhile) and its completion, or error, is seen here. One sync at a time; finish waits for it
+// before the last fsync. A sync's error (EIO, ENOSPC at writeback) is the thread's error like a write's.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { writeSync, fsyncSync, fdatasyncSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery } = workerData;
+const { writeSync, fsyncSync, fdatasync } = require('node:fs');
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize } = workerData;
 var __name = (f) => f;
 const createExpander = ${createExpander.toString()};
 const ctrl = new Int32Array(ctrlBuf);
 let unsynced = 0;
-const ex = createExpander(ring, layout, ${OUT_SIZE}, (b, n) => {
+let syncing = null;
+let syncError = null;
+const ex = createExpander(ring, layout, outSize, (b, n) => {
   let off = 0;
   while (off < n) off += writeSync(fd, b, off, n - off);
   unsynced += n;
-  if (unsynced >= syncEvery) {
-    fdatasyncSync(fd);
+  if (unsynced >= syncEvery && syncing === null) {
     unsynced = 0;
+    syncing = new Promise((done) => fdatasync(fd, (e) => {
+      if (e && syncError === null) syncError = e;
+      syncing = null;
+      done();
+    }));
   }
 });
-try {
+// A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
+const keepAlive = setInterval(() => {}, 1 << 30);
+// Should the thread end any other way, the simulation thread must not wait for it forever.
+process.on('exit', () => {
+  if (Atomics.load(ctrl, ${STATE}) !== 0) return;
+  port.postMessage({ message: 'the capture writer thread stopped unexpectedly' });
+  Atomics.store(ctrl, ${STATE}, 2);
+  Atomics.notify(ctrl, ${STATE});
+  Atomics.notify(ctrl, ${CONSUMED});
+});
+async function run() {
   for (;;) {
+    if (syncError !== null) throw syncError;
     if (Atomics.load(ctrl, ${COMMAND}) === 2) break;
     const produced = Atomics.load(ctrl, ${PRODUCED});
     const consumed = ctrl[${CONSUMED}];
@@ -76,7 +96,8 @@ try {
         if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
         continue;
       }
-      Atomics.wait(ctrl, ${PRODUCED}, produced, 100);
+      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, 100);
+      if (w.async) await w.value;
       continue;
     }
     const s = consumed % slots;
@@ -86,15 +107,22 @@ try {
   }
   if (Atomics.load(ctrl, ${COMMAND}) === 1) {
     ex.flush();
+    if (syncing !== null) await syncing;
+    if (syncError !== null) throw syncError;
     fsyncSync(fd);
-  }
-  Atomics.store(ctrl, ${STATE}, 1);
-} catch (e) {
-  port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
-  Atomics.store(ctrl, ${STATE}, 2);
+  } else if (syncing !== null) await syncing;
 }
-Atomics.notify(ctrl, ${STATE});
-Atomics.notify(ctrl, ${CONSUMED});
+run().then(
+  () => Atomics.store(ctrl, ${STATE}, 1),
+  (e) => {
+    port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
+    Atomics.store(ctrl, ${STATE}, 2);
+  },
+).then(() => {
+  clearInterval(keepAlive);
+  Atomics.notify(ctrl, ${STATE});
+  Atomics.notify(ctrl, ${CONSUMED});
+});
 `;
 
 /** Default ring: 4 chunks of 1 MiB (at most 4 MiB waiting for the disk). */
@@ -129,6 +157,7 @@ export class AsyncChunkSink {
   private readonly slots: number;
   readonly slotSize: number;
   private readonly syncEvery: number;
+  private readonly outSize: number;
   /** Started when the first chunk is full: a capture that fits in one chunk is written at finish() without a thread. */
   private worker: Worker | null = null;
   /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
@@ -142,12 +171,14 @@ export class AsyncChunkSink {
   /** Times the simulation thread waited for the disk (back-pressure), for tests and profiles. */
   stalls = 0;
 
-  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number } = {}) {
+  /** `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and its copy). */
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
     this.slotSize = opts.slotSize ?? ASYNC_SLOT_SIZE;
     this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
+    this.outSize = opts.outSize ?? OUT_SIZE;
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0) throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB, a multiple of 8 bytes');
     ensureDir(dirname(path));
     const fd = openSync(this.tempPath, 'w');
@@ -166,7 +197,7 @@ export class AsyncChunkSink {
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
@@ -293,7 +324,7 @@ export class AsyncChunkSink {
     if (this.vStart >= 0) this.closeVerbatim();
     const fd = this.fd;
     try {
-      const ex = createExpander(this.ring, LAYOUT, OUT_SIZE, (b, n) => {
+      const ex = createExpander(this.ring, LAYOUT, this.outSize, (b, n) => {
         let off = 0;
         while (off < n) off += writeSync(fd, b, off, n - off);
       });

@@ -127,10 +127,12 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
   const f64 = new Float64Array(ring);
   const TWO32 = 0x1_0000_0000;
   let out = new Uint8Array(outSize);
+  let outDv = new DataView(out.buffer);
   let outPos = 0;
   // Absolute file offset of out[0].
   let flushed = 0;
   let scratch = new Uint8Array(2048);
+  let scratchDv = new DataView(scratch.buffer);
 
   const flush = (): void => {
     if (outPos > 0) write(out, outPos);
@@ -140,7 +142,10 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
   const room = (n: number): void => {
     if (outPos + n <= out.length) return;
     flush();
-    if (n > out.length) out = new Uint8Array(n);
+    if (n > out.length) {
+      out = new Uint8Array(n);
+      outDv = new DataView(out.buffer);
+    }
   };
   // Sum of 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded.
   const sum16 = (b: Uint8Array, s: number, e: number, acc: number): number => {
@@ -158,33 +163,22 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
     const t = i32[w]!;
     return 34 + (t === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8) + i32[w + L.F_PAYLEN]!;
   };
-  // Writes the frame of the fast record at word w into b[f, f + frameLen); returns its length.
-  const frame = (w: number, b: Uint8Array, f: number): number => {
+  // Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
+  // buffer); returns its length. Header fields are stored as writeU16/writeU32/byte stores would (the low
+  // 16/32/8 bits) and the checksums summed from those same words.
+  const frame = (w: number, b: Uint8Array, dv: DataView, f: number): number => {
     const t = i32[w]!;
     const dst = f64[(w + L.F_ETH_DST) >> 1]!;
     const src = f64[(w + L.F_ETH_SRC) >> 1]!;
-    let hi = Math.floor(dst / TWO32);
-    let lo = dst >>> 0;
-    b[f] = hi >>> 8;
-    b[f + 1] = hi;
-    b[f + 2] = lo >>> 24;
-    b[f + 3] = lo >>> 16;
-    b[f + 4] = lo >>> 8;
-    b[f + 5] = lo;
-    hi = Math.floor(src / TWO32);
-    lo = src >>> 0;
-    b[f + 6] = hi >>> 8;
-    b[f + 7] = hi;
-    b[f + 8] = lo >>> 24;
-    b[f + 9] = lo >>> 16;
-    b[f + 10] = lo >>> 8;
-    b[f + 11] = lo;
-    let v = i32[w + L.F_ETHERTYPE]!;
-    b[f + 12] = v >>> 8;
-    b[f + 13] = v;
+    dv.setUint16(f, Math.floor(dst / TWO32));
+    dv.setUint32(f + 2, dst >>> 0);
+    dv.setUint16(f + 6, Math.floor(src / TWO32));
+    dv.setUint32(f + 8, src >>> 0);
+    dv.setUint16(f + 12, i32[w + L.F_ETHERTYPE]!);
     const ip = f + 14;
     const l4 = ip + 20;
-    const l4len = t === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8;
+    const optLen = t === L.R_TCP ? i32[w + L.F_OPTLEN]! : 0;
+    const l4len = t === L.R_TCP ? 20 + optLen : 8;
     const data = l4 + l4len;
     const payLen = i32[w + L.F_PAYLEN]!;
     const end = data + payLen;
@@ -194,159 +188,118 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
     // Payload: the bytes present, zeros after them.
     const rec = w << 2;
     const n = i32[w + L.F_NBYTES]!;
-    const bytesAt = rec + L.FAST_HEADER_BYTES + (t === L.R_TCP ? i32[w + L.F_OPTLEN]! : 0);
-    if (n > 0) b.set(u8.subarray(bytesAt, bytesAt + n), data);
-    if (n < payLen) b.fill(0, data + n, end);
-    // L4 header, checksum field zero while summing.
+    const bytesAt = rec + L.FAST_HEADER_BYTES + optLen;
+    if (n > 0) {
+      if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = u8[bytesAt + i]!;
+      else b.set(u8.subarray(bytesAt, bytesAt + n), data);
+    }
+    if (n < payLen) {
+      if (payLen - n <= 128) for (let i = data + n; i < end; i++) b[i] = 0;
+      else b.fill(0, data + n, end);
+    }
+    const dataSum = n > 0 ? sum16(b, data, data + n, 0) : 0;
     let l4sum: number;
     if (t === L.R_ICMP) {
-      b[l4] = i32[w + L.F_SPORT]!;
-      b[l4 + 1] = i32[w + L.F_DPORT]!;
-      b[l4 + 2] = 0;
-      b[l4 + 3] = 0;
-      v = i32[w + L.F_W0]!;
-      b[l4 + 4] = v >>> 24;
-      b[l4 + 5] = v >>> 16;
-      b[l4 + 6] = v >>> 8;
-      b[l4 + 7] = v;
-      l4sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : finish(sum16(b, l4, l4 + 8, n > 0 ? sum16(b, data, data + n, 0) : 0));
-      b[l4 + 2] = l4sum >>> 8;
-      b[l4 + 3] = l4sum;
+      const ty = i32[w + L.F_SPORT]! & 0xff;
+      const code = i32[w + L.F_DPORT]! & 0xff;
+      const rest = i32[w + L.F_W0]! >>> 0;
+      b[l4] = ty;
+      b[l4 + 1] = code;
+      dv.setUint32(l4 + 4, rest);
+      l4sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : finish(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
+      dv.setUint16(l4 + 2, l4sum & 0xffff);
     } else {
-      b[l4] = (v = i32[w + L.F_SPORT]!) >>> 8;
-      b[l4 + 1] = v;
-      b[l4 + 2] = (v = i32[w + L.F_DPORT]!) >>> 8;
-      b[l4 + 3] = v;
-      const ps = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff);
+      const sport = i32[w + L.F_SPORT]! & 0xffff;
+      const dport = i32[w + L.F_DPORT]! & 0xffff;
+      dv.setUint16(l4, sport);
+      dv.setUint16(l4 + 2, dport);
+      const ps = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff) + sport + dport;
       if (t === L.R_UDP) {
-        v = i32[w + L.F_W0]!;
-        b[l4 + 4] = v >>> 8;
-        b[l4 + 5] = v;
-        b[l4 + 6] = 0;
-        b[l4 + 7] = 0;
+        const ulen = i32[w + L.F_W0]! & 0xffff;
+        dv.setUint16(l4 + 4, ulen);
         if ((given & 2) !== 0) l4sum = i32[w + L.F_L4SUM]!;
         else {
           // Pseudo-header with the record's length field (RFC 768), header, payload; 0 is sent as 0xffff.
-          const c = finish(sum16(b, l4, l4 + 8, ps + 17 + (v & 0xffff) + (n > 0 ? sum16(b, data, data + n, 0) : 0)));
+          const c = finish(ps + 17 + ulen + ulen + dataSum);
           l4sum = c === 0 ? 0xffff : c;
         }
-        b[l4 + 6] = l4sum >>> 8;
-        b[l4 + 7] = l4sum;
+        dv.setUint16(l4 + 6, l4sum & 0xffff);
       } else {
-        v = i32[w + L.F_W0]!;
-        b[l4 + 4] = v >>> 24;
-        b[l4 + 5] = v >>> 16;
-        b[l4 + 6] = v >>> 8;
-        b[l4 + 7] = v;
-        v = i32[w + L.F_W1]!;
-        b[l4 + 8] = v >>> 24;
-        b[l4 + 9] = v >>> 16;
-        b[l4 + 10] = v >>> 8;
-        b[l4 + 11] = v;
+        const seq = i32[w + L.F_W0]! >>> 0;
+        const ack = i32[w + L.F_W1]! >>> 0;
         const fl = i32[w + L.F_W2]!;
-        b[l4 + 12] = ((l4len >> 2) << 4) | ((fl >> 8) & 1);
-        b[l4 + 13] = fl & 0xff;
-        v = i32[w + L.F_W3]!;
-        b[l4 + 14] = v >>> 8;
-        b[l4 + 15] = v;
-        b[l4 + 16] = 0;
-        b[l4 + 17] = 0;
-        v = i32[w + L.F_W4]!;
-        b[l4 + 18] = v >>> 8;
-        b[l4 + 19] = v;
-        const optLen = i32[w + L.F_OPTLEN]!;
-        if (optLen > 0) b.set(u8.subarray(rec + L.FAST_HEADER_BYTES, rec + L.FAST_HEADER_BYTES + optLen), l4 + 20);
+        const w12 = ((((l4len >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
+        const win = i32[w + L.F_W3]! & 0xffff;
+        const urg = i32[w + L.F_W4]! & 0xffff;
+        dv.setUint32(l4 + 4, seq);
+        dv.setUint32(l4 + 8, ack);
+        dv.setUint16(l4 + 12, w12);
+        dv.setUint16(l4 + 14, win);
+        dv.setUint16(l4 + 18, urg);
+        let optSum = 0;
+        if (optLen > 0) {
+          const o = rec + L.FAST_HEADER_BYTES;
+          for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = u8[o + i]!;
+          optSum = sum16(b, l4 + 20, data, 0);
+        }
         // Pseudo-header with the segment's length from the structure (RFC 9293), header, payload.
-        l4sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : finish(sum16(b, l4, data, ps + 6 + ((end - l4) & 0xffff) + (n > 0 ? sum16(b, data, data + n, 0) : 0)));
-        b[l4 + 16] = l4sum >>> 8;
-        b[l4 + 17] = l4sum;
+        l4sum =
+          (given & 2) !== 0
+            ? i32[w + L.F_L4SUM]!
+            : finish(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
+        dv.setUint16(l4 + 16, l4sum & 0xffff);
       }
     }
     // IPv4 header (no options).
-    b[ip] = 0x45;
-    b[ip + 1] = i32[w + L.F_TOS]!;
-    v = i32[w + L.F_TOTLEN]!;
-    b[ip + 2] = v >>> 8;
-    b[ip + 3] = v;
-    v = i32[w + L.F_ID]!;
-    b[ip + 4] = v >>> 8;
-    b[ip + 5] = v;
-    v = ((i32[w + L.F_FLAGS]! & 0x7) << 13) | (i32[w + L.F_FRAGOFF]! & 0x1fff);
-    b[ip + 6] = v >>> 8;
-    b[ip + 7] = v;
-    b[ip + 8] = i32[w + L.F_TTL]!;
-    b[ip + 9] = i32[w + L.F_PROTO]!;
-    b[ip + 10] = 0;
-    b[ip + 11] = 0;
-    b[ip + 12] = ipSrc >>> 24;
-    b[ip + 13] = ipSrc >>> 16;
-    b[ip + 14] = ipSrc >>> 8;
-    b[ip + 15] = ipSrc;
-    b[ip + 16] = ipDst >>> 24;
-    b[ip + 17] = ipDst >>> 16;
-    b[ip + 18] = ipDst >>> 8;
-    b[ip + 19] = ipDst;
-    const ipsum = (given & 1) !== 0 ? i32[w + L.F_IPSUM]! : finish(sum16(b, ip, ip + 20, 0));
-    b[ip + 10] = ipsum >>> 8;
-    b[ip + 11] = ipsum;
+    const tos = i32[w + L.F_TOS]! & 0xff;
+    const tot = i32[w + L.F_TOTLEN]! & 0xffff;
+    const id = i32[w + L.F_ID]! & 0xffff;
+    const ff = (((i32[w + L.F_FLAGS]! & 0x7) << 13) | (i32[w + L.F_FRAGOFF]! & 0x1fff)) & 0xffff;
+    const tp = ((i32[w + L.F_TTL]! & 0xff) << 8) | (i32[w + L.F_PROTO]! & 0xff);
+    dv.setUint16(ip, 0x4500 | tos);
+    dv.setUint16(ip + 2, tot);
+    dv.setUint16(ip + 4, id);
+    dv.setUint16(ip + 6, ff);
+    dv.setUint16(ip + 8, tp);
+    dv.setUint32(ip + 12, ipSrc);
+    dv.setUint32(ip + 16, ipDst);
+    const ipsum =
+      (given & 1) !== 0 ? i32[w + L.F_IPSUM]! : finish((0x4500 | tos) + tot + id + ff + tp + (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff));
+    dv.setUint16(ip + 10, ipsum & 0xffff);
     // netem corrupt: one bit flipped after the checksums.
     const bit = i32[w + L.F_CORRUPT]!;
     if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
     return end - f;
   };
-  // EPB header and trailer around `cap` bytes of data at out[outPos + 28]; advances outPos.
+  // EPB header and trailer around `cap` bytes of data at out[outPos + 28]; advances outPos; returns the data offset.
   const epb = (ifId: number, t: number, cap: number, len: number): number => {
     const padded = (cap + 3) & ~3;
     const total = 32 + padded;
     const o = outPos;
-    const hi = Math.floor(t / TWO32);
-    const lo = t >>> 0;
-    const b = out;
-    b[o] = 6;
-    b[o + 1] = 0;
-    b[o + 2] = 0;
-    b[o + 3] = 0;
-    b[o + 4] = total;
-    b[o + 5] = total >>> 8;
-    b[o + 6] = total >>> 16;
-    b[o + 7] = total >>> 24;
-    b[o + 8] = ifId;
-    b[o + 9] = ifId >>> 8;
-    b[o + 10] = ifId >>> 16;
-    b[o + 11] = ifId >>> 24;
-    b[o + 12] = hi;
-    b[o + 13] = hi >>> 8;
-    b[o + 14] = hi >>> 16;
-    b[o + 15] = hi >>> 24;
-    b[o + 16] = lo;
-    b[o + 17] = lo >>> 8;
-    b[o + 18] = lo >>> 16;
-    b[o + 19] = lo >>> 24;
-    b[o + 20] = cap;
-    b[o + 21] = cap >>> 8;
-    b[o + 22] = cap >>> 16;
-    b[o + 23] = cap >>> 24;
-    b[o + 24] = len;
-    b[o + 25] = len >>> 8;
-    b[o + 26] = len >>> 16;
-    b[o + 27] = len >>> 24;
-    for (let i = o + 28 + cap; i < o + 28 + padded; i++) b[i] = 0;
-    const e = o + 28 + padded;
-    b[e] = total;
-    b[e + 1] = total >>> 8;
-    b[e + 2] = total >>> 16;
-    b[e + 3] = total >>> 24;
-    outPos = e + 4;
+    const dv = outDv;
+    dv.setUint32(o, 6, true);
+    dv.setUint32(o + 4, total, true);
+    dv.setUint32(o + 8, ifId, true);
+    dv.setUint32(o + 12, Math.floor(t / TWO32), true);
+    dv.setUint32(o + 16, t >>> 0, true);
+    dv.setUint32(o + 20, cap, true);
+    dv.setUint32(o + 24, len, true);
+    for (let i = o + 28 + cap; i < o + 28 + padded; i++) out[i] = 0;
+    dv.setUint32(o + 28 + padded, total, true);
+    outPos = o + total;
     return o + 28;
   };
   // The frame of fast record w into out at `at`: whole, or cut at `cap` through the scratch buffer.
   const frameInto = (w: number, at: number, len: number, cap: number): void => {
     if (cap === len) {
-      frame(w, out, at);
+      frame(w, out, outDv, at);
       return;
     }
-    if (scratch.length < len) scratch = new Uint8Array(len);
-    frame(w, scratch, 0);
+    if (scratch.length < len) {
+      scratch = new Uint8Array(len);
+      scratchDv = new DataView(scratch.buffer);
+    }
+    frame(w, scratch, scratchDv, 0);
     out.set(scratch.subarray(0, cap), at);
   };
   const chunk = (base: number, len: number): void => {
@@ -355,13 +308,7 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
     while (p < stop) {
       const w = p >> 2;
       const t = i32[w]!;
-      if (t === L.R_VERBATIM) {
-        const n = i32[w + 1]!;
-        room(n);
-        out.set(u8.subarray(p + 8, p + 8 + n), outPos);
-        outPos += n;
-        p += (8 + n + 7) & ~7;
-      } else if (t === L.R_COPY) {
+      if (t === L.R_COPY) {
         const fl = i32[w + L.C_LEN]!;
         const snap = i32[w + L.C_SNAP]!;
         const cap = fl < snap ? fl : snap;
@@ -376,6 +323,12 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
           else frameInto(sw, at, fl, cap);
         }
         p += 40;
+      } else if (t === L.R_VERBATIM) {
+        const n = i32[w + 1]!;
+        room(n);
+        out.set(u8.subarray(p + 8, p + 8 + n), outPos);
+        outPos += n;
+        p += (8 + n + 7) & ~7;
       } else {
         const fl = frameLen(w);
         const snap = i32[w + L.F_SNAP]!;

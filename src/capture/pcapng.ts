@@ -170,9 +170,10 @@ export class PcapngWriter implements CaptureWriter {
   /**
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
-   * set or a `chunkSize` is given (then each full chunk is written synchronously, as before).
+   * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
+   * `slotSize`, `syncEvery`, `outSize`: the ring's and the writer thread's sizes (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
     this.rec = sync
@@ -181,6 +182,7 @@ export class PcapngWriter implements CaptureWriter {
           ...(opts.slots !== undefined ? { slots: opts.slots } : {}),
           ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}),
           ...(opts.syncEvery !== undefined ? { syncEvery: opts.syncEvery } : {}),
+          ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
         });
     this.sink = this.rec ?? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
     this.writeShb(opts.application ?? 'podwire');
