@@ -5,8 +5,8 @@
 // SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
 // blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
 // (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts when the
-// first chunk is full: a capture smaller than one chunk (most scenario runs) is written by finish()
-// on the simulation thread, without the cost of starting one.
+// first chunk holds 256 KiB (it boots, ~30 ms, while the rest of the ring fills): a smaller capture (most
+// scenario runs) is written by finish() on the simulation thread, without the cost of starting one.
 //
 // What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
@@ -128,6 +128,8 @@ run().then(
 /** Default ring: 4 chunks of 1 MiB (at most 4 MiB waiting for the disk). */
 export const ASYNC_SLOTS = 4;
 export const ASYNC_SLOT_SIZE = 1 << 20;
+/** Bytes in the first chunk after which the writer thread starts (a smaller capture never starts it). */
+export const ASYNC_START_AT = 256 << 10;
 
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
@@ -158,7 +160,9 @@ export class AsyncChunkSink {
   readonly slotSize: number;
   private readonly syncEvery: number;
   private readonly outSize: number;
-  /** Started when the first chunk is full: a capture that fits in one chunk is written at finish() without a thread. */
+  /** Records fit in the chunk up to here: slotSize once the thread runs, `startAt` before (see grow). */
+  private limit: number;
+  /** Started when the first chunk holds `startAt` bytes: a smaller capture is written at finish() without a thread. */
   private worker: Worker | null = null;
   /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
   private readonly fd: number;
@@ -171,14 +175,18 @@ export class AsyncChunkSink {
   /** Times the simulation thread waited for the disk (back-pressure), for tests and profiles. */
   stalls = 0;
 
-  /** `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and its copy). */
-  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number } = {}) {
+  /**
+   * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
+   * its copy). `startAt`: chunk bytes after which the writer thread is started (256 KiB).
+   */
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
     this.slotSize = opts.slotSize ?? ASYNC_SLOT_SIZE;
     this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
     this.outSize = opts.outSize ?? OUT_SIZE;
+    this.limit = Math.min(this.slotSize, opts.startAt ?? ASYNC_START_AT);
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0) throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB, a multiple of 8 bytes');
     ensureDir(dirname(path));
     const fd = openSync(this.tempPath, 'w');
@@ -193,6 +201,7 @@ export class AsyncChunkSink {
   }
 
   private startWorker(): void {
+    this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
@@ -211,11 +220,11 @@ export class AsyncChunkSink {
    */
   reserve(n: number): number {
     if (this.vStart >= 0) {
-      if (this.pos + n <= this.slotSize) return this.pos;
+      if (this.pos + n <= this.limit || this.grow(this.pos + n)) return this.pos;
       this.flush();
     }
     let at = (this.pos + 7) & ~7;
-    if (at + 8 + n > this.slotSize) {
+    if (at + 8 + n > this.limit && !this.grow(at + 8 + n)) {
       if (8 + n > this.slotSize) throw new Error(`${this.path}: a record of ${n} bytes exceeds the capture chunk (${this.slotSize})`);
       this.flush();
       at = 0;
@@ -234,10 +243,21 @@ export class AsyncChunkSink {
   record(n: number): number {
     if (this.vStart >= 0) this.closeVerbatim();
     const at = (this.pos + 7) & ~7;
-    if (at + n <= this.slotSize) return at;
+    if (at + n <= this.limit || this.grow(at + n)) return at;
     if (n > this.slotSize) throw new Error(`${this.path}: a record of ${n} bytes exceeds the capture chunk (${this.slotSize})`);
     this.flush();
     return 0;
+  }
+
+  /**
+   * A record ending at `end` passes `limit` before the thread runs: the capture is no longer small, so the
+   * thread starts now — it boots while this chunk and the next ones fill, instead of while the simulation
+   * waits for it — and the record goes on in this chunk if it fits. False when the chunk is full.
+   */
+  private grow(end: number): boolean {
+    if (this.worker !== null || end > this.slotSize) return false;
+    this.startWorker();
+    return true;
   }
 
   /** Ends the open VERBATIM record: its byte length goes in its second word. */

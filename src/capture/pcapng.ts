@@ -171,9 +171,9 @@ export class PcapngWriter implements CaptureWriter {
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
    * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
-   * `slotSize`, `syncEvery`, `outSize`: the ring's and the writer thread's sizes (see AsyncChunkSink).
+   * `slotSize`, `syncEvery`, `outSize`, `startAt`: the ring's and the writer thread's sizes (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
     this.rec = sync
@@ -183,6 +183,7 @@ export class PcapngWriter implements CaptureWriter {
           ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}),
           ...(opts.syncEvery !== undefined ? { syncEvery: opts.syncEvery } : {}),
           ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
+          ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
         });
     this.sink = this.rec ?? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
     this.writeShb(opts.application ?? 'podwire');

@@ -178,6 +178,9 @@ describe('capture records (capture/epb-records)', () => {
     const got = writeRandom('inline.pcapng', {}, 60, 9);
     expect(got.hits).toBeGreaterThan(10);
     expect(got.bytes.equals(want.bytes)).toBe(true);
+    // The thread started part-way through the first chunk (startAt), which finish() then hands over.
+    const early = writeRandom('early.pcapng', { startAt: 2048 }, 60, 9);
+    expect(early.bytes.equals(want.bytes)).toBe(true);
   });
 
   it('the writer thread waits idle for the next chunk and goes on (no lost or stuck thread)', () => {
