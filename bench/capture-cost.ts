@@ -10,7 +10,7 @@
 //   npm run build && node dist/bench/capture-cost.js [RUNS=3]
 //
 // Modes: none | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
-// writer thread) | async (the default PcapngWriter: a writer thread, 4 × 1 MiB ring) | nomemo (async,
+// writer thread) | async (the default PcapngWriter: a writer thread, 16 × 1 MiB ring) | nomemo (async,
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
 // passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at

@@ -125,8 +125,12 @@ run().then(
 });
 `;
 
-/** Default ring: 4 chunks of 1 MiB (at most 4 MiB waiting for the disk). */
-export const ASYNC_SLOTS = 4;
+/**
+ * Default ring: 16 chunks of 1 MiB (at most 16 MiB waiting for the writer thread: ~60 ms of S1's
+ * records, so the simulation does not wait while a loaded machine leaves the thread off a core for a
+ * few scheduler slices; pages of chunks a small capture never reaches are never touched).
+ */
+export const ASYNC_SLOTS = 16;
 export const ASYNC_SLOT_SIZE = 1 << 20;
 /** Bytes in the first chunk after which the writer thread starts (a smaller capture never starts it). */
 export const ASYNC_START_AT = 256 << 10;
