@@ -58,6 +58,7 @@ const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize } =
 var __name = (f) => f;
 const createExpander = ${createExpander.toString()};
 const ctrl = new Int32Array(ctrlBuf);
+const ringWords = new Int32Array(ring);
 let unsynced = 0;
 let syncing = null;
 let syncError = null;
@@ -74,6 +75,10 @@ const ex = createExpander(ring, layout, outSize, (b, n) => {
     }));
   }
 });
+// The chunks after the first are new memory: fault their pages in here (the kernel zeroes them on this
+// thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
+// simulation thread may already have written.
+for (let i = slotSize >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
 const keepAlive = setInterval(() => {}, 1 << 30);
 // Should the thread end any other way, the simulation thread must not wait for it forever.
