@@ -32,7 +32,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
-import { createExpander, LAYOUT, R_VERBATIM } from './epb-records.js';
+import { LAYOUT, RecordExpander, R_VERBATIM } from './epb-records.js';
 
 const PRODUCED = 0;
 const CONSUMED = 1;
@@ -46,7 +46,7 @@ const OUT_SIZE = 1 << 20;
 export const ASYNC_SYNC_EVERY = 32 << 20;
 
 // Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
-// expander is capture/epb-records' createExpander, by its source text (a transpiler's __name helper is
+// expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
 // stubbed in case it wraps the inner functions). The thread waits for chunks with Atomics.waitAsync so
 // its event loop turns while idle: the periodic fdatasync runs on libuv's thread pool (the expansion goes
 // on meanwhile) and its completion, or error, is seen here. One sync at a time; finish waits for it
@@ -56,13 +56,13 @@ const { workerData } = require('node:worker_threads');
 const { writeSync, fsyncSync, fdatasync } = require('node:fs');
 const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize } = workerData;
 var __name = (f) => f;
-const createExpander = ${createExpander.toString()};
+const RecordExpander = ${RecordExpander.toString()};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
 let unsynced = 0;
 let syncing = null;
 let syncError = null;
-const ex = createExpander(ring, layout, outSize, (b, n) => {
+const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
   let off = 0;
   while (off < n) off += writeSync(fd, b, off, n - off);
   unsynced += n;
@@ -353,7 +353,7 @@ export class AsyncChunkSink {
     if (this.vStart >= 0) this.closeVerbatim();
     const fd = this.fd;
     try {
-      const ex = createExpander(this.ring, LAYOUT, this.outSize, (b, n) => {
+      const ex = new RecordExpander(this.ring, LAYOUT, this.outSize, (b, n) => {
         let off = 0;
         while (off < n) off += writeSync(fd, b, off, n - off);
       });

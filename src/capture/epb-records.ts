@@ -22,9 +22,9 @@
 // netem's corrupt bit is flipped after the checksums, as writeIp does. Every other frame is serialized by
 // the simulation thread into a VERBATIM record (packet/serialize), as before.
 //
-// The expander (`createExpander`) is written without references outside its own body: the writer thread
-// runs its source text (Function.prototype.toString, see async-sink.ts), and a capture too small to start
-// the thread runs it on the simulation thread at finish().
+// The expander (`RecordExpander`) is written without references outside its own body: the writer thread
+// runs its source text (Function.prototype.toString of the class, see async-sink.ts), and a capture too
+// small to start the thread runs it on the simulation thread at finish().
 import { tcpHeaderLength, TCP_MIN_HEADER_LENGTH } from '../wire/tcp.js';
 import type { Packet } from '../packet/packet.js';
 
@@ -78,7 +78,7 @@ export const C_KIND = 7; // 1: fast record at C_SRC, 0: the frame's bytes at C_S
 export const C_LEN = 8; // frame length
 export const COPY_BYTES = 40;
 
-/** Record layout handed to createExpander (it may not read module constants: it runs from its source text). */
+/** Record layout handed to RecordExpander (it may not read module constants: it runs from its source text). */
 export const LAYOUT = {
   R_VERBATIM, R_UDP, R_TCP, R_ICMP, R_COPY,
   F_TIME, F_ETH_DST, F_ETH_SRC, F_OUT_AT, F_IF, F_SNAP, F_ETHERTYPE, F_TOS, F_TOTLEN, F_ID, F_FLAGS, F_FRAGOFF, F_TTL, F_PROTO,
@@ -108,149 +108,210 @@ export function fastL4Length(pkt: Packet, kind: number): number {
 /** Bytes a fast record for `pkt` takes before its options and payload (for callers reserving room). */
 export const FAST_MAX_OPTIONS = 60 - TCP_MIN_HEADER_LENGTH;
 
-/** What an expander does with a chunk; `written` counts the bytes handed to `write` so far. */
-export interface Expander {
-  /** Expands the records in ring bytes [base, base + len) into the output. */
-  chunk(base: number, len: number): void;
-  /** Hands the buffered output to `write`. */
-  flush(): void;
-  readonly written: number;
-}
-
 /**
  * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n)` when full.
- * Self-contained (see the file comment): everything it needs is in its arguments.
+ * Self-contained (see the file comment): everything it needs is in its constructor's arguments.
  */
-export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout, outSize: number, write: (buf: Uint8Array, n: number) => void): Expander {
-  const u8 = new Uint8Array(ring);
-  const i32 = new Int32Array(ring);
-  const f64 = new Float64Array(ring);
-  const TWO32 = 0x1_0000_0000;
-  let out = new Uint8Array(outSize);
-  let outDv = new DataView(out.buffer);
-  let outPos = 0;
-  // Absolute file offset of out[0].
-  let flushed = 0;
-  let scratch = new Uint8Array(2048);
-  let scratchDv = new DataView(scratch.buffer);
+export class RecordExpander {
+  private readonly u8: Uint8Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private out: Uint8Array;
+  private outDv: DataView;
+  private outPos = 0;
+  /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
+  written = 0;
+  private scratch = new Uint8Array(2048);
+  private scratchDv = new DataView(this.scratch.buffer);
 
-  const flush = (): void => {
-    if (outPos > 0) write(out, outPos);
-    flushed += outPos;
-    outPos = 0;
-  };
-  const room = (n: number): void => {
-    if (outPos + n <= out.length) return;
-    flush();
-    if (n > out.length) {
-      out = new Uint8Array(n);
-      outDv = new DataView(out.buffer);
+  constructor(
+    ring: SharedArrayBuffer | ArrayBuffer,
+    private readonly L: Layout,
+    outSize: number,
+    private readonly write: (buf: Uint8Array, n: number) => void,
+  ) {
+    this.u8 = new Uint8Array(ring);
+    this.i32 = new Int32Array(ring);
+    this.f64 = new Float64Array(ring);
+    this.out = new Uint8Array(outSize);
+    this.outDv = new DataView(this.out.buffer);
+  }
+
+  /** Hands the buffered output to `write`. */
+  flush(): void {
+    if (this.outPos > 0) this.write(this.out, this.outPos);
+    this.written += this.outPos;
+    this.outPos = 0;
+  }
+
+  /** Makes room for n bytes in the output buffer (writing it out, growing it for one large block). */
+  private room(n: number): void {
+    if (this.outPos + n <= this.out.length) return;
+    this.flush();
+    if (n > this.out.length) {
+      this.out = new Uint8Array(n);
+      this.outDv = new DataView(this.out.buffer);
     }
-  };
-  // Sum of 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded.
-  const sum16 = (b: Uint8Array, s: number, e: number, acc: number): number => {
+  }
+
+  /** Expands the records in ring bytes [base, base + len) into the output. */
+  chunk(base: number, len: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    let p = base;
+    const stop = base + len;
+    while (p < stop) {
+      const w = p >> 2;
+      const t = i32[w]!;
+      if (t === L.R_COPY) {
+        this.copy(w, base);
+        p += 40;
+      } else if (t === L.R_VERBATIM) {
+        const n = i32[w + 1]!;
+        this.room(n);
+        this.out.set(this.u8.subarray(p + 8, p + 8 + n), this.outPos);
+        this.outPos += n;
+        p += (8 + n + 7) & ~7;
+      } else {
+        const fl = this.frameLen(w);
+        const snap = i32[w + L.F_SNAP]!;
+        const cap = fl < snap ? fl : snap;
+        this.room(32 + cap + 3);
+        const at = this.epb(i32[w + L.F_IF]!, this.f64[(w + L.F_TIME) >> 1]!, cap, fl);
+        this.frameInto(w, at, fl, cap);
+        this.f64[(w + L.F_OUT_AT) >> 1] = cap === fl ? this.written + at : -1;
+        p += i32[w + 1]!;
+      }
+    }
+  }
+
+  /** A COPY record at word w: the EPB of its source's bytes (raw in the chunk, or a fast record's frame). */
+  private copy(w: number, base: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const fl = i32[w + L.C_LEN]!;
+    const snap = i32[w + L.C_SNAP]!;
+    const cap = fl < snap ? fl : snap;
+    this.room(32 + cap + 3);
+    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, cap, fl);
+    const src = base + i32[w + L.C_SRC]!;
+    if (i32[w + L.C_KIND] === 0) {
+      this.out.set(this.u8.subarray(src, src + cap), at);
+      return;
+    }
+    const sw = src >> 2;
+    // Still in the output buffer (whole, not cut): copied; else laid out again from its record.
+    const prev = this.f64[(sw + L.F_OUT_AT) >> 1]! - this.written;
+    if (prev >= 0) this.out.copyWithin(at, prev, prev + cap);
+    else this.frameInto(sw, at, fl, cap);
+  }
+
+  /** Frame length of the fast record at word w. */
+  private frameLen(w: number): number {
+    const L = this.L;
+    const i32 = this.i32;
+    return 34 + (i32[w]! === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8) + i32[w + L.F_PAYLEN]!;
+  }
+
+  /** EPB header and trailer around `cap` bytes of data at out[outPos + 28]; advances outPos; returns the data offset. */
+  private epb(ifId: number, t: number, cap: number, len: number): number {
+    const padded = (cap + 3) & ~3;
+    const total = 32 + padded;
+    const o = this.outPos;
+    const dv = this.outDv;
+    dv.setUint32(o, 6, true);
+    dv.setUint32(o + 4, total, true);
+    dv.setUint32(o + 8, ifId, true);
+    dv.setUint32(o + 12, Math.floor(t / 0x1_0000_0000), true);
+    dv.setUint32(o + 16, t >>> 0, true);
+    dv.setUint32(o + 20, cap, true);
+    dv.setUint32(o + 24, len, true);
+    const out = this.out;
+    for (let i = o + 28 + cap; i < o + 28 + padded; i++) out[i] = 0;
+    dv.setUint32(o + 28 + padded, total, true);
+    this.outPos = o + total;
+    return o + 28;
+  }
+
+  /** The frame of fast record w into out at `at`: whole, or cut at `cap` through the scratch buffer. */
+  private frameInto(w: number, at: number, len: number, cap: number): void {
+    if (cap === len) {
+      this.frame(w, this.out, this.outDv, at);
+      return;
+    }
+    if (this.scratch.length < len) {
+      this.scratch = new Uint8Array(len);
+      this.scratchDv = new DataView(this.scratch.buffer);
+    }
+    this.frame(w, this.scratch, this.scratchDv, 0);
+    this.out.set(this.scratch.subarray(0, cap), at);
+  }
+
+  /** Sum of the 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded, added to acc. */
+  private sum16(b: Uint8Array, s: number, e: number, acc: number): number {
     const even = e - ((e - s) & 1);
     let i = s;
     for (; i < even; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
     if (i < e) acc += b[i]! << 8;
     return acc;
-  };
-  const finish = (sum: number): number => {
+  }
+
+  /** Folded, complemented checksum of an unfolded sum. */
+  private fold(sum: number): number {
     while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
     return ~sum & 0xffff;
-  };
-  const frameLen = (w: number): number => {
-    const t = i32[w]!;
-    return 34 + (t === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8) + i32[w + L.F_PAYLEN]!;
-  };
-  // Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
-  // buffer); returns its length. Header fields are stored as writeU16/writeU32/byte stores would (the low
-  // 16/32/8 bits) and the checksums summed from those same words.
-  const frame = (w: number, b: Uint8Array, dv: DataView, f: number): number => {
-    const t = i32[w]!;
-    const dst = f64[(w + L.F_ETH_DST) >> 1]!;
-    const src = f64[(w + L.F_ETH_SRC) >> 1]!;
-    dv.setUint16(f, Math.floor(dst / TWO32));
+  }
+
+  /**
+   * Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
+   * buffer); returns its length. Fields are stored as writeU16/writeU32/byte stores would (their low
+   * 16/32/8 bits) and the checksums summed from those same words.
+   */
+  private frame(w: number, b: Uint8Array, dv: DataView, f: number): number {
+    const L = this.L;
+    const i32 = this.i32;
+    const dst = this.f64[(w + L.F_ETH_DST) >> 1]!;
+    const src = this.f64[(w + L.F_ETH_SRC) >> 1]!;
+    dv.setUint16(f, Math.floor(dst / 0x1_0000_0000));
     dv.setUint32(f + 2, dst >>> 0);
-    dv.setUint16(f + 6, Math.floor(src / TWO32));
+    dv.setUint16(f + 6, Math.floor(src / 0x1_0000_0000));
     dv.setUint32(f + 8, src >>> 0);
     dv.setUint16(f + 12, i32[w + L.F_ETHERTYPE]!);
     const ip = f + 14;
     const l4 = ip + 20;
+    const t = i32[w]!;
     const optLen = t === L.R_TCP ? i32[w + L.F_OPTLEN]! : 0;
-    const l4len = t === L.R_TCP ? 20 + optLen : 8;
-    const data = l4 + l4len;
+    const data = l4 + (t === L.R_TCP ? 20 + optLen : 8);
     const payLen = i32[w + L.F_PAYLEN]!;
     const end = data + payLen;
-    const given = i32[w + L.F_GIVEN]!;
-    const ipSrc = i32[w + L.F_SRC]! >>> 0;
-    const ipDst = i32[w + L.F_DST]! >>> 0;
     // Payload: the bytes present, zeros after them.
-    const rec = w << 2;
     const n = i32[w + L.F_NBYTES]!;
-    const bytesAt = rec + L.FAST_HEADER_BYTES + optLen;
+    const bytesAt = (w << 2) + L.FAST_HEADER_BYTES + optLen;
     if (n > 0) {
-      if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = u8[bytesAt + i]!;
-      else b.set(u8.subarray(bytesAt, bytesAt + n), data);
+      if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = this.u8[bytesAt + i]!;
+      else b.set(this.u8.subarray(bytesAt, bytesAt + n), data);
     }
     if (n < payLen) {
       if (payLen - n <= 128) for (let i = data + n; i < end; i++) b[i] = 0;
       else b.fill(0, data + n, end);
     }
-    const dataSum = n > 0 ? sum16(b, data, data + n, 0) : 0;
-    let l4sum: number;
-    if (t === L.R_ICMP) {
-      const ty = i32[w + L.F_SPORT]! & 0xff;
-      const code = i32[w + L.F_DPORT]! & 0xff;
-      const rest = i32[w + L.F_W0]! >>> 0;
-      b[l4] = ty;
-      b[l4 + 1] = code;
-      dv.setUint32(l4 + 4, rest);
-      l4sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : finish(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
-      dv.setUint16(l4 + 2, l4sum & 0xffff);
-    } else {
-      const sport = i32[w + L.F_SPORT]! & 0xffff;
-      const dport = i32[w + L.F_DPORT]! & 0xffff;
-      dv.setUint16(l4, sport);
-      dv.setUint16(l4 + 2, dport);
-      const ps = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff) + sport + dport;
-      if (t === L.R_UDP) {
-        const ulen = i32[w + L.F_W0]! & 0xffff;
-        dv.setUint16(l4 + 4, ulen);
-        if ((given & 2) !== 0) l4sum = i32[w + L.F_L4SUM]!;
-        else {
-          // Pseudo-header with the record's length field (RFC 768), header, payload; 0 is sent as 0xffff.
-          const c = finish(ps + 17 + ulen + ulen + dataSum);
-          l4sum = c === 0 ? 0xffff : c;
-        }
-        dv.setUint16(l4 + 6, l4sum & 0xffff);
-      } else {
-        const seq = i32[w + L.F_W0]! >>> 0;
-        const ack = i32[w + L.F_W1]! >>> 0;
-        const fl = i32[w + L.F_W2]!;
-        const w12 = ((((l4len >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
-        const win = i32[w + L.F_W3]! & 0xffff;
-        const urg = i32[w + L.F_W4]! & 0xffff;
-        dv.setUint32(l4 + 4, seq);
-        dv.setUint32(l4 + 8, ack);
-        dv.setUint16(l4 + 12, w12);
-        dv.setUint16(l4 + 14, win);
-        dv.setUint16(l4 + 18, urg);
-        let optSum = 0;
-        if (optLen > 0) {
-          const o = rec + L.FAST_HEADER_BYTES;
-          for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = u8[o + i]!;
-          optSum = sum16(b, l4 + 20, data, 0);
-        }
-        // Pseudo-header with the segment's length from the structure (RFC 9293), header, payload.
-        l4sum =
-          (given & 2) !== 0
-            ? i32[w + L.F_L4SUM]!
-            : finish(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
-        dv.setUint16(l4 + 16, l4sum & 0xffff);
-      }
-    }
-    // IPv4 header (no options).
+    const dataSum = n > 0 ? this.sum16(b, data, data + n, 0) : 0;
+    if (t === L.R_ICMP) this.icmp(w, b, dv, l4, dataSum);
+    else if (t === L.R_UDP) this.udp(w, dv, l4, dataSum);
+    else this.tcp(w, b, dv, l4, end, dataSum);
+    this.ipv4(w, dv, ip);
+    // netem corrupt: one bit flipped after the checksums.
+    const bit = i32[w + L.F_CORRUPT]!;
+    if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
+    return end - f;
+  }
+
+  /** IPv4 header (no options) at b[ip]; checksum computed unless given. */
+  private ipv4(w: number, dv: DataView, ip: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const ipSrc = i32[w + L.F_SRC]! >>> 0;
+    const ipDst = i32[w + L.F_DST]! >>> 0;
     const tos = i32[w + L.F_TOS]! & 0xff;
     const tot = i32[w + L.F_TOTLEN]! & 0xffff;
     const id = i32[w + L.F_ID]! & 0xffff;
@@ -263,89 +324,83 @@ export function createExpander(ring: SharedArrayBuffer | ArrayBuffer, L: Layout,
     dv.setUint16(ip + 8, tp);
     dv.setUint32(ip + 12, ipSrc);
     dv.setUint32(ip + 16, ipDst);
-    const ipsum =
-      (given & 1) !== 0 ? i32[w + L.F_IPSUM]! : finish((0x4500 | tos) + tot + id + ff + tp + (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff));
-    dv.setUint16(ip + 10, ipsum & 0xffff);
-    // netem corrupt: one bit flipped after the checksums.
-    const bit = i32[w + L.F_CORRUPT]!;
-    if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
-    return end - f;
-  };
-  // EPB header and trailer around `cap` bytes of data at out[outPos + 28]; advances outPos; returns the data offset.
-  const epb = (ifId: number, t: number, cap: number, len: number): number => {
-    const padded = (cap + 3) & ~3;
-    const total = 32 + padded;
-    const o = outPos;
-    const dv = outDv;
-    dv.setUint32(o, 6, true);
-    dv.setUint32(o + 4, total, true);
-    dv.setUint32(o + 8, ifId, true);
-    dv.setUint32(o + 12, Math.floor(t / TWO32), true);
-    dv.setUint32(o + 16, t >>> 0, true);
-    dv.setUint32(o + 20, cap, true);
-    dv.setUint32(o + 24, len, true);
-    for (let i = o + 28 + cap; i < o + 28 + padded; i++) out[i] = 0;
-    dv.setUint32(o + 28 + padded, total, true);
-    outPos = o + total;
-    return o + 28;
-  };
-  // The frame of fast record w into out at `at`: whole, or cut at `cap` through the scratch buffer.
-  const frameInto = (w: number, at: number, len: number, cap: number): void => {
-    if (cap === len) {
-      frame(w, out, outDv, at);
-      return;
+    const sum =
+      (i32[w + L.F_GIVEN]! & 1) !== 0
+        ? i32[w + L.F_IPSUM]!
+        : this.fold((0x4500 | tos) + tot + id + ff + tp + (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff));
+    dv.setUint16(ip + 10, sum & 0xffff);
+  }
+
+  /** Unfolded pseudo-header sum of the addresses plus the two 16-bit ports written at l4. */
+  private addrsPorts(w: number, dv: DataView, l4: number): number {
+    const L = this.L;
+    const i32 = this.i32;
+    const s = i32[w + L.F_SRC]! >>> 0;
+    const d = i32[w + L.F_DST]! >>> 0;
+    const sport = i32[w + L.F_SPORT]! & 0xffff;
+    const dport = i32[w + L.F_DPORT]! & 0xffff;
+    dv.setUint16(l4, sport);
+    dv.setUint16(l4 + 2, dport);
+    return (s >>> 16) + (s & 0xffff) + (d >>> 16) + (d & 0xffff) + sport + dport;
+  }
+
+  /** UDP header at l4: pseudo-header with the record's length field (RFC 768), header, payload; a computed 0 is sent as 0xffff. */
+  private udp(w: number, dv: DataView, l4: number, dataSum: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const ps = this.addrsPorts(w, dv, l4);
+    const ulen = i32[w + L.F_W0]! & 0xffff;
+    dv.setUint16(l4 + 4, ulen);
+    let sum: number;
+    if ((i32[w + L.F_GIVEN]! & 2) !== 0) sum = i32[w + L.F_L4SUM]!;
+    else {
+      const c = this.fold(ps + 17 + ulen + ulen + dataSum);
+      sum = c === 0 ? 0xffff : c;
     }
-    if (scratch.length < len) {
-      scratch = new Uint8Array(len);
-      scratchDv = new DataView(scratch.buffer);
+    dv.setUint16(l4 + 6, sum & 0xffff);
+  }
+
+  /** TCP header and options at l4: pseudo-header with the segment's length from the structure (RFC 9293), header, payload. */
+  private tcp(w: number, b: Uint8Array, dv: DataView, l4: number, end: number, dataSum: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const ps = this.addrsPorts(w, dv, l4);
+    const optLen = i32[w + L.F_OPTLEN]!;
+    const seq = i32[w + L.F_W0]! >>> 0;
+    const ack = i32[w + L.F_W1]! >>> 0;
+    const fl = i32[w + L.F_W2]!;
+    const w12 = (((((20 + optLen) >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
+    const win = i32[w + L.F_W3]! & 0xffff;
+    const urg = i32[w + L.F_W4]! & 0xffff;
+    dv.setUint32(l4 + 4, seq);
+    dv.setUint32(l4 + 8, ack);
+    dv.setUint16(l4 + 12, w12);
+    dv.setUint16(l4 + 14, win);
+    dv.setUint16(l4 + 18, urg);
+    let optSum = 0;
+    if (optLen > 0) {
+      const o = (w << 2) + L.FAST_HEADER_BYTES;
+      for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = this.u8[o + i]!;
+      optSum = this.sum16(b, l4 + 20, l4 + 20 + optLen, 0);
     }
-    frame(w, scratch, scratchDv, 0);
-    out.set(scratch.subarray(0, cap), at);
-  };
-  const chunk = (base: number, len: number): void => {
-    let p = base;
-    const stop = base + len;
-    while (p < stop) {
-      const w = p >> 2;
-      const t = i32[w]!;
-      if (t === L.R_COPY) {
-        const fl = i32[w + L.C_LEN]!;
-        const snap = i32[w + L.C_SNAP]!;
-        const cap = fl < snap ? fl : snap;
-        room(32 + cap + 3);
-        const at = epb(i32[w + L.C_IF]!, f64[(w + L.C_TIME) >> 1]!, cap, fl);
-        const src = base + i32[w + L.C_SRC]!;
-        if (i32[w + L.C_KIND] === 0) out.set(u8.subarray(src, src + cap), at);
-        else {
-          const sw = src >> 2;
-          const prev = f64[(sw + L.F_OUT_AT) >> 1]! - flushed;
-          if (prev >= 0) out.copyWithin(at, prev, prev + cap);
-          else frameInto(sw, at, fl, cap);
-        }
-        p += 40;
-      } else if (t === L.R_VERBATIM) {
-        const n = i32[w + 1]!;
-        room(n);
-        out.set(u8.subarray(p + 8, p + 8 + n), outPos);
-        outPos += n;
-        p += (8 + n + 7) & ~7;
-      } else {
-        const fl = frameLen(w);
-        const snap = i32[w + L.F_SNAP]!;
-        const cap = fl < snap ? fl : snap;
-        room(32 + cap + 3);
-        const at = epb(i32[w + L.F_IF]!, f64[(w + L.F_TIME) >> 1]!, cap, fl);
-        frameInto(w, at, fl, cap);
-        f64[(w + L.F_OUT_AT) >> 1] = cap === fl ? flushed + at : -1;
-        p += i32[w + 1]!;
-      }
-    }
-  };
-  return {
-    chunk,
-    flush,
-    get written(): number {
-      return flushed;
-    },
-  };
+    const sum =
+      (i32[w + L.F_GIVEN]! & 2) !== 0
+        ? i32[w + L.F_L4SUM]!
+        : this.fold(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
+    dv.setUint16(l4 + 16, sum & 0xffff);
+  }
+
+  /** ICMP header at l4 (an echo, or any ICMP message without a quoted datagram): header and data summed. */
+  private icmp(w: number, b: Uint8Array, dv: DataView, l4: number, dataSum: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const ty = i32[w + L.F_SPORT]! & 0xff;
+    const code = i32[w + L.F_DPORT]! & 0xff;
+    const rest = i32[w + L.F_W0]! >>> 0;
+    b[l4] = ty;
+    b[l4 + 1] = code;
+    dv.setUint32(l4 + 4, rest);
+    const sum = (i32[w + L.F_GIVEN]! & 2) !== 0 ? i32[w + L.F_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
+    dv.setUint16(l4 + 2, sum & 0xffff);
+  }
 }

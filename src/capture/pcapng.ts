@@ -396,40 +396,7 @@ export class PcapngWriter implements CaptureWriter {
     i32[w + F_PAYLEN] = payLen;
     i32[w + F_NBYTES] = nb;
     i32[w + F_CORRUPT] = pkt.corruptBit;
-    if (kind === R_UDP) {
-      const u = pkt.udp!;
-      i32[w + F_SPORT] = u.srcPort;
-      i32[w + F_DPORT] = u.dstPort;
-      i32[w + F_W0] = u.length;
-      if (u.checksum !== null) {
-        given |= 2;
-        i32[w + F_L4SUM] = u.checksum;
-      }
-    } else if (kind === R_TCP) {
-      const t = pkt.tcp!;
-      i32[w + F_SPORT] = t.srcPort;
-      i32[w + F_DPORT] = t.dstPort;
-      i32[w + F_W0] = t.seq;
-      i32[w + F_W1] = t.ack;
-      i32[w + F_W2] = t.flags;
-      i32[w + F_W3] = t.window;
-      i32[w + F_W4] = t.urgent;
-      i32[w + F_OPTLEN] = opt;
-      if (opt > 0) encodeTcpOptions(t.options, r.u8, r.slotBase + o + FAST_HEADER_BYTES);
-      if (t.checksum !== null) {
-        given |= 2;
-        i32[w + F_L4SUM] = t.checksum;
-      }
-    } else {
-      const c = pkt.icmp!;
-      i32[w + F_SPORT] = c.type;
-      i32[w + F_DPORT] = c.code;
-      i32[w + F_W0] = c.rest;
-      if (c.checksum !== null) {
-        given |= 2;
-        i32[w + F_L4SUM] = c.checksum;
-      }
-    }
+    given |= fastL4(i32, w, pkt, kind, opt, r.u8, r.slotBase + o + FAST_HEADER_BYTES);
     i32[w + F_GIVEN] = given;
     if (nb > 0) {
       const at = r.slotBase + o + FAST_HEADER_BYTES + opt;
@@ -471,6 +438,41 @@ export class PcapngWriter implements CaptureWriter {
   abort(): void {
     this.sink.abort();
   }
+}
+
+/** The L4 fields of a fast record at word w (TCP options encoded at byte `optAt`); returns F_GIVEN's bit 1 when the checksum is given. */
+function fastL4(i32: Int32Array, w: number, pkt: Packet, kind: number, opt: number, u8: Uint8Array, optAt: number): number {
+  if (kind === R_UDP) {
+    const u = pkt.udp!;
+    i32[w + F_SPORT] = u.srcPort;
+    i32[w + F_DPORT] = u.dstPort;
+    i32[w + F_W0] = u.length;
+    if (u.checksum === null) return 0;
+    i32[w + F_L4SUM] = u.checksum;
+    return 2;
+  }
+  if (kind === R_TCP) {
+    const t = pkt.tcp!;
+    i32[w + F_SPORT] = t.srcPort;
+    i32[w + F_DPORT] = t.dstPort;
+    i32[w + F_W0] = t.seq;
+    i32[w + F_W1] = t.ack;
+    i32[w + F_W2] = t.flags;
+    i32[w + F_W3] = t.window;
+    i32[w + F_W4] = t.urgent;
+    i32[w + F_OPTLEN] = opt;
+    if (opt > 0) encodeTcpOptions(t.options, u8, optAt);
+    if (t.checksum === null) return 0;
+    i32[w + F_L4SUM] = t.checksum;
+    return 2;
+  }
+  const c = pkt.icmp!;
+  i32[w + F_SPORT] = c.type;
+  i32[w + F_DPORT] = c.code;
+  i32[w + F_W0] = c.rest;
+  if (c.checksum === null) return 0;
+  i32[w + F_L4SUM] = c.checksum;
+  return 2;
 }
 
 const TSRESOL_NS = new Uint8Array([9]);
