@@ -25,8 +25,9 @@
 // The expander (`RecordExpander`) is written without references outside its own body: the writer thread
 // runs its source text (Function.prototype.toString of the class, see async-sink.ts), and a capture too
 // small to start the thread runs it on the simulation thread at finish().
-import { tcpHeaderLength, TCP_MIN_HEADER_LENGTH } from '../wire/tcp.js';
 import type { Packet } from '../packet/packet.js';
+import { encodeTcpOptions, tcpHeaderLength } from '../wire/tcp.js';
+import type { AsyncChunkSink } from './async-sink.js';
 
 /** Record types (word 0). */
 export const R_VERBATIM = 1;
@@ -100,13 +101,116 @@ export function fastKind(pkt: Packet): number {
   return 0;
 }
 
-/** L4 header bytes of a fast frame (TCP: 20 + padded options). */
-export function fastL4Length(pkt: Packet, kind: number): number {
-  return kind === R_TCP ? tcpHeaderLength(pkt.tcp!) : 8;
+/**
+ * Writes a fast record (capture/epb-records) for `pkt` into the ring: its fields, TCP options encoded,
+ * the payload bytes present. False when the record would not fit in a chunk (then the caller serializes).
+ * The caller counts the packet.
+ */
+export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, timeNs: number, pkt: Packet, snap: number, len: number): boolean {
+  const p = pkt.payload;
+  const payLen = pkt.payloadLength;
+  const nb = p === null ? 0 : p.length < payLen ? p.length : payLen;
+  const opt = kind === R_TCP ? len - 34 - 20 - payLen : 0;
+  const size = (FAST_HEADER_BYTES + opt + nb + 7) & ~7;
+  if (size > r.slotSize) return false;
+  const o = r.record(size);
+  const w = (r.slotBase + o) >> 2;
+  const i32 = r.i32;
+  const f64 = r.f64;
+  const eth = pkt.eth!;
+  const ip = pkt.ip!;
+  i32[w] = kind;
+  i32[w + 1] = size;
+  f64[(w + F_TIME) >> 1] = timeNs;
+  f64[(w + F_ETH_DST) >> 1] = eth.dst;
+  f64[(w + F_ETH_SRC) >> 1] = eth.src;
+  i32[w + F_IF] = ifId;
+  i32[w + F_SNAP] = snap;
+  i32[w + F_ETHERTYPE] = eth.etherType;
+  i32[w + F_TOS] = ip.tos;
+  i32[w + F_TOTLEN] = ip.totalLength;
+  i32[w + F_ID] = ip.id;
+  i32[w + F_FLAGS] = ip.flags;
+  i32[w + F_FRAGOFF] = ip.fragOffset;
+  i32[w + F_TTL] = ip.ttl;
+  i32[w + F_PROTO] = ip.protocol;
+  let given = 0;
+  if (ip.checksum !== null) {
+    given = 1;
+    i32[w + F_IPSUM] = ip.checksum;
+  }
+  i32[w + F_SRC] = ip.src;
+  i32[w + F_DST] = ip.dst;
+  i32[w + F_PAYLEN] = payLen;
+  i32[w + F_NBYTES] = nb;
+  i32[w + F_CORRUPT] = pkt.corruptBit;
+  given |= fastL4(i32, w, pkt, kind, opt, r.u8, r.slotBase + o + FAST_HEADER_BYTES);
+  i32[w + F_GIVEN] = given;
+  if (nb > 0) {
+    const at = r.slotBase + o + FAST_HEADER_BYTES + opt;
+    const u8 = r.u8;
+    if (nb <= 64) for (let i = 0; i < nb; i++) u8[at + i] = p![i]!;
+    else u8.set(nb === p!.length ? p! : p!.subarray(0, nb), at);
+  }
+  r.pos = o + size;
+  r.lastRecord = o;
+  const cap = len <= snap ? len : snap;
+  r.outBytes += 32 + ((cap + 3) & ~3);
+  return true;
 }
 
-/** Bytes a fast record for `pkt` takes before its options and payload (for callers reserving room). */
-export const FAST_MAX_OPTIONS = 60 - TCP_MIN_HEADER_LENGTH;
+/** The L4 fields of a fast record at word w (TCP options encoded at byte `optAt`); returns F_GIVEN's bit 1 when the checksum is given. */
+function fastL4(i32: Int32Array, w: number, pkt: Packet, kind: number, opt: number, u8: Uint8Array, optAt: number): number {
+  if (kind === R_UDP) {
+    const u = pkt.udp!;
+    i32[w + F_SPORT] = u.srcPort;
+    i32[w + F_DPORT] = u.dstPort;
+    i32[w + F_W0] = u.length;
+    if (u.checksum === null) return 0;
+    i32[w + F_L4SUM] = u.checksum;
+    return 2;
+  }
+  if (kind === R_TCP) {
+    const t = pkt.tcp!;
+    i32[w + F_SPORT] = t.srcPort;
+    i32[w + F_DPORT] = t.dstPort;
+    i32[w + F_W0] = t.seq;
+    i32[w + F_W1] = t.ack;
+    i32[w + F_W2] = t.flags;
+    i32[w + F_W3] = t.window;
+    i32[w + F_W4] = t.urgent;
+    i32[w + F_OPTLEN] = opt;
+    if (opt > 0) encodeTcpOptions(t.options, u8, optAt);
+    if (t.checksum === null) return 0;
+    i32[w + F_L4SUM] = t.checksum;
+    return 2;
+  }
+  const c = pkt.icmp!;
+  i32[w + F_SPORT] = c.type;
+  i32[w + F_DPORT] = c.code;
+  i32[w + F_W0] = c.rest;
+  if (c.checksum === null) return 0;
+  i32[w + F_L4SUM] = c.checksum;
+  return 2;
+}
+
+/** A COPY record: the arrival's EPB is the departure's bytes at `src` in the current chunk (kind 1: a fast record). */
+export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number, snap: number, src: number, kind: number, len: number): void {
+  const o = r.record(COPY_BYTES);
+  const w = (r.slotBase + o) >> 2;
+  const i32 = r.i32;
+  i32[w] = R_COPY;
+  i32[w + 1] = COPY_BYTES;
+  r.f64[(w + C_TIME) >> 1] = timeNs;
+  i32[w + C_IF] = ifId;
+  i32[w + C_SNAP] = snap;
+  i32[w + C_SRC] = src;
+  i32[w + C_KIND] = kind;
+  i32[w + C_LEN] = len;
+  r.pos = o + COPY_BYTES;
+  const cap = len <= snap ? len : snap;
+  r.outBytes += 32 + ((cap + 3) & ~3);
+}
 
 /**
  * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n)` when full.

@@ -26,14 +26,9 @@ import type { TimeNs } from '../core/time.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { serializeFrame, writeFrame } from '../packet/serialize.js';
-import { encodeTcpOptions } from '../wire/tcp.js';
 import { AsyncChunkSink } from './async-sink.js';
 import { AtomicFile } from './atomic.js';
-import {
-  COPY_BYTES, C_IF, C_KIND, C_LEN, C_SNAP, C_SRC, C_TIME, FAST_HEADER_BYTES, F_CORRUPT, F_DPORT, F_DST, F_ETHERTYPE, F_ETH_DST, F_ETH_SRC,
-  F_FLAGS, F_FRAGOFF, F_GIVEN, F_ID, F_IF, F_IPSUM, F_L4SUM, F_NBYTES, F_OPTLEN, F_PAYLEN, F_PROTO, F_SNAP, F_SPORT, F_SRC, F_TIME, F_TOS,
-  F_TOTLEN, F_TTL, F_W0, F_W1, F_W2, F_W3, F_W4, fastKind, R_COPY, R_TCP, R_UDP,
-} from './epb-records.js';
+import { COPY_BYTES, fastKind, R_ICMP, R_UDP, writeCopyRecord, writeFastRecord } from './epb-records.js';
 import { FrameMemo, LINK_NONE, LINK_SAVE } from './frame-memo.js';
 
 /** Link-layer header types (LINKTYPE_* values from tcpdump.org). */
@@ -276,54 +271,13 @@ export class PcapngWriter implements CaptureWriter {
    */
   writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link: number = LINK_NONE): void {
     const snap = this.snaplenOf(ifId);
-    const len = frameLength(pkt);
-    const memo = this.memo;
     const r = this.rec;
     if (r !== null) {
-      const cap = len <= snap ? len : snap;
-      // memo positions here: 2 × (position in the stream of chunks) + 1 for a fast record, + 0 for frame bytes.
-      const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
-      if (kept >= 0) {
-        const src = Math.floor(kept / 2) - r.chunkStart;
-        const at = (r.pos + 7) & ~7;
-        if (src >= 0 && at + COPY_BYTES <= r.slotSize) {
-          const kind = kept % 2;
-          if (kind === 1) memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
-          else memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
-          const o = r.record(COPY_BYTES);
-          const w = (r.slotBase + o) >> 2;
-          const i32 = r.i32;
-          i32[w] = R_COPY;
-          i32[w + 1] = COPY_BYTES;
-          r.f64[(w + C_TIME) >> 1] = timeNs;
-          i32[w + C_IF] = ifId;
-          i32[w + C_SNAP] = snap;
-          i32[w + C_SRC] = src;
-          i32[w + C_KIND] = kind;
-          i32[w + C_LEN] = len;
-          r.pos = o + COPY_BYTES;
-          r.outBytes += 32 + ((cap + 3) & ~3);
-          this.packetCount++;
-          return;
-        }
-      }
-      const kind = fastKind(pkt);
-      if (kind !== 0 && this.writeFast(r, kind, ifId, timeNs, pkt, snap, len)) {
-        if (link === LINK_SAVE) {
-          memo.mark(pkt, ifId, 2 * (r.chunkStart + r.lastRecord) + 1, len);
-          memo.remember(pkt);
-        }
-        return;
-      }
-      const at = this.beginEpb(ifId, timeNs, cap, len);
-      if (len <= snap) {
-        writeFrame(pkt, r.buf, at);
-        if (link === LINK_SAVE) memo.mark(pkt, ifId, 2 * (r.chunkStart + at), len);
-        return;
-      }
-      this.writeCut(pkt, r.buf, at, len, snap);
+      this.writeToRing(r, ifId, timeNs, pkt, link, snap);
       return;
     }
+    const len = frameLength(pkt);
+    const memo = this.memo;
     const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
     const captured = len <= snap ? len : snap;
     const at = this.beginEpb(ifId, timeNs, captured, len);
@@ -345,6 +299,45 @@ export class PcapngWriter implements CaptureWriter {
     this.writeCut(pkt, buf, at, len, snap);
   }
 
+  /**
+   * writePacketRecord with the writer thread. Memo positions (capture/frame-memo) are in 4-byte words of
+   * the stream of chunks: 2 × word + 1 for a fast record, + 0 for frame bytes serialized here.
+   */
+  private writeToRing(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, link: number, snap: number): void {
+    const memo = this.memo;
+    const kind = fastKind(pkt);
+    // frameLength, short for the kinds whose length is 14 + 20 + 8 + payload.
+    const len = kind === R_UDP || kind === R_ICMP ? 42 + pkt.payloadLength : frameLength(pkt);
+    const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
+    if (kept >= 0) {
+      const src = Math.floor(kept / 2) * 4 - r.chunkStart;
+      if (src >= 0 && ((r.pos + 7) & ~7) + COPY_BYTES <= r.slotSize) {
+        const copyKind = kept % 2;
+        if (copyKind === 1) memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
+        else memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
+        writeCopyRecord(r, ifId, timeNs, snap, src, copyKind, len);
+        this.packetCount++;
+        return;
+      }
+    }
+    if (kind !== 0 && writeFastRecord(r, kind, ifId, timeNs, pkt, snap, len)) {
+      this.packetCount++;
+      if (link === LINK_SAVE) {
+        memo.mark(pkt, ifId, 2 * ((r.chunkStart + r.lastRecord) / 4) + 1, len);
+        memo.remember(pkt);
+      }
+      return;
+    }
+    const at = this.beginEpb(ifId, timeNs, len <= snap ? len : snap, len);
+    if (len > snap) {
+      this.writeCut(pkt, r.buf, at, len, snap);
+      return;
+    }
+    writeFrame(pkt, r.buf, at);
+    // EPB data starts 4-aligned (every pcapng block is a multiple of 4 bytes).
+    if (link === LINK_SAVE && (at & 3) === 0) memo.mark(pkt, ifId, 2 * ((r.chunkStart + at) / 4), len);
+  }
+
   /** Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied to buf[at]. */
   private writeCut(pkt: Packet, buf: Uint8Array, at: number, len: number, snap: number): void {
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
@@ -354,63 +347,6 @@ export class PcapngWriter implements CaptureWriter {
     else buf.set(scratch.subarray(0, snap), at);
   }
 
-  /**
-   * Writes a fast record (capture/epb-records) for `pkt` into the ring: its fields, TCP options encoded,
-   * the payload bytes present. False when the record would not fit in a chunk (then the caller serializes).
-   */
-  private writeFast(r: AsyncChunkSink, kind: number, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number, len: number): boolean {
-    const p = pkt.payload;
-    const payLen = pkt.payloadLength;
-    const nb = p === null ? 0 : p.length < payLen ? p.length : payLen;
-    const opt = kind === R_TCP ? len - 34 - 20 - payLen : 0;
-    const size = (FAST_HEADER_BYTES + opt + nb + 7) & ~7;
-    if (size > r.slotSize) return false;
-    const o = r.record(size);
-    const w = (r.slotBase + o) >> 2;
-    const i32 = r.i32;
-    const f64 = r.f64;
-    const eth = pkt.eth!;
-    const ip = pkt.ip!;
-    i32[w] = kind;
-    i32[w + 1] = size;
-    f64[(w + F_TIME) >> 1] = timeNs;
-    f64[(w + F_ETH_DST) >> 1] = eth.dst;
-    f64[(w + F_ETH_SRC) >> 1] = eth.src;
-    i32[w + F_IF] = ifId;
-    i32[w + F_SNAP] = snap;
-    i32[w + F_ETHERTYPE] = eth.etherType;
-    i32[w + F_TOS] = ip.tos;
-    i32[w + F_TOTLEN] = ip.totalLength;
-    i32[w + F_ID] = ip.id;
-    i32[w + F_FLAGS] = ip.flags;
-    i32[w + F_FRAGOFF] = ip.fragOffset;
-    i32[w + F_TTL] = ip.ttl;
-    i32[w + F_PROTO] = ip.protocol;
-    let given = 0;
-    if (ip.checksum !== null) {
-      given = 1;
-      i32[w + F_IPSUM] = ip.checksum;
-    }
-    i32[w + F_SRC] = ip.src;
-    i32[w + F_DST] = ip.dst;
-    i32[w + F_PAYLEN] = payLen;
-    i32[w + F_NBYTES] = nb;
-    i32[w + F_CORRUPT] = pkt.corruptBit;
-    given |= fastL4(i32, w, pkt, kind, opt, r.u8, r.slotBase + o + FAST_HEADER_BYTES);
-    i32[w + F_GIVEN] = given;
-    if (nb > 0) {
-      const at = r.slotBase + o + FAST_HEADER_BYTES + opt;
-      const u8 = r.u8;
-      if (nb <= 64) for (let i = 0; i < nb; i++) u8[at + i] = p![i]!;
-      else u8.set(nb === p!.length ? p! : p!.subarray(0, nb), at);
-    }
-    r.pos = o + size;
-    r.lastRecord = o;
-    const cap = len <= snap ? len : snap;
-    r.outBytes += 32 + ((cap + 3) & ~3);
-    this.packetCount++;
-    return true;
-  }
 
   /** Frames serialized once for both ends of a wire (capture/frame-memo). */
   get memoHits(): number {
@@ -440,40 +376,6 @@ export class PcapngWriter implements CaptureWriter {
   }
 }
 
-/** The L4 fields of a fast record at word w (TCP options encoded at byte `optAt`); returns F_GIVEN's bit 1 when the checksum is given. */
-function fastL4(i32: Int32Array, w: number, pkt: Packet, kind: number, opt: number, u8: Uint8Array, optAt: number): number {
-  if (kind === R_UDP) {
-    const u = pkt.udp!;
-    i32[w + F_SPORT] = u.srcPort;
-    i32[w + F_DPORT] = u.dstPort;
-    i32[w + F_W0] = u.length;
-    if (u.checksum === null) return 0;
-    i32[w + F_L4SUM] = u.checksum;
-    return 2;
-  }
-  if (kind === R_TCP) {
-    const t = pkt.tcp!;
-    i32[w + F_SPORT] = t.srcPort;
-    i32[w + F_DPORT] = t.dstPort;
-    i32[w + F_W0] = t.seq;
-    i32[w + F_W1] = t.ack;
-    i32[w + F_W2] = t.flags;
-    i32[w + F_W3] = t.window;
-    i32[w + F_W4] = t.urgent;
-    i32[w + F_OPTLEN] = opt;
-    if (opt > 0) encodeTcpOptions(t.options, u8, optAt);
-    if (t.checksum === null) return 0;
-    i32[w + F_L4SUM] = t.checksum;
-    return 2;
-  }
-  const c = pkt.icmp!;
-  i32[w + F_SPORT] = c.type;
-  i32[w + F_DPORT] = c.code;
-  i32[w + F_W0] = c.rest;
-  if (c.checksum === null) return 0;
-  i32[w + F_L4SUM] = c.checksum;
-  return 2;
-}
 
 const TSRESOL_NS = new Uint8Array([9]);
 
