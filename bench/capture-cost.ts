@@ -9,7 +9,8 @@
 //
 //   npm run build && node dist/bench/capture-cost.js [RUNS=3]
 //
-// Modes: none | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
+// Modes: none | tap (every NIC's tap connected to a listener that only counts: what the capture points
+// cost without a writer) | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
 // writer thread) | async (the default PcapngWriter: a writer thread, 16 × 1 MiB ring) | nomemo (async,
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
@@ -28,7 +29,7 @@ import { Simulator } from '../src/core/simulator.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { chainABR, ip } from './chain.js';
 
-const MODES = ['none', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
+const MODES = ['none', 'tap', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
 type Mode = (typeof MODES)[number];
 
 /** CPU seconds of the calling thread (Linux: /proc/thread-self/schedstat, ns on the CPU). */
@@ -56,7 +57,13 @@ function child(mode: Mode): string {
   let writer: PcapngWriter | null = null;
   const dir = mkdtempSync(join(tmpdir(), 'podwire-capcost-'));
   const path = join(dir, 'c.pcapng');
-  if (mode !== 'none') {
+  let taps = 0;
+  if (mode === 'tap')
+    for (const d of [ea, ra, rb, eb])
+      d.tap.connect(() => {
+        taps++;
+      });
+  if (mode !== 'none' && mode !== 'tap') {
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
@@ -82,7 +89,7 @@ function child(mode: Mode): string {
   const simCpu = threadCpu() - th0;
   const bytes = writer ? statSync(path).size : 0;
   rmSync(dir, { recursive: true, force: true });
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? 0, bytes });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes });
 }
 
 interface Row {
