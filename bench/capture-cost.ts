@@ -2,18 +2,22 @@
 // of 64 B, 800,004 frames over 4 NICs) run without capture and with every NIC captured into one pcapng,
 // in each capture mode. CPU is the process's user+sys (`process.cpuUsage()`, every thread: the
 // writer thread's write(2) and fsync count) and wall is `performance.now()`, both around
-// `Simulator.run()` + the writer's `close()` (final flush, fsync, rename); setup is excluded. Each run
-// is a fresh child process; the median of RUNS is printed with min–max and the ratio to `none`.
+// `Simulator.run()` + the writer's `close()` (final flush, fsync, rename); setup is excluded. "sim cpu" is
+// the simulation thread's own CPU time (/proc/thread-self/schedstat), the writer thread's excluded: what
+// the capture costs the thread that runs the simulation. Each run is a fresh child process; the median of
+// RUNS is printed with min–max and the ratio to `none`.
 //
 //   npm run build && node dist/bench/capture-cost.js [RUNS=3]
 //
-// Modes: none | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
-// writer thread) | async (the default PcapngWriter: a writer thread, 4 × 1 MiB ring) | nomemo (async,
+// Modes: none | tap (every NIC's tap connected to a listener that only counts: what the capture points
+// cost without a writer) | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
+// writer thread) | async (the default PcapngWriter: a writer thread, 16 × 1 MiB ring) | nomemo (async,
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
-// passes the wire peers as scenario/run.ts does.
+// passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
+// close, as before the writer thread expanded records).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +29,17 @@ import { Simulator } from '../src/core/simulator.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { chainABR, ip } from './chain.js';
 
-const MODES = ['none', 'sync', 'async', 'nomemo', 'filter', 'snap'] as const;
+const MODES = ['none', 'tap', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
 type Mode = (typeof MODES)[number];
+
+/** CPU seconds of the calling thread (Linux: /proc/thread-self/schedstat, ns on the CPU). */
+function threadCpu(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
 
 
 function child(mode: Mode): string {
@@ -44,8 +57,14 @@ function child(mode: Mode): string {
   let writer: PcapngWriter | null = null;
   const dir = mkdtempSync(join(tmpdir(), 'podwire-capcost-'));
   const path = join(dir, 'c.pcapng');
-  if (mode !== 'none') {
-    const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}) });
+  let taps = 0;
+  if (mode === 'tap')
+    for (const d of [ea, ra, rb, eb])
+      d.tap.connect(() => {
+        taps++;
+      });
+  if (mode !== 'none' && mode !== 'tap') {
+    const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
     const devs = [ea, ra, rb, eb];
@@ -61,19 +80,22 @@ function child(mode: Mode): string {
     });
   }
   const c0 = process.cpuUsage();
+  const th0 = threadCpu();
   const t0 = performance.now();
   sim.run({ until: 4e9 });
   writer?.close();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
+  const simCpu = threadCpu() - th0;
   const bytes = writer ? statSync(path).size : 0;
   rmSync(dir, { recursive: true, force: true });
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, wall, packets: writer?.packetCount ?? 0, bytes });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes });
 }
 
 interface Row {
   mode: Mode;
   cpu: number;
+  simCpu: number;
   wall: number;
   packets: number;
   bytes: number;
@@ -99,14 +121,18 @@ function main(argv: string[]): void {
     }
   const base = rows.get('none')!;
   const cpu0 = median(base.map((r) => r.cpu));
+  const sim0 = median(base.map((r) => r.simCpu));
   const wall0 = median(base.map((r) => r.wall));
-  process.stdout.write('| mode | packets | file MB | cpu s (user+sys) | cpu × none | wall s | wall × none |\n|---|---|---|---|---|---|---|\n');
+  process.stdout.write(
+    '| mode | packets | file MB | cpu s (user+sys) | cpu × none | sim cpu s | sim cpu × none | wall s | wall × none |\n|---|---|---|---|---|---|---|---|---|\n',
+  );
   for (const m of MODES) {
     const rs = rows.get(m)!;
     const cpu = rs.map((r) => r.cpu);
+    const sim = rs.map((r) => r.simCpu);
     const wall = rs.map((r) => r.wall);
     process.stdout.write(
-      `| ${m} | ${rs[0]!.packets.toLocaleString('en-US')} | ${(rs[0]!.bytes / 1e6).toFixed(1)} | ${median(cpu).toFixed(3)} (${span(cpu)}) | ${(median(cpu) / cpu0).toFixed(2)} | ${median(wall).toFixed(3)} (${span(wall)}) | ${(median(wall) / wall0).toFixed(2)} |\n`,
+      `| ${m} | ${rs[0]!.packets.toLocaleString('en-US')} | ${(rs[0]!.bytes / 1e6).toFixed(1)} | ${median(cpu).toFixed(3)} (${span(cpu)}) | ${(median(cpu) / cpu0).toFixed(2)} | ${median(sim).toFixed(3)} (${span(sim)}) | ${(median(sim) / sim0).toFixed(2)} | ${median(wall).toFixed(3)} (${span(wall)}) | ${(median(wall) / wall0).toFixed(2)} |\n`,
     );
   }
 }

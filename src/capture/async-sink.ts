@@ -5,8 +5,15 @@
 // SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
 // blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
 // (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts when the
-// first chunk is full: a capture smaller than one chunk (most scenario runs) is written by finish()
-// on the simulation thread, without the cost of starting one.
+// first chunk holds 256 KiB (it boots, ~30 ms, while the rest of the ring fills): a smaller capture (most
+// scenario runs) is written by finish() on the simulation thread, without the cost of starting one.
+//
+// What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
+// copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
+// checksums, zero payload, padding) and copies an arrival's bytes from its departure. Bytes given through
+// reserve()/buf/pos (SHB, IDB, frames serialized on the simulation thread) travel as VERBATIM records.
+// The writer thread also calls fdatasync every `syncEvery` bytes (32 MiB), so the fsync at finish() — which
+// the simulation thread waits for — has at most that much left to flush.
 //
 // The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
 // chunk over, waits until the writer thread has written everything, fsync'd the file, closes it and
@@ -25,6 +32,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
+import { LAYOUT, RecordExpander, R_VERBATIM } from './epb-records.js';
 
 const PRODUCED = 0;
 const CONSUMED = 1;
@@ -32,15 +40,58 @@ const COMMAND = 2;
 const STATE = 3;
 const LENGTHS = 4;
 
-// Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module).
+/** Output buffer of the expander (bytes handed to write(2) at a time). */
+const OUT_SIZE = 1 << 20;
+/** Default bytes between two fdatasync calls of the writer thread. */
+export const ASYNC_SYNC_EVERY = 32 << 20;
+
+// Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
+// expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
+// stubbed in case it wraps the inner functions). The thread waits for chunks with Atomics.waitAsync so
+// its event loop turns while idle: the periodic fdatasync runs on libuv's thread pool (the expansion goes
+// on meanwhile) and its completion, or error, is seen here. One sync at a time; finish waits for it
+// before the last fsync. A sync's error (EIO, ENOSPC at writeback) is the thread's error like a write's.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { writeSync, fsyncSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port } = workerData;
+const { writeSync, fsyncSync, fdatasync } = require('node:fs');
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize } = workerData;
+var __name = (f) => f;
+const RecordExpander = ${RecordExpander.toString()};
 const ctrl = new Int32Array(ctrlBuf);
-const data = new Uint8Array(ring);
-try {
+const ringWords = new Int32Array(ring);
+let unsynced = 0;
+let syncing = null;
+let syncError = null;
+const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
+  let off = 0;
+  while (off < n) off += writeSync(fd, b, off, n - off);
+  unsynced += n;
+  if (unsynced >= syncEvery && syncing === null) {
+    unsynced = 0;
+    syncing = new Promise((done) => fdatasync(fd, (e) => {
+      if (e && syncError === null) syncError = e;
+      syncing = null;
+      done();
+    }));
+  }
+});
+// The chunks after the first are new memory: fault their pages in here (the kernel zeroes them on this
+// thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
+// simulation thread may already have written.
+for (let i = slotSize >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+// A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
+const keepAlive = setInterval(() => {}, 1 << 30);
+// Should the thread end any other way, the simulation thread must not wait for it forever.
+process.on('exit', () => {
+  if (Atomics.load(ctrl, ${STATE}) !== 0) return;
+  port.postMessage({ message: 'the capture writer thread stopped unexpectedly' });
+  Atomics.store(ctrl, ${STATE}, 2);
+  Atomics.notify(ctrl, ${STATE});
+  Atomics.notify(ctrl, ${CONSUMED});
+});
+async function run() {
   for (;;) {
+    if (syncError !== null) throw syncError;
     if (Atomics.load(ctrl, ${COMMAND}) === 2) break;
     const produced = Atomics.load(ctrl, ${PRODUCED});
     const consumed = ctrl[${CONSUMED}];
@@ -50,43 +101,77 @@ try {
         if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
         continue;
       }
-      Atomics.wait(ctrl, ${PRODUCED}, produced, 100);
+      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, 100);
+      if (w.async) await w.value;
       continue;
     }
     const s = consumed % slots;
-    const len = ctrl[${LENGTHS} + s];
-    const base = s * slotSize;
-    let off = 0;
-    while (off < len) off += writeSync(fd, data, base + off, len - off);
+    ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
   }
-  if (Atomics.load(ctrl, ${COMMAND}) === 1) fsyncSync(fd);
-  Atomics.store(ctrl, ${STATE}, 1);
-} catch (e) {
-  port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
-  Atomics.store(ctrl, ${STATE}, 2);
+  if (Atomics.load(ctrl, ${COMMAND}) === 1) {
+    ex.flush();
+    if (syncing !== null) await syncing;
+    if (syncError !== null) throw syncError;
+    fsyncSync(fd);
+  } else if (syncing !== null) await syncing;
 }
-Atomics.notify(ctrl, ${STATE});
-Atomics.notify(ctrl, ${CONSUMED});
+run().then(
+  () => Atomics.store(ctrl, ${STATE}, 1),
+  (e) => {
+    port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
+    Atomics.store(ctrl, ${STATE}, 2);
+  },
+).then(() => {
+  clearInterval(keepAlive);
+  Atomics.notify(ctrl, ${STATE});
+  Atomics.notify(ctrl, ${CONSUMED});
+});
 `;
 
-/** Default ring: 4 chunks of 1 MiB (at most 4 MiB waiting for the disk). */
-export const ASYNC_SLOTS = 4;
+/**
+ * Default ring: 16 chunks of 1 MiB (at most 16 MiB waiting for the writer thread: ~60 ms of S1's
+ * records, so the simulation does not wait while a loaded machine leaves the thread off a core for a
+ * few scheduler slices; pages of chunks a small capture never reaches are never touched).
+ */
+export const ASYNC_SLOTS = 16;
 export const ASYNC_SLOT_SIZE = 1 << 20;
+/** Bytes in the first chunk after which the writer thread starts (a smaller capture never starts it). */
+export const ASYNC_START_AT = 256 << 10;
 
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
+  /** The current chunk (bytes of the open VERBATIM record are written here, from reserve()'s offset). */
   buf: Uint8Array;
   view: DataView;
+  /** Bytes used in the current chunk. */
   pos = 0;
   readonly path: string;
   readonly tempPath: string;
+  /** The whole ring, for records (word index = (slotBase + offset) >> 2). */
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  /** Byte offset of the current chunk in the ring. */
+  slotBase = 0;
+  /** Position of the current chunk's start in the stream of chunks (chunks produced × slotSize). */
+  chunkStart = 0;
+  /** File bytes of every record but the open VERBATIM one (a fast record's writer adds its EPB's size). */
+  outBytes = 0;
+  /** Offset in the current chunk of the last record a writer placed with record() (set by that writer). */
+  lastRecord = 0;
+  /** Offset in the current chunk of the open VERBATIM record, −1 when none is open. */
+  private vStart = -1;
   private readonly ring: SharedArrayBuffer;
   private readonly ctrl: Int32Array;
   private readonly slots: number;
-  private readonly slotSize: number;
-  /** Started when the first chunk is full: a capture that fits in one chunk is written at finish() without a thread. */
+  readonly slotSize: number;
+  private readonly syncEvery: number;
+  private readonly outSize: number;
+  /** Records fit in the chunk up to here: slotSize once the thread runs, `startAt` before (see grow). */
+  private limit: number;
+  /** Started when the first chunk holds `startAt` bytes: a smaller capture is written at finish() without a thread. */
   private worker: Worker | null = null;
   /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
   private readonly fd: number;
@@ -94,18 +179,24 @@ export class AsyncChunkSink {
   private port: MessagePort | null = null;
   /** Chunks produced so far (mirror of ctrl[PRODUCED]). */
   private produced = 0;
-  private flushedBytes = 0;
   private finished = false;
   private done = false;
   /** Times the simulation thread waited for the disk (back-pressure), for tests and profiles. */
   stalls = 0;
 
-  constructor(path: string, opts: { slots?: number; slotSize?: number } = {}) {
+  /**
+   * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
+   * its copy). `startAt`: chunk bytes after which the writer thread is started (256 KiB).
+   */
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
     this.slotSize = opts.slotSize ?? ASYNC_SLOT_SIZE;
-    if (this.slots < 2 || this.slotSize < 1024) throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB');
+    this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
+    this.outSize = opts.outSize ?? OUT_SIZE;
+    this.limit = Math.min(this.slotSize, opts.startAt ?? ASYNC_START_AT);
+    if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0) throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB, a multiple of 8 bytes');
     ensureDir(dirname(path));
     const fd = openSync(this.tempPath, 'w');
     this.fd = fd;
@@ -113,14 +204,18 @@ export class AsyncChunkSink {
     this.ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + this.slots) * 4));
     this.buf = new Uint8Array(this.ring, 0, this.slotSize);
     this.view = new DataView(this.ring, 0, this.slotSize);
+    this.u8 = new Uint8Array(this.ring);
+    this.i32 = new Int32Array(this.ring);
+    this.f64 = new Float64Array(this.ring);
   }
 
   private startWorker(): void {
+    this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2 },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
@@ -128,20 +223,66 @@ export class AsyncChunkSink {
     this.port.unref();
   }
 
-  /** Makes room for n bytes at this.pos (handing the chunk over when full); returns this.pos. */
+  /**
+   * Makes room for n bytes at this.pos in the open VERBATIM record (opening one, or handing the chunk
+   * over when full); returns this.pos. The caller writes its bytes there and advances pos.
+   */
   reserve(n: number): number {
-    if (this.pos + n <= this.slotSize) return this.pos;
+    if (this.vStart >= 0) {
+      if (this.pos + n <= this.limit || this.grow(this.pos + n)) return this.pos;
+      this.flush();
+    }
+    let at = (this.pos + 7) & ~7;
+    if (at + 8 + n > this.limit && !this.grow(at + 8 + n)) {
+      if (8 + n > this.slotSize) throw new Error(`${this.path}: a record of ${n} bytes exceeds the capture chunk (${this.slotSize})`);
+      this.flush();
+      at = 0;
+    }
+    this.i32[(this.slotBase + at) >> 2] = R_VERBATIM;
+    this.vStart = at;
+    this.pos = at + 8;
+    return this.pos;
+  }
+
+  /**
+   * Offset in the current chunk (8-aligned) where a record of n bytes fits, handing the chunk over when
+   * it does not. The caller fills it (from word (slotBase + offset) >> 2), then sets pos past it and adds
+   * its EPB's size to outBytes.
+   */
+  record(n: number): number {
+    if (this.vStart >= 0) this.closeVerbatim();
+    const at = (this.pos + 7) & ~7;
+    if (at + n <= this.limit || this.grow(at + n)) return at;
     if (n > this.slotSize) throw new Error(`${this.path}: a record of ${n} bytes exceeds the capture chunk (${this.slotSize})`);
     this.flush();
-    return this.pos;
+    return 0;
+  }
+
+  /**
+   * A record ending at `end` passes `limit` before the thread runs: the capture is no longer small, so the
+   * thread starts now — it boots while this chunk and the next ones fill, instead of while the simulation
+   * waits for it — and the record goes on in this chunk if it fits. False when the chunk is full.
+   */
+  private grow(end: number): boolean {
+    if (this.worker !== null || end > this.slotSize) return false;
+    this.startWorker();
+    return true;
+  }
+
+  /** Ends the open VERBATIM record: its byte length goes in its second word. */
+  private closeVerbatim(): void {
+    const n = this.pos - this.vStart - 8;
+    this.i32[((this.slotBase + this.vStart) >> 2) + 1] = n;
+    this.outBytes += n;
+    this.vStart = -1;
   }
 
   /** Hands the current chunk (even empty) to the writer thread and moves to the next free one. */
   private handOver(): void {
+    if (this.vStart >= 0) this.closeVerbatim();
     const ctrl = this.ctrl;
     const p = this.produced;
     ctrl[LENGTHS + (p % this.slots)] = this.pos;
-    this.flushedBytes += this.pos;
     this.produced = p + 1;
     Atomics.store(ctrl, PRODUCED, p + 1);
     Atomics.notify(ctrl, PRODUCED);
@@ -161,12 +302,15 @@ export class AsyncChunkSink {
   }
 
   flush(): void {
+    if (this.vStart >= 0) this.closeVerbatim();
     if (this.pos === 0) return;
     this.throwIfFailed();
     if (this.worker === null) this.startWorker();
     this.handOver();
     this.waitForSlot(this.produced);
     const base = (this.produced % this.slots) * this.slotSize;
+    this.slotBase = base;
+    this.chunkStart = this.produced * this.slotSize;
     this.buf = new Uint8Array(this.ring, base, this.slotSize);
     this.view = new DataView(this.ring, base, this.slotSize);
   }
@@ -181,8 +325,9 @@ export class AsyncChunkSink {
     throw err;
   }
 
+  /** File bytes so far (what the records expand to). */
   get bytes(): number {
-    return this.flushedBytes + this.pos;
+    return this.vStart >= 0 ? this.outBytes + this.pos - this.vStart - 8 : this.outBytes;
   }
 
   commit(): void {
@@ -203,14 +348,19 @@ export class AsyncChunkSink {
     this.throwIfFailed();
   }
 
-  /** No thread was needed: writes the one chunk, fsyncs and closes here (errors carry the target's path). */
+  /** No thread was needed: expands and writes the one chunk, fsyncs and closes here (errors carry the target's path). */
   private finishInline(): void {
+    if (this.vStart >= 0) this.closeVerbatim();
+    const fd = this.fd;
     try {
-      let off = 0;
-      while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
-      this.flushedBytes += this.pos;
+      const ex = new RecordExpander(this.ring, LAYOUT, this.outSize, (b, n) => {
+        let off = 0;
+        while (off < n) off += writeSync(fd, b, off, n - off);
+      });
+      ex.chunk(0, this.pos);
+      ex.flush();
       this.pos = 0;
-      fsyncSync(this.fd);
+      fsyncSync(fd);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (typeof err?.code === 'string' && err.path === undefined) err.path = this.path;

@@ -12,13 +12,17 @@
 // verify mode below checks it: with PODWIRE_CAPTURE_VERIFY=1 (or setCaptureVerify(true)) every memo hit
 // is also serialized afresh and a difference throws, naming the interface and the packet uid.
 //
-// Where the bytes are kept: PcapngWriter reads them back from its own output chunk (the departure's EPB,
-// `mark`; copyWithin at the arrival) while that chunk is not handed to the disk yet; PcapWriter (one
-// file per interface) copies them into a 1 MiB ring per writer (`save`). An entry no longer there (the
-// chunk was written out, or 1 MiB of later departures overwrote the ring) is simply serialized again.
+// Where the bytes are kept: PcapngWriter's default (writer-thread) sink leaves the copy to the writer
+// thread: the arrival is a COPY record naming its departure's record in the same ring chunk
+// (capture/epb-records), so nothing is copied on the simulation thread; its synchronous sink reads them
+// back from its own output chunk (the departure's EPB, `mark`; copyWithin at the arrival) while that
+// chunk is not written yet; PcapWriter (one file per interface) copies them into a 1 MiB ring per writer
+// (`save`). An entry no longer there (the chunk was handed over or written out, or 1 MiB of later
+// departures overwrote the ring) is simply serialized again. In verify mode a departure written as a
+// record keeps a fresh serialization (`remember`), since its bytes are made later on the writer thread.
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import { writeFrame } from '../packet/serialize.js';
+import { serializeFrame, writeFrame } from '../packet/serialize.js';
 
 const RING = 1 << 20;
 const MAX_FRAME = RING >> 4;
@@ -44,8 +48,32 @@ export class FrameMemo {
   private head = 0;
   private readonly base = nextSerial++ * IF_SPACE;
   private scratch = new Uint8Array(2048);
+  /** Verify mode: the departure's bytes of frames written as records (see remember). */
+  private readonly copies = new WeakMap<Packet, Uint8Array>();
   hits = 0;
   saves = 0;
+
+  /** True in verify mode (PODWIRE_CAPTURE_VERIFY=1 or setCaptureVerify). */
+  get verifying(): boolean {
+    return verify;
+  }
+
+  /** Verify mode: keeps a fresh serialization of a departure whose bytes the writer thread makes. */
+  remember(pkt: Packet): void {
+    if (verify) this.copies.set(pkt, serializeFrame(pkt));
+  }
+
+  /** Counts a hit whose departure was remembered; in verify mode compares it with a fresh serialization. */
+  hitRemembered(pkt: Packet, len: number, ifName: string): void {
+    if (verify) {
+      const c = this.copies.get(pkt);
+      if (c !== undefined) {
+        this.copies.delete(pkt);
+        this.check(pkt, c, 0, len, ifName);
+      }
+    }
+    this.hits++;
+  }
 
   /** Tag of interface `ifId` of this writer. */
   tag(ifId: number): number {

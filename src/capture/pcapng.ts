@@ -28,6 +28,7 @@ import type { Packet } from '../packet/packet.js';
 import { serializeFrame, writeFrame } from '../packet/serialize.js';
 import { AsyncChunkSink } from './async-sink.js';
 import { AtomicFile } from './atomic.js';
+import { COPY_BYTES, fastKind, R_ICMP, R_UDP, writeCopyRecord, writeFastRecord } from './epb-records.js';
 import { FrameMemo, LINK_NONE, LINK_SAVE } from './frame-memo.js';
 
 /** Link-layer header types (LINKTYPE_* values from tcpdump.org). */
@@ -153,6 +154,8 @@ type Sink = Pick<ChunkSink, 'buf' | 'view' | 'pos' | 'reserve' | 'flush' | 'byte
 export class PcapngWriter implements CaptureWriter {
   readonly path: string;
   private readonly sink: Sink;
+  /** The writer-thread sink, whose ring takes records (capture/epb-records); null with synchronous writes. */
+  private readonly rec: AsyncChunkSink | null;
   private readonly snaplens: number[] = [];
   private scratch: Uint8Array = new Uint8Array(0);
   private readonly memo = new FrameMemo();
@@ -162,12 +165,22 @@ export class PcapngWriter implements CaptureWriter {
   /**
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
-   * set or a `chunkSize` is given (then each full chunk is written synchronously, as before).
+   * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
+   * `slotSize`, `syncEvery`, `outSize`, `startAt`: the ring's and the writer thread's sizes (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
-    this.sink = sync ? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK) : new AsyncChunkSink(path, { ...(opts.slots !== undefined ? { slots: opts.slots } : {}), ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}) });
+    this.rec = sync
+      ? null
+      : new AsyncChunkSink(path, {
+          ...(opts.slots !== undefined ? { slots: opts.slots } : {}),
+          ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}),
+          ...(opts.syncEvery !== undefined ? { syncEvery: opts.syncEvery } : {}),
+          ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
+          ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
+        });
+    this.sink = this.rec ?? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
     this.writeShb(opts.application ?? 'podwire');
   }
 
@@ -251,9 +264,18 @@ export class PcapngWriter implements CaptureWriter {
     this.sink.buf.set(captured === frame.length ? frame : frame.subarray(0, captured), at);
   }
 
-  /** Serializes `pkt` directly into the EPB (no intermediate buffer unless truncated by snaplen); `link`: see CaptureWriter. */
+  /**
+   * Appends `pkt`'s frame; `link`: see CaptureWriter. With the writer thread, a frame the fast records
+   * describe goes into the ring as one (its bytes are made on that thread) and an arrival whose departure
+   * is in the current chunk as a COPY record; any other frame is serialized here into the EPB.
+   */
   writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link: number = LINK_NONE): void {
     const snap = this.snaplenOf(ifId);
+    const r = this.rec;
+    if (r !== null) {
+      this.writeToRing(r, ifId, timeNs, pkt, link, snap);
+      return;
+    }
     const len = frameLength(pkt);
     const memo = this.memo;
     const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
@@ -274,13 +296,57 @@ export class PcapngWriter implements CaptureWriter {
       if (link === LINK_SAVE) memo.mark(pkt, ifId, s.bytes - s.pos + at, len);
       return;
     }
-    // Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied.
+    this.writeCut(pkt, buf, at, len, snap);
+  }
+
+  /**
+   * writePacketRecord with the writer thread. Memo positions (capture/frame-memo) are in 4-byte words of
+   * the stream of chunks: 2 × word + 1 for a fast record, + 0 for frame bytes serialized here.
+   */
+  private writeToRing(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, link: number, snap: number): void {
+    const memo = this.memo;
+    const kind = fastKind(pkt);
+    // frameLength, short for the kinds whose length is 14 + 20 + 8 + payload.
+    const len = kind === R_UDP || kind === R_ICMP ? 42 + pkt.payloadLength : frameLength(pkt);
+    const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
+    if (kept >= 0) {
+      const src = Math.floor(kept / 2) * 4 - r.chunkStart;
+      if (src >= 0 && ((r.pos + 7) & ~7) + COPY_BYTES <= r.slotSize) {
+        const copyKind = kept % 2;
+        if (copyKind === 1) memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
+        else memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
+        writeCopyRecord(r, ifId, timeNs, snap, src, copyKind, len);
+        this.packetCount++;
+        return;
+      }
+    }
+    if (kind !== 0 && writeFastRecord(r, kind, ifId, timeNs, pkt, snap, len)) {
+      this.packetCount++;
+      if (link === LINK_SAVE) {
+        memo.mark(pkt, ifId, 2 * ((r.chunkStart + r.lastRecord) / 4) + 1, len);
+        memo.remember(pkt);
+      }
+      return;
+    }
+    const at = this.beginEpb(ifId, timeNs, len <= snap ? len : snap, len);
+    if (len > snap) {
+      this.writeCut(pkt, r.buf, at, len, snap);
+      return;
+    }
+    writeFrame(pkt, r.buf, at);
+    // EPB data starts 4-aligned (every pcapng block is a multiple of 4 bytes).
+    if (link === LINK_SAVE && (at & 3) === 0) memo.mark(pkt, ifId, 2 * ((r.chunkStart + at) / 4), len);
+  }
+
+  /** Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied to buf[at]. */
+  private writeCut(pkt: Packet, buf: Uint8Array, at: number, len: number, snap: number): void {
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2048));
     const scratch = this.scratch;
     writeFrame(pkt, scratch, 0);
     if (snap <= 256) for (let i = 0; i < snap; i++) buf[at + i] = scratch[i]!;
     else buf.set(scratch.subarray(0, snap), at);
   }
+
 
   /** Frames serialized once for both ends of a wire (capture/frame-memo). */
   get memoHits(): number {
@@ -309,6 +375,7 @@ export class PcapngWriter implements CaptureWriter {
     this.sink.abort();
   }
 }
+
 
 const TSRESOL_NS = new Uint8Array([9]);
 

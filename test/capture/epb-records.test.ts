@@ -1,0 +1,204 @@
+// capture/epb-records: the records the simulation thread puts in the ring, expanded on the writer thread
+// (or at finish() when no thread started), give the same file as serializing every frame on the
+// simulation thread (packet/serialize through the synchronous writer) — for random frames of every fast
+// kind with odd lengths, real and zero payloads, given and computed checksums, TCP options, netem's
+// corrupt bit, field values past their wire width, snaplen cuts, and arrivals copied from departures in
+// the same chunk, an earlier chunk, or written out of the expander's buffer already.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fastKind, R_ICMP, R_TCP, R_UDP } from '../../src/capture/epb-records.js';
+import { LINK_NONE, LINK_SAVE } from '../../src/capture/frame-memo.js';
+import { PcapngWriter } from '../../src/capture/pcapng.js';
+import { Packet } from '../../src/packet/packet.js';
+import type { TcpOption } from '../../src/wire/types.js';
+import { arpRequestFrame, fillLengths, icmpPortUnreachableFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'podwire-epbrec-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** xorshift32: the same frames on every run. */
+function prng(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1;
+  return (n) => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return Math.floor((s / 2 ** 32) * n);
+  };
+}
+
+function bytes(r: (n: number) => number, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = r(256);
+  return b;
+}
+
+function options(r: (n: number) => number): TcpOption[] {
+  const all: TcpOption[] = [
+    { kind: 'mss', value: r(65536) },
+    { kind: 'nop' },
+    { kind: 'wscale', shift: r(15) },
+    { kind: 'sackPermitted' },
+    { kind: 'timestamps', tsval: r(2 ** 32), tsecr: r(2 ** 32) },
+    { kind: 'sack', blocks: [[r(2 ** 32), r(2 ** 32)]] },
+    { kind: 'unknown', type: 30 + r(200), data: bytes(r, r(4)) },
+    { kind: 'eol' },
+  ];
+  const out: TcpOption[] = [];
+  let room = 40;
+  for (let k = r(5); k > 0; k--) {
+    const o = all[r(all.length)]!;
+    const n = o.kind === 'nop' || o.kind === 'eol' ? 1 : o.kind === 'mss' ? 4 : o.kind === 'wscale' ? 3 : o.kind === 'sackPermitted' ? 2 : o.kind === 'timestamps' ? 10 : o.kind === 'sack' ? 10 : 2 + o.data.length;
+    if (n > room) break;
+    room -= n;
+    out.push(o);
+  }
+  return out;
+}
+
+/** A random frame: mostly the fast kinds, with every field drawn wide; sometimes one serialize must write. */
+function randomFrame(r: (n: number) => number): Packet {
+  const k = r(20);
+  if (k === 0) return arpRequestFrame();
+  if (k === 1) return vxlanFrame();
+  if (k === 2) return icmpPortUnreachableFrame();
+  if (k === 3) {
+    const p = udpFrame(53, bytes(r, 1 + r(40)));
+    p.ip!.options = bytes(r, 4 * (1 + r(3)));
+    return fillLengths(p);
+  }
+  const p = new Packet();
+  p.eth = { dst: r(4) === 0 ? 0xffffffffffff : r(2 ** 24) * 2 ** 24 + r(2 ** 24), src: r(2 ** 24) * 2 ** 24 + r(2 ** 24), etherType: r(8) === 0 ? r(65536) : 0x0800 };
+  const kind = k < 10 ? R_UDP : k < 17 ? R_TCP : R_ICMP;
+  p.ip = {
+    tos: r(8) === 0 ? 256 + r(300) : r(256),
+    totalLength: 0,
+    id: r(4) === 0 ? -1 : r(65536),
+    flags: r(8),
+    fragOffset: r(8) === 0 ? r(8192) : 0,
+    ttl: r(8) === 0 ? 255 + r(10) : r(256),
+    protocol: kind === R_UDP ? 17 : kind === R_TCP ? 6 : 1,
+    checksum: r(6) === 0 ? r(65536) : null,
+    src: r(2 ** 32),
+    dst: r(2 ** 32),
+    options: null,
+  };
+  const payLen = r(3) === 0 ? r(1400) : r(80);
+  p.payloadLength = payLen;
+  const real = r(2);
+  p.payload = real === 0 ? null : bytes(r, r(4) === 0 ? payLen + r(10) : r(4) === 0 ? r(payLen + 1) : payLen);
+  const l4sum = r(5) === 0 ? (r(3) === 0 ? 0 : r(65536)) : null;
+  if (kind === R_UDP) p.udp = { srcPort: r(65536), dstPort: r(65536), length: 0, checksum: l4sum };
+  else if (kind === R_TCP) p.tcp = { srcPort: r(65536), dstPort: r(65536), seq: r(2 ** 32), ack: r(2 ** 32), flags: r(512), window: r(65536), checksum: l4sum, urgent: r(65536), options: options(r) };
+  else p.icmp = { type: r(4) === 0 ? r(256) : 8, code: r(3), checksum: l4sum, rest: r(2 ** 32) };
+  fillLengths(p);
+  if (r(5) === 0) p.ip.totalLength += r(3) - 1; // a length field that disagrees with the structure
+  if (kind === R_UDP && r(5) === 0) p.udp!.length = r(70000);
+  if (r(6) === 0) p.corruptBit = r((p.ip.totalLength + 4) * 8);
+  return p;
+}
+
+type Opts = ConstructorParameters<typeof PcapngWriter>[1];
+
+/**
+ * Writes `n` random frames to a writer: each leaves interface 0 or 2 (LINK_SAVE) and most arrive at its
+ * peer (1 or 3, interface 3 cut at 60 bytes, 2 at 96) a few frames later; some are captured nowhere else.
+ */
+function writeRandom(file: string, opts: Opts, n: number, seed: number): { bytes: Buffer; hits: number; count: number; reported: number } {
+  const r = prng(seed);
+  const w = new PcapngWriter(join(dir, file), opts);
+  w.addInterface('a/eth0');
+  w.addInterface('b/eth0');
+  w.addInterface('c/veth0', { snaplen: 96 });
+  w.addInterface('d/eth0', { snaplen: 60 });
+  const pending: { pkt: Packet; to: number; from: number }[] = [];
+  let t = 1_000;
+  for (let i = 0; i < n; i++) {
+    t += 1 + r(100_000);
+    const pkt = randomFrame(r);
+    const side = r(2) * 2;
+    const mode = r(6);
+    if (mode === 0) w.writePacketRecord(side, t, pkt, LINK_NONE);
+    else {
+      w.writePacketRecord(side, t, pkt, LINK_SAVE);
+      if (mode !== 1) pending.push({ pkt, to: side + 1, from: side });
+    }
+    // Arrivals: usually the oldest waits a little; sometimes many frames later.
+    while (pending.length > 0 && (pending.length > 6 || r(3) === 0)) {
+      const a = pending.splice(r(4) === 0 ? r(pending.length) : 0, 1)[0]!;
+      t += 1 + r(1000);
+      w.writePacketRecord(a.to, t, a.pkt, a.from);
+    }
+  }
+  for (const a of pending) w.writePacketRecord(a.to, (t += 7), a.pkt, a.from);
+  const reported = w.bytes;
+  w.close();
+  return { bytes: readFileSync(join(dir, file)), hits: w.memoHits, count: w.packetCount, reported };
+}
+
+describe('capture records (capture/epb-records)', () => {
+  it('fastKind takes Ethernet + IPv4 without options + UDP/TCP/ICMP echo, and leaves the rest to serialize', () => {
+    expect(fastKind(udpFrame())).toBe(R_UDP);
+    expect(fastKind(tcpSynFrame())).toBe(R_TCP);
+    expect(fastKind(arpRequestFrame())).toBe(0);
+    expect(fastKind(vxlanFrame())).toBe(0);
+    expect(fastKind(icmpPortUnreachableFrame())).toBe(0);
+    const opt = udpFrame();
+    opt.ip!.options = new Uint8Array(4);
+    expect(fastKind(opt)).toBe(0);
+    const raw = udpFrame();
+    raw.eth = null;
+    expect(fastKind(raw)).toBe(0);
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`random frames (seed ${seed}): the writer thread's file equals serializing on the simulation thread`, () => {
+      const want = writeRandom(`sync-${seed}.pcapng`, { sync: true }, 4000, seed);
+      expect(want.bytes.length).toBeGreaterThan(400_000);
+      expect(want.reported).toBe(want.bytes.length);
+      // Small chunks and a small expander buffer: copies from earlier chunks and from bytes already written out.
+      const small = writeRandom(`small-${seed}.pcapng`, { slots: 2, slotSize: 8192, outSize: 2048, syncEvery: 65536 }, 4000, seed);
+      expect(small.count).toBe(want.count);
+      expect(small.reported).toBe(want.bytes.length);
+      expect(small.bytes.equals(want.bytes)).toBe(true);
+      expect(small.hits).toBeGreaterThan(500);
+      const big = writeRandom(`big-${seed}.pcapng`, {}, 4000, seed);
+      expect(big.reported).toBe(want.bytes.length);
+      expect(big.bytes.equals(want.bytes)).toBe(true);
+      expect(big.hits).toBeGreaterThan(small.hits);
+    });
+  }
+
+  it('a capture smaller than one chunk is expanded at finish() on the simulation thread, to the same bytes', () => {
+    const want = writeRandom('inline-sync.pcapng', { sync: true }, 60, 9);
+    const got = writeRandom('inline.pcapng', {}, 60, 9);
+    expect(got.hits).toBeGreaterThan(10);
+    expect(got.bytes.equals(want.bytes)).toBe(true);
+    // The thread started part-way through the first chunk (startAt), which finish() then hands over.
+    const early = writeRandom('early.pcapng', { startAt: 2048 }, 60, 9);
+    expect(early.bytes.equals(want.bytes)).toBe(true);
+  });
+
+  it('the writer thread waits idle for the next chunk and goes on (no lost or stuck thread)', () => {
+    const path = join(dir, 'idle.pcapng');
+    const w = new PcapngWriter(path, { slots: 2, slotSize: 4096 });
+    const s = new PcapngWriter(join(dir, 'idle-sync.pcapng'), { sync: true });
+    for (const x of [w, s]) x.addInterface('a/eth0');
+    const sleep = new Int32Array(new SharedArrayBuffer(4));
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 100; i++) {
+        const p = udpFrame(1000 + i, null, 100 + i);
+        w.writePacketRecord(0, round * 1e6 + i, p);
+        s.writePacketRecord(0, round * 1e6 + i, p);
+      }
+      Atomics.wait(sleep, 0, 0, 200); // the thread runs out of chunks and waits
+    }
+    w.close();
+    s.close();
+    expect(readFileSync(path).equals(readFileSync(join(dir, 'idle-sync.pcapng')))).toBe(true);
+  });
+});
