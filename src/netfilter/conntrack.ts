@@ -220,7 +220,7 @@ export class Conntrack {
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     this.reap(now);
-    if (this.entries.size >= this.cfg.max && !this.earlyDrop()) {
+    if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
@@ -310,14 +310,30 @@ export class Conntrack {
     return out;
   }
 
-  /** early_drop: evict the not-ASSURED entry closest to expiry; false when every entry is assured. */
-  private earlyDrop(): boolean {
-    let victim: ConnEntry | null = null;
-    for (let ct = this.entries.head; ct !== null; ct = ct.next) if (!(ct.status & CtStatus.ASSURED) && (!victim || ct.expires < victim.expires)) victim = ct;
-    if (!victim) return false;
-    this.remove(victim);
-    this.stats.early_drop++;
-    return true;
+  /**
+   * early_drop, as the kernel bounds it: nf_conntrack's early_drop looks only at NF_CT_EVICTION_RANGE
+   * (8) hash buckets from the new tuple's, deletes expired entries on the way and evicts the first entry
+   * that is not ASSURED; when that window holds none the packet is dropped, even if such entries exist
+   * elsewhere. Here the window is EVICTION_WINDOW entries from the gc sweep's position (the list order
+   * stands in for the hash order, which is the kernel's per-boot random seed): bounded work per new
+   * connection however big the table. An expired entry found makes room without counting an early drop.
+   */
+  private earlyDrop(now: TimeNs): boolean {
+    const n = Math.min(EVICTION_WINDOW, this.entries.size);
+    for (let k = 0; k < n; k++) {
+      const ct = this.entries.gcNext();
+      if (ct === null) return false;
+      if (ct.expires <= now) {
+        this.remove(ct);
+        return true;
+      }
+      if (!(ct.status & CtStatus.ASSURED)) {
+        this.remove(ct);
+        this.stats.early_drop++;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The timeout of `ct` in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
@@ -491,6 +507,8 @@ export class Conntrack {
   }
 }
 
+/** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
+const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
 

@@ -391,6 +391,33 @@ describe('NAT and conntrack', () => {
     expect(forward(nf, udp('203.0.113.2', 5, '10.244.0.5', 53), 'eth0', 'cni0')).toBe('drop:conntrack-table-full');
   });
 
+  it('early drop looks at a bounded window of the table, as the kernel looks at 8 hash buckets', () => {
+    const h = host();
+    const nf = new Netfilter(h, { conntrack: { max: 1000 } });
+    nf.load(rules('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'));
+    // 999 answered flows, then one never answered (entry 1000), then 2 s later the answered ones again: ASSURED.
+    for (let p = 1; p < 1000; p++) {
+      forward(nf, udp('203.0.113.2', p, '10.244.0.5', 53), 'eth0', 'cni0');
+      forward(nf, udp('10.244.0.5', 53, '203.0.113.2', p), 'cni0', 'eth0');
+    }
+    forward(nf, udp('203.0.113.2', 1000, '10.244.0.5', 53), 'eth0', 'cni0');
+    h.t += 3 * SEC;
+    for (let p = 1; p < 1000; p++) forward(nf, udp('203.0.113.2', p, '10.244.0.5', 53), 'eth0', 'cni0');
+    expect(nf.conntrack.count).toBe(1000);
+    // New flows: each looks at 64 entries from where the last look stopped. A flow that finds the entry
+    // that is not ASSURED evicts it and becomes that entry itself (not ASSURED, at the tail); the others
+    // find a full table — a whole-table search would have let all 40 in.
+    const verdicts: string[] = [];
+    for (let p = 2000; p < 2040; p++) verdicts.push(forward(nf, udp('203.0.113.2', p, '10.244.0.5', 53), 'eth0', 'cni0'));
+    const accepted = verdicts.filter((v) => v === 'accept').length;
+    expect(verdicts.every((v) => v === 'accept' || v === 'drop:conntrack-table-full')).toBe(true);
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThanOrEqual(Math.ceil((40 * 66) / 1000));
+    expect(nf.conntrack.stats.early_drop).toBe(accepted);
+    expect(nf.conntrack.stats.drop).toBe(40 - accepted);
+    expect(nf.conntrack.count).toBe(1000);
+  });
+
   it('an unknown ipset is an evaluation error: the packet is dropped with reason rule-error', () => {
     const nf = new Netfilter(host());
     nf.load(rules('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m set --match-set KUBE-X src -j ACCEPT\nCOMMIT\n'));
