@@ -10,7 +10,8 @@
 //   node dist/bench/scale.js --grid full --timeout 300
 //   node dist/bench/scale.js --point 1000x10000    # one point (NxS), e.g. the issue's target
 //   node dist/bench/scale.js --flows 0 --point 1000x1x10000 --point 1000x1x100000   # NxSxK: K pods per Service
-//   node --cpu-prof dist/bench/scale.js --child 100 1000 3 0 0   # profile one build in this process
+//   node dist/bench/scale.js --point 1000x10000 --flows 100 --requests 10000 --rate 20 --heap 7000 --timeout 1500   # 1 M requests
+//   node --cpu-prof dist/bench/scale.js --child 100 1000 3 10 1   # profile one build (and a short run) in this process
 import '../src/cli/v8-tuning.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ interface Point {
   /** HTTP flows (each to its own Service) and requests per flow. */
   flows: number;
   requests: number;
+  /** Requests per second of each flow (the generator's --rate). */
+  rate: number;
 }
 
 interface Measured {
@@ -59,7 +62,7 @@ function child(p: Point): string {
   };
   const t0 = performance.now();
   const c0 = cpu();
-  const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: p.n, services: p.s, podsPerService: p.k, flows: p.flows, requests: p.requests, rate: 200 });
+  const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: p.n, services: p.s, podsPerService: p.k, flows: p.flows, requests: p.requests, rate: p.rate });
   const loaded = loadScenarioText(yaml, `gen-${p.n}x${p.s}.yaml`);
   const t1 = performance.now();
   const c1 = cpu();
@@ -91,7 +94,7 @@ function child(p: Point): string {
 
 function measure(p: Point, timeoutS: number, heapMiB: number): Measured {
   const self = fileURLToPath(import.meta.url);
-  const args = [`--max-old-space-size=${heapMiB}`, self, '--child', String(p.n), String(p.s), String(p.k), String(p.flows), String(p.requests)];
+  const args = [`--max-old-space-size=${heapMiB}`, self, '--child', String(p.n), String(p.s), String(p.k), String(p.flows), String(p.requests), String(p.rate)];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutS * 1000, maxBuffer: 1 << 24 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { point: p, status: 'timeout', note: `> ${timeoutS} s` };
   if (r.status !== 0) {
@@ -160,8 +163,8 @@ function exponents(ms: Measured[]): string[] {
 
 function main(argv: string[]): void {
   if (argv[0] === '--child') {
-    const [n, s, k, flows, requests] = argv.slice(1).map(Number) as [number, number, number, number, number];
-    process.stdout.write(child({ n, s, k, flows, requests }) + '\n');
+    const [n, s, k, flows, requests, rate] = argv.slice(1).map(Number) as [number, number, number, number, number, number | undefined];
+    process.stdout.write(child({ n, s, k, flows, requests, rate: rate ?? 200 }) + '\n');
     return;
   }
   const opt = (name: string): string | undefined => {
@@ -173,6 +176,9 @@ function main(argv: string[]): void {
   const k = Number(opt('--pods-per-service') ?? 3);
   const flowsMax = Number(opt('--flows') ?? 10);
   const requests = Number(opt('--requests') ?? 100);
+  // Per flow; a client pod keeps a connection's conntrack entry 120 s after it closes (TIME_WAIT), so
+  // flows x rate x 120 must stay under nf_conntrack_max (262,144) or new connections are dropped.
+  const rate = Number(opt('--rate') ?? 200);
   // --point NxS or NxSxK (K pods per Service: --point 1000x1x100000 is issue 14's 100k-replica Deployment); repeatable.
   const points: Array<[number, number, number]> = [];
   argv.forEach((a, i) => {
@@ -184,7 +190,7 @@ function main(argv: string[]): void {
   const grid: Array<[number, number, number]> = points.length > 0 ? points : (opt('--grid') === 'full' ? FULL : QUICK).map(([n, s]) => [n, s, k]);
   const ms: Measured[] = [];
   for (const [n, s, kk] of grid) {
-    const m = measure({ n, s, k: kk, flows: Math.min(flowsMax, s), requests }, timeoutS, heap);
+    const m = measure({ n, s, k: kk, flows: Math.min(flowsMax, s), requests, rate }, timeoutS, heap);
     ms.push(m);
     process.stderr.write(`${n}x${s}: ${m.status === 'ok' ? `build ${f2(m.buildS)} s (${f2(m.buildCpuS)} CPU), run ${f2(m.runS)} s (${f2(m.runCpuS)} CPU), rss ${f2(m.rssMiB, 0)} MiB` : `${m.status} ${m.note ?? ''}`}\n`);
   }
