@@ -10,7 +10,7 @@
 //   node dist/bench/scale.js --grid full --timeout 300
 //   node dist/bench/scale.js --point 1000x10000    # one point (NxS), e.g. the issue's target
 //   node dist/bench/scale.js --flows 0 --point 1000x1x10000 --point 1000x1x100000   # NxSxK: K pods per Service
-//   node dist/bench/scale.js --point 1000x10000 --flows 100 --requests 10000 --rate 20 --heap 7000 --timeout 1500   # 1 M requests
+//   node dist/bench/scale.js --point 1000x10000 --flows 100 --requests 10000 --rate 10 --heap 7000 --timeout 1500   # 1 M requests
 //   node --cpu-prof dist/bench/scale.js --child 100 1000 3 10 1   # profile one build (and a short run) in this process
 import '../src/cli/v8-tuning.js';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,8 @@ interface Measured {
   buildCpuS?: number;
   runCpuS?: number;
   requestsOk?: number;
+  /** Failed requests by kind (the flows' stats.json errors). */
+  errors?: Record<string, number>;
   events?: number;
   rssMiB?: number;
   heapMiB?: number;
@@ -74,7 +76,12 @@ function child(p: Point): string {
   const t3 = performance.now();
   const c3 = cpu();
   let ok = 0;
-  for (let f = 0; f < p.flows; f++) ok += world.stats.flow(`flow-${f}`).successes;
+  const errors: Record<string, number> = {};
+  for (let f = 0; f < p.flows; f++) {
+    const fs = world.stats.flow(`flow-${f}`);
+    ok += fs.successes;
+    for (const [k, v] of Object.entries(fs.errors)) if (v > 0) errors[k] = (errors[k] ?? 0) + v;
+  }
   const m: Measured = {
     point: p,
     status: 'ok',
@@ -85,6 +92,7 @@ function child(p: Point): string {
     buildCpuS: c2 - c1,
     runCpuS: c3 - c2,
     requestsOk: ok,
+    errors,
     events: world.sim.eventsExecuted,
     rssMiB: process.resourceUsage().maxRSS / 1024,
     heapMiB,
@@ -176,8 +184,10 @@ function main(argv: string[]): void {
   const k = Number(opt('--pods-per-service') ?? 3);
   const flowsMax = Number(opt('--flows') ?? 10);
   const requests = Number(opt('--requests') ?? 100);
-  // Per flow; a client pod keeps a connection's conntrack entry 120 s after it closes (TIME_WAIT), so
-  // flows x rate x 120 must stay under nf_conntrack_max (262,144) or new connections are dropped.
+  // Per flow. The client's node keeps three conntrack entries per connection: the TCP one 120 s after
+  // it closes (TIME_WAIT) and the two one-way VXLAN flows (outer source port hashed from the inner
+  // flow) 30 s each, ~180 entry-seconds; flows x rate x 180 over nf_conntrack_max (262,144) fills the
+  // table, and new connections are dropped when early_drop's window finds only ASSURED entries.
   const rate = Number(opt('--rate') ?? 200);
   // --point NxS or NxSxK (K pods per Service: --point 1000x1x100000 is issue 14's 100k-replica Deployment); repeatable.
   const points: Array<[number, number, number]> = [];
