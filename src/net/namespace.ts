@@ -72,6 +72,9 @@ const ECHO_ID_MASK = 0xffff;
 /** Slots of a namespace's route lookup cache (direct-mapped by a hash of the destination). */
 const FIB_CACHE_SLOTS = 16;
 
+/** The FibCache slot of an address (the top 4 bits of a Fibonacci hash: FIB_CACHE_SLOTS = 16). */
+const fibSlot = (addr: Ipv4): number => Math.imul(addr, 0x9e3779b1) >>> 28;
+
 /**
  * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
  * and the skb's dst; here a small direct-mapped table by destination), valid while no routing table
@@ -226,12 +229,17 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     this.mainTable.add(rt);
   }
 
+  /** The route lookup cache, emptied first when a routing table or a device's state changed since it was filled. */
+  private routeCache(): FibCache {
+    const c = (this.fibCache ??= new FibCache());
+    c.check(routeEpoch() + NetDevice.upEpoch);
+    return c;
+  }
+
   /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
   fibLookup(dst: Ipv4): Route | null {
-    let c = this.fibCache;
-    if (c === null) c = this.fibCache = new FibCache();
-    c.check(routeEpoch() + NetDevice.upEpoch);
-    const i = Math.imul(dst, 0x9e3779b1) >>> 28;
+    const c = this.routeCache();
+    const i = fibSlot(dst);
     if (c.keys[i] === dst) return c.vals[i]!;
     const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
     c.keys[i] = dst;
@@ -247,10 +255,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
    */
   outputSource(rt: Route, dst: Ipv4): Ipv4 {
     if (rt.prefsrc !== 0) return rt.prefsrc;
-    const c = this.fibCache;
-    if (c === null) return this.selectAddr(rt.dev, rt.gateway || dst);
-    c.check(routeEpoch() + NetDevice.upEpoch);
-    const i = Math.imul(dst, 0x9e3779b1) >>> 28;
+    const c = this.routeCache();
+    const i = fibSlot(dst);
     if (c.srcKeys[i] === dst) return c.srcVals[i]!;
     const src = this.selectAddr(rt.dev, rt.gateway || dst);
     c.srcKeys[i] = dst;
@@ -260,8 +266,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** A local route as ip_route_output gives it (the same route on lo), made once per route while the tables stand. */
   loRoute(rt: Route): Route {
-    const c = this.fibCache!; // fibLookup made it when it found `rt`
-    const m = (c.loRoutes ??= new Map());
+    const m = (this.routeCache().loRoutes ??= new Map());
     let r = m.get(rt);
     if (r === undefined) {
       r = { ...rt, dev: this.lo };
@@ -272,10 +277,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
-    let c = this.fibCache;
-    if (c === null) c = this.fibCache = new FibCache();
-    c.check(routeEpoch() + NetDevice.upEpoch);
-    const i = Math.imul(addr, 0x9e3779b1) >>> 28;
+    const c = this.routeCache();
+    const i = fibSlot(addr);
     if (c.localKeys[i] === addr) return c.localVals[i] === 1;
     const r = this.localTable.lookup(addr);
     const local = r !== null && r.type === 'local';

@@ -251,15 +251,19 @@ function indexTemplate(tpl: Template): void {
   tpl.rdeps = rdeps;
 }
 
+/** `v` was compiled from a chain like `c` apart from where its jumps lead: name, kind, policy, loaded counters, indexed or not. */
+function sameChainHead(v: CChain, c: Chain, builtin: boolean, indexMin: number): boolean {
+  const m = v.model;
+  return v.name === c.name && v.builtin === builtin && m.policy === c.policy && m.counters.packets === c.counters.packets && m.counters.bytes === c.counters.bytes && (v.index !== null) === c.rules.length >= indexMin;
+}
+
 /** A compiled chain of `c`'s rule array whose jump rules lead to `jumps` (by rule index). */
 function findJumpVariant(table: TableName, c: Chain, indexMin: number, jumps: Array<CChain | null>): CChain | null {
   const list = chainCache.get(c.rules);
   if (list === undefined) return null;
   const builtin = isBuiltinChain(table, c.name);
   outer: for (const v of list) {
-    const m = v.model;
-    if (v.name !== c.name || v.builtin !== builtin || m.policy !== c.policy || m.counters.packets !== c.counters.packets || m.counters.bytes !== c.counters.bytes) continue;
-    if ((v.index !== null) !== (c.rules.length >= indexMin)) continue;
+    if (!sameChainHead(v, c, builtin, indexMin)) continue;
     for (const k of v.jumpRules) if (v.rules[k]!.jump !== jumps[k]) continue outer;
     return v;
   }
@@ -340,9 +344,7 @@ function findVariant(table: TableName, c: Chain, indexMin: number, inTable: Set<
   if (list === undefined) return null;
   const builtin = isBuiltinChain(table, c.name);
   outer: for (const v of list) {
-    const m = v.model;
-    if (v.name !== c.name || v.builtin !== builtin || m.policy !== c.policy || m.counters.packets !== c.counters.packets || m.counters.bytes !== c.counters.bytes) continue;
-    if ((v.index !== null) !== (c.rules.length >= indexMin)) continue;
+    if (!sameChainHead(v, c, builtin, indexMin)) continue;
     const deps = v.deps;
     for (let j = 0; j < deps.length; j++) {
       const d = deps[j]!;

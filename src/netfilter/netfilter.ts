@@ -233,8 +233,7 @@ export class Netfilter {
 
   /** Sets what this namespace counted for `id` (loadNoflush carrying a counter over). */
   private setCount(id: number, k: Counters): void {
-    const pi = id >>> PAGE_BITS;
-    const pg = (pi < this.pages.length ? (this.pages[pi] as Float64Array | null) : null) ?? this.newPage(pi);
+    const pg = this.pageFor(id);
     const o = (id & (PAGE - 1)) << 1;
     pg[o] = k.packets;
     pg[o + 1] = k.bytes;
@@ -278,19 +277,22 @@ export class Netfilter {
 
   /** Counts one packet of `bytes` for a rule or built-in chain (its page created on its first packet). */
   private count(id: number, bytes: number): void {
-    const pi = id >>> PAGE_BITS;
-    const pg = (pi < this.pages.length ? (this.pages[pi] as Float64Array | null) : null) ?? this.newPage(pi);
+    const pg = this.pageFor(id);
     const o = (id & (PAGE - 1)) << 1;
     pg[o] = pg[o]! + 1;
     pg[o + 1] = pg[o + 1]! + bytes;
   }
 
-  private newPage(pi: number): Float64Array {
+  /** The counter page holding `id` (created on its first count). */
+  private pageFor(id: number): Float64Array {
+    const pi = id >>> PAGE_BITS;
     const pages = this.pages;
+    const pg = pi < pages.length ? pages[pi]! : null;
+    if (pg !== null) return pg;
     while (pages.length <= pi) pages.push(null);
-    const pg = new Float64Array(PAGE * 2);
-    pages[pi] = pg;
-    return pg;
+    const fresh = new Float64Array(PAGE * 2);
+    pages[pi] = fresh;
+    return fresh;
   }
 
   /**
@@ -311,7 +313,7 @@ export class Netfilter {
     const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     try {
-      return this.nft.tables.size === 0 ? this.iptHook(hook, pkt, ip) : this.mixedHook(hook, pkt, ip);
+      return this.runHook(hook, pkt, ip);
     } catch (e) {
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
@@ -320,42 +322,8 @@ export class Netfilter {
     }
   }
 
-  /** The hook's iptables tables and conntrack when the namespace has no nftables tables (mixedHook less its nftAt calls). */
-  private iptHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-    switch (hook) {
-      case NfHook.PREROUTING: {
-        const v = this.table(SLOT.RAW_PRE);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, this.ctx.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        return this.table(SLOT.MANGLE_PRE) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? ACCEPT;
-      }
-      case NfHook.INPUT:
-        return this.table(SLOT.MANGLE_IN) ?? this.table(SLOT.FILTER_IN) ?? this.nat(NatManip.SRC, SLOT.NAT_IN) ?? this.confirm(pkt);
-      case NfHook.FORWARD:
-        return this.table(SLOT.MANGLE_FWD) ?? this.table(SLOT.FILTER_FWD) ?? ACCEPT;
-      case NfHook.OUTPUT: {
-        const dst0 = ip.dst;
-        const mark0 = pkt.mark;
-        let v = this.table(SLOT.RAW_OUT);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, this.ctx.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        v = this.table(SLOT.MANGLE_OUT) ?? this.nat(NatManip.DST, SLOT.NAT_OUT) ?? this.table(SLOT.FILTER_OUT);
-        if (v) return v;
-        return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
-      }
-      case NfHook.POSTROUTING:
-        return this.table(SLOT.MANGLE_POST) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.confirm(pkt);
-      default: {
-        const never: never = hook;
-        throw new Error(`hook ${String(never)}`);
-      }
-    }
-  }
-
-  /** The hook's iptables tables, nft base chains by priority and conntrack. */
-  private mixedHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
+  /** The hook's iptables tables, nft base chains by priority (none without nft tables: nftAt returns at once) and conntrack. */
+  private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
     const c = this.ctx;
     switch (hook) {
       case NfHook.PREROUTING: {
