@@ -236,10 +236,19 @@ interface HeadMemo {
 }
 
 const HEAD_MEMO_SLOTS = 4;
-const requestMemo: (HeadMemo | null)[] = new Array<HeadMemo | null>(HEAD_MEMO_SLOTS).fill(null);
-const responseMemo: (HeadMemo | null)[] = new Array<HeadMemo | null>(HEAD_MEMO_SLOTS).fill(null);
-let requestMemoNext = 0;
-let responseMemoNext = 0;
+
+/** The last HEAD_MEMO_SLOTS heads of one kind, replaced oldest first. */
+class HeadMemoRing {
+  readonly slots: (HeadMemo | null)[] = new Array<HeadMemo | null>(HEAD_MEMO_SLOTS).fill(null);
+  private next = 0;
+  add(e: HeadMemo): void {
+    this.slots[this.next] = e;
+    this.next = (this.next + 1) % HEAD_MEMO_SLOTS;
+  }
+}
+
+const requestMemo = new HeadMemoRing();
+const responseMemo = new HeadMemoRing();
 /** The Content-Length of the head headOf returned last (-1: none). */
 let headMemoLength = -1;
 
@@ -266,7 +275,7 @@ function copyHead(m: HttpMessage): HttpMessage {
 function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HttpMessage {
   const memo = kind === 'request' ? requestMemo : responseMemo;
   for (let k = 0; k < HEAD_MEMO_SLOTS; k++) {
-    const e = memo[k];
+    const e = memo.slots[k];
     if (e === null || e === undefined) break;
     if (sameBytes(e.bytes, buf, start, end)) {
       headMemoLength = e.length;
@@ -275,14 +284,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   }
   const msg = parseHead(buf, start, end, kind);
   const length = contentLength(msg.headers, start);
-  const entry: HeadMemo = { bytes: buf.slice(start, end), msg: copyHead(msg), length };
-  if (kind === 'request') {
-    memo[requestMemoNext] = entry;
-    requestMemoNext = (requestMemoNext + 1) % HEAD_MEMO_SLOTS;
-  } else {
-    memo[responseMemoNext] = entry;
-    responseMemoNext = (responseMemoNext + 1) % HEAD_MEMO_SLOTS;
-  }
+  memo.add({ bytes: buf.slice(start, end), msg: copyHead(msg), length });
   headMemoLength = length;
   return msg;
 }
