@@ -33,6 +33,7 @@ import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
 import { Failures } from './failures.js';
 import { startReplicaController } from './replica-controller.js';
+import { PodGcController } from './pod-gc.js';
 import { JobController } from './job-controller.js';
 import { CronJobController } from './cronjob-controller.js';
 import { DEFAULT_TOLERATION_SECONDS, TaintManager } from './taint-manager.js';
@@ -107,14 +108,14 @@ export class ControlPlane {
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
     this.record = record;
-    this.endpointSlices = new EndpointSliceController(this.api, cluster.pods, record);
+    this.endpointSlices = new EndpointSliceController(sim, this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
     // The CNI's rules kube-proxy's restore keeps: flanneld's, then portmap's for pods with hostPorts, then MSS clamping.
     const cniRules = (node: ClusterNode): string =>
       renderFlannelRules(cfg.podCIDR, `${formatIpv4(node.podNet)}/${node.podPrefix}`, kp.randomFully) + (renderPortmapRules(portmapPodsOn(node, node.pods)) ?? '') + renderMssClampRules(cfg.mssClamp);
     this.kubeProxy = new KubeProxy(sim, cluster.nodes, kp, cniRules, record);
     const grace = cfg.nodeMonitorGracePeriod === undefined ? DEFAULT_NODE_MONITOR_GRACE_NS : durationOr0(cfg.nodeMonitorGracePeriod);
-    this.failures = new Failures(this.kubelet, this.runtime, this.kubeProxy, new NodeHealthMonitor(sim, this.api, grace, record));
+    this.failures = new Failures(this.api, this.kubelet, this.runtime, this.kubeProxy, new NodeHealthMonitor(sim, this.api, grace, record));
     this.taintManager = new TaintManager(sim, this.api, cluster.pods, cfg.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS, record);
   }
 
@@ -142,6 +143,7 @@ export class ControlPlane {
     // flanneld on every node: a deleted Node's subnet goes from the others' routes, neighbours and FDB.
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
     cp.taintManager.start();
+    new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
     startReplicaController(sim, cp.api, cluster, cp.kubelet, record);
     cp.jobs.start(errors);
     new CronJobController(sim, cluster, cp.jobs, record).start(errors);
@@ -226,6 +228,17 @@ export class ControlPlane {
   deletePod(pod: ClusterPod, gracePeriodNs: TimeNs): void {
     const obj = this.api.get('Pod', pod.namespace, pod.name)!;
     this.api.update<Pod>({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: this.sim.now, deletionGracePeriodSeconds: gracePeriodNs / 1e9 } });
+  }
+
+  /**
+   * The pod GC removed the pods of a deleted Node: its DaemonSet pods went with them (kube-proxy's is
+   * not a Pod here), so a still-running kubelet stopped kube-proxy there: its rules stay as last synced.
+   */
+  private nodePodsCollected(name: string): void {
+    const node = this.cluster.nodes.find((n) => n.name === name);
+    if (!node || !this.kubelet.isRunning(node)) return;
+    this.record(`kube-proxy: stopped on ${name} (its DaemonSet pod was deleted with the others); its rules stay as last synced`);
+    this.kubeProxy.setSyncing(node, false);
   }
 
   /** The node stopped (its kubelet no longer reports): the Node turns NotReady. */

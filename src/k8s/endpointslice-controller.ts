@@ -7,12 +7,18 @@
 // writes the Ready condition when they decide). At start it reads the Pods' conditions from the store.
 // Not modelled: slices of more than one per Service (maxEndpointsPerSlice), topology hints, skipping
 // unchanged slices (every selector Service's slice is rewritten on each change, so kube-proxy syncs
-// after every pod change), the batch period (--endpoint-updates-batch-period).
+// after every pod change), the batch period (--endpoint-updates-batch-period). A deleted Node's pods are
+// skipped at the next sync (any pod change starts one here; in Kubernetes only a change of that
+// Service's pods or the Service), not at the deletion itself.
+import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import type { Pod, EndpointSlice, Service } from './api/objects.js';
+import type { Pod, EndpointSlice, Node, Service } from './api/objects.js';
 import type { ApiStore, WatchEvent, Write } from './api/store.js';
 import type { ClusterPod } from './cluster.js';
 import { ALL_READY, emptyView, resolveSelected, type PodConditions, type ServiceView } from './services.js';
+
+/** A pod whose Node is gone, as a sync sees it: no endpoint. */
+const NODE_GONE: PodConditions = { ready: false, terminating: false, terminal: true };
 
 /** The EndpointSlice controller. */
 export class EndpointSliceController {
@@ -20,8 +26,14 @@ export class EndpointSliceController {
   private readonly seen = new Map<string, PodConditions>();
   /** The selector Services this controller manages, with the endpoints it last wrote. */
   private readonly services = new Map<string, ServiceView>();
+  /** Nodes gone from its node informer (deleted): a sync skips their pods. */
+  private readonly missingNodes = new Set<string>();
+  /** Nodes whose pods the last sync skipped (the sync failed: "Node … Not Found", and is retried). */
+  private readonly skippedOn = new Set<string>();
+  private delayNs: TimeNs = 0;
 
   constructor(
+    private readonly sim: Pick<Simulator, 'schedule'>,
     private readonly api: ApiStore,
     private readonly pods: ClusterPod[],
     private readonly record: (what: string) => void,
@@ -36,6 +48,46 @@ export class EndpointSliceController {
     this.servicesAdded(this.api.list('Service'));
     this.api.watch('Service', (events) => this.servicesAdded(events.filter((e) => e.type === 'ADDED').map((e) => e.object)));
     this.api.watch('Pod', (events) => this.podsChanged(events), { delayNs });
+    this.delayNs = delayNs;
+    this.api.watch('Node', (events) => this.nodesChanged(events));
+  }
+
+  /**
+   * The node informer (no sync of its own: deleteNode only feeds the topology cache). A deleted Node's
+   * pods are skipped at the Services' next sync (reconcileByAddressType: "skipping Pod for Service,
+   * Node not found"); that sync returns an error, so the Service is
+   * retried (rate-limited) until it succeeds — a Node registered again is seen by the next retry,
+   * here `endpointDelay` after it is back.
+   */
+  private nodesChanged(events: readonly WatchEvent<Node>[]): void {
+    let back = false;
+    for (const e of events) {
+      const name = e.object.metadata.name;
+      if (e.type === 'DELETED') this.missingNodes.add(name);
+      else if (this.missingNodes.delete(name) && this.skippedOn.has(name)) back = true;
+    }
+    if (!back) return;
+    this.sim.schedule(this.delayNs, () => {
+      this.resolveAll();
+      this.record('endpointslice: resynced (Node registered again)');
+      this.writeSlices();
+    });
+  }
+
+  /** Re-resolves every selector Service from the informer caches (syncService for each). */
+  private resolveAll(): void {
+    this.skippedOn.clear();
+    if (this.missingNodes.size === 0) {
+      for (const s of this.services.values()) resolveSelected(s, this.pods, this.conditionsOf);
+      return;
+    }
+    // (publishNotReadyAddresses, which keeps such pods, is not modelled.)
+    const conditions = (pod: ClusterPod): PodConditions => {
+      if (!this.missingNodes.has(pod.node.name)) return this.conditionsOf(pod);
+      this.skippedOn.add(pod.node.name);
+      return NODE_GONE;
+    };
+    for (const s of this.services.values()) resolveSelected(s, this.pods, conditions);
   }
 
   /** A pod's conditions as this controller knows them. */
@@ -60,7 +112,7 @@ export class EndpointSliceController {
       const terminal = e.type === 'DELETED' || p.status.phase !== undefined;
       this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, terminal ? { ready: false, terminating: false, terminal } : { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
     }
-    for (const s of this.services.values()) resolveSelected(s, this.pods, this.conditionsOf);
+    this.resolveAll();
     this.record(describe(events));
     this.writeSlices();
   }
@@ -92,6 +144,8 @@ function describe(events: readonly WatchEvent<Pod>[]): string {
   if (first.old?.metadata.deletionTimestamp === null && first.object.metadata.deletionTimestamp !== null) {
     return `endpointslice: ${first.object.metadata.name} terminating (${first.object.status.ready ? 'serving, ' : ''}not ready)`;
   }
-  const names = events.map((e) => e.object.metadata.name).join(', ');
-  return `endpointslice: ${names} ${first.object.status.ready ? 'ready' : 'not ready'} (${first.object.status.reason})`;
+  let names = events.map((e) => e.object.metadata.name);
+  // A force delete is two writes of one pod (phase Failed, then DELETE): one name.
+  if (events.some((e) => e.type === 'DELETED')) names = [...new Set(names)];
+  return `endpointslice: ${names.join(', ')} ${first.object.status.ready ? 'ready' : 'not ready'} (${first.object.status.reason})`;
 }

@@ -10,11 +10,14 @@
 //   pod-failure     the image swapped for a pause image: the app is gone, the container "runs"
 //   node-crash      eth0 down, kubelet silent ─▶ NotReady + unreachable taint after the grace period
 //                   ─▶ pods not ready ─▶ evicted after tolerationSeconds ─▶ replaced on other nodes
+//   node-delete     the Node object goes ─▶ flanneld drops its subnet everywhere ─▶ the pod GC force-deletes
+//                   its pods 40-60 s later ─▶ replaced on other nodes; a running kubelet kills them
 //   kube-proxy-stall, conntrack-full, dns-outage / dns-chaos: the proxy, the node's nf_conntrack_max,
 //                   the CoreDNS servers' answers
 import type { DnsChaosAction, DnsServer } from '../app/dns-server.js';
 import type { ServerToxic } from '../app/http-server.js';
 import type { Ipv4 } from '../wire/types.js';
+import type { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod } from './cluster.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import type { Kubelet } from './kubelet.js';
@@ -45,6 +48,7 @@ export class Failures {
   private readonly ctMax = new Map<string, number>();
 
   constructor(
+    private readonly api: ApiStore,
     private readonly kubelet: Kubelet,
     private readonly runtime: ContainerRuntime,
     private readonly kubeProxy: KubeProxy,
@@ -72,6 +76,27 @@ export class Failures {
     node.eth0.up = false;
     this.kubelet.nodeCrashed(node);
     this.nodeHealth.kubeletStopped(node.name);
+  }
+
+  /**
+   * `kubectl delete node`: the API server removes the Node at once (no finalizers). With `kubeletRunning`
+   * the machine goes on (its kubelet, kube-proxy, flanneld and pods run; the kubelet's status updates
+   * fail with "not found" and it does not register again); otherwise it was shut down first (drained or
+   * powered off): link down, kubelet silent. The controllers react to the missing Node: flanneld on the
+   * other nodes (routes), the pod GC (its pods, after the quarantine), the ReplicaSet controller.
+   */
+  nodeDelete(node: ClusterNode, kubeletRunning: boolean): void {
+    if (!kubeletRunning) {
+      node.eth0.up = false;
+      this.kubelet.nodeCrashed(node);
+    }
+    this.api.delete('Node', '', node.name);
+  }
+
+  /** `systemctl restart kubelet` on a node whose Node was deleted: it registers the Node again (registerWithAPIServer). */
+  kubeletRestart(node: ClusterNode): void {
+    if (this.api.get('Node', '', node.name) || !this.kubelet.isRunning(node)) return;
+    this.kubelet.registerNode(node);
   }
 
   /** The node's machine is back: link up, the kubelet reports and starts its pods. */

@@ -23,7 +23,7 @@
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { CrashLoopBackOff } from './crash-loop.js';
-import type { Pod } from './api/objects.js';
+import { objectMeta, type Node, type Pod } from './api/objects.js';
 import type { ApiStore, WatchEvent } from './api/store.js';
 import type { ClusterNode, ClusterPod } from './cluster.js';
 import { allocatePodIp, cniAdd, cniDel, ensureCni0, type CniBridgeConfig } from './cni-bridge.js';
@@ -180,6 +180,11 @@ export class Kubelet {
     }
   }
 
+  /** False while the node's kubelet is down (crashed, rebooting, its machine shut down). */
+  isRunning(node: ClusterNode): boolean {
+    return !this.down.has(node.name);
+  }
+
   /** A pod a controller created and the scheduler bound (its sandbox is up): run its app, then probes or Ready. */
   podCreated(pod: ClusterPod): void {
     this.podStarter?.(pod);
@@ -288,8 +293,40 @@ export class Kubelet {
     this.api.update<Pod>({ ...obj, status: { ...obj.status, ready, reason } });
   }
 
+  /**
+   * The Pod object is gone from the API server without the kubelet's confirmation (a force delete: the
+   * pod GC's, for a deleted Node): HandlePodRemoves — the pod workers kill its containers and the
+   * sandbox is stopped (CNI DEL). A kubelet that is down does nothing; a terminal pod is already torn down.
+   */
+  private podRemoved(obj: Pod): void {
+    const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
+    if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod))) return;
+    const pk = keyOf(pod);
+    this.terminal.add(pk);
+    this.exits.get(pk)?.cancel();
+    this.exits.delete(pk);
+    this.pending.get(pk)?.cancel();
+    this.pending.delete(pk);
+    this.runtime.kill(pod);
+    this.prober?.stopPod(pod);
+    setPodLinks(pod, false);
+    if (pod.hostVeth) cniDel(pod.node, pod.hostVeth);
+    this.record(`kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : ''}`);
+  }
+
+  /**
+   * The kubelet starts (systemctl restart kubelet) and registers its Node (registerWithAPIServer:
+   * Nodes().Create; Ready at its first status update). A kubelet that kept running after its Node was
+   * deleted does not do this by itself: registrationCompleted stays true (kubernetes#71398, #115761).
+   */
+  registerNode(node: ClusterNode): void {
+    this.record(`kubelet: ${node.name} restarted, registered Node ${node.name} (Ready)`);
+    this.api.create<Node>({ kind: 'Node', metadata: objectMeta('', node.name), status: { internalIP: node.ip, ready: true, reason: 'KubeletReady' } });
+  }
+
   private podChanged(e: WatchEvent<Pod>): void {
     const obj = e.object;
+    if (e.type === 'DELETED') return this.podRemoved(obj);
     if (e.type !== 'MODIFIED' || e.old?.metadata.deletionTimestamp !== null || obj.metadata.deletionTimestamp === null) return;
     const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
     if (!pod || this.down.has(pod.node.name)) return;

@@ -32,7 +32,7 @@ export function startMetalLbSpeaker(api: ApiStore, nodes: ClusterNode[], record:
   };
   const informer: ServiceInformer = new ServiceInformer(api, react);
   api.watch('Node', (events) => {
-    for (const e of events) ready.set(e.object.metadata.name, e.object.status.ready);
+    for (const e of events) ready.set(e.object.metadata.name, e.type !== 'DELETED' && e.object.status.ready); // a deleted Node is no candidate
     react();
   });
   announceLoadBalancers(nodes, informer.list(), announced);

@@ -59,7 +59,8 @@ export class NodeHealthMonitor {
       name,
       this.sim.schedule(this.graceNs, () => {
         this.pending.delete(name);
-        const obj = this.api.get('Node', '', name)!;
+        const obj = this.api.get('Node', '', name);
+        if (!obj) return; // deleted meanwhile: nothing to mark (monitorNodeHealth forgets it)
         const taints = [...(obj.spec?.taints ?? []).filter((t) => t.key !== UNREACHABLE_TAINT), { key: UNREACHABLE_TAINT, effect: 'NoExecute' as const, timeAdded: this.sim.now }];
         this.record(`node-lifecycle: node ${name} NotReady (Kubelet stopped posting node status for ${this.graceNs / 1e9}s), tainted ${UNREACHABLE_TAINT}:NoExecute`);
         this.api.update<Node>({ ...obj, spec: { taints }, status: { ...obj.status, ready: false, reason: 'NodeStatusUnknown' } });
@@ -71,8 +72,8 @@ export class NodeHealthMonitor {
   kubeletStarted(name: string): void {
     this.pending.get(name)?.cancel();
     this.pending.delete(name);
-    const obj = this.api.get('Node', '', name)!;
-    if (obj.status.ready) return;
+    const obj = this.api.get('Node', '', name);
+    if (!obj || obj.status.ready) return;
     this.record(`node-lifecycle: node ${name} Ready, taint ${UNREACHABLE_TAINT} removed`);
     this.api.update<Node>({ ...obj, spec: { taints: (obj.spec?.taints ?? []).filter((t) => t.key !== UNREACHABLE_TAINT) }, status: { ...obj.status, ready: true, reason: 'KubeletReady' } });
   }

@@ -3,7 +3,8 @@
 // longer counts as active (controller.FilterActivePods), so the moment a pod of a ReplicaSet (or of a
 // Deployment's ReplicaSet) is deleted — by a user, Chaos Mesh's pod-kill or the taint manager's
 // eviction — the controller creates a new pod from the template, named <replicaset>-<5 chars> from the
-// ReplicaSet's name stream (`k8s/replicaset/NS/NAME`, continuing the names drawn at start). The
+// ReplicaSet's name stream (`k8s/replicaset/NS/NAME`, continuing the names drawn at start); likewise
+// when a pod turns Failed or is removed outright (the pod GC's force delete of a deleted node's pods). The
 // scheduler binds it to a Ready node without an untolerated taint (kube-scheduler's filters,
 // scheduler.ts), the kubelet there runs its sandbox (new namespace, veth, next pod IP) and its app.
 // Layer: k8s (imports core, k8s).
@@ -24,12 +25,19 @@ import { generateNames } from './names.js';
 export function startReplicaController(sim: Simulator, api: ApiStore, cluster: ClusterWorld, kubelet: Kubelet, record: (what: string) => void): void {
   api.watch('Pod', (events) => {
     for (const e of events) {
-      if (e.type !== 'MODIFIED' || e.old?.metadata.deletionTimestamp !== null || e.object.metadata.deletionTimestamp === null) continue;
+      // A pod leaves the active set: deleted gracefully (deletionTimestamp), failed (pod GC marks an
+      // orphan Failed before deleting it), or removed without either (a DELETE with grace period 0).
+      if (e.old === null || !isActive(e.old) || (e.type !== 'DELETED' && isActive(e.object))) continue;
       const pod = cluster.pods.find((p) => p.namespace === e.object.metadata.namespace && p.name === e.object.metadata.name);
       // The controller's own sync, after this write's watchers have run (same instant).
       if (pod) sim.schedule(0, () => replace(sim, api, cluster, kubelet, pod, record));
     }
   });
+}
+
+/** controller.FilterActivePods: not Succeeded or Failed, no deletionTimestamp. */
+function isActive(p: Pod): boolean {
+  return p.metadata.deletionTimestamp === null && p.status.phase !== 'Succeeded' && p.status.phase !== 'Failed';
 }
 
 function replace(sim: Simulator, api: ApiStore, cluster: ClusterWorld, kubelet: Kubelet, old: ClusterPod, record: (what: string) => void): void {

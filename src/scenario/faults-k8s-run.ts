@@ -15,7 +15,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { StatsRegistry } from '../stats/report.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 
-type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' }>;
+type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-delete' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' }>;
 
 /** Resolves fault targets: shorthands are checked before the run, selectors when the fault fires. */
 export interface Targets {
@@ -56,6 +56,7 @@ export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, i: number, t: T
   if (ctx.controlPlane === null) return ctx.err(['faults', i, 'kind'], `${f.kind} needs a cluster (spec.cluster)`);
   if (f.kind === 'dns-outage' || f.kind === 'dns-chaos') return scheduleDnsFault(ctx, f, i, t);
   if ('target' in f && !check(ctx, t, f.target, ['faults', i])) return;
+  if (f.kind === 'node-delete') return scheduleNodeDelete(ctx, f, i, t);
   if (f.kind === 'node-crash' || f.kind === 'node-reboot' || f.kind === 'kube-proxy-stall' || f.kind === 'conntrack-full') return scheduleNodeFault(ctx, f, i, t);
   schedulePodFault(ctx, f, i, t);
 }
@@ -152,6 +153,28 @@ function scheduleNodeFault(ctx: FaultContext, f: NodeFault, i: number, t: Target
         fail.nodeBoot(node);
       }
     }
+  });
+}
+
+/**
+ * node-delete: `kubectl delete node` on the nodes the target selects when it fires; with
+ * kubeletRestart, `systemctl restart kubelet` on them that long after (the Node registered again).
+ */
+function scheduleNodeDelete(ctx: FaultContext, f: Extract<K8sFault, { kind: 'node-delete' }>, i: number, t: Targets): void {
+  if (f.kubeletRestart !== undefined && f.kubelet === 'stopped') return ctx.err(['faults', i, 'kubeletRestart'], 'a stopped machine has no kubelet to restart (kubelet: running, or no kubeletRestart)');
+  const fail = ctx.controlPlane!.failures;
+  const running = f.kubelet === 'running';
+  let nodes: ClusterNode[] = [];
+  ctx.sim.scheduleAt(dur(f.at), () => {
+    nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
+    for (const node of nodes) {
+      ctx.record(`node-delete: kubectl delete node ${node.name} (${running ? 'its kubelet keeps running' : 'machine shut down first'})`);
+      fail.nodeDelete(node, running);
+    }
+  });
+  if (f.kubeletRestart === undefined) return;
+  ctx.sim.scheduleAt(dur(f.at) + dur(f.kubeletRestart), () => {
+    for (const node of nodes) fail.kubeletRestart(node);
   });
 }
 

@@ -65,6 +65,24 @@ export const K8S_FAULTS = [
     target: node,
   }),
   z.strictObject({
+    kind: z.literal('node-delete'),
+    at: Duration,
+    /**
+     * `kubectl delete node`: the Node object goes. flanneld on every other node removes its subnet's
+     * route (at once), the pod GC force-deletes its pods 40-60 s later and their ReplicaSets replace them
+     * on other nodes. The Node does not come back by itself.
+     */
+    target: node,
+    /**
+     * running (default, a live node deleted): the machine, its kubelet and its pods go on until the pod
+     * GC deletes the pods, then the kubelet kills them; the kubelet does not register the Node again.
+     * stopped: the machine was shut down (or drained and shut down) before the delete.
+     */
+    kubelet: z.enum(['running', 'stopped']).default('running'),
+    /** `systemctl restart kubelet` this long after the delete (kubelet running): it registers the Node again. */
+    kubeletRestart: Duration.optional(),
+  }),
+  z.strictObject({
     kind: z.literal('node-reboot'),
     at: Duration,
     /** The machine is down for `duration`, then boots: its pods' containers start again. */

@@ -206,7 +206,7 @@ export const FaultSpec = z.discriminatedUnion('kind', [
     target: z.string().regex(/^node\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected node/NAME'),
   }),
   ...NET_FAULTS, // netem, partition, bandwidth, link-down, link-up (faults-net-schema.ts)
-  ...K8S_FAULTS, // pod-kill, pod-failure, container-kill, dns-chaos, dns-outage, node-crash, node-reboot, kube-proxy-stall, conntrack-full, toxic (faults-k8s.ts)
+  ...K8S_FAULTS, // pod-kill, pod-failure, container-kill, dns-chaos, dns-outage, node-crash, node-delete, node-reboot, kube-proxy-stall, conntrack-full, toxic (faults-k8s.ts)
 ]);
 
 /** HOST/IFNAME where either part may hold the globs * and ? (node*\/flannel.1, *\/eth0). */

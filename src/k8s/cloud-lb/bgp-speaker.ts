@@ -38,7 +38,7 @@ export function startBgpSpeakers(api: ApiStore, nodes: readonly ClusterNode[], l
   };
   const informer: ServiceInformer = new ServiceInformer(api, () => sync(false));
   api.watch('Node', (events) => {
-    for (const e of events) ready.set(e.object.metadata.name, e.object.status.ready);
+    for (const e of events) ready.set(e.object.metadata.name, e.type !== 'DELETED' && e.object.status.ready); // a deleted Node is no candidate
     sync(false);
   });
   sync(true);
