@@ -10,7 +10,10 @@
 // FDB entry and route (kube subnet manager: the node informer's DeleteFunc → lease.EventRemoved;
 // pkg/backend/vxlan handleSubnetEvents: DelARP, DelFDB, RouteDel; host-gw: RouteDel). A node that
 // only fails (NotReady) keeps them: flanneld reacts to a Node update only when its flannel annotations
-// change. Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (the routes of
+// change. A Node registered again (a restarted kubelet) is ignored too: it lacks the annotations
+// (kube-subnet-manager, public-ip, backend-data) that only its own flanneld writes, once, at its start
+// (kube subnet manager AcquireLease; handleAddLeaseEvent skips a Node without them).
+// Not modelled: the subnet lease in etcd / the Node annotations flanneld reads (the routes of
 // the scenario's nodes are written at the start), a Node added later, the L3 miss handler.
 import { VxlanDevice } from '../link/vxlan.js';
 import { SharedRoutes, type Route } from '../net/fib.js';

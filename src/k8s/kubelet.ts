@@ -16,6 +16,10 @@
 // notices the exit at its next relist (1 s); OnFailure and a non-zero code restart the container in
 // place after the CrashLoopBackOff delay, else the pod's phase becomes Succeeded or Failed and its
 // sandbox is torn down (links down, probes stopped; the Pod is no endpoint any more).
+// A Pod removed from the API server without a graceful delete (the pod GC's force delete of a deleted
+// Node's pods) is killed at once and its sandbox removed. A kubelet whose Node was deleted goes on and
+// never registers it again (registrationCompleted stays true, kubernetes#71398); `registerNode` is a
+// restarted kubelet's registration.
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
 // wraps, which podwire's IPAM never does), preStop hooks, removing the Pod object once the grace period ends (it stays, not
