@@ -293,7 +293,8 @@ export class Kubelet {
   }
 
   private setReady(pod: ClusterPod, ready: boolean, reason: string): void {
-    const obj = this.api.get('Pod', pod.namespace, pod.name)!;
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (!obj) return; // removed from the API server (force-deleted): no status to write
     this.api.update<Pod>({ ...obj, status: { ...obj.status, ready, reason } });
   }
 
@@ -336,7 +337,8 @@ export class Kubelet {
     if (!pod || this.down.has(pod.node.name)) return;
     const graceNs = Math.round((obj.metadata.deletionGracePeriodSeconds ?? 30) * 1e9);
     this.sim.schedule(graceNs, () => {
-      if (this.down.has(pod.node.name)) return;
+      // (A pod force-deleted meanwhile, by the pod GC, was killed then.)
+      if (this.down.has(pod.node.name) || !this.api.get('Pod', pod.namespace, pod.name)) return;
       this.pending.get(keyOf(pod))?.cancel();
       this.exits.get(keyOf(pod))?.cancel();
       this.exits.delete(keyOf(pod));

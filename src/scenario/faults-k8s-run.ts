@@ -168,6 +168,10 @@ function scheduleNodeDelete(ctx: FaultContext, f: Extract<K8sFault, { kind: 'nod
   ctx.sim.scheduleAt(dur(f.at), () => {
     nodes = selectNow(ctx, t, f.target, 'node', i, f.kind);
     for (const node of nodes) {
+      if (!ctx.controlPlane!.api.get('Node', '', node.name)) {
+        ctx.record(`node-delete: node ${node.name} not found (already deleted)`);
+        continue;
+      }
       ctx.record(`node-delete: kubectl delete node ${node.name} (${running ? 'its kubelet keeps running' : 'machine shut down first'})`);
       fail.nodeDelete(node, running);
     }

@@ -124,6 +124,27 @@ describe('node-delete, kubelet running (a live node deleted)', () => {
   });
 });
 
+describe('node-delete after a graceful delete, and twice', () => {
+  it('a pod already terminating is force-deleted by the pod GC without a second replacement; its grace period ending later writes nothing; a second delete finds no Node', () => {
+    const faults = [
+      '    - { at: 5s, kind: pod-kill, target: { selector: { labelSelectors: { app: web }, nodes: [node2] } }, gracePeriod: 100s }',
+      '    - { at: 10s, kind: node-delete, target: node/node2 }',
+      '    - { at: 12s, kind: node-delete, target: node/node2 }',
+    ].join('\n');
+    const w = build(SCENARIO(faults));
+    const old = webOn(w, 'node2')[0]!;
+    w.sim.run({ until: 130 * SEC });
+    expect(at(w, /^node-delete: node node2 not found \(already deleted\)/)).toEqual([12]);
+    // Replaced once, when it started terminating; the pod GC's Failed + DELETE adds none.
+    expect(at(w, new RegExp(`^replicaset .*replaces ${old.name}\\)`))).toEqual([5]);
+    expect(at(w, /^pod-gc: force-deleting pod/)).toEqual([60]);
+    expect(at(w, new RegExp(`killed on node2`))).toEqual([60]);
+    // The grace period (100 s) would have ended at 105 s: the pod is gone by then, nothing happens.
+    expect(at(w, /stopped \(grace period over\)/)).toEqual([]);
+    expect(w.controlPlane!.api.get('Pod', old.namespace, old.name)).toBeUndefined();
+  });
+});
+
 describe('node-delete with kubeletRestart: the Node is registered again', () => {
   it('a sync meanwhile skips the pod (Node not found); the registration brings it back; the pod GC finds the Node and keeps the pod; flanneld does not route to it (no subnet annotations)', () => {
     // A pod-kill of node1's pod at 15 s makes the EndpointSlice controller sync while node2 is gone.
