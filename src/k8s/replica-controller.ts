@@ -25,14 +25,24 @@ import { generateNames } from './names.js';
 export function startReplicaController(sim: Simulator, api: ApiStore, cluster: ClusterWorld, kubelet: Kubelet, record: (what: string) => void): void {
   api.watch('Pod', (events) => {
     for (const e of events) {
-      // A pod leaves the active set: deleted gracefully (deletionTimestamp), failed (pod GC marks an
-      // orphan Failed before deleting it), or removed without either (a DELETE with grace period 0).
-      if (e.old === null || !isActive(e.old) || (e.type !== 'DELETED' && isActive(e.object))) continue;
+      if (e.old === null) continue;
+      // A pod leaves the active set: deleted gracefully (deletionTimestamp), or — a ReplicaSet's pod —
+      // failed (the pod GC marks an orphan Failed before deleting it) or removed without either (a
+      // DELETE with grace period 0).
+      const graceful = e.type === 'MODIFIED' && e.old.metadata.deletionTimestamp === null && e.object.metadata.deletionTimestamp !== null;
+      const gone = isActive(e.old) && (e.type === 'DELETED' || !isActive(e.object));
+      if (!graceful && !gone) continue;
       const pod = cluster.pods.find((p) => p.namespace === e.object.metadata.namespace && p.name === e.object.metadata.name);
+      if (!pod || (!graceful && !replicated(pod))) continue;
       // The controller's own sync, after this write's watchers have run (same instant).
-      if (pod) sim.schedule(0, () => replace(sim, api, cluster, kubelet, pod, record));
+      sim.schedule(0, () => replace(sim, api, cluster, kubelet, pod, record));
     }
   });
+}
+
+/** A pod of a ReplicaSet (or of a Deployment's ReplicaSet): the pods this controller replaces. */
+function replicated(pod: ClusterPod): boolean {
+  return pod.owner !== null && (pod.owner.kind === 'Deployment' || pod.owner.kind === 'ReplicaSet');
 }
 
 /** controller.FilterActivePods: not Succeeded or Failed, no deletionTimestamp. */
@@ -42,7 +52,7 @@ function isActive(p: Pod): boolean {
 
 function replace(sim: Simulator, api: ApiStore, cluster: ClusterWorld, kubelet: Kubelet, old: ClusterPod, record: (what: string) => void): void {
   const owner = old.owner;
-  if (owner === null || (owner.kind !== 'Deployment' && owner.kind !== 'ReplicaSet')) return;
+  if (owner === null || !replicated(old)) return;
   const def = cluster.spawner.defOf(old);
   if (!def) return;
   const rs = old.name.slice(0, old.name.lastIndexOf('-'));
