@@ -98,8 +98,8 @@ export class Failures {
 
   /** `systemctl restart kubelet` on a node whose Node was deleted: it registers the Node again (registerWithAPIServer). */
   kubeletRestart(node: ClusterNode): void {
-    if (this.api.get('Node', '', node.name) || !this.kubelet.isRunning(node)) return;
-    this.kubelet.registerNode(node);
+    if (!this.kubelet.isRunning(node)) return;
+    this.kubelet.restarted(node);
   }
 
   /** The node's machine is back: link up, the kubelet reports and starts its pods. */

@@ -18,8 +18,8 @@
 // sandbox is torn down (links down, probes stopped; the Pod is no endpoint any more).
 // A Pod removed from the API server without a graceful delete (the pod GC's force delete of a deleted
 // Node's pods) is killed at once and its sandbox removed. A kubelet whose Node was deleted goes on and
-// never registers it again (registrationCompleted stays true, kubernetes#71398); `registerNode` is a
-// restarted kubelet's registration.
+// never registers it again (registrationCompleted stays true, kubernetes#71398); `restarted` is a
+// restarted kubelet's registration (100 ms after its start).
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
 // wraps, which podwire's IPAM never does), preStop hooks, removing the Pod object once the grace period ends (it stays, not
@@ -320,13 +320,18 @@ export class Kubelet {
   }
 
   /**
-   * The kubelet starts (systemctl restart kubelet) and registers its Node (registerWithAPIServer:
-   * Nodes().Create; Ready at its first status update). A kubelet that kept running after its Node was
-   * deleted does not do this by itself: registrationCompleted stays true (kubernetes#71398, #115761).
+   * The kubelet starts (systemctl restart kubelet) and registers its Node: registerWithAPIServer sleeps
+   * 100 ms, then Nodes().Create with the status initialNode computed (Ready). A kubelet that kept
+   * running after its Node was deleted does not do this by itself: registrationCompleted stays true
+   * (kubernetes#71398, #115761). Its containers keep running across the restart.
    */
-  registerNode(node: ClusterNode): void {
-    this.record(`kubelet: ${node.name} restarted, registered Node ${node.name} (Ready)`);
-    this.api.create<Node>({ kind: 'Node', metadata: objectMeta('', node.name), status: { internalIP: node.ip, ready: true, reason: 'KubeletReady' } });
+  restarted(node: ClusterNode): void {
+    this.record(`kubelet: ${node.name} restarted`);
+    this.sim.schedule(REGISTER_FIRST_STEP_NS, () => {
+      if (this.api.get('Node', '', node.name)) return;
+      this.record(`kubelet: registered Node ${node.name} (Ready)`);
+      this.api.create<Node>({ kind: 'Node', metadata: objectMeta('', node.name), status: { internalIP: node.ip, ready: true, reason: 'KubeletReady' } });
+    });
   }
 
   private podChanged(e: WatchEvent<Pod>): void {
@@ -351,6 +356,9 @@ export class Kubelet {
 }
 
 const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+
+/** registerWithAPIServer's first back-off step: it sleeps this long before its first attempt. */
+export const REGISTER_FIRST_STEP_NS = 100e6;
 
 /** The PLEG's relist period (pkg/kubelet/pleg relistPeriod): how late the kubelet notices a container exit. */
 export const PLEG_RELIST_NS = 1e9;

@@ -156,10 +156,11 @@ describe('node-delete with kubeletRestart: the Node is registered again', () => 
     expect(endpoints(w)[kept.name]).toBeUndefined();
     expect(api.get('Pod', kept.namespace, kept.name)!.status.ready).toBe(true);
     w.sim.run({ until: 90 * SEC });
-    expect(at(w, /^kubelet: node2 restarted, registered Node node2/)).toEqual([30]);
+    expect(at(w, /^kubelet: node2 restarted$/)).toEqual([30]);
+    expect(at(w, /^kubelet: registered Node node2 \(Ready\)/)).toEqual([30.1]);
     expect(api.get('Node', '', 'node2')!.status.ready).toBe(true);
     // The retry of the failed sync sees the Node again (endpointDelay later).
-    expect(at(w, /^endpointslice: resynced \(Node registered again\)/)).toEqual([31]);
+    expect(at(w, /^endpointslice: resynced \(Node registered again\)/)).toEqual([31.1]);
     expect(endpoints(w)[kept.name]).toBe(true);
     // The pod GC quarantined node2 at 20 s, found it back at 60 s: nothing deleted.
     expect(at(w, /^pod-gc/)).toEqual([]);
