@@ -55,9 +55,8 @@ export class EndpointSliceController {
   /**
    * The node informer (no sync of its own: deleteNode only feeds the topology cache). A deleted Node's
    * pods are skipped at the Services' next sync (reconcileByAddressType: "skipping Pod for Service,
-   * Node not found"); that sync returns an error, so the Service is
-   * retried (rate-limited) until it succeeds — a Node registered again is seen by the next retry,
-   * here `endpointDelay` after it is back.
+   * Node not found"); that sync returns an error, so the Service is retried (rate-limited) until it
+   * succeeds: a Node registered again is seen by the next retry, here `endpointDelay` after it is back.
    */
   private nodesChanged(events: readonly WatchEvent<Node>[]): void {
     let back = false;
@@ -77,18 +76,17 @@ export class EndpointSliceController {
   /** Re-resolves every selector Service from the informer caches (syncService for each). */
   private resolveAll(): void {
     this.skippedOn.clear();
-    if (this.missingNodes.size === 0) {
-      for (const s of this.services.values()) resolveSelected(s, this.pods, this.conditionsOf);
-      return;
-    }
-    // (publishNotReadyAddresses, which keeps such pods, is not modelled.)
-    const conditions = (pod: ClusterPod): PodConditions => {
-      if (!this.missingNodes.has(pod.node.name)) return this.conditionsOf(pod);
-      this.skippedOn.add(pod.node.name);
-      return NODE_GONE;
-    };
-    for (const s of this.services.values()) resolveSelected(s, this.pods, conditions);
+    for (const s of this.services.values()) resolveSelected(s, this.pods, this.syncConditions);
   }
+
+  /** A pod's conditions as a sync uses them: none (no endpoint) while its Node is missing. */
+  private readonly syncConditions = (pod: ClusterPod): PodConditions => {
+    const c = this.conditionsOf(pod);
+    if (this.missingNodes.size === 0 || c.terminal === true || !this.missingNodes.has(pod.node.name)) return c;
+    // (publishNotReadyAddresses, which keeps such pods, is not modelled.)
+    this.skippedOn.add(pod.node.name);
+    return NODE_GONE;
+  };
 
   /** A pod's conditions as this controller knows them. */
   readonly conditionsOf = (pod: ClusterPod): PodConditions => this.seen.get(`${pod.namespace}/${pod.name}`) ?? ALL_READY();
@@ -99,7 +97,7 @@ export class EndpointSliceController {
     for (const svc of added) {
       if (svc.spec.selector === null || svc.spec.type === 'ExternalName') continue;
       const view = emptyView(svc.spec);
-      resolveSelected(view, this.pods, this.conditionsOf);
+      resolveSelected(view, this.pods, this.syncConditions);
       this.services.set(`${view.namespace}/${view.name}`, view);
       writes.push({ op: 'create', object: sliceOf(view) });
     }
