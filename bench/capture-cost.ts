@@ -33,6 +33,19 @@ const MODES = ['none', 'tap', 'sync', 'async', 'onesync', 'nomemo', 'filter', 's
 type Mode = (typeof MODES)[number];
 
 /** CPU seconds of the calling thread (Linux: /proc/thread-self/schedstat, ns on the CPU). */
+/** The calling thread's schedstat (s on the CPU, s runnable waiting for one) and context switches (voluntary, involuntary). */
+function threadSched(): number[] {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    const st = readFileSync('/proc/thread-self/status', 'utf8');
+    const v = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1]);
+    const nv = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1]);
+    return [Number(run) / 1e9, Number(wait) / 1e9, v, nv];
+  } catch {
+    return [NaN, NaN, NaN, NaN];
+  }
+}
+
 function threadCpu(): number {
   try {
     return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
@@ -81,15 +94,23 @@ function child(mode: Mode): string {
   }
   const c0 = process.cpuUsage();
   const th0 = threadCpu();
+  const sc0 = threadSched();
+  const ru0 = process.resourceUsage();
   const t0 = performance.now();
   sim.run({ until: 4e9 });
   writer?.close();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const simCpu = threadCpu() - th0;
+  const sc1 = threadSched();
+  const ru1 = process.resourceUsage();
+  const sched = { runqWaitS: sc1[1]! - sc0[1]!, volCs: sc1[2]! - sc0[2]!, involCs: sc1[3]! - sc0[3]!, minflt: ru1.minorPageFault - ru0.minorPageFault, majflt: ru1.majorPageFault - ru0.majorPageFault, fsWrite: ru1.fsWrite - ru0.fsWrite };
   const bytes = writer ? statSync(path).size : 0;
   rmSync(dir, { recursive: true, force: true });
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes });
+  const as = writer?.asyncSink ?? null;
+  const ts = as?.threadStats;
+  const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6] };
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag });
 }
 
 interface Row {
