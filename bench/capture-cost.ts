@@ -77,7 +77,9 @@ function child(mode: Mode): string {
         taps++;
       });
   if (mode !== 'none' && mode !== 'tap') {
-    const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE: the ring's shape, for trying other sizes (default: PcapngWriter's).
+    const ring = { ...(process.env['CAPCOST_SLOTS'] ? { slots: Number(process.env['CAPCOST_SLOTS']) } : {}), ...(process.env['CAPCOST_SLOT_SIZE'] ? { slotSize: Number(process.env['CAPCOST_SLOT_SIZE']) } : {}) };
+    const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
     const devs = [ea, ra, rb, eb];

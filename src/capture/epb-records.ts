@@ -29,50 +29,92 @@ import type { Packet } from '../packet/packet.js';
 import { encodeTcpOptions, tcpHeaderLength } from '../wire/tcp.js';
 import type { AsyncChunkSink } from './async-sink.js';
 
-/** Record types (word 0). */
-export const R_VERBATIM = 1;
-export const R_UDP = 2;
-export const R_TCP = 3;
-export const R_ICMP = 4;
-/** An arrival copied from a fast record (COPY) or from frame bytes serialized into the chunk (COPY_RAW). */
-export const R_COPY = 5;
-export const R_COPY_RAW = 6;
+// Record types (word 0) and field offsets. The simulation thread's writers below use the const enum,
+// which tsc inlines as literals (an exported module constant is a load and a check at every use: ~20 %
+// of the writer's time); the writer thread's expander gets them substituted into its source text
+// (capture/async-sink); the exports are for the expander's LAYOUT and the tests.
+const enum K {
+  // Record types.
+  R_VERBATIM = 1,
+  R_UDP = 2,
+  R_TCP = 3,
+  R_ICMP = 4,
+  R_COPY = 5,
+  R_COPY_RAW = 6,
+  // Fast record fields (int32 word index from the record's start; f64 fields take two words, 8-aligned).
+  F_TIME = 2, // f64: simulated time, ns
+  F_ETH_DST = 4, // f64: MAC as an integer
+  F_ETH_SRC = 6, // f64
+  F_OUT_AT = 8, // f64, written by the expander: absolute file offset of the frame's bytes (−1: cut)
+  F_IF = 10,
+  F_SNAP = 11,
+  F_ETH_TOS_TTL = 12, // etherType (16) | tos << 16 (8) | ttl << 24 (8)
+  F_LEN_ID = 13, // IP total length (16) | id << 16 (16)
+  F_FF_PROTO = 14, // flags << 13 | fragment offset (16) | protocol << 16 (8) | given << 24 (bit 0: ip checksum given, bit 1: L4 checksum given)
+  F_IPSUM = 15, // ip checksum as given
+  F_SRC = 16,
+  F_DST = 17,
+  F_PORTS = 18, // UDP/TCP source port (16) | destination port << 16; ICMP type (8) | code << 16 (8)
+  F_L4SUM = 19, // L4 checksum as given
+  F_PAYLEN = 20, // payloadLength
+  F_NBYTES = 21, // payload bytes present in the record (≤ payloadLength)
+  F_CORRUPT = 22, // netem corrupt bit from the IP header's first bit, −1 none
+  F_W0 = 23, // UDP length field; TCP seq; ICMP rest
+  F_ACK = 24, // TCP ack
+  F_TFLAGS = 25, // TCP flags (9 bits) | option bytes (padded) << 16
+  F_WIN_URG = 26, // TCP window (16) | urgent << 16 (16)
+  FAST_HEADER_BYTES = 24 * 4, // byte offset of the payload bytes from a UDP/ICMP record's start
+  TCP_HEADER_BYTES = 28 * 4, // of a TCP record's option bytes (then its payload bytes)
+  // COPY records.
+  C_SRC = 1, // byte offset in the chunk of the source
+  C_TIME = 2, // f64
+  C_IF = 4,
+  C_SNAP = 5,
+  COPY_BYTES = 24,
+}
 
-// Fast record fields (int32 word index from the record's start; f64 fields take two words, 8-aligned).
-// Narrow fields are packed, each cut to its wire width first (as the byte/writeU16 stores of
+/** Record types (word 0). */
+export const R_VERBATIM = K.R_VERBATIM;
+export const R_UDP = K.R_UDP;
+export const R_TCP = K.R_TCP;
+export const R_ICMP = K.R_ICMP;
+/** An arrival copied from a fast record (COPY) or from frame bytes serialized into the chunk (COPY_RAW). */
+export const R_COPY = K.R_COPY;
+export const R_COPY_RAW = K.R_COPY_RAW;
+
+// Fast record fields (see K). Narrow fields are packed, each cut to its wire width first (as the byte/writeU16 stores of
 // packet/serialize cut it), so a record is 24 words (UDP, ICMP) or 28 (TCP) before its bytes.
-export const F_TIME = 2; // f64: simulated time, ns
-export const F_ETH_DST = 4; // f64: MAC as an integer
-export const F_ETH_SRC = 6; // f64
-export const F_OUT_AT = 8; // f64, written by the expander: absolute file offset of the frame's bytes (−1: cut)
-export const F_IF = 10;
-export const F_SNAP = 11;
-export const F_ETH_TOS_TTL = 12; // etherType (16) | tos << 16 (8) | ttl << 24 (8)
-export const F_LEN_ID = 13; // IP total length (16) | id << 16 (16)
-export const F_FF_PROTO = 14; // flags << 13 | fragment offset (16) | protocol << 16 (8) | given << 24 (bit 0: ip checksum given, bit 1: L4 checksum given)
-export const F_IPSUM = 15; // ip checksum as given
-export const F_SRC = 16;
-export const F_DST = 17;
-export const F_PORTS = 18; // UDP/TCP source port (16) | destination port << 16; ICMP type (8) | code << 16 (8)
-export const F_L4SUM = 19; // L4 checksum as given
-export const F_PAYLEN = 20; // payloadLength
-export const F_NBYTES = 21; // payload bytes present in the record (≤ payloadLength)
-export const F_CORRUPT = 22; // netem corrupt bit from the IP header's first bit, −1 none
-export const F_W0 = 23; // UDP length field; TCP seq; ICMP rest
-export const F_ACK = 24; // TCP ack
-export const F_TFLAGS = 25; // TCP flags (9 bits) | option bytes (padded) << 16
-export const F_WIN_URG = 26; // TCP window (16) | urgent << 16 (16)
-/** Byte offset of the option/payload bytes from the record's start: UDP and ICMP, and TCP. */
-export const FAST_HEADER_BYTES = 24 * 4;
-export const TCP_HEADER_BYTES = 28 * 4;
+export const F_TIME = K.F_TIME;
+export const F_ETH_DST = K.F_ETH_DST;
+export const F_ETH_SRC = K.F_ETH_SRC;
+export const F_OUT_AT = K.F_OUT_AT;
+export const F_IF = K.F_IF;
+export const F_SNAP = K.F_SNAP;
+export const F_ETH_TOS_TTL = K.F_ETH_TOS_TTL;
+export const F_LEN_ID = K.F_LEN_ID;
+export const F_FF_PROTO = K.F_FF_PROTO;
+export const F_IPSUM = K.F_IPSUM;
+export const F_SRC = K.F_SRC;
+export const F_DST = K.F_DST;
+export const F_PORTS = K.F_PORTS;
+export const F_L4SUM = K.F_L4SUM;
+export const F_PAYLEN = K.F_PAYLEN;
+export const F_NBYTES = K.F_NBYTES;
+export const F_CORRUPT = K.F_CORRUPT;
+export const F_W0 = K.F_W0;
+export const F_ACK = K.F_ACK;
+export const F_TFLAGS = K.F_TFLAGS;
+export const F_WIN_URG = K.F_WIN_URG;
+export const FAST_HEADER_BYTES = K.FAST_HEADER_BYTES;
+export const TCP_HEADER_BYTES = K.TCP_HEADER_BYTES;
 
 // COPY records: the source is a fast record (R_COPY) or the frame's bytes in an EPB serialized into the
 // chunk (R_COPY_RAW: the EPB's original length is the word before them). The frame's length is the source's.
-export const C_SRC = 1; // byte offset in the chunk of the source
-export const C_TIME = 2; // f64
-export const C_IF = 4;
-export const C_SNAP = 5;
-export const COPY_BYTES = 24;
+export const C_SRC = K.C_SRC;
+export const C_TIME = K.C_TIME;
+export const C_IF = K.C_IF;
+export const C_SNAP = K.C_SNAP;
+export const COPY_BYTES = K.COPY_BYTES;
 
 /** Record layout handed to RecordExpander (it may not read module constants: it runs from its source text). */
 export const LAYOUT = {
@@ -90,9 +132,9 @@ export type Layout = typeof LAYOUT;
 export function fastKind(pkt: Packet): number {
   const ip = pkt.ip;
   if (pkt.eth === null || ip === null || ip.options !== null || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return 0;
-  if (pkt.udp !== null) return pkt.tcp === null && pkt.icmp === null ? R_UDP : 0;
-  if (pkt.tcp !== null) return pkt.icmp === null && tcpHeaderLength(pkt.tcp) <= 60 ? R_TCP : 0;
-  if (pkt.icmp !== null) return pkt.inner === null ? R_ICMP : 0;
+  if (pkt.udp !== null) return pkt.tcp === null && pkt.icmp === null ? K.R_UDP : 0;
+  if (pkt.tcp !== null) return pkt.icmp === null && tcpHeaderLength(pkt.tcp) <= 60 ? K.R_TCP : 0;
+  if (pkt.icmp !== null) return pkt.inner === null ? K.R_ICMP : 0;
   return 0;
 }
 
@@ -105,9 +147,9 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
   const p = pkt.payload;
   const payLen = pkt.payloadLength;
   const nb = p === null ? 0 : p.length < payLen ? p.length : payLen;
-  const tcp = kind === R_TCP;
+  const tcp = kind === K.R_TCP;
   const opt = tcp ? len - 34 - 20 - payLen : 0;
-  const head = tcp ? TCP_HEADER_BYTES : FAST_HEADER_BYTES;
+  const head = tcp ? K.TCP_HEADER_BYTES : K.FAST_HEADER_BYTES;
   const size = (head + opt + nb + 7) & ~7;
   if (size > r.slotSize) return -1;
   const o = r.record(size);
@@ -118,50 +160,50 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
   const ip = pkt.ip!;
   i32[w] = kind;
   i32[w + 1] = size;
-  f64[(w + F_TIME) >> 1] = timeNs;
-  f64[(w + F_ETH_DST) >> 1] = eth.dst;
-  f64[(w + F_ETH_SRC) >> 1] = eth.src;
-  i32[w + F_IF] = ifId;
-  i32[w + F_SNAP] = snap;
-  i32[w + F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
-  i32[w + F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
+  f64[(w + K.F_TIME) >> 1] = timeNs;
+  f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
+  f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
+  i32[w + K.F_IF] = ifId;
+  i32[w + K.F_SNAP] = snap;
+  i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
+  i32[w + K.F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
   let given = 0;
   const ipSum = ip.checksum;
   if (ipSum !== null) {
     given = 1;
-    i32[w + F_IPSUM] = ipSum;
+    i32[w + K.F_IPSUM] = ipSum;
   }
-  i32[w + F_SRC] = ip.src;
-  i32[w + F_DST] = ip.dst;
-  i32[w + F_PAYLEN] = payLen;
-  i32[w + F_NBYTES] = nb;
-  i32[w + F_CORRUPT] = pkt.corruptBit;
+  i32[w + K.F_SRC] = ip.src;
+  i32[w + K.F_DST] = ip.dst;
+  i32[w + K.F_PAYLEN] = payLen;
+  i32[w + K.F_NBYTES] = nb;
+  i32[w + K.F_CORRUPT] = pkt.corruptBit;
   let l4sum: number | null;
-  if (kind === R_UDP) {
+  if (kind === K.R_UDP) {
     const u = pkt.udp!;
-    i32[w + F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
-    i32[w + F_W0] = u.length;
+    i32[w + K.F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
+    i32[w + K.F_W0] = u.length;
     l4sum = u.checksum;
   } else if (tcp) {
     const t = pkt.tcp!;
-    i32[w + F_PORTS] = (t.srcPort & 0xffff) | (t.dstPort << 16);
-    i32[w + F_W0] = t.seq;
-    i32[w + F_ACK] = t.ack;
-    i32[w + F_TFLAGS] = (t.flags & 0x1ff) | (opt << 16);
-    i32[w + F_WIN_URG] = (t.window & 0xffff) | (t.urgent << 16);
-    if (opt > 0) encodeTcpOptions(t.options, r.u8, r.slotBase + o + TCP_HEADER_BYTES);
+    i32[w + K.F_PORTS] = (t.srcPort & 0xffff) | (t.dstPort << 16);
+    i32[w + K.F_W0] = t.seq;
+    i32[w + K.F_ACK] = t.ack;
+    i32[w + K.F_TFLAGS] = (t.flags & 0x1ff) | (opt << 16);
+    i32[w + K.F_WIN_URG] = (t.window & 0xffff) | (t.urgent << 16);
+    if (opt > 0) encodeTcpOptions(t.options, r.u8, r.slotBase + o + K.TCP_HEADER_BYTES);
     l4sum = t.checksum;
   } else {
     const c = pkt.icmp!;
-    i32[w + F_PORTS] = (c.type & 0xff) | ((c.code & 0xff) << 16);
-    i32[w + F_W0] = c.rest;
+    i32[w + K.F_PORTS] = (c.type & 0xff) | ((c.code & 0xff) << 16);
+    i32[w + K.F_W0] = c.rest;
     l4sum = c.checksum;
   }
   if (l4sum !== null) {
     given |= 2;
-    i32[w + F_L4SUM] = l4sum;
+    i32[w + K.F_L4SUM] = l4sum;
   }
-  i32[w + F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16) | (given << 24);
+  i32[w + K.F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16) | (given << 24);
   if (nb > 0) {
     const at = r.slotBase + o + head + opt;
     const u8 = r.u8;
@@ -179,15 +221,15 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
  * (`raw` false) or an EPB's frame bytes serialized into the chunk (`raw`). `len`: the frame's length.
  */
 export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number, snap: number, src: number, raw: boolean, len: number): void {
-  const o = r.record(COPY_BYTES);
+  const o = r.record(K.COPY_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
-  i32[w] = raw ? R_COPY_RAW : R_COPY;
-  i32[w + C_SRC] = src;
-  r.f64[(w + C_TIME) >> 1] = timeNs;
-  i32[w + C_IF] = ifId;
-  i32[w + C_SNAP] = snap;
-  r.pos = o + COPY_BYTES;
+  i32[w] = raw ? K.R_COPY_RAW : K.R_COPY;
+  i32[w + K.C_SRC] = src;
+  r.f64[(w + K.C_TIME) >> 1] = timeNs;
+  i32[w + K.C_IF] = ifId;
+  i32[w + K.C_SNAP] = snap;
+  r.pos = o + K.COPY_BYTES;
   const cap = len <= snap ? len : snap;
   r.outBytes += 32 + ((cap + 3) & ~3);
 }
