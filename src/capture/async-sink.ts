@@ -59,6 +59,7 @@ const { readFileSync } = require('node:fs');
 const stat = new Float64Array(statBuf);
 const threadCpu = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6; } catch { return NaN; } };
 const cpu0 = threadCpu();
+stat[7] = cpu0;
 var __name = (f) => f;
 const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
@@ -212,7 +213,8 @@ export class AsyncChunkSink {
   finishMs = 0;
   /**
    * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
-   * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time.
+   * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
+   * (from its first line to the end), 7 its CPU time before its first line (the thread's start).
    */
   readonly threadStats = new Float64Array(new SharedArrayBuffer(8 * 8));
 

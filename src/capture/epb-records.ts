@@ -12,10 +12,11 @@
 // |-------------|--------------------------------------------------------------------------------|
 // | VERBATIM 1  | 0 type, 1 byte length n, then n bytes copied as they are (SHB, IDB, any EPB    |
 // |             | written whole by the simulation thread: ARP, VXLAN, fragments, IP options…)     |
-// | UDP 2 / TCP 3 / ICMP 4 | the frame's fields, see F_* below; then the TCP options (already        |
-// |             | encoded, padded to 4) and the payload bytes present (zero-filled up to          |
-// |             | payloadLength by the expander)                                                  |
-// | COPY 5      | an arrival whose departure is in the same chunk (capture/frame-memo): C_* below |
+// | UDP 2 / TCP 3 / ICMP 4 | the frame's fields, packed (F_* in K below: 96 bytes, TCP 112); then the |
+// |             | TCP options (already encoded, padded to 4) and the payload bytes present        |
+// |             | (zero-filled up to payloadLength by the expander)                               |
+// | COPY 5 /    | 24 bytes: an arrival whose departure is in the same chunk (capture/frame-memo), |
+// | COPY_RAW 6  | as a fast record (5) or as frame bytes serialized into the chunk (6); C_* in K   |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -23,8 +24,9 @@
 // the simulation thread into a VERBATIM record (packet/serialize), as before.
 //
 // The expander (`RecordExpander`) is written without references outside its own body: the writer thread
-// runs its source text (Function.prototype.toString of the class, see async-sink.ts), and a capture too
-// small to start the thread runs it on the simulation thread at finish().
+// runs its source text (Function.prototype.toString of the class, with the layout's values substituted
+// for its `L.X` reads, see async-sink.ts), and a capture too small to start the thread runs it on the
+// simulation thread at finish().
 import type { Packet } from '../packet/packet.js';
 import { encodeTcpOptions, tcpHeaderLength } from '../wire/tcp.js';
 import type { AsyncChunkSink } from './async-sink.js';
