@@ -255,8 +255,6 @@ export class RecordExpander {
   private outPos = 0;
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
-  private scratch = new Uint8Array(2048);
-  private scratchDv = new DataView(this.scratch.buffer);
 
   constructor(
     ring: SharedArrayBuffer | ArrayBuffer,
@@ -320,7 +318,7 @@ export class RecordExpander {
         const fl = this.frameLen(w);
         const snap = i32[w + L.F_SNAP]!;
         const cap = fl < snap ? fl : snap;
-        this.room(32 + cap + 3);
+        this.room(32 + fl + 3);
         const at = this.epb(i32[w + L.F_IF]!, this.f64[(w + L.F_TIME) >> 1]!, cap, fl);
         this.frameInto(w, at, fl, cap);
         this.f64[(w + L.F_OUT_AT) >> 1] = cap === fl ? this.written + at : -1;
@@ -337,7 +335,7 @@ export class RecordExpander {
     const fl = this.frameLen(sw);
     const snap = i32[w + L.C_SNAP]!;
     const cap = fl < snap ? fl : snap;
-    this.room(32 + cap + 3);
+    this.room(32 + fl + 3);
     const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, cap, fl);
     // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
     // out again from its record.
@@ -400,18 +398,17 @@ export class RecordExpander {
     return o + 28;
   }
 
-  /** The frame of fast record w into out at `at` (zero there): whole, or cut at `cap` through the scratch buffer. */
+  /**
+   * The frame of fast record w into out at `at` (zero there and after), cut at `cap`: a cut frame is laid
+   * out whole (its checksums cover all of it) past its EPB's end, which the caller made room for; the
+   * bytes past the cut go back to zero and the EPB's trailer, overwritten, is written again.
+   */
   private frameInto(w: number, at: number, len: number, cap: number): void {
-    if (cap === len) {
-      this.frame(w, this.out, this.outDv, at, true);
-      return;
-    }
-    if (this.scratch.length < len) {
-      this.scratch = new Uint8Array(len);
-      this.scratchDv = new DataView(this.scratch.buffer);
-    }
-    this.frame(w, this.scratch, this.scratchDv, 0, false);
-    this.out.set(this.scratch.subarray(0, cap), at);
+    this.frame(w, this.out, this.outDv, at);
+    if (cap === len) return;
+    this.out.fill(0, at + cap, at + len);
+    const padded = (cap + 3) & ~3;
+    this.outDv.setUint32(at + padded, 32 + padded, true);
   }
 
   /** Sum of the 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded, added to acc. */
@@ -431,11 +428,10 @@ export class RecordExpander {
 
   /**
    * Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
-   * buffer; `zeroed`: b is zero there, so the payload's missing bytes need no stores); returns its
-   * length. Fields are stored as writeU16/writeU32/byte stores would (their low 16/32/8 bits, cut when
+   * buffer; b is zero there, so the payload's missing bytes need no stores); returns its length. Fields are stored as writeU16/writeU32/byte stores would (their low 16/32/8 bits, cut when
    * the record was written) and the checksums summed from those same words.
    */
-  private frame(w: number, b: Uint8Array, dv: DataView, f: number, zeroed: boolean): number {
+  private frame(w: number, b: Uint8Array, dv: DataView, f: number): number {
     const L = this.L;
     const i32 = this.i32;
     const dst = this.f64[(w + L.F_ETH_DST) >> 1]!;
@@ -454,7 +450,7 @@ export class RecordExpander {
     const data = l4 + (tcp ? 20 + optLen : 8);
     const payLen = i32[w + L.F_PAYLEN]!;
     const end = data + payLen;
-    // Payload: the bytes present, zeros after them.
+    // Payload: the bytes present (the zeros after them are there already).
     const n = i32[w + L.F_NBYTES]!;
     const bytesAt = (w << 2) + (tcp ? L.TCP_HEADER_BYTES : L.FAST_HEADER_BYTES) + optLen;
     let dataSum = 0;
@@ -462,10 +458,6 @@ export class RecordExpander {
       if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = this.u8[bytesAt + i]!;
       else b.set(this.u8.subarray(bytesAt, bytesAt + n), data);
       dataSum = this.sum16(b, data, data + n, 0);
-    }
-    if (!zeroed && n < payLen) {
-      if (payLen - n <= 128) for (let i = data + n; i < end; i++) b[i] = 0;
-      else b.fill(0, data + n, end);
     }
     const ps = this.ipv4(w, dv, ip, ett);
     const given = i32[w + L.F_FF_PROTO]! >>> 24;
