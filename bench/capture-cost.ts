@@ -77,8 +77,10 @@ function child(mode: Mode): string {
         taps++;
       });
   if (mode !== 'none' && mode !== 'tap') {
-    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE: the ring's shape, for trying other sizes (default: PcapngWriter's).
-    const ring = { ...(process.env['CAPCOST_SLOTS'] ? { slots: Number(process.env['CAPCOST_SLOTS']) } : {}), ...(process.env['CAPCOST_SLOT_SIZE'] ? { slotSize: Number(process.env['CAPCOST_SLOT_SIZE']) } : {}) };
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY: the ring's shape and the bytes between two
+    // fdatasync calls, for trying other sizes (default: PcapngWriter's).
+    const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
