@@ -15,13 +15,19 @@
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
 // passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
-// close, as before the writer thread expanded records).
+// close, as before the writer thread expanded records). Two modes take the simulation thread's part
+// apart (their files are not whole captures): call (async's taps and closures calling a
+// writePacketRecord that only counts) and noring (async with every record written at the start of the
+// first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
+// child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
+// thread's figures (`diag`: stalls, finish wait, write(2), fdatasync, its CPU and start-up CPU).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UdpEchoServer } from '../src/app/udp-probe.js';
+import { AsyncChunkSink } from '../src/capture/async-sink.js';
 import { compileCaptureFilter } from '../src/capture/filter.js';
 import { LINK_NONE, LINK_SAVE } from '../src/capture/frame-memo.js';
 import { PcapngWriter } from '../src/capture/pcapng.js';
@@ -29,7 +35,7 @@ import { Simulator } from '../src/core/simulator.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { chainABR, ip } from './chain.js';
 
-const MODES = ['none', 'tap', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
+const MODES = ['none', 'tap', 'call', 'noring', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
 type Mode = (typeof MODES)[number];
 
 /** CPU seconds of the calling thread (Linux: /proc/thread-self/schedstat, ns on the CPU). */
@@ -76,6 +82,11 @@ function child(mode: Mode): string {
       d.tap.connect(() => {
         taps++;
       });
+  if (mode === 'call')
+    PcapngWriter.prototype.writePacketRecord = function (this: { packetCount: number }): void {
+      this.packetCount++;
+    };
+  if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
     // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY: the ring's shape and the bytes between two
     // fdatasync calls, for trying other sizes (default: PcapngWriter's).
