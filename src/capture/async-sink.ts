@@ -53,9 +53,8 @@ export const ASYNC_SYNC_EVERY = 32 << 20;
 // before the last fsync. A sync's error (EIO, ENOSPC at writeback) is the thread's error like a write's.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { writeSync, fsyncSync, fdatasync } = require('node:fs');
+const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
 const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf } = workerData;
-const { readFileSync } = require('node:fs');
 const stat = new Float64Array(statBuf);
 const threadCpu = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6; } catch { return NaN; } };
 const cpu0 = threadCpu();
