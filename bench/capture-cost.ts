@@ -15,13 +15,19 @@
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
 // passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
-// close, as before the writer thread expanded records).
+// close, as before the writer thread expanded records). Two modes take the simulation thread's part
+// apart (their files are not whole captures): call (async's taps and closures calling a
+// writePacketRecord that only counts) and noring (async with every record written at the start of the
+// first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
+// child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
+// thread's figures (`diag`: stalls, finish wait, write(2), fdatasync, its CPU and start-up CPU).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UdpEchoServer } from '../src/app/udp-probe.js';
+import { AsyncChunkSink } from '../src/capture/async-sink.js';
 import { compileCaptureFilter } from '../src/capture/filter.js';
 import { LINK_NONE, LINK_SAVE } from '../src/capture/frame-memo.js';
 import { PcapngWriter } from '../src/capture/pcapng.js';
@@ -29,10 +35,23 @@ import { Simulator } from '../src/core/simulator.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { chainABR, ip } from './chain.js';
 
-const MODES = ['none', 'tap', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
+const MODES = ['none', 'tap', 'call', 'noring', 'sync', 'async', 'onesync', 'nomemo', 'filter', 'snap'] as const;
 type Mode = (typeof MODES)[number];
 
 /** CPU seconds of the calling thread (Linux: /proc/thread-self/schedstat, ns on the CPU). */
+/** The calling thread's schedstat (s on the CPU, s runnable waiting for one) and context switches (voluntary, involuntary). */
+function threadSched(): number[] {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    const st = readFileSync('/proc/thread-self/status', 'utf8');
+    const v = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1]);
+    const nv = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1]);
+    return [Number(run) / 1e9, Number(wait) / 1e9, v, nv];
+  } catch {
+    return [NaN, NaN, NaN, NaN];
+  }
+}
+
 function threadCpu(): number {
   try {
     return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
@@ -63,8 +82,17 @@ function child(mode: Mode): string {
       d.tap.connect(() => {
         taps++;
       });
+  if (mode === 'call')
+    PcapngWriter.prototype.writePacketRecord = function (this: { packetCount: number }): void {
+      this.packetCount++;
+    };
+  if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
-    const w = new PcapngWriter(path, { application: 'podwire-bench', ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY: the ring's shape and the bytes between two
+    // fdatasync calls, for trying other sizes (default: PcapngWriter's).
+    const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}) };
+    const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
     const devs = [ea, ra, rb, eb];
@@ -81,15 +109,23 @@ function child(mode: Mode): string {
   }
   const c0 = process.cpuUsage();
   const th0 = threadCpu();
+  const sc0 = threadSched();
+  const ru0 = process.resourceUsage();
   const t0 = performance.now();
   sim.run({ until: 4e9 });
   writer?.close();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const simCpu = threadCpu() - th0;
+  const sc1 = threadSched();
+  const ru1 = process.resourceUsage();
+  const sched = { runqWaitS: sc1[1]! - sc0[1]!, volCs: sc1[2]! - sc0[2]!, involCs: sc1[3]! - sc0[3]!, minflt: ru1.minorPageFault - ru0.minorPageFault, majflt: ru1.majorPageFault - ru0.majorPageFault, fsWrite: ru1.fsWrite - ru0.fsWrite };
   const bytes = writer ? statSync(path).size : 0;
   rmSync(dir, { recursive: true, force: true });
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes });
+  const as = writer?.asyncSink ?? null;
+  const ts = as?.threadStats;
+  const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag });
 }
 
 interface Row {

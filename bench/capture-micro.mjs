@@ -26,4 +26,6 @@ w.close();
 const t = threadCpu() - t0;
 const c = process.cpuUsage(c0);
 rmSync(dir, { recursive: true, force: true });
-console.log(mode, 'process', ((c.user + c.system) / 1e6).toFixed(3), 'sim-thread', t.toFixed(3));
+const ts = w.asyncSink?.threadStats; // the writer thread's own figures (trees from session 19 on)
+const th = ts ? ` writer-thread ${(ts[6] / 1e3).toFixed(3)} (expanding+writing ${(ts[4] / 1e3).toFixed(3)}, write(2) ${(ts[0] / 1e3).toFixed(3)}) stalls ${w.asyncSink.stalls} (${w.asyncSink.stallMs.toFixed(0)} ms) finish ${w.asyncSink.finishMs.toFixed(0)} ms` : '';
+console.log(mode, 'process', ((c.user + c.system) / 1e6).toFixed(3), 'sim-thread', t.toFixed(3) + th);

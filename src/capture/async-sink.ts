@@ -53,10 +53,14 @@ export const ASYNC_SYNC_EVERY = 32 << 20;
 // before the last fsync. A sync's error (EIO, ENOSPC at writeback) is the thread's error like a write's.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { writeSync, fsyncSync, fdatasync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize } = workerData;
+const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf } = workerData;
+const stat = new Float64Array(statBuf);
+const threadCpu = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6; } catch { return NaN; } };
+const cpu0 = threadCpu();
+stat[7] = cpu0;
 var __name = (f) => f;
-const RecordExpander = ${RecordExpander.toString()};
+const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
 let unsynced = 0;
@@ -64,11 +68,16 @@ let syncing = null;
 let syncError = null;
 const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
   let off = 0;
+  const tw = performance.now();
   while (off < n) off += writeSync(fd, b, off, n - off);
+  stat[0] += performance.now() - tw;
   unsynced += n;
   if (unsynced >= syncEvery && syncing === null) {
     unsynced = 0;
+    const ts = performance.now();
+    stat[2]++;
     syncing = new Promise((done) => fdatasync(fd, (e) => {
+      stat[1] += performance.now() - ts;
       if (e && syncError === null) syncError = e;
       syncing = null;
       done();
@@ -101,24 +110,30 @@ async function run() {
         if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
         continue;
       }
+      const ti = performance.now();
       const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, 100);
       if (w.async) await w.value;
+      stat[3] += performance.now() - ti;
       continue;
     }
     const s = consumed % slots;
+    const tc = performance.now();
     ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
+    stat[4] += performance.now() - tc;
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
   }
   if (Atomics.load(ctrl, ${COMMAND}) === 1) {
     ex.flush();
+    const tf = performance.now();
     if (syncing !== null) await syncing;
     if (syncError !== null) throw syncError;
     fsyncSync(fd);
+    stat[5] += performance.now() - tf;
   } else if (syncing !== null) await syncing;
 }
 run().then(
-  () => Atomics.store(ctrl, ${STATE}, 1),
+  () => { stat[6] = threadCpu() - cpu0; Atomics.store(ctrl, ${STATE}, 1); },
   (e) => {
     port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
     Atomics.store(ctrl, ${STATE}, 2);
@@ -129,6 +144,15 @@ run().then(
   Atomics.notify(ctrl, ${CONSUMED});
 });
 `;
+
+/**
+ * The expander's source with its layout reads (`L.F_SRC`…) replaced by their values: a property load and
+ * map check less per field in the thread's hot loop. Names not in LAYOUT are left as they are (still correct).
+ */
+function withLayout(src: string): string {
+  const l = LAYOUT as Record<string, number>;
+  return src.replace(/\bL\.([A-Z][A-Z0-9_]*)\b/g, (m, k: string) => (typeof l[k] === 'number' ? `(${l[k]})` : m));
+}
 
 /**
  * Default ring: 16 chunks of 1 MiB (at most 16 MiB waiting for the writer thread: ~60 ms of S1's
@@ -183,6 +207,15 @@ export class AsyncChunkSink {
   private done = false;
   /** Times the simulation thread waited for the disk (back-pressure), for tests and profiles. */
   stalls = 0;
+  /** Milliseconds the simulation thread spent waiting: for a free slot (back-pressure), and in finish(). */
+  stallMs = 0;
+  finishMs = 0;
+  /**
+   * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
+   * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
+   * (from its first line to the end), 7 its CPU time before its first line (the thread's start).
+   */
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(8 * 8));
 
   /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
@@ -215,7 +248,7 @@ export class AsyncChunkSink {
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
@@ -297,7 +330,9 @@ export class AsyncChunkSink {
       if (p - c < this.slots) return;
       this.throwIfFailed();
       this.stalls++;
+      const t = performance.now();
       Atomics.wait(ctrl, CONSUMED, c, 1000);
+      this.stallMs += performance.now() - t;
     }
   }
 
@@ -344,7 +379,9 @@ export class AsyncChunkSink {
     this.handOver();
     Atomics.store(this.ctrl, COMMAND, 1);
     Atomics.notify(this.ctrl, PRODUCED);
+    const t = performance.now();
     this.waitDone();
+    this.finishMs = performance.now() - t;
     this.throwIfFailed();
   }
 

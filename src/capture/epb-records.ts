@@ -12,10 +12,11 @@
 // |-------------|--------------------------------------------------------------------------------|
 // | VERBATIM 1  | 0 type, 1 byte length n, then n bytes copied as they are (SHB, IDB, any EPB    |
 // |             | written whole by the simulation thread: ARP, VXLAN, fragments, IP options…)     |
-// | UDP 2 / TCP 3 / ICMP 4 | the frame's fields, see F_* below; then the TCP options (already        |
-// |             | encoded, padded to 4) and the payload bytes present (zero-filled up to          |
-// |             | payloadLength by the expander)                                                  |
-// | COPY 5      | an arrival whose departure is in the same chunk (capture/frame-memo): C_* below |
+// | UDP 2 / TCP 3 / ICMP 4 | the frame's fields, packed (F_* in K below: 96 bytes, TCP 112); then the |
+// |             | TCP options (already encoded, padded to 4) and the payload bytes present        |
+// |             | (zero-filled up to payloadLength by the expander)                               |
+// | COPY 5 /    | 24 bytes: an arrival whose departure is in the same chunk (capture/frame-memo), |
+// | COPY_RAW 6  | as a fast record (5) or as frame bytes serialized into the chunk (6); C_* in K   |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -23,68 +24,106 @@
 // the simulation thread into a VERBATIM record (packet/serialize), as before.
 //
 // The expander (`RecordExpander`) is written without references outside its own body: the writer thread
-// runs its source text (Function.prototype.toString of the class, see async-sink.ts), and a capture too
-// small to start the thread runs it on the simulation thread at finish().
+// runs its source text (Function.prototype.toString of the class, with the layout's values substituted
+// for its `L.X` reads, see async-sink.ts), and a capture too small to start the thread runs it on the
+// simulation thread at finish().
 import type { Packet } from '../packet/packet.js';
 import { encodeTcpOptions, tcpHeaderLength } from '../wire/tcp.js';
 import type { AsyncChunkSink } from './async-sink.js';
 
+// Record types (word 0) and field offsets. The simulation thread's writers below use the const enum,
+// which tsc inlines as literals (an exported module constant is a load and a check at every use: ~20 %
+// of the writer's time); the writer thread's expander gets them substituted into its source text
+// (capture/async-sink); the exports are for the expander's LAYOUT and the tests.
+const enum K {
+  // Record types.
+  R_VERBATIM = 1,
+  R_UDP = 2,
+  R_TCP = 3,
+  R_ICMP = 4,
+  R_COPY = 5,
+  R_COPY_RAW = 6,
+  // Fast record fields (int32 word index from the record's start; f64 fields take two words, 8-aligned).
+  F_TIME = 2, // f64: simulated time, ns
+  F_ETH_DST = 4, // f64: MAC as an integer
+  F_ETH_SRC = 6, // f64
+  F_OUT_AT = 8, // f64, written by the expander: absolute file offset of the frame's bytes (−1: cut)
+  F_IF = 10,
+  F_SNAP = 11,
+  F_ETH_TOS_TTL = 12, // etherType (16) | tos << 16 (8) | ttl << 24 (8)
+  F_LEN_ID = 13, // IP total length (16) | id << 16 (16)
+  F_FF_PROTO = 14, // flags << 13 | fragment offset (16) | protocol << 16 (8) | given << 24 (bit 0: ip checksum given, bit 1: L4 checksum given)
+  F_IPSUM = 15, // ip checksum as given
+  F_SRC = 16,
+  F_DST = 17,
+  F_PORTS = 18, // UDP/TCP source port (16) | destination port << 16; ICMP type (8) | code << 16 (8)
+  F_L4SUM = 19, // L4 checksum as given
+  F_PAYLEN = 20, // payloadLength
+  F_NBYTES = 21, // payload bytes present in the record (≤ payloadLength)
+  F_CORRUPT = 22, // netem corrupt bit from the IP header's first bit, −1 none
+  F_W0 = 23, // UDP length field; TCP seq; ICMP rest
+  F_ACK = 24, // TCP ack
+  F_TFLAGS = 25, // TCP flags (9 bits) | option bytes (padded) << 16
+  F_WIN_URG = 26, // TCP window (16) | urgent << 16 (16)
+  FAST_HEADER_BYTES = 24 * 4, // byte offset of the payload bytes from a UDP/ICMP record's start
+  TCP_HEADER_BYTES = 28 * 4, // of a TCP record's option bytes (then its payload bytes)
+  // COPY records.
+  C_SRC = 1, // byte offset in the chunk of the source
+  C_TIME = 2, // f64
+  C_IF = 4,
+  C_SNAP = 5,
+  COPY_BYTES = 24,
+}
+
 /** Record types (word 0). */
-export const R_VERBATIM = 1;
-export const R_UDP = 2;
-export const R_TCP = 3;
-export const R_ICMP = 4;
-export const R_COPY = 5;
+export const R_VERBATIM = K.R_VERBATIM;
+export const R_UDP = K.R_UDP;
+export const R_TCP = K.R_TCP;
+export const R_ICMP = K.R_ICMP;
+/** An arrival copied from a fast record (COPY) or from frame bytes serialized into the chunk (COPY_RAW). */
+export const R_COPY = K.R_COPY;
+export const R_COPY_RAW = K.R_COPY_RAW;
 
-// Fast record fields (int32 word index from the record's start; f64 fields take two words, 8-aligned).
-export const F_TIME = 2; // f64: simulated time, ns
-export const F_ETH_DST = 4; // f64: MAC as an integer
-export const F_ETH_SRC = 6; // f64
-export const F_OUT_AT = 8; // f64, written by the expander: absolute file offset of the frame's bytes (−1: cut)
-export const F_IF = 10;
-export const F_SNAP = 11;
-export const F_ETHERTYPE = 12;
-export const F_TOS = 13;
-export const F_TOTLEN = 14;
-export const F_ID = 15;
-export const F_FLAGS = 16; // ip flags
-export const F_FRAGOFF = 17;
-export const F_TTL = 18;
-export const F_PROTO = 19;
-export const F_IPSUM = 20; // ip checksum as given (see F_GIVEN)
-export const F_SRC = 21;
-export const F_DST = 22;
-export const F_SPORT = 23; // UDP/TCP source port; ICMP type
-export const F_DPORT = 24; // UDP/TCP destination port; ICMP code
-export const F_L4SUM = 25; // L4 checksum as given (see F_GIVEN)
-export const F_GIVEN = 26; // bit 0: ip checksum given, bit 1: L4 checksum given (else computed)
-export const F_PAYLEN = 27; // payloadLength
-export const F_NBYTES = 28; // payload bytes present in the record (≤ payloadLength)
-export const F_CORRUPT = 29; // netem corrupt bit from the IP header's first bit, −1 none
-export const F_W0 = 30; // UDP length field; TCP seq; ICMP rest
-export const F_W1 = 31; // TCP ack
-export const F_W2 = 32; // TCP flags
-export const F_W3 = 33; // TCP window
-export const F_W4 = 34; // TCP urgent
-export const F_OPTLEN = 35; // TCP option bytes (padded) after the header
-/** Byte offset of the option/payload bytes from the record's start. */
-export const FAST_HEADER_BYTES = 36 * 4;
+// Fast record fields (see K). Narrow fields are packed, each cut to its wire width first (as the byte/writeU16 stores of
+// packet/serialize cut it), so a record is 24 words (UDP, ICMP) or 28 (TCP) before its bytes.
+export const F_TIME = K.F_TIME;
+export const F_ETH_DST = K.F_ETH_DST;
+export const F_ETH_SRC = K.F_ETH_SRC;
+export const F_OUT_AT = K.F_OUT_AT;
+export const F_IF = K.F_IF;
+export const F_SNAP = K.F_SNAP;
+export const F_ETH_TOS_TTL = K.F_ETH_TOS_TTL;
+export const F_LEN_ID = K.F_LEN_ID;
+export const F_FF_PROTO = K.F_FF_PROTO;
+export const F_IPSUM = K.F_IPSUM;
+export const F_SRC = K.F_SRC;
+export const F_DST = K.F_DST;
+export const F_PORTS = K.F_PORTS;
+export const F_L4SUM = K.F_L4SUM;
+export const F_PAYLEN = K.F_PAYLEN;
+export const F_NBYTES = K.F_NBYTES;
+export const F_CORRUPT = K.F_CORRUPT;
+export const F_W0 = K.F_W0;
+export const F_ACK = K.F_ACK;
+export const F_TFLAGS = K.F_TFLAGS;
+export const F_WIN_URG = K.F_WIN_URG;
+export const FAST_HEADER_BYTES = K.FAST_HEADER_BYTES;
+export const TCP_HEADER_BYTES = K.TCP_HEADER_BYTES;
 
-// COPY record fields.
-export const C_TIME = 2; // f64
-export const C_IF = 4;
-export const C_SNAP = 5;
-export const C_SRC = 6; // byte offset in the chunk of the source: a fast record, or raw frame bytes
-export const C_KIND = 7; // 1: fast record at C_SRC, 0: the frame's bytes at C_SRC
-export const C_LEN = 8; // frame length
-export const COPY_BYTES = 40;
+// COPY records: the source is a fast record (R_COPY) or the frame's bytes in an EPB serialized into the
+// chunk (R_COPY_RAW: the EPB's original length is the word before them). The frame's length is the source's.
+export const C_SRC = K.C_SRC;
+export const C_TIME = K.C_TIME;
+export const C_IF = K.C_IF;
+export const C_SNAP = K.C_SNAP;
+export const COPY_BYTES = K.COPY_BYTES;
 
 /** Record layout handed to RecordExpander (it may not read module constants: it runs from its source text). */
 export const LAYOUT = {
-  R_VERBATIM, R_UDP, R_TCP, R_ICMP, R_COPY,
-  F_TIME, F_ETH_DST, F_ETH_SRC, F_OUT_AT, F_IF, F_SNAP, F_ETHERTYPE, F_TOS, F_TOTLEN, F_ID, F_FLAGS, F_FRAGOFF, F_TTL, F_PROTO,
-  F_IPSUM, F_SRC, F_DST, F_SPORT, F_DPORT, F_L4SUM, F_GIVEN, F_PAYLEN, F_NBYTES, F_CORRUPT, F_W0, F_W1, F_W2, F_W3, F_W4, F_OPTLEN,
-  FAST_HEADER_BYTES, C_TIME, C_IF, C_SNAP, C_SRC, C_KIND, C_LEN,
+  R_VERBATIM, R_UDP, R_TCP, R_ICMP, R_COPY, R_COPY_RAW,
+  F_TIME, F_ETH_DST, F_ETH_SRC, F_OUT_AT, F_IF, F_SNAP, F_ETH_TOS_TTL, F_LEN_ID, F_FF_PROTO, F_IPSUM, F_SRC, F_DST,
+  F_PORTS, F_L4SUM, F_PAYLEN, F_NBYTES, F_CORRUPT, F_W0, F_ACK, F_TFLAGS, F_WIN_URG,
+  FAST_HEADER_BYTES, TCP_HEADER_BYTES, C_SRC, C_TIME, C_IF, C_SNAP, COPY_BYTES,
 } as const;
 export type Layout = typeof LAYOUT;
 
@@ -95,24 +134,26 @@ export type Layout = typeof LAYOUT;
 export function fastKind(pkt: Packet): number {
   const ip = pkt.ip;
   if (pkt.eth === null || ip === null || ip.options !== null || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return 0;
-  if (pkt.udp !== null) return pkt.tcp === null && pkt.icmp === null ? R_UDP : 0;
-  if (pkt.tcp !== null) return pkt.icmp === null && tcpHeaderLength(pkt.tcp) <= 60 ? R_TCP : 0;
-  if (pkt.icmp !== null) return pkt.inner === null ? R_ICMP : 0;
+  if (pkt.udp !== null) return pkt.tcp === null && pkt.icmp === null ? K.R_UDP : 0;
+  if (pkt.tcp !== null) return pkt.icmp === null && tcpHeaderLength(pkt.tcp) <= 60 ? K.R_TCP : 0;
+  if (pkt.icmp !== null) return pkt.inner === null ? K.R_ICMP : 0;
   return 0;
 }
 
 /**
  * Writes a fast record (capture/epb-records) for `pkt` into the ring: its fields, TCP options encoded,
- * the payload bytes present. False when the record would not fit in a chunk (then the caller serializes).
- * The caller counts the packet.
+ * the payload bytes present. `len` is the frame's length. Returns the record's offset in the current
+ * chunk, or −1 when it would not fit in a chunk (then the caller serializes). The caller counts the packet.
  */
-export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, timeNs: number, pkt: Packet, snap: number, len: number): boolean {
+export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, timeNs: number, pkt: Packet, snap: number, len: number): number {
   const p = pkt.payload;
   const payLen = pkt.payloadLength;
   const nb = p === null ? 0 : p.length < payLen ? p.length : payLen;
-  const opt = kind === R_TCP ? len - 34 - 20 - payLen : 0;
-  const size = (FAST_HEADER_BYTES + opt + nb + 7) & ~7;
-  if (size > r.slotSize) return false;
+  const tcp = kind === K.R_TCP;
+  const opt = tcp ? len - 34 - 20 - payLen : 0;
+  const head = tcp ? K.TCP_HEADER_BYTES : K.FAST_HEADER_BYTES;
+  const size = (head + opt + nb + 7) & ~7;
+  if (size > r.slotSize) return -1;
   const o = r.record(size);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
@@ -121,93 +162,76 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
   const ip = pkt.ip!;
   i32[w] = kind;
   i32[w + 1] = size;
-  f64[(w + F_TIME) >> 1] = timeNs;
-  f64[(w + F_ETH_DST) >> 1] = eth.dst;
-  f64[(w + F_ETH_SRC) >> 1] = eth.src;
-  i32[w + F_IF] = ifId;
-  i32[w + F_SNAP] = snap;
-  i32[w + F_ETHERTYPE] = eth.etherType;
-  i32[w + F_TOS] = ip.tos;
-  i32[w + F_TOTLEN] = ip.totalLength;
-  i32[w + F_ID] = ip.id;
-  i32[w + F_FLAGS] = ip.flags;
-  i32[w + F_FRAGOFF] = ip.fragOffset;
-  i32[w + F_TTL] = ip.ttl;
-  i32[w + F_PROTO] = ip.protocol;
+  f64[(w + K.F_TIME) >> 1] = timeNs;
+  f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
+  f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
+  i32[w + K.F_IF] = ifId;
+  i32[w + K.F_SNAP] = snap;
+  i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
+  i32[w + K.F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
   let given = 0;
-  if (ip.checksum !== null) {
+  const ipSum = ip.checksum;
+  if (ipSum !== null) {
     given = 1;
-    i32[w + F_IPSUM] = ip.checksum;
+    i32[w + K.F_IPSUM] = ipSum;
   }
-  i32[w + F_SRC] = ip.src;
-  i32[w + F_DST] = ip.dst;
-  i32[w + F_PAYLEN] = payLen;
-  i32[w + F_NBYTES] = nb;
-  i32[w + F_CORRUPT] = pkt.corruptBit;
-  given |= fastL4(i32, w, pkt, kind, opt, r.u8, r.slotBase + o + FAST_HEADER_BYTES);
-  i32[w + F_GIVEN] = given;
+  i32[w + K.F_SRC] = ip.src;
+  i32[w + K.F_DST] = ip.dst;
+  i32[w + K.F_PAYLEN] = payLen;
+  i32[w + K.F_NBYTES] = nb;
+  i32[w + K.F_CORRUPT] = pkt.corruptBit;
+  let l4sum: number | null;
+  if (kind === K.R_UDP) {
+    const u = pkt.udp!;
+    i32[w + K.F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
+    i32[w + K.F_W0] = u.length;
+    l4sum = u.checksum;
+  } else if (tcp) {
+    const t = pkt.tcp!;
+    i32[w + K.F_PORTS] = (t.srcPort & 0xffff) | (t.dstPort << 16);
+    i32[w + K.F_W0] = t.seq;
+    i32[w + K.F_ACK] = t.ack;
+    i32[w + K.F_TFLAGS] = (t.flags & 0x1ff) | (opt << 16);
+    i32[w + K.F_WIN_URG] = (t.window & 0xffff) | (t.urgent << 16);
+    if (opt > 0) encodeTcpOptions(t.options, r.u8, r.slotBase + o + K.TCP_HEADER_BYTES);
+    l4sum = t.checksum;
+  } else {
+    const c = pkt.icmp!;
+    i32[w + K.F_PORTS] = (c.type & 0xff) | ((c.code & 0xff) << 16);
+    i32[w + K.F_W0] = c.rest;
+    l4sum = c.checksum;
+  }
+  if (l4sum !== null) {
+    given |= 2;
+    i32[w + K.F_L4SUM] = l4sum;
+  }
+  i32[w + K.F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16) | (given << 24);
   if (nb > 0) {
-    const at = r.slotBase + o + FAST_HEADER_BYTES + opt;
+    const at = r.slotBase + o + head + opt;
     const u8 = r.u8;
     if (nb <= 64) for (let i = 0; i < nb; i++) u8[at + i] = p![i]!;
     else u8.set(nb === p!.length ? p! : p!.subarray(0, nb), at);
   }
   r.pos = o + size;
-  r.lastRecord = o;
   const cap = len <= snap ? len : snap;
   r.outBytes += 32 + ((cap + 3) & ~3);
-  return true;
+  return o;
 }
 
-/** The L4 fields of a fast record at word w (TCP options encoded at byte `optAt`); returns F_GIVEN's bit 1 when the checksum is given. */
-function fastL4(i32: Int32Array, w: number, pkt: Packet, kind: number, opt: number, u8: Uint8Array, optAt: number): number {
-  if (kind === R_UDP) {
-    const u = pkt.udp!;
-    i32[w + F_SPORT] = u.srcPort;
-    i32[w + F_DPORT] = u.dstPort;
-    i32[w + F_W0] = u.length;
-    if (u.checksum === null) return 0;
-    i32[w + F_L4SUM] = u.checksum;
-    return 2;
-  }
-  if (kind === R_TCP) {
-    const t = pkt.tcp!;
-    i32[w + F_SPORT] = t.srcPort;
-    i32[w + F_DPORT] = t.dstPort;
-    i32[w + F_W0] = t.seq;
-    i32[w + F_W1] = t.ack;
-    i32[w + F_W2] = t.flags;
-    i32[w + F_W3] = t.window;
-    i32[w + F_W4] = t.urgent;
-    i32[w + F_OPTLEN] = opt;
-    if (opt > 0) encodeTcpOptions(t.options, u8, optAt);
-    if (t.checksum === null) return 0;
-    i32[w + F_L4SUM] = t.checksum;
-    return 2;
-  }
-  const c = pkt.icmp!;
-  i32[w + F_SPORT] = c.type;
-  i32[w + F_DPORT] = c.code;
-  i32[w + F_W0] = c.rest;
-  if (c.checksum === null) return 0;
-  i32[w + F_L4SUM] = c.checksum;
-  return 2;
-}
-
-/** A COPY record: the arrival's EPB is the departure's bytes at `src` in the current chunk (kind 1: a fast record). */
-export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number, snap: number, src: number, kind: number, len: number): void {
-  const o = r.record(COPY_BYTES);
+/**
+ * A COPY record: the arrival's EPB is the departure's frame at `src` in the current chunk — a fast record
+ * (`raw` false) or an EPB's frame bytes serialized into the chunk (`raw`). `len`: the frame's length.
+ */
+export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number, snap: number, src: number, raw: boolean, len: number): void {
+  const o = r.record(K.COPY_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
-  i32[w] = R_COPY;
-  i32[w + 1] = COPY_BYTES;
-  r.f64[(w + C_TIME) >> 1] = timeNs;
-  i32[w + C_IF] = ifId;
-  i32[w + C_SNAP] = snap;
-  i32[w + C_SRC] = src;
-  i32[w + C_KIND] = kind;
-  i32[w + C_LEN] = len;
-  r.pos = o + COPY_BYTES;
+  i32[w] = raw ? K.R_COPY_RAW : K.R_COPY;
+  i32[w + K.C_SRC] = src;
+  r.f64[(w + K.C_TIME) >> 1] = timeNs;
+  i32[w + K.C_IF] = ifId;
+  i32[w + K.C_SNAP] = snap;
+  r.pos = o + K.COPY_BYTES;
   const cap = len <= snap ? len : snap;
   r.outBytes += 32 + ((cap + 3) & ~3);
 }
@@ -215,18 +239,22 @@ export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number,
 /**
  * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n)` when full.
  * Self-contained (see the file comment): everything it needs is in its constructor's arguments.
+ *
+ * The output buffer is zeroed again after each write, so zero bytes are never stored: not the EPB's
+ * padding, not a zero payload (most traffic carries none), and an arrival copies from its departure
+ * only the bytes that may be non-zero (headers, options, payload bytes present, netem's flipped bit).
  */
 export class RecordExpander {
   private readonly u8: Uint8Array;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
+  private readonly ringDv: DataView;
   private out: Uint8Array;
+  private out32: Int32Array;
   private outDv: DataView;
   private outPos = 0;
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
-  private scratch = new Uint8Array(2048);
-  private scratchDv = new DataView(this.scratch.buffer);
 
   constructor(
     ring: SharedArrayBuffer | ArrayBuffer,
@@ -237,14 +265,20 @@ export class RecordExpander {
     this.u8 = new Uint8Array(ring);
     this.i32 = new Int32Array(ring);
     this.f64 = new Float64Array(ring);
-    this.out = new Uint8Array(outSize);
+    this.ringDv = new DataView(ring);
+    this.out = new Uint8Array((outSize + 3) & ~3);
+    this.out32 = new Int32Array(this.out.buffer);
     this.outDv = new DataView(this.out.buffer);
   }
 
-  /** Hands the buffered output to `write`. */
+  /** Hands the buffered output to `write`, then zeroes what it used. */
   flush(): void {
-    if (this.outPos > 0) this.write(this.out, this.outPos);
-    this.written += this.outPos;
+    const n = this.outPos;
+    if (n > 0) {
+      this.write(this.out, n);
+      this.out.fill(0, 0, n);
+    }
+    this.written += n;
     this.outPos = 0;
   }
 
@@ -253,7 +287,8 @@ export class RecordExpander {
     if (this.outPos + n <= this.out.length) return;
     this.flush();
     if (n > this.out.length) {
-      this.out = new Uint8Array(n);
+      this.out = new Uint8Array((n + 3) & ~3);
+      this.out32 = new Int32Array(this.out.buffer);
       this.outDv = new DataView(this.out.buffer);
     }
   }
@@ -268,8 +303,11 @@ export class RecordExpander {
       const w = p >> 2;
       const t = i32[w]!;
       if (t === L.R_COPY) {
-        this.copy(w, base);
-        p += 40;
+        this.copy(w, base + i32[w + L.C_SRC]!);
+        p += L.COPY_BYTES;
+      } else if (t === L.R_COPY_RAW) {
+        this.copyRaw(w, base + i32[w + L.C_SRC]!);
+        p += L.COPY_BYTES;
       } else if (t === L.R_VERBATIM) {
         const n = i32[w + 1]!;
         this.room(n);
@@ -280,7 +318,7 @@ export class RecordExpander {
         const fl = this.frameLen(w);
         const snap = i32[w + L.F_SNAP]!;
         const cap = fl < snap ? fl : snap;
-        this.room(32 + cap + 3);
+        this.room(32 + fl + 3);
         const at = this.epb(i32[w + L.F_IF]!, this.f64[(w + L.F_TIME) >> 1]!, cap, fl);
         this.frameInto(w, at, fl, cap);
         this.f64[(w + L.F_OUT_AT) >> 1] = cap === fl ? this.written + at : -1;
@@ -289,38 +327,63 @@ export class RecordExpander {
     }
   }
 
-  /** A COPY record at word w: the EPB of its source's bytes (raw in the chunk, or a fast record's frame). */
-  private copy(w: number, base: number): void {
+  /** A COPY record at word w whose source is the fast record at byte `src` of the ring. */
+  private copy(w: number, src: number): void {
     const L = this.L;
     const i32 = this.i32;
-    const fl = i32[w + L.C_LEN]!;
+    const sw = src >> 2;
+    const fl = this.frameLen(sw);
     const snap = i32[w + L.C_SNAP]!;
     const cap = fl < snap ? fl : snap;
-    this.room(32 + cap + 3);
+    this.room(32 + fl + 3);
     const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, cap, fl);
-    const src = base + i32[w + L.C_SRC]!;
-    if (i32[w + L.C_KIND] === 0) {
-      this.out.set(this.u8.subarray(src, src + cap), at);
+    // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
+    // out again from its record.
+    const prev = this.f64[(sw + L.F_OUT_AT) >> 1]! - this.written;
+    if (prev < 0) {
+      this.frameInto(sw, at, fl, cap);
       return;
     }
-    const sw = src >> 2;
-    // Still in the output buffer (whole, not cut): copied; else laid out again from its record.
-    const prev = this.f64[(sw + L.F_OUT_AT) >> 1]! - this.written;
-    if (prev >= 0) this.out.copyWithin(at, prev, prev + cap);
-    else this.frameInto(sw, at, fl, cap);
+    const t = i32[sw]!;
+    // Headers, options and the payload bytes present; then the byte netem flipped, if past them.
+    let n = (t === L.R_TCP ? 54 + (i32[sw + L.F_TFLAGS]! >>> 16) : 42) + i32[sw + L.F_NBYTES]!;
+    const bit = i32[sw + L.F_CORRUPT]!;
+    if (bit >= 0 && 14 + (bit >> 3) >= n && bit < (fl - 14) * 8) n = 15 + (bit >> 3);
+    if (n > cap) n = cap;
+    const out = this.out;
+    let i = 0;
+    if (((at | prev) & 3) === 0) {
+      const o32 = this.out32;
+      const d = at >> 2;
+      const s = prev >> 2;
+      const words = n >> 2;
+      for (; i < words; i++) o32[d + i] = o32[s + i]!;
+      i <<= 2;
+    }
+    for (; i < n; i++) out[at + i] = out[prev + i]!;
+  }
+
+  /** A COPY_RAW record at word w: the frame bytes at ring byte `src` (the EPB's original length before them). */
+  private copyRaw(w: number, src: number): void {
+    const L = this.L;
+    const fl = this.ringDv.getUint32(src - 4, true);
+    const snap = this.i32[w + L.C_SNAP]!;
+    const cap = fl < snap ? fl : snap;
+    this.room(32 + cap + 3);
+    const at = this.epb(this.i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, cap, fl);
+    this.out.set(this.u8.subarray(src, src + cap), at);
   }
 
   /** Frame length of the fast record at word w. */
   private frameLen(w: number): number {
     const L = this.L;
     const i32 = this.i32;
-    return 34 + (i32[w]! === L.R_TCP ? 20 + i32[w + L.F_OPTLEN]! : 8) + i32[w + L.F_PAYLEN]!;
+    return (i32[w]! === L.R_TCP ? 54 + (i32[w + L.F_TFLAGS]! >>> 16) : 42) + i32[w + L.F_PAYLEN]!;
   }
 
-  /** EPB header and trailer around `cap` bytes of data at out[outPos + 28]; advances outPos; returns the data offset. */
+  /** EPB header and trailer around `cap` bytes of data at out[outPos + 28] (padding: zero already); advances outPos; returns the data offset. */
   private epb(ifId: number, t: number, cap: number, len: number): number {
-    const padded = (cap + 3) & ~3;
-    const total = 32 + padded;
+    const total = 32 + ((cap + 3) & ~3);
     const o = this.outPos;
     const dv = this.outDv;
     dv.setUint32(o, 6, true);
@@ -330,25 +393,22 @@ export class RecordExpander {
     dv.setUint32(o + 16, t >>> 0, true);
     dv.setUint32(o + 20, cap, true);
     dv.setUint32(o + 24, len, true);
-    const out = this.out;
-    for (let i = o + 28 + cap; i < o + 28 + padded; i++) out[i] = 0;
-    dv.setUint32(o + 28 + padded, total, true);
+    dv.setUint32(o + total - 4, total, true);
     this.outPos = o + total;
     return o + 28;
   }
 
-  /** The frame of fast record w into out at `at`: whole, or cut at `cap` through the scratch buffer. */
+  /**
+   * The frame of fast record w into out at `at` (zero there and after), cut at `cap`: a cut frame is laid
+   * out whole (its checksums cover all of it) past its EPB's end, which the caller made room for; the
+   * bytes past the cut go back to zero and the EPB's trailer, overwritten, is written again.
+   */
   private frameInto(w: number, at: number, len: number, cap: number): void {
-    if (cap === len) {
-      this.frame(w, this.out, this.outDv, at);
-      return;
-    }
-    if (this.scratch.length < len) {
-      this.scratch = new Uint8Array(len);
-      this.scratchDv = new DataView(this.scratch.buffer);
-    }
-    this.frame(w, this.scratch, this.scratchDv, 0);
-    this.out.set(this.scratch.subarray(0, cap), at);
+    this.frame(w, this.out, this.outDv, at);
+    if (cap === len) return;
+    this.out.fill(0, at + cap, at + len);
+    const padded = (cap + 3) & ~3;
+    this.outDv.setUint32(at + padded, 32 + padded, true);
   }
 
   /** Sum of the 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded, added to acc. */
@@ -368,59 +428,86 @@ export class RecordExpander {
 
   /**
    * Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
-   * buffer); returns its length. Fields are stored as writeU16/writeU32/byte stores would (their low
-   * 16/32/8 bits) and the checksums summed from those same words.
+   * buffer; b is zero there, so the payload's missing bytes need no stores); returns its length. Fields are stored as writeU16/writeU32/byte stores would (their low 16/32/8 bits, cut when
+   * the record was written) and the checksums summed from those same words.
    */
   private frame(w: number, b: Uint8Array, dv: DataView, f: number): number {
     const L = this.L;
     const i32 = this.i32;
     const dst = this.f64[(w + L.F_ETH_DST) >> 1]!;
     const src = this.f64[(w + L.F_ETH_SRC) >> 1]!;
+    const ett = i32[w + L.F_ETH_TOS_TTL]!;
     dv.setUint16(f, Math.floor(dst / 0x1_0000_0000));
     dv.setUint32(f + 2, dst >>> 0);
     dv.setUint16(f + 6, Math.floor(src / 0x1_0000_0000));
     dv.setUint32(f + 8, src >>> 0);
-    dv.setUint16(f + 12, i32[w + L.F_ETHERTYPE]!);
+    dv.setUint16(f + 12, ett & 0xffff);
     const ip = f + 14;
     const l4 = ip + 20;
     const t = i32[w]!;
-    const optLen = t === L.R_TCP ? i32[w + L.F_OPTLEN]! : 0;
-    const data = l4 + (t === L.R_TCP ? 20 + optLen : 8);
+    const tcp = t === L.R_TCP;
+    const optLen = tcp ? i32[w + L.F_TFLAGS]! >>> 16 : 0;
+    const data = l4 + (tcp ? 20 + optLen : 8);
     const payLen = i32[w + L.F_PAYLEN]!;
     const end = data + payLen;
-    // Payload: the bytes present, zeros after them.
+    // Payload: the bytes present (the zeros after them are there already).
     const n = i32[w + L.F_NBYTES]!;
-    const bytesAt = (w << 2) + L.FAST_HEADER_BYTES + optLen;
+    const bytesAt = (w << 2) + (tcp ? L.TCP_HEADER_BYTES : L.FAST_HEADER_BYTES) + optLen;
+    let dataSum = 0;
     if (n > 0) {
       if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = this.u8[bytesAt + i]!;
       else b.set(this.u8.subarray(bytesAt, bytesAt + n), data);
+      dataSum = this.sum16(b, data, data + n, 0);
     }
-    if (n < payLen) {
-      if (payLen - n <= 128) for (let i = data + n; i < end; i++) b[i] = 0;
-      else b.fill(0, data + n, end);
+    const ps = this.ipv4(w, dv, ip, ett);
+    const given = i32[w + L.F_FF_PROTO]! >>> 24;
+    const ports = i32[w + L.F_PORTS]!;
+    if (t === L.R_UDP) {
+      const sport = ports & 0xffff;
+      const dport = ports >>> 16;
+      const ulen = i32[w + L.F_W0]! & 0xffff;
+      dv.setUint16(l4, sport);
+      dv.setUint16(l4 + 2, dport);
+      dv.setUint16(l4 + 4, ulen);
+      let sum: number;
+      if ((given & 2) !== 0) sum = i32[w + L.F_L4SUM]!;
+      else {
+        // Pseudo-header with the record's length field (RFC 768), header, payload; a computed 0 is sent as 0xffff.
+        const c = this.fold(ps + sport + dport + 17 + ulen + ulen + dataSum);
+        sum = c === 0 ? 0xffff : c;
+      }
+      dv.setUint16(l4 + 6, sum & 0xffff);
+    } else if (tcp) this.tcp(w, b, dv, l4, end, ps + (ports & 0xffff) + (ports >>> 16), optLen, given, dataSum);
+    else {
+      // ICMP (an echo, or any message without a quoted datagram): header and data summed.
+      const ty = ports & 0xff;
+      const code = ports >>> 16;
+      const rest = i32[w + L.F_W0]! >>> 0;
+      b[l4] = ty;
+      b[l4 + 1] = code;
+      dv.setUint32(l4 + 4, rest);
+      const sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
+      dv.setUint16(l4 + 2, sum & 0xffff);
     }
-    const dataSum = n > 0 ? this.sum16(b, data, data + n, 0) : 0;
-    if (t === L.R_ICMP) this.icmp(w, b, dv, l4, dataSum);
-    else if (t === L.R_UDP) this.udp(w, dv, l4, dataSum);
-    else this.tcp(w, b, dv, l4, end, dataSum);
-    this.ipv4(w, dv, ip);
     // netem corrupt: one bit flipped after the checksums.
     const bit = i32[w + L.F_CORRUPT]!;
     if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
     return end - f;
   }
 
-  /** IPv4 header (no options) at b[ip]; checksum computed unless given. */
-  private ipv4(w: number, dv: DataView, ip: number): void {
+  /** IPv4 header (no options) at b[ip]; checksum computed unless given. Returns the addresses' pseudo-header sum (unfolded). */
+  private ipv4(w: number, dv: DataView, ip: number, ett: number): number {
     const L = this.L;
     const i32 = this.i32;
     const ipSrc = i32[w + L.F_SRC]! >>> 0;
     const ipDst = i32[w + L.F_DST]! >>> 0;
-    const tos = i32[w + L.F_TOS]! & 0xff;
-    const tot = i32[w + L.F_TOTLEN]! & 0xffff;
-    const id = i32[w + L.F_ID]! & 0xffff;
-    const ff = (((i32[w + L.F_FLAGS]! & 0x7) << 13) | (i32[w + L.F_FRAGOFF]! & 0x1fff)) & 0xffff;
-    const tp = ((i32[w + L.F_TTL]! & 0xff) << 8) | (i32[w + L.F_PROTO]! & 0xff);
+    const tos = (ett >>> 16) & 0xff;
+    const lid = i32[w + L.F_LEN_ID]!;
+    const tot = lid & 0xffff;
+    const id = lid >>> 16;
+    const ffp = i32[w + L.F_FF_PROTO]!;
+    const ff = ffp & 0xffff;
+    const tp = ((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff);
     dv.setUint16(ip, 0x4500 | tos);
     dv.setUint16(ip + 2, tot);
     dv.setUint16(ip + 4, id);
@@ -428,54 +515,26 @@ export class RecordExpander {
     dv.setUint16(ip + 8, tp);
     dv.setUint32(ip + 12, ipSrc);
     dv.setUint32(ip + 16, ipDst);
-    const sum =
-      (i32[w + L.F_GIVEN]! & 1) !== 0
-        ? i32[w + L.F_IPSUM]!
-        : this.fold((0x4500 | tos) + tot + id + ff + tp + (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff));
+    const addrs = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff);
+    const sum = (ffp & 0x1000000) !== 0 ? i32[w + L.F_IPSUM]! : this.fold(0x4500 + tos + tot + id + ff + tp + addrs);
     dv.setUint16(ip + 10, sum & 0xffff);
-  }
-
-  /** Unfolded pseudo-header sum of the addresses plus the two 16-bit ports written at l4. */
-  private addrsPorts(w: number, dv: DataView, l4: number): number {
-    const L = this.L;
-    const i32 = this.i32;
-    const s = i32[w + L.F_SRC]! >>> 0;
-    const d = i32[w + L.F_DST]! >>> 0;
-    const sport = i32[w + L.F_SPORT]! & 0xffff;
-    const dport = i32[w + L.F_DPORT]! & 0xffff;
-    dv.setUint16(l4, sport);
-    dv.setUint16(l4 + 2, dport);
-    return (s >>> 16) + (s & 0xffff) + (d >>> 16) + (d & 0xffff) + sport + dport;
-  }
-
-  /** UDP header at l4: pseudo-header with the record's length field (RFC 768), header, payload; a computed 0 is sent as 0xffff. */
-  private udp(w: number, dv: DataView, l4: number, dataSum: number): void {
-    const L = this.L;
-    const i32 = this.i32;
-    const ps = this.addrsPorts(w, dv, l4);
-    const ulen = i32[w + L.F_W0]! & 0xffff;
-    dv.setUint16(l4 + 4, ulen);
-    let sum: number;
-    if ((i32[w + L.F_GIVEN]! & 2) !== 0) sum = i32[w + L.F_L4SUM]!;
-    else {
-      const c = this.fold(ps + 17 + ulen + ulen + dataSum);
-      sum = c === 0 ? 0xffff : c;
-    }
-    dv.setUint16(l4 + 6, sum & 0xffff);
+    return addrs;
   }
 
   /** TCP header and options at l4: pseudo-header with the segment's length from the structure (RFC 9293), header, payload. */
-  private tcp(w: number, b: Uint8Array, dv: DataView, l4: number, end: number, dataSum: number): void {
+  private tcp(w: number, b: Uint8Array, dv: DataView, l4: number, end: number, ps: number, optLen: number, given: number, dataSum: number): void {
     const L = this.L;
     const i32 = this.i32;
-    const ps = this.addrsPorts(w, dv, l4);
-    const optLen = i32[w + L.F_OPTLEN]!;
+    const ports = i32[w + L.F_PORTS]!;
     const seq = i32[w + L.F_W0]! >>> 0;
-    const ack = i32[w + L.F_W1]! >>> 0;
-    const fl = i32[w + L.F_W2]!;
+    const ack = i32[w + L.F_ACK]! >>> 0;
+    const fl = i32[w + L.F_TFLAGS]!;
     const w12 = (((((20 + optLen) >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
-    const win = i32[w + L.F_W3]! & 0xffff;
-    const urg = i32[w + L.F_W4]! & 0xffff;
+    const wu = i32[w + L.F_WIN_URG]!;
+    const win = wu & 0xffff;
+    const urg = wu >>> 16;
+    dv.setUint16(l4, ports & 0xffff);
+    dv.setUint16(l4 + 2, ports >>> 16);
     dv.setUint32(l4 + 4, seq);
     dv.setUint32(l4 + 8, ack);
     dv.setUint16(l4 + 12, w12);
@@ -483,28 +542,14 @@ export class RecordExpander {
     dv.setUint16(l4 + 18, urg);
     let optSum = 0;
     if (optLen > 0) {
-      const o = (w << 2) + L.FAST_HEADER_BYTES;
+      const o = (w << 2) + L.TCP_HEADER_BYTES;
       for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = this.u8[o + i]!;
       optSum = this.sum16(b, l4 + 20, l4 + 20 + optLen, 0);
     }
     const sum =
-      (i32[w + L.F_GIVEN]! & 2) !== 0
+      (given & 2) !== 0
         ? i32[w + L.F_L4SUM]!
         : this.fold(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
     dv.setUint16(l4 + 16, sum & 0xffff);
-  }
-
-  /** ICMP header at l4 (an echo, or any ICMP message without a quoted datagram): header and data summed. */
-  private icmp(w: number, b: Uint8Array, dv: DataView, l4: number, dataSum: number): void {
-    const L = this.L;
-    const i32 = this.i32;
-    const ty = i32[w + L.F_SPORT]! & 0xff;
-    const code = i32[w + L.F_DPORT]! & 0xff;
-    const rest = i32[w + L.F_W0]! >>> 0;
-    b[l4] = ty;
-    b[l4 + 1] = code;
-    dv.setUint32(l4 + 4, rest);
-    const sum = (i32[w + L.F_GIVEN]! & 2) !== 0 ? i32[w + L.F_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
-    dv.setUint16(l4 + 2, sum & 0xffff);
   }
 }

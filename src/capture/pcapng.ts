@@ -308,25 +308,32 @@ export class PcapngWriter implements CaptureWriter {
     const kind = fastKind(pkt);
     // frameLength, short for the kinds whose length is 14 + 20 + 8 + payload.
     const len = kind === R_UDP || kind === R_ICMP ? 42 + pkt.payloadLength : frameLength(pkt);
-    const kept = link >= 0 ? memo.take(pkt, link, len) : -1;
-    if (kept >= 0) {
-      const src = Math.floor(kept / 2) * 4 - r.chunkStart;
-      if (src >= 0 && ((r.pos + 7) & ~7) + COPY_BYTES <= r.slotSize) {
-        const copyKind = kept % 2;
-        if (copyKind === 1) memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
-        else memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
-        writeCopyRecord(r, ifId, timeNs, snap, src, copyKind, len);
-        this.packetCount++;
-        return;
+    if (link >= 0) {
+      const kept = memo.take(pkt, link, len);
+      if (kept >= 0) {
+        const src = (kept - (kept & 1)) * 2 - r.chunkStart;
+        if (src >= 0 && ((r.pos + 7) & ~7) + COPY_BYTES <= r.slotSize) {
+          const raw = (kept & 1) === 0;
+          if (memo.verifying) {
+            if (raw) memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
+            else memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
+          } else memo.hits++;
+          writeCopyRecord(r, ifId, timeNs, snap, src, raw, len);
+          this.packetCount++;
+          return;
+        }
       }
     }
-    if (kind !== 0 && writeFastRecord(r, kind, ifId, timeNs, pkt, snap, len)) {
-      this.packetCount++;
-      if (link === LINK_SAVE) {
-        memo.mark(pkt, ifId, 2 * ((r.chunkStart + r.lastRecord) / 4) + 1, len);
-        memo.remember(pkt);
+    if (kind !== 0) {
+      const o = writeFastRecord(r, kind, ifId, timeNs, pkt, snap, len);
+      if (o >= 0) {
+        this.packetCount++;
+        if (link === LINK_SAVE) {
+          memo.mark(pkt, ifId, (r.chunkStart + o) / 2 + 1, len);
+          if (memo.verifying) memo.remember(pkt);
+        }
+        return;
       }
-      return;
     }
     const at = this.beginEpb(ifId, timeNs, len <= snap ? len : snap, len);
     if (len > snap) {
@@ -335,7 +342,7 @@ export class PcapngWriter implements CaptureWriter {
     }
     writeFrame(pkt, r.buf, at);
     // EPB data starts 4-aligned (every pcapng block is a multiple of 4 bytes).
-    if (link === LINK_SAVE && (at & 3) === 0) memo.mark(pkt, ifId, 2 * ((r.chunkStart + at) / 4), len);
+    if (link === LINK_SAVE && (at & 3) === 0) memo.mark(pkt, ifId, (r.chunkStart + at) / 2, len);
   }
 
   /** Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied to buf[at]. */
@@ -351,6 +358,11 @@ export class PcapngWriter implements CaptureWriter {
   /** Frames serialized once for both ends of a wire (capture/frame-memo). */
   get memoHits(): number {
     return this.memo.hits;
+  }
+
+  /** The writer thread's sink (null with synchronous writes): its stall and thread figures, for benchmarks. */
+  get asyncSink(): AsyncChunkSink | null {
+    return this.rec;
   }
 
   get bytes(): number {

@@ -40,6 +40,12 @@ describe('async capture writer', () => {
     const want = readFileSync(syncPath);
     expect(want.length).toBeGreaterThan(2_000_000);
     expect(readFileSync(asyncPath).equals(want)).toBe(true);
+    // The waits and the thread's own figures are reported (the thread boots while two 4 KiB chunks fill).
+    const sink = a.asyncSink!;
+    expect(sink.stalls).toBeGreaterThan(0);
+    expect(sink.stallMs).toBeGreaterThan(0);
+    expect(sink.threadStats[4]).toBeGreaterThan(0); // expanding and writing
+    expect(sink.threadStats[0]).toBeGreaterThan(0); // write(2)
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 

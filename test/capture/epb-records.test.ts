@@ -173,6 +173,40 @@ describe('capture records (capture/epb-records)', () => {
     });
   }
 
+  it("an arrival copies every byte of its departure that is not zero: payload bytes present, netem's bit in the zero payload, a cut", () => {
+    // The expander's output buffer is zero where nothing was written, and an arrival copies only the
+    // departure's bytes that may not be zero: these frames put non-zero bytes at each end of that range.
+    const frames = (): Packet[] => {
+      const present = udpFrame(53, new Uint8Array([1, 2, 3, 4, 5, 6, 7]), 300); // 7 bytes present, 293 zeros
+      const flipped = udpFrame(53, null, 300);
+      flipped.corruptBit = (20 + 8 + 290) * 8 + 5; // a bit near the end of the zero payload
+      const odd = udpFrame(53, new Uint8Array([9, 9, 9]), 3);
+      odd.corruptBit = (20 + 8 + 2) * 8; // in the last byte present
+      const tcp = tcpSynFrame();
+      tcp.corruptBit = 20 * 8 + 7; // in the TCP header
+      return [present, flipped, odd, tcp];
+    };
+    const write = (file: string, opts: Opts): Buffer => {
+      const w = new PcapngWriter(join(dir, file), opts);
+      w.addInterface('a/eth0');
+      w.addInterface('b/eth0');
+      w.addInterface('c/eth0', { snaplen: 60 });
+      let t = 0;
+      for (let round = 0; round < 300; round++)
+        for (const p of frames()) {
+          w.writePacketRecord(0, (t += 10), p, LINK_SAVE);
+          w.writePacketRecord(round % 2 === 0 ? 1 : 2, (t += 10), p, 0);
+        }
+      const hits = w.memoHits;
+      w.close();
+      expect(hits).toBeGreaterThan(1000);
+      return readFileSync(join(dir, file));
+    };
+    const want = write('nonzero-sync.pcapng', { sync: true });
+    expect(write('nonzero-thread.pcapng', { startAt: 4096 }).equals(want)).toBe(true);
+    expect(write('nonzero-inline.pcapng', { slotSize: 1 << 20 }).equals(want)).toBe(true);
+  });
+
   it('a capture smaller than one chunk is expanded at finish() on the simulation thread, to the same bytes', () => {
     const want = writeRandom('inline-sync.pcapng', { sync: true }, 60, 9);
     const got = writeRandom('inline.pcapng', {}, 60, 9);
