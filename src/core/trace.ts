@@ -23,4 +23,12 @@ export class TraceSource<A extends unknown[]> {
     const s = this.sinks;
     for (let i = 0; i < s.length; i++) s[i]!(...args);
   }
+  /**
+   * fire for a three-argument source without the rest array and the spread (the device taps: two per
+   * frame per captured device; the spread was most of what a connected tap cost).
+   */
+  fire3<X, Y, Z>(this: TraceSource<[X, Y, Z]>, a: X, b: Y, c: Z): void {
+    const s = this.sinks;
+    for (let i = 0; i < s.length; i++) s[i]!(a, b, c);
+  }
 }

@@ -126,14 +126,14 @@ export abstract class NetDevice {
   drop(pkt: Packet, reason: LinkDropReason): void {
     this.stats.drops++;
     this.dropsByReason[reason] = (this.dropsByReason[reason] ?? 0) + 1;
-    if (this.dropped.connected) this.dropped.fire(this, pkt, reason);
+    if (this.dropped.connected) this.dropped.fire3(this, pkt, reason);
   }
 
   /** Records a transmitted frame at the capture point and in counters. */
   protected noteTx(pkt: Packet, len: number): void {
     this.stats.txPackets++;
     this.stats.txBytes += len;
-    if (this.tap.connected) this.tap.fire(this, pkt, 'out');
+    if (this.tap.connected) this.tap.fire3(this, pkt, 'out');
   }
 
   /** Delivers a received frame: capture, counters, then the bridge (if enslaved) or the namespace. */
@@ -148,7 +148,7 @@ export abstract class NetDevice {
     }
     this.stats.rxPackets++;
     this.stats.rxBytes += len;
-    if (this.tap.connected) this.tap.fire(this, pkt, 'in');
+    if (this.tap.connected) this.tap.fire3(this, pkt, 'in');
     // sch_handle_ingress runs after the taps (tcpdump sees the frame) and before the protocol handlers.
     if (this.ingress !== null && this.ingress.drops(pkt)) {
       this.drop(pkt, 'tc-filter-drop');
