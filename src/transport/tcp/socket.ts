@@ -33,6 +33,9 @@ export class TcpSocket implements CcState {
   remotePort = 0;
   flowId = 0;
   noDelay = false;
+  /** The connection table's insertion number and local-port group (conn-table.ts: listing order). */
+  hashSeq = 0;
+  hashGroup = 0;
 
   // --- application callbacks ---
   /** The handshake completed (active open). */

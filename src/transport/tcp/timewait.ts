@@ -69,6 +69,9 @@ export class TimeWaitSock {
   timerEv: SimEvent | null = null;
   /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
   owner: TcpSocket | null = null;
+  /** The connection table's listing order (taken over from the socket by `replace`). */
+  hashSeq = 0;
+  hashGroup = 0;
 
   constructor(
     readonly layer: TcpLayer,

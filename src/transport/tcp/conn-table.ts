@@ -1,0 +1,232 @@
+// transport/tcp/conn-table — the established hash (inet_ehash: local port, peer address, peer port → a
+// socket or a TIME_WAIT record) as one open-addressing table: the keys in two Int32Arrays, the entries
+// in a parallel array, linear probing, deletion by backward shift (no tombstones). A connection costs no
+// Map of its own and no boxed key: the kernel's ehash is one flat table too (inet_ehashfn). Listing
+// order (`values`) is what a Map of local port → Map of peer → entry gave: local ports in the order
+// their group last went from empty to non-empty, then entries in insertion order; each entry carries
+// its group's start and its own insertion number, and a small per-port table counts the entries.
+// Layer: transport.
+import type { Ipv4 } from '../../wire/types.js';
+
+/** What the table keys on and the two numbers its listing order needs (TcpSocket, TimeWaitSock). */
+export interface ConnEntry {
+  readonly localPort: number;
+  readonly remoteAddr: Ipv4;
+  readonly remotePort: number;
+  /** Set by the table: the entry's insertion number and its local port group's start (listing order). */
+  hashSeq: number;
+  hashGroup: number;
+}
+
+const MIN_CAP = 16;
+
+/** 32-bit mix of the three key fields (a murmur3-style finaliser). */
+function mix(addr: number, ports: number): number {
+  let h = Math.imul(addr ^ Math.imul(ports, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** Local port → entries with that port and the insertion number that started the group. */
+class PortGroups {
+  private cap = MIN_CAP;
+  private keys = new Int32Array(MIN_CAP); // port + 1; 0 = empty
+  private counts = new Int32Array(MIN_CAP);
+  private starts = new Float64Array(MIN_CAP);
+  private size = 0;
+
+  /** Counts one more entry on `port`; returns the group's start (`seq` when the group was empty). */
+  add(port: number, seq: number): number {
+    const k = port + 1;
+    const mask = this.cap - 1;
+    let i = Math.imul(k, 0x9e3779b1) & mask;
+    for (;;) {
+      const ki = this.keys[i]!;
+      if (ki === k) {
+        this.counts[i]!++;
+        return this.starts[i]!;
+      }
+      if (ki === 0) break;
+      i = (i + 1) & mask;
+    }
+    this.keys[i] = k;
+    this.counts[i] = 1;
+    this.starts[i] = seq;
+    if (++this.size * 2 > this.cap) this.grow();
+    return seq;
+  }
+
+  /** Counts one entry less on `port` (the group goes at zero). */
+  remove(port: number): void {
+    const k = port + 1;
+    const mask = this.cap - 1;
+    let i = Math.imul(k, 0x9e3779b1) & mask;
+    while (this.keys[i] !== k) {
+      if (this.keys[i] === 0) return;
+      i = (i + 1) & mask;
+    }
+    if (--this.counts[i]! > 0) return;
+    this.size--;
+    // Backward shift: pull later entries of the probe run into the hole.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const kj = this.keys[j]!;
+      if (kj === 0) break;
+      const home = Math.imul(kj, 0x9e3779b1) & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        this.keys[i] = kj;
+        this.counts[i] = this.counts[j]!;
+        this.starts[i] = this.starts[j]!;
+        i = j;
+      }
+    }
+    this.keys[i] = 0;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const counts = this.counts;
+    const starts = this.starts;
+    this.cap *= 2;
+    this.keys = new Int32Array(this.cap);
+    this.counts = new Int32Array(this.cap);
+    this.starts = new Float64Array(this.cap);
+    const mask = this.cap - 1;
+    for (let s = 0; s < keys.length; s++) {
+      const k = keys[s]!;
+      if (k === 0) continue;
+      let i = Math.imul(k, 0x9e3779b1) & mask;
+      while (this.keys[i] !== 0) i = (i + 1) & mask;
+      this.keys[i] = k;
+      this.counts[i] = counts[s]!;
+      this.starts[i] = starts[s]!;
+    }
+  }
+}
+
+/** The connection table of one TCP layer. */
+export class ConnTable<T extends ConnEntry> {
+  private cap = MIN_CAP;
+  private addrs = new Int32Array(MIN_CAP);
+  /** localPort << 16 | remotePort. */
+  private ports = new Int32Array(MIN_CAP);
+  private vals: (T | null)[] = new Array<T | null>(MIN_CAP).fill(null);
+  private readonly groups = new PortGroups();
+  private nextSeq = 0;
+  /** Entries in the table. */
+  size = 0;
+
+  /** The entry for this 4-tuple (the local address is not in the key: one address per side), or undefined. */
+  get(localPort: number, remoteAddr: Ipv4, remotePort: number): T | undefined {
+    const a = remoteAddr | 0;
+    const p = (localPort << 16) | remotePort;
+    const mask = this.cap - 1;
+    let i = mix(a, p) & mask;
+    for (;;) {
+      const v = this.vals[i]!;
+      if (v === null) return undefined;
+      if (this.ports[i] === p && this.addrs[i] === a) return v;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Adds `e`; an entry already there for its 4-tuple gives `e` its slot (and its place in the listing). */
+  set(e: T): void {
+    const a = e.remoteAddr | 0;
+    const p = (e.localPort << 16) | e.remotePort;
+    const mask = this.cap - 1;
+    let i = mix(a, p) & mask;
+    for (let v = this.vals[i]!; v !== null; v = this.vals[i]!) {
+      if (this.ports[i] === p && this.addrs[i] === a) {
+        this.vals[i] = e;
+        e.hashSeq = v.hashSeq;
+        e.hashGroup = v.hashGroup;
+        return;
+      }
+      i = (i + 1) & mask;
+    }
+    this.addrs[i] = a;
+    this.ports[i] = p;
+    this.vals[i] = e;
+    const seq = this.nextSeq++;
+    e.hashSeq = seq;
+    e.hashGroup = this.groups.add(e.localPort, seq);
+    if (++this.size * 2 > this.cap) this.grow();
+  }
+
+  /** Puts `next` in `prev`'s slot (same 4-tuple, same place in the listing); false when `prev` is not there. */
+  replace(prev: T, next: T): boolean {
+    const i = this.slotOf(prev);
+    if (i < 0) return false;
+    this.vals[i] = next;
+    next.hashSeq = prev.hashSeq;
+    next.hashGroup = prev.hashGroup;
+    return true;
+  }
+
+  /** Removes `e` if it is the entry for its 4-tuple; true when it was. */
+  delete(e: T): boolean {
+    let i = this.slotOf(e);
+    if (i < 0) return false;
+    this.size--;
+    this.groups.remove(e.localPort);
+    const mask = this.cap - 1;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = this.vals[j]!;
+      if (v === null) break;
+      const home = mix(this.addrs[j]!, this.ports[j]!) & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        this.addrs[i] = this.addrs[j]!;
+        this.ports[i] = this.ports[j]!;
+        this.vals[i] = v;
+        i = j;
+      }
+    }
+    this.vals[i] = null;
+    return true;
+  }
+
+  /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
+  values(): T[] {
+    const out: T[] = [];
+    for (const v of this.vals) if (v !== null) out.push(v);
+    return out.sort((x, y) => x.hashGroup - y.hashGroup || x.hashSeq - y.hashSeq);
+  }
+
+  private slotOf(e: T): number {
+    const a = e.remoteAddr | 0;
+    const p = (e.localPort << 16) | e.remotePort;
+    const mask = this.cap - 1;
+    let i = mix(a, p) & mask;
+    for (;;) {
+      const v = this.vals[i]!;
+      if (v === null) return -1;
+      if (v === e) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const vals = this.vals;
+    const addrs = this.addrs;
+    const ports = this.ports;
+    this.cap *= 2;
+    this.addrs = new Int32Array(this.cap);
+    this.ports = new Int32Array(this.cap);
+    this.vals = new Array<T | null>(this.cap).fill(null);
+    const mask = this.cap - 1;
+    for (let s = 0; s < vals.length; s++) {
+      const v = vals[s]!;
+      if (v === null) continue;
+      let i = mix(addrs[s]!, ports[s]!) & mask;
+      while (this.vals[i] !== null) i = (i + 1) & mask;
+      this.addrs[i] = addrs[s]!;
+      this.ports[i] = ports[s]!;
+      this.vals[i] = v;
+    }
+  }
+}
