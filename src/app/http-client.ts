@@ -133,6 +133,7 @@ export class HttpClient {
   /** Connections opened so far. */
   connectionsOpened = 0;
   private tlsRng: Rng | null = null;
+  private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; key: string } | null = null;
   private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
 
   constructor(
@@ -168,7 +169,7 @@ export class HttpClient {
   }
 
   private dispatch(p: Pending): void {
-    const key = p.target.tls ? `${p.addr}:${p.target.port}/tls/${p.target.host}` : `${p.addr}:${p.target.port}`;
+    const key = this.poolKey(p.target, p.addr);
     if (this.opts.keepAlive) {
       const list = this.idle.get(key);
       while (list && list.length > 0) {
@@ -187,6 +188,18 @@ export class HttpClient {
       return;
     }
     this.openConn(key, p);
+  }
+
+  /**
+   * The pool's key for a target at an address; the last one is kept (a load generator sends to one
+   * target), so the maps see the same string, its hash computed once.
+   */
+  private poolKey(t: HttpTarget, addr: Ipv4): string {
+    const k = this.lastKey;
+    if (k !== null && k.target === t && k.addr === addr && k.port === t.port && k.tls === t.tls && k.host === t.host) return k.key;
+    const key = t.tls ? `${addr}:${t.port}/tls/${t.host}` : `${addr}:${t.port}`;
+    this.lastKey = { target: t, addr, port: t.port, tls: t.tls, host: t.host, key };
+    return key;
   }
 
   private openConn(key: string, p: Pending): void {

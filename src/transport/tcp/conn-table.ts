@@ -110,7 +110,7 @@ class PortGroups {
 export class ConnTable<T extends ConnEntry> {
   private cap = MIN_CAP;
   private addrs = new Int32Array(MIN_CAP);
-  /** localPort << 16 | remotePort. */
+  /** localPort << 16 | remotePort; 0 = an empty slot (no connection has both ports 0). Probing reads only these keys. */
   private ports = new Int32Array(MIN_CAP);
   private vals: (T | null)[] = new Array<T | null>(MIN_CAP).fill(null);
   private readonly groups = new PortGroups();
@@ -125,9 +125,9 @@ export class ConnTable<T extends ConnEntry> {
     const mask = this.cap - 1;
     let i = mix(a, p) & mask;
     for (;;) {
-      const v = this.vals[i]!;
-      if (v === null) return undefined;
-      if (this.ports[i] === p && this.addrs[i] === a) return v;
+      const pi = this.ports[i]!;
+      if (pi === 0) return undefined;
+      if (pi === p && this.addrs[i] === a) return this.vals[i]!;
       i = (i + 1) & mask;
     }
   }
@@ -138,8 +138,9 @@ export class ConnTable<T extends ConnEntry> {
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
     let i = mix(a, p) & mask;
-    for (let v = this.vals[i]!; v !== null; v = this.vals[i]!) {
-      if (this.ports[i] === p && this.addrs[i] === a) {
+    for (let pi = this.ports[i]!; pi !== 0; pi = this.ports[i]!) {
+      if (pi === p && this.addrs[i] === a) {
+        const v = this.vals[i]!;
         this.vals[i] = e;
         e.hashSeq = v.hashSeq;
         e.hashGroup = v.hashGroup;
@@ -176,16 +177,17 @@ export class ConnTable<T extends ConnEntry> {
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const v = this.vals[j]!;
-      if (v === null) break;
-      const home = mix(this.addrs[j]!, this.ports[j]!) & mask;
+      const pj = this.ports[j]!;
+      if (pj === 0) break;
+      const home = mix(this.addrs[j]!, pj) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
         this.addrs[i] = this.addrs[j]!;
-        this.ports[i] = this.ports[j]!;
-        this.vals[i] = v;
+        this.ports[i] = pj;
+        this.vals[i] = this.vals[j]!;
         i = j;
       }
     }
+    this.ports[i] = 0;
     this.vals[i] = null;
     return true;
   }
@@ -203,9 +205,9 @@ export class ConnTable<T extends ConnEntry> {
     const mask = this.cap - 1;
     let i = mix(a, p) & mask;
     for (;;) {
-      const v = this.vals[i]!;
-      if (v === null) return -1;
-      if (v === e) return i;
+      const pi = this.ports[i]!;
+      if (pi === 0) return -1;
+      if (pi === p && this.addrs[i] === a) return this.vals[i] === e ? i : -1;
       i = (i + 1) & mask;
     }
   }
@@ -223,7 +225,7 @@ export class ConnTable<T extends ConnEntry> {
       const v = vals[s]!;
       if (v === null) continue;
       let i = mix(addrs[s]!, ports[s]!) & mask;
-      while (this.vals[i] !== null) i = (i + 1) & mask;
+      while (this.ports[i] !== 0) i = (i + 1) & mask;
       this.addrs[i] = addrs[s]!;
       this.ports[i] = ports[s]!;
       this.vals[i] = v;

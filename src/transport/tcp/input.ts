@@ -124,7 +124,7 @@ export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
 /** tcp_may_update_window / tcp_ack_update_window: take the peer's window; true when it changed. */
 function ackUpdateWindow(sk: TcpSocket, t: TcpHeader, ack: number): boolean {
   const seq = sk.rcvNxt + ((t.seq - ((sk.irs + sk.rcvNxt) >>> 0)) | 0);
-  const nwin = t.window * 2 ** sk.sndWscale;
+  const nwin = t.window * (1 << sk.sndWscale); // (a shift ≤ 14: exact, and no Math.pow)
   let windowChanged = false;
   if (ack > sk.sndWl2 || seq > sk.sndWl1 || (seq === sk.sndWl1 && nwin !== sk.sndWnd)) {
     windowChanged = nwin !== sk.sndWnd;

@@ -90,7 +90,7 @@ export class TimeWaitSock {
     this.tsOffset32 = sk.tsOffset | 0;
     this.sack = sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
     const ws = sk.rcvWscale;
-    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / 2 ** ws);
+    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
     this.expiry = sk.tailAt;
   }
 
