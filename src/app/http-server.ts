@@ -174,7 +174,7 @@ export class HttpServer {
       this.busy++;
       this.rec?.busyChanged(this.busy);
       const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? { kind: 'constant', value: 0 }, this.rng)));
-      this.sim.schedule(service, finishJob, this, job);
+      this.sim.post(service, finishJob, this, job); // (never cancelled: a pooled event)
     }
   }
 

@@ -87,10 +87,10 @@ export function rcvSpace(sk: TcpSocket): number {
 /** Sends (or resends) our SYN or SYN-ACK with its options (tcp_transmit_skb of the SYN, tcp_make_synack). */
 export function sendSyn(sk: TcpSocket): void {
   const passive = sk.state === 'SYN_RECV';
-  const ts = sk.cfg.timestamps && (!passive || sk.tsOk) ? { tsval: tsNow(sk), tsecr: passive ? sk.tsRecent : 0 } : null;
+  const ts = sk.cfg.timestamps && (!passive || sk.tsOk);
   const sack = sk.cfg.sack && (!passive || sk.sackOk);
   const ws = sk.cfg.windowScaling && (!passive || sk.rcvWscale > 0 || sk.sndWscale > 0) ? LINUX_WSCALE : null;
-  const opts = synOptions(sk.advMss, ts, sack, ws);
+  const opts = synOptions(sk.advMss, ts, ts ? tsNow(sk) : 0, passive ? sk.tsRecent : 0, sack, ws);
   const flags = passive ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
   if (sk.rtx.length === sk.rtxHead) {
     sk.rtx.push(new TxSeg(0, 1, true, false, sk.sim.now));
