@@ -12,7 +12,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind } from '../transport/api.js';
-import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
+import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
@@ -133,6 +133,8 @@ export class HttpClient {
   /** Connections opened so far. */
   connectionsOpened = 0;
   private tlsRng: Rng | null = null;
+  /** The options of every connection this client opens (read by the socket's constructor only). */
+  private connOpts: TcpSocketOptions | null = null;
   private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; key: string } | null = null;
   private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
 
@@ -205,7 +207,7 @@ export class HttpClient {
   private openConn(key: string, p: Pending): void {
     this.open.set(key, (this.open.get(key) ?? 0) + 1);
     this.connectionsOpened++;
-    const tcp = this.tcp.connect(p.addr, p.target.port, undefined, { noDelay: true, flowId: this.opts.flowId ?? 0 });
+    const tcp = this.tcp.connect(p.addr, p.target.port, undefined, (this.connOpts ??= { noDelay: true, flowId: this.opts.flowId ?? 0 }));
     if (tcp.state === 'CLOSED') {
       // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop
       // user beyond the ephemeral ports meets this on every request, so it costs no parser, connection

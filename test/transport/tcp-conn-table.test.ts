@@ -5,8 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { ConnTable, type ConnEntry } from '../../src/transport/tcp/conn-table.js';
 
 class E implements ConnEntry {
-  hashSeq = -1;
-  hashGroup = -1;
   constructor(
     readonly localPort: number,
     readonly remoteAddr: number,

@@ -3,19 +3,16 @@
 // in a parallel array, linear probing, deletion by backward shift (no tombstones). A connection costs no
 // Map of its own and no boxed key: the kernel's ehash is one flat table too (inet_ehashfn). Listing
 // order (`values`) is what a Map of local port → Map of peer → entry gave: local ports in the order
-// their group last went from empty to non-empty, then entries in insertion order; each entry carries
-// its group's start and its own insertion number, and a small per-port table counts the entries.
+// their group last went from empty to non-empty, then entries in insertion order; each slot keeps its
+// entry's group start and insertion number beside the keys, and a small per-port table counts the entries.
 // Layer: transport.
 import type { Ipv4 } from '../../wire/types.js';
 
-/** What the table keys on and the two numbers its listing order needs (TcpSocket, TimeWaitSock). */
+/** What the table keys on (TcpSocket, TimeWaitSock). */
 export interface ConnEntry {
   readonly localPort: number;
   readonly remoteAddr: Ipv4;
   readonly remotePort: number;
-  /** Set by the table: the entry's insertion number and its local port group's start (listing order). */
-  hashSeq: number;
-  hashGroup: number;
 }
 
 const MIN_CAP = 16;
@@ -113,6 +110,9 @@ export class ConnTable<T extends ConnEntry> {
   /** localPort << 16 | remotePort; 0 = an empty slot (no connection has both ports 0). Probing reads only these keys. */
   private ports = new Int32Array(MIN_CAP);
   private vals: (T | null)[] = new Array<T | null>(MIN_CAP).fill(null);
+  /** Per slot: the entry's insertion number and its local port group's start (the listing order). */
+  private seqs = new Float64Array(MIN_CAP);
+  private starts = new Float64Array(MIN_CAP);
   private readonly groups = new PortGroups();
   private nextSeq = 0;
   /** Entries in the table. */
@@ -140,10 +140,7 @@ export class ConnTable<T extends ConnEntry> {
     let i = mix(a, p) & mask;
     for (let pi = this.ports[i]!; pi !== 0; pi = this.ports[i]!) {
       if (pi === p && this.addrs[i] === a) {
-        const v = this.vals[i]!;
         this.vals[i] = e;
-        e.hashSeq = v.hashSeq;
-        e.hashGroup = v.hashGroup;
         return;
       }
       i = (i + 1) & mask;
@@ -152,8 +149,8 @@ export class ConnTable<T extends ConnEntry> {
     this.ports[i] = p;
     this.vals[i] = e;
     const seq = this.nextSeq++;
-    e.hashSeq = seq;
-    e.hashGroup = this.groups.add(e.localPort, seq);
+    this.seqs[i] = seq;
+    this.starts[i] = this.groups.add(e.localPort, seq);
     if (++this.size * 2 > this.cap) this.grow();
   }
 
@@ -162,8 +159,6 @@ export class ConnTable<T extends ConnEntry> {
     const i = this.slotOf(prev);
     if (i < 0) return false;
     this.vals[i] = next;
-    next.hashSeq = prev.hashSeq;
-    next.hashGroup = prev.hashGroup;
     return true;
   }
 
@@ -184,6 +179,8 @@ export class ConnTable<T extends ConnEntry> {
         this.addrs[i] = this.addrs[j]!;
         this.ports[i] = pj;
         this.vals[i] = this.vals[j]!;
+        this.seqs[i] = this.seqs[j]!;
+        this.starts[i] = this.starts[j]!;
         i = j;
       }
     }
@@ -194,9 +191,10 @@ export class ConnTable<T extends ConnEntry> {
 
   /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
   values(): T[] {
-    const out: T[] = [];
-    for (const v of this.vals) if (v !== null) out.push(v);
-    return out.sort((x, y) => x.hashGroup - y.hashGroup || x.hashSeq - y.hashSeq);
+    const at: number[] = [];
+    for (let i = 0; i < this.cap; i++) if (this.ports[i] !== 0) at.push(i);
+    at.sort((x, y) => this.starts[x]! - this.starts[y]! || this.seqs[x]! - this.seqs[y]!);
+    return at.map((i) => this.vals[i]!);
   }
 
   private slotOf(e: T): number {
@@ -216,10 +214,14 @@ export class ConnTable<T extends ConnEntry> {
     const vals = this.vals;
     const addrs = this.addrs;
     const ports = this.ports;
+    const seqs = this.seqs;
+    const starts = this.starts;
     this.cap *= 2;
     this.addrs = new Int32Array(this.cap);
     this.ports = new Int32Array(this.cap);
     this.vals = new Array<T | null>(this.cap).fill(null);
+    this.seqs = new Float64Array(this.cap);
+    this.starts = new Float64Array(this.cap);
     const mask = this.cap - 1;
     for (let s = 0; s < vals.length; s++) {
       const v = vals[s]!;
@@ -229,6 +231,8 @@ export class ConnTable<T extends ConnEntry> {
       this.addrs[i] = addrs[s]!;
       this.ports[i] = ports[s]!;
       this.vals[i] = v;
+      this.seqs[i] = seqs[s]!;
+      this.starts[i] = starts[s]!;
     }
   }
 }

@@ -280,7 +280,8 @@ function queueOoo(sk: TcpSocket, start: number, end: number, data: Uint8Array | 
   while (i < sk.ooo.length && sk.ooo[i]!.end < start) i++;
   const r = sk.ooo[i];
   if (r === undefined || r.start > end) {
-    sk.ooo.splice(i, 0, { start, end, pieces: [piece], fin });
+    if (sk.ooo.length === 0) sk.ooo = [{ start, end, pieces: [piece], fin }];
+    else sk.ooo.splice(i, 0, { start, end, pieces: [piece], fin });
     sk.oooBytes += end - start;
     return;
   }

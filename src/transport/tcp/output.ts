@@ -232,7 +232,8 @@ function sendNew(sk: TcpSocket, len: number): void {
   if (fin) flags |= TcpFlag.FIN;
   const payload = len > 0 ? payloadFor(sk, seq, end) : null;
   const seg = new TxSeg(seq, end + (fin ? 1 : 0), false, fin, sk.sim.now);
-  sk.rtx.push(seg);
+  if (sk.rtx.length === 0) sk.rtx = [seg];
+  else sk.rtx.push(seg);
   sk.packetsOut++;
   sk.sndNxt = seg.end;
   if (fin) sk.finSent = true;

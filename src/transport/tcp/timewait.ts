@@ -24,16 +24,9 @@ import { MS } from './config.js';
 import type { TcpLayer } from './layer.js';
 import { establishedOptions } from './options.js';
 import { freeSpace, sackBlocks, windowFor } from './output.js';
-import type { TxSeg } from './segment.js';
+import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 
-/**
- * The queues a closed socket holds once its own are released: shared, frozen (nothing queues data or
- * segments on a closed socket; a push would throw rather than touch another socket).
- */
-const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
-const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
-const NO_DATA: (Uint8Array | null)[] = Object.freeze([]) as unknown as (Uint8Array | null)[];
 
 /**
  * A connection in TIME_WAIT (struct tcp_timewait_sock): what `ss -t state time-wait` lists. Sequence
@@ -69,9 +62,6 @@ export class TimeWaitSock {
   timerEv: SimEvent | null = null;
   /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
   owner: TcpSocket | null = null;
-  /** The connection table's listing order (taken over from the socket by `replace`). */
-  hashSeq = 0;
-  hashGroup = 0;
 
   constructor(
     readonly layer: TcpLayer,
