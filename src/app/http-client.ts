@@ -99,6 +99,8 @@ interface Pending {
   timeout: TimeNs;
   cb: (r: HttpResult) => void;
   timer: SimEvent | null;
+  /** What the timer event holds (let go when the request ends). */
+  hold: TimeoutHold | null;
   conn: ClientConn | null;
   done: boolean;
   connect: TimeNs | null;
@@ -147,8 +149,10 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
-    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
-    p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, hold: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
+    const hold: TimeoutHold = { p };
+    p.hold = hold;
+    p.timer = this.sim.schedule(timeout, requestTimeout, this, hold);
     if (target.addr !== null) {
       p.addr = target.addr;
       this.dispatch(p);
@@ -313,7 +317,7 @@ export class HttpClient {
   private complete(p: Pending, m: HttpResponse): void {
     if (p.done) return;
     p.done = true;
-    p.timer?.cancel();
+    stopTimer(p);
     p.conn = null;
     const ok = m.status >= 200 && m.status < 400;
     const cb = takeCallback(p);
@@ -335,7 +339,7 @@ export class HttpClient {
   fail(p: Pending, kind: ErrorKind, tlsFailure?: HttpResult['tlsFailure']): void {
     if (p.done) return;
     p.done = true;
-    p.timer?.cancel();
+    stopTimer(p);
     const c = p.conn;
     p.conn = null;
     if (c !== null && c.req === p) {
@@ -414,7 +418,28 @@ function takeCallback(p: Pending): (r: HttpResult) => void {
   return cb;
 }
 
-function requestTimeout(client: HttpClient, p: Pending): void {
+/**
+ * The request timer's hold on its request: what the timer event keeps. A finished request lets go of
+ * it (`p` null), and its cancelled event, queued until the timeout's time, keeps only this (not the
+ * request record) through the scavenges it outlives.
+ */
+interface TimeoutHold {
+  p: Pending | null;
+}
+
+/** Cancels the request's timer; its event (queued until its time) lets go of the request. */
+function stopTimer(p: Pending): void {
+  p.timer?.cancel();
+  p.timer = null;
+  if (p.hold !== null) {
+    p.hold.p = null;
+    p.hold = null;
+  }
+}
+
+function requestTimeout(client: HttpClient, hold: TimeoutHold): void {
+  const p = hold.p;
+  if (p === null) return;
   p.timer = null;
   client.fail(p, 'timeout');
 }

@@ -78,11 +78,13 @@ export class TcpLayer implements L4Receiver {
   private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
   private readonly listeners = new Map<number, TcpListener>();
   private readonly tsOffsets = new Map<Ipv4, number>();
-  private readonly perturb = new Map<number, number>();
   /** Ports in ip_local_port_range. */
   private readonly portCount: number;
   /** Per destination (connKey) the ports taken toward it, for pickPort. */
   private readonly searches = new Map<number, PortSearch>();
+  /** The last destination's search (a client connects to one destination over and over). */
+  private lastSearchKey = -1;
+  private lastSearch: PortSearch | null = null;
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(
@@ -141,15 +143,16 @@ export class TcpLayer implements L4Receiver {
    */
   private pickPort(src: Ipv4, dst: Ipv4, dport: number): number {
     const key = connKey(dst, dport);
-    let off = this.perturb.get(key);
-    if (off === undefined) off = this.portRng.uint32();
+    const ps = this.portSearch(key);
+    let off = ps.perturb;
+    if (off < 0) off = this.portRng.uint32();
     const remaining = this.portCount;
     const tw = this.config.twReuse;
-    const found = tw === 1 || (tw === 2 && (isLoopback(dst) || isLoopback(src))) ? this.scanReusingTimeWait(key, dst, dport, (off % remaining) & ~1) : this.portSearch(key).first((off % remaining) & ~1);
+    const found = tw === 1 || (tw === 2 && (isLoopback(dst) || isLoopback(src))) ? this.scanReusingTimeWait(ps, dst, dport, (off % remaining) & ~1) : ps.first((off % remaining) & ~1);
     if (found === null) return 0;
     // "a little bit of randomness to the next source port": i = max(i, random(8) * 2).
     const i = Math.max(found.step, this.portRng.int(8) * 2);
-    this.perturb.set(key, off + i + 2);
+    ps.perturb = off + i + 2;
     return found.port;
   }
 
@@ -162,8 +165,8 @@ export class TcpLayer implements L4Receiver {
    * toward loopback, or every one with tcp_tw_reuse = 1, pay it). The new connection's ISN stays the seeded one (the kernel starts it at the old
    * snd_nxt + 65537).
    */
-  private scanReusingTimeWait(key: number, dst: Ipv4, dport: number, offset: number): { port: number; step: number } | null {
-    const free = this.portSearch(key).first(offset);
+  private scanReusingTimeWait(ps: PortSearch, dst: Ipv4, dport: number, offset: number): { port: number; step: number } | null {
+    const free = ps.first(offset);
     const remaining = this.portCount;
     const freeParity = free === null ? 2 : (free.port - this.config.portRange[0]) & 1;
     const nowSec = Math.floor(this.stack.sim.now / SEC);
@@ -182,9 +185,20 @@ export class TcpLayer implements L4Receiver {
     return free;
   }
 
+  /** The destination's search if it has one (searches are never dropped, so the last one found is kept). */
+  private searchOf(key: number): PortSearch | undefined {
+    if (key === this.lastSearchKey) return this.lastSearch!;
+    const ps = this.searches.get(key);
+    if (ps !== undefined) {
+      this.lastSearchKey = key;
+      this.lastSearch = ps;
+    }
+    return ps;
+  }
+
   /** The taken-port bitmaps toward one destination, built on its first connect and kept by hash/unhash/listen. */
   private portSearch(key: number): PortSearch {
-    let ps = this.searches.get(key);
+    let ps = this.searchOf(key);
     if (ps === undefined) {
       ps = new PortSearch(this.config.portRange[0], this.portCount);
       for (const port of this.listeners.keys()) ps.mark(port, true);
@@ -208,7 +222,7 @@ export class TcpLayer implements L4Receiver {
 
   private hash(s: TcpSocket): void {
     this.conns.set(s);
-    if (this.searches.size > 0) this.searches.get(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, true);
+    if (this.searches.size > 0) this.searchOf(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, true);
   }
 
   /** inet_twsk_hashdance: a connection entering TIME_WAIT gives its socket's slot (same place) to its record. */
@@ -218,7 +232,7 @@ export class TcpLayer implements L4Receiver {
 
   /** Removes a closed socket (or a TIME_WAIT record that goes) from the connection table. */
   unhash(s: TcpSocket | TimeWaitSock): void {
-    if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searches.get(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, false);
+    if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, false);
   }
 
   /** Removes a listener. */
