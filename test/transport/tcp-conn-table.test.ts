@@ -102,6 +102,20 @@ describe('ConnTable', () => {
     expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
   });
 
+  it('answers before its first entry and after its last one', () => {
+    const t = new ConnTable<E>();
+    const e = new E(80, 0x0a000001, 40000, 1);
+    expect(t.get(80, 0x0a000001, 40000)).toBeUndefined();
+    expect(t.delete(e)).toBe(false);
+    expect(t.replace(e, new E(80, 0x0a000001, 40000, 2))).toBe(false);
+    expect(t.values()).toEqual([]);
+    t.set(e);
+    expect(t.get(80, 0x0a000001, 40000)).toBe(e);
+    expect(t.delete(e)).toBe(true);
+    expect(t.get(80, 0x0a000001, 40000)).toBeUndefined();
+    expect(t.size).toBe(0);
+  });
+
   it('grows past thousands of entries and empties completely', () => {
     const t = new ConnTable<E>();
     const es: E[] = [];

@@ -16,6 +16,9 @@ export interface ConnEntry {
 }
 
 const MIN_CAP = 16;
+/** What a table holds before its first entry (a namespace that never uses TCP allocates nothing more). */
+const NO_I32 = new Int32Array(0);
+const NO_F64 = new Float64Array(0);
 
 /** 32-bit mix of the three key fields (a murmur3-style finaliser). */
 function mix(addr: number, ports: number): number {
@@ -27,14 +30,15 @@ function mix(addr: number, ports: number): number {
 
 /** Local port → entries with that port and the insertion number that started the group. */
 class PortGroups {
-  private cap = MIN_CAP;
-  private keys = new Int32Array(MIN_CAP); // port + 1; 0 = empty
-  private counts = new Int32Array(MIN_CAP);
-  private starts = new Float64Array(MIN_CAP);
+  private cap = 0;
+  private keys = NO_I32; // port + 1; 0 = empty
+  private counts = NO_I32;
+  private starts = NO_F64;
   private size = 0;
 
   /** Counts one more entry on `port`; returns the group's start (`seq` when the group was empty). */
   add(port: number, seq: number): number {
+    if ((this.size + 1) * 2 > this.cap) this.grow();
     const k = port + 1;
     const mask = this.cap - 1;
     let i = Math.imul(k, 0x9e3779b1) & mask;
@@ -50,12 +54,13 @@ class PortGroups {
     this.keys[i] = k;
     this.counts[i] = 1;
     this.starts[i] = seq;
-    if (++this.size * 2 > this.cap) this.grow();
+    this.size++;
     return seq;
   }
 
   /** Counts one entry less on `port` (the group goes at zero). */
   remove(port: number): void {
+    if (this.size === 0) return;
     const k = port + 1;
     const mask = this.cap - 1;
     let i = Math.imul(k, 0x9e3779b1) & mask;
@@ -86,7 +91,7 @@ class PortGroups {
     const keys = this.keys;
     const counts = this.counts;
     const starts = this.starts;
-    this.cap *= 2;
+    this.cap = Math.max(MIN_CAP, 2 * this.cap);
     this.keys = new Int32Array(this.cap);
     this.counts = new Int32Array(this.cap);
     this.starts = new Float64Array(this.cap);
@@ -105,14 +110,14 @@ class PortGroups {
 
 /** The connection table of one TCP layer. */
 export class ConnTable<T extends ConnEntry> {
-  private cap = MIN_CAP;
-  private addrs = new Int32Array(MIN_CAP);
+  private cap = 0;
+  private addrs = NO_I32;
   /** localPort << 16 | remotePort; 0 = an empty slot (no connection has both ports 0). Probing reads only these keys. */
-  private ports = new Int32Array(MIN_CAP);
-  private vals: (T | null)[] = new Array<T | null>(MIN_CAP).fill(null);
+  private ports = NO_I32;
+  private vals: (T | null)[] = [];
   /** Per slot: the entry's insertion number and its local port group's start (the listing order). */
-  private seqs = new Float64Array(MIN_CAP);
-  private starts = new Float64Array(MIN_CAP);
+  private seqs = NO_F64;
+  private starts = NO_F64;
   private readonly groups = new PortGroups();
   private nextSeq = 0;
   /** Entries in the table. */
@@ -120,6 +125,7 @@ export class ConnTable<T extends ConnEntry> {
 
   /** The entry for this 4-tuple (the local address is not in the key: one address per side), or undefined. */
   get(localPort: number, remoteAddr: Ipv4, remotePort: number): T | undefined {
+    if (this.size === 0) return undefined;
     const a = remoteAddr | 0;
     const p = (localPort << 16) | remotePort;
     const mask = this.cap - 1;
@@ -134,6 +140,7 @@ export class ConnTable<T extends ConnEntry> {
 
   /** Adds `e`; an entry already there for its 4-tuple gives `e` its slot (and its place in the listing). */
   set(e: T): void {
+    if ((this.size + 1) * 2 > this.cap) this.grow(); // (at most half full: a probe always ends at an empty slot)
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
@@ -151,7 +158,7 @@ export class ConnTable<T extends ConnEntry> {
     const seq = this.nextSeq++;
     this.seqs[i] = seq;
     this.starts[i] = this.groups.add(e.localPort, seq);
-    if (++this.size * 2 > this.cap) this.grow();
+    this.size++;
   }
 
   /** Puts `next` in `prev`'s slot (same 4-tuple, same place in the listing); false when `prev` is not there. */
@@ -198,6 +205,7 @@ export class ConnTable<T extends ConnEntry> {
   }
 
   private slotOf(e: T): number {
+    if (this.size === 0) return -1;
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
@@ -216,7 +224,7 @@ export class ConnTable<T extends ConnEntry> {
     const ports = this.ports;
     const seqs = this.seqs;
     const starts = this.starts;
-    this.cap *= 2;
+    this.cap = Math.max(MIN_CAP, 2 * this.cap);
     this.addrs = new Int32Array(this.cap);
     this.ports = new Int32Array(this.cap);
     this.vals = new Array<T | null>(this.cap).fill(null);
