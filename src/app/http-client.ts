@@ -12,7 +12,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind } from '../transport/api.js';
-import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
+import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
@@ -99,6 +99,8 @@ interface Pending {
   timeout: TimeNs;
   cb: (r: HttpResult) => void;
   timer: SimEvent | null;
+  /** What the timer event holds (let go when the request ends). */
+  hold: TimeoutHold | null;
   conn: ClientConn | null;
   done: boolean;
   connect: TimeNs | null;
@@ -133,6 +135,9 @@ export class HttpClient {
   /** Connections opened so far. */
   connectionsOpened = 0;
   private tlsRng: Rng | null = null;
+  /** The options of every connection this client opens (read by the socket's constructor only). */
+  private connOpts: TcpSocketOptions | null = null;
+  private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; key: string } | null = null;
   private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
 
   constructor(
@@ -144,8 +149,10 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
-    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
-    p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, hold: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
+    const hold: TimeoutHold = { p };
+    p.hold = hold;
+    p.timer = this.sim.schedule(timeout, requestTimeout, this, hold);
     if (target.addr !== null) {
       p.addr = target.addr;
       this.dispatch(p);
@@ -168,7 +175,7 @@ export class HttpClient {
   }
 
   private dispatch(p: Pending): void {
-    const key = p.target.tls ? `${p.addr}:${p.target.port}/tls/${p.target.host}` : `${p.addr}:${p.target.port}`;
+    const key = this.poolKey(p.target, p.addr);
     if (this.opts.keepAlive) {
       const list = this.idle.get(key);
       while (list && list.length > 0) {
@@ -189,10 +196,22 @@ export class HttpClient {
     this.openConn(key, p);
   }
 
+  /**
+   * The pool's key for a target at an address; the last one is kept (a load generator sends to one
+   * target), so the maps see the same string, its hash computed once.
+   */
+  private poolKey(t: HttpTarget, addr: Ipv4): string {
+    const k = this.lastKey;
+    if (k !== null && k.target === t && k.addr === addr && k.port === t.port && k.tls === t.tls && k.host === t.host) return k.key;
+    const key = t.tls ? `${addr}:${t.port}/tls/${t.host}` : `${addr}:${t.port}`;
+    this.lastKey = { target: t, addr, port: t.port, tls: t.tls, host: t.host, key };
+    return key;
+  }
+
   private openConn(key: string, p: Pending): void {
     this.open.set(key, (this.open.get(key) ?? 0) + 1);
     this.connectionsOpened++;
-    const tcp = this.tcp.connect(p.addr, p.target.port, undefined, { noDelay: true, flowId: this.opts.flowId ?? 0 });
+    const tcp = this.tcp.connect(p.addr, p.target.port, undefined, (this.connOpts ??= { noDelay: true, flowId: this.opts.flowId ?? 0 }));
     if (tcp.state === 'CLOSED') {
       // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop
       // user beyond the ephemeral ports meets this on every request, so it costs no parser, connection
@@ -298,7 +317,7 @@ export class HttpClient {
   private complete(p: Pending, m: HttpResponse): void {
     if (p.done) return;
     p.done = true;
-    p.timer?.cancel();
+    stopTimer(p);
     p.conn = null;
     const ok = m.status >= 200 && m.status < 400;
     const cb = takeCallback(p);
@@ -320,7 +339,7 @@ export class HttpClient {
   fail(p: Pending, kind: ErrorKind, tlsFailure?: HttpResult['tlsFailure']): void {
     if (p.done) return;
     p.done = true;
-    p.timer?.cancel();
+    stopTimer(p);
     const c = p.conn;
     p.conn = null;
     if (c !== null && c.req === p) {
@@ -399,7 +418,28 @@ function takeCallback(p: Pending): (r: HttpResult) => void {
   return cb;
 }
 
-function requestTimeout(client: HttpClient, p: Pending): void {
+/**
+ * The request timer's hold on its request: what the timer event keeps. A finished request lets go of
+ * it (`p` null), and its cancelled event, queued until the timeout's time, keeps only this (not the
+ * request record) through the scavenges it outlives.
+ */
+interface TimeoutHold {
+  p: Pending | null;
+}
+
+/** Cancels the request's timer; its event (queued until its time) lets go of the request. */
+function stopTimer(p: Pending): void {
+  p.timer?.cancel();
+  p.timer = null;
+  if (p.hold !== null) {
+    p.hold.p = null;
+    p.hold = null;
+  }
+}
+
+function requestTimeout(client: HttpClient, hold: TimeoutHold): void {
+  const p = hold.p;
+  if (p === null) return;
   p.timer = null;
   client.fail(p, 'timeout');
 }

@@ -20,6 +20,10 @@ import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
 /** Largest response body a server sends (a draw from a long-tailed distribution is cut here). */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/** The defaults of serviceTime and responseSize (shared: a distribution is only read). */
+const NO_SERVICE_TIME: Distribution = Object.freeze({ kind: 'constant', value: 0 });
+const DEFAULT_RESPONSE_SIZE: Distribution = Object.freeze({ kind: 'constant', value: 64 });
+
 export interface HttpServerOptions {
   port: number;
   /** Who answers (the pod name): sent as `X-Served-By` and as the first body line. */
@@ -173,8 +177,8 @@ export class HttpServer {
       this.rec?.queueChanged(this.queued);
       this.busy++;
       this.rec?.busyChanged(this.busy);
-      const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? { kind: 'constant', value: 0 }, this.rng)));
-      this.sim.schedule(service, finishJob, this, job);
+      const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? NO_SERVICE_TIME, this.rng)));
+      this.sim.post(service, finishJob, this, job); // (never cancelled: a pooled event)
     }
   }
 
@@ -187,7 +191,7 @@ export class HttpServer {
     if (conn.closed || conn.sock.isClosed()) {
       this.counters.abandoned++;
     } else {
-      const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? { kind: 'constant', value: 64 }, this.rng))));
+      const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? DEFAULT_RESPONSE_SIZE, this.rng))));
       const close = this.opts.keepAlive === false || /close/i.test(httpHeader(job.req.headers, 'connection') ?? '') || job.req.version === 'HTTP/1.0';
       const bytes = this.response(this.opts.status ?? 200, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);

@@ -69,6 +69,9 @@ export class HttpLoadGenerator {
   private unstarted = 0;
   /** Called once when every issued request has finished and no more will be issued. */
   onDone: (() => void) | null = null;
+  /** The event callbacks of the next arrival and a user's next request (one function each, no closure per event). */
+  private static readonly ARRIVAL = (g: HttpLoadGenerator): void => g.arrival();
+  private static readonly USER_NEXT = (g: HttpLoadGenerator): void => g.userNext();
 
   constructor(
     tcp: TcpLayer,
@@ -127,7 +130,7 @@ export class HttpLoadGenerator {
     const p = this.opts.pattern;
     if (p.kind !== 'open') return;
     const gap = p.arrival === 'poisson' ? sample({ kind: 'exponential', mean: 1e9 / p.rate }, this.rng) : 1e9 / p.rate;
-    this.sim.schedule(Math.round(gap), (g: HttpLoadGenerator) => g.arrival(), this);
+    this.sim.post(Math.round(gap), HttpLoadGenerator.ARRIVAL, this); // (never cancelled: a pooled event)
   }
 
   /**
@@ -149,7 +152,7 @@ export class HttpLoadGenerator {
       const p = this.opts.pattern;
       if (p.kind !== 'closed') return;
       const think = Math.max(0, Math.round(sample(p.thinkTime, this.rng)));
-      this.sim.schedule(think, (g: HttpLoadGenerator) => g.userNext(), this);
+      this.sim.post(think, HttpLoadGenerator.USER_NEXT, this);
     });
   }
 

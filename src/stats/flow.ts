@@ -69,9 +69,9 @@ export class FlowStats implements FlowRecorder {
   lastEnd: TimeNs | null = null;
   /** Completions, errors and latency per second (timeseries.json; stats.json's recovery section when the scenario has faults). */
   readonly perSecond = new SecondSeries();
-  /** Report `phasesUs` in stats.json (set by the scenario for flows that ask for it). */
+  /** Report `phasesUs` in stats.json (set by the scenario for flows that ask for it, before the run). */
   reportPhases = false;
-  /** Per-phase latency of successful requests. */
+  /** Per-phase latency of successful requests (recorded only with reportPhases). */
   readonly phases: Record<keyof RequestPhases, LatencyRecorder> = { dns: new LatencyRecorder(), connect: new LatencyRecorder(), tls: new LatencyRecorder(), ttfb: new LatencyRecorder(), total: new LatencyRecorder() };
   /** When each failed request ended, in order (for the recovery metrics' time to first error). */
   readonly errorTimes: TimeNs[] = [];
@@ -107,7 +107,13 @@ export class FlowStats implements FlowRecorder {
     this.retries++;
   }
   requestPhases(p: RequestPhases): void {
-    for (const k of PHASES) this.phases[k].record(p[k]);
+    if (!this.reportPhases) return; // nothing reads them (report.ts lists them only when asked)
+    const h = this.phases;
+    h.dns.record(p.dns);
+    h.connect.record(p.connect);
+    h.tls.record(p.tls);
+    h.ttfb.record(p.ttfb);
+    h.total.record(p.total);
   }
   servedBy(endpoint: string, bytes: number, newConnection: boolean): void {
     let e = this.byEndpoint.get(endpoint);

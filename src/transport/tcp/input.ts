@@ -124,7 +124,7 @@ export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
 /** tcp_may_update_window / tcp_ack_update_window: take the peer's window; true when it changed. */
 function ackUpdateWindow(sk: TcpSocket, t: TcpHeader, ack: number): boolean {
   const seq = sk.rcvNxt + ((t.seq - ((sk.irs + sk.rcvNxt) >>> 0)) | 0);
-  const nwin = t.window * 2 ** sk.sndWscale;
+  const nwin = t.window * (1 << sk.sndWscale); // (a shift ≤ 14: exact, and no Math.pow)
   let windowChanged = false;
   if (ack > sk.sndWl2 || seq > sk.sndWl1 || (seq === sk.sndWl1 && nwin !== sk.sndWnd)) {
     windowChanged = nwin !== sk.sndWnd;
@@ -280,7 +280,8 @@ function queueOoo(sk: TcpSocket, start: number, end: number, data: Uint8Array | 
   while (i < sk.ooo.length && sk.ooo[i]!.end < start) i++;
   const r = sk.ooo[i];
   if (r === undefined || r.start > end) {
-    sk.ooo.splice(i, 0, { start, end, pieces: [piece], fin });
+    if (sk.ooo.length === 0) sk.ooo = [{ start, end, pieces: [piece], fin }];
+    else sk.ooo.splice(i, 0, { start, end, pieces: [piece], fin });
     sk.oooBytes += end - start;
     return;
   }

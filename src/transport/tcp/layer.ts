@@ -15,6 +15,7 @@ import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOpt
 import { segmentArrived } from './input.js';
 import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
+import { ConnTable } from './conn-table.js';
 import { PortSearch } from './ports.js';
 import { TcpSocket } from './socket.js';
 import { icmpError } from './teardown.js';
@@ -73,15 +74,17 @@ export class TcpLayer implements L4Receiver {
   readonly inetIdRng: Rng;
   private readonly tsRng: Rng;
   private readonly portRng: Rng;
-  /** The established hash: local port → peer (connKey) → a socket, or a connection in TIME_WAIT. */
-  private readonly conns = new Map<number, Map<number, TcpSocket | TimeWaitSock>>();
+  /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
+  private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
   private readonly listeners = new Map<number, TcpListener>();
   private readonly tsOffsets = new Map<Ipv4, number>();
-  private readonly perturb = new Map<number, number>();
   /** Ports in ip_local_port_range. */
   private readonly portCount: number;
   /** Per destination (connKey) the ports taken toward it, for pickPort. */
   private readonly searches = new Map<number, PortSearch>();
+  /** The last destination's search (a client connects to one destination over and over). */
+  private lastSearchKey = -1;
+  private lastSearch: PortSearch | null = null;
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(
@@ -140,15 +143,16 @@ export class TcpLayer implements L4Receiver {
    */
   private pickPort(src: Ipv4, dst: Ipv4, dport: number): number {
     const key = connKey(dst, dport);
-    let off = this.perturb.get(key);
-    if (off === undefined) off = this.portRng.uint32();
+    const ps = this.portSearch(key);
+    let off = ps.perturb;
+    if (off < 0) off = this.portRng.uint32();
     const remaining = this.portCount;
     const tw = this.config.twReuse;
-    const found = tw === 1 || (tw === 2 && (isLoopback(dst) || isLoopback(src))) ? this.scanReusingTimeWait(key, (off % remaining) & ~1) : this.portSearch(key).first((off % remaining) & ~1);
+    const found = tw === 1 || (tw === 2 && (isLoopback(dst) || isLoopback(src))) ? this.scanReusingTimeWait(ps, dst, dport, (off % remaining) & ~1) : ps.first((off % remaining) & ~1);
     if (found === null) return 0;
     // "a little bit of randomness to the next source port": i = max(i, random(8) * 2).
     const i = Math.max(found.step, this.portRng.int(8) * 2);
-    this.perturb.set(key, off + i + 2);
+    ps.perturb = off + i + 2;
     return found.port;
   }
 
@@ -161,8 +165,8 @@ export class TcpLayer implements L4Receiver {
    * toward loopback, or every one with tcp_tw_reuse = 1, pay it). The new connection's ISN stays the seeded one (the kernel starts it at the old
    * snd_nxt + 65537).
    */
-  private scanReusingTimeWait(key: number, offset: number): { port: number; step: number } | null {
-    const free = this.portSearch(key).first(offset);
+  private scanReusingTimeWait(ps: PortSearch, dst: Ipv4, dport: number, offset: number): { port: number; step: number } | null {
+    const free = ps.first(offset);
     const remaining = this.portCount;
     const freeParity = free === null ? 2 : (free.port - this.config.portRange[0]) & 1;
     const nowSec = Math.floor(this.stack.sim.now / SEC);
@@ -170,7 +174,7 @@ export class TcpLayer implements L4Receiver {
       const end = parity === freeParity ? free!.step : remaining;
       for (let i = 0; i < end; i += 2) {
         const port = this.config.portRange[0] + ((offset + i + parity) % remaining);
-        const old = this.conns.get(port)?.get(key);
+        const old = this.conns.get(port, dst, dport);
         if (!(old instanceof TimeWaitSock) || !old.tsOk || this.listeners.has(port)) continue;
         // tw_ts_recent_stamp: when the TIME_WAIT socket last heard a timestamp (its TIME_WAIT start here).
         if (nowSec <= Math.floor(old.tsRecentStamp / SEC)) continue;
@@ -181,13 +185,26 @@ export class TcpLayer implements L4Receiver {
     return free;
   }
 
+  /** The destination's search if it has one (searches are never dropped, so the last one found is kept). */
+  private searchOf(key: number): PortSearch | undefined {
+    if (key === this.lastSearchKey) return this.lastSearch!;
+    const ps = this.searches.get(key);
+    if (ps !== undefined) {
+      this.lastSearchKey = key;
+      this.lastSearch = ps;
+    }
+    return ps;
+  }
+
   /** The taken-port bitmaps toward one destination, built on its first connect and kept by hash/unhash/listen. */
   private portSearch(key: number): PortSearch {
-    let ps = this.searches.get(key);
+    let ps = this.searchOf(key);
     if (ps === undefined) {
       ps = new PortSearch(this.config.portRange[0], this.portCount);
       for (const port of this.listeners.keys()) ps.mark(port, true);
-      for (const [port, m] of this.conns) if (m.has(key)) ps.mark(port, true);
+      const dst = Math.floor(key / 65536);
+      const dport = key % 65536;
+      for (const s of this.conns.values()) if (s.remoteAddr >>> 0 === dst && s.remotePort === dport) ps.mark(s.localPort, true);
       this.searches.set(key, ps);
     }
     return ps;
@@ -204,46 +221,30 @@ export class TcpLayer implements L4Receiver {
   }
 
   private hash(s: TcpSocket): void {
-    let m = this.conns.get(s.localPort);
-    if (!m) {
-      m = new Map();
-      this.conns.set(s.localPort, m);
-    }
-    const k = connKey(s.remoteAddr, s.remotePort);
-    m.set(k, s);
-    this.searches.get(k)?.mark(s.localPort, true);
+    this.conns.set(s);
+    if (this.searches.size > 0) this.searchOf(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, true);
   }
 
   /** inet_twsk_hashdance: a connection entering TIME_WAIT gives its socket's slot (same place) to its record. */
   rehash(s: TcpSocket, tw: TimeWaitSock): void {
-    const m = this.conns.get(s.localPort);
-    const k = connKey(s.remoteAddr, s.remotePort);
-    if (m?.get(k) === s) m.set(k, tw);
+    this.conns.replace(s, tw);
   }
 
   /** Removes a closed socket (or a TIME_WAIT record that goes) from the connection table. */
   unhash(s: TcpSocket | TimeWaitSock): void {
-    const m = this.conns.get(s.localPort);
-    const k = connKey(s.remoteAddr, s.remotePort);
-    if (m?.get(k) === s) {
-      m.delete(k);
-      if (m.size === 0) this.conns.delete(s.localPort);
-      if (!this.listeners.has(s.localPort)) this.searches.get(k)?.mark(s.localPort, false);
-    }
+    if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, false);
   }
 
   /** Removes a listener. */
   unlisten(l: TcpListener): void {
     if (this.listeners.get(l.port) !== l) return;
     this.listeners.delete(l.port);
-    for (const [k, ps] of this.searches) if (!this.conns.get(l.port)?.has(k)) ps.mark(l.port, false);
+    for (const [k, ps] of this.searches) if (this.conns.get(l.port, Math.floor(k / 65536), k % 65536) === undefined) ps.mark(l.port, false);
   }
 
   /** Every socket in the connection table (for inspection), in table order: TIME_WAIT ones are records. */
   sockets(): (TcpSocket | TimeWaitSock)[] {
-    const out: (TcpSocket | TimeWaitSock)[] = [];
-    for (const m of this.conns.values()) for (const s of m.values()) out.push(s);
-    return out;
+    return this.conns.values();
   }
 
   /** tcp_v4_rcv's csum_error: TCP_MIB_CSUMERRORS and TCP_MIB_INERRS. */
@@ -261,8 +262,7 @@ export class TcpLayer implements L4Receiver {
       return;
     }
     this.counters.InSegs++;
-    const key = connKey(ip.src, t.srcPort);
-    const s = this.conns.get(t.dstPort)?.get(key);
+    const s = this.conns.get(t.dstPort, ip.src, t.srcPort);
     if (s !== undefined) {
       if (s instanceof TimeWaitSock) {
         this.timeWaitArrived(s, pkt);
@@ -346,7 +346,7 @@ export class TcpLayer implements L4Receiver {
     const inner = icmpPkt.inner;
     const icmp = icmpPkt.icmp;
     if (inner === null || inner.ip === null || inner.tcp === null || icmp === null) return;
-    const s = this.conns.get(inner.tcp.srcPort)?.get(connKey(inner.ip.dst, inner.tcp.dstPort));
+    const s = this.conns.get(inner.tcp.srcPort, inner.ip.dst, inner.tcp.dstPort);
     if (s === undefined) return;
     if (icmp.type === IcmpType.DEST_UNREACH && icmp.code === IcmpUnreachCode.FRAG_NEEDED) {
       // ipv4_sk_update_pmtu, then tcp_v4_mtu_reduced (no error reaches the application).

@@ -26,26 +26,44 @@ export interface SynOptions {
   tsecr: number;
 }
 
-/** Options of a SYN (tcp_syn_options) or SYN-ACK (tcp_synack_options); each feature only when enabled. */
-export function synOptions(mss: number, ts: { tsval: number; tsecr: number } | null, sack: boolean, wscale: number | null): TcpOption[] {
-  const o: TcpOption[] = [{ kind: 'mss', value: mss }];
-  if (ts !== null) {
-    if (sack) o.push({ kind: 'sackPermitted' });
-    else o.push(NOP, NOP);
-    o.push({ kind: 'timestamps', tsval: ts.tsval >>> 0, tsecr: ts.tsecr >>> 0 });
-  } else if (sack) {
-    o.push(NOP, NOP, { kind: 'sackPermitted' });
-  }
-  if (wscale !== null) o.push(NOP, { kind: 'wscale', shift: wscale });
-  return o;
+/** SACK_PERM and the window-scale records (shared and frozen, as NOP). */
+const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitted' }) as TcpOption;
+const WSCALES: readonly TcpOption[] = Array.from({ length: 15 }, (_, shift) => Object.freeze({ kind: 'wscale', shift }) as TcpOption);
+/** The last MSS record built (a namespace's SYNs all carry the same MSS). */
+let lastMss: TcpOption & { kind: 'mss' } = Object.freeze({ kind: 'mss', value: 536 }) as TcpOption & { kind: 'mss' };
+
+function mssOption(mss: number): TcpOption {
+  if (lastMss.value !== mss) lastMss = Object.freeze({ kind: 'mss', value: mss }) as TcpOption & { kind: 'mss' };
+  return lastMss;
 }
 
-/** Options of an established segment: NOP NOP TS, then NOP NOP SACK when blocks are given. */
+function wscaleOption(shift: number): TcpOption {
+  return WSCALES[shift] ?? { kind: 'wscale', shift };
+}
+
+/**
+ * Options of a SYN (tcp_syn_options) or SYN-ACK (tcp_synack_options); each feature only when enabled.
+ * `ts` false: no timestamps (tsval and tsecr ignored). Each list is built at its final length.
+ */
+export function synOptions(mss: number, ts: boolean, tsval: number, tsecr: number, sack: boolean, wscale: number | null): TcpOption[] {
+  const m = mssOption(mss);
+  if (ts) {
+    const t: TcpOption = { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 };
+    if (sack) return wscale !== null ? [m, SACK_PERMITTED, t, NOP, wscaleOption(wscale)] : [m, SACK_PERMITTED, t];
+    return wscale !== null ? [m, NOP, NOP, t, NOP, wscaleOption(wscale)] : [m, NOP, NOP, t];
+  }
+  if (sack) return wscale !== null ? [m, NOP, NOP, SACK_PERMITTED, NOP, wscaleOption(wscale)] : [m, NOP, NOP, SACK_PERMITTED];
+  return wscale !== null ? [m, NOP, wscaleOption(wscale)] : [m];
+}
+
+/** Options of an established segment: NOP NOP TS, then NOP NOP SACK when blocks are given (built at their final length). */
 export function establishedOptions(ts: boolean, tsval: number, tsecr: number, sackBlocks: [number, number][] | null): TcpOption[] {
-  const o: TcpOption[] = [];
-  if (ts) o.push(NOP, NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 });
-  if (sackBlocks !== null && sackBlocks.length > 0) o.push(NOP, NOP, { kind: 'sack', blocks: sackBlocks });
-  return o;
+  const sack = sackBlocks !== null && sackBlocks.length > 0;
+  if (ts) {
+    const t: TcpOption = { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 };
+    return sack ? [NOP, NOP, t, NOP, NOP, { kind: 'sack', blocks: sackBlocks }] : [NOP, NOP, t];
+  }
+  return sack ? [NOP, NOP, { kind: 'sack', blocks: sackBlocks }] : [];
 }
 
 /** Parses the options of a SYN / SYN-ACK (tcp_parse_options). */

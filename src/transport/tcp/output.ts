@@ -82,7 +82,7 @@ function selectWindow(sk: TcpSocket): number {
   const win = windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws);
   sk.rcvWnd = win;
   sk.rcvWup = sk.rcvNxt;
-  return Math.floor(win / 2 ** ws);
+  return Math.floor(win / (1 << ws));
 }
 
 /** __tcp_select_window's free space: the buffer's half up to the clamp, less out-of-order bytes, at most rcv_ssthresh. */
@@ -103,7 +103,7 @@ export function windowFor(free: number, cur: number, ws: number): number {
     if ((win >> ws) << ws !== win) win = ((win >> ws) + 1) << ws;
   } else if (win > 65535) win = 65535;
   if (win < cur) win = ws > 0 ? Math.ceil(cur / (1 << ws)) * (1 << ws) : cur;
-  return Math.min(win, 65535 * 2 ** ws);
+  return Math.min(win, 65535 * (1 << ws)); // (ws ≤ 14: 1 << ws is exact)
 }
 
 /** SACK blocks: the range holding the latest out-of-order segment first, then the others, newest first. */
@@ -232,7 +232,8 @@ function sendNew(sk: TcpSocket, len: number): void {
   if (fin) flags |= TcpFlag.FIN;
   const payload = len > 0 ? payloadFor(sk, seq, end) : null;
   const seg = new TxSeg(seq, end + (fin ? 1 : 0), false, fin, sk.sim.now);
-  sk.rtx.push(seg);
+  if (sk.rtx.length === 0) sk.rtx = [seg];
+  else sk.rtx.push(seg);
   sk.packetsOut++;
   sk.sndNxt = seg.end;
   if (fin) sk.finSent = true;

@@ -58,6 +58,8 @@ function ctz(x: number): number {
 
 /** The ports taken toward one destination (address, port), by parity, for a range [low, low + size). */
 export class PortSearch {
+  /** __inet_hash_connect's per-destination perturbation (the next scan's offset); -1 before the first connect. */
+  perturb = -1;
   private readonly half: number;
   private readonly bits: [FreeBits, FreeBits];
   constructor(

@@ -21,6 +21,17 @@ export class TxSeg {
   ) {}
 }
 
+/**
+ * The empty queues a socket starts with and keeps once its own are released (TIME_WAIT): shared and
+ * frozen, replaced by a list built at its length on the first push (a `[]` grows to 17 slots on its
+ * first push: the write queue's three arrays, the retransmission queue and the out-of-order list of
+ * every socket). A push onto one throws rather than touch another socket.
+ */
+export const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
+export const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
+export const NO_DATA: (Uint8Array | null)[] = Object.freeze([]) as unknown as (Uint8Array | null)[];
+export const NO_OOO: OooRange[] = Object.freeze([]) as unknown as OooRange[];
+
 /** A received out-of-order range held for reassembly. */
 export interface OooRange {
   start: number;

@@ -10,7 +10,7 @@ import { MS } from './config.js';
 import { ackArrived } from './input.js';
 import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN } from './options.js';
 import { buildPacket, output, pushPendingFrames, sendAck, tsNow } from './output.js';
-import { TxSeg } from './segment.js';
+import { NO_SEGS, TxSeg } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 import { fail } from './teardown.js';
 import { armRto, rttSample } from './timers.js';
@@ -87,13 +87,15 @@ export function rcvSpace(sk: TcpSocket): number {
 /** Sends (or resends) our SYN or SYN-ACK with its options (tcp_transmit_skb of the SYN, tcp_make_synack). */
 export function sendSyn(sk: TcpSocket): void {
   const passive = sk.state === 'SYN_RECV';
-  const ts = sk.cfg.timestamps && (!passive || sk.tsOk) ? { tsval: tsNow(sk), tsecr: passive ? sk.tsRecent : 0 } : null;
+  const ts = sk.cfg.timestamps && (!passive || sk.tsOk);
   const sack = sk.cfg.sack && (!passive || sk.sackOk);
   const ws = sk.cfg.windowScaling && (!passive || sk.rcvWscale > 0 || sk.sndWscale > 0) ? LINUX_WSCALE : null;
-  const opts = synOptions(sk.advMss, ts, sack, ws);
+  const opts = synOptions(sk.advMss, ts, ts ? tsNow(sk) : 0, passive ? sk.tsRecent : 0, sack, ws);
   const flags = passive ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
   if (sk.rtx.length === sk.rtxHead) {
-    sk.rtx.push(new TxSeg(0, 1, true, false, sk.sim.now));
+    const syn = new TxSeg(0, 1, true, false, sk.sim.now);
+    if (sk.rtx.length === 0) sk.rtx = [syn];
+    else sk.rtx.push(syn);
     sk.packetsOut = 1;
     sk.sndNxt = 1;
   }
@@ -137,7 +139,7 @@ export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
   if (!syn.everRetrans) rttSample(sk, sk.sim.now - syn.sentAt);
   else if (sk.tsOk && o.tsecr !== 0) rttSample(sk, Math.max(0, (tsNow(sk) - o.tsecr) | 0) * MS);
   const synLost = syn.everRetrans;
-  sk.rtx = [];
+  sk.rtx = NO_SEGS;
   sk.rtxHead = 0;
   sk.packetsOut = 0;
   sk.retransOut = 0;

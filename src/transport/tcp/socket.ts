@@ -17,7 +17,7 @@ import { newCongestionControl, type CcState, type CongestionControl } from './cc
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
 import type { TcpLayer, TcpListener } from './layer.js';
 import { emit, pushPendingFrames } from './output.js';
-import type { OooRange, TxSeg } from './segment.js';
+import { NO_DATA, NO_OOO, NO_SEGS, NO_SEQS, type OooRange, type TxSeg } from './segment.js';
 import { destroy } from './teardown.js';
 import { TimerRef } from './timers.js';
 import type { TimeWaitSock } from './timewait.js';
@@ -88,7 +88,7 @@ export class TcpSocket implements CcState {
   rcvSsthresh = 0;
   windowClamp = 0;
   rcvMss = 536;
-  readonly ooo: OooRange[] = [];
+  ooo: OooRange[] = NO_OOO;
   oooBytes = 0;
   lastOooSeq = -1;
   copied = 0;
@@ -121,7 +121,7 @@ export class TcpSocket implements CcState {
   lastSendTime: TimeNs = 0;
 
   // --- retransmission queue ---
-  rtx: TxSeg[] = [];
+  rtx: TxSeg[] = NO_SEGS;
   rtxHead = 0;
   packetsOut = 0;
   sackedOut = 0;
@@ -131,9 +131,9 @@ export class TcpSocket implements CcState {
   totalRetrans = 0;
 
   // --- application write queue ---
-  qStart: number[] = [];
-  qEnd: number[] = [];
-  qData: (Uint8Array | null)[] = [];
+  qStart: number[] = NO_SEQS;
+  qEnd: number[] = NO_SEQS;
+  qData: (Uint8Array | null)[] = NO_DATA;
   qHead = 0;
 
   // --- RTT / RTO (RFC 6298 as tcp_rtt_estimator) ---
@@ -191,9 +191,17 @@ export class TcpSocket implements CcState {
     if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME_WAIT') throw new Error(`EPIPE: send on ${this.state} socket`);
     const len = typeof data === 'number' ? data : data.length;
     if (len <= 0) return;
-    this.qStart.push(this.writeSeq);
-    this.qEnd.push(this.writeSeq + len);
-    this.qData.push(typeof data === 'number' ? null : data);
+    const d = typeof data === 'number' ? null : data;
+    if (this.qEnd.length === 0) {
+      // (the shared empty queue, or this socket's first write: lists of one, not 17 slots)
+      this.qStart = [this.writeSeq];
+      this.qEnd = [this.writeSeq + len];
+      this.qData = [d];
+    } else {
+      this.qStart.push(this.writeSeq);
+      this.qEnd.push(this.writeSeq + len);
+      this.qData.push(d);
+    }
     this.writeSeq += len;
     if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') pushPendingFrames(this);
   }

@@ -49,7 +49,7 @@ export function rttSample(sk: TcpSocket, r: TimeNs): void {
 
 /** The RTO with the exponential backoff applied, capped at TCP_RTO_MAX. */
 export function currentRto(sk: TcpSocket): TimeNs {
-  return Math.min(sk.rto * 2 ** sk.backoff, sk.cfg.rtoMax);
+  return Math.min(sk.backoff === 0 ? sk.rto : sk.rto * 2 ** sk.backoff, sk.cfg.rtoMax);
 }
 
 /** Starts the retransmission timer from now. */

@@ -24,16 +24,9 @@ import { MS } from './config.js';
 import type { TcpLayer } from './layer.js';
 import { establishedOptions } from './options.js';
 import { freeSpace, sackBlocks, windowFor } from './output.js';
-import type { TxSeg } from './segment.js';
+import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 
-/**
- * The queues a closed socket holds once its own are released: shared, frozen (nothing queues data or
- * segments on a closed socket; a push would throw rather than touch another socket).
- */
-const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
-const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
-const NO_DATA: (Uint8Array | null)[] = Object.freeze([]) as unknown as (Uint8Array | null)[];
 
 /**
  * A connection in TIME_WAIT (struct tcp_timewait_sock): what `ss -t state time-wait` lists. Sequence
@@ -87,7 +80,7 @@ export class TimeWaitSock {
     this.tsOffset32 = sk.tsOffset | 0;
     this.sack = sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
     const ws = sk.rcvWscale;
-    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / 2 ** ws);
+    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
     this.expiry = sk.tailAt;
   }
 

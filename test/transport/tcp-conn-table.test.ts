@@ -1,0 +1,135 @@
+// The established hash as one open-addressing table (transport/tcp/conn-table): lookups, replacement
+// and deletion agree with a Map of local port → Map of peer → entry over a long random sequence of
+// operations, listing order included (a container kill aborts sockets in that order).
+import { describe, expect, it } from 'vitest';
+import { ConnTable, type ConnEntry } from '../../src/transport/tcp/conn-table.js';
+
+class E implements ConnEntry {
+  constructor(
+    readonly localPort: number,
+    readonly remoteAddr: number,
+    readonly remotePort: number,
+    readonly id: number,
+  ) {}
+}
+
+/** The structure the table replaced, as the reference. */
+class Reference {
+  readonly m = new Map<number, Map<number, E>>();
+  private k(addr: number, port: number): number {
+    return (addr >>> 0) * 65536 + port;
+  }
+  get(lp: number, addr: number, rp: number): E | undefined {
+    return this.m.get(lp)?.get(this.k(addr, rp));
+  }
+  set(e: E): void {
+    let g = this.m.get(e.localPort);
+    if (!g) this.m.set(e.localPort, (g = new Map()));
+    g.set(this.k(e.remoteAddr, e.remotePort), e);
+  }
+  replace(prev: E, next: E): boolean {
+    const g = this.m.get(prev.localPort);
+    const k = this.k(prev.remoteAddr, prev.remotePort);
+    if (g?.get(k) !== prev) return false;
+    g.set(k, next);
+    return true;
+  }
+  delete(e: E): boolean {
+    const g = this.m.get(e.localPort);
+    const k = this.k(e.remoteAddr, e.remotePort);
+    if (g?.get(k) !== e) return false;
+    g.delete(k);
+    if (g.size === 0) this.m.delete(e.localPort);
+    return true;
+  }
+  values(): E[] {
+    const out: E[] = [];
+    for (const g of this.m.values()) for (const e of g.values()) out.push(e);
+    return out;
+  }
+}
+
+/** A small deterministic generator (xorshift32). */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+describe('ConnTable', () => {
+  it('agrees with a Map of Maps over random adds, replacements, deletions and lookups, listing order included', () => {
+    const r = rng(12345);
+    const t = new ConnTable<E>();
+    const ref = new Reference();
+    const live: E[] = [];
+    // Few ports and peers so keys collide, groups empty and refill, and probe runs wrap.
+    const ports = [80, 443, 8080, 32768, 32770, 60999, 65535, 1];
+    const addrs = [0x0a000001, 0x0a600001, 0xc0a80001, 0xfffffffe, 0x7f000001];
+    let id = 0;
+    for (let step = 0; step < 20000; step++) {
+      const op = r();
+      const lp = ports[Math.floor(r() * ports.length)]!;
+      const ra = addrs[Math.floor(r() * addrs.length)]!;
+      const rp = 32768 + Math.floor(r() * 40);
+      if (op < 0.45) {
+        const e = new E(lp, ra, rp, id++);
+        const prev = ref.get(lp, ra, rp);
+        t.set(e);
+        ref.set(e);
+        if (prev !== undefined) live.splice(live.indexOf(prev), 1);
+        live.push(e);
+      } else if (op < 0.85 && live.length > 0) {
+        const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
+        expect(t.delete(e)).toBe(ref.delete(e));
+        expect(t.delete(e)).toBe(false);
+      } else if (op < 0.95 && live.length > 0) {
+        const i = Math.floor(r() * live.length);
+        const prev = live[i]!;
+        const next = new E(prev.localPort, prev.remoteAddr, prev.remotePort, id++);
+        expect(t.replace(prev, next)).toBe(ref.replace(prev, next));
+        live[i] = next;
+      } else {
+        expect(t.get(lp, ra, rp)).toBe(ref.get(lp, ra, rp));
+      }
+      expect(t.size).toBe(live.length);
+      if (step % 500 === 0) expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    }
+    for (const e of live) expect(t.get(e.localPort, e.remoteAddr, e.remotePort)).toBe(e);
+    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+  });
+
+  it('answers before its first entry and after its last one', () => {
+    const t = new ConnTable<E>();
+    const e = new E(80, 0x0a000001, 40000, 1);
+    expect(t.get(80, 0x0a000001, 40000)).toBeUndefined();
+    expect(t.delete(e)).toBe(false);
+    expect(t.replace(e, new E(80, 0x0a000001, 40000, 2))).toBe(false);
+    expect(t.values()).toEqual([]);
+    t.set(e);
+    expect(t.get(80, 0x0a000001, 40000)).toBe(e);
+    expect(t.delete(e)).toBe(true);
+    expect(t.get(80, 0x0a000001, 40000)).toBeUndefined();
+    expect(t.size).toBe(0);
+  });
+
+  it('grows past thousands of entries and empties completely', () => {
+    const t = new ConnTable<E>();
+    const es: E[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const e = new E(32768 + (i % 28000), 0x0a600000 + (i % 7), 80, i);
+      t.set(e);
+      es.push(e);
+    }
+    expect(t.size).toBe(5000);
+    for (const e of es) expect(t.get(e.localPort, e.remoteAddr, e.remotePort)).toBe(e);
+    expect(t.get(32768, 0x0a600000, 81)).toBeUndefined();
+    for (const e of es) expect(t.delete(e)).toBe(true);
+    expect(t.size).toBe(0);
+    expect(t.values()).toEqual([]);
+    for (const e of es) expect(t.get(e.localPort, e.remoteAddr, e.remotePort)).toBeUndefined();
+  });
+});
