@@ -295,6 +295,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     return c;
   }
 
+  /** Slots of the route lookup cache (0 before the first lookup): it grows when lookups keep evicting each other. */
+  get routeCacheSlots(): number {
+    return this.fibCache === null ? 0 : this.fibCache.keys.length;
+  }
+
   /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
   fibLookup(dst: Ipv4): Route | null {
     const c = this.routeCache();

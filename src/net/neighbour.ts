@@ -166,6 +166,11 @@ export class NeighbourTable {
     return dev.ifindex * 4294967296 + ip;
   }
 
+  /** Slots of the recent-entry cache (0 when there is none): it grows when lookups keep evicting each other. */
+  get recentSlots(): number {
+    return this.recent === null ? 0 : this.recent.ips.length;
+  }
+
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     // The recent-entry cache first: the (device, address) key is a double, and a Map lookup by it
     // boxes the number; a namespace sends to a handful of next hops.

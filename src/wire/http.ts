@@ -258,8 +258,8 @@ const responseMemo = new HeadMemoTable();
 /** The Content-Length of the head headOf returned last (-1: none). */
 let headMemoLength = -1;
 
-/** FNV-1a of buf[start, end), in 30 bits (a small integer as a Map key). */
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
+/** FNV-1a of buf[start, end), in 30 bits (a small integer as a Map key); the head memo's key (exported for its tests). */
+export function hashBytes(buf: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return (h ^ (h >>> 30)) & 0x3fffffff;
