@@ -80,9 +80,9 @@ const FIB_CACHE_REVIEW = 4096;
  * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
  * and the skb's dst; here a direct-mapped table by destination), valid while no routing table
  * changed and no device went up or down (`epoch`). A namespace starts with FIB_CACHE_SLOTS slots;
- * one whose lookups keep evicting each other (more than 1 in 16 of FIB_CACHE_REVIEW lookups a
- * conflict: the node of a client talking to hundreds of Services and pods) gets four times as many,
- * up to FIB_CACHE_MAX_SLOTS. The answers do not depend on the size, only how often they are computed.
+ * one whose route and source lookups keep evicting each other (more than 1 in 16 of FIB_CACHE_REVIEW
+ * lookups a conflict: the node of a client talking to hundreds of Services and pods) gets four times
+ * as many, up to FIB_CACHE_MAX_SLOTS; isLocal's slots grow with them. The answers do not depend on the size, only how often they are computed.
  */
 class FibCache {
   epoch = -1;
@@ -348,15 +348,14 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
     const c = this.routeCache();
+    // Not counted towards growing the cache: a node answers ARP requests flooded to every node, each
+    // about another address, and would grow for lookups that are never repeated.
     const i = c.slot(addr);
-    if (++c.lookups === FIB_CACHE_REVIEW) c.review();
     if (c.localKeys[i] === addr) return c.localVals[i] === 1;
-    c.missed(c.localKeys[i]!);
     const r = this.localTable.lookup(addr);
     const local = r !== null && r.type === 'local';
-    const j = c.slot(addr);
-    c.localKeys[j] = addr;
-    c.localVals[j] = local ? 1 : 0;
+    c.localKeys[i] = addr;
+    c.localVals[i] = local ? 1 : 0;
     return local;
   }
 
