@@ -39,6 +39,9 @@ export interface FdbEntry {
 export type BridgeNetfilter = (bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet) => boolean;
 
 
+/** The most slots of a bridge's FDB lookup cache. */
+const FDB_CACHE_MAX_SLOTS = 8192;
+
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
   readonly kind = 'bridge';
@@ -52,6 +55,16 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   private readonly bridgedDnat = new WeakMap<Packet, { inPort: NetDevice; src: Mac }>();
   /** How many frames were held (a held frame the neighbour layer drops keeps this above 0: one lookup per xmit). */
   private bridgedDnatHeld = 0;
+  /**
+   * FDB entries found lately, direct-mapped by MAC (at least twice as many slots as the FDB has
+   * entries, up to FDB_CACHE_MAX_SLOTS): a MAC is a 48-bit number, not a small integer, so a Map
+   * lookup by it hashes a boxed number and reads the boxed keys of its chain, a few cache misses on a
+   * switch with a thousand ports. Holds only entries in `fdb` (a slot is emptied when its entry
+   * leaves), so it answers as `fdb` does. `fdb` is changed only by the bridge itself.
+   */
+  private cacheKeys: Float64Array | null = null;
+  private cacheVals: (FdbEntry | null)[] = [];
+  private cacheShift = 0;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
@@ -64,6 +77,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     port.master = this;
     this.ports.push(port);
     this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
+    this.cacheKeys = null; // (an entry learned for that MAC was replaced)
   }
 
   /** Removes a port and its learned entries. */
@@ -72,14 +86,45 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (i >= 0) this.ports.splice(i, 1);
     port.master = null;
     for (const [mac, e] of this.fdb) if (e.port === port) this.fdb.delete(mac);
+    this.cacheKeys = null;
+  }
+
+  /** The cache slot of a MAC (a Fibonacci hash of its two halves). */
+  private cacheSlot(mac: Mac): number {
+    return Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> this.cacheShift;
+  }
+
+  /** fdb.get(mac), through the cache. */
+  private entry(mac: Mac): FdbEntry | undefined {
+    let keys = this.cacheKeys;
+    if (keys === null || (this.fdb.size * 2 > keys.length && keys.length < FDB_CACHE_MAX_SLOTS)) {
+      let n = 16;
+      while (n < this.fdb.size * 2 && n < FDB_CACHE_MAX_SLOTS) n *= 2;
+      keys = this.cacheKeys = new Float64Array(n).fill(NaN);
+      this.cacheVals = new Array<FdbEntry | null>(n).fill(null);
+      this.cacheShift = 32 - Math.log2(n);
+    }
+    const i = this.cacheSlot(mac);
+    if (keys[i] === mac) return this.cacheVals[i]!;
+    const e = this.fdb.get(mac);
+    if (e !== undefined) {
+      keys[i] = mac;
+      this.cacheVals[i] = e;
+    }
+    return e;
   }
 
   /** The port a unicast MAC is known on, honouring ageing; null when unknown. `self` for local MACs. */
   lookup(mac: Mac): FdbEntry | null {
-    const e = this.fdb.get(mac);
+    const e = this.entry(mac);
     if (e === undefined) return null;
     if (!e.local && this.sim.now - e.updated > this.ageingTimeNs) {
       this.fdb.delete(mac);
+      const i = this.cacheSlot(mac);
+      if (this.cacheKeys![i] === mac) {
+        this.cacheKeys![i] = NaN;
+        this.cacheVals[i] = null;
+      }
       return null;
     }
     return e;
@@ -90,7 +135,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const eth = pkt.eth!;
     // br_fdb_update: learn the source (never from a multicast/broadcast source address).
     if (!isMulticastMac(eth.src)) {
-      const e = this.fdb.get(eth.src);
+      const e = this.entry(eth.src);
       if (e === undefined) this.fdb.set(eth.src, { mac: eth.src, port, local: false, updated: this.sim.now });
       else if (!e.local) {
         e.port = port;

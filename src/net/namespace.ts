@@ -69,29 +69,43 @@ export interface PingHandler {
 
 const ECHO_ID_MASK = 0xffff;
 
-/** Slots of a namespace's route lookup cache (direct-mapped by a hash of the destination). */
+/** Slots of a namespace's route lookup cache when it is made (direct-mapped by a hash of the destination). */
 const FIB_CACHE_SLOTS = 16;
-
-/** The FibCache slot of an address (the top 4 bits of a Fibonacci hash: FIB_CACHE_SLOTS = 16). */
-const fibSlot = (addr: Ipv4): number => Math.imul(addr, 0x9e3779b1) >>> 28;
+/** The most slots a cache grows to (a node that talks to thousands of destinations: ~150 KB). */
+const FIB_CACHE_MAX_SLOTS = 4096;
+/** Lookups between two reviews of a cache's conflict rate. */
+const FIB_CACHE_REVIEW = 4096;
 
 /**
  * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
- * and the skb's dst; here a small direct-mapped table by destination), valid while no routing table
- * changed and no device went up or down (`epoch`).
+ * and the skb's dst; here a direct-mapped table by destination), valid while no routing table
+ * changed and no device went up or down (`epoch`). A namespace starts with FIB_CACHE_SLOTS slots;
+ * one whose route and source lookups keep evicting each other (more than 1 in 16 of FIB_CACHE_REVIEW
+ * lookups a conflict: the node of a client talking to hundreds of Services and pods) gets four times
+ * as many, up to FIB_CACHE_MAX_SLOTS; isLocal's slots grow with them. The answers do not depend on the size, only how often they are computed.
  */
 class FibCache {
   epoch = -1;
-  readonly keys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  readonly vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
+  /** 32 - log2(slots): the slot of an address is the top bits of its Fibonacci hash. */
+  shift = 32 - Math.log2(FIB_CACHE_SLOTS);
+  keys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
   /** The source address chosen for a destination (sourceOf), by destination: NaN keys are empty. */
-  readonly srcKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  readonly srcVals = new Float64Array(FIB_CACHE_SLOTS);
+  srcKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  srcVals = new Float64Array(FIB_CACHE_SLOTS);
   /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
-  readonly localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  readonly localVals = new Uint8Array(FIB_CACHE_SLOTS);
+  localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+  localVals = new Uint8Array(FIB_CACHE_SLOTS);
+  /** Lookups and conflict misses (the slot held another address) since the last review. */
+  lookups = 0;
+  conflicts = 0;
+
+  /** The slot of an address. */
+  slot(addr: Ipv4): number {
+    return Math.imul(addr, 0x9e3779b1) >>> this.shift;
+  }
 
   /** Empties the cache when the tables or the devices changed since it was filled. */
   check(epoch: number): void {
@@ -102,6 +116,51 @@ class FibCache {
     this.srcKeys.fill(NaN);
     this.loRoutes = null;
     this.epoch = epoch;
+  }
+
+  /** Counts a lookup that missed; one whose slot held another address is a conflict. */
+  missed(key: number): void {
+    if (key === key && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.keys.length < FIB_CACHE_MAX_SLOTS) this.grow();
+  }
+
+  /** Every FIB_CACHE_REVIEW lookups: the conflict count starts again. */
+  review(): void {
+    this.lookups = 0;
+    this.conflicts = 0;
+  }
+
+  /** Four times the slots, the entries moved to their new slots. */
+  private grow(): void {
+    const n = this.keys.length * 4;
+    const { keys, vals, srcKeys, srcVals, localKeys, localVals } = this;
+    this.shift -= 2;
+    this.keys = new Float64Array(n).fill(NaN);
+    this.vals = new Array<Route | null>(n).fill(null);
+    this.srcKeys = new Float64Array(n).fill(NaN);
+    this.srcVals = new Float64Array(n);
+    this.localKeys = new Float64Array(n).fill(NaN);
+    this.localVals = new Uint8Array(n);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === k) {
+        const j = this.slot(k);
+        this.keys[j] = k;
+        this.vals[j] = vals[i]!;
+      }
+      const s = srcKeys[i]!;
+      if (s === s) {
+        const j = this.slot(s);
+        this.srcKeys[j] = s;
+        this.srcVals[j] = srcVals[i]!;
+      }
+      const l = localKeys[i]!;
+      if (l === l) {
+        const j = this.slot(l);
+        this.localKeys[j] = l;
+        this.localVals[j] = localVals[i]!;
+      }
+    }
+    this.review();
   }
 }
 
@@ -236,14 +295,22 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     return c;
   }
 
+  /** Slots of the route lookup cache (0 before the first lookup): it grows when lookups keep evicting each other. */
+  get routeCacheSlots(): number {
+    return this.fibCache === null ? 0 : this.fibCache.keys.length;
+  }
+
   /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
   fibLookup(dst: Ipv4): Route | null {
     const c = this.routeCache();
-    const i = fibSlot(dst);
+    const i = c.slot(dst);
+    if (++c.lookups === FIB_CACHE_REVIEW) c.review();
     if (c.keys[i] === dst) return c.vals[i]!;
+    c.missed(c.keys[i]!);
     const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
-    c.keys[i] = dst;
-    c.vals[i] = rt;
+    const j = c.slot(dst); // (the cache may have grown)
+    c.keys[j] = dst;
+    c.vals[j] = rt;
     return rt;
   }
 
@@ -256,11 +323,14 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   outputSource(rt: Route, dst: Ipv4): Ipv4 {
     if (rt.prefsrc !== 0) return rt.prefsrc;
     const c = this.routeCache();
-    const i = fibSlot(dst);
+    const i = c.slot(dst);
+    if (++c.lookups === FIB_CACHE_REVIEW) c.review();
     if (c.srcKeys[i] === dst) return c.srcVals[i]!;
+    c.missed(c.srcKeys[i]!);
     const src = this.selectAddr(rt.dev, rt.gateway || dst);
-    c.srcKeys[i] = dst;
-    c.srcVals[i] = src;
+    const j = c.slot(dst);
+    c.srcKeys[j] = dst;
+    c.srcVals[j] = src;
     return src;
   }
 
@@ -278,7 +348,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
     const c = this.routeCache();
-    const i = fibSlot(addr);
+    // Not counted towards growing the cache: a node answers ARP requests flooded to every node, each
+    // about another address, and would grow for lookups that are never repeated.
+    const i = c.slot(addr);
     if (c.localKeys[i] === addr) return c.localVals[i] === 1;
     const r = this.localTable.lookup(addr);
     const local = r !== null && r.type === 'local';

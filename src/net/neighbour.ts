@@ -79,14 +79,63 @@ export class SharedNeighbours {
   }
 }
 
-/** Slots of a neighbour table's recent-entry cache (direct-mapped by device and address). */
+/** Slots of a neighbour table's recent-entry cache when it is made (direct-mapped by device and address). */
 const RECENT_SLOTS = 4;
+/** The most slots it grows to (a node sending to the flannel gateways of hundreds of nodes). */
+const RECENT_MAX_SLOTS = 1024;
+/** Lookups between two reviews of the cache's conflict rate. */
+const RECENT_REVIEW = 4096;
 
-/** Entries a table found lately, by (device, address). */
+/**
+ * Entries a table found lately, by (device, address). A cache whose lookups keep evicting each other
+ * (more than 1 in 16 of RECENT_REVIEW lookups a conflict) gets four times the slots, up to
+ * RECENT_MAX_SLOTS; it holds only entries of the table, so its size changes no answer.
+ */
 class RecentNeigh {
-  readonly ips = new Float64Array(RECENT_SLOTS).fill(NaN);
-  readonly devs: (NetDevice | null)[] = new Array<NetDevice | null>(RECENT_SLOTS).fill(null);
-  readonly entries: (NeighEntry | null)[] = new Array<NeighEntry | null>(RECENT_SLOTS).fill(null);
+  /** 32 - log2(slots). */
+  shift = 32 - Math.log2(RECENT_SLOTS);
+  ips = new Float64Array(RECENT_SLOTS).fill(NaN);
+  devs: (NetDevice | null)[] = new Array<NetDevice | null>(RECENT_SLOTS).fill(null);
+  entries: (NeighEntry | null)[] = new Array<NeighEntry | null>(RECENT_SLOTS).fill(null);
+  /** Lookups and conflict misses since the last review. */
+  lookups = 0;
+  conflicts = 0;
+
+  slot(dev: NetDevice, ip: Ipv4): number {
+    return Math.imul(ip ^ dev.ifindex, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** Keeps `e` in its slot; the cache grows first when too many lookups found another entry there. */
+  put(dev: NetDevice, ip: Ipv4, e: NeighEntry): void {
+    let i = this.slot(dev, ip);
+    if (this.ips[i] === this.ips[i] && ++this.conflicts * 16 > RECENT_REVIEW && this.ips.length < RECENT_MAX_SLOTS) {
+      this.grow();
+      i = this.slot(dev, ip);
+    }
+    this.ips[i] = ip;
+    this.devs[i] = dev;
+    this.entries[i] = e;
+  }
+
+  /** Four times the slots, the entries moved to their new slots. */
+  private grow(): void {
+    const { ips, devs, entries } = this;
+    const n = ips.length * 4;
+    this.shift -= 2;
+    this.ips = new Float64Array(n).fill(NaN);
+    this.devs = new Array<NetDevice | null>(n).fill(null);
+    this.entries = new Array<NeighEntry | null>(n).fill(null);
+    for (let i = 0; i < ips.length; i++) {
+      const ip = ips[i]!;
+      if (ip !== ip) continue;
+      const j = this.slot(devs[i]!, ip);
+      this.ips[j] = ip;
+      this.devs[j] = devs[i]!;
+      this.entries[j] = entries[i]!;
+    }
+    this.lookups = 0;
+    this.conflicts = 0;
+  }
 }
 
 /** Per-namespace neighbour table keyed by (device, IPv4). */
@@ -117,19 +166,25 @@ export class NeighbourTable {
     return dev.ifindex * 4294967296 + ip;
   }
 
+  /** Slots of the recent-entry cache (0 when there is none): it grows when lookups keep evicting each other. */
+  get recentSlots(): number {
+    return this.recent === null ? 0 : this.recent.ips.length;
+  }
+
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     // The recent-entry cache first: the (device, address) key is a double, and a Map lookup by it
     // boxes the number; a namespace sends to a handful of next hops.
     let c = this.recent;
-    const i = Math.imul(ip ^ dev.ifindex, 0x9e3779b1) >>> 30;
-    if (c !== null && c.ips[i] === ip && c.devs[i] === dev) return c.entries[i]!;
+    if (c !== null) {
+      const i = c.slot(dev, ip);
+      if (++c.lookups === RECENT_REVIEW) c.lookups = c.conflicts = 0;
+      if (c.ips[i] === ip && c.devs[i] === dev) return c.entries[i]!;
+    }
     let e = this.entries.get(NeighbourTable.key(dev, ip));
     if (e === undefined && this.shared !== null && dev === this.sharedDev) e = this.sharedGet(ip);
     if (e === undefined) return undefined;
     if (c === null) c = this.recent = new RecentNeigh();
-    c.ips[i] = ip;
-    c.devs[i] = dev;
-    c.entries[i] = e;
+    c.put(dev, ip, e);
     return e;
   }
 

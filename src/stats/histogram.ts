@@ -25,21 +25,40 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 /** Records latencies (ns) and reports percentiles; the percentile rule is nearest rank, ceil(p·N). */
 export class LatencyRecorder {
   /**
-   * Made on the first value, packed (hdr-histogram-js' PackedHistogram: the same buckets, counts stored
-   * sparsely) for the first PACKED_MAX values, then flat (a Uint32Array over every bucket, ~5x faster
-   * to record into): a flow has seven recorders (latency, connect, five phases), a flat 3-digit
-   * histogram of nanoseconds is ~90 KB once it has seen a second-long value, and a thousand flows x
-   * seven flat recorders were 600 MB. Percentiles and .hgrm text do not depend on the storage.
+   * The first PACKED_MAX values are kept as they come (`pending`: recording one is a store, not a walk
+   * of the packed histogram's index tree), then go into a flat histogram (a Uint32Array over every
+   * bucket) that takes the later ones. A recorder asked for its histogram before that (percentiles,
+   * .hgrm, addAll) gets a packed one (hdr-histogram-js' PackedHistogram: the same buckets, counts stored
+   * sparsely) of its values, which then takes the values up to PACKED_MAX, then is moved to a flat one:
+   * a flow has seven recorders (latency, connect, five phases), a flat 3-digit histogram of nanoseconds
+   * is ~90 KB once it has seen a second-long value, and a thousand flows x seven flat recorders were
+   * 600 MB. Percentiles and .hgrm text depend only on the values, not on the storage or the order.
    */
   private hist: Histogram | null = null;
   private packed = true;
+  /** Values not in `hist` yet (only while `hist` is null), `pendingCount` of them. */
+  private pending: Float64Array | null = null;
+  private pendingCount = 0;
+  /** The histogram, made (packed, of the pending values) when there is none yet. */
   private get h(): Histogram {
-    return (this.hist ??= build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3 }));
+    if (this.hist === null) {
+      const h = build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3 });
+      this.recordPending(h);
+      this.hist = h;
+    }
+    return this.hist;
+  }
+  /** Records the pending values into `h` and forgets them. */
+  private recordPending(h: Histogram): void {
+    const p = this.pending;
+    for (let i = 0; i < this.pendingCount; i++) h.recordValue(p![i]!);
+    this.pending = null;
+    this.pendingCount = 0;
   }
   /** The packed histogram's values moved to a flat one. */
   private unpack(): void {
     const flat = build({ numberOfSignificantValueDigits: 3 });
-    if (this.hist !== null) flat.add(this.hist);
+    if (this.count > 0) flat.add(this.h);
     this.hist = flat;
     this.packed = false;
   }
@@ -50,15 +69,33 @@ export class LatencyRecorder {
   /** Records one latency in ns (rounded to an integer, clamped at 0). */
   record(ns: number): void {
     const v = ns > 0 ? Math.round(ns) : 0;
-    if (this.packed && this.count >= PACKED_MAX) this.unpack();
-    this.h.recordValue(v);
     this.sumNs += v;
     if (v > this.maxNs) this.maxNs = v;
     if (v < this.minNs) this.minNs = v;
+    if (this.hist === null) {
+      const n = this.pendingCount;
+      if (n < PACKED_MAX) {
+        let p = this.pending;
+        if (p === null || p.length === n) {
+          const grown = new Float64Array(n === 0 ? 16 : n * 2);
+          if (p !== null) grown.set(p);
+          this.pending = p = grown;
+        }
+        p[n] = v;
+        this.pendingCount = n + 1;
+        return;
+      }
+      // The first value past PACKED_MAX: every value goes into a flat histogram.
+      const flat = build({ numberOfSignificantValueDigits: 3 });
+      this.recordPending(flat);
+      this.hist = flat;
+      this.packed = false;
+    } else if (this.packed && this.hist.totalCount >= PACKED_MAX) this.unpack();
+    this.hist.recordValue(v);
   }
   /** Number of recorded values. */
   get count(): number {
-    return this.hist === null ? 0 : this.hist.totalCount;
+    return this.hist === null ? this.pendingCount : this.hist.totalCount;
   }
   /** Exact mean in ns (0 when empty). */
   get meanNs(): number {
@@ -95,9 +132,10 @@ export class LatencyRecorder {
   }
   /** Adds every value of another recorder (for totals across flows). */
   addAll(other: LatencyRecorder): void {
-    if (other.hist !== null) {
-      if (this.packed && this.count + other.hist.totalCount > PACKED_MAX) this.unpack();
-      this.h.add(other.hist);
+    if (other.count > 0) {
+      const oh = other.h;
+      if (this.packed && this.count + oh.totalCount > PACKED_MAX) this.unpack();
+      this.h.add(oh);
     }
     this.sumNs += other.sumNs;
     if (other.maxNs > this.maxNs) this.maxNs = other.maxNs;

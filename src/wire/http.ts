@@ -235,22 +235,35 @@ interface HeadMemo {
   length: number;
 }
 
-const HEAD_MEMO_SLOTS = 4;
+/** Heads remembered per kind before the memo starts again (a client with a flow to each of hundreds of Services, a server per pod). */
+const HEAD_MEMO_MAX = 4096;
 
-/** The last HEAD_MEMO_SLOTS heads of one kind, replaced oldest first. */
-class HeadMemoRing {
-  readonly slots: (HeadMemo | null)[] = new Array<HeadMemo | null>(HEAD_MEMO_SLOTS).fill(null);
-  private next = 0;
-  add(e: HeadMemo): void {
-    this.slots[this.next] = e;
-    this.next = (this.next + 1) % HEAD_MEMO_SLOTS;
+/**
+ * Remembered heads of one kind by a hash of their bytes (one head per hash: a head whose hash
+ * another holds replaces it). Emptied when it holds HEAD_MEMO_MAX heads.
+ */
+class HeadMemoTable {
+  private readonly byHash = new Map<number, HeadMemo>();
+  get(hash: number): HeadMemo | undefined {
+    return this.byHash.get(hash);
+  }
+  add(hash: number, e: HeadMemo): void {
+    if (this.byHash.size >= HEAD_MEMO_MAX) this.byHash.clear();
+    this.byHash.set(hash, e);
   }
 }
 
-const requestMemo = new HeadMemoRing();
-const responseMemo = new HeadMemoRing();
+const requestMemo = new HeadMemoTable();
+const responseMemo = new HeadMemoTable();
 /** The Content-Length of the head headOf returned last (-1: none). */
 let headMemoLength = -1;
+
+/** FNV-1a of buf[start, end), in 30 bits (a small integer as a Map key); the head memo's key (exported for its tests). */
+export function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return (h ^ (h >>> 30)) & 0x3fffffff;
+}
 
 /** True when buf[start, end) holds exactly `bytes`. */
 function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
@@ -274,17 +287,15 @@ function copyHead(m: HttpMessage): HttpMessage {
  */
 function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HttpMessage {
   const memo = kind === 'request' ? requestMemo : responseMemo;
-  for (let k = 0; k < HEAD_MEMO_SLOTS; k++) {
-    const e = memo.slots[k];
-    if (e === null || e === undefined) break;
-    if (sameBytes(e.bytes, buf, start, end)) {
-      headMemoLength = e.length;
-      return copyHead(e.msg);
-    }
+  const hash = hashBytes(buf, start, end);
+  const e = memo.get(hash);
+  if (e !== undefined && sameBytes(e.bytes, buf, start, end)) {
+    headMemoLength = e.length;
+    return copyHead(e.msg);
   }
   const msg = parseHead(buf, start, end, kind);
   const length = contentLength(msg.headers, start);
-  memo.add({ bytes: buf.slice(start, end), msg: copyHead(msg), length });
+  memo.add(hash, { bytes: buf.slice(start, end), msg: copyHead(msg), length });
   headMemoLength = length;
   return msg;
 }

@@ -244,3 +244,63 @@ describe('BridgeDevice', () => {
     expect(formatMac(g.eth!.src)).toBe(formatMac(BR_MAC));
   });
 });
+
+describe('BridgeDevice FDB at scale', () => {
+  it('with thousands of MACs learned, moved, aged out and removed with their port, lookups answer as the FDB model does', () => {
+    const sim = new Simulator(1);
+    const br = new BridgeDevice(sim, 'br0', BR_MAC);
+    br.ageingTimeNs = 400e6;
+    const ports: VethDevice[] = [];
+    for (let i = 0; i < 8; i++) ports.push(VethDevice.pair(sim, `st${i}`, 0x020000001000 + i, `p${i}`, 0x020000002000 + i)[1]);
+    for (const q of ports) br.addPort(q);
+    // The model: MAC → port and last seen; local entries never age.
+    const model = new Map<number, { port: string; updated: number; local: boolean }>();
+    model.set(BR_MAC, { port: 'br0', updated: 0, local: true });
+    for (const q of ports) model.set(q.mac, { port: q.name, updated: 0, local: true });
+    const expected = (mac: number): string => {
+      const m = model.get(mac);
+      if (m === undefined) return 'none';
+      if (!m.local && sim.now - m.updated > br.ageingTimeNs) {
+        model.delete(mac);
+        return 'none';
+      }
+      return m.port;
+    };
+    let x = 7;
+    const rnd = (n: number): number => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return Math.floor((x / 2147483648) * n);
+    };
+    const macOf = (i: number): number => 0x0a0000000000 + i * 0x10001; // both halves vary
+    let checked = 0;
+    for (let step = 0; step < 6000; step++) {
+      sim.scheduleAt(step * 1e6, () => {
+        const op = rnd(1000);
+        if (op < 2) {
+          // A port leaves with its learned MACs, and comes back.
+          const q = ports[rnd(ports.length)]!;
+          br.removePort(q);
+          for (const [mac, m] of model) if (m.port === q.name && mac !== q.mac) model.delete(mac);
+          br.addPort(q);
+        } else if (op < 600) {
+          const mac = macOf(rnd(3000));
+          const q = ports[rnd(ports.length)]!;
+          br.portReceive(q, udpEthFrame(mac, BR_MAC, 64, step));
+          const m = model.get(mac);
+          if (m === undefined) model.set(mac, { port: q.name, updated: sim.now, local: false });
+          else if (!m.local) {
+            m.port = q.name;
+            m.updated = sim.now;
+          }
+        }
+        const probe = rnd(10) === 0 ? ports[rnd(ports.length)]!.mac : macOf(rnd(3000));
+        const e = br.lookup(probe);
+        expect(e === null ? 'none' : e.port.name).toBe(expected(probe));
+        checked++;
+      });
+    }
+    sim.run();
+    expect(checked).toBe(6000);
+    expect(br.fdb.size).toBeGreaterThan(100);
+  });
+});

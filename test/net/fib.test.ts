@@ -198,3 +198,59 @@ describe('Namespace.addAddress (connected routes)', () => {
     expect(ns.isLocal(ip('10.5.5.5'))).toBe(true);
   });
 });
+
+describe("a namespace's route cache at scale", () => {
+  it('grows when many destinations evict each other, and every answer stays the tables\' own, before and after route changes', () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'node-1');
+    const d0 = new DummyDevice(s, 'eth0', 1);
+    const d1 = new DummyDevice(s, 'flannel.1', 2);
+    ns.addDevice(d0);
+    ns.addDevice(d1);
+    ns.addAddress(d0, ip('10.0.0.11'), 16);
+    ns.addRoute({ dst: 0, prefix: 0, gateway: ip('10.0.0.1'), dev: d0 });
+    // Half of 600 node subnets have a route of their own (the rest go by default).
+    for (let n = 0; n < 600; n += 2) ns.addRoute({ dst: ip(`10.244.${n >> 2}.${(n & 3) << 6}`), prefix: 26, gateway: ip(`10.244.${n >> 2}.${(n & 3) << 6}`), dev: d1, onlink: true });
+    const dsts: number[] = [];
+    for (let i = 0; i < 1200; i++) dsts.push(ip(`10.244.${(i >> 2) % 150}.${((i & 3) << 6) + 1 + (i % 7)}`), ip(`10.0.${i % 200}.${(i * 7) % 250}`));
+    const want = (dst: number): string => {
+      const rt = ns.localTable.lookup(dst) ?? ns.mainTable.lookup(dst);
+      return rt === null ? 'none' : formatRoute(rt);
+    };
+    const check = (): void => {
+      for (let round = 0; round < 3; round++) {
+        for (const dst of dsts) {
+          const rt = ns.fibLookup(dst);
+          expect(rt === null ? 'none' : formatRoute(rt)).toBe(want(dst));
+          expect(ns.isLocal(dst)).toBe(dst === ip('10.0.0.11'));
+        }
+      }
+    };
+    expect(ns.routeCacheSlots).toBe(0);
+    check();
+    const grown = ns.routeCacheSlots;
+    expect(grown).toBeGreaterThan(16);
+    expect(grown).toBeLessThanOrEqual(4096);
+    // A route added, a device down, an address added: the grown cache follows each.
+    ns.addRoute({ dst: ip('10.244.3.0'), prefix: 24, dev: d0 });
+    check();
+    d1.up = false;
+    check();
+    d1.up = true;
+    ns.addAddress(d1, ip('10.244.0.0'), 32);
+    check();
+    expect(ns.isLocal(ip('10.244.0.0'))).toBe(true);
+    expect(ns.routeCacheSlots).toBeGreaterThanOrEqual(grown);
+  });
+
+  it('stays at 16 slots for a namespace with a handful of destinations', () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'pod');
+    const d0 = new DummyDevice(s, 'eth0', 1);
+    ns.addDevice(d0);
+    ns.addAddress(d0, ip('10.244.1.5'), 24);
+    ns.addRoute({ dst: 0, prefix: 0, gateway: ip('10.244.1.1'), dev: d0 });
+    for (let i = 0; i < 20000; i++) ns.fibLookup(ip(`10.96.0.${i % 5}`));
+    expect(ns.routeCacheSlots).toBe(16);
+  });
+});

@@ -227,3 +227,46 @@ describe('NeighbourTable lookups after entries leave', () => {
   });
 });
 
+
+describe('NeighbourTable recent-entry cache at scale', () => {
+  it('grows when lookups over hundreds of next hops evict each other, and answers as the entry list does throughout', () => {
+    const s = new Simulator(4);
+    const t = new NeighbourTable(s, new Owner(), s.rng.stream('d'));
+    const shared = new SharedNeighbours();
+    const M = 700;
+    for (let m = 0; m < M; m++) shared.add(podNet(m), vtepMac(m));
+    expect(t.bindShared(shared, flannel, podNet(SELF))).toBe(true);
+    const want = new Map<string, string>();
+    for (let m = 0; m < M; m++) if (m !== SELF) want.set(`flannel.1 ${podNet(m)}`, `${vtepMac(m)} PERMANENT`);
+    for (let i = 0; i < 300; i++) {
+      t.update(eth0, nodeIp(i), 0x500 + i, 'request-for-us');
+      want.set(`eth0 ${nodeIp(i)}`, `${0x500 + i} STALE`);
+    }
+    const got = (dev: NetDevice, ip: number): string => {
+      const e = t.get(dev, ip);
+      return e === undefined ? 'none' : `${e.mac} ${e.state}`;
+    };
+    const rnd = lcg(11);
+    let grew = 0;
+    for (let step = 0; step < 30000; step++) {
+      const onFlannel = rnd() < 0.6;
+      const dev = onFlannel ? flannel : eth0;
+      const ip = onFlannel ? podNet(Math.floor(rnd() * M)) : nodeIp(Math.floor(rnd() * 320));
+      const op = rnd();
+      if (op < 0.002) {
+        t.delete(dev, ip);
+        want.delete(`${dev.name} ${ip}`);
+      } else if (op < 0.004) {
+        t.addPermanent(dev, ip, 0x9000 + step);
+        want.set(`${dev.name} ${ip}`, `${0x9000 + step} PERMANENT`);
+      }
+      expect(got(dev, ip)).toBe(want.get(`${dev.name} ${ip}`) ?? 'none');
+      grew = Math.max(grew, t.recentSlots);
+    }
+    expect(grew).toBeGreaterThan(4);
+    expect(grew).toBeLessThanOrEqual(1024);
+    // The list agrees with the lookups at the end.
+    for (const e of t.all()) expect(`${e.mac} ${e.state}`).toBe(want.get(`${e.dev.name} ${e.ip}`));
+    expect(t.all()).toHaveLength(want.size);
+  });
+});

@@ -1,4 +1,4 @@
-// LatencyRecorder keeps its values packed, then flat past 1,024 of them: what it reports (percentiles,
+// LatencyRecorder keeps its first 1,024 values as they come (packed when asked for them), then flat: what it reports (percentiles,
 // .hgrm text, totals across recorders) must be what one flat HdrHistogram fed the same values reports.
 import { build } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,23 @@ describe('LatencyRecorder storage', () => {
       expect(r.toHgrm()).toBe(h.outputPercentileDistribution(5, 1000));
     });
   }
+
+  it('asked for percentiles and .hgrm while it records (after 10, 1,024 and 3,000 values), it reports what a flat histogram of the values so far does', () => {
+    const vs = values(42, 4000);
+    const r = new LatencyRecorder();
+    for (let i = 0; i < vs.length; i++) {
+      r.record(vs[i]!);
+      const n = i + 1;
+      if (n === 10 || n === 1024 || n === 1025 || n === 3000 || n === 4000) {
+        const h = flat(vs.slice(0, n));
+        expect(r.count).toBe(n);
+        expect(r.percentileNs(99)).toBe(Math.min(h.getValueAtPercentile(99), Math.max(...vs.slice(0, n))));
+        expect(r.toHgrm()).toBe(h.outputPercentileDistribution(5, 1000));
+      }
+    }
+    expect(r.meanNs).toBe(vs.reduce((a, b) => a + b, 0) / vs.length);
+    expect(r.minValueNs).toBe(Math.min(...vs));
+  });
 
   it('addAll across packed and flat recorders gives the flat histogram of all values', () => {
     const parts = [values(1, 10), values(2, 2000), values(3, 900), values(4, 0), values(5, 300)];

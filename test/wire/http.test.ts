@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../src/wire/error.js';
 import {
-  buildHttpRequest, buildHttpResponse, encodeHttpMessage, httpHeader, HttpParser, parseHttpMessage, type HttpRequest,
+  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpParser, parseHttpMessage, type HttpRequest,
 } from '../../src/wire/http.js';
 
 const dec = new TextDecoder();
@@ -118,6 +118,42 @@ describe('http', () => {
     expect(two.map((m) => dec.decode(m.body))).toEqual(['abc', 'abcd']);
     const again2 = p.push(enc.encode('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz'));
     expect(again2.map((m) => dec.decode(m.body))).toEqual(['xyz']);
+  });
+
+  it('heads of hundreds of flows and pods, heads sharing a memo hash, and more heads than the memo holds each parse to their own message', () => {
+    const req = (svc: number): Uint8Array => buildHttpRequest({ method: 'GET', target: '/', headers: [['Host', `svc-${svc}`], ['User-Agent', 'podwire']] });
+    const res = (pod: number, body: string): Uint8Array =>
+      buildHttpResponse({ status: 200, headers: [['X-Served-By', `svc-${pod % 100}-${pod}`]], body });
+    // 300 responses and 100 requests, round after round, as one client's flows and their pods send them.
+    for (let round = 0; round < 3; round++) {
+      for (let pod = 0; pod < 300; pod++) {
+        const m = parseHttpMessage(res(pod, `b${pod}`), 'response');
+        expect(m.kind === 'response' && httpHeader(m.headers, 'x-served-by')).toBe(`svc-${pod % 100}-${pod}`);
+        expect(dec.decode(m.body)).toBe(`b${pod}`);
+        if (pod < 100) expect(httpHeader(parseHttpMessage(req(pod), 'request').headers, 'host')).toBe(`svc-${pod}`);
+      }
+    }
+    // Two heads with the same hash (found by search: FNV-1a in 30 bits collides within ~2^15 heads).
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null && i < 1 << 20; i++) {
+      const head = `GET /p${i} HTTP/1.1\r\nHost: h\r\n\r\n`;
+      const b = enc.encode(head);
+      const h = hashBytes(b, 0, b.length);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, head];
+      else seen.set(h, head);
+    }
+    expect(pair).not.toBeNull();
+    const [a, b] = pair!.map((x) => enc.encode(x)) as [Uint8Array, Uint8Array];
+    expect(hashBytes(a, 0, a.length)).toBe(hashBytes(b, 0, b.length));
+    for (let k = 0; k < 4; k++) {
+      expect((parseHttpMessage(a, 'request') as HttpRequest).target).toBe(pair![0].split(' ')[1]);
+      expect((parseHttpMessage(b, 'request') as HttpRequest).target).toBe(pair![1].split(' ')[1]);
+    }
+    // Past the memo's size (it starts again): every head still its own.
+    for (let i = 0; i < 5000; i++) expect((parseHttpMessage(buildHttpRequest({ method: 'GET', target: `/q${i}` }), 'request') as HttpRequest).target).toBe(`/q${i}`);
+    expect((parseHttpMessage(a, 'request') as HttpRequest).target).toBe(pair![0].split(' ')[1]);
   });
 
   it('finds the end of each head wherever the chunks split, with CR and LF runs in the bodies around it', () => {
