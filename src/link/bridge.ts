@@ -235,7 +235,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    * frames up to the bridge interface too (where IP drops them as PACKET_OTHERHOST): capture sees them.
    */
   private promiscTap(pkt: Packet): void {
-    if (this.tap.connected) this.tap.fire(this, pkt, 'in');
+    if (this.tap.connected) this.tap.fire3(this, pkt, 'in');
   }
 
   private flood(pkt: Packet, inPort: NetDevice, up: boolean): void {
