@@ -7,9 +7,10 @@
 // first, and reused by every other (the chain interning of issue 13). Compiled matches read the
 // evaluating namespace's state through a late-bound MatchEnv (LATE_ENV), set by Netfilter.hook.
 // Mirrors nothing in the kernel, where each netns holds its own copy of every table (xt_table_info).
-import { compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn } from './matches.js';
-import { isBuiltinChain, type Chain, type Rule, type Table, type TableName } from './rules.js';
-import { compileTarget, type TargetFn } from './targets.js';
+import { compileRuleParts, type EvalCtx, type MatchEnv, type MatchFn, type TestPart } from './matches.js';
+import { isBuiltinChain, type Chain, type Rule, type Table, type TableName, type Target } from './rules.js';
+import { genScan, type ScanFn } from './scan-gen.js';
+import { TgCode, compileTarget, type TargetFn } from './targets.js';
 
 /** One compiled rule. `id` keys the namespace's counter for it. */
 export interface CRule {
@@ -17,7 +18,11 @@ export interface CRule {
   readonly rule: Rule;
   readonly index: number;
   readonly tests: MatchFn[];
+  /** What each test tests (scan-gen.ts). */
+  readonly parts: TestPart[];
   readonly target: TargetFn;
+  /** The code `target` always returns (ACCEPT, DROP, RETURN, jump, goto, no target), or -1: call it. */
+  readonly code: TgCode | -1;
   /** Chain object for jump/goto. */
   readonly jump: CChain | null;
   text: string | null;
@@ -37,6 +42,13 @@ export interface CChain {
   /** The chain objects those rules' targets were compiled from (in jumpRules order). */
   readonly deps: Chain[];
   readonly index: ChainIndex | null;
+  /**
+   * The first rule >= i whose tests pass, or -1: interpScan until the chain has been scanned JIT.hot
+   * times, then the generated scan of its rules (scan-gen.ts; shared by every variant of the rule array).
+   */
+  scan: ScanFn<CChain>;
+  /** Scans by interpScan so far; -1 when the chain is never generated (indexed, or too long). */
+  runs: number;
 }
 
 /** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
@@ -74,7 +86,9 @@ export const LATE_ENV = new LateMatchEnv();
 
 let nextId = 1;
 /** Compiled tests and target of a rule record, shared by every chain variant holding the rule. */
-const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn }>();
+const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; parts: TestPart[]; target: TargetFn; code: TgCode | -1 }>();
+/** Generated scans by rule array (every variant of a rule array scans alike: jumps play no part). */
+const scanCache = new WeakMap<Rule[], ScanFn>();
 /** Compiled chains by their model's rule array (variants differ in name, policy, jump targets or index threshold). */
 const chainCache = new WeakMap<Rule[], CChain[]>();
 /** The chain a jump rule led to when it was last compiled. */
@@ -82,10 +96,69 @@ const lastTarget = new WeakMap<Rule, Chain>();
 /** Compiled chains from which no loop is reachable (a compiled chain never changes). */
 const acyclic = new WeakSet<CChain>();
 
-function codeOf(r: Rule): { tests: MatchFn[]; target: TargetFn } {
+function codeOf(r: Rule): { tests: MatchFn[]; parts: TestPart[]; target: TargetFn; code: TgCode | -1 } {
   let code = ruleCode.get(r);
-  if (code === undefined) ruleCode.set(r, (code = { tests: compileRuleTests(r, LATE_ENV), target: compileTarget(r.target) }));
+  if (code === undefined) {
+    const { tests, parts } = compileRuleParts(r, LATE_ENV);
+    ruleCode.set(r, (code = { tests, parts, target: compileTarget(r.target), code: fixedCode(r.target) }));
+  }
   return code;
+}
+
+/** The verdict code of a target that only returns one (the walker then does not call it), or -1. */
+function fixedCode(t: Target | null): TgCode | -1 {
+  if (t === null) return TgCode.CONTINUE;
+  switch (t.kind) {
+    case 'ACCEPT':
+      return TgCode.ACCEPT;
+    case 'DROP':
+      return TgCode.DROP;
+    case 'RETURN':
+      return TgCode.RETURN;
+    case 'jump':
+      return TgCode.JUMP;
+    case 'goto':
+      return TgCode.GOTO;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * When chains get a generated scan: after `hot` interpreted scans (Infinity: never; the differential
+ * test runs the interpreter so), if the chain has at most `maxRules` rules and no destination index.
+ */
+export const JIT = { hot: 16, maxRules: 256 };
+
+/** The interpreter's scan: each candidate rule's tests through one call site; counts the chain's scans toward its generated one. */
+function interpScan(c: EvalCtx, i: number, chain: CChain): number {
+  if (chain.runs >= 0 && ++chain.runs >= JIT.hot) {
+    upgrade(chain);
+    if (chain.scan !== interpScan) return chain.scan(c, i, chain);
+  }
+  const rules = chain.rules;
+  let ri = nextCandidate(chain, i, c);
+  while (ri >= 0) {
+    const tests = rules[ri]!.tests;
+    let k = 0;
+    while (k < tests.length && tests[k]!(c)) k++;
+    if (k === tests.length) return ri;
+    ri = nextCandidate(chain, ri + 1, c);
+  }
+  return -1;
+}
+
+/** Gives `chain` its generated scan (made once per rule array), or marks it never to get one. */
+function upgrade(chain: CChain): void {
+  if (chain.index !== null || chain.rules.length > JIT.maxRules) {
+    chain.runs = -1;
+    return;
+  }
+  const key = chain.model.rules;
+  let fn = scanCache.get(key);
+  if (fn === undefined) scanCache.set(key, (fn = genScan(chain.rules, LATE_ENV)));
+  chain.scan = fn;
+  chain.runs = -1;
 }
 
 function jumpName(r: Rule): string | null {
@@ -359,11 +432,14 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {
     const code = codeOf(r);
-    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, jump: jumps[i] ?? null, text: null, chainName: c.name };
+    return { id: nextId++, rule: r, index: i, tests: code.tests, parts: code.parts, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
   });
   const jumpRules: number[] = [];
   for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, jumpRules, deps, index: buildIndex(c.rules, indexMin) };
+  const index = buildIndex(c.rules, indexMin);
+  // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
+  const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1 };
   if (share) {
     let list = chainCache.get(c.rules);
     if (list === undefined) chainCache.set(c.rules, (list = []));

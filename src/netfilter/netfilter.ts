@@ -11,7 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
-import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CChain, type CompiledTable } from './compiled.js';
+import { LATE_ENV, chainAt, chainsOf, compileTableShared, type CChain, type CompiledTable } from './compiled.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
@@ -434,7 +434,8 @@ export class Netfilter {
     let chain = base;
     let i = 0;
     for (;;) {
-      const ri = nextCandidate(chain, i, c);
+      // The first rule from i on whose tests pass (compiled.ts interpScan, or the chain's generated scan).
+      const ri = chain.scan(c, i, chain);
       this.walked = (this.walked + (ri < 0 ? chain.rules.length : ri + 1) - i) & WALK_MASK; // the rules the kernel's linear walk evaluates
       if (ri < 0) {
         if (sp > 0 && chain !== base) {
@@ -447,19 +448,10 @@ export class Netfilter {
       }
       const cr = chain.rules[ri]!;
       i = ri + 1;
-      const tests = cr.tests;
-      let ok = true;
-      for (let k = 0; k < tests.length; k++) {
-        if (!tests[k]!(c)) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) continue;
       this.count(cr.id, c.ip.totalLength);
       if (trace) trace({ hook: this.curHook, table: name, chain: chain.name, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
       this.tenv.dropReason = null;
-      const code = cr.target(c, this.tenv);
+      const code = cr.code >= 0 ? (cr.code as TgCode) : cr.target(c, this.tenv);
       switch (code) {
         case TgCode.CONTINUE:
           continue;
