@@ -34,6 +34,8 @@ export interface CChain {
   readonly id: number;
   readonly name: string;
   readonly builtin: boolean;
+  /** The policy is DROP (a built-in chain's; read per packet that reaches it, so not through model). */
+  readonly dropPolicy: boolean;
   /** The chain as loaded (name, policy, the counters it was loaded with, rules). Shared: never mutated. */
   readonly model: Chain;
   readonly rules: CRule[];
@@ -439,7 +441,7 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const index = buildIndex(c.rules, indexMin);
   // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
   const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1 };
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1 };
   if (share) {
     let list = chainCache.get(c.rules);
     if (list === undefined) chainCache.set(c.rules, (list = []));

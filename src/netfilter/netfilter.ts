@@ -490,10 +490,9 @@ export class Netfilter {
   }
 
   private policy(table: TableName, base: CChain): NfVerdict | null {
-    const m = base.model;
     this.count(base.id, this.ctx.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${m.policy === 'DROP' ? 'DROP' : 'ACCEPT'}` });
-    return m.policy === 'DROP' ? drop('policy-drop', table, base.name, -1) : null;
+    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
+    return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
 }
 
