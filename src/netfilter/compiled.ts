@@ -139,15 +139,52 @@ function interpScan(c: EvalCtx, i: number, chain: CChain): number {
     if (chain.scan !== interpScan) return chain.scan(c, i, chain);
   }
   const rules = chain.rules;
-  let ri = nextCandidate(chain, i, c);
-  while (ri >= 0) {
-    const tests = rules[ri]!.tests;
-    let k = 0;
-    while (k < tests.length && tests[k]!(c)) k++;
-    if (k === tests.length) return ri;
-    ri = nextCandidate(chain, ri + 1, c);
-  }
+  if (chain.index !== null) return indexedScan(chain, chain.index, i, c);
+  for (let ri = i; ri < rules.length; ri++) if (passes(rules[ri]!.tests, c)) return ri;
   return -1;
+}
+
+/** True when every test passes (the interpreter's megamorphic call site). */
+function passes(tests: MatchFn[], c: EvalCtx): boolean {
+  for (let k = 0; k < tests.length; k++) if (!tests[k]!(c)) return false;
+  return true;
+}
+
+/**
+ * An indexed chain's scan: the candidates nextCandidate would give from i on, in order (the three
+ * ascending lists merged; every rule is in one of them), the index looked up once per scan.
+ */
+function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): number {
+  const rules = chain.rules;
+  const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
+  let bucket = EMPTY;
+  let pbucket = EMPTY;
+  if (p >= 0) {
+    const key = (c.ip.protocol << 16) | p;
+    const inner = ix.byDst.get(c.ip.dst);
+    if (inner) bucket = inner.get(key) ?? EMPTY;
+    if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
+  }
+  const wild = ix.wild;
+  let a = lowerBound(wild, i);
+  let b = bucket.length === 0 ? 0 : lowerBound(bucket, i);
+  let d = pbucket.length === 0 ? 0 : lowerBound(pbucket, i);
+  for (;;) {
+    const wa = a < wild.length ? wild[a]! : Infinity;
+    const wb = b < bucket.length ? bucket[b]! : Infinity;
+    const wd = d < pbucket.length ? pbucket[d]! : Infinity;
+    if (wa < wb && wa < wd) {
+      if (passes(rules[wa]!.tests, c)) return wa;
+      a++;
+    } else if (wb < wd) {
+      if (passes(rules[wb]!.tests, c)) return wb;
+      b++;
+    } else {
+      if (wd === Infinity) return -1;
+      if (passes(rules[wd]!.tests, c)) return wd;
+      d++;
+    }
+  }
 }
 
 /** Gives `chain` its generated scan (made once per rule array), or marks it never to get one. */
@@ -505,27 +542,4 @@ function lowerBound(a: number[], x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** The next rule index >= i that could match (every index for unindexed chains). */
-export function nextCandidate(chain: CChain, i: number, c: EvalCtx): number {
-  const ix = chain.index;
-  if (!ix) return i < chain.rules.length ? i : -1;
-  const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
-  let bucket = EMPTY;
-  let pbucket = EMPTY;
-  if (p >= 0) {
-    const key = (c.ip.protocol << 16) | p;
-    const inner = ix.byDst.get(c.ip.dst);
-    if (inner) bucket = inner.get(key) ?? EMPTY;
-    if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
-  }
-  const a = lowerBound(ix.wild, i);
-  const b = lowerBound(bucket, i);
-  const d = pbucket.length === 0 ? 0 : lowerBound(pbucket, i);
-  const wa = a < ix.wild.length ? ix.wild[a]! : Infinity;
-  const wb = b < bucket.length ? bucket[b]! : Infinity;
-  const wd = d < pbucket.length ? pbucket[d]! : Infinity;
-  const n = Math.min(wa, wb, wd);
-  return n === Infinity ? -1 : n;
 }

@@ -48,6 +48,9 @@ const ruleOpts = fc
         .tuple(fc.option(fc.tuple(neg, pick(PORTS)), { nil: null }), fc.option(fc.tuple(neg, pick(['1000:2000', '80', '1024:65535'])), { nil: null }), fc.option(fc.tuple(neg, pick(['SYN,ACK SYN', 'SYN,RST,ACK,FIN ACK', 'ALL NONE'])), { nil: null }))
         .map(([d, s, f]) => `-p tcp -m tcp${s ? ` ${s[0]}--sport ${s[1]}` : ''}${d ? ` ${d[0]}--dport ${d[1]}` : ''}${f ? ` ${f[0]}--tcp-flags ${f[1]}` : ''}`),
       fc.tuple(neg, pick(PORTS)).map(([n, p]) => `-p udp -m udp ${n}--dport ${p}`),
+      // What the destination index keys (KUBE-SERVICES, KUBE-NODEPORTS): one protocol and port, maybe a /32.
+      fc.tuple(pick(['-d 10.96.0.10/32 ', '-d 192.168.0.2/32 ', '']), pick(['tcp', 'udp']), pick([53, 80])).map(([d, p, port]) => `${d}-p ${p} -m ${p} --dport ${port}`),
+      fc.tuple(pick(['-d 10.96.0.10/32 ', '']), pick([80, 443])).map(([d, port]) => `${d}-p tcp -m tcp --dport ${port}`),
       fc.tuple(neg, pick(['80,443', '53,8080:8090'])).map(([n, l]) => `-p tcp -m multiport ${n}--dports ${l}`),
       pick(['-f', '! -f']),
     ),
@@ -128,8 +131,8 @@ function build(s: PacketSpec) {
 const host = () => new FakeHost([ip(NODE), ip('10.244.0.1')], { eth0: ip(NODE), eth1: ip(NODE), cni0: ip('10.244.0.1'), veth12: ip('10.244.0.1'), 'flannel.1': ip('10.244.0.0') }, 5);
 
 /** Runs the packets through one namespace with the JIT threshold `hot`; everything observable, as text. */
-function run(text: string, packets: PacketSpec[], hot: number, nfHost = host()) {
-  const nf = new Netfilter(nfHost);
+function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = Infinity, nfHost = host()) {
+  const nf = new Netfilter(nfHost, { indexMinRules });
   nf.load(parseIptablesSave(text, 'gen'));
   const events: NfTraceEvent[] = [];
   nf.trace = (e) => events.push(e);
@@ -158,7 +161,7 @@ function run(text: string, packets: PacketSpec[], hot: number, nfHost = host()) 
 function generated(nf: Netfilter): number {
   let n = 0;
   for (const t of ['raw', 'mangle', 'filter', 'nat'] as const) {
-    for (const name of [...BUILTIN.filter, ...BUILTIN.nat, ...BUILTIN.mangle, ...USER]) {
+    for (const name of new Set([...BUILTIN.filter, ...BUILTIN.nat, ...BUILTIN.mangle, ...USER])) {
       const cc = nf.compiledChain(t, name);
       if (cc && cc.scan.name === 'scan') n++;
     }
@@ -166,15 +169,28 @@ function generated(nf: Netfilter): number {
   return n;
 }
 
+/** The compiled chains of `nf` with a destination index. */
+function indexed(nf: Netfilter): number {
+  let n = 0;
+  for (const t of ['raw', 'mangle', 'filter', 'nat'] as const) {
+    for (const name of new Set([...BUILTIN.filter, ...BUILTIN.nat, ...BUILTIN.mangle, ...USER])) if (nf.compiledChain(t, name)?.index) n++;
+  }
+  return n;
+}
+
 describe('scan-gen', () => {
   it('generated scans agree with the interpreter: verdicts, packets, walked counts, trace, counters, conntrack', () => {
     let totalGenerated = 0;
+    let totalIndexed = 0;
     fc.assert(
       fc.property(rulesetText, fc.array(packetArb, { minLength: 1, maxLength: 30 }), (text, packets) => {
+        // Reference: the interpreter over unindexed chains. Against it: generated scans, and the
+        // destination index's merged candidates for the chains of 4 rules or more.
         const a = run(text, packets, Infinity);
-        const b = run(text, packets, 1);
+        const b = run(text, packets, 1, 3);
         expect(generated(a.nf)).toBe(0);
         totalGenerated += generated(b.nf);
+        totalIndexed += indexed(b.nf);
         expect(b.out).toEqual(a.out);
         expect(b.events).toEqual(a.events);
         expect(b.counters).toBe(a.counters);
@@ -184,6 +200,44 @@ describe('scan-gen', () => {
     );
     // The property held with generated scans in play, not the interpreter on both sides.
     expect(totalGenerated).toBeGreaterThan(100);
+    expect(totalIndexed).toBeGreaterThan(100);
+  });
+
+  it('the destination index gives the candidates of a linear walk, in order, from any resume point', () => {
+    // One big chain of keyed and wild rules that mostly fall through (no target, MARK), entered by
+    // jumps from INPUT at different points (a RETURN in a callee resumes it mid-chain).
+    const keyed = fc
+      .tuple(pick(['-d 10.96.0.10/32 ', '-d 192.168.0.2/32 ', '', '']), pick(['tcp', 'udp']), pick([53, 80]), fc.option(fc.tuple(neg, pick(CIDRS)), { nil: null }))
+      .map(([d, p, port, src]) => `${src ? `${src[0]}-s ${src[1]} ` : ''}${d}-p ${p} -m ${p} --dport ${port}`);
+    const big = fc.array(fc.tuple(fc.oneof({ arbitrary: keyed, weight: 4 }, { arbitrary: ruleOpts, weight: 1 }), pick(['', '', '-j MARK --set-xmark 0x1/0x1', '-j RETURN', '-j ACCEPT', '-j U1'])), { minLength: 3, maxLength: 40 });
+    const text = fc.tuple(big, fc.array(fc.tuple(keyed, pick(['-j U0', '-g U0', ''])), { maxLength: 3 })).map(
+      ([u0, input]) =>
+        [
+          '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':U0 - [0:0]', ':U1 - [0:0]',
+          ...input.map(([o, t]) => `-A INPUT ${o} ${t}`.trimEnd()), '-A INPUT -j U0',
+          ...u0.map(([o, t]) => `-A U0 ${o} ${t}`.replace(/ +/g, ' ').trimEnd()),
+          '-A U1 -m mark --mark 0x1/0x1 -j RETURN', '-A U1 -p udp -j DROP',
+          'COMMIT',
+        ].join('\n') + '\n',
+    );
+    const pkts = fc.array(
+      packetArb.map((p) => ({ ...p, path: 'in' as const })),
+      { minLength: 1, maxLength: 20 },
+    ).chain((ps) => fc.tuple(fc.constant(ps), fc.array(fc.tuple(pick(['10.96.0.10', '192.168.0.2', '10.244.0.2']), pick([53, 80])), { minLength: ps.length, maxLength: ps.length })))
+      .map(([ps, dsts]) => ps.map((p, k) => ({ ...p, dst: dsts[k]![0], dport: dsts[k]![1] })));
+    let indexedRuns = 0;
+    fc.assert(
+      fc.property(text, pkts, (t, packets) => {
+        const a = run(t, packets, Infinity);
+        const b = run(t, packets, Infinity, 2);
+        indexedRuns += indexed(b.nf);
+        expect(b.out).toEqual(a.out);
+        expect(b.events).toEqual(a.events);
+        expect(b.counters).toBe(a.counters);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 150), seed: Number(process.env.FUZZ_SEED ?? 19) },
+    );
+    expect(indexedRuns).toBeGreaterThan(100);
   });
 
   it('a chain gets its generated scan after JIT.hot interpreted scans and shares it with a namespace loading the same rules', () => {
