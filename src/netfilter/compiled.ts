@@ -129,8 +129,11 @@ function fixedCode(t: Target | null): TgCode | -1 {
 /**
  * When chains get a generated scan: after `hot` interpreted scans (Infinity: never; the differential
  * test runs the interpreter so), if the chain has at most `maxRules` rules and no destination index.
+ * Generating and first running a scan costs ~50 µs (bench/README, session 19), about what 256
+ * interpreted scans cost more than generated ones: the SVC/SEP chains of a big cluster, each visited
+ * by few connections, stay interpreted (tens of thousands of functions would cost seconds and memory).
  */
-export const JIT = { hot: 16, maxRules: 256 };
+export const JIT = { hot: 256, maxRules: 256 };
 
 /** The interpreter's scan: each candidate rule's tests through one call site; counts the chain's scans toward its generated one. */
 function interpScan(c: EvalCtx, i: number, chain: CChain): number {
