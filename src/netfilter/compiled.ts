@@ -154,8 +154,10 @@ function passes(tests: MatchFn[], c: EvalCtx): boolean {
 }
 
 /**
- * An indexed chain's scan: the candidates nextCandidate would give from i on, in order (the three
- * ascending lists merged; every rule is in one of them), the index looked up once per scan.
+ * An indexed chain's scan: the rules from i on that the packet's (destination, protocol, port) could
+ * match, in order: the wild rules, the destination's bucket and the port's bucket are ascending and
+ * disjoint (every rule is in one), merged here; the index is looked up once per scan. A rule the
+ * index leaves out cannot match, so the result is a linear scan's.
  */
 function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): number {
   const rules = chain.rules;
