@@ -48,6 +48,7 @@ const ruleOpts = fc
         .tuple(fc.option(fc.tuple(neg, pick(PORTS)), { nil: null }), fc.option(fc.tuple(neg, pick(['1000:2000', '80', '1024:65535'])), { nil: null }), fc.option(fc.tuple(neg, pick(['SYN,ACK SYN', 'SYN,RST,ACK,FIN ACK', 'ALL NONE'])), { nil: null }))
         .map(([d, s, f]) => `-p tcp -m tcp${s ? ` ${s[0]}--sport ${s[1]}` : ''}${d ? ` ${d[0]}--dport ${d[1]}` : ''}${f ? ` ${f[0]}--tcp-flags ${f[1]}` : ''}`),
       fc.tuple(neg, pick(PORTS)).map(([n, p]) => `-p udp -m udp ${n}--dport ${p}`),
+      fc.tuple(neg, pick(PORTS)).map(([n, p]) => `-p sctp -m sctp ${n}--dport ${p}`),
       // What the destination index keys (KUBE-SERVICES, KUBE-NODEPORTS): one protocol and port, maybe a /32.
       fc.tuple(pick(['-d 10.96.0.10/32 ', '-d 192.168.0.2/32 ', '']), pick(['tcp', 'udp']), pick([53, 80])).map(([d, p, port]) => `${d}-p ${p} -m ${p} --dport ${port}`),
       fc.tuple(pick(['-d 10.96.0.10/32 ', '']), pick([80, 443])).map(([d, port]) => `${d}-p tcp -m tcp --dport ${port}`),
@@ -106,7 +107,8 @@ const rulesetText = fc.tuple(tableText('mangle'), tableText('filter'), tableText
 
 /** A packet and the hooks it crosses (forwarded, to this node, from this node). */
 const packetArb = fc.record({
-  kind: pick(['tcp', 'udp', 'icmp'] as const),
+  // sctp: a UDP-shaped record with IP protocol 132, as trace-dump builds them.
+  kind: pick(['tcp', 'udp', 'icmp', 'sctp'] as const),
   src: pick(ADDRS),
   dst: pick(ADDRS),
   sport: pick([...PORTS, 1500, 40000]),
@@ -122,7 +124,8 @@ const packetArb = fc.record({
 type PacketSpec = typeof packetArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(s: PacketSpec) {
-  const p = s.kind === 'tcp' ? tcp(s.src, s.sport, s.dst, s.dport, s.flags, 10) : s.kind === 'udp' ? udp(s.src, s.sport, s.dst, s.dport) : icmp(s.src, s.dst, 8, 0, 7);
+  const p = s.kind === 'tcp' ? tcp(s.src, s.sport, s.dst, s.dport, s.flags, 10) : s.kind === 'icmp' ? icmp(s.src, s.dst, 8, 0, 7) : udp(s.src, s.sport, s.dst, s.dport);
+  if (s.kind === 'sctp') p.ip!.protocol = 132;
   p.mark = s.mark;
   if (s.frag) p.ip!.fragOffset = 185;
   return p;
