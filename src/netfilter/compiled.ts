@@ -11,6 +11,7 @@ import { compileRuleParts, type EvalCtx, type MatchEnv, type MatchFn, type TestP
 import { isBuiltinChain, type Chain, type Rule, type Table, type TableName, type Target } from './rules.js';
 import { genScan, type ScanFn } from './scan-gen.js';
 import { TgCode, compileTarget, type TargetFn } from './targets.js';
+import { genWalk, type WalkFn } from './walk-gen.js';
 
 /** One compiled rule. `id` keys the namespace's counter for it. */
 export interface CRule {
@@ -51,6 +52,10 @@ export interface CChain {
   scan: ScanFn<CChain>;
   /** Scans by interpScan so far; -1 when the chain is never generated (indexed, or too long). */
   runs: number;
+  /** A built-in chain's generated walk (walk-gen.ts), made after JIT.hot traversals; null until then or when it cannot have one. */
+  walk: WalkFn | null;
+  /** Traversals from this built-in chain so far; -1 once its walk was made or refused. */
+  walkRuns: number;
 }
 
 /** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
@@ -133,7 +138,7 @@ function fixedCode(t: Target | null): TgCode | -1 {
  * interpreted scans cost more than generated ones: the SVC/SEP chains of a big cluster, each visited
  * by few connections, stay interpreted (tens of thousands of functions would cost seconds and memory).
  */
-export const JIT = { hot: 256, maxRules: 256 };
+export const JIT = { hot: 256, maxRules: 256, /** False: no generated walks (tests of the scans alone). */ walk: true };
 
 /** The interpreter's scan: each candidate rule's tests through one call site; counts the chain's scans toward its generated one. */
 function interpScan(c: EvalCtx, i: number, chain: CChain): number {
@@ -190,6 +195,17 @@ function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): numb
       d++;
     }
   }
+}
+
+/**
+ * The generated walk of built-in chain `base` once it has been traversed JIT.hot times (null before,
+ * and for good when a chain it reaches is indexed or they are too long): Netfilter.table calls it.
+ */
+export function walkOf(base: CChain): WalkFn | null {
+  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.walkRuns < JIT.hot) return base.walk;
+  base.walkRuns = -1;
+  base.walk = genWalk(base, LATE_ENV);
+  return base.walk;
 }
 
 /** Gives `chain` its generated scan (made once per rule array), or marks it never to get one. */
@@ -483,7 +499,7 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const index = buildIndex(c.rules, indexMin);
   // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
   const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1 };
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkRuns: 0 };
   if (share) {
     let list = chainCache.get(c.rules);
     if (list === undefined) chainCache.set(c.rules, (list = []));

@@ -25,11 +25,11 @@ export interface ScanRule {
   readonly parts: readonly TestPart[];
 }
 
-/** What generated code reads besides the packet: the late-bound match env and the conntrack state bits. */
-interface GenEnv {
+/** What generated code reads besides the packet: the closures it calls and whether it tests the conntrack state. */
+export interface GenEnv {
   /** Fallback closures, by the order their call sites appear. */
   fns: MatchFn[];
-  /** True when some rule tests the conntrack state (the scan then declares its cache). */
+  /** True when some rule tests the conntrack state (the function then declares its cache `cs`). */
   usesCt: boolean;
 }
 
@@ -150,6 +150,30 @@ function inlineMatch(m: Match, g: GenEnv): string | null {
 }
 
 /**
+ * The conjunction of a rule's tests as one expression ('' when it has none), in the interpreter's
+ * order; closures it calls are appended to `g.fns` and named f0, f1, ... by their index there.
+ */
+export function ruleCondition(r: ScanRule, g: GenEnv): string {
+  const { tests, parts, rule } = r;
+  const conds: string[] = [];
+  for (let j = 0; j < tests.length; j++) {
+    let e = inline(parts[j]!, rule, g);
+    if (e === null) {
+      e = `f${g.fns.length}(c)`;
+      g.fns.push(tests[j]!);
+    }
+    if (e === 'true') continue;
+    conds.push(e);
+  }
+  return conds.join(' && ');
+}
+
+/** `const f0 = F[0]; ...` for the closures of `g` (the factory's prologue). */
+export function bindClosures(g: GenEnv): string {
+  return g.fns.map((_, j) => `const f${j} = F[${j}];`).join('\n');
+}
+
+/**
  * The generated scan of `rules` (a compiled chain's, in order). `env` is the late-bound MatchEnv the
  * closures were compiled with (LATE_ENV): generated code reads it per packet, as they do.
  */
@@ -157,21 +181,10 @@ export function genScan(rules: readonly ScanRule[], env: MatchEnv): ScanFn {
   const g: GenEnv = { fns: [], usesCt: false };
   const cases: string[] = [];
   for (let k = 0; k < rules.length; k++) {
-    const { tests, parts, rule } = rules[k]!;
-    const conds: string[] = [];
-    for (let j = 0; j < tests.length; j++) {
-      let e = inline(parts[j]!, rule, g);
-      if (e === null) {
-        e = `f${g.fns.length}(c)`;
-        g.fns.push(tests[j]!);
-      }
-      if (e === 'true') continue;
-      conds.push(e);
-    }
-    cases.push(conds.length === 0 ? `case ${k}: return ${k};` : `case ${k}: if (${conds.join(' && ')}) return ${k};`);
+    const cond = ruleCondition(rules[k]!, g);
+    cases.push(cond === '' ? `case ${k}: return ${k};` : `case ${k}: if (${cond}) return ${k};`);
   }
-  const binds = g.fns.map((_, j) => `const f${j} = F[${j}];`).join('\n');
-  const src = `${binds}
+  const src = `${bindClosures(g)}
 return function scan(c, i) {
   const ip = c.ip;
   const pkt = c.pkt;
