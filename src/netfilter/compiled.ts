@@ -7,7 +7,7 @@
 // first, and reused by every other (the chain interning of issue 13). Compiled matches read the
 // evaluating namespace's state through a late-bound MatchEnv (LATE_ENV), set by Netfilter.hook.
 // Mirrors nothing in the kernel, where each netns holds its own copy of every table (xt_table_info).
-import { compileRuleParts, type EvalCtx, type MatchEnv, type MatchFn, type TestPart } from './matches.js';
+import { compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn } from './matches.js';
 import { isBuiltinChain, type Chain, type Rule, type Table, type TableName, type Target } from './rules.js';
 import { genScan, type ScanFn } from './scan-gen.js';
 import { TgCode, compileTarget, type TargetFn } from './targets.js';
@@ -19,8 +19,6 @@ export interface CRule {
   readonly rule: Rule;
   readonly index: number;
   readonly tests: MatchFn[];
-  /** What each test tests (scan-gen.ts). */
-  readonly parts: TestPart[];
   readonly target: TargetFn;
   /** The code `target` always returns (ACCEPT, DROP, RETURN, jump, goto, no target), or -1: call it. */
   readonly code: TgCode | -1;
@@ -52,7 +50,7 @@ export interface CChain {
   scan: ScanFn<CChain>;
   /** Scans by interpScan so far; -1 when the chain is never generated (indexed, or too long). */
   runs: number;
-  /** A built-in chain's generated walk (walk-gen.ts), made after JIT.hot traversals; null until then or when it cannot have one. */
+  /** A built-in chain's generated walk (walk-gen.ts), made after JIT.walkHot traversals; null until then or when it cannot have one. */
   walk: WalkFn | null;
   /** Traversals from this built-in chain so far; -1 once its walk was made or refused. */
   walkRuns: number;
@@ -93,7 +91,7 @@ export const LATE_ENV = new LateMatchEnv();
 
 let nextId = 1;
 /** Compiled tests and target of a rule record, shared by every chain variant holding the rule. */
-const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; parts: TestPart[]; target: TargetFn; code: TgCode | -1 }>();
+const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 }>();
 /** Generated scans by rule array (every variant of a rule array scans alike: jumps play no part). */
 const scanCache = new WeakMap<Rule[], ScanFn>();
 /** Compiled chains by their model's rule array (variants differ in name, policy, jump targets or index threshold). */
@@ -103,12 +101,9 @@ const lastTarget = new WeakMap<Rule, Chain>();
 /** Compiled chains from which no loop is reachable (a compiled chain never changes). */
 const acyclic = new WeakSet<CChain>();
 
-function codeOf(r: Rule): { tests: MatchFn[]; parts: TestPart[]; target: TargetFn; code: TgCode | -1 } {
+function codeOf(r: Rule): { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 } {
   let code = ruleCode.get(r);
-  if (code === undefined) {
-    const { tests, parts } = compileRuleParts(r, LATE_ENV);
-    ruleCode.set(r, (code = { tests, parts, target: compileTarget(r.target), code: fixedCode(r.target) }));
-  }
+  if (code === undefined) ruleCode.set(r, (code = { tests: compileRuleTests(r, LATE_ENV), target: compileTarget(r.target), code: fixedCode(r.target) }));
   return code;
 }
 
@@ -138,13 +133,32 @@ function fixedCode(t: Target | null): TgCode | -1 {
  * interpreted scans cost more than generated ones: the SVC/SEP chains of a big cluster, each visited
  * by few connections, stay interpreted (tens of thousands of functions would cost seconds and memory).
  */
-export const JIT = { hot: 256, maxRules: 256, /** False: no generated walks (tests of the scans alone). */ walk: true };
+export const JIT = {
+  hot: 256,
+  maxRules: 256,
+  /**
+   * Traversals of a built-in chain before its walk is generated. A walk is per compiled chain (each
+   * node's variant of FORWARD or POSTROUTING gets its own) and big: V8 optimizes each separately, for
+   * milliseconds; at 256 the 1,000-node cluster made ~250 of them and its run phase took 13 % more
+   * CPU, while H1's few walks are each traversed hundreds of thousands of times.
+   */
+  walkHot: 16384,
+  /** False: no generated walks (tests of the scans alone). */
+  walk: true,
+};
 
-/** The interpreter's scan: each candidate rule's tests through one call site; counts the chain's scans toward its generated one. */
-function interpScan(c: EvalCtx, i: number, chain: CChain): number {
-  if (chain.runs >= 0 && ++chain.runs >= JIT.hot) {
-    upgrade(chain);
-    if (chain.scan !== interpScan) return chain.scan(c, i, chain);
+/**
+ * The interpreter's scan: each candidate rule's tests through one call site; counts the chain's scans
+ * toward its generated one. On its first scan a chain takes the generated scan of its rule array if
+ * another variant made it (a big cluster's per-node variants of a chain are each scanned little).
+ */
+export function interpScan(c: EvalCtx, i: number, chain: CChain): number {
+  if (chain.runs >= 0) {
+    const n = ++chain.runs;
+    if ((n === 1 && JIT.hot !== Infinity) || n >= JIT.hot) {
+      upgrade(chain, n >= JIT.hot);
+      if (chain.scan !== interpScan) return chain.scan(c, i, chain);
+    }
   }
   const rules = chain.rules;
   if (chain.index !== null) return indexedScan(chain, chain.index, i, c);
@@ -198,25 +212,28 @@ function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): numb
 }
 
 /**
- * The generated walk of built-in chain `base` once it has been traversed JIT.hot times (null before,
+ * The generated walk of built-in chain `base` once it has been traversed JIT.walkHot times (null before,
  * and for good when a chain it reaches is indexed or they are too long): Netfilter.table calls it.
  */
 export function walkOf(base: CChain): WalkFn | null {
-  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.walkRuns < JIT.hot) return base.walk;
+  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.walkRuns < JIT.walkHot) return base.walk;
   base.walkRuns = -1;
   base.walk = genWalk(base, LATE_ENV);
   return base.walk;
 }
 
-/** Gives `chain` its generated scan (made once per rule array), or marks it never to get one. */
-function upgrade(chain: CChain): void {
+/** Gives `chain` the generated scan of its rule array (made when `make`, else only if there is one), or marks it never to get one. */
+function upgrade(chain: CChain, make: boolean): void {
   if (chain.index !== null || chain.rules.length > JIT.maxRules) {
     chain.runs = -1;
     return;
   }
   const key = chain.model.rules;
   let fn = scanCache.get(key);
-  if (fn === undefined) scanCache.set(key, (fn = genScan(chain.rules, LATE_ENV)));
+  if (fn === undefined) {
+    if (!make) return;
+    scanCache.set(key, (fn = genScan(chain.rules, LATE_ENV)));
+  }
   chain.scan = fn;
   chain.runs = -1;
 }
@@ -492,7 +509,7 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {
     const code = codeOf(r);
-    return { id: nextId++, rule: r, index: i, tests: code.tests, parts: code.parts, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
+    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
   });
   const jumpRules: number[] = [];
   for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);

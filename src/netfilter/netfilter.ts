@@ -11,7 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
-import { LATE_ENV, chainAt, chainsOf, compileTableShared, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import type { WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
@@ -446,8 +446,10 @@ export class Netfilter implements WalkHost {
     let chain = base;
     let i = 0;
     for (;;) {
-      // The first rule from i on whose tests pass (compiled.ts interpScan, or the chain's generated scan).
-      const ri = chain.scan(c, i, chain);
+      // The first rule from i on whose tests pass (compiled.ts interpScan, called directly: the
+      // scan call site sees every generated scan; or the chain's generated scan).
+      const scan = chain.scan;
+      const ri = scan === interpScan ? interpScan(c, i, chain) : scan(c, i, chain);
       this.walked = (this.walked + (ri < 0 ? chain.rules.length : ri + 1) - i) & WALK_MASK; // the rules the kernel's linear walk evaluates
       if (ri < 0) {
         if (sp > 0 && chain !== base) {

@@ -13,7 +13,7 @@ import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import { onlyCtstate } from './ext/conntrack.js';
 import type { Match, Neg, PortRange, Rule } from './rules.js';
 import { CT_BIT, ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
-import type { TestPart } from './matches.js';
+import { compileRuleParts, type TestPart } from './matches.js';
 
 /** A chain's scan: the index of the first rule >= i whose tests pass, or -1 (the third argument is the chain, for the interpreter). */
 export type ScanFn<C = unknown> = (c: EvalCtx, i: number, chain: C) => number;
@@ -22,11 +22,12 @@ export type ScanFn<C = unknown> = (c: EvalCtx, i: number, chain: C) => number;
 export interface ScanRule {
   readonly rule: Rule;
   readonly tests: readonly MatchFn[];
-  readonly parts: readonly TestPart[];
 }
 
 /** What generated code reads besides the packet: the closures it calls and whether it tests the conntrack state. */
 export interface GenEnv {
+  /** The late-bound MatchEnv the rules were compiled with. */
+  env: MatchEnv;
   /** Fallback closures, by the order their call sites appear. */
   fns: MatchFn[];
   /** True when some rule tests the conntrack state (the function then declares its cache `cs`). */
@@ -154,7 +155,11 @@ function inlineMatch(m: Match, g: GenEnv): string | null {
  * order; closures it calls are appended to `g.fns` and named f0, f1, ... by their index there.
  */
 export function ruleCondition(r: ScanRule, g: GenEnv): string {
-  const { tests, parts, rule } = r;
+  const { tests, rule } = r;
+  // What each test tests, in compileRuleTests's order (its closures are made again here and dropped:
+  // only at generation, so compiled rules carry no description of their tests).
+  const parts = compileRuleParts(rule, g.env).parts;
+  if (parts.length !== tests.length) throw new Error(`scan-gen: ${parts.length} parts for ${tests.length} tests`);
   const conds: string[] = [];
   for (let j = 0; j < tests.length; j++) {
     let e = inline(parts[j]!, rule, g);
@@ -178,7 +183,7 @@ export function bindClosures(g: GenEnv): string {
  * closures were compiled with (LATE_ENV): generated code reads it per packet, as they do.
  */
 export function genScan(rules: readonly ScanRule[], env: MatchEnv): ScanFn {
-  const g: GenEnv = { fns: [], usesCt: false };
+  const g: GenEnv = { env, fns: [], usesCt: false };
   const cases: string[] = [];
   for (let k = 0; k < rules.length; k++) {
     const cond = ruleCondition(rules[k]!, g);

@@ -99,7 +99,7 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
     start.set(ch, s);
     s += ch.rules.length + 1;
   }
-  const g: GenEnv = { fns: [], usesCt: false };
+  const g: GenEnv = { env, fns: [], usesCt: false };
   const R: CRule[] = [];
   const T: TargetFn[] = [];
   const cases: string[] = [];

@@ -19,8 +19,10 @@ import { IpProto, TcpFlag } from '../../src/wire/types.js';
 import { FakeHost, icmp, ip, rules, tcp, udp } from './helpers.js';
 
 const DEFAULT_HOT = JIT.hot;
+const DEFAULT_WALK_HOT = JIT.walkHot;
 afterEach(() => {
   JIT.hot = DEFAULT_HOT;
+  JIT.walkHot = DEFAULT_WALK_HOT;
   JIT.walk = true;
 });
 
@@ -153,6 +155,7 @@ function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = I
     for (const p of ps) {
       for (const h of hooks[s.path]) {
         JIT.hot = hot;
+        JIT.walkHot = hot;
         JIT.walk = walk;
         const inIf = h === NfHook.PREROUTING || h === NfHook.INPUT || h === NfHook.FORWARD ? s.inIf : null;
         const outIf = h === NfHook.OUTPUT || h === NfHook.FORWARD || h === NfHook.POSTROUTING ? s.outIf : null;
@@ -164,6 +167,7 @@ function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = I
     }
   }
   JIT.hot = DEFAULT_HOT;
+  JIT.walkHot = DEFAULT_WALK_HOT;
   JIT.walk = true;
   return { out, events, counters: JSON.stringify(nf.ruleset()), ct: formatConntrackTable(nf.conntrack, nfHost.t), nf };
 }
