@@ -8,8 +8,10 @@
 // evaluating namespace's state through a late-bound MatchEnv (LATE_ENV), set by Netfilter.hook.
 // Mirrors nothing in the kernel, where each netns holds its own copy of every table (xt_table_info).
 import { compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn } from './matches.js';
-import { isBuiltinChain, type Chain, type Rule, type Table, type TableName } from './rules.js';
-import { compileTarget, type TargetFn } from './targets.js';
+import { isBuiltinChain, type Chain, type Rule, type Table, type TableName, type Target } from './rules.js';
+import { genScan, type ScanFn } from './scan-gen.js';
+import { TgCode, compileTarget, type TargetFn } from './targets.js';
+import { genWalk, type WalkFn } from './walk-gen.js';
 
 /** One compiled rule. `id` keys the namespace's counter for it. */
 export interface CRule {
@@ -18,6 +20,8 @@ export interface CRule {
   readonly index: number;
   readonly tests: MatchFn[];
   readonly target: TargetFn;
+  /** The code `target` always returns (ACCEPT, DROP, RETURN, jump, goto, no target), or -1: call it. */
+  readonly code: TgCode | -1;
   /** Chain object for jump/goto. */
   readonly jump: CChain | null;
   text: string | null;
@@ -29,6 +33,8 @@ export interface CChain {
   readonly id: number;
   readonly name: string;
   readonly builtin: boolean;
+  /** The policy is DROP (a built-in chain's; read per packet that reaches it, so not through model). */
+  readonly dropPolicy: boolean;
   /** The chain as loaded (name, policy, the counters it was loaded with, rules). Shared: never mutated. */
   readonly model: Chain;
   readonly rules: CRule[];
@@ -37,6 +43,17 @@ export interface CChain {
   /** The chain objects those rules' targets were compiled from (in jumpRules order). */
   readonly deps: Chain[];
   readonly index: ChainIndex | null;
+  /**
+   * The first rule >= i whose tests pass, or -1: interpScan until the chain has been scanned JIT.hot
+   * times, then the generated scan of its rules (scan-gen.ts; shared by every variant of the rule array).
+   */
+  scan: ScanFn<CChain>;
+  /** Scans by interpScan so far; -1 when the chain is never generated (indexed, or too long). */
+  runs: number;
+  /** A built-in chain's generated walk (walk-gen.ts), made after JIT.walkHot traversals; null until then or when it cannot have one. */
+  walk: WalkFn | null;
+  /** Traversals from this built-in chain so far; -1 once its walk was made or refused. */
+  walkRuns: number;
 }
 
 /** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
@@ -74,7 +91,9 @@ export const LATE_ENV = new LateMatchEnv();
 
 let nextId = 1;
 /** Compiled tests and target of a rule record, shared by every chain variant holding the rule. */
-const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn }>();
+const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 }>();
+/** Generated scans by rule array (every variant of a rule array scans alike: jumps play no part). */
+const scanCache = new WeakMap<Rule[], ScanFn>();
 /** Compiled chains by their model's rule array (variants differ in name, policy, jump targets or index threshold). */
 const chainCache = new WeakMap<Rule[], CChain[]>();
 /** The chain a jump rule led to when it was last compiled. */
@@ -82,10 +101,142 @@ const lastTarget = new WeakMap<Rule, Chain>();
 /** Compiled chains from which no loop is reachable (a compiled chain never changes). */
 const acyclic = new WeakSet<CChain>();
 
-function codeOf(r: Rule): { tests: MatchFn[]; target: TargetFn } {
+function codeOf(r: Rule): { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 } {
   let code = ruleCode.get(r);
-  if (code === undefined) ruleCode.set(r, (code = { tests: compileRuleTests(r, LATE_ENV), target: compileTarget(r.target) }));
+  if (code === undefined) ruleCode.set(r, (code = { tests: compileRuleTests(r, LATE_ENV), target: compileTarget(r.target), code: fixedCode(r.target) }));
   return code;
+}
+
+/** The verdict code of a target that only returns one (the walker then does not call it), or -1. */
+function fixedCode(t: Target | null): TgCode | -1 {
+  if (t === null) return TgCode.CONTINUE;
+  switch (t.kind) {
+    case 'ACCEPT':
+      return TgCode.ACCEPT;
+    case 'DROP':
+      return TgCode.DROP;
+    case 'RETURN':
+      return TgCode.RETURN;
+    case 'jump':
+      return TgCode.JUMP;
+    case 'goto':
+      return TgCode.GOTO;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * When chains get a generated scan: after `hot` interpreted scans (Infinity: never; the differential
+ * test runs the interpreter so), if the chain has at most `maxRules` rules and no destination index.
+ * Generating and first running a scan costs ~50 µs (bench/README, session 19), about what 256
+ * interpreted scans cost more than generated ones: the SVC/SEP chains of a big cluster, each visited
+ * by few connections, stay interpreted (tens of thousands of functions would cost seconds and memory).
+ */
+export const JIT = {
+  hot: 256,
+  maxRules: 256,
+  /**
+   * Traversals of a built-in chain before its walk is generated. A walk is per compiled chain (each
+   * node's variant of FORWARD or POSTROUTING gets its own) and big, and V8 optimizes each separately:
+   * at 256 the 1,000 x 10,000 run (100 flows x 100 requests) made 252 walks, at 1,024 it makes 4; H1
+   * makes 8 either way, and at 16,384 they come late enough that its rule walk is 7.3 % of the
+   * profile instead of 6.25 %.
+   */
+  walkHot: 1024,
+  /** False: no generated walks (tests of the scans alone). */
+  walk: true,
+};
+
+/**
+ * The interpreter's scan: each candidate rule's tests through one call site; counts the chain's scans
+ * toward its generated one. On its first scan a chain takes the generated scan of its rule array if
+ * another variant made it (a big cluster's per-node variants of a chain are each scanned little).
+ */
+export function interpScan(c: EvalCtx, i: number, chain: CChain): number {
+  if (chain.runs >= 0) {
+    const n = ++chain.runs;
+    if ((n === 1 && JIT.hot !== Infinity) || n >= JIT.hot) {
+      upgrade(chain, n >= JIT.hot);
+      if (chain.scan !== interpScan) return chain.scan(c, i, chain);
+    }
+  }
+  const rules = chain.rules;
+  if (chain.index !== null) return indexedScan(chain, chain.index, i, c);
+  for (let ri = i; ri < rules.length; ri++) if (passes(rules[ri]!.tests, c)) return ri;
+  return -1;
+}
+
+/** True when every test passes (the interpreter's megamorphic call site). */
+function passes(tests: MatchFn[], c: EvalCtx): boolean {
+  for (let k = 0; k < tests.length; k++) if (!tests[k]!(c)) return false;
+  return true;
+}
+
+/**
+ * An indexed chain's scan: the rules from i on that the packet's (destination, protocol, port) could
+ * match, in order: the wild rules, the destination's bucket and the port's bucket are ascending and
+ * disjoint (every rule is in one), merged here; the index is looked up once per scan. A rule the
+ * index leaves out cannot match, so the result is a linear scan's.
+ */
+function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): number {
+  const rules = chain.rules;
+  const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
+  let bucket = EMPTY;
+  let pbucket = EMPTY;
+  if (p >= 0) {
+    const key = (c.ip.protocol << 16) | p;
+    const inner = ix.byDst.get(c.ip.dst);
+    if (inner) bucket = inner.get(key) ?? EMPTY;
+    if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
+  }
+  const wild = ix.wild;
+  let a = lowerBound(wild, i);
+  let b = bucket.length === 0 ? 0 : lowerBound(bucket, i);
+  let d = pbucket.length === 0 ? 0 : lowerBound(pbucket, i);
+  for (;;) {
+    const wa = a < wild.length ? wild[a]! : Infinity;
+    const wb = b < bucket.length ? bucket[b]! : Infinity;
+    const wd = d < pbucket.length ? pbucket[d]! : Infinity;
+    if (wa < wb && wa < wd) {
+      if (passes(rules[wa]!.tests, c)) return wa;
+      a++;
+    } else if (wb < wd) {
+      if (passes(rules[wb]!.tests, c)) return wb;
+      b++;
+    } else {
+      if (wd === Infinity) return -1;
+      if (passes(rules[wd]!.tests, c)) return wd;
+      d++;
+    }
+  }
+}
+
+/**
+ * The generated walk of built-in chain `base` once it has been traversed JIT.walkHot times (null before,
+ * and for good when a chain it reaches is indexed or they are too long): Netfilter.table calls it.
+ */
+export function walkOf(base: CChain): WalkFn | null {
+  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.walkRuns < JIT.walkHot) return base.walk;
+  base.walkRuns = -1;
+  base.walk = genWalk(base, LATE_ENV);
+  return base.walk;
+}
+
+/** Gives `chain` the generated scan of its rule array (made when `make`, else only if there is one), or marks it never to get one. */
+function upgrade(chain: CChain, make: boolean): void {
+  if (chain.index !== null || chain.rules.length > JIT.maxRules) {
+    chain.runs = -1;
+    return;
+  }
+  const key = chain.model.rules;
+  let fn = scanCache.get(key);
+  if (fn === undefined) {
+    if (!make) return;
+    scanCache.set(key, (fn = genScan(chain.rules, LATE_ENV)));
+  }
+  chain.scan = fn;
+  chain.runs = -1;
 }
 
 function jumpName(r: Rule): string | null {
@@ -359,11 +510,14 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {
     const code = codeOf(r);
-    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, jump: jumps[i] ?? null, text: null, chainName: c.name };
+    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
   });
   const jumpRules: number[] = [];
   for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), model, rules, jumpRules, deps, index: buildIndex(c.rules, indexMin) };
+  const index = buildIndex(c.rules, indexMin);
+  // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
+  const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkRuns: 0 };
   if (share) {
     let list = chainCache.get(c.rules);
     if (list === undefined) chainCache.set(c.rules, (list = []));
@@ -427,27 +581,4 @@ function lowerBound(a: number[], x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** The next rule index >= i that could match (every index for unindexed chains). */
-export function nextCandidate(chain: CChain, i: number, c: EvalCtx): number {
-  const ix = chain.index;
-  if (!ix) return i < chain.rules.length ? i : -1;
-  const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
-  let bucket = EMPTY;
-  let pbucket = EMPTY;
-  if (p >= 0) {
-    const key = (c.ip.protocol << 16) | p;
-    const inner = ix.byDst.get(c.ip.dst);
-    if (inner) bucket = inner.get(key) ?? EMPTY;
-    if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
-  }
-  const a = lowerBound(ix.wild, i);
-  const b = lowerBound(bucket, i);
-  const d = pbucket.length === 0 ? 0 : lowerBound(pbucket, i);
-  const wa = a < ix.wild.length ? ix.wild[a]! : Infinity;
-  const wb = b < bucket.length ? bucket[b]! : Infinity;
-  const wd = d < pbucket.length ? pbucket[d]! : Infinity;
-  const n = Math.min(wa, wb, wd);
-  return n === Infinity ? -1 : n;
 }

@@ -24,30 +24,56 @@ export function compileMatch(m: Match, env: MatchEnv): MatchFn | null {
   return matchExt(m).compile(m, env);
 }
 
-/** Compiles the ipt_ip part of a rule and its matches into one array of tests (all must pass). */
-export function compileRuleTests(r: Rule, env: MatchEnv): MatchFn[] {
+/**
+ * What one compiled test of a rule tests: an ipt_ip field (`src`, `dst`, `in`, `out`, `proto`, `frag`)
+ * or a match record. scan-gen.ts writes the common ones out as straight-line code and calls the
+ * closure for the rest (the same closure: statistic nth and recent keep state in theirs).
+ */
+export type TestPart = 'src' | 'dst' | 'in' | 'out' | 'proto' | 'frag' | Match;
+
+/** The ipt_ip part of a rule and its matches as tests (all must pass), with what each tests (same order). */
+export function compileRuleParts(r: Rule, env: MatchEnv): { tests: MatchFn[]; parts: TestPart[] } {
   const tests: MatchFn[] = [];
+  const parts: TestPart[] = [];
   if (r.src) {
     const { value, neg } = r.src;
     tests.push((c) => cidrContains(value, c.ip.src) !== neg);
+    parts.push('src');
   }
   if (r.dst) {
     const { value, neg } = r.dst;
     tests.push((c) => cidrContains(value, c.ip.dst) !== neg);
+    parts.push('dst');
   }
-  if (r.inIface) tests.push(ifaceMatcher(r.inIface, (c) => c.inIf));
-  if (r.outIface) tests.push(ifaceMatcher(r.outIface, (c) => c.outIf));
+  if (r.inIface) {
+    tests.push(ifaceMatcher(r.inIface, (c) => c.inIf));
+    parts.push('in');
+  }
+  if (r.outIface) {
+    tests.push(ifaceMatcher(r.outIface, (c) => c.outIf));
+    parts.push('out');
+  }
   if (r.proto) {
     const { value, neg } = r.proto;
     tests.push(value === 0 ? () => !neg : (c) => (c.ip.protocol === value) !== neg);
+    parts.push('proto');
   }
   if (r.fragment) {
     const neg = r.fragment.neg;
     tests.push((c) => (c.ip.fragOffset !== 0) !== neg);
+    parts.push('frag');
   }
   for (const m of r.matches) {
     const fn = compileMatch(m, env);
-    if (fn) tests.push(fn);
+    if (fn) {
+      tests.push(fn);
+      parts.push(m);
+    }
   }
-  return tests;
+  return { tests, parts };
+}
+
+/** Compiles the ipt_ip part of a rule and its matches into one array of tests (all must pass). */
+export function compileRuleTests(r: Rule, env: MatchEnv): MatchFn[] {
+  return compileRuleParts(r, env).tests;
 }

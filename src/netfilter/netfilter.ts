@@ -11,7 +11,8 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
-import { LATE_ENV, chainAt, chainsOf, compileTableShared, nextCandidate, type CChain, type CompiledTable } from './compiled.js';
+import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import type { WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
@@ -116,7 +117,7 @@ interface LoadedTable {
 }
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
-export class Netfilter {
+export class Netfilter implements WalkHost {
   readonly conntrack: Conntrack;
   /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
   readonly ipsets = new IpSetTable();
@@ -140,6 +141,12 @@ export class Netfilter {
   private readonly indexMin: number;
   private readonly stackChains: CChain[] = [];
   private readonly stackNext: number[] = [];
+  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs. */
+  readonly walkStack: number[] = [];
+  /** The rule that decided the verdict a generated walk returned. */
+  walkAt: CRule | null = null;
+  /** The table being traversed (generated walks' trace events). */
+  private curTable: TableName = 'filter';
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset();
   private readonly nftRun = new NftRuntime(this.nft);
@@ -426,6 +433,11 @@ export class Netfilter {
     const name = SLOT_TABLE[slot]!;
     if (base.rules.length === 0) return this.policy(name, base); // an empty built-in chain: its policy alone
     const c = this.ctx;
+    const walk = walkOf(base);
+    if (walk !== null) {
+      this.curTable = name;
+      return this.walkVerdict(walk(this, c, this.tenv), name, base);
+    }
     const trace = this.trace;
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = this.stackChains;
@@ -434,7 +446,10 @@ export class Netfilter {
     let chain = base;
     let i = 0;
     for (;;) {
-      const ri = nextCandidate(chain, i, c);
+      // The first rule from i on whose tests pass (compiled.ts interpScan, called directly: the
+      // scan call site sees every generated scan; or the chain's generated scan).
+      const scan = chain.scan;
+      const ri = scan === interpScan ? interpScan(c, i, chain) : scan(c, i, chain);
       this.walked = (this.walked + (ri < 0 ? chain.rules.length : ri + 1) - i) & WALK_MASK; // the rules the kernel's linear walk evaluates
       if (ri < 0) {
         if (sp > 0 && chain !== base) {
@@ -447,19 +462,10 @@ export class Netfilter {
       }
       const cr = chain.rules[ri]!;
       i = ri + 1;
-      const tests = cr.tests;
-      let ok = true;
-      for (let k = 0; k < tests.length; k++) {
-        if (!tests[k]!(c)) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) continue;
       this.count(cr.id, c.ip.totalLength);
       if (trace) trace({ hook: this.curHook, table: name, chain: chain.name, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
       this.tenv.dropReason = null;
-      const code = cr.target(c, this.tenv);
+      const code = cr.code >= 0 ? (cr.code as TgCode) : cr.target(c, this.tenv);
       switch (code) {
         case TgCode.CONTINUE:
           continue;
@@ -497,11 +503,29 @@ export class Netfilter {
     }
   }
 
+  /** A generated walk's result as table() returns it (walk-gen.ts WalkFn). */
+  private walkVerdict(code: number, name: TableName, base: CChain): NfVerdict | null {
+    if (code === -1) return this.policy(name, base);
+    if (code === TgCode.ACCEPT) return null;
+    const cr = this.walkAt!;
+    if (code === TgCode.DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
+    if (code === TgCode.REJECT) {
+      const t = cr.rule.target;
+      return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table: name, chain: cr.chainName, rule: cr.index };
+    }
+    throw new Error(`code ${code}`);
+  }
+
+  /** Counts a rule a generated walk matched, and traces it (WalkHost). */
+  hit(cr: CRule): void {
+    this.count(cr.id, this.ctx.ip.totalLength);
+    if (this.trace) this.trace({ hook: this.curHook, table: this.curTable, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+  }
+
   private policy(table: TableName, base: CChain): NfVerdict | null {
-    const m = base.model;
     this.count(base.id, this.ctx.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${m.policy === 'DROP' ? 'DROP' : 'ACCEPT'}` });
-    return m.policy === 'DROP' ? drop('policy-drop', table, base.name, -1) : null;
+    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
+    return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
 }
 

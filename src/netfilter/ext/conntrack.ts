@@ -32,8 +32,8 @@ export interface ConntrackMatch {
 const ctAddr = (c: Cidr): string => (c.prefix === 32 ? formatIpv4(c.addr) : formatCidr(c));
 const STATUS_BITS: Record<string, number> = { EXPECTED: 1, SEEN_REPLY: CtStatus.SEEN_REPLY, ASSURED: CtStatus.ASSURED, CONFIRMED: CtStatus.CONFIRMED, NONE: 0 };
 
-/** True when the record tests nothing but --ctstate. */
-function onlyCtstate(m: ConntrackMatch): boolean {
+/** True when the record tests nothing but --ctstate (scan-gen.ts writes that test out). */
+export function onlyCtstate(m: ConntrackMatch): boolean {
   return (
     m.ctproto === null && m.ctorigsrc === null && m.ctorigdst === null && m.ctreplsrc === null && m.ctrepldst === null &&
     m.ctorigsrcport === null && m.ctorigdstport === null && m.ctreplsrcport === null && m.ctrepldstport === null && m.ctstatus === null && m.ctdir === null

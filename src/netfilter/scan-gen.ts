@@ -1,0 +1,204 @@
+// netfilter/scan-gen — a compiled chain's rule scan as one generated function: "the first rule at or
+// after index i whose tests all pass", straight-line code with a case per rule (the walker resumes in
+// the middle after a jump returns). Layer: netfilter (imports this folder).
+// The interpreter (compiled.ts interpScan) calls every test through one call site, which V8 sees
+// megamorphic; here the common tests (-s/-d, -i/-o, -p, -f, tcp/udp/sctp ports and flags, mark,
+// conntrack --ctstate, state, addrtype LOCAL) are written out as expressions and every other test is
+// a call of the rule's own closure from a call site of its own (the same closure the interpreter
+// calls: statistic nth and recent keep state in theirs). The conntrack state bits are computed at most
+// once per scan (no match changes them). Tests run in the interpreter's order and stop at the first
+// that fails, so side effects (statistic draws, recent lists, -m set errors) are the same.
+// Mirrors the rule loop of ipt_do_table (ip_packet_match, xt_ematch_foreach) with the matches inlined.
+import { maskFromPrefix } from '../wire/ipv4-addr.js';
+import { onlyCtstate } from './ext/conntrack.js';
+import type { Match, Neg, PortRange, Rule } from './rules.js';
+import { CT_BIT, ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
+import { compileRuleParts, type TestPart } from './matches.js';
+
+/** A chain's scan: the index of the first rule >= i whose tests pass, or -1 (the third argument is the chain, for the interpreter). */
+export type ScanFn<C = unknown> = (c: EvalCtx, i: number, chain: C) => number;
+
+/** The part of a compiled rule a scan needs. */
+export interface ScanRule {
+  readonly rule: Rule;
+  readonly tests: readonly MatchFn[];
+}
+
+/** What generated code reads besides the packet: the closures it calls and whether it tests the conntrack state. */
+export interface GenEnv {
+  /** The late-bound MatchEnv the rules were compiled with. */
+  env: MatchEnv;
+  /** Fallback closures, by the order their call sites appear. */
+  fns: MatchFn[];
+  /** True when some rule tests the conntrack state (the function then declares its cache `cs`). */
+  usesCt: boolean;
+}
+
+const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+
+/** `expr` compared with a port range, true when inside (negated with neg). */
+function portTest(expr: string, r: Neg<PortRange>): string | null {
+  const { min, max } = r.value;
+  if (!isU32(min) || !isU32(max)) return null;
+  if (min === max) return `(${expr} ${r.neg ? '!==' : '==='} ${min})`;
+  const inside = `(${expr} >= ${min} && ${expr} <= ${max})`;
+  return r.neg ? `!${inside}` : inside;
+}
+
+/** The conntrack state bits, computed on first use in this scan. */
+const CT = '(cs >= 0 ? cs : (cs = ctStateBits(c, E.conntrack)))';
+
+/** An expression for one test, or null when the test is called as its closure. */
+function inline(p: TestPart, rule: Rule, g: GenEnv): string | null {
+  switch (p) {
+    case 'src':
+    case 'dst': {
+      const n = p === 'src' ? rule.src! : rule.dst!;
+      const { addr, prefix } = n.value;
+      if (!isU32(addr) || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return null;
+      return `(((ip.${p} & ${maskFromPrefix(prefix)}) >>> 0) ${n.neg ? '!==' : '==='} ${addr})`;
+    }
+    case 'in':
+    case 'out': {
+      const n = p === 'in' ? rule.inIface! : rule.outIface!;
+      const field = p === 'in' ? 'c.inIf' : 'c.outIf';
+      const name = n.value;
+      if (name.endsWith('+')) return `(${field}.startsWith(${JSON.stringify(name.slice(0, -1))}) !== ${n.neg})`;
+      return `(${field} ${n.neg ? '!==' : '==='} ${JSON.stringify(name)})`;
+    }
+    case 'proto': {
+      const { value, neg } = rule.proto!;
+      if (value === 0) return neg ? 'false' : 'true';
+      if (!isU32(value)) return null;
+      return `(ip.protocol ${neg ? '!==' : '==='} ${value})`;
+    }
+    case 'frag':
+      return `(ip.fragOffset ${rule.fragment!.neg ? '===' : '!=='} 0)`;
+    default:
+      return inlineMatch(p, g);
+  }
+}
+
+function inlineMatch(m: Match, g: GenEnv): string | null {
+  switch (m.kind) {
+    case 'tcp':
+    case 'udp':
+    case 'sctp': {
+      const conds: string[] = [];
+      let sp: string;
+      let dp: string;
+      if (m.kind === 'tcp') {
+        conds.push('pkt.tcp');
+        sp = 'pkt.tcp.srcPort';
+        dp = 'pkt.tcp.dstPort';
+      } else {
+        conds.push('pkt.udp', `ip.protocol === ${m.kind === 'udp' ? 17 : 132}`);
+        // srcPort()/dstPort() of x-tables.ts: the TCP header's when there is one.
+        sp = '(pkt.tcp ? pkt.tcp.srcPort : pkt.udp.srcPort)';
+        dp = '(pkt.tcp ? pkt.tcp.dstPort : pkt.udp.dstPort)';
+      }
+      if (m.sport) {
+        const t = portTest(sp, m.sport);
+        if (t === null) return null;
+        conds.push(t);
+      }
+      if (m.dport) {
+        const t = portTest(dp, m.dport);
+        if (t === null) return null;
+        conds.push(t);
+      }
+      if (m.tcpFlags) {
+        if (m.kind !== 'tcp') return null;
+        const { mask, comp } = m.tcpFlags.value;
+        if (!isU32(mask) || !isU32(comp)) return null;
+        conds.push(`((pkt.tcp.flags & ${mask}) ${m.tcpFlags.neg ? '!==' : '==='} ${comp})`);
+      }
+      return `(${conds.join(' && ')})`;
+    }
+    case 'mark': {
+      if (!isU32(m.mask) || !isU32(m.value)) return null;
+      return `(((pkt.mark & ${m.mask}) >>> 0) ${m.neg ? '!==' : '==='} ${m.value})`;
+    }
+    case 'conntrack': {
+      if (!m.ctstate || !onlyCtstate(m)) return null;
+      let want = 0;
+      for (const s of m.ctstate.value) want |= CT_BIT[s];
+      g.usesCt = true;
+      return `((${CT} & ${want}) ${m.ctstate.neg ? '===' : '!=='} 0)`;
+    }
+    case 'state': {
+      let want = 0;
+      for (const s of m.states) want |= CT_BIT[s];
+      g.usesCt = true;
+      return `((${CT} & ${want & 31}) ${m.neg ? '===' : '!=='} 0)`;
+    }
+    case 'addrtype': {
+      // addrType(): 0 is UNSPEC before LOCAL is asked; a list of LOCAL alone is "non-zero and local".
+      const one = (n: Neg<string[]> | null, field: string): string | null => {
+        if (n === null) return 'true';
+        if (n.value.length !== 1 || n.value[0] !== 'LOCAL') return null;
+        const local = `(${field} !== 0 && E.isLocalAddress(${field}))`;
+        return n.neg ? `!${local}` : local;
+      };
+      const s = one(m.srcType, 'ip.src');
+      const d = one(m.dstType, 'ip.dst');
+      if (s === null || d === null) return null;
+      return `(${s} && ${d})`;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The conjunction of a rule's tests as one expression ('' when it has none), in the interpreter's
+ * order; closures it calls are appended to `g.fns` and named f0, f1, ... by their index there.
+ */
+export function ruleCondition(r: ScanRule, g: GenEnv): string {
+  const { tests, rule } = r;
+  // What each test tests, in compileRuleTests's order (its closures are made again here and dropped:
+  // only at generation, so compiled rules carry no description of their tests).
+  const parts = compileRuleParts(rule, g.env).parts;
+  if (parts.length !== tests.length) throw new Error(`scan-gen: ${parts.length} parts for ${tests.length} tests`);
+  const conds: string[] = [];
+  for (let j = 0; j < tests.length; j++) {
+    let e = inline(parts[j]!, rule, g);
+    if (e === null) {
+      e = `f${g.fns.length}(c)`;
+      g.fns.push(tests[j]!);
+    }
+    if (e === 'true') continue;
+    conds.push(e);
+  }
+  return conds.join(' && ');
+}
+
+/** `const f0 = F[0]; ...` for the closures of `g` (the factory's prologue). */
+export function bindClosures(g: GenEnv): string {
+  return g.fns.map((_, j) => `const f${j} = F[${j}];`).join('\n');
+}
+
+/**
+ * The generated scan of `rules` (a compiled chain's, in order). `env` is the late-bound MatchEnv the
+ * closures were compiled with (LATE_ENV): generated code reads it per packet, as they do.
+ */
+export function genScan(rules: readonly ScanRule[], env: MatchEnv): ScanFn {
+  const g: GenEnv = { env, fns: [], usesCt: false };
+  const cases: string[] = [];
+  for (let k = 0; k < rules.length; k++) {
+    const cond = ruleCondition(rules[k]!, g);
+    cases.push(cond === '' ? `case ${k}: return ${k};` : `case ${k}: if (${cond}) return ${k};`);
+  }
+  const src = `${bindClosures(g)}
+return function scan(c, i) {
+  const ip = c.ip;
+  const pkt = c.pkt;
+  ${g.usesCt ? 'let cs = -1;' : ''}
+  switch (i) {
+    ${cases.join('\n    ')}
+  }
+  return -1;
+};`;
+  const factory = new Function('F', 'E', 'ctStateBits', src) as (F: MatchFn[], E: MatchEnv, ctb: typeof ctStateBits) => (c: EvalCtx, i: number) => number;
+  return factory(g.fns, env, ctStateBits);
+}
