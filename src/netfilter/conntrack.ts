@@ -15,10 +15,10 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, type CtHit } from './ct-hash.js';
+import { TupleMap, tupleNode, type CtHit } from './ct-hash.js';
 import { CtList } from './ct-list.js';
-import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { DEFAULT_CONNTRACK_CONFIG, tcpTimeout, type ConntrackConfig, type TcpCtState } from './ct-timeouts.js';
+import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { DEFAULT_CONNTRACK_CONFIG, TCP_CT_NAMES, TcpCt, tcpTimeoutOf, type ConntrackConfig, type TcpCtState } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -39,7 +39,7 @@ export const CtStatus = {
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
-export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
+export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
@@ -50,14 +50,15 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
   /**
-   * The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed; confirm swaps
-   * both for the hash's nodes of the same fields, so a confirmed entry holds no tuple objects of its own).
-   * Never mutated in place.
+   * The ORIGINAL and REPLY tuples: made as detached hash nodes for this entry (NAT replaces `reply`
+   * while the entry is unconfirmed), which confirm inserts as they are, so an entry's tuples are its two
+   * hash nodes and nothing more. Never mutated in place.
    */
   orig: CtTuple;
   reply: CtTuple;
   status = 0;
-  tcpState: TcpCtState = 'NONE';
+  /** TCP state as a TcpCt number (`tcpState` gives its name). */
+  tcpCt: TcpCt = TcpCt.NONE;
   /** Bit d set: a FIN was seen in direction d. */
   finSeen = 0;
   /** Absolute expiry time (ns). */
@@ -73,18 +74,32 @@ export class ConnEntry {
   /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
+  /** `t`'s fields are copied (the caller may reuse it). */
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
-    orig: CtTuple,
+    t: CtTuple,
   ) {
-    this.orig = orig;
-    this.reply = invertTuple(orig);
+    this.orig = tupleNode(t.proto, t.src, t.sport, t.dst, t.dport, this, 0);
+    this.reply = replyNode(t, this);
+  }
+  /** The TCP state's name (enum tcp_conntrack), as conntrack -L prints it. */
+  get tcpState(): TcpCtState {
+    return TCP_CT_NAMES[this.tcpCt]!;
   }
   /** [ORIGINAL, REPLY], a new pair per call (for inspection; the fields save an array per entry). */
   get tuple(): readonly [CtTuple, CtTuple] {
     return [this.orig, this.reply];
   }
+}
+
+/** The REPLY tuple of an entry whose ORIGINAL one is `t` (invertTuple), as a detached hash node of `ct`. */
+function replyNode(t: CtTuple, ct: ConnEntry): CtTuple {
+  if (t.proto === IpProto.ICMP) {
+    const type = t.dport >> 8;
+    return tupleNode(t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff), ct, 1);
+  }
+  return tupleNode(t.proto, t.dst, t.dport, t.src, t.sport, ct, 1);
 }
 
 /** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked); one per table so it does not leak across namespaces. */
@@ -127,6 +142,10 @@ export class Conntrack {
   private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
+  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** setupNat's current tuple (the inverse of the REPLY one), reused: uniqueTuple answers with a copy. */
+  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** Confirmed entries in insertion order (no Set to hash into per connection). */
   private readonly entries = new CtList<ConnEntry>();
   private nextId = 1;
@@ -211,12 +230,12 @@ export class Conntrack {
       return CT_OK;
     }
     // A new connection: is this a packet that may start one?
-    let tcpState: TcpCtState = 'NONE';
+    let tcpCt: TcpCt = TcpCt.NONE;
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
       if (f & TcpFlag.RST) return CT_OK;
-      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpState = 'SYN_SENT';
-      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpState = 'ESTABLISHED';
+      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpCt = TcpCt.SYN_SENT;
+      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TcpCt.ESTABLISHED;
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     this.reap(now);
@@ -224,8 +243,8 @@ export class Conntrack {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = new ConnEntry(this, this.nextId++, { proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport });
-    ct.tcpState = tcpState;
+    const ct = new ConnEntry(this, this.nextId++, t);
+    ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
     ct.expires = now + this.timeoutOf(ct, t.proto);
     pkt.ct = ct;
@@ -341,7 +360,7 @@ export class Conntrack {
     const to = this.cfg.timeouts;
     switch (proto) {
       case IpProto.TCP:
-        return tcpTimeout(to.tcp, ct.tcpState);
+        return tcpTimeoutOf(to.tcp, ct.tcpCt);
       case IpProto.UDP:
         return ct.status & CtStatus.ASSURED ? to.udpStream : to.udp;
       case IpProto.ICMP:
@@ -357,7 +376,7 @@ export class Conntrack {
    */
   private reopens(ct: ConnEntry, flags: number): boolean {
     if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
-    if (ct.tcpState !== 'TIME_WAIT' && ct.tcpState !== 'CLOSE') return false;
+    if (ct.tcpCt !== TcpCt.TIME_WAIT && ct.tcpCt !== TcpCt.CLOSE) return false;
     return ct.closeInit !== 0 || ct.lastRstDir === 0;
   }
 
@@ -365,29 +384,30 @@ export class Conntrack {
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
-      const old = ct.tcpState;
-      let s = old;
-      if (f & TcpFlag.RST) s = 'CLOSE';
+      const old = ct.tcpCt;
+      let s: TcpCt = old;
+      if (f & TcpFlag.RST) s = TcpCt.CLOSE;
       else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
-        if (dir === 0 && (old === 'TIME_WAIT' || old === 'CLOSE')) {
+        if (dir === 0 && (old === TcpCt.TIME_WAIT || old === TcpCt.CLOSE)) {
           // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
-          s = 'SYN_SENT';
+          s = TcpCt.SYN_SENT;
           ct.finSeen = 0;
           ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
         }
       } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
-        if (dir === 1 && (old === 'SYN_SENT' || old === 'SYN_RECV')) s = 'SYN_RECV';
+        if (dir === 1 && (old === TcpCt.SYN_SENT || old === TcpCt.SYN_RECV)) s = TcpCt.SYN_RECV;
       } else if (f & TcpFlag.FIN) {
         ct.finSeen |= 1 << dir;
-        if (old === 'ESTABLISHED' || old === 'SYN_RECV') ct.closeInit |= 1 << dir;
-        s = ct.finSeen === 3 ? 'LAST_ACK' : old === 'ESTABLISHED' || old === 'SYN_RECV' ? 'FIN_WAIT' : old === 'FIN_WAIT' ? 'CLOSE_WAIT' : old;
+        const open = old === TcpCt.ESTABLISHED || old === TcpCt.SYN_RECV;
+        if (open) ct.closeInit |= 1 << dir;
+        s = ct.finSeen === 3 ? TcpCt.LAST_ACK : open ? TcpCt.FIN_WAIT : old === TcpCt.FIN_WAIT ? TcpCt.CLOSE_WAIT : old;
       } else if (f & TcpFlag.ACK) {
-        if (old === 'SYN_RECV' && dir === 0) s = 'ESTABLISHED';
-        else if (old === 'LAST_ACK' && ct.finSeen === 3) s = 'TIME_WAIT';
+        if (old === TcpCt.SYN_RECV && dir === 0) s = TcpCt.ESTABLISHED;
+        else if (old === TcpCt.LAST_ACK && ct.finSeen === 3) s = TcpCt.TIME_WAIT;
       }
       ct.lastRstDir = f & TcpFlag.RST ? dir : -1;
-      if (s === 'ESTABLISHED' && (old === 'SYN_RECV' || old === 'ESTABLISHED') && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
-      ct.tcpState = s;
+      if (s === TcpCt.ESTABLISHED && (old === TcpCt.SYN_RECV || old === TcpCt.ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+      ct.tcpCt = s;
     } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
@@ -412,7 +432,9 @@ export class Conntrack {
 
   /** True when some other connection already uses `t` as its original direction (nf_nat_used_tuple). */
   private usedTuple(t: CtTuple, self: ConnEntry, now: TimeNs): boolean {
-    const h = this.lookup(invertTuple(t), now);
+    const k = this.usedKey;
+    invertTupleInto(t, k);
+    const h = this.lookup(k, now);
     return h !== undefined && h.ct !== self;
   }
 
@@ -421,10 +443,11 @@ export class Conntrack {
    * unique tuple exists in the range (the packet is then dropped).
    */
   setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
-    const curr = invertTuple(ct.reply);
+    const curr = this.natCurr;
+    invertTupleInto(ct.reply, curr);
     const t = this.uniqueTuple(curr, r, manip, ct, now);
     if (!t) return false;
-    ct.reply = invertTuple(t);
+    ct.reply = replyNode(t, ct);
     const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;

@@ -39,26 +39,44 @@ export interface ConntrackConfig {
 /** Default conntrack configuration. */
 export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
 
+/**
+ * The TCP states as small integers (the order of enum tcp_conntrack), what an entry stores: a state
+ * test or step compares integers and a state change stores a small integer.
+ */
+export const TcpCt = {
+  NONE: 0, SYN_SENT: 1, SYN_RECV: 2, ESTABLISHED: 3, FIN_WAIT: 4, CLOSE_WAIT: 5, LAST_ACK: 6, TIME_WAIT: 7, CLOSE: 8,
+} as const;
+/** A TCP state as TcpCt numbers it. */
+export type TcpCt = (typeof TcpCt)[keyof typeof TcpCt];
+
+/** TcpCt number -> name (as conntrack -L prints it). */
+export const TCP_CT_NAMES: readonly TcpCtState[] = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE'];
+
 /** to[state] without a keyed property load per packet. */
 export function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeNs {
+  return tcpTimeoutOf(to, TcpCt[s]);
+}
+
+/** to[state] for a TcpCt number (read at each call: the timeouts object may be changed after the table is made). */
+export function tcpTimeoutOf(to: Record<TcpCtState, TimeNs>, s: TcpCt): TimeNs {
   switch (s) {
-    case 'ESTABLISHED':
+    case TcpCt.ESTABLISHED:
       return to.ESTABLISHED;
-    case 'TIME_WAIT':
+    case TcpCt.TIME_WAIT:
       return to.TIME_WAIT;
-    case 'SYN_SENT':
+    case TcpCt.SYN_SENT:
       return to.SYN_SENT;
-    case 'SYN_RECV':
+    case TcpCt.SYN_RECV:
       return to.SYN_RECV;
-    case 'FIN_WAIT':
+    case TcpCt.FIN_WAIT:
       return to.FIN_WAIT;
-    case 'CLOSE_WAIT':
+    case TcpCt.CLOSE_WAIT:
       return to.CLOSE_WAIT;
-    case 'LAST_ACK':
+    case TcpCt.LAST_ACK:
       return to.LAST_ACK;
-    case 'CLOSE':
+    case TcpCt.CLOSE:
       return to.CLOSE;
-    case 'NONE':
+    case TcpCt.NONE:
       return to.NONE;
     default: {
       const never: never = s;

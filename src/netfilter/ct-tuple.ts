@@ -35,6 +35,21 @@ export function invertTuple(t: CtTuple): CtTuple {
   return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
 }
 
+/** invertTuple into `out` (no allocation; `out` must not be `t`). */
+export function invertTupleInto(t: CtTuple, out: CtTuple): void {
+  out.proto = t.proto;
+  out.src = t.dst;
+  out.dst = t.src;
+  if (t.proto === IpProto.ICMP) {
+    const type = t.dport >> 8;
+    out.sport = t.sport;
+    out.dport = ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff);
+    return;
+  }
+  out.sport = t.dport;
+  out.dport = t.sport;
+}
+
 /** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
 export function packetTuple(pkt: Packet): CtTuple | null {
   const ip = pkt.ip;

@@ -1,0 +1,75 @@
+// netfilter/conntrack's entry representation: the tuples made when an entry is created (and the REPLY
+// one NAT makes) are the very nodes confirm inserts into the hash, so an entry owns nothing but its two
+// nodes; the TCP state is a small integer whose name `tcpState` gives as conntrack -L prints it.
+//
+//   client 203.0.113.2:40000 --eth0-- [ node, nat: 10.96.0.10:80 → 10.244.0.5:8080 ] --cni0-- pod
+import { describe, expect, it } from 'vitest';
+import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
+import { ConnEntry, TCP_CT_NAMES, TcpCt, formatConntrackEntry } from '../../src/netfilter/conntrack.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { FakeHost, ip, ipStr, rules, tcp } from './helpers.js';
+
+const NODE = '192.168.0.2';
+const C = '203.0.113.2';
+const VIP = '10.96.0.10';
+
+function lab(): Netfilter {
+  const h = new FakeHost([ip(NODE)], { eth0: ip(NODE), cni0: ip('10.244.0.1') }, 1);
+  const nf = new Netfilter(h);
+  nf.load(
+    rules(`*nat
+      :PREROUTING ACCEPT [0:0]
+      :INPUT ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :POSTROUTING ACCEPT [0:0]
+      -A PREROUTING -d ${VIP}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.0.5:8080
+      COMMIT
+    `),
+  );
+  return nf;
+}
+
+const through = (nf: Netfilter, p: ReturnType<typeof tcp>, inIf: string, outIf: string): void => {
+  for (const [hk, i, o] of [[NfHook.PREROUTING, inIf, null], [NfHook.FORWARD, inIf, outIf], [NfHook.POSTROUTING, null, outIf]] as const) nf.hook(hk, p, i, o);
+};
+
+describe('conntrack entry', () => {
+  it('keeps the tuple objects made before confirm (the DNAT REPLY one included) as its hash nodes', () => {
+    const nf = lab();
+    const syn = tcp(C, 40000, VIP, 80, TcpFlag.SYN);
+    nf.hook(NfHook.PREROUTING, syn, 'eth0', null);
+    const ct = syn.ct as ConnEntry;
+    const [orig, reply] = [ct.orig, ct.reply];
+    expect([ipStr(reply.src), reply.sport, ipStr(reply.dst), reply.dport]).toEqual(['10.244.0.5', 8080, C, 40000]);
+    nf.hook(NfHook.FORWARD, syn, 'eth0', 'cni0');
+    nf.hook(NfHook.POSTROUTING, syn, null, 'cni0');
+    expect(nf.conntrack.list()).toEqual([ct]);
+    expect(ct.orig).toBe(orig);
+    expect(ct.reply).toBe(reply);
+    // The reply finds the same entry through that node, in the REPLY direction, and is un-DNATed.
+    const synAck = tcp('10.244.0.5', 8080, C, 40000, TcpFlag.SYN | TcpFlag.ACK);
+    through(nf, synAck, 'cni0', 'eth0');
+    expect([synAck.ct, synAck.ctDir, ipStr(synAck.ip!.src), synAck.tcp!.srcPort]).toEqual([ct, 1, VIP, 80]);
+    expect(nf.conntrack.lookup({ proto: 6, src: ip('10.244.0.5'), sport: 8080, dst: ip(C), dport: 40000 }, 0)).toBe(reply);
+  });
+
+  it('names its integer TCP state through the handshake and close as conntrack -L does', () => {
+    const nf = lab();
+    const seen: string[] = [];
+    const step = (p: ReturnType<typeof tcp>, fromClient: boolean): void => {
+      through(nf, p, fromClient ? 'eth0' : 'cni0', fromClient ? 'cni0' : 'eth0');
+      const ct = p.ct as ConnEntry;
+      expect(ct.tcpState).toBe(TCP_CT_NAMES[ct.tcpCt]);
+      expect(formatConntrackEntry(ct, 0)).toContain(` ${ct.tcpState} src=${C} `);
+      seen.push(ct.tcpState);
+    };
+    step(tcp(C, 40000, VIP, 80, TcpFlag.SYN), true);
+    step(tcp('10.244.0.5', 8080, C, 40000, TcpFlag.SYN | TcpFlag.ACK), false);
+    step(tcp(C, 40000, VIP, 80, TcpFlag.ACK), true);
+    step(tcp(C, 40000, VIP, 80, TcpFlag.FIN | TcpFlag.ACK), true);
+    step(tcp('10.244.0.5', 8080, C, 40000, TcpFlag.FIN | TcpFlag.ACK), false);
+    step(tcp(C, 40000, VIP, 80, TcpFlag.ACK), true);
+    expect(seen).toEqual(['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'LAST_ACK', 'TIME_WAIT']);
+    expect(TCP_CT_NAMES.map((n) => TcpCt[n])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
