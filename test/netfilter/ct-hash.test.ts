@@ -1,6 +1,6 @@
-// Tests for netfilter/ct-hash (TupleMap): lookups by value, deletion keeps every other tuple findable
-// (backward shift through probe runs), a node handed back by set is the tuple an entry keeps, and a
-// detached node from tupleNode is adopted as is.
+// Tests for netfilter/ct-hash (TupleMap): lookups by value, the recent-node slots never answer for a
+// deleted or replaced tuple, deletion keeps every other tuple findable (chains), a node handed back by
+// set is the tuple an entry keeps, and a node from tupleNode is adopted as is.
 import { describe, expect, it } from 'vitest';
 import { TupleMap, tupleNode } from '../../src/netfilter/ct-hash.js';
 
@@ -35,7 +35,7 @@ describe('TupleMap', () => {
     expect(m.get(tuple(1))?.ct).toBe('c');
   });
 
-  it('agrees with a Map keyed by the tuple text over a long random mix of sets and deletes (growth, probe runs, high addresses and ports)', () => {
+  it('agrees with a Map keyed by the tuple text over a long random mix of sets and deletes (chains, high addresses and ports)', () => {
     const m = new TupleMap<number>();
     const ref = new Map<string, number>();
     let seed = 12345;
