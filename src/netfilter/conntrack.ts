@@ -18,7 +18,10 @@
 import { TupleMap, tupleNode, type CtHit } from './ct-hash.js';
 import { CtList } from './ct-list.js';
 import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { DEFAULT_CONNTRACK_CONFIG, TCP_CT_NAMES, TcpCt, tcpTimeoutOf, type ConntrackConfig, type TcpCtState } from './ct-timeouts.js';
+import {
+  DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_CT_NAMES, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
+  TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt, type TcpCtState,
+} from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -58,15 +61,20 @@ export class ConnEntry {
   reply: CtTuple;
   status = 0;
   /** TCP state as a TcpCt number (`tcpState` gives its name). */
-  tcpCt: TcpCt = TcpCt.NONE;
+  tcpCt: TcpCt = TCP_NONE;
   /** Bit d set: a FIN was seen in direction d. */
   finSeen = 0;
   /** Absolute expiry time (ns). */
   expires = 0;
   /** ct->mark (CONNMARK, -m connmark). */
   mark = 0;
-  /** UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. */
-  udpStreamTs = 0;
+  /**
+   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. Null (read
+   * as 0) for entries not made by a UDP packet: a field that holds a number only for UDP entries, since
+   * once a field of a class has held a non-integer V8 boxes it in every instance — a TCP entry would
+   * carry a heap number it never uses (H1's VXLAN entries did that to every TCP one).
+   */
+  udpStreamTs: TimeNs | null = null;
   /** TCP: bit d set when direction d's FIN moved the entry to FIN_WAIT (IP_CT_TCP_FLAG_CLOSE_INIT). */
   closeInit = 0;
   /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
@@ -230,12 +238,12 @@ export class Conntrack {
       return CT_OK;
     }
     // A new connection: is this a packet that may start one?
-    let tcpCt: TcpCt = TcpCt.NONE;
+    let tcpCt: TcpCt = TCP_NONE;
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
       if (f & TcpFlag.RST) return CT_OK;
-      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpCt = TcpCt.SYN_SENT;
-      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TcpCt.ESTABLISHED;
+      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpCt = TCP_SYN_SENT;
+      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TCP_ESTABLISHED;
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     this.reap(now);
@@ -376,7 +384,7 @@ export class Conntrack {
    */
   private reopens(ct: ConnEntry, flags: number): boolean {
     if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
-    if (ct.tcpCt !== TcpCt.TIME_WAIT && ct.tcpCt !== TcpCt.CLOSE) return false;
+    if (ct.tcpCt !== TCP_TIME_WAIT && ct.tcpCt !== TCP_CLOSE) return false;
     return ct.closeInit !== 0 || ct.lastRstDir === 0;
   }
 
@@ -386,29 +394,29 @@ export class Conntrack {
       const f = pkt.tcp.flags;
       const old = ct.tcpCt;
       let s: TcpCt = old;
-      if (f & TcpFlag.RST) s = TcpCt.CLOSE;
+      if (f & TcpFlag.RST) s = TCP_CLOSE;
       else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
-        if (dir === 0 && (old === TcpCt.TIME_WAIT || old === TcpCt.CLOSE)) {
+        if (dir === 0 && (old === TCP_TIME_WAIT || old === TCP_CLOSE)) {
           // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
-          s = TcpCt.SYN_SENT;
+          s = TCP_SYN_SENT;
           ct.finSeen = 0;
           ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
         }
       } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
-        if (dir === 1 && (old === TcpCt.SYN_SENT || old === TcpCt.SYN_RECV)) s = TcpCt.SYN_RECV;
+        if (dir === 1 && (old === TCP_SYN_SENT || old === TCP_SYN_RECV)) s = TCP_SYN_RECV;
       } else if (f & TcpFlag.FIN) {
         ct.finSeen |= 1 << dir;
-        const open = old === TcpCt.ESTABLISHED || old === TcpCt.SYN_RECV;
+        const open = old === TCP_ESTABLISHED || old === TCP_SYN_RECV;
         if (open) ct.closeInit |= 1 << dir;
-        s = ct.finSeen === 3 ? TcpCt.LAST_ACK : open ? TcpCt.FIN_WAIT : old === TcpCt.FIN_WAIT ? TcpCt.CLOSE_WAIT : old;
+        s = ct.finSeen === 3 ? TCP_LAST_ACK : open ? TCP_FIN_WAIT : old === TCP_FIN_WAIT ? TCP_CLOSE_WAIT : old;
       } else if (f & TcpFlag.ACK) {
-        if (old === TcpCt.SYN_RECV && dir === 0) s = TcpCt.ESTABLISHED;
-        else if (old === TcpCt.LAST_ACK && ct.finSeen === 3) s = TcpCt.TIME_WAIT;
+        if (old === TCP_SYN_RECV && dir === 0) s = TCP_ESTABLISHED;
+        else if (old === TCP_LAST_ACK && ct.finSeen === 3) s = TCP_TIME_WAIT;
       }
       ct.lastRstDir = f & TcpFlag.RST ? dir : -1;
-      if (s === TcpCt.ESTABLISHED && (old === TcpCt.SYN_RECV || old === TcpCt.ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+      if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
       ct.tcpCt = s;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > (ct.udpStreamTs ?? 0)) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;

@@ -41,10 +41,24 @@ export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts
 
 /**
  * The TCP states as small integers (the order of enum tcp_conntrack), what an entry stores: a state
- * test or step compares integers and a state change stores a small integer.
+ * test or step compares integers and a state change stores a small integer. The hot path uses the
+ * TCP_* bindings, not TcpCt's properties: TcpCt has the keys of DEFAULT_CT_TIMEOUTS.tcp in the same
+ * order, so V8 gives both literals one hidden class whose fields hold doubles, and a value loaded from
+ * TcpCt is a heap number — stored into an entry it would make the field a boxed double.
  */
+export const TCP_NONE = 0;
+export const TCP_SYN_SENT = 1;
+export const TCP_SYN_RECV = 2;
+export const TCP_ESTABLISHED = 3;
+export const TCP_FIN_WAIT = 4;
+export const TCP_CLOSE_WAIT = 5;
+export const TCP_LAST_ACK = 6;
+export const TCP_TIME_WAIT = 7;
+export const TCP_CLOSE = 8;
+/** The TCP_* numbers by state name (for readers and tests; not read per packet). */
 export const TcpCt = {
-  NONE: 0, SYN_SENT: 1, SYN_RECV: 2, ESTABLISHED: 3, FIN_WAIT: 4, CLOSE_WAIT: 5, LAST_ACK: 6, TIME_WAIT: 7, CLOSE: 8,
+  NONE: TCP_NONE, SYN_SENT: TCP_SYN_SENT, SYN_RECV: TCP_SYN_RECV, ESTABLISHED: TCP_ESTABLISHED, FIN_WAIT: TCP_FIN_WAIT,
+  CLOSE_WAIT: TCP_CLOSE_WAIT, LAST_ACK: TCP_LAST_ACK, TIME_WAIT: TCP_TIME_WAIT, CLOSE: TCP_CLOSE,
 } as const;
 /** A TCP state as TcpCt numbers it. */
 export type TcpCt = (typeof TcpCt)[keyof typeof TcpCt];
@@ -60,23 +74,23 @@ export function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeN
 /** to[state] for a TcpCt number (read at each call: the timeouts object may be changed after the table is made). */
 export function tcpTimeoutOf(to: Record<TcpCtState, TimeNs>, s: TcpCt): TimeNs {
   switch (s) {
-    case TcpCt.ESTABLISHED:
+    case TCP_ESTABLISHED:
       return to.ESTABLISHED;
-    case TcpCt.TIME_WAIT:
+    case TCP_TIME_WAIT:
       return to.TIME_WAIT;
-    case TcpCt.SYN_SENT:
+    case TCP_SYN_SENT:
       return to.SYN_SENT;
-    case TcpCt.SYN_RECV:
+    case TCP_SYN_RECV:
       return to.SYN_RECV;
-    case TcpCt.FIN_WAIT:
+    case TCP_FIN_WAIT:
       return to.FIN_WAIT;
-    case TcpCt.CLOSE_WAIT:
+    case TCP_CLOSE_WAIT:
       return to.CLOSE_WAIT;
-    case TcpCt.LAST_ACK:
+    case TCP_LAST_ACK:
       return to.LAST_ACK;
-    case TcpCt.CLOSE:
+    case TCP_CLOSE:
       return to.CLOSE;
-    case TcpCt.NONE:
+    case TCP_NONE:
       return to.NONE;
     default: {
       const never: never = s;
