@@ -15,7 +15,7 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, tupleNode, type CtHit } from './ct-hash.js';
+import { TupleMap, retuple, tupleNode, type CtHit, type TupleNode } from './ct-hash.js';
 import { CtList } from './ct-list.js';
 import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import {
@@ -53,9 +53,9 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
   /**
-   * The ORIGINAL and REPLY tuples: made as detached hash nodes for this entry (NAT replaces `reply`
-   * while the entry is unconfirmed), which confirm inserts as they are, so an entry's tuples are its two
-   * hash nodes and nothing more. Never mutated in place.
+   * The ORIGINAL and REPLY tuples: made as detached hash nodes for this entry (NAT rewrites `reply`
+   * while the entry is unconfirmed; IPVS replaces it), which confirm inserts as they are, so an entry's
+   * tuples are its two hash nodes and nothing more. Never changed once confirmed.
    */
   orig: CtTuple;
   reply: CtTuple;
@@ -108,6 +108,19 @@ function replyNode(t: CtTuple, ct: ConnEntry): CtTuple {
     return tupleNode(t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff), ct, 1);
   }
   return tupleNode(t.proto, t.dst, t.dport, t.src, t.sport, ct, 1);
+}
+
+/**
+ * Sets an unconfirmed entry's REPLY tuple to the inverse of `t`: its own detached node rewritten (no
+ * object per NAT binding), or a new node when the REPLY tuple is not one (IPVS put a plain one there).
+ */
+function rebindReply(ct: ConnEntry, t: CtTuple): void {
+  const r = ct.reply as TupleNode<ConnEntry>;
+  const ok =
+    t.proto === IpProto.ICMP
+      ? retuple(r, t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[t.dport >> 8] ?? t.dport >> 8) << 8) | (t.dport & 0xff))
+      : retuple(r, t.proto, t.dst, t.dport, t.src, t.sport);
+  if (!ok) ct.reply = replyNode(t, ct);
 }
 
 /** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked); one per table so it does not leak across namespaces. */
@@ -455,7 +468,10 @@ export class Conntrack {
     invertTupleInto(ct.reply, curr);
     const t = this.uniqueTuple(curr, r, manip, ct, now);
     if (!t) return false;
-    ct.reply = replyNode(t, ct);
+    // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
+    // done), so the REPLY tuple is not in the hash yet; a confirmed one would get a new node.
+    if (ct.status & CtStatus.CONFIRMED) ct.reply = replyNode(t, ct);
+    else rebindReply(ct, t);
     const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;

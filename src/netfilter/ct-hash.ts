@@ -22,11 +22,11 @@ export interface TupleFields {
  */
 class Node<C> implements TupleFields {
   constructor(
-    readonly proto: number,
-    readonly src: number,
-    readonly sport: number,
-    readonly dst: number,
-    readonly dport: number,
+    public proto: number,
+    public src: number,
+    public sport: number,
+    public dst: number,
+    public dport: number,
     public ct: C,
     public dir: 0 | 1,
     public next: Node<C> | null,
@@ -48,6 +48,21 @@ export type TupleNode<C> = CtHit<C> & Readonly<TupleFields>;
  */
 export function tupleNode<C>(proto: number, src: number, sport: number, dst: number, dport: number, ct: C, dir: 0 | 1): TupleNode<C> {
   return new Node(proto, src, sport, dst, dport, ct, dir, null);
+}
+
+/**
+ * Rewrites the fields of a node made by `tupleNode` that is in no map (the caller knows: an unconfirmed
+ * entry's tuple, which NAT rebinds before confirm inserts it); false, changing nothing, when `n` is not
+ * such a node.
+ */
+export function retuple<C>(n: TupleNode<C>, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
+  if (!(n instanceof Node)) return false;
+  n.proto = proto;
+  n.src = src;
+  n.sport = sport;
+  n.dst = dst;
+  n.dport = dport;
+  return true;
 }
 
 /** A 30-bit mix of the tuple (a V8 small integer, so the bucket Map needs no boxed keys). */

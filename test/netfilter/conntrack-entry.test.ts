@@ -5,7 +5,8 @@
 //   client 203.0.113.2:40000 --eth0-- [ node, nat: 10.96.0.10:80 → 10.244.0.5:8080 ] --cni0-- pod
 import { describe, expect, it } from 'vitest';
 import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
-import { ConnEntry, TCP_CT_NAMES, TcpCt, formatConntrackEntry } from '../../src/netfilter/conntrack.js';
+import { ConnEntry, Conntrack, NatManip, TCP_CT_NAMES, TcpCt, formatConntrackEntry } from '../../src/netfilter/conntrack.js';
+import { RngFactory } from '../../src/core/rng.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { FakeHost, ip, ipStr, rules, tcp } from './helpers.js';
 
@@ -71,5 +72,31 @@ describe('conntrack entry', () => {
     step(tcp(C, 40000, VIP, 80, TcpFlag.ACK), true);
     expect(seen).toEqual(['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'LAST_ACK', 'TIME_WAIT']);
     expect(TCP_CT_NAMES.map((n) => TcpCt[n])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('rewrites its own REPLY node for a NAT binding before confirm, and takes a new one for a plain tuple put there (IPVS)', () => {
+    const table = new Conntrack(new RngFactory(1).stream('nat'));
+    const syn = tcp(C, 40000, VIP, 80, TcpFlag.SYN);
+    table.in(syn, 0);
+    const ct = syn.ct as ConnEntry;
+    const made = ct.reply;
+    const dnat = { minIp: ip('10.244.0.5'), maxIp: ip('10.244.0.5'), ports: { min: 8080, max: 8080 }, random: false, randomFully: false, persistent: false };
+    expect(table.setupNat(ct, NatManip.DST, dnat, 0)).toBe(true);
+    expect(ct.reply).toBe(made);
+    expect([ipStr(made.src), made.sport, ipStr(made.dst), made.dport]).toEqual(['10.244.0.5', 8080, C, 40000]);
+    table.confirm(syn, 0);
+    expect(table.lookup({ proto: 6, src: ip('10.244.0.5'), sport: 8080, dst: ip(C), dport: 40000 }, 0)).toBe(made);
+    expect(table.lookup({ proto: 6, src: ip(VIP), sport: 80, dst: ip(C), dport: 40000 }, 0)).toBeUndefined();
+
+    const syn2 = tcp(C, 40001, VIP, 80, TcpFlag.SYN);
+    table.in(syn2, 0);
+    const ct2 = syn2.ct as ConnEntry;
+    const plain = { ...ct2.reply, src: ip('10.244.0.6'), sport: 8080 };
+    ct2.reply = plain;
+    expect(table.setupNat(ct2, NatManip.SRC, { minIp: ip(NODE), maxIp: ip(NODE), ports: null, random: false, randomFully: false, persistent: false }, 0)).toBe(true);
+    expect(ct2.reply).not.toBe(plain);
+    expect([ipStr(plain.dst), ipStr(ct2.reply.src), ipStr(ct2.reply.dst)]).toEqual([C, '10.244.0.6', NODE]);
+    table.confirm(syn2, 0);
+    expect(table.lookup({ proto: 6, src: ip('10.244.0.6'), sport: 8080, dst: ip(NODE), dport: ct2.reply.dport }, 0)?.ct).toBe(ct2);
   });
 });
