@@ -62,8 +62,13 @@ export class ConnEntry {
   status = 0;
   /** TCP state as a TcpCt number (`tcpState` gives its name). */
   tcpCt: TcpCt = TCP_NONE;
-  /** Bit d set: a FIN was seen in direction d. */
-  finSeen = 0;
+  /**
+   * TCP's per-direction flags in one small integer (fewer fields per entry): bit d (FIN_SEEN << d) a FIN
+   * was seen in direction d; bit 2 + d (CLOSE_INIT << d) direction d's FIN moved the entry to FIN_WAIT
+   * (IP_CT_TCP_FLAG_CLOSE_INIT); bit 4 + d (LAST_RST << d) the last segment was a RST from direction d
+   * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
+   */
+  tcpSeen = 0;
   /** Absolute expiry time (ns). */
   expires = 0;
   /** ct->mark (CONNMARK, -m connmark). */
@@ -75,10 +80,6 @@ export class ConnEntry {
    * carry a heap number it never uses (H1's VXLAN entries did that to every TCP one).
    */
   udpStreamTs: TimeNs | null = null;
-  /** TCP: bit d set when direction d's FIN moved the entry to FIN_WAIT (IP_CT_TCP_FLAG_CLOSE_INIT). */
-  closeInit = 0;
-  /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
-  lastRstDir = -1;
   /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
@@ -398,7 +399,7 @@ export class Conntrack {
   private reopens(ct: ConnEntry, flags: number): boolean {
     if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
     if (ct.tcpCt !== TCP_TIME_WAIT && ct.tcpCt !== TCP_CLOSE) return false;
-    return ct.closeInit !== 0 || ct.lastRstDir === 0;
+    return (ct.tcpSeen & (CLOSE_INIT | (CLOSE_INIT << 1) | LAST_RST)) !== 0;
   }
 
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
@@ -412,21 +413,21 @@ export class Conntrack {
         if (dir === 0 && (old === TCP_TIME_WAIT || old === TCP_CLOSE)) {
           // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
           s = TCP_SYN_SENT;
-          ct.finSeen = 0;
+          ct.tcpSeen &= ~(FIN_SEEN | (FIN_SEEN << 1));
           ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
         }
       } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
         if (dir === 1 && (old === TCP_SYN_SENT || old === TCP_SYN_RECV)) s = TCP_SYN_RECV;
       } else if (f & TcpFlag.FIN) {
-        ct.finSeen |= 1 << dir;
+        ct.tcpSeen |= FIN_SEEN << dir;
         const open = old === TCP_ESTABLISHED || old === TCP_SYN_RECV;
-        if (open) ct.closeInit |= 1 << dir;
-        s = ct.finSeen === 3 ? TCP_LAST_ACK : open ? TCP_FIN_WAIT : old === TCP_FIN_WAIT ? TCP_CLOSE_WAIT : old;
+        if (open) ct.tcpSeen |= CLOSE_INIT << dir;
+        s = (ct.tcpSeen & FIN_BOTH) === FIN_BOTH ? TCP_LAST_ACK : open ? TCP_FIN_WAIT : old === TCP_FIN_WAIT ? TCP_CLOSE_WAIT : old;
       } else if (f & TcpFlag.ACK) {
         if (old === TCP_SYN_RECV && dir === 0) s = TCP_ESTABLISHED;
-        else if (old === TCP_LAST_ACK && ct.finSeen === 3) s = TCP_TIME_WAIT;
+        else if (old === TCP_LAST_ACK && (ct.tcpSeen & FIN_BOTH) === FIN_BOTH) s = TCP_TIME_WAIT;
       }
-      ct.lastRstDir = f & TcpFlag.RST ? dir : -1;
+      ct.tcpSeen = (ct.tcpSeen & ~(LAST_RST | (LAST_RST << 1))) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
       if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
       ct.tcpCt = s;
     } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > (ct.udpStreamTs ?? 0)) {
@@ -553,6 +554,12 @@ export class Conntrack {
     manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, true);
   }
 }
+
+/** ConnEntry.tcpSeen's bits for direction 0 (shift left by the direction for 1). */
+const FIN_SEEN = 1;
+const FIN_BOTH = FIN_SEEN | (FIN_SEEN << 1);
+const CLOSE_INIT = 4;
+const LAST_RST = 16;
 
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;
