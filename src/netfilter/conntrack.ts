@@ -15,9 +15,9 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, retuple, tupleNode, type CtHit, type TupleNode } from './ct-hash.js';
+import { TupleMap, tupleNode, type CtHit } from './ct-hash.js';
 import { CtList } from './ct-list.js';
-import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, rebindReply, replyNode, type CtTuple } from './ct-tuple.js';
 import {
   DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_CT_NAMES, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
   TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt, type TcpCtState,
@@ -74,10 +74,8 @@ export class ConnEntry {
   /** ct->mark (CONNMARK, -m connmark). */
   mark = 0;
   /**
-   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. Null (read
-   * as 0) for entries not made by a UDP packet: a field that holds a number only for UDP entries, since
-   * once a field of a class has held a non-integer V8 boxes it in every instance — a TCP entry would
-   * carry a heap number it never uses (H1's VXLAN entries did that to every TCP one).
+   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. Null (read as 0)
+   * elsewhere: a number here in every entry would be a boxed double in every entry, TCP ones included.
    */
   udpStreamTs: TimeNs | null = null;
   /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
@@ -102,34 +100,11 @@ export class ConnEntry {
   }
 }
 
-/** The REPLY tuple of an entry whose ORIGINAL one is `t` (invertTuple), as a detached hash node of `ct`. */
-function replyNode(t: CtTuple, ct: ConnEntry): CtTuple {
-  if (t.proto === IpProto.ICMP) {
-    const type = t.dport >> 8;
-    return tupleNode(t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff), ct, 1);
-  }
-  return tupleNode(t.proto, t.dst, t.dport, t.src, t.sport, ct, 1);
-}
-
-/**
- * Sets an unconfirmed entry's REPLY tuple to the inverse of `t`: its own detached node rewritten (no
- * object per NAT binding), or a new node when the REPLY tuple is not one (IPVS put a plain one there).
- */
-function rebindReply(ct: ConnEntry, t: CtTuple): void {
-  const r = ct.reply as TupleNode<ConnEntry>;
-  const ok =
-    t.proto === IpProto.ICMP
-      ? retuple(r, t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[t.dport >> 8] ?? t.dport >> 8) << 8) | (t.dport & 0xff))
-      : retuple(r, t.proto, t.dst, t.dport, t.src, t.sport);
-  if (!ok) ct.reply = replyNode(t, ct);
-}
-
 /** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked); one per table so it does not leak across namespaces. */
 export interface Untracked {
   readonly untracked: true;
   readonly owner: Conntrack;
 }
-
 
 /** A NAT range as nf_nat_range2 carries it. */
 export interface NatSetup {
@@ -471,8 +446,7 @@ export class Conntrack {
     if (!t) return false;
     // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
     // done), so the REPLY tuple is not in the hash yet; a confirmed one would get a new node.
-    if (ct.status & CtStatus.CONFIRMED) ct.reply = replyNode(t, ct);
-    else rebindReply(ct, t);
+    ct.reply = ct.status & CtStatus.CONFIRMED ? replyNode(t, ct) : rebindReply(ct.reply, t, ct);
     const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
