@@ -15,10 +15,13 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, type CtHit } from './ct-hash.js';
+import { TupleMap, tupleNode, type CtHit } from './ct-hash.js';
 import { CtList } from './ct-list.js';
-import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { DEFAULT_CONNTRACK_CONFIG, tcpTimeout, type ConntrackConfig, type TcpCtState } from './ct-timeouts.js';
+import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, rebindReply, replyNode, type CtTuple } from './ct-tuple.js';
+import {
+  DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_CT_NAMES, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
+  TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt, type TcpCtState,
+} from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -39,7 +42,7 @@ export const CtStatus = {
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
-export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
+export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
@@ -50,36 +53,46 @@ export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | '
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry {
   /**
-   * The ORIGINAL and REPLY tuples (NAT replaces `reply` while the entry is unconfirmed; confirm swaps
-   * both for the hash's nodes of the same fields, so a confirmed entry holds no tuple objects of its own).
-   * Never mutated in place.
+   * The ORIGINAL and REPLY tuples: made as detached hash nodes for this entry (NAT rewrites `reply`
+   * while the entry is unconfirmed; IPVS replaces it), which confirm inserts as they are, so an entry's
+   * tuples are its two hash nodes and nothing more. Never changed once confirmed.
    */
   orig: CtTuple;
   reply: CtTuple;
   status = 0;
-  tcpState: TcpCtState = 'NONE';
-  /** Bit d set: a FIN was seen in direction d. */
-  finSeen = 0;
+  /** TCP state as a TcpCt number (`tcpState` gives its name). */
+  tcpCt: TcpCt = TCP_NONE;
+  /**
+   * TCP's per-direction flags in one small integer (fewer fields per entry): bit d (FIN_SEEN << d) a FIN
+   * was seen in direction d; bit 2 + d (CLOSE_INIT << d) direction d's FIN moved the entry to FIN_WAIT
+   * (IP_CT_TCP_FLAG_CLOSE_INIT); bit 4 + d (LAST_RST << d) the last segment was a RST from direction d
+   * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
+   */
+  tcpSeen = 0;
   /** Absolute expiry time (ns). */
   expires = 0;
   /** ct->mark (CONNMARK, -m connmark). */
   mark = 0;
-  /** UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. */
-  udpStreamTs = 0;
-  /** TCP: bit d set when direction d's FIN moved the entry to FIN_WAIT (IP_CT_TCP_FLAG_CLOSE_INIT). */
-  closeInit = 0;
-  /** TCP: direction of the last RST seen, -1 when the last segment was not a RST (last_index == TCP_RST_SET, last_dir). */
-  lastRstDir = -1;
+  /**
+   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. Null (read as 0)
+   * elsewhere: a number here in every entry would be a boxed double in every entry, TCP ones included.
+   */
+  udpStreamTs: TimeNs | null = null;
   /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
+  /** `t`'s fields are copied (the caller may reuse it). */
   constructor(
     readonly owner: Conntrack,
     readonly id: number,
-    orig: CtTuple,
+    t: CtTuple,
   ) {
-    this.orig = orig;
-    this.reply = invertTuple(orig);
+    this.orig = tupleNode(t.proto, t.src, t.sport, t.dst, t.dport, this, 0);
+    this.reply = replyNode(t, this);
+  }
+  /** The TCP state's name (enum tcp_conntrack), as conntrack -L prints it. */
+  get tcpState(): TcpCtState {
+    return TCP_CT_NAMES[this.tcpCt]!;
   }
   /** [ORIGINAL, REPLY], a new pair per call (for inspection; the fields save an array per entry). */
   get tuple(): readonly [CtTuple, CtTuple] {
@@ -92,7 +105,6 @@ export interface Untracked {
   readonly untracked: true;
   readonly owner: Conntrack;
 }
-
 
 /** A NAT range as nf_nat_range2 carries it. */
 export interface NatSetup {
@@ -127,6 +139,10 @@ export class Conntrack {
   private readonly hash = new TupleMap<ConnEntry>();
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
+  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** setupNat's current tuple (the inverse of the REPLY one), reused: uniqueTuple answers with a copy. */
+  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** Confirmed entries in insertion order (no Set to hash into per connection). */
   private readonly entries = new CtList<ConnEntry>();
   private nextId = 1;
@@ -211,12 +227,12 @@ export class Conntrack {
       return CT_OK;
     }
     // A new connection: is this a packet that may start one?
-    let tcpState: TcpCtState = 'NONE';
+    let tcpCt: TcpCt = TCP_NONE;
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
       if (f & TcpFlag.RST) return CT_OK;
-      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpState = 'SYN_SENT';
-      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpState = 'ESTABLISHED';
+      if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) tcpCt = TCP_SYN_SENT;
+      else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TCP_ESTABLISHED;
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     this.reap(now);
@@ -224,8 +240,8 @@ export class Conntrack {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = new ConnEntry(this, this.nextId++, { proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport });
-    ct.tcpState = tcpState;
+    const ct = new ConnEntry(this, this.nextId++, t);
+    ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
     ct.expires = now + this.timeoutOf(ct, t.proto);
     pkt.ct = ct;
@@ -341,7 +357,7 @@ export class Conntrack {
     const to = this.cfg.timeouts;
     switch (proto) {
       case IpProto.TCP:
-        return tcpTimeout(to.tcp, ct.tcpState);
+        return tcpTimeoutOf(to.tcp, ct.tcpCt);
       case IpProto.UDP:
         return ct.status & CtStatus.ASSURED ? to.udpStream : to.udp;
       case IpProto.ICMP:
@@ -357,38 +373,39 @@ export class Conntrack {
    */
   private reopens(ct: ConnEntry, flags: number): boolean {
     if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
-    if (ct.tcpState !== 'TIME_WAIT' && ct.tcpState !== 'CLOSE') return false;
-    return ct.closeInit !== 0 || ct.lastRstDir === 0;
+    if (ct.tcpCt !== TCP_TIME_WAIT && ct.tcpCt !== TCP_CLOSE) return false;
+    return (ct.tcpSeen & (CLOSE_INIT | (CLOSE_INIT << 1) | LAST_RST)) !== 0;
   }
 
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
-      const old = ct.tcpState;
-      let s = old;
-      if (f & TcpFlag.RST) s = 'CLOSE';
+      const old = ct.tcpCt;
+      let s: TcpCt = old;
+      if (f & TcpFlag.RST) s = TCP_CLOSE;
       else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
-        if (dir === 0 && (old === 'TIME_WAIT' || old === 'CLOSE')) {
+        if (dir === 0 && (old === TCP_TIME_WAIT || old === TCP_CLOSE)) {
           // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
-          s = 'SYN_SENT';
-          ct.finSeen = 0;
+          s = TCP_SYN_SENT;
+          ct.tcpSeen &= ~(FIN_SEEN | (FIN_SEEN << 1));
           ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
         }
       } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
-        if (dir === 1 && (old === 'SYN_SENT' || old === 'SYN_RECV')) s = 'SYN_RECV';
+        if (dir === 1 && (old === TCP_SYN_SENT || old === TCP_SYN_RECV)) s = TCP_SYN_RECV;
       } else if (f & TcpFlag.FIN) {
-        ct.finSeen |= 1 << dir;
-        if (old === 'ESTABLISHED' || old === 'SYN_RECV') ct.closeInit |= 1 << dir;
-        s = ct.finSeen === 3 ? 'LAST_ACK' : old === 'ESTABLISHED' || old === 'SYN_RECV' ? 'FIN_WAIT' : old === 'FIN_WAIT' ? 'CLOSE_WAIT' : old;
+        ct.tcpSeen |= FIN_SEEN << dir;
+        const open = old === TCP_ESTABLISHED || old === TCP_SYN_RECV;
+        if (open) ct.tcpSeen |= CLOSE_INIT << dir;
+        s = (ct.tcpSeen & FIN_BOTH) === FIN_BOTH ? TCP_LAST_ACK : open ? TCP_FIN_WAIT : old === TCP_FIN_WAIT ? TCP_CLOSE_WAIT : old;
       } else if (f & TcpFlag.ACK) {
-        if (old === 'SYN_RECV' && dir === 0) s = 'ESTABLISHED';
-        else if (old === 'LAST_ACK' && ct.finSeen === 3) s = 'TIME_WAIT';
+        if (old === TCP_SYN_RECV && dir === 0) s = TCP_ESTABLISHED;
+        else if (old === TCP_LAST_ACK && (ct.tcpSeen & FIN_BOTH) === FIN_BOTH) s = TCP_TIME_WAIT;
       }
-      ct.lastRstDir = f & TcpFlag.RST ? dir : -1;
-      if (s === 'ESTABLISHED' && (old === 'SYN_RECV' || old === 'ESTABLISHED') && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
-      ct.tcpState = s;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+      ct.tcpSeen = (ct.tcpSeen & ~(LAST_RST | (LAST_RST << 1))) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
+      if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+      ct.tcpCt = s;
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > (ct.udpStreamTs ?? 0)) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;
@@ -412,7 +429,9 @@ export class Conntrack {
 
   /** True when some other connection already uses `t` as its original direction (nf_nat_used_tuple). */
   private usedTuple(t: CtTuple, self: ConnEntry, now: TimeNs): boolean {
-    const h = this.lookup(invertTuple(t), now);
+    const k = this.usedKey;
+    invertTupleInto(t, k);
+    const h = this.lookup(k, now);
     return h !== undefined && h.ct !== self;
   }
 
@@ -421,10 +440,13 @@ export class Conntrack {
    * unique tuple exists in the range (the packet is then dropped).
    */
   setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
-    const curr = invertTuple(ct.reply);
+    const curr = this.natCurr;
+    invertTupleInto(ct.reply, curr);
     const t = this.uniqueTuple(curr, r, manip, ct, now);
     if (!t) return false;
-    ct.reply = invertTuple(t);
+    // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
+    // done), so the REPLY tuple is not in the hash yet; a confirmed one would get a new node.
+    ct.reply = ct.status & CtStatus.CONFIRMED ? replyNode(t, ct) : rebindReply(ct.reply, t, ct);
     const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
@@ -506,6 +528,12 @@ export class Conntrack {
     manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, true);
   }
 }
+
+/** ConnEntry.tcpSeen's bits for direction 0 (shift left by the direction for 1). */
+const FIN_SEEN = 1;
+const FIN_BOTH = FIN_SEEN | (FIN_SEEN << 1);
+const CLOSE_INIT = 4;
+const LAST_RST = 16;
 
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;

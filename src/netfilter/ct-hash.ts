@@ -14,18 +14,19 @@ export interface TupleFields {
 }
 
 /**
- * One tuple of an entry in the hash: the tuple's fields copied at insertion, the entry and the direction
- * this tuple is (0 original, 1 reply). Lookups hand the node itself back as the { ct, dir } pair, so an
- * entry costs two nodes and nothing more (an entry stays alive as long as its connection's TIME_WAIT
- * — H1 keeps ~90 k of them —, so every object per entry is one more for each scavenge to copy).
+ * One tuple of an entry: the tuple's fields, the entry and the direction this tuple is (0 original, 1
+ * reply). Lookups hand the node itself back as the { ct, dir } pair, and an entry keeps its two nodes as
+ * its tuples (made by `tupleNode` when the entry is created, adopted by `set` at confirm), so an entry
+ * costs two nodes and nothing more (an entry stays alive as long as its connection's TIME_WAIT — H1
+ * keeps ~118 k of them —, so every object per entry is one more for each scavenge to copy).
  */
 class Node<C> implements TupleFields {
   constructor(
-    readonly proto: number,
-    readonly src: number,
-    readonly sport: number,
-    readonly dst: number,
-    readonly dport: number,
+    public proto: number,
+    public src: number,
+    public sport: number,
+    public dst: number,
+    public dport: number,
     public ct: C,
     public dir: 0 | 1,
     public next: Node<C> | null,
@@ -40,6 +41,29 @@ export interface CtHit<C> {
 
 /** A tuple in the hash: its fields (never changed) and the entry it leads to. */
 export type TupleNode<C> = CtHit<C> & Readonly<TupleFields>;
+
+/**
+ * A tuple for entry `ct`, direction `dir`, in no map yet: `set(node, ct, dir)` inserts this very node
+ * instead of a copy (a node is only ever handed to the map of its entry's table).
+ */
+export function tupleNode<C>(proto: number, src: number, sport: number, dst: number, dport: number, ct: C, dir: 0 | 1): TupleNode<C> {
+  return new Node(proto, src, sport, dst, dport, ct, dir, null);
+}
+
+/**
+ * Rewrites the fields of a node made by `tupleNode` that is in no map (the caller knows: an unconfirmed
+ * entry's tuple, which NAT rebinds before confirm inserts it); false, changing nothing, when `n` is not
+ * such a node.
+ */
+export function retuple<C>(n: TupleNode<C>, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
+  if (!(n instanceof Node)) return false;
+  n.proto = proto;
+  n.src = src;
+  n.sport = sport;
+  n.dst = dst;
+  n.dport = dport;
+  return true;
+}
 
 /** A 30-bit mix of the tuple (a V8 small integer, so the bucket Map needs no boxed keys). */
 function hashTuple(t: TupleFields): number {
@@ -68,6 +92,12 @@ export class TupleMap<C> {
    */
   private readonly recent: Array<Node<C> | null> = new Array<Node<C> | null>(RECENT).fill(null);
   private readonly recentHash = new Int32Array(RECENT).fill(-1);
+  private count = 0;
+
+  /** Number of tuples held. */
+  get size(): number {
+    return this.count;
+  }
 
   get(t: TupleFields): CtHit<C> | undefined {
     const h = hashTuple(t);
@@ -91,8 +121,9 @@ export class TupleMap<C> {
   }
 
   /**
-   * Maps `t` to (ct, dir) and returns the node holding it: a copy of `t`'s fields the entry can keep as
-   * its tuple (Conntrack.confirm does, so an entry's tuples are its two nodes and nothing more).
+   * Maps `t` to (ct, dir) and returns the node holding it: the tuple's node already in the map (rebound),
+   * else `t` itself when it is a node made by `tupleNode` for this (ct, dir) — not in the map, since no
+   * node of its fields is —, else a new node copying `t`'s fields: a node the entry keeps as its tuple.
    */
   set(t: TupleFields, ct: C, dir: 0 | 1): TupleNode<C> {
     const h = hashTuple(t);
@@ -104,8 +135,13 @@ export class TupleMap<C> {
         return n;
       }
     }
-    const n = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
+    let n: Node<C>;
+    if (t instanceof Node && t.ct === ct && t.dir === dir) {
+      n = t as Node<C>;
+      n.next = head;
+    } else n = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
     this.buckets.set(h, n);
+    this.count++;
     const slot = h & (RECENT - 1);
     this.recent[slot] = n;
     this.recentHash[slot] = h;
@@ -125,6 +161,8 @@ export class TupleMap<C> {
       if (prev !== null) prev.next = n.next;
       else if (n.next !== null) this.buckets.set(h, n.next);
       else this.buckets.delete(h);
+      n.next = null;
+      this.count--;
       return;
     }
   }

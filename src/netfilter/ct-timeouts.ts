@@ -39,26 +39,58 @@ export interface ConntrackConfig {
 /** Default conntrack configuration. */
 export const DEFAULT_CONNTRACK_CONFIG: ConntrackConfig = { max: 262144, timeouts: DEFAULT_CT_TIMEOUTS, tcpLoose: true };
 
+/**
+ * The TCP states as small integers (the order of enum tcp_conntrack), what an entry stores: a state
+ * test or step compares integers and a state change stores a small integer. The hot path uses the
+ * TCP_* bindings, not TcpCt's properties: TcpCt has the keys of DEFAULT_CT_TIMEOUTS.tcp in the same
+ * order, so V8 gives both literals one hidden class whose fields hold doubles, and a value loaded from
+ * TcpCt is a heap number — stored into an entry it would make the field a boxed double.
+ */
+export const TCP_NONE = 0;
+export const TCP_SYN_SENT = 1;
+export const TCP_SYN_RECV = 2;
+export const TCP_ESTABLISHED = 3;
+export const TCP_FIN_WAIT = 4;
+export const TCP_CLOSE_WAIT = 5;
+export const TCP_LAST_ACK = 6;
+export const TCP_TIME_WAIT = 7;
+export const TCP_CLOSE = 8;
+/** The TCP_* numbers by state name (for readers and tests; not read per packet). */
+export const TcpCt = {
+  NONE: TCP_NONE, SYN_SENT: TCP_SYN_SENT, SYN_RECV: TCP_SYN_RECV, ESTABLISHED: TCP_ESTABLISHED, FIN_WAIT: TCP_FIN_WAIT,
+  CLOSE_WAIT: TCP_CLOSE_WAIT, LAST_ACK: TCP_LAST_ACK, TIME_WAIT: TCP_TIME_WAIT, CLOSE: TCP_CLOSE,
+} as const;
+/** A TCP state as TcpCt numbers it. */
+export type TcpCt = (typeof TcpCt)[keyof typeof TcpCt];
+
+/** TcpCt number -> name (as conntrack -L prints it). */
+export const TCP_CT_NAMES: readonly TcpCtState[] = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE'];
+
 /** to[state] without a keyed property load per packet. */
 export function tcpTimeout(to: Record<TcpCtState, TimeNs>, s: TcpCtState): TimeNs {
+  return tcpTimeoutOf(to, TcpCt[s]);
+}
+
+/** to[state] for a TcpCt number (read at each call: the timeouts object may be changed after the table is made). */
+export function tcpTimeoutOf(to: Record<TcpCtState, TimeNs>, s: TcpCt): TimeNs {
   switch (s) {
-    case 'ESTABLISHED':
+    case TCP_ESTABLISHED:
       return to.ESTABLISHED;
-    case 'TIME_WAIT':
+    case TCP_TIME_WAIT:
       return to.TIME_WAIT;
-    case 'SYN_SENT':
+    case TCP_SYN_SENT:
       return to.SYN_SENT;
-    case 'SYN_RECV':
+    case TCP_SYN_RECV:
       return to.SYN_RECV;
-    case 'FIN_WAIT':
+    case TCP_FIN_WAIT:
       return to.FIN_WAIT;
-    case 'CLOSE_WAIT':
+    case TCP_CLOSE_WAIT:
       return to.CLOSE_WAIT;
-    case 'LAST_ACK':
+    case TCP_LAST_ACK:
       return to.LAST_ACK;
-    case 'CLOSE':
+    case TCP_CLOSE:
       return to.CLOSE;
-    case 'NONE':
+    case TCP_NONE:
       return to.NONE;
     default: {
       const never: never = s;

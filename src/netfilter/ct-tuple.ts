@@ -2,6 +2,7 @@
 // Layer: netfilter (imports packet, wire). Mirrors nf_conntrack_core.c (nf_ct_get_tuple,
 // nf_ct_invert_tuple) and nf_conntrack_proto_icmp.c (invmap, icmp_error_message's types).
 import type { Packet } from '../packet/packet.js';
+import { retuple, tupleNode, type TupleNode } from './ct-hash.js';
 import { IpProto } from '../wire/types.js';
 
 /** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
@@ -33,6 +34,21 @@ export function invertTuple(t: CtTuple): CtTuple {
     return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
   }
   return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
+}
+
+/** invertTuple into `out` (no allocation; `out` must not be `t`). */
+export function invertTupleInto(t: CtTuple, out: CtTuple): void {
+  out.proto = t.proto;
+  out.src = t.dst;
+  out.dst = t.src;
+  if (t.proto === IpProto.ICMP) {
+    const type = t.dport >> 8;
+    out.sport = t.sport;
+    out.dport = ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff);
+    return;
+  }
+  out.sport = t.dport;
+  out.dport = t.sport;
 }
 
 /** The tuple of a packet's headers (nf_ct_get_tuple), or null when it has no IPv4 header. */
@@ -70,4 +86,26 @@ export function packetTupleInto(pkt: Packet, t: CtTuple): boolean {
     t.dport = 0;
   }
   return true;
+}
+
+/** The REPLY tuple of an entry whose ORIGINAL one is `t` (invertTuple), as a detached hash node of entry `ct`. */
+export function replyNode<C>(t: CtTuple, ct: C): TupleNode<C> {
+  if (t.proto === IpProto.ICMP) {
+    const type = t.dport >> 8;
+    return tupleNode(t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff), ct, 1);
+  }
+  return tupleNode(t.proto, t.dst, t.dport, t.src, t.sport, ct, 1);
+}
+
+/**
+ * An unconfirmed entry's REPLY tuple `r` set to the inverse of `t`: `r` itself rewritten when it is the
+ * entry's detached node (no object per NAT binding), else a new node (IPVS put a plain tuple there).
+ */
+export function rebindReply<C>(r: CtTuple, t: CtTuple, ct: C): CtTuple {
+  const n = r as TupleNode<C>;
+  const ok =
+    t.proto === IpProto.ICMP
+      ? retuple(n, t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[t.dport >> 8] ?? t.dport >> 8) << 8) | (t.dport & 0xff))
+      : retuple(n, t.proto, t.dst, t.dport, t.src, t.sport);
+  return ok ? n : replyNode(t, ct);
 }
