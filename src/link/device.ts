@@ -138,7 +138,9 @@ export abstract class NetDevice {
 
   /** Delivers a received frame: capture, counters, then the bridge (if enslaved) or the namespace. */
   receive(pkt: Packet, len: number): void {
-    if (!this.up) {
+    // The field, not the `up` accessor: this site sees every device class (an accessor call through a
+    // polymorphic load per received frame).
+    if (!this.isUp) {
       this.drop(pkt, 'link-down');
       return;
     }

@@ -2,7 +2,7 @@
 // packet). Every frame sent on it comes back to its own namespace, one event later (loopback_xmit →
 // netif_rx → the backlog). IFF_LOOPBACK | IFF_NOARP: no neighbour resolution.
 import type { Simulator } from '../core/simulator.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { NetDevice } from './device.js';
 
@@ -14,7 +14,7 @@ export class LoopbackDevice extends NetDevice {
     super(sim, 'lo', 0, 65536);
   }
   xmit(pkt: Packet): void {
-    const len = frameLength(pkt);
+    const len = skbLength(pkt);
     // tcpdump -i lo shows each packet once (on transmit); the loopback receive is not captured again.
     // loopback_xmit → netif_rx: the packet is queued to the backlog and received after the sender's
     // call returns (same instant, next event), so a connect() that triggers an ICMP error on lo sees
@@ -25,7 +25,7 @@ export class LoopbackDevice extends NetDevice {
 
   /** The backlog half of loopback_xmit. */
   rxLater(pkt: Packet): void {
-    const len = frameLength(pkt);
+    const len = skbLength(pkt);
     this.stats.rxPackets++;
     this.stats.rxBytes += len;
     this.deliverUp(pkt);

@@ -3,7 +3,7 @@
 // Layer: link (imports core, wire, packet). The NIC owns no queue: link/channel.ts models the qdisc,
 // serialization and propagation; the capture tap fires when serialization of a frame starts.
 import type { Simulator } from '../core/simulator.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
 import type { Channel } from './channel.js';
@@ -40,7 +40,7 @@ export class NicDevice extends NetDevice implements QdiscDevice {
     if (!this.carrier) return this.drop(pkt, 'no-carrier');
     const ch = this.channel;
     if (ch === null) return this.drop(pkt, 'no-carrier');
-    ch.send(this, pkt, frameLength(pkt));
+    ch.send(this, pkt, skbLength(pkt));
   }
   /** Counts the frame and fires the capture tap as its serialization starts. */
   noteWire(pkt: Packet, len: number): void {

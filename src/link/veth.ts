@@ -5,7 +5,7 @@
 // A fault may put a root qdisc in front (`tc qdisc add dev eth0 root netem …` in a pod, as Chaos Mesh
 // does): `xmit` hands frames to it and it calls `transmit` (the capture tap is there, after the qdisc).
 import type { Simulator } from '../core/simulator.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
 import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
@@ -43,7 +43,7 @@ export class VethDevice extends NetDevice implements QdiscDevice {
   transmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
     if (!this.carrier) return this.drop(pkt, 'no-carrier');
-    const len = frameLength(pkt);
+    const len = skbLength(pkt);
     this.noteTx(pkt, len);
     const peer = this.peer;
     if (!peer.up) return this.drop(pkt, 'no-carrier');
@@ -55,5 +55,5 @@ export class VethDevice extends NetDevice implements QdiscDevice {
 
 function vethArrive(peer: VethDevice, pkt: Packet): void {
   if (!peer.up) return peer.drop(pkt, 'no-carrier');
-  peer.receive(pkt, frameLength(pkt));
+  peer.receive(pkt, skbLength(pkt));
 }

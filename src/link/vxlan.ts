@@ -13,7 +13,7 @@
 // configured one (8472 for flannel, 4789 IANA), VXLAN flags 0x08 with the VNI.
 // Not modelled: learning (flannel uses nolearning), L2 miss / L3 miss notifications, GBP, multicast groups.
 import type { Simulator } from '../core/simulator.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import { Packet } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac } from '../wire/types.js';
 import { ipv4Header } from '../wire/ipv4.js';
@@ -162,7 +162,7 @@ export class VxlanDevice extends NetDevice {
   /** vxlan_xmit: encapsulates the frame toward the VTEP its destination MAC maps to. */
   xmit(inner: Packet): void {
     if (!this.up) return this.drop(inner, 'link-down');
-    const len = frameLength(inner);
+    const len = skbLength(inner);
     const remote = this.fdb.get(inner.eth!.dst);
     if (remote === undefined || this.l3 === null) {
       this.counters.txNoFdb++;
@@ -188,7 +188,7 @@ export class VxlanDevice extends NetDevice {
       this.counters.rxBadVni++;
       return this.drop(outer, 'no-handler');
     }
-    this.receive(inner, frameLength(inner));
+    this.receive(inner, skbLength(inner));
   }
 
   /** udp_flow_src_port: hash of the inner flow scaled into [32768, 61000). */

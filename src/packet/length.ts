@@ -62,3 +62,17 @@ export function frameLength(pkt: Packet): number {
   if (pkt.ip !== null) return l2 + ipTotalLength(pkt);
   return l2 + pkt.payloadLength;
 }
+
+/**
+ * skb->len of a frame: what a device counts (rx/tx bytes), checks against the MTU and times on a wire.
+ * Hot path (every device hop): for IPv4 it is 14 + `ip.totalLength` once the net layer filled the field
+ * (ip_local_out, ip_fragment, ip_defrag, TCPMSS — the writers, which keep it equal to the records'
+ * length), so no option walk or VXLAN recursion per hop; a record never sent through ip_local_out
+ * (totalLength 0) falls back to frameLength. Serialization and captures use frameLength: they write
+ * the records as they are, a length field that disagrees with them included.
+ */
+export function skbLength(pkt: Packet): number {
+  const ip = pkt.ip;
+  if (ip !== null && ip.totalLength !== 0 && pkt.arp === null) return (pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0) + ip.totalLength;
+  return frameLength(pkt);
+}

@@ -54,20 +54,22 @@ export const TcpOptionKind = { EOL: 0, NOP: 1, MSS: 2, WSCALE: 3, SACK_PERMITTED
 
 /** Bytes one option occupies on the wire. */
 export function tcpOptionLength(o: TcpOption): number {
+  // Most frequent first (nop, timestamps on every segment of a Linux connection): the switch compares in order.
   switch (o.kind) {
-    case 'eol':
     case 'nop':
       return 1;
+    case 'timestamps':
+      return 10;
+    case 'sack':
+      return 2 + 8 * o.blocks.length;
     case 'mss':
       return 4;
     case 'wscale':
       return 3;
     case 'sackPermitted':
       return 2;
-    case 'sack':
-      return 2 + 8 * o.blocks.length;
-    case 'timestamps':
-      return 10;
+    case 'eol':
+      return 1;
     case 'unknown':
       return 2 + o.data.length;
     default: {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { frameLength, icmpQuoteLength, ipTotalLength, l4DataLength, l4HeaderLength, udpLength } from '../../src/packet/length.js';
+import { frameLength, icmpQuoteLength, ipTotalLength, l4DataLength, l4HeaderLength, skbLength, udpLength } from '../../src/packet/length.js';
 import { Packet } from '../../src/packet/packet.js';
 import { serializeFrame } from '../../src/packet/serialize.js';
-import { arpRequestFrame, icmpEchoFrame, icmpPortUnreachableFrame, tcpFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
+import { arpRequestFrame, fillLengths, icmpEchoFrame, icmpPortUnreachableFrame, tcpFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
 import { TcpFlag } from '../../src/wire/types.js';
 
 describe('length', () => {
@@ -35,5 +35,21 @@ describe('length', () => {
     big.ip!.options = new Uint8Array(4);
     expect(icmpQuoteLength(big)).toBe(544);
     expect(ipTotalLength(big)).toBe(576);
+  });
+  it('skbLength: 14 + ip.totalLength once filled (equal to frameLength then), frameLength while the field is 0', () => {
+    const kinds = [icmpEchoFrame(), udpFrame(), tcpSynFrame(), tcpFrame(TcpFlag.ACK, 1, 1, null, [{ kind: 'nop' }]), vxlanFrame(), vxlanFrame(tcpSynFrame()), icmpPortUnreachableFrame(tcpSynFrame())];
+    for (const p of kinds) expect(skbLength(p)).toBe(frameLength(p));
+    expect(skbLength(arpRequestFrame())).toBe(42);
+    // The device path reads the field the net layer filled, not the records: no option walk, no VXLAN recursion.
+    const v = vxlanFrame(tcpSynFrame());
+    v.inner!.tcp!.options.push({ kind: 'nop' });
+    expect(skbLength(v)).toBe(14 + 20 + 16 + 14 + 60);
+    expect(frameLength(v)).toBe(14 + 20 + 16 + 14 + 64);
+    expect(skbLength(fillLengths(v))).toBe(frameLength(v));
+    const raw = tcpSynFrame();
+    raw.ip!.totalLength = 0;
+    expect(skbLength(raw)).toBe(14 + 60);
+    raw.eth = null;
+    expect(skbLength(raw)).toBe(60);
   });
 });
