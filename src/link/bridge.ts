@@ -13,7 +13,7 @@
 // snooping (multicast is flooded), port isolation.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { isMulticastMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
@@ -203,7 +203,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** The host sends a frame out of the bridge interface (br_dev_xmit). */
   xmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
-    this.noteTx(pkt, frameLength(pkt));
+    this.noteTx(pkt, skbLength(pkt));
     if (this.bridgedDnatHeld > 0) {
       const d = this.bridgedDnat.get(pkt);
       if (d !== undefined) {
@@ -227,7 +227,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   private passUp(pkt: Packet): void {
     this.counters.local++;
-    this.receive(pkt, frameLength(pkt));
+    this.receive(pkt, skbLength(pkt));
   }
 
   /**

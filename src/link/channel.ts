@@ -6,7 +6,7 @@
 // holds frames whose serialization has not started; a frame that finds `queueLimit` waiting is dropped.
 import type { Simulator } from '../core/simulator.js';
 import { TIME_ZERO, type TimeNs } from '../core/time.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { NicDevice } from './nic.js';
 
@@ -87,10 +87,10 @@ export class Channel {
 }
 
 function noteLater(from: NicDevice, pkt: Packet): void {
-  from.noteWire(pkt, frameLength(pkt));
+  from.noteWire(pkt, skbLength(pkt));
 }
 
 function arrive(tx: Transmitter, pkt: Packet): void {
   const to = tx.to;
-  if (to !== null) to.receive(pkt, frameLength(pkt));
+  if (to !== null) to.receive(pkt, skbLength(pkt));
 }

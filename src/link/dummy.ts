@@ -2,7 +2,7 @@
 // A dummy interface swallows what is sent to it (kube-ipvs0 holds service IPs that way). It has
 // IFF_NOARP: the namespace hands it packets without resolving a next hop.
 import type { Simulator } from '../core/simulator.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { NetDevice } from './device.js';
 
@@ -15,6 +15,6 @@ export class DummyDevice extends NetDevice {
   }
   xmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
-    this.noteTx(pkt, frameLength(pkt));
+    this.noteTx(pkt, skbLength(pkt));
   }
 }

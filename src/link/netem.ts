@@ -23,7 +23,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import { frameLength } from '../packet/length.js';
+import { frameLength, skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Channel } from './channel.js';
 import { passOn, type EgressQdisc, type QdiscDevice } from './device.js';
@@ -227,7 +227,7 @@ export class Netem implements EgressQdisc {
           delay = Math.max(0, delay - (this.lastSend - now));
           now = this.lastSend;
         }
-        delay += this.packetTimeNs(frameLength(pkt), rate);
+        delay += this.packetTimeNs(skbLength(pkt), rate);
       }
       const at = now + delay;
       if (this.held === 0 || at > this.lastSend) this.lastSend = at;

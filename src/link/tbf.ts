@@ -9,7 +9,7 @@
 // what makes the latency grow once the offered load exceeds the rate.
 // Not modelled: GSO segmentation of oversize frames, linklayer atm / overhead options.
 import type { Simulator } from '../core/simulator.js';
-import { frameLength } from '../packet/length.js';
+import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { passOn, type EgressQdisc, type QdiscDevice } from './device.js';
 import type { QdiscMatch } from './netem.js';
@@ -65,7 +65,7 @@ export class Tbf implements ChainStage {
   enqueue(dev: QdiscDevice, pkt: Packet): void {
     if (this.match !== null && !this.match(pkt)) return passOn(this.next, dev, pkt);
     this.dev = dev;
-    const len = frameLength(pkt);
+    const len = skbLength(pkt);
     if (len > this.cfg.burstBytes || this.backlog + len > this.cfg.limitBytes) {
       this.counters.dropped++;
       return dev.drop(pkt, 'qdisc-limit');
@@ -81,7 +81,7 @@ export class Tbf implements ChainStage {
     const dev = this.dev!;
     while (this.head < this.queue.length) {
       const pkt = this.queue[this.head]!;
-      const len = frameLength(pkt);
+      const len = skbLength(pkt);
       const now = this.sim.now;
       let toks = Math.min(now - this.tc, this.bufferNs);
       let ptoks = 0;
