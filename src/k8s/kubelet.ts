@@ -263,6 +263,14 @@ export class Kubelet {
   podTerminated(pod: ClusterPod, phase: 'Succeeded' | 'Failed', reason: string): void {
     const pk = keyOf(pod);
     if (this.terminal.has(pk)) return;
+    this.tearDown(pod, pk);
+    this.record(`kubelet: ${pod.name} ${phase} (${reason}); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone, ${formatIpv4(pod.ip)} released)` : ''}`);
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (obj) this.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason, phase } });
+  }
+
+  /** A pod's end on its node: its timers go, its containers are killed, its probes stop, its sandbox is torn down (CNI DEL). */
+  private tearDown(pod: ClusterPod, pk: string): void {
     this.terminal.add(pk);
     this.exits.get(pk)?.cancel();
     this.exits.delete(pk);
@@ -272,9 +280,6 @@ export class Kubelet {
     this.prober?.stopPod(pod);
     setPodLinks(pod, false);
     if (pod.hostVeth) cniDel(pod.node, pod.hostVeth);
-    this.record(`kubelet: ${pod.name} ${phase} (${reason}); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone, ${formatIpv4(pod.ip)} released)` : ''}`);
-    const obj = this.api.get('Pod', pod.namespace, pod.name);
-    if (obj) this.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason, phase } });
   }
 
   private afterStart(pod: ClusterPod, reason: string): void {
@@ -307,15 +312,7 @@ export class Kubelet {
     const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
     if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod))) return;
     const pk = keyOf(pod);
-    this.terminal.add(pk);
-    this.exits.get(pk)?.cancel();
-    this.exits.delete(pk);
-    this.pending.get(pk)?.cancel();
-    this.pending.delete(pk);
-    this.runtime.kill(pod);
-    this.prober?.stopPod(pod);
-    setPodLinks(pod, false);
-    if (pod.hostVeth) cniDel(pod.node, pod.hostVeth);
+    this.tearDown(pod, pk);
     this.record(`kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : ''}`);
   }
 
