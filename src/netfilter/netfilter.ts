@@ -12,7 +12,7 @@ import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
-import type { WalkHost } from './walk-gen.js';
+import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
@@ -101,8 +101,6 @@ const INDEX_MIN_RULES_DEFAULT = 32;
 /** Counter pages (Netfilter.pages): PAGE ids each. */
 const PAGE_BITS = 6;
 const PAGE = 1 << PAGE_BITS;
-/** Keeps the rule counters small integers (V8 Smis) when the cost model is off and nothing resets them. */
-const WALK_MASK = 0x3fffffff;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
 const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
@@ -433,12 +431,9 @@ export class Netfilter implements WalkHost {
     const name = SLOT_TABLE[slot]!;
     if (base.rules.length === 0) return this.policy(name, base); // an empty built-in chain: its policy alone
     const c = this.ctx;
+    this.curTable = name;
     const walk = walkOf(base);
-    if (walk !== null) {
-      this.curTable = name;
-      return this.walkVerdict(walk(this, c, this.tenv), name, base);
-    }
-    const trace = this.trace;
+    if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv), name, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = this.stackChains;
     const sn = this.stackNext;
@@ -462,8 +457,7 @@ export class Netfilter implements WalkHost {
       }
       const cr = chain.rules[ri]!;
       i = ri + 1;
-      this.count(cr.id, c.ip.totalLength);
-      if (trace) trace({ hook: this.curHook, table: name, chain: chain.name, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+      this.hit(cr);
       this.tenv.dropReason = null;
       const code = cr.code >= 0 ? (cr.code as TgCode) : cr.target(c, this.tenv);
       switch (code) {
@@ -473,10 +467,8 @@ export class Netfilter implements WalkHost {
           return null;
         case TgCode.DROP:
           return drop(this.tenv.dropReason ?? 'rule-drop', name, chain.name, cr.index);
-        case TgCode.REJECT: {
-          const t = cr.rule.target;
-          return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table: name, chain: chain.name, rule: cr.index };
-        }
+        case TgCode.REJECT:
+          return reject(cr, name);
         case TgCode.RETURN: {
           if (sp === 0 || chain === base) return this.policy(name, base);
           sp--;
@@ -509,14 +501,11 @@ export class Netfilter implements WalkHost {
     if (code === TgCode.ACCEPT) return null;
     const cr = this.walkAt!;
     if (code === TgCode.DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
-    if (code === TgCode.REJECT) {
-      const t = cr.rule.target;
-      return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table: name, chain: cr.chainName, rule: cr.index };
-    }
+    if (code === TgCode.REJECT) return reject(cr, name);
     throw new Error(`code ${code}`);
   }
 
-  /** Counts a rule a generated walk matched, and traces it (WalkHost). */
+  /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule): void {
     this.count(cr.id, this.ctx.ip.totalLength);
     if (this.trace) this.trace({ hook: this.curHook, table: this.curTable, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
@@ -534,6 +523,12 @@ function walkStart(nf: Netfilter, pkt: Packet): void {
   nf.walkPkt = pkt;
   nf.walked = 0;
   nf.nftWalked = 0;
+}
+
+/** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */
+function reject(cr: CRule, table: TableName): NfVerdict {
+  const t = cr.rule.target;
+  return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table, chain: cr.chainName, rule: cr.index };
 }
 
 function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {

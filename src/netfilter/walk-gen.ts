@@ -25,6 +25,9 @@ export interface WalkHost {
 /** A generated walk: -1 for the policy, else the verdict code (ACCEPT; DROP, REJECT with walkAt set). */
 export type WalkFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv) => number;
 
+/** Keeps the walked counts small integers (V8 Smis): Netfilter.table and the generated walks wrap them alike. */
+export const WALK_MASK = 0x3fffffff;
+
 /** Chains reachable from a built-in chain, in all, beyond which no walk is generated. */
 const MAX_RULES = 512;
 
@@ -55,13 +58,13 @@ const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1];
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
 function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
-  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & 0x3fffffff;`, `from = ${k + 1};`, `w.hit(r${r});`, 'tenv.dropReason = null;'];
+  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`, 'tenv.dropReason = null;'];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
     case TgCode.CONTINUE:
       break;
     case TgCode.ACCEPT:
-      act.push('return 1;');
+      act.push(`return ${TgCode.ACCEPT};`);
       break;
     case TgCode.DROP:
     case TgCode.REJECT:
@@ -113,7 +116,7 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
     const n = ch.rules.length;
-    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & 0x3fffffff; ${isBase ? 'return -1;' : POP}`);
+    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? 'return -1;' : POP}`);
   }
   const src = `${bindClosures(g)}
 ${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
