@@ -99,8 +99,6 @@ interface Pending {
   timeout: TimeNs;
   cb: (r: HttpResult) => void;
   timer: SimEvent | null;
-  /** What the timer event holds (let go when the request ends). */
-  hold: TimeoutHold | null;
   conn: ClientConn | null;
   done: boolean;
   connect: TimeNs | null;
@@ -149,10 +147,8 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
-    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, hold: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
-    const hold: TimeoutHold = { p };
-    p.hold = hold;
-    p.timer = this.sim.schedule(timeout, requestTimeout, this, hold);
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
+    p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
     if (target.addr !== null) {
       p.addr = target.addr;
       this.dispatch(p);
@@ -409,8 +405,8 @@ function phasesOf(p: Pending, now: TimeNs): RequestPhases {
 const DONE = (): void => {};
 
 /**
- * The request's callback, once: the Pending lets go of it (its cancelled timeout event stays queued
- * until the timeout's time and keeps the Pending; the caller's closures need not live that long).
+ * The request's callback, once: the Pending lets go of it (a resolver or connection callback still in
+ * flight keeps the Pending; the caller's closures need not live that long).
  */
 function takeCallback(p: Pending): (r: HttpResult) => void {
   const cb = p.cb;
@@ -418,28 +414,13 @@ function takeCallback(p: Pending): (r: HttpResult) => void {
   return cb;
 }
 
-/**
- * The request timer's hold on its request: what the timer event keeps. A finished request lets go of
- * it (`p` null), and its cancelled event, queued until the timeout's time, keeps only this (not the
- * request record) through the scavenges it outlives.
- */
-interface TimeoutHold {
-  p: Pending | null;
-}
-
-/** Cancels the request's timer; its event (queued until its time) lets go of the request. */
+/** Cancels the request's timer (a cancelled event lets go of its arguments: core/scheduler). */
 function stopTimer(p: Pending): void {
   p.timer?.cancel();
   p.timer = null;
-  if (p.hold !== null) {
-    p.hold.p = null;
-    p.hold = null;
-  }
 }
 
-function requestTimeout(client: HttpClient, hold: TimeoutHold): void {
-  const p = hold.p;
-  if (p === null) return;
+function requestTimeout(client: HttpClient, p: Pending): void {
   p.timer = null;
   client.fail(p, 'timeout');
 }

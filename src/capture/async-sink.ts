@@ -183,8 +183,6 @@ export class AsyncChunkSink {
   chunkStart = 0;
   /** File bytes of every record but the open VERBATIM one (a fast record's writer adds its EPB's size). */
   outBytes = 0;
-  /** Offset in the current chunk of the last record a writer placed with record() (set by that writer). */
-  lastRecord = 0;
   /** Offset in the current chunk of the open VERBATIM record, −1 when none is open. */
   private vStart = -1;
   private readonly ring: SharedArrayBuffer;

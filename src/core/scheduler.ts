@@ -43,6 +43,11 @@ export class SimEvent {
     if (this.cancelled) return;
     this.cancelled = true;
     if (this.popped) return;
+    // It stays queued until its time (lazy cancel): what it would have run goes now, so a cancelled
+    // timer (TCP's, a request's timeout) keeps no socket or request alive through the scavenges meanwhile.
+    this.fn = noop;
+    this.a = undefined;
+    this.b = undefined;
     if (!this.background) this.live.foreground--;
     this.live.cancelled++;
   }

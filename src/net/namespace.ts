@@ -376,8 +376,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const rt = this.fibLookup(dst);
     if (rt === null || rt.type === 'unreachable' || rt.type === 'blackhole' || rt.type === 'prohibit') return null;
     if (rt.type === 'local') return dst;
-    if (rt.prefsrc !== 0) return rt.prefsrc;
-    return this.selectAddr(rt.dev, rt.gateway !== 0 ? rt.gateway : dst) || null;
+    return this.outputSource(rt, dst) || null;
   }
 
   mtuFor(dst: Ipv4): number | null {

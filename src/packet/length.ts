@@ -73,6 +73,6 @@ export function frameLength(pkt: Packet): number {
  */
 export function skbLength(pkt: Packet): number {
   const ip = pkt.ip;
-  if (ip !== null && ip.totalLength !== 0 && pkt.arp === null) return (pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0) + ip.totalLength;
+  if (ip !== null && ip.totalLength !== 0) return (pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0) + ip.totalLength;
   return frameLength(pkt);
 }

@@ -27,8 +27,6 @@ export interface RequestPhases {
   total: TimeNs;
 }
 
-/** Phase names in report order. */
-export const PHASES = ['dns', 'connect', 'tls', 'ttfb', 'total'] as const satisfies readonly (keyof RequestPhases)[];
 
 /** What an application reports about its requests (the only stats API apps use). */
 export interface FlowRecorder {

@@ -110,7 +110,6 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
   setState(sk, 'CLOSED');
   sk.timerEv?.cancel();
   sk.timerEv = null;
-  sk.timerRef.sk = null; // a cancelled event stays queued until its time: it keeps only the TimerRef
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   sk.layer.unhash(sk);
   if (err !== undefined) sk.onError?.(err);
