@@ -84,16 +84,14 @@ export class Failures {
    * fail with "not found" and it does not register again); otherwise it was shut down first (drained or
    * powered off): link down, kubelet silent. The controllers react to the missing Node: flanneld on the
    * other nodes (routes), the pod GC (its pods, after the quarantine), the ReplicaSet controller.
-   * False when there is no such Node (kubectl: NotFound).
+   * The caller checks that the Node exists (kubectl: NotFound).
    */
-  nodeDelete(node: ClusterNode, kubeletRunning: boolean): boolean {
-    if (!this.api.get('Node', '', node.name)) return false; // already deleted: NotFound
+  nodeDelete(node: ClusterNode, kubeletRunning: boolean): void {
     if (!kubeletRunning) {
       node.eth0.up = false;
       this.kubelet.nodeCrashed(node);
     }
     this.api.delete('Node', '', node.name);
-    return true;
   }
 
   /** `systemctl restart kubelet` on a node whose Node was deleted: it registers the Node again (registerWithAPIServer). */

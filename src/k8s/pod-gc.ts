@@ -15,7 +15,6 @@
 // gc() at or after the quarantine's end, which for the defaults is 40 s after the first sighting); both
 // periods are constants of the controller, not flags, so no scenario knob changes them.
 import type { Simulator } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
 import type { Pod } from './api/objects.js';
 import type { ApiStore, Write } from './api/store.js';
 
@@ -26,8 +25,8 @@ export const POD_GC_QUARANTINE_NS = 40e9;
 
 /** The pod GC's orphan collection, woken by Node deletions (its other runs find nothing to do). */
 export class PodGcController {
-  /** Nodes seen missing: when their quarantine ends, by name. */
-  private readonly quarantined = new Map<string, TimeNs>();
+  /** Nodes seen missing whose quarantine has not ended, by name. */
+  private readonly quarantined = new Set<string>();
 
   constructor(
     private readonly sim: Simulator,
@@ -35,8 +34,6 @@ export class PodGcController {
     private readonly record: (what: string) => void,
     /** Called after the pods bound to a deleted node are gone (their DaemonSet pods, kube-proxy's, with them). */
     private readonly onNodePodsDeleted: (node: string) => void,
-    private readonly periodNs: TimeNs = POD_GC_CHECK_PERIOD_NS,
-    private readonly quarantineNs: TimeNs = POD_GC_QUARANTINE_NS,
   ) {}
 
   /** Watches Nodes: a deletion is seen by the next gc() run (runs at every multiple of the period). */
@@ -47,7 +44,7 @@ export class PodGcController {
   }
 
   private atNextRun(fn: () => void): void {
-    const next = Math.ceil(this.sim.now / this.periodNs) * this.periodNs;
+    const next = Math.ceil(this.sim.now / POD_GC_CHECK_PERIOD_NS) * POD_GC_CHECK_PERIOD_NS;
     this.sim.scheduleAt(next, fn);
   }
 
@@ -55,10 +52,10 @@ export class PodGcController {
   private sighted(node: string): void {
     if (this.api.get('Node', '', node) || this.quarantined.has(node)) return;
     if (!this.api.list('Pod').some((p) => p.spec.nodeName === node)) return;
-    const until = this.sim.now + this.quarantineNs;
-    this.quarantined.set(node, until);
+    this.quarantined.add(node);
     // The first run at or after the quarantine's end takes the node from the queue.
-    this.sim.scheduleAt(Math.ceil(until / this.periodNs) * this.periodNs, () => this.discover(node));
+    const until = this.sim.now + POD_GC_QUARANTINE_NS;
+    this.sim.scheduleAt(Math.ceil(until / POD_GC_CHECK_PERIOD_NS) * POD_GC_CHECK_PERIOD_NS, () => this.discover(node));
   }
 
   /** discoverDeletedNodes, then the deletes: still missing (checkIfNodeExists) → every pod bound to it is force-deleted. */
