@@ -84,27 +84,20 @@ function programPerNode(n: ClusterNode, others: ClusterNode[], overlay: boolean,
   }
 }
 
-/**
- * flanneld's node watch: a deleted Node's entries go from every other node (removeFlannelNode).
- * Returns the watch's stop function.
- */
-export function watchFlannelNodes(api: ApiStore, nodes: readonly ClusterNode[], overlay: boolean, record: (what: string) => void): () => void {
-  const removed = new Set<string>();
-  const w = api.watch('Node', (events) => {
+/** flanneld's node watch: a deleted Node's entries go from every other node (removeFlannelNode). */
+export function watchFlannelNodes(api: ApiStore, nodes: readonly ClusterNode[], overlay: boolean, record: (what: string) => void): void {
+  const removed = new Set<ClusterNode>();
+  api.watch('Node', (events) => {
     for (const e of events) {
-      if (e.type !== 'DELETED' || removed.has(e.object.metadata.name)) continue;
+      if (e.type !== 'DELETED') continue;
       const gone = nodes.find((n) => n.name === e.object.metadata.name);
-      if (gone === undefined) continue;
-      removed.add(gone.name);
-      removeFlannelNode(nodes, gone, overlay);
+      if (gone === undefined || removed.has(gone)) continue;
+      removed.add(gone);
+      removeFlannelNode(nodes, removed, gone, overlay);
       record(`flanneld: ${gone.name} deleted, its subnet removed from every node`);
     }
   });
-  return () => w.stop();
 }
-
-/** Per cluster (its node list): the nodes whose subnet flanneld removed. */
-const removedNodes = new WeakMap<readonly ClusterNode[], Set<ClusterNode>>();
 
 /**
  * lease.EventRemoved for `gone`'s subnet on every other node, in flanneld's order (vxlan_network.go
@@ -115,10 +108,7 @@ const removedNodes = new WeakMap<readonly ClusterNode[], Set<ClusterNode>>();
  * left (each table dropping flanneld's routes first), so they stay one set instead of becoming N²
  * copies. Each node then reads, lists and forwards as if the route had been deleted.
  */
-export function removeFlannelNode(nodes: readonly ClusterNode[], gone: ClusterNode, overlay: boolean): void {
-  let removed = removedNodes.get(nodes);
-  if (removed === undefined) removedNodes.set(nodes, (removed = new Set()));
-  removed.add(gone);
+function removeFlannelNode(nodes: readonly ClusterNode[], removed: ReadonlySet<ClusterNode>, gone: ClusterNode, overlay: boolean): void {
   const left = nodes.filter((m) => !removed.has(m));
   const routes = new SharedRoutes(overlay);
   let distinct = true;
