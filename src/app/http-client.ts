@@ -244,7 +244,6 @@ export class HttpClient {
       // The server closed: a request in flight gets no answer; an idle connection leaves the pool.
       this.retire(c);
       if (c.req !== null) this.fail(c.req, 'reset');
-      c.sock.close();
       c.sock.orphan();
     };
     sock.onError = (k) => {
@@ -369,7 +368,6 @@ export class HttpClient {
   private kill(c: ClientConn): void {
     if (c.dead) return;
     this.retire(c);
-    c.sock.close();
     c.sock.orphan();
   }
 

@@ -266,7 +266,6 @@ export class HttpServer {
   private closeConn(conn: ServerConn): void {
     if (conn.closed) return;
     conn.closed = true;
-    conn.sock.close();
     conn.sock.orphan();
   }
 }

@@ -351,7 +351,6 @@ export class L7Proxy {
     sock.onEnd = () => {
       const j = up.job;
       this.retireUp(up);
-      up.sock.close();
       up.sock.orphan();
       if (j !== null) this.upstreamFailed(j, 'error');
     };
@@ -499,7 +498,6 @@ export class L7Proxy {
     if (conn.closed) return;
     conn.closed = true;
     conn.idle?.cancel();
-    conn.sock.close();
     conn.sock.orphan();
   }
 
@@ -535,7 +533,6 @@ export class L7Proxy {
     this.retireUp(up);
     if (abort) up.sock.abort();
     else {
-      up.sock.close();
       up.sock.orphan();
     }
   }

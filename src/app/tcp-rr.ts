@@ -77,7 +77,6 @@ export class TcpRrServer {
     };
     s.onEnd = () => {
       if (id !== null) answeredBy(this.sim).forget(IpProto.TCP, s.remoteAddr, s.remotePort, id);
-      s.close();
       s.orphan();
     };
   }
@@ -169,14 +168,12 @@ export class TcpRrClient {
       got += n;
       if (got >= this.opts.responseSize) {
         this.finish(req, null, sock.establishedAt >= 0 ? sock.establishedAt - sock.connectStartedAt : null, sock, true);
-        sock.close();
         sock.orphan(); // the request is done: nothing later on this socket matters
       }
     };
     sock.onError = (k) => this.finish(req, errorKindOf(k), null);
     sock.onEnd = () => {
       if (!req.done) this.finish(req, 'reset', null);
-      sock.close();
       sock.orphan();
     };
   }

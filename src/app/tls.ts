@@ -50,7 +50,7 @@ export interface ByteStream {
   onClose: (() => void) | null;
   send(data: Uint8Array | number): void;
   close(): void;
-  /** The application is done with the stream after close(): it is not told when TIME_WAIT ends (TcpSocket.orphan). */
+  /** The application is done with the stream (close(), and it is not told when TIME_WAIT ends: TcpSocket.orphan). */
   orphan(): void;
   abort(): void;
   isClosed(): boolean;
@@ -204,6 +204,7 @@ export class TlsSocket implements ByteStream {
 
   /** The application is done with this session (after close()): its TCP socket is orphaned. */
   orphan(): void {
+    this.close();
     this.tcp.orphan();
   }
 

@@ -237,13 +237,14 @@ export class TcpSocket implements CcState {
   }
 
   /**
-   * The application is done with this socket (close(2) of its last descriptor, after close()): it
+   * The application is done with this socket (close(2) of its last descriptor: close() as well): it
    * needs no word of TIME_WAIT's end. Callbacks still run until the connection reaches TIME_WAIT
    * (podwire's close() is a half-close: data and the peer's FIN are still delivered); there the
    * socket closes silently (state CLOSED, no onClose) and only a TimeWaitSock holds the 4-tuple for the
    * 60 s, so the socket and what the application hung on it are not kept alive that long.
    */
   orphan(): void {
+    this.close();
     this.orphaned = true;
   }
 
