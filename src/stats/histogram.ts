@@ -55,10 +55,11 @@ export class LatencyRecorder {
     this.pending = null;
     this.pendingCount = 0;
   }
-  /** The packed histogram's values moved to a flat one. */
-  private unpack(): void {
+  /** Every value so far moved to a flat histogram: the raw pending ones, or the packed histogram's. */
+  private toFlat(): void {
     const flat = build({ numberOfSignificantValueDigits: 3 });
-    if (this.count > 0) flat.add(this.h);
+    if (this.hist === null) this.recordPending(flat);
+    else if (this.hist.totalCount > 0) flat.add(this.hist);
     this.hist = flat;
     this.packed = false;
   }
@@ -85,13 +86,9 @@ export class LatencyRecorder {
         this.pendingCount = n + 1;
         return;
       }
-      // The first value past PACKED_MAX: every value goes into a flat histogram.
-      const flat = build({ numberOfSignificantValueDigits: 3 });
-      this.recordPending(flat);
-      this.hist = flat;
-      this.packed = false;
-    } else if (this.packed && this.hist.totalCount >= PACKED_MAX) this.unpack();
-    this.hist.recordValue(v);
+      this.toFlat(); // the first value past PACKED_MAX: every value goes into a flat histogram
+    } else if (this.packed && this.hist.totalCount >= PACKED_MAX) this.toFlat();
+    this.hist!.recordValue(v);
   }
   /** Number of recorded values. */
   get count(): number {
@@ -134,7 +131,7 @@ export class LatencyRecorder {
   addAll(other: LatencyRecorder): void {
     if (other.count > 0) {
       const oh = other.h;
-      if (this.packed && this.count + oh.totalCount > PACKED_MAX) this.unpack();
+      if (this.packed && this.count + oh.totalCount > PACKED_MAX) this.toFlat();
       this.h.add(oh);
     }
     this.sumNs += other.sumNs;
