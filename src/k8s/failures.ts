@@ -73,9 +73,14 @@ export class Failures {
 
   /** The node's machine stops: no frames in or out, its kubelet silent. */
   nodeCrash(node: ClusterNode): void {
+    this.powerOff(node);
+    this.nodeHealth.kubeletStopped(node.name);
+  }
+
+  /** The machine is off: link down, the kubelet and its pods gone (no health-check state: a deleted Node has none). */
+  private powerOff(node: ClusterNode): void {
     node.eth0.up = false;
     this.kubelet.nodeCrashed(node);
-    this.nodeHealth.kubeletStopped(node.name);
   }
 
   /**
@@ -87,10 +92,7 @@ export class Failures {
    * The caller checks that the Node exists (kubectl: NotFound).
    */
   nodeDelete(node: ClusterNode, kubeletRunning: boolean): void {
-    if (!kubeletRunning) {
-      node.eth0.up = false;
-      this.kubelet.nodeCrashed(node);
-    }
+    if (!kubeletRunning) this.powerOff(node);
     this.api.delete('Node', '', node.name);
   }
 

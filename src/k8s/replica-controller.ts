@@ -26,14 +26,12 @@ export function startReplicaController(sim: Simulator, api: ApiStore, cluster: C
   api.watch('Pod', (events) => {
     for (const e of events) {
       if (e.old === null) continue;
-      // A pod leaves the active set: deleted gracefully (deletionTimestamp), or — a ReplicaSet's pod —
-      // failed (the pod GC marks an orphan Failed before deleting it) or removed without either (a
-      // DELETE with grace period 0).
-      const graceful = e.type === 'MODIFIED' && e.old.metadata.deletionTimestamp === null && e.object.metadata.deletionTimestamp !== null;
-      const gone = isActive(e.old) && (e.type === 'DELETED' || !isActive(e.object));
-      if (!graceful && !gone) continue;
+      // A pod leaves the active set (controller.FilterActivePods): deleted gracefully (a deletionTimestamp),
+      // failed (the pod GC marks an orphan Failed before deleting it) or removed without either (a DELETE
+      // with grace period 0). A pod that left it already (Failed, then deleted) was replaced then.
+      if (!isActive(e.old) || (e.type !== 'DELETED' && isActive(e.object))) continue;
       const pod = cluster.pods.find((p) => p.namespace === e.object.metadata.namespace && p.name === e.object.metadata.name);
-      if (!pod || (!graceful && !replicated(pod))) continue;
+      if (!pod || !replicated(pod)) continue;
       // The controller's own sync, after this write's watchers have run (same instant).
       sim.schedule(0, () => replace(sim, api, cluster, kubelet, pod, record));
     }
