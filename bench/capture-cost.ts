@@ -9,15 +9,15 @@
 //
 //   npm run build && node dist/bench/capture-cost.js [RUNS=3]
 //
-// Modes: none | tap (every NIC's tap connected to a listener that only counts: what the capture points
-// cost without a writer) | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
+// Modes: none | tap (every NIC's tap connected to a listener that only counts: what a TraceSource
+// subscriber costs; the writer no longer subscribes) | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
 // writer thread) | async (the default PcapngWriter: a writer thread, 16 × 1 MiB ring) | nomemo (async,
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
-// passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
+// hangs a capture point on each NIC (`NetDevice.capture`) and passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
 // close, as before the writer thread expanded records). Two modes take the simulation thread's part
-// apart (their files are not whole captures): call (async's taps and closures calling a
-// writePacketRecord that only counts) and noring (async with every record written at the start of the
+// apart (their files are not whole captures): call (a capture point on each NIC that only counts: the
+// devices' calls without the writer) and noring (async with every record written at the start of the
 // first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
 // child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
 // thread's figures (`diag`: stalls, finish wait, write(2), fdatasync, its CPU and start-up CPU).
