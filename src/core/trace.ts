@@ -5,7 +5,7 @@
 
 /**
  * A direct observer of one device's frames: the device calls it itself (link/device.ts `capture`), with no
- * subscriber list and no closure between (the capture writer's point, capture/pcapng.ts; two calls per
+ * subscriber list and no closure between (the capture writer's point, capture/point.ts; two calls per
  * frame per captured interface, the most frequent observer call of a captured run).
  */
 export interface FrameHook<P> {

@@ -98,7 +98,7 @@ export abstract class NetDevice {
   /** Fires for every frame seen on this interface (what tcpdump -i would show). */
   readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
   /**
-   * The capture writer's point on this interface (capture/pcapng, hung here by whoever opens the capture),
+   * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
    * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
    */
   capture: FrameHook<Packet> | null = null;
