@@ -9,15 +9,15 @@
 //
 //   npm run build && node dist/bench/capture-cost.js [RUNS=3]
 //
-// Modes: none | tap (every NIC's tap connected to a listener that only counts: what the capture points
-// cost without a writer) | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
+// Modes: none | tap (every NIC's tap connected to a listener that only counts: what a TraceSource
+// subscriber costs; the writer no longer subscribes) | sync (every full 1 MiB chunk written by the simulation thread, the writer before the
 // writer thread) | async (the default PcapngWriter: a writer thread, 16 × 1 MiB ring) | nomemo (async,
 // every capture serialized: no frame-memo hand-off between a wire's two ends) | filter (async with
 // `udp dst port 9`: the requests, half the frames) | snap (async, snaplen 64). Every mode but nomemo
-// passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
+// hangs a capture point on each NIC (`NetDevice.capture`) and passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
 // close, as before the writer thread expanded records). Two modes take the simulation thread's part
-// apart (their files are not whole captures): call (async's taps and closures calling a
-// writePacketRecord that only counts) and noring (async with every record written at the start of the
+// apart (their files are not whole captures): call (a capture point on each NIC that only counts: the
+// devices' calls without the writer) and noring (async with every record written at the start of the
 // first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
 // child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
 // thread's figures (`diag`: stalls, finish wait, write(2), fdatasync, its CPU and start-up CPU).
@@ -29,8 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { UdpEchoServer } from '../src/app/udp-probe.js';
 import { AsyncChunkSink } from '../src/capture/async-sink.js';
 import { compileCaptureFilter } from '../src/capture/filter.js';
-import { LINK_NONE, LINK_SAVE } from '../src/capture/frame-memo.js';
-import { PcapngWriter } from '../src/capture/pcapng.js';
+import { LINK_NONE } from '../src/capture/frame-memo.js';
+import { CaptureGate, PcapngWriter } from '../src/capture/pcapng.js';
 import { Simulator } from '../src/core/simulator.js';
 import { UdpLayer } from '../src/transport/udp.js';
 import { chainABR, ip } from './chain.js';
@@ -82,10 +82,6 @@ function child(mode: Mode): string {
       d.tap.connect(() => {
         taps++;
       });
-  if (mode === 'call')
-    PcapngWriter.prototype.writePacketRecord = function (this: { packetCount: number }): void {
-      this.packetCount++;
-    };
   if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
     // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY: the ring's shape and the bytes between two
@@ -94,17 +90,19 @@ function child(mode: Mode): string {
     const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
-    const keep = mode === 'filter' ? compileCaptureFilter('udp dst port 9') : null;
+    const gate = mode === 'filter' ? new CaptureGate(w, compileCaptureFilter('udp dst port 9')) : null;
     const devs = [ea, ra, rb, eb];
     for (const d of devs) w.addInterface(d.qualifiedName, mode === 'snap' ? { snaplen: 64 } : {});
-    // Wire peers as scenario/run.ts connects them: ea ↔ ra and rb ↔ eb (ids 0 ↔ 1, 2 ↔ 3).
+    // Capture points and wire peers as scenario/run.ts hangs them: ea ↔ ra and rb ↔ eb (ids 0 ↔ 1, 2 ↔ 3).
     const memo = mode !== 'nomemo';
     devs.forEach((d, id) => {
-      const peer = id ^ 1;
-      d.tap.connect((_d, pkt, dir) => {
-        if (keep !== null && !keep(pkt)) return;
-        w.writePacketRecord(id, sim.now, pkt, !memo ? LINK_NONE : dir === 'out' ? LINK_SAVE : peer);
-      });
+      d.capture =
+        mode === 'call'
+          ? {
+              departed: () => void w.packetCount++,
+              arrived: () => void w.packetCount++,
+            }
+          : w.point(id, sim, memo ? id ^ 1 : LINK_NONE, gate);
     });
   }
   const c0 = process.cpuUsage();

@@ -45,7 +45,6 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UdpEchoServer } from '../src/app/udp-probe.js';
-import { LINK_SAVE } from '../src/capture/frame-memo.js';
 import { PcapngWriter } from '../src/capture/pcapng.js';
 import { Simulator } from '../src/core/simulator.js';
 import { BridgeDevice } from '../src/link/bridge.js';
@@ -135,8 +134,11 @@ function s1(pcap: boolean): Result {
     const w = new PcapngWriter(path, { application: 'podwire-bench' });
     writer = w;
     for (const d of devs) w.addInterface(d.qualifiedName);
-    // As scenario/run.ts: a frame's arrival at the wire peer (ea ↔ ra, rb ↔ eb) copies its departure's bytes.
-    devs.forEach((d, id) => d.tap.connect((_d, pkt, dir) => w.writePacketRecord(id, sim.now, pkt, dir === 'out' ? LINK_SAVE : id ^ 1)));
+    // As scenario/run.ts: a capture point per device; a frame's arrival at the wire peer (ea ↔ ra, rb ↔ eb)
+    // copies its departure's bytes.
+    devs.forEach((d, id) => {
+      d.capture = w.point(id, sim, id ^ 1);
+    });
   }
   const c0 = cpuNow();
   const t0 = performance.now();

@@ -34,7 +34,7 @@ import type { AsyncChunkSink } from './async-sink.js';
 // Record types (word 0) and field offsets. The simulation thread's writers below use the const enum,
 // which tsc inlines as literals (an exported module constant is a load and a check at every use: ~20 %
 // of the writer's time); the writer thread's expander gets them substituted into its source text
-// (capture/async-sink); the exports are for the expander's LAYOUT and the tests.
+// (capture/async-sink, from LAYOUT).
 const enum K {
   // Record types.
   R_VERBATIM = 1,
@@ -75,57 +75,59 @@ const enum K {
   COPY_BYTES = 24,
 }
 
-/** Record types (word 0). */
+// What other modules use: the record types pcapng.ts and the tests pick by, the COPY record's size,
+// and the layout handed to the expander.
 export const R_VERBATIM = K.R_VERBATIM;
 export const R_UDP = K.R_UDP;
 export const R_TCP = K.R_TCP;
 export const R_ICMP = K.R_ICMP;
-/** An arrival copied from a fast record (COPY) or from frame bytes serialized into the chunk (COPY_RAW). */
-export const R_COPY = K.R_COPY;
-export const R_COPY_RAW = K.R_COPY_RAW;
-
-// Fast record fields (see K). Narrow fields are packed, each cut to its wire width first (as the byte/writeU16 stores of
-// packet/serialize cut it), so a record is 24 words (UDP, ICMP) or 28 (TCP) before its bytes.
-export const F_TIME = K.F_TIME;
-export const F_ETH_DST = K.F_ETH_DST;
-export const F_ETH_SRC = K.F_ETH_SRC;
-export const F_OUT_AT = K.F_OUT_AT;
-export const F_IF = K.F_IF;
-export const F_SNAP = K.F_SNAP;
-export const F_ETH_TOS_TTL = K.F_ETH_TOS_TTL;
-export const F_LEN_ID = K.F_LEN_ID;
-export const F_FF_PROTO = K.F_FF_PROTO;
-export const F_IPSUM = K.F_IPSUM;
-export const F_SRC = K.F_SRC;
-export const F_DST = K.F_DST;
-export const F_PORTS = K.F_PORTS;
-export const F_L4SUM = K.F_L4SUM;
-export const F_PAYLEN = K.F_PAYLEN;
-export const F_NBYTES = K.F_NBYTES;
-export const F_CORRUPT = K.F_CORRUPT;
-export const F_W0 = K.F_W0;
-export const F_ACK = K.F_ACK;
-export const F_TFLAGS = K.F_TFLAGS;
-export const F_WIN_URG = K.F_WIN_URG;
-export const FAST_HEADER_BYTES = K.FAST_HEADER_BYTES;
-export const TCP_HEADER_BYTES = K.TCP_HEADER_BYTES;
-
-// COPY records: the source is a fast record (R_COPY) or the frame's bytes in an EPB serialized into the
-// chunk (R_COPY_RAW: the EPB's original length is the word before them). The frame's length is the source's.
-export const C_SRC = K.C_SRC;
-export const C_TIME = K.C_TIME;
-export const C_IF = K.C_IF;
-export const C_SNAP = K.C_SNAP;
 export const COPY_BYTES = K.COPY_BYTES;
 
-/** Record layout handed to RecordExpander (it may not read module constants: it runs from its source text). */
+/**
+ * Record layout handed to RecordExpander (it may not read module constants: it runs from its source text;
+ * async-sink.ts substitutes these values for its `L.X` reads). Narrow fields are packed, each cut to its
+ * wire width first (as the byte/writeU16 stores of packet/serialize cut it), so a fast record is 24 words
+ * (UDP, ICMP) or 28 (TCP) before its bytes. COPY records: the source is a fast record (R_COPY) or the
+ * frame's bytes in an EPB serialized into the chunk (R_COPY_RAW: the EPB's original length is the word
+ * before them); the frame's length is the source's.
+ */
 export const LAYOUT = {
-  R_VERBATIM, R_UDP, R_TCP, R_ICMP, R_COPY, R_COPY_RAW,
-  F_TIME, F_ETH_DST, F_ETH_SRC, F_OUT_AT, F_IF, F_SNAP, F_ETH_TOS_TTL, F_LEN_ID, F_FF_PROTO, F_IPSUM, F_SRC, F_DST,
-  F_PORTS, F_L4SUM, F_PAYLEN, F_NBYTES, F_CORRUPT, F_W0, F_ACK, F_TFLAGS, F_WIN_URG,
-  FAST_HEADER_BYTES, TCP_HEADER_BYTES, C_SRC, C_TIME, C_IF, C_SNAP, COPY_BYTES,
+  R_VERBATIM: K.R_VERBATIM,
+  R_UDP: K.R_UDP,
+  R_TCP: K.R_TCP,
+  R_ICMP: K.R_ICMP,
+  R_COPY: K.R_COPY,
+  R_COPY_RAW: K.R_COPY_RAW,
+  F_TIME: K.F_TIME,
+  F_ETH_DST: K.F_ETH_DST,
+  F_ETH_SRC: K.F_ETH_SRC,
+  F_OUT_AT: K.F_OUT_AT,
+  F_IF: K.F_IF,
+  F_SNAP: K.F_SNAP,
+  F_ETH_TOS_TTL: K.F_ETH_TOS_TTL,
+  F_LEN_ID: K.F_LEN_ID,
+  F_FF_PROTO: K.F_FF_PROTO,
+  F_IPSUM: K.F_IPSUM,
+  F_SRC: K.F_SRC,
+  F_DST: K.F_DST,
+  F_PORTS: K.F_PORTS,
+  F_L4SUM: K.F_L4SUM,
+  F_PAYLEN: K.F_PAYLEN,
+  F_NBYTES: K.F_NBYTES,
+  F_CORRUPT: K.F_CORRUPT,
+  F_W0: K.F_W0,
+  F_ACK: K.F_ACK,
+  F_TFLAGS: K.F_TFLAGS,
+  F_WIN_URG: K.F_WIN_URG,
+  FAST_HEADER_BYTES: K.FAST_HEADER_BYTES,
+  TCP_HEADER_BYTES: K.TCP_HEADER_BYTES,
+  C_SRC: K.C_SRC,
+  C_TIME: K.C_TIME,
+  C_IF: K.C_IF,
+  C_SNAP: K.C_SNAP,
+  COPY_BYTES: K.COPY_BYTES,
 } as const;
-export type Layout = typeof LAYOUT;
+type Layout = typeof LAYOUT;
 
 /**
  * The fast record type for `pkt`, or 0 when it needs packet/serialize (see the file comment). Also 0 for

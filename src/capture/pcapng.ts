@@ -23,13 +23,17 @@
 // Not modelled: multiple sections, Name Resolution / Interface Statistics blocks, per-packet comments
 // or flags (epb_flags direction), FCS.
 import type { TimeNs } from '../core/time.js';
+import type { FrameHook } from '../core/trace.js';
 import { frameLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { serializeFrame, writeFrame } from '../packet/serialize.js';
 import { AsyncChunkSink } from './async-sink.js';
 import { AtomicFile } from './atomic.js';
-import { COPY_BYTES, fastKind, R_ICMP, R_UDP, writeCopyRecord, writeFastRecord } from './epb-records.js';
+import { COPY_BYTES, fastKind, R_TCP, writeCopyRecord, writeFastRecord } from './epb-records.js';
 import { FrameMemo, LINK_NONE, LINK_SAVE } from './frame-memo.js';
+import { RingPoint, WriterPoint, type CaptureGate, type Clock } from './point.js';
+
+export { CaptureGate, type Clock } from './point.js';
 
 /** Link-layer header types (LINKTYPE_* values from tcpdump.org). */
 export const LinkType = { ETHERNET: 1, RAW: 101 } as const;
@@ -58,6 +62,13 @@ export interface CaptureWriter {
    * serialized again); LINK_NONE (default) otherwise.
    */
   writePacketRecord(ifId: number, timeNs: TimeNs, pkt: Packet, link?: number): void;
+  /**
+   * The capture point of interface `ifId`, to hang on its device (`NetDevice.capture`, link/device.ts):
+   * the device calls it for each frame leaving and arriving, written at `clock.now`. `peer`: the interface id
+   * in this writer of the device's wire peer (scenario/run.ts `wirePeer`), LINK_NONE when it is not captured
+   * (see writePacketRecord's `link`); `gate`: the capture filter and byte limit, shared by the points.
+   */
+  point(ifId: number, clock: Clock, peer?: number, gate?: CaptureGate | null): FrameHook<Packet>;
   /** Number of packets written so far. */
   readonly packetCount: number;
   /** Bytes written so far, headers included. */
@@ -299,38 +310,62 @@ export class PcapngWriter implements CaptureWriter {
     this.writeCut(pkt, buf, at, len, snap);
   }
 
+  point(ifId: number, clock: Clock, peer: number = LINK_NONE, gate: CaptureGate | null = null): FrameHook<Packet> {
+    const snap = this.snaplenOf(ifId);
+    if (peer >= 0) this.snaplenOf(peer);
+    return this.rec !== null ? new RingPoint(this, this.rec, clock, ifId, peer, gate, this.memo, snap) : new WriterPoint(this, clock, ifId, peer, gate);
+  }
+
   /**
    * writePacketRecord with the writer thread. Memo positions (capture/frame-memo) are in 4-byte words of
    * the stream of chunks: 2 × word + 1 for a fast record, + 0 for frame bytes serialized here.
    */
   private writeToRing(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, link: number, snap: number): void {
+    if (link >= 0) {
+      const tag = this.memo.tag(link);
+      if (pkt.capTag === tag) {
+        pkt.capTag = 0;
+        if (this.ringCopy(r, ifId, timeNs, pkt, snap)) return;
+      }
+      link = LINK_NONE;
+    }
+    this.ringOut(r, ifId, timeNs, pkt, snap, link === LINK_SAVE ? this.memo.tag(ifId) : 0);
+  }
+
+  /**
+   * An arrival whose departure on the wire peer left its memo entry on `pkt` (taken already): a COPY record
+   * when that departure is in the current chunk and the record fits there; false otherwise (the caller
+   * writes the frame).
+   */
+  ringCopy(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number): boolean {
+    const kept = pkt.capAt;
+    const src = (kept - (kept & 1)) * 2 - r.chunkStart;
+    if (src < 0 || ((r.pos + 7) & ~7) + COPY_BYTES > r.slotSize) return false;
+    const len = pkt.capLen;
     const memo = this.memo;
+    if (memo.verifying) {
+      if ((kept & 1) === 0) memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
+      else memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
+    } else memo.hits++;
+    writeCopyRecord(r, ifId, timeNs, snap, src, (kept & 1) === 0, len);
+    this.packetCount++;
+    return true;
+  }
+
+  /** A frame into the ring: a fast record, or serialized here (VERBATIM). `tag` ≠ 0: mark it for the peer's arrival. */
+  ringOut(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number, tag: number): void {
     const kind = fastKind(pkt);
     // frameLength, short for the kinds whose length is 14 + 20 + 8 + payload.
-    const len = kind === R_UDP || kind === R_ICMP ? 42 + pkt.payloadLength : frameLength(pkt);
-    if (link >= 0) {
-      const kept = memo.take(pkt, link, len);
-      if (kept >= 0) {
-        const src = (kept - (kept & 1)) * 2 - r.chunkStart;
-        if (src >= 0 && ((r.pos + 7) & ~7) + COPY_BYTES <= r.slotSize) {
-          const raw = (kept & 1) === 0;
-          if (memo.verifying) {
-            if (raw) memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
-            else memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
-          } else memo.hits++;
-          writeCopyRecord(r, ifId, timeNs, snap, src, raw, len);
-          this.packetCount++;
-          return;
-        }
-      }
-    }
+    const len = kind !== 0 && kind !== R_TCP ? 42 + pkt.payloadLength : frameLength(pkt);
     if (kind !== 0) {
       const o = writeFastRecord(r, kind, ifId, timeNs, pkt, snap, len);
       if (o >= 0) {
         this.packetCount++;
-        if (link === LINK_SAVE) {
-          memo.mark(pkt, ifId, (r.chunkStart + o) / 2 + 1, len);
-          if (memo.verifying) memo.remember(pkt);
+        if (tag !== 0) {
+          pkt.capTag = tag;
+          pkt.capAt = (r.chunkStart + o) / 2 + 1;
+          pkt.capLen = len;
+          if (this.memo.verifying) this.memo.remember(pkt);
         }
         return;
       }
@@ -342,7 +377,11 @@ export class PcapngWriter implements CaptureWriter {
     }
     writeFrame(pkt, r.buf, at);
     // EPB data starts 4-aligned (every pcapng block is a multiple of 4 bytes).
-    if (link === LINK_SAVE && (at & 3) === 0) memo.mark(pkt, ifId, (r.chunkStart + at) / 2, len);
+    if (tag !== 0 && (at & 3) === 0) {
+      pkt.capTag = tag;
+      pkt.capAt = (r.chunkStart + at) / 2;
+      pkt.capLen = len;
+    }
   }
 
   /** Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied to buf[at]. */
@@ -478,6 +517,10 @@ export class PcapWriter implements CaptureWriter {
     const frame = serializeFrame(pkt, this.scratch);
     if (link === LINK_SAVE) memo.save(pkt, ifId, frame, 0, len);
     this.writePacket(ifId, timeNs, frame, len);
+  }
+
+  point(ifId: number, clock: Clock, peer: number = LINK_NONE, gate: CaptureGate | null = null): FrameHook<Packet> {
+    return new WriterPoint(this, clock, ifId, peer, gate);
   }
 
   /** Frames serialized once for both ends of a wire (capture/frame-memo). */

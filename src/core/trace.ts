@@ -1,6 +1,19 @@
-// core/trace — trace sources (ns-3 TracedCallback). Layer: core.
+// core/trace — trace sources (ns-3 TracedCallback) and the frame hook. Layer: core.
 // The datapath fires a source; observers (capture, stats, faults) subscribe. With no subscriber a fire
-// is one length check, so an untraced run pays almost nothing.
+// is one length check, so an untraced run pays almost nothing. The capture writer does not subscribe:
+// it hangs one FrameHook per captured interface on the device, which calls it directly.
+
+/**
+ * A direct observer of one device's frames: the device calls it itself (link/device.ts `capture`), with no
+ * subscriber list and no closure between (the capture writer's point, capture/point.ts; two calls per
+ * frame per captured interface, the most frequent observer call of a captured run).
+ */
+export interface FrameHook<P> {
+  /** A frame leaves the device (after the qdisc, where tcpdump sees it: dev_hard_start_xmit). */
+  departed(p: P): void;
+  /** A frame arrives (before tc ingress, the bridge and the stack). */
+  arrived(p: P): void;
+}
 
 /** A list of subscribers called in subscription order. */
 export class TraceSource<A extends unknown[]> {

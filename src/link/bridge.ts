@@ -235,6 +235,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    * frames up to the bridge interface too (where IP drops them as PACKET_OTHERHOST): capture sees them.
    */
   private promiscTap(pkt: Packet): void {
+    const c = this.capture;
+    if (c !== null) c.arrived(pkt);
     if (this.tap.connected) this.tap.fire3(this, pkt, 'in');
   }
 

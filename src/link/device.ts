@@ -2,7 +2,7 @@
 // (imports core, wire, packet). A device transmits frames handed down by the namespace (dev_queue_xmit)
 // and hands received frames up through an RxHandler the net layer installs (netif_receive_skb), or to
 // its bridge master when enslaved (rx_handler = br_handle_frame).
-import { TraceSource } from '../core/trace.js';
+import { TraceSource, type FrameHook } from '../core/trace.js';
 import type { Simulator } from '../core/simulator.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
@@ -97,6 +97,11 @@ export abstract class NetDevice {
   ingress: IngressFilter | null = null;
   /** Fires for every frame seen on this interface (what tcpdump -i would show). */
   readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
+  /**
+   * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
+   * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
+   */
+  capture: FrameHook<Packet> | null = null;
   /** Fires for every frame this device drops. */
   readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
   /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
@@ -133,6 +138,8 @@ export abstract class NetDevice {
   protected noteTx(pkt: Packet, len: number): void {
     this.stats.txPackets++;
     this.stats.txBytes += len;
+    const c = this.capture;
+    if (c !== null) c.departed(pkt);
     if (this.tap.connected) this.tap.fire3(this, pkt, 'out');
   }
 
@@ -150,6 +157,8 @@ export abstract class NetDevice {
     }
     this.stats.rxPackets++;
     this.stats.rxBytes += len;
+    const c = this.capture;
+    if (c !== null) c.arrived(pkt);
     if (this.tap.connected) this.tap.fire3(this, pkt, 'in');
     // sch_handle_ingress runs after the taps (tcpdump sees the frame) and before the protocol handlers.
     if (this.ingress !== null && this.ingress.drops(pkt)) {

@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { ensureDir, writeFileFinished, type AtomicFile } from '../capture/atomic.js';
 import { compileCaptureFilter } from '../capture/filter.js';
-import { LINK_NONE, LINK_SAVE } from '../capture/frame-memo.js';
-import { PcapngWriter, PcapWriter, type CaptureWriter } from '../capture/pcapng.js';
+import { LINK_NONE } from '../capture/frame-memo.js';
+import { CaptureGate, PcapngWriter, PcapWriter, type CaptureWriter } from '../capture/pcapng.js';
 import type { StopReason } from '../core/simulator.js';
 import { formatTime, type TimeNs } from '../core/time.js';
 import { NET_DROP_REASONS } from '../net/drop.js';
@@ -80,7 +80,7 @@ export class ScenarioRun {
   private readonly writer: CaptureWriter | null = null;
   private readonly until: TimeNs | null;
   private readonly maxEvents: number;
-  private captureNote: string | null = null;
+  private gate: CaptureGate | null = null;
   private done = false;
 
   constructor(
@@ -103,22 +103,15 @@ export class ScenarioRun {
     const captured = this.world.captured;
     const ids = new Map<NetDevice, number>();
     for (const dev of captured) ids.set(dev, w.addInterface(dev.qualifiedName, { snaplen: this.opts.snaplen, description: `${dev.kind} ${dev.qualifiedName}` }));
+    // The filter and --max-capture, for every interface; none when neither is set.
+    const gate = keep !== null || maxBytes < Infinity ? new CaptureGate(w, keep, maxBytes) : null;
+    this.gate = gate;
     for (const dev of captured) {
-      const id = ids.get(dev)!;
       // A frame leaving `dev` arrives at its wire peer unchanged: when both are captured, the arrival
       // copies the departure's bytes (capture/frame-memo).
       const peer = wirePeer(dev);
       const peerId = peer !== null ? (ids.get(peer) ?? LINK_NONE) : LINK_NONE;
-      const out = peerId >= 0 ? LINK_SAVE : LINK_NONE;
-      dev.tap.connect((_d, pkt, dir) => {
-        if (this.captureNote !== null) return;
-        if (keep !== null && !keep(pkt)) return;
-        if (w.bytes >= maxBytes) {
-          this.captureNote = `capture stopped at ${w.bytes.toLocaleString('en-US')} bytes (--max-capture); the run went on`;
-          return;
-        }
-        w.writePacketRecord(id, sim.now, pkt, dir === 'out' ? out : peerId);
-      });
+      dev.capture = w.point(ids.get(dev)!, sim, peerId, gate);
     }
     return w;
   }
@@ -169,7 +162,9 @@ export class ScenarioRun {
    */
   finish(stop: StopReason, partial: PartialInfo | null = null): RunResult {
     const world = this.world;
-    const stats = statsReport(world, stop, partial, this.captureNote);
+    const stopped = this.gate?.stoppedAt ?? -1;
+    const captureNote = stopped >= 0 ? `capture stopped at ${stopped.toLocaleString('en-US')} bytes (--max-capture); the run went on` : null;
+    const stats = statsReport(world, stop, partial, captureNote);
     const statsJson = statsJsonText(stats);
     const files: AtomicFile[] = [];
     try {

@@ -1,0 +1,103 @@
+// capture/point — where a capture hangs on a device: one FrameHook per captured interface
+// (`NetDevice.capture`, link/device.ts), which the device calls for each frame leaving and arriving, with
+// no TraceSource and no closure between. Layer: capture (imports core, packet).
+//
+// RingPoint is PcapngWriter's with the writer thread: the interface's constants (snaplen, memo tags) are
+// looked up once, a departure goes to the ring as a record, and an arrival carrying its wire peer's memo
+// tag (capture/frame-memo) becomes a COPY record without the frame being looked at again. WriterPoint
+// calls writePacketRecord (PcapWriter, PcapngWriter with synchronous writes). CaptureGate is the capture
+// filter and `--max-capture`, shared by a writer's points.
+import type { TimeNs } from '../core/time.js';
+import type { FrameHook } from '../core/trace.js';
+import type { Packet } from '../packet/packet.js';
+import type { AsyncChunkSink } from './async-sink.js';
+import { LINK_NONE, LINK_SAVE, type FrameMemo } from './frame-memo.js';
+import type { CaptureWriter, PcapngWriter } from './pcapng.js';
+
+/** What a capture point reads the time from (core/simulator's Simulator). */
+export interface Clock {
+  readonly now: TimeNs;
+}
+
+/**
+ * What a capture keeps, shared by its points: frames its filter (capture/filter) accepts, until the file
+ * holds `maxBytes` (`podwire run --max-capture`); from then on nothing, and `stoppedAt` says at how many bytes.
+ */
+export class CaptureGate {
+  /** File bytes when the limit stopped the capture, −1 while it goes on. */
+  stoppedAt = -1;
+  constructor(
+    private readonly writer: CaptureWriter,
+    private readonly keep: ((pkt: Packet) => boolean) | null,
+    private readonly maxBytes: number = Infinity,
+  ) {}
+
+  /** True when `pkt` is to be written. */
+  pass(pkt: Packet): boolean {
+    if (this.stoppedAt >= 0) return false;
+    if (this.keep !== null && !this.keep(pkt)) return false;
+    const b = this.writer.bytes;
+    if (b < this.maxBytes) return true;
+    this.stoppedAt = b;
+    return false;
+  }
+}
+
+/** A capture point calling writePacketRecord (PcapWriter's, PcapngWriter's with synchronous writes). */
+export class WriterPoint implements FrameHook<Packet> {
+  private readonly out: number;
+  constructor(
+    private readonly w: CaptureWriter,
+    private readonly clock: Clock,
+    private readonly ifId: number,
+    private readonly peer: number,
+    private readonly gate: CaptureGate | null,
+  ) {
+    this.out = peer >= 0 ? LINK_SAVE : LINK_NONE;
+  }
+  departed(pkt: Packet): void {
+    if (this.gate === null || this.gate.pass(pkt)) this.w.writePacketRecord(this.ifId, this.clock.now, pkt, this.out);
+  }
+  arrived(pkt: Packet): void {
+    if (this.gate === null || this.gate.pass(pkt)) this.w.writePacketRecord(this.ifId, this.clock.now, pkt, this.peer);
+  }
+}
+
+/**
+ * PcapngWriter's capture point with the writer thread: what writePacketRecord does, with the interface's
+ * constants (snaplen, memo tags) looked up once. A departure whose peer is captured is marked on the packet
+ * (capture/frame-memo); the peer's arrival point finds its own tag there and writes a COPY record without
+ * looking at the frame again.
+ */
+export class RingPoint implements FrameHook<Packet> {
+  private readonly snap: number;
+  /** The memo tag a departure of this interface leaves on the packet (0: the peer is not captured, no mark). */
+  private readonly saveTag: number;
+  /** The tag the peer's departure leaves: an arrival carrying it is copied (−1: the peer is not captured). */
+  private readonly peerTag: number;
+  constructor(
+    private readonly w: PcapngWriter,
+    private readonly r: AsyncChunkSink,
+    private readonly clock: Clock,
+    private readonly ifId: number,
+    peer: number,
+    private readonly gate: CaptureGate | null,
+    memo: FrameMemo,
+    snap: number,
+  ) {
+    this.snap = snap;
+    this.saveTag = peer >= 0 ? memo.tag(ifId) : 0;
+    this.peerTag = peer >= 0 ? memo.tag(peer) : -1;
+  }
+  departed(pkt: Packet): void {
+    if (this.gate === null || this.gate.pass(pkt)) this.w.ringOut(this.r, this.ifId, this.clock.now, pkt, this.snap, this.saveTag);
+  }
+  arrived(pkt: Packet): void {
+    if (this.gate !== null && !this.gate.pass(pkt)) return;
+    if (pkt.capTag === this.peerTag) {
+      pkt.capTag = 0;
+      if (this.w.ringCopy(this.r, this.ifId, this.clock.now, pkt, this.snap)) return;
+    }
+    this.w.ringOut(this.r, this.ifId, this.clock.now, pkt, this.snap, 0);
+  }
+}
