@@ -46,6 +46,8 @@ export type HttpMessage = HttpRequest | HttpResponse;
 
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+/** What push returns when no message completed (frozen: shared by every parser). */
+const NO_MESSAGES: HttpMessage[] = Object.freeze([]) as unknown as HttpMessage[];
 
 function toBody(body: Uint8Array | string | undefined): Uint8Array {
   if (body === undefined) return EMPTY;
@@ -144,6 +146,8 @@ export class HttpParser {
   private len = 0;
   private scanFrom = 0;
   private headCount = 0;
+  /** The messages completed by the push under way (a list of one is built at its length). */
+  private out: HttpMessage[] = NO_MESSAGES;
   /** Total bytes consumed by complete messages. */
   bytesConsumed = 0;
 
@@ -159,12 +163,15 @@ export class HttpParser {
     return this.len;
   }
 
-  /** Appends bytes; returns the messages completed by them, in order. Throws WireError on malformed input. */
+  /**
+   * Appends bytes; returns the messages completed by them, in order (a shared frozen empty list when
+   * none: most pushes complete one message or none). Throws WireError on malformed input.
+   */
   push(chunk: Uint8Array): HttpMessage[] {
-    const out: HttpMessage[] = [];
+    this.out = NO_MESSAGES;
     if (this.len === 0) {
       // Nothing buffered: parse from the chunk itself and keep only what is left of it.
-      const used = this.parse(chunk, chunk.length, out);
+      const used = this.parse(chunk, chunk.length);
       const rest = chunk.length - used;
       if (rest > 0) {
         if (this.buf.length < rest) this.buf = new Uint8Array(Math.max(256, rest));
@@ -173,7 +180,7 @@ export class HttpParser {
         this.scanFrom -= used;
         if (this.scanFrom < 0) this.scanFrom = 0;
       } else this.scanFrom = 0;
-      return out;
+      return this.taken();
     }
     if (this.len + chunk.length > this.buf.length) {
       const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + chunk.length));
@@ -182,26 +189,44 @@ export class HttpParser {
     }
     this.buf.set(chunk, this.len);
     this.len += chunk.length;
-    const start = this.parse(this.buf, this.len, out);
+    const start = this.parse(this.buf, this.len);
     if (start > 0) {
       this.buf.copyWithin(0, start, this.len);
       this.len -= start;
       this.scanFrom -= start;
       if (this.scanFrom < 0) this.scanFrom = 0;
     }
+    return this.taken();
+  }
+
+  /** The messages the last push completed (the parser lets go of them). */
+  private taken(): HttpMessage[] {
+    const out = this.out;
+    this.out = NO_MESSAGES;
     return out;
   }
 
   /** Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left relative to buf). */
-  private parse(buf: Uint8Array, len: number, out: HttpMessage[]): number {
+  private parse(buf: Uint8Array, len: number): number {
     let start = 0;
     for (;;) {
-      const headEnd = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
-      if (headEnd < 0) {
-        this.scanFrom = len;
-        break;
+      // The head this kind parsed last, when the bytes at `start` are it (a client's connections send
+      // the same request head, a server's the same response head): no scan for its end, no hash.
+      const last = this.kind === 'request' ? lastRequestHead : lastResponseHead;
+      let headEnd: number;
+      let msg: HttpMessage;
+      if (last !== null && len - start >= last.bytes.length && sameBytes(last.bytes, buf, start, start + last.bytes.length)) {
+        headEnd = start + last.bytes.length;
+        headMemoLength = last.length;
+        msg = copyHead(last.msg);
+      } else {
+        headEnd = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
+        if (headEnd < 0) {
+          this.scanFrom = len;
+          break;
+        }
+        msg = headOf(buf, start, headEnd, this.kind);
       }
-      const msg = headOf(buf, start, headEnd, this.kind);
       let bodyLen = headMemoLength;
       if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
@@ -213,8 +238,9 @@ export class HttpParser {
         break;
       }
       if (msg.kind === 'response' && msg.status >= 200 && this.headCount > 0) this.headCount--;
-      msg.body = buf.slice(headEnd, headEnd + bodyLen);
-      out.push(msg);
+      msg.body = bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen);
+      if (this.out.length === 0) this.out = [msg];
+      else this.out.push(msg);
       this.bytesConsumed += headEnd + bodyLen - start;
       start = headEnd + bodyLen;
       this.scanFrom = start;
@@ -257,6 +283,9 @@ const requestMemo = new HeadMemoTable();
 const responseMemo = new HeadMemoTable();
 /** The Content-Length of the head headOf returned last (-1: none). */
 let headMemoLength = -1;
+/** Per kind, the memo's head that headOf found or added last (parse tries it first). */
+let lastRequestHead: HeadMemo | null = null;
+let lastResponseHead: HeadMemo | null = null;
 
 /** FNV-1a of buf[start, end), in 30 bits (a small integer as a Map key); the head memo's key (exported for its tests). */
 export function hashBytes(buf: Uint8Array, start: number, end: number): number {
@@ -291,11 +320,16 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) {
     headMemoLength = e.length;
+    if (kind === 'request') lastRequestHead = e;
+    else lastResponseHead = e;
     return copyHead(e.msg);
   }
   const msg = parseHead(buf, start, end, kind);
   const length = contentLength(msg.headers, start);
-  memo.add(hash, { bytes: buf.slice(start, end), msg: copyHead(msg), length });
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg: copyHead(msg), length };
+  memo.add(hash, added);
+  if (kind === 'request') lastRequestHead = added;
+  else lastResponseHead = added;
   headMemoLength = length;
   return msg;
 }

@@ -172,4 +172,25 @@ describe('http', () => {
     for (let i = 0; i < bytes.length; i++) for (const m of p.push(bytes.subarray(i, i + 1))) got.push(dec.decode(m.body));
     expect(got).toEqual(bodies);
   });
+  it('the head parsed last is recognised at a message start only: a body holding it, heads alternating and a head one byte longer parse as themselves', () => {
+    const get = buildHttpRequest({ method: 'GET', target: '/a', headers: [['Host', 'h']] });
+    const getLonger = buildHttpRequest({ method: 'GET', target: '/ab', headers: [['Host', 'h']] });
+    const post = buildHttpRequest({ method: 'POST', target: '/b', headers: [['Host', 'h']], body: get });
+    const stream = new Uint8Array([...get, ...post, ...get, ...getLonger, ...get, ...post]);
+    const want = ['GET /a 0', 'POST /b ' + get.length, 'GET /a 0', 'GET /ab 0', 'GET /a 0', 'POST /b ' + get.length];
+    for (let cut = 0; cut <= stream.length; cut += 7) {
+      const p = new HttpParser('request');
+      const got = [...p.push(stream.subarray(0, cut)), ...p.push(stream.subarray(cut))].map((m) => {
+        const r = m as HttpRequest;
+        return `${r.method} ${r.target} ${r.body.length}`;
+      });
+      expect(got, `cut at ${cut}`).toEqual(want);
+      expect(p.pending).toBe(0);
+    }
+    const p = new HttpParser('request');
+    const [a, b] = p.push(new Uint8Array([...get, ...get]));
+    expect(a).not.toBe(b);
+    expect(a!.headers).not.toBe(b!.headers);
+    expect(dec.decode((p.push(post)[0] as HttpRequest).body)).toBe(dec.decode(get));
+  });
 });
