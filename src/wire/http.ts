@@ -151,7 +151,16 @@ export class HttpParser {
   /** Total bytes consumed by complete messages. */
   bytesConsumed = 0;
 
-  constructor(readonly kind: 'request' | 'response') {}
+  /** The heads this parser's owner saw lately (shared by its parsers: one per connection). */
+  private readonly recent: HttpHeadCache;
+
+  /** `heads`: the owner's cache of recent heads (an application passes one to all its parsers); default one per kind. */
+  constructor(
+    readonly kind: 'request' | 'response',
+    heads?: HttpHeadCache,
+  ) {
+    this.recent = heads ?? (kind === 'request' ? requestHeads : responseHeads);
+  }
 
   /** Marks that the next response answers a HEAD request (no body, whatever Content-Length says). */
   expectHeadResponse(): void {
@@ -210,12 +219,13 @@ export class HttpParser {
   private parse(buf: Uint8Array, len: number): number {
     let start = 0;
     for (;;) {
-      // The head this kind parsed last, when the bytes at `start` are it (a client's connections send
-      // the same request head, a server's the same response head): no scan for its end, no hash.
-      const last = this.kind === 'request' ? lastRequestHead : lastResponseHead;
+      // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
+      // receive its Service's few response heads, a server's the same request head): no scan for its
+      // end, no hash. A head ends at its first CRLF CRLF, so a match is the whole head.
+      const last = this.recent.find(buf, start, len, this.kind);
       let headEnd: number;
       let msg: HttpMessage;
-      if (last !== null && len - start >= last.bytes.length && sameBytes(last.bytes, buf, start, start + last.bytes.length)) {
+      if (last !== null) {
         headEnd = start + last.bytes.length;
         headMemoLength = last.length;
         msg = copyHead(last.msg);
@@ -226,6 +236,7 @@ export class HttpParser {
           break;
         }
         msg = headOf(buf, start, headEnd, this.kind);
+        this.recent.add(lastHead!);
       }
       let bodyLen = headMemoLength;
       if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
@@ -283,9 +294,41 @@ const requestMemo = new HeadMemoTable();
 const responseMemo = new HeadMemoTable();
 /** The Content-Length of the head headOf returned last (-1: none). */
 let headMemoLength = -1;
-/** Per kind, the memo's head that headOf found or added last (parse tries it first). */
-let lastRequestHead: HeadMemo | null = null;
-let lastResponseHead: HeadMemo | null = null;
+/** The memo entry headOf found or added last. */
+let lastHead: HeadMemo | null = null;
+
+/** Recent heads kept per owner: a client's Service has a few backends, each with its own response head. */
+const RECENT_HEADS = 4;
+
+/**
+ * The heads an application parsed lately, most recent first tried (a ring of RECENT_HEADS memo
+ * entries). HttpParser tries them at each message start before it looks for the head's end.
+ */
+export class HttpHeadCache {
+  private readonly heads: (HeadMemo | null)[] = new Array<HeadMemo | null>(RECENT_HEADS).fill(null);
+  private next = 0;
+
+  /** The recent head of `kind` that buf[start, len) begins with, or null. */
+  find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response'): HeadMemo | null {
+    const avail = len - start;
+    for (let k = 1; k <= RECENT_HEADS; k++) {
+      const e = this.heads[(this.next - k) & (RECENT_HEADS - 1)]!;
+      if (e === null) return null;
+      if (e.msg.kind === kind && avail >= e.bytes.length && sameBytes(e.bytes, buf, start, start + e.bytes.length)) return e;
+    }
+    return null;
+  }
+
+  /** Remembers a head (the oldest goes). */
+  add(e: HeadMemo): void {
+    this.heads[this.next] = e;
+    this.next = (this.next + 1) & (RECENT_HEADS - 1);
+  }
+}
+
+/** The caches of parsers made without one. */
+const requestHeads = new HttpHeadCache();
+const responseHeads = new HttpHeadCache();
 
 /** FNV-1a of buf[start, end), in 30 bits (a small integer as a Map key); the head memo's key (exported for its tests). */
 export function hashBytes(buf: Uint8Array, start: number, end: number): number {
@@ -320,16 +363,14 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) {
     headMemoLength = e.length;
-    if (kind === 'request') lastRequestHead = e;
-    else lastResponseHead = e;
+    lastHead = e;
     return copyHead(e.msg);
   }
   const msg = parseHead(buf, start, end, kind);
   const length = contentLength(msg.headers, start);
   const added: HeadMemo = { bytes: buf.slice(start, end), msg: copyHead(msg), length };
   memo.add(hash, added);
-  if (kind === 'request') lastRequestHead = added;
-  else lastResponseHead = added;
+  lastHead = added;
   headMemoLength = length;
   return msg;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../src/wire/error.js';
 import {
-  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpParser, parseHttpMessage, type HttpRequest,
+  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpHeadCache, HttpParser, parseHttpMessage, type HttpRequest, type HttpResponse,
 } from '../../src/wire/http.js';
 
 const dec = new TextDecoder();
@@ -192,5 +192,26 @@ describe('http', () => {
     expect(a).not.toBe(b);
     expect(a!.headers).not.toBe(b!.headers);
     expect(dec.decode((p.push(post)[0] as HttpRequest).body)).toBe(dec.decode(get));
+  });
+  it('an owner\'s head cache: more heads than it keeps, in rotation, and one cache for both kinds, each parse as themselves', () => {
+    const cache = new HttpHeadCache();
+    const res = (n: number): Uint8Array => buildHttpResponse({ status: 200, headers: [['X-Served-By', `pod-${n}`]], body: `b${n}` });
+    const req = buildHttpRequest({ method: 'GET', target: '/', headers: [['Host', 'h']] });
+    const got: string[] = [];
+    const want: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let n = 0; n < 6; n++) {
+        const r = new HttpParser('response', cache).push(res(n))[0] as HttpResponse;
+        got.push(`${httpHeader(r.headers, 'x-served-by')}:${dec.decode(r.body)}`);
+        want.push(`pod-${n}:b${n}`);
+        // A request parser on the same cache never takes a response head for a request.
+        const q = new HttpParser('request', cache).push(req)[0] as HttpRequest;
+        got.push(`${q.kind} ${q.method} ${q.target}`);
+        want.push('request GET /');
+      }
+    }
+    expect(got).toEqual(want);
+    // A response head is refused as a request even when its bytes are in the cache.
+    expect(() => new HttpParser('request', cache).push(res(5))).toThrow(WireError);
   });
 });
