@@ -59,10 +59,21 @@ export function httpHeader(headers: HttpHeader[], name: string): string | undefi
   const n = name.toLowerCase();
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!;
-    // The length test first: most names differ in length, and then no lower-case copy is made.
-    if (h[0].length === n.length && h[0].toLowerCase() === n) return h[1];
+    // The length test first: most names differ in length; then a compare folding A-Z (no lower-case copy).
+    if (h[0].length === n.length && sameLowerCase(h[0], n)) return h[1];
   }
   return undefined;
+}
+
+/** True when `s` lower-cased is `lower` (same length): A-Z folded in place, toLowerCase for anything beyond ASCII. */
+function sameLowerCase(s: string, lower: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 128) return s.toLowerCase() === lower;
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** True when a field name holds CR, LF or ':' (or a value holds CR or LF): `assemble` refuses it. */

@@ -214,4 +214,13 @@ describe('http', () => {
     // A response head is refused as a request even when its bytes are in the cache.
     expect(() => new HttpParser('request', cache).push(res(5))).toThrow(WireError);
   });
+  it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {
+    const hs: [string, string][] = [['X-SERVED-by', 'a'], ['CONNECTION', 'close'], ['\u00c0-Name', 'latin1'], ['X-Servedby', 'no']];
+    expect(httpHeader(hs, 'x-served-by')).toBe('a');
+    expect(httpHeader(hs, 'X-Served-By')).toBe('a');
+    expect(httpHeader(hs, 'connection')).toBe('close');
+    expect(httpHeader(hs, '\u00e0-name')).toBe('latin1');
+    expect(httpHeader(hs, 'x-served-bz')).toBeUndefined();
+    expect(httpHeader(hs, 'connectio')).toBeUndefined();
+  });
 });
