@@ -13,7 +13,7 @@ import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind } from '../transport/api.js';
 import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
-import { buildHttpRequest, httpHeader, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
+import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
@@ -132,6 +132,8 @@ export class HttpClient {
   private readonly waiting = new Map<string, Pending[]>();
   /** Connections opened so far. */
   connectionsOpened = 0;
+  /** The response heads this client's connections received lately (their parsers try these first). */
+  private readonly heads = new HttpHeadCache();
   private tlsRng: Rng | null = null;
   /** The options of every connection this client opens (read by the socket's constructor only). */
   private connOpts: TcpSocketOptions | null = null;
@@ -224,7 +226,7 @@ export class HttpClient {
     }
     const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
     const sock: ByteStream = tls ?? tcp;
-    const c: ClientConn = { sock, tcp, key, parser: new HttpParser('response'), established: false, dead: false, req: null, openedAt: this.sim.now };
+    const c: ClientConn = { sock, tcp, key, parser: new HttpParser('response', this.heads), established: false, dead: false, req: null, openedAt: this.sim.now };
     const up = (): void => {
       c.established = true;
       if (c.req !== null) {

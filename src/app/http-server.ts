@@ -13,7 +13,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
-import { buildHttpResponse, httpHeader, HttpParser, type HttpRequest } from '../wire/http.js';
+import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
 
 /** What an HTTP server pod does. */
@@ -99,6 +99,8 @@ export class HttpServer {
   private readonly sim: Simulator;
   private readonly identityLine: Uint8Array;
   private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
+  /** The request heads this server's connections received lately (their parsers try these first). */
+  private readonly heads = new HttpHeadCache();
 
   constructor(
     readonly tcp: TcpLayer,
@@ -130,7 +132,7 @@ export class HttpServer {
 
   private accept(sock: ByteStream): void {
     this.counters.connections++;
-    const conn: ServerConn = { sock, parser: new HttpParser('request'), closed: false, outstanding: 0, peerClosed: false };
+    const conn: ServerConn = { sock, parser: new HttpParser('request', this.heads), closed: false, outstanding: 0, peerClosed: false };
     if (this.toxic !== null && (this.toxic.kind === 'reset_peer' || (this.toxic.kind === 'timeout' && this.toxic.timeoutNs > 0))) this.toxicTimer(conn, this.toxic);
     sock.onData = (data) => {
       if (data === null || conn.closed) return;

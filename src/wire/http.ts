@@ -46,6 +46,8 @@ export type HttpMessage = HttpRequest | HttpResponse;
 
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+/** What push returns when no message completed (frozen: shared by every parser). */
+const NO_MESSAGES: HttpMessage[] = Object.freeze([]) as unknown as HttpMessage[];
 
 function toBody(body: Uint8Array | string | undefined): Uint8Array {
   if (body === undefined) return EMPTY;
@@ -57,10 +59,21 @@ export function httpHeader(headers: HttpHeader[], name: string): string | undefi
   const n = name.toLowerCase();
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!;
-    // The length test first: most names differ in length, and then no lower-case copy is made.
-    if (h[0].length === n.length && h[0].toLowerCase() === n) return h[1];
+    // The length test first: most names differ in length; then a compare folding A-Z (no lower-case copy).
+    if (h[0].length === n.length && sameLowerCase(h[0], n)) return h[1];
   }
   return undefined;
+}
+
+/** True when `s` lower-cased is `lower` (same length): A-Z folded in place, toLowerCase for anything beyond ASCII. */
+function sameLowerCase(s: string, lower: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 128) return s.toLowerCase() === lower;
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** True when a field name holds CR, LF or ':' (or a value holds CR or LF): `assemble` refuses it. */
@@ -144,10 +157,21 @@ export class HttpParser {
   private len = 0;
   private scanFrom = 0;
   private headCount = 0;
+  /** The messages completed by the push under way (a list of one is built at its length). */
+  private out: HttpMessage[] = NO_MESSAGES;
   /** Total bytes consumed by complete messages. */
   bytesConsumed = 0;
 
-  constructor(readonly kind: 'request' | 'response') {}
+  /** The heads this parser's owner saw lately (shared by its parsers: one per connection). */
+  private readonly recent: HttpHeadCache;
+
+  /** `heads`: the owner's cache of recent heads (an application passes one to all its parsers); default one per kind. */
+  constructor(
+    readonly kind: 'request' | 'response',
+    heads?: HttpHeadCache,
+  ) {
+    this.recent = heads ?? (kind === 'request' ? requestHeads : responseHeads);
+  }
 
   /** Marks that the next response answers a HEAD request (no body, whatever Content-Length says). */
   expectHeadResponse(): void {
@@ -159,12 +183,15 @@ export class HttpParser {
     return this.len;
   }
 
-  /** Appends bytes; returns the messages completed by them, in order. Throws WireError on malformed input. */
+  /**
+   * Appends bytes; returns the messages completed by them, in order (a shared frozen empty list when
+   * none: most pushes complete one message or none). Throws WireError on malformed input.
+   */
   push(chunk: Uint8Array): HttpMessage[] {
-    const out: HttpMessage[] = [];
+    this.out = NO_MESSAGES;
     if (this.len === 0) {
       // Nothing buffered: parse from the chunk itself and keep only what is left of it.
-      const used = this.parse(chunk, chunk.length, out);
+      const used = this.parse(chunk, chunk.length);
       const rest = chunk.length - used;
       if (rest > 0) {
         if (this.buf.length < rest) this.buf = new Uint8Array(Math.max(256, rest));
@@ -173,7 +200,7 @@ export class HttpParser {
         this.scanFrom -= used;
         if (this.scanFrom < 0) this.scanFrom = 0;
       } else this.scanFrom = 0;
-      return out;
+      return this.taken();
     }
     if (this.len + chunk.length > this.buf.length) {
       const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + chunk.length));
@@ -182,26 +209,46 @@ export class HttpParser {
     }
     this.buf.set(chunk, this.len);
     this.len += chunk.length;
-    const start = this.parse(this.buf, this.len, out);
+    const start = this.parse(this.buf, this.len);
     if (start > 0) {
       this.buf.copyWithin(0, start, this.len);
       this.len -= start;
       this.scanFrom -= start;
       if (this.scanFrom < 0) this.scanFrom = 0;
     }
+    return this.taken();
+  }
+
+  /** The messages the last push completed (the parser lets go of them). */
+  private taken(): HttpMessage[] {
+    const out = this.out;
+    this.out = NO_MESSAGES;
     return out;
   }
 
   /** Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left relative to buf). */
-  private parse(buf: Uint8Array, len: number, out: HttpMessage[]): number {
+  private parse(buf: Uint8Array, len: number): number {
     let start = 0;
     for (;;) {
-      const headEnd = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
-      if (headEnd < 0) {
-        this.scanFrom = len;
-        break;
+      // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
+      // receive its Service's few response heads, a server's the same request head): no scan for its
+      // end, no hash. A head ends at its first CRLF CRLF, so a match is the whole head.
+      const last = this.recent.find(buf, start, len, this.kind);
+      let headEnd: number;
+      let msg: HttpMessage;
+      if (last !== null) {
+        headEnd = start + last.bytes.length;
+        headMemoLength = last.length;
+        msg = copyHead(last.msg);
+      } else {
+        headEnd = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
+        if (headEnd < 0) {
+          this.scanFrom = len;
+          break;
+        }
+        msg = headOf(buf, start, headEnd, this.kind);
+        this.recent.add(lastHead!);
       }
-      const msg = headOf(buf, start, headEnd, this.kind);
       let bodyLen = headMemoLength;
       if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
@@ -213,8 +260,9 @@ export class HttpParser {
         break;
       }
       if (msg.kind === 'response' && msg.status >= 200 && this.headCount > 0) this.headCount--;
-      msg.body = buf.slice(headEnd, headEnd + bodyLen);
-      out.push(msg);
+      msg.body = bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen);
+      if (this.out.length === 0) this.out = [msg];
+      else this.out.push(msg);
       this.bytesConsumed += headEnd + bodyLen - start;
       start = headEnd + bodyLen;
       this.scanFrom = start;
@@ -257,6 +305,41 @@ const requestMemo = new HeadMemoTable();
 const responseMemo = new HeadMemoTable();
 /** The Content-Length of the head headOf returned last (-1: none). */
 let headMemoLength = -1;
+/** The memo entry headOf found or added last. */
+let lastHead: HeadMemo | null = null;
+
+/** Recent heads kept per owner: a client's Service has a few backends, each with its own response head. */
+const RECENT_HEADS = 4;
+
+/**
+ * The heads an application parsed lately, most recent first tried (a ring of RECENT_HEADS memo
+ * entries). HttpParser tries them at each message start before it looks for the head's end.
+ */
+export class HttpHeadCache {
+  private readonly heads: (HeadMemo | null)[] = new Array<HeadMemo | null>(RECENT_HEADS).fill(null);
+  private next = 0;
+
+  /** The recent head of `kind` that buf[start, len) begins with, or null. */
+  find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response'): HeadMemo | null {
+    const avail = len - start;
+    for (let k = 1; k <= RECENT_HEADS; k++) {
+      const e = this.heads[(this.next - k) & (RECENT_HEADS - 1)]!;
+      if (e === null) return null;
+      if (e.msg.kind === kind && avail >= e.bytes.length && sameBytes(e.bytes, buf, start, start + e.bytes.length)) return e;
+    }
+    return null;
+  }
+
+  /** Remembers a head (the oldest goes). */
+  add(e: HeadMemo): void {
+    this.heads[this.next] = e;
+    this.next = (this.next + 1) & (RECENT_HEADS - 1);
+  }
+}
+
+/** The caches of parsers made without one. */
+const requestHeads = new HttpHeadCache();
+const responseHeads = new HttpHeadCache();
 
 /** FNV-1a of buf[start, end), in 30 bits (a small integer as a Map key); the head memo's key (exported for its tests). */
 export function hashBytes(buf: Uint8Array, start: number, end: number): number {
@@ -291,11 +374,14 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) {
     headMemoLength = e.length;
+    lastHead = e;
     return copyHead(e.msg);
   }
   const msg = parseHead(buf, start, end, kind);
   const length = contentLength(msg.headers, start);
-  memo.add(hash, { bytes: buf.slice(start, end), msg: copyHead(msg), length });
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg: copyHead(msg), length };
+  memo.add(hash, added);
+  lastHead = added;
   headMemoLength = length;
   return msg;
 }

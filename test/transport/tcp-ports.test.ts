@@ -134,4 +134,27 @@ describe('connect() and the ephemeral range', () => {
     expect(again.localPort).toBe(port);
     expect(r.first.isClosed()).toBe(true);
   });
+  it('a destination first connected to after it connected in: the accepted connection\'s port counts as taken, its listener closed or not', () => {
+    // ip_local_port_range = 40002–40003 on both sides: the server's listener is on 40002, inside the range.
+    const { sim, ta, tb } = tcpPair(7, {}, { portRange: [40002, 40003] });
+    const CLIENT = ip('10.0.0.1');
+    let accepted: TcpSocket | null = null;
+    const l = tb.listen(40002, (s) => (accepted = s));
+    const c = ta.connect(ip('10.0.0.2'), 40002);
+    sim.run({ until: 0.1 * SEC });
+    expect(accepted).not.toBeNull();
+    expect(accepted!.state).toBe('ESTABLISHED');
+    l.close();
+    // The server connects back to the client's port: 40002 carries the accepted connection toward it, so 40003 is the one port left.
+    const back = tb.connect(CLIENT, c.localPort);
+    expect(back.localPort).toBe(40003);
+    const errs: SocketErrorKind[] = [];
+    const none = tb.connect(CLIENT, c.localPort);
+    none.onError = (k) => errs.push(k);
+    sim.run({ until: 0.2 * SEC });
+    expect(none.localPort).toBe(0);
+    expect(errs).toEqual(['addrnotavail']);
+    // Toward another port of the client both are free again (none is taken there).
+    expect([40002, 40003]).toContain(tb.connect(CLIENT, 9).localPort);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../src/wire/error.js';
 import {
-  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpParser, parseHttpMessage, type HttpRequest,
+  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpHeadCache, HttpParser, parseHttpMessage, type HttpRequest, type HttpResponse,
 } from '../../src/wire/http.js';
 
 const dec = new TextDecoder();
@@ -171,5 +171,56 @@ describe('http', () => {
     const got: string[] = [];
     for (let i = 0; i < bytes.length; i++) for (const m of p.push(bytes.subarray(i, i + 1))) got.push(dec.decode(m.body));
     expect(got).toEqual(bodies);
+  });
+  it('the head parsed last is recognised at a message start only: a body holding it, heads alternating and a head one byte longer parse as themselves', () => {
+    const get = buildHttpRequest({ method: 'GET', target: '/a', headers: [['Host', 'h']] });
+    const getLonger = buildHttpRequest({ method: 'GET', target: '/ab', headers: [['Host', 'h']] });
+    const post = buildHttpRequest({ method: 'POST', target: '/b', headers: [['Host', 'h']], body: get });
+    const stream = new Uint8Array([...get, ...post, ...get, ...getLonger, ...get, ...post]);
+    const want = ['GET /a 0', 'POST /b ' + get.length, 'GET /a 0', 'GET /ab 0', 'GET /a 0', 'POST /b ' + get.length];
+    for (let cut = 0; cut <= stream.length; cut += 7) {
+      const p = new HttpParser('request');
+      const got = [...p.push(stream.subarray(0, cut)), ...p.push(stream.subarray(cut))].map((m) => {
+        const r = m as HttpRequest;
+        return `${r.method} ${r.target} ${r.body.length}`;
+      });
+      expect(got, `cut at ${cut}`).toEqual(want);
+      expect(p.pending).toBe(0);
+    }
+    const p = new HttpParser('request');
+    const [a, b] = p.push(new Uint8Array([...get, ...get]));
+    expect(a).not.toBe(b);
+    expect(a!.headers).not.toBe(b!.headers);
+    expect(dec.decode((p.push(post)[0] as HttpRequest).body)).toBe(dec.decode(get));
+  });
+  it('an owner\'s head cache: more heads than it keeps, in rotation, and one cache for both kinds, each parse as themselves', () => {
+    const cache = new HttpHeadCache();
+    const res = (n: number): Uint8Array => buildHttpResponse({ status: 200, headers: [['X-Served-By', `pod-${n}`]], body: `b${n}` });
+    const req = buildHttpRequest({ method: 'GET', target: '/', headers: [['Host', 'h']] });
+    const got: string[] = [];
+    const want: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let n = 0; n < 6; n++) {
+        const r = new HttpParser('response', cache).push(res(n))[0] as HttpResponse;
+        got.push(`${httpHeader(r.headers, 'x-served-by')}:${dec.decode(r.body)}`);
+        want.push(`pod-${n}:b${n}`);
+        // A request parser on the same cache never takes a response head for a request.
+        const q = new HttpParser('request', cache).push(req)[0] as HttpRequest;
+        got.push(`${q.kind} ${q.method} ${q.target}`);
+        want.push('request GET /');
+      }
+    }
+    expect(got).toEqual(want);
+    // A response head is refused as a request even when its bytes are in the cache.
+    expect(() => new HttpParser('request', cache).push(res(5))).toThrow(WireError);
+  });
+  it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {
+    const hs: [string, string][] = [['X-SERVED-by', 'a'], ['CONNECTION', 'close'], ['\u00c0-Name', 'latin1'], ['X-Servedby', 'no']];
+    expect(httpHeader(hs, 'x-served-by')).toBe('a');
+    expect(httpHeader(hs, 'X-Served-By')).toBe('a');
+    expect(httpHeader(hs, 'connection')).toBe('close');
+    expect(httpHeader(hs, '\u00e0-name')).toBe('latin1');
+    expect(httpHeader(hs, 'x-served-bz')).toBeUndefined();
+    expect(httpHeader(hs, 'connectio')).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 // transport/tcp/conn-table — the established hash (inet_ehash: local port, peer address, peer port → a
-// socket or a TIME_WAIT record) as one open-addressing table: the keys in two Int32Arrays, the entries
-// in a parallel array, linear probing, deletion by backward shift (no tombstones). A connection costs no
+// socket or a TIME_WAIT record) as one open-addressing table: both keys of a slot side by side in one
+// Int32Array (one cache line per probe), the entries in a parallel array, linear probing, deletion by backward shift (no tombstones). A connection costs no
 // Map of its own and no boxed key: the kernel's ehash is one flat table too (inet_ehashfn). Listing
 // order (`values`) is what a Map of local port → Map of peer → entry gave: local ports in the order
 // their group last went from empty to non-empty, then entries in insertion order; each slot keeps its
@@ -111,13 +111,14 @@ class PortGroups {
 /** The connection table of one TCP layer. */
 export class ConnTable<T extends ConnEntry> {
   private cap = 0;
-  private addrs = NO_I32;
-  /** localPort << 16 | remotePort; 0 = an empty slot (no connection has both ports 0). Probing reads only these keys. */
-  private ports = NO_I32;
+  /**
+   * Per slot i, keys[2i] = localPort << 16 | remotePort (0 = an empty slot: no connection has both ports
+   * 0) and keys[2i + 1] = the peer address, side by side so a probe reads one cache line per slot.
+   */
+  private keys = NO_I32;
   private vals: (T | null)[] = [];
-  /** Per slot: the entry's insertion number and its local port group's start (the listing order). */
-  private seqs = NO_F64;
-  private starts = NO_F64;
+  /** Per slot i, order[2i] = the entry's insertion number and order[2i + 1] its local port group's start (the listing order). */
+  private order = NO_F64;
   private readonly groups = new PortGroups();
   private nextSeq = 0;
   /** Entries in the table. */
@@ -129,11 +130,12 @@ export class ConnTable<T extends ConnEntry> {
     const a = remoteAddr | 0;
     const p = (localPort << 16) | remotePort;
     const mask = this.cap - 1;
+    const keys = this.keys;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = this.ports[i]!;
+      const pi = keys[2 * i]!;
       if (pi === 0) return undefined;
-      if (pi === p && this.addrs[i] === a) return this.vals[i]!;
+      if (pi === p && keys[2 * i + 1] === a) return this.vals[i]!;
       i = (i + 1) & mask;
     }
   }
@@ -144,20 +146,21 @@ export class ConnTable<T extends ConnEntry> {
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
+    const keys = this.keys;
     let i = mix(a, p) & mask;
-    for (let pi = this.ports[i]!; pi !== 0; pi = this.ports[i]!) {
-      if (pi === p && this.addrs[i] === a) {
+    for (let pi = keys[2 * i]!; pi !== 0; pi = keys[2 * i]!) {
+      if (pi === p && keys[2 * i + 1] === a) {
         this.vals[i] = e;
         return;
       }
       i = (i + 1) & mask;
     }
-    this.addrs[i] = a;
-    this.ports[i] = p;
+    keys[2 * i] = p;
+    keys[2 * i + 1] = a;
     this.vals[i] = e;
     const seq = this.nextSeq++;
-    this.seqs[i] = seq;
-    this.starts[i] = this.groups.add(e.localPort, seq);
+    this.order[2 * i] = seq;
+    this.order[2 * i + 1] = this.groups.add(e.localPort, seq);
     this.size++;
   }
 
@@ -176,22 +179,25 @@ export class ConnTable<T extends ConnEntry> {
     this.size--;
     this.groups.remove(e.localPort);
     const mask = this.cap - 1;
+    const keys = this.keys;
+    const order = this.order;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const pj = this.ports[j]!;
+      const pj = keys[2 * j]!;
       if (pj === 0) break;
-      const home = mix(this.addrs[j]!, pj) & mask;
+      const aj = keys[2 * j + 1]!;
+      const home = mix(aj, pj) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        this.addrs[i] = this.addrs[j]!;
-        this.ports[i] = pj;
+        keys[2 * i] = pj;
+        keys[2 * i + 1] = aj;
         this.vals[i] = this.vals[j]!;
-        this.seqs[i] = this.seqs[j]!;
-        this.starts[i] = this.starts[j]!;
+        order[2 * i] = order[2 * j]!;
+        order[2 * i + 1] = order[2 * j + 1]!;
         i = j;
       }
     }
-    this.ports[i] = 0;
+    keys[2 * i] = 0;
     this.vals[i] = null;
     return true;
   }
@@ -199,8 +205,9 @@ export class ConnTable<T extends ConnEntry> {
   /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
   values(): T[] {
     const at: number[] = [];
-    for (let i = 0; i < this.cap; i++) if (this.ports[i] !== 0) at.push(i);
-    at.sort((x, y) => this.starts[x]! - this.starts[y]! || this.seqs[x]! - this.seqs[y]!);
+    for (let i = 0; i < this.cap; i++) if (this.keys[2 * i] !== 0) at.push(i);
+    const order = this.order;
+    at.sort((x, y) => order[2 * x + 1]! - order[2 * y + 1]! || order[2 * x]! - order[2 * y]!);
     return at.map((i) => this.vals[i]!);
   }
 
@@ -209,38 +216,37 @@ export class ConnTable<T extends ConnEntry> {
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
+    const keys = this.keys;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = this.ports[i]!;
+      const pi = keys[2 * i]!;
       if (pi === 0) return -1;
-      if (pi === p && this.addrs[i] === a) return this.vals[i] === e ? i : -1;
+      if (pi === p && keys[2 * i + 1] === a) return this.vals[i] === e ? i : -1;
       i = (i + 1) & mask;
     }
   }
 
   private grow(): void {
     const vals = this.vals;
-    const addrs = this.addrs;
-    const ports = this.ports;
-    const seqs = this.seqs;
-    const starts = this.starts;
+    const keys = this.keys;
+    const order = this.order;
     this.cap = Math.max(MIN_CAP, 2 * this.cap);
-    this.addrs = new Int32Array(this.cap);
-    this.ports = new Int32Array(this.cap);
-    this.vals = new Array<T | null>(this.cap).fill(null);
-    this.seqs = new Float64Array(this.cap);
-    this.starts = new Float64Array(this.cap);
+    const nk = (this.keys = new Int32Array(2 * this.cap));
+    const nv = (this.vals = new Array<T | null>(this.cap).fill(null));
+    const no = (this.order = new Float64Array(2 * this.cap));
     const mask = this.cap - 1;
     for (let s = 0; s < vals.length; s++) {
       const v = vals[s]!;
       if (v === null) continue;
-      let i = mix(addrs[s]!, ports[s]!) & mask;
-      while (this.ports[i] !== 0) i = (i + 1) & mask;
-      this.addrs[i] = addrs[s]!;
-      this.ports[i] = ports[s]!;
-      this.vals[i] = v;
-      this.seqs[i] = seqs[s]!;
-      this.starts[i] = starts[s]!;
+      const p = keys[2 * s]!;
+      const a = keys[2 * s + 1]!;
+      let i = mix(a, p) & mask;
+      while (nk[2 * i] !== 0) i = (i + 1) & mask;
+      nk[2 * i] = p;
+      nk[2 * i + 1] = a;
+      nv[i] = v;
+      no[2 * i] = order[2 * s]!;
+      no[2 * i + 1] = order[2 * s + 1]!;
     }
   }
 }

@@ -47,8 +47,8 @@ export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
   if (sk.tsOk) replaceTsRecent(sk, t, seq);
   const hasData = len > 0 || (flags & TcpFlag.FIN) !== 0;
   if (sk.state === 'SYN_RECV') {
-    if (!synRecvAckArrived(sk, pkt, hasData)) return;
-  } else ackArrived(sk, pkt, hasData);
+    if (!synRecvAckArrived(sk, pkt, seq, hasData)) return;
+  } else ackArrived(sk, pkt, seq, hasData);
   if (sk.isClosed()) return;
   if (hasData) dataArrived(sk, pkt, seq, len, (flags & TcpFlag.FIN) !== 0);
   if (sk.isClosed()) return;
@@ -93,18 +93,18 @@ function validateIncoming(sk: TcpSocket, pkt: Packet, seq: number, len: number):
 /** tcp_replace_ts_recent: remember the peer's TSval from a segment at or before the last window update. */
 function replaceTsRecent(sk: TcpSocket, t: TcpHeader, seq: number): void {
   const tso = findTs(t);
-  if (tso !== null && seq <= sk.rcvWup && ((tso.tsval - sk.tsRecent) | 0) >= 0) sk.tsRecent = tso.tsval;
+  if (tso !== null && seq <= sk.rcvWup && ((tso.tsval - sk.tsRecent) | 0) >= 0) sk.tsRecent = tso.tsval | 0;
 }
 
-/** tcp_ack: window update, SACK, cumulative ACK, RTT, congestion control. */
-export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
+/** tcp_ack: window update, SACK, cumulative ACK, RTT, congestion control (`seq`: the segment's, as an offset from IRS). */
+export function ackArrived(sk: TcpSocket, pkt: Packet, seq: number, hasData: boolean): void {
   const t = pkt.tcp!;
   const ack = sk.sndUna + ((t.ack - ((sk.iss + sk.sndUna) >>> 0)) | 0);
   if (ack > sk.sndNxt) {
     sendAck(sk); // ACK of something never sent: answer with our state and drop
     return;
   }
-  const windowChanged = ackUpdateWindow(sk, t, ack);
+  const windowChanged = ackUpdateWindow(sk, t, seq, ack);
   const priorUna = sk.sndUna;
   const priorInFlight = sk.inFlight;
   let newlySacked = 0;
@@ -122,8 +122,7 @@ export function ackArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): void {
 }
 
 /** tcp_may_update_window / tcp_ack_update_window: take the peer's window; true when it changed. */
-function ackUpdateWindow(sk: TcpSocket, t: TcpHeader, ack: number): boolean {
-  const seq = sk.rcvNxt + ((t.seq - ((sk.irs + sk.rcvNxt) >>> 0)) | 0);
+function ackUpdateWindow(sk: TcpSocket, t: TcpHeader, seq: number, ack: number): boolean {
   const nwin = t.window * (1 << sk.sndWscale); // (a shift ≤ 14: exact, and no Math.pow)
   let windowChanged = false;
   if (ack > sk.sndWl2 || seq > sk.sndWl1 || (seq === sk.sndWl1 && nwin !== sk.sndWnd)) {

@@ -5,14 +5,14 @@
 // inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
 // tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
-import { SEC } from '../../core/time.js';
+import { SEC, TIME_ZERO } from '../../core/time.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
-import { Packet } from '../../packet/packet.js';
-import { ipv4Header } from '../../wire/ipv4.js';
-import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
+import type { Packet } from '../../packet/packet.js';
+import { IcmpType, IcmpUnreachCode, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
 import { icmpErrorKind } from '../udp.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
 import { segmentArrived } from './input.js';
+import { tcpSegment, transmit } from './output.js';
 import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
 import { ConnTable } from './conn-table.js';
@@ -85,6 +85,8 @@ export class TcpLayer implements L4Receiver {
   /** The last destination's search (a client connects to one destination over and over). */
   private lastSearchKey = -1;
   private lastSearch: PortSearch | null = null;
+  /** Every port a listener ever had: an accepted connection's local port is one of them (portSearch looks there). */
+  private readonly passivePorts = new Set<number>();
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(
@@ -106,6 +108,7 @@ export class TcpLayer implements L4Receiver {
     if (this.listeners.has(port)) throw new Error(`EADDRINUSE: tcp port ${port}`);
     const l = new TcpListener(this, port, Math.min(opts.backlog ?? 511, this.config.somaxconn), onAccept, opts);
     this.listeners.set(port, l);
+    this.passivePorts.add(port);
     for (const ps of this.searches.values()) ps.mark(port, true);
     return l;
   }
@@ -202,9 +205,16 @@ export class TcpLayer implements L4Receiver {
     if (ps === undefined) {
       ps = new PortSearch(this.config.portRange[0], this.portCount);
       for (const port of this.listeners.keys()) ps.mark(port, true);
-      const dst = Math.floor(key / 65536);
-      const dport = key % 65536;
-      for (const s of this.conns.values()) if (s.remoteAddr >>> 0 === dst && s.remotePort === dport) ps.mark(s.localPort, true);
+      // The connections already toward this destination: connect() makes a destination's search
+      // before it hashes a socket, so only accepted ones were hashed without it, and an accepted
+      // connection's local port is one a listener had. A lookup per such port finds them, in place of
+      // a walk over the table (a client connecting to many destinations, with thousands of
+      // connections in TIME_WAIT, made a new search per destination).
+      if (this.passivePorts.size > 0) {
+        const dst = Math.floor(key / 65536);
+        const dport = key % 65536;
+        for (const port of this.passivePorts) if (this.conns.get(port, dst, dport) !== undefined) ps.mark(port, true);
+      }
       this.searches.set(key, ps);
     }
     return ps;
@@ -324,8 +334,6 @@ export class TcpLayer implements L4Receiver {
   sendReset(orig: Packet): void {
     const oi = orig.ip!;
     const ot = orig.tcp!;
-    const p = new Packet();
-    p.ip = ipv4Header(IpProto.TCP, oi.dst, oi.src, IP_DF, oi.tos & ~3, 64, 0); // ip_send_unicast_reply: ID 0, no ECN
     let seq = 0;
     let ack = 0;
     let flags = TcpFlag.RST;
@@ -335,10 +343,10 @@ export class TcpLayer implements L4Receiver {
       ack = (ot.seq + segLen) >>> 0;
       flags |= TcpFlag.ACK;
     }
-    p.tcp = { srcPort: ot.dstPort, dstPort: ot.srcPort, seq, ack, flags, window: 0, checksum: null, urgent: 0, options: [] };
+    // ip_send_unicast_reply: ID 0, the segment's TOS without ECN, no flow, no send time.
+    const p = tcpSegment(oi.dst, oi.src, oi.tos & ~3, 0, ot.dstPort, ot.srcPort, seq, ack, flags, 0, [], 0, null, 0, TIME_ZERO);
     this.counters.OutRsts++;
-    this.counters.OutSegs++;
-    if (!this.stack.ipLocalOut(p)) this.counters.OutNoRoutes++;
+    transmit(this, p);
   }
 
   /** tcp_v4_err: an ICMP error quoting one of our segments. */

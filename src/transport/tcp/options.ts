@@ -66,9 +66,13 @@ export function establishedOptions(ts: boolean, tsval: number, tsecr: number, sa
   return sack ? [NOP, NOP, { kind: 'sack', blocks: sackBlocks }] : [];
 }
 
-/** Parses the options of a SYN / SYN-ACK (tcp_parse_options). */
-export function parseSynOptions(opts: readonly TcpOption[]): SynOptions {
-  const r: SynOptions = { mss: null, wscale: null, sackPermitted: false, tsval: null, tsecr: 0 };
+/** Parses the options of a SYN / SYN-ACK (tcp_parse_options) into `r` (every field written), and returns it. */
+export function parseSynOptions(opts: readonly TcpOption[], r: SynOptions): SynOptions {
+  r.mss = null;
+  r.wscale = null;
+  r.sackPermitted = false;
+  r.tsval = null;
+  r.tsecr = 0;
   for (const o of opts) {
     switch (o.kind) {
       case 'mss':

@@ -6,45 +6,67 @@
 // Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
 import { Packet } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
-import { IP_DF, IpProto, TcpFlag, type TcpHeader } from '../../wire/types.js';
+import type { TimeNs } from '../../core/time.js';
+import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader } from '../../wire/types.js';
 import { MS } from './config.js';
 import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
 import { TxSeg } from './segment.js';
 import { rcvSpace, sendSyn } from './setup.js';
+import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
 import { armTimer, currentRto } from './timers.js';
 
-/** Builds a segment's packet. `window` is the raw field value. */
-export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {
+/**
+ * One TCP segment's packet, socket-free (the part of tcp_transmit_skb, tcp_v4_send_reset and
+ * tcp_v4_timewait_ack that writes the headers): IPv4 with DF (TCP always does path MTU discovery,
+ * IP_PMTUDISC_WANT) and TTL 64, then the TCP header. `seq`/`ack` are the wire's 32-bit values,
+ * `window` the raw field value.
+ */
+export function tcpSegment(
+  src: Ipv4,
+  dst: Ipv4,
+  tos: number,
+  id: number,
+  srcPort: number,
+  dstPort: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  options: TcpHeader['options'],
+  len: number,
+  payload: Uint8Array | null,
+  flowId: number,
+  sentAt: TimeNs,
+): Packet {
   const pkt = new Packet();
+  pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
+  pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options };
+  pkt.payloadLength = len;
+  pkt.payload = payload;
+  pkt.flowId = flowId;
+  pkt.sentAt = sentAt;
+  return pkt;
+}
+
+/** Builds a socket's segment (offsets `seq` from the ISN; the ACK field from rcv_nxt when ACK is set). */
+export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {
   // ip_select_ident: a connected socket numbers its segments from inet_id; the SYN-ACK goes out of
   // the request socket through ip_build_and_send_pkt, which writes ID 0.
   const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
   const id = synAck ? 0 : sk.inetId;
   if (!synAck) sk.inetId = (sk.inetId + 1) & 0xffff;
-  // TCP always does path MTU discovery (IP_PMTUDISC_WANT, DF on every segment)
-  pkt.ip = ipv4Header(IpProto.TCP, sk.localAddr, sk.remoteAddr, IP_DF, 0, 64, id);
-  pkt.tcp = {
-    srcPort: sk.localPort,
-    dstPort: sk.remotePort,
-    seq: (sk.iss + seq) >>> 0,
-    ack: flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0,
-    flags,
-    window,
-    checksum: null,
-    urgent: 0,
-    options,
-  };
-  pkt.payloadLength = len;
-  pkt.payload = payload;
-  pkt.flowId = sk.flowId;
-  pkt.sentAt = sk.sim.now;
-  return pkt;
+  const ack = flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0;
+  return tcpSegment(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, (sk.iss + seq) >>> 0, ack, flags, window, options, len, payload, sk.flowId, sk.sim.now);
 }
 
 /** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */
 export function output(sk: TcpSocket, pkt: Packet): boolean {
-  const layer = sk.layer;
+  return transmit(sk.layer, pkt);
+}
+
+/** Hands a segment to IP (ip_local_out), counting OutSegs (and OutNoRoutes when there is no route). */
+export function transmit(layer: TcpLayer, pkt: Packet): boolean {
   layer.counters.OutSegs++;
   if (!layer.stack.ipLocalOut(pkt)) {
     layer.counters.OutNoRoutes++;

@@ -8,19 +8,22 @@ import type { Packet } from '../../packet/packet.js';
 import { TcpFlag } from '../../wire/types.js';
 import { MS } from './config.js';
 import { ackArrived } from './input.js';
-import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN } from './options.js';
+import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN, type SynOptions } from './options.js';
 import { buildPacket, output, pushPendingFrames, sendAck, tsNow } from './output.js';
 import { NO_SEGS, TxSeg } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 import { fail } from './teardown.js';
 import { armRto, rttSample } from './timers.js';
 
+/** What the SYN or SYN-ACK being handled offered (read before the next one arrives: no record per handshake). */
+const synSeen: SynOptions = { mss: null, wscale: null, sackPermitted: false, tsval: null, tsecr: 0 };
+
 /** Active open (tcp_v4_connect + tcp_connect). */
 export function startConnect(sk: TcpSocket): void {
   const layer = sk.layer;
-  sk.iss = layer.isnRng.uint32();
+  sk.iss = layer.isnRng.uint32() | 0;
   sk.inetId = layer.inetIdRng.int(65536);
-  sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr);
+  sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr) | 0;
   const mtu = layer.stack.mtuFor(sk.remoteAddr);
   sk.advMss = mtu !== null ? mtu - 40 : 536;
   initRcvWindow(sk, sk.advMss);
@@ -36,12 +39,12 @@ export function startConnect(sk: TcpSocket): void {
 export function startPassive(sk: TcpSocket, syn: Packet): void {
   const layer = sk.layer;
   const t = syn.tcp!;
-  const o = parseSynOptions(t.options);
-  sk.irs = t.seq;
+  const o = parseSynOptions(t.options, synSeen);
+  sk.irs = t.seq | 0;
   sk.rcvNxt = 1;
-  sk.iss = layer.isnRng.uint32();
+  sk.iss = layer.isnRng.uint32() | 0;
   sk.inetId = layer.inetIdRng.int(65536);
-  sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr);
+  sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr) | 0;
   const mtu = layer.stack.mtuFor(sk.remoteAddr);
   sk.advMss = mtu !== null ? mtu - 40 : 536;
   negotiate(sk, o, t.window);
@@ -52,11 +55,11 @@ export function startPassive(sk: TcpSocket, syn: Packet): void {
 }
 
 /** Takes the peer's SYN options: SACK, timestamps, window scale, MSS (tcp_parse_options + tcp_sync_mss). */
-function negotiate(sk: TcpSocket, o: ReturnType<typeof parseSynOptions>, synWindow: number): void {
+function negotiate(sk: TcpSocket, o: SynOptions, synWindow: number): void {
   const c = sk.cfg;
   sk.sackOk = c.sack && o.sackPermitted;
   sk.tsOk = c.timestamps && o.tsval !== null;
-  if (o.tsval !== null) sk.tsRecent = o.tsval;
+  if (o.tsval !== null) sk.tsRecent = o.tsval | 0;
   if (c.windowScaling && o.wscale !== null) {
     sk.sndWscale = o.wscale;
     sk.rcvWscale = LINUX_WSCALE;
@@ -130,8 +133,8 @@ export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
     }
   } else if (flags & TcpFlag.RST) return;
   if (!(flags & TcpFlag.SYN) || !(flags & TcpFlag.ACK)) return; // simultaneous open not modelled
-  const o = parseSynOptions(t.options);
-  sk.irs = t.seq;
+  const o = parseSynOptions(t.options, synSeen);
+  sk.irs = t.seq | 0;
   sk.rcvNxt = 1;
   sk.rcvWup = 1;
   negotiate(sk, o, t.window);
@@ -171,14 +174,14 @@ export function established(sk: TcpSocket): void {
  * is established and handed to the listener's accept callback. False when the ACK is not for our
  * SYN-ACK (answered with RST).
  */
-export function synRecvAckArrived(sk: TcpSocket, pkt: Packet, hasData: boolean): boolean {
+export function synRecvAckArrived(sk: TcpSocket, pkt: Packet, seq: number, hasData: boolean): boolean {
   const t = pkt.tcp!;
   const ack = sk.sndUna + ((t.ack - ((sk.iss + sk.sndUna) >>> 0)) | 0);
   if (ack !== 1) {
     sk.layer.sendReset(pkt);
     return false;
   }
-  ackArrived(sk, pkt, hasData);
+  ackArrived(sk, pkt, seq, hasData);
   established(sk);
   const l = sk.listener;
   sk.listener = null;

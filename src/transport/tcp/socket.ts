@@ -47,6 +47,11 @@ export class TcpSocket implements CcState {
   onClose: (() => void) | null = null;
 
   // --- sequence space (offsets: SYN = 0, first data byte = 1) ---
+  /**
+   * ISN and IRS as signed 32-bit values (small integers, so V8 keeps them in the socket instead of a
+   * boxed double per field); every use reads them modulo 2^32 (`(iss + x) >>> 0`). So are tsRecent
+   * and tsOffset below.
+   */
   iss = 0;
   irs = 0;
   sndUna = 0;

@@ -15,15 +15,13 @@
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { Packet } from '../../packet/packet.js';
-import { ipv4Header } from '../../wire/ipv4.js';
-import { IP_DF, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
+import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
 import { releasedCongestionControl } from './cc.js';
 import { MS } from './config.js';
 import type { TcpLayer } from './layer.js';
 import { establishedOptions } from './options.js';
-import { freeSpace, sackBlocks, windowFor } from './output.js';
+import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
 import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
 import { setState, type TcpSocket } from './socket.js';
 
@@ -155,30 +153,12 @@ export function twArrived(tw: TimeWaitSock, flags: number): void {
 
 /** tcp_v4_timewait_ack: the ACK a live socket's tcp_send_ack would have sent (same options, window, IP ID). */
 function twSendAck(tw: TimeWaitSock): void {
-  const layer = tw.layer;
-  const now = layer.stack.sim.now;
+  const now = tw.layer.stack.sim.now;
   const opts = establishedOptions(tw.tsOk, (Math.floor(now / MS) + tw.tsOffset32) >>> 0, tw.tsRecent32, tw.sack);
-  const pkt = new Packet();
   const id = tw.inetId;
   tw.inetId = (id + 1) & 0xffff;
-  pkt.ip = ipv4Header(IpProto.TCP, tw.localAddr, tw.remoteAddr, IP_DF, 0, 64, id);
-  pkt.tcp = {
-    srcPort: tw.localPort,
-    dstPort: tw.remotePort,
-    seq: tw.sndNxt32 >>> 0,
-    ack: tw.rcvNxt32 >>> 0,
-    flags: TcpFlag.ACK,
-    window: tw.window,
-    checksum: null,
-    urgent: 0,
-    options: opts,
-  };
-  pkt.payloadLength = 0;
-  pkt.payload = null;
-  pkt.flowId = tw.flowId;
-  pkt.sentAt = now;
-  layer.counters.OutSegs++;
-  if (!layer.stack.ipLocalOut(pkt)) layer.counters.OutNoRoutes++;
+  const pkt = tcpSegment(tw.localAddr, tw.remoteAddr, 0, id, tw.localPort, tw.remotePort, tw.sndNxt32 >>> 0, tw.rcvNxt32 >>> 0, TcpFlag.ACK, tw.window, opts, 0, null, tw.flowId, now);
+  transmit(tw.layer, pkt);
 }
 
 /**
