@@ -317,10 +317,35 @@ describe('scan-gen', () => {
     const src = fn.toString();
     expect(src).toContain('c.inIf.startsWith("veth")');
     expect(src).toContain('ip.protocol === 6');
-    expect(src).toContain('pkt.tcp.dstPort === 80');
+    // Addresses and single ports are the scan's constants (k0, k1, ...), masks and the rest written out.
+    expect(src).toContain('(((ip.src & 4278190080) >>> 0) !== k0)');
+    expect(src).toContain('pkt.tcp.dstPort === k1');
     expect(src).not.toContain('f1(');
     // The statistic closure (stateful) is the only one called; the mark test follows it.
     expect(src).toMatch(/f0\(c\) && \(\(\(pkt\.mark & 1\) >>> 0\) === 1\)/);
     expect(IpProto.TCP).toBe(6);
+  });
+
+  it('chains that differ only in addresses and ports get scans of one source, each testing its own constants', () => {
+    const sep = (addr: string, port: number) => {
+      const rs = rules(`*nat
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        :SEP - [0:0]
+        -A SEP -s ${addr}/32 -j MARK --set-xmark 0x4000/0x4000
+        -A SEP -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${addr}:8080
+        COMMIT
+      `);
+      const chain = rs.tables[0]!.chains.find((c) => c.name === 'SEP')!;
+      return genScan(chain.rules.map((r) => ({ rule: r, ...compileRuleParts(r, LATE_ENV) })), LATE_ENV);
+    };
+    const a = sep('10.244.1.5', 80);
+    const b = sep('10.244.2.7', 443);
+    expect(a.toString()).toBe(b.toString());
+    const at = (fn: typeof a, src: string, dport: number) => fn({ pkt: tcp(src, 1000, '10.96.0.1', dport), ip: tcp(src, 1000, '10.96.0.1', dport).ip!, inIf: '', outIf: '', now: 0 }, 0, null);
+    expect([at(a, '10.244.1.5', 1), at(a, '10.244.2.7', 80), at(a, '10.244.2.7', 443)]).toEqual([0, 1, -1]);
+    expect([at(b, '10.244.1.5', 1), at(b, '10.244.2.7', 80), at(b, '10.244.1.5', 443)]).toEqual([-1, 0, 1]);
   });
 });
