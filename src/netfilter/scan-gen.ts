@@ -32,15 +32,28 @@ export interface GenEnv {
   fns: MatchFn[];
   /** True when some rule tests the conntrack state (the function then declares its cache `cs`). */
   usesCt: boolean;
+  /**
+   * null: constants are written out. Else addresses of -s/-d and single ports go here and the code
+   * reads them as k0, k1, ... (by index), so chains differing only in them (kube-proxy's KUBE-SVC-* and
+   * KUBE-SEP-* chains) share one generated function body (genScan's cache by source).
+   */
+  consts: number[] | null;
+}
+
+/** `n` as the generated code reads it: a literal, or the next constant of `g.consts`. */
+function konst(n: number, g: GenEnv): string {
+  if (g.consts === null) return String(n);
+  g.consts.push(n);
+  return `k${g.consts.length - 1}`;
 }
 
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 /** `expr` compared with a port range, true when inside (negated with neg). */
-function portTest(expr: string, r: Neg<PortRange>): string | null {
+function portTest(expr: string, r: Neg<PortRange>, g: GenEnv): string | null {
   const { min, max } = r.value;
   if (!isU32(min) || !isU32(max)) return null;
-  if (min === max) return `(${expr} ${r.neg ? '!==' : '==='} ${min})`;
+  if (min === max) return `(${expr} ${r.neg ? '!==' : '==='} ${konst(min, g)})`;
   const inside = `(${expr} >= ${min} && ${expr} <= ${max})`;
   return r.neg ? `!${inside}` : inside;
 }
@@ -56,7 +69,7 @@ function inline(p: TestPart, rule: Rule, g: GenEnv): string | null {
       const n = p === 'src' ? rule.src! : rule.dst!;
       const { addr, prefix } = n.value;
       if (!isU32(addr) || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return null;
-      return `(((ip.${p} & ${maskFromPrefix(prefix)}) >>> 0) ${n.neg ? '!==' : '==='} ${addr})`;
+      return `(((ip.${p} & ${maskFromPrefix(prefix)}) >>> 0) ${n.neg ? '!==' : '==='} ${konst(addr, g)})`;
     }
     case 'in':
     case 'out': {
@@ -98,12 +111,12 @@ function inlineMatch(m: Match, g: GenEnv): string | null {
         dp = '(pkt.tcp ? pkt.tcp.dstPort : pkt.udp.dstPort)';
       }
       if (m.sport) {
-        const t = portTest(sp, m.sport);
+        const t = portTest(sp, m.sport, g);
         if (t === null) return null;
         conds.push(t);
       }
       if (m.dport) {
-        const t = portTest(dp, m.dport);
+        const t = portTest(dp, m.dport, g);
         if (t === null) return null;
         conds.push(t);
       }
@@ -183,13 +196,14 @@ export function bindClosures(g: GenEnv): string {
  * closures were compiled with (LATE_ENV): generated code reads it per packet, as they do.
  */
 export function genScan(rules: readonly ScanRule[], env: MatchEnv): ScanFn {
-  const g: GenEnv = { env, fns: [], usesCt: false };
+  const g: GenEnv = { env, fns: [], usesCt: false, consts: [] };
   const cases: string[] = [];
   for (let k = 0; k < rules.length; k++) {
     const cond = ruleCondition(rules[k]!, g);
     cases.push(cond === '' ? `case ${k}: return ${k};` : `case ${k}: if (${cond}) return ${k};`);
   }
   const src = `${bindClosures(g)}
+${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
 return function scan(c, i) {
   const ip = c.ip;
   const pkt = c.pkt;
@@ -199,6 +213,19 @@ return function scan(c, i) {
   }
   return -1;
 };`;
-  const factory = new Function('F', 'E', 'ctStateBits', src) as (F: MatchFn[], E: MatchEnv, ctb: typeof ctStateBits) => (c: EvalCtx, i: number) => number;
-  return factory(g.fns, env, ctStateBits);
+  let factory = scanFactories.get(src);
+  if (factory === undefined) {
+    factory = new Function('F', 'E', 'ctStateBits', 'K', src) as ScanFactory;
+    if (scanFactories.size < SCAN_FACTORIES_MAX) scanFactories.set(src, factory);
+  }
+  return factory(g.fns, env, ctStateBits, g.consts!);
 }
+
+type ScanFactory = (F: MatchFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[]) => (c: EvalCtx, i: number) => number;
+/**
+ * Scan factories by generated source (constants read from K): the scans of chains of one shape (a
+ * big cluster's thousands of KUBE-SVC-* / KUBE-SEP-* chains) are closures of one function, so V8
+ * parses, compiles and optimizes it once for all of them. `env` is the same for every scan (LATE_ENV).
+ */
+const scanFactories = new Map<string, ScanFactory>();
+const SCAN_FACTORIES_MAX = 4096;

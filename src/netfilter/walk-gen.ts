@@ -102,7 +102,7 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
     start.set(ch, s);
     s += ch.rules.length + 1;
   }
-  const g: GenEnv = { env, fns: [], usesCt: false };
+  const g: GenEnv = { env, fns: [], usesCt: false, consts: null };
   const R: CRule[] = [];
   const T: TargetFn[] = [];
   const cases: string[] = [];

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderIptablesSave, restoreInto } from '../../src/netfilter/iptables-save.js';
 import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
 import { TcpFlag } from '../../src/wire/types.js';
-import { FakeHost, ip, rules, tcp } from './helpers.js';
+import { FakeHost, ip, rules, tcp, udp } from './helpers.js';
 
 const A = '192.168.1.10';
 const B = '192.168.1.11';
@@ -121,5 +121,43 @@ describe('compiled chains shared between namespaces', () => {
     const t = texts[1]!.tables[0]!;
     const broken = { ...texts[1]!, tables: [{ ...t, chains: t.chains.map((ch) => (ch.name === 'LOCAL' ? { ...ch, rules: [{ ...ch.rules[0]!, target: { kind: 'jump' as const, chain: 'NOPE' } }] } : ch)) }] };
     expect(() => new Netfilter(new FakeHost([ip(B)])).load(broken)).toThrow('filter: chain LOCAL jumps to unknown chain NOPE');
+  });
+
+  it('compiles small chains parsed again with equal rules once (flanneld appends the same FORWARD rules on every node), never an nth rule', () => {
+    // Each namespace parses its own text (distinct rule arrays), as a per-node writer does.
+    const text = (fwd: string, nth = '') => `*filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD DROP [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :IFWD - [0:0]
+      -A FORWARD -m comment --comment "interned fwd" -j IFWD
+      -A IFWD -s ${fwd} -j ACCEPT
+      -A IFWD -p udp${nth} -j ACCEPT
+      COMMIT`;
+    const nfs = [A, B, A, B].map((h) => new Netfilter(new FakeHost([ip(h)])));
+    const [a, b, c, d] = nfs as [Netfilter, Netfilter, Netfilter, Netfilter];
+    a.load(rules(text('10.244.0.0/16')));
+    b.load(rules(text('10.244.0.0/16')));
+    c.load(rules(text('10.245.0.0/16')));
+    for (const chain of ['FORWARD', 'IFWD']) {
+      expect(b.compiledChain('filter', chain)).toBe(a.compiledChain('filter', chain));
+      expect(c.compiledChain('filter', chain)).not.toBe(a.compiledChain('filter', chain));
+    }
+    // Shared code, own counters and verdicts.
+    const fwd = (nf: Netfilter, src: string) => nf.hook(NfHook.FORWARD, tcp(src, 1000, '10.0.0.9', 80, TcpFlag.SYN), 'eth0', 'eth1').kind;
+    expect(fwd(a, '10.244.1.2')).toBe('accept');
+    expect(fwd(b, '10.245.1.2')).toBe('drop');
+    expect(fwd(c, '10.245.1.2')).toBe('accept');
+    expect(a.save()).toBe(b.save().replace(':FORWARD DROP [1:40]', ':FORWARD DROP [0:0]'));
+    expect(a.ruleset().tables[0]!.chains.find((ch) => ch.name === 'IFWD')!.rules.map((r) => r.counters.packets)).toEqual([1, 0]);
+    expect(b.ruleset().tables[0]!.chains.find((ch) => ch.name === 'IFWD')!.rules.map((r) => r.counters.packets)).toEqual([0, 0]);
+    // -m statistic --mode nth keeps a counter per rule: equal rules of two namespaces stay apart.
+    const nth = ' -m statistic --mode nth --every 2 --packet 0';
+    d.load(rules(text('10.244.0.0/16', nth)));
+    const e = new Netfilter(new FakeHost([ip(A)]));
+    e.load(rules(text('10.244.0.0/16', nth)));
+    expect(e.compiledChain('filter', 'IFWD')).not.toBe(d.compiledChain('filter', 'IFWD'));
+    const u = (nf: Netfilter) => nf.hook(NfHook.FORWARD, udp('10.9.0.1', 1000, '10.0.0.9', 53), 'eth0', 'eth1').kind;
+    expect([u(d), u(e), u(d), u(e)]).toEqual(['drop', 'drop', 'accept', 'accept']);
   });
 });

@@ -7,7 +7,7 @@
 // Same verdicts, packets after the hooks, rule walk counts, traces, counters and conntrack table.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JIT } from '../../src/netfilter/compiled.js';
+import { JIT, forgetInternedChains } from '../../src/netfilter/compiled.js';
 import { formatConntrackTable } from '../../src/netfilter/conntrack.js';
 import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
 import { Netfilter, NfHook, type NfTraceEvent } from '../../src/netfilter/netfilter.js';
@@ -144,6 +144,7 @@ const host = () => new FakeHost([ip(NODE), ip('10.244.0.1')], { eth0: ip(NODE), 
 /** Runs the packets through one namespace with the JIT threshold `hot`; everything observable, as text. */
 function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = Infinity, walk = true, nfHost = host()) {
   const nf = new Netfilter(nfHost, { indexMinRules });
+  forgetInternedChains(); // each run compiles its own chains (the reference run's are never generated)
   nf.load(parseIptablesSave(text, 'gen'));
   const events: NfTraceEvent[] = [];
   nf.trace = (e) => events.push(e);
@@ -316,10 +317,35 @@ describe('scan-gen', () => {
     const src = fn.toString();
     expect(src).toContain('c.inIf.startsWith("veth")');
     expect(src).toContain('ip.protocol === 6');
-    expect(src).toContain('pkt.tcp.dstPort === 80');
+    // Addresses and single ports are the scan's constants (k0, k1, ...), masks and the rest written out.
+    expect(src).toContain('(((ip.src & 4278190080) >>> 0) !== k0)');
+    expect(src).toContain('pkt.tcp.dstPort === k1');
     expect(src).not.toContain('f1(');
     // The statistic closure (stateful) is the only one called; the mark test follows it.
     expect(src).toMatch(/f0\(c\) && \(\(\(pkt\.mark & 1\) >>> 0\) === 1\)/);
     expect(IpProto.TCP).toBe(6);
+  });
+
+  it('chains that differ only in addresses and ports get scans of one source, each testing its own constants', () => {
+    const sep = (addr: string, port: number) => {
+      const rs = rules(`*nat
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        :SEP - [0:0]
+        -A SEP -s ${addr}/32 -j MARK --set-xmark 0x4000/0x4000
+        -A SEP -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${addr}:8080
+        COMMIT
+      `);
+      const chain = rs.tables[0]!.chains.find((c) => c.name === 'SEP')!;
+      return genScan(chain.rules.map((r) => ({ rule: r, ...compileRuleParts(r, LATE_ENV) })), LATE_ENV);
+    };
+    const a = sep('10.244.1.5', 80);
+    const b = sep('10.244.2.7', 443);
+    expect(a.toString()).toBe(b.toString());
+    const at = (fn: typeof a, src: string, dport: number) => fn({ pkt: tcp(src, 1000, '10.96.0.1', dport), ip: tcp(src, 1000, '10.96.0.1', dport).ip!, inIf: '', outIf: '', now: 0 }, 0, null);
+    expect([at(a, '10.244.1.5', 1), at(a, '10.244.2.7', 80), at(a, '10.244.2.7', 443)]).toEqual([0, 1, -1]);
+    expect([at(b, '10.244.1.5', 1), at(b, '10.244.2.7', 80), at(b, '10.244.1.5', 443)]).toEqual([-1, 0, 1]);
   });
 });
