@@ -188,6 +188,7 @@ const enum Src {
   Near,
   Far,
   Lane,
+  Run,
 }
 
 /**
@@ -226,6 +227,11 @@ export class Scheduler implements Live {
   /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
   private lanesMin = -1;
   private lanesMinValid = true;
+  /**
+   * No lane takes an event due before this: with every lane non-empty, a lower bound of their last
+   * events' times (a lane's last time only grows until it empties); -1 while a lane may be empty.
+   */
+  private laneFloor = -1;
   /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
   private located = false;
   private src: Src = Src.Empty;
@@ -245,6 +251,11 @@ export class Scheduler implements Live {
   /** The wheel's first non-empty slot number, valid while `nextValid` and wheeled > 0. */
   private next = 0;
   private nextValid = false;
+  /** The opened slot's events sorted by (time, seq), consumed from runHead; runT/runS: the head's key. */
+  private run: SimEvent[] = [];
+  private runHead = 0;
+  private runT = 0;
+  private runS = 0;
 
   /** `shift`, `bits`: the wheel's slot width (2^shift ns) and slot count (2^bits); tests use small ones. */
   constructor(shift = WHEEL_SHIFT, bits = WHEEL_BITS) {
@@ -312,29 +323,35 @@ export class Scheduler implements Live {
     }
     // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
     // else an empty lane; else the near or the far heap.
-    const len = this.laneLen;
-    const tail = this.laneTail;
     let best = -1;
-    let bestTime = -1;
-    let empty = -1;
-    for (let k = 0; k < LANES; k++) {
-      if (len[k] === 0) {
-        if (empty < 0) empty = k;
-        continue;
+    if (time >= this.laneFloor) {
+      const len = this.laneLen;
+      const tail = this.laneTail;
+      let bestTime = -1;
+      let empty = -1;
+      let floor = Infinity;
+      for (let k = 0; k < LANES; k++) {
+        if (len[k] === 0) {
+          if (empty < 0) empty = k;
+          continue;
+        }
+        const t = tail[k]!;
+        if (t < floor) floor = t;
+        if (t <= time && t > bestTime) {
+          best = k;
+          bestTime = t;
+        }
       }
-      const t = tail[k]!;
-      if (t <= time && t > bestTime) {
-        best = k;
-        bestTime = t;
-      }
+      this.laneFloor = empty < 0 ? floor : -1;
+      if (best < 0) best = empty;
     }
-    if (best < 0) best = empty;
     if (best < 0) {
       if (far) this.far.push(ev);
       else this.near.push(ev);
       return;
     }
     const lane = this.lanes[best]!;
+    const len = this.laneLen;
     if (len[best] === 0) {
       if (lane.head > 0) {
         lane.items.length = 0;
@@ -346,7 +363,7 @@ export class Scheduler implements Live {
     }
     lane.items.push(ev);
     len[best] = len[best]! + 1;
-    tail[best] = time;
+    this.laneTail[best] = time;
   }
 
   /** Appends an event to wheel slot number b (open < b <= open + mask). */
@@ -402,18 +419,36 @@ export class Scheduler implements Live {
     return this.next;
   }
 
-  /** Opens wheel slot number b (the first non-empty one): its events go to the near heap. */
+  /**
+   * Opens wheel slot number b (the first non-empty one; the run is empty): its events, sorted by
+   * (time, seq), become the run (the slot takes the run's empty array).
+   */
   private openSlot(b: number): void {
     const k = b & this.mask;
     const arr = this.slots[k]!;
-    const near = this.near;
-    for (let i = 0; i < arr.length; i++) {
+    const m = arr.length;
+    // Insertion sort: a slot holds a few events.
+    for (let i = 0; i < m; i++) {
       const ev = arr[i]!;
       ev.slot = -1;
-      near.push(ev);
+      const t = ev.time;
+      const q = ev.seq;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const o = arr[j]!;
+        if (o.time < t || (o.time === t && o.seq < q)) break;
+        arr[j + 1] = o;
+      }
+      arr[j + 1] = ev;
     }
-    this.wheeled -= arr.length;
-    arr.length = 0;
+    this.wheeled -= m;
+    const run = this.run;
+    run.length = 0;
+    this.slots[k] = run;
+    this.run = arr;
+    this.runHead = 0;
+    this.runT = arr[0]!.time;
+    this.runS = arr[0]!.seq;
     this.bits[k >> 5] = this.bits[k >> 5]! & ~(1 << (k & 31));
     this.open = b;
     this.openEnd = (b + 1) * this.width;
@@ -429,7 +464,15 @@ export class Scheduler implements Live {
   private compact(): void {
     this.located = false;
     this.lanesMinValid = false;
-    let n = this.near.compact() + this.far.compact() + this.wheeled;
+    this.laneFloor = -1;
+    const run = this.run.slice(this.runHead).filter((e) => !e.cancelled);
+    this.run = run;
+    this.runHead = 0;
+    if (run.length > 0) {
+      this.runT = run[0]!.time;
+      this.runS = run[0]!.seq;
+    }
+    let n = this.near.compact() + this.far.compact() + this.wheeled + run.length;
     for (let k = 0; k < LANES; k++) {
       const l = this.lanes[k]!;
       const items = l.items.slice(l.head).filter((e) => !e.cancelled);
@@ -499,15 +542,18 @@ export class Scheduler implements Live {
         bs = this.laneHeadS[k]!;
       }
     }
+    if (this.runHead < this.run.length) {
+      const t = this.runT;
+      if (t < bt || (t === bt && this.runS < bs)) return Src.Run; // before openEnd: no slot to open
+    }
     // Every event in the wheel is at or after openEnd, and those of its first non-empty slot at or
     // after that slot's start: open it when the best so far is not before that.
     if (bt >= this.openEnd && this.wheeled > 0) {
       const b = this.nextSlot();
       if (b * this.width <= bt) {
-        // The near heap was empty (bt is not before openEnd): it holds the opened slot's events now.
         this.openSlot(b);
-        const t = near.ht[0]!;
-        if (t < bt || (t === bt && near.hs[0]! < bs)) src = Src.Near;
+        const t = this.runT;
+        if (t < bt || (t === bt && this.runS < bs)) src = Src.Run;
       }
     }
     return src;
@@ -521,7 +567,19 @@ export class Scheduler implements Live {
     this.located = false;
     let top: SimEvent;
     if (src === Src.Near) top = this.near.pop();
-    else if (src === Src.Far) top = this.far.pop();
+    else if (src === Src.Run) {
+      const run = this.run;
+      top = run[this.runHead]!;
+      run[this.runHead++] = undefined as unknown as SimEvent; // no reference kept for the GC
+      if (this.runHead === run.length) {
+        run.length = 0;
+        this.runHead = 0;
+      } else {
+        const next = run[this.runHead]!;
+        this.runT = next.time;
+        this.runS = next.seq;
+      }
+    } else if (src === Src.Far) top = this.far.pop();
     else {
       const k = this.lanesMin;
       const lane = this.lanes[k]!;
@@ -531,6 +589,7 @@ export class Scheduler implements Live {
       const left = this.laneLen[k]! - 1;
       this.laneLen[k] = left;
       if (left === 0) {
+        this.laneFloor = -1;
         lane.items.length = 0;
         lane.head = 0;
       } else {
@@ -566,6 +625,7 @@ export class Scheduler implements Live {
     }
     const src = this.src;
     if (src === Src.Near) return this.near.h[0];
+    if (src === Src.Run) return this.run[this.runHead];
     if (src === Src.Far) return this.far.h[0];
     const lane = this.lanes[this.lanesMin]!;
     return lane.items[lane.head];
