@@ -19,8 +19,9 @@ interface Live {
 
 /**
  * One scheduled event. `cancel()` marks it: an event in the timing wheel leaves the queue at once,
- * one elsewhere is skipped when popped (lazy cancel). A background event (periodic housekeeping such as the kubelet's probes, and what it causes) does not
- * keep a run without a duration alive: see Simulator.run.
+ * one elsewhere is skipped when popped (lazy cancel). A background event (periodic housekeeping such
+ * as the kubelet's probes, and what it causes) does not keep a run without a duration alive: see
+ * Simulator.run.
  */
 export class SimEvent {
   /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
@@ -193,19 +194,18 @@ const enum Src {
 
 /**
  * The future event list, ordered exactly by (time, seq) whatever structure holds an event:
- * - a timing wheel of unsorted slots, one per 2^shift ns of the next 2^bits slots, for events beyond
- *   the open slot: inserting is an append, cancelling a swap-remove (a cancelled timer leaves at
- *   once, never sifted nor popped). When the earliest event of the other structures is not before
- *   the wheel's next non-empty slot, that slot is opened: its events move to the near heap;
  * - a near heap (a binary min-heap keyed by (time, seq), keys in typed arrays) for events due before
- *   the end of the open slot (frames in flight, zero-delay hand-offs) and the opened slots' events;
- * - a few sorted lanes: an event due before the open slot's end or beyond the wheel's horizon that
- *   is not before the last event of a lane (the latest such lane, else an empty one) is appended to
- *   it in O(1): the frames of one wire, TIME_WAIT's 60 s, a periodic probe;
- * - a far heap for events beyond the horizon that fit no lane.
- * The earliest event is the least of the heaps' tops and the lanes' heads, once no wheel slot may
- * hold an earlier one. Outside the wheel cancel is lazy: the event is skipped when popped, and the
- * queue is compacted when most of it is cancelled.
+ *   the end of the open wheel slot: frames in flight, zero-delay hand-offs;
+ * - a timing wheel of unsorted slots, one per 2^shift ns of the next 2^bits slots, for the events
+ *   after the open slot: inserting is an append, cancelling a swap-remove (a cancelled timer leaves
+ *   at once, never sifted nor popped). When the earliest event of the other structures is not before
+ *   the wheel's first non-empty slot, that slot is opened: its events, sorted, become the run;
+ * - beyond the wheel's horizon, a few sorted lanes: an event not before the last event of a lane
+ *   (the latest such lane, else an empty one) is appended to it in O(1) (TIME_WAIT's 60 s, a periodic
+ *   probe), else it goes to the far heap.
+ * The earliest event is the least of the heaps' tops, the run's and the lanes' heads, once no wheel
+ * slot may hold an earlier one. Outside the wheel cancel is lazy: the event is skipped when popped,
+ * and the queue is compacted when most of it is cancelled.
  */
 export class Scheduler implements Live {
   private readonly near = new KeyHeap();
@@ -219,19 +219,15 @@ export class Scheduler implements Live {
   /** Events queued (lazily cancelled ones included). */
   private n = 0;
   private seq = 0;
-  /** Live: foreground events pending, and cancelled events still queued (outside the wheel). */
+  /** Foreground events still to run (not cancelled); kept by place, pop and SimEvent.cancel. */
   foreground = 0;
+  /** Cancelled events still queued (outside the wheel); kept by SimEvent.cancel, pop and compact. */
   cancelled = 0;
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
   /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
   private lanesMin = -1;
   private lanesMinValid = true;
-  /**
-   * No lane takes an event due before this: with every lane non-empty, a lower bound of their last
-   * events' times (a lane's last time only grows until it empties); -1 while a lane may be empty.
-   */
-  private laneFloor = -1;
   /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
   private located = false;
   private src: Src = Src.Empty;
@@ -312,46 +308,42 @@ export class Scheduler implements Live {
     if (!ev.background) this.foreground++;
     if (this.cancelled > COMPACT_MIN && this.cancelled * 2 > this.n) this.compact();
     this.n++;
-    let far = false;
-    if (time >= this.openEnd) {
-      const b = Math.floor(time * this.inv);
-      if (b - this.open <= this.mask) {
-        this.wheel(ev, b);
-        return;
-      }
-      far = true;
+    if (time < this.openEnd) {
+      this.near.push(ev);
+      return;
     }
-    // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
-    // else an empty lane; else the near or the far heap.
+    const b = Math.floor(time * this.inv);
+    if (b - this.open <= this.mask) this.wheel(ev, b);
+    else this.beyond(ev, time);
+  }
+
+  /**
+   * Places an event beyond the wheel's horizon. Best fit: the lane whose last event is the latest at
+   * or before `time` (seq is always larger); else an empty lane; else the far heap.
+   */
+  private beyond(ev: SimEvent, time: TimeNs): void {
+    const len = this.laneLen;
+    const tail = this.laneTail;
     let best = -1;
-    if (time >= this.laneFloor) {
-      const len = this.laneLen;
-      const tail = this.laneTail;
-      let bestTime = -1;
-      let empty = -1;
-      let floor = Infinity;
-      for (let k = 0; k < LANES; k++) {
-        if (len[k] === 0) {
-          if (empty < 0) empty = k;
-          continue;
-        }
-        const t = tail[k]!;
-        if (t < floor) floor = t;
-        if (t <= time && t > bestTime) {
-          best = k;
-          bestTime = t;
-        }
+    let bestTime = -1;
+    let empty = -1;
+    for (let k = 0; k < LANES; k++) {
+      if (len[k] === 0) {
+        if (empty < 0) empty = k;
+        continue;
       }
-      this.laneFloor = empty < 0 ? floor : -1;
-      if (best < 0) best = empty;
+      const t = tail[k]!;
+      if (t <= time && t > bestTime) {
+        best = k;
+        bestTime = t;
+      }
     }
+    if (best < 0) best = empty;
     if (best < 0) {
-      if (far) this.far.push(ev);
-      else this.near.push(ev);
+      this.far.push(ev);
       return;
     }
     const lane = this.lanes[best]!;
-    const len = this.laneLen;
     if (len[best] === 0) {
       if (lane.head > 0) {
         lane.items.length = 0;
@@ -363,7 +355,7 @@ export class Scheduler implements Live {
     }
     lane.items.push(ev);
     len[best] = len[best]! + 1;
-    this.laneTail[best] = time;
+    tail[best] = time;
   }
 
   /** Appends an event to wheel slot number b (open < b <= open + mask). */
@@ -464,7 +456,6 @@ export class Scheduler implements Live {
   private compact(): void {
     this.located = false;
     this.lanesMinValid = false;
-    this.laneFloor = -1;
     const run = this.run.slice(this.runHead).filter((e) => !e.cancelled);
     this.run = run;
     this.runHead = 0;
@@ -589,7 +580,6 @@ export class Scheduler implements Live {
       const left = this.laneLen[k]! - 1;
       this.laneLen[k] = left;
       if (left === 0) {
-        this.laneFloor = -1;
         lane.items.length = 0;
         lane.head = 0;
       } else {
