@@ -1,21 +1,28 @@
 // core/scheduler — the future event list. Layer: core.
 // Mirrors ns-3's Scheduler: events ordered by (time, insertion sequence), so two events at the same
-// instant run in the order they were scheduled; cancel is a flag checked when the event is popped.
+// instant run in the order they were scheduled. A cancelled event within the timing wheel's horizon
+// leaves the queue at once; elsewhere cancel is a flag checked when the event is popped.
+import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
 /** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
 export type EventFn = (a: any, b: any) => void;
 
-/** Pending foreground events of one scheduler (not cancelled, not yet run), and cancelled events still queued. */
+/**
+ * Pending foreground events of one scheduler (not cancelled, not yet run), cancelled events still
+ * queued, and the removal of a cancelled event from the timing wheel (the scheduler itself).
+ */
 interface Live {
   foreground: number;
   cancelled: number;
+  unwheel(ev: SimEvent): void;
 }
 
 /**
- * One scheduled event. `cancel()` marks it; the scheduler skips it when popped (lazy cancel). A
- * background event (periodic housekeeping such as the kubelet's probes, and what it causes) does not
- * keep a run without a duration alive: see Simulator.run.
+ * One scheduled event. `cancel()` marks it: an event in the timing wheel leaves the queue at once,
+ * one elsewhere is skipped when popped (lazy cancel). A background event (periodic housekeeping such
+ * as the kubelet's probes, and what it causes) does not keep a run without a duration alive: see
+ * Simulator.run.
  */
 export class SimEvent {
   /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
@@ -28,6 +35,9 @@ export class SimEvent {
    * simulator hands it back to the scheduler's free list and a later post reuses the object.
    */
   pooled = false;
+  /** The wheel slot holding the event (-1: not in the wheel) and its index in that slot's array. */
+  slot = -1;
+  idx = 0;
   constructor(
     time: TimeNs,
     public seq: number,
@@ -43,13 +53,14 @@ export class SimEvent {
     if (this.cancelled) return;
     this.cancelled = true;
     if (this.popped) return;
-    // It stays queued until its time (lazy cancel): what it would have run goes now, so a cancelled
-    // timer (TCP's, a request's timeout) keeps no socket or request alive through the scavenges meanwhile.
+    // What it would have run goes now, so a cancelled timer (TCP's, a request's timeout) that stays
+    // queued until its time (lazy cancel, outside the wheel) keeps no socket or request alive meanwhile.
     this.fn = noop;
     this.a = undefined;
     this.b = undefined;
     if (!this.background) this.live.foreground--;
-    this.live.cancelled++;
+    if (this.slot >= 0) this.live.unwheel(this);
+    else this.live.cancelled++;
   }
 }
 
@@ -68,106 +79,14 @@ const LANES = 8;
 /** Most free events kept for reuse. */
 const FREE_MAX = 4096;
 
-/** Events due within this time of the clock go to the near heap (frames in flight, zero-delay hand-offs). */
-export const NEAR_NS = 1_000_000;
+/**
+ * The timing wheel: slots of 2^WHEEL_SHIFT ns (1.05 ms), 2^WHEEL_BITS of them (a horizon of 4.3 s:
+ * TCP's retransmission and delayed-ACK timers, request timeouts, inter-arrival gaps).
+ */
+export const WHEEL_SHIFT = 20;
+export const WHEEL_BITS = 12;
 
 function noop(): void {}
-
-/** A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events. */
-class KeyHeap {
-  readonly h: SimEvent[] = [];
-  /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
-  ht = new Float64Array(64);
-  hs = new Float64Array(64);
-
-  push(ev: SimEvent): void {
-    const time = ev.time;
-    const seq = ev.seq;
-    const h = this.h;
-    let i = h.length;
-    h.push(ev);
-    if (i === this.ht.length) this.grow();
-    const ht = this.ht;
-    const hs = this.hs;
-    // Sift up with a hole: parents later than the new event move down.
-    while (i > 0) {
-      const pi = (i - 1) >> 1;
-      const pt = ht[pi]!;
-      if (pt < time || (pt === time && hs[pi]! < seq)) break;
-      ht[i] = pt;
-      hs[i] = hs[pi]!;
-      h[i] = h[pi]!;
-      i = pi;
-    }
-    ht[i] = time;
-    hs[i] = seq;
-    h[i] = ev;
-  }
-
-  pop(): SimEvent {
-    const h = this.h;
-    const ht = this.ht;
-    const hs = this.hs;
-    const top = h[0]!;
-    const last = h.pop()!;
-    const m = h.length;
-    if (m > 0) {
-      // Sift the last event down from the root with a hole, comparing the keys' typed arrays.
-      const t = ht[m]!;
-      const s = hs[m]!;
-      let i = 0;
-      const half = m >> 1;
-      while (i < half) {
-        let ci = 2 * i + 1;
-        let ct = ht[ci]!;
-        let cs = hs[ci]!;
-        const ri = ci + 1;
-        if (ri < m) {
-          const rt = ht[ri]!;
-          const rs = hs[ri]!;
-          if (rt < ct || (rt === ct && rs < cs)) {
-            ci = ri;
-            ct = rt;
-            cs = rs;
-          }
-        }
-        if (t < ct || (t === ct && s < cs)) break;
-        ht[i] = ct;
-        hs[i] = cs;
-        h[i] = h[ci]!;
-        i = ci;
-      }
-      ht[i] = t;
-      hs[i] = s;
-      h[i] = last;
-    }
-    return top;
-  }
-
-  /** Keeps the events not cancelled (a sorted array is a heap); returns how many. */
-  compact(): number {
-    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
-    this.h.length = 0;
-    while (this.ht.length < keep.length) this.grow();
-    for (let i = 0; i < keep.length; i++) {
-      const e = keep[i]!;
-      this.h.push(e);
-      this.ht[i] = e.time;
-      this.hs[i] = e.seq;
-    }
-    return keep.length;
-  }
-
-  /** Doubles the key arrays. */
-  private grow(): void {
-    const t = new Float64Array(this.ht.length * 2);
-    t.set(this.ht);
-    this.ht = t;
-    const s = new Float64Array(this.hs.length * 2);
-    s.set(this.hs);
-    this.hs = s;
-  }
-}
 
 /** Where the earliest event is (Scheduler.locate). */
 const enum Src {
@@ -175,21 +94,25 @@ const enum Src {
   Near,
   Far,
   Lane,
+  Run,
 }
 
 /**
- * The future event list: two binary min-heaps keyed by (time, seq) with the comparison inline, plus a
- * few sorted lanes. Timers with one fixed delay (TIME_WAIT's 60 s, a request timeout, a periodic
- * probe) and the frames of one wire are scheduled in non-decreasing time order, so each such stream is
- * appended to a lane (the lane whose last event is the latest not after the new one, else an empty
- * lane) in O(1). An event that fits no lane goes to the near heap when it is due within NEAR_NS of
- * the clock (a frame in flight while the lanes hold long timers: veth and wire delays, zero-delay
- * hand-offs), else to the far heap: the near heap holds only the few dozen events in flight, so
- * inserting and popping them walks a few cache-hot levels instead of climbing over every pending
- * timer. The lanes' keys sit in typed arrays. The earliest event is the least of the two heaps' tops
- * and the lanes' heads, so the order is exactly (time, seq) whatever the split.
+ * The future event list, ordered exactly by (time, seq) whatever structure holds an event:
+ * - a near heap (a binary min-heap keyed by (time, seq), keys in typed arrays) for events due before
+ *   the end of the open wheel slot: frames in flight, zero-delay hand-offs;
+ * - a timing wheel of unsorted slots, one per 2^shift ns of the next 2^bits slots, for the events
+ *   after the open slot: inserting is an append, cancelling a swap-remove (a cancelled timer leaves
+ *   at once, never sifted nor popped). When the earliest event of the other structures is not before
+ *   the wheel's first non-empty slot, that slot is opened: its events, sorted, become the run;
+ * - beyond the wheel's horizon, a few sorted lanes: an event not before the last event of a lane
+ *   (the latest such lane, else an empty one) is appended to it in O(1) (TIME_WAIT's 60 s, a periodic
+ *   probe), else it goes to the far heap.
+ * The earliest event is the least of the heaps' tops, the run's and the lanes' heads, once no wheel
+ * slot may hold an earlier one. Outside the wheel cancel is lazy: the event is skipped when popped,
+ * and the queue is compacted when most of it is cancelled.
  */
-export class Scheduler {
+export class Scheduler implements Live {
   private readonly near = new KeyHeap();
   private readonly far = new KeyHeap();
   private readonly lanes: Lane[] = [];
@@ -198,11 +121,13 @@ export class Scheduler {
   private readonly laneTail = new Float64Array(LANES);
   private readonly laneHeadT = new Float64Array(LANES);
   private readonly laneHeadS = new Float64Array(LANES);
+  /** Events queued (lazily cancelled ones included). */
   private n = 0;
   private seq = 0;
-  /** Time of the last event popped: what "near" is measured from. */
-  private clock: TimeNs = TIME_ZERO;
-  private readonly live: Live = { foreground: 0, cancelled: 0 };
+  /** Foreground events still to run (not cancelled); kept by place, pop and SimEvent.cancel. */
+  foreground = 0;
+  /** Cancelled events still queued (outside the wheel); kept by SimEvent.cancel, pop and compact. */
+  cancelled = 0;
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
   /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
@@ -212,12 +137,40 @@ export class Scheduler {
   private located = false;
   private src: Src = Src.Empty;
 
-  constructor(private readonly nearNs = NEAR_NS) {
+  // The timing wheel. Slot number b (absolute) holds times [b * 2^shift, (b + 1) * 2^shift), at index b & mask.
+  private readonly inv: number;
+  private readonly mask: number;
+  /** Slot arrays by index (made on first use), and a bit per non-empty slot. */
+  private readonly slots: (SimEvent[] | undefined)[];
+  private readonly bits: Uint32Array;
+  /** The open slot's number: the wheel holds slots open+1 .. open+mask; times before `openEnd` go elsewhere. */
+  private open = 0;
+  private openEnd: TimeNs;
+  private readonly width: number;
+  /** Events in the wheel. */
+  private wheeled = 0;
+  /** The wheel's first non-empty slot number, valid while `nextValid` and wheeled > 0. */
+  private next = 0;
+  private nextValid = false;
+  /** The opened slot's events sorted by (time, seq), consumed from runHead; runT/runS: the head's key. */
+  private run: SimEvent[] = [];
+  private runHead = 0;
+  private runT = 0;
+  private runS = 0;
+
+  /** `shift`, `bits`: the wheel's slot width (2^shift ns) and slot count (2^bits); tests use small ones. */
+  constructor(shift = WHEEL_SHIFT, bits = WHEEL_BITS) {
     for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
+    this.width = 2 ** shift;
+    this.inv = 2 ** -shift;
+    this.mask = (1 << bits) - 1;
+    this.slots = new Array<SimEvent[] | undefined>(1 << bits).fill(undefined);
+    this.bits = new Uint32Array(Math.max(1, (1 << bits) >> 5));
+    this.openEnd = this.width;
   }
 
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
-    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
     this.place(ev);
     return ev;
   }
@@ -240,7 +193,7 @@ export class Scheduler {
       ev.background = background;
       ev.popped = false;
     } else {
-      ev = new SimEvent(time, this.seq++, fn, a, b, background, this.live);
+      ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
       ev.pooled = true;
     }
     this.place(ev);
@@ -257,11 +210,23 @@ export class Scheduler {
   private place(ev: SimEvent): void {
     const time = ev.time;
     this.located = false;
-    if (!ev.background) this.live.foreground++;
-    if (this.live.cancelled > COMPACT_MIN && this.live.cancelled * 2 > this.n) this.compact();
+    if (!ev.background) this.foreground++;
+    if (this.cancelled > COMPACT_MIN && this.cancelled * 2 > this.n) this.compact();
     this.n++;
-    // Best fit: the lane whose last event is the latest at or before `time` (seq is always larger);
-    // else an empty lane; else the near or the far heap.
+    if (time < this.openEnd) {
+      this.near.push(ev);
+      return;
+    }
+    const b = Math.floor(time * this.inv);
+    if (b - this.open <= this.mask) this.wheel(ev, b);
+    else this.beyond(ev, time);
+  }
+
+  /**
+   * Places an event beyond the wheel's horizon. Best fit: the lane whose last event is the latest at
+   * or before `time` (seq is always larger); else an empty lane; else the far heap.
+   */
+  private beyond(ev: SimEvent, time: TimeNs): void {
     const len = this.laneLen;
     const tail = this.laneTail;
     let best = -1;
@@ -280,8 +245,7 @@ export class Scheduler {
     }
     if (best < 0) best = empty;
     if (best < 0) {
-      if (time - this.clock < this.nearNs) this.near.push(ev);
-      else this.far.push(ev);
+      this.far.push(ev);
       return;
     }
     const lane = this.lanes[best]!;
@@ -299,6 +263,95 @@ export class Scheduler {
     tail[best] = time;
   }
 
+  /** Appends an event to wheel slot number b (open < b <= open + mask). */
+  private wheel(ev: SimEvent, b: number): void {
+    const k = b & this.mask;
+    let arr = this.slots[k];
+    if (arr === undefined) arr = this.slots[k] = [];
+    if (arr.length === 0) {
+      this.bits[k >> 5] = this.bits[k >> 5]! | (1 << (k & 31));
+      if (this.nextValid && b < this.next) this.next = b;
+    }
+    ev.slot = k;
+    ev.idx = arr.length;
+    arr.push(ev);
+    this.wheeled++;
+  }
+
+  /** Live: takes a cancelled event out of its wheel slot (swap with the slot's last event). */
+  unwheel(ev: SimEvent): void {
+    const k = ev.slot;
+    const arr = this.slots[k]!;
+    const last = arr.pop()!;
+    if (last !== ev) {
+      arr[ev.idx] = last;
+      last.idx = ev.idx;
+    } else if (arr.length === 0) {
+      this.bits[k >> 5] = this.bits[k >> 5]! & ~(1 << (k & 31));
+      this.nextValid = false;
+    }
+    ev.slot = -1;
+    this.wheeled--;
+    this.n--;
+    this.located = false;
+  }
+
+  /** The number of the wheel's first non-empty slot (the wheel is not empty). */
+  private nextSlot(): number {
+    if (this.nextValid) return this.next;
+    const mask = this.mask;
+    const bits = this.bits;
+    const words = bits.length;
+    const start = (this.open + 1) & mask;
+    let w = start >> 5;
+    // The first word without the slots before `start`; then whole words round the ring (back to the first).
+    let word = bits[w]! & (-1 << (start & 31));
+    for (let i = 0; word === 0 && i < words; i++) {
+      w = w + 1 === words ? 0 : w + 1;
+      word = bits[w]!;
+    }
+    const k = (w << 5) + 31 - Math.clz32(word & -word);
+    this.next = this.open + 1 + ((k - start) & mask);
+    this.nextValid = true;
+    return this.next;
+  }
+
+  /**
+   * Opens wheel slot number b (the first non-empty one; the run is empty): its events, sorted by
+   * (time, seq), become the run (the slot takes the run's empty array).
+   */
+  private openSlot(b: number): void {
+    const k = b & this.mask;
+    const arr = this.slots[k]!;
+    const m = arr.length;
+    // Insertion sort: a slot holds a few events.
+    for (let i = 0; i < m; i++) {
+      const ev = arr[i]!;
+      ev.slot = -1;
+      const t = ev.time;
+      const q = ev.seq;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const o = arr[j]!;
+        if (o.time < t || (o.time === t && o.seq < q)) break;
+        arr[j + 1] = o;
+      }
+      arr[j + 1] = ev;
+    }
+    this.wheeled -= m;
+    const run = this.run;
+    run.length = 0;
+    this.slots[k] = run;
+    this.run = arr;
+    this.runHead = 0;
+    this.runT = arr[0]!.time;
+    this.runS = arr[0]!.seq;
+    this.bits[k >> 5] = this.bits[k >> 5]! & ~(1 << (k & 31));
+    this.open = b;
+    this.openEnd = (b + 1) * this.width;
+    this.nextValid = false;
+  }
+
   /**
    * Drops the cancelled events from the heaps and the lanes. Lazy cancel leaves a cancelled timer queued
    * until its time comes: a workload that arms and cancels long timers while the clock stands still (a
@@ -308,7 +361,14 @@ export class Scheduler {
   private compact(): void {
     this.located = false;
     this.lanesMinValid = false;
-    let n = this.near.compact() + this.far.compact();
+    const run = this.run.slice(this.runHead).filter((e) => !e.cancelled);
+    this.run = run;
+    this.runHead = 0;
+    if (run.length > 0) {
+      this.runT = run[0]!.time;
+      this.runS = run[0]!.seq;
+    }
+    let n = this.near.compact() + this.far.compact() + this.wheeled + run.length;
     for (let k = 0; k < LANES; k++) {
       const l = this.lanes[k]!;
       const items = l.items.slice(l.head).filter((e) => !e.cancelled);
@@ -323,7 +383,7 @@ export class Scheduler {
       n += items.length;
     }
     this.n = n;
-    this.live.cancelled = 0;
+    this.cancelled = 0;
   }
 
   /** The lane holding the earliest lane head, or -1 when all lanes are empty. */
@@ -349,7 +409,7 @@ export class Scheduler {
     return best;
   }
 
-  /** Finds where the earliest event is (the queue is not empty). */
+  /** Finds where the earliest event is (the queue is not empty), opening a wheel slot when it may hold it. */
   private locate(): Src {
     const near = this.near;
     const far = this.far;
@@ -372,12 +432,30 @@ export class Scheduler {
     const k = this.minLane();
     if (k >= 0) {
       const t = this.laneHeadT[k]!;
-      if (t < bt || (t === bt && this.laneHeadS[k]! < bs)) src = Src.Lane;
+      if (t < bt || (t === bt && this.laneHeadS[k]! < bs)) {
+        src = Src.Lane;
+        bt = t;
+        bs = this.laneHeadS[k]!;
+      }
+    }
+    if (this.runHead < this.run.length) {
+      const t = this.runT;
+      if (t < bt || (t === bt && this.runS < bs)) return Src.Run; // before openEnd: no slot to open
+    }
+    // Every event in the wheel is at or after openEnd, and those of its first non-empty slot at or
+    // after that slot's start: open it when the best so far is not before that.
+    if (bt >= this.openEnd && this.wheeled > 0) {
+      const b = this.nextSlot();
+      if (b * this.width <= bt) {
+        this.openSlot(b);
+        const t = this.runT;
+        if (t < bt || (t === bt && this.runS < bs)) src = Src.Run;
+      }
     }
     return src;
   }
 
-  /** Removes and returns the earliest event (cancelled ones included), or undefined when empty. */
+  /** Removes and returns the earliest event (lazily cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
     if (this.n === 0) return undefined;
     this.n--;
@@ -385,7 +463,19 @@ export class Scheduler {
     this.located = false;
     let top: SimEvent;
     if (src === Src.Near) top = this.near.pop();
-    else if (src === Src.Far) top = this.far.pop();
+    else if (src === Src.Run) {
+      const run = this.run;
+      top = run[this.runHead]!;
+      run[this.runHead++] = undefined as unknown as SimEvent; // no reference kept for the GC
+      if (this.runHead === run.length) {
+        run.length = 0;
+        this.runHead = 0;
+      } else {
+        const next = run[this.runHead]!;
+        this.runT = next.time;
+        this.runS = next.seq;
+      }
+    } else if (src === Src.Far) top = this.far.pop();
     else {
       const k = this.lanesMin;
       const lane = this.lanes[k]!;
@@ -407,19 +497,21 @@ export class Scheduler {
         }
       }
     }
-    this.clock = top.time;
-    if (top.cancelled) this.live.cancelled--;
+    const time = top.time;
+    if (time >= this.openEnd) {
+      // The clock passes the open slot with the wheel empty up to its own slot (else that slot would
+      // have been opened): the open slot moves along, so the horizon follows the clock.
+      this.open = Math.floor(time * this.inv);
+      this.openEnd = (this.open + 1) * this.width;
+    }
+    if (top.cancelled) this.cancelled--;
     else {
       top.popped = true;
-      if (!top.background) this.live.foreground--;
+      if (!top.background) this.foreground--;
     }
     return top;
   }
 
-  /** Foreground events still to run (not cancelled). */
-  get foreground(): number {
-    return this.live.foreground;
-  }
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
     if (!this.located) {
@@ -428,10 +520,12 @@ export class Scheduler {
     }
     const src = this.src;
     if (src === Src.Near) return this.near.h[0];
+    if (src === Src.Run) return this.run[this.runHead];
     if (src === Src.Far) return this.far.h[0];
     const lane = this.lanes[this.lanesMin]!;
     return lane.items[lane.head];
   }
+  /** Events queued: pending ones, and cancelled ones not yet dropped (outside the wheel). */
   get size(): number {
     return this.n;
   }

@@ -38,7 +38,7 @@ export class Simulator {
   get eventsExecuted(): number {
     return this._events;
   }
-  /** Events waiting, cancelled ones included. */
+  /** Events waiting, with cancelled ones not yet dropped (a timer within the wheel's 4.3 s leaves at cancel). */
   get pending(): number {
     return this.sched.size;
   }

@@ -1,6 +1,8 @@
-// core/scheduler and core/simulator: the future event list is ordered by (time, seq), cancel is a
-// flag honoured when the event is popped, and run() stops at `until`, after `maxEvents`, or when idle.
+// core/scheduler and core/simulator: the future event list is ordered by (time, seq), a cancelled
+// event never runs (it leaves the timing wheel at once, elsewhere it is skipped when popped), and
+// run() stops at `until`, after `maxEvents`, or when idle.
 // The scheduler tests are one conformance suite (habit 9) run against every Scheduler implementation.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type EventFn, type SimEvent } from '../../src/core/scheduler.js';
 import { Simulator } from '../../src/core/simulator.js';
@@ -57,17 +59,23 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
       expect(b.seq).toBeGreaterThan(a.seq);
     });
 
-    it('cancel is lazy: the event stays queued (size counts it) and pops flagged as cancelled', () => {
+    it('a cancelled event lets go of its arguments and either leaves the queue at once or pops flagged as cancelled', () => {
       const s = make();
       const a = s.insert(1, noop, 'a');
       s.insert(2, noop, 'b');
       a.cancel();
-      expect(s.size).toBe(2);
+      expect(a.a).toBeUndefined(); // it lets go of what it would have run with
+      expect(a.cancelled).toBe(true);
       const first = s.pop()!;
-      expect(first).toBe(a);
-      expect(first.cancelled).toBe(true);
-      expect(first.a).toBeUndefined(); // a cancelled event lets go of what it would have run with
-      expect(s.pop()!.cancelled).toBe(false);
+      if (s.size === 1) {
+        // Lazy: still queued until its time, popped as the same object, flagged.
+        expect(first).toBe(a);
+        expect(s.pop()!.a).toBe('b');
+      } else {
+        expect(first.a).toBe('b');
+        expect(first.cancelled).toBe(false);
+      }
+      expect(s.pop()).toBeUndefined();
     });
 
     it('interleaved inserts and pops of 20,000 events with colliding times come out in (time, seq) order', () => {
@@ -124,41 +132,14 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
       }
       for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
       expect(s.size).toBe(0);
-      const sorted = [...all].sort((a, b) => a.time - b.time || a.seq - b.seq);
-      // Popping interleaved with inserts: the popped sequence is sorted and holds every event once.
+      // Popping interleaved with inserts: the popped sequence is sorted and holds every event once,
+      // but for cancelled events that left the queue at cancel.
       for (let i = 1; i < popped.length; i++) expect(popped[i - 1]!.time < popped[i]!.time || (popped[i - 1]!.time === popped[i]!.time && popped[i - 1]!.seq < popped[i]!.seq)).toBe(true);
-      expect(new Set(popped).size).toBe(sorted.length);
+      const seen = new Set(popped);
+      expect(seen.size).toBe(popped.length);
+      for (const ev of all) if (!seen.has(ev)) expect(ev.cancelled && !ev.popped).toBe(true);
     });
 
-    it('compacts when most queued events are cancelled, and still pops the rest in (time, seq) order', () => {
-      const s = make();
-      let x = 4242;
-      const rnd = (n: number): number => {
-        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-        return x % n;
-      };
-      const all: SimEvent[] = [];
-      // Fixed-delay streams (lanes), near and far random delays, all mixed.
-      for (let i = 0; i < 20_000; i++) {
-        const kind = rnd(4);
-        const t = kind === 0 ? i * 10 : kind === 1 ? 1_000_000 + i * 7 : kind === 2 ? rnd(50) : rnd(10_000_000);
-        all.push(s.insert(t, noop, i));
-      }
-      const cancelled = new Set<SimEvent>();
-      for (let i = 0; i < 15_000; i++) {
-        const ev = all[rnd(all.length)]!;
-        ev.cancel();
-        cancelled.add(ev);
-      }
-      // The next inserts find more than 4,096 cancelled events, over half of the queue: it is compacted.
-      for (let i = 0; i < 100; i++) all.push(s.insert(rnd(1000), noop, 20_000 + i));
-      expect(s.size).toBe(all.length - cancelled.size);
-      const popped: SimEvent[] = [];
-      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
-      expect(popped.some((e) => e.cancelled)).toBe(false);
-      const want = all.filter((e) => !cancelled.has(e)).sort((a, b) => a.time - b.time || a.seq - b.seq);
-      expect(popped).toEqual(want);
-    });
 
     it('peek shows the earliest event without removing it; an empty queue gives undefined', () => {
       const s = make();
@@ -172,14 +153,156 @@ function schedulerConformance(name: string, make: () => SchedulerLike): void {
   });
 }
 
-schedulerConformance('Scheduler (near heap, far heap and lanes)', () => new Scheduler());
-// A near horizon inside the tests' delays, so events are split between the near heap, the lanes and the far heap.
-schedulerConformance('Scheduler (near horizon 100 ns)', () => new Scheduler(100));
-schedulerConformance('Scheduler (no near heap)', () => new Scheduler(0));
+schedulerConformance('Scheduler (default wheel: 1.05 ms x 4096)', () => new Scheduler());
+// Slots inside the tests' delays, so events are split between the wheel, the near heap, the lanes and the far heap.
+schedulerConformance('Scheduler (wheel of 128 ns x 64)', () => new Scheduler(7, 6));
+schedulerConformance('Scheduler (wheel of 1 ns x 32)', () => new Scheduler(0, 5));
+schedulerConformance('Scheduler (no wheel)', () => new Scheduler(0, 0));
+
+describe('Scheduler compaction', () => {
+  it.each([
+    ['no wheel', 0, 0],
+    ['a 128 ns x 64 wheel', 7, 6],
+  ])('with %s, after most queued events are cancelled the queue holds only the rest, and pops them in (time, seq) order', (_name, shift, bits) => {
+    const s = new Scheduler(shift, bits);
+    let x = 4242;
+    const rnd = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x % n;
+    };
+    const all: SimEvent[] = [];
+    // Fixed-delay streams (lanes), near and far random delays, all mixed.
+    for (let i = 0; i < 20_000; i++) {
+      const kind = rnd(4);
+      const t = kind === 0 ? i * 10 : kind === 1 ? 1_000_000 + i * 7 : kind === 2 ? rnd(50) : rnd(10_000_000);
+      all.push(s.insert(t, noop, i));
+    }
+    const cancelled = new Set<SimEvent>();
+    for (let i = 0; i < 15_000; i++) {
+      const ev = all[rnd(all.length)]!;
+      ev.cancel();
+      cancelled.add(ev);
+    }
+    // The next inserts find the cancelled events gone from the wheel, or (outside it) more than
+    // 4,096 of them, over half of the queue: it is compacted.
+    for (let i = 0; i < 100; i++) all.push(s.insert(rnd(1000), noop, 20_000 + i));
+    expect(s.size).toBe(all.length - cancelled.size);
+    const popped: SimEvent[] = [];
+    for (let ev = s.pop(); ev !== undefined; ev = s.pop()) popped.push(ev);
+    expect(popped.some((e) => e.cancelled)).toBe(false);
+    const want = all.filter((e) => !cancelled.has(e)).sort((a, b) => a.time - b.time || a.seq - b.seq);
+    expect(popped).toEqual(want);
+  });
+});
+
+/**
+ * One step of a random workload. insert/post: an event `delay` ns after the clock; cancel: the
+ * `pick`-th handle inserted so far (maybe popped, maybe cancelled already); pop: the next event that
+ * is not cancelled, run as Simulator.run does (a posted event is released after it ran).
+ */
+type Op = { op: 'insert' | 'post'; delay: number } | { op: 'cancel'; pick: number } | { op: 'pop' };
+
+/**
+ * Delays around every structure's boundaries for a wheel of 2^shift ns x 2^bits slots: zero, within a
+ * slot, on and beside slot starts (ties with lane and heap events), the horizon and beyond it, and
+ * long fixed delays (lanes); a few distinct values, so events share slots and times.
+ */
+function delayArb(shift: number, bits: number): fc.Arbitrary<number> {
+  const w = 2 ** shift;
+  const horizon = w * 2 ** bits;
+  return fc.oneof(
+    fc.constantFrom(0, 1, w - 1, w, w + 1, 2 * w, horizon - w, horizon, horizon + w, 60_000_000_000),
+    fc.tuple(fc.integer({ min: 0, max: 2 ** bits + 2 }), fc.constantFrom(-1, 0, 1)).map(([k, d]) => Math.max(0, k * w + d)),
+    fc.integer({ min: 0, max: 4 * w }),
+    fc.integer({ min: 0, max: 2 * horizon }),
+  );
+}
+function opArb(shift: number, bits: number): fc.Arbitrary<Op> {
+  const delay = delayArb(shift, bits);
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), delay }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('post' as const), delay }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('cancel' as const), pick: fc.nat() }) },
+    { weight: 5, arbitrary: fc.record({ op: fc.constant('pop' as const) }) },
+  );
+}
+
+describe('Scheduler against a sorted reference (property)', () => {
+  it.each([
+    ['the default wheel', 20, 12],
+    ['a 128 ns x 64 wheel', 7, 6],
+    ['a 128 ns x 4 wheel', 7, 2],
+    ['a 1 ns x 32 wheel', 0, 5],
+    ['a 1 ns x 2 wheel', 0, 1],
+    ['no wheel', 0, 0],
+  ])('with %s, random inserts, posts, cancels (popped ones too) and pops run exactly the events a sorted list runs', (_name, shift, bits) => {
+    fc.assert(
+      fc.property(fc.array(opArb(shift, bits), { maxLength: 600 }), (ops) => {
+        const s = new Scheduler(shift, bits);
+        // The reference: every pending event with its key; the least (time, seq) not cancelled runs next.
+        type Ref = { time: number; seq: number; id: number; cancelled: boolean };
+        const pending: Ref[] = [];
+        const handles: { ev: SimEvent; ref: Ref }[] = [];
+        let now = 0;
+        let seq = 0;
+        let id = 0;
+        const ran: number[] = [];
+        const want: number[] = [];
+        for (const o of ops) {
+          if (o.op === 'insert' || o.op === 'post') {
+            const ref = { time: now + o.delay, seq: seq++, id: id++, cancelled: false };
+            pending.push(ref);
+            if (o.op === 'insert') handles.push({ ev: s.insert(ref.time, noop, ref.id), ref });
+            else s.post(ref.time, noop, ref.id, undefined, false);
+          } else if (o.op === 'cancel') {
+            if (handles.length === 0) continue;
+            const h = handles[o.pick % handles.length]!;
+            h.ev.cancel();
+            h.ref.cancelled = true; // a popped one is no longer pending: no effect
+            expect(h.ev.a).toBe(h.ev.popped ? h.ref.id : undefined);
+          } else {
+            let best = -1;
+            for (let i = 0; i < pending.length; i++) {
+              const r = pending[i]!;
+              if (r.cancelled) continue;
+              const b = best < 0 ? undefined : pending[best]!;
+              if (b === undefined || r.time < b.time || (r.time === b.time && r.seq < b.seq)) best = i;
+            }
+            if (best >= 0) {
+              const r = pending.splice(best, 1)[0]!;
+              want.push(r.id);
+              now = r.time;
+            }
+            let ev = s.pop();
+            while (ev !== undefined && ev.cancelled) {
+              expect(ev.a).toBeUndefined();
+              expect(handles.some((h) => h.ev === ev)).toBe(true); // a cancelled event popped is a handle's, by identity
+              ev = s.pop();
+            }
+            if (ev !== undefined) {
+              expect(ev.time).toBe(now);
+              ran.push(ev.a as number);
+              if (ev.pooled) s.release(ev);
+            }
+          }
+          expect(ran).toEqual(want);
+          expect(s.foreground).toBe(pending.filter((r) => !r.cancelled).length);
+          expect(s.size).toBeGreaterThanOrEqual(s.foreground);
+        }
+        // Drain: the rest in (time, seq) order.
+        for (let ev = s.pop(); ev !== undefined; ev = s.pop()) if (!ev.cancelled) ran.push(ev.a as number);
+        const rest = pending.filter((r) => !r.cancelled).sort((a, b) => a.time - b.time || a.seq - b.seq);
+        expect(ran).toEqual([...want, ...rest.map((r) => r.id)]);
+        expect(s.size).toBe(0);
+      }),
+      { numRuns: 300, seed: 20 },
+    );
+  });
+});
 
 describe('Scheduler.post (pooled events)', () => {
   it('posted and inserted events interleave in (time, seq) order, and a released event is reused by the next post', () => {
-    const s = new Scheduler(100);
+    const s = new Scheduler(7, 6);
     const order: unknown[] = [];
     const run = (): void => {
       for (let ev = s.pop(); ev !== undefined; ev = s.pop()) {

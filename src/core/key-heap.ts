@@ -1,0 +1,98 @@
+// core/key-heap — the scheduler's binary heaps. Layer: core.
+import type { SimEvent } from './scheduler.js';
+
+/** A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events. */
+export class KeyHeap {
+  readonly h: SimEvent[] = [];
+  /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
+  ht = new Float64Array(64);
+  hs = new Float64Array(64);
+
+  push(ev: SimEvent): void {
+    const time = ev.time;
+    const seq = ev.seq;
+    const h = this.h;
+    let i = h.length;
+    h.push(ev);
+    if (i === this.ht.length) this.grow();
+    const ht = this.ht;
+    const hs = this.hs;
+    // Sift up with a hole: parents later than the new event move down.
+    while (i > 0) {
+      const pi = (i - 1) >> 1;
+      const pt = ht[pi]!;
+      if (pt < time || (pt === time && hs[pi]! < seq)) break;
+      ht[i] = pt;
+      hs[i] = hs[pi]!;
+      h[i] = h[pi]!;
+      i = pi;
+    }
+    ht[i] = time;
+    hs[i] = seq;
+    h[i] = ev;
+  }
+
+  pop(): SimEvent {
+    const h = this.h;
+    const ht = this.ht;
+    const hs = this.hs;
+    const top = h[0]!;
+    const last = h.pop()!;
+    const m = h.length;
+    if (m > 0) {
+      // Sift the last event down from the root with a hole, comparing the keys' typed arrays.
+      const t = ht[m]!;
+      const s = hs[m]!;
+      let i = 0;
+      const half = m >> 1;
+      while (i < half) {
+        let ci = 2 * i + 1;
+        let ct = ht[ci]!;
+        let cs = hs[ci]!;
+        const ri = ci + 1;
+        if (ri < m) {
+          const rt = ht[ri]!;
+          const rs = hs[ri]!;
+          if (rt < ct || (rt === ct && rs < cs)) {
+            ci = ri;
+            ct = rt;
+            cs = rs;
+          }
+        }
+        if (t < ct || (t === ct && s < cs)) break;
+        ht[i] = ct;
+        hs[i] = cs;
+        h[i] = h[ci]!;
+        i = ci;
+      }
+      ht[i] = t;
+      hs[i] = s;
+      h[i] = last;
+    }
+    return top;
+  }
+
+  /** Keeps the events not cancelled (a sorted array is a heap); returns how many. */
+  compact(): number {
+    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
+    this.h.length = 0;
+    while (this.ht.length < keep.length) this.grow();
+    for (let i = 0; i < keep.length; i++) {
+      const e = keep[i]!;
+      this.h.push(e);
+      this.ht[i] = e.time;
+      this.hs[i] = e.seq;
+    }
+    return keep.length;
+  }
+
+  /** Doubles the key arrays. */
+  private grow(): void {
+    const t = new Float64Array(this.ht.length * 2);
+    t.set(this.ht);
+    this.ht = t;
+    const s = new Float64Array(this.hs.length * 2);
+    s.set(this.hs);
+    this.hs = s;
+  }
+}
