@@ -7,7 +7,8 @@
 // Same verdicts, packets after the hooks, rule walk counts, traces, counters and conntrack table.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JIT, forgetInternedChains } from '../../src/netfilter/compiled.js';
+import { forgetInternedChains } from '../../src/netfilter/chain-intern.js';
+import { JIT } from '../../src/netfilter/compiled.js';
 import { formatConntrackTable } from '../../src/netfilter/conntrack.js';
 import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
 import { Netfilter, NfHook, type NfTraceEvent } from '../../src/netfilter/netfilter.js';
