@@ -29,7 +29,6 @@ class Node<C> implements TupleFields {
     public dport: number,
     public ct: C,
     public dir: 0 | 1,
-    public next: Node<C> | null,
   ) {}
 }
 
@@ -47,7 +46,7 @@ export type TupleNode<C> = CtHit<C> & Readonly<TupleFields>;
  * instead of a copy (a node is only ever handed to the map of its entry's table).
  */
 export function tupleNode<C>(proto: number, src: number, sport: number, dst: number, dport: number, ct: C, dir: 0 | 1): TupleNode<C> {
-  return new Node(proto, src, sport, dst, dport, ct, dir, null);
+  return new Node(proto, src, sport, dst, dport, ct, dir);
 }
 
 /**
@@ -55,7 +54,8 @@ export function tupleNode<C>(proto: number, src: number, sport: number, dst: num
  * entry's tuple, which NAT rebinds before confirm inserts it); false, changing nothing, when `n` is not
  * such a node.
  */
-export function retuple<C>(n: TupleNode<C>, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
+export function retuple<C>(t: TupleNode<C>, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
+  const n: unknown = t;
   if (!(n instanceof Node)) return false;
   n.proto = proto;
   n.src = src;
@@ -79,16 +79,22 @@ const same = <C>(n: Node<C>, t: TupleFields): boolean => n.src === t.src && n.ds
 /** A map from tuples (compared by value, as at insertion) to an entry and a direction. */
 export class TupleMap<C> {
   /**
-   * Chains by tuple hash. A Map, not a bucket array of our own: its rehash as the table grows moves
-   * (hash, node) pairs without reading the nodes, where an array's would visit every node (measured on
-   * H1: ~0.7 % of the run in the array's grow, against nothing the Map's set does not already count).
+   * Open addressing with linear probing: slot i holds a node in `nodes[i]` and its tuple's hash + 1 in
+   * `hashes[i]` (0: empty). A probe reads the dense hash array and touches a node only when the hashes
+   * agree, so a miss (a new connection's lookup in `in`, then confirm's clash checks: 3 per entry) costs
+   * about one cache line of a large table, and set's probe after a miss finds that line warm. Growing and
+   * deleting (backward shift) move hashes and node references without reading the nodes. (Before: a JS
+   * Map of node chains by hash, whose probe reads a bucket and an entry record, and whose insert is a
+   * get and a set.) At most half the slots are used.
    */
-  private readonly buckets = new Map<number, Node<C>>();
+  private hashes = new Int32Array(MIN_SLOTS);
+  private nodes: Array<Node<C> | null> = new Array<Node<C> | null>(MIN_SLOTS).fill(null);
+  private mask = MIN_SLOTS - 1;
   /**
    * The nodes found or inserted last, by the low bits of their hash, with that hash beside them: a
    * table of tens of thousands of entries (TIME_WAIT ones, mostly) is cold in the CPU caches while the
-   * flows that carry packets are few, and a hit here costs no probe of the Map. Always a subset of the
-   * Map's nodes (delete clears a node's slot).
+   * flows that carry packets are few, and a hit here costs no probe of the table. Always a subset of
+   * the table's nodes (delete clears a node's slot).
    */
   private readonly recent: Array<Node<C> | null> = new Array<Node<C> | null>(RECENT).fill(null);
   private readonly recentHash = new Int32Array(RECENT).fill(-1);
@@ -106,14 +112,21 @@ export class TupleMap<C> {
       const r = this.recent[slot]!;
       if (same(r, t)) return r;
     }
-    for (let n = this.buckets.get(h) ?? null; n !== null; n = n.next) {
-      if (same(n, t)) {
-        this.recent[slot] = n;
-        this.recentHash[slot] = h;
-        return n;
+    const hashes = this.hashes;
+    const mask = this.mask;
+    const key = h + 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const k = hashes[i]!;
+      if (k === 0) return undefined;
+      if (k === key) {
+        const n = this.nodes[i]!;
+        if (same(n, t)) {
+          this.recent[slot] = n;
+          this.recentHash[slot] = h;
+          return n;
+        }
       }
     }
-    return undefined;
   }
 
   has(t: TupleFields): boolean {
@@ -127,21 +140,26 @@ export class TupleMap<C> {
    */
   set(t: TupleFields, ct: C, dir: 0 | 1): TupleNode<C> {
     const h = hashTuple(t);
-    const head = this.buckets.get(h) ?? null;
-    for (let n = head; n !== null; n = n.next) {
-      if (same(n, t)) {
-        n.ct = ct;
-        n.dir = dir;
-        return n;
+    const hashes = this.hashes;
+    const mask = this.mask;
+    const key = h + 1;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = hashes[i]!;
+      if (k === 0) break;
+      if (k === key) {
+        const n = this.nodes[i]!;
+        if (same(n, t)) {
+          n.ct = ct;
+          n.dir = dir;
+          return n;
+        }
       }
     }
-    let n: Node<C>;
-    if (t instanceof Node && t.ct === ct && t.dir === dir) {
-      n = t as Node<C>;
-      n.next = head;
-    } else n = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
-    this.buckets.set(h, n);
-    this.count++;
+    const n = t instanceof Node && t.ct === ct && t.dir === dir ? (t as Node<C>) : new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir);
+    hashes[i] = key;
+    this.nodes[i] = n;
+    if (++this.count * 2 > mask + 1) this.grow();
     const slot = h & (RECENT - 1);
     this.recent[slot] = n;
     this.recentHash[slot] = h;
@@ -150,23 +168,61 @@ export class TupleMap<C> {
 
   delete(t: TupleFields): void {
     const h = hashTuple(t);
-    let prev: Node<C> | null = null;
-    for (let n = this.buckets.get(h) ?? null; n !== null; prev = n, n = n.next) {
-      if (!same(n, t)) continue;
-      const slot = h & (RECENT - 1);
-      if (this.recent[slot] === n) {
-        this.recent[slot] = null;
-        this.recentHash[slot] = -1;
-      }
-      if (prev !== null) prev.next = n.next;
-      else if (n.next !== null) this.buckets.set(h, n.next);
-      else this.buckets.delete(h);
-      n.next = null;
-      this.count--;
-      return;
+    const hashes = this.hashes;
+    const nodes = this.nodes;
+    const mask = this.mask;
+    const key = h + 1;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = hashes[i]!;
+      if (k === 0) return;
+      if (k === key && same(nodes[i]!, t)) break;
     }
+    const slot = h & (RECENT - 1);
+    if (this.recent[slot] === nodes[i]) {
+      this.recent[slot] = null;
+      this.recentHash[slot] = -1;
+    }
+    this.count--;
+    // Backward shift: move later nodes of the probe run into the hole when their home slot allows it.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = hashes[j]!;
+      if (k === 0) break;
+      const home = (k - 1) & mask;
+      // j's node may fill hole i when its home is not in the cyclic range (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        hashes[i] = k;
+        nodes[i] = nodes[j]!;
+        i = j;
+      }
+    }
+    hashes[i] = 0;
+    nodes[i] = null;
+  }
+
+  /** Doubles the slots, placing each node by its stored hash (the nodes are not read). */
+  private grow(): void {
+    const oldH = this.hashes;
+    const oldN = this.nodes;
+    const size = oldH.length * 2;
+    const hashes = new Int32Array(size);
+    const nodes = new Array<Node<C> | null>(size).fill(null);
+    const mask = size - 1;
+    for (let j = 0; j < oldH.length; j++) {
+      const k = oldH[j]!;
+      if (k === 0) continue;
+      let i = (k - 1) & mask;
+      while (hashes[i] !== 0) i = (i + 1) & mask;
+      hashes[i] = k;
+      nodes[i] = oldN[j]!;
+    }
+    this.hashes = hashes;
+    this.nodes = nodes;
+    this.mask = mask;
   }
 }
 
 /** Slots of TupleMap.recent (a power of two). */
 const RECENT = 256;
+/** Slots of an empty TupleMap's table (a power of two). */
+const MIN_SLOTS = 16;
