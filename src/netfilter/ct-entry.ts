@@ -47,15 +47,20 @@ export class ConnEntry implements CtKeys {
    * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
    */
   tcpSeen = 0;
-  /** Absolute expiry time (ns). */
-  expires = 0;
+  /**
+   * The absolute expiry time (ns) as expHi * 2^30 + expLo (`expires`): two small integers where one
+   * number above 2^31 would be a boxed double, a second object per entry for the scavenger to copy.
+   */
+  expHi = 0;
+  expLo = 0;
   /** ct->mark (CONNMARK, -m connmark). */
   mark = 0;
   /**
-   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. Null (read as 0)
-   * elsewhere: a number here in every entry would be a boxed double in every entry, TCP ones included.
+   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet (replies after it make a stream), as
+   * udpHi * 2^30 + udpLo (`udpStreamTs`); 0 elsewhere.
    */
-  udpStreamTs: TimeNs | null = null;
+  udpHi = 0;
+  udpLo = 0;
   /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
@@ -71,6 +76,26 @@ export class ConnEntry implements CtKeys {
     this.oDst = t.dst | 0;
     this.oDport = t.dport;
     this.replyInverseOf(t);
+  }
+  /** Absolute expiry time (ns). */
+  get expires(): TimeNs {
+    return this.expHi * HI + this.expLo;
+  }
+  set expires(t: TimeNs) {
+    if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
+    const hi = Math.floor(t / HI);
+    this.expHi = hi | 0; // `| 0`: an integer to V8 too (a float here would make the field a boxed double)
+    this.expLo = (t - hi * HI) | 0;
+  }
+  /** UDP's stream_ts (ns); 0 for other protocols. */
+  get udpStreamTs(): TimeNs {
+    return this.udpHi * HI + this.udpLo;
+  }
+  set udpStreamTs(t: TimeNs) {
+    if (!(t < NEVER)) throw new Error(`conntrack: stream_ts ${t} ns is not a finite time`);
+    const hi = Math.floor(t / HI);
+    this.udpHi = hi | 0;
+    this.udpLo = (t - hi * HI) | 0;
   }
   /** The ORIGINAL tuple, a new object per call (for inspection, rules and IPVS; the hot path reads the fields). */
   get orig(): CtTuple {
@@ -110,3 +135,7 @@ export class ConnEntry implements CtKeys {
   }
 }
 
+/** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */
+const HI = 1 << 30;
+/** Times from here on do not fit (2^61 ns, ~73 years; simulated time is exact only to 2^53 anyway). */
+const NEVER = 2 ** 61;

@@ -106,4 +106,18 @@ describe('conntrack entry', () => {
     table.confirm(syn2, 0);
     expect(table.lookup({ proto: 6, src: ip('10.244.0.6'), sport: 8080, dst: ip(NODE), dport: ct2.reply.dport }, 0)?.ct).toBe(ct2);
   });
+  it('keeps expiry and UDP stream times exact past 2^31 and 2^32 ns (two small integers each) and refuses a time that is not finite', () => {
+    const table = new Conntrack(new RngFactory(1).stream('nat'));
+    const p = tcp(C, 40000, VIP, 80, TcpFlag.SYN);
+    table.in(p, 0);
+    const ct = p.ct as ConnEntry;
+    for (const t of [0, 2 ** 31 + 1, 2 ** 32 + 12345, 86_400e9 + 7, 2 ** 53 - 1]) {
+      ct.expires = t;
+      ct.udpStreamTs = t + 1;
+      expect([ct.expires, ct.udpStreamTs]).toEqual([t, t + 1]);
+    }
+    expect(() => {
+      ct.expires = Infinity;
+    }).toThrow(/not a finite time/);
+  });
 });
