@@ -15,12 +15,13 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, tupleNode, type CtHit } from './ct-hash.js';
+import { TupleMap, type CtHit } from './ct-hash.js';
+import { ConnEntry, CtStatus } from './ct-entry.js';
 import { CtList } from './ct-list.js';
-import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, rebindReply, replyNode, type CtTuple } from './ct-tuple.js';
+import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import {
-  DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_CT_NAMES, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
-  TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt, type TcpCtState,
+  DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
+  TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt,
 } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -28,17 +29,7 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 
-/** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
-export const CtStatus = {
-  SEEN_REPLY: 1 << 1,
-  ASSURED: 1 << 2,
-  CONFIRMED: 1 << 3,
-  SRC_NAT: 1 << 4,
-  DST_NAT: 1 << 5,
-  SRC_NAT_DONE: 1 << 7,
-  DST_NAT_DONE: 1 << 8,
-  DYING: 1 << 9,
-} as const;
+export { ConnEntry, CtStatus } from './ct-entry.js';
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
@@ -49,56 +40,6 @@ const UDP_STREAM_AFTER = 2 * SEC;
 
 /** Why conntrack dropped a packet. */
 export type CtDropReason = 'conntrack-table-full' | 'conntrack-insert-clash' | 'nat-no-unique-tuple';
-
-/** One tracked connection (struct nf_conn). */
-export class ConnEntry {
-  /**
-   * The ORIGINAL and REPLY tuples: made as detached hash nodes for this entry (NAT rewrites `reply`
-   * while the entry is unconfirmed; IPVS replaces it), which confirm inserts as they are, so an entry's
-   * tuples are its two hash nodes and nothing more. Never changed once confirmed.
-   */
-  orig: CtTuple;
-  reply: CtTuple;
-  status = 0;
-  /** TCP state as a TcpCt number (`tcpState` gives its name). */
-  tcpCt: TcpCt = TCP_NONE;
-  /**
-   * TCP's per-direction flags in one small integer (fewer fields per entry): bit d (FIN_SEEN << d) a FIN
-   * was seen in direction d; bit 2 + d (CLOSE_INIT << d) direction d's FIN moved the entry to FIN_WAIT
-   * (IP_CT_TCP_FLAG_CLOSE_INIT); bit 4 + d (LAST_RST << d) the last segment was a RST from direction d
-   * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
-   */
-  tcpSeen = 0;
-  /** Absolute expiry time (ns). */
-  expires = 0;
-  /** ct->mark (CONNMARK, -m connmark). */
-  mark = 0;
-  /**
-   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet; replies after it make a stream. Null (read as 0)
-   * elsewhere: a number here in every entry would be a boxed double in every entry, TCP ones included.
-   */
-  udpStreamTs: TimeNs | null = null;
-  /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
-  prev: ConnEntry | null = null;
-  next: ConnEntry | null = null;
-  /** `t`'s fields are copied (the caller may reuse it). */
-  constructor(
-    readonly owner: Conntrack,
-    readonly id: number,
-    t: CtTuple,
-  ) {
-    this.orig = tupleNode(t.proto, t.src, t.sport, t.dst, t.dport, this, 0);
-    this.reply = replyNode(t, this);
-  }
-  /** The TCP state's name (enum tcp_conntrack), as conntrack -L prints it. */
-  get tcpState(): TcpCtState {
-    return TCP_CT_NAMES[this.tcpCt]!;
-  }
-  /** [ORIGINAL, REPLY], a new pair per call (for inspection; the fields save an array per entry). */
-  get tuple(): readonly [CtTuple, CtTuple] {
-    return [this.orig, this.reply];
-  }
-}
 
 /** The attachment of a packet NOTRACK'ed in raw (nf_ct_untracked); one per table so it does not leak across namespaces. */
 export interface Untracked {
@@ -169,14 +110,20 @@ export class Conntrack {
     return this.entries.size;
   }
 
-  /** The entry and direction a tuple belongs to, ignoring expired entries. */
+  /** The entry and direction a tuple belongs to, ignoring expired entries (a new pair per call; for inspection). */
   lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
-    const h = this.hash.get(t);
-    if (h && h.ct.expires <= now) {
-      this.remove(h.ct);
+    const ct = this.find(t, now);
+    return ct === undefined ? undefined : { ct, dir: this.hash.dir };
+  }
+
+  /** The entry a tuple belongs to, its direction in `this.hash.dir`, ignoring (and removing) an expired entry. */
+  private find(t: CtTuple, now: TimeNs): ConnEntry | undefined {
+    const ct = this.hash.get(t);
+    if (ct !== undefined && ct.expires <= now) {
+      this.remove(ct);
       return undefined;
     }
-    return h;
+    return ct;
   }
 
   /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). */
@@ -200,26 +147,26 @@ export class Conntrack {
       // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
       // tuple; the direction found is the error's own direction.
       const inner = pkt.inner ? packetTuple(pkt.inner) : null;
-      const h = inner ? this.lookup(invertTuple(inner), now) : undefined;
-      if (h) {
-        pkt.ct = h.ct;
-        pkt.ctDir = h.dir;
+      const found = inner ? this.find(invertTuple(inner), now) : undefined;
+      if (found !== undefined) {
+        pkt.ct = found;
+        pkt.ctDir = this.hash.dir;
       }
       return CT_OK;
     }
     const t = this.key;
     if (!packetTupleInto(pkt, t)) return CT_OK;
-    let h = this.lookup(t, now);
-    if (h && pkt.tcp && h.dir === 0 && this.reopens(h.ct, pkt.tcp.flags)) {
+    let found = this.find(t, now);
+    const dir = this.hash.dir;
+    if (found !== undefined && pkt.tcp && dir === 0 && this.reopens(found, pkt.tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
       // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
       // the NAT rules (and a DNAT's endpoint choice) run again.
-      this.remove(h.ct);
-      h = undefined;
+      this.remove(found);
+      found = undefined;
     }
-    if (h) {
-      const ct = h.ct;
-      const dir = h.dir;
+    if (found !== undefined) {
+      const ct = found;
       pkt.ct = ct;
       pkt.ctDir = dir;
       if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
@@ -256,29 +203,25 @@ export class Conntrack {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
-    const k0 = ct.orig;
-    const k1 = ct.reply;
-    const clash = this.hash.get(k0) ?? this.hash.get(k1);
+    const clash = this.hash.getOf(ct, 0) ?? this.hash.getOf(ct, 1);
     if (clash !== undefined) {
-      if (clash.ct.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
-      this.remove(clash.ct);
+      if (clash.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
+      this.remove(clash);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    ct.expires = now + this.timeoutOf(ct, k0.proto);
-    ct.orig = this.hash.set(k0, ct, 0);
-    ct.reply = this.hash.set(k1, ct, 1);
+    ct.expires = now + this.timeoutOf(ct, ct.proto);
+    this.hash.set(ct, 0);
+    this.hash.set(ct, 1);
     this.entries.add(ct);
     return CT_OK;
   }
 
   /** Removes an entry (conntrack -D). */
   remove(ct: ConnEntry): void {
-    const k0 = ct.orig;
-    const k1 = ct.reply;
-    if (this.hash.get(k0)?.ct === ct) this.hash.delete(k0);
-    if (this.hash.get(k1)?.ct === ct) this.hash.delete(k1);
+    this.hash.delete(ct, 0);
+    this.hash.delete(ct, 1);
     this.entries.delete(ct);
     ct.status |= CtStatus.DYING;
   }
@@ -405,7 +348,7 @@ export class Conntrack {
       ct.tcpSeen = (ct.tcpSeen & ~(LAST_RST | (LAST_RST << 1))) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
       if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
       ct.tcpCt = s;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > (ct.udpStreamTs ?? 0)) {
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;
@@ -431,8 +374,8 @@ export class Conntrack {
   private usedTuple(t: CtTuple, self: ConnEntry, now: TimeNs): boolean {
     const k = this.usedKey;
     invertTupleInto(t, k);
-    const h = this.lookup(k, now);
-    return h !== undefined && h.ct !== self;
+    const found = this.find(k, now);
+    return found !== undefined && found !== self;
   }
 
   /**
@@ -440,13 +383,24 @@ export class Conntrack {
    * unique tuple exists in the range (the packet is then dropped).
    */
   setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
+    // The current tuple: the inverse of the REPLY one.
     const curr = this.natCurr;
-    invertTupleInto(ct.reply, curr);
+    curr.proto = ct.proto;
+    curr.src = ct.rDst >>> 0;
+    curr.dst = ct.rSrc >>> 0;
+    if (ct.proto === IpProto.ICMP) {
+      curr.sport = ct.rSport;
+      curr.dport = invertIcmpDport(ct.rDport);
+    } else {
+      curr.sport = ct.rDport;
+      curr.dport = ct.rSport;
+    }
     const t = this.uniqueTuple(curr, r, manip, ct, now);
     if (!t) return false;
     // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
-    // done), so the REPLY tuple is not in the hash yet; a confirmed one would get a new node.
-    ct.reply = ct.status & CtStatus.CONFIRMED ? replyNode(t, ct) : rebindReply(ct.reply, t, ct);
+    // done), so the REPLY tuple is not in the hash yet and may change.
+    if (ct.status & CtStatus.CONFIRMED) throw new Error('conntrack: NAT binding of a confirmed entry');
+    ct.replyInverseOf(t);
     const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
@@ -513,19 +467,22 @@ export class Conntrack {
     let bit = manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     if (dir === 1) bit ^= NAT_MASK;
     if (!(ct.status & bit)) return;
-    const other = (dir === 0 ? ct.reply : ct.orig);
-    // The target is invertTuple(other), read field by field (no tuple per packet): its src/sport are
-    // other's dst/dport, its dst/dport other's src/sport — except an ICMP tuple's id (sport), which
-    // inverts to itself.
-    const icmpT = other.proto === IpProto.ICMP;
-    const tSport = icmpT ? other.sport : other.dport;
-    const tDport = icmpT ? invertTuple(other).dport : other.sport;
+    // The other direction's tuple, read field by field (no tuple per packet).
+    const oSrc = (dir === 0 ? ct.rSrc : ct.oSrc) >>> 0;
+    const oSport = dir === 0 ? ct.rSport : ct.oSport;
+    const oDst = (dir === 0 ? ct.rDst : ct.oDst) >>> 0;
+    const oDport = dir === 0 ? ct.rDport : ct.oDport;
+    // The target is its inverse: src/sport are its dst/dport, dst/dport its src/sport — except an ICMP
+    // tuple's id (sport), which inverts to itself.
+    const icmpT = ct.proto === IpProto.ICMP;
+    const tSport = icmpT ? oSport : oDport;
+    const tDport = icmpT ? invertIcmpDport(oDport) : oSport;
     if (isIcmpError(pkt)) {
-      if (pkt.inner) manipPacket(pkt.inner, other.src, other.sport, other.dst, other.dport, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
-      manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, false);
+      if (pkt.inner) manipPacket(pkt.inner, oSrc, oSport, oDst, oDport, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
+      manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, false);
       return;
     }
-    manipPacket(pkt, other.dst, tSport, other.src, tDport, manip, true);
+    manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, true);
   }
 }
 

@@ -1,36 +1,29 @@
 // netfilter/ct-hash — the conntrack hash keyed by numbers: a tuple (proto, src, sport, dst, dport) is
-// hashed into a small integer bucket key and compared field by field, instead of a string built per
-// lookup (issue 13: `tupleKey` strings were a top cost per packet). Layer: netfilter.
+// hashed into a small integer and compared field by field, instead of a string built per lookup (issue
+// 13: `tupleKey` strings were a top cost per packet). Layer: netfilter.
 // Mirrors the role of nf_conntrack_hash (hash_conntrack_raw over the tuple); only get/set/delete are
 // offered, so no behaviour depends on the table's iteration order.
-
-/** The fields of a conntrack tuple (CtTuple). */
-export interface TupleFields {
-  proto: number;
-  src: number;
-  sport: number;
-  dst: number;
-  dport: number;
-}
+//
+// The table holds the entries themselves, each under its two tuples (ORIGINAL, REPLY), which an entry
+// keeps as its own fields (`CtKeys`): no object per tuple (an entry lives as long as its connection's
+// TIME_WAIT, so every object per entry is one more for the scavenger to copy and the marker to trace).
 
 /**
- * One tuple of an entry: the tuple's fields, the entry and the direction this tuple is (0 original, 1
- * reply). Lookups hand the node itself back as the { ct, dir } pair, and an entry keeps its two nodes as
- * its tuples (made by `tupleNode` when the entry is created, adopted by `set` at confirm), so an entry
- * costs two nodes and nothing more (an entry stays alive as long as its connection's TIME_WAIT — H1
- * keeps ~118 k of them —, so every object per entry is one more for each scavenge to copy).
+ * An entry's two tuples as its own fields: the ORIGINAL one (proto, oSrc, oSport, oDst, oDport) and the
+ * REPLY one (same proto, rSrc, rSport, rDst, rDport). Addresses are kept as signed 32-bit integers
+ * (`x | 0`: a V8 small integer, where an address above 2^31 as an unsigned number would be a boxed
+ * double in every entry); they are compared that way too.
  */
-class Node<C> implements TupleFields {
-  constructor(
-    public proto: number,
-    public src: number,
-    public sport: number,
-    public dst: number,
-    public dport: number,
-    public ct: C,
-    public dir: 0 | 1,
-    public next: Node<C> | null,
-  ) {}
+export interface CtKeys {
+  readonly proto: number;
+  readonly oSrc: number;
+  readonly oSport: number;
+  readonly oDst: number;
+  readonly oDport: number;
+  readonly rSrc: number;
+  readonly rSport: number;
+  readonly rDst: number;
+  readonly rDport: number;
 }
 
 /** What a lookup finds: the entry and the direction of the tuple looked up (read-only). */
@@ -39,134 +32,205 @@ export interface CtHit<C> {
   readonly dir: 0 | 1;
 }
 
-/** A tuple in the hash: its fields (never changed) and the entry it leads to. */
-export type TupleNode<C> = CtHit<C> & Readonly<TupleFields>;
-
-/**
- * A tuple for entry `ct`, direction `dir`, in no map yet: `set(node, ct, dir)` inserts this very node
- * instead of a copy (a node is only ever handed to the map of its entry's table).
- */
-export function tupleNode<C>(proto: number, src: number, sport: number, dst: number, dport: number, ct: C, dir: 0 | 1): TupleNode<C> {
-  return new Node(proto, src, sport, dst, dport, ct, dir, null);
+/** A 29-bit mix of the tuple (addresses as signed or unsigned 32-bit alike). */
+function hash5(proto: number, src: number, sport: number, dst: number, dport: number): number {
+  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ ((sport << 16) | dport), 0x27d4eb2f);
+  h ^= proto << 7;
+  return (h ^ (h >>> 15)) & HASH_MASK;
 }
 
-/**
- * Rewrites the fields of a node made by `tupleNode` that is in no map (the caller knows: an unconfirmed
- * entry's tuple, which NAT rebinds before confirm inserts it); false, changing nothing, when `n` is not
- * such a node.
- */
-export function retuple<C>(n: TupleNode<C>, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
-  if (!(n instanceof Node)) return false;
-  n.proto = proto;
-  n.src = src;
-  n.sport = sport;
-  n.dst = dst;
-  n.dport = dport;
-  return true;
+/** The hash of `e`'s tuple in direction `dir`. */
+function hashOf(e: CtKeys, dir: 0 | 1): number {
+  return dir === 0 ? hash5(e.proto, e.oSrc, e.oSport, e.oDst, e.oDport) : hash5(e.proto, e.rSrc, e.rSport, e.rDst, e.rDport);
 }
 
-/** A 30-bit mix of the tuple (a V8 small integer, so the bucket Map needs no boxed keys). */
-function hashTuple(t: TupleFields): number {
-  let h = Math.imul(t.src ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13) ^ t.dst, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ ((t.sport << 16) | t.dport), 0x27d4eb2f);
-  h ^= t.proto << 7;
-  return (h ^ (h >>> 15)) & 0x3fffffff;
+/** True when `e`'s tuple in direction `dir` is (proto, src, sport, dst, dport); src and dst signed. */
+function same(e: CtKeys, dir: number, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
+  return dir === 0
+    ? e.oSrc === src && e.oDst === dst && e.oSport === sport && e.oDport === dport && e.proto === proto
+    : e.rSrc === src && e.rDst === dst && e.rSport === sport && e.rDport === dport && e.proto === proto;
 }
 
-const same = <C>(n: Node<C>, t: TupleFields): boolean => n.src === t.src && n.dst === t.dst && n.sport === t.sport && n.dport === t.dport && n.proto === t.proto;
-
-/** A map from tuples (compared by value, as at insertion) to an entry and a direction. */
-export class TupleMap<C> {
+/** A map from tuples (compared by value) to an entry and the direction of its that tuple is. */
+export class TupleMap<C extends CtKeys> {
   /**
-   * Chains by tuple hash. A Map, not a bucket array of our own: its rehash as the table grows moves
-   * (hash, node) pairs without reading the nodes, where an array's would visit every node (measured on
-   * H1: ~0.7 % of the run in the array's grow, against nothing the Map's set does not already count).
+   * Open addressing with linear probing: slot i holds an entry in `ents[i]` and, in `keys[i]`, the
+   * hash + 1 of the entry's tuple there with the direction in bit 30 (0: empty). A probe reads the dense
+   * key array and touches an entry only when the hashes agree, so a miss (a new connection's lookup in
+   * `in`, then confirm's clash checks: 3 per entry) costs about one cache line of a large table, and
+   * set's probe after a miss finds that line warm. Growing and deleting (backward shift) move keys and
+   * entry references without reading the entries. (Before: a JS Map of tuple-node chains by hash, whose
+   * probe reads a bucket, an entry record and a node, and whose insert is a get and a set.) At most half
+   * the slots are used.
    */
-  private readonly buckets = new Map<number, Node<C>>();
+  private keys = new Int32Array(MIN_SLOTS);
+  private ents: Array<C | null> = new Array<C | null>(MIN_SLOTS).fill(null);
+  private mask = MIN_SLOTS - 1;
   /**
-   * The nodes found or inserted last, by the low bits of their hash, with that hash beside them: a
-   * table of tens of thousands of entries (TIME_WAIT ones, mostly) is cold in the CPU caches while the
-   * flows that carry packets are few, and a hit here costs no probe of the Map. Always a subset of the
-   * Map's nodes (delete clears a node's slot).
+   * The entries found or inserted last, by the low bits of their tuple's hash, with that slot's key
+   * beside them: a table of tens of thousands of entries (TIME_WAIT ones, mostly) is cold in the CPU
+   * caches while the flows that carry packets are few, and a hit here costs no probe of the table.
+   * Always a subset of the table's (entry, direction) pairs (delete and rebinding clear or replace it).
    */
-  private readonly recent: Array<Node<C> | null> = new Array<Node<C> | null>(RECENT).fill(null);
-  private readonly recentHash = new Int32Array(RECENT).fill(-1);
+  private readonly recent: Array<C | null> = new Array<C | null>(RECENT).fill(null);
+  private readonly recentKey = new Int32Array(RECENT);
   private count = 0;
+  /** The direction of the tuple the last successful `get` found. */
+  dir: 0 | 1 = 0;
 
   /** Number of tuples held. */
   get size(): number {
     return this.count;
   }
 
-  get(t: TupleFields): CtHit<C> | undefined {
-    const h = hashTuple(t);
-    const slot = h & (RECENT - 1);
-    if (this.recentHash[slot] === h) {
-      const r = this.recent[slot]!;
-      if (same(r, t)) return r;
-    }
-    for (let n = this.buckets.get(h) ?? null; n !== null; n = n.next) {
-      if (same(n, t)) {
-        this.recent[slot] = n;
-        this.recentHash[slot] = h;
-        return n;
-      }
-    }
-    return undefined;
+  /** The entry one of whose tuples is `t` (its direction in `this.dir`), or undefined. */
+  get(t: { proto: number; src: number; sport: number; dst: number; dport: number }): C | undefined {
+    return this.get5(t.proto, t.src | 0, t.sport, t.dst | 0, t.dport);
   }
 
-  has(t: TupleFields): boolean {
+  /** The entry holding the tuple `e` has in direction `dir` (maybe another entry, or none). */
+  getOf(e: CtKeys, dir: 0 | 1): C | undefined {
+    return dir === 0 ? this.get5(e.proto, e.oSrc, e.oSport, e.oDst, e.oDport) : this.get5(e.proto, e.rSrc, e.rSport, e.rDst, e.rDport);
+  }
+
+  private get5(proto: number, src: number, sport: number, dst: number, dport: number): C | undefined {
+    const h = hash5(proto, src, sport, dst, dport);
+    const key = h + 1;
+    const slot = h & (RECENT - 1);
+    const rk = this.recentKey[slot]!;
+    if ((rk & KEY_MASK) === key) {
+      const r = this.recent[slot]!;
+      const d = (rk >>> DIR_SHIFT) as 0 | 1;
+      if (same(r, d, proto, src, sport, dst, dport)) {
+        this.dir = d;
+        return r;
+      }
+    }
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === 0) return undefined;
+      if ((k & KEY_MASK) === key) {
+        const e = this.ents[i]!;
+        const d = (k >>> DIR_SHIFT) as 0 | 1;
+        if (same(e, d, proto, src, sport, dst, dport)) {
+          this.recent[slot] = e;
+          this.recentKey[slot] = k;
+          this.dir = d;
+          return e;
+        }
+      }
+    }
+  }
+
+  has(t: { proto: number; src: number; sport: number; dst: number; dport: number }): boolean {
     return this.get(t) !== undefined;
   }
 
   /**
-   * Maps `t` to (ct, dir) and returns the node holding it: the tuple's node already in the map (rebound),
-   * else `t` itself when it is a node made by `tupleNode` for this (ct, dir) — not in the map, since no
-   * node of its fields is —, else a new node copying `t`'s fields: a node the entry keeps as its tuple.
+   * Maps `e`'s tuple in direction `dir` to (e, dir): a slot already holding that tuple (for whichever
+   * entry and direction) is rebound, else the tuple is added. `e`'s tuples must not change while it is in
+   * the map.
    */
-  set(t: TupleFields, ct: C, dir: 0 | 1): TupleNode<C> {
-    const h = hashTuple(t);
-    const head = this.buckets.get(h) ?? null;
-    for (let n = head; n !== null; n = n.next) {
-      if (same(n, t)) {
-        n.ct = ct;
-        n.dir = dir;
-        return n;
+  set(e: C, dir: 0 | 1): void {
+    const proto = e.proto;
+    const src = dir === 0 ? e.oSrc : e.rSrc;
+    const sport = dir === 0 ? e.oSport : e.rSport;
+    const dst = dir === 0 ? e.oDst : e.rDst;
+    const dport = dir === 0 ? e.oDport : e.rDport;
+    const h = hash5(proto, src, sport, dst, dport);
+    const key = h + 1;
+    const full = key | (dir << DIR_SHIFT);
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === 0) break;
+      if ((k & KEY_MASK) === key && same(this.ents[i]!, k >>> DIR_SHIFT, proto, src, sport, dst, dport)) {
+        keys[i] = full;
+        this.ents[i] = e;
+        this.remember(h, e, full);
+        return;
       }
     }
-    let n: Node<C>;
-    if (t instanceof Node && t.ct === ct && t.dir === dir) {
-      n = t as Node<C>;
-      n.next = head;
-    } else n = new Node(t.proto, t.src, t.sport, t.dst, t.dport, ct, dir, head);
-    this.buckets.set(h, n);
-    this.count++;
-    const slot = h & (RECENT - 1);
-    this.recent[slot] = n;
-    this.recentHash[slot] = h;
-    return n;
+    keys[i] = full;
+    this.ents[i] = e;
+    if (++this.count * 2 > mask + 1) this.grow();
+    this.remember(h, e, full);
   }
 
-  delete(t: TupleFields): void {
-    const h = hashTuple(t);
-    let prev: Node<C> | null = null;
-    for (let n = this.buckets.get(h) ?? null; n !== null; prev = n, n = n.next) {
-      if (!same(n, t)) continue;
-      const slot = h & (RECENT - 1);
-      if (this.recent[slot] === n) {
-        this.recent[slot] = null;
-        this.recentHash[slot] = -1;
-      }
-      if (prev !== null) prev.next = n.next;
-      else if (n.next !== null) this.buckets.set(h, n.next);
-      else this.buckets.delete(h);
-      n.next = null;
-      this.count--;
-      return;
+  private remember(h: number, e: C, full: number): void {
+    const slot = h & (RECENT - 1);
+    this.recent[slot] = e;
+    this.recentKey[slot] = full;
+  }
+
+  /** Takes out `e`'s tuple in direction `dir` if it maps to (e, dir) (nothing otherwise). */
+  delete(e: C, dir: 0 | 1): void {
+    const h = hashOf(e, dir);
+    const full = (h + 1) | (dir << DIR_SHIFT);
+    const keys = this.keys;
+    const ents = this.ents;
+    const mask = this.mask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === 0) return;
+      if (k === full && ents[i] === e) break;
     }
+    const slot = h & (RECENT - 1);
+    if (this.recent[slot] === e && this.recentKey[slot] === full) {
+      this.recent[slot] = null;
+      this.recentKey[slot] = 0;
+    }
+    this.count--;
+    // Backward shift: move later entries of the probe run into the hole when their home slot allows it.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = keys[j]!;
+      if (k === 0) break;
+      const home = ((k & KEY_MASK) - 1) & mask;
+      // j's entry may fill hole i when its home is not in the cyclic range (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        keys[i] = k;
+        ents[i] = ents[j]!;
+        i = j;
+      }
+    }
+    keys[i] = 0;
+    ents[i] = null;
+  }
+
+  /** Doubles the slots, placing each entry by its stored key (the entries are not read). */
+  private grow(): void {
+    const oldK = this.keys;
+    const oldE = this.ents;
+    const size = oldK.length * 2;
+    const keys = new Int32Array(size);
+    const ents = new Array<C | null>(size).fill(null);
+    const mask = size - 1;
+    for (let j = 0; j < oldK.length; j++) {
+      const k = oldK[j]!;
+      if (k === 0) continue;
+      let i = ((k & KEY_MASK) - 1) & mask;
+      while (keys[i] !== 0) i = (i + 1) & mask;
+      keys[i] = k;
+      ents[i] = oldE[j]!;
+    }
+    this.keys = keys;
+    this.ents = ents;
+    this.mask = mask;
   }
 }
 
+/** Bits of a tuple hash; a slot's key is hash + 1 (never 0) in these bits and the direction above. */
+const HASH_MASK = 0x1fffffff;
+const DIR_SHIFT = 30;
+const KEY_MASK = (1 << DIR_SHIFT) - 1;
 /** Slots of TupleMap.recent (a power of two). */
 const RECENT = 256;
+/** Slots of an empty TupleMap's table (a power of two). */
+const MIN_SLOTS = 16;

@@ -2,7 +2,6 @@
 // Layer: netfilter (imports packet, wire). Mirrors nf_conntrack_core.c (nf_ct_get_tuple,
 // nf_ct_invert_tuple) and nf_conntrack_proto_icmp.c (invmap, icmp_error_message's types).
 import type { Packet } from '../packet/packet.js';
-import { retuple, tupleNode, type TupleNode } from './ct-hash.js';
 import { IpProto } from '../wire/types.js';
 
 /** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
@@ -29,10 +28,7 @@ export function isIcmpError(pkt: Packet): boolean {
 
 /** The inverse of a tuple (nf_ct_invert_tuple). */
 export function invertTuple(t: CtTuple): CtTuple {
-  if (t.proto === IpProto.ICMP) {
-    const type = t.dport >> 8;
-    return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff) };
-  }
+  if (t.proto === IpProto.ICMP) return { proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: invertIcmpDport(t.dport) };
   return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
 }
 
@@ -42,9 +38,8 @@ export function invertTupleInto(t: CtTuple, out: CtTuple): void {
   out.src = t.dst;
   out.dst = t.src;
   if (t.proto === IpProto.ICMP) {
-    const type = t.dport >> 8;
     out.sport = t.sport;
-    out.dport = ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff);
+    out.dport = invertIcmpDport(t.dport);
     return;
   }
   out.sport = t.dport;
@@ -88,24 +83,8 @@ export function packetTupleInto(pkt: Packet, t: CtTuple): boolean {
   return true;
 }
 
-/** The REPLY tuple of an entry whose ORIGINAL one is `t` (invertTuple), as a detached hash node of entry `ct`. */
-export function replyNode<C>(t: CtTuple, ct: C): TupleNode<C> {
-  if (t.proto === IpProto.ICMP) {
-    const type = t.dport >> 8;
-    return tupleNode(t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[type] ?? type) << 8) | (t.dport & 0xff), ct, 1);
-  }
-  return tupleNode(t.proto, t.dst, t.dport, t.src, t.sport, ct, 1);
-}
-
-/**
- * An unconfirmed entry's REPLY tuple `r` set to the inverse of `t`: `r` itself rewritten when it is the
- * entry's detached node (no object per NAT binding), else a new node (IPVS put a plain tuple there).
- */
-export function rebindReply<C>(r: CtTuple, t: CtTuple, ct: C): CtTuple {
-  const n = r as TupleNode<C>;
-  const ok =
-    t.proto === IpProto.ICMP
-      ? retuple(n, t.proto, t.dst, t.sport, t.src, ((ICMP_INVERT[t.dport >> 8] ?? t.dport >> 8) << 8) | (t.dport & 0xff))
-      : retuple(n, t.proto, t.dst, t.dport, t.src, t.sport);
-  return ok ? n : replyNode(t, ct);
+/** An ICMP tuple's dport (type << 8 | code) with a query type turned into its reply's (and back). */
+export function invertIcmpDport(dport: number): number {
+  const type = dport >> 8;
+  return ((ICMP_INVERT[type] ?? type) << 8) | (dport & 0xff);
 }

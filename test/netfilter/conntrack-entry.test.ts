@@ -1,6 +1,6 @@
-// netfilter/conntrack's entry representation: the tuples made when an entry is created (and the REPLY
-// one NAT makes) are the very nodes confirm inserts into the hash, so an entry owns nothing but its two
-// nodes; the TCP state is a small integer whose name `tcpState` gives as conntrack -L prints it.
+// netfilter/conntrack's entry representation: the ORIGINAL and REPLY tuples are fields of the entry
+// (NAT rewrites the REPLY one before confirm, IPVS sets it through `reply`), under which the hash holds
+// the entry itself; the TCP state is a small integer whose name `tcpState` gives as conntrack -L prints it.
 //
 //   client 203.0.113.2:40000 --eth0-- [ node, nat: 10.96.0.10:80 → 10.244.0.5:8080 ] --cni0-- pod
 import { describe, expect, it } from 'vitest';
@@ -35,23 +35,32 @@ const through = (nf: Netfilter, p: ReturnType<typeof tcp>, inIf: string, outIf: 
 };
 
 describe('conntrack entry', () => {
-  it('keeps the tuple objects made before confirm (the DNAT REPLY one included) as its hash nodes', () => {
+  it('holds the ORIGINAL and the DNAT REPLY tuple as its fields, found under both once confirmed (addresses above 2^31 included)', () => {
     const nf = lab();
     const syn = tcp(C, 40000, VIP, 80, TcpFlag.SYN);
     nf.hook(NfHook.PREROUTING, syn, 'eth0', null);
     const ct = syn.ct as ConnEntry;
-    const [orig, reply] = [ct.orig, ct.reply];
-    expect([ipStr(reply.src), reply.sport, ipStr(reply.dst), reply.dport]).toEqual(['10.244.0.5', 8080, C, 40000]);
+    expect(ct.orig).toEqual({ proto: 6, src: ip(C), sport: 40000, dst: ip(VIP), dport: 80 });
+    expect([ipStr(ct.reply.src), ct.reply.sport, ipStr(ct.reply.dst), ct.reply.dport]).toEqual(['10.244.0.5', 8080, C, 40000]);
+    expect(ct.tuple).toEqual([ct.orig, ct.reply]);
+    expect(nf.conntrack.lookup(ct.orig, 0)).toBeUndefined(); // not confirmed yet
     nf.hook(NfHook.FORWARD, syn, 'eth0', 'cni0');
     nf.hook(NfHook.POSTROUTING, syn, null, 'cni0');
     expect(nf.conntrack.list()).toEqual([ct]);
-    expect(ct.orig).toBe(orig);
-    expect(ct.reply).toBe(reply);
-    // The reply finds the same entry through that node, in the REPLY direction, and is un-DNATed.
+    expect(nf.conntrack.lookup({ proto: 6, src: ip(C), sport: 40000, dst: ip(VIP), dport: 80 }, 0)).toEqual({ ct, dir: 0 });
+    // The reply finds the same entry in the REPLY direction, and is un-DNATed.
     const synAck = tcp('10.244.0.5', 8080, C, 40000, TcpFlag.SYN | TcpFlag.ACK);
     through(nf, synAck, 'cni0', 'eth0');
     expect([synAck.ct, synAck.ctDir, ipStr(synAck.ip!.src), synAck.tcp!.srcPort]).toEqual([ct, 1, VIP, 80]);
-    expect(nf.conntrack.lookup({ proto: 6, src: ip('10.244.0.5'), sport: 8080, dst: ip(C), dport: 40000 }, 0)).toBe(reply);
+    expect(nf.conntrack.lookup({ proto: 6, src: ip('10.244.0.5'), sport: 8080, dst: ip(C), dport: 40000 }, 0)).toEqual({ ct, dir: 1 });
+    expect(ct.orig.src).toBe(ip(C)); // unsigned again, as given
+    // Once confirmed, the tuples the hash holds it by cannot change.
+    expect(() => {
+      ct.reply = { ...ct.reply, src: ip('10.244.0.6') };
+    }).toThrow(/confirmed/);
+    nf.conntrack.remove(ct);
+    expect(nf.conntrack.lookup(ct.orig, 0)).toBeUndefined();
+    expect(nf.conntrack.lookup(ct.reply, 0)).toBeUndefined();
   });
 
   it('names its integer TCP state through the handshake and close as conntrack -L does', () => {
@@ -74,29 +83,41 @@ describe('conntrack entry', () => {
     expect(TCP_CT_NAMES.map((n) => TcpCt[n])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it('rewrites its own REPLY node for a NAT binding before confirm, and takes a new one for a plain tuple put there (IPVS)', () => {
+  it('rewrites its REPLY tuple for a NAT binding before confirm, and keeps a plain tuple put there (IPVS) as the one NAT starts from', () => {
     const table = new Conntrack(new RngFactory(1).stream('nat'));
     const syn = tcp(C, 40000, VIP, 80, TcpFlag.SYN);
     table.in(syn, 0);
     const ct = syn.ct as ConnEntry;
-    const made = ct.reply;
     const dnat = { minIp: ip('10.244.0.5'), maxIp: ip('10.244.0.5'), ports: { min: 8080, max: 8080 }, random: false, randomFully: false, persistent: false };
     expect(table.setupNat(ct, NatManip.DST, dnat, 0)).toBe(true);
-    expect(ct.reply).toBe(made);
-    expect([ipStr(made.src), made.sport, ipStr(made.dst), made.dport]).toEqual(['10.244.0.5', 8080, C, 40000]);
+    expect([ipStr(ct.reply.src), ct.reply.sport, ipStr(ct.reply.dst), ct.reply.dport]).toEqual(['10.244.0.5', 8080, C, 40000]);
     table.confirm(syn, 0);
-    expect(table.lookup({ proto: 6, src: ip('10.244.0.5'), sport: 8080, dst: ip(C), dport: 40000 }, 0)).toBe(made);
+    expect(table.lookup({ proto: 6, src: ip('10.244.0.5'), sport: 8080, dst: ip(C), dport: 40000 }, 0)).toEqual({ ct, dir: 1 });
     expect(table.lookup({ proto: 6, src: ip(VIP), sport: 80, dst: ip(C), dport: 40000 }, 0)).toBeUndefined();
+    // A confirmed entry is bound already (both NAT manips done): a binding now is a caller's bug.
+    expect(() => table.setupNat(ct, NatManip.SRC, dnat, 0)).toThrow(/confirmed/);
 
     const syn2 = tcp(C, 40001, VIP, 80, TcpFlag.SYN);
     table.in(syn2, 0);
     const ct2 = syn2.ct as ConnEntry;
-    const plain = { ...ct2.reply, src: ip('10.244.0.6'), sport: 8080 };
-    ct2.reply = plain;
+    ct2.reply = { ...ct2.reply, src: ip('10.244.0.6'), sport: 8080 };
     expect(table.setupNat(ct2, NatManip.SRC, { minIp: ip(NODE), maxIp: ip(NODE), ports: null, random: false, randomFully: false, persistent: false }, 0)).toBe(true);
-    expect(ct2.reply).not.toBe(plain);
-    expect([ipStr(plain.dst), ipStr(ct2.reply.src), ipStr(ct2.reply.dst)]).toEqual([C, '10.244.0.6', NODE]);
+    expect([ipStr(ct2.reply.src), ct2.reply.sport, ipStr(ct2.reply.dst)]).toEqual(['10.244.0.6', 8080, NODE]);
     table.confirm(syn2, 0);
     expect(table.lookup({ proto: 6, src: ip('10.244.0.6'), sport: 8080, dst: ip(NODE), dport: ct2.reply.dport }, 0)?.ct).toBe(ct2);
+  });
+  it('keeps expiry and UDP stream times exact past 2^31 and 2^32 ns (two small integers each) and refuses a time that is not finite', () => {
+    const table = new Conntrack(new RngFactory(1).stream('nat'));
+    const p = tcp(C, 40000, VIP, 80, TcpFlag.SYN);
+    table.in(p, 0);
+    const ct = p.ct as ConnEntry;
+    for (const t of [0, 2 ** 31 + 1, 2 ** 32 + 12345, 86_400e9 + 7, 2 ** 53 - 1]) {
+      ct.expires = t;
+      ct.udpStreamTs = t + 1;
+      expect([ct.expires, ct.udpStreamTs]).toEqual([t, t + 1]);
+    }
+    expect(() => {
+      ct.expires = Infinity;
+    }).toThrow(/not a finite time/);
   });
 });

@@ -1,43 +1,109 @@
-// Tests for netfilter/ct-hash (TupleMap): lookups by value, the recent-node slots never answer for a
-// deleted or replaced tuple, deletion keeps every other tuple findable (chains), a node handed back by
-// set is the tuple an entry keeps, and a node from tupleNode is adopted as is.
+// Tests for netfilter/ct-hash (TupleMap): an entry is found by value under each of its two tuples with
+// the direction of the tuple, the recent slots never answer for a deleted or rebound tuple, deletion
+// keeps every other tuple findable (probe runs, backward shift, growth), a tuple set again for another
+// entry is rebound, and delete takes out only the (entry, direction) it names.
 import { describe, expect, it } from 'vitest';
-import { TupleMap, tupleNode } from '../../src/netfilter/ct-hash.js';
+import { TupleMap, type CtKeys } from '../../src/netfilter/ct-hash.js';
 
-const tuple = (i: number) => ({ proto: 6, src: 0x0af40000 + (i % 251), sport: 10000 + i, dst: 0x0a6c4045, dport: 80 });
+interface T {
+  proto: number;
+  src: number;
+  sport: number;
+  dst: number;
+  dport: number;
+}
+
+/** An entry whose ORIGINAL tuple is `o` and REPLY tuple `r` (the inverse of `o` unless given). */
+class E implements CtKeys {
+  proto: number;
+  oSrc: number;
+  oSport: number;
+  oDst: number;
+  oDport: number;
+  rSrc: number;
+  rSport: number;
+  rDst: number;
+  rDport: number;
+  constructor(
+    readonly name: number | string,
+    o: T,
+    r: T = { proto: o.proto, src: o.dst, sport: o.dport, dst: o.src, dport: o.sport },
+  ) {
+    this.proto = o.proto;
+    [this.oSrc, this.oSport, this.oDst, this.oDport] = [o.src | 0, o.sport, o.dst | 0, o.dport];
+    [this.rSrc, this.rSport, this.rDst, this.rDport] = [r.src | 0, r.sport, r.dst | 0, r.dport];
+  }
+}
+
+const tuple = (i: number): T => ({ proto: 6, src: 0x0af40000 + (i % 251), sport: 10000 + i, dst: 0x0a6c4045, dport: 80 });
+const inv = (t: T): T => ({ proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport });
 
 describe('TupleMap', () => {
-  it('finds every tuple by value among thousands, and nothing once deleted (whether or not it was found last)', () => {
-    const m = new TupleMap<number>();
+  it('finds every entry under both tuples among thousands, and nothing once deleted (whether or not it was found last)', () => {
+    const m = new TupleMap<E>();
     const n = 5000;
-    for (let i = 0; i < n; i++) m.set(tuple(i), i, (i & 1) as 0 | 1);
-    for (let i = 0; i < n; i++) expect(m.get({ ...tuple(i) })).toMatchObject({ ct: i, dir: i & 1 });
+    const es = Array.from({ length: n }, (_, i) => new E(i, tuple(i)));
+    for (const e of es) {
+      m.set(e, 0);
+      m.set(e, 1);
+    }
+    expect(m.size).toBe(2 * n);
+    for (let i = 0; i < n; i++) {
+      expect(m.get({ ...tuple(i) })).toBe(es[i]);
+      expect(m.dir).toBe(0);
+      expect(m.get(inv(tuple(i)))).toBe(es[i]);
+      expect(m.dir).toBe(1);
+    }
     expect(m.get(tuple(n))).toBeUndefined();
     // Delete half: those just found (in the recent slots) and those found long ago alike.
-    for (let i = 0; i < n; i += 2) m.delete(tuple(i));
-    for (let i = 0; i < n; i++) {
-      if (i % 2 === 0) expect(m.get(tuple(i))).toBeUndefined();
-      else expect(m.get(tuple(i))?.ct).toBe(i);
+    for (let i = 0; i < n; i += 2) {
+      m.delete(es[i]!, 0);
+      m.delete(es[i]!, 1);
     }
-    for (let i = n - 1; i >= 0; i -= 2) m.delete(tuple(i));
-    for (let i = 0; i < n; i++) expect(m.has(tuple(i))).toBe(false);
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) expect([m.get(tuple(i)), m.get(inv(tuple(i)))]).toEqual([undefined, undefined]);
+      else expect([m.get(tuple(i)), m.get(inv(tuple(i)))]).toEqual([es[i], es[i]]);
+    }
+    for (let i = n - 1; i >= 0; i -= 2) {
+      m.delete(es[i]!, 1);
+      m.delete(es[i]!, 0);
+    }
+    expect(m.size).toBe(0);
+    for (let i = 0; i < n; i++) expect(m.has(tuple(i)) || m.has(inv(tuple(i)))).toBe(false);
   });
 
-  it('set on a present tuple rebinds its node; the node returned carries the tuple fields', () => {
-    const m = new TupleMap<string>();
-    const a = m.set(tuple(1), 'a', 0);
-    expect([a.proto, a.src, a.sport, a.dst, a.dport]).toEqual([6, tuple(1).src, 10001, 0x0a6c4045, 80]);
-    const b = m.set({ ...tuple(1) }, 'b', 1);
-    expect(b).toBe(a);
-    expect(m.get(tuple(1))).toMatchObject({ ct: 'b', dir: 1 });
-    m.delete(tuple(1));
-    m.set(tuple(1), 'c', 0);
-    expect(m.get(tuple(1))?.ct).toBe('c');
+  it('a tuple set for another entry is rebound to it; delete takes out only the (entry, direction) it names', () => {
+    const m = new TupleMap<E>();
+    const a = new E('a', tuple(1));
+    m.set(a, 0);
+    expect(m.get(tuple(1))).toBe(a); // now in a recent slot
+    // b's REPLY tuple is a's ORIGINAL one.
+    const b = new E('b', { proto: 6, src: 0x0b000001, sport: 5, dst: 0x0b000002, dport: 6 }, tuple(1));
+    m.set(b, 1);
+    expect(m.size).toBe(1);
+    expect(m.get({ ...tuple(1) })).toBe(b);
+    expect(m.dir).toBe(1);
+    m.delete(a, 0); // a no longer holds it: nothing happens
+    expect(m.get(tuple(1))).toBe(b);
+    m.delete(b, 0); // b's ORIGINAL tuple was never set
+    expect(m.size).toBe(1);
+    m.delete(b, 1);
+    expect(m.get(tuple(1))).toBeUndefined();
+    expect(m.size).toBe(0);
+    // A tuple whose inverse is itself: the REPLY direction rebinds the ORIGINAL one's slot.
+    const self = new E('self', { proto: 17, src: 0x0a000001, sport: 53, dst: 0x0a000001, dport: 53 });
+    m.set(self, 0);
+    m.set(self, 1);
+    expect([m.size, m.get({ proto: 17, src: 0x0a000001, sport: 53, dst: 0x0a000001, dport: 53 }), m.dir]).toEqual([1, self, 1]);
+    m.delete(self, 0);
+    expect(m.size).toBe(1);
+    m.delete(self, 1);
+    expect(m.size).toBe(0);
   });
 
-  it('agrees with a Map keyed by the tuple text over a long random mix of sets and deletes (chains, high addresses and ports)', () => {
-    const m = new TupleMap<number>();
-    const ref = new Map<string, number>();
+  it('agrees with a Map keyed by the tuple text over a long random mix of sets and deletes (probe runs, high addresses and ports)', () => {
+    const m = new TupleMap<E>();
+    const ref = new Map<string, { e: E; dir: 0 | 1 }>();
     let seed = 12345;
     const rnd = (n: number): number => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -45,42 +111,37 @@ describe('TupleMap', () => {
     };
     // Few distinct values per field, so the same tuples come and go many times; addresses above 2^31
     // and ports above 2^15 (sign bits in the packed words).
-    const pick = (): { proto: number; src: number; sport: number; dst: number; dport: number } => ({
+    const pick = (): T => ({
       proto: [1, 6, 17][rnd(3)]!,
       src: [0x0a000001, 0xc0a80001, 0xfffffffe][rnd(3)]!,
       sport: [0, 80, 40000, 65235][rnd(4)]! + rnd(300),
       dst: [0x0a000002, 0xe0000001][rnd(2)]!,
       dport: [0, 443, 65535, 0x0800][rnd(4)]!,
     });
-    const text = (t: { proto: number; src: number; sport: number; dst: number; dport: number }): string => `${t.proto}/${t.src}/${t.sport}/${t.dst}/${t.dport}`;
+    const text = (t: T): string => `${t.proto}/${t.src >>> 0}/${t.sport}/${t.dst >>> 0}/${t.dport}`;
+    const made: Array<{ e: E; dir: 0 | 1; t: T }> = [];
     for (let step = 0; step < 40000; step++) {
-      const t = pick();
       const op = rnd(3);
-      if (op === 0) {
-        m.delete(t);
-        ref.delete(text(t));
+      if (op === 0 && made.length > 0) {
+        const { e, dir, t } = made[rnd(made.length)]!;
+        m.delete(e, dir);
+        const cur = ref.get(text(t));
+        if (cur !== undefined && cur.e === e && cur.dir === dir) ref.delete(text(t));
       } else if (op === 1) {
-        m.set(t, step, (step & 1) as 0 | 1);
-        ref.set(text(t), step);
+        const t = pick();
+        const dir = (step & 1) as 0 | 1;
+        const e = dir === 0 ? new E(step, t) : new E(step, inv(t), t);
+        m.set(e, dir);
+        ref.set(text(t), { e, dir });
+        made.push({ e, dir, t });
       } else {
-        expect(m.get({ ...t })?.ct).toBe(ref.get(text(t)));
+        const t = pick();
+        const want = ref.get(text(t));
+        const got = m.get({ ...t });
+        expect(got).toBe(want?.e);
+        if (want !== undefined) expect(m.dir).toBe(want.dir);
       }
       if (step % 5000 === 4999) expect(m.size).toBe(ref.size);
     }
-  });
-
-  it('set adopts a detached node made for the same entry and direction, and copies anything else', () => {
-    const m = new TupleMap<string>();
-    const n = tupleNode(6, 1, 2, 3, 4, 'x', 1);
-    expect(m.set(n, 'x', 1)).toBe(n);
-    expect(m.get({ proto: 6, src: 1, sport: 2, dst: 3, dport: 4 })).toBe(n);
-    const other = tupleNode(6, 5, 6, 7, 8, 'x', 0);
-    const put = m.set(other, 'y', 0);
-    expect(put).not.toBe(other);
-    expect([put.ct, put.src, put.dport]).toEqual(['y', 5, 8]);
-    // Once deleted, a node is detached again and may come back.
-    m.delete(n);
-    expect(m.get(n)).toBeUndefined();
-    expect(m.set(n, 'x', 1)).toBe(n);
   });
 });

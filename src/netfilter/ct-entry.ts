@@ -1,0 +1,141 @@
+// netfilter/ct-entry — one tracked connection (struct nf_conn) and its status bits. Layer: netfilter.
+// The entry keeps its ORIGINAL and REPLY tuples as its own fields, under which the conntrack hash
+// (ct-hash.ts) holds it: no object per tuple. The table's logic is conntrack.ts's.
+import type { CtKeys } from './ct-hash.js';
+import { invertIcmpDport, type CtTuple } from './ct-tuple.js';
+import { TCP_CT_NAMES, TCP_NONE, type TcpCt, type TcpCtState } from './ct-timeouts.js';
+import type { Conntrack } from './conntrack.js';
+import type { TimeNs } from '../core/time.js';
+import { IpProto } from '../wire/types.js';
+
+/** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
+export const CtStatus = {
+  SEEN_REPLY: 1 << 1,
+  ASSURED: 1 << 2,
+  CONFIRMED: 1 << 3,
+  SRC_NAT: 1 << 4,
+  DST_NAT: 1 << 5,
+  SRC_NAT_DONE: 1 << 7,
+  DST_NAT_DONE: 1 << 8,
+  DYING: 1 << 9,
+} as const;
+
+/** One tracked connection (struct nf_conn). */
+export class ConnEntry implements CtKeys {
+  /**
+   * The ORIGINAL tuple (proto, oSrc, oSport, oDst, oDport) and the REPLY one (proto, rSrc, rSport, rDst,
+   * rDport) as fields of the entry, under which the conntrack hash holds the entry itself (no object per
+   * tuple); addresses as signed 32-bit integers (`orig` and `reply` give them unsigned). NAT rewrites the
+   * REPLY tuple while the entry is unconfirmed (IPVS too, through `reply`); never changed once confirmed.
+   */
+  proto: number;
+  oSrc: number;
+  oSport: number;
+  oDst: number;
+  oDport: number;
+  rSrc = 0;
+  rSport = 0;
+  rDst = 0;
+  rDport = 0;
+  status = 0;
+  /** TCP state as a TcpCt number (`tcpState` gives its name). */
+  tcpCt: TcpCt = TCP_NONE;
+  /**
+   * TCP's per-direction flags in one small integer (fewer fields per entry): bit d (FIN_SEEN << d) a FIN
+   * was seen in direction d; bit 2 + d (CLOSE_INIT << d) direction d's FIN moved the entry to FIN_WAIT
+   * (IP_CT_TCP_FLAG_CLOSE_INIT); bit 4 + d (LAST_RST << d) the last segment was a RST from direction d
+   * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
+   */
+  tcpSeen = 0;
+  /**
+   * The absolute expiry time (ns) as expHi * 2^30 + expLo (`expires`): two small integers where one
+   * number above 2^31 would be a boxed double, a second object per entry for the scavenger to copy.
+   */
+  expHi = 0;
+  expLo = 0;
+  /** ct->mark (CONNMARK, -m connmark). */
+  mark = 0;
+  /**
+   * UDP: ct->proto.udp.stream_ts, 2 s after the first packet (replies after it make a stream), as
+   * udpHi * 2^30 + udpLo (`udpStreamTs`); 0 elsewhere.
+   */
+  udpHi = 0;
+  udpLo = 0;
+  /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
+  prev: ConnEntry | null = null;
+  next: ConnEntry | null = null;
+  /** `t`'s fields are copied (the caller may reuse it); the REPLY tuple is its inverse. */
+  constructor(
+    readonly owner: Conntrack,
+    readonly id: number,
+    t: CtTuple,
+  ) {
+    this.proto = t.proto;
+    this.oSrc = t.src | 0;
+    this.oSport = t.sport;
+    this.oDst = t.dst | 0;
+    this.oDport = t.dport;
+    this.replyInverseOf(t);
+  }
+  /** Absolute expiry time (ns). */
+  get expires(): TimeNs {
+    return this.expHi * HI + this.expLo;
+  }
+  set expires(t: TimeNs) {
+    if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
+    const hi = Math.floor(t / HI);
+    this.expHi = hi | 0; // `| 0`: an integer to V8 too (a float here would make the field a boxed double)
+    this.expLo = (t - hi * HI) | 0;
+  }
+  /** UDP's stream_ts (ns); 0 for other protocols. */
+  get udpStreamTs(): TimeNs {
+    return this.udpHi * HI + this.udpLo;
+  }
+  set udpStreamTs(t: TimeNs) {
+    if (!(t < NEVER)) throw new Error(`conntrack: stream_ts ${t} ns is not a finite time`);
+    const hi = Math.floor(t / HI);
+    this.udpHi = hi | 0;
+    this.udpLo = (t - hi * HI) | 0;
+  }
+  /** The ORIGINAL tuple, a new object per call (for inspection, rules and IPVS; the hot path reads the fields). */
+  get orig(): CtTuple {
+    return { proto: this.proto, src: this.oSrc >>> 0, sport: this.oSport, dst: this.oDst >>> 0, dport: this.oDport };
+  }
+  /** The REPLY tuple, a new object per call. */
+  get reply(): CtTuple {
+    return { proto: this.proto, src: this.rSrc >>> 0, sport: this.rSport, dst: this.rDst >>> 0, dport: this.rDport };
+  }
+  /** Sets the REPLY tuple (nf_conntrack_alter_reply, IPVS): only while unconfirmed; the protocol stays. */
+  set reply(t: CtTuple) {
+    if (this.status & CtStatus.CONFIRMED) throw new Error('conntrack: the REPLY tuple of a confirmed entry cannot change');
+    this.rSrc = t.src | 0;
+    this.rSport = t.sport;
+    this.rDst = t.dst | 0;
+    this.rDport = t.dport;
+  }
+  /** Sets the REPLY tuple to the inverse of `t` (nf_ct_invert_tuple): at creation and for a NAT binding. */
+  replyInverseOf(t: CtTuple): void {
+    this.rSrc = t.dst | 0;
+    this.rDst = t.src | 0;
+    if (t.proto === IpProto.ICMP) {
+      this.rSport = t.sport;
+      this.rDport = invertIcmpDport(t.dport);
+    } else {
+      this.rSport = t.dport;
+      this.rDport = t.sport;
+    }
+  }
+  /** The TCP state's name (enum tcp_conntrack), as conntrack -L prints it. */
+  get tcpState(): TcpCtState {
+    return TCP_CT_NAMES[this.tcpCt]!;
+  }
+  /** [ORIGINAL, REPLY], a new pair per call (for inspection; the fields save an array per entry). */
+  get tuple(): readonly [CtTuple, CtTuple] {
+    return [this.orig, this.reply];
+  }
+}
+
+/** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */
+const HI = 1 << 30;
+/** Times from here on do not fit (2^61 ns, ~73 years; simulated time is exact only to 2^53 anyway). */
+const NEVER = 2 ** 61;
