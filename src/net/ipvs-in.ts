@@ -85,28 +85,32 @@ export function ipvsOut(ns: Namespace, pkt: Packet): void {
   if (pkt.ctDir !== 1 || ns.nf === null) return;
   const ct = ns.nf.conntrack.ctOf(pkt);
   if (ct === null) return;
-  const orig = ct.orig;
-  const reply = ct.reply;
+  // The entry's tuple fields read in place (ct.orig and ct.reply build a tuple per call).
+  const proto = ct.proto;
+  const vip = ct.oDst >>> 0;
+  const vport = ct.oDport;
+  const rip = ct.rSrc >>> 0;
+  const rport = ct.rSport;
   const ip = pkt.ip!;
-  if (orig.dst === reply.src || !ns.isLocal(orig.dst)) return;
-  if (orig.proto !== IpProto.TCP && orig.proto !== IpProto.UDP) return;
-  if (!ns.ipvs!.has(orig.proto === IpProto.TCP ? 'tcp' : 'udp', orig.dst, orig.dport)) return;
+  if (vip === rip || !ns.isLocal(vip)) return;
+  if (proto !== IpProto.TCP && proto !== IpProto.UDP) return;
+  if (!ns.ipvs!.has(proto === IpProto.TCP ? 'tcp' : 'udp', vip, vport)) return;
   const inner = pkt.icmp !== null ? pkt.inner : null;
   if (inner !== null && inner.ip !== null) {
     const il4 = inner.tcp ?? inner.udp;
-    if (inner.ip.dst === reply.src && il4 !== null && il4.dstPort === reply.sport) {
-      inner.ip.dst = orig.dst;
-      il4.dstPort = orig.dport;
+    if (inner.ip.dst === rip && il4 !== null && il4.dstPort === rport) {
+      inner.ip.dst = vip;
+      il4.dstPort = vport;
       il4.checksum = null;
       inner.ip.checksum = null;
     }
-    if (ip.src === reply.src) ip.src = orig.dst;
+    if (ip.src === rip) ip.src = vip;
   } else {
     const l4 = pkt.tcp ?? pkt.udp;
-    if (l4 === null || ip.src !== reply.src || l4.srcPort !== reply.sport) return;
-    if (pkt.tcp !== null) ns.ipvs!.reply('tcp', { src: orig.src, sport: orig.sport }, orig.dst, orig.dport, ns.sim.now, pkt.tcp.flags);
-    ip.src = orig.dst;
-    l4.srcPort = orig.dport;
+    if (l4 === null || ip.src !== rip || l4.srcPort !== rport) return;
+    if (pkt.tcp !== null) ns.ipvs!.reply('tcp', { src: ct.oSrc >>> 0, sport: ct.oSport }, vip, vport, ns.sim.now, pkt.tcp.flags);
+    ip.src = vip;
+    l4.srcPort = vport;
     l4.checksum = null;
   }
   ip.checksum = null;
