@@ -75,6 +75,8 @@ const FIB_CACHE_SLOTS = 16;
 const FIB_CACHE_MAX_SLOTS = 4096;
 /** Lookups between two reviews of a cache's conflict rate. */
 const FIB_CACHE_REVIEW = 4096;
+/** Local tables larger than this (an IPVS node's thousands of Service addresses) get no quick "not local". */
+const LOCAL_SUMMARY_MAX_ROUTES = 64;
 
 /**
  * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
@@ -214,6 +216,20 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly pmtu = new Map<Ipv4, PmtuException>();
 
   private fibCache: FibCache | null = null;
+  /**
+   * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
+   * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)
+   * and its one shorter local route (lo's 127.0.0.0/8). An address whose bit is clear and that is
+   * outside that prefix is covered by no local route, so it is not local. Recomputed when the routing
+   * tables' epoch moves (a device going down only turns "local" answers into "not", never the other
+   * way). All bits set (no quick answer) when the local table is large or has two shorter local routes.
+   * A node asked by every ARP request flooded across the underlay about other nodes' addresses
+   * answers here without reading its route cache or its local table (cold, one node of a thousand).
+   */
+  private localEpoch = -1;
+  private localBloom = -1;
+  private localWideNet = 0;
+  private localWideMask = 0;
 
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
   /**
@@ -347,6 +363,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
+    if (this.localEpoch !== routeEpoch()) this.summariseLocal();
+    if ((this.localBloom & (1 << (Math.imul(addr, 0x9e3779b1) >>> 27))) === 0 && ((addr ^ this.localWideNet) & this.localWideMask) !== 0) return false;
     const c = this.routeCache();
     // Not counted towards growing the cache: a node answers ARP requests flooded to every node, each
     // about another address, and would grow for lookups that are never repeated.
@@ -357,6 +375,34 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     c.localKeys[i] = addr;
     c.localVals[i] = local ? 1 : 0;
     return local;
+  }
+
+  /** Recomputes isLocal's quick "no" (localBloom, localWideNet/Mask) from the local table. */
+  private summariseLocal(): void {
+    this.localEpoch = routeEpoch();
+    let bloom = 0;
+    let wide = 0;
+    // Conservative until the table was read: no bit clear, no address outside "the" prefix.
+    this.localBloom = -1;
+    this.localWideNet = 0;
+    this.localWideMask = 0;
+    if (this.localTable.size > LOCAL_SUMMARY_MAX_ROUTES) return;
+    let net = 0;
+    let mask = 0;
+    for (const r of this.localTable.all()) {
+      if (r.type !== 'local') continue;
+      if (r.prefix === 32) bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
+      else if (++wide > 1) return;
+      else {
+        mask = maskFromPrefix(r.prefix);
+        net = (r.dst & mask) >>> 0;
+      }
+    }
+    // With no shorter local route the mask stays 0 and no address counts as outside it: no quick
+    // answer (a namespace has lo's 127.0.0.0/8 unless it was removed).
+    this.localBloom = bloom;
+    this.localWideNet = net;
+    this.localWideMask = mask;
   }
 
   /** inet_select_addr: an address on `dev` in dst's subnet, else its first address, else any in the namespace. */
