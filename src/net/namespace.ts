@@ -90,13 +90,17 @@ class FibCache {
   epoch = -1;
   /** 32 - log2(slots): the slot of an address is the top bits of its Fibonacci hash. */
   shift = 32 - Math.log2(FIB_CACHE_SLOTS);
-  keys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
+  /**
+   * Route answers: slot i holds its destination at 2i, as a signed 32-bit integer (a small integer
+   * to V8, stored in the array itself; null when empty), and the route (or null: none) at 2i + 1, so a
+   * lookup reads one array and one line of it, not a key array and a value array: what a node one of
+   * a thousand pays per packet when its cache has gone cold.
+   */
+  routes: (number | Route | null)[] = new Array<number | Route | null>(2 * FIB_CACHE_SLOTS).fill(null);
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
-  /** The source address chosen for a destination (sourceOf), by destination: NaN keys are empty. */
-  srcKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  srcVals = new Float64Array(FIB_CACHE_SLOTS);
+  /** The source address chosen for a destination (outputSource), likewise: destination at 2i, source at 2i + 1 (both signed 32-bit). */
+  srcs: (number | null)[] = new Array<number | null>(2 * FIB_CACHE_SLOTS).fill(null);
   /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
   localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
   localVals = new Uint8Array(FIB_CACHE_SLOTS);
@@ -112,17 +116,16 @@ class FibCache {
   /** Empties the cache when the tables or the devices changed since it was filled. */
   check(epoch: number): void {
     if (this.epoch === epoch) return;
-    this.keys.fill(NaN);
-    this.vals.fill(null);
+    this.routes.fill(null);
     this.localKeys.fill(NaN);
-    this.srcKeys.fill(NaN);
+    this.srcs.fill(null);
     this.loRoutes = null;
     this.epoch = epoch;
   }
 
-  /** Counts a lookup that missed; one whose slot held another address is a conflict. */
-  missed(key: number): void {
-    if (key === key && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.keys.length < FIB_CACHE_MAX_SLOTS) this.grow();
+  /** Counts a lookup that missed; one whose slot held another address (`key` not null) is a conflict. */
+  missed(key: unknown): void {
+    if (key !== null && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.localKeys.length < FIB_CACHE_MAX_SLOTS) this.grow();
   }
 
   /** Every FIB_CACHE_REVIEW lookups: the conflict count starts again. */
@@ -133,27 +136,25 @@ class FibCache {
 
   /** Four times the slots, the entries moved to their new slots. */
   private grow(): void {
-    const n = this.keys.length * 4;
-    const { keys, vals, srcKeys, srcVals, localKeys, localVals } = this;
+    const n = this.localKeys.length * 4;
+    const { routes, srcs, localKeys, localVals } = this;
     this.shift -= 2;
-    this.keys = new Float64Array(n).fill(NaN);
-    this.vals = new Array<Route | null>(n).fill(null);
-    this.srcKeys = new Float64Array(n).fill(NaN);
-    this.srcVals = new Float64Array(n);
+    this.routes = new Array<number | Route | null>(2 * n).fill(null);
+    this.srcs = new Array<number | null>(2 * n).fill(null);
     this.localKeys = new Float64Array(n).fill(NaN);
     this.localVals = new Uint8Array(n);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k === k) {
-        const j = this.slot(k);
-        this.keys[j] = k;
-        this.vals[j] = vals[i]!;
+    for (let i = 0; i < localKeys.length; i++) {
+      const k = routes[2 * i]!;
+      if (k !== null) {
+        const j = 2 * this.slot(k as number);
+        this.routes[j] = k;
+        this.routes[j + 1] = routes[2 * i + 1]!;
       }
-      const s = srcKeys[i]!;
-      if (s === s) {
-        const j = this.slot(s);
-        this.srcKeys[j] = s;
-        this.srcVals[j] = srcVals[i]!;
+      const s = srcs[2 * i]!;
+      if (s !== null) {
+        const j = 2 * this.slot(s);
+        this.srcs[j] = s;
+        this.srcs[j + 1] = srcs[2 * i + 1]!;
       }
       const l = localKeys[i]!;
       if (l === l) {
@@ -313,20 +314,22 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** Slots of the route lookup cache (0 before the first lookup): it grows when lookups keep evicting each other. */
   get routeCacheSlots(): number {
-    return this.fibCache === null ? 0 : this.fibCache.keys.length;
+    return this.fibCache === null ? 0 : this.fibCache.localKeys.length;
   }
 
   /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
   fibLookup(dst: Ipv4): Route | null {
     const c = this.routeCache();
-    const i = c.slot(dst);
+    const key = dst | 0;
+    const i = 2 * c.slot(dst);
     if (++c.lookups === FIB_CACHE_REVIEW) c.review();
-    if (c.keys[i] === dst) return c.vals[i]!;
-    c.missed(c.keys[i]!);
+    const routes = c.routes;
+    if (routes[i] === key) return routes[i + 1] as Route | null;
+    c.missed(routes[i]);
     const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
-    const j = c.slot(dst); // (the cache may have grown)
-    c.keys[j] = dst;
-    c.vals[j] = rt;
+    const j = 2 * c.slot(dst); // (the cache may have grown)
+    c.routes[j] = key;
+    c.routes[j + 1] = rt;
     return rt;
   }
 
@@ -339,14 +342,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   outputSource(rt: Route, dst: Ipv4): Ipv4 {
     if (rt.prefsrc !== 0) return rt.prefsrc;
     const c = this.routeCache();
-    const i = c.slot(dst);
+    const key = dst | 0;
+    const i = 2 * c.slot(dst);
     if (++c.lookups === FIB_CACHE_REVIEW) c.review();
-    if (c.srcKeys[i] === dst) return c.srcVals[i]!;
-    c.missed(c.srcKeys[i]!);
+    const srcs = c.srcs;
+    if (srcs[i] === key) return srcs[i + 1]! >>> 0;
+    c.missed(srcs[i]);
     const src = this.selectAddr(rt.dev, rt.gateway || dst);
-    const j = c.slot(dst);
-    c.srcKeys[j] = dst;
-    c.srcVals[j] = src;
+    const j = 2 * c.slot(dst);
+    c.srcs[j] = key;
+    c.srcs[j + 1] = src | 0;
     return src;
   }
 
