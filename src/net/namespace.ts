@@ -92,15 +92,16 @@ class FibCache {
   shift = 32 - Math.log2(FIB_CACHE_SLOTS);
   /**
    * Route answers: slot i holds its destination at 2i, as a signed 32-bit integer (a small integer
-   * to V8, stored in the array itself; null when empty), and the route (or null: none) at 2i + 1, so a
-   * lookup reads one array and one line of it, not a key array and a value array: what a node one of
-   * a thousand pays per packet when its cache has gone cold.
+   * to V8, stored in the array itself; 0 when empty, so the key compare sees small integers only and
+   * is inlined: 0.0.0.0 is never cached), and the route (or null: none) at 2i + 1, so a lookup reads
+   * one array and one line of it, not a key array and a value array: what a node one of a thousand
+   * pays per packet when its cache has gone cold.
    */
-  routes: (number | Route | null)[] = new Array<number | Route | null>(2 * FIB_CACHE_SLOTS).fill(null);
+  routes: (number | Route | null)[] = emptySlots(FIB_CACHE_SLOTS);
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
-  /** The source address chosen for a destination (outputSource), likewise: destination at 2i, source at 2i + 1 (both signed 32-bit). */
-  srcs: (number | null)[] = new Array<number | null>(2 * FIB_CACHE_SLOTS).fill(null);
+  /** The source address chosen for a destination (outputSource), likewise: destination at 2i (0 empty), source at 2i + 1 (both signed 32-bit). */
+  srcs: number[] = Array.from({ length: 2 * FIB_CACHE_SLOTS }, () => 0);
   /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
   localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
   localVals = new Uint8Array(FIB_CACHE_SLOTS);
@@ -116,16 +117,16 @@ class FibCache {
   /** Empties the cache when the tables or the devices changed since it was filled. */
   check(epoch: number): void {
     if (this.epoch === epoch) return;
-    this.routes.fill(null);
+    clearSlots(this.routes);
     this.localKeys.fill(NaN);
-    this.srcs.fill(null);
+    this.srcs.fill(0);
     this.loRoutes = null;
     this.epoch = epoch;
   }
 
-  /** Counts a lookup that missed; one whose slot held another address (`key` not null) is a conflict. */
-  missed(key: unknown): void {
-    if (key !== null && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.localKeys.length < FIB_CACHE_MAX_SLOTS) this.grow();
+  /** Counts a lookup that missed; one whose slot held another address (`key` not 0) is a conflict. */
+  missed(key: number): void {
+    if (key !== 0 && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.localKeys.length < FIB_CACHE_MAX_SLOTS) this.grow();
   }
 
   /** Every FIB_CACHE_REVIEW lookups: the conflict count starts again. */
@@ -139,19 +140,19 @@ class FibCache {
     const n = this.localKeys.length * 4;
     const { routes, srcs, localKeys, localVals } = this;
     this.shift -= 2;
-    this.routes = new Array<number | Route | null>(2 * n).fill(null);
-    this.srcs = new Array<number | null>(2 * n).fill(null);
+    this.routes = emptySlots(n);
+    this.srcs = Array.from({ length: 2 * n }, () => 0);
     this.localKeys = new Float64Array(n).fill(NaN);
     this.localVals = new Uint8Array(n);
     for (let i = 0; i < localKeys.length; i++) {
-      const k = routes[2 * i]!;
-      if (k !== null) {
-        const j = 2 * this.slot(k as number);
+      const k = routes[2 * i] as number;
+      if (k !== 0) {
+        const j = 2 * this.slot(k);
         this.routes[j] = k;
         this.routes[j + 1] = routes[2 * i + 1]!;
       }
       const s = srcs[2 * i]!;
-      if (s !== null) {
+      if (s !== 0) {
         const j = 2 * this.slot(s);
         this.srcs[j] = s;
         this.srcs[j + 1] = srcs[2 * i + 1]!;
@@ -164,6 +165,21 @@ class FibCache {
       }
     }
     this.review();
+  }
+}
+
+/** `n` empty route cache slots: key 0 and no route in each. */
+function emptySlots(n: number): (number | Route | null)[] {
+  const a: (number | Route | null)[] = [];
+  for (let i = 0; i < n; i++) a.push(0, null); // (packed, not holey)
+  return a;
+}
+
+/** Empties route cache slots in place. */
+function clearSlots(a: (number | Route | null)[]): void {
+  for (let i = 0; i < a.length; i += 2) {
+    a[i] = 0;
+    a[i + 1] = null;
   }
 }
 
@@ -324,9 +340,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const i = 2 * c.slot(dst);
     if (++c.lookups === FIB_CACHE_REVIEW) c.review();
     const routes = c.routes;
-    if (routes[i] === key) return routes[i + 1] as Route | null;
-    c.missed(routes[i]);
+    const k = routes[i] as number;
+    if (k === key && key !== 0) return routes[i + 1] as Route | null;
     const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
+    if (key === 0) return rt; // (0 marks an empty slot)
+    c.missed(k);
     const j = 2 * c.slot(dst); // (the cache may have grown)
     c.routes[j] = key;
     c.routes[j + 1] = rt;
@@ -346,9 +364,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const i = 2 * c.slot(dst);
     if (++c.lookups === FIB_CACHE_REVIEW) c.review();
     const srcs = c.srcs;
-    if (srcs[i] === key) return srcs[i + 1]! >>> 0;
-    c.missed(srcs[i]);
+    const k = srcs[i]!;
+    if (k === key && key !== 0) return srcs[i + 1]! >>> 0;
     const src = this.selectAddr(rt.dev, rt.gateway || dst);
+    if (key === 0) return src; // (0 marks an empty slot)
+    c.missed(k);
     const j = 2 * c.slot(dst);
     c.srcs[j] = key;
     c.srcs[j + 1] = src | 0;

@@ -158,6 +158,11 @@ describe('Namespace.addAddress (connected routes)', () => {
     // Looked up twice (the second from the cache), then a more specific route appears.
     expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
     expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
+    // 0.0.0.0 (the value that marks an empty slot) is answered, not taken for a cached entry.
+    for (let i = 0; i < 2; i++) {
+      expect(get('0.0.0.0')).toBe('default via 10.1.2.1 dev eth0');
+      expect(ns.outputSource(ns.fibLookup(0)!, 0)).toBe(ip('10.1.2.3'));
+    }
     ns.addRoute({ dst: ip('10.9.0.0'), prefix: 16, dev: d1 });
     expect(get('10.9.0.1')).toBe('10.9.0.0/16 dev eth1 scope link');
     // The device of that route goes down: the default again; up: the /16 again.
