@@ -39,7 +39,8 @@ export interface FdbEntry {
 export type BridgeNetfilter = (bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet) => boolean;
 
 
-/** The most slots of a bridge's FDB lookup cache. */
+/** The fewest and the most slots of a bridge's FDB lookup cache. */
+const FDB_CACHE_MIN_SLOTS = 16;
 const FDB_CACHE_MAX_SLOTS = 8192;
 
 /** A learning bridge and its own interface. */
@@ -62,9 +63,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    * switch with a thousand ports. Holds only entries in `fdb` (a slot is emptied when its entry
    * leaves), so it answers as `fdb` does. `fdb` is changed only by the bridge itself.
    */
-  private cacheKeys: Float64Array | null = null;
-  private cacheVals: (FdbEntry | null)[] = [];
-  private cacheShift = 0;
+  private cacheKeys = new Float64Array(FDB_CACHE_MIN_SLOTS).fill(NaN);
+  private cacheVals: (FdbEntry | null)[] = new Array<FdbEntry | null>(FDB_CACHE_MIN_SLOTS).fill(null);
+  private cacheShift = 32 - Math.log2(FDB_CACHE_MIN_SLOTS);
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
@@ -77,7 +78,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     port.master = this;
     this.ports.push(port);
     this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
-    this.cacheKeys = null; // (an entry learned for that MAC was replaced)
+    this.resetCache(); // (an entry learned for that MAC was replaced)
   }
 
   /** Removes a port and its learned entries. */
@@ -86,7 +87,23 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (i >= 0) this.ports.splice(i, 1);
     port.master = null;
     for (const [mac, e] of this.fdb) if (e.port === port) this.fdb.delete(mac);
-    this.cacheKeys = null;
+    this.resetCache();
+  }
+
+  /** Empties the FDB cache, with at least twice as many slots as the FDB has entries (up to the most). */
+  private resetCache(): void {
+    let n = FDB_CACHE_MIN_SLOTS;
+    while (n < this.fdb.size * 2 && n < FDB_CACHE_MAX_SLOTS) n *= 2;
+    this.cacheKeys = new Float64Array(n).fill(NaN);
+    this.cacheVals = new Array<FdbEntry | null>(n).fill(null);
+    this.cacheShift = 32 - Math.log2(n);
+  }
+
+  /** br_fdb_update's new entry: the cache is made larger (and emptied) when the FDB outgrew it, checked here once per entry, not per lookup. */
+  private learn(mac: Mac, port: NetDevice): void {
+    this.fdb.set(mac, { mac, port, local: false, updated: this.sim.now });
+    const n = this.cacheKeys.length;
+    if (this.fdb.size * 2 > n && n < FDB_CACHE_MAX_SLOTS) this.resetCache();
   }
 
   /** The cache slot of a MAC (a Fibonacci hash of its two halves). */
@@ -96,14 +113,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   /** fdb.get(mac), through the cache. */
   private entry(mac: Mac): FdbEntry | undefined {
-    let keys = this.cacheKeys;
-    if (keys === null || (this.fdb.size * 2 > keys.length && keys.length < FDB_CACHE_MAX_SLOTS)) {
-      let n = 16;
-      while (n < this.fdb.size * 2 && n < FDB_CACHE_MAX_SLOTS) n *= 2;
-      keys = this.cacheKeys = new Float64Array(n).fill(NaN);
-      this.cacheVals = new Array<FdbEntry | null>(n).fill(null);
-      this.cacheShift = 32 - Math.log2(n);
-    }
+    const keys = this.cacheKeys;
     const i = this.cacheSlot(mac);
     if (keys[i] === mac) return this.cacheVals[i]!;
     const e = this.fdb.get(mac);
@@ -121,8 +131,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (!e.local && this.sim.now - e.updated > this.ageingTimeNs) {
       this.fdb.delete(mac);
       const i = this.cacheSlot(mac);
-      if (this.cacheKeys![i] === mac) {
-        this.cacheKeys![i] = NaN;
+      if (this.cacheKeys[i] === mac) {
+        this.cacheKeys[i] = NaN;
         this.cacheVals[i] = null;
       }
       return null;
@@ -136,7 +146,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     // br_fdb_update: learn the source (never from a multicast/broadcast source address).
     if (!isMulticastMac(eth.src)) {
       const e = this.entry(eth.src);
-      if (e === undefined) this.fdb.set(eth.src, { mac: eth.src, port, local: false, updated: this.sim.now });
+      if (e === undefined) this.learn(eth.src, port);
       else if (!e.local) {
         e.port = port;
         e.updated = this.sim.now;

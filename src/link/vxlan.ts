@@ -66,7 +66,8 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
   }
 
   get(mac: Mac): Ipv4 | undefined {
-    const v = this.own.get(mac);
+    // (a flannel.1 bound to the shared set usually has no entry of its own: no Map probe by a boxed MAC then)
+    const v = this.own.size === 0 ? undefined : this.own.get(mac);
     if (v !== undefined || this.shared === null || mac === this.sharedSelf) return v;
     const c = this.changed;
     if (c !== null && c.has(mac)) return c.get(mac);

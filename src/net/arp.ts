@@ -21,7 +21,7 @@ export function arpRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const arp = pkt.arp!;
   if (arp.op === ArpOp.REQUEST) {
     const ours = ns.isLocal(arp.tpa) && (ns.arpIgnore === 0 || ns.addrs.some((a) => a.addr === arp.tpa && a.dev === dev));
-    if (ours || ns.arpAnnounce.has(arp.tpa)) {
+    if (ours || (ns.arpAnnounce.size !== 0 && ns.arpAnnounce.has(arp.tpa))) {
       ns.neigh.update(dev, arp.spa, arp.sha, 'request-for-us');
       const reply = new Packet();
       reply.eth = { dst: arp.sha, src: dev.mac, etherType: EtherType.ARP };

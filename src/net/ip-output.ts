@@ -14,7 +14,7 @@
 import type { Rng } from '../core/rng.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
-import { ipTotalLength } from '../packet/length.js';
+import { localOutLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { BROADCAST_MAC, EtherType, IP_DF, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
@@ -58,7 +58,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet): boolean {
   }
   if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst);
   selectIdent(ns, pkt);
-  ip.totalLength = ipTotalLength(pkt);
+  ip.totalLength = localOutLength(pkt);
   ip.checksum = null;
   if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'output', route: formatRoute(rt) });
   if (ns.nf !== null) {

@@ -75,6 +75,8 @@ const FIB_CACHE_SLOTS = 16;
 const FIB_CACHE_MAX_SLOTS = 4096;
 /** Lookups between two reviews of a cache's conflict rate. */
 const FIB_CACHE_REVIEW = 4096;
+/** Local tables larger than this (an IPVS node's thousands of Service addresses) get no quick "not local". */
+const LOCAL_SUMMARY_MAX_ROUTES = 64;
 
 /**
  * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
@@ -88,13 +90,18 @@ class FibCache {
   epoch = -1;
   /** 32 - log2(slots): the slot of an address is the top bits of its Fibonacci hash. */
   shift = 32 - Math.log2(FIB_CACHE_SLOTS);
-  keys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  vals: (Route | null)[] = new Array<Route | null>(FIB_CACHE_SLOTS).fill(null);
+  /**
+   * Route answers: slot i holds its destination at 2i, as a signed 32-bit integer (a small integer
+   * to V8, stored in the array itself; 0 when empty, so the key compare sees small integers only and
+   * is inlined: 0.0.0.0 is never cached), and the route (or null: none) at 2i + 1, so a lookup reads
+   * one array and one line of it, not a key array and a value array: what a node one of a thousand
+   * pays per packet when its cache has gone cold.
+   */
+  routes: (number | Route | null)[] = emptySlots(FIB_CACHE_SLOTS);
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
-  /** The source address chosen for a destination (sourceOf), by destination: NaN keys are empty. */
-  srcKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  srcVals = new Float64Array(FIB_CACHE_SLOTS);
+  /** The source address chosen for a destination (outputSource), likewise: destination at 2i (0 empty), source at 2i + 1 (both signed 32-bit). */
+  srcs: number[] = Array.from({ length: 2 * FIB_CACHE_SLOTS }, () => 0);
   /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
   localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
   localVals = new Uint8Array(FIB_CACHE_SLOTS);
@@ -110,17 +117,16 @@ class FibCache {
   /** Empties the cache when the tables or the devices changed since it was filled. */
   check(epoch: number): void {
     if (this.epoch === epoch) return;
-    this.keys.fill(NaN);
-    this.vals.fill(null);
+    clearSlots(this.routes);
     this.localKeys.fill(NaN);
-    this.srcKeys.fill(NaN);
+    this.srcs.fill(0);
     this.loRoutes = null;
     this.epoch = epoch;
   }
 
-  /** Counts a lookup that missed; one whose slot held another address is a conflict. */
+  /** Counts a lookup that missed; one whose slot held another address (`key` not 0) is a conflict. */
   missed(key: number): void {
-    if (key === key && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.keys.length < FIB_CACHE_MAX_SLOTS) this.grow();
+    if (key !== 0 && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.localKeys.length < FIB_CACHE_MAX_SLOTS) this.grow();
   }
 
   /** Every FIB_CACHE_REVIEW lookups: the conflict count starts again. */
@@ -131,27 +137,25 @@ class FibCache {
 
   /** Four times the slots, the entries moved to their new slots. */
   private grow(): void {
-    const n = this.keys.length * 4;
-    const { keys, vals, srcKeys, srcVals, localKeys, localVals } = this;
+    const n = this.localKeys.length * 4;
+    const { routes, srcs, localKeys, localVals } = this;
     this.shift -= 2;
-    this.keys = new Float64Array(n).fill(NaN);
-    this.vals = new Array<Route | null>(n).fill(null);
-    this.srcKeys = new Float64Array(n).fill(NaN);
-    this.srcVals = new Float64Array(n);
+    this.routes = emptySlots(n);
+    this.srcs = Array.from({ length: 2 * n }, () => 0);
     this.localKeys = new Float64Array(n).fill(NaN);
     this.localVals = new Uint8Array(n);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k === k) {
-        const j = this.slot(k);
-        this.keys[j] = k;
-        this.vals[j] = vals[i]!;
+    for (let i = 0; i < localKeys.length; i++) {
+      const k = routes[2 * i] as number;
+      if (k !== 0) {
+        const j = 2 * this.slot(k);
+        this.routes[j] = k;
+        this.routes[j + 1] = routes[2 * i + 1]!;
       }
-      const s = srcKeys[i]!;
-      if (s === s) {
-        const j = this.slot(s);
-        this.srcKeys[j] = s;
-        this.srcVals[j] = srcVals[i]!;
+      const s = srcs[2 * i]!;
+      if (s !== 0) {
+        const j = 2 * this.slot(s);
+        this.srcs[j] = s;
+        this.srcs[j + 1] = srcs[2 * i + 1]!;
       }
       const l = localKeys[i]!;
       if (l === l) {
@@ -161,6 +165,21 @@ class FibCache {
       }
     }
     this.review();
+  }
+}
+
+/** `n` empty route cache slots: key 0 and no route in each. */
+function emptySlots(n: number): (number | Route | null)[] {
+  const a: (number | Route | null)[] = [];
+  for (let i = 0; i < n; i++) a.push(0, null); // (packed, not holey)
+  return a;
+}
+
+/** Empties route cache slots in place. */
+function clearSlots(a: (number | Route | null)[]): void {
+  for (let i = 0; i < a.length; i += 2) {
+    a[i] = 0;
+    a[i + 1] = null;
   }
 }
 
@@ -214,6 +233,20 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly pmtu = new Map<Ipv4, PmtuException>();
 
   private fibCache: FibCache | null = null;
+  /**
+   * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
+   * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)
+   * and its one shorter local route (lo's 127.0.0.0/8). An address whose bit is clear and that is
+   * outside that prefix is covered by no local route, so it is not local. Recomputed when the routing
+   * tables' epoch moves (a device going down only turns "local" answers into "not", never the other
+   * way). All bits set (no quick answer) when the local table is large or has two shorter local routes.
+   * A node asked by every ARP request flooded across the underlay about other nodes' addresses
+   * answers here without reading its route cache or its local table (cold, one node of a thousand).
+   */
+  private localEpoch = -1;
+  private localBloom = -1;
+  private localWideNet = 0;
+  private localWideMask = 0;
 
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
   /**
@@ -297,20 +330,24 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** Slots of the route lookup cache (0 before the first lookup): it grows when lookups keep evicting each other. */
   get routeCacheSlots(): number {
-    return this.fibCache === null ? 0 : this.fibCache.keys.length;
+    return this.fibCache === null ? 0 : this.fibCache.localKeys.length;
   }
 
   /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
   fibLookup(dst: Ipv4): Route | null {
     const c = this.routeCache();
-    const i = c.slot(dst);
+    const key = dst | 0;
+    const i = 2 * c.slot(dst);
     if (++c.lookups === FIB_CACHE_REVIEW) c.review();
-    if (c.keys[i] === dst) return c.vals[i]!;
-    c.missed(c.keys[i]!);
+    const routes = c.routes;
+    const k = routes[i] as number;
+    if (k === key && key !== 0) return routes[i + 1] as Route | null;
     const rt = this.localTable.lookup(dst) ?? this.mainTable.lookup(dst);
-    const j = c.slot(dst); // (the cache may have grown)
-    c.keys[j] = dst;
-    c.vals[j] = rt;
+    if (key === 0) return rt; // (0 marks an empty slot)
+    c.missed(k);
+    const j = 2 * c.slot(dst); // (the cache may have grown)
+    c.routes[j] = key;
+    c.routes[j + 1] = rt;
     return rt;
   }
 
@@ -323,14 +360,18 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   outputSource(rt: Route, dst: Ipv4): Ipv4 {
     if (rt.prefsrc !== 0) return rt.prefsrc;
     const c = this.routeCache();
-    const i = c.slot(dst);
+    const key = dst | 0;
+    const i = 2 * c.slot(dst);
     if (++c.lookups === FIB_CACHE_REVIEW) c.review();
-    if (c.srcKeys[i] === dst) return c.srcVals[i]!;
-    c.missed(c.srcKeys[i]!);
+    const srcs = c.srcs;
+    const k = srcs[i]!;
+    if (k === key && key !== 0) return srcs[i + 1]! >>> 0;
     const src = this.selectAddr(rt.dev, rt.gateway || dst);
-    const j = c.slot(dst);
-    c.srcKeys[j] = dst;
-    c.srcVals[j] = src;
+    if (key === 0) return src; // (0 marks an empty slot)
+    c.missed(k);
+    const j = 2 * c.slot(dst);
+    c.srcs[j] = key;
+    c.srcs[j + 1] = src | 0;
     return src;
   }
 
@@ -347,6 +388,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
+    if (this.localEpoch !== routeEpoch()) this.summariseLocal();
+    if ((this.localBloom & (1 << (Math.imul(addr, 0x9e3779b1) >>> 27))) === 0 && ((addr ^ this.localWideNet) & this.localWideMask) !== 0) return false;
     const c = this.routeCache();
     // Not counted towards growing the cache: a node answers ARP requests flooded to every node, each
     // about another address, and would grow for lookups that are never repeated.
@@ -357,6 +400,34 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     c.localKeys[i] = addr;
     c.localVals[i] = local ? 1 : 0;
     return local;
+  }
+
+  /** Recomputes isLocal's quick "no" (localBloom, localWideNet/Mask) from the local table. */
+  private summariseLocal(): void {
+    this.localEpoch = routeEpoch();
+    let bloom = 0;
+    let wide = 0;
+    // Conservative until the table was read: no bit clear, no address outside "the" prefix.
+    this.localBloom = -1;
+    this.localWideNet = 0;
+    this.localWideMask = 0;
+    if (this.localTable.size > LOCAL_SUMMARY_MAX_ROUTES) return;
+    let net = 0;
+    let mask = 0;
+    for (const r of this.localTable.all()) {
+      if (r.type !== 'local') continue;
+      if (r.prefix === 32) bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
+      else if (++wide > 1) return;
+      else {
+        mask = maskFromPrefix(r.prefix);
+        net = (r.dst & mask) >>> 0;
+      }
+    }
+    // With no shorter local route the mask stays 0 and no address counts as outside it: no quick
+    // answer (a namespace has lo's 127.0.0.0/8 unless it was removed).
+    this.localBloom = bloom;
+    this.localWideNet = net;
+    this.localWideMask = mask;
   }
 
   /** inet_select_addr: an address on `dev` in dst's subnet, else its first address, else any in the namespace. */

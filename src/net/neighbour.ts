@@ -87,15 +87,15 @@ const RECENT_MAX_SLOTS = 1024;
 const RECENT_REVIEW = 4096;
 
 /**
- * Entries a table found lately, by (device, address). A cache whose lookups keep evicting each other
- * (more than 1 in 16 of RECENT_REVIEW lookups a conflict) gets four times the slots, up to
+ * Entries a table found lately, by (device, address): a slot holds the entry itself, whose own `ip`
+ * and `dev` say whether it answers a lookup (one array read, not three: a node's table is cold when
+ * one of a thousand nodes gets its next packet). A cache whose lookups keep evicting each other (more
+ * than 1 in 16 of RECENT_REVIEW lookups a conflict) gets four times the slots, up to
  * RECENT_MAX_SLOTS; it holds only entries of the table, so its size changes no answer.
  */
 class RecentNeigh {
   /** 32 - log2(slots). */
   shift = 32 - Math.log2(RECENT_SLOTS);
-  ips = new Float64Array(RECENT_SLOTS).fill(NaN);
-  devs: (NetDevice | null)[] = new Array<NetDevice | null>(RECENT_SLOTS).fill(null);
   entries: (NeighEntry | null)[] = new Array<NeighEntry | null>(RECENT_SLOTS).fill(null);
   /** Lookups and conflict misses since the last review. */
   lookups = 0;
@@ -106,32 +106,24 @@ class RecentNeigh {
   }
 
   /** Keeps `e` in its slot; the cache grows first when too many lookups found another entry there. */
-  put(dev: NetDevice, ip: Ipv4, e: NeighEntry): void {
-    let i = this.slot(dev, ip);
-    if (this.ips[i] === this.ips[i] && ++this.conflicts * 16 > RECENT_REVIEW && this.ips.length < RECENT_MAX_SLOTS) {
+  put(e: NeighEntry): void {
+    let i = this.slot(e.dev, e.ip);
+    if (this.entries[i] !== null && ++this.conflicts * 16 > RECENT_REVIEW && this.entries.length < RECENT_MAX_SLOTS) {
       this.grow();
-      i = this.slot(dev, ip);
+      i = this.slot(e.dev, e.ip);
     }
-    this.ips[i] = ip;
-    this.devs[i] = dev;
     this.entries[i] = e;
   }
 
   /** Four times the slots, the entries moved to their new slots. */
   private grow(): void {
-    const { ips, devs, entries } = this;
-    const n = ips.length * 4;
+    const entries = this.entries;
+    const n = entries.length * 4;
     this.shift -= 2;
-    this.ips = new Float64Array(n).fill(NaN);
-    this.devs = new Array<NetDevice | null>(n).fill(null);
     this.entries = new Array<NeighEntry | null>(n).fill(null);
-    for (let i = 0; i < ips.length; i++) {
-      const ip = ips[i]!;
-      if (ip !== ip) continue;
-      const j = this.slot(devs[i]!, ip);
-      this.ips[j] = ip;
-      this.devs[j] = devs[i]!;
-      this.entries[j] = entries[i]!;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e !== null) this.entries[this.slot(e.dev, e.ip)] = e;
     }
     this.lookups = 0;
     this.conflicts = 0;
@@ -168,7 +160,7 @@ export class NeighbourTable {
 
   /** Slots of the recent-entry cache (0 when there is none): it grows when lookups keep evicting each other. */
   get recentSlots(): number {
-    return this.recent === null ? 0 : this.recent.ips.length;
+    return this.recent === null ? 0 : this.recent.entries.length;
   }
 
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
@@ -178,13 +170,14 @@ export class NeighbourTable {
     if (c !== null) {
       const i = c.slot(dev, ip);
       if (++c.lookups === RECENT_REVIEW) c.lookups = c.conflicts = 0;
-      if (c.ips[i] === ip && c.devs[i] === dev) return c.entries[i]!;
+      const r = c.entries[i]!;
+      if (r !== null && r.ip === ip && r.dev === dev) return r;
     }
     let e = this.entries.get(NeighbourTable.key(dev, ip));
     if (e === undefined && this.shared !== null && dev === this.sharedDev) e = this.sharedGet(ip);
     if (e === undefined) return undefined;
     if (c === null) c = this.recent = new RecentNeigh();
-    c.put(dev, ip, e);
+    c.put(e);
     return e;
   }
 

@@ -76,3 +76,18 @@ export function skbLength(pkt: Packet): number {
   if (ip !== null && ip.totalLength !== 0) return (pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0) + ip.totalLength;
   return frameLength(pkt);
 }
+
+/**
+ * ip.totalLength as ip_local_out fills it: ipTotalLength, except that a VXLAN datagram's inner frame
+ * counts as its skbLength (its own totalLength, filled as it left its sender and kept equal to its
+ * records by the writers, see skbLength) instead of being walked again, TCP options and all, for every
+ * encapsulated frame.
+ */
+export function localOutLength(pkt: Packet): number {
+  const ip = pkt.ip;
+  const inner = pkt.inner;
+  if (ip !== null && pkt.vxlan !== null && inner !== null && pkt.udp !== null && pkt.tcp === null) {
+    return ipv4HeaderLength(ip) + UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH + skbLength(inner);
+  }
+  return ipTotalLength(pkt);
+}

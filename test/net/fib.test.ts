@@ -158,6 +158,11 @@ describe('Namespace.addAddress (connected routes)', () => {
     // Looked up twice (the second from the cache), then a more specific route appears.
     expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
     expect(get('10.9.0.1')).toBe('default via 10.1.2.1 dev eth0');
+    // 0.0.0.0 (the value that marks an empty slot) is answered, not taken for a cached entry.
+    for (let i = 0; i < 2; i++) {
+      expect(get('0.0.0.0')).toBe('default via 10.1.2.1 dev eth0');
+      expect(ns.outputSource(ns.fibLookup(0)!, 0)).toBe(ip('10.1.2.3'));
+    }
     ns.addRoute({ dst: ip('10.9.0.0'), prefix: 16, dev: d1 });
     expect(get('10.9.0.1')).toBe('10.9.0.0/16 dev eth1 scope link');
     // The device of that route goes down: the default again; up: the /16 again.
@@ -241,6 +246,59 @@ describe("a namespace's route cache at scale", () => {
     check();
     expect(ns.isLocal(ip('10.244.0.0'))).toBe(true);
     expect(ns.routeCacheSlots).toBeGreaterThanOrEqual(grown);
+  });
+
+  it("isLocal answers as the local table over addresses, local prefixes (AnyIP), removals and a large table", () => {
+    const s = new Simulator(1);
+    const ns = new Namespace(s, 'node-7');
+    const d0 = new DummyDevice(s, 'eth0', 1);
+    const d1 = new DummyDevice(s, 'cni0', 2);
+    ns.addDevice(d0);
+    ns.addDevice(d1);
+    ns.addAddress(d0, ip('10.0.0.7'), 16);
+    ns.addAddress(d1, ip('10.244.7.1'), 24);
+    const want = (a: number): boolean => {
+      const rt = ns.localTable.lookup(a);
+      return rt !== null && rt.type === 'local';
+    };
+    // Other nodes' addresses (what flooded ARP requests ask about), the subnets' own and broadcast
+    // addresses, loopback, and addresses near the local ones.
+    const probes: number[] = [];
+    for (let i = 0; i < 3000; i++) probes.push(ip(`10.0.${i >> 8}.${i & 255}`), ip(`10.244.${i % 40}.${(i * 13) % 256}`), ip(`127.${i % 3}.0.${i % 250}`), ip(`10.50.${i % 7}.${i % 256}`));
+    let locals = 0;
+    const check = (): void => {
+      for (const a of probes) {
+        const w = want(a);
+        if (w) locals++;
+        expect(ns.isLocal(a)).toBe(w);
+      }
+    };
+    check();
+    // An AnyIP local prefix: two local routes shorter than /32 (no quick answer), then it goes again.
+    const anyIp: Route = { table: 'local', type: 'local', dst: ip('10.50.0.0'), prefix: 16, gateway: 0, dev: ns.lo, prefsrc: 0, scope: 'host', onlink: false, metric: 0, proto: 'kernel' };
+    ns.localTable.add(anyIp);
+    check();
+    expect(ns.isLocal(ip('10.50.3.3'))).toBe(true);
+    ns.localTable.remove((r) => r === anyIp);
+    check();
+    expect(ns.isLocal(ip('10.50.3.3'))).toBe(false);
+    // An address added after the answers were given, and one removed.
+    ns.addAddress(d1, ip('10.244.9.200'), 32);
+    check();
+    expect(ns.isLocal(ip('10.244.9.200'))).toBe(true);
+    ns.localTable.remove((r) => r.dst === ip('10.244.9.200'));
+    check();
+    expect(ns.isLocal(ip('10.244.9.200'))).toBe(false);
+    // Loopback's prefix removed: no route shorter than /32.
+    ns.localTable.remove((r) => r.prefix === 8);
+    check();
+    expect(ns.isLocal(ip('127.0.0.1'))).toBe(true); // (its /32 stays)
+    expect(ns.isLocal(ip('127.0.0.2'))).toBe(false);
+    // Many local addresses (an IPVS node's Service addresses on kube-ipvs0).
+    for (let i = 0; i < 200; i++) ns.addAddress(d0, ip(`10.96.${i >> 4}.${(i * 17) % 256}`), 32);
+    for (let i = 0; i < 200; i++) probes.push(ip(`10.96.${i >> 4}.${(i * 17) % 256}`), ip(`10.96.${i >> 4}.${(i * 17 + 1) % 256}`));
+    check();
+    expect(locals).toBeGreaterThan(1000);
   });
 
   it('stays at 16 slots for a namespace with a handful of destinations', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameLength, icmpQuoteLength, ipTotalLength, l4DataLength, l4HeaderLength, skbLength, udpLength } from '../../src/packet/length.js';
+import { frameLength, icmpQuoteLength, ipTotalLength, l4DataLength, l4HeaderLength, localOutLength, skbLength, udpLength } from '../../src/packet/length.js';
 import { Packet } from '../../src/packet/packet.js';
 import { serializeFrame } from '../../src/packet/serialize.js';
 import { arpRequestFrame, fillLengths, icmpEchoFrame, icmpPortUnreachableFrame, tcpFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
@@ -51,5 +51,16 @@ describe('length', () => {
     expect(skbLength(raw)).toBe(14 + 60);
     raw.eth = null;
     expect(skbLength(raw)).toBe(60);
+  });
+
+  it("localOutLength: ipTotalLength, with a VXLAN datagram's inner frame counted by its filled totalLength", () => {
+    const kinds = [icmpEchoFrame(), udpFrame(), tcpSynFrame(), tcpFrame(TcpFlag.ACK, 1, 1, null, [{ kind: 'nop' }]), vxlanFrame(), vxlanFrame(tcpSynFrame()), vxlanFrame(arpRequestFrame()), icmpPortUnreachableFrame(tcpSynFrame())];
+    for (const p of kinds) expect(localOutLength(p)).toBe(ipTotalLength(p));
+    // The inner frame is not walked again: its totalLength (as its sender's ip_local_out left it) counts.
+    const v = vxlanFrame(tcpSynFrame());
+    v.inner!.ip!.totalLength += 4;
+    expect(localOutLength(v)).toBe(ipTotalLength(v) + 4);
+    v.inner!.ip!.totalLength = 0; // never filled: its records
+    expect(localOutLength(v)).toBe(ipTotalLength(v));
   });
 });
