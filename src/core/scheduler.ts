@@ -1,7 +1,8 @@
 // core/scheduler — the future event list. Layer: core.
 // Mirrors ns-3's Scheduler: events ordered by (time, insertion sequence), so two events at the same
-// instant run in the order they were scheduled. A cancelled event within the timing wheel's horizon
-// leaves the queue at once; elsewhere cancel is a flag checked when the event is popped.
+// instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
+// the queue at once; elsewhere (the near heap, the opened slot, the lanes and the far heap) cancel is a
+// flag checked when the event is popped.
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
@@ -83,10 +84,18 @@ const FREE_MAX = 4096;
  * The timing wheel: slots of 2^WHEEL_SHIFT ns (1.05 ms), 2^WHEEL_BITS of them (a horizon of 4.3 s:
  * TCP's retransmission and delayed-ACK timers, request timeouts, inter-arrival gaps).
  */
-export const WHEEL_SHIFT = 20;
-export const WHEEL_BITS = 12;
+const WHEEL_SHIFT = 20;
+const WHEEL_BITS = 12;
 
 function noop(): void {}
+
+/** Slots up to this many events are insertion-sorted when opened; larger ones (a burst of timers within one slot) by Array.prototype.sort. */
+const SORT_INSERTION_MAX = 32;
+
+/** (time, seq) order: a total order, so any sort gives the same result. */
+function byTimeSeq(x: SimEvent, y: SimEvent): number {
+  return x.time - y.time || x.seq - y.seq;
+}
 
 /** Where the earliest event is (Scheduler.locate). */
 const enum Src {
@@ -324,19 +333,22 @@ export class Scheduler implements Live {
     const k = b & this.mask;
     const arr = this.slots[k]!;
     const m = arr.length;
-    // Insertion sort: a slot holds a few events.
-    for (let i = 0; i < m; i++) {
-      const ev = arr[i]!;
-      ev.slot = -1;
-      const t = ev.time;
-      const q = ev.seq;
-      let j = i - 1;
-      for (; j >= 0; j--) {
-        const o = arr[j]!;
-        if (o.time < t || (o.time === t && o.seq < q)) break;
-        arr[j + 1] = o;
+    for (let i = 0; i < m; i++) arr[i]!.slot = -1;
+    if (m > SORT_INSERTION_MAX) arr.sort(byTimeSeq);
+    else {
+      // Insertion sort: a slot mostly holds a few events, often in order already.
+      for (let i = 1; i < m; i++) {
+        const ev = arr[i]!;
+        const t = ev.time;
+        const q = ev.seq;
+        let j = i - 1;
+        for (; j >= 0; j--) {
+          const o = arr[j]!;
+          if (o.time < t || (o.time === t && o.seq < q)) break;
+          arr[j + 1] = o;
+        }
+        arr[j + 1] = ev;
       }
-      arr[j + 1] = ev;
     }
     this.wheeled -= m;
     const run = this.run;
@@ -353,7 +365,7 @@ export class Scheduler implements Live {
   }
 
   /**
-   * Drops the cancelled events from the heaps and the lanes. Lazy cancel leaves a cancelled timer queued
+   * Drops the cancelled events from the heaps, the opened slot's run and the lanes. Lazy cancel leaves a cancelled timer queued
    * until its time comes: a workload that arms and cancels long timers while the clock stands still (a
    * request timeout per failed connect) would otherwise grow the queue without bound. (time, seq) is a
    * total order, so the events still run in the same order.

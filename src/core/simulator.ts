@@ -38,7 +38,7 @@ export class Simulator {
   get eventsExecuted(): number {
     return this._events;
   }
-  /** Events waiting, with cancelled ones not yet dropped (a timer within the wheel's 4.3 s leaves at cancel). */
+  /** Events waiting, with cancelled ones not yet dropped (a timer in a wheel slot not yet opened leaves at cancel). */
   get pending(): number {
     return this.sched.size;
   }

@@ -1,5 +1,5 @@
 // core/trace — trace sources (ns-3 TracedCallback) and the frame hook. Layer: core.
-// The datapath fires a source; observers (capture, stats, faults) subscribe. With no subscriber a fire
+// The datapath fires a source; observers (stats, faults, tests) subscribe. With no subscriber a fire
 // is one length check, so an untraced run pays almost nothing. The capture writer does not subscribe:
 // it hangs one FrameHook per captured interface on the device, which calls it directly.
 

@@ -21,6 +21,8 @@ export function sameChain(a: Chain, b: Chain): boolean {
 const interned = new Map<string, Chain[]>();
 const INTERN_MAX_RULES = 32;
 const INTERN_KEEP = 8;
+/** Chain names remembered at most (the oldest forgotten first): endpoint churn keeps bringing new KUBE-SEP-* names. */
+const INTERN_MAX_KEYS = 4096;
 
 /** Forgets the interned chains: later loads compile equal small chains afresh (tests comparing JIT settings on the same rules). */
 export function forgetInternedChains(): void {
@@ -44,9 +46,12 @@ export function internChain(table: TableName, c: Chain, hint: Chain | null): Cha
   if (rules.length === 0 || rules.length > INTERN_MAX_RULES) return c;
   const key = `${table} ${c.name}`;
   let list = interned.get(key);
-  if (list === undefined) interned.set(key, (list = []));
-  for (let k = 0; k < list.length; k++) if (list[k] === c) return c;
+  if (list !== undefined) for (let k = 0; k < list.length; k++) if (list[k] === c) return c;
   if (!rules.every(shareable)) return c;
+  if (list === undefined) {
+    if (interned.size >= INTERN_MAX_KEYS) interned.delete(interned.keys().next().value!);
+    interned.set(key, (list = []));
+  }
   const same = (h: Chain): Chain | null => {
     if (h.name !== c.name || h.rules.length !== rules.length || !(h.rules === rules || h.rules.every((r, j) => sameData(r, rules[j])))) return null;
     return sameChain(h, c) || (h.policy === c.policy && sameData(h.counters, c.counters)) ? h : { name: c.name, policy: c.policy, counters: c.counters, rules: h.rules };

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type EventFn, type SimEvent } from '../../src/core/scheduler.js';
+import { RngFactory } from '../../src/core/rng.js';
 import { Simulator } from '../../src/core/simulator.js';
 
 /** What the simulator needs from a future event list. */
@@ -198,9 +199,10 @@ describe('Scheduler compaction', () => {
 /**
  * One step of a random workload. insert/post: an event `delay` ns after the clock; cancel: the
  * `pick`-th handle inserted so far (maybe popped, maybe cancelled already); pop: the next event that
- * is not cancelled, run as Simulator.run does (a posted event is released after it ran).
+ * is not cancelled, run as Simulator.run does (a posted event is released after it ran); peek: the
+ * earliest event queued, which (unless a cancelled one) is the next to run (peek opens wheel slots).
  */
-type Op = { op: 'insert' | 'post'; delay: number } | { op: 'cancel'; pick: number } | { op: 'pop' };
+type Op = { op: 'insert' | 'post'; delay: number } | { op: 'cancel'; pick: number } | { op: 'pop' } | { op: 'peek' };
 
 /**
  * Delays around every structure's boundaries for a wheel of 2^shift ns x 2^bits slots: zero, within a
@@ -224,6 +226,7 @@ function opArb(shift: number, bits: number): fc.Arbitrary<Op> {
     { weight: 3, arbitrary: fc.record({ op: fc.constant('post' as const), delay }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('cancel' as const), pick: fc.nat() }) },
     { weight: 5, arbitrary: fc.record({ op: fc.constant('pop' as const) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('peek' as const) }) },
   );
 }
 
@@ -260,6 +263,12 @@ describe('Scheduler against a sorted reference (property)', () => {
             h.ev.cancel();
             h.ref.cancelled = true; // a popped one is no longer pending: no effect
             expect(h.ev.a).toBe(h.ev.popped ? h.ref.id : undefined);
+          } else if (o.op === 'peek') {
+            let best: Ref | undefined;
+            for (const r of pending) if (!r.cancelled && (best === undefined || r.time < best.time || (r.time === best.time && r.seq < best.seq))) best = r;
+            const ev = s.peek();
+            expect(ev === undefined).toBe(s.size === 0);
+            if (ev !== undefined && !ev.cancelled) expect(ev.a).toBe(best?.id);
           } else {
             let best = -1;
             for (let i = 0; i < pending.length; i++) {
@@ -521,5 +530,25 @@ describe('Simulator', () => {
       [4, 4],
       [8, 8],
     ]);
+  });
+});
+
+describe('Scheduler: a crowded wheel slot', () => {
+  it('5,000 events at random times within one slot (and 20 in another) run in (time, seq) order', () => {
+    const s = new Scheduler(20, 12);
+    const rng = new RngFactory(7).stream('burst');
+    const keys: { time: number; seq: number }[] = [];
+    const add = (base: number, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const time = base + Math.floor(rng.next() * 1000) * 1000; // ties too: 1,000 distinct times
+        keys.push({ time, seq: keys.length });
+        s.insert(time, noop, keys.length - 1);
+      }
+    };
+    add(5 * 2 ** 20, 5000);
+    add(9 * 2 ** 20, 20);
+    const ran: number[] = [];
+    for (let ev = s.pop(); ev !== undefined; ev = s.pop()) ran.push(ev.a as number);
+    expect(ran).toEqual([...keys].sort((a, b) => a.time - b.time || a.seq - b.seq).map((k) => k.seq));
   });
 });

@@ -116,15 +116,15 @@ export const conntrack: MatchExt<ConntrackMatch> = {
       });
     };
     const ctOf = (c: EvalCtx) => env.conntrack.ctOf(c.pkt);
-    tupleCheck(m.ctproto, (c) => (ctOf(c) ? ctOf(c)!.orig.proto === m.ctproto!.value : null));
-    tupleCheck(m.ctorigsrc, (c) => (ctOf(c) ? cidrContains(m.ctorigsrc!.value, ctOf(c)!.orig.src) : null));
-    tupleCheck(m.ctorigdst, (c) => (ctOf(c) ? cidrContains(m.ctorigdst!.value, ctOf(c)!.orig.dst) : null));
-    tupleCheck(m.ctreplsrc, (c) => (ctOf(c) ? cidrContains(m.ctreplsrc!.value, ctOf(c)!.reply.src) : null));
-    tupleCheck(m.ctrepldst, (c) => (ctOf(c) ? cidrContains(m.ctrepldst!.value, ctOf(c)!.reply.dst) : null));
-    tupleCheck(m.ctorigsrcport, (c) => (ctOf(c) ? inRange(m.ctorigsrcport!.value, ctOf(c)!.orig.sport) : null));
-    tupleCheck(m.ctorigdstport, (c) => (ctOf(c) ? inRange(m.ctorigdstport!.value, ctOf(c)!.orig.dport) : null));
-    tupleCheck(m.ctreplsrcport, (c) => (ctOf(c) ? inRange(m.ctreplsrcport!.value, ctOf(c)!.reply.sport) : null));
-    tupleCheck(m.ctrepldstport, (c) => (ctOf(c) ? inRange(m.ctrepldstport!.value, ctOf(c)!.reply.dport) : null));
+    tupleCheck(m.ctproto, (c) => (ctOf(c) ? ctOf(c)!.proto === m.ctproto!.value : null));
+    tupleCheck(m.ctorigsrc, (c) => (ctOf(c) ? cidrContains(m.ctorigsrc!.value, ctOf(c)!.oSrc >>> 0) : null));
+    tupleCheck(m.ctorigdst, (c) => (ctOf(c) ? cidrContains(m.ctorigdst!.value, ctOf(c)!.oDst >>> 0) : null));
+    tupleCheck(m.ctreplsrc, (c) => (ctOf(c) ? cidrContains(m.ctreplsrc!.value, ctOf(c)!.rSrc >>> 0) : null));
+    tupleCheck(m.ctrepldst, (c) => (ctOf(c) ? cidrContains(m.ctrepldst!.value, ctOf(c)!.rDst >>> 0) : null));
+    tupleCheck(m.ctorigsrcport, (c) => (ctOf(c) ? inRange(m.ctorigsrcport!.value, ctOf(c)!.oSport) : null));
+    tupleCheck(m.ctorigdstport, (c) => (ctOf(c) ? inRange(m.ctorigdstport!.value, ctOf(c)!.oDport) : null));
+    tupleCheck(m.ctreplsrcport, (c) => (ctOf(c) ? inRange(m.ctreplsrcport!.value, ctOf(c)!.rSport) : null));
+    tupleCheck(m.ctrepldstport, (c) => (ctOf(c) ? inRange(m.ctrepldstport!.value, ctOf(c)!.rDport) : null));
     if (m.ctstatus) {
       const list = m.ctstatus.value;
       tupleCheck(m.ctstatus, (c) => {
