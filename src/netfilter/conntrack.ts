@@ -82,6 +82,8 @@ export class Conntrack {
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
   private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** setupNat's REPLY tuple, reused. */
+  private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** setupNat's current tuple (the inverse of the REPLY one), reused: uniqueTuple answers with a copy. */
   private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** Confirmed entries in insertion order (no Set to hash into per connection). */
@@ -385,16 +387,7 @@ export class Conntrack {
   setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
     // The current tuple: the inverse of the REPLY one.
     const curr = this.natCurr;
-    curr.proto = ct.proto;
-    curr.src = ct.rDst >>> 0;
-    curr.dst = ct.rSrc >>> 0;
-    if (ct.proto === IpProto.ICMP) {
-      curr.sport = ct.rSport;
-      curr.dport = invertIcmpDport(ct.rDport);
-    } else {
-      curr.sport = ct.rDport;
-      curr.dport = ct.rSport;
-    }
+    invertTupleInto(ct.replyInto(this.natReply), curr);
     const t = this.uniqueTuple(curr, r, manip, ct, now);
     if (!t) return false;
     // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both

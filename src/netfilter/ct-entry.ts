@@ -105,6 +105,15 @@ export class ConnEntry implements CtKeys {
   get reply(): CtTuple {
     return { proto: this.proto, src: this.rSrc >>> 0, sport: this.rSport, dst: this.rDst >>> 0, dport: this.rDport };
   }
+  /** The REPLY tuple written into `out` (returned), with no new object. */
+  replyInto(out: CtTuple): CtTuple {
+    out.proto = this.proto;
+    out.src = this.rSrc >>> 0;
+    out.sport = this.rSport;
+    out.dst = this.rDst >>> 0;
+    out.dport = this.rDport;
+    return out;
+  }
   /** Sets the REPLY tuple (nf_conntrack_alter_reply, IPVS): only while unconfirmed; the protocol stays. */
   set reply(t: CtTuple) {
     if (this.status & CtStatus.CONFIRMED) throw new Error('conntrack: the REPLY tuple of a confirmed entry cannot change');
