@@ -51,7 +51,6 @@ export class FrameMemo {
   /** Verify mode: the departure's bytes of frames written as records (see remember). */
   private readonly copies = new WeakMap<Packet, Uint8Array>();
   hits = 0;
-  saves = 0;
 
   /** True in verify mode (PODWIRE_CAPTURE_VERIFY=1 or setCaptureVerify). */
   get verifying(): boolean {
@@ -96,7 +95,6 @@ export class FrameMemo {
     pkt.capTag = this.base + ifId + 1;
     pkt.capAt = at;
     pkt.capLen = len;
-    this.saves++;
   }
 
   /** Counts a hit; in verify mode compares src[p, p+len) with a fresh serialization of `pkt`. */
