@@ -321,15 +321,20 @@ export class PcapngWriter implements CaptureWriter {
    * the stream of chunks: 2 × word + 1 for a fast record, + 0 for frame bytes serialized here.
    */
   private writeToRing(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, link: number, snap: number): void {
-    if (link >= 0) {
-      const tag = this.memo.tag(link);
-      if (pkt.capTag === tag) {
-        pkt.capTag = 0;
-        if (this.ringCopy(r, ifId, timeNs, pkt, snap)) return;
-      }
-      link = LINK_NONE;
+    if (link >= 0) this.ringArrive(r, ifId, timeNs, pkt, snap, this.memo.tag(link));
+    else this.ringOut(r, ifId, timeNs, pkt, snap, link === LINK_SAVE ? this.memo.tag(ifId) : 0);
+  }
+
+  /**
+   * An arrival into the ring: a COPY record when it carries `peerTag` (its departure on the wire peer
+   * was marked, capture/frame-memo) and that departure can be copied, else the frame itself.
+   */
+  ringArrive(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number, peerTag: number): void {
+    if (pkt.capTag === peerTag) {
+      pkt.capTag = 0;
+      if (this.ringCopy(r, ifId, timeNs, pkt, snap)) return;
     }
-    this.ringOut(r, ifId, timeNs, pkt, snap, link === LINK_SAVE ? this.memo.tag(ifId) : 0);
+    this.ringOut(r, ifId, timeNs, pkt, snap, 0);
   }
 
   /**
@@ -337,7 +342,7 @@ export class PcapngWriter implements CaptureWriter {
    * when that departure is in the current chunk and the record fits there; false otherwise (the caller
    * writes the frame).
    */
-  ringCopy(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number): boolean {
+  private ringCopy(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number): boolean {
     const kept = pkt.capAt;
     const src = (kept - (kept & 1)) * 2 - r.chunkStart;
     if (src < 0 || ((r.pos + 7) & ~7) + COPY_BYTES > r.slotSize) return false;

@@ -93,11 +93,6 @@ export class RingPoint implements FrameHook<Packet> {
     if (this.gate === null || this.gate.pass(pkt)) this.w.ringOut(this.r, this.ifId, this.clock.now, pkt, this.snap, this.saveTag);
   }
   arrived(pkt: Packet): void {
-    if (this.gate !== null && !this.gate.pass(pkt)) return;
-    if (pkt.capTag === this.peerTag) {
-      pkt.capTag = 0;
-      if (this.w.ringCopy(this.r, this.ifId, this.clock.now, pkt, this.snap)) return;
-    }
-    this.w.ringOut(this.r, this.ifId, this.clock.now, pkt, this.snap, 0);
+    if (this.gate === null || this.gate.pass(pkt)) this.w.ringArrive(this.r, this.ifId, this.clock.now, pkt, this.snap, this.peerTag);
   }
 }

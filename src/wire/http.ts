@@ -233,23 +233,19 @@ export class HttpParser {
       // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
       // receive its Service's few response heads, a server's the same request head): no scan for its
       // end, no hash. A head ends at its first CRLF CRLF, so a match is the whole head.
-      const last = this.recent.find(buf, start, len, this.kind);
-      let headEnd: number;
-      let msg: HttpMessage;
-      if (last !== null) {
-        headEnd = start + last.bytes.length;
-        headMemoLength = last.length;
-        msg = copyHead(last.msg);
-      } else {
-        headEnd = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
-        if (headEnd < 0) {
+      let head = this.recent.find(buf, start, len, this.kind);
+      if (head === null) {
+        const end = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
+        if (end < 0) {
           this.scanFrom = len;
           break;
         }
-        msg = headOf(buf, start, headEnd, this.kind);
-        this.recent.add(lastHead!);
+        head = headOf(buf, start, end, this.kind);
+        this.recent.add(head);
       }
-      let bodyLen = headMemoLength;
+      const headEnd = start + head.bytes.length;
+      const msg = copyHead(head.msg);
+      let bodyLen = head.length;
       if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
         if (msg.kind === 'request') bodyLen = 0;
@@ -303,10 +299,6 @@ class HeadMemoTable {
 
 const requestMemo = new HeadMemoTable();
 const responseMemo = new HeadMemoTable();
-/** The Content-Length of the head headOf returned last (-1: none). */
-let headMemoLength = -1;
-/** The memo entry headOf found or added last. */
-let lastHead: HeadMemo | null = null;
 
 /** Recent heads kept per owner: a client's Service has a few backends, each with its own response head. */
 const RECENT_HEADS = 4;
@@ -365,25 +357,18 @@ function copyHead(m: HttpMessage): HttpMessage {
 }
 
 /**
- * parseHead and contentLength of buf[start, end), from the memo when the same bytes were parsed
- * before (the Content-Length is left in headMemoLength). Throws as parseHead and contentLength do.
+ * The memo entry of the head buf[start, end) (parseHead and contentLength), found when the same bytes
+ * were parsed before, else added. Throws as parseHead and contentLength do.
  */
-function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HttpMessage {
+function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HeadMemo {
   const memo = kind === 'request' ? requestMemo : responseMemo;
   const hash = hashBytes(buf, start, end);
   const e = memo.get(hash);
-  if (e !== undefined && sameBytes(e.bytes, buf, start, end)) {
-    headMemoLength = e.length;
-    lastHead = e;
-    return copyHead(e.msg);
-  }
+  if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
   const msg = parseHead(buf, start, end, kind);
-  const length = contentLength(msg.headers, start);
-  const added: HeadMemo = { bytes: buf.slice(start, end), msg: copyHead(msg), length };
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start) };
   memo.add(hash, added);
-  lastHead = added;
-  headMemoLength = length;
-  return msg;
+  return added;
 }
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;

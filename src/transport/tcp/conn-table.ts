@@ -1,7 +1,8 @@
 // transport/tcp/conn-table — the established hash (inet_ehash: local port, peer address, peer port → a
 // socket or a TIME_WAIT record) as one open-addressing table: both keys of a slot side by side in one
 // Int32Array (one cache line per probe), the entries in a parallel array, linear probing, deletion
-// by backward shift (no tombstones). A connection costs no Map of its own and no boxed key: the kernel's ehash is one flat table too (inet_ehashfn). Listing
+// by backward shift (no tombstones). A connection costs no Map of its own and no boxed key: the
+// kernel's ehash is one flat table too (inet_ehashfn). Listing
 // order (`values`) is what a Map of local port → Map of peer → entry gave: local ports in the order
 // their group last went from empty to non-empty, then entries in insertion order; each slot keeps its
 // entry's group start and insertion number beside the keys, and a small per-port table counts the entries.
