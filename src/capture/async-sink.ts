@@ -32,7 +32,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
-import { LAYOUT, RecordExpander, R_VERBATIM } from './epb-records.js';
+import { LAYOUT, MAX_COPY_CHUNK, RecordExpander, R_VERBATIM } from './epb-records.js';
 
 const PRODUCED = 0;
 const CONSUMED = 1;
@@ -227,7 +227,9 @@ export class AsyncChunkSink {
     this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
     this.outSize = opts.outSize ?? OUT_SIZE;
     this.limit = Math.min(this.slotSize, opts.startAt ?? ASYNC_START_AT);
-    if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0) throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB, a multiple of 8 bytes');
+    // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
+    if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0 || this.slotSize > MAX_COPY_CHUNK)
+      throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB to 128 MiB, a multiple of 8 bytes');
     ensureDir(dirname(path));
     const fd = openSync(this.tempPath, 'w');
     this.fd = fd;

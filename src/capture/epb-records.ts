@@ -12,11 +12,13 @@
 // |-------------|--------------------------------------------------------------------------------|
 // | VERBATIM 1  | 0 type, 1 byte length n, then n bytes copied as they are (SHB, IDB, any EPB    |
 // |             | written whole by the simulation thread: ARP, VXLAN, fragments, IP options…)     |
-// | UDP 2 / TCP 3 / ICMP 4 | the frame's fields, packed (F_* in K below: 96 bytes, TCP 112); then the |
-// |             | TCP options (already encoded, padded to 4) and the payload bytes present        |
-// |             | (zero-filled up to payloadLength by the expander)                               |
-// | COPY 5 /    | 24 bytes: an arrival whose departure is in the same chunk (capture/frame-memo), |
-// | COPY_RAW 6  | as a fast record (5) or as frame bytes serialized into the chunk (6); C_* in K   |
+// | UDP 2 / TCP 3 / ICMP 4 | word 0: type, flags and payloadLength; the frame's fields, packed: short |
+// |             | (64 bytes: UDP/ICMP not cut, no given checksum, no netem bit, all payload bytes |
+// |             | present or none) or extended (96 bytes: X_* fields too); then the TCP options   |
+// |             | (already encoded, padded to 4) and the payload bytes present (F_*/X_* in K)     |
+// | COPY 5 /    | 16 bytes: an arrival whose departure is in the same chunk (capture/frame-memo), |
+// | COPY_RAW 6  | as a fast record (5) or as frame bytes serialized into the chunk (6); word 0:  |
+// |             | type | source offset << 4; interface; time                                      |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -31,10 +33,10 @@ import type { Packet } from '../packet/packet.js';
 import { encodeTcpOptions, tcpHeaderLength } from '../wire/tcp.js';
 import type { AsyncChunkSink } from './async-sink.js';
 
-// Record types (word 0) and field offsets. The simulation thread's writers below use the const enum,
-// which tsc inlines as literals (an exported module constant is a load and a check at every use: ~20 %
-// of the writer's time); the writer thread's expander gets them substituted into its source text
-// (capture/async-sink, from LAYOUT).
+// Record types (word 0's low 4 bits) and field offsets. The simulation thread's writers below use the
+// const enum, which tsc inlines as literals (an exported module constant is a load and a check at every
+// use: ~20 % of the writer's time); the writer thread's expander gets them substituted into its source
+// text (capture/async-sink, from LAYOUT).
 const enum K {
   // Record types.
   R_VERBATIM = 1,
@@ -43,36 +45,41 @@ const enum K {
   R_ICMP = 4,
   R_COPY = 5,
   R_COPY_RAW = 6,
+  T_MASK = 15,
+  // Fast records, word 0: type | B_BYTES | B_EXT | payloadLength << PAYLEN_SHIFT.
+  B_BYTES = 16, // short record: its payload bytes are all present (payloadLength of them); else none
+  B_EXT = 32, // extended record: words X_* follow the short header
+  PAYLEN_SHIFT = 6,
+  MAX_PAYLEN = 1 << 25, // a larger payloadLength is serialized here (VERBATIM)
   // Fast record fields (int32 word index from the record's start; f64 fields take two words, 8-aligned).
-  F_TIME = 2, // f64: simulated time, ns
+  F_IF = 1,
+  F_TIME = 2, // f64: simulated time, ns; once expanded, the absolute file offset of the frame's bytes (−1: cut)
   F_ETH_DST = 4, // f64: MAC as an integer
   F_ETH_SRC = 6, // f64
-  F_OUT_AT = 8, // f64, written by the expander: absolute file offset of the frame's bytes (−1: cut)
-  F_IF = 10,
-  F_SNAP = 11,
-  F_ETH_TOS_TTL = 12, // etherType (16) | tos << 16 (8) | ttl << 24 (8)
-  F_LEN_ID = 13, // IP total length (16) | id << 16 (16)
-  F_FF_PROTO = 14, // flags << 13 | fragment offset (16) | protocol << 16 (8) | given << 24 (bit 0: ip checksum given, bit 1: L4 checksum given)
-  F_IPSUM = 15, // ip checksum as given
-  F_SRC = 16,
-  F_DST = 17,
-  F_PORTS = 18, // UDP/TCP source port (16) | destination port << 16; ICMP type (8) | code << 16 (8)
-  F_L4SUM = 19, // L4 checksum as given
-  F_PAYLEN = 20, // payloadLength
-  F_NBYTES = 21, // payload bytes present in the record (≤ payloadLength)
-  F_CORRUPT = 22, // netem corrupt bit from the IP header's first bit, −1 none
-  F_W0 = 23, // UDP length field; TCP seq; ICMP rest
-  F_ACK = 24, // TCP ack
-  F_TFLAGS = 25, // TCP flags (9 bits) | option bytes (padded) << 16
-  F_WIN_URG = 26, // TCP window (16) | urgent << 16 (16)
-  FAST_HEADER_BYTES = 24 * 4, // byte offset of the payload bytes from a UDP/ICMP record's start
-  TCP_HEADER_BYTES = 28 * 4, // of a TCP record's option bytes (then its payload bytes)
-  // COPY records.
-  C_SRC = 1, // byte offset in the chunk of the source
+  F_ETH_TOS_TTL = 8, // etherType (16) | tos << 16 (8) | ttl << 24 (8)
+  F_LEN_ID = 9, // IP total length (16) | id << 16 (16)
+  F_FF_PROTO = 10, // flags << 13 | fragment offset (16) | protocol << 16 (8) | given << 24 (bit 0: ip checksum given, bit 1: L4 checksum given)
+  F_SRC = 11,
+  F_DST = 12,
+  F_PORTS = 13, // UDP/TCP source port (16) | destination port << 16; ICMP type (8) | code << 16 (8)
+  F_W0 = 14, // UDP length field (16); TCP seq; ICMP rest
+  F_ACK = 15, // TCP ack
+  SHORT_BYTES = 16 * 4, // a short record's size before its payload bytes
+  // Extended records only.
+  X_SNAP = 16, // the interface's snaplen (a short record's frame is not cut)
+  X_IPSUM = 17, // ip checksum as given
+  X_L4SUM = 18, // L4 checksum as given
+  X_NBYTES = 19, // payload bytes present in the record (≤ payloadLength)
+  X_CORRUPT = 20, // netem corrupt bit from the IP header's first bit, −1 none (a short record: none)
+  X_TFLAGS = 21, // TCP flags (9 bits) | option bytes (padded) << 16
+  X_WIN_URG = 22, // TCP window (16) | urgent << 16 (16)
+  EXT_BYTES = 24 * 4, // an extended record's size before its TCP option bytes and payload bytes
+  // COPY records: word 0 type | source offset << C_SRC_SHIFT.
+  C_SRC_SHIFT = 4,
+  MAX_COPY_SRC = 1 << 27,
+  C_IF = 1,
   C_TIME = 2, // f64
-  C_IF = 4,
-  C_SNAP = 5,
-  COPY_BYTES = 24,
+  COPY_BYTES = 16,
 }
 
 // What other modules use: the record types pcapng.ts and the tests pick by, the COPY record's size,
@@ -82,14 +89,21 @@ export const R_UDP = K.R_UDP;
 export const R_TCP = K.R_TCP;
 export const R_ICMP = K.R_ICMP;
 export const COPY_BYTES = K.COPY_BYTES;
+/** Largest chunk a COPY record's source offset can address (it shares word 0 with the type). */
+export const MAX_COPY_CHUNK = K.MAX_COPY_SRC;
 
 /**
  * Record layout handed to RecordExpander (it may not read module constants: it runs from its source text;
  * async-sink.ts substitutes these values for its `L.X` reads). Narrow fields are packed, each cut to its
- * wire width first (as the byte/writeU16 stores of packet/serialize cut it), so a fast record is 24 words
- * (UDP, ICMP) or 28 (TCP) before its bytes. COPY records: the source is a fast record (R_COPY) or the
- * frame's bytes in an EPB serialized into the chunk (R_COPY_RAW: the EPB's original length is the word
- * before them); the frame's length is the source's.
+ * wire width first (as the byte/writeU16 stores of packet/serialize cut it).
+ *
+ * A fast record is short (16 words) when the frame is UDP or ICMP, not cut by the snaplen, has no given
+ * checksum and no netem bit, and carries all of its payload bytes or none: S1's frames and most
+ * captured traffic. Otherwise (TCP, a cut, a checksum given, a corrupt bit, a payload shorter than its
+ * length) it is extended: 24 words, the X_* fields after the short header. COPY records (16 bytes): the
+ * source is a fast record (R_COPY) or the frame's bytes in an EPB serialized into the chunk (R_COPY_RAW:
+ * the EPB's original length is the word before them); the frame's length is the source's, and it is not
+ * cut (an arrival its interface's snaplen would cut is written as a frame of its own).
  */
 export const LAYOUT = {
   R_VERBATIM: K.R_VERBATIM,
@@ -98,33 +112,34 @@ export const LAYOUT = {
   R_ICMP: K.R_ICMP,
   R_COPY: K.R_COPY,
   R_COPY_RAW: K.R_COPY_RAW,
+  T_MASK: K.T_MASK,
+  B_BYTES: K.B_BYTES,
+  B_EXT: K.B_EXT,
+  PAYLEN_SHIFT: K.PAYLEN_SHIFT,
+  F_IF: K.F_IF,
   F_TIME: K.F_TIME,
   F_ETH_DST: K.F_ETH_DST,
   F_ETH_SRC: K.F_ETH_SRC,
-  F_OUT_AT: K.F_OUT_AT,
-  F_IF: K.F_IF,
-  F_SNAP: K.F_SNAP,
   F_ETH_TOS_TTL: K.F_ETH_TOS_TTL,
   F_LEN_ID: K.F_LEN_ID,
   F_FF_PROTO: K.F_FF_PROTO,
-  F_IPSUM: K.F_IPSUM,
   F_SRC: K.F_SRC,
   F_DST: K.F_DST,
   F_PORTS: K.F_PORTS,
-  F_L4SUM: K.F_L4SUM,
-  F_PAYLEN: K.F_PAYLEN,
-  F_NBYTES: K.F_NBYTES,
-  F_CORRUPT: K.F_CORRUPT,
   F_W0: K.F_W0,
   F_ACK: K.F_ACK,
-  F_TFLAGS: K.F_TFLAGS,
-  F_WIN_URG: K.F_WIN_URG,
-  FAST_HEADER_BYTES: K.FAST_HEADER_BYTES,
-  TCP_HEADER_BYTES: K.TCP_HEADER_BYTES,
-  C_SRC: K.C_SRC,
-  C_TIME: K.C_TIME,
+  SHORT_BYTES: K.SHORT_BYTES,
+  X_SNAP: K.X_SNAP,
+  X_IPSUM: K.X_IPSUM,
+  X_L4SUM: K.X_L4SUM,
+  X_NBYTES: K.X_NBYTES,
+  X_CORRUPT: K.X_CORRUPT,
+  X_TFLAGS: K.X_TFLAGS,
+  X_WIN_URG: K.X_WIN_URG,
+  EXT_BYTES: K.EXT_BYTES,
+  C_SRC_SHIFT: K.C_SRC_SHIFT,
   C_IF: K.C_IF,
-  C_SNAP: K.C_SNAP,
+  C_TIME: K.C_TIME,
   COPY_BYTES: K.COPY_BYTES,
 } as const;
 type Layout = typeof LAYOUT;
@@ -144,98 +159,118 @@ export function fastKind(pkt: Packet): number {
 
 /**
  * Writes a fast record (capture/epb-records) for `pkt` into the ring: its fields, TCP options encoded,
- * the payload bytes present. `len` is the frame's length. Returns the record's offset in the current
- * chunk, or −1 when it would not fit in a chunk (then the caller serializes). The caller counts the packet.
+ * the payload bytes present; short when it can be (see LAYOUT). `len` is the frame's length. Returns the
+ * record's offset in the current chunk, or −1 when it would not fit in a chunk (then the caller
+ * serializes). The caller counts the packet.
  */
 export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, timeNs: number, pkt: Packet, snap: number, len: number): number {
   const p = pkt.payload;
   const payLen = pkt.payloadLength;
   const nb = p === null ? 0 : p.length < payLen ? p.length : payLen;
+  const ip = pkt.ip!;
+  const ipSum = ip.checksum;
+  const l4sum = kind === K.R_UDP ? pkt.udp!.checksum : kind === K.R_ICMP ? pkt.icmp!.checksum : null;
+  const corrupt = pkt.corruptBit;
+  if (kind !== K.R_TCP && ipSum === null && l4sum === null && corrupt < 0 && len <= snap && (nb === 0 || nb === payLen) && payLen < K.MAX_PAYLEN) {
+    // Short record.
+    const size = (K.SHORT_BYTES + nb + 7) & ~7;
+    if (size > r.slotSize) return -1;
+    const o = r.record(size);
+    const w = (r.slotBase + o) >> 2;
+    writeHeader(r.i32, r.f64, w, kind | (nb !== 0 ? K.B_BYTES : 0) | (payLen << K.PAYLEN_SHIFT), ifId, timeNs, pkt, 0);
+    if (nb > 0) copyBytes(r.u8, r.slotBase + o + K.SHORT_BYTES, p!, nb);
+    r.pos = o + size;
+    r.outBytes += 32 + ((len + 3) & ~3);
+    return o;
+  }
+  if (payLen >= K.MAX_PAYLEN) return -1;
   const tcp = kind === K.R_TCP;
   const opt = tcp ? len - 34 - 20 - payLen : 0;
-  const head = tcp ? K.TCP_HEADER_BYTES : K.FAST_HEADER_BYTES;
-  const size = (head + opt + nb + 7) & ~7;
+  const size = (K.EXT_BYTES + opt + nb + 7) & ~7;
   if (size > r.slotSize) return -1;
   const o = r.record(size);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
-  const f64 = r.f64;
-  const eth = pkt.eth!;
-  const ip = pkt.ip!;
-  i32[w] = kind;
-  i32[w + 1] = size;
-  f64[(w + K.F_TIME) >> 1] = timeNs;
-  f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
-  f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
-  i32[w + K.F_IF] = ifId;
-  i32[w + K.F_SNAP] = snap;
-  i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
-  i32[w + K.F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
   let given = 0;
-  const ipSum = ip.checksum;
   if (ipSum !== null) {
     given = 1;
-    i32[w + K.F_IPSUM] = ipSum;
+    i32[w + K.X_IPSUM] = ipSum;
   }
-  i32[w + K.F_SRC] = ip.src;
-  i32[w + K.F_DST] = ip.dst;
-  i32[w + K.F_PAYLEN] = payLen;
-  i32[w + K.F_NBYTES] = nb;
-  i32[w + K.F_CORRUPT] = pkt.corruptBit;
-  let l4sum: number | null;
-  if (kind === K.R_UDP) {
-    const u = pkt.udp!;
-    i32[w + K.F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
-    i32[w + K.F_W0] = u.length;
-    l4sum = u.checksum;
-  } else if (tcp) {
+  i32[w + K.X_SNAP] = snap;
+  i32[w + K.X_NBYTES] = nb;
+  i32[w + K.X_CORRUPT] = corrupt;
+  if (tcp) {
     const t = pkt.tcp!;
-    i32[w + K.F_PORTS] = (t.srcPort & 0xffff) | (t.dstPort << 16);
-    i32[w + K.F_W0] = t.seq;
-    i32[w + K.F_ACK] = t.ack;
-    i32[w + K.F_TFLAGS] = (t.flags & 0x1ff) | (opt << 16);
-    i32[w + K.F_WIN_URG] = (t.window & 0xffff) | (t.urgent << 16);
-    if (opt > 0) encodeTcpOptions(t.options, r.u8, r.slotBase + o + K.TCP_HEADER_BYTES);
-    l4sum = t.checksum;
-  } else {
-    const c = pkt.icmp!;
-    i32[w + K.F_PORTS] = (c.type & 0xff) | ((c.code & 0xff) << 16);
-    i32[w + K.F_W0] = c.rest;
-    l4sum = c.checksum;
-  }
-  if (l4sum !== null) {
+    i32[w + K.X_TFLAGS] = (t.flags & 0x1ff) | (opt << 16);
+    i32[w + K.X_WIN_URG] = (t.window & 0xffff) | (t.urgent << 16);
+    if (opt > 0) encodeTcpOptions(t.options, r.u8, r.slotBase + o + K.EXT_BYTES);
+    if (t.checksum !== null) {
+      given |= 2;
+      i32[w + K.X_L4SUM] = t.checksum;
+    }
+  } else if (l4sum !== null) {
     given |= 2;
-    i32[w + K.F_L4SUM] = l4sum;
+    i32[w + K.X_L4SUM] = l4sum;
   }
-  i32[w + K.F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16) | (given << 24);
-  if (nb > 0) {
-    const at = r.slotBase + o + head + opt;
-    const u8 = r.u8;
-    if (nb <= 64) for (let i = 0; i < nb; i++) u8[at + i] = p![i]!;
-    else u8.set(nb === p!.length ? p! : p!.subarray(0, nb), at);
-  }
+  writeHeader(i32, r.f64, w, kind | K.B_EXT | (payLen << K.PAYLEN_SHIFT), ifId, timeNs, pkt, given);
+  if (nb > 0) copyBytes(r.u8, r.slotBase + o + K.EXT_BYTES + opt, p!, nb);
   r.pos = o + size;
   const cap = len <= snap ? len : snap;
   r.outBytes += 32 + ((cap + 3) & ~3);
   return o;
 }
 
+/** The short header's words (F_*) of the fast record at word w; `w0` its word 0, `given` the checksums given (F_FF_PROTO's top byte). */
+function writeHeader(i32: Int32Array, f64: Float64Array, w: number, w0: number, ifId: number, timeNs: number, pkt: Packet, given: number): void {
+  const eth = pkt.eth!;
+  const ip = pkt.ip!;
+  i32[w] = w0;
+  i32[w + K.F_IF] = ifId;
+  f64[(w + K.F_TIME) >> 1] = timeNs;
+  f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
+  f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
+  i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
+  i32[w + K.F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
+  i32[w + K.F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16) | (given << 24);
+  i32[w + K.F_SRC] = ip.src;
+  i32[w + K.F_DST] = ip.dst;
+  const kind = w0 & K.T_MASK;
+  if (kind === K.R_UDP) {
+    const u = pkt.udp!;
+    i32[w + K.F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
+    i32[w + K.F_W0] = u.length;
+  } else if (kind === K.R_TCP) {
+    const t = pkt.tcp!;
+    i32[w + K.F_PORTS] = (t.srcPort & 0xffff) | (t.dstPort << 16);
+    i32[w + K.F_W0] = t.seq;
+    i32[w + K.F_ACK] = t.ack;
+  } else {
+    const c = pkt.icmp!;
+    i32[w + K.F_PORTS] = (c.type & 0xff) | ((c.code & 0xff) << 16);
+    i32[w + K.F_W0] = c.rest;
+  }
+}
+
+/** The first nb bytes of p to u8[at]. */
+function copyBytes(u8: Uint8Array, at: number, p: Uint8Array, nb: number): void {
+  if (nb <= 64) for (let i = 0; i < nb; i++) u8[at + i] = p[i]!;
+  else u8.set(nb === p.length ? p : p.subarray(0, nb), at);
+}
+
 /**
  * A COPY record: the arrival's EPB is the departure's frame at `src` in the current chunk — a fast record
- * (`raw` false) or an EPB's frame bytes serialized into the chunk (`raw`). `len`: the frame's length.
+ * (`raw` false) or an EPB's frame bytes serialized into the chunk (`raw`). `len`: the frame's length, which
+ * the arriving interface's snaplen does not cut (the caller checks).
  */
-export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number, snap: number, src: number, raw: boolean, len: number): void {
+export function writeCopyRecord(r: AsyncChunkSink, ifId: number, timeNs: number, src: number, raw: boolean, len: number): void {
   const o = r.record(K.COPY_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
-  i32[w] = raw ? K.R_COPY_RAW : K.R_COPY;
-  i32[w + K.C_SRC] = src;
-  r.f64[(w + K.C_TIME) >> 1] = timeNs;
+  i32[w] = (raw ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);
   i32[w + K.C_IF] = ifId;
-  i32[w + K.C_SNAP] = snap;
+  r.f64[(w + K.C_TIME) >> 1] = timeNs;
   r.pos = o + K.COPY_BYTES;
-  const cap = len <= snap ? len : snap;
-  r.outBytes += 32 + ((cap + 3) & ~3);
+  r.outBytes += 32 + ((len + 3) & ~3);
 }
 
 /**
@@ -303,12 +338,13 @@ export class RecordExpander {
     const stop = base + len;
     while (p < stop) {
       const w = p >> 2;
-      const t = i32[w]!;
+      const w0 = i32[w]!;
+      const t = w0 & L.T_MASK;
       if (t === L.R_COPY) {
-        this.copy(w, base + i32[w + L.C_SRC]!);
+        this.copy(w, base + (w0 >>> L.C_SRC_SHIFT));
         p += L.COPY_BYTES;
       } else if (t === L.R_COPY_RAW) {
-        this.copyRaw(w, base + i32[w + L.C_SRC]!);
+        this.copyRaw(w, base + (w0 >>> L.C_SRC_SHIFT));
         p += L.COPY_BYTES;
       } else if (t === L.R_VERBATIM) {
         const n = i32[w + 1]!;
@@ -318,40 +354,44 @@ export class RecordExpander {
         p += (8 + n + 7) & ~7;
       } else {
         const fl = this.frameLen(w);
-        const snap = i32[w + L.F_SNAP]!;
+        const ext = (w0 & L.B_EXT) !== 0;
+        const snap = ext ? i32[w + L.X_SNAP]! : fl;
         const cap = fl < snap ? fl : snap;
         this.room(32 + fl + 3);
-        const at = this.epb(i32[w + L.F_IF]!, this.f64[(w + L.F_TIME) >> 1]!, cap, fl);
+        const tf = (w + L.F_TIME) >> 1;
+        const at = this.epb(i32[w + L.F_IF]!, this.f64[tf]!, cap, fl);
         this.frameInto(w, at, fl, cap);
-        this.f64[(w + L.F_OUT_AT) >> 1] = cap === fl ? this.written + at : -1;
-        p += i32[w + 1]!;
+        // The time is read: its words now say where the frame's bytes are, for the COPY records after it.
+        this.f64[tf] = cap === fl ? this.written + at : -1;
+        p += ext ? (L.EXT_BYTES + (t === L.R_TCP ? i32[w + L.X_TFLAGS]! >>> 16 : 0) + i32[w + L.X_NBYTES]! + 7) & ~7 : (L.SHORT_BYTES + ((w0 & L.B_BYTES) !== 0 ? w0 >>> L.PAYLEN_SHIFT : 0) + 7) & ~7;
       }
     }
   }
 
-  /** A COPY record at word w whose source is the fast record at byte `src` of the ring. */
+  /** A COPY record at word w whose source is the fast record at byte `src` of the ring (the frame is not cut). */
   private copy(w: number, src: number): void {
     const L = this.L;
     const i32 = this.i32;
     const sw = src >> 2;
     const fl = this.frameLen(sw);
-    const snap = i32[w + L.C_SNAP]!;
-    const cap = fl < snap ? fl : snap;
     this.room(32 + fl + 3);
-    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, cap, fl);
+    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
     // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
     // out again from its record.
-    const prev = this.f64[(sw + L.F_OUT_AT) >> 1]! - this.written;
+    const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
     if (prev < 0) {
-      this.frameInto(sw, at, fl, cap);
+      this.frameInto(sw, at, fl, fl);
       return;
     }
-    const t = i32[sw]!;
+    const w0 = i32[sw]!;
     // Headers, options and the payload bytes present; then the byte netem flipped, if past them.
-    let n = (t === L.R_TCP ? 54 + (i32[sw + L.F_TFLAGS]! >>> 16) : 42) + i32[sw + L.F_NBYTES]!;
-    const bit = i32[sw + L.F_CORRUPT]!;
-    if (bit >= 0 && 14 + (bit >> 3) >= n && bit < (fl - 14) * 8) n = 15 + (bit >> 3);
-    if (n > cap) n = cap;
+    let n: number;
+    if ((w0 & L.B_EXT) === 0) n = 42 + ((w0 & L.B_BYTES) !== 0 ? w0 >>> L.PAYLEN_SHIFT : 0);
+    else {
+      n = ((w0 & L.T_MASK) === L.R_TCP ? 54 + (i32[sw + L.X_TFLAGS]! >>> 16) : 42) + i32[sw + L.X_NBYTES]!;
+      const bit = i32[sw + L.X_CORRUPT]!;
+      if (bit >= 0 && 14 + (bit >> 3) >= n && bit < (fl - 14) * 8) n = 15 + (bit >> 3);
+    }
     const out = this.out;
     let i = 0;
     if (((at | prev) & 3) === 0) {
@@ -365,22 +405,20 @@ export class RecordExpander {
     for (; i < n; i++) out[at + i] = out[prev + i]!;
   }
 
-  /** A COPY_RAW record at word w: the frame bytes at ring byte `src` (the EPB's original length before them). */
+  /** A COPY_RAW record at word w: the frame bytes at ring byte `src` (the EPB's original length before them; not cut). */
   private copyRaw(w: number, src: number): void {
     const L = this.L;
     const fl = this.ringDv.getUint32(src - 4, true);
-    const snap = this.i32[w + L.C_SNAP]!;
-    const cap = fl < snap ? fl : snap;
-    this.room(32 + cap + 3);
-    const at = this.epb(this.i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, cap, fl);
-    this.out.set(this.u8.subarray(src, src + cap), at);
+    this.room(32 + fl + 3);
+    const at = this.epb(this.i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    this.out.set(this.u8.subarray(src, src + fl), at);
   }
 
   /** Frame length of the fast record at word w. */
   private frameLen(w: number): number {
     const L = this.L;
-    const i32 = this.i32;
-    return (i32[w]! === L.R_TCP ? 54 + (i32[w + L.F_TFLAGS]! >>> 16) : 42) + i32[w + L.F_PAYLEN]!;
+    const w0 = this.i32[w]!;
+    return ((w0 & L.T_MASK) === L.R_TCP ? 54 + (this.i32[w + L.X_TFLAGS]! >>> 16) : 42) + (w0 >>> L.PAYLEN_SHIFT);
   }
 
   /** EPB header and trailer around `cap` bytes of data at out[outPos + 28] (padding: zero already); advances outPos; returns the data offset. */
@@ -446,15 +484,17 @@ export class RecordExpander {
     dv.setUint16(f + 12, ett & 0xffff);
     const ip = f + 14;
     const l4 = ip + 20;
-    const t = i32[w]!;
+    const w0 = i32[w]!;
+    const t = w0 & L.T_MASK;
+    const ext = (w0 & L.B_EXT) !== 0;
     const tcp = t === L.R_TCP;
-    const optLen = tcp ? i32[w + L.F_TFLAGS]! >>> 16 : 0;
+    const optLen = tcp ? i32[w + L.X_TFLAGS]! >>> 16 : 0;
     const data = l4 + (tcp ? 20 + optLen : 8);
-    const payLen = i32[w + L.F_PAYLEN]!;
+    const payLen = w0 >>> L.PAYLEN_SHIFT;
     const end = data + payLen;
     // Payload: the bytes present (the zeros after them are there already).
-    const n = i32[w + L.F_NBYTES]!;
-    const bytesAt = (w << 2) + (tcp ? L.TCP_HEADER_BYTES : L.FAST_HEADER_BYTES) + optLen;
+    const n = ext ? i32[w + L.X_NBYTES]! : (w0 & L.B_BYTES) !== 0 ? payLen : 0;
+    const bytesAt = (w << 2) + (ext ? L.EXT_BYTES : L.SHORT_BYTES) + optLen;
     let dataSum = 0;
     if (n > 0) {
       if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = this.u8[bytesAt + i]!;
@@ -472,7 +512,7 @@ export class RecordExpander {
       dv.setUint16(l4 + 2, dport);
       dv.setUint16(l4 + 4, ulen);
       let sum: number;
-      if ((given & 2) !== 0) sum = i32[w + L.F_L4SUM]!;
+      if ((given & 2) !== 0) sum = i32[w + L.X_L4SUM]!;
       else {
         // Pseudo-header with the record's length field (RFC 768), header, payload; a computed 0 is sent as 0xffff.
         const c = this.fold(ps + sport + dport + 17 + ulen + ulen + dataSum);
@@ -488,11 +528,11 @@ export class RecordExpander {
       b[l4] = ty;
       b[l4 + 1] = code;
       dv.setUint32(l4 + 4, rest);
-      const sum = (given & 2) !== 0 ? i32[w + L.F_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
+      const sum = (given & 2) !== 0 ? i32[w + L.X_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
       dv.setUint16(l4 + 2, sum & 0xffff);
     }
     // netem corrupt: one bit flipped after the checksums.
-    const bit = i32[w + L.F_CORRUPT]!;
+    const bit = ext ? i32[w + L.X_CORRUPT]! : -1;
     if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
     return end - f;
   }
@@ -518,7 +558,7 @@ export class RecordExpander {
     dv.setUint32(ip + 12, ipSrc);
     dv.setUint32(ip + 16, ipDst);
     const addrs = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff);
-    const sum = (ffp & 0x1000000) !== 0 ? i32[w + L.F_IPSUM]! : this.fold(0x4500 + tos + tot + id + ff + tp + addrs);
+    const sum = (ffp & 0x1000000) !== 0 ? i32[w + L.X_IPSUM]! : this.fold(0x4500 + tos + tot + id + ff + tp + addrs);
     dv.setUint16(ip + 10, sum & 0xffff);
     return addrs;
   }
@@ -530,9 +570,9 @@ export class RecordExpander {
     const ports = i32[w + L.F_PORTS]!;
     const seq = i32[w + L.F_W0]! >>> 0;
     const ack = i32[w + L.F_ACK]! >>> 0;
-    const fl = i32[w + L.F_TFLAGS]!;
+    const fl = i32[w + L.X_TFLAGS]!;
     const w12 = (((((20 + optLen) >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
-    const wu = i32[w + L.F_WIN_URG]!;
+    const wu = i32[w + L.X_WIN_URG]!;
     const win = wu & 0xffff;
     const urg = wu >>> 16;
     dv.setUint16(l4, ports & 0xffff);
@@ -544,13 +584,13 @@ export class RecordExpander {
     dv.setUint16(l4 + 18, urg);
     let optSum = 0;
     if (optLen > 0) {
-      const o = (w << 2) + L.TCP_HEADER_BYTES;
+      const o = (w << 2) + L.EXT_BYTES;
       for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = this.u8[o + i]!;
       optSum = this.sum16(b, l4 + 20, l4 + 20 + optLen, 0);
     }
     const sum =
       (given & 2) !== 0
-        ? i32[w + L.F_L4SUM]!
+        ? i32[w + L.X_L4SUM]!
         : this.fold(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
     dv.setUint16(l4 + 16, sum & 0xffff);
   }

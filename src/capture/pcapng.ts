@@ -345,14 +345,15 @@ export class PcapngWriter implements CaptureWriter {
   private ringCopy(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number): boolean {
     const kept = pkt.capAt;
     const src = (kept - (kept & 1)) * 2 - r.chunkStart;
-    if (src < 0 || ((r.pos + 7) & ~7) + COPY_BYTES > r.slotSize) return false;
     const len = pkt.capLen;
+    // A COPY record's frame is not cut (it has no snaplen): an arrival this interface cuts is written whole.
+    if (src < 0 || len > snap || ((r.pos + 7) & ~7) + COPY_BYTES > r.slotSize) return false;
     const memo = this.memo;
     if (memo.verifying) {
       if ((kept & 1) === 0) memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
       else memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
     } else memo.hits++;
-    writeCopyRecord(r, ifId, timeNs, snap, src, (kept & 1) === 0, len);
+    writeCopyRecord(r, ifId, timeNs, src, (kept & 1) === 0, len);
     this.packetCount++;
     return true;
   }
