@@ -85,6 +85,8 @@ export class HttpLoadGenerator {
   private startAt: TimeNs = 0;
   private stopped = false;
   private finished = false;
+  /** Poisson arrivals' gap distribution (kept while the pattern's rate is the same: no object per arrival). */
+  private gaps: { kind: 'exponential'; mean: number } | null = null;
   /** Closed-loop users not started yet. */
   private unstarted = 0;
   /** Called once when every issued request has finished and no more will be issued. */
@@ -149,7 +151,10 @@ export class HttpLoadGenerator {
     this.issue(false);
     const p = this.opts.pattern;
     if (p.kind !== 'open') return;
-    const gap = p.arrival === 'poisson' ? sample({ kind: 'exponential', mean: 1e9 / p.rate }, this.rng) : 1e9 / p.rate;
+    const mean = 1e9 / p.rate;
+    let gaps = this.gaps;
+    if (p.arrival === 'poisson' && (gaps === null || gaps.mean !== mean)) this.gaps = gaps = { kind: 'exponential', mean };
+    const gap = p.arrival === 'poisson' ? sample(gaps!, this.rng) : mean;
     this.sim.post(Math.round(gap), HttpLoadGenerator.ARRIVAL, this); // (never cancelled: a pooled event)
   }
 

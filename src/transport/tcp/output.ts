@@ -172,7 +172,12 @@ function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | nul
   if (i >= sk.qEnd.length) return null;
   const s0 = sk.qStart[i]!;
   const d0 = sk.qData[i]!;
-  if (end <= sk.qEnd[i]!) return d0 === null ? null : d0.subarray(start - s0, end - s0);
+  if (end <= sk.qEnd[i]!) {
+    if (d0 === null) return null;
+    // A whole write in one segment (a request, a response): its own array, no view made per segment
+    // (sent bytes are never written to; the peer's view of them was one of the same buffer anyway).
+    return start === s0 && end - s0 === d0.length ? d0 : d0.subarray(start - s0, end - s0);
+  }
   // Spans several writes: copy into one buffer (zeros where a write had no bytes).
   let any = false;
   for (let j = i; j < sk.qEnd.length && sk.qStart[j]! < end; j++) if (sk.qData[j] !== null) any = true;
