@@ -11,7 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
-import type { SocketErrorKind } from '../transport/api.js';
+import type { SocketErrorKind, StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
 import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
@@ -92,12 +92,18 @@ export function errorKindOf(k: SocketErrorKind): ErrorKind {
   }
 }
 
+/**
+ * Who hears a request's outcome: a function, or an object whose `requestDone` runs (a caller's own
+ * per-request record, so a request needs no closure).
+ */
+export type HttpCallback = ((r: HttpResult) => void) | { requestDone(r: HttpResult): void };
+
 interface Pending {
   target: HttpTarget;
   addr: Ipv4;
   started: TimeNs;
   timeout: TimeNs;
-  cb: (r: HttpResult) => void;
+  cb: HttpCallback;
   timer: SimEvent | null;
   conn: ClientConn | null;
   done: boolean;
@@ -113,15 +119,58 @@ interface Pending {
   tls: TimeNs | null;
 }
 
-interface ClientConn {
-  sock: ByteStream;
-  tcp: TcpSocket;
-  key: string;
-  parser: HttpParser;
-  established: boolean;
-  dead: boolean;
-  req: Pending | null;
-  openedAt: TimeNs;
+/** One connection of the pool; it is its socket's handler (no closure per callback per connection). */
+class ClientConn implements StreamHandler {
+  established = false;
+  dead = false;
+  req: Pending | null = null;
+  constructor(
+    readonly client: HttpClient,
+    readonly sock: ByteStream,
+    readonly tcp: TcpSocket,
+    readonly tls: TlsSocket | null,
+    readonly key: string,
+    readonly parser: HttpParser,
+    readonly openedAt: TimeNs,
+  ) {}
+
+  /** Connected (TLS: secure): the waiting request is written. */
+  streamConnected(): void {
+    this.established = true;
+    const p = this.req;
+    if (p === null) return;
+    const tcp = this.tcp;
+    p.connect = tcp.establishedAt - this.openedAt;
+    p.connectedAt = tcp.establishedAt;
+    const tls = this.tls;
+    if (tls !== null) {
+      p.tls = tls.secureAt - tcp.establishedAt;
+      p.tlsAt = tls.secureAt;
+    }
+    this.client.write(this, p);
+  }
+
+  streamData(data: Uint8Array | null): void {
+    this.client.received(this, data);
+  }
+
+  /** The server closed: a request in flight gets no answer; an idle connection leaves the pool. */
+  streamEnd(): void {
+    this.client.retire(this);
+    if (this.req !== null) this.client.fail(this.req, 'reset');
+    this.sock.orphan();
+  }
+
+  streamError(k: SocketErrorKind): void {
+    this.client.retire(this);
+    const tls = this.tls;
+    if (this.req !== null) this.client.fail(this.req, errorKindOf(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
+  }
+
+  /** (A connection the client closed is retired and orphaned already: no word comes when its TIME_WAIT ends.) */
+  streamClosed(): void {
+    this.client.retire(this);
+  }
 }
 
 /** An HTTP client with a per-target connection pool. */
@@ -148,7 +197,7 @@ export class HttpClient {
   }
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
-  request(target: HttpTarget, timeout: TimeNs, cb: (r: HttpResult) => void): void {
+  request(target: HttpTarget, timeout: TimeNs, cb: HttpCallback): void {
     const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
     p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
     if (target.addr !== null) {
@@ -226,34 +275,8 @@ export class HttpClient {
     }
     const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
     const sock: ByteStream = tls ?? tcp;
-    const c: ClientConn = { sock, tcp, key, parser: new HttpParser('response', this.heads), established: false, dead: false, req: null, openedAt: this.sim.now };
-    const up = (): void => {
-      c.established = true;
-      if (c.req !== null) {
-        c.req.connect = tcp.establishedAt - c.openedAt;
-        c.req.connectedAt = tcp.establishedAt;
-        if (tls !== null) {
-          c.req.tls = tls.secureAt - tcp.establishedAt;
-          c.req.tlsAt = tls.secureAt;
-        }
-        this.write(c, c.req);
-      }
-    };
-    if (tls !== null) tls.onSecureConnect = up;
-    else tcp.onConnect = up;
-    sock.onData = (data) => this.onData(c, data);
-    sock.onEnd = () => {
-      // The server closed: a request in flight gets no answer; an idle connection leaves the pool.
-      this.retire(c);
-      if (c.req !== null) this.fail(c.req, 'reset');
-      c.sock.orphan();
-    };
-    sock.onError = (k) => {
-      this.retire(c);
-      if (c.req !== null) this.fail(c.req, errorKindOf(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
-    };
-    // (A connection the client closed is retired and orphaned already: no word comes when its TIME_WAIT ends.)
-    sock.onClose = () => this.retire(c);
+    const c = new ClientConn(this, sock, tcp, tls, key, new HttpParser('response', this.heads), this.sim.now);
+    sock.handler = c;
     c.req = p;
     p.conn = c;
   }
@@ -264,7 +287,8 @@ export class HttpClient {
     this.write(c, p);
   }
 
-  private write(c: ClientConn, p: Pending): void {
+  /** @internal (ClientConn) */
+  write(c: ClientConn, p: Pending): void {
     const t = p.target;
     p.sentAt = this.sim.now;
     c.sock.send(this.requestBytes(t));
@@ -288,7 +312,8 @@ export class HttpClient {
     return bytes;
   }
 
-  private onData(c: ClientConn, data: Uint8Array | null): void {
+  /** @internal (ClientConn) Response bytes on `c`. */
+  received(c: ClientConn, data: Uint8Array | null): void {
     if (c.dead || data === null) return;
     if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
     let msgs;
@@ -317,8 +342,7 @@ export class HttpClient {
     stopTimer(p);
     p.conn = null;
     const ok = m.status >= 200 && m.status < 400;
-    const cb = takeCallback(p);
-    cb({
+    done(takeCallback(p), {
       ok,
       error: ok ? null : 'protocol',
       status: m.status,
@@ -349,7 +373,7 @@ export class HttpClient {
         if (i >= 0) w.splice(i, 1);
       }
     }
-    takeCallback(p)({ ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
+    done(takeCallback(p), { ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
   }
 
   private release(c: ClientConn): void {
@@ -373,7 +397,8 @@ export class HttpClient {
     c.sock.orphan();
   }
 
-  private retire(c: ClientConn): void {
+  /** @internal (ClientConn) */
+  retire(c: ClientConn): void {
     if (c.dead) return;
     c.dead = true;
     this.open.set(c.key, (this.open.get(c.key) ?? 1) - 1);
@@ -408,10 +433,15 @@ const DONE = (): void => {};
  * The request's callback, once: the Pending lets go of it (a resolver or connection callback still in
  * flight keeps the Pending; the caller's closures need not live that long).
  */
-function takeCallback(p: Pending): (r: HttpResult) => void {
+function takeCallback(p: Pending): HttpCallback {
   const cb = p.cb;
   p.cb = DONE;
   return cb;
+}
+
+function done(cb: HttpCallback, r: HttpResult): void {
+  if (typeof cb === 'function') cb(r);
+  else cb.requestDone(r);
 }
 
 /** Cancels the request's timer (a cancelled event lets go of its arguments: core/scheduler). */

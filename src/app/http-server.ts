@@ -12,6 +12,7 @@ import { sample, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
+import type { StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
 import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
@@ -50,13 +51,37 @@ interface Job {
   arrived: TimeNs;
 }
 
-interface ServerConn {
-  sock: ByteStream;
-  parser: HttpParser;
-  closed: boolean;
+/** One accepted connection; it is its socket's handler (no closure per callback per connection). */
+class ServerConn implements StreamHandler {
+  closed = false;
   /** Requests of this connection waiting or in service (served in order). */
-  outstanding: number;
-  peerClosed: boolean;
+  outstanding = 0;
+  peerClosed = false;
+  constructor(
+    readonly server: HttpServer,
+    readonly sock: ByteStream,
+    readonly parser: HttpParser,
+  ) {}
+
+  streamConnected(): void {} // (accepted: established already)
+
+  streamData(data: Uint8Array | null): void {
+    if (data === null || this.closed) return;
+    this.server.received(this, data);
+  }
+
+  streamEnd(): void {
+    this.peerClosed = true;
+    if (this.outstanding === 0) this.server.closeConn(this);
+  }
+
+  streamError(): void {
+    this.closed = true;
+  }
+
+  streamClosed(): void {
+    this.closed = true;
+  }
 }
 
 /** Counters of one server. */
@@ -132,31 +157,27 @@ export class HttpServer {
 
   private accept(sock: ByteStream): void {
     this.counters.connections++;
-    const conn: ServerConn = { sock, parser: new HttpParser('request', this.heads), closed: false, outstanding: 0, peerClosed: false };
+    const conn = new ServerConn(this, sock, new HttpParser('request', this.heads));
     if (this.toxic !== null && (this.toxic.kind === 'reset_peer' || (this.toxic.kind === 'timeout' && this.toxic.timeoutNs > 0))) this.toxicTimer(conn, this.toxic);
-    sock.onData = (data) => {
-      if (data === null || conn.closed) return;
-      if (this.toxic !== null && (this.toxic.kind === 'timeout' || this.toxic.kind === 'reset_peer')) {
-        if (this.toxic.kind === 'reset_peer' && this.toxic.timeoutNs === 0) this.resetConn(conn);
-        return; // timeout: the data goes nowhere
-      }
-      let msgs;
-      try {
-        if (conn.parser.pending === 0 && notAMethod(data)) throw new Error('invalid method');
-        msgs = conn.parser.push(data);
-      } catch {
-        this.counters.badRequests++;
-        this.respondError(conn, 400);
-        return;
-      }
-      for (const m of msgs) if (m.kind === 'request') this.enqueue(conn, m);
-    };
-    sock.onEnd = () => {
-      conn.peerClosed = true;
-      if (conn.outstanding === 0) this.closeConn(conn);
-    };
-    sock.onError = () => (conn.closed = true);
-    sock.onClose = () => (conn.closed = true);
+    sock.handler = conn;
+  }
+
+  /** @internal (ServerConn) Request bytes on an open connection. */
+  received(conn: ServerConn, data: Uint8Array): void {
+    if (this.toxic !== null && (this.toxic.kind === 'timeout' || this.toxic.kind === 'reset_peer')) {
+      if (this.toxic.kind === 'reset_peer' && this.toxic.timeoutNs === 0) this.resetConn(conn);
+      return; // timeout: the data goes nowhere
+    }
+    let msgs;
+    try {
+      if (conn.parser.pending === 0 && notAMethod(data)) throw new Error('invalid method');
+      msgs = conn.parser.push(data);
+    } catch {
+      this.counters.badRequests++;
+      this.respondError(conn, 400);
+      return;
+    }
+    for (const m of msgs) if (m.kind === 'request') this.enqueue(conn, m);
   }
 
   private enqueue(conn: ServerConn, req: HttpRequest): void {
@@ -265,7 +286,8 @@ export class HttpServer {
   }
 
   /** Closes a connection for good: `closed` makes every later callback a no-op, so the socket is orphaned. */
-  private closeConn(conn: ServerConn): void {
+  /** @internal (ServerConn) */
+  closeConn(conn: ServerConn): void {
     if (conn.closed) return;
     conn.closed = true;
     conn.sock.orphan();

@@ -54,6 +54,26 @@ export interface LoadCounters {
   attempts: number;
 }
 
+/** One request of a generator, across its attempts: the client's callback object (no closure per request). */
+class LoadRequest {
+  attempt = 0;
+  constructor(
+    readonly gen: HttpLoadGenerator,
+    /** When the first attempt started. */
+    readonly first: TimeNs,
+    /** A closed-loop user's request (the user thinks after it). */
+    readonly user: boolean,
+  ) {}
+  requestDone(r: HttpResult): void {
+    this.gen.attemptDone(this, r);
+  }
+}
+
+/** An attempt of `q` (the event callback of a retry: a module function, no closure). */
+function attempt(q: LoadRequest): void {
+  q.gen.send(q);
+}
+
 /** Drives an HttpClient according to a load pattern and reports into a FlowRecorder. */
 export class HttpLoadGenerator {
   readonly counters: LoadCounters = { issued: 0, succeeded: 0, failed: 0, attempts: 0 };
@@ -65,6 +85,8 @@ export class HttpLoadGenerator {
   private startAt: TimeNs = 0;
   private stopped = false;
   private finished = false;
+  /** Poisson arrivals' gap distribution (kept while the pattern's rate is the same: no object per arrival). */
+  private gaps: { kind: 'exponential'; mean: number } | null = null;
   /** Closed-loop users not started yet. */
   private unstarted = 0;
   /** Called once when every issued request has finished and no more will be issued. */
@@ -126,10 +148,13 @@ export class HttpLoadGenerator {
 
   private arrival(): void {
     if (!this.mayIssue()) return;
-    this.issue(null);
+    this.issue(false);
     const p = this.opts.pattern;
     if (p.kind !== 'open') return;
-    const gap = p.arrival === 'poisson' ? sample({ kind: 'exponential', mean: 1e9 / p.rate }, this.rng) : 1e9 / p.rate;
+    const mean = 1e9 / p.rate;
+    let gaps = this.gaps;
+    if (p.arrival === 'poisson' && (gaps === null || gaps.mean !== mean)) this.gaps = gaps = { kind: 'exponential', mean };
+    const gap = p.arrival === 'poisson' ? sample(gaps!, this.rng) : mean;
     this.sim.post(Math.round(gap), HttpLoadGenerator.ARRIVAL, this); // (never cancelled: a pooled event)
   }
 
@@ -148,44 +173,50 @@ export class HttpLoadGenerator {
 
   private userNext(): void {
     if (!this.mayIssue()) return;
-    this.issue(() => {
-      const p = this.opts.pattern;
-      if (p.kind !== 'closed') return;
-      const think = Math.max(0, Math.round(sample(p.thinkTime, this.rng)));
-      this.sim.post(think, HttpLoadGenerator.USER_NEXT, this);
-    });
+    this.issue(true);
   }
 
-  /** Starts one request (with its retries); `after` runs when it is finally over. */
-  private issue(after: (() => void) | null): void {
+  /** A closed-loop user's request is over: it thinks, then sends the next. */
+  private userThink(): void {
+    const p = this.opts.pattern;
+    if (p.kind !== 'closed') return;
+    const think = Math.max(0, Math.round(sample(p.thinkTime, this.rng)));
+    this.sim.post(think, HttpLoadGenerator.USER_NEXT, this);
+  }
+
+  /** Starts one request (with its retries); a closed-loop user's (`user`) thinks when it is finally over. */
+  private issue(user: boolean): void {
     this.counters.issued++;
     this.rec.requestStarted();
-    const first = this.sim.now;
-    let attempt = 0;
+    attempt(new LoadRequest(this, this.sim.now, user));
+  }
+
+  /** @internal (LoadRequest) One attempt of `q`. */
+  send(q: LoadRequest): void {
+    q.attempt++;
+    this.counters.attempts++;
+    this.client.request(this.opts.target, this.opts.timeout ?? 5_000_000_000, q);
+  }
+
+  /** @internal (LoadRequest) An attempt of `q` is over. */
+  attemptDone(q: LoadRequest, r: HttpResult): void {
     const o = this.opts;
-    const go = (): void => {
-      attempt++;
-      this.counters.attempts++;
-      this.client.request(o.target, o.timeout ?? 5_000_000_000, (r: HttpResult) => {
-        if (r.ok) {
-          this.counters.succeeded++;
-          if (r.servedBy !== null) this.servedBy.set(r.servedBy, (this.servedBy.get(r.servedBy) ?? 0) + 1);
-          this.rec.requestSucceeded(this.sim.now - first, r.connect, r.bytes);
-          if (r.servedBy !== null) this.rec.servedBy?.(r.servedBy, r.bytes, r.connect !== null);
-          if (r.phases !== null) this.rec.requestPhases?.(r.phases);
-        } else if (attempt <= (o.retries ?? 0)) {
-          this.rec.retried(r.error ?? 'protocol');
-          this.sim.schedule(o.retryDelay ?? 0, go);
-          return;
-        } else {
-          this.counters.failed++;
-          this.rec.requestFailed(r.error ?? 'protocol', this.sim.now - first);
-        }
-        after?.();
-        this.checkDone();
-      });
-    };
-    go();
+    if (r.ok) {
+      this.counters.succeeded++;
+      if (r.servedBy !== null) this.servedBy.set(r.servedBy, (this.servedBy.get(r.servedBy) ?? 0) + 1);
+      this.rec.requestSucceeded(this.sim.now - q.first, r.connect, r.bytes);
+      if (r.servedBy !== null) this.rec.servedBy?.(r.servedBy, r.bytes, r.connect !== null);
+      if (r.phases !== null) this.rec.requestPhases?.(r.phases);
+    } else if (q.attempt <= (o.retries ?? 0)) {
+      this.rec.retried(r.error ?? 'protocol');
+      this.sim.schedule(o.retryDelay ?? 0, attempt, q);
+      return;
+    } else {
+      this.counters.failed++;
+      this.rec.requestFailed(r.error ?? 'protocol', this.sim.now - q.first);
+    }
+    if (q.user) this.userThink();
+    this.checkDone();
   }
 
   private checkDone(): void {

@@ -17,14 +17,15 @@
 // right lengths and either end (or a terminating proxy) recovers the plaintext from the two randoms.
 // Randomness (hello randoms, session id, key shares, signatures, tickets) comes from the Rng handed in.
 //
-// The API mirrors TcpSocket (onData, onEnd, onError, onClose, send, close, abort, state, isClosed)
-// with `onSecureConnect` for onConnect, so HTTP code runs over either through `ByteStream`.
+// The API mirrors TcpSocket (onData, onEnd, onError, onClose or one `handler`, send, close, abort,
+// state, isClosed) with `onSecureConnect` for onConnect, so HTTP code runs over either through
+// `ByteStream`. The session is its TCP socket's handler (no closure per connection).
 // Not modelled: real cryptography, HTTP/2 (ALPN offers and selects http/1.1 only), session resumption
 // (tickets are sent and ignored), HelloRetryRequest, 0-RTT, client certificates, key update, the CPU time
 // of signing and key exchange, TLS 1.2.
 import type { Rng } from '../core/rng.js';
 import type { TimeNs } from '../core/time.js';
-import type { SocketErrorKind } from '../transport/api.js';
+import type { SocketErrorKind, StreamHandler } from '../transport/api.js';
 import type { TcpListener, TcpLayer, TcpSocket, TcpSocketOptions, TcpState } from '../transport/tcp/index.js';
 import { readU16 } from '../wire/bytes.js';
 import {
@@ -48,6 +49,8 @@ export interface ByteStream {
   onEnd: (() => void) | null;
   onError: ((kind: SocketErrorKind) => void) | null;
   onClose: (() => void) | null;
+  /** The application as one object instead of the closures (transport/api StreamHandler). */
+  handler: StreamHandler | null;
   send(data: Uint8Array | number): void;
   close(): void;
   /** The application is done with the stream (close(), and it is not told when TIME_WAIT ends: TcpSocket.orphan). */
@@ -101,13 +104,15 @@ export interface TlsCounters {
 }
 
 /** One end of a TLS 1.3 connection over `tcp`. */
-export class TlsSocket implements ByteStream {
+export class TlsSocket implements ByteStream, StreamHandler {
   /** The handshake completed (client: its Finished is sent; server: the client's Finished arrived). */
   onSecureConnect: ((s: TlsSocket) => void) | null = null;
   onData: ((data: Uint8Array | null, length: number) => void) | null = null;
   onEnd: (() => void) | null = null;
   onError: ((kind: SocketErrorKind) => void) | null = null;
   onClose: (() => void) | null = null;
+  /** The application as one object (then the closures above are not called; streamConnected for onSecureConnect). */
+  handler: StreamHandler | null = null;
   /** Why the handshake or a record failed (a TLS alert name), else null. */
   failure: string | null = null;
   /** The peer's first record header (5 bytes, Latin-1) when it did not look like TLS at all, else null. */
@@ -150,11 +155,39 @@ export class TlsSocket implements ByteStream {
     this.serverName = serverName;
     this.alpnOffer = alpn;
     this.phase = role === 'client' ? 'wait-connect' : 'wait-client-hello';
-    tcp.onData = (data, length) => this.receive(data, length);
-    tcp.onEnd = () => this.onEnd?.();
-    tcp.onError = (k) => this.onError?.(k);
-    tcp.onClose = () => this.onClose?.();
-    if (role === 'client') tcp.onConnect = () => this.sendClientHello();
+    tcp.handler = this;
+  }
+
+  // --- the TCP socket's handler (StreamHandler) ---
+  /** @internal TCP is connected: a client starts its handshake. */
+  streamConnected(): void {
+    if (this.role === 'client') this.sendClientHello();
+  }
+  /** @internal */
+  streamData(data: Uint8Array | null, length: number): void {
+    this.receive(data, length);
+  }
+  /** @internal */
+  streamEnd(): void {
+    const h = this.handler;
+    if (h !== null) h.streamEnd();
+    else this.onEnd?.();
+  }
+  /** @internal */
+  streamError(kind: SocketErrorKind): void {
+    this.tellError(kind);
+  }
+  /** @internal */
+  streamClosed(): void {
+    const h = this.handler;
+    if (h !== null) h.streamClosed();
+    else this.onClose?.();
+  }
+
+  private tellError(kind: SocketErrorKind): void {
+    const h = this.handler;
+    if (h !== null) h.streamError(kind);
+    else this.onError?.(kind);
   }
 
   /** Starts a client session on a TCP socket being connected (or connected). */
@@ -331,7 +364,8 @@ export class TlsSocket implements ByteStream {
     this.phase = 'connected';
     this.secureAt = this.tcp.sim.now;
     this.counters.handshakes++;
-    this.onSecureConnect?.(this);
+    if (this.handler !== null) this.handler.streamConnected();
+    else this.onSecureConnect?.(this);
     const q = this.pending;
     this.pending = [];
     for (const p of q) this.send(p);
@@ -408,7 +442,10 @@ export class TlsSocket implements ByteStream {
     switch (type) {
       case TlsContentType.APPLICATION_DATA:
         if (this.phase !== 'connected') return this.fail('unexpected_message', TlsAlert.UNEXPECTED_MESSAGE);
-        if (len > 0 && !this.peerClosed) this.onData?.(plain.slice(), len);
+        if (len > 0 && !this.peerClosed) {
+          if (this.handler !== null) this.handler.streamData(plain.slice(), len);
+          else this.onData?.(plain.slice(), len);
+        }
         return;
       case TlsContentType.ALERT:
         return this.alertReceived(plain);
@@ -476,7 +513,7 @@ export class TlsSocket implements ByteStream {
     }
     this.closeSent = true;
     this.tcp.close();
-    this.onError?.('reset');
+    this.tellError('reset');
   }
 }
 

@@ -9,3 +9,22 @@ export type SocketErrorKind = 'refused' | 'reset' | 'timeout' | 'unreachable' | 
 export const EPHEMERAL_LOW = 32768;
 export const EPHEMERAL_HIGH = 60999;
 
+
+/**
+ * A stream socket's application as one object (TcpSocket.handler, TlsSocket.handler): a connection's
+ * own record implements it, so opening a connection makes no closure per callback. The socket calls it
+ * where it would call its closure fields (onConnect or onSecureConnect, onData, onEnd, onError,
+ * onClose), which stay for callers that set closures; a socket with a handler calls only the handler.
+ */
+export interface StreamHandler {
+  /** The handshake completed (TCP's active open; TLS: the session is secure). */
+  streamConnected(): void;
+  /** In-order data arrived; `data` is null when the sender gave only a length. */
+  streamData(data: Uint8Array | null, length: number): void;
+  /** The peer closed its side (FIN received; read would return 0). */
+  streamEnd(): void;
+  /** The connection failed or was reset (streamClosed follows). */
+  streamError(kind: SocketErrorKind): void;
+  /** The socket is gone (as onClose). */
+  streamClosed(): void;
+}

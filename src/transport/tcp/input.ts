@@ -13,7 +13,7 @@ import { pushPendingFrames, sendAck, tsNow } from './output.js';
 import { congestionControl, processSack } from './recovery.js';
 import { findTs, type TxSeg } from './segment.js';
 import { rcvSpace, sendSyn, synRecvAckArrived, synSentArrived } from './setup.js';
-import type { TcpSocket } from './socket.js';
+import { tellData, type TcpSocket } from './socket.js';
 import { finAcked, finArrived, resetArrived } from './teardown.js';
 import { armTimer, currentRto, rttSample } from './timers.js';
 
@@ -267,7 +267,7 @@ function eventDataRecv(sk: TcpSocket, now: TimeNs, len: number): void {
 function deliver(sk: TcpSocket, data: Uint8Array | null, len: number, _start: number): void {
   sk.rcvNxt += len;
   sk.copied += len;
-  sk.onData?.(data, len);
+  tellData(sk, data, len);
 }
 
 /** Holds an out-of-order range for reassembly (tcp_data_queue_ofo). */

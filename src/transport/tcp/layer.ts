@@ -17,7 +17,7 @@ import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
 import { ConnTable } from './conn-table.js';
 import { PortSearch } from './ports.js';
-import { TcpSocket } from './socket.js';
+import { tellError, TcpSocket } from './socket.js';
 import { icmpError } from './teardown.js';
 import { timeWait, TimeWaitSock, twArrived, twKill } from './timewait.js';
 
@@ -122,7 +122,7 @@ export class TcpLayer implements L4Receiver {
     const src = this.stack.sourceFor(s.remoteAddr);
     if (src === null) {
       this.counters.AttemptFails++;
-      this.stack.sim.schedule(0, (x: TcpSocket) => x.onError?.('unreachable'), s);
+      this.stack.sim.schedule(0, tellError, s, 'unreachable');
       return s;
     }
     s.localAddr = src;
@@ -130,7 +130,7 @@ export class TcpLayer implements L4Receiver {
     if (lport === 0) {
       // connect() fails with EADDRNOTAVAIL: every ephemeral port has a socket to this destination.
       this.counters.AttemptFails++;
-      this.stack.sim.schedule(0, (x: TcpSocket) => x.onError?.('addrnotavail'), s);
+      this.stack.sim.schedule(0, tellError, s, 'addrnotavail');
       return s;
     }
     s.localPort = lport;

@@ -7,7 +7,7 @@
 import { Packet } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
 import type { TimeNs } from '../../core/time.js';
-import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader } from '../../wire/types.js';
+import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
 import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
 import { TxSeg } from './segment.js';
@@ -83,11 +83,29 @@ export function tsNow(sk: TcpSocket): number {
 /** Sends one established-state segment [seq, seq+len) (+FIN), carrying ACK and the current window. */
 export function emit(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, withSack: boolean): void {
   const sack = withSack && sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
-  const opts = flags & TcpFlag.RST ? [] : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
+  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? tsOptions(sk) : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
   const window = flags & TcpFlag.RST ? 0 : selectWindow(sk);
   const pkt = buildPacket(sk, flags, seq, len, payload, window, opts);
   output(sk, pkt);
   if (flags & TcpFlag.ACK) ackSent(sk);
+}
+
+/**
+ * NOP, NOP, TS of an established segment without SACK blocks: the socket's last list again while its
+ * TSval (a 1 ms clock) and TSecr are the same — the segments of one burst (an ACK and the request
+ * behind it, a response and its FIN) share one. A segment's options are never written after it is
+ * built (netfilter's TCPMSS and every reader copy or only read), so the list can be shared.
+ */
+function tsOptions(sk: TcpSocket): TcpOption[] {
+  const tsval = tsNow(sk) | 0; // (signed: a small integer in the socket, as tsRecent)
+  const tsecr = sk.tsRecent;
+  const last = sk.tsOpts;
+  if (last !== null && sk.tsOptsVal === tsval && sk.tsOptsEcr === tsecr) return last;
+  const opts = establishedOptions(true, tsval, tsecr, null);
+  sk.tsOpts = opts;
+  sk.tsOptsVal = tsval;
+  sk.tsOptsEcr = tsecr;
+  return opts;
 }
 
 /** tcp_event_ack_sent: any segment carrying ACK clears the pending delayed ACK. */
@@ -154,7 +172,12 @@ function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | nul
   if (i >= sk.qEnd.length) return null;
   const s0 = sk.qStart[i]!;
   const d0 = sk.qData[i]!;
-  if (end <= sk.qEnd[i]!) return d0 === null ? null : d0.subarray(start - s0, end - s0);
+  if (end <= sk.qEnd[i]!) {
+    if (d0 === null) return null;
+    // A whole write in one segment (a request, a response): its own array, no view made per segment
+    // (sent bytes are never written to; the peer's view of them was one of the same buffer anyway).
+    return start === s0 && end - s0 === d0.length ? d0 : d0.subarray(start - s0, end - s0);
+  }
   // Spans several writes: copy into one buffer (zeros where a write had no bytes).
   let any = false;
   for (let j = i; j < sk.qEnd.length && sk.qStart[j]! < end; j++) if (sk.qData[j] !== null) any = true;

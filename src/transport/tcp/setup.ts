@@ -11,7 +11,7 @@ import { ackArrived } from './input.js';
 import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN, type SynOptions } from './options.js';
 import { buildPacket, output, pushPendingFrames, sendAck, tsNow } from './output.js';
 import { NO_SEGS, TxSeg } from './segment.js';
-import { setState, type TcpSocket } from './socket.js';
+import { setState, tellConnect, type TcpSocket } from './socket.js';
 import { fail } from './teardown.js';
 import { armRto, rttSample } from './timers.js';
 
@@ -156,7 +156,7 @@ export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
   sk.layer.counters.CurrEstab++;
   // tcp_rcv_synsent_state_process: ACK the SYN-ACK at once (no data yet to piggyback on).
   sendAck(sk);
-  sk.onConnect?.(sk);
+  tellConnect(sk);
   if (sk.state === 'ESTABLISHED' || sk.state === 'FIN_WAIT_1') pushPendingFrames(sk);
 }
 

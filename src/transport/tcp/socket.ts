@@ -11,8 +11,8 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { TcpFlag, type Ipv4 } from '../../wire/types.js';
-import type { SocketErrorKind } from '../api.js';
+import { TcpFlag, type Ipv4, type TcpOption } from '../../wire/types.js';
+import type { SocketErrorKind, StreamHandler } from '../api.js';
 import { newCongestionControl, type CcState, type CongestionControl } from './cc.js';
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
 import type { TcpLayer, TcpListener } from './layer.js';
@@ -35,6 +35,11 @@ export class TcpSocket implements CcState {
   noDelay = false;
 
   // --- application callbacks ---
+  /**
+   * The application as one object (set instead of the closures below: then only it is called). The
+   * closures stay for callers that set them; tell* below pick one or the other.
+   */
+  handler: StreamHandler | null = null;
   /** The handshake completed (active open). */
   onConnect: ((s: TcpSocket) => void) | null = null;
   /** In-order data arrived; `data` is null when the sender gave only a length. */
@@ -87,6 +92,10 @@ export class TcpSocket implements CcState {
   rcvWscale = 0;
   tsRecent = 0;
   tsOffset = 0;
+  /** The options list of the last segment sent without SACK blocks, and its TSval / TSecr (signed): output.ts tsOptions. */
+  tsOpts: TcpOption[] | null = null;
+  tsOptsVal = 0;
+  tsOptsEcr = 0;
 
   // --- receive buffer / window (tcp_select_window, DRS) ---
   rcvBuf: number;
@@ -277,6 +286,41 @@ export class TcpSocket implements CcState {
   get inFlight(): number {
     return this.packetsOut - (this.sackedOut + this.lostOut) + this.retransOut;
   }
+}
+
+/** The handshake completed (active open): the handler, else onConnect. */
+export function tellConnect(sk: TcpSocket): void {
+  const h = sk.handler;
+  if (h !== null) h.streamConnected();
+  else sk.onConnect?.(sk);
+}
+
+/** In-order data for the application. */
+export function tellData(sk: TcpSocket, data: Uint8Array | null, len: number): void {
+  const h = sk.handler;
+  if (h !== null) h.streamData(data, len);
+  else sk.onData?.(data, len);
+}
+
+/** The peer's FIN for the application. */
+export function tellEnd(sk: TcpSocket): void {
+  const h = sk.handler;
+  if (h !== null) h.streamEnd();
+  else sk.onEnd?.();
+}
+
+/** An error for the application (its close follows). */
+export function tellError(sk: TcpSocket, kind: SocketErrorKind): void {
+  const h = sk.handler;
+  if (h !== null) h.streamError(kind);
+  else sk.onError?.(kind);
+}
+
+/** The socket is gone. */
+export function tellClose(sk: TcpSocket): void {
+  const h = sk.handler;
+  if (h !== null) h.streamClosed();
+  else sk.onClose?.();
 }
 
 /** tcp_set_state: the state change, keeping CurrEstab right. */

@@ -5,7 +5,7 @@
 // tcp/connect.go (handleReset, the close states).
 import type { SocketErrorKind } from '../api.js';
 import { sendAck } from './output.js';
-import { setState, type TcpSocket } from './socket.js';
+import { setState, tellClose, tellEnd, tellError, type TcpSocket } from './socket.js';
 import { armTimer } from './timers.js';
 import { twKill } from './timewait.js';
 
@@ -55,16 +55,16 @@ export function finArrived(sk: TcpSocket): void {
     case 'ESTABLISHED':
       setState(sk, 'CLOSE_WAIT');
       sk.pingpong = true; // tcp_fin: inet_csk_enter_pingpong_mode (the ACK may ride on our FIN)
-      sk.onEnd?.();
+      tellEnd(sk);
       return;
     case 'FIN_WAIT_1':
       sendAck(sk);
       setState(sk, 'CLOSING');
-      sk.onEnd?.();
+      tellEnd(sk);
       return;
     case 'FIN_WAIT_2':
       sendAck(sk);
-      sk.onEnd?.();
+      tellEnd(sk);
       if (!sk.isClosed()) enterTimeWait(sk); // (unless the application aborted in onEnd)
       return;
     default:
@@ -112,8 +112,8 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
   sk.timerEv = null;
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   sk.layer.unhash(sk);
-  if (err !== undefined) sk.onError?.(err);
-  sk.onClose?.();
+  if (err !== undefined) tellError(sk, err);
+  tellClose(sk);
 }
 
 /**

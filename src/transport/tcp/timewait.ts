@@ -23,7 +23,7 @@ import type { TcpLayer } from './layer.js';
 import { establishedOptions } from './options.js';
 import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
 import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
-import { setState, type TcpSocket } from './socket.js';
+import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
 
 /**
@@ -135,6 +135,7 @@ export function timeWait(sk: TcpSocket): void {
   setState(sk, 'CLOSED');
   sk.onError = null;
   sk.onClose = null;
+  sk.handler = null;
 }
 
 /** tcp_timewait_state_process for a segment that is not a reopening SYN (the layer checks that first). */
@@ -199,6 +200,6 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
   tw.owner = null;
   sk.tw = null;
   setState(sk, 'CLOSED');
-  if (err !== undefined) sk.onError?.(err);
-  sk.onClose?.();
+  if (err !== undefined) tellError(sk, err);
+  tellClose(sk);
 }
