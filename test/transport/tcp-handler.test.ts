@@ -51,6 +51,9 @@ function exchange(useHandler: boolean): string[] {
     // closures set beside a handler are not called
     c.onData = () => log.push('closure called');
     c.onConnect = () => log.push('closure called');
+    c.onEnd = () => log.push('closure called');
+    c.onError = () => log.push('closure called');
+    c.onClose = () => log.push('closure called');
   } else {
     c.onConnect = () => (cli.streamConnected(), c.send(new Uint8Array(100)));
     c.onData = (d, n) => cli.streamData(d, n);
