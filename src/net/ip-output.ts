@@ -49,9 +49,9 @@ export class IpIdents {
  * OUTPUT (with ip_route_me_harder after DNAT), MTU check, then ipOutput. Returns false when there is
  * no route or the packet is too big (the socket sees an error); true when it was sent or filtered.
  */
-export function ipLocalOut(ns: Namespace, pkt: Packet): boolean {
+export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null): boolean {
   const ip = pkt.ip!;
-  let rt = routeOutput(ns, ip.dst);
+  let rt = fib === null ? routeOutput(ns, ip.dst) : outputRouteOf(ns, fib);
   if (rt === null) {
     dropPacket(ns, pkt, 'no-route');
     return false;
@@ -135,7 +135,11 @@ export function formatPmtuCache(ns: Namespace, dst: Ipv4): string | null {
 
 /** ip_route_output: the route a locally generated packet to `dst` takes (local → lo). */
 export function routeOutput(ns: Namespace, dst: Ipv4): Route | null {
-  const rt = ns.fibLookup(dst);
+  return outputRouteOf(ns, ns.fibLookup(dst));
+}
+
+/** routeOutput for the route fibLookup gave (null: none). */
+function outputRouteOf(ns: Namespace, rt: Route | null): Route | null {
   if (rt === null || rt.dev === null) return null;
   if (rt.type !== 'unicast' && rt.type !== 'local' && rt.type !== 'broadcast') return null;
   if (rt.type === 'local') return ns.loRoute(rt);
