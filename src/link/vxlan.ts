@@ -15,7 +15,7 @@
 import type { Simulator } from '../core/simulator.js';
 import { skbLength } from '../packet/length.js';
 import { Packet } from '../packet/packet.js';
-import { EtherType, IpProto, type Ipv4, type Mac } from '../wire/types.js';
+import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
 import { ipv4Header } from '../wire/ipv4.js';
 import { NetDevice } from './device.js';
 
@@ -139,6 +139,11 @@ export class VxlanDevice extends NetDevice {
   /** The namespace the tunnel sends through, once attached. */
   private l3: L3Output | null = null;
   readonly counters = { txNoFdb: 0, rxBadVni: 0 };
+  /**
+   * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
+   * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it).
+   */
+  private readonly header: VxlanHeader;
 
   constructor(
     sim: Simulator,
@@ -152,6 +157,7 @@ export class VxlanDevice extends NetDevice {
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
+    this.header = { flags: 0x08, reserved1: 0, vni, reserved2: 0 };
   }
 
   /** vxlan_sock_add → setup_udp_tunnel_sock: opens `dstPort` in `host` (the device's namespace) and sends through it. */
@@ -173,7 +179,7 @@ export class VxlanDevice extends NetDevice {
     const outer = new Packet();
     outer.ip = ipv4Header(IpProto.UDP, this.local, remote);
     outer.udp = { srcPort: this.flowSrcPort(inner), dstPort: this.dstPort, length: 0, checksum: null };
-    outer.vxlan = { flags: 0x08, reserved1: 0, vni: this.vni, reserved2: 0 };
+    outer.vxlan = this.header;
     outer.inner = inner;
     outer.udp.length = 8 + 8 + len;
     outer.flowId = inner.flowId;

@@ -4,6 +4,16 @@
 import type { Simulator } from '../core/simulator.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4 } from '../wire/types.js';
+import type { Route } from './fib.js';
+
+/**
+ * The route one `mtuFor` looked up, handed on to the `ipLocalOut` of the datagram built from that MTU
+ * (Linux: udp_sendmsg's ip_route_output result, which ip_make_skb sizes by and ip_local_out sends
+ * along): one lookup per datagram. `route` is null when the stack keeps none (a stand-in stack).
+ */
+export interface RouteHint {
+  route: Route | null;
+}
 
 /**
  * A transport protocol registered in a namespace (Linux's struct net_protocol): net hands it every
@@ -35,12 +45,17 @@ export interface IpStack {
    * (its inet_id; -1 or 0 for an unconnected socket → 0), a non-DF packet takes the namespace's
    * ip_idents counter.
    * Returns false when there is no route (the caller reports EHOSTUNREACH / ENETUNREACH).
+   * `fib`: the route `mtuFor(pkt.ip.dst, hint)` just put in its hint, in the same synchronous call (no
+   * lookup again); null or absent looks the route up.
    */
-  ipLocalOut(pkt: Packet): boolean;
+  ipLocalOut(pkt: Packet, fib?: Route | null): boolean;
   /** The source address the kernel would pick for `dst` (route's preferred source), or null if unroutable. */
   sourceFor(dst: Ipv4): Ipv4 | null;
-  /** The path MTU toward `dst` (the route's device MTU, or a learned PMTU below it), or null if unroutable. */
-  mtuFor(dst: Ipv4): number | null;
+  /**
+   * The path MTU toward `dst` (the route's device MTU, or a learned PMTU below it), or null if
+   * unroutable. With `hint`, the route looked up is left in `hint.route` for the next ipLocalOut.
+   */
+  mtuFor(dst: Ipv4, hint?: RouteHint): number | null;
   /**
    * ipv4_sk_update_pmtu: an ICMP fragmentation-needed reported next-hop MTU `mtu` toward `dst`; a
    * protocol's error handler calls it for a packet of one of its sockets (a route exception, 10 min).

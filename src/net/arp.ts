@@ -20,7 +20,7 @@ import type { Namespace } from './namespace.js';
 export function arpRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const arp = pkt.arp!;
   if (arp.op === ArpOp.REQUEST) {
-    const ours = ns.isLocal(arp.tpa) && (ns.arpIgnore === 0 || ns.addrs.some((a) => a.addr === arp.tpa && a.dev === dev));
+    const ours = ns.isLocal(arp.tpa) && (ns.arpIgnore === 0 || hasAddressOn(ns, arp.tpa, dev));
     if (ours || (ns.arpAnnounce.size !== 0 && ns.arpAnnounce.has(arp.tpa))) {
       ns.neigh.update(dev, arp.spa, arp.sha, 'request-for-us');
       const reply = new Packet();
@@ -33,6 +33,16 @@ export function arpRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     return;
   }
   if (arp.op === ArpOp.REPLY) ns.neigh.update(dev, arp.spa, arp.sha, 'reply');
+}
+
+/**
+ * arp_ignore 1: `addr` is configured on `dev` itself. A loop, not addrs.some with a closure: that
+ * would capture arpRcv's `arp` and `dev`, and V8 allocates their context on every arpRcv call.
+ */
+function hasAddressOn(ns: Namespace, addr: Ipv4, dev: NetDevice): boolean {
+  const addrs = ns.addrs;
+  for (let i = 0; i < addrs.length; i++) if (addrs[i]!.addr === addr && addrs[i]!.dev === dev) return true;
+  return false;
 }
 
 /**

@@ -89,9 +89,14 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
   if (!brNfForward(ns, nf, br, pkt)) return true;
   const at = nf.perRuleNs === 0 ? -1 : ruleCostExit(nf, ns.sim.now); // netfilter/cost-model.ts
-  if (at >= 0) ns.sim.scheduleAt(at, () => bridgedDnatOut(ns, br, inPort, pkt, rt));
+  if (at >= 0) deferBridgedDnatOut(ns, br, inPort, pkt, rt, at);
   else bridgedDnatOut(ns, br, inPort, pkt, rt);
   return true;
+}
+
+/** The cost model's delay (a closure in bridgedDnat would allocate its context on every call). */
+function deferBridgedDnatOut(ns: Namespace, br: BridgeDevice, inPort: NetDevice, pkt: Packet, rt: Route, at: number): void {
+  ns.sim.scheduleAt(at, () => bridgedDnatOut(ns, br, inPort, pkt, rt));
 }
 
 function bridgedDnatOut(ns: Namespace, br: BridgeDevice, inPort: NetDevice, pkt: Packet, rt: Route): void {

@@ -100,9 +100,14 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     const at = ns.nf.perRuleNs === 0 ? -1 : ruleCostExit(ns.nf, ns.sim.now); // netfilter/cost-model.ts
-    if (at >= 0) return void ns.sim.scheduleAt(at, () => ipLocalDeliverFinish(ns, pkt));
+    if (at >= 0) return deferLocalDeliverFinish(ns, pkt, at);
   }
   ipLocalDeliverFinish(ns, pkt);
+}
+
+/** The cost model's delay before ip_local_deliver_finish (a closure in ipLocalDeliver would allocate its context per call). */
+function deferLocalDeliverFinish(ns: Namespace, pkt: Packet, at: number): void {
+  ns.sim.scheduleAt(at, () => ipLocalDeliverFinish(ns, pkt));
 }
 
 /** ip_local_deliver_finish. */

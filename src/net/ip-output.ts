@@ -32,14 +32,16 @@ const IP_IDENTS_SZ = 2048;
  * ip_idents (net/ipv4/route.c): 2048 IP ID counters with random starting values, the jiffy each was
  * last used (ip_idents_reserve's tstamp), and the key of the per-bucket random increments (so one
  * flow's draws never move another's). Draws from `rng` in construction only.
+ * A bucket's jiffy and counter sit side by side (`slots[2h]`, `slots[2h + 1]`): the bucket a packet
+ * hashes to is seldom in cache (S2's profile: its first read was most of selectIdent), and one
+ * 16-byte pair is one cache line where two arrays were two.
  */
 export class IpIdents {
-  readonly counters = new Uint16Array(IP_IDENTS_SZ);
-  readonly stamps: Float64Array;
+  /** Bucket h: last jiffy at 2h, counter (0..65535) at 2h + 1. */
+  readonly slots = new Float64Array(2 * IP_IDENTS_SZ);
   readonly key: number;
   constructor(rng: Rng) {
-    for (let i = 0; i < IP_IDENTS_SZ; i++) this.counters[i] = rng.int(65536);
-    this.stamps = new Float64Array(IP_IDENTS_SZ);
+    for (let i = 0; i < IP_IDENTS_SZ; i++) this.slots[2 * i + 1] = rng.int(65536);
     this.key = rng.uint32();
   }
 }
@@ -49,9 +51,9 @@ export class IpIdents {
  * OUTPUT (with ip_route_me_harder after DNAT), MTU check, then ipOutput. Returns false when there is
  * no route or the packet is too big (the socket sees an error); true when it was sent or filtered.
  */
-export function ipLocalOut(ns: Namespace, pkt: Packet): boolean {
+export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null): boolean {
   const ip = pkt.ip!;
-  let rt = routeOutput(ns, ip.dst);
+  let rt = fib === null ? routeOutput(ns, ip.dst) : outputRouteOf(ns, fib);
   if (rt === null) {
     dropPacket(ns, pkt, 'no-route');
     return false;
@@ -135,7 +137,11 @@ export function formatPmtuCache(ns: Namespace, dst: Ipv4): string | null {
 
 /** ip_route_output: the route a locally generated packet to `dst` takes (local → lo). */
 export function routeOutput(ns: Namespace, dst: Ipv4): Route | null {
-  const rt = ns.fibLookup(dst);
+  return outputRouteOf(ns, ns.fibLookup(dst));
+}
+
+/** routeOutput for the route fibLookup gave (null: none). */
+function outputRouteOf(ns: Namespace, rt: Route | null): Route | null {
   if (rt === null || rt.dev === null) return null;
   if (rt.type !== 'unicast' && rt.type !== 'local' && rt.type !== 'broadcast') return null;
   if (rt.type === 'local') return ns.loRoute(rt);
@@ -156,7 +162,8 @@ function selectIdent(ns: Namespace, pkt: Packet): void {
   // ip_idents_reserve: when jiffies moved since the bucket's last use, add a random 0..elapsed-1
   // so the IDs leak no exact packet count (HZ = 250, Debian's).
   const jiffy = Math.floor(ns.sim.now / 4e6);
-  const old = idents.stamps[h]!;
+  const slots = idents.slots;
+  const old = slots[2 * h]!;
   let delta = 0;
   if (old !== jiffy) {
     if (jiffy > old) {
@@ -166,10 +173,10 @@ function selectIdent(ns: Namespace, pkt: Packet): void {
       x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
       delta = ((x ^ (x >>> 16)) >>> 0) % (jiffy - old);
     }
-    idents.stamps[h] = jiffy;
+    slots[2 * h] = jiffy;
   }
-  const id = (idents.counters[h]! + delta) & 0xffff;
-  idents.counters[h] = (id + 1) & 0xffff;
+  const id = (slots[2 * h + 1]! + delta) & 0xffff;
+  slots[2 * h + 1] = (id + 1) & 0xffff;
   ip.id = id;
 }
 
@@ -179,9 +186,17 @@ export function ipOutput(ns: Namespace, pkt: Packet, rt: Route, mtu = rt.dev!.mt
     const v = ns.nf.hook(NfHook.POSTROUTING, pkt, null, rt.dev!.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     const at = ns.nf.perRuleNs === 0 ? -1 : ruleCostExit(ns.nf, ns.sim.now); // netfilter/cost-model.ts
-    if (at >= 0) return void ns.sim.scheduleAt(at, () => ipOutputFinish(ns, pkt, rt, mtu));
+    if (at >= 0) return deferOutputFinish(ns, pkt, rt, mtu, at);
   }
   ipOutputFinish(ns, pkt, rt, mtu);
+}
+
+/**
+ * The cost model's delay before __ip_finish_output. A function of its own: a closure inside ipOutput
+ * would capture its parameters, and V8 then allocates their context on every call, used or not.
+ */
+function deferOutputFinish(ns: Namespace, pkt: Packet, rt: Route, mtu: number, at: number): void {
+  ns.sim.scheduleAt(at, () => ipOutputFinish(ns, pkt, rt, mtu));
 }
 
 function ipOutputFinish(ns: Namespace, pkt: Packet, rt: Route, mtu: number): void {

@@ -29,7 +29,7 @@ import type { Ipvs } from '../netfilter/ipvs.js';
 import type { Packet } from '../packet/packet.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import type { IpStack, L4Receiver } from './api.js';
+import type { IpStack, L4Receiver, RouteHint } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
@@ -450,8 +450,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     return this.outputSource(rt, dst) || null;
   }
 
-  mtuFor(dst: Ipv4): number | null {
+  mtuFor(dst: Ipv4, hint?: RouteHint): number | null {
     const rt = this.fibLookup(dst);
+    if (hint !== undefined) hint.route = rt;
     if (!rt?.dev) return null;
     return this.pmtu.size === 0 ? rt.dev.mtu : pmtuFor(this, dst, rt.dev.mtu);
   }
@@ -517,8 +518,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   // ---------------------------------------------------------------- IpStack, L3Output, NeighOwner: delegates
 
-  ipLocalOut(pkt: Packet): boolean {
-    return ipLocalOut(this, pkt);
+  ipLocalOut(pkt: Packet, fib: Route | null = null): boolean {
+    return ipLocalOut(this, pkt, fib);
   }
 
   icmpSend(orig: Packet, type: number, code: number, info: number): void {

@@ -10,7 +10,7 @@
 // receive buffer limits (RcvbufErrors), UDP-Lite, IP options, IP_RECVERR.
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
-import type { IpStack, L4Receiver } from '../net/api.js';
+import type { IpStack, L4Receiver, RouteHint } from '../net/api.js';
 import { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
 import { ipv4Header } from '../wire/ipv4.js';
@@ -114,6 +114,8 @@ export class UdpLayer implements L4Receiver {
   private readonly sim: Simulator;
   /** inet_id starting values of connected sockets. */
   readonly inetIdRng: Rng;
+  /** The route output's mtuFor looked up, handed to its ipLocalOut (one lookup per datagram); emptied after. */
+  private readonly hint: RouteHint = { route: null };
 
   /** Creates the layer and registers it with `stack` for IP protocol 17. */
   constructor(readonly stack: IpStack) {
@@ -156,8 +158,10 @@ export class UdpLayer implements L4Receiver {
   output(sock: UdpSocket, dst: Ipv4, dstPort: number, data: Uint8Array | number): boolean {
     const length = typeof data === 'number' ? data : data.length;
     if (length > UDP_MAX_PAYLOAD || length < 0) throw new Error(`EMSGSIZE: ${length} bytes`);
-    const mtu = this.stack.mtuFor(dst);
+    const hint = this.hint;
+    const mtu = this.stack.mtuFor(dst, hint);
     if (mtu === null) {
+      hint.route = null;
       this.counters.OutNoRoutes++;
       return false;
     }
@@ -177,7 +181,9 @@ export class UdpLayer implements L4Receiver {
     pkt.payload = typeof data === 'number' ? null : data;
     pkt.flowId = sock.flowId;
     pkt.sentAt = this.sim.now;
-    if (!this.stack.ipLocalOut(pkt)) {
+    const fib = hint.route;
+    hint.route = null;
+    if (!this.stack.ipLocalOut(pkt, fib)) {
       this.counters.OutNoRoutes++;
       return false;
     }
