@@ -20,7 +20,7 @@
 // devices' calls without the writer) and noring (async with every record written at the start of the
 // first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
 // child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
-// thread's figures (`diag`: stalls, finish wait, write(2), fdatasync, its CPU and start-up CPU).
+// thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,7 @@ function child(mode: Mode): string {
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
-  const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
+  const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
   return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag });
 }
 

@@ -5,6 +5,8 @@
 //   nomemo  the same without the link argument (every frame serialized); sync: memo with the synchronous writer
 //   tap     as S4 connected its devices before session 20: a TraceSource per device (fire3) and a closure calling writePacketRecord
 //   point   capture points (trees from session 20 on): the device's `capture` field, departed()/arrived()
+//   expand  point's records in one 128 MiB chunk, no writer thread; the file on /dev/shm: close() expands
+//           and writes them on this thread, so `expand` (close's CPU) is the writer thread's work alone
 // tap and point go through 4 interfaces like S1's hop pairs (ea out, ra in, rb out, eb in: 400,000 × 4 captures).
 // ROUNDS (default 1): the whole measurement repeated in this process, a line each (the first includes the JIT's warm-up).
 const [tree, mode, roundsArg = '1'] = process.argv.slice(2);
@@ -20,17 +22,18 @@ const mk = (i) => { const p = new Packet(); p.eth = { dst: 0x020000000002, src: 
   p.udp = { srcPort: 40000, dstPort: 9, length: 72, checksum: null }; p.payloadLength = 64; return p; };
 const pk = Array.from({ length: 1024 }, (_, i) => mk(i));
 for (let round = 0; round < Number(roundsArg); round++) {
-  const dir = mkdtempSync(`${tmpdir()}/capser-micro-`);
-  const w = new PcapngWriter(`${dir}/m.pcapng`, { application: 'x', ...(mode === 'sync' ? { sync: true } : {}) });
+  const expand = mode === 'expand';
+  const dir = mkdtempSync(expand ? '/dev/shm/capser-micro-' : `${tmpdir()}/capser-micro-`);
+  const w = new PcapngWriter(`${dir}/m.pcapng`, { application: 'x', ...(mode === 'sync' ? { sync: true } : {}), ...(expand ? { slots: 2, slotSize: 128 << 20, startAt: 128 << 20 } : {}) });
   for (const n of ['a', 'b', 'c', 'd']) w.addInterface(n);
   const clock = { now: 0 };
   const devs = [0, 1, 2, 3].map(() => ({ capture: null, tap: new TraceSource() }));
   if (mode === 'tap') devs.forEach((d, id) => d.tap.connect((_d, pkt, dir) => w.writePacketRecord(id, clock.now, pkt, dir === 'out' ? -2 : id ^ 1)));
-  if (mode === 'point') devs.forEach((d, id) => { d.capture = w.point(id, clock, id ^ 1); });
+  if (mode === 'point' || expand) devs.forEach((d, id) => { d.capture = w.point(id, clock, id ^ 1); });
   const [d0, d1, d2, d3] = devs;
   const c0 = process.cpuUsage();
   const t0 = threadCpu();
-  if (mode === 'tap' || mode === 'point') {
+  if (mode === 'tap' || mode === 'point' || expand) {
     // The device's call sites (link/device.ts noteTx and receive) as they are in each tree.
     const out = (d, p) => { const c = d.capture; if (c !== null) c.departed(p); if (d.tap.connected) d.tap.fire3(d, p, 'out'); };
     const inn = (d, p) => { const c = d.capture; if (c !== null) c.arrived(p); if (d.tap.connected) d.tap.fire3(d, p, 'in'); };
@@ -47,8 +50,10 @@ for (let round = 0; round < Number(roundsArg); round++) {
       if (mode === 'memo' || mode === 'sync') { w.writePacketRecord(0, i, p, -2); w.writePacketRecord(1, i + 1, p, 0); }
       else { w.writePacketRecord(0, i, p); w.writePacketRecord(1, i + 1, p); }
     }
+  const tc = threadCpu();
   w.close();
   const t = threadCpu() - t0;
+  if (expand) console.log('expand', (threadCpu() - tc).toFixed(3), 'records', (tc - t0).toFixed(3));
   const c = process.cpuUsage(c0);
   rmSync(dir, { recursive: true, force: true });
   const ts = w.asyncSink?.threadStats; // the writer thread's own figures (trees from session 19 on)
