@@ -88,6 +88,14 @@ export class Conntrack {
   private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** Confirmed entries in insertion order (no Set to hash into per connection). */
   private readonly entries = new CtList<ConnEntry>();
+  /**
+   * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
+   * they had expired (see `destroyExpired`), at most FREE_MAX. A long run creates ~6 entries per request
+   * that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied twice by the
+   * scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already
+   * old and is written with small integers only (no old-to-new pointer).
+   */
+  private readonly free: ConnEntry[] = [];
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
@@ -122,7 +130,7 @@ export class Conntrack {
   private find(t: CtTuple, now: TimeNs): ConnEntry | undefined {
     const ct = this.hash.get(t);
     if (ct !== undefined && ct.expires <= now) {
-      this.remove(ct);
+      this.destroyExpired(ct);
       return undefined;
     }
     return ct;
@@ -189,7 +197,7 @@ export class Conntrack {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = new ConnEntry(this, this.nextId++, t);
+    const ct = this.newEntry(t, now);
     ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
     ct.expires = now + this.timeoutOf(ct, t.proto);
@@ -208,7 +216,7 @@ export class Conntrack {
     const clash = this.hash.getOf(ct, 0) ?? this.hash.getOf(ct, 1);
     if (clash !== undefined) {
       if (clash.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
-      this.remove(clash);
+      this.destroyExpired(clash);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
@@ -229,6 +237,36 @@ export class Conntrack {
   }
 
   /**
+   * Removes an entry found expired and keeps it for reuse. Safe to reuse later (the kernel frees an
+   * nf_conn when its last skb reference goes; here no refcount is kept, so the rule is by time): every
+   * packet that conntrack attaches an entry to pushes its expiry to at least that time plus a timeout,
+   * so an expired entry has seen no packet for its last timeout, and `newEntry` waits RECYCLE_AFTER more
+   * past the expiry. A packet reads its `pkt.ct` only in the hooks of the namespace it is crossing, a
+   * passage of no simulated time (loopback included) or, queued between hooks, far less than that.
+   * Entries removed alive (a reopening SYN, early_drop of an unassured one, conntrack -D) may still
+   * be attached to packets in flight and are left to the garbage collector.
+   */
+  private destroyExpired(ct: ConnEntry): void {
+    this.remove(ct);
+    if (this.free.length < FREE_MAX) this.free.push(ct);
+  }
+
+  /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
+  private newEntry(t: CtTuple, now: TimeNs): ConnEntry {
+    const free = this.free;
+    const n = free.length;
+    if (n > 0) {
+      const ct = free[n - 1]!;
+      if (ct.expires + RECYCLE_AFTER <= now) {
+        free.length = n - 1;
+        ct.renew(this.nextId++, t);
+        return ct;
+      }
+    }
+    return new ConnEntry(this, this.nextId++, t);
+  }
+
+  /**
    * The gc worker, incrementally (gc_worker: expired entries are removed some time after their timeout
    * passes; nothing else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm
    * treat an expired entry as absent, and `conntrack -L` skips it): each new connection moves the scan
@@ -239,7 +277,7 @@ export class Conntrack {
     for (let k = 0; k < GC_STEP; k++) {
       const ct = this.entries.gcNext();
       if (ct === null) return;
-      if (ct.expires <= now) this.remove(ct);
+      if (ct.expires <= now) this.destroyExpired(ct);
     }
   }
 
@@ -249,7 +287,7 @@ export class Conntrack {
     for (let ct = this.entries.head; ct !== null; ) {
       const next = ct.next;
       if (ct.expires <= now) {
-        this.remove(ct);
+        this.destroyExpired(ct);
         n++;
       }
       ct = next;
@@ -285,7 +323,7 @@ export class Conntrack {
       const ct = this.entries.gcNext();
       if (ct === null) return false;
       if (ct.expires <= now) {
-        this.remove(ct);
+        this.destroyExpired(ct);
         return true;
       }
       if (!(ct.status & CtStatus.ASSURED)) {
@@ -489,6 +527,10 @@ const LAST_RST = 16;
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
+/** Destroyed entries a table keeps for reuse (Conntrack.free). */
+const FREE_MAX = 4096;
+/** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
+const RECYCLE_AFTER = 10 * SEC;
 
 
 /**
