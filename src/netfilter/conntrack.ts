@@ -84,8 +84,10 @@ export class Conntrack {
   private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** setupNat's REPLY tuple, reused. */
   private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** setupNat's current tuple (the inverse of the REPLY one), reused: uniqueTuple answers with a copy. */
+  /** setupNat's current tuple (the inverse of the REPLY one), reused. */
   private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
+  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** Confirmed entries in insertion order (no Set to hash into per connection). */
   private readonly entries = new CtList<ConnEntry>();
   /**
@@ -442,21 +444,21 @@ export class Conntrack {
   private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry, now: TimeNs): CtTuple | null {
     const src = manip === NatManip.SRC;
     const randomAll = r.random || r.randomFully;
-    const t: CtTuple = { ...orig };
+    const t = this.natNew;
+    t.proto = orig.proto;
+    t.src = orig.src;
+    t.sport = orig.sport;
+    t.dst = orig.dst;
+    t.dport = orig.dport;
     // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
     const span = r.maxIp - r.minIp + 1;
     const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
     if (src) t.src = (r.minIp + pick) >>> 0;
     else t.dst = (r.minIp + pick) >>> 0;
     const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
-    const portOf = (x: CtTuple): number => (src ? x.sport : x.dport);
-    const setPort = (x: CtTuple, p: number): void => {
-      if (src) x.sport = p;
-      else x.dport = p;
-    };
     if (!randomAll) {
       if (r.ports) {
-        const p = portOf(t);
+        const p = src ? t.sport : t.dport;
         if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct, now)))) return t;
       } else if (!this.usedTuple(t, ct, now)) return t;
     }
@@ -466,21 +468,21 @@ export class Conntrack {
     let size: number;
     if (r.ports) {
       if (r.ports.min === r.ports.max && !src) {
-        setPort(t, r.ports.min);
+        setTuplePort(t, src, r.ports.min);
         return t;
       }
       min = r.ports.min;
       size = r.ports.max - r.ports.min + 1;
     } else {
       if (!src) return this.usedTuple(t, ct, now) ? null : t; // a DNAT without ports cannot change the port
-      const p = portOf(t);
+      const p = src ? t.sport : t.dport;
       if (p < 512) (min = 1), (size = 511);
       else if (p < 1024) (min = 600), (size = 424);
       else (min = 1024), (size = 64512);
     }
     const off = randomAll || src ? this.rng.int(size) : 0;
     for (let i = 0; i < size; i++) {
-      setPort(t, min + ((off + i) % size));
+      setTuplePort(t, src, min + ((off + i) % size));
       if (!this.usedTuple(t, ct, now)) return t;
     }
     return null;
@@ -532,6 +534,12 @@ const FREE_MAX = 4096;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
 
+
+/** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
+function setTuplePort(t: CtTuple, src: boolean, p: number): void {
+  if (src) t.sport = p;
+  else t.dport = p;
+}
 
 /**
  * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple
