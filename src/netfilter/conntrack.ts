@@ -84,10 +84,20 @@ export class Conntrack {
   private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** setupNat's REPLY tuple, reused. */
   private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** setupNat's current tuple (the inverse of the REPLY one), reused: uniqueTuple answers with a copy. */
+  /** setupNat's current tuple (the inverse of the REPLY one), reused. */
   private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
+  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** Confirmed entries in insertion order (no Set to hash into per connection). */
   private readonly entries = new CtList<ConnEntry>();
+  /**
+   * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
+   * they had expired (see `destroyExpired`), at most FREE_MAX. A long run creates ~6 entries per request
+   * that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied twice by the
+   * scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already
+   * old and is written with small integers only (no old-to-new pointer).
+   */
+  private readonly free: ConnEntry[] = [];
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
@@ -122,7 +132,7 @@ export class Conntrack {
   private find(t: CtTuple, now: TimeNs): ConnEntry | undefined {
     const ct = this.hash.get(t);
     if (ct !== undefined && ct.expires <= now) {
-      this.remove(ct);
+      this.destroyExpired(ct);
       return undefined;
     }
     return ct;
@@ -189,7 +199,7 @@ export class Conntrack {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = new ConnEntry(this, this.nextId++, t);
+    const ct = this.newEntry(t, now);
     ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
     ct.expires = now + this.timeoutOf(ct, t.proto);
@@ -208,7 +218,7 @@ export class Conntrack {
     const clash = this.hash.getOf(ct, 0) ?? this.hash.getOf(ct, 1);
     if (clash !== undefined) {
       if (clash.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
-      this.remove(clash);
+      this.destroyExpired(clash);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
@@ -229,6 +239,36 @@ export class Conntrack {
   }
 
   /**
+   * Removes an entry found expired and keeps it for reuse. Safe to reuse later (the kernel frees an
+   * nf_conn when its last skb reference goes; here no refcount is kept, so the rule is by time): every
+   * packet that conntrack attaches an entry to pushes its expiry to at least that time plus a timeout,
+   * so an expired entry has seen no packet for its last timeout, and `newEntry` waits RECYCLE_AFTER more
+   * past the expiry. A packet reads its `pkt.ct` only in the hooks of the namespace it is crossing, a
+   * passage of no simulated time (loopback included) or, queued between hooks, far less than that.
+   * Entries removed alive (a reopening SYN, early_drop of an unassured one, conntrack -D) may still
+   * be attached to packets in flight and are left to the garbage collector.
+   */
+  private destroyExpired(ct: ConnEntry): void {
+    this.remove(ct);
+    if (this.free.length < FREE_MAX) this.free.push(ct);
+  }
+
+  /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
+  private newEntry(t: CtTuple, now: TimeNs): ConnEntry {
+    const free = this.free;
+    const n = free.length;
+    if (n > 0) {
+      const ct = free[n - 1]!;
+      if (ct.expires + RECYCLE_AFTER <= now) {
+        free.length = n - 1;
+        ct.renew(this.nextId++, t);
+        return ct;
+      }
+    }
+    return new ConnEntry(this, this.nextId++, t);
+  }
+
+  /**
    * The gc worker, incrementally (gc_worker: expired entries are removed some time after their timeout
    * passes; nothing else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm
    * treat an expired entry as absent, and `conntrack -L` skips it): each new connection moves the scan
@@ -239,7 +279,7 @@ export class Conntrack {
     for (let k = 0; k < GC_STEP; k++) {
       const ct = this.entries.gcNext();
       if (ct === null) return;
-      if (ct.expires <= now) this.remove(ct);
+      if (ct.expires <= now) this.destroyExpired(ct);
     }
   }
 
@@ -249,7 +289,7 @@ export class Conntrack {
     for (let ct = this.entries.head; ct !== null; ) {
       const next = ct.next;
       if (ct.expires <= now) {
-        this.remove(ct);
+        this.destroyExpired(ct);
         n++;
       }
       ct = next;
@@ -285,7 +325,7 @@ export class Conntrack {
       const ct = this.entries.gcNext();
       if (ct === null) return false;
       if (ct.expires <= now) {
-        this.remove(ct);
+        this.destroyExpired(ct);
         return true;
       }
       if (!(ct.status & CtStatus.ASSURED)) {
@@ -404,21 +444,21 @@ export class Conntrack {
   private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry, now: TimeNs): CtTuple | null {
     const src = manip === NatManip.SRC;
     const randomAll = r.random || r.randomFully;
-    const t: CtTuple = { ...orig };
+    const t = this.natNew;
+    t.proto = orig.proto;
+    t.src = orig.src;
+    t.sport = orig.sport;
+    t.dst = orig.dst;
+    t.dport = orig.dport;
     // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
     const span = r.maxIp - r.minIp + 1;
     const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
     if (src) t.src = (r.minIp + pick) >>> 0;
     else t.dst = (r.minIp + pick) >>> 0;
     const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
-    const portOf = (x: CtTuple): number => (src ? x.sport : x.dport);
-    const setPort = (x: CtTuple, p: number): void => {
-      if (src) x.sport = p;
-      else x.dport = p;
-    };
     if (!randomAll) {
       if (r.ports) {
-        const p = portOf(t);
+        const p = src ? t.sport : t.dport;
         if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct, now)))) return t;
       } else if (!this.usedTuple(t, ct, now)) return t;
     }
@@ -428,21 +468,21 @@ export class Conntrack {
     let size: number;
     if (r.ports) {
       if (r.ports.min === r.ports.max && !src) {
-        setPort(t, r.ports.min);
+        setTuplePort(t, src, r.ports.min);
         return t;
       }
       min = r.ports.min;
       size = r.ports.max - r.ports.min + 1;
     } else {
       if (!src) return this.usedTuple(t, ct, now) ? null : t; // a DNAT without ports cannot change the port
-      const p = portOf(t);
+      const p = src ? t.sport : t.dport;
       if (p < 512) (min = 1), (size = 511);
       else if (p < 1024) (min = 600), (size = 424);
       else (min = 1024), (size = 64512);
     }
     const off = randomAll || src ? this.rng.int(size) : 0;
     for (let i = 0; i < size; i++) {
-      setPort(t, min + ((off + i) % size));
+      setTuplePort(t, src, min + ((off + i) % size));
       if (!this.usedTuple(t, ct, now)) return t;
     }
     return null;
@@ -489,7 +529,17 @@ const LAST_RST = 16;
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
+/** Destroyed entries a table keeps for reuse (Conntrack.free). */
+const FREE_MAX = 4096;
+/** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
+const RECYCLE_AFTER = 10 * SEC;
 
+
+/** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
+function setTuplePort(t: CtTuple, src: boolean, p: number): void {
+  if (src) t.sport = p;
+  else t.dport = p;
+}
 
 /**
  * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple

@@ -64,18 +64,46 @@ export class ConnEntry implements CtKeys {
   /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
+  /** The table's serial number of the entry (a recycled entry gets a new one, see `renew`). */
+  id: number;
   /** `t`'s fields are copied (the caller may reuse it); the REPLY tuple is its inverse. */
   constructor(
     readonly owner: Conntrack,
-    readonly id: number,
+    id: number,
     t: CtTuple,
   ) {
+    this.id = id;
     this.proto = t.proto;
     this.oSrc = t.src | 0;
     this.oSport = t.sport;
     this.oDst = t.dst | 0;
     this.oDport = t.dport;
     this.replyInverseOf(t);
+  }
+  /**
+   * Makes a destroyed entry (out of the table, no longer referenced by any packet: Conntrack's free
+   * list decides) the new entry `id` for `t`, as the constructor would: every field back to its initial
+   * value. The table recycles expired entries so a long run does not promote and later mark-compact one
+   * object per connection (an entry outlives the scavenges by its timeout).
+   */
+  renew(id: number, t: CtTuple): void {
+    this.id = id;
+    this.proto = t.proto;
+    this.oSrc = t.src | 0;
+    this.oSport = t.sport;
+    this.oDst = t.dst | 0;
+    this.oDport = t.dport;
+    this.replyInverseOf(t);
+    this.status = 0;
+    this.tcpCt = TCP_NONE;
+    this.tcpSeen = 0;
+    this.expHi = 0;
+    this.expLo = 0;
+    this.mark = 0;
+    this.udpHi = 0;
+    this.udpLo = 0;
+    this.prev = null;
+    this.next = null;
   }
   /** Absolute expiry time (ns). */
   get expires(): TimeNs {

@@ -1,0 +1,71 @@
+// netfilter/conntrack's free list: an entry the table destroys because it expired is reused for a later
+// connection once it has been expired for RECYCLE_AFTER (10 s), with every field as a fresh entry's;
+// entries removed while alive (conntrack -D, a reopening SYN, early_drop) are never reused, since a
+// packet in flight may still hold them.
+import { describe, expect, it } from 'vitest';
+import { ConnEntry, Conntrack, CtStatus, formatConntrackEntry } from '../../src/netfilter/conntrack.js';
+import { RngFactory } from '../../src/core/rng.js';
+import { SEC } from '../../src/core/time.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { tcp, udp } from './helpers.js';
+import type { Packet } from '../../src/packet/packet.js';
+
+const table = (): Conntrack => new Conntrack(new RngFactory(1).stream('nat'));
+
+/** Tracks and confirms `p` at `now` (one namespace's PREROUTING ... POSTROUTING); returns its entry. */
+function track(t: Conntrack, p: Packet, now: number): ConnEntry {
+  expect(t.in(p, now)).toEqual({ ok: true });
+  expect(t.confirm(p, now)).toEqual({ ok: true });
+  return p.ct as ConnEntry;
+}
+
+describe('conntrack free list', () => {
+  it('reuses an expired entry only 10 s after its expiry, as a fresh entry would be', () => {
+    const t = table();
+    const a = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC); // UDP: expires at 31 s
+    a.mark = 7;
+    // 5 s past the expiry: the incremental gc destroys A, but the new entry is a new object.
+    const b = track(t, udp('10.0.0.1', 1001, '10.0.0.2', 53), 36 * SEC);
+    expect(b).not.toBe(a);
+    expect(a.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    expect(t.list()).toEqual([b]);
+    // 10 s past it: A comes back for the next connection, a TCP one, with nothing of its old self.
+    const syn = tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN);
+    const c = track(t, syn, 41 * SEC);
+    expect(c).toBe(a);
+    expect(c.id).toBeGreaterThan(b.id);
+    const fresh = track(table(), tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN), 41 * SEC);
+    expect(formatConntrackEntry(c, 41 * SEC)).toBe(formatConntrackEntry(fresh, 41 * SEC));
+    expect([c.status, c.tcpState, c.tcpSeen, c.mark, c.udpStreamTs, c.expires]).toEqual([fresh.status, fresh.tcpState, fresh.tcpSeen, fresh.mark, fresh.udpStreamTs, fresh.expires]);
+    expect(t.list()).toEqual([b, c]);
+    expect(t.lookup(c.reply, 41 * SEC)).toEqual({ ct: c, dir: 1 });
+    expect(t.lookup(a.orig, 41 * SEC)?.ct).toBe(c); // the old UDP tuple is no longer found
+    expect(t.lookup({ proto: 17, src: 0x0a000001, sport: 1000, dst: 0x0a000002, dport: 53 }, 41 * SEC)).toBeUndefined();
+  });
+
+  it('never reuses an entry removed while alive (conntrack -D, a reopening SYN)', () => {
+    const t = table();
+    const deleted = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC);
+    t.remove(deleted);
+    // A TCP connection closed by its client, then reopened by a SYN on the same tuple: the kernel kills
+    // the TIME_WAIT entry and makes a new one.
+    const syn = tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN);
+    const old = track(t, syn, 2 * SEC);
+    for (const [src, sport, dst, dport, f] of [
+      ['10.0.0.4', 80, '10.0.0.3', 40000, TcpFlag.SYN | TcpFlag.ACK],
+      ['10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.ACK],
+      ['10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.FIN | TcpFlag.ACK],
+      ['10.0.0.4', 80, '10.0.0.3', 40000, TcpFlag.FIN | TcpFlag.ACK],
+      ['10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.ACK],
+    ] as const) track(t, tcp(src, sport, dst, dport, f), 2 * SEC);
+    expect(old.tcpState).toBe('TIME_WAIT');
+    const reopened = track(t, tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN), 3 * SEC);
+    expect(reopened).not.toBe(old);
+    // Long after every expiry, new connections are new objects: neither removed entry comes back.
+    const later: ConnEntry[] = [];
+    for (let i = 0; i < 8; i++) later.push(track(t, udp('10.0.1.1', 2000 + i, '10.0.1.2', 53), (1000 + i) * SEC));
+    expect(later).not.toContain(deleted);
+    expect(later).not.toContain(old);
+    expect(later).toContain(reopened); // expired (SYN_SENT, 120 s) and destroyed by the gc: reused
+  });
+});
