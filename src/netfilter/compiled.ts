@@ -65,6 +65,12 @@ export interface ChainIndex {
   byDst: Map<number, Map<number, number[]>>;
   /** (proto << 16 | dport) -> indices of rules keyed by protocol and port but no /32 destination (KUBE-NODEPORTS), ascending. */
   byPort: Map<number, number[]>;
+  /**
+   * The least and greatest destination byDst keys (lo > hi when it has none): most packets a big
+   * KUBE-SERVICES sees go to pods or nodes, outside the Service range, and skip the Map lookup.
+   */
+  dstLo: number;
+  dstHi: number;
 }
 
 /** The MatchEnv of the namespace whose hook is running; every compiled match sees it through LATE_ENV. */
@@ -182,13 +188,18 @@ function passes(tests: MatchFn[], c: EvalCtx): boolean {
  */
 function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): number {
   const rules = chain.rules;
+  // Resuming after the last rule (a return from KUBE-NODEPORTS, KUBE-SERVICES' last rule): nothing left.
+  if (i >= rules.length) return -1;
   const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
   let bucket = EMPTY;
   let pbucket = EMPTY;
   if (p >= 0) {
     const key = (c.ip.protocol << 16) | p;
-    const inner = ix.byDst.get(c.ip.dst);
-    if (inner) bucket = inner.get(key) ?? EMPTY;
+    const dst = c.ip.dst;
+    if (dst >= ix.dstLo && dst <= ix.dstHi) {
+      const inner = ix.byDst.get(dst);
+      if (inner) bucket = inner.get(key) ?? EMPTY;
+    }
     if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
   }
   const wild = ix.wild;
@@ -550,6 +561,8 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
   const wild: number[] = [];
   const byDst = new Map<number, Map<number, number[]>>();
   const byPort = new Map<number, number[]>();
+  let dstLo = Infinity;
+  let dstHi = -Infinity;
   const add = (m: Map<number, number[]>, key: number, i: number): void => {
     const list = m.get(key);
     if (list) list.push(i);
@@ -567,12 +580,15 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
     }
     const key = (r.proto.value << 16) | port;
     if (r.dst && !r.dst.neg && r.dst.value.prefix === 32) {
-      let inner = byDst.get(r.dst.value.addr);
-      if (!inner) byDst.set(r.dst.value.addr, (inner = new Map()));
+      const a = r.dst.value.addr;
+      let inner = byDst.get(a);
+      if (!inner) byDst.set(a, (inner = new Map()));
+      if (a < dstLo) dstLo = a;
+      if (a > dstHi) dstHi = a;
       add(inner, key, i);
     } else add(byPort, key, i);
   });
-  return { wild, byDst, byPort };
+  return { wild, byDst, byPort, dstLo, dstHi };
 }
 
 const EMPTY: number[] = [];
