@@ -53,8 +53,10 @@ export interface CChain {
   runs: number;
   /** A built-in chain's generated walk (walk-gen.ts), made after JIT.walkHot traversals; null until then or when it cannot have one. */
   walk: WalkFn | null;
-  /** Traversals from this built-in chain so far; -1 once its walk was made or refused. */
+  /** 0 until its walk was made or refused, then -1. */
   walkRuns: number;
+  /** Traversals of every variant of its rule array (one object for all): at JIT.walkHot each variant gets its walk. */
+  readonly heat: { n: number };
 }
 
 /** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
@@ -65,6 +67,9 @@ export interface ChainIndex {
   byDst: Map<number, Map<number, number[]>>;
   /** (proto << 16 | dport) -> indices of rules keyed by protocol and port but no /32 destination (KUBE-NODEPORTS), ascending. */
   byPort: Map<number, number[]>;
+  /** The least and greatest byDst keys (lo > hi: none): packets to pods or nodes skip KUBE-SERVICES' Map. */
+  dstLo: number;
+  dstHi: number;
 }
 
 /** The MatchEnv of the namespace whose hook is running; every compiled match sees it through LATE_ENV. */
@@ -95,6 +100,8 @@ let nextId = 1;
 const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 }>();
 /** Generated scans by rule array (every variant of a rule array scans alike: jumps play no part). */
 const scanCache = new WeakMap<Rule[], ScanFn>();
+/** CChain.heat by rule array. */
+const walkHeat = new WeakMap<Rule[], { n: number }>();
 /** Compiled chains by their model's rule array (variants differ in name, policy, jump targets or index threshold). */
 const chainCache = new WeakMap<Rule[], CChain[]>();
 /** The chain a jump rule led to when it was last compiled. */
@@ -138,11 +145,9 @@ export const JIT = {
   hot: 256,
   maxRules: 256,
   /**
-   * Traversals of a built-in chain before its walk is generated. A walk is per compiled chain (each
-   * node's variant of FORWARD or POSTROUTING gets its own) and big, and V8 optimizes each separately:
-   * at 256 the 1,000 x 10,000 run (100 flows x 100 requests) made 252 walks, at 1,024 it makes 4; H1
-   * makes 8 either way, and at 16,384 they come late enough that its rule walk is 7.3 % of the
-   * profile instead of 6.25 %.
+   * Traversals of a built-in chain's rule array (all its variants: a big cluster's per-node nat
+   * POSTROUTING, each traversed rarely) before its walks are generated; walks of one shape share their
+   * code (walk-gen, addresses as constants). H1 makes 8 walks; at 16,384 they came late (bench/README).
    */
   walkHot: 1024,
   /** False: no generated walks (tests of the scans alone). */
@@ -182,13 +187,18 @@ function passes(tests: MatchFn[], c: EvalCtx): boolean {
  */
 function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): number {
   const rules = chain.rules;
+  // Resuming after the last rule (a return from KUBE-NODEPORTS, KUBE-SERVICES' last rule): nothing left.
+  if (i >= rules.length) return -1;
   const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
   let bucket = EMPTY;
   let pbucket = EMPTY;
   if (p >= 0) {
     const key = (c.ip.protocol << 16) | p;
-    const inner = ix.byDst.get(c.ip.dst);
-    if (inner) bucket = inner.get(key) ?? EMPTY;
+    const dst = c.ip.dst;
+    if (dst >= ix.dstLo && dst <= ix.dstHi) {
+      const inner = ix.byDst.get(dst);
+      if (inner) bucket = inner.get(key) ?? EMPTY;
+    }
     if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
   }
   const wild = ix.wild;
@@ -213,12 +223,9 @@ function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): numb
   }
 }
 
-/**
- * The generated walk of built-in chain `base` once it has been traversed JIT.walkHot times (null before,
- * and for good when a chain it reaches is indexed or they are too long): Netfilter.table calls it.
- */
+/** Built-in chain `base`'s generated walk once its rule array is hot (null before, or when genWalk refuses it). */
 export function walkOf(base: CChain): WalkFn | null {
-  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.walkRuns < JIT.walkHot) return base.walk;
+  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.heat.n < JIT.walkHot) return base.walk;
   base.walkRuns = -1;
   base.walk = genWalk(base, LATE_ENV);
   return base.walk;
@@ -248,19 +255,12 @@ function jumpName(r: Rule): string | null {
 /** Thrown inside compileTable when the jumps form a loop (then the table is compiled unshared). */
 class LoopFound extends Error {}
 
-/**
- * Resolves every chain of one canonical table to a compiled chain, reusing shared ones; throws on a
- * jump to an unknown chain or a chain loop reachable from a built-in chain. Returns the compiled
- * chains in the table's order.
- */
+/** A canonical table's compiled chains in its order, shared ones reused; throws on an unknown jump target or a loop. */
 export function compileTable(t: Table, indexMin: number): CChain[] {
   return compileFull(t, indexMin).out;
 }
 
-/**
- * A table's compiled chains in canonical order: `base` (shared by every namespace whose table differs
- * from the same template only in a few chains) with the chains of this table that differ, by index.
- */
+/** A table's compiled chains in canonical order: `base` (a template's, shared) and the chains that differ, by index. */
 export interface CompiledTable {
   readonly base: CChain[];
   readonly patch: ReadonlyMap<number, CChain> | null;
@@ -522,7 +522,8 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const index = buildIndex(c.rules, indexMin);
   // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
   const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkRuns: 0 };
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkRuns: 0, heat: walkHeat.get(c.rules) ?? { n: 0 } };
+  walkHeat.set(c.rules, cc.heat);
   if (share) {
     let list = chainCache.get(c.rules);
     if (list === undefined) chainCache.set(c.rules, (list = []));
@@ -550,6 +551,8 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
   const wild: number[] = [];
   const byDst = new Map<number, Map<number, number[]>>();
   const byPort = new Map<number, number[]>();
+  let dstLo = Infinity;
+  let dstHi = -Infinity;
   const add = (m: Map<number, number[]>, key: number, i: number): void => {
     const list = m.get(key);
     if (list) list.push(i);
@@ -567,12 +570,15 @@ function buildIndex(rules: Rule[], min: number): ChainIndex | null {
     }
     const key = (r.proto.value << 16) | port;
     if (r.dst && !r.dst.neg && r.dst.value.prefix === 32) {
-      let inner = byDst.get(r.dst.value.addr);
-      if (!inner) byDst.set(r.dst.value.addr, (inner = new Map()));
+      const a = r.dst.value.addr;
+      let inner = byDst.get(a);
+      if (!inner) byDst.set(a, (inner = new Map()));
+      dstLo = Math.min(dstLo, a);
+      dstHi = Math.max(dstHi, a);
       add(inner, key, i);
     } else add(byPort, key, i);
   });
-  return { wild, byDst, byPort };
+  return { wild, byDst, byPort, dstLo, dstHi };
 }
 
 const EMPTY: number[] = [];

@@ -102,7 +102,10 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
     start.set(ch, s);
     s += ch.rules.length + 1;
   }
-  const g: GenEnv = { env, fns: [], usesCt: false, consts: null };
+  // Addresses and single ports are constants k0, k1, ... (scan-gen's konst): the per-node variants of a
+  // chain (nat POSTROUTING through each node's FLANNEL-POSTRTG, which differ only in the node's CIDR)
+  // have walks of one source, one factory, code V8 compiles and optimizes once for all of them.
+  const g: GenEnv = { env, fns: [], usesCt: false, consts: [] };
   const R: CRule[] = [];
   const T: TargetFn[] = [];
   const cases: string[] = [];
@@ -121,6 +124,7 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
   const src = `${bindClosures(g)}
 ${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
 ${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
+${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
 return function walk(w, c, tenv) {
   const ip = c.ip;
   const pkt = c.pkt;
@@ -138,6 +142,15 @@ return function walk(w, c, tenv) {
     }
   }
 };`;
-  const factory = new Function('F', 'R', 'T', 'E', 'ctStateBits', src) as (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits) => WalkFn;
-  return factory(g.fns, R, T, env, ctStateBits);
+  let factory = walkFactories.get(src);
+  if (factory === undefined) {
+    factory = new Function('F', 'R', 'T', 'E', 'ctStateBits', 'K', src) as WalkFactory;
+    if (walkFactories.size < WALK_FACTORIES_MAX) walkFactories.set(src, factory);
+  }
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!);
 }
+
+type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[]) => WalkFn;
+/** Walk factories by generated source (as scan-gen's): the walks of one shape are closures of one function. */
+const walkFactories = new Map<string, WalkFactory>();
+const WALK_FACTORIES_MAX = 1024;

@@ -239,7 +239,8 @@ describe('scan-gen', () => {
 
   it('the destination index gives the candidates of a linear walk, in order, from any resume point', () => {
     // One big chain of keyed and wild rules that mostly fall through (no target, MARK), entered by
-    // jumps from INPUT at different points (a RETURN in a callee resumes it mid-chain).
+    // jumps from INPUT at different points (a RETURN in a callee resumes it mid-chain, or after its
+    // last rule); destinations inside and outside the range of the keyed ones (10.96.0.10-192.168.0.2).
     const keyed = fc
       .tuple(pick(['-d 10.96.0.10/32 ', '-d 192.168.0.2/32 ', '', '']), pick(['tcp', 'udp']), pick([53, 80]), fc.option(fc.tuple(neg, pick(CIDRS)), { nil: null }))
       .map(([d, p, port, src]) => `${src ? `${src[0]}-s ${src[1]} ` : ''}${d}-p ${p} -m ${p} --dport ${port}`);
@@ -257,7 +258,7 @@ describe('scan-gen', () => {
     const pkts = fc.array(
       packetArb.map((p) => ({ ...p, path: 'in' as const })),
       { minLength: 1, maxLength: 20 },
-    ).chain((ps) => fc.tuple(fc.constant(ps), fc.array(fc.tuple(pick(['10.96.0.10', '192.168.0.2', '10.244.0.2']), pick([53, 80])), { minLength: ps.length, maxLength: ps.length })))
+    ).chain((ps) => fc.tuple(fc.constant(ps), fc.array(fc.tuple(pick(['10.96.0.10', '192.168.0.2', '10.244.0.2', '10.0.0.1', '203.0.113.7']), pick([53, 80])), { minLength: ps.length, maxLength: ps.length })))
       .map(([ps, dsts]) => ps.map((p, k) => ({ ...p, dst: dsts[k]![0], dport: dsts[k]![1] })));
     let indexedRuns = 0;
     fc.assert(
