@@ -92,8 +92,11 @@ export function icmpSend(ns: Namespace, orig: Packet, type: number, code: number
   err.flowId = orig.flowId;
   // icmp_glue_bits → nf_ct_attach: the error joins the offending packet's connection (reply
   // direction) even while that is unconfirmed, so NAT translates the quote back (measured: a
-  // frag-needed about a DNATed datagram quotes the Service address the sender used).
-  if (orig.ct !== null) {
+  // frag-needed about a DNATed datagram quotes the Service address the sender used). Only this
+  // namespace's own entry: one attached by another namespace would have been scrubbed on the way in
+  // (skb_scrub_packet → nf_reset_ct), and that namespace may have destroyed and reused it since.
+  const own = ns.nf !== null ? ns.nf.conntrack.ctOf(orig) : null;
+  if (own !== null || (orig.ct !== null && ns.nf !== null && orig.ct === ns.nf.conntrack.untracked)) {
     err.ct = orig.ct;
     err.ctDir = orig.ctDir ^ 1;
   }

@@ -221,7 +221,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   /** Ping sockets by echo identifier. */
   readonly pingHandlers = new Map<number, PingHandler>();
   private identsLazy: IpIdents | null = null;
-  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (20 KB per namespace). */
+  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (32 KB per namespace). */
   get idents(): IpIdents {
     return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
   }

@@ -240,11 +240,11 @@ export class Conntrack {
 
   /**
    * Removes an entry found expired and keeps it for reuse. Safe to reuse later (the kernel frees an
-   * nf_conn when its last skb reference goes; here no refcount is kept, so the rule is by time): every
-   * packet that conntrack attaches an entry to pushes its expiry to at least that time plus a timeout,
-   * so an expired entry has seen no packet for its last timeout, and `newEntry` waits RECYCLE_AFTER more
-   * past the expiry. A packet reads its `pkt.ct` only in the hooks of the namespace it is crossing, a
-   * passage of no simulated time (loopback included) or, queued between hooks, far less than that.
+   * nf_conn when its last skb reference goes; here no refcount is kept, so the rule is by time): a
+   * tracked packet pushes its entry's expiry a timeout on, and `newEntry` waits RECYCLE_AFTER past it.
+   * A packet's `pkt.ct` counts only in the namespace that attached it (`ctOf`; an ICMP error takes its
+   * quote's entry only there, net/icmp.ts), read in hooks a passage of no simulated time apart
+   * (loopback included) or, queued between hooks, far less than RECYCLE_AFTER.
    * Entries removed alive (a reopening SYN, early_drop of an unassured one, conntrack -D) may still
    * be attached to packets in flight and are left to the garbage collector.
    */

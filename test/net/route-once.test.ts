@@ -74,7 +74,7 @@ describe('UDP output routes once', () => {
     expect(got[0]!.ip!.totalLength).toBe(1600);
   });
 
-  it('no route: not sent, counted in OutNoRoutes, and the next send is not steered by a stale hint', () => {
+  it('no route: not sent, counted in OutNoRoutes, and the next send goes out', () => {
     const { sim, a, got } = setup();
     const udp = new UdpLayer(a);
     const sock = udp.socket().bind(5000);

@@ -43,7 +43,7 @@ describe('conntrack free list', () => {
     expect(own(c)).toEqual(own(fresh));
     expect(t.list()).toEqual([b, c]);
     expect(t.lookup(c.reply, 41 * SEC)).toEqual({ ct: c, dir: 1 });
-    expect(t.lookup(a.orig, 41 * SEC)?.ct).toBe(c); // the old UDP tuple is no longer found
+    expect(t.lookup(a.orig, 41 * SEC)?.ct).toBe(c); // (a is c: its ORIGINAL tuple is now the TCP one)
     expect(t.lookup({ proto: 17, src: 0x0a000001, sport: 1000, dst: 0x0a000002, dport: 53 }, 41 * SEC)).toBeUndefined();
   });
 
