@@ -28,11 +28,11 @@ export class ConnEntry implements CtKeys {
    * tuple); addresses as signed 32-bit integers (`orig` and `reply` give them unsigned). NAT rewrites the
    * REPLY tuple while the entry is unconfirmed (IPVS too, through `reply`); never changed once confirmed.
    */
-  proto: number;
-  oSrc: number;
-  oSport: number;
-  oDst: number;
-  oDport: number;
+  proto = 0;
+  oSrc = 0;
+  oSport = 0;
+  oDst = 0;
+  oDport = 0;
   rSrc = 0;
   rSport = 0;
   rDst = 0;
@@ -65,13 +65,17 @@ export class ConnEntry implements CtKeys {
   prev: ConnEntry | null = null;
   next: ConnEntry | null = null;
   /** The table's serial number of the entry (a recycled entry gets a new one, see `renew`). */
-  id: number;
+  id = 0;
   /** `t`'s fields are copied (the caller may reuse it); the REPLY tuple is its inverse. */
   constructor(
     readonly owner: Conntrack,
     id: number,
     t: CtTuple,
   ) {
+    this.name(id, t);
+  }
+  /** Names the entry: `id`, the ORIGINAL tuple `t` (fields copied) and its inverse as the REPLY one. */
+  private name(id: number, t: CtTuple): void {
     this.id = id;
     this.proto = t.proto;
     this.oSrc = t.src | 0;
@@ -87,13 +91,7 @@ export class ConnEntry implements CtKeys {
    * object per connection (an entry outlives the scavenges by its timeout).
    */
   renew(id: number, t: CtTuple): void {
-    this.id = id;
-    this.proto = t.proto;
-    this.oSrc = t.src | 0;
-    this.oSport = t.sport;
-    this.oDst = t.dst | 0;
-    this.oDport = t.dport;
-    this.replyInverseOf(t);
+    this.name(id, t);
     this.status = 0;
     this.tcpCt = TCP_NONE;
     this.tcpSeen = 0;
