@@ -29,6 +29,7 @@ const natOf = (k: number) => `*nat
   -A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.${k}.0/24 -m comment --comment "flanneld masq" -j RETURN
   -A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
   -A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+  -A KUBE-POSTROUTING -p udp --dport 530${k} -j RETURN
   -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
   -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
   -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
@@ -56,7 +57,8 @@ function run(walk: boolean) {
     for (const src of SRC) {
       for (const dst of DST) {
         for (const mark of [0, 0x4000]) {
-          const p = port % 2 === 0 ? tcp(src, port, dst, 80) : udp(src, port, dst, 53);
+          // UDP to 53 or to one of the nodes' own ports (a per-node port constant in the walks)
+          const p = port % 2 === 0 ? tcp(src, port, dst, 80) : udp(src, port, dst, [53, 5301, 5302, 5303][(port >> 1) % 4]!);
           port++;
           p.mark = mark;
           const outIf = dst.startsWith('10.244.') ? 'flannel.1' : 'eth0';
