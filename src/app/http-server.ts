@@ -285,8 +285,7 @@ export class HttpServer {
     this.closeConn(conn);
   }
 
-  /** Closes a connection for good: `closed` makes every later callback a no-op, so the socket is orphaned. */
-  /** @internal (ServerConn) */
+  /** @internal (ServerConn) Closes a connection for good: `closed` makes every later callback a no-op, so the socket is orphaned. */
   closeConn(conn: ServerConn): void {
     if (conn.closed) return;
     conn.closed = true;

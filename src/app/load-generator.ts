@@ -152,9 +152,11 @@ export class HttpLoadGenerator {
     const p = this.opts.pattern;
     if (p.kind !== 'open') return;
     const mean = 1e9 / p.rate;
-    let gaps = this.gaps;
-    if (p.arrival === 'poisson' && (gaps === null || gaps.mean !== mean)) this.gaps = gaps = { kind: 'exponential', mean };
-    const gap = p.arrival === 'poisson' ? sample(gaps!, this.rng) : mean;
+    let gap = mean;
+    if (p.arrival === 'poisson') {
+      if (this.gaps === null || this.gaps.mean !== mean) this.gaps = { kind: 'exponential', mean };
+      gap = sample(this.gaps, this.rng);
+    }
     this.sim.post(Math.round(gap), HttpLoadGenerator.ARRIVAL, this); // (never cancelled: a pooled event)
   }
 

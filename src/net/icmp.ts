@@ -95,8 +95,8 @@ export function icmpSend(ns: Namespace, orig: Packet, type: number, code: number
   // frag-needed about a DNATed datagram quotes the Service address the sender used). Only this
   // namespace's own entry: one attached by another namespace would have been scrubbed on the way in
   // (skb_scrub_packet → nf_reset_ct), and that namespace may have destroyed and reused it since.
-  const own = ns.nf !== null ? ns.nf.conntrack.ctOf(orig) : null;
-  if (own !== null || (orig.ct !== null && ns.nf !== null && orig.ct === ns.nf.conntrack.untracked)) {
+  const ct = ns.nf?.conntrack;
+  if (ct !== undefined && orig.ct !== null && (orig.ct === ct.untracked || ct.ctOf(orig) !== null)) {
     err.ct = orig.ct;
     err.ctDir = orig.ctDir ^ 1;
   }

@@ -53,8 +53,8 @@ export interface CChain {
   runs: number;
   /** A built-in chain's generated walk (walk-gen.ts), made after JIT.walkHot traversals; null until then or when it cannot have one. */
   walk: WalkFn | null;
-  /** 0 until its walk was made or refused, then -1. */
-  walkRuns: number;
+  /** Its walk was made or refused (genWalk is asked once). */
+  walkTried: boolean;
   /** Traversals of every variant of its rule array (one object for all): at JIT.walkHot each variant gets its walk. */
   readonly heat: { n: number };
 }
@@ -225,8 +225,8 @@ function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): numb
 
 /** Built-in chain `base`'s generated walk once its rule array is hot (null before, or when genWalk refuses it). */
 export function walkOf(base: CChain): WalkFn | null {
-  if (base.walk !== null || base.walkRuns < 0 || !JIT.walk || ++base.heat.n < JIT.walkHot) return base.walk;
-  base.walkRuns = -1;
+  if (base.walk !== null || base.walkTried || !JIT.walk || ++base.heat.n < JIT.walkHot) return base.walk;
+  base.walkTried = true;
   base.walk = genWalk(base, LATE_ENV);
   return base.walk;
 }
@@ -522,7 +522,7 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const index = buildIndex(c.rules, indexMin);
   // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
   const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkRuns: 0, heat: walkHeat.get(c.rules) ?? { n: 0 } };
+  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkTried: false, heat: walkHeat.get(c.rules) ?? { n: 0 } };
   walkHeat.set(c.rules, cc.heat);
   if (share) {
     let list = chainCache.get(c.rules);

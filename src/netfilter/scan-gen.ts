@@ -213,12 +213,21 @@ return function scan(c, i) {
   }
   return -1;
 };`;
-  let factory = scanFactories.get(src);
-  if (factory === undefined) {
-    factory = new Function('F', 'E', 'ctStateBits', 'K', src) as ScanFactory;
-    if (scanFactories.size < SCAN_FACTORIES_MAX) scanFactories.set(src, factory);
-  }
+  const factory = factoryOf(scanFactories, SCAN_FACTORIES_MAX, src, ['F', 'E', 'ctStateBits', 'K']);
   return factory(g.fns, env, ctStateBits, g.consts!);
+}
+
+/**
+ * The function `new Function(...params, src)` makes, from `cache` when that source was compiled before
+ * (generated code of one shape is one function V8 compiles once); the cache keeps at most `max`.
+ */
+export function factoryOf<F>(cache: Map<string, F>, max: number, src: string, params: string[]): F {
+  let factory = cache.get(src);
+  if (factory === undefined) {
+    factory = new Function(...params, src) as F;
+    if (cache.size < max) cache.set(src, factory);
+  }
+  return factory;
 }
 
 type ScanFactory = (F: MatchFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[]) => (c: EvalCtx, i: number) => number;

@@ -6,7 +6,7 @@
 // scan-gen's expressions and closure calls. Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
-import { bindClosures, ruleCondition, type GenEnv } from './scan-gen.js';
+import { bindClosures, factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
 import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
 
@@ -142,11 +142,7 @@ return function walk(w, c, tenv) {
     }
   }
 };`;
-  let factory = walkFactories.get(src);
-  if (factory === undefined) {
-    factory = new Function('F', 'R', 'T', 'E', 'ctStateBits', 'K', src) as WalkFactory;
-    if (walkFactories.size < WALK_FACTORIES_MAX) walkFactories.set(src, factory);
-  }
+  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K']);
   return factory(g.fns, R, T, env, ctStateBits, g.consts!);
 }
 
