@@ -27,9 +27,9 @@ import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
-import { formatIpv4 } from '../wire/ipv4-addr.js';
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
+export { formatConntrackEntry, formatConntrackTable } from './ct-format.js';
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
@@ -215,17 +215,28 @@ export class Conntrack {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
-    const clash = this.hash.getOf(ct, 0) ?? this.hash.getOf(ct, 1);
+    // The clash check of each tuple inserts it when there is none (one probe per tuple); a clash
+    // takes the ORIGINAL tuple out again. An entry whose two tuples are one (a socket connected to
+    // itself) finds its own: that slot is rebound to REPLY, as set does.
+    const h = this.hash;
+    let clash = h.insert(ct, 0);
+    if (clash === undefined && (clash = h.insert(ct, 1)) !== undefined) {
+      if (clash !== ct) h.delete(ct, 0);
+      else {
+        h.set(ct, 1);
+        clash = undefined;
+      }
+    }
     if (clash !== undefined) {
       if (clash.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
       this.destroyExpired(clash);
+      h.set(ct, 0);
+      h.set(ct, 1);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct, ct.proto);
-    this.hash.set(ct, 0);
-    this.hash.set(ct, 1);
     this.entries.add(ct);
     return CT_OK;
   }
@@ -492,10 +503,9 @@ export class Conntrack {
    * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of
    * the other direction's tuple; for ICMP errors also rewrites the quoted header
    * (nf_nat_icmp_reply_translation; only the outer IP address is changed, not the outer ICMP id field).
+   * `ct` is `pkt`'s entry in this table (the caller found it with ctOf).
    */
-  natPacket(pkt: Packet, manip: NatManip): void {
-    const ct = this.ctOf(pkt);
-    if (!ct) return;
+  natPacket(ct: ConnEntry, pkt: Packet, manip: NatManip): void {
     const dir = pkt.ctDir === 1 ? 1 : 0;
     let bit = manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     if (dir === 1) bit ^= NAT_MASK;
@@ -564,37 +574,4 @@ function manipPacket(pkt: Packet, src: number, sport: number, dst: number, dport
     pkt.icmp.rest = ((sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
     pkt.icmp.checksum = null;
   }
-}
-
-const PROTO_LABEL: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 132: 'sctp' };
-
-function tupleText(t: CtTuple): string {
-  if (t.proto === IpProto.ICMP) return `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)} type=${t.dport >> 8} code=${t.dport & 255} id=${t.sport}`;
-  if (t.proto === IpProto.TCP || t.proto === IpProto.UDP || t.proto === IpProto.SCTP) return `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)} sport=${t.sport} dport=${t.dport}`;
-  return `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)}`;
-}
-
-/** One line as `conntrack -L` prints an entry (conntrack-tools' default output format). */
-export function formatConntrackEntry(ct: ConnEntry, now: TimeNs): string {
-  const o = ct.orig;
-  const name = PROTO_LABEL[o.proto] ?? 'unknown';
-  const secs = Math.max(0, Math.floor((ct.expires - now) / SEC));
-  let s = `${name.padEnd(8)} ${o.proto} ${secs} `;
-  if (o.proto === IpProto.TCP) s += `${ct.tcpState} `;
-  s += tupleText(o);
-  if (!(ct.status & CtStatus.SEEN_REPLY)) s += ' [UNREPLIED]';
-  s += ` ${tupleText(ct.reply)}`;
-  if (ct.status & CtStatus.ASSURED) s += ' [ASSURED]';
-  s += ` mark=${ct.mark} use=1`;
-  return s;
-}
-
-/** The whole table as `conntrack -L` lists it. */
-export function formatConntrackTable(table: Conntrack, now: TimeNs): string {
-  // ctnetlink_dump_table skips (and evicts) expired entries the gc worker has not reaped yet.
-  return table
-    .list()
-    .filter((ct) => ct.expires > now)
-    .map((ct) => `${formatConntrackEntry(ct, now)}\n`)
-    .join('');
 }

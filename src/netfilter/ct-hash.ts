@@ -77,6 +77,8 @@ export class TupleMap<C extends CtKeys> {
   private readonly recent: Array<C | null> = new Array<C | null>(RECENT).fill(null);
   private readonly recentKey = new Int32Array(RECENT);
   private count = 0;
+  /** The slot of the tuple `insert` found already held. */
+  private at = 0;
   /** The direction of the tuple the last successful `get` found. */
   dir: 0 | 1 = 0;
 
@@ -136,6 +138,21 @@ export class TupleMap<C extends CtKeys> {
    * the map.
    */
   set(e: C, dir: 0 | 1): void {
+    if (this.insert(e, dir) === undefined) return;
+    const i = this.at;
+    const k = (this.keys[i]! & KEY_MASK) | (dir << DIR_SHIFT);
+    this.keys[i] = k;
+    this.ents[i] = e;
+    this.remember((k & KEY_MASK) - 1, e, k);
+  }
+
+  /**
+   * Adds (e, dir) for `e`'s tuple in direction `dir` unless a slot holds that tuple already (for
+   * whichever entry and direction): then nothing changes and that slot's entry is returned (its slot in
+   * `at`). One probe where a lookup and then `set` would be two (conntrack's confirm: the clash check of
+   * each tuple and its insertion, as the kernel's hlist insert needs no second walk).
+   */
+  insert(e: C, dir: 0 | 1): C | undefined {
     const proto = e.proto;
     const src = dir === 0 ? e.oSrc : e.rSrc;
     const sport = dir === 0 ? e.oSport : e.rSport;
@@ -143,24 +160,26 @@ export class TupleMap<C extends CtKeys> {
     const dport = dir === 0 ? e.oDport : e.rDport;
     const h = hash5(proto, src, sport, dst, dport);
     const key = h + 1;
-    const full = key | (dir << DIR_SHIFT);
     const keys = this.keys;
     const mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
       const k = keys[i]!;
       if (k === 0) break;
-      if ((k & KEY_MASK) === key && same(this.ents[i]!, k >>> DIR_SHIFT, proto, src, sport, dst, dport)) {
-        keys[i] = full;
-        this.ents[i] = e;
-        this.remember(h, e, full);
-        return;
+      if ((k & KEY_MASK) === key) {
+        const other = this.ents[i]!;
+        if (same(other, k >>> DIR_SHIFT, proto, src, sport, dst, dport)) {
+          this.at = i;
+          return other;
+        }
       }
     }
+    const full = key | (dir << DIR_SHIFT);
     keys[i] = full;
     this.ents[i] = e;
     if (++this.count * 2 > mask + 1) this.grow();
     this.remember(h, e, full);
+    return undefined;
   }
 
   private remember(h: number, e: C, full: number): void {

@@ -1,7 +1,8 @@
 // Tests for netfilter/ct-hash (TupleMap): an entry is found by value under each of its two tuples with
 // the direction of the tuple, the recent slots never answer for a deleted or rebound tuple, deletion
 // keeps every other tuple findable (probe runs, backward shift, growth), a tuple set again for another
-// entry is rebound, and delete takes out only the (entry, direction) it names.
+// entry is rebound, insert adds only a tuple not held (else answers its holder), and delete takes out
+// only the (entry, direction) it names.
 import { describe, expect, it } from 'vitest';
 import { TupleMap, type CtKeys } from '../../src/netfilter/ct-hash.js';
 
@@ -101,7 +102,7 @@ describe('TupleMap', () => {
     expect(m.size).toBe(0);
   });
 
-  it('agrees with a Map keyed by the tuple text over a long random mix of sets and deletes (probe runs, high addresses and ports)', () => {
+  it('agrees with a Map keyed by the tuple text over a long random mix of sets, inserts and deletes (probe runs, high addresses and ports)', () => {
     const m = new TupleMap<E>();
     const ref = new Map<string, { e: E; dir: 0 | 1 }>();
     let seed = 12345;
@@ -121,7 +122,7 @@ describe('TupleMap', () => {
     const text = (t: T): string => `${t.proto}/${t.src >>> 0}/${t.sport}/${t.dst >>> 0}/${t.dport}`;
     const made: Array<{ e: E; dir: 0 | 1; t: T }> = [];
     for (let step = 0; step < 40000; step++) {
-      const op = rnd(3);
+      const op = rnd(4);
       if (op === 0 && made.length > 0) {
         const { e, dir, t } = made[rnd(made.length)]!;
         m.delete(e, dir);
@@ -134,6 +135,17 @@ describe('TupleMap', () => {
         m.set(e, dir);
         ref.set(text(t), { e, dir });
         made.push({ e, dir, t });
+      } else if (op === 3) {
+        // insert: adds only a tuple not held, else answers its holder and changes nothing.
+        const t = pick();
+        const dir = (step & 1) as 0 | 1;
+        const e = dir === 0 ? new E(step, t) : new E(step, inv(t), t);
+        const held = ref.get(text(t));
+        expect(m.insert(e, dir)).toBe(held?.e);
+        if (held === undefined) {
+          ref.set(text(t), { e, dir });
+          made.push({ e, dir, t });
+        }
       } else {
         const t = pick();
         const want = ref.get(text(t));

@@ -1,0 +1,82 @@
+// netfilter/conntrack's confirm (__nf_conntrack_confirm): a new connection's two tuples go into the
+// table unless one of them is held already; an alive holder refuses the entry and leaves the table as
+// it was (no tuple of the refused entry stays behind, whichever tuple clashed), an expired holder is
+// destroyed and the new entry takes its place, and an entry whose two tuples are one is held under it
+// once, in the REPLY direction (as set() rebinds).
+import { describe, expect, it } from 'vitest';
+import { ConnEntry, Conntrack, NatManip, type NatSetup } from '../../src/netfilter/conntrack.js';
+import { RngFactory } from '../../src/core/rng.js';
+import { SEC } from '../../src/core/time.js';
+import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
+import { udp } from './helpers.js';
+
+const table = (): Conntrack => new Conntrack(new RngFactory(1).stream('nat'));
+const ip = (s: string): number => parseIpv4(s)!;
+/** SNAT to exactly `addr`:`port` (a one-port range: no uniqueness probe, so a clash can be made). */
+const snatTo = (addr: string, port: number): NatSetup => ({ minIp: ip(addr), maxIp: ip(addr), ports: { min: port, max: port }, random: false, randomFully: false, persistent: false });
+const tuple = (src: string, sport: number, dst: string, dport: number) => ({ proto: 17, src: ip(src), sport, dst: ip(dst), dport });
+
+describe('conntrack confirm', () => {
+  it('an alive entry holding the ORIGINAL tuple refuses a second one for it; the table is unchanged', () => {
+    const t = table();
+    const p1 = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    const p2 = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    // Both packets pass conntrack in before either is confirmed (two unconfirmed entries, one tuple).
+    expect(t.in(p1, SEC)).toEqual({ ok: true });
+    expect(t.in(p2, SEC)).toEqual({ ok: true });
+    expect(p2.ct).not.toBe(p1.ct);
+    expect(t.confirm(p1, SEC)).toEqual({ ok: true });
+    expect(t.confirm(p2, SEC)).toEqual({ ok: false, reason: 'conntrack-insert-clash' });
+    expect(t.count).toBe(1);
+    expect(t.lookup(tuple('10.0.0.1', 1000, '10.0.0.2', 53), SEC)).toEqual({ ct: p1.ct, dir: 0 });
+    expect(t.lookup(tuple('10.0.0.2', 53, '10.0.0.1', 1000), SEC)).toEqual({ ct: p1.ct, dir: 1 });
+  });
+
+  it('a clash on the REPLY tuple alone takes the refused entry\'s ORIGINAL tuple out again', () => {
+    const t = table();
+    const a = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    // 10.0.0.9:2000 -> 10.0.0.2:53 SNATed to 10.0.0.1:1000 while a is unconfirmed (NAT's uniqueness
+    // probe does not see it): b's REPLY tuple is a's.
+    const b = udp('10.0.0.9', 2000, '10.0.0.2', 53);
+    expect(t.in(a, SEC)).toEqual({ ok: true });
+    expect(t.in(b, SEC)).toEqual({ ok: true });
+    expect(t.setupNat(b.ct as ConnEntry, NatManip.SRC, snatTo('10.0.0.1', 1000), SEC)).toBe(true);
+    expect(t.confirm(a, SEC)).toEqual({ ok: true });
+    expect(t.confirm(b, 2 * SEC)).toEqual({ ok: false, reason: 'conntrack-insert-clash' });
+    expect(t.count).toBe(1);
+    expect(t.lookup(tuple('10.0.0.9', 2000, '10.0.0.2', 53), 2 * SEC)).toBeUndefined();
+    expect(t.lookup(tuple('10.0.0.2', 53, '10.0.0.1', 1000), 2 * SEC)).toEqual({ ct: a.ct, dir: 1 });
+    expect(t.lookup(tuple('10.0.0.1', 1000, '10.0.0.2', 53), 2 * SEC)).toEqual({ ct: a.ct, dir: 0 });
+  });
+
+  it('an expired holder of either tuple is destroyed and the new entry takes its place', () => {
+    for (const clashOnReply of [false, true]) {
+      const t = table();
+      const a = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+      // b passes conntrack in while a is alive and not yet confirmed (so nothing finds or reaps a), and
+      // is confirmed after a expired (a: UDP, unreplied, confirmed at 1 s: expires at 31 s).
+      const b = clashOnReply ? udp('10.0.0.9', 2000, '10.0.0.2', 53) : udp('10.0.0.1', 1000, '10.0.0.2', 53);
+      expect(t.in(a, SEC)).toEqual({ ok: true });
+      expect(t.in(b, SEC)).toEqual({ ok: true });
+      const ct = b.ct as ConnEntry;
+      expect(ct).not.toBe(a.ct);
+      if (clashOnReply) expect(t.setupNat(ct, NatManip.SRC, snatTo('10.0.0.1', 1000), SEC)).toBe(true);
+      expect(t.confirm(a, SEC)).toEqual({ ok: true });
+      const now = 40 * SEC;
+      expect(t.confirm(b, now)).toEqual({ ok: true });
+      expect(t.list()).toEqual([ct]);
+      expect(t.lookup(tuple('10.0.0.2', 53, '10.0.0.1', 1000), now)).toEqual({ ct, dir: 1 });
+      const o = ct.orig;
+      expect(t.lookup({ proto: 17, src: o.src, sport: o.sport, dst: o.dst, dport: o.dport }, now)).toEqual({ ct, dir: 0 });
+    }
+  });
+
+  it('an entry whose two tuples are one is held once, in the REPLY direction', () => {
+    const t = table();
+    const p = udp('10.0.0.1', 53, '10.0.0.1', 53);
+    expect(t.in(p, SEC)).toEqual({ ok: true });
+    expect(t.confirm(p, SEC)).toEqual({ ok: true });
+    expect(t.count).toBe(1);
+    expect(t.lookup(tuple('10.0.0.1', 53, '10.0.0.1', 53), SEC)).toEqual({ ct: p.ct, dir: 1 });
+  });
+});
