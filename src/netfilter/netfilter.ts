@@ -103,10 +103,6 @@ const INDEX_MIN_RULES_DEFAULT = 32;
 const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
-/** What a slot holds (Netfilter.slotKind): no chain, an empty chain with an ACCEPT policy (only its policy counter moves), or another chain. */
-const NO_CHAIN = 0;
-const EMPTY_ACCEPT = 1;
-const CHAIN = 2;
 
 /** One loaded table: its compiled chains in canonical order and the comment lines it was loaded with. */
 interface LoadedTable {
@@ -124,8 +120,13 @@ export class Netfilter extends NfCounters implements WalkHost {
   trace: ((ev: NfTraceEvent) => void) | null;
   /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
   private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
-  /** What each slot's chain is (NO_CHAIN, EMPTY_ACCEPT, CHAIN): a hook reads this small array, not the chain, for an empty or absent table. */
-  private readonly slotKind = new Uint8Array(SLOT_TABLE.length);
+  /**
+   * Bit s set: slot s has no chain (`noChain`), or an empty chain with an ACCEPT policy, which only
+   * counts (`emptyAccept`). Small integers in this object: a hook tests them, not the chain, for an
+   * absent or empty table (most of a hook's tables: raw, mangle, nat INPUT).
+   */
+  private noChain = (1 << SLOT_TABLE.length) - 1;
+  private emptyAccept = 0;
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
@@ -199,7 +200,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.loaded = loaded;
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
-    this.bases.forEach((b, i) => (this.slotKind[i] = b === null ? NO_CHAIN : b.rules.length === 0 && !b.dropPolicy ? EMPTY_ACCEPT : CHAIN));
+    this.noChain = this.bases.reduce((m, b, i) => (b === null ? m | (1 << i) : m), 0);
+    this.emptyAccept = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 && !b.dropPolicy ? m | (1 << i) : m), 0);
     this.resetCounts(this.bases.map((b) => (b === null ? -1 : b.id)));
   }
 
@@ -409,9 +411,8 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
   private table(slot: number): NfVerdict | null {
-    const kind = this.slotKind[slot];
-    if (kind === NO_CHAIN) return null;
-    if (kind === EMPTY_ACCEPT && this.trace === null) {
+    if ((this.noChain >>> slot) & 1) return null;
+    if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       this.countSlot(slot, this.ctx.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
