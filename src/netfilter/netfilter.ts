@@ -121,11 +121,12 @@ export class Netfilter extends NfCounters implements WalkHost {
   /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
   private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
   /**
-   * Bit s set: slot s has no chain (`noChain`), or an empty chain with an ACCEPT policy, which only
-   * counts (`emptyAccept`). Small integers in this object: a hook tests them, not the chain, for an
-   * absent or empty table (most of a hook's tables: raw, mangle, nat INPUT).
+   * Bit s set: slot s has no chain (`noChain`), an empty chain (`empty`), an empty chain with an ACCEPT
+   * policy, which only counts (`emptyAccept`). Small integers in this object: a hook tests them, not the
+   * chain and its rule array, for an absent or empty table (most of a hook's tables: raw, mangle, nat INPUT).
    */
   private noChain = (1 << SLOT_TABLE.length) - 1;
+  private empty = 0;
   private emptyAccept = 0;
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
@@ -201,6 +202,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
     this.noChain = this.bases.reduce((m, b, i) => (b === null ? m | (1 << i) : m), 0);
+    this.empty = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 ? m | (1 << i) : m), 0);
     this.emptyAccept = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 && !b.dropPolicy ? m | (1 << i) : m), 0);
     this.resetCounts(this.bases.map((b) => (b === null ? -1 : b.id)));
   }
@@ -417,7 +419,7 @@ export class Netfilter extends NfCounters implements WalkHost {
       return null;
     }
     const base = this.bases[slot]!;
-    if (base.rules.length === 0) return this.policy(slot, base);
+    if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = this.ctx;
     this.curTable = name;
