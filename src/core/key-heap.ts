@@ -5,8 +5,15 @@ import type { SimEvent } from './scheduler.js';
 export class KeyHeap {
   readonly h: SimEvent[] = [];
   /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
-  ht = new Float64Array(64);
-  hs = new Float64Array(64);
+  ht: Float64Array;
+  hs: Float64Array;
+
+  constructor() {
+    // Declared, then set here (stored twice): grow() replaces them mid-run, and a field V8 still took
+    // for a constant would take the optimized code that inlined push/pop with it (see Scheduler).
+    this.ht = new Float64Array(64);
+    this.hs = new Float64Array(64);
+  }
 
   push(ev: SimEvent): void {
     const time = ev.time;

@@ -136,12 +136,12 @@ export class Scheduler implements Live {
   /** Foreground events still to run (not cancelled); kept by place, pop and SimEvent.cancel. */
   foreground = 0;
   /** Cancelled events still queued (outside the wheel); kept by SimEvent.cancel, pop and compact. */
-  cancelled = 0;
+  cancelled: number;
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
   /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
-  private lanesMin = -1;
-  private lanesMinValid = true;
+  private lanesMin: number;
+  private lanesMinValid: boolean;
   /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
   private located = false;
   private src: Src = Src.Empty;
@@ -164,11 +164,20 @@ export class Scheduler implements Live {
   /** The opened slot's events sorted by (time, seq), consumed from runHead; runT/runS: the head's key. */
   private run: SimEvent[] = [];
   private runHead = 0;
-  private runT = 0;
+  /** TIME_ZERO: a double from the start (a field that starts as a small integer and later holds a time changes its object's hidden class mid-run, discarding the optimized code that relied on it). */
+  private runT: TimeNs = TIME_ZERO;
   private runS = 0;
 
   /** `shift`, `bits`: the wheel's slot width (2^shift ns) and slot count (2^bits); tests use small ones. */
   constructor(shift = WHEEL_SHIFT, bits = WHEEL_BITS) {
+    // Fields that only a rarer path changes (the first lazy cancel, the first event beyond the wheel)
+    // are declared without an initializer and set here: V8 treats a field stored once as a constant
+    // its optimized code may rely on, and the first such change mid-run would discard the code of
+    // every function that inlined pop or peek (Simulator.run). Declared, then set, they are stored
+    // twice from the first scheduler on.
+    this.cancelled = 0;
+    this.lanesMin = -1;
+    this.lanesMinValid = true;
     for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
     this.width = 2 ** shift;
     this.inv = 2 ** -shift;

@@ -79,6 +79,14 @@ export class SharedNeighbours {
   }
 }
 
+/**
+ * Zero as a double (-0, equal to 0 everywhere but Object.is) for an entry's MAC and times before they
+ * are known: a 48-bit MAC and ns times are doubles, and a field that starts as a small integer 0 gets
+ * a new hidden class when the first MAC is learned, which discards the optimized code of arpRcv and
+ * neighbour output during the ARP exchange.
+ */
+const UNSET = -0;
+
 /** Slots of a neighbour table's recent-entry cache when it is made (direct-mapped by device and address). */
 const RECENT_SLOTS = 4;
 /** The most slots it grows to (a node sending to the flannel gateways of hundreds of nodes). */
@@ -95,14 +103,33 @@ const RECENT_REVIEW = 4096;
  */
 class RecentNeigh {
   /** 32 - log2(slots). */
-  shift = 32 - Math.log2(RECENT_SLOTS);
-  entries: (NeighEntry | null)[] = new Array<NeighEntry | null>(RECENT_SLOTS).fill(null);
-  /** Lookups and conflict misses since the last review. */
+  shift = 0;
+  entries: (NeighEntry | null)[] = NO_ENTRIES;
+  /** Lookups since the last review (counted modulo RECENT_REVIEW) and conflict misses since then. */
   lookups = 0;
   conflicts = 0;
 
+  constructor() {
+    // Sized by the same method as grow(): V8 treats a field stored only once as a constant that
+    // optimized code may rely on, and the first cache to grow mid-run would then discard the code of
+    // every function that inlined a lookup (arpRcv, neighbour output). Written twice here, `shift`
+    // and `entries` are ordinary fields from the first table on.
+    this.size(RECENT_SLOTS);
+  }
+
   slot(dev: NetDevice, ip: Ipv4): number {
     return Math.imul(ip ^ dev.ifindex, 0x9e3779b1) >>> this.shift;
+  }
+
+  /**
+   * Counts a lookup; every RECENT_REVIEW lookups the conflict count starts again. Without a branch:
+   * a store only the 4096th lookup makes would have no type feedback when the hot path is
+   * optimized, and reaching it would discard that code.
+   */
+  count(): void {
+    const n = (this.lookups + 1) & (RECENT_REVIEW - 1);
+    this.lookups = n;
+    this.conflicts = n === 0 ? 0 : this.conflicts;
   }
 
   /** Keeps `e` in its slot; the cache grows first when too many lookups found another entry there. */
@@ -115,12 +142,16 @@ class RecentNeigh {
     this.entries[i] = e;
   }
 
+  /** `n` empty slots (n a power of two). */
+  private size(n: number): void {
+    this.shift = 32 - Math.log2(n);
+    this.entries = new Array<NeighEntry | null>(n).fill(null);
+  }
+
   /** Four times the slots, the entries moved to their new slots. */
   private grow(): void {
     const entries = this.entries;
-    const n = entries.length * 4;
-    this.shift -= 2;
-    this.entries = new Array<NeighEntry | null>(n).fill(null);
+    this.size(entries.length * 4);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e !== null) this.entries[this.slot(e.dev, e.ip)] = e;
@@ -129,6 +160,9 @@ class RecentNeigh {
     this.conflicts = 0;
   }
 }
+
+/** The initial value of RecentNeigh.entries, replaced in its constructor. */
+const NO_ENTRIES: (NeighEntry | null)[] = [];
 
 /** Per-namespace neighbour table keyed by (device, IPv4). */
 export class NeighbourTable {
@@ -169,7 +203,7 @@ export class NeighbourTable {
     let c = this.recent;
     if (c !== null) {
       const i = c.slot(dev, ip);
-      if (++c.lookups === RECENT_REVIEW) c.lookups = c.conflicts = 0;
+      c.count();
       const r = c.entries[i]!;
       if (r !== null && r.ip === ip && r.dev === dev) return r;
     }
@@ -292,7 +326,7 @@ export class NeighbourTable {
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
     let e = this.get(dev, ip);
     if (e === undefined) {
-      e = { ip, dev, mac: 0, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: 0, reachableNs: 0 };
+      e = { ip, dev, mac: UNSET, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET };
       this.entries.set(NeighbourTable.key(dev, ip), e);
     }
     return e;
@@ -438,7 +472,7 @@ export class NeighbourTable {
 }
 
 function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac): NeighEntry {
-  return { ip, dev, mac, state: 'PERMANENT', queue: [], probes: 0, timer: null, confirmed: 0, reachableNs: 0 };
+  return { ip, dev, mac, state: 'PERMANENT', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET };
 }
 
 function neighTimer(t: NeighbourTable, e: NeighEntry): void {
