@@ -217,21 +217,14 @@ export class Conntrack {
     if (pkt.ctDir !== 0) return CT_OK;
     // The clash check of each tuple inserts it when there is none (one probe per tuple); a clash
     // takes the ORIGINAL tuple out again. An entry whose two tuples are one (a socket connected to
-    // itself) finds its own: that slot is rebound to REPLY, as set does.
-    const h = this.hash;
-    let clash = h.insert(ct, 0);
-    if (clash === undefined && (clash = h.insert(ct, 1)) !== undefined) {
-      if (clash !== ct) h.delete(ct, 0);
-      else {
-        h.set(ct, 1);
-        clash = undefined;
-      }
-    }
-    if (clash !== undefined) {
+    // itself) finds its own: that slot is rebound to REPLY, as set does. An expired holder is
+    // destroyed and both tuples are checked again: the other tuple may have an alive holder, which
+    // refuses the entry as Linux's two lookups do. At most two holders (one per tuple) can be found.
+    for (;;) {
+      const clash = this.insertBoth(ct);
+      if (clash === undefined) break;
       if (clash.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
       this.destroyExpired(clash);
-      h.set(ct, 0);
-      h.set(ct, 1);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
@@ -239,6 +232,21 @@ export class Conntrack {
     ct.expires = now + this.timeoutOf(ct, ct.proto);
     this.entries.add(ct);
     return CT_OK;
+  }
+
+  /** Inserts both of `ct`'s tuples, or neither: returns the entry holding one of them. */
+  private insertBoth(ct: ConnEntry): ConnEntry | undefined {
+    const h = this.hash;
+    const clash = h.insert(ct, 0);
+    if (clash !== undefined) return clash;
+    const replyClash = h.insert(ct, 1);
+    if (replyClash === undefined) return undefined;
+    if (replyClash === ct) {
+      h.set(ct, 1);
+      return undefined;
+    }
+    h.delete(ct, 0);
+    return replyClash;
   }
 
   /** Removes an entry (conntrack -D). */

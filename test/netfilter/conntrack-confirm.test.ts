@@ -71,6 +71,27 @@ describe('conntrack confirm', () => {
     }
   });
 
+  it('an expired holder of the ORIGINAL tuple does not hide an alive holder of the REPLY tuple', () => {
+    // a and b share an ORIGINAL tuple; b is SNATed to 10.0.0.7:7000. a is confirmed (expires at 31 s),
+    // y (10.0.0.7:7000 -> 10.0.0.2:53, alive until 50 s) takes b's REPLY tuple; at 40 s b's confirm
+    // destroys expired a and must then find y: a clash, y still found by its REPLY tuple.
+    const t = table();
+    const a = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    const b = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    expect(t.in(a, SEC)).toEqual({ ok: true });
+    expect(t.in(b, SEC)).toEqual({ ok: true });
+    expect(t.setupNat(b.ct as ConnEntry, NatManip.SRC, snatTo('10.0.0.7', 7000), SEC)).toBe(true);
+    expect(t.confirm(a, SEC)).toEqual({ ok: true });
+    const y = udp('10.0.0.7', 7000, '10.0.0.2', 53);
+    expect(t.in(y, 20 * SEC)).toEqual({ ok: true });
+    expect(t.confirm(y, 20 * SEC)).toEqual({ ok: true });
+    const now = 40 * SEC;
+    expect(t.confirm(b, now)).toEqual({ ok: false, reason: 'conntrack-insert-clash' });
+    expect(t.list()).toEqual([y.ct]);
+    expect(t.lookup(tuple('10.0.0.2', 53, '10.0.0.7', 7000), now)).toEqual({ ct: y.ct, dir: 1 });
+    expect(t.lookup(tuple('10.0.0.1', 1000, '10.0.0.2', 53), now)).toBeUndefined();
+  });
+
   it('an entry whose two tuples are one is held once, in the REPLY direction', () => {
     const t = table();
     const p = udp('10.0.0.1', 53, '10.0.0.1', 53);
