@@ -56,8 +56,11 @@ export class TimeWaitSock {
   readonly window: number;
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
   expiry: TimeNs;
-  /** The one pending timer event (at or before `expiry`), or null. */
+  /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
   timerEv: SimEvent | null = null;
+  /** After that, the layer's expiry queue holding the record and its index there (-1: not queued). */
+  queue: TwQueue | null = null;
+  queueIdx = -1;
   /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
   owner: TcpSocket | null = null;
 
@@ -163,16 +166,20 @@ function twSendAck(tw: TimeWaitSock): void {
 }
 
 /**
- * The record's timer (a socket's armTimer for its TIME_WAIT deadline): reschedule only when the
- * deadline is earlier than the pending event. The pending event is never later than `expiry` (an
- * expiry only moves later), so its time stands for the socket's timerAt here.
+ * The record's timer (a socket's armTimer for its TIME_WAIT deadline): nothing to do when the pending
+ * deadline (the inherited event's, or the record's place in the expiry queue) is not later than
+ * `expiry` (an expiry only moves later). Otherwise (the inherited event has fired) the record joins its
+ * layer's expiry queue with the sequence number an event scheduled now would get.
  */
 function twArm(tw: TimeWaitSock): void {
   const ev = tw.timerEv;
   if (ev !== null && tw.expiry >= ev.time) return;
+  if (tw.queue !== null) return; // queued at its expiry then, which can only have moved later
   ev?.cancel();
+  tw.timerEv = null;
   const sim = tw.layer.stack.sim;
-  tw.timerEv = sim.scheduleAt(Math.max(tw.expiry, sim.now), twTimer, tw);
+  const bg = sim.backgroundNow;
+  queueOf(tw.layer, bg).push(tw, Math.max(tw.expiry, sim.now), sim.reserveSeq());
 }
 
 /** tw_timer_handler: TIME_WAIT is over (the record goes), or its expiry moved on (re-armed). */
@@ -186,6 +193,141 @@ export function twTimer(tw: TimeWaitSock): void {
 }
 
 /**
+ * The TIME_WAIT expiries of one layer (foreground or background ones): a binary min-heap of records
+ * keyed by the (time, seq) their own timer event would have had, and one scheduled event for its
+ * head. A minute of connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer
+ * wheel in Linux); each expiry still runs exactly where its own event would have run (same time, same
+ * sequence number: Simulator.reserveSeq), and counts as one executed event. Foreground and background
+ * records queue apart, so a run without a duration ends when it did (only foreground events keep it).
+ */
+class TwQueue {
+  private t = new Float64Array(16);
+  private s = new Float64Array(16);
+  private readonly recs: TimeWaitSock[] = [];
+  /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
+  private headEv: SimEvent | null = null;
+
+  constructor(
+    private readonly layer: TcpLayer,
+    private readonly background: boolean,
+  ) {}
+
+  push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    const i = this.recs.length;
+    if (i === this.t.length) {
+      const t = new Float64Array(2 * i);
+      const s = new Float64Array(2 * i);
+      t.set(this.t);
+      s.set(this.s);
+      this.t = t;
+      this.s = s;
+    }
+    this.recs.push(tw);
+    tw.queue = this;
+    this.put(i, tw, time, seq);
+    this.up(i);
+    this.syncHead();
+  }
+
+  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
+  remove(tw: TimeWaitSock): void {
+    this.take(tw.queueIdx);
+    this.syncHead();
+  }
+
+  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
+  static fire(q: TwQueue): void {
+    q.headEv = null;
+    const tw = q.recs[0]!;
+    q.take(0);
+    twTimer(tw);
+    q.syncHead();
+  }
+
+  private take(i: number): void {
+    const tw = this.recs[i]!;
+    tw.queue = null;
+    tw.queueIdx = -1;
+    const last = this.recs.pop()!;
+    const n = this.recs.length;
+    if (i < n) {
+      this.put(i, last, this.t[n]!, this.s[n]!);
+      this.up(i);
+      this.down(i);
+    }
+  }
+
+  private put(i: number, tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    this.recs[i] = tw;
+    this.t[i] = time;
+    this.s[i] = seq;
+    tw.queueIdx = i;
+  }
+
+  private less(i: number, j: number): boolean {
+    const ti = this.t[i]!;
+    const tj = this.t[j]!;
+    return ti < tj || (ti === tj && this.s[i]! < this.s[j]!);
+  }
+
+  private swap(i: number, j: number): void {
+    const ri = this.recs[i]!;
+    const ti = this.t[i]!;
+    const si = this.s[i]!;
+    this.put(i, this.recs[j]!, this.t[j]!, this.s[j]!);
+    this.put(j, ri, ti, si);
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const n = this.recs.length;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) return;
+      if (c + 1 < n && this.less(c + 1, c)) c++;
+      if (!this.less(c, i)) return;
+      this.swap(i, c);
+      i = c;
+    }
+  }
+
+  /** Keeps one event scheduled at the head's key (a new head, or none when empty). */
+  private syncHead(): void {
+    const ev = this.headEv;
+    if (this.recs.length === 0) {
+      ev?.cancel();
+      this.headEv = null;
+      return;
+    }
+    const t = this.t[0]!;
+    const s = this.s[0]!;
+    if (ev !== null && ev.time === t && ev.seq === s) return;
+    ev?.cancel();
+    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
+  }
+}
+
+/** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
+const queues = new WeakMap<TcpLayer, [TwQueue, TwQueue]>();
+
+function queueOf(layer: TcpLayer, background: boolean): TwQueue {
+  let q = queues.get(layer);
+  if (q === undefined) {
+    q = [new TwQueue(layer, false), new TwQueue(layer, true)];
+    queues.set(layer, q);
+  }
+  return q[background ? 1 : 0];
+}
+
+/**
  * inet_twsk_deschedule_put: the record leaves the table now (RST, reuse, reopen, expiry, abort); its
  * owner, if any, closes as a socket in TIME_WAIT did (tcp_done: `err` first, then onClose).
  */
@@ -194,6 +336,7 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
   tw.state = 'CLOSED';
   tw.timerEv?.cancel();
   tw.timerEv = null;
+  tw.queue?.remove(tw);
   tw.layer.unhash(tw);
   const sk = tw.owner;
   if (sk === null) return;
