@@ -25,42 +25,41 @@ import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output
 import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
+const TS_OK = 1;
+const CLOSED = 2;
+/** The SACK blocks of the few records whose last ACK carried some. */
+const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
+
 
 /**
  * A connection in TIME_WAIT (struct tcp_timewait_sock): what `ss -t state time-wait` lists. Sequence
  * numbers and timestamps are kept as signed 32-bit values (small integers for V8), read back `>>> 0`.
+ * A record lives a minute, so every client connection's record outlives the young generation: its
+ * small fields are packed (ports, IP ID with window, flags; read through getters) and the rare SACK
+ * blocks sit in a side table, 15 fields in all.
  */
 export class TimeWaitSock {
-  state: 'TIME_WAIT' | 'CLOSED' = 'TIME_WAIT';
   readonly localAddr: Ipv4;
-  readonly localPort: number;
   readonly remoteAddr: Ipv4;
-  readonly remotePort: number;
+  /** localPort << 16 | remotePort. */
+  private readonly ports: number;
   readonly flowId: number;
   /** tw_snd_nxt and tw_rcv_nxt as on the wire (signed 32 bits). */
   readonly sndNxt32: number;
   readonly rcvNxt32: number;
-  /** inet_id: the IP ID of the next re-ACK. */
-  inetId: number;
-  readonly tsOk: boolean;
   /** tw_ts_recent and tw_ts_offset (signed 32 bits). */
   readonly tsRecent32: number;
   readonly tsOffset32: number;
-  /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
-  readonly sack: [number, number][] | null;
-  /**
-   * The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads), so
-   * tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and what
-   * the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
-   */
-  readonly window: number;
+  /** inet_id (the IP ID of the next re-ACK) << 16 | the window field of a re-ACK (see `window`). */
+  private idWin: number;
+  /** TS_OK | CLOSED. */
+  private bits: number;
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
   expiry: TimeNs;
   /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
   timerEv: SimEvent | null = null;
-  /** After that, the layer's expiry queue holding the record and its index there (-1: not queued). */
-  queue: TwQueue | null = null;
-  queueIdx = -1;
+  /** After that, 2 × its index in the layer's expiry queue, + 1 in the background queue (-1: not queued). */
+  queued = -1;
   /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
   owner: TcpSocket | null = null;
 
@@ -69,25 +68,64 @@ export class TimeWaitSock {
     sk: TcpSocket,
   ) {
     this.localAddr = sk.localAddr;
-    this.localPort = sk.localPort;
     this.remoteAddr = sk.remoteAddr;
-    this.remotePort = sk.remotePort;
+    this.ports = (sk.localPort << 16) | sk.remotePort;
     this.flowId = sk.flowId;
     this.sndNxt32 = (sk.iss + sk.sndNxt) | 0;
     this.rcvNxt32 = (sk.irs + sk.rcvNxt) | 0;
-    this.inetId = sk.inetId;
-    this.tsOk = sk.tsOk;
     this.tsRecent32 = sk.tsRecent | 0;
     this.tsOffset32 = sk.tsOffset | 0;
-    this.sack = sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
+    // The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads),
+    // so tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and
+    // what the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
     const ws = sk.rcvWscale;
-    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
+    const window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
+    this.idWin = (sk.inetId << 16) | window;
+    this.bits = sk.tsOk ? TS_OK : 0;
+    if (sk.sackOk && sk.ooo.length > 0) sackOf.set(this, sackBlocks(sk));
     this.expiry = sk.tailAt;
+  }
+
+  get state(): 'TIME_WAIT' | 'CLOSED' {
+    return this.bits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
+  }
+  get localPort(): number {
+    return this.ports >>> 16;
+  }
+  get remotePort(): number {
+    return this.ports & 0xffff;
+  }
+  get tsOk(): boolean {
+    return (this.bits & TS_OK) !== 0;
+  }
+  /** inet_id: the IP ID of the next re-ACK. */
+  get inetId(): number {
+    return this.idWin >>> 16;
+  }
+  /** The window field of a re-ACK (constant in TIME_WAIT). */
+  get window(): number {
+    return this.idWin & 0xffff;
+  }
+  /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
+  get sack(): [number, number][] | null {
+    return sackOf.get(this) ?? null;
+  }
+
+  /** Takes the IP ID for a re-ACK (inet_id++). */
+  nextId(): number {
+    const id = this.idWin >>> 16;
+    this.idWin = (((id + 1) & 0xffff) << 16) | (this.idWin & 0xffff);
+    return id;
+  }
+
+  /** Marks the record gone from the table. */
+  markClosed(): void {
+    this.bits |= CLOSED;
   }
 
   /** True once the record has gone from the table. */
   isClosed(): boolean {
-    return this.state === 'CLOSED';
+    return (this.bits & CLOSED) !== 0;
   }
 
   /** abort() of a TIME_WAIT socket: it goes at once, silently (nothing is sent in TIME_WAIT). */
@@ -159,8 +197,7 @@ export function twArrived(tw: TimeWaitSock, flags: number): void {
 function twSendAck(tw: TimeWaitSock): void {
   const now = tw.layer.stack.sim.now;
   const opts = establishedOptions(tw.tsOk, (Math.floor(now / MS) + tw.tsOffset32) >>> 0, tw.tsRecent32, tw.sack);
-  const id = tw.inetId;
-  tw.inetId = (id + 1) & 0xffff;
+  const id = tw.nextId();
   const pkt = tcpSegment(tw.localAddr, tw.remoteAddr, 0, id, tw.localPort, tw.remotePort, tw.sndNxt32 >>> 0, tw.rcvNxt32 >>> 0, TcpFlag.ACK, tw.window, opts, 0, null, tw.flowId, now);
   transmit(tw.layer, pkt);
 }
@@ -174,7 +211,7 @@ function twSendAck(tw: TimeWaitSock): void {
 function twArm(tw: TimeWaitSock): void {
   const ev = tw.timerEv;
   if (ev !== null && tw.expiry >= ev.time) return;
-  if (tw.queue !== null) return; // queued at its expiry then, which can only have moved later
+  if (tw.queued >= 0) return; // queued at its expiry then, which can only have moved later
   ev?.cancel();
   tw.timerEv = null;
   const sim = tw.layer.stack.sim;
@@ -223,7 +260,6 @@ class TwQueue {
       this.s = s;
     }
     this.recs.push(tw);
-    tw.queue = this;
     this.put(i, tw, time, seq);
     this.up(i);
     this.syncHead();
@@ -231,7 +267,7 @@ class TwQueue {
 
   /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
   remove(tw: TimeWaitSock): void {
-    this.take(tw.queueIdx);
+    this.take(tw.queued >> 1);
     this.syncHead();
   }
 
@@ -245,9 +281,7 @@ class TwQueue {
   }
 
   private take(i: number): void {
-    const tw = this.recs[i]!;
-    tw.queue = null;
-    tw.queueIdx = -1;
+    this.recs[i]!.queued = -1;
     const last = this.recs.pop()!;
     const n = this.recs.length;
     if (i < n) {
@@ -261,7 +295,7 @@ class TwQueue {
     this.recs[i] = tw;
     this.t[i] = time;
     this.s[i] = seq;
-    tw.queueIdx = i;
+    tw.queued = 2 * i + (this.background ? 1 : 0);
   }
 
   private less(i: number, j: number): boolean {
@@ -332,11 +366,11 @@ function queueOf(layer: TcpLayer, background: boolean): TwQueue {
  * owner, if any, closes as a socket in TIME_WAIT did (tcp_done: `err` first, then onClose).
  */
 export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
-  if (tw.state === 'CLOSED') return;
-  tw.state = 'CLOSED';
+  if (tw.isClosed()) return;
+  tw.markClosed();
   tw.timerEv?.cancel();
   tw.timerEv = null;
-  tw.queue?.remove(tw);
+  if (tw.queued >= 0) queueOf(tw.layer, (tw.queued & 1) === 1).remove(tw);
   tw.layer.unhash(tw);
   const sk = tw.owner;
   if (sk === null) return;
