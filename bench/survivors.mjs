@@ -4,8 +4,8 @@
 // copied and promoted. Prints the allocation sites (function, file:line) with the most sampled bytes,
 // then the same split by caller. Plain ESM over the built dist/ (npm run build first):
 //
-//   node bench/survivors.mjs H1 [tree] [--top N] [--all] [--interval B]
-//   node --max-old-space-size=7000 bench/survivors.mjs scale [tree] -- 1000 10000 3 100 500 10
+//   node --expose-gc bench/survivors.mjs H1 [tree] [--top N] [--all] [--interval B]
+//   node --expose-gc --max-old-space-size=7000 bench/survivors.mjs scale [tree] -- 1000 10000 3 100 500 10
 //
 // `scale` runs `dist/bench/scale.js --child` with the numbers after `--` (the big cluster's 50 k run
 // above). `--all` keeps the objects scavenges collected too (every allocation: bytes per request).
@@ -51,6 +51,9 @@ Simulator.prototype.run = function (...a) {
   try {
     return run.apply(this, a);
   } finally {
+    // With --expose-gc, a last scavenge drops what died since the run's last one (a run's quiet tail,
+    // e.g. TIME_WAIT expiring after the traffic, allocates too little to trigger one).
+    if (typeof globalThis.gc === 'function') globalThis.gc({ type: 'minor' });
     const p = post('HeapProfiler.stopSampling').profile;
     // Several runs in one process (bench/run's scenarios): the last one is reported.
     profile = p;
