@@ -3,7 +3,9 @@
 // TCP_TIMEWAIT_LEN, holding only what TIME_WAIT needs: the 4-tuple, snd_nxt and rcv_nxt, the
 // timestamps, the window of its last ACK, the IP ID and the expiry. It re-ACKs a retransmitted FIN (and
 // restarts the 60 s), dies on a RST, gives way to a SYN beyond the old sequence space (the layer's
-// `receive`) or to tcp_tw_reuse (`pickPort`), and goes when the 60 s end.
+// `receive`) or to tcp_tw_reuse (`pickPort`), and goes when the 60 s end. Its expiry waits in its
+// layer's queue (TwQueue, inet_twsk_schedule's timer wheel in Linux): one scheduled event per layer for
+// the earliest record, not one per record, each expiry still running where its own event would have.
 // An orphaned socket (TcpSocket.orphan: its application closed it for good) closes when the record
 // takes over (tcp_done; no one is told when TIME_WAIT ends, as in Linux), so the socket and whatever
 // the application hung on it are free a minute earlier. A socket whose application did not orphan it
