@@ -194,6 +194,25 @@ export class Scheduler implements Live {
   }
 
   /**
+   * Takes the sequence number an event inserted now would get, for insertSeq later: a caller that
+   * keeps many timers in a queue of its own (TCP's TIME_WAIT expiries) and gives the scheduler only
+   * the earliest one still has each run exactly where its own event would have run.
+   */
+  reserveSeq(): number {
+    return this.seq++;
+  }
+
+  /**
+   * As insert, with a sequence number from reserveSeq. Beyond the wheel the event goes to the far heap
+   * (a lane takes only events in insertion order, and this one's seq may be older than a lane's tail).
+   */
+  insertSeq(time: TimeNs, seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    const ev = new SimEvent(time, seq, fn, a, b, background, this);
+    this.place(ev, true);
+    return ev;
+  }
+
+  /**
    * As insert, for an event nobody will cancel or keep (a frame in flight): the event object comes
    * from a free list and goes back to it once it has run (Simulator.run calls release), so a
    * steady stream of frames allocates no events. Same (time, seq) order as insert.
@@ -225,7 +244,7 @@ export class Scheduler implements Live {
     if (this.free.length < FREE_MAX) this.free.push(ev);
   }
 
-  private place(ev: SimEvent): void {
+  private place(ev: SimEvent, reserved = false): void {
     const time = ev.time;
     this.located = false;
     if (!ev.background) this.foreground++;
@@ -237,6 +256,7 @@ export class Scheduler implements Live {
     }
     const b = Math.floor(time * this.inv);
     if (b - this.open <= this.mask) this.wheel(ev, b);
+    else if (reserved) this.far.push(ev);
     else this.beyond(ev, time);
   }
 

@@ -69,6 +69,22 @@ export class Simulator {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
     this.sched.post(Math.round(at), fn, a, b, this.background);
   }
+  /**
+   * The sequence number an event scheduled now would get, taken now (see scheduleReserved). For a caller that queues many timers itself and schedules only
+   * the earliest (TCP's TIME_WAIT expiries): each still runs where its own event would have.
+   */
+  reserveSeq(): number {
+    return this.sched.reserveSeq();
+  }
+  /** True while a background event runs (what it schedules now is background). */
+  get backgroundNow(): boolean {
+    return this.background;
+  }
+  /** scheduleAt with a sequence number from reserveSeq and the background flag of that moment. */
+  scheduleReserved(at: TimeNs, seq: number, background: boolean, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
+    if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
+    return this.sched.insertSeq(Math.round(at), seq, fn, a, b, background);
+  }
   /** Schedules a background event: periodic housekeeping that does not keep a run without a duration going. */
   scheduleBackground(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);

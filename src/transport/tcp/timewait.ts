@@ -3,7 +3,9 @@
 // TCP_TIMEWAIT_LEN, holding only what TIME_WAIT needs: the 4-tuple, snd_nxt and rcv_nxt, the
 // timestamps, the window of its last ACK, the IP ID and the expiry. It re-ACKs a retransmitted FIN (and
 // restarts the 60 s), dies on a RST, gives way to a SYN beyond the old sequence space (the layer's
-// `receive`) or to tcp_tw_reuse (`pickPort`), and goes when the 60 s end.
+// `receive`) or to tcp_tw_reuse (`pickPort`), and goes when the 60 s end. Its expiry waits in its
+// layer's queue (TwQueue, inet_twsk_schedule's timer wheel in Linux): one scheduled event per layer for
+// the earliest record, not one per record, each expiry still running where its own event would have.
 // An orphaned socket (TcpSocket.orphan: its application closed it for good) closes when the record
 // takes over (tcp_done; no one is told when TIME_WAIT ends, as in Linux), so the socket and whatever
 // the application hung on it are free a minute earlier. A socket whose application did not orphan it
@@ -25,39 +27,41 @@ import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output
 import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
+const TS_OK = 1;
+const CLOSED = 2;
+/** The SACK blocks of the few records whose last ACK carried some. */
+const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
+
 
 /**
  * A connection in TIME_WAIT (struct tcp_timewait_sock): what `ss -t state time-wait` lists. Sequence
  * numbers and timestamps are kept as signed 32-bit values (small integers for V8), read back `>>> 0`.
+ * A record lives a minute, so every client connection's record outlives the young generation: its
+ * small fields are packed (ports, IP ID with window, flags; read through getters) and the rare SACK
+ * blocks sit in a side table, 15 fields in all.
  */
 export class TimeWaitSock {
-  state: 'TIME_WAIT' | 'CLOSED' = 'TIME_WAIT';
   readonly localAddr: Ipv4;
-  readonly localPort: number;
   readonly remoteAddr: Ipv4;
-  readonly remotePort: number;
+  /** localPort << 16 | remotePort. */
+  private readonly ports: number;
   readonly flowId: number;
   /** tw_snd_nxt and tw_rcv_nxt as on the wire (signed 32 bits). */
   readonly sndNxt32: number;
   readonly rcvNxt32: number;
-  /** inet_id: the IP ID of the next re-ACK. */
-  inetId: number;
-  readonly tsOk: boolean;
   /** tw_ts_recent and tw_ts_offset (signed 32 bits). */
   readonly tsRecent32: number;
   readonly tsOffset32: number;
-  /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
-  readonly sack: [number, number][] | null;
-  /**
-   * The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads), so
-   * tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and what
-   * the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
-   */
-  readonly window: number;
+  /** inet_id (the IP ID of the next re-ACK) << 16 | the window field of a re-ACK (see `window`). */
+  private idWin: number;
+  /** TS_OK | CLOSED. */
+  private bits: number;
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
   expiry: TimeNs;
-  /** The one pending timer event (at or before `expiry`), or null. */
+  /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
   timerEv: SimEvent | null = null;
+  /** After that, 2 × its index in the layer's expiry queue, + 1 in the background queue (-1: not queued). */
+  queued = -1;
   /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
   owner: TcpSocket | null = null;
 
@@ -66,25 +70,64 @@ export class TimeWaitSock {
     sk: TcpSocket,
   ) {
     this.localAddr = sk.localAddr;
-    this.localPort = sk.localPort;
     this.remoteAddr = sk.remoteAddr;
-    this.remotePort = sk.remotePort;
+    this.ports = (sk.localPort << 16) | sk.remotePort;
     this.flowId = sk.flowId;
     this.sndNxt32 = (sk.iss + sk.sndNxt) | 0;
     this.rcvNxt32 = (sk.irs + sk.rcvNxt) | 0;
-    this.inetId = sk.inetId;
-    this.tsOk = sk.tsOk;
     this.tsRecent32 = sk.tsRecent | 0;
     this.tsOffset32 = sk.tsOffset | 0;
-    this.sack = sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
+    // The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads),
+    // so tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and
+    // what the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
     const ws = sk.rcvWscale;
-    this.window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
+    const window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
+    this.idWin = (sk.inetId << 16) | window;
+    this.bits = sk.tsOk ? TS_OK : 0;
+    if (sk.sackOk && sk.ooo.length > 0) sackOf.set(this, sackBlocks(sk));
     this.expiry = sk.tailAt;
+  }
+
+  get state(): 'TIME_WAIT' | 'CLOSED' {
+    return this.bits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
+  }
+  get localPort(): number {
+    return this.ports >>> 16;
+  }
+  get remotePort(): number {
+    return this.ports & 0xffff;
+  }
+  get tsOk(): boolean {
+    return (this.bits & TS_OK) !== 0;
+  }
+  /** inet_id: the IP ID of the next re-ACK. */
+  get inetId(): number {
+    return this.idWin >>> 16;
+  }
+  /** The window field of a re-ACK (constant in TIME_WAIT). */
+  get window(): number {
+    return this.idWin & 0xffff;
+  }
+  /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
+  get sack(): [number, number][] | null {
+    return sackOf.get(this) ?? null;
+  }
+
+  /** Takes the IP ID for a re-ACK (inet_id++). */
+  nextId(): number {
+    const id = this.idWin >>> 16;
+    this.idWin = (((id + 1) & 0xffff) << 16) | (this.idWin & 0xffff);
+    return id;
+  }
+
+  /** Marks the record gone from the table. */
+  markClosed(): void {
+    this.bits |= CLOSED;
   }
 
   /** True once the record has gone from the table. */
   isClosed(): boolean {
-    return this.state === 'CLOSED';
+    return (this.bits & CLOSED) !== 0;
   }
 
   /** abort() of a TIME_WAIT socket: it goes at once, silently (nothing is sent in TIME_WAIT). */
@@ -156,23 +199,26 @@ export function twArrived(tw: TimeWaitSock, flags: number): void {
 function twSendAck(tw: TimeWaitSock): void {
   const now = tw.layer.stack.sim.now;
   const opts = establishedOptions(tw.tsOk, (Math.floor(now / MS) + tw.tsOffset32) >>> 0, tw.tsRecent32, tw.sack);
-  const id = tw.inetId;
-  tw.inetId = (id + 1) & 0xffff;
+  const id = tw.nextId();
   const pkt = tcpSegment(tw.localAddr, tw.remoteAddr, 0, id, tw.localPort, tw.remotePort, tw.sndNxt32 >>> 0, tw.rcvNxt32 >>> 0, TcpFlag.ACK, tw.window, opts, 0, null, tw.flowId, now);
   transmit(tw.layer, pkt);
 }
 
 /**
- * The record's timer (a socket's armTimer for its TIME_WAIT deadline): reschedule only when the
- * deadline is earlier than the pending event. The pending event is never later than `expiry` (an
- * expiry only moves later), so its time stands for the socket's timerAt here.
+ * The record's timer (a socket's armTimer for its TIME_WAIT deadline): nothing to do when the pending
+ * deadline (the inherited event's, or the record's place in the expiry queue) is not later than
+ * `expiry` (an expiry only moves later). Otherwise (the inherited event has fired) the record joins its
+ * layer's expiry queue with the sequence number an event scheduled now would get.
  */
 function twArm(tw: TimeWaitSock): void {
   const ev = tw.timerEv;
   if (ev !== null && tw.expiry >= ev.time) return;
+  if (tw.queued >= 0) return; // queued at its expiry then, which can only have moved later
   ev?.cancel();
+  tw.timerEv = null;
   const sim = tw.layer.stack.sim;
-  tw.timerEv = sim.scheduleAt(Math.max(tw.expiry, sim.now), twTimer, tw);
+  const bg = sim.backgroundNow;
+  queueOf(tw.layer, bg).push(tw, Math.max(tw.expiry, sim.now), sim.reserveSeq());
 }
 
 /** tw_timer_handler: TIME_WAIT is over (the record goes), or its expiry moved on (re-armed). */
@@ -186,14 +232,147 @@ export function twTimer(tw: TimeWaitSock): void {
 }
 
 /**
+ * The TIME_WAIT expiries of one layer (foreground or background ones): a binary min-heap of records
+ * keyed by the (time, seq) their own timer event would have had, and one scheduled event for its
+ * head. A minute of connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer
+ * wheel in Linux); each expiry still runs exactly where its own event would have run (same time, same
+ * sequence number: Simulator.reserveSeq), and counts as one executed event. Foreground and background
+ * records queue apart, so a run without a duration ends when it did (only foreground events keep it).
+ */
+class TwQueue {
+  private t = new Float64Array(16);
+  private s = new Float64Array(16);
+  private readonly recs: TimeWaitSock[] = [];
+  /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
+  private headEv: SimEvent | null = null;
+
+  constructor(
+    private readonly layer: TcpLayer,
+    private readonly background: boolean,
+  ) {}
+
+  push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    const i = this.recs.length;
+    if (i === this.t.length) {
+      const t = new Float64Array(2 * i);
+      const s = new Float64Array(2 * i);
+      t.set(this.t);
+      s.set(this.s);
+      this.t = t;
+      this.s = s;
+    }
+    this.recs.push(tw);
+    this.put(i, tw, time, seq);
+    this.up(i);
+    this.syncHead();
+  }
+
+  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
+  remove(tw: TimeWaitSock): void {
+    this.take(tw.queued >> 1);
+    this.syncHead();
+  }
+
+  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
+  static fire(q: TwQueue): void {
+    q.headEv = null;
+    const tw = q.recs[0]!;
+    q.take(0);
+    twTimer(tw);
+    q.syncHead();
+  }
+
+  private take(i: number): void {
+    this.recs[i]!.queued = -1;
+    const last = this.recs.pop()!;
+    const n = this.recs.length;
+    if (i < n) {
+      this.put(i, last, this.t[n]!, this.s[n]!);
+      this.up(i);
+      this.down(i);
+    }
+  }
+
+  private put(i: number, tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    this.recs[i] = tw;
+    this.t[i] = time;
+    this.s[i] = seq;
+    tw.queued = 2 * i + (this.background ? 1 : 0);
+  }
+
+  private less(i: number, j: number): boolean {
+    const ti = this.t[i]!;
+    const tj = this.t[j]!;
+    return ti < tj || (ti === tj && this.s[i]! < this.s[j]!);
+  }
+
+  private swap(i: number, j: number): void {
+    const ri = this.recs[i]!;
+    const ti = this.t[i]!;
+    const si = this.s[i]!;
+    this.put(i, this.recs[j]!, this.t[j]!, this.s[j]!);
+    this.put(j, ri, ti, si);
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const n = this.recs.length;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) return;
+      if (c + 1 < n && this.less(c + 1, c)) c++;
+      if (!this.less(c, i)) return;
+      this.swap(i, c);
+      i = c;
+    }
+  }
+
+  /** Keeps one event scheduled at the head's key (a new head, or none when empty). */
+  private syncHead(): void {
+    const ev = this.headEv;
+    if (this.recs.length === 0) {
+      ev?.cancel();
+      this.headEv = null;
+      return;
+    }
+    const t = this.t[0]!;
+    const s = this.s[0]!;
+    if (ev !== null && ev.time === t && ev.seq === s) return;
+    ev?.cancel();
+    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
+  }
+}
+
+/** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
+const queues = new WeakMap<TcpLayer, [TwQueue, TwQueue]>();
+
+function queueOf(layer: TcpLayer, background: boolean): TwQueue {
+  let q = queues.get(layer);
+  if (q === undefined) {
+    q = [new TwQueue(layer, false), new TwQueue(layer, true)];
+    queues.set(layer, q);
+  }
+  return q[background ? 1 : 0];
+}
+
+/**
  * inet_twsk_deschedule_put: the record leaves the table now (RST, reuse, reopen, expiry, abort); its
  * owner, if any, closes as a socket in TIME_WAIT did (tcp_done: `err` first, then onClose).
  */
 export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
-  if (tw.state === 'CLOSED') return;
-  tw.state = 'CLOSED';
+  if (tw.isClosed()) return;
+  tw.markClosed();
   tw.timerEv?.cancel();
   tw.timerEv = null;
+  if (tw.queued >= 0) queueOf(tw.layer, (tw.queued & 1) === 1).remove(tw);
   tw.layer.unhash(tw);
   const sk = tw.owner;
   if (sk === null) return;
