@@ -84,10 +84,10 @@ function child(mode: Mode): string {
       });
   if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
-    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY: the ring's shape and the bytes between two
-    // fdatasync calls, for trying other sizes (default: PcapngWriter's).
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE: the ring's shape, the bytes
+    // between two fdatasync calls and the writer thread's output buffer (bytes per write(2)), for trying other sizes (default: PcapngWriter's).
     const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
-    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}) };
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const gate = mode === 'filter' ? new CaptureGate(w, compileCaptureFilter('udp dst port 9')) : null;

@@ -124,6 +124,11 @@ async function run() {
     stat[4] += performance.now() - tc;
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
+    // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
+    // would not run: no next sync starts, and finish()'s fsync (which the simulation waits for) is left
+    // with up to everything written since (session 22: runs with 2 syncs for 224 MB, an 80–90 ms final
+    // fsync). One turn per chunk while a sync is out lets it end and the next one start.
+    if (syncing !== null) await new Promise((turned) => setImmediate(turned));
   }
   if (Atomics.load(ctrl, ${COMMAND}) === 1) {
     ex.flush();

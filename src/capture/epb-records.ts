@@ -82,8 +82,7 @@ const enum K {
   COPY_BYTES = 16,
 }
 
-// What other modules use: the record types pcapng.ts and the tests pick by, the COPY record's size,
-// and the layout handed to the expander.
+// What other modules use: the record types pcapng.ts and the tests pick by, COPY's size, the layout.
 export const R_VERBATIM = K.R_VERBATIM;
 export const R_UDP = K.R_UDP;
 export const R_TCP = K.R_TCP;
@@ -161,9 +160,9 @@ export function fastKind(pkt: Packet): number {
  * Writes a fast record (capture/epb-records) for `pkt` into the ring: its fields, TCP options encoded,
  * the payload bytes present; short when it can be (see LAYOUT). `len` is the frame's length. Returns the
  * record's offset in the current chunk, or −1 when it would not fit in a chunk (then the caller
- * serializes). The caller counts the packet.
+ * serializes). The caller counts the packet and sets its time (setRecordTime).
  */
-export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, timeNs: number, pkt: Packet, snap: number, len: number): number {
+export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, pkt: Packet, snap: number, len: number): number {
   const p = pkt.payload;
   const payLen = pkt.payloadLength;
   const nb = p === null ? 0 : p.length < payLen ? p.length : payLen;
@@ -177,7 +176,7 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
     if (size > r.slotSize) return -1;
     const o = r.record(size);
     const w = (r.slotBase + o) >> 2;
-    writeHeader(r.i32, r.f64, w, kind | (nb !== 0 ? K.B_BYTES : 0) | (payLen << K.PAYLEN_SHIFT), ifId, timeNs, pkt, 0);
+    writeHeader(r.i32, r.f64, w, kind | (nb !== 0 ? K.B_BYTES : 0) | (payLen << K.PAYLEN_SHIFT), ifId, pkt, 0);
     if (nb > 0) copyBytes(r.u8, r.slotBase + o + K.SHORT_BYTES, p!, nb);
     r.pos = o + size;
     r.outBytes += 32 + ((len + 3) & ~3);
@@ -212,7 +211,7 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
     given |= 2;
     i32[w + K.X_L4SUM] = l4sum;
   }
-  writeHeader(i32, r.f64, w, kind | K.B_EXT | (payLen << K.PAYLEN_SHIFT), ifId, timeNs, pkt, given);
+  writeHeader(i32, r.f64, w, kind | K.B_EXT | (payLen << K.PAYLEN_SHIFT), ifId, pkt, given);
   if (nb > 0) copyBytes(r.u8, r.slotBase + o + K.EXT_BYTES + opt, p!, nb);
   r.pos = o + size;
   const cap = len <= snap ? len : snap;
@@ -220,13 +219,17 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, t
   return o;
 }
 
+/** The time of the fast record at `o` in the chunk: not an argument of writeFastRecord, which V8 does not inline (a double argument is boxed per call). */
+export function setRecordTime(r: AsyncChunkSink, o: number, timeNs: number): void {
+  r.f64[(((r.slotBase + o) >> 2) + K.F_TIME) >> 1] = timeNs;
+}
+
 /** The short header's words (F_*) of the fast record at word w; `w0` its word 0, `given` the checksums given (F_FF_PROTO's top byte). */
-function writeHeader(i32: Int32Array, f64: Float64Array, w: number, w0: number, ifId: number, timeNs: number, pkt: Packet, given: number): void {
+function writeHeader(i32: Int32Array, f64: Float64Array, w: number, w0: number, ifId: number, pkt: Packet, given: number): void {
   const eth = pkt.eth!;
   const ip = pkt.ip!;
   i32[w] = w0;
   i32[w + K.F_IF] = ifId;
-  f64[(w + K.F_TIME) >> 1] = timeNs;
   f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
   f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
   i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);

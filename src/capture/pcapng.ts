@@ -29,7 +29,7 @@ import type { Packet } from '../packet/packet.js';
 import { serializeFrame, writeFrame } from '../packet/serialize.js';
 import { AsyncChunkSink } from './async-sink.js';
 import { AtomicFile } from './atomic.js';
-import { COPY_BYTES, fastKind, R_TCP, writeCopyRecord, writeFastRecord } from './epb-records.js';
+import { COPY_BYTES, fastKind, R_TCP, setRecordTime, writeCopyRecord, writeFastRecord } from './epb-records.js';
 import { FrameMemo, LINK_NONE, LINK_SAVE } from './frame-memo.js';
 import { RingPoint, WriterPoint, type CaptureGate, type Clock } from './point.js';
 
@@ -171,6 +171,8 @@ export class PcapngWriter implements CaptureWriter {
   private scratch: Uint8Array = new Uint8Array(0);
   private readonly memo = new FrameMemo();
   private readonly ifNames: string[] = [];
+  /** writePacketRecord's time as a Clock, for the ring's writers (see ringOut). */
+  private readonly tapClock = { now: 0 };
   packetCount = 0;
 
   /**
@@ -321,20 +323,22 @@ export class PcapngWriter implements CaptureWriter {
    * the stream of chunks: 2 × word + 1 for a fast record, + 0 for frame bytes serialized here.
    */
   private writeToRing(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, link: number, snap: number): void {
-    if (link >= 0) this.ringArrive(r, ifId, timeNs, pkt, snap, this.memo.tag(link));
-    else this.ringOut(r, ifId, timeNs, pkt, snap, link === LINK_SAVE ? this.memo.tag(ifId) : 0);
+    const clock = this.tapClock;
+    clock.now = timeNs;
+    if (link >= 0) this.ringArrive(r, ifId, clock, pkt, snap, this.memo.tag(link));
+    else this.ringOut(r, ifId, clock, pkt, snap, link === LINK_SAVE ? this.memo.tag(ifId) : 0);
   }
 
   /**
    * An arrival into the ring: a COPY record when it carries `peerTag` (its departure on the wire peer
    * was marked, capture/frame-memo) and that departure can be copied, else the frame itself.
    */
-  ringArrive(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number, peerTag: number): void {
+  ringArrive(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number, peerTag: number): void {
     if (pkt.capTag === peerTag) {
       pkt.capTag = 0;
-      if (this.ringCopy(r, ifId, timeNs, pkt, snap)) return;
+      if (this.ringCopy(r, ifId, clock, pkt, snap)) return;
     }
-    this.ringOut(r, ifId, timeNs, pkt, snap, 0);
+    this.ringOut(r, ifId, clock, pkt, snap, 0);
   }
 
   /**
@@ -342,7 +346,7 @@ export class PcapngWriter implements CaptureWriter {
    * when that departure is in the current chunk and the record fits there; false otherwise (the caller
    * writes the frame).
    */
-  private ringCopy(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number): boolean {
+  private ringCopy(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number): boolean {
     const kept = pkt.capAt;
     const src = (kept - (kept & 1)) * 2 - r.chunkStart;
     const len = pkt.capLen;
@@ -353,19 +357,25 @@ export class PcapngWriter implements CaptureWriter {
       if ((kept & 1) === 0) memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);
       else memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
     } else memo.hits++;
-    writeCopyRecord(r, ifId, timeNs, src, (kept & 1) === 0, len);
+    writeCopyRecord(r, ifId, clock.now, src, (kept & 1) === 0, len);
     this.packetCount++;
     return true;
   }
 
-  /** A frame into the ring: a fast record, or serialized here (VERBATIM). `tag` ≠ 0: mark it for the peer's arrival. */
-  ringOut(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, snap: number, tag: number): void {
+  /**
+   * A frame into the ring: a fast record, or serialized here (VERBATIM). `tag` ≠ 0: mark it for the peer's
+   * arrival. The time comes as the clock and goes into the record here, not as an argument of
+   * writeFastRecord (which V8 does not inline): a simulated time past 2^30 ns is a heap number, and a
+   * double passed to a call not inlined is boxed anew each time (16 bytes per departure, session 22).
+   */
+  ringOut(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number, tag: number): void {
     const kind = fastKind(pkt);
     // frameLength, short for the kinds whose length is 14 + 20 + 8 + payload.
     const len = kind !== 0 && kind !== R_TCP ? 42 + pkt.payloadLength : frameLength(pkt);
     if (kind !== 0) {
-      const o = writeFastRecord(r, kind, ifId, timeNs, pkt, snap, len);
+      const o = writeFastRecord(r, kind, ifId, pkt, snap, len);
       if (o >= 0) {
+        setRecordTime(r, o, clock.now);
         this.packetCount++;
         if (tag !== 0) {
           pkt.capTag = tag;
@@ -376,7 +386,7 @@ export class PcapngWriter implements CaptureWriter {
         return;
       }
     }
-    const at = this.beginEpb(ifId, timeNs, len <= snap ? len : snap, len);
+    const at = this.beginEpb(ifId, clock.now, len <= snap ? len : snap, len);
     if (len > snap) {
       this.writeCut(pkt, r.buf, at, len, snap);
       return;

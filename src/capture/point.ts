@@ -90,9 +90,9 @@ export class RingPoint implements FrameHook<Packet> {
     this.peerTag = peer >= 0 ? memo.tag(peer) : -1;
   }
   departed(pkt: Packet): void {
-    if (this.gate === null || this.gate.pass(pkt)) this.w.ringOut(this.r, this.ifId, this.clock.now, pkt, this.snap, this.saveTag);
+    if (this.gate === null || this.gate.pass(pkt)) this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
   }
   arrived(pkt: Packet): void {
-    if (this.gate === null || this.gate.pass(pkt)) this.w.ringArrive(this.r, this.ifId, this.clock.now, pkt, this.snap, this.peerTag);
+    if (this.gate === null || this.gate.pass(pkt)) this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
   }
 }

@@ -209,6 +209,27 @@ describe('capture records (capture/epb-records)', () => {
     expect(write('nonzero-inline.pcapng', { slotSize: 1 << 20 }).equals(want)).toBe(true);
   });
 
+  it('checksums whose unfolded sum passes 32 bits (a large payload of 0xff bytes) are the serializer\'s', () => {
+    // 200,000 bytes of 0xff sum to 100,000 × 0xffff ≈ 6.6e9 before folding: the expander's fold must take
+    // a sum past 2^32 as well as the 32-bit integer carries it uses for every ordinary frame.
+    const write = (file: string, opts: Opts): Buffer => {
+      const w = new PcapngWriter(join(dir, file), opts);
+      w.addInterface('a/eth0');
+      let t = 0;
+      for (const n of [200_000, 131_073, 70_000, 9]) {
+        const udp = udpFrame(53, new Uint8Array(n).fill(0xff));
+        const tcp = tcpSynFrame();
+        tcp.payload = new Uint8Array(n).fill(0xff);
+        tcp.payloadLength = n;
+        for (const p of [udp, fillLengths(tcp)]) w.writePacketRecord(0, (t += 10), p, LINK_NONE);
+      }
+      w.close();
+      return readFileSync(join(dir, file));
+    };
+    const want = write('bigsum-sync.pcapng', { sync: true });
+    expect(write('bigsum-thread.pcapng', { startAt: 4096 }).equals(want)).toBe(true);
+  });
+
   it('a plain UDP or ICMP departure takes a 64-byte record and its copied arrival 16 bytes; the others the extended record', () => {
     const sizes: number[] = [];
     const w = new PcapngWriter(join(dir, 'sizes.pcapng'), {});
