@@ -38,7 +38,7 @@ export class Simulator {
   get eventsExecuted(): number {
     return this._events;
   }
-  /** Events waiting, with cancelled ones not yet dropped (a timer in a wheel slot not yet opened leaves at cancel). */
+  /** Events waiting, with cancelled ones not yet dropped (a timer in a wheel slot not yet opened leaves at cancel). A queue that keeps many expiries behind one event (TCP TIME_WAIT) counts as that one event. */
   get pending(): number {
     return this.sched.size;
   }

@@ -278,8 +278,13 @@ class TwQueue {
     q.headEv = null;
     const tw = q.recs[0]!;
     q.take(0);
-    twTimer(tw);
-    q.syncHead();
+    // The next head is scheduled even when an owner's callback throws: with one event per record the
+    // other records would still expire when the run is resumed.
+    try {
+      twTimer(tw);
+    } finally {
+      q.syncHead();
+    }
   }
 
   private take(i: number): void {
