@@ -183,7 +183,6 @@ export class VxlanDevice extends NetDevice {
     outer.inner = inner;
     outer.udp.length = 8 + 8 + len;
     outer.flowId = inner.flowId;
-    outer.sentAt = inner.sentAt;
     this.l3.ipLocalOut(outer);
   }
 

@@ -3,7 +3,6 @@
 // metadata the kernel keeps beside an skb (mark, conntrack, devices). Bytes are produced only where a
 // capture point records the packet (packet/serialize), so each interface shows the headers as they
 // are there: after NAT, after TTL decrement, with or without encapsulation.
-import { TIME_ZERO, type TimeNs } from '../core/time.js';
 import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpHeader, VxlanHeader } from '../wire/types.js';
 
 let nextUid = 1;
@@ -53,8 +52,6 @@ export class Packet {
   brPrerouted = false;
   /** Flow id of the application flow that sent the packet, for statistics (0 = none). */
   flowId = 0;
-  /** Time (ns) the application handed the packet down, for latency statistics. */
-  sentAt: TimeNs = TIME_ZERO;
   /**
    * A bit netem flipped (corrupt), counted from the first bit of the IP header (−1: none). The records
    * stay as sent; serialize flips the bit after computing every checksum, so the capture shows the
@@ -89,7 +86,6 @@ export class Packet {
     p.ct = this.ct;
     p.ctDir = this.ctDir;
     p.flowId = this.flowId;
-    p.sentAt = this.sentAt;
     p.corruptBit = this.corruptBit;
     return p;
   }

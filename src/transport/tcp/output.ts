@@ -6,7 +6,6 @@
 // Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
 import { Packet } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
-import type { TimeNs } from '../../core/time.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
 import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
@@ -37,7 +36,6 @@ export function tcpSegment(
   len: number,
   payload: Uint8Array | null,
   flowId: number,
-  sentAt: TimeNs,
 ): Packet {
   const pkt = new Packet();
   pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
@@ -45,7 +43,6 @@ export function tcpSegment(
   pkt.payloadLength = len;
   pkt.payload = payload;
   pkt.flowId = flowId;
-  pkt.sentAt = sentAt;
   return pkt;
 }
 
@@ -57,7 +54,7 @@ export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: numb
   const id = synAck ? 0 : sk.inetId;
   if (!synAck) sk.inetId = (sk.inetId + 1) & 0xffff;
   const ack = flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0;
-  return tcpSegment(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, (sk.iss + seq) >>> 0, ack, flags, window, options, len, payload, sk.flowId, sk.sim.now);
+  return tcpSegment(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, (sk.iss + seq) >>> 0, ack, flags, window, options, len, payload, sk.flowId);
 }
 
 /** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */
