@@ -67,6 +67,36 @@ export class Packet {
   capAt = 0;
   capLen = 0;
 
+  /**
+   * Makes this packet what `new Packet()` makes at this point (the next uid, every field as initialised
+   * above), for a sender that recycles packets nothing else can hold (link/vxlan's outer packets).
+   * Every field of the class is set here: test/packet/packet-renew checks it against a new Packet.
+   */
+  renew(): void {
+    this.uid = nextUid++;
+    this.eth = null;
+    this.arp = null;
+    this.ip = null;
+    this.icmp = null;
+    this.udp = null;
+    this.tcp = null;
+    this.vxlan = null;
+    this.inner = null;
+    this.payloadLength = 0;
+    this.payload = null;
+    this.fragOf = null;
+    this.fragList = null;
+    this.mark = 0;
+    this.ct = null;
+    this.ctDir = 0;
+    this.brPrerouted = false;
+    this.flowId = 0;
+    this.corruptBit = -1;
+    this.capTag = 0;
+    this.capAt = 0;
+    this.capLen = 0;
+  }
+
   /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
   clone(): Packet {
     const p = new Packet();
