@@ -15,7 +15,7 @@
 import type { Simulator } from '../core/simulator.js';
 import { traceEverSubscribed } from '../core/trace.js';
 import { skbLength } from '../packet/length.js';
-import { Packet } from '../packet/packet.js';
+import { Packet, packetRecyclingAllowed } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
 import { IPV4_DEFAULT_TTL, ipv4Header } from '../wire/ipv4.js';
 import { NetDevice } from './device.js';
@@ -150,16 +150,6 @@ class OuterHeader implements VxlanHeader {
 /** Outer packets a device keeps for reuse (more would only sit there: H1 holds a handful). */
 const SPARE_MAX = 64;
 
-/**
- * Lets these devices recycle their outer packets (see VxlanDevice.recycle). For a world builder that
- * knows nothing in the world keeps a packet after its flight: no netfilter cost model (its walk is
- * remembered by packet identity, netfilter walkPkt) and no frame hook that stores packets. Trace
- * subscribers (taps, hops, drops) are checked at each release (traceEverSubscribed).
- */
-export function recycleOuterPackets(devices: Iterable<NetDevice>): void {
-  for (const d of devices) if (d instanceof VxlanDevice) d.recycle = true;
-}
-
 const PORT_MIN = 32768;
 const PORT_MAX = 61000;
 
@@ -179,14 +169,15 @@ export class VxlanDevice extends NetDevice {
   /**
    * Ownership rule for outer packets: an outer packet lives from this device's xmit to the
    * encapReceive of the VTEP it reaches; the only holders on the way are the events carrying it
-   * (veth, channel, netem, the neighbour queue), each done before it arrives. When `recycle` is set
-   * (recycleOuterPackets) and no trace ever had a subscriber, the receiving device keeps the packet and
+   * (veth, channel, netem, the neighbour queue), each done before it arrives. When the world allows it
+   * (packet/packet.ts allowPacketRecycling: `recycle`, asked at the first release unless set) and no
+   * trace ever had a subscriber, the receiving device keeps the packet and
    * its IP and UDP records in `spare` and its next xmit renews them instead of allocating (4 objects per
    * encapsulated frame: ~11 % of H1's allocation). Never recycled: a packet that was cut into fragments
    * or reassembled (fragments point at it; a reassembled one has a plain header record), clones, and
    * any outer a test built by hand. A renewed packet takes the next uid, as `new Packet()` would.
    */
-  recycle = false;
+  recycle: boolean | null = null;
   private readonly spare: Packet[] = [];
 
   constructor(
@@ -271,7 +262,7 @@ export class VxlanDevice extends NetDevice {
     }
     this.receive(inner, skbLength(inner));
     // The inner frame went on (or ended) synchronously: the outer packet is done (see `recycle`).
-    if (this.recycle && outer.vxlan instanceof OuterHeader && outer.fragList === null && outer.ip !== null && outer.udp !== null && this.spare.length < SPARE_MAX && !traceEverSubscribed()) {
+    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.vxlan instanceof OuterHeader && outer.fragList === null && outer.ip !== null && outer.udp !== null && this.spare.length < SPARE_MAX && !traceEverSubscribed()) {
       outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
       outer.eth = null;

@@ -125,3 +125,51 @@ export class Packet {
 export function resetPacketUids(): void {
   nextUid = 1;
 }
+
+// --- Recycling (ownership rule) ---
+// A packet lives from its sender to where it ends: a socket's layer, a decapsulating VXLAN device, a
+// drop. On the way only the events that carry it hold it, each done before it arrives. Three things
+// can keep a packet beyond that, and recycling is off while any can: a trace subscriber (taps, hops,
+// drops: traceEverSubscribed, process-wide and sticky), the netfilter cost model (it remembers the
+// packet it is walking by identity, Netfilter.walkPkt: the world builder allows recycling only
+// without it), and a packet cut into fragments or reassembled (fragments point at their datagram).
+// Clones are new packets. A recycled packet is renewed (Packet.renew) before its next use.
+
+const recyclingWorlds = new WeakSet<object>();
+
+/**
+ * The builder of the world whose simulator is `sim` says nothing in it keeps a packet after its flight
+ * (no cost model, no frame hook that stores packets): its ends may give packets back for reuse.
+ */
+export function allowPacketRecycling(sim: object): void {
+  recyclingWorlds.add(sim);
+}
+
+/** Whether allowPacketRecycling was called for `sim` (a trace subscriber is checked apart: traceEverSubscribed). */
+export function packetRecyclingAllowed(sim: object): boolean {
+  return recyclingWorlds.has(sim);
+}
+
+/** TCP segments given back where they ended (net/ip-input), for transport/tcp's next segments. */
+const spareSegments: Packet[] = [];
+/** More would only sit there: H1 keeps a few dozen in flight. */
+const SPARE_SEGMENTS_MAX = 256;
+
+/**
+ * A TCP segment that ended at its socket's layer, given back by the caller that delivered it (after
+ * every reader of it returned). Only a segment with its own IP and TCP records, not a fragment or a
+ * reassembled datagram. Its references are dropped at once (the spare list keeps no frame, payload or
+ * conntrack entry alive).
+ */
+export function releaseSegment(pkt: Packet): void {
+  if (spareSegments.length >= SPARE_SEGMENTS_MAX || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
+  pkt.payload = null;
+  pkt.ct = null;
+  pkt.eth = null;
+  spareSegments.push(pkt);
+}
+
+/** A spare TCP segment (its IP and TCP records still attached, to be rewritten whole), or null. */
+export function takeSegment(): Packet | null {
+  return spareSegments.length > 0 ? spareSegments.pop()! : null;
+}

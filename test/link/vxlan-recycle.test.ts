@@ -1,8 +1,9 @@
-// link/vxlan's outer packet recycling (VxlanDevice.recycle): a decapsulating device keeps the outer
-// packet it received and renews it for its next encapsulation, only for outer packets a VxlanDevice
-// built, never cloned, reassembled or hand-made ones, and never once a trace had a subscriber. The
-// renewed packet equals a new one (Packet.renew). A scenario's capture and stats are the same with
-// and without recycling.
+// Packet recycling (the ownership rule in packet/packet.ts): a decapsulating VXLAN device keeps the
+// outer packet it received and renews it for its next encapsulation, only for outer packets a
+// VxlanDevice built, never cloned, reassembled or hand-made ones, and never once a trace had a
+// subscriber; a TCP segment given back where it ended is transport/tcp's next segment. A renewed
+// packet equals a new one (Packet.renew). A scenario's capture and stats are the same with and
+// without recycling.
 //
 // The order of the tests matters: the last one subscribes to a trace, which stops recycling for the
 // rest of this file's process (traceEverSubscribed).
@@ -13,7 +14,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { TraceSource } from '../../src/core/trace.js';
 import { VxlanDevice, type L3Output, type UdpTunnelHost } from '../../src/link/vxlan.js';
-import { Packet } from '../../src/packet/packet.js';
+import { Packet, packetRecyclingAllowed, releaseSegment } from '../../src/packet/packet.js';
+import { tcpSegment } from '../../src/transport/tcp/output.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
@@ -124,8 +126,12 @@ describe('VxlanDevice.recycle', () => {
       const world = buildWorld(loaded, 3);
       const vx = world.devices.filter((d): d is VxlanDevice => d instanceof VxlanDevice);
       expect(vx.length).toBeGreaterThan(0);
-      for (const d of vx) expect(d.recycle).toBe(true); // (buildWorld turns it on: no cost model here)
-      for (const d of vx) d.recycle = recycle;
+      expect(packetRecyclingAllowed(world.sim)).toBe(true); // (buildWorld allows it: no cost model here)
+      // Off: the VXLAN devices and every namespace (TCP segments) told not to, before they would ask.
+      if (!recycle) {
+        for (const d of vx) d.recycle = false;
+        for (const ns of world.namespaces.values()) ns.recycle = false;
+      }
       const renew = vi.spyOn(Packet.prototype, 'renew');
       const dir = mkdtempSync(join(tmpdir(), 'podwire-vxlan-recycle-'));
       const res = runWorld(world, { outDir: dir, format: 'pcapng', snaplen: loaded.scenario.spec.capture.snaplen });
@@ -133,12 +139,32 @@ describe('VxlanDevice.recycle', () => {
       renew.mockRestore();
       return { capture: readFileSync(res.files.capture), stats: readFileSync(res.files.stats), renewed };
     };
+    const off = run(false); // (first: the spare lists are empty still)
     const on = run(true);
-    const off = run(false);
-    expect(on.renewed).toBeGreaterThan(100);
+    expect(on.renewed).toBeGreaterThan(1000);
     expect(off.renewed).toBe(0);
     expect(on.capture.equals(off.capture)).toBe(true);
     expect(on.stats.equals(off.stats)).toBe(true);
+  });
+
+  it('a TCP segment given back is the next segment, equal to a new one (transport/tcp tcpSegment)', () => {
+    const opts = [{ kind: 'nop' as const }];
+    const args = (seq: number) => [0x0a000001, 0x0a000002, 0, 7, 40000, 80, seq, 5, 0x10, 502, opts, 10, null, 3] as const;
+    const first = tcpSegment(...args(100));
+    first.ip!.ttl = 61; // (as forwarding and NAT leave it)
+    first.ip!.dst = 0x0a000009;
+    first.eth = { dst: 1, src: 2, etherType: 0x800 };
+    releaseSegment(first);
+    const again = tcpSegment(...args(200));
+    expect(again).toBe(first);
+    const fresh = tcpSegment(...args(200));
+    expect(fresh).not.toBe(first);
+    expect(fields(again)).toEqual(fields(fresh));
+    // Fragments and reassembled datagrams are never taken.
+    const frag = tcpSegment(...args(300));
+    frag.fragList = [100, 100];
+    releaseSegment(frag);
+    expect(tcpSegment(...args(300))).not.toBe(frag);
   });
 
   // Last: a subscription stops recycling for the rest of the process.

@@ -4,7 +4,7 @@
 // Mirrors net/ipv4/tcp_output.c (tcp_transmit_skb, __tcp_select_window, tcp_write_xmit,
 // tcp_cwnd_restart, tcp_retransmit_skb, tcp_xmit_retransmit_queue, tcp_send_ack) and gVisor tcp/snd.go.
 // Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
-import { Packet } from '../../packet/packet.js';
+import { Packet, takeSegment } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
@@ -22,6 +22,57 @@ import { armTimer, currentRto } from './timers.js';
  * `window` the raw field value.
  */
 export function tcpSegment(
+  src: Ipv4,
+  dst: Ipv4,
+  tos: number,
+  id: number,
+  srcPort: number,
+  dstPort: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  options: TcpHeader['options'],
+  len: number,
+  payload: Uint8Array | null,
+  flowId: number,
+): Packet {
+  const pkt = takeSegment();
+  if (pkt === null) return newSegment(src, dst, tos, id, srcPort, dstPort, seq, ack, flags, window, options, len, payload, flowId);
+  // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records rewritten whole.
+  const ip = pkt.ip!;
+  const tcp = pkt.tcp!;
+  pkt.renew();
+  ip.tos = tos;
+  ip.totalLength = 0;
+  ip.id = id;
+  ip.flags = IP_DF;
+  ip.fragOffset = 0;
+  ip.ttl = 64;
+  ip.protocol = IpProto.TCP;
+  ip.checksum = null;
+  ip.src = src;
+  ip.dst = dst;
+  ip.options = null;
+  tcp.srcPort = srcPort;
+  tcp.dstPort = dstPort;
+  tcp.seq = seq;
+  tcp.ack = ack;
+  tcp.flags = flags;
+  tcp.window = window;
+  tcp.checksum = null;
+  tcp.urgent = 0;
+  tcp.options = options;
+  pkt.ip = ip;
+  pkt.tcp = tcp;
+  pkt.payloadLength = len;
+  pkt.payload = payload;
+  pkt.flowId = flowId;
+  return pkt;
+}
+
+/** tcpSegment's packet when there is no spare one: new records (the same values as above). */
+function newSegment(
   src: Ipv4,
   dst: Ipv4,
   tos: number,
