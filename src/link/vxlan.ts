@@ -147,7 +147,12 @@ class OuterHeader implements VxlanHeader {
   }
 }
 
-/** Outer packets a device keeps for reuse (more would only sit there: H1 holds a handful). */
+/**
+ * Outer packets given back by decapsulating devices, for any device's next encapsulation: one list
+ * for all, last in first out, so the packet reused is the one last touched (a list per device would
+ * hand a node of a thousand a packet gone cold since its last frame). More would only sit there.
+ */
+const spare: Packet[] = [];
 const SPARE_MAX = 64;
 
 const PORT_MIN = 32768;
@@ -171,14 +176,13 @@ export class VxlanDevice extends NetDevice {
    * encapReceive of the VTEP it reaches; the only holders on the way are the events carrying it
    * (veth, channel, netem, the neighbour queue), each done before it arrives. When the world allows it
    * (packet/packet.ts allowPacketRecycling: `recycle`, asked at the first release unless set) and no
-   * trace ever had a subscriber, the receiving device keeps the packet and
-   * its IP and UDP records in `spare` and its next xmit renews them instead of allocating (4 objects per
+   * trace ever had a subscriber, the receiving device gives the packet with its IP and UDP records
+   * back (`spare`) and the next xmit renews them instead of allocating (4 objects per
    * encapsulated frame: ~11 % of H1's allocation). Never recycled: a packet that was cut into fragments
    * or reassembled (fragments point at it; a reassembled one has a plain header record), clones, and
    * any outer a test built by hand. A renewed packet takes the next uid, as `new Packet()` would.
    */
   recycle: boolean | null = null;
-  private readonly spare: Packet[] = [];
 
   constructor(
     sim: Simulator,
@@ -211,7 +215,7 @@ export class VxlanDevice extends NetDevice {
       return this.drop(inner, 'no-carrier');
     }
     this.noteTx(inner, len);
-    const outer = this.spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
+    const outer = spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
     outer.vxlan = this.header;
     outer.inner = inner;
     outer.flowId = inner.flowId;
@@ -227,7 +231,7 @@ export class VxlanDevice extends NetDevice {
 
   /** A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP records rewritten. */
   private renewOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
-    const outer = this.spare.pop()!;
+    const outer = spare.pop()!;
     const ip = outer.ip!;
     const udp = outer.udp!;
     outer.renew();
@@ -262,11 +266,11 @@ export class VxlanDevice extends NetDevice {
     }
     this.receive(inner, skbLength(inner));
     // The inner frame went on (or ended) synchronously: the outer packet is done (see `recycle`).
-    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.vxlan instanceof OuterHeader && outer.fragList === null && outer.ip !== null && outer.udp !== null && this.spare.length < SPARE_MAX && !traceEverSubscribed()) {
+    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.vxlan instanceof OuterHeader && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
       outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
       outer.eth = null;
-      this.spare.push(outer);
+      spare.push(outer);
     }
   }
 

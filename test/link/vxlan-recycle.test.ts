@@ -1,5 +1,5 @@
-// Packet recycling (the ownership rule in packet/packet.ts): a decapsulating VXLAN device keeps the
-// outer packet it received and renews it for its next encapsulation, only for outer packets a
+// Packet recycling (the ownership rule in packet/packet.ts): a decapsulating VXLAN device gives the
+// outer packet it received back and the next encapsulation renews it, only for outer packets a
 // VxlanDevice built, never cloned, reassembled or hand-made ones, and never once a trace had a
 // subscriber; a TCP segment given back where it ended is transport/tcp's next segment. A renewed
 // packet equals a new one (Packet.renew). A scenario's capture and stats are the same with and
@@ -77,7 +77,7 @@ describe('Packet.renew', () => {
 });
 
 describe('VxlanDevice.recycle', () => {
-  it('a received outer packet is renewed for the receiving device\'s next encapsulation, equal to a new one', () => {
+  it('a received outer packet is renewed for the next encapsulation, equal to a new one', () => {
     const { a, b, ha, hb, got } = pair(true);
     a.xmit(udpEthFrame(A_MAC, B_MAC, 64, 7));
     const outer = ha.sent[0]!;
