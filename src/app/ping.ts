@@ -63,7 +63,6 @@ export class PingApp {
     pkt.payload = pingData(o.size, now);
     pkt.payloadLength = o.size;
     pkt.flowId = o.flowId;
-    pkt.sentAt = now;
     this.book.sent(seq);
     if (!this.ns.ipLocalOut(pkt)) this.book.failed(seq, 'no-route');
     if (seq < o.count) this.ns.sim.schedule(o.intervalNs, pingSend, this);

@@ -15,6 +15,15 @@ export interface FrameHook<P> {
   arrived(p: P): void;
 }
 
+let subscribed = false;
+/**
+ * True once any source in this process got a subscriber: a subscriber may keep what it was handed
+ * (a packet, say), so whoever recycles objects it passed through a source checks this first.
+ */
+export function traceEverSubscribed(): boolean {
+  return subscribed;
+}
+
 /** A list of subscribers called in subscription order. */
 export class TraceSource<A extends unknown[]> {
   private sinks: ((...args: A) => void)[] = [];
@@ -23,6 +32,7 @@ export class TraceSource<A extends unknown[]> {
   connect(sink: (...args: A) => void): () => void {
     this.sinks.push(sink);
     this.any = true;
+    subscribed = true;
     return () => {
       this.sinks = this.sinks.filter((s) => s !== sink);
       this.any = this.sinks.length > 0;

@@ -63,7 +63,6 @@ function icmpEcho(ns: Namespace, req: Packet): void {
   rep.payloadLength = req.payloadLength;
   rep.payload = req.payload;
   rep.flowId = req.flowId;
-  rep.sentAt = req.sentAt;
   ipLocalOut(ns, rep);
 }
 

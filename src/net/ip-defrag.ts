@@ -116,7 +116,6 @@ function ipFragReasm(ns: Namespace, q: FragQueue, into: Packet): void {
     into.payloadLength = w.payloadLength;
     into.payload = w.payload;
     into.flowId = w.flowId;
-    into.sentAt = w.sentAt;
   } else {
     into.payloadLength = q.len;
     into.payload = null;

@@ -72,7 +72,6 @@ export function ipDoFragment(pkt: Packet, mtu: number): Packet[] {
     f.ct = pkt.ct;
     f.ctDir = pkt.ctDir;
     f.flowId = pkt.flowId;
-    f.sentAt = pkt.sentAt;
     out.push(f);
     off += len;
   }

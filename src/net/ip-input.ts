@@ -14,7 +14,7 @@
 import type { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
-import type { Packet } from '../packet/packet.js';
+import { releaseSegment, type Packet } from '../packet/packet.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { isMulticastMac } from '../wire/mac.js';
 import { EtherType, IcmpType, IcmpUnreachCode, IpProto } from '../wire/types.js';
@@ -123,6 +123,9 @@ function ipLocalDeliverFinish(ns: Namespace, pkt: Packet): void {
   const rx = ns.protocols[proto];
   if (rx === undefined) return noReceiver(ns, pkt, proto);
   rx.receive(pkt);
+  // The segment ended at its socket's layer and every reader of it returned: give it back for the
+  // next segment (packet/packet.ts, the ownership rule).
+  if (proto === IpProto.TCP && ns.recyclesPackets()) releaseSegment(pkt);
 }
 
 /**

@@ -19,14 +19,14 @@
 // veth shows), ICMP redirects, rp_filter, multicast routing, policy routing.
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
-import { TraceSource } from '../core/trace.js';
+import { TraceSource, traceEverSubscribed } from '../core/trace.js';
 import type { BridgeNetfilter } from '../link/bridge.js';
 import { NetDevice, type RxHandler } from '../link/device.js';
 import { LoopbackDevice } from '../link/loopback.js';
 import type { UdpTunnelHost } from '../link/vxlan.js';
 import { Netfilter, type NetfilterOptions, type NfHost } from '../netfilter/netfilter.js';
 import type { Ipvs } from '../netfilter/ipvs.js';
-import type { Packet } from '../packet/packet.js';
+import { packetRecyclingAllowed, type Packet } from '../packet/packet.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 import type { IpStack, L4Receiver, RouteHint } from './api.js';
@@ -220,6 +220,12 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly udpEncap = new Map<number, (outer: Packet) => void>();
   /** Ping sockets by echo identifier. */
   readonly pingHandlers = new Map<number, PingHandler>();
+  /** Whether this namespace's ends give packets back (packet/packet.ts packetRecyclingAllowed, asked at the first delivery unless set). */
+  recycle: boolean | null = null;
+  /** A delivered TCP segment may be given back for reuse (net/ip-input.ts; the ownership rule in packet/packet.ts). */
+  recyclesPackets(): boolean {
+    return (this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed();
+  }
   private identsLazy: IpIdents | null = null;
   /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (32 KB per namespace). */
   get idents(): IpIdents {

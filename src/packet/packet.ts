@@ -3,7 +3,6 @@
 // metadata the kernel keeps beside an skb (mark, conntrack, devices). Bytes are produced only where a
 // capture point records the packet (packet/serialize), so each interface shows the headers as they
 // are there: after NAT, after TTL decrement, with or without encapsulation.
-import { TIME_ZERO, type TimeNs } from '../core/time.js';
 import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpHeader, VxlanHeader } from '../wire/types.js';
 
 let nextUid = 1;
@@ -53,8 +52,6 @@ export class Packet {
   brPrerouted = false;
   /** Flow id of the application flow that sent the packet, for statistics (0 = none). */
   flowId = 0;
-  /** Time (ns) the application handed the packet down, for latency statistics. */
-  sentAt: TimeNs = TIME_ZERO;
   /**
    * A bit netem flipped (corrupt), counted from the first bit of the IP header (−1: none). The records
    * stay as sent; serialize flips the bit after computing every checksum, so the capture shows the
@@ -69,6 +66,36 @@ export class Packet {
   capTag = 0;
   capAt = 0;
   capLen = 0;
+
+  /**
+   * Makes this packet what `new Packet()` makes at this point (the next uid, every field as initialised
+   * above), for a sender that recycles packets nothing else can hold (link/vxlan's outer packets).
+   * Every field of the class is set here: test/packet/packet-renew checks it against a new Packet.
+   */
+  renew(): void {
+    this.uid = nextUid++;
+    this.eth = null;
+    this.arp = null;
+    this.ip = null;
+    this.icmp = null;
+    this.udp = null;
+    this.tcp = null;
+    this.vxlan = null;
+    this.inner = null;
+    this.payloadLength = 0;
+    this.payload = null;
+    this.fragOf = null;
+    this.fragList = null;
+    this.mark = 0;
+    this.ct = null;
+    this.ctDir = 0;
+    this.brPrerouted = false;
+    this.flowId = 0;
+    this.corruptBit = -1;
+    this.capTag = 0;
+    this.capAt = 0;
+    this.capLen = 0;
+  }
 
   /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
   clone(): Packet {
@@ -89,7 +116,6 @@ export class Packet {
     p.ct = this.ct;
     p.ctDir = this.ctDir;
     p.flowId = this.flowId;
-    p.sentAt = this.sentAt;
     p.corruptBit = this.corruptBit;
     return p;
   }
@@ -98,4 +124,52 @@ export class Packet {
 /** Restarts packet uids at 1 so two runs in one process number packets alike. */
 export function resetPacketUids(): void {
   nextUid = 1;
+}
+
+// --- Recycling (ownership rule) ---
+// A packet lives from its sender to where it ends: a socket's layer, a decapsulating VXLAN device, a
+// drop. On the way only the events that carry it hold it, each done before it arrives. Three things
+// can keep a packet beyond that, and recycling is off while any can: a trace subscriber (taps, hops,
+// drops: traceEverSubscribed, process-wide and sticky), the netfilter cost model (it remembers the
+// packet it is walking by identity, Netfilter.walkPkt: the world builder allows recycling only
+// without it), and a packet cut into fragments or reassembled (fragments point at their datagram).
+// Clones are new packets. A recycled packet is renewed (Packet.renew) before its next use.
+
+const recyclingWorlds = new WeakSet<object>();
+
+/**
+ * The builder of the world whose simulator is `sim` says nothing in it keeps a packet after its flight
+ * (no cost model, no frame hook that stores packets): its ends may give packets back for reuse.
+ */
+export function allowPacketRecycling(sim: object): void {
+  recyclingWorlds.add(sim);
+}
+
+/** Whether allowPacketRecycling was called for `sim` (a trace subscriber is checked apart: traceEverSubscribed). */
+export function packetRecyclingAllowed(sim: object): boolean {
+  return recyclingWorlds.has(sim);
+}
+
+/** TCP segments given back where they ended (net/ip-input), for transport/tcp's next segments. */
+const spareSegments: Packet[] = [];
+/** More would only sit there: H1 keeps a few dozen in flight. */
+const SPARE_SEGMENTS_MAX = 256;
+
+/**
+ * A TCP segment that ended at its socket's layer, given back by the caller that delivered it (after
+ * every reader of it returned). Only a segment with its own IP and TCP records, not a fragment or a
+ * reassembled datagram. Its references are dropped at once (the spare list keeps no frame, payload or
+ * conntrack entry alive).
+ */
+export function releaseSegment(pkt: Packet): void {
+  if (spareSegments.length >= SPARE_SEGMENTS_MAX || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
+  pkt.payload = null;
+  pkt.ct = null;
+  pkt.eth = null;
+  spareSegments.push(pkt);
+}
+
+/** A spare TCP segment (its IP and TCP records still attached, to be rewritten whole), or null. */
+export function takeSegment(): Packet | null {
+  return spareSegments.length > 0 ? spareSegments.pop()! : null;
 }

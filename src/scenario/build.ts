@@ -12,7 +12,7 @@ import { netemActive, setNetem } from '../link/netem.js';
 import { randomMac, resetIfindex, type NetDevice } from '../link/device.js';
 import { VethDevice } from '../link/veth.js';
 import { Namespace } from '../net/namespace.js';
-import { resetPacketUids } from '../packet/packet.js';
+import { allowPacketRecycling, resetPacketUids } from '../packet/packet.js';
 import { StatsRegistry } from '../stats/report.js';
 import type { UdpLayer } from '../transport/udp.js';
 import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
@@ -109,6 +109,7 @@ export function buildWorld(loaded: LoadedScenario, seed: number, opts: BuildOpti
   const servicesNow = (): ServiceView[] => controlPlane?.services ?? [];
   const costModel = spec.cluster?.kubeProxy.costModel; // netfilter/cost-model.ts
   if (cluster && costModel) for (const n of cluster.nodes) n.ns.enableNetfilter().perRuleNs = dur(costModel.perRule);
+  else allowPacketRecycling(sim); // (packet/packet.ts: the cost model remembers packets by identity)
   const tr = new Transports();
   const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
   check();

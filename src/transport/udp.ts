@@ -180,7 +180,6 @@ export class UdpLayer implements L4Receiver {
     pkt.payloadLength = length;
     pkt.payload = typeof data === 'number' ? null : data;
     pkt.flowId = sock.flowId;
-    pkt.sentAt = this.sim.now;
     const fib = hint.route;
     hint.route = null;
     if (!this.stack.ipLocalOut(pkt, fib)) {

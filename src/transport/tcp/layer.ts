@@ -5,7 +5,7 @@
 // inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
 // tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
-import { SEC, TIME_ZERO } from '../../core/time.js';
+import { SEC } from '../../core/time.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import type { Packet } from '../../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
@@ -343,8 +343,8 @@ export class TcpLayer implements L4Receiver {
       ack = (ot.seq + segLen) >>> 0;
       flags |= TcpFlag.ACK;
     }
-    // ip_send_unicast_reply: ID 0, the segment's TOS without ECN, no flow, no send time.
-    const p = tcpSegment(oi.dst, oi.src, oi.tos & ~3, 0, ot.dstPort, ot.srcPort, seq, ack, flags, 0, [], 0, null, 0, TIME_ZERO);
+    // ip_send_unicast_reply: ID 0, the segment's TOS without ECN, no flow.
+    const p = tcpSegment(oi.dst, oi.src, oi.tos & ~3, 0, ot.dstPort, ot.srcPort, seq, ack, flags, 0, [], 0, null, 0);
     this.counters.OutRsts++;
     transmit(this, p);
   }

@@ -4,9 +4,8 @@
 // Mirrors net/ipv4/tcp_output.c (tcp_transmit_skb, __tcp_select_window, tcp_write_xmit,
 // tcp_cwnd_restart, tcp_retransmit_skb, tcp_xmit_retransmit_queue, tcp_send_ack) and gVisor tcp/snd.go.
 // Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
-import { Packet } from '../../packet/packet.js';
+import { Packet, takeSegment } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
-import type { TimeNs } from '../../core/time.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
 import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
@@ -37,7 +36,57 @@ export function tcpSegment(
   len: number,
   payload: Uint8Array | null,
   flowId: number,
-  sentAt: TimeNs,
+): Packet {
+  const pkt = takeSegment();
+  if (pkt === null) return newSegment(src, dst, tos, id, srcPort, dstPort, seq, ack, flags, window, options, len, payload, flowId);
+  // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records rewritten whole.
+  const ip = pkt.ip!;
+  const tcp = pkt.tcp!;
+  pkt.renew();
+  ip.tos = tos;
+  ip.totalLength = 0;
+  ip.id = id;
+  ip.flags = IP_DF;
+  ip.fragOffset = 0;
+  ip.ttl = 64;
+  ip.protocol = IpProto.TCP;
+  ip.checksum = null;
+  ip.src = src;
+  ip.dst = dst;
+  ip.options = null;
+  tcp.srcPort = srcPort;
+  tcp.dstPort = dstPort;
+  tcp.seq = seq;
+  tcp.ack = ack;
+  tcp.flags = flags;
+  tcp.window = window;
+  tcp.checksum = null;
+  tcp.urgent = 0;
+  tcp.options = options;
+  pkt.ip = ip;
+  pkt.tcp = tcp;
+  pkt.payloadLength = len;
+  pkt.payload = payload;
+  pkt.flowId = flowId;
+  return pkt;
+}
+
+/** tcpSegment's packet when there is no spare one: new records (the same values as above). */
+function newSegment(
+  src: Ipv4,
+  dst: Ipv4,
+  tos: number,
+  id: number,
+  srcPort: number,
+  dstPort: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  options: TcpHeader['options'],
+  len: number,
+  payload: Uint8Array | null,
+  flowId: number,
 ): Packet {
   const pkt = new Packet();
   pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
@@ -45,7 +94,6 @@ export function tcpSegment(
   pkt.payloadLength = len;
   pkt.payload = payload;
   pkt.flowId = flowId;
-  pkt.sentAt = sentAt;
   return pkt;
 }
 
@@ -57,7 +105,7 @@ export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: numb
   const id = synAck ? 0 : sk.inetId;
   if (!synAck) sk.inetId = (sk.inetId + 1) & 0xffff;
   const ack = flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0;
-  return tcpSegment(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, (sk.iss + seq) >>> 0, ack, flags, window, options, len, payload, sk.flowId, sk.sim.now);
+  return tcpSegment(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, (sk.iss + seq) >>> 0, ack, flags, window, options, len, payload, sk.flowId);
 }
 
 /** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */

@@ -200,7 +200,7 @@ function twSendAck(tw: TimeWaitSock): void {
   const now = tw.layer.stack.sim.now;
   const opts = establishedOptions(tw.tsOk, (Math.floor(now / MS) + tw.tsOffset32) >>> 0, tw.tsRecent32, tw.sack);
   const id = tw.nextId();
-  const pkt = tcpSegment(tw.localAddr, tw.remoteAddr, 0, id, tw.localPort, tw.remotePort, tw.sndNxt32 >>> 0, tw.rcvNxt32 >>> 0, TcpFlag.ACK, tw.window, opts, 0, null, tw.flowId, now);
+  const pkt = tcpSegment(tw.localAddr, tw.remoteAddr, 0, id, tw.localPort, tw.remotePort, tw.sndNxt32 >>> 0, tw.rcvNxt32 >>> 0, TcpFlag.ACK, tw.window, opts, 0, null, tw.flowId);
   transmit(tw.layer, pkt);
 }
 
