@@ -89,7 +89,7 @@ const LOCAL_SUMMARY_MAX_ROUTES = 64;
 class FibCache {
   epoch = -1;
   /** 32 - log2(slots): the slot of an address is the top bits of its Fibonacci hash. */
-  shift = 32 - Math.log2(FIB_CACHE_SLOTS);
+  shift: number;
   /**
    * Route answers: slot i holds its destination at 2i, as a signed 32-bit integer (a small integer
    * to V8, stored in the array itself; 0 when empty, so the key compare sees small integers only and
@@ -97,17 +97,39 @@ class FibCache {
    * one array and one line of it, not a key array and a value array: what a node one of a thousand
    * pays per packet when its cache has gone cold.
    */
-  routes: (number | Route | null)[] = emptySlots(FIB_CACHE_SLOTS);
+  routes: (number | Route | null)[];
   /** The local routes as output sees them (dev lo), by route. */
   loRoutes: Map<Route, Route> | null = null;
   /** The source address chosen for a destination (outputSource), likewise: destination at 2i (0 empty), source at 2i + 1 (both signed 32-bit). */
-  srcs: number[] = Array.from({ length: 2 * FIB_CACHE_SLOTS }, () => 0);
+  srcs: number[];
   /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
-  localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-  localVals = new Uint8Array(FIB_CACHE_SLOTS);
+  localKeys: Float64Array;
+  localVals: Uint8Array;
   /** Lookups and conflict misses (the slot held another address) since the last review. */
   lookups = 0;
-  conflicts = 0;
+  conflicts: number;
+
+  constructor() {
+    // Declared, then set here (stored twice): grow() replaces these mid-run, and a field V8 still took
+    // for a constant would take with it the optimized code of every function that inlined a lookup.
+    this.shift = 32 - Math.log2(FIB_CACHE_SLOTS);
+    this.routes = emptySlots(FIB_CACHE_SLOTS);
+    this.srcs = Array.from({ length: 2 * FIB_CACHE_SLOTS }, () => 0);
+    this.localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
+    this.localVals = new Uint8Array(FIB_CACHE_SLOTS);
+    this.conflicts = 0;
+  }
+
+  /**
+   * Counts a lookup; every FIB_CACHE_REVIEW lookups the conflict count starts again. Without a branch:
+   * a call only the 4096th lookup makes has no type feedback when the hot path is optimized, and
+   * reaching it would discard that code.
+   */
+  count(): void {
+    const n = (this.lookups + 1) & (FIB_CACHE_REVIEW - 1);
+    this.lookups = n;
+    this.conflicts = n === 0 ? 0 : this.conflicts;
+  }
 
   /** The slot of an address. */
   slot(addr: Ipv4): number {
@@ -344,7 +366,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const c = this.routeCache();
     const key = dst | 0;
     const i = 2 * c.slot(dst);
-    if (++c.lookups === FIB_CACHE_REVIEW) c.review();
+    c.count();
     const routes = c.routes;
     const k = routes[i] as number;
     if (k === key && key !== 0) return routes[i + 1] as Route | null;
@@ -368,7 +390,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const c = this.routeCache();
     const key = dst | 0;
     const i = 2 * c.slot(dst);
-    if (++c.lookups === FIB_CACHE_REVIEW) c.review();
+    c.count();
     const srcs = c.srcs;
     const k = srcs[i]!;
     if (k === key && key !== 0) return srcs[i + 1]! >>> 0;
