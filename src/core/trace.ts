@@ -6,7 +6,9 @@
 /**
  * A direct observer of one device's frames: the device calls it itself (link/device.ts `capture`), with no
  * subscriber list and no closure between (the capture writer's point, capture/point.ts; two calls per
- * frame per captured interface, the most frequent observer call of a captured run).
+ * frame per captured interface, the most frequent observer call of a captured run). It sees the packet
+ * only during the call and copies what it keeps: packets are recycled after their flight (the ownership
+ * rule in packet/packet.ts), and a hook is not a trace subscriber that would turn that off.
  */
 export interface FrameHook<P> {
   /** A frame leaves the device (after the qdisc, where tcpdump sees it: dev_hard_start_xmit). */

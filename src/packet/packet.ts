@@ -66,11 +66,17 @@ export class Packet {
   capTag = 0;
   capAt = 0;
   capLen = 0;
+  /**
+   * Built by transport/tcp's tcpSegment, its IP and TCP records its own: the only TCP packets
+   * releaseSegment takes back (a packet made by hand, e.g. an injected probe its maker keeps, is not).
+   * Never copied by clone().
+   */
+  tcpOwned = false;
 
   /**
    * Makes this packet what `new Packet()` makes at this point (the next uid, every field as initialised
-   * above), for a sender that recycles packets nothing else can hold (link/vxlan's outer packets).
-   * Every field of the class is set here: test/packet/packet-renew checks it against a new Packet.
+   * above), for a sender that recycles packets nothing else can hold (link/vxlan's outer packets, transport/tcp's segments).
+   * Every field of the class is set here: test/link/vxlan-recycle checks it against a new Packet.
    */
   renew(): void {
     this.uid = nextUid++;
@@ -95,6 +101,7 @@ export class Packet {
     this.capTag = 0;
     this.capAt = 0;
     this.capLen = 0;
+    this.tcpOwned = false;
   }
 
   /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
@@ -133,6 +140,10 @@ export function resetPacketUids(): void {
 // drops: traceEverSubscribed, process-wide and sticky), the netfilter cost model (it remembers the
 // packet it is walking by identity, Netfilter.walkPkt: the world builder allows recycling only
 // without it), and a packet cut into fragments or reassembled (fragments point at their datagram).
+// Only packets their recycler built come back (tcpOwned, vxlan's OuterHeader): a packet made by hand
+// stays its maker's. Direct observers that are not trace subscribers (a device's FrameHook, an
+// rxHandler, a protocol receiver, a UDP encapsulation handler) see a packet only during the call and
+// must copy what they keep: capture/ copies a frame's bytes into its ring at once.
 // Clones are new packets. A recycled packet is renewed (Packet.renew) before its next use.
 
 const recyclingWorlds = new WeakSet<object>();
@@ -162,7 +173,7 @@ const SPARE_SEGMENTS_MAX = 256;
  * conntrack entry alive).
  */
 export function releaseSegment(pkt: Packet): void {
-  if (spareSegments.length >= SPARE_SEGMENTS_MAX || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
+  if (spareSegments.length >= SPARE_SEGMENTS_MAX || !pkt.tcpOwned || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
   pkt.payload = null;
   pkt.ct = null;
   pkt.eth = null;

@@ -68,6 +68,7 @@ export function tcpSegment(
   pkt.payloadLength = len;
   pkt.payload = payload;
   pkt.flowId = flowId;
+  pkt.tcpOwned = true;
   return pkt;
 }
 
@@ -94,6 +95,7 @@ function newSegment(
   pkt.payloadLength = len;
   pkt.payload = payload;
   pkt.flowId = flowId;
+  pkt.tcpOwned = true;
   return pkt;
 }
 
