@@ -41,6 +41,11 @@ export class TcpListener {
 }
 
 
+/**
+ * The searches map's key of a destination. Above 2^31 for any address from 0.128.0.0 up, so a heap
+ * number when it leaves a register: it is made only where a search is looked up in or added to the
+ * map (a miss), not on the per-connection hits (searchOf compares address and port apart).
+ */
 const connKey = (addr: Ipv4, port: number): number => addr * 65536 + port;
 /** 127.0.0.0/8 (ipv4_is_loopback). */
 const isLoopback = (addr: Ipv4): boolean => addr >>> 24 === 127;
@@ -83,7 +88,8 @@ export class TcpLayer implements L4Receiver {
   /** Per destination (connKey) the ports taken toward it, for pickPort. */
   private readonly searches = new Map<number, PortSearch>();
   /** The last destination's search (a client connects to one destination over and over). */
-  private lastSearchKey = -1;
+  private lastSearchAddr = -1;
+  private lastSearchPort = -1;
   private lastSearch: PortSearch | null = null;
   /** Every port a listener ever had: an accepted connection's local port is one of them (portSearch looks there). */
   private readonly passivePorts = new Set<number>();
@@ -145,8 +151,7 @@ export class TcpLayer implements L4Receiver {
    * answered by the destination's PortSearch bitmaps. 0 when every port is taken (EADDRNOTAVAIL).
    */
   private pickPort(src: Ipv4, dst: Ipv4, dport: number): number {
-    const key = connKey(dst, dport);
-    const ps = this.portSearch(key);
+    const ps = this.portSearch(dst, dport);
     let off = ps.perturb;
     if (off < 0) off = this.portRng.uint32();
     const remaining = this.portCount;
@@ -189,19 +194,20 @@ export class TcpLayer implements L4Receiver {
   }
 
   /** The destination's search if it has one (searches are never dropped, so the last one found is kept). */
-  private searchOf(key: number): PortSearch | undefined {
-    if (key === this.lastSearchKey) return this.lastSearch!;
-    const ps = this.searches.get(key);
+  private searchOf(addr: Ipv4, port: number): PortSearch | undefined {
+    if (addr === this.lastSearchAddr && port === this.lastSearchPort) return this.lastSearch!;
+    const ps = this.searches.get(connKey(addr, port));
     if (ps !== undefined) {
-      this.lastSearchKey = key;
+      this.lastSearchAddr = addr;
+      this.lastSearchPort = port;
       this.lastSearch = ps;
     }
     return ps;
   }
 
   /** The taken-port bitmaps toward one destination, built on its first connect and kept by hash/unhash/listen. */
-  private portSearch(key: number): PortSearch {
-    let ps = this.searchOf(key);
+  private portSearch(dst: Ipv4, dport: number): PortSearch {
+    let ps = this.searchOf(dst, dport);
     if (ps === undefined) {
       ps = new PortSearch(this.config.portRange[0], this.portCount);
       for (const port of this.listeners.keys()) ps.mark(port, true);
@@ -211,11 +217,9 @@ export class TcpLayer implements L4Receiver {
       // a walk over the table (a client connecting to many destinations, with thousands of
       // connections in TIME_WAIT, made a new search per destination).
       if (this.passivePorts.size > 0) {
-        const dst = Math.floor(key / 65536);
-        const dport = key % 65536;
         for (const port of this.passivePorts) if (this.conns.get(port, dst, dport) !== undefined) ps.mark(port, true);
       }
-      this.searches.set(key, ps);
+      this.searches.set(connKey(dst, dport), ps);
     }
     return ps;
   }
@@ -232,7 +236,7 @@ export class TcpLayer implements L4Receiver {
 
   private hash(s: TcpSocket): void {
     this.conns.set(s);
-    if (this.searches.size > 0) this.searchOf(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, true);
+    if (this.searches.size > 0) this.searchOf(s.remoteAddr, s.remotePort)?.mark(s.localPort, true);
   }
 
   /** inet_twsk_hashdance: a connection entering TIME_WAIT gives its socket's slot (same place) to its record. */
@@ -242,7 +246,7 @@ export class TcpLayer implements L4Receiver {
 
   /** Removes a closed socket (or a TIME_WAIT record that goes) from the connection table. */
   unhash(s: TcpSocket | TimeWaitSock): void {
-    if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(connKey(s.remoteAddr, s.remotePort))?.mark(s.localPort, false);
+    if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(s.remoteAddr, s.remotePort)?.mark(s.localPort, false);
   }
 
   /** Removes a listener. */

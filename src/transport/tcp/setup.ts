@@ -16,7 +16,7 @@ import { fail } from './teardown.js';
 import { armRto, rttSample } from './timers.js';
 
 /** What the SYN or SYN-ACK being handled offered (read before the next one arrives: no record per handshake). */
-const synSeen: SynOptions = { mss: null, wscale: null, sackPermitted: false, tsval: null, tsecr: 0 };
+const synSeen: SynOptions = { mss: null, wscale: null, sackPermitted: false, ts: false, tsval: 0, tsecr: 0 };
 
 /** Active open (tcp_v4_connect + tcp_connect). */
 export function startConnect(sk: TcpSocket): void {
@@ -58,8 +58,8 @@ export function startPassive(sk: TcpSocket, syn: Packet): void {
 function negotiate(sk: TcpSocket, o: SynOptions, synWindow: number): void {
   const c = sk.cfg;
   sk.sackOk = c.sack && o.sackPermitted;
-  sk.tsOk = c.timestamps && o.tsval !== null;
-  if (o.tsval !== null) sk.tsRecent = o.tsval | 0;
+  sk.tsOk = c.timestamps && o.ts;
+  if (o.ts) sk.tsRecent = o.tsval | 0;
   if (c.windowScaling && o.wscale !== null) {
     sk.sndWscale = o.wscale;
     sk.rcvWscale = LINUX_WSCALE;
