@@ -37,61 +37,40 @@ export function tcpSegment(
   payload: Uint8Array | null,
   flowId: number,
 ): Packet {
-  const pkt = takeSegment();
-  if (pkt === null) return newSegment(src, dst, tos, id, srcPort, dstPort, seq, ack, flags, window, options, len, payload, flowId);
-  // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records rewritten whole.
-  const ip = pkt.ip!;
-  const tcp = pkt.tcp!;
-  pkt.renew();
-  ip.tos = tos;
-  ip.totalLength = 0;
-  ip.id = id;
-  ip.flags = IP_DF;
-  ip.fragOffset = 0;
-  ip.ttl = 64;
-  ip.protocol = IpProto.TCP;
-  ip.checksum = null;
-  ip.src = src;
-  ip.dst = dst;
-  ip.options = null;
-  tcp.srcPort = srcPort;
-  tcp.dstPort = dstPort;
-  tcp.seq = seq;
-  tcp.ack = ack;
-  tcp.flags = flags;
-  tcp.window = window;
-  tcp.checksum = null;
-  tcp.urgent = 0;
-  tcp.options = options;
-  pkt.ip = ip;
-  pkt.tcp = tcp;
-  pkt.payloadLength = len;
-  pkt.payload = payload;
-  pkt.flowId = flowId;
-  pkt.tcpOwned = true;
-  return pkt;
-}
-
-/** tcpSegment's packet when there is no spare one: new records (the same values as above). */
-function newSegment(
-  src: Ipv4,
-  dst: Ipv4,
-  tos: number,
-  id: number,
-  srcPort: number,
-  dstPort: number,
-  seq: number,
-  ack: number,
-  flags: number,
-  window: number,
-  options: TcpHeader['options'],
-  len: number,
-  payload: Uint8Array | null,
-  flowId: number,
-): Packet {
-  const pkt = new Packet();
-  pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
-  pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options };
+  let pkt = takeSegment();
+  if (pkt === null) {
+    pkt = new Packet();
+    pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
+    pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options };
+  } else {
+    // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records
+    // rewritten whole with the values a new one gets above.
+    const ip = pkt.ip!;
+    const tcp = pkt.tcp!;
+    pkt.renew();
+    ip.tos = tos;
+    ip.totalLength = 0;
+    ip.id = id;
+    ip.flags = IP_DF;
+    ip.fragOffset = 0;
+    ip.ttl = 64;
+    ip.protocol = IpProto.TCP;
+    ip.checksum = null;
+    ip.src = src;
+    ip.dst = dst;
+    ip.options = null;
+    tcp.srcPort = srcPort;
+    tcp.dstPort = dstPort;
+    tcp.seq = seq;
+    tcp.ack = ack;
+    tcp.flags = flags;
+    tcp.window = window;
+    tcp.checksum = null;
+    tcp.urgent = 0;
+    tcp.options = options;
+    pkt.ip = ip;
+    pkt.tcp = tcp;
+  }
   pkt.payloadLength = len;
   pkt.payload = payload;
   pkt.flowId = flowId;
