@@ -15,7 +15,7 @@
 import type { Simulator } from '../core/simulator.js';
 import { traceEverSubscribed } from '../core/trace.js';
 import { skbLength } from '../packet/length.js';
-import { Packet, packetRecyclingAllowed } from '../packet/packet.js';
+import { Packet, Recycler, packetRecyclingAllowed } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
 import { IPV4_DEFAULT_TTL, ipv4Header } from '../wire/ipv4.js';
 import { NetDevice } from './device.js';
@@ -130,24 +130,6 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
 }
 
 /**
- * The VXLAN header record of a device's outer packets (flags I, its VNI): a class of its own, so a
- * decapsulating device can tell an outer packet some VxlanDevice built (recyclable) from one parsed,
- * cloned (a bridge flood, netem's duplicate) or reassembled from fragments (a plain record).
- */
-class OuterHeader implements VxlanHeader {
-  readonly flags: number;
-  readonly reserved1: number;
-  readonly vni: number;
-  readonly reserved2: number;
-  constructor(vni: number) {
-    this.flags = 0x08;
-    this.reserved1 = 0;
-    this.vni = vni;
-    this.reserved2 = 0;
-  }
-}
-
-/**
  * Outer packets given back by decapsulating devices, for any device's next encapsulation: one list
  * for all, last in first out, so the packet reused is the one last touched (a list per device would
  * hand a node of a thousand a packet gone cold since its last frame). More would only sit there.
@@ -170,7 +152,7 @@ export class VxlanDevice extends NetDevice {
    * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
    * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it).
    */
-  private readonly header: OuterHeader;
+  private readonly header: VxlanHeader;
   /**
    * Ownership rule for outer packets: an outer packet lives from this device's xmit to the
    * encapReceive of the VTEP it reaches; the only holders on the way are the events carrying it
@@ -179,8 +161,8 @@ export class VxlanDevice extends NetDevice {
    * trace ever had a subscriber, the receiving device gives the packet with its IP and UDP records
    * back (`spare`) and the next xmit renews them instead of allocating (4 objects per
    * encapsulated frame: ~11 % of H1's allocation). Never recycled: a packet that was cut into fragments
-   * or reassembled (fragments point at it; a reassembled one has a plain header record), clones, and
-   * any outer a test built by hand. A renewed packet takes the next uid, as `new Packet()` would.
+   * or reassembled (fragments point at it), and any outer this device did not build (Packet.recycler:
+   * clones, parsed packets, an outer a test built by hand). A renewed packet takes the next uid, as `new Packet()` would.
    */
   recycle: boolean | null = null;
 
@@ -196,7 +178,7 @@ export class VxlanDevice extends NetDevice {
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
-    this.header = new OuterHeader(vni);
+    this.header = { flags: 0x08, reserved1: 0, vni, reserved2: 0 };
   }
 
   /** vxlan_sock_add → setup_udp_tunnel_sock: opens `dstPort` in `host` (the device's namespace) and sends through it. */
@@ -217,6 +199,7 @@ export class VxlanDevice extends NetDevice {
     this.noteTx(inner, len);
     const outer = spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
     outer.vxlan = this.header;
+    outer.recycler = Recycler.VXLAN;
     outer.inner = inner;
     outer.flowId = inner.flowId;
     this.l3.ipLocalOut(outer);
@@ -266,7 +249,7 @@ export class VxlanDevice extends NetDevice {
     }
     this.receive(inner, skbLength(inner));
     // The inner frame went on (or ended) synchronously: the outer packet is done (see `recycle`).
-    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.vxlan instanceof OuterHeader && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
+    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.recycler === Recycler.VXLAN && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
       outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
       outer.eth = null;

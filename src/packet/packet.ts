@@ -7,6 +7,12 @@ import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpH
 
 let nextUid = 1;
 
+/** The recyclers of the ownership rule below: who built a packet it may take back. */
+// TCP: transport/tcp's tcpSegment, given back at its socket's layer (net/ip-input); VXLAN: link/vxlan's
+// outer packets, given back by the decapsulating device.
+export const Recycler = { NONE: 0, TCP: 1, VXLAN: 2 } as const;
+export type Recycler = (typeof Recycler)[keyof typeof Recycler];
+
 /** One packet (skb). Exactly one of arp / ip is set above Ethernet; at most one of icmp / udp / tcp above IP. */
 export class Packet {
   /** Monotonic id for tracing (not on the wire). Reset per run with resetPacketUids(). */
@@ -67,11 +73,11 @@ export class Packet {
   capAt = 0;
   capLen = 0;
   /**
-   * Built by transport/tcp's tcpSegment, its IP and TCP records its own: the only TCP packets
-   * releaseSegment takes back (a packet made by hand, e.g. an injected probe its maker keeps, is not).
-   * Never copied by clone().
+   * Which recycler built this packet with records of its own (Recycler; NONE: made by hand, parsed,
+   * cloned or cut from a datagram): the only packets it takes back where they end. Never copied by
+   * clone().
    */
-  tcpOwned = false;
+  recycler: Recycler = Recycler.NONE;
 
   /**
    * Makes this packet what `new Packet()` makes at this point (the next uid, every field as initialised
@@ -101,7 +107,7 @@ export class Packet {
     this.capTag = 0;
     this.capAt = 0;
     this.capLen = 0;
-    this.tcpOwned = false;
+    this.recycler = Recycler.NONE;
   }
 
   /** Copy with fresh header records (payload bytes and inner packet shared read-only); used by flooding. */
@@ -140,7 +146,7 @@ export function resetPacketUids(): void {
 // drops: traceEverSubscribed, process-wide and sticky), the netfilter cost model (it remembers the
 // packet it is walking by identity, Netfilter.walkPkt: the world builder allows recycling only
 // without it), and a packet cut into fragments or reassembled (fragments point at their datagram).
-// Only packets their recycler built come back (tcpOwned, vxlan's OuterHeader): a packet made by hand
+// Only packets their recycler built come back (Packet.recycler): a packet made by hand
 // stays its maker's. Direct observers that are not trace subscribers (a device's FrameHook, an
 // rxHandler, a protocol receiver, a UDP encapsulation handler) see a packet only during the call and
 // must copy what they keep: capture/ copies a frame's bytes into its ring at once.
@@ -173,7 +179,7 @@ const SPARE_SEGMENTS_MAX = 256;
  * conntrack entry alive).
  */
 export function releaseSegment(pkt: Packet): void {
-  if (spareSegments.length >= SPARE_SEGMENTS_MAX || !pkt.tcpOwned || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
+  if (spareSegments.length >= SPARE_SEGMENTS_MAX || pkt.recycler !== Recycler.TCP || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
   pkt.payload = null;
   pkt.ct = null;
   pkt.eth = null;

@@ -1,4 +1,4 @@
-// The ownership rule (packet/packet.ts): only segments transport/tcp built (tcpOwned) are given back for
+// The ownership rule (packet/packet.ts): only segments transport/tcp built (Packet.recycler) are given back for
 // reuse where they end; a TCP packet made by hand and kept by its maker (an injected probe) stays as it was.
 import { join } from 'node:path';
 import { expect, it } from 'vitest';

@@ -4,7 +4,7 @@
 // Mirrors net/ipv4/tcp_output.c (tcp_transmit_skb, __tcp_select_window, tcp_write_xmit,
 // tcp_cwnd_restart, tcp_retransmit_skb, tcp_xmit_retransmit_queue, tcp_send_ack) and gVisor tcp/snd.go.
 // Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
-import { Packet, takeSegment } from '../../packet/packet.js';
+import { Packet, Recycler, takeSegment } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
@@ -74,7 +74,7 @@ export function tcpSegment(
   pkt.payloadLength = len;
   pkt.payload = payload;
   pkt.flowId = flowId;
-  pkt.tcpOwned = true;
+  pkt.recycler = Recycler.TCP;
   return pkt;
 }
 
