@@ -117,6 +117,11 @@ export class Conntrack {
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
   }
 
+  /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
+  expiryChanged(ct: ConnEntry, t: TimeNs): void {
+    this.entries.setExp(ct, t);
+  }
+
   /** Number of confirmed entries (what nf_conntrack_count reports). */
   get count(): number {
     return this.entries.size;
@@ -295,38 +300,42 @@ export class Conntrack {
    * new connections and entries do not outlive a long run. Deterministic: no timer, no random order.
    */
   private reap(now: TimeNs): void {
+    const list = this.entries;
     for (let k = 0; k < GC_STEP; k++) {
-      const ct = this.entries.gcNext();
-      if (ct === null) return;
-      if (ct.expires <= now) this.destroyExpired(ct);
+      const i = list.gcNextIndex();
+      if (i < 0) return;
+      if (list.exp[i]! <= now) this.destroyExpired(list.at(i)); // the entry itself is read only when it has expired
     }
   }
 
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
+    const list = this.entries;
     let n = 0;
-    for (let ct = this.entries.head; ct !== null; ) {
-      const next = ct.next;
-      if (ct.expires <= now) {
-        this.destroyExpired(ct);
+    for (let i = list.firstIndex(); i >= 0; ) {
+      const next = list.nextAfter(i);
+      if (list.exp[i]! <= now) {
+        this.destroyExpired(list.at(i));
         n++;
       }
-      ct = next;
+      i = next;
     }
     return n;
   }
 
   /** The earliest expiry among entries, for a caller that schedules gc; null when empty. */
   nextDeadline(): TimeNs | null {
+    const list = this.entries;
     let d: number | null = null;
-    for (let ct = this.entries.head; ct !== null; ct = ct.next) if (d === null || ct.expires < d) d = ct.expires;
+    for (let i = list.firstIndex(); i >= 0; i = list.nextAfter(i)) if (d === null || list.exp[i]! < d) d = list.exp[i]!;
     return d;
   }
 
   /** Entries in insertion order (expired ones not yet reaped included). */
   list(): ConnEntry[] {
+    const list = this.entries;
     const out: ConnEntry[] = [];
-    for (let ct = this.entries.head; ct !== null; ct = ct.next) out.push(ct);
+    for (let i = list.firstIndex(); i >= 0; i = list.nextAfter(i)) out.push(list.at(i));
     return out;
   }
 
@@ -341,8 +350,9 @@ export class Conntrack {
   private earlyDrop(now: TimeNs): boolean {
     const n = Math.min(EVICTION_WINDOW, this.entries.size);
     for (let k = 0; k < n; k++) {
-      const ct = this.entries.gcNext();
-      if (ct === null) return false;
+      const i = this.entries.gcNextIndex();
+      if (i < 0) return false;
+      const ct = this.entries.at(i);
       if (ct.expires <= now) {
         this.destroyExpired(ct);
         return true;

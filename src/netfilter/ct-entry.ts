@@ -61,9 +61,8 @@ export class ConnEntry implements CtKeys {
    */
   udpHi = 0;
   udpLo = 0;
-  /** The table's list of confirmed entries in insertion order (`Conntrack.list`). */
-  prev: ConnEntry | null = null;
-  next: ConnEntry | null = null;
+  /** The entry's index in its table's list of confirmed entries (ct-list.ts); -1 outside it. */
+  pos = -1;
   /** The table's serial number of the entry (a recycled entry gets a new one, see `renew`). */
   id = 0;
   /** `t`'s fields are copied (the caller may reuse it); the REPLY tuple is its inverse. */
@@ -100,8 +99,7 @@ export class ConnEntry implements CtKeys {
     this.mark = 0;
     this.udpHi = 0;
     this.udpLo = 0;
-    this.prev = null;
-    this.next = null;
+    this.pos = -1;
   }
   /** Absolute expiry time (ns). */
   get expires(): TimeNs {
@@ -112,6 +110,7 @@ export class ConnEntry implements CtKeys {
     const hi = Math.floor(t / HI);
     this.expHi = hi | 0; // `| 0`: an integer to V8 too (a float here would make the field a boxed double)
     this.expLo = (t - hi * HI) | 0;
+    if (this.pos >= 0) this.owner.expiryChanged(this, t); // the list's copy, read by the gc sweep
   }
   /** UDP's stream_ts (ns); 0 for other protocols. */
   get udpStreamTs(): TimeNs {

@@ -1,0 +1,109 @@
+// Tests for netfilter/ct-list (CtList): against a plain linked list of the entries in insertion order
+// (what the list was before session 23), random adds, deletes anywhere, expiry changes and gc sweep
+// steps give the same entries in the same order, the same sweep sequence (including the restart at
+// the head after the tail and after the cursor's entry is deleted), and the same expiries — through
+// the holes that deletions leave and the squeezes that remove them.
+import { describe, expect, it } from 'vitest';
+import { CtList } from '../../src/netfilter/ct-list.js';
+
+class E {
+  pos = -1;
+  expires = 0;
+  addedAt = -1;
+  constructor(readonly name: number) {}
+}
+
+/** The reference: insertion order as an array, the sweep's cursor an entry or null (the head). */
+class Ref {
+  order: E[] = [];
+  cursor: E | null = null;
+  add(e: E): void {
+    this.order.push(e);
+  }
+  delete(e: E): void {
+    const i = this.order.indexOf(e);
+    if (i < 0) return;
+    if (this.cursor === e) this.cursor = this.order[i + 1] ?? null;
+    this.order.splice(i, 1);
+  }
+  gcNext(): E | null {
+    const e = this.cursor ?? this.order[0] ?? null;
+    if (e !== null) this.cursor = this.order[this.order.indexOf(e) + 1] ?? null;
+    return e;
+  }
+}
+
+function contents(l: CtList<E>): E[] {
+  const out: E[] = [];
+  for (let i = l.firstIndex(); i >= 0; i = l.nextAfter(i)) {
+    expect(l.at(i).pos).toBe(i);
+    expect(l.exp[i]).toBe(l.at(i).expires);
+    out.push(l.at(i));
+  }
+  return out;
+}
+
+describe('CtList', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`matches a linked list under random adds, deletes, expiry changes and sweep steps (seed ${seed})`, () => {
+      let s = seed * 2654435761;
+      const rnd = (n: number): number => {
+        s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+        return (s >>> 0) % n;
+      };
+      const l = new CtList<E>();
+      const ref = new Ref();
+      let next = 0;
+      let squeezedOnce = false;
+      // Phases of growth and of shrinking, so the list empties, refills and squeezes many times.
+      for (let step = 0; step < 6000; step++) {
+        const grow = Math.floor(step / 500) % 2 === 0;
+        const op = rnd(10);
+        if (op < (grow ? 5 : 2)) {
+          const e = new E(next++);
+          e.expires = rnd(1000);
+          l.add(e);
+          ref.add(e);
+          e.addedAt = e.pos;
+        } else if (op < 7 && ref.order.length > 0) {
+          // delete: often the tail or the sweep's next entry, the cases with a special rule
+          const k = rnd(3);
+          const e = k === 0 ? ref.order[ref.order.length - 1]! : k === 1 && ref.cursor !== null ? ref.cursor : ref.order[rnd(ref.order.length)]!;
+          const before = l.size;
+          l.delete(e);
+          ref.delete(e);
+          expect(l.size).toBe(before - 1);
+          expect(e.pos).toBe(-1);
+          l.delete(e); // twice: nothing
+          expect(l.size).toBe(before - 1);
+        } else if (op < 8 && ref.order.length > 0) {
+          const e = ref.order[rnd(ref.order.length)]!;
+          e.expires = 1000 + rnd(1000);
+          l.setExp(e, e.expires);
+        } else {
+          const i = l.gcNextIndex();
+          const e = ref.gcNext();
+          expect(i < 0 ? null : l.at(i)).toBe(e);
+        }
+        if (step % 97 === 0 || ref.order.length === 0) expect(contents(l)).toEqual(ref.order);
+        expect(l.size).toBe(ref.order.length);
+        if (ref.order.some((e) => e.pos !== e.addedAt)) squeezedOnce = true;
+      }
+      expect(contents(l)).toEqual(ref.order);
+      expect(squeezedOnce).toBe(true); // entries were moved down at least once
+    });
+  }
+
+  it('restarts the sweep at the head when the entry after the cursor was the tail, even with entries added since', () => {
+    const l = new CtList<E>();
+    const [a, b, c] = [new E(0), new E(1), new E(2)];
+    l.add(a);
+    l.add(b);
+    expect(l.at(l.gcNextIndex())).toBe(a); // cursor: b
+    l.delete(b); // the cursor's entry, the tail: the sweep restarts at the head
+    l.add(c);
+    expect(l.at(l.gcNextIndex())).toBe(a);
+    expect(l.at(l.gcNextIndex())).toBe(c);
+    expect(l.at(l.gcNextIndex())).toBe(a);
+  });
+});
