@@ -77,7 +77,9 @@ function jhash3(a: number, b: number, c: number): number {
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack {
-  private readonly hash = new TupleMap<ConnEntry>();
+  /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
+  private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
+  private readonly hash = new TupleMap<ConnEntry>(this.entries);
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
@@ -88,8 +90,6 @@ export class Conntrack {
   private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
   private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** Confirmed entries in insertion order (no Set to hash into per connection). */
-  private readonly entries = new CtList<ConnEntry>();
   /**
    * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
    * they had expired (see `destroyExpired`), at most FREE_MAX. A long run creates ~6 entries per request
@@ -225,17 +225,21 @@ export class Conntrack {
     // itself) finds its own: that slot is rebound to REPLY, as set does. An expired holder is
     // destroyed and both tuples are checked again: the other tuple may have an alive holder, which
     // refuses the entry as Linux's two lookups do. At most two holders (one per tuple) can be found.
+    // The entry joins the list first: the hash holds its index there.
+    this.entries.add(ct);
     for (;;) {
       const clash = this.insertBoth(ct);
       if (clash === undefined) break;
-      if (clash.expires > now) return { ok: false, reason: 'conntrack-insert-clash' };
+      if (clash.expires > now) {
+        this.entries.delete(ct); // the tail again: the list is as it was
+        return { ok: false, reason: 'conntrack-insert-clash' };
+      }
       this.destroyExpired(clash);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct, ct.proto);
-    this.entries.add(ct);
     return CT_OK;
   }
 

@@ -53,20 +53,26 @@ function same(e: CtKeys, dir: number, proto: number, src: number, sport: number,
     : e.rSrc === src && e.rDst === dst && e.rSport === sport && e.rDport === dport && e.proto === proto;
 }
 
+/** Where the entries are: `at(i)` is the entry whose `pos` is i (conntrack's CtList). */
+export interface CtSlots<C> {
+  at(i: number): C;
+}
+
 /** A map from tuples (compared by value) to an entry and the direction of its that tuple is. */
-export class TupleMap<C extends CtKeys> {
+export class TupleMap<C extends CtKeys & { readonly pos: number }> {
   /**
-   * Open addressing with linear probing: slot i holds an entry in `ents[i]` and, in `keys[i]`, the
-   * hash + 1 of the entry's tuple there with the direction in bit 30 (0: empty). A probe reads the dense
-   * key array and touches an entry only when the hashes agree, so a miss (a new connection's lookup in
-   * `in`, then confirm's clash checks: 3 per entry) costs about one cache line of a large table, and
-   * set's probe after a miss finds that line warm. Growing and deleting (backward shift) move keys and
-   * entry references without reading the entries. (Before: a JS Map of tuple-node chains by hash, whose
-   * probe reads a bucket, an entry record and a node, and whose insert is a get and a set.) At most half
-   * the slots are used.
+   * Open addressing with linear probing: slot i holds, in `keys[i]`, the hash + 1 of an entry's tuple
+   * with the direction in bit 30 (0: empty), and in `idx[i]` the entry's index in `slots` (its `pos`).
+   * A probe reads the dense key array and touches an entry only when the hashes agree, so a miss (a new
+   * connection's lookup in `in`, then confirm's clash checks: 3 per entry) costs about one cache line of
+   * a large table, and the insert after a miss finds that line warm. Growing and deleting (backward
+   * shift) move keys and indices without reading the entries. Both arrays are typed (session 23; the
+   * entries were held in a JS array before): no write barrier per insert, and growing allocates
+   * off-heap stores the scavenger neither copies nor promotes (the doubling of 1,000 nodes' tables was
+   * 11 % of the big cluster's promoted bytes). At most half the slots are used.
    */
   private keys = new Int32Array(MIN_SLOTS);
-  private ents: Array<C | null> = new Array<C | null>(MIN_SLOTS).fill(null);
+  private idx = new Int32Array(MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
   /**
    * The entries found or inserted last, by the low bits of their tuple's hash, with that slot's key
@@ -81,6 +87,9 @@ export class TupleMap<C extends CtKeys> {
   private at = 0;
   /** The direction of the tuple the last successful `get` found. */
   dir: 0 | 1 = 0;
+
+  /** `slots` gives the entry of an index (an entry's `pos` must not change while it is here, except through `remap`). */
+  constructor(private readonly slots: CtSlots<C>) {}
 
   /** Number of tuples held. */
   get size(): number {
@@ -116,7 +125,7 @@ export class TupleMap<C extends CtKeys> {
       const k = keys[i]!;
       if (k === 0) return undefined;
       if ((k & KEY_MASK) === key) {
-        const e = this.ents[i]!;
+        const e = this.slots.at(this.idx[i]!);
         const d = (k >>> DIR_SHIFT) as 0 | 1;
         if (same(e, d, proto, src, sport, dst, dport)) {
           this.recent[slot] = e;
@@ -142,7 +151,7 @@ export class TupleMap<C extends CtKeys> {
     const i = this.at;
     const k = (this.keys[i]! & KEY_MASK) | (dir << DIR_SHIFT);
     this.keys[i] = k;
-    this.ents[i] = e;
+    this.idx[i] = e.pos;
     this.remember((k & KEY_MASK) - 1, e, k);
   }
 
@@ -167,7 +176,7 @@ export class TupleMap<C extends CtKeys> {
       const k = keys[i]!;
       if (k === 0) break;
       if ((k & KEY_MASK) === key) {
-        const other = this.ents[i]!;
+        const other = this.slots.at(this.idx[i]!);
         if (same(other, k >>> DIR_SHIFT, proto, src, sport, dst, dport)) {
           this.at = i;
           return other;
@@ -176,7 +185,7 @@ export class TupleMap<C extends CtKeys> {
     }
     const full = key | (dir << DIR_SHIFT);
     keys[i] = full;
-    this.ents[i] = e;
+    this.idx[i] = e.pos;
     if (++this.count * 2 > mask + 1) this.grow();
     this.remember(h, e, full);
     return undefined;
@@ -193,13 +202,14 @@ export class TupleMap<C extends CtKeys> {
     const h = hashOf(e, dir);
     const full = (h + 1) | (dir << DIR_SHIFT);
     const keys = this.keys;
-    const ents = this.ents;
+    const idx = this.idx;
+    const pos = e.pos;
     const mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
       const k = keys[i]!;
       if (k === 0) return;
-      if (k === full && ents[i] === e) break;
+      if (k === full && idx[i] === pos) break;
     }
     const slot = h & (RECENT - 1);
     if (this.recent[slot] === e && this.recentKey[slot] === full) {
@@ -215,21 +225,28 @@ export class TupleMap<C extends CtKeys> {
       // j's entry may fill hole i when its home is not in the cyclic range (i, j].
       if (((j - home) & mask) >= ((j - i) & mask)) {
         keys[i] = k;
-        ents[i] = ents[j]!;
+        idx[i] = idx[j]!;
         i = j;
       }
     }
     keys[i] = 0;
-    ents[i] = null;
+    idx[i] = 0;
+  }
+
+  /** The entries moved: the entry at index j is now at `map[j]` (CtList's squeeze; keys stay). */
+  remap(map: Int32Array): void {
+    const keys = this.keys;
+    const idx = this.idx;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) idx[i] = map[idx[i]!]!;
   }
 
   /** Doubles the slots, placing each entry by its stored key (the entries are not read). */
   private grow(): void {
     const oldK = this.keys;
-    const oldE = this.ents;
+    const oldI = this.idx;
     const size = oldK.length * 2;
     const keys = new Int32Array(size);
-    const ents = new Array<C | null>(size).fill(null);
+    const idx = new Int32Array(size);
     const mask = size - 1;
     for (let j = 0; j < oldK.length; j++) {
       const k = oldK[j]!;
@@ -237,10 +254,10 @@ export class TupleMap<C extends CtKeys> {
       let i = ((k & KEY_MASK) - 1) & mask;
       while (keys[i] !== 0) i = (i + 1) & mask;
       keys[i] = k;
-      ents[i] = oldE[j]!;
+      idx[i] = oldI[j]!;
     }
     this.keys = keys;
-    this.ents = ents;
+    this.idx = idx;
     this.mask = mask;
   }
 }

@@ -34,6 +34,9 @@ export class CtList<E extends CtListEntry> {
    */
   private cursor = -1;
 
+  /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
+  constructor(private readonly moved: ((map: Int32Array) => void) | null = null) {}
+
   /** Appends `e` (its expiry as it is now). */
   add(e: E): void {
     if (this.len - this.size > this.size && this.len - this.size >= SQUEEZE_MIN) this.squeeze();
@@ -104,12 +107,14 @@ export class CtList<E extends CtListEntry> {
   private squeeze(): void {
     const refs = this.refs;
     const exp = this.exp;
+    const map = new Int32Array(this.len);
     let n = 0;
     let cursor = -1;
     for (let i = this.first; i < this.len; i++) {
       const e = refs[i];
       if (e === null || e === undefined) continue;
       if (i === this.cursor) cursor = n;
+      map[i] = n;
       if (i !== n) {
         refs[n] = e;
         exp[n] = exp[i]!;
@@ -121,6 +126,7 @@ export class CtList<E extends CtListEntry> {
     this.len = n;
     this.first = 0;
     this.cursor = cursor;
+    if (this.moved !== null) this.moved(map);
   }
 }
 

@@ -14,8 +14,13 @@ interface T {
   dport: number;
 }
 
+/** Every entry made, by its `pos` (what conntrack's CtList is to the map). */
+const REG: E[] = [];
+const slots = { at: (i: number): E => REG[i]! };
+
 /** An entry whose ORIGINAL tuple is `o` and REPLY tuple `r` (the inverse of `o` unless given). */
 class E implements CtKeys {
+  pos: number;
   proto: number;
   oSrc: number;
   oSport: number;
@@ -30,6 +35,7 @@ class E implements CtKeys {
     o: T,
     r: T = { proto: o.proto, src: o.dst, sport: o.dport, dst: o.src, dport: o.sport },
   ) {
+    this.pos = REG.push(this) - 1;
     this.proto = o.proto;
     [this.oSrc, this.oSport, this.oDst, this.oDport] = [o.src | 0, o.sport, o.dst | 0, o.dport];
     [this.rSrc, this.rSport, this.rDst, this.rDport] = [r.src | 0, r.sport, r.dst | 0, r.dport];
@@ -41,7 +47,7 @@ const inv = (t: T): T => ({ proto: t.proto, src: t.dst, sport: t.dport, dst: t.s
 
 describe('TupleMap', () => {
   it('finds every entry under both tuples among thousands, and nothing once deleted (whether or not it was found last)', () => {
-    const m = new TupleMap<E>();
+    const m = new TupleMap<E>(slots);
     const n = 5000;
     const es = Array.from({ length: n }, (_, i) => new E(i, tuple(i)));
     for (const e of es) {
@@ -74,7 +80,7 @@ describe('TupleMap', () => {
   });
 
   it('a tuple set for another entry is rebound to it; delete takes out only the (entry, direction) it names', () => {
-    const m = new TupleMap<E>();
+    const m = new TupleMap<E>(slots);
     const a = new E('a', tuple(1));
     m.set(a, 0);
     expect(m.get(tuple(1))).toBe(a); // now in a recent slot
@@ -103,7 +109,7 @@ describe('TupleMap', () => {
   });
 
   it('agrees with a Map keyed by the tuple text over a long random mix of sets, inserts and deletes (probe runs, high addresses and ports)', () => {
-    const m = new TupleMap<E>();
+    const m = new TupleMap<E>(slots);
     const ref = new Map<string, { e: E; dir: 0 | 1 }>();
     let seed = 12345;
     const rnd = (n: number): number => {
@@ -155,5 +161,35 @@ describe('TupleMap', () => {
       }
       if (step % 5000 === 4999) expect(m.size).toBe(ref.size);
     }
+  });
+
+  it('finds every entry again after its index moves (remap), and deletes by the new index', () => {
+    const m = new TupleMap<E>(slots);
+    const n = 3000;
+    const es = Array.from({ length: n }, (_, i) => new E(`m${i}`, tuple(i + 7000)));
+    for (const e of es) {
+      m.set(e, 0);
+      m.set(e, 1);
+    }
+    // Move every entry to a fresh index (reversed order), as CtList's squeeze moves them down.
+    const map = new Int32Array(REG.length).fill(-1);
+    for (let i = n - 1; i >= 0; i--) {
+      const e = es[i]!;
+      const to = REG.push(e) - 1;
+      map[e.pos] = to;
+      e.pos = to;
+    }
+    m.remap(map);
+    for (let i = 0; i < n; i++) {
+      expect(m.get(tuple(i + 7000))).toBe(es[i]);
+      expect(m.get(inv(tuple(i + 7000)))).toBe(es[i]);
+      expect(m.dir).toBe(1);
+    }
+    for (let i = 0; i < n; i += 3) {
+      m.delete(es[i]!, 0);
+      m.delete(es[i]!, 1);
+    }
+    for (let i = 0; i < n; i++) expect(m.get(tuple(i + 7000))).toBe(i % 3 === 0 ? undefined : es[i]);
+    expect(m.size).toBe(2 * (n - Math.ceil(n / 3)));
   });
 });

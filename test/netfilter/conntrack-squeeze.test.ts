@@ -1,0 +1,61 @@
+// netfilter/conntrack with its list squeezed: when expired entries reaped by the incremental gc leave
+// more holes than entries in the list (ct-list.ts), the survivors move down and the hash (which holds
+// their indices) follows them: every live entry is still found under both tuples, in the same list
+// order, the gc sweep goes on where it was, a NATed entry's REPLY tuple still leads to it, and `-L`
+// order is insertion order.
+import { describe, expect, it } from 'vitest';
+import { ConnEntry, Conntrack, NatManip } from '../../src/netfilter/conntrack.js';
+import { RngFactory } from '../../src/core/rng.js';
+import { SEC } from '../../src/core/time.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { ip, tcp, udp } from './helpers.js';
+
+describe('conntrack list squeeze', () => {
+  it('keeps every live entry findable and in order while expired ones are reaped and the list squeezed', () => {
+    const t = new Conntrack(new RngFactory(1).stream('nat'));
+    const live: ConnEntry[] = [];
+    const dead: ConnEntry[] = [];
+    // 600 connections at t = 0..599 ms: every sixth one TCP (SYN_SENT: 120 s), the others UDP (30 s);
+    // a DNAT on every fifth.
+    for (let i = 0; i < 600; i++) {
+      const now = i * 1e6;
+      const p = i % 6 === 0 ? tcp('10.1.0.1', 20000 + i, '10.96.0.10', 80, TcpFlag.SYN) : udp('10.1.0.1', 20000 + i, '10.96.0.10', 53);
+      expect(t.in(p, now)).toEqual({ ok: true });
+      const ct = p.ct as ConnEntry;
+      if (i % 5 === 0) expect(t.setupNat(ct, NatManip.DST, { minIp: ip('10.244.1.5'), maxIp: ip('10.244.1.5'), ports: { min: 8080, max: 8080 }, random: false, randomFully: false, persistent: false }, now)).toBe(true);
+      expect(t.confirm(p, now)).toEqual({ ok: true });
+      (i % 6 === 0 ? live : dead).push(ct);
+    }
+    expect(t.count).toBe(600);
+    // At 40 s the UDP entries have expired: 300 new connections move the sweep 600 entries on, reaping
+    // some; gc() reaps the rest; the next adds squeeze the list (500 holes > 400 entries).
+    const later: ConnEntry[] = [];
+    for (let i = 0; i < 310; i++) {
+      if (i === 300) expect(t.gc(40.5 * SEC)).toBeGreaterThanOrEqual(0);
+      const now = 40 * SEC + i * 1e6;
+      const p = tcp('10.2.0.1', 30000 + i, '10.96.0.11', 443, TcpFlag.SYN);
+      expect(t.in(p, now)).toEqual({ ok: true });
+      expect(t.confirm(p, now)).toEqual({ ok: true });
+      later.push(p.ct as ConnEntry);
+    }
+    const now = 41 * SEC;
+    expect(t.count).toBe(410);
+    expect(t.list()).toEqual([...live, ...later]);
+    expect(live.map((ct) => ct.pos)).toEqual(live.map((_, k) => k)); // moved down: squeezed
+    for (const ct of [...live, ...later]) {
+      expect(t.lookup(ct.orig, now)).toEqual({ ct, dir: 0 });
+      expect(t.lookup(ct.reply, now)).toEqual({ ct, dir: 1 });
+    }
+    for (let i = 0; i < 600; i++) if (i % 6 !== 0) expect(t.lookup({ proto: 17, src: ip('10.1.0.1'), sport: 20000 + i, dst: ip('10.96.0.10'), dport: 53 }, now)).toBeUndefined();
+    expect(later.filter((ct) => dead.includes(ct)).length).toBeGreaterThan(0); // reaped entries were reused (the free list)
+    // The DNATed ones answer under their REPLY tuple from the backend.
+    const nat = live.filter((_, k) => (k * 6) % 5 === 0);
+    expect(nat.length).toBeGreaterThan(0);
+    for (const ct of nat) expect(t.lookup({ proto: 6, src: ip('10.244.1.5'), sport: 8080, dst: ip('10.1.0.1'), dport: ct.oSport }, now)?.ct).toBe(ct);
+    // The whole sweep (gc) at 200 s reaps everything; the table is empty and finds nothing.
+    expect(t.gc(200 * SEC)).toBe(410);
+    expect(t.count).toBe(0);
+    expect(t.list()).toEqual([]);
+    for (const ct of later) expect(t.lookup(ct.orig, 200 * SEC)).toBeUndefined();
+  });
+});
