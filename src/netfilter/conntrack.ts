@@ -534,9 +534,10 @@ export class Conntrack {
     if (!(ct.status & bit)) return;
     // The other direction's tuple, read field by field (no tuple per packet).
     const oSrc = (dir === 0 ? ct.rSrc : ct.oSrc) >>> 0;
-    const oSport = dir === 0 ? ct.rSport : ct.oSport;
+    const oPorts = dir === 0 ? ct.rPorts : ct.oPorts;
+    const oSport = oPorts >>> 16;
     const oDst = (dir === 0 ? ct.rDst : ct.oDst) >>> 0;
-    const oDport = dir === 0 ? ct.rDport : ct.oDport;
+    const oDport = oPorts & 0xffff;
     // The target is its inverse: src/sport are its dst/dport, dst/dport its src/sport — except an ICMP
     // tuple's id (sport), which inverts to itself.
     const icmpT = ct.proto === IpProto.ICMP;

@@ -1,7 +1,7 @@
 // netfilter/ct-entry — one tracked connection (struct nf_conn) and its status bits. Layer: netfilter.
 // The entry keeps its ORIGINAL and REPLY tuples as its own fields, under which the conntrack hash
 // (ct-hash.ts) holds it: no object per tuple. The table's logic is conntrack.ts's.
-import type { CtKeys } from './ct-hash.js';
+import { packPorts, type CtKeys } from './ct-hash.js';
 import { invertIcmpDport, type CtTuple } from './ct-tuple.js';
 import { TCP_CT_NAMES, TCP_NONE, type TcpCt, type TcpCtState } from './ct-timeouts.js';
 import type { Conntrack } from './conntrack.js';
@@ -23,20 +23,19 @@ export const CtStatus = {
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry implements CtKeys {
   /**
-   * The ORIGINAL tuple (proto, oSrc, oSport, oDst, oDport) and the REPLY one (proto, rSrc, rSport, rDst,
-   * rDport) as fields of the entry, under which the conntrack hash holds the entry itself (no object per
-   * tuple); addresses as signed 32-bit integers (`orig` and `reply` give them unsigned). NAT rewrites the
-   * REPLY tuple while the entry is unconfirmed (IPVS too, through `reply`); never changed once confirmed.
+   * The ORIGINAL tuple (proto, oSrc, oDst, oPorts) and the REPLY one (proto, rSrc, rDst, rPorts) as
+   * fields of the entry, under which the conntrack hash holds the entry (no object per tuple); addresses
+   * as signed 32-bit integers (`orig` and `reply` give them unsigned), each tuple's ports in one small
+   * integer (packPorts; `oSport`, `oDport`, `rSport`, `rDport` read them). NAT rewrites the REPLY tuple
+   * while the entry is unconfirmed (IPVS too, through `reply`); never changed once confirmed.
    */
   proto = 0;
   oSrc = 0;
-  oSport = 0;
   oDst = 0;
-  oDport = 0;
+  oPorts = 0;
   rSrc = 0;
-  rSport = 0;
   rDst = 0;
-  rDport = 0;
+  rPorts = 0;
   status = 0;
   /** TCP state as a TcpCt number (`tcpState` gives its name). */
   tcpCt: TcpCt = TCP_NONE;
@@ -78,9 +77,8 @@ export class ConnEntry implements CtKeys {
     this.id = id;
     this.proto = t.proto;
     this.oSrc = t.src | 0;
-    this.oSport = t.sport;
     this.oDst = t.dst | 0;
-    this.oDport = t.dport;
+    this.oPorts = packPorts(t.sport, t.dport);
     this.replyInverseOf(t);
   }
   /**
@@ -100,6 +98,22 @@ export class ConnEntry implements CtKeys {
     this.udpHi = 0;
     this.udpLo = 0;
     this.pos = -1;
+  }
+  /** The ORIGINAL tuple's source port. */
+  get oSport(): number {
+    return this.oPorts >>> 16;
+  }
+  /** The ORIGINAL tuple's destination port. */
+  get oDport(): number {
+    return this.oPorts & 0xffff;
+  }
+  /** The REPLY tuple's source port. */
+  get rSport(): number {
+    return this.rPorts >>> 16;
+  }
+  /** The REPLY tuple's destination port. */
+  get rDport(): number {
+    return this.rPorts & 0xffff;
   }
   /** Absolute expiry time (ns). */
   get expires(): TimeNs {
@@ -124,40 +138,33 @@ export class ConnEntry implements CtKeys {
   }
   /** The ORIGINAL tuple, a new object per call (for inspection, rules and IPVS; the hot path reads the fields). */
   get orig(): CtTuple {
-    return { proto: this.proto, src: this.oSrc >>> 0, sport: this.oSport, dst: this.oDst >>> 0, dport: this.oDport };
+    return { proto: this.proto, src: this.oSrc >>> 0, sport: this.oPorts >>> 16, dst: this.oDst >>> 0, dport: this.oPorts & 0xffff };
   }
   /** The REPLY tuple, a new object per call. */
   get reply(): CtTuple {
-    return { proto: this.proto, src: this.rSrc >>> 0, sport: this.rSport, dst: this.rDst >>> 0, dport: this.rDport };
+    return { proto: this.proto, src: this.rSrc >>> 0, sport: this.rPorts >>> 16, dst: this.rDst >>> 0, dport: this.rPorts & 0xffff };
   }
   /** The REPLY tuple written into `out` (returned), with no new object. */
   replyInto(out: CtTuple): CtTuple {
     out.proto = this.proto;
     out.src = this.rSrc >>> 0;
-    out.sport = this.rSport;
+    out.sport = this.rPorts >>> 16;
     out.dst = this.rDst >>> 0;
-    out.dport = this.rDport;
+    out.dport = this.rPorts & 0xffff;
     return out;
   }
   /** Sets the REPLY tuple (nf_conntrack_alter_reply, IPVS): only while unconfirmed; the protocol stays. */
   set reply(t: CtTuple) {
     if (this.status & CtStatus.CONFIRMED) throw new Error('conntrack: the REPLY tuple of a confirmed entry cannot change');
     this.rSrc = t.src | 0;
-    this.rSport = t.sport;
     this.rDst = t.dst | 0;
-    this.rDport = t.dport;
+    this.rPorts = packPorts(t.sport, t.dport);
   }
   /** Sets the REPLY tuple to the inverse of `t` (nf_ct_invert_tuple): at creation and for a NAT binding. */
   replyInverseOf(t: CtTuple): void {
     this.rSrc = t.dst | 0;
     this.rDst = t.src | 0;
-    if (t.proto === IpProto.ICMP) {
-      this.rSport = t.sport;
-      this.rDport = invertIcmpDport(t.dport);
-    } else {
-      this.rSport = t.dport;
-      this.rDport = t.sport;
-    }
+    this.rPorts = t.proto === IpProto.ICMP ? packPorts(t.sport, invertIcmpDport(t.dport)) : packPorts(t.dport, t.sport);
   }
   /** The TCP state's name (enum tcp_conntrack), as conntrack -L prints it. */
   get tcpState(): TcpCtState {

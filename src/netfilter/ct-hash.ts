@@ -10,20 +10,25 @@
 
 /**
  * An entry's two tuples as its own fields: the ORIGINAL one (proto, oSrc, oSport, oDst, oDport) and the
- * REPLY one (same proto, rSrc, rSport, rDst, rDport). Addresses are kept as signed 32-bit integers
- * (`x | 0`: a V8 small integer, where an address above 2^31 as an unsigned number would be a boxed
- * double in every entry); they are compared that way too.
+ * REPLY one (same proto, rSrc, rSport, rDst, rDport), each tuple's ports in one small integer
+ * (`oPorts` = sport << 16 | dport, as a signed 32-bit integer: one field fewer per tuple in every
+ * entry, and one comparison). Addresses are kept as signed 32-bit integers (`x | 0`: a V8 small
+ * integer, where an address above 2^31 as an unsigned number would be a boxed double in every entry);
+ * they are compared that way too.
  */
 export interface CtKeys {
   readonly proto: number;
   readonly oSrc: number;
-  readonly oSport: number;
   readonly oDst: number;
-  readonly oDport: number;
+  readonly oPorts: number;
   readonly rSrc: number;
-  readonly rSport: number;
   readonly rDst: number;
-  readonly rDport: number;
+  readonly rPorts: number;
+}
+
+/** A tuple's two ports as CtKeys keeps them. */
+export function packPorts(sport: number, dport: number): number {
+  return (sport << 16) | dport;
 }
 
 /** What a lookup finds: the entry and the direction of the tuple looked up (read-only). */
@@ -32,25 +37,25 @@ export interface CtHit<C> {
   readonly dir: 0 | 1;
 }
 
-/** A 29-bit mix of the tuple (addresses as signed or unsigned 32-bit alike). */
-function hash5(proto: number, src: number, sport: number, dst: number, dport: number): number {
+/** A 29-bit mix of the tuple (addresses as signed or unsigned 32-bit alike; `ports` as packPorts gives them). */
+function hash5(proto: number, src: number, dst: number, ports: number): number {
   let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ ((sport << 16) | dport), 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16) ^ ports, 0x27d4eb2f);
   h ^= proto << 7;
   return (h ^ (h >>> 15)) & HASH_MASK;
 }
 
 /** The hash of `e`'s tuple in direction `dir`. */
 function hashOf(e: CtKeys, dir: 0 | 1): number {
-  return dir === 0 ? hash5(e.proto, e.oSrc, e.oSport, e.oDst, e.oDport) : hash5(e.proto, e.rSrc, e.rSport, e.rDst, e.rDport);
+  return dir === 0 ? hash5(e.proto, e.oSrc, e.oDst, e.oPorts) : hash5(e.proto, e.rSrc, e.rDst, e.rPorts);
 }
 
-/** True when `e`'s tuple in direction `dir` is (proto, src, sport, dst, dport); src and dst signed. */
-function same(e: CtKeys, dir: number, proto: number, src: number, sport: number, dst: number, dport: number): boolean {
+/** True when `e`'s tuple in direction `dir` is (proto, src, dst, ports); src and dst signed. */
+function same(e: CtKeys, dir: number, proto: number, src: number, dst: number, ports: number): boolean {
   return dir === 0
-    ? e.oSrc === src && e.oDst === dst && e.oSport === sport && e.oDport === dport && e.proto === proto
-    : e.rSrc === src && e.rDst === dst && e.rSport === sport && e.rDport === dport && e.proto === proto;
+    ? e.oSrc === src && e.oDst === dst && e.oPorts === ports && e.proto === proto
+    : e.rSrc === src && e.rDst === dst && e.rPorts === ports && e.proto === proto;
 }
 
 /** Where the entries are: `at(i)` is the entry whose `pos` is i (conntrack's CtList). */
@@ -98,23 +103,23 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
 
   /** The entry one of whose tuples is `t` (its direction in `this.dir`), or undefined. */
   get(t: { proto: number; src: number; sport: number; dst: number; dport: number }): C | undefined {
-    return this.get5(t.proto, t.src | 0, t.sport, t.dst | 0, t.dport);
+    return this.get4(t.proto, t.src | 0, t.dst | 0, packPorts(t.sport, t.dport));
   }
 
   /** The entry holding the tuple `e` has in direction `dir` (maybe another entry, or none). */
   getOf(e: CtKeys, dir: 0 | 1): C | undefined {
-    return dir === 0 ? this.get5(e.proto, e.oSrc, e.oSport, e.oDst, e.oDport) : this.get5(e.proto, e.rSrc, e.rSport, e.rDst, e.rDport);
+    return dir === 0 ? this.get4(e.proto, e.oSrc, e.oDst, e.oPorts) : this.get4(e.proto, e.rSrc, e.rDst, e.rPorts);
   }
 
-  private get5(proto: number, src: number, sport: number, dst: number, dport: number): C | undefined {
-    const h = hash5(proto, src, sport, dst, dport);
+  private get4(proto: number, src: number, dst: number, ports: number): C | undefined {
+    const h = hash5(proto, src, dst, ports);
     const key = h + 1;
     const slot = h & (RECENT - 1);
     const rk = this.recentKey[slot]!;
     if ((rk & KEY_MASK) === key) {
       const r = this.recent[slot]!;
       const d = (rk >>> DIR_SHIFT) as 0 | 1;
-      if (same(r, d, proto, src, sport, dst, dport)) {
+      if (same(r, d, proto, src, dst, ports)) {
         this.dir = d;
         return r;
       }
@@ -127,7 +132,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
       if ((k & KEY_MASK) === key) {
         const e = this.slots.at(this.idx[i]!);
         const d = (k >>> DIR_SHIFT) as 0 | 1;
-        if (same(e, d, proto, src, sport, dst, dport)) {
+        if (same(e, d, proto, src, dst, ports)) {
           this.recent[slot] = e;
           this.recentKey[slot] = k;
           this.dir = d;
@@ -164,10 +169,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
   insert(e: C, dir: 0 | 1): C | undefined {
     const proto = e.proto;
     const src = dir === 0 ? e.oSrc : e.rSrc;
-    const sport = dir === 0 ? e.oSport : e.rSport;
     const dst = dir === 0 ? e.oDst : e.rDst;
-    const dport = dir === 0 ? e.oDport : e.rDport;
-    const h = hash5(proto, src, sport, dst, dport);
+    const ports = dir === 0 ? e.oPorts : e.rPorts;
+    const h = hash5(proto, src, dst, ports);
     const key = h + 1;
     const keys = this.keys;
     const mask = this.mask;
@@ -177,7 +181,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
       if (k === 0) break;
       if ((k & KEY_MASK) === key) {
         const other = this.slots.at(this.idx[i]!);
-        if (same(other, k >>> DIR_SHIFT, proto, src, sport, dst, dport)) {
+        if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
           this.at = i;
           return other;
         }

@@ -4,7 +4,7 @@
 // entry is rebound, insert adds only a tuple not held (else answers its holder), and delete takes out
 // only the (entry, direction) it names.
 import { describe, expect, it } from 'vitest';
-import { TupleMap, type CtKeys } from '../../src/netfilter/ct-hash.js';
+import { TupleMap, packPorts, type CtKeys } from '../../src/netfilter/ct-hash.js';
 
 interface T {
   proto: number;
@@ -23,13 +23,11 @@ class E implements CtKeys {
   pos: number;
   proto: number;
   oSrc: number;
-  oSport: number;
   oDst: number;
-  oDport: number;
+  oPorts: number;
   rSrc: number;
-  rSport: number;
   rDst: number;
-  rDport: number;
+  rPorts: number;
   constructor(
     readonly name: number | string,
     o: T,
@@ -37,8 +35,8 @@ class E implements CtKeys {
   ) {
     this.pos = REG.push(this) - 1;
     this.proto = o.proto;
-    [this.oSrc, this.oSport, this.oDst, this.oDport] = [o.src | 0, o.sport, o.dst | 0, o.dport];
-    [this.rSrc, this.rSport, this.rDst, this.rDport] = [r.src | 0, r.sport, r.dst | 0, r.dport];
+    [this.oSrc, this.oDst, this.oPorts] = [o.src | 0, o.dst | 0, packPorts(o.sport, o.dport)];
+    [this.rSrc, this.rDst, this.rPorts] = [r.src | 0, r.dst | 0, packPorts(r.sport, r.dport)];
   }
 }
 
