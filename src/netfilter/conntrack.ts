@@ -16,7 +16,7 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, type CtHit } from './ct-hash.js';
-import { ConnEntry, CtStatus } from './ct-entry.js';
+import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { CtList } from './ct-list.js';
 import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import {
@@ -428,7 +428,11 @@ export class Conntrack {
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;
     }
-    ct.expires = now + this.timeoutOf(ct, pkt.ip!.protocol); // the packet's tuple is one of ct's: the same protocol
+    // The packet's tuple is one of ct's (the same protocol); ct is confirmed (in the list): the
+    // setter's checks and call, written out for the per-packet path.
+    const t = now + this.timeoutOf(ct, pkt.ip!.protocol);
+    writeExpiry(ct, t);
+    this.entries.exp[ct.pos] = t;
   }
 
   // ------------------------------------------------------------------------------------------

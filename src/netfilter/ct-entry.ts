@@ -120,10 +120,7 @@ export class ConnEntry implements CtKeys {
     return this.expHi * HI + this.expLo;
   }
   set expires(t: TimeNs) {
-    if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
-    const hi = Math.floor(t / HI);
-    this.expHi = hi | 0; // `| 0`: an integer to V8 too (a float here would make the field a boxed double)
-    this.expLo = (t - hi * HI) | 0;
+    writeExpiry(this, t);
     if (this.pos >= 0) this.owner.expiryChanged(this, t); // the list's copy, read by the gc sweep
   }
   /** UDP's stream_ts (ns); 0 for other protocols. */
@@ -174,6 +171,17 @@ export class ConnEntry implements CtKeys {
   get tuple(): readonly [CtTuple, CtTuple] {
     return [this.orig, this.reply];
   }
+}
+
+/**
+ * Sets `ct`'s expiry fields to `t` and nothing else (not the list's copy): the `expires` setter's core,
+ * called directly by conntrack's per-packet update, which writes the list's copy itself.
+ */
+export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
+  if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
+  const hi = Math.floor(t / HI);
+  ct.expHi = hi | 0; // `| 0`: an integer to V8 too (a float here would make the field a boxed double)
+  ct.expLo = (t - hi * HI) | 0;
 }
 
 /** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */

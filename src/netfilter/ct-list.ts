@@ -37,20 +37,28 @@ export class CtList<E extends CtListEntry> {
   /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
   constructor(private readonly moved: ((map: Int32Array) => void) | null = null) {}
 
-  /** Appends `e` (its expiry as it is now). */
+  /** Appends `e` (its expiry as it is now). Small, to be inlined: the rare work is in `makeRoom`. */
   add(e: E): void {
-    if (this.len - this.size > this.size && this.len - this.size >= SQUEEZE_MIN) this.squeeze();
-    const i = this.len++;
-    if (i === this.exp.length) {
-      const exp = new Float64Array(i * 2);
-      exp.set(this.exp);
-      this.exp = exp;
-    }
+    let i = this.len;
+    if (i === this.exp.length || (i === this.refs.length && i - this.size > this.size)) i = this.makeRoom();
+    this.len = i + 1;
     if (i === this.refs.length) this.refs.push(e);
     else this.refs[i] = e;
     this.exp[i] = e.expires;
     e.pos = i;
     this.size++;
+  }
+
+  /** Before an add at the end of the arrays: squeezes out the holes when they outnumber the entries, grows `exp` when full; returns the index to add at. */
+  private makeRoom(): number {
+    if (this.len - this.size > this.size && this.len - this.size >= SQUEEZE_MIN) this.squeeze();
+    const i = this.len;
+    if (i === this.exp.length) {
+      const exp = new Float64Array(i * 2);
+      exp.set(this.exp);
+      this.exp = exp;
+    }
+    return i;
   }
 
   /** Takes `e` out (nothing when it is not in the list). */
