@@ -337,10 +337,7 @@ export class Conntrack {
 
   /** Entries in insertion order (expired ones not yet reaped included). */
   list(): ConnEntry[] {
-    const list = this.entries;
-    const out: ConnEntry[] = [];
-    for (let i = list.firstIndex(); i >= 0; i = list.nextAfter(i)) out.push(list.at(i));
-    return out;
+    return this.entries.all();
   }
 
   /**
@@ -570,7 +567,6 @@ const GC_STEP = 2;
 const FREE_MAX = 4096;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
-
 
 /** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
 function setTuplePort(t: CtTuple, src: boolean, p: number): void {

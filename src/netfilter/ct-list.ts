@@ -88,6 +88,13 @@ export class CtList<E extends CtListEntry> {
     return this.refs[i]!;
   }
 
+  /** The entries in order (a new array). */
+  all(): E[] {
+    const out: E[] = [];
+    for (let i = this.firstIndex(); i >= 0; i = this.nextAfter(i)) out.push(this.refs[i]!);
+    return out;
+  }
+
   /** The index of the first entry, -1 when empty. */
   firstIndex(): number {
     const refs = this.refs;
