@@ -18,7 +18,7 @@
 import { TupleMap, type CtHit } from './ct-hash.js';
 import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { CtList } from './ct-list.js';
-import { ICMP_INVERT, ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import {
   DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
   TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt,
@@ -308,8 +308,20 @@ export class Conntrack {
     for (let k = 0; k < GC_STEP; k++) {
       const i = list.gcNextIndex();
       if (i < 0) return;
-      if (list.exp[i]! <= now) this.destroyExpired(list.at(i)); // the entry itself is read only when it has expired
+      if (list.exp[i]! <= now) this.expiredAt(i, now); // the entry itself is read only when its copy says so
     }
+  }
+
+  /** Destroys the entry at list index `i` if it has expired; else brings the list's copy of its expiry up to date. */
+  private expiredAt(i: number, now: TimeNs): boolean {
+    const ct = this.entries.at(i);
+    const t = ct.expires;
+    if (t > now) {
+      this.entries.exp[i] = t;
+      return false;
+    }
+    this.destroyExpired(ct);
+    return true;
   }
 
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
@@ -318,10 +330,7 @@ export class Conntrack {
     let n = 0;
     for (let i = list.firstIndex(); i >= 0; ) {
       const next = list.nextAfter(i);
-      if (list.exp[i]! <= now) {
-        this.destroyExpired(list.at(i));
-        n++;
-      }
+      if (list.exp[i]! <= now && this.expiredAt(i, now)) n++;
       i = next;
     }
     return n;
@@ -331,7 +340,7 @@ export class Conntrack {
   nextDeadline(): TimeNs | null {
     const list = this.entries;
     let d: number | null = null;
-    for (let i = list.firstIndex(); i >= 0; i = list.nextAfter(i)) if (d === null || list.exp[i]! < d) d = list.exp[i]!;
+    for (let i = list.firstIndex(); i >= 0; i = list.nextAfter(i)) if (d === null || list.at(i).expires < d) d = list.at(i).expires;
     return d;
   }
 
@@ -425,11 +434,13 @@ export class Conntrack {
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
       ct.status |= CtStatus.ASSURED;
     }
-    // The packet's tuple is one of ct's (the same protocol); ct is confirmed (in the list): the
-    // setter's checks and call, written out for the per-packet path.
+    // The packet's tuple is one of ct's (the same protocol). ct is confirmed, in the list, whose copy of
+    // its expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry
+    // comes earlier (a state with a shorter timeout), not for every packet pushing it on — a write to a
+    // line of a large array, cold for the long-lived flows.
     const t = now + this.timeoutOf(ct, pkt.ip!.protocol);
+    if (t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
-    this.entries.exp[ct.pos] = t;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -572,29 +583,4 @@ const RECYCLE_AFTER = 10 * SEC;
 function setTuplePort(t: CtTuple, src: boolean, p: number): void {
   if (src) t.sport = p;
   else t.dport = p;
-}
-
-/**
- * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple
- * (src, sport, dst, dport).
- */
-function manipPacket(pkt: Packet, src: number, sport: number, dst: number, dport: number, manip: NatManip, l4: boolean): void {
-  const ip = pkt.ip;
-  if (!ip) return;
-  if (manip === NatManip.SRC) ip.src = src;
-  else ip.dst = dst;
-  ip.checksum = null;
-  if (!l4) return;
-  if (pkt.tcp) {
-    if (manip === NatManip.SRC) pkt.tcp.srcPort = sport;
-    else pkt.tcp.dstPort = dport;
-    pkt.tcp.checksum = null;
-  } else if (pkt.udp) {
-    if (manip === NatManip.SRC) pkt.udp.srcPort = sport;
-    else pkt.udp.dstPort = dport;
-    pkt.udp.checksum = null;
-  } else if (pkt.icmp && ICMP_INVERT[pkt.icmp.type] !== undefined) {
-    pkt.icmp.rest = ((sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
-    pkt.icmp.checksum = null;
-  }
 }

@@ -19,7 +19,11 @@ export interface CtListEntry {
 export class CtList<E extends CtListEntry> {
   /** Entries by index; null: a hole left by a deletion (until `squeeze`). */
   private refs: (E | null)[] = [];
-  /** `exp[i]`: the expiry of `refs[i]` (kept equal to its `expires` by `setExp`); holes hold anything. */
+  /**
+   * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` when added or set by `setExp`; the
+   * owner may leave it behind when the expiry moves later (conntrack's update, per packet), so a sweep
+   * finding `exp[i] <= now` reads the entry to know. Holes hold anything.
+   */
   exp = new Float64Array(MIN_CAP);
   /** Indices used (entries and holes). */
   private len = 0;

@@ -88,3 +88,28 @@ export function invertIcmpDport(dport: number): number {
   const type = dport >> 8;
   return ((ICMP_INVERT[type] ?? type) << 8) | (dport & 0xff);
 }
+
+/**
+ * nf_nat_ipv4_manip_pkt: set one half of the packet's addresses/ports from the target tuple
+ * (src, sport, dst, dport); `manip` is NatManip's SRC (0) or DST (1).
+ */
+export function manipPacket(pkt: Packet, src: number, sport: number, dst: number, dport: number, manip: number, l4: boolean): void {
+  const ip = pkt.ip;
+  if (!ip) return;
+  if (manip === 0) ip.src = src;
+  else ip.dst = dst;
+  ip.checksum = null;
+  if (!l4) return;
+  if (pkt.tcp) {
+    if (manip === 0) pkt.tcp.srcPort = sport;
+    else pkt.tcp.dstPort = dport;
+    pkt.tcp.checksum = null;
+  } else if (pkt.udp) {
+    if (manip === 0) pkt.udp.srcPort = sport;
+    else pkt.udp.dstPort = dport;
+    pkt.udp.checksum = null;
+  } else if (pkt.icmp && ICMP_INVERT[pkt.icmp.type] !== undefined) {
+    pkt.icmp.rest = ((sport << 16) | (pkt.icmp.rest & 0xffff)) >>> 0;
+    pkt.icmp.checksum = null;
+  }
+}

@@ -58,4 +58,39 @@ describe('conntrack list squeeze', () => {
     expect(t.list()).toEqual([]);
     for (const ct of later) expect(t.lookup(ct.orig, 200 * SEC)).toBeUndefined();
   });
+
+  it('reaps by the true expiry when packets moved it later (the list copy lags) or earlier (a RST)', () => {
+    const t = new Conntrack(new RngFactory(1).stream('nat'));
+    const open = (sport: number, now: number): ConnEntry => {
+      const p = tcp('10.1.0.1', sport, '10.1.0.2', 80, TcpFlag.SYN);
+      expect(t.in(p, now)).toEqual({ ok: true });
+      expect(t.confirm(p, now)).toEqual({ ok: true });
+      return p.ct as ConnEntry;
+    };
+    const pkt = (sport: number, flags: number, reply: boolean, now: number): void => {
+      const p = reply ? tcp('10.1.0.2', 80, '10.1.0.1', sport, flags) : tcp('10.1.0.1', sport, '10.1.0.2', 80, flags);
+      expect(t.in(p, now)).toEqual({ ok: true });
+    };
+    // a: SYN at 0 (SYN_SENT, 120 s), then SYN-ACK and ACK at 1 s: ESTABLISHED (5 days) — later.
+    const a = open(1000, 0);
+    pkt(1000, TcpFlag.SYN | TcpFlag.ACK, true, 1 * SEC);
+    pkt(1000, TcpFlag.ACK, false, 1 * SEC);
+    // b: SYN at 0 (120 s), then a RST at 1 s: CLOSE, 10 s — earlier, expires at 11 s.
+    const b = open(1001, 0);
+    pkt(1001, TcpFlag.RST, false, 1 * SEC);
+    // c: SYN at 0, nothing more: expires at 120 s.
+    const c = open(1002, 0);
+    expect([a.expires > 400_000 * SEC, b.expires, c.expires]).toEqual([true, 11 * SEC, 120 * SEC]);
+    // The whole sweep at 12 s takes b only; at 121 s, c (a's copy of its expiry, 120 s, is passed: it is
+    // read, a stays and its copy is brought up to date).
+    expect(t.gc(12 * SEC)).toBe(1);
+    expect(t.list()).toEqual([a, c]);
+    expect(t.gc(121 * SEC)).toBe(1);
+    expect(t.list()).toEqual([a]);
+    expect(t.nextDeadline()).toBe(a.expires);
+    // The incremental sweep (new connections) decides alike: a stays past 121 s.
+    for (let i = 0; i < 4; i++) open(2000 + i, 130 * SEC);
+    expect(t.list()[0]).toBe(a);
+    expect(t.lookup(a.orig, 130 * SEC)?.ct).toBe(a);
+  });
 });
