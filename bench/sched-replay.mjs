@@ -18,6 +18,7 @@ for (let i = 0; i < N; i += 4) if (ops[i + 2] > maxSeq) maxSeq = ops[i + 2];
 const skip = new Uint8Array(maxSeq + 1);
 const cbp = new Uint8Array(maxSeq + 1); // cancelled before popped
 { const popped = new Uint8Array(maxSeq + 1); for (let i = 0; i < N; i += 4) { const k = ops[i], s = ops[i + 2]; if (k === 3) popped[s] = 1; else if (k === 2 && !popped[s]) cbp[s] = 1; } }
+// (a reserved seq is not an event until its insertSeq: kind 6 is not counted as one)
 if (mode === 'ceiling' || mode === 'ceiling2') skip.set(cbp);
 const live0 = { foreground: 0, cancelled: 0, unwheel() {} };
 let sink;
@@ -32,6 +33,8 @@ function once() {
     const k = ops[i], t = ops[i + 1], q = ops[i + 2], bg = ops[i + 3] === 1;
     if (k === 0) { if (!skip[q]) evs[q] = s.insert(t, noop, undefined, undefined, bg); else if (mode === 'ceiling2') sink = new SimEvent(t, q, noop, undefined, undefined, bg, live0); }
     else if (k === 1) s.post(t, noop, undefined, undefined, bg);
+    else if (k === 5) { if (!skip[q]) evs[q] = s.insertSeq(t, q, noop, undefined, undefined, bg); }
+    else if (k === 6) s.reserveSeq();
     else if (k === 2) { if (!skip[q]) { const e = evs[q]; const w = e.slot >= 0; e.cancel(); if (!cbp[q] || w) { evs[q] = undefined; if (w) gone[q] = 1; } } }
     else if (k === 3) {
       if (skip[q]) continue;

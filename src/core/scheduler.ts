@@ -236,6 +236,30 @@ export class Scheduler implements Live {
     this.place(ev);
   }
 
+  /**
+   * Re-arms a pending event at `time` (a timer whose deadline moved): what ev.cancel() then
+   * insert(time, fn, a, b, background) does, order included (the event takes the next sequence
+   * number), without a new object when the event waits in a wheel slot not yet opened (a timer's
+   * usual place: it leaves the slot as a cancel would and is placed again). Anywhere else it is
+   * cancelled and a new event inserted. Returns the event that will run.
+   */
+  move(ev: SimEvent, time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    if (ev.slot < 0 || ev.cancelled) {
+      ev.cancel();
+      return this.insert(time, fn, a, b, background);
+    }
+    this.unwheel(ev);
+    if (!ev.background) this.foreground--;
+    ev.time = time;
+    ev.seq = this.seq++;
+    ev.fn = fn;
+    ev.a = a;
+    ev.b = b;
+    ev.background = background;
+    this.place(ev);
+    return ev;
+  }
+
   /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
   release(ev: SimEvent): void {
     ev.fn = noop;
