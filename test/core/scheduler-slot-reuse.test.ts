@@ -23,6 +23,9 @@ describe('Scheduler wheel slot arrays reused', () => {
       const first = drain(s);
       expect(first).toHaveLength(41);
       // Slot 2 was opened after slot 1's run (40 long) was consumed: it now holds that array, emptied.
+      // Move the clock to slot 5 so that slot 10 (index 2 again) is within the wheel's 8 slots.
+      s.insert(90, noop, 'w');
+      expect(drain(s)).toEqual([{ t: 90, a: 'w' }]);
       const want: { t: number; a: unknown }[] = [];
       const evs: SimEvent[] = [];
       for (let i = 0; i < m; i++) {
