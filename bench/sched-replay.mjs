@@ -6,6 +6,7 @@
 //
 // ceiling: events cancelled before their pop are never inserted (no structure can do better);
 // ceiling2: the same, but their SimEvent objects are still allocated (as callers do).
+// A trace with moves (kind 7) replays only in plain mode.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 const [trace, treeArg, mode = 'plain', repsArg = '5'] = process.argv.slice(2);
@@ -35,6 +36,13 @@ function once() {
     else if (k === 1) s.post(t, noop, undefined, undefined, bg);
     else if (k === 5) { if (!skip[q]) evs[q] = s.insertSeq(t, q, noop, undefined, undefined, bg); }
     else if (k === 6) s.reserveSeq();
+    else if (k === 7) {
+      // A timer re-armed (Scheduler.move; a tree without it: cancel, then insert).
+      const e = evs[q];
+      const m = s.move ? s.move(e, t, noop, undefined, undefined, bg) : (e.cancel(), s.insert(t, noop, undefined, undefined, bg));
+      evs[q] = undefined; // (the old seq no longer names it: holding it here would keep a moved event alive)
+      evs[m.seq] = m;
+    }
     else if (k === 2) { if (!skip[q]) { const e = evs[q]; const w = e.slot >= 0; e.cancel(); if (!cbp[q] || w) { evs[q] = undefined; if (w) gone[q] = 1; } } }
     else if (k === 3) {
       if (skip[q]) continue;

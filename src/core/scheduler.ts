@@ -442,12 +442,12 @@ export class Scheduler implements Live {
     let src = Src.Empty;
     let bt = Infinity;
     let bs = 0;
-    if (near.h.length > 0) {
+    if (near.n > 0) {
       src = Src.Near;
       bt = near.ht[0]!;
       bs = near.hs[0]!;
     }
-    if (far.h.length > 0) {
+    if (far.n > 0) {
       const t = far.ht[0]!;
       if (t < bt || (t === bt && far.hs[0]! < bs)) {
         src = Src.Far;
