@@ -1,9 +1,16 @@
 // core/key-heap — the scheduler's binary heaps. Layer: core.
 import type { SimEvent } from './scheduler.js';
 
-/** A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events. */
+/**
+ * A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events.
+ * The events are h[0 .. n - 1], the entries after undefined: the array keeps its backing store when
+ * the heap shrinks (Array.prototype.pop trims it once it is less than half full, and the next burst
+ * of frames — a flood's thousand copies — grew a new one, which the GC then copied).
+ */
 export class KeyHeap {
   readonly h: SimEvent[] = [];
+  /** Events in the heap. */
+  n = 0;
   /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
   ht: Float64Array;
   hs: Float64Array;
@@ -19,8 +26,8 @@ export class KeyHeap {
     const time = ev.time;
     const seq = ev.seq;
     const h = this.h;
-    let i = h.length;
-    h.push(ev);
+    let i = this.n++;
+    if (i === h.length) h.push(ev);
     if (i === this.ht.length) this.grow();
     const ht = this.ht;
     const hs = this.hs;
@@ -44,8 +51,9 @@ export class KeyHeap {
     const ht = this.ht;
     const hs = this.hs;
     const top = h[0]!;
-    const last = h.pop()!;
-    const m = h.length;
+    const m = --this.n;
+    const last = h[m]!;
+    h[m] = undefined as unknown as SimEvent; // no reference kept for the GC
     if (m > 0) {
       // Sift the last event down from the root with a hole, comparing the keys' typed arrays.
       const t = ht[m]!;
@@ -81,7 +89,7 @@ export class KeyHeap {
 
   /** Keeps the events not cancelled (a sorted array is a heap); returns how many. */
   compact(): number {
-    const keep = this.h.filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
+    const keep = this.h.slice(0, this.n).filter((e) => !e.cancelled).sort((x, y) => x.time - y.time || x.seq - y.seq);
     this.h.length = 0;
     while (this.ht.length < keep.length) this.grow();
     for (let i = 0; i < keep.length; i++) {
@@ -90,6 +98,7 @@ export class KeyHeap {
       this.ht[i] = e.time;
       this.hs[i] = e.seq;
     }
+    this.n = keep.length;
     return keep.length;
   }
 

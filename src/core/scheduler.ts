@@ -3,67 +3,11 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
+import { noop, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
-/** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
-export type EventFn = (a: any, b: any) => void;
-
-/**
- * Pending foreground events of one scheduler (not cancelled, not yet run), cancelled events still
- * queued, and the removal of a cancelled event from the timing wheel (the scheduler itself).
- */
-interface Live {
-  foreground: number;
-  cancelled: number;
-  unwheel(ev: SimEvent): void;
-}
-
-/**
- * One scheduled event. `cancel()` marks it: an event in the timing wheel leaves the queue at once,
- * one elsewhere is skipped when popped (lazy cancel). A background event (periodic housekeeping such
- * as the kubelet's probes, and what it causes) does not keep a run without a duration alive: see
- * Simulator.run.
- */
-export class SimEvent {
-  /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
-  time: TimeNs = TIME_ZERO;
-  cancelled = false;
-  /** Taken off the queue to run (a later cancel() changes nothing). */
-  popped = false;
-  /**
-   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
-   * simulator hands it back to the scheduler's free list and a later post reuses the object.
-   */
-  pooled = false;
-  /** The wheel slot holding the event (-1: not in the wheel) and its index in that slot's array. */
-  slot = -1;
-  idx = 0;
-  constructor(
-    time: TimeNs,
-    public seq: number,
-    public fn: EventFn,
-    public a: unknown,
-    public b: unknown,
-    public background: boolean,
-    private readonly live: Live,
-  ) {
-    this.time = time;
-  }
-  cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    if (this.popped) return;
-    // What it would have run goes now, so a cancelled timer (TCP's, a request's timeout) that stays
-    // queued until its time (lazy cancel, outside the wheel) keeps no socket or request alive meanwhile.
-    this.fn = noop;
-    this.a = undefined;
-    this.b = undefined;
-    if (!this.background) this.live.foreground--;
-    if (this.slot >= 0) this.live.unwheel(this);
-    else this.live.cancelled++;
-  }
-}
+export { SimEvent, type EventFn } from './event.js';
 
 /** An append-only run of events in (time, seq) order, consumed from `head`; its keys sit in the scheduler's lane arrays. */
 class Lane {
@@ -86,8 +30,6 @@ const FREE_MAX = 4096;
  */
 const WHEEL_SHIFT = 20;
 const WHEEL_BITS = 12;
-
-function noop(): void {}
 
 /** Slots up to this many events are insertion-sorted when opened; larger ones (a burst of timers within one slot) by Array.prototype.sort. */
 const SORT_INSERTION_MAX = 32;
@@ -149,8 +91,15 @@ export class Scheduler implements Live {
   // The timing wheel. Slot number b (absolute) holds times [b * 2^shift, (b + 1) * 2^shift), at index b & mask.
   private readonly inv: number;
   private readonly mask: number;
-  /** Slot arrays by index (made on first use), and a bit per non-empty slot. */
+  /**
+   * Slot arrays by index (made on first use), the events each holds (at 0 .. len - 1; the entries after
+   * are undefined), and a bit per non-empty slot. A slot's count is kept apart from its array's length
+   * so that an emptied array keeps its backing store: `length = 0` would free it (V8), and the next
+   * timers in that slot would grow a new one, an allocation per opened slot that the GC copies when
+   * the slot holds timers across a scavenge.
+   */
   private readonly slots: (SimEvent[] | undefined)[];
+  private readonly slotLen: Int32Array;
   private readonly bits: Uint32Array;
   /** The open slot's number: the wheel holds slots open+1 .. open+mask; times before `openEnd` go elsewhere. */
   private open = 0;
@@ -161,9 +110,10 @@ export class Scheduler implements Live {
   /** The wheel's first non-empty slot number, valid while `nextValid` and wheeled > 0. */
   private next = 0;
   private nextValid = false;
-  /** The opened slot's events sorted by (time, seq), consumed from runHead; runT/runS: the head's key. */
+  /** The opened slot's events sorted by (time, seq) at runHead .. runLen - 1 (consumed ones undefined); runT/runS: the head's key. */
   private run: SimEvent[] = [];
   private runHead = 0;
+  private runLen = 0;
   /** TIME_ZERO: a double from the start (a field that starts as a small integer and later holds a time changes its object's hidden class mid-run, discarding the optimized code that relied on it). */
   private runT: TimeNs = TIME_ZERO;
   private runS = 0;
@@ -183,6 +133,7 @@ export class Scheduler implements Live {
     this.inv = 2 ** -shift;
     this.mask = (1 << bits) - 1;
     this.slots = new Array<SimEvent[] | undefined>(1 << bits).fill(undefined);
+    this.slotLen = new Int32Array(1 << bits);
     this.bits = new Uint32Array(Math.max(1, (1 << bits) >> 5));
     this.openEnd = this.width;
   }
@@ -234,6 +185,30 @@ export class Scheduler implements Live {
       ev.pooled = true;
     }
     this.place(ev);
+  }
+
+  /**
+   * Re-arms a pending event at `time` (a timer whose deadline moved): what ev.cancel() then
+   * insert(time, fn, a, b, background) does, order included (the event takes the next sequence
+   * number), without a new object when the event waits in a wheel slot not yet opened (a timer's
+   * usual place: it leaves the slot as a cancel would and is placed again). Anywhere else it is
+   * cancelled and a new event inserted. Returns the event that will run.
+   */
+  move(ev: SimEvent, time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    if (ev.slot < 0 || ev.cancelled) {
+      ev.cancel();
+      return this.insert(time, fn, a, b, background);
+    }
+    this.unwheel(ev);
+    if (!ev.background) this.foreground--;
+    ev.time = time;
+    ev.seq = this.seq++;
+    ev.fn = fn;
+    ev.a = a;
+    ev.b = b;
+    ev.background = background;
+    this.place(ev);
+    return ev;
   }
 
   /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
@@ -306,13 +281,16 @@ export class Scheduler implements Live {
     const k = b & this.mask;
     let arr = this.slots[k];
     if (arr === undefined) arr = this.slots[k] = [];
-    if (arr.length === 0) {
+    const len = this.slotLen[k]!;
+    if (len === 0) {
       this.bits[k >> 5] = this.bits[k >> 5]! | (1 << (k & 31));
       if (this.nextValid && b < this.next) this.next = b;
     }
     ev.slot = k;
-    ev.idx = arr.length;
-    arr.push(ev);
+    ev.idx = len;
+    if (len < arr.length) arr[len] = ev;
+    else arr.push(ev);
+    this.slotLen[k] = len + 1;
     this.wheeled++;
   }
 
@@ -320,11 +298,14 @@ export class Scheduler implements Live {
   unwheel(ev: SimEvent): void {
     const k = ev.slot;
     const arr = this.slots[k]!;
-    const last = arr.pop()!;
+    const len = this.slotLen[k]! - 1;
+    const last = arr[len]!;
+    arr[len] = undefined as unknown as SimEvent; // no reference kept for the GC
+    this.slotLen[k] = len;
     if (last !== ev) {
       arr[ev.idx] = last;
       last.idx = ev.idx;
-    } else if (arr.length === 0) {
+    } else if (len === 0) {
       this.bits[k >> 5] = this.bits[k >> 5]! & ~(1 << (k & 31));
       this.nextValid = false;
     }
@@ -356,14 +337,17 @@ export class Scheduler implements Live {
 
   /**
    * Opens wheel slot number b (the first non-empty one; the run is empty): its events, sorted by
-   * (time, seq), become the run (the slot takes the run's empty array).
+   * (time, seq), become the run (the slot takes the run's consumed array, every entry undefined).
    */
   private openSlot(b: number): void {
     const k = b & this.mask;
-    const arr = this.slots[k]!;
-    const m = arr.length;
+    let arr = this.slots[k]!;
+    const m = this.slotLen[k]!;
     for (let i = 0; i < m; i++) arr[i]!.slot = -1;
-    if (m > SORT_INSERTION_MAX) arr.sort(byTimeSeq);
+    if (m > SORT_INSERTION_MAX) {
+      if (arr.length > m) arr.length = m; // (sort would walk the undefined tail too)
+      arr = arr.sort(byTimeSeq);
+    }
     else {
       // Insertion sort: a slot mostly holds a few events, often in order already.
       for (let i = 1; i < m; i++) {
@@ -380,11 +364,11 @@ export class Scheduler implements Live {
       }
     }
     this.wheeled -= m;
-    const run = this.run;
-    run.length = 0;
-    this.slots[k] = run;
+    this.slots[k] = this.run;
+    this.slotLen[k] = 0;
     this.run = arr;
     this.runHead = 0;
+    this.runLen = m;
     this.runT = arr[0]!.time;
     this.runS = arr[0]!.seq;
     this.bits[k >> 5] = this.bits[k >> 5]! & ~(1 << (k & 31));
@@ -402,9 +386,10 @@ export class Scheduler implements Live {
   private compact(): void {
     this.located = false;
     this.lanesMinValid = false;
-    const run = this.run.slice(this.runHead).filter((e) => !e.cancelled);
+    const run = this.run.slice(this.runHead, this.runLen).filter((e) => !e.cancelled);
     this.run = run;
     this.runHead = 0;
+    this.runLen = run.length;
     if (run.length > 0) {
       this.runT = run[0]!.time;
       this.runS = run[0]!.seq;
@@ -457,12 +442,12 @@ export class Scheduler implements Live {
     let src = Src.Empty;
     let bt = Infinity;
     let bs = 0;
-    if (near.h.length > 0) {
+    if (near.n > 0) {
       src = Src.Near;
       bt = near.ht[0]!;
       bs = near.hs[0]!;
     }
-    if (far.h.length > 0) {
+    if (far.n > 0) {
       const t = far.ht[0]!;
       if (t < bt || (t === bt && far.hs[0]! < bs)) {
         src = Src.Far;
@@ -479,7 +464,7 @@ export class Scheduler implements Live {
         bs = this.laneHeadS[k]!;
       }
     }
-    if (this.runHead < this.run.length) {
+    if (this.runHead < this.runLen) {
       const t = this.runT;
       if (t < bt || (t === bt && this.runS < bs)) return Src.Run; // before openEnd: no slot to open
     }
@@ -508,9 +493,9 @@ export class Scheduler implements Live {
       const run = this.run;
       top = run[this.runHead]!;
       run[this.runHead++] = undefined as unknown as SimEvent; // no reference kept for the GC
-      if (this.runHead === run.length) {
-        run.length = 0;
-        this.runHead = 0;
+      if (this.runHead === this.runLen) {
+        this.runHead = 0; // (the array keeps its backing store: see slotLen)
+        this.runLen = 0;
       } else {
         const next = run[this.runHead]!;
         this.runT = next.time;

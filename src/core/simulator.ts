@@ -57,6 +57,17 @@ export class Simulator {
     return this.sched.insert(Math.round(at), fn, a, b, this.background);
   }
   /**
+   * scheduleAt for a timer that replaces its pending event `ev` (null: none): the same as
+   * `ev?.cancel()` then scheduleAt(at, fn, a, b) — same order, same counts — but the pending event
+   * object is moved and returned when it can be (Scheduler.move), so re-arming allocates nothing.
+   * The caller keeps the returned event and no other reference to `ev`.
+   */
+  rescheduleAt(ev: SimEvent | null, at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
+    if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
+    if (ev === null) return this.sched.insert(Math.round(at), fn, a, b, this.background);
+    return this.sched.move(ev, Math.round(at), fn, a, b, this.background);
+  }
+  /**
    * Schedules fn(a, b) after `delay` ns as schedule does, for an event the caller never cancels nor
    * keeps (a frame in flight): no handle is returned, and the event object is reused once it has run.
    */

@@ -62,9 +62,8 @@ export function armRto(sk: TcpSocket): void {
 export function armTimer(sk: TcpSocket): void {
   const next = Math.min(sk.rtoAt, sk.delackAt, sk.tailAt);
   if (next === Infinity || next >= sk.timerAt) return;
-  sk.timerEv?.cancel();
   sk.timerAt = next;
-  sk.timerEv = sk.sim.scheduleAt(Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
+  sk.timerEv = sk.sim.rescheduleAt(sk.timerEv, Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
 }
 
 /** The socket's single timer fired: run every deadline that is due, then re-arm. */

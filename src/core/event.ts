@@ -1,0 +1,63 @@
+// core/event — one scheduled event (core/scheduler's record). Layer: core.
+import { TIME_ZERO, type TimeNs } from './time.js';
+
+/** A callback taking up to two arguments, so hot paths pass data without allocating closures. */
+export type EventFn = (a: any, b: any) => void;
+
+/**
+ * Pending foreground events of one scheduler (not cancelled, not yet run), cancelled events still
+ * queued, and the removal of a cancelled event from the timing wheel (the scheduler itself).
+ */
+export interface Live {
+  foreground: number;
+  cancelled: number;
+  unwheel(ev: SimEvent): void;
+}
+
+/**
+ * One scheduled event. `cancel()` marks it: an event in the timing wheel leaves the queue at once,
+ * one elsewhere is skipped when popped (lazy cancel). A background event (periodic housekeeping such
+ * as the kubelet's probes, and what it causes) does not keep a run without a duration alive: see
+ * Simulator.run.
+ */
+export class SimEvent {
+  /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
+  time: TimeNs = TIME_ZERO;
+  cancelled = false;
+  /** Taken off the queue to run (a later cancel() changes nothing). */
+  popped = false;
+  /**
+   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
+   * simulator hands it back to the scheduler's free list and a later post reuses the object.
+   */
+  pooled = false;
+  /** The wheel slot holding the event (-1: not in the wheel) and its index in that slot's array. */
+  slot = -1;
+  idx = 0;
+  constructor(
+    time: TimeNs,
+    public seq: number,
+    public fn: EventFn,
+    public a: unknown,
+    public b: unknown,
+    public background: boolean,
+    private readonly live: Live,
+  ) {
+    this.time = time;
+  }
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    if (this.popped) return;
+    // What it would have run goes now, so a cancelled timer (TCP's, a request's timeout) that stays
+    // queued until its time (lazy cancel, outside the wheel) keeps no socket or request alive meanwhile.
+    this.fn = noop;
+    this.a = undefined;
+    this.b = undefined;
+    if (!this.background) this.live.foreground--;
+    if (this.slot >= 0) this.live.unwheel(this);
+    else this.live.cancelled++;
+  }
+}
+
+export function noop(): void {}
