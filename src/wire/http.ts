@@ -165,10 +165,18 @@ export class HttpParser {
   /** The heads this parser's owner saw lately (shared by its parsers: one per connection). */
   private readonly recent: HttpHeadCache;
 
-  /** `heads`: the owner's cache of recent heads (an application passes one to all its parsers); default one per kind. */
+  /**
+   * `heads`: the owner's cache of recent heads (an application passes one to all its parsers); default
+   * one per kind. `shared`: the owner only reads what it gets (an HTTP server's requests, a client's
+   * responses): a message's head fields and header list are then the parsed head's own, shared by every
+   * message with the same head bytes and frozen (writing to them throws), and a message without a body
+   * is that shared message itself: no copy of the head per message. Without it every message is the
+   * caller's to change.
+   */
   constructor(
     readonly kind: 'request' | 'response',
     heads?: HttpHeadCache,
+    private readonly shared = false,
   ) {
     this.recent = heads ?? (kind === 'request' ? requestHeads : responseHeads);
   }
@@ -244,19 +252,20 @@ export class HttpParser {
         this.recent.add(head);
       }
       const headEnd = start + head.bytes.length;
-      const msg = copyHead(head.msg);
+      const parsed = head.msg;
       let bodyLen = head.length;
-      if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
+      if (parsed.kind === 'response' && (bodyless(parsed.status) || (this.headCount > 0 && parsed.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
-        if (msg.kind === 'request') bodyLen = 0;
+        if (parsed.kind === 'request') bodyLen = 0;
         else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
       }
       if (headEnd + bodyLen > len) {
         this.scanFrom = start; // the head is parsed again when the body is complete
         break;
       }
-      if (msg.kind === 'response' && msg.status >= 200 && this.headCount > 0) this.headCount--;
-      msg.body = bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen);
+      if (parsed.kind === 'response' && parsed.status >= 200 && this.headCount > 0) this.headCount--;
+      const body = bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen);
+      const msg = !this.shared ? copyHead(parsed, body) : bodyLen === 0 ? parsed : withBody(parsed, body);
       if (this.out.length === 0) this.out = [msg];
       else this.out.push(msg);
       this.bytesConsumed += headEnd + bodyLen - start;
@@ -347,13 +356,26 @@ function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, end: numbe
   return true;
 }
 
-/** A copy of a remembered message: new object and header tuples, body empty. */
-function copyHead(m: HttpMessage): HttpMessage {
+/** A copy of a remembered message with `body`: new object and header tuples (the caller's to change). */
+function copyHead(m: HttpMessage, body: Uint8Array): HttpMessage {
   const src = m.headers;
   const headers: HttpHeader[] = new Array<HttpHeader>(src.length);
   for (let i = 0; i < src.length; i++) headers[i] = [src[i]![0], src[i]![1]];
-  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers, body: EMPTY };
-  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers, body: EMPTY };
+  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers, body };
+  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers, body };
+}
+
+/** A remembered message with `body`: a new object over the same (frozen) header list, for a `shared` parser. */
+function withBody(m: HttpMessage, body: Uint8Array): HttpMessage {
+  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers: m.headers, body };
+  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers: m.headers, body };
+}
+
+/** Freezes a parsed head (its tuples, its list, the message): `shared` parsers hand it out as is. */
+function frozenHead(m: HttpMessage): HttpMessage {
+  for (let i = 0; i < m.headers.length; i++) Object.freeze(m.headers[i]!);
+  Object.freeze(m.headers);
+  return Object.freeze(m);
 }
 
 /**
@@ -365,7 +387,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const hash = hashBytes(buf, start, end);
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
-  const msg = parseHead(buf, start, end, kind);
+  const msg = frozenHead(parseHead(buf, start, end, kind));
   const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start) };
   memo.add(hash, added);
   return added;

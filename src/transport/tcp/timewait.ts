@@ -60,7 +60,7 @@ export class TimeWaitSock {
   expiry: TimeNs;
   /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
   timerEv: SimEvent | null = null;
-  /** After that, 2 × its index in the layer's expiry queue, + 1 in the background queue (-1: not queued). */
+  /** After that, where it waits in its layer's expiry queue (TwQueue: LANE, or 4 × its heap index), + 1 in the background queue (-1: not queued). */
   queued = -1;
   /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
   owner: TcpSocket | null = null;
@@ -232,19 +232,30 @@ export function twTimer(tw: TimeWaitSock): void {
 }
 
 /**
- * The TIME_WAIT expiries of one layer (foreground or background ones): a binary min-heap of records
- * keyed by the (time, seq) their own timer event would have had, and one scheduled event for its
- * head. A minute of connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer
- * wheel in Linux); each expiry still runs exactly where its own event would have run (same time, same
- * sequence number: Simulator.reserveSeq), and counts as one executed event. Foreground and background
- * records queue apart, so a run without a duration ends when it did (only foreground events keep it).
+ * The TIME_WAIT expiries of one layer (foreground or background ones): records keyed by the (time, seq)
+ * their own timer event would have had, and one scheduled event for the earliest. A minute of
+ * connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer wheel in Linux); each
+ * expiry still runs exactly where its own event would have run (same time, same sequence number:
+ * Simulator.reserveSeq), and counts as one executed event. Foreground and background records queue
+ * apart, so a run without a duration ends when it did (only foreground events keep it).
+ *
+ * Records mostly join in key order (each joins when its inherited event fires, about an RTO after the
+ * segment that started its minute; RTOs differ a little, so neighbours swap), so a record goes to the
+ * FIFO lane whose last key is the latest before its own: joining and expiring cost no sift and touch no
+ * other record (a heap's sift-down wrote the index of ~log2(n) cold records per expiry). A record no
+ * lane takes goes to a binary heap; the head is the least of the lanes' fronts and the heap's top. A
+ * record leaving a lane early (it is closed then) stays there, skipped when it reaches the front.
  */
 class TwQueue {
+  private readonly lanes: TwLane[] = Array.from({ length: TW_LANES }, () => new TwLane());
+  // The heap of records that fit no lane.
   private t = new Float64Array(16);
   private s = new Float64Array(16);
   private readonly recs: TimeWaitSock[] = [];
   /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
   private headEv: SimEvent | null = null;
+  /** The lane whose front is the head (-1: the heap's top); set by syncHead. */
+  private headLane = -1;
 
   constructor(
     private readonly layer: TcpLayer,
@@ -252,6 +263,59 @@ class TwQueue {
   ) {}
 
   push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    // The lane whose last key is the latest one before this key (the scheduler's lanes do the same):
+    // an empty lane only when none fits.
+    let best: TwLane | null = null;
+    let empty: TwLane | null = null;
+    for (let k = 0; k < TW_LANES; k++) {
+      const l = this.lanes[k]!;
+      const n = l.recs.length;
+      if (n === l.h) {
+        empty ??= l;
+        continue;
+      }
+      const lt = l.t[n - 1]!;
+      if (time > lt || (time === lt && seq > l.s[n - 1]!)) {
+        if (best === null || lt > best.t[best.recs.length - 1]! || (lt === best.t[best.recs.length - 1] && l.s[n - 1]! > best.s[best.recs.length - 1]!)) best = l;
+      }
+    }
+    const lane = best ?? empty;
+    if (lane !== null) {
+      lane.append(tw, time, seq);
+      tw.queued = LANE | (this.background ? 1 : 0);
+    } else this.heapPush(tw, time, seq);
+    this.syncHead();
+  }
+
+  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort; it is closed already). */
+  remove(tw: TimeWaitSock): void {
+    const q = tw.queued;
+    tw.queued = -1;
+    if ((q & LANE) === 0) this.take(q >> 2); // (a lane slot is skipped when it reaches the front)
+    this.syncHead();
+  }
+
+  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
+  static fire(q: TwQueue): void {
+    q.headEv = null;
+    let tw: TimeWaitSock;
+    if (q.headLane >= 0) {
+      tw = q.lanes[q.headLane]!.shift();
+      tw.queued = -1;
+    } else {
+      tw = q.recs[0]!;
+      q.take(0);
+    }
+    // The next head is scheduled even when an owner's callback throws: with one event per record the
+    // other records would still expire when the run is resumed.
+    try {
+      twTimer(tw);
+    } finally {
+      q.syncHead();
+    }
+  }
+
+  private heapPush(tw: TimeWaitSock, time: TimeNs, seq: number): void {
     const i = this.recs.length;
     if (i === this.t.length) {
       const t = new Float64Array(2 * i);
@@ -264,27 +328,6 @@ class TwQueue {
     this.recs.push(tw);
     this.put(i, tw, time, seq);
     this.up(i);
-    this.syncHead();
-  }
-
-  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
-  remove(tw: TimeWaitSock): void {
-    this.take(tw.queued >> 1);
-    this.syncHead();
-  }
-
-  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
-  static fire(q: TwQueue): void {
-    q.headEv = null;
-    const tw = q.recs[0]!;
-    q.take(0);
-    // The next head is scheduled even when an owner's callback throws: with one event per record the
-    // other records would still expire when the run is resumed.
-    try {
-      twTimer(tw);
-    } finally {
-      q.syncHead();
-    }
   }
 
   private take(i: number): void {
@@ -302,7 +345,7 @@ class TwQueue {
     this.recs[i] = tw;
     this.t[i] = time;
     this.s[i] = seq;
-    tw.queued = 2 * i + (this.background ? 1 : 0);
+    tw.queued = 4 * i + (this.background ? 1 : 0);
   }
 
   private less(i: number, j: number): boolean {
@@ -342,19 +385,99 @@ class TwQueue {
 
   /** Keeps one event scheduled at the head's key (a new head, or none when empty). */
   private syncHead(): void {
+    // The least of the lanes' fronts and the heap's top.
+    let head = -1;
+    let t = Infinity;
+    let s = 0;
+    if (this.recs.length > 0) {
+      t = this.t[0]!;
+      s = this.s[0]!;
+    }
+    for (let k = 0; k < TW_LANES; k++) {
+      const l = this.lanes[k]!;
+      if (!l.live()) continue;
+      const lt = l.t[l.h]!;
+      if (lt < t || (lt === t && l.s[l.h]! < s)) {
+        t = lt;
+        s = l.s[l.h]!;
+        head = k;
+      }
+    }
+    this.headLane = head;
     const ev = this.headEv;
-    if (this.recs.length === 0) {
+    if (t === Infinity) {
       ev?.cancel();
       this.headEv = null;
       return;
     }
-    const t = this.t[0]!;
-    const s = this.s[0]!;
     if (ev !== null && ev.time === t && ev.seq === s) return;
     ev?.cancel();
     this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
   }
 }
+
+/** Lanes per queue (records joining out of key order by up to a few RTOs spread over them; the rest go to the heap). */
+const TW_LANES = 4;
+
+/** A FIFO of records in key order from `h` on; a slot of a record gone early (closed) is skipped at the front. */
+class TwLane {
+  t = new Float64Array(16);
+  s = new Float64Array(16);
+  readonly recs: (TimeWaitSock | null)[] = [];
+  h = 0;
+
+  append(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    let n = this.recs.length;
+    if (n === this.h) {
+      // (empty: start over at slot 0)
+      this.recs.length = 0;
+      this.h = 0;
+      n = 0;
+    }
+    if (n === this.t.length) {
+      const t = new Float64Array(2 * n);
+      const s = new Float64Array(2 * n);
+      t.set(this.t);
+      s.set(this.s);
+      this.t = t;
+      this.s = s;
+    }
+    this.recs.push(tw);
+    this.t[n] = time;
+    this.s[n] = seq;
+  }
+
+  /** True when a record is waiting (closed ones at the front are dropped first). */
+  live(): boolean {
+    const recs = this.recs;
+    while (this.h < recs.length && recs[this.h]!.isClosed()) recs[this.h++] = null;
+    this.compact();
+    return this.h < recs.length;
+  }
+
+  /** Takes the front record. */
+  shift(): TimeWaitSock {
+    const tw = this.recs[this.h]!;
+    this.recs[this.h++] = null;
+    this.compact();
+    return tw;
+  }
+
+  /** Moves the lane down once more than half of it is spent (amortised: each slot moves about once). */
+  private compact(): void {
+    const h = this.h;
+    const n = this.recs.length;
+    if (h < 1024 || 2 * h < n) return;
+    this.t.copyWithin(0, h, n);
+    this.s.copyWithin(0, h, n);
+    this.recs.copyWithin(0, h, n);
+    this.recs.length = n - h;
+    this.h = 0;
+  }
+}
+
+/** TimeWaitSock.queued of a record in its queue's lane (| 1 in the background queue); a heap record's is 4 × its index (| 1). */
+const LANE = 2;
 
 /** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
 const queues = new WeakMap<TcpLayer, [TwQueue, TwQueue]>();
