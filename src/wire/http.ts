@@ -170,8 +170,8 @@ export class HttpParser {
    * one per kind. `shared`: the owner only reads what it gets (an HTTP server's requests, a client's
    * responses): a message's head fields and header list are then the parsed head's own, shared by every
    * message with the same head bytes and frozen (writing to them throws), and a message without a body
-   * is that shared message itself: no copy of the head per message. Without it every message is the
-   * caller's to change.
+   * is that shared message itself: no copy of the head per message; a body that arrived whole in one
+   * pushed chunk is a view of that chunk. Without it every message is the caller's to change.
    */
   constructor(
     readonly kind: 'request' | 'response',
@@ -199,7 +199,7 @@ export class HttpParser {
     this.out = NO_MESSAGES;
     if (this.len === 0) {
       // Nothing buffered: parse from the chunk itself and keep only what is left of it.
-      const used = this.parse(chunk, chunk.length);
+      const used = this.parse(chunk, chunk.length, true);
       const rest = chunk.length - used;
       if (rest > 0) {
         if (this.buf.length < rest) this.buf = new Uint8Array(Math.max(256, rest));
@@ -217,7 +217,7 @@ export class HttpParser {
     }
     this.buf.set(chunk, this.len);
     this.len += chunk.length;
-    const start = this.parse(this.buf, this.len);
+    const start = this.parse(this.buf, this.len, false);
     if (start > 0) {
       this.buf.copyWithin(0, start, this.len);
       this.len -= start;
@@ -234,8 +234,12 @@ export class HttpParser {
     return out;
   }
 
-  /** Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left relative to buf). */
-  private parse(buf: Uint8Array, len: number): number {
+  /**
+   * Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left
+   * relative to buf). `chunk`: buf is the pushed chunk itself (not this parser's buffer, which later
+   * pushes overwrite).
+   */
+  private parse(buf: Uint8Array, len: number, chunk: boolean): number {
     let start = 0;
     for (;;) {
       // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
@@ -264,7 +268,9 @@ export class HttpParser {
         break;
       }
       if (parsed.kind === 'response' && parsed.status >= 200 && this.headCount > 0) this.headCount--;
-      const body = bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen);
+      // A shared parser's body straight from the pushed chunk is a view of it (sent bytes are never
+      // written to: a TCP receiver is handed the sender's own array, too); else a copy.
+      const body = bodyLen === 0 ? EMPTY : this.shared && chunk ? buf.subarray(headEnd, headEnd + bodyLen) : buf.slice(headEnd, headEnd + bodyLen);
       const msg = !this.shared ? copyHead(parsed, body) : bodyLen === 0 ? parsed : withBody(parsed, body);
       if (this.out.length === 0) this.out = [msg];
       else this.out.push(msg);

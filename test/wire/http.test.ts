@@ -236,6 +236,14 @@ describe('http', () => {
     expect(dec.decode(r1!.body)).toBe('abc');
     expect(dec.decode(r2!.body)).toBe('abc');
     expect(r1!.body).not.toBe(r2!.body);
+    // Straight from the pushed chunk: views of it; from the parser's own buffer (a message in pieces): a copy.
+    expect(r1!.body.buffer).toBe(r2!.body.buffer);
+    expect(q.push(res)[0]!.body.buffer).toBe(res.buffer);
+    const q2 = new HttpParser('response', new HttpHeadCache(), true);
+    expect(q2.push(res.subarray(0, 10))).toHaveLength(0);
+    const pieced = q2.push(res.subarray(10))[0]!;
+    expect(dec.decode(pieced.body)).toBe('abc');
+    expect(pieced.body.buffer).not.toBe(res.buffer);
     // A parser that is not shared still copies (the caller may change its messages), even after a shared one parsed the head.
     const own = new HttpParser('response').push(res)[0] as HttpResponse;
     expect(own.headers).not.toBe(r1!.headers);

@@ -244,10 +244,10 @@ export function twTimer(tw: TimeWaitSock): void {
  * FIFO lane whose last key is the latest before its own: joining and expiring cost no sift and touch no
  * other record (a heap's sift-down wrote the index of ~log2(n) cold records per expiry). A record no
  * lane takes goes to a binary heap; the head is the least of the lanes' fronts and the heap's top. A
- * record leaving a lane early (it is closed then) stays there, skipped when it reaches the front.
+ * record leaving a lane early leaves an empty slot there, passed when it reaches the front.
  */
 class TwQueue {
-  private readonly lanes: TwLane[] = Array.from({ length: TW_LANES }, () => new TwLane());
+  private readonly lanes: TwLane[] = Array.from({ length: TW_LANES }, (_, k) => new TwLane(k));
   // The heap of records that fit no lane.
   private t = new Float64Array(16);
   private s = new Float64Array(16);
@@ -280,18 +280,17 @@ class TwQueue {
       }
     }
     const lane = best ?? empty;
-    if (lane !== null) {
-      lane.append(tw, time, seq);
-      tw.queued = LANE | (this.background ? 1 : 0);
-    } else this.heapPush(tw, time, seq);
+    if (lane !== null) tw.queued = 16 * lane.append(tw, time, seq) + 4 * lane.index + LANE + (this.background ? 1 : 0);
+    else this.heapPush(tw, time, seq);
     this.syncHead();
   }
 
-  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort; it is closed already). */
+  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
   remove(tw: TimeWaitSock): void {
     const q = tw.queued;
     tw.queued = -1;
-    if ((q & LANE) === 0) this.take(q >> 2); // (a lane slot is skipped when it reaches the front)
+    if ((q & LANE) === 0) this.take(q >> 2);
+    else this.lanes[(q >> 2) & 3]!.clear(Math.floor(q / 16));
     this.syncHead();
   }
 
@@ -416,20 +415,30 @@ class TwQueue {
   }
 }
 
-/** Lanes per queue (records joining out of key order by up to a few RTOs spread over them; the rest go to the heap). */
+/** Lanes per queue (records joining out of key order by up to a few RTOs spread over them; the rest go to the heap). At most 4 (TimeWaitSock.queued's 2 bits). */
 const TW_LANES = 4;
 
-/** A FIFO of records in key order from `h` on; a slot of a record gone early (closed) is skipped at the front. */
+/**
+ * A FIFO of records in key order from `h` on. A record is at a fixed absolute position (`base` + its
+ * slot) while it waits; one gone early leaves its slot empty, skipped at the front (without reading
+ * the record: the front of each lane is looked at on every push and expiry, and a record is cold by then).
+ */
 class TwLane {
   t = new Float64Array(16);
   s = new Float64Array(16);
   readonly recs: (TimeWaitSock | null)[] = [];
   h = 0;
+  /** The absolute position of slot 0. */
+  base = 0;
 
-  append(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+  constructor(readonly index: number) {}
+
+  /** Appends a record; returns its absolute position. */
+  append(tw: TimeWaitSock, time: TimeNs, seq: number): number {
     let n = this.recs.length;
     if (n === this.h) {
       // (empty: start over at slot 0)
+      this.base += n;
       this.recs.length = 0;
       this.h = 0;
       n = 0;
@@ -445,12 +454,18 @@ class TwLane {
     this.recs.push(tw);
     this.t[n] = time;
     this.s[n] = seq;
+    return this.base + n;
   }
 
-  /** True when a record is waiting (closed ones at the front are dropped first). */
+  /** Empties the slot at absolute position `at` (its record went early). */
+  clear(at: number): void {
+    this.recs[at - this.base] = null;
+  }
+
+  /** True when a record is waiting (empty slots at the front are passed first). */
   live(): boolean {
     const recs = this.recs;
-    while (this.h < recs.length && recs[this.h]!.isClosed()) recs[this.h++] = null;
+    while (this.h < recs.length && recs[this.h] === null) this.h++;
     this.compact();
     return this.h < recs.length;
   }
@@ -472,11 +487,15 @@ class TwLane {
     this.s.copyWithin(0, h, n);
     this.recs.copyWithin(0, h, n);
     this.recs.length = n - h;
+    this.base += h;
     this.h = 0;
   }
 }
 
-/** TimeWaitSock.queued of a record in its queue's lane (| 1 in the background queue); a heap record's is 4 × its index (| 1). */
+/**
+ * TimeWaitSock.queued of a record in a lane: 16 × its absolute position + 4 × the lane + LANE (+ 1 in
+ * the background queue); a heap record's is 4 × its index (+ 1).
+ */
 const LANE = 2;
 
 /** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
