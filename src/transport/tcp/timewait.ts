@@ -29,41 +29,45 @@ import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
 const TS_OK = 1;
 const CLOSED = 2;
+/** The record has an owner (in ownerOf). */
+const OWNED = 4;
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
+/** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
+const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
 
 
 /**
  * A connection in TIME_WAIT (struct tcp_timewait_sock): what `ss -t state time-wait` lists. Sequence
  * numbers and timestamps are kept as signed 32-bit values (small integers for V8), read back `>>> 0`.
  * A record lives a minute, so every client connection's record outlives the young generation: its
- * small fields are packed (ports, IP ID with window, flags; read through getters) and the rare SACK
- * blocks sit in a side table, 15 fields in all.
+ * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
+ * pending inherited event and the queue position share a field (a record has one or the other), the
+ * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
+ * (an owner flagged in the flow id's bits):
+ * 11 fields in all.
  */
 export class TimeWaitSock {
   readonly localAddr: Ipv4;
   readonly remoteAddr: Ipv4;
   /** localPort << 16 | remotePort. */
   private readonly ports: number;
-  readonly flowId: number;
   /** tw_snd_nxt and tw_rcv_nxt as on the wire (signed 32 bits). */
   readonly sndNxt32: number;
   readonly rcvNxt32: number;
-  /** tw_ts_recent and tw_ts_offset (signed 32 bits). */
+  /** tw_ts_recent (signed 32 bits). */
   readonly tsRecent32: number;
-  readonly tsOffset32: number;
   /** inet_id (the IP ID of the next re-ACK) << 16 | the window field of a re-ACK (see `window`). */
   private idWin: number;
-  /** TS_OK | CLOSED. */
-  private bits: number;
+  /** 8 × the flow id + (TS_OK | CLOSED | OWNED). */
+  private flowBits: number;
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
   expiry: TimeNs;
-  /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
-  timerEv: SimEvent | null = null;
-  /** After that, where it waits in its layer's expiry queue (TwQueue: LANE, or 4 × its heap index), + 1 in the background queue (-1: not queued). */
-  queued = -1;
-  /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
-  owner: TcpSocket | null = null;
+  /**
+   * The socket's pending timer event, inherited (at or before `expiry`), until it fires (`timerEv`);
+   * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
+   */
+  private wait: SimEvent | number = -1;
 
   constructor(
     readonly layer: TcpLayer,
@@ -72,24 +76,59 @@ export class TimeWaitSock {
     this.localAddr = sk.localAddr;
     this.remoteAddr = sk.remoteAddr;
     this.ports = (sk.localPort << 16) | sk.remotePort;
-    this.flowId = sk.flowId;
     this.sndNxt32 = (sk.iss + sk.sndNxt) | 0;
     this.rcvNxt32 = (sk.irs + sk.rcvNxt) | 0;
     this.tsRecent32 = sk.tsRecent | 0;
-    this.tsOffset32 = sk.tsOffset | 0;
     // The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads),
     // so tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and
     // what the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
     const ws = sk.rcvWscale;
     const window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
     this.idWin = (sk.inetId << 16) | window;
-    this.bits = sk.tsOk ? TS_OK : 0;
+    // (flow ids are small: 8 × one stays a small integer)
+    this.flowBits = 8 * sk.flowId + (sk.tsOk ? TS_OK : 0);
     if (sk.sackOk && sk.ooo.length > 0) sackOf.set(this, sackBlocks(sk));
     this.expiry = sk.tailAt;
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
-    return this.bits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
+    return this.flowBits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
+  }
+  get flowId(): number {
+    return (this.flowBits - (this.flowBits & 7)) / 8;
+  }
+  /** tw_ts_offset (signed 32 bits): the socket's, which is its layer's offset for the peer (setup.ts). */
+  get tsOffset32(): number {
+    return this.layer.tsOffsetFor(this.remoteAddr) | 0;
+  }
+  /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
+  get timerEv(): SimEvent | null {
+    const w = this.wait;
+    return typeof w === 'number' ? null : w;
+  }
+  set timerEv(ev: SimEvent | null) {
+    this.wait = ev ?? -1;
+  }
+  /** After that, where it waits in its layer's expiry queue (TwQueue: LANE, or 4 × its heap index), + 1 in the background queue (-1: not queued). */
+  get queued(): number {
+    const w = this.wait;
+    return typeof w === 'number' ? w : -1;
+  }
+  set queued(q: number) {
+    this.wait = q;
+  }
+  /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
+  get owner(): TcpSocket | null {
+    return (this.flowBits & OWNED) !== 0 ? ownerOf.get(this)! : null;
+  }
+  set owner(sk: TcpSocket | null) {
+    if (sk !== null) {
+      ownerOf.set(this, sk);
+      if ((this.flowBits & OWNED) === 0) this.flowBits += OWNED;
+    } else if ((this.flowBits & OWNED) !== 0) {
+      ownerOf.delete(this);
+      this.flowBits -= OWNED;
+    }
   }
   get localPort(): number {
     return this.ports >>> 16;
@@ -98,7 +137,7 @@ export class TimeWaitSock {
     return this.ports & 0xffff;
   }
   get tsOk(): boolean {
-    return (this.bits & TS_OK) !== 0;
+    return (this.flowBits & TS_OK) !== 0;
   }
   /** inet_id: the IP ID of the next re-ACK. */
   get inetId(): number {
@@ -122,12 +161,12 @@ export class TimeWaitSock {
 
   /** Marks the record gone from the table. */
   markClosed(): void {
-    this.bits |= CLOSED;
+    if ((this.flowBits & CLOSED) === 0) this.flowBits += CLOSED;
   }
 
   /** True once the record has gone from the table. */
   isClosed(): boolean {
-    return (this.bits & CLOSED) !== 0;
+    return (this.flowBits & CLOSED) !== 0;
   }
 
   /** abort() of a TIME_WAIT socket: it goes at once, silently (nothing is sent in TIME_WAIT). */
