@@ -51,6 +51,7 @@ export interface HttpResult {
   bytes: number;
   /** The `X-Served-By` header of the response (which pod answered). */
   servedBy: string | null;
+  /** The response (its head fields and header list are frozen: shared by responses with the same head). */
   response: HttpResponse | null;
   /** The attempt's phases (successful responses only; else null). */
   phases: RequestPhases | null;
@@ -181,8 +182,15 @@ export class HttpClient {
   private readonly waiting = new Map<string, Pending[]>();
   /** Connections opened so far. */
   connectionsOpened = 0;
-  /** The response heads this client's connections received lately (their parsers try these first). */
+  /**
+   * The response heads this client's connections received lately (their parsers try these first). Its
+   * parsers are `shared`: a response's head fields and header list are frozen (HttpResult.response).
+   */
   private readonly heads = new HttpHeadCache();
+  /** readHeaders: the header list read last and what it said. */
+  private readOf: HttpHeader[] | null = null;
+  private closing = false;
+  private servedBy: string | null = null;
   private tlsRng: Rng | null = null;
   /** The options of every connection this client opens (read by the socket's constructor only). */
   private connOpts: TcpSocketOptions | null = null;
@@ -275,7 +283,7 @@ export class HttpClient {
     }
     const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
     const sock: ByteStream = tls ?? tcp;
-    const c = new ClientConn(this, sock, tcp, tls, key, new HttpParser('response', this.heads), this.sim.now);
+    const c = new ClientConn(this, sock, tcp, tls, key, new HttpParser('response', this.heads, true), this.sim.now);
     sock.handler = c;
     c.req = p;
     p.conn = c;
@@ -329,13 +337,27 @@ export class HttpClient {
       const p = c.req;
       if (m.kind !== 'response' || p === null) continue;
       c.req = null;
-      const closing = /close/i.test(httpHeader(m.headers, 'connection') ?? '');
+      this.readHeaders(m.headers);
+      const closing = this.closing;
       this.complete(p, m);
       if (!this.opts.keepAlive || closing) this.kill(c);
       else this.release(c);
     }
   }
 
+  /**
+   * The two fields read from a response's headers (Connection: close, X-Served-By), for `closing` and
+   * `servedBy`. Responses come from this client's parsers (`shared`: a head's header list is frozen and
+   * the same object for every response with that head), so the last list's answers are kept.
+   */
+  private readHeaders(headers: HttpHeader[]): void {
+    if (headers === this.readOf) return;
+    this.readOf = headers;
+    this.closing = /close/i.test(httpHeader(headers, 'connection') ?? '');
+    this.servedBy = httpHeader(headers, 'x-served-by') ?? null;
+  }
+
+  /** complete() of a response whose headers readHeaders read last. */
   private complete(p: Pending, m: HttpResponse): void {
     if (p.done) return;
     p.done = true;
@@ -350,7 +372,7 @@ export class HttpClient {
       connect: p.connect,
       tls: p.tls,
       bytes: m.body.length,
-      servedBy: httpHeader(m.headers, 'x-served-by') ?? null,
+      servedBy: this.servedBy,
       response: m,
       phases: phasesOf(p, this.sim.now),
     });

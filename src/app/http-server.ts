@@ -14,7 +14,7 @@ import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
-import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, type HttpRequest } from '../wire/http.js';
+import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, type HttpHeader, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
 
 /** What an HTTP server pod does. */
@@ -126,6 +126,9 @@ export class HttpServer {
   private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
   /** The request heads this server's connections received lately (their parsers try these first). */
   private readonly heads = new HttpHeadCache();
+  /** The header list asksClose answered last, and its answer. */
+  private closeOf: HttpHeader[] | null = null;
+  private close = false;
 
   constructor(
     readonly tcp: TcpLayer,
@@ -157,7 +160,7 @@ export class HttpServer {
 
   private accept(sock: ByteStream): void {
     this.counters.connections++;
-    const conn = new ServerConn(this, sock, new HttpParser('request', this.heads));
+    const conn = new ServerConn(this, sock, new HttpParser('request', this.heads, true));
     if (this.toxic !== null && (this.toxic.kind === 'reset_peer' || (this.toxic.kind === 'timeout' && this.toxic.timeoutNs > 0))) this.toxicTimer(conn, this.toxic);
     sock.handler = conn;
   }
@@ -215,7 +218,7 @@ export class HttpServer {
       this.counters.abandoned++;
     } else {
       const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? DEFAULT_RESPONSE_SIZE, this.rng))));
-      const close = this.opts.keepAlive === false || /close/i.test(httpHeader(job.req.headers, 'connection') ?? '') || job.req.version === 'HTTP/1.0';
+      const close = this.opts.keepAlive === false || this.asksClose(job.req.headers) || job.req.version === 'HTTP/1.0';
       const bytes = this.response(this.opts.status ?? 200, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
       this.counters.responses++;
@@ -227,6 +230,19 @@ export class HttpServer {
       }
     }
     this.dispatch();
+  }
+
+  /**
+   * Whether a request's Connection header asks to close. Requests come from this server's parsers
+   * (`shared`: a head's header list is frozen and the same object for every request with that head), so
+   * the answer for the last list is kept.
+   */
+  private asksClose(headers: HttpHeader[]): boolean {
+    if (headers !== this.closeOf) {
+      this.closeOf = headers;
+      this.close = /close/i.test(httpHeader(headers, 'connection') ?? '');
+    }
+    return this.close;
   }
 
   /** latency: the whole response later; slicer: sliceBytes at a time, sliceDelayNs apart. */

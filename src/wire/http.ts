@@ -165,10 +165,18 @@ export class HttpParser {
   /** The heads this parser's owner saw lately (shared by its parsers: one per connection). */
   private readonly recent: HttpHeadCache;
 
-  /** `heads`: the owner's cache of recent heads (an application passes one to all its parsers); default one per kind. */
+  /**
+   * `heads`: the owner's cache of recent heads (an application passes one to all its parsers); default
+   * one per kind. `shared`: the owner only reads what it gets (an HTTP server's requests, a client's
+   * responses): a message's head fields and header list are then the parsed head's own, shared by every
+   * message with the same head bytes and frozen (writing to them throws), and a message without a body
+   * is that shared message itself: no copy of the head per message; a body that arrived whole in one
+   * pushed chunk is a view of that chunk. Without it every message is the caller's to change.
+   */
   constructor(
     readonly kind: 'request' | 'response',
     heads?: HttpHeadCache,
+    private readonly shared = false,
   ) {
     this.recent = heads ?? (kind === 'request' ? requestHeads : responseHeads);
   }
@@ -191,7 +199,7 @@ export class HttpParser {
     this.out = NO_MESSAGES;
     if (this.len === 0) {
       // Nothing buffered: parse from the chunk itself and keep only what is left of it.
-      const used = this.parse(chunk, chunk.length);
+      const used = this.parse(chunk, chunk.length, true);
       const rest = chunk.length - used;
       if (rest > 0) {
         if (this.buf.length < rest) this.buf = new Uint8Array(Math.max(256, rest));
@@ -209,7 +217,7 @@ export class HttpParser {
     }
     this.buf.set(chunk, this.len);
     this.len += chunk.length;
-    const start = this.parse(this.buf, this.len);
+    const start = this.parse(this.buf, this.len, false);
     if (start > 0) {
       this.buf.copyWithin(0, start, this.len);
       this.len -= start;
@@ -226,8 +234,12 @@ export class HttpParser {
     return out;
   }
 
-  /** Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left relative to buf). */
-  private parse(buf: Uint8Array, len: number): number {
+  /**
+   * Parses the complete messages of buf[0, len) into `out`; returns the bytes they took (scanFrom is left
+   * relative to buf). `chunk`: buf is the pushed chunk itself (not this parser's buffer, which later
+   * pushes overwrite).
+   */
+  private parse(buf: Uint8Array, len: number, chunk: boolean): number {
     let start = 0;
     for (;;) {
       // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
@@ -244,19 +256,22 @@ export class HttpParser {
         this.recent.add(head);
       }
       const headEnd = start + head.bytes.length;
-      const msg = copyHead(head.msg);
+      const parsed = head.msg;
       let bodyLen = head.length;
-      if (msg.kind === 'response' && (bodyless(msg.status) || (this.headCount > 0 && msg.status >= 200))) bodyLen = 0;
+      if (parsed.kind === 'response' && (bodyless(parsed.status) || (this.headCount > 0 && parsed.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
-        if (msg.kind === 'request') bodyLen = 0;
+        if (parsed.kind === 'request') bodyLen = 0;
         else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
       }
       if (headEnd + bodyLen > len) {
         this.scanFrom = start; // the head is parsed again when the body is complete
         break;
       }
-      if (msg.kind === 'response' && msg.status >= 200 && this.headCount > 0) this.headCount--;
-      msg.body = bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen);
+      if (parsed.kind === 'response' && parsed.status >= 200 && this.headCount > 0) this.headCount--;
+      // A shared parser's body straight from the pushed chunk is a view of it (sent bytes are never
+      // written to: a TCP receiver is handed the sender's own array, too); else a copy.
+      const body = bodyLen === 0 ? EMPTY : this.shared && chunk ? buf.subarray(headEnd, headEnd + bodyLen) : buf.slice(headEnd, headEnd + bodyLen);
+      const msg = !this.shared ? copyHead(parsed, body) : bodyLen === 0 ? parsed : withBody(parsed, body);
       if (this.out.length === 0) this.out = [msg];
       else this.out.push(msg);
       this.bytesConsumed += headEnd + bodyLen - start;
@@ -347,13 +362,26 @@ function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, end: numbe
   return true;
 }
 
-/** A copy of a remembered message: new object and header tuples, body empty. */
-function copyHead(m: HttpMessage): HttpMessage {
+/** A copy of a remembered message with `body`: new object and header tuples (the caller's to change). */
+function copyHead(m: HttpMessage, body: Uint8Array): HttpMessage {
   const src = m.headers;
   const headers: HttpHeader[] = new Array<HttpHeader>(src.length);
   for (let i = 0; i < src.length; i++) headers[i] = [src[i]![0], src[i]![1]];
-  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers, body: EMPTY };
-  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers, body: EMPTY };
+  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers, body };
+  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers, body };
+}
+
+/** A remembered message with `body`: a new object over the same (frozen) header list, for a `shared` parser. */
+function withBody(m: HttpMessage, body: Uint8Array): HttpMessage {
+  if (m.kind === 'request') return { kind: 'request', method: m.method, target: m.target, version: m.version, headers: m.headers, body };
+  return { kind: 'response', version: m.version, status: m.status, reason: m.reason, headers: m.headers, body };
+}
+
+/** Freezes a parsed head (its tuples, its list, the message): `shared` parsers hand it out as is. */
+function frozenHead(m: HttpMessage): HttpMessage {
+  for (let i = 0; i < m.headers.length; i++) Object.freeze(m.headers[i]!);
+  Object.freeze(m.headers);
+  return Object.freeze(m);
 }
 
 /**
@@ -365,7 +393,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const hash = hashBytes(buf, start, end);
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
-  const msg = parseHead(buf, start, end, kind);
+  const msg = frozenHead(parseHead(buf, start, end, kind));
   const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start) };
   memo.add(hash, added);
   return added;

@@ -33,3 +33,37 @@ describe('TCP segment payloads', () => {
     expect(got).toEqual([...small, ...big]);
   });
 });
+
+describe('TCP retransmission queue segments (output.ts queueSeg)', () => {
+  it('a request after the handshake and its FIN after the response reuse the SYN segment; a lost FIN is still resent right', () => {
+    const { sim, net, ta, tb } = tcpPair();
+    const req = Uint8Array.from({ length: 100 }, (_, i) => i);
+    tb.listen(80, (s) => {
+      s.onData = () => {
+        s.send(new Uint8Array(50));
+        s.close();
+      };
+    });
+    let first: unknown = null;
+    const c = ta.connect(SERVER, 80, (s) => {
+      first = s.rtx[0]; // the acknowledged SYN's segment, kept for the first data
+      expect(s.rtxHead).toBe(1);
+      s.send(req);
+      expect(s.rtx).toHaveLength(1);
+      expect(s.rtx[0]).toBe(first);
+      expect(s.rtx[0]!.syn).toBe(false);
+      expect([s.rtx[0]!.start, s.rtx[0]!.end]).toEqual([1, 101]);
+    });
+    c.onEnd = () => c.close();
+    // The client's FIN is lost once: it is resent from the reused segment.
+    let finDrops = 0;
+    net.loss = (pkt) => pkt.ip!.src !== SERVER && (pkt.tcp!.flags & 1) !== 0 && finDrops++ === 0;
+    sim.run({ until: 5000 * MS });
+    expect(first).not.toBeNull();
+    const fins = net.log.map((r) => r.pkt).filter((p) => p.ip!.src !== SERVER && (p.tcp!.flags & 1) !== 0);
+    expect(fins).toHaveLength(2);
+    expect(fins[0]!.tcp!.seq).toBe(fins[1]!.tcp!.seq);
+    expect(c.state === 'TIME_WAIT' || c.state === 'CLOSED').toBe(true);
+    expect(finDrops).toBe(2);
+  });
+});

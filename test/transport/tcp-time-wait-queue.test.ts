@@ -15,17 +15,22 @@ import { tcpPair } from './tcp-helpers.js';
 const SERVER = ip('10.0.0.2');
 
 /** `n` client connections opened at the given times (ms); each closes at once, the server answers with its FIN. */
-function closers(startsMs: number[], lossy = false) {
+function closers(startsMs: number[], lossy: boolean | ((port: number) => number) = false, finFrom = SERVER) {
   const p = tcpPair();
   p.tb.listen(80, (s) => (s.onEnd = () => s.close()));
   // The client's last ACKs (pure ACKs from the client after its FIN) reach the server; with `lossy`,
   // every third connection's server FIN is delayed by dropping the first copy (its RTO moves its TIME_WAIT later).
-  const dropped = new Set<number>();
-  if (lossy)
+  // With a function: the first `drops(port)` copies of that connection's FIN from `finFrom` are dropped.
+  const drops = lossy === true ? (port: number) => (port % 3 === 0 ? 1 : 0) : lossy === false ? () => 0 : lossy;
+  const dropped = new Map<number, number>();
+  if (lossy !== false)
     p.net.loss = (pkt) => {
       const t = pkt.tcp!;
-      if (pkt.ip!.src !== SERVER || !(t.flags & TcpFlag.FIN) || t.dstPort % 3 !== 0 || dropped.has(t.dstPort)) return false;
-      dropped.add(t.dstPort);
+      if (pkt.ip!.src !== finFrom || !(t.flags & TcpFlag.FIN)) return false;
+      const port = finFrom === SERVER ? t.dstPort : t.srcPort;
+      const n = dropped.get(port) ?? 0;
+      if (n >= drops(port)) return false;
+      dropped.set(port, n + 1);
       return true;
     };
   const socks: TcpSocket[] = [];
@@ -56,6 +61,20 @@ describe('TIME_WAIT expiry queue', () => {
     for (const c of r.socks) expect(r.closedAt.get(c)).toBe(last.get(c.localPort)! + 60 * SEC);
     expect(r.ta.sockets()).toHaveLength(0);
     // The run ends at the last expiry (nothing else is left then).
+    expect(r.sim.now).toBe(Math.max(...r.closedAt.values()));
+  });
+
+  it('120 records joining in many interleaved orders (client FINs sent 1–8 times) go at their own times', () => {
+    // A client FIN retransmitted k times leaves a stale RTO event 2^k × 200 ms on, which the record
+    // inherits: records join up to seconds after the ones behind them in expiry order, in more
+    // interleaved streams than the queue has lanes (records wait in its heap too).
+    const starts = Array.from({ length: 120 }, (_, i) => (i * 5303) % 20000);
+    const r = closers(starts, (port) => (port * 7) % 8, ip('10.0.0.1'));
+    expect(r.sim.run()).toBe('idle');
+    const last = lastSegAt(r.net);
+    expect(r.socks).toHaveLength(120);
+    for (const c of r.socks) expect(r.closedAt.get(c)).toBe(last.get(c.localPort)! + 60 * SEC);
+    expect(r.ta.sockets()).toHaveLength(0);
     expect(r.sim.now).toBe(Math.max(...r.closedAt.values()));
   });
 

@@ -214,6 +214,42 @@ describe('http', () => {
     // A response head is refused as a request even when its bytes are in the cache.
     expect(() => new HttpParser('request', cache).push(res(5))).toThrow(WireError);
   });
+  it('a shared parser hands out the parsed head itself (frozen) without a body, a new message over the same frozen headers with one', () => {
+    const get = buildHttpRequest({ method: 'GET', target: '/s', headers: [['Host', 'shared-test'], ['Connection', 'close']] });
+    const p = new HttpParser('request', new HttpHeadCache(), true);
+    const [a, b] = p.push(new Uint8Array([...get, ...get])) as HttpRequest[];
+    expect(a).toBe(b); // no body: the one parsed head
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(Object.isFrozen(a!.headers)).toBe(true);
+    expect(Object.isFrozen(a!.headers[0])).toBe(true);
+    expect(() => a!.headers.push(['X', 'y'])).toThrow(TypeError);
+    expect(a!.target).toBe('/s');
+    expect(httpHeader(a!.headers, 'connection')).toBe('close');
+    // Another shared parser (another connection) sees the same head object.
+    expect(new HttpParser('request', undefined, true).push(get)[0]).toBe(a);
+    const res = buildHttpResponse({ status: 200, headers: [['X-Served-By', 'pod-s']], body: 'abc' });
+    const q = new HttpParser('response', new HttpHeadCache(), true);
+    const [r1, r2] = q.push(new Uint8Array([...res, ...res])) as HttpResponse[];
+    expect(r1).not.toBe(r2); // each has its own body
+    expect(r1!.headers).toBe(r2!.headers);
+    expect(Object.isFrozen(r1!.headers)).toBe(true);
+    expect(dec.decode(r1!.body)).toBe('abc');
+    expect(dec.decode(r2!.body)).toBe('abc');
+    expect(r1!.body).not.toBe(r2!.body);
+    // Straight from the pushed chunk: views of it; from the parser's own buffer (a message in pieces): a copy.
+    expect(r1!.body.buffer).toBe(r2!.body.buffer);
+    expect(q.push(res)[0]!.body.buffer).toBe(res.buffer);
+    const q2 = new HttpParser('response', new HttpHeadCache(), true);
+    expect(q2.push(res.subarray(0, 10))).toHaveLength(0);
+    const pieced = q2.push(res.subarray(10))[0]!;
+    expect(dec.decode(pieced.body)).toBe('abc');
+    expect(pieced.body.buffer).not.toBe(res.buffer);
+    // A parser that is not shared still copies (the caller may change its messages), even after a shared one parsed the head.
+    const own = new HttpParser('response').push(res)[0] as HttpResponse;
+    expect(own.headers).not.toBe(r1!.headers);
+    own.headers.push(['X-Added', '1']);
+    expect(httpHeader(r1!.headers, 'x-added')).toBeUndefined();
+  });
   it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {
     const hs: [string, string][] = [['X-SERVED-by', 'a'], ['CONNECTION', 'close'], ['\u00c0-Name', 'latin1'], ['X-Servedby', 'no']];
     expect(httpHeader(hs, 'x-served-by')).toBe('a');

@@ -305,9 +305,7 @@ function sendNew(sk: TcpSocket, len: number): void {
   if (len > 0 && endsWrite(sk, end)) flags |= TcpFlag.PSH;
   if (fin) flags |= TcpFlag.FIN;
   const payload = len > 0 ? payloadFor(sk, seq, end) : null;
-  const seg = new TxSeg(seq, end + (fin ? 1 : 0), false, fin, sk.sim.now);
-  if (sk.rtx.length === 0) sk.rtx = [seg];
-  else sk.rtx.push(seg);
+  const seg = queueSeg(sk, seq, end + (fin ? 1 : 0), false, fin);
   sk.packetsOut++;
   sk.sndNxt = seg.end;
   if (fin) sk.finSent = true;
@@ -315,6 +313,27 @@ function sendNew(sk: TcpSocket, len: number): void {
   if (sk.caState === 'recovery') sk.prrOut++;
   emit(sk, flags, seq, len, payload, true);
   dataSent(sk);
+}
+
+/**
+ * Appends a segment to the retransmission queue. A queue that is empty and holds only its last
+ * acknowledged segment (the SYN's before a request, the request's before its FIN) gets that segment
+ * back, rewritten: nothing reads a queue below rtxHead, and an acknowledged segment is referenced by
+ * the queue alone. So a connection of a request and a response makes one TxSeg and one list per side
+ * instead of one each per segment.
+ */
+export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean, fin: boolean): TxSeg {
+  const rtx = sk.rtx;
+  if (rtx.length === 1 && sk.rtxHead === 1) {
+    const seg = rtx[0]!;
+    seg.reset(start, end, syn, fin, sk.sim.now);
+    sk.rtxHead = 0;
+    return seg;
+  }
+  const seg = new TxSeg(start, end, syn, fin, sk.sim.now);
+  if (rtx.length === 0) sk.rtx = [seg];
+  else rtx.push(seg);
+  return seg;
 }
 
 /** tcp_event_data_sent: pingpong detection and the retransmit timer. */

@@ -14,11 +14,24 @@ export class TxSeg {
   everRetrans = false;
   constructor(
     public start: number,
-    readonly end: number,
-    readonly syn: boolean,
-    readonly fin: boolean,
+    public end: number,
+    public syn: boolean,
+    public fin: boolean,
     public sentAt: TimeNs,
   ) {}
+
+  /** Rewrites every field as the constructor sets them (an acknowledged segment reused: output.ts queueSeg). */
+  reset(start: number, end: number, syn: boolean, fin: boolean, sentAt: TimeNs): void {
+    this.sacked = false;
+    this.lost = false;
+    this.inRetrans = false;
+    this.everRetrans = false;
+    this.start = start;
+    this.end = end;
+    this.syn = syn;
+    this.fin = fin;
+    this.sentAt = sentAt;
+  }
 }
 
 /**

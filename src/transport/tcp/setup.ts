@@ -9,8 +9,7 @@ import { TcpFlag } from '../../wire/types.js';
 import { MS } from './config.js';
 import { ackArrived } from './input.js';
 import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN, type SynOptions } from './options.js';
-import { buildPacket, output, pushPendingFrames, sendAck, tsNow } from './output.js';
-import { NO_SEGS, TxSeg } from './segment.js';
+import { buildPacket, output, pushPendingFrames, queueSeg, sendAck, tsNow } from './output.js';
 import { setState, tellConnect, type TcpSocket } from './socket.js';
 import { fail } from './teardown.js';
 import { armRto, rttSample } from './timers.js';
@@ -96,9 +95,7 @@ export function sendSyn(sk: TcpSocket): void {
   const opts = synOptions(sk.advMss, ts, ts ? tsNow(sk) : 0, passive ? sk.tsRecent : 0, sack, ws);
   const flags = passive ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
   if (sk.rtx.length === sk.rtxHead) {
-    const syn = new TxSeg(0, 1, true, false, sk.sim.now);
-    if (sk.rtx.length === 0) sk.rtx = [syn];
-    else sk.rtx.push(syn);
+    queueSeg(sk, 0, 1, true, false);
     sk.packetsOut = 1;
     sk.sndNxt = 1;
   }
@@ -142,8 +139,8 @@ export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
   if (!syn.everRetrans) rttSample(sk, sk.sim.now - syn.sentAt);
   else if (sk.tsOk && o.tsecr !== 0) rttSample(sk, Math.max(0, (tsNow(sk) - o.tsecr) | 0) * MS);
   const synLost = syn.everRetrans;
-  sk.rtx = NO_SEGS;
-  sk.rtxHead = 0;
+  // The queue is empty now; it keeps the acknowledged SYN's segment for the first data (queueSeg).
+  sk.rtxHead = sk.rtx.length;
   sk.packetsOut = 0;
   sk.retransOut = 0;
   sk.sndUna = 1;

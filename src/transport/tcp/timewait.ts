@@ -29,41 +29,45 @@ import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
 const TS_OK = 1;
 const CLOSED = 2;
+/** The record has an owner (in ownerOf). */
+const OWNED = 4;
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
+/** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
+const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
 
 
 /**
  * A connection in TIME_WAIT (struct tcp_timewait_sock): what `ss -t state time-wait` lists. Sequence
  * numbers and timestamps are kept as signed 32-bit values (small integers for V8), read back `>>> 0`.
  * A record lives a minute, so every client connection's record outlives the young generation: its
- * small fields are packed (ports, IP ID with window, flags; read through getters) and the rare SACK
- * blocks sit in a side table, 15 fields in all.
+ * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
+ * pending inherited event and the queue position share a field (a record has one or the other), the
+ * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
+ * (an owner flagged in the flow id's bits):
+ * 11 fields in all.
  */
 export class TimeWaitSock {
   readonly localAddr: Ipv4;
   readonly remoteAddr: Ipv4;
   /** localPort << 16 | remotePort. */
   private readonly ports: number;
-  readonly flowId: number;
   /** tw_snd_nxt and tw_rcv_nxt as on the wire (signed 32 bits). */
   readonly sndNxt32: number;
   readonly rcvNxt32: number;
-  /** tw_ts_recent and tw_ts_offset (signed 32 bits). */
+  /** tw_ts_recent (signed 32 bits). */
   readonly tsRecent32: number;
-  readonly tsOffset32: number;
   /** inet_id (the IP ID of the next re-ACK) << 16 | the window field of a re-ACK (see `window`). */
   private idWin: number;
-  /** TS_OK | CLOSED. */
-  private bits: number;
+  /** 8 × the flow id + (TS_OK | CLOSED | OWNED). */
+  private flowBits: number;
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
   expiry: TimeNs;
-  /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
-  timerEv: SimEvent | null = null;
-  /** After that, 2 × its index in the layer's expiry queue, + 1 in the background queue (-1: not queued). */
-  queued = -1;
-  /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
-  owner: TcpSocket | null = null;
+  /**
+   * The socket's pending timer event, inherited (at or before `expiry`), until it fires (`timerEv`);
+   * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
+   */
+  private wait: SimEvent | number = -1;
 
   constructor(
     readonly layer: TcpLayer,
@@ -72,24 +76,59 @@ export class TimeWaitSock {
     this.localAddr = sk.localAddr;
     this.remoteAddr = sk.remoteAddr;
     this.ports = (sk.localPort << 16) | sk.remotePort;
-    this.flowId = sk.flowId;
     this.sndNxt32 = (sk.iss + sk.sndNxt) | 0;
     this.rcvNxt32 = (sk.irs + sk.rcvNxt) | 0;
     this.tsRecent32 = sk.tsRecent | 0;
-    this.tsOffset32 = sk.tsOffset | 0;
     // The window field of a re-ACK. __tcp_select_window's inputs no longer change (no data, no reads),
     // so tcp_send_ack would advertise the same value on every re-ACK: the larger of the free space and
     // what the last ACK promised, rounded to the scale (windowFor on its own result gives it back).
     const ws = sk.rcvWscale;
     const window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
     this.idWin = (sk.inetId << 16) | window;
-    this.bits = sk.tsOk ? TS_OK : 0;
+    // (flow ids are small: 8 × one stays a small integer)
+    this.flowBits = 8 * sk.flowId + (sk.tsOk ? TS_OK : 0);
     if (sk.sackOk && sk.ooo.length > 0) sackOf.set(this, sackBlocks(sk));
     this.expiry = sk.tailAt;
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
-    return this.bits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
+    return this.flowBits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
+  }
+  get flowId(): number {
+    return (this.flowBits - (this.flowBits & 7)) / 8;
+  }
+  /** tw_ts_offset (signed 32 bits): the socket's, which is its layer's offset for the peer (setup.ts). */
+  get tsOffset32(): number {
+    return this.layer.tsOffsetFor(this.remoteAddr) | 0;
+  }
+  /** The socket's pending timer event, inherited (at or before `expiry`), until it fires; then null. */
+  get timerEv(): SimEvent | null {
+    const w = this.wait;
+    return typeof w === 'number' ? null : w;
+  }
+  set timerEv(ev: SimEvent | null) {
+    this.wait = ev ?? -1;
+  }
+  /** After that, where it waits in its layer's expiry queue (TwQueue: LANE, or 4 × its heap index), + 1 in the background queue (-1: not queued). */
+  get queued(): number {
+    const w = this.wait;
+    return typeof w === 'number' ? w : -1;
+  }
+  set queued(q: number) {
+    this.wait = q;
+  }
+  /** The socket, when its application did not orphan it: it closes (and is told) when the record goes. */
+  get owner(): TcpSocket | null {
+    return (this.flowBits & OWNED) !== 0 ? ownerOf.get(this)! : null;
+  }
+  set owner(sk: TcpSocket | null) {
+    if (sk !== null) {
+      ownerOf.set(this, sk);
+      if ((this.flowBits & OWNED) === 0) this.flowBits += OWNED;
+    } else if ((this.flowBits & OWNED) !== 0) {
+      ownerOf.delete(this);
+      this.flowBits -= OWNED;
+    }
   }
   get localPort(): number {
     return this.ports >>> 16;
@@ -98,7 +137,7 @@ export class TimeWaitSock {
     return this.ports & 0xffff;
   }
   get tsOk(): boolean {
-    return (this.bits & TS_OK) !== 0;
+    return (this.flowBits & TS_OK) !== 0;
   }
   /** inet_id: the IP ID of the next re-ACK. */
   get inetId(): number {
@@ -122,12 +161,12 @@ export class TimeWaitSock {
 
   /** Marks the record gone from the table. */
   markClosed(): void {
-    this.bits |= CLOSED;
+    if ((this.flowBits & CLOSED) === 0) this.flowBits += CLOSED;
   }
 
   /** True once the record has gone from the table. */
   isClosed(): boolean {
-    return (this.bits & CLOSED) !== 0;
+    return (this.flowBits & CLOSED) !== 0;
   }
 
   /** abort() of a TIME_WAIT socket: it goes at once, silently (nothing is sent in TIME_WAIT). */
@@ -232,19 +271,30 @@ export function twTimer(tw: TimeWaitSock): void {
 }
 
 /**
- * The TIME_WAIT expiries of one layer (foreground or background ones): a binary min-heap of records
- * keyed by the (time, seq) their own timer event would have had, and one scheduled event for its
- * head. A minute of connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer
- * wheel in Linux); each expiry still runs exactly where its own event would have run (same time, same
- * sequence number: Simulator.reserveSeq), and counts as one executed event. Foreground and background
- * records queue apart, so a run without a duration ends when it did (only foreground events keep it).
+ * The TIME_WAIT expiries of one layer (foreground or background ones): records keyed by the (time, seq)
+ * their own timer event would have had, and one scheduled event for the earliest. A minute of
+ * connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer wheel in Linux); each
+ * expiry still runs exactly where its own event would have run (same time, same sequence number:
+ * Simulator.reserveSeq), and counts as one executed event. Foreground and background records queue
+ * apart, so a run without a duration ends when it did (only foreground events keep it).
+ *
+ * Records mostly join in key order (each joins when its inherited event fires, about an RTO after the
+ * segment that started its minute; RTOs differ a little, so neighbours swap), so a record goes to the
+ * FIFO lane whose last key is the latest before its own: joining and expiring cost no sift and touch no
+ * other record (a heap's sift-down wrote the index of ~log2(n) cold records per expiry). A record no
+ * lane takes goes to a binary heap; the head is the least of the lanes' fronts and the heap's top. A
+ * record leaving a lane early leaves an empty slot there, passed when it reaches the front.
  */
 class TwQueue {
+  private readonly lanes: TwLane[] = Array.from({ length: TW_LANES }, (_, k) => new TwLane(k));
+  // The heap of records that fit no lane.
   private t = new Float64Array(16);
   private s = new Float64Array(16);
   private readonly recs: TimeWaitSock[] = [];
   /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
   private headEv: SimEvent | null = null;
+  /** The lane whose front is the head (-1: the heap's top); set by syncHead. */
+  private headLane = -1;
 
   constructor(
     private readonly layer: TcpLayer,
@@ -252,6 +302,58 @@ class TwQueue {
   ) {}
 
   push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    // The lane whose last key is the latest one before this key (the scheduler's lanes do the same):
+    // an empty lane only when none fits.
+    let best: TwLane | null = null;
+    let empty: TwLane | null = null;
+    for (let k = 0; k < TW_LANES; k++) {
+      const l = this.lanes[k]!;
+      const n = l.recs.length;
+      if (n === l.h) {
+        empty ??= l;
+        continue;
+      }
+      const lt = l.t[n - 1]!;
+      if (time > lt || (time === lt && seq > l.s[n - 1]!)) {
+        if (best === null || lt > best.t[best.recs.length - 1]! || (lt === best.t[best.recs.length - 1] && l.s[n - 1]! > best.s[best.recs.length - 1]!)) best = l;
+      }
+    }
+    const lane = best ?? empty;
+    if (lane !== null) tw.queued = 16 * lane.append(tw, time, seq) + 4 * lane.index + LANE + (this.background ? 1 : 0);
+    else this.heapPush(tw, time, seq);
+    this.syncHead();
+  }
+
+  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
+  remove(tw: TimeWaitSock): void {
+    const q = tw.queued;
+    tw.queued = -1;
+    if ((q & LANE) === 0) this.take(q >> 2);
+    else this.lanes[(q >> 2) & 3]!.clear(Math.floor(q / 16));
+    this.syncHead();
+  }
+
+  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
+  static fire(q: TwQueue): void {
+    q.headEv = null;
+    let tw: TimeWaitSock;
+    if (q.headLane >= 0) {
+      tw = q.lanes[q.headLane]!.shift();
+      tw.queued = -1;
+    } else {
+      tw = q.recs[0]!;
+      q.take(0);
+    }
+    // The next head is scheduled even when an owner's callback throws: with one event per record the
+    // other records would still expire when the run is resumed.
+    try {
+      twTimer(tw);
+    } finally {
+      q.syncHead();
+    }
+  }
+
+  private heapPush(tw: TimeWaitSock, time: TimeNs, seq: number): void {
     const i = this.recs.length;
     if (i === this.t.length) {
       const t = new Float64Array(2 * i);
@@ -264,27 +366,6 @@ class TwQueue {
     this.recs.push(tw);
     this.put(i, tw, time, seq);
     this.up(i);
-    this.syncHead();
-  }
-
-  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
-  remove(tw: TimeWaitSock): void {
-    this.take(tw.queued >> 1);
-    this.syncHead();
-  }
-
-  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
-  static fire(q: TwQueue): void {
-    q.headEv = null;
-    const tw = q.recs[0]!;
-    q.take(0);
-    // The next head is scheduled even when an owner's callback throws: with one event per record the
-    // other records would still expire when the run is resumed.
-    try {
-      twTimer(tw);
-    } finally {
-      q.syncHead();
-    }
   }
 
   private take(i: number): void {
@@ -302,7 +383,7 @@ class TwQueue {
     this.recs[i] = tw;
     this.t[i] = time;
     this.s[i] = seq;
-    tw.queued = 2 * i + (this.background ? 1 : 0);
+    tw.queued = 4 * i + (this.background ? 1 : 0);
   }
 
   private less(i: number, j: number): boolean {
@@ -342,19 +423,119 @@ class TwQueue {
 
   /** Keeps one event scheduled at the head's key (a new head, or none when empty). */
   private syncHead(): void {
+    // The least of the lanes' fronts and the heap's top.
+    let head = -1;
+    let t = Infinity;
+    let s = 0;
+    if (this.recs.length > 0) {
+      t = this.t[0]!;
+      s = this.s[0]!;
+    }
+    for (let k = 0; k < TW_LANES; k++) {
+      const l = this.lanes[k]!;
+      if (!l.live()) continue;
+      const lt = l.t[l.h]!;
+      if (lt < t || (lt === t && l.s[l.h]! < s)) {
+        t = lt;
+        s = l.s[l.h]!;
+        head = k;
+      }
+    }
+    this.headLane = head;
     const ev = this.headEv;
-    if (this.recs.length === 0) {
+    if (t === Infinity) {
       ev?.cancel();
       this.headEv = null;
       return;
     }
-    const t = this.t[0]!;
-    const s = this.s[0]!;
     if (ev !== null && ev.time === t && ev.seq === s) return;
     ev?.cancel();
     this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
   }
 }
+
+/** Lanes per queue (records joining out of key order by up to a few RTOs spread over them; the rest go to the heap). At most 4 (TimeWaitSock.queued's 2 bits). */
+const TW_LANES = 4;
+
+/**
+ * A FIFO of records in key order from `h` on. A record is at a fixed absolute position (`base` + its
+ * slot) while it waits; one gone early leaves its slot empty, skipped at the front (without reading
+ * the record: the front of each lane is looked at on every push and expiry, and a record is cold by then).
+ */
+class TwLane {
+  t = new Float64Array(16);
+  s = new Float64Array(16);
+  readonly recs: (TimeWaitSock | null)[] = [];
+  h = 0;
+  /** The absolute position of slot 0. */
+  base = 0;
+
+  constructor(readonly index: number) {}
+
+  /** Appends a record; returns its absolute position. */
+  append(tw: TimeWaitSock, time: TimeNs, seq: number): number {
+    let n = this.recs.length;
+    if (n === this.h) {
+      // (empty: start over at slot 0)
+      this.base += n;
+      this.recs.length = 0;
+      this.h = 0;
+      n = 0;
+    }
+    if (n === this.t.length) {
+      const t = new Float64Array(2 * n);
+      const s = new Float64Array(2 * n);
+      t.set(this.t);
+      s.set(this.s);
+      this.t = t;
+      this.s = s;
+    }
+    this.recs.push(tw);
+    this.t[n] = time;
+    this.s[n] = seq;
+    return this.base + n;
+  }
+
+  /** Empties the slot at absolute position `at` (its record went early). */
+  clear(at: number): void {
+    this.recs[at - this.base] = null;
+  }
+
+  /** True when a record is waiting (empty slots at the front are passed first). */
+  live(): boolean {
+    const recs = this.recs;
+    while (this.h < recs.length && recs[this.h] === null) this.h++;
+    this.compact();
+    return this.h < recs.length;
+  }
+
+  /** Takes the front record. */
+  shift(): TimeWaitSock {
+    const tw = this.recs[this.h]!;
+    this.recs[this.h++] = null;
+    this.compact();
+    return tw;
+  }
+
+  /** Moves the lane down once more than half of it is spent (amortised: each slot moves about once). */
+  private compact(): void {
+    const h = this.h;
+    const n = this.recs.length;
+    if (h < 1024 || 2 * h < n) return;
+    this.t.copyWithin(0, h, n);
+    this.s.copyWithin(0, h, n);
+    this.recs.copyWithin(0, h, n);
+    this.recs.length = n - h;
+    this.base += h;
+    this.h = 0;
+  }
+}
+
+/**
+ * TimeWaitSock.queued of a record in a lane: 16 × its absolute position + 4 × the lane + LANE (+ 1 in
+ * the background queue); a heap record's is 4 × its index (+ 1).
+ */
+const LANE = 2;
 
 /** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
 const queues = new WeakMap<TcpLayer, [TwQueue, TwQueue]>();
