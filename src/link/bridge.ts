@@ -259,7 +259,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const nf = this.netfilter !== null && pkt.ip !== null && !up;
     for (let i = 0; i < out.length; i++) {
       const p = out[i]!;
-      const copy = pkt.clone();
+      const copy = pkt.floodCopy();
       if (nf && !this.netfilter!(this, inPort, p, copy)) continue;
       p.xmit(copy);
     }
@@ -270,7 +270,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const n = this.ports.length;
     for (let i = 0; i < n; i++) {
       const p = this.ports[i]!;
-      if (p.up) p.xmit(i === n - 1 ? pkt : pkt.clone());
+      if (p.up) p.xmit(i === n - 1 ? pkt : pkt.floodCopy());
     }
   }
 }
