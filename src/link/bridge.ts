@@ -113,12 +113,20 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   /** fdb.get(mac), through the cache. */
   private entry(mac: Mac): FdbEntry | undefined {
-    const keys = this.cacheKeys;
     const i = this.cacheSlot(mac);
-    if (keys[i] === mac) return this.cacheVals[i]!;
+    if (this.cacheKeys[i] === mac) return this.cacheVals[i]!;
+    return this.entryMiss(mac, i);
+  }
+
+  /**
+   * fdb.get(mac) into cache slot `i`. Apart from `entry`: the Map takes the MAC as a boxed number, and
+   * inlined into the caller that box was made before the cache was looked at, on every lookup (two
+   * heap numbers per bridged frame, ~0.4 KB per H1 request).
+   */
+  private entryMiss(mac: Mac, i: number): FdbEntry | undefined {
     const e = this.fdb.get(mac);
     if (e !== undefined) {
-      keys[i] = mac;
+      this.cacheKeys[i] = mac;
       this.cacheVals[i] = e;
     }
     return e;
@@ -129,15 +137,21 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const e = this.entry(mac);
     if (e === undefined) return null;
     if (!e.local && this.sim.now - e.updated > this.ageingTimeNs) {
-      this.fdb.delete(mac);
-      const i = this.cacheSlot(mac);
-      if (this.cacheKeys[i] === mac) {
-        this.cacheKeys[i] = NaN;
-        this.cacheVals[i] = null;
-      }
+      this.expire(e);
       return null;
     }
     return e;
+  }
+
+  /** An entry aged out leaves the FDB and the cache (its own MAC, not the caller's: see entryMiss). */
+  private expire(e: FdbEntry): void {
+    const mac = e.mac;
+    this.fdb.delete(mac);
+    const i = this.cacheSlot(mac);
+    if (this.cacheKeys[i] === mac) {
+      this.cacheKeys[i] = NaN;
+      this.cacheVals[i] = null;
+    }
   }
 
   /** br_handle_frame: a frame arrived on a port. */
