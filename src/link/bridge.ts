@@ -66,6 +66,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   private cacheKeys = new Float64Array(FDB_CACHE_MIN_SLOTS).fill(NaN);
   private cacheVals: (FdbEntry | null)[] = new Array<FdbEntry | null>(FDB_CACHE_MIN_SLOTS).fill(null);
   private cacheShift = 32 - Math.log2(FDB_CACHE_MIN_SLOTS);
+  /** The port list of the last flood (of this bridge's ports only), for the next; null while one runs. */
+  private floodOut: NetDevice[] | null = null;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
@@ -267,16 +269,23 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   private flood(pkt: Packet, inPort: NetDevice, up: boolean): void {
     // (used for broadcast/multicast, unknown unicast, and an unresolved re-bridged frame)
     this.counters.flooded++;
-    const out: NetDevice[] = [];
-    for (const p of this.ports) if (p.up && shouldDeliver(p, inPort)) out.push(p);
+    // The ports are chosen before the first copy goes out (a synchronous receiver could change them),
+    // into this bridge's list, kept for its next flood (the underlay switch's floods reach 1,000
+    // ports; `length = 0` would give the array's storage back). A flood that reaches this bridge again
+    // while it runs (through a synchronous receiver) takes a list of its own.
+    const out = this.floodOut ?? [];
+    this.floodOut = null;
+    let n = 0;
+    for (const p of this.ports) if (p.up && shouldDeliver(p, inPort)) out[n++] = p;
     if (!up) this.promiscTap(pkt);
     const nf = this.netfilter !== null && pkt.ip !== null && !up;
-    for (let i = 0; i < out.length; i++) {
+    for (let i = 0; i < n; i++) {
       const p = out[i]!;
       const copy = pkt.floodCopy();
       if (nf && !this.netfilter!(this, inPort, p, copy)) continue;
       p.xmit(copy);
     }
+    this.floodOut = out;
     if (up) this.passUp(pkt);
   }
 

@@ -113,6 +113,27 @@ describe('BridgeDevice', () => {
     }
   });
 
+  it('a flood that reaches the bridge again while it runs goes out whole, and so does the outer one', () => {
+    const { st, br } = setup();
+    const log: string[] = [];
+    let again = true;
+    for (const s of st) {
+      s.rxHandler = (d, pkt) => {
+        log.push(`${d.name}:${pkt.udp!.srcPort}`);
+        // st2 answers the first flood at once with a flood of its own (veth delivers synchronously).
+        if (d.name === 'st2' && again) {
+          again = false;
+          st[1]!.xmit(udpEthFrame(ST[1]!, UNKNOWN, 64, 2));
+        }
+      };
+    }
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+    expect(log).toEqual(['st2:1', 'st1:2', 'st3:2', 'st3:1']);
+    st[2]!.xmit(udpEthFrame(ST[2]!, UNKNOWN, 64, 3)); // (the lists kept hold stale ports past their count)
+    expect(log.slice(4)).toEqual(['st1:3', 'st2:3']);
+    expect(br.counters.flooded).toBe(3);
+  });
+
   it('passes a frame addressed to the bridge MAC up to the bridge interface only', () => {
     const { st, receivers, br } = setup();
     st[2]!.xmit(udpEthFrame(ST[2]!, BR_MAC, 64, 7));
