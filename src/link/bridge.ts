@@ -13,6 +13,7 @@
 // snooping (multicast is flooded), port isolation.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
+import { traceEverSubscribed } from '../core/trace.js';
 import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { isMulticastMac } from '../wire/mac.js';
@@ -279,11 +280,18 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     for (const p of this.ports) if (p.up && shouldDeliver(p, inPort)) out[n++] = p;
     if (!up) this.promiscTap(pkt);
     const nf = this.netfilter !== null && pkt.ip !== null && !up;
-    for (let i = 0; i < n; i++) {
-      const p = out[i]!;
-      const copy = pkt.floodCopy();
-      if (nf && !this.netfilter!(this, inPort, p, copy)) continue;
-      p.xmit(copy);
+    if (!nf && n > 1 && !traceEverSubscribed()) {
+      // Each port's copy made by the port (NetDevice.xmitFloodCopy), from a template of the flood's
+      // own: the frame itself goes on (up to the bridge's namespace), the template stays as it is now.
+      const template = pkt.floodCopy();
+      for (let i = 0; i < n; i++) out[i]!.xmitFloodCopy(template);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const p = out[i]!;
+        const copy = pkt.floodCopy();
+        if (nf && !this.netfilter!(this, inPort, p, copy)) continue;
+        p.xmit(copy);
+      }
     }
     this.floodOut = out;
     if (up) this.passUp(pkt);
