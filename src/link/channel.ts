@@ -68,8 +68,11 @@ export class Channel {
     b.attach(this);
   }
 
-  /** Queues a frame from `from` toward the other end. */
-  send(from: NicDevice, pkt: Packet, len: number): void {
+  /**
+   * Queues a frame from `from` toward the other end; with `copyAtArrival`, `pkt` is a flood's template
+   * (NicDevice.xmitFloodCopy) and the other end receives a copy of it made as it arrives.
+   */
+  send(from: NicDevice, pkt: Packet, len: number, copyAtArrival: boolean): void {
     const tx = from === this.a ? this.ab : this.ba;
     const now = this.sim.now;
     if (tx.busyUntil > now && tx.waiting(now) >= tx.cfg.queueLimit) {
@@ -87,7 +90,7 @@ export class Channel {
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);
     else this.sim.postAt(start, noteLater, from, pkt);
-    this.sim.postAt(end + tx.cfg.delayNs, arrive, tx, pkt);
+    this.sim.postAt(end + tx.cfg.delayNs, copyAtArrival ? arriveCopy : arrive, tx, pkt);
   }
 }
 
@@ -98,4 +101,10 @@ function noteLater(from: NicDevice, pkt: Packet): void {
 function arrive(tx: Transmitter, pkt: Packet): void {
   const to = tx.to;
   if (to !== null) to.receive(pkt, skbLength(pkt));
+}
+
+/** A flood's frame arrives: the receiver gets its own copy of the template, made now. */
+function arriveCopy(tx: Transmitter, template: Packet): void {
+  const to = tx.to;
+  if (to !== null) to.receive(template.floodCopy(), skbLength(template));
 }

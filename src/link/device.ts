@@ -127,6 +127,17 @@ export abstract class NetDevice {
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;
 
+  /**
+   * A bridge flood's transmit of its own copy of `template` (Packet.floodCopy), which stays the
+   * flood's: made here, or by a device that can (link/nic) only when the frame reaches the other end.
+   * Called only when nothing can tell the two apart: no trace ever had a subscriber (a subscriber
+   * would see the template at departure and the copy at arrival) and nothing rewrites the copy before
+   * it leaves (no br_netfilter).
+   */
+  xmitFloodCopy(template: Packet): void {
+    this.xmit(template.floodCopy());
+  }
+
   /** Counts and traces a drop. */
   drop(pkt: Packet, reason: LinkDropReason): void {
     this.stats.drops++;

@@ -15,7 +15,7 @@
 import type { Simulator } from '../core/simulator.js';
 import { traceEverSubscribed } from '../core/trace.js';
 import { skbLength } from '../packet/length.js';
-import { Packet, Recycler, packetRecyclingAllowed } from '../packet/packet.js';
+import { Packet, Recycler, packetRecyclingAllowed, releaseEthernet } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
 import { IPV4_DEFAULT_TTL, ipv4Header } from '../wire/ipv4.js';
 import { NetDevice } from './device.js';
@@ -252,7 +252,7 @@ export class VxlanDevice extends NetDevice {
     if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.recycler === Recycler.VXLAN && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
       outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
-      outer.eth = null;
+      releaseEthernet(outer); // (for the next frame's neighbour output)
       spare.push(outer);
     }
   }

@@ -5,7 +5,7 @@
 // Not modelled: arp_announce other than 0, arp_filter, proxy ARP, gratuitous ARP on address add,
 // ARP for addresses of other interfaces beyond arp_ignore 0/1.
 import type { NetDevice } from '../link/device.js';
-import { Packet } from '../packet/packet.js';
+import { Packet, takeEthernet } from '../packet/packet.js';
 import { arpReply, arpRequest } from '../wire/arp.js';
 import { ArpOp, BROADCAST_MAC, EtherType, IcmpType, IcmpUnreachCode, type Ipv4, type Mac } from '../wire/types.js';
 import { dropPacket } from './drop.js';
@@ -60,9 +60,11 @@ export function arpSolicit(ns: Namespace, dev: NetDevice, ip: Ipv4, unicastTo: M
 
 /** neigh_resolve_output's send half (dev_hard_header + dev_queue_xmit): fills the Ethernet header and transmits. */
 export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
-  const eth = pkt.eth;
+  const eth = pkt.eth ?? takeEthernet();
   if (eth === null) pkt.eth = { dst: mac, src: dev.mac, etherType: EtherType.IPv4 };
   else {
+    // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts).
+    pkt.eth = eth;
     eth.dst = mac;
     eth.src = dev.mac;
     eth.etherType = EtherType.IPv4;

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { BridgeDevice } from '../../src/link/bridge.js';
 import { VethDevice } from '../../src/link/veth.js';
+import type { Packet } from '../../src/packet/packet.js';
 import { formatMac } from '../../src/wire/mac.js';
 import { BROADCAST_MAC } from '../../src/wire/types.js';
 import { arpBroadcast, recordRx, udpEthFrame } from './frames.js';
@@ -81,6 +82,56 @@ describe('BridgeDevice', () => {
     got[0]!.ttl = 1;
     expect(got[1]!.ttl).toBe(64);
     expect(br.counters.flooded).toBe(1);
+  });
+
+  it('a flooded ARP frame: each port gets its own packet, the header records shared read-only (skb_clone)', () => {
+    const { st, br } = setup();
+    const got: Packet[] = [];
+    for (const s of st.slice(1)) s.rxHandler = (_d, pkt) => got.push(pkt);
+    let up: Packet | null = null;
+    br.rxHandler = (_d, pkt) => (up = pkt);
+    const req = arpBroadcast(ST[0]!);
+    const { eth, arp } = req;
+    st[0]!.xmit(req);
+    expect(got.length).toBe(2);
+    expect(new Set([...got, up]).size).toBe(3);
+    expect(up).toBe(req); // (the frame itself goes up; the ports get copies)
+    for (const g of got) {
+      expect(g.eth).toBe(eth);
+      expect(g.arp).toBe(arp);
+      expect(g.ip).toBeNull();
+    }
+    // The same frame with an IP header is copied whole (a receiver may rewrite it): the test above.
+    const ipFrame = udpEthFrame(ST[0]!, UNKNOWN);
+    got.length = 0;
+    st[0]!.xmit(ipFrame);
+    expect(got.length).toBe(2);
+    for (const g of got) {
+      expect(g.eth).not.toBe(ipFrame.eth);
+      expect(g.eth).toEqual(ipFrame.eth);
+      expect(g.ip).not.toBe(ipFrame.ip);
+    }
+  });
+
+  it('a flood that reaches the bridge again while it runs goes out whole, and so does the outer one', () => {
+    const { st, br } = setup();
+    const log: string[] = [];
+    let again = true;
+    for (const s of st) {
+      s.rxHandler = (d, pkt) => {
+        log.push(`${d.name}:${pkt.udp!.srcPort}`);
+        // st2 answers the first flood at once with a flood of its own (veth delivers synchronously).
+        if (d.name === 'st2' && again) {
+          again = false;
+          st[1]!.xmit(udpEthFrame(ST[1]!, UNKNOWN, 64, 2));
+        }
+      };
+    }
+    st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN, 64, 1));
+    expect(log).toEqual(['st2:1', 'st1:2', 'st3:2', 'st3:1']);
+    st[2]!.xmit(udpEthFrame(ST[2]!, UNKNOWN, 64, 3)); // (the lists kept hold stale ports past their count)
+    expect(log.slice(4)).toEqual(['st1:3', 'st2:3']);
+    expect(br.counters.flooded).toBe(3);
   });
 
   it('passes a frame addressed to the bridge MAC up to the bridge interface only', () => {

@@ -14,7 +14,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { TraceSource } from '../../src/core/trace.js';
 import { VxlanDevice, type L3Output, type UdpTunnelHost } from '../../src/link/vxlan.js';
-import { Packet, packetRecyclingAllowed, releaseSegment } from '../../src/packet/packet.js';
+import { VethDevice } from '../../src/link/veth.js';
+import { neighSend } from '../../src/net/arp.js';
+import { Packet, packetRecyclingAllowed, releaseSegment, takeEthernet, takeSegment } from '../../src/packet/packet.js';
+import { EtherType } from '../../src/wire/types.js';
 import { tcpSegment } from '../../src/transport/tcp/output.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -73,6 +76,49 @@ describe('Packet.renew', () => {
     const fresh = new Packet();
     expect(fields(p)).toEqual(fields(fresh));
     expect(fresh.uid).toBe(p.uid + 1);
+  });
+});
+
+describe('spare Ethernet records', () => {
+  it('the record of a packet given back is the next frame neighbour output sends, rewritten whole', () => {
+    while (takeEthernet() !== null); // (whatever earlier tests gave back)
+    const { a, ha, hb } = pair(true);
+    a.xmit(udpEthFrame(A_MAC, B_MAC, 64, 7));
+    const outer = ha.sent[0]!;
+    const eth = { dst: B_MAC, src: A_MAC, etherType: EtherType.IPv4 };
+    outer.eth = eth; // (as the host's neighbour output would have set it)
+    hb.rx!(outer);
+    expect(outer.eth).toBeNull();
+    const sim = new Simulator(1);
+    const [d, peer] = VethDevice.pair(sim, 'x0', 0x0200000000c1, 'x1', 0x0200000000c2);
+    const sent: Packet[] = [];
+    peer.rxHandler = (_d, p) => sent.push(p);
+    const pkt = tcpSegment(A_IP, B_IP, 0, 1, 1000, 80, 1, 0, 0x02, 65535, [], 0, null, 0);
+    neighSend(d, 0x0200000000c2, pkt);
+    expect(sent).toEqual([pkt]);
+    expect(pkt.eth).toBe(eth);
+    expect(pkt.eth).toEqual({ dst: 0x0200000000c2, src: 0x0200000000c1, etherType: EtherType.IPv4 });
+    // Nothing spare: a record of its own.
+    const next = tcpSegment(A_IP, B_IP, 0, 1, 1000, 80, 1, 0, 0x02, 65535, [], 0, null, 0);
+    neighSend(d, 0x0200000000c2, next);
+    expect(next.eth).not.toBe(eth);
+    expect(next.eth).toEqual(pkt.eth);
+  });
+
+  it('a TCP segment given back gives its record too; a hand-made packet never does', () => {
+    while (takeEthernet() !== null);
+    const seg = tcpSegment(A_IP, B_IP, 0, 1, 1000, 80, 1, 0, 0x02, 65535, [], 0, null, 0);
+    const eth = { dst: B_MAC, src: A_MAC, etherType: EtherType.IPv4 };
+    seg.eth = eth;
+    releaseSegment(seg);
+    expect(seg.eth).toBeNull();
+    expect(takeEthernet()).toBe(eth);
+    expect(takeSegment()).toBe(seg); // (the spare list is empty again for the tests below)
+    const hand = new Packet();
+    hand.eth = { dst: B_MAC, src: A_MAC, etherType: EtherType.IPv4 };
+    releaseSegment(hand);
+    expect(hand.eth).not.toBeNull();
+    expect(takeEthernet()).toBeNull();
   });
 });
 
