@@ -11,6 +11,7 @@ import type { TimeNs } from '../core/time.js';
 import type { FrameHook } from '../core/trace.js';
 import type { Packet } from '../packet/packet.js';
 import type { AsyncChunkSink } from './async-sink.js';
+import { writePlainUdp } from './epb-records.js';
 import { LINK_NONE, LINK_SAVE, type FrameMemo } from './frame-memo.js';
 import type { CaptureWriter, PcapngWriter } from './pcapng.js';
 
@@ -90,7 +91,16 @@ export class RingPoint implements FrameHook<Packet> {
     this.peerTag = peer >= 0 ? memo.tag(peer) : -1;
   }
   departed(pkt: Packet): void {
-    if (this.gate === null || this.gate.pass(pkt)) this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
+    if (this.gate !== null && !this.gate.pass(pkt)) return;
+    // A plain UDP frame (S1's, most datagram traffic) in one call; any other through ringOut.
+    const o = writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock);
+    if (o < 0) {
+      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
+      return;
+    }
+    this.w.packetCount++;
+    const tag = this.saveTag;
+    if (tag !== 0) this.w.markRecord(this.r, pkt, o, tag, 42 + pkt.payloadLength);
   }
   arrived(pkt: Packet): void {
     if (this.gate === null || this.gate.pass(pkt)) this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
