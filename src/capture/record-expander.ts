@@ -27,6 +27,9 @@ export class RecordExpander {
   private outPos = 0;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
   private readonly le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
+  private tplRec = new Int32Array(0);
+  private tplOut = new Int32Array(0);
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
 
@@ -96,13 +99,69 @@ export class RecordExpander {
         const cap = fl < snap ? fl : snap;
         this.room(32 + fl + 3);
         const tf = (w + L.F_TIME) >> 1;
-        const at = this.epb(i32[w + L.F_IF]!, this.f64[tf]!, cap, fl);
-        this.frameInto(w, at, fl, cap);
+        const ifId = i32[w + L.F_IF]!;
+        const at = this.epb(ifId, this.f64[tf]!, cap, fl);
+        if ((w0 & (L.B_EXT | L.B_BYTES | L.T_MASK)) === L.R_UDP && this.le === true) this.plainUdp(w, ifId, at);
+        else this.frameInto(w, at, fl, cap);
         // The time is read: its words now say where the frame's bytes are, for the COPY records after it.
         this.f64[tf] = cap === fl ? this.written + at : -1;
         p += ext ? (L.EXT_BYTES + (t === L.R_TCP ? i32[w + L.X_TFLAGS]! >>> 16 : 0) + i32[w + L.X_NBYTES]! + 7) & ~7 : (L.SHORT_BYTES + ((w0 & L.B_BYTES) !== 0 ? w0 >>> L.PAYLEN_SHIFT : 0) + 7) & ~7;
       }
     }
+  }
+
+  /**
+   * A short UDP record without payload bytes (S1's frames: 42 header bytes, zeros after) at out[at]. Each
+   * interface keeps the last such frame as a template: its record words F_ETH_DST…F_W0, its first 11
+   * output words, and its IP header sum without the id. A frame whose record words equal the template's
+   * but for the IP id (consecutive datagrams of a flow) is the template's words with the id and the IP
+   * checksum patched — the UDP checksum does not cover the id. Otherwise frame() lays it out and it
+   * becomes the template. Same bytes either way (test/capture/epb-records.test.ts, golden).
+   */
+  private plainUdp(w: number, ifId: number, at: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const o32 = this.out32;
+    const d = at >> 2;
+    const k = ifId * 12;
+    const q = ifId * 11;
+    if (k + 12 > this.tplRec.length) {
+      const rec = new Int32Array(k + 12 + 48);
+      rec.set(this.tplRec);
+      rec.fill(-1, this.tplRec.length);
+      this.tplRec = rec;
+      const out = new Int32Array(q + 11 + 44);
+      out.set(this.tplOut);
+      this.tplOut = out;
+    }
+    const rec = this.tplRec;
+    const out = this.tplOut;
+    const r0 = w + L.F_ETH_DST;
+    const lid = i32[w + L.F_LEN_ID]!;
+    let same = ((rec[k + 5]! ^ lid) & 0xffff) === 0;
+    for (let i = 0; same && i < 5; i++) same = rec[k + i] === i32[r0 + i];
+    for (let i = 6; same && i < 11; i++) same = rec[k + i] === i32[r0 + i];
+    if (same) {
+      for (let i = 0; i < 11; i++) o32[d + i] = out[q + i]!;
+      const id = lid >>> 16;
+      let sum = rec[k + 11]! + id;
+      sum = (sum & 0xffff) + (sum >>> 16);
+      sum = (sum & 0xffff) + (sum >>> 16);
+      const c = ~sum & 0xffff;
+      // Bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
+      o32[d + 4] = (out[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 6] = (out[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      return;
+    }
+    this.frame(w, this.out, this.outDv, at);
+    for (let i = 0; i < 11; i++) rec[k + i] = i32[r0 + i]!;
+    for (let i = 0; i < 11; i++) out[q + i] = o32[d + i]!;
+    // ipv4()'s sum without the id: 0x4500 + tos + total length + flags/fragment + ttl/protocol + addresses.
+    const ett = i32[w + L.F_ETH_TOS_TTL]!;
+    const ffp = i32[w + L.F_FF_PROTO]!;
+    const src = i32[w + L.F_SRC]! >>> 0;
+    const dst = i32[w + L.F_DST]! >>> 0;
+    rec[k + 11] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
   }
 
   /** A COPY record at word w whose source is the fast record at byte `src` of the ring (the frame is not cut). */
