@@ -23,7 +23,7 @@
 // thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,8 @@ function child(mode: Mode): string {
   const bytes = writer ? statSync(path).size : 0;
   // CAPCOST_SHA=1: the file's sha256 in the JSON line (to compare trees' outputs), read after the timing.
   const sha256 = writer && process.env['CAPCOST_SHA'] === '1' ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined;
+  // CAPCOST_KEEP=FILE: the capture is moved there (for tshark), not removed.
+  if (writer && process.env['CAPCOST_KEEP']) renameSync(path, process.env['CAPCOST_KEEP']);
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
