@@ -22,7 +22,8 @@
 // child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
 // thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,11 +120,15 @@ function child(mode: Mode): string {
   const ru1 = process.resourceUsage();
   const sched = { runqWaitS: sc1[1]! - sc0[1]!, volCs: sc1[2]! - sc0[2]!, involCs: sc1[3]! - sc0[3]!, minflt: ru1.minorPageFault - ru0.minorPageFault, majflt: ru1.majorPageFault - ru0.majorPageFault, fsWrite: ru1.fsWrite - ru0.fsWrite };
   const bytes = writer ? statSync(path).size : 0;
+  // CAPCOST_SHA=1: the file's sha256 in the JSON line (to compare trees' outputs), read after the timing.
+  const sha256 = writer && process.env['CAPCOST_SHA'] === '1' ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined;
+  // CAPCOST_KEEP=FILE: the capture is moved there (for tshark), not removed.
+  if (writer && process.env['CAPCOST_KEEP']) renameSync(path, process.env['CAPCOST_KEEP']);
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
   const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}) });
 }
 
 interface Row {

@@ -5,6 +5,7 @@
 //   nomemo  the same without the link argument (every frame serialized); sync: memo with the synchronous writer
 //   tap     as S4 connected its devices before session 20: a TraceSource per device (fire3) and a closure calling writePacketRecord
 //   point   capture points (trees from session 20 on): the device's `capture` field, departed()/arrived()
+//   none    the point loop with no capture hung (d.capture null): the loop's own cost, to subtract from point's
 //   expand  point's records in one 128 MiB chunk, no writer thread; the file on /dev/shm: close() expands
 //           and writes them on this thread, so `expand` (close's CPU) is the writer thread's work alone
 // tap and point go through 4 interfaces like S1's hop pairs (ea out, ra in, rb out, eb in: 400,000 × 4 captures).
@@ -33,7 +34,7 @@ for (let round = 0; round < Number(roundsArg); round++) {
   const [d0, d1, d2, d3] = devs;
   const c0 = process.cpuUsage();
   const t0 = threadCpu();
-  if (mode === 'tap' || mode === 'point' || expand) {
+  if (mode === 'tap' || mode === 'point' || mode === 'none' || expand) {
     // The device's call sites (link/device.ts noteTx and receive) as they are in each tree.
     const out = (d, p) => { const c = d.capture; if (c !== null) c.departed(p); if (d.tap.connected) d.tap.fire3(d, p, 'out'); };
     const inn = (d, p) => { const c = d.capture; if (c !== null) c.arrived(p); if (d.tap.connected) d.tap.fire3(d, p, 'in'); };

@@ -32,7 +32,8 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
-import { LAYOUT, MAX_COPY_CHUNK, RecordExpander, R_VERBATIM } from './epb-records.js';
+import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
+import { RecordExpander } from './record-expander.js';
 
 const PRODUCED = 0;
 const CONSUMED = 1;

@@ -377,12 +377,7 @@ export class PcapngWriter implements CaptureWriter {
       if (o >= 0) {
         setRecordTime(r, o, clock.now);
         this.packetCount++;
-        if (tag !== 0) {
-          pkt.capTag = tag;
-          pkt.capAt = (r.chunkStart + o) / 2 + 1;
-          pkt.capLen = len;
-          if (this.memo.verifying) this.memo.remember(pkt);
-        }
+        if (tag !== 0) this.markRecord(r, pkt, o, tag, len);
         return;
       }
     }
@@ -398,6 +393,14 @@ export class PcapngWriter implements CaptureWriter {
       pkt.capAt = (r.chunkStart + at) / 2;
       pkt.capLen = len;
     }
+  }
+
+  /** Marks a departure written as the fast record at `o` for its peer's arrival (capture/frame-memo: memo position 2 × word + 1). */
+  markRecord(r: AsyncChunkSink, pkt: Packet, o: number, tag: number, len: number): void {
+    pkt.capTag = tag;
+    pkt.capAt = (r.chunkStart + o) / 2 + 1;
+    pkt.capLen = len;
+    if (this.memo.verifying) this.memo.remember(pkt);
   }
 
   /** Cut by snaplen: the whole frame is serialized (its checksums cover all of it), its head copied to buf[at]. */

@@ -11,6 +11,7 @@ import type { TimeNs } from '../core/time.js';
 import type { FrameHook } from '../core/trace.js';
 import type { Packet } from '../packet/packet.js';
 import type { AsyncChunkSink } from './async-sink.js';
+import { writeCopy, writePlainUdp } from './epb-records.js';
 import { LINK_NONE, LINK_SAVE, type FrameMemo } from './frame-memo.js';
 import type { CaptureWriter, PcapngWriter } from './pcapng.js';
 
@@ -82,7 +83,7 @@ export class RingPoint implements FrameHook<Packet> {
     private readonly ifId: number,
     peer: number,
     private readonly gate: CaptureGate | null,
-    memo: FrameMemo,
+    private readonly memo: FrameMemo,
     snap: number,
   ) {
     this.snap = snap;
@@ -90,9 +91,30 @@ export class RingPoint implements FrameHook<Packet> {
     this.peerTag = peer >= 0 ? memo.tag(peer) : -1;
   }
   departed(pkt: Packet): void {
-    if (this.gate === null || this.gate.pass(pkt)) this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
+    if (this.gate !== null && !this.gate.pass(pkt)) return;
+    // A plain UDP frame (S1's, most datagram traffic) in one call; any other through ringOut.
+    const o = writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock);
+    if (o < 0) {
+      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
+      return;
+    }
+    this.w.packetCount++;
+    const tag = this.saveTag;
+    if (tag !== 0) this.w.markRecord(this.r, pkt, o, tag, 42 + pkt.payloadLength);
   }
   arrived(pkt: Packet): void {
-    if (this.gate === null || this.gate.pass(pkt)) this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
+    if (this.gate !== null && !this.gate.pass(pkt)) return;
+    // A copied arrival in one call unless in verify mode (ringArrive: the bytes are checked there).
+    if (pkt.capTag === this.peerTag && !this.memo.verifying) {
+      pkt.capTag = 0;
+      if (writeCopy(this.r, this.ifId, pkt, this.snap, this.clock)) {
+        this.memo.hits++;
+        this.w.packetCount++;
+        return;
+      }
+      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, 0);
+      return;
+    }
+    this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
   }
 }

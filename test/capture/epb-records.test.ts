@@ -282,6 +282,44 @@ describe('capture records (capture/epb-records)', () => {
     expect(readFileSync(join(dir, 'sizes.pcapng')).equals(readFileSync(join(dir, 'sizes-sync.pcapng')))).toBe(true);
   });
 
+  it("consecutive plain UDP datagrams of a flow (the expander's per-interface template: id and IP checksum patched) are the serializer's", () => {
+    // Flows interleaved on 4 interfaces; most datagrams differ from the flow's previous one only in the IP id
+    // (every value, the checksum's carries with it), some in a field the template must not reuse (TTL, a
+    // port, a MAC, the DF flag, the length, the UDP length field past 16 bits, payload bytes present, a given checksum).
+    const write = (file: string, opts: Opts): Buffer => {
+      const r = prng(77);
+      const w = new PcapngWriter(join(dir, file), opts);
+      for (const n of ['a/eth0', 'b/eth0', 'c/eth0', 'd/eth0']) w.addInterface(n);
+      let t = 0;
+      for (let i = 0; i < 6000; i++) {
+        const flow = r(6);
+        const side = (flow & 1) * 2;
+        const p = udpFrame(9 + (flow >> 1), null, 64);
+        p.ip!.id = r(3) === 0 ? [0, 0xffff, 0x8000, 0xff, 0x100][r(5)]! : r(65536);
+        p.ip!.src += flow;
+        const change = r(12);
+        if (change === 0) p.ip!.ttl = r(256);
+        else if (change === 1) p.udp!.srcPort = r(65536);
+        else if (change === 2) p.eth!.dst = r(2 ** 24) * 2 ** 24 + r(2 ** 24);
+        else if (change === 3) p.payloadLength = r(300);
+        else if (change === 4) p.udp!.length = 65536 + r(100);
+        else if (change === 5) {
+          p.payload = bytes(r, 8);
+          p.payloadLength = 8;
+        } else if (change === 6) p.ip!.checksum = r(65536);
+        else if (change === 7) p.ip!.flags ^= 2;
+        fillLengths(p);
+        if (change === 4) p.udp!.length = 65536 + r(100);
+        w.writePacketRecord(side, (t += 10), p, LINK_SAVE);
+        w.writePacketRecord(side + 1, (t += 10), p, side);
+      }
+      w.close();
+      return readFileSync(join(dir, file));
+    };
+    const want = write('flows-sync.pcapng', { sync: true });
+    expect(write('flows-thread.pcapng', { startAt: 4096 }).equals(want)).toBe(true);
+  });
+
   it('a capture smaller than one chunk is expanded at finish() on the simulation thread, to the same bytes', () => {
     const want = writeRandom('inline-sync.pcapng', { sync: true }, 60, 9);
     const got = writeRandom('inline.pcapng', {}, 60, 9);

@@ -1,0 +1,458 @@
+// capture/record-expander — the writer thread's half of capture/epb-records: RecordExpander turns the ring's
+// records into pcapng bytes (EPB header, the headers and checksums of a fast record, the copy of a departure
+// for a COPY arrival, VERBATIM bytes as they are). Layer: capture. It is written without references
+// outside its own body: the writer thread (capture/async-sink) runs its source text with the layout's
+// values substituted for its `L.X` reads, and a capture too small to start the thread runs it on the
+// simulation thread at finish(). The record layout is described in capture/epb-records.
+import type { LAYOUT } from './epb-records.js';
+
+type Layout = typeof LAYOUT;
+
+/**
+ * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n)` when full.
+ * Self-contained (see the file comment): everything it needs is in its constructor's arguments.
+ *
+ * The output buffer is zeroed again after each write, so zero bytes are never stored: not the EPB's
+ * padding, not a zero payload (most traffic carries none), and an arrival copies from its departure
+ * only the bytes that may be non-zero (headers, options, payload bytes present, netem's flipped bit).
+ */
+export class RecordExpander {
+  private readonly u8: Uint8Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly ringDv: DataView;
+  private out: Uint8Array;
+  private out32: Int32Array;
+  private outDv: DataView;
+  private outPos = 0;
+  /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
+  private readonly le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
+  private tplRec = new Int32Array(0);
+  private tplOut = new Int32Array(0);
+  /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
+  written = 0;
+
+  constructor(
+    ring: SharedArrayBuffer | ArrayBuffer,
+    private readonly L: Layout,
+    outSize: number,
+    private readonly write: (buf: Uint8Array, n: number) => void,
+  ) {
+    this.u8 = new Uint8Array(ring);
+    this.i32 = new Int32Array(ring);
+    this.f64 = new Float64Array(ring);
+    this.ringDv = new DataView(ring);
+    this.out = new Uint8Array((outSize + 3) & ~3);
+    this.out32 = new Int32Array(this.out.buffer);
+    this.outDv = new DataView(this.out.buffer);
+  }
+
+  /** Hands the buffered output to `write`, then zeroes what it used. */
+  flush(): void {
+    const n = this.outPos;
+    if (n > 0) {
+      this.write(this.out, n);
+      this.out.fill(0, 0, n);
+    }
+    this.written += n;
+    this.outPos = 0;
+  }
+
+  /** Makes room for n bytes in the output buffer (writing it out, growing it for one large block). */
+  private room(n: number): void {
+    if (this.outPos + n <= this.out.length) return;
+    this.flush();
+    if (n > this.out.length) {
+      this.out = new Uint8Array((n + 3) & ~3);
+      this.out32 = new Int32Array(this.out.buffer);
+      this.outDv = new DataView(this.out.buffer);
+    }
+  }
+
+  /** Expands the records in ring bytes [base, base + len) into the output. */
+  chunk(base: number, len: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    let p = base;
+    const stop = base + len;
+    while (p < stop) {
+      const w = p >> 2;
+      const w0 = i32[w]!;
+      const t = w0 & L.T_MASK;
+      if (t === L.R_COPY) {
+        this.copy(w, base + (w0 >>> L.C_SRC_SHIFT));
+        p += L.COPY_BYTES;
+      } else if (t === L.R_COPY_RAW) {
+        this.copyRaw(w, base + (w0 >>> L.C_SRC_SHIFT));
+        p += L.COPY_BYTES;
+      } else if (t === L.R_VERBATIM) {
+        const n = i32[w + 1]!;
+        this.room(n);
+        this.out.set(this.u8.subarray(p + 8, p + 8 + n), this.outPos);
+        this.outPos += n;
+        p += (8 + n + 7) & ~7;
+      } else {
+        const fl = this.frameLen(w);
+        const ext = (w0 & L.B_EXT) !== 0;
+        const snap = ext ? i32[w + L.X_SNAP]! : fl;
+        const cap = fl < snap ? fl : snap;
+        this.room(32 + fl + 3);
+        const tf = (w + L.F_TIME) >> 1;
+        const ifId = i32[w + L.F_IF]!;
+        const at = this.epb(ifId, this.f64[tf]!, cap, fl);
+        if ((w0 & (L.B_EXT | L.B_BYTES | L.T_MASK)) === L.R_UDP && this.le === true) this.plainUdp(w, ifId, at);
+        else this.frameInto(w, at, fl, cap);
+        // The time is read: its words now say where the frame's bytes are, for the COPY records after it.
+        this.f64[tf] = cap === fl ? this.written + at : -1;
+        p += ext ? (L.EXT_BYTES + (t === L.R_TCP ? i32[w + L.X_TFLAGS]! >>> 16 : 0) + i32[w + L.X_NBYTES]! + 7) & ~7 : (L.SHORT_BYTES + ((w0 & L.B_BYTES) !== 0 ? w0 >>> L.PAYLEN_SHIFT : 0) + 7) & ~7;
+      }
+    }
+  }
+
+  /**
+   * A short UDP record without payload bytes (S1's frames: 42 header bytes, zeros after) at out[at]. Each
+   * interface keeps the last such frame as a template: its record words F_ETH_DST…F_W0, its first 11
+   * output words, and its IP header sum without the id. A frame whose record words equal the template's
+   * but for the IP id (consecutive datagrams of a flow) is the template's words with the id and the IP
+   * checksum patched — the UDP checksum does not cover the id. Otherwise frame() lays it out and it
+   * becomes the template. Same bytes either way (test/capture/epb-records.test.ts, golden).
+   */
+  private plainUdp(w: number, ifId: number, at: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const o32 = this.out32;
+    const d = at >> 2;
+    const k = ifId * 12;
+    const q = ifId * 11;
+    if (k + 12 > this.tplRec.length) {
+      const rec = new Int32Array(k + 12 + 48);
+      rec.set(this.tplRec);
+      rec.fill(-1, this.tplRec.length);
+      this.tplRec = rec;
+      const out = new Int32Array(q + 11 + 44);
+      out.set(this.tplOut);
+      this.tplOut = out;
+    }
+    const rec = this.tplRec;
+    const out = this.tplOut;
+    const r0 = w + L.F_ETH_DST;
+    const lid = i32[w + L.F_LEN_ID]!;
+    // Written out, not as loops: TurboFan checks a typed array's map and length once in straight code but
+    // again at every iteration of a loop (a 10-word loop took ~25 instructions a word, callgrind).
+    if (
+      ((rec[k + 5]! ^ lid) & 0xffff) === 0 &&
+      rec[k] === i32[r0] &&
+      rec[k + 1] === i32[r0 + 1] &&
+      rec[k + 2] === i32[r0 + 2] &&
+      rec[k + 3] === i32[r0 + 3] &&
+      rec[k + 4] === i32[r0 + 4] &&
+      rec[k + 6] === i32[r0 + 6] &&
+      rec[k + 7] === i32[r0 + 7] &&
+      rec[k + 8] === i32[r0 + 8] &&
+      rec[k + 9] === i32[r0 + 9] &&
+      rec[k + 10] === i32[r0 + 10]
+    ) {
+      this.copy11(o32, d, out, q);
+      const id = lid >>> 16;
+      let sum = rec[k + 11]! + id;
+      sum = (sum & 0xffff) + (sum >>> 16);
+      sum = (sum & 0xffff) + (sum >>> 16);
+      const c = ~sum & 0xffff;
+      // Bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
+      o32[d + 4] = (out[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 6] = (out[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      return;
+    }
+    this.frame(w, this.out, this.outDv, at);
+    this.copy11(rec, k, i32, r0);
+    this.copy11(out, q, o32, d);
+    // ipv4()'s sum without the id: 0x4500 + tos + total length + flags/fragment + ttl/protocol + addresses.
+    const ett = i32[w + L.F_ETH_TOS_TTL]!;
+    const ffp = i32[w + L.F_FF_PROTO]!;
+    const src = i32[w + L.F_SRC]! >>> 0;
+    const dst = i32[w + L.F_DST]! >>> 0;
+    rec[k + 11] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  }
+
+  /** to[t, t + 11) = from[f, f + 11), written out (see plainUdp: no per-word checks of a loop). */
+  private copy11(to: Int32Array, t: number, from: Int32Array, f: number): void {
+    to[t] = from[f]!;
+    to[t + 1] = from[f + 1]!;
+    to[t + 2] = from[f + 2]!;
+    to[t + 3] = from[f + 3]!;
+    to[t + 4] = from[f + 4]!;
+    to[t + 5] = from[f + 5]!;
+    to[t + 6] = from[f + 6]!;
+    to[t + 7] = from[f + 7]!;
+    to[t + 8] = from[f + 8]!;
+    to[t + 9] = from[f + 9]!;
+    to[t + 10] = from[f + 10]!;
+  }
+
+  /** A COPY record at word w whose source is the fast record at byte `src` of the ring (the frame is not cut). */
+  private copy(w: number, src: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const sw = src >> 2;
+    const fl = this.frameLen(sw);
+    this.room(32 + fl + 3);
+    // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
+    // out again from its record.
+    const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+    const w0 = i32[sw]!;
+    if (prev >= 0 && (w0 & (L.B_EXT | L.B_BYTES)) === 0 && this.le === true) {
+      // The common case (session 23): a short record without payload bytes, whose frame has 42 header
+      // bytes and zeros after them. Its EPB head as 7 word stores and the headers as 11 words copied
+      // from the departure's (the 11th ends with 2 zero bytes: payload or padding), the trailer; the
+      // rest is zero already. No DataView, no byte loop.
+      const o = this.outPos;
+      const total = 32 + ((fl + 3) & ~3);
+      const o32 = this.out32;
+      const d = o >> 2;
+      const s = prev >> 2;
+      const t = this.f64[(w + L.C_TIME) >> 1]!;
+      o32[d] = 6;
+      o32[d + 1] = total;
+      o32[d + 2] = i32[w + L.C_IF]!;
+      o32[d + 3] = Math.floor(t / 0x1_0000_0000);
+      o32[d + 4] = t >>> 0;
+      o32[d + 5] = fl;
+      o32[d + 6] = fl;
+      this.copy11(o32, d + 7, o32, s);
+      o32[d + (total >> 2) - 1] = total;
+      this.outPos = o + total;
+      return;
+    }
+    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    if (prev < 0) {
+      this.frameInto(sw, at, fl, fl);
+      return;
+    }
+    // Headers, options and the payload bytes present; then the byte netem flipped, if past them.
+    let n: number;
+
+    if ((w0 & L.B_EXT) === 0) n = 42 + ((w0 & L.B_BYTES) !== 0 ? w0 >>> L.PAYLEN_SHIFT : 0);
+    else {
+      n = ((w0 & L.T_MASK) === L.R_TCP ? 54 + (i32[sw + L.X_TFLAGS]! >>> 16) : 42) + i32[sw + L.X_NBYTES]!;
+      const bit = i32[sw + L.X_CORRUPT]!;
+      if (bit >= 0 && 14 + (bit >> 3) >= n && bit < (fl - 14) * 8) n = 15 + (bit >> 3);
+    }
+    const out = this.out;
+    let i = 0;
+    if (((at | prev) & 3) === 0) {
+      const o32 = this.out32;
+      const d = at >> 2;
+      const s = prev >> 2;
+      const words = n >> 2;
+      for (; i < words; i++) o32[d + i] = o32[s + i]!;
+      i <<= 2;
+    }
+    for (; i < n; i++) out[at + i] = out[prev + i]!;
+  }
+
+  /** A COPY_RAW record at word w: the frame bytes at ring byte `src` (the EPB's original length before them; not cut). */
+  private copyRaw(w: number, src: number): void {
+    const L = this.L;
+    const fl = this.ringDv.getUint32(src - 4, true);
+    this.room(32 + fl + 3);
+    const at = this.epb(this.i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    this.out.set(this.u8.subarray(src, src + fl), at);
+  }
+
+  /** Frame length of the fast record at word w. */
+  private frameLen(w: number): number {
+    const L = this.L;
+    const w0 = this.i32[w]!;
+    return ((w0 & L.T_MASK) === L.R_TCP ? 54 + (this.i32[w + L.X_TFLAGS]! >>> 16) : 42) + (w0 >>> L.PAYLEN_SHIFT);
+  }
+
+  /** EPB header and trailer around `cap` bytes of data at out[outPos + 28] (padding: zero already); advances outPos; returns the data offset. */
+  private epb(ifId: number, t: number, cap: number, len: number): number {
+    const total = 32 + ((cap + 3) & ~3);
+    const o = this.outPos;
+    if (this.le === true) {
+      // Word stores (o is 4-aligned: every block before is a multiple of 4 bytes): no DataView calls.
+      const o32 = this.out32;
+      const d = o >> 2;
+      o32[d] = 6;
+      o32[d + 1] = total;
+      o32[d + 2] = ifId;
+      o32[d + 3] = Math.floor(t / 0x1_0000_0000);
+      o32[d + 4] = t >>> 0;
+      o32[d + 5] = cap;
+      o32[d + 6] = len;
+      o32[d + (total >> 2) - 1] = total;
+      this.outPos = o + total;
+      return o + 28;
+    }
+    const dv = this.outDv;
+    dv.setUint32(o, 6, true);
+    dv.setUint32(o + 4, total, true);
+    dv.setUint32(o + 8, ifId, true);
+    dv.setUint32(o + 12, Math.floor(t / 0x1_0000_0000), true);
+    dv.setUint32(o + 16, t >>> 0, true);
+    dv.setUint32(o + 20, cap, true);
+    dv.setUint32(o + 24, len, true);
+    dv.setUint32(o + total - 4, total, true);
+    this.outPos = o + total;
+    return o + 28;
+  }
+
+  /**
+   * The frame of fast record w into out at `at` (zero there and after), cut at `cap`: a cut frame is laid
+   * out whole (its checksums cover all of it) past its EPB's end, which the caller made room for; the
+   * bytes past the cut go back to zero and the EPB's trailer, overwritten, is written again.
+   */
+  private frameInto(w: number, at: number, len: number, cap: number): void {
+    this.frame(w, this.out, this.outDv, at);
+    if (cap === len) return;
+    this.out.fill(0, at + cap, at + len);
+    const padded = (cap + 3) & ~3;
+    this.outDv.setUint32(at + padded, 32 + padded, true);
+  }
+
+  /** Sum of the 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded, added to acc. */
+  private sum16(b: Uint8Array, s: number, e: number, acc: number): number {
+    const even = e - ((e - s) & 1);
+    let i = s;
+    for (; i < even; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
+    if (i < e) acc += b[i]! << 8;
+    return acc;
+  }
+
+  /** Folded, complemented checksum of an unfolded sum. */
+  private fold(sum: number): number {
+    while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+    return ~sum & 0xffff;
+  }
+
+  /**
+   * Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
+   * buffer; b is zero there, so the payload's missing bytes need no stores); returns its length. Fields are stored as writeU16/writeU32/byte stores would (their low 16/32/8 bits, cut when
+   * the record was written) and the checksums summed from those same words.
+   */
+  private frame(w: number, b: Uint8Array, dv: DataView, f: number): number {
+    const L = this.L;
+    const i32 = this.i32;
+    const dst = this.f64[(w + L.F_ETH_DST) >> 1]!;
+    const src = this.f64[(w + L.F_ETH_SRC) >> 1]!;
+    const ett = i32[w + L.F_ETH_TOS_TTL]!;
+    dv.setUint16(f, Math.floor(dst / 0x1_0000_0000));
+    dv.setUint32(f + 2, dst >>> 0);
+    dv.setUint16(f + 6, Math.floor(src / 0x1_0000_0000));
+    dv.setUint32(f + 8, src >>> 0);
+    dv.setUint16(f + 12, ett & 0xffff);
+    const ip = f + 14;
+    const l4 = ip + 20;
+    const w0 = i32[w]!;
+    const t = w0 & L.T_MASK;
+    const ext = (w0 & L.B_EXT) !== 0;
+    const tcp = t === L.R_TCP;
+    const optLen = tcp ? i32[w + L.X_TFLAGS]! >>> 16 : 0;
+    const data = l4 + (tcp ? 20 + optLen : 8);
+    const payLen = w0 >>> L.PAYLEN_SHIFT;
+    const end = data + payLen;
+    // Payload: the bytes present (the zeros after them are there already).
+    const n = ext ? i32[w + L.X_NBYTES]! : (w0 & L.B_BYTES) !== 0 ? payLen : 0;
+    const bytesAt = (w << 2) + (ext ? L.EXT_BYTES : L.SHORT_BYTES) + optLen;
+    let dataSum = 0;
+    if (n > 0) {
+      if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = this.u8[bytesAt + i]!;
+      else b.set(this.u8.subarray(bytesAt, bytesAt + n), data);
+      dataSum = this.sum16(b, data, data + n, 0);
+    }
+    const ps = this.ipv4(w, dv, ip, ett);
+    const given = i32[w + L.F_FF_PROTO]! >>> 24;
+    const ports = i32[w + L.F_PORTS]!;
+    if (t === L.R_UDP) {
+      const sport = ports & 0xffff;
+      const dport = ports >>> 16;
+      const ulen = i32[w + L.F_W0]! & 0xffff;
+      dv.setUint16(l4, sport);
+      dv.setUint16(l4 + 2, dport);
+      dv.setUint16(l4 + 4, ulen);
+      let sum: number;
+      if ((given & 2) !== 0) sum = i32[w + L.X_L4SUM]!;
+      else {
+        // Pseudo-header with the record's length field (RFC 768), header, payload; a computed 0 is sent as 0xffff.
+        const c = this.fold(ps + sport + dport + 17 + ulen + ulen + dataSum);
+        sum = c === 0 ? 0xffff : c;
+      }
+      dv.setUint16(l4 + 6, sum & 0xffff);
+    } else if (tcp) this.tcp(w, b, dv, l4, end, ps + (ports & 0xffff) + (ports >>> 16), optLen, given, dataSum);
+    else {
+      // ICMP (an echo, or any message without a quoted datagram): header and data summed.
+      const ty = ports & 0xff;
+      const code = ports >>> 16;
+      const rest = i32[w + L.F_W0]! >>> 0;
+      b[l4] = ty;
+      b[l4 + 1] = code;
+      dv.setUint32(l4 + 4, rest);
+      const sum = (given & 2) !== 0 ? i32[w + L.X_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
+      dv.setUint16(l4 + 2, sum & 0xffff);
+    }
+    // netem corrupt: one bit flipped after the checksums.
+    const bit = ext ? i32[w + L.X_CORRUPT]! : -1;
+    if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
+    return end - f;
+  }
+
+  /** IPv4 header (no options) at b[ip]; checksum computed unless given. Returns the addresses' pseudo-header sum (unfolded). */
+  private ipv4(w: number, dv: DataView, ip: number, ett: number): number {
+    const L = this.L;
+    const i32 = this.i32;
+    const ipSrc = i32[w + L.F_SRC]! >>> 0;
+    const ipDst = i32[w + L.F_DST]! >>> 0;
+    const tos = (ett >>> 16) & 0xff;
+    const lid = i32[w + L.F_LEN_ID]!;
+    const tot = lid & 0xffff;
+    const id = lid >>> 16;
+    const ffp = i32[w + L.F_FF_PROTO]!;
+    const ff = ffp & 0xffff;
+    const tp = ((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff);
+    dv.setUint16(ip, 0x4500 | tos);
+    dv.setUint16(ip + 2, tot);
+    dv.setUint16(ip + 4, id);
+    dv.setUint16(ip + 6, ff);
+    dv.setUint16(ip + 8, tp);
+    dv.setUint32(ip + 12, ipSrc);
+    dv.setUint32(ip + 16, ipDst);
+    const addrs = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff);
+    const sum = (ffp & 0x1000000) !== 0 ? i32[w + L.X_IPSUM]! : this.fold(0x4500 + tos + tot + id + ff + tp + addrs);
+    dv.setUint16(ip + 10, sum & 0xffff);
+    return addrs;
+  }
+
+  /** TCP header and options at l4: pseudo-header with the segment's length from the structure (RFC 9293), header, payload. */
+  private tcp(w: number, b: Uint8Array, dv: DataView, l4: number, end: number, ps: number, optLen: number, given: number, dataSum: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const ports = i32[w + L.F_PORTS]!;
+    const seq = i32[w + L.F_W0]! >>> 0;
+    const ack = i32[w + L.F_ACK]! >>> 0;
+    const fl = i32[w + L.X_TFLAGS]!;
+    const w12 = (((((20 + optLen) >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
+    const wu = i32[w + L.X_WIN_URG]!;
+    const win = wu & 0xffff;
+    const urg = wu >>> 16;
+    dv.setUint16(l4, ports & 0xffff);
+    dv.setUint16(l4 + 2, ports >>> 16);
+    dv.setUint32(l4 + 4, seq);
+    dv.setUint32(l4 + 8, ack);
+    dv.setUint16(l4 + 12, w12);
+    dv.setUint16(l4 + 14, win);
+    dv.setUint16(l4 + 18, urg);
+    let optSum = 0;
+    if (optLen > 0) {
+      const o = (w << 2) + L.EXT_BYTES;
+      for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = this.u8[o + i]!;
+      optSum = this.sum16(b, l4 + 20, l4 + 20 + optLen, 0);
+    }
+    const sum =
+      (given & 2) !== 0
+        ? i32[w + L.X_L4SUM]!
+        : this.fold(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
+    dv.setUint16(l4 + 16, sum & 0xffff);
+  }
+}
