@@ -122,6 +122,11 @@ export class Packet {
     const p = new Packet();
     p.eth = this.eth;
     p.arp = this.arp;
+    return this.copyRestInto(p);
+  }
+
+  /** Copies what every copy of this packet shares (payload, fragments, mark, conntrack, flow) into `p`. */
+  private copyRestInto(p: Packet): Packet {
     p.payloadLength = this.payloadLength;
     p.payload = this.payload;
     p.fragOf = this.fragOf;
@@ -145,16 +150,7 @@ export class Packet {
     p.tcp = this.tcp && { ...this.tcp, options: this.tcp.options.slice() };
     p.vxlan = this.vxlan && { ...this.vxlan };
     p.inner = this.inner && this.inner.clone();
-    p.payloadLength = this.payloadLength;
-    p.payload = this.payload;
-    p.fragOf = this.fragOf;
-    p.fragList = this.fragList;
-    p.mark = this.mark;
-    p.ct = this.ct;
-    p.ctDir = this.ctDir;
-    p.flowId = this.flowId;
-    p.corruptBit = this.corruptBit;
-    return p;
+    return this.copyRestInto(p);
   }
 }
 
