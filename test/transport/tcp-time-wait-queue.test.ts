@@ -101,6 +101,19 @@ describe('TIME_WAIT expiry queue', () => {
     expect(r.sim.now).toBe(last.get(r.socks[4]!.localPort)! + 60 * SEC);
   });
 
+  it('a queued record aborted last leaves nothing behind: the run ends at the abort, no expiry event fires', () => {
+    const r = closers([0, 10]);
+    r.sim.run({ until: 10 * SEC }); // both queued
+    expect(r.ta.sockets().map((s) => s.state)).toEqual(['TIME_WAIT', 'TIME_WAIT']);
+    const ev0 = r.sim.eventsExecuted;
+    r.socks[0]!.abort();
+    r.socks[1]!.abort(); // the last one: nothing expires after it
+    expect(r.ta.sockets()).toHaveLength(0);
+    expect(r.sim.run()).toBe('idle');
+    expect(r.sim.now).toBe(10 * SEC);
+    expect(r.sim.eventsExecuted).toBe(ev0);
+  });
+
   it('records made by background events do not keep a run without a duration going; foreground ones do', () => {
     const p = tcpPair();
     p.tb.listen(80, (s) => (s.onEnd = () => s.close()));

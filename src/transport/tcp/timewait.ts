@@ -556,9 +556,13 @@ function queueOf(layer: TcpLayer, background: boolean): TwQueue {
 export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
   if (tw.isClosed()) return;
   tw.markClosed();
-  tw.timerEv?.cancel();
-  tw.timerEv = null;
-  if (tw.queued >= 0) queueOf(tw.layer, (tw.queued & 1) === 1).remove(tw);
+  // timerEv and queued share one field (a record has an event or a queue place, never both), so
+  // read which it has before clearing: clearing the event first would hide the queue place.
+  const ev = tw.timerEv;
+  if (ev !== null) {
+    ev.cancel();
+    tw.timerEv = null;
+  } else if (tw.queued >= 0) queueOf(tw.layer, (tw.queued & 1) === 1).remove(tw);
   tw.layer.unhash(tw);
   const sk = tw.owner;
   if (sk === null) return;
