@@ -81,7 +81,11 @@ export function generateClusterYaml(o: ClusterGenOptions): string {
     `    network: { cidr: ${big ? '10.0.0.0/16' : '10.0.0.0/24'} }`,
     '    nodes:',
   );
-  for (let i = 1; i <= o.nodes; i++) out.push(`      - { name: node-${i} }`);
+  // The kubelet admits 110 pods by default ("Too many pods" beyond); a cluster this dense is run with a
+  // larger --max-pods, so every node says one that fits what the scheduler spreads onto it.
+  const maxPods = nodeMaxPods(o);
+  const nodeExtra = maxPods === null ? '' : `, maxPods: ${maxPods}`;
+  for (let i = 1; i <= o.nodes; i++) out.push(`      - { name: node-${i}${nodeExtra} }`);
   if (o.flows === 0) out.push('  traffic: []');
   else {
     out.push('  traffic:');
@@ -93,6 +97,17 @@ export function generateClusterYaml(o: ClusterGenOptions): string {
   out.push('---', 'apiVersion: v1', 'kind: Pod', 'metadata: { name: client }', 'spec: { nodeName: node-1, containers: [{ name: client, image: curlimages/curl }] }');
   for (let s = 0; s < o.services; s++) for (const d of appDocs(s, o.podsPerService)) out.push(d);
   return `${out.join('\n')}\n`;
+}
+
+/** Pods the scheduler puts on the busiest node (web pods spread evenly, plus the client on node-1). */
+function podsOnBusiestNode(o: ClusterGenOptions): number {
+  return Math.ceil((o.services * o.podsPerService) / o.nodes) + 1;
+}
+
+/** The kubelet maxPods each node needs, or null when the default 110 admits every pod. */
+function nodeMaxPods(o: ClusterGenOptions): number | null {
+  const need = podsOnBusiestNode(o);
+  return need <= 110 ? null : need;
 }
 
 /** Each node's pod subnet: a /24 (the default) unless the pods per node need more (the scheduler spreads them evenly; 2× headroom). */

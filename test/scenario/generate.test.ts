@@ -37,6 +37,16 @@ describe('podwire generate cluster', () => {
     expect(clusterGenProblem({ ...CLUSTER_GEN_DEFAULTS, nodes: 0 })).toMatch(/^--nodes: expected an integer/);
   });
 
+  it('raises the kubelet maxPods when the pods per node exceed the default 110, so none stays Pending', () => {
+    expect(generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 2, services: 72, podsPerService: 3 })).not.toContain('maxPods');
+    const dense = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 2, services: 100, podsPerService: 3, flows: 1, requests: 2 });
+    expect(dense).toContain('- { name: node-1, maxPods: 151 }');
+    const w = buildWorld(loadScenarioText(dense, 'dense.yaml'), 1);
+    expect(w.cluster!.pods.filter((p) => p.node === null || p.node === undefined)).toEqual([]);
+    expect(w.cluster!.pods).toHaveLength(301);
+    for (const s of w.services.filter((x) => x.name.startsWith('svc-'))) expect(s.ports[0]!.endpoints).toHaveLength(3);
+  });
+
   it('prints the YAML, and a one-line usage error for a bad flag', () => {
     const ok = spawnSync(process.execPath, [CLI, 'generate', 'cluster', '--nodes', '2', '--services', '3'], { cwd: ROOT, encoding: 'utf8' });
     expect(ok.status).toBe(0);
