@@ -1,6 +1,7 @@
 // netfilter/conntrack — connection tracking and NAT bindings for one network namespace.
 // Layer: netfilter (imports core, wire, packet). Mirrors net/netfilter/nf_conntrack_core.c
-// (nf_conntrack_in, __nf_conntrack_confirm, early_drop), nf_conntrack_proto_tcp.c (state table,
+// (nf_conntrack_in, __nf_conntrack_confirm with nf_ct_resolve_clash / __nf_ct_resolve_clash /
+// nf_ct_resolve_clash_harder as Linux >= 5.9 has them, early_drop), nf_conntrack_proto_tcp.c (state table,
 // reduced), nf_conntrack_proto_udp.c / _icmp.c (timeouts, ICMP error -> RELATED), and
 // net/netfilter/nf_nat_core.c (nf_nat_setup_info, get_unique_tuple, nf_nat_l4proto_unique_tuple,
 // nf_nat_packet) plus nf_nat_proto.c (nf_nat_icmp_reply_translation). UDP as Linux 6.x
@@ -29,8 +30,10 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
-export { formatConntrackEntry, formatConntrackTable } from './ct-format.js';
+export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
+/** IPS_NAT_DONE_MASK. */
+const NAT_DONE_MASK = CtStatus.SRC_NAT_DONE | CtStatus.DST_NAT_DONE;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
@@ -66,6 +69,7 @@ export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 /** Result of nf_conntrack_in for one packet. */
 export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
+const CLASH_DROP: CtInResult = Object.freeze({ ok: false, reason: 'conntrack-insert-clash' });
 
 function jhash3(a: number, b: number, c: number): number {
   // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
@@ -101,11 +105,15 @@ export class Conntrack {
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
-   * The per-table statistics `conntrack -S` prints (/proc/net/stat/nf_conntrack): `drop` counts new
-   * connections refused because the table was full (the kernel logs "nf_conntrack: table full,
-   * dropping packet"; the packet is a netfilter drop), `early_drop` entries evicted to make room.
+   * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here,
+   * `formatConntrackStats`): `drop` counts packets conntrack dropped — new connections refused because
+   * the table was full (the kernel logs "nf_conntrack: table full, dropping packet") and confirm
+   * clashes it could not resolve; `early_drop` entries evicted to make room; `insert_failed` confirm
+   * clashes that dropped the packet (nf_ct_resolve_clash's drop path counts it with `drop`);
+   * `clash_resolve` confirm clashes resolved without a drop (the packet attached to the entry that won
+   * the race, or the loser held by its REPLY tuple alone).
    */
-  readonly stats = { drop: 0, early_drop: 0 };
+  readonly stats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
 
@@ -230,10 +238,7 @@ export class Conntrack {
     for (;;) {
       const clash = this.insertBoth(ct);
       if (clash === undefined) break;
-      if (clash.expires > now) {
-        this.entries.delete(ct); // the tail again: the list is as it was
-        return { ok: false, reason: 'conntrack-insert-clash' };
-      }
+      if (clash.expires > now) return this.resolveClash(pkt, ct, clash, now); // not on the hot path: a race lost
       this.destroyExpired(clash);
     }
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
@@ -241,6 +246,66 @@ export class Conntrack {
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct, ct.proto);
     return CT_OK;
+  }
+
+  /**
+   * nf_ct_resolve_clash (nf_conntrack_core.c, Linux >= 5.9): `loser`, the packet's unconfirmed entry, has
+   * a tuple an alive confirmed entry `winner` holds (inserted by another packet since this one passed
+   * `in`; insertBoth left none of the loser's tuples in the hash). Only protocols whose tracker sets
+   * `allow_clash` try to keep the packet; the others, and a clash nothing resolves, drop it.
+   */
+  private resolveClash(pkt: Packet, loser: ConnEntry, winner: ConnEntry, now: TimeNs): CtInResult {
+    this.entries.delete(loser); // the tail again: the list is as it was
+    if (allowClash(loser.proto)) {
+      // __nf_ct_resolve_clash: the packet joins the winner when the two are one connection.
+      if (this.mergeInto(pkt, loser, winner)) return CT_OK;
+      // nf_ct_resolve_clash_harder: the loser's REPLY tuple alone must be free (else the entry holding
+      // it is tried as the winner again, the kernel's second __nf_ct_resolve_clash).
+      this.entries.add(loser);
+      for (;;) {
+        const holder = this.hash.insert(loser, 1);
+        if (holder === undefined) break;
+        if (holder.expires <= now) {
+          this.destroyExpired(holder);
+          continue;
+        }
+        this.entries.delete(loser);
+        if (this.mergeInto(pkt, loser, holder)) return CT_OK;
+        return this.clashDrop();
+      }
+      // Held by its REPLY tuple only: the ORIGINAL one stays the winner's, so later packets of that
+      // direction follow the winner, while replies to this packet (from where its NAT sent it) still
+      // find the loser and are translated back. It expires 1 s from now whatever the traffic
+      // (IPS_FIXED_TIMEOUT), never becomes ASSURED, and `conntrack -L` does not list it (ctnetlink
+      // dumps entries by their ORIGINAL tuple).
+      loser.status |= CtStatus.SRC_NAT_DONE | CtStatus.DST_NAT_DONE | CtStatus.CONFIRMED | CtStatus.FIXED_TIMEOUT | CtStatus.NAT_CLASH;
+      loser.expires = now + NAT_CLASH_TIMEOUT;
+      this.stats.clash_resolve++;
+      return CT_OK;
+    }
+    return this.clashDrop();
+  }
+
+  /**
+   * __nf_ct_resolve_clash: attaches `pkt` to `winner` in place of `loser` when the winner had no NAT
+   * set up (no nat hook ran for it) or the two entries' ORIGINAL and REPLY tuples are equal (NAT chose
+   * the same); the winner's state is not updated by this packet (its tracker ran on the loser). The
+   * winner cannot be dying here (a removed entry leaves the hash at once). Without per-entry accounting
+   * there are no counters to merge (nf_ct_acct_merge).
+   */
+  private mergeInto(pkt: Packet, loser: ConnEntry, winner: ConnEntry): boolean {
+    if ((winner.status & NAT_DONE_MASK) !== 0 && !sameTuples(winner, loser)) return false;
+    pkt.ct = winner;
+    pkt.ctDir = 0;
+    this.stats.clash_resolve++;
+    return true;
+  }
+
+  /** nf_ct_resolve_clash's drop path: counted as `drop` and `insert_failed`. */
+  private clashDrop(): CtInResult {
+    this.stats.drop++;
+    this.stats.insert_failed++;
+    return CLASH_DROP;
   }
 
   /** Inserts both of `ct`'s tuples, or neither: returns the entry holding one of them. */
@@ -431,9 +496,12 @@ export class Conntrack {
       ct.tcpCt = s;
     } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
-      // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
-      ct.status |= CtStatus.ASSURED;
+      // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
+      // for a NAT_CLASH entry ("they time out soon").
+      if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
+    // __nf_ct_refresh_acct: a fixed timeout (a clash's loser) is not pushed on by packets.
+    if (ct.status & CtStatus.FIXED_TIMEOUT) return;
     // The packet's tuple is one of ct's (the same protocol). ct is confirmed, in the list, whose copy of
     // its expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry
     // comes earlier (a state with a shorter timeout), not for every packet pushing it on — a write to a
@@ -578,6 +646,24 @@ const GC_STEP = 2;
 const FREE_MAX = 4096;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
+/** nf_ct_resolve_clash_harder: "We want the clashing entry to go away real soon: 1 second timeout." */
+const NAT_CLASH_TIMEOUT = SEC;
+
+/**
+ * The trackers with `allow_clash` (struct nf_conntrack_l4proto): UDP and UDPLITE
+ * (nf_conntrack_proto_udp.c), ICMP (nf_conntrack_proto_icmp.c), GRE (nf_conntrack_proto_gre.c, since
+ * 6.5; tracked as generic here). Not TCP, SCTP, DCCP or the generic tracker: their clashes drop.
+ */
+function allowClash(proto: number): boolean {
+  return proto === IpProto.UDP || proto === IpProto.ICMP || proto === IPPROTO_UDPLITE || proto === IPPROTO_GRE;
+}
+const IPPROTO_UDPLITE = 136;
+const IPPROTO_GRE = 47;
+
+/** nf_ct_match: both entries' ORIGINAL and REPLY tuples equal (one protocol: each tuple includes it). */
+function sameTuples(a: ConnEntry, b: ConnEntry): boolean {
+  return a.proto === b.proto && a.oSrc === b.oSrc && a.oDst === b.oDst && a.oPorts === b.oPorts && a.rSrc === b.rSrc && a.rDst === b.rDst && a.rPorts === b.rPorts;
+}
 
 /** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
 function setTuplePort(t: CtTuple, src: boolean, p: number): void {
