@@ -114,6 +114,14 @@ export class Conntrack {
    * the race, or the loser held by its REPLY tuple alone).
    */
   readonly stats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
+  /**
+   * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated
+   * time, which the kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in
+   * between). The hooks leave a new entry unconfirmed (`confirm` does nothing) and the net layer
+   * confirms it where the packet leaves the node's IP path, after its hold (`confirmHeld`): two packets
+   * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
+   */
+  holdConfirm = false;
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
 
@@ -224,7 +232,18 @@ export class Conntrack {
   /** __nf_conntrack_confirm: inserts a new connection's two tuples at the last hook (INPUT or POSTROUTING). */
   confirm(pkt: Packet, now: TimeNs): CtInResult {
     const ct = this.ctOf(pkt);
+    if (!ct || ct.status & CtStatus.CONFIRMED || this.holdConfirm) return CT_OK;
+    return this.confirmNew(ct, pkt, now);
+  }
+
+  /** The confirm of a packet leaving after its rule-cost hold (`holdConfirm`); nothing to do for a confirmed entry. */
+  confirmHeld(pkt: Packet, now: TimeNs): CtInResult {
+    const ct = this.ctOf(pkt);
     if (!ct || ct.status & CtStatus.CONFIRMED) return CT_OK;
+    return this.confirmNew(ct, pkt, now);
+  }
+
+  private confirmNew(ct: ConnEntry, pkt: Packet, now: TimeNs): CtInResult {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
