@@ -18,6 +18,7 @@
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, type CtHit } from './ct-hash.js';
 import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
+import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import {
@@ -32,8 +33,6 @@ import { IpProto, TcpFlag } from '../wire/types.js';
 export { ConnEntry, CtStatus } from './ct-entry.js';
 export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
-/** IPS_NAT_DONE_MASK. */
-const NAT_DONE_MASK = CtStatus.SRC_NAT_DONE | CtStatus.DST_NAT_DONE;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
@@ -69,7 +68,6 @@ export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 /** Result of nf_conntrack_in for one packet. */
 export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
-const CLASH_DROP: CtInResult = Object.freeze({ ok: false, reason: 'conntrack-insert-clash' });
 
 function jhash3(a: number, b: number, c: number): number {
   // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
@@ -113,7 +111,7 @@ export class Conntrack {
    * `clash_resolve` confirm clashes resolved without a drop (the packet attached to the entry that won
    * the race, or the loser held by its REPLY tuple alone).
    */
-  readonly stats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
+  readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
   /**
    * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated
    * time, which the kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in
@@ -122,6 +120,8 @@ export class Conntrack {
    * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
    */
   holdConfirm = false;
+  /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
+  private readonly cx: ConfirmTable = { entries: this.entries, hash: this.hash, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
 
@@ -247,99 +247,14 @@ export class Conntrack {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
-    // The clash check of each tuple inserts it when there is none (one probe per tuple); a clash
-    // takes the ORIGINAL tuple out again. An entry whose two tuples are one (a socket connected to
-    // itself) finds its own: that slot is rebound to REPLY, as set does. An expired holder is
-    // destroyed and both tuples are checked again: the other tuple may have an alive holder, which
-    // refuses the entry as Linux's two lookups do. At most two holders (one per tuple) can be found.
-    // The entry joins the list first: the hash holds its index there.
-    this.entries.add(ct);
-    for (;;) {
-      const clash = this.insertBoth(ct);
-      if (clash === undefined) break;
-      if (clash.expires > now) return this.resolveClash(pkt, ct, clash, now); // not on the hot path: a race lost
-      this.destroyExpired(clash);
-    }
+    // Both tuples into the hash, or a clash resolved or refused (ct-confirm.ts).
+    const clash = insertOrResolve(this.cx, ct, pkt, now);
+    if (clash !== null) return clash;
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct, ct.proto);
     return CT_OK;
-  }
-
-  /**
-   * nf_ct_resolve_clash (nf_conntrack_core.c, Linux >= 5.9): `loser`, the packet's unconfirmed entry, has
-   * a tuple an alive confirmed entry `winner` holds (inserted by another packet since this one passed
-   * `in`; insertBoth left none of the loser's tuples in the hash). Only protocols whose tracker sets
-   * `allow_clash` try to keep the packet; the others, and a clash nothing resolves, drop it.
-   */
-  private resolveClash(pkt: Packet, loser: ConnEntry, winner: ConnEntry, now: TimeNs): CtInResult {
-    this.entries.delete(loser); // the tail again: the list is as it was
-    if (allowClash(loser.proto)) {
-      // __nf_ct_resolve_clash: the packet joins the winner when the two are one connection.
-      if (this.mergeInto(pkt, loser, winner)) return CT_OK;
-      // nf_ct_resolve_clash_harder: the loser's REPLY tuple alone must be free (else the entry holding
-      // it is tried as the winner again, the kernel's second __nf_ct_resolve_clash).
-      this.entries.add(loser);
-      for (;;) {
-        const holder = this.hash.insert(loser, 1);
-        if (holder === undefined) break;
-        if (holder.expires <= now) {
-          this.destroyExpired(holder);
-          continue;
-        }
-        this.entries.delete(loser);
-        if (this.mergeInto(pkt, loser, holder)) return CT_OK;
-        return this.clashDrop();
-      }
-      // Held by its REPLY tuple only: the ORIGINAL one stays the winner's, so later packets of that
-      // direction follow the winner, while replies to this packet (from where its NAT sent it) still
-      // find the loser and are translated back. It expires 1 s from now whatever the traffic
-      // (IPS_FIXED_TIMEOUT), never becomes ASSURED, and `conntrack -L` does not list it (ctnetlink
-      // dumps entries by their ORIGINAL tuple).
-      loser.status |= CtStatus.SRC_NAT_DONE | CtStatus.DST_NAT_DONE | CtStatus.CONFIRMED | CtStatus.FIXED_TIMEOUT | CtStatus.NAT_CLASH;
-      loser.expires = now + NAT_CLASH_TIMEOUT;
-      this.stats.clash_resolve++;
-      return CT_OK;
-    }
-    return this.clashDrop();
-  }
-
-  /**
-   * __nf_ct_resolve_clash: attaches `pkt` to `winner` in place of `loser` when the winner had no NAT
-   * set up (no nat hook ran for it) or the two entries' ORIGINAL and REPLY tuples are equal (NAT chose
-   * the same); the winner's state is not updated by this packet (its tracker ran on the loser). The
-   * winner cannot be dying here (a removed entry leaves the hash at once). Without per-entry accounting
-   * there are no counters to merge (nf_ct_acct_merge).
-   */
-  private mergeInto(pkt: Packet, loser: ConnEntry, winner: ConnEntry): boolean {
-    if ((winner.status & NAT_DONE_MASK) !== 0 && !sameTuples(winner, loser)) return false;
-    pkt.ct = winner;
-    pkt.ctDir = 0;
-    this.stats.clash_resolve++;
-    return true;
-  }
-
-  /** nf_ct_resolve_clash's drop path: counted as `drop` and `insert_failed`. */
-  private clashDrop(): CtInResult {
-    this.stats.drop++;
-    this.stats.insert_failed++;
-    return CLASH_DROP;
-  }
-
-  /** Inserts both of `ct`'s tuples, or neither: returns the entry holding one of them. */
-  private insertBoth(ct: ConnEntry): ConnEntry | undefined {
-    const h = this.hash;
-    const clash = h.insert(ct, 0);
-    if (clash !== undefined) return clash;
-    const replyClash = h.insert(ct, 1);
-    if (replyClash === undefined) return undefined;
-    if (replyClash === ct) {
-      h.set(ct, 1);
-      return undefined;
-    }
-    h.delete(ct, 0);
-    return replyClash;
   }
 
   /** Removes an entry (conntrack -D). */
@@ -665,25 +580,6 @@ const GC_STEP = 2;
 const FREE_MAX = 4096;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
-/** nf_ct_resolve_clash_harder: "We want the clashing entry to go away real soon: 1 second timeout." */
-const NAT_CLASH_TIMEOUT = SEC;
-
-/**
- * The trackers with `allow_clash` (struct nf_conntrack_l4proto): UDP and UDPLITE
- * (nf_conntrack_proto_udp.c), ICMP (nf_conntrack_proto_icmp.c), GRE (nf_conntrack_proto_gre.c, since
- * 6.5; tracked as generic here). Not TCP, SCTP, DCCP or the generic tracker: their clashes drop.
- */
-function allowClash(proto: number): boolean {
-  return proto === IpProto.UDP || proto === IpProto.ICMP || proto === IPPROTO_UDPLITE || proto === IPPROTO_GRE;
-}
-const IPPROTO_UDPLITE = 136;
-const IPPROTO_GRE = 47;
-
-/** nf_ct_match: both entries' ORIGINAL and REPLY tuples equal (one protocol: each tuple includes it). */
-function sameTuples(a: ConnEntry, b: ConnEntry): boolean {
-  return a.proto === b.proto && a.oSrc === b.oSrc && a.oDst === b.oDst && a.oPorts === b.oPorts && a.rSrc === b.rSrc && a.rDst === b.rDst && a.rPorts === b.rPorts;
-}
-
 /** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
 function setTuplePort(t: CtTuple, src: boolean, p: number): void {
   if (src) t.sport = p;
