@@ -6,10 +6,12 @@
 // to different CoreDNS pods both answers still come back from the kube-dns address.
 //
 //   client (node1) --A, AAAA: client:P -> 10.96.0.10:53--> node1 [DNAT, held perRule x rules] --> CoreDNS pod 1 | pod 2
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
-import { runScenarioFrames, type FramedRun } from './run-scenario.js';
+import { CLI, ensureBuilt } from '../scenario/dist.js';
+import { ROOT, runScenarioFrames, type FramedRun } from './run-scenario.js';
 
 interface StatsDoc {
   flows: { name: string; requests: number; successes: number; errors: number; latencyUs: { max: number } }[];
@@ -59,5 +61,13 @@ describe('dns-race.yaml: the A/AAAA conntrack race, resolved', () => {
       const answers = run.frames.filter((f) => f.ifName === 'client/eth0' && f.pkt.udp !== null && f.pkt.udp.dstPort === port && f.pkt.udp.srcPort === 53);
       expect(answers.map((f) => formatIpv4(f.pkt.ip!.src))).toEqual(['10.96.0.10', '10.96.0.10']);
     }
+  });
+
+  it('podwire inspect --conntrack-stats prints the same counters as conntrack -S does', () => {
+    ensureBuilt();
+    const r = spawnSync(process.execPath, [CLI, 'inspect', 'scenarios/dns-race.yaml', '--node', 'node1', '--conntrack-stats'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const n = stats.counters['conntrack/node1']!['clash_resolve'];
+    expect(r.stdout).toBe(`cpu=0   \tfound=0 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=0 clash_resolve=${n} chaintoolong=0 \n`);
   });
 });
