@@ -219,6 +219,7 @@ async function main(): Promise<void> {
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
           .option('counters', { alias: 'c', type: 'boolean', default: false, describe: 'with --iptables: after the run (or --until), every rule\'s packet and byte counters too (iptables-save -c)' })
           .option('conntrack', { type: 'boolean', default: false, describe: 'print the node\'s conntrack table (conntrack -L)' })
+          .option('conntrack-stats', { type: 'boolean', default: false, describe: 'print the node\'s conntrack statistics (conntrack -S)' })
           .option('ipset', { type: 'boolean', default: false, describe: 'print the node\'s ip sets as `ipset save` does (IPVS mode)' })
           .option('ipvs', { type: 'boolean', default: false, describe: 'print the node\'s IPVS table as `ipvsadm -Ln` does (IPVS mode)' })
           .option('nft', { type: 'boolean', default: false, describe: 'print the node\'s nftables state as `nft list ruleset` does (nftables mode; after the run: affinity sets hold their elements)' })
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
           .option('lb', { type: 'boolean', default: false, describe: 'print the load balancers: their addresses, listeners, targets and health (after the run)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace, formatIngressRows, inspectLoadBalancers }, { formatConntrackTable }, { saveBanner, renderIptablesSave }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, formatIngressRows, inspectLoadBalancers }, { formatConntrackStats, formatConntrackTable }, { saveBanner, renderIptablesSave }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -290,6 +291,11 @@ async function main(): Promise<void> {
         if (argv.conntrack) {
           if (ns.nf === null) throw new UsageError(`--conntrack: ${argv.node} has no conntrack (no netfilter)`);
           process.stdout.write(formatConntrackTable(ns.nf.conntrack, world.sim.now));
+          return;
+        }
+        if (argv['conntrack-stats']) {
+          if (ns.nf === null) throw new UsageError(`--conntrack-stats: ${argv.node} has no conntrack (no netfilter)`);
+          process.stdout.write(formatConntrackStats(ns.nf.conntrack));
           return;
         }
         process.stdout.write(inspectNamespace(ns, world.sim.now));

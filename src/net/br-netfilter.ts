@@ -22,6 +22,7 @@ import { verdictDrop } from './icmp.js';
 import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipDoFragment } from './ip-fragment.js';
 import { ipRcvFinish } from './ip-input.js';
+import { confirmHeld } from './ip-output.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
@@ -56,6 +57,7 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
     return false;
   }
   if (!brNfForward(ns, nf, br, pkt)) return false;
+  if (nf.perRuleNs !== 0 && !confirmHeld(ns, pkt)) return false; // not held (not charged), confirmed at once
   if (pkt.fragList === null) return true;
   // br_nf_dev_queue_xmit: a datagram nf_defrag reassembled leaves cut as it came (frag_max_size).
   for (const f of ipDoFragment(pkt, Math.min(outPort.mtu, Math.max(...pkt.fragList) + ipv4HeaderLength(pkt.ip!)))) {
@@ -88,15 +90,24 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   const rt = ns.fibLookup(ip.dst);
   if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
   if (!brNfForward(ns, nf, br, pkt)) return true;
-  const at = nf.perRuleNs === 0 ? -1 : ruleCostExit(nf, ns.sim.now); // netfilter/cost-model.ts
-  if (at >= 0) deferBridgedDnatOut(ns, br, inPort, pkt, rt, at);
-  else bridgedDnatOut(ns, br, inPort, pkt, rt);
+  if (nf.perRuleNs !== 0) {
+    // netfilter/cost-model.ts: held for its rule walk, confirmed as it leaves
+    const at = ruleCostExit(nf, ns.sim.now);
+    if (at >= 0) {
+      deferBridgedDnatOut(ns, br, inPort, pkt, rt, at);
+      return true;
+    }
+    if (!confirmHeld(ns, pkt)) return true;
+  }
+  bridgedDnatOut(ns, br, inPort, pkt, rt);
   return true;
 }
 
 /** The cost model's delay (a closure in bridgedDnat would allocate its context on every call). */
 function deferBridgedDnatOut(ns: Namespace, br: BridgeDevice, inPort: NetDevice, pkt: Packet, rt: Route, at: number): void {
-  ns.sim.scheduleAt(at, () => bridgedDnatOut(ns, br, inPort, pkt, rt));
+  ns.sim.scheduleAt(at, () => {
+    if (confirmHeld(ns, pkt)) bridgedDnatOut(ns, br, inPort, pkt, rt);
+  });
 }
 
 function bridgedDnatOut(ns: Namespace, br: BridgeDevice, inPort: NetDevice, pkt: Packet, rt: Route): void {

@@ -24,6 +24,7 @@ import { formatRoute } from './fib.js';
 import { icmpRcv, icmpSend, tcpV4SendReset, verdictDrop } from './icmp.js';
 import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipForward } from './ip-forward.js';
+import { confirmHeld } from './ip-output.js';
 import { ipvsIn, ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 
@@ -99,15 +100,21 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
-    const at = ns.nf.perRuleNs === 0 ? -1 : ruleCostExit(ns.nf, ns.sim.now); // netfilter/cost-model.ts
-    if (at >= 0) return deferLocalDeliverFinish(ns, pkt, at);
+    if (ns.nf.perRuleNs !== 0) {
+      // netfilter/cost-model.ts: held for its rule walk, confirmed as it goes on
+      const at = ruleCostExit(ns.nf, ns.sim.now);
+      if (at >= 0) return deferLocalDeliverFinish(ns, pkt, at);
+      if (!confirmHeld(ns, pkt)) return;
+    }
   }
   ipLocalDeliverFinish(ns, pkt);
 }
 
 /** The cost model's delay before ip_local_deliver_finish (a closure in ipLocalDeliver would allocate its context per call). */
 function deferLocalDeliverFinish(ns: Namespace, pkt: Packet, at: number): void {
-  ns.sim.scheduleAt(at, () => ipLocalDeliverFinish(ns, pkt));
+  ns.sim.scheduleAt(at, () => {
+    if (confirmHeld(ns, pkt)) ipLocalDeliverFinish(ns, pkt);
+  });
 }
 
 /** ip_local_deliver_finish. */

@@ -185,10 +185,24 @@ export function ipOutput(ns: Namespace, pkt: Packet, rt: Route, mtu = rt.dev!.mt
   if (ns.nf !== null) {
     const v = ns.nf.hook(NfHook.POSTROUTING, pkt, null, rt.dev!.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
-    const at = ns.nf.perRuleNs === 0 ? -1 : ruleCostExit(ns.nf, ns.sim.now); // netfilter/cost-model.ts
-    if (at >= 0) return deferOutputFinish(ns, pkt, rt, mtu, at);
+    if (ns.nf.perRuleNs !== 0) {
+      // netfilter/cost-model.ts: held for its rule walk, confirmed as it leaves
+      const at = ruleCostExit(ns.nf, ns.sim.now);
+      if (at >= 0) return deferOutputFinish(ns, pkt, rt, mtu, at);
+      if (!confirmHeld(ns, pkt)) return;
+    }
   }
   ipOutputFinish(ns, pkt, rt, mtu);
+}
+
+/**
+ * With the cost model, conntrack's confirm where the packet leaves after its hold (Conntrack.holdConfirm):
+ * false when the packet is dropped (a confirm clash nothing resolves, counted as a netfilter drop).
+ */
+export function confirmHeld(ns: Namespace, pkt: Packet): boolean {
+  if (ns.nf!.conntrack.confirmHeld(pkt, ns.sim.now).ok) return true;
+  dropPacket(ns, pkt, 'netfilter-drop');
+  return false;
 }
 
 /**
@@ -196,7 +210,9 @@ export function ipOutput(ns: Namespace, pkt: Packet, rt: Route, mtu = rt.dev!.mt
  * would capture its parameters, and V8 then allocates their context on every call, used or not.
  */
 function deferOutputFinish(ns: Namespace, pkt: Packet, rt: Route, mtu: number, at: number): void {
-  ns.sim.scheduleAt(at, () => ipOutputFinish(ns, pkt, rt, mtu));
+  ns.sim.scheduleAt(at, () => {
+    if (confirmHeld(ns, pkt)) ipOutputFinish(ns, pkt, rt, mtu);
+  });
 }
 
 function ipOutputFinish(ns: Namespace, pkt: Packet, rt: Route, mtu: number): void {

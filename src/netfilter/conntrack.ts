@@ -1,6 +1,7 @@
 // netfilter/conntrack — connection tracking and NAT bindings for one network namespace.
 // Layer: netfilter (imports core, wire, packet). Mirrors net/netfilter/nf_conntrack_core.c
-// (nf_conntrack_in, __nf_conntrack_confirm, early_drop), nf_conntrack_proto_tcp.c (state table,
+// (nf_conntrack_in, __nf_conntrack_confirm with nf_ct_resolve_clash / __nf_ct_resolve_clash /
+// nf_ct_resolve_clash_harder as Linux >= 5.9 has them, early_drop), nf_conntrack_proto_tcp.c (state table,
 // reduced), nf_conntrack_proto_udp.c / _icmp.c (timeouts, ICMP error -> RELATED), and
 // net/netfilter/nf_nat_core.c (nf_nat_setup_info, get_unique_tuple, nf_nat_l4proto_unique_tuple,
 // nf_nat_packet) plus nf_nat_proto.c (nf_nat_icmp_reply_translation). UDP as Linux 6.x
@@ -17,6 +18,7 @@
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, type CtHit } from './ct-hash.js';
 import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
+import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import {
@@ -29,7 +31,7 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto, TcpFlag } from '../wire/types.js';
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
-export { formatConntrackEntry, formatConntrackTable } from './ct-format.js';
+export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
@@ -101,11 +103,25 @@ export class Conntrack {
   private nextId = 1;
   readonly cfg: ConntrackConfig;
   /**
-   * The per-table statistics `conntrack -S` prints (/proc/net/stat/nf_conntrack): `drop` counts new
-   * connections refused because the table was full (the kernel logs "nf_conntrack: table full,
-   * dropping packet"; the packet is a netfilter drop), `early_drop` entries evicted to make room.
+   * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here,
+   * `formatConntrackStats`): `drop` counts packets conntrack dropped — new connections refused because
+   * the table was full (the kernel logs "nf_conntrack: table full, dropping packet") and confirm
+   * clashes it could not resolve; `early_drop` entries evicted to make room; `insert_failed` confirm
+   * clashes that dropped the packet (nf_ct_resolve_clash's drop path counts it with `drop`);
+   * `clash_resolve` confirm clashes resolved without a drop (the packet attached to the entry that won
+   * the race, or the loser held by its REPLY tuple alone).
    */
-  readonly stats = { drop: 0, early_drop: 0 };
+  readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
+  /**
+   * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated
+   * time, which the kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in
+   * between). The hooks leave a new entry unconfirmed (`confirm` does nothing) and the net layer
+   * confirms it where the packet leaves the node's IP path, after its hold (`confirmHeld`): two packets
+   * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
+   */
+  holdConfirm = false;
+  /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
+  private readonly cx: ConfirmTable = { entries: this.entries, hash: this.hash, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
 
@@ -216,46 +232,29 @@ export class Conntrack {
   /** __nf_conntrack_confirm: inserts a new connection's two tuples at the last hook (INPUT or POSTROUTING). */
   confirm(pkt: Packet, now: TimeNs): CtInResult {
     const ct = this.ctOf(pkt);
+    if (!ct || ct.status & CtStatus.CONFIRMED || this.holdConfirm) return CT_OK;
+    return this.confirmNew(ct, pkt, now);
+  }
+
+  /** The confirm of a packet leaving after its rule-cost hold (`holdConfirm`); nothing to do for a confirmed entry. */
+  confirmHeld(pkt: Packet, now: TimeNs): CtInResult {
+    const ct = this.ctOf(pkt);
     if (!ct || ct.status & CtStatus.CONFIRMED) return CT_OK;
+    return this.confirmNew(ct, pkt, now);
+  }
+
+  private confirmNew(ct: ConnEntry, pkt: Packet, now: TimeNs): CtInResult {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
-    // The clash check of each tuple inserts it when there is none (one probe per tuple); a clash
-    // takes the ORIGINAL tuple out again. An entry whose two tuples are one (a socket connected to
-    // itself) finds its own: that slot is rebound to REPLY, as set does. An expired holder is
-    // destroyed and both tuples are checked again: the other tuple may have an alive holder, which
-    // refuses the entry as Linux's two lookups do. At most two holders (one per tuple) can be found.
-    // The entry joins the list first: the hash holds its index there.
-    this.entries.add(ct);
-    for (;;) {
-      const clash = this.insertBoth(ct);
-      if (clash === undefined) break;
-      if (clash.expires > now) {
-        this.entries.delete(ct); // the tail again: the list is as it was
-        return { ok: false, reason: 'conntrack-insert-clash' };
-      }
-      this.destroyExpired(clash);
-    }
+    // Both tuples into the hash, or a clash resolved or refused (ct-confirm.ts).
+    const clash = insertOrResolve(this.cx, ct, pkt, now);
+    if (clash !== null) return clash;
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     ct.expires = now + this.timeoutOf(ct, ct.proto);
     return CT_OK;
-  }
-
-  /** Inserts both of `ct`'s tuples, or neither: returns the entry holding one of them. */
-  private insertBoth(ct: ConnEntry): ConnEntry | undefined {
-    const h = this.hash;
-    const clash = h.insert(ct, 0);
-    if (clash !== undefined) return clash;
-    const replyClash = h.insert(ct, 1);
-    if (replyClash === undefined) return undefined;
-    if (replyClash === ct) {
-      h.set(ct, 1);
-      return undefined;
-    }
-    h.delete(ct, 0);
-    return replyClash;
   }
 
   /** Removes an entry (conntrack -D). */
@@ -431,9 +430,12 @@ export class Conntrack {
       ct.tcpCt = s;
     } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
-      // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED.
-      ct.status |= CtStatus.ASSURED;
+      // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
+      // for a NAT_CLASH entry ("they time out soon").
+      if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
+    // __nf_ct_refresh_acct: a fixed timeout (a clash's loser) is not pushed on by packets.
+    if (ct.status & CtStatus.FIXED_TIMEOUT) return;
     // The packet's tuple is one of ct's (the same protocol). ct is confirmed, in the list, whose copy of
     // its expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry
     // comes earlier (a state with a shorter timeout), not for every packet pushing it on — a write to a
@@ -578,7 +580,6 @@ const GC_STEP = 2;
 const FREE_MAX = 4096;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
-
 /** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
 function setTuplePort(t: CtTuple, src: boolean, p: number): void {
   if (src) t.sport = p;

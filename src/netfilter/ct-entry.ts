@@ -18,6 +18,13 @@ export const CtStatus = {
   SRC_NAT_DONE: 1 << 7,
   DST_NAT_DONE: 1 << 8,
   DYING: 1 << 9,
+  /** The timeout is not refreshed by packets (__nf_ct_refresh_acct returns early). */
+  FIXED_TIMEOUT: 1 << 10,
+  /**
+   * A confirm-time clash's loser held by its REPLY tuple only (nf_ct_resolve_clash_harder): never
+   * ASSURED, not listed by `conntrack -L`. The kernel's bit 12, which IPS_UNTRACKED used before it.
+   */
+  NAT_CLASH: 1 << 12,
 } as const;
 
 /** One tracked connection (struct nf_conn). */

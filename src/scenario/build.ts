@@ -108,8 +108,13 @@ export function buildWorld(loaded: LoadedScenario, seed: number, opts: BuildOpti
   check();
   const servicesNow = (): ServiceView[] => controlPlane?.services ?? [];
   const costModel = spec.cluster?.kubeProxy.costModel; // netfilter/cost-model.ts
-  if (cluster && costModel) for (const n of cluster.nodes) n.ns.enableNetfilter().perRuleNs = dur(costModel.perRule);
-  else allowPacketRecycling(sim); // (packet/packet.ts: the cost model remembers packets by identity)
+  if (cluster && costModel) {
+    for (const n of cluster.nodes) {
+      const nf = n.ns.enableNetfilter();
+      nf.perRuleNs = dur(costModel.perRule);
+      nf.conntrack.holdConfirm = nf.perRuleNs !== 0; // the walk lies between conntrack in and confirm
+    }
+  } else allowPacketRecycling(sim); // (packet/packet.ts: the cost model remembers packets by identity)
   const tr = new Transports();
   const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
   check();

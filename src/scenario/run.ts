@@ -229,8 +229,8 @@ export function statsReport(world: World, stop: StopReason, partial: PartialInfo
   }
   for (const ns of world.namespaces.values()) {
     const ct = ns.nf?.conntrack;
-    // conntrack -S: present only when a table was full (early_drop or drop), as a fault makes it.
-    if (ct) stats.addCounters(`conntrack/${ns.name}`, () => (ct.stats.drop + ct.stats.early_drop > 0 ? { ...ct.stats } : null));
+    // conntrack -S: present only when a counter is not 0 (a full table, a confirm clash), as a fault or a race makes it.
+    if (ct) stats.addCounters(`conntrack/${ns.name}`, () => (ct.stats.drop + ct.stats.early_drop + ct.stats.insert_failed + ct.stats.clash_resolve > 0 ? { ...ct.stats } : null));
   }
   for (const dev of world.devices) {
     stats.addCounters(`if/${dev.qualifiedName}`, () => {

@@ -144,7 +144,7 @@ export const StatsDocumentSchema = z
     recovery: RecoverySchema.optional().describe('present when the scenario has faults: per-second series and, per fault, time to first error, to detect, to recover'),
     counters: z
       .record(z.string(), z.record(z.string(), z.number()))
-      .describe('named counter groups, sorted: tcp/HOST and udp/HOST (MIB counters), drops/HOST (per reason), if/HOST/DEV (packets, bytes, drops), sim'),
+      .describe('named counter groups, sorted: tcp/HOST and udp/HOST (MIB counters), drops/HOST (per reason), if/HOST/DEV (packets, bytes, drops), conntrack/HOST (conntrack -S: drop, early_drop, insert_failed, clash_resolve; only when one is not 0), sim'),
     partial: z
       .object({ reason: z.enum(PARTIAL_REASONS), message: z.string() })
       .optional()

@@ -1,14 +1,15 @@
 // netfilter/conntrack's confirm (__nf_conntrack_confirm): a new connection's two tuples go into the
-// table unless one of them is held already; an alive holder refuses the entry and leaves the table as
-// it was (no tuple of the refused entry stays behind, whichever tuple clashed), an expired holder is
-// destroyed and the new entry takes its place, and an entry whose two tuples are one is held under it
-// once, in the REPLY direction (as set() rebinds).
+// table unless one of them is held already; an alive holder refuses the entry (for a protocol without
+// allow_clash, or a clash nothing resolves: conntrack-clash.test.ts has the resolutions) and leaves the
+// table as it was (no tuple of the refused entry stays behind, whichever tuple clashed), an expired
+// holder is destroyed and the new entry takes its place, and an entry whose two tuples are one is held
+// under it once, in the REPLY direction (as set() rebinds).
 import { describe, expect, it } from 'vitest';
 import { ConnEntry, Conntrack, NatManip, type NatSetup } from '../../src/netfilter/conntrack.js';
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
-import { udp } from './helpers.js';
+import { tcp, udp } from './helpers.js';
 
 const table = (): Conntrack => new Conntrack(new RngFactory(1).stream('nat'));
 const ip = (s: string): number => parseIpv4(s)!;
@@ -17,10 +18,10 @@ const snatTo = (addr: string, port: number): NatSetup => ({ minIp: ip(addr), max
 const tuple = (src: string, sport: number, dst: string, dport: number) => ({ proto: 17, src: ip(src), sport, dst: ip(dst), dport });
 
 describe('conntrack confirm', () => {
-  it('an alive entry holding the ORIGINAL tuple refuses a second one for it; the table is unchanged', () => {
+  it('an alive entry holding the ORIGINAL tuple refuses a second TCP one for it; the table is unchanged', () => {
     const t = table();
-    const p1 = udp('10.0.0.1', 1000, '10.0.0.2', 53);
-    const p2 = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    const p1 = tcp('10.0.0.1', 1000, '10.0.0.2', 53);
+    const p2 = tcp('10.0.0.1', 1000, '10.0.0.2', 53);
     // Both packets pass conntrack in before either is confirmed (two unconfirmed entries, one tuple).
     expect(t.in(p1, SEC)).toEqual({ ok: true });
     expect(t.in(p2, SEC)).toEqual({ ok: true });
@@ -28,8 +29,22 @@ describe('conntrack confirm', () => {
     expect(t.confirm(p1, SEC)).toEqual({ ok: true });
     expect(t.confirm(p2, SEC)).toEqual({ ok: false, reason: 'conntrack-insert-clash' });
     expect(t.count).toBe(1);
-    expect(t.lookup(tuple('10.0.0.1', 1000, '10.0.0.2', 53), SEC)).toEqual({ ct: p1.ct, dir: 0 });
-    expect(t.lookup(tuple('10.0.0.2', 53, '10.0.0.1', 1000), SEC)).toEqual({ ct: p1.ct, dir: 1 });
+    expect(t.lookup({ ...tuple('10.0.0.1', 1000, '10.0.0.2', 53), proto: 6 }, SEC)).toEqual({ ct: p1.ct, dir: 0 });
+    expect(t.lookup({ ...tuple('10.0.0.2', 53, '10.0.0.1', 1000), proto: 6 }, SEC)).toEqual({ ct: p1.ct, dir: 1 });
+    expect(t.stats).toEqual({ drop: 1, early_drop: 0, insert_failed: 1, clash_resolve: 0 });
+  });
+
+  it('a second UDP one, alike, is resolved: the packet joins the entry already there', () => {
+    const t = table();
+    const p1 = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    const p2 = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    expect(t.in(p1, SEC)).toEqual({ ok: true });
+    expect(t.in(p2, SEC)).toEqual({ ok: true });
+    expect(t.confirm(p1, SEC)).toEqual({ ok: true });
+    expect(t.confirm(p2, SEC)).toEqual({ ok: true });
+    expect(p2.ct).toBe(p1.ct);
+    expect(t.list()).toEqual([p1.ct]);
+    expect(t.stats).toEqual({ drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 1 });
   });
 
   it('a clash on the REPLY tuple alone takes the refused entry\'s ORIGINAL tuple out again', () => {
