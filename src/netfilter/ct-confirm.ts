@@ -54,7 +54,13 @@ export function insertOrResolve(t: ConfirmTable, ct: ConnEntry, pkt: Packet, now
     const clash = insertBoth(t.hash, ct);
     if (clash === undefined) return null;
     if (clash.expires > now) return resolveClash(t, pkt, ct, clash, now); // not on the hot path: a race lost
+    // Out of the list while the expired holder goes (none of ct's tuples is in the hash now): were the
+    // holder the list's last entry before ct, with the gc sweep's cursor on it, the cursor would move on
+    // to ct instead of wrapping to the head as it does when ct is not listed yet (Linux lists an entry
+    // only once it is inserted).
+    t.entries.delete(ct);
     t.destroyExpired(clash);
+    t.entries.add(ct);
   }
 }
 

@@ -9,6 +9,7 @@ import { ConnEntry, Conntrack, NatManip, type NatSetup } from '../../src/netfilt
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
+import { TcpFlag } from '../../src/wire/types.js';
 import { tcp, udp } from './helpers.js';
 
 const table = (): Conntrack => new Conntrack(new RngFactory(1).stream('nat'));
@@ -114,5 +115,25 @@ describe('conntrack confirm', () => {
     expect(t.confirm(p, SEC)).toEqual({ ok: true });
     expect(t.count).toBe(1);
     expect(t.lookup(tuple('10.0.0.1', 53, '10.0.0.1', 53), SEC)).toEqual({ ct: p.ct, dir: 1 });
+  });
+  it('an expired holder destroyed by confirm at the gc cursor leaves the sweep order as if the new entry were not listed yet', () => {
+    const t = table();
+    const mk = (p: ReturnType<typeof udp>, now: number, nat?: () => void): ConnEntry => {
+      expect(t.in(p, now)).toEqual({ ok: true });
+      nat?.();
+      expect(t.confirm(p, now)).toEqual({ ok: true });
+      return p.ct as ConnEntry;
+    };
+    const a1 = mk(tcp('10.0.0.5', 5001, '10.0.0.9', 80, TcpFlag.SYN), 0); // 120 s (SYN_SENT)
+    const a2 = mk(tcp('10.0.0.5', 5002, '10.0.0.9', 80, TcpFlag.SYN), 0);
+    const x = mk(udp('10.0.0.1', 1000, '10.0.0.9', 53), 0); // 30 s: the list's last entry
+    // At 40 s (x expired, not reaped yet) b is SNATed onto x's reply tuple: confirm destroys x.
+    const pb = udp('10.0.0.2', 1000, '10.0.0.9', 53);
+    const b = mk(pb, 40 * SEC, () => expect(t.setupNat(pb.ct as ConnEntry, NatManip.SRC, snatTo('10.0.0.1', 1000), 40 * SEC)).toBe(true));
+    expect(t.list()).not.toContain(x);
+    // At 130 s a1 and a2 have expired: the sweep starts again from the head, reaping both.
+    const c = mk(tcp('10.0.0.6', 6000, '10.0.0.9', 80, TcpFlag.SYN), 130 * SEC);
+    const names = new Map<ConnEntry, string>([[a1, 'a1'], [a2, 'a2'], [b, 'b'], [c, 'c']]);
+    expect(t.list().map((e) => names.get(e))).toEqual(['b', 'c']);
   });
 });
