@@ -13,11 +13,7 @@
 // checksums, zero payload, padding) and copies an arrival's bytes from its departure. Bytes given through
 // reserve()/buf/pos (SHB, IDB, frames serialized on the simulation thread) travel as VERBATIM records.
 // The writer thread also calls fdatasync every `syncEvery` bytes (32 MiB), so the fsync at finish() — which
-// the simulation thread waits for — has at most that much left to flush. Where the file system allows it
-// (not tmpfs) the thread writes through a second descriptor opened with O_DIRECT (session 24): whole
-// 4 KiB blocks from an aligned buffer (RecordExpander's direct mode), the last one padded and the file
-// truncated to its length at finish. The page-cache copy and the writeback of dirty pages — most of the
-// capture's CPU time outside the simulation thread — are gone; there is nothing to fdatasync on the way.
+// the simulation thread waits for — has at most that much left to flush.
 //
 // The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
 // chunk over, waits until the writer thread has written everything, fsync'd the file, closes it and
@@ -32,7 +28,7 @@
 // | 2     | main       | command: 0 run, 1 finish (fsync + close), 2 abort (close)  |
 // | 3     | worker     | state: 0 running, 1 done, 2 failed (error on the port)     |
 // | 4+i   | main       | byte length of slot i                                      |
-import { closeSync, constants as fsConstants, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
@@ -60,8 +56,8 @@ const WAKE_BACKLOG = 4;
 // before the last fsync. A sync's error (EIO, ENOSPC at writeback) is the thread's error like a write's.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { writeSync, fsyncSync, fdatasync, ftruncateSync, readFileSync } = require('node:fs');
-const { fd, fdDirect, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf } = workerData;
+const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf } = workerData;
 const stat = new Float64Array(statBuf);
 const threadCpu = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6; } catch { return NaN; } };
 const cpu0 = threadCpu();
@@ -73,39 +69,11 @@ const ringWords = new Int32Array(ring);
 let unsynced = 0;
 let syncing = null;
 let syncError = null;
-// Direct mode: the offset in u8 where a buffer the device accepts begins (EINVAL until then; a 4 KiB
-// write of zeros at the next write's offset probes it), −1 when none does.
-const align = fdDirect < 0 ? null : (u8, pos) => {
-  for (let off = 0; off + 8192 <= u8.length && off < 4096; off += 16) {
-    try {
-      writeSync(fdDirect, u8, off, 4096, pos);
-      return off;
-    } catch (e) {
-      if (!e || e.code !== 'EINVAL') throw e;
-    }
-  }
-  return -1;
-};
-// A direct write waits for the device. These whole blocks go through the page cache instead, as every
-// write did before, while the simulation is more than WAKE_BACKLOG + 1 chunks ahead, and for the next 16
-// writes after a direct write that took more than 8 ms (the device is slow now: other I/O on it): the
-// simulation must not wait for a disk the page cache can absorb. Both descriptors are the same file and
-// every range is whole blocks, so no page is shared by a buffered and a direct write.
-const behind = ${WAKE_BACKLOG} + 1;
-let buffer = 0;
-const ex = new RecordExpander(ring, layout, outSize, (b, n, pos, direct) => {
-  const d = direct && buffer === 0 && Atomics.load(ctrl, ${PRODUCED}) - ctrl[${CONSUMED}] <= behind;
-  if (direct && buffer > 0) buffer--;
+const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
   let off = 0;
   const tw = performance.now();
-  while (off < n) off += writeSync(d ? fdDirect : fd, b, off, n - off, pos + off);
-  const dt = performance.now() - tw;
-  stat[0] += dt;
-  if (d) {
-    stat[8] += n;
-    if (dt > 8) buffer = 16;
-    return;
-  }
+  while (off < n) off += writeSync(fd, b, off, n - off);
+  stat[0] += performance.now() - tw;
   unsynced += n;
   if (unsynced >= syncEvery && syncing === null) {
     unsynced = 0;
@@ -118,7 +86,7 @@ const ex = new RecordExpander(ring, layout, outSize, (b, n, pos, direct) => {
       done();
     }));
   }
-}, align);
+});
 // The chunks after the first are new memory: fault their pages in here (the kernel zeroes them on this
 // thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
 // simulation thread may already have written.
@@ -164,11 +132,10 @@ async function run() {
     if (syncing !== null) await new Promise((turned) => setImmediate(turned));
   }
   if (Atomics.load(ctrl, ${COMMAND}) === 1) {
-    ex.flush(true);
+    ex.flush();
     const tf = performance.now();
     if (syncing !== null) await syncing;
     if (syncError !== null) throw syncError;
-    if (ex.padded) ftruncateSync(fd, ex.written);
     fsyncSync(fd);
     stat[5] += performance.now() - tf;
   } else if (syncing !== null) await syncing;
@@ -193,15 +160,6 @@ run().then(
 function withLayout(src: string): string {
   const l = LAYOUT as Record<string, number>;
   return src.replace(/\bL\.([A-Z][A-Z0-9_]*)\b/g, (m, k: string) => (typeof l[k] === 'number' ? `(${l[k]})` : m));
-}
-
-/** The file at `path` opened for writing with O_DIRECT, or −1 where the file system refuses it (EINVAL: tmpfs). */
-function openDirect(path: string): number {
-  try {
-    return openSync(path, fsConstants.O_WRONLY | fsConstants.O_DIRECT);
-  } catch {
-    return -1;
-  }
 }
 
 /**
@@ -248,8 +206,6 @@ export class AsyncChunkSink {
   private worker: Worker | null = null;
   /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
   private readonly fd: number;
-  /** The same file opened with O_DIRECT for the writer thread, −1 where that is refused (tmpfs) or `direct` is false. */
-  private readonly fdDirect: number;
   private fdOpen = true;
   private port: MessagePort | null = null;
   /** Chunks produced so far (mirror of ctrl[PRODUCED]). */
@@ -266,17 +222,15 @@ export class AsyncChunkSink {
   /**
    * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
    * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
-   * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 bytes
-   * written with O_DIRECT.
+   * (from its first line to the end), 7 its CPU time before its first line (the thread's start).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(9 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(8 * 8));
 
   /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
-   * its copy). `startAt`: chunk bytes after which the writer thread is started (256 KiB). `direct`
-   * (default true): the writer thread writes with O_DIRECT where the file system allows it.
+   * its copy). `startAt`: chunk bytes after which the writer thread is started (256 KiB).
    */
-  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; direct?: boolean } = {}) {
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
@@ -291,7 +245,6 @@ export class AsyncChunkSink {
     ensureDir(dirname(path));
     const fd = openSync(this.tempPath, 'w');
     this.fd = fd;
-    this.fdDirect = opts.direct === false || fsConstants.O_DIRECT === undefined ? -1 : openDirect(this.tempPath);
     this.ring = new SharedArrayBuffer(this.slots * this.slotSize);
     this.ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + this.slots) * 4));
     this.buf = new Uint8Array(this.ring, 0, this.slotSize);
@@ -307,7 +260,7 @@ export class AsyncChunkSink {
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, fdDirect: this.fdDirect, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
@@ -457,10 +410,9 @@ export class AsyncChunkSink {
     if (this.vStart >= 0) this.closeVerbatim();
     const fd = this.fd;
     try {
-      // Buffered (a small capture: the thread never started).
-      const ex = new RecordExpander(this.ring, LAYOUT, this.outSize, (b, n, pos) => {
+      const ex = new RecordExpander(this.ring, LAYOUT, this.outSize, (b, n) => {
         let off = 0;
-        while (off < n) off += writeSync(fd, b, off, n - off, pos + off);
+        while (off < n) off += writeSync(fd, b, off, n - off);
       });
       ex.chunk(0, this.pos);
       ex.flush();
@@ -473,7 +425,6 @@ export class AsyncChunkSink {
     } finally {
       this.fdOpen = false;
       closeSync(this.fd);
-      if (this.fdDirect >= 0) closeSync(this.fdDirect);
     }
   }
 
@@ -483,7 +434,6 @@ export class AsyncChunkSink {
     if (this.fdOpen) {
       this.fdOpen = false;
       closeSync(this.fd);
-      if (this.fdDirect >= 0) closeSync(this.fdDirect);
     }
   }
 

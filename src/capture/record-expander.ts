@@ -9,120 +9,64 @@ import type { LAYOUT } from './epb-records.js';
 type Layout = typeof LAYOUT;
 
 /**
- * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n, pos, direct)`
- * (n bytes of buf for file offset pos) when full. Self-contained (see the file comment): everything it
- * needs is in its constructor's arguments.
+ * Expands records into pcapng bytes, buffered in `outSize` bytes and passed to `write(buf, n)` when full.
+ * Self-contained (see the file comment): everything it needs is in its constructor's arguments.
  *
  * The output buffer is zeroed again after each write, so zero bytes are never stored: not the EPB's
  * padding, not a zero payload (most traffic carries none), and an arrival copies from its departure
  * only the bytes that may be non-zero (headers, options, payload bytes present, netem's flipped bit).
- *
- * With `align` (the writer thread's file also opened with O_DIRECT, session 24) the buffer is whole
- * blocks at an address the device accepts — `align(u8, pos)` finds the offset in u8 where such a buffer
- * begins, −1 if none (the writes then stay buffered) — and each write is the buffer's whole blocks: the
- * bytes past the last whole block move to the buffer's start for the next write, and the last write is
- * padded with zeros to a whole block (`padded`: the caller truncates the file to `written`). No copy into
- * the page cache and no writeback of dirty pages: the device reads the buffer.
  */
 export class RecordExpander {
   private readonly u8: Uint8Array;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly ringDv: DataView;
-  private out!: Uint8Array;
-  private out32!: Int32Array;
-  private outDv!: DataView;
+  private out: Uint8Array;
+  private out32: Int32Array;
+  private outDv: DataView;
   private outPos = 0;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
   private readonly le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
   private tplRec = new Int32Array(0);
   private tplOut = new Int32Array(0);
-  /** Absolute file offset of out[0]: the bytes handed to `write` so far (whole blocks, in direct mode). */
+  /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
-  /** Direct writes: the block size each write's length and offset are a multiple of (0: buffered writes). */
-  private blk = 0;
-  /** The last write was padded to a whole block: the file is longer than `written` until truncated. */
-  padded = false;
 
   constructor(
     ring: SharedArrayBuffer | ArrayBuffer,
     private readonly L: Layout,
     outSize: number,
-    private readonly write: (buf: Uint8Array, n: number, pos: number, direct: boolean) => void,
-    private align: ((u8: Uint8Array, pos: number) => number) | null = null,
+    private readonly write: (buf: Uint8Array, n: number) => void,
   ) {
     this.u8 = new Uint8Array(ring);
     this.i32 = new Int32Array(ring);
     this.f64 = new Float64Array(ring);
     this.ringDv = new DataView(ring);
-    this.alloc(outSize);
+    this.out = new Uint8Array((outSize + 3) & ~3);
+    this.out32 = new Int32Array(this.out.buffer);
+    this.outDv = new DataView(this.out.buffer);
   }
 
-  /** A new, zeroed output buffer of at least n bytes (aligned whole blocks in direct mode: see the class comment). */
-  private alloc(n: number): void {
-    if (this.align !== null) {
-      const BLOCK = 4096;
-      const len = (Math.max(n, 2 * BLOCK) + BLOCK - 1) & ~(BLOCK - 1);
-      const ab = new ArrayBuffer(len + BLOCK);
-      // The probe writes zeros at the next write's offset, which that write covers (or the final truncation cuts).
-      const off = this.align(new Uint8Array(ab), this.written);
-      if (off >= 0) {
-        this.blk = BLOCK;
-        this.setOut(new Uint8Array(ab, off, len));
-        return;
-      }
-      // Buffered from here on: positions are explicit, so the file goes on where the direct writes stopped.
-      this.align = null;
-      this.blk = 0;
-    }
-    this.setOut(new Uint8Array((n + 3) & ~3));
-  }
-
-  private setOut(u8: Uint8Array): void {
-    this.out = u8;
-    this.out32 = new Int32Array(u8.buffer, u8.byteOffset, u8.length >> 2);
-    this.outDv = new DataView(u8.buffer, u8.byteOffset, u8.length);
-  }
-
-  /**
-   * Hands the buffered output to `write`, then zeroes what it used. In direct mode only its whole blocks
-   * unless `last` (then all of it, padded to a whole block); the rest moves to the buffer's start.
-   */
-  flush(last = false): void {
+  /** Hands the buffered output to `write`, then zeroes what it used. */
+  flush(): void {
     const n = this.outPos;
-    const blk = this.blk;
-    if (blk === 0 || last) {
-      if (n > 0) {
-        const len = blk === 0 ? n : (n + blk - 1) & ~(blk - 1);
-        this.write(this.out, len, this.written, blk !== 0);
-        if (len > n) this.padded = true;
-        this.out.fill(0, 0, n);
-      }
-      this.written += n;
-      this.outPos = 0;
-      return;
+    if (n > 0) {
+      this.write(this.out, n);
+      this.out.fill(0, 0, n);
     }
-    const m = n & ~(blk - 1);
-    if (m === 0) return;
-    this.write(this.out, m, this.written, true);
-    // The tail (less than a block; m is a multiple of 4, so word positions stay word positions) to the start.
-    const t = n - m;
-    if (t > 0) this.out.copyWithin(0, m, n);
-    this.out.fill(0, t, n);
-    this.written += m;
-    this.outPos = t;
+    this.written += n;
+    this.outPos = 0;
   }
 
   /** Makes room for n bytes in the output buffer (writing it out, growing it for one large block). */
   private room(n: number): void {
     if (this.outPos + n <= this.out.length) return;
     this.flush();
-    if (this.outPos + n > this.out.length) {
-      // A block larger than the buffer: a larger buffer, with the bytes not written yet (direct mode's tail).
-      const keep = this.out.slice(0, this.outPos);
-      this.alloc(this.outPos + n);
-      this.out.set(keep);
+    if (n > this.out.length) {
+      this.out = new Uint8Array((n + 3) & ~3);
+      this.out32 = new Int32Array(this.out.buffer);
+      this.outDv = new DataView(this.out.buffer);
     }
   }
 
