@@ -23,7 +23,7 @@
 // thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,36 @@ function threadCpu(): number {
   }
 }
 
+/** Every thread of this process: `comm:tid` (`:main` for the simulation thread) → s on the CPU (each task's schedstat). */
+function tasksCpu(): Map<string, number> {
+  const m = new Map<string, number>();
+  try {
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        const name = `${readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim()}:${t === String(process.pid) ? 'main' : t}`;
+        const run = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+        m.set(name, (m.get(name) ?? 0) + run);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return m;
+}
+
+/** The machine's busy and total CPU seconds so far (/proc/stat's cpu line; USER_HZ 100). */
+function machineCpu(): number[] {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    const idle = f[3]! + f[4]!;
+    return [(total - idle) / 100, total / 100];
+  } catch {
+    return [NaN, NaN];
+  }
+}
 
 function child(mode: Mode): string {
   const sim = new Simulator(1);
@@ -106,6 +136,12 @@ function child(mode: Mode): string {
           : w.point(id, sim, memo ? id ^ 1 : LINK_NONE, gate);
     });
   }
+  // CAPCOST_THREADS=1: each thread's CPU over the run (threads alive at its end; the writer thread has
+  // ended by then: its figure is diag.thCpuMs) and the whole machine's busy CPU s (kernel writeback,
+  // other tenants) in the JSON line.
+  const threads = process.env['CAPCOST_THREADS'] === '1';
+  const tk0 = threads ? tasksCpu() : null;
+  const mc0 = threads ? machineCpu() : null;
   const c0 = process.cpuUsage();
   const th0 = threadCpu();
   const sc0 = threadSched();
@@ -116,6 +152,12 @@ function child(mode: Mode): string {
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const simCpu = threadCpu() - th0;
+  let tasks: Record<string, number> | undefined;
+  if (tk0 !== null && mc0 !== null) {
+    const mc1 = machineCpu();
+    tasks = { machineBusyS: +(mc1[0]! - mc0[0]!).toFixed(3), machineTotalS: +(mc1[1]! - mc0[1]!).toFixed(3) };
+    for (const [k, v] of tasksCpu()) tasks[k] = +(v - (tk0.get(k) ?? 0)).toFixed(4);
+  }
   const sc1 = threadSched();
   const ru1 = process.resourceUsage();
   const sched = { runqWaitS: sc1[1]! - sc0[1]!, volCs: sc1[2]! - sc0[2]!, involCs: sc1[3]! - sc0[3]!, minflt: ru1.minorPageFault - ru0.minorPageFault, majflt: ru1.majorPageFault - ru0.majorPageFault, fsWrite: ru1.fsWrite - ru0.fsWrite };
@@ -128,7 +170,7 @@ function child(mode: Mode): string {
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
   const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}) });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
 }
 
 interface Row {
