@@ -166,19 +166,32 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
       syncs.set(key, sync);
     }
     const first = firsts.get(key);
-    let merged = first === undefined ? null : patchedRestore(first, rs, sync);
-    if (merged === null) {
+    const derived = first === undefined ? null : patchedRestore(first, rs, sync);
+    let merged: Ruleset;
+    if (derived !== null) merged = materialize(derived);
+    else {
       merged = restoreInto(rs, sync, true);
       if (first === undefined) firsts.set(key, { live: rs, merged, index: null });
     }
     // Restored --noflush: kube-proxy's chains start at 0, kubelet's and the CNI's keep their counters.
     node.ns.enableNetfilter().loadNoflush(merged, sync);
-    liveRules.set(node, { rs: merged, cni: pre });
+    // A derived node keeps only its own chains and where they go (its full ruleset, one array of all
+    // chains per table, is rebuilt when a partial sync needs it): 1,000 nodes × 10,000 Services would
+    // otherwise keep a million-entry copy of the same chain arrays.
+    liveRules.set(node, derived !== null ? { rs: null, derived, cni: pre } : { rs: merged, derived: null, cni: pre });
   }
 }
 
-/** Per node (iptables mode): the ruleset its last sync loaded and the CNI rules text it was built with. */
-const liveRules = new WeakMap<ClusterNode, { rs: Ruleset; cni: string | null }>();
+/**
+ * Per node (iptables mode): the ruleset its last sync loaded — in full, or as the chains a derived
+ * restore (patchedRestore) put into its variant's first ruleset — and the CNI rules text it was built with.
+ */
+const liveRules = new WeakMap<ClusterNode, { rs: Ruleset | null; derived: DerivedRestore | null; cni: string | null }>();
+
+/** The ruleset a node's last sync loaded. */
+function liveRuleset(live: { rs: Ruleset | null; derived: DerivedRestore | null }): Ruleset {
+  return live.rs ?? materialize(live.derived!);
+}
 
 /** The Services a partial sync rewrites: their keys (`namespace/name`) and their views at the last sync (none for new ones). */
 export interface ServiceChanges {
@@ -228,7 +241,8 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
       rendered.set(key, (v = { r: renderKubeProxyPartial(servicePortsFor(node, services), cfg, isChanged), texts: new Map() }));
     }
     // The candidates this node holds that the input does not write (proxier.go: iptables-save of nat, isServiceChainName, not active).
-    const nat = live.rs.tables.find((t) => t.name === 'nat');
+    const liveRs = liveRuleset(live);
+    const nat = liveRs.tables.find((t) => t.name === 'nat');
     const gone: string[] = [];
     if (nat !== undefined) for (const c of candidates) if (!v.r.active.has(c) && userChainIndex(nat, c) >= 0) gone.push(c);
     gone.sort();
@@ -237,17 +251,17 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
     if (text === undefined) v.texts.set(gkey, (text = v.r.text(gone)));
     let input = parsed.get(text);
     if (input === undefined) {
-      const rs = live.rs;
+      const rs = liveRs;
       const existing = (table: string, chain: string): boolean => {
         const t = rs.tables.find((x) => x.name === table);
         return t !== undefined && userChainIndex(t, chain) >= 0;
       };
       parsed.set(text, (input = parseIptablesSave(text, `kube-proxy@${node.name}`, existing)));
     }
-    const merged = restoreUserChains(live.rs, input) ?? restoreInto(live.rs, input, true);
+    const merged = restoreUserChains(liveRs, input) ?? restoreInto(liveRs, input, true);
     // Only the chains `input` writes start at 0: the unchanged Services' chains keep their counters.
     node.ns.enableNetfilter().loadNoflush(merged, input);
-    liveRules.set(node, { rs: merged, cni: pre });
+    liveRules.set(node, { rs: merged, derived: null, cni: pre });
   }
   if (full.length > 0) programKubeProxy(full, services, opts, preload);
 }
@@ -306,6 +320,29 @@ interface FirstRestore {
   index: Map<string, Map<string, number>> | null;
 }
 
+/**
+ * A node's restore derived from its variant's first (patchedRestore): the first's merged ruleset with,
+ * per table, some chains replaced by this node's (`chains[k]` at index `at[k]`).
+ */
+interface DerivedRestore {
+  base: Ruleset;
+  /** Per table of `base`, in its order: this node's table (its header and its own few chains) and where they go. */
+  tables: { own: Table; at: number[] }[];
+  ruleCounters: boolean;
+}
+
+/** The full ruleset of a derived restore: the same chain objects in the same places each time. */
+function materialize(d: DerivedRestore): Ruleset {
+  const tables: Table[] = [];
+  for (let i = 0; i < d.tables.length; i++) {
+    const { own, at } = d.tables[i]!;
+    const chains = d.base.tables[i]!.chains.slice();
+    for (let k = 0; k < at.length; k++) chains[at[k]!] = own.chains[k]!;
+    tables.push({ ...own, chains });
+  }
+  return assumeCanonical({ tables, ruleCounters: d.ruleCounters });
+}
+
 /** The chain names of each table of `rs`, as one comparable string. */
 function chainNames(rs: Ruleset): string {
   return rs.tables.map((t) => `${t.name}:${t.chains.map((c) => c.name).sort().join(',')}`).join(';');
@@ -330,11 +367,12 @@ function chainNamesMemo(rs: Ruleset): string {
  * same chain names as `first`'s: restoreInto decides each chain by its name alone (the live chain and
  * the input's chain of that name), so the result is `first.merged` with the chains of those names
  * replaced by this node's, computed by restoring into `live` only the sync's chains of those names (and
- * the built-in ones). Null when the names differ or the sync adds a table `live` lacks (restore in full
- * then). Each node then costs its own few chains plus one copy of the table arrays, not a merge and sort
- * of the sync's tens of thousands of chains.
+ * the built-in ones), returned as those chains and their places (materialize() gives the ruleset). Null
+ * when the names differ or the sync adds a table `live` lacks (restore in full then). Each node then
+ * costs its own few chains, not a merge and sort of the sync's tens of thousands of chains nor a copy
+ * of its table arrays kept.
  */
-function patchedRestore(first: FirstRestore, live: Ruleset, sync: Ruleset): Ruleset | null {
+function patchedRestore(first: FirstRestore, live: Ruleset, sync: Ruleset): DerivedRestore | null {
   // A canonical live ruleset (restoreInto's results are) holds every built-in chain, which mini relies on.
   if (canonicalize(live) !== live || chainNamesMemo(live) !== chainNamesMemo(first.live)) return null;
   const mini: Ruleset = { ruleCounters: sync.ruleCounters, tables: [] };
@@ -354,21 +392,21 @@ function patchedRestore(first: FirstRestore, live: Ruleset, sync: Ruleset): Rule
   if (first.index === null) {
     first.index = new Map(first.merged.tables.map((t) => [t.name, new Map(t.chains.map((c, i) => [c.name, i]))]));
   }
-  const tables: Table[] = [];
+  const tables: DerivedRestore['tables'] = [];
   for (const mt of first.merged.tables) {
     const t = small.tables.find((x) => x.name === mt.name);
     if (t === undefined) return null;
     const index: Map<string, number> = first.index.get(mt.name)!;
-    const chains = mt.chains.slice();
+    const at: number[] = [];
     for (const c of t.chains) {
       const i = index.get(c.name);
       if (i === undefined) return null;
-      chains[i] = c;
+      at.push(i);
     }
-    tables.push({ ...t, chains });
+    tables.push({ own: t, at });
   }
   if (tables.length !== small.tables.length) return null;
-  return assumeCanonical({ tables, ruleCounters: small.ruleCounters || sync.ruleCounters });
+  return { base: first.merged, tables, ruleCounters: small.ruleCounters || sync.ruleCounters };
 }
 
 /**
