@@ -13,7 +13,7 @@ import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind, StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
-import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
+import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, sealHttpBytes, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
@@ -51,7 +51,7 @@ export interface HttpResult {
   bytes: number;
   /** The `X-Served-By` header of the response (which pod answered). */
   servedBy: string | null;
-  /** The response (its head fields and header list are frozen: shared by responses with the same head). */
+  /** The response, frozen (its head fields and header list are shared by responses with the same head, the whole message by responses with the same head and body bytes). */
   response: HttpResponse | null;
   /** The attempt's phases (successful responses only; else null). */
   phases: RequestPhases | null;
@@ -187,8 +187,14 @@ export class HttpClient {
    * parsers are `shared`: a response's head fields and header list are frozen (HttpResult.response).
    */
   private readonly heads = new HttpHeadCache();
-  /** readHeaders: the header list read last and what it said. */
-  private readOf: HttpHeader[] | null = null;
+  /**
+   * readHeaders: the header lists read lately (a ring: a Service's backends answer with different
+   * heads) and what each said; `closing` and `servedBy` are the last one's answers.
+   */
+  private readonly readLists: (HttpHeader[] | null)[] = [null, null, null, null];
+  private readonly readClosing: boolean[] = [false, false, false, false];
+  private readonly readServedBy: (string | null)[] = [null, null, null, null];
+  private readNext = 0;
   private closing = false;
   private servedBy: string | null = null;
   private tlsRng: Rng | null = null;
@@ -314,7 +320,8 @@ export class HttpClient {
       ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
       ['Accept', '*/*'],
     ];
-    const bytes = buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) });
+    // (sealed: this client never writes them, and its requests are sent over and over)
+    const bytes = sealHttpBytes(buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) }));
     // A Uint8Array body belongs to the caller, who may refill it between requests: not kept.
     if (typeof t.body !== 'object') this.lastRequest = { target: t, host: t.host, port: t.port, tls: t.tls, method: t.method, path: t.path, body: t.body, bytes };
     return bytes;
@@ -351,10 +358,23 @@ export class HttpClient {
    * the same object for every response with that head), so the last list's answers are kept.
    */
   private readHeaders(headers: HttpHeader[]): void {
-    if (headers === this.readOf) return;
-    this.readOf = headers;
+    const lists = this.readLists;
+    for (let k = 0; k < lists.length; k++) {
+      if (lists[k] !== headers) continue;
+      this.closing = this.readClosing[k]!;
+      this.servedBy = this.readServedBy[k]!;
+      return;
+    }
     this.closing = /close/i.test(httpHeader(headers, 'connection') ?? '');
     this.servedBy = httpHeader(headers, 'x-served-by') ?? null;
+    // Only a frozen list is remembered (a shared parser's: the same object for every response with
+    // that head, never written); any other could change under the same identity.
+    if (!Object.isFrozen(headers)) return;
+    const i = this.readNext;
+    lists[i] = headers;
+    this.readClosing[i] = this.closing;
+    this.readServedBy[i] = this.servedBy;
+    this.readNext = (i + 1) & 3;
   }
 
   /** complete() of a response whose headers readHeaders read last. */

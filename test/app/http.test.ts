@@ -55,6 +55,16 @@ describe('HttpServer + HttpClient', () => {
     expect(net.log.filter((r) => r.pkt.tcp!.flags & TcpFlag.FIN).map((r) => r.from)).toEqual(['client', 'web-0']);
   });
 
+  it('responses from backends in rotation, more than the client remembers, each name their own pod', () => {
+    const { sim, tc } = world(1, [{}, {}, {}, {}, {}, {}]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const got: string[] = [];
+    const order = [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0, 2, 2, 0];
+    order.forEach((k, i) => sim.schedule(i * 10 * MS, () => client.request({ ...target, addr: ip(`10.0.0.${2 + k}`) }, 1 * SEC, (r) => got.push(`${r.ok} ${r.servedBy}`))));
+    sim.run();
+    expect(got).toEqual(order.map((k) => `true web-${k}`));
+  });
+
   it('a connection per request: the client orphans what it closes, so its TIME_WAIT is a record that owns no socket', () => {
     const { sim, tc } = world(1);
     const client = new HttpClient(tc, { keepAlive: false });
