@@ -256,6 +256,7 @@ export class HttpParser {
         }
         head = headOf(buf, start, end, this.kind);
         this.recent.add(head);
+        if (chunk && start === 0 && sealed.get(buf) === NOT_MET) sealed.set(buf, head);
       }
       const headEnd = start + head.bytes.length;
       const parsed = head.msg;
@@ -297,13 +298,12 @@ interface HeadMemo {
   msg: HttpMessage;
   /** Content-Length of the head (-1: none). */
   length: number;
-  /** A sealed array (sealHttpBytes) that holds these bytes at `srcStart`, seen lately: found again by identity, no compare. */
-  src: Uint8Array | null;
-  srcStart: number;
 }
 
-/** Arrays whose owner never writes them again (sealHttpBytes). */
-const sealed = new WeakSet<Uint8Array>();
+/** What a sealed array (sealHttpBytes) holds at its start once a parser has met it: its head's memo entry. */
+const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1 }) as HeadMemo;
+/** Arrays whose owner never writes them again → the head at their start (NOT_MET until a parser meets it). */
+const sealed = new WeakMap<Uint8Array, HeadMemo>();
 
 /**
  * Marks `bytes` as never written again by anyone (an application's cached request or response,
@@ -311,7 +311,7 @@ const sealed = new WeakSet<Uint8Array>();
  * as the same head without comparing its bytes. Returns `bytes`.
  */
 export function sealHttpBytes(bytes: Uint8Array): Uint8Array {
-  sealed.add(bytes);
+  if (!sealed.has(bytes)) sealed.set(bytes, NOT_MET);
   return bytes;
 }
 
@@ -355,17 +355,15 @@ export class HttpHeadCache {
   /** The recent head of `kind` that buf[start, len) begins with, or null. */
   find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response'): HeadMemo | null {
     const avail = len - start;
+    // A sealed array met before begins with the head it began with then (nobody writes it): no compare.
+    // (Senders' arrays alternate at a server, so the array, not the ring entry, remembers.)
+    const at0 = start === 0 ? sealed.get(buf) : undefined;
+    if (at0 !== undefined && at0 !== NOT_MET && at0.msg.kind === kind && avail >= at0.bytes.length) return at0;
     for (let k = 1; k <= RECENT_HEADS; k++) {
       const e = this.heads[(this.next - k) & (RECENT_HEADS - 1)]!;
       if (e === null) return null;
-      if (e.msg.kind !== kind || avail < e.bytes.length) continue;
-      // The same sealed array at the same place holds the same bytes (nobody writes it).
-      if (e.src === buf && e.srcStart === start) return e;
-      if (sameBytes(e.bytes, buf, start, start + e.bytes.length)) {
-        if (sealed.has(buf)) {
-          e.src = buf;
-          e.srcStart = start;
-        }
+      if (e.msg.kind === kind && avail >= e.bytes.length && sameBytes(e.bytes, buf, start, start + e.bytes.length)) {
+        if (at0 === NOT_MET) sealed.set(buf, e);
         return e;
       }
     }
@@ -452,7 +450,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
   const msg = frozenHead(parseHead(buf, start, end, kind));
-  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start), src: null, srcStart: -1 };
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start) };
   memo.add(hash, added);
   return added;
 }

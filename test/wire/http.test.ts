@@ -265,6 +265,23 @@ describe('http', () => {
     const at = dec.decode(sealedBytes).indexOf('pod-a') + 4;
     sealedBytes[at] = 'z'.charCodeAt(0);
     expect(httpHeader(parse(sealedBytes).headers, 'x-served-by')).toBe('pod-a');
+    // Two senders' sealed arrays with the same head, alternating (clients at one server): each array remembers its head.
+    const s1 = sealHttpBytes(head('pod-e'));
+    const s2 = sealHttpBytes(head('pod-e'));
+    for (const b of [s1, s2, s1, s2]) expect(httpHeader(parse(b).headers, 'x-served-by')).toBe('pod-e');
+    for (const b of [s1, s2]) b[dec.decode(b).indexOf('pod-e') + 4] = 'z'.charCodeAt(0);
+    for (const b of [s2, s1]) expect(httpHeader(parse(b).headers, 'x-served-by')).toBe('pod-e');
+    // Met once, with a head never seen before (parsed, not found): remembered as well.
+    const s0 = sealHttpBytes(head('pod-g'));
+    expect(httpHeader(parse(s0).headers, 'x-served-by')).toBe('pod-g');
+    s0[dec.decode(s0).indexOf('pod-g') + 4] = 'z'.charCodeAt(0);
+    expect(httpHeader(parse(s0).headers, 'x-served-by')).toBe('pod-g');
+    // A sealed array first met after its head was parsed from another array (the ring's hit) remembers it too.
+    parse(head('pod-f'));
+    const s3 = sealHttpBytes(head('pod-f'));
+    parse(s3);
+    s3[dec.decode(s3).indexOf('pod-f') + 4] = 'z'.charCodeAt(0);
+    expect(httpHeader(parse(s3).headers, 'x-served-by')).toBe('pod-f');
     // Unsealed: the same edit is seen (the head is compared), and so is an edited body.
     const plain = head('pod-b');
     const b1 = parse(plain);
