@@ -13,7 +13,7 @@ import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind, StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
-import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, type HttpHeader, type HttpResponse } from '../wire/http.js';
+import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, sealHttpBytes, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
@@ -51,7 +51,7 @@ export interface HttpResult {
   bytes: number;
   /** The `X-Served-By` header of the response (which pod answered). */
   servedBy: string | null;
-  /** The response (its head fields and header list are frozen: shared by responses with the same head). */
+  /** The response, frozen (its head fields and header list are shared by responses with the same head, the whole message by responses with the same head and body bytes). */
   response: HttpResponse | null;
   /** The attempt's phases (successful responses only; else null). */
   phases: RequestPhases | null;
@@ -120,6 +120,18 @@ interface Pending {
   tls: TimeNs | null;
 }
 
+/**
+ * One target's pool (by its key): the connections open, the idle ones and the requests waiting. The
+ * lists are also in the client's maps (their order of first use is the order closeIdle and fail walk);
+ * a request and a connection reach their pool without a map lookup.
+ */
+class Pool {
+  open = 0;
+  idle: ClientConn[] | null = null;
+  waiting: Pending[] | null = null;
+  constructor(readonly key: string) {}
+}
+
 /** One connection of the pool; it is its socket's handler (no closure per callback per connection). */
 class ClientConn implements StreamHandler {
   established = false;
@@ -130,7 +142,7 @@ class ClientConn implements StreamHandler {
     readonly sock: ByteStream,
     readonly tcp: TcpSocket,
     readonly tls: TlsSocket | null,
-    readonly key: string,
+    readonly pool: Pool,
     readonly parser: HttpParser,
     readonly openedAt: TimeNs,
   ) {}
@@ -177,8 +189,8 @@ class ClientConn implements StreamHandler {
 /** An HTTP client with a per-target connection pool. */
 export class HttpClient {
   private readonly sim: Simulator;
+  private readonly pools = new Map<string, Pool>();
   private readonly idle = new Map<string, ClientConn[]>();
-  private readonly open = new Map<string, number>();
   private readonly waiting = new Map<string, Pending[]>();
   /** Connections opened so far. */
   connectionsOpened = 0;
@@ -187,14 +199,20 @@ export class HttpClient {
    * parsers are `shared`: a response's head fields and header list are frozen (HttpResult.response).
    */
   private readonly heads = new HttpHeadCache();
-  /** readHeaders: the header list read last and what it said. */
-  private readOf: HttpHeader[] | null = null;
+  /**
+   * readHeaders: the header lists read lately (a ring: a Service's backends answer with different
+   * heads) and what each said; `closing` and `servedBy` are the last one's answers.
+   */
+  private readonly readLists: (HttpHeader[] | null)[] = [null, null, null, null];
+  private readonly readClosing: boolean[] = [false, false, false, false];
+  private readonly readServedBy: (string | null)[] = [null, null, null, null];
+  private readNext = 0;
   private closing = false;
   private servedBy: string | null = null;
   private tlsRng: Rng | null = null;
   /** The options of every connection this client opens (read by the socket's constructor only). */
   private connOpts: TcpSocketOptions | null = null;
-  private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; key: string } | null = null;
+  private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; pool: Pool } | null = null;
   private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
 
   constructor(
@@ -230,9 +248,9 @@ export class HttpClient {
   }
 
   private dispatch(p: Pending): void {
-    const key = this.poolKey(p.target, p.addr);
+    const pool = this.poolOf(p.target, p.addr);
     if (this.opts.keepAlive) {
-      const list = this.idle.get(key);
+      const list = pool.idle;
       while (list && list.length > 0) {
         const c = list.pop()!;
         if (!c.dead && c.sock.state === 'ESTABLISHED') {
@@ -241,30 +259,31 @@ export class HttpClient {
         }
       }
     }
-    const n = this.open.get(key) ?? 0;
-    if (n >= (this.opts.maxConnections ?? Infinity)) {
-      let w = this.waiting.get(key);
-      if (!w) this.waiting.set(key, (w = []));
+    if (pool.open >= (this.opts.maxConnections ?? Infinity)) {
+      let w = pool.waiting;
+      if (w === null) this.waiting.set(pool.key, (w = pool.waiting = []));
       w.push(p);
       return;
     }
-    this.openConn(key, p);
+    this.openConn(pool, p);
   }
 
   /**
-   * The pool's key for a target at an address; the last one is kept (a load generator sends to one
-   * target), so the maps see the same string, its hash computed once.
+   * The pool of a target at an address (by its key); the last one is kept (a load generator sends to
+   * one target), so a request costs no map lookup.
    */
-  private poolKey(t: HttpTarget, addr: Ipv4): string {
+  private poolOf(t: HttpTarget, addr: Ipv4): Pool {
     const k = this.lastKey;
-    if (k !== null && k.target === t && k.addr === addr && k.port === t.port && k.tls === t.tls && k.host === t.host) return k.key;
+    if (k !== null && k.target === t && k.addr === addr && k.port === t.port && k.tls === t.tls && k.host === t.host) return k.pool;
     const key = t.tls ? `${addr}:${t.port}/tls/${t.host}` : `${addr}:${t.port}`;
-    this.lastKey = { target: t, addr, port: t.port, tls: t.tls, host: t.host, key };
-    return key;
+    let pool = this.pools.get(key);
+    if (pool === undefined) this.pools.set(key, (pool = new Pool(key)));
+    this.lastKey = { target: t, addr, port: t.port, tls: t.tls, host: t.host, pool };
+    return pool;
   }
 
-  private openConn(key: string, p: Pending): void {
-    this.open.set(key, (this.open.get(key) ?? 0) + 1);
+  private openConn(pool: Pool, p: Pending): void {
+    pool.open++;
     this.connectionsOpened++;
     const tcp = this.tcp.connect(p.addr, p.target.port, undefined, (this.connOpts ??= { noDelay: true, flowId: this.opts.flowId ?? 0 }));
     if (tcp.state === 'CLOSED') {
@@ -274,16 +293,16 @@ export class HttpClient {
       tcp.onError = (k) => {
         // As retire() then fail() do for a connection record: the slot is freed (a waiting request
         // takes it), then the request fails.
-        this.open.set(key, (this.open.get(key) ?? 1) - 1);
-        const w = this.waiting.get(key);
-        if (w && w.length > 0) this.openConn(key, w.shift()!);
+        pool.open--;
+        const w = pool.waiting;
+        if (w !== null && w.length > 0) this.openConn(pool, w.shift()!);
         this.fail(p, errorKindOf(k));
       };
       return;
     }
     const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
     const sock: ByteStream = tls ?? tcp;
-    const c = new ClientConn(this, sock, tcp, tls, key, new HttpParser('response', this.heads, true), this.sim.now);
+    const c = new ClientConn(this, sock, tcp, tls, pool, new HttpParser('response', this.heads, true), this.sim.now);
     sock.handler = c;
     c.req = p;
     p.conn = c;
@@ -314,7 +333,8 @@ export class HttpClient {
       ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
       ['Accept', '*/*'],
     ];
-    const bytes = buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) });
+    // (sealed: this client never writes them, and its requests are sent over and over)
+    const bytes = sealHttpBytes(buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) }));
     // A Uint8Array body belongs to the caller, who may refill it between requests: not kept.
     if (typeof t.body !== 'object') this.lastRequest = { target: t, host: t.host, port: t.port, tls: t.tls, method: t.method, path: t.path, body: t.body, bytes };
     return bytes;
@@ -351,10 +371,23 @@ export class HttpClient {
    * the same object for every response with that head), so the last list's answers are kept.
    */
   private readHeaders(headers: HttpHeader[]): void {
-    if (headers === this.readOf) return;
-    this.readOf = headers;
+    const lists = this.readLists;
+    for (let k = 0; k < lists.length; k++) {
+      if (lists[k] !== headers) continue;
+      this.closing = this.readClosing[k]!;
+      this.servedBy = this.readServedBy[k]!;
+      return;
+    }
     this.closing = /close/i.test(httpHeader(headers, 'connection') ?? '');
     this.servedBy = httpHeader(headers, 'x-served-by') ?? null;
+    // Only a frozen list is remembered (a shared parser's: the same object for every response with
+    // that head, never written); any other could change under the same identity.
+    if (!Object.isFrozen(headers)) return;
+    const i = this.readNext;
+    lists[i] = headers;
+    this.readClosing[i] = this.closing;
+    this.readServedBy[i] = this.servedBy;
+    this.readNext = (i + 1) & 3;
   }
 
   /** complete() of a response whose headers readHeaders read last. */
@@ -399,13 +432,14 @@ export class HttpClient {
   }
 
   private release(c: ClientConn): void {
-    const w = this.waiting.get(c.key);
-    if (w && w.length > 0) {
+    const pool = c.pool;
+    const w = pool.waiting;
+    if (w !== null && w.length > 0) {
       this.assign(c, w.shift()!);
       return;
     }
-    let list = this.idle.get(c.key);
-    if (!list) this.idle.set(c.key, (list = []));
+    let list = pool.idle;
+    if (list === null) this.idle.set(pool.key, (list = pool.idle = []));
     list.push(c);
   }
 
@@ -423,15 +457,16 @@ export class HttpClient {
   retire(c: ClientConn): void {
     if (c.dead) return;
     c.dead = true;
-    this.open.set(c.key, (this.open.get(c.key) ?? 1) - 1);
-    const list = this.idle.get(c.key);
-    if (list) {
+    const pool = c.pool;
+    pool.open--;
+    const list = pool.idle;
+    if (list !== null) {
       const i = list.indexOf(c);
       if (i >= 0) list.splice(i, 1);
     }
     // A slot freed: start a waiting request on a new connection.
-    const w = this.waiting.get(c.key);
-    if (w && w.length > 0) this.openConn(c.key, w.shift()!);
+    const w = pool.waiting;
+    if (w !== null && w.length > 0) this.openConn(pool, w.shift()!);
   }
 
   /** Closes every idle pooled connection. */

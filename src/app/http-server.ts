@@ -14,7 +14,7 @@ import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
-import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, type HttpHeader, type HttpRequest } from '../wire/http.js';
+import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, sealHttpBytes, type HttpHeader, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
 
 /** What an HTTP server pod does. */
@@ -284,7 +284,7 @@ export class HttpServer {
       ['X-Served-By', this.opts.identity],
     ];
     if (close) headers.push(['Connection', 'close']);
-    const bytes = buildHttpResponse({ status, headers, body: this.body(size) });
+    const bytes = sealHttpBytes(buildHttpResponse({ status, headers, body: this.body(size) })); // (never written: sent over and over)
     this.lastResponse = { status, size, close, bytes };
     return bytes;
   }

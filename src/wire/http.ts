@@ -171,7 +171,9 @@ export class HttpParser {
    * responses): a message's head fields and header list are then the parsed head's own, shared by every
    * message with the same head bytes and frozen (writing to them throws), and a message without a body
    * is that shared message itself: no copy of the head per message; a body that arrived whole in one
-   * pushed chunk is a view of that chunk. Without it every message is the caller's to change.
+   * pushed chunk is a view of that chunk, in a frozen message that the next message with the same head
+   * over the same bytes of the same array is again (HttpHeadCache.bodied), else a new message over the
+   * frozen head. Without it every message is the caller's to change.
    */
   constructor(
     readonly kind: 'request' | 'response',
@@ -254,6 +256,7 @@ export class HttpParser {
         }
         head = headOf(buf, start, end, this.kind);
         this.recent.add(head);
+        if (chunk && start === 0 && sealed.get(buf) === NOT_MET) sealed.set(buf, head);
       }
       const headEnd = start + head.bytes.length;
       const parsed = head.msg;
@@ -270,8 +273,11 @@ export class HttpParser {
       if (parsed.kind === 'response' && parsed.status >= 200 && this.headCount > 0) this.headCount--;
       // A shared parser's body straight from the pushed chunk is a view of it (sent bytes are never
       // written to: a TCP receiver is handed the sender's own array, too); else a copy.
-      const body = bodyLen === 0 ? EMPTY : this.shared && chunk ? buf.subarray(headEnd, headEnd + bodyLen) : buf.slice(headEnd, headEnd + bodyLen);
-      const msg = !this.shared ? copyHead(parsed, body) : bodyLen === 0 ? parsed : withBody(parsed, body);
+      let msg: HttpMessage;
+      if (!this.shared) msg = copyHead(parsed, bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen));
+      else if (bodyLen === 0) msg = parsed;
+      else if (chunk) msg = this.recent.bodied(parsed, buf, headEnd, bodyLen);
+      else msg = withBody(parsed, buf.slice(headEnd, headEnd + bodyLen));
       if (this.out.length === 0) this.out = [msg];
       else this.out.push(msg);
       this.bytesConsumed += headEnd + bodyLen - start;
@@ -292,6 +298,21 @@ interface HeadMemo {
   msg: HttpMessage;
   /** Content-Length of the head (-1: none). */
   length: number;
+}
+
+/** What a sealed array (sealHttpBytes) holds at its start once a parser has met it: its head's memo entry. */
+const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1 }) as HeadMemo;
+/** Arrays whose owner never writes them again → the head at their start (NOT_MET until a parser meets it). */
+const sealed = new WeakMap<Uint8Array, HeadMemo>();
+
+/**
+ * Marks `bytes` as never written again by anyone (an application's cached request or response,
+ * sent over and over): a parser that meets a head at the same place of the same array again takes it
+ * as the same head without comparing its bytes. Returns `bytes`.
+ */
+export function sealHttpBytes(bytes: Uint8Array): Uint8Array {
+  if (!sealed.has(bytes)) sealed.set(bytes, NOT_MET);
+  return bytes;
 }
 
 /** Heads remembered per kind before the memo starts again (a client with a flow to each of hundreds of Services, a server per pod). */
@@ -325,16 +346,51 @@ const RECENT_HEADS = 4;
 export class HttpHeadCache {
   private readonly heads: (HeadMemo | null)[] = new Array<HeadMemo | null>(RECENT_HEADS).fill(null);
   private next = 0;
+  /** bodied(): the messages made lately (a ring, one per head: a Service's backends answer with different heads), where their bodies are (array, offset). */
+  private readonly bodiedMsgs: (HttpMessage | null)[] = new Array<HttpMessage | null>(RECENT_HEADS).fill(null);
+  private readonly bodiedSrcs: (Uint8Array | null)[] = new Array<Uint8Array | null>(RECENT_HEADS).fill(null);
+  private readonly bodiedStarts: number[] = new Array<number>(RECENT_HEADS).fill(-1);
+  private bodiedNext = 0;
 
   /** The recent head of `kind` that buf[start, len) begins with, or null. */
   find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response'): HeadMemo | null {
     const avail = len - start;
+    // A sealed array met before begins with the head it began with then (nobody writes it): no compare.
+    // (Senders' arrays alternate at a server, so the array, not the ring entry, remembers.)
+    const at0 = start === 0 ? sealed.get(buf) : undefined;
+    if (at0 !== undefined && at0 !== NOT_MET && at0.msg.kind === kind && avail >= at0.bytes.length) return at0;
     for (let k = 1; k <= RECENT_HEADS; k++) {
       const e = this.heads[(this.next - k) & (RECENT_HEADS - 1)]!;
       if (e === null) return null;
-      if (e.msg.kind === kind && avail >= e.bytes.length && sameBytes(e.bytes, buf, start, start + e.bytes.length)) return e;
+      if (e.msg.kind === kind && avail >= e.bytes.length && sameBytes(e.bytes, buf, start, start + e.bytes.length)) {
+        if (at0 === NOT_MET) sealed.set(buf, e);
+        return e;
+      }
     }
     return null;
+  }
+
+  /**
+   * A shared parser's message of head `parsed` with the body buf[start, start + len) of a pushed chunk:
+   * the last one made again when it is the same head over the same bytes of the same array (the
+   * message is frozen, as a bodyless one is; the body a view of the sender's array, which nobody writes
+   * to), else a new one. A server's responses of one size are all one message at their client.
+   */
+  bodied(parsed: HttpMessage, buf: Uint8Array, start: number, len: number): HttpMessage {
+    const msgs = this.bodiedMsgs;
+    for (let k = 0; k < RECENT_HEADS; k++) {
+      const m = msgs[k]!;
+      if (m === null) break;
+      // (a message's head fields are its head's own: same method / status and header list)
+      if (m.headers === parsed.headers && m.kind === parsed.kind && this.bodiedSrcs[k] === buf && this.bodiedStarts[k] === start && m.body.length === len) return m;
+    }
+    const msg = Object.freeze(withBody(parsed, buf.subarray(start, start + len)));
+    const i = this.bodiedNext;
+    msgs[i] = msg;
+    this.bodiedSrcs[i] = buf;
+    this.bodiedStarts[i] = start;
+    this.bodiedNext = (i + 1) & (RECENT_HEADS - 1);
+    return msg;
   }
 
   /** Remembers a head (the oldest goes). */

@@ -55,6 +55,38 @@ describe('HttpServer + HttpClient', () => {
     expect(net.log.filter((r) => r.pkt.tcp!.flags & TcpFlag.FIN).map((r) => r.from)).toEqual(['client', 'web-0']);
   });
 
+  it('responses from backends in rotation, more than the client remembers, each name their own pod', () => {
+    const { sim, tc } = world(1, [{}, {}, {}, {}, {}, {}]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const got: string[] = [];
+    const order = [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0, 2, 2, 0];
+    order.forEach((k, i) => sim.schedule(i * 10 * MS, () => client.request({ ...target, addr: ip(`10.0.0.${2 + k}`) }, 1 * SEC, (r) => got.push(`${r.ok} ${r.servedBy}`))));
+    sim.run();
+    expect(got).toEqual(order.map((k) => `true web-${k}`));
+  });
+
+  it('maxConnections: requests beyond the cap wait for a free connection (reused with keep-alive, a new one without); a request timing out while it waits leaves the wait list', () => {
+    for (const keepAlive of [true, false]) {
+      const { sim, tc } = world(1, [{ workers: 2, serviceTime: { kind: 'constant', value: 20 * MS } }]);
+      const client = new HttpClient(tc, { keepAlive, maxConnections: 2 });
+      const got: string[] = [];
+      for (let i = 0; i < 5; i++) client.request(target, i === 4 ? 30 * MS : 1 * SEC, (r) => got.push(`${i} ${r.ok ? 'ok' : r.error} ${Math.round(r.latency / (10 * MS))}`));
+      // Later, with every connection free again (counted back down), one more goes at once.
+      sim.schedule(100 * MS, () => client.request(target, 1 * SEC, (r) => got.push(`5 ${r.ok ? 'ok' : r.error} ${Math.round(r.latency / (10 * MS))}`)));
+      let most = 0;
+      const watch = (): void => {
+        most = Math.max(most, tc.sockets().filter((s) => !(s instanceof TimeWaitSock) && s.state === 'ESTABLISHED').length);
+        if (sim.now < 200 * MS) sim.schedule(1 * MS, watch);
+      };
+      watch();
+      sim.run();
+      // Two at a time, 20 ms each: requests 0 and 1 done at ~20 ms, 2 and 3 at ~40 ms; 4 waited 30 ms and timed out.
+      expect(got).toEqual(['0 ok 2', '1 ok 2', '4 timeout 3', '2 ok 4', '3 ok 4', '5 ok 2']);
+      expect(most).toBe(2);
+      expect(client.connectionsOpened).toBe(keepAlive ? 2 : 5);
+    }
+  });
+
   it('a connection per request: the client orphans what it closes, so its TIME_WAIT is a record that owns no socket', () => {
     const { sim, tc } = world(1);
     const client = new HttpClient(tc, { keepAlive: false });

@@ -2,7 +2,9 @@
 // own array (no view per segment); a write cut into segments gives views of it; bytes arrive intact.
 import { describe, expect, it } from 'vitest';
 import { MS } from '../../src/core/time.js';
-import { ip } from './fake-net.js';
+import { RngFactory } from '../../src/core/rng.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { bernoulliLoss, ip } from './fake-net.js';
 import { tcpPair } from './tcp-helpers.js';
 
 const SERVER = ip('10.0.0.2');
@@ -31,6 +33,45 @@ describe('TCP segment payloads', () => {
       expect(p.payload!.buffer).toBe(big.buffer);
     }
     expect(got).toEqual([...small, ...big]);
+  });
+});
+
+describe('TCP write queue (socket.ts q: pairs of a write\'s end and bytes)', () => {
+  it('hundreds of writes, bytes and lengths only, across segments and a lossy link: the stream arrives whole (zeros for lengths), PSH ends each write sent last in its segment', () => {
+    const { sim, net, ta, tb } = tcpPair(3, { loss: bernoulliLoss(new RngFactory(7).stream('loss'), 0.03, (pkt) => pkt.payloadLength > 0) });
+    const writes: (Uint8Array | number)[] = [];
+    for (let i = 0; i < 300; i++) {
+      const len = 1 + ((i * 389) % 2100);
+      writes.push(i % 3 === 2 ? len : Uint8Array.from({ length: len }, (_, k) => (i * 31 + k) & 0xff));
+    }
+    const expected: number[] = [];
+    const ends = new Set<number>();
+    for (const w of writes) {
+      if (typeof w === 'number') expected.push(...new Array<number>(w).fill(0));
+      else expected.push(...w);
+      ends.add(expected.length);
+    }
+    const got: number[] = [];
+    tb.listen(80, (s) => {
+      s.onData = (d, len) => {
+        if (d !== null) got.push(...d);
+        else got.push(...new Array<number>(len).fill(0));
+      };
+    });
+    ta.connect(SERVER, 80, (s) => {
+      // In rounds, so later writes go to a queue whose acknowledged head was compacted away.
+      for (let r = 0; r < 3; r++) sim.schedule(r * 200 * MS, () => writes.slice(r * 100, (r + 1) * 100).forEach((w) => s.send(w)));
+    });
+    sim.run({ until: 5000 * MS });
+    expect(got.length).toBe(expected.length);
+    expect(got).toEqual(expected);
+    const isn = net.log.find((r) => r.from === 'client' && r.pkt.tcp!.flags & TcpFlag.SYN)!.pkt.tcp!.seq;
+    for (const r of net.log) {
+      const p = r.pkt;
+      if (r.from !== 'client' || p.payloadLength === 0) continue;
+      const end = (p.tcp!.seq - isn - 1 + p.payloadLength) >>> 0;
+      expect(Boolean(p.tcp!.flags & TcpFlag.PSH)).toBe(ends.has(end));
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../src/wire/error.js';
 import {
-  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpHeadCache, HttpParser, parseHttpMessage, type HttpRequest, type HttpResponse,
+  buildHttpRequest, buildHttpResponse, encodeHttpMessage, hashBytes, httpHeader, HttpHeadCache, HttpParser, parseHttpMessage, sealHttpBytes, type HttpRequest, type HttpResponse,
 } from '../../src/wire/http.js';
 
 const dec = new TextDecoder();
@@ -250,6 +250,64 @@ describe('http', () => {
     own.headers.push(['X-Added', '1']);
     expect(httpHeader(r1!.headers, 'x-added')).toBeUndefined();
   });
+  it('a shared parser: a sealed array met again at the same place is its head without a compare; an unsealed one is compared; a body over the same bytes is the same frozen message, per head', () => {
+    const head = (by: string) => buildHttpResponse({ status: 200, headers: [['X-Served-By', by]], body: 'xyz' });
+    const cache = new HttpHeadCache();
+    const parse = (b: Uint8Array) => new HttpParser('response', cache, true).push(b)[0] as HttpResponse;
+    // Sealed: the second push (another connection) finds the head by identity. Writing a sealed array
+    // breaks its contract, and shows the bytes are not compared again.
+    const sealedBytes = sealHttpBytes(head('pod-a'));
+    const a1 = parse(sealedBytes);
+    const a2 = parse(sealedBytes);
+    expect(httpHeader(a1.headers, 'x-served-by')).toBe('pod-a');
+    expect(a2).toBe(a1); // same head over the same bytes: the one frozen message
+    expect(Object.isFrozen(a1)).toBe(true);
+    const at = dec.decode(sealedBytes).indexOf('pod-a') + 4;
+    sealedBytes[at] = 'z'.charCodeAt(0);
+    expect(httpHeader(parse(sealedBytes).headers, 'x-served-by')).toBe('pod-a');
+    // Two senders' sealed arrays with the same head, alternating (clients at one server): each array remembers its head.
+    const s1 = sealHttpBytes(head('pod-e'));
+    const s2 = sealHttpBytes(head('pod-e'));
+    for (const b of [s1, s2, s1, s2]) expect(httpHeader(parse(b).headers, 'x-served-by')).toBe('pod-e');
+    for (const b of [s1, s2]) b[dec.decode(b).indexOf('pod-e') + 4] = 'z'.charCodeAt(0);
+    for (const b of [s2, s1]) expect(httpHeader(parse(b).headers, 'x-served-by')).toBe('pod-e');
+    // Met once, with a head never seen before (parsed, not found): remembered as well.
+    const s0 = sealHttpBytes(head('pod-g'));
+    expect(httpHeader(parse(s0).headers, 'x-served-by')).toBe('pod-g');
+    s0[dec.decode(s0).indexOf('pod-g') + 4] = 'z'.charCodeAt(0);
+    expect(httpHeader(parse(s0).headers, 'x-served-by')).toBe('pod-g');
+    // A sealed array first met after its head was parsed from another array (the ring's hit) remembers it too.
+    parse(head('pod-f'));
+    const s3 = sealHttpBytes(head('pod-f'));
+    parse(s3);
+    s3[dec.decode(s3).indexOf('pod-f') + 4] = 'z'.charCodeAt(0);
+    expect(httpHeader(parse(s3).headers, 'x-served-by')).toBe('pod-f');
+    // Unsealed: the same edit is seen (the head is compared), and so is an edited body.
+    const plain = head('pod-b');
+    const b1 = parse(plain);
+    expect(httpHeader(b1.headers, 'x-served-by')).toBe('pod-b');
+    plain[dec.decode(plain).indexOf('pod-b') + 4] = 'z'.charCodeAt(0);
+    const b2 = parse(plain);
+    expect(httpHeader(b2.headers, 'x-served-by')).toBe('pod-z');
+    plain[plain.length - 1] = 'Q'.charCodeAt(0);
+    expect(dec.decode(parse(plain).body)).toBe('xyQ');
+    // Heads alternating (a Service's backends): each keeps its message; another array or offset makes a new one.
+    const c = head('pod-c');
+    const d = head('pod-d');
+    const c1 = parse(c);
+    const d1 = parse(d);
+    expect(parse(c)).toBe(c1);
+    expect(parse(d)).toBe(d1);
+    expect(c1).not.toBe(d1);
+    const c2 = parse(new Uint8Array(c));
+    expect(c2).not.toBe(c1);
+    expect(c2.headers).toBe(c1.headers);
+    const twice = new Uint8Array([...c, ...c]);
+    const [x, y] = new HttpParser('response', cache, true).push(twice) as HttpResponse[];
+    expect(x).not.toBe(y);
+    expect(dec.decode(y!.body)).toBe('xyz');
+  });
+
   it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {
     const hs: [string, string][] = [['X-SERVED-by', 'a'], ['CONNECTION', 'close'], ['\u00c0-Name', 'latin1'], ['X-Servedby', 'no']];
     expect(httpHeader(hs, 'x-served-by')).toBe('a');

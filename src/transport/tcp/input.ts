@@ -175,14 +175,16 @@ function cleanRtxQueue(sk: TcpSocket, t: TcpHeader, ack: number, priorUna: numbe
 function sndUnaAdvanced(sk: TcpSocket, ack: number): void {
   sk.sndUna = ack;
   sk.layer.stack.confirmNeighbour?.(sk.remoteAddr); // tcp_ack: FLAG_FORWARD_PROGRESS → sk_dst_confirm
-  while (sk.qHead < sk.qEnd.length && sk.qEnd[sk.qHead]! <= Math.min(ack, sk.writeSeq)) {
-    sk.qData[sk.qHead] = null;
+  const q = sk.q;
+  const writes = q.length >> 1;
+  const acked = Math.min(ack, sk.writeSeq);
+  while (sk.qHead < writes && (q[2 * sk.qHead] as number) <= acked) {
+    q[2 * sk.qHead + 1] = null;
     sk.qHead++;
   }
-  if (sk.qHead > 64 && sk.qHead * 2 > sk.qEnd.length) {
-    sk.qStart = sk.qStart.slice(sk.qHead);
-    sk.qEnd = sk.qEnd.slice(sk.qHead);
-    sk.qData = sk.qData.slice(sk.qHead);
+  if (sk.qHead > 64 && sk.qHead * 2 > writes) {
+    sk.qBase = q[2 * sk.qHead - 2] as number; // (where the first write kept starts)
+    sk.q = q.slice(2 * sk.qHead);
     sk.qHead = 0;
   }
   sk.dupAcks = 0;

@@ -196,12 +196,14 @@ export function sackBlocks(sk: TcpSocket): [number, number][] {
 
 /** Payload bytes for [start, end) from the write queue; null when the application gave only lengths. */
 function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | null {
+  const q = sk.q;
+  const writes = q.length >> 1;
   let i = sk.qHead;
-  while (i < sk.qEnd.length && sk.qEnd[i]! <= start) i++;
-  if (i >= sk.qEnd.length) return null;
-  const s0 = sk.qStart[i]!;
-  const d0 = sk.qData[i]!;
-  if (end <= sk.qEnd[i]!) {
+  while (i < writes && (q[2 * i] as number) <= start) i++;
+  if (i >= writes) return null;
+  const s0 = writeStart(sk, i);
+  const d0 = q[2 * i + 1] as Uint8Array | null;
+  if (end <= (q[2 * i] as number)) {
     if (d0 === null) return null;
     // A whole write in one segment (a request, a response): its own array, no view made per segment
     // (sent bytes are never written to; the peer's view of them was one of the same buffer anyway).
@@ -209,24 +211,32 @@ function payloadFor(sk: TcpSocket, start: number, end: number): Uint8Array | nul
   }
   // Spans several writes: copy into one buffer (zeros where a write had no bytes).
   let any = false;
-  for (let j = i; j < sk.qEnd.length && sk.qStart[j]! < end; j++) if (sk.qData[j] !== null) any = true;
+  for (let j = i; j < writes && writeStart(sk, j) < end; j++) if (q[2 * j + 1] !== null) any = true;
   if (!any) return null;
   const out = new Uint8Array(end - start);
-  for (let j = i; j < sk.qEnd.length && sk.qStart[j]! < end; j++) {
-    const d = sk.qData[j];
+  for (let j = i; j < writes && writeStart(sk, j) < end; j++) {
+    const d = q[2 * j + 1] as Uint8Array | null | undefined;
     if (d === null || d === undefined) continue;
-    const a = Math.max(start, sk.qStart[j]!);
-    const b = Math.min(end, sk.qEnd[j]!);
-    out.set(d.subarray(a - sk.qStart[j]!, b - sk.qStart[j]!), a - start);
+    const sj = writeStart(sk, j);
+    const a = Math.max(start, sj);
+    const b = Math.min(end, q[2 * j] as number);
+    out.set(d.subarray(a - sj, b - sj), a - start);
   }
   return out;
 }
 
+/** Where write i of the queue starts (where the one before ends; the first at qBase). */
+function writeStart(sk: TcpSocket, i: number): number {
+  return i === 0 ? sk.qBase : (sk.q[2 * i - 2] as number);
+}
+
 /** True when `end` closes an application write (PSH, as tcp_push marks the last skb of a sendmsg). */
 function endsWrite(sk: TcpSocket, end: number): boolean {
+  const q = sk.q;
+  const writes = q.length >> 1;
   let i = sk.qHead;
-  while (i < sk.qEnd.length && sk.qEnd[i]! < end) i++;
-  return i < sk.qEnd.length && sk.qEnd[i] === end;
+  while (i < writes && (q[2 * i] as number) < end) i++;
+  return i < writes && q[2 * i] === end;
 }
 
 /** __tcp_push_pending_frames → tcp_write_xmit: send what cwnd, rwnd and Nagle allow. */

@@ -37,12 +37,13 @@ export class TxSeg {
 /**
  * The empty queues a socket starts with and keeps once its own are released (TIME_WAIT): shared and
  * frozen, replaced by a list built at its length on the first push (a `[]` grows to 17 slots on its
- * first push: the write queue's three arrays, the retransmission queue and the out-of-order list of
+ * first push: the write queue, the retransmission queue and the out-of-order list of
  * every socket). A push onto one throws rather than touch another socket.
  */
 export const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
-export const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
-export const NO_DATA: (Uint8Array | null)[] = Object.freeze([]) as unknown as (Uint8Array | null)[];
+/** A write queue's entries: pairs of a write's end offset and its bytes (TcpSocket.q). */
+export type WriteQueue = (number | Uint8Array | null)[];
+export const NO_WRITES: WriteQueue = Object.freeze([]) as unknown as WriteQueue;
 export const NO_OOO: OooRange[] = Object.freeze([]) as unknown as OooRange[];
 
 /** A received out-of-order range held for reassembly. */

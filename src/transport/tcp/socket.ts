@@ -17,7 +17,7 @@ import { newCongestionControl, type CcState, type CongestionControl } from './cc
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
 import type { TcpLayer, TcpListener } from './layer.js';
 import { emit, pushPendingFrames } from './output.js';
-import { NO_DATA, NO_OOO, NO_SEGS, NO_SEQS, type OooRange, type TxSeg } from './segment.js';
+import { NO_OOO, NO_SEGS, NO_WRITES, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
 import { destroy } from './teardown.js';
 import { TimerRef } from './timers.js';
 import type { TimeWaitSock } from './timewait.js';
@@ -145,9 +145,14 @@ export class TcpSocket implements CcState {
   totalRetrans = 0;
 
   // --- application write queue ---
-  qStart: number[] = NO_SEQS;
-  qEnd: number[] = NO_SEQS;
-  qData: (Uint8Array | null)[] = NO_DATA;
+  /**
+   * The writes, as pairs: q[2i] = where write i ends (an offset), q[2i + 1] = its bytes (null: a length
+   * only, or released once acknowledged). Writes are contiguous: write i starts where write i − 1 ends,
+   * write 0 at qBase. One list for both (a request or a response is one write: a list of two).
+   */
+  q: WriteQueue = NO_WRITES;
+  qBase = 0;
+  /** The first write not acknowledged in full (a write's index: its pair is at 2 · qHead). */
   qHead = 0;
 
   // --- RTT / RTO (RFC 6298 as tcp_rtt_estimator) ---
@@ -206,16 +211,11 @@ export class TcpSocket implements CcState {
     const len = typeof data === 'number' ? data : data.length;
     if (len <= 0) return;
     const d = typeof data === 'number' ? null : data;
-    if (this.qEnd.length === 0) {
-      // (the shared empty queue, or this socket's first write: lists of one, not 17 slots)
-      this.qStart = [this.writeSeq];
-      this.qEnd = [this.writeSeq + len];
-      this.qData = [d];
-    } else {
-      this.qStart.push(this.writeSeq);
-      this.qEnd.push(this.writeSeq + len);
-      this.qData.push(d);
-    }
+    if (this.q.length === 0) {
+      // (the shared empty queue, or this socket's first write: a list of one pair, not 17 slots)
+      this.q = [this.writeSeq + len, d];
+      this.qBase = this.writeSeq;
+    } else this.q.push(this.writeSeq + len, d);
     this.writeSeq += len;
     if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') pushPendingFrames(this);
   }

@@ -24,7 +24,7 @@ import { MS } from './config.js';
 import type { TcpLayer } from './layer.js';
 import { establishedOptions } from './options.js';
 import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
-import { NO_DATA, NO_SEGS, NO_SEQS } from './segment.js';
+import { NO_SEGS, NO_WRITES } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
 const TS_OK = 1;
@@ -202,10 +202,8 @@ export function timeWait(sk: TcpSocket): void {
     sk.rtx = NO_SEGS;
     sk.rtxHead = 0;
   }
-  if (sk.qHead === sk.qEnd.length) {
-    sk.qStart = NO_SEQS;
-    sk.qEnd = NO_SEQS;
-    sk.qData = NO_DATA;
+  if (2 * sk.qHead === sk.q.length) {
+    sk.q = NO_WRITES;
     sk.qHead = 0;
   }
   sk.cc = releasedCongestionControl(sk.cc.name);
