@@ -58,7 +58,8 @@ const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1];
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
 function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
-  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`, 'tenv.dropReason = null;'];
+  // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
+  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
     case TgCode.CONTINUE:
@@ -68,7 +69,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       break;
     case TgCode.DROP:
     case TgCode.REJECT:
-      act.push(`w.walkAt = r${r};`, `return ${cr.code};`);
+      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
       break;
     case TgCode.RETURN:
       act.push(ret);
@@ -82,7 +83,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
     default: {
       // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
       const t = T.push(cr.target) - 1;
-      act.push(`code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
+      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
     }
   }
   return act.join(' ');
