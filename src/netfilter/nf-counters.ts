@@ -9,41 +9,6 @@ import type { Counters } from './rules.js';
 const PAGE_BITS = 6;
 const PAGE = 1 << PAGE_BITS;
 
-/**
- * Counts not yet added to their namespace: one log for every namespace, appended to per rule hit and
- * policy, applied in one pass when it is full or before any count is read or reset (`flushCounts`).
- * In a big cluster a packet's namespace is cold in cache: adding at once cost three dependent misses
- * per count (the page array, the page, its store) inside the traversal; appended here they are writes
- * to a few hot lines, and the pass overlaps the misses (its additions do not depend on each other).
- * Packet and byte counts are integers, so the order of the additions changes no sum.
- */
-const LOG_MAX = 2048;
-/** Whose count each entry is (null past `logN`: the log holds no namespace alive). */
-const logOwner: Array<NfCounters | null> = new Array<NfCounters | null>(LOG_MAX).fill(null);
-/** The rule or chain id counted (>= 0), or -1 - slot for a built-in chain's policy count. */
-const logKey = new Int32Array(LOG_MAX);
-/** The bytes counted (an IPv4 total length). */
-const logBytes = new Int32Array(LOG_MAX);
-let logN = 0;
-
-/** Adds every logged count to its namespace (a read or reset of any namespace's counts comes after it). */
-export function flushCounts(): void {
-  const n = logN;
-  logN = 0;
-  for (let k = 0; k < n; k++) {
-    const key = logKey[k]!;
-    const nf = logOwner[k]!;
-    if (key >= 0) nf.addCount(key, logBytes[k]!);
-    else nf.addSlot(-1 - key, logBytes[k]!);
-  }
-  logOwner.fill(null, 0, n);
-}
-
-/** Counts logged and not yet added (tests). */
-export function pendingCounts(): number {
-  return logN;
-}
-
 /** Counts by compiled rule / chain id (ids are global, shared chains share them; the counts are this namespace's). */
 export abstract class NfCounters {
   /**
@@ -69,48 +34,21 @@ export abstract class NfCounters {
 
   /** Drops every count (a load): `ids` are the slots' built-in chain ids now (-1: none). */
   protected resetCounts(ids: readonly number[]): void {
-    flushCounts(); // counts logged for the ids before the load go to the pages dropped here
     this.pages = [];
     this.slotCounts.fill(0);
     this.slotIds.set(ids);
   }
 
-  /** Counts one packet of `bytes` for a rule (logged: added by flushCounts). */
+  /** Counts one packet of `bytes` for a rule or built-in chain (its page created on its first packet). */
   protected count(id: number, bytes: number): void {
-    let n = logN;
-    if (n === LOG_MAX) {
-      flushCounts();
-      n = 0;
-    }
-    logOwner[n] = this;
-    logKey[n] = id;
-    logBytes[n] = bytes;
-    logN = n + 1;
-  }
-
-  /** Counts one packet of `bytes` for the policy of the built-in chain of `slot` (logged: added by flushCounts). */
-  protected countSlot(slot: number, bytes: number): void {
-    let n = logN;
-    if (n === LOG_MAX) {
-      flushCounts();
-      n = 0;
-    }
-    logOwner[n] = this;
-    logKey[n] = -1 - slot;
-    logBytes[n] = bytes;
-    logN = n + 1;
-  }
-
-  /** Adds one packet of `bytes` to a rule's or chain's count (its page created on its first packet). */
-  addCount(id: number, bytes: number): void {
     const pg = this.pageFor(id);
     const o = (id & (PAGE - 1)) << 1;
     pg[o] = pg[o]! + 1;
     pg[o + 1] = pg[o + 1]! + bytes;
   }
 
-  /** Adds one packet of `bytes` to the policy count of the built-in chain of `slot`. */
-  addSlot(slot: number, bytes: number): void {
+  /** Counts one packet of `bytes` for the policy of the built-in chain of `slot`. */
+  protected countSlot(slot: number, bytes: number): void {
     const sc = this.slotCounts;
     const o = slot << 1;
     sc[o] = sc[o]! + 1;
@@ -119,7 +57,6 @@ export abstract class NfCounters {
 
   /** What this namespace counted since the load, by id (ids never counted are absent). */
   protected countedIds(): Map<number, Counters> {
-    flushCounts();
     const out = new Map<number, Counters>();
     this.pages.forEach((pg, pi) => {
       if (pg === null) return;
@@ -141,7 +78,6 @@ export abstract class NfCounters {
 
   /** Sets what this namespace counted for `id` (loadNoflush carrying a counter over, after the load's reset). */
   protected setCount(id: number, k: Counters): void {
-    flushCounts();
     const pg = this.pageFor(id);
     const o = (id & (PAGE - 1)) << 1;
     pg[o] = k.packets;
@@ -150,7 +86,6 @@ export abstract class NfCounters {
 
   /** `base` (the counters the rule or chain was loaded with) plus what this namespace counted. */
   protected counted(id: number, base: Counters): Counters {
-    flushCounts();
     let packets = base.packets;
     let bytes = base.bytes;
     const pi = id >>> PAGE_BITS;
