@@ -3,7 +3,8 @@
 // resume point on the walk stack (one for every namespace: hooks never nest) and switches to the
 // callee's block, RETURN and a chain's end pop it, goto switches without a push. The walk of
 // Netfilter.table (walked counts, counters, trace, dropReason, verdict codes) in the same order,
-// without a call per chain visited: the rule tests are scan-gen's expressions and closure calls. Layer: netfilter (imports this folder).
+// without a call per chain visited: the rule tests are scan-gen's expressions and closure calls.
+// Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
 import { bindClosures, factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
