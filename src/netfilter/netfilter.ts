@@ -104,6 +104,21 @@ const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
+/**
+ * The state of the hook running, one for every namespace: hooks never nest (a target asks its host
+ * for routes and addresses, never for another hook; `hook` checks it). In a big cluster a packet's
+ * namespace is cold in cache: a context, a jump stack and a walk stack per namespace were misses at its
+ * first hook; these stay hot.
+ */
+const CTX: EvalCtx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
+/** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
+const STACK_CHAINS: CChain[] = [];
+const STACK_NEXT: number[] = [];
+/** The jump stack of generated walks (walk-gen.ts). */
+const WALK_STACK: number[] = [];
+/** A hook is running (the shared state above is in use). */
+let inHook = false;
+
 /** One loaded table: its compiled chains in canonical order and the comment lines it was loaded with. */
 interface LoadedTable {
   name: TableName;
@@ -132,21 +147,22 @@ export class Netfilter extends NfCounters implements WalkHost {
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
   private readonly recent = new Map<string, RecentList>();
-  private readonly ctx: EvalCtx;
   private readonly menv: MatchEnv;
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
   private readonly indexMin: number;
-  private readonly stackChains: CChain[] = [];
-  private readonly stackNext: number[] = [];
-  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs. */
-  readonly walkStack: number[] = [];
+  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's). */
+  readonly walkStack: number[] = WALK_STACK;
   /** The rule that decided the verdict a generated walk returned. */
   walkAt: CRule | null = null;
   /** The table being traversed (generated walks' trace events). */
   private curTable: TableName = 'filter';
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
-  readonly nft = new NftRuleset();
+  readonly nft = new NftRuleset(() => {
+    this.hasNft = this.nft.tables.size !== 0;
+  });
+  /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
+  private hasNft = false;
   private readonly nftRun = new NftRuntime(this.nft);
   private readonly nenv: NftEnv;
   /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
@@ -173,8 +189,7 @@ export class Netfilter extends NfCounters implements WalkHost {
       ipsets: this.ipsets,
     };
     this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), natManip: null, dropReason: null };
-    this.ctx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
-    this.nenv = { ctx: this.ctx, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
+    this.nenv = { ctx: CTX, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
 
   /**
@@ -261,7 +276,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const ip = pkt.ip;
     if (!ip) return ACCEPT;
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
-    const c = this.ctx;
+    if (inHook) throw new Error('netfilter: a hook ran inside another');
+    const c = CTX;
     c.pkt = pkt;
     c.ip = ip;
     c.inIf = inIf ?? '';
@@ -270,12 +286,14 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.curHook = hook;
     const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
+    inHook = true;
     try {
       return this.runHook(hook, pkt, ip);
     } catch (e) {
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     } finally {
+      inHook = false;
       LATE_ENV.cur = prevEnv;
     }
   }
@@ -286,12 +304,12 @@ export class Netfilter extends NfCounters implements WalkHost {
    * cluster) no nft priority window is probed: 5 calls per hook fewer.
    */
   private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-    if (this.nft.tables.size !== 0) return this.runHookNft(hook, pkt, ip);
+    if (this.hasNft) return this.runHookNft(hook, pkt, ip);
     switch (hook) {
       case NfHook.PREROUTING: {
         const v = this.table(SLOT.RAW_PRE);
         if (v) return v;
-        const r = this.conntrack.in(pkt, this.ctx.now);
+        const r = this.conntrack.in(pkt, CTX.now);
         if (!r.ok) return drop(r.reason, null, null, -1);
         return this.table(SLOT.MANGLE_PRE) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? ACCEPT;
       }
@@ -304,7 +322,7 @@ export class Netfilter extends NfCounters implements WalkHost {
         const mark0 = pkt.mark;
         const v = this.table(SLOT.RAW_OUT);
         if (v) return v;
-        const r = this.conntrack.in(pkt, this.ctx.now);
+        const r = this.conntrack.in(pkt, CTX.now);
         if (!r.ok) return drop(r.reason, null, null, -1);
         return this.table(SLOT.MANGLE_OUT) ?? this.nat(NatManip.DST, SLOT.NAT_OUT) ?? this.table(SLOT.FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
       }
@@ -315,7 +333,7 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
   private runHookNft(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-    const c = this.ctx;
+    const c = CTX;
     switch (hook) {
       case NfHook.PREROUTING: {
         let v = this.table(SLOT.RAW_PRE) ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
@@ -362,7 +380,7 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
   private nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
-    if (this.nft.tables.size === 0) return null;
+    if (!this.hasNft) return null;
     return this.nftOutcome(this.nftRun.run(hook, lo, hi, false, this.nenv));
   }
 
@@ -382,13 +400,13 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   private confirm(pkt: Packet): NfVerdict {
-    const r = this.conntrack.confirm(pkt, this.ctx.now);
+    const r = this.conntrack.confirm(pkt, CTX.now);
     return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
   }
 
   /** nf_nat_inet_fn: consult the nat table for a new connection's first packet, then apply the binding. */
   private nat(manip: NatManip, slot: number): NfVerdict | null {
-    const pkt = this.ctx.pkt;
+    const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
     if (!ct) return null;
     // The entry's status first: a bound connection (nearly every packet) needs no other test.
@@ -401,7 +419,7 @@ export class Netfilter extends NfCounters implements WalkHost {
         this.tenv.natManip = null;
       }
       // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
-      if (this.nft.tables.size > 0 && !this.conntrack.natDone(ct, manip)) {
+      if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
         const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
         if (nv) return nv;
       }
@@ -415,19 +433,19 @@ export class Netfilter extends NfCounters implements WalkHost {
   private table(slot: number): NfVerdict | null {
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
-      this.countSlot(slot, this.ctx.ip.totalLength); // an empty built-in chain: its policy alone
+      this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
     const base = this.bases[slot]!;
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
-    const c = this.ctx;
+    const c = CTX;
     this.curTable = name;
     const walk = walkOf(base);
     if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
-    const sc = this.stackChains;
-    const sn = this.stackNext;
+    const sc = STACK_CHAINS;
+    const sn = STACK_NEXT;
     let sp = 0;
     let chain = base;
     let i = 0;
@@ -449,15 +467,20 @@ export class Netfilter extends NfCounters implements WalkHost {
       const cr = chain.rules[ri]!;
       i = ri + 1;
       this.hit(cr);
-      this.tenv.dropReason = null;
-      const code = cr.code >= 0 ? (cr.code as TgCode) : cr.target(c, this.tenv);
+      let code: TgCode;
+      if (cr.code >= 0) code = cr.code as TgCode;
+      else {
+        // Only a target's call may set why it dropped (a standard DROP: 'rule-drop').
+        this.tenv.dropReason = null;
+        code = cr.target(c, this.tenv);
+      }
       switch (code) {
         case TgCode.CONTINUE:
           continue;
         case TgCode.ACCEPT:
           return null;
         case TgCode.DROP:
-          return drop(this.tenv.dropReason ?? 'rule-drop', name, chain.name, cr.index);
+          return drop((cr.code < 0 ? this.tenv.dropReason : null) ?? 'rule-drop', name, chain.name, cr.index);
         case TgCode.REJECT:
           return reject(cr, name);
         case TgCode.RETURN: {
@@ -499,14 +522,14 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule): void {
-    this.count(cr.id, this.ctx.ip.totalLength);
+    this.count(cr.id, CTX.ip.totalLength);
     if (this.trace) this.trace({ hook: this.curHook, table: this.curTable, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */
   private policy(slot: number, base: CChain): NfVerdict | null {
     const table = SLOT_TABLE[slot]!;
-    this.countSlot(slot, this.ctx.ip.totalLength);
+    this.countSlot(slot, CTX.ip.totalLength);
     if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }

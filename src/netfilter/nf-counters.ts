@@ -5,70 +5,87 @@
 // rule's counters for a built-in chain's policy).
 import type { Counters } from './rules.js';
 
-/** Counter pages (NfCounters.pages): PAGE ids each. */
-const PAGE_BITS = 6;
-const PAGE = 1 << PAGE_BITS;
+/** Quads (id, packets, bytes, unused) a fresh table holds; it doubles past half full. */
+const INIT_QUADS = 32;
+/** The key of a free quad. */
+const FREE = -1;
 
 /** Counts by compiled rule / chain id (ids are global, shared chains share them; the counts are this namespace's). */
 export abstract class NfCounters {
   /**
-   * Packet and byte counts by compiled rule / chain id since load: page id >>> PAGE_BITS holds the
-   * [packets, bytes] pairs of PAGE ids (a compiled chain's rules have consecutive ids), allocated on the
-   * first packet one of them counts; null: none counted.
+   * Every count of the namespace in one array: first the policy counts of the hooks' built-in chains by
+   * slot ([packets, bytes] pairs, `head` doubles rounded up to a quad), then an open-addressing hash of
+   * the rule / chain ids counted since load, a quad each: id (FREE: none), packets, bytes. In a big
+   * cluster a packet's namespace is cold in cache: a count is two dependent misses here (the array
+   * object, then the quad's line), where pages of ids by page number were four (the page array, its
+   * elements, the page, its store); the policy counts of a hook share the object.
    */
-  private pages: Array<Float64Array | null> = [];
-  /**
-   * The policy counts of the hooks' built-in chains since load, by slot ([packets, bytes] pairs), kept
-   * apart from the pages: a hook's policy count (an empty mangle chain's, at every packet) writes this one
-   * small array of the namespace's, not a page reached through the chain's id. Added to the count of the
-   * slot's chain id (`slotIds`) when read.
-   */
-  private readonly slotCounts: Float64Array;
-  /** The id of each slot's built-in chain (-1: none loaded). */
+  private tab: Float64Array;
+  /** Doubles before the first quad (the slot counts). */
+  private readonly head: number;
+  /** Quads - 1 (a power of two). */
+  private mask = INIT_QUADS - 1;
+  /** Quads holding an id. */
+  private used = 0;
+  /** The id of each slot's built-in chain (-1: none loaded); its policy counts are added to that id's when read. */
   private readonly slotIds: Int32Array;
 
   constructor(slots: number) {
-    this.slotCounts = new Float64Array(slots * 2);
+    this.head = (slots * 2 + 3) & ~3;
+    this.tab = freshTable(this.head, INIT_QUADS);
     this.slotIds = new Int32Array(slots).fill(-1);
   }
 
   /** Drops every count (a load): `ids` are the slots' built-in chain ids now (-1: none). */
   protected resetCounts(ids: readonly number[]): void {
-    this.pages = [];
-    this.slotCounts.fill(0);
+    this.tab = freshTable(this.head, INIT_QUADS);
+    this.mask = INIT_QUADS - 1;
+    this.used = 0;
     this.slotIds.set(ids);
   }
 
-  /** Counts one packet of `bytes` for a rule or built-in chain (its page created on its first packet). */
+  /** Counts one packet of `bytes` for a rule or built-in chain (its quad taken on its first packet). */
   protected count(id: number, bytes: number): void {
-    const pg = this.pageFor(id);
-    const o = (id & (PAGE - 1)) << 1;
-    pg[o] = pg[o]! + 1;
-    pg[o + 1] = pg[o + 1]! + bytes;
+    let t = this.tab;
+    const head = this.head;
+    const end = t.length;
+    // Consecutive ids (a chain's rules) fall in consecutive quads: a traversal's hits share lines.
+    let q = head + (((id ^ (id >>> 12)) & this.mask) << 2);
+    let k = t[q]!;
+    while (k !== id) {
+      if (k === FREE) {
+        q = this.insert(id);
+        t = this.tab;
+        break;
+      }
+      q += 4;
+      if (q === end) q = head;
+      k = t[q]!;
+    }
+    t[q + 1] = t[q + 1]! + 1;
+    t[q + 2] = t[q + 2]! + bytes;
   }
 
   /** Counts one packet of `bytes` for the policy of the built-in chain of `slot`. */
   protected countSlot(slot: number, bytes: number): void {
-    const sc = this.slotCounts;
+    const t = this.tab;
     const o = slot << 1;
-    sc[o] = sc[o]! + 1;
-    sc[o + 1] = sc[o + 1]! + bytes;
+    t[o] = t[o]! + 1;
+    t[o + 1] = t[o + 1]! + bytes;
   }
 
   /** What this namespace counted since the load, by id (ids never counted are absent). */
   protected countedIds(): Map<number, Counters> {
     const out = new Map<number, Counters>();
-    this.pages.forEach((pg, pi) => {
-      if (pg === null) return;
-      for (let j = 0; j < PAGE; j++) {
-        const packets = pg[j << 1]!;
-        const bytes = pg[(j << 1) + 1]!;
-        if (packets !== 0 || bytes !== 0) out.set((pi << PAGE_BITS) | j, { packets, bytes });
-      }
-    });
+    const t = this.tab;
+    for (let q = this.head; q < t.length; q += 4) {
+      const packets = t[q + 1]!;
+      const bytes = t[q + 2]!;
+      if (t[q] !== FREE && (packets !== 0 || bytes !== 0)) out.set(t[q]!, { packets, bytes });
+    }
     this.slotIds.forEach((id, s) => {
-      const packets = this.slotCounts[s << 1]!;
-      const bytes = this.slotCounts[(s << 1) + 1]!;
+      const packets = t[s << 1]!;
+      const bytes = t[(s << 1) + 1]!;
       if (id < 0 || (packets === 0 && bytes === 0)) return;
       const k = out.get(id);
       out.set(id, k === undefined ? { packets, bytes } : { packets: k.packets + packets, bytes: k.bytes + bytes });
@@ -78,40 +95,84 @@ export abstract class NfCounters {
 
   /** Sets what this namespace counted for `id` (loadNoflush carrying a counter over, after the load's reset). */
   protected setCount(id: number, k: Counters): void {
-    const pg = this.pageFor(id);
-    const o = (id & (PAGE - 1)) << 1;
-    pg[o] = k.packets;
-    pg[o + 1] = k.bytes;
+    let q = this.find(id);
+    if (q < 0) q = this.insert(id);
+    this.tab[q + 1] = k.packets;
+    this.tab[q + 2] = k.bytes;
   }
 
   /** `base` (the counters the rule or chain was loaded with) plus what this namespace counted. */
   protected counted(id: number, base: Counters): Counters {
     let packets = base.packets;
     let bytes = base.bytes;
-    const pi = id >>> PAGE_BITS;
-    const pg = pi < this.pages.length ? this.pages[pi]! : null;
-    if (pg !== null) {
-      const o = (id & (PAGE - 1)) << 1;
-      packets += pg[o]!;
-      bytes += pg[o + 1]!;
+    const t = this.tab;
+    const q = this.find(id);
+    if (q >= 0) {
+      packets += t[q + 1]!;
+      bytes += t[q + 2]!;
     }
     this.slotIds.forEach((sid, s) => {
       if (sid !== id) return;
-      packets += this.slotCounts[s << 1]!;
-      bytes += this.slotCounts[(s << 1) + 1]!;
+      packets += t[s << 1]!;
+      bytes += t[(s << 1) + 1]!;
     });
     return { packets, bytes };
   }
 
-  /** The counter page holding `id` (created on its first count). */
-  private pageFor(id: number): Float64Array {
-    const pi = id >>> PAGE_BITS;
-    const pages = this.pages;
-    const pg = pi < pages.length ? pages[pi]! : null;
-    if (pg !== null) return pg;
-    while (pages.length <= pi) pages.push(null);
-    const fresh = new Float64Array(PAGE * 2);
-    pages[pi] = fresh;
-    return fresh;
+  /** The quad of `id`, or -1. */
+  private find(id: number): number {
+    const t = this.tab;
+    let q = this.head + (((id ^ (id >>> 12)) & this.mask) << 2);
+    for (;;) {
+      const k = t[q]!;
+      if (k === id) return q;
+      if (k === FREE) return -1;
+      q += 4;
+      if (q === t.length) q = this.head;
+    }
   }
+
+  /** Takes a free quad for `id` (absent), doubling the table past half full; its index. */
+  private insert(id: number): number {
+    if ((this.used + 1) * 2 > this.mask + 1) this.grow();
+    const t = this.tab;
+    let q = this.head + (((id ^ (id >>> 12)) & this.mask) << 2);
+    while (t[q] !== FREE) {
+      q += 4;
+      if (q === t.length) q = this.head;
+    }
+    t[q] = id;
+    this.used++;
+    return q;
+  }
+
+  /** Doubles the hash part (the slot counts copied as they are). */
+  private grow(): void {
+    const old = this.tab;
+    const head = this.head;
+    const quads = (this.mask + 1) * 2;
+    const t = freshTable(head, quads);
+    t.set(old.subarray(0, head));
+    this.tab = t;
+    this.mask = quads - 1;
+    for (let o = head; o < old.length; o += 4) {
+      const id = old[o]!;
+      if (id === FREE) continue;
+      let q = head + (((id ^ (id >>> 12)) & this.mask) << 2);
+      while (t[q] !== FREE) {
+        q += 4;
+        if (q === t.length) q = head;
+      }
+      t[q] = id;
+      t[q + 1] = old[o + 1]!;
+      t[q + 2] = old[o + 2]!;
+    }
+  }
+}
+
+/** A table of `head` zeroed slot doubles and `quads` free quads. */
+function freshTable(head: number, quads: number): Float64Array {
+  const t = new Float64Array(head + quads * 4);
+  for (let q = head; q < t.length; q += 4) t[q] = FREE;
+  return t;
 }

@@ -1,9 +1,10 @@
 // netfilter/walk-gen — ipt_do_table for one built-in chain as one generated function: every chain
 // reachable from it is a block of switch cases (one per rule, falling through), a jump pushes the
-// resume point on the namespace's stack and switches to the callee's block, RETURN and a chain's end
-// pop it, goto switches without a push. The walk of Netfilter.table (walked counts, counters, trace,
-// dropReason, verdict codes) in the same order, without a call per chain visited: the rule tests are
-// scan-gen's expressions and closure calls. Layer: netfilter (imports this folder).
+// resume point on the walk stack (one for every namespace: hooks never nest) and switches to the
+// callee's block, RETURN and a chain's end pop it, goto switches without a push. The walk of
+// Netfilter.table (walked counts, counters, trace, dropReason, verdict codes) in the same order,
+// without a call per chain visited: the rule tests are scan-gen's expressions and closure calls.
+// Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
 import { bindClosures, factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
@@ -58,7 +59,8 @@ const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1];
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
 function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
-  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`, 'tenv.dropReason = null;'];
+  // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
+  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
     case TgCode.CONTINUE:
@@ -68,7 +70,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       break;
     case TgCode.DROP:
     case TgCode.REJECT:
-      act.push(`w.walkAt = r${r};`, `return ${cr.code};`);
+      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
       break;
     case TgCode.RETURN:
       act.push(ret);
@@ -82,7 +84,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
     default: {
       // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
       const t = T.push(cr.target) - 1;
-      act.push(`code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
+      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
     }
   }
   return act.join(' ');

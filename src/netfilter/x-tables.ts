@@ -9,7 +9,7 @@ import type { Ipv4Header } from '../wire/types.js';
 import { CtStatus, isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
 import type { PortRange } from './rules.js';
 
-/** What a compiled match sees: the packet and where it is (reused, one per Netfilter). */
+/** What a compiled match sees: the packet and where it is (reused: one for every Netfilter, hooks never nest). */
 export interface EvalCtx {
   pkt: Packet;
   ip: Ipv4Header;

@@ -68,6 +68,9 @@ export class NftRuleset {
   /** Bumped on every applied transaction (the evaluator recompiles then). */
   generation = 0;
 
+  /** `onApply` is called after every applied transaction (Netfilter keeps whether there are tables). */
+  constructor(private readonly onApply: (() => void) | null = null) {}
+
   /** Applies an `nft -f` script as one transaction; throws NftSyntaxError (state unchanged) on error. */
   apply(script: string, file = 'nft', now = 0): void {
     const next = cloneTables(this.tables);
@@ -80,6 +83,7 @@ export class NftRuleset {
     checkReferences(next);
     this.tables = next;
     this.generation++;
+    if (this.onApply !== null) this.onApply();
   }
 
   table(name: string): NftTable | undefined {

@@ -1,0 +1,124 @@
+// The counter table of a namespace (netfilter/nf-counters.ts): policy counts by slot and an
+// open-addressing hash of rule / chain ids in one Float64Array. Against a Map of the same operations:
+// counts of ids that fall in one quad (the same low bits), growth past half full, setCount over a
+// counted and an uncounted id, policy counts added to their slot's chain id, and a reset by a load.
+import { describe, expect, it } from 'vitest';
+import { NfCounters } from '../../src/netfilter/nf-counters.js';
+import type { Counters } from '../../src/netfilter/rules.js';
+
+class Probe extends NfCounters {
+  reset(ids: number[]): void {
+    this.resetCounts(ids);
+  }
+  add(id: number, bytes: number): void {
+    this.count(id, bytes);
+  }
+  addSlot(slot: number, bytes: number): void {
+    this.countSlot(slot, bytes);
+  }
+  set(id: number, k: Counters): void {
+    this.setCount(id, k);
+  }
+  all(): Map<number, Counters> {
+    return this.countedIds();
+  }
+  of(id: number, base: Counters = { packets: 0, bytes: 0 }): Counters {
+    return this.counted(id, base);
+  }
+}
+
+/** A small deterministic generator (xorshift32). */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+describe('NfCounters table', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`matches a Map through counts, sets, growth and resets (seed ${seed})`, () => {
+      const r = rng(seed);
+      const SLOTS = 14;
+      const slotIds = Array.from({ length: SLOTS }, (_, s) => (s % 3 === 0 ? -1 : 100_000 + s));
+      const p = new Probe(SLOTS);
+      p.reset(slotIds);
+      // The model: each id's own count, and each slot's policy count (added to its chain id's when read).
+      let model = new Map<number, [number, number]>();
+      let slotModel = slotIds.map((): [number, number] => [0, 0]);
+      const bump = (id: number, packets: number, bytes: number): void => {
+        const k = model.get(id) ?? [0, 0];
+        model.set(id, [k[0] + packets, k[1] + bytes]);
+      };
+      const expected = (): Map<number, Counters> => {
+        const sum = new Map<number, [number, number]>();
+        for (const [id, k] of model) sum.set(id, [k[0], k[1]]);
+        slotIds.forEach((id, s) => {
+          if (id < 0) return;
+          const k = sum.get(id) ?? [0, 0];
+          sum.set(id, [k[0] + slotModel[s]![0], k[1] + slotModel[s]![1]]);
+        });
+        const out = new Map<number, Counters>();
+        for (const [id, [packets, bytes]] of sum) if (packets !== 0 || bytes !== 0) out.set(id, { packets, bytes });
+        return out;
+      };
+      // Ids in a few families: consecutive runs, ids 4096 apart (one quad for every table size up to
+      // 4,096 quads but for the id >>> 12 mix), ids 64 apart, and the slots' own chain ids.
+      const pick = (): number => {
+        const f = r() % 4;
+        if (f === 0) return 1 + (r() % 300);
+        if (f === 1) return 7 + 4096 * (r() % 40);
+        if (f === 2) return 50_000 + 64 * (r() % 200);
+        return 100_000 + (r() % SLOTS);
+      };
+      const check = (): void => {
+        const want = expected();
+        const got = p.all();
+        expect(new Map([...got].sort((a, b) => a[0] - b[0]))).toEqual(new Map([...want].sort((a, b) => a[0] - b[0])));
+        for (let k = 0; k < 50; k++) {
+          const id = pick();
+          const m = want.get(id) ?? { packets: 0, bytes: 0 };
+          expect(p.of(id, { packets: 3, bytes: 5 })).toEqual({ packets: m.packets + 3, bytes: m.bytes + 5 });
+        }
+      };
+      for (let step = 0; step < 6000; step++) {
+        const op = r() % 100;
+        if (op < 70) {
+          const id = pick();
+          const b = 20 + (r() % 1500);
+          p.add(id, b);
+          bump(id, 1, b);
+        } else if (op < 90) {
+          const s = r() % SLOTS;
+          const b = 20 + (r() % 1500);
+          p.addSlot(s, b);
+          slotModel[s] = [slotModel[s]![0] + 1, slotModel[s]![1] + b];
+        } else if (op < 98) {
+          const id = pick();
+          const k = { packets: r() % 10, bytes: r() % 1000 };
+          // setCount replaces the id's own count; a slot's policy count stays added to it.
+          p.set(id, k);
+          model.set(id, [k.packets, k.bytes]);
+        } else if (op < 99) {
+          check();
+        } else {
+          p.reset(slotIds);
+          model = new Map();
+          slotModel = slotIds.map((): [number, number] => [0, 0]);
+        }
+      }
+      check();
+      // Enough distinct ids to have grown several times.
+      for (let id = 200_000; id < 201_500; id++) {
+        p.add(id, 1);
+        bump(id, 1, 1);
+      }
+      check();
+    });
+  }
+});
