@@ -123,6 +123,13 @@ export abstract class NetDevice {
   abstract readonly kind: string;
   /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
   readonly noArp: boolean = false;
+  /**
+   * The neighbour entry net/ last found for a next hop on this device (net/neighbour.ts's per-device
+   * slot; link never reads it, hence `object`). Kept on the device because the device is in cache
+   * when its namespace sends on it, while the namespace's neighbour table, in a thousand-node cluster,
+   * is not.
+   */
+  neighLast: object | null = null;
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;

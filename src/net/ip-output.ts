@@ -24,6 +24,7 @@ import { formatRoute, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { ipFragment } from './ip-fragment.js';
 import type { Namespace } from './namespace.js';
+import { readyNeighbour } from './neighbour.js';
 
 /** IP_IDENTS_SZ: the number of ip_idents counters. */
 const IP_IDENTS_SZ = 2048;
@@ -223,5 +224,9 @@ function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
     neighSend(dev, BROADCAST_MAC, pkt);
     return;
   }
-  ns.neigh.output(dev, nexthop, pkt);
+  // neigh_output: the device's last entry when it can send as is (no table read), else the table.
+  const table = ns.neigh;
+  const e = readyNeighbour(table, dev, nexthop);
+  if (e !== null) neighSend(dev, e.mac, pkt);
+  else table.output(dev, nexthop, pkt);
 }
