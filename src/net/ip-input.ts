@@ -67,7 +67,7 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
 /** ip_rcv_finish: route input (after any DNAT in PREROUTING); ip_error for unroutable destinations. */
 export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
-  const rt = ns.fibLookup(ip.dst);
+  const rt = ns.fibLookupIn(dev, ip.dst);
   if (rt !== null && (rt.type === 'local' || rt.type === 'broadcast')) {
     if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
     return ipLocalDeliver(ns, dev, pkt);

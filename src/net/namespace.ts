@@ -38,7 +38,7 @@ import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
 import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
-import { NeighbourTable, type NeighOwner } from './neighbour.js';
+import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js';
 
 export { formatRoute } from './fib.js';
 
@@ -262,6 +262,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   private fibCache: FibCache | null = null;
   /**
+   * confirmNeighbour's last answer (net/arp.ts): the destination (signed 32-bit), the route epoch it
+   * was looked up at and the neighbour entry it confirmed.
+   */
+  confirmDst = 0;
+  confirmEpoch = -1;
+  confirmLast: NeighEntry | null = null;
+  /**
    * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
    * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)
    * and its one shorter local route (lo's 127.0.0.0/8). An address whose bit is clear and that is
@@ -376,6 +383,24 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const j = 2 * c.slot(dst); // (the cache may have grown)
     c.routes[j] = key;
     c.routes[j + 1] = rt;
+    return rt;
+  }
+
+  /**
+   * fibLookup for a packet received on `dev` (ip_route_input), answered from the device's last lookup
+   * when it was for the same destination in this namespace and no table or device state changed since
+   * (the epoch FibCache is emptied by): a node's packets of one connection arrive on one device toward
+   * one destination, and the device is in cache when its route cache is not.
+   */
+  fibLookupIn(dev: NetDevice, dst: Ipv4): Route | null {
+    const epoch = routeEpoch() + NetDevice.upEpoch;
+    const key = dst | 0;
+    if (dev.fibDst === key && dev.fibEpoch === epoch && dev.fibNs === this) return dev.fibRoute as Route | null;
+    const rt = this.fibLookup(dst);
+    dev.fibNs = this;
+    dev.fibDst = key;
+    dev.fibEpoch = epoch;
+    dev.fibRoute = rt;
     return rt;
   }
 

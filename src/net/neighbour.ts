@@ -265,10 +265,11 @@ export class NeighbourTable {
     this.entries.delete(k);
   }
 
-  /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now). */
-  confirm(dev: NetDevice, ip: Ipv4): void {
+  /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now); the entry, if any. */
+  confirm(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     const e = this.get(dev, ip);
-    if (e !== undefined && e.state !== 'PERMANENT') e.confirmed = this.sim.now;
+    if (e !== undefined) confirmEntry(e, this.sim.now);
+    return e;
   }
 
   /** NUD_CONNECTED (PERMANENT, or REACHABLE within its reachable time): usable without going through output's state machine. */
@@ -510,4 +511,9 @@ export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4):
 
 function neighTimer(t: NeighbourTable, e: NeighEntry): void {
   t.timer(e);
+}
+
+/** neigh_confirm on a known entry: its confirmation time moves to `now` (a permanent entry has none). */
+export function confirmEntry(e: NeighEntry, now: number): void {
+  if (e.state !== 'PERMANENT') e.confirmed = now;
 }
