@@ -387,24 +387,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   }
 
   /**
-   * fibLookup for a packet received on `dev` (ip_route_input), answered from the device's last lookup
-   * when it was for the same destination in this namespace and no table or device state changed since
-   * (the epoch FibCache is emptied by): a node's packets of one connection arrive on one device toward
-   * one destination, and the device is in cache when its route cache is not.
-   */
-  fibLookupIn(dev: NetDevice, dst: Ipv4): Route | null {
-    const epoch = routeEpoch() + NetDevice.upEpoch;
-    const key = dst | 0;
-    if (dev.fibDst === key && dev.fibEpoch === epoch && dev.fibNs === this) return dev.fibRoute as Route | null;
-    const rt = this.fibLookup(dst);
-    dev.fibNs = this;
-    dev.fibDst = key;
-    dev.fibEpoch = epoch;
-    dev.fibRoute = rt;
-    return rt;
-  }
-
-  /**
    * The source a locally generated packet to `dst` takes when its socket has none (`rt`, not local, is
    * the route fibLookup gives for `dst` now): the route's preferred source, else inet_select_addr on its
    * device toward the gateway or `dst`. Kept per destination while the tables and devices stand (an

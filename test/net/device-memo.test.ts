@@ -83,6 +83,7 @@ describe("the receiving device's last route", () => {
     expect(b.drops['forwarding-disabled']).toBe(2);
   });
 
+  // (Moving a device takes it down and up, which moves the epoch too: the namespace check is a second guard.)
   it('belongs to its namespace: a moved device does not bring its old namespace\'s route', () => {
     const { lab, a, b, eb, got } = setup();
     sendAndRun(lab, a, '10.0.0.2');
