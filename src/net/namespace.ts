@@ -268,6 +268,10 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   confirmDst = 0;
   confirmEpoch = -1;
   confirmLast: NeighEntry | null = null;
+  /** routeOutput's last answer (net/ip-output.ts), likewise: destination, epoch, route. */
+  outDst = 0;
+  outEpoch = -1;
+  outRoute: Route | null = null;
   /**
    * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
    * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)

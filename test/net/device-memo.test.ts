@@ -103,6 +103,20 @@ describe("the receiving device's last route", () => {
   });
 });
 
+describe("a namespace's last output route", () => {
+  it('is looked up again after a route change: the next datagram goes to the new gateway', () => {
+    const { lab, a, ea } = setup();
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.2'), dev: ea });
+    sendAndRun(lab, a, '10.0.9.1');
+    sendAndRun(lab, a, '10.0.9.1');
+    a.mainTable.remove((r) => r.dst === ip('10.0.9.0'));
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.7'), dev: ea });
+    sendAndRun(lab, a, '10.0.9.1');
+    // (10.0.0.7 does not answer: its request is sent again after retrans_time)
+    expect([...new Set(lab.seen('a/eth0', 'out').filter((l) => l.startsWith('ARP')))]).toEqual(['ARP who-has 10.0.0.2 tell 10.0.0.1', 'ARP who-has 10.0.0.7 tell 10.0.0.1']);
+  });
+});
+
 describe("a namespace's last neighbour confirmation", () => {
   it('confirms the entry that is in the table now, not one deleted since', () => {
     const { lab, a, ea } = setup();
