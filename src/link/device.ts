@@ -123,6 +123,23 @@ export abstract class NetDevice {
   abstract readonly kind: string;
   /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
   readonly noArp: boolean = false;
+  /**
+   * The neighbour entry net/ last found for a next hop on this device (net/neighbour.ts's per-device
+   * slot; link never reads it, hence `object`). Kept on the device because the device is in cache
+   * when its namespace sends on it, while the namespace's neighbour table, in a thousand-node cluster,
+   * is not.
+   */
+  neighLast: object | null = null;
+  /**
+   * The route net/ last looked up for a packet received on this device (net/namespace.ts
+   * fibLookupIn): its namespace, the destination (as a signed 32-bit integer), the route epoch it was
+   * found at and the route. Here for the same reason as neighLast: a node's route cache is cold when
+   * its next packet comes, the receiving device is not.
+   */
+  fibNs: object | null = null;
+  fibDst = 0;
+  fibEpoch = -1;
+  fibRoute: object | null = null;
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;

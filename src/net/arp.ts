@@ -4,13 +4,15 @@
 // net/neighbour.ts. Layer: net (imports core, wire, packet, link, and net/).
 // Not modelled: arp_announce other than 0, arp_filter, proxy ARP, gratuitous ARP on address add,
 // ARP for addresses of other interfaces beyond arp_ignore 0/1.
-import type { NetDevice } from '../link/device.js';
+import { NetDevice } from '../link/device.js';
 import { Packet, takeEthernet } from '../packet/packet.js';
 import { arpReply, arpRequest } from '../wire/arp.js';
 import { ArpOp, BROADCAST_MAC, EtherType, IcmpType, IcmpUnreachCode, type Ipv4, type Mac } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
+import { routeEpoch } from './fib.js';
 import { routeOutput } from './ip-output.js';
+import { confirmEntry } from './neighbour.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -78,9 +80,23 @@ export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
  * one returns to REACHABLE instead of probing.
  */
 export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
+  // The last confirmation's entry again when it was for the same destination, no route or device
+  // state changed since (then the route, and so the next hop, is the same) and the entry is still the
+  // table's: TCP confirms once per ACK, mostly toward one destination, and needs no route lookup then.
+  const epoch = routeEpoch() + NetDevice.upEpoch;
+  const key = dst | 0;
+  const last = ns.confirmLast;
+  if (last !== null && ns.confirmDst === key && ns.confirmEpoch === epoch && last.owner === ns.neigh) {
+    confirmEntry(last, ns.sim.now);
+    return;
+  }
   const rt = routeOutput(ns, dst);
   if (rt === null || rt.dev === null || rt.type !== 'unicast') return;
-  ns.neigh.confirm(rt.dev, rt.gateway !== 0 ? rt.gateway : dst);
+  const e = ns.neigh.confirm(rt.dev, rt.gateway !== 0 ? rt.gateway : dst);
+  if (e === undefined) return;
+  ns.confirmLast = e;
+  ns.confirmDst = key;
+  ns.confirmEpoch = epoch;
 }
 
 /** arp_error_report → ipv4_link_failure → icmp_send(HOST_UNREACH), also for locally sent packets. */

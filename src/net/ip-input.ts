@@ -11,16 +11,16 @@
 // Fragments are reassembled (net/ip-defrag.ts) before PREROUTING when the namespace has netfilter
 // (nf_defrag_ipv4) and in ipLocalDeliver (ip_defrag IP_DEFRAG_LOCAL_DELIVER).
 // Not modelled: rp_filter, martian source checks, IP options, multicast routing.
-import type { NetDevice } from '../link/device.js';
+import { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import { releaseSegment, type Packet } from '../packet/packet.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { isMulticastMac } from '../wire/mac.js';
-import { EtherType, IcmpType, IcmpUnreachCode, IpProto } from '../wire/types.js';
+import { EtherType, IcmpType, IcmpUnreachCode, IpProto, type Ipv4 } from '../wire/types.js';
 import { arpRcv } from './arp.js';
 import { dropPacket } from './drop.js';
-import { formatRoute } from './fib.js';
+import { formatRoute, routeEpoch, type Route } from './fib.js';
 import { icmpRcv, icmpSend, tcpV4SendReset, verdictDrop } from './icmp.js';
 import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipForward } from './ip-forward.js';
@@ -65,10 +65,28 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   ipRcvFinish(ns, dev, pkt);
 }
 
+/**
+ * ns.fibLookup for a packet received on `dev` (ip_route_input), answered from the device's last lookup
+ * when it was for the same destination in this namespace and no table or device state changed since
+ * (the epoch the namespace's route cache is emptied by): a node's packets of one connection arrive on
+ * one device toward one destination, and the device is in cache when the route cache is not.
+ */
+function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | null {
+  const epoch = routeEpoch() + NetDevice.upEpoch;
+  const key = dst | 0;
+  if (dev.fibDst === key && dev.fibEpoch === epoch && dev.fibNs === ns) return dev.fibRoute as Route | null;
+  const rt = ns.fibLookup(dst);
+  dev.fibNs = ns;
+  dev.fibDst = key;
+  dev.fibEpoch = epoch;
+  dev.fibRoute = rt;
+  return rt;
+}
+
 /** ip_rcv_finish: route input (after any DNAT in PREROUTING); ip_error for unroutable destinations. */
 export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
-  const rt = ns.fibLookup(ip.dst);
+  const rt = fibLookupIn(ns, dev, ip.dst);
   if (rt !== null && (rt.type === 'local' || rt.type === 'broadcast')) {
     if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
     return ipLocalDeliver(ns, dev, pkt);

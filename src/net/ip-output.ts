@@ -15,15 +15,17 @@ import type { Rng } from '../core/rng.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import { localOutLength } from '../packet/length.js';
+import { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import { BROADCAST_MAC, EtherType, IP_DF, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { neighSend } from './arp.js';
 import { dropPacket } from './drop.js';
-import { formatRoute, type Route } from './fib.js';
+import { formatRoute, routeEpoch, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { ipFragment } from './ip-fragment.js';
 import type { Namespace } from './namespace.js';
+import { readyNeighbour } from './neighbour.js';
 
 /** IP_IDENTS_SZ: the number of ip_idents counters. */
 const IP_IDENTS_SZ = 2048;
@@ -135,9 +137,20 @@ export function formatPmtuCache(ns: Namespace, dst: Ipv4): string | null {
   return `cache expires ${Math.floor((e.expires - ns.sim.now) / 1e9)}sec mtu ${e.mtu}`;
 }
 
-/** ip_route_output: the route a locally generated packet to `dst` takes (local → lo). */
+/**
+ * ip_route_output: the route a locally generated packet to `dst` takes (local → lo). The namespace's
+ * last answer again for the same destination while no table or device state changed (the route
+ * cache's own rule): a socket's segments go to one destination, like the dst a Linux socket keeps.
+ */
 export function routeOutput(ns: Namespace, dst: Ipv4): Route | null {
-  return outputRouteOf(ns, ns.fibLookup(dst));
+  const epoch = routeEpoch() + NetDevice.upEpoch;
+  const key = dst | 0;
+  if (ns.outDst === key && ns.outEpoch === epoch) return ns.outRoute;
+  const rt = outputRouteOf(ns, ns.fibLookup(dst));
+  ns.outDst = key;
+  ns.outEpoch = epoch;
+  ns.outRoute = rt;
+  return rt;
 }
 
 /** routeOutput for the route fibLookup gave (null: none). */
@@ -239,5 +252,9 @@ function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
     neighSend(dev, BROADCAST_MAC, pkt);
     return;
   }
-  ns.neigh.output(dev, nexthop, pkt);
+  // neigh_output: the device's last entry when it can send as is (no table read), else the table.
+  const table = ns.neigh;
+  const e = readyNeighbour(table, dev, nexthop);
+  if (e !== null) neighSend(dev, e.mac, pkt);
+  else table.output(dev, nexthop, pkt);
 }

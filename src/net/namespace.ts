@@ -38,7 +38,7 @@ import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
 import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
-import { NeighbourTable, type NeighOwner } from './neighbour.js';
+import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js';
 
 export { formatRoute } from './fib.js';
 
@@ -261,6 +261,17 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly pmtu = new Map<Ipv4, PmtuException>();
 
   private fibCache: FibCache | null = null;
+  /**
+   * confirmNeighbour's last answer (net/arp.ts): the destination (signed 32-bit), the route epoch it
+   * was looked up at and the neighbour entry it confirmed.
+   */
+  confirmDst = 0;
+  confirmEpoch = -1;
+  confirmLast: NeighEntry | null = null;
+  /** routeOutput's last answer (net/ip-output.ts), likewise: destination, epoch, route. */
+  outDst = 0;
+  outEpoch = -1;
+  outRoute: Route | null = null;
   /**
    * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
    * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)

@@ -29,6 +29,11 @@ export interface NeighEntry {
   /** When the entry last became REACHABLE. */
   confirmed: number;
   reachableNs: number;
+  /**
+   * The table holding this entry, null once it left it (or for a listing's copy of a shared entry
+   * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
+   */
+  owner: NeighbourTable | null;
 }
 
 /** Tunables (net.ipv4.neigh.DEV.*). */
@@ -198,20 +203,28 @@ export class NeighbourTable {
   }
 
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
-    // The recent-entry cache first: the (device, address) key is a double, and a Map lookup by it
+    // The device's last entry first: an entry there is on `dev` (only get and create put one there),
+    // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is.
+    const l = dev.neighLast as NeighEntry | null;
+    if (l !== null && l.ip === ip && l.owner === this) return l;
+    // Then the recent-entry cache: the (device, address) key is a double, and a Map lookup by it
     // boxes the number; a namespace sends to a handful of next hops.
     let c = this.recent;
     if (c !== null) {
       const i = c.slot(dev, ip);
       c.count();
       const r = c.entries[i]!;
-      if (r !== null && r.ip === ip && r.dev === dev) return r;
+      if (r !== null && r.ip === ip && r.dev === dev) {
+        dev.neighLast = r;
+        return r;
+      }
     }
     let e = this.entries.get(NeighbourTable.key(dev, ip));
     if (e === undefined && this.shared !== null && dev === this.sharedDev) e = this.sharedGet(ip);
     if (e === undefined) return undefined;
     if (c === null) c = this.recent = new RecentNeigh();
     c.put(e);
+    dev.neighLast = e;
     return e;
   }
 
@@ -239,22 +252,24 @@ export class NeighbourTable {
     if (made !== undefined) return made;
     const mac = this.shared!.byIp.get(ip);
     if (mac === undefined || ip === this.sharedSelf || this.sharedGone?.has(ip)) return undefined;
-    const e = permanentEntry(this.sharedDev!, ip, mac);
+    const e = permanentEntry(this.sharedDev!, ip, mac, this);
     (this.sharedMade ??= new Map()).set(ip, e);
     return e;
   }
 
-  /** Forgets a key of `entries` that is being deleted (for the listing order). */
-  private forget(k: number): void {
+  /** Forgets a key of `entries` that is being deleted (for the listing order) and its entry `e`, if any. */
+  private forget(k: number, e: NeighEntry | undefined): void {
+    if (e !== undefined) e.owner = null;
     this.recent = null;
     this.preShared?.delete(k);
     this.entries.delete(k);
   }
 
-  /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now). */
-  confirm(dev: NetDevice, ip: Ipv4): void {
+  /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now); the entry, if any. */
+  confirm(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     const e = this.get(dev, ip);
-    if (e !== undefined && e.state !== 'PERMANENT') e.confirmed = this.sim.now;
+    if (e !== undefined) confirmEntry(e, this.sim.now);
+    return e;
   }
 
   /** NUD_CONNECTED (PERMANENT, or REACHABLE within its reachable time): usable without going through output's state machine. */
@@ -272,7 +287,7 @@ export class NeighbourTable {
     const dev = this.sharedDev!;
     for (const [ip, mac] of shared.byIp) {
       if (ip === this.sharedSelf || this.sharedGone?.has(ip)) continue;
-      out.push(this.sharedMade?.get(ip) ?? permanentEntry(dev, ip, mac));
+      out.push(this.sharedMade?.get(ip) ?? permanentEntry(dev, ip, mac, null));
     }
     for (const [k, e] of this.entries) if (pre === null || !pre.has(k)) out.push(e);
     return out;
@@ -299,7 +314,7 @@ export class NeighbourTable {
       if (e.dev !== dev || e.state === 'PERMANENT') continue;
       if (e.timer) e.timer.cancel();
       for (const p of e.queue) this.owner.neighQueueFull(dev, p);
-      this.forget(k);
+      this.forget(k, e);
       n++;
     }
     return n;
@@ -313,6 +328,7 @@ export class NeighbourTable {
       const s = this.sharedGet(ip);
       if (s !== undefined) {
         if (s.timer) s.timer.cancel();
+        s.owner = null;
         this.recent = null;
         this.sharedMade!.delete(ip);
         (this.sharedGone ??= new Set()).add(ip);
@@ -320,14 +336,15 @@ export class NeighbourTable {
       return;
     }
     if (e?.timer) e.timer.cancel();
-    this.forget(k);
+    this.forget(k, e);
   }
 
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
     let e = this.get(dev, ip);
     if (e === undefined) {
-      e = { ip, dev, mac: UNSET, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET };
+      e = { ip, dev, mac: UNSET, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET, owner: this };
       this.entries.set(NeighbourTable.key(dev, ip), e);
+      dev.neighLast = e;
     }
     return e;
   }
@@ -471,10 +488,32 @@ export class NeighbourTable {
   }
 }
 
-function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac): NeighEntry {
-  return { ip, dev, mac, state: 'PERMANENT', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET };
+function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTable | null): NeighEntry {
+  return { ip, dev, mac, state: 'PERMANENT', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET, owner };
+}
+
+/**
+ * The entry `table.output(dev, ip, …)` would send by at once and leave as it is (PERMANENT, DELAY,
+ * PROBE, or REACHABLE within its reachable time), found in `dev`'s last-entry slot only; null when the
+ * slot does not answer or the entry needs output's state machine (the caller then calls output). It
+ * reads the device, which the caller holds, and the entry, not the table: in a thousand-node cluster
+ * a node's table is seldom in cache when its next packet comes. The clock is the device's (one
+ * simulator per world).
+ */
+export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4): NeighEntry | null {
+  const e = dev.neighLast as NeighEntry | null;
+  if (e === null || e.ip !== ip || e.owner !== table) return null;
+  const st = e.state;
+  if (st === 'PERMANENT' || st === 'DELAY' || st === 'PROBE') return e;
+  if (st === 'REACHABLE' && dev.sim.now - e.confirmed < e.reachableNs) return e;
+  return null;
 }
 
 function neighTimer(t: NeighbourTable, e: NeighEntry): void {
   t.timer(e);
+}
+
+/** neigh_confirm on a known entry: its confirmation time moves to `now` (a permanent entry has none). */
+export function confirmEntry(e: NeighEntry, now: number): void {
+  if (e.state !== 'PERMANENT') e.confirmed = now;
 }

@@ -1,0 +1,152 @@
+// What a device remembers for its namespace (NetDevice.neighLast, the fib* fields) and what a
+// namespace remembers of its last neighbour confirmation must never answer for a state that changed:
+// an entry that left its table, a device that moved to another namespace, a route added or removed.
+//
+//   a: eth0 10.0.0.1/24 ══ veth ══ b: eth0 10.0.0.2/24        (c: an empty namespace)
+import { describe, expect, it } from 'vitest';
+import { addCidr, ip, Lab, udpDatagram, udpSink } from './harness.js';
+
+function setup() {
+  const lab = new Lab();
+  const a = lab.host('a');
+  const b = lab.host('b');
+  const [ea, eb] = lab.veth(a, 'eth0', '10.0.0.1/24', b, 'eth0', '10.0.0.2/24');
+  const got = udpSink(b);
+  udpSink(a);
+  lab.capture(ea);
+  const arpsFrom = (dev: string) => lab.log.filter((s) => s.dev === dev && s.dir === 'out' && s.line.startsWith('ARP who-has')).length;
+  return { lab, a, b, ea, eb, got, arpsFrom };
+}
+
+/** Sends one datagram from `ns` to `dst` at the current time and runs the simulation 1 s on. */
+function sendAndRun(lab: Lab, ns: { ipLocalOut: (p: ReturnType<typeof udpDatagram>) => boolean }, dst: string): void {
+  ns.ipLocalOut(udpDatagram(dst));
+  lab.sim.run({ until: lab.sim.now + 1e9 });
+}
+
+/** Moves the clock `ns` on (run() alone stops when no event is left, without moving it). */
+function advance(lab: Lab, ns: number): void {
+  lab.sim.scheduleAt(lab.sim.now + ns, () => {});
+  lab.sim.run();
+}
+
+describe("the device's last neighbour entry", () => {
+  it('answers output while the entry is in the table (one ARP request for many datagrams)', () => {
+    const { lab, a, got, arpsFrom } = setup();
+    for (let i = 0; i < 5; i++) sendAndRun(lab, a, '10.0.0.2');
+    expect(arpsFrom('a/eth0')).toBe(1);
+    expect(got.length).toBe(5);
+  });
+
+  it('does not answer once the entry was deleted (ip neigh del): the next datagram resolves again', () => {
+    const { lab, a, ea, got, arpsFrom } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    a.neigh.delete(ea, ip('10.0.0.2'));
+    sendAndRun(lab, a, '10.0.0.2');
+    expect(arpsFrom('a/eth0')).toBe(2);
+    expect(got.length).toBe(2);
+  });
+
+  it('does not answer once the entry was flushed by carrier loss', () => {
+    const { lab, a, ea, arpsFrom } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    expect(a.neigh.carrierDown(ea)).toBe(1);
+    sendAndRun(lab, a, '10.0.0.2');
+    expect(arpsFrom('a/eth0')).toBe(2);
+  });
+
+  it("does not answer for another namespace's table after the device moved there", () => {
+    const { lab, a, ea, arpsFrom } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    const c = lab.host('c');
+    a.removeDevice(ea);
+    ea.up = true;
+    c.addDevice(ea);
+    addCidr(c, ea, '10.0.0.3/24');
+    sendAndRun(lab, c, '10.0.0.2');
+    expect(arpsFrom('c/eth0')).toBe(1);
+    expect(c.neigh.get(ea, ip('10.0.0.2'))!.state).toBe('REACHABLE');
+  });
+});
+
+describe("the receiving device's last route", () => {
+  it('is looked up again after the tables changed: a destination made local is delivered, not dropped', () => {
+    const { lab, a, b, ea, eb, got } = setup();
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.2'), dev: ea });
+    sendAndRun(lab, a, '10.0.9.1');
+    sendAndRun(lab, a, '10.0.9.1');
+    expect(b.drops['forwarding-disabled']).toBe(2);
+    expect(got.length).toBe(0);
+    b.addAddress(eb, ip('10.0.9.1'), 32);
+    sendAndRun(lab, a, '10.0.9.1');
+    expect(got.length).toBe(1);
+    expect(b.drops['forwarding-disabled']).toBe(2);
+  });
+
+  // (Moving a device takes it down and up, which moves the epoch too: the namespace check is a second guard.)
+  it('belongs to its namespace: a moved device does not bring its old namespace\'s route', () => {
+    const { lab, a, b, eb, got } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    expect(got.length).toBe(1);
+    // The same device, same destination, now in a namespace where 10.0.0.2 is not local.
+    const c = lab.host('c');
+    udpSink(c);
+    b.removeDevice(eb);
+    eb.up = true;
+    c.addDevice(eb);
+    addCidr(c, eb, '10.0.0.4/24');
+    c.ipForwardEnabled = false;
+    // a still has b's MAC for 10.0.0.2 (REACHABLE), so the frame reaches c's eth0.
+    sendAndRun(lab, a, '10.0.0.2');
+    expect(got.length).toBe(1);
+    expect(c.drops['forwarding-disabled']).toBe(1);
+  });
+});
+
+describe("a namespace's last output route", () => {
+  it('is looked up again after a route change: the next datagram goes to the new gateway', () => {
+    const { lab, a, ea } = setup();
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.2'), dev: ea });
+    sendAndRun(lab, a, '10.0.9.1');
+    sendAndRun(lab, a, '10.0.9.1');
+    a.mainTable.remove((r) => r.dst === ip('10.0.9.0'));
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.7'), dev: ea });
+    sendAndRun(lab, a, '10.0.9.1');
+    // (10.0.0.7 does not answer: its request is sent again after retrans_time)
+    expect([...new Set(lab.seen('a/eth0', 'out').filter((l) => l.startsWith('ARP')))]).toEqual(['ARP who-has 10.0.0.2 tell 10.0.0.1', 'ARP who-has 10.0.0.7 tell 10.0.0.1']);
+  });
+});
+
+describe("a namespace's last neighbour confirmation", () => {
+  it('confirms the entry that is in the table now, not one deleted since', () => {
+    const { lab, a, ea } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    a.confirmNeighbour(ip('10.0.0.2'));
+    a.neigh.delete(ea, ip('10.0.0.2'));
+    sendAndRun(lab, a, '10.0.0.2'); // a new entry, REACHABLE from its ARP reply
+    const e = a.neigh.get(ea, ip('10.0.0.2'))!;
+    const before = e.confirmed;
+    advance(lab, 1e9);
+    a.confirmNeighbour(ip('10.0.0.2'));
+    expect(e.confirmed).toBe(lab.sim.now);
+    expect(e.confirmed).toBeGreaterThan(before);
+  });
+
+  it('follows a route change to another gateway', () => {
+    const { lab, a, ea } = setup();
+    // Two next hops on the link: b (10.0.0.2) and a made-up 10.0.0.5, both REACHABLE.
+    sendAndRun(lab, a, '10.0.0.2');
+    a.neigh.output(ea, ip('10.0.0.5'), udpDatagram('10.0.0.5'));
+    a.neigh.update(ea, ip('10.0.0.5'), 0x02000000aaaa, 'reply');
+    advance(lab, 1e9);
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.2'), dev: ea });
+    a.confirmNeighbour(ip('10.0.9.1'));
+    expect(a.neigh.get(ea, ip('10.0.0.2'))!.confirmed).toBe(lab.sim.now);
+    advance(lab, 1e9);
+    a.mainTable.remove((r) => r.dst === ip('10.0.9.0'));
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.5'), dev: ea });
+    a.confirmNeighbour(ip('10.0.9.1'));
+    expect(a.neigh.get(ea, ip('10.0.0.5'))!.confirmed).toBe(lab.sim.now);
+    expect(a.neigh.get(ea, ip('10.0.0.2'))!.confirmed).toBeLessThan(lab.sim.now);
+  });
+});
