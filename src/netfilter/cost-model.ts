@@ -10,6 +10,12 @@
 // it leaves the namespace's IP path (after POSTROUTING, or after INPUT before local delivery).
 // Off (perRuleNs = 0) nothing is deferred and every output is byte-identical.
 // Not charged: frames bridged by br_netfilter (same-node pod to pod) and IPVS's own lookup.
+// Each held packet is walked as if on a CPU of its own: packets that arrive during another's hold are
+// not queued behind its walk (the exits keep their order, above). So two packets of one new flow within
+// one hold both pass conntrack `in` before either confirms, the race behind the DNS insert_failed
+// clashes (ct-confirm.ts resolves it as Linux >= 5.9: UDP merged or kept by its reply tuple for 1 s,
+// TCP dropped). A real node's RSS usually keeps one flow on one CPU; the race there needs the packets
+// on two CPUs (or two threads' sockets), so with the model on it happens more often than on a kernel.
 import type { Netfilter } from './netfilter.js';
 
 /** Where a deferred packet may leave: never before a packet this namespace deferred earlier (no reordering). */

@@ -96,7 +96,10 @@ function resolveClash(t: ConfirmTable, pkt: Packet, loser: ConnEntry, winner: Co
     const holder = t.hash.insert(loser, 1);
     if (holder === undefined) break;
     if (holder.expires <= now) {
+      // Unlisted while the holder goes, as in insertOrResolve (the gc sweep's cursor must not move onto it).
+      t.entries.delete(loser);
       t.destroyExpired(holder);
+      t.entries.add(loser);
       continue;
     }
     t.entries.delete(loser);

@@ -47,6 +47,8 @@ export function clusterGenProblem(o: ClusterGenOptions): string | null {
   if (!int(o.nodes) || o.nodes < 1 || o.nodes > CLUSTER_GEN_LIMITS.nodes) return `--nodes: expected an integer 1..${CLUSTER_GEN_LIMITS.nodes}, got ${o.nodes}`;
   if (!int(o.services) || o.services < 0 || o.services > CLUSTER_GEN_LIMITS.services) return `--services: expected an integer 0..${CLUSTER_GEN_LIMITS.services}, got ${o.services}`;
   if (!int(o.podsPerService) || o.podsPerService < 1 || o.podsPerService > CLUSTER_GEN_LIMITS.podsPerService) return `--pods-per-service: expected an integer 1..${CLUSTER_GEN_LIMITS.podsPerService}, got ${o.podsPerService}`;
+  // A node's pod subnet is at most a /16 (spec.cluster.nodeSubnetPrefix), ~65,000 pods.
+  if (nodeSubnetPrefix(o) < 16) return `--pods-per-service: ${o.services * o.podsPerService} pods on ${o.nodes} node(s) need more than a /16 pod subnet per node (at most 32,763 pods per node)`;
   if (nodeSubnetPrefix(o) < 9 + Math.ceil(Math.log2(o.nodes))) return `--pods-per-service: ${o.services * o.podsPerService} pods on ${o.nodes} nodes do not fit the pod network 10.128.0.0/9`;
   if (!int(o.flows) || o.flows < 0 || o.flows > o.services) return `--flows: expected an integer 0..${o.services} (one Service per flow), got ${o.flows}`;
   if (!int(o.requests) || o.requests < 1) return `--requests: expected a positive integer, got ${o.requests}`;

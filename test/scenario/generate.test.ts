@@ -35,6 +35,11 @@ describe('podwire generate cluster', () => {
     expect(wide).toContain('nodeSubnetPrefix: 22');
     expect(clusterGenProblem({ ...CLUSTER_GEN_DEFAULTS, flows: 11 })).toBe('--flows: expected an integer 0..10 (one Service per flow), got 11');
     expect(clusterGenProblem({ ...CLUSTER_GEN_DEFAULTS, nodes: 0 })).toMatch(/^--nodes: expected an integer/);
+    // A node's subnet is at most a /16 (the schema's nodeSubnetPrefix ≥ 16): refused here, not by the loader.
+    expect(clusterGenProblem({ ...CLUSTER_GEN_DEFAULTS, nodes: 1, services: 1000, podsPerService: 101 })).toMatch(/^--pods-per-service: 101000 pods on 1 node\(s\) need more than a \/16/);
+    const most = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 1, services: 32763, podsPerService: 1, flows: 0 });
+    expect(most).toContain('nodeSubnetPrefix: 16');
+    expect(() => loadScenarioText(most, 'most.yaml')).not.toThrow();
   });
 
   it('raises the kubelet maxPods when the pods per node exceed the default 110, so none stays Pending', () => {
