@@ -14,8 +14,8 @@
 // not queued behind its walk (the exits keep their order, above). So two packets of one new flow within
 // one hold both pass conntrack `in` before either confirms, the race behind the DNS insert_failed
 // clashes (ct-confirm.ts resolves it as Linux >= 5.9: UDP merged or kept by its reply tuple for 1 s,
-// TCP dropped). A real node's RSS usually keeps one flow on one CPU; the race there needs the packets
-// on two CPUs (or two threads' sockets), so with the model on it happens more often than on a kernel.
+// TCP dropped). On a kernel the race needs the two packets processed at once on two CPUs; here any
+// two packets of a new flow within one hold race, so with the model on it happens more often.
 import type { Netfilter } from './netfilter.js';
 
 /** Where a deferred packet may leave: never before a packet this namespace deferred earlier (no reordering). */
