@@ -227,6 +227,12 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
   /** Per variant: its partial input (without deletions) and the input with each list of deletions. */
   const rendered = new Map<string, { r: ReturnType<typeof renderKubeProxyPartial>; texts: Map<string, string> }>();
   const parsed = new Map<string, Ruleset>();
+  /**
+   * The first ruleset this sync loaded, which later nodes are kept against when they list the same
+   * chains in the same places (nodes of one variant differ only in their own chains; of other variants,
+   * also in their Local-policy chains' rules).
+   */
+  let base: Ruleset | null = null;
   for (const node of nodes) {
     const live = liveRules.get(node);
     const pre = preload(node);
@@ -261,7 +267,9 @@ export function programKubeProxyPartial(nodes: ClusterNode[], services: ServiceV
     const merged = restoreUserChains(liveRs, input) ?? restoreInto(liveRs, input, true);
     // Only the chains `input` writes start at 0: the unchanged Services' chains keep their counters.
     node.ns.enableNetfilter().loadNoflush(merged, input);
-    liveRules.set(node, { rs: merged, derived: null, cni: pre });
+    const derived = base === null ? null : deriveFrom(base, merged);
+    base ??= merged;
+    liveRules.set(node, derived !== null ? { rs: null, derived, cni: pre } : { rs: merged, derived: null, cni: pre });
   }
   if (full.length > 0) programKubeProxy(full, services, opts, preload);
 }
@@ -329,6 +337,32 @@ interface DerivedRestore {
   /** Per table of `base`, in its order: this node's table (its header and its own few chains) and where they go. */
   tables: { own: Table; at: number[] }[];
   ruleCounters: boolean;
+}
+
+/**
+ * `rs` kept as `base` with its own chains in their places, when the two list the same chains by name in
+ * the same places (a partial sync restores the same input into every node of a variant, so they differ
+ * only in the node's own chains); null when they do not, or when too many differ for the form to pay.
+ */
+function deriveFrom(base: Ruleset, rs: Ruleset): DerivedRestore | null {
+  if (base.tables.length !== rs.tables.length) return null;
+  const tables: DerivedRestore['tables'] = [];
+  for (let i = 0; i < rs.tables.length; i++) {
+    const t = rs.tables[i]!;
+    const bc = base.tables[i]!.chains;
+    if (base.tables[i]!.name !== t.name || bc.length !== t.chains.length) return null;
+    const own: Chain[] = [];
+    const at: number[] = [];
+    for (let k = 0; k < bc.length; k++) {
+      const c = t.chains[k]!;
+      if (c === bc[k]) continue;
+      if (c.name !== bc[k]!.name || own.length * 4 >= bc.length + 64) return null;
+      own.push(c);
+      at.push(k);
+    }
+    tables.push({ own: { ...t, chains: own }, at });
+  }
+  return { base, tables, ruleCounters: rs.ruleCounters };
 }
 
 /** The full ruleset of a derived restore: the same chain objects in the same places each time. */
