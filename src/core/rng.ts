@@ -16,9 +16,13 @@ export interface Rng {
 /** The generator is seeded on its first draw: a build makes a few streams per namespace that most runs never draw from (alea's seeding hashes the name). */
 class AleaRng implements Rng {
   private prng: seedrandom.PRNG | null = null;
-  constructor(private readonly seed: string) {}
+  /** The seed string is made on the first draw too (the name is the factory's Map key already). */
+  constructor(
+    private readonly factorySeed: number,
+    private readonly name: string,
+  ) {}
   private gen(): seedrandom.PRNG {
-    return (this.prng ??= seedrandom.alea(this.seed));
+    return (this.prng ??= seedrandom.alea(`podwire:${this.factorySeed}:${this.name}`));
   }
   next(): number {
     return this.gen().quick();
@@ -39,7 +43,7 @@ export class RngFactory {
   stream(name: string): Rng {
     let s = this.streams.get(name);
     if (!s) {
-      s = new AleaRng(`podwire:${this.seed}:${name}`);
+      s = new AleaRng(this.seed, name);
       this.streams.set(name, s);
     }
     return s;
