@@ -46,7 +46,7 @@ export function announceLoadBalancers(nodes: ClusterNode[], services: readonly S
       const node = nodes.find((n) => hasReadyOn(s, n.name)) ?? nodes[0];
       if (!node) continue;
       announced.set(lb, node);
-      node.ns.arpAnnounce.add(lb);
+      node.ns.announceArp(lb);
     }
   }
 }
@@ -62,7 +62,7 @@ export function failover(nodes: ClusterNode[], services: readonly ServiceView[],
       const next = withEp ?? nodes.find(isReady);
       if (!next || next === cur) continue;
       cur.ns.arpAnnounce.delete(lb);
-      next.ns.arpAnnounce.add(lb);
+      next.ns.announceArp(lb);
       announced.set(lb, next);
       moved(lb, cur, next);
     }

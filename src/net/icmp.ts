@@ -5,6 +5,7 @@
 // verdictDrop turns a non-accept netfilter verdict into REJECT's reset or ICMP error plus a drop.
 // Not modelled: ICMP redirects, timestamp and address-mask messages, icmp_echo_ignore_all,
 // icmp_ratemask other than Linux's default (unreachable except fragmentation-needed, time exceeded).
+import { NO_ENTRIES } from './no-entries.js';
 import type { NfVerdict } from '../netfilter/netfilter.js';
 import type { RejectWith } from '../netfilter/rules.js';
 import { Packet } from '../packet/packet.js';
@@ -109,6 +110,7 @@ function icmpv4XrlimAllow(ns: Namespace, peer: Ipv4): boolean {
   let b = ns.icmpPeers.get(peer);
   if (b === undefined) {
     b = { tokens: 6 * limit, last: now };
+    if (ns.icmpPeers === NO_ENTRIES) ns.icmpPeers = new Map();
     ns.icmpPeers.set(peer, b);
   }
   b.tokens = Math.min(6 * limit, b.tokens + (now - b.last));

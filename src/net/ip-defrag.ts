@@ -15,6 +15,7 @@
 // cleared) and the fragments' sizes in `fragList` (the frag_list ip_do_fragment may reuse).
 // Not modelled: ipfrag_high_thresh / low_thresh memory limits, ipfrag_max_dist, ECN combination of the
 // fragments' TOS, fragments whose data does not come from a podwire fragment (`fragOf` unset).
+import { NO_ENTRIES } from './no-entries.js';
 import type { SimEvent } from '../core/scheduler.js';
 import type { Packet } from '../packet/packet.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
@@ -62,6 +63,7 @@ export function ipDefrag(ns: Namespace, pkt: Packet, user: DefragUser): boolean 
   let q = ns.ipq.get(key);
   if (q === undefined) {
     q = { key, user, frags: [], len: 0, meat: 0, timer: null };
+    if (ns.ipq === NO_ENTRIES) ns.ipq = new Map();
     ns.ipq.set(key, q);
     q.timer = ns.sim.schedule(IPFRAG_TIME_NS, ipExpire, ns, q);
   }

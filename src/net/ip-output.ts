@@ -11,6 +11,7 @@
 // (ip_dst_mtu_maybe_forward with ip_forward_use_pmtu = 0). A local DF packet above it is refused
 // (EMSGSIZE, 'frag-needed'); a non-DF one is fragmented after POSTROUTING.
 // Not modelled: the route cache itself, GSO, IP options, PMTU locking (mtu lock routes).
+import { NO_ENTRIES } from './no-entries.js';
 import type { Rng } from '../core/rng.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
@@ -127,6 +128,7 @@ export function ipv4UpdatePmtu(ns: Namespace, dst: Ipv4, mtu: number): void {
   const now = ns.sim.now;
   const e = ns.pmtu.get(dst);
   if (e !== undefined && e.mtu === mtu && now < e.expires - IP_RT_MTU_EXPIRES_NS / 2) return;
+  if (ns.pmtu === NO_ENTRIES) ns.pmtu = new Map();
   ns.pmtu.set(dst, { mtu, expires: now + IP_RT_MTU_EXPIRES_NS });
 }
 

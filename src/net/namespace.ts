@@ -17,6 +17,7 @@
 //
 // Not modelled: IPv6 (pods here have no IPv6 addresses, so none of the IPv6 ND/MLD chatter a real
 // veth shows), ICMP redirects, rp_filter, multicast routing, policy routing.
+import { NO_ENTRIES, NO_MEMBERS } from './no-entries.js';
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import { TraceSource, traceEverSubscribed } from '../core/trace.js';
@@ -224,7 +225,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
    * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
    * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).
    */
-  readonly arpAnnounce = new Set<Ipv4>();
+  arpAnnounce: Set<Ipv4> = NO_MEMBERS;
+  /** Answers ARP for `ip` from now on (a MetalLB speaker's or a cloud load balancer's announcement). */
+  announceArp(ip: Ipv4): void {
+    (this.arpAnnounce === NO_MEMBERS ? (this.arpAnnounce = new Set()) : this.arpAnnounce).add(ip);
+  }
   /** net.ipv4.conf.all.arp_ignore: 0 answers for any local address, 1 only for addresses on the receiving interface. */
   arpIgnore: 0 | 1 = 0;
   /** net.ipv4.icmp_ratelimit (ns) for unreachable / time-exceeded errors, per destination. */
@@ -239,9 +244,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   /** inet_protos: the L4 receiver of each IP protocol number. */
   readonly protocols: (L4Receiver | undefined)[] = [];
   /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
-  readonly udpEncap = new Map<number, (outer: Packet) => void>();
+  udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
   /** Ping sockets by echo identifier. */
-  readonly pingHandlers = new Map<number, PingHandler>();
+  pingHandlers: Map<number, PingHandler> = NO_ENTRIES;
   /** Whether this namespace's ends give packets back (packet/packet.ts packetRecyclingAllowed, asked at the first delivery unless set). */
   recycle: boolean | null = null;
   /** A delivered TCP segment may be given back for reuse (net/ip-input.ts; the ownership rule in packet/packet.ts). */
@@ -254,11 +259,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
   }
   /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
-  readonly icmpPeers = new Map<Ipv4, IcmpPeer>();
+  icmpPeers: Map<Ipv4, IcmpPeer> = NO_ENTRIES;
   /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
-  readonly ipq = new Map<string, FragQueue>();
+  ipq: Map<string, FragQueue> = NO_ENTRIES;
   /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
-  readonly pmtu = new Map<Ipv4, PmtuException>();
+  pmtu: Map<Ipv4, PmtuException> = NO_ENTRIES;
 
   private fibCache: FibCache | null = null;
   /**
@@ -506,11 +511,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** A UDP tunnel's receive hook for datagrams to `port` (setup_udp_tunnel_sock). */
   registerUdpEncap(port: number, rx: (outer: Packet) => void): void {
+    if (this.udpEncap === NO_ENTRIES) this.udpEncap = new Map();
     this.udpEncap.set(port, rx);
   }
 
   /** Opens the kernel's ping socket for ICMP echo identifier `id`. */
   openPing(id: number, h: PingHandler): void {
+    if (this.pingHandlers === NO_ENTRIES) this.pingHandlers = new Map();
     this.pingHandlers.set(id & ECHO_ID_MASK, h);
   }
 

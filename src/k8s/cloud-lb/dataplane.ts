@@ -68,7 +68,7 @@ export class LbDataplane {
   /** Serves a Service's address: the machine answers ARP for it (the address lives only in this program's table). */
   add(svc: LbService): void {
     this.byVip.set(svc.vip, svc);
-    this.ns.arpAnnounce.add(svc.vip);
+    this.ns.announceArp(svc.vip);
   }
 
   /** Flows currently tracked. */
