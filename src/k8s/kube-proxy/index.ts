@@ -329,8 +329,9 @@ interface FirstRestore {
 }
 
 /**
- * A node's restore derived from its variant's first (patchedRestore): the first's merged ruleset with,
- * per table, some chains replaced by this node's (`chains[k]` at index `at[k]`).
+ * A node's ruleset kept as another's with, per table, some chains replaced by this node's (`chains[k]`
+ * at index `at[k]`): its variant's first at a full sync (patchedRestore), a partial sync's first node
+ * at a partial one (deriveFrom).
  */
 interface DerivedRestore {
   base: Ruleset;
