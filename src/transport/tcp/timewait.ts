@@ -354,12 +354,8 @@ class TwQueue {
   private heapPush(tw: TimeWaitSock, time: TimeNs, seq: number): void {
     const i = this.recs.length;
     if (i === this.t.length) {
-      const t = new Float64Array(2 * i);
-      const s = new Float64Array(2 * i);
-      t.set(this.t);
-      s.set(this.s);
-      this.t = t;
-      this.s = s;
+      this.t = doubled(this.t);
+      this.s = doubled(this.s);
     }
     this.recs.push(tw);
     this.put(i, tw, time, seq);
@@ -481,12 +477,8 @@ class TwLane {
       n = 0;
     }
     if (n === this.t.length) {
-      const t = new Float64Array(2 * n);
-      const s = new Float64Array(2 * n);
-      t.set(this.t);
-      s.set(this.s);
-      this.t = t;
-      this.s = s;
+      this.t = doubled(this.t);
+      this.s = doubled(this.s);
     }
     this.recs.push(tw);
     this.t[n] = time;
@@ -569,4 +561,11 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
   setState(sk, 'CLOSED');
   if (err !== undefined) tellError(sk, err);
   tellClose(sk);
+}
+
+/** A copy of `a` in an array twice its length (the queues' time and sequence columns grow so). */
+function doubled(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(2 * a.length);
+  b.set(a);
+  return b;
 }
