@@ -173,7 +173,12 @@ export class Scheduler implements Live {
     let ev: SimEvent;
     if (free.length > 0) {
       ev = free.pop()!;
-      this.refill(ev, time, fn, a, b, background);
+      ev.time = time;
+      ev.seq = this.seq++;
+      ev.fn = fn;
+      ev.a = a;
+      ev.b = b;
+      ev.background = background;
       ev.popped = false;
     } else {
       ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
@@ -196,19 +201,14 @@ export class Scheduler implements Live {
     }
     this.unwheel(ev);
     if (!ev.background) this.foreground--;
-    this.refill(ev, time, fn, a, b, background);
-    this.place(ev);
-    return ev;
-  }
-
-  /** Gives a reused event its new time, the next sequence number, its callback and arguments. */
-  private refill(ev: SimEvent, time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): void {
     ev.time = time;
     ev.seq = this.seq++;
     ev.fn = fn;
     ev.a = a;
     ev.b = b;
     ev.background = background;
+    this.place(ev);
+    return ev;
   }
 
   /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
