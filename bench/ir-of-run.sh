@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/ir-of-run — instructions a bench child executes in Simulator.run, counted by valgrind's cachegrind
+# ("I refs"), for comparing two trees on a shared machine. CPU time here moves by ±15 % with the load;
+# the instruction count of the same tree moved by 0.014 % between two H1 runs at load 6 and 9
+# (16,509,945,294 and 16,512,264,048 for the whole process). It counts every thread (JIT compiler and GC
+# helpers too), which is what process CPU time counts. It is not time: a cache miss costs ~100
+# instructions' worth, so it suits small worlds that fit in cache (S1, S2, H1) and a change that saves
+# work, not one that saves memory traffic (the big cluster's run is not measured well by it).
+#
+# The run's count is the whole process's minus the same child's with Simulator.run skipped
+# (bench/skip-run.mjs), so module loading and the scenario's build are left out. ~50x slower than
+# native: H1 takes 5-8 minutes for the two runs.
+#
+#   bash bench/ir-of-run.sh H1 [tree]        (tree: a checkout with dist/, default this one; npm run build first)
+#
+# Prints: ID ir_total=… ir_build=… ir_run=… deliveries=… ir_run_per_delivery=…
+set -euo pipefail
+id="${1:?usage: bench/ir-of-run.sh S1|S2|S3|H1|I1 [tree]}"
+tree="$(cd "${2:-$(dirname "$0")/..}" && pwd)"
+command -v valgrind >/dev/null || { echo "ir-of-run: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 1; }
+here="$(cd "$(dirname "$0")" && pwd)"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+count() { # $1: log file; prints the I refs of the run it logged
+  sed -n 's/.*I *refs: *//p' "$1" | tr -d ', '
+}
+valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+  node "$tree/dist/bench/run.js" --child "$id" >"$out/full.out" 2>"$out/full.log"
+TREE="$tree" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+  node --import "$here/skip-run.mjs" "$tree/dist/bench/run.js" --child "$id" >/dev/null 2>"$out/build.log"
+total="$(count "$out/full.log")"
+build="$(count "$out/build.log")"
+deliveries="$(sed -n 's/.*deliveries=\([0-9]*\).*/\1/p' "$out/full.out")"
+[ -n "$total" ] && [ -n "$build" ] && [ -n "$deliveries" ] || { echo "ir-of-run: no count (see valgrind's output above)" >&2; cat "$out/full.log" >&2; exit 1; }
+run=$((total - build))
+echo "$id ir_total=$total ir_build=$build ir_run=$run deliveries=$deliveries ir_run_per_delivery=$((run / deliveries))"
