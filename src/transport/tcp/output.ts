@@ -8,7 +8,7 @@ import { Packet, Recycler, takeSegment } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
-import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
+import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS, ownTsOptions } from './options.js';
 import { TxSeg } from './segment.js';
 import { rcvSpace, sendSyn } from './setup.js';
 import type { TcpLayer } from './layer.js';
@@ -19,7 +19,8 @@ import { armTimer, currentRto } from './timers.js';
  * One TCP segment's packet, socket-free (the part of tcp_transmit_skb, tcp_v4_send_reset and
  * tcp_v4_timewait_ack that writes the headers): IPv4 with DF (TCP always does path MTU discovery,
  * IP_PMTUDISC_WANT) and TTL 64, then the TCP header. `seq`/`ack` are the wire's 32-bit values,
- * `window` the raw field value.
+ * `window` the raw field value. `options` null: the caller writes the options next, into the list the
+ * segment owns (`pkt.tcp.options`: a reused segment's list, else an empty one; options.ts ownTsOptions).
  */
 export function tcpSegment(
   src: Ipv4,
@@ -32,7 +33,7 @@ export function tcpSegment(
   ack: number,
   flags: number,
   window: number,
-  options: TcpHeader['options'],
+  options: TcpHeader['options'] | null,
   len: number,
   payload: Uint8Array | null,
   flowId: number,
@@ -41,7 +42,7 @@ export function tcpSegment(
   if (pkt === null) {
     pkt = new Packet();
     pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
-    pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options };
+    pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options: options ?? NO_OPTIONS };
   } else {
     // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records
     // rewritten whole with the values a new one gets above.
@@ -67,7 +68,7 @@ export function tcpSegment(
     tcp.window = window;
     tcp.checksum = null;
     tcp.urgent = 0;
-    tcp.options = options;
+    if (options !== null) tcp.options = options;
     pkt.ip = ip;
     pkt.tcp = tcp;
   }
@@ -78,8 +79,11 @@ export function tcpSegment(
   return pkt;
 }
 
+/** The options of a new segment whose caller writes them (tcpSegment with null): none yet, shared. */
+const NO_OPTIONS: TcpOption[] = Object.freeze([]) as unknown as TcpOption[];
+
 /** Builds a socket's segment (offsets `seq` from the ISN; the ACK field from rcv_nxt when ACK is set). */
-export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {
+export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options'] | null): Packet {
   // ip_select_ident: a connected socket numbers its segments from inet_id; the SYN-ACK goes out of
   // the request socket through ip_build_and_send_pkt, which writes ID 0.
   const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
@@ -112,29 +116,16 @@ export function tsNow(sk: TcpSocket): number {
 /** Sends one established-state segment [seq, seq+len) (+FIN), carrying ACK and the current window. */
 export function emit(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, withSack: boolean): void {
   const sack = withSack && sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
-  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? tsOptions(sk) : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
+  // (null: NOP NOP TS, written below into the segment's own list)
+  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? null : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
   const window = flags & TcpFlag.RST ? 0 : selectWindow(sk);
   const pkt = buildPacket(sk, flags, seq, len, payload, window, opts);
+  if (opts === null) {
+    const t = pkt.tcp!;
+    t.options = ownTsOptions(t.options, tsNow(sk), sk.tsRecent);
+  }
   output(sk, pkt);
   if (flags & TcpFlag.ACK) ackSent(sk);
-}
-
-/**
- * NOP, NOP, TS of an established segment without SACK blocks: the socket's last list again while its
- * TSval (a 1 ms clock) and TSecr are the same — the segments of one burst (an ACK and the request
- * behind it, a response and its FIN) share one. A segment's options are never written after it is
- * built (netfilter's TCPMSS and every reader copy or only read), so the list can be shared.
- */
-function tsOptions(sk: TcpSocket): TcpOption[] {
-  const tsval = tsNow(sk) | 0; // (signed: a small integer in the socket, as tsRecent)
-  const tsecr = sk.tsRecent;
-  const last = sk.tsOpts;
-  if (last !== null && sk.tsOptsVal === tsval && sk.tsOptsEcr === tsecr) return last;
-  const opts = establishedOptions(true, tsval, tsecr, null);
-  sk.tsOpts = opts;
-  sk.tsOptsVal = tsval;
-  sk.tsOptsEcr = tsecr;
-  return opts;
 }
 
 /** tcp_event_ack_sent: any segment carrying ACK clears the pending delayed ACK. */

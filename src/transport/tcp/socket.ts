@@ -11,7 +11,7 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { TcpFlag, type Ipv4, type TcpOption } from '../../wire/types.js';
+import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind, StreamHandler } from '../api.js';
 import { newCongestionControl, type CcState, type CongestionControl } from './cc.js';
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
@@ -92,10 +92,6 @@ export class TcpSocket implements CcState {
   rcvWscale = 0;
   tsRecent = 0;
   tsOffset = 0;
-  /** The options list of the last segment sent without SACK blocks, and its TSval / TSecr (signed): output.ts tsOptions. */
-  tsOpts: TcpOption[] | null = null;
-  tsOptsVal = 0;
-  tsOptsEcr = 0;
 
   // --- receive buffer / window (tcp_select_window, DRS) ---
   rcvBuf: number;
