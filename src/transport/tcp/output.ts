@@ -9,7 +9,7 @@ import { ipv4Header } from '../../wire/ipv4.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
 import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS, ownTsOptions } from './options.js';
-import { TxSeg } from './segment.js';
+import { takeQueue, TxSeg } from './segment.js';
 import { rcvSpace, sendSyn } from './setup.js';
 import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
@@ -330,6 +330,17 @@ export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean
     seg.reset(start, end, syn, fin, sk.sim.now);
     sk.rtxHead = 0;
     return seg;
+  }
+  if (rtx.length === 0) {
+    // (a closed socket's queue of one, given back: segment.ts takeQueue)
+    const spare = takeQueue();
+    if (spare !== null) {
+      const seg = spare[0]!;
+      seg.reset(start, end, syn, fin, sk.sim.now);
+      sk.rtx = spare;
+      sk.rtxHead = 0;
+      return seg;
+    }
   }
   const seg = new TxSeg(start, end, syn, fin, sk.sim.now);
   if (rtx.length === 0) sk.rtx = [seg];

@@ -24,7 +24,7 @@ import { MS } from './config.js';
 import type { TcpLayer } from './layer.js';
 import { establishedOptions, ownTsOptions } from './options.js';
 import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
-import { NO_SEGS, NO_WRITES } from './segment.js';
+import { NO_SEGS, NO_WRITES, releaseQueue } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
 const TS_OK = 1;
@@ -199,6 +199,7 @@ export function timeWait(sk: TcpSocket): void {
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   // What the socket holds for a live connection goes, in case the application keeps the object.
   if (sk.rtxHead === sk.rtx.length) {
+    releaseQueue(sk.rtx);
     sk.rtx = NO_SEGS;
     sk.rtxHead = 0;
   }
