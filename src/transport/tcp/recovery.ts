@@ -139,7 +139,7 @@ function isCwndLimitedNow(sk: TcpSocket): boolean {
 export function enterLoss(sk: TcpSocket): void {
   if (sk.caState !== 'loss' || sk.backoff === 0) {
     sk.ssthresh = sk.cc.ssthresh(sk, sk.sim.now);
-    sk.cc.onRto();
+    sk.cc.onRto(sk);
   }
   for (let i = sk.rtxHead; i < sk.rtx.length; i++) {
     const s = sk.rtx[i]!;

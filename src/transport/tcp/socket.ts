@@ -119,8 +119,10 @@ export class TcpSocket implements CcState {
   ssthresh = Infinity;
   cwndCnt = 0;
   caState: CaState = 'open';
-  /** The algorithm's state; a shared stand-in once in TIME_WAIT (timewait.ts). */
+  /** The algorithm's state: shared while it has none of its own (cc.ts IdleCubic, RenoCc), and a shared stand-in once in TIME_WAIT (timewait.ts). */
   cc: CongestionControl;
+  /** CUBIC's delay_min (cc.ts). */
+  ccDelayMin: TimeNs = 0;
   highSeq = 0;
   dupAcks = 0;
   prrDelivered = 0;
@@ -156,7 +158,6 @@ export class TcpSocket implements CcState {
   rttvar: TimeNs = 0;
   rto: TimeNs;
   backoff = 0;
-  minRtt: TimeNs = Infinity;
   retransStamp: TimeNs = 0;
   probing = false;
   softError: SocketErrorKind | null = null;

@@ -35,8 +35,7 @@ function onTimerEvent(ref: TimerRef): void {
 /** RFC 6298 as tcp_rtt_estimator + tcp_set_rto: RTO = SRTT + max(4·RTTVAR, rto_min). */
 export function rttSample(sk: TcpSocket, r: TimeNs): void {
   if (r < 0) return;
-  if (r < sk.minRtt) sk.minRtt = r;
-  sk.cc.rttSample(r);
+  sk.cc.rttSample(sk, r);
   if (sk.srtt === 0) {
     sk.srtt = r;
     sk.rttvar = r / 2;
