@@ -10,6 +10,7 @@ import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } fr
 import { MS } from './config.js';
 import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS, ownTsOptions } from './options.js';
 import { takeQueue, TxSeg } from './segment.js';
+import { recoveryOf } from './recovery.js';
 import { rcvSpace, sendSyn } from './setup.js';
 import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
@@ -311,7 +312,7 @@ function sendNew(sk: TcpSocket, len: number): void {
   sk.sndNxt = seg.end;
   if (fin) sk.finSent = true;
   if (len < sk.mss) sk.sndSml = end;
-  if (sk.caState === 'recovery') sk.prrOut++;
+  if (sk.caState === 'recovery') sk.rec!.prrOut++;
   emit(sk, flags, seq, len, payload, true);
   dataSent(sk);
 }
@@ -363,14 +364,15 @@ function dataSent(sk: TcpSocket): void {
 /** tcp_retransmit_skb: resend one segment from the queue. */
 export function retransmit(sk: TcpSocket, seg: TxSeg): void {
   sk.layer.counters.RetransSegs++;
-  sk.totalRetrans++;
+  const rec = recoveryOf(sk);
+  rec.totalRetrans++;
   if (!seg.inRetrans) {
     seg.inRetrans = true;
     sk.retransOut++;
   }
   seg.everRetrans = true;
   seg.sentAt = sk.sim.now;
-  if (sk.caState === 'recovery') sk.prrOut++;
+  if (sk.caState === 'recovery') rec.prrOut++;
   if (seg.syn) {
     sendSyn(sk);
     return;

@@ -10,6 +10,7 @@
 // which podwire does not model).
 import { TS_ALIGNED_LEN } from './options.js';
 import { retransmitLost } from './output.js';
+import { recoveryOf } from './recovery.js';
 import { TxSeg } from './segment.js';
 import type { TcpSocket } from './socket.js';
 
@@ -26,7 +27,7 @@ export function mtuReduced(sk: TcpSocket, pmtu: number): void {
   if (!recut(sk)) return;
   // tcp_simple_retransmit: a loss the network did not cause; the window is left alone.
   if (sk.caState !== 'loss') {
-    sk.highSeq = sk.sndNxt;
+    recoveryOf(sk).highSeq = sk.sndNxt;
     sk.ssthresh = Math.max(sk.ssthresh === Infinity ? 0 : sk.ssthresh, (sk.cwnd >> 1) + (sk.cwnd >> 2)); // tcp_current_ssthresh
     sk.caState = 'loss';
   }
