@@ -138,7 +138,7 @@ export function parseSynOptions(opts: readonly TcpOption[], r: SynOptions): SynO
     // The shared records first, by identity: every stack's SYNs are built from them, and reading
     // `kind` across the option shapes (four maps on a SYN, more with decoded options) was a
     // polymorphic load per option, ~0.3 % of H1's CPU. Only timestamps (and foreign records) reach the switch.
-    if (o === NOP) continue;
+    if (o === NOP || o === OWN_NOP) continue;
     if (o === SACK_PERMITTED) {
       r.sackPermitted = true;
       continue;
