@@ -3,14 +3,14 @@
 // instance made at connect, call for call. Reno has no state: one instance for every socket.
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
-import { CubicCc, newCongestionControl, type CcState, type CongestionControl } from '../../src/transport/tcp/cc.js';
+import { CubicCc, newCongestionControl, TCP_INFINITE_SSTHRESH, type CcState, type CongestionControl } from '../../src/transport/tcp/cc.js';
 import { ip } from './fake-net.js';
 import { tcpPair } from './tcp-helpers.js';
 
 const SERVER = ip('10.0.0.2');
 
 function state(cc: CongestionControl): CcState {
-  return { cwnd: 10, ssthresh: Infinity, cwndCnt: 0, cc, ccDelayMin: 0 };
+  return { cwnd: 10, ssthresh: TCP_INFINITE_SSTHRESH, cwndCnt: 0, cc, ccDelayMin: 0 };
 }
 
 describe('congestion control made on first need', () => {

@@ -11,7 +11,7 @@ import type { TimeNs } from '../../core/time.js';
 export interface CcState {
   /** snd_cwnd in segments. */
   cwnd: number;
-  /** snd_ssthresh in segments (Infinity = TCP_INFINITE_SSTHRESH). */
+  /** snd_ssthresh in segments (TCP_INFINITE_SSTHRESH until the first reduction). */
   ssthresh: number;
   /** snd_cwnd_cnt: ACKed segments counted toward the next +1 in congestion avoidance. */
   cwndCnt: number;
@@ -20,6 +20,12 @@ export interface CcState {
   /** CUBIC's delay_min, ns (0: no sample yet), kept by the socket so an idle CUBIC needs no object. */
   ccDelayMin: TimeNs;
 }
+
+/**
+ * snd_ssthresh before any reduction: 0x7fffffff as in Linux (a small integer for V8, where Infinity
+ * made the field a boxed double in every socket); above any cwnd, so every comparison reads as infinity.
+ */
+export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
 
 /** Names of the selectable algorithms (net.ipv4.tcp_congestion_control). */
 export type CongestionAlgorithm = 'cubic' | 'reno';

@@ -6,6 +6,7 @@
 // Not modelled: RACK/TLP, F-RTO, DSACK and undo.
 import type { TimeNs } from '../../core/time.js';
 import type { TcpHeader } from '../../wire/types.js';
+import { TCP_INFINITE_SSTHRESH } from './cc.js';
 import type { TcpSocket } from './socket.js';
 
 /**
@@ -110,7 +111,7 @@ export function congestionControl(sk: TcpSocket, advanced: boolean, delivered: n
     case 'recovery': {
       if (ack >= sk.rec!.highSeq) {
         // tcp_end_cwnd_reduction: cwnd = ssthresh.
-        if (sk.ssthresh !== Infinity) sk.cwnd = sk.ssthresh;
+        if (sk.ssthresh !== TCP_INFINITE_SSTHRESH) sk.cwnd = sk.ssthresh;
         sk.caState = 'open';
         sk.dupAcks = 0;
         return;

@@ -13,7 +13,7 @@ import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind, StreamHandler } from '../api.js';
-import { newCongestionControl, type CcState, type CongestionControl } from './cc.js';
+import { newCongestionControl, TCP_INFINITE_SSTHRESH, type CcState, type CongestionControl } from './cc.js';
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
 import type { TcpLayer, TcpListener } from './layer.js';
 import { emit, pushPendingFrames } from './output.js';
@@ -110,7 +110,7 @@ export class TcpSocket implements CcState {
 
   // --- congestion control and recovery ---
   cwnd = 10;
-  ssthresh = Infinity;
+  ssthresh = TCP_INFINITE_SSTHRESH;
   cwndCnt = 0;
   caState: CaState = 'open';
   /** The algorithm's state: shared while it has none of its own (cc.ts IdleCubic, RenoCc), and a shared stand-in once in TIME_WAIT (timewait.ts). */
