@@ -3,6 +3,7 @@
 // metadata the kernel keeps beside an skb (mark, conntrack, devices). Bytes are produced only where a
 // capture point records the packet (packet/serialize), so each interface shows the headers as they
 // are there: after NAT, after TTL decrement, with or without encapsulation.
+import { copyTcpOptions } from '../wire/tcp.js';
 import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpHeader, VxlanHeader } from '../wire/types.js';
 
 let nextUid = 1;
@@ -147,7 +148,7 @@ export class Packet {
     p.ip = this.ip && { ...this.ip };
     p.icmp = this.icmp && { ...this.icmp };
     p.udp = this.udp && { ...this.udp };
-    p.tcp = this.tcp && { ...this.tcp, options: this.tcp.options.slice() };
+    p.tcp = this.tcp && { ...this.tcp, options: copyTcpOptions(this.tcp.options) };
     p.vxlan = this.vxlan && { ...this.vxlan };
     p.inner = this.inner && this.inner.clone();
     return this.copyRestInto(p);

@@ -79,6 +79,21 @@ export function tcpOptionLength(o: TcpOption): number {
   }
 }
 
+/**
+ * A copy of an option list for another packet (Packet.clone): a new array, and a new timestamps
+ * record — the one record a sender rewrites in place (transport/tcp reuses a segment it gets back with
+ * its list: tcp/options.ts ownTsOptions), so a copy made before must not share it. The other records
+ * are never written and stay shared.
+ */
+export function copyTcpOptions(options: readonly TcpOption[]): TcpOption[] {
+  const out = options.slice();
+  for (let i = 0; i < out.length; i++) {
+    const o = out[i]!;
+    if (o.kind === 'timestamps') out[i] = { kind: 'timestamps', tsval: o.tsval, tsecr: o.tsecr };
+  }
+  return out;
+}
+
 /** Bytes the options occupy before padding. */
 export function tcpOptionsRawLength(options: TcpOption[]): number {
   let n = 0;

@@ -1,17 +1,33 @@
-// Established segments' NOP NOP TS lists: one list for the segments a socket sends with the same TSval
-// and TSecr (output.ts tsOptions), a new one when either changes; the values stay each segment's own.
+// Established segments' NOP NOP TS lists: each segment owns its list (never shared with another
+// segment), and a segment given back and taken again has its list rewritten in place (options.ts
+// ownTsOptions, ownSynOptions); a clone copies the TS record so a rewrite never reaches it.
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
-import { TcpFlag } from '../../src/wire/types.js';
+import { releaseSegment } from '../../src/packet/packet.js';
+import { tcpSegment } from '../../src/transport/tcp/output.js';
+import { establishedOptions, ownSynOptions, ownTsOptions, synOptions } from '../../src/transport/tcp/options.js';
+import { encodeTcpOptions } from '../../src/wire/tcp.js';
+import { TcpFlag, type TcpOption } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { tcpPair } from './tcp-helpers.js';
 
 const SERVER = ip('10.0.0.2');
 const CLIENT = ip('10.0.0.1');
 
+/** The option bytes on the wire (padded). */
+function wire(opts: TcpOption[]): number[] {
+  const b = new Uint8Array(40);
+  return [...b.subarray(0, encodeTcpOptions(opts, b, 0))];
+}
+
+/** A new segment whose options the caller writes (tcpSegment with null), as emit does. */
+function segment(seq: number) {
+  return tcpSegment(0x0a000001, 0x0a000002, 0, 1, 40000, 80, seq, 5, TcpFlag.ACK, 502, null, 0, null, 0);
+}
+
 describe('TCP timestamp options of established segments', () => {
-  it('share one list within a burst and take a new one when TSval or TSecr moves', () => {
-    const { sim, net, ta, tb } = tcpPair(1, { delayNs: 5 * MS }); // 20 ms RTT: every flight a later TSval
+  it('each segment has a list and a TS record of its own, with its own values', () => {
+    const { sim, net, ta, tb } = tcpPair(1, { delayNs: 5 * MS });
     tb.listen(80, (s) => {
       s.onData = () => {
         s.send(3000); // three segments at one instant
@@ -19,18 +35,18 @@ describe('TCP timestamp options of established segments', () => {
     });
     ta.connect(SERVER, 80, (s) => s.send(100)); // the handshake's ACK and the request at one instant
     sim.run({ until: 200 * MS });
-    const fromClient = net.log.map((r) => r.pkt).filter((p) => p.ip!.src === CLIENT && !(p.tcp!.flags & TcpFlag.SYN));
-    const fromServer = net.log.map((r) => r.pkt).filter((p) => p.ip!.src === SERVER && p.payloadLength > 0);
+    const segs = net.log.map((r) => r.pkt).filter((p) => !(p.tcp!.flags & TcpFlag.SYN));
+    const fromClient = segs.filter((p) => p.ip!.src === CLIENT);
+    const fromServer = segs.filter((p) => p.ip!.src === SERVER && p.payloadLength > 0);
     const [ack, req] = fromClient;
     expect(req!.payloadLength).toBe(100);
-    expect(ack!.tcp!.options).toBe(req!.tcp!.options);
     expect(fromServer.length).toBeGreaterThanOrEqual(3);
-    expect(fromServer[1]!.tcp!.options).toBe(fromServer[0]!.tcp!.options);
-    // the client's ACKs of the response carry the server's TSval as TSecr: a different list
-    const later = fromClient.slice(2);
-    expect(later.length).toBeGreaterThan(0);
-    expect(later[0]!.tcp!.options).not.toBe(req!.tcp!.options);
-    for (const p of [...fromClient, ...fromServer]) {
+    // (a burst's segments carry equal values in lists of their own)
+    expect(ack!.tcp!.options).not.toBe(req!.tcp!.options);
+    expect(ack!.tcp!.options).toEqual(req!.tcp!.options);
+    expect(new Set(segs.map((p) => p.tcp!.options)).size).toBe(segs.length);
+    expect(new Set(segs.map((p) => p.tcp!.options[2])).size).toBe(segs.length);
+    for (const p of segs) {
       const ts = p.tcp!.options[2] as { kind: string; tsval: number; tsecr: number };
       expect(p.tcp!.options.map((o) => o.kind)).toEqual(['nop', 'nop', 'timestamps']);
       expect(ts.tsecr).toBeGreaterThan(0);
@@ -40,8 +56,54 @@ describe('TCP timestamp options of established segments', () => {
     expect((req!.tcp!.options[2] as { tsecr: number }).tsecr).toBe((synAck.tcp!.options[2] as { tsval: number }).tsval);
   });
 
+  it('a segment given back keeps its list: the next segment rewrites it in place, SYN or not', () => {
+    const first = segment(100);
+    const list = ownTsOptions(first.tcp!.options, 0xfedcba98, 7);
+    first.tcp!.options = list;
+    const rec = list[2];
+    releaseSegment(first);
+    const again = segment(200);
+    expect(again).toBe(first);
+    expect(again.tcp!.options).toBe(list); // (left for the caller to write)
+    expect(ownTsOptions(again.tcp!.options, 11, 0x80000001)).toBe(list);
+    expect(list[2]).toBe(rec);
+    expect(wire(list)).toEqual(wire(establishedOptions(true, 11, 0x80000001, null)));
+    // A SYN's list in the same array and record, and back.
+    expect(ownSynOptions(list, 1410, 12, 13, 7)).toBe(list);
+    expect(list[2]).toBe(rec);
+    expect(wire(list)).toEqual(wire(synOptions(1410, true, 12, 13, true, 7)));
+    expect(ownTsOptions(list, 14, 15)).toBe(list);
+    expect(wire(list)).toEqual(wire(establishedOptions(true, 14, 15, null)));
+    expect(list.map((o) => o.kind)).toEqual(['nop', 'nop', 'timestamps']);
+  });
+
+  it('a list the segment does not own is never written: a new one is made', () => {
+    const shared = establishedOptions(true, 1, 2, null);
+    const before = wire(shared);
+    const mine = ownTsOptions(shared, 3, 4);
+    expect(mine).not.toBe(shared);
+    expect(wire(shared)).toEqual(before);
+    const syn = synOptions(1410, true, 1, 0, true, 7);
+    const synBefore = wire(syn);
+    expect(ownSynOptions(syn, 1410, 5, 6, 7)).not.toBe(syn);
+    expect(wire(syn)).toEqual(synBefore);
+    expect(wire(ownSynOptions([], 1410, 5, 6, 7))).toEqual(wire(synOptions(1410, true, 5, 6, true, 7)));
+  });
+
+  it('a clone keeps its values when the original segment is reused', () => {
+    const orig = segment(100);
+    orig.tcp!.options = ownTsOptions(orig.tcp!.options, 21, 22);
+    const copy = orig.clone();
+    releaseSegment(orig);
+    const reused = segment(300);
+    expect(reused).toBe(orig);
+    reused.tcp!.options = ownTsOptions(reused.tcp!.options, 31, 32);
+    expect(copy.tcp!.options[2]).toEqual({ kind: 'timestamps', tsval: 21, tsecr: 22 });
+    expect(reused.tcp!.options[2]).toEqual({ kind: 'timestamps', tsval: 31, tsecr: 32 });
+  });
+
   // The peer goes silent after the handshake: each RTO retransmission echoes the same TSecr and carries
-  // a later TSval of its own (a list reused on TSecr alone would resend the first TSval).
+  // a later TSval of its own.
   it('a retransmission after an RTO carries a later TSval and the same TSecr', () => {
     let silent = false;
     const { sim, net, ta, tb } = tcpPair(1, { delayNs: 5 * MS, loss: (p) => silent && p.ip!.src === SERVER });

@@ -11,11 +11,21 @@ import type { TimeNs } from '../../core/time.js';
 export interface CcState {
   /** snd_cwnd in segments. */
   cwnd: number;
-  /** snd_ssthresh in segments (Infinity = TCP_INFINITE_SSTHRESH). */
+  /** snd_ssthresh in segments (TCP_INFINITE_SSTHRESH until the first reduction). */
   ssthresh: number;
   /** snd_cwnd_cnt: ACKed segments counted toward the next +1 in congestion avoidance. */
   cwndCnt: number;
+  /** The socket's module: a shared stateless one until the first call that needs state (IdleCubic). */
+  cc: CongestionControl;
+  /** CUBIC's delay_min, ns (0: no sample yet), kept by the socket so an idle CUBIC needs no object. */
+  ccDelayMin: TimeNs;
 }
+
+/**
+ * snd_ssthresh before any reduction: 0x7fffffff as in Linux (a small integer for V8, where Infinity
+ * made the field a boxed double in every socket); above any cwnd, so every comparison reads as infinity.
+ */
+export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
 
 /** Names of the selectable algorithms (net.ipv4.tcp_congestion_control). */
 export type CongestionAlgorithm = 'cubic' | 'reno';
@@ -28,9 +38,9 @@ export interface CongestionControl {
   /** cong_avoid: `acked` segments were newly ACKed while cwnd-limited, outside recovery. */
   congAvoid(s: CcState, acked: number, now: TimeNs): void;
   /** An RTT sample (pkts_acked), ns. */
-  rttSample(rtt: TimeNs): void;
+  rttSample(s: CcState, rtt: TimeNs): void;
   /** CA_EVENT_LOSS: an RTO fired. */
-  onRto(): void;
+  onRto(s: CcState): void;
   /** CA_EVENT_TX_START: first transmission after the flight drained to zero. */
   onTxStart(now: TimeNs, idleSince: TimeNs): void;
 }
@@ -57,9 +67,11 @@ export function tcpCongAvoidAi(s: CcState, w: number, acked: number): void {
   }
 }
 
-/** TCP Reno / NewReno window rules (tcp_reno_ssthresh, tcp_reno_cong_avoid). */
+/** TCP Reno / NewReno window rules (tcp_reno_ssthresh, tcp_reno_cong_avoid): no state of its own, one shared by every socket. */
 export class RenoCc implements CongestionControl {
-  readonly name = 'reno' as const;
+  get name(): 'reno' {
+    return 'reno';
+  }
   ssthresh(s: CcState): number {
     return Math.max(s.cwnd >> 1, 2);
   }
@@ -78,14 +90,21 @@ export class RenoCc implements CongestionControl {
 const BETA = 717 / 1024;
 const CUBIC_C = 0.4;
 
-/** CUBIC as in tcp_cubic.c (bictcp_update, bictcp_recalc_ssthresh, bictcp_cwnd_event). */
+/** bictcp_acked's delay_min: the least RTT sample (a zero sample is taken over by the next). */
+function cubicRttSample(s: CcState, rtt: TimeNs): void {
+  if (s.ccDelayMin === 0 || rtt < s.ccDelayMin) s.ccDelayMin = rtt;
+}
+
+/**
+ * CUBIC as in tcp_cubic.c (bictcp_update, bictcp_recalc_ssthresh, bictcp_cwnd_event). A socket holds
+ * the shared IdleCubic until its first loss or congestion-avoidance step (a request/response
+ * connection never gets there); delay_min is the socket's (ccDelayMin).
+ */
 export class CubicCc implements CongestionControl {
-  readonly name = 'cubic' as const;
   private lastMaxCwnd = 0;
   private epochStart: TimeNs = -1;
   private originPoint = 0;
   private k = 0; // seconds
-  private delayMin: TimeNs = 0;
   private ackCnt = 0;
   private tcpCwnd = 0;
   private cnt = 0;
@@ -121,7 +140,7 @@ export class CubicCc implements CongestionControl {
       }
     }
     // t is the time since the epoch plus the minimum RTT (target one RTT ahead, as the kernel does).
-    const t = (now - this.epochStart + this.delayMin) / 1e9;
+    const t = (now - this.epochStart + s.ccDelayMin) / 1e9;
     const target = this.originPoint + CUBIC_C * Math.pow(t - this.k, 3);
     let cnt = target > cwnd ? cwnd / (target - cwnd) : 100 * cwnd;
     if (this.lastMaxCwnd === 0 && cnt > 20) cnt = 20; // the initial growth is no slower than Reno's
@@ -138,8 +157,11 @@ export class CubicCc implements CongestionControl {
     }
     this.cnt = Math.max(Math.floor(cnt), 2);
   }
-  rttSample(rtt: TimeNs): void {
-    if (this.delayMin === 0 || rtt < this.delayMin) this.delayMin = rtt;
+  get name(): 'cubic' {
+    return 'cubic';
+  }
+  rttSample(s: CcState, rtt: TimeNs): void {
+    cubicRttSample(s, rtt);
   }
   onRto(): void {
     // bictcp_reset on CA_EVENT_LOSS (ssthresh was already taken by tcp_enter_loss).
@@ -154,13 +176,45 @@ export class CubicCc implements CongestionControl {
   }
 }
 
-/** A new congestion control instance by name. */
+/**
+ * A fresh CUBIC's behaviour without its object (shared): until the first loss (ssthresh, onRto) or
+ * congestion-avoidance step a CUBIC instance's state is its initial one (an RTT sample goes to the
+ * socket's ccDelayMin; CA_EVENT_TX_START moves no epoch before one started), so the socket makes its
+ * own CubicCc there and hands the call to it: the same results as an instance made at connect.
+ */
+class IdleCubic implements CongestionControl {
+  get name(): 'cubic' {
+    return 'cubic';
+  }
+  private own(s: CcState): CongestionControl {
+    const cc = new CubicCc();
+    s.cc = cc;
+    return cc;
+  }
+  ssthresh(s: CcState, now: TimeNs): number {
+    return this.own(s).ssthresh(s, now);
+  }
+  congAvoid(s: CcState, acked: number, now: TimeNs): void {
+    this.own(s).congAvoid(s, acked, now);
+  }
+  rttSample(s: CcState, rtt: TimeNs): void {
+    cubicRttSample(s, rtt);
+  }
+  onRto(s: CcState): void {
+    this.own(s).onRto(s);
+  }
+  onTxStart(): void {}
+}
+const IDLE_CUBIC = new IdleCubic();
+const RENO = new RenoCc();
+
+/** A new socket's congestion control by name (shared until it needs state of its own: IdleCubic, RenoCc). */
 export function newCongestionControl(alg: CongestionAlgorithm): CongestionControl {
   switch (alg) {
     case 'cubic':
-      return new CubicCc();
+      return IDLE_CUBIC;
     case 'reno':
-      return new RenoCc();
+      return RENO;
     default: {
       const never: never = alg;
       throw new Error(`unknown congestion control ${String(never)}`);

@@ -16,6 +16,7 @@ import { tcpSegment, transmit } from './output.js';
 import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
 import { ConnTable } from './conn-table.js';
+import { NO_ENTRIES, NO_MEMBERS } from './no-entries.js';
 import { PortSearch } from './ports.js';
 import { tellError, TcpSocket } from './socket.js';
 import { icmpError } from './teardown.js';
@@ -73,26 +74,27 @@ export class TcpLayer implements L4Receiver {
     OutNoRoutes: 0,
   };
   readonly config: TcpConfig;
-  /** Stream for initial sequence numbers (secure_tcp_seq). */
-  readonly isnRng: Rng;
-  /** inet_id starting values (get_random_u16 at connect / accept). */
-  readonly inetIdRng: Rng;
-  private readonly tsRng: Rng;
-  private readonly portRng: Rng;
+  // The random streams, each made on its first draw (a stream depends on its name only, not on when it is made).
+  private isn: Rng | null = null;
+  private inetIds: Rng | null = null;
+  private tsRng: Rng | null = null;
+  private portRng: Rng | null = null;
   /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
   private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
-  private readonly listeners = new Map<number, TcpListener>();
-  private readonly tsOffsets = new Map<Ipv4, number>();
+  // The tables below start as the shared empty one (no-entries.ts, which refuses writes); each writer
+  // gives the layer its own first.
+  private listeners: Map<number, TcpListener> = NO_ENTRIES;
+  private tsOffsets: Map<Ipv4, number> = NO_ENTRIES;
   /** Ports in ip_local_port_range. */
   private readonly portCount: number;
   /** Per destination (connKey) the ports taken toward it, for pickPort. */
-  private readonly searches = new Map<number, PortSearch>();
+  private searches: Map<number, PortSearch> = NO_ENTRIES;
   /** The last destination's search (a client connects to one destination over and over). */
   private lastSearchAddr = -1;
   private lastSearchPort = -1;
   private lastSearch: PortSearch | null = null;
   /** Every port a listener ever had: an accepted connection's local port is one of them (portSearch looks there). */
-  private readonly passivePorts = new Set<number>();
+  private passivePorts: Set<number> = NO_MEMBERS;
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(
@@ -101,19 +103,31 @@ export class TcpLayer implements L4Receiver {
   ) {
     this.config = { ...LINUX_TCP_DEFAULTS, ...config };
     this.portCount = this.config.portRange[1] - this.config.portRange[0] + 1;
-    const n = stack.name;
-    this.isnRng = stack.sim.rng.stream(`${n}/tcp-isn`);
-    this.inetIdRng = stack.sim.rng.stream(`${n}/tcp-inet-id`);
-    this.tsRng = stack.sim.rng.stream(`${n}/tcp-tsoff`);
-    this.portRng = stack.sim.rng.stream(`${n}/tcp-ephemeral`);
     stack.registerProtocol(IpProto.TCP, this);
+  }
+
+  /** Stream for initial sequence numbers (secure_tcp_seq). */
+  get isnRng(): Rng {
+    return (this.isn ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-isn`));
+  }
+  /** inet_id starting values (get_random_u16 at connect / accept). */
+  get inetIdRng(): Rng {
+    return (this.inetIds ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-inet-id`));
+  }
+  private get tsOffRng(): Rng {
+    return (this.tsRng ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-tsoff`));
+  }
+  private get ephemeralRng(): Rng {
+    return (this.portRng ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-ephemeral`));
   }
 
   /** listen(2) on `port`; `onAccept` gets each established connection. */
   listen(port: number, onAccept: (sock: TcpSocket) => void, opts: TcpSocketOptions & { backlog?: number } = {}): TcpListener {
     if (this.listeners.has(port)) throw new Error(`EADDRINUSE: tcp port ${port}`);
     const l = new TcpListener(this, port, Math.min(opts.backlog ?? 511, this.config.somaxconn), onAccept, opts);
+    if (this.listeners === NO_ENTRIES) this.listeners = new Map();
     this.listeners.set(port, l);
+    if (this.passivePorts === NO_MEMBERS) this.passivePorts = new Set();
     this.passivePorts.add(port);
     for (const ps of this.searches.values()) ps.mark(port, true);
     return l;
@@ -153,13 +167,13 @@ export class TcpLayer implements L4Receiver {
   private pickPort(src: Ipv4, dst: Ipv4, dport: number): number {
     const ps = this.portSearch(dst, dport);
     let off = ps.perturb;
-    if (off < 0) off = this.portRng.uint32();
+    if (off < 0) off = this.ephemeralRng.uint32();
     const remaining = this.portCount;
     const tw = this.config.twReuse;
     const found = tw === 1 || (tw === 2 && (isLoopback(dst) || isLoopback(src))) ? this.scanReusingTimeWait(ps, dst, dport, (off % remaining) & ~1) : ps.first((off % remaining) & ~1);
     if (found === null) return 0;
     // "a little bit of randomness to the next source port": i = max(i, random(8) * 2).
-    const i = Math.max(found.step, this.portRng.int(8) * 2);
+    const i = Math.max(found.step, this.ephemeralRng.int(8) * 2);
     ps.perturb = off + i + 2;
     return found.port;
   }
@@ -219,6 +233,7 @@ export class TcpLayer implements L4Receiver {
       if (this.passivePorts.size > 0) {
         for (const port of this.passivePorts) if (this.conns.get(port, dst, dport) !== undefined) ps.mark(port, true);
       }
+      if (this.searches === NO_ENTRIES) this.searches = new Map();
       this.searches.set(connKey(dst, dport), ps);
     }
     return ps;
@@ -228,7 +243,8 @@ export class TcpLayer implements L4Receiver {
   tsOffsetFor(peer: Ipv4): number {
     let o = this.tsOffsets.get(peer);
     if (o === undefined) {
-      o = this.tsRng.uint32();
+      o = this.tsOffRng.uint32();
+      if (this.tsOffsets === NO_ENTRIES) this.tsOffsets = new Map();
       this.tsOffsets.set(peer, o);
     }
     return o;

@@ -59,6 +59,62 @@ export function synOptions(mss: number, ts: boolean, tsval: number, tsecr: numbe
   return wscale !== null ? [m, NOP, wscaleOption(wscale)] : [m];
 }
 
+/**
+ * The NOP that marks an options list one segment owns: NOP, OWN, TS (established) or MSS, SACK_PERM,
+ * TS, OWN, WS (a SYN with every feature on), built for that segment alone and never shared with
+ * another (Packet.clone copies its TS record: wire/tcp copyTcpOptions). When the segment is given back
+ * and taken again (packet/packet.ts, the ownership rule) its list is rewritten in place, not built
+ * anew: a connection's every TSval/TSecr pair is its own, so a list shared between segments served
+ * only a burst, and the lists were ~1 KB of each H1 request. Readers see a NOP.
+ */
+const OWN_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+
+type TsRecord = TcpOption & { kind: 'timestamps' };
+
+/** The TS record of a list a segment owns (it may be rewritten), or null for any other list. */
+export function ownTsRecord(opts: readonly TcpOption[]): TsRecord | null {
+  const n = opts.length;
+  return (n === 3 && opts[1] === OWN_NOP) || (n === 5 && opts[3] === OWN_NOP) ? (opts[2] as TsRecord) : null;
+}
+
+function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
+  t.tsval = tsval >>> 0;
+  t.tsecr = tsecr >>> 0;
+}
+
+/**
+ * NOP, NOP, TS(tsval, tsecr) of an established segment in the list it owns: `prev` (the options of the
+ * segment being reused) rewritten when it is such a list, else a new one.
+ */
+export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): TcpOption[] {
+  const t = ownTsRecord(prev);
+  if (t === null) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
+  if (prev.length === 5) {
+    // (a SYN's list before: shortened; its array keeps its room for the next SYN)
+    prev.length = 3;
+    prev[0] = NOP;
+    prev[1] = OWN_NOP;
+  }
+  writeTs(t, tsval, tsecr);
+  return prev;
+}
+
+/**
+ * MSS, SACK_PERM, TS, NOP, WS of a SYN or SYN-ACK with every feature on (synOptions' list, Linux's
+ * default) in the list the segment owns: `prev` rewritten when it is one, else a new one.
+ */
+export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tsecr: number, wscale: number): TcpOption[] {
+  const t = ownTsRecord(prev);
+  if (t === null) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
+  prev[0] = mssOption(mss);
+  if (prev.length === 3) {
+    prev[1] = SACK_PERMITTED;
+    prev.push(OWN_NOP, wscaleOption(wscale));
+  } else prev[4] = wscaleOption(wscale);
+  writeTs(t, tsval, tsecr);
+  return prev;
+}
+
 /** Options of an established segment: NOP NOP TS, then NOP NOP SACK when blocks are given (built at their final length). */
 export function establishedOptions(ts: boolean, tsval: number, tsecr: number, sackBlocks: [number, number][] | null): TcpOption[] {
   const sack = sackBlocks !== null && sackBlocks.length > 0;
@@ -82,7 +138,7 @@ export function parseSynOptions(opts: readonly TcpOption[], r: SynOptions): SynO
     // The shared records first, by identity: every stack's SYNs are built from them, and reading
     // `kind` across the option shapes (four maps on a SYN, more with decoded options) was a
     // polymorphic load per option, ~0.3 % of H1's CPU. Only timestamps (and foreign records) reach the switch.
-    if (o === NOP) continue;
+    if (o === NOP || o === OWN_NOP) continue;
     if (o === SACK_PERMITTED) {
       r.sackPermitted = true;
       continue;

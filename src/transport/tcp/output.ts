@@ -8,8 +8,9 @@ import { Packet, Recycler, takeSegment } from '../../packet/packet.js';
 import { ipv4Header } from '../../wire/ipv4.js';
 import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
 import { MS } from './config.js';
-import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS } from './options.js';
-import { TxSeg } from './segment.js';
+import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS, ownTsOptions } from './options.js';
+import { takeQueue, TxSeg } from './segment.js';
+import { recoveryOf } from './recovery.js';
 import { rcvSpace, sendSyn } from './setup.js';
 import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
@@ -19,7 +20,8 @@ import { armTimer, currentRto } from './timers.js';
  * One TCP segment's packet, socket-free (the part of tcp_transmit_skb, tcp_v4_send_reset and
  * tcp_v4_timewait_ack that writes the headers): IPv4 with DF (TCP always does path MTU discovery,
  * IP_PMTUDISC_WANT) and TTL 64, then the TCP header. `seq`/`ack` are the wire's 32-bit values,
- * `window` the raw field value.
+ * `window` the raw field value. `options` null: the caller writes the options next, into the list the
+ * segment owns (`pkt.tcp.options`: a reused segment's list, else an empty one; options.ts ownTsOptions).
  */
 export function tcpSegment(
   src: Ipv4,
@@ -32,7 +34,7 @@ export function tcpSegment(
   ack: number,
   flags: number,
   window: number,
-  options: TcpHeader['options'],
+  options: TcpHeader['options'] | null,
   len: number,
   payload: Uint8Array | null,
   flowId: number,
@@ -41,7 +43,7 @@ export function tcpSegment(
   if (pkt === null) {
     pkt = new Packet();
     pkt.ip = ipv4Header(IpProto.TCP, src, dst, IP_DF, tos, 64, id);
-    pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options };
+    pkt.tcp = { srcPort, dstPort, seq, ack, flags, window, checksum: null, urgent: 0, options: options ?? NO_OPTIONS };
   } else {
     // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records
     // rewritten whole with the values a new one gets above.
@@ -67,7 +69,7 @@ export function tcpSegment(
     tcp.window = window;
     tcp.checksum = null;
     tcp.urgent = 0;
-    tcp.options = options;
+    if (options !== null) tcp.options = options;
     pkt.ip = ip;
     pkt.tcp = tcp;
   }
@@ -78,8 +80,11 @@ export function tcpSegment(
   return pkt;
 }
 
+/** The options of a new segment whose caller writes them (tcpSegment with null): none yet, shared. */
+const NO_OPTIONS: TcpOption[] = Object.freeze([]) as unknown as TcpOption[];
+
 /** Builds a socket's segment (offsets `seq` from the ISN; the ACK field from rcv_nxt when ACK is set). */
-export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options']): Packet {
+export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, window: number, options: TcpHeader['options'] | null): Packet {
   // ip_select_ident: a connected socket numbers its segments from inet_id; the SYN-ACK goes out of
   // the request socket through ip_build_and_send_pkt, which writes ID 0.
   const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
@@ -112,29 +117,16 @@ export function tsNow(sk: TcpSocket): number {
 /** Sends one established-state segment [seq, seq+len) (+FIN), carrying ACK and the current window. */
 export function emit(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, withSack: boolean): void {
   const sack = withSack && sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
-  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? tsOptions(sk) : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
+  // (null: NOP NOP TS, written below into the segment's own list)
+  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? null : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
   const window = flags & TcpFlag.RST ? 0 : selectWindow(sk);
   const pkt = buildPacket(sk, flags, seq, len, payload, window, opts);
+  if (opts === null) {
+    const t = pkt.tcp!;
+    t.options = ownTsOptions(t.options, tsNow(sk), sk.tsRecent);
+  }
   output(sk, pkt);
   if (flags & TcpFlag.ACK) ackSent(sk);
-}
-
-/**
- * NOP, NOP, TS of an established segment without SACK blocks: the socket's last list again while its
- * TSval (a 1 ms clock) and TSecr are the same — the segments of one burst (an ACK and the request
- * behind it, a response and its FIN) share one. A segment's options are never written after it is
- * built (netfilter's TCPMSS and every reader copy or only read), so the list can be shared.
- */
-function tsOptions(sk: TcpSocket): TcpOption[] {
-  const tsval = tsNow(sk) | 0; // (signed: a small integer in the socket, as tsRecent)
-  const tsecr = sk.tsRecent;
-  const last = sk.tsOpts;
-  if (last !== null && sk.tsOptsVal === tsval && sk.tsOptsEcr === tsecr) return last;
-  const opts = establishedOptions(true, tsval, tsecr, null);
-  sk.tsOpts = opts;
-  sk.tsOptsVal = tsval;
-  sk.tsOptsEcr = tsecr;
-  return opts;
 }
 
 /** tcp_event_ack_sent: any segment carrying ACK clears the pending delayed ACK. */
@@ -320,7 +312,7 @@ function sendNew(sk: TcpSocket, len: number): void {
   sk.sndNxt = seg.end;
   if (fin) sk.finSent = true;
   if (len < sk.mss) sk.sndSml = end;
-  if (sk.caState === 'recovery') sk.prrOut++;
+  if (sk.caState === 'recovery') sk.rec!.prrOut++;
   emit(sk, flags, seq, len, payload, true);
   dataSent(sk);
 }
@@ -339,6 +331,17 @@ export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean
     seg.reset(start, end, syn, fin, sk.sim.now);
     sk.rtxHead = 0;
     return seg;
+  }
+  if (rtx.length === 0) {
+    // (a closed socket's queue of one, given back: segment.ts takeQueue)
+    const spare = takeQueue();
+    if (spare !== null) {
+      const seg = spare[0]!;
+      seg.reset(start, end, syn, fin, sk.sim.now);
+      sk.rtx = spare;
+      sk.rtxHead = 0;
+      return seg;
+    }
   }
   const seg = new TxSeg(start, end, syn, fin, sk.sim.now);
   if (rtx.length === 0) sk.rtx = [seg];
@@ -361,14 +364,15 @@ function dataSent(sk: TcpSocket): void {
 /** tcp_retransmit_skb: resend one segment from the queue. */
 export function retransmit(sk: TcpSocket, seg: TxSeg): void {
   sk.layer.counters.RetransSegs++;
-  sk.totalRetrans++;
+  const rec = recoveryOf(sk);
+  rec.totalRetrans++;
   if (!seg.inRetrans) {
     seg.inRetrans = true;
     sk.retransOut++;
   }
   seg.everRetrans = true;
   seg.sentAt = sk.sim.now;
-  if (sk.caState === 'recovery') sk.prrOut++;
+  if (sk.caState === 'recovery') rec.prrOut++;
   if (seg.syn) {
     sendSyn(sk);
     return;

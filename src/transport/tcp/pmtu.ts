@@ -8,8 +8,10 @@
 // TxSeg per segment, so a run of consecutive segments that no longer fit is re-cut as one piece of the
 // stream: full new-MSS segments, then the remainder (the kernel's boundaries follow its GSO skbs,
 // which podwire does not model).
+import { TCP_INFINITE_SSTHRESH } from './cc.js';
 import { TS_ALIGNED_LEN } from './options.js';
 import { retransmitLost } from './output.js';
+import { recoveryOf } from './recovery.js';
 import { TxSeg } from './segment.js';
 import type { TcpSocket } from './socket.js';
 
@@ -26,8 +28,8 @@ export function mtuReduced(sk: TcpSocket, pmtu: number): void {
   if (!recut(sk)) return;
   // tcp_simple_retransmit: a loss the network did not cause; the window is left alone.
   if (sk.caState !== 'loss') {
-    sk.highSeq = sk.sndNxt;
-    sk.ssthresh = Math.max(sk.ssthresh === Infinity ? 0 : sk.ssthresh, (sk.cwnd >> 1) + (sk.cwnd >> 2)); // tcp_current_ssthresh
+    recoveryOf(sk).highSeq = sk.sndNxt;
+    sk.ssthresh = Math.max(sk.ssthresh === TCP_INFINITE_SSTHRESH ? 0 : sk.ssthresh, (sk.cwnd >> 1) + (sk.cwnd >> 2)); // tcp_current_ssthresh
     sk.caState = 'loss';
   }
   retransmitLost(sk);

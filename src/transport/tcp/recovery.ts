@@ -4,8 +4,32 @@
 // tcp_enter_recovery, tcp_cwnd_reduction, tcp_enter_loss, tcp_is_cwnd_limited), RFC 6675 (IsLost,
 // simplified), RFC 6937 (PRR-SSRB) and gVisor tcp/sack_scoreboard.go, sack_recovery.go, reno_recovery.go.
 // Not modelled: RACK/TLP, F-RTO, DSACK and undo.
+import type { TimeNs } from '../../core/time.js';
 import type { TcpHeader } from '../../wire/types.js';
+import { TCP_INFINITE_SSTHRESH } from './cc.js';
 import type { TcpSocket } from './socket.js';
+
+/**
+ * What loss recovery keeps (tcp_sock's high_seq, prior_cwnd, prr_delivered, prr_out, retrans_stamp,
+ * total_retrans): made on a socket's first recovery, RTO or retransmission (`recoveryOf`), so the many
+ * connections that never lose a segment carry one null field instead of six.
+ */
+export class RecoveryState {
+  /** snd_nxt when recovery or loss began: the ACK that ends it. */
+  highSeq = 0;
+  prrDelivered = 0;
+  prrOut = 0;
+  priorCwnd = 0;
+  /** When the first of the current run of RTO retransmissions was sent (ETIMEDOUT is counted from it). */
+  retransStamp: TimeNs = 0;
+  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
+  totalRetrans = 0;
+}
+
+/** The socket's recovery state, made on first use. */
+export function recoveryOf(sk: TcpSocket): RecoveryState {
+  return (sk.rec ??= new RecoveryState());
+}
 
 /** tcp_sacktag_write_queue: mark SACKed segments; returns the number newly SACKed. */
 export function processSack(sk: TcpSocket, t: TcpHeader): number {
@@ -70,11 +94,12 @@ export function congestionControl(sk: TcpSocket, advanced: boolean, delivered: n
         // tcp_enter_recovery + tcp_init_cwnd_reduction.
         sk.layer.counters[sk.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery']++;
         sk.caState = 'recovery';
-        sk.highSeq = sk.sndNxt;
-        sk.priorCwnd = sk.cwnd;
+        const r = recoveryOf(sk);
+        r.highSeq = sk.sndNxt;
+        r.priorCwnd = sk.cwnd;
         sk.ssthresh = sk.cc.ssthresh(sk, now);
-        sk.prrDelivered = 0;
-        sk.prrOut = 0;
+        r.prrDelivered = 0;
+        r.prrOut = 0;
         if (sk.sackOk) markLostBySack(sk);
         markHeadLost(sk);
         prrUpdate(sk, delivered, priorInFlight);
@@ -84,9 +109,9 @@ export function congestionControl(sk: TcpSocket, advanced: boolean, delivered: n
       return;
     }
     case 'recovery': {
-      if (ack >= sk.highSeq) {
+      if (ack >= sk.rec!.highSeq) {
         // tcp_end_cwnd_reduction: cwnd = ssthresh.
-        if (sk.ssthresh !== Infinity) sk.cwnd = sk.ssthresh;
+        if (sk.ssthresh !== TCP_INFINITE_SSTHRESH) sk.cwnd = sk.ssthresh;
         sk.caState = 'open';
         sk.dupAcks = 0;
         return;
@@ -97,7 +122,7 @@ export function congestionControl(sk: TcpSocket, advanced: boolean, delivered: n
       return;
     }
     case 'loss': {
-      if (ack >= sk.highSeq) {
+      if (ack >= sk.rec!.highSeq) {
         sk.caState = 'open';
         sk.dupAcks = 0;
       }
@@ -116,14 +141,15 @@ function prrUpdate(sk: TcpSocket, delivered: number, _priorInFlight: number): vo
   if (delivered <= 0) delivered = 0;
   const inFlight = sk.inFlight;
   const delta = sk.ssthresh - inFlight;
-  sk.prrDelivered += delivered;
+  const r = sk.rec!;
+  r.prrDelivered += delivered;
   let sndcnt: number;
   if (delta < 0) {
-    sndcnt = Math.ceil((sk.ssthresh * sk.prrDelivered) / Math.max(sk.priorCwnd, 1)) - sk.prrOut;
+    sndcnt = Math.ceil((sk.ssthresh * r.prrDelivered) / Math.max(r.priorCwnd, 1)) - r.prrOut;
   } else {
-    sndcnt = Math.min(delta, Math.max(sk.prrDelivered - sk.prrOut, delivered) + 1);
+    sndcnt = Math.min(delta, Math.max(r.prrDelivered - r.prrOut, delivered) + 1);
   }
-  sndcnt = Math.max(sndcnt, sk.prrOut === 0 ? 1 : 0); // force the fast retransmit on entry
+  sndcnt = Math.max(sndcnt, r.prrOut === 0 ? 1 : 0); // force the fast retransmit on entry
   sk.cwnd = Math.max(inFlight + sndcnt, 1);
 }
 
@@ -139,7 +165,7 @@ function isCwndLimitedNow(sk: TcpSocket): boolean {
 export function enterLoss(sk: TcpSocket): void {
   if (sk.caState !== 'loss' || sk.backoff === 0) {
     sk.ssthresh = sk.cc.ssthresh(sk, sk.sim.now);
-    sk.cc.onRto();
+    sk.cc.onRto(sk);
   }
   for (let i = sk.rtxHead; i < sk.rtx.length; i++) {
     const s = sk.rtx[i]!;
@@ -155,6 +181,6 @@ export function enterLoss(sk: TcpSocket): void {
   sk.cwnd = sk.inFlight + 1;
   sk.cwndCnt = 0;
   sk.caState = 'loss';
-  sk.highSeq = sk.sndNxt;
+  recoveryOf(sk).highSeq = sk.sndNxt;
   sk.dupAcks = 0;
 }

@@ -41,6 +41,27 @@ export class TxSeg {
  * every socket). A push onto one throws rather than touch another socket.
  */
 export const NO_SEGS: TxSeg[] = Object.freeze([]) as unknown as TxSeg[];
+/**
+ * Retransmission queues of one segment that a closed or TIME_WAIT socket gave back, its segment all
+ * acknowledged (`releaseQueue`): the next socket's first segment takes one (`takeQueue`) and rewrites
+ * its segment, so a connection of a request and a response makes no queue and no segment per side.
+ * Nothing else holds a socket's queue or its segments (the socket drops its own at once), and a
+ * segment's every field is rewritten (TxSeg.reset). Process-wide, as packet/packet.ts's spare segments.
+ */
+const spareQueues: TxSeg[][] = [];
+/** More would only sit there (a few hundred connections close between two opens at most in a busy run). */
+const SPARE_QUEUES_MAX = 256;
+
+/** Gives back a socket's queue that holds one acknowledged segment (the socket drops it: NO_SEGS). */
+export function releaseQueue(q: TxSeg[]): void {
+  if (q.length === 1 && spareQueues.length < SPARE_QUEUES_MAX) spareQueues.push(q);
+}
+
+/** A queue of one segment given back (its segment to be rewritten whole), or null. */
+export function takeQueue(): TxSeg[] | null {
+  return spareQueues.length > 0 ? spareQueues.pop()! : null;
+}
+
 /** A write queue's entries: pairs of a write's end offset and its bytes (TcpSocket.q). */
 export type WriteQueue = (number | Uint8Array | null)[];
 export const NO_WRITES: WriteQueue = Object.freeze([]) as unknown as WriteQueue;

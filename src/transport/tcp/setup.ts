@@ -8,7 +8,7 @@ import type { Packet } from '../../packet/packet.js';
 import { TcpFlag } from '../../wire/types.js';
 import { MS } from './config.js';
 import { ackArrived } from './input.js';
-import { LINUX_WSCALE, parseSynOptions, synOptions, TS_ALIGNED_LEN, type SynOptions } from './options.js';
+import { LINUX_WSCALE, ownSynOptions, parseSynOptions, synOptions, TS_ALIGNED_LEN, type SynOptions } from './options.js';
 import { buildPacket, output, pushPendingFrames, queueSeg, sendAck, tsNow } from './output.js';
 import { setState, tellConnect, type TcpSocket } from './socket.js';
 import { fail } from './teardown.js';
@@ -92,7 +92,9 @@ export function sendSyn(sk: TcpSocket): void {
   const ts = sk.cfg.timestamps && (!passive || sk.tsOk);
   const sack = sk.cfg.sack && (!passive || sk.sackOk);
   const ws = sk.cfg.windowScaling && (!passive || sk.rcvWscale > 0 || sk.sndWscale > 0) ? LINUX_WSCALE : null;
-  const opts = synOptions(sk.advMss, ts, ts ? tsNow(sk) : 0, passive ? sk.tsRecent : 0, sack, ws);
+  // Every feature on (the default): written below into the segment's own list.
+  const own = ts && sack && ws !== null;
+  const opts = own ? null : synOptions(sk.advMss, ts, ts ? tsNow(sk) : 0, passive ? sk.tsRecent : 0, sack, ws);
   const flags = passive ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
   if (sk.rtx.length === sk.rtxHead) {
     queueSeg(sk, 0, 1, true, false);
@@ -100,6 +102,7 @@ export function sendSyn(sk: TcpSocket): void {
     sk.sndNxt = 1;
   }
   const pkt = buildPacket(sk, flags, 0, 0, null, Math.min(sk.rcvWnd, 65535), opts);
+  if (own) pkt.tcp!.options = ownSynOptions(pkt.tcp!.options, sk.advMss, tsNow(sk), passive ? sk.tsRecent : 0, LINUX_WSCALE);
   if (passive) {
     sk.rcvWup = sk.rcvNxt;
   }

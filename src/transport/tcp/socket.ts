@@ -11,12 +11,13 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { TcpFlag, type Ipv4, type TcpOption } from '../../wire/types.js';
+import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind, StreamHandler } from '../api.js';
-import { newCongestionControl, type CcState, type CongestionControl } from './cc.js';
+import { newCongestionControl, TCP_INFINITE_SSTHRESH, type CcState, type CongestionControl } from './cc.js';
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
 import type { TcpLayer, TcpListener } from './layer.js';
 import { emit, pushPendingFrames } from './output.js';
+import type { RecoveryState } from './recovery.js';
 import { NO_OOO, NO_SEGS, NO_WRITES, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
 import { destroy } from './teardown.js';
 import { TimerRef } from './timers.js';
@@ -36,20 +37,13 @@ export class TcpSocket implements CcState {
 
   // --- application callbacks ---
   /**
-   * The application as one object (set instead of the closures below: then only it is called). The
-   * closures stay for callers that set them; tell* below pick one or the other.
+   * The application as one object (set instead of the closures onConnect … onClose: then only it is
+   * called). The closures stay for callers that set them (kept in `cb`, made on the first one set);
+   * tell* below pick one or the other.
    */
   handler: StreamHandler | null = null;
-  /** The handshake completed (active open). */
-  onConnect: ((s: TcpSocket) => void) | null = null;
-  /** In-order data arrived; `data` is null when the sender gave only a length. */
-  onData: ((data: Uint8Array | null, length: number) => void) | null = null;
-  /** The peer closed its side (FIN received; read would return 0). */
-  onEnd: (() => void) | null = null;
-  /** The connection failed or was reset. */
-  onError: ((kind: SocketErrorKind) => void) | null = null;
-  /** The socket is gone (after TIME_WAIT, LAST_ACK, a reset or an abort; an orphaned one is not told of TIME_WAIT's end). */
-  onClose: (() => void) | null = null;
+  /** The closures, once any was set (an application with a handler never makes it). */
+  private cb: StreamCallbacks | null = null;
 
   // --- sequence space (offsets: SYN = 0, first data byte = 1) ---
   /**
@@ -92,10 +86,6 @@ export class TcpSocket implements CcState {
   rcvWscale = 0;
   tsRecent = 0;
   tsOffset = 0;
-  /** The options list of the last segment sent without SACK blocks, and its TSval / TSecr (signed): output.ts tsOptions. */
-  tsOpts: TcpOption[] | null = null;
-  tsOptsVal = 0;
-  tsOptsEcr = 0;
 
   // --- receive buffer / window (tcp_select_window, DRS) ---
   rcvBuf: number;
@@ -120,16 +110,16 @@ export class TcpSocket implements CcState {
 
   // --- congestion control and recovery ---
   cwnd = 10;
-  ssthresh = Infinity;
+  ssthresh = TCP_INFINITE_SSTHRESH;
   cwndCnt = 0;
   caState: CaState = 'open';
-  /** The algorithm's state; a shared stand-in once in TIME_WAIT (timewait.ts). */
+  /** The algorithm's state: shared while it has none of its own (cc.ts IdleCubic, RenoCc), and a shared stand-in once in TIME_WAIT (timewait.ts). */
   cc: CongestionControl;
-  highSeq = 0;
+  /** CUBIC's delay_min (cc.ts). */
+  ccDelayMin: TimeNs = 0;
   dupAcks = 0;
-  prrDelivered = 0;
-  prrOut = 0;
-  priorCwnd = 0;
+  /** Loss recovery's state, made on the first recovery, RTO or retransmission (recovery.ts recoveryOf). */
+  rec: RecoveryState | null = null;
   isCwndLimited = false;
   maxPacketsOut = 0;
   lastSendTime: TimeNs = 0;
@@ -141,8 +131,6 @@ export class TcpSocket implements CcState {
   sackedOut = 0;
   lostOut = 0;
   retransOut = 0;
-  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
-  totalRetrans = 0;
 
   // --- application write queue ---
   /**
@@ -160,8 +148,6 @@ export class TcpSocket implements CcState {
   rttvar: TimeNs = 0;
   rto: TimeNs;
   backoff = 0;
-  minRtt: TimeNs = Infinity;
-  retransStamp: TimeNs = 0;
   probing = false;
   softError: SocketErrorKind | null = null;
 
@@ -272,6 +258,45 @@ export class TcpSocket implements CcState {
     destroy(this);
   }
 
+  /** The handshake completed (active open). */
+  get onConnect(): ((s: TcpSocket) => void) | null {
+    return this.cb === null ? null : this.cb.onConnect;
+  }
+  set onConnect(f: ((s: TcpSocket) => void) | null) {
+    if (f !== null || this.cb !== null) this.callbacks().onConnect = f;
+  }
+  /** In-order data arrived; `data` is null when the sender gave only a length. */
+  get onData(): ((data: Uint8Array | null, length: number) => void) | null {
+    return this.cb === null ? null : this.cb.onData;
+  }
+  set onData(f: ((data: Uint8Array | null, length: number) => void) | null) {
+    if (f !== null || this.cb !== null) this.callbacks().onData = f;
+  }
+  /** The peer closed its side (FIN received; read would return 0). */
+  get onEnd(): (() => void) | null {
+    return this.cb === null ? null : this.cb.onEnd;
+  }
+  set onEnd(f: (() => void) | null) {
+    if (f !== null || this.cb !== null) this.callbacks().onEnd = f;
+  }
+  /** The connection failed or was reset. */
+  get onError(): ((kind: SocketErrorKind) => void) | null {
+    return this.cb === null ? null : this.cb.onError;
+  }
+  set onError(f: ((kind: SocketErrorKind) => void) | null) {
+    if (f !== null || this.cb !== null) this.callbacks().onError = f;
+  }
+  /** The socket is gone (after TIME_WAIT, LAST_ACK, a reset or an abort; an orphaned one is not told of TIME_WAIT's end). */
+  get onClose(): (() => void) | null {
+    return this.cb === null ? null : this.cb.onClose;
+  }
+  set onClose(f: (() => void) | null) {
+    if (f !== null || this.cb !== null) this.callbacks().onClose = f;
+  }
+  private callbacks(): StreamCallbacks {
+    return (this.cb ??= new StreamCallbacks());
+  }
+
   /** True once the socket is closed (a method, so narrowing does not survive calls that change state). */
   isClosed(): boolean {
     return this.state === 'CLOSED';
@@ -286,6 +311,15 @@ export class TcpSocket implements CcState {
   get inFlight(): number {
     return this.packetsOut - (this.sackedOut + this.lostOut) + this.retransOut;
   }
+}
+
+/** The closures an application set on a socket (TcpSocket.onConnect … onClose). */
+class StreamCallbacks {
+  onConnect: ((s: TcpSocket) => void) | null = null;
+  onData: ((data: Uint8Array | null, length: number) => void) | null = null;
+  onEnd: (() => void) | null = null;
+  onError: ((kind: SocketErrorKind) => void) | null = null;
+  onClose: (() => void) | null = null;
 }
 
 /** The handshake completed (active open): the handler, else onConnect. */

@@ -5,6 +5,7 @@
 // tcp/connect.go (handleReset, the close states).
 import type { SocketErrorKind } from '../api.js';
 import { sendAck } from './output.js';
+import { NO_SEGS, releaseQueue } from './segment.js';
 import { setState, tellClose, tellEnd, tellError, type TcpSocket } from './socket.js';
 import { armTimer } from './timers.js';
 import { twKill } from './timewait.js';
@@ -111,6 +112,12 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
   sk.timerEv?.cancel();
   sk.timerEv = null;
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
+  if (sk.rtxHead === sk.rtx.length && sk.rtx.length > 0) {
+    // Everything acknowledged: the queue goes to the next socket (segment.ts releaseQueue).
+    releaseQueue(sk.rtx);
+    sk.rtx = NO_SEGS;
+    sk.rtxHead = 0;
+  }
   sk.layer.unhash(sk);
   if (err !== undefined) tellError(sk, err);
   tellClose(sk);

@@ -11,7 +11,7 @@
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag } from '../../wire/types.js';
 import { emit, pushPendingFrames, retransmit, retransmitLost, sendAck } from './output.js';
-import { enterLoss } from './recovery.js';
+import { enterLoss, recoveryOf } from './recovery.js';
 import type { TcpSocket } from './socket.js';
 import { destroy, fail } from './teardown.js';
 import { twTimer, type TimeWaitSock } from './timewait.js';
@@ -35,8 +35,7 @@ function onTimerEvent(ref: TimerRef): void {
 /** RFC 6298 as tcp_rtt_estimator + tcp_set_rto: RTO = SRTT + max(4·RTTVAR, rto_min). */
 export function rttSample(sk: TcpSocket, r: TimeNs): void {
   if (r < 0) return;
-  if (r < sk.minRtt) sk.minRtt = r;
-  sk.cc.rttSample(r);
+  sk.cc.rttSample(sk, r);
   if (sk.srtt === 0) {
     sk.srtt = r;
     sk.rttvar = r / 2;
@@ -140,8 +139,9 @@ function retransmitTimer(sk: TcpSocket): void {
     sk.rtoAt = now + currentRto(sk);
     return;
   }
-  if (sk.backoff === 0) sk.retransStamp = head.sentAt;
-  if (now - sk.retransStamp >= modelTimeout(sk.cfg.retries2, sk.cfg.rtoMin, sk.cfg.rtoMax)) {
+  const rec = recoveryOf(sk);
+  if (sk.backoff === 0) rec.retransStamp = head.sentAt;
+  if (now - rec.retransStamp >= modelTimeout(sk.cfg.retries2, sk.cfg.rtoMin, sk.cfg.rtoMax)) {
     fail(sk, sk.softError ?? 'timeout');
     return;
   }

@@ -22,9 +22,9 @@ import type { SocketErrorKind } from '../api.js';
 import { releasedCongestionControl } from './cc.js';
 import { MS } from './config.js';
 import type { TcpLayer } from './layer.js';
-import { establishedOptions } from './options.js';
+import { establishedOptions, ownTsOptions } from './options.js';
 import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
-import { NO_SEGS, NO_WRITES } from './segment.js';
+import { NO_SEGS, NO_WRITES, releaseQueue } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
 
 const TS_OK = 1;
@@ -199,6 +199,7 @@ export function timeWait(sk: TcpSocket): void {
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   // What the socket holds for a live connection goes, in case the application keeps the object.
   if (sk.rtxHead === sk.rtx.length) {
+    releaseQueue(sk.rtx);
     sk.rtx = NO_SEGS;
     sk.rtxHead = 0;
   }
@@ -235,9 +236,13 @@ export function twArrived(tw: TimeWaitSock, flags: number): void {
 /** tcp_v4_timewait_ack: the ACK a live socket's tcp_send_ack would have sent (same options, window, IP ID). */
 function twSendAck(tw: TimeWaitSock): void {
   const now = tw.layer.stack.sim.now;
-  const opts = establishedOptions(tw.tsOk, (Math.floor(now / MS) + tw.tsOffset32) >>> 0, tw.tsRecent32, tw.sack);
+  const tsval = (Math.floor(now / MS) + tw.tsOffset32) >>> 0;
+  const sack = tw.sack;
+  // (null: NOP NOP TS, written below into the segment's own list, as a socket's ACK: output.ts emit)
+  const opts = tw.tsOk && sack === null ? null : establishedOptions(tw.tsOk, tsval, tw.tsRecent32, sack);
   const id = tw.nextId();
   const pkt = tcpSegment(tw.localAddr, tw.remoteAddr, 0, id, tw.localPort, tw.remotePort, tw.sndNxt32 >>> 0, tw.rcvNxt32 >>> 0, TcpFlag.ACK, tw.window, opts, 0, null, tw.flowId);
+  if (opts === null) pkt.tcp!.options = ownTsOptions(pkt.tcp!.options, tsval, tw.tsRecent32);
   transmit(tw.layer, pkt);
 }
 
