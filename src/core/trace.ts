@@ -27,29 +27,28 @@ export function traceEverSubscribed(): boolean {
 }
 
 /**
- * The sink list of every source nothing ever subscribed to (most of them: a big cluster has ~8 per pod),
- * never written: connect gives a source its own list.
+ * The sink list of every source with no subscriber (most of them: a big cluster has ~8 per pod), never
+ * written: connect gives a source its own list, and the last unsubscribe puts this one back, so
+ * "connected" is one compare of the one field a source has (40 → 32 bytes a source).
  */
 const NO_SINKS: never[] = [];
 
 /** A list of subscribers called in subscription order. */
 export class TraceSource<A extends unknown[]> {
   private sinks: ((...args: A) => void)[] = NO_SINKS;
-  private any = false;
   /** Subscribes; returns an unsubscribe function. */
   connect(sink: (...args: A) => void): () => void {
     if (this.sinks === NO_SINKS) this.sinks = [sink];
     else this.sinks.push(sink);
-    this.any = true;
     subscribed = true;
     return () => {
-      this.sinks = this.sinks.filter((s) => s !== sink);
-      this.any = this.sinks.length > 0;
+      const rest = this.sinks.filter((s) => s !== sink);
+      this.sinks = rest.length > 0 ? rest : NO_SINKS;
     };
   }
-  /** True while something is subscribed (a field read on the hot path, kept by connect and its unsubscribe). */
+  /** True while something is subscribed (one field read and compare on the hot path). */
   get connected(): boolean {
-    return this.any;
+    return this.sinks !== NO_SINKS;
   }
   fire(...args: A): void {
     const s = this.sinks;

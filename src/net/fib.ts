@@ -38,6 +38,10 @@ export function routeEpoch(): number {
   return epoch;
 }
 
+/** The index of a table that has none yet (a small one): never read, never written (frozen). */
+const NOT_INDEXED = Object.freeze([]) as never[];
+const NOT_INDEXED_LENS = Object.freeze([]) as never[];
+
 /** One entry of a SharedRoutes set: `dst/prefix via gateway`. */
 export interface SharedRoute {
   readonly dst: Ipv4;
@@ -81,16 +85,46 @@ export class SharedRoutes {
   }
 }
 
+/**
+ * Routes a table keeps as one ordered list before it is indexed by prefix length: a pod's tables hold
+ * four or five routes (lo's two, its address, its subnet or default route), and a 33-slot index with
+ * a Map per length present was ~1 KB each, two per pod; a scan of a few routes is as quick as the
+ * probes it replaces, and runs only when a namespace's route cache misses.
+ */
+export const SMALL_TABLE_MAX = 16;
+
 /** One routing table. */
 export class RouteTable {
-  private readonly byLen: (Map<number, Route[]> | undefined)[] = new Array(33);
-  /** Prefix lengths present, longest first. */
-  private lens: number[] = [];
+  /**
+   * A small table's routes, longest prefix first, then by metric, then as added: the first one that
+   * covers a destination over a device that is up is the answer. Replaced (never grown in place: an
+   * array grown by push keeps room for 17) on every change; null once the table is indexed.
+   */
+  private list: Route[] | null = [];
+  /** An indexed table's routes, per prefix length: network address → routes (metric order). */
+  private byLen: (Map<number, Route[]> | undefined)[] = NOT_INDEXED;
+  /** Prefix lengths present, longest first (indexed tables). */
+  private lens: number[] = NOT_INDEXED_LENS;
   private count = 0;
   /** The shared set this table is bound to, the device its routes leave by and the entry it excludes. */
   private shared: SharedRoutes | null = null;
   private sharedDev: NetDevice | null = null;
   private sharedSelf: SharedRoute | undefined = undefined;
+
+  /** True once the table is indexed by prefix length (more than SMALL_TABLE_MAX routes, or bound to a shared set). */
+  get indexed(): boolean {
+    return this.list === null;
+  }
+
+  /** Moves a small table's routes into the index by prefix length, in their order; for good. */
+  private index(): void {
+    const list = this.list;
+    if (list === null) return;
+    this.list = null;
+    this.byLen = new Array(33);
+    this.lens = [];
+    for (const r of list) this.place(r);
+  }
 
   /**
    * Binds the table to `shared`: from now on it holds, as if added at this point in this order, a
@@ -100,6 +134,7 @@ export class RouteTable {
   bindShared(shared: SharedRoutes, dev: NetDevice, self: SharedRoute | undefined): boolean {
     if (this.shared !== null) return false;
     epoch++;
+    this.index();
     this.shared = shared;
     this.sharedDev = dev;
     this.sharedSelf = self;
@@ -146,6 +181,15 @@ export class RouteTable {
     epoch++;
     const key = (r.dst & maskFromPrefix(r.prefix)) >>> 0;
     r.dst = key;
+    const list = this.list;
+    if (list !== null) {
+      // Behind every longer prefix and every route of the same prefix with a metric not above its own.
+      let at = 0;
+      while (at < list.length && (list[at]!.prefix > r.prefix || (list[at]!.prefix === r.prefix && list[at]!.metric <= r.metric))) at++;
+      this.list = list.slice(0, at).concat([r], list.slice(at));
+      if (++this.count > SMALL_TABLE_MAX) this.index();
+      return;
+    }
     if (this.shared !== null) {
       // A route to a destination the shared set covers goes behind the shared entry, added before it.
       const e = this.virtual(r.prefix, key);
@@ -155,7 +199,7 @@ export class RouteTable {
     this.count++;
   }
 
-  /** Puts `r` (its dst already masked) into its list, ordered by metric then insertion. */
+  /** Puts `r` (its dst already masked) into its list of an indexed table, ordered by metric then insertion. */
   private place(r: Route): void {
     const key = r.dst;
     let m = this.byLen[r.prefix];
@@ -175,6 +219,13 @@ export class RouteTable {
   /** Removes routes matching the predicate; returns how many. */
   remove(pred: (r: Route) => boolean): number {
     epoch++;
+    const list = this.list;
+    if (list !== null) {
+      const keep = list.filter((r) => !pred(r));
+      this.list = keep;
+      this.count = keep.length;
+      return list.length - keep.length;
+    }
     if (this.shared !== null) {
       // Every shared entry becomes a route of this table first, then the table forgets the set.
       const shared = this.shared;
@@ -206,6 +257,14 @@ export class RouteTable {
 
   /** Longest-prefix match; null when nothing covers `dst`. Skips routes whose device is down. */
   lookup(dst: Ipv4): Route | null {
+    const list = this.list;
+    if (list !== null) {
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i]!;
+        if (((dst & maskFromPrefix(r.prefix)) >>> 0) === r.dst && (r.dev === null || r.dev.up)) return r;
+      }
+      return null;
+    }
     const lens = this.lens;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
@@ -231,6 +290,7 @@ export class RouteTable {
 
   /** All routes, longest prefix first then by address, as `ip route show` would list them. */
   all(): Route[] {
+    if (this.list !== null) return this.list.slice().sort((a, b) => a.dst - b.dst || b.prefix - a.prefix || a.metric - b.metric);
     const out: Route[] = [];
     for (let len = 32; len >= 0; len--) {
       const m = this.byLen[len];

@@ -38,6 +38,7 @@ import { RouteTable, routeEpoch, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
+import { FibCache } from './fib-cache.js';
 import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
 import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js';
 
@@ -69,149 +70,27 @@ export interface PingHandler {
 }
 
 const ECHO_ID_MASK = 0xffff;
+/** inet_protos slots made up front: up to UDP's 17 (TCP 6, UDP 17); a higher number grows the array. */
+const PROTOCOL_SLOTS = 18;
+/** Device lookups by name scan this many devices at most; a namespace with more keeps a Map. */
+const DEVICE_SCAN_MAX = 8;
+/** Device and address lists are copied to exact size up to this length, then grown in place. */
+const SHORT_LIST = 16;
 
-/** Slots of a namespace's route lookup cache when it is made (direct-mapped by a hash of the destination). */
-const FIB_CACHE_SLOTS = 16;
-/** The most slots a cache grows to (a node that talks to thousands of destinations: ~150 KB). */
-const FIB_CACHE_MAX_SLOTS = 4096;
-/** Lookups between two reviews of a cache's conflict rate. */
-const FIB_CACHE_REVIEW = 4096;
 /** Local tables larger than this (an IPVS node's thousands of Service addresses) get no quick "not local". */
 const LOCAL_SUMMARY_MAX_ROUTES = 64;
-
-/**
- * The answers of recent route lookups (the kernel caches the result of a lookup in the socket's
- * and the skb's dst; here a direct-mapped table by destination), valid while no routing table
- * changed and no device went up or down (`epoch`). A namespace starts with FIB_CACHE_SLOTS slots;
- * one whose route and source lookups keep evicting each other (more than 1 in 16 of FIB_CACHE_REVIEW
- * lookups a conflict: the node of a client talking to hundreds of Services and pods) gets four times
- * as many, up to FIB_CACHE_MAX_SLOTS; isLocal's slots grow with them. The answers do not depend on the size, only how often they are computed.
- */
-class FibCache {
-  epoch = -1;
-  /** 32 - log2(slots): the slot of an address is the top bits of its Fibonacci hash. */
-  shift: number;
-  /**
-   * Route answers: slot i holds its destination at 2i, as a signed 32-bit integer (a small integer
-   * to V8, stored in the array itself; 0 when empty, so the key compare sees small integers only and
-   * is inlined: 0.0.0.0 is never cached), and the route (or null: none) at 2i + 1, so a lookup reads
-   * one array and one line of it, not a key array and a value array: what a node one of a thousand
-   * pays per packet when its cache has gone cold.
-   */
-  routes: (number | Route | null)[];
-  /** The local routes as output sees them (dev lo), by route. */
-  loRoutes: Map<Route, Route> | null = null;
-  /** The source address chosen for a destination (outputSource), likewise: destination at 2i (0 empty), source at 2i + 1 (both signed 32-bit). */
-  srcs: number[];
-  /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
-  localKeys: Float64Array;
-  localVals: Uint8Array;
-  /** Lookups and conflict misses (the slot held another address) since the last review. */
-  lookups = 0;
-  conflicts: number;
-
-  constructor() {
-    // Declared, then set here (stored twice): grow() replaces these mid-run, and a field V8 still took
-    // for a constant would take with it the optimized code of every function that inlined a lookup.
-    this.shift = 32 - Math.log2(FIB_CACHE_SLOTS);
-    this.routes = emptySlots(FIB_CACHE_SLOTS);
-    this.srcs = Array.from({ length: 2 * FIB_CACHE_SLOTS }, () => 0);
-    this.localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-    this.localVals = new Uint8Array(FIB_CACHE_SLOTS);
-    this.conflicts = 0;
-  }
-
-  /**
-   * Counts a lookup; every FIB_CACHE_REVIEW lookups the conflict count starts again. Without a branch:
-   * a call only the 4096th lookup makes has no type feedback when the hot path is optimized, and
-   * reaching it would discard that code.
-   */
-  count(): void {
-    const n = (this.lookups + 1) & (FIB_CACHE_REVIEW - 1);
-    this.lookups = n;
-    this.conflicts = n === 0 ? 0 : this.conflicts;
-  }
-
-  /** The slot of an address. */
-  slot(addr: Ipv4): number {
-    return Math.imul(addr, 0x9e3779b1) >>> this.shift;
-  }
-
-  /** Empties the cache when the tables or the devices changed since it was filled. */
-  check(epoch: number): void {
-    if (this.epoch === epoch) return;
-    clearSlots(this.routes);
-    this.localKeys.fill(NaN);
-    this.srcs.fill(0);
-    this.loRoutes = null;
-    this.epoch = epoch;
-  }
-
-  /** Counts a lookup that missed; one whose slot held another address (`key` not 0) is a conflict. */
-  missed(key: number): void {
-    if (key !== 0 && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.localKeys.length < FIB_CACHE_MAX_SLOTS) this.grow();
-  }
-
-  /** Every FIB_CACHE_REVIEW lookups: the conflict count starts again. */
-  review(): void {
-    this.lookups = 0;
-    this.conflicts = 0;
-  }
-
-  /** Four times the slots, the entries moved to their new slots. */
-  private grow(): void {
-    const n = this.localKeys.length * 4;
-    const { routes, srcs, localKeys, localVals } = this;
-    this.shift -= 2;
-    this.routes = emptySlots(n);
-    this.srcs = Array.from({ length: 2 * n }, () => 0);
-    this.localKeys = new Float64Array(n).fill(NaN);
-    this.localVals = new Uint8Array(n);
-    for (let i = 0; i < localKeys.length; i++) {
-      const k = routes[2 * i] as number;
-      if (k !== 0) {
-        const j = 2 * this.slot(k);
-        this.routes[j] = k;
-        this.routes[j + 1] = routes[2 * i + 1]!;
-      }
-      const s = srcs[2 * i]!;
-      if (s !== 0) {
-        const j = 2 * this.slot(s);
-        this.srcs[j] = s;
-        this.srcs[j + 1] = srcs[2 * i + 1]!;
-      }
-      const l = localKeys[i]!;
-      if (l === l) {
-        const j = this.slot(l);
-        this.localKeys[j] = l;
-        this.localVals[j] = localVals[i]!;
-      }
-    }
-    this.review();
-  }
-}
-
-/** `n` empty route cache slots: key 0 and no route in each. */
-function emptySlots(n: number): (number | Route | null)[] {
-  const a: (number | Route | null)[] = [];
-  for (let i = 0; i < n; i++) a.push(0, null); // (packed, not holey)
-  return a;
-}
-
-/** Empties route cache slots in place. */
-function clearSlots(a: (number | Route | null)[]): void {
-  for (let i = 0; i < a.length; i += 2) {
-    a[i] = 0;
-    a[i + 1] = null;
-  }
-}
 
 /** One network namespace and its IPv4 stack. */
 export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   readonly lo: LoopbackDevice;
-  readonly devices: NetDevice[] = [];
-  private readonly deviceByName = new Map<string, NetDevice>();
-  readonly addrs: IfAddr[] = [];
+  /**
+   * The devices and addresses (replaced, not grown in place, while short: an array grown by push
+   * keeps room for 17, and a pod has two of each). Read them; addDevice / addAddress change them.
+   */
+  devices: readonly NetDevice[] = [];
+  /** By name, once there are more devices than a scan should walk (a node's veths); null before. */
+  private deviceByName: Map<string, NetDevice> | null = null;
+  addrs: readonly IfAddr[] = [];
   readonly localTable = new RouteTable();
   readonly mainTable = new RouteTable();
   readonly neigh: NeighbourTable;
@@ -242,7 +121,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   // Datapath state, read and written by the net/ip-*.ts, arp, icmp and ipvs-in functions.
   /** inet_protos: the L4 receiver of each IP protocol number. */
-  readonly protocols: (L4Receiver | undefined)[] = [];
+  readonly protocols: (L4Receiver | undefined)[] = new Array(PROTOCOL_SLOTS);
   /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
   udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
   /** Ping sockets by echo identifier. */
@@ -293,11 +172,14 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   private localWideMask = 0;
 
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
+  private brNetfilterLazy: BridgeNetfilter | null = null;
   /**
    * br_netfilter for this namespace's bridges (net/br-netfilter.ts); a builder sets it as a bridge's
-   * `netfilter` when bridge-nf-call-iptables=1.
+   * `netfilter` when bridge-nf-call-iptables=1. Made on first use (a pod has no bridge).
    */
-  readonly brNetfilter: BridgeNetfilter = (br, inPort, outPort, pkt) => brNetfilter(this, br, inPort, outPort, pkt);
+  get brNetfilter(): BridgeNetfilter {
+    return (this.brNetfilterLazy ??= (br, inPort, outPort, pkt) => brNetfilter(this, br, inPort, outPort, pkt));
+  }
 
   constructor(
     readonly sim: Simulator,
@@ -314,9 +196,10 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   /** Moves a device into this namespace (`ip link set DEV netns NS`). */
   addDevice(dev: NetDevice): void {
-    if (this.deviceByName.has(dev.name)) throw new Error(`${this.name}: device ${dev.name} exists`);
-    this.devices.push(dev);
-    this.deviceByName.set(dev.name, dev);
+    if (this.device(dev.name) !== undefined) throw new Error(`${this.name}: device ${dev.name} exists`);
+    this.devices = appended(this.devices, dev);
+    if (this.deviceByName !== null) this.deviceByName.set(dev.name, dev);
+    else if (this.devices.length > DEVICE_SCAN_MAX) this.deviceByName = new Map(this.devices.map((d) => [d.name, d]));
     dev.rxHandler = this.rxHandler;
     dev.qualifiedName = `${this.name}/${dev.name}`;
   }
@@ -328,15 +211,18 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   removeDevice(dev: NetDevice): void {
     const i = this.devices.indexOf(dev);
     if (i < 0) return;
-    this.devices.splice(i, 1);
-    this.deviceByName.delete(dev.name);
+    this.devices = this.devices.filter((d) => d !== dev);
+    this.deviceByName?.delete(dev.name);
     dev.up = false;
     dev.rxHandler = null;
   }
 
   /** The device called `name`, or undefined. */
   device(name: string): NetDevice | undefined {
-    return this.deviceByName.get(name);
+    if (this.deviceByName !== null) return this.deviceByName.get(name);
+    const devs = this.devices;
+    for (let i = 0; i < devs.length; i++) if (devs[i]!.name === name) return devs[i];
+    return undefined;
   }
 
   /** `ip addr add ADDR/PREFIX dev DEV`: adds the local route and the connected subnet route. */
@@ -345,7 +231,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     const mask = maskFromPrefix(prefix);
     const net = (addr & mask) >>> 0;
     const broadcast = prefix >= 31 ? 0 : (net | ~mask) >>> 0;
-    this.addrs.push({ addr, prefix, dev, broadcast });
+    this.addrs = appended(this.addrs, { addr, prefix, dev, broadcast });
     const isLo = dev === this.lo;
     this.localTable.add(route('local', 'local', addr, 32, 0, dev, addr, 'host'));
     if (isLo) {
@@ -591,6 +477,15 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   neighQueueFull(_dev: NetDevice, pkt: Packet): void {
     dropPacket(this, pkt, 'neigh-queue-full');
   }
+}
+
+/** `list` and `x` after it: an exact-size copy while short, the same array grown beyond that. */
+function appended<T>(list: readonly T[], x: T): readonly T[] {
+  if (list.length >= SHORT_LIST) {
+    (list as T[]).push(x);
+    return list;
+  }
+  return list.concat([x]);
 }
 
 function route(table: Route['table'], type: Route['type'], dst: Ipv4, prefix: number, gateway: Ipv4, dev: NetDevice, prefsrc: Ipv4, scope: Route['scope']): Route {

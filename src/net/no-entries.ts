@@ -1,8 +1,9 @@
 // net/no-entries — the shared empty table a namespace's rarely written maps and sets start as (PMTU
 // exceptions, reassembly queues, ICMP rate-limit peers, ping sockets, UDP encapsulation sockets, ARP
-// announcements): a big cluster's pods never write most of them, and a dozen empty Maps are ~1 KB a pod.
-// Layer: net. A writer gives the namespace its own table first (`ns.pmtu === NO_ENTRIES`); the shared
-// one refuses writes, so a write site that forgets fails loudly instead of leaking into every namespace.
+// announcements; transport's UDP port table): a big cluster's pods never write most of them, and an
+// empty Map is ~180 bytes. Layer: net. A writer gives the namespace its own table first
+// (`ns.pmtu === NO_ENTRIES`); the shared one refuses writes, so a write site that forgets fails
+// loudly instead of leaking into every namespace.
 
 class NoEntries extends Map<never, never> {
   override set(): this {

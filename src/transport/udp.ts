@@ -11,6 +11,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import type { IpStack, L4Receiver, RouteHint } from '../net/api.js';
+import { NO_ENTRIES } from '../net/no-entries.js';
 import { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
 import { ipv4Header } from '../wire/ipv4.js';
@@ -36,6 +37,13 @@ export interface UdpCounters {
   /** Datagrams whose checksum failed (also in InErrors); present once one has. */
   InCsumErrors?: number;
 }
+
+/**
+ * The route output's mtuFor looked up, handed to its ipLocalOut (one lookup per datagram), shared by
+ * every layer: it is filled and emptied within one synchronous stretch of `output`, before ipLocalOut
+ * (which may send again, on another layer) is called.
+ */
+const HINT: RouteHint = { route: null };
 
 /** A UDP socket (SOCK_DGRAM). */
 export class UdpSocket {
@@ -110,18 +118,23 @@ export class UdpSocket {
 export class UdpLayer implements L4Receiver {
   /** Counters as in /proc/net/snmp "Udp:". */
   readonly counters: UdpCounters = { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, OutNoRoutes: 0 };
-  private readonly ports = new Map<number, UdpSocket>();
+  /**
+   * Bound sockets by local port: the shared empty table until the first bind (most pods never open a
+   * UDP socket), which gives the layer its own.
+   */
+  private ports: Map<number, UdpSocket> = NO_ENTRIES;
   private readonly sim: Simulator;
-  /** inet_id starting values of connected sockets. */
-  readonly inetIdRng: Rng;
-  /** The route output's mtuFor looked up, handed to its ipLocalOut (one lookup per datagram); emptied after. */
-  private readonly hint: RouteHint = { route: null };
+  private inetIdRngLazy: Rng | null = null;
 
   /** Creates the layer and registers it with `stack` for IP protocol 17. */
   constructor(readonly stack: IpStack) {
     this.sim = stack.sim;
-    this.inetIdRng = stack.sim.rng.stream(`${stack.name}/udp-inet-id`);
     stack.registerProtocol(IpProto.UDP, this);
+  }
+
+  /** inet_id starting values of connected sockets (a stream named by the namespace alone, so taking it on first use changes nothing). */
+  get inetIdRng(): Rng {
+    return (this.inetIdRngLazy ??= this.sim.rng.stream(`${this.stack.name}/udp-inet-id`));
   }
 
   /** A new unbound socket. */
@@ -131,6 +144,7 @@ export class UdpLayer implements L4Receiver {
 
   /** Reserves `port` (0 = ephemeral, udp_lib_get_port) for `sock`; returns the port. */
   bindPort(sock: UdpSocket, port: number): number {
+    if (this.ports === NO_ENTRIES) this.ports = new Map();
     if (port !== 0) {
       if (this.ports.has(port)) throw new Error(`EADDRINUSE: udp port ${port}`);
       this.ports.set(port, sock);
@@ -158,7 +172,7 @@ export class UdpLayer implements L4Receiver {
   output(sock: UdpSocket, dst: Ipv4, dstPort: number, data: Uint8Array | number): boolean {
     const length = typeof data === 'number' ? data : data.length;
     if (length > UDP_MAX_PAYLOAD || length < 0) throw new Error(`EMSGSIZE: ${length} bytes`);
-    const hint = this.hint;
+    const hint = HINT;
     const mtu = this.stack.mtuFor(dst, hint);
     if (mtu === null) {
       hint.route = null;
