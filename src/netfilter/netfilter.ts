@@ -107,7 +107,7 @@ const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'IN
 /**
  * The state of the hook running, one for every namespace: hooks never nest (a target asks its host
  * for routes and addresses, never for another hook; `hook` checks it). In a big cluster a packet's
- * namespace is cold in cache: a context, a jump stack and a walk stack per namespace were misses at its
+ * namespace is cold in cache: a context and a jump stack per namespace were misses at its
  * first hook; these stay hot.
  */
 const CTX: EvalCtx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
