@@ -121,4 +121,70 @@ describe('walk-gen', () => {
     post(nfs[0]!);
     expect(chains.map((c) => c.walk !== null)).toEqual([true, false, true]);
   });
+
+  it('nested jumps, gotos and RETURNs: the straight-line walk goes on where the interpreter does', () => {
+    // FORWARD -> A (RETURN, or goto B, whose RETURN and end return to FORWARD, not to A) -> B -> D;
+    // C reached by a goto from FORWARD and jumping to D; MARK targets (non-standard, XT_CONTINUE)
+    // changing what later rules see; verdicts ACCEPT, DROP, REJECT and the DROP policy.
+    const text = `*filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD DROP [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :A - [0:0]
+      :B - [0:0]
+      :C - [0:0]
+      :D - [0:0]
+      -A FORWARD -p tcp -j A
+      -A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT
+      -A FORWARD -p udp -g C
+      -A FORWARD -j MARK --set-xmark 0x10/0x10
+      -A FORWARD -p tcp -m tcp --dport 8080 -j ACCEPT
+      -A A -m mark --mark 0x4/0x4 -j RETURN
+      -A A -g B
+      -A A -j DROP
+      -A B -p tcp -m tcp --dport 80 -j RETURN
+      -A B -j D
+      -A B -p tcp -m tcp --dport 443 -j ACCEPT
+      -A D -m mark --mark 0x8/0x8 -j DROP
+      -A D -p tcp -m tcp --dport 22 -j RETURN
+      -A D -j MARK --set-xmark 0x1/0x1
+      -A D -p tcp -m tcp --dport 23 -j REJECT
+      -A C -m mark --mark 0x2/0x2 -j RETURN
+      -A C -j D
+      COMMIT
+    `;
+    const go = (walk: boolean) => {
+      forgetInternedChains();
+      JIT.walk = walk;
+      JIT.walkHot = 1;
+      const nf = new Netfilter(new FakeHost([ip('192.168.0.1')], { eth0: ip('192.168.0.1') }, 1));
+      nf.load(rules(text));
+      const events: NfTraceEvent[] = [];
+      nf.trace = (e) => events.push(e);
+      const out: string[] = [];
+      let port = 2000;
+      for (const dport of [22, 23, 80, 443, 8080, 53]) {
+        for (const mark of [0, 0x1, 0x2, 0x4, 0x8, 0xc]) {
+          const p = dport === 53 ? udp('10.0.0.1', port++, '10.0.1.1', dport) : tcp('10.0.0.1', port++, '10.0.1.1', dport);
+          p.mark = mark;
+          const v = nf.hook(NfHook.FORWARD, p, 'eth0', 'eth0');
+          out.push(`${dport} ${mark} ${JSON.stringify(v)} walked=${nf.walked} mark=${p.mark}`);
+        }
+      }
+      return { out, events, counters: JSON.stringify(nf.ruleset()), walk: nf.compiledChain('filter', 'FORWARD')!.walk };
+    };
+    const ref = go(false);
+    const got = go(true);
+    expect(ref.walk).toBeNull();
+    expect(got.walk).not.toBeNull();
+    expect(got.out).toEqual(ref.out);
+    expect(got.events).toEqual(ref.events);
+    expect(got.counters).toBe(ref.counters);
+    // Every kind of end was reached: a goto's chain returning to FORWARD's next rule (mark 0x1 from D, then ACCEPT),
+    // the DROP policy, DROP, REJECT.
+    const kinds = new Set(got.out.map((l) => JSON.parse(l.split(' ')[2]!).kind as string));
+    expect([...kinds].sort()).toEqual(['accept', 'drop', 'reject']);
+    expect(got.out.some((l) => l.includes('"rule":-1'))).toBe(true);
+  });
 });
+
