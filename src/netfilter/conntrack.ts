@@ -16,7 +16,7 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, type CtHit } from './ct-hash.js';
+import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
 import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
@@ -81,7 +81,7 @@ function jhash3(a: number, b: number, c: number): number {
 export class Conntrack {
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
   private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
-  private readonly hash = new TupleMap<ConnEntry>(this.entries);
+  private readonly hash = new TupleMap<ConnEntry>(this.entries, this);
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
@@ -175,21 +175,34 @@ export class Conntrack {
     if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
     pkt.ct = null;
     pkt.ctDir = 0;
-    if (!pkt.ip) return CT_OK;
-    if (isIcmpError(pkt)) {
-      // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
-      // tuple; the direction found is the error's own direction.
-      const inner = pkt.inner ? packetTuple(pkt.inner) : null;
-      const found = inner ? this.find(invertTuple(inner), now) : undefined;
-      if (found !== undefined) {
-        pkt.ct = found;
-        pkt.ctDir = this.hash.dir;
-      }
-      return CT_OK;
-    }
+    const ip = pkt.ip;
+    if (ip === null) return CT_OK;
     const t = this.key;
-    if (!packetTupleInto(pkt, t)) return CT_OK;
-    let found = this.find(t, now);
+    const tcp = pkt.tcp;
+    let found: ConnEntry | undefined;
+    if (tcp !== null && pkt.icmp === null) {
+      // A TCP segment (nearly every packet): its tuple read straight from the headers, written into
+      // the key only when a new entry needs it.
+      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, packPorts(tcp.srcPort, tcp.dstPort));
+      if (found !== undefined && found.expires <= now) {
+        this.destroyExpired(found);
+        found = undefined;
+      }
+    } else {
+      if (isIcmpError(pkt)) {
+        // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
+        // tuple; the direction found is the error's own direction.
+        const inner = pkt.inner ? packetTuple(pkt.inner) : null;
+        const hit = inner ? this.find(invertTuple(inner), now) : undefined;
+        if (hit !== undefined) {
+          pkt.ct = hit;
+          pkt.ctDir = this.hash.dir;
+        }
+        return CT_OK;
+      }
+      packetTupleInto(pkt, t);
+      found = this.find(t, now);
+    }
     const dir = this.hash.dir;
     if (found !== undefined && pkt.tcp && dir === 0 && this.reopens(found, pkt.tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
@@ -215,6 +228,7 @@ export class Conntrack {
       else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TCP_ESTABLISHED;
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
+    if (tcp !== null) packetTupleInto(pkt, t);
     this.reap(now);
     if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
       this.stats.drop++;
