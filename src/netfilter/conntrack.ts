@@ -178,12 +178,16 @@ export class Conntrack {
     const ip = pkt.ip;
     if (ip === null) return CT_OK;
     const t = this.key;
-    const tcp = pkt.tcp;
+    const notIcmp = pkt.icmp === null;
     let found: ConnEntry | undefined;
-    if (tcp !== null && pkt.icmp === null) {
-      // A TCP segment (nearly every packet): its tuple read straight from the headers, written into
-      // the key only when a new entry needs it.
-      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, packPorts(tcp.srcPort, tcp.dstPort));
+    if (notIcmp) {
+      // TCP, UDP (nearly every packet: VXLAN's outer ones are UDP) or another protocol: the tuple
+      // (nf_ct_get_tuple, as packetTupleInto) read straight from the headers, written into the key only
+      // when a new entry needs it.
+      const tcp = pkt.tcp;
+      const udp = pkt.udp;
+      const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
+      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
       if (found !== undefined && found.expires <= now) {
         this.destroyExpired(found);
         found = undefined;
@@ -228,7 +232,7 @@ export class Conntrack {
       else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TCP_ESTABLISHED;
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
-    if (tcp !== null) packetTupleInto(pkt, t);
+    if (notIcmp) packetTupleInto(pkt, t);
     this.reap(now);
     if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
       this.stats.drop++;

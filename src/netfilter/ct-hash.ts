@@ -290,5 +290,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
 const HASH_MASK = 0x1fffffff;
 const DIR_SHIFT = 30;
 const KEY_MASK = (1 << DIR_SHIFT) - 1;
-/** Slots of an empty TupleMap's table (a power of two). */
-const MIN_SLOTS = 16;
+/**
+ * Slots of an empty TupleMap's table (a power of two; 2 KB). Allocating a typed array's off-heap store
+ * costs far more than copying a small one: each doubling from 16 slots was one more (the big cluster's
+ * thousand tables grow to a few thousand slots each, one allocation per doubling).
+ */
+const MIN_SLOTS = 256;
