@@ -420,9 +420,19 @@ export class Conntrack {
 
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
-    if (pkt.tcp) {
-      const f = pkt.tcp.flags;
+    const tcp = pkt.tcp;
+    if (tcp !== null) {
+      const f = tcp.flags;
       const old = ct.tcpCt;
+      if (old === TCP_ESTABLISHED && (f & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0) {
+        // The common case, a segment of an established connection with none of SYN, FIN, RST: the
+        // state stays, the last segment was no RST, and a connection that has seen a reply is ASSURED
+        // (the general steps below, taken with these flags).
+        if (ct.tcpSeen & LAST_RST_BOTH) ct.tcpSeen &= ~LAST_RST_BOTH;
+        if (ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
+        this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol));
+        return;
+      }
       let s: TcpCt = old;
       if (f & TcpFlag.RST) s = TCP_CLOSE;
       else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
@@ -443,7 +453,7 @@ export class Conntrack {
         if (old === TCP_SYN_RECV && dir === 0) s = TCP_ESTABLISHED;
         else if (old === TCP_LAST_ACK && (ct.tcpSeen & FIN_BOTH) === FIN_BOTH) s = TCP_TIME_WAIT;
       }
-      ct.tcpSeen = (ct.tcpSeen & ~(LAST_RST | (LAST_RST << 1))) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
+      ct.tcpSeen = (ct.tcpSeen & ~LAST_RST_BOTH) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
       if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
       ct.tcpCt = s;
     } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
@@ -452,13 +462,20 @@ export class Conntrack {
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
-    // __nf_ct_refresh_acct: a fixed timeout (a clash's loser) is not pushed on by packets.
+    // The packet's tuple is one of ct's (the same protocol).
+    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol));
+  }
+
+  /**
+   * __nf_ct_refresh_acct: `ct` expires `timeout` from now, unless its timeout is fixed (a clash's loser
+   * is not pushed on by packets). ct is confirmed, in the list, whose copy of its expiry may lag behind
+   * (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a state with
+   * a shorter timeout), not for every packet pushing it on — a write to a line of a large array, cold
+   * for the long-lived flows.
+   */
+  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs): void {
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
-    // The packet's tuple is one of ct's (the same protocol). ct is confirmed, in the list, whose copy of
-    // its expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry
-    // comes earlier (a state with a shorter timeout), not for every packet pushing it on — a write to a
-    // line of a large array, cold for the long-lived flows.
-    const t = now + this.timeoutOf(ct, pkt.ip!.protocol);
+    const t = now + timeout;
     if (t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
@@ -589,6 +606,7 @@ const FIN_SEEN = 1;
 const FIN_BOTH = FIN_SEEN | (FIN_SEEN << 1);
 const CLOSE_INIT = 4;
 const LAST_RST = 16;
+const LAST_RST_BOTH = LAST_RST | (LAST_RST << 1);
 
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;

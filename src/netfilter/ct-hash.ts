@@ -73,19 +73,13 @@ export interface CtSlots<C> {
  * thousand tables, each cold, while the flows carrying packets are few; a hit costs no read of the
  * table, only of the entry, which the packet's update reads anyway. Each table answers only for its own
  * entries (`owner`), and keeps its slots a subset of its (entry, direction) pairs: `delete` clears the
- * slot it held, a rebinding overwrites it. At most RECENT entries of tables no longer used stay
- * referenced here until overwritten.
+ * slot it held, a rebinding overwrites it. Entries of tables no longer used (a finished world's) stay
+ * referenced here, with their tables, until overwritten: at most RECENT_SLOTS entries.
  */
 const RENT: unknown[] = new Array<unknown>(RECENT_SLOTS).fill(null);
 const RKEY = new Int32Array(RECENT_SLOTS);
 /** Salts of the tables made so far (deterministic: a counter, not a random draw). */
 let saltSeq = 0;
-
-/** Forgets every entry the shared recent slots hold (tests; a process that drops its tables). */
-export function clearRecent(): void {
-  RENT.fill(null);
-  RKEY.fill(0);
-}
 
 /** A map from tuples (compared by value) to an entry and the direction of its that tuple is. */
 export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner: unknown }> {
