@@ -20,11 +20,9 @@ import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
 import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
+import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import {
-  DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
-  TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt,
-} from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -208,7 +206,7 @@ export class Conntrack {
       found = this.find(t, now);
     }
     const dir = this.hash.dir;
-    if (found !== undefined && pkt.tcp && dir === 0 && this.reopens(found, pkt.tcp.flags)) {
+    if (found !== undefined && pkt.tcp && dir === 0 && tcpReopens(found, pkt.tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
       // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
       // the NAT rules (and a DNAT's endpoint choice) run again.
@@ -408,55 +406,11 @@ export class Conntrack {
     }
   }
 
-  /**
-   * True when a SYN (no ACK) in the original direction reuses the tuple of an entry in TIME_WAIT or
-   * CLOSE that was closed by a FIN or aborted by a RST from this direction: the kernel kills it.
-   */
-  private reopens(ct: ConnEntry, flags: number): boolean {
-    if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
-    if (ct.tcpCt !== TCP_TIME_WAIT && ct.tcpCt !== TCP_CLOSE) return false;
-    return (ct.tcpSeen & (CLOSE_INIT | (CLOSE_INIT << 1) | LAST_RST)) !== 0;
-  }
-
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
     const tcp = pkt.tcp;
-    if (tcp !== null) {
-      const f = tcp.flags;
-      const old = ct.tcpCt;
-      if (old === TCP_ESTABLISHED && (f & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0) {
-        // The common case, a segment of an established connection with none of SYN, FIN, RST: the
-        // state stays, the last segment was no RST, and a connection that has seen a reply is ASSURED
-        // (the general steps below, taken with these flags).
-        if (ct.tcpSeen & LAST_RST_BOTH) ct.tcpSeen &= ~LAST_RST_BOTH;
-        if (ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
-        this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol));
-        return;
-      }
-      let s: TcpCt = old;
-      if (f & TcpFlag.RST) s = TCP_CLOSE;
-      else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
-        if (dir === 0 && (old === TCP_TIME_WAIT || old === TCP_CLOSE)) {
-          // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
-          s = TCP_SYN_SENT;
-          ct.tcpSeen &= ~(FIN_SEEN | (FIN_SEEN << 1));
-          ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
-        }
-      } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
-        if (dir === 1 && (old === TCP_SYN_SENT || old === TCP_SYN_RECV)) s = TCP_SYN_RECV;
-      } else if (f & TcpFlag.FIN) {
-        ct.tcpSeen |= FIN_SEEN << dir;
-        const open = old === TCP_ESTABLISHED || old === TCP_SYN_RECV;
-        if (open) ct.tcpSeen |= CLOSE_INIT << dir;
-        s = (ct.tcpSeen & FIN_BOTH) === FIN_BOTH ? TCP_LAST_ACK : open ? TCP_FIN_WAIT : old === TCP_FIN_WAIT ? TCP_CLOSE_WAIT : old;
-      } else if (f & TcpFlag.ACK) {
-        if (old === TCP_SYN_RECV && dir === 0) s = TCP_ESTABLISHED;
-        else if (old === TCP_LAST_ACK && (ct.tcpSeen & FIN_BOTH) === FIN_BOTH) s = TCP_TIME_WAIT;
-      }
-      ct.tcpSeen = (ct.tcpSeen & ~LAST_RST_BOTH) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
-      if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
-      ct.tcpCt = s;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+    if (tcp !== null) tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+    else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
@@ -600,13 +554,6 @@ export class Conntrack {
     manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, true);
   }
 }
-
-/** ConnEntry.tcpSeen's bits for direction 0 (shift left by the direction for 1). */
-const FIN_SEEN = 1;
-const FIN_BOTH = FIN_SEEN | (FIN_SEEN << 1);
-const CLOSE_INIT = 4;
-const LAST_RST = 16;
-const LAST_RST_BOTH = LAST_RST | (LAST_RST << 1);
 
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;
