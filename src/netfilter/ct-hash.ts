@@ -32,7 +32,7 @@ export function packPorts(sport: number, dport: number): number {
 }
 
 /** Slots of the shared recent entries (a power of two). */
-const RECENT_SLOTS = 4096;
+const RECENT_SLOTS = 1024;
 
 /** What a lookup finds: the entry and the direction of the tuple looked up (read-only). */
 export interface CtHit<C> {
