@@ -16,15 +16,13 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, type CtHit } from './ct-hash.js';
+import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
 import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
+import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import {
-  DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_NONE, TCP_SYN_RECV, TCP_SYN_SENT,
-  TCP_TIME_WAIT, tcpTimeoutOf, type ConntrackConfig, type TcpCt,
-} from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -81,7 +79,7 @@ function jhash3(a: number, b: number, c: number): number {
 export class Conntrack {
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
   private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
-  private readonly hash = new TupleMap<ConnEntry>(this.entries);
+  private readonly hash = new TupleMap<ConnEntry>(this.entries, this);
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
@@ -175,23 +173,40 @@ export class Conntrack {
     if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
     pkt.ct = null;
     pkt.ctDir = 0;
-    if (!pkt.ip) return CT_OK;
-    if (isIcmpError(pkt)) {
-      // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
-      // tuple; the direction found is the error's own direction.
-      const inner = pkt.inner ? packetTuple(pkt.inner) : null;
-      const found = inner ? this.find(invertTuple(inner), now) : undefined;
-      if (found !== undefined) {
-        pkt.ct = found;
-        pkt.ctDir = this.hash.dir;
-      }
-      return CT_OK;
-    }
+    const ip = pkt.ip;
+    if (ip === null) return CT_OK;
     const t = this.key;
-    if (!packetTupleInto(pkt, t)) return CT_OK;
-    let found = this.find(t, now);
+    const notIcmp = pkt.icmp === null;
+    let found: ConnEntry | undefined;
+    if (notIcmp) {
+      // TCP, UDP (nearly every packet: VXLAN's outer ones are UDP) or another protocol: the tuple
+      // (nf_ct_get_tuple, as packetTupleInto) read straight from the headers, written into the key only
+      // when a new entry needs it.
+      const tcp = pkt.tcp;
+      const udp = pkt.udp;
+      const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
+      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
+      if (found !== undefined && found.expires <= now) {
+        this.destroyExpired(found);
+        found = undefined;
+      }
+    } else {
+      if (isIcmpError(pkt)) {
+        // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
+        // tuple; the direction found is the error's own direction.
+        const inner = pkt.inner ? packetTuple(pkt.inner) : null;
+        const hit = inner ? this.find(invertTuple(inner), now) : undefined;
+        if (hit !== undefined) {
+          pkt.ct = hit;
+          pkt.ctDir = this.hash.dir;
+        }
+        return CT_OK;
+      }
+      packetTupleInto(pkt, t);
+      found = this.find(t, now);
+    }
     const dir = this.hash.dir;
-    if (found !== undefined && pkt.tcp && dir === 0 && this.reopens(found, pkt.tcp.flags)) {
+    if (found !== undefined && pkt.tcp && dir === 0 && tcpReopens(found, pkt.tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
       // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
       // the NAT rules (and a DNAT's endpoint choice) run again.
@@ -215,6 +230,7 @@ export class Conntrack {
       else if (this.cfg.tcpLoose && f & TcpFlag.ACK && !(f & TcpFlag.SYN) && !(f & TcpFlag.FIN)) tcpCt = TCP_ESTABLISHED;
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
+    if (notIcmp) packetTupleInto(pkt, t);
     this.reap(now);
     if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
       this.stats.drop++;
@@ -390,57 +406,30 @@ export class Conntrack {
     }
   }
 
-  /**
-   * True when a SYN (no ACK) in the original direction reuses the tuple of an entry in TIME_WAIT or
-   * CLOSE that was closed by a FIN or aborted by a RST from this direction: the kernel kills it.
-   */
-  private reopens(ct: ConnEntry, flags: number): boolean {
-    if (!(flags & TcpFlag.SYN) || flags & (TcpFlag.ACK | TcpFlag.RST)) return false;
-    if (ct.tcpCt !== TCP_TIME_WAIT && ct.tcpCt !== TCP_CLOSE) return false;
-    return (ct.tcpSeen & (CLOSE_INIT | (CLOSE_INIT << 1) | LAST_RST)) !== 0;
-  }
-
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
-    if (pkt.tcp) {
-      const f = pkt.tcp.flags;
-      const old = ct.tcpCt;
-      let s: TcpCt = old;
-      if (f & TcpFlag.RST) s = TCP_CLOSE;
-      else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {
-        if (dir === 0 && (old === TCP_TIME_WAIT || old === TCP_CLOSE)) {
-          // A new SYN reopens a closed connection (the kernel kills and recreates the entry).
-          s = TCP_SYN_SENT;
-          ct.tcpSeen &= ~(FIN_SEEN | (FIN_SEEN << 1));
-          ct.status &= ~(CtStatus.SEEN_REPLY | CtStatus.ASSURED);
-        }
-      } else if (f & TcpFlag.SYN && f & TcpFlag.ACK) {
-        if (dir === 1 && (old === TCP_SYN_SENT || old === TCP_SYN_RECV)) s = TCP_SYN_RECV;
-      } else if (f & TcpFlag.FIN) {
-        ct.tcpSeen |= FIN_SEEN << dir;
-        const open = old === TCP_ESTABLISHED || old === TCP_SYN_RECV;
-        if (open) ct.tcpSeen |= CLOSE_INIT << dir;
-        s = (ct.tcpSeen & FIN_BOTH) === FIN_BOTH ? TCP_LAST_ACK : open ? TCP_FIN_WAIT : old === TCP_FIN_WAIT ? TCP_CLOSE_WAIT : old;
-      } else if (f & TcpFlag.ACK) {
-        if (old === TCP_SYN_RECV && dir === 0) s = TCP_ESTABLISHED;
-        else if (old === TCP_LAST_ACK && (ct.tcpSeen & FIN_BOTH) === FIN_BOTH) s = TCP_TIME_WAIT;
-      }
-      ct.tcpSeen = (ct.tcpSeen & ~(LAST_RST | (LAST_RST << 1))) | (f & TcpFlag.RST ? LAST_RST << dir : 0);
-      if (s === TCP_ESTABLISHED && (old === TCP_SYN_RECV || old === TCP_ESTABLISHED) && ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
-      ct.tcpCt = s;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+    const tcp = pkt.tcp;
+    if (tcp !== null) tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+    else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
-    // __nf_ct_refresh_acct: a fixed timeout (a clash's loser) is not pushed on by packets.
+    // The packet's tuple is one of ct's (the same protocol).
+    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol));
+  }
+
+  /**
+   * __nf_ct_refresh_acct: `ct` expires `timeout` from now, unless its timeout is fixed (a clash's loser
+   * is not pushed on by packets). ct is confirmed, in the list, whose copy of its expiry may lag behind
+   * (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a state with
+   * a shorter timeout), not for every packet pushing it on — a write to a line of a large array, cold
+   * for the long-lived flows.
+   */
+  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs): void {
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
-    // The packet's tuple is one of ct's (the same protocol). ct is confirmed, in the list, whose copy of
-    // its expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry
-    // comes earlier (a state with a shorter timeout), not for every packet pushing it on — a write to a
-    // line of a large array, cold for the long-lived flows.
-    const t = now + this.timeoutOf(ct, pkt.ip!.protocol);
+    const t = now + timeout;
     if (t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
@@ -565,12 +554,6 @@ export class Conntrack {
     manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, true);
   }
 }
-
-/** ConnEntry.tcpSeen's bits for direction 0 (shift left by the direction for 1). */
-const FIN_SEEN = 1;
-const FIN_BOTH = FIN_SEEN | (FIN_SEEN << 1);
-const CLOSE_INIT = 4;
-const LAST_RST = 16;
 
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;

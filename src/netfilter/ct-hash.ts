@@ -31,6 +31,9 @@ export function packPorts(sport: number, dport: number): number {
   return (sport << 16) | dport;
 }
 
+/** Slots of the shared recent entries (a power of two). */
+const RECENT_SLOTS = 1024;
+
 /** What a lookup finds: the entry and the direction of the tuple looked up (read-only). */
 export interface CtHit<C> {
   readonly ct: C;
@@ -63,38 +66,52 @@ export interface CtSlots<C> {
   at(i: number): C;
 }
 
+/**
+ * The entries found or inserted last in any table, by the low bits of their tuple's hash mixed with their
+ * table's salt, beside the slot key they have in their table (`RKEY`, 0: none). Shared by every table
+ * (module-level, so warm in the CPU caches when the tables are not): a cluster of a thousand nodes has a
+ * thousand tables, each cold, while the flows carrying packets are few; a hit costs no read of the
+ * table, only of the entry, which the packet's update reads anyway. Each table answers only for its own
+ * entries (`owner`), and keeps its slots a subset of its (entry, direction) pairs: `delete` clears the
+ * slot it held, a rebinding overwrites it. Entries of tables no longer used (a finished world's) stay
+ * referenced here, with their tables, until overwritten: at most RECENT_SLOTS entries.
+ */
+const RENT: unknown[] = new Array<unknown>(RECENT_SLOTS).fill(null);
+const RKEY = new Int32Array(RECENT_SLOTS);
+/** Salts of the tables made so far (deterministic: a counter, not a random draw). */
+let saltSeq = 0;
+
 /** A map from tuples (compared by value) to an entry and the direction of its that tuple is. */
-export class TupleMap<C extends CtKeys & { readonly pos: number }> {
+export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner: unknown }> {
   /**
-   * Open addressing with linear probing: slot i holds, in `keys[i]`, the hash + 1 of an entry's tuple
-   * with the direction in bit 30 (0: empty), and in `idx[i]` the entry's index in `slots` (its `pos`).
-   * A probe reads the dense key array and touches an entry only when the hashes agree, so a miss (a new
+   * Open addressing with linear probing: slot i is the pair tab[2i], tab[2i + 1]: the hash + 1 of an
+   * entry's tuple with the direction in bit 30 (0: empty), and the entry's index in `slots` (its `pos`).
+   * A probe reads the dense table and touches an entry only when the hashes agree, so a miss (a new
    * connection's lookup in `in`, then confirm's clash checks: 3 per entry) costs about one cache line of
-   * a large table, and the insert after a miss finds that line warm. Growing and deleting (backward
-   * shift) move keys and indices without reading the entries. Both arrays are typed (session 23; the
-   * entries were held in a JS array before): no write barrier per insert, and growing allocates
-   * off-heap stores the scavenger neither copies nor promotes (the doubling of 1,000 nodes' tables was
-   * 11 % of the big cluster's promoted bytes). At most half the slots are used.
+   * a large table, and the insert after a miss finds that line warm. The key and the index of a slot
+   * share a cache line (session 25; two arrays before: a hit, an insert and a delete read two cold lines
+   * of a big table). Growing and deleting (backward shift) move pairs without reading the entries. Typed
+   * (session 23; the entries were held in a JS array before): no write barrier per insert, and growing
+   * allocates off-heap stores the scavenger neither copies nor promotes. At most half the slots are used.
    */
-  private keys = new Int32Array(MIN_SLOTS);
-  private idx = new Int32Array(MIN_SLOTS);
+  private tab = new Int32Array(2 * MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
-  /**
-   * The entries found or inserted last, by the low bits of their tuple's hash, with that slot's key
-   * beside them: a table of tens of thousands of entries (TIME_WAIT ones, mostly) is cold in the CPU
-   * caches while the flows that carry packets are few, and a hit here costs no probe of the table.
-   * Always a subset of the table's (entry, direction) pairs (delete and rebinding clear or replace it).
-   */
-  private readonly recent: Array<C | null> = new Array<C | null>(RECENT).fill(null);
-  private readonly recentKey = new Int32Array(RECENT);
+  /** Mixed into the hash for the shared recent slots, so tables holding one tuple use different slots. */
+  private readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
   private count = 0;
   /** The slot of the tuple `insert` found already held. */
   private at = 0;
   /** The direction of the tuple the last successful `get` found. */
   dir: 0 | 1 = 0;
 
-  /** `slots` gives the entry of an index (an entry's `pos` must not change while it is here, except through `remap`). */
-  constructor(private readonly slots: CtSlots<C>) {}
+  /**
+   * `slots` gives the entry of an index (an entry's `pos` must not change while it is here, except
+   * through `remap`); every entry set here has `owner` as its `owner`, and no other table's entries do.
+   */
+  constructor(
+    private readonly slots: CtSlots<C>,
+    private readonly owner: unknown,
+  ) {}
 
   /** Number of tuples held. */
   get size(): number {
@@ -111,30 +128,31 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
     return dir === 0 ? this.get4(e.proto, e.oSrc, e.oDst, e.oPorts) : this.get4(e.proto, e.rSrc, e.rDst, e.rPorts);
   }
 
-  private get4(proto: number, src: number, dst: number, ports: number): C | undefined {
+  /** `get` of the tuple (proto, src, dst, ports): addresses signed (`| 0`), ports as packPorts gives them. */
+  get4(proto: number, src: number, dst: number, ports: number): C | undefined {
     const h = hash5(proto, src, dst, ports);
     const key = h + 1;
-    const slot = h & (RECENT - 1);
-    const rk = this.recentKey[slot]!;
+    const slot = (h ^ this.salt) & (RECENT_SLOTS - 1);
+    const rk = RKEY[slot]!;
     if ((rk & KEY_MASK) === key) {
-      const r = this.recent[slot]!;
+      const r = RENT[slot] as C;
       const d = (rk >>> DIR_SHIFT) as 0 | 1;
-      if (same(r, d, proto, src, dst, ports)) {
+      if (r.owner === this.owner && same(r, d, proto, src, dst, ports)) {
         this.dir = d;
         return r;
       }
     }
-    const keys = this.keys;
+    const tab = this.tab;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const k = keys[i]!;
+      const k = tab[2 * i]!;
       if (k === 0) return undefined;
       if ((k & KEY_MASK) === key) {
-        const e = this.slots.at(this.idx[i]!);
+        const e = this.slots.at(tab[2 * i + 1]!);
         const d = (k >>> DIR_SHIFT) as 0 | 1;
         if (same(e, d, proto, src, dst, ports)) {
-          this.recent[slot] = e;
-          this.recentKey[slot] = k;
+          RENT[slot] = e;
+          RKEY[slot] = k;
           this.dir = d;
           return e;
         }
@@ -154,9 +172,10 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
   set(e: C, dir: 0 | 1): void {
     if (this.insert(e, dir) === undefined) return;
     const i = this.at;
-    const k = (this.keys[i]! & KEY_MASK) | (dir << DIR_SHIFT);
-    this.keys[i] = k;
-    this.idx[i] = e.pos;
+    const tab = this.tab;
+    const k = (tab[2 * i]! & KEY_MASK) | (dir << DIR_SHIFT);
+    tab[2 * i] = k;
+    tab[2 * i + 1] = e.pos;
     this.remember((k & KEY_MASK) - 1, e, k);
   }
 
@@ -173,14 +192,14 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
     const ports = dir === 0 ? e.oPorts : e.rPorts;
     const h = hash5(proto, src, dst, ports);
     const key = h + 1;
-    const keys = this.keys;
+    const tab = this.tab;
     const mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const k = keys[i]!;
+      const k = tab[2 * i]!;
       if (k === 0) break;
       if ((k & KEY_MASK) === key) {
-        const other = this.slots.at(this.idx[i]!);
+        const other = this.slots.at(tab[2 * i + 1]!);
         if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
           this.at = i;
           return other;
@@ -188,80 +207,75 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
       }
     }
     const full = key | (dir << DIR_SHIFT);
-    keys[i] = full;
-    this.idx[i] = e.pos;
+    tab[2 * i] = full;
+    tab[2 * i + 1] = e.pos;
     if (++this.count * 2 > mask + 1) this.grow();
     this.remember(h, e, full);
     return undefined;
   }
 
   private remember(h: number, e: C, full: number): void {
-    const slot = h & (RECENT - 1);
-    this.recent[slot] = e;
-    this.recentKey[slot] = full;
+    const slot = (h ^ this.salt) & (RECENT_SLOTS - 1);
+    RENT[slot] = e;
+    RKEY[slot] = full;
   }
 
   /** Takes out `e`'s tuple in direction `dir` if it maps to (e, dir) (nothing otherwise). */
   delete(e: C, dir: 0 | 1): void {
     const h = hashOf(e, dir);
     const full = (h + 1) | (dir << DIR_SHIFT);
-    const keys = this.keys;
-    const idx = this.idx;
+    const tab = this.tab;
     const pos = e.pos;
     const mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const k = keys[i]!;
+      const k = tab[2 * i]!;
       if (k === 0) return;
-      if (k === full && idx[i] === pos) break;
+      if (k === full && tab[2 * i + 1] === pos) break;
     }
-    const slot = h & (RECENT - 1);
-    if (this.recent[slot] === e && this.recentKey[slot] === full) {
-      this.recent[slot] = null;
-      this.recentKey[slot] = 0;
+    const slot = (h ^ this.salt) & (RECENT_SLOTS - 1);
+    if (RENT[slot] === e && RKEY[slot] === full) {
+      RENT[slot] = null;
+      RKEY[slot] = 0;
     }
     this.count--;
     // Backward shift: move later entries of the probe run into the hole when their home slot allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const k = keys[j]!;
+      const k = tab[2 * j]!;
       if (k === 0) break;
       const home = ((k & KEY_MASK) - 1) & mask;
       // j's entry may fill hole i when its home is not in the cyclic range (i, j].
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        keys[i] = k;
-        idx[i] = idx[j]!;
+        tab[2 * i] = k;
+        tab[2 * i + 1] = tab[2 * j + 1]!;
         i = j;
       }
     }
-    keys[i] = 0;
-    idx[i] = 0;
+    tab[2 * i] = 0;
+    tab[2 * i + 1] = 0;
   }
 
   /** The entries moved: the entry at index j is now at `map[j]` (CtList's squeeze; keys stay). */
   remap(map: Int32Array): void {
-    const keys = this.keys;
-    const idx = this.idx;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) idx[i] = map[idx[i]!]!;
+    const tab = this.tab;
+    for (let i = 0; i < tab.length; i += 2) if (tab[i] !== 0) tab[i + 1] = map[tab[i + 1]!]!;
   }
 
   /** Doubles the slots, placing each entry by its stored key (the entries are not read). */
   private grow(): void {
-    const oldK = this.keys;
-    const oldI = this.idx;
-    const size = oldK.length * 2;
-    const keys = new Int32Array(size);
-    const idx = new Int32Array(size);
+    const old = this.tab;
+    const size = old.length; // slots after doubling: twice the old slots, each two words
+    const tab = new Int32Array(2 * size);
     const mask = size - 1;
-    for (let j = 0; j < oldK.length; j++) {
-      const k = oldK[j]!;
+    for (let j = 0; j < old.length; j += 2) {
+      const k = old[j]!;
       if (k === 0) continue;
       let i = ((k & KEY_MASK) - 1) & mask;
-      while (keys[i] !== 0) i = (i + 1) & mask;
-      keys[i] = k;
-      idx[i] = oldI[j]!;
+      while (tab[2 * i] !== 0) i = (i + 1) & mask;
+      tab[2 * i] = k;
+      tab[2 * i + 1] = old[j + 1]!;
     }
-    this.keys = keys;
-    this.idx = idx;
+    this.tab = tab;
     this.mask = mask;
   }
 }
@@ -270,7 +284,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number }> {
 const HASH_MASK = 0x1fffffff;
 const DIR_SHIFT = 30;
 const KEY_MASK = (1 << DIR_SHIFT) - 1;
-/** Slots of TupleMap.recent (a power of two). */
-const RECENT = 256;
-/** Slots of an empty TupleMap's table (a power of two). */
-const MIN_SLOTS = 16;
+/**
+ * Slots of an empty TupleMap's table (a power of two; 2 KB). Allocating a typed array's off-heap store
+ * costs far more than copying a small one: each doubling from 16 slots was one more (the big cluster's
+ * thousand tables grow to a few thousand slots each, one allocation per doubling).
+ */
+const MIN_SLOTS = 256;

@@ -151,5 +151,5 @@ export class CtList<E extends CtListEntry> {
 
 /** Holes that make `add` squeeze the array (when they also outnumber the entries). */
 const SQUEEZE_MIN = 64;
-/** The initial capacity of `exp`. */
-const MIN_CAP = 16;
+/** The initial capacity of `exp` (1 KB: fewer doublings, each an off-heap allocation, as TupleMap's MIN_SLOTS). */
+const MIN_CAP = 128;

@@ -17,9 +17,14 @@ interface T {
 /** Every entry made, by its `pos` (what conntrack's CtList is to the map). */
 const REG: E[] = [];
 const slots = { at: (i: number): E => REG[i]! };
+/** The owner of the entries made from now on (a table's: each map answers only for entries it owns). */
+let owner: object = {};
+/** A map owning the entries made from now on. */
+const newMap = (): TupleMap<E> => new TupleMap<E>(slots, (owner = {}));
 
 /** An entry whose ORIGINAL tuple is `o` and REPLY tuple `r` (the inverse of `o` unless given). */
 class E implements CtKeys {
+  readonly owner = owner;
   pos: number;
   proto: number;
   oSrc: number;
@@ -45,7 +50,7 @@ const inv = (t: T): T => ({ proto: t.proto, src: t.dst, sport: t.dport, dst: t.s
 
 describe('TupleMap', () => {
   it('finds every entry under both tuples among thousands, and nothing once deleted (whether or not it was found last)', () => {
-    const m = new TupleMap<E>(slots);
+    const m = newMap();
     const n = 5000;
     const es = Array.from({ length: n }, (_, i) => new E(i, tuple(i)));
     for (const e of es) {
@@ -78,7 +83,7 @@ describe('TupleMap', () => {
   });
 
   it('a tuple set for another entry is rebound to it; delete takes out only the (entry, direction) it names', () => {
-    const m = new TupleMap<E>(slots);
+    const m = newMap();
     const a = new E('a', tuple(1));
     m.set(a, 0);
     expect(m.get(tuple(1))).toBe(a); // now in a recent slot
@@ -107,7 +112,7 @@ describe('TupleMap', () => {
   });
 
   it('agrees with a Map keyed by the tuple text over a long random mix of sets, inserts and deletes (probe runs, high addresses and ports)', () => {
-    const m = new TupleMap<E>(slots);
+    const m = newMap();
     const ref = new Map<string, { e: E; dir: 0 | 1 }>();
     let seed = 12345;
     const rnd = (n: number): number => {
@@ -162,7 +167,7 @@ describe('TupleMap', () => {
   });
 
   it('finds every entry again after its index moves (remap), and deletes by the new index', () => {
-    const m = new TupleMap<E>(slots);
+    const m = newMap();
     const n = 3000;
     const es = Array.from({ length: n }, (_, i) => new E(`m${i}`, tuple(i + 7000)));
     for (const e of es) {
