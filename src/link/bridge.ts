@@ -20,35 +20,13 @@ import { isMulticastMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 
-/** 2^30: a time (ns) kept as multiples of 2^30 and a remainder. */
-const TIME_HALF = 1073741824;
-
-/**
- * An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. The time
- * it was last seen is kept as two small integers (read and written through `updated`, exact for
- * integer times below 2^53 ns): a time in ns is a double, which V8 keeps in a heap number of its own
- * outside the entry, one more cache line for every frame the bridge learns from or forwards by it.
- */
-export class FdbEntry {
-  private updHi = 0;
-  private updLo = 0;
-  constructor(
-    readonly mac: Mac,
-    public port: NetDevice,
-    readonly local: boolean,
-    updated: TimeNs,
-  ) {
-    this.updated = updated;
-  }
+/** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
+export interface FdbEntry {
+  mac: Mac;
+  port: NetDevice;
+  local: boolean;
   /** Last time a frame from this MAC was seen, ns. */
-  get updated(): TimeNs {
-    return this.updHi * TIME_HALF + this.updLo;
-  }
-  set updated(t: TimeNs) {
-    const hi = Math.floor(t / TIME_HALF);
-    this.updHi = hi;
-    this.updLo = t - hi * TIME_HALF;
-  }
+  updated: TimeNs;
 }
 
 /**
@@ -95,14 +73,14 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
     // The bridge's own address is a local entry too (br_fdb_change_mac_address): frames to it go up.
-    this.fdb.set(mac, new FdbEntry(mac, this, true, 0));
+    this.fdb.set(mac, { mac, port: this, local: true, updated: 0 });
   }
 
   /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
   addPort(port: NetDevice): void {
     port.master = this;
     this.ports.push(port);
-    this.fdb.set(port.mac, new FdbEntry(port.mac, port, true, this.sim.now));
+    this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
     this.resetCache(); // (an entry learned for that MAC was replaced)
   }
 
@@ -126,7 +104,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   /** br_fdb_update's new entry: the cache is made larger (and emptied) when the FDB outgrew it, checked here once per entry, not per lookup. */
   private learn(mac: Mac, port: NetDevice): void {
-    this.fdb.set(mac, new FdbEntry(mac, port, false, this.sim.now));
+    this.fdb.set(mac, { mac, port, local: false, updated: this.sim.now });
     const n = this.cacheKeys.length;
     if (this.fdb.size * 2 > n && n < FDB_CACHE_MAX_SLOTS) this.resetCache();
   }

@@ -5,7 +5,7 @@
 // (it starts when the previous frame's ends) and schedules the arrival at end + delay. The queue
 // holds frames whose serialization has not started; a frame that finds `queueLimit` waiting is dropped.
 import type { Simulator } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
+import { TIME_ZERO, type TimeNs } from '../core/time.js';
 import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { NicDevice } from './nic.js';
@@ -20,26 +20,9 @@ export interface ChannelConfig {
   queueLimit: number;
 }
 
-/** 2^30: a time (ns) kept as multiples of 2^30 and a remainder. */
-const TIME_HALF = 1073741824;
-
 /** Transmit side of one direction of a channel. */
 class Transmitter {
-  /**
-   * When the wire is free again (the last frame's serialization ends), ns, kept as two small integers
-   * (exact for integer times below 2^53): a time in ns is a double, which V8 keeps in a heap number of
-   * its own outside the transmitter, one more cache line per frame on a node's cold link.
-   */
-  private busyHi = 0;
-  private busyLo = 0;
-  get busyUntil(): TimeNs {
-    return this.busyHi * TIME_HALF + this.busyLo;
-  }
-  set busyUntil(t: TimeNs) {
-    const hi = Math.floor(t / TIME_HALF);
-    this.busyHi = hi;
-    this.busyLo = t - hi * TIME_HALF;
-  }
+  busyUntil: TimeNs = TIME_ZERO;
   /** Start times of frames still waiting (ring of times, oldest first). */
   private starts: number[];
   private head: number;
@@ -92,12 +75,11 @@ export class Channel {
   send(from: NicDevice, pkt: Packet, len: number, copyAtArrival: boolean): void {
     const tx = from === this.a ? this.ab : this.ba;
     const now = this.sim.now;
-    const busy = tx.busyUntil;
-    if (busy > now && tx.waiting(now) >= tx.cfg.queueLimit) {
+    if (tx.busyUntil > now && tx.waiting(now) >= tx.cfg.queueLimit) {
       from.drop(pkt, 'queue-full');
       return;
     }
-    const start = busy > now ? busy : now;
+    const start = tx.busyUntil > now ? tx.busyUntil : now;
     if (start > now) tx.push(start);
     // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
     // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.

@@ -79,21 +79,6 @@ export abstract class NetDevice {
     if (v !== this.isUp) NetDevice.upEpoch++;
     this.isUp = v;
   }
-  /**
-   * The counters (`ip -s link`), fields of the device itself rather than of an object of their own: in
-   * a thousand-node cluster a device is seldom in cache when its next frame comes, and a separate
-   * counters object was one more line to fetch per frame. `stats` reads them together. Declared next
-   * to `isUp` and before the other fields receive reads (the fields lie in declaration order).
-   */
-  rxPackets = 0;
-  rxBytes = 0;
-  txPackets = 0;
-  txBytes = 0;
-  drops = 0;
-  /** The counters as one record (a copy: the device's fields are the counters). */
-  get stats(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: number } {
-    return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, drops: this.drops };
-  }
   /** Set by net/ when the device is placed in a namespace. */
   rxHandler: RxHandler | null = null;
   /** Set when the device is a bridge port (`ip link set DEV master BR`). */
@@ -121,6 +106,20 @@ export abstract class NetDevice {
   readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
   /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
   qualifiedName: string;
+  /**
+   * The counters (`ip -s link`), fields of the device itself rather than of an object of their own: in
+   * a thousand-node cluster a device is seldom in cache when its next frame comes, and a separate
+   * counters object was one more line to fetch per frame. `stats` reads them together.
+   */
+  rxPackets = 0;
+  rxBytes = 0;
+  txPackets = 0;
+  txBytes = 0;
+  drops = 0;
+  /** The counters as one record (a copy: the device's fields are the counters). */
+  get stats(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: number } {
+    return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, drops: this.drops };
+  }
   /** Drops by reason (the total is `drops`). */
   readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
 

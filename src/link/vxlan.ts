@@ -240,12 +240,6 @@ export class VxlanDevice extends NetDevice {
    * clones, parsed packets, an outer a test built by hand). A renewed packet takes the next uid, as `new Packet()` would.
    */
   recycle: boolean | null = null;
-  /**
-   * The hash seed's two 16-bit halves: a 32-bit seed is no small integer, and V8 would keep it in a
-   * heap number outside the device (one more cache line per encapsulated frame).
-   */
-  private readonly seedHi: number;
-  private readonly seedLo: number;
 
   constructor(
     sim: Simulator,
@@ -255,12 +249,10 @@ export class VxlanDevice extends NetDevice {
     readonly local: Ipv4,
     readonly dstPort: number,
     /** skb hash seed (hashrnd), drawn per node from a seeded stream. */
-    hashSeed: number,
+    private readonly hashSeed: number,
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
-    this.seedHi = (hashSeed >>> 16) & 0xffff;
-    this.seedLo = hashSeed & 0xffff;
     this.header = { flags: 0x08, reserved1: 0, vni, reserved2: 0 };
   }
 
@@ -342,7 +334,7 @@ export class VxlanDevice extends NetDevice {
 
   /** udp_flow_src_port: hash of the inner flow scaled into [32768, 61000). */
   private flowSrcPort(inner: Packet): number {
-    let h = (this.seedHi << 16) | this.seedLo;
+    let h = this.hashSeed | 0;
     const ip = inner.ip;
     if (ip !== null) {
       h = mix(h, ip.src);

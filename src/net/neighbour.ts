@@ -16,73 +16,24 @@ import type { Ipv4, Mac } from '../wire/types.js';
 
 export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
-/** 2^24 and 2^30: a MAC kept as two 24-bit halves, a time (ns) as multiples of 2^30 and a remainder. */
-const MAC_HALF = 16777216;
-const TIME_HALF = 1073741824;
-
-/**
- * One neighbour entry (`ip neigh show`). Its MAC and times are kept as pairs of small integers (read
- * and written through `mac`, `confirmed`, `reachableNs`), exact for any MAC and for integer times below
- * 2^53 ns: a 48-bit MAC or a time in ns is a double, which V8 keeps in a heap number of its own outside
- * the entry, one more cache line per send on a node whose table went cold. The fields that send reads
- * (ip, owner, state, the times, the MAC) come first, to sit in the entry's first line.
- */
-export class NeighEntry {
+/** One neighbour entry (`ip neigh show`). */
+export interface NeighEntry {
+  ip: Ipv4;
+  dev: NetDevice;
+  mac: Mac;
+  state: NeighState;
+  /** Packets held while INCOMPLETE. */
+  queue: Packet[];
+  probes: number;
+  timer: SimEvent | null;
+  /** When the entry last became REACHABLE. */
+  confirmed: number;
+  reachableNs: number;
   /**
    * The table holding this entry, null once it left it (or for a listing's copy of a shared entry
    * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
    */
   owner: NeighbourTable | null;
-  state: NeighState;
-  private confHi = 0;
-  private confLo = 0;
-  private reachHi = 0;
-  private reachLo = 0;
-  private macHi = 0;
-  private macLo = 0;
-  /** Packets held while INCOMPLETE. */
-  queue: Packet[] = [];
-  probes = 0;
-  timer: SimEvent | null = null;
-
-  constructor(
-    readonly ip: Ipv4,
-    readonly dev: NetDevice,
-    mac: Mac,
-    state: NeighState,
-    owner: NeighbourTable | null,
-  ) {
-    this.owner = owner;
-    this.state = state;
-    this.mac = mac;
-  }
-
-  get mac(): Mac {
-    return this.macHi * MAC_HALF + this.macLo;
-  }
-  set mac(m: Mac) {
-    const hi = Math.floor(m / MAC_HALF);
-    this.macHi = hi;
-    this.macLo = m - hi * MAC_HALF;
-  }
-  /** When the entry was last confirmed (became REACHABLE, or neigh_confirm), ns; 0 before. */
-  get confirmed(): number {
-    return this.confHi * TIME_HALF + this.confLo;
-  }
-  set confirmed(t: number) {
-    const hi = Math.floor(t / TIME_HALF);
-    this.confHi = hi;
-    this.confLo = t - hi * TIME_HALF;
-  }
-  /** This entry's reachable time (neigh_rand_reach_time), ns; 0 before it was first REACHABLE. */
-  get reachableNs(): number {
-    return this.reachHi * TIME_HALF + this.reachLo;
-  }
-  set reachableNs(t: number) {
-    const hi = Math.floor(t / TIME_HALF);
-    this.reachHi = hi;
-    this.reachLo = t - hi * TIME_HALF;
-  }
 }
 
 /** Tunables (net.ipv4.neigh.DEV.*). */
@@ -132,6 +83,14 @@ export class SharedNeighbours {
     return true;
   }
 }
+
+/**
+ * Zero as a double (-0, equal to 0 everywhere but Object.is) for an entry's MAC and times before they
+ * are known: a 48-bit MAC and ns times are doubles, and a field that starts as a small integer 0 gets
+ * a new hidden class when the first MAC is learned, which discards the optimized code of arpRcv and
+ * neighbour output during the ARP exchange.
+ */
+const UNSET = -0;
 
 /** Slots of a neighbour table's recent-entry cache when it is made (direct-mapped by device and address). */
 const RECENT_SLOTS = 4;
@@ -383,7 +342,7 @@ export class NeighbourTable {
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
     let e = this.get(dev, ip);
     if (e === undefined) {
-      e = new NeighEntry(ip, dev, 0, 'FAILED', this);
+      e = { ip, dev, mac: UNSET, state: 'FAILED', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET, owner: this };
       this.entries.set(NeighbourTable.key(dev, ip), e);
       dev.neighLast = e;
     }
@@ -530,7 +489,7 @@ export class NeighbourTable {
 }
 
 function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTable | null): NeighEntry {
-  return new NeighEntry(ip, dev, mac, 'PERMANENT', owner);
+  return { ip, dev, mac, state: 'PERMANENT', queue: [], probes: 0, timer: null, confirmed: UNSET, reachableNs: UNSET, owner };
 }
 
 /**
