@@ -1,7 +1,7 @@
-// Neighbour entries and bridge FDB entries keep their MAC and times as pairs of small integers
-// (net/neighbour.ts NeighEntry, link/bridge.ts FdbEntry): the NUD_* transitions and FDB ageing must
-// still happen at the exact nanosecond Linux's comparisons give, far from time zero and at odd
-// nanoseconds (where a rounded or truncated store would move them), and a 48-bit MAC must read back as set.
+// Neighbour entries and bridge FDB entries (net/neighbour.ts, link/bridge.ts), far from time zero and
+// at odd nanoseconds: the NUD_* transitions and FDB ageing happen at the exact nanosecond Linux's
+// comparisons give (a change to how the times are stored that rounded or truncated them would move
+// them; one such change was tried in session 25 and dropped), and a 48-bit MAC reads back as set.
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { BridgeDevice } from '../../src/link/bridge.js';
