@@ -264,7 +264,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   private promiscTap(pkt: Packet): void {
     const c = this.capture;
     if (c !== null) c.arrived(pkt);
-    if (this.tap.connected) this.tap.fire3(this, pkt, 'in');
+    if (traceEverSubscribed() && this.tap.connected) this.tap.fire3(this, pkt, 'in');
   }
 
   private flood(pkt: Packet, inPort: NetDevice, up: boolean): void {

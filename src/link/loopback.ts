@@ -26,8 +26,8 @@ export class LoopbackDevice extends NetDevice {
   /** The backlog half of loopback_xmit. */
   rxLater(pkt: Packet): void {
     const len = skbLength(pkt);
-    this.stats.rxPackets++;
-    this.stats.rxBytes += len;
+    this.rxPackets++;
+    this.rxBytes += len;
     this.deliverUp(pkt);
   }
 }

@@ -35,6 +35,52 @@ export interface UdpTunnelHost {
 }
 
 /**
+ * An open-addressing index of a shared FDB map (MAC → VTEP), built once per map and read by every
+ * device bound to it: a MAC is a 48-bit number, and a Map probe by it hashes a boxed number and reads
+ * the boxed keys of its chain; here a probe is two reads of one array. The map must not change once
+ * bound (flannel builds it whole, then binds every node's flannel.1 to it).
+ */
+class SharedFdbIndex {
+  /** Slot i: the MAC at 2i (NaN when empty), its VTEP at 2i + 1. */
+  readonly slots: Float64Array;
+  readonly shift: number;
+  readonly mask: number;
+  constructor(map: ReadonlyMap<Mac, Ipv4>) {
+    let n = 16;
+    while (n < map.size * 2) n *= 2;
+    this.slots = new Float64Array(2 * n).fill(NaN);
+    this.shift = 32 - Math.log2(n);
+    this.mask = n - 1;
+    for (const [mac, ip] of map) {
+      const i = this.find(mac);
+      const at = i >= 0 ? i : this.free(mac);
+      this.slots[2 * at] = mac;
+      this.slots[2 * at + 1] = ip;
+    }
+  }
+  private home(mac: Mac): number {
+    return Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+  }
+  /** The slot holding `mac`, or -1. */
+  find(mac: Mac): number {
+    const s = this.slots;
+    for (let i = this.home(mac); ; i = (i + 1) & this.mask) {
+      const k = s[2 * i]!;
+      if (k === mac) return i;
+      if (k !== k) return -1; // (NaN: an empty slot ends the probe)
+    }
+  }
+  private free(mac: Mac): number {
+    let i = this.home(mac);
+    while (!Number.isNaN(this.slots[2 * i]!)) i = (i + 1) & this.mask;
+    return i;
+  }
+}
+
+/** The index of each shared map, made at its first binding. */
+const sharedIndexes = new WeakMap<ReadonlyMap<Mac, Ipv4>, SharedFdbIndex>();
+
+/**
  * A VXLAN device's FDB (`bridge fdb show dev flannel.1`): inner MAC → remote VTEP IP, iterated in
  * insertion order as a Map. It may be bound to a shared map many devices hold alike (flanneld's entry
  * for every other node's flannel.1): the shared entries, but the excluded one, then read as if set at
@@ -48,6 +94,13 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
   private changed: Map<Mac, Ipv4 | undefined> | null = null;
   /** MACs set before the binding (listed before the shared entries). */
   private pre: Set<Mac> | null = null;
+  /**
+   * The shared map's index while this FDB reads as the shared map alone (no entry of its own, none
+   * changed): `get` then answers from it, and reads neither the maps nor the boxed excluded MAC
+   * (its slot, `selfSlot`, stands for it). Null otherwise.
+   */
+  private plain: SharedFdbIndex | null = null;
+  private selfSlot = -1;
 
   /** Binds to `shared` excluding `self`; false (nothing bound) when bound already or an entry is already set here. */
   bindShared(shared: ReadonlyMap<Mac, Ipv4>, self: Mac | -1): boolean {
@@ -58,7 +111,21 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
     }
     this.shared = shared;
     this.sharedSelf = self;
+    this.replain();
     return true;
+  }
+
+  /** Sets `plain` after any change (the index made at the shared map's first binding). */
+  private replain(): void {
+    const shared = this.shared;
+    if (shared === null || this.own.size > 0 || this.changed !== null) {
+      this.plain = null;
+      return;
+    }
+    let ix = sharedIndexes.get(shared);
+    if (ix === undefined) sharedIndexes.set(shared, (ix = new SharedFdbIndex(shared)));
+    this.selfSlot = ix.find(this.sharedSelf);
+    this.plain = ix;
   }
 
   /** Is `mac` a shared entry this FDB holds (not excluded)? Its change, if any, is in `changed`. */
@@ -67,7 +134,11 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
   }
 
   get(mac: Mac): Ipv4 | undefined {
-    // (a flannel.1 bound to the shared set usually has no entry of its own: no Map probe by a boxed MAC then)
+    const ix = this.plain;
+    if (ix !== null) {
+      const i = ix.find(mac);
+      return i < 0 || i === this.selfSlot ? undefined : ix.slots[2 * i + 1]!;
+    }
     const v = this.own.size === 0 ? undefined : this.own.get(mac);
     if (v !== undefined || this.shared === null || mac === this.sharedSelf) return v;
     const c = this.changed;
@@ -84,6 +155,7 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
     if (!this.own.has(mac) && this.isShared(mac) && !(this.changed?.has(mac) === true && this.changed.get(mac) === undefined)) {
       (this.changed ??= new Map()).set(mac, ip);
     } else this.own.set(mac, ip);
+    this.replain();
     return this;
   }
 
@@ -91,10 +163,13 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
     if (!this.own.has(mac) && this.isShared(mac)) {
       if (this.get(mac) === undefined) return false;
       (this.changed ??= new Map()).set(mac, undefined);
+      this.replain();
       return true;
     }
     this.pre?.delete(mac);
-    return this.own.delete(mac);
+    const had = this.own.delete(mac);
+    this.replain();
+    return had;
   }
 
   get size(): number {

@@ -5,6 +5,7 @@
 // needed with that MTU, as measured: type 3 code 4, next-hop MTU 1400, from the router's address
 // toward the sender); a non-DF one goes on and ipOutput fragments it (net/ip-fragment.ts).
 // Not modelled: ICMP redirects (ip_rt_send_redirect), router alert, xfrm policy checks.
+import { traceEverSubscribed } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
@@ -29,7 +30,7 @@ export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Rout
     return dropPacket(ns, pkt, 'frag-needed');
   }
   // ip_decrease_ttl (the checksum is recomputed when the header is serialized).
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'ttl', from: ip.ttl, to: ip.ttl - 1 });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'ttl', from: ip.ttl, to: ip.ttl - 1 });
   ip.ttl--;
   ip.checksum = null;
   if (ns.nf !== null) {

@@ -11,6 +11,7 @@
 // Fragments are reassembled (net/ip-defrag.ts) before PREROUTING when the namespace has netfilter
 // (nf_defrag_ipv4) and in ipLocalDeliver (ip_defrag IP_DEFRAG_LOCAL_DELIVER).
 // Not modelled: rp_filter, martian source checks, IP options, multicast routing.
+import { traceEverSubscribed } from '../core/trace.js';
 import { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
@@ -32,7 +33,7 @@ import type { Namespace } from './namespace.js';
 export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const eth = pkt.eth;
   if (eth === null) return dropPacket(ns, pkt, 'bad-header');
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
   // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
   const otherhost = eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== ns.lo;
   if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
@@ -88,7 +89,7 @@ export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
   const rt = fibLookupIn(ns, dev, ip.dst);
   if (rt !== null && (rt.type === 'local' || rt.type === 'broadcast')) {
-    if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
+    if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
     return ipLocalDeliver(ns, dev, pkt);
   }
   if (!ns.ipForwardEnabled) return dropPacket(ns, pkt, 'forwarding-disabled');
@@ -101,7 +102,7 @@ export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     icmpSend(ns, pkt, IcmpType.DEST_UNREACH, code, 0);
     return dropPacket(ns, pkt, 'no-route');
   }
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'forward', route: formatRoute(rt) });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'forward', route: formatRoute(rt) });
   ipForward(ns, dev, pkt, rt);
 }
 
@@ -138,7 +139,7 @@ function deferLocalDeliverFinish(ns: Namespace, pkt: Packet, at: number): void {
 /** ip_local_deliver_finish. */
 function ipLocalDeliverFinish(ns: Namespace, pkt: Packet): void {
   const proto = pkt.ip!.protocol;
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
   if (pkt.corruptBit >= 0 && !l4ChecksumOk(ns, pkt, proto)) return;
   if (proto === IpProto.ICMP) return icmpRcv(ns, pkt);
   if (proto === IpProto.UDP && pkt.vxlan !== null && ns.udpEncap.size > 0) {

@@ -11,6 +11,7 @@
 // (ip_dst_mtu_maybe_forward with ip_forward_use_pmtu = 0). A local DF packet above it is refused
 // (EMSGSIZE, 'frag-needed'); a non-DF one is fragmented after POSTROUTING.
 // Not modelled: the route cache itself, GSO, IP options, PMTU locking (mtu lock routes).
+import { traceEverSubscribed } from '../core/trace.js';
 import { NO_ENTRIES } from './no-entries.js';
 import type { Rng } from '../core/rng.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
@@ -65,7 +66,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
   selectIdent(ns, pkt);
   ip.totalLength = localOutLength(pkt);
   ip.checksum = null;
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'output', route: formatRoute(rt) });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'output', route: formatRoute(rt) });
   if (ns.nf !== null) {
     const dst = ip.dst;
     const v = ns.nf.hook(NfHook.OUTPUT, pkt, null, rt.dev!.name);
@@ -244,7 +245,7 @@ function ipOutputFinish(ns: Namespace, pkt: Packet, rt: Route, mtu: number): voi
 function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
   const dev = rt.dev!;
   const nexthop = rt.gateway !== 0 ? rt.gateway : pkt.ip!.dst;
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: dev.name, nexthop: formatIpv4(nexthop) });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: dev.name, nexthop: formatIpv4(nexthop) });
   if (dev.noArp) {
     pkt.eth = { dst: 0, src: 0, etherType: EtherType.IPv4 };
     dev.xmit(pkt);

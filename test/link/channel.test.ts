@@ -149,3 +149,21 @@ describe('Channel + NicDevice', () => {
     expect(drops).toEqual(['lone: no-carrier', 'lone: link-down']);
   });
 });
+
+describe('Channel far from time zero', () => {
+  it('queued frames serialize back to back at exact nanoseconds far past 2^32 ns', () => {
+    const { sim, a, arrivals } = setup({ rateBps: 3e9, delayNs: 7 });
+    const T0 = 5e12 + 333; // odd, far past 2^32
+    sim.scheduleAt(T0, () => {
+      for (let i = 0; i < 3; i++) a.xmit(udpEthFrame(A, B, 64, i)); // (106 + 24) × 8 / 3 = 346.67 → 347 ns each
+    });
+    sim.scheduleAt(T0 + 3 * 347 + 1, () => a.xmit(udpEthFrame(A, B, 64, 3))); // 1 ns after the wire went idle
+    sim.run();
+    expect(arrivals.map((x) => [x.t - T0, x.tag])).toEqual([
+      [347 + 7, 0],
+      [2 * 347 + 7, 1],
+      [3 * 347 + 7, 2],
+      [3 * 347 + 1 + 347 + 7, 3],
+    ]);
+  });
+});
