@@ -26,9 +26,9 @@ count() { # $1: log file; prints the I refs of the run it logged
   sed -n 's/.*I *refs: *//p' "$1" | tr -d ', '
 }
 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-  node "$tree/dist/bench/run.js" --child "$id" >"$out/full.out" 2>"$out/full.log"
+  node --single-threaded "$tree/dist/bench/run.js" --child "$id" >"$out/full.out" 2>"$out/full.log"
 TREE="$tree" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-  node --import "$here/skip-run.mjs" "$tree/dist/bench/run.js" --child "$id" >/dev/null 2>"$out/build.log"
+  node --single-threaded --import "$here/skip-run.mjs" "$tree/dist/bench/run.js" --child "$id" >/dev/null 2>"$out/build.log"
 total="$(count "$out/full.log")"
 build="$(count "$out/build.log")"
 deliveries="$(sed -n 's/.*deliveries=\([0-9]*\).*/\1/p' "$out/full.out")"
