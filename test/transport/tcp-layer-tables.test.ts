@@ -4,7 +4,7 @@
 // layer's first listen or connect reaches no other layer.
 import { describe, expect, it } from 'vitest';
 import { MS } from '../../src/core/time.js';
-import { NO_ENTRIES, NO_MEMBERS } from '../../src/transport/tcp/no-entries.js';
+import { NO_ENTRIES, NO_MEMBERS } from '../../src/net/no-entries.js';
 import { TcpLayer } from '../../src/transport/tcp/index.js';
 import { ip } from './fake-net.js';
 import { tcpPair } from './tcp-helpers.js';
@@ -19,8 +19,8 @@ function tables(t: TcpLayer): { listeners: Map<number, unknown>; tsOffsets: Map<
 describe('a TCP layer’s shared empty tables', () => {
   it('refuse writes', () => {
     const m = NO_ENTRIES as Map<number, number>;
-    expect(() => m.set(1, 2)).toThrow(/shared empty TCP table/);
-    expect(() => (NO_MEMBERS as Set<number>).add(1)).toThrow(/shared empty TCP set/);
+    expect(() => m.set(1, 2)).toThrow(/shared empty table/);
+    expect(() => (NO_MEMBERS as Set<number>).add(1)).toThrow(/shared empty set/);
     expect(m.size).toBe(0);
     expect(NO_MEMBERS.size).toBe(0);
   });

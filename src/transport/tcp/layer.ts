@@ -16,7 +16,7 @@ import { tcpSegment, transmit } from './output.js';
 import { startConnect, startPassive } from './setup.js';
 import { mtuReduced } from './pmtu.js';
 import { ConnTable } from './conn-table.js';
-import { NO_ENTRIES, NO_MEMBERS } from './no-entries.js';
+import { NO_ENTRIES, NO_MEMBERS } from '../../net/no-entries.js';
 import { PortSearch } from './ports.js';
 import { tellError, TcpSocket } from './socket.js';
 import { icmpError } from './teardown.js';
@@ -81,7 +81,7 @@ export class TcpLayer implements L4Receiver {
   private portRng: Rng | null = null;
   /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
   private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
-  // The tables below start as the shared empty one (no-entries.ts, which refuses writes); each writer
+  // The tables below start as the shared empty one (net/no-entries.ts, which refuses writes); each writer
   // gives the layer its own first.
   private listeners: Map<number, TcpListener> = NO_ENTRIES;
   private tsOffsets: Map<Ipv4, number> = NO_ENTRIES;
