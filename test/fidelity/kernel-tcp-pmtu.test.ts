@@ -157,9 +157,12 @@ describe.skipIf(skip !== null)(`TCP path MTU discovery: kernel vs podwire${skip 
     const [kc, pc] = [check(k.seen), check(p.seen)];
     for (const c of [kc, pc]) {
       expect(c.refusedResentOnce).toBe(true);
-      expect(c.gapNs).toBeLessThan(1e6); // no RTO (≥ 200 ms)
       expect(c.maxAfter).toBe(1400); // 1348 bytes of data + 52 of headers
     }
+    // Resent at once, not after an RTO (≥ 200 ms). The kernel's gap is its scheduling delay (1.6 ms
+    // once seen on a loaded 2-core machine); podwire's is the ICMP's round trip.
+    expect(kc.gapNs).toBeLessThan(50e6);
+    expect(pc.gapNs).toBeLessThan(1e6);
     // The initial window: ten 1500-byte segments, each refused. The kernel defers the MTU update while
     // the sender holds its socket (TCP_MTU_REDUCED_DEFERRED), so how many of the ten leave before it
     // is processed depends on timing; podwire sends all ten first.
