@@ -96,3 +96,28 @@ export function makePkt(Packet) {
     return p;
   };
 }
+
+/**
+ * node1's netfilter built from `tree`'s dist/ as nf-micro and nf-hooks use it: the loaded Netfilter, a
+ * packet record, `fwd` (PREROUTING, FORWARD, POSTROUTING as a forwarded packet meets them) and the
+ * clock the host reads (`clock.t`, ns).
+ */
+export async function node1Netfilter(tree) {
+  const { Netfilter, NfHook } = await import(`${tree}/dist/src/netfilter/netfilter.js`);
+  const { parseIptablesSave } = await import(`${tree}/dist/src/netfilter/iptables-save.js`);
+  const { RngFactory } = await import(`${tree}/dist/src/core/rng.js`);
+  const { Packet } = await import(`${tree}/dist/src/packet/packet.js`);
+  const rf = new RngFactory(1);
+  const clock = { t: 0 };
+  const host = { now: () => clock.t, isLocalAddress: (ip) => ip === 0x0a640b02, masqueradeAddress: () => 0x0af40001, routeMtu: () => 1450, rng: (n) => rf.stream(n) };
+  const nf = new Netfilter(host);
+  nf.load(parseIptablesSave(RULES, 'node1'));
+  const fwd = (p, i, o) => {
+    let v = nf.hook(NfHook.PREROUTING, p, i, null);
+    if (v.kind !== 'accept') return v;
+    v = nf.hook(NfHook.FORWARD, p, i, o);
+    if (v.kind !== 'accept') return v;
+    return nf.hook(NfHook.POSTROUTING, p, null, o);
+  };
+  return { nf, NfHook, Packet, pkt: makePkt(Packet), fwd, clock };
+}

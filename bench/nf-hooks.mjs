@@ -8,22 +8,8 @@
 //   node bench/nf-hooks.mjs <tree>        (N from the environment, default 1000000; ONLY=IN: that hook alone)
 import { resolve } from 'node:path';
 const tree = resolve(process.argv[2] ?? '.');
-const { Netfilter, NfHook } = await import(`${tree}/dist/src/netfilter/netfilter.js`);
-const { parseIptablesSave } = await import(`${tree}/dist/src/netfilter/iptables-save.js`);
-const { RngFactory } = await import(`${tree}/dist/src/core/rng.js`);
-const { Packet } = await import(`${tree}/dist/src/packet/packet.js`);
-const { RULES, CIP, makePkt } = await import('./nf-h1-node1.mjs');
-const rf = new RngFactory(1);
-let t = 0;
-const host = { now: () => t, isLocalAddress: (ip) => ip === 0x0a640b02, masqueradeAddress: () => 0x0af40001, routeMtu: () => 1450, rng: (n) => rf.stream(n) };
-const nf = new Netfilter(host);
-nf.load(parseIptablesSave(RULES, 'node1'));
-const pkt = makePkt(Packet);
-function fwd(p, i, o) {
-  let v = nf.hook(NfHook.PREROUTING, p, i, null); if (v.kind !== 'accept') return v;
-  v = nf.hook(NfHook.FORWARD, p, i, o); if (v.kind !== 'accept') return v;
-  return nf.hook(NfHook.POSTROUTING, p, null, o);
-}
+const { CIP, node1Netfilter } = await import('./nf-h1-node1.mjs');
+const { nf, NfHook, Packet, pkt, fwd, clock } = await node1Netfilter(tree);
 // 200 flows established (a SYN and its answer), so the walks are generated as in H1.
 const flows = [];
 for (let f = 0; f < 2000; f++) {
@@ -31,7 +17,7 @@ for (let f = 0; f < 2000; f++) {
   const s = pkt(src, sport, CIP, 80, 2); fwd(s, 'cni0', 'flannel.1');
   fwd(pkt(s.ip.dst, s.tcp.dstPort, src, sport, 0x12), 'flannel.1', 'cni0');
   flows.push([src, sport, s.ip.dst, s.tcp.dstPort]);
-  t += 1000;
+  clock.t += 1000;
 }
 const udpPkt = (src, sport, dst, dport) => {
   const p = new Packet();

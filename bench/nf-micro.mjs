@@ -9,23 +9,8 @@
 import { resolve } from 'node:path';
 const tree = resolve(process.argv[2] ?? '.');
 const F = Number(process.argv[3] ?? 20000);
-const { Netfilter, NfHook } = await import(`${tree}/dist/src/netfilter/netfilter.js`);
-const { parseIptablesSave } = await import(`${tree}/dist/src/netfilter/iptables-save.js`);
-const { RngFactory } = await import(`${tree}/dist/src/core/rng.js`);
-const { Packet } = await import(`${tree}/dist/src/packet/packet.js`);
-const { RULES, CIP, makePkt } = await import('./nf-h1-node1.mjs');
-const text = RULES;
-const rf = new RngFactory(1);
-let t = 0;
-const host = { now: () => t, isLocalAddress: (ip) => ip === 0x0a640b02, masqueradeAddress: () => 0x0af40001, routeMtu: () => 1450, rng: (n) => rf.stream(n) };
-const nf = new Netfilter(host);
-nf.load(parseIptablesSave(text, 'node1'));
-const pkt = makePkt(Packet);
-function fwd(p, i, o) {
-  let v = nf.hook(NfHook.PREROUTING, p, i, null); if (v.kind !== 'accept') return v;
-  v = nf.hook(NfHook.FORWARD, p, i, o); if (v.kind !== 'accept') return v;
-  return nf.hook(NfHook.POSTROUTING, p, null, o);
-}
+const { CIP, node1Netfilter } = await import('./nf-h1-node1.mjs');
+const { nf, pkt, fwd, clock } = await node1Netfilter(tree);
 const flows = [];
 const c0 = process.cpuUsage();
 for (let f = 0; f < F; f++) {
@@ -34,7 +19,7 @@ for (let f = 0; f < F; f++) {
   const dst = s.ip.dst, dport = s.tcp.dstPort;
   fwd(pkt(dst, dport, src, sport, 0x12), 'flannel.1', 'cni0');
   flows.push([src, sport, dst, dport]);
-  t += 1000;
+  clock.t += 1000;
 }
 const c1 = process.cpuUsage(c0);
 let seed = 7; const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
@@ -43,7 +28,7 @@ const c2 = process.cpuUsage();
 for (let k = 0; k < N; k++) {
   const [src, sport, dst, dport] = flows[(r() >>> 8) % F];
   if (k & 1) fwd(pkt(src, sport, CIP, 80, 0x10), 'cni0', 'flannel.1'); else fwd(pkt(dst, dport, src, sport, 0x10), 'flannel.1', 'cni0');
-  t += 1000;
+  clock.t += 1000;
 }
 const c3 = process.cpuUsage(c2);
 console.log(`F=${F} N=${N} setup ${(((c1.user + c1.system) * 1000) / F).toFixed(0)} ns/flow (JIT warm-up included)  established ${(((c3.user + c3.system) * 1000) / N).toFixed(0)} ns/packet (3 hooks)  ct=${nf.conntrack.count}`);
