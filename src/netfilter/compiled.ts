@@ -92,7 +92,7 @@ class LateMatchEnv implements MatchEnv {
   }
 }
 
-/** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env (left there after the hook: nothing reads it between hooks). */
+/** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */
 export const LATE_ENV = new LateMatchEnv();
 
 let nextId = 1;

@@ -107,13 +107,15 @@ const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'IN
 /**
  * The state of the hook running, one for every namespace: hooks never nest (a target asks its host
  * for routes and addresses, never for another hook; `hook` checks it). In a big cluster a packet's
- * namespace is cold in cache: a context and a jump stack per namespace were misses at its
+ * namespace is cold in cache: a context, a jump stack and a walk stack per namespace were misses at its
  * first hook; these stay hot.
  */
 const CTX: EvalCtx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
 /** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
 const STACK_CHAINS: CChain[] = [];
 const STACK_NEXT: number[] = [];
+/** The jump stack of generated walks (walk-gen.ts). */
+const WALK_STACK: number[] = [];
 /** A hook is running (the shared state above is in use). */
 let inHook = false;
 
@@ -149,6 +151,8 @@ export class Netfilter extends NfCounters implements WalkHost {
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
   private readonly indexMin: number;
+  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's). */
+  readonly walkStack: number[] = WALK_STACK;
   /** The rule that decided the verdict a generated walk returned. */
   walkAt: CRule | null = null;
   /** The table being traversed (generated walks' trace events). */
@@ -280,19 +284,18 @@ export class Netfilter extends NfCounters implements WalkHost {
     c.outIf = outIf ?? '';
     c.now = this.host.now();
     this.curHook = hook;
-    // Left pointing at this namespace's env after the hook: nothing reads it between hooks.
+    const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     inHook = true;
-    let v: NfVerdict;
     try {
-      v = this.runHook(hook, pkt, ip);
+      return this.runHook(hook, pkt, ip);
     } catch (e) {
-      inHook = false;
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
+    } finally {
+      inHook = false;
+      LATE_ENV.cur = prevEnv;
     }
-    inHook = false;
-    return v;
   }
 
   /**
@@ -428,23 +431,12 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
   private table(slot: number): NfVerdict | null {
-    // Small enough to be inlined into the hooks: the common cases (no chain, an empty ACCEPT chain,
-    // a chain with its generated walk) here, the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
     const base = this.bases[slot]!;
-    const walk = base.walk;
-    if (walk === null) return this.traverse(slot, base);
-    this.curTable = SLOT_TABLE[slot]!;
-    const code = walk(this, CTX, this.tenv);
-    return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
-  }
-
-  /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
-  private traverse(slot: number, base: CChain): NfVerdict | null {
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;

@@ -1,10 +1,9 @@
-// netfilter/walk-gen — ipt_do_table for one built-in chain as one generated function of straight-line
-// code: the rules in order, each jumped-to chain written out as a labelled block inside the jumping
-// rule's `if` (RETURN and the chain's end leave the block: the caller's next rule follows), a goto's
-// chain likewise, then the goto-ing chain's own return. The tables are acyclic (checkAcyclic), so every
-// branch goes forward: no jump stack, no dispatch per rule. The walk of Netfilter.table (walked counts,
-// counters, trace, dropReason, verdict codes) in the same order: the rule tests are scan-gen's
-// expressions and closure calls.
+// netfilter/walk-gen — ipt_do_table for one built-in chain as one generated function: every chain
+// reachable from it is a block of switch cases (one per rule, falling through), a jump pushes the
+// resume point on the walk stack (one for every namespace: hooks never nest) and switches to the
+// callee's block, RETURN and a chain's end pop it, goto switches without a push. The walk of
+// Netfilter.table (walked counts, counters, trace, dropReason, verdict codes) in the same order,
+// without a call per chain visited: the rule tests are scan-gen's expressions and closure calls.
 // Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
@@ -20,6 +19,8 @@ export interface WalkHost {
   hit(cr: CRule): void;
   /** The rule that decided a DROP / REJECT / other verdict code the walk returned. */
   walkAt: CRule | null;
+  /** The jump stack: (resume state, resume rule index) pairs. */
+  readonly walkStack: number[];
 }
 
 /** A generated walk: -1 for the policy, else the verdict code (ACCEPT; DROP, REJECT with walkAt set). */
@@ -30,8 +31,6 @@ export const WALK_MASK = 0x3fffffff;
 
 /** Chains reachable from a built-in chain, in all, beyond which no walk is generated. */
 const MAX_RULES = 512;
-/** Rules of the walk with every jump's chain written out at its call site, beyond which no walk is generated. */
-const MAX_INSTANCES = 512;
 
 /** The chains reachable from `base`, base first; null when one is indexed or they hold more than MAX_RULES rules. */
 function reachable(base: CChain): CChain[] | null {
@@ -52,111 +51,101 @@ function reachable(base: CChain): CChain[] | null {
   return chains;
 }
 
-/** Rules of `ch` with its callees written out at each call site (the tables are acyclic: checkAcyclic), Infinity past `cap`. */
-function instances(ch: CChain, memo: Map<CChain, number>, cap: number): number {
-  const have = memo.get(ch);
-  if (have !== undefined) return have;
-  let n = ch.rules.length;
-  for (const cr of ch.rules) if (cr.jump !== null && n <= cap) n += instances(cr.jump, memo, cap);
-  if (n > cap) n = Infinity;
-  memo.set(ch, n);
-  return n;
-}
-
-/** What the generated code of one walk collects: the rules, targets and match constants it reads, and its labels. */
-interface Gen {
-  g: GenEnv;
-  R: CRule[];
-  T: TargetFn[];
-  labels: number;
-}
+/** Pops the jump stack (RETURN or the end of a user chain); the policy when it is empty (after a goto from the base). */
+const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;';
 
 /**
- * The code of chain `ch` as one block: its rules in order, a jump's chain written out inside the
- * rule's `if` (a labelled block; its RETURN and its end leave the block, and the caller goes on with
- * its next rule), a goto's chain likewise, after which the goto's chain returns as `ch` would.
- * `ret` is what a RETURN (or the end) of `ch` does: `return -1` in the built-in chain (its policy),
- * `break L<n>` out of a jumped-to chain's block. `from` counts the rules evaluated in the current chain
- * up to the last one that matched, as Netfilter.table adds them to `walked`.
+ * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
+ * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function chainCode(ch: CChain, ret: string, x: Gen, out: string[], depth: number): void {
-  const pad = '  '.repeat(depth);
-  const n = ch.rules.length;
-  ch.rules.forEach((cr, k) => {
-    const r = x.R.push(cr) - 1;
-    const cond = ruleCondition(cr, x.g);
-    const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`];
-    // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
-    switch (cr.code) {
-      case TgCode.CONTINUE:
-        break;
-      case TgCode.ACCEPT:
-        act.push(`return ${TgCode.ACCEPT};`);
-        break;
-      case TgCode.DROP:
-      case TgCode.REJECT:
-        act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
-        break;
-      case TgCode.RETURN:
-        act.push(ret);
-        break;
-      case TgCode.JUMP: {
-        const l = `L${x.labels++}`;
-        act.push('from = 0;', `${l}: {`);
-        const inner: string[] = [];
-        chainCode(cr.jump!, `break ${l};`, x, inner, depth + 2);
-        act.push(...inner, `${pad}  }`, `${pad}  from = ${k + 1};`);
-        break;
-      }
-      case TgCode.GOTO: {
-        act.push('from = 0;');
-        const inner: string[] = [];
-        chainCode(cr.jump!, ret, x, inner, depth + 1);
-        act.push(...inner);
-        break;
-      }
-      default: {
-        // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
-        const t = x.T.push(cr.target) - 1;
-        act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
-      }
+function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
+  // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
+  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`];
+  const ret = isBase ? 'return -1;' : POP;
+  switch (cr.code) {
+    case TgCode.CONTINUE:
+      break;
+    case TgCode.ACCEPT:
+      act.push(`return ${TgCode.ACCEPT};`);
+      break;
+    case TgCode.DROP:
+    case TgCode.REJECT:
+      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
+      break;
+    case TgCode.RETURN:
+      act.push(ret);
+      break;
+    case TgCode.JUMP:
+      act.push(`stk[sp] = ${state + 1}; stk[sp + 1] = ${k + 1}; sp += 2;`, `st = ${start.get(cr.jump!)!}; from = 0; continue;`);
+      break;
+    case TgCode.GOTO:
+      act.push(`st = ${start.get(cr.jump!)!}; from = 0; continue;`);
+      break;
+    default: {
+      // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
+      const t = T.push(cr.target) - 1;
+      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
     }
-    const body = act.map((a) => (a.startsWith(' ') ? a : `${pad}  ${a}`)).join('\n');
-    out.push(cond === '' ? `${pad}{\n${body}\n${pad}}` : `${pad}if (${cond}) {\n${body}\n${pad}}`);
-  });
-  // The end of the chain: its policy (the built-in chain's ret), or back to the caller.
-  out.push(`${pad}w.walked = (w.walked + ${n} - from) & ${WALK_MASK};`, `${pad}${ret}`);
+  }
+  return act.join(' ');
 }
 
 /**
  * The generated walk of built-in chain `base`, or null when a chain it reaches has a destination
- * index (its scan merges candidates), the chains hold more than MAX_RULES rules, or written out at
- * every call site more than MAX_INSTANCES. Straight-line code: each chain a block at each of its call
- * sites (the tables are acyclic), so a jump, a RETURN and a goto are forward branches, with no jump
- * stack and no dispatch per rule.
+ * index (its scan merges candidates) or the chains hold more than MAX_RULES rules.
  */
 export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
-  if (reachable(base) === null || instances(base, new Map(), MAX_INSTANCES) > MAX_INSTANCES) return null;
+  const chains = reachable(base);
+  if (chains === null) return null;
+  // State numbers: each chain's rules, then its end.
+  const start = new Map<CChain, number>();
+  let s = 0;
+  for (const ch of chains) {
+    start.set(ch, s);
+    s += ch.rules.length + 1;
+  }
   // Addresses and single ports are constants k0, k1, ... (scan-gen's konst): the per-node variants of a
   // chain (nat POSTROUTING through each node's FLANNEL-POSTRTG, which differ only in the node's CIDR)
   // have walks of one source, one factory, code V8 compiles and optimizes once for all of them.
-  const x: Gen = { g: { env, fns: [], usesCt: false, consts: [] }, R: [], T: [], labels: 0 };
-  const body: string[] = [];
-  chainCode(base, 'return -1;', x, body, 1);
-  const src = `${bindClosures(x.g)}
-${x.R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
-${x.T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
-${x.g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
+  const g: GenEnv = { env, fns: [], usesCt: false, consts: [] };
+  const R: CRule[] = [];
+  const T: TargetFn[] = [];
+  const cases: string[] = [];
+  for (const ch of chains) {
+    const isBase = ch === base;
+    const s0 = start.get(ch)!;
+    ch.rules.forEach((cr, k) => {
+      const r = R.push(cr) - 1;
+      const cond = ruleCondition(cr, g);
+      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T);
+      cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
+    });
+    const n = ch.rules.length;
+    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? 'return -1;' : POP}`);
+  }
+  const src = `${bindClosures(g)}
+${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
+${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
+${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
 return function walk(w, c, tenv) {
   const ip = c.ip;
   const pkt = c.pkt;
+  const stk = w.walkStack;
   let cs = -1;
+  let sp = 0;
+  let st = 0;
   let from = 0;
   let code = 0;
-${body.join('\n')}
+  for (;;) {
+    switch (st) {
+      ${cases.join('\n      ')}
+      default:
+        throw new Error('walk: state ' + st);
+    }
+  }
 };`;
   const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K']);
-  return factory(x.g.fns, x.R, x.T, env, ctStateBits, x.g.consts!);
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!);
 }
 
 type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[]) => WalkFn;
