@@ -12,26 +12,47 @@
 # native: H1 takes 5-8 minutes for the two runs.
 #
 #   bash bench/ir-of-run.sh H1 [tree]        (tree: a checkout with dist/, default this one; npm run build first)
+#   bash bench/ir-of-run.sh scale:100:1000:3:20:500:10 [tree]
+#                                            (a generated cluster, bench/scale.js --child N S K FLOWS REQUESTS RATE)
+#   CACHE_SIM=yes bash bench/ir-of-run.sh …  (also D1 and last-level misses: 32 KiB D1, 4 MiB 16-way LL;
+#                                            the big cluster's run is bound by these, not by instructions)
 #
-# Prints: ID ir_total=… ir_build=… ir_run=… deliveries=… ir_run_per_delivery=…
+# Prints: ID ir_total=… ir_build=… ir_run=… deliveries=… ir_run_per_delivery=… [d1_run=… ll_run=…]
 set -euo pipefail
-id="${1:?usage: bench/ir-of-run.sh S1|S2|S3|H1|I1 [tree]}"
+id="${1:?usage: bench/ir-of-run.sh S1|S2|S3|H1|I1|scale:N:S:K:FLOWS:REQUESTS:RATE [tree]}"
 tree="$(cd "${2:-$(dirname "$0")/..}" && pwd)"
 command -v valgrind >/dev/null || { echo "ir-of-run: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 1; }
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-count() { # $1: log file; prints the I refs of the run it logged
-  sed -n 's/.*I *refs: *//p' "$1" | tr -d ', '
+count() { # $1: log file, $2: the counter's label; prints what the run it logged counted
+  sed -n "s/.*$2: *\([0-9,]*\).*/\1/p" "$1" | head -1 | tr -d ', '
 }
-valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-  node --single-threaded "$tree/dist/bench/run.js" --child "$id" >"$out/full.out" 2>"$out/full.log"
-TREE="$tree" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-  node --single-threaded --import "$here/skip-run.mjs" "$tree/dist/bench/run.js" --child "$id" >/dev/null 2>"$out/build.log"
-total="$(count "$out/full.log")"
-build="$(count "$out/build.log")"
-deliveries="$(sed -n 's/.*deliveries=\([0-9]*\).*/\1/p' "$out/full.out")"
+sim="${CACHE_SIM:-no}"
+vg=(valgrind --tool=cachegrind --cache-sim="$sim" --cachegrind-out-file=/dev/null)
+[ "$sim" = yes ] && vg+=(--I1=32768,8,64 --D1=32768,8,64 --LL=4194304,16,64)
+if [[ "$id" == scale:* ]]; then
+  IFS=: read -r _ n s k flows requests rate <<<"$id"
+  child=(--max-old-space-size=7000 "$tree/dist/bench/scale.js" --child "$n" "$s" "$k" "$flows" "$requests" "$rate")
+else
+  child=("$tree/dist/bench/run.js" --child "$id")
+fi
+"${vg[@]}" node --single-threaded "${child[@]}" >"$out/full.out" 2>"$out/full.log"
+TREE="$tree" "${vg[@]}" node --single-threaded --import "$here/skip-run.mjs" "${child[@]}" >/dev/null 2>"$out/build.log"
+total="$(count "$out/full.log" 'I *refs')"
+build="$(count "$out/build.log" 'I *refs')"
+if [[ "$id" == scale:* ]]; then
+  deliveries="$(sed -n 's/.*"requestsOk":\([0-9]*\).*/\1/p' "$out/full.out")"
+else
+  deliveries="$(sed -n 's/.*deliveries=\([0-9]*\).*/\1/p' "$out/full.out")"
+fi
 [ -n "$total" ] && [ -n "$build" ] && [ -n "$deliveries" ] || { echo "ir-of-run: no count (see valgrind's output above)" >&2; cat "$out/full.log" >&2; exit 1; }
 run=$((total - build))
-echo "$id ir_total=$total ir_build=$build ir_run=$run deliveries=$deliveries ir_run_per_delivery=$((run / deliveries))"
+misses=""
+if [ "$sim" = yes ]; then
+  d1=$(( $(count "$out/full.log" 'D1  misses') - $(count "$out/build.log" 'D1  misses') ))
+  ll=$(( $(count "$out/full.log" 'LL misses') - $(count "$out/build.log" 'LL misses') ))
+  misses=" d1_run=$d1 ll_run=$ll ll_run_per_delivery=$((ll / deliveries))"
+fi
+echo "$id ir_total=$total ir_build=$build ir_run=$run deliveries=$deliveries ir_run_per_delivery=$((run / deliveries))$misses"
