@@ -14,6 +14,10 @@
 #   bash bench/ir-of-run.sh H1 [tree]        (tree: a checkout with dist/, default this one; npm run build first)
 #   bash bench/ir-of-run.sh scale:100:1000:3:20:500:10 [tree]
 #                                            (a generated cluster, bench/scale.js --child N S K FLOWS REQUESTS RATE)
+#   bash bench/ir-of-run.sh scale:100:1000:3:20:500-1000:10 [tree]
+#                                            (steady state: the same cluster run with 500 and with 1,000 requests
+#                                            a flow; the difference of the two whole-process counts divided by the
+#                                            extra requests, so start-up, build and JIT warm-up cancel out)
 #   CACHE_SIM=yes bash bench/ir-of-run.sh …  (also D1 and last-level misses: 32 KiB D1, 4 MiB 16-way LL;
 #                                            the big cluster's run is bound by these, not by instructions)
 #
@@ -32,6 +36,22 @@ count() { # $1: log file, $2: the counter's label; prints what the run it logged
 sim="${CACHE_SIM:-no}"
 vg=(valgrind --tool=cachegrind --cache-sim="$sim" --cachegrind-out-file=/dev/null)
 [ "$sim" = yes ] && vg+=(--I1=32768,8,64 --D1=32768,8,64 --LL=4194304,16,64)
+if [[ "$id" == scale:*:*-*:* ]]; then
+  IFS=: read -r _ n s k flows requests rate <<<"$id"
+  r1="${requests%-*}"; r2="${requests#*-}"
+  for r in "$r1" "$r2"; do
+    "${vg[@]}" node --single-threaded --max-old-space-size=7000 "$tree/dist/bench/scale.js" --child "$n" "$s" "$k" "$flows" "$r" "$rate" >"$out/r$r.out" 2>"$out/r$r.log"
+  done
+  extra=$(( $(sed -n 's/.*"requestsOk":\([0-9]*\).*/\1/p' "$out/r$r2.out") - $(sed -n 's/.*"requestsOk":\([0-9]*\).*/\1/p' "$out/r$r1.out") ))
+  [ "$extra" -gt 0 ] || { echo "ir-of-run: no extra requests (see $out)" >&2; cat "$out/r$r2.log" >&2; exit 1; }
+  line="$id extra_requests=$extra ir_per_request=$(( ($(count "$out/r$r2.log" 'I *refs') - $(count "$out/r$r1.log" 'I *refs')) / extra ))"
+  if [ "$sim" = yes ]; then
+    line+=" d1_per_request=$(( ($(count "$out/r$r2.log" 'D1  misses') - $(count "$out/r$r1.log" 'D1  misses')) / extra ))"
+    line+=" ll_per_request=$(( ($(count "$out/r$r2.log" 'LL misses') - $(count "$out/r$r1.log" 'LL misses')) / extra ))"
+  fi
+  echo "$line"
+  exit 0
+fi
 if [[ "$id" == scale:* ]]; then
   IFS=: read -r _ n s k flows requests rate <<<"$id"
   child=(--max-old-space-size=7000 "$tree/dist/bench/scale.js" --child "$n" "$s" "$k" "$flows" "$requests" "$rate")
