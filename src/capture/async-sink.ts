@@ -43,10 +43,16 @@ const LENGTHS = 4;
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
 const OUT_SIZE = 1 << 20;
-/** Default bytes between two fdatasync calls of the writer thread. */
-export const ASYNC_SYNC_EVERY = 32 << 20;
+/**
+ * Default bytes between two fdatasync calls of the writer thread: what the final fsync, which finish()
+ * waits for, has left at most (session 26: 8 MiB, 0–8 ms at the end of S4, against 15–40 ms with 32 MiB).
+ */
+export const ASYNC_SYNC_EVERY = 8 << 20;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
+/** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
+const POLL_MIN_MS = 2;
+const POLL_MAX_MS = 100;
 
 // Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
 // expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
@@ -67,6 +73,7 @@ const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
 let unsynced = 0;
+let poll = ${POLL_MIN_MS};
 let syncing = null;
 let syncError = null;
 const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
@@ -113,12 +120,17 @@ async function run() {
         if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
         continue;
       }
+      // An idle thread looks again after poll ms, doubling up to 100 while nothing comes: while chunks
+      // come it takes each one a few ms after its hand-over (so at finish() few are left to expand),
+      // without the simulation thread waking it (the simulation wakes it only at WAKE_BACKLOG).
       const ti = performance.now();
-      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, 100);
-      if (w.async) await w.value;
+      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, poll);
+      const r = w.async ? await w.value : w.value;
+      if (r === 'timed-out' && poll < ${POLL_MAX_MS}) poll *= 2;
       stat[3] += performance.now() - ti;
       continue;
     }
+    poll = ${POLL_MIN_MS};
     const s = consumed % slots;
     const tc = performance.now();
     ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
@@ -135,9 +147,11 @@ async function run() {
     ex.flush();
     const tf = performance.now();
     if (syncing !== null) await syncing;
+    const tw = performance.now();
+    stat[8] = tw - tf;
     if (syncError !== null) throw syncError;
     fsyncSync(fd);
-    stat[5] += performance.now() - tf;
+    stat[5] += performance.now() - tw;
   } else if (syncing !== null) await syncing;
 }
 run().then(
@@ -222,9 +236,12 @@ export class AsyncChunkSink {
   /**
    * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
    * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
-   * (from its first line to the end), 7 its CPU time before its first line (the thread's start).
+   * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 at
+   * finish, the wait for a periodic fdatasync still out (before the final fsync).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(8 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(9 * 8));
+  /** Chunks handed over but not yet written when finish() was called (the last one included). */
+  finishBacklog = 0;
 
   /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
@@ -301,6 +318,16 @@ export class AsyncChunkSink {
     if (n > this.slotSize) throw new Error(`${this.path}: a record of ${n} bytes exceeds the capture chunk (${this.slotSize})`);
     this.flush();
     return 0;
+  }
+
+  /**
+   * As record(), but −1 instead of handing the chunk over when n bytes do not fit in it: a COPY record
+   * (capture/epb-records writeCopy) must be in its source's chunk. One check instead of a check and record().
+   */
+  recordHere(n: number): number {
+    if (this.vStart >= 0) this.closeVerbatim();
+    const at = (this.pos + 7) & ~7;
+    return at + n <= this.limit || this.grow(at + n) ? at : -1;
   }
 
   /**
@@ -397,6 +424,7 @@ export class AsyncChunkSink {
     this.finished = true;
     if (this.worker === null) return this.finishInline();
     this.handOver();
+    this.finishBacklog = this.produced - Atomics.load(this.ctrl, CONSUMED);
     Atomics.store(this.ctrl, COMMAND, 1);
     Atomics.notify(this.ctrl, PRODUCED);
     const t = performance.now();

@@ -221,21 +221,21 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
 /**
  * The common case in one function (session 23): a plain UDP frame — Ethernet + IPv4 without options + UDP,
  * no checksum given, no netem bit, no payload bytes (a zero payload), not cut — as a short record, its time
- * read from `clock` here (a double loaded and stored unboxed: no argument to box). Returns the record's
- * offset in the current chunk, or −1 when the frame is not that case (the caller takes writeFastRecord's
- * path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
+ * read from `clock` here (a double loaded and stored unboxed: no argument to box), marked for the wire
+ * peer's arrival with `tag` (0: not marked; session 26: here rather than in a second call). False when the
+ * frame is not that case (the caller takes writeFastRecord's path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
  * what it saves is the calls between (fastKind, writeFastRecord, writeHeader, setRecordTime: ~300 of the
  * ~580 instructions a departure took, callgrind of bench/capture-micro.mjs point).
  */
-export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }): number {
+export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tag: number): boolean {
   const eth = pkt.eth;
   const ip = pkt.ip;
   const u = pkt.udp;
-  if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return -1;
-  if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return -1;
+  if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return false;
+  if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return false;
   const payLen = pkt.payloadLength;
   const len = 42 + payLen;
-  if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
+  if (len > snap || payLen >= K.MAX_PAYLEN) return false;
   const o = r.record(K.SHORT_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
@@ -254,7 +254,13 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   i32[w + K.F_W0] = u.length;
   r.pos = o + K.SHORT_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
-  return o;
+  // The frame memo's mark for the wire peer's arrival (as PcapngWriter.markRecord; verify mode's copy is the caller's).
+  if (tag !== 0) {
+    pkt.capTag = tag;
+    pkt.capAt = (r.chunkStart + o) / 2 + 1;
+    pkt.capLen = len;
+  }
+  return true;
 }
 
 /** The time of the fast record at `o` in the chunk: not an argument of writeFastRecord, which V8 does not inline (a double argument is boxed per call). */
@@ -308,8 +314,9 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   const kept = pkt.capAt;
   const src = (kept - (kept & 1)) * 2 - r.chunkStart;
   const len = pkt.capLen;
-  if (src < 0 || len > snap || ((r.pos + 7) & ~7) + K.COPY_BYTES > r.slotSize) return false;
-  const o = r.record(K.COPY_BYTES);
+  if (src < 0 || len > snap) return false;
+  const o = r.recordHere(K.COPY_BYTES);
+  if (o < 0) return false;
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
   i32[w] = ((kept & 1) === 0 ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);
