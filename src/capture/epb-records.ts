@@ -221,21 +221,21 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
 /**
  * The common case in one function (session 23): a plain UDP frame — Ethernet + IPv4 without options + UDP,
  * no checksum given, no netem bit, no payload bytes (a zero payload), not cut — as a short record, its time
- * read from `clock` here (a double loaded and stored unboxed: no argument to box), marked for the wire
- * peer's arrival with `tag` (0: not marked; session 26: here rather than in a second call). False when the
- * frame is not that case (the caller takes writeFastRecord's path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
+ * read from `clock` here (a double loaded and stored unboxed: no argument to box). Returns the record's
+ * offset in the current chunk, or −1 when the frame is not that case (the caller takes writeFastRecord's
+ * path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
  * what it saves is the calls between (fastKind, writeFastRecord, writeHeader, setRecordTime: ~300 of the
  * ~580 instructions a departure took, callgrind of bench/capture-micro.mjs point).
  */
-export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tag: number): boolean {
+export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }): number {
   const eth = pkt.eth;
   const ip = pkt.ip;
   const u = pkt.udp;
-  if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return false;
-  if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return false;
+  if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return -1;
+  if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return -1;
   const payLen = pkt.payloadLength;
   const len = 42 + payLen;
-  if (len > snap || payLen >= K.MAX_PAYLEN) return false;
+  if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
   const o = r.record(K.SHORT_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
@@ -254,13 +254,7 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   i32[w + K.F_W0] = u.length;
   r.pos = o + K.SHORT_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
-  // The frame memo's mark for the wire peer's arrival (as PcapngWriter.markRecord; verify mode's copy is the caller's).
-  if (tag !== 0) {
-    pkt.capTag = tag;
-    pkt.capAt = (r.chunkStart + o) / 2 + 1;
-    pkt.capLen = len;
-  }
-  return true;
+  return o;
 }
 
 /** The time of the fast record at `o` in the chunk: not an argument of writeFastRecord, which V8 does not inline (a double argument is boxed per call). */

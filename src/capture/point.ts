@@ -93,13 +93,14 @@ export class RingPoint implements FrameHook<Packet> {
   departed(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;
     // A plain UDP frame (S1's, most datagram traffic) in one call; any other through ringOut.
-    const tag = this.saveTag;
-    if (!writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock, tag)) {
-      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, tag);
+    const o = writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock);
+    if (o < 0) {
+      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
       return;
     }
     this.w.packetCount++;
-    if (tag !== 0 && this.memo.verifying) this.memo.remember(pkt);
+    const tag = this.saveTag;
+    if (tag !== 0) this.w.markRecord(this.r, pkt, o, tag, 42 + pkt.payloadLength);
   }
   arrived(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;
