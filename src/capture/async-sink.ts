@@ -12,7 +12,7 @@
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
 // checksums, zero payload, padding) and copies an arrival's bytes from its departure. Bytes given through
 // reserve()/buf/pos (SHB, IDB, frames serialized on the simulation thread) travel as VERBATIM records.
-// The writer thread also calls fdatasync every `syncEvery` bytes (32 MiB), so the fsync at finish() — which
+// The writer thread also calls fdatasync every `syncEvery` bytes (8 MiB), so the fsync at finish() — which
 // the simulation thread waits for — has at most that much left to flush.
 //
 // The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
@@ -45,7 +45,7 @@ const LENGTHS = 4;
 const OUT_SIZE = 1 << 20;
 /**
  * Default bytes between two fdatasync calls of the writer thread: what the final fsync, which finish()
- * waits for, has left at most (session 26: 8 MiB, 0–8 ms at the end of S4, against 15–40 ms with 32 MiB).
+ * waits for, has left at most (session 26: 8 MiB; at the end of S4 under load 14, 4–17 ms against 16–66 ms with 32 MiB).
  */
 export const ASYNC_SYNC_EVERY = 8 << 20;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
@@ -360,7 +360,7 @@ export class AsyncChunkSink {
     // Waking an idle writer thread costs the simulation thread its core on a busy machine (session 21:
     // 62 wake-ups took 268 ms of wall): wake it only once WAKE_BACKLOG chunks wait. A thread that is busy
     // sees PRODUCED itself; waitForSlot and finish wake it before they wait; an idle one also looks
-    // every 100 ms (its waitAsync's timeout).
+    // after 2–100 ms (its waitAsync's timeout, doubling while it finds nothing).
     if (p + 1 - Atomics.load(ctrl, CONSUMED) >= this.wakeAt) {
       Atomics.notify(ctrl, PRODUCED);
       this.wakes++;
