@@ -51,7 +51,7 @@ export const ASYNC_SYNC_EVERY = 8 << 20;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
 /** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
-const POLL_MIN_MS = 2;
+const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 100;
 
 // Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
@@ -127,6 +127,7 @@ async function run() {
       const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, poll);
       const r = w.async ? await w.value : w.value;
       if (r === 'timed-out' && poll < ${POLL_MAX_MS}) poll *= 2;
+      stat[9]++;
       stat[3] += performance.now() - ti;
       continue;
     }
@@ -237,9 +238,10 @@ export class AsyncChunkSink {
    * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
    * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
    * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 at
-   * finish, the wait for a periodic fdatasync still out (before the final fsync).
+   * finish, the wait for a periodic fdatasync still out (before the final fsync), 9 waits for a chunk
+   * (polls and wake-ups).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(9 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(10 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -360,7 +362,7 @@ export class AsyncChunkSink {
     // Waking an idle writer thread costs the simulation thread its core on a busy machine (session 21:
     // 62 wake-ups took 268 ms of wall): wake it only once WAKE_BACKLOG chunks wait. A thread that is busy
     // sees PRODUCED itself; waitForSlot and finish wake it before they wait; an idle one also looks
-    // after 2–100 ms (its waitAsync's timeout, doubling while it finds nothing).
+    // after 5–100 ms (its waitAsync's timeout, doubling while it finds nothing).
     if (p + 1 - Atomics.load(ctrl, CONSUMED) >= this.wakeAt) {
       Atomics.notify(ctrl, PRODUCED);
       this.wakes++;
