@@ -148,7 +148,9 @@ function child(mode: Mode): string {
   const ru0 = process.resourceUsage();
   const t0 = performance.now();
   sim.run({ until: 4e9 });
+  const tc = performance.now();
   writer?.close();
+  const closeMs = performance.now() - tc;
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const simCpu = threadCpu() - th0;
@@ -169,7 +171,7 @@ function child(mode: Mode): string {
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
-  const diag = as === null || ts === undefined ? null : { stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
+  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
   return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
 }
 

@@ -12,7 +12,7 @@
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
 // checksums, zero payload, padding) and copies an arrival's bytes from its departure. Bytes given through
 // reserve()/buf/pos (SHB, IDB, frames serialized on the simulation thread) travel as VERBATIM records.
-// The writer thread also calls fdatasync every `syncEvery` bytes (32 MiB), so the fsync at finish() — which
+// The writer thread also calls fdatasync every `syncEvery` bytes (8 MiB), so the fsync at finish() — which
 // the simulation thread waits for — has at most that much left to flush.
 //
 // The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
@@ -43,10 +43,16 @@ const LENGTHS = 4;
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
 const OUT_SIZE = 1 << 20;
-/** Default bytes between two fdatasync calls of the writer thread. */
-export const ASYNC_SYNC_EVERY = 32 << 20;
+/**
+ * Default bytes between two fdatasync calls of the writer thread: what the final fsync, which finish()
+ * waits for, has left at most (session 26: 8 MiB; at the end of S4 under load 14, 4–17 ms against 16–66 ms with 32 MiB).
+ */
+export const ASYNC_SYNC_EVERY = 8 << 20;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
+/** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 100;
 
 // Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
 // expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
@@ -67,6 +73,7 @@ const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
 let unsynced = 0;
+let poll = ${POLL_MIN_MS};
 let syncing = null;
 let syncError = null;
 const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
@@ -113,12 +120,18 @@ async function run() {
         if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
         continue;
       }
+      // An idle thread looks again after poll ms, doubling up to 100 while nothing comes: while chunks
+      // come it takes each one a few ms after its hand-over (so at finish() few are left to expand),
+      // without the simulation thread waking it (the simulation wakes it only at WAKE_BACKLOG).
       const ti = performance.now();
-      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, 100);
-      if (w.async) await w.value;
+      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, poll);
+      const r = w.async ? await w.value : w.value;
+      if (r === 'timed-out' && poll < ${POLL_MAX_MS}) poll *= 2;
+      stat[9]++;
       stat[3] += performance.now() - ti;
       continue;
     }
+    poll = ${POLL_MIN_MS};
     const s = consumed % slots;
     const tc = performance.now();
     ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
@@ -135,9 +148,11 @@ async function run() {
     ex.flush();
     const tf = performance.now();
     if (syncing !== null) await syncing;
+    const tw = performance.now();
+    stat[8] = tw - tf;
     if (syncError !== null) throw syncError;
     fsyncSync(fd);
-    stat[5] += performance.now() - tf;
+    stat[5] += performance.now() - tw;
   } else if (syncing !== null) await syncing;
 }
 run().then(
@@ -222,9 +237,13 @@ export class AsyncChunkSink {
   /**
    * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
    * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
-   * (from its first line to the end), 7 its CPU time before its first line (the thread's start).
+   * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 at
+   * finish, the wait for a periodic fdatasync still out (before the final fsync), 9 waits for a chunk
+   * (polls and wake-ups).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(8 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(10 * 8));
+  /** Chunks handed over but not yet written when finish() was called (the last one included). */
+  finishBacklog = 0;
 
   /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
@@ -304,6 +323,16 @@ export class AsyncChunkSink {
   }
 
   /**
+   * As record(), but −1 instead of handing the chunk over when n bytes do not fit in it: a COPY record
+   * (capture/epb-records writeCopy) must be in its source's chunk. One check instead of a check and record().
+   */
+  recordHere(n: number): number {
+    if (this.vStart >= 0) this.closeVerbatim();
+    const at = (this.pos + 7) & ~7;
+    return at + n <= this.limit || this.grow(at + n) ? at : -1;
+  }
+
+  /**
    * A record ending at `end` passes `limit` before the thread runs: the capture is no longer small, so the
    * thread starts now — it boots while this chunk and the next ones fill, instead of while the simulation
    * waits for it — and the record goes on in this chunk if it fits. False when the chunk is full.
@@ -333,7 +362,7 @@ export class AsyncChunkSink {
     // Waking an idle writer thread costs the simulation thread its core on a busy machine (session 21:
     // 62 wake-ups took 268 ms of wall): wake it only once WAKE_BACKLOG chunks wait. A thread that is busy
     // sees PRODUCED itself; waitForSlot and finish wake it before they wait; an idle one also looks
-    // every 100 ms (its waitAsync's timeout).
+    // after 5–100 ms (its waitAsync's timeout, doubling while it finds nothing).
     if (p + 1 - Atomics.load(ctrl, CONSUMED) >= this.wakeAt) {
       Atomics.notify(ctrl, PRODUCED);
       this.wakes++;
@@ -397,6 +426,7 @@ export class AsyncChunkSink {
     this.finished = true;
     if (this.worker === null) return this.finishInline();
     this.handOver();
+    this.finishBacklog = this.produced - Atomics.load(this.ctrl, CONSUMED);
     Atomics.store(this.ctrl, COMMAND, 1);
     Atomics.notify(this.ctrl, PRODUCED);
     const t = performance.now();

@@ -308,8 +308,9 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   const kept = pkt.capAt;
   const src = (kept - (kept & 1)) * 2 - r.chunkStart;
   const len = pkt.capLen;
-  if (src < 0 || len > snap || ((r.pos + 7) & ~7) + K.COPY_BYTES > r.slotSize) return false;
-  const o = r.record(K.COPY_BYTES);
+  if (src < 0 || len > snap) return false;
+  const o = r.recordHere(K.COPY_BYTES);
+  if (o < 0) return false;
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
   i32[w] = ((kept & 1) === 0 ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);

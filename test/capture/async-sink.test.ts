@@ -92,6 +92,44 @@ describe('async capture writer', () => {
     for (let i = 0; i < 12; i++) expect(got[i * 100 + 50]).toBe(i + 1);
   });
 
+  it('recordHere gives a place in the current chunk, or −1 without handing the chunk over', () => {
+    const sink = new AsyncChunkSink(join(dir, 'here.bin'), { slots: 4, slotSize: 1024, startAt: 0 });
+    try {
+      sink.pos = 1016; // 8-aligned: 1016 + 16 > 1024
+      const start = sink.chunkStart;
+      expect(sink.recordHere(16)).toBe(-1);
+      expect(sink.chunkStart).toBe(start);
+      expect(sink.pos).toBe(1016);
+      expect(sink.recordHere(8)).toBe(1016);
+      sink.pos = 1017; // a record starts 8-aligned: at 1024, the chunk's end
+      expect(sink.recordHere(8)).toBe(-1);
+      sink.pos = 1000;
+      expect(sink.recordHere(24)).toBe(1000);
+      // record() hands the chunk over instead
+      sink.pos = 1016;
+      expect(sink.record(16)).toBe(0);
+      expect(sink.chunkStart).toBe(start + 1024);
+    } finally {
+      sink.pos = 0;
+      sink.abort();
+    }
+  });
+
+  it('the writer thread fdatasyncs every 8 MiB by default, so finish() has at most that much left to flush', () => {
+    const sink = new AsyncChunkSink(join(dir, 'sync.bin'));
+    for (let i = 0; i < 20 * 1024; i++) {
+      const o = sink.reserve(1024);
+      sink.buf.fill(i & 0xff, o, o + 1024);
+      sink.pos = o + 1024;
+    }
+    sink.commit();
+    expect(readFileSync(join(dir, 'sync.bin')).length).toBe(20 << 20);
+    // 20 MiB written: 2 syncs after 8 and 16 MiB (one at a time: a third only if one ended early), then the final fsync.
+    expect(sink.threadStats[2]).toBeGreaterThanOrEqual(1);
+    expect(sink.threadStats[2]).toBeLessThanOrEqual(2);
+    rmSync(join(dir, 'sync.bin'));
+  });
+
   it('abort stops the writer thread and leaves no file; finish then abort keeps nothing either', () => {
     const p = join(dir, 'aborted.pcapng');
     const w = new PcapngWriter(p, { slots: 2, slotSize: 4096 });
