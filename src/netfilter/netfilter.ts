@@ -287,15 +287,19 @@ export class Netfilter extends NfCounters implements WalkHost {
     const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     inHook = true;
+    // The shared state is released on both paths without a `finally` (one per hook call).
+    let v: NfVerdict;
     try {
-      return this.runHook(hook, pkt, ip);
+      v = this.runHook(hook, pkt, ip);
     } catch (e) {
-      if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
-      throw e;
-    } finally {
       inHook = false;
       LATE_ENV.cur = prevEnv;
+      if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
+      throw e;
     }
+    inHook = false;
+    LATE_ENV.cur = prevEnv;
+    return v;
   }
 
   /**
@@ -431,12 +435,24 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
   private table(slot: number): NfVerdict | null {
+    // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the
+    // common cases here (no chain, an empty ACCEPT chain, a chain with its generated walk), the
+    // rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
     const base = this.bases[slot]!;
+    const walk = base.walk;
+    if (walk === null) return this.traverse(slot, base);
+    this.curTable = SLOT_TABLE[slot]!;
+    const code = walk(this, CTX, this.tenv);
+    return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
+  }
+
+  /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
+  private traverse(slot: number, base: CChain): NfVerdict | null {
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;
