@@ -10,7 +10,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
+import { Conntrack, NatManip, isIcmpError, type ConnEntry, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
@@ -278,8 +278,10 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
     if (inHook) throw new Error('netfilter: a hook ran inside another');
     const c = CTX;
-    c.pkt = pkt;
-    c.ip = ip;
+    // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
+    // slow path (the remembered set). A packet passes several hooks of a namespace in a row: store on change only.
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
     c.inIf = inIf ?? '';
     c.outIf = outIf ?? '';
     c.now = this.host.now();
@@ -413,23 +415,31 @@ export class Netfilter extends NfCounters implements WalkHost {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
     if (!ct) return null;
-    // The entry's status first: a bound connection (nearly every packet) needs no other test.
+    // The entry's status first: a bound connection (nearly every packet) needs no other test; the
+    // lookup of an unbound one is natLookup (this stays small enough to inline into the hooks).
     if (!this.conntrack.natDone(ct, manip) && pkt.ctDir === 0 && !isIcmpError(pkt)) {
-      this.tenv.natManip = manip;
-      try {
-        const v = this.table(slot);
-        if (v) return v;
-      } finally {
-        this.tenv.natManip = null;
-      }
-      // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
-      if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
-        const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
-        if (nv) return nv;
-      }
-      if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
+      const v = this.natLookup(ct, manip, slot);
+      if (v) return v;
     }
     this.conntrack.natPacket(ct, pkt, manip);
+    return null;
+  }
+
+  /** nat() for a connection's first packet: the nat table (and nft nat chains) choose its binding, or a null binding. */
+  private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
+    this.tenv.natManip = manip;
+    try {
+      const v = this.table(slot);
+      if (v) return v;
+    } finally {
+      this.tenv.natManip = null;
+    }
+    // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
+    if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
+      const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
+      if (nv) return nv;
+    }
+    if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
     return null;
   }
 
