@@ -10,7 +10,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { Conntrack, NatManip, isIcmpError, type ConntrackConfig, type CtDropReason } from './conntrack.js';
+import { Conntrack, NatManip, isIcmpError, type ConnEntry, type ConntrackConfig, type CtDropReason } from './conntrack.js';
 import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
@@ -278,8 +278,10 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
     if (inHook) throw new Error('netfilter: a hook ran inside another');
     const c = CTX;
-    c.pkt = pkt;
-    c.ip = ip;
+    // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
+    // slow path (the remembered set). A packet passes several hooks of a namespace in a row: store on change only.
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
     c.inIf = inIf ?? '';
     c.outIf = outIf ?? '';
     c.now = this.host.now();
@@ -287,15 +289,19 @@ export class Netfilter extends NfCounters implements WalkHost {
     const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     inHook = true;
+    // The shared state is released on both paths without a `finally` (one per hook call).
+    let v: NfVerdict;
     try {
-      return this.runHook(hook, pkt, ip);
+      v = this.runHook(hook, pkt, ip);
     } catch (e) {
-      if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
-      throw e;
-    } finally {
       inHook = false;
       LATE_ENV.cur = prevEnv;
+      if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
+      throw e;
     }
+    inHook = false;
+    LATE_ENV.cur = prevEnv;
+    return v;
   }
 
   /**
@@ -409,34 +415,54 @@ export class Netfilter extends NfCounters implements WalkHost {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
     if (!ct) return null;
-    // The entry's status first: a bound connection (nearly every packet) needs no other test.
+    // The entry's status first: a bound connection (nearly every packet) needs no other test; the
+    // lookup of an unbound one is natLookup (this stays small enough to inline into the hooks).
     if (!this.conntrack.natDone(ct, manip) && pkt.ctDir === 0 && !isIcmpError(pkt)) {
-      this.tenv.natManip = manip;
-      try {
-        const v = this.table(slot);
-        if (v) return v;
-      } finally {
-        this.tenv.natManip = null;
-      }
-      // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
-      if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
-        const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
-        if (nv) return nv;
-      }
-      if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
+      const v = this.natLookup(ct, manip, slot);
+      if (v) return v;
     }
     this.conntrack.natPacket(ct, pkt, manip);
     return null;
   }
 
+  /** nat() for a connection's first packet: the nat table (and nft nat chains) choose its binding, or a null binding. */
+  private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
+    this.tenv.natManip = manip;
+    try {
+      const v = this.table(slot);
+      if (v) return v;
+    } finally {
+      this.tenv.natManip = null;
+    }
+    // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
+    if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
+      const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
+      if (nv) return nv;
+    }
+    if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
+    return null;
+  }
+
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
   private table(slot: number): NfVerdict | null {
+    // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the
+    // common cases here (no chain, an empty ACCEPT chain, a chain with its generated walk), the
+    // rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
     const base = this.bases[slot]!;
+    const walk = base.walk;
+    if (walk === null) return this.traverse(slot, base);
+    this.curTable = SLOT_TABLE[slot]!;
+    const code = walk(this, CTX, this.tenv);
+    return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
+  }
+
+  /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
+  private traverse(slot: number, base: CChain): NfVerdict | null {
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;

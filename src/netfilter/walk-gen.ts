@@ -76,6 +76,9 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       act.push(ret);
       break;
     case TgCode.JUMP:
+      // A jump to an empty chain (kube-proxy's KUBE-PROXY-FIREWALL, KUBE-EXTERNAL-SERVICES, ... on most
+      // nodes) returns at once and adds no walked rule: the next rule follows (the switch falls through).
+      if (cr.jump!.rules.length === 0) break;
       act.push(`stk[sp] = ${state + 1}; stk[sp + 1] = ${k + 1}; sp += 2;`, `st = ${start.get(cr.jump!)!}; from = 0; continue;`);
       break;
     case TgCode.GOTO:

@@ -121,4 +121,61 @@ describe('walk-gen', () => {
     post(nfs[0]!);
     expect(chains.map((c) => c.walk !== null)).toEqual([true, false, true]);
   });
+
+  it('jumps to empty chains (first, middle and last rule, in a user chain, before a DROP) walk as the interpreter does', () => {
+    // kube-proxy's filter INPUT / OUTPUT on most nodes: several jumps to chains with no rules.
+    const text = `*filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD DROP [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :E1 - [0:0]
+      :E2 - [0:0]
+      :MID - [0:0]
+      -A INPUT -m conntrack --ctstate NEW -j E1
+      -A INPUT -j E2
+      -A INPUT -p udp --dport 53 -j MID
+      -A INPUT -j E1
+      -A FORWARD -j E2
+      -A FORWARD -p tcp -j MID
+      -A FORWARD -s 10.0.0.0/8 -j DROP
+      -A FORWARD -j E1
+      -A OUTPUT -j E1
+      -A MID -j E2
+      -A MID -p udp -j ACCEPT
+      -A MID -j E1
+      COMMIT
+    `;
+    const go = (walk: boolean) => {
+      forgetInternedChains();
+      JIT.walk = walk;
+      JIT.walkHot = 1;
+      const nf = new Netfilter(new FakeHost([ip('192.168.0.1')], { eth0: ip('192.168.0.1') }, 1));
+      nf.load(rules(text));
+      const out: string[] = [];
+      nf.trace = (e) => out.push(JSON.stringify(e));
+      let port = 2000;
+      for (const src of ['10.1.2.3', '192.168.0.9']) {
+        for (const hook of [NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT]) {
+          for (const mk of [tcp, udp]) {
+            const p = mk(src, port++, '192.168.0.1', 53);
+            if (hook === NfHook.OUTPUT) nf.hook(NfHook.OUTPUT, p, null, 'eth0');
+            else nf.hook(NfHook.PREROUTING, p, 'eth0', null);
+            nf.walked = 0;
+            const v = nf.hook(hook, p, 'eth0', hook === NfHook.FORWARD ? 'eth0' : null);
+            out.push(`${hook} ${JSON.stringify(v)} walked=${nf.walked}`);
+          }
+        }
+      }
+      out.push(JSON.stringify(nf.ruleset()));
+      return { out, nf };
+    };
+    const ref = go(false);
+    const got = go(true);
+    expect(got.out).toEqual(ref.out);
+    for (const c of ['INPUT', 'FORWARD', 'OUTPUT']) expect(got.nf.compiledChain('filter', c)!.walk).not.toBeNull();
+    expect(ref.nf.compiledChain('filter', 'INPUT')!.walk).toBeNull();
+    // The jumps were taken and counted (each E1 / E2 jump rule has packets).
+    expect(got.out.filter((l) => l.includes('"text":"-A INPUT -j E2"')).length).toBeGreaterThan(0);
+  });
 });
+
