@@ -363,7 +363,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
     if (this.localTable.size > LOCAL_SUMMARY_MAX_ROUTES) return;
     let net = 0;
     let mask = 0;
-    for (const r of this.localTable.all()) {
+    const routes = this.localTable.unordered();
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
       if (r.type !== 'local') continue;
       if (r.prefix === 32) bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
       else if (++wide > 1) return;
