@@ -39,6 +39,23 @@ export interface FdbEntry {
  */
 export type BridgeNetfilter = (bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet) => boolean;
 
+/**
+ * A BridgeNetfilter's object form (net/'s Namespace): the bridge calls its method, where the function
+ * is a closure, two more objects to fetch per IP frame (the function and the context holding its
+ * namespace), each cold on a node of a thousand.
+ */
+export interface BridgeNetfilterTarget {
+  bridgeNetfilter(bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean;
+}
+
+/** Each BridgeNetfilter function made with an object form that does the same (registerBridgeNetfilter). */
+const netfilterTargets = new WeakMap<BridgeNetfilter, BridgeNetfilterTarget>();
+
+/** Declares `target` the object form of `fn`: a bridge given `fn` as its `netfilter` calls `target` instead. */
+export function registerBridgeNetfilter(fn: BridgeNetfilter, target: BridgeNetfilterTarget): void {
+  netfilterTargets.set(fn, target);
+}
+
 
 /** The fewest and the most slots of a bridge's FDB lookup cache. */
 const FDB_CACHE_MIN_SLOTS = 16;
@@ -50,8 +67,17 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   readonly ports: NetDevice[] = [];
   readonly fdb = new Map<Mac, FdbEntry>();
   ageingTimeNs: TimeNs = 300e9;
+  private nfFn: BridgeNetfilter | null = null;
+  /** The object form of `nfFn`, if it has one (registerBridgeNetfilter). */
+  private nfTarget: BridgeNetfilterTarget | null = null;
   /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge. */
-  netfilter: BridgeNetfilter | null = null;
+  get netfilter(): BridgeNetfilter | null {
+    return this.nfFn;
+  }
+  set netfilter(fn: BridgeNetfilter | null) {
+    this.nfFn = fn;
+    this.nfTarget = fn === null ? null : (netfilterTargets.get(fn) ?? null);
+  }
   readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
   /** Bridged-DNAT frames waiting for their neighbour: ingress port and original source MAC. */
   private readonly bridgedDnat = new WeakMap<Packet, { inPort: NetDevice; src: Mac }>();
@@ -179,7 +205,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (e !== null && e.local) {
       // br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is passed up: tcpdump
       // on the bridge sees it after DNAT.
-      if (this.netfilter !== null && pkt.ip !== null && !this.netfilter(this, port, null, pkt)) return;
+      if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, null, pkt)) return;
       this.passUp(pkt);
       return;
     }
@@ -192,7 +218,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       // tcpdump on the bridge gets the frame as it entered (br_handle_frame_finish passes a clone
       // up before br_forward), so the capture comes before br_netfilter's hooks rewrite it.
       this.promiscTap(pkt);
-      if (this.netfilter !== null && pkt.ip !== null && !this.netfilter(this, port, e.port, pkt)) return;
+      if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, e.port, pkt)) return;
       this.counters.forwarded++;
       e.port.xmit(pkt);
       return;
@@ -225,6 +251,12 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   holdBridgedDnat(pkt: Packet, inPort: NetDevice): void {
     this.bridgedDnat.set(pkt, { inPort, src: pkt.eth!.src });
     this.bridgedDnatHeld++;
+  }
+
+  /** br_netfilter (set): through its object form when it has one. */
+  private callNetfilter(inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
+    const t = this.nfTarget;
+    return t !== null ? t.bridgeNetfilter(this, inPort, outPort, pkt) : this.nfFn!(this, inPort, outPort, pkt);
   }
 
   /** The host sends a frame out of the bridge interface (br_dev_xmit). */
@@ -279,7 +311,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     let n = 0;
     for (const p of this.ports) if (p.up && shouldDeliver(p, inPort)) out[n++] = p;
     if (!up) this.promiscTap(pkt);
-    const nf = this.netfilter !== null && pkt.ip !== null && !up;
+    const nf = this.nfFn !== null && pkt.ip !== null && !up;
     if (!nf && n > 1 && !traceEverSubscribed()) {
       // Each port's copy made by the port (NetDevice.xmitFloodCopy), from a template of the flood's
       // own: the frame itself goes on (up to the bridge's namespace), the template stays as it is now.
@@ -289,7 +321,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       for (let i = 0; i < n; i++) {
         const p = out[i]!;
         const copy = pkt.floodCopy();
-        if (nf && !this.netfilter!(this, inPort, p, copy)) continue;
+        if (nf && !this.callNetfilter(inPort, p, copy)) continue;
         p.xmit(copy);
       }
     }

@@ -20,17 +20,28 @@ export interface ChannelConfig {
   queueLimit: number;
 }
 
-/** Transmit side of one direction of a channel. */
-class Transmitter {
+/**
+ * Transmit side of one direction of a channel, held by the NIC it transmits from (NicDevice.transmit
+ * calls `send` on it): a frame's send then reads the NIC, this and its queue, not the channel object
+ * nor a config object of their own (cold, one link of a thousand, when the frame comes).
+ */
+export class Transmitter {
   busyUntil: TimeNs = TIME_ZERO;
+  /** The direction's ChannelConfig, copied. */
+  readonly rateBps: number;
+  readonly delayNs: TimeNs;
+  readonly queueLimit: number;
   /** Start times of frames still waiting (ring of times, oldest first). */
   private starts: number[];
   private head: number;
   constructor(
-    readonly cfg: ChannelConfig,
+    cfg: ChannelConfig,
     readonly from: NicDevice,
     public to: NicDevice | null,
   ) {
+    this.rateBps = cfg.rateBps;
+    this.delayNs = cfg.delayNs;
+    this.queueLimit = cfg.queueLimit;
     // Declared, then set here (stored twice): the first queued frame moves `head` mid-run, and a field
     // V8 still took for a constant would take the optimized code that inlined send with it.
     this.starts = [];
@@ -48,6 +59,32 @@ class Transmitter {
   push(start: TimeNs): void {
     this.starts.push(start);
   }
+
+  /**
+   * Queues a frame from `from` toward the other end; with `copyAtArrival`, `pkt` is a flood's template
+   * (NicDevice.xmitFloodCopy) and the other end receives a copy of it made as it arrives.
+   */
+  send(pkt: Packet, len: number, copyAtArrival: boolean): void {
+    const from = this.from;
+    const sim = from.sim;
+    const now = sim.now;
+    if (this.busyUntil > now && this.waiting(now) >= this.queueLimit) {
+      from.drop(pkt, 'queue-full');
+      return;
+    }
+    const start = this.busyUntil > now ? this.busyUntil : now;
+    if (start > now) this.push(start);
+    // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
+    // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.
+    const wireBytes = (len < 60 ? 60 : len) + 24;
+    const end = start + Math.round((wireBytes * 8 * 1e9) / this.rateBps);
+    this.busyUntil = end;
+    // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
+    // wire is idle, else when its serialization starts (one extra event only for queued frames).
+    if (start === now) from.noteWire(pkt, len);
+    else sim.postAt(start, noteLater, from, pkt);
+    sim.postAt(end + this.delayNs, copyAtArrival ? arriveCopy : arrive, this, pkt);
+  }
 }
 
 /** The medium joining two NICs. */
@@ -64,33 +101,13 @@ export class Channel {
   ) {
     this.ab = new Transmitter(cfgAB, a, b);
     this.ba = new Transmitter(cfgBA, b, a);
-    a.attach(this);
-    b.attach(this);
+    a.attach(this, this.ab);
+    b.attach(this, this.ba);
   }
 
-  /**
-   * Queues a frame from `from` toward the other end; with `copyAtArrival`, `pkt` is a flood's template
-   * (NicDevice.xmitFloodCopy) and the other end receives a copy of it made as it arrives.
-   */
+  /** Queues a frame from `from` (one of the two ends) toward the other end: Transmitter.send of its direction. */
   send(from: NicDevice, pkt: Packet, len: number, copyAtArrival: boolean): void {
-    const tx = from === this.a ? this.ab : this.ba;
-    const now = this.sim.now;
-    if (tx.busyUntil > now && tx.waiting(now) >= tx.cfg.queueLimit) {
-      from.drop(pkt, 'queue-full');
-      return;
-    }
-    const start = tx.busyUntil > now ? tx.busyUntil : now;
-    if (start > now) tx.push(start);
-    // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
-    // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.
-    const wireBytes = (len < 60 ? 60 : len) + 24;
-    const end = start + Math.round((wireBytes * 8 * 1e9) / tx.cfg.rateBps);
-    tx.busyUntil = end;
-    // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
-    // wire is idle, else when its serialization starts (one extra event only for queued frames).
-    if (start === now) from.noteWire(pkt, len);
-    else this.sim.postAt(start, noteLater, from, pkt);
-    this.sim.postAt(end + tx.cfg.delayNs, copyAtArrival ? arriveCopy : arrive, tx, pkt);
+    (from === this.a ? this.ab : this.ba).send(pkt, len, copyAtArrival);
   }
 }
 

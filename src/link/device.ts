@@ -41,6 +41,15 @@ export interface IngressFilter {
 /** Called with each frame a device receives, when it is not a bridge port. Implemented by net/. */
 export type RxHandler = (dev: NetDevice, pkt: Packet) => void;
 
+/**
+ * The same receiver as an object (net/'s Namespace): a device calls its method, where an RxHandler
+ * closure would be two more objects to fetch per frame (the function and the context holding its
+ * namespace), each cold on a node of a thousand.
+ */
+export interface RxTarget {
+  frameIn(dev: NetDevice, pkt: Packet): void;
+}
+
 /** Receives frames from an enslaved port (implemented by link/bridge). */
 export interface PortMaster {
   portReceive(port: NetDevice, pkt: Packet): void;
@@ -79,8 +88,22 @@ export abstract class NetDevice {
     if (v !== this.isUp) NetDevice.upEpoch++;
     this.isUp = v;
   }
-  /** Set by net/ when the device is placed in a namespace. */
-  rxHandler: RxHandler | null = null;
+  private rxFn: RxHandler | null = null;
+  /** The object form of `rxFn` (the same receiver), set only with it by setReceiver; null once `rxHandler` is set. */
+  private rxTarget: RxTarget | null = null;
+  /** Set by net/ when the device is placed in a namespace (setReceiver); setting it here replaces that receiver. */
+  get rxHandler(): RxHandler | null {
+    return this.rxFn;
+  }
+  set rxHandler(h: RxHandler | null) {
+    this.rxFn = h;
+    this.rxTarget = null;
+  }
+  /** Installs a namespace's receiver: `fn` (what `rxHandler` reads) and `target`, which must do what `fn` does. */
+  setReceiver(target: RxTarget, fn: RxHandler): void {
+    this.rxFn = fn;
+    this.rxTarget = target;
+  }
   /** Set when the device is a bridge port (`ip link set DEV master BR`). */
   master: PortMaster | null = null;
   /**
@@ -214,7 +237,8 @@ export abstract class NetDevice {
   /** Hands a received frame to the bridge master or the namespace (netif_receive_skb). */
   protected deliverUp(pkt: Packet): void {
     if (this.master !== null) this.master.portReceive(this, pkt);
-    else if (this.rxHandler !== null) this.rxHandler(this, pkt);
+    else if (this.rxTarget !== null) this.rxTarget.frameIn(this, pkt);
+    else if (this.rxFn !== null) this.rxFn(this, pkt);
     else this.drop(pkt, 'no-handler');
   }
 }

@@ -6,7 +6,7 @@ import type { Simulator } from '../core/simulator.js';
 import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
-import type { Channel } from './channel.js';
+import type { Channel, Transmitter } from './channel.js';
 import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
 
 export type { EgressQdisc } from './device.js';
@@ -15,6 +15,8 @@ export type { EgressQdisc } from './device.js';
 export class NicDevice extends NetDevice implements QdiscDevice {
   readonly kind = 'ether';
   private channel: Channel | null = null;
+  /** This end's side of the channel (what a frame sent here goes through), null while unplugged. */
+  private tx: Transmitter | null = null;
   /** The root qdisc in front of the driver (netem), null for the default (the channel's drop-tail queue). */
   qdisc: EgressQdisc | null = null;
 
@@ -25,9 +27,10 @@ export class NicDevice extends NetDevice implements QdiscDevice {
   get link(): Channel | null {
     return this.channel;
   }
-  /** Called by Channel's constructor. */
-  attach(ch: Channel): void {
+  /** Called by Channel's constructor, with this end's transmit side. */
+  attach(ch: Channel, tx: Transmitter): void {
     this.channel = ch;
+    this.tx = tx;
   }
   xmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
@@ -41,18 +44,18 @@ export class NicDevice extends NetDevice implements QdiscDevice {
    * promoted bytes). Only without a qdisc (netem writes the frame it holds).
    */
   override xmitFloodCopy(template: Packet): void {
-    const ch = this.channel;
-    if (this.qdisc !== null || ch === null || !this.up || !this.carrier) return this.xmit(template.floodCopy());
-    ch.send(this, template, skbLength(template), true);
+    const tx = this.tx;
+    if (this.qdisc !== null || tx === null || !this.up || !this.carrier) return this.xmit(template.floodCopy());
+    tx.send(template, skbLength(template), true);
   }
 
   /** The qdisc hands the frame to the driver: onto the channel (whose queue and wire the capture follows). */
   transmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
     if (!this.carrier) return this.drop(pkt, 'no-carrier');
-    const ch = this.channel;
-    if (ch === null) return this.drop(pkt, 'no-carrier');
-    ch.send(this, pkt, skbLength(pkt), false);
+    const tx = this.tx;
+    if (tx === null) return this.drop(pkt, 'no-carrier');
+    tx.send(pkt, skbLength(pkt), false);
   }
   /** Counts the frame and fires the capture tap as its serialization starts. */
   noteWire(pkt: Packet, len: number): void {

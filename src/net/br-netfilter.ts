@@ -11,6 +11,7 @@
 // Not modelled: bridge-nf-call-arptables, the NFPROTO_BRIDGE (ebtables) hooks, VLAN/PPPoE
 // encapsulated IP. Fragments are reassembled before PREROUTING
 // (nf_defrag_ipv4, IP_DEFRAG_CONNTRACK_BRIDGE_IN) and a bridged datagram is cut again as it came.
+import { traceEverSubscribed } from '../core/trace.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
@@ -21,7 +22,7 @@ import type { Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
 import { ipDoFragment } from './ip-fragment.js';
-import { ipRcvFinish } from './ip-input.js';
+import { fibLookupIn, ipRcvFinish } from './ip-input.js';
 import { confirmHeld } from './ip-output.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { ipvsOut } from './ipvs-in.js';
@@ -39,7 +40,9 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
   if (nf === null) return true;
   const ip = pkt.ip!;
   const dst = ip.dst;
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
+  // The process-wide flag first (as ip-input does): an untraced run then never reads the namespace's
+  // trace source, an object of its own and cold on a node of a thousand.
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
   if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_BRIDGE_IN)) return false;
   const v = nf.hook(NfHook.PREROUTING, pkt, br.name, null);
   if (v.kind !== 'accept') {
@@ -87,7 +90,8 @@ function brNfForward(ns: Namespace, nf: Netfilter, br: BridgeDevice, pkt: Packet
  */
 function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: NetDevice, pkt: Packet): boolean {
   const ip = pkt.ip!;
-  const rt = ns.fibLookup(ip.dst);
+  // (the frame goes up on `br` next when this is not bridged DNAT: ipRcvFinish's lookup for it, made here)
+  const rt = fibLookupIn(ns, br, ip.dst);
   if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
   if (!brNfForward(ns, nf, br, pkt)) return true;
   if (nf.perRuleNs !== 0) {
@@ -114,7 +118,7 @@ function bridgedDnatOut(ns: Namespace, br: BridgeDevice, inPort: NetDevice, pkt:
   const ip = pkt.ip!;
   const nh = rt.gateway !== 0 ? rt.gateway : ip.dst;
   const n = ns.neigh.get(br, nh);
-  if (ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
+  if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'xmit', dev: `${br.name} (bridged DNAT)`, nexthop: formatIpv4(nh) });
   if (n !== undefined && ns.neigh.connected(n)) {
     pkt.eth!.dst = n.mac;
     br.rebridge(inPort, pkt);

@@ -288,6 +288,15 @@ export class RouteTable {
     return null;
   }
 
+  /**
+   * All routes in no particular order: a small table's own list (not to be changed), else all(). For
+   * a reader the order does not matter to (isLocal's summary, made once per namespace: a sort there
+   * was most of it, its comparator reading routes of several shapes).
+   */
+  unordered(): readonly Route[] {
+    return this.list ?? this.all();
+  }
+
   /** All routes, longest prefix first then by address, as `ip route show` would list them. */
   all(): Route[] {
     if (this.list !== null) return this.list.slice().sort((a, b) => a.dst - b.dst || b.prefix - a.prefix || a.metric - b.metric);

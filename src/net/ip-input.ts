@@ -71,8 +71,10 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
  * when it was for the same destination in this namespace and no table or device state changed since
  * (the epoch the namespace's route cache is emptied by): a node's packets of one connection arrive on
  * one device toward one destination, and the device is in cache when the route cache is not.
+ * br_netfilter's lookup after a DNAT at a bridge port goes through here too (net/br-netfilter.ts), so
+ * ip_rcv_finish then finds its answer on the bridge, as Linux finds the route kept on the skb.
  */
-function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | null {
+export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | null {
   const epoch = routeEpoch() + NetDevice.upEpoch;
   const key = dst | 0;
   if (dev.fibDst === key && dev.fibEpoch === epoch && dev.fibNs === ns) return dev.fibRoute as Route | null;
@@ -142,11 +144,13 @@ function ipLocalDeliverFinish(ns: Namespace, pkt: Packet): void {
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
   if (pkt.corruptBit >= 0 && !l4ChecksumOk(ns, pkt, proto)) return;
   if (proto === IpProto.ICMP) return icmpRcv(ns, pkt);
-  if (proto === IpProto.UDP && pkt.vxlan !== null && ns.udpEncap.size > 0) {
-    const encapRcv = ns.udpEncap.get(pkt.udp!.dstPort);
+  if (proto === IpProto.UDP && pkt.vxlan !== null) {
+    const port = pkt.udp!.dstPort;
+    if (port === ns.encapPort) return ns.encapTarget!.encapReceive(pkt);
+    const encapRcv = ns.udpEncap.size > 0 ? ns.udpEncap.get(port) : undefined;
     if (encapRcv !== undefined) return encapRcv(pkt);
   }
-  const rx = ns.protocols[proto];
+  const rx = proto === IpProto.TCP ? ns.tcpRx : ns.protocols[proto];
   if (rx === undefined) return noReceiver(ns, pkt, proto);
   rx.receive(pkt);
   // The segment ended at its socket's layer and every reader of it returned: give it back for the

@@ -21,15 +21,15 @@ import { NO_ENTRIES, NO_MEMBERS } from './no-entries.js';
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import { TraceSource, traceEverSubscribed } from '../core/trace.js';
-import type { BridgeNetfilter } from '../link/bridge.js';
-import { NetDevice, type RxHandler } from '../link/device.js';
+import { registerBridgeNetfilter, type BridgeDevice, type BridgeNetfilter, type BridgeNetfilterTarget } from '../link/bridge.js';
+import { NetDevice, type RxHandler, type RxTarget } from '../link/device.js';
 import { LoopbackDevice } from '../link/loopback.js';
-import type { UdpTunnelHost } from '../link/vxlan.js';
+import type { EncapReceiver, UdpTunnelHost } from '../link/vxlan.js';
 import { Netfilter, type NetfilterOptions, type NfHost } from '../netfilter/netfilter.js';
 import type { Ipvs } from '../netfilter/ipvs.js';
 import { packetRecyclingAllowed, type Packet } from '../packet/packet.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
-import type { Ipv4, Mac } from '../wire/types.js';
+import { IpProto, type Ipv4, type Mac } from '../wire/types.js';
 import type { IpStack, L4Receiver, RouteHint } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter } from './br-netfilter.js';
@@ -81,7 +81,7 @@ const SHORT_LIST = 16;
 const LOCAL_SUMMARY_MAX_ROUTES = 64;
 
 /** One network namespace and its IPv4 stack. */
-export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
+export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, RxTarget, BridgeNetfilterTarget {
   readonly lo: LoopbackDevice;
   /**
    * The devices and addresses (replaced, not grown in place, while short: an array grown by push
@@ -122,8 +122,18 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
   // Datapath state, read and written by the net/ip-*.ts, arp, icmp and ipvs-in functions.
   /** inet_protos: the L4 receiver of each IP protocol number. */
   readonly protocols: (L4Receiver | undefined)[] = new Array(PROTOCOL_SLOTS);
+  /** protocols[TCP], in the namespace itself: the array and its elements are two more objects to fetch per segment (a pod's, cold). */
+  tcpRx: L4Receiver | undefined = undefined;
   /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
   udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
+  /**
+   * The port and receiving device of the namespace's only UDP tunnel socket (a node's flannel.1), read
+   * before `udpEncap` (-1 and null with none, several, or one registered without its device): the Map,
+   * its table, the receiver closure and its context are more objects to fetch for every encapsulated
+   * datagram, cold on a node of a thousand, where this namespace's own fields and the device are not.
+   */
+  encapPort = -1;
+  encapTarget: EncapReceiver | null = null;
   /** Ping sockets by echo identifier. */
   pingHandlers: Map<number, PingHandler> = NO_ENTRIES;
   /** Whether this namespace's ends give packets back (packet/packet.ts packetRecyclingAllowed, asked at the first delivery unless set). */
@@ -178,7 +188,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
    * `netfilter` when bridge-nf-call-iptables=1. Made on first use (a pod has no bridge).
    */
   get brNetfilter(): BridgeNetfilter {
-    return (this.brNetfilterLazy ??= (br, inPort, outPort, pkt) => brNetfilter(this, br, inPort, outPort, pkt));
+    let f = this.brNetfilterLazy;
+    if (f === null) {
+      f = this.brNetfilterLazy = (br, inPort, outPort, pkt) => brNetfilter(this, br, inPort, outPort, pkt);
+      registerBridgeNetfilter(f, this); // (a bridge given f calls bridgeNetfilter below)
+    }
+    return f;
+  }
+
+  bridgeNetfilter(br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
+    return brNetfilter(this, br, inPort, outPort, pkt);
   }
 
   constructor(
@@ -200,7 +219,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     this.devices = appended(this.devices, dev);
     if (this.deviceByName !== null) this.deviceByName.set(dev.name, dev);
     else if (this.devices.length > DEVICE_SCAN_MAX) this.deviceByName = new Map(this.devices.map((d) => [d.name, d]));
-    dev.rxHandler = this.rxHandler;
+    dev.setReceiver(this, this.rxHandler);
     dev.qualifiedName = `${this.name}/${dev.name}`;
   }
 
@@ -344,7 +363,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     if (this.localTable.size > LOCAL_SUMMARY_MAX_ROUTES) return;
     let net = 0;
     let mask = 0;
-    for (const r of this.localTable.all()) {
+    const routes = this.localTable.unordered();
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
       if (r.type !== 'local') continue;
       if (r.prefix === 32) bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
       else if (++wide > 1) return;
@@ -393,12 +414,16 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
 
   registerProtocol(protocol: number, rx: L4Receiver): void {
     this.protocols[protocol] = rx;
+    if (protocol === IpProto.TCP) this.tcpRx = rx;
   }
 
   /** A UDP tunnel's receive hook for datagrams to `port` (setup_udp_tunnel_sock). */
-  registerUdpEncap(port: number, rx: (outer: Packet) => void): void {
+  registerUdpEncap(port: number, rx: (outer: Packet) => void, target?: EncapReceiver): void {
     if (this.udpEncap === NO_ENTRIES) this.udpEncap = new Map();
     this.udpEncap.set(port, rx);
+    const only = this.udpEncap.size === 1 && target !== undefined;
+    this.encapPort = only ? port : -1;
+    this.encapTarget = only ? target : null;
   }
 
   /** Opens the kernel's ping socket for ICMP echo identifier `id`. */
@@ -448,7 +473,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost {
     return this.sim.rng.stream(`${this.name}/nf/${name}`);
   }
 
-  // ---------------------------------------------------------------- IpStack, L3Output, NeighOwner: delegates
+  // ---------------------------------------------------------------- IpStack, L3Output, NeighOwner, RxTarget: delegates
+
+  frameIn(dev: NetDevice, pkt: Packet): void {
+    netifReceive(this, dev, pkt);
+  }
 
   ipLocalOut(pkt: Packet, fib: Route | null = null): boolean {
     return ipLocalOut(this, pkt, fib);
