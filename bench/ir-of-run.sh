@@ -22,6 +22,10 @@
 #                                            the big cluster's run is bound by these, not by instructions)
 #
 # Prints: ID ir_total=… ir_build=… ir_run=… deliveries=… ir_run_per_delivery=… [d1_run=… ll_run=…]
+# node runs with --single-threaded --predictable: no helper threads (their work is counted on the main
+# thread), a fixed hash seed and a GC schedule that does not depend on wall-clock time, so where a
+# collection falls does not move with the machine's load (session 26: without --predictable the build of one
+# tree moved 3.04 -> 3.10 G between two runs at load 14).
 set -euo pipefail
 id="${1:?usage: bench/ir-of-run.sh S1|S2|S3|H1|I1|scale:N:S:K:FLOWS:REQUESTS:RATE [tree]}"
 tree="$(cd "${2:-$(dirname "$0")/..}" && pwd)"
@@ -40,7 +44,7 @@ if [[ "$id" == scale:*:*-*:* ]]; then
   IFS=: read -r _ n s k flows requests rate <<<"$id"
   r1="${requests%-*}"; r2="${requests#*-}"
   for r in "$r1" "$r2"; do
-    "${vg[@]}" node --single-threaded --max-old-space-size=7000 "$tree/dist/bench/scale.js" --child "$n" "$s" "$k" "$flows" "$r" "$rate" >"$out/r$r.out" 2>"$out/r$r.log"
+    "${vg[@]}" node --single-threaded --predictable --max-old-space-size=7000 "$tree/dist/bench/scale.js" --child "$n" "$s" "$k" "$flows" "$r" "$rate" >"$out/r$r.out" 2>"$out/r$r.log"
   done
   extra=$(( $(sed -n 's/.*"requestsOk":\([0-9]*\).*/\1/p' "$out/r$r2.out") - $(sed -n 's/.*"requestsOk":\([0-9]*\).*/\1/p' "$out/r$r1.out") ))
   [ "$extra" -gt 0 ] || { echo "ir-of-run: no extra requests (see $out)" >&2; cat "$out/r$r2.log" >&2; exit 1; }
@@ -58,8 +62,8 @@ if [[ "$id" == scale:* ]]; then
 else
   child=("$tree/dist/bench/run.js" --child "$id")
 fi
-"${vg[@]}" node --single-threaded "${child[@]}" >"$out/full.out" 2>"$out/full.log"
-TREE="$tree" "${vg[@]}" node --single-threaded --import "$here/skip-run.mjs" "${child[@]}" >/dev/null 2>"$out/build.log"
+"${vg[@]}" node --single-threaded --predictable "${child[@]}" >"$out/full.out" 2>"$out/full.log"
+TREE="$tree" "${vg[@]}" node --single-threaded --predictable --import "$here/skip-run.mjs" "${child[@]}" >/dev/null 2>"$out/build.log"
 total="$(count "$out/full.log" 'I *refs')"
 build="$(count "$out/build.log" 'I *refs')"
 if [[ "$id" == scale:* ]]; then
