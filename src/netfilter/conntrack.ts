@@ -409,28 +409,35 @@ export class Conntrack {
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
     const tcp = pkt.tcp;
-    if (tcp !== null) tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
-    else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+    let moved = false;
+    if (tcp !== null) {
+      const before = ct.tcpCt;
+      tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+      moved = ct.tcpCt !== before;
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
     // The packet's tuple is one of ct's (the same protocol).
-    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol));
+    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol), moved);
   }
 
   /**
    * __nf_ct_refresh_acct: `ct` expires `timeout` from now, unless its timeout is fixed (a clash's loser
    * is not pushed on by packets). ct is confirmed, in the list, whose copy of its expiry may lag behind
    * (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a state with
-   * a shorter timeout), not for every packet pushing it on — a write to a line of a large array, cold
-   * for the long-lived flows.
+   * a shorter timeout) or the TCP state changed (`moved`), not for every packet pushing it on — a write
+   * to a line of a large array, cold for the long-lived flows. A state change is rare and comes soon
+   * after the connection's first packet wrote that line: written there, the copy of a TIME_WAIT entry
+   * is its expiry, not LAST_ACK's 30 s, so the gc sweep does not read the entry (a cold object in a big
+   * table, two cache lines) to find it alive 90 s early.
    */
-  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs): void {
+  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs, moved: boolean): void {
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
     const t = now + timeout;
-    if (t < ct.expires) this.entries.exp[ct.pos] = t;
+    if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
 
