@@ -22,7 +22,7 @@ import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.j
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type CtTimeouts, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -77,19 +77,27 @@ function jhash3(a: number, b: number, c: number): number {
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack {
+  // The fields `in` and `confirm` read for every packet come first, in the object's first cache line or
+  // two (a big cluster's thousand tables are each cold when a packet reaches one; V8 lays fields out in
+  // declaration order).
+  /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
+  readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
   private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
   private readonly hash = new TupleMap<ConnEntry>(this.entries, this);
+  /** cfg.timeouts, read here by every packet's timeout (one object fewer on the way than through cfg). */
+  private readonly to: CtTimeouts;
+  readonly cfg: ConntrackConfig;
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
-  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** setupNat's REPLY tuple, reused. */
-  private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** setupNat's current tuple (the inverse of the REPLY one), reused. */
-  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
-  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /**
+   * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated
+   * time, which the kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in
+   * between). The hooks leave a new entry unconfirmed (`confirm` does nothing) and the net layer
+   * confirms it where the packet leaves the node's IP path, after its hold (`confirmHeld`): two packets
+   * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
+   */
+  holdConfirm = false;
   /**
    * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
    * they had expired (see `destroyExpired`), at most FREE_MAX. A long run creates ~6 entries per request
@@ -99,7 +107,14 @@ export class Conntrack {
    */
   private readonly free: ConnEntry[] = [];
   private nextId = 1;
-  readonly cfg: ConntrackConfig;
+  /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
+  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** setupNat's REPLY tuple, reused. */
+  private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** setupNat's current tuple (the inverse of the REPLY one), reused. */
+  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
+  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /**
    * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here,
    * `formatConntrackStats`): `drop` counts packets conntrack dropped — new connections refused because
@@ -110,25 +125,17 @@ export class Conntrack {
    * the race, or the loser held by its REPLY tuple alone).
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
-  /**
-   * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated
-   * time, which the kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in
-   * between). The hooks leave a new entry unconfirmed (`confirm` does nothing) and the net layer
-   * confirms it where the packet leaves the node's IP path, after its hold (`confirmHeld`): two packets
-   * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
-   */
-  holdConfirm = false;
   /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
   private readonly cx: ConfirmTable = { entries: this.entries, hash: this.hash, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
-  /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
-  readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
+
+  /** Feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
+  private readonly rng: Rng;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
-  constructor(
-    private readonly rng: Rng,
-    cfg: Partial<ConntrackConfig> = {},
-  ) {
+  constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
+    this.rng = rng;
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
+    this.to = this.cfg.timeouts;
   }
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
@@ -393,7 +400,7 @@ export class Conntrack {
 
   /** The timeout of `ct` in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
   private timeoutOf(ct: ConnEntry, proto: number): TimeNs {
-    const to = this.cfg.timeouts;
+    const to = this.to;
     switch (proto) {
       case IpProto.TCP:
         return tcpTimeoutOf(to.tcp, ct.tcpCt);
@@ -409,28 +416,35 @@ export class Conntrack {
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
     const tcp = pkt.tcp;
-    if (tcp !== null) tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
-    else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+    let moved = false;
+    if (tcp !== null) {
+      const before = ct.tcpCt;
+      tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+      moved = ct.tcpCt !== before;
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
     // The packet's tuple is one of ct's (the same protocol).
-    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol));
+    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol), moved);
   }
 
   /**
    * __nf_ct_refresh_acct: `ct` expires `timeout` from now, unless its timeout is fixed (a clash's loser
    * is not pushed on by packets). ct is confirmed, in the list, whose copy of its expiry may lag behind
    * (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a state with
-   * a shorter timeout), not for every packet pushing it on — a write to a line of a large array, cold
-   * for the long-lived flows.
+   * a shorter timeout) or the TCP state changed (`moved`), not for every packet pushing it on — a write
+   * to a line of a large array, cold for the long-lived flows. A state change is rare and comes soon
+   * after the connection's first packet wrote that line: written there, the copy of a TIME_WAIT entry
+   * is its expiry, not LAST_ACK's 30 s, so the gc sweep does not read the entry (a cold object in a big
+   * table, two cache lines) to find it alive 90 s early.
    */
-  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs): void {
+  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs, moved: boolean): void {
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
     const t = now + timeout;
-    if (t < ct.expires) this.entries.exp[ct.pos] = t;
+    if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
 

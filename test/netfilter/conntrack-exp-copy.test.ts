@@ -1,0 +1,54 @@
+// netfilter/conntrack: the confirmed-entry list keeps a copy of each entry's expiry for the gc sweep
+// (ct-list.ts `exp`), a lower bound that per-packet refreshes leave behind. A TCP state change writes
+// it exactly, so a closed connection's TIME_WAIT entry is not read by the sweep at LAST_ACK's 30 s (a
+// cold object in a big table) only to be found alive; the sweep still destroys it at its real expiry.
+import { describe, expect, it } from 'vitest';
+import { Conntrack, type ConnEntry } from '../../src/netfilter/conntrack.js';
+import type { CtList } from '../../src/netfilter/ct-list.js';
+import { RngFactory } from '../../src/core/rng.js';
+import { SEC } from '../../src/core/time.js';
+import { TcpFlag } from '../../src/wire/types.js';
+import { tcp } from './helpers.js';
+
+/** The table's list copy of `ct`'s expiry (white box: what the sweep compares with now). */
+const copyOf = (t: Conntrack, ct: ConnEntry): number => (t as unknown as { entries: CtList<ConnEntry> }).entries.exp[ct.pos]!;
+
+describe('conntrack list expiry copy', () => {
+  it('is exact after each TCP state change, a lower bound between them, and the sweep still reaps on time', () => {
+    const t = new Conntrack(new RngFactory(1).stream('nat'));
+    const C = ['10.0.0.1', 40000, '10.0.0.2', 80] as const;
+    const S = ['10.0.0.2', 80, '10.0.0.1', 40000] as const;
+    const send = (dir: 0 | 1, f: number, now: number): ConnEntry => {
+      const p = dir === 0 ? tcp(...C, f) : tcp(...S, f);
+      expect(t.in(p, now)).toEqual({ ok: true });
+      expect(t.confirm(p, now)).toEqual({ ok: true });
+      return p.ct as ConnEntry;
+    };
+    const ct = send(0, TcpFlag.SYN, 1 * SEC);
+    send(1, TcpFlag.SYN | TcpFlag.ACK, 1 * SEC + 1000);
+    send(0, TcpFlag.ACK, 1 * SEC + 2000); // ESTABLISHED (5 days): a state change, written
+    expect(ct.tcpState).toBe('ESTABLISHED');
+    expect(copyOf(t, ct)).toBe(ct.expires);
+    send(0, TcpFlag.ACK | TcpFlag.PSH, 2 * SEC); // same state, pushed 1 s on: the copy stays behind
+    expect(copyOf(t, ct)).toBeLessThan(ct.expires);
+    send(0, TcpFlag.FIN | TcpFlag.ACK, 3 * SEC);
+    send(1, TcpFlag.FIN | TcpFlag.ACK, 3 * SEC + 1000); // LAST_ACK, 30 s
+    send(0, TcpFlag.ACK, 3 * SEC + 2000); // TIME_WAIT, 120 s: later than LAST_ACK's expiry, written all the same
+    expect(ct.tcpState).toBe('TIME_WAIT');
+    expect(ct.expires).toBe(123 * SEC + 2000);
+    expect(copyOf(t, ct)).toBe(ct.expires);
+    // new connections drive the sweep: the TIME_WAIT entry stays until its expiry, then goes
+    send0(t, 41000, 100 * SEC);
+    send0(t, 41001, 110 * SEC);
+    expect(t.list()).toContain(ct);
+    send0(t, 41002, 123 * SEC + 2001);
+    send0(t, 41003, 123 * SEC + 2002);
+    expect(t.list()).not.toContain(ct);
+  });
+});
+
+function send0(t: Conntrack, sport: number, now: number): void {
+  const p = tcp('10.0.0.9', sport, '10.0.0.2', 80, TcpFlag.SYN);
+  expect(t.in(p, now)).toEqual({ ok: true });
+  expect(t.confirm(p, now)).toEqual({ ok: true });
+}
