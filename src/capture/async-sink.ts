@@ -126,7 +126,7 @@ async function run() {
       const ti = performance.now();
       const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, poll);
       const r = w.async ? await w.value : w.value;
-      if (r === 'timed-out' && poll < ${POLL_MAX_MS}) poll *= 2;
+      if (r === 'timed-out') poll = Math.min(poll * 2, ${POLL_MAX_MS});
       stat[9]++;
       stat[3] += performance.now() - ti;
       continue;
