@@ -65,7 +65,7 @@ export function ensureCni0(inv: Inventory, cfg: CniBridgeConfig, node: ClusterNo
   const br = new BridgeDevice(inv.sim, 'cni0', inv.mac(node.name, 'cni0'), cfg.mtu);
   inv.add(node.ns, br);
   // Kubernetes nodes load br_netfilter with bridge-nf-call-iptables=1 (it acts once the node has rules).
-  br.netfilter = node.ns.brNetfilter;
+  node.ns.attachBrNetfilter(br);
   node.ns.addAddress(br, (node.podNet + 1) >>> 0, node.podPrefix);
   node.cni0 = br;
   return br;

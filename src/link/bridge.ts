@@ -48,15 +48,6 @@ export interface BridgeNetfilterTarget {
   bridgeNetfilter(bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean;
 }
 
-/** Each BridgeNetfilter function made with an object form that does the same (registerBridgeNetfilter). */
-const netfilterTargets = new WeakMap<BridgeNetfilter, BridgeNetfilterTarget>();
-
-/** Declares `target` the object form of `fn`: a bridge given `fn` as its `netfilter` calls `target` instead. */
-export function registerBridgeNetfilter(fn: BridgeNetfilter, target: BridgeNetfilterTarget): void {
-  netfilterTargets.set(fn, target);
-}
-
-
 /** The fewest and the most slots of a bridge's FDB lookup cache. */
 const FDB_CACHE_MIN_SLOTS = 16;
 const FDB_CACHE_MAX_SLOTS = 8192;
@@ -68,15 +59,20 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   readonly fdb = new Map<Mac, FdbEntry>();
   ageingTimeNs: TimeNs = 300e9;
   private nfFn: BridgeNetfilter | null = null;
-  /** The object form of `nfFn`, if it has one (registerBridgeNetfilter). */
+  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
   private nfTarget: BridgeNetfilterTarget | null = null;
-  /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge. */
+  /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge (setNetfilter); setting it here replaces that hook. */
   get netfilter(): BridgeNetfilter | null {
     return this.nfFn;
   }
   set netfilter(fn: BridgeNetfilter | null) {
     this.nfFn = fn;
-    this.nfTarget = fn === null ? null : (netfilterTargets.get(fn) ?? null);
+    this.nfTarget = null;
+  }
+  /** Installs a namespace's br_netfilter: `fn` (what `netfilter` reads) and `target`, which must do what `fn` does (as NetDevice.setReceiver). */
+  setNetfilter(target: BridgeNetfilterTarget, fn: BridgeNetfilter): void {
+    this.nfFn = fn;
+    this.nfTarget = target;
   }
   readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
   /** Bridged-DNAT frames waiting for their neighbour: ingress port and original source MAC. */

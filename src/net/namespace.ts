@@ -21,7 +21,7 @@ import { NO_ENTRIES, NO_MEMBERS } from './no-entries.js';
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import { TraceSource, traceEverSubscribed } from '../core/trace.js';
-import { registerBridgeNetfilter, type BridgeDevice, type BridgeNetfilter, type BridgeNetfilterTarget } from '../link/bridge.js';
+import { type BridgeDevice, type BridgeNetfilter, type BridgeNetfilterTarget } from '../link/bridge.js';
 import { NetDevice, type RxHandler, type RxTarget } from '../link/device.js';
 import { LoopbackDevice } from '../link/loopback.js';
 import type { EncapReceiver, UdpTunnelHost } from '../link/vxlan.js';
@@ -184,16 +184,20 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
   private brNetfilterLazy: BridgeNetfilter | null = null;
   /**
-   * br_netfilter for this namespace's bridges (net/br-netfilter.ts); a builder sets it as a bridge's
-   * `netfilter` when bridge-nf-call-iptables=1. Made on first use (a pod has no bridge).
+   * br_netfilter for this namespace's bridges (net/br-netfilter.ts) as a function; a builder installs it
+   * with `attachBrNetfilter` when bridge-nf-call-iptables=1. Made on first use (a pod has no bridge).
    */
   get brNetfilter(): BridgeNetfilter {
     let f = this.brNetfilterLazy;
     if (f === null) {
       f = this.brNetfilterLazy = (br, inPort, outPort, pkt) => brNetfilter(this, br, inPort, outPort, pkt);
-      registerBridgeNetfilter(f, this); // (a bridge given f calls bridgeNetfilter below)
     }
     return f;
+  }
+
+  /** Makes `br` call this namespace's br_netfilter (bridge-nf-call-iptables=1), as an object. */
+  attachBrNetfilter(br: BridgeDevice): void {
+    br.setNetfilter(this, this.brNetfilter);
   }
 
   bridgeNetfilter(br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {

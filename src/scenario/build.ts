@@ -268,7 +268,7 @@ function buildBridge(b: Builder, ns: Namespace, h: HostSpecT, hi: number, s: Bri
   br.ageingTimeNs = dur(s.ageingTime);
   if (s.nfCallIptables) {
     ns.enableNetfilter();
-    br.netfilter = ns.brNetfilter;
+    ns.attachBrNetfilter(br);
   }
   ns.addDevice(br);
   b.devices.push(br);

@@ -1,11 +1,12 @@
 // Who gets a frame, a bridged IP frame, a tunnel's datagram and a TCP segment when the namespace is
-// called as an object (NetDevice.setReceiver, registerBridgeNetfilter, registerUdpEncap's device, the
+// called as an object (NetDevice.setReceiver, BridgeDevice.setNetfilter, registerUdpEncap's device, the
 // namespace's own TCP receiver) rather than through the closures it also hands out: always the
 // receiver installed last, as with the closures alone.
 //
 //   a: eth0 10.0.0.1/24 ══ veth ══ b: eth0 10.0.0.2/24, each with VXLAN devices on ports 8472 and 4789
 import { describe, expect, it } from 'vitest';
-import { BridgeDevice, registerBridgeNetfilter, type BridgeNetfilter } from '../../src/link/bridge.js';
+import { BridgeDevice, type BridgeNetfilter } from '../../src/link/bridge.js';
+import type { NetDevice } from '../../src/link/device.js';
 import { VethDevice } from '../../src/link/veth.js';
 import { VxlanDevice } from '../../src/link/vxlan.js';
 import type { Packet } from '../../src/packet/packet.js';
@@ -123,7 +124,7 @@ describe('the TCP receiver', () => {
 });
 
 describe("a bridge's br_netfilter", () => {
-  it("is called through its object form when it has one, else as the function set; reading it gives the function", () => {
+  it("is called through its object form when set with one, else as the function set; reading it gives the function", () => {
     const lab = new Lab();
     const ns = lab.host('n');
     const [p1] = VethDevice.pair(lab.sim, 'p1', 0x020000000101, 'q1', 0x020000000102);
@@ -138,15 +139,15 @@ describe("a bridge's br_netfilter", () => {
       calls.push('function');
       return true;
     };
-    registerBridgeNetfilter(withTarget, {
-      bridgeNetfilter: (b: BridgeDevice, inPort, outPort) => {
+    const target = {
+      bridgeNetfilter: (b: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null) => {
         calls.push(`target ${b.name} ${inPort.name}>${outPort?.name ?? 'up'}`);
         return true;
       },
-    });
+    };
     const frame = () => udpEthFrame(0x020000000999, q2.mac);
     br.portReceive(p2, udpEthFrame(q2.mac, 0x020000000999)); // (learn q2's MAC on p2)
-    br.netfilter = withTarget;
+    br.setNetfilter(target, withTarget);
     expect(br.netfilter).toBe(withTarget);
     br.portReceive(p1, frame());
     br.netfilter = plain;
