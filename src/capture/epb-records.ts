@@ -45,6 +45,7 @@ const enum K {
   R_ICMP = 4,
   R_COPY = 5,
   R_COPY_RAW = 6,
+  R_REPEAT = 7,
   T_MASK = 15,
   // Fast records, word 0: type | B_BYTES | B_EXT | payloadLength << PAYLEN_SHIFT.
   B_BYTES = 16, // short record: its payload bytes are all present (payloadLength of them); else none
@@ -80,6 +81,10 @@ const enum K {
   C_IF = 1,
   C_TIME = 2, // f64
   COPY_BYTES = 16,
+  // REPEAT records (16 bytes): word 0 type | distance back to the template record << C_SRC_SHIFT; word 1
+  // the IP id; time as F_TIME (once expanded, the frame's file offset, as a fast record's).
+  P_ID = 1,
+  REPEAT_BYTES = 16,
 }
 
 // What other modules use: the record types pcapng.ts and the tests pick by, COPY's size, the layout.
@@ -111,6 +116,7 @@ export const LAYOUT = {
   R_ICMP: K.R_ICMP,
   R_COPY: K.R_COPY,
   R_COPY_RAW: K.R_COPY_RAW,
+  R_REPEAT: K.R_REPEAT,
   T_MASK: K.T_MASK,
   B_BYTES: K.B_BYTES,
   B_EXT: K.B_EXT,
@@ -140,6 +146,8 @@ export const LAYOUT = {
   C_IF: K.C_IF,
   C_TIME: K.C_TIME,
   COPY_BYTES: K.COPY_BYTES,
+  P_ID: K.P_ID,
+  REPEAT_BYTES: K.REPEAT_BYTES,
 } as const;
 
 /**
@@ -219,6 +227,27 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
 }
 
 /**
+ * A capture point's last plain UDP departure written as a full record (writePlainUdp): where it is in the
+ * stream of chunks (`at`, −1: none) and its fields as they went into the record, the IP id left out. A
+ * departure equal to it but for the id (the next datagram of the same flow: S1's, most UDP traffic) is a
+ * 16-byte REPEAT record naming it, while it is in the current chunk.
+ */
+export class DepartureTemplate {
+  at = -1;
+  payLen = -1;
+  // MACs are doubles: a double field from the start (no representation change at the first departure).
+  dst = -0.5;
+  src = -0.5;
+  ett = 0;
+  len = 0;
+  ffp = 0;
+  sa = 0;
+  da = 0;
+  ports = 0;
+  ul = 0;
+}
+
+/**
  * The common case in one function (session 23): a plain UDP frame — Ethernet + IPv4 without options + UDP,
  * no checksum given, no netem bit, no payload bytes (a zero payload), not cut — as a short record, its time
  * read from `clock` here (a double loaded and stored unboxed: no argument to box). Returns the record's
@@ -226,8 +255,13 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
  * path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
  * what it saves is the calls between (fastKind, writeFastRecord, writeHeader, setRecordTime: ~300 of the
  * ~580 instructions a departure took, callgrind of bench/capture-micro.mjs point).
+ *
+ * Session 27: a frame whose record would equal `tpl`'s (the point's previous full one, still in this
+ * chunk) but for the IP id is a REPEAT record instead: its template's distance, the id and the time —
+ * 4 stores instead of 12, and the writer thread patches the template's bytes without comparing them.
+ * Otherwise the full record is written and becomes `tpl`.
  */
-export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }): number {
+export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate): number {
   const eth = pkt.eth;
   const ip = pkt.ip;
   const u = pkt.udp;
@@ -236,6 +270,40 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   const payLen = pkt.payloadLength;
   const len = 42 + payLen;
   if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
+  const dst = eth.dst;
+  const src = eth.src;
+  const ett = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
+  const tot = ip.totalLength & 0xffff;
+  const ffp = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16);
+  const sa = ip.src | 0;
+  const da = ip.dst | 0;
+  const ports = (u.srcPort & 0xffff) | (u.dstPort << 16);
+  const ul = u.length | 0;
+  const back = r.chunkStart - tpl.at;
+  if (
+    back <= 0 &&
+    tpl.payLen === payLen &&
+    tpl.ett === ett &&
+    tpl.len === tot &&
+    tpl.ffp === ffp &&
+    tpl.sa === sa &&
+    tpl.da === da &&
+    tpl.ports === ports &&
+    tpl.ul === ul &&
+    tpl.dst === dst &&
+    tpl.src === src
+  ) {
+    const o = r.recordHere(K.REPEAT_BYTES);
+    if (o >= 0) {
+      const w = (r.slotBase + o) >> 2;
+      r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
+      r.i32[w + K.P_ID] = ip.id & 0xffff;
+      r.f64[(w + K.F_TIME) >> 1] = clock.now;
+      r.pos = o + K.REPEAT_BYTES;
+      r.outBytes += 32 + ((len + 3) & ~3);
+      return o;
+    }
+  }
   const o = r.record(K.SHORT_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
@@ -243,17 +311,28 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   i32[w] = K.R_UDP | (payLen << K.PAYLEN_SHIFT);
   i32[w + K.F_IF] = ifId;
   f64[(w + K.F_TIME) >> 1] = clock.now;
-  f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
-  f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
-  i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
-  i32[w + K.F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
-  i32[w + K.F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16);
-  i32[w + K.F_SRC] = ip.src;
-  i32[w + K.F_DST] = ip.dst;
-  i32[w + K.F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
-  i32[w + K.F_W0] = u.length;
+  f64[(w + K.F_ETH_DST) >> 1] = dst;
+  f64[(w + K.F_ETH_SRC) >> 1] = src;
+  i32[w + K.F_ETH_TOS_TTL] = ett;
+  i32[w + K.F_LEN_ID] = tot | ((ip.id & 0xffff) << 16);
+  i32[w + K.F_FF_PROTO] = ffp;
+  i32[w + K.F_SRC] = sa;
+  i32[w + K.F_DST] = da;
+  i32[w + K.F_PORTS] = ports;
+  i32[w + K.F_W0] = ul;
   r.pos = o + K.SHORT_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
+  tpl.at = r.chunkStart + o;
+  tpl.payLen = payLen;
+  tpl.dst = dst;
+  tpl.src = src;
+  tpl.ett = ett;
+  tpl.len = tot;
+  tpl.ffp = ffp;
+  tpl.sa = sa;
+  tpl.da = da;
+  tpl.ports = ports;
+  tpl.ul = ul;
   return o;
 }
 

@@ -30,6 +30,9 @@ export class RecordExpander {
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
   private tplRec = new Int32Array(0);
   private tplOut = new Int32Array(0);
+  /** repeatInto's last template (its frame's file offset) and that frame's IP header sum without the id. */
+  private repKey = -2;
+  private repSum = 0;
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
 
@@ -80,7 +83,10 @@ export class RecordExpander {
       const w = p >> 2;
       const w0 = i32[w]!;
       const t = w0 & L.T_MASK;
-      if (t === L.R_COPY) {
+      if (t === L.R_REPEAT) {
+        this.repeat(w);
+        p += L.REPEAT_BYTES;
+      } else if (t === L.R_COPY) {
         this.copy(w, base + (w0 >>> L.C_SRC_SHIFT));
         p += L.COPY_BYTES;
       } else if (t === L.R_COPY_RAW) {
@@ -190,11 +196,86 @@ export class RecordExpander {
     to[t + 10] = from[f + 10]!;
   }
 
+  /**
+   * A REPEAT record at word w (capture/epb-records writePlainUdp): its template's frame — a short plain UDP
+   * record earlier in this chunk — with the IP id and checksum patched. Its time words then say where its
+   * bytes are, as a fast record's, for a COPY record after it.
+   */
+  private repeat(w: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const tw = w - ((i32[w]! >>> L.C_SRC_SHIFT) >> 2);
+    const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+    this.room(32 + fl + 3);
+    const tf = (w + L.F_TIME) >> 1;
+    const at = this.epb(i32[tw + L.F_IF]!, this.f64[tf]!, fl, fl);
+    this.repeatInto(w, tw, at);
+    this.f64[tf] = this.written + at;
+  }
+
+  /**
+   * The frame of REPEAT record w (template record tw) at out[at], zero there: the template's 11 header words
+   * copied from its output while that is still in the buffer (else laid out again from its record, whose
+   * fields stay in the ring), then the id and the IP checksum — the header sum without the id is kept for
+   * the template last used. The UDP checksum does not cover the id.
+   */
+  private repeatInto(w: number, tw: number, at: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const key = this.f64[(tw + L.F_TIME) >> 1]!;
+    const tpos = key - this.written;
+    if (tpos >= 0 && this.le === true) this.copy11(this.out32, at >> 2, this.out32, tpos >> 2);
+    else this.frame(tw, this.out, this.outDv, at);
+    if (key !== this.repKey) {
+      this.repKey = key;
+      const ett = i32[tw + L.F_ETH_TOS_TTL]!;
+      const lid = i32[tw + L.F_LEN_ID]!;
+      const ffp = i32[tw + L.F_FF_PROTO]!;
+      const src = i32[tw + L.F_SRC]! >>> 0;
+      const dst = i32[tw + L.F_DST]! >>> 0;
+      // ipv4()'s sum without the id, as plainUdp's template keeps it.
+      this.repSum = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+    }
+    const id = i32[w + L.P_ID]! & 0xffff;
+    let sum = this.repSum + id;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    const c = ~sum & 0xffff;
+    if (this.le === true) {
+      // Bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
+      const o32 = this.out32;
+      const d = at >> 2;
+      o32[d + 4] = (o32[d + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 6] = (o32[d + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      return;
+    }
+    this.outDv.setUint16(at + 18, id);
+    this.outDv.setUint16(at + 24, c);
+  }
+
+  /** A COPY record at word w whose source is the REPEAT record at word sw: that frame's bytes again. */
+  private copyRepeat(w: number, sw: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const tw = sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2);
+    const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+    this.room(32 + fl + 3);
+    const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    if (prev < 0) this.repeatInto(sw, tw, at);
+    else if (this.le === true) this.copy11(this.out32, at >> 2, this.out32, prev >> 2);
+    else for (let i = 0; i < 42; i++) this.out[at + i] = this.out[prev + i]!;
+  }
+
   /** A COPY record at word w whose source is the fast record at byte `src` of the ring (the frame is not cut). */
   private copy(w: number, src: number): void {
     const L = this.L;
     const i32 = this.i32;
     const sw = src >> 2;
+    if ((i32[sw]! & L.T_MASK) === L.R_REPEAT) {
+      this.copyRepeat(w, sw);
+      return;
+    }
     const fl = this.frameLen(sw);
     this.room(32 + fl + 3);
     // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
