@@ -30,9 +30,13 @@ export class RecordExpander {
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
   private tplRec = new Int32Array(0);
   private tplOut = new Int32Array(0);
-  /** repeatInto's last template (its frame's file offset) and that frame's IP header sum without the id. */
-  private repKey = -2;
-  private repSum = 0;
+  /** repeatInto's templates, by interface: the template's file offset (−2: none), IP header sum without the id, 11 output words. */
+  private repKey = new Float64Array(0);
+  private repSum = new Int32Array(0);
+  private repOut = new Int32Array(0);
+  private readonly repScratch = new Uint8Array(64);
+  private readonly repScratch32 = new Int32Array(this.repScratch.buffer);
+  private readonly repScratchDv = new DataView(this.repScratch.buffer);
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
 
@@ -214,43 +218,72 @@ export class RecordExpander {
   }
 
   /**
-   * The frame of REPEAT record w (template record tw) at out[at], zero there: the template's 11 header words
-   * copied from its output while that is still in the buffer (else laid out again from its record, whose
-   * fields stay in the ring), then the id and the IP checksum — the header sum without the id is kept for
-   * the template last used. The UDP checksum does not cover the id.
+   * The frame of REPEAT record w (template record tw) at out[at], zero there: its template's first 11
+   * output words with the id and the IP checksum patched (the UDP checksum does not cover the id). Each
+   * interface keeps its last template's words and IP header sum without the id, keyed by the template's
+   * file offset, so interleaved flows on several interfaces do not lay their templates out again.
    */
   private repeatInto(w: number, tw: number, at: number): void {
     const L = this.L;
     const i32 = this.i32;
     const key = this.f64[(tw + L.F_TIME) >> 1]!;
-    const tpos = key - this.written;
-    if (tpos >= 0 && this.le === true) this.copy11(this.out32, at >> 2, this.out32, tpos >> 2);
-    else this.frame(tw, this.out, this.outDv, at);
-    if (key !== this.repKey) {
-      this.repKey = key;
-      const ett = i32[tw + L.F_ETH_TOS_TTL]!;
-      const lid = i32[tw + L.F_LEN_ID]!;
-      const ffp = i32[tw + L.F_FF_PROTO]!;
-      const src = i32[tw + L.F_SRC]! >>> 0;
-      const dst = i32[tw + L.F_DST]! >>> 0;
-      // ipv4()'s sum without the id, as plainUdp's template keeps it.
-      this.repSum = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
-    }
+    const ifId = i32[tw + L.F_IF]!;
+    if (ifId >= this.repKey.length) this.growRepeat(ifId);
+    const q = ifId * 11;
+    const words = this.repOut;
+    if (this.repKey[ifId] !== key) this.repeatTemplate(tw, key, ifId);
     const id = i32[w + L.P_ID]! & 0xffff;
-    let sum = this.repSum + id;
+    let sum = this.repSum[ifId]! + id;
     sum = (sum & 0xffff) + (sum >>> 16);
     sum = (sum & 0xffff) + (sum >>> 16);
     const c = ~sum & 0xffff;
     if (this.le === true) {
-      // Bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
       const o32 = this.out32;
       const d = at >> 2;
-      o32[d + 4] = (o32[d + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
-      o32[d + 6] = (o32[d + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      this.copy11(o32, d, words, q);
+      // Bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
+      o32[d + 4] = (words[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 6] = (words[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
       return;
     }
+    const out = this.out;
+    const tb = new Uint8Array(words.buffer, q * 4, 44);
+    for (let i = 0; i < 42; i++) out[at + i] = tb[i]!;
     this.outDv.setUint16(at + 18, id);
     this.outDv.setUint16(at + 24, c);
+  }
+
+  /** Makes room for interface ifId in repeatInto's per-interface arrays. */
+  private growRepeat(ifId: number): void {
+    const n = ifId + 16;
+    const key = new Float64Array(n).fill(-2);
+    key.set(this.repKey);
+    this.repKey = key;
+    const sum = new Int32Array(n);
+    sum.set(this.repSum);
+    this.repSum = sum;
+    const out = new Int32Array(n * 11);
+    out.set(this.repOut);
+    this.repOut = out;
+  }
+
+  /** Keeps template record tw's first 11 output words (laid out in a scratch place) and its IP header sum without the id for interface ifId. */
+  private repeatTemplate(tw: number, key: number, ifId: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    // Laid out in a scratch buffer (zero again after), not the output: the caller's EPB is open there.
+    const b = this.repScratch;
+    this.frame(tw, b, this.repScratchDv, 0);
+    this.copy11(this.repOut, ifId * 11, this.repScratch32, 0);
+    b.fill(0);
+    this.repKey[ifId] = key;
+    const ett = i32[tw + L.F_ETH_TOS_TTL]!;
+    const lid = i32[tw + L.F_LEN_ID]!;
+    const ffp = i32[tw + L.F_FF_PROTO]!;
+    const src = i32[tw + L.F_SRC]! >>> 0;
+    const dst = i32[tw + L.F_DST]! >>> 0;
+    // ipv4()'s sum without the id, as plainUdp's template keeps it.
+    this.repSum[ifId] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
   }
 
   /** A COPY record at word w whose source is the REPEAT record at word sw: that frame's bytes again. */
