@@ -271,11 +271,10 @@ export class RecordExpander {
   private repeatTemplate(tw: number, key: number, ifId: number): void {
     const L = this.L;
     const i32 = this.i32;
-    // Laid out in a scratch buffer (zero again after), not the output: the caller's EPB is open there.
-    const b = this.repScratch;
-    this.frame(tw, b, this.repScratchDv, 0);
+    // Laid out in a scratch buffer, not the output (the caller's EPB is open there). A template has no
+    // payload bytes: frame() writes its 42 header bytes, and bytes 42–43 stay zero.
+    this.frame(tw, this.repScratch, this.repScratchDv, 0);
     this.copy11(this.repOut, ifId * 11, this.repScratch32, 0);
-    b.fill(0);
     this.repKey[ifId] = key;
     const ett = i32[tw + L.F_ETH_TOS_TTL]!;
     const lid = i32[tw + L.F_LEN_ID]!;
