@@ -78,6 +78,9 @@ export class RingPoint implements FrameHook<Packet> {
   private readonly peerTag: number;
   /** The last plain UDP departure written whole: the next equal but for the IP id is a REPEAT record (capture/epb-records). */
   private readonly tpl = new DepartureTemplate();
+  /** Departures written by writePlainUdp, and arrivals copied by writeCopy (PcapngWriter.packetCount and memoHits add them up). */
+  sent = 0;
+  copies = 0;
   constructor(
     private readonly w: PcapngWriter,
     private readonly r: AsyncChunkSink,
@@ -100,7 +103,7 @@ export class RingPoint implements FrameHook<Packet> {
       this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
       return;
     }
-    this.w.packetCount++;
+    this.sent++;
     const tag = this.saveTag;
     if (tag !== 0) this.w.markRecord(this.r, pkt, o, tag, 42 + pkt.payloadLength);
   }
@@ -110,8 +113,7 @@ export class RingPoint implements FrameHook<Packet> {
     if (pkt.capTag === this.peerTag && !this.memo.verifying) {
       pkt.capTag = 0;
       if (writeCopy(this.r, this.ifId, pkt, this.snap, this.clock)) {
-        this.memo.hits++;
-        this.w.packetCount++;
+        this.copies++;
         return;
       }
       this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, 0);

@@ -212,9 +212,28 @@ export class RecordExpander {
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
     this.room(32 + fl + 3);
     const tf = (w + L.F_TIME) >> 1;
-    const at = this.epb(i32[tw + L.F_IF]!, this.f64[tf]!, fl, fl);
+    const at = this.head(i32[tw + L.F_IF]!, this.f64[tf]!, fl);
     this.repeatInto(w, tw, at);
     this.f64[tf] = this.written + at;
+  }
+
+  /** epb() for an uncut frame of fl bytes, its little-endian words written here (the REPEAT paths: epb is not inlined). */
+  private head(ifId: number, t: number, fl: number): number {
+    if (this.le !== true) return this.epb(ifId, t, fl, fl);
+    const o = this.outPos;
+    const total = 32 + ((fl + 3) & ~3);
+    const o32 = this.out32;
+    const d = o >> 2;
+    o32[d] = 6;
+    o32[d + 1] = total;
+    o32[d + 2] = ifId;
+    o32[d + 3] = Math.floor(t / 0x1_0000_0000);
+    o32[d + 4] = t >>> 0;
+    o32[d + 5] = fl;
+    o32[d + 6] = fl;
+    o32[d + (total >> 2) - 1] = total;
+    this.outPos = o + total;
+    return o + 28;
   }
 
   /**
@@ -229,21 +248,29 @@ export class RecordExpander {
     const key = this.f64[(tw + L.F_TIME) >> 1]!;
     const ifId = i32[tw + L.F_IF]!;
     if (ifId >= this.repKey.length) this.growRepeat(ifId);
+    if (this.repKey[ifId] !== key) this.repeatTemplate(tw, key, ifId);
     const q = ifId * 11;
     const words = this.repOut;
-    if (this.repKey[ifId] !== key) this.repeatTemplate(tw, key, ifId);
     const id = i32[w + L.P_ID]! & 0xffff;
     let sum = this.repSum[ifId]! + id;
     sum = (sum & 0xffff) + (sum >>> 16);
     sum = (sum & 0xffff) + (sum >>> 16);
     const c = ~sum & 0xffff;
     if (this.le === true) {
+      // Written out (see copy11); bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
       const o32 = this.out32;
       const d = at >> 2;
-      this.copy11(o32, d, words, q);
-      // Bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
+      o32[d] = words[q]!;
+      o32[d + 1] = words[q + 1]!;
+      o32[d + 2] = words[q + 2]!;
+      o32[d + 3] = words[q + 3]!;
       o32[d + 4] = (words[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 5] = words[q + 5]!;
       o32[d + 6] = (words[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      o32[d + 7] = words[q + 7]!;
+      o32[d + 8] = words[q + 8]!;
+      o32[d + 9] = words[q + 9]!;
+      o32[d + 10] = words[q + 10]!;
       return;
     }
     const out = this.out;
@@ -293,7 +320,7 @@ export class RecordExpander {
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
     this.room(32 + fl + 3);
     const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
-    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    const at = this.head(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl);
     if (prev < 0) this.repeatInto(sw, tw, at);
     else if (this.le === true) this.copy11(this.out32, at >> 2, this.out32, prev >> 2);
     else for (let i = 0; i < 42; i++) this.out[at + i] = this.out[prev + i]!;
