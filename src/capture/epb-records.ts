@@ -238,13 +238,18 @@ export class DepartureTemplate {
   // MACs are doubles: a double field from the start (no representation change at the first departure).
   dst = -0.5;
   src = -0.5;
-  ett = 0;
-  len = 0;
-  ffp = 0;
-  sa = 0;
-  da = 0;
-  ports = 0;
-  ul = 0;
+  etherType = -1;
+  tos = -1;
+  ttl = -1;
+  totalLength = -1;
+  flags = -1;
+  fragOffset = -1;
+  protocol = -1;
+  ipSrc = -1;
+  ipDst = -1;
+  srcPort = -1;
+  dstPort = -1;
+  udpLength = -1;
 }
 
 /**
@@ -256,10 +261,11 @@ export class DepartureTemplate {
  * what it saves is the calls between (fastKind, writeFastRecord, writeHeader, setRecordTime: ~300 of the
  * ~580 instructions a departure took, callgrind of bench/capture-micro.mjs point).
  *
- * Session 27: a frame whose record would equal `tpl`'s (the point's previous full one, still in this
- * chunk) but for the IP id is a REPEAT record instead: its template's distance, the id and the time —
- * 4 stores instead of 12, and the writer thread patches the template's bytes without comparing them.
- * Otherwise the full record is written and becomes `tpl`.
+ * Session 27: a frame whose header fields are those of `tpl` (the point's previous full record, still in
+ * this chunk) but for the IP id is a REPEAT record instead: its template's distance, the id and the time.
+ * The fields are compared as they are on the packet, before any packing (equal fields give equal record
+ * words; the packed values kept live across the compares cost register spills, callgrind). Otherwise the
+ * full record is written and becomes `tpl`.
  */
 export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate): number {
   const eth = pkt.eth;
@@ -268,42 +274,38 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return -1;
   if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return -1;
   const payLen = pkt.payloadLength;
-  const len = 42 + payLen;
-  if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
-  const dst = eth.dst;
-  const src = eth.src;
-  const ett = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
-  const tot = ip.totalLength & 0xffff;
-  const ffp = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16);
-  const sa = ip.src | 0;
-  const da = ip.dst | 0;
-  const ports = (u.srcPort & 0xffff) | (u.dstPort << 16);
-  const ul = u.length | 0;
-  const back = r.chunkStart - tpl.at;
   if (
-    back <= 0 &&
-    tpl.payLen === payLen &&
-    tpl.ett === ett &&
-    tpl.len === tot &&
-    tpl.ffp === ffp &&
-    tpl.sa === sa &&
-    tpl.da === da &&
-    tpl.ports === ports &&
-    tpl.ul === ul &&
-    tpl.dst === dst &&
-    tpl.src === src
+    payLen === tpl.payLen &&
+    ip.ttl === tpl.ttl &&
+    ip.totalLength === tpl.totalLength &&
+    u.length === tpl.udpLength &&
+    u.srcPort === tpl.srcPort &&
+    u.dstPort === tpl.dstPort &&
+    ip.src === tpl.ipSrc &&
+    ip.dst === tpl.ipDst &&
+    eth.dst === tpl.dst &&
+    eth.src === tpl.src &&
+    eth.etherType === tpl.etherType &&
+    ip.tos === tpl.tos &&
+    ip.flags === tpl.flags &&
+    ip.fragOffset === tpl.fragOffset &&
+    ip.protocol === tpl.protocol
   ) {
-    const o = r.recordHere(K.REPEAT_BYTES);
+    // (payLen equal to the template's: its length passed the snaplen and MAX_PAYLEN checks.)
+    const back = r.chunkStart - tpl.at;
+    const o = back <= 0 ? r.recordHere(K.REPEAT_BYTES) : -1;
     if (o >= 0) {
       const w = (r.slotBase + o) >> 2;
       r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
       r.i32[w + K.P_ID] = ip.id & 0xffff;
       r.f64[(w + K.F_TIME) >> 1] = clock.now;
       r.pos = o + K.REPEAT_BYTES;
-      r.outBytes += 32 + ((len + 3) & ~3);
+      r.outBytes += 32 + ((42 + payLen + 3) & ~3);
       return o;
     }
   }
+  const len = 42 + payLen;
+  if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
   const o = r.record(K.SHORT_BYTES);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
@@ -311,28 +313,33 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   i32[w] = K.R_UDP | (payLen << K.PAYLEN_SHIFT);
   i32[w + K.F_IF] = ifId;
   f64[(w + K.F_TIME) >> 1] = clock.now;
-  f64[(w + K.F_ETH_DST) >> 1] = dst;
-  f64[(w + K.F_ETH_SRC) >> 1] = src;
-  i32[w + K.F_ETH_TOS_TTL] = ett;
-  i32[w + K.F_LEN_ID] = tot | ((ip.id & 0xffff) << 16);
-  i32[w + K.F_FF_PROTO] = ffp;
-  i32[w + K.F_SRC] = sa;
-  i32[w + K.F_DST] = da;
-  i32[w + K.F_PORTS] = ports;
-  i32[w + K.F_W0] = ul;
+  f64[(w + K.F_ETH_DST) >> 1] = eth.dst;
+  f64[(w + K.F_ETH_SRC) >> 1] = eth.src;
+  i32[w + K.F_ETH_TOS_TTL] = (eth.etherType & 0xffff) | ((ip.tos & 0xff) << 16) | ((ip.ttl & 0xff) << 24);
+  i32[w + K.F_LEN_ID] = (ip.totalLength & 0xffff) | ((ip.id & 0xffff) << 16);
+  i32[w + K.F_FF_PROTO] = ((((ip.flags & 0x7) << 13) | (ip.fragOffset & 0x1fff)) & 0xffff) | ((ip.protocol & 0xff) << 16);
+  i32[w + K.F_SRC] = ip.src;
+  i32[w + K.F_DST] = ip.dst;
+  i32[w + K.F_PORTS] = (u.srcPort & 0xffff) | (u.dstPort << 16);
+  i32[w + K.F_W0] = u.length;
   r.pos = o + K.SHORT_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
   tpl.at = r.chunkStart + o;
   tpl.payLen = payLen;
-  tpl.dst = dst;
-  tpl.src = src;
-  tpl.ett = ett;
-  tpl.len = tot;
-  tpl.ffp = ffp;
-  tpl.sa = sa;
-  tpl.da = da;
-  tpl.ports = ports;
-  tpl.ul = ul;
+  tpl.dst = eth.dst;
+  tpl.src = eth.src;
+  tpl.etherType = eth.etherType;
+  tpl.tos = ip.tos;
+  tpl.ttl = ip.ttl;
+  tpl.totalLength = ip.totalLength;
+  tpl.flags = ip.flags;
+  tpl.fragOffset = ip.fragOffset;
+  tpl.protocol = ip.protocol;
+  tpl.ipSrc = ip.src;
+  tpl.ipDst = ip.dst;
+  tpl.srcPort = u.srcPort;
+  tpl.dstPort = u.dstPort;
+  tpl.udpLength = u.length;
   return o;
 }
 
