@@ -19,6 +19,9 @@
 // | COPY 5 /    | 16 bytes: an arrival whose departure is in the same chunk (capture/frame-memo), |
 // | COPY_RAW 6  | as a fast record (5) or as frame bytes serialized into the chunk (6); word 0:  |
 // |             | type | source offset << 4; interface; time                                      |
+// | REPEAT 7    | 16 bytes: a capture point's plain UDP departure equal to its previous full      |
+// |             | record (earlier in this chunk) but for the IP id; word 0: type | distance back   |
+// |             | to that record << 4; the id; time                                               |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
