@@ -30,7 +30,7 @@ export class RecordExpander {
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
   private tplRec = new Int32Array(0);
   private tplOut = new Int32Array(0);
-  /** repeatInto's templates, by interface: the template's file offset (−2: none), IP header sum without the id, 11 output words. */
+  /** repeatInto's templates by interface: file offset (−2: none), IP header sum without the id, 11 output words. */
   private repKey = new Float64Array(0);
   private repSum = new Int32Array(0);
   private repOut = new Int32Array(0);
@@ -200,11 +200,7 @@ export class RecordExpander {
     to[t + 10] = from[f + 10]!;
   }
 
-  /**
-   * A REPEAT record at word w (capture/epb-records writePlainUdp): its template's frame — a short plain UDP
-   * record earlier in this chunk — with the IP id and checksum patched. Its time words then say where its
-   * bytes are, as a fast record's, for a COPY record after it.
-   */
+  /** A REPEAT record at word w (epb-records writePlainUdp): its template's frame (a short plain UDP record earlier in this chunk), id and checksum patched; its time words then say where its bytes are, for a COPY. */
   private repeat(w: number): void {
     const L = this.L;
     const i32 = this.i32;
@@ -237,10 +233,9 @@ export class RecordExpander {
   }
 
   /**
-   * The frame of REPEAT record w (template record tw) at out[at], zero there: its template's first 11
-   * output words with the id and the IP checksum patched (the UDP checksum does not cover the id). Each
-   * interface keeps its last template's words and IP header sum without the id, keyed by the template's
-   * file offset, so interleaved flows on several interfaces do not lay their templates out again.
+   * The frame of REPEAT record w (template tw) at out[at]: the template's first 11 output words, id and IP
+   * checksum patched (the UDP checksum does not cover the id). Each interface keeps its last template's
+   * words and IP header sum without the id, keyed by the template's file offset.
    */
   private repeatInto(w: number, tw: number, at: number): void {
     const L = this.L;
@@ -327,17 +322,9 @@ export class RecordExpander {
       const o32 = this.out32;
       const d = at >> 2;
       const s = prev >> 2;
-      o32[d] = o32[s]!;
-      o32[d + 1] = o32[s + 1]!;
-      o32[d + 2] = o32[s + 2]!;
-      o32[d + 3] = o32[s + 3]!;
-      o32[d + 4] = o32[s + 4]!;
-      o32[d + 5] = o32[s + 5]!;
-      o32[d + 6] = o32[s + 6]!;
-      o32[d + 7] = o32[s + 7]!;
-      o32[d + 8] = o32[s + 8]!;
-      o32[d + 9] = o32[s + 9]!;
-      o32[d + 10] = o32[s + 10]!;
+      o32[d] = o32[s]!; o32[d + 1] = o32[s + 1]!; o32[d + 2] = o32[s + 2]!; o32[d + 3] = o32[s + 3]!;
+      o32[d + 4] = o32[s + 4]!; o32[d + 5] = o32[s + 5]!; o32[d + 6] = o32[s + 6]!; o32[d + 7] = o32[s + 7]!;
+      o32[d + 8] = o32[s + 8]!; o32[d + 9] = o32[s + 9]!; o32[d + 10] = o32[s + 10]!;
     } else for (let i = 0; i < 42; i++) this.out[at + i] = this.out[prev + i]!;
   }
 
