@@ -108,6 +108,8 @@ function child(mode: Mode): string {
   const dir = mkdtempSync(join(tmpdir(), 'podwire-capcost-'));
   const path = join(dir, 'c.pcapng');
   let taps = 0;
+  /** `call` mode: the devices' calls of its counting points. */
+  let calls = 0;
   if (mode === 'tap')
     for (const d of [ea, ra, rb, eb])
       d.tap.connect(() => {
@@ -130,8 +132,8 @@ function child(mode: Mode): string {
       d.capture =
         mode === 'call'
           ? {
-              departed: () => void w.packetCount++,
-              arrived: () => void w.packetCount++,
+              departed: () => void calls++,
+              arrived: () => void calls++,
             }
           : w.point(id, sim, memo ? id ^ 1 : LINK_NONE, gate);
     });
@@ -172,7 +174,7 @@ function child(mode: Mode): string {
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
   const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: writer?.packetCount ?? taps, bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
+  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: mode === 'call' ? calls : (writer?.packetCount ?? taps), bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
 }
 
 interface Row {

@@ -19,6 +19,9 @@
 // | COPY 5 /    | 16 bytes: an arrival whose departure is in the same chunk (capture/frame-memo), |
 // | COPY_RAW 6  | as a fast record (5) or as frame bytes serialized into the chunk (6); word 0:  |
 // |             | type | source offset << 4; interface; time                                      |
+// | REPEAT 7    | 16 bytes: a capture point's plain UDP departure equal to its previous full      |
+// |             | record (earlier in this chunk) but for the IP id; word 0: type | distance back   |
+// |             | to that record << 4; the id; time                                               |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -45,6 +48,7 @@ const enum K {
   R_ICMP = 4,
   R_COPY = 5,
   R_COPY_RAW = 6,
+  R_REPEAT = 7,
   T_MASK = 15,
   // Fast records, word 0: type | B_BYTES | B_EXT | payloadLength << PAYLEN_SHIFT.
   B_BYTES = 16, // short record: its payload bytes are all present (payloadLength of them); else none
@@ -80,6 +84,10 @@ const enum K {
   C_IF = 1,
   C_TIME = 2, // f64
   COPY_BYTES = 16,
+  // REPEAT records (16 bytes): word 0 type | distance back to the template record << C_SRC_SHIFT; word 1
+  // the IP id; time as F_TIME (once expanded, the frame's file offset, as a fast record's).
+  P_ID = 1,
+  REPEAT_BYTES = 16,
 }
 
 // What other modules use: the record types pcapng.ts and the tests pick by, COPY's size, the layout.
@@ -111,6 +119,7 @@ export const LAYOUT = {
   R_ICMP: K.R_ICMP,
   R_COPY: K.R_COPY,
   R_COPY_RAW: K.R_COPY_RAW,
+  R_REPEAT: K.R_REPEAT,
   T_MASK: K.T_MASK,
   B_BYTES: K.B_BYTES,
   B_EXT: K.B_EXT,
@@ -140,6 +149,8 @@ export const LAYOUT = {
   C_IF: K.C_IF,
   C_TIME: K.C_TIME,
   COPY_BYTES: K.COPY_BYTES,
+  P_ID: K.P_ID,
+  REPEAT_BYTES: K.REPEAT_BYTES,
 } as const;
 
 /**
@@ -219,6 +230,32 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
 }
 
 /**
+ * A capture point's last plain UDP departure written as a full record (writePlainUdp): where it is in the
+ * stream of chunks (`at`, −1: none) and its fields as they went into the record, the IP id left out. A
+ * departure equal to it but for the id (the next datagram of the same flow: S1's, most UDP traffic) is a
+ * 16-byte REPEAT record naming it, while it is in the current chunk.
+ */
+export class DepartureTemplate {
+  at = -1;
+  payLen = -1;
+  // MACs are doubles: a double field from the start (no representation change at the first departure).
+  dst = -0.5;
+  src = -0.5;
+  etherType = -1;
+  tos = -1;
+  ttl = -1;
+  totalLength = -1;
+  flags = -1;
+  fragOffset = -1;
+  protocol = -1;
+  ipSrc = -1;
+  ipDst = -1;
+  srcPort = -1;
+  dstPort = -1;
+  udpLength = -1;
+}
+
+/**
  * The common case in one function (session 23): a plain UDP frame — Ethernet + IPv4 without options + UDP,
  * no checksum given, no netem bit, no payload bytes (a zero payload), not cut — as a short record, its time
  * read from `clock` here (a double loaded and stored unboxed: no argument to box). Returns the record's
@@ -226,14 +263,50 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
  * path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
  * what it saves is the calls between (fastKind, writeFastRecord, writeHeader, setRecordTime: ~300 of the
  * ~580 instructions a departure took, callgrind of bench/capture-micro.mjs point).
+ *
+ * Session 27: a frame whose header fields are those of `tpl` (the point's previous full record, still in
+ * this chunk) but for the IP id is a REPEAT record instead: its template's distance, the id and the time.
+ * The fields are compared as they are on the packet, before any packing (equal fields give equal record
+ * words; the packed values kept live across the compares cost register spills, callgrind). Otherwise the
+ * full record is written and becomes `tpl`.
  */
-export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }): number {
+export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate): number {
   const eth = pkt.eth;
   const ip = pkt.ip;
   const u = pkt.udp;
   if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return -1;
   if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return -1;
   const payLen = pkt.payloadLength;
+  if (
+    payLen === tpl.payLen &&
+    ip.ttl === tpl.ttl &&
+    ip.totalLength === tpl.totalLength &&
+    u.length === tpl.udpLength &&
+    u.srcPort === tpl.srcPort &&
+    u.dstPort === tpl.dstPort &&
+    ip.src === tpl.ipSrc &&
+    ip.dst === tpl.ipDst &&
+    eth.dst === tpl.dst &&
+    eth.src === tpl.src &&
+    eth.etherType === tpl.etherType &&
+    ip.tos === tpl.tos &&
+    ip.flags === tpl.flags &&
+    ip.fragOffset === tpl.fragOffset &&
+    ip.protocol === tpl.protocol
+  ) {
+    // (payLen equal to the template's: its length passed the snaplen and MAX_PAYLEN checks.)
+    const back = r.chunkStart - tpl.at;
+    const o = back <= 0 ? r.recordHere(K.REPEAT_BYTES) : -1;
+    if (o >= 0) {
+      const w = (r.slotBase + o) >> 2;
+      r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
+      r.i32[w + K.P_ID] = ip.id & 0xffff;
+      r.f64[(w + K.F_TIME) >> 1] = clock.now;
+      r.pos = o + K.REPEAT_BYTES;
+      r.outBytes += 32 + ((42 + payLen + 3) & ~3);
+      return o;
+    }
+  }
   const len = 42 + payLen;
   if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
   const o = r.record(K.SHORT_BYTES);
@@ -254,6 +327,22 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   i32[w + K.F_W0] = u.length;
   r.pos = o + K.SHORT_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
+  tpl.at = r.chunkStart + o;
+  tpl.payLen = payLen;
+  tpl.dst = eth.dst;
+  tpl.src = eth.src;
+  tpl.etherType = eth.etherType;
+  tpl.tos = ip.tos;
+  tpl.ttl = ip.ttl;
+  tpl.totalLength = ip.totalLength;
+  tpl.flags = ip.flags;
+  tpl.fragOffset = ip.fragOffset;
+  tpl.protocol = ip.protocol;
+  tpl.ipSrc = ip.src;
+  tpl.ipDst = ip.dst;
+  tpl.srcPort = u.srcPort;
+  tpl.dstPort = u.dstPort;
+  tpl.udpLength = u.length;
   return o;
 }
 

@@ -11,7 +11,7 @@ import type { TimeNs } from '../core/time.js';
 import type { FrameHook } from '../core/trace.js';
 import type { Packet } from '../packet/packet.js';
 import type { AsyncChunkSink } from './async-sink.js';
-import { writeCopy, writePlainUdp } from './epb-records.js';
+import { DepartureTemplate, writeCopy, writePlainUdp } from './epb-records.js';
 import { LINK_NONE, LINK_SAVE, type FrameMemo } from './frame-memo.js';
 import type { CaptureWriter, PcapngWriter } from './pcapng.js';
 
@@ -76,6 +76,11 @@ export class RingPoint implements FrameHook<Packet> {
   private readonly saveTag: number;
   /** The tag the peer's departure leaves: an arrival carrying it is copied (−1: the peer is not captured). */
   private readonly peerTag: number;
+  /** The last plain UDP departure written whole: the next equal but for the IP id is a REPEAT record (capture/epb-records). */
+  private readonly tpl = new DepartureTemplate();
+  /** Departures written by writePlainUdp, and arrivals copied by writeCopy (PcapngWriter.packetCount and memoHits add them up). */
+  sent = 0;
+  copies = 0;
   constructor(
     private readonly w: PcapngWriter,
     private readonly r: AsyncChunkSink,
@@ -93,12 +98,12 @@ export class RingPoint implements FrameHook<Packet> {
   departed(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;
     // A plain UDP frame (S1's, most datagram traffic) in one call; any other through ringOut.
-    const o = writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock);
+    const o = writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock, this.tpl);
     if (o < 0) {
       this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
       return;
     }
-    this.w.packetCount++;
+    this.sent++;
     const tag = this.saveTag;
     if (tag !== 0) this.w.markRecord(this.r, pkt, o, tag, 42 + pkt.payloadLength);
   }
@@ -108,8 +113,7 @@ export class RingPoint implements FrameHook<Packet> {
     if (pkt.capTag === this.peerTag && !this.memo.verifying) {
       pkt.capTag = 0;
       if (writeCopy(this.r, this.ifId, pkt, this.snap, this.clock)) {
-        this.memo.hits++;
-        this.w.packetCount++;
+        this.copies++;
         return;
       }
       this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, 0);

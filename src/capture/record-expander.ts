@@ -30,6 +30,13 @@ export class RecordExpander {
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
   private tplRec = new Int32Array(0);
   private tplOut = new Int32Array(0);
+  /** repeatInto's templates by interface: file offset (−2: none), IP header sum without the id, 11 output words. */
+  private repKey = new Float64Array(0);
+  private repSum = new Int32Array(0);
+  private repOut = new Int32Array(0);
+  private readonly repScratch = new Uint8Array(64);
+  private readonly repScratch32 = new Int32Array(this.repScratch.buffer);
+  private readonly repScratchDv = new DataView(this.repScratch.buffer);
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
 
@@ -80,7 +87,10 @@ export class RecordExpander {
       const w = p >> 2;
       const w0 = i32[w]!;
       const t = w0 & L.T_MASK;
-      if (t === L.R_COPY) {
+      if (t === L.R_REPEAT) {
+        this.repeat(w);
+        p += L.REPEAT_BYTES;
+      } else if (t === L.R_COPY) {
         this.copy(w, base + (w0 >>> L.C_SRC_SHIFT));
         p += L.COPY_BYTES;
       } else if (t === L.R_COPY_RAW) {
@@ -190,11 +200,143 @@ export class RecordExpander {
     to[t + 10] = from[f + 10]!;
   }
 
+  /** A REPEAT record at word w (epb-records writePlainUdp): its template's frame (a short plain UDP record earlier in this chunk), id and checksum patched; its time words then say where its bytes are, for a COPY. */
+  private repeat(w: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const tw = w - ((i32[w]! >>> L.C_SRC_SHIFT) >> 2);
+    const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+    this.room(32 + fl + 3);
+    const tf = (w + L.F_TIME) >> 1;
+    const at = this.head(i32[tw + L.F_IF]!, this.f64[tf]!, fl);
+    this.repeatInto(w, tw, at);
+    this.f64[tf] = this.written + at;
+  }
+
+  /** epb() for an uncut frame of fl bytes, its little-endian words written here (the REPEAT paths: epb is not inlined). */
+  private head(ifId: number, t: number, fl: number): number {
+    if (this.le !== true) return this.epb(ifId, t, fl, fl);
+    const o = this.outPos;
+    const total = 32 + ((fl + 3) & ~3);
+    const o32 = this.out32;
+    const d = o >> 2;
+    o32[d] = 6;
+    o32[d + 1] = total;
+    o32[d + 2] = ifId;
+    o32[d + 3] = Math.floor(t / 0x1_0000_0000);
+    o32[d + 4] = t >>> 0;
+    o32[d + 5] = fl;
+    o32[d + 6] = fl;
+    o32[d + (total >> 2) - 1] = total;
+    this.outPos = o + total;
+    return o + 28;
+  }
+
+  /**
+   * The frame of REPEAT record w (template tw) at out[at]: the template's first 11 output words, id and IP
+   * checksum patched (the UDP checksum does not cover the id). Each interface keeps its last template's
+   * words and IP header sum without the id, keyed by the template's file offset.
+   */
+  private repeatInto(w: number, tw: number, at: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const key = this.f64[(tw + L.F_TIME) >> 1]!;
+    const ifId = i32[tw + L.F_IF]!;
+    if (ifId >= this.repKey.length) this.growRepeat(ifId);
+    if (this.repKey[ifId] !== key) this.repeatTemplate(tw, key, ifId);
+    const q = ifId * 11;
+    const words = this.repOut;
+    const id = i32[w + L.P_ID]! & 0xffff;
+    let sum = this.repSum[ifId]! + id;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    const c = ~sum & 0xffff;
+    if (this.le === true) {
+      // Written out (see copy11); bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
+      const o32 = this.out32;
+      const d = at >> 2;
+      o32[d] = words[q]!;
+      o32[d + 1] = words[q + 1]!;
+      o32[d + 2] = words[q + 2]!;
+      o32[d + 3] = words[q + 3]!;
+      o32[d + 4] = (words[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 5] = words[q + 5]!;
+      o32[d + 6] = (words[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      o32[d + 7] = words[q + 7]!;
+      o32[d + 8] = words[q + 8]!;
+      o32[d + 9] = words[q + 9]!;
+      o32[d + 10] = words[q + 10]!;
+      return;
+    }
+    const out = this.out;
+    const tb = new Uint8Array(words.buffer, q * 4, 44);
+    for (let i = 0; i < 42; i++) out[at + i] = tb[i]!;
+    this.outDv.setUint16(at + 18, id);
+    this.outDv.setUint16(at + 24, c);
+  }
+
+  /** Makes room for interface ifId in repeatInto's per-interface arrays. */
+  private growRepeat(ifId: number): void {
+    const n = ifId + 16;
+    const key = new Float64Array(n).fill(-2);
+    key.set(this.repKey);
+    this.repKey = key;
+    const sum = new Int32Array(n);
+    sum.set(this.repSum);
+    this.repSum = sum;
+    const out = new Int32Array(n * 11);
+    out.set(this.repOut);
+    this.repOut = out;
+  }
+
+  /** Keeps template record tw's first 11 output words (laid out in a scratch place) and its IP header sum without the id for interface ifId. */
+  private repeatTemplate(tw: number, key: number, ifId: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    // Laid out in a scratch buffer, not the output (the caller's EPB is open there). A template has no
+    // payload bytes: frame() writes its 42 header bytes, and bytes 42–43 stay zero.
+    this.frame(tw, this.repScratch, this.repScratchDv, 0);
+    this.copy11(this.repOut, ifId * 11, this.repScratch32, 0);
+    this.repKey[ifId] = key;
+    const ett = i32[tw + L.F_ETH_TOS_TTL]!;
+    const lid = i32[tw + L.F_LEN_ID]!;
+    const ffp = i32[tw + L.F_FF_PROTO]!;
+    const src = i32[tw + L.F_SRC]! >>> 0;
+    const dst = i32[tw + L.F_DST]! >>> 0;
+    // ipv4()'s sum without the id, as plainUdp's template keeps it.
+    this.repSum[ifId] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  }
+
+  /** A COPY record at word w whose source is the REPEAT record at word sw: that frame's bytes again. */
+  private copyRepeat(w: number, sw: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const tw = sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2);
+    const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+    this.room(32 + fl + 3);
+    const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+    const at = this.head(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl);
+    if (prev < 0) this.repeatInto(sw, tw, at);
+    else if (this.le === true) {
+      // copy11 written out here: V8 did not inline it into this function (callgrind: a call per arrival).
+      const o32 = this.out32;
+      const d = at >> 2;
+      const s = prev >> 2;
+      o32[d] = o32[s]!; o32[d + 1] = o32[s + 1]!; o32[d + 2] = o32[s + 2]!; o32[d + 3] = o32[s + 3]!;
+      o32[d + 4] = o32[s + 4]!; o32[d + 5] = o32[s + 5]!; o32[d + 6] = o32[s + 6]!; o32[d + 7] = o32[s + 7]!;
+      o32[d + 8] = o32[s + 8]!; o32[d + 9] = o32[s + 9]!; o32[d + 10] = o32[s + 10]!;
+    } else for (let i = 0; i < 42; i++) this.out[at + i] = this.out[prev + i]!;
+  }
+
   /** A COPY record at word w whose source is the fast record at byte `src` of the ring (the frame is not cut). */
   private copy(w: number, src: number): void {
     const L = this.L;
     const i32 = this.i32;
     const sw = src >> 2;
+    if ((i32[sw]! & L.T_MASK) === L.R_REPEAT) {
+      this.copyRepeat(w, sw);
+      return;
+    }
     const fl = this.frameLen(sw);
     this.room(32 + fl + 3);
     // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
