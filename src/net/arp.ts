@@ -65,8 +65,10 @@ export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
   const eth = pkt.eth ?? takeEthernet();
   if (eth === null) pkt.eth = { dst: mac, src: dev.mac, etherType: EtherType.IPv4 };
   else {
-    // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts).
-    pkt.eth = eth;
+    // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
+    // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
+    // page headers of both objects.
+    if (pkt.eth !== eth) pkt.eth = eth;
     eth.dst = mac;
     eth.src = dev.mac;
     eth.etherType = EtherType.IPv4;

@@ -155,8 +155,11 @@ export class Netfilter extends NfCounters implements WalkHost {
   readonly walkStack: number[] = WALK_STACK;
   /** The rule that decided the verdict a generated walk returned. */
   walkAt: CRule | null = null;
-  /** The table being traversed (generated walks' trace events). */
-  private curTable: TableName = 'filter';
+  /**
+   * The SLOT of the table being traversed (trace events name its table): a small integer, stored
+   * without the write barrier a table name (a string, a heap object) would cost at every walk.
+   */
+  private curSlot = 0;
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset(() => {
     this.hasNft = this.nft.tables.size !== 0;
@@ -282,25 +285,31 @@ export class Netfilter extends NfCounters implements WalkHost {
     // slow path (the remembered set). A packet passes several hooks of a namespace in a row: store on change only.
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    c.inIf = inIf ?? '';
-    c.outIf = outIf ?? '';
+    // The device names likewise: a store of a pointer into an old object is a write barrier, which reads
+    // the header of the page holding each of the two objects (cold lines in a big heap). Names are
+    // compared by value, so an equal name of another namespace's device stays (matches compare text).
+    const inName = inIf ?? '';
+    if (c.inIf !== inName) c.inIf = inName;
+    const outName = outIf ?? '';
+    if (c.outIf !== outName) c.outIf = outName;
     c.now = this.host.now();
     this.curHook = hook;
-    const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     inHook = true;
-    // The shared state is released on both paths without a `finally` (one per hook call).
+    // The shared state is released on both paths without a `finally` (one per hook call). The env is
+    // put back to null, not to what it was: hooks never nest, so it was null, and a constant null is
+    // stored without a write barrier where the old value was one more.
     let v: NfVerdict;
     try {
       v = this.runHook(hook, pkt, ip);
     } catch (e) {
       inHook = false;
-      LATE_ENV.cur = prevEnv;
+      LATE_ENV.cur = null;
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     }
     inHook = false;
-    LATE_ENV.cur = prevEnv;
+    LATE_ENV.cur = null;
     return v;
   }
 
@@ -456,7 +465,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const base = this.bases[slot]!;
     const walk = base.walk;
     if (walk === null) return this.traverse(slot, base);
-    this.curTable = SLOT_TABLE[slot]!;
+    this.curSlot = slot;
     const code = walk(this, CTX, this.tenv);
     return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
@@ -466,7 +475,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;
-    this.curTable = name;
+    this.curSlot = slot;
     const walk = walkOf(base);
     if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
@@ -549,7 +558,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule): void {
     this.count(cr.id, CTX.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table: this.curTable, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+    if (this.trace) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */
