@@ -96,7 +96,7 @@ export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
   if (rt === null || rt.dev === null || rt.type !== 'unicast') return;
   const e = ns.neigh.confirm(rt.dev, rt.gateway !== 0 ? rt.gateway : dst);
   if (e === undefined) return;
-  ns.confirmLast = e;
+  if (ns.confirmLast !== e) ns.confirmLast = e; // (on change only: a write barrier otherwise)
   ns.confirmDst = key;
   ns.confirmEpoch = epoch;
 }

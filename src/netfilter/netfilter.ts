@@ -526,7 +526,9 @@ export class Netfilter extends NfCounters implements WalkHost {
           continue;
         }
         case TgCode.JUMP:
-          sc[sp] = chain;
+          // On change only: a pointer stored into the (old) stack array is a write barrier, and the
+          // same chains are jumped from at the same depth packet after packet.
+          if (sc[sp] !== chain) sc[sp] = chain;
           sn[sp] = i;
           sp++;
           chain = cr.jump!;
