@@ -129,12 +129,16 @@ interface LoadedTable {
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
 export class Netfilter extends NfCounters implements WalkHost {
+  // The fields a hook reads come first (the object spans several cache lines, cold at each visit in a big cluster).
   readonly conntrack: Conntrack;
-  /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
-  readonly ipsets = new IpSetTable();
-  trace: ((ev: NfTraceEvent) => void) | null;
-  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
-  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
+  /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
+  private hasNft = false;
+  /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
+  perRuleNs = 0;
+  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
+  walked = 0;
+  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
+  walkPkt: Packet | null = null;
   /**
    * Bit s set: slot s has no chain (`noChain`), an empty chain (`empty`), an empty chain with an ACCEPT
    * policy, which only counts (`emptyAccept`). Small integers in this object: a hook tests them, not the
@@ -143,37 +147,34 @@ export class Netfilter extends NfCounters implements WalkHost {
   private noChain = (1 << SLOT_TABLE.length) - 1;
   private empty = 0;
   private emptyAccept = 0;
-  /** Every chain of each table in canonical order (for save()). */
-  private loaded: LoadedTable[] = [];
-  private ruleCounters = false;
-  private readonly recent = new Map<string, RecentList>();
+  trace: ((ev: NfTraceEvent) => void) | null;
+  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
+  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
   private readonly menv: MatchEnv;
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
-  private readonly indexMin: number;
-  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's). */
-  readonly walkStack: number[] = WALK_STACK;
-  /** The rule that decided the verdict a generated walk returned. */
-  walkAt: CRule | null = null;
   /**
    * The SLOT of the table being traversed (trace events name its table): a small integer, stored
    * without the write barrier a table name (a string, a heap object) would cost at every walk.
    */
   private curSlot = 0;
+  /** The rule that decided the verdict a generated walk returned. */
+  walkAt: CRule | null = null;
+  /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
+  readonly ipsets = new IpSetTable();
+  /** Every chain of each table in canonical order (for save()). */
+  private loaded: LoadedTable[] = [];
+  private ruleCounters = false;
+  private readonly recent = new Map<string, RecentList>();
+  private readonly indexMin: number;
+  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's). */
+  readonly walkStack: number[] = WALK_STACK;
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset(() => {
     this.hasNft = this.nft.tables.size !== 0;
   });
-  /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
-  private hasNft = false;
   private readonly nftRun = new NftRuntime(this.nft);
   private readonly nenv: NftEnv;
-  /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
-  perRuleNs = 0;
-  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
-  walked = 0;
-  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
-  walkPkt: Packet | null = null;
 
   constructor(
     private readonly host: NfHost,
