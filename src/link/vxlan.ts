@@ -240,8 +240,10 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
   /**
    * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
    * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it), and
-   * by every device of the same VNI (vxlanHeaderOf): a spare outer packet another device built then
-   * already holds it, and xmit stores nothing (a store into a recycled, old packet is a write barrier).
+   * by every device of the same VNI (vxlanHeaderOf). Storing it into a recycled (old) outer packet is a
+   * write barrier, which reads the page header of the stored object: one header record for all a
+   * cluster's flannel.1 devices keeps that one page header in cache, where a record per device was a
+   * cold page per node.
    */
   private readonly header: VxlanHeader;
   /**
@@ -289,7 +291,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     }
     this.noteTx(inner, len);
     const outer = spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
-    if (outer.vxlan !== this.header) outer.vxlan = this.header;
+    outer.vxlan = this.header;
     outer.recycler = Recycler.VXLAN;
     outer.inner = inner;
     outer.flowId = inner.flowId;
