@@ -187,7 +187,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       const e = this.entry(eth.src);
       if (e === undefined) this.learn(eth.src, port);
       else if (!e.local) {
-        e.port = port;
+        // On change only: a pointer stored into an old entry is a write barrier (two page headers read).
+        if (e.port !== port) e.port = port;
         e.updated = this.sim.now;
       }
     }

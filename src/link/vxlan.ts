@@ -216,6 +216,14 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
  * hand a node of a thousand a packet gone cold since its last frame). More would only sit there.
  */
 const spare: Packet[] = [];
+
+/** The shared VXLAN header of each VNI (flags I), made on first use: never written once made. */
+const HEADERS = new Map<number, VxlanHeader>();
+function vxlanHeaderOf(vni: number): VxlanHeader {
+  let h = HEADERS.get(vni);
+  if (h === undefined) HEADERS.set(vni, (h = { flags: 0x08, reserved1: 0, vni, reserved2: 0 }));
+  return h;
+}
 const SPARE_MAX = 64;
 
 const PORT_MIN = 32768;
@@ -231,7 +239,11 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
   readonly counters = { txNoFdb: 0, rxBadVni: 0 };
   /**
    * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
-   * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it).
+   * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it), and
+   * by every device of the same VNI (vxlanHeaderOf). Storing it into a recycled (old) outer packet is a
+   * write barrier, which reads the page header of the stored object: one header record for all a
+   * cluster's flannel.1 devices keeps that one page header in cache, where a record per device was a
+   * cold page per node.
    */
   private readonly header: VxlanHeader;
   /**
@@ -259,7 +271,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
-    this.header = { flags: 0x08, reserved1: 0, vni, reserved2: 0 };
+    this.header = vxlanHeaderOf(vni);
   }
 
   /** vxlan_sock_add → setup_udp_tunnel_sock: opens `dstPort` in `host` (the device's namespace) and sends through it. */

@@ -65,8 +65,10 @@ export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
   const eth = pkt.eth ?? takeEthernet();
   if (eth === null) pkt.eth = { dst: mac, src: dev.mac, etherType: EtherType.IPv4 };
   else {
-    // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts).
-    pkt.eth = eth;
+    // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
+    // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
+    // page headers of both objects.
+    if (pkt.eth !== eth) pkt.eth = eth;
     eth.dst = mac;
     eth.src = dev.mac;
     eth.etherType = EtherType.IPv4;
@@ -94,7 +96,7 @@ export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
   if (rt === null || rt.dev === null || rt.type !== 'unicast') return;
   const e = ns.neigh.confirm(rt.dev, rt.gateway !== 0 ? rt.gateway : dst);
   if (e === undefined) return;
-  ns.confirmLast = e;
+  if (ns.confirmLast !== e) ns.confirmLast = e; // (on change only: a write barrier otherwise)
   ns.confirmDst = key;
   ns.confirmEpoch = epoch;
 }

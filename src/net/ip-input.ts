@@ -79,10 +79,12 @@ export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | n
   const key = dst | 0;
   if (dev.fibDst === key && dev.fibEpoch === epoch && dev.fibNs === ns) return dev.fibRoute as Route | null;
   const rt = ns.fibLookup(dst);
-  dev.fibNs = ns;
+  // Pointers stored on change only (a store into an old object is a write barrier, which reads the
+  // page headers of both objects): a device's lookups mostly miss on the destination, not the route.
+  if (dev.fibNs !== ns) dev.fibNs = ns;
   dev.fibDst = key;
   dev.fibEpoch = epoch;
-  dev.fibRoute = rt;
+  if (dev.fibRoute !== rt) dev.fibRoute = rt;
   return rt;
 }
 

@@ -152,7 +152,8 @@ export function routeOutput(ns: Namespace, dst: Ipv4): Route | null {
   const rt = outputRouteOf(ns, ns.fibLookup(dst));
   ns.outDst = key;
   ns.outEpoch = epoch;
-  ns.outRoute = rt;
+  // On change only (a write barrier otherwise): a node's VXLAN packets go to a new VTEP each time, by one route.
+  if (ns.outRoute !== rt) ns.outRoute = rt;
   return rt;
 }
 

@@ -82,17 +82,8 @@ const LOCAL_SUMMARY_MAX_ROUTES = 64;
 
 /** One network namespace and its IPv4 stack. */
 export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, RxTarget, BridgeNetfilterTarget {
-  readonly lo: LoopbackDevice;
-  /**
-   * The devices and addresses (replaced, not grown in place, while short: an array grown by push
-   * keeps room for 17, and a pod has two of each). Read them; addDevice / addAddress change them.
-   */
-  devices: readonly NetDevice[] = [];
-  /** By name, once there are more devices than a scan should walk (a node's veths); null before. */
-  private deviceByName: Map<string, NetDevice> | null = null;
-  addrs: readonly IfAddr[] = [];
-  readonly localTable = new RouteTable();
-  readonly mainTable = new RouteTable();
+  // The fields a packet reads first (a namespace object spans several cache lines, and in a big cluster
+  // it is cold at every visit): the datapath's, then configuration and rarely read state.
   readonly neigh: NeighbourTable;
   /** net.ipv4.ip_forward. */
   ipForwardEnabled = false;
@@ -100,32 +91,9 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   nf: Netfilter | null = null;
   /** IPVS virtual services of this namespace (kube-proxy IPVS mode), or null. */
   ipvs: Ipvs | null = null;
-  /**
-   * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
-   * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).
-   */
-  arpAnnounce: Set<Ipv4> = NO_MEMBERS;
-  /** Answers ARP for `ip` from now on (a MetalLB speaker's or a cloud load balancer's announcement). */
-  announceArp(ip: Ipv4): void {
-    (this.arpAnnounce === NO_MEMBERS ? (this.arpAnnounce = new Set()) : this.arpAnnounce).add(ip);
-  }
-  /** net.ipv4.conf.all.arp_ignore: 0 answers for any local address, 1 only for addresses on the receiving interface. */
-  arpIgnore: 0 | 1 = 0;
-  /** net.ipv4.icmp_ratelimit (ns) for unreachable / time-exceeded errors, per destination. */
-  icmpRatelimitNs = 1e9;
-  readonly drops: Partial<Record<NetDropReason, number>> = {};
-  /** Fires on every drop. */
-  readonly dropped = new TraceSource<[ns: Namespace, pkt: Packet, reason: NetDropReason]>();
-  /** Fires at each step of a packet's walk (subscribe only to trace: it allocates events). */
-  readonly hops = new TraceSource<[ns: Namespace, pkt: Packet, ev: HopEvent]>();
-
   // Datapath state, read and written by the net/ip-*.ts, arp, icmp and ipvs-in functions.
-  /** inet_protos: the L4 receiver of each IP protocol number. */
-  readonly protocols: (L4Receiver | undefined)[] = new Array(PROTOCOL_SLOTS);
   /** protocols[TCP], in the namespace itself: the array and its elements are two more objects to fetch per segment (a pod's, cold). */
   tcpRx: L4Receiver | undefined = undefined;
-  /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
-  udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
   /**
    * The port and receiving device of the namespace's only UDP tunnel socket (a node's flannel.1), read
    * before `udpEncap` (-1 and null with none, several, or one registered without its device): the Map,
@@ -134,26 +102,14 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
    */
   encapPort = -1;
   encapTarget: EncapReceiver | null = null;
-  /** Ping sockets by echo identifier. */
-  pingHandlers: Map<number, PingHandler> = NO_ENTRIES;
   /** Whether this namespace's ends give packets back (packet/packet.ts packetRecyclingAllowed, asked at the first delivery unless set). */
   recycle: boolean | null = null;
   /** A delivered TCP segment may be given back for reuse (net/ip-input.ts; the ownership rule in packet/packet.ts). */
   recyclesPackets(): boolean {
     return (this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed();
   }
-  private identsLazy: IpIdents | null = null;
-  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (32 KB per namespace). */
-  get idents(): IpIdents {
-    return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
-  }
-  /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
-  icmpPeers: Map<Ipv4, IcmpPeer> = NO_ENTRIES;
-  /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
-  ipq: Map<string, FragQueue> = NO_ENTRIES;
   /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
   pmtu: Map<Ipv4, PmtuException> = NO_ENTRIES;
-
   private fibCache: FibCache | null = null;
   /**
    * confirmNeighbour's last answer (net/arp.ts): the destination (signed 32-bit), the route epoch it
@@ -181,6 +137,50 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   private localWideNet = 0;
   private localWideMask = 0;
 
+  readonly lo: LoopbackDevice;
+  /**
+   * The devices and addresses (replaced, not grown in place, while short: an array grown by push
+   * keeps room for 17, and a pod has two of each). Read them; addDevice / addAddress change them.
+   */
+  devices: readonly NetDevice[] = [];
+  /** By name, once there are more devices than a scan should walk (a node's veths); null before. */
+  private deviceByName: Map<string, NetDevice> | null = null;
+  addrs: readonly IfAddr[] = [];
+  readonly localTable = new RouteTable();
+  readonly mainTable = new RouteTable();
+  /**
+   * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
+   * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).
+   */
+  arpAnnounce: Set<Ipv4> = NO_MEMBERS;
+  /** Answers ARP for `ip` from now on (a MetalLB speaker's or a cloud load balancer's announcement). */
+  announceArp(ip: Ipv4): void {
+    (this.arpAnnounce === NO_MEMBERS ? (this.arpAnnounce = new Set()) : this.arpAnnounce).add(ip);
+  }
+  /** net.ipv4.conf.all.arp_ignore: 0 answers for any local address, 1 only for addresses on the receiving interface. */
+  arpIgnore: 0 | 1 = 0;
+  /** net.ipv4.icmp_ratelimit (ns) for unreachable / time-exceeded errors, per destination. */
+  icmpRatelimitNs = 1e9;
+  readonly drops: Partial<Record<NetDropReason, number>> = {};
+  /** Fires on every drop. */
+  readonly dropped = new TraceSource<[ns: Namespace, pkt: Packet, reason: NetDropReason]>();
+  /** Fires at each step of a packet's walk (subscribe only to trace: it allocates events). */
+  readonly hops = new TraceSource<[ns: Namespace, pkt: Packet, ev: HopEvent]>();
+  /** inet_protos: the L4 receiver of each IP protocol number. */
+  readonly protocols: (L4Receiver | undefined)[] = new Array(PROTOCOL_SLOTS);
+  /** UDP encapsulation sockets by destination port (udp_sk(sk)->encap_rcv): VXLAN devices. */
+  udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
+  /** Ping sockets by echo identifier. */
+  pingHandlers: Map<number, PingHandler> = NO_ENTRIES;
+  private identsLazy: IpIdents | null = null;
+  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (32 KB per namespace). */
+  get idents(): IpIdents {
+    return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
+  }
+  /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
+  icmpPeers: Map<Ipv4, IcmpPeer> = NO_ENTRIES;
+  /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
+  ipq: Map<string, FragQueue> = NO_ENTRIES;
   private readonly rxHandler: RxHandler = (dev, pkt) => netifReceive(this, dev, pkt);
   private brNetfilterLazy: BridgeNetfilter | null = null;
   /**

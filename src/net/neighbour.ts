@@ -215,7 +215,8 @@ export class NeighbourTable {
       c.count();
       const r = c.entries[i]!;
       if (r !== null && r.ip === ip && r.dev === dev) {
-        dev.neighLast = r;
+        // On change only: a pointer stored into an old object is a write barrier (two page headers read).
+        if (dev.neighLast !== r) dev.neighLast = r;
         return r;
       }
     }
@@ -224,7 +225,7 @@ export class NeighbourTable {
     if (e === undefined) return undefined;
     if (c === null) c = this.recent = new RecentNeigh();
     c.put(e);
-    dev.neighLast = e;
+    if (dev.neighLast !== e) dev.neighLast = e;
     return e;
   }
 

@@ -129,12 +129,16 @@ interface LoadedTable {
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
 export class Netfilter extends NfCounters implements WalkHost {
+  // The fields a hook reads come first (the object spans several cache lines, cold at each visit in a big cluster).
   readonly conntrack: Conntrack;
-  /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
-  readonly ipsets = new IpSetTable();
-  trace: ((ev: NfTraceEvent) => void) | null;
-  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
-  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
+  /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
+  private hasNft = false;
+  /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
+  perRuleNs = 0;
+  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
+  walked = 0;
+  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
+  walkPkt: Packet | null = null;
   /**
    * Bit s set: slot s has no chain (`noChain`), an empty chain (`empty`), an empty chain with an ACCEPT
    * policy, which only counts (`emptyAccept`). Small integers in this object: a hook tests them, not the
@@ -143,34 +147,34 @@ export class Netfilter extends NfCounters implements WalkHost {
   private noChain = (1 << SLOT_TABLE.length) - 1;
   private empty = 0;
   private emptyAccept = 0;
+  trace: ((ev: NfTraceEvent) => void) | null;
+  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
+  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
+  private readonly menv: MatchEnv;
+  private readonly tenv: TargetEnv;
+  private curHook: NfHook = NfHook.PREROUTING;
+  /**
+   * The SLOT of the table being traversed (trace events name its table): a small integer, stored
+   * without the write barrier a table name (a string, a heap object) would cost at every walk.
+   */
+  private curSlot = 0;
+  /** The rule that decided the verdict a generated walk returned. */
+  walkAt: CRule | null = null;
+  /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
+  readonly ipsets = new IpSetTable();
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
   private readonly recent = new Map<string, RecentList>();
-  private readonly menv: MatchEnv;
-  private readonly tenv: TargetEnv;
-  private curHook: NfHook = NfHook.PREROUTING;
   private readonly indexMin: number;
   /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's). */
   readonly walkStack: number[] = WALK_STACK;
-  /** The rule that decided the verdict a generated walk returned. */
-  walkAt: CRule | null = null;
-  /** The table being traversed (generated walks' trace events). */
-  private curTable: TableName = 'filter';
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset(() => {
     this.hasNft = this.nft.tables.size !== 0;
   });
-  /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
-  private hasNft = false;
   private readonly nftRun = new NftRuntime(this.nft);
   private readonly nenv: NftEnv;
-  /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
-  perRuleNs = 0;
-  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
-  walked = 0;
-  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
-  walkPkt: Packet | null = null;
 
   constructor(
     private readonly host: NfHost,
@@ -282,25 +286,31 @@ export class Netfilter extends NfCounters implements WalkHost {
     // slow path (the remembered set). A packet passes several hooks of a namespace in a row: store on change only.
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    c.inIf = inIf ?? '';
-    c.outIf = outIf ?? '';
+    // The device names likewise: a store of a pointer into an old object is a write barrier, which reads
+    // the header of the page holding each of the two objects (cold lines in a big heap). Names are
+    // compared by value, so an equal name of another namespace's device stays (matches compare text).
+    const inName = inIf ?? '';
+    if (c.inIf !== inName) c.inIf = inName;
+    const outName = outIf ?? '';
+    if (c.outIf !== outName) c.outIf = outName;
     c.now = this.host.now();
     this.curHook = hook;
-    const prevEnv = LATE_ENV.cur;
     LATE_ENV.cur = this.menv;
     inHook = true;
-    // The shared state is released on both paths without a `finally` (one per hook call).
+    // The shared state is released on both paths without a `finally` (one per hook call). The env is
+    // put back to null, not to what it was: hooks never nest, so it was null, and a constant null is
+    // stored without a write barrier where the old value was one more.
     let v: NfVerdict;
     try {
       v = this.runHook(hook, pkt, ip);
     } catch (e) {
       inHook = false;
-      LATE_ENV.cur = prevEnv;
+      LATE_ENV.cur = null;
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     }
     inHook = false;
-    LATE_ENV.cur = prevEnv;
+    LATE_ENV.cur = null;
     return v;
   }
 
@@ -456,7 +466,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const base = this.bases[slot]!;
     const walk = base.walk;
     if (walk === null) return this.traverse(slot, base);
-    this.curTable = SLOT_TABLE[slot]!;
+    this.curSlot = slot;
     const code = walk(this, CTX, this.tenv);
     return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
@@ -466,7 +476,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;
-    this.curTable = name;
+    this.curSlot = slot;
     const walk = walkOf(base);
     if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
@@ -517,7 +527,9 @@ export class Netfilter extends NfCounters implements WalkHost {
           continue;
         }
         case TgCode.JUMP:
-          sc[sp] = chain;
+          // On change only: a pointer stored into the (old) stack array is a write barrier, and the
+          // same chains are jumped from at the same depth packet after packet.
+          if (sc[sp] !== chain) sc[sp] = chain;
           sn[sp] = i;
           sp++;
           chain = cr.jump!;
@@ -549,7 +561,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule): void {
     this.count(cr.id, CTX.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table: this.curTable, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+    if (this.trace) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */

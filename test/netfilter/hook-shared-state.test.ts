@@ -1,0 +1,55 @@
+// Netfilter.hook's shared state (netfilter.ts: one evaluation context and one late-bound match env for
+// every namespace, as hooks never nest): each hook sees its own namespace's env and interface names
+// whatever hook ran before, and a finished hook, on both its normal and its error path, leaves the
+// shared env empty (no namespace kept reachable from it, nothing to read outside a hook).
+import { describe, expect, it } from 'vitest';
+import { LATE_ENV } from '../../src/netfilter/compiled.js';
+import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
+import { FakeHost, ip, rules, tcp } from './helpers.js';
+
+const A = '192.168.1.10';
+const B = '192.168.1.11';
+const RULES = `*filter
+  :INPUT DROP [0:0]
+  :FORWARD DROP [0:0]
+  :OUTPUT ACCEPT [0:0]
+  -A INPUT -i eth0 -m addrtype --dst-type LOCAL -j ACCEPT
+  -A FORWARD -i cni0 -o eth0 -j ACCEPT
+  COMMIT`;
+
+describe('the hook state shared by namespaces', () => {
+  it('matches each hook with its own interfaces and namespace, and leaves the env empty after it', () => {
+    const a = new Netfilter(new FakeHost([ip(A)]));
+    const b = new Netfilter(new FakeHost([ip(B)]));
+    a.load(rules(RULES));
+    b.load(rules(RULES));
+    const seq: [Netfilter, number, string, string | null, string | null, string][] = [
+      [a, NfHook.INPUT, A, 'eth0', null, 'accept'],
+      [b, NfHook.INPUT, A, 'eth0', null, 'drop'], // A is not B's address
+      [b, NfHook.INPUT, B, 'eth0', null, 'accept'],
+      [b, NfHook.INPUT, B, 'eth1', null, 'drop'], // another in-interface than the last hook's
+      [a, NfHook.FORWARD, B, 'cni0', 'eth0', 'accept'],
+      [a, NfHook.FORWARD, B, 'cni0', 'eth1', 'drop'],
+      [b, NfHook.FORWARD, A, 'cni0', 'eth0', 'accept'],
+      [b, NfHook.INPUT, B, 'eth0', null, 'accept'],
+    ];
+    for (const [nf, hook, dst, inIf, outIf, kind] of seq) {
+      expect(nf.hook(hook as NfHook, tcp('10.0.0.1', 1000, dst, 80), inIf, outIf).kind).toBe(kind);
+      expect(LATE_ENV.cur).toBeNull();
+    }
+  });
+
+  it('leaves the env empty after a rule that could not be evaluated', () => {
+    const nf = new Netfilter(new FakeHost([ip(A)]));
+    nf.load(rules(`*filter
+  :INPUT ACCEPT [0:0]
+  :FORWARD ACCEPT [0:0]
+  :OUTPUT ACCEPT [0:0]
+  -A INPUT -m set --match-set KUBE-X dst -j DROP
+  COMMIT`));
+    expect(nf.hook(NfHook.INPUT, tcp('1.1.1.1', 1, A, 2), 'eth0', null)).toMatchObject({ kind: 'drop', reason: 'rule-error' });
+    expect(LATE_ENV.cur).toBeNull();
+    // and the next hook runs (the shared state was released)
+    expect(nf.hook(NfHook.OUTPUT, tcp(A, 2, '1.1.1.1', 1), null, 'eth0').kind).toBe('accept');
+  });
+});
