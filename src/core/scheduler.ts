@@ -4,6 +4,7 @@
 // the queue at once; elsewhere (the near heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
 import { noop, SimEvent, type EventFn, type Live } from './event.js';
+import { KeyFifo } from './key-fifo.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
@@ -39,19 +40,24 @@ function byTimeSeq(x: SimEvent, y: SimEvent): number {
   return x.time - y.time || x.seq - y.seq;
 }
 
-/** Where the earliest event is (Scheduler.locate). */
+/** Where the earliest event is (Scheduler.take, Scheduler.locate). */
 const enum Src {
   Empty,
+  Fifo0,
   Near,
+  Fifo1,
+  Run,
   Far,
   Lane,
-  Run,
 }
 
 /**
  * The future event list, ordered exactly by (time, seq) whatever structure holds an event:
- * - a near heap (a binary min-heap keyed by (time, seq), keys in typed arrays) for events due before
- *   the end of the open wheel slot: frames in flight, zero-delay hand-offs;
+ * - for events due before the end of the open wheel slot (frames in flight, zero-delay hand-offs),
+ *   two near FIFOs and a near heap (a binary min-heap keyed by (time, seq), keys in typed arrays).
+ *   An event not before a FIFO's last one is appended to it, best fit (the FIFO with the latest last
+ *   event not after it): a stream posted at a constant delay (a veth's arrivals) or one transmitter's
+ *   arrivals is appended in order, O(1), without a sift. The rest goes to the heap;
  * - a timing wheel of unsorted slots, one per 2^shift ns of the next 2^bits slots, for the events
  *   after the open slot: inserting is an append, cancelling a swap-remove (a cancelled timer leaves
  *   at once, never sifted nor popped). When the earliest event of the other structures is not before
@@ -65,7 +71,15 @@ const enum Src {
  */
 export class Scheduler implements Live {
   private readonly near = new KeyHeap();
+  private readonly fifo0 = new KeyFifo();
+  private readonly fifo1 = new KeyFifo();
   private readonly far = new KeyHeap();
+  /**
+   * The earliest time in the far heap and the lanes (Infinity: both empty). Every event of the near
+   * structures and the run is before openEnd, and every wheel event at or after it, so an earliest
+   * near or run event before farT is the earliest event: take() looks no further.
+   */
+  private farT: TimeNs;
   private readonly lanes: Lane[] = [];
   /** Per lane: events pending, time of the last, time and seq of the first (the last three meaningful while pending > 0). */
   private readonly laneLen = new Int32Array(LANES);
@@ -84,9 +98,8 @@ export class Scheduler implements Live {
   /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
   private lanesMin: number;
   private lanesMinValid: boolean;
-  /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
-  private located = false;
-  private src: Src = Src.Empty;
+  /** The time of the earliest event found by locate(). */
+  private locT: TimeNs = TIME_ZERO;
 
   // The timing wheel. Slot number b (absolute) holds times [b * 2^shift, (b + 1) * 2^shift), at index b & mask.
   private readonly inv: number;
@@ -128,6 +141,7 @@ export class Scheduler implements Live {
     this.cancelled = 0;
     this.lanesMin = -1;
     this.lanesMinValid = true;
+    this.farT = Infinity;
     for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
     this.width = 2 ** shift;
     this.inv = 2 ** -shift;
@@ -221,18 +235,36 @@ export class Scheduler implements Live {
 
   private place(ev: SimEvent, reserved = false): void {
     const time = ev.time;
-    this.located = false;
     if (!ev.background) this.foreground++;
     if (this.cancelled > COMPACT_MIN && this.cancelled * 2 > this.n) this.compact();
     this.n++;
     if (time < this.openEnd) {
+      // A reserved seq may be older than a FIFO's last event: the heap takes it.
+      if (!reserved) {
+        const f0 = this.fifo0;
+        const f1 = this.fifo1;
+        const t0 = f0.tail;
+        const t1 = f1.tail;
+        if (t0 <= time) {
+          if (t1 <= time && t1 > t0) f1.push(ev);
+          else f0.push(ev);
+          return;
+        }
+        if (t1 <= time) {
+          f1.push(ev);
+          return;
+        }
+      }
       this.near.push(ev);
       return;
     }
     const b = Math.floor(time * this.inv);
     if (b - this.open <= this.mask) this.wheel(ev, b);
-    else if (reserved) this.far.push(ev);
-    else this.beyond(ev, time);
+    else {
+      if (time < this.farT) this.farT = time;
+      if (reserved) this.far.push(ev);
+      else this.beyond(ev, time);
+    }
   }
 
   /**
@@ -312,7 +344,6 @@ export class Scheduler implements Live {
     ev.slot = -1;
     this.wheeled--;
     this.n--;
-    this.located = false;
   }
 
   /** The number of the wheel's first non-empty slot (the wheel is not empty). */
@@ -384,7 +415,6 @@ export class Scheduler implements Live {
    * total order, so the events still run in the same order.
    */
   private compact(): void {
-    this.located = false;
     this.lanesMinValid = false;
     const run = this.run.slice(this.runHead, this.runLen).filter((e) => !e.cancelled);
     this.run = run;
@@ -394,7 +424,7 @@ export class Scheduler implements Live {
       this.runT = run[0]!.time;
       this.runS = run[0]!.seq;
     }
-    let n = this.near.compact() + this.far.compact() + this.wheeled + run.length;
+    let n = this.near.compact() + this.fifo0.compact() + this.fifo1.compact() + this.far.compact() + this.wheeled + run.length;
     for (let k = 0; k < LANES; k++) {
       const l = this.lanes[k]!;
       const items = l.items.slice(l.head).filter((e) => !e.cancelled);
@@ -410,6 +440,15 @@ export class Scheduler implements Live {
     }
     this.n = n;
     this.cancelled = 0;
+    this.farT = this.farMin();
+  }
+
+  /** The earliest time in the far heap and the lanes, Infinity when both are empty. */
+  private farMin(): TimeNs {
+    let t = this.far.n > 0 ? this.far.ht[0]! : Infinity;
+    const k = this.minLane();
+    if (k >= 0 && this.laneHeadT[k]! < t) t = this.laneHeadT[k]!;
+    return t;
   }
 
   /** The lane holding the earliest lane head, or -1 when all lanes are empty. */
@@ -435,10 +474,15 @@ export class Scheduler implements Live {
     return best;
   }
 
-  /** Finds where the earliest event is (the queue is not empty), opening a wheel slot when it may hold it. */
+  /**
+   * Finds where the earliest event is (the queue is not empty), opening a wheel slot when it may hold
+   * it; its time in locT.
+   */
   private locate(): Src {
     const near = this.near;
     const far = this.far;
+    const f0 = this.fifo0;
+    const f1 = this.fifo1;
     let src = Src.Empty;
     let bt = Infinity;
     let bs = 0;
@@ -446,6 +490,22 @@ export class Scheduler implements Live {
       src = Src.Near;
       bt = near.ht[0]!;
       bs = near.hs[0]!;
+    }
+    if (f0.n > 0) {
+      const t = f0.ht[f0.head]!;
+      if (t < bt || (t === bt && f0.hs[f0.head]! < bs)) {
+        src = Src.Fifo0;
+        bt = t;
+        bs = f0.hs[f0.head]!;
+      }
+    }
+    if (f1.n > 0) {
+      const t = f1.ht[f1.head]!;
+      if (t < bt || (t === bt && f1.hs[f1.head]! < bs)) {
+        src = Src.Fifo1;
+        bt = t;
+        bs = f1.hs[f1.head]!;
+      }
     }
     if (far.n > 0) {
       const t = far.ht[0]!;
@@ -466,7 +526,10 @@ export class Scheduler implements Live {
     }
     if (this.runHead < this.runLen) {
       const t = this.runT;
-      if (t < bt || (t === bt && this.runS < bs)) return Src.Run; // before openEnd: no slot to open
+      if (t < bt || (t === bt && this.runS < bs)) {
+        this.locT = t;
+        return Src.Run; // before openEnd: no slot to open
+      }
     }
     // Every event in the wheel is at or after openEnd, and those of its first non-empty slot at or
     // after that slot's start: open it when the best so far is not before that.
@@ -475,20 +538,73 @@ export class Scheduler implements Live {
       if (b * this.width <= bt) {
         this.openSlot(b);
         const t = this.runT;
-        if (t < bt || (t === bt && this.runS < bs)) src = Src.Run;
+        if (t < bt || (t === bt && this.runS < bs)) {
+          src = Src.Run;
+          bt = t;
+        }
       }
     }
+    this.locT = bt;
     return src;
   }
 
   /** Removes and returns the earliest event (lazily cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
+    return this.take(Infinity);
+  }
+
+  /**
+   * Removes and returns the earliest event (lazily cancelled ones included) when it is not after
+   * `until`; undefined when the queue is empty or its earliest event is later (left queued).
+   * Simulator.run's one call per event: the near structures and the run are compared inline, and
+   * the rest (far heap, lanes, opening a wheel slot) only when none of them holds an event before farT.
+   */
+  take(until: TimeNs): SimEvent | undefined {
     if (this.n === 0) return undefined;
+    let src = Src.Empty;
+    let bt = Infinity;
+    let bs = 0;
+    const f0 = this.fifo0;
+    if (f0.n > 0) {
+      src = Src.Fifo0;
+      bt = f0.ht[f0.head]!;
+      bs = f0.hs[f0.head]!;
+    }
+    const near = this.near;
+    if (near.n > 0) {
+      const t = near.ht[0]!;
+      if (t < bt || (t === bt && near.hs[0]! < bs)) {
+        src = Src.Near;
+        bt = t;
+        bs = near.hs[0]!;
+      }
+    }
+    const f1 = this.fifo1;
+    if (f1.n > 0) {
+      const t = f1.ht[f1.head]!;
+      if (t < bt || (t === bt && f1.hs[f1.head]! < bs)) {
+        src = Src.Fifo1;
+        bt = t;
+        bs = f1.hs[f1.head]!;
+      }
+    }
+    if (this.runHead < this.runLen) {
+      const t = this.runT;
+      if (t < bt || (t === bt && this.runS < bs)) {
+        src = Src.Run;
+        bt = t;
+      }
+    }
+    if (!(bt < this.farT)) {
+      src = this.locate();
+      bt = this.locT;
+    }
+    if (bt > until) return undefined;
     this.n--;
-    const src = this.located ? this.src : this.locate();
-    this.located = false;
     let top: SimEvent;
-    if (src === Src.Near) top = this.near.pop();
+    if (src === Src.Fifo0) top = f0.pop();
+    else if (src === Src.Near) top = near.pop();
+    else if (src === Src.Fifo1) top = f1.pop();
     else if (src === Src.Run) {
       const run = this.run;
       top = run[this.runHead]!;
@@ -501,34 +617,18 @@ export class Scheduler implements Live {
         this.runT = next.time;
         this.runS = next.seq;
       }
-    } else if (src === Src.Far) top = this.far.pop();
-    else {
-      const k = this.lanesMin;
-      const lane = this.lanes[k]!;
-      this.lanesMinValid = false;
-      top = lane.items[lane.head]!;
-      lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
-      const left = this.laneLen[k]! - 1;
-      this.laneLen[k] = left;
-      if (left === 0) {
-        lane.items.length = 0;
-        lane.head = 0;
-      } else {
-        const next = lane.items[lane.head]!;
-        this.laneHeadT[k] = next.time;
-        this.laneHeadS[k] = next.seq;
-        if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
-          lane.items.splice(0, lane.head);
-          lane.head = 0;
-        }
+    } else {
+      if (src === Src.Far) top = this.far.pop();
+      else top = this.popLane();
+      this.farT = this.farMin();
+      const time = top.time;
+      if (time >= this.openEnd) {
+        // The clock passes the open slot with the wheel empty up to its own slot (else that slot would
+        // have been opened): the open slot moves along, so the horizon follows the clock. (Only a far
+        // or lane event can be at or after openEnd: the near structures' and the run's are before it.)
+        this.open = Math.floor(time * this.inv);
+        this.openEnd = (this.open + 1) * this.width;
       }
-    }
-    const time = top.time;
-    if (time >= this.openEnd) {
-      // The clock passes the open slot with the wheel empty up to its own slot (else that slot would
-      // have been opened): the open slot moves along, so the horizon follows the clock.
-      this.open = Math.floor(time * this.inv);
-      this.openEnd = (this.open + 1) * this.width;
     }
     if (top.cancelled) this.cancelled--;
     else {
@@ -538,14 +638,37 @@ export class Scheduler implements Live {
     return top;
   }
 
+  /** Removes the head of the lane with the earliest head. */
+  private popLane(): SimEvent {
+    const k = this.lanesMin;
+    const lane = this.lanes[k]!;
+    this.lanesMinValid = false;
+    const top = lane.items[lane.head]!;
+    lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
+    const left = this.laneLen[k]! - 1;
+    this.laneLen[k] = left;
+    if (left === 0) {
+      lane.items.length = 0;
+      lane.head = 0;
+    } else {
+      const next = lane.items[lane.head]!;
+      this.laneHeadT[k] = next.time;
+      this.laneHeadS[k] = next.seq;
+      if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
+        lane.items.splice(0, lane.head);
+        lane.head = 0;
+      }
+    }
+    return top;
+  }
+
+  /** The earliest event (lazily cancelled ones included), left queued; undefined when empty. */
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
-    if (!this.located) {
-      this.src = this.locate();
-      this.located = true;
-    }
-    const src = this.src;
+    const src = this.locate();
+    if (src === Src.Fifo0) return this.fifo0.h[this.fifo0.head];
     if (src === Src.Near) return this.near.h[0];
+    if (src === Src.Fifo1) return this.fifo1.h[this.fifo1.head];
     if (src === Src.Run) return this.run[this.runHead];
     if (src === Src.Far) return this.far.h[0];
     const lane = this.lanes[this.lanesMin]!;
