@@ -116,7 +116,8 @@ export class Scheduler implements Live {
   private readonly bits: Uint32Array;
   /** The open slot's number: the wheel holds slots open+1 .. open+mask; times before `openEnd` go elsewhere. */
   private open = 0;
-  private openEnd: TimeNs;
+  /** (TIME_ZERO first: a double field from the start, see runT; the slot width alone would make it a small integer, and the first end past 2^31 ns would turn it into a generic one that every read checks and unboxes.) */
+  private openEnd: TimeNs = TIME_ZERO;
   private readonly width: number;
   /** Events in the wheel. */
   private wheeled = 0;
