@@ -8,19 +8,23 @@ import { TIME_ZERO, type TimeNs } from './time.js';
  * keys sit in two Float64Arrays beside the events, as in KeyHeap, so comparing heads reads no event.
  * The ring keeps its arrays when it empties, and doubles them when full.
  */
+/** A first value of the key fields' kind (see the constructor). */
+const NO_KEYS = new Float64Array(0);
+
 export class KeyFifo {
-  h: SimEvent[];
-  ht: Float64Array;
-  hs: Float64Array;
+  h: SimEvent[] = [];
+  ht: Float64Array = NO_KEYS;
+  hs: Float64Array = NO_KEYS;
   /** Index of the head; events at head .. head + n - 1 (mod the capacity). */
   head = 0;
   n = 0;
-  mask: number;
+  mask = 0;
   /** Time of the last event appended (kept when the ring empties: every later event is at or after it). */
   tail: TimeNs = TIME_ZERO;
 
   constructor(capacity = 64) {
-    // Declared, then set here (stored twice): grow() replaces them mid-run (see KeyHeap).
+    // Set twice (a first value of their kind above, the real one here): grow() replaces them mid-run,
+    // and a field V8 still took for a constant would take the optimized code with it (see KeyHeap).
     this.h = new Array<SimEvent>(capacity).fill(undefined as unknown as SimEvent);
     this.ht = new Float64Array(capacity);
     this.hs = new Float64Array(capacity);

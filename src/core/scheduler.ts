@@ -79,7 +79,7 @@ export class Scheduler implements Live {
    * structures and the run is before openEnd, and every wheel event at or after it, so an earliest
    * near or run event before farT is the earliest event: take() looks no further.
    */
-  private farT: TimeNs;
+  private farT: TimeNs = TIME_ZERO;
   private readonly lanes: Lane[] = [];
   /** Per lane: events pending, time of the last, time and seq of the first (the last three meaningful while pending > 0). */
   private readonly laneLen = new Int32Array(LANES);
@@ -92,12 +92,12 @@ export class Scheduler implements Live {
   /** Foreground events still to run (not cancelled); kept by place, pop and SimEvent.cancel. */
   foreground = 0;
   /** Cancelled events still queued (outside the wheel); kept by SimEvent.cancel, pop and compact. */
-  cancelled: number;
+  cancelled = -1;
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
   /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
-  private lanesMin: number;
-  private lanesMinValid: boolean;
+  private lanesMin = -2;
+  private lanesMinValid = false;
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
 
@@ -135,10 +135,11 @@ export class Scheduler implements Live {
   /** `shift`, `bits`: the wheel's slot width (2^shift ns) and slot count (2^bits); tests use small ones. */
   constructor(shift = WHEEL_SHIFT, bits = WHEEL_BITS) {
     // Fields that only a rarer path changes (the first lazy cancel, the first event beyond the wheel)
-    // are declared without an initializer and set here: V8 treats a field stored once as a constant
-    // its optimized code may rely on, and the first such change mid-run would discard the code of
-    // every function that inlined pop or peek (Simulator.run). Declared, then set, they are stored
-    // twice from the first scheduler on.
+    // are stored twice, a first value of their kind in the declaration and the real one here: V8
+    // treats a field stored once as a constant its optimized code may rely on, and the first such
+    // change mid-run would discard the code of every function that inlined take (Simulator.run). The
+    // first value is of the field's kind (not undefined, as a bare declaration gives): a generic field
+    // is checked and converted at every read.
     this.cancelled = 0;
     this.lanesMin = -1;
     this.lanesMinValid = true;
@@ -561,7 +562,6 @@ export class Scheduler implements Live {
    * the rest (far heap, lanes, opening a wheel slot) only when none of them holds an event before farT.
    */
   take(until: TimeNs): SimEvent | undefined {
-    if (this.n === 0) return undefined;
     let src = Src.Empty;
     let bt = Infinity;
     let bs = 0;
@@ -597,6 +597,7 @@ export class Scheduler implements Live {
       }
     }
     if (!(bt < this.farT)) {
+      if (this.n === 0) return undefined; // (all empty: bt is Infinity)
       src = this.locate();
       bt = this.locT;
     }

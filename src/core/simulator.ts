@@ -122,6 +122,12 @@ export class Simulator {
    * the last foreground event, as it would without them.
    */
   run(limits: RunLimits = {}): StopReason {
+    const why = this.loop(limits);
+    this.background = false; // (each event sets it for its own run: not reset after every one)
+    return why;
+  }
+
+  private loop(limits: RunLimits): StopReason {
     const until = limits.until ?? Infinity;
     const maxEvents = limits.maxEvents ?? Infinity;
     const every = limits.progressEvery ?? 100_000;
@@ -143,7 +149,6 @@ export class Simulator {
       this._now = ev.time;
       this.background = ev.background;
       ev.fn(ev.a, ev.b);
-      this.background = false;
       if (ev.pooled) sched.release(ev);
       ran++;
       this._events++;
