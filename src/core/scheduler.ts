@@ -5,22 +5,14 @@
 // flag checked when the event is popped.
 import { noop, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
+import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
 export { SimEvent, type EventFn } from './event.js';
 
-/** An append-only run of events in (time, seq) order, consumed from `head`; its keys sit in the scheduler's lane arrays. */
-class Lane {
-  items: SimEvent[] = [];
-  head = 0;
-}
-
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
-
-/** How many sorted lanes sit beside the heaps. */
-const LANES = 8;
 
 /** Most free events kept for reuse. */
 const FREE_MAX = 4096;
@@ -80,12 +72,7 @@ export class Scheduler implements Live {
    * near or run event before farT is the earliest event: take() looks no further.
    */
   private farT: TimeNs = TIME_ZERO;
-  private readonly lanes: Lane[] = [];
-  /** Per lane: events pending, time of the last, time and seq of the first (the last three meaningful while pending > 0). */
-  private readonly laneLen = new Int32Array(LANES);
-  private readonly laneTail = new Float64Array(LANES);
-  private readonly laneHeadT = new Float64Array(LANES);
-  private readonly laneHeadS = new Float64Array(LANES);
+  private readonly lanes = new FarLanes();
   /** Events queued (lazily cancelled ones included). */
   private n = 0;
   private seq = 0;
@@ -95,9 +82,6 @@ export class Scheduler implements Live {
   cancelled = -1;
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
-  /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
-  private lanesMin = -2;
-  private lanesMinValid = false;
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
 
@@ -141,10 +125,7 @@ export class Scheduler implements Live {
     // first value is of the field's kind (not undefined, as a bare declaration gives): a generic field
     // is checked and converted at every read.
     this.cancelled = 0;
-    this.lanesMin = -1;
-    this.lanesMinValid = true;
     this.farT = Infinity;
-    for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
     this.width = 2 ** shift;
     this.inv = 2 ** -shift;
     this.mask = (1 << bits) - 1;
@@ -264,50 +245,9 @@ export class Scheduler implements Live {
     if (b - this.open <= this.mask) this.wheel(ev, b);
     else {
       if (time < this.farT) this.farT = time;
-      if (reserved) this.far.push(ev);
-      else this.beyond(ev, time);
+      // Beyond the horizon: a lane appends the event in O(1) when one can (best fit), else the far heap.
+      if (reserved || !this.lanes.add(ev, time)) this.far.push(ev);
     }
-  }
-
-  /**
-   * Places an event beyond the wheel's horizon. Best fit: the lane whose last event is the latest at
-   * or before `time` (seq is always larger); else an empty lane; else the far heap.
-   */
-  private beyond(ev: SimEvent, time: TimeNs): void {
-    const len = this.laneLen;
-    const tail = this.laneTail;
-    let best = -1;
-    let bestTime = -1;
-    let empty = -1;
-    for (let k = 0; k < LANES; k++) {
-      if (len[k] === 0) {
-        if (empty < 0) empty = k;
-        continue;
-      }
-      const t = tail[k]!;
-      if (t <= time && t > bestTime) {
-        best = k;
-        bestTime = t;
-      }
-    }
-    if (best < 0) best = empty;
-    if (best < 0) {
-      this.far.push(ev);
-      return;
-    }
-    const lane = this.lanes[best]!;
-    if (len[best] === 0) {
-      if (lane.head > 0) {
-        lane.items.length = 0;
-        lane.head = 0;
-      }
-      this.laneHeadT[best] = time;
-      this.laneHeadS[best] = ev.seq;
-      this.lanesMinValid = false; // a lane's head changed
-    }
-    lane.items.push(ev);
-    len[best] = len[best]! + 1;
-    tail[best] = time;
   }
 
   /** Appends an event to wheel slot number b (open < b <= open + mask). */
@@ -417,7 +357,6 @@ export class Scheduler implements Live {
    * total order, so the events still run in the same order.
    */
   private compact(): void {
-    this.lanesMinValid = false;
     const run = this.run.slice(this.runHead, this.runLen).filter((e) => !e.cancelled);
     this.run = run;
     this.runHead = 0;
@@ -427,19 +366,7 @@ export class Scheduler implements Live {
       this.runS = run[0]!.seq;
     }
     let n = this.near.compact() + this.fifo0.compact() + this.fifo1.compact() + this.far.compact() + this.wheeled + run.length;
-    for (let k = 0; k < LANES; k++) {
-      const l = this.lanes[k]!;
-      const items = l.items.slice(l.head).filter((e) => !e.cancelled);
-      l.items = items;
-      l.head = 0;
-      this.laneLen[k] = items.length;
-      if (items.length > 0) {
-        this.laneHeadT[k] = items[0]!.time;
-        this.laneHeadS[k] = items[0]!.seq;
-        this.laneTail[k] = items[items.length - 1]!.time;
-      }
-      n += items.length;
-    }
+    n += this.lanes.compact();
     this.n = n;
     this.cancelled = 0;
     this.farT = this.farMin();
@@ -448,32 +375,10 @@ export class Scheduler implements Live {
   /** The earliest time in the far heap and the lanes, Infinity when both are empty. */
   private farMin(): TimeNs {
     let t = this.far.n > 0 ? this.far.ht[0]! : Infinity;
-    const k = this.minLane();
-    if (k >= 0 && this.laneHeadT[k]! < t) t = this.laneHeadT[k]!;
+    const lanes = this.lanes;
+    const k = lanes.min();
+    if (k >= 0 && lanes.headT[k]! < t) t = lanes.headT[k]!;
     return t;
-  }
-
-  /** The lane holding the earliest lane head, or -1 when all lanes are empty. */
-  private minLane(): number {
-    if (this.lanesMinValid) return this.lanesMin;
-    const len = this.laneLen;
-    const ht = this.laneHeadT;
-    const hs = this.laneHeadS;
-    let best = -1;
-    let bt = Infinity;
-    let bs = 0;
-    for (let k = 0; k < LANES; k++) {
-      if (len[k] === 0) continue;
-      const t = ht[k]!;
-      if (t < bt || (t === bt && hs[k]! < bs)) {
-        bt = t;
-        bs = hs[k]!;
-        best = k;
-      }
-    }
-    this.lanesMin = best;
-    this.lanesMinValid = true;
-    return best;
   }
 
   /**
@@ -517,13 +422,14 @@ export class Scheduler implements Live {
         bs = far.hs[0]!;
       }
     }
-    const k = this.minLane();
+    const lanes = this.lanes;
+    const k = lanes.min();
     if (k >= 0) {
-      const t = this.laneHeadT[k]!;
-      if (t < bt || (t === bt && this.laneHeadS[k]! < bs)) {
+      const t = lanes.headT[k]!;
+      if (t < bt || (t === bt && lanes.headS[k]! < bs)) {
         src = Src.Lane;
         bt = t;
-        bs = this.laneHeadS[k]!;
+        bs = lanes.headS[k]!;
       }
     }
     if (this.runHead < this.runLen) {
@@ -621,7 +527,7 @@ export class Scheduler implements Live {
       }
     } else {
       if (src === Src.Far) top = this.far.pop();
-      else top = this.popLane();
+      else top = this.lanes.pop();
       this.farT = this.farMin();
       const time = top.time;
       if (time >= this.openEnd) {
@@ -640,30 +546,6 @@ export class Scheduler implements Live {
     return top;
   }
 
-  /** Removes the head of the lane with the earliest head. */
-  private popLane(): SimEvent {
-    const k = this.lanesMin;
-    const lane = this.lanes[k]!;
-    this.lanesMinValid = false;
-    const top = lane.items[lane.head]!;
-    lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
-    const left = this.laneLen[k]! - 1;
-    this.laneLen[k] = left;
-    if (left === 0) {
-      lane.items.length = 0;
-      lane.head = 0;
-    } else {
-      const next = lane.items[lane.head]!;
-      this.laneHeadT[k] = next.time;
-      this.laneHeadS[k] = next.seq;
-      if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
-        lane.items.splice(0, lane.head);
-        lane.head = 0;
-      }
-    }
-    return top;
-  }
-
   /** The earliest event (lazily cancelled ones included), left queued; undefined when empty. */
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
@@ -673,8 +555,7 @@ export class Scheduler implements Live {
     if (src === Src.Fifo1) return this.fifo1.h[this.fifo1.head];
     if (src === Src.Run) return this.run[this.runHead];
     if (src === Src.Far) return this.far.h[0];
-    const lane = this.lanes[this.lanesMin]!;
-    return lane.items[lane.head];
+    return this.lanes.peek();
   }
   /** Events queued: pending ones, and cancelled ones not yet dropped (outside the wheel). */
   get size(): number {
