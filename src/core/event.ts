@@ -21,8 +21,17 @@ export interface Live {
  * Simulator.run.
  */
 export class SimEvent {
+  // Every field starts with a value of its kind (a double, a small integer, a function, a boolean):
+  // a field whose first value is undefined (a bare declaration, as constructor parameter properties
+  // compile to) is a generic one, whose every read is checked and converted (background took a full
+  // ToBoolean, seq a number check, at each place and pop).
   /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
   time: TimeNs = TIME_ZERO;
+  seq = 0;
+  fn: EventFn = noop;
+  a: unknown = undefined;
+  b: unknown = undefined;
+  background = false;
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;
@@ -34,16 +43,15 @@ export class SimEvent {
   /** The wheel slot holding the event (-1: not in the wheel) and its index in that slot's array. */
   slot = -1;
   idx = 0;
-  constructor(
-    time: TimeNs,
-    public seq: number,
-    public fn: EventFn,
-    public a: unknown,
-    public b: unknown,
-    public background: boolean,
-    private readonly live: Live,
-  ) {
+  private readonly live: Live;
+  constructor(time: TimeNs, seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean, live: Live) {
     this.time = time;
+    this.seq = seq;
+    this.fn = fn;
+    this.a = a;
+    this.b = b;
+    this.background = background;
+    this.live = live;
   }
   cancel(): void {
     if (this.cancelled) return;

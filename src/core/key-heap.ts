@@ -7,17 +7,21 @@ import type { SimEvent } from './scheduler.js';
  * the heap shrinks (Array.prototype.pop trims it once it is less than half full, and the next burst
  * of frames — a flood's thousand copies — grew a new one, which the GC then copied).
  */
+/** A first value of the key fields' kind (see the constructor). */
+const NO_KEYS = new Float64Array(0);
+
 export class KeyHeap {
   readonly h: SimEvent[] = [];
   /** Events in the heap. */
   n = 0;
   /** The keys beside the events (time and seq of h[i] at i): sifting reads these, not the event objects. */
-  ht: Float64Array;
-  hs: Float64Array;
+  ht: Float64Array = NO_KEYS;
+  hs: Float64Array = NO_KEYS;
 
   constructor() {
-    // Declared, then set here (stored twice): grow() replaces them mid-run, and a field V8 still took
-    // for a constant would take the optimized code that inlined push/pop with it (see Scheduler).
+    // Set twice (a first value of their kind above, the real one here): grow() replaces them mid-run,
+    // and a field V8 still took for a constant would take the optimized code that inlined push/pop
+    // with it (see Scheduler); a bare declaration would make them generic fields (first value undefined).
     this.ht = new Float64Array(64);
     this.hs = new Float64Array(64);
   }

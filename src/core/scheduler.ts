@@ -4,22 +4,15 @@
 // the queue at once; elsewhere (the near heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
 import { noop, SimEvent, type EventFn, type Live } from './event.js';
+import { KeyFifo } from './key-fifo.js';
+import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
 export { SimEvent, type EventFn } from './event.js';
 
-/** An append-only run of events in (time, seq) order, consumed from `head`; its keys sit in the scheduler's lane arrays. */
-class Lane {
-  items: SimEvent[] = [];
-  head = 0;
-}
-
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
-
-/** How many sorted lanes sit beside the heaps. */
-const LANES = 8;
 
 /** Most free events kept for reuse. */
 const FREE_MAX = 4096;
@@ -39,19 +32,24 @@ function byTimeSeq(x: SimEvent, y: SimEvent): number {
   return x.time - y.time || x.seq - y.seq;
 }
 
-/** Where the earliest event is (Scheduler.locate). */
+/** Where the earliest event is (Scheduler.take, Scheduler.locate). */
 const enum Src {
   Empty,
+  Fifo0,
   Near,
+  Fifo1,
+  Run,
   Far,
   Lane,
-  Run,
 }
 
 /**
  * The future event list, ordered exactly by (time, seq) whatever structure holds an event:
- * - a near heap (a binary min-heap keyed by (time, seq), keys in typed arrays) for events due before
- *   the end of the open wheel slot: frames in flight, zero-delay hand-offs;
+ * - for events due before the end of the open wheel slot (frames in flight, zero-delay hand-offs),
+ *   two near FIFOs and a near heap (a binary min-heap keyed by (time, seq), keys in typed arrays).
+ *   An event not before a FIFO's last one is appended to it, best fit (the FIFO with the latest last
+ *   event not after it): a stream posted at a constant delay (a veth's arrivals) or one transmitter's
+ *   arrivals is appended in order, O(1), without a sift. The rest goes to the heap;
  * - a timing wheel of unsorted slots, one per 2^shift ns of the next 2^bits slots, for the events
  *   after the open slot: inserting is an append, cancelling a swap-remove (a cancelled timer leaves
  *   at once, never sifted nor popped). When the earliest event of the other structures is not before
@@ -65,28 +63,27 @@ const enum Src {
  */
 export class Scheduler implements Live {
   private readonly near = new KeyHeap();
+  private readonly fifo0 = new KeyFifo();
+  private readonly fifo1 = new KeyFifo();
   private readonly far = new KeyHeap();
-  private readonly lanes: Lane[] = [];
-  /** Per lane: events pending, time of the last, time and seq of the first (the last three meaningful while pending > 0). */
-  private readonly laneLen = new Int32Array(LANES);
-  private readonly laneTail = new Float64Array(LANES);
-  private readonly laneHeadT = new Float64Array(LANES);
-  private readonly laneHeadS = new Float64Array(LANES);
+  /**
+   * The earliest time in the far heap and the lanes (Infinity: both empty). Every event of the near
+   * structures and the run is before openEnd, and every wheel event at or after it, so an earliest
+   * near or run event before farT is the earliest event: take() looks no further.
+   */
+  private farT: TimeNs = TIME_ZERO;
+  private readonly lanes = new FarLanes();
   /** Events queued (lazily cancelled ones included). */
   private n = 0;
   private seq = 0;
   /** Foreground events still to run (not cancelled); kept by place, pop and SimEvent.cancel. */
   foreground = 0;
   /** Cancelled events still queued (outside the wheel); kept by SimEvent.cancel, pop and compact. */
-  cancelled: number;
+  cancelled = -1;
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
-  /** The lane with the earliest head (-1: all empty), valid while `lanesMinValid`. */
-  private lanesMin: number;
-  private lanesMinValid: boolean;
-  /** Where the earliest event is, valid while `located` (set by peek, cleared by insert and pop). */
-  private located = false;
-  private src: Src = Src.Empty;
+  /** The time of the earliest event found by locate(). */
+  private locT: TimeNs = TIME_ZERO;
 
   // The timing wheel. Slot number b (absolute) holds times [b * 2^shift, (b + 1) * 2^shift), at index b & mask.
   private readonly inv: number;
@@ -103,7 +100,8 @@ export class Scheduler implements Live {
   private readonly bits: Uint32Array;
   /** The open slot's number: the wheel holds slots open+1 .. open+mask; times before `openEnd` go elsewhere. */
   private open = 0;
-  private openEnd: TimeNs;
+  /** (TIME_ZERO first: a double field from the start, see runT; the slot width alone would make it a small integer, and the first end past 2^31 ns would turn it into a generic one that every read checks and unboxes.) */
+  private openEnd: TimeNs = TIME_ZERO;
   private readonly width: number;
   /** Events in the wheel. */
   private wheeled = 0;
@@ -121,14 +119,13 @@ export class Scheduler implements Live {
   /** `shift`, `bits`: the wheel's slot width (2^shift ns) and slot count (2^bits); tests use small ones. */
   constructor(shift = WHEEL_SHIFT, bits = WHEEL_BITS) {
     // Fields that only a rarer path changes (the first lazy cancel, the first event beyond the wheel)
-    // are declared without an initializer and set here: V8 treats a field stored once as a constant
-    // its optimized code may rely on, and the first such change mid-run would discard the code of
-    // every function that inlined pop or peek (Simulator.run). Declared, then set, they are stored
-    // twice from the first scheduler on.
+    // are stored twice, a first value of their kind in the declaration and the real one here: V8
+    // treats a field stored once as a constant its optimized code may rely on, and the first such
+    // change mid-run would discard the code of every function that inlined take (Simulator.run). The
+    // first value is of the field's kind (not undefined, as a bare declaration gives): a generic field
+    // is checked and converted at every read.
     this.cancelled = 0;
-    this.lanesMin = -1;
-    this.lanesMinValid = true;
-    for (let i = 0; i < LANES; i++) this.lanes.push(new Lane());
+    this.farT = Infinity;
     this.width = 2 ** shift;
     this.inv = 2 ** -shift;
     this.mask = (1 << bits) - 1;
@@ -221,59 +218,36 @@ export class Scheduler implements Live {
 
   private place(ev: SimEvent, reserved = false): void {
     const time = ev.time;
-    this.located = false;
     if (!ev.background) this.foreground++;
     if (this.cancelled > COMPACT_MIN && this.cancelled * 2 > this.n) this.compact();
     this.n++;
     if (time < this.openEnd) {
+      // A reserved seq may be older than a FIFO's last event: the heap takes it.
+      if (!reserved) {
+        const f0 = this.fifo0;
+        const f1 = this.fifo1;
+        const t0 = f0.tail;
+        const t1 = f1.tail;
+        if (t0 <= time) {
+          if (t1 <= time && t1 > t0) f1.push(ev);
+          else f0.push(ev);
+          return;
+        }
+        if (t1 <= time) {
+          f1.push(ev);
+          return;
+        }
+      }
       this.near.push(ev);
       return;
     }
     const b = Math.floor(time * this.inv);
     if (b - this.open <= this.mask) this.wheel(ev, b);
-    else if (reserved) this.far.push(ev);
-    else this.beyond(ev, time);
-  }
-
-  /**
-   * Places an event beyond the wheel's horizon. Best fit: the lane whose last event is the latest at
-   * or before `time` (seq is always larger); else an empty lane; else the far heap.
-   */
-  private beyond(ev: SimEvent, time: TimeNs): void {
-    const len = this.laneLen;
-    const tail = this.laneTail;
-    let best = -1;
-    let bestTime = -1;
-    let empty = -1;
-    for (let k = 0; k < LANES; k++) {
-      if (len[k] === 0) {
-        if (empty < 0) empty = k;
-        continue;
-      }
-      const t = tail[k]!;
-      if (t <= time && t > bestTime) {
-        best = k;
-        bestTime = t;
-      }
+    else {
+      if (time < this.farT) this.farT = time;
+      // Beyond the horizon: a lane appends the event in O(1) when one can (best fit), else the far heap.
+      if (reserved || !this.lanes.add(ev, time)) this.far.push(ev);
     }
-    if (best < 0) best = empty;
-    if (best < 0) {
-      this.far.push(ev);
-      return;
-    }
-    const lane = this.lanes[best]!;
-    if (len[best] === 0) {
-      if (lane.head > 0) {
-        lane.items.length = 0;
-        lane.head = 0;
-      }
-      this.laneHeadT[best] = time;
-      this.laneHeadS[best] = ev.seq;
-      this.lanesMinValid = false; // a lane's head changed
-    }
-    lane.items.push(ev);
-    len[best] = len[best]! + 1;
-    tail[best] = time;
   }
 
   /** Appends an event to wheel slot number b (open < b <= open + mask). */
@@ -312,7 +286,6 @@ export class Scheduler implements Live {
     ev.slot = -1;
     this.wheeled--;
     this.n--;
-    this.located = false;
   }
 
   /** The number of the wheel's first non-empty slot (the wheel is not empty). */
@@ -384,8 +357,6 @@ export class Scheduler implements Live {
    * total order, so the events still run in the same order.
    */
   private compact(): void {
-    this.located = false;
-    this.lanesMinValid = false;
     const run = this.run.slice(this.runHead, this.runLen).filter((e) => !e.cancelled);
     this.run = run;
     this.runHead = 0;
@@ -394,51 +365,31 @@ export class Scheduler implements Live {
       this.runT = run[0]!.time;
       this.runS = run[0]!.seq;
     }
-    let n = this.near.compact() + this.far.compact() + this.wheeled + run.length;
-    for (let k = 0; k < LANES; k++) {
-      const l = this.lanes[k]!;
-      const items = l.items.slice(l.head).filter((e) => !e.cancelled);
-      l.items = items;
-      l.head = 0;
-      this.laneLen[k] = items.length;
-      if (items.length > 0) {
-        this.laneHeadT[k] = items[0]!.time;
-        this.laneHeadS[k] = items[0]!.seq;
-        this.laneTail[k] = items[items.length - 1]!.time;
-      }
-      n += items.length;
-    }
+    let n = this.near.compact() + this.fifo0.compact() + this.fifo1.compact() + this.far.compact() + this.wheeled + run.length;
+    n += this.lanes.compact();
     this.n = n;
     this.cancelled = 0;
+    this.farT = this.farMin();
   }
 
-  /** The lane holding the earliest lane head, or -1 when all lanes are empty. */
-  private minLane(): number {
-    if (this.lanesMinValid) return this.lanesMin;
-    const len = this.laneLen;
-    const ht = this.laneHeadT;
-    const hs = this.laneHeadS;
-    let best = -1;
-    let bt = Infinity;
-    let bs = 0;
-    for (let k = 0; k < LANES; k++) {
-      if (len[k] === 0) continue;
-      const t = ht[k]!;
-      if (t < bt || (t === bt && hs[k]! < bs)) {
-        bt = t;
-        bs = hs[k]!;
-        best = k;
-      }
-    }
-    this.lanesMin = best;
-    this.lanesMinValid = true;
-    return best;
+  /** The earliest time in the far heap and the lanes, Infinity when both are empty. */
+  private farMin(): TimeNs {
+    let t = this.far.n > 0 ? this.far.ht[0]! : Infinity;
+    const lanes = this.lanes;
+    const k = lanes.min();
+    if (k >= 0 && lanes.headT[k]! < t) t = lanes.headT[k]!;
+    return t;
   }
 
-  /** Finds where the earliest event is (the queue is not empty), opening a wheel slot when it may hold it. */
+  /**
+   * Finds where the earliest event is (the queue is not empty), opening a wheel slot when it may hold
+   * it; its time in locT.
+   */
   private locate(): Src {
     const near = this.near;
     const far = this.far;
+    const f0 = this.fifo0;
+    const f1 = this.fifo1;
     let src = Src.Empty;
     let bt = Infinity;
     let bs = 0;
@@ -446,6 +397,22 @@ export class Scheduler implements Live {
       src = Src.Near;
       bt = near.ht[0]!;
       bs = near.hs[0]!;
+    }
+    if (f0.n > 0) {
+      const t = f0.ht[f0.head]!;
+      if (t < bt || (t === bt && f0.hs[f0.head]! < bs)) {
+        src = Src.Fifo0;
+        bt = t;
+        bs = f0.hs[f0.head]!;
+      }
+    }
+    if (f1.n > 0) {
+      const t = f1.ht[f1.head]!;
+      if (t < bt || (t === bt && f1.hs[f1.head]! < bs)) {
+        src = Src.Fifo1;
+        bt = t;
+        bs = f1.hs[f1.head]!;
+      }
     }
     if (far.n > 0) {
       const t = far.ht[0]!;
@@ -455,18 +422,22 @@ export class Scheduler implements Live {
         bs = far.hs[0]!;
       }
     }
-    const k = this.minLane();
+    const lanes = this.lanes;
+    const k = lanes.min();
     if (k >= 0) {
-      const t = this.laneHeadT[k]!;
-      if (t < bt || (t === bt && this.laneHeadS[k]! < bs)) {
+      const t = lanes.headT[k]!;
+      if (t < bt || (t === bt && lanes.headS[k]! < bs)) {
         src = Src.Lane;
         bt = t;
-        bs = this.laneHeadS[k]!;
+        bs = lanes.headS[k]!;
       }
     }
     if (this.runHead < this.runLen) {
       const t = this.runT;
-      if (t < bt || (t === bt && this.runS < bs)) return Src.Run; // before openEnd: no slot to open
+      if (t < bt || (t === bt && this.runS < bs)) {
+        this.locT = t;
+        return Src.Run; // before openEnd: no slot to open
+      }
     }
     // Every event in the wheel is at or after openEnd, and those of its first non-empty slot at or
     // after that slot's start: open it when the best so far is not before that.
@@ -475,20 +446,73 @@ export class Scheduler implements Live {
       if (b * this.width <= bt) {
         this.openSlot(b);
         const t = this.runT;
-        if (t < bt || (t === bt && this.runS < bs)) src = Src.Run;
+        if (t < bt || (t === bt && this.runS < bs)) {
+          src = Src.Run;
+          bt = t;
+        }
       }
     }
+    this.locT = bt;
     return src;
   }
 
   /** Removes and returns the earliest event (lazily cancelled ones included), or undefined when empty. */
   pop(): SimEvent | undefined {
-    if (this.n === 0) return undefined;
+    return this.take(Infinity);
+  }
+
+  /**
+   * Removes and returns the earliest event (lazily cancelled ones included) when it is not after
+   * `until`; undefined when the queue is empty or its earliest event is later (left queued).
+   * Simulator.run's one call per event: the near structures and the run are compared inline, and
+   * the rest (far heap, lanes, opening a wheel slot) only when none of them holds an event before farT.
+   */
+  take(until: TimeNs): SimEvent | undefined {
+    let src = Src.Empty;
+    let bt = Infinity;
+    let bs = 0;
+    const f0 = this.fifo0;
+    if (f0.n > 0) {
+      src = Src.Fifo0;
+      bt = f0.ht[f0.head]!;
+      bs = f0.hs[f0.head]!;
+    }
+    const near = this.near;
+    if (near.n > 0) {
+      const t = near.ht[0]!;
+      if (t < bt || (t === bt && near.hs[0]! < bs)) {
+        src = Src.Near;
+        bt = t;
+        bs = near.hs[0]!;
+      }
+    }
+    const f1 = this.fifo1;
+    if (f1.n > 0) {
+      const t = f1.ht[f1.head]!;
+      if (t < bt || (t === bt && f1.hs[f1.head]! < bs)) {
+        src = Src.Fifo1;
+        bt = t;
+        bs = f1.hs[f1.head]!;
+      }
+    }
+    if (this.runHead < this.runLen) {
+      const t = this.runT;
+      if (t < bt || (t === bt && this.runS < bs)) {
+        src = Src.Run;
+        bt = t;
+      }
+    }
+    if (!(bt < this.farT)) {
+      if (this.n === 0) return undefined; // (all empty: bt is Infinity)
+      src = this.locate();
+      bt = this.locT;
+    }
+    if (bt > until) return undefined;
     this.n--;
-    const src = this.located ? this.src : this.locate();
-    this.located = false;
     let top: SimEvent;
-    if (src === Src.Near) top = this.near.pop();
+    if (src === Src.Fifo0) top = f0.pop();
+    else if (src === Src.Near) top = near.pop();
+    else if (src === Src.Fifo1) top = f1.pop();
     else if (src === Src.Run) {
       const run = this.run;
       top = run[this.runHead]!;
@@ -501,34 +525,18 @@ export class Scheduler implements Live {
         this.runT = next.time;
         this.runS = next.seq;
       }
-    } else if (src === Src.Far) top = this.far.pop();
-    else {
-      const k = this.lanesMin;
-      const lane = this.lanes[k]!;
-      this.lanesMinValid = false;
-      top = lane.items[lane.head]!;
-      lane.items[lane.head++] = undefined as unknown as SimEvent; // no reference kept for the GC
-      const left = this.laneLen[k]! - 1;
-      this.laneLen[k] = left;
-      if (left === 0) {
-        lane.items.length = 0;
-        lane.head = 0;
-      } else {
-        const next = lane.items[lane.head]!;
-        this.laneHeadT[k] = next.time;
-        this.laneHeadS[k] = next.seq;
-        if (lane.head >= 4096 && lane.head * 2 >= lane.items.length) {
-          lane.items.splice(0, lane.head);
-          lane.head = 0;
-        }
+    } else {
+      if (src === Src.Far) top = this.far.pop();
+      else top = this.lanes.pop();
+      this.farT = this.farMin();
+      const time = top.time;
+      if (time >= this.openEnd) {
+        // The clock passes the open slot with the wheel empty up to its own slot (else that slot would
+        // have been opened): the open slot moves along, so the horizon follows the clock. (Only a far
+        // or lane event can be at or after openEnd: the near structures' and the run's are before it.)
+        this.open = Math.floor(time * this.inv);
+        this.openEnd = (this.open + 1) * this.width;
       }
-    }
-    const time = top.time;
-    if (time >= this.openEnd) {
-      // The clock passes the open slot with the wheel empty up to its own slot (else that slot would
-      // have been opened): the open slot moves along, so the horizon follows the clock.
-      this.open = Math.floor(time * this.inv);
-      this.openEnd = (this.open + 1) * this.width;
     }
     if (top.cancelled) this.cancelled--;
     else {
@@ -538,18 +546,16 @@ export class Scheduler implements Live {
     return top;
   }
 
+  /** The earliest event (lazily cancelled ones included), left queued; undefined when empty. */
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
-    if (!this.located) {
-      this.src = this.locate();
-      this.located = true;
-    }
-    const src = this.src;
+    const src = this.locate();
+    if (src === Src.Fifo0) return this.fifo0.h[this.fifo0.head];
     if (src === Src.Near) return this.near.h[0];
+    if (src === Src.Fifo1) return this.fifo1.h[this.fifo1.head];
     if (src === Src.Run) return this.run[this.runHead];
     if (src === Src.Far) return this.far.h[0];
-    const lane = this.lanes[this.lanesMin]!;
-    return lane.items[lane.head];
+    return this.lanes.peek();
   }
   /** Events queued: pending ones, and cancelled ones not yet dropped (outside the wheel). */
   get size(): number {

@@ -122,32 +122,50 @@ export class Simulator {
    * the last foreground event, as it would without them.
    */
   run(limits: RunLimits = {}): StopReason {
+    const why = this.loop(limits);
+    this.background = false; // (each event sets it for its own run: not reset after every one)
+    return why;
+  }
+
+  private loop(limits: RunLimits): StopReason {
     const until = limits.until ?? Infinity;
     const maxEvents = limits.maxEvents ?? Infinity;
     const every = limits.progressEvery ?? 100_000;
     const onProgress = limits.onProgress;
+    const sched = this.sched;
     this.stopRequested = false;
     let ran = 0;
     for (;;) {
-      const ev = this.sched.peek();
-      if (ev === undefined) return 'idle';
-      if (until === Infinity && this.sched.foreground === 0) return 'idle';
-      if (ev.time > until) {
+      if (ran >= maxEvents) return this.stopAt(until);
+      if (until === Infinity && sched.foreground === 0) return 'idle';
+      // The earliest event, taken off the queue unless it is after `until`.
+      const ev = sched.take(until);
+      if (ev === undefined) {
+        if (sched.size === 0) return 'idle';
         if (until > this._now) this._now = until; // never move the clock backwards
         return 'until';
       }
-      if (ran >= maxEvents) return 'max-events';
-      this.sched.pop();
       if (ev.cancelled) continue;
       this._now = ev.time;
       this.background = ev.background;
       ev.fn(ev.a, ev.b);
-      this.background = false;
-      if (ev.pooled) this.sched.release(ev);
+      if (ev.pooled) sched.release(ev);
       ran++;
       this._events++;
       if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);
       if (this.stopRequested) return 'stopped';
     }
+  }
+
+  /** Why a run that has executed maxEvents stops: idle, until (the clock moved to it) or max-events, in that order. */
+  private stopAt(until: TimeNs): StopReason {
+    const ev = this.sched.peek();
+    if (ev === undefined) return 'idle';
+    if (until === Infinity && this.sched.foreground === 0) return 'idle';
+    if (ev.time > until) {
+      if (until > this._now) this._now = until;
+      return 'until';
+    }
+    return 'max-events';
   }
 }
