@@ -213,11 +213,16 @@ export class RecordExpander {
     this.f64[tf] = this.written + at;
   }
 
-  /** epb() for an uncut frame of fl bytes, its little-endian words written here (the REPEAT paths: epb is not inlined). */
+  /** epb() for an uncut frame of fl bytes (the REPEAT paths: epb is not inlined, epbLe is). */
   private head(ifId: number, t: number, fl: number): number {
     if (this.le !== true) return this.epb(ifId, t, fl, fl);
+    return this.epbLe(ifId, t, fl, fl);
+  }
+
+  /** epb's little-endian form: word stores (outPos is 4-aligned: every block before is a multiple of 4 bytes), no DataView calls. */
+  private epbLe(ifId: number, t: number, cap: number, len: number): number {
+    const total = 32 + ((cap + 3) & ~3);
     const o = this.outPos;
-    const total = 32 + ((fl + 3) & ~3);
     const o32 = this.out32;
     const d = o >> 2;
     o32[d] = 6;
@@ -225,8 +230,8 @@ export class RecordExpander {
     o32[d + 2] = ifId;
     o32[d + 3] = Math.floor(t / 0x1_0000_0000);
     o32[d + 4] = t >>> 0;
-    o32[d + 5] = fl;
-    o32[d + 6] = fl;
+    o32[d + 5] = cap;
+    o32[d + 6] = len;
     o32[d + (total >> 2) - 1] = total;
     this.outPos = o + total;
     return o + 28;
@@ -411,23 +416,9 @@ export class RecordExpander {
 
   /** EPB header and trailer around `cap` bytes of data at out[outPos + 28] (padding: zero already); advances outPos; returns the data offset. */
   private epb(ifId: number, t: number, cap: number, len: number): number {
+    if (this.le === true) return this.epbLe(ifId, t, cap, len);
     const total = 32 + ((cap + 3) & ~3);
     const o = this.outPos;
-    if (this.le === true) {
-      // Word stores (o is 4-aligned: every block before is a multiple of 4 bytes): no DataView calls.
-      const o32 = this.out32;
-      const d = o >> 2;
-      o32[d] = 6;
-      o32[d + 1] = total;
-      o32[d + 2] = ifId;
-      o32[d + 3] = Math.floor(t / 0x1_0000_0000);
-      o32[d + 4] = t >>> 0;
-      o32[d + 5] = cap;
-      o32[d + 6] = len;
-      o32[d + (total >> 2) - 1] = total;
-      this.outPos = o + total;
-      return o + 28;
-    }
     const dv = this.outDv;
     dv.setUint32(o, 6, true);
     dv.setUint32(o + 4, total, true);
