@@ -2,15 +2,15 @@
 import type { SimEvent } from './scheduler.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
+/** A first value of the key fields' kind (see the constructor). */
+const NO_KEYS = new Float64Array(0);
+
 /**
  * A first-in first-out ring of events that the scheduler appends in (time, seq) order only (an event
  * not before `tail`, the last one's time, and with a larger seq): its head is its earliest event. The
  * keys sit in two Float64Arrays beside the events, as in KeyHeap, so comparing heads reads no event.
  * The ring keeps its arrays when it empties, and doubles them when full.
  */
-/** A first value of the key fields' kind (see the constructor). */
-const NO_KEYS = new Float64Array(0);
-
 export class KeyFifo {
   h: SimEvent[] = [];
   ht: Float64Array = NO_KEYS;
@@ -19,7 +19,7 @@ export class KeyFifo {
   head = 0;
   n = 0;
   mask = 0;
-  /** Time of the last event appended (kept when the ring empties: every later event is at or after it). */
+  /** Time of the last event appended (kept when the ring empties; an event before it goes elsewhere: Scheduler.place checks). */
   tail: TimeNs = TIME_ZERO;
 
   constructor(capacity = 64) {

@@ -1,15 +1,15 @@
 // core/key-heap — the scheduler's binary heaps. Layer: core.
 import type { SimEvent } from './scheduler.js';
 
+/** A first value of the key fields' kind (see the constructor). */
+const NO_KEYS = new Float64Array(0);
+
 /**
  * A binary min-heap of events keyed by (time, seq), the keys in two Float64Arrays beside the events.
  * The events are h[0 .. n - 1], the entries after undefined: the array keeps its backing store when
  * the heap shrinks (Array.prototype.pop trims it once it is less than half full, and the next burst
  * of frames — a flood's thousand copies — grew a new one, which the GC then copied).
  */
-/** A first value of the key fields' kind (see the constructor). */
-const NO_KEYS = new Float64Array(0);
-
 export class KeyHeap {
   readonly h: SimEvent[] = [];
   /** Events in the heap. */

@@ -1,7 +1,7 @@
 // core/scheduler — the future event list. Layer: core.
 // Mirrors ns-3's Scheduler: events ordered by (time, insertion sequence), so two events at the same
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
-// the queue at once; elsewhere (the near heap, the opened slot, the lanes and the far heap) cancel is a
+// the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
 import { noop, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
@@ -57,7 +57,7 @@ const enum Src {
  * - beyond the wheel's horizon, a few sorted lanes: an event not before the last event of a lane
  *   (the latest such lane, else an empty one) is appended to it in O(1) (TIME_WAIT's 60 s, a periodic
  *   probe), else it goes to the far heap.
- * The earliest event is the least of the heaps' tops, the run's and the lanes' heads, once no wheel
+ * The earliest event is the least of the heaps' tops, the FIFOs', the run's and the lanes' heads, once no wheel
  * slot may hold an earlier one. Outside the wheel cancel is lazy: the event is skipped when popped,
  * and the queue is compacted when most of it is cancelled.
  */
@@ -351,7 +351,7 @@ export class Scheduler implements Live {
   }
 
   /**
-   * Drops the cancelled events from the heaps, the opened slot's run and the lanes. Lazy cancel leaves a cancelled timer queued
+   * Drops the cancelled events from the heaps, the near FIFOs, the opened slot's run and the lanes. Lazy cancel leaves a cancelled timer queued
    * until its time comes: a workload that arms and cancels long timers while the clock stands still (a
    * request timeout per failed connect) would otherwise grow the queue without bound. (time, seq) is a
    * total order, so the events still run in the same order.

@@ -22,7 +22,7 @@ export class Simulator {
   private _now: TimeNs = TIME_ZERO;
   private _events = 0;
   private stopRequested = false;
-  /** True while a background event runs: what it schedules is background too. */
+  /** True while a background event runs: what it schedules is background too (set per event by run, and false again when run returns; between two events it still holds the last one's flag, e.g. in onProgress). */
   private background = false;
   readonly rng: RngFactory;
 

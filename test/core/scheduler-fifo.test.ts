@@ -99,6 +99,19 @@ describe('Scheduler near FIFOs', () => {
     const want = [...Array.from({ length: 1000 }, (_, i) => i * 10 + 3), 10_000];
     expect(drain(s)).toEqual(want);
   });
+
+  it('compaction keeps the live events of a FIFO ring that has wrapped', () => {
+    const s = new Scheduler(); // the default wheel: times within its open slot (1 ms) go to the near FIFOs
+    const evs: SimEvent[] = [];
+    for (let i = 0; i < 10_000; i++) evs.push(s.insert(i, noop, i)); // one FIFO, grown to 16,384 slots
+    for (let i = 0; i < 9_000; i++) expect(s.pop()!.a).toBe(i); // its head at 9,000
+    for (let i = 10_000; i < 18_000; i++) evs.push(s.insert(i, noop, i)); // past slot 16,383: wrapped
+    for (let i = 9_000; i < 18_000; i++) if (i % 10 !== 3) evs[i]!.cancel(); // lazy: 8,100 of 9,000
+    s.insert(18_000, noop, 18_000); // compacted
+    expect(s.size).toBe(901);
+    const want = [...Array.from({ length: 900 }, (_, i) => 9_003 + i * 10), 18_000];
+    expect(drain(s)).toEqual(want);
+  });
 });
 
 describe('Scheduler.take', () => {
