@@ -18,6 +18,7 @@ import { skbLength } from '../packet/length.js';
 import { Packet, Recycler, packetRecyclingAllowed, releaseEthernet } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
 import { IPV4_DEFAULT_TTL, ipv4Header } from '../wire/ipv4.js';
+import { vxlanHeader } from '../wire/vxlan.js';
 import { NetDevice } from './device.js';
 
 /** How a tunnel device sends its outer packets: the namespace's ip_local_out. Implemented by net/. */
@@ -216,15 +217,15 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
  * hand a node of a thousand a packet gone cold since its last frame). More would only sit there.
  */
 const spare: Packet[] = [];
+const SPARE_MAX = 64;
 
-/** The shared VXLAN header of each VNI (flags I), made on first use: never written once made. */
+/** The shared VXLAN header of each VNI (wire's vxlanHeader, flags I), made on first use: never written once made. */
 const HEADERS = new Map<number, VxlanHeader>();
 function vxlanHeaderOf(vni: number): VxlanHeader {
   let h = HEADERS.get(vni);
-  if (h === undefined) HEADERS.set(vni, (h = { flags: 0x08, reserved1: 0, vni, reserved2: 0 }));
+  if (h === undefined) HEADERS.set(vni, (h = vxlanHeader(vni)));
   return h;
 }
-const SPARE_MAX = 64;
 
 const PORT_MIN = 32768;
 const PORT_MAX = 61000;
