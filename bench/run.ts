@@ -27,6 +27,10 @@
 //                     pods, each opening a new TCP connection per request at 500 req/s for 20 s
 //                     simulated (40,000 requests), kube-proxy iptables mode; reports requests
 //                     simulated per wall second (no capture).
+// H1L http-service H1 over 50 s simulated (100,000 requests). Run beside H1 (`npm run bench -- H1 H1L
+//                     --runs 3`), the pair gives H1's steady-state cost: (H1L − H1) CPU and wall over
+//                     (H1L − H1) requests, paired by round — a request's cost without the JIT's warm-up,
+//                     about 30 % of H1's CPU time (measured 2026-12-04).
 // I1 http-ingress     H1's workload through an ingress-nginx controller pod: the clients call the
 //                     controller's ClusterIP (kube-proxy DNAT), the controller ends their connection,
 //                     picks a web pod per request (round robin) and keeps a keep-alive pool to the
@@ -60,7 +64,7 @@ import { generateClusterYaml, CLUSTER_GEN_DEFAULTS } from '../src/scenario/gener
 import { TcpLayer } from '../src/transport/tcp/index.js';
 import { chainABR } from './chain.js';
 
-const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'H1', 'I1', 'C1'] as const;
+const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'H1', 'H1L', 'I1', 'C1'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 const DEFAULT_SET: ScenarioId[] = ['S1', 'S2', 'S3', 'S4', 'H1'];
 
@@ -259,6 +263,9 @@ spec:
     spec: { containers: [{ name: client, image: curl }] }
 `;
 
+/** H1L: H1 for 50 s of simulated time instead of 20 (the steady-state cost per request, beside H1). */
+const H1L_SCENARIO = H1_SCENARIO.replace('name: bench-h1', 'name: bench-h1l').replace('duration: 20s', 'duration: 50s');
+
 /** I1: H1 with an ingress-nginx controller between the clients and the web pods (a host-less Ingress rule). */
 const I1_SCENARIO = H1_SCENARIO.replace('name: bench-h1', 'name: bench-i1')
   .replace('nodes: [{ name: node1 }, { name: node2 }]', 'nodes: [{ name: node1 }, { name: node2 }]\n    ingressController: { replicas: 1, service: { type: NodePort } }')
@@ -358,7 +365,7 @@ export function costPoint(services: number, mode: 'iptables' | 'nftables' | 'ipv
 
 function runOne(id: ScenarioId): string {
   if (id === 'C1') return c1();
-  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'S3' ? s3() : id === 'H1' ? h1() : id === 'I1' ? h1(I1_SCENARIO, 'bench-i1.yaml') : s2();
+  const r = id === 'S1' ? s1(false) : id === 'S4' ? s1(true) : id === 'S3' ? s3() : id === 'H1' ? h1() : id === 'H1L' ? h1(H1L_SCENARIO, 'bench-h1l.yaml') : id === 'I1' ? h1(I1_SCENARIO, 'bench-i1.yaml') : s2();
   const rssMib = process.resourceUsage().maxRSS / 1024;
   const pps = r.deliveries / r.wallS;
   const eps = r.events / r.wallS;
@@ -545,6 +552,32 @@ function summary(ids: ScenarioId[], ours: Map<ScenarioId, Sample[]>, theirs: Map
   return out;
 }
 
+/**
+ * H1's steady-state cost: (H1L − H1) CPU and wall seconds over (H1L − H1) requests, paired by round. Both
+ * runs pay the same warm-up (module loading is outside the measured span; the JIT's first compiles are
+ * inside it), so the difference is what the 60,151 extra requests cost once the code is optimized.
+ */
+function marginal(ours: Map<ScenarioId, Sample[]>): string[] {
+  const short = ours.get('H1') ?? [];
+  const long = ours.get('H1L') ?? [];
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (const l of long) {
+    const s = short.find((x) => x.round === l.round);
+    if (s === undefined || l.deliveries <= s.deliveries) continue;
+    const n = l.deliveries - s.deliveries;
+    wall.push(((l.wallS - s.wallS) / n) * 1e6);
+    if (l.cpuS !== null && s.cpuS !== null) cpu.push(((l.cpuS - s.cpuS) / n) * 1e6);
+  }
+  if (wall.length === 0) return [];
+  const all = short.map((x) => (x.cpuS === null ? NaN : (x.cpuS / x.deliveries) * 1e6)).filter((x) => Number.isFinite(x));
+  return [
+    '',
+    `H1 steady-state cost a request (H1L − H1, paired by round): ${cpu.length ? `${spread(cpu, 1)} µs CPU, ` : ''}${spread(wall, 1)} µs wall` +
+      (all.length ? `; H1's whole run, warm-up included: ${spread(all, 1)} µs CPU` : ''),
+  ];
+}
+
 function main(argv: string[]): void {
   if (argv[0] === '--child') {
     process.stdout.write(runOne(argv[1] as ScenarioId) + '\n');
@@ -601,6 +634,8 @@ function main(argv: string[]): void {
     }
   }
   if (wanted.some((id) => NS3_RECORDED[id] !== undefined)) process.stdout.write(summary(wanted, ours, theirs, ns3).join('\n') + '\n');
+  const m = marginal(ours);
+  if (m.length > 0) process.stdout.write(m.join('\n') + '\n');
   if (scale) {
     const r = spawnSync(process.execPath, [...process.execArgv, join(dirname(self), 'scale.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) process.exit(1);
