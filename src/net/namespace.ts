@@ -374,8 +374,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
       if (r.prefix === 32) bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
       else if (++wide > 1) return;
       else {
-        mask = maskFromPrefix(r.prefix);
-        net = (r.dst & mask) >>> 0;
+        // Signed (| 0): V8 keeps a field holding only 31-bit-or-less integers as a Smi in the object, but
+        // a value above 2^31 (lo's 0xff000000) turns the field into a double held in a separate box,
+        // an extra (cold) load at every isLocal, and re-shapes every namespace made before the store.
+        mask = maskFromPrefix(r.prefix) | 0;
+        net = r.dst & mask;
       }
     }
     // With no shorter local route the mask stays 0 and no address counts as outside it: no quick

@@ -1,0 +1,57 @@
+// Values stored mid-run keep the hidden class (V8 map) namespaces and routes were built with. A field
+// that held only small integers and then gets a number outside them (an address above 2^31, or a
+// small one read back boxed from a double field) is re-shaped as a double: the map every object of
+// that class was built with is deprecated, and each of them is migrated by a runtime call when next
+// touched (tens of thousands in a thousand-node cluster). The answers are checked too.
+import { setFlagsFromString } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { Simulator } from '../../src/core/simulator.js';
+import { DummyDevice } from '../../src/link/dummy.js';
+import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
+import { Namespace } from '../../src/net/namespace.js';
+
+setFlagsFromString('--allow-natives-syntax');
+const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b);') as (a: object, b: object) => boolean;
+
+const ip = (a: number, b: number, c: number, d: number): number => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+
+describe('hidden classes kept through the run', () => {
+  it('isLocal leaves a namespace the shape of one that never asked (lo 127.0.0.0/8 is summarised as a signed mask)', () => {
+    const sim = new Simulator(1);
+    const a = new Namespace(sim, 'a');
+    const b = new Namespace(sim, 'b');
+    const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
+    a.addDevice(eth);
+    a.addAddress(eth, ip(10, 1, 0, 2), 24);
+    expect(sameMap(a, b)).toBe(true);
+    expect(a.isLocal(ip(127, 0, 0, 1))).toBe(true);
+    expect(a.isLocal(ip(127, 9, 9, 9))).toBe(true);
+    expect(a.isLocal(ip(10, 1, 0, 2))).toBe(true);
+    expect(a.isLocal(ip(10, 1, 0, 3))).toBe(false);
+    expect(a.isLocal(ip(192, 168, 0, 1))).toBe(false);
+    expect(sameMap(a, b)).toBe(true);
+  });
+
+  it('a route made from a shared entry has the shape of the routes built before it', () => {
+    const sim = new Simulator(1);
+    const flannel = new DummyDevice(sim, 'flannel.1', 0x020000000002);
+    const eth0 = new DummyDevice(sim, 'eth0', 0x020000000003);
+    // One entry above 2^31 makes the entries' dst a double field: the others read back boxed.
+    const shared = new SharedRoutes(true);
+    shared.add(ip(10, 244, 1, 0), 24, ip(10, 244, 1, 0));
+    shared.add(ip(192, 168, 7, 0), 24, ip(192, 168, 7, 0));
+    shared.add(ip(10, 244, 2, 0), 24, ip(10, 244, 2, 0));
+    const t = new RouteTable();
+    const own: Route = { table: 'main', type: 'unicast', dst: ip(10, 0, 0, 0), prefix: 8, gateway: 0, dev: eth0, prefsrc: 0, scope: 'link', onlink: false, metric: 0, proto: 'boot' };
+    t.add(own);
+    const later: Route = { table: 'main', type: 'unicast', dst: ip(10, 9, 0, 0), prefix: 16, gateway: 0, dev: eth0, prefsrc: 0, scope: 'link', onlink: false, metric: 0, proto: 'boot' };
+    expect(t.bindShared(shared, flannel, undefined)).toBe(true);
+    const r = t.lookup(ip(10, 244, 2, 9))!;
+    expect([r.dst, r.prefix, r.gateway, r.dev]).toEqual([ip(10, 244, 2, 0), 24, ip(10, 244, 2, 0), flannel]);
+    expect(sameMap(r, own)).toBe(true);
+    expect(sameMap(later, own)).toBe(true);
+    const far = t.lookup(ip(192, 168, 7, 1))!;
+    expect([far.dst, far.gateway]).toEqual([ip(192, 168, 7, 0), ip(192, 168, 7, 0)]);
+    expect(t.lookup(ip(10, 3, 3, 3))).toBe(own);
+  });
+});
