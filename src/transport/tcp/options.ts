@@ -3,6 +3,7 @@
 // tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
 // SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS
 // (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
+import { TCP_LAYOUT_NOP, TCP_NOP, TCP_SACK_PERMITTED, tcpLayoutOf } from '../../wire/tcp.js';
 import type { TcpOption } from '../../wire/types.js';
 
 /** Linux's receive window scale with the default tcp_rmem[2] = 6 MiB: ilog2(6291456) − 15 = 7. */
@@ -15,7 +16,7 @@ export const MAX_SACK_BLOCKS_WITH_TS = 3;
 export const MAX_SACK_BLOCKS = 4;
 
 /** Shared NOP record (records are never mutated after a segment is sent). */
-const NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+const NOP = TCP_NOP;
 
 /** What a SYN or SYN-ACK offered, parsed from its options. */
 export interface SynOptions {
@@ -30,7 +31,7 @@ export interface SynOptions {
 }
 
 /** SACK_PERM and the window-scale records (shared and frozen, as NOP). */
-const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitted' }) as TcpOption;
+const SACK_PERMITTED = TCP_SACK_PERMITTED;
 const WSCALES: readonly TcpOption[] = Array.from({ length: 15 }, (_, shift) => Object.freeze({ kind: 'wscale', shift }) as TcpOption);
 /** The last MSS record built (a namespace's SYNs all carry the same MSS). */
 let lastMss: TcpOption & { kind: 'mss' } = Object.freeze({ kind: 'mss', value: 536 }) as TcpOption & { kind: 'mss' };
@@ -67,14 +68,13 @@ export function synOptions(mss: number, ts: boolean, tsval: number, tsecr: numbe
  * anew: a connection's every TSval/TSecr pair is its own, so a list shared between segments served
  * only a burst, and the lists were ~1 KB of each H1 request. Readers see a NOP.
  */
-const OWN_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+const OWN_NOP = TCP_LAYOUT_NOP;
 
 type TsRecord = TcpOption & { kind: 'timestamps' };
 
 /** The TS record of a list a segment owns (it may be rewritten), or null for any other list. */
 export function ownTsRecord(opts: readonly TcpOption[]): TsRecord | null {
-  const n = opts.length;
-  return (n === 3 && opts[1] === OWN_NOP) || (n === 5 && opts[3] === OWN_NOP) ? (opts[2] as TsRecord) : null;
+  return tcpLayoutOf(opts) !== 0 ? (opts[2] as TsRecord) : null;
 }
 
 function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
@@ -133,6 +133,18 @@ export function parseSynOptions(opts: readonly TcpOption[], r: SynOptions): SynO
   r.ts = false;
   r.tsval = 0;
   r.tsecr = 0;
+  if (tcpLayoutOf(opts) === 5) {
+    // A SYN's own list (MSS, SACK_PERM, TS, NOP, WS): each record where the layout puts it.
+    const m = opts[0] as TcpOption & { kind: 'mss' };
+    const t = opts[2] as TsRecord;
+    r.mss = m.value;
+    r.sackPermitted = true;
+    r.ts = true;
+    r.tsval = t.tsval;
+    r.tsecr = t.tsecr;
+    r.wscale = Math.min((opts[4] as TcpOption & { kind: 'wscale' }).shift, 14);
+    return r;
+  }
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i]!;
     // The shared records first, by identity: every stack's SYNs are built from them, and reading
