@@ -7,6 +7,9 @@ import { ownSynOptions, ownTsOptions, parseSynOptions, establishedOptions, synOp
 import { findTs } from '../../src/transport/tcp/segment.js';
 import { tcpHeaderLength, tcpLayoutOf } from '../../src/wire/tcp.js';
 import type { TcpHeader, TcpOption } from '../../src/wire/types.js';
+import { Packet } from '../../src/packet/packet.js';
+import { ipTotalLength, localOutLength } from '../../src/packet/length.js';
+import { ipv4Header } from '../../src/wire/ipv4.js';
 
 const hdr = (options: TcpOption[]): TcpHeader => ({ srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: 0, window: 0, checksum: null, urgent: 0, options });
 /** Reads every record: the same list as a copy of plain records (no marker). */
@@ -50,5 +53,18 @@ describe('marked option layouts', () => {
     expect(tcpLayoutOf(synPlus)).toBe(0);
     expect(tcpHeaderLength(hdr(synPlus))).toBe(20 + 24);
     expect(parseSynOptions(synPlus, syn()).mss).toBe(1410); // (the last MSS read wins, record by record)
+  });
+
+  it("ip_local_out's length of a segment: the layout's, the same as reading every record", () => {
+    const lists: TcpOption[][] = [ownTsOptions([], 1, 2), ownSynOptions([], 1410, 1, 2, 7), [{ kind: 'mss', value: 536 }, ...ownTsOptions([], 1, 2)], [{ kind: 'nop' }, { kind: 'nop' }, ...ownTsOptions([], 1, 2)], [], establishedOptions(true, 1, 2, null)];
+    const want = [52 + 100, 60 + 100, 56 + 100, 56 + 100, 40 + 100, 52 + 100];
+    lists.forEach((options, i) => {
+      const pkt = new Packet();
+      pkt.ip = ipv4Header(6, 1, 2);
+      pkt.tcp = hdr(options);
+      pkt.payloadLength = 100;
+      expect(localOutLength(pkt)).toBe(want[i]);
+      expect(ipTotalLength(pkt)).toBe(want[i]);
+    });
   });
 });

@@ -5,7 +5,6 @@
 // simplified), RFC 6937 (PRR-SSRB) and gVisor tcp/sack_scoreboard.go, sack_recovery.go, reno_recovery.go.
 // Not modelled: RACK/TLP, F-RTO, DSACK and undo.
 import type { TimeNs } from '../../core/time.js';
-import { tcpLayoutOf } from '../../wire/tcp.js';
 import type { TcpHeader } from '../../wire/types.js';
 import { TCP_INFINITE_SSTHRESH } from './cc.js';
 import type { TcpSocket } from './socket.js';
@@ -32,11 +31,8 @@ export function recoveryOf(sk: TcpSocket): RecoveryState {
   return (sk.rec ??= new RecoveryState());
 }
 
-/** tcp_sacktag_write_queue: mark SACKed segments; returns the number newly SACKed. */
+/** tcp_sacktag_write_queue: mark SACKed segments; returns the number newly SACKed (input.ts calls it only for a list that may hold SACK blocks). */
 export function processSack(sk: TcpSocket, t: TcpHeader): number {
-  // A sender's own list (wire/tcp TCP_LAYOUT_NOP) has no SACK: every ACK of a connection without
-  // out-of-order data, read without a megamorphic load per option.
-  if (tcpLayoutOf(t.options) !== 0) return 0;
   let blocks: [number, number][] | null = null;
   for (const o of t.options) if (o.kind === 'sack') blocks = o.blocks;
   if (blocks === null) return 0;
