@@ -11,7 +11,7 @@ import { ARP_LENGTH } from '../wire/arp.js';
 import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
 import { ICMP_HEADER_LENGTH } from '../wire/icmp.js';
 import { IPV4_MIN_HEADER_LENGTH, ipv4HeaderLength } from '../wire/ipv4.js';
-import { TCP_LAYOUT_NOP, TCP_NOP, TCP_SACK_PERMITTED, tcpHeaderLength } from '../wire/tcp.js';
+import { tcpHeaderLength } from '../wire/tcp.js';
 import { UDP_HEADER_LENGTH } from '../wire/udp.js';
 import { VXLAN_HEADER_LENGTH } from '../wire/vxlan.js';
 import type { Packet } from './packet.js';
@@ -88,14 +88,9 @@ export function localOutLength(pkt: Packet): number {
   const inner = pkt.inner;
   const tcp = pkt.tcp;
   if (ip !== null && tcp !== null && pkt.vxlan === null && pkt.icmp === null) {
-    // A TCP segment (every one a socket sends): ipTotalLength's sum written out, no call per term. A
-    // socket's own option list (wire/tcp TCP_LAYOUT_NOP) is 12 or 20 bytes by its layout: tcpHeaderLength's
-    // answer without its call (ipLocalOut, where this is inlined, has no inlining budget left for it).
-    const opts = tcp.options;
-    const n = opts.length;
-    const tcpLen =
-      n === 3 && opts[1] === TCP_LAYOUT_NOP && opts[0] === TCP_NOP ? 32 : n === 5 && opts[3] === TCP_LAYOUT_NOP && opts[1] === TCP_SACK_PERMITTED ? 40 : tcpHeaderLength(tcp);
-    return (ip.options === null ? IPV4_MIN_HEADER_LENGTH : IPV4_MIN_HEADER_LENGTH + ip.options.length) + tcpLen + pkt.payloadLength;
+    // A TCP segment (every one a socket sends): ipTotalLength's sum written out, no call per term but
+    // tcpHeaderLength's (kept small: ipLocalOut, where this is inlined, then has budget left to inline its route lookup).
+    return (ip.options === null ? IPV4_MIN_HEADER_LENGTH : IPV4_MIN_HEADER_LENGTH + ip.options.length) + tcpHeaderLength(tcp) + pkt.payloadLength;
   }
   if (ip !== null && pkt.vxlan !== null && inner !== null && pkt.udp !== null && tcp === null) {
     return ipv4HeaderLength(ip) + UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH + skbLength(inner);

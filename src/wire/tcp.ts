@@ -128,7 +128,12 @@ export function tcpOptionsRawLength(options: TcpOption[]): number {
 
 /** Header length of a TCP record: 20 + options padded to a multiple of 4 (data offset * 4). */
 export function tcpHeaderLength(hdr: TcpHeader): number {
-  if (hdr.options.length === 0) return TCP_MIN_HEADER_LENGTH;
+  const o = hdr.options;
+  const n = o.length;
+  if (n === 0) return TCP_MIN_HEADER_LENGTH;
+  // (tcpLayoutOf written out: a marked layout's length from identities, no call)
+  if (n === 3 && o[1] === TCP_LAYOUT_NOP && o[0] === TCP_NOP) return TCP_MIN_HEADER_LENGTH + 12;
+  if (n === 5 && o[3] === TCP_LAYOUT_NOP && o[1] === TCP_SACK_PERMITTED) return TCP_MIN_HEADER_LENGTH + 20;
   return TCP_MIN_HEADER_LENGTH + ((tcpOptionsRawLength(hdr.options) + 3) & ~3);
 }
 
