@@ -10,7 +10,7 @@
 import { ARP_LENGTH } from '../wire/arp.js';
 import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
 import { ICMP_HEADER_LENGTH } from '../wire/icmp.js';
-import { ipv4HeaderLength } from '../wire/ipv4.js';
+import { IPV4_MIN_HEADER_LENGTH, ipv4HeaderLength } from '../wire/ipv4.js';
 import { tcpHeaderLength } from '../wire/tcp.js';
 import { UDP_HEADER_LENGTH } from '../wire/udp.js';
 import { VXLAN_HEADER_LENGTH } from '../wire/vxlan.js';
@@ -86,7 +86,13 @@ export function skbLength(pkt: Packet): number {
 export function localOutLength(pkt: Packet): number {
   const ip = pkt.ip;
   const inner = pkt.inner;
-  if (ip !== null && pkt.vxlan !== null && inner !== null && pkt.udp !== null && pkt.tcp === null) {
+  const tcp = pkt.tcp;
+  if (ip !== null && tcp !== null && pkt.vxlan === null && pkt.icmp === null) {
+    // A TCP segment (every one a socket sends): ipTotalLength's sum written out, no call per term but
+    // tcpHeaderLength's (kept small: ipLocalOut, where this is inlined, then has budget left to inline its route lookup).
+    return (ip.options === null ? IPV4_MIN_HEADER_LENGTH : IPV4_MIN_HEADER_LENGTH + ip.options.length) + tcpHeaderLength(tcp) + pkt.payloadLength;
+  }
+  if (ip !== null && pkt.vxlan !== null && inner !== null && pkt.udp !== null && tcp === null) {
     return ipv4HeaderLength(ip) + UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH + skbLength(inner);
   }
   return ipTotalLength(pkt);

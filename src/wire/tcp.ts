@@ -94,8 +94,33 @@ export function copyTcpOptions(options: readonly TcpOption[]): TcpOption[] {
   return out;
 }
 
+/** A NOP record to share (records in a list are never written, but for the TS record of a sender's own list). */
+export const TCP_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+/** A SACK-permitted record to share. */
+export const TCP_SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitted' }) as TcpOption;
+/**
+ * The NOP that marks a list in one of Linux's two layouts, built by transport/tcp for one segment
+ * (tcp/options.ts, the lists a segment owns): TCP_NOP, it, TS (an established segment, 12 bytes) or MSS,
+ * TCP_SACK_PERMITTED, TS, it, WS (a SYN with every feature on, 20 bytes). Only those lists hold it, at
+ * those places; a list with a record put in or taken out (TCPMSS inserts an MSS first) no longer has it
+ * there. So a reader knows such a list's layout from identities alone, without reading each record's
+ * `kind` across the option shapes (a megamorphic load: ~220 instructions for the three of an
+ * established segment's header length, on every segment sent).
+ */
+export const TCP_LAYOUT_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+
+/** The layout of a list marked by TCP_LAYOUT_NOP: 3 (NOP, NOP, TS), 5 (MSS, SACK_PERM, TS, NOP, WS), else 0. */
+export function tcpLayoutOf(options: readonly TcpOption[]): 0 | 3 | 5 {
+  const n = options.length;
+  if (n === 3) return options[1] === TCP_LAYOUT_NOP && options[0] === TCP_NOP ? 3 : 0;
+  if (n === 5) return options[3] === TCP_LAYOUT_NOP && options[1] === TCP_SACK_PERMITTED ? 5 : 0;
+  return 0;
+}
+
 /** Bytes the options occupy before padding. */
 export function tcpOptionsRawLength(options: TcpOption[]): number {
+  const layout = tcpLayoutOf(options);
+  if (layout !== 0) return layout === 3 ? 12 : 20;
   let n = 0;
   for (let i = 0; i < options.length; i++) n += tcpOptionLength(options[i]!);
   return n;
@@ -103,7 +128,12 @@ export function tcpOptionsRawLength(options: TcpOption[]): number {
 
 /** Header length of a TCP record: 20 + options padded to a multiple of 4 (data offset * 4). */
 export function tcpHeaderLength(hdr: TcpHeader): number {
-  if (hdr.options.length === 0) return TCP_MIN_HEADER_LENGTH;
+  const o = hdr.options;
+  const n = o.length;
+  if (n === 0) return TCP_MIN_HEADER_LENGTH;
+  // (tcpLayoutOf written out: a marked layout's length from identities, no call)
+  if (n === 3 && o[1] === TCP_LAYOUT_NOP && o[0] === TCP_NOP) return TCP_MIN_HEADER_LENGTH + 12;
+  if (n === 5 && o[3] === TCP_LAYOUT_NOP && o[1] === TCP_SACK_PERMITTED) return TCP_MIN_HEADER_LENGTH + 20;
   return TCP_MIN_HEADER_LENGTH + ((tcpOptionsRawLength(hdr.options) + 3) & ~3);
 }
 

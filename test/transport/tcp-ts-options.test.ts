@@ -68,13 +68,16 @@ describe('TCP timestamp options of established segments', () => {
     expect(ownTsOptions(again.tcp!.options, 11, 0x80000001)).toBe(list);
     expect(list[2]).toBe(rec);
     expect(wire(list)).toEqual(wire(establishedOptions(true, 11, 0x80000001, null)));
-    // A SYN's list in the same array and record, and back.
-    expect(ownSynOptions(list, 1410, 12, 13, 7)).toBe(list);
-    expect(list[2]).toBe(rec);
-    expect(wire(list)).toEqual(wire(synOptions(1410, true, 12, 13, true, 7)));
-    expect(ownTsOptions(list, 14, 15)).toBe(list);
-    expect(wire(list)).toEqual(wire(establishedOptions(true, 14, 15, null)));
-    expect(list.map((o) => o.kind)).toEqual(['nop', 'nop', 'timestamps']);
+    // A SYN's list around the same record (a new array: an array's length is not changed in place), and back.
+    const synList = ownSynOptions(list, 1410, 12, 13, 7);
+    expect(synList[2]).toBe(rec);
+    expect(wire(synList)).toEqual(wire(synOptions(1410, true, 12, 13, true, 7)));
+    expect(ownSynOptions(synList, 1410, 16, 17, 7)).toBe(synList); // (SYN after SYN: the same array)
+    expect(wire(synList)).toEqual(wire(synOptions(1410, true, 16, 17, true, 7)));
+    const back = ownTsOptions(synList, 14, 15);
+    expect(back[2]).toBe(rec);
+    expect(wire(back)).toEqual(wire(establishedOptions(true, 14, 15, null)));
+    expect(back.map((o) => o.kind)).toEqual(['nop', 'nop', 'timestamps']);
   });
 
   it('a list the segment does not own is never written: a new one is made', () => {

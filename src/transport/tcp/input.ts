@@ -7,6 +7,7 @@
 // Not modelled: PAWS, urgent data, DSACK.
 import type { TimeNs } from '../../core/time.js';
 import type { Packet } from '../../packet/packet.js';
+import { tcpLayoutOf } from '../../wire/tcp.js';
 import { TcpFlag, type TcpHeader } from '../../wire/types.js';
 import { MS } from './config.js';
 import { pushPendingFrames, sendAck, tsNow } from './output.js';
@@ -108,7 +109,9 @@ export function ackArrived(sk: TcpSocket, pkt: Packet, seq: number, hasData: boo
   const priorUna = sk.sndUna;
   const priorInFlight = sk.inFlight;
   let newlySacked = 0;
-  if (sk.sackOk) newlySacked = processSack(sk, t);
+  // (a sender's own option list, wire/tcp TCP_LAYOUT_NOP, holds no SACK blocks: every ACK of a
+  // connection without out-of-order data; no call, no megamorphic load per option)
+  if (sk.sackOk && tcpLayoutOf(t.options) === 0) newlySacked = processSack(sk, t);
   if (ack < priorUna) return; // old ACK
   const ackedPkts = cleanRtxQueue(sk, t, ack, priorUna);
   const advanced = ack > priorUna;

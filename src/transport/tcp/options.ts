@@ -3,6 +3,7 @@
 // tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
 // SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS
 // (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
+import { TCP_LAYOUT_NOP, TCP_NOP, TCP_SACK_PERMITTED, tcpLayoutOf } from '../../wire/tcp.js';
 import type { TcpOption } from '../../wire/types.js';
 
 /** Linux's receive window scale with the default tcp_rmem[2] = 6 MiB: ilog2(6291456) − 15 = 7. */
@@ -15,7 +16,7 @@ export const MAX_SACK_BLOCKS_WITH_TS = 3;
 export const MAX_SACK_BLOCKS = 4;
 
 /** Shared NOP record (records are never mutated after a segment is sent). */
-const NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+const NOP = TCP_NOP;
 
 /** What a SYN or SYN-ACK offered, parsed from its options. */
 export interface SynOptions {
@@ -30,7 +31,7 @@ export interface SynOptions {
 }
 
 /** SACK_PERM and the window-scale records (shared and frozen, as NOP). */
-const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitted' }) as TcpOption;
+const SACK_PERMITTED = TCP_SACK_PERMITTED;
 const WSCALES: readonly TcpOption[] = Array.from({ length: 15 }, (_, shift) => Object.freeze({ kind: 'wscale', shift }) as TcpOption);
 /** The last MSS record built (a namespace's SYNs all carry the same MSS). */
 let lastMss: TcpOption & { kind: 'mss' } = Object.freeze({ kind: 'mss', value: 536 }) as TcpOption & { kind: 'mss' };
@@ -67,14 +68,13 @@ export function synOptions(mss: number, ts: boolean, tsval: number, tsecr: numbe
  * anew: a connection's every TSval/TSecr pair is its own, so a list shared between segments served
  * only a burst, and the lists were ~1 KB of each H1 request. Readers see a NOP.
  */
-const OWN_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+const OWN_NOP = TCP_LAYOUT_NOP;
 
 type TsRecord = TcpOption & { kind: 'timestamps' };
 
 /** The TS record of a list a segment owns (it may be rewritten), or null for any other list. */
 export function ownTsRecord(opts: readonly TcpOption[]): TsRecord | null {
-  const n = opts.length;
-  return (n === 3 && opts[1] === OWN_NOP) || (n === 5 && opts[3] === OWN_NOP) ? (opts[2] as TsRecord) : null;
+  return tcpLayoutOf(opts) !== 0 ? (opts[2] as TsRecord) : null;
 }
 
 function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
@@ -89,14 +89,10 @@ function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
 export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): TcpOption[] {
   const t = ownTsRecord(prev);
   if (t === null) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
-  if (prev.length === 5) {
-    // (a SYN's list before: shortened; its array keeps its room for the next SYN)
-    prev.length = 3;
-    prev[0] = NOP;
-    prev[1] = OWN_NOP;
-  }
   writeTs(t, tsval, tsecr);
-  return prev;
+  // (a SYN's list before: a new list of three around its TS record; shortening it in place, a store to
+  // an array's `length`, is a runtime call, ~500 instructions, on most first data segments)
+  return prev.length === 5 ? [NOP, OWN_NOP, t] : prev;
 }
 
 /**
@@ -106,12 +102,11 @@ export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): T
 export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tsecr: number, wscale: number): TcpOption[] {
   const t = ownTsRecord(prev);
   if (t === null) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
-  prev[0] = mssOption(mss);
-  if (prev.length === 3) {
-    prev[1] = SACK_PERMITTED;
-    prev.push(OWN_NOP, wscaleOption(wscale));
-  } else prev[4] = wscaleOption(wscale);
   writeTs(t, tsval, tsecr);
+  // (an established segment's list before: a new list of five around its TS record, not grown in place)
+  if (prev.length === 3) return [mssOption(mss), SACK_PERMITTED, t, OWN_NOP, wscaleOption(wscale)];
+  prev[0] = mssOption(mss);
+  prev[4] = wscaleOption(wscale);
   return prev;
 }
 
@@ -133,6 +128,18 @@ export function parseSynOptions(opts: readonly TcpOption[], r: SynOptions): SynO
   r.ts = false;
   r.tsval = 0;
   r.tsecr = 0;
+  if (tcpLayoutOf(opts) === 5) {
+    // A SYN's own list (MSS, SACK_PERM, TS, NOP, WS): each record where the layout puts it.
+    const m = opts[0] as TcpOption & { kind: 'mss' };
+    const t = opts[2] as TsRecord;
+    r.mss = m.value;
+    r.sackPermitted = true;
+    r.ts = true;
+    r.tsval = t.tsval;
+    r.tsecr = t.tsecr;
+    r.wscale = Math.min((opts[4] as TcpOption & { kind: 'wscale' }).shift, 14);
+    return r;
+  }
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i]!;
     // The shared records first, by identity: every stack's SYNs are built from them, and reading

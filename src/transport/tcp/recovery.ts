@@ -31,7 +31,7 @@ export function recoveryOf(sk: TcpSocket): RecoveryState {
   return (sk.rec ??= new RecoveryState());
 }
 
-/** tcp_sacktag_write_queue: mark SACKed segments; returns the number newly SACKed. */
+/** tcp_sacktag_write_queue: mark SACKed segments; returns the number newly SACKed (input.ts calls it only for a list that may hold SACK blocks). */
 export function processSack(sk: TcpSocket, t: TcpHeader): number {
   let blocks: [number, number][] | null = null;
   for (const o of t.options) if (o.kind === 'sack') blocks = o.blocks;

@@ -2,6 +2,7 @@
 // range. Layer: transport (imports core and wire types). Mirrors struct tcp_skb_cb's `sacked` bits
 // (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS) and gVisor tcp/segment.go.
 import type { TimeNs } from '../../core/time.js';
+import { tcpLayoutOf } from '../../wire/tcp.js';
 import type { TcpHeader } from '../../wire/types.js';
 
 /** One segment on the retransmission queue (an skb in tcp_rtx_queue, never split or merged). */
@@ -79,6 +80,8 @@ export interface OooRange {
 /** The timestamps option of a header, or null. */
 export function findTs(t: TcpHeader): { tsval: number; tsecr: number } | null {
   const o = t.options;
+  // (a sender's own list, wire/tcp TCP_LAYOUT_NOP: TS third, no record's kind read)
+  if (tcpLayoutOf(o) !== 0) return o[2] as { tsval: number; tsecr: number };
   for (let i = 0; i < o.length; i++) {
     const x = o[i]!;
     if (x.kind === 'timestamps') return x;

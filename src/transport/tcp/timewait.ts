@@ -298,6 +298,8 @@ class TwQueue {
   private headEv: SimEvent | null = null;
   /** The lane whose front is the head (-1: the heap's top); set by syncHead. */
   private headLane = -1;
+  /** The lane the last record joined (null: the heap took it, or none yet). */
+  private lastLane: TwLane | null = null;
 
   constructor(
     private readonly layer: TcpLayer,
@@ -305,6 +307,23 @@ class TwQueue {
   ) {}
 
   push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
+    // Records mostly join in key order: the lane the last one joined takes this one when its key is
+    // later than that lane's last (any lane ending before the key keeps its order; which one only
+    // decides where the record waits, never when it expires). Such a record is not the new head when
+    // the head's key is earlier: nothing else changes, no head to look for again.
+    const last = this.lastLane;
+    if (last !== null) {
+      const n = last.recs.length;
+      if (n > last.h) {
+        const lt = last.t[n - 1]!;
+        if (time > lt || (time === lt && seq > last.s[n - 1]!)) {
+          tw.queued = 16 * last.append(tw, time, seq) + 4 * last.index + LANE + (this.background ? 1 : 0);
+          const ev = this.headEv;
+          if (ev === null || time < ev.time || (time === ev.time && seq < ev.seq)) this.syncHead();
+          return;
+        }
+      }
+    }
     // The lane whose last key is the latest one before this key (the scheduler's lanes do the same):
     // an empty lane only when none fits.
     let best: TwLane | null = null;
@@ -322,6 +341,7 @@ class TwQueue {
       }
     }
     const lane = best ?? empty;
+    this.lastLane = lane;
     if (lane !== null) tw.queued = 16 * lane.append(tw, time, seq) + 4 * lane.index + LANE + (this.background ? 1 : 0);
     else this.heapPush(tw, time, seq);
     this.syncHead();
@@ -485,7 +505,7 @@ class TwLane {
       this.t = doubled(this.t);
       this.s = doubled(this.s);
     }
-    this.recs.push(tw);
+    this.recs[n] = tw; // (n is its length: a push, stored inline rather than through the push builtin)
     this.t[n] = time;
     this.s[n] = seq;
     return this.base + n;

@@ -1,0 +1,39 @@
+// bench/h1-window — H1's steady state under callgrind: the scenario (bench/run.ts's H1 with `duration`
+// DUR s) runs uninstrumented up to FROM s of simulated time, with callgrind's instrumentation on from FROM
+// to TO, then stops. So the profile holds only warmed-up requests (no build, no JIT warm-up), and
+// Ir / requests-in-window is the steady-state cost of a request in instructions. Run under
+//   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=OUT node --single-threaded \
+//     --predictable --perf-basic-prof bench/h1-window.mjs TREE [FROM TO DUR]     (defaults 25 30 80)
+// (JIT code is named by /tmp/perf-PID.map: /work/tools/cgsum.py OUT MAP). Prints the requests completed
+// in the window and the events executed in it.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [tree, from = '25', to = '30', dur = '80'] = process.argv.slice(2);
+const src = readFileSync(`${tree}/bench/run.ts`, 'utf8');
+const text = /const H1_SCENARIO = `([\s\S]*?)`;/.exec(src)[1].replace('duration: 20s', `duration: ${dur}s`);
+const { loadScenarioText } = await import(`${tree}/dist/src/scenario/load.js`);
+const { buildWorld } = await import(`${tree}/dist/src/scenario/build.js`);
+const world = buildWorld(loadScenarioText(text, 'h1.yaml'), 7);
+
+function instrument(on) {
+  const done = join(tmpdir(), `h1-window.${process.pid}`);
+  spawn('sh', ['-c', `callgrind_control -i ${on ? 'on' : 'off'} ${process.pid} >/dev/null 2>&1; touch ${done}`], { stdio: 'ignore', detached: true }).unref();
+  while (!existsSync(done)) {
+    // (spin: valgrind reads its command file only while this process runs)
+  }
+  unlinkSync(done);
+}
+
+const S = 1e9;
+world.sim.run({ until: Number(from) * S });
+const ok0 = world.stats.flow('load').successes;
+const ev0 = world.sim.eventsExecuted;
+instrument(true);
+world.sim.run({ until: Number(to) * S });
+instrument(false);
+const ok1 = world.stats.flow('load').successes;
+console.log(JSON.stringify({ from, to, requests: ok1 - ok0, events: world.sim.eventsExecuted - ev0 }));
+process.exit(0);
