@@ -80,6 +80,8 @@ export class Scheduler implements Live {
   foreground = 0;
   /** Cancelled events still queued (outside the wheel); kept by SimEvent.cancel, pop and compact. */
   cancelled = -1;
+  /** The time of the next postStaged, written by the caller (see postStaged). */
+  readonly at = new Float64Array(1);
   /** Posted events that have run, ready for reuse. */
   private readonly free: SimEvent[] = [];
   /** The time of the earliest event found by locate(). */
@@ -136,7 +138,13 @@ export class Scheduler implements Live {
   }
 
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
-    const ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
+    this.at[0] = time;
+    return this.insertStaged(fn, a, b, background);
+  }
+
+  /** insert at the time written to `at[0]` just before (see postStaged). */
+  insertStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    const ev = new SimEvent(this.at[0]!, this.seq++, fn, a, b, background, this);
     this.place(ev);
     return ev;
   }
@@ -155,7 +163,13 @@ export class Scheduler implements Live {
    * (a lane takes only events in insertion order, and this one's seq may be older than a lane's tail).
    */
   insertSeq(time: TimeNs, seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const ev = new SimEvent(time, seq, fn, a, b, background, this);
+    this.at[0] = time;
+    return this.insertSeqStaged(seq, fn, a, b, background);
+  }
+
+  /** insertSeq at the time written to `at[0]` just before (see postStaged). */
+  insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    const ev = new SimEvent(this.at[0]!, seq, fn, a, b, background, this);
     this.place(ev, true);
     return ev;
   }
@@ -166,6 +180,19 @@ export class Scheduler implements Live {
    * steady stream of frames allocates no events. Same (time, seq) order as insert.
    */
   post(time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): void {
+    this.at[0] = time;
+    this.postStaged(fn, a, b, background);
+  }
+
+  /**
+   * post at the time written to `at[0]` just before (Simulator's post and postAt). A double passed as
+   * an argument to a call V8 does not inline is a new heap number (16 B) at every call, and post is
+   * not inlined into its callers (place makes it large): one such box per frame sent (~0.6 KB a
+   * request of the big cluster's young garbage, most of it the channel's arrivals). A Float64Array
+   * element carries the time unboxed.
+   */
+  postStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): void {
+    const time = this.at[0]!;
     const free = this.free;
     let ev: SimEvent;
     if (free.length > 0) {
@@ -192,9 +219,16 @@ export class Scheduler implements Live {
    * cancelled and a new event inserted. Returns the event that will run.
    */
   move(ev: SimEvent, time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    this.at[0] = time;
+    return this.moveStaged(ev, fn, a, b, background);
+  }
+
+  /** move to the time written to `at[0]` just before (see postStaged). */
+  moveStaged(ev: SimEvent, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
+    const time = this.at[0]!;
     if (ev.slot < 0 || ev.cancelled) {
       ev.cancel();
-      return this.insert(time, fn, a, b, background);
+      return this.insertStaged(fn, a, b, background);
     }
     this.unwheel(ev);
     if (!ev.background) this.foreground--;

@@ -49,12 +49,16 @@ export class Simulator {
    */
   schedule(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
-    return this.sched.insert(this._now + Math.round(delay), fn, a, b, this.background);
+    const sched = this.sched;
+    sched.at[0] = this._now + Math.round(delay); // (not an argument: see Scheduler.postStaged)
+    return sched.insertStaged(fn, a, b, this.background);
   }
   /** Schedules fn(a, b) at absolute time `at` (not before now). */
   scheduleAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
-    return this.sched.insert(Math.round(at), fn, a, b, this.background);
+    const sched = this.sched;
+    sched.at[0] = Math.round(at);
+    return sched.insertStaged(fn, a, b, this.background);
   }
   /**
    * scheduleAt for a timer that replaces its pending event `ev` (null: none): the same as
@@ -64,8 +68,10 @@ export class Simulator {
    */
   rescheduleAt(ev: SimEvent | null, at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
-    if (ev === null) return this.sched.insert(Math.round(at), fn, a, b, this.background);
-    return this.sched.move(ev, Math.round(at), fn, a, b, this.background);
+    const sched = this.sched;
+    sched.at[0] = Math.round(at);
+    if (ev === null) return sched.insertStaged(fn, a, b, this.background);
+    return sched.moveStaged(ev, fn, a, b, this.background);
   }
   /**
    * Schedules fn(a, b) after `delay` ns as schedule does, for an event the caller never cancels nor
@@ -73,12 +79,16 @@ export class Simulator {
    */
   post(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
-    this.sched.post(this._now + Math.round(delay), fn, a, b, this.background);
+    const sched = this.sched;
+    sched.at[0] = this._now + Math.round(delay); // (not an argument: see Scheduler.postStaged)
+    sched.postStaged(fn, a, b, this.background);
   }
   /** post at absolute time `at` (not before now), as scheduleAt. */
   postAt(at: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
-    this.sched.post(Math.round(at), fn, a, b, this.background);
+    const sched = this.sched;
+    sched.at[0] = Math.round(at);
+    sched.postStaged(fn, a, b, this.background);
   }
   /**
    * The sequence number an event scheduled now would get, taken now (see scheduleReserved). For a caller that queues many timers itself and schedules only
@@ -94,12 +104,16 @@ export class Simulator {
   /** scheduleAt with a sequence number from reserveSeq and the background flag of that moment. */
   scheduleReserved(at: TimeNs, seq: number, background: boolean, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
-    return this.sched.insertSeq(Math.round(at), seq, fn, a, b, background);
+    const sched = this.sched;
+    sched.at[0] = Math.round(at);
+    return sched.insertSeqStaged(seq, fn, a, b, background);
   }
   /** Schedules a background event: periodic housekeeping that does not keep a run without a duration going. */
   scheduleBackground(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
-    return this.sched.insert(this._now + Math.round(delay), fn, a, b, true);
+    const sched = this.sched;
+    sched.at[0] = this._now + Math.round(delay);
+    return sched.insertStaged(fn, a, b, true);
   }
   /** Runs fn now with everything it schedules marked background. */
   inBackground(fn: () => void): void {
