@@ -20,7 +20,11 @@
 // devices' calls without the writer) and noring (async with every record written at the start of the
 // first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
 // child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
-// thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU).
+// thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU,
+// its run-queue wait, tid and nice). CAPCOST_NICE=N: the writer thread lowers its priority by N (writerNice).
+// CAPCOST_THREADS=1: CPU and run-queue wait over the run by thread kind (simulation, writer, V8 platform,
+// other: libuv's pool) and the machine's busy CPU. `pid` and `monoNs` let bench/sched-who.mjs cut a
+// `perf sched` trace to the run and say whom the simulation thread waited behind.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
