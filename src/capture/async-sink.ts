@@ -52,7 +52,8 @@ export const ASYNC_SYNC_EVERY = 8 << 20;
 /**
  * How much the writer thread lowers its priority (added to the nice value it inherits; capture/thread-priority).
  * 0: not at all (session 28: at load 8–10 a lowered thread fell behind — a full ring at finish(), stalls —
- * and no quiet machine was had to show a gain; `capture-cost` with CAPCOST_NICE measures it).
+ * and on the quiet machine nice 19 was no faster than 0 once the rounds' order alternated; `capture-cost`
+ * with CAPCOST_NICE measures it).
  */
 export const WRITER_NICE = 0;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
