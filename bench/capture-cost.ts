@@ -20,7 +20,11 @@
 // devices' calls without the writer) and noring (async with every record written at the start of the
 // first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
 // child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
-// thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU).
+// thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU,
+// its run-queue wait, tid and nice). CAPCOST_NICE=N: the writer thread lowers its priority by N (writerNice).
+// CAPCOST_THREADS=1: CPU and run-queue wait over the run by thread kind (simulation, writer, V8 platform,
+// other: libuv's pool) and the machine's busy CPU. `pid` and `monoNs` let bench/sched-who.mjs cut a
+// `perf sched` trace to the run and say whom the simulation thread waited behind.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -61,15 +65,14 @@ function threadCpu(): number {
   }
 }
 
-/** Every thread of this process: `comm:tid` (`:main` for the simulation thread) → s on the CPU (each task's schedstat). */
-function tasksCpu(): Map<string, number> {
-  const m = new Map<string, number>();
+/** Every thread of this process: tid → [s on the CPU, s runnable waiting for a core] (each task's schedstat). */
+function tasksSched(): Map<number, number[]> {
+  const m = new Map<number, number[]>();
   try {
     for (const t of readdirSync('/proc/self/task')) {
       try {
-        const name = `${readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim()}:${t === String(process.pid) ? 'main' : t}`;
-        const run = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
-        m.set(name, (m.get(name) ?? 0) + run);
+        const [run, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ');
+        m.set(Number(t), [Number(run) / 1e9, Number(wait) / 1e9]);
       } catch {
         // the thread ended between the listing and the read
       }
@@ -120,7 +123,7 @@ function child(mode: Mode): string {
     // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE: the ring's shape, the bytes
     // between two fdatasync calls and the writer thread's output buffer (bytes per write(2)), for trying other sizes (default: PcapngWriter's).
     const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
-    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}) };
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const gate = mode === 'filter' ? new CaptureGate(w, compileCaptureFilter('udp dst port 9')) : null;
@@ -138,29 +141,49 @@ function child(mode: Mode): string {
           : w.point(id, sim, memo ? id ^ 1 : LINK_NONE, gate);
     });
   }
-  // CAPCOST_THREADS=1: each thread's CPU over the run (threads alive at its end; the writer thread has
-  // ended by then: its figure is diag.thCpuMs) and the whole machine's busy CPU s (kernel writeback,
-  // other tenants) in the JSON line.
+  // CAPCOST_THREADS=1: CPU and run-queue wait over the run of each kind of thread (see below) and the
+  // whole machine's busy CPU s (kernel writeback, other tenants) in the JSON line.
   const threads = process.env['CAPCOST_THREADS'] === '1';
-  const tk0 = threads ? tasksCpu() : null;
+  const tk0 = threads ? tasksSched() : null;
   const mc0 = threads ? machineCpu() : null;
   const c0 = process.cpuUsage();
   const th0 = threadCpu();
   const sc0 = threadSched();
   const ru0 = process.resourceUsage();
   const t0 = performance.now();
+  const m0 = process.hrtime.bigint();
   sim.run({ until: 4e9 });
   const tc = performance.now();
   writer?.close();
   const closeMs = performance.now() - tc;
+  const m1 = process.hrtime.bigint();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const simCpu = threadCpu() - th0;
   let tasks: Record<string, number> | undefined;
   if (tk0 !== null && mc0 !== null) {
+    // Threads by kind (Node 20 names them all "node"): main (the simulation), v8 (the 2nd to (1+
+    // CAPCOST_V8_POOL)th thread the process started, default 4: V8's platform workers, started right
+    // after node's first helper thread; set it as --v8-pool-size. By rank, not pid + n: other processes
+    // take tids in between), writer (its tid and
+    // figures from threadStats: it has ended by now), other (libuv's pool, which runs the fdatasync
+    // calls, and node's signal/inspector threads). cpu s and run-queue wait s over the run.
+    const v8Pool = Number(process.env['CAPCOST_V8_POOL'] ?? 4);
     const mc1 = machineCpu();
+    const tk1 = tasksSched();
+    const wtid = writer?.asyncSink?.threadStats[11];
     tasks = { machineBusyS: +(mc1[0]! - mc0[0]!).toFixed(3), machineTotalS: +(mc1[1]! - mc0[1]!).toFixed(3) };
-    for (const [k, v] of tasksCpu()) tasks[k] = +(v - (tk0.get(k) ?? 0)).toFixed(4);
+    const add = (k: string, run: number, wait: number): void => {
+      tasks![`${k}Cpu`] = +((tasks![`${k}Cpu`] ?? 0) + run).toFixed(4);
+      tasks![`${k}Wait`] = +((tasks![`${k}Wait`] ?? 0) + wait).toFixed(4);
+    };
+    const rank = new Map([...tk1.keys()].filter((t) => t !== process.pid).sort((x, y) => x - y).map((t, i) => [t, i]));
+    for (const [tid, [run, wait]] of tk1) {
+      const b = tk0.get(tid) ?? [0, 0];
+      add(tid === process.pid ? 'main' : tid === wtid ? 'writer' : rank.get(tid)! >= 1 && rank.get(tid)! <= v8Pool ? 'v8' : 'other', run! - b[0]!, wait! - b[1]!);
+    }
+    const ts = writer?.asyncSink?.threadStats;
+    if (ts !== undefined && !tk1.has(wtid!)) add('writer', (ts[6]! + ts[7]!) / 1e3, ts[10]! / 1e3);
   }
   const sc1 = threadSched();
   const ru1 = process.resourceUsage();
@@ -173,8 +196,9 @@ function child(mode: Mode): string {
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
-  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7] };
-  return JSON.stringify({ mode, cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: mode === 'call' ? calls : (writer?.packetCount ?? taps), bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
+  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7], thRunqMs: ts[10], thTid: ts[11], thNice: ts[12] };
+  // pid and the run's CLOCK_MONOTONIC ns (monoNs): to cut a `perf sched record -k CLOCK_MONOTONIC` trace to the run.
+  return JSON.stringify({ mode, pid: process.pid, monoNs: [String(m0), String(m1)], cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: mode === 'call' ? calls : (writer?.packetCount ?? taps), bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
 }
 
 interface Row {

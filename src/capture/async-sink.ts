@@ -34,6 +34,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
+import { niceThisThread } from './thread-priority.js';
 
 const PRODUCED = 0;
 const CONSUMED = 1;
@@ -48,6 +49,13 @@ const OUT_SIZE = 1 << 20;
  * waits for, has left at most (session 26: 8 MiB; at the end of S4 under load 14, 4–17 ms against 16–66 ms with 32 MiB).
  */
 export const ASYNC_SYNC_EVERY = 8 << 20;
+/**
+ * How much the writer thread lowers its priority (added to the nice value it inherits; capture/thread-priority).
+ * 0: not at all (session 28: at load 8–10 a lowered thread fell behind — a full ring at finish(), stalls —
+ * and on the quiet machine nice 19 was no faster than 0 once the rounds' order alternated; `capture-cost`
+ * with CAPCOST_NICE measures it).
+ */
+export const WRITER_NICE = 0;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
 /** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
@@ -63,12 +71,22 @@ const POLL_MAX_MS = 100;
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf } = workerData;
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf, nice } = workerData;
 const stat = new Float64Array(statBuf);
-const threadCpu = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6; } catch { return NaN; } };
+const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
+const threadCpu = () => schedstat()[0] / 1e6;
 const cpu0 = threadCpu();
 stat[7] = cpu0;
 var __name = (f) => f;
+{
+  // Below the simulation thread (capture/thread-priority): on a machine short of cores the scheduler then
+  // runs the simulation first and this thread in the time it leaves. Its tid last: "prologue done".
+  const { readlinkSync } = require('node:fs');
+  const { getPriority, setPriority } = require('node:os');
+  const niceThisThread = ${niceThisThread.toString()};
+  if (nice > 0) stat[12] = niceThisThread(nice, { readlinkSync, getPriority, setPriority });
+  try { stat[11] = Number(readlinkSync('/proc/thread-self').split('/').pop()); } catch { stat[11] = NaN; }
+}
 const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
@@ -156,7 +174,7 @@ async function run() {
   } else if (syncing !== null) await syncing;
 }
 run().then(
-  () => { stat[6] = threadCpu() - cpu0; Atomics.store(ctrl, ${STATE}, 1); },
+  () => { const ss = schedstat(); stat[6] = ss[0] / 1e6 - cpu0; stat[10] = ss[1] / 1e6; Atomics.store(ctrl, ${STATE}, 1); },
   (e) => {
     port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
     Atomics.store(ctrl, ${STATE}, 2);
@@ -215,6 +233,7 @@ export class AsyncChunkSink {
   readonly slotSize: number;
   private readonly syncEvery: number;
   private readonly outSize: number;
+  private readonly writerNice: number;
   /** Records fit in the chunk up to here: slotSize once the thread runs, `startAt` before (see grow). */
   private limit: number;
   /** Started when the first chunk holds `startAt` bytes: a smaller capture is written at finish() without a thread. */
@@ -239,9 +258,10 @@ export class AsyncChunkSink {
    * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
    * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 at
    * finish, the wait for a periodic fdatasync still out (before the final fsync), 9 waits for a chunk
-   * (polls and wake-ups).
+   * (polls and wake-ups), 10 its run-queue wait over its life (runnable, waiting for a core), 11 its
+   * thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN: not lowered).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(10 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(13 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -249,7 +269,7 @@ export class AsyncChunkSink {
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
    * its copy). `startAt`: chunk bytes after which the writer thread is started (256 KiB).
    */
-  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; writerNice?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
@@ -257,6 +277,7 @@ export class AsyncChunkSink {
     this.slotSize = opts.slotSize ?? ASYNC_SLOT_SIZE;
     this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
     this.outSize = opts.outSize ?? OUT_SIZE;
+    this.writerNice = opts.writerNice ?? WRITER_NICE;
     this.limit = Math.min(this.slotSize, opts.startAt ?? ASYNC_START_AT);
     // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0 || this.slotSize > MAX_COPY_CHUNK)
@@ -277,9 +298,10 @@ export class AsyncChunkSink {
     this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    this.threadStats[12] = NaN;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.

@@ -181,9 +181,10 @@ export class PcapngWriter implements CaptureWriter {
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
    * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
-   * `slotSize`, `syncEvery`, `outSize`, `startAt`: the ring's and the writer thread's sizes (see AsyncChunkSink).
+   * `slotSize`, `syncEvery`, `outSize`, `startAt`: the ring's and the writer thread's sizes; `writerNice`:
+   * how far the writer thread lowers its priority (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; writerNice?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
     this.rec = sync
@@ -194,6 +195,7 @@ export class PcapngWriter implements CaptureWriter {
           ...(opts.syncEvery !== undefined ? { syncEvery: opts.syncEvery } : {}),
           ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
           ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
+          ...(opts.writerNice !== undefined ? { writerNice: opts.writerNice } : {}),
         });
     this.sink = this.rec ?? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
     this.writeShb(opts.application ?? 'podwire');
