@@ -159,7 +159,9 @@ export class RouteTable {
    * V8's small integer for an address below 2^31: an entry's field may hold it boxed as a double (a
    * field of that shape held a larger address once), and a boxed value stored into a route turns every
    * route's `dst` into a double mid-run, after which each route built before is re-shaped (a runtime
-   * call) when first touched: ~4 per namespace, tens of thousands in a thousand-node cluster.
+   * call) when first touched: ~4 per namespace, tens of thousands in a thousand-node cluster. An
+   * address at or above 2^31 (172.16/12, 192.168/16) is a double whatever is done, so a cluster on such
+   * addresses still re-shapes its routes once; this keeps flannel's 10/8 defaults small.
    */
   private materialise(e: SharedRoute): Route {
     return {
