@@ -101,6 +101,59 @@ describe('TIME_WAIT expiry queue', () => {
     expect(r.sim.now).toBe(last.get(r.socks[4]!.localPort)! + 60 * SEC);
   });
 
+  it('records joining after others left early (emptied lanes) still go at their own times', () => {
+    // Waves of connections, each with FINs retransmitted 0–3 times (records join late and out of order,
+    // in several lanes); between waves the records queued so far are aborted in a pattern that empties
+    // whole lanes (the lane the last record joined among them), so later records join lanes whose slots
+    // are all empty and may go ahead of a head in another lane.
+    const starts = [
+      ...Array.from({ length: 30 }, (_, i) => (i * 131) % 900),
+      ...Array.from({ length: 30 }, (_, i) => 3000 + ((i * 977) % 2500)),
+      ...Array.from({ length: 30 }, (_, i) => 9000 + ((i * 389) % 700)),
+    ];
+    const r = closers(starts, (port) => (port * 5) % 4, ip('10.0.0.1'));
+    const aborted = new Set<TcpSocket>();
+    for (const [until, pick] of [
+      [2.9, (i: number) => i % 2 === 0],
+      [8.5, (i: number) => i % 3 !== 1],
+    ] as const) {
+      r.sim.run({ until: until * SEC });
+      r.socks.forEach((c, i) => {
+        if (c.state === 'TIME_WAIT' && pick(i)) {
+          c.abort();
+          aborted.add(c);
+        }
+      });
+    }
+    expect(aborted.size).toBeGreaterThan(20);
+    expect(r.sim.run()).toBe('idle');
+    const last = lastSegAt(r.net);
+    expect(r.socks).toHaveLength(90);
+    for (const c of r.socks) if (!aborted.has(c)) expect(r.closedAt.get(c)).toBe(last.get(c.localPort)! + 60 * SEC);
+    expect(r.ta.sockets()).toHaveLength(0);
+  });
+
+  it('a record joining after the lane it would follow was emptied by an abort goes first, at its own time, ahead of the old head', () => {
+    // A (opened at 0, its FIN sent 4 times) joins at ~3.0 s with a key of ~61.4 s, behind X (opened at
+    // 2 s, FIN once: key ~62.0 s, joined at ~2.2 s), so the two wait in different lanes and A is the
+    // head. A is aborted (its lane is left empty: syncHead passes the emptied slot); N (opened at 50 ms,
+    // FIN 4 times: key ~61.45 s) then joins, later than A's key and earlier than X's: it must become the
+    // head and go first. (The lane A left is not the one the last-lane shortcut of TwQueue.push appends
+    // to: every public operation ends with syncHead, which passes a lane's emptied front slots, so a lane
+    // with slots left always has a live front, at or before the head.)
+    const drops = [3, 3, 0]; // by socket, in the order they open: A, N, X
+    const r = closers([0, 50, 2000], (port) => drops[r.socks.findIndex((c) => c.localPort === port)] ?? 0, ip('10.0.0.1'));
+    r.sim.run({ until: 3.02 * SEC });
+    const [a, n, x] = r.socks as [TcpSocket, TcpSocket, TcpSocket];
+    expect([a.state, x.state, n.state]).toEqual(['TIME_WAIT', 'TIME_WAIT', 'TIME_WAIT']);
+    a.abort();
+    expect(r.sim.run()).toBe('idle');
+    const last = lastSegAt(r.net);
+    expect(r.closedAt.get(n)).toBe(last.get(n.localPort)! + 60 * SEC);
+    expect(r.closedAt.get(x)).toBe(last.get(x.localPort)! + 60 * SEC);
+    expect(r.closedAt.get(n)!).toBeLessThan(r.closedAt.get(x)!);
+  });
+
   it('a queued record aborted last leaves nothing behind: the run ends at the abort, no expiry event fires', () => {
     const r = closers([0, 10]);
     r.sim.run({ until: 10 * SEC }); // both queued
