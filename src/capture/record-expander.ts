@@ -26,11 +26,9 @@ export class RecordExpander {
   private outDv: DataView;
   private outPos = 0;
   /**
-   * Output bytes written out at the latest: 4 KiB while the first 256 KiB are written, then the buffer's
-   * size. The early writes run room()'s and flush()'s write path some 64 times (V8 records type feedback
-   * only once a function has run a while) before TurboFan compiles the functions that inline room(); with
-   * the first write at 1 MiB it deoptimized them and each was compiled twice (session 29: copyRepeat,
-   * repeat, chunk).
+   * Output bytes written out at the latest: 4 KiB while the first 256 KiB go out, then the buffer's size.
+   * The ~64 early writes give room()'s and flush()'s write path type feedback before TurboFan compiles the
+   * functions inlining room(); a first write at 1 MiB deoptimized them, compiled twice (session 29).
    */
   private outEnd: number;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
@@ -61,7 +59,7 @@ export class RecordExpander {
     this.out = new Uint8Array((outSize + 3) & ~3);
     this.out32 = new Int32Array(this.out.buffer);
     this.outDv = new DataView(this.out.buffer);
-    this.outEnd = Math.min(4096, this.out.length);
+    this.outEnd = Math.min(4096, this.out.length); // literals (also in flush): no module constants here
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -73,7 +71,6 @@ export class RecordExpander {
     }
     this.written += n;
     this.outPos = 0;
-    // (Literals: the writer thread runs this class from its source text alone, without module constants.)
     this.outEnd = this.written < 256 << 10 && this.out.length > 4096 ? 4096 : this.out.length;
   }
 
