@@ -90,7 +90,10 @@ var __name = (f) => f;
 const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
-let unsynced = 0;
+// The first fdatasync comes once 256 KiB are written (RecordExpander's early small writes), not 8 MiB:
+// this callback's sync path has then run, and has type feedback, before TurboFan inlines the callback
+// into the expander's functions (session 29: at 8 MiB it deoptimized them, compiled a second time).
+let unsynced = Math.max(0, syncEvery - (256 << 10));
 let poll = ${POLL_MIN_MS};
 let syncing = null;
 let syncError = null;
@@ -292,6 +295,34 @@ export class AsyncChunkSink {
     this.u8 = new Uint8Array(this.ring);
     this.i32 = new Int32Array(this.ring);
     this.f64 = new Float64Array(this.ring);
+    // The fields the first hand-over (flush) and the thread's start (startWorker) change are written a
+    // second time here, with another value, then restored. V8 treats a field stored only once as a
+    // constant and builds it into the optimized code that reads it; the first hand-over's store then threw
+    // that code away (session 29, --trace-deopt: writePlainUdp, writeCopy, departed, markRecord and their
+    // callers, compiled anew: ~40–80 ms of TurboFan on the other core, the simulation on slower code meanwhile).
+    this.slotBase = -1;
+    this.slotBase = 0;
+    this.chunkStart = -1;
+    this.chunkStart = 0;
+    this.produced = -1;
+    this.produced = 0;
+    const limit = this.limit;
+    this.limit = -1;
+    this.limit = limit;
+    const buf = this.buf;
+    this.buf = this.u8;
+    this.buf = buf;
+    const view = this.view;
+    this.view = new DataView(this.ring, 0, 8);
+    this.view = view;
+    // Counters a hand-over or a stall changes; the times are doubles from the start (a field going from a
+    // small integer to a double changes the object's map: every function that checked the old one deopts).
+    this.wakes = -1;
+    this.wakes = 0;
+    this.stalls = -1;
+    this.stalls = 0;
+    this.stallMs = 0.5;
+    this.stallMs = 0;
   }
 
   private startWorker(): void {

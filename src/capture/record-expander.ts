@@ -25,6 +25,12 @@ export class RecordExpander {
   private out32: Int32Array;
   private outDv: DataView;
   private outPos = 0;
+  /**
+   * Output bytes written out at the latest: 4 KiB while the first 256 KiB go out, then the buffer's size.
+   * The ~64 early writes give room()'s and flush()'s write path type feedback before TurboFan compiles the
+   * functions inlining room(); a first write at 1 MiB deoptimized them, compiled twice (session 29).
+   */
+  private outEnd: number;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
   private readonly le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
@@ -53,6 +59,7 @@ export class RecordExpander {
     this.out = new Uint8Array((outSize + 3) & ~3);
     this.out32 = new Int32Array(this.out.buffer);
     this.outDv = new DataView(this.out.buffer);
+    this.outEnd = Math.min(4096, this.out.length); // literals (also in flush): no module constants here
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -64,16 +71,18 @@ export class RecordExpander {
     }
     this.written += n;
     this.outPos = 0;
+    this.outEnd = this.written < 256 << 10 && this.out.length > 4096 ? 4096 : this.out.length;
   }
 
   /** Makes room for n bytes in the output buffer (writing it out, growing it for one large block). */
   private room(n: number): void {
-    if (this.outPos + n <= this.out.length) return;
+    if (this.outPos + n <= this.outEnd) return;
     this.flush();
     if (n > this.out.length) {
       this.out = new Uint8Array((n + 3) & ~3);
       this.out32 = new Int32Array(this.out.buffer);
       this.outDv = new DataView(this.out.buffer);
+      this.outEnd = this.out.length;
     }
   }
 
