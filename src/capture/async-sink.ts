@@ -50,7 +50,8 @@ const OUT_SIZE = 1 << 20;
  */
 export const ASYNC_SYNC_EVERY = 8 << 20;
 /**
- * How much the writer thread lowers its priority (added to the nice value it inherits; capture/thread-priority).
+ * How much the writer thread lowers its priority by default (a bench setting: `capture-cost` with
+ * CAPCOST_NICE passes `writerNice`; a scenario's capture never does) (added to the nice value it inherits; capture/thread-priority).
  * 0: not at all (session 28: at load 8–10 a lowered thread fell behind — a full ring at finish(), stalls —
  * and on the quiet machine nice 19 was no faster than 0 once the rounds' order alternated; `capture-cost`
  * with CAPCOST_NICE measures it).
@@ -79,8 +80,9 @@ const cpu0 = threadCpu();
 stat[7] = cpu0;
 var __name = (f) => f;
 {
-  // Below the simulation thread (capture/thread-priority): on a machine short of cores the scheduler then
-  // runs the simulation first and this thread in the time it leaves. Its tid last: "prologue done".
+  // When writerNice > 0, below the simulation thread (capture/thread-priority): on a machine short of
+  // cores the scheduler then runs the simulation first and this thread in the time it leaves. Its tid
+  // last: "prologue done".
   const { readlinkSync } = require('node:fs');
   const { getPriority, setPriority } = require('node:os');
   const niceThisThread = ${niceThisThread.toString()};
@@ -281,6 +283,8 @@ export class AsyncChunkSink {
     this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
     this.outSize = opts.outSize ?? OUT_SIZE;
     this.writerNice = opts.writerNice ?? WRITER_NICE;
+    // Not known until the thread runs (a capture written at finish() without a thread never knows them).
+    this.threadStats[10] = this.threadStats[11] = this.threadStats[12] = NaN;
     this.limit = Math.min(this.slotSize, opts.startAt ?? ASYNC_START_AT);
     // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0 || this.slotSize > MAX_COPY_CHUNK)
@@ -329,7 +333,6 @@ export class AsyncChunkSink {
     this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.threadStats[12] = NaN;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
