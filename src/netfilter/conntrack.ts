@@ -67,9 +67,6 @@ export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
 
-/** TupleMap's entry array until the table's list exists (set in the constructor). */
-const NO_SLOTS: readonly ConnEntry[] = [];
-
 function jhash3(a: number, b: number, c: number): number {
   // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
   let h = (a ^ 0x9e3779b9) >>> 0;
@@ -79,15 +76,15 @@ function jhash3(a: number, b: number, c: number): number {
 }
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
-export class Conntrack extends TupleMap<ConnEntry> {
-  // The table is its own tuple hash (TupleMap's fields first in the object: a packet's lookup in a cold
-  // namespace reads this object, not one more behind it). The fields `in` and `confirm` read for every
-  // packet come next, in the object's first cache lines (a big cluster's thousand tables are each cold
-  // when a packet reaches one; V8 lays fields out in declaration order, the base class's first).
+export class Conntrack {
+  // The fields `in` and `confirm` read for every packet come first, in the object's first cache line or
+  // two (a big cluster's thousand tables are each cold when a packet reaches one; V8 lays fields out in
+  // declaration order).
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
-  private readonly entries = new CtList<ConnEntry>((map) => this.remap(map));
+  private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
+  private readonly hash = new TupleMap<ConnEntry>(this.entries.refs, this);
   /** cfg.timeouts, read here by every packet's timeout (one object fewer on the way than through cfg). */
   private readonly to: CtTimeouts;
   readonly cfg: ConntrackConfig;
@@ -129,15 +126,13 @@ export class Conntrack extends TupleMap<ConnEntry> {
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
   /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
-  private readonly cx: ConfirmTable = { entries: this.entries, hash: this, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
+  private readonly cx: ConfirmTable = { entries: this.entries, hash: this.hash, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
 
   /** Feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   private readonly rng: Rng;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
-    super(NO_SLOTS);
-    this.slots = this.entries.refs;
     this.rng = rng;
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.to = this.cfg.timeouts;
@@ -156,12 +151,12 @@ export class Conntrack extends TupleMap<ConnEntry> {
   /** The entry and direction a tuple belongs to, ignoring expired entries (a new pair per call; for inspection). */
   lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
     const ct = this.find(t, now);
-    return ct === undefined ? undefined : { ct, dir: this.dir };
+    return ct === undefined ? undefined : { ct, dir: this.hash.dir };
   }
 
-  /** The entry a tuple belongs to, its direction in `this.dir`, ignoring (and removing) an expired entry. */
+  /** The entry a tuple belongs to, its direction in `this.hash.dir`, ignoring (and removing) an expired entry. */
   private find(t: CtTuple, now: TimeNs): ConnEntry | undefined {
-    const ct = this.get(t);
+    const ct = this.hash.get(t);
     if (ct !== undefined && ct.expires <= now) {
       this.destroyExpired(ct);
       return undefined;
@@ -197,7 +192,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       const tcp = pkt.tcp;
       const udp = pkt.udp;
       const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
-      found = this.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
+      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
       if (found !== undefined && found.expires <= now) {
         this.destroyExpired(found);
         found = undefined;
@@ -210,14 +205,14 @@ export class Conntrack extends TupleMap<ConnEntry> {
         const hit = inner ? this.find(invertTuple(inner), now) : undefined;
         if (hit !== undefined) {
           pkt.ct = hit;
-          pkt.ctDir = this.dir;
+          pkt.ctDir = this.hash.dir;
         }
         return CT_OK;
       }
       packetTupleInto(pkt, t);
       found = this.find(t, now);
     }
-    const dir = this.dir;
+    const dir = this.hash.dir;
     if (found !== undefined && pkt.tcp && dir === 0 && tcpReopens(found, pkt.tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
       // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
@@ -287,8 +282,8 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** Removes an entry (conntrack -D). */
   remove(ct: ConnEntry): void {
-    this.delete(ct, 0);
-    this.delete(ct, 1);
+    this.hash.delete(ct, 0);
+    this.hash.delete(ct, 1);
     this.entries.delete(ct);
     ct.status |= CtStatus.DYING;
   }

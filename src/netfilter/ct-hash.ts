@@ -100,29 +100,24 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   private mask = MIN_SLOTS - 1;
   /** Mixed into the hash for the shared recent slots, so tables holding one tuple use different slots. */
   private readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
-  private used = 0;
+  private count = 0;
   /** The slot of the tuple `insert` found already held. */
-  private heldAt = 0;
+  private at = 0;
   /** The direction of the tuple the last successful `get` found. */
   dir: 0 | 1 = 0;
 
-  /** `slots[i]` is the entry of index i (an entry's `pos` must not change while it is here, except through `remap`). */
-  protected slots: CtSlots<C>;
-  /** Every entry set here has this as its `owner`, and no other table's entries do. */
-  private readonly owner: unknown;
-
   /**
-   * `owner` omitted: the map itself (a subclass whose entries name it: conntrack's table is its own hash,
-   * so a packet's lookup in a cold namespace reads one object fewer; `slots` may then be set after).
+   * `slots[i]` is the entry of index i (an entry's `pos` must not change while it is here, except
+   * through `remap`); every entry set here has `owner` as its `owner`, and no other table's entries do.
    */
-  constructor(slots: CtSlots<C>, owner?: unknown) {
-    this.slots = slots;
-    this.owner = owner === undefined ? this : owner;
-  }
+  constructor(
+    private readonly slots: CtSlots<C>,
+    private readonly owner: unknown,
+  ) {}
 
   /** Number of tuples held. */
   get size(): number {
-    return this.used;
+    return this.count;
   }
 
   /** The entry one of whose tuples is `t` (its direction in `this.dir`), or undefined. */
@@ -178,7 +173,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
    */
   set(e: C, dir: 0 | 1): void {
     if (this.insert(e, dir) === undefined) return;
-    const i = this.heldAt;
+    const i = this.at;
     const tab = this.tab;
     const k = (tab[2 * i]! & KEY_MASK) | (dir << DIR_SHIFT);
     tab[2 * i] = k;
@@ -208,7 +203,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       if ((k & KEY_MASK) === key) {
         const other = this.slots[tab[2 * i + 1]!]!;
         if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
-          this.heldAt = i;
+          this.at = i;
           return other;
         }
       }
@@ -216,7 +211,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     const full = key | (dir << DIR_SHIFT);
     tab[2 * i] = full;
     tab[2 * i + 1] = e.pos;
-    if (++this.used * 2 > mask + 1) this.grow();
+    if (++this.count * 2 > mask + 1) this.grow();
     this.remember(h, e, full);
     return undefined;
   }
@@ -245,7 +240,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       RENT[slot] = null;
       RKEY[slot] = 0;
     }
-    this.used--;
+    this.count--;
     // Backward shift: move later entries of the probe run into the hole when their home slot allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = tab[2 * j]!;
