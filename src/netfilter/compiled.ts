@@ -13,6 +13,9 @@ import { genScan, type ScanFn } from './scan-gen.js';
 import { internChain, internTable, sameChain } from './chain-intern.js';
 import { TgCode, compileTarget, type TargetFn } from './targets.js';
 import { genWalk, type WalkFn } from './walk-gen.js';
+import { buildIndex, indexedScan, passes, type ChainIndex } from './dst-index.js';
+
+export type { ChainIndex } from './dst-index.js';
 
 /** One compiled rule. `id` keys the namespace's counter for it. */
 export interface CRule {
@@ -57,19 +60,6 @@ export interface CChain {
   walkTried: boolean;
   /** Traversals of every variant of its rule array (one object for all): at JIT.walkHot each variant gets its walk. */
   readonly heat: { n: number };
-}
-
-/** Index of a big chain (KUBE-SERVICES) by destination, protocol and destination port; matched-rule order is preserved. */
-export interface ChainIndex {
-  /** Rules that cannot be keyed, ascending. */
-  wild: number[];
-  /** dst -> (proto << 16 | dport) -> rule indices, ascending. */
-  byDst: Map<number, Map<number, number[]>>;
-  /** (proto << 16 | dport) -> indices of rules keyed by protocol and port but no /32 destination (KUBE-NODEPORTS), ascending. */
-  byPort: Map<number, number[]>;
-  /** The least and greatest byDst keys (lo > hi: none): packets to pods or nodes skip KUBE-SERVICES' Map. */
-  dstLo: number;
-  dstHi: number;
 }
 
 /** The MatchEnv of the namespace whose hook is running; every compiled match sees it through LATE_ENV. */
@@ -171,56 +161,6 @@ export function interpScan(c: EvalCtx, i: number, chain: CChain): number {
   if (chain.index !== null) return indexedScan(chain, chain.index, i, c);
   for (let ri = i; ri < rules.length; ri++) if (passes(rules[ri]!.tests, c)) return ri;
   return -1;
-}
-
-/** True when every test passes (the interpreter's megamorphic call site). */
-function passes(tests: MatchFn[], c: EvalCtx): boolean {
-  for (let k = 0; k < tests.length; k++) if (!tests[k]!(c)) return false;
-  return true;
-}
-
-/**
- * An indexed chain's scan: the rules from i on that the packet's (destination, protocol, port) could
- * match, in order: the wild rules, the destination's bucket and the port's bucket are ascending and
- * disjoint (every rule is in one), merged here; the index is looked up once per scan. A rule the
- * index leaves out cannot match, so the result is a linear scan's.
- */
-function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx): number {
-  const rules = chain.rules;
-  // Resuming after the last rule (a return from KUBE-NODEPORTS, KUBE-SERVICES' last rule): nothing left.
-  if (i >= rules.length) return -1;
-  const p = c.pkt.tcp ? c.pkt.tcp.dstPort : c.pkt.udp ? c.pkt.udp.dstPort : -1;
-  let bucket = EMPTY;
-  let pbucket = EMPTY;
-  if (p >= 0) {
-    const key = (c.ip.protocol << 16) | p;
-    const dst = c.ip.dst;
-    if (dst >= ix.dstLo && dst <= ix.dstHi) {
-      const inner = ix.byDst.get(dst);
-      if (inner) bucket = inner.get(key) ?? EMPTY;
-    }
-    if (ix.byPort.size !== 0) pbucket = ix.byPort.get(key) ?? EMPTY;
-  }
-  const wild = ix.wild;
-  let a = lowerBound(wild, i);
-  let b = bucket.length === 0 ? 0 : lowerBound(bucket, i);
-  let d = pbucket.length === 0 ? 0 : lowerBound(pbucket, i);
-  for (;;) {
-    const wa = a < wild.length ? wild[a]! : Infinity;
-    const wb = b < bucket.length ? bucket[b]! : Infinity;
-    const wd = d < pbucket.length ? pbucket[d]! : Infinity;
-    if (wa < wb && wa < wd) {
-      if (passes(rules[wa]!.tests, c)) return wa;
-      a++;
-    } else if (wb < wd) {
-      if (passes(rules[wb]!.tests, c)) return wb;
-      b++;
-    } else {
-      if (wd === Infinity) return -1;
-      if (passes(rules[wd]!.tests, c)) return wd;
-      d++;
-    }
-  }
 }
 
 /** Built-in chain `base`'s generated walk once its rule array is hot (null before, or when genWalk refuses it). */
@@ -544,52 +484,4 @@ function checkAcyclic(table: TableName, root: CChain): void {
     acyclic.add(c);
   };
   visit(root, []);
-}
-
-function buildIndex(rules: Rule[], min: number): ChainIndex | null {
-  if (rules.length < min) return null;
-  const wild: number[] = [];
-  const byDst = new Map<number, Map<number, number[]>>();
-  const byPort = new Map<number, number[]>();
-  let dstLo = Infinity;
-  let dstHi = -Infinity;
-  const add = (m: Map<number, number[]>, key: number, i: number): void => {
-    const list = m.get(key);
-    if (list) list.push(i);
-    else m.set(key, [i]);
-  };
-  rules.forEach((r, i) => {
-    let port: number | null = null;
-    for (const m of r.matches) {
-      if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport && !m.dport.neg && m.dport.value.min === m.dport.value.max) port = m.dport.value.min;
-    }
-    // A rule that names one protocol and one destination port can match no packet of another (proto, port).
-    if (!r.proto || r.proto.neg || r.proto.value === 0 || port === null) {
-      wild.push(i);
-      return;
-    }
-    const key = (r.proto.value << 16) | port;
-    if (r.dst && !r.dst.neg && r.dst.value.prefix === 32) {
-      const a = r.dst.value.addr;
-      let inner = byDst.get(a);
-      if (!inner) byDst.set(a, (inner = new Map()));
-      dstLo = Math.min(dstLo, a);
-      dstHi = Math.max(dstHi, a);
-      add(inner, key, i);
-    } else add(byPort, key, i);
-  });
-  return { wild, byDst, byPort, dstLo, dstHi };
-}
-
-const EMPTY: number[] = [];
-
-function lowerBound(a: number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -84,7 +84,7 @@ export class Conntrack {
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
   private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
-  private readonly hash = new TupleMap<ConnEntry>(this.entries, this);
+  private readonly hash = new TupleMap<ConnEntry>(this.entries.refs, this);
   /** cfg.timeouts, read here by every packet's timeout (one object fewer on the way than through cfg). */
   private readonly to: CtTimeouts;
   readonly cfg: ConntrackConfig;

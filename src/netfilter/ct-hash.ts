@@ -61,10 +61,12 @@ function same(e: CtKeys, dir: number, proto: number, src: number, dst: number, p
     : e.rSrc === src && e.rDst === dst && e.rPorts === ports && e.proto === proto;
 }
 
-/** Where the entries are: `at(i)` is the entry whose `pos` is i (conntrack's CtList). */
-export interface CtSlots<C> {
-  at(i: number): C;
-}
+/**
+ * Where the entries are: element i is the entry whose `pos` is i (conntrack's CtList's `refs`, one array
+ * for the list's whole life). Read directly, not through the list object: a probe hit in a cold table
+ * then chases the array and the entry, one object fewer (issue 13).
+ */
+export type CtSlots<C> = readonly (C | null)[];
 
 /**
  * The entries found or inserted last in any table, by the low bits of their tuple's hash mixed with their
@@ -105,7 +107,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   dir: 0 | 1 = 0;
 
   /**
-   * `slots` gives the entry of an index (an entry's `pos` must not change while it is here, except
+   * `slots[i]` is the entry of index i (an entry's `pos` must not change while it is here, except
    * through `remap`); every entry set here has `owner` as its `owner`, and no other table's entries do.
    */
   constructor(
@@ -148,7 +150,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       const k = tab[2 * i]!;
       if (k === 0) return undefined;
       if ((k & KEY_MASK) === key) {
-        const e = this.slots.at(tab[2 * i + 1]!);
+        const e = this.slots[tab[2 * i + 1]!]!;
         const d = (k >>> DIR_SHIFT) as 0 | 1;
         if (same(e, d, proto, src, dst, ports)) {
           RENT[slot] = e;
@@ -199,7 +201,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       const k = tab[2 * i]!;
       if (k === 0) break;
       if ((k & KEY_MASK) === key) {
-        const other = this.slots.at(tab[2 * i + 1]!);
+        const other = this.slots[tab[2 * i + 1]!]!;
         if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
           this.at = i;
           return other;

@@ -17,8 +17,11 @@ export interface CtListEntry {
 
 /** Entries in insertion order; add at the tail, delete anywhere in O(1). */
 export class CtList<E extends CtListEntry> {
-  /** Entries by index; null: a hole left by a deletion (until `squeeze`). */
-  private refs: (E | null)[] = [];
+  /**
+   * Entries by index; null: a hole left by a deletion (until `squeeze`). The same array for the list's
+   * whole life (TupleMap reads it directly); do not write it from outside.
+   */
+  readonly refs: (E | null)[] = [];
   /**
    * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` when added or set by `setExp`; the
    * owner may leave it behind when the expiry moves later (conntrack's update, per packet), so a sweep

@@ -16,11 +16,10 @@ interface T {
 
 /** Every entry made, by its `pos` (what conntrack's CtList is to the map). */
 const REG: E[] = [];
-const slots = { at: (i: number): E => REG[i]! };
 /** The owner of the entries made from now on (a table's: each map answers only for entries it owns). */
 let owner: object = {};
 /** A map owning the entries made from now on. */
-const newMap = (): TupleMap<E> => new TupleMap<E>(slots, (owner = {}));
+const newMap = (): TupleMap<E> => new TupleMap<E>(REG, (owner = {}));
 
 /** An entry whose ORIGINAL tuple is `o` and REPLY tuple `r` (the inverse of `o` unless given). */
 class E implements CtKeys {

@@ -120,6 +120,38 @@ describe('traversal', () => {
     expect(run(32)).toEqual(linear);
   });
 
+  it('the destination index skips the tests of fully keyed rules only for packets carrying the header their port match reads', () => {
+    let text = '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:MARKED - [0:0]\n';
+    text += '-A PREROUTING -j KUBE-SERVICES\n';
+    for (let i = 0; i < 40; i++) {
+      const p = i % 2 ? 'udp' : 'tcp';
+      // Fully keyed (a comment tests nothing), and a twin bucket rule that also tests the source.
+      text += `-A KUBE-SERVICES -d 172.30.0.${i}/32 -p ${p} -m comment --comment "svc ${i}" -m ${p} --dport 80 -j MARKED\n`;
+      if (i % 5 === 0) text += `-A KUBE-SERVICES -s 10.1.0.0/16 -d 172.30.0.${i}/32 -p ${p} -m ${p} --dport 80 -j MARKED\n`;
+    }
+    text += '-A MARKED -j MARK --set-xmark 0x1/0x1\nCOMMIT\n';
+    const run = (indexMinRules: number): string[] => {
+      const nf = new Netfilter(host(), { indexMinRules });
+      nf.load(rules(text));
+      const out: string[] = [];
+      nf.trace = (e) => out.push(`${e.chain}:${e.rule}`);
+      for (let i = 0; i < 40; i++) {
+        const dst = `172.30.0.${i}`;
+        const src = i % 10 === 0 ? '10.1.0.5' : '10.3.0.5'; // the twins' source, or another
+        const right = i % 2 ? udp(src, 5000 + i, dst, 80) : tcp(src, 5000 + i, dst, 80);
+        nf.hook(NfHook.PREROUTING, right, 'eth0', null);
+        // The other transport's record under this protocol number: the rule's -m tcp / -m udp fails.
+        const wrong = i % 2 ? tcp('10.2.0.5', 6000 + i, dst, 80) : udp('10.2.0.5', 6000 + i, dst, 80);
+        wrong.ip!.protocol = i % 2 ? 17 : 6;
+        nf.hook(NfHook.PREROUTING, wrong, 'eth0', null);
+      }
+      return out;
+    };
+    const linear = run(Infinity);
+    expect(linear.filter((l) => l.startsWith('KUBE-SERVICES')).length).toBe(44); // 40 keyed rules, 4 of the 8 twins
+    expect(run(32)).toEqual(linear);
+  });
+
   it('the port index (rules keyed by protocol and port, no /32 destination: KUBE-NODEPORTS) reports the same matched rules as a linear walk', () => {
     let text = '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-NODEPORTS - [0:0]\n:MARKED - [0:0]\n';
     text += '-A PREROUTING -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n';
