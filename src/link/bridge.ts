@@ -49,6 +49,13 @@ export interface BridgeNetfilterTarget {
 }
 
 /** The fewest and the most slots of a bridge's FDB lookup cache. */
+/** A bridged-DNAT frame waiting for its neighbour (Packet.nfBridge): the bridge holding it, its ingress port, its source MAC. */
+interface BridgedDnatHeld {
+  bridge: BridgeDevice;
+  inPort: NetDevice;
+  src: Mac;
+}
+
 const FDB_CACHE_MIN_SLOTS = 16;
 const FDB_CACHE_MAX_SLOTS = 8192;
 
@@ -75,10 +82,6 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.nfTarget = target;
   }
   readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
-  /** Bridged-DNAT frames waiting for their neighbour: ingress port and original source MAC. */
-  private readonly bridgedDnat = new WeakMap<Packet, { inPort: NetDevice; src: Mac }>();
-  /** How many frames were held (a held frame the neighbour layer drops keeps this above 0: one lookup per xmit). */
-  private bridgedDnatHeld = 0;
   /**
    * FDB entries found lately, direct-mapped by MAC (at least twice as many slots as the FDB has
    * entries, up to FDB_CACHE_MAX_SLOTS): a MAC is a 48-bit number, not a small integer, so a Map
@@ -246,8 +249,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    * when the neighbour layer sends it out of the bridge.
    */
   holdBridgedDnat(pkt: Packet, inPort: NetDevice): void {
-    this.bridgedDnat.set(pkt, { inPort, src: pkt.eth!.src });
-    this.bridgedDnatHeld++;
+    const held: BridgedDnatHeld = { bridge: this, inPort, src: pkt.eth!.src };
+    pkt.nfBridge = held; // on the frame (not a map keyed by it): no hashing, gone with the frame
   }
 
   /** br_netfilter (set): through its object form when it has one. */
@@ -260,12 +263,11 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   xmit(pkt: Packet): void {
     if (!this.up) return this.drop(pkt, 'link-down');
     this.noteTx(pkt, skbLength(pkt));
-    if (this.bridgedDnatHeld > 0) {
-      const d = this.bridgedDnat.get(pkt);
-      if (d !== undefined) {
+    if (pkt.nfBridge !== null) {
+      const d = pkt.nfBridge as BridgedDnatHeld;
+      if (d.bridge === this) {
         // br_nf_pre_routing_finish_bridge_slow: the original source MAC back, bridged from its ingress port.
-        this.bridgedDnat.delete(pkt);
-        this.bridgedDnatHeld--;
+        pkt.nfBridge = null;
         pkt.eth!.src = d.src;
         return this.rebridge(d.inPort, pkt);
       }

@@ -79,6 +79,12 @@ export class Packet {
    * clone().
    */
   recycler: Recycler = Recycler.NONE;
+  /**
+   * skb->nf_bridge's bridged-DNAT part: set by the bridge that hands a bridged-DNAT frame to the
+   * neighbour layer (its ingress port and source MAC, link/bridge's record; opaque here), taken back
+   * when the frame leaves that bridge. Null for every other packet; never copied by clone().
+   */
+  nfBridge: object | null = null;
 
   /**
    * Makes this packet what `new Packet()` makes at this point (the next uid, every field as initialised
@@ -109,6 +115,7 @@ export class Packet {
     this.capAt = 0;
     this.capLen = 0;
     this.recycler = Recycler.NONE;
+    this.nfBridge = null;
   }
 
   /**

@@ -19,8 +19,11 @@ export class EndpointStats implements EndpointRecorder {
   /** Worker-time spent serving (sum over workers), ns. */
   busyNs = 0;
   maxQueue = 0;
-  /** Requests served per second of simulated time (the recovery section's endpoint shares). */
-  readonly servedPerSecond = new Map<number, number>();
+  /** Requests served per second of simulated time, but for the current second's (`curT`, `curN`). */
+  private readonly perSecond = new Map<number, number>();
+  /** The second of the last request served (−1: none yet) and its count so far: no map update per request. */
+  private curT = -1;
+  private curN = 0;
   private queueArea = 0;
   private queue = 0;
   private busy = 0;
@@ -46,7 +49,21 @@ export class EndpointStats implements EndpointRecorder {
   served(): void {
     this.servedCount++;
     const t = Math.floor(this.now() / 1e9);
-    this.servedPerSecond.set(t, (this.servedPerSecond.get(t) ?? 0) + 1);
+    if (t !== this.curT) {
+      this.storeSecond();
+      this.curT = t;
+      this.curN = this.perSecond.get(t) ?? 0;
+    }
+    this.curN++;
+  }
+  /** The current second's count into the map (a second gets its key when it is first stored, in time order). */
+  private storeSecond(): void {
+    if (this.curT >= 0) this.perSecond.set(this.curT, this.curN);
+  }
+  /** Requests served per second of simulated time (the recovery section's endpoint shares). */
+  get servedPerSecond(): ReadonlyMap<number, number> {
+    this.storeSecond();
+    return this.perSecond;
   }
   busyChanged(busy: number): void {
     this.advance();

@@ -51,6 +51,9 @@ export interface FlowEndpointCounts {
   bytes: number;
 }
 
+/** Endpoints FlowStats.servedBy finds without a map lookup (a power of two). */
+const RECENT_ENDPOINTS = 4;
+
 /** Counters of one flow. */
 export class FlowStats implements FlowRecorder {
   requests = 0;
@@ -75,6 +78,10 @@ export class FlowStats implements FlowRecorder {
   readonly errorTimes: TimeNs[] = [];
   /** The endpoints that answered this flow, by name (stats.json flows[].endpoints). */
   readonly byEndpoint = new Map<string, FlowEndpointCounts>();
+  /** A ring of the endpoints that answered lately and their counts (entries of byEndpoint). */
+  private readonly recentEndpoints: (string | null)[] = [null, null, null, null];
+  private readonly recentCounts: (FlowEndpointCounts | null)[] = [null, null, null, null];
+  private recentNext = 0;
 
   constructor(
     readonly name: string,
@@ -114,11 +121,30 @@ export class FlowStats implements FlowRecorder {
     h.total.record(p.total);
   }
   servedBy(endpoint: string, bytes: number, newConnection: boolean): void {
-    let e = this.byEndpoint.get(endpoint);
-    if (e === undefined) this.byEndpoint.set(endpoint, (e = { requests: 0, connections: 0, bytes: 0 }));
+    // The last few endpoints first (a flow's Service has a few; its responses carry the same strings):
+    // an identity compare each, no string hash per request.
+    const recent = this.recentEndpoints;
+    let e: FlowEndpointCounts | undefined;
+    for (let k = 0; k < recent.length; k++) {
+      if (recent[k] === endpoint) {
+        e = this.recentCounts[k]!;
+        break;
+      }
+    }
+    if (e === undefined) e = this.endpointCounts(endpoint);
     e.requests++;
     if (newConnection) e.connections++;
     e.bytes += bytes;
+  }
+  /** `endpoint`'s counts (made on its first response), remembered among the recent ones. */
+  private endpointCounts(endpoint: string): FlowEndpointCounts {
+    let e = this.byEndpoint.get(endpoint);
+    if (e === undefined) this.byEndpoint.set(endpoint, (e = { requests: 0, connections: 0, bytes: 0 }));
+    const i = this.recentNext;
+    this.recentEndpoints[i] = endpoint;
+    this.recentCounts[i] = e;
+    this.recentNext = (i + 1) & (RECENT_ENDPOINTS - 1);
+    return e;
   }
   /** Total failed requests. */
   get errorCount(): number {

@@ -53,14 +53,20 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 /** Completions, errors and latencies of one flow, bucketed by the second they completed in. */
 export class SecondSeries {
   private readonly seconds = new Map<number, Second>();
+  /** The second `at` found last and its number (a flow's requests start and end mostly in the same one). */
+  private lastT = -1;
+  private last: Second | null = null;
 
   private at(now: TimeNs): Second {
     const t = Math.floor(now / 1e9);
+    if (t === this.lastT) return this.last!;
     let s = this.seconds.get(t);
     if (!s) {
       s = { ok: 0, errors: 0, buckets: new Map(), started: 0, byKind: null };
       this.seconds.set(t, s);
     }
+    this.lastT = t;
+    this.last = s;
     return s;
   }
   /** A success completing at `now` with latency `latencyNs`. */

@@ -294,6 +294,28 @@ describe('BridgeDevice', () => {
     expect(receivers(3)).toEqual(['st2']);
     expect(formatMac(g.eth!.src)).toBe(formatMac(BR_MAC));
   });
+
+  it('a held bridged-DNAT frame is taken back once, by the bridge that held it; its copies and other frames are not held', () => {
+    const { sim, br, st, p, receivers } = setup();
+    st[1]!.xmit(udpEthFrame(ST[1]!, UNKNOWN, 64, 1)); // learn st2 behind p2
+    const other = new BridgeDevice(sim, 'br1', 0x0200000000b1);
+    const f = udpEthFrame(ST[0]!, BR_MAC, 64, 2);
+    br.holdBridgedDnat(f, p[0]!);
+    const copy = f.clone();
+    f.eth!.src = BR_MAC;
+    f.eth!.dst = ST[1]!;
+    other.xmit(f); // not the bridge that held it: an ordinary frame there, still held here
+    expect(formatMac(f.eth!.src)).toBe(formatMac(BR_MAC));
+    br.xmit(f);
+    expect(formatMac(f.eth!.src)).toBe(formatMac(ST[0]!));
+    f.eth!.src = BR_MAC;
+    br.xmit(f); // taken back already: the host's own frame now
+    expect(formatMac(f.eth!.src)).toBe(formatMac(BR_MAC));
+    copy.eth = { ...copy.eth!, src: BR_MAC, dst: ST[1]! };
+    br.xmit(copy);
+    expect(formatMac(copy.eth!.src)).toBe(formatMac(BR_MAC));
+    expect(receivers(2)).toEqual(['st2', 'st2', 'st2']);
+  });
 });
 
 describe('BridgeDevice FDB at scale', () => {

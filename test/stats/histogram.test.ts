@@ -63,4 +63,39 @@ describe('LatencyRecorder storage', () => {
     expect(total.toHgrm()).toBe(flat(all).outputPercentileDistribution(5, 1000));
     expect(total.maxValueNs).toBe(Math.max(...all));
   });
+
+  it('past 1,024 values its own bucket counts match the library at bucket edges, 0, and values above 2^31 ns', () => {
+    // Every power of two from 2^0 to 2^40 with its neighbours (floor(log2 v) changes there), zeros,
+    // and a run of values in one bucket with the minimum and maximum among them.
+    const edges: number[] = [0, 0, 0];
+    for (let k = 0; k <= 40; k++) edges.push(2 ** k - 1, 2 ** k, 2 ** k + 1, 3 * 2 ** k + 7);
+    const vs = [...values(9, 1100), ...edges, ...values(11, 500).map((v) => v * 4096 + 3)];
+    const r = new LatencyRecorder();
+    for (const v of vs) r.record(v);
+    const h = flat(vs);
+    expect(r.count).toBe(vs.length);
+    for (const p of [1, 25, 50, 90, 99, 99.9, 99.99, 100]) expect(r.percentileNs(p)).toBe(Math.min(h.getValueAtPercentile(p), Math.max(...vs)));
+    expect(r.toHgrm()).toBe(h.outputPercentileDistribution(5, 1000));
+    // the histogram handed out keeps the exact extremes, as one recorded value by value does
+    const total = new LatencyRecorder();
+    total.addAll(r);
+    expect(total.toHgrm()).toBe(h.outputPercentileDistribution(5, 1000));
+  });
+
+  for (const [name, vs] of [
+    ['min and max in one bucket', [...Array.from({ length: 1030 }, (_, i) => 1_000_000 + (i % 900))]],
+    ['one value, many times', Array.from({ length: 2000 }, () => 123_456_789)],
+    ['all zero', Array.from({ length: 1500 }, () => 0)],
+  ] as const) {
+    it(`past 1,024 values, ${name}: what a flat histogram reports, and it goes on recording after being read`, () => {
+      const r = new LatencyRecorder();
+      for (const v of vs) r.record(v);
+      expect(r.toHgrm()).toBe(flat([...vs]).outputPercentileDistribution(5, 1000));
+      const more = [...vs, 5, 77_000_000, 3];
+      for (const v of more.slice(vs.length)) r.record(v);
+      expect(r.count).toBe(more.length);
+      expect(r.toHgrm()).toBe(flat(more).outputPercentileDistribution(5, 1000));
+      expect(r.percentileNs(50)).toBe(Math.min(flat(more).getValueAtPercentile(50), Math.max(...more)));
+    });
+  }
 });

@@ -1,0 +1,65 @@
+// The per-request counters keep the last second / the last few endpoints beside their maps (no map
+// update per request): what they report must be what a plain map count of the same calls gives.
+import { describe, expect, it } from 'vitest';
+import { EndpointStats } from '../../src/stats/endpoint.js';
+import { FlowStats } from '../../src/stats/flow.js';
+import { SecondSeries } from '../../src/stats/timeseries.js';
+
+describe('EndpointStats.servedPerSecond', () => {
+  it('counts per second, read in the middle of a second and after, with seconds in time order', () => {
+    let now = 0;
+    const e = new EndpointStats('ep', () => now);
+    const model = new Map<number, number>();
+    const times = [0.1, 0.2, 0.9, 2.5, 2.6, 2.6, 7.0, 7.1, 7.99, 8.0, 12.3];
+    for (let i = 0; i < times.length; i++) {
+      now = times[i]! * 1e9;
+      e.served();
+      const t = Math.floor(times[i]!);
+      model.set(t, (model.get(t) ?? 0) + 1);
+      if (i === 4 || i === 7) expect([...e.servedPerSecond]).toEqual([...model]); // read mid-second, then go on
+    }
+    expect([...e.servedPerSecond]).toEqual([...model]);
+    expect(e.servedCount).toBe(times.length);
+  });
+});
+
+describe('FlowStats.servedBy', () => {
+  it('counts requests, connections and bytes per endpoint with more endpoints than it keeps at hand', () => {
+    const f = new FlowStats('f', () => 0);
+    const model = new Map<string, { requests: number; connections: number; bytes: number }>();
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    for (let i = 0; i < 200; i++) {
+      // (a new string each time for some: the same name need not be the same string object)
+      const name = i % 3 === 0 ? `${names[(i * 5) % 7]}` : names[(i * i) % 7]!;
+      const bytes = 100 + (i % 13);
+      const conn = i % 4 === 0;
+      f.servedBy(name, bytes, conn);
+      const m = model.get(name) ?? { requests: 0, connections: 0, bytes: 0 };
+      model.set(name, m);
+      m.requests++;
+      if (conn) m.connections++;
+      m.bytes += bytes;
+    }
+    expect([...f.byEndpoint].sort()).toEqual([...model].sort());
+  });
+});
+
+describe('SecondSeries', () => {
+  it('rows per second as completions, errors and starts arrive, going back to an earlier second too', () => {
+    const s = new SecondSeries();
+    s.started(0.5e9);
+    s.success(0.7e9, 1000);
+    s.success(1.2e9, 2000);
+    s.error(1.3e9);
+    s.success(0.9e9, 3000); // (not in time order: a second already left)
+    s.started(1.4e9);
+    expect(s.details().map((d) => [d.t, d.started, d.ok])).toEqual([
+      [0, 1, 2],
+      [1, 1, 1],
+    ]);
+    expect(s.rows().map((r) => [r.t, r.ok, r.errors])).toEqual([
+      [0, 2, 0],
+      [1, 1, 1],
+    ]);
+  });
+});
