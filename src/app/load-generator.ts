@@ -77,16 +77,6 @@ function attempt(q: LoadRequest): void {
 /** Drives an HttpClient according to a load pattern and reports into a FlowRecorder. */
 export class HttpLoadGenerator {
   readonly counters: LoadCounters = { issued: 0, succeeded: 0, failed: 0, attempts: 0 };
-  /** Per endpoint that answered (X-Served-By), its count, in first-seen order (`servedBy` lists them). */
-  private readonly answered = new Map<string, { n: number }>();
-  /**
-   * The endpoints counted lately and their counts (a ring): a Service's few backends answer most
-   * requests, each with the same string (its shared response head's), so a count is found without a
-   * Map lookup.
-   */
-  private readonly recentBy: (string | null)[] = [null, null, null, null];
-  private readonly recentCount: { n: number }[] = [{ n: 0 }, { n: 0 }, { n: 0 }, { n: 0 }];
-  private recentNext = 0;
   readonly client: HttpClient;
   private readonly sim: Simulator;
   private readonly rng: Rng;
@@ -117,31 +107,6 @@ export class HttpLoadGenerator {
       resolver: opts.resolver ?? null,
     });
     this.sim.scheduleAt(Math.max(opts.start ?? this.sim.now, this.sim.now), (g: HttpLoadGenerator) => g.begin(), this);
-  }
-
-  /** Which endpoint answered, as seen by the client (X-Served-By → count), in first-seen order (a copy). */
-  get servedBy(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const [by, c] of this.answered) m.set(by, c.n);
-    return m;
-  }
-
-  /** Counts a response from `by`. */
-  private countServedBy(by: string): void {
-    const recent = this.recentBy;
-    for (let k = 0; k < recent.length; k++) {
-      if (recent[k] === by) {
-        this.recentCount[k]!.n++;
-        return;
-      }
-    }
-    let c = this.answered.get(by);
-    if (c === undefined) this.answered.set(by, (c = { n: 0 }));
-    c.n++;
-    const i = this.recentNext;
-    recent[i] = by;
-    this.recentCount[i] = c;
-    this.recentNext = (i + 1) & 3;
   }
 
   /** True once no more requests will be issued and none is outstanding. */
@@ -238,7 +203,6 @@ export class HttpLoadGenerator {
     const o = this.opts;
     if (r.ok) {
       this.counters.succeeded++;
-      if (r.servedBy !== null) this.countServedBy(r.servedBy);
       this.rec.requestSucceeded(this.sim.now - q.first, r.connect, r.bytes);
       if (r.servedBy !== null) this.rec.servedBy?.(r.servedBy, r.bytes, r.connect !== null);
       if (r.phases !== null) this.rec.requestPhases?.(r.phases);

@@ -112,4 +112,3 @@ describe('thread priority', () => {
     w.close();
   });
 });
-});
