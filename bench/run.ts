@@ -265,6 +265,7 @@ spec:
 
 /** H1L: H1 for 50 s of simulated time instead of 20 (the steady-state cost per request, beside H1). */
 const H1L_SCENARIO = H1_SCENARIO.replace('name: bench-h1', 'name: bench-h1l').replace('duration: 20s', 'duration: 50s');
+if (!H1L_SCENARIO.includes('duration: 50s')) throw new Error("bench/run.ts: H1_SCENARIO has no 'duration: 20s' for H1L to change");
 
 /** I1: H1 with an ingress-nginx controller between the clients and the web pods (a host-less Ingress rule). */
 const I1_SCENARIO = H1_SCENARIO.replace('name: bench-h1', 'name: bench-i1')

@@ -101,9 +101,9 @@ export const TCP_SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitte
 /**
  * The NOP that marks a list in one of Linux's two layouts, built by transport/tcp for one segment
  * (tcp/options.ts, the lists a segment owns): TCP_NOP, it, TS (an established segment, 12 bytes) or MSS,
- * TCP_SACK_PERMITTED, TS, it, WS (a SYN with every feature on, 20 bytes). Only those lists hold it, at
- * those places; a list with a record put in or taken out (TCPMSS inserts an MSS first) no longer has it
- * there. So a reader knows such a list's layout from identities alone, without reading each record's
+ * TCP_SACK_PERMITTED, TS, it, WS (a SYN with every feature on, 20 bytes). Only those lists and copies
+ * that keep each record's place (Packet.clone, TCPMSS's rewritten MSS) hold it, at those places; a list
+ * with a record put in or taken out (TCPMSS inserts an MSS first) no longer has it there. So a reader knows such a list's layout from identities alone, without reading each record's
  * `kind` across the option shapes (a megamorphic load: ~220 instructions for the three of an
  * established segment's header length, on every segment sent).
  */
@@ -119,8 +119,6 @@ export function tcpLayoutOf(options: readonly TcpOption[]): 0 | 3 | 5 {
 
 /** Bytes the options occupy before padding. */
 export function tcpOptionsRawLength(options: TcpOption[]): number {
-  const layout = tcpLayoutOf(options);
-  if (layout !== 0) return layout === 3 ? 12 : 20;
   let n = 0;
   for (let i = 0; i < options.length; i++) n += tcpOptionLength(options[i]!);
   return n;
