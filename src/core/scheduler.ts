@@ -137,10 +137,7 @@ export class Scheduler implements Live {
     this.openEnd = this.width;
   }
 
-  /**
-   * Inserts an event at `time`. This and insertSeq, post and move, which take the time as an argument
-   * (boxed at a call V8 does not inline), are for tests and tools: the simulator calls the …Staged forms.
-   */
+  /** At `time`. With insertSeq, post and move (the time as a boxed argument): for tests; the simulator uses …Staged. */
   insert(time: TimeNs, fn: EventFn, a?: unknown, b?: unknown, background = false): SimEvent {
     this.at[0] = time;
     return this.insertStaged(fn, a, b, background);
