@@ -4,22 +4,16 @@
 // Ir / requests-in-window is the steady-state cost of a request in instructions. Run under
 //   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=OUT node --single-threaded \
 //     --predictable --perf-basic-prof bench/h1-window.mjs TREE [FROM TO DUR]     (defaults 25 30 80)
-// (JIT code is named by /tmp/perf-PID.map: a callgrind_annotate of OUT, JIT frames named from /tmp/perf-PID.map). Prints the requests completed
+// (JIT code is named by /tmp/perf-PID.map when OUT is annotated). Prints the requests completed
 // in the window and the events executed in it.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { h1World } from './h1-world.mjs';
 
 const [tree, from = '25', to = '30', dur = '80'] = process.argv.slice(2);
-const src = readFileSync(`${tree}/bench/run.ts`, 'utf8');
-let text = /const H1_SCENARIO = `([\s\S]*?)`;/.exec(src)[1];
-if (!text.includes('duration: 20s')) throw new Error(`${tree}/bench/run.ts: H1_SCENARIO has no 'duration: 20s' to change`);
-text = text.replace('duration: 20s', `duration: ${dur}s`);
-const { loadScenarioText } = await import(pathToFileURL(`${resolve(tree)}/dist/src/scenario/load.js`).href);
-const { buildWorld } = await import(pathToFileURL(`${resolve(tree)}/dist/src/scenario/build.js`).href);
-const world = buildWorld(loadScenarioText(text, 'h1.yaml'), 7);
+const world = await h1World(tree, dur);
 
 function instrument(on) {
   const done = join(tmpdir(), `h1-window.${process.pid}`);
