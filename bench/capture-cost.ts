@@ -183,7 +183,7 @@ function child(mode: Mode): string {
       add(tid === process.pid ? 'main' : tid === wtid ? 'writer' : rank.get(tid)! >= 1 && rank.get(tid)! <= v8Pool ? 'v8' : 'other', run! - b[0]!, wait! - b[1]!);
     }
     const ts = writer?.asyncSink?.threadStats;
-    if (ts !== undefined && !tk1.has(wtid!)) add('writer', (ts[6]! + ts[7]!) / 1e3, ts[10]! / 1e3);
+    if (ts !== undefined && !tk1.has(wtid!)) add('writer', (ts[6]! + ts[7]!) / 1e3, (ts[10]! || 0) / 1e3);
   }
   const sc1 = threadSched();
   const ru1 = process.resourceUsage();

@@ -95,7 +95,8 @@ const ringWords = new Int32Array(ring);
 // The first fdatasync comes once 256 KiB are written (RecordExpander's early small writes), not 8 MiB:
 // this callback's sync path has then run, and has type feedback, before TurboFan inlines the callback
 // into the expander's functions (session 29: at 8 MiB it deoptimized them, compiled a second time).
-let unsynced = Math.max(0, syncEvery - (256 << 10));
+// (syncEvery Infinity, capture-cost's onesync: no periodic sync, the first one included)
+let unsynced = Number.isFinite(syncEvery) ? Math.max(0, syncEvery - (256 << 10)) : 0;
 let poll = ${POLL_MIN_MS};
 let syncing = null;
 let syncError = null;

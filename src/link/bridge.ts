@@ -48,7 +48,6 @@ export interface BridgeNetfilterTarget {
   bridgeNetfilter(bridge: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean;
 }
 
-/** The fewest and the most slots of a bridge's FDB lookup cache. */
 /** A bridged-DNAT frame waiting for its neighbour (Packet.nfBridge): the bridge holding it, its ingress port, its source MAC. */
 interface BridgedDnatHeld {
   bridge: BridgeDevice;
@@ -56,6 +55,7 @@ interface BridgedDnatHeld {
   src: Mac;
 }
 
+/** The fewest and the most slots of a bridge's FDB lookup cache. */
 const FDB_CACHE_MIN_SLOTS = 16;
 const FDB_CACHE_MAX_SLOTS = 8192;
 

@@ -85,7 +85,7 @@ export function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx
           bs = tab[4 * s + 2]!;
           bn = n & DIX_LEN;
           // A fully keyed rule's tests are its key's (fullyKeyed), given the header its match reads:
-          // TCP's record for -p tcp, the UDP-shaped one (no TCP record) for udp and sctp.
+          // TCP's record for -p tcp, the UDP one (no TCP record) for -p udp.
           keyed = (n & DIX_KEYED) !== 0 && (proto === 6 ? tcp !== null : tcp === null && udp !== null);
           break;
         }
@@ -174,15 +174,15 @@ export function buildIndex(rules: Rule[], min: number): ChainIndex | null {
 }
 
 /**
- * True when a /32-keyed rule's tests are exactly its key: `-d A/32 -p P` and one -m tcp / udp / sctp
- * (matching P) with a single destination port and nothing else to test (comments only): then a packet
+ * True when a /32-keyed rule's tests are exactly its key: `-d A/32 -p P` and one -m tcp / udp
+ * (matching P; buildIndex keys no other port match) with a single destination port and nothing else to test (comments only): then a packet
  * with that (dst, proto, dport) and the header the match reads passes it, so the index need not call its
  * tests (their closures, each a cold object in a big table).
  */
 function fullyKeyed(r: Rule): boolean {
   if (r.src || r.inIface || r.outIface || r.fragment || !r.dst || r.dst.neg || r.dst.value.prefix !== 32) return false;
   if (!r.proto || r.proto.neg) return false;
-  const want = r.proto.value === 6 ? 'tcp' : r.proto.value === 17 ? 'udp' : r.proto.value === 132 ? 'sctp' : null;
+  const want = r.proto.value === 6 ? 'tcp' : r.proto.value === 17 ? 'udp' : null;
   if (want === null) return false;
   let ports = 0;
   for (const m of r.matches) {

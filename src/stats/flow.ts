@@ -122,7 +122,7 @@ export class FlowStats implements FlowRecorder {
   }
   servedBy(endpoint: string, bytes: number, newConnection: boolean): void {
     // The last few endpoints first (a flow's Service has a few; its responses carry the same strings):
-    // an identity compare each, no string hash per request.
+    // a pointer compare when it is the same string object (a shared response head's), no Map lookup per request.
     const recent = this.recentEndpoints;
     let e: FlowEndpointCounts | undefined;
     for (let k = 0; k < recent.length; k++) {

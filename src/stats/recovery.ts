@@ -117,13 +117,16 @@ function secondsOf(input: RecoveryInput): RecoverySecond[] {
     }
   }
   const eps = [...input.endpoints].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  // (servedPerSecond is a getter that files the current second first: read once per endpoint)
+  const perSecond = eps.map((e) => e.servedPerSecond);
   return acc.map((a, t) => {
     const errorsByKind = Object.fromEntries(ERROR_KINDS.map((k, i) => [k, a.byKind[i]!])) as RecoverySecond['errorsByKind'];
     let served = 0;
-    for (const e of eps) served += e.servedPerSecond.get(t) ?? 0;
+    for (const m of perSecond) served += m.get(t) ?? 0;
     const endpointShares: Record<string, number> = {};
-    for (const e of eps) {
-      const s = e.servedPerSecond.get(t) ?? 0;
+    for (let k = 0; k < eps.length; k++) {
+      const e = eps[k]!;
+      const s = perSecond[k]!.get(t) ?? 0;
       if (s > 0) endpointShares[e.name] = Math.round((s / served) * 1e6) / 1e6;
     }
     return {

@@ -64,6 +64,23 @@ describe('LatencyRecorder storage', () => {
     expect(total.maxValueNs).toBe(Math.max(...all));
   });
 
+  it('addAll into a recorder already past 1,024 values of its own, and recording after it, gives the flat histogram of all values', () => {
+    const own = values(21, 2000);
+    const other = values(22, 1500);
+    const later = values(23, 700);
+    const total = new LatencyRecorder();
+    for (const v of own) total.record(v);
+    const r = new LatencyRecorder();
+    for (const v of other) r.record(v);
+    total.addAll(r);
+    for (const v of later) total.record(v);
+    const all = [...own, ...other, ...later];
+    expect(total.count).toBe(all.length);
+    expect(total.toHgrm()).toBe(flat(all).outputPercentileDistribution(5, 1000));
+    expect(total.maxValueNs).toBe(Math.max(...all));
+    expect(total.minValueNs).toBe(Math.min(...all));
+  });
+
   it('past 1,024 values its own bucket counts match the library at bucket edges, 0, and values above 2^31 ns', () => {
     // Every power of two from 2^0 to 2^40 with its neighbours (floor(log2 v) changes there), zeros,
     // and a run of values in one bucket with the minimum and maximum among them.
