@@ -147,8 +147,30 @@ describe.skipIf(skip !== null)(`TCP path MTU discovery: kernel vs podwire${skip 
     return { seen: observe(frames), got, cache: formatPmtuCache(a, ipOf("10.5.0.2")) ?? "" };
   }
 
+  /**
+   * The kernel's run, again (at most three runs) while the machine disturbed it: under a loaded CI (every
+   * test file at once on 2 cores) tcpdump can miss frames or a timer fire late, and the capture then shows
+   * a byte sent twice or never. The behaviour compared is the undisturbed one; a kernel that never shows
+   * it fails the test with its last run.
+   */
+  async function settledKernel(): Promise<Awaited<ReturnType<typeof kernel>>> {
+    let k = await kernel();
+    for (let run = 2; run <= 3; run++) {
+      let clean = false;
+      try {
+        const c = check(k.seen);
+        clean = k.got === BYTES && c.refusedResentOnce && c.maxAfter === 1400 && c.gapNs < 50e6;
+      } catch {
+        clean = false; // (no ICMP seen at all)
+      }
+      if (clean) break;
+      k = await kernel();
+    }
+    return k;
+  }
+
   it('lowers the MSS and resends the refused bytes at once, cut to the new MSS', async () => {
-    const k = await kernel();
+    const k = await settledKernel();
     const p = podwire();
     expect(k.got).toBe(BYTES);
     expect(p.got).toBe(BYTES);
@@ -172,5 +194,5 @@ describe.skipIf(skip !== null)(`TCP path MTU discovery: kernel vs podwire${skip 
     // Every segment sent after the MSS changed is a full new-MSS segment except where a refused run ends.
     const resent = p.seen.filter((s) => s.seg && s.seg.ipLen <= 1400).map((s) => s.seg!.end - s.seg!.start);
     expect(resent.slice(0, 10)).toEqual(Array(10).fill(1348));
-  }, 40_000);
+  }, 100_000);
 });
