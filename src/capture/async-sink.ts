@@ -50,8 +50,9 @@ const OUT_SIZE = 1 << 20;
  */
 export const ASYNC_SYNC_EVERY = 8 << 20;
 /**
- * How much the writer thread lowers its priority by default (a bench setting: `capture-cost` with
- * CAPCOST_NICE passes `writerNice`; a scenario's capture never does) (added to the nice value it inherits; capture/thread-priority).
+ * How much the writer thread lowers its priority by default, added to the nice value it inherits
+ * (capture/thread-priority). A bench setting: `capture-cost` with CAPCOST_NICE passes `writerNice`; a
+ * scenario's capture never does.
  * 0: not at all (session 28: at load 8–10 a lowered thread fell behind — a full ring at finish(), stalls —
  * and on the quiet machine nice 19 was no faster than 0 once the rounds' order alternated; `capture-cost`
  * with CAPCOST_NICE measures it).

@@ -103,9 +103,10 @@ export const TCP_SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitte
  * (tcp/options.ts, the lists a segment owns): TCP_NOP, it, TS (an established segment, 12 bytes) or MSS,
  * TCP_SACK_PERMITTED, TS, it, WS (a SYN with every feature on, 20 bytes). Only those lists and copies
  * that keep each record's place (Packet.clone, TCPMSS's rewritten MSS) hold it, at those places; a list
- * with a record put in or taken out (TCPMSS inserts an MSS first) no longer has it there. So a reader knows such a list's layout from identities alone, without reading each record's
- * `kind` across the option shapes (a megamorphic load: ~220 instructions for the three of an
- * established segment's header length, on every segment sent).
+ * with a record put in or taken out (TCPMSS inserts an MSS first) no longer has it there. So a reader
+ * knows such a list's layout from identities alone, without reading each record's `kind` across the
+ * option shapes (a megamorphic load: ~220 instructions for the three of an established segment's
+ * header length, on every segment sent).
  */
 export const TCP_LAYOUT_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
 

@@ -22,6 +22,16 @@ function forward(nf: Netfilter, p: ReturnType<typeof tcp>, inIf: string, outIf: 
   return 'accept';
 }
 
+/** The rules `send`'s packets match (chain:rule, in order) in a Netfilter loaded with `text`, whose chains of `indexMinRules` rules or more are indexed. */
+function matchedRules(text: string, indexMinRules: number, send: (nf: Netfilter) => void): string[] {
+  const nf = new Netfilter(host(), { indexMinRules });
+  nf.load(rules(text));
+  const out: string[] = [];
+  nf.trace = (e) => out.push(`${e.chain}:${e.rule}`);
+  send(nf);
+  return out;
+}
+
 describe('traversal', () => {
   it('jumps, goto, RETURN, policies, counters (bytes = IP total length) and trace', () => {
     const nf = new Netfilter(host());
@@ -102,19 +112,15 @@ describe('traversal', () => {
       text += `-A KUBE-SERVICES -d 172.30.0.${i}/32 -p ${i % 2 ? 'udp' : 'tcp'} -m ${i % 2 ? 'udp' : 'tcp'} --dport ${80 + (i % 3)} -j MARKED\n`;
     }
     text += '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j MARKED\n-A MARKED -j MARK --set-xmark 0x1/0x1\nCOMMIT\n';
-    const run = (indexMinRules: number): string[] => {
-      const nf = new Netfilter(host(), { indexMinRules });
-      nf.load(rules(text));
-      const out: string[] = [];
-      nf.trace = (e) => out.push(`${e.chain}:${e.rule}`);
-      for (let i = 0; i < 62; i++) {
-        const src = `10.0.${i % 64}.5`;
-        const pk = i % 2 ? udp(src, 5000 + i, `172.30.0.${i % 61}`, 80 + (i % 3)) : tcp(src, 5000 + i, `172.30.0.${i % 61}`, 80 + (i % 3));
-        nf.hook(NfHook.PREROUTING, pk, 'eth0', null);
-        nf.hook(NfHook.PREROUTING, tcp(src, 6000 + i, NODE, 80), 'eth0', null);
-      }
-      return out;
-    };
+    const run = (indexMinRules: number): string[] =>
+      matchedRules(text, indexMinRules, (nf) => {
+        for (let i = 0; i < 62; i++) {
+          const src = `10.0.${i % 64}.5`;
+          const pk = i % 2 ? udp(src, 5000 + i, `172.30.0.${i % 61}`, 80 + (i % 3)) : tcp(src, 5000 + i, `172.30.0.${i % 61}`, 80 + (i % 3));
+          nf.hook(NfHook.PREROUTING, pk, 'eth0', null);
+          nf.hook(NfHook.PREROUTING, tcp(src, 6000 + i, NODE, 80), 'eth0', null);
+        }
+      });
     const linear = run(Infinity);
     expect(linear.length).toBeGreaterThan(100);
     expect(run(32)).toEqual(linear);
@@ -130,23 +136,19 @@ describe('traversal', () => {
       if (i % 5 === 0) text += `-A KUBE-SERVICES -s 10.1.0.0/16 -d 172.30.0.${i}/32 -p ${p} -m ${p} --dport 80 -j MARKED\n`;
     }
     text += '-A MARKED -j MARK --set-xmark 0x1/0x1\nCOMMIT\n';
-    const run = (indexMinRules: number): string[] => {
-      const nf = new Netfilter(host(), { indexMinRules });
-      nf.load(rules(text));
-      const out: string[] = [];
-      nf.trace = (e) => out.push(`${e.chain}:${e.rule}`);
-      for (let i = 0; i < 40; i++) {
-        const dst = `172.30.0.${i}`;
-        const src = i % 10 === 0 ? '10.1.0.5' : '10.3.0.5'; // the twins' source, or another
-        const right = i % 2 ? udp(src, 5000 + i, dst, 80) : tcp(src, 5000 + i, dst, 80);
-        nf.hook(NfHook.PREROUTING, right, 'eth0', null);
-        // The other transport's record under this protocol number: the rule's -m tcp / -m udp fails.
-        const wrong = i % 2 ? tcp('10.2.0.5', 6000 + i, dst, 80) : udp('10.2.0.5', 6000 + i, dst, 80);
-        wrong.ip!.protocol = i % 2 ? 17 : 6;
-        nf.hook(NfHook.PREROUTING, wrong, 'eth0', null);
-      }
-      return out;
-    };
+    const run = (indexMinRules: number): string[] =>
+      matchedRules(text, indexMinRules, (nf) => {
+        for (let i = 0; i < 40; i++) {
+          const dst = `172.30.0.${i}`;
+          const src = i % 10 === 0 ? '10.1.0.5' : '10.3.0.5'; // the twins' source, or another
+          const right = i % 2 ? udp(src, 5000 + i, dst, 80) : tcp(src, 5000 + i, dst, 80);
+          nf.hook(NfHook.PREROUTING, right, 'eth0', null);
+          // The other transport's record under this protocol number: the rule's -m tcp / -m udp fails.
+          const wrong = i % 2 ? tcp('10.2.0.5', 6000 + i, dst, 80) : udp('10.2.0.5', 6000 + i, dst, 80);
+          wrong.ip!.protocol = i % 2 ? 17 : 6;
+          nf.hook(NfHook.PREROUTING, wrong, 'eth0', null);
+        }
+      });
     const linear = run(Infinity);
     expect(linear.filter((l) => l.startsWith('KUBE-SERVICES')).length).toBe(44); // 40 keyed rules, 4 of the 8 twins
     expect(run(32)).toEqual(linear);
@@ -162,18 +164,14 @@ describe('traversal', () => {
       else text += `-A KUBE-NODEPORTS -p ${i % 2 ? 'udp' : 'tcp'} -m ${i % 2 ? 'udp' : 'tcp'} --dport ${30000 + (i % 9)} -j MARKED\n`;
     }
     text += '-A MARKED -j MARK --set-xmark 0x1/0x1\nCOMMIT\n';
-    const run = (indexMinRules: number): string[] => {
-      const nf = new Netfilter(host(), { indexMinRules });
-      nf.load(rules(text));
-      const out: string[] = [];
-      nf.trace = (e) => out.push(`${e.chain}:${e.rule}`);
-      for (let i = 0; i < 40; i++) {
-        const port = 30000 + (i % 12);
-        const pk = i % 2 ? udp('1.1.1.1', 5000 + i, NODE, port) : tcp('1.1.1.1', 5000 + i, NODE, port);
-        nf.hook(NfHook.PREROUTING, pk, 'eth0', null);
-      }
-      return out;
-    };
+    const run = (indexMinRules: number): string[] =>
+      matchedRules(text, indexMinRules, (nf) => {
+        for (let i = 0; i < 40; i++) {
+          const port = 30000 + (i % 12);
+          const pk = i % 2 ? udp('1.1.1.1', 5000 + i, NODE, port) : tcp('1.1.1.1', 5000 + i, NODE, port);
+          nf.hook(NfHook.PREROUTING, pk, 'eth0', null);
+        }
+      });
     const linear = run(Infinity);
     expect(linear.filter((l) => l.startsWith('KUBE-NODEPORTS')).length).toBeGreaterThan(80);
     expect(run(32)).toEqual(linear);

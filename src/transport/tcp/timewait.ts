@@ -309,8 +309,10 @@ class TwQueue {
   push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
     // Records mostly join in key order: the lane the last one joined takes this one when its key is
     // later than that lane's last (any lane ending before the key keeps its order; which one only
-    // decides where the record waits, never when it expires). Such a record is not the new head when
-    // the head's key is earlier: nothing else changes, no head to look for again.
+    // decides where the record waits, never when it expires). Such a record is never the new head:
+    // every operation ends with syncHead, which passes a lane's emptied front slots, so a lane with
+    // slots left has a live front, at or after the head and before this key. Only while `fire` runs
+    // an owner's timer (no head event then) is the head looked for again.
     const last = this.lastLane;
     if (last !== null) {
       const n = last.recs.length;
@@ -318,8 +320,7 @@ class TwQueue {
         const lt = last.t[n - 1]!;
         if (time > lt || (time === lt && seq > last.s[n - 1]!)) {
           tw.queued = 16 * last.append(tw, time, seq) + 4 * last.index + LANE + (this.background ? 1 : 0);
-          const ev = this.headEv;
-          if (ev === null || time < ev.time || (time === ev.time && seq < ev.seq)) this.syncHead();
+          if (this.headEv === null) this.syncHead();
           return;
         }
       }
