@@ -59,7 +59,7 @@ export class RecordExpander {
     this.out = new Uint8Array((outSize + 3) & ~3);
     this.out32 = new Int32Array(this.out.buffer);
     this.outDv = new DataView(this.out.buffer);
-    this.outEnd = Math.min(4096, this.out.length); // literals (also in flush): no module constants here
+    this.outEnd = Math.min(16384, this.out.length); // literals (also in flush): no module constants here
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -71,7 +71,7 @@ export class RecordExpander {
     }
     this.written += n;
     this.outPos = 0;
-    this.outEnd = this.written < 256 << 10 && this.out.length > 4096 ? 4096 : this.out.length;
+    this.outEnd = this.written < 256 << 10 && this.out.length > 16384 ? 16384 : this.out.length;
   }
 
   /** Makes room for n bytes in the output buffer (writing it out, growing it for one large block). */
