@@ -479,8 +479,9 @@ export class AsyncChunkSink {
     if (this.vStart >= 0) this.closeVerbatim();
     if (this.pos === 0) return;
     this.throwIfFailed();
-    if (this.worker === null && (this.startByBytes || this.produced + 1 >= this.startChunk)) this.startWorker();
     this.handOver();
+    // After the hand-over: a thread started now finds the chunks waiting without being woken.
+    if (this.worker === null && (this.startByBytes || this.produced >= this.startChunk)) this.startWorker();
     this.waitForSlot(this.produced);
     if (!this.startByBytes) this.limit = this.produced < this.primeChunks ? this.primeSize : this.slotSize;
     const base = (this.produced % this.slots) * this.slotSize;
@@ -498,6 +499,11 @@ export class AsyncChunkSink {
     this.done = true;
     rmSync(this.tempPath, { force: true });
     throw err;
+  }
+
+  /** Whether the writer thread was started (at the startChunk-th hand-over, or by finish()). */
+  get threadStarted(): boolean {
+    return this.worker !== null;
   }
 
   /** File bytes so far (what the records expand to). */
