@@ -26,12 +26,9 @@ export class RecordExpander {
   private outDv: DataView;
   private outPos = 0;
   /**
-   * Output bytes written out at the latest: 16 KiB while the first 256 KiB go out, then the buffer's size.
-   * The ~16 early writes give room()'s and flush()'s write path type feedback before TurboFan compiles the
-   * functions inlining room(); a first write at 1 MiB deoptimized them, compiled twice (session 29). 16 KiB,
-   * not 4 (session 30): a COPY of a full record then finds its departure still in the buffer in the small
-   * first chunks too, so copy()'s common path has feedback before it is compiled (else a deopt at the first
-   * full chunk).
+   * 16 KiB at most while the first 256 KiB go out, then the buffer's size: the early writes give the write
+   * path feedback before TurboFan compiles room()'s callers (session 29: a first write at 1 MiB deoptimized
+   * them); 16 KiB, not 4, so copy() of a full record finds it still buffered in the small first chunks (s30).
    */
   private outEnd: number;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
