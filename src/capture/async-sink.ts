@@ -4,9 +4,11 @@
 // with write(2) while the simulation goes on. Memory is bounded: `slots` chunks of `slotSize` bytes in one
 // SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
 // blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
-// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts when the
-// first chunk holds 256 KiB (it boots, ~30 ms, while the rest of the ring fills): a smaller capture (most
-// scenario runs) is written by finish() on the simulation thread, without the cost of starting one.
+// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts at the 7th
+// chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early; the thread boots,
+// ~22 ms of CPU, after TurboFan's early compiles, while the rest of the ring fills); a capture of at most
+// 256 KiB of records (most scenario runs) is written by finish() on the simulation thread, without the
+// cost of starting one.
 //
 // What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
@@ -73,7 +75,7 @@ const POLL_MAX_MS = 100;
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf, nice } = workerData;
+const { touched, fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf, nice } = workerData;
 const stat = new Float64Array(statBuf);
 const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
 const threadCpu = () => schedstat()[0] / 1e6;
@@ -119,10 +121,10 @@ const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
     }));
   }
 });
-// The chunks after the first are new memory: fault their pages in here (the kernel zeroes them on this
+// The chunks not yet filled are new memory: fault their pages in here (the kernel zeroes them on this
 // thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
 // simulation thread may already have written.
-for (let i = slotSize >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+for (let i = touched >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
 const keepAlive = setInterval(() => {}, 1 << 30);
 // Should the thread end any other way, the simulation thread must not wait for it forever.
@@ -211,6 +213,21 @@ export const ASYNC_SLOTS = 16;
 export const ASYNC_SLOT_SIZE = 1 << 20;
 /** Bytes in the first chunk after which the writer thread starts (a smaller capture never starts it). */
 export const ASYNC_START_AT = 256 << 10;
+/**
+ * The writer thread starts at this hand-over (the 7th chunk: the 4 small first ones and 3 full ones, ~25 ms
+ * into S4), not at the start of the run (session 30): its boot (~22 ms of CPU) and its first chunks then
+ * come after TurboFan's early burst of compiles, which with them over-subscribed the second core and took
+ * the simulation thread's core from it. The chunks before it wait in the ring (fewer than its slots).
+ */
+export const ASYNC_START_CHUNK = 7;
+/**
+ * The first chunks are closed at this many bytes (session 30): their hand-overs run the chunk-end paths
+ * (recordHere's and record()'s overflow, an arrival's ringOut fallback, the writer's copy of a full record)
+ * while the capture code still runs in the interpreter, so TurboFan compiles them with feedback for those
+ * paths ("insufficient type feedback" deopts at the first full chunk's end until then).
+ */
+export const ASYNC_PRIME_CHUNKS = 4;
+export const ASYNC_PRIME_SIZE = 8 << 10;
 
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
@@ -241,9 +258,17 @@ export class AsyncChunkSink {
   private readonly syncEvery: number;
   private readonly outSize: number;
   private readonly writerNice: number;
-  /** Records fit in the chunk up to here: slotSize once the thread runs, `startAt` before (see grow). */
+  /** Records fit in the chunk up to here: slotSize, but primeSize in the first chunks and `startAt` before a thread started by bytes (see grow). */
   private limit: number;
-  /** Started when the first chunk holds `startAt` bytes: a smaller capture is written at finish() without a thread. */
+  /** The thread starts once the first chunk holds `startAt` bytes (an option, for tests), not at a hand-over. */
+  private readonly startByBytes: boolean;
+  /** Hand-over number (1 = the first chunk's) at which the thread starts (less than slots: no wait without it). */
+  private readonly startChunk: number;
+  private readonly primeChunks: number;
+  private readonly primeSize: number;
+  /** Record bytes of the chunks handed over (finish() expands a capture of at most ASYNC_START_AT itself). */
+  private handedBytes = 0;
+  /** Started at the `startChunk`th hand-over (or by finish() for a capture past ASYNC_START_AT): a smaller capture is written at finish() without a thread. */
   private worker: Worker | null = null;
   /** The temporary file, opened here (errors are synchronous), written by the thread, closed here once it stops. */
   private readonly fd: number;
@@ -274,9 +299,11 @@ export class AsyncChunkSink {
 
   /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
-   * its copy). `startAt`: chunk bytes after which the writer thread is started (256 KiB).
+   * its copy). `startChunk`: the hand-over at which the writer thread starts (ASYNC_START_CHUNK, at most
+   * slots − 1); `startAt`: instead, the bytes in the first chunk after which it starts (tests).
+   * `primeChunks` × `primeSize`: the small first chunks (ASYNC_PRIME_*; not with startAt).
    */
-  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; writerNice?: number } = {}) {
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; startChunk?: number; primeChunks?: number; primeSize?: number; writerNice?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
@@ -287,7 +314,11 @@ export class AsyncChunkSink {
     this.writerNice = opts.writerNice ?? WRITER_NICE;
     // Not known until the thread runs (a capture written at finish() without a thread never knows them).
     this.threadStats[10] = this.threadStats[11] = this.threadStats[12] = NaN;
-    this.limit = Math.min(this.slotSize, opts.startAt ?? ASYNC_START_AT);
+    this.startByBytes = opts.startAt !== undefined;
+    this.startChunk = Math.max(1, Math.min(this.slots - 1, opts.startChunk ?? ASYNC_START_CHUNK));
+    this.primeChunks = this.startByBytes ? 0 : Math.min(this.startChunk - 1, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
+    this.primeSize = Math.min(this.slotSize, opts.primeSize ?? ASYNC_PRIME_SIZE);
+    this.limit = this.startByBytes ? Math.min(this.slotSize, opts.startAt!) : this.primeChunks > 0 ? this.primeSize : this.slotSize;
     // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0 || this.slotSize > MAX_COPY_CHUNK)
       throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB to 128 MiB, a multiple of 8 bytes');
@@ -332,12 +363,12 @@ export class AsyncChunkSink {
   }
 
   private startWorker(): void {
-    this.limit = this.slotSize;
+    if (this.startByBytes) this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
+      workerData: { touched: Math.min(this.slots, this.produced + 1) * this.slotSize, fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
@@ -391,12 +422,12 @@ export class AsyncChunkSink {
   }
 
   /**
-   * A record ending at `end` passes `limit` before the thread runs: the capture is no longer small, so the
-   * thread starts now — it boots while this chunk and the next ones fill, instead of while the simulation
-   * waits for it — and the record goes on in this chunk if it fits. False when the chunk is full.
+   * With `startAt`: a record ending at `end` passes `limit` before the thread runs: the capture is no longer
+   * small, so the thread starts now and the record goes on in this chunk if it fits. False when the chunk
+   * is full (always by default: the thread starts at a hand-over, see flush).
    */
   private grow(end: number): boolean {
-    if (this.worker !== null || end > this.slotSize) return false;
+    if (!this.startByBytes || this.worker !== null || end > this.slotSize) return false;
     this.startWorker();
     return true;
   }
@@ -415,13 +446,14 @@ export class AsyncChunkSink {
     const ctrl = this.ctrl;
     const p = this.produced;
     ctrl[LENGTHS + (p % this.slots)] = this.pos;
+    this.handedBytes += this.pos;
     this.produced = p + 1;
     Atomics.store(ctrl, PRODUCED, p + 1);
     // Waking an idle writer thread costs the simulation thread its core on a busy machine (session 21:
     // 62 wake-ups took 268 ms of wall): wake it only once WAKE_BACKLOG chunks wait. A thread that is busy
     // sees PRODUCED itself; waitForSlot and finish wake it before they wait; an idle one also looks
     // after 5–100 ms (its waitAsync's timeout, doubling while it finds nothing).
-    if (p + 1 - Atomics.load(ctrl, CONSUMED) >= this.wakeAt) {
+    if (p + 1 - Atomics.load(ctrl, CONSUMED) >= this.wakeAt && this.worker !== null) {
       Atomics.notify(ctrl, PRODUCED);
       this.wakes++;
     }
@@ -447,9 +479,11 @@ export class AsyncChunkSink {
     if (this.vStart >= 0) this.closeVerbatim();
     if (this.pos === 0) return;
     this.throwIfFailed();
-    if (this.worker === null) this.startWorker();
     this.handOver();
+    // After the hand-over: a thread started now finds the chunks waiting without being woken.
+    if (this.worker === null && (this.startByBytes || this.produced >= this.startChunk)) this.startWorker();
     this.waitForSlot(this.produced);
+    if (!this.startByBytes) this.limit = this.produced < this.primeChunks ? this.primeSize : this.slotSize;
     const base = (this.produced % this.slots) * this.slotSize;
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
@@ -467,6 +501,11 @@ export class AsyncChunkSink {
     throw err;
   }
 
+  /** Whether the writer thread was started (at the startChunk-th hand-over, or by finish()). */
+  get threadStarted(): boolean {
+    return this.worker !== null;
+  }
+
   /** File bytes so far (what the records expand to). */
   get bytes(): number {
     return this.vStart >= 0 ? this.outBytes + this.pos - this.vStart - 8 : this.outBytes;
@@ -482,7 +521,12 @@ export class AsyncChunkSink {
     if (this.finished) return;
     if (this.done) throw new Error(`${this.path}: finish after abort`);
     this.finished = true;
-    if (this.worker === null) return this.finishInline();
+    if (this.worker === null) {
+      // Chunks before the thread's start wait in the ring: a small capture is expanded here, a larger one
+      // by a thread started now.
+      if (this.handedBytes + this.pos <= ASYNC_START_AT) return this.finishInline();
+      this.startWorker();
+    }
     this.handOver();
     this.finishBacklog = this.produced - Atomics.load(this.ctrl, CONSUMED);
     Atomics.store(this.ctrl, COMMAND, 1);
@@ -493,7 +537,7 @@ export class AsyncChunkSink {
     this.throwIfFailed();
   }
 
-  /** No thread was needed: expands and writes the one chunk, fsyncs and closes here (errors carry the target's path). */
+  /** No thread was needed: expands and writes the chunks in order, fsyncs and closes here (errors carry the target's path). */
   private finishInline(): void {
     if (this.vStart >= 0) this.closeVerbatim();
     const fd = this.fd;
@@ -502,7 +546,9 @@ export class AsyncChunkSink {
         let off = 0;
         while (off < n) off += writeSync(fd, b, off, n - off);
       });
-      ex.chunk(0, this.pos);
+      // No thread: no chunk was written, so the ring never wrapped (produced < slots).
+      for (let p = 0; p < this.produced; p++) ex.chunk(p * this.slotSize, this.ctrl[LENGTHS + p]!);
+      ex.chunk(this.slotBase, this.pos);
       ex.flush();
       this.pos = 0;
       fsyncSync(fd);

@@ -181,10 +181,10 @@ export class PcapngWriter implements CaptureWriter {
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
    * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
-   * `slotSize`, `syncEvery`, `outSize`, `startAt`: the ring's and the writer thread's sizes; `writerNice`:
+   * `slotSize`, `syncEvery`, `outSize`, `startAt`, `primeChunks`: the ring's and the writer thread's sizes; `writerNice`:
    * how far the writer thread lowers its priority (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; writerNice?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; primeChunks?: number; writerNice?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
     this.rec = sync
@@ -195,6 +195,7 @@ export class PcapngWriter implements CaptureWriter {
           ...(opts.syncEvery !== undefined ? { syncEvery: opts.syncEvery } : {}),
           ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
           ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
+          ...(opts.primeChunks !== undefined ? { primeChunks: opts.primeChunks } : {}),
           ...(opts.writerNice !== undefined ? { writerNice: opts.writerNice } : {}),
         });
     this.sink = this.rec ?? new ChunkSink(path, opts.chunkSize ?? DEFAULT_CHUNK);
@@ -358,7 +359,7 @@ export class PcapngWriter implements CaptureWriter {
     const src = (kept - (kept & 1)) * 2 - r.chunkStart;
     const len = pkt.capLen;
     // A COPY record's frame is not cut (it has no snaplen): an arrival this interface cuts is written whole.
-    if (src < 0 || len > snap || ((r.pos + 7) & ~7) + COPY_BYTES > r.slotSize) return false;
+    if (src < 0 || len > snap || r.recordHere(COPY_BYTES) < 0) return false;
     const memo = this.memo;
     if (memo.verifying) {
       if ((kept & 1) === 0) memo.hit(pkt, r.buf, src, len, this.ifNames[ifId]!);

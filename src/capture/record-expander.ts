@@ -26,9 +26,9 @@ export class RecordExpander {
   private outDv: DataView;
   private outPos = 0;
   /**
-   * Output bytes written out at the latest: 4 KiB while the first 256 KiB go out, then the buffer's size.
-   * The ~64 early writes give room()'s and flush()'s write path type feedback before TurboFan compiles the
-   * functions inlining room(); a first write at 1 MiB deoptimized them, compiled twice (session 29).
+   * 16 KiB at most while the first 256 KiB go out, then the buffer's size: the early writes give the write
+   * path feedback before TurboFan compiles room()'s callers (session 29: a first write at 1 MiB deoptimized
+   * them); 16 KiB, not 4, so copy() of a full record finds it still buffered in the small first chunks (s30).
    */
   private outEnd: number;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
@@ -59,7 +59,7 @@ export class RecordExpander {
     this.out = new Uint8Array((outSize + 3) & ~3);
     this.out32 = new Int32Array(this.out.buffer);
     this.outDv = new DataView(this.out.buffer);
-    this.outEnd = Math.min(4096, this.out.length); // literals (also in flush): no module constants here
+    this.outEnd = Math.min(16384, this.out.length); // literals (also in flush): no module constants here
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -71,7 +71,7 @@ export class RecordExpander {
     }
     this.written += n;
     this.outPos = 0;
-    this.outEnd = this.written < 256 << 10 && this.out.length > 4096 ? 4096 : this.out.length;
+    this.outEnd = this.written < 256 << 10 && this.out.length > 16384 ? 16384 : this.out.length;
   }
 
   /** Makes room for n bytes in the output buffer (writing it out, growing it for one large block). */

@@ -1,4 +1,4 @@
-// capture/record-expander's output writes: small (4 KiB) while the first 256 KiB go out, so the write path
+// capture/record-expander's output writes: small (16 KiB; 4 KiB until session 30) while the first 256 KiB go out, so the write path
 // runs early (session 29: type feedback before TurboFan compiles the expander), then the whole buffer; the
 // bytes are the same whatever the write sizes.
 import { describe, expect, it } from 'vitest';
@@ -41,25 +41,25 @@ function expand(outSize: number, records: number, size: number): { sizes: number
 }
 
 describe('RecordExpander output writes', () => {
-  it('writes at most 4 KiB at a time until 256 KiB are out, then up to its buffer; same bytes', () => {
+  it('writes at most 16 KiB at a time until 256 KiB are out, then up to its buffer; same bytes', () => {
     const { sizes, bytes, want } = expand(64 << 10, 1000, 1000);
     expect(Buffer.from(bytes).equals(Buffer.from(want))).toBe(true);
     let out = 0;
     let early = 0;
     for (const n of sizes) {
       if (out < 256 << 10) {
-        expect(n).toBeLessThanOrEqual(4096);
+        expect(n).toBeLessThanOrEqual(16384);
         early++;
       } else expect(n).toBeLessThanOrEqual(64 << 10);
       out += n;
     }
-    expect(early).toBeGreaterThanOrEqual(64); // 256 KiB in writes of 4 records (4,000 bytes)
-    // After the early writes: whole buffers (65 records of 1,000 bytes in 64 KiB), not 4 KiB ones.
-    expect(sizes.filter((n) => n > 4096).length).toBeGreaterThan(5);
+    expect(early).toBeGreaterThanOrEqual(16); // 256 KiB in writes of 16 records (16,000 bytes)
+    // After the early writes: whole buffers (65 records of 1,000 bytes in 64 KiB), not 16 KiB ones.
+    expect(sizes.filter((n) => n > 16384).length).toBeGreaterThan(5);
     expect(Math.max(...sizes)).toBe(65_000);
   });
 
-  it('a buffer smaller than 4 KiB is written whole from the start', () => {
+  it('a buffer smaller than 16 KiB is written whole from the start', () => {
     const { sizes, bytes, want } = expand(1024, 300, 100);
     expect(Buffer.from(bytes).equals(Buffer.from(want))).toBe(true);
     expect(sizes[0]).toBe(1000);
