@@ -19,6 +19,7 @@ export interface ConnEntry {
 const MIN_CAP = 16;
 /** What a table holds before its first entry (a namespace that never uses TCP allocates nothing more). */
 const NO_I32 = new Int32Array(0);
+const NO_F64 = new Float64Array(0);
 
 /** 32-bit mix of the three key fields (a murmur3-style finaliser). */
 function mix(addr: number, ports: number): number {
@@ -28,15 +29,12 @@ function mix(addr: number, ports: number): number {
   return h ^ (h >>> 16);
 }
 
-/**
- * Local port → entries with that port and the insertion number that started the group. A slot is four
- * int32 side by side (port + 1, 0 = empty; count; start; unused), so an add or remove reads one cache
- * line: a client's ports are ephemeral, one group each, and this table is as large and as cold as the
- * connection table (three arrays were three lines an insert or delete).
- */
+/** Local port → entries with that port and the insertion number that started the group. */
 class PortGroups {
   private cap = 0;
-  private g = NO_I32;
+  private keys = NO_I32; // port + 1; 0 = empty
+  private counts = NO_I32;
+  private starts = NO_F64;
   private size = 0;
 
   /** Counts one more entry on `port`; returns the group's start (`seq` when the group was empty). */
@@ -44,20 +42,19 @@ class PortGroups {
     if ((this.size + 1) * 2 > this.cap) this.grow();
     const k = port + 1;
     const mask = this.cap - 1;
-    const g = this.g;
     let i = Math.imul(k, 0x9e3779b1) & mask;
     for (;;) {
-      const ki = g[4 * i]!;
+      const ki = this.keys[i]!;
       if (ki === k) {
-        g[4 * i + 1]!++;
-        return g[4 * i + 2]!;
+        this.counts[i]!++;
+        return this.starts[i]!;
       }
       if (ki === 0) break;
       i = (i + 1) & mask;
     }
-    g[4 * i] = k;
-    g[4 * i + 1] = 1;
-    g[4 * i + 2] = seq;
+    this.keys[i] = k;
+    this.counts[i] = 1;
+    this.starts[i] = seq;
     this.size++;
     return seq;
   }
@@ -67,44 +64,47 @@ class PortGroups {
     if (this.size === 0) return;
     const k = port + 1;
     const mask = this.cap - 1;
-    const g = this.g;
     let i = Math.imul(k, 0x9e3779b1) & mask;
-    while (g[4 * i] !== k) {
-      if (g[4 * i] === 0) return;
+    while (this.keys[i] !== k) {
+      if (this.keys[i] === 0) return;
       i = (i + 1) & mask;
     }
-    if (--g[4 * i + 1]! > 0) return;
+    if (--this.counts[i]! > 0) return;
     this.size--;
     // Backward shift: pull later entries of the probe run into the hole.
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const kj = g[4 * j]!;
+      const kj = this.keys[j]!;
       if (kj === 0) break;
       const home = Math.imul(kj, 0x9e3779b1) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        g[4 * i] = kj;
-        g[4 * i + 1] = g[4 * j + 1]!;
-        g[4 * i + 2] = g[4 * j + 2]!;
+        this.keys[i] = kj;
+        this.counts[i] = this.counts[j]!;
+        this.starts[i] = this.starts[j]!;
         i = j;
       }
     }
-    g[4 * i] = 0;
+    this.keys[i] = 0;
   }
 
   private grow(): void {
-    const old = this.g;
+    const keys = this.keys;
+    const counts = this.counts;
+    const starts = this.starts;
     this.cap = Math.max(MIN_CAP, 2 * this.cap);
-    const g = (this.g = new Int32Array(4 * this.cap));
+    this.keys = new Int32Array(this.cap);
+    this.counts = new Int32Array(this.cap);
+    this.starts = new Float64Array(this.cap);
     const mask = this.cap - 1;
-    for (let s = 0; s < old.length; s += 4) {
-      const k = old[s]!;
+    for (let s = 0; s < keys.length; s++) {
+      const k = keys[s]!;
       if (k === 0) continue;
       let i = Math.imul(k, 0x9e3779b1) & mask;
-      while (g[4 * i] !== 0) i = (i + 1) & mask;
-      g[4 * i] = k;
-      g[4 * i + 1] = old[s + 1]!;
-      g[4 * i + 2] = old[s + 2]!;
+      while (this.keys[i] !== 0) i = (i + 1) & mask;
+      this.keys[i] = k;
+      this.counts[i] = counts[s]!;
+      this.starts[i] = starts[s]!;
     }
   }
 }
@@ -113,15 +113,13 @@ class PortGroups {
 export class ConnTable<T extends ConnEntry> {
   private cap = 0;
   /**
-   * Per slot i, four int32 side by side: keys[4i] = localPort << 16 | remotePort (0 = an empty slot: no
-   * connection has both ports 0), keys[4i + 1] = the peer address, keys[4i + 2] = the entry's insertion
-   * number and keys[4i + 3] its local port group's start (the listing order). One cache line holds a
-   * probe's keys and what an insert or a delete writes beside them: in a steady state of thousands of
-   * TIME_WAIT entries the slot is seldom in cache, and the order in an array of its own was a second
-   * cold line. (An int32 insertion number: 2^31 connections through one layer is no run's size.)
+   * Per slot i, keys[2i] = localPort << 16 | remotePort (0 = an empty slot: no connection has both ports
+   * 0) and keys[2i + 1] = the peer address, side by side so a probe reads one cache line per slot.
    */
   private keys = NO_I32;
   private vals: (T | null)[] = [];
+  /** Per slot i, order[2i] = the entry's insertion number and order[2i + 1] its local port group's start (the listing order). */
+  private order = NO_F64;
   private readonly groups = new PortGroups();
   private nextSeq = 0;
   /** Entries in the table. */
@@ -136,9 +134,9 @@ export class ConnTable<T extends ConnEntry> {
     const keys = this.keys;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = keys[4 * i]!;
+      const pi = keys[2 * i]!;
       if (pi === 0) return undefined;
-      if (pi === p && keys[4 * i + 1] === a) return this.vals[i]!;
+      if (pi === p && keys[2 * i + 1] === a) return this.vals[i]!;
       i = (i + 1) & mask;
     }
   }
@@ -151,19 +149,19 @@ export class ConnTable<T extends ConnEntry> {
     const mask = this.cap - 1;
     const keys = this.keys;
     let i = mix(a, p) & mask;
-    for (let pi = keys[4 * i]!; pi !== 0; pi = keys[4 * i]!) {
-      if (pi === p && keys[4 * i + 1] === a) {
+    for (let pi = keys[2 * i]!; pi !== 0; pi = keys[2 * i]!) {
+      if (pi === p && keys[2 * i + 1] === a) {
         this.vals[i] = e;
         return;
       }
       i = (i + 1) & mask;
     }
-    keys[4 * i] = p;
-    keys[4 * i + 1] = a;
+    keys[2 * i] = p;
+    keys[2 * i + 1] = a;
     this.vals[i] = e;
     const seq = this.nextSeq++;
-    keys[4 * i + 2] = seq;
-    keys[4 * i + 3] = this.groups.add(e.localPort, seq);
+    this.order[2 * i] = seq;
+    this.order[2 * i + 1] = this.groups.add(e.localPort, seq);
     this.size++;
   }
 
@@ -183,23 +181,24 @@ export class ConnTable<T extends ConnEntry> {
     this.groups.remove(e.localPort);
     const mask = this.cap - 1;
     const keys = this.keys;
+    const order = this.order;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const pj = keys[4 * j]!;
+      const pj = keys[2 * j]!;
       if (pj === 0) break;
-      const aj = keys[4 * j + 1]!;
+      const aj = keys[2 * j + 1]!;
       const home = mix(aj, pj) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        keys[4 * i] = pj;
-        keys[4 * i + 1] = aj;
-        keys[4 * i + 2] = keys[4 * j + 2]!;
-        keys[4 * i + 3] = keys[4 * j + 3]!;
+        keys[2 * i] = pj;
+        keys[2 * i + 1] = aj;
         this.vals[i] = this.vals[j]!;
+        order[2 * i] = order[2 * j]!;
+        order[2 * i + 1] = order[2 * j + 1]!;
         i = j;
       }
     }
-    keys[4 * i] = 0;
+    keys[2 * i] = 0;
     this.vals[i] = null;
     return true;
   }
@@ -207,9 +206,9 @@ export class ConnTable<T extends ConnEntry> {
   /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
   values(): T[] {
     const at: number[] = [];
-    const keys = this.keys;
-    for (let i = 0; i < this.cap; i++) if (keys[4 * i] !== 0) at.push(i);
-    at.sort((x, y) => keys[4 * x + 3]! - keys[4 * y + 3]! || keys[4 * x + 2]! - keys[4 * y + 2]!);
+    for (let i = 0; i < this.cap; i++) if (this.keys[2 * i] !== 0) at.push(i);
+    const order = this.order;
+    at.sort((x, y) => order[2 * x + 1]! - order[2 * y + 1]! || order[2 * x]! - order[2 * y]!);
     return at.map((i) => this.vals[i]!);
   }
 
@@ -221,9 +220,9 @@ export class ConnTable<T extends ConnEntry> {
     const keys = this.keys;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = keys[4 * i]!;
+      const pi = keys[2 * i]!;
       if (pi === 0) return -1;
-      if (pi === p && keys[4 * i + 1] === a) return this.vals[i] === e ? i : -1;
+      if (pi === p && keys[2 * i + 1] === a) return this.vals[i] === e ? i : -1;
       i = (i + 1) & mask;
     }
   }
@@ -231,22 +230,24 @@ export class ConnTable<T extends ConnEntry> {
   private grow(): void {
     const vals = this.vals;
     const keys = this.keys;
+    const order = this.order;
     this.cap = Math.max(MIN_CAP, 2 * this.cap);
-    const nk = (this.keys = new Int32Array(4 * this.cap));
+    const nk = (this.keys = new Int32Array(2 * this.cap));
     const nv = (this.vals = new Array<T | null>(this.cap).fill(null));
+    const no = (this.order = new Float64Array(2 * this.cap));
     const mask = this.cap - 1;
     for (let s = 0; s < vals.length; s++) {
       const v = vals[s]!;
       if (v === null) continue;
-      const p = keys[4 * s]!;
-      const a = keys[4 * s + 1]!;
+      const p = keys[2 * s]!;
+      const a = keys[2 * s + 1]!;
       let i = mix(a, p) & mask;
-      while (nk[4 * i] !== 0) i = (i + 1) & mask;
-      nk[4 * i] = p;
-      nk[4 * i + 1] = a;
-      nk[4 * i + 2] = keys[4 * s + 2]!;
-      nk[4 * i + 3] = keys[4 * s + 3]!;
+      while (nk[2 * i] !== 0) i = (i + 1) & mask;
+      nk[2 * i] = p;
+      nk[2 * i + 1] = a;
       nv[i] = v;
+      no[2 * i] = order[2 * s]!;
+      no[2 * i + 1] = order[2 * s + 1]!;
     }
   }
 }
