@@ -102,6 +102,32 @@ describe('ConnTable', () => {
     expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
   });
 
+  it('keeps the listing order with a group per ephemeral port (a client): groups empty and refill in long probe runs', () => {
+    // Hundreds of local ports of one or two entries each: the per-port table is dense, so emptying a
+    // group shifts later groups back, and each must keep its own start (the listing order) there.
+    const r = rng(777);
+    const t = new ConnTable<E>();
+    const ref = new Reference();
+    const live: E[] = [];
+    let id = 0;
+    for (let step = 0; step < 30000; step++) {
+      if (r() < 0.52 || live.length === 0) {
+        const e = new E(32768 + Math.floor(r() * 600), 0x0a600001 + Math.floor(r() * 2), 80, id++);
+        const prev = ref.get(e.localPort, e.remoteAddr, e.remotePort);
+        t.set(e);
+        ref.set(e);
+        if (prev !== undefined) live.splice(live.indexOf(prev), 1);
+        live.push(e);
+      } else {
+        const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
+        expect(t.delete(e)).toBe(true);
+        ref.delete(e);
+      }
+      if (step % 1000 === 999) expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    }
+    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+  });
+
   it('answers before its first entry and after its last one', () => {
     const t = new ConnTable<E>();
     const e = new E(80, 0x0a000001, 40000, 1);
