@@ -53,17 +53,15 @@ export interface CtHit<C> {
  * differ), and they use different shared recent slots.
  */
 function tag4(proto: number, src: number, dst: number, ports: number): number {
-  const sp = ports >>> 16;
-  const dp = ports & 0xffff;
   // (a, b): the ends in one order (signed addresses, then ports), `ab` their ports the same way.
   let a = src;
   let b = dst;
   let ab = ports;
   let orient = 0;
-  if (src > dst || (src === dst && sp > dp)) {
+  if (src > dst || (src === dst && ports >>> 16 > (ports & 0xffff))) {
     a = dst;
     b = src;
-    ab = (dp << 16) | sp;
+    ab = (ports << 16) | (ports >>> 16);
     orient = ORIENT;
   }
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
