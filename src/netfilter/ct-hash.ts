@@ -40,18 +40,40 @@ export interface CtHit<C> {
   readonly dir: 0 | 1;
 }
 
-/** A 29-bit mix of the tuple (addresses as signed or unsigned 32-bit alike; `ports` as packPorts gives them). */
-function hash5(proto: number, src: number, dst: number, ports: number): number {
-  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ ports, 0x27d4eb2f);
+/**
+ * The tag of the tuple (proto, src, dst, ports) (addresses as signed or unsigned 32-bit alike; `ports` as
+ * packPorts gives them): a 28-bit mix + 1 (never 0), the same for a tuple and its inverse, with ORIENT
+ * set when the two ends were swapped to mix them in one order. A tuple and its inverse thus share a home
+ * slot but not a tag: an entry whose REPLY tuple is the inverse of its ORIGINAL one (no NAT: every entry
+ * of a node that only forwards or serves, and the VXLAN datagrams' UDP entries) has both tuples in one
+ * probe run, mostly one cache line of the table. Confirm's second insert and the second delete when the
+ * entry is reaped find that line warm instead of reading a cold one of a large table (issue 13: in the
+ * scale workload's steady state each new connection inserts two tuples, and reaping deletes two, in
+ * every namespace on its path); a probe for one of the two does not read the other's entry (the tags
+ * differ), and they use different shared recent slots.
+ */
+function tag4(proto: number, src: number, dst: number, ports: number): number {
+  // (a, b): the ends in one order (signed addresses, then ports), `ab` their ports the same way.
+  let a = src;
+  let b = dst;
+  let ab = ports;
+  let orient = 0;
+  if (src > dst || (src === dst && ports >>> 16 > (ports & 0xffff))) {
+    a = dst;
+    b = src;
+    ab = (ports << 16) | (ports >>> 16);
+    orient = ORIENT;
+  }
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ b, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ ab, 0x27d4eb2f);
   h ^= proto << 7;
-  return (h ^ (h >>> 15)) & HASH_MASK;
+  return (((h ^ (h >>> 15)) & HASH_MASK) + 1) | orient;
 }
 
-/** The hash of `e`'s tuple in direction `dir`. */
-function hashOf(e: CtKeys, dir: 0 | 1): number {
-  return dir === 0 ? hash5(e.proto, e.oSrc, e.oDst, e.oPorts) : hash5(e.proto, e.rSrc, e.rDst, e.rPorts);
+/** The tag of `e`'s tuple in direction `dir`. */
+function tagOf(e: CtKeys, dir: 0 | 1): number {
+  return dir === 0 ? tag4(e.proto, e.oSrc, e.oDst, e.oPorts) : tag4(e.proto, e.rSrc, e.rDst, e.rPorts);
 }
 
 /** True when `e`'s tuple in direction `dir` is (proto, src, dst, ports); src and dst signed. */
@@ -69,7 +91,7 @@ function same(e: CtKeys, dir: number, proto: number, src: number, dst: number, p
 export type CtSlots<C> = readonly (C | null)[];
 
 /**
- * The entries found or inserted last in any table, by the low bits of their tuple's hash mixed with their
+ * The entries found or inserted last in any table, by the low bits of their tuple's tag mixed with their
  * table's salt, beside the slot key they have in their table (`RKEY`, 0: none). Shared by every table
  * (module-level, so warm in the CPU caches when the tables are not): a cluster of a thousand nodes has a
  * thousand tables, each cold, while the flows carrying packets are few; a hit costs no read of the
@@ -86,9 +108,9 @@ let saltSeq = 0;
 /** A map from tuples (compared by value) to an entry and the direction of its that tuple is. */
 export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner: unknown }> {
   /**
-   * Open addressing with linear probing: slot i is the pair tab[2i], tab[2i + 1]: the hash + 1 of an
+   * Open addressing with linear probing: slot i is the pair tab[2i], tab[2i + 1]: the tag (`tag4`) of an
    * entry's tuple with the direction in bit 30 (0: empty), and the entry's index in `slots` (its `pos`).
-   * A probe reads the dense table and touches an entry only when the hashes agree, so a miss (a new
+   * A probe reads the dense table and touches an entry only when the tags agree, so a miss (a new
    * connection's lookup in `in`, then confirm's clash checks: 3 per entry) costs about one cache line of
    * a large table, and the insert after a miss finds that line warm. The key and the index of a slot
    * share a cache line (session 25; two arrays before: a hit, an insert and a delete read two cold lines
@@ -132,9 +154,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
 
   /** `get` of the tuple (proto, src, dst, ports): addresses signed (`| 0`), ports as packPorts gives them. */
   get4(proto: number, src: number, dst: number, ports: number): C | undefined {
-    const h = hash5(proto, src, dst, ports);
-    const key = h + 1;
-    const slot = (h ^ this.salt) & (RECENT_SLOTS - 1);
+    const key = tag4(proto, src, dst, ports);
+    const slot = recentSlot(key, this.salt);
     const rk = RKEY[slot]!;
     if ((rk & KEY_MASK) === key) {
       const r = RENT[slot] as C;
@@ -146,7 +167,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     }
     const tab = this.tab;
     const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
+    for (let i = (key - 1) & mask; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
       if (k === 0) return undefined;
       if ((k & KEY_MASK) === key) {
@@ -178,7 +199,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     const k = (tab[2 * i]! & KEY_MASK) | (dir << DIR_SHIFT);
     tab[2 * i] = k;
     tab[2 * i + 1] = e.pos;
-    this.remember((k & KEY_MASK) - 1, e, k);
+    this.remember(e, k);
   }
 
   /**
@@ -192,11 +213,10 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     const src = dir === 0 ? e.oSrc : e.rSrc;
     const dst = dir === 0 ? e.oDst : e.rDst;
     const ports = dir === 0 ? e.oPorts : e.rPorts;
-    const h = hash5(proto, src, dst, ports);
-    const key = h + 1;
+    const key = tag4(proto, src, dst, ports);
     const tab = this.tab;
     const mask = this.mask;
-    let i = h & mask;
+    let i = (key - 1) & mask;
     for (; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
       if (k === 0) break;
@@ -212,30 +232,30 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     tab[2 * i] = full;
     tab[2 * i + 1] = e.pos;
     if (++this.count * 2 > mask + 1) this.grow();
-    this.remember(h, e, full);
+    this.remember(e, full);
     return undefined;
   }
 
-  private remember(h: number, e: C, full: number): void {
-    const slot = (h ^ this.salt) & (RECENT_SLOTS - 1);
+  private remember(e: C, full: number): void {
+    const slot = recentSlot(full & KEY_MASK, this.salt);
     RENT[slot] = e;
     RKEY[slot] = full;
   }
 
   /** Takes out `e`'s tuple in direction `dir` if it maps to (e, dir) (nothing otherwise). */
   delete(e: C, dir: 0 | 1): void {
-    const h = hashOf(e, dir);
-    const full = (h + 1) | (dir << DIR_SHIFT);
+    const key = tagOf(e, dir);
+    const full = key | (dir << DIR_SHIFT);
     const tab = this.tab;
     const pos = e.pos;
     const mask = this.mask;
-    let i = h & mask;
+    let i = (key - 1) & mask;
     for (; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
       if (k === 0) return;
       if (k === full && tab[2 * i + 1] === pos) break;
     }
-    const slot = (h ^ this.salt) & (RECENT_SLOTS - 1);
+    const slot = recentSlot(key, this.salt);
     if (RENT[slot] === e && RKEY[slot] === full) {
       RENT[slot] = null;
       RKEY[slot] = 0;
@@ -245,7 +265,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = tab[2 * j]!;
       if (k === 0) break;
-      const home = ((k & KEY_MASK) - 1) & mask;
+      const home = (k - 1) & mask;
       // j's entry may fill hole i when its home is not in the cyclic range (i, j].
       if (((j - home) & mask) >= ((j - i) & mask)) {
         tab[2 * i] = k;
@@ -272,7 +292,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     for (let j = 0; j < old.length; j += 2) {
       const k = old[j]!;
       if (k === 0) continue;
-      let i = ((k & KEY_MASK) - 1) & mask;
+      let i = (k - 1) & mask;
       while (tab[2 * i] !== 0) i = (i + 1) & mask;
       tab[2 * i] = k;
       tab[2 * i + 1] = old[j + 1]!;
@@ -282,10 +302,20 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   }
 }
 
-/** Bits of a tuple hash; a slot's key is hash + 1 (never 0) in these bits and the direction above. */
-const HASH_MASK = 0x1fffffff;
+/**
+ * Bits of a tuple hash; a slot's key is its tuple's tag (`tag4`: hash + 1, never 0, in bits 0-28 and the
+ * orientation in bit 29) with the direction in bit 30. `(key - 1) & mask` is the home slot (tables stay
+ * far below 2^28 slots).
+ */
+const HASH_MASK = 0x0fffffff;
+const ORIENT = 1 << 29;
 const DIR_SHIFT = 30;
 const KEY_MASK = (1 << DIR_SHIFT) - 1;
+
+/** A tag's shared recent slot in a table of salt `salt` (a tuple and its inverse differ by ORIENT: bit 9 here). */
+function recentSlot(tag: number, salt: number): number {
+  return (tag ^ (tag >>> 20) ^ salt) & (RECENT_SLOTS - 1);
+}
 /**
  * Slots of an empty TupleMap's table (a power of two; 2 KB). Allocating a typed array's off-heap store
  * costs far more than copying a small one: each doubling from 16 slots was one more (the big cluster's

@@ -47,7 +47,7 @@ export class CtList<E extends CtListEntry> {
   /** Appends `e` (its expiry as it is now). Small, to be inlined: the rare work is in `makeRoom`. */
   add(e: E): void {
     let i = this.len;
-    if (i === this.exp.length || (i === this.refs.length && i - this.size > this.size)) i = this.makeRoom();
+    if (i === this.exp.length || i - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) i = this.makeRoom();
     this.len = i + 1;
     if (i === this.refs.length) this.refs.push(e);
     else this.refs[i] = e;
@@ -56,9 +56,12 @@ export class CtList<E extends CtListEntry> {
     this.size++;
   }
 
-  /** Before an add at the end of the arrays: squeezes out the holes when they outnumber the entries, grows `exp` when full; returns the index to add at. */
+  /**
+   * Before an add: squeezes out the holes when they outnumber the entries SQUEEZE_RATIO times (and
+   * SQUEEZE_MIN more), grows `exp` when full; returns the index to add at.
+   */
   private makeRoom(): number {
-    if (this.len - this.size > this.size && this.len - this.size >= SQUEEZE_MIN) this.squeeze();
+    if (this.len - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) this.squeeze();
     const i = this.len;
     if (i === this.exp.length) {
       const exp = new Float64Array(i * 2);
@@ -144,7 +147,9 @@ export class CtList<E extends CtListEntry> {
       }
       n++;
     }
-    refs.length = n;
+    // The array keeps its length (nulls past the entries): the adds after a squeeze write into it instead
+    // of growing it again by copies (a shorter length would give its store back).
+    refs.fill(null, n, this.len);
     this.len = n;
     this.first = 0;
     this.cursor = cursor;
@@ -152,7 +157,14 @@ export class CtList<E extends CtListEntry> {
   }
 }
 
-/** Holes that make `add` squeeze the array (when they also outnumber the entries). */
+/**
+ * `add` squeezes the array when its holes outnumber the entries SQUEEZE_RATIO times and SQUEEZE_MIN
+ * more. A squeeze writes every entry's `pos` (each entry a cold object in a large table) and rewrites
+ * the hash's indices (`moved`): in a long run's steady state the holes come as fast as the adds (reaped
+ * entries), so the cost is spread over about SQUEEZE_RATIO * size adds; the holes in between cost the
+ * sweep a sequential read of `refs` each.
+ */
+const SQUEEZE_RATIO = 3;
 const SQUEEZE_MIN = 64;
 /** The initial capacity of `exp` (1 KB: fewer doublings, each an off-heap allocation, as TupleMap's MIN_SLOTS). */
 const MIN_CAP = 128;

@@ -15,20 +15,20 @@ describe('conntrack list squeeze', () => {
     const t = new Conntrack(new RngFactory(1).stream('nat'));
     const live: ConnEntry[] = [];
     const dead: ConnEntry[] = [];
-    // 600 connections at t = 0..599 ms: every sixth one TCP (SYN_SENT: 120 s), the others UDP (30 s);
-    // a DNAT on every fifth.
-    for (let i = 0; i < 600; i++) {
+    // 2,000 connections at t = 0..1999 ms: every tenth one TCP (SYN_SENT: 120 s), the others UDP (30 s);
+    // a DNAT on every fourth.
+    for (let i = 0; i < 2000; i++) {
       const now = i * 1e6;
-      const p = i % 6 === 0 ? tcp('10.1.0.1', 20000 + i, '10.96.0.10', 80, TcpFlag.SYN) : udp('10.1.0.1', 20000 + i, '10.96.0.10', 53);
+      const p = i % 10 === 0 ? tcp('10.1.0.1', 20000 + i, '10.96.0.10', 80, TcpFlag.SYN) : udp('10.1.0.1', 20000 + i, '10.96.0.10', 53);
       expect(t.in(p, now)).toEqual({ ok: true });
       const ct = p.ct as ConnEntry;
-      if (i % 5 === 0) expect(t.setupNat(ct, NatManip.DST, { minIp: ip('10.244.1.5'), maxIp: ip('10.244.1.5'), ports: { min: 8080, max: 8080 }, random: false, randomFully: false, persistent: false }, now)).toBe(true);
+      if (i % 4 === 0) expect(t.setupNat(ct, NatManip.DST, { minIp: ip('10.244.1.5'), maxIp: ip('10.244.1.5'), ports: { min: 8080, max: 8080 }, random: false, randomFully: false, persistent: false }, now)).toBe(true);
       expect(t.confirm(p, now)).toEqual({ ok: true });
-      (i % 6 === 0 ? live : dead).push(ct);
+      (i % 10 === 0 ? live : dead).push(ct);
     }
-    expect(t.count).toBe(600);
+    expect(t.count).toBe(2000);
     // At 40 s the UDP entries have expired: 300 new connections move the sweep 600 entries on, reaping
-    // some; gc() reaps the rest; the next adds squeeze the list (500 holes > 400 entries).
+    // some; gc() reaps the rest; the next adds squeeze the list (1,800 holes > 3 x 500 entries + 64).
     const later: ConnEntry[] = [];
     for (let i = 0; i < 310; i++) {
       if (i === 300) expect(t.gc(40.5 * SEC)).toBeGreaterThanOrEqual(0);
@@ -39,21 +39,21 @@ describe('conntrack list squeeze', () => {
       later.push(p.ct as ConnEntry);
     }
     const now = 41 * SEC;
-    expect(t.count).toBe(410);
+    expect(t.count).toBe(510);
     expect(t.list()).toEqual([...live, ...later]);
     expect(live.map((ct) => ct.pos)).toEqual(live.map((_, k) => k)); // moved down: squeezed
     for (const ct of [...live, ...later]) {
       expect(t.lookup(ct.orig, now)).toEqual({ ct, dir: 0 });
       expect(t.lookup(ct.reply, now)).toEqual({ ct, dir: 1 });
     }
-    for (let i = 0; i < 600; i++) if (i % 6 !== 0) expect(t.lookup({ proto: 17, src: ip('10.1.0.1'), sport: 20000 + i, dst: ip('10.96.0.10'), dport: 53 }, now)).toBeUndefined();
+    for (let i = 0; i < 2000; i++) if (i % 10 !== 0) expect(t.lookup({ proto: 17, src: ip('10.1.0.1'), sport: 20000 + i, dst: ip('10.96.0.10'), dport: 53 }, now)).toBeUndefined();
     expect(later.filter((ct) => dead.includes(ct)).length).toBeGreaterThan(0); // reaped entries were reused (the free list)
     // The DNATed ones answer under their REPLY tuple from the backend.
-    const nat = live.filter((_, k) => (k * 6) % 5 === 0);
+    const nat = live.filter((_, k) => (k * 10) % 4 === 0);
     expect(nat.length).toBeGreaterThan(0);
     for (const ct of nat) expect(t.lookup({ proto: 6, src: ip('10.244.1.5'), sport: 8080, dst: ip('10.1.0.1'), dport: ct.oSport }, now)?.ct).toBe(ct);
     // The whole sweep (gc) at 200 s reaps everything; the table is empty and finds nothing.
-    expect(t.gc(200 * SEC)).toBe(410);
+    expect(t.gc(200 * SEC)).toBe(510);
     expect(t.count).toBe(0);
     expect(t.list()).toEqual([]);
     for (const ct of later) expect(t.lookup(ct.orig, 200 * SEC)).toBeUndefined();

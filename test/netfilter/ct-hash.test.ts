@@ -194,4 +194,35 @@ describe('TupleMap', () => {
     for (let i = 0; i < n; i++) expect(m.get(tuple(i + 7000))).toBe(i % 3 === 0 ? undefined : es[i]);
     expect(m.size).toBe(2 * (n - Math.ceil(n / 3)));
   });
+
+  it('keeps the two tuples of an entry without NAT in one probe run (a tuple and its inverse share a home slot), and tells them apart', () => {
+    const m = newMap();
+    const n = 2000;
+    // Ends both ways round (the source address above and below the destination), and one address with
+    // the ports both ways round.
+    const es = Array.from({ length: n }, (_, i) => new E(`s${i}`, i % 3 === 2 ? { proto: 17, src: 0x0a000001, sport: 40000 - i, dst: 0x0a000001, dport: 30000 + i } : i % 2 ? inv(tuple(i)) : tuple(i)));
+    for (const e of es) {
+      expect(m.insert(e, 0)).toBeUndefined();
+      expect(m.insert(e, 1)).toBeUndefined();
+    }
+    const tab = (m as unknown as { tab: Int32Array }).tab;
+    const slots = tab.length / 2;
+    const at = new Map<string, number>();
+    for (let i = 0; i < slots; i++) if (tab[2 * i] !== 0) at.set(`${tab[2 * i + 1]}/${tab[2 * i]! >>> 30}`, i);
+    // No empty slot between the two (one run), and mostly a few slots apart (one cache line).
+    let apart = 0;
+    for (const e of es) {
+      let [i, j] = [at.get(`${e.pos}/0`)!, at.get(`${e.pos}/1`)!];
+      if ((j - i + slots) % slots > slots / 2) [i, j] = [j, i];
+      for (let k = i; k !== j; k = (k + 1) % slots) expect(tab[2 * k]).not.toBe(0);
+      apart += (j - i + slots) % slots;
+    }
+    expect(apart / n).toBeLessThan(2);
+    for (let i = 0; i < n; i++) {
+      const o = es[i]!;
+      const t = { proto: o.proto, src: o.oSrc >>> 0, sport: o.oPorts >>> 16, dst: o.oDst >>> 0, dport: o.oPorts & 0xffff };
+      expect([m.get(t), m.dir]).toEqual([o, 0]);
+      expect([m.get(inv(t)), m.dir]).toEqual([o, 1]);
+    }
+  });
 });

@@ -106,4 +106,25 @@ describe('CtList', () => {
     expect(l.at(l.gcNextIndex())).toBe(c);
     expect(l.at(l.gcNextIndex())).toBe(a);
   });
+
+  it('squeezes once the holes outnumber the entries three times and 64 more, keeping its array for the adds after', () => {
+    let moves = 0;
+    const l = new CtList<E>(() => moves++);
+    const es = Array.from({ length: 1000 }, (_, i) => new E(i));
+    for (const e of es) l.add(e);
+    // 234 entries left, the tail among them: 766 holes, exactly 3 x 234 + 64.
+    const kept = es.filter((e) => e.name % 4 === 3).slice(-234);
+    for (const e of es) if (!kept.includes(e)) l.delete(e);
+    const [x, y] = [new E(1000), new E(1001)];
+    l.add(x);
+    expect(moves).toBe(0);
+    expect(kept[0]!.pos).toBe(kept[0]!.name); // not moved
+    l.delete(kept[0]!); // 767 holes, 234 entries: the next add squeezes
+    l.add(y);
+    expect(moves).toBe(1);
+    expect([...kept.slice(1), x, y].map((e) => e.pos)).toEqual(Array.from({ length: 235 }, (_, k) => k));
+    expect(l.refs.length).toBe(1001); // the array kept its length: nulls past the entries
+    expect(l.refs.slice(235).every((r) => r === null)).toBe(true);
+    expect(contents(l)).toEqual([...kept.slice(1), x, y]);
+  });
 });
