@@ -16,6 +16,7 @@ import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
+import { CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
 import { canonicalize, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
@@ -102,6 +103,40 @@ const INDEX_MIN_RULES_DEFAULT = 32;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
 const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
+// The codes, slots, hooks and status bits read per packet, as this module's own numbers: in optimized
+// code an imported `as const` object's field costs a cell load, a hole check, a map check and a field
+// load at each use (a local object's a load, a map check and a field load); a module-level number is one load.
+const C_CONTINUE = TgCode.CONTINUE;
+const C_ACCEPT = TgCode.ACCEPT;
+const C_DROP = TgCode.DROP;
+const C_REJECT = TgCode.REJECT;
+const C_RETURN = TgCode.RETURN;
+const C_JUMP = TgCode.JUMP;
+const C_GOTO = TgCode.GOTO;
+const M_SRC = NatManip.SRC;
+const M_DST = NatManip.DST;
+const SRC_NAT_DONE = CtStatus.SRC_NAT_DONE;
+const DST_NAT_DONE = CtStatus.DST_NAT_DONE;
+/** An entry with neither bit has no mapping to apply in either direction (Conntrack.natPacket would return at once). */
+const ANY_NAT = CtStatus.SRC_NAT | CtStatus.DST_NAT;
+const H_PRE = NfHook.PREROUTING;
+const H_IN = NfHook.INPUT;
+const H_FWD = NfHook.FORWARD;
+const H_OUT = NfHook.OUTPUT;
+const S_RAW_PRE = SLOT.RAW_PRE;
+const S_RAW_OUT = SLOT.RAW_OUT;
+const S_MANGLE_PRE = SLOT.MANGLE_PRE;
+const S_MANGLE_IN = SLOT.MANGLE_IN;
+const S_MANGLE_FWD = SLOT.MANGLE_FWD;
+const S_MANGLE_OUT = SLOT.MANGLE_OUT;
+const S_MANGLE_POST = SLOT.MANGLE_POST;
+const S_FILTER_IN = SLOT.FILTER_IN;
+const S_FILTER_FWD = SLOT.FILTER_FWD;
+const S_FILTER_OUT = SLOT.FILTER_OUT;
+const S_NAT_PRE = SLOT.NAT_PRE;
+const S_NAT_IN = SLOT.NAT_IN;
+const S_NAT_OUT = SLOT.NAT_OUT;
+const S_NAT_POST = SLOT.NAT_POST;
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /**
@@ -278,7 +313,7 @@ export class Netfilter extends NfCounters implements WalkHost {
    */
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
     const ip = pkt.ip;
-    if (!ip) return ACCEPT;
+    if (ip === null) return ACCEPT;
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
     if (inHook) throw new Error('netfilter: a hook ran inside another');
     const c = CTX;
@@ -322,28 +357,28 @@ export class Netfilter extends NfCounters implements WalkHost {
   private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
     if (this.hasNft) return this.runHookNft(hook, pkt, ip);
     switch (hook) {
-      case NfHook.PREROUTING: {
-        const v = this.table(SLOT.RAW_PRE);
-        if (v) return v;
+      case H_PRE: {
+        const v = this.table(S_RAW_PRE);
+        if (v !== null) return v;
         const r = this.conntrack.in(pkt, CTX.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        return this.table(SLOT.MANGLE_PRE) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? ACCEPT;
+        if (r.ok === false) return drop(r.reason, null, null, -1);
+        return this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT;
       }
-      case NfHook.INPUT:
-        return this.table(SLOT.MANGLE_IN) ?? this.table(SLOT.FILTER_IN) ?? this.nat(NatManip.SRC, SLOT.NAT_IN) ?? this.confirm(pkt);
-      case NfHook.FORWARD:
-        return this.table(SLOT.MANGLE_FWD) ?? this.table(SLOT.FILTER_FWD) ?? ACCEPT;
-      case NfHook.OUTPUT: {
+      case H_IN:
+        return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
+      case H_FWD:
+        return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
+      case H_OUT: {
         const dst0 = ip.dst;
         const mark0 = pkt.mark;
-        const v = this.table(SLOT.RAW_OUT);
-        if (v) return v;
+        const v = this.table(S_RAW_OUT);
+        if (v !== null) return v;
         const r = this.conntrack.in(pkt, CTX.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        return this.table(SLOT.MANGLE_OUT) ?? this.nat(NatManip.DST, SLOT.NAT_OUT) ?? this.table(SLOT.FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+        if (r.ok === false) return drop(r.reason, null, null, -1);
+        return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
       }
       default:
-        return this.table(SLOT.MANGLE_POST) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.confirm(pkt);
+        return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
     }
   }
 
@@ -424,13 +459,15 @@ export class Netfilter extends NfCounters implements WalkHost {
   private nat(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
-    if (!ct) return null;
-    // The entry's status first: a bound connection (nearly every packet) needs no other test; the
-    // lookup of an unbound one is natLookup (this stays small enough to inline into the hooks).
-    if (!this.conntrack.natDone(ct, manip) && pkt.ctDir === 0 && !isIcmpError(pkt)) {
+    if (ct === null) return null;
+    // The entry's status first (Conntrack.natDone's bit, read here): a bound connection (nearly every
+    // packet) needs no other test; the lookup of an unbound one is natLookup. An entry without a
+    // mapping in either direction (most: forwarded pod traffic, VXLAN's outer flows) has nothing to apply.
+    const st = ct.status;
+    if ((st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) === 0 && pkt.ctDir === 0 && !isIcmpError(pkt)) {
       const v = this.natLookup(ct, manip, slot);
-      if (v) return v;
-    }
+      if (v !== null) return v;
+    } else if ((st & ANY_NAT) === 0) return null;
     this.conntrack.natPacket(ct, pkt, manip);
     return null;
   }
@@ -468,7 +505,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (walk === null) return this.traverse(slot, base);
     this.curSlot = slot;
     const code = walk(this, CTX, this.tenv);
-    return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
+    return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
 
   /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
@@ -511,22 +548,22 @@ export class Netfilter extends NfCounters implements WalkHost {
         code = cr.target(c, this.tenv);
       }
       switch (code) {
-        case TgCode.CONTINUE:
+        case C_CONTINUE:
           continue;
-        case TgCode.ACCEPT:
+        case C_ACCEPT:
           return null;
-        case TgCode.DROP:
+        case C_DROP:
           return drop((cr.code < 0 ? this.tenv.dropReason : null) ?? 'rule-drop', name, chain.name, cr.index);
-        case TgCode.REJECT:
+        case C_REJECT:
           return reject(cr, name);
-        case TgCode.RETURN: {
+        case C_RETURN: {
           if (sp === 0 || chain === base) return this.policy(slot, base);
           sp--;
           chain = sc[sp]!;
           i = sn[sp]!;
           continue;
         }
-        case TgCode.JUMP:
+        case C_JUMP:
           // On change only: a pointer stored into the (old) stack array is a write barrier, and the
           // same chains are jumped from at the same depth packet after packet.
           if (sc[sp] !== chain) sc[sp] = chain;
@@ -535,7 +572,7 @@ export class Netfilter extends NfCounters implements WalkHost {
           chain = cr.jump!;
           i = 0;
           continue;
-        case TgCode.GOTO:
+        case C_GOTO:
           chain = cr.jump!;
           i = 0;
           continue;
@@ -551,24 +588,24 @@ export class Netfilter extends NfCounters implements WalkHost {
   private walkVerdict(code: number, slot: number, base: CChain): NfVerdict | null {
     if (code === -1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
-    if (code === TgCode.ACCEPT) return null;
+    if (code === C_ACCEPT) return null;
     const cr = this.walkAt!;
-    if (code === TgCode.DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
-    if (code === TgCode.REJECT) return reject(cr, name);
+    if (code === C_DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
+    if (code === C_REJECT) return reject(cr, name);
     throw new Error(`code ${code}`);
   }
 
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule): void {
     this.count(cr.id, CTX.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+    if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */
   private policy(slot: number, base: CChain): NfVerdict | null {
     const table = SLOT_TABLE[slot]!;
     this.countSlot(slot, CTX.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
+    if (this.trace !== null) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
 }
