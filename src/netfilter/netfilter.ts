@@ -356,51 +356,30 @@ export class Netfilter extends NfCounters implements WalkHost {
    */
   private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
     if (this.hasNft) return this.runHookNft(hook, pkt, ip);
-    // One small method a hook: V8 inlines a function's callees up to a bytecode budget for the whole
-    // function, which one switch over the five hooks (eleven table() calls) spent before most of its
-    // table() and nat() calls; each hook's own method inlines its two to four.
     switch (hook) {
-      case H_PRE:
-        return this.pre(pkt);
+      case H_PRE: {
+        const v = this.table(S_RAW_PRE);
+        if (v !== null) return v;
+        const r = this.conntrack.in(pkt, CTX.now);
+        if (r.ok === false) return drop(r.reason, null, null, -1);
+        return this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT;
+      }
       case H_IN:
-        return this.input(pkt);
+        return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
       case H_FWD:
         return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
-      case H_OUT:
-        return this.output(pkt, ip);
+      case H_OUT: {
+        const dst0 = ip.dst;
+        const mark0 = pkt.mark;
+        const v = this.table(S_RAW_OUT);
+        if (v !== null) return v;
+        const r = this.conntrack.in(pkt, CTX.now);
+        if (r.ok === false) return drop(r.reason, null, null, -1);
+        return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+      }
       default:
-        return this.post(pkt);
+        return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
     }
-  }
-
-  /** PREROUTING (iptables only): raw, conntrack, mangle, nat DNAT. */
-  private pre(pkt: Packet): NfVerdict {
-    const v = this.table(S_RAW_PRE);
-    if (v !== null) return v;
-    const r = this.conntrack.in(pkt, CTX.now);
-    if (r.ok === false) return drop(r.reason, null, null, -1);
-    return this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT;
-  }
-
-  /** INPUT (iptables only): mangle, filter, nat SNAT, conntrack confirm. */
-  private input(pkt: Packet): NfVerdict {
-    return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
-  }
-
-  /** OUTPUT (iptables only): raw, conntrack, mangle, nat DNAT, filter; a changed destination or mark re-routes. */
-  private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
-    const dst0 = ip.dst;
-    const mark0 = pkt.mark;
-    const v = this.table(S_RAW_OUT);
-    if (v !== null) return v;
-    const r = this.conntrack.in(pkt, CTX.now);
-    if (r.ok === false) return drop(r.reason, null, null, -1);
-    return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
-  }
-
-  /** POSTROUTING (iptables only): mangle, nat SNAT, conntrack confirm. */
-  private post(pkt: Packet): NfVerdict {
-    return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
   }
 
   /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
