@@ -103,40 +103,12 @@ const INDEX_MIN_RULES_DEFAULT = 32;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
 const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
-// The codes, slots, hooks and status bits read per packet, as this module's own numbers: in optimized
-// code an imported `as const` object's field costs a cell load, a hole check, a map check and a field
-// load at each use (a local object's a load, a map check and a field load); a module-level number is one load.
-const C_CONTINUE = TgCode.CONTINUE;
-const C_ACCEPT = TgCode.ACCEPT;
-const C_DROP = TgCode.DROP;
-const C_REJECT = TgCode.REJECT;
-const C_RETURN = TgCode.RETURN;
-const C_JUMP = TgCode.JUMP;
-const C_GOTO = TgCode.GOTO;
-const M_SRC = NatManip.SRC;
-const M_DST = NatManip.DST;
-const SRC_NAT_DONE = CtStatus.SRC_NAT_DONE;
-const DST_NAT_DONE = CtStatus.DST_NAT_DONE;
-/** An entry with neither bit has no mapping to apply in either direction (Conntrack.natPacket would return at once). */
-const ANY_NAT = CtStatus.SRC_NAT | CtStatus.DST_NAT;
-const H_PRE = NfHook.PREROUTING;
-const H_IN = NfHook.INPUT;
-const H_FWD = NfHook.FORWARD;
-const H_OUT = NfHook.OUTPUT;
-const S_RAW_PRE = SLOT.RAW_PRE;
-const S_RAW_OUT = SLOT.RAW_OUT;
-const S_MANGLE_PRE = SLOT.MANGLE_PRE;
-const S_MANGLE_IN = SLOT.MANGLE_IN;
-const S_MANGLE_FWD = SLOT.MANGLE_FWD;
-const S_MANGLE_OUT = SLOT.MANGLE_OUT;
-const S_MANGLE_POST = SLOT.MANGLE_POST;
-const S_FILTER_IN = SLOT.FILTER_IN;
-const S_FILTER_FWD = SLOT.FILTER_FWD;
-const S_FILTER_OUT = SLOT.FILTER_OUT;
-const S_NAT_PRE = SLOT.NAT_PRE;
-const S_NAT_IN = SLOT.NAT_IN;
-const S_NAT_OUT = SLOT.NAT_OUT;
-const S_NAT_POST = SLOT.NAT_POST;
+// Codes, slots, hooks and status bits read per packet as module numbers: in optimized code an imported `as const` object's
+// field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
+const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
+const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT] as const;
+const ANY_NAT = CtStatus.SRC_NAT | CtStatus.DST_NAT; // neither bit: no mapping to apply in either direction (natPacket would return at once)
+const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /**
@@ -460,9 +432,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
     if (ct === null) return null;
-    // The entry's status first (Conntrack.natDone's bit, read here): a bound connection (nearly every
-    // packet) needs no other test; the lookup of an unbound one is natLookup. An entry without a
-    // mapping in either direction (most: forwarded pod traffic, VXLAN's outer flows) has nothing to apply.
+    // The entry's status first (Conntrack.natDone's bit): a bound connection needs no other test, an unbound one natLookup;
+    // an entry without a mapping in either direction (most: forwarded pod traffic, VXLAN's outer flows) nothing to apply.
     const st = ct.status;
     if ((st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) === 0 && pkt.ctDir === 0 && !isIcmpError(pkt)) {
       const v = this.natLookup(ct, manip, slot);
