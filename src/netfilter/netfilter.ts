@@ -286,7 +286,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
-    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) [this.walkPkt, this.walked, this.nftWalked] = [pkt, 0, 0]; // a new packet: its rule count from 0
     if (inHook) throw new Error('netfilter: a hook ran inside another');
     const c = CTX;
     // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
@@ -328,30 +328,37 @@ export class Netfilter extends NfCounters implements WalkHost {
    */
   private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
     if (this.hasNft) return this.runHookNft(hook, pkt, ip);
-    switch (hook) {
-      case H_PRE: {
-        const v = this.table(S_RAW_PRE);
-        if (v !== null) return v;
-        const r = this.conntrack.in(pkt, CTX.now);
-        if (r.ok === false) return drop(r.reason, null, null, -1);
-        return this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT;
-      }
-      case H_IN:
-        return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
-      case H_FWD:
-        return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
-      case H_OUT: {
-        const dst0 = ip.dst;
-        const mark0 = pkt.mark;
-        const v = this.table(S_RAW_OUT);
-        if (v !== null) return v;
-        const r = this.conntrack.in(pkt, CTX.now);
-        if (r.ok === false) return drop(r.reason, null, null, -1);
-        return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
-      }
-      default:
-        return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
-    }
+    // One small method a hook: V8 inlines callees up to a bytecode budget for the whole function, which one switch
+    // holding the five hooks spent before most of its table() and nat() calls; each hook's method inlines its own.
+    if (hook === H_FWD) return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
+    if (hook === H_PRE) return this.pre(pkt);
+    if (hook === H_IN) return this.input(pkt);
+    return hook === H_OUT ? this.output(pkt, ip) : this.post(pkt);
+  }
+
+  private pre(pkt: Packet): NfVerdict {
+    const v = this.table(S_RAW_PRE);
+    if (v !== null) return v;
+    const r = this.conntrack.in(pkt, CTX.now);
+    return r.ok === false ? drop(r.reason, null, null, -1) : (this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT);
+  }
+
+  private input(pkt: Packet): NfVerdict {
+    return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
+  }
+
+  private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
+    const dst0 = ip.dst;
+    const mark0 = pkt.mark;
+    const v = this.table(S_RAW_OUT);
+    if (v !== null) return v;
+    const r = this.conntrack.in(pkt, CTX.now);
+    if (r.ok === false) return drop(r.reason, null, null, -1);
+    return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+  }
+
+  private post(pkt: Packet): NfVerdict {
+    return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
   }
 
   /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
@@ -579,13 +586,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.trace !== null) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
-}
-
-/** A new packet at this namespace's hooks: its rule count starts at 0. */
-function walkStart(nf: Netfilter, pkt: Packet): void {
-  nf.walkPkt = pkt;
-  nf.walked = 0;
-  nf.nftWalked = 0;
 }
 
 /** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */
