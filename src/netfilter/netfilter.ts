@@ -16,6 +16,7 @@ import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
+import { CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
 import { canonicalize, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
@@ -102,6 +103,12 @@ const INDEX_MIN_RULES_DEFAULT = 32;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
 const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
+// Codes, slots, hooks and status bits read per packet as module numbers: in optimized code an imported `as const` object's
+// field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
+const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
+const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT] as const;
+const ANY_NAT = CtStatus.SRC_NAT | CtStatus.DST_NAT; // neither bit: no mapping to apply in either direction (natPacket would return at once)
+const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /**
@@ -278,8 +285,8 @@ export class Netfilter extends NfCounters implements WalkHost {
    */
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
     const ip = pkt.ip;
-    if (!ip) return ACCEPT;
-    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) walkStart(this, pkt);
+    if (ip === null) return ACCEPT;
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) [this.walkPkt, this.walked, this.nftWalked] = [pkt, 0, 0]; // a new packet: its rule count from 0
     if (inHook) throw new Error('netfilter: a hook ran inside another');
     const c = CTX;
     // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
@@ -321,30 +328,37 @@ export class Netfilter extends NfCounters implements WalkHost {
    */
   private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
     if (this.hasNft) return this.runHookNft(hook, pkt, ip);
-    switch (hook) {
-      case NfHook.PREROUTING: {
-        const v = this.table(SLOT.RAW_PRE);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, CTX.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        return this.table(SLOT.MANGLE_PRE) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? ACCEPT;
-      }
-      case NfHook.INPUT:
-        return this.table(SLOT.MANGLE_IN) ?? this.table(SLOT.FILTER_IN) ?? this.nat(NatManip.SRC, SLOT.NAT_IN) ?? this.confirm(pkt);
-      case NfHook.FORWARD:
-        return this.table(SLOT.MANGLE_FWD) ?? this.table(SLOT.FILTER_FWD) ?? ACCEPT;
-      case NfHook.OUTPUT: {
-        const dst0 = ip.dst;
-        const mark0 = pkt.mark;
-        const v = this.table(SLOT.RAW_OUT);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, CTX.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        return this.table(SLOT.MANGLE_OUT) ?? this.nat(NatManip.DST, SLOT.NAT_OUT) ?? this.table(SLOT.FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
-      }
-      default:
-        return this.table(SLOT.MANGLE_POST) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.confirm(pkt);
-    }
+    // One small method a hook: V8 inlines callees up to a bytecode budget for the whole function, which one switch
+    // holding the five hooks spent before most of its table() and nat() calls; each hook's method inlines its own.
+    if (hook === H_FWD) return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
+    if (hook === H_PRE) return this.pre(pkt);
+    if (hook === H_IN) return this.input(pkt);
+    return hook === H_OUT ? this.output(pkt, ip) : this.post(pkt);
+  }
+
+  private pre(pkt: Packet): NfVerdict {
+    const v = this.table(S_RAW_PRE);
+    if (v !== null) return v;
+    const r = this.conntrack.in(pkt, CTX.now);
+    return r.ok === false ? drop(r.reason, null, null, -1) : (this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT);
+  }
+
+  private input(pkt: Packet): NfVerdict {
+    return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
+  }
+
+  private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
+    const dst0 = ip.dst;
+    const mark0 = pkt.mark;
+    const v = this.table(S_RAW_OUT);
+    if (v !== null) return v;
+    const r = this.conntrack.in(pkt, CTX.now);
+    if (r.ok === false) return drop(r.reason, null, null, -1);
+    return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+  }
+
+  private post(pkt: Packet): NfVerdict {
+    return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
   }
 
   /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
@@ -424,13 +438,14 @@ export class Netfilter extends NfCounters implements WalkHost {
   private nat(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
-    if (!ct) return null;
-    // The entry's status first: a bound connection (nearly every packet) needs no other test; the
-    // lookup of an unbound one is natLookup (this stays small enough to inline into the hooks).
-    if (!this.conntrack.natDone(ct, manip) && pkt.ctDir === 0 && !isIcmpError(pkt)) {
+    if (ct === null) return null;
+    // The entry's status first (Conntrack.natDone's bit): a bound connection needs no other test, an unbound one natLookup;
+    // an entry without a mapping in either direction (most: forwarded pod traffic, VXLAN's outer flows) nothing to apply.
+    const st = ct.status;
+    if ((st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) === 0 && pkt.ctDir === 0 && !isIcmpError(pkt)) {
       const v = this.natLookup(ct, manip, slot);
-      if (v) return v;
-    }
+      if (v !== null) return v;
+    } else if ((st & ANY_NAT) === 0) return null;
     this.conntrack.natPacket(ct, pkt, manip);
     return null;
   }
@@ -468,7 +483,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (walk === null) return this.traverse(slot, base);
     this.curSlot = slot;
     const code = walk(this, CTX, this.tenv);
-    return code === TgCode.ACCEPT ? null : this.walkVerdict(code, slot, base);
+    return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
 
   /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
@@ -511,22 +526,22 @@ export class Netfilter extends NfCounters implements WalkHost {
         code = cr.target(c, this.tenv);
       }
       switch (code) {
-        case TgCode.CONTINUE:
+        case C_CONTINUE:
           continue;
-        case TgCode.ACCEPT:
+        case C_ACCEPT:
           return null;
-        case TgCode.DROP:
+        case C_DROP:
           return drop((cr.code < 0 ? this.tenv.dropReason : null) ?? 'rule-drop', name, chain.name, cr.index);
-        case TgCode.REJECT:
+        case C_REJECT:
           return reject(cr, name);
-        case TgCode.RETURN: {
+        case C_RETURN: {
           if (sp === 0 || chain === base) return this.policy(slot, base);
           sp--;
           chain = sc[sp]!;
           i = sn[sp]!;
           continue;
         }
-        case TgCode.JUMP:
+        case C_JUMP:
           // On change only: a pointer stored into the (old) stack array is a write barrier, and the
           // same chains are jumped from at the same depth packet after packet.
           if (sc[sp] !== chain) sc[sp] = chain;
@@ -535,7 +550,7 @@ export class Netfilter extends NfCounters implements WalkHost {
           chain = cr.jump!;
           i = 0;
           continue;
-        case TgCode.GOTO:
+        case C_GOTO:
           chain = cr.jump!;
           i = 0;
           continue;
@@ -551,33 +566,26 @@ export class Netfilter extends NfCounters implements WalkHost {
   private walkVerdict(code: number, slot: number, base: CChain): NfVerdict | null {
     if (code === -1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
-    if (code === TgCode.ACCEPT) return null;
+    if (code === C_ACCEPT) return null;
     const cr = this.walkAt!;
-    if (code === TgCode.DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
-    if (code === TgCode.REJECT) return reject(cr, name);
+    if (code === C_DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
+    if (code === C_REJECT) return reject(cr, name);
     throw new Error(`code ${code}`);
   }
 
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule): void {
     this.count(cr.id, CTX.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+    if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */
   private policy(slot: number, base: CChain): NfVerdict | null {
     const table = SLOT_TABLE[slot]!;
     this.countSlot(slot, CTX.ip.totalLength);
-    if (this.trace) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
+    if (this.trace !== null) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
-}
-
-/** A new packet at this namespace's hooks: its rule count starts at 0. */
-function walkStart(nf: Netfilter, pkt: Packet): void {
-  nf.walkPkt = pkt;
-  nf.walked = 0;
-  nf.nftWalked = 0;
 }
 
 /** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */

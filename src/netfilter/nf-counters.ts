@@ -14,43 +14,45 @@ const FREE = -1;
 export abstract class NfCounters {
   /**
    * Every count of the namespace in one array: first the policy counts of the hooks' built-in chains by
-   * slot ([packets, bytes] pairs, `head` doubles rounded up to a quad), then an open-addressing hash of
+   * slot ([packets, bytes] pairs, `countHead` doubles rounded up to a quad), then an open-addressing hash of
    * the rule / chain ids counted since load, a quad each: id (FREE: none), packets, bytes. In a big
    * cluster a packet's namespace is cold in cache: a count is two dependent misses here (the array
    * object, then the quad's line), where pages of ids by page number were four (the page array, its
-   * elements, the page, its store); the policy counts of a hook share the object.
+   * elements, the page, its store); the policy counts of a hook share the object. Public with
+   * `countHead` and `countMask` for the generated walks (walk-gen.ts), which count a rule found in its
+   * home quad themselves (as count() does) and call hit() otherwise; written only by this class.
    */
-  private tab: Float64Array;
+  countTab: Float64Array;
   /** Doubles before the first quad (the slot counts). */
-  private readonly head: number;
+  readonly countHead: number;
   /** Quads - 1 (a power of two). */
-  private mask = INIT_QUADS - 1;
+  countMask = INIT_QUADS - 1;
   /** Quads holding an id. */
   private used = 0;
   /** The id of each slot's built-in chain (-1: none loaded); its policy counts are added to that id's when read. */
   private readonly slotIds: Int32Array;
 
   constructor(slots: number) {
-    this.head = (slots * 2 + 3) & ~3;
-    this.tab = freshTable(this.head, INIT_QUADS);
+    this.countHead = (slots * 2 + 3) & ~3;
+    this.countTab = freshTable(this.countHead, INIT_QUADS);
     this.slotIds = new Int32Array(slots).fill(-1);
   }
 
   /** Drops every count (a load): `ids` are the slots' built-in chain ids now (-1: none). */
   protected resetCounts(ids: readonly number[]): void {
-    this.tab = freshTable(this.head, INIT_QUADS);
-    this.mask = INIT_QUADS - 1;
+    this.countTab = freshTable(this.countHead, INIT_QUADS);
+    this.countMask = INIT_QUADS - 1;
     this.used = 0;
     this.slotIds.set(ids);
   }
 
   /** Counts one packet of `bytes` for a rule or built-in chain (its quad taken on its first packet). */
   protected count(id: number, bytes: number): void {
-    const t = this.tab;
+    const t = this.countTab;
     // Consecutive ids (a chain's rules) fall in consecutive quads: a traversal's hits share lines, and
     // nearly every id is in its first quad (the table is at most half full). That case alone here,
     // small enough for V8 to inline into hit(); probing on and inserting in countProbe.
-    const q = this.head + (((id ^ (id >>> 12)) & this.mask) << 2);
+    const q = this.countHead + ((countHash(id) & this.countMask) << 2);
     if (t[q] === id) {
       t[q + 1] = t[q + 1]! + 1;
       t[q + 2] = t[q + 2]! + bytes;
@@ -59,14 +61,14 @@ export abstract class NfCounters {
 
   /** count() past the first quad: linear probing from `q` (the id's home quad), a free quad taken for the id. */
   private countProbe(id: number, bytes: number, q: number): void {
-    let t = this.tab;
-    const head = this.head;
+    let t = this.countTab;
+    const head = this.countHead;
     const end = t.length;
     let k = t[q]!;
     while (k !== id) {
       if (k === FREE) {
         q = this.insert(id);
-        t = this.tab;
+        t = this.countTab;
         break;
       }
       q += 4;
@@ -79,7 +81,7 @@ export abstract class NfCounters {
 
   /** Counts one packet of `bytes` for the policy of the built-in chain of `slot`. */
   protected countSlot(slot: number, bytes: number): void {
-    const t = this.tab;
+    const t = this.countTab;
     const o = slot << 1;
     t[o] = t[o]! + 1;
     t[o + 1] = t[o + 1]! + bytes;
@@ -88,8 +90,8 @@ export abstract class NfCounters {
   /** What this namespace counted since the load, by id (ids never counted are absent). */
   protected countedIds(): Map<number, Counters> {
     const out = new Map<number, Counters>();
-    const t = this.tab;
-    for (let q = this.head; q < t.length; q += 4) {
+    const t = this.countTab;
+    for (let q = this.countHead; q < t.length; q += 4) {
       const packets = t[q + 1]!;
       const bytes = t[q + 2]!;
       if (t[q] !== FREE && (packets !== 0 || bytes !== 0)) out.set(t[q]!, { packets, bytes });
@@ -108,15 +110,15 @@ export abstract class NfCounters {
   protected setCount(id: number, k: Counters): void {
     let q = this.find(id);
     if (q < 0) q = this.insert(id);
-    this.tab[q + 1] = k.packets;
-    this.tab[q + 2] = k.bytes;
+    this.countTab[q + 1] = k.packets;
+    this.countTab[q + 2] = k.bytes;
   }
 
   /** `base` (the counters the rule or chain was loaded with) plus what this namespace counted. */
   protected counted(id: number, base: Counters): Counters {
     let packets = base.packets;
     let bytes = base.bytes;
-    const t = this.tab;
+    const t = this.countTab;
     const q = this.find(id);
     if (q >= 0) {
       packets += t[q + 1]!;
@@ -132,25 +134,25 @@ export abstract class NfCounters {
 
   /** The quad of `id`, or -1. */
   private find(id: number): number {
-    const t = this.tab;
-    let q = this.head + (((id ^ (id >>> 12)) & this.mask) << 2);
+    const t = this.countTab;
+    let q = this.countHead + ((countHash(id) & this.countMask) << 2);
     for (;;) {
       const k = t[q]!;
       if (k === id) return q;
       if (k === FREE) return -1;
       q += 4;
-      if (q === t.length) q = this.head;
+      if (q === t.length) q = this.countHead;
     }
   }
 
   /** Takes a free quad for `id` (absent), doubling the table past half full; its index. */
   private insert(id: number): number {
-    if ((this.used + 1) * 2 > this.mask + 1) this.grow();
-    const t = this.tab;
-    let q = this.head + (((id ^ (id >>> 12)) & this.mask) << 2);
+    if ((this.used + 1) * 2 > this.countMask + 1) this.grow();
+    const t = this.countTab;
+    let q = this.countHead + ((countHash(id) & this.countMask) << 2);
     while (t[q] !== FREE) {
       q += 4;
-      if (q === t.length) q = this.head;
+      if (q === t.length) q = this.countHead;
     }
     t[q] = id;
     this.used++;
@@ -159,17 +161,17 @@ export abstract class NfCounters {
 
   /** Doubles the hash part (the slot counts copied as they are). */
   private grow(): void {
-    const old = this.tab;
-    const head = this.head;
-    const quads = (this.mask + 1) * 2;
+    const old = this.countTab;
+    const head = this.countHead;
+    const quads = (this.countMask + 1) * 2;
     const t = freshTable(head, quads);
     t.set(old.subarray(0, head));
-    this.tab = t;
-    this.mask = quads - 1;
+    this.countTab = t;
+    this.countMask = quads - 1;
     for (let o = head; o < old.length; o += 4) {
       const id = old[o]!;
       if (id === FREE) continue;
-      let q = head + (((id ^ (id >>> 12)) & this.mask) << 2);
+      let q = head + ((countHash(id) & this.countMask) << 2);
       while (t[q] !== FREE) {
         q += 4;
         if (q === t.length) q = head;
@@ -179,6 +181,11 @@ export abstract class NfCounters {
       t[q + 2] = old[o + 2]!;
     }
   }
+}
+
+/** The hash of a rule / chain id whose low bits pick its home quad (generated walks compute it once per rule). */
+export function countHash(id: number): number {
+  return id ^ (id >>> 12);
 }
 
 /** A table of `head` zeroed slot doubles and `quads` free quads. */

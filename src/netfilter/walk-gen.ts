@@ -7,6 +7,7 @@
 // Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
+import { countHash } from './nf-counters.js';
 import { bindClosures, factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
 import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
@@ -17,6 +18,12 @@ export interface WalkHost {
   walked: number;
   /** Counts (and traces) a matched rule. */
   hit(cr: CRule): void;
+  /** The trace callback (non-null: every hit goes through hit()). */
+  readonly trace: unknown;
+  /** The namespace's counter table and its layout (nf-counters.ts): a hit whose id is in its home quad is counted here. */
+  readonly countTab: Float64Array;
+  readonly countHead: number;
+  readonly countMask: number;
   /** The rule that decided a DROP / REJECT / other verdict code the walk returned. */
   walkAt: CRule | null;
   /** The jump stack: (resume state, resume rule index) pairs. */
@@ -60,7 +67,11 @@ const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1];
  */
 function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
-  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, `w.hit(r${r});`];
+  // The hit: NfCounters.count's home-quad case written out (the id and its hash are the walk's
+  // constants; a call of hit() and its reads of the shared context cost more than the count itself);
+  // an id elsewhere in the table, or a trace, goes through hit().
+  const hit = `kt = w.countTab; kq = w.countHead + ((h${r} & w.countMask) << 2); if (kt[kq] === i${r} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(r${r});`;
+  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
     case TgCode.CONTINUE:
@@ -127,7 +138,7 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
     cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? 'return -1;' : POP}`);
   }
   const src = `${bindClosures(g)}
-${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
+${R.map((_, j) => `const r${j} = R[${j}]; const i${j} = r${j}.id; const h${j} = HS[${j}];`).join('\n')}
 ${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
 ${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
 return function walk(w, c, tenv) {
@@ -139,6 +150,8 @@ return function walk(w, c, tenv) {
   let st = 0;
   let from = 0;
   let code = 0;
+  let kt = w.countTab;
+  let kq = 0;
   for (;;) {
     switch (st) {
       ${cases.join('\n      ')}
@@ -147,11 +160,11 @@ return function walk(w, c, tenv) {
     }
   }
 };`;
-  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K']);
-  return factory(g.fns, R, T, env, ctStateBits, g.consts!);
+  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'HS']);
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!, R.map((cr) => countHash(cr.id)));
 }
 
-type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[]) => WalkFn;
+type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], HS: number[]) => WalkFn;
 /** Walk factories by generated source (as scan-gen's): the walks of one shape are closures of one function. */
 const walkFactories = new Map<string, WalkFactory>();
 const WALK_FACTORIES_MAX = 1024;

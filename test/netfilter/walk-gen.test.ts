@@ -177,5 +177,49 @@ describe('walk-gen', () => {
     // The jumps were taken and counted (each E1 / E2 jump rule has packets).
     expect(got.out.filter((l) => l.includes('"text":"-A INPUT -j E2"')).length).toBeGreaterThan(0);
   });
+  it('without a trace, a walk counts its hits as the interpreter does: home quads, a colliding id, table growth', () => {
+    // INPUT's rules 0 and 32 have ids 32 apart: with few ids counted (32 quads) they share a home quad,
+    // so one of them is found by probing (hit()); the 40 rules of USER then grow the table under the walk.
+    const filler = Array.from({ length: 31 }, (_, k) => `-A INPUT -s 1.2.3.${k} -j DROP`).join('\n');
+    const user = Array.from({ length: 40 }, (_, k) => `-A USER -p udp --dport ${k}`).join('\n');
+    const text = `*filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :USER - [0:0]
+      -A INPUT -p tcp
+      ${filler}
+      -A INPUT -p tcp
+      -A INPUT -p udp -j USER
+      ${user}
+      COMMIT
+    `;
+    const go = (walk: boolean) => {
+      forgetInternedChains();
+      JIT.walk = walk;
+      JIT.walkHot = 1;
+      // (no destination index: chains of 32 rules and more would get one, and no walk)
+      const nf = new Netfilter(new FakeHost([ip('192.168.0.1')], { eth0: ip('192.168.0.1') }, 1), { indexMinRules: Infinity });
+      nf.load(rules(text));
+      let port = 3000;
+      for (let n = 0; n < 60; n++) {
+        const p = n % 3 === 0 ? tcp('10.1.2.3', port++, '192.168.0.1', 80) : udp('10.1.2.3', port++, '192.168.0.1', n % 45);
+        p.ip!.totalLength += n; // distinct byte counts
+        nf.hook(NfHook.PREROUTING, p, 'eth0', null);
+        nf.hook(NfHook.INPUT, p, 'eth0', null);
+      }
+      return nf;
+    };
+    const ref = go(false);
+    const got = go(true);
+    expect(got.compiledChain('filter', 'INPUT')!.walk).not.toBeNull();
+    expect(ref.compiledChain('filter', 'INPUT')!.walk).toBeNull();
+    expect(got.save()).toBe(ref.save());
+    expect(JSON.stringify(got.ruleset())).toBe(JSON.stringify(ref.ruleset()));
+    const input = got.ruleset().tables[0]!.chains[0]!;
+    expect(input.rules[0]!.counters.packets).toBe(20);
+    expect(input.rules[32]!.counters.packets).toBe(20);
+    expect(input.rules[32]!.counters.bytes).toBe(input.rules[0]!.counters.bytes);
+  });
 });
 
