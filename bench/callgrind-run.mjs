@@ -7,28 +7,16 @@
 //     --LL=4194304,16,64 --dump-instr=yes --callgrind-out-file=cg.out node --single-threaded \
 //     --perf-basic-prof --import bench/callgrind-run.mjs T/dist/bench/scale.js --child 100 1000 3 20 500 10
 // (JIT code is named by /tmp/perf-PID.map; a run with a major GC inside it is not comparable with one without.)
-import { spawn } from 'node:child_process';
-import { existsSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { instrument as switchCallgrind } from './callgrind-switch.mjs';
 
 const tree = process.env.TREE;
 if (tree === undefined) throw new Error('callgrind-run: set TREE to the checkout whose dist/ runs');
 const { Simulator } = await import(`${tree}/dist/src/core/simulator.js`);
 const run = Simulator.prototype.run;
 
-function instrument(on) {
-  const done = join(tmpdir(), `callgrind-run.${process.pid}`);
-  spawn('sh', ['-c', `callgrind_control -i ${on ? 'on' : 'off'} ${process.pid} >/dev/null 2>&1; touch ${done}`], { stdio: 'ignore', detached: true }).unref();
-  while (!existsSync(done)) {
-    // (spin: valgrind reads its command file only while this process runs)
-  }
-  unlinkSync(done);
-}
-
 Simulator.prototype.run = function (...args) {
-  instrument(true);
+  switchCallgrind(true, 'callgrind-run');
   const r = run.apply(this, args);
-  instrument(false);
+  switchCallgrind(false, 'callgrind-run');
   return r;
 };

@@ -6,31 +6,19 @@
 //     --predictable --perf-basic-prof bench/h1-window.mjs TREE [FROM TO DUR]     (defaults 25 30 80)
 // (JIT code is named by /tmp/perf-PID.map when OUT is annotated). Prints the requests completed
 // in the window and the events executed in it.
-import { spawn } from 'node:child_process';
-import { existsSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { h1World } from './h1-world.mjs';
+import { instrument as switchCallgrind } from './callgrind-switch.mjs';
 
 const [tree, from = '25', to = '30', dur = '80'] = process.argv.slice(2);
 const world = await h1World(tree, dur);
-
-function instrument(on) {
-  const done = join(tmpdir(), `h1-window.${process.pid}`);
-  spawn('sh', ['-c', `callgrind_control -i ${on ? 'on' : 'off'} ${process.pid} >/dev/null 2>&1; touch ${done}`], { stdio: 'ignore', detached: true }).unref();
-  while (!existsSync(done)) {
-    // (spin: valgrind reads its command file only while this process runs)
-  }
-  unlinkSync(done);
-}
 
 const S = 1e9;
 world.sim.run({ until: Number(from) * S });
 const ok0 = world.stats.flow('load').successes;
 const ev0 = world.sim.eventsExecuted;
-instrument(true);
+switchCallgrind(true, 'h1-window');
 world.sim.run({ until: Number(to) * S });
-instrument(false);
+switchCallgrind(false, 'h1-window');
 const ok1 = world.stats.flow('load').successes;
 console.log(JSON.stringify({ from, to, requests: ok1 - ok0, events: world.sim.eventsExecuted - ev0 }));
 process.exit(0);

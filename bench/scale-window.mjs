@@ -9,10 +9,8 @@
 // With --callgrind, callgrind's instrumentation is on only inside the window (JIT code is named by
 // /tmp/perf-PID.map). Example (small world, 200 s, window 150–160 s: ~10 k requests):
 //   node bench/scale-window.mjs . 10 100 3 100 2000 10 150 160
-import { spawn } from 'node:child_process';
-import { existsSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { instrument as switchCallgrind } from './callgrind-switch.mjs';
 
 const args = process.argv.slice(2);
 const cg = args.includes('--callgrind');
@@ -29,13 +27,7 @@ const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, ...p });
 const world = buildWorld(loadScenarioText(yaml, `gen-${n}x${s}.yaml`), 1);
 
 function instrument(on) {
-  if (!cg) return;
-  const done = join(tmpdir(), `scale-window.${process.pid}`);
-  spawn('sh', ['-c', `callgrind_control -i ${on ? 'on' : 'off'} ${process.pid} >/dev/null 2>&1; touch ${done}`], { stdio: 'ignore', detached: true }).unref();
-  while (!existsSync(done)) {
-    // (spin: valgrind reads its command file only while this process runs)
-  }
-  unlinkSync(done);
+  if (cg) switchCallgrind(on, 'scale-window');
 }
 function served() {
   let ok = 0;

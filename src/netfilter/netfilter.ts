@@ -286,7 +286,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
-    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) [this.walkPkt, this.walked, this.nftWalked] = [pkt, 0, 0]; // a new packet: its rule count from 0
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // a new packet: its rule count from 0 (stores, no array)
     if (inHook) throw new Error('netfilter: a hook ran inside another');
     const c = CTX;
     // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
