@@ -120,10 +120,10 @@ function child(mode: Mode): string {
       });
   if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
-    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE: the ring's shape, the bytes
-    // between two fdatasync calls and the writer thread's output buffer (bytes per write(2)), for trying other sizes (default: PcapngWriter's).
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE / CAPCOST_MAX_SYNCS: the ring's shape, the bytes
+    // between two fdatasync calls, the writer thread's output buffer (bytes per write(2)) and the most fdatasyncs out at once, for trying other sizes (default: PcapngWriter's).
     const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
-    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_MAX_SYNCS') ? { maxSyncs: env('CAPCOST_MAX_SYNCS')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const gate = mode === 'filter' ? new CaptureGate(w, compileCaptureFilter('udp dst port 9')) : null;
@@ -196,7 +196,7 @@ function child(mode: Mode): string {
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
-  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7], thRunqMs: ts[10], thTid: ts[11], thNice: ts[12] };
+  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7], thRunqMs: ts[10], thTid: ts[11], thNice: ts[12], thMaxSyncs: ts[13] };
   // pid and the run's CLOCK_MONOTONIC ns (monoNs): to cut a `perf sched record -k CLOCK_MONOTONIC` trace to the run.
   return JSON.stringify({ mode, pid: process.pid, monoNs: [String(m0), String(m1)], cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: mode === 'call' ? calls : (writer?.packetCount ?? taps), bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
 }

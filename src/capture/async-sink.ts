@@ -14,15 +14,15 @@
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
 // checksums, zero payload, padding) and copies an arrival's bytes from its departure. Bytes given through
 // reserve()/buf/pos (SHB, IDB, frames serialized on the simulation thread) travel as VERBATIM records.
-// The writer thread also calls fdatasync every `syncEvery` bytes (8 MiB), so the fsync at finish() — which
-// the simulation thread waits for — has at most that much left to flush.
+// The writer thread also calls fdatasync every `syncEvery` bytes (8 MiB), up to ASYNC_MAX_SYNCS of them
+// out at once, so the fsync at finish() — which the simulation thread waits for — has little left to flush.
 //
 // The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
 // chunk over, waits until the writer thread has written everything, fsync'd the file, closes it and
 // throws its error if any (ENOSPC and co., with the target's path, as AtomicFile does); publish()
 // renames; abort() stops the writer thread and removes the temporary file.
 //
-// Control words (Int32Array over a SharedArrayBuffer):
+// The writer thread runs capture/writer-thread's source. Control words (Int32Array over a SharedArrayBuffer):
 // | index | written by | meaning                                                    |
 // |-------|------------|------------------------------------------------------------|
 // | 0     | main       | chunks produced (slot = n % slots)                         |
@@ -36,13 +36,8 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
-import { niceThisThread } from './thread-priority.js';
+import { COMMAND, CONSUMED, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
 
-const PRODUCED = 0;
-const CONSUMED = 1;
-const COMMAND = 2;
-const STATE = 3;
-const LENGTHS = 4;
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
 const OUT_SIZE = 1 << 20;
@@ -60,149 +55,17 @@ export const ASYNC_SYNC_EVERY = 8 << 20;
  * with CAPCOST_NICE measures it).
  */
 export const WRITER_NICE = 0;
+/**
+ * Periodic fdatasyncs the writer thread may have out at once (session 31; one until then). A new one starts
+ * every syncEvery bytes while fewer are out, so the file's pages go to the disk as they are written: one at
+ * a time, each sync took all that was written while the one before ran (S4: 4 syncs of up to ~100 MB),
+ * and the one still out at finish() was most of the simulation's wait (53–65 ms of ~80). Three leave one of
+ * libuv's four pool threads free.
+ */
+export const ASYNC_MAX_SYNCS = 3;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
-/** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
-const POLL_MIN_MS = 5;
-const POLL_MAX_MS = 100;
 
-// Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
-// expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
-// stubbed in case it wraps the inner functions). The thread waits for chunks with Atomics.waitAsync so
-// its event loop turns while idle: the periodic fdatasync runs on libuv's thread pool (the expansion goes
-// on meanwhile) and its completion, or error, is seen here. One sync at a time; finish waits for it
-// before the last fsync. A sync's error (EIO, ENOSPC at writeback) is the thread's error like a write's.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { touched, fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, outSize, statBuf, nice } = workerData;
-const stat = new Float64Array(statBuf);
-const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
-const threadCpu = () => schedstat()[0] / 1e6;
-const cpu0 = threadCpu();
-stat[7] = cpu0;
-var __name = (f) => f;
-{
-  // When writerNice > 0, below the simulation thread (capture/thread-priority): on a machine short of
-  // cores the scheduler then runs the simulation first and this thread in the time it leaves. Its tid
-  // last: "prologue done".
-  const { readlinkSync } = require('node:fs');
-  const { getPriority, setPriority } = require('node:os');
-  const niceThisThread = ${niceThisThread.toString()};
-  if (nice > 0) stat[12] = niceThisThread(nice, { readlinkSync, getPriority, setPriority });
-  try { stat[11] = Number(readlinkSync('/proc/thread-self').split('/').pop()); } catch { stat[11] = NaN; }
-}
-const RecordExpander = ${withLayout(RecordExpander.toString())};
-const ctrl = new Int32Array(ctrlBuf);
-const ringWords = new Int32Array(ring);
-// The first fdatasync comes once 256 KiB are written (RecordExpander's early small writes), not 8 MiB:
-// this callback's sync path has then run, and has type feedback, before TurboFan inlines the callback
-// into the expander's functions (session 29: at 8 MiB it deoptimized them, compiled a second time).
-// (syncEvery Infinity, capture-cost's onesync: no periodic sync, the first one included)
-let unsynced = Number.isFinite(syncEvery) ? Math.max(0, syncEvery - (256 << 10)) : 0;
-let poll = ${POLL_MIN_MS};
-let syncing = null;
-let syncError = null;
-const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
-  let off = 0;
-  const tw = performance.now();
-  while (off < n) off += writeSync(fd, b, off, n - off);
-  stat[0] += performance.now() - tw;
-  unsynced += n;
-  if (unsynced >= syncEvery && syncing === null) {
-    unsynced = 0;
-    const ts = performance.now();
-    stat[2]++;
-    syncing = new Promise((done) => fdatasync(fd, (e) => {
-      stat[1] += performance.now() - ts;
-      if (e && syncError === null) syncError = e;
-      syncing = null;
-      done();
-    }));
-  }
-});
-// The chunks not yet filled are new memory: fault their pages in here (the kernel zeroes them on this
-// thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
-// simulation thread may already have written.
-for (let i = touched >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
-// A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
-const keepAlive = setInterval(() => {}, 1 << 30);
-// Should the thread end any other way, the simulation thread must not wait for it forever.
-process.on('exit', () => {
-  if (Atomics.load(ctrl, ${STATE}) !== 0) return;
-  port.postMessage({ message: 'the capture writer thread stopped unexpectedly' });
-  Atomics.store(ctrl, ${STATE}, 2);
-  Atomics.notify(ctrl, ${STATE});
-  Atomics.notify(ctrl, ${CONSUMED});
-});
-async function run() {
-  for (;;) {
-    if (syncError !== null) throw syncError;
-    if (Atomics.load(ctrl, ${COMMAND}) === 2) break;
-    const produced = Atomics.load(ctrl, ${PRODUCED});
-    const consumed = ctrl[${CONSUMED}];
-    if (consumed === produced) {
-      // The last chunk is handed over before the command is set: look once more before stopping.
-      if (Atomics.load(ctrl, ${COMMAND}) !== 0) {
-        if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
-        continue;
-      }
-      // An idle thread looks again after poll ms, doubling up to 100 while nothing comes: while chunks
-      // come it takes each one a few ms after its hand-over (so at finish() few are left to expand),
-      // without the simulation thread waking it (the simulation wakes it only at WAKE_BACKLOG).
-      const ti = performance.now();
-      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, poll);
-      const r = w.async ? await w.value : w.value;
-      if (r === 'timed-out') poll = Math.min(poll * 2, ${POLL_MAX_MS});
-      stat[9]++;
-      stat[3] += performance.now() - ti;
-      continue;
-    }
-    poll = ${POLL_MIN_MS};
-    const s = consumed % slots;
-    const tc = performance.now();
-    ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
-    stat[4] += performance.now() - tc;
-    Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
-    Atomics.notify(ctrl, ${CONSUMED});
-    // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
-    // would not run: no next sync starts, and finish()'s fsync (which the simulation waits for) is left
-    // with up to everything written since (session 22: runs with 2 syncs for 224 MB, an 80–90 ms final
-    // fsync). One turn per chunk while a sync is out lets it end and the next one start.
-    if (syncing !== null) await new Promise((turned) => setImmediate(turned));
-  }
-  if (Atomics.load(ctrl, ${COMMAND}) === 1) {
-    ex.flush();
-    const tf = performance.now();
-    if (syncing !== null) await syncing;
-    const tw = performance.now();
-    stat[8] = tw - tf;
-    if (syncError !== null) throw syncError;
-    fsyncSync(fd);
-    stat[5] += performance.now() - tw;
-  } else if (syncing !== null) await syncing;
-}
-run().then(
-  () => { const ss = schedstat(); stat[6] = ss[0] / 1e6 - cpu0; stat[10] = ss[1] / 1e6; Atomics.store(ctrl, ${STATE}, 1); },
-  (e) => {
-    port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
-    Atomics.store(ctrl, ${STATE}, 2);
-  },
-).then(() => {
-  clearInterval(keepAlive);
-  Atomics.notify(ctrl, ${STATE});
-  Atomics.notify(ctrl, ${CONSUMED});
-});
-`;
-
-/**
- * The expander's source with its layout reads (`L.F_SRC`…) replaced by their values: a property load and
- * map check less per field in the thread's hot loop. Names not in LAYOUT are left as they are (still correct).
- */
-function withLayout(src: string): string {
-  const l = LAYOUT as Record<string, number>;
-  return src.replace(/\bL\.([A-Z][A-Z0-9_]*)\b/g, (m, k: string) => (typeof l[k] === 'number' ? `(${l[k]})` : m));
-}
 
 /**
  * Default ring: 16 chunks of 1 MiB (at most 16 MiB waiting for the writer thread: ~60 ms of S1's
@@ -256,6 +119,7 @@ export class AsyncChunkSink {
   private readonly wakeAt: number;
   readonly slotSize: number;
   private readonly syncEvery: number;
+  private readonly maxSyncs: number;
   private readonly outSize: number;
   private readonly writerNice: number;
   /** Records fit in the chunk up to here: slotSize, but primeSize in the first chunks and `startAt` before a thread started by bytes (see grow). */
@@ -289,11 +153,12 @@ export class AsyncChunkSink {
    * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
    * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
    * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 at
-   * finish, the wait for a periodic fdatasync still out (before the final fsync), 9 waits for a chunk
+   * finish, the wait for periodic fdatasyncs still out once the final fsync returned, 9 waits for a chunk
    * (polls and wake-ups), 10 its run-queue wait over its life (runnable, waiting for a core), 11 its
-   * thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN: not lowered).
+   * thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN: not lowered), 13 the most
+   * periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(13 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(14 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -303,13 +168,14 @@ export class AsyncChunkSink {
    * slots − 1); `startAt`: instead, the bytes in the first chunk after which it starts (tests).
    * `primeChunks` × `primeSize`: the small first chunks (ASYNC_PRIME_*; not with startAt).
    */
-  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; startChunk?: number; primeChunks?: number; primeSize?: number; writerNice?: number } = {}) {
+  constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; maxSyncs?: number; outSize?: number; startAt?: number; startChunk?: number; primeChunks?: number; primeSize?: number; writerNice?: number } = {}) {
     this.path = path;
     this.tempPath = tempPathFor(path);
     this.slots = opts.slots ?? ASYNC_SLOTS;
     this.wakeAt = Math.max(1, Math.min(WAKE_BACKLOG, this.slots >> 2));
     this.slotSize = opts.slotSize ?? ASYNC_SLOT_SIZE;
     this.syncEvery = opts.syncEvery ?? ASYNC_SYNC_EVERY;
+    this.maxSyncs = Math.max(1, opts.maxSyncs ?? ASYNC_MAX_SYNCS);
     this.outSize = opts.outSize ?? OUT_SIZE;
     this.writerNice = opts.writerNice ?? WRITER_NICE;
     // Not known until the thread runs (a capture written at finish() without a thread never knows them).
@@ -368,7 +234,7 @@ export class AsyncChunkSink {
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { touched: Math.min(this.slots, this.produced + 1) * this.slotSize, fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
+      workerData: { touched: Math.min(this.slots, this.produced + 1) * this.slotSize, fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.

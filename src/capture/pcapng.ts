@@ -181,10 +181,10 @@ export class PcapngWriter implements CaptureWriter {
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
    * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
-   * `slotSize`, `syncEvery`, `outSize`, `startAt`, `primeChunks`: the ring's and the writer thread's sizes; `writerNice`:
+   * `slotSize`, `syncEvery`, `maxSyncs`, `outSize`, `startAt`, `primeChunks`: the ring's and the writer thread's sizes; `writerNice`:
    * how far the writer thread lowers its priority (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; outSize?: number; startAt?: number; primeChunks?: number; writerNice?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; maxSyncs?: number; outSize?: number; startAt?: number; primeChunks?: number; writerNice?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
     this.rec = sync
@@ -193,6 +193,7 @@ export class PcapngWriter implements CaptureWriter {
           ...(opts.slots !== undefined ? { slots: opts.slots } : {}),
           ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}),
           ...(opts.syncEvery !== undefined ? { syncEvery: opts.syncEvery } : {}),
+          ...(opts.maxSyncs !== undefined ? { maxSyncs: opts.maxSyncs } : {}),
           ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
           ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
           ...(opts.primeChunks !== undefined ? { primeChunks: opts.primeChunks } : {}),

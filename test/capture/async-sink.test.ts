@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ASYNC_SYNC_EVERY, AsyncChunkSink } from '../../src/capture/async-sink.js';
+import { ASYNC_MAX_SYNCS, ASYNC_SYNC_EVERY, AsyncChunkSink } from '../../src/capture/async-sink.js';
 import { tempPathFor } from '../../src/capture/atomic.js';
 import { PcapngWriter } from '../../src/capture/pcapng.js';
 import { buildWorld } from '../../src/scenario/build.js';
@@ -126,6 +126,35 @@ describe('async capture writer', () => {
     expect(sink.threadStats[2]).toBeGreaterThanOrEqual(1);
     expect(sink.threadStats[2]).toBeLessThanOrEqual(3);
     rmSync(join(dir, 'sync.bin'));
+  });
+
+  it('the writer thread has up to ASYNC_MAX_SYNCS fdatasyncs out at once, not one (session 31), and the file is whole', () => {
+    // A 4 KiB output buffer and a sync every 4 KiB: a 1 MiB chunk is 256 writes, each due a sync, and a
+    // sync's end is seen only between chunks (its callback needs the thread's event loop): the chunk's
+    // first writes start syncs until ASYNC_MAX_SYNCS are out, whatever the disk's speed.
+    const p = join(dir, 'syncs.bin');
+    const want = Buffer.alloc(4 << 20);
+    const sink = new AsyncChunkSink(p, { syncEvery: 4096, outSize: 4096 });
+    for (let i = 0; i < 4 * 1024; i++) {
+      const o = sink.reserve(1024);
+      sink.buf.fill(i & 0xff, o, o + 1024);
+      want.fill(i & 0xff, i * 1024, i * 1024 + 1024);
+      sink.pos = o + 1024;
+    }
+    sink.commit();
+    expect(ASYNC_MAX_SYNCS).toBeGreaterThan(1);
+    expect(sink.threadStats[13]).toBe(ASYNC_MAX_SYNCS);
+    expect(readFileSync(p).equals(want)).toBe(true);
+    // One at a time when asked (maxSyncs: 1).
+    const one = new AsyncChunkSink(join(dir, 'syncs1.bin'), { syncEvery: 4096, outSize: 4096, maxSyncs: 1 });
+    for (let i = 0; i < 2 * 1024; i++) {
+      const o = one.reserve(1024);
+      one.pos = o + 1024;
+    }
+    one.commit();
+    expect(one.threadStats[13]).toBe(1);
+    rmSync(p);
+    rmSync(join(dir, 'syncs1.bin'));
   });
 
   it('the first fdatasync comes after the first 256 KiB (its path runs early), then every 8 MiB', () => {

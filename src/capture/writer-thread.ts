@@ -1,0 +1,171 @@
+// capture/writer-thread — what capture/async-sink's writer thread runs: its source text (a worker started
+// with `eval`: no file next to the compiled module is needed) and the indices of the control words it
+// shares with the simulation thread (async-sink.ts's file comment has their table). Layer: capture.
+import { LAYOUT } from './epb-records.js';
+import { RecordExpander } from './record-expander.js';
+import { niceThisThread } from './thread-priority.js';
+
+export const PRODUCED = 0;
+export const CONSUMED = 1;
+export const COMMAND = 2;
+export const STATE = 3;
+export const LENGTHS = 4;
+
+/** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 100;
+
+// Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
+// expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
+// stubbed in case it wraps the inner functions). The thread waits for chunks with Atomics.waitAsync so
+// its event loop turns while idle: the periodic fdatasyncs run on libuv's thread pool (the expansion goes
+// on meanwhile) and their completion, or error, is seen here. Up to maxSyncs at a time (async-sink.ts's ASYNC_MAX_SYNCS);
+// finish calls the last fsync at once and then waits for those still out. A sync's error (EIO, ENOSPC at
+// writeback) is the thread's error like a write's.
+export const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
+const { touched, fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice } = workerData;
+const stat = new Float64Array(statBuf);
+const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
+const threadCpu = () => schedstat()[0] / 1e6;
+const cpu0 = threadCpu();
+stat[7] = cpu0;
+var __name = (f) => f;
+{
+  // When writerNice > 0, below the simulation thread (capture/thread-priority): on a machine short of
+  // cores the scheduler then runs the simulation first and this thread in the time it leaves. Its tid
+  // last: "prologue done".
+  const { readlinkSync } = require('node:fs');
+  const { getPriority, setPriority } = require('node:os');
+  const niceThisThread = ${niceThisThread.toString()};
+  if (nice > 0) stat[12] = niceThisThread(nice, { readlinkSync, getPriority, setPriority });
+  try { stat[11] = Number(readlinkSync('/proc/thread-self').split('/').pop()); } catch { stat[11] = NaN; }
+}
+const RecordExpander = ${withLayout(RecordExpander.toString())};
+const ctrl = new Int32Array(ctrlBuf);
+const ringWords = new Int32Array(ring);
+// The first fdatasync comes once 256 KiB are written (RecordExpander's early small writes), not 8 MiB:
+// this callback's sync path has then run, and has type feedback, before TurboFan inlines the callback
+// into the expander's functions (session 29: at 8 MiB it deoptimized them, compiled a second time).
+// (syncEvery Infinity, capture-cost's onesync: no periodic sync, the first one included)
+let unsynced = Number.isFinite(syncEvery) ? Math.max(0, syncEvery - (256 << 10)) : 0;
+let poll = ${POLL_MIN_MS};
+// Periodic fdatasyncs out (at most maxSyncs), and what waits for the last of them to end.
+let syncs = 0;
+let synced = null;
+let syncError = null;
+const allSynced = () => syncs === 0 ? null : new Promise((done) => { synced = done; });
+const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
+  let off = 0;
+  const tw = performance.now();
+  while (off < n) off += writeSync(fd, b, off, n - off);
+  stat[0] += performance.now() - tw;
+  unsynced += n;
+  if (unsynced >= syncEvery && syncs < maxSyncs) {
+    unsynced = 0;
+    const ts = performance.now();
+    stat[2]++;
+    if (++syncs > stat[13]) stat[13] = syncs;
+    fdatasync(fd, (e) => {
+      stat[1] += performance.now() - ts;
+      if (e && syncError === null) syncError = e;
+      if (--syncs === 0 && synced !== null) {
+        const done = synced;
+        synced = null;
+        done();
+      }
+    });
+  }
+});
+// The chunks not yet filled are new memory: fault their pages in here (the kernel zeroes them on this
+// thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
+// simulation thread may already have written.
+for (let i = touched >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+// A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
+const keepAlive = setInterval(() => {}, 1 << 30);
+// Should the thread end any other way, the simulation thread must not wait for it forever.
+process.on('exit', () => {
+  if (Atomics.load(ctrl, ${STATE}) !== 0) return;
+  port.postMessage({ message: 'the capture writer thread stopped unexpectedly' });
+  Atomics.store(ctrl, ${STATE}, 2);
+  Atomics.notify(ctrl, ${STATE});
+  Atomics.notify(ctrl, ${CONSUMED});
+});
+async function run() {
+  for (;;) {
+    if (syncError !== null) throw syncError;
+    if (Atomics.load(ctrl, ${COMMAND}) === 2) break;
+    const produced = Atomics.load(ctrl, ${PRODUCED});
+    const consumed = ctrl[${CONSUMED}];
+    if (consumed === produced) {
+      // The last chunk is handed over before the command is set: look once more before stopping.
+      if (Atomics.load(ctrl, ${COMMAND}) !== 0) {
+        if (Atomics.load(ctrl, ${PRODUCED}) === consumed) break;
+        continue;
+      }
+      // An idle thread looks again after poll ms, doubling up to 100 while nothing comes: while chunks
+      // come it takes each one a few ms after its hand-over (so at finish() few are left to expand),
+      // without the simulation thread waking it (the simulation wakes it only at WAKE_BACKLOG).
+      const ti = performance.now();
+      const w = Atomics.waitAsync(ctrl, ${PRODUCED}, produced, poll);
+      const r = w.async ? await w.value : w.value;
+      if (r === 'timed-out') poll = Math.min(poll * 2, ${POLL_MAX_MS});
+      stat[9]++;
+      stat[3] += performance.now() - ti;
+      continue;
+    }
+    poll = ${POLL_MIN_MS};
+    const s = consumed % slots;
+    const tc = performance.now();
+    ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
+    stat[4] += performance.now() - tc;
+    Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
+    Atomics.notify(ctrl, ${CONSUMED});
+    // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
+    // would not run: no next sync starts once maxSyncs are out, and finish()'s fsync (which the simulation
+    // waits for) is left with up to everything written since (session 22: runs with 2 syncs for 224 MB,
+    // an 80–90 ms final fsync). One turn per chunk while a sync is out lets them end and the next start.
+    if (syncs > 0) await new Promise((turned) => setImmediate(turned));
+  }
+  if (Atomics.load(ctrl, ${COMMAND}) === 1) {
+    ex.flush();
+    if (syncError !== null) throw syncError;
+    // The last fsync at once, not after the periodic syncs still out (session 31): it starts the writeback
+    // of what none of them covers now, beside theirs, and waits for theirs too (the kernel waits for every
+    // page of the file under writeback), so when it returns every byte written is on the disk. Their
+    // errors are still the thread's: they are waited for after it.
+    const tw = performance.now();
+    fsyncSync(fd);
+    const tf = performance.now();
+    stat[5] += tf - tw;
+    const out = allSynced();
+    if (out !== null) await out;
+    stat[8] = performance.now() - tf;
+    if (syncError !== null) throw syncError;
+  } else {
+    const out = allSynced();
+    if (out !== null) await out;
+  }
+}
+run().then(
+  () => { const ss = schedstat(); stat[6] = ss[0] / 1e6 - cpu0; stat[10] = ss[1] / 1e6; Atomics.store(ctrl, ${STATE}, 1); },
+  (e) => {
+    port.postMessage({ code: e && e.code, message: String(e && e.message), syscall: e && e.syscall, errno: e && e.errno });
+    Atomics.store(ctrl, ${STATE}, 2);
+  },
+).then(() => {
+  clearInterval(keepAlive);
+  Atomics.notify(ctrl, ${STATE});
+  Atomics.notify(ctrl, ${CONSUMED});
+});
+`;
+
+/**
+ * The expander's source with its layout reads (`L.F_SRC`…) replaced by their values: a property load and
+ * map check less per field in the thread's hot loop. Names not in LAYOUT are left as they are (still correct).
+ */
+function withLayout(src: string): string {
+  const l = LAYOUT as Record<string, number>;
+  return src.replace(/\bL\.([A-Z][A-Z0-9_]*)\b/g, (m, k: string) => (typeof l[k] === 'number' ? `(${l[k]})` : m));
+}
