@@ -302,22 +302,20 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (c.outIf !== outName) c.outIf = outName;
     c.now = this.host.now();
     this.curHook = hook;
-    LATE_ENV.cur = this.menv;
+    // The env stays set after the hook (it is read only inside one): a packet passes several hooks of a
+    // namespace in a row, and storing this namespace's env (old, its page cold) is a write barrier.
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
-    // The shared state is released on both paths without a `finally` (one per hook call). The env is
-    // put back to null, not to what it was: hooks never nest, so it was null, and a constant null is
-    // stored without a write barrier where the old value was one more.
+    // The shared state is released on both paths without a `finally` (one per hook call).
     let v: NfVerdict;
     try {
       v = this.runHook(hook, pkt, ip);
     } catch (e) {
       inHook = false;
-      LATE_ENV.cur = null;
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     }
     inHook = false;
-    LATE_ENV.cur = null;
     return v;
   }
 
