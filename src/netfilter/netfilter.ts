@@ -11,7 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConnEntry, type ConntrackConfig, type CtDropReason } from './conntrack.js';
-import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import { LATE_ENV, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
@@ -192,13 +192,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.trace = opts.trace ?? null;
     this.indexMin = opts.indexMinRules ?? INDEX_MIN_RULES_DEFAULT;
     const stat = host.rng('statistic');
-    this.menv = {
-      isLocalAddress: (ip) => host.isLocalAddress(ip),
-      conntrack: this.conntrack,
-      random: opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p),
-      recent: this.recent,
-      ipsets: this.ipsets,
-    };
+    this.menv = new NsMatchEnv(host, this.conntrack, opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p), this.recent, this.ipsets);
     this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), natManip: null, dropReason: null };
     this.nenv = { ctx: CTX, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
