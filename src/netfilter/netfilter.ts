@@ -11,7 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError, type ConnEntry, type ConntrackConfig, type CtDropReason } from './conntrack.js';
-import { LATE_ENV, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import { LATE_ENV, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
@@ -192,13 +192,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.trace = opts.trace ?? null;
     this.indexMin = opts.indexMinRules ?? INDEX_MIN_RULES_DEFAULT;
     const stat = host.rng('statistic');
-    this.menv = {
-      isLocalAddress: (ip) => host.isLocalAddress(ip),
-      conntrack: this.conntrack,
-      random: opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p),
-      recent: this.recent,
-      ipsets: this.ipsets,
-    };
+    this.menv = new NsMatchEnv(host, this.conntrack, opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p), this.recent, this.ipsets);
     this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), natManip: null, dropReason: null };
     this.nenv = { ctx: CTX, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
@@ -302,22 +296,20 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (c.outIf !== outName) c.outIf = outName;
     c.now = this.host.now();
     this.curHook = hook;
-    LATE_ENV.cur = this.menv;
+    // The env stays set after the hook (it is read only inside one): a packet passes several hooks of a
+    // namespace in a row, and storing this namespace's env (old, its page cold) is a write barrier.
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
-    // The shared state is released on both paths without a `finally` (one per hook call). The env is
-    // put back to null, not to what it was: hooks never nest, so it was null, and a constant null is
-    // stored without a write barrier where the old value was one more.
+    // The shared state is released on both paths without a `finally` (one per hook call).
     let v: NfVerdict;
     try {
       v = this.runHook(hook, pkt, ip);
     } catch (e) {
       inHook = false;
-      LATE_ENV.cur = null;
       if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
       throw e;
     }
     inHook = false;
-    LATE_ENV.cur = null;
     return v;
   }
 

@@ -154,3 +154,27 @@ describe('FdbEntry ageing', () => {
     expect(seen).toEqual(['300000000000 pa 0', '300000000001 none', '600000000000 pb 300000000000', '600000000001 none']);
   });
 });
+
+describe('NeighEntry lookups by the small-integer key', () => {
+  it('finds an entry for an address above 2^31 through the device slot, the recent cache and readyNeighbour, and only that address', () => {
+    const sim = new Simulator(7);
+    const dev = new DummyDevice(sim, 'eth0', 0x020000000002);
+    const t = new NeighbourTable(sim, new Owner(), sim.rng.stream('n'));
+    const HIGH = 0xc0a80101; // 192.168.1.1: above 2^31, a negative key
+    const LOW = 0x0a000001;
+    t.addPermanent(dev, HIGH, MAC);
+    t.addPermanent(dev, LOW, MAC - 1);
+    const high = t.get(dev, HIGH)!; // through the table
+    expect(high.ip).toBe(HIGH);
+    expect(high.key).toBe(HIGH | 0);
+    expect(t.get(dev, HIGH)).toBe(high); // through the device's last-entry slot
+    expect(readyNeighbour(t, dev, HIGH)).toBe(high);
+    expect(readyNeighbour(t, dev, LOW)).toBeNull(); // the slot holds HIGH's entry
+    expect(readyNeighbour(t, dev, (HIGH | 0) >>> 0)).toBe(high);
+    expect(readyNeighbour(t, dev, HIGH + 1)).toBeNull();
+    const low = t.get(dev, LOW)!;
+    expect(low.mac).toBe(MAC - 1);
+    expect(t.get(dev, HIGH)).toBe(high); // through the recent cache (the slot holds LOW's)
+    expect(t.get(dev, HIGH ^ 0x80000000)).toBeUndefined(); // the same low 31 bits, another address
+  });
+});
