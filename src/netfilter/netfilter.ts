@@ -265,35 +265,35 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.hasNft) return this.runHookNft(hook, pkt, ip);
     // One small method a hook: V8 inlines callees up to a bytecode budget for the whole function, which one switch
     // holding the five hooks spent before most of its table() and nat() calls; each hook's method inlines its own.
-    if (hook === H_FWD) return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
+    if (hook === H_FWD) return this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
     if (hook === H_PRE) return this.pre(pkt);
     if (hook === H_IN) return this.input(pkt);
     return hook === H_OUT ? this.output(pkt, ip) : this.post(pkt);
   }
 
   private pre(pkt: Packet): NfVerdict {
-    const v = this.table(S_RAW_PRE);
+    const v = this.tq(S_RAW_PRE);
     if (v !== null) return v;
     const r = this.conntrack.in(pkt, CTX.now);
-    return r.ok === false ? drop(r.reason, null, null, -1) : (this.table(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
+    return r.ok === false ? drop(r.reason, null, null, -1) : (this.tq(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
   }
 
   private input(pkt: Packet): NfVerdict {
-    return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN);
+    return this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN);
   }
 
   private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
     const dst0 = ip.dst;
     const mark0 = pkt.mark;
-    const v = this.table(S_RAW_OUT);
+    const v = this.tq(S_RAW_OUT);
     if (v !== null) return v;
     const r = this.conntrack.in(pkt, CTX.now);
     if (r.ok === false) return drop(r.reason, null, null, -1);
-    return this.table(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+    return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
   private post(pkt: Packet): NfVerdict {
-    return this.table(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST);
+    return this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST);
   }
 
   /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
@@ -383,13 +383,16 @@ export class Netfilter extends NfCounters implements WalkHost {
   private natIn(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = CTX.pkt;
     const ct = pkt.ct;
-    return ct === null || ct === this.conntrack.untracked ? null : this.natOf(ct as ConnEntry, pkt, manip, slot);
+    if (ct === null || ct === this.conntrack.untracked) return null;
+    return natIdle((ct as ConnEntry).status, manip, pkt.ctDir) ? null : this.natOf(ct as ConnEntry, pkt, manip, slot);
   }
 
   /** INPUT's / POSTROUTING's SRC nat then conntrack's confirm (the last hook), the entry found once; a confirmed one needs no confirm. */
   private natConfirm(pkt: Packet, slot: number): NfVerdict {
     const ct = this.conntrack.ctOf(pkt);
     if (ct === null) return ACCEPT;
+    const st = ct.status;
+    if (natIdle(st, M_SRC, pkt.ctDir)) return (st & CONFIRMED) !== 0 ? ACCEPT : this.confirm(pkt);
     const v = this.natOf(ct, pkt, M_SRC, slot);
     if (v !== null) return v;
     return (ct.status & CONFIRMED) !== 0 ? ACCEPT : this.confirm(pkt);
@@ -426,6 +429,20 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
     if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
     return null;
+  }
+
+  /**
+   * table() for a slot mostly absent or an empty ACCEPT chain (raw, mangle: kube-proxy's nodes have no raw table and
+   * five empty mangle chains, one a hook): those two cases tested here, small enough for V8 to inline where table()
+   * is not (a call a hook fewer), the rest table()'s.
+   */
+  private tq(slot: number): NfVerdict | null {
+    if ((this.noChain >>> slot) & 1) return null;
+    if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
+      this.countSlot(slot, CTX.ip.totalLength);
+      return null;
+    }
+    return this.table(slot);
   }
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
@@ -552,6 +569,11 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.trace !== null) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
+}
+
+/** natOf has nothing to do: the manip is bound (status `st`) and maps nothing for a packet of direction `dir` (most packets; no call). */
+function natIdle(st: number, manip: NatManip, dir: number): boolean {
+  return (st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) !== 0 && (st & ((manip === M_SRC) === (dir !== 1) ? SRC_NAT : DST_NAT)) === 0;
 }
 
 /** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */
