@@ -420,9 +420,8 @@ export class Conntrack {
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
-    // The packet's tuple is one of ct's (the same protocol). An ESTABLISHED TCP entry (most segments) reads its timeout here.
-    const proto = pkt.ip!.protocol;
-    this.refresh(ct, now, proto === IpProto.TCP && ct.tcpCt === TCP_ESTABLISHED ? this.to.tcp.ESTABLISHED : this.timeoutOf(ct, proto), moved);
+    // The packet's tuple is one of ct's (the same protocol).
+    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol), moved);
   }
 
   /**

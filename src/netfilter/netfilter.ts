@@ -460,13 +460,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (walk === null) return this.traverse(slot, base);
     this.curSlot = slot;
     const code = walk(this, CTX, this.tenv);
-    if (code === C_ACCEPT) return null;
-    // The walk ended in an ACCEPT policy (kube-proxy's filter INPUT / OUTPUT, nat POSTROUTING), untraced: policy()'s count here.
-    if (code === -1 && !base.dropPolicy && this.trace === null) {
-      this.countSlot(slot, CTX.ip.totalLength);
-      return null;
-    }
-    return this.walkVerdict(code, slot, base);
+    return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
 
   /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
