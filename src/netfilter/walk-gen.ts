@@ -58,16 +58,8 @@ function reachable(base: CChain): CChain[] | null {
   return chains;
 }
 
-/**
- * A walk's `return x`: the rules it walked (counted in the local `wk`, a register, not the host's field at every
- * step) added to w.walked first. A walk ended by a throw (a match's NfEvalError) adds none: its packet is dropped.
- */
-function ret(x: string): string {
-  return `{ w.walked = (w.walked + wk) & ${WALK_MASK}; return ${x}; }`;
-}
-
 /** Pops the jump stack (RETURN or the end of a user chain); the policy when it is empty (after a goto from the base). */
-const POP = `if (sp === 0) ${ret('-1')} sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;`;
+const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;';
 
 /**
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
@@ -78,23 +70,21 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
   // The hit: NfCounters.count's home-quad case written out (the id and its hash are the walk's
   // constants; a call of hit() and its reads of the shared context cost more than the count itself);
   // an id elsewhere in the table, or a trace, goes through hit().
-  // The table and its layout are the walk's locals, read again after hit() (which may grow the table); `untraced` is
-  // w.trace === null at the walk's start (a trace set by a hit's callback goes on through hit(), which reads it).
-  const hit = `kq = kh + ((h${r} & km) << 2); if (kt[kq] === i${r} && untraced) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else { w.hit(r${r}); kt = w.countTab; kh = w.countHead; km = w.countMask; }`;
-  const act: string[] = [`wk += ${k + 1} - from;`, `from = ${k + 1};`, hit];
-  const end = isBase ? ret('-1') : POP;
+  const hit = `kt = w.countTab; kq = w.countHead + ((h${r} & w.countMask) << 2); if (kt[kq] === i${r} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(r${r});`;
+  const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
+  const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
     case TgCode.CONTINUE:
       break;
     case TgCode.ACCEPT:
-      act.push(ret(String(TgCode.ACCEPT)));
+      act.push(`return ${TgCode.ACCEPT};`);
       break;
     case TgCode.DROP:
     case TgCode.REJECT:
-      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, ret(String(cr.code)));
+      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
       break;
     case TgCode.RETURN:
-      act.push(end);
+      act.push(ret);
       break;
     case TgCode.JUMP:
       // A jump to an empty chain (kube-proxy's KUBE-PROXY-FIREWALL, KUBE-EXTERNAL-SERVICES, ... on most
@@ -108,7 +98,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
     default: {
       // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
       const t = T.push(cr.target) - 1;
-      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${end} } w.walkAt = r${r}; ${ret('code')} }`);
+      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
     }
   }
   return act.join(' ');
@@ -145,7 +135,7 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
     const n = ch.rules.length;
-    cases.push(`case ${s0 + n}: wk += ${n} - from; ${isBase ? ret('-1') : POP}`);
+    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? 'return -1;' : POP}`);
   }
   const src = `${bindClosures(g)}
 ${R.map((_, j) => `const r${j} = R[${j}]; const i${j} = r${j}.id; const h${j} = HS[${j}];`).join('\n')}
@@ -161,11 +151,7 @@ return function walk(w, c, tenv) {
   let from = 0;
   let code = 0;
   let kt = w.countTab;
-  let kh = w.countHead;
-  let km = w.countMask;
   let kq = 0;
-  const untraced = w.trace === null;
-  let wk = 0;
   for (;;) {
     switch (st) {
       ${cases.join('\n      ')}
