@@ -17,7 +17,7 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
-import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
+import { ConnEntry, CtFreeList, CtStatus, writeExpiry } from './ct-entry.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
@@ -100,12 +100,12 @@ export class Conntrack {
   holdConfirm = false;
   /**
    * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
-   * they had expired (see `destroyExpired`), at most FREE_MAX. A long run creates ~6 entries per request
+   * they had expired (see `destroyExpired`), at most FREE_MAX (ct-entry.ts). A long run creates ~6 entries per request
    * that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied twice by the
    * scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already
    * old and is written with small integers only (no old-to-new pointer).
    */
-  private readonly free: ConnEntry[] = [];
+  private readonly free = new CtFreeList();
   private nextId = 1;
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
   private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
@@ -300,22 +300,15 @@ export class Conntrack {
    */
   private destroyExpired(ct: ConnEntry): void {
     this.remove(ct);
-    if (this.free.length < FREE_MAX) this.free.push(ct);
+    this.free.put(ct);
   }
 
   /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
   private newEntry(t: CtTuple, now: TimeNs): ConnEntry {
-    const free = this.free;
-    const n = free.length;
-    if (n > 0) {
-      const ct = free[n - 1]!;
-      if (ct.expires + RECYCLE_AFTER <= now) {
-        free.length = n - 1;
-        ct.renew(this.nextId++, t);
-        return ct;
-      }
-    }
-    return new ConnEntry(this, this.nextId++, t);
+    const ct = this.free.take(now);
+    if (ct === null) return new ConnEntry(this, this.nextId++, t);
+    ct.renew(this.nextId++, t);
+    return ct;
   }
 
   /**
@@ -573,10 +566,6 @@ export class Conntrack {
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
-/** Destroyed entries a table keeps for reuse (Conntrack.free). */
-const FREE_MAX = 4096;
-/** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
-const RECYCLE_AFTER = 10 * SEC;
 /** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
 function setTuplePort(t: CtTuple, src: boolean, p: number): void {
   if (src) t.sport = p;

@@ -7,10 +7,9 @@
 // include/uapi/linux/netfilter_ipv4.h (NF_IP_PRI_RAW -300, CONNTRACK -200, MANGLE -150, NAT_DST -100,
 // FILTER 0, NAT_SRC 100, CONNTRACK_CONFIRM INT_MAX) and net/netfilter/nf_nat_core.c (nf_nat_inet_fn:
 // the nat table is consulted only for a connection's first packet; later packets use the binding).
-import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { Conntrack, NatManip, isIcmpError, type ConnEntry, type ConntrackConfig, type CtDropReason } from './conntrack.js';
+import { Conntrack, NatManip, isIcmpError, type ConnEntry } from './conntrack.js';
 import { LATE_ENV, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
@@ -19,39 +18,14 @@ import { IpSetTable } from './ipset.js';
 import { CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
-import { canonicalize, type RejectWith, type Ruleset, type Table, type TableName } from './rules.js';
-import { TgCode, type TargetDropReason, type TargetEnv } from './targets.js';
+import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
+import { TgCode, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv, type NftOutcome } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
-/** The five IPv4 hooks (enum nf_inet_hooks). */
-export const NfHook = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 } as const;
-/** One of NfHook. */
-export type NfHook = (typeof NfHook)[keyof typeof NfHook];
-/** Hook names as iptables spells them, indexed by NfHook. */
-export const NF_HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const;
+import { NfHook, type NetfilterOptions, type NfDropReason, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
 
-/** Why netfilter dropped a packet. */
-export type NfDropReason =
-  | 'rule-drop' // a rule's -j DROP
-  | 'policy-drop' // a built-in chain's DROP policy
-  | 'rule-error' // a rule could not be evaluated (e.g. -m set naming an unknown set)
-  | CtDropReason
-  | TargetDropReason;
-
-/** Where in the rules a verdict was decided (null fields for conntrack/NAT drops outside a rule). */
-export interface NfWhere {
-  table: TableName | null;
-  chain: string | null;
-  /** 0-based rule index, or -1 for a chain policy. */
-  rule: number;
-}
-
-/** The outcome of one hook. REJECT carries what to send; the net layer emits it. */
-export type NfVerdict =
-  | { kind: 'accept'; /** OUTPUT only: the destination or mark changed, re-route (ip_route_me_harder). */ reroute: boolean }
-  | ({ kind: 'drop'; reason: NfDropReason; detail?: string } & NfWhere)
-  | ({ kind: 'reject'; with: RejectWith } & NfWhere);
+export { NfHook, NF_HOOK_NAMES, type NfDropReason, type NfWhere, type NfVerdict, type NfHost, type NfTraceEvent, type NetfilterOptions } from './nf-types.js';
 
 const ACCEPT: NfVerdict = Object.freeze({ kind: 'accept', reroute: false });
 /** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
@@ -59,45 +33,6 @@ const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILT
 /** nft hook names by NfHook. */
 const NFT_HOOK: NftHookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 const ACCEPT_REROUTE: NfVerdict = Object.freeze({ kind: 'accept', reroute: true });
-
-/** What the netfilter of a namespace needs from that namespace (implemented by the net layer). */
-export interface NfHost {
-  /** Current simulated time (ns). */
-  now(): number;
-  /** True when `ip` is one of the namespace's addresses (addrtype LOCAL; include 127.0.0.0/8). */
-  isLocalAddress(ip: number): boolean;
-  /** The address MASQUERADE uses for a packet leaving `outIf` toward `dst` (the route's preferred source), or null. */
-  masqueradeAddress(outIf: string, dst: number): number | null;
-  /**
-   * dst_mtu of the route toward `dst`: `outIf`'s MTU when given (the packet's route), else the route
-   * lookup's device; a learned path MTU lowers it; 0xffffffff when there is no route (TCPMSS clamping).
-   */
-  routeMtu(outIf: string, dst: number): number;
-  /** A named random stream ("statistic", "nat-port", ...), stable per namespace. */
-  rng(name: string): Rng;
-}
-
-/** One trace event: a rule that matched, or a policy applied. */
-export interface NfTraceEvent {
-  hook: NfHook;
-  table: TableName;
-  chain: string;
-  /** 0-based index in the chain, -1 for the policy. */
-  rule: number;
-  /** The rule as iptables-save prints it ("-A CHAIN ..."), or ":CHAIN POLICY" for a policy. */
-  text: string;
-}
-
-/** Options of a Netfilter. */
-export interface NetfilterOptions {
-  conntrack?: Partial<ConntrackConfig>;
-  /** Receives every matched rule and applied policy (powers `podwire trace`). */
-  trace?: ((ev: NfTraceEvent) => void) | null;
-  /** Replaces the statistic random draw (trace-dump uses it to follow both branches). */
-  random?: (p: number) => boolean;
-  /** Chains with at least this many rules get a destination index (default 32; Infinity disables). */
-  indexMinRules?: number;
-}
 
 const INDEX_MIN_RULES_DEFAULT = 32;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
@@ -107,7 +42,7 @@ const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'man
 // field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
 const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
 const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT] as const;
-const ANY_NAT = CtStatus.SRC_NAT | CtStatus.DST_NAT; // neither bit: no mapping to apply in either direction (natPacket would return at once)
+const [SRC_NAT, DST_NAT, CONFIRMED] = [CtStatus.SRC_NAT, CtStatus.DST_NAT, CtStatus.CONFIRMED] as const;
 const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
@@ -322,35 +257,35 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.hasNft) return this.runHookNft(hook, pkt, ip);
     // One small method a hook: V8 inlines callees up to a bytecode budget for the whole function, which one switch
     // holding the five hooks spent before most of its table() and nat() calls; each hook's method inlines its own.
-    if (hook === H_FWD) return this.table(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
+    if (hook === H_FWD) return this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
     if (hook === H_PRE) return this.pre(pkt);
     if (hook === H_IN) return this.input(pkt);
     return hook === H_OUT ? this.output(pkt, ip) : this.post(pkt);
   }
 
   private pre(pkt: Packet): NfVerdict {
-    const v = this.table(S_RAW_PRE);
+    const v = this.tq(S_RAW_PRE);
     if (v !== null) return v;
     const r = this.conntrack.in(pkt, CTX.now);
-    return r.ok === false ? drop(r.reason, null, null, -1) : (this.table(S_MANGLE_PRE) ?? this.nat(M_DST, S_NAT_PRE) ?? ACCEPT);
+    return r.ok === false ? drop(r.reason, null, null, -1) : (this.tq(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
   }
 
   private input(pkt: Packet): NfVerdict {
-    return this.table(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.nat(M_SRC, S_NAT_IN) ?? this.confirm(pkt);
+    return this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN);
   }
 
   private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
     const dst0 = ip.dst;
     const mark0 = pkt.mark;
-    const v = this.table(S_RAW_OUT);
+    const v = this.tq(S_RAW_OUT);
     if (v !== null) return v;
     const r = this.conntrack.in(pkt, CTX.now);
     if (r.ok === false) return drop(r.reason, null, null, -1);
-    return this.table(S_MANGLE_OUT) ?? this.nat(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+    return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
   private post(pkt: Packet): NfVerdict {
-    return this.table(S_MANGLE_POST) ?? this.nat(M_SRC, S_NAT_POST) ?? this.confirm(pkt);
+    return this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST);
   }
 
   /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
@@ -430,14 +365,42 @@ export class Netfilter extends NfCounters implements WalkHost {
   private nat(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
-    if (ct === null) return null;
-    // The entry's status first (Conntrack.natDone's bit): a bound connection needs no other test, an unbound one natLookup;
-    // an entry without a mapping in either direction (most: forwarded pod traffic, VXLAN's outer flows) nothing to apply.
+    return ct === null ? null : this.natOf(ct, pkt, manip, slot);
+  }
+
+  /**
+   * nat() at PREROUTING / OUTPUT, right after conntrack's `in` (only mangle in between, whose targets never
+   * touch pkt.ct): `in` left pkt.ct null, this table's `untracked`, or an entry of this table (ctOf's test).
+   */
+  private natIn(manip: NatManip, slot: number): NfVerdict | null {
+    const pkt = CTX.pkt;
+    const ct = pkt.ct;
+    if (ct === null || ct === this.conntrack.untracked) return null;
+    return natIdle((ct as ConnEntry).status, manip, pkt.ctDir) ? null : this.natOf(ct as ConnEntry, pkt, manip, slot);
+  }
+
+  /** INPUT's / POSTROUTING's SRC nat then conntrack's confirm (the last hook), the entry found once; a confirmed one needs no confirm. */
+  private natConfirm(pkt: Packet, slot: number): NfVerdict {
+    const ct = this.conntrack.ctOf(pkt);
+    if (ct === null) return ACCEPT;
     const st = ct.status;
-    if ((st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) === 0 && pkt.ctDir === 0 && !isIcmpError(pkt)) {
+    if (natIdle(st, M_SRC, pkt.ctDir)) return (st & CONFIRMED) !== 0 ? ACCEPT : this.confirm(pkt);
+    const v = this.natOf(ct, pkt, M_SRC, slot);
+    if (v !== null) return v;
+    return (ct.status & CONFIRMED) !== 0 ? ACCEPT : this.confirm(pkt);
+  }
+
+  /** nat() of `pkt`'s entry `ct` in this table. */
+  private natOf(ct: ConnEntry, pkt: Packet, manip: NatManip, slot: number): NfVerdict | null {
+    // The entry's status first (Conntrack.natDone's bit): a bound connection needs no other test, an unbound one natLookup;
+    // a bound one without a mapping for this manip in the packet's direction (natPacket's test; most entries: forwarded
+    // pod traffic, VXLAN's outer flows, and one of the two manips of a NATed one) nothing to apply, no call.
+    const st = ct.status;
+    const dir = pkt.ctDir;
+    if ((st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) === 0 && dir === 0 && !isIcmpError(pkt)) {
       const v = this.natLookup(ct, manip, slot);
       if (v !== null) return v;
-    } else if ((st & ANY_NAT) === 0) return null;
+    } else if ((st & ((manip === M_SRC) === (dir !== 1) ? SRC_NAT : DST_NAT)) === 0) return null;
     this.conntrack.natPacket(ct, pkt, manip);
     return null;
   }
@@ -458,6 +421,20 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
     if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
     return null;
+  }
+
+  /**
+   * table() for a slot mostly absent or an empty ACCEPT chain (raw, mangle: kube-proxy's nodes have no raw table and
+   * five empty mangle chains, one a hook): those two cases tested here, small enough for V8 to inline where table()
+   * is not (a call a hook fewer), the rest table()'s.
+   */
+  private tq(slot: number): NfVerdict | null {
+    if ((this.noChain >>> slot) & 1) return null;
+    if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
+      this.countSlot(slot, CTX.ip.totalLength);
+      return null;
+    }
+    return this.table(slot);
   }
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
@@ -578,6 +555,11 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (this.trace !== null) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
+}
+
+/** natOf has nothing to do: the manip is bound (status `st`) and maps nothing for a packet of direction `dir` (most packets; no call). */
+function natIdle(st: number, manip: NatManip, dir: number): boolean {
+  return (st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) !== 0 && (st & ((manip === M_SRC) === (dir !== 1) ? SRC_NAT : DST_NAT)) === 0;
 }
 
 /** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */

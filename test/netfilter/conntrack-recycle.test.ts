@@ -47,6 +47,28 @@ describe('conntrack free list', () => {
     expect(t.lookup({ proto: 17, src: 0x0a000001, sport: 1000, dst: 0x0a000002, dport: 53 }, 41 * SEC)).toBeUndefined();
   });
 
+  it('takes the entry destroyed first, or else the one destroyed last, whichever has been expired 10 s', () => {
+    // A (UDP, expires at 31 s) then B (UDP, 50 s), destroyed in that order by the sweep at 52 s: B, the latest,
+    // is not 10 s past its expiry, A is (a stack's top alone would be B: a new object).
+    const t = table();
+    const a = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC);
+    const b = track(t, udp('10.0.0.1', 1001, '10.0.0.2', 53), 20 * SEC);
+    expect(t.gc(52 * SEC)).toBe(2);
+    expect(track(t, udp('10.0.0.1', 1002, '10.0.0.2', 53), 52 * SEC)).toBe(a);
+    // X (TCP SYN_SENT, expires at 121 s) then Y (UDP, 32 s), destroyed in that order at 125 s: the first, X, is
+    // not 10 s past its expiry, the last, Y, is (taking from the oldest end alone would make a new object).
+    const u = table();
+    const x = track(u, tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN), 1 * SEC);
+    const y = track(u, udp('10.0.0.1', 1000, '10.0.0.2', 53), 2 * SEC);
+    expect(u.gc(125 * SEC)).toBe(2);
+    const z = track(u, udp('10.0.0.1', 1003, '10.0.0.2', 53), 125 * SEC);
+    expect(z).toBe(y);
+    expect(z).not.toBe(x);
+    // Then X, 10 s past its expiry.
+    expect(track(u, udp('10.0.0.1', 1004, '10.0.0.2', 53), 131 * SEC)).toBe(x);
+    expect(b.status & CtStatus.DYING).toBe(CtStatus.DYING);
+  });
+
   it('never reuses an entry removed while alive (conntrack -D, a reopening SYN)', () => {
     const t = table();
     const deleted = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC);
