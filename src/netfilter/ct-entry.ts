@@ -5,7 +5,7 @@ import { packPorts, type CtKeys } from './ct-hash.js';
 import { invertIcmpDport, type CtTuple } from './ct-tuple.js';
 import { TCP_CT_NAMES, TCP_NONE, type TcpCt, type TcpCtState } from './ct-timeouts.js';
 import type { Conntrack } from './conntrack.js';
-import { SEC, type TimeNs } from '../core/time.js';
+import type { TimeNs } from '../core/time.js';
 import { IpProto } from '../wire/types.js';
 
 /** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
@@ -195,55 +195,3 @@ export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
 const HI = 1 << 30;
 /** Times from here on do not fit (2^61 ns, ~73 years; simulated time is exact only to 2^53 anyway). */
 const NEVER = 2 ** 61;
-
-/** Destroyed entries a table keeps for reuse (CtFreeList; a power of two, the ring's size). */
-const FREE_MAX = 4096;
-/** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
-const RECYCLE_AFTER = 10 * SEC;
-
-/**
- * Conntrack's destroyed entries kept for reuse: a ring of at most FREE_MAX (`head` the oldest, `n` held), taken
- * from either end. The gc sweep destroys in list order, not expiry order, so the entry at either end may be the
- * one past RECYCLE_AFTER; a stack's top alone, the latest destroyed, rarely was (135 of 9,891 new entries were
- * reused in the scale workload's window, session 31: the others were new objects, young, each stored into old
- * packets through the write barrier's slow path and copied by the scavenger).
- */
-export class CtFreeList {
-  private readonly ring: (ConnEntry | null)[] = [];
-  private head = 0;
-  private n = 0;
-
-  /** Keeps `ct` (a destroyed entry) unless the ring is full. */
-  put(ct: ConnEntry): void {
-    const n = this.n;
-    if (n === FREE_MAX) return;
-    this.ring[(this.head + n) & (FREE_MAX - 1)] = ct; // filled in order up to FREE_MAX, then wrapping
-    this.n = n + 1;
-  }
-
-  /** The oldest kept entry if it has been expired RECYCLE_AFTER at `now`, else the latest if so, else null; taken out. */
-  take(now: TimeNs): ConnEntry | null {
-    const n = this.n;
-    if (n === 0) return null;
-    const ring = this.ring;
-    const h = this.head;
-    let ct = ring[h]!;
-    if (ct.expires + RECYCLE_AFTER <= now) {
-      ring[h] = null;
-      this.head = (h + 1) & (FREE_MAX - 1);
-      this.n = n - 1;
-      return ct;
-    }
-    const last = (h + n - 1) & (FREE_MAX - 1);
-    ct = ring[last]!;
-    if (ct.expires + RECYCLE_AFTER > now) return null;
-    ring[last] = null;
-    this.n = n - 1;
-    return ct;
-  }
-
-  /** Entries kept. */
-  get size(): number {
-    return this.n;
-  }
-}
