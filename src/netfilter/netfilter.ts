@@ -42,7 +42,9 @@ const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'man
 // field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
 const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
 const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT] as const;
-const [SRC_NAT, DST_NAT, CONFIRMED] = [CtStatus.SRC_NAT, CtStatus.DST_NAT, CtStatus.CONFIRMED] as const;
+const SRC_NAT = CtStatus.SRC_NAT;
+const DST_NAT = CtStatus.DST_NAT;
+const CONFIRMED = CtStatus.CONFIRMED;
 const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
@@ -400,7 +402,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if ((st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) === 0 && dir === 0 && !isIcmpError(pkt)) {
       const v = this.natLookup(ct, manip, slot);
       if (v !== null) return v;
-    } else if ((st & ((manip === M_SRC) === (dir !== 1) ? SRC_NAT : DST_NAT)) === 0) return null;
+    } else if (mapsNothing(st, manip, dir)) return null;
     this.conntrack.natPacket(ct, pkt, manip);
     return null;
   }
@@ -559,7 +561,12 @@ export class Netfilter extends NfCounters implements WalkHost {
 
 /** natOf has nothing to do: the manip is bound (status `st`) and maps nothing for a packet of direction `dir` (most packets; no call). */
 function natIdle(st: number, manip: NatManip, dir: number): boolean {
-  return (st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) !== 0 && (st & ((manip === M_SRC) === (dir !== 1) ? SRC_NAT : DST_NAT)) === 0;
+  return (st & (manip === M_SRC ? SRC_NAT_DONE : DST_NAT_DONE)) !== 0 && mapsNothing(st, manip, dir);
+}
+
+/** natPacket's test: an entry of status `st` has no mapping for `manip` on a packet of direction `dir`. */
+function mapsNothing(st: number, manip: NatManip, dir: number): boolean {
+  return (st & ((manip === M_SRC) === (dir !== 1) ? SRC_NAT : DST_NAT)) === 0;
 }
 
 /** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */
