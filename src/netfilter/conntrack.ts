@@ -17,7 +17,7 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
-import { ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
+import { CT_CLOCK, ConnEntry, CtStatus, expireAfterClock, streamAfterClock } from './ct-entry.js';
 import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
@@ -177,6 +177,13 @@ export class Conntrack {
    * leave pkt.ct null (the INVALID state); only a full table drops.
    */
   in(pkt: Packet, now: TimeNs): CtInResult {
+    CT_CLOCK[0] = now;
+    return this.inAt(pkt);
+  }
+
+  /** `in` at the time in CT_CLOCK[0] (netfilter's hooks write it there: no time handed to a call, see CT_CLOCK). */
+  inAt(pkt: Packet): CtInResult {
+    const now = CT_CLOCK[0]!;
     const had = pkt.ct;
     if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
     pkt.ct = null;
@@ -226,7 +233,7 @@ export class Conntrack {
       pkt.ct = ct;
       pkt.ctDir = dir;
       if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
-      this.update(ct, dir, pkt, now);
+      this.update(ct, dir, pkt);
       return CT_OK;
     }
     // A new connection: is this a packet that may start one?
@@ -239,15 +246,16 @@ export class Conntrack {
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     if (notIcmp) packetTupleInto(pkt, t);
-    this.reap(now);
+    this.reap();
     if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = this.newEntry(t, now);
+    const ct = this.newEntry(t);
     ct.tcpCt = tcpCt;
-    if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER;
-    ct.expires = now + this.timeoutOf(ct, t.proto);
+    if (pkt.udp) streamAfterClock(ct, UDP_STREAM_AFTER);
+    this.timeoutToClock(ct, t.proto);
+    expireAfterClock(ct); // unconfirmed: not in the list, no copy to keep
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -255,29 +263,39 @@ export class Conntrack {
 
   /** __nf_conntrack_confirm: inserts a new connection's two tuples at the last hook (INPUT or POSTROUTING). */
   confirm(pkt: Packet, now: TimeNs): CtInResult {
+    CT_CLOCK[0] = now;
+    return this.confirmAt(pkt);
+  }
+
+  /** `confirm` at the time in CT_CLOCK[0] (see inAt). */
+  confirmAt(pkt: Packet): CtInResult {
     const ct = this.ctOf(pkt);
     if (!ct || ct.status & CtStatus.CONFIRMED || this.holdConfirm) return CT_OK;
-    return this.confirmNew(ct, pkt, now);
+    return this.confirmNew(ct, pkt);
   }
 
   /** The confirm of a packet leaving after its rule-cost hold (`holdConfirm`); nothing to do for a confirmed entry. */
   confirmHeld(pkt: Packet, now: TimeNs): CtInResult {
     const ct = this.ctOf(pkt);
     if (!ct || ct.status & CtStatus.CONFIRMED) return CT_OK;
-    return this.confirmNew(ct, pkt, now);
+    CT_CLOCK[0] = now;
+    return this.confirmNew(ct, pkt);
   }
 
-  private confirmNew(ct: ConnEntry, pkt: Packet, now: TimeNs): CtInResult {
+  /** Confirms `ct` at the time in CT_CLOCK[0]. */
+  private confirmNew(ct: ConnEntry, pkt: Packet): CtInResult {
     // Only an ORIGINAL-direction packet confirms: an ICMP error attached to an unconfirmed entry
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
     // Both tuples into the hash, or a clash resolved or refused (ct-confirm.ts).
-    const clash = insertOrResolve(this.cx, ct, pkt, now);
+    const clash = insertOrResolve(this.cx, ct, pkt);
     if (clash !== null) return clash;
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    ct.expires = now + this.timeoutOf(ct, ct.proto);
+    this.timeoutToClock(ct, ct.proto);
+    expireAfterClock(ct);
+    this.entries.exp[ct.pos] = CT_CLOCK[0]! + CT_CLOCK[1]!; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
   }
 
@@ -305,8 +323,8 @@ export class Conntrack {
   }
 
   /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
-  private newEntry(t: CtTuple, now: TimeNs): ConnEntry {
-    const ct = this.free.takeExpiredBy(now - RECYCLE_AFTER);
+  private newEntry(t: CtTuple): ConnEntry {
+    const ct = this.free.takeExpiredBy(CT_CLOCK[0]! - RECYCLE_AFTER);
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
     ct.renew(this.nextId++, t);
     return ct;
@@ -319,20 +337,21 @@ export class Conntrack {
    * GC_STEP entries on, deleting the expired ones, so a table of n entries is swept once per n/GC_STEP
    * new connections and entries do not outlive a long run. Deterministic: no timer, no random order.
    */
-  private reap(now: TimeNs): void {
+  private reap(): void {
     const list = this.entries;
+    const now = CT_CLOCK[0]!;
     for (let k = 0; k < GC_STEP; k++) {
       const i = list.gcNextIndex();
       if (i < 0) return;
-      if (list.exp[i]! <= now) this.expiredAt(i, now); // the entry itself is read only when its copy says so
+      if (list.exp[i]! <= now) this.expiredAt(i); // the entry itself is read only when its copy says so
     }
   }
 
-  /** Destroys the entry at list index `i` if it has expired; else brings the list's copy of its expiry up to date. */
-  private expiredAt(i: number, now: TimeNs): boolean {
+  /** Destroys the entry at list index `i` if it has expired by CT_CLOCK[0]; else brings the list's copy of its expiry up to date. */
+  private expiredAt(i: number): boolean {
     const ct = this.entries.at(i);
     const t = ct.expires;
-    if (t > now) {
+    if (t > CT_CLOCK[0]!) {
       this.entries.exp[i] = t;
       return false;
     }
@@ -343,10 +362,11 @@ export class Conntrack {
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
     const list = this.entries;
+    CT_CLOCK[0] = now;
     let n = 0;
     for (let i = list.firstIndex(); i >= 0; ) {
       const next = list.nextAfter(i);
-      if (list.exp[i]! <= now && this.expiredAt(i, now)) n++;
+      if (list.exp[i]! <= now && this.expiredAt(i)) n++;
       i = next;
     }
     return n;
@@ -392,41 +412,40 @@ export class Conntrack {
     return false;
   }
 
-  /** The timeout of `ct` in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
-  private timeoutOf(ct: ConnEntry, proto: number): TimeNs {
+  /**
+   * The timeout of `ct` in its current state, into CT_CLOCK[1] (not returned: see CT_CLOCK); `proto` is
+   * its tuples' protocol (handed in: one object fewer to read per packet).
+   */
+  private timeoutToClock(ct: ConnEntry, proto: number): void {
     const to = this.to;
-    switch (proto) {
-      case IpProto.TCP:
-        return tcpTimeoutOf(to.tcp, ct.tcpCt);
-      case IpProto.UDP:
-        return ct.status & CtStatus.ASSURED ? to.udpStream : to.udp;
-      case IpProto.ICMP:
-        return to.icmp;
-      default:
-        return to.generic;
-    }
+    CT_CLOCK[1] =
+      proto === IpProto.TCP ? tcpTimeoutOf(to.tcp, ct.tcpCt)
+      : proto === IpProto.UDP ? (ct.status & CtStatus.ASSURED ? to.udpStream : to.udp)
+      : proto === IpProto.ICMP ? to.icmp
+      : to.generic;
   }
 
   /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
-  private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet, now: TimeNs): void {
+  private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
     const tcp = pkt.tcp;
     let moved = false;
     if (tcp !== null) {
       const before = ct.tcpCt;
       tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
       moved = ct.tcpCt !== before;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && now > ct.udpStreamTs) {
+    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && CT_CLOCK[0]! > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
     // The packet's tuple is one of ct's (the same protocol).
-    this.refresh(ct, now, this.timeoutOf(ct, pkt.ip!.protocol), moved);
+    this.timeoutToClock(ct, pkt.ip!.protocol);
+    this.refresh(ct, moved);
   }
 
   /**
-   * __nf_ct_refresh_acct: `ct` expires `timeout` from now, unless its timeout is fixed (a clash's loser
+   * __nf_ct_refresh_acct: `ct` expires CT_CLOCK[1] (its timeout) after CT_CLOCK[0] (now), unless its timeout is fixed (a clash's loser
    * is not pushed on by packets). ct is confirmed, in the list, whose copy of its expiry may lag behind
    * (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a state with
    * a shorter timeout) or the TCP state changed (`moved`), not for every packet pushing it on — a write
@@ -435,11 +454,11 @@ export class Conntrack {
    * is its expiry, not LAST_ACK's 30 s, so the gc sweep does not read the entry (a cold object in a big
    * table, two cache lines) to find it alive 90 s early.
    */
-  private refresh(ct: ConnEntry, now: TimeNs, timeout: TimeNs, moved: boolean): void {
+  private refresh(ct: ConnEntry, moved: boolean): void {
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
-    const t = now + timeout;
+    const t = CT_CLOCK[0]! + CT_CLOCK[1]!;
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
-    writeExpiry(ct, t);
+    expireAfterClock(ct);
   }
 
   // ------------------------------------------------------------------------------------------

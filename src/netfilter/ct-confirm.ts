@@ -4,7 +4,7 @@
 // nf_ct_resolve_clash_harder. Conntrack (conntrack.ts) calls it for a new entry's first packet; the
 // status and timeout of a normally inserted entry are conntrack.ts's.
 import type { CtInResult } from './conntrack.js';
-import { CtStatus, type ConnEntry } from './ct-entry.js';
+import { CT_CLOCK, CtStatus, type ConnEntry } from './ct-entry.js';
 import type { TupleMap } from './ct-hash.js';
 import type { CtList } from './ct-list.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -48,7 +48,8 @@ const IPPROTO_GRE = 47;
  * most two holders (one per tuple) can be found. The entry joins the list first: the hash holds its
  * index there.
  */
-export function insertOrResolve(t: ConfirmTable, ct: ConnEntry, pkt: Packet, now: TimeNs): CtInResult | null {
+export function insertOrResolve(t: ConfirmTable, ct: ConnEntry, pkt: Packet): CtInResult | null {
+  const now = CT_CLOCK[0]!; // the confirm's time (a time handed in would be a heap number a call)
   t.entries.add(ct);
   for (;;) {
     const clash = insertBoth(t.hash, ct);

@@ -191,6 +191,34 @@ export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
   ct.expLo = (t - hi * HI) | 0;
 }
 
+/**
+ * The time of the conntrack operation under way (`[0]`, ns) and a scratch slot (`[1]`: a timeout on its
+ * way to an expiry). Conntrack's per-packet path reads the time here rather than taking it as an
+ * argument: a time is a double above 2^31 ns, and a double handed to (or returned from) a call V8 does
+ * not inline is a new heap number at every call (issue 13: ~1.9 KB of young garbage a request in the
+ * scale workload, most of it times passed between conntrack's methods). A Float64Array element carries
+ * it unboxed. Written at each entry point (Conntrack.in, confirm, netfilter's hooks), read before any
+ * other entry point can run (no conntrack call nests inside another).
+ */
+export const CT_CLOCK = new Float64Array(2);
+
+/** Sets `ct`'s expiry fields to CT_CLOCK[0] + CT_CLOCK[1] (the time now plus a timeout); returns nothing, so no time is boxed. */
+export function expireAfterClock(ct: ConnEntry): void {
+  const t = CT_CLOCK[0]! + CT_CLOCK[1]!;
+  if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
+  const hi = Math.floor(t / HI);
+  ct.expHi = hi | 0;
+  ct.expLo = (t - hi * HI) | 0;
+}
+
+/** Sets `ct`'s UDP stream_ts to CT_CLOCK[0] + `after` (`after` below 2^31 ns: a small integer, not boxed). */
+export function streamAfterClock(ct: ConnEntry, after: number): void {
+  const t = CT_CLOCK[0]! + after;
+  const hi = Math.floor(t / HI);
+  ct.udpHi = hi | 0;
+  ct.udpLo = (t - hi * HI) | 0;
+}
+
 /** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */
 const HI = 1 << 30;
 /** Times from here on do not fit (2^61 ns, ~73 years; simulated time is exact only to 2^53 anyway). */

@@ -15,7 +15,7 @@ import { WALK_MASK, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
-import { CtStatus } from './ct-entry.js';
+import { CT_CLOCK, CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
@@ -268,7 +268,8 @@ export class Netfilter extends NfCounters implements WalkHost {
   private pre(pkt: Packet): NfVerdict {
     const v = this.tq(S_RAW_PRE);
     if (v !== null) return v;
-    const r = this.conntrack.in(pkt, CTX.now);
+    CT_CLOCK[0] = CTX.now;
+    const r = this.conntrack.inAt(pkt);
     return r.ok === false ? drop(r.reason, null, null, -1) : (this.tq(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
   }
 
@@ -281,7 +282,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const mark0 = pkt.mark;
     const v = this.tq(S_RAW_OUT);
     if (v !== null) return v;
-    const r = this.conntrack.in(pkt, CTX.now);
+    CT_CLOCK[0] = CTX.now;
+    const r = this.conntrack.inAt(pkt);
     if (r.ok === false) return drop(r.reason, null, null, -1);
     return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
@@ -359,7 +361,8 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   private confirm(pkt: Packet): NfVerdict {
-    const r = this.conntrack.confirm(pkt, CTX.now);
+    CT_CLOCK[0] = CTX.now;
+    const r = this.conntrack.confirmAt(pkt);
     return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
   }
 
