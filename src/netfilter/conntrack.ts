@@ -476,10 +476,10 @@ export class Conntrack {
   }
 
   /** True when some other connection already uses `t` as its original direction (nf_nat_used_tuple). */
-  private usedTuple(t: CtTuple, self: ConnEntry, now: TimeNs): boolean {
+  private usedTuple(t: CtTuple, self: ConnEntry): boolean {
     const k = this.usedKey;
     invertTupleInto(t, k);
-    const found = this.find(k, now);
+    const found = this.find(k, CT_CLOCK[0]!);
     return found !== undefined && found !== self;
   }
 
@@ -488,10 +488,16 @@ export class Conntrack {
    * unique tuple exists in the range (the packet is then dropped).
    */
   setupNat(ct: ConnEntry, manip: NatManip, r: NatSetup, now: TimeNs): boolean {
+    CT_CLOCK[0] = now;
+    return this.setupNatAt(ct, manip, r);
+  }
+
+  /** setupNat at the time in CT_CLOCK[0] (a NAT target inside netfilter's hook, which wrote it: see inAt). */
+  setupNatAt(ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
     // The current tuple: the inverse of the REPLY one.
     const curr = this.natCurr;
     invertTupleInto(ct.replyInto(this.natReply), curr);
-    const t = this.uniqueTuple(curr, r, manip, ct, now);
+    const t = this.uniqueTuple(curr, r, manip, ct);
     if (!t) return false;
     // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
     // done), so the REPLY tuple is not in the hash yet and may change.
@@ -504,7 +510,7 @@ export class Conntrack {
   }
 
   /** get_unique_tuple: pick address then port so the resulting tuple is unique. */
-  private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry, now: TimeNs): CtTuple | null {
+  private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry): CtTuple | null {
     const src = manip === NatManip.SRC;
     const randomAll = r.random || r.randomFully;
     const t = this.natNew;
@@ -522,10 +528,10 @@ export class Conntrack {
     if (!randomAll) {
       if (r.ports) {
         const p = src ? t.sport : t.dport;
-        if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct, now)))) return t;
-      } else if (!this.usedTuple(t, ct, now)) return t;
+        if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct)))) return t;
+      } else if (!this.usedTuple(t, ct)) return t;
     }
-    if (!hasPorts) return this.usedTuple(t, ct, now) ? null : t;
+    if (!hasPorts) return this.usedTuple(t, ct) ? null : t;
     // nf_nat_l4proto_unique_tuple
     let min: number;
     let size: number;
@@ -537,7 +543,7 @@ export class Conntrack {
       min = r.ports.min;
       size = r.ports.max - r.ports.min + 1;
     } else {
-      if (!src) return this.usedTuple(t, ct, now) ? null : t; // a DNAT without ports cannot change the port
+      if (!src) return this.usedTuple(t, ct) ? null : t; // a DNAT without ports cannot change the port
       const p = src ? t.sport : t.dport;
       if (p < 512) (min = 1), (size = 511);
       else if (p < 1024) (min = 600), (size = 424);
@@ -546,7 +552,7 @@ export class Conntrack {
     const off = randomAll || src ? this.rng.int(size) : 0;
     for (let i = 0; i < size; i++) {
       setTuplePort(t, src, min + ((off + i) % size));
-      if (!this.usedTuple(t, ct, now)) return t;
+      if (!this.usedTuple(t, ct)) return t;
     }
     return null;
   }

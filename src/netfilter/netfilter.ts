@@ -231,7 +231,9 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (c.inIf !== inName) c.inIf = inName;
     const outName = outIf ?? '';
     if (c.outIf !== outName) c.outIf = outName;
-    c.now = this.host.now();
+    const now = this.host.now();
+    c.now = now;
+    CT_CLOCK[0] = now; // conntrack's time for the hook (its in, confirm, and the NAT targets' setupNatAt)
     this.curHook = hook;
     // The env stays set after the hook (it is read only inside one): a packet passes several hooks of a
     // namespace in a row, and storing this namespace's env (old, its page cold) is a write barrier.
@@ -268,7 +270,6 @@ export class Netfilter extends NfCounters implements WalkHost {
   private pre(pkt: Packet): NfVerdict {
     const v = this.tq(S_RAW_PRE);
     if (v !== null) return v;
-    CT_CLOCK[0] = CTX.now;
     const r = this.conntrack.inAt(pkt);
     return r.ok === false ? drop(r.reason, null, null, -1) : (this.tq(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
   }
@@ -282,7 +283,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     const mark0 = pkt.mark;
     const v = this.tq(S_RAW_OUT);
     if (v !== null) return v;
-    CT_CLOCK[0] = CTX.now;
     const r = this.conntrack.inAt(pkt);
     if (r.ok === false) return drop(r.reason, null, null, -1);
     return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
@@ -361,7 +361,6 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   private confirm(pkt: Packet): NfVerdict {
-    CT_CLOCK[0] = CTX.now;
     const r = this.conntrack.confirmAt(pkt);
     return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
   }

@@ -221,6 +221,31 @@ describe('NAT and conntrack', () => {
     expect(ct.tcpState).toBe('SYN_RECV');
   });
 
+  it('DNAT to a port only keeps each packet its own address, in one namespace and in two sharing the rule', () => {
+    const text = `*nat
+      :PREROUTING ACCEPT [0:0]
+      :INPUT ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :POSTROUTING ACCEPT [0:0]
+      -A PREROUTING -p tcp --dport 80 -j DNAT --to-destination :8080
+      COMMIT
+    `;
+    const a = new Netfilter(host());
+    const b = new Netfilter(host());
+    a.load(rules(text));
+    b.load(rules(text)); // the same text: the two share the compiled chains and their targets
+    const sends: [Netfilter, string, string][] = [
+      [a, '203.0.113.2', '10.244.0.5'],
+      [b, '203.0.113.3', '10.244.0.6'],
+      [a, '203.0.113.4', '10.244.0.7'],
+    ];
+    for (const [nf, src, dst] of sends) {
+      const syn = tcp(src, 40000, dst, 80);
+      expect(forward(nf, syn, 'eth0', 'cni0')).toBe('accept');
+      expect([ipStr(syn.ip!.src), syn.tcp!.srcPort, ipStr(syn.ip!.dst), syn.tcp!.dstPort]).toEqual([src, 40000, dst, 8080]);
+    }
+  });
+
   it('statistic random picks once per connection, evenly, and deterministically for a seed', () => {
     const picks = (seed: number): string[] => {
       const nf = new Netfilter(host(seed));

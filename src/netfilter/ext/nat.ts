@@ -3,7 +3,7 @@
 // iptables/extensions/libipt_DNAT.c / libipt_SNAT.c (range syntax, save form) and
 // net/netfilter/xt_nat.c (xt_dnat_target_v0 / xt_snat_target_v0 → nf_nat_setup_info).
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
-import { NatManip as Manip, type NatManip } from '../conntrack.js';
+import { NatManip as Manip, type NatManip, type NatSetup } from '../conntrack.js';
 import { parseIpv4, type NatRange } from '../rules.js';
 import { NfEvalError, TgCode, type TargetEnv, type TargetFn } from '../x-tables.js';
 import { parsePortRange, portStr, type Cursor, type Token } from '../xtables.js';
@@ -65,20 +65,17 @@ function compileNat(t: DnatTarget | SnatTarget): TargetFn {
   const manip = t.kind === 'DNAT' ? Manip.DST : Manip.SRC;
   const { to, random, persistent } = t;
   const randomFully = t.kind === 'SNAT' ? t.randomFully : false;
+  // The range handed to setupNat, made once per rule (setupNat keeps no reference to it): with an
+  // address in --to it never changes; without one it is the packet's own address, written per call.
+  const withIp = to !== null && (to.minIp !== 0 || to.maxIp !== 0);
+  const r: NatSetup = { minIp: withIp ? to.minIp : 0, maxIp: withIp ? to.maxIp : 0, ports: to ? to.ports : null, random, randomFully, persistent };
   return (c, env) => {
     needManip(env, manip, t.kind);
     const ct = env.conntrack.ctOf(c.pkt);
     if (!ct) return TgCode.ACCEPT;
-    const cur = manip === Manip.DST ? c.ip.dst : c.ip.src;
-    const r = {
-      minIp: to && (to.minIp || to.maxIp) ? to.minIp : cur,
-      maxIp: to && (to.minIp || to.maxIp) ? to.maxIp : cur,
-      ports: to ? to.ports : null,
-      random,
-      randomFully,
-      persistent,
-    };
-    if (!env.conntrack.setupNat(ct, manip, r, c.now)) {
+    if (!withIp) r.minIp = r.maxIp = manip === Manip.DST ? c.ip.dst : c.ip.src;
+    // (at the hook's time, which netfilter's hook wrote to CT_CLOCK: a time handed in is a heap number a call)
+    if (!env.conntrack.setupNatAt(ct, manip, r)) {
       env.dropReason = 'nat-no-unique-tuple';
       return TgCode.DROP;
     }
