@@ -34,7 +34,7 @@ describe('Scheduler.move', () => {
     expect(out).toEqual(['a', 'b', 'timer2']);
   });
 
-  it('cancels and inserts anew when the event is not in an unopened wheel slot (near heap, opened slot, beyond, popped, cancelled)', () => {
+  it('cancels and inserts anew when the event is queued elsewhere than an unopened wheel slot (near heap, opened slot, beyond) or cancelled; reuses a popped one', () => {
     const s = new Scheduler(4, 3); // slots of 16 ns, horizon 128 ns
     const near = s.insert(0, noop, 'near');
     const far = s.insert(10_000, noop, 'far');
@@ -44,9 +44,16 @@ describe('Scheduler.move', () => {
     expect(m2).not.toBe(far);
     expect(near.cancelled).toBe(true);
     expect(far.cancelled).toBe(true);
-    const popped = s.pop()!; // 'near', cancelled, or 'near2'
+    const lazy = s.pop()!; // 'near', cancelled: popped without running (it cannot be told from a cancelled one still queued)
+    expect([lazy.a, lazy.cancelled, lazy.popped]).toEqual([undefined, true, false]);
+    const popped = s.pop()!; // 'near2', taken off to run
+    expect([popped.a, popped.popped]).toEqual(['near2', true]);
+    const sizeBefore = s.size;
     const again = s.move(popped, 7, noop, 'x', undefined, false);
-    expect(again).not.toBe(popped);
+    expect(again).toBe(popped); // taken off the queue: nothing holds it, placed again as it is
+    expect([again.cancelled, again.popped, again.time, again.a, s.size]).toEqual([false, false, 7, 'x', sizeBefore + 1]);
+    expect(s.foreground).toBe(2); // far2 and x
+    expect(s.pop()!.a).toBe('x');
     const dead = s.insert(50, noop, 'dead');
     dead.cancel();
     const revived = s.move(dead, 60, noop, 'revived', undefined, false);
@@ -139,5 +146,29 @@ describe('Scheduler.move', () => {
     expect(bgSim.run()).toBe('idle');
     expect(bgSim.eventsExecuted).toBe(0);
     expect(() => sim.rescheduleAt(null, sim.now - 1, fire)).toThrow(RangeError);
+  });
+
+  it('Simulator.rescheduleAt: a timer re-armed by its own run, or after it ran, is the same object and runs again in order', () => {
+    const sim = new Simulator();
+    const log: string[] = [];
+    let timer: SimEvent | null = null;
+    const objects = new Set<SimEvent>();
+    const tick = (n: number): void => {
+      log.push(`tick${n}@${sim.now}`);
+      if (n < 3) timer = sim.rescheduleAt(timer, sim.now + 1_000, tick, n + 1); // from inside its own run
+      objects.add(timer!);
+    };
+    timer = sim.rescheduleAt(timer, 1_000, tick, 0);
+    sim.schedule(1_500, () => log.push(`other@${sim.now}`));
+    sim.schedule(2_000, () => log.push(`same-time-earlier@${sim.now}`)); // inserted before tick2's re-arm: runs first
+    sim.run();
+    expect(log).toEqual(['tick0@1000', 'other@1500', 'same-time-earlier@2000', 'tick1@2000', 'tick2@3000', 'tick3@4000']);
+    expect(objects.size).toBe(1);
+    // After it ran (the run is over): re-armed again, the same object, once.
+    const again = sim.rescheduleAt(timer, 10_000, tick, 3);
+    expect(again).toBe(timer);
+    sim.run();
+    expect(log.slice(-1)).toEqual(['tick3@10000']);
+    expect(sim.eventsExecuted).toBe(7);
   });
 });

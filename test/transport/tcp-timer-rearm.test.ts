@@ -40,14 +40,17 @@ describe('TCP timer re-arm (lazy, one event per socket)', () => {
     }
     expect(lastRtoAt).toBeGreaterThan(0);
     // One more write whose ACK never comes: its deadline is later than the pending event, which fires
-    // at its own time and replaces itself by one event at the deadline.
+    // at its own time and re-arms itself (the same object, placed again: no new event) at the deadline.
     net.loss = (p) => p.ip!.src === SERVER;
     sk.send(100);
     const deadline = sk.rtoAt;
     const firstSend = sim.now;
+    const executed = sim.eventsExecuted;
     sim.run({ until: firesAt });
-    expect(sk.timerEv).not.toBe(ev);
-    expect(sk.timerEv!.time).toBe(deadline);
+    expect(sim.eventsExecuted).toBeGreaterThan(executed);
+    expect(sk.timerEv).toBe(ev);
+    expect([ev.time, ev.popped, ev.cancelled]).toEqual([deadline, false, false]);
+    expect(sk.timerRan).toBeNull();
     expect(deadline - firstSend).toBeLessThan(SEC);
   });
 

@@ -153,6 +153,8 @@ export class TcpSocket implements CcState {
 
   // --- timers ---
   timerEv: SimEvent | null = null;
+  /** The event that ran last (taken off the queue, not pending; null once re-armed): armTimer places it again. */
+  timerRan: SimEvent | null = null;
   /** What timerEv runs for (this socket; its TIME_WAIT record once it has handed the event over). */
   readonly timerRef: TimerRef = new TimerRef(this);
   /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */

@@ -62,11 +62,16 @@ export function armTimer(sk: TcpSocket): void {
   const next = Math.min(sk.rtoAt, sk.delackAt, sk.tailAt);
   if (next === Infinity || next >= sk.timerAt) return;
   sk.timerAt = next;
-  sk.timerEv = sk.sim.rescheduleAt(sk.timerEv, Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
+  // With no event pending, the one that ran last is placed again (Simulator.rescheduleAt takes an event
+  // off the queue as it is): no new event a re-arm after a deadline (~5 a connection otherwise).
+  const ev = sk.timerEv ?? sk.timerRan;
+  sk.timerRan = null;
+  sk.timerEv = sk.sim.rescheduleAt(ev, Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
 }
 
 /** The socket's single timer fired: run every deadline that is due, then re-arm. */
 function onTimer(sk: TcpSocket): void {
+  sk.timerRan = sk.timerEv; // (run now: no longer pending, kept for the next armTimer)
   sk.timerEv = null;
   sk.timerAt = Infinity;
   const now = sk.sim.now;
