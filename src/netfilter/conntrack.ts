@@ -17,13 +17,13 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
-import { CT_CLOCK, ConnEntry, CtStatus, expireAfterClock, streamAfterClock } from './ct-entry.js';
+import { CT_CLOCK, ConnEntry, CtStatus, setExpiry, streamAfterClock } from './ct-entry.js';
 import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type CtTimeouts, type TcpCt } from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -35,6 +35,13 @@ const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
+
+/** Conntrack.toNs's slots after the TCP states' (0 to TCP_CLOSE). */
+const TO_UDP = TCP_CLOSE + 1;
+const TO_UDP_STREAM = TO_UDP + 1;
+const TO_ICMP = TO_UDP + 2;
+const TO_GENERIC = TO_UDP + 3;
+const TO_SLOTS = TO_UDP + 4;
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
@@ -86,8 +93,12 @@ export class Conntrack {
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
   private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
   private readonly hash = new TupleMap<ConnEntry>(this.entries.refs, this);
-  /** cfg.timeouts, read here by every packet's timeout (one object fewer on the way than through cfg). */
-  private readonly to: CtTimeouts;
+  /**
+   * The timeouts by `timeoutIndex` (TCP states 0-8, then UDP, UDP stream, ICMP, generic), read from
+   * `to` when the table is made: a number from a typed array, where a load from `to`'s objects is a
+   * heap number for the per-packet expiry to unbox (or, returned from a call, a new one).
+   */
+  private readonly toNs = new Float64Array(TO_SLOTS);
   readonly cfg: ConntrackConfig;
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
@@ -136,7 +147,12 @@ export class Conntrack {
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     this.rng = rng;
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
-    this.to = this.cfg.timeouts;
+    const to = this.cfg.timeouts;
+    for (let s = 0; s <= TCP_CLOSE; s++) this.toNs[s] = tcpTimeoutOf(to.tcp, s as TcpCt);
+    this.toNs[TO_UDP] = to.udp;
+    this.toNs[TO_UDP_STREAM] = to.udpStream;
+    this.toNs[TO_ICMP] = to.icmp;
+    this.toNs[TO_GENERIC] = to.generic;
   }
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
@@ -254,8 +270,7 @@ export class Conntrack {
     const ct = this.newEntry(t);
     ct.tcpCt = tcpCt;
     if (pkt.udp) streamAfterClock(ct, UDP_STREAM_AFTER);
-    this.timeoutToClock(ct, t.proto);
-    expireAfterClock(ct); // unconfirmed: not in the list, no copy to keep
+    setExpiry(ct, now + this.toNs[this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -293,9 +308,9 @@ export class Conntrack {
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    this.timeoutToClock(ct, ct.proto);
-    expireAfterClock(ct);
-    this.entries.exp[ct.pos] = CT_CLOCK[0]! + CT_CLOCK[1]!; // the list's copy (ct is in the list since insertOrResolve)
+    const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, ct.proto)]!;
+    setExpiry(ct, t);
+    this.entries.exp[ct.pos] = t; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
   }
 
@@ -412,20 +427,25 @@ export class Conntrack {
     return false;
   }
 
-  /**
-   * The timeout of `ct` in its current state, into CT_CLOCK[1] (not returned: see CT_CLOCK); `proto` is
-   * its tuples' protocol (handed in: one object fewer to read per packet).
-   */
-  private timeoutToClock(ct: ConnEntry, proto: number): void {
-    const to = this.to;
-    CT_CLOCK[1] =
-      proto === IpProto.TCP ? tcpTimeoutOf(to.tcp, ct.tcpCt)
-      : proto === IpProto.UDP ? (ct.status & CtStatus.ASSURED ? to.udpStream : to.udp)
-      : proto === IpProto.ICMP ? to.icmp
-      : to.generic;
+  /** The `toNs` slot of `ct`'s timeout in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
+  private timeoutIndex(ct: ConnEntry, proto: number): number {
+    return proto === IpProto.TCP ? ct.tcpCt
+      : proto === IpProto.UDP ? (ct.status & CtStatus.ASSURED ? TO_UDP_STREAM : TO_UDP)
+      : proto === IpProto.ICMP ? TO_ICMP
+      : TO_GENERIC;
   }
 
-  /** Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet). */
+  /**
+   * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet), then
+   * __nf_ct_refresh_acct: `ct` expires its state's timeout after now (CT_CLOCK[0]), unless its timeout is
+   * fixed (a clash's loser is not pushed on by packets). ct is confirmed, in the list, whose copy of its
+   * expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry comes
+   * earlier (a state with a shorter timeout) or the TCP state changed (`moved`), not for every packet
+   * pushing it on — a write to a line of a large array, cold for the long-lived flows. A state change is
+   * rare and comes soon after the connection's first packet wrote that line: written there, the copy of a
+   * TIME_WAIT entry is its expiry, not LAST_ACK's 30 s, so the gc sweep does not read the entry (a cold
+   * object in a big table, two cache lines) to find it alive 90 s early.
+   */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
     const tcp = pkt.tcp;
     let moved = false;
@@ -439,26 +459,11 @@ export class Conntrack {
       // for a NAT_CLASH entry ("they time out soon").
       if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
     }
-    // The packet's tuple is one of ct's (the same protocol).
-    this.timeoutToClock(ct, pkt.ip!.protocol);
-    this.refresh(ct, moved);
-  }
-
-  /**
-   * __nf_ct_refresh_acct: `ct` expires CT_CLOCK[1] (its timeout) after CT_CLOCK[0] (now), unless its timeout is fixed (a clash's loser
-   * is not pushed on by packets). ct is confirmed, in the list, whose copy of its expiry may lag behind
-   * (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a state with
-   * a shorter timeout) or the TCP state changed (`moved`), not for every packet pushing it on — a write
-   * to a line of a large array, cold for the long-lived flows. A state change is rare and comes soon
-   * after the connection's first packet wrote that line: written there, the copy of a TIME_WAIT entry
-   * is its expiry, not LAST_ACK's 30 s, so the gc sweep does not read the entry (a cold object in a big
-   * table, two cache lines) to find it alive 90 s early.
-   */
-  private refresh(ct: ConnEntry, moved: boolean): void {
+    // __nf_ct_refresh_acct (the packet's tuple is one of ct's: the same protocol), see below.
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
-    const t = CT_CLOCK[0]! + CT_CLOCK[1]!;
+    const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, pkt.ip!.protocol)]!;
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
-    expireAfterClock(ct);
+    setExpiry(ct, t);
   }
 
   // ------------------------------------------------------------------------------------------

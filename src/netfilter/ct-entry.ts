@@ -192,19 +192,20 @@ export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
 }
 
 /**
- * The time of the conntrack operation under way (`[0]`, ns) and a scratch slot (`[1]`: a timeout on its
- * way to an expiry). Conntrack's per-packet path reads the time here rather than taking it as an
+ * The time of the conntrack operation under way (`[0]`, ns). Conntrack's per-packet path reads the time here rather than taking it as an
  * argument: a time is a double above 2^31 ns, and a double handed to (or returned from) a call V8 does
  * not inline is a new heap number at every call (issue 13: ~1.9 KB of young garbage a request in the
  * scale workload, most of it times passed between conntrack's methods). A Float64Array element carries
  * it unboxed. Written at each entry point (Conntrack.in, confirm, netfilter's hooks), read before any
  * other entry point can run (no conntrack call nests inside another).
  */
-export const CT_CLOCK = new Float64Array(2);
+export const CT_CLOCK = new Float64Array(1);
 
-/** Sets `ct`'s expiry fields to CT_CLOCK[0] + CT_CLOCK[1] (the time now plus a timeout); returns nothing, so no time is boxed. */
-export function expireAfterClock(ct: ConnEntry): void {
-  const t = CT_CLOCK[0]! + CT_CLOCK[1]!;
+/**
+ * Sets `ct`'s expiry fields to `t` (writeExpiry's work, for conntrack's per-packet path): small enough to
+ * be inlined, so `t` is never a heap number handed to a call.
+ */
+export function setExpiry(ct: ConnEntry, t: TimeNs): void {
   if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
   const hi = Math.floor(t / HI);
   ct.expHi = hi | 0;

@@ -31,7 +31,7 @@ export const DEFAULT_CT_TIMEOUTS: CtTimeouts = {
 export interface ConntrackConfig {
   /** nf_conntrack_max (default 262144 here; the kernel sizes it from memory). */
   max: number;
-  /** Not replaced once the table is made (Conntrack keeps the reference); its values may change. */
+  /** Read when the table is made (Conntrack copies the values into a typed array): a change later is not seen. */
   readonly timeouts: CtTimeouts;
   /** nf_conntrack_tcp_loose (default 1): a mid-stream ACK creates an ESTABLISHED entry. */
   tcpLoose: boolean;
