@@ -16,7 +16,7 @@
 // (inet_twsk_alloc, inet_twsk_hashdance, tw_timer_handler, inet_twsk_deschedule_put) and tcp_ipv4.c
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
-import type { TimeNs } from '../../core/time.js';
+import { TIME_ZERO, type TimeNs } from '../../core/time.js';
 import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
 import { releasedCongestionControl } from './cc.js';
@@ -26,11 +26,14 @@ import { establishedOptions, ownTsOptions } from './options.js';
 import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
 import { NO_SEGS, NO_WRITES, releaseQueue } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
+import { NO_TIMER_REF } from './timers.js';
 
 const TS_OK = 1;
 const CLOSED = 2;
 /** The record has an owner (in ownerOf). */
 const OWNED = 4;
+/** The record has SACK blocks (in sackOf). */
+const SACK = 8;
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
 /** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
@@ -44,25 +47,35 @@ const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
  * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
  * pending inherited event and the queue position share a field (a record has one or the other), the
  * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
- * (an owner flagged in the flow id's bits):
- * 11 fields in all.
+ * (flagged in the flow id's bits): 11 fields in all.
+ *
+ * Records are reused (the kernel's tw slab): one that went (twKill) waits in its layer's free list
+ * and takes a later connection's TIME_WAIT in place of a new object, so the old generation keeps them
+ * and the scavenger no longer copies a new record a connection. A record that went is CLOSED until it
+ * is reused; whoever keeps one after that (a `sockets()` listing) sees the new connection. Nothing in
+ * the simulator keeps one: the table and the expiry queue let go of it when it goes, its owner's link
+ * is cut, and the socket's timer event it inherited is cancelled and only ever pointed at it through a
+ * TimerRef the socket no longer has (see timeWait).
  */
 export class TimeWaitSock {
-  readonly localAddr: Ipv4;
-  readonly remoteAddr: Ipv4;
+  localAddr!: Ipv4;
+  remoteAddr!: Ipv4;
   /** localPort << 16 | remotePort. */
-  private readonly ports: number;
+  private ports!: number;
   /** tw_snd_nxt and tw_rcv_nxt as on the wire (signed 32 bits). */
-  readonly sndNxt32: number;
-  readonly rcvNxt32: number;
+  sndNxt32!: number;
+  rcvNxt32!: number;
   /** tw_ts_recent (signed 32 bits). */
-  readonly tsRecent32: number;
+  tsRecent32!: number;
   /** inet_id (the IP ID of the next re-ACK) << 16 | the window field of a re-ACK (see `window`). */
-  private idWin: number;
-  /** 8 × the flow id + (TS_OK | CLOSED | OWNED). */
-  private flowBits: number;
-  /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
-  expiry: TimeNs;
+  private idWin!: number;
+  /** 16 × the flow id + (TS_OK | CLOSED | OWNED | SACK). */
+  private flowBits!: number;
+  /**
+   * When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK); once the record went, when it went.
+   * (A double from the start, so a reused record's expiry is written in place rather than boxed anew.)
+   */
+  expiry: TimeNs = TIME_ZERO;
   /**
    * The socket's pending timer event, inherited (at or before `expiry`), until it fires (`timerEv`);
    * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
@@ -73,6 +86,11 @@ export class TimeWaitSock {
     readonly layer: TcpLayer,
     sk: TcpSocket,
   ) {
+    this.init(sk);
+  }
+
+  /** tcp_time_wait's copy of the socket's state: a new record, or one reused (CLOSED, gone from every table). */
+  private init(sk: TcpSocket): void {
     this.localAddr = sk.localAddr;
     this.remoteAddr = sk.remoteAddr;
     this.ports = (sk.localPort << 16) | sk.remotePort;
@@ -85,17 +103,40 @@ export class TimeWaitSock {
     const ws = sk.rcvWscale;
     const window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
     this.idWin = (sk.inetId << 16) | window;
-    // (flow ids are small: 8 × one stays a small integer)
-    this.flowBits = 8 * sk.flowId + (sk.tsOk ? TS_OK : 0);
-    if (sk.sackOk && sk.ooo.length > 0) sackOf.set(this, sackBlocks(sk));
+    // (flow ids are small: 16 × one stays a small integer)
+    this.flowBits = 16 * sk.flowId + (sk.tsOk ? TS_OK : 0);
+    if (sk.sackOk && sk.ooo.length > 0) {
+      sackOf.set(this, sackBlocks(sk));
+      this.flowBits += SACK;
+    }
     this.expiry = sk.tailAt;
+    this.wait = -1;
+  }
+
+  /**
+   * A record for `sk` entering TIME_WAIT on `layer`: the one that went last, when it went before this
+   * instant (so nothing still running in the instant it went can read it as the old one), else a new one.
+   */
+  static take(layer: TcpLayer, sk: TcpSocket): TimeWaitSock {
+    const f = stateOf(layer);
+    const n = f.n;
+    if (n > 0) {
+      const tw = f.free[n - 1]!;
+      if (tw.expiry < layer.stack.sim.now) {
+        f.free[n - 1] = null;
+        f.n = n - 1;
+        tw.init(sk);
+        return tw;
+      }
+    }
+    return new TimeWaitSock(layer, sk);
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
     return this.flowBits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
   }
   get flowId(): number {
-    return (this.flowBits - (this.flowBits & 7)) / 8;
+    return (this.flowBits - (this.flowBits & 15)) / 16;
   }
   /** tw_ts_offset (signed 32 bits): the socket's, which is its layer's offset for the peer (setup.ts). */
   get tsOffset32(): number {
@@ -149,7 +190,7 @@ export class TimeWaitSock {
   }
   /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
   get sack(): [number, number][] | null {
-    return sackOf.get(this) ?? null;
+    return (this.flowBits & SACK) !== 0 ? sackOf.get(this)! : null;
   }
 
   /** Takes the IP ID for a re-ACK (inet_id++). */
@@ -159,9 +200,13 @@ export class TimeWaitSock {
     return id;
   }
 
-  /** Marks the record gone from the table. */
+  /** Marks the record gone from the table (its SACK blocks go too). */
   markClosed(): void {
     if ((this.flowBits & CLOSED) === 0) this.flowBits += CLOSED;
+    if ((this.flowBits & SACK) !== 0) {
+      sackOf.delete(this);
+      this.flowBits -= SACK;
+    }
   }
 
   /** True once the record has gone from the table. */
@@ -190,11 +235,16 @@ export class TimeWaitSock {
  */
 export function timeWait(sk: TcpSocket): void {
   const layer = sk.layer;
-  const tw = new TimeWaitSock(layer, sk);
+  const tw = TimeWaitSock.take(layer, sk);
   layer.rehash(sk, tw);
   tw.timerEv = sk.timerEv;
-  sk.timerRef.sk = null;
-  sk.timerRef.tw = tw;
+  // The pending event's TimerRef now runs the record (once: onTimerEvent lets go of it), and only that
+  // event holds it: the socket gets the inert one, so nothing it might arm later can reach the record
+  // (which, once it went, may be another connection's).
+  const ref = sk.timerRef;
+  ref.sk = null;
+  ref.tw = tw;
+  sk.timerRef = NO_TIMER_REF;
   sk.timerEv = null;
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   // What the socket holds for a live connection goes, in case the application keeps the object.
@@ -315,10 +365,10 @@ class TwQueue {
     // an owner's timer (no head event then) is the head looked for again.
     const last = this.lastLane;
     if (last !== null) {
-      const n = last.recs.length;
-      if (n > last.h) {
-        const lt = last.t[n - 1]!;
-        if (time > lt || (time === lt && seq > last.s[n - 1]!)) {
+      if (last.tail > last.head) {
+        const i = (last.tail - 1) & last.mask;
+        const lt = last.t[i]!;
+        if (time > lt || (time === lt && seq > last.s[i]!)) {
           tw.queued = 16 * last.append(tw, time, seq) + 4 * last.index + LANE + (this.background ? 1 : 0);
           if (this.headEv === null) this.syncHead();
           return;
@@ -328,17 +378,24 @@ class TwQueue {
     // The lane whose last key is the latest one before this key (the scheduler's lanes do the same):
     // an empty lane only when none fits.
     let best: TwLane | null = null;
+    let bestT = 0;
+    let bestS = 0;
     let empty: TwLane | null = null;
     for (let k = 0; k < TW_LANES; k++) {
       const l = this.lanes[k]!;
-      const n = l.recs.length;
-      if (n === l.h) {
+      if (l.tail === l.head) {
         empty ??= l;
         continue;
       }
-      const lt = l.t[n - 1]!;
-      if (time > lt || (time === lt && seq > l.s[n - 1]!)) {
-        if (best === null || lt > best.t[best.recs.length - 1]! || (lt === best.t[best.recs.length - 1] && l.s[n - 1]! > best.s[best.recs.length - 1]!)) best = l;
+      const i = (l.tail - 1) & l.mask;
+      const lt = l.t[i]!;
+      const ls = l.s[i]!;
+      if (time > lt || (time === lt && seq > ls)) {
+        if (best === null || lt > bestT || (lt === bestT && ls > bestS)) {
+          best = l;
+          bestT = lt;
+          bestS = ls;
+        }
       }
     }
     const lane = best ?? empty;
@@ -454,10 +511,11 @@ class TwQueue {
     for (let k = 0; k < TW_LANES; k++) {
       const l = this.lanes[k]!;
       if (!l.live()) continue;
-      const lt = l.t[l.h]!;
-      if (lt < t || (lt === t && l.s[l.h]! < s)) {
+      const i = l.head & l.mask;
+      const lt = l.t[i]!;
+      if (lt < t || (lt === t && l.s[i]! < s)) {
         t = lt;
-        s = l.s[l.h]!;
+        s = l.s[i]!;
         head = k;
       }
     }
@@ -478,73 +536,84 @@ class TwQueue {
 const TW_LANES = 4;
 
 /**
- * A FIFO of records in key order from `h` on. A record is at a fixed absolute position (`base` + its
- * slot) while it waits; one gone early leaves its slot empty, skipped at the front (without reading
- * the record: the front of each lane is looked at on every push and expiry, and a record is cold by then).
+ * A FIFO of records in key order, a ring: a record is at a fixed absolute position (`head` ≤ it <
+ * `tail`, at slot position & mask) while it waits; one gone early leaves its slot empty, skipped at the
+ * front (without reading the record: the front of each lane is looked at on every push and expiry, and
+ * a record is cold by then). The ring only grows (doubling, each waiting record moved once): a lane
+ * that shrank and grew again would make a new slot array each time, which lives as long as its records.
  */
 class TwLane {
   t = new Float64Array(16);
   s = new Float64Array(16);
-  readonly recs: (TimeWaitSock | null)[] = [];
-  h = 0;
-  /** The absolute position of slot 0. */
-  base = 0;
+  recs: (TimeWaitSock | null)[] = emptySlots(16);
+  mask = 15;
+  /** The absolute position of the front slot (empty ones are passed by `live`). */
+  head = 0;
+  /** One past the absolute position of the last slot. */
+  tail = 0;
 
   constructor(readonly index: number) {}
 
   /** Appends a record; returns its absolute position. */
   append(tw: TimeWaitSock, time: TimeNs, seq: number): number {
-    let n = this.recs.length;
-    if (n === this.h) {
-      // (empty: start over at slot 0)
-      this.base += n;
-      this.recs.length = 0;
-      this.h = 0;
-      n = 0;
-    }
-    if (n === this.t.length) {
-      this.t = doubled(this.t);
-      this.s = doubled(this.s);
-    }
-    this.recs[n] = tw; // (n is its length: a push, stored inline rather than through the push builtin)
-    this.t[n] = time;
-    this.s[n] = seq;
-    return this.base + n;
+    const at = this.tail;
+    if (at - this.head > this.mask) this.grow();
+    const i = at & this.mask;
+    this.recs[i] = tw;
+    this.t[i] = time;
+    this.s[i] = seq;
+    this.tail = at + 1;
+    return at;
   }
 
   /** Empties the slot at absolute position `at` (its record went early). */
   clear(at: number): void {
-    this.recs[at - this.base] = null;
+    this.recs[at & this.mask] = null;
   }
 
   /** True when a record is waiting (empty slots at the front are passed first). */
   live(): boolean {
     const recs = this.recs;
-    while (this.h < recs.length && recs[this.h] === null) this.h++;
-    this.compact();
-    return this.h < recs.length;
+    const mask = this.mask;
+    while (this.head < this.tail && recs[this.head & mask] === null) this.head++;
+    return this.head < this.tail;
   }
 
   /** Takes the front record. */
   shift(): TimeWaitSock {
-    const tw = this.recs[this.h]!;
-    this.recs[this.h++] = null;
-    this.compact();
+    const i = this.head & this.mask;
+    const tw = this.recs[i]!;
+    this.recs[i] = null;
+    this.head++;
     return tw;
   }
 
-  /** Moves the lane down once more than half of it is spent (amortised: each slot moves about once). */
-  private compact(): void {
-    const h = this.h;
-    const n = this.recs.length;
-    if (h < 1024 || 2 * h < n) return;
-    this.t.copyWithin(0, h, n);
-    this.s.copyWithin(0, h, n);
-    this.recs.copyWithin(0, h, n);
-    this.recs.length = n - h;
-    this.base += h;
-    this.h = 0;
+  /** Doubles the ring: each slot from head to tail moves to its place under the new mask. */
+  private grow(): void {
+    const n = 2 * (this.mask + 1);
+    const mask = n - 1;
+    const t = new Float64Array(n);
+    const s = new Float64Array(n);
+    const recs = emptySlots(n);
+    for (let p = this.head; p < this.tail; p++) {
+      const from = p & this.mask;
+      const to = p & mask;
+      t[to] = this.t[from]!;
+      s[to] = this.s[from]!;
+      recs[to] = this.recs[from]!;
+    }
+    this.t = t;
+    this.s = s;
+    this.recs = recs;
+    this.mask = mask;
   }
+}
+
+/** `n` empty slots (an array of that length, every element null). */
+function emptySlots(n: number): (TimeWaitSock | null)[] {
+  const a: (TimeWaitSock | null)[] = [];
+  for (let i = 0; i < n; i++) a.push(null);
+  return a;
 }
 
 /**
@@ -553,16 +622,30 @@ class TwLane {
  */
 const LANE = 2;
 
-/** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
-const queues = new WeakMap<TcpLayer, [TwQueue, TwQueue]>();
+/**
+ * A layer's TIME_WAIT state beside its table (TcpLayer.twState, made on its first record): the two
+ * expiry queues (foreground, background) and the records that went, for reuse (a stack: the last one
+ * to go on top, `n` of them; the array only grows, so taking and giving back allocate nothing).
+ */
+export class TwState {
+  readonly fg: TwQueue;
+  readonly bg: TwQueue;
+  readonly free: (TimeWaitSock | null)[] = [];
+  n = 0;
+
+  constructor(layer: TcpLayer) {
+    this.fg = new TwQueue(layer, false);
+    this.bg = new TwQueue(layer, true);
+  }
+}
+
+function stateOf(layer: TcpLayer): TwState {
+  return (layer.twState ??= new TwState(layer));
+}
 
 function queueOf(layer: TcpLayer, background: boolean): TwQueue {
-  let q = queues.get(layer);
-  if (q === undefined) {
-    q = [new TwQueue(layer, false), new TwQueue(layer, true)];
-    queues.set(layer, q);
-  }
-  return q[background ? 1 : 0];
+  const st = stateOf(layer);
+  return background ? st.bg : st.fg;
 }
 
 /**
@@ -580,6 +663,11 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
     tw.timerEv = null;
   } else if (tw.queued >= 0) queueOf(tw.layer, (tw.queued & 1) === 1).remove(tw);
   tw.layer.unhash(tw);
+  // Free for reuse from the next instant on (TimeWaitSock.take): nothing holds the record any more.
+  const now = tw.layer.stack.sim.now;
+  tw.expiry = now;
+  const st = stateOf(tw.layer);
+  st.free[st.n++] = tw;
   const sk = tw.owner;
   if (sk === null) return;
   tw.owner = null;
