@@ -114,22 +114,16 @@ export class TimeWaitSock {
   }
 
   /**
-   * A record for `sk` entering TIME_WAIT on `layer`: the one that went last, when it went before this
-   * instant (so nothing still running in the instant it went can read it as the old one), else a new one.
+   * A record for `sk` entering TIME_WAIT on `layer`: one that went before this instant (so nothing still
+   * running in the instant it went can read it as the old one), else a new one. The last one to go if
+   * it may be taken (the warmest), else the first (records going in the same instant as a connection
+   * enters TIME_WAIT — regular traffic makes them — would otherwise keep every one under them).
    */
   static take(layer: TcpLayer, sk: TcpSocket): TimeWaitSock {
-    const f = stateOf(layer);
-    const n = f.n;
-    if (n > 0) {
-      const tw = f.free[n - 1]!;
-      if (tw.expiry < layer.stack.sim.now) {
-        f.free[n - 1] = null;
-        f.n = n - 1;
-        tw.init(sk);
-        return tw;
-      }
-    }
-    return new TimeWaitSock(layer, sk);
+    const tw = stateOf(layer).takeFree(layer.stack.sim.now);
+    if (tw === null) return new TimeWaitSock(layer, sk);
+    tw.init(sk);
+    return tw;
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
@@ -624,18 +618,56 @@ const LANE = 2;
 
 /**
  * A layer's TIME_WAIT state beside its table (TcpLayer.twState, made on its first record): the two
- * expiry queues (foreground, background) and the records that went, for reuse (a stack: the last one
- * to go on top, `n` of them; the array only grows, so taking and giving back allocate nothing).
+ * expiry queues (foreground, background) and the records that went, for reuse: a ring from `head` (the
+ * first to go) to `tail` (one past the last), each record's `expiry` the time it went. The ring only
+ * grows, so giving a record back and taking one allocate nothing.
  */
 export class TwState {
   readonly fg: TwQueue;
   readonly bg: TwQueue;
-  readonly free: (TimeWaitSock | null)[] = [];
-  n = 0;
+  private free: (TimeWaitSock | null)[] = emptySlots(16);
+  private mask = 15;
+  private head = 0;
+  private tail = 0;
 
   constructor(layer: TcpLayer) {
     this.fg = new TwQueue(layer, false);
     this.bg = new TwQueue(layer, true);
+  }
+
+  /** Records free for reuse. */
+  get freeCount(): number {
+    return this.tail - this.head;
+  }
+
+  /** A record that went (its expiry set to now). */
+  giveBack(tw: TimeWaitSock): void {
+    const n = this.tail - this.head;
+    if (n > this.mask) {
+      const free = emptySlots(2 * n);
+      for (let i = 0; i < n; i++) free[i] = this.free[(this.head + i) & this.mask]!;
+      this.free = free;
+      this.mask = 2 * n - 1;
+      this.head = 0;
+      this.tail = n;
+    }
+    this.free[this.tail++ & this.mask] = tw;
+  }
+
+  /** The last record to go if it went before `now`, else the first if it did; null when neither. */
+  takeFree(now: TimeNs): TimeWaitSock | null {
+    if (this.tail === this.head) return null;
+    let i = (this.tail - 1) & this.mask;
+    let tw = this.free[i]!;
+    if (tw.expiry < now) this.tail--;
+    else {
+      i = this.head & this.mask;
+      tw = this.free[i]!;
+      if (tw.expiry >= now) return null;
+      this.head++;
+    }
+    this.free[i] = null;
+    return tw;
   }
 }
 
@@ -666,8 +698,7 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
   // Free for reuse from the next instant on (TimeWaitSock.take): nothing holds the record any more.
   const now = tw.layer.stack.sim.now;
   tw.expiry = now;
-  const st = stateOf(tw.layer);
-  st.free[st.n++] = tw;
+  stateOf(tw.layer).giveBack(tw);
   const sk = tw.owner;
   if (sk === null) return;
   tw.owner = null;
