@@ -20,7 +20,8 @@ import { NO_ENTRIES, NO_MEMBERS } from '../../net/no-entries.js';
 import { PortSearch } from './ports.js';
 import { tellError, TcpSocket } from './socket.js';
 import { icmpError } from './teardown.js';
-import { timeWait, TimeWaitSock, twArrived, twKill, type TwState } from './timewait.js';
+import { timeWait, TimeWaitSock, twArrived, twKill } from './timewait.js';
+import type { TwState } from './tw-queue.js';
 
 /** A listening socket. */
 export class TcpListener {
