@@ -116,8 +116,15 @@ export class HttpServer {
   toxic: ServerToxic | null = null;
   readonly counters: HttpServerCounters = { connections: 0, requests: 0, responses: 0, badRequests: 0, abandoned: 0 };
   private readonly listener: TcpListener;
-  private readonly queue: Job[] = [];
+  /**
+   * Requests waiting for a worker: a ring of jobs from absolute position qHead to qTail (at position &
+   * qMask), grown by doubling and never shrunk — an array that was spliced and grew again made a new
+   * backing store every thousand requests, which lived long enough to be copied by the scavenger.
+   */
+  private queue: (Job | null)[] = [null, null, null, null];
+  private qMask = 3;
   private qHead = 0;
+  private qTail = 0;
   private busy = 0;
   private readonly workers: number;
   private readonly rng: Rng;
@@ -150,7 +157,7 @@ export class HttpServer {
 
   /** Requests waiting for a worker. */
   get queued(): number {
-    return this.queue.length - this.qHead;
+    return this.qTail - this.qHead;
   }
 
   /** ContainerProcess.setToxic: the toxic applies from now on. */
@@ -186,26 +193,33 @@ export class HttpServer {
   private enqueue(conn: ServerConn, req: HttpRequest): void {
     this.counters.requests++;
     conn.outstanding++;
-    this.queue.push({ conn, req, arrived: this.sim.now });
+    if (this.qTail - this.qHead > this.qMask) this.growQueue();
+    this.queue[this.qTail++ & this.qMask] = { conn, req, arrived: this.sim.now };
     this.rec?.queueChanged(this.queued);
     this.dispatch();
   }
 
   private dispatch(): void {
-    while (this.busy < this.workers && this.qHead < this.queue.length) {
-      const job = this.queue[this.qHead]!;
-      this.queue[this.qHead] = undefined as unknown as Job;
-      this.qHead++;
-      if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
-        this.queue.splice(0, this.qHead);
-        this.qHead = 0;
-      }
+    while (this.busy < this.workers && this.qHead < this.qTail) {
+      const i = this.qHead++ & this.qMask;
+      const job = this.queue[i]!;
+      this.queue[i] = null;
       this.rec?.queueChanged(this.queued);
       this.busy++;
       this.rec?.busyChanged(this.busy);
       const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? NO_SERVICE_TIME, this.rng)));
       this.sim.post(service, finishJob, this, job); // (never cancelled: a pooled event)
     }
+  }
+
+  /** Doubles the queue's ring (each waiting job moves to its place under the new mask). */
+  private growQueue(): void {
+    const n = 2 * (this.qMask + 1);
+    const q: (Job | null)[] = [];
+    for (let i = 0; i < n; i++) q.push(null);
+    for (let p = this.qHead; p < this.qTail; p++) q[p & (n - 1)] = this.queue[p & this.qMask]!;
+    this.queue = q;
+    this.qMask = n - 1;
   }
 
   /** A worker finished `job`: write the response, free the worker, take the next job. */

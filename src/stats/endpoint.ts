@@ -13,14 +13,24 @@ export interface EndpointRecorder {
   queueChanged(queued: number): void;
 }
 
+/** What an endpoint's per-second counts start as (it allocates on its first request). */
+const NO_COUNTS = new Float64Array(0);
+
 /** Counters of one endpoint. */
 export class EndpointStats implements EndpointRecorder {
   servedCount = 0;
   /** Worker-time spent serving (sum over workers), ns. */
   busyNs = 0;
   maxQueue = 0;
-  /** Requests served per second of simulated time, but for the current second's (`curT`, `curN`). */
-  private readonly perSecond = new Map<number, number>();
+  /**
+   * Requests served per second of simulated time, but for the current second's (`curT`, `curN`): second
+   * `base + i` at i (0: none), for i < `stored`. A typed array grown by doubling: its store is off the
+   * JS heap, so the scavenger copies none of it (a Map per endpoint grew by a table copy every few
+   * hundred seconds, and each table outlived scavenges).
+   */
+  private counts = NO_COUNTS;
+  private base = 0;
+  private stored = 0;
   /** The second of the last request served (−1: none yet) and its count so far: no map update per request. */
   private curT = -1;
   private curN = 0;
@@ -52,18 +62,30 @@ export class EndpointStats implements EndpointRecorder {
     if (t !== this.curT) {
       this.storeSecond();
       this.curT = t;
-      this.curN = this.perSecond.get(t) ?? 0;
+      const i = t - this.base;
+      this.curN = this.stored > 0 && i >= 0 && i < this.stored ? this.counts[i]! : 0;
     }
     this.curN++;
   }
   /** The current second's count into the map (a second gets its key when it is first stored, in time order). */
   private storeSecond(): void {
-    if (this.curT >= 0) this.perSecond.set(this.curT, this.curN);
+    if (this.curT < 0) return;
+    if (this.stored === 0) this.base = this.curT;
+    const i = this.curT - this.base;
+    if (i >= this.counts.length) {
+      const grown = new Float64Array(Math.max(64, 2 * this.counts.length, i + 1));
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    this.counts[i] = this.curN;
+    if (i >= this.stored) this.stored = i + 1;
   }
-  /** Requests served per second of simulated time (the recovery section's endpoint shares). */
+  /** Requests served per second of simulated time, the seconds with any in time order (the recovery section's endpoint shares). */
   get servedPerSecond(): ReadonlyMap<number, number> {
     this.storeSecond();
-    return this.perSecond;
+    const m = new Map<number, number>();
+    for (let i = 0; i < this.stored; i++) if (this.counts[i]! > 0) m.set(this.base + i, this.counts[i]!);
+    return m;
   }
   busyChanged(busy: number): void {
     this.advance();

@@ -144,6 +144,31 @@ describe('HttpServer + HttpClient', () => {
     expect(ep.maxQueue).toBe(4);
   });
 
+  it('keeps the queue FIFO across waves that grow its ring while requests wait (served in arrival order, the longest queue counted)', () => {
+    // 6 requests at 0 ms, 10 at 25 ms (3 still waiting: the ring grows with its head inside it), 20 at 200 ms (all served by then).
+    const { sim, stats, tc } = world(1, [{ workers: 1, serviceTime: { kind: 'constant', value: 10 * MS } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const order: number[] = [];
+    const lat: number[] = [];
+    let k = 0;
+    for (const [at, n] of [[0, 6], [25, 10], [200, 20]] as const)
+      sim.scheduleAt(at * MS, () => {
+        for (let i = 0; i < n; i++) {
+          const id = k++;
+          client.request(target, 5 * SEC, (r) => {
+            order.push(id);
+            lat.push(Math.round(r.latency / MS));
+          });
+        }
+      });
+    sim.run();
+    expect(order).toEqual(Array.from({ length: 36 }, (_, i) => i));
+    expect(lat.slice(16)).toEqual(Array.from({ length: 20 }, (_, i) => 10 * (i + 1)));
+    const ep = stats.report({ seed: 1 }).endpoints[0]!;
+    expect(ep.served).toBe(36);
+    expect(ep.maxQueue).toBe(19);
+  });
+
   it('two workers serve two requests at once', () => {
     const { sim, tc } = world(1, [{ workers: 2, serviceTime: { kind: 'constant', value: 10 * MS } }]);
     const client = new HttpClient(tc, { keepAlive: false });

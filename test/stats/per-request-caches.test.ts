@@ -23,6 +23,26 @@ describe('EndpointStats.servedPerSecond', () => {
   });
 });
 
+describe('EndpointStats.servedPerSecond, a long run starting late', () => {
+  it('keeps every second from the first one served on (gaps, growth past its first size), as a map count does', () => {
+    let now = 0;
+    const e = new EndpointStats('ep', () => now);
+    const model = new Map<number, number>();
+    // From second 1,000 on, 300 seconds with requests in two of every three (the counts grow past 64 and 128 seconds).
+    for (let k = 0; k < 300; k++) {
+      if (k % 3 === 1) continue;
+      for (let j = 0; j <= k % 4; j++) {
+        now = (1000 + k + j / 10) * 1e9;
+        e.served();
+        model.set(1000 + k, (model.get(1000 + k) ?? 0) + 1);
+      }
+      if (k === 100) expect([...e.servedPerSecond]).toEqual([...model]);
+    }
+    expect([...e.servedPerSecond]).toEqual([...model]);
+    expect([...e.servedPerSecond.keys()][0]).toBe(1000);
+  });
+});
+
 describe('FlowStats.servedBy', () => {
   it('counts requests, connections and bytes per endpoint with more endpoints than it keeps at hand', () => {
     const f = new FlowStats('f', () => 0);

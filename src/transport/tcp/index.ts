@@ -15,6 +15,7 @@
 //   timers    RTO, delayed ACK, persist, 2MSL            tcp_timer.c                  (timer.go)
 //   teardown  FIN, entering TIME_WAIT, RST, errors       tcp_input.c tcp_fin, tcp_minisocks.c
 //   timewait  TimeWaitSock: the TIME_WAIT record         tcp_minisocks.c, inet_timewait_sock.c
+//   tw-queue  TIME_WAIT expiry queue, free records       inet_timewait_sock.c (inet_twsk_schedule)
 //   cc        CUBIC and Reno                             tcp_cubic.c, tcp_cong.c      (cubic.go, reno.go)
 //   options   the options Linux writes                   tcp_options_write
 //   pmtu      frag-needed: MSS follows the path MTU      tcp_v4_mtu_reduced, tcp_simple_retransmit

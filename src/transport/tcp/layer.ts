@@ -21,6 +21,7 @@ import { PortSearch } from './ports.js';
 import { tellError, TcpSocket } from './socket.js';
 import { icmpError } from './teardown.js';
 import { timeWait, TimeWaitSock, twArrived, twKill } from './timewait.js';
+import type { TwState } from './tw-queue.js';
 
 /** A listening socket. */
 export class TcpListener {
@@ -95,6 +96,8 @@ export class TcpLayer implements L4Receiver {
   private lastSearch: PortSearch | null = null;
   /** Every port a listener ever had: an accepted connection's local port is one of them (portSearch looks there). */
   private passivePorts: Set<number> = NO_MEMBERS;
+  /** @internal (timewait.ts) The TIME_WAIT expiry queues and the records free for reuse, made on the first record. */
+  twState: TwState | null = null;
 
   /** Creates the layer and registers it with `stack` for IP protocol 6. */
   constructor(

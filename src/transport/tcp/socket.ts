@@ -155,8 +155,8 @@ export class TcpSocket implements CcState {
   timerEv: SimEvent | null = null;
   /** The event that ran last (taken off the queue, not pending; null once re-armed): armTimer places it again. */
   timerRan: SimEvent | null = null;
-  /** What timerEv runs for (this socket; its TIME_WAIT record once it has handed the event over). */
-  readonly timerRef: TimerRef = new TimerRef(this);
+  /** What timerEv runs for (this socket; once it has handed its event to a TIME_WAIT record, the inert NO_TIMER_REF). */
+  timerRef: TimerRef = new TimerRef(this);
   /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */
   orphaned = false;
   /** In TIME_WAIT (not orphaned): the record that holds the 4-tuple and closes this socket when it goes. */

@@ -26,10 +26,18 @@ export class TimerRef {
   constructor(public sk: TcpSocket | null) {}
 }
 
+/** The TimerRef of a socket whose connection a TIME_WAIT record took over: it runs nothing (frozen). */
+export const NO_TIMER_REF: TimerRef = Object.freeze(new TimerRef(null));
+
 /** The scheduler callback: a module-level function, so arming a timer allocates no closure. */
 function onTimerEvent(ref: TimerRef): void {
   if (ref.sk !== null) onTimer(ref.sk);
-  else if (ref.tw !== null) twTimer(ref.tw);
+  else if (ref.tw !== null) {
+    // (the record's inherited event, which runs once: the ref lets go of the record)
+    const tw = ref.tw;
+    ref.tw = null;
+    twTimer(tw);
+  }
 }
 
 /** RFC 6298 as tcp_rtt_estimator + tcp_set_rto: RTO = SRTT + max(4·RTTVAR, rto_min). */

@@ -4,8 +4,9 @@
 // timestamps, the window of its last ACK, the IP ID and the expiry. It re-ACKs a retransmitted FIN (and
 // restarts the 60 s), dies on a RST, gives way to a SYN beyond the old sequence space (the layer's
 // `receive`) or to tcp_tw_reuse (`pickPort`), and goes when the 60 s end. Its expiry waits in its
-// layer's queue (TwQueue, inet_twsk_schedule's timer wheel in Linux): one scheduled event per layer for
-// the earliest record, not one per record, each expiry still running where its own event would have.
+// layer's queue (TwQueue in tw-queue.ts, inet_twsk_schedule's timer wheel in Linux): one scheduled event
+// per layer for the earliest record, not one per record, each expiry still running where its own event
+// would have. A record that went is reused by a later connection's TIME_WAIT (tw-queue.ts TwState).
 // An orphaned socket (TcpSocket.orphan: its application closed it for good) closes when the record
 // takes over (tcp_done; no one is told when TIME_WAIT ends, as in Linux), so the socket and whatever
 // the application hung on it are free a minute earlier. A socket whose application did not orphan it
@@ -16,7 +17,7 @@
 // (inet_twsk_alloc, inet_twsk_hashdance, tw_timer_handler, inet_twsk_deschedule_put) and tcp_ipv4.c
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
-import type { TimeNs } from '../../core/time.js';
+import { TIME_ZERO, type TimeNs } from '../../core/time.js';
 import { TcpFlag, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
 import { releasedCongestionControl } from './cc.js';
@@ -26,11 +27,15 @@ import { establishedOptions, ownTsOptions } from './options.js';
 import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
 import { NO_SEGS, NO_WRITES, releaseQueue } from './segment.js';
 import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
+import { NO_TIMER_REF } from './timers.js';
+import { queueOf, stateOf } from './tw-queue.js';
 
 const TS_OK = 1;
 const CLOSED = 2;
 /** The record has an owner (in ownerOf). */
 const OWNED = 4;
+/** The record has SACK blocks (in sackOf). */
+const SACK = 8;
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
 /** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
@@ -44,25 +49,35 @@ const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
  * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
  * pending inherited event and the queue position share a field (a record has one or the other), the
  * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
- * (an owner flagged in the flow id's bits):
- * 11 fields in all.
+ * (flagged in the flow id's bits): 11 fields in all.
+ *
+ * Records are reused (the kernel's tw slab): one that went (twKill) waits in its layer's free list
+ * and takes a later connection's TIME_WAIT in place of a new object, so the old generation keeps them
+ * and the scavenger no longer copies a new record a connection. A record that went is CLOSED until it
+ * is reused; whoever keeps one after that (a `sockets()` listing) sees the new connection. Nothing in
+ * the simulator keeps one: the table and the expiry queue let go of it when it goes, its owner's link
+ * is cut, and the socket's timer event it inherited is cancelled and only ever pointed at it through a
+ * TimerRef the socket no longer has (see timeWait).
  */
 export class TimeWaitSock {
-  readonly localAddr: Ipv4;
-  readonly remoteAddr: Ipv4;
+  localAddr!: Ipv4;
+  remoteAddr!: Ipv4;
   /** localPort << 16 | remotePort. */
-  private readonly ports: number;
+  private ports!: number;
   /** tw_snd_nxt and tw_rcv_nxt as on the wire (signed 32 bits). */
-  readonly sndNxt32: number;
-  readonly rcvNxt32: number;
+  sndNxt32!: number;
+  rcvNxt32!: number;
   /** tw_ts_recent (signed 32 bits). */
-  readonly tsRecent32: number;
+  tsRecent32!: number;
   /** inet_id (the IP ID of the next re-ACK) << 16 | the window field of a re-ACK (see `window`). */
-  private idWin: number;
-  /** 8 × the flow id + (TS_OK | CLOSED | OWNED). */
-  private flowBits: number;
-  /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK). */
-  expiry: TimeNs;
+  private idWin!: number;
+  /** 16 × the flow id + (TS_OK | CLOSED | OWNED | SACK). */
+  private flowBits!: number;
+  /**
+   * When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK); once the record went, when it went.
+   * (A double from the start, so a reused record's expiry is written in place rather than boxed anew.)
+   */
+  expiry: TimeNs = TIME_ZERO;
   /**
    * The socket's pending timer event, inherited (at or before `expiry`), until it fires (`timerEv`);
    * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
@@ -73,6 +88,11 @@ export class TimeWaitSock {
     readonly layer: TcpLayer,
     sk: TcpSocket,
   ) {
+    this.init(sk);
+  }
+
+  /** tcp_time_wait's copy of the socket's state: a new record, or one reused (CLOSED, gone from every table). */
+  private init(sk: TcpSocket): void {
     this.localAddr = sk.localAddr;
     this.remoteAddr = sk.remoteAddr;
     this.ports = (sk.localPort << 16) | sk.remotePort;
@@ -85,17 +105,34 @@ export class TimeWaitSock {
     const ws = sk.rcvWscale;
     const window = Math.floor(windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws) / (1 << ws));
     this.idWin = (sk.inetId << 16) | window;
-    // (flow ids are small: 8 × one stays a small integer)
-    this.flowBits = 8 * sk.flowId + (sk.tsOk ? TS_OK : 0);
-    if (sk.sackOk && sk.ooo.length > 0) sackOf.set(this, sackBlocks(sk));
+    // (flow ids are small: 16 × one stays a small integer)
+    this.flowBits = 16 * sk.flowId + (sk.tsOk ? TS_OK : 0);
+    if (sk.sackOk && sk.ooo.length > 0) {
+      sackOf.set(this, sackBlocks(sk));
+      this.flowBits += SACK;
+    }
     this.expiry = sk.tailAt;
+    this.wait = -1;
+  }
+
+  /**
+   * A record for `sk` entering TIME_WAIT on `layer`: one that went before this instant (so nothing still
+   * running in the instant it went can read it as the old one), else a new one. The last one to go if
+   * it may be taken (the warmest), else the first (records going in the same instant as a connection
+   * enters TIME_WAIT — regular traffic makes them — would otherwise keep every one under them).
+   */
+  static take(layer: TcpLayer, sk: TcpSocket): TimeWaitSock {
+    const tw = stateOf(layer).takeFree(layer.stack.sim.now);
+    if (tw === null) return new TimeWaitSock(layer, sk);
+    tw.init(sk);
+    return tw;
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
     return this.flowBits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
   }
   get flowId(): number {
-    return (this.flowBits - (this.flowBits & 7)) / 8;
+    return (this.flowBits - (this.flowBits & 15)) / 16;
   }
   /** tw_ts_offset (signed 32 bits): the socket's, which is its layer's offset for the peer (setup.ts). */
   get tsOffset32(): number {
@@ -149,7 +186,7 @@ export class TimeWaitSock {
   }
   /** SACK blocks of the last ACK (out-of-order data the FIN left behind; null almost always). */
   get sack(): [number, number][] | null {
-    return sackOf.get(this) ?? null;
+    return (this.flowBits & SACK) !== 0 ? sackOf.get(this)! : null;
   }
 
   /** Takes the IP ID for a re-ACK (inet_id++). */
@@ -159,9 +196,13 @@ export class TimeWaitSock {
     return id;
   }
 
-  /** Marks the record gone from the table. */
+  /** Marks the record gone from the table (its SACK blocks go too). */
   markClosed(): void {
     if ((this.flowBits & CLOSED) === 0) this.flowBits += CLOSED;
+    if ((this.flowBits & SACK) !== 0) {
+      sackOf.delete(this);
+      this.flowBits -= SACK;
+    }
   }
 
   /** True once the record has gone from the table. */
@@ -190,11 +231,16 @@ export class TimeWaitSock {
  */
 export function timeWait(sk: TcpSocket): void {
   const layer = sk.layer;
-  const tw = new TimeWaitSock(layer, sk);
+  const tw = TimeWaitSock.take(layer, sk);
   layer.rehash(sk, tw);
   tw.timerEv = sk.timerEv;
-  sk.timerRef.sk = null;
-  sk.timerRef.tw = tw;
+  // The pending event's TimerRef now runs the record (once: onTimerEvent lets go of it), and only that
+  // event holds it: the socket gets the inert one, so nothing it might arm later can reach the record
+  // (which, once it went, may be another connection's).
+  const ref = sk.timerRef;
+  ref.sk = null;
+  ref.tw = tw;
+  sk.timerRef = NO_TIMER_REF;
   sk.timerEv = null;
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   // What the socket holds for a live connection goes, in case the application keeps the object.
@@ -274,298 +320,6 @@ export function twTimer(tw: TimeWaitSock): void {
 }
 
 /**
- * The TIME_WAIT expiries of one layer (foreground or background ones): records keyed by the (time, seq)
- * their own timer event would have had, and one scheduled event for the earliest. A minute of
- * connections in TIME_WAIT costs no SimEvent each (inet_twsk_schedule's timer wheel in Linux); each
- * expiry still runs exactly where its own event would have run (same time, same sequence number:
- * Simulator.reserveSeq), and counts as one executed event. Foreground and background records queue
- * apart, so a run without a duration ends when it did (only foreground events keep it).
- *
- * Records mostly join in key order (each joins when its inherited event fires, about an RTO after the
- * segment that started its minute; RTOs differ a little, so neighbours swap), so a record goes to the
- * FIFO lane whose last key is the latest before its own: joining and expiring cost no sift and touch no
- * other record (a heap's sift-down wrote the index of ~log2(n) cold records per expiry). A record no
- * lane takes goes to a binary heap; the head is the least of the lanes' fronts and the heap's top. A
- * record leaving a lane early leaves an empty slot there, passed when it reaches the front.
- */
-class TwQueue {
-  private readonly lanes: TwLane[] = Array.from({ length: TW_LANES }, (_, k) => new TwLane(k));
-  // The heap of records that fit no lane.
-  private t = new Float64Array(16);
-  private s = new Float64Array(16);
-  private readonly recs: TimeWaitSock[] = [];
-  /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
-  private headEv: SimEvent | null = null;
-  /** The lane whose front is the head (-1: the heap's top); set by syncHead. */
-  private headLane = -1;
-  /** The lane the last record joined (null: the heap took it, or none yet). */
-  private lastLane: TwLane | null = null;
-
-  constructor(
-    private readonly layer: TcpLayer,
-    private readonly background: boolean,
-  ) {}
-
-  push(tw: TimeWaitSock, time: TimeNs, seq: number): void {
-    // Records mostly join in key order: the lane the last one joined takes this one when its key is
-    // later than that lane's last (any lane ending before the key keeps its order; which one only
-    // decides where the record waits, never when it expires). Such a record is never the new head:
-    // every operation ends with syncHead, which passes a lane's emptied front slots, so a lane with
-    // slots left has a live front, at or after the head and before this key. Only while `fire` runs
-    // an owner's timer (no head event then) is the head looked for again.
-    const last = this.lastLane;
-    if (last !== null) {
-      const n = last.recs.length;
-      if (n > last.h) {
-        const lt = last.t[n - 1]!;
-        if (time > lt || (time === lt && seq > last.s[n - 1]!)) {
-          tw.queued = 16 * last.append(tw, time, seq) + 4 * last.index + LANE + (this.background ? 1 : 0);
-          if (this.headEv === null) this.syncHead();
-          return;
-        }
-      }
-    }
-    // The lane whose last key is the latest one before this key (the scheduler's lanes do the same):
-    // an empty lane only when none fits.
-    let best: TwLane | null = null;
-    let empty: TwLane | null = null;
-    for (let k = 0; k < TW_LANES; k++) {
-      const l = this.lanes[k]!;
-      const n = l.recs.length;
-      if (n === l.h) {
-        empty ??= l;
-        continue;
-      }
-      const lt = l.t[n - 1]!;
-      if (time > lt || (time === lt && seq > l.s[n - 1]!)) {
-        if (best === null || lt > best.t[best.recs.length - 1]! || (lt === best.t[best.recs.length - 1] && l.s[n - 1]! > best.s[best.recs.length - 1]!)) best = l;
-      }
-    }
-    const lane = best ?? empty;
-    this.lastLane = lane;
-    if (lane !== null) tw.queued = 16 * lane.append(tw, time, seq) + 4 * lane.index + LANE + (this.background ? 1 : 0);
-    else this.heapPush(tw, time, seq);
-    this.syncHead();
-  }
-
-  /** Takes `tw` out (it goes before its time: RST, reuse, reopen, abort). */
-  remove(tw: TimeWaitSock): void {
-    const q = tw.queued;
-    tw.queued = -1;
-    if ((q & LANE) === 0) this.take(q >> 2);
-    else this.lanes[(q >> 2) & 3]!.clear(Math.floor(q / 16));
-    this.syncHead();
-  }
-
-  /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
-  static fire(q: TwQueue): void {
-    q.headEv = null;
-    let tw: TimeWaitSock;
-    if (q.headLane >= 0) {
-      tw = q.lanes[q.headLane]!.shift();
-      tw.queued = -1;
-    } else {
-      tw = q.recs[0]!;
-      q.take(0);
-    }
-    // The next head is scheduled even when an owner's callback throws: with one event per record the
-    // other records would still expire when the run is resumed.
-    try {
-      twTimer(tw);
-    } finally {
-      q.syncHead();
-    }
-  }
-
-  private heapPush(tw: TimeWaitSock, time: TimeNs, seq: number): void {
-    const i = this.recs.length;
-    if (i === this.t.length) {
-      this.t = doubled(this.t);
-      this.s = doubled(this.s);
-    }
-    this.recs.push(tw);
-    this.put(i, tw, time, seq);
-    this.up(i);
-  }
-
-  private take(i: number): void {
-    this.recs[i]!.queued = -1;
-    const last = this.recs.pop()!;
-    const n = this.recs.length;
-    if (i < n) {
-      this.put(i, last, this.t[n]!, this.s[n]!);
-      this.up(i);
-      this.down(i);
-    }
-  }
-
-  private put(i: number, tw: TimeWaitSock, time: TimeNs, seq: number): void {
-    this.recs[i] = tw;
-    this.t[i] = time;
-    this.s[i] = seq;
-    tw.queued = 4 * i + (this.background ? 1 : 0);
-  }
-
-  private less(i: number, j: number): boolean {
-    const ti = this.t[i]!;
-    const tj = this.t[j]!;
-    return ti < tj || (ti === tj && this.s[i]! < this.s[j]!);
-  }
-
-  private swap(i: number, j: number): void {
-    const ri = this.recs[i]!;
-    const ti = this.t[i]!;
-    const si = this.s[i]!;
-    this.put(i, this.recs[j]!, this.t[j]!, this.s[j]!);
-    this.put(j, ri, ti, si);
-  }
-
-  private up(i: number): void {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) return;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-
-  private down(i: number): void {
-    const n = this.recs.length;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) return;
-      if (c + 1 < n && this.less(c + 1, c)) c++;
-      if (!this.less(c, i)) return;
-      this.swap(i, c);
-      i = c;
-    }
-  }
-
-  /** Keeps one event scheduled at the head's key (a new head, or none when empty). */
-  private syncHead(): void {
-    // The least of the lanes' fronts and the heap's top.
-    let head = -1;
-    let t = Infinity;
-    let s = 0;
-    if (this.recs.length > 0) {
-      t = this.t[0]!;
-      s = this.s[0]!;
-    }
-    for (let k = 0; k < TW_LANES; k++) {
-      const l = this.lanes[k]!;
-      if (!l.live()) continue;
-      const lt = l.t[l.h]!;
-      if (lt < t || (lt === t && l.s[l.h]! < s)) {
-        t = lt;
-        s = l.s[l.h]!;
-        head = k;
-      }
-    }
-    this.headLane = head;
-    const ev = this.headEv;
-    if (t === Infinity) {
-      ev?.cancel();
-      this.headEv = null;
-      return;
-    }
-    if (ev !== null && ev.time === t && ev.seq === s) return;
-    ev?.cancel();
-    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
-  }
-}
-
-/** Lanes per queue (records joining out of key order by up to a few RTOs spread over them; the rest go to the heap). At most 4 (TimeWaitSock.queued's 2 bits). */
-const TW_LANES = 4;
-
-/**
- * A FIFO of records in key order from `h` on. A record is at a fixed absolute position (`base` + its
- * slot) while it waits; one gone early leaves its slot empty, skipped at the front (without reading
- * the record: the front of each lane is looked at on every push and expiry, and a record is cold by then).
- */
-class TwLane {
-  t = new Float64Array(16);
-  s = new Float64Array(16);
-  readonly recs: (TimeWaitSock | null)[] = [];
-  h = 0;
-  /** The absolute position of slot 0. */
-  base = 0;
-
-  constructor(readonly index: number) {}
-
-  /** Appends a record; returns its absolute position. */
-  append(tw: TimeWaitSock, time: TimeNs, seq: number): number {
-    let n = this.recs.length;
-    if (n === this.h) {
-      // (empty: start over at slot 0)
-      this.base += n;
-      this.recs.length = 0;
-      this.h = 0;
-      n = 0;
-    }
-    if (n === this.t.length) {
-      this.t = doubled(this.t);
-      this.s = doubled(this.s);
-    }
-    this.recs[n] = tw; // (n is its length: a push, stored inline rather than through the push builtin)
-    this.t[n] = time;
-    this.s[n] = seq;
-    return this.base + n;
-  }
-
-  /** Empties the slot at absolute position `at` (its record went early). */
-  clear(at: number): void {
-    this.recs[at - this.base] = null;
-  }
-
-  /** True when a record is waiting (empty slots at the front are passed first). */
-  live(): boolean {
-    const recs = this.recs;
-    while (this.h < recs.length && recs[this.h] === null) this.h++;
-    this.compact();
-    return this.h < recs.length;
-  }
-
-  /** Takes the front record. */
-  shift(): TimeWaitSock {
-    const tw = this.recs[this.h]!;
-    this.recs[this.h++] = null;
-    this.compact();
-    return tw;
-  }
-
-  /** Moves the lane down once more than half of it is spent (amortised: each slot moves about once). */
-  private compact(): void {
-    const h = this.h;
-    const n = this.recs.length;
-    if (h < 1024 || 2 * h < n) return;
-    this.t.copyWithin(0, h, n);
-    this.s.copyWithin(0, h, n);
-    this.recs.copyWithin(0, h, n);
-    this.recs.length = n - h;
-    this.base += h;
-    this.h = 0;
-  }
-}
-
-/**
- * TimeWaitSock.queued of a record in a lane: 16 × its absolute position + 4 × the lane + LANE (+ 1 in
- * the background queue); a heap record's is 4 × its index (+ 1).
- */
-const LANE = 2;
-
-/** Each layer's two queues (foreground, background), made on its first TIME_WAIT expiry. */
-const queues = new WeakMap<TcpLayer, [TwQueue, TwQueue]>();
-
-function queueOf(layer: TcpLayer, background: boolean): TwQueue {
-  let q = queues.get(layer);
-  if (q === undefined) {
-    q = [new TwQueue(layer, false), new TwQueue(layer, true)];
-    queues.set(layer, q);
-  }
-  return q[background ? 1 : 0];
-}
-
-/**
  * inet_twsk_deschedule_put: the record leaves the table now (RST, reuse, reopen, expiry, abort); its
  * owner, if any, closes as a socket in TIME_WAIT did (tcp_done: `err` first, then onClose).
  */
@@ -580,6 +334,10 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
     tw.timerEv = null;
   } else if (tw.queued >= 0) queueOf(tw.layer, (tw.queued & 1) === 1).remove(tw);
   tw.layer.unhash(tw);
+  // Free for reuse from the next instant on (TimeWaitSock.take): nothing holds the record any more.
+  const now = tw.layer.stack.sim.now;
+  tw.expiry = now;
+  stateOf(tw.layer).giveBack(tw);
   const sk = tw.owner;
   if (sk === null) return;
   tw.owner = null;
@@ -587,11 +345,4 @@ export function twKill(tw: TimeWaitSock, err?: SocketErrorKind): void {
   setState(sk, 'CLOSED');
   if (err !== undefined) tellError(sk, err);
   tellClose(sk);
-}
-
-/** A copy of `a` in an array twice its length (the queues' time and sequence columns grow so). */
-function doubled(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(2 * a.length);
-  b.set(a);
-  return b;
 }
