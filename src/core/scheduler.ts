@@ -213,14 +213,10 @@ export class Scheduler implements Live {
   }
 
   /**
-   * Re-arms a pending event at `time` (a timer whose deadline moved): what ev.cancel() then
-   * insert(time, fn, a, b, background) does, order included (the event takes the next sequence
-   * number), without a new object when the event waits in a wheel slot not yet opened (a timer's
-   * usual place: it leaves the slot as a cancel would and is placed again), nor when it has been
-   * taken off the queue to run (it has run, or is running now: no structure holds it any more, and
-   * the caller holds the only other reference, so it is placed again as a new event). Anywhere else
-   * (queued elsewhere, or cancelled and still queued) it is cancelled and a new event inserted.
-   * Returns the event that will run.
+   * Re-arms an event at `time`: what ev.cancel() then insert(time, fn, a, b, background) does, order
+   * included (the next sequence number), without a new object when the event waits in a wheel slot not
+   * yet opened (it leaves the slot as a cancel would) or was taken off the queue to run (no structure
+   * holds it; the caller holds the only other reference). Else it is cancelled and a new one inserted.
    */
   move(ev: SimEvent, time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
     this.at[0] = time;
@@ -229,19 +225,15 @@ export class Scheduler implements Live {
 
   /** move to the time written to `at[0]` just before (see postStaged). */
   moveStaged(ev: SimEvent, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const time = this.at[0]!;
-    if (ev.popped) {
-      // (a later cancel() of a popped event set only `cancelled`: nothing counts it)
-      ev.popped = false;
-      ev.cancelled = false;
-    } else if (ev.slot < 0 || ev.cancelled) {
+    if (ev.popped) ev.popped = ev.cancelled = false; // (a cancel() after the pop set only `cancelled`: nothing counts it)
+    else if (ev.slot < 0 || ev.cancelled) {
       ev.cancel();
       return this.insertStaged(fn, a, b, background);
     } else {
       this.unwheel(ev);
       if (!ev.background) this.foreground--;
     }
-    ev.time = time;
+    ev.time = this.at[0]!;
     ev.seq = this.seq++;
     ev.fn = fn;
     ev.a = a;

@@ -23,7 +23,7 @@ import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.j
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { DEFAULT_CONNTRACK_CONFIG, TCP_CLOSE, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, tcpTimeoutOf, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -35,13 +35,6 @@ const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
-
-/** Conntrack.toNs's slots after the TCP states' (0 to TCP_CLOSE). */
-const TO_UDP = TCP_CLOSE + 1;
-const TO_UDP_STREAM = TO_UDP + 1;
-const TO_ICMP = TO_UDP + 2;
-const TO_GENERIC = TO_UDP + 3;
-const TO_SLOTS = TO_UDP + 4;
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
@@ -98,7 +91,7 @@ export class Conntrack {
    * `to` when the table is made: a number from a typed array, where a load from `to`'s objects is a
    * heap number for the per-packet expiry to unbox (or, returned from a call, a new one).
    */
-  private readonly toNs = new Float64Array(TO_SLOTS);
+  private readonly toNs: Float64Array;
   readonly cfg: ConntrackConfig;
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
@@ -147,12 +140,7 @@ export class Conntrack {
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     this.rng = rng;
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
-    const to = this.cfg.timeouts;
-    for (let s = 0; s <= TCP_CLOSE; s++) this.toNs[s] = tcpTimeoutOf(to.tcp, s as TcpCt);
-    this.toNs[TO_UDP] = to.udp;
-    this.toNs[TO_UDP_STREAM] = to.udpStream;
-    this.toNs[TO_ICMP] = to.icmp;
-    this.toNs[TO_GENERIC] = to.generic;
+    this.toNs = timeoutsByIndex(this.cfg.timeouts);
   }
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */

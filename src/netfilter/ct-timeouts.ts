@@ -99,3 +99,20 @@ export function tcpTimeoutOf(to: Record<TcpCtState, TimeNs>, s: TcpCt): TimeNs {
     }
   }
 }
+
+/** Slots of timeoutsByIndex's array after the TCP states' (0 to TCP_CLOSE). */
+export const TO_UDP = TCP_CLOSE + 1;
+export const TO_UDP_STREAM = TO_UDP + 1;
+export const TO_ICMP = TO_UDP + 2;
+export const TO_GENERIC = TO_UDP + 3;
+
+/** `to` as a typed array (TCP states by TcpCt number, then TO_UDP … TO_GENERIC): Conntrack's per-packet timeouts. */
+export function timeoutsByIndex(to: CtTimeouts): Float64Array {
+  const a = new Float64Array(TO_GENERIC + 1);
+  for (let s = TCP_NONE; s <= TCP_CLOSE; s++) a[s] = tcpTimeoutOf(to.tcp, s as TcpCt);
+  a[TO_UDP] = to.udp;
+  a[TO_UDP_STREAM] = to.udpStream;
+  a[TO_ICMP] = to.icmp;
+  a[TO_GENERIC] = to.generic;
+  return a;
+}
