@@ -75,8 +75,12 @@ function reachable(base: CChain): CChain[] | null {
   return chains;
 }
 
-/** Pops the jump stack (RETURN or the end of a user chain); -1 when this walk's frames are gone (after a goto from the root). */
-const POP = 'if (sp === sp0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;';
+/**
+ * Pops the jump stack (RETURN or the end of a user chain); -1 when this walk's frames are gone (after a goto
+ * from the root). A built-in chain's walk (called by a hook) keeps its frames from 0: its code is that of a
+ * walk without the `sp0` argument (V8 keeps `sp` a small integer); an entered chain's from `b0`.
+ */
+const pop = (entered: boolean): string => `if (sp === ${entered ? 'b0' : '0'}) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;`;
 
 /**
  * The state of indexed chain `j` (`x<j>`: the chain, `xr<j>` its rules, `xi<j>` its index): the next
@@ -84,7 +88,7 @@ const POP = 'if (sp === sp0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1
  * the same order), then that rule as Netfilter.traverse acts on it; a jump or goto runs the target
  * chain through `enter` with this walk's frames below it. Back in this state (`continue`) it scans on.
  */
-function indexedState(j: number, isBase: boolean): string {
+function indexedState(j: number, isBase: boolean, POP: string): string {
   const ret = isBase ? 'return -1;' : POP;
   return `ri = ixScan(x${j}, xi${j}, from, c);
         if (ri < 0) { w.walked = (w.walked + xr${j}.length - from) & ${WALK_MASK}; ${ret} }
@@ -118,7 +122,7 @@ function indexedState(j: number, isBase: boolean): string {
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
+function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id and its hash are the walk's
   // constants; a call of hit() and its reads of the shared context cost more than the count itself);
@@ -165,6 +169,8 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
 export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | null {
   const chains = reachable(base);
   if (chains === null) return null;
+  const entered = !base.builtin;
+  const POP = pop(entered);
   // State numbers: each chain's rules, then its end; an indexed chain is one state.
   const start = new Map<CChain, number>();
   let s = 0;
@@ -184,13 +190,13 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
     const isBase = ch === base;
     const s0 = start.get(ch)!;
     if (ch.index !== null) {
-      cases.push(`case ${s0}: {\n        ${indexedState(X.push(ch) - 1, isBase)}\n      }`);
+      cases.push(`case ${s0}: {\n        ${indexedState(X.push(ch) - 1, isBase, POP)}\n      }`);
       continue;
     }
     ch.rules.forEach((cr, k) => {
       const r = R.push(cr) - 1;
       const cond = ruleCondition(cr, g);
-      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T);
+      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP);
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
     const n = ch.rules.length;
@@ -199,14 +205,13 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
   const src = `${bindClosures(g)}
 ${R.map((_, j) => `const r${j} = R[${j}]; const i${j} = r${j}.id; const h${j} = HS[${j}];`).join('\n')}
 ${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
-${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
-${X.map((_, j) => `const x${j} = X[${j}]; const xr${j} = x${j}.rules; const xi${j} = x${j}.index;`).join('\n')}
-return function walk(w, c, tenv, sp0) {
+${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}${X.map((_, j) => `\nconst x${j} = X[${j}]; const xr${j} = x${j}.rules; const xi${j} = x${j}.index;`).join('')}
+return function walk(w, c, tenv${entered ? ', sp0' : ''}) {
   const ip = c.ip;
   const pkt = c.pkt;
   const stk = w.walkStack;
-  let cs = -1;
-  let sp = sp0;
+  let cs = -1;${entered ? '\n  const b0 = sp0 | 0;' : ''}
+  let sp = ${entered ? 'b0' : '0'};
   let st = 0;
   let from = 0;
   let code = 0;
