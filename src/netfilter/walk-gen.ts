@@ -39,8 +39,8 @@ export interface WalkHost {
 /**
  * A generated walk of the chain it was made for (its root): -1 when the root ends or returns (a built-in
  * chain's policy; a user chain's return to its caller), else the verdict code (ACCEPT; DROP, REJECT with
- * walkAt set). `sp0`: where its frames start on the walk stack (0 from a hook; the caller's top when a
- * walk calls another from an indexed chain).
+ * walkAt set). `sp0`: where its frames start on the walk stack (the caller's top when a walk calls another
+ * from an indexed chain); a built-in chain's walk, called by a hook, ignores it and starts at 0.
  */
 export type WalkFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number) => number;
 
