@@ -11,8 +11,8 @@ import { compileRuleTests, type EvalCtx, type MatchEnv, type MatchFn } from './m
 import { isBuiltinChain, type Chain, type Rule, type Table, type TableName, type Target } from './rules.js';
 import { genScan, type ScanFn } from './scan-gen.js';
 import { internChain, internTable, sameChain } from './chain-intern.js';
-import { TgCode, compileTarget, type TargetFn } from './targets.js';
-import { genWalk, type WalkFn } from './walk-gen.js';
+import { TgCode, compileTarget, type TargetEnv, type TargetFn } from './targets.js';
+import { WALK_MASK, genWalk, type WalkFn, type WalkHost } from './walk-gen.js';
 import { buildIndex, indexedScan, passes, type ChainIndex } from './dst-index.js';
 
 export type { ChainIndex } from './dst-index.js';
@@ -54,11 +54,15 @@ export interface CChain {
   scan: ScanFn<CChain>;
   /** Scans by interpScan so far; -1 when the chain is never generated (indexed, or too long). */
   runs: number;
-  /** A built-in chain's generated walk (walk-gen.ts), made after JIT.walkHot traversals; null until then or when it cannot have one. */
+  /**
+   * The chain's generated walk (walk-gen.ts), rooted at it: a built-in chain's, made after JIT.walkHot
+   * traversals; a user chain's, when an indexed chain's rules jump to it (enterChain), after JIT.enterHot
+   * entries. Null until then or when it cannot have one.
+   */
   walk: WalkFn | null;
   /** Its walk was made or refused (genWalk is asked once). */
   walkTried: boolean;
-  /** Traversals of every variant of its rule array (one object for all): at JIT.walkHot each variant gets its walk. */
+  /** Traversals (entries) of every variant of its rule array (one object for all): at JIT.walkHot (enterHot) each variant gets its walk. */
   readonly heat: { n: number };
 }
 
@@ -158,6 +162,12 @@ export const JIT = {
    * code (walk-gen, addresses as constants). H1 makes 8 walks; at 16,384 they came late (bench/README).
    */
   walkHot: 1024,
+  /**
+   * Entries of a user chain's rule array from an indexed chain (a big cluster's KUBE-SERVICES jumping
+   * to KUBE-SVC-*, each entered by that Service's new connections) before its walk is generated; until
+   * then interpWalk runs it. Walks of one shape share their code (a Service's chains differ in constants).
+   */
+  enterHot: 256,
   /** False: no generated walks (tests of the scans alone). */
   walk: true,
 };
@@ -185,8 +195,61 @@ export function interpScan(c: EvalCtx, i: number, chain: CChain): number {
 export function walkOf(base: CChain): WalkFn | null {
   if (base.walk !== null || base.walkTried || !JIT.walk || ++base.heat.n < JIT.walkHot) return base.walk;
   base.walkTried = true;
-  base.walk = genWalk(base, LATE_ENV);
+  base.walk = genWalk(base, LATE_ENV, enterChain);
   return base.walk;
+}
+
+/**
+ * A jump or goto from an indexed chain in a generated walk (walk-gen.ts EnterFn): chain `ch` run by its
+ * own walk, made once JIT.enterHot entries of its rule array have been counted, else by interpWalk.
+ */
+export function enterChain(w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch: CChain): number {
+  const walk = ch.walk;
+  if (walk !== null) return walk(w, c, tenv, sp0);
+  if (ch.rules.length === 0) return -1;
+  if (!ch.walkTried && JIT.walk && ++ch.heat.n >= JIT.enterHot) {
+    ch.walkTried = true;
+    ch.walk = genWalk(ch, LATE_ENV, enterChain);
+    if (ch.walk !== null) return ch.walk(w, c, tenv, sp0);
+  }
+  return interpWalk(w, c, tenv, sp0, ch);
+}
+
+/**
+ * Netfilter.traverse's loop for user chain `ch` entered from an indexed chain, with a generated walk's
+ * result (-1 when `ch` returns; a verdict code, walkAt set for DROP / REJECT / a target's code): the same
+ * scans, counts, hits and targets in the same order. A jump is a call (the chains form no loop); it
+ * keeps no frames on the walk stack, so the walks it calls start theirs at the caller's `sp0`.
+ */
+function interpWalk(w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch: CChain): number {
+  const rules = ch.rules;
+  let i = 0;
+  for (;;) {
+    const scan = ch.scan;
+    const ri = scan === interpScan ? interpScan(c, i, ch) : scan(c, i, ch);
+    w.walked = (w.walked + (ri < 0 ? rules.length : ri + 1) - i) & WALK_MASK;
+    if (ri < 0) return -1;
+    const cr = rules[ri]!;
+    i = ri + 1;
+    w.hit(cr);
+    let code: number = cr.code;
+    if (code === TgCode.CONTINUE) continue;
+    if (code === TgCode.JUMP || code === TgCode.GOTO) {
+      const v = enterChain(w, c, tenv, sp0, cr.jump!);
+      if (v !== -1 || code === TgCode.GOTO) return v;
+      continue;
+    }
+    if (code === TgCode.ACCEPT) return code;
+    if (code === TgCode.RETURN) return -1;
+    tenv.dropReason = null;
+    if (code < 0) {
+      code = cr.target(c, tenv);
+      if (code === TgCode.CONTINUE) continue;
+      if (code === TgCode.RETURN) return -1;
+    }
+    w.walkAt = cr;
+    return code;
+  }
 }
 
 /** Gives `chain` the generated scan of its rule array (made when `make`, else only if there is one), or marks it never to get one. */

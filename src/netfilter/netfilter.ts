@@ -455,7 +455,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const walk = base.walk;
     if (walk === null) return this.traverse(slot, base);
     this.curSlot = slot;
-    const code = walk(this, CTX, this.tenv);
+    const code = walk(this, CTX, this.tenv, 0);
     return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
 
@@ -466,7 +466,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     this.curSlot = slot;
     const walk = walkOf(base);
-    if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv), slot, base);
+    if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv, 0), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;
     const sn = STACK_NEXT;

@@ -4,10 +4,16 @@
 // callee's block, RETURN and a chain's end pop it, goto switches without a push. The walk of
 // Netfilter.table (walked counts, counters, trace, dropReason, verdict codes) in the same order,
 // without a call per chain visited: the rule tests are scan-gen's expressions and closure calls.
+// A chain with a destination index (kube-proxy's KUBE-SERVICES of a big cluster) is one state: its
+// index lookup (dst-index.ts indexedScan, the interpreter's scan) finds the next rule, whose target
+// runs as the interpreter runs it, and a jump or goto from it calls the target chain's own walk
+// (compiled.ts enterChain: a walk rooted at that chain, KUBE-SVC-* -> KUBE-SEP-*, on the walk stack
+// above the caller's frames), so a nat hook reaching it is generated code throughout.
 // Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
 import { countHash } from './nf-counters.js';
+import { indexedScan } from './dst-index.js';
 import { bindClosures, factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
 import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
@@ -30,8 +36,16 @@ export interface WalkHost {
   readonly walkStack: number[];
 }
 
-/** A generated walk: -1 for the policy, else the verdict code (ACCEPT; DROP, REJECT with walkAt set). */
-export type WalkFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv) => number;
+/**
+ * A generated walk of the chain it was made for (its root): -1 when the root ends or returns (a built-in
+ * chain's policy; a user chain's return to its caller), else the verdict code (ACCEPT; DROP, REJECT with
+ * walkAt set). `sp0`: where its frames start on the walk stack (the caller's top when a walk calls another
+ * from an indexed chain); a built-in chain's walk, called by a hook, ignores it and starts at 0.
+ */
+export type WalkFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number) => number;
+
+/** Runs chain `ch` as a jump or goto from an indexed chain does (its walk, made or interpreted): a WalkFn's result. */
+export type EnterFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch: CChain) => number;
 
 /** Keeps the walked counts small integers (V8 Smis): Netfilter.table and the generated walks wrap them alike. */
 export const WALK_MASK = 0x3fffffff;
@@ -39,7 +53,10 @@ export const WALK_MASK = 0x3fffffff;
 /** Chains reachable from a built-in chain, in all, beyond which no walk is generated. */
 const MAX_RULES = 512;
 
-/** The chains reachable from `base`, base first; null when one is indexed or they hold more than MAX_RULES rules. */
+/**
+ * The chains reachable from `base`, base first, up to and including indexed chains (whose jumps are
+ * calls, not states of this walk); null when they hold more than MAX_RULES rules.
+ */
 function reachable(base: CChain): CChain[] | null {
   const chains: CChain[] = [];
   const seen = new Set<CChain>();
@@ -49,23 +66,63 @@ function reachable(base: CChain): CChain[] | null {
     const ch = stack.pop()!;
     if (seen.has(ch)) continue;
     seen.add(ch);
-    if (ch.index !== null) return null;
+    chains.push(ch);
+    if (ch.index !== null) continue;
     total += ch.rules.length;
     if (total > MAX_RULES) return null;
-    chains.push(ch);
     for (const cr of ch.rules) if (cr.jump !== null && !seen.has(cr.jump)) stack.push(cr.jump);
   }
   return chains;
 }
 
-/** Pops the jump stack (RETURN or the end of a user chain); the policy when it is empty (after a goto from the base). */
-const POP = 'if (sp === 0) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;';
+/**
+ * Pops the jump stack (RETURN or the end of a user chain); -1 when this walk's frames are gone (after a goto
+ * from the root). A built-in chain's walk (called by a hook) keeps its frames from 0: its code is that of a
+ * walk without the `sp0` argument (V8 keeps `sp` a small integer); an entered chain's from `b0`.
+ */
+const pop = (entered: boolean): string => `if (sp === ${entered ? 'b0' : '0'}) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;`;
+
+/**
+ * The state of indexed chain `j` (`x<j>`: the chain, `xr<j>` its rules, `xi<j>` its index): the next
+ * rule from `from` on whose tests pass, by its index (the interpreter's indexedScan, the same tests in
+ * the same order), then that rule as Netfilter.traverse acts on it; a jump or goto runs the target
+ * chain through `enter` with this walk's frames below it. Back in this state (`continue`) it scans on.
+ */
+function indexedState(j: number, isBase: boolean, POP: string): string {
+  const ret = isBase ? 'return -1;' : POP;
+  return `ri = ixScan(x${j}, xi${j}, from, c);
+        if (ri < 0) { w.walked = (w.walked + xr${j}.length - from) & ${WALK_MASK}; ${ret} }
+        w.walked = (w.walked + ri + 1 - from) & ${WALK_MASK};
+        from = ri + 1;
+        cr = xr${j}[ri];
+        w.hit(cr);
+        code = cr.code;
+        if (code === ${TgCode.CONTINUE}) continue;
+        if (code === ${TgCode.JUMP} || code === ${TgCode.GOTO}) {
+          v = enter(w, c, tenv, sp, cr.jump);
+          cs = -1;
+          if (v !== -1) return v;
+          if (code === ${TgCode.JUMP}) continue;
+          ${ret}
+        }
+        if (code === ${TgCode.ACCEPT}) return code;
+        if (code === ${TgCode.RETURN}) { ${ret} }
+        tenv.dropReason = null;
+        if (code < 0) {
+          code = cr.target(c, tenv);
+          cs = -1;
+          if (code === 0) continue;
+          if (code === ${TgCode.RETURN}) { ${ret} }
+        }
+        w.walkAt = cr;
+        return code;`;
+}
 
 /**
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[]): string {
+function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id and its hash are the walk's
   // constants; a call of hit() and its reads of the shared context cost more than the count itself);
@@ -105,18 +162,21 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
 }
 
 /**
- * The generated walk of built-in chain `base`, or null when a chain it reaches has a destination
- * index (its scan merges candidates) or the chains hold more than MAX_RULES rules.
+ * The generated walk rooted at chain `base` (a built-in chain, or a user chain an indexed chain jumps
+ * to), or null when the chains it reaches (up to indexed ones) hold more than MAX_RULES rules. `enter`
+ * runs the chains indexed ones jump to.
  */
-export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
+export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | null {
   const chains = reachable(base);
   if (chains === null) return null;
-  // State numbers: each chain's rules, then its end.
+  const entered = !base.builtin;
+  const POP = pop(entered);
+  // State numbers: each chain's rules, then its end; an indexed chain is one state.
   const start = new Map<CChain, number>();
   let s = 0;
   for (const ch of chains) {
     start.set(ch, s);
-    s += ch.rules.length + 1;
+    s += ch.index !== null ? 1 : ch.rules.length + 1;
   }
   // Addresses and single ports are constants k0, k1, ... (scan-gen's konst): the per-node variants of a
   // chain (nat POSTROUTING through each node's FLANNEL-POSTRTG, which differ only in the node's CIDR)
@@ -125,13 +185,18 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
   const R: CRule[] = [];
   const T: TargetFn[] = [];
   const cases: string[] = [];
+  const X: CChain[] = [];
   for (const ch of chains) {
     const isBase = ch === base;
     const s0 = start.get(ch)!;
+    if (ch.index !== null) {
+      cases.push(`case ${s0}: {\n        ${indexedState(X.push(ch) - 1, isBase, POP)}\n      }`);
+      continue;
+    }
     ch.rules.forEach((cr, k) => {
       const r = R.push(cr) - 1;
       const cond = ruleCondition(cr, g);
-      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T);
+      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP);
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
     const n = ch.rules.length;
@@ -140,18 +205,18 @@ export function genWalk(base: CChain, env: MatchEnv): WalkFn | null {
   const src = `${bindClosures(g)}
 ${R.map((_, j) => `const r${j} = R[${j}]; const i${j} = r${j}.id; const h${j} = HS[${j}];`).join('\n')}
 ${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
-${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}
-return function walk(w, c, tenv) {
+${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}${X.map((_, j) => `\nconst x${j} = X[${j}]; const xr${j} = x${j}.rules; const xi${j} = x${j}.index;`).join('')}
+return function walk(w, c, tenv${entered ? ', sp0' : ''}) {
   const ip = c.ip;
   const pkt = c.pkt;
   const stk = w.walkStack;
-  let cs = -1;
-  let sp = 0;
+  let cs = -1;${entered ? '\n  const b0 = sp0 | 0;' : ''}
+  let sp = ${entered ? 'b0' : '0'};
   let st = 0;
   let from = 0;
   let code = 0;
   let kt = w.countTab;
-  let kq = 0;
+  let kq = 0;${X.length > 0 ? '\n  let ri = 0;\n  let v = 0;\n  let cr = null;' : ''}
   for (;;) {
     switch (st) {
       ${cases.join('\n      ')}
@@ -160,11 +225,11 @@ return function walk(w, c, tenv) {
     }
   }
 };`;
-  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'HS']);
-  return factory(g.fns, R, T, env, ctStateBits, g.consts!, R.map((cr) => countHash(cr.id)));
+  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'HS', 'X', 'ixScan', 'enter']);
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!, R.map((cr) => countHash(cr.id)), X, indexedScan, enter);
 }
 
-type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], HS: number[]) => WalkFn;
+type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], HS: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn) => WalkFn;
 /** Walk factories by generated source (as scan-gen's): the walks of one shape are closures of one function. */
 const walkFactories = new Map<string, WalkFactory>();
 const WALK_FACTORIES_MAX = 1024;

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forgetInternedChains } from '../../src/netfilter/chain-intern.js';
-import { JIT } from '../../src/netfilter/compiled.js';
+import { JIT, type CChain } from '../../src/netfilter/compiled.js';
 import { formatConntrackTable } from '../../src/netfilter/conntrack.js';
 import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
 import { Netfilter, NfHook, type NfTraceEvent } from '../../src/netfilter/netfilter.js';
@@ -21,9 +21,11 @@ import { FakeHost, icmp, ip, rules, tcp, udp } from './helpers.js';
 
 const DEFAULT_HOT = JIT.hot;
 const DEFAULT_WALK_HOT = JIT.walkHot;
+const DEFAULT_ENTER_HOT = JIT.enterHot;
 afterEach(() => {
   JIT.hot = DEFAULT_HOT;
   JIT.walkHot = DEFAULT_WALK_HOT;
+  JIT.enterHot = DEFAULT_ENTER_HOT;
   JIT.walk = true;
 });
 
@@ -142,8 +144,11 @@ function build(s: PacketSpec) {
 
 const host = () => new FakeHost([ip(NODE), ip('10.244.0.1')], { eth0: ip(NODE), eth1: ip(NODE), cni0: ip('10.244.0.1'), veth12: ip('10.244.0.1'), 'flannel.1': ip('10.244.0.0') }, 5);
 
-/** Runs the packets through one namespace with the JIT threshold `hot`; everything observable, as text. */
-function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = Infinity, walk = true, nfHost = host()) {
+/**
+ * Runs the packets through one namespace with the JIT threshold `hot` (`enterHot`: entries of a chain
+ * from an indexed one before its walk); everything observable, as text.
+ */
+function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = Infinity, walk = true, nfHost = host(), enterHot = hot) {
   const nf = new Netfilter(nfHost, { indexMinRules });
   forgetInternedChains(); // each run compiles its own chains (the reference run's are never generated)
   nf.load(parseIptablesSave(text, 'gen'));
@@ -158,6 +163,7 @@ function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = I
       for (const h of hooks[s.path]) {
         JIT.hot = hot;
         JIT.walkHot = hot;
+        JIT.enterHot = enterHot;
         JIT.walk = walk;
         const inIf = h === NfHook.PREROUTING || h === NfHook.INPUT || h === NfHook.FORWARD ? s.inIf : null;
         const outIf = h === NfHook.OUTPUT || h === NfHook.FORWARD || h === NfHook.POSTROUTING ? s.outIf : null;
@@ -170,6 +176,7 @@ function run(text: string, packets: PacketSpec[], hot: number, indexMinRules = I
   }
   JIT.hot = DEFAULT_HOT;
   JIT.walkHot = DEFAULT_WALK_HOT;
+  JIT.enterHot = DEFAULT_ENTER_HOT;
   JIT.walk = true;
   return { out, events, counters: JSON.stringify(nf.ruleset()), ct: formatConntrackTable(nf.conntrack, nfHost.t), nf };
 }
@@ -195,6 +202,27 @@ function walks(nf: Netfilter): number {
   return n;
 }
 
+/** The built-in chains of `nf` whose generated walk reaches an indexed chain, and the user chains with a walk of their own (entered from one). */
+function indexedWalks(nf: Netfilter): { bases: number; entered: number } {
+  let bases = 0;
+  let entered = 0;
+  for (const t of ['raw', 'mangle', 'filter', 'nat'] as const) {
+    for (const name of new Set([...BUILTIN.filter, ...BUILTIN.nat, ...BUILTIN.mangle])) {
+      const cc = nf.compiledChain(t, name);
+      if (!cc?.walk) continue;
+      const seen = new Set<CChain>();
+      const reach = (c: CChain): boolean => {
+        if (seen.has(c)) return false;
+        seen.add(c);
+        return c.index !== null || c.rules.some((r) => r.jump !== null && reach(r.jump));
+      };
+      if (reach(cc)) bases++;
+    }
+    for (const name of USER) if (nf.compiledChain(t, name)?.walk) entered++;
+  }
+  return { bases, entered };
+}
+
 /** The compiled chains of `nf` with a destination index. */
 function indexed(nf: Netfilter): number {
   let n = 0;
@@ -209,6 +237,9 @@ describe('scan-gen', () => {
     let totalGenerated = 0;
     let totalIndexed = 0;
     let totalWalks = 0;
+    let totalIndexedWalks = 0;
+    let totalEntered = 0;
+    let totalEnteredLate = 0;
     fc.assert(
       fc.property(rulesetText, fc.array(packetArb, { minLength: 1, maxLength: 30 }), (text, packets) => {
         // Reference: the interpreter over unindexed chains. Against it: generated scans in table()'s
@@ -217,12 +248,20 @@ describe('scan-gen', () => {
         const b = run(text, packets, 1, 3, false);
         // Unindexed with everything generated: the built-in chains' walks (walk-gen.ts).
         const d = run(text, packets, 1);
+        // Indexed (chains of 3 rules or more) with walks: an indexed chain's state in the walk, and the chains it
+        // jumps or goes to run by their own walks at once (e), or interpreted on their first entry (f).
+        const e = run(text, packets, 1, 3);
+        const f = run(text, packets, 1, 3, true, host(), 2);
         expect(generated(a.nf)).toBe(0);
         expect(walks(a.nf)).toBe(0);
         totalGenerated += generated(b.nf);
         totalIndexed += indexed(b.nf);
         totalWalks += walks(d.nf);
-        for (const x of [b, d]) {
+        const ew = indexedWalks(e.nf);
+        totalIndexedWalks += ew.bases;
+        totalEntered += ew.entered;
+        totalEnteredLate += indexedWalks(f.nf).entered;
+        for (const x of [b, d, e, f]) {
           expect(x.out).toEqual(a.out);
           expect(x.events).toEqual(a.events);
           expect(x.counters).toBe(a.counters);
@@ -235,6 +274,10 @@ describe('scan-gen', () => {
     expect(totalGenerated).toBeGreaterThan(100);
     expect(totalIndexed).toBeGreaterThan(100);
     expect(totalWalks).toBeGreaterThan(100);
+    expect(totalIndexedWalks).toBeGreaterThan(100);
+    expect(totalEntered).toBeGreaterThan(50);
+    expect(totalEnteredLate).toBeGreaterThan(10);
+    expect(totalEnteredLate).toBeLessThan(totalEntered);
   });
 
   it('the destination index gives the candidates of a linear walk, in order, from any resume point', () => {

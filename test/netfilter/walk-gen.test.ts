@@ -8,8 +8,10 @@ import { Netfilter, NfHook, type NfTraceEvent } from '../../src/netfilter/netfil
 import { FakeHost, ip, ipStr, rules, tcp, udp } from './helpers.js';
 
 const DEFAULT_WALK_HOT = JIT.walkHot;
+const DEFAULT_ENTER_HOT = JIT.enterHot;
 afterEach(() => {
   JIT.walkHot = DEFAULT_WALK_HOT;
+  JIT.enterHot = DEFAULT_ENTER_HOT;
   JIT.walk = true;
 });
 
@@ -221,5 +223,93 @@ describe('walk-gen', () => {
     expect(input.rules[32]!.counters.packets).toBe(20);
     expect(input.rules[32]!.counters.bytes).toBe(input.rules[0]!.counters.bytes);
   });
-});
 
+  it('a walk through an indexed KUBE-SERVICES: its index, the KUBE-SVC / KUBE-SEP walks it calls, as the interpreter', () => {
+    // kube-proxy's nat table with 40 Services (KUBE-SERVICES indexed: 32 rules and more), and around it what
+    // its callouts must keep: frames below the indexed chain (PREROUTING -> PRE -> KUBE-SERVICES, then PRE's and
+    // PREROUTING's later rules), a Service chain that pushes frames (KUBE-MARK-MASQ) and then returns, gotos,
+    // a rule whose target continues, an empty Service chain, NodePorts through KUBE-NODEPORTS.
+    const N = 40;
+    const svc = (k: number) => `KUBE-SVC-${k}`;
+    const lines: string[] = [];
+    const decl: string[] = [':PRE - [0:0]', ':LATE - [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-NODEPORTS - [0:0]', ':KUBE-MARK-MASQ - [0:0]'];
+    lines.push('-A PREROUTING -j PRE', '-A PREROUTING -j LATE', '-A OUTPUT -m conntrack --ctstate NEW -j KUBE-SERVICES');
+    lines.push('-A PRE -m mark --mark 0x8/0x8 -j RETURN', '-A PRE -j KUBE-SERVICES', '-A PRE -p tcp -j MARK --set-xmark 0x2/0x2');
+    lines.push('-A LATE -p tcp -m tcp --dport 81 -j MARK --set-xmark 0x1/0x1', '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000');
+    for (let k = 0; k < N; k++) {
+      decl.push(`:${svc(k)} - [0:0]`);
+      lines.push(`-A KUBE-SERVICES -d 10.96.0.${k}/32 -p tcp -m comment --comment "svc-${k}" -m tcp --dport 80 ${k % 5 === 4 ? '-g' : '-j'} ${svc(k)}`);
+      if (k % 7 === 3) lines.push(`-A KUBE-SERVICES -d 10.96.0.${k}/32 -p tcp -m tcp --dport 83 -j MARK --set-xmark 0x10/0x10`);
+      if (k % 8 === 6) lines.push(`-A KUBE-SERVICES -d 10.96.0.${k}/32 -p tcp -m tcp --dport 81 -j RETURN`);
+      if (k % 10 === 0) lines.push(`-A KUBE-NODEPORTS -p tcp -m tcp --dport ${30000 + k} -j ${svc(k)}`);
+      if (k % 6 === 2) continue; // no endpoints: an empty chain
+      // Some Service chains return (after a frame of their own was pushed and popped) or go to a chain that returns.
+      const odd = k % 9 === 1;
+      if (odd) lines.push(`-A ${svc(k)} -p udp -j RETURN`);
+      lines.push(`-A ${svc(k)} ! -s 10.244.0.0/16 -d 10.96.0.${k}/32 -p tcp -m tcp --dport 80 -j KUBE-MARK-MASQ`);
+      if (odd) lines.push(`-A ${svc(k)} -p tcp -m tcp --sport 1234 -j RETURN`, `-A ${svc(k)} -p tcp -m tcp --sport 1235 -g KUBE-MARK-MASQ`);
+      for (let e = 0; e < 3; e++) {
+        const sep = `KUBE-SEP-${k}-${e}`;
+        decl.push(`:${sep} - [0:0]`);
+        lines.push(`-A ${svc(k)} ${['-m statistic --mode random --probability 0.33333333349 ', '-m statistic --mode random --probability 0.50000000000 ', ''][e]}-j ${sep}`);
+        lines.push(`-A ${sep} -s 10.244.${e}.${k}/32 -j KUBE-MARK-MASQ`, `-A ${sep} -p tcp -m tcp -j DNAT --to-destination 10.244.${e}.${k}:8080`);
+      }
+    }
+    lines.push('-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+    const text = `*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n${decl.join('\n')}\n${lines.join('\n')}\nCOMMIT\n`;
+    // Each run its own compiled chains: a big table's are shared through the template of its (name, index
+    // threshold), so each run has a threshold of its own (KUBE-SERVICES, 52 rules, is indexed in all).
+    const go = (walk: boolean, enterHot: number, indexMinRules: number) => {
+      forgetInternedChains();
+      JIT.walk = walk;
+      JIT.walkHot = 1;
+      JIT.enterHot = enterHot;
+      const host = new FakeHost([ip('192.168.0.1')], { eth0: ip('192.168.0.1') }, 7);
+      const nf = new Netfilter(host, { indexMinRules });
+      nf.load(rules(text));
+      const out: string[] = [];
+      nf.trace = (e) => out.push(JSON.stringify(e));
+      let port = 4000;
+      const send = (hook: NfHook, src: string, sport: number, dst: string, dport: number, mark: number) => {
+        const p = tcp(src, sport, dst, dport);
+        p.mark = mark;
+        nf.walked = 0;
+        const v = hook === NfHook.PREROUTING ? nf.hook(hook, p, 'eth0', null) : nf.hook(hook, p, null, 'eth0');
+        out.push(`${hook} ${JSON.stringify(v)} walked=${nf.walked} ${ipStr(p.ip!.dst)}:${p.tcp!.dstPort} mark=${p.mark}`);
+        host.t += 1000;
+      };
+      for (let round = 0; round < 3; round++) {
+        for (let k = 0; k < N; k++) {
+          for (const dport of [80, 81, 83]) {
+            send(NfHook.PREROUTING, `10.244.1.${100 + round}`, port++, `10.96.0.${k}`, dport, 0);
+            send(NfHook.PREROUTING, '192.168.0.9', k % 9 === 1 && round < 2 ? 1235 - round : port++, `10.96.0.${k}`, dport, round === 2 && k % 4 === 0 ? 8 : 0);
+          }
+          send(NfHook.PREROUTING, '10.244.2.7', port++, `10.244.${k % 3}.${k}`, 8080, 0); // to a pod: the index is skipped
+          send(NfHook.PREROUTING, '192.168.0.9', port++, '192.168.0.1', 30000 + k, 0); // NodePorts (and not)
+          send(NfHook.OUTPUT, '192.168.0.1', port++, `10.96.0.${k}`, 80, 0);
+        }
+      }
+      out.push(JSON.stringify(nf.ruleset()));
+      return { out, nf };
+    };
+    const ref = go(false, 1, 32);
+    const got = go(true, 1, 33);
+    const late = go(true, 3, 34); // each Service chain interpreted on its first two entries, then walked
+    expect(got.out).toEqual(ref.out);
+    expect(late.out).toEqual(ref.out);
+    for (const x of [ref, got, late]) expect(x.nf.compiledChain('nat', 'KUBE-SERVICES')!.index).not.toBeNull();
+    expect(ref.nf.compiledChain('nat', 'PREROUTING')!.walk).toBeNull();
+    expect(got.nf.compiledChain('nat', 'PREROUTING')!.walk).not.toBeNull();
+    expect(late.nf.compiledChain('nat', 'OUTPUT')!.walk).not.toBeNull();
+    // Every Service chain entered has its walk; those of one shape share their source (constants apart).
+    const svcWalks = [0, 3, 5, 7].map((k) => got.nf.compiledChain('nat', svc(k))!.walk!);
+    expect(svcWalks.every((w) => w !== null)).toBe(true);
+    expect(new Set(svcWalks).size).toBe(4);
+    expect(new Set(svcWalks.map(String)).size).toBe(1);
+    expect(ref.nf.compiledChain('nat', svc(0))!.walk).toBeNull();
+    // The paths under test were taken: DNAT to every endpoint, masquerade marks, the RETURN after a frame pushed.
+    for (const e of [0, 1, 2]) expect(got.out.some((l) => l.includes(` 10.244.${e}.5:8080 `))).toBe(true);
+    for (const r of ['--sport 1234 -j RETURN', '--sport 1235 -g KUBE-MARK-MASQ']) expect(got.out.some((l) => l.includes(`"text":"-A KUBE-SVC-10 -p tcp -m tcp ${r}"`))).toBe(true);
+    expect(got.out.some((l) => l.includes('"chain":"LATE"'))).toBe(true);
+  });
+});
