@@ -106,9 +106,16 @@ export const TO_UDP_STREAM = TO_UDP + 1;
 export const TO_ICMP = TO_UDP + 2;
 export const TO_GENERIC = TO_UDP + 3;
 
-/** `to` as a typed array (TCP states by TcpCt number, then TO_UDP … TO_GENERIC): Conntrack's per-packet timeouts. */
+/** The arrays made so far, by timeouts object: every table of the same timeouts (a cluster's thousands of
+ * namespaces: the defaults) reads one array, warm in cache, not one of its own per namespace, cold. */
+const BY_INDEX = new WeakMap<CtTimeouts, Float64Array>();
+
+/** `to` as a typed array (TCP states by TcpCt number, then TO_UDP … TO_GENERIC): Conntrack's per-packet timeouts, one per `to`. */
 export function timeoutsByIndex(to: CtTimeouts): Float64Array {
+  const made = BY_INDEX.get(to);
+  if (made !== undefined) return made;
   const a = new Float64Array(TO_GENERIC + 1);
+  BY_INDEX.set(to, a);
   for (let s = TCP_NONE; s <= TCP_CLOSE; s++) a[s] = tcpTimeoutOf(to.tcp, s as TcpCt);
   a[TO_UDP] = to.udp;
   a[TO_UDP_STREAM] = to.udpStream;
