@@ -131,10 +131,10 @@ function child(mode: Mode): string {
       });
   if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
-    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE / CAPCOST_MAX_SYNCS: the ring's shape, the bytes
-    // between two fdatasync calls, the writer thread's output buffer (bytes per write(2)) and the most fdatasyncs out at once, for trying other sizes (default: PcapngWriter's).
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE / CAPCOST_MAX_SYNCS / CAPCOST_START_CHUNK: the ring's shape, the bytes
+    // between two fdatasync calls, the writer thread's output buffer (bytes per write(2)), the most fdatasyncs out at once and the hand-over at which the writer thread starts, for trying other sizes (default: PcapngWriter's).
     const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
-    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_MAX_SYNCS') ? { maxSyncs: env('CAPCOST_MAX_SYNCS')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_MAX_SYNCS') ? { maxSyncs: env('CAPCOST_MAX_SYNCS')! } : {}), ...(env('CAPCOST_START_CHUNK') ? { startChunk: env('CAPCOST_START_CHUNK')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const gate = mode === 'filter' ? new CaptureGate(w, compileCaptureFilter('udp dst port 9')) : null;
