@@ -30,21 +30,23 @@
 // | 2     | main       | command: 0 run, 1 finish (fsync + close), 2 abort (close)  |
 // | 3     | worker     | state: 0 running, 1 done, 2 failed (error on the port)     |
 // | 4     | main       | slots taken so far (slots 0 … n−1 have been written to)    |
-// | 5+q   | main       | chunk p's byte length, q = p % slots                       |
-// | 5+slots+q | main   | chunk p's slot, q = p % slots                              |
+// | 5     | worker     | slots faulted in (0 … n−1), ahead of those taken           |
+// | 6+q   | main       | chunk p's byte length, q = p % slots                       |
+// | 6+slots+q | main   | chunk p's slot, q = p % slots                              |
 //
 // Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last
 // first, and a slot never used only when none is free; so the ring's memory in use is the most chunks ever
 // waiting at once (S1: ~7 MiB of 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on
 // this VM (bench/cold-memory.mjs): the writer thread faults in one unused slot ahead of the simulation
-// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start.
+// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks' slots are
+// mostly untouched memory: once free they are taken after a slot faulted in ahead, before one that is not.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
-import { COMMAND, CONSUMED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
+import { COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
 
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
@@ -152,6 +154,8 @@ export class AsyncChunkSink {
   private fresh = 1;
   /** Slots the writer thread has written out, the last freed on top (see the file comment). */
   private readonly freeSlots: number[] = [];
+  /** Free slots of the first (small) chunks: all but their first primeSize bytes never touched. */
+  private readonly coldSlots: number[] = [];
   /** Chunks whose slot is back in freeSlots (or in use again): those before it. */
   private reclaimed = 0;
   private finished = false;
@@ -343,21 +347,24 @@ export class AsyncChunkSink {
   }
 
   /**
-   * The slot the next chunk fills: the one freed last of those the writer thread has written out, else one
-   * never used; when every slot waits for the disk, waits until one is written (back-pressure).
+   * The slot the next chunk fills: the one freed last of those the writer thread has written out; else one
+   * never used that the thread has faulted in; else a small first chunk's (mostly fresh memory); else one
+   * never used. When every slot waits for the disk, waits until one is written (back-pressure).
    */
   private takeSlot(): number {
     const ctrl = this.ctrl;
     const free = this.freeSlots;
+    const cold = this.coldSlots;
     const map = LENGTHS + this.slots;
     for (;;) {
       const c = Atomics.load(ctrl, CONSUMED);
-      for (; this.reclaimed < c; this.reclaimed++) free.push(ctrl[map + (this.reclaimed % this.slots)]!);
+      for (; this.reclaimed < c; this.reclaimed++) (this.reclaimed < this.primeChunks ? cold : free).push(ctrl[map + (this.reclaimed % this.slots)]!);
       if (free.length > 0) return free.pop()!;
-      if (this.fresh < this.slots) {
+      if (this.fresh < this.slots && (cold.length === 0 || Atomics.load(ctrl, FAULTED) > this.fresh)) {
         Atomics.store(ctrl, FRESH, this.fresh + 1);
         return this.fresh++;
       }
+      if (cold.length > 0) return cold.pop()!;
       this.throwIfFailed();
       this.stalls++;
       Atomics.notify(ctrl, PRODUCED);

@@ -10,7 +10,8 @@ export const CONSUMED = 1;
 export const COMMAND = 2;
 export const STATE = 3;
 export const FRESH = 4;
-export const LENGTHS = 5;
+export const FAULTED = 5;
+export const LENGTHS = 6;
 /**
  * Unused slots the writer thread keeps faulted in ahead of the simulation thread (session 32): a slot is
  * taken new only when none is free (capture/async-sink), so its pages would otherwise be faulted in by the
@@ -95,6 +96,8 @@ const prefault = () => {
   const want = Math.min(slots, taken + ${ASYNC_PREFAULT_AHEAD});
   for (; faulted < want; faulted++)
     for (let i = (faulted * slotSize) / 4, end = i + slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+  // Slots 0 … faulted−1 are faulted in: the simulation thread takes such a new slot before a first chunk's (takeSlot).
+  Atomics.store(ctrl, ${FAULTED}, faulted);
 };
 prefault();
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.

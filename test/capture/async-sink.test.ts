@@ -111,6 +111,39 @@ describe('async capture writer', () => {
     for (let i = 0; i < 40; i++) expect(got[i * 100 + 50]).toBe(i + 1);
   });
 
+  it('the slot of a small first chunk (mostly fresh memory) is taken after a new slot the writer thread has faulted in, before one it has not', () => {
+    // No thread before the 15th hand-over: the writer thread's progress is played here through the control
+    // words (ctrl[1] chunks written, ctrl[5] slots faulted in), so the file is aborted, not finished.
+    const sink = new AsyncChunkSink(join(dir, 'cold.bin'), { slots: 16, slotSize: 1024, startChunk: 15, primeChunks: 4, primeSize: 256 });
+    const ctrl = (sink as unknown as { ctrl: Int32Array }).ctrl;
+    const slot = (): number => sink.slotBase / sink.slotSize;
+    const chunk = (): void => {
+      const o = sink.reserve(100);
+      sink.pos = o + 100;
+      sink.flush();
+    };
+    for (let i = 0; i < 5; i++) chunk(); // chunks 0-3 (small) in slots 0-3, chunk 4 in slot 4; now chunk 5 in slot 5
+    expect(slot()).toBe(5);
+    ctrl[1] = 4; // the 4 small chunks written: their slots are free but mostly untouched
+    ctrl[5] = 6; // slots 0-5 faulted in: slot 6 is not
+    chunk();
+    expect(slot()).toBe(3); // a small chunk's slot, not slot 6
+    ctrl[5] = 8; // slots 6 and 7 faulted in ahead
+    chunk();
+    expect(slot()).toBe(6);
+    ctrl[1] = 6; // chunks 4 and 5 written: their slots (4, 5) are taken before any other
+    chunk();
+    expect(slot()).toBe(5);
+    chunk();
+    expect(slot()).toBe(4);
+    chunk();
+    expect(slot()).toBe(7); // faulted in ahead
+    chunk();
+    expect(slot()).toBe(2); // then the small chunks' slots, the last freed first
+    expect(sink.slotsUsed).toBe(8);
+    sink.abort();
+  });
+
   it('with the writer thread behind, slots are taken new and freed out of their order; the file stays in order', () => {
     // 4 slots of 1 KiB, chunks of 1 to 9 records: the free slots come back in the writer's order, the
     // simulation takes the last freed first, so chunk n's slot is not n % 4.
