@@ -19,7 +19,8 @@
 // apart (their files are not whole captures): call (a capture point on each NIC that only counts: the
 // devices' calls without the writer) and noring (async with every record written at the start of the
 // first chunk: the record code without the ring's memory traffic; no thread starts). The JSON line of a
-// child also has the simulation thread's run-queue wait and context switches (`sched`) and the writer
+// child also has the simulation thread's run-queue wait, context switches and page faults (`sched`: minflt of
+// the process, simMinflt of the simulation thread alone) and the ring's slots used (`diag.slotsUsed`), and the writer
 // thread's figures (`diag`: stalls, wake-ups of the writer thread at hand-over, finish wait, write(2), fdatasync, its CPU and start-up CPU,
 // its run-queue wait, tid and nice). CAPCOST_NICE=N: the writer thread lowers its priority by N (writerNice).
 // CAPCOST_THREADS=1: CPU and run-queue wait over the run by thread kind (simulation, writer, V8 platform,
@@ -54,6 +55,16 @@ function threadSched(): number[] {
     return [Number(run) / 1e9, Number(wait) / 1e9, v, nv];
   } catch {
     return [NaN, NaN, NaN, NaN];
+  }
+}
+
+/** The calling thread's minor page faults (/proc/thread-self/stat's 10th field): fresh memory it touched first. */
+function threadMinflt(): number {
+  try {
+    const st = readFileSync('/proc/thread-self/stat', 'utf8');
+    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return NaN;
   }
 }
 
@@ -120,10 +131,10 @@ function child(mode: Mode): string {
       });
   if (mode === 'noring') (AsyncChunkSink.prototype as unknown as { record: (n: number) => number }).record = () => 0;
   if (mode !== 'none' && mode !== 'tap') {
-    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE / CAPCOST_MAX_SYNCS: the ring's shape, the bytes
-    // between two fdatasync calls, the writer thread's output buffer (bytes per write(2)) and the most fdatasyncs out at once, for trying other sizes (default: PcapngWriter's).
+    // CAPCOST_SLOTS / CAPCOST_SLOT_SIZE / CAPCOST_SYNC_EVERY / CAPCOST_OUT_SIZE / CAPCOST_MAX_SYNCS / CAPCOST_START_CHUNK: the ring's shape, the bytes
+    // between two fdatasync calls, the writer thread's output buffer (bytes per write(2)), the most fdatasyncs out at once and the hand-over at which the writer thread starts, for trying other sizes (default: PcapngWriter's).
     const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
-    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_MAX_SYNCS') ? { maxSyncs: env('CAPCOST_MAX_SYNCS')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
+    const ring = { ...(env('CAPCOST_SLOTS') ? { slots: env('CAPCOST_SLOTS')! } : {}), ...(env('CAPCOST_SLOT_SIZE') ? { slotSize: env('CAPCOST_SLOT_SIZE')! } : {}), ...(env('CAPCOST_SYNC_EVERY') ? { syncEvery: env('CAPCOST_SYNC_EVERY')! } : {}), ...(env('CAPCOST_OUT_SIZE') ? { outSize: env('CAPCOST_OUT_SIZE')! } : {}), ...(env('CAPCOST_MAX_SYNCS') ? { maxSyncs: env('CAPCOST_MAX_SYNCS')! } : {}), ...(env('CAPCOST_START_CHUNK') ? { startChunk: env('CAPCOST_START_CHUNK')! } : {}), ...(env('CAPCOST_NICE') !== undefined ? { writerNice: env('CAPCOST_NICE')! } : {}) };
     const w = new PcapngWriter(path, { application: 'podwire-bench', ...ring, ...(mode === 'sync' ? { sync: true } : {}), ...(mode === 'onesync' ? { syncEvery: Infinity } : {}) });
     writer = w;
     const gate = mode === 'filter' ? new CaptureGate(w, compileCaptureFilter('udp dst port 9')) : null;
@@ -149,6 +160,7 @@ function child(mode: Mode): string {
   const c0 = process.cpuUsage();
   const th0 = threadCpu();
   const sc0 = threadSched();
+  const mf0 = threadMinflt();
   const ru0 = process.resourceUsage();
   const t0 = performance.now();
   const m0 = process.hrtime.bigint();
@@ -186,8 +198,9 @@ function child(mode: Mode): string {
     if (ts !== undefined && !tk1.has(wtid!)) add('writer', (ts[6]! + ts[7]!) / 1e3, (ts[10]! || 0) / 1e3);
   }
   const sc1 = threadSched();
+  const mf1 = threadMinflt();
   const ru1 = process.resourceUsage();
-  const sched = { runqWaitS: sc1[1]! - sc0[1]!, volCs: sc1[2]! - sc0[2]!, involCs: sc1[3]! - sc0[3]!, minflt: ru1.minorPageFault - ru0.minorPageFault, majflt: ru1.majorPageFault - ru0.majorPageFault, fsWrite: ru1.fsWrite - ru0.fsWrite };
+  const sched = { runqWaitS: sc1[1]! - sc0[1]!, volCs: sc1[2]! - sc0[2]!, involCs: sc1[3]! - sc0[3]!, minflt: ru1.minorPageFault - ru0.minorPageFault, simMinflt: mf1 - mf0, majflt: ru1.majorPageFault - ru0.majorPageFault, fsWrite: ru1.fsWrite - ru0.fsWrite };
   const bytes = writer ? statSync(path).size : 0;
   // CAPCOST_SHA=1: the file's sha256 in the JSON line (to compare trees' outputs), read after the timing.
   const sha256 = writer && process.env['CAPCOST_SHA'] === '1' ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined;
@@ -196,7 +209,7 @@ function child(mode: Mode): string {
   rmSync(dir, { recursive: true, force: true });
   const as = writer?.asyncSink ?? null;
   const ts = as?.threadStats;
-  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7], thRunqMs: ts[10], thTid: ts[11], thNice: ts[12], thMaxSyncs: ts[13] };
+  const diag = as === null || ts === undefined ? null : { closeMs, stalls: as.stalls, stallMs: as.stallMs, wakes: as.wakes, finishMs: as.finishMs, finishBacklog: as.finishBacklog, slotsUsed: as.slotsUsed, thFinalSyncWaitMs: ts[8], thWaits: ts[9], thWriteMs: ts[0], thSyncMs: ts[1], thSyncs: ts[2], thIdleMs: ts[3], thChunkMs: ts[4], thFinalFsyncMs: ts[5], thCpuMs: ts[6], thBootCpuMs: ts[7], thRunqMs: ts[10], thTid: ts[11], thNice: ts[12], thMaxSyncs: ts[13] };
   // pid and the run's CLOCK_MONOTONIC ns (monoNs): to cut a `perf sched record -k CLOCK_MONOTONIC` trace to the run.
   return JSON.stringify({ mode, pid: process.pid, monoNs: [String(m0), String(m1)], cpu: (c.user + c.system) / 1e6, simCpu, wall, packets: mode === 'call' ? calls : (writer?.packetCount ?? taps), bytes, sched, diag, ...(sha256 !== undefined ? { sha256 } : {}), ...(tasks !== undefined ? { tasks } : {}) });
 }

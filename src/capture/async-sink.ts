@@ -29,14 +29,24 @@
 // | 1     | worker     | chunks written                                             |
 // | 2     | main       | command: 0 run, 1 finish (fsync + close), 2 abort (close)  |
 // | 3     | worker     | state: 0 running, 1 done, 2 failed (error on the port)     |
-// | 4+i   | main       | byte length of slot i                                      |
+// | 4     | main       | slots taken so far (slots 0 … n−1 have been written to)    |
+// | 5     | worker     | slots faulted in (0 … n−1), ahead of those taken           |
+// | 6+q   | main       | chunk p's byte length, q = p % slots                       |
+// | 6+slots+q | main   | chunk p's slot, q = p % slots                              |
+//
+// Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last
+// first, and a slot never used only when none is free; so the ring's memory in use is the most chunks ever
+// waiting at once (S1: ~7 MiB of 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on
+// this VM (bench/cold-memory.mjs): the writer thread faults in one unused slot ahead of the simulation
+// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks' slots are
+// mostly untouched memory: once free they are taken after a slot faulted in ahead, before one that is not.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
-import { COMMAND, CONSUMED, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
+import { COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
 
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
@@ -140,6 +150,14 @@ export class AsyncChunkSink {
   private port: MessagePort | null = null;
   /** Chunks produced so far (mirror of ctrl[PRODUCED]). */
   private produced = 0;
+  /** Slots taken so far (ctrl[FRESH]): slots 0 … fresh−1 have been filled at least once. */
+  private fresh = 1;
+  /** Slots the writer thread has written out, the last freed on top (see the file comment). */
+  private readonly freeSlots: number[] = [];
+  /** Free slots of the first (small) chunks: all but their first primeSize bytes never touched. */
+  private readonly coldSlots: number[] = [];
+  /** Chunks whose slot is back in freeSlots (or in use again): those before it. */
+  private reclaimed = 0;
   private finished = false;
   private done = false;
   /** Times the simulation thread waited for the disk (back-pressure), for tests and profiles. */
@@ -192,7 +210,8 @@ export class AsyncChunkSink {
     const fd = openSync(this.tempPath, 'w');
     this.fd = fd;
     this.ring = new SharedArrayBuffer(this.slots * this.slotSize);
-    this.ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + this.slots) * 4));
+    this.ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + 2 * this.slots) * 4));
+    this.ctrl[FRESH] = 1; // the first chunk fills slot 0
     this.buf = new Uint8Array(this.ring, 0, this.slotSize);
     this.view = new DataView(this.ring, 0, this.slotSize);
     this.u8 = new Uint8Array(this.ring);
@@ -234,7 +253,7 @@ export class AsyncChunkSink {
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { touched: Math.min(this.slots, this.produced + 1) * this.slotSize, fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
+      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
       transferList: [port2],
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
@@ -312,12 +331,13 @@ export class AsyncChunkSink {
     const ctrl = this.ctrl;
     const p = this.produced;
     ctrl[LENGTHS + (p % this.slots)] = this.pos;
+    ctrl[LENGTHS + this.slots + (p % this.slots)] = this.slotBase / this.slotSize;
     this.handedBytes += this.pos;
     this.produced = p + 1;
     Atomics.store(ctrl, PRODUCED, p + 1);
     // Waking an idle writer thread costs the simulation thread its core on a busy machine (session 21:
     // 62 wake-ups took 268 ms of wall): wake it only once WAKE_BACKLOG chunks wait. A thread that is busy
-    // sees PRODUCED itself; waitForSlot and finish wake it before they wait; an idle one also looks
+    // sees PRODUCED itself; takeSlot and finish wake it before they wait; an idle one also looks
     // after 5–100 ms (its waitAsync's timeout, doubling while it finds nothing).
     if (p + 1 - Atomics.load(ctrl, CONSUMED) >= this.wakeAt && this.worker !== null) {
       Atomics.notify(ctrl, PRODUCED);
@@ -326,12 +346,25 @@ export class AsyncChunkSink {
     this.pos = 0;
   }
 
-  /** Waits until chunk number `p` may be filled (at most slots-1 chunks ahead of the disk). */
-  private waitForSlot(p: number): void {
+  /**
+   * The slot the next chunk fills: the one freed last of those the writer thread has written out; else one
+   * never used that the thread has faulted in; else a small first chunk's (mostly fresh memory); else one
+   * never used. When every slot waits for the disk, waits until one is written (back-pressure).
+   */
+  private takeSlot(): number {
     const ctrl = this.ctrl;
+    const free = this.freeSlots;
+    const cold = this.coldSlots;
+    const map = LENGTHS + this.slots;
     for (;;) {
       const c = Atomics.load(ctrl, CONSUMED);
-      if (p - c < this.slots) return;
+      for (; this.reclaimed < c; this.reclaimed++) (this.reclaimed < this.primeChunks ? cold : free).push(ctrl[map + (this.reclaimed % this.slots)]!);
+      if (free.length > 0) return free.pop()!;
+      if (this.fresh < this.slots && (cold.length === 0 || Atomics.load(ctrl, FAULTED) > this.fresh)) {
+        Atomics.store(ctrl, FRESH, this.fresh + 1);
+        return this.fresh++;
+      }
+      if (cold.length > 0) return cold.pop()!;
       this.throwIfFailed();
       this.stalls++;
       Atomics.notify(ctrl, PRODUCED);
@@ -348,9 +381,8 @@ export class AsyncChunkSink {
     this.handOver();
     // After the hand-over: a thread started now finds the chunks waiting without being woken.
     if (this.worker === null && (this.startByBytes || this.produced >= this.startChunk)) this.startWorker();
-    this.waitForSlot(this.produced);
+    const base = this.takeSlot() * this.slotSize;
     if (!this.startByBytes) this.limit = this.produced < this.primeChunks ? this.primeSize : this.slotSize;
-    const base = (this.produced % this.slots) * this.slotSize;
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
     this.buf = new Uint8Array(this.ring, base, this.slotSize);
@@ -365,6 +397,11 @@ export class AsyncChunkSink {
     this.done = true;
     rmSync(this.tempPath, { force: true });
     throw err;
+  }
+
+  /** Slots filled at least once: the ring's memory in use (at most `slots`). */
+  get slotsUsed(): number {
+    return this.fresh;
   }
 
   /** Whether the writer thread was started (at the startChunk-th hand-over, or by finish()). */
@@ -413,7 +450,7 @@ export class AsyncChunkSink {
         while (off < n) off += writeSync(fd, b, off, n - off);
       });
       // No thread: no chunk was written, so the ring never wrapped (produced < slots).
-      for (let p = 0; p < this.produced; p++) ex.chunk(p * this.slotSize, this.ctrl[LENGTHS + p]!);
+      for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * this.slotSize, this.ctrl[LENGTHS + p]!);
       ex.chunk(this.slotBase, this.pos);
       ex.flush();
       this.pos = 0;

@@ -269,8 +269,12 @@ export class DepartureTemplate {
  * The fields are compared as they are on the packet, before any packing (equal fields give equal record
  * words; the packed values kept live across the compares cost register spills, callgrind). Otherwise the
  * full record is written and becomes `tpl`.
+ *
+ * `tag` ≠ 0: the departure is marked for its wire peer's arrival (capture/frame-memo: memo position
+ * 2 × word + 1), here and not by a call of PcapngWriter.markRecord (session 32: ~90 instructions a
+ * departure with the call; verify mode's remember() stays with the caller).
  */
-export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate): number {
+export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate, tag: number): number {
   const eth = pkt.eth;
   const ip = pkt.ip;
   const u = pkt.udp;
@@ -304,9 +308,23 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
       r.f64[(w + K.F_TIME) >> 1] = clock.now;
       r.pos = o + K.REPEAT_BYTES;
       r.outBytes += 32 + ((42 + payLen + 3) & ~3);
+      if (tag !== 0) {
+        pkt.capTag = tag;
+        pkt.capAt = (r.chunkStart + o) / 2 + 1;
+        pkt.capLen = 42 + payLen;
+      }
       return o;
     }
   }
+  return writeUdpRecord(r, ifId, pkt, snap, clock, tpl, tag);
+}
+
+/** writePlainUdp's full record (not a REPEAT): written, it becomes the point's template. */
+function writeUdpRecord(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate, tag: number): number {
+  const eth = pkt.eth!;
+  const ip = pkt.ip!;
+  const u = pkt.udp!;
+  const payLen = pkt.payloadLength;
   const len = 42 + payLen;
   if (len > snap || payLen >= K.MAX_PAYLEN) return -1;
   const o = r.record(K.SHORT_BYTES);
@@ -343,6 +361,11 @@ export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap
   tpl.srcPort = u.srcPort;
   tpl.dstPort = u.dstPort;
   tpl.udpLength = u.length;
+  if (tag !== 0) {
+    pkt.capTag = tag;
+    pkt.capAt = (r.chunkStart + o) / 2 + 1;
+    pkt.capLen = len;
+  }
   return o;
 }
 
@@ -403,7 +426,7 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
   i32[w] = ((kept & 1) === 0 ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);
-  i32[w + K.C_IF] = ifId;
+  i32[w + K.C_IF] = ifId | 0; // `| 0`: a Smi untagged, where a Number stored into an Int32Array goes through a double
   r.f64[(w + K.C_TIME) >> 1] = clock.now;
   r.pos = o + K.COPY_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);

@@ -30,11 +30,15 @@ const MAX_FRAME = RING >> 4;
 const IF_SPACE = 1 << 20;
 let nextSerial = 1;
 
-let verify = process.env['PODWIRE_CAPTURE_VERIFY'] === '1';
+/**
+ * The verify mode, as a field of a constant object (session 32): TurboFan reads it with one load, where a
+ * module `let` costs a context load and a TDZ check at every capture point's arrival and marked departure.
+ */
+const mode = { verify: process.env['PODWIRE_CAPTURE_VERIFY'] === '1' };
 
 /** Turns the verify mode on or off (every memo hit compared with a fresh serialization). */
 export function setCaptureVerify(on: boolean): void {
-  verify = on;
+  mode.verify = on;
 }
 
 /** `link` argument of writePacketRecord for a departure whose wire peer is captured by the same writer. */
@@ -54,19 +58,19 @@ export class FrameMemo {
 
   /** True in verify mode (PODWIRE_CAPTURE_VERIFY=1 or setCaptureVerify). */
   get verifying(): boolean {
-    // `=== true`: TurboFan does not know a module variable's type, and a bare `verify` in a condition is a
+    // `=== true`: TurboFan does not know a field's type, and a bare `mode.verify` in a condition is a
     // ToBoolean of any value (~12 instructions at every capture point's arrival and marked departure, session 26).
-    return verify === true;
+    return mode.verify === true;
   }
 
   /** Verify mode: keeps a fresh serialization of a departure whose bytes the writer thread makes. */
   remember(pkt: Packet): void {
-    if (verify) this.copies.set(pkt, serializeFrame(pkt));
+    if (mode.verify) this.copies.set(pkt, serializeFrame(pkt));
   }
 
   /** Counts a hit whose departure was remembered; in verify mode compares it with a fresh serialization. */
   hitRemembered(pkt: Packet, len: number, ifName: string): void {
-    if (verify) {
+    if (mode.verify) {
       const c = this.copies.get(pkt);
       if (c !== undefined) {
         this.copies.delete(pkt);
@@ -101,7 +105,7 @@ export class FrameMemo {
 
   /** Counts a hit; in verify mode compares src[p, p+len) with a fresh serialization of `pkt`. */
   hit(pkt: Packet, src: Uint8Array, p: number, len: number, ifName: string): void {
-    if (verify) this.check(pkt, src, p, len, ifName);
+    if (mode.verify) this.check(pkt, src, p, len, ifName);
     this.hits++;
   }
 

@@ -181,10 +181,10 @@ export class PcapngWriter implements CaptureWriter {
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
    * Chunks are written by a writer thread through a bounded ring (capture/async-sink) unless `sync` is
    * set or a `chunkSize` is given (then each full chunk is written synchronously, as before). `slots`,
-   * `slotSize`, `syncEvery`, `maxSyncs`, `outSize`, `startAt`, `primeChunks`: the ring's and the writer thread's sizes; `writerNice`:
+   * `slotSize`, `syncEvery`, `maxSyncs`, `outSize`, `startAt`, `startChunk`, `primeChunks`: the ring's and the writer thread's sizes; `writerNice`:
    * how far the writer thread lowers its priority (see AsyncChunkSink).
    */
-  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; maxSyncs?: number; outSize?: number; startAt?: number; primeChunks?: number; writerNice?: number } = {}) {
+  constructor(path: string, opts: { chunkSize?: number; application?: string; sync?: boolean; slots?: number; slotSize?: number; syncEvery?: number; maxSyncs?: number; outSize?: number; startAt?: number; startChunk?: number; primeChunks?: number; writerNice?: number } = {}) {
     this.path = path;
     const sync = opts.sync === true || opts.chunkSize !== undefined;
     this.rec = sync
@@ -196,6 +196,7 @@ export class PcapngWriter implements CaptureWriter {
           ...(opts.maxSyncs !== undefined ? { maxSyncs: opts.maxSyncs } : {}),
           ...(opts.outSize !== undefined ? { outSize: opts.outSize } : {}),
           ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
+          ...(opts.startChunk !== undefined ? { startChunk: opts.startChunk } : {}),
           ...(opts.primeChunks !== undefined ? { primeChunks: opts.primeChunks } : {}),
           ...(opts.writerNice !== undefined ? { writerNice: opts.writerNice } : {}),
         });

@@ -98,14 +98,14 @@ export class RingPoint implements FrameHook<Packet> {
   departed(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;
     // A plain UDP frame (S1's, most datagram traffic) in one call; any other through ringOut.
-    const o = writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock, this.tpl);
-    if (o < 0) {
-      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, this.saveTag);
+    // The departure is marked for the peer's arrival in the same call (saveTag ≠ 0).
+    const tag = this.saveTag;
+    if (writePlainUdp(this.r, this.ifId, pkt, this.snap, this.clock, this.tpl, tag) < 0) {
+      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, tag);
       return;
     }
     this.sent++;
-    const tag = this.saveTag;
-    if (tag !== 0) this.w.markRecord(this.r, pkt, o, tag, 42 + pkt.payloadLength);
+    if (tag !== 0 && this.memo.verifying) this.memo.remember(pkt);
   }
   arrived(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;

@@ -9,7 +9,15 @@ export const PRODUCED = 0;
 export const CONSUMED = 1;
 export const COMMAND = 2;
 export const STATE = 3;
-export const LENGTHS = 4;
+export const FRESH = 4;
+export const FAULTED = 5;
+export const LENGTHS = 6;
+/**
+ * Unused slots the writer thread keeps faulted in ahead of the simulation thread (session 32): a slot is
+ * taken new only when none is free (capture/async-sink), so its pages would otherwise be faulted in by the
+ * simulation thread's stores (5–10 ms a MiB on this VM).
+ */
+export const ASYNC_PREFAULT_AHEAD = 1;
 
 /** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
 const POLL_MIN_MS = 5;
@@ -25,7 +33,7 @@ const POLL_MAX_MS = 100;
 export const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { touched, fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice } = workerData;
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice } = workerData;
 const stat = new Float64Array(statBuf);
 const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
 const threadCpu = () => schedstat()[0] / 1e6;
@@ -78,10 +86,20 @@ const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
     });
   }
 });
-// The chunks not yet filled are new memory: fault their pages in here (the kernel zeroes them on this
-// thread's core, not in the simulation's stores). compareExchange(0, 0) never changes a word the
-// simulation thread may already have written.
-for (let i = touched >> 2; i < ringWords.length; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+// Slots never used are new memory: fault in the next ${ASYNC_PREFAULT_AHEAD} of them here, ahead of the simulation thread (the kernel
+// zeroes them on this thread's core, not in the simulation's stores), as it takes them (ctrl[FRESH]: slots
+// 0 … n−1 taken). compareExchange(0, 0) never changes a word the simulation thread may already have written.
+let faulted = 0;
+const prefault = () => {
+  const taken = Atomics.load(ctrl, ${FRESH});
+  if (faulted < taken) faulted = taken;
+  const want = Math.min(slots, taken + ${ASYNC_PREFAULT_AHEAD});
+  for (; faulted < want; faulted++)
+    for (let i = (faulted * slotSize) / 4, end = i + slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+  // Slots 0 … faulted−1 are faulted in: the simulation thread takes such a new slot before a first chunk's (takeSlot).
+  Atomics.store(ctrl, ${FAULTED}, faulted);
+};
+prefault();
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
 const keepAlive = setInterval(() => {}, 1 << 30);
 // Should the thread end any other way, the simulation thread must not wait for it forever.
@@ -116,12 +134,13 @@ async function run() {
       continue;
     }
     poll = ${POLL_MIN_MS};
-    const s = consumed % slots;
+    const q = consumed % slots;
     const tc = performance.now();
-    ex.chunk(s * slotSize, ctrl[${LENGTHS} + s]);
+    ex.chunk(ctrl[${LENGTHS} + slots + q] * slotSize, ctrl[${LENGTHS} + q]);
     stat[4] += performance.now() - tc;
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
+    prefault();
     // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
     // would not run: no next sync starts once maxSyncs are out, and finish()'s fsync (which the simulation
     // waits for) is left with up to everything written since (session 22: runs with 2 syncs for 224 MB,

@@ -92,6 +92,79 @@ describe('async capture writer', () => {
     for (let i = 0; i < 12; i++) expect(got[i * 100 + 50]).toBe(i + 1);
   });
 
+  it('a chunk fills a slot the writer thread has written out before a slot never used (memory in use = the backlog)', () => {
+    const sink = new AsyncChunkSink(join(dir, 'reuse.bin'), { slots: 16, slotSize: 1024, startAt: 0 });
+    const ctrl = (sink as unknown as { ctrl: Int32Array }).ctrl;
+    for (let i = 0; i < 40; i++) {
+      const o = sink.reserve(100);
+      sink.buf.fill(i + 1, o, o + 100);
+      sink.pos = o + 100;
+      sink.flush(); // chunk i handed over
+      // Wait until the writer thread has written it: the next chunk finds its slot free.
+      while (Atomics.load(ctrl, 1) < i + 1) Atomics.wait(ctrl, 1, Atomics.load(ctrl, 1), 50);
+    }
+    // Chunk 0 in slot 0; chunk 1 in slot 1 (slot 0 was still waiting when it was taken); then the two in turn.
+    expect(sink.slotsUsed).toBe(2);
+    sink.commit();
+    const got = readFileSync(join(dir, 'reuse.bin'));
+    expect(got.length).toBe(4000);
+    for (let i = 0; i < 40; i++) expect(got[i * 100 + 50]).toBe(i + 1);
+  });
+
+  it('the slot of a small first chunk (mostly fresh memory) is taken after a new slot the writer thread has faulted in, before one it has not', () => {
+    // No thread before the 15th hand-over: the writer thread's progress is played here through the control
+    // words (ctrl[1] chunks written, ctrl[5] slots faulted in), so the file is aborted, not finished.
+    const sink = new AsyncChunkSink(join(dir, 'cold.bin'), { slots: 16, slotSize: 1024, startChunk: 15, primeChunks: 4, primeSize: 256 });
+    const ctrl = (sink as unknown as { ctrl: Int32Array }).ctrl;
+    const slot = (): number => sink.slotBase / sink.slotSize;
+    const chunk = (): void => {
+      const o = sink.reserve(100);
+      sink.pos = o + 100;
+      sink.flush();
+    };
+    for (let i = 0; i < 5; i++) chunk(); // chunks 0-3 (small) in slots 0-3, chunk 4 in slot 4; now chunk 5 in slot 5
+    expect(slot()).toBe(5);
+    ctrl[1] = 4; // the 4 small chunks written: their slots are free but mostly untouched
+    ctrl[5] = 6; // slots 0-5 faulted in: slot 6 is not
+    chunk();
+    expect(slot()).toBe(3); // a small chunk's slot, not slot 6
+    ctrl[5] = 8; // slots 6 and 7 faulted in ahead
+    chunk();
+    expect(slot()).toBe(6);
+    ctrl[1] = 6; // chunks 4 and 5 written: their slots (4, 5) are taken before any other
+    chunk();
+    expect(slot()).toBe(5);
+    chunk();
+    expect(slot()).toBe(4);
+    chunk();
+    expect(slot()).toBe(7); // faulted in ahead
+    chunk();
+    expect(slot()).toBe(2); // then the small chunks' slots, the last freed first
+    expect(sink.slotsUsed).toBe(8);
+    sink.abort();
+  });
+
+  it('with the writer thread behind, slots are taken new and freed out of their order; the file stays in order', () => {
+    // 4 slots of 1 KiB, chunks of 1 to 9 records: the free slots come back in the writer's order, the
+    // simulation takes the last freed first, so chunk n's slot is not n % 4.
+    const sink = new AsyncChunkSink(join(dir, 'order.bin'), { slots: 4, slotSize: 1024, startAt: 0 });
+    let n = 0;
+    for (let i = 0; i < 300; i++) {
+      for (let k = 0; k <= i % 9; k++) {
+        const o = sink.reserve(100);
+        sink.buf.fill(n & 0xff, o, o + 100);
+        sink.pos = o + 100;
+        n++;
+      }
+      sink.flush();
+    }
+    expect(sink.slotsUsed).toBeLessThanOrEqual(4);
+    sink.commit();
+    const got = readFileSync(join(dir, 'order.bin'));
+    expect(got.length).toBe(n * 100);
+    for (let i = 0; i < n; i++) expect(got[i * 100 + 50]).toBe(i & 0xff);
+  });
+
   it('recordHere gives a place in the current chunk, or −1 without handing the chunk over', () => {
     const sink = new AsyncChunkSink(join(dir, 'here.bin'), { slots: 4, slotSize: 1024, startAt: 0 });
     try {
