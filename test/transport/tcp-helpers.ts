@@ -1,9 +1,10 @@
 // Helpers for TCP tests: a two-host fake network with TCP on both sides, and segment printers.
 import { Simulator } from '../../src/core/simulator.js';
+import { MS } from '../../src/core/time.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { TcpLayer, type TcpConfig } from '../../src/transport/tcp/index.js';
+import { TcpLayer, type TcpConfig, type TcpSocket } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
-import { FakeNet, type FakeNetOptions } from './fake-net.js';
+import { FakeNet, ip, type FakeNetOptions } from './fake-net.js';
 
 export function tcpPair(seed = 1, netOpts: FakeNetOptions = {}, cfg: Partial<TcpConfig> = {}) {
   const sim = new Simulator(seed);
@@ -143,4 +144,38 @@ export function dropFirstSend(net: FakeNet, from: string, seqs: number[]): (pkt:
     const rel = (pkt.tcp.seq - syn.pkt.tcp!.seq) >>> 0;
     return pending.delete(rel);
   };
+}
+
+/**
+ * Client connections to 10.0.0.2:80 opened at the given times (ms); each closes at once, the server answers with
+ * its FIN (TIME_WAIT tests: the client's socket owns the record). With `lossy`, every third connection's FIN from
+ * `finFrom` loses its first copy; with a function, the first `drops(port)` copies are lost.
+ */
+export function closers(startsMs: number[], lossy: boolean | ((port: number) => number) = false, finFrom = ip('10.0.0.2')) {
+  const p = tcpPair();
+  p.tb.listen(80, (s) => (s.onEnd = () => s.close()));
+  // The client's last ACKs (pure ACKs from the client after its FIN) reach the server; with `lossy`,
+  // every third connection's server FIN is delayed by dropping the first copy (its RTO moves its TIME_WAIT later).
+  // With a function: the first `drops(port)` copies of that connection's FIN from `finFrom` are dropped.
+  const drops = lossy === true ? (port: number) => (port % 3 === 0 ? 1 : 0) : lossy === false ? () => 0 : lossy;
+  const dropped = new Map<number, number>();
+  if (lossy !== false)
+    p.net.loss = (pkt) => {
+      const t = pkt.tcp!;
+      if (pkt.ip!.src !== finFrom || !(t.flags & TcpFlag.FIN)) return false;
+      const port = finFrom === ip('10.0.0.2') ? t.dstPort : t.srcPort;
+      const n = dropped.get(port) ?? 0;
+      if (n >= drops(port)) return false;
+      dropped.set(port, n + 1);
+      return true;
+    };
+  const socks: TcpSocket[] = [];
+  const closedAt = new Map<TcpSocket, number>();
+  for (const ms of startsMs)
+    p.sim.schedule(ms * MS, () => {
+      const c = p.ta.connect(ip('10.0.0.2'), 80, (s) => s.close());
+      c.onClose = () => closedAt.set(c, p.sim.now);
+      socks.push(c);
+    });
+  return { ...p, socks, closedAt };
 }

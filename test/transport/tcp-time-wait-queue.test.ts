@@ -6,43 +6,12 @@
 //
 //   client 10.0.0.1 ──(50 µs, 1 Gb/s)──> server 10.0.0.2
 import { describe, expect, it } from 'vitest';
-import { MS, SEC } from '../../src/core/time.js';
+import { SEC } from '../../src/core/time.js';
 import type { TcpSocket } from '../../src/transport/tcp/index.js';
-import { TcpFlag } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
-import { tcpPair } from './tcp-helpers.js';
+import { closers, tcpPair } from './tcp-helpers.js';
 
 const SERVER = ip('10.0.0.2');
-
-/** `n` client connections opened at the given times (ms); each closes at once, the server answers with its FIN. */
-function closers(startsMs: number[], lossy: boolean | ((port: number) => number) = false, finFrom = SERVER) {
-  const p = tcpPair();
-  p.tb.listen(80, (s) => (s.onEnd = () => s.close()));
-  // The client's last ACKs (pure ACKs from the client after its FIN) reach the server; with `lossy`,
-  // every third connection's server FIN is delayed by dropping the first copy (its RTO moves its TIME_WAIT later).
-  // With a function: the first `drops(port)` copies of that connection's FIN from `finFrom` are dropped.
-  const drops = lossy === true ? (port: number) => (port % 3 === 0 ? 1 : 0) : lossy === false ? () => 0 : lossy;
-  const dropped = new Map<number, number>();
-  if (lossy !== false)
-    p.net.loss = (pkt) => {
-      const t = pkt.tcp!;
-      if (pkt.ip!.src !== finFrom || !(t.flags & TcpFlag.FIN)) return false;
-      const port = finFrom === SERVER ? t.dstPort : t.srcPort;
-      const n = dropped.get(port) ?? 0;
-      if (n >= drops(port)) return false;
-      dropped.set(port, n + 1);
-      return true;
-    };
-  const socks: TcpSocket[] = [];
-  const closedAt = new Map<TcpSocket, number>();
-  for (const ms of startsMs)
-    p.sim.schedule(ms * MS, () => {
-      const c = p.ta.connect(SERVER, 80, (s) => s.close());
-      c.onClose = () => closedAt.set(c, p.sim.now);
-      socks.push(c);
-    });
-  return { ...p, socks, closedAt };
-}
 
 /** When each client socket's last segment (its ACK of the server's FIN) left, by local port. */
 function lastSegAt(net: ReturnType<typeof tcpPair>['net']): Map<number, number> {

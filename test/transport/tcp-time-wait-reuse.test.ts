@@ -12,25 +12,16 @@ import { TimeWaitSock, type TcpSocket } from '../../src/transport/tcp/index.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { RawPeer } from './raw-peer.js';
-import { tcpPair } from './tcp-helpers.js';
+import { closers as timeWaitClosers, tcpPair } from './tcp-helpers.js';
 
 const SERVER = ip('10.0.0.2');
 
 /** Client connections opened at the given times (ms), each closing at once (the client's socket owns its record). */
 function closers(startsMs: number[]) {
-  const p = tcpPair();
-  p.tb.listen(80, (s) => (s.onEnd = () => s.close()));
-  const socks: TcpSocket[] = [];
-  const closedAt = new Map<TcpSocket, number>();
-  for (const ms of startsMs)
-    p.sim.schedule(ms * MS, () => {
-      const c = p.ta.connect(SERVER, 80, (s) => s.close());
-      c.onClose = () => closedAt.set(c, p.sim.now);
-      socks.push(c);
-    });
+  const p = timeWaitClosers(startsMs);
   /** When each client socket's last segment (its ACK of the server's FIN) left, by local port. */
   const lastSegAt = (port: number) => p.net.log.filter((e) => e.pkt.ip!.src === ip('10.0.0.1') && e.pkt.tcp!.srcPort === port).at(-1)!.t;
-  return { ...p, socks, closedAt, lastSegAt };
+  return { ...p, lastSegAt };
 }
 
 const onlyRecord = (r: ReturnType<typeof closers>): TimeWaitSock => {
