@@ -17,7 +17,7 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
-import { CT_CLOCK, ConnEntry, CtStatus, setExpiry, streamAfterClock } from './ct-entry.js';
+import { CT_CLOCK, ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
@@ -257,8 +257,8 @@ export class Conntrack {
     }
     const ct = this.newEntry(t);
     ct.tcpCt = tcpCt;
-    if (pkt.udp) streamAfterClock(ct, UDP_STREAM_AFTER);
-    setExpiry(ct, now + this.toNs[this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
+    if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER; // (once a new UDP entry)
+    writeExpiry(ct, now + this.toNs[this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -297,7 +297,7 @@ export class Conntrack {
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, ct.proto)]!;
-    setExpiry(ct, t);
+    writeExpiry(ct, t);
     this.entries.exp[ct.pos] = t; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
   }
@@ -451,7 +451,7 @@ export class Conntrack {
     if (ct.status & CtStatus.FIXED_TIMEOUT) return;
     const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, pkt.ip!.protocol)]!;
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
-    setExpiry(ct, t);
+    writeExpiry(ct, t);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -182,7 +182,8 @@ export class ConnEntry implements CtKeys {
 
 /**
  * Sets `ct`'s expiry fields to `t` and nothing else (not the list's copy): the `expires` setter's core,
- * called directly by conntrack's per-packet update, which writes the list's copy itself.
+ * called directly by conntrack's per-packet update, which writes the list's copy itself (small enough to
+ * be inlined there, so `t` is not a heap number handed to a call).
  */
 export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
   if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
@@ -200,25 +201,6 @@ export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
  * other entry point can run (no conntrack call nests inside another).
  */
 export const CT_CLOCK = new Float64Array(1);
-
-/**
- * Sets `ct`'s expiry fields to `t` (writeExpiry's work, for conntrack's per-packet path): small enough to
- * be inlined, so `t` is never a heap number handed to a call.
- */
-export function setExpiry(ct: ConnEntry, t: TimeNs): void {
-  if (!(t < NEVER)) throw new Error(`conntrack: expiry ${t} ns is not a finite time`);
-  const hi = Math.floor(t / HI);
-  ct.expHi = hi | 0;
-  ct.expLo = (t - hi * HI) | 0;
-}
-
-/** Sets `ct`'s UDP stream_ts to CT_CLOCK[0] + `after` (`after` below 2^31 ns: a small integer, not boxed). */
-export function streamAfterClock(ct: ConnEntry, after: number): void {
-  const t = CT_CLOCK[0]! + after;
-  const hi = Math.floor(t / HI);
-  ct.udpHi = hi | 0;
-  ct.udpLo = (t - hi * HI) | 0;
-}
 
 /** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */
 const HI = 1 << 30;
