@@ -105,10 +105,10 @@ export class Conntrack {
   holdConfirm = false;
   /**
    * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
-   * they had expired (see `destroyExpired`), oldest first, at most FREE_MAX. A long run creates ~6 entries per request
-   * that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied twice by the
-   * scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already
-   * old and is written with small integers only (no old-to-new pointer).
+   * they had expired (see `destroyExpired`), the latest first (warm), else the oldest, at most FREE_MAX.
+   * A long run creates ~6 entries per request that live their timeout (TIME_WAIT, UDP 30-120 s): new
+   * objects would each be copied twice by the scavenger, promoted, and freed only by a mark-compact of
+   * the whole heap; a recycled entry is already old and is written with small integers only.
    */
   private readonly free = new CtFreeQueue<ConnEntry>(FREE_MAX);
   private nextId = 1;

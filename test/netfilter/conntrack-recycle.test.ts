@@ -69,6 +69,20 @@ describe('conntrack free list', () => {
     expect(b.status & CtStatus.DYING).toBe(CtStatus.DYING);
   });
 
+  it('a new connection takes the entry its own gc step destroyed last, once that has been expired 10 s', () => {
+    // A (UDP, expires at 31 s) then B (32 s): the next connection's in() at 50 s sweeps both (two gc steps)
+    // and gets B, the one destroyed last (its lines just read and written), not A, destroyed first.
+    const t = table();
+    const a = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC);
+    const b = track(t, udp('10.0.0.1', 1001, '10.0.0.2', 53), 2 * SEC);
+    const c = track(t, udp('10.0.0.1', 1002, '10.0.0.2', 53), 50 * SEC);
+    expect(c).toBe(b);
+    expect(a.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    expect(t.list()).toEqual([c]);
+    // A, still in the free list, is the next one taken.
+    expect(track(t, udp('10.0.0.1', 1003, '10.0.0.2', 53), 51 * SEC)).toBe(a);
+  });
+
   it('never reuses an entry removed while alive (conntrack -D, a reopening SYN)', () => {
     const t = table();
     const deleted = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC);
