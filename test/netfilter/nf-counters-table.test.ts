@@ -121,4 +121,31 @@ describe('NfCounters table', () => {
       check();
     });
   }
+
+  it('moves an id counted more than the one in its home quad into it (generated walks count only there), counts unchanged', () => {
+    const p = new Probe(14);
+    p.reset(Array.from({ length: 14 }, () => -1));
+    const idAt = (q: number): number => p.countTab[p.countHead + (q << 2)]!;
+    // 32 quads: ids 5, 37 and 69 share home quad 5, id 6 has quad 6.
+    p.add(5, 10); // 5 takes quad 5
+    p.add(37, 20); // 37: quad 6
+    p.add(6, 30); // 6: quad 7, its home taken
+    expect([idAt(5), idAt(6), idAt(7)]).toEqual([5, 37, 6]);
+    p.add(37, 20); // 2 packets against 5's 1: home
+    expect([idAt(5), idAt(6), idAt(7)]).toEqual([37, 5, 6]);
+    p.add(6, 30); // 2 against 5's 1: its home; 5 moves on to quad 7, still reachable from quad 5
+    expect([idAt(5), idAt(6), idAt(7)]).toEqual([37, 6, 5]);
+    p.add(5, 10); // 2 packets, not more than 37's 2: stays
+    p.add(69, 1); // a new id probes past all three
+    expect([idAt(5), idAt(6), idAt(7), idAt(8)]).toEqual([37, 6, 5, 69]);
+    for (let i = 0; i < 3; i++) p.add(69, 1); // 4 packets: past 37's 2, home
+    expect([idAt(5), idAt(8)]).toEqual([69, 37]);
+    expect([p.of(5), p.of(37), p.of(6), p.of(69)]).toEqual([
+      { packets: 2, bytes: 20 },
+      { packets: 2, bytes: 40 },
+      { packets: 2, bytes: 60 },
+      { packets: 4, bytes: 4 },
+    ]);
+    expect(p.all().size).toBe(4);
+  });
 });
