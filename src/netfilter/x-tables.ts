@@ -6,7 +6,7 @@
 // (conntrack_mt's state bits).
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { CtStatus, isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
+import { isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
 import type { PortRange } from './rules.js';
 
 /** What a compiled match sees: the packet and where it is (reused: one for every Netfilter, hooks never nest). */
@@ -71,16 +71,24 @@ export type TargetFn = (c: EvalCtx, env: TargetEnv) => TgCode;
 /** Conntrack state bits as xt_conntrack tests them (XT_CONNTRACK_STATE_BIT / _SNAT / _DNAT). */
 export const CT_BIT = { INVALID: 1, NEW: 2, RELATED: 4, ESTABLISHED: 8, UNTRACKED: 16, SNAT: 32, DNAT: 64 } as const;
 
-/** The conntrack state bits of the packet as xt_conntrack computes them. */
+/**
+ * The conntrack state bits of the packet as xt_conntrack computes them. Run by every walk and scan that
+ * tests a state (filter FORWARD / INPUT / OUTPUT on every packet of a kube-proxy node), so written with
+ * numbers: a module constant (CT_BIT, CtStatus, the ConnEntry class of an `instanceof`) is a cell load
+ * and a hole check in optimized code. `pkt.ct` is null, a table's `untracked` or a ConnEntry, each with
+ * its table as `owner`: an entry of this table is one whose owner is `ctt` that is not its `untracked`.
+ */
 export function ctStateBits(c: EvalCtx, ctt: Conntrack): number {
   const pkt = c.pkt;
-  if (pkt.ct === null) return CT_BIT.INVALID;
-  if (pkt.ct === ctt.untracked) return CT_BIT.UNTRACKED;
-  const ct = ctt.ctOf(pkt);
-  if (!ct) return CT_BIT.INVALID;
-  let bits = isIcmpError(pkt) ? CT_BIT.RELATED : pkt.ctDir === 0 && !(ct.status & CtStatus.SEEN_REPLY) ? CT_BIT.NEW : CT_BIT.ESTABLISHED;
-  if (ct.status & CtStatus.SRC_NAT) bits |= CT_BIT.SNAT;
-  if (ct.status & CtStatus.DST_NAT) bits |= CT_BIT.DNAT;
+  const ct = pkt.ct;
+  if (ct === null) return 1; // INVALID
+  if (ct === ctt.untracked) return 16; // UNTRACKED
+  if ((ct as { readonly owner: unknown }).owner !== ctt) return 1; // another namespace's entry or NOTRACK: INVALID
+  const st = (ct as { readonly status: number }).status;
+  // RELATED (an ICMP error), NEW (ORIGINAL direction, no SEEN_REPLY: 2) or ESTABLISHED; SNAT / DNAT for SRC_NAT (16) / DST_NAT (32).
+  let bits = pkt.icmp !== null && isIcmpError(pkt) ? 4 : pkt.ctDir === 0 && (st & 2) === 0 ? 2 : 8;
+  if (st & 16) bits |= 32;
+  if (st & 32) bits |= 64;
   return bits;
 }
 
