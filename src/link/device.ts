@@ -176,6 +176,8 @@ export abstract class NetDevice {
   fibDst = 0;
   fibEpoch = -1;
   fibRoute: object | null = null;
+  /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
+  fibLocal = false;
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;

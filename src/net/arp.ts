@@ -12,7 +12,7 @@ import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
 import { routeEpoch } from './fib.js';
 import { routeOutput } from './ip-output.js';
-import { confirmEntry } from './neighbour.js';
+import { confirmEntry, type NeighEntry } from './neighbour.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -70,6 +70,23 @@ export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
     // page headers of both objects.
     if (pkt.eth !== eth) pkt.eth = eth;
     eth.dst = mac;
+    eth.src = dev.mac;
+    eth.etherType = EtherType.IPv4;
+  }
+  dev.xmit(pkt);
+}
+
+/**
+ * neighSend to a neighbour entry's MAC, read from its two small-integer halves (NeighEntry.macHi/macLo):
+ * `e.mac` would be a double handed to a call, a new heap number each time it is not inlined.
+ */
+export function neighSendEntry(dev: NetDevice, e: NeighEntry, pkt: Packet): void {
+  const eth = pkt.eth ?? takeEthernet();
+  const dst = e.macHi * 4294967296 + (e.macLo >>> 0);
+  if (eth === null) pkt.eth = { dst, src: dev.mac, etherType: EtherType.IPv4 };
+  else {
+    if (pkt.eth !== eth) pkt.eth = eth; // (on change only: see neighSend)
+    eth.dst = dst;
     eth.src = dev.mac;
     eth.etherType = EtherType.IPv4;
   }

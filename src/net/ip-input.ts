@@ -85,6 +85,7 @@ export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | n
   dev.fibDst = key;
   dev.fibEpoch = epoch;
   if (dev.fibRoute !== rt) dev.fibRoute = rt;
+  dev.fibLocal = rt !== null && (rt.type === 'local' || rt.type === 'broadcast');
   return rt;
 }
 
@@ -92,8 +93,9 @@ export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | n
 export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
   const rt = fibLookupIn(ns, dev, ip.dst);
-  if (rt !== null && (rt.type === 'local' || rt.type === 'broadcast')) {
-    if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
+  // (the device's flag, not rt.type: a pod's local route is one more cold object, the device is in hand)
+  if (dev.fibLocal) {
+    if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt!) });
     return ipLocalDeliver(ns, dev, pkt);
   }
   if (!ns.ipForwardEnabled) return dropPacket(ns, pkt, 'forwarding-disabled');
