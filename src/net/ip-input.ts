@@ -35,7 +35,7 @@ export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (eth === null) return dropPacket(ns, pkt, 'bad-header');
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
   // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
-  const otherhost = eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== ns.lo;
+  const otherhost = eth.dst !== dev.macHi * 4294967296 + (dev.macLo >>> 0) && !isMulticastMac(eth.dst) && dev !== ns.lo;
   if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
     if (otherhost) return dropPacket(ns, pkt, 'otherhost');
     return arpRcv(ns, dev, pkt);
