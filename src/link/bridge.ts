@@ -20,36 +20,13 @@ import { isMulticastMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 
-/** 2^30: an FDB entry's `updated` is kept as `updHi * HI + updLo`. */
-const HI = 1073741824;
-
-/**
- * An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. `updated` (a
- * time in ns, above 2^31) is kept as two small integers in the entry: on this Node a number field above 2^31 is a heap number of its own, which every bridged
- * frame wrote (its source's entry) and read (its destination's ageing), one more cold line each in a
- * big cluster. Times are integer ns (core/time.ts), which the two halves hold exactly.
- */
-export class FdbEntry {
+/** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
+export interface FdbEntry {
+  mac: Mac;
   port: NetDevice;
-  readonly local: boolean;
-  updHi = 0;
-  updLo = 0;
-  readonly mac: Mac;
-  constructor(mac: Mac, port: NetDevice, local: boolean, updated: TimeNs) {
-    this.port = port;
-    this.local = local;
-    this.mac = mac;
-    this.updated = updated;
-  }
+  local: boolean;
   /** Last time a frame from this MAC was seen, ns. */
-  get updated(): TimeNs {
-    return this.updHi * HI + this.updLo;
-  }
-  set updated(t: TimeNs) {
-    const hi = Math.floor(t / HI);
-    this.updHi = hi | 0; // (`| 0`: a -0 or a double would make the field a heap number)
-    this.updLo = (t - hi * HI) | 0;
-  }
+  updated: TimeNs;
 }
 
 /**
@@ -121,14 +98,14 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
     // The bridge's own address is a local entry too (br_fdb_change_mac_address): frames to it go up.
-    this.fdb.set(mac, new FdbEntry(mac, this, true, 0));
+    this.fdb.set(mac, { mac, port: this, local: true, updated: 0 });
   }
 
   /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
   addPort(port: NetDevice): void {
     port.master = this;
     this.ports.push(port);
-    this.fdb.set(port.mac, new FdbEntry(port.mac, port, true, this.sim.now));
+    this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
     this.resetCache(); // (an entry learned for that MAC was replaced)
   }
 
@@ -152,7 +129,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   /** br_fdb_update's new entry: the cache is made larger (and emptied) when the FDB outgrew it, checked here once per entry, not per lookup. */
   private learn(mac: Mac, port: NetDevice): void {
-    this.fdb.set(mac, new FdbEntry(mac, port, false, this.sim.now));
+    this.fdb.set(mac, { mac, port, local: false, updated: this.sim.now });
     const n = this.cacheKeys.length;
     if (this.fdb.size * 2 > n && n < FDB_CACHE_MAX_SLOTS) this.resetCache();
   }
