@@ -149,10 +149,13 @@ export abstract class NetDevice {
   constructor(
     readonly sim: Simulator,
     public name: string,
-    public mac: Mac,
+    readonly mac: Mac,
     public mtu = 1500,
   ) {
     this.qualifiedName = name;
+    const hi = Math.floor(mac / 4294967296);
+    this.macHi = hi | 0;
+    this.macLo = (mac - hi * 4294967296) | 0;
   }
 
   /** Device kind as `ip -d link` names it ("veth", "bridge", "vxlan", "ether", "dummy", "loopback"). */
@@ -167,6 +170,14 @@ export abstract class NetDevice {
    */
   neighLast: object | null = null;
   /**
+   * `mac` as its high 16 and low 32 bits (signed): mac === macHi * 2^32 + (macLo >>> 0). A 48-bit MAC
+   * field is a heap number of its own on this Node, one more cold line for every frame received
+   * (eth_type_trans's compare) and sent (the source address) in a big cluster; these two are in the
+   * device, beside the per-packet fields the IP layer reads.
+   */
+  readonly macHi: number = 0;
+  readonly macLo: number = 0;
+  /**
    * The route net/ last looked up for a packet received on this device (net/namespace.ts
    * fibLookupIn): its namespace, the destination (as a signed 32-bit integer), the route epoch it was
    * found at and the route. Here for the same reason as neighLast: a node's route cache is cold when
@@ -176,6 +187,8 @@ export abstract class NetDevice {
   fibDst = 0;
   fibEpoch = -1;
   fibRoute: object | null = null;
+  /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
+  fibLocal = false;
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;

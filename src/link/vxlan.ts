@@ -259,6 +259,12 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
    * clones, parsed packets, an outer a test built by hand). A renewed packet takes the next uid, as `new Packet()` would.
    */
   recycle: boolean | null = null;
+  /**
+   * `local | 0` and `hashSeed | 0`, read by every xmit: an address or a seed above 2^31 is a heap number
+   * of its own on this Node, one more cold line a frame on a node of a thousand.
+   */
+  private readonly localKey: number = 0;
+  private readonly seedKey: number = 0;
 
   constructor(
     sim: Simulator,
@@ -268,11 +274,13 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     readonly local: Ipv4,
     readonly dstPort: number,
     /** skb hash seed (hashrnd), drawn per node from a seeded stream. */
-    private readonly hashSeed: number,
+    hashSeed: number,
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
     this.header = vxlanHeaderOf(vni);
+    this.localKey = local | 0;
+    this.seedKey = hashSeed | 0;
   }
 
   /** vxlan_sock_add → setup_udp_tunnel_sock: opens `dstPort` in `host` (the device's namespace) and sends through it. */
@@ -321,7 +329,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     ip.ttl = IPV4_DEFAULT_TTL;
     ip.protocol = IpProto.UDP;
     ip.checksum = null;
-    ip.src = this.local;
+    ip.src = this.localKey >>> 0; // (this.local: see localKey)
     ip.dst = remote;
     ip.options = null;
     udp.srcPort = srcPort;
@@ -353,7 +361,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
 
   /** udp_flow_src_port: hash of the inner flow scaled into [32768, 61000). */
   private flowSrcPort(inner: Packet): number {
-    let h = this.hashSeed | 0;
+    let h = this.seedKey;
     const ip = inner.ip;
     if (ip !== null) {
       h = mix(h, ip.src);

@@ -12,7 +12,7 @@ import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
 import { routeEpoch } from './fib.js';
 import { routeOutput } from './ip-output.js';
-import { confirmEntry } from './neighbour.js';
+import { confirmEntry, type NeighEntry } from './neighbour.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -63,14 +63,33 @@ export function arpSolicit(ns: Namespace, dev: NetDevice, ip: Ipv4, unicastTo: M
 /** neigh_resolve_output's send half (dev_hard_header + dev_queue_xmit): fills the Ethernet header and transmits. */
 export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
   const eth = pkt.eth ?? takeEthernet();
-  if (eth === null) pkt.eth = { dst: mac, src: dev.mac, etherType: EtherType.IPv4 };
+  const src = dev.macHi * 4294967296 + (dev.macLo >>> 0); // (dev.mac: see NetDevice.macHi)
+  if (eth === null) pkt.eth = { dst: mac, src, etherType: EtherType.IPv4 };
   else {
     // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
     // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
     // page headers of both objects.
     if (pkt.eth !== eth) pkt.eth = eth;
     eth.dst = mac;
-    eth.src = dev.mac;
+    eth.src = src;
+    eth.etherType = EtherType.IPv4;
+  }
+  dev.xmit(pkt);
+}
+
+/**
+ * neighSend to a neighbour entry's MAC, read from its two small-integer halves (NeighEntry.macHi/macLo):
+ * `e.mac` would be a double handed to a call, a new heap number each time it is not inlined.
+ */
+export function neighSendEntry(dev: NetDevice, e: NeighEntry, pkt: Packet): void {
+  const eth = pkt.eth ?? takeEthernet();
+  const dst = e.macHi * 4294967296 + (e.macLo >>> 0);
+  const src = dev.macHi * 4294967296 + (dev.macLo >>> 0);
+  if (eth === null) pkt.eth = { dst, src, etherType: EtherType.IPv4 };
+  else {
+    if (pkt.eth !== eth) pkt.eth = eth; // (on change only: see neighSend)
+    eth.dst = dst;
+    eth.src = src;
     eth.etherType = EtherType.IPv4;
   }
   dev.xmit(pkt);

@@ -35,7 +35,7 @@ export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (eth === null) return dropPacket(ns, pkt, 'bad-header');
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
   // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
-  const otherhost = eth.dst !== dev.mac && !isMulticastMac(eth.dst) && dev !== ns.lo;
+  const otherhost = eth.dst !== dev.macHi * 4294967296 + (dev.macLo >>> 0) && !isMulticastMac(eth.dst) && dev !== ns.lo;
   if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
     if (otherhost) return dropPacket(ns, pkt, 'otherhost');
     return arpRcv(ns, dev, pkt);
@@ -85,6 +85,7 @@ export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | n
   dev.fibDst = key;
   dev.fibEpoch = epoch;
   if (dev.fibRoute !== rt) dev.fibRoute = rt;
+  dev.fibLocal = rt !== null && (rt.type === 'local' || rt.type === 'broadcast');
   return rt;
 }
 
@@ -92,8 +93,9 @@ export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | n
 export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
   const rt = fibLookupIn(ns, dev, ip.dst);
-  if (rt !== null && (rt.type === 'local' || rt.type === 'broadcast')) {
-    if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt) });
+  // (the device's flag, not rt.type: a pod's local route is one more cold object, the device is in hand)
+  if (dev.fibLocal) {
+    if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt!) });
     return ipLocalDeliver(ns, dev, pkt);
   }
   if (!ns.ipForwardEnabled) return dropPacket(ns, pkt, 'forwarding-disabled');

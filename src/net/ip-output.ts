@@ -21,7 +21,7 @@ import { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import { BROADCAST_MAC, EtherType, IP_DF, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-import { neighSend } from './arp.js';
+import { neighSend, neighSendEntry } from './arp.js';
 import { dropPacket } from './drop.js';
 import { formatRoute, routeEpoch, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
@@ -259,6 +259,6 @@ function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
   // neigh_output: the device's last entry when it can send as is (no table read), else the table.
   const table = ns.neigh;
   const e = readyNeighbour(table, dev, nexthop);
-  if (e !== null) neighSend(dev, e.mac, pkt);
+  if (e !== null) neighSendEntry(dev, e, pkt);
   else table.output(dev, nexthop, pkt);
 }

@@ -16,30 +16,96 @@ import type { Ipv4, Mac } from '../wire/types.js';
 
 export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
-/** One neighbour entry (`ip neigh show`). */
-export interface NeighEntry {
-  ip: Ipv4;
+/** 2^30: an entry's REACHABLE deadline is kept as `untilHi * HI + untilLo`. */
+const HI = 1073741824;
+/** 2^32: an entry's MAC is kept as `macHi * MAC_HI + (macLo >>> 0)`. */
+const MAC_HI = 4294967296;
+
+/**
+ * One neighbour entry (`ip neigh show`). What a send reads (readyNeighbour and the frame's destination
+ * MAC) are small integers in the entry itself: the MAC and the REACHABLE deadline are above 2^31, and
+ * on this Node a number field above 2^31 is a heap number of its own, one more cold line a read in a
+ * big cluster (each send read three: `confirmed`, `reachableNs` and `mac`).
+ */
+export class NeighEntry {
   /**
    * `ip | 0`, a small integer: what a lookup compares. `ip` (unsigned, above 2^31 for most addresses) is a
    * double field, a number object of its own: in a big cluster a node's entries are cold when its next
    * packet comes, and comparing `ip` read a second cold line. First among the fields a send reads.
    */
   readonly key: number;
-  dev: NetDevice;
-  mac: Mac;
-  state: NeighState;
-  /** Packets held while INCOMPLETE. */
-  queue: Packet[];
-  probes: number;
-  timer: SimEvent | null;
-  /** When the entry last became REACHABLE. */
-  confirmed: number;
-  reachableNs: number;
   /**
    * The table holding this entry, null once it left it (or for a listing's copy of a shared entry
    * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
    */
   owner: NeighbourTable | null;
+  state: NeighState;
+  /**
+   * `confirmed + reachableNs` (the first ns REACHABLE no longer holds) as untilHi * 2^30 + untilLo, kept
+   * by the two setters; untilHi is -1 when that sum is not an exact integer (readyNeighbour then leaves
+   * the entry to output's own comparison).
+   */
+  untilHi = 0;
+  untilLo = 0;
+  /** The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. */
+  macHi = 0;
+  macLo = 0;
+  ip: Ipv4;
+  dev: NetDevice;
+  /** Packets held while INCOMPLETE. */
+  queue: Packet[] = [];
+  probes = 0;
+  timer: SimEvent | null = null;
+  private confirmedNs: number = UNSET;
+  private reachNs: number = UNSET;
+
+  constructor(ip: Ipv4, owner: NeighbourTable | null, state: NeighState, mac: Mac, dev: NetDevice) {
+    this.key = ip | 0;
+    this.owner = owner;
+    this.state = state;
+    this.ip = ip;
+    this.dev = dev;
+    this.mac = mac;
+  }
+
+  get mac(): Mac {
+    return this.macHi * MAC_HI + (this.macLo >>> 0);
+  }
+  set mac(m: Mac) {
+    const hi = Math.floor(m / MAC_HI);
+    this.macHi = hi | 0;
+    this.macLo = (m - hi * MAC_HI) | 0;
+  }
+  /** When the entry last became REACHABLE or was confirmed. */
+  get confirmed(): number {
+    return this.confirmedNs;
+  }
+  set confirmed(t: number) {
+    this.confirmedNs = t;
+    this.setUntil();
+  }
+  get reachableNs(): number {
+    return this.reachNs;
+  }
+  set reachableNs(t: number) {
+    this.reachNs = t;
+    this.setUntil();
+  }
+
+  private setUntil(): void {
+    const c = this.confirmedNs;
+    const r = this.reachNs;
+    const d = c + r;
+    // now - c < r and now < c + r agree when all three are exact integers (times are integer ns).
+    if (Number.isSafeInteger(c) && Number.isSafeInteger(r) && Number.isSafeInteger(d) && d >= 0) {
+      const hi = Math.floor(d / HI);
+      this.untilHi = hi | 0; // (`| 0`: -0 would make the field a heap number)
+      this.untilLo = (d - hi * HI) | 0;
+    } else {
+      this.untilHi = -1;
+      this.untilLo = 0;
+    }
+  }
 }
 
 /** Tunables (net.ipv4.neigh.DEV.*). */
@@ -349,7 +415,7 @@ export class NeighbourTable {
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
     let e = this.get(dev, ip);
     if (e === undefined) {
-      e = { ip, key: ip | 0, owner: this, state: 'FAILED', mac: UNSET, confirmed: UNSET, reachableNs: UNSET, dev, queue: [], probes: 0, timer: null };
+      e = new NeighEntry(ip, this, 'FAILED', UNSET, dev);
       this.entries.set(NeighbourTable.key(dev, ip), e);
       dev.neighLast = e;
     }
@@ -496,8 +562,7 @@ export class NeighbourTable {
 }
 
 function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTable | null): NeighEntry {
-  // (the fields in create's order: one hidden class; the ones a send reads first, in the entry's first line)
-  return { ip, key: ip | 0, owner, state: 'PERMANENT', mac, confirmed: UNSET, reachableNs: UNSET, dev, queue: [], probes: 0, timer: null };
+  return new NeighEntry(ip, owner, 'PERMANENT', mac, dev);
 }
 
 /**
@@ -513,7 +578,7 @@ export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4):
   if (e === null || e.key !== (ip | 0) || e.owner !== table) return null;
   const st = e.state;
   if (st === 'PERMANENT' || st === 'DELAY' || st === 'PROBE') return e;
-  if (st === 'REACHABLE' && dev.sim.now - e.confirmed < e.reachableNs) return e;
+  if (st === 'REACHABLE' && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e;
   return null;
 }
 
