@@ -1,6 +1,7 @@
 // test/link/frames — minimal frames for link-layer tests: an Ethernet header over an IPv4/UDP record
 // (lengths filled as the net layer fills them), and a recorder for what a device hands up.
 import type { NetDevice } from '../../src/link/device.js';
+import type { L3Output, UdpTunnelHost } from '../../src/link/vxlan.js';
 import { frameLength, ipTotalLength, udpLength } from '../../src/packet/length.js';
 import { Packet } from '../../src/packet/packet.js';
 import { arpRequest } from '../../src/wire/arp.js';
@@ -50,4 +51,17 @@ export function recordDrops(...devs: NetDevice[]): string[] {
   const log: string[] = [];
   for (const d of devs) d.dropped.connect((dev, _p, reason) => log.push(`${dev.name}: ${reason}`));
   return log;
+}
+
+/** A host under a VxlanDevice that keeps the outer packets it is handed and the decapsulation hook it is given. */
+export class FakeHost implements L3Output, UdpTunnelHost {
+  readonly sent: Packet[] = [];
+  rx: ((outer: Packet) => void) | null = null;
+  ipLocalOut(pkt: Packet): boolean {
+    this.sent.push(pkt);
+    return true;
+  }
+  registerUdpEncap(_port: number, rx: (outer: Packet) => void): void {
+    this.rx = rx;
+  }
 }

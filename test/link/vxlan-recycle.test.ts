@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { TraceSource } from '../../src/core/trace.js';
-import { VxlanDevice, type L3Output, type UdpTunnelHost } from '../../src/link/vxlan.js';
+import { VxlanDevice } from '../../src/link/vxlan.js';
 import { VethDevice } from '../../src/link/veth.js';
 import { neighSend } from '../../src/net/arp.js';
 import { Packet, packetRecyclingAllowed, releaseSegment, takeEthernet, takeSegment } from '../../src/packet/packet.js';
@@ -23,24 +23,12 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
 import { ROOT } from '../integration/run-scenario.js';
-import { udpEthFrame } from './frames.js';
+import { FakeHost, udpEthFrame } from './frames.js';
 
 const A_MAC = 0x020000000001;
 const B_MAC = 0x020000000002;
 const A_IP = 0x0a640001;
 const B_IP = 0x0a640002;
-
-class FakeHost implements L3Output, UdpTunnelHost {
-  readonly sent: Packet[] = [];
-  rx: ((outer: Packet) => void) | null = null;
-  ipLocalOut(pkt: Packet): boolean {
-    this.sent.push(pkt);
-    return true;
-  }
-  registerUdpEncap(_port: number, rx: (outer: Packet) => void): void {
-    this.rx = rx;
-  }
-}
 
 /** Two VTEPs that know each other, each on a fake host; `got` lists the inner frames B received. */
 function pair(recycle: boolean) {

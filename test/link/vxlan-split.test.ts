@@ -3,26 +3,14 @@
 // (a new outer and a renewed spare one) and the source port udp_flow_src_port gives with the seed.
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
-import { VxlanDevice, type L3Output, type UdpTunnelHost } from '../../src/link/vxlan.js';
+import { VxlanDevice } from '../../src/link/vxlan.js';
 import { allowPacketRecycling, type Packet } from '../../src/packet/packet.js';
-import { udpEthFrame } from './frames.js';
+import { FakeHost, udpEthFrame } from './frames.js';
 
 const VX = 0x020000000001;
 const PEER_VX = 0x020000000002;
 const LOCAL = 0xc0a80a05; // 192.168.10.5
 const PEER = 0xc0a80a06;
-
-class Host implements L3Output, UdpTunnelHost {
-  readonly sent: Packet[] = [];
-  rx: ((outer: Packet) => void) | null = null;
-  ipLocalOut(pkt: Packet): boolean {
-    this.sent.push(pkt);
-    return true;
-  }
-  registerUdpEncap(_port: number, rx: (outer: Packet) => void): void {
-    this.rx = rx;
-  }
-}
 
 describe('VxlanDevice with an address and a hash seed above 2^31', () => {
   it('new and renewed outer packets carry the address and the seeded source ports', () => {
@@ -32,8 +20,8 @@ describe('VxlanDevice with an address and a hash seed above 2^31', () => {
     const b = new VxlanDevice(sim, 'flannel.1', PEER_VX, 1, PEER, 8472, 0x9e3779b9);
     a.fdb.set(PEER_VX, PEER);
     b.fdb.set(VX, LOCAL);
-    const ha = new Host();
-    const hb = new Host();
+    const ha = new FakeHost();
+    const hb = new FakeHost();
     a.attach(ha);
     b.attach(hb);
     const seen: [number, number, number][] = [];
