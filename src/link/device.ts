@@ -5,6 +5,7 @@
 import { TraceSource, traceEverSubscribed, type FrameHook } from '../core/trace.js';
 import type { Simulator } from '../core/simulator.js';
 import type { Packet } from '../packet/packet.js';
+import { macHigh16, macLow32 } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 
 /** Direction of a frame at a capture point, as tcpdump's `-Q in|out` would split them. */
@@ -153,9 +154,8 @@ export abstract class NetDevice {
     public mtu = 1500,
   ) {
     this.qualifiedName = name;
-    const hi = Math.floor(mac / 4294967296);
-    this.macHi = hi | 0;
-    this.macLo = (mac - hi * 4294967296) | 0;
+    this.macHi = macHigh16(mac);
+    this.macLo = macLow32(mac) | 0;
   }
 
   /** Device kind as `ip -d link` names it ("veth", "bridge", "vxlan", "ether", "dummy", "loopback"). */
@@ -170,7 +170,7 @@ export abstract class NetDevice {
    */
   neighLast: object | null = null;
   /**
-   * `mac` as its high 16 and low 32 bits (signed): mac === macHi * 2^32 + (macLo >>> 0). A 48-bit MAC
+   * `mac` as its high 16 and low 32 bits (signed): mac === macFromParts(macHi, macLo). A 48-bit MAC
    * field is a heap number of its own on this Node, one more cold line for every frame received
    * (eth_type_trans's compare) and sent (the source address) in a big cluster; these two are in the
    * device, beside the per-packet fields the IP layer reads.

@@ -7,6 +7,7 @@
 import { NetDevice } from '../link/device.js';
 import { Packet, takeEthernet } from '../packet/packet.js';
 import { arpReply, arpRequest } from '../wire/arp.js';
+import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
 import { ArpOp, BROADCAST_MAC, EtherType, IcmpType, IcmpUnreachCode, type Ipv4, type Mac } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
@@ -62,32 +63,28 @@ export function arpSolicit(ns: Namespace, dev: NetDevice, ip: Ipv4, unicastTo: M
 
 /** neigh_resolve_output's send half (dev_hard_header + dev_queue_xmit): fills the Ethernet header and transmits. */
 export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
+  sendTo(dev, macHigh16(mac), macLow32(mac) | 0, pkt);
+}
+
+/** neighSend to a neighbour entry's MAC, handed over as its two small-integer halves (NeighEntry.macHi/macLo). */
+export function neighSendEntry(dev: NetDevice, e: NeighEntry, pkt: Packet): void {
+  sendTo(dev, e.macHi, e.macLo, pkt);
+}
+
+/**
+ * The send of both: the destination MAC comes as its halves (as wire/mac's macFromParts takes them), the
+ * source from the device's (NetDevice.macHi): a MAC handed to a call V8 does not inline is a new heap number.
+ */
+function sendTo(dev: NetDevice, dstHi: number, dstLo: number, pkt: Packet): void {
   const eth = pkt.eth ?? takeEthernet();
-  const src = dev.macHi * 4294967296 + (dev.macLo >>> 0); // (dev.mac: see NetDevice.macHi)
-  if (eth === null) pkt.eth = { dst: mac, src, etherType: EtherType.IPv4 };
+  const dst = macFromParts(dstHi, dstLo);
+  const src = macFromParts(dev.macHi, dev.macLo);
+  if (eth === null) pkt.eth = { dst, src, etherType: EtherType.IPv4 };
   else {
     // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
     // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
     // page headers of both objects.
     if (pkt.eth !== eth) pkt.eth = eth;
-    eth.dst = mac;
-    eth.src = src;
-    eth.etherType = EtherType.IPv4;
-  }
-  dev.xmit(pkt);
-}
-
-/**
- * neighSend to a neighbour entry's MAC, read from its two small-integer halves (NeighEntry.macHi/macLo):
- * `e.mac` would be a double handed to a call, a new heap number each time it is not inlined.
- */
-export function neighSendEntry(dev: NetDevice, e: NeighEntry, pkt: Packet): void {
-  const eth = pkt.eth ?? takeEthernet();
-  const dst = e.macHi * 4294967296 + (e.macLo >>> 0);
-  const src = dev.macHi * 4294967296 + (dev.macLo >>> 0);
-  if (eth === null) pkt.eth = { dst, src, etherType: EtherType.IPv4 };
-  else {
-    if (pkt.eth !== eth) pkt.eth = eth; // (on change only: see neighSend)
     eth.dst = dst;
     eth.src = src;
     eth.etherType = EtherType.IPv4;

@@ -17,7 +17,7 @@ import { ruleCostExit } from '../netfilter/cost-model.js';
 import { NfHook } from '../netfilter/netfilter.js';
 import { releaseSegment, type Packet } from '../packet/packet.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
-import { isMulticastMac } from '../wire/mac.js';
+import { isMulticastMac, macFromParts } from '../wire/mac.js';
 import { EtherType, IcmpType, IcmpUnreachCode, IpProto, type Ipv4 } from '../wire/types.js';
 import { arpRcv } from './arp.js';
 import { dropPacket } from './drop.js';
@@ -35,7 +35,7 @@ export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (eth === null) return dropPacket(ns, pkt, 'bad-header');
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
   // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
-  const otherhost = eth.dst !== dev.macHi * 4294967296 + (dev.macLo >>> 0) && !isMulticastMac(eth.dst) && dev !== ns.lo;
+  const otherhost = eth.dst !== macFromParts(dev.macHi, dev.macLo) && !isMulticastMac(eth.dst) && dev !== ns.lo;
   if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
     if (otherhost) return dropPacket(ns, pkt, 'otherhost');
     return arpRcv(ns, dev, pkt);

@@ -12,14 +12,13 @@ import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
+import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 
 export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
 /** 2^30: an entry's REACHABLE deadline is kept as `untilHi * HI + untilLo`. */
 const HI = 1073741824;
-/** 2^32: an entry's MAC is kept as `macHi * MAC_HI + (macLo >>> 0)`. */
-const MAC_HI = 4294967296;
 
 /**
  * One neighbour entry (`ip neigh show`). What a send reads (readyNeighbour and the frame's destination
@@ -69,12 +68,11 @@ export class NeighEntry {
   }
 
   get mac(): Mac {
-    return this.macHi * MAC_HI + (this.macLo >>> 0);
+    return macFromParts(this.macHi, this.macLo);
   }
   set mac(m: Mac) {
-    const hi = Math.floor(m / MAC_HI);
-    this.macHi = hi | 0;
-    this.macLo = (m - hi * MAC_HI) | 0;
+    this.macHi = macHigh16(m);
+    this.macLo = macLow32(m) | 0;
   }
   /** When the entry last became REACHABLE or was confirmed. */
   get confirmed(): number {

@@ -456,11 +456,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     if (walk === null) return this.traverse(slot, base);
     this.curSlot = slot;
     const code = walk(this, CTX, this.tenv, 0);
-    if (code === C_ACCEPT) return null;
-    // The end of an untraced ACCEPT-policy chain (filter INPUT / OUTPUT, nat's: most walks not accepting) counted here.
-    if (code !== -1 || base.dropPolicy || this.trace !== null) return this.walkVerdict(code, slot, base);
-    this.countSlot(slot, CTX.ip.totalLength);
-    return null;
+    return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
 
   /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
