@@ -13,37 +13,82 @@ export interface Rng {
   uint32(): number;
 }
 
-/** The generator is seeded on its first draw: a build makes a few streams per namespace that most runs never draw from (alea's seeding hashes the name). */
+/** 2^-32. */
+const TWO_M32 = 2.3283064365386963e-10;
+
+/**
+ * Every stream's Alea state of one factory, four doubles a stream side by side (c, s0, s1, s2). A draw
+ * reads one line of this array and the stream object; seedrandom's generator is a closure, a function
+ * object with properties, its context, the state object and three boxed doubles, each a cold line in a
+ * big cluster, where each pod's streams are drawn from once a request.
+ */
+class AleaStates {
+  a = new Float64Array(64);
+  used = 0;
+  /** Seeds a stream with seedrandom's own Alea (its Mash of the seed string) and returns its offset. */
+  add(seed: string): number {
+    const st = seedrandom.alea(seed, { state: true }).state();
+    if (this.used === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    const at = this.used;
+    this.used += 4;
+    const a = this.a;
+    a[at] = st.c;
+    a[at + 1] = st.s0;
+    a[at + 2] = st.s1;
+    a[at + 3] = st.s2;
+    return at;
+  }
+}
+
+/**
+ * seedrandom's Alea (same seeding, same draws: test/core/rng.test.ts compares them), its state kept in
+ * the factory's AleaStates. The generator is seeded on its first draw: a build makes a few streams per
+ * namespace that most runs never draw from (seeding hashes the name).
+ */
 class AleaRng implements Rng {
-  private prng: seedrandom.PRNG | null = null;
-  /** The seed string is made on the first draw too (the name is the factory's Map key already). */
+  /** Offset of this stream's state in states.a; −1 until the first draw. */
+  private at = -1;
   constructor(
+    private readonly states: AleaStates,
     private readonly factorySeed: number,
     private readonly name: string,
   ) {}
-  private gen(): seedrandom.PRNG {
-    return (this.prng ??= seedrandom.alea(`podwire:${this.factorySeed}:${this.name}`));
-  }
   next(): number {
-    return this.gen().quick();
+    const i = this.at < 0 ? this.seed() : this.at;
+    const a = this.states.a;
+    const t = 2091639 * a[i + 1]! + a[i]! * TWO_M32;
+    a[i + 1] = a[i + 2]!;
+    a[i + 2] = a[i + 3]!;
+    const c = t | 0;
+    a[i] = c;
+    return (a[i + 3] = t - c);
+  }
+  /** The first draw seeds the stream (out of next, so next stays small enough to inline). */
+  private seed(): number {
+    return (this.at = this.states.add(`podwire:${this.factorySeed}:${this.name}`));
   }
   int(n: number): number {
-    return Math.floor(this.gen().quick() * n);
+    return Math.floor(this.next() * n);
   }
   uint32(): number {
-    return this.gen().int32() >>> 0;
+    return ((this.next() * 0x100000000) | 0) >>> 0;
   }
 }
 
 /** Hands out one independent stream per name, derived from the seed and the name only. */
 export class RngFactory {
   private readonly streams = new Map<string, Rng>();
+  private readonly states = new AleaStates();
   constructor(readonly seed: number) {}
   /** The stream called `name`; the same name always gives the same stream object. */
   stream(name: string): Rng {
     let s = this.streams.get(name);
     if (!s) {
-      s = new AleaRng(this.seed, name);
+      s = new AleaRng(this.states, this.seed, name);
       this.streams.set(name, s);
     }
     return s;
