@@ -24,18 +24,15 @@ import { NftRuntime, type NftEnv } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
 import { NfHook, type NetfilterOptions, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
-import { ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nftVerdict, reject } from './nf-verdict.js';
+import { runHookNft, SLOT } from './nf-hook-nft.js';
+import { ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, nftVerdict, reject } from './nf-verdict.js';
 
 export { NfHook, NF_HOOK_NAMES, type NfDropReason, type NfWhere, type NfVerdict, type NfHost, type NfTraceEvent, type NetfilterOptions } from './nf-types.js';
 
-/** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
-const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
 /** nft hook names by NfHook. */
 const NFT_HOOK: NftHookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 
 const INDEX_MIN_RULES_DEFAULT = 32;
-/** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
-const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
 // Codes, slots, hooks and status bits read per packet as module numbers: in optimized code an imported `as const` object's
 // field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
@@ -222,10 +219,28 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** PREROUTING from device `inIf`. */
   hookPre(pkt: Packet, inIf: string): NfVerdict {
-    const ip = this.enter(pkt, inIf, '', H_PRE);
+    const ip = pkt.ip;
     if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point: as a method it was a call in most of them (~220 bytes of
+    // bytecode, beyond what V8's inlining budget left after the hook's tables). A new packet for the cost model: its
+    // rule count from 0. CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
+    // slow path (the remembered set), and a store into an old object reads the page headers of both (cold lines in a
+    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; device names compared by
+    // value (matches compare text). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
+    // match env stays set after the hook (read only inside one): storing this namespace's (old, cold page) is a barrier.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== inIf) c.inIf = inIf;
+    if (c.outIf !== '') c.outIf = '';
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_PRE;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
     try {
-      const v = this.hasNft ? this.runHookNft(H_PRE, pkt, ip) : this.pre(pkt);
+      const v = this.hasNft ? runHookNft(this, H_PRE, pkt, ip) : this.pre(pkt);
       inHook = false;
       return v;
     } catch (e) {
@@ -235,10 +250,22 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** INPUT from device `inIf`. */
   hookIn(pkt: Packet, inIf: string): NfVerdict {
-    const ip = this.enter(pkt, inIf, '', H_IN);
+    const ip = pkt.ip;
     if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== inIf) c.inIf = inIf;
+    if (c.outIf !== '') c.outIf = '';
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_IN;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
     try {
-      const v = this.hasNft ? this.runHookNft(H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN));
+      const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN));
       inHook = false;
       return v;
     } catch (e) {
@@ -248,10 +275,22 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** FORWARD from device `inIf` to `outIf`. */
   hookFwd(pkt: Packet, inIf: string, outIf: string): NfVerdict {
-    const ip = this.enter(pkt, inIf, outIf, H_FWD);
+    const ip = pkt.ip;
     if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== inIf) c.inIf = inIf;
+    if (c.outIf !== outIf) c.outIf = outIf;
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_FWD;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
     try {
-      const v = this.hasNft ? this.runHookNft(H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT);
+      const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT);
       inHook = false;
       return v;
     } catch (e) {
@@ -261,10 +300,22 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** OUTPUT to device `outIf`. */
   hookOut(pkt: Packet, outIf: string): NfVerdict {
-    const ip = this.enter(pkt, '', outIf, H_OUT);
+    const ip = pkt.ip;
     if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== '') c.inIf = '';
+    if (c.outIf !== outIf) c.outIf = outIf;
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_OUT;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
     try {
-      const v = this.hasNft ? this.runHookNft(H_OUT, pkt, ip) : this.output(pkt, ip);
+      const v = this.hasNft ? runHookNft(this, H_OUT, pkt, ip) : this.output(pkt, ip);
       inHook = false;
       return v;
     } catch (e) {
@@ -274,10 +325,22 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** POSTROUTING to device `outIf`. */
   hookPost(pkt: Packet, outIf: string): NfVerdict {
-    const ip = this.enter(pkt, '', outIf, H_POST);
+    const ip = pkt.ip;
     if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== '') c.inIf = '';
+    if (c.outIf !== outIf) c.outIf = outIf;
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_POST;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
     try {
-      const v = this.hasNft ? this.runHookNft(H_POST, pkt, ip) : (this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST));
+      const v = this.hasNft ? runHookNft(this, H_POST, pkt, ip) : (this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST));
       inHook = false;
       return v;
     } catch (e) {
@@ -285,32 +348,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
   }
 
-  /** A hook's start: the shared state (CTX, conntrack's clock, the match env) set for `pkt`, then held (inHook); null: no IPv4 header, nothing set. */
-  private enter(pkt: Packet, inName: string, outName: string, hook: NfHook): Ipv4Header | null {
-    const ip = pkt.ip;
-    if (ip === null) return null;
-    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // a new packet: its rule count from 0 (stores, no array)
-    if (inHook) throw new Error('netfilter: a hook ran inside another');
-    const c = CTX;
-    // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
-    // slow path (the remembered set). A packet passes several hooks of a namespace in a row: store on change only.
-    if (c.pkt !== pkt) c.pkt = pkt;
-    if (c.ip !== ip) c.ip = ip;
-    // The device names likewise: a store of a pointer into an old object is a write barrier, which reads
-    // the header of the page holding each of the two objects (cold lines in a big heap). Names are
-    // compared by value, so an equal name of another namespace's device stays (matches compare text).
-    if (c.inIf !== inName) c.inIf = inName;
-    if (c.outIf !== outName) c.outIf = outName;
-    const now = this.host.now();
-    c.now = now;
-    CT_CLOCK[0] = now; // conntrack's time for the hook (its in, confirm, and the NAT targets' setupNatAt)
-    this.curHook = hook;
-    // The env stays set after the hook (it is read only inside one): a packet passes several hooks of a
-    // namespace in a row, and storing this namespace's env (old, its page cold) is a write barrier.
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
-    inHook = true;
-    return ip;
-  }
+  /** A new packet for the cost model: its rule count from 0 (stores, no array). */
+  private walkFrom(pkt: Packet): void { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // prettier-ignore
 
   private pre(pkt: Packet): NfVerdict {
     const v = this.tq(S_RAW_PRE);
@@ -329,55 +368,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
-  /** A hook with nft tables: their base chains slot in among the iptables tables by priority. */
-  private runHookNft(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-    const c = CTX;
-    switch (hook) {
-      case NfHook.PREROUTING: {
-        let v = this.table(SLOT.RAW_PRE) ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, c.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table(SLOT.MANGLE_PRE) ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
-        return v ?? ACCEPT;
-      }
-      case NfHook.INPUT: {
-        const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_IN) ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_IN) ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_IN);
-        return v ?? this.confirm(pkt);
-      }
-      case NfHook.FORWARD:
-        return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_FWD) ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_FWD) ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
-      case NfHook.OUTPUT: {
-        const dst0 = ip.dst;
-        const mark0 = pkt.mark;
-        let v = this.table(SLOT.RAW_OUT) ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, c.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        v =
-          this.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??
-          this.table(SLOT.MANGLE_OUT) ??
-          this.nftAt('output', PRI.MANGLE, PRI.NAT_DST) ??
-          this.nat(NatManip.DST, SLOT.NAT_OUT) ??
-          this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
-          this.table(SLOT.FILTER_OUT) ??
-          this.nftAt('output', PRI.FILTER, PRI.MAX);
-        if (v) return v;
-        return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
-      }
-      case NfHook.POSTROUTING: {
-        const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_POST) ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
-        return v ?? this.confirm(pkt);
-      }
-      default: {
-        const never: never = hook;
-        throw new Error(`hook ${String(never)}`);
-      }
-    }
-  }
-
   /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
-  private nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
+  nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
     if (!this.hasNft) return null;
     return nftVerdict(this.nftRun.run(hook, lo, hi, false, this.nenv));
   }
@@ -390,13 +382,13 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.nftRun.walked = n;
   }
 
-  private confirm(pkt: Packet): NfVerdict {
+  confirm(pkt: Packet): NfVerdict {
     const r = this.conntrack.confirmAt(pkt);
     return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
   }
 
   /** nf_nat_inet_fn: consult the nat table for a new connection's first packet, then apply the binding. */
-  private nat(manip: NatManip, slot: number): NfVerdict | null {
+  nat(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
     return ct === null ? null : this.natOf(ct, pkt, manip, slot);
@@ -472,7 +464,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
-  private table(slot: number): NfVerdict | null {
+  table(slot: number): NfVerdict | null {
     // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the
     // common cases here (no chain, an empty ACCEPT chain, a chain with its generated walk), the
     // rest in traverse().

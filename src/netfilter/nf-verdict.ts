@@ -48,3 +48,8 @@ export function nftVerdict(o: NftOutcome): NfVerdict | null {
   if (o.kind === 'reject') return { kind: 'reject', with: 'icmp-port-unreachable', table: null, chain, rule: o.rule };
   return { kind: 'drop', reason: o.reason, table: null, chain, rule: o.rule };
 }
+
+/** A hook called inside another (hooks never nest: their state is shared, netfilter.ts). */
+export function nested(): never {
+  throw new Error('netfilter: a hook ran inside another');
+}
