@@ -15,7 +15,7 @@ import { traceEverSubscribed } from '../core/trace.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
-import { NfHook, type Netfilter } from '../netfilter/netfilter.js';
+import type { Netfilter } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import type { Route } from './fib.js';
@@ -44,7 +44,7 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
   // trace source, an object of its own and cold on a node of a thousand.
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
   if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_BRIDGE_IN)) return false;
-  const v = nf.hook(NfHook.PREROUTING, pkt, br.name, null);
+  const v = nf.hookPre(pkt, br.name);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
     return false;
@@ -72,9 +72,9 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
 
 /** br_nf_forward_ip then br_nf_post_routing: FORWARD and POSTROUTING with in = out = the bridge. */
 function brNfForward(ns: Namespace, nf: Netfilter, br: BridgeDevice, pkt: Packet): boolean {
-  let v = nf.hook(NfHook.FORWARD, pkt, br.name, br.name);
+  let v = nf.hookFwd(pkt, br.name, br.name);
   if (v.kind === 'accept' && ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD
-  if (v.kind === 'accept') v = nf.hook(NfHook.POSTROUTING, pkt, null, br.name);
+  if (v.kind === 'accept') v = nf.hookPost(pkt, br.name);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
     return false;

@@ -7,7 +7,6 @@
 // Not modelled: ICMP redirects (ip_rt_send_redirect), router alert, xfrm policy checks.
 import { traceEverSubscribed } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
-import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF } from '../wire/types.js';
 import { dropPacket } from './drop.js';
@@ -34,7 +33,7 @@ export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Rout
   ip.ttl--;
   ip.checksum = null;
   if (ns.nf !== null) {
-    const v = ns.nf.hook(NfHook.FORWARD, pkt, inDev.name, outDev.name);
+    const v = ns.nf.hookFwd(pkt, inDev.name, outDev.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     if (ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD: an IPVS reply gets the VIP back
   }

@@ -14,7 +14,6 @@
 import { traceEverSubscribed } from '../core/trace.js';
 import { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
-import { NfHook } from '../netfilter/netfilter.js';
 import { releaseSegment, type Packet } from '../packet/packet.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { isMulticastMac, macFromParts } from '../wire/mac.js';
@@ -60,7 +59,7 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (ns.nf !== null) {
     // nf_defrag_ipv4 (PREROUTING, priority −400): conntrack sees whole datagrams.
     if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_IN)) return;
-    const v = ns.nf.hook(NfHook.PREROUTING, pkt, dev.name, null);
+    const v = ns.nf.hookPre(pkt, dev.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
   }
   ipRcvFinish(ns, dev, pkt);
@@ -123,7 +122,7 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     if (ipvsIn(ns, pkt)) return;
   }
   if (ns.nf !== null) {
-    const v = ns.nf.hook(NfHook.INPUT, pkt, dev.name, null);
+    const v = ns.nf.hookIn(pkt, dev.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     if (ns.nf.perRuleNs !== 0) {
       // netfilter/cost-model.ts: held for its rule walk, confirmed as it goes on

@@ -12,7 +12,6 @@
 // through lo to LOCAL_IN instead), ICMP errors from a client about a connection (ip_vs_in_icmp).
 import { CtStatus } from '../netfilter/conntrack.js';
 import type { IpvsProto } from '../netfilter/ipvs.js';
-import { NfHook } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { IcmpType, IpProto } from '../wire/types.js';
@@ -67,7 +66,7 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
     return true;
   }
   ip.ttl--;
-  const v = nf.hook(NfHook.OUTPUT, pkt, null, rt.dev!.name);
+  const v = nf.hookOut(pkt, rt.dev!.name);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
     return true;

@@ -20,30 +20,24 @@ import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
 import { TgCode, type TargetEnv } from './targets.js';
-import { NftRuntime, type NftEnv, type NftOutcome } from './nft/eval.js';
+import { NftRuntime, type NftEnv } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
-import { NfHook, type NetfilterOptions, type NfDropReason, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
+import { NfHook, type NetfilterOptions, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
+import { runHookNft, SLOT } from './nf-hook-nft.js';
+import { ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, nftVerdict, reject } from './nf-verdict.js';
 
 export { NfHook, NF_HOOK_NAMES, type NfDropReason, type NfWhere, type NfVerdict, type NfHost, type NfTraceEvent, type NetfilterOptions } from './nf-types.js';
 
-const ACCEPT: NfVerdict = Object.freeze({ kind: 'accept', reroute: false });
-/** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
-const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
 /** nft hook names by NfHook. */
 const NFT_HOOK: NftHookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
-const ACCEPT_REROUTE: NfVerdict = Object.freeze({ kind: 'accept', reroute: true });
 
 const INDEX_MIN_RULES_DEFAULT = 32;
-/** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
-const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
 // Codes, slots, hooks and status bits read per packet as module numbers: in optimized code an imported `as const` object's
 // field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
 const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
-const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT] as const;
-const SRC_NAT = CtStatus.SRC_NAT;
-const DST_NAT = CtStatus.DST_NAT;
+const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT, H_POST] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT, NfHook.POSTROUTING] as const;
 const CONFIRMED = CtStatus.CONFIRMED;
 const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
@@ -212,70 +206,156 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /**
    * nf_hook for one IPv4 hook: runs the tables registered there in priority order (conntrack in at
-   * PREROUTING/OUTPUT, confirm at INPUT/POSTROUTING). `inIf`/`outIf` are device names or null.
+   * PREROUTING/OUTPUT, confirm at INPUT/POSTROUTING). `inIf`/`outIf` are device names or null. The net
+   * layer calls the hook's own entry point (hookPre … hookPost): each call site then reaches one
+   * function, and each entry point has V8's inlining budget for its own hook's tables.
    */
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
-    const ip = pkt.ip;
-    if (ip === null) return ACCEPT;
-    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // a new packet: its rule count from 0 (stores, no array)
-    if (inHook) throw new Error('netfilter: a hook ran inside another');
-    const c = CTX;
-    // CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
-    // slow path (the remembered set). A packet passes several hooks of a namespace in a row: store on change only.
-    if (c.pkt !== pkt) c.pkt = pkt;
-    if (c.ip !== ip) c.ip = ip;
-    // The device names likewise: a store of a pointer into an old object is a write barrier, which reads
-    // the header of the page holding each of the two objects (cold lines in a big heap). Names are
-    // compared by value, so an equal name of another namespace's device stays (matches compare text).
-    const inName = inIf ?? '';
-    if (c.inIf !== inName) c.inIf = inName;
-    const outName = outIf ?? '';
-    if (c.outIf !== outName) c.outIf = outName;
-    const now = this.host.now();
-    c.now = now;
-    CT_CLOCK[0] = now; // conntrack's time for the hook (its in, confirm, and the NAT targets' setupNatAt)
-    this.curHook = hook;
-    // The env stays set after the hook (it is read only inside one): a packet passes several hooks of a
-    // namespace in a row, and storing this namespace's env (old, its page cold) is a write barrier.
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
-    inHook = true;
-    // The shared state is released on both paths without a `finally` (one per hook call).
-    let v: NfVerdict;
-    try {
-      v = this.runHook(hook, pkt, ip);
-    } catch (e) {
-      inHook = false;
-      if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
-      throw e;
-    }
-    inHook = false;
-    return v;
+    if (hook === H_PRE) return this.hookPre(pkt, inIf ?? '');
+    if (hook === H_IN) return this.hookIn(pkt, inIf ?? '');
+    if (hook === H_FWD) return this.hookFwd(pkt, inIf ?? '', outIf ?? '');
+    return hook === H_OUT ? this.hookOut(pkt, outIf ?? '') : this.hookPost(pkt, outIf ?? '');
   }
 
-  /**
-   * The hook's iptables tables and conntrack, as the kernel registers them (raw, conntrack, mangle, nat,
-   * filter by priority); with nft tables, runHookNft. Without them (every namespace of an iptables
-   * cluster) no nft priority window is probed: 5 calls per hook fewer.
-   */
-  private runHook(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-    if (this.hasNft) return this.runHookNft(hook, pkt, ip);
-    // One small method a hook: V8 inlines callees up to a bytecode budget for the whole function, which one switch
-    // holding the five hooks spent before most of its table() and nat() calls; each hook's method inlines its own.
-    if (hook === H_FWD) return this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT;
-    if (hook === H_PRE) return this.pre(pkt);
-    if (hook === H_IN) return this.input(pkt);
-    return hook === H_OUT ? this.output(pkt, ip) : this.post(pkt);
+  /** PREROUTING from device `inIf`. */
+  hookPre(pkt: Packet, inIf: string): NfVerdict {
+    const ip = pkt.ip;
+    if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point: as a method it was a call in most of them (~220 bytes of
+    // bytecode, beyond what V8's inlining budget left after the hook's tables). A new packet for the cost model: its
+    // rule count from 0. CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
+    // slow path (the remembered set), and a store into an old object reads the page headers of both (cold lines in a
+    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; device names compared by
+    // value (matches compare text). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
+    // match env stays set after the hook (read only inside one): storing this namespace's (old, cold page) is a barrier.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== inIf) c.inIf = inIf;
+    if (c.outIf !== '') c.outIf = '';
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_PRE;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
+    try {
+      const v = this.hasNft ? runHookNft(this, H_PRE, pkt, ip) : this.pre(pkt);
+      inHook = false;
+      return v;
+    } catch (e) {
+      return failed(e);
+    }
   }
+
+  /** INPUT from device `inIf`. */
+  hookIn(pkt: Packet, inIf: string): NfVerdict {
+    const ip = pkt.ip;
+    if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== inIf) c.inIf = inIf;
+    if (c.outIf !== '') c.outIf = '';
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_IN;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
+    try {
+      const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN));
+      inHook = false;
+      return v;
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  /** FORWARD from device `inIf` to `outIf`. */
+  hookFwd(pkt: Packet, inIf: string, outIf: string): NfVerdict {
+    const ip = pkt.ip;
+    if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== inIf) c.inIf = inIf;
+    if (c.outIf !== outIf) c.outIf = outIf;
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_FWD;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
+    try {
+      const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT);
+      inHook = false;
+      return v;
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  /** OUTPUT to device `outIf`. */
+  hookOut(pkt: Packet, outIf: string): NfVerdict {
+    const ip = pkt.ip;
+    if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== '') c.inIf = '';
+    if (c.outIf !== outIf) c.outIf = outIf;
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_OUT;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
+    try {
+      const v = this.hasNft ? runHookNft(this, H_OUT, pkt, ip) : this.output(pkt, ip);
+      inHook = false;
+      return v;
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  /** POSTROUTING to device `outIf`. */
+  hookPost(pkt: Packet, outIf: string): NfVerdict {
+    const ip = pkt.ip;
+    if (ip === null) return ACCEPT;
+    // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
+    if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
+    if (inHook) nested();
+    const c = CTX;
+    if (c.pkt !== pkt) c.pkt = pkt;
+    if (c.ip !== ip) c.ip = ip;
+    if (c.inIf !== '') c.inIf = '';
+    if (c.outIf !== outIf) c.outIf = outIf;
+    c.now = CT_CLOCK[0] = this.host.now();
+    this.curHook = H_POST;
+    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
+    inHook = true;
+    try {
+      const v = this.hasNft ? runHookNft(this, H_POST, pkt, ip) : (this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST));
+      inHook = false;
+      return v;
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  /** A new packet for the cost model: its rule count from 0 (stores, no array). */
+  private walkFrom(pkt: Packet): void { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // prettier-ignore
 
   private pre(pkt: Packet): NfVerdict {
     const v = this.tq(S_RAW_PRE);
     if (v !== null) return v;
     const r = this.conntrack.inAt(pkt);
     return r.ok === false ? drop(r.reason, null, null, -1) : (this.tq(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
-  }
-
-  private input(pkt: Packet): NfVerdict {
-    return this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN);
   }
 
   private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
@@ -288,61 +368,10 @@ export class Netfilter extends NfCounters implements WalkHost {
     return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
-  private post(pkt: Packet): NfVerdict {
-    return this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST);
-  }
-
-  /** runHook with nft tables: their base chains slot in among the iptables tables by priority. */
-  private runHookNft(hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-    const c = CTX;
-    switch (hook) {
-      case NfHook.PREROUTING: {
-        let v = this.table(SLOT.RAW_PRE) ?? this.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, c.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        v = this.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? this.table(SLOT.MANGLE_PRE) ?? this.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? this.nat(NatManip.DST, SLOT.NAT_PRE) ?? this.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
-        return v ?? ACCEPT;
-      }
-      case NfHook.INPUT: {
-        const v = this.nftAt('input', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_IN) ?? this.nftAt('input', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_IN) ?? this.nftAt('input', PRI.FILTER, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_IN);
-        return v ?? this.confirm(pkt);
-      }
-      case NfHook.FORWARD:
-        return this.nftAt('forward', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_FWD) ?? this.nftAt('forward', PRI.MANGLE, PRI.FILTER) ?? this.table(SLOT.FILTER_FWD) ?? this.nftAt('forward', PRI.FILTER, PRI.MAX) ?? ACCEPT;
-      case NfHook.OUTPUT: {
-        const dst0 = ip.dst;
-        const mark0 = pkt.mark;
-        let v = this.table(SLOT.RAW_OUT) ?? this.nftAt('output', PRI.MIN, PRI.CONNTRACK);
-        if (v) return v;
-        const r = this.conntrack.in(pkt, c.now);
-        if (!r.ok) return drop(r.reason, null, null, -1);
-        v =
-          this.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??
-          this.table(SLOT.MANGLE_OUT) ??
-          this.nftAt('output', PRI.MANGLE, PRI.NAT_DST) ??
-          this.nat(NatManip.DST, SLOT.NAT_OUT) ??
-          this.nftAt('output', PRI.NAT_DST, PRI.FILTER) ??
-          this.table(SLOT.FILTER_OUT) ??
-          this.nftAt('output', PRI.FILTER, PRI.MAX);
-        if (v) return v;
-        return ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT;
-      }
-      case NfHook.POSTROUTING: {
-        const v = this.nftAt('postrouting', PRI.MIN, PRI.MANGLE) ?? this.table(SLOT.MANGLE_POST) ?? this.nftAt('postrouting', PRI.MANGLE, PRI.NAT_SRC) ?? this.nat(NatManip.SRC, SLOT.NAT_POST) ?? this.nftAt('postrouting', PRI.NAT_SRC, PRI.MAX);
-        return v ?? this.confirm(pkt);
-      }
-      default: {
-        const never: never = hook;
-        throw new Error(`hook ${String(never)}`);
-      }
-    }
-  }
-
   /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
-  private nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
+  nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
     if (!this.hasNft) return null;
-    return this.nftOutcome(this.nftRun.run(hook, lo, hi, false, this.nenv));
+    return nftVerdict(this.nftRun.run(hook, lo, hi, false, this.nenv));
   }
 
   /** Rules the nft chains evaluated for `walkPkt` (a verdict map lookup is one rule). */
@@ -353,20 +382,13 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.nftRun.walked = n;
   }
 
-  private nftOutcome(o: NftOutcome): NfVerdict | null {
-    if (o === null) return null;
-    const chain = `nft:${o.chain}`;
-    if (o.kind === 'reject') return { kind: 'reject', with: 'icmp-port-unreachable', table: null, chain, rule: o.rule };
-    return { kind: 'drop', reason: o.reason, table: null, chain, rule: o.rule };
-  }
-
-  private confirm(pkt: Packet): NfVerdict {
+  confirm(pkt: Packet): NfVerdict {
     const r = this.conntrack.confirmAt(pkt);
     return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
   }
 
   /** nf_nat_inet_fn: consult the nat table for a new connection's first packet, then apply the binding. */
-  private nat(manip: NatManip, slot: number): NfVerdict | null {
+  nat(manip: NatManip, slot: number): NfVerdict | null {
     const pkt = CTX.pkt;
     const ct = this.conntrack.ctOf(pkt);
     return ct === null ? null : this.natOf(ct, pkt, manip, slot);
@@ -420,7 +442,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
     // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
     if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
-      const nv = this.nftOutcome(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
+      const nv = nftVerdict(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
       if (nv) return nv;
     }
     if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
@@ -442,7 +464,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
-  private table(slot: number): NfVerdict | null {
+  table(slot: number): NfVerdict | null {
     // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the
     // common cases here (no chain, an empty ACCEPT chain, a chain with its generated walk), the
     // rest in traverse().
@@ -561,31 +583,9 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 }
 
-// natIdle and mapsNothing as shifts of numbers (NatManip SRC 0 / DST 1, ctDir 0 / 1; CtStatus SRC_NAT 16, DST_NAT
-// 32, SRC_NAT_DONE 0x80, DST_NAT_DONE 0x100, checked below): V8 always inlines a function of at most 27 bytes of
-// bytecode, and a module constant is a load and a hole check at each use (both were calls: ~32 a request in the
-// scale workload).
-if (M_SRC !== 0 || M_DST !== 1 || SRC_NAT !== 16 || DST_NAT !== 32 || SRC_NAT_DONE !== 0x80 || DST_NAT_DONE !== 0x100) throw new Error('netfilter: NAT status bits changed');
-
-/** natOf has nothing to do: the manip is bound (status `st`) and maps nothing for a packet of direction `dir` (most packets; no call). */
-function natIdle(st: number, manip: NatManip, dir: number): boolean {
-  return (st & (0x80 << manip)) !== 0 && (st & (16 << (manip ^ dir))) === 0;
-}
-
-/**
- * natPacket's test: an entry of status `st` has no mapping for `manip` on a packet of direction `dir`: SRC_NAT
- * for SRC in the ORIGINAL direction and DST in the REPLY one, else DST_NAT.
- */
-function mapsNothing(st: number, manip: NatManip, dir: number): boolean {
-  return (st & (16 << (manip ^ dir))) === 0;
-}
-
-/** The verdict of a rule whose target rejected (REJECT --reject-with, icmp-port-unreachable by default). */
-function reject(cr: CRule, table: TableName): NfVerdict {
-  const t = cr.rule.target;
-  return { kind: 'reject', with: t && t.kind === 'REJECT' ? t.with : 'icmp-port-unreachable', table, chain: cr.chainName, rule: cr.index };
-}
-
-function drop(reason: NfDropReason, table: TableName | null, chain: string | null, rule: number): NfVerdict {
-  return { kind: 'drop', reason, table, chain, rule };
+/** A hook's exception: a rule that could not be evaluated drops the packet; the shared state is released either way (no `finally` per hook call). */
+function failed(e: unknown): NfVerdict {
+  inHook = false;
+  if (e instanceof NfEvalError) return { kind: 'drop', reason: 'rule-error', detail: e.message, table: null, chain: null, rule: -1 };
+  throw e;
 }
