@@ -468,15 +468,19 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTabl
 
 /**
  * The entry `table.output(dev, ip, …)` would send by at once and leave as it is (PERMANENT, DELAY,
- * PROBE, or REACHABLE within its reachable time), found in `dev`'s last-entry slot only; null when the
- * slot does not answer or the entry needs output's state machine (the caller then calls output). It
- * reads the device, which the caller holds, and the entry, not the table: in a thousand-node cluster
- * a node's table is seldom in cache when its next packet comes. The clock is the device's (one
- * simulator per world).
+ * PROBE, or REACHABLE within its reachable time); null when there is none or the entry needs output's
+ * state machine (the caller then calls output). `dev`'s last-entry slot first: it reads the device,
+ * which the caller holds, and the entry, not the table (in a thousand-node cluster a node's table is
+ * seldom in cache when its next packet comes). On a slot miss the table's lookup (`get`, which output
+ * would make anyway): flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0
+ * toward its pods miss the slot ~6 times a request, and the entry found then is sent by its MAC's halves
+ * (neighSendEntry) instead of through output's switch and the owner's send of a 48-bit number. The clock
+ * is the device's (one simulator per world).
  */
 export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4): NeighEntry | null {
-  const e = dev.neighLast as NeighEntry | null;
-  if (e === null || e.key !== (ip | 0) || e.owner !== table) return null;
+  const l = dev.neighLast as NeighEntry | null;
+  const e = l !== null && l.key === (ip | 0) && l.owner === table ? l : table.get(dev, ip);
+  if (e === undefined) return null;
   const st = e.state;
   if (st === 'PERMANENT' || st === 'DELAY' || st === 'PROBE') return e;
   if (st === 'REACHABLE' && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e;
