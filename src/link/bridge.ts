@@ -22,21 +22,23 @@ import { NetDevice, type PortMaster } from './device.js';
 
 /** 2^30: an FDB entry's `updated` is kept as `updHi * UPD_HI + updLo`. */
 const UPD_HI = 1073741824;
+/** Times below 2^52 are split inline by portReceive (hi below 2^22); others go through the setter. */
+const UPD_FAST = 4503599627370496;
 
 /**
  * An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. The last
- * time a frame from the MAC was seen is kept as updHi * 2^30 + updLo (hi = floor(t / 2^30), lo the
- * rest: both exact, and their sum is t again), not as one double: a double field is a number object of
- * its own, and the bridge wrote it for every frame (one more cold line a frame on the underlay's switch
- * of a thousand ports). For an integer time below 2^53 (every simulated time) both halves are small
- * integers in the entry itself; any other time still reads back exactly (the fields then hold doubles).
+ * time a frame from the MAC was seen is kept as two small integers in the entry (updHi * 2^30 +
+ * updLo), not as a double: a double field is a number object of its own, and the bridge wrote it for
+ * every frame (one more cold line a frame on the underlay's switch of a thousand ports). updHi is -1
+ * when the time is not a safe integer >= 0 (then `updatedNs` holds it).
  */
 export class FdbEntry {
-  updHi = 0;
+  updHi = -1;
   updLo = 0;
   port: NetDevice;
   readonly local: boolean;
   readonly mac: Mac;
+  private updatedNs: TimeNs = -0;
 
   constructor(mac: Mac, port: NetDevice, local: boolean, updated: TimeNs) {
     this.port = port;
@@ -47,12 +49,18 @@ export class FdbEntry {
 
   /** Last time a frame from this MAC was seen, ns. */
   get updated(): TimeNs {
-    return this.updHi * UPD_HI + this.updLo;
+    return this.updHi >= 0 ? this.updHi * UPD_HI + this.updLo : this.updatedNs;
   }
   set updated(t: TimeNs) {
-    const hi = Math.floor(t / UPD_HI);
-    this.updHi = hi;
-    this.updLo = t - hi * UPD_HI;
+    if (Number.isSafeInteger(t) && t >= 0 && !Object.is(t, -0)) {
+      const hi = Math.floor(t / UPD_HI);
+      this.updHi = hi | 0;
+      this.updLo = (t - hi * UPD_HI) | 0;
+    } else {
+      this.updHi = -1;
+      this.updLo = 0;
+      this.updatedNs = t;
+    }
   }
 }
 
@@ -191,8 +199,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   lookup(mac: Mac): FdbEntry | null {
     const e = this.entry(mac);
     if (e === undefined) return null;
-    // (`updated` read from its halves here: a getter adds to the inlining budget of portReceive)
-    if (!e.local && this.sim.now - (e.updHi * UPD_HI + e.updLo) > this.ageingTimeNs) {
+    // (`updated` read inline from its halves: a getter call would spend the inlining budget of portReceive)
+    if (!e.local && this.sim.now - (e.updHi >= 0 ? e.updHi * UPD_HI + e.updLo : e.updated) > this.ageingTimeNs) {
       this.expire(e);
       return null;
     }
@@ -220,11 +228,13 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       else if (!e.local) {
         // On change only: a pointer stored into an old entry is a write barrier (two page headers read).
         if (e.port !== port) e.port = port;
-        // e.updated = now, its halves written here (a setter adds to the inlining budget).
+        // e.updated = now, its halves written here (a setter call would not be inlined with lookup).
         const now = this.sim.now;
-        const hi = Math.floor(now / UPD_HI);
-        e.updHi = hi;
-        e.updLo = now - hi * UPD_HI;
+        if (now >= 0 && now < UPD_FAST && Math.floor(now) === now) {
+          const hi = (now / UPD_HI) | 0;
+          e.updHi = hi;
+          e.updLo = (now - hi * UPD_HI) | 0;
+        } else e.updated = now;
       }
     }
     const dst = eth.dst;
