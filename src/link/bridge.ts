@@ -20,48 +20,13 @@ import { isMulticastMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 
-/** 2^30: an FDB entry's `updated` is kept as `updHi * UPD_HI + updLo`. */
-const UPD_HI = 1073741824;
-/** Times below 2^52 are split inline by portReceive (hi below 2^22); others go through the setter. */
-const UPD_FAST = 4503599627370496;
-
-/**
- * An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. The last
- * time a frame from the MAC was seen is kept as two small integers in the entry (updHi * 2^30 +
- * updLo), not as a double: a double field is a number object of its own, and the bridge wrote it for
- * every frame (one more cold line a frame on the underlay's switch of a thousand ports). updHi is -1
- * when the time is not a safe integer >= 0 (then `updatedNs` holds it).
- */
-export class FdbEntry {
-  updHi = -1;
-  updLo = 0;
+/** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
+export interface FdbEntry {
+  mac: Mac;
   port: NetDevice;
-  readonly local: boolean;
-  readonly mac: Mac;
-  private updatedNs: TimeNs = -0;
-
-  constructor(mac: Mac, port: NetDevice, local: boolean, updated: TimeNs) {
-    this.port = port;
-    this.local = local;
-    this.mac = mac;
-    this.updated = updated;
-  }
-
+  local: boolean;
   /** Last time a frame from this MAC was seen, ns. */
-  get updated(): TimeNs {
-    return this.updHi >= 0 ? this.updHi * UPD_HI + this.updLo : this.updatedNs;
-  }
-  set updated(t: TimeNs) {
-    if (Number.isSafeInteger(t) && t >= 0 && !Object.is(t, -0)) {
-      const hi = Math.floor(t / UPD_HI);
-      this.updHi = hi | 0;
-      this.updLo = (t - hi * UPD_HI) | 0;
-    } else {
-      this.updHi = -1;
-      this.updLo = 0;
-      this.updatedNs = t;
-    }
-  }
+  updated: TimeNs;
 }
 
 /**
@@ -133,14 +98,14 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
     // The bridge's own address is a local entry too (br_fdb_change_mac_address): frames to it go up.
-    this.fdb.set(mac, new FdbEntry(mac, this, true, 0));
+    this.fdb.set(mac, { mac, port: this, local: true, updated: 0 });
   }
 
   /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
   addPort(port: NetDevice): void {
     port.master = this;
     this.ports.push(port);
-    this.fdb.set(port.mac, new FdbEntry(port.mac, port, true, this.sim.now));
+    this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
     this.resetCache(); // (an entry learned for that MAC was replaced)
   }
 
@@ -164,7 +129,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   /** br_fdb_update's new entry: the cache is made larger (and emptied) when the FDB outgrew it, checked here once per entry, not per lookup. */
   private learn(mac: Mac, port: NetDevice): void {
-    this.fdb.set(mac, new FdbEntry(mac, port, false, this.sim.now));
+    this.fdb.set(mac, { mac, port, local: false, updated: this.sim.now });
     const n = this.cacheKeys.length;
     if (this.fdb.size * 2 > n && n < FDB_CACHE_MAX_SLOTS) this.resetCache();
   }
@@ -199,8 +164,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   lookup(mac: Mac): FdbEntry | null {
     const e = this.entry(mac);
     if (e === undefined) return null;
-    // (`updated` read inline from its halves: a getter call would spend the inlining budget of portReceive)
-    if (!e.local && this.sim.now - (e.updHi >= 0 ? e.updHi * UPD_HI + e.updLo : e.updated) > this.ageingTimeNs) {
+    if (!e.local && this.sim.now - e.updated > this.ageingTimeNs) {
       this.expire(e);
       return null;
     }
@@ -228,13 +192,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       else if (!e.local) {
         // On change only: a pointer stored into an old entry is a write barrier (two page headers read).
         if (e.port !== port) e.port = port;
-        // e.updated = now, its halves written here (a setter call would not be inlined with lookup).
-        const now = this.sim.now;
-        if (now >= 0 && now < UPD_FAST && Math.floor(now) === now) {
-          const hi = (now / UPD_HI) | 0;
-          e.updHi = hi;
-          e.updLo = (now - hi * UPD_HI) | 0;
-        } else e.updated = now;
+        e.updated = this.sim.now;
       }
     }
     const dst = eth.dst;
