@@ -8,103 +8,13 @@
 // Not modelled: confirmation by upper layers (TCP's dst_confirm), so a long flow re-probes when an
 // entry goes STALE; gc thresholds; proxy ARP.
 import type { Rng } from '../core/rng.js';
-import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
-import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
+import { confirmEntry, HI, NeighEntry, UNSET } from './neighbour-entry.js';
 
-export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
-
-/** 2^30: an entry's REACHABLE deadline is kept as `untilHi * HI + untilLo`. */
-const HI = 1073741824;
-
-/**
- * One neighbour entry (`ip neigh show`). What a send reads (readyNeighbour and the frame's destination
- * MAC) are small integers in the entry itself: the MAC and the REACHABLE deadline are above 2^31, and
- * on this Node a number field above 2^31 is a heap number of its own, one more cold line a read in a
- * big cluster (each send read three: `confirmed`, `reachableNs` and `mac`).
- */
-export class NeighEntry {
-  /**
-   * `ip | 0`, a small integer: what a lookup compares. `ip` (unsigned, above 2^31 for most addresses) is a
-   * double field, a number object of its own: in a big cluster a node's entries are cold when its next
-   * packet comes, and comparing `ip` read a second cold line. First among the fields a send reads.
-   */
-  readonly key: number;
-  /**
-   * The table holding this entry, null once it left it (or for a listing's copy of a shared entry
-   * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
-   */
-  owner: NeighbourTable | null;
-  state: NeighState;
-  /**
-   * `confirmed + reachableNs` (the first ns REACHABLE no longer holds) as untilHi * 2^30 + untilLo, kept
-   * by the two setters; untilHi is -1 when that sum is not an exact integer (readyNeighbour then leaves
-   * the entry to output's own comparison).
-   */
-  untilHi = 0;
-  untilLo = 0;
-  /** The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. */
-  macHi = 0;
-  macLo = 0;
-  ip: Ipv4;
-  dev: NetDevice;
-  /** Packets held while INCOMPLETE. */
-  queue: Packet[] = [];
-  probes = 0;
-  timer: SimEvent | null = null;
-  private confirmedNs: number = UNSET;
-  private reachNs: number = UNSET;
-
-  constructor(ip: Ipv4, owner: NeighbourTable | null, state: NeighState, mac: Mac, dev: NetDevice) {
-    this.key = ip | 0;
-    this.owner = owner;
-    this.state = state;
-    this.ip = ip;
-    this.dev = dev;
-    this.mac = mac;
-  }
-
-  get mac(): Mac {
-    return macFromParts(this.macHi, this.macLo);
-  }
-  set mac(m: Mac) {
-    this.macHi = macHigh16(m);
-    this.macLo = macLow32(m) | 0;
-  }
-  /** When the entry last became REACHABLE or was confirmed. */
-  get confirmed(): number {
-    return this.confirmedNs;
-  }
-  set confirmed(t: number) {
-    this.confirmedNs = t;
-    this.setUntil();
-  }
-  get reachableNs(): number {
-    return this.reachNs;
-  }
-  set reachableNs(t: number) {
-    this.reachNs = t;
-    this.setUntil();
-  }
-
-  private setUntil(): void {
-    const c = this.confirmedNs;
-    const r = this.reachNs;
-    const d = c + r;
-    // now - c < r and now < c + r agree when all three are exact integers (times are integer ns).
-    if (Number.isSafeInteger(c) && Number.isSafeInteger(r) && Number.isSafeInteger(d) && d >= 0) {
-      const hi = Math.floor(d / HI);
-      this.untilHi = hi | 0; // (`| 0`: -0 would make the field a heap number)
-      this.untilLo = (d - hi * HI) | 0;
-    } else {
-      this.untilHi = -1;
-      this.untilLo = 0;
-    }
-  }
-}
+export { confirmEntry, NeighEntry, type NeighState } from './neighbour-entry.js';
 
 /** Tunables (net.ipv4.neigh.DEV.*). */
 export interface NeighParams {
@@ -154,13 +64,6 @@ export class SharedNeighbours {
   }
 }
 
-/**
- * Zero as a double (-0, equal to 0 everywhere but Object.is) for an entry's MAC and times before they
- * are known: a 48-bit MAC and ns times are doubles, and a field that starts as a small integer 0 gets
- * a new hidden class when the first MAC is learned, which discards the optimized code of arpRcv and
- * neighbour output during the ARP exchange.
- */
-const UNSET = -0;
 
 /** Slots of a neighbour table's recent-entry cache when it is made (direct-mapped by device and address). */
 const RECENT_SLOTS = 4;
@@ -565,15 +468,19 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTabl
 
 /**
  * The entry `table.output(dev, ip, …)` would send by at once and leave as it is (PERMANENT, DELAY,
- * PROBE, or REACHABLE within its reachable time), found in `dev`'s last-entry slot only; null when the
- * slot does not answer or the entry needs output's state machine (the caller then calls output). It
- * reads the device, which the caller holds, and the entry, not the table: in a thousand-node cluster
- * a node's table is seldom in cache when its next packet comes. The clock is the device's (one
- * simulator per world).
+ * PROBE, or REACHABLE within its reachable time); null when there is none or the entry needs output's
+ * state machine (the caller then calls output). `dev`'s last-entry slot first: it reads the device,
+ * which the caller holds, and the entry, not the table (in a thousand-node cluster a node's table is
+ * seldom in cache when its next packet comes). On a slot miss the table's lookup (`get`, which output
+ * would make anyway): flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0
+ * toward its pods miss the slot ~6 times a request, and the entry found then is sent by its MAC's halves
+ * (neighSendEntry) instead of through output's switch and the owner's send of a 48-bit number. The clock
+ * is the device's (one simulator per world).
  */
 export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4): NeighEntry | null {
-  const e = dev.neighLast as NeighEntry | null;
-  if (e === null || e.key !== (ip | 0) || e.owner !== table) return null;
+  const l = dev.neighLast as NeighEntry | null;
+  const e = l !== null && l.key === (ip | 0) && l.owner === table ? l : table.get(dev, ip);
+  if (e === undefined) return null;
   const st = e.state;
   if (st === 'PERMANENT' || st === 'DELAY' || st === 'PROBE') return e;
   if (st === 'REACHABLE' && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e;
@@ -582,9 +489,4 @@ export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4):
 
 function neighTimer(t: NeighbourTable, e: NeighEntry): void {
   t.timer(e);
-}
-
-/** neigh_confirm on a known entry: its confirmation time moves to `now` (a permanent entry has none). */
-export function confirmEntry(e: NeighEntry, now: number): void {
-  if (e.state !== 'PERMANENT') e.confirmed = now;
 }

@@ -169,12 +169,53 @@ describe('NeighEntry lookups by the small-integer key', () => {
     expect(high.key).toBe(HIGH | 0);
     expect(t.get(dev, HIGH)).toBe(high); // through the device's last-entry slot
     expect(readyNeighbour(t, dev, HIGH)).toBe(high);
-    expect(readyNeighbour(t, dev, LOW)).toBeNull(); // the slot holds HIGH's entry
+    expect(readyNeighbour(t, dev, LOW)!.mac).toBe(MAC - 1); // the slot holds HIGH's entry: through the table
+    expect(readyNeighbour(t, dev, HIGH)).toBe(high);
     expect(readyNeighbour(t, dev, (HIGH | 0) >>> 0)).toBe(high);
     expect(readyNeighbour(t, dev, HIGH + 1)).toBeNull();
     const low = t.get(dev, LOW)!;
     expect(low.mac).toBe(MAC - 1);
     expect(t.get(dev, HIGH)).toBe(high); // through the recent cache (the slot holds LOW's)
     expect(t.get(dev, HIGH ^ 0x80000000)).toBeUndefined(); // the same low 31 bits, another address
+  });
+});
+
+describe('readyNeighbour answers as output would, through the device slot or the table', () => {
+  it('gives the entry exactly when output would send by it at once and leave it as it is, whichever entry the slot holds', () => {
+    const OTHER = 0x0af40301;
+    const cases = ['PERMANENT', 'REACHABLE', 'REACHABLE-expired', 'STALE', 'DELAY', 'PROBE', 'INCOMPLETE', 'FAILED', 'none'];
+    for (const c of cases) {
+      for (const slot of ['self', 'other']) {
+        const sim = new Simulator(13);
+        const dev = new DummyDevice(sim, 'eth0', 0x020000000002);
+        const owner = new Owner();
+        const t = new NeighbourTable(sim, owner, sim.rng.stream('n'));
+        sim.scheduleAt(T0, () => {
+          t.addPermanent(dev, OTHER, MAC - 7);
+          if (c !== 'none') {
+            t.output(dev, IP, new Packet()); // INCOMPLETE
+            if (c === 'FAILED') for (let i = 0; i < 3; i++) t.timer(t.get(dev, IP)!);
+            else if (c !== 'INCOMPLETE') {
+              t.update(dev, IP, MAC, 'reply'); // REACHABLE
+              const e = t.get(dev, IP)!;
+              if (c === 'PERMANENT') t.addPermanent(dev, IP, MAC);
+              if (c === 'REACHABLE-expired') e.confirmed = T0 - e.reachableNs;
+              if (c === 'STALE' || c === 'DELAY' || c === 'PROBE') e.state = c;
+            }
+          }
+          t.get(dev, slot === 'self' ? IP : OTHER); // what the device's slot holds
+          const before = t.get(dev, IP)?.state;
+          if (slot === 'other') t.get(dev, OTHER);
+          const r = readyNeighbour(t, dev, IP);
+          owner.log.length = 0;
+          t.output(dev, IP, new Packet());
+          const after = t.get(dev, IP)?.state;
+          const atOnce = owner.log.length === 1 && owner.log[0] === `send ${MAC}` && after === before;
+          expect([c, slot, r === null ? 'null' : r.state]).toEqual([c, slot, atOnce ? before : 'null']);
+          if (r !== null) expect(r).toBe(t.get(dev, IP));
+        });
+        sim.run({ until: T0 + 1 });
+      }
+    }
   });
 });

@@ -7,7 +7,7 @@ import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { neighSend, neighSendEntry } from '../../src/net/arp.js';
 import { Namespace } from '../../src/net/namespace.js';
-import { NeighbourTable, readyNeighbour, type NeighOwner } from '../../src/net/neighbour.js';
+import { confirmEntry, NeighbourTable, readyNeighbour, type NeighOwner } from '../../src/net/neighbour.js';
 import { Packet } from '../../src/packet/packet.js';
 import { udpEthFrame } from '../link/frames.js';
 
@@ -102,5 +102,58 @@ describe('numbers above 2^31 kept as two small integers', () => {
     });
     sim.run();
     expect(owner.sends).toEqual([0xfedcba987655, 0xfedcba987655]);
+  });
+
+  it("TCP's confirmation moves the deadline from the small integers exactly as confirmed + reachable time", () => {
+    const sim = new Simulator(5);
+    const dev = new DummyDevice(sim, 'eth0', 0x020000000002);
+    const t = new NeighbourTable(sim, new Owner(), sim.rng.stream('n'));
+    sim.scheduleAt(T0, () => {
+      t.output(dev, IP, new Packet());
+      t.update(dev, IP, 0xfedcba987655, 'reply');
+      const e = t.get(dev, IP)!;
+      const H = 2 ** 30;
+      // Low halves that carry (now's + reach's >= 2^30) and that do not; hi halves near the fast path's limits.
+      const cases: [number, number][] = [
+        [T0, 45e9 - 1],
+        [5 * H + (H - 1), H - 1],
+        [5 * H + (H - 1), 1],
+        [7 * H, 0],
+        [0, 3 * H + 5],
+        [2 ** 52 - 1, 2 ** 52],
+        [2 ** 52 - 1, 2 ** 52 + 1],
+        [2 ** 52, 17],
+        [2 ** 53 - 3, 2],
+        [T0 + 0.5, 30e9],
+        [T0, 30e9 + 0.25],
+      ];
+      for (const [now, r] of cases) {
+        e.reachableNs = r;
+        confirmEntry(e, now);
+        expect(e.confirmed).toBe(now);
+        expect(e.reachableNs).toBe(r);
+        const d = now + r;
+        if (Number.isSafeInteger(now) && Number.isSafeInteger(r) && Number.isSafeInteger(d)) {
+          expect(e.untilHi * H + e.untilLo).toBe(d);
+          expect(e.untilLo).toBeGreaterThanOrEqual(0);
+          expect(e.untilLo).toBeLessThan(H);
+        } else expect(e.untilHi).toBe(-1);
+      }
+      // At the simulator's clock: ready up to the last ns before confirmed + reachable time, not at it.
+      e.reachableNs = 30e9;
+      confirmEntry(e, T0);
+      expect(readyNeighbour(t, dev, IP)).toBe(e);
+      e.reachableNs = 1;
+      confirmEntry(e, T0 - 1);
+      expect(readyNeighbour(t, dev, IP)).toBeNull();
+      confirmEntry(e, T0);
+      expect(readyNeighbour(t, dev, IP)).toBe(e);
+      // A permanent entry's time does not move.
+      const before = e.confirmed;
+      e.state = 'PERMANENT';
+      confirmEntry(e, T0 + 5);
+      expect(e.confirmed).toBe(before);
+    });
+    sim.run();
   });
 });

@@ -1,0 +1,163 @@
+// net/neighbour-entry — one neighbour entry (struct neighbour) and its times as small integers. Layer: net.
+// Split from net/neighbour.ts (the table and its state machine), which re-exports it.
+import type { NetDevice } from '../link/device.js';
+import type { SimEvent } from '../core/scheduler.js';
+import type { Packet } from '../packet/packet.js';
+import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
+import type { Ipv4, Mac } from '../wire/types.js';
+import type { NeighbourTable } from './neighbour.js';
+
+export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
+
+/** 2^30: an entry's REACHABLE deadline is kept as `untilHi * HI + untilLo`. */
+export const HI = 1073741824;
+/** 2^23: a hi half at or above it would make hi * 2^30 + lo pass 2^53 (no longer exact). */
+const HI_LIMIT = 8388608;
+/** Times below 2^52 take confirmAt's path (their hi half is below 2^22). */
+const MAX_FAST = 4503599627370496;
+
+/** The hi half (floor(t / 2^30)) of a safe integer t >= 0, or -1 for any other number. */
+function splitHi(t: number): number {
+  return Number.isSafeInteger(t) && t >= 0 && !Object.is(t, -0) ? Math.floor(t / HI) | 0 : -1;
+}
+
+/**
+ * One neighbour entry (`ip neigh show`). What a send reads (readyNeighbour and the frame's destination
+ * MAC) are small integers in the entry itself: the MAC and the REACHABLE deadline are above 2^31, and
+ * on this Node a number field above 2^31 is a heap number of its own, one more cold line a read in a
+ * big cluster (each send read three: `confirmed`, `reachableNs` and `mac`).
+ */
+export class NeighEntry {
+  /**
+   * `ip | 0`, a small integer: what a lookup compares. `ip` (unsigned, above 2^31 for most addresses) is a
+   * double field, a number object of its own: in a big cluster a node's entries are cold when its next
+   * packet comes, and comparing `ip` read a second cold line. First among the fields a send reads.
+   */
+  readonly key: number;
+  /**
+   * The table holding this entry, null once it left it (or for a listing's copy of a shared entry
+   * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
+   */
+  owner: NeighbourTable | null;
+  state: NeighState;
+  /**
+   * `confirmed + reachableNs` (the first ns REACHABLE no longer holds) as untilHi * 2^30 + untilLo, kept
+   * by the two setters; untilHi is -1 when that sum is not an exact integer (readyNeighbour then leaves
+   * the entry to output's own comparison).
+   */
+  untilHi = 0;
+  untilLo = 0;
+  /**
+   * `reachableNs` and `confirmed` as hi * 2^30 + lo, hi -1 when the time is not a safe integer >= 0 (the
+   * double fields then answer): confirmEntry (TCP's ACKs, five a request) moves the deadline from these
+   * small integers in the entry's own lines, where the doubles are number objects of their own.
+   */
+  reachHi = -1;
+  reachLo = 0;
+  confHi = -1;
+  confLo = 0;
+  /** The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. */
+  macHi = 0;
+  macLo = 0;
+  ip: Ipv4;
+  dev: NetDevice;
+  /** Packets held while INCOMPLETE. */
+  queue: Packet[] = [];
+  probes = 0;
+  timer: SimEvent | null = null;
+  /** The exact doubles, read only while the matching hi half is -1 (confirmAt leaves `confirmedNs` behind). */
+  private confirmedNs: number = UNSET;
+  private reachNs: number = UNSET;
+
+  constructor(ip: Ipv4, owner: NeighbourTable | null, state: NeighState, mac: Mac, dev: NetDevice) {
+    this.key = ip | 0;
+    this.owner = owner;
+    this.state = state;
+    this.ip = ip;
+    this.dev = dev;
+    this.mac = mac;
+  }
+
+  get mac(): Mac {
+    return macFromParts(this.macHi, this.macLo);
+  }
+  set mac(m: Mac) {
+    this.macHi = macHigh16(m);
+    this.macLo = macLow32(m) | 0;
+  }
+  /** When the entry last became REACHABLE or was confirmed. */
+  get confirmed(): number {
+    return this.confHi >= 0 ? this.confHi * HI + this.confLo : this.confirmedNs;
+  }
+  set confirmed(t: number) {
+    this.confirmedNs = t;
+    const hi = splitHi(t);
+    this.confHi = hi;
+    this.confLo = hi >= 0 ? (t - hi * HI) | 0 : 0;
+    this.setUntil();
+  }
+  get reachableNs(): number {
+    return this.reachHi >= 0 ? this.reachHi * HI + this.reachLo : this.reachNs;
+  }
+  set reachableNs(t: number) {
+    this.reachNs = t;
+    const hi = splitHi(t);
+    this.reachHi = hi;
+    this.reachLo = hi >= 0 ? (t - hi * HI) | 0 : 0;
+    this.setUntil();
+  }
+
+  /**
+   * `confirmed = now` from the small integers alone (no number object read or written) when `now` and
+   * the reachable time are safe integers and their sum is one too (hi below 2^23); else by the setter.
+   */
+  confirmAt(now: number): void {
+    const rh = this.reachHi;
+    if (rh >= 0 && now >= 0 && now < MAX_FAST && Math.floor(now) === now) {
+      const nh = Math.floor(now / HI) | 0;
+      const nl = (now - nh * HI) | 0;
+      let hi = nh + rh;
+      let lo = nl + this.reachLo;
+      if (lo >= HI) {
+        lo -= HI;
+        hi++;
+      }
+      if (hi < HI_LIMIT) {
+        this.confHi = nh;
+        this.confLo = nl;
+        this.untilHi = hi;
+        this.untilLo = lo;
+        return;
+      }
+    }
+    this.confirmed = now;
+  }
+
+  private setUntil(): void {
+    const c = this.confirmed;
+    const r = this.reachableNs;
+    const d = c + r;
+    // now - c < r and now < c + r agree when all three are exact integers (times are integer ns).
+    if (Number.isSafeInteger(c) && Number.isSafeInteger(r) && Number.isSafeInteger(d) && d >= 0) {
+      const hi = Math.floor(d / HI);
+      this.untilHi = hi | 0; // (`| 0`: -0 would make the field a heap number)
+      this.untilLo = (d - hi * HI) | 0;
+    } else {
+      this.untilHi = -1;
+      this.untilLo = 0;
+    }
+  }
+}
+
+/**
+ * Zero as a double (-0, equal to 0 everywhere but Object.is) for an entry's MAC and times before they
+ * are known: a 48-bit MAC and ns times are doubles, and a field that starts as a small integer 0 gets
+ * a new hidden class when the first MAC is learned, which discards the optimized code of arpRcv and
+ * neighbour output during the ARP exchange.
+ */
+export const UNSET = -0;
+
+/** neigh_confirm on a known entry: its confirmation time moves to `now` (a permanent entry has none). */
+export function confirmEntry(e: NeighEntry, now: number): void {
+  if (e.state !== 'PERMANENT') e.confirmAt(now);
+}
