@@ -260,6 +260,11 @@ export class AsyncChunkSink {
       eval: true,
       workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
       transferList: [port2],
+      // The thread prints nothing (its errors come on the port): its stdout and stderr are not piped into
+      // this process's, whose first use would set those streams up on the simulation thread inside the run
+      // (~5 ms of the ~13 ms this constructor took; bench/README.md "Session 34: s34-cap").
+      stdout: true,
+      stderr: true,
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
     this.worker.unref();
