@@ -91,9 +91,9 @@ export const ASYNC_START_AT = 256 << 10;
  * and ~1 ms into S4 (session 34; 0 starts it in the constructor). Until session 33 it was the 7th (3 full
  * chunks later, session 30: its boot then came after TurboFan's early compiles), but every chunk filled
  * before the thread is up and freeing slots takes a slot never used, fresh memory the simulation thread
- * faults in itself (5–10 ms a MiB here): S1 used 13–16 of the 16 slots and the simulation thread took
- * ~2,500 more minor faults than without capture; started at the 4th, 6–8 slots and ~600 (capture-cost,
- * `simMinflt`, `slotsUsed`). The boot (~50–70 ms of the thread's CPU) is the same either way. No capture
+ * faults in itself (5–10 ms a MiB here): S1 used 12–16 of the 16 slots and the simulation thread took
+ * ~2,500 more minor faults than without capture; started at the 4th, mostly 7–10 slots and ~1,000 (capture-cost
+ * `simMinflt`, `slotsUsed`; 16 still when a loaded machine keeps the thread off a core). The boot (~50–70 ms of the thread's CPU) is the same either way. No capture
  * code deoptimized with the earlier start (`--trace-deopt`). The chunks before it wait in the ring.
  */
 export const ASYNC_START_CHUNK = 4;
@@ -262,7 +262,7 @@ export class AsyncChunkSink {
       transferList: [port2],
       // The thread prints nothing (its errors come on the port): its stdout and stderr are not piped into
       // this process's, whose first use would set those streams up on the simulation thread inside the run
-      // (~5 ms of the ~13 ms this constructor took; bench/README.md "Session 34: s34-cap").
+      // (~4 ms of the ~9.6 ms of CPU this constructor took; bench/README.md "Session 34: s34-cap").
       stdout: true,
       stderr: true,
     });
