@@ -4,11 +4,11 @@
 // with write(2) while the simulation goes on. Memory is bounded: `slots` chunks of `slotSize` bytes in one
 // SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
 // blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
-// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts at the 7th
-// chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early; the thread boots,
-// ~22 ms of CPU, after TurboFan's early compiles, while the rest of the ring fills); a capture of at most
-// 256 KiB of records (most scenario runs) is written by finish() on the simulation thread, without the
-// cost of starting one.
+// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts at the 4th
+// chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early), so it boots
+// (~50–70 ms of CPU on this VM) while the first full chunks fill and then keeps the ring's memory in use
+// small (session 34); a capture of at most 32 KiB of records (3 small chunks and part of the 4th) is
+// written by finish() on the simulation thread, without the cost of starting one.
 //
 // What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
@@ -87,12 +87,16 @@ export const ASYNC_SLOT_SIZE = 1 << 20;
 /** Bytes in the first chunk after which the writer thread starts (a smaller capture never starts it). */
 export const ASYNC_START_AT = 256 << 10;
 /**
- * The writer thread starts at this hand-over (the 7th chunk: the 4 small first ones and 3 full ones, ~25 ms
- * into S4), not at the start of the run (session 30): its boot (~22 ms of CPU) and its first chunks then
- * come after TurboFan's early burst of compiles, which with them over-subscribed the second core and took
- * the simulation thread's core from it. The chunks before it wait in the ring (fewer than its slots).
+ * The writer thread starts at this hand-over: the 4th, the last small first chunk's, ~32 KiB of records
+ * and ~1 ms into S4 (session 34; 0 starts it in the constructor). Until session 33 it was the 7th (3 full
+ * chunks later, session 30: its boot then came after TurboFan's early compiles), but every chunk filled
+ * before the thread is up and freeing slots takes a slot never used, fresh memory the simulation thread
+ * faults in itself (5–10 ms a MiB here): S1 used 12–16 of the 16 slots and the simulation thread took
+ * ~2,500 more minor faults than without capture; started at the 4th, mostly 7–10 slots and ~1,000 (capture-cost
+ * `simMinflt`, `slotsUsed`; 16 still when a loaded machine keeps the thread off a core). The boot (~50–70 ms of the thread's CPU) is the same either way. No capture
+ * code deoptimized with the earlier start (`--trace-deopt`). The chunks before it wait in the ring.
  */
-export const ASYNC_START_CHUNK = 7;
+export const ASYNC_START_CHUNK = 4;
 /**
  * The first chunks are closed at this many bytes (session 30): their hand-overs run the chunk-end paths
  * (recordHere's and record()'s overflow, an arrival's ringOut fallback, the writer's copy of a full record)
@@ -182,7 +186,7 @@ export class AsyncChunkSink {
 
   /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
-   * its copy). `startChunk`: the hand-over at which the writer thread starts (ASYNC_START_CHUNK, at most
+   * its copy). `startChunk`: the hand-over at which the writer thread starts (ASYNC_START_CHUNK; 0: in the constructor; at most
    * slots − 1); `startAt`: instead, the bytes in the first chunk after which it starts (tests).
    * `primeChunks` × `primeSize`: the small first chunks (ASYNC_PRIME_*; not with startAt).
    */
@@ -199,8 +203,8 @@ export class AsyncChunkSink {
     // Not known until the thread runs (a capture written at finish() without a thread never knows them).
     this.threadStats[10] = this.threadStats[11] = this.threadStats[12] = NaN;
     this.startByBytes = opts.startAt !== undefined;
-    this.startChunk = Math.max(1, Math.min(this.slots - 1, opts.startChunk ?? ASYNC_START_CHUNK));
-    this.primeChunks = this.startByBytes ? 0 : Math.min(this.startChunk - 1, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
+    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? ASYNC_START_CHUNK));
+    this.primeChunks = this.startByBytes ? 0 : Math.min(this.slots - 2, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
     this.primeSize = Math.min(this.slotSize, opts.primeSize ?? ASYNC_PRIME_SIZE);
     this.limit = this.startByBytes ? Math.min(this.slotSize, opts.startAt!) : this.primeChunks > 0 ? this.primeSize : this.slotSize;
     // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
@@ -245,6 +249,7 @@ export class AsyncChunkSink {
     this.stalls = 0;
     this.stallMs = 0.5;
     this.stallMs = 0;
+    if (!this.startByBytes && this.startChunk === 0) this.startWorker();
   }
 
   private startWorker(): void {
@@ -255,6 +260,11 @@ export class AsyncChunkSink {
       eval: true,
       workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
       transferList: [port2],
+      // The thread prints nothing (its errors come on the port): its stdout and stderr are not piped into
+      // this process's, whose first use would set those streams up on the simulation thread inside the run
+      // (~4 ms of the ~9.6 ms of CPU this constructor took; bench/README.md "Session 34: s34-cap").
+      stdout: true,
+      stderr: true,
     });
     // The thread never keeps the process alive: finish/abort wait on the shared words, not on events.
     this.worker.unref();
