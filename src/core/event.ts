@@ -35,6 +35,11 @@ export class SimEvent {
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;
+  /**
+   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
+   * simulator hands it back to the scheduler's free list and a later post reuses the object.
+   */
+  pooled = false;
   /** The wheel slot holding the event (-1: not in the wheel) and its index in that slot's array. */
   slot = -1;
   idx = 0;

@@ -3,7 +3,7 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { SimEvent, type EventFn, type Live } from './event.js';
+import { noop, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
@@ -13,6 +13,9 @@ export { SimEvent, type EventFn } from './event.js';
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
+
+/** Most free events kept for reuse. */
+const FREE_MAX = 4096;
 
 /**
  * The timing wheel: slots of 2^WHEEL_SHIFT ns (1.05 ms), 2^WHEEL_BITS of them (a horizon of 4.3 s:
@@ -79,6 +82,8 @@ export class Scheduler implements Live {
   cancelled = -1;
   /** The time of the next postStaged, written by the caller (see postStaged). */
   readonly at = new Float64Array(1);
+  /** Posted events that have run, ready for reuse. */
+  private readonly free: SimEvent[] = [];
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
 
@@ -171,8 +176,9 @@ export class Scheduler implements Live {
   }
 
   /**
-   * As insert, for an event nobody will cancel or keep (a frame in flight): no handle is returned.
-   * Same (time, seq) order as insert.
+   * As insert, for an event nobody will cancel or keep (a frame in flight): the event object comes
+   * from a free list and goes back to it once it has run (Simulator.run calls release), so a
+   * steady stream of frames allocates no events. Same (time, seq) order as insert.
    */
   post(time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): void {
     this.at[0] = time;
@@ -185,18 +191,25 @@ export class Scheduler implements Live {
    * not inlined into its callers (place makes it large): one such box per frame sent (~0.6 KB a
    * request of the big cluster's young garbage, most of it the channel's arrivals). A Float64Array
    * element carries the time unboxed.
-   *
-   * The event is a new object, not one reused from a free list (sessions up to 33 pooled them): a
-   * reused event is old, and each store of a callback or argument into an old object is a write
-   * barrier that reads the header of the page holding the event and of the page holding the value.
-   * V8's pages are 256 KB aligned, so every page header falls in the same cache set: in a big world
-   * (a 1 GB heap, thousands of pages) nearly every such read missed the last-level cache (callgrind,
-   * 300 nodes x 3,000 Services: postStaged and the release in Simulator.loop held ~16 % of the
-   * window's LL read misses). Stores into a fresh object need no barrier, and an event dead after it
-   * ran costs the scavenger nothing.
    */
   postStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): void {
-    this.place(new SimEvent(this.at[0]!, this.seq++, fn, a, b, background, this));
+    const time = this.at[0]!;
+    const free = this.free;
+    let ev: SimEvent;
+    if (free.length > 0) {
+      ev = free.pop()!;
+      ev.time = time;
+      ev.seq = this.seq++;
+      ev.fn = fn;
+      ev.a = a;
+      ev.b = b;
+      ev.background = background;
+      ev.popped = false;
+    } else {
+      ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
+      ev.pooled = true;
+    }
+    this.place(ev);
   }
 
   /**
@@ -228,6 +241,14 @@ export class Scheduler implements Live {
     ev.background = background;
     this.place(ev);
     return ev;
+  }
+
+  /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
+  release(ev: SimEvent): void {
+    ev.fn = noop;
+    ev.a = undefined;
+    ev.b = undefined;
+    if (this.free.length < FREE_MAX) this.free.push(ev);
   }
 
   private place(ev: SimEvent, reserved = false): void {

@@ -75,7 +75,7 @@ export class Simulator {
   }
   /**
    * Schedules fn(a, b) after `delay` ns as schedule does, for an event the caller never cancels nor
-   * keeps (a frame in flight): no handle is returned.
+   * keeps (a frame in flight): no handle is returned, and the event object is reused once it has run.
    */
   post(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): void {
     if (!(delay >= 0)) throw new RangeError(`negative or NaN delay ${delay}`);
@@ -163,6 +163,7 @@ export class Simulator {
       this._now = ev.time;
       this.background = ev.background;
       ev.fn(ev.a, ev.b);
+      if (ev.pooled) sched.release(ev);
       ran++;
       this._events++;
       if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);

@@ -9,12 +9,13 @@ import { Simulator } from '../../src/core/simulator.js';
 
 const noop = (): void => {};
 
-/** Pops everything not cancelled and returns the `a` argument of each. */
+/** Pops everything not cancelled and returns the `a` argument of each, releasing posted events. */
 function drain(s: Scheduler): unknown[] {
   const out: unknown[] = [];
   for (let ev = s.pop(); ev !== undefined; ev = s.pop()) {
     if (ev.cancelled) continue;
     out.push(ev.a);
+    if (ev.pooled) s.release(ev);
   }
   return out;
 }
@@ -81,6 +82,7 @@ describe('Scheduler near FIFOs', () => {
         const ev = s.pop();
         if (ev === undefined) break;
         ran.push(ev.a as number);
+        s.release(ev);
       }
     }
     ran.push(...(drain(s) as number[]));
@@ -193,6 +195,7 @@ describe('Scheduler near FIFOs against a sorted reference (property)', () => {
               expect(ev).toBeDefined();
               expect(ev!.time).toBe(r.time);
               ran.push(ev!.a as number);
+              s.release(ev!);
             } else expect(ev).toBeUndefined();
           }
           expect(ran).toEqual(want);

@@ -291,6 +291,7 @@ describe('Scheduler against a sorted reference (property)', () => {
             if (ev !== undefined) {
               expect(ev.time).toBe(now);
               ran.push(ev.a as number);
+              if (ev.pooled) s.release(ev);
             }
           }
           expect(ran).toEqual(want);
@@ -308,30 +309,43 @@ describe('Scheduler against a sorted reference (property)', () => {
   });
 });
 
-describe('Scheduler.post', () => {
-  it('posted and inserted events interleave in (time, seq) order, each post a new event', () => {
+describe('Scheduler.post (pooled events)', () => {
+  it('posted and inserted events interleave in (time, seq) order, and a released event is reused by the next post', () => {
     const s = new Scheduler(7, 6);
     const order: unknown[] = [];
-    const seen = new Set<SimEvent>();
-    for (const [t, post, name] of [[5, true, 'p5'], [5, false, 'i5'], [1_000, true, 'p1000'], [3, false, 'i3'], [5, true, 'p5b']] as const) {
-      if (post) s.post(t, noop, name, null, false);
-      else s.insert(t, noop, name);
-    }
-    for (let ev = s.pop(); ev !== undefined; ev = s.pop()) {
-      if (ev.cancelled) continue;
-      expect(seen.has(ev)).toBe(false);
-      seen.add(ev);
-      order.push(ev.a);
-    }
+    const run = (): void => {
+      for (let ev = s.pop(); ev !== undefined; ev = s.pop()) {
+        if (ev.cancelled) continue;
+        order.push(ev.a);
+        if (ev.pooled) s.release(ev);
+      }
+    };
+    s.post(5, noop, 'p5', null, false);
+    s.insert(5, noop, 'i5');
+    s.post(1_000, noop, 'p1000', null, false);
+    s.insert(3, noop, 'i3');
+    s.post(5, noop, 'p5b', null, false);
+    run();
     expect(order).toEqual(['i3', 'p5', 'i5', 'p5b', 'p1000']);
-    s.post(2_000, noop, 'y', 'z', false);
+    // The three posted events went back to the free list: the next posts take them, not new objects.
+    const seen = new Set<SimEvent>();
+    const grab = (): void => {
+      const ev = s.pop()!;
+      seen.add(ev);
+      s.release(ev);
+    };
+    s.post(2_000, noop, 'x', null, false);
+    grab();
+    s.post(2_001, noop, 'y', null, false);
     const ev = s.peek()!;
-    expect(seen.has(ev)).toBe(false); // not an event that has run
-    expect([ev.a, ev.b, ev.popped, ev.cancelled]).toEqual(['y', 'z', false, false]);
-    expect(s.pop()!.time).toBe(2_000);
+    expect(seen.has(ev)).toBe(true); // the same object, reused
+    expect(ev.a).toBe('y');
+    expect(ev.popped).toBe(false);
+    expect(ev.cancelled).toBe(false);
+    expect(s.pop()!.time).toBe(2_001);
   });
 
-  it('the simulator runs posted events with their arguments, in order with scheduled ones', () => {
+  it('the simulator reuses posted events and runs them with their arguments, in order with scheduled ones', () => {
     const sim = new Simulator();
     const got: string[] = [];
     const f: EventFn = (a: string, b: string) => got.push(`${a}${b}@${sim.now}`);
