@@ -67,7 +67,7 @@ class AleaRng implements Rng {
     a[i] = c;
     return (a[i + 3] = t - c);
   }
-  /** The first draw seeds the stream (out of next, so next stays small enough to inline). */
+  /** The first draw seeds the stream (kept out of next, the path every draw takes). */
   private seed(): number {
     return (this.at = this.states.add(`podwire:${this.factorySeed}:${this.name}`));
   }
