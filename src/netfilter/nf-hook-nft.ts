@@ -4,7 +4,6 @@
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { NatManip, type Conntrack } from './conntrack.js';
-import { CT_CLOCK } from './ct-entry.js';
 import { NfHook, type NfVerdict } from './nf-types.js';
 import { ACCEPT, ACCEPT_REROUTE, drop } from './nf-verdict.js';
 import type { NftHookName } from './nft/ruleset.js';
@@ -23,14 +22,13 @@ export interface NftHooks {
   confirm(pkt: Packet): NfVerdict;
 }
 
-/** A hook with nft tables: their base chains slot in among the iptables tables by priority. */
+/** A hook with nft tables: their base chains slot in among the iptables tables by priority (the entry point wrote the hook's time to CT_CLOCK). */
 export function runHookNft(nf: NftHooks, hook: NfHook, pkt: Packet, ip: Ipv4Header): NfVerdict {
-  const now = CT_CLOCK[0]!; // the hook's time (its entry point wrote it)
   switch (hook) {
     case NfHook.PREROUTING: {
       let v = nf.table(SLOT.RAW_PRE) ?? nf.nftAt('prerouting', PRI.MIN, PRI.CONNTRACK);
       if (v) return v;
-      const r = nf.conntrack.in(pkt, now);
+      const r = nf.conntrack.inAt(pkt);
       if (!r.ok) return drop(r.reason, null, null, -1);
       v = nf.nftAt('prerouting', PRI.CONNTRACK, PRI.MANGLE) ?? nf.table(SLOT.MANGLE_PRE) ?? nf.nftAt('prerouting', PRI.MANGLE, PRI.NAT_DST) ?? nf.nat(NatManip.DST, SLOT.NAT_PRE) ?? nf.nftAt('prerouting', PRI.NAT_DST, PRI.MAX);
       return v ?? ACCEPT;
@@ -46,7 +44,7 @@ export function runHookNft(nf: NftHooks, hook: NfHook, pkt: Packet, ip: Ipv4Head
       const mark0 = pkt.mark;
       let v = nf.table(SLOT.RAW_OUT) ?? nf.nftAt('output', PRI.MIN, PRI.CONNTRACK);
       if (v) return v;
-      const r = nf.conntrack.in(pkt, now);
+      const r = nf.conntrack.inAt(pkt);
       if (!r.ok) return drop(r.reason, null, null, -1);
       v =
         nf.nftAt('output', PRI.CONNTRACK, PRI.MANGLE) ??

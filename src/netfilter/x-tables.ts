@@ -6,7 +6,7 @@
 // (conntrack_mt's state bits).
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
+import { CtStatus, isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
 import type { PortRange } from './rules.js';
 
 /** What a compiled match sees: the packet and where it is (reused: one for every Netfilter, hooks never nest). */
@@ -70,6 +70,11 @@ export type TargetFn = (c: EvalCtx, env: TargetEnv) => TgCode;
 
 /** Conntrack state bits as xt_conntrack tests them (XT_CONNTRACK_STATE_BIT / _SNAT / _DNAT). */
 export const CT_BIT = { INVALID: 1, NEW: 2, RELATED: 4, ESTABLISHED: 8, UNTRACKED: 16, SNAT: 32, DNAT: 64 } as const;
+
+// ctStateBits's literal numbers, checked once at load (as nf-verdict.ts checks natIdle's).
+if (CtStatus.SEEN_REPLY !== 2 || CtStatus.SRC_NAT !== 16 || CtStatus.DST_NAT !== 32 || CT_BIT.INVALID !== 1 || CT_BIT.NEW !== 2 || CT_BIT.RELATED !== 4 || CT_BIT.ESTABLISHED !== 8 || CT_BIT.UNTRACKED !== 16 || CT_BIT.SNAT !== 32 || CT_BIT.DNAT !== 64) {
+  throw new Error('netfilter: conntrack state bits changed');
+}
 
 /**
  * The conntrack state bits of the packet as xt_conntrack computes them. Run by every walk and scan that
