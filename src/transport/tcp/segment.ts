@@ -21,8 +21,12 @@ export class TxSeg {
     public sentAt: TimeNs,
   ) {}
 
-  /** Rewrites every field as the constructor sets them (an acknowledged segment reused: output.ts queueSeg). */
-  reset(start: number, end: number, syn: boolean, fin: boolean, sentAt: TimeNs): void {
+  /**
+   * Rewrites every field as the constructor sets them (an acknowledged segment reused: output.ts
+   * queueSeg), `sentAt` from the clock (a time handed to a call not inlined is a new heap number).
+   */
+  reset(start: number, end: number, syn: boolean, fin: boolean, sim: { readonly now: TimeNs }): void {
+    const sentAt = sim.now;
     this.sacked = false;
     this.lost = false;
     this.inRetrans = false;
