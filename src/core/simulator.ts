@@ -91,6 +91,21 @@ export class Simulator {
     sched.postStaged(fn, a, b, this.background);
   }
   /**
+   * postAt at the time the caller wrote to `postTime[0]` just before (no other call between): a time
+   * handed to a call V8 does not inline is a new heap number (NIC transmitters' queued frames).
+   */
+  postAtStaged(fn: EventFn, a?: unknown, b?: unknown): void {
+    const sched = this.sched;
+    const at = sched.at[0]!;
+    if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
+    sched.at[0] = Math.round(at);
+    sched.postStaged(fn, a, b, this.background);
+  }
+  /** Where postAtStaged reads its time (the scheduler's staging cell). */
+  get postTime(): Float64Array {
+    return this.sched.at;
+  }
+  /**
    * The sequence number an event scheduled now would get, taken now (see scheduleReserved). For a caller that queues many timers itself and schedules only
    * the earliest (TCP's TIME_WAIT expiries): each still runs where its own event would have.
    */

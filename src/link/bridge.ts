@@ -272,15 +272,21 @@ export class BridgeDevice extends NetDevice implements PortMaster {
         return this.rebridge(d.inPort, pkt);
       }
     }
-    const dst = pkt.eth!.dst;
-    if (!isMulticastMac(dst)) {
-      const e = this.lookup(dst);
-      if (e !== null && !e.local) {
-        e.port.xmit(pkt);
-        return;
-      }
+    const e = this.lookupUnicastDst(pkt);
+    if (e !== null && !e.local) {
+      e.port.xmit(pkt);
+      return;
     }
     this.floodFromHost(pkt);
+  }
+
+  /**
+   * lookup of the frame's destination, null for a multicast one. Takes the frame: lookup is not
+   * inlined into xmit, and a MAC (48 bits) handed to a call is a new heap number each time.
+   */
+  private lookupUnicastDst(pkt: Packet): FdbEntry | null {
+    const dst = pkt.eth!.dst;
+    return isMulticastMac(dst) ? null : this.lookup(dst);
   }
 
   private passUp(pkt: Packet): void {

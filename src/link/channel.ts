@@ -31,9 +31,13 @@ export class Transmitter {
   readonly rateBps: number;
   readonly delayNs: TimeNs;
   readonly queueLimit: number;
-  /** Start times of frames still waiting (ring of times, oldest first). */
-  private starts: number[];
-  private head: number;
+  /**
+   * Start times of frames still waiting, oldest first: a ring of `qLen` times from `qHead` in a
+   * Float64Array (a number array held them boxed, a heap number per queued frame), grown by doubling.
+   */
+  private q: Float64Array;
+  private qHead: number;
+  private qLen: number;
   constructor(
     cfg: ChannelConfig,
     readonly from: NicDevice,
@@ -42,22 +46,45 @@ export class Transmitter {
     this.rateBps = cfg.rateBps;
     this.delayNs = cfg.delayNs;
     this.queueLimit = cfg.queueLimit;
-    // Declared, then set here (stored twice): the first queued frame moves `head` mid-run, and a field
+    // Declared, then set here (stored twice): the first queued frame moves `qHead` mid-run, and a field
     // V8 still took for a constant would take the optimized code that inlined send with it.
-    this.starts = [];
-    this.head = 0;
+    this.q = new Float64Array(8);
+    this.qHead = 0;
+    this.qLen = 0;
   }
-  waiting(now: TimeNs): number {
-    const s = this.starts;
-    while (this.head < s.length && s[this.head]! <= now) this.head++;
-    if (this.head > 1024 && this.head * 2 > s.length) {
-      this.starts = s.slice(this.head);
-      this.head = 0;
+  /**
+   * Frames still waiting now (their serialization has not started). Reads the clock itself, as
+   * `pushStart` takes the time from busyUntil (and noteLater's post is staged): a double handed to a
+   * call V8 does not inline is a new heap number each time, three per queued frame.
+   */
+  waiting(): number {
+    const now = this.from.sim.now;
+    const q = this.q;
+    const mask = q.length - 1;
+    while (this.qLen > 0 && q[this.qHead]! <= now) {
+      this.qHead = (this.qHead + 1) & mask;
+      this.qLen--;
     }
-    return this.starts.length - this.head;
+    return this.qLen;
   }
-  push(start: TimeNs): void {
-    this.starts.push(start);
+  /** Queues the start time of the frame just queued (busyUntil before its serialization is added). */
+  pushStart(): void {
+    let q = this.q;
+    if (this.qLen === q.length) {
+      // Full: unrolled into one twice as long, oldest first from 0.
+      const g = new Float64Array(q.length * 2);
+      for (let k = 0; k < this.qLen; k++) g[k] = q[(this.qHead + k) & (q.length - 1)]!;
+      this.q = q = g;
+      this.qHead = 0;
+    }
+    q[(this.qHead + this.qLen) & (q.length - 1)] = this.busyUntil;
+    this.qLen++;
+  }
+  /** The start times waiting, oldest first (tests). */
+  queued(): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < this.qLen; k++) out.push(this.q[(this.qHead + k) & (this.q.length - 1)]!);
+    return out;
   }
 
   /**
@@ -68,12 +95,12 @@ export class Transmitter {
     const from = this.from;
     const sim = from.sim;
     const now = sim.now;
-    if (this.busyUntil > now && this.waiting(now) >= this.queueLimit) {
+    if (this.busyUntil > now && this.waiting() >= this.queueLimit) {
       from.drop(pkt, 'queue-full');
       return;
     }
     const start = this.busyUntil > now ? this.busyUntil : now;
-    if (start > now) this.push(start);
+    if (start > now) this.pushStart(); // (start is busyUntil)
     // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
     // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.
     const wireBytes = (len < 60 ? 60 : len) + 24;
@@ -82,7 +109,10 @@ export class Transmitter {
     // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);
-    else sim.postAt(start, noteLater, from, pkt);
+    else {
+      sim.postTime[0] = start; // postAt(start, …) without a boxed time
+      sim.postAtStaged(noteLater, from, pkt);
+    }
     sim.postAt(end + this.delayNs, copyAtArrival ? arriveCopy : arrive, this, pkt);
   }
 }

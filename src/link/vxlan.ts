@@ -70,6 +70,15 @@ class SharedFdbIndex {
   }
   /** The slot holding `mac`, or -1. */
   find(mac: Mac): number {
+    FIND_KEY[0] = mac;
+    return this.findStaged();
+  }
+  /**
+   * find of the MAC written to FIND_KEY[0] just before: find is not inlined into VxlanFdb.get's callers
+   * (its loop), and a MAC (48 bits) handed to a call is a new heap number each time, one per frame sent.
+   */
+  findStaged(): number {
+    const mac = FIND_KEY[0]!;
     const s = this.slots;
     for (let i = this.home(mac); ; i = (i + 1) & this.mask) {
       const k = s[2 * i]!;
@@ -83,6 +92,9 @@ class SharedFdbIndex {
     return i;
   }
 }
+
+/** The MAC SharedFdbIndex.findStaged looks for (see there). */
+const FIND_KEY = new Float64Array(1);
 
 /** The index of each shared map, made at its first binding. */
 const sharedIndexes = new WeakMap<ReadonlyMap<Mac, Ipv4>, SharedFdbIndex>();
@@ -143,7 +155,8 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
   get(mac: Mac): Ipv4 | undefined {
     const ix = this.plain;
     if (ix !== null) {
-      const i = ix.find(mac);
+      FIND_KEY[0] = mac;
+      const i = ix.findStaged();
       return i < 0 || i === this.selfSlot ? undefined : ix.slots[2 * i + 1]!;
     }
     const v = this.own.size === 0 ? undefined : this.own.get(mac);

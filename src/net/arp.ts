@@ -13,7 +13,7 @@ import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
 import { routeEpoch } from './fib.js';
 import { routeOutput } from './ip-output.js';
-import { confirmEntry, type NeighEntry } from './neighbour.js';
+import { confirmEntryNow, type NeighEntry } from './neighbour.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -105,7 +105,7 @@ export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
   const key = dst | 0;
   const last = ns.confirmLast;
   if (last !== null && ns.confirmDst === key && ns.confirmEpoch === epoch && last.owner === ns.neigh) {
-    confirmEntry(last, ns.sim.now);
+    confirmEntryNow(last, ns.sim);
     return;
   }
   const rt = routeOutput(ns, dst);

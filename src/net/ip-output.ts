@@ -13,7 +13,7 @@
 // Not modelled: the route cache itself, GSO, IP options, PMTU locking (mtu lock routes).
 import { traceEverSubscribed } from '../core/trace.js';
 import { NO_ENTRIES } from './no-entries.js';
-import type { Rng } from '../core/rng.js';
+import { intsInto, type Rng } from '../core/rng.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
 import { localOutLength } from '../packet/length.js';
 import { NetDevice } from '../link/device.js';
@@ -44,7 +44,7 @@ export class IpIdents {
   readonly slots = new Float64Array(2 * IP_IDENTS_SZ);
   readonly key: number;
   constructor(rng: Rng) {
-    for (let i = 0; i < IP_IDENTS_SZ; i++) this.slots[2 * i + 1] = rng.int(65536);
+    intsInto(rng, 65536, this.slots, 1, 2, IP_IDENTS_SZ); // (rng.int(65536) into each bucket's counter, in order)
     this.key = rng.uint32();
   }
 }

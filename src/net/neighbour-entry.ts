@@ -112,6 +112,16 @@ export class NeighEntry {
    * the reachable time are safe integers and their sum is one too (hi below 2^23); else by the setter.
    */
   confirmAt(now: number): void {
+    CONFIRM_AT[0] = now;
+    this.confirmStaged();
+  }
+
+  /**
+   * confirmAt of the time written to CONFIRM_AT[0] just before (no other call between): confirmAt is
+   * not inlined into its callers, and a time handed to a call is a new heap number (TCP's ACKs).
+   */
+  confirmStaged(): void {
+    const now = CONFIRM_AT[0]!;
     const rh = this.reachHi;
     if (rh >= 0 && now >= 0 && now < MAX_FAST && Math.floor(now) === now) {
       const nh = Math.floor(now / HI) | 0;
@@ -161,3 +171,14 @@ export const UNSET = -0;
 export function confirmEntry(e: NeighEntry, now: number): void {
   if (e.state !== 'PERMANENT') e.confirmAt(now);
 }
+
+/** confirmEntry at the clock's now (read here: no time handed to a call). */
+export function confirmEntryNow(e: NeighEntry, clock: { readonly now: number }): void {
+  if (e.state !== 'PERMANENT') {
+    CONFIRM_AT[0] = clock.now;
+    e.confirmStaged();
+  }
+}
+
+/** The time NeighEntry.confirmStaged reads. */
+const CONFIRM_AT = new Float64Array(1);

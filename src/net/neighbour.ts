@@ -12,9 +12,9 @@ import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import { confirmEntry, HI, NeighEntry, UNSET } from './neighbour-entry.js';
+import { confirmEntryNow, HI, NeighEntry, UNSET } from './neighbour-entry.js';
 
-export { confirmEntry, NeighEntry, type NeighState } from './neighbour-entry.js';
+export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState } from './neighbour-entry.js';
 
 /** Tunables (net.ipv4.neigh.DEV.*). */
 export interface NeighParams {
@@ -242,7 +242,7 @@ export class NeighbourTable {
   /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now); the entry, if any. */
   confirm(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     const e = this.get(dev, ip);
-    if (e !== undefined) confirmEntry(e, this.sim.now);
+    if (e !== undefined) confirmEntryNow(e, this.sim);
     return e;
   }
 

@@ -167,3 +167,56 @@ describe('Channel far from time zero', () => {
     ]);
   });
 });
+
+describe('Channel queue (a ring of start times)', () => {
+  it('drops and times bursts as a plain list of start times does, across the ring wrapping and growing', () => {
+    // Bursts of 1–30 frames at irregular times against a queue of 20: the ring (8 slots at first)
+    // wraps, doubles while holding frames, and is emptied by the clock. The reference is the list
+    // model: a frame is dropped when the wire is busy and `queueLimit` frames have not started yet.
+    const limit = 20;
+    const delay = 5;
+    const { sim, a, ch, arrivals, drops } = setup({ rateBps: 1e9, delayNs: delay, queueLimit: limit });
+    const tx = (ch as unknown as { ab: { queued(): number[] } }).ab;
+    const seen: number[][] = [];
+    const want: number[][] = [];
+    const wire = (106 + 24) * 8; // 1040 ns per 64-byte-payload frame
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const expected: [number, number][] = [];
+    const expectedDrops: number[] = [];
+    let busy = 0;
+    let starts: number[] = [];
+    let t = 1000;
+    let tag = 0;
+    for (let burst = 0; burst < 120; burst++) {
+      const k = 1 + rnd(burst < 40 ? 8 : burst < 80 ? 16 : 30); // (the ring moves its head before it must grow)
+      const at = t;
+      const first = tag;
+      sim.scheduleAt(at, () => {
+        for (let i = 0; i < k; i++) a.xmit(udpEthFrame(A, B, 64, first + i));
+        seen.push(tx.queued().filter((s) => s > at)); // (oldest first; entries not after now are pruned lazily)
+      });
+      for (let i = 0; i < k; i++, tag++) {
+        starts = starts.filter((s) => s > at);
+        if (busy > at && starts.length >= limit) {
+          expectedDrops.push(first + i);
+          continue;
+        }
+        const start = busy > at ? busy : at;
+        if (start > at) starts.push(start);
+        busy = start + wire;
+        expected.push([first + i, busy + delay]);
+      }
+      want.push(starts.filter((s) => s > at));
+      t += rnd(40) * wire + rnd(1000);
+    }
+    sim.run();
+    expect(expectedDrops.length).toBeGreaterThan(50); // (the queue did fill)
+    expect(arrivals.map((x) => [x.tag, x.t])).toEqual(expected);
+    expect(drops).toEqual(expectedDrops.map(() => 'a: queue-full'));
+    expect(seen).toEqual(want);
+  });
+});

@@ -7,7 +7,7 @@ import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { neighSend, neighSendEntry } from '../../src/net/arp.js';
 import { Namespace } from '../../src/net/namespace.js';
-import { confirmEntry, NeighbourTable, readyNeighbour, type NeighOwner } from '../../src/net/neighbour.js';
+import { confirmEntry, confirmEntryNow, NeighbourTable, readyNeighbour, type NeighOwner } from '../../src/net/neighbour.js';
 import { Packet } from '../../src/packet/packet.js';
 import { udpEthFrame } from '../link/frames.js';
 
@@ -127,9 +127,11 @@ describe('numbers above 2^31 kept as two small integers', () => {
         [T0 + 0.5, 30e9],
         [T0, 30e9 + 0.25],
       ];
-      for (const [now, r] of cases) {
+      for (const [now, r, byClock] of cases.flatMap(([n, r]) => [[n, r, false], [n, r, true]] as const)) {
         e.reachableNs = r;
-        confirmEntry(e, now);
+        // (confirmEntryNow: the clock's time staged, as TCP's confirmations go; the same entry state)
+        if (byClock) confirmEntryNow(e, { now });
+        else confirmEntry(e, now);
         expect(e.confirmed).toBe(now);
         expect(e.reachableNs).toBe(r);
         const d = now + r;

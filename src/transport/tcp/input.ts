@@ -5,7 +5,6 @@
 // tcp_ack, tcp_clean_rtx_queue, tcp_data_queue, tcp_ofo_queue, tcp_event_data_recv,
 // tcp_rcv_space_adjust, __tcp_ack_snd_check) and gVisor tcp/rcv.go.
 // Not modelled: PAWS, urgent data, DSACK.
-import type { TimeNs } from '../../core/time.js';
 import type { Packet } from '../../packet/packet.js';
 import { tcpLayoutOf } from '../../wire/tcp.js';
 import { TcpFlag, type TcpHeader } from '../../wire/types.js';
@@ -208,8 +207,7 @@ function dataArrived(sk: TcpSocket, pkt: Packet, seq: number, len: number, fin: 
     default:
       break;
   }
-  const now = sk.sim.now;
-  eventDataRecv(sk, now, len);
+  eventDataRecv(sk, len);
   let start = seq;
   let data = pkt.payload;
   let end = seq + len;
@@ -253,8 +251,9 @@ function dataArrived(sk: TcpSocket, pkt: Packet, seq: number, len: number, fin: 
 }
 
 /** tcp_event_data_recv: quick-ACK at the start and after idle; adapt the delayed-ACK timeout. */
-function eventDataRecv(sk: TcpSocket, now: TimeNs, len: number): void {
+function eventDataRecv(sk: TcpSocket, len: number): void {
   if (len === 0) return;
+  const now = sk.sim.now; // (read here, not handed over: a time passed to a call not inlined is a new heap number)
   const quickMax = Math.max(Math.min(Math.floor(sk.rcvWnd / (2 * sk.rcvMss)), 16), 2);
   if (sk.lrcvTime === 0) {
     sk.quickAcks = Math.max(sk.quickAcks, quickMax); // tcp_incr_quickack(TCP_MAX_QUICKACKS)

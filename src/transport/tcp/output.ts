@@ -16,6 +16,9 @@ import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
 import { armTimer, currentRto } from './timers.js';
 
+/** What tcpSegmentStaged reads as its sequence [0] and acknowledgment [1] numbers. */
+const SEQ_ACK = new Float64Array(2);
+
 /**
  * One TCP segment's packet, socket-free (the part of tcp_transmit_skb, tcp_v4_send_reset and
  * tcp_v4_timewait_ack that writes the headers): IPv4 with DF (TCP always does path MTU discovery,
@@ -39,6 +42,32 @@ export function tcpSegment(
   payload: Uint8Array | null,
   flowId: number,
 ): Packet {
+  SEQ_ACK[0] = seq;
+  SEQ_ACK[1] = ack;
+  return tcpSegmentStaged(src, dst, tos, id, srcPort, dstPort, flags, window, options, len, payload, flowId);
+}
+
+/**
+ * tcpSegment with its sequence and acknowledgment numbers written to SEQ_ACK[0] and [1] just before (no
+ * other call between): tcpSegment is not inlined into its callers, and a 32-bit number above 2^30 handed
+ * to a call is a new heap number (three in four segments' seq and ack).
+ */
+export function tcpSegmentStaged(
+  src: Ipv4,
+  dst: Ipv4,
+  tos: number,
+  id: number,
+  srcPort: number,
+  dstPort: number,
+  flags: number,
+  window: number,
+  options: TcpHeader['options'] | null,
+  len: number,
+  payload: Uint8Array | null,
+  flowId: number,
+): Packet {
+  const seq = SEQ_ACK[0]!;
+  const ack = SEQ_ACK[1]!;
   let pkt = takeSegment();
   if (pkt === null) {
     pkt = new Packet();
@@ -90,8 +119,9 @@ export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: numb
   const synAck = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
   const id = synAck ? 0 : sk.inetId;
   if (!synAck) sk.inetId = (sk.inetId + 1) & 0xffff;
-  const ack = flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0;
-  return tcpSegment(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, (sk.iss + seq) >>> 0, ack, flags, window, options, len, payload, sk.flowId);
+  SEQ_ACK[0] = (sk.iss + seq) >>> 0;
+  SEQ_ACK[1] = flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0;
+  return tcpSegmentStaged(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, flags, window, options, len, payload, sk.flowId);
 }
 
 /** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */
@@ -328,7 +358,7 @@ export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean
   const rtx = sk.rtx;
   if (rtx.length === 1 && sk.rtxHead === 1) {
     const seg = rtx[0]!;
-    seg.reset(start, end, syn, fin, sk.sim.now);
+    seg.reset(start, end, syn, fin, sk.sim);
     sk.rtxHead = 0;
     return seg;
   }
@@ -337,7 +367,7 @@ export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean
     const spare = takeQueue();
     if (spare !== null) {
       const seg = spare[0]!;
-      seg.reset(start, end, syn, fin, sk.sim.now);
+      seg.reset(start, end, syn, fin, sk.sim);
       sk.rtx = spare;
       sk.rtxHead = 0;
       return seg;

@@ -1,7 +1,7 @@
 // transport/tcp/segment — one segment on the retransmission queue and one received out-of-order
 // range. Layer: transport (imports core and wire types). Mirrors struct tcp_skb_cb's `sacked` bits
 // (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS) and gVisor tcp/segment.go.
-import type { TimeNs } from '../../core/time.js';
+import { TIME_ZERO, type TimeNs } from '../../core/time.js';
 import { tcpLayoutOf } from '../../wire/tcp.js';
 import type { TcpHeader } from '../../wire/types.js';
 
@@ -13,16 +13,27 @@ export class TxSeg {
   inRetrans = false;
   /** Ever retransmitted (TCPCB_EVER_RETRANS): no RTT sample from it (Karn). */
   everRetrans = false;
-  constructor(
-    public start: number,
-    public end: number,
-    public syn: boolean,
-    public fin: boolean,
-    public sentAt: TimeNs,
-  ) {}
+  // Declared with a first value of their kind, then set (a parameter property's field starts as
+  // undefined, a generic field: every time above 2^30 ns stored into `sentAt` was a new heap number).
+  start = 0;
+  end = 0;
+  syn = false;
+  fin = false;
+  sentAt: TimeNs = TIME_ZERO;
+  constructor(start: number, end: number, syn: boolean, fin: boolean, sentAt: TimeNs) {
+    this.start = start;
+    this.end = end;
+    this.syn = syn;
+    this.fin = fin;
+    this.sentAt = sentAt;
+  }
 
-  /** Rewrites every field as the constructor sets them (an acknowledged segment reused: output.ts queueSeg). */
-  reset(start: number, end: number, syn: boolean, fin: boolean, sentAt: TimeNs): void {
+  /**
+   * Rewrites every field as the constructor sets them (an acknowledged segment reused: output.ts
+   * queueSeg), `sentAt` from the clock (a time handed to a call not inlined is a new heap number).
+   */
+  reset(start: number, end: number, syn: boolean, fin: boolean, sim: { readonly now: TimeNs }): void {
+    const sentAt = sim.now;
     this.sacked = false;
     this.lost = false;
     this.inRetrans = false;
