@@ -106,6 +106,40 @@ export const ASYNC_START_CHUNK = 4;
 export const ASYNC_PRIME_CHUNKS = 4;
 export const ASYNC_PRIME_SIZE = 8 << 10;
 
+/**
+ * A writer thread booted before its capture is open (session 35): Node's worker start (~40–70 ms of the
+ * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 40–340 ms on
+ * scenarios/) instead of the run's first chunks. It opens nothing (no file, no ring) until a sink takes it.
+ */
+let spare: { worker: Worker; up: Int32Array } | null = null;
+
+/**
+ * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its
+ * constructor (unless given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare
+ * keeps nothing alive and opens nothing.
+ */
+export function prestartWriterThread(): void {
+  if (spare !== null) return;
+  const up = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
+  worker.unref();
+  spare = { worker, up };
+}
+
+/** Waits up to `timeoutMs` for the spare writer thread to be booted; false when there is none or it is not up yet (bench/capture-cost). */
+export function spareWriterThreadUp(timeoutMs: number): boolean {
+  if (spare === null) return false;
+  if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
+  return Atomics.load(spare.up, 0) === 1;
+}
+
+/** Ends an unused spare writer thread (tests). */
+export async function dropSpareWriterThread(): Promise<void> {
+  const s = spare;
+  spare = null;
+  if (s !== null) await s.worker.terminate();
+}
+
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
   /** The current chunk (bytes of the open VERBATIM record are written here, from reserve()'s offset). */
@@ -203,7 +237,9 @@ export class AsyncChunkSink {
     // Not known until the thread runs (a capture written at finish() without a thread never knows them).
     this.threadStats[10] = this.threadStats[11] = this.threadStats[12] = NaN;
     this.startByBytes = opts.startAt !== undefined;
-    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? ASYNC_START_CHUNK));
+    // A spare thread (prestartWriterThread) is taken at once: it is booted, and up from the first chunk it
+    // frees slots before the simulation thread must take new ones.
+    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? (spare !== null ? 0 : ASYNC_START_CHUNK)));
     this.primeChunks = this.startByBytes ? 0 : Math.min(this.slots - 2, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
     this.primeSize = Math.min(this.slotSize, opts.primeSize ?? ASYNC_PRIME_SIZE);
     this.limit = this.startByBytes ? Math.min(this.slotSize, opts.startAt!) : this.primeChunks > 0 ? this.primeSize : this.slotSize;
@@ -256,9 +292,19 @@ export class AsyncChunkSink {
     if (this.startByBytes) this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice };
+    if (spare !== null) {
+      // The spare thread takes this sink's workerData as its first message (capture/writer-thread).
+      this.worker = spare.worker;
+      spare = null;
+      this.usedSpare = true;
+      this.worker.postMessage(workerData, [port2]);
+      this.port.unref();
+      return;
+    }
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
+      workerData,
       transferList: [port2],
       // The thread prints nothing (its errors come on the port): its stdout and stderr are not piped into
       // this process's, whose first use would set those streams up on the simulation thread inside the run
@@ -413,6 +459,9 @@ export class AsyncChunkSink {
   get slotsUsed(): number {
     return this.fresh;
   }
+
+  /** Whether the writer thread is a spare booted before this sink (prestartWriterThread). */
+  usedSpare = false;
 
   /** Whether the writer thread was started (at the startChunk-th hand-over, or by finish()). */
   get threadStarted(): boolean {

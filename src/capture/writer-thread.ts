@@ -31,7 +31,10 @@ const POLL_MAX_MS = 100;
 // finish calls the last fsync at once and then waits for those still out. A sync's error (EIO, ENOSPC at
 // writeback) is the thread's error like a write's.
 export const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const threads = require('node:worker_threads');
+// A spare thread (session 35, capture/async-sink prestartWriterThread) boots before any capture is open:
+// it says so in its word and waits for its sink's workerData on the port; any other starts at once.
+const start = (workerData) => {
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
 const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice } = workerData;
 const stat = new Float64Array(statBuf);
@@ -178,6 +181,14 @@ run().then(
   Atomics.notify(ctrl, ${STATE});
   Atomics.notify(ctrl, ${CONSUMED});
 });
+};
+if (threads.workerData.spare === undefined) start(threads.workerData);
+else {
+  const up = new Int32Array(threads.workerData.spare);
+  Atomics.store(up, 0, 1);
+  Atomics.notify(up, 0);
+  threads.parentPort.once('message', start);
+}
 `;
 
 /**
