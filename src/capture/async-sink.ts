@@ -32,14 +32,16 @@
 // | 4     | main       | slots taken so far (slots 0 … n−1 have been written to)    |
 // | 5     | worker     | slots faulted in (0 … n−1), ahead of those taken           |
 // | 6+q   | main       | chunk p's byte length, q = p % slots                       |
-// | 6+slots+q | main   | chunk p's slot, q = p % slots                              |
+// | 6+slots+q | main   | chunk p's place in the ring, bytes / 8, q = p % slots      |
 //
 // Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last
 // first, and a slot never used only when none is free; so the ring's memory in use is the most chunks ever
 // waiting at once (S1: ~7 MiB of 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on
 // this VM (bench/cold-memory.mjs): the writer thread faults in one unused slot ahead of the simulation
-// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks' slots are
-// mostly untouched memory: once free they are taken after a slot faulted in ahead, before one that is not.
+// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks share slot 0
+// (session 35: chunk p of them at p × primeSize; until then one slot each, whose untouched rest the simulation
+// thread faulted in when it took them again, ~750 of its minor faults in S1); slot 0 is free once the last of
+// them is written, mostly untouched memory: taken after a slot faulted in ahead, before one that is not.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -178,6 +180,8 @@ export class AsyncChunkSink {
   private readonly startChunk: number;
   private readonly primeChunks: number;
   private readonly primeSize: number;
+  /** The small first chunks share slot 0, chunk p at p × primeSize (they fit in it). */
+  private readonly primeShared: boolean;
   /** Record bytes of the chunks handed over (finish() expands a capture of at most ASYNC_START_AT itself). */
   private handedBytes = 0;
   /** Started at the `startChunk`th hand-over (or by finish() for a capture past ASYNC_START_AT): a smaller capture is written at finish() without a thread. */
@@ -243,6 +247,7 @@ export class AsyncChunkSink {
     this.primeChunks = this.startByBytes ? 0 : Math.min(this.slots - 2, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
     this.primeSize = Math.min(this.slotSize, opts.primeSize ?? ASYNC_PRIME_SIZE);
     this.limit = this.startByBytes ? Math.min(this.slotSize, opts.startAt!) : this.primeChunks > 0 ? this.primeSize : this.slotSize;
+    this.primeShared = this.primeChunks > 0 && this.primeChunks * this.primeSize <= this.slotSize && this.primeSize % 8 === 0;
     // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0 || this.slotSize > MAX_COPY_CHUNK)
       throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB to 128 MiB, a multiple of 8 bytes');
@@ -292,7 +297,7 @@ export class AsyncChunkSink {
     if (this.startByBytes) this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice };
+    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize };
     if (spare !== null) {
       // The spare thread takes this sink's workerData as its first message (capture/writer-thread).
       this.worker = spare.worker;
@@ -387,7 +392,7 @@ export class AsyncChunkSink {
     const ctrl = this.ctrl;
     const p = this.produced;
     ctrl[LENGTHS + (p % this.slots)] = this.pos;
-    ctrl[LENGTHS + this.slots + (p % this.slots)] = this.slotBase / this.slotSize;
+    ctrl[LENGTHS + this.slots + (p % this.slots)] = this.slotBase / 8;
     this.handedBytes += this.pos;
     this.produced = p + 1;
     Atomics.store(ctrl, PRODUCED, p + 1);
@@ -414,13 +419,22 @@ export class AsyncChunkSink {
     const map = LENGTHS + this.slots;
     for (;;) {
       const c = Atomics.load(ctrl, CONSUMED);
-      for (; this.reclaimed < c; this.reclaimed++) (this.reclaimed < this.primeChunks ? cold : free).push(ctrl[map + (this.reclaimed % this.slots)]!);
-      if (free.length > 0) return free.pop()!;
-      if (this.fresh < this.slots && (cold.length === 0 || Atomics.load(ctrl, FAULTED) > this.fresh)) {
-        Atomics.store(ctrl, FRESH, this.fresh + 1);
-        return this.fresh++;
+      for (; this.reclaimed < c; this.reclaimed++) {
+        const slot = Math.floor((ctrl[map + (this.reclaimed % this.slots)]! * 8) / this.slotSize);
+        // The small first chunks' slot 0 is free once the last of them is written (the others are in it).
+        if (this.reclaimed >= this.primeChunks) free.push(slot);
+        else if (!this.primeShared || this.reclaimed === this.primeChunks - 1) cold.push(slot);
       }
-      if (cold.length > 0) return cold.pop()!;
+      // The next chunk's control words (index produced % slots) must be those of a chunk written: with the
+      // small first chunks in one slot, more chunks than slots could wait otherwise.
+      if (this.produced - c < this.slots) {
+        if (free.length > 0) return free.pop()!;
+        if (this.fresh < this.slots && (cold.length === 0 || Atomics.load(ctrl, FAULTED) > this.fresh)) {
+          Atomics.store(ctrl, FRESH, this.fresh + 1);
+          return this.fresh++;
+        }
+        if (cold.length > 0) return cold.pop()!;
+      }
       this.throwIfFailed();
       this.stalls++;
       Atomics.notify(ctrl, PRODUCED);
@@ -437,7 +451,8 @@ export class AsyncChunkSink {
     this.handOver();
     // After the hand-over: a thread started now finds the chunks waiting without being woken.
     if (this.worker === null && (this.startByBytes || this.produced >= this.startChunk)) this.startWorker();
-    const base = this.takeSlot() * this.slotSize;
+    // A small first chunk goes after the one before it in slot 0 (primeShared), any other into a slot.
+    const base = this.primeShared && this.produced < this.primeChunks ? this.produced * this.primeSize : this.takeSlot() * this.slotSize;
     if (!this.startByBytes) this.limit = this.produced < this.primeChunks ? this.primeSize : this.slotSize;
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
@@ -509,7 +524,7 @@ export class AsyncChunkSink {
         while (off < n) off += writeSync(fd, b, off, n - off);
       });
       // No thread: no chunk was written, so the ring never wrapped (produced < slots).
-      for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * this.slotSize, this.ctrl[LENGTHS + p]!);
+      for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * 8, this.ctrl[LENGTHS + p]!);
       ex.chunk(this.slotBase, this.pos);
       ex.flush();
       this.pos = 0;

@@ -36,7 +36,7 @@ const threads = require('node:worker_threads');
 // it says so in its word and waits for its sink's workerData on the port; any other starts at once.
 const start = (workerData) => {
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice } = workerData;
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice, primeEnd } = workerData;
 const stat = new Float64Array(statBuf);
 const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
 const threadCpu = () => schedstat()[0] / 1e6;
@@ -102,6 +102,9 @@ const prefault = () => {
   // Slots 0 … faulted−1 are faulted in: the simulation thread takes such a new slot before a first chunk's (takeSlot).
   Atomics.store(ctrl, ${FAULTED}, faulted);
 };
+// At the start, also the rest of slot 0 past the small first chunks (primeEnd: they share it; session 35),
+// which the simulation thread takes again once they are written.
+for (let i = primeEnd / 4, end = slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
 prefault();
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
 const keepAlive = setInterval(() => {}, 1 << 30);
@@ -139,7 +142,7 @@ async function run() {
     poll = ${POLL_MIN_MS};
     const q = consumed % slots;
     const tc = performance.now();
-    ex.chunk(ctrl[${LENGTHS} + slots + q] * slotSize, ctrl[${LENGTHS} + q]);
+    ex.chunk(ctrl[${LENGTHS} + slots + q] * 8, ctrl[${LENGTHS} + q]);
     stat[4] += performance.now() - tc;
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
