@@ -8,7 +8,9 @@
 // chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early), so it boots
 // (~50–70 ms of CPU on this VM) while the first full chunks fill and then keeps the ring's memory in use
 // small (session 34); a capture of at most 32 KiB of records (3 small chunks and part of the 4th) is
-// written by finish() on the simulation thread, without the cost of starting one.
+// written by finish() on the simulation thread, without the cost of starting one. A spare thread booted
+// before the capture was opened (prestartWriterThread, session 35: `podwire run` boots it while the world is
+// built) is taken in the constructor instead.
 //
 // What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
