@@ -50,7 +50,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
-import { COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
+import { ASYNC_PREFAULT_AHEAD, COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
 
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
@@ -77,6 +77,12 @@ export const WRITER_NICE = 0;
  * libuv's four pool threads free.
  */
 export const ASYNC_MAX_SYNCS = 3;
+/**
+ * Unused slots a writer thread started with its sink (startChunk 0, or a spare: before the run) faults in at
+ * its start (session 35), not ASYNC_PREFAULT_AHEAD's one: while the run goes on, it faults a slot in only after
+ * a chunk, slower (5–10 ms a MiB here) than S1 fills one, so the simulation thread took ~700 faults itself.
+ */
+const ASYNC_START_AHEAD = 5;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
 
@@ -299,7 +305,7 @@ export class AsyncChunkSink {
     if (this.startByBytes) this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize };
+    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize, startAhead: this.produced === 0 ? ASYNC_START_AHEAD : ASYNC_PREFAULT_AHEAD };
     if (spare !== null) {
       // The spare thread takes this sink's workerData as its first message (capture/writer-thread).
       this.worker = spare.worker;

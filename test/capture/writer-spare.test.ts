@@ -58,6 +58,25 @@ describe('a spare capture writer thread', () => {
     expect(readFileSync(join(dir, 'own.pcapng')).equals(readFileSync(join(dir, 'sync-6000.pcapng')))).toBe(true);
   });
 
+  it('a thread started with its sink faults in slot 0 and the next 5 slots at its start (ASYNC_START_AHEAD), one started at a hand-over 1', () => {
+    prestartWriterThread();
+    const a = new PcapngWriter(join(dir, 'ahead.pcapng'));
+    const sink = a.asyncSink!;
+    const ctrl = (sink as unknown as { ctrl: Int32Array }).ctrl;
+    // The thread is idle once it has looked for a chunk (threadStats[9]: its waits); ctrl[5]: slots faulted in.
+    const t0 = Date.now();
+    while (sink.threadStats[9] === 0 && Date.now() - t0 < 20_000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    expect(ctrl[5]).toBe(1 + 5);
+    a.close();
+    const b = new PcapngWriter(join(dir, 'ahead-late.pcapng'), { startChunk: 4 });
+    writeAll(b, 6000);
+    const sb = b.asyncSink!;
+    b.close();
+    // Started at the 4th hand-over: one slot ahead of those taken (ctrl[4]) at each look, never 5.
+    const cb = (sb as unknown as { ctrl: Int32Array }).ctrl;
+    expect(cb[5]).toBeLessThanOrEqual(cb[4]! + 1);
+  });
+
   it('a sink given startChunk takes the spare at that hand-over; abort() stops it and removes the temporary file', () => {
     prestartWriterThread();
     const a = new PcapngWriter(join(dir, 'late.pcapng'), { startChunk: 4 });
