@@ -23,7 +23,7 @@
 // hangs a capture point on each NIC (`NetDevice.capture`) and passes the wire peers as scenario/run.ts does. onesync (async, no fdatasync every 32 MiB: one fsync at
 // close, as before the writer thread expanded records). early (session 35): async with the writer thread
 // booted before the world is built (capture/async-sink prestartWriterThread, as `podwire run` does: there the
-// boot overlaps the world's build, 20–340 ms on scenarios/), the window started once the thread is up: its
+// boot overlaps the world's build, 5–340 ms on scenarios/), the window started once the thread is up: its
 // boot (~40–70 ms of its CPU, on the other core) is left out as the build it overlaps is; `readyWaitMs` is
 // how long the child waited for it after setup (outside setupMs and the window; in the command columns). Two modes take the simulation thread's part
 // apart (their files are not whole captures): call (a capture point on each NIC that only counts: the

@@ -118,7 +118,7 @@ export const ASYNC_PRIME_SIZE = 8 << 10;
 
 /**
  * A writer thread booted before its capture is open (session 35): Node's worker start (~40–70 ms of the
- * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 40–340 ms on
+ * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 5–340 ms on
  * scenarios/) instead of the run's first chunks. It opens nothing (no file, no ring) until a sink takes it.
  */
 let spare: { worker: Worker; up: Int32Array } | null = null;

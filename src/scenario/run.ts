@@ -64,7 +64,7 @@ export interface RunResult {
 /**
  * Called before the world is built when the run will capture into a pcapng file (`podwire run`): boots the
  * capture's writer thread (capture/async-sink prestartWriterThread) so that Node's worker start (~40–70 ms
- * of CPU) overlaps the build (40–340 ms on scenarios/) on the other core instead of the run's first chunks
+ * of CPU) overlaps the build (5–340 ms on scenarios/) on the other core instead of the run's first chunks
  * (session 35). Opens no file: a build that fails leaves nothing behind; an unused thread keeps nothing alive.
  */
 export function prestartCapture(format: 'pcapng' | 'pcap', interfaces: 'all' | 'none' | readonly string[]): void {
