@@ -8,7 +8,9 @@
 // chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early), so it boots
 // (~50–70 ms of CPU on this VM) while the first full chunks fill and then keeps the ring's memory in use
 // small (session 34); a capture of at most 32 KiB of records (3 small chunks and part of the 4th) is
-// written by finish() on the simulation thread, without the cost of starting one.
+// written by finish() on the simulation thread, without the cost of starting one. A spare thread booted
+// before the capture was opened (prestartWriterThread, session 35: `podwire run` boots it while the world is
+// built) is taken in the constructor instead.
 //
 // What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
 // copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
@@ -32,21 +34,23 @@
 // | 4     | main       | slots taken so far (slots 0 … n−1 have been written to)    |
 // | 5     | worker     | slots faulted in (0 … n−1), ahead of those taken           |
 // | 6+q   | main       | chunk p's byte length, q = p % slots                       |
-// | 6+slots+q | main   | chunk p's slot, q = p % slots                              |
+// | 6+slots+q | main   | chunk p's place in the ring, bytes / 8, q = p % slots      |
 //
 // Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last
 // first, and a slot never used only when none is free; so the ring's memory in use is the most chunks ever
 // waiting at once (S1: ~7 MiB of 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on
 // this VM (bench/cold-memory.mjs): the writer thread faults in one unused slot ahead of the simulation
-// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks' slots are
-// mostly untouched memory: once free they are taken after a slot faulted in ahead, before one that is not.
+// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks share slot 0
+// (session 35: chunk p of them at p × primeSize; until then one slot each, whose untouched rest the simulation
+// thread faulted in when it took them again, ~750 of its minor faults in S1); slot 0 is free once the last of
+// them is written, mostly untouched memory: taken after a slot faulted in ahead, before one that is not.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
-import { COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
+import { ASYNC_PREFAULT_AHEAD, COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
 
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
@@ -73,6 +77,12 @@ export const WRITER_NICE = 0;
  * libuv's four pool threads free.
  */
 export const ASYNC_MAX_SYNCS = 3;
+/**
+ * Unused slots a writer thread started with its sink (startChunk 0, or a spare: before the run) faults in at
+ * its start (session 35), not ASYNC_PREFAULT_AHEAD's one: while the run goes on, it faults a slot in only after
+ * a chunk, slower (5–10 ms a MiB here) than S1 fills one, so the simulation thread took ~700 faults itself.
+ */
+const ASYNC_START_AHEAD = 5;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
 
@@ -105,6 +115,40 @@ export const ASYNC_START_CHUNK = 4;
  */
 export const ASYNC_PRIME_CHUNKS = 4;
 export const ASYNC_PRIME_SIZE = 8 << 10;
+
+/**
+ * A writer thread booted before its capture is open (session 35): Node's worker start (~40–70 ms of the
+ * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 5–340 ms on
+ * scenarios/) instead of the run's first chunks. It opens nothing (no file, no ring) until a sink takes it.
+ */
+let spare: { worker: Worker; up: Int32Array } | null = null;
+
+/**
+ * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its
+ * constructor (unless given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare
+ * keeps nothing alive and opens nothing.
+ */
+export function prestartWriterThread(): void {
+  if (spare !== null) return;
+  const up = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
+  worker.unref();
+  spare = { worker, up };
+}
+
+/** Waits up to `timeoutMs` for the spare writer thread to be booted; false when there is none or it is not up yet (bench/capture-cost). */
+export function spareWriterThreadUp(timeoutMs: number): boolean {
+  if (spare === null) return false;
+  if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
+  return Atomics.load(spare.up, 0) === 1;
+}
+
+/** Ends an unused spare writer thread (tests). */
+export async function dropSpareWriterThread(): Promise<void> {
+  const s = spare;
+  spare = null;
+  if (s !== null) await s.worker.terminate();
+}
 
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
@@ -144,6 +188,8 @@ export class AsyncChunkSink {
   private readonly startChunk: number;
   private readonly primeChunks: number;
   private readonly primeSize: number;
+  /** The small first chunks share slot 0, chunk p at p × primeSize (they fit in it). */
+  private readonly primeShared: boolean;
   /** Record bytes of the chunks handed over (finish() expands a capture of at most ASYNC_START_AT itself). */
   private handedBytes = 0;
   /** Started at the `startChunk`th hand-over (or by finish() for a capture past ASYNC_START_AT): a smaller capture is written at finish() without a thread. */
@@ -203,10 +249,13 @@ export class AsyncChunkSink {
     // Not known until the thread runs (a capture written at finish() without a thread never knows them).
     this.threadStats[10] = this.threadStats[11] = this.threadStats[12] = NaN;
     this.startByBytes = opts.startAt !== undefined;
-    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? ASYNC_START_CHUNK));
+    // A spare thread (prestartWriterThread) is taken at once: it is booted, and up from the first chunk it
+    // frees slots before the simulation thread must take new ones.
+    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? (spare !== null ? 0 : ASYNC_START_CHUNK)));
     this.primeChunks = this.startByBytes ? 0 : Math.min(this.slots - 2, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
     this.primeSize = Math.min(this.slotSize, opts.primeSize ?? ASYNC_PRIME_SIZE);
     this.limit = this.startByBytes ? Math.min(this.slotSize, opts.startAt!) : this.primeChunks > 0 ? this.primeSize : this.slotSize;
+    this.primeShared = this.primeChunks > 0 && this.primeChunks * this.primeSize <= this.slotSize && this.primeSize % 8 === 0;
     // A COPY record's source offset in its chunk shares a word with the record type (capture/epb-records).
     if (this.slots < 2 || this.slotSize < 1024 || this.slotSize % 8 !== 0 || this.slotSize > MAX_COPY_CHUNK)
       throw new Error('AsyncChunkSink: at least 2 slots of 1 KiB to 128 MiB, a multiple of 8 bytes');
@@ -256,9 +305,19 @@ export class AsyncChunkSink {
     if (this.startByBytes) this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize, startAhead: this.produced === 0 ? ASYNC_START_AHEAD : ASYNC_PREFAULT_AHEAD };
+    if (spare !== null) {
+      // The spare thread takes this sink's workerData as its first message (capture/writer-thread).
+      this.worker = spare.worker;
+      spare = null;
+      this.usedSpare = true;
+      this.worker.postMessage(workerData, [port2]);
+      this.port.unref();
+      return;
+    }
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice },
+      workerData,
       transferList: [port2],
       // The thread prints nothing (its errors come on the port): its stdout and stderr are not piped into
       // this process's, whose first use would set those streams up on the simulation thread inside the run
@@ -341,7 +400,7 @@ export class AsyncChunkSink {
     const ctrl = this.ctrl;
     const p = this.produced;
     ctrl[LENGTHS + (p % this.slots)] = this.pos;
-    ctrl[LENGTHS + this.slots + (p % this.slots)] = this.slotBase / this.slotSize;
+    ctrl[LENGTHS + this.slots + (p % this.slots)] = this.slotBase / 8;
     this.handedBytes += this.pos;
     this.produced = p + 1;
     Atomics.store(ctrl, PRODUCED, p + 1);
@@ -368,13 +427,22 @@ export class AsyncChunkSink {
     const map = LENGTHS + this.slots;
     for (;;) {
       const c = Atomics.load(ctrl, CONSUMED);
-      for (; this.reclaimed < c; this.reclaimed++) (this.reclaimed < this.primeChunks ? cold : free).push(ctrl[map + (this.reclaimed % this.slots)]!);
-      if (free.length > 0) return free.pop()!;
-      if (this.fresh < this.slots && (cold.length === 0 || Atomics.load(ctrl, FAULTED) > this.fresh)) {
-        Atomics.store(ctrl, FRESH, this.fresh + 1);
-        return this.fresh++;
+      for (; this.reclaimed < c; this.reclaimed++) {
+        const slot = Math.floor((ctrl[map + (this.reclaimed % this.slots)]! * 8) / this.slotSize);
+        // The small first chunks' slot 0 is free once the last of them is written (the others are in it).
+        if (this.reclaimed >= this.primeChunks) free.push(slot);
+        else if (!this.primeShared || this.reclaimed === this.primeChunks - 1) cold.push(slot);
       }
-      if (cold.length > 0) return cold.pop()!;
+      // The next chunk's control words (index produced % slots) must be those of a chunk written: with the
+      // small first chunks in one slot, more chunks than slots could wait otherwise.
+      if (this.produced - c < this.slots) {
+        if (free.length > 0) return free.pop()!;
+        if (this.fresh < this.slots && (cold.length === 0 || Atomics.load(ctrl, FAULTED) > this.fresh)) {
+          Atomics.store(ctrl, FRESH, this.fresh + 1);
+          return this.fresh++;
+        }
+        if (cold.length > 0) return cold.pop()!;
+      }
       this.throwIfFailed();
       this.stalls++;
       Atomics.notify(ctrl, PRODUCED);
@@ -391,7 +459,8 @@ export class AsyncChunkSink {
     this.handOver();
     // After the hand-over: a thread started now finds the chunks waiting without being woken.
     if (this.worker === null && (this.startByBytes || this.produced >= this.startChunk)) this.startWorker();
-    const base = this.takeSlot() * this.slotSize;
+    // A small first chunk goes after the one before it in slot 0 (primeShared), any other into a slot.
+    const base = this.primeShared && this.produced < this.primeChunks ? this.produced * this.primeSize : this.takeSlot() * this.slotSize;
     if (!this.startByBytes) this.limit = this.produced < this.primeChunks ? this.primeSize : this.slotSize;
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
@@ -413,6 +482,9 @@ export class AsyncChunkSink {
   get slotsUsed(): number {
     return this.fresh;
   }
+
+  /** Whether the writer thread is a spare booted before this sink (prestartWriterThread). */
+  usedSpare = false;
 
   /** Whether the writer thread was started (at the startChunk-th hand-over, or by finish()). */
   get threadStarted(): boolean {
@@ -460,7 +532,7 @@ export class AsyncChunkSink {
         while (off < n) off += writeSync(fd, b, off, n - off);
       });
       // No thread: no chunk was written, so the ring never wrapped (produced < slots).
-      for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * this.slotSize, this.ctrl[LENGTHS + p]!);
+      for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * 8, this.ctrl[LENGTHS + p]!);
       ex.chunk(this.slotBase, this.pos);
       ex.flush();
       this.pos = 0;

@@ -31,9 +31,12 @@ const POLL_MAX_MS = 100;
 // finish calls the last fsync at once and then waits for those still out. A sync's error (EIO, ENOSPC at
 // writeback) is the thread's error like a write's.
 export const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const threads = require('node:worker_threads');
+// A spare thread (session 35, capture/async-sink prestartWriterThread) boots before any capture is open:
+// it says so in its word and waits for its sink's workerData on the port; any other starts at once.
+const start = (workerData) => {
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice } = workerData;
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice, primeEnd, startAhead } = workerData;
 const stat = new Float64Array(statBuf);
 const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
 const threadCpu = () => schedstat()[0] / 1e6;
@@ -90,16 +93,20 @@ const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
 // zeroes them on this thread's core, not in the simulation's stores), as it takes them (ctrl[FRESH]: slots
 // 0 … n−1 taken). compareExchange(0, 0) never changes a word the simulation thread may already have written.
 let faulted = 0;
-const prefault = () => {
+const prefault = (ahead) => {
   const taken = Atomics.load(ctrl, ${FRESH});
   if (faulted < taken) faulted = taken;
-  const want = Math.min(slots, taken + ${ASYNC_PREFAULT_AHEAD});
+  const want = Math.min(slots, taken + ahead);
   for (; faulted < want; faulted++)
     for (let i = (faulted * slotSize) / 4, end = i + slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
   // Slots 0 … faulted−1 are faulted in: the simulation thread takes such a new slot before a first chunk's (takeSlot).
   Atomics.store(ctrl, ${FAULTED}, faulted);
 };
-prefault();
+// At the start, also the rest of slot 0 past the small first chunks (primeEnd: they share it; session 35),
+// which the simulation thread takes again once they are written.
+for (let i = primeEnd / 4, end = slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+// startAhead (more than ${ASYNC_PREFAULT_AHEAD} for a thread started with its sink, before the run: async-sink's ASYNC_START_AHEAD).
+prefault(startAhead);
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
 const keepAlive = setInterval(() => {}, 1 << 30);
 // Should the thread end any other way, the simulation thread must not wait for it forever.
@@ -136,11 +143,11 @@ async function run() {
     poll = ${POLL_MIN_MS};
     const q = consumed % slots;
     const tc = performance.now();
-    ex.chunk(ctrl[${LENGTHS} + slots + q] * slotSize, ctrl[${LENGTHS} + q]);
+    ex.chunk(ctrl[${LENGTHS} + slots + q] * 8, ctrl[${LENGTHS} + q]);
     stat[4] += performance.now() - tc;
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
-    prefault();
+    prefault(${ASYNC_PREFAULT_AHEAD});
     // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
     // would not run: no next sync starts once maxSyncs are out, and finish()'s fsync (which the simulation
     // waits for) is left with up to everything written since (session 22: runs with 2 syncs for 224 MB,
@@ -178,6 +185,14 @@ run().then(
   Atomics.notify(ctrl, ${STATE});
   Atomics.notify(ctrl, ${CONSUMED});
 });
+};
+if (threads.workerData.spare === undefined) start(threads.workerData);
+else {
+  const up = new Int32Array(threads.workerData.spare);
+  Atomics.store(up, 0, 1);
+  Atomics.notify(up, 0);
+  threads.parentPort.once('message', start);
+}
 `;
 
 /**

@@ -20,7 +20,7 @@ const DEFAULT_MAX_EVENTS = 50_000_000;
 // trace start fast.
 const scenarioModules = async () => {
   const [build, load, run, work] = await Promise.all([import('../scenario/build.js'), import('../scenario/load.js'), import('../scenario/run.js'), import('../scenario/work-estimate.js')]);
-  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun, trafficWorkWarnings: work.trafficWorkWarnings, podMemoryProblems: work.podMemoryProblems, userMemoryProblems: work.userMemoryProblems };
+  return { buildWorld: build.buildWorld, loadScenarioFile: load.loadScenarioFile, runWorld: run.runWorld, ScenarioRun: run.ScenarioRun, prestartCapture: run.prestartCapture, trafficWorkWarnings: work.trafficWorkWarnings, podMemoryProblems: work.podMemoryProblems, userMemoryProblems: work.userMemoryProblems };
 };
 type ScenarioModules = Awaited<ReturnType<typeof scenarioModules>>;
 type Loaded = ReturnType<ScenarioModules['loadScenarioFile']>;
@@ -139,6 +139,8 @@ async function main(): Promise<void> {
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
         const until = untilOf(argv.until);
+        // The capture's writer thread boots on the other core while the world is built (it opens no file).
+        mods.prestartCapture(argv.format ?? spec.capture.format, spec.capture.interfaces);
         // The build is one synchronous call: a signal during it ends the process (nothing is open yet).
         const world = checkedBuild(mods, loaded, seed, limits);
         // From here to the end (run, outputs, report) signals are watched; the exit code says one came.

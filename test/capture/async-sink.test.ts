@@ -111,7 +111,7 @@ describe('async capture writer', () => {
     for (let i = 0; i < 40; i++) expect(got[i * 100 + 50]).toBe(i + 1);
   });
 
-  it('the slot of a small first chunk (mostly fresh memory) is taken after a new slot the writer thread has faulted in, before one it has not', () => {
+  it('the small first chunks share slot 0 (session 35); free once the last of them is written, it is taken after a new slot the writer thread has faulted in, before one it has not', () => {
     // No thread before the 15th hand-over: the writer thread's progress is played here through the control
     // words (ctrl[1] chunks written, ctrl[5] slots faulted in), so the file is aborted, not finished.
     const sink = new AsyncChunkSink(join(dir, 'cold.bin'), { slots: 16, slotSize: 1024, startChunk: 15, primeChunks: 4, primeSize: 256 });
@@ -122,25 +122,33 @@ describe('async capture writer', () => {
       sink.pos = o + 100;
       sink.flush();
     };
-    for (let i = 0; i < 5; i++) chunk(); // chunks 0-3 (small) in slots 0-3, chunk 4 in slot 4; now chunk 5 in slot 5
-    expect(slot()).toBe(5);
-    ctrl[1] = 4; // the 4 small chunks written: their slots are free but mostly untouched
-    ctrl[5] = 6; // slots 0-5 faulted in: slot 6 is not
+    // Chunks 0-3 (small) one after the other in slot 0; the place of each in the control words (bytes / 8).
+    for (let i = 1; i < 4; i++) {
+      chunk();
+      expect(sink.slotBase).toBe(i * 256);
+      expect(ctrl[6 + 16 + (i - 1)]).toBe(((i - 1) * 256) / 8);
+      expect(sink.slotsUsed).toBe(1);
+    }
     chunk();
-    expect(slot()).toBe(3); // a small chunk's slot, not slot 6
-    ctrl[5] = 8; // slots 6 and 7 faulted in ahead
+    expect(slot()).toBe(1); // chunk 4: a new slot
     chunk();
-    expect(slot()).toBe(6);
-    ctrl[1] = 6; // chunks 4 and 5 written: their slots (4, 5) are taken before any other
+    expect(slot()).toBe(2);
+    ctrl[1] = 3; // chunks 0-2 written: slot 0 still holds chunk 3
+    ctrl[5] = 3;
     chunk();
-    expect(slot()).toBe(5);
+    expect(slot()).toBe(3); // not slot 0
+    ctrl[1] = 4; // the 4 small chunks written: slot 0 is free but mostly untouched
+    ctrl[5] = 5; // slots 0-4 faulted in: slot 4 is new and faulted in ahead
     chunk();
-    expect(slot()).toBe(4);
+    expect(slot()).toBe(4); // the new slot faulted in ahead before slot 0
     chunk();
-    expect(slot()).toBe(7); // faulted in ahead
+    expect(sink.slotBase).toBe(0); // then slot 0 (slot 5 is not faulted in)
+    ctrl[1] = 6; // chunks 4 and 5 written: their slots (1, 2) are taken before any other, the last freed first
     chunk();
-    expect(slot()).toBe(2); // then the small chunks' slots, the last freed first
-    expect(sink.slotsUsed).toBe(8);
+    expect(slot()).toBe(2);
+    chunk();
+    expect(slot()).toBe(1);
+    expect(sink.slotsUsed).toBe(5);
     sink.abort();
   });
 
