@@ -22,7 +22,8 @@ import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
-import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { natPacketOf } from './ct-nat.js';
 import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -31,8 +32,6 @@ import { IpProto, TcpFlag } from '../wire/types.js';
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
 export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
-const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
-
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
@@ -169,10 +168,11 @@ export class Conntrack {
     return ct;
   }
 
-  /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). */
+  /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). pkt.ct is null, a
+   * table's `untracked` or a ConnEntry, each with its table as `owner`: no `instanceof` (a cell load, a hole check, a prototype walk). */
   ctOf(pkt: Packet): ConnEntry | null {
-    const ct = pkt.ct;
-    return ct instanceof ConnEntry && ct.owner === this ? ct : null;
+    const ct = pkt.ct as ConnEntry | null;
+    return ct !== null && ct.owner === this && ct !== (this.untracked as object) ? ct : null;
   }
 
   /**
@@ -185,62 +185,70 @@ export class Conntrack {
     return this.inAt(pkt);
   }
 
-  /** `in` at the time in CT_CLOCK[0] (netfilter's hooks write it there: no time handed to a call, see CT_CLOCK). */
+  /**
+   * `in` at the time in CT_CLOCK[0] (netfilter's hooks write it there: no time handed to a call, see CT_CLOCK). A packet of a
+   * known connection (nearly every one) here, the rest in inIcmp / inNew: small enough for V8 to inline update into it.
+   */
   inAt(pkt: Packet): CtInResult {
-    const now = CT_CLOCK[0]!;
     const had = pkt.ct;
-    if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
+    if (had !== null && (had as Untracked).owner === this) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace): the owner test alone, as ctOf
     pkt.ct = null;
     pkt.ctDir = 0;
     const ip = pkt.ip;
     if (ip === null) return CT_OK;
-    const t = this.key;
-    const notIcmp = pkt.icmp === null;
-    let found: ConnEntry | undefined;
-    if (notIcmp) {
-      // TCP, UDP (nearly every packet: VXLAN's outer ones are UDP) or another protocol: the tuple
-      // (nf_ct_get_tuple, as packetTupleInto) read straight from the headers, written into the key only
-      // when a new entry needs it.
-      const tcp = pkt.tcp;
-      const udp = pkt.udp;
-      const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
-      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
-      if (found !== undefined && found.expires <= now) {
-        this.destroyExpired(found);
-        found = undefined;
-      }
-    } else {
-      if (isIcmpError(pkt)) {
-        // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
-        // tuple; the direction found is the error's own direction.
-        const inner = pkt.inner ? packetTuple(pkt.inner) : null;
-        const hit = inner ? this.find(invertTuple(inner), now) : undefined;
-        if (hit !== undefined) {
-          pkt.ct = hit;
-          pkt.ctDir = this.hash.dir;
-        }
-        return CT_OK;
-      }
-      packetTupleInto(pkt, t);
-      found = this.find(t, now);
-    }
+    if (pkt.icmp !== null) return this.inIcmp(pkt);
+    // TCP, UDP (nearly every packet: VXLAN's outer ones are UDP) or another protocol: the tuple (nf_ct_get_tuple, as
+    // packetTupleInto) read straight from the headers, written into the key only when a new entry needs it.
+    const tcp = pkt.tcp;
+    const udp = pkt.udp;
+    const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
+    const ct = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
+    if (ct === undefined) return this.inNew(pkt, true);
     const dir = this.hash.dir;
-    if (found !== undefined && pkt.tcp && dir === 0 && tcpReopens(found, pkt.tcp.flags)) {
-      // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
-      // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
-      // the NAT rules (and a DNAT's endpoint choice) run again.
-      this.remove(found);
-      found = undefined;
-    }
-    if (found !== undefined) {
-      const ct = found;
+    if (ct.expires <= CT_CLOCK[0]!) this.destroyExpired(ct);
+    else if (tcp !== null && dir === 0 && tcpReopens(ct, tcp.flags)) {
+      // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this connection and look up
+      // again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so the NAT rules (and a DNAT's endpoint choice) run again.
+      this.remove(ct);
+    } else {
       pkt.ct = ct;
       pkt.ctDir = dir;
-      if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
+      if (dir === 1) ct.status |= 2; // SEEN_REPLY (the numbers: checked at load, below the class)
       this.update(ct, dir, pkt);
       return CT_OK;
     }
-    // A new connection: is this a packet that may start one?
+    return this.inNew(pkt, true);
+  }
+
+  /** inAt for an ICMP packet: an error takes its quote's entry, a query is tracked as its own connection. */
+  private inIcmp(pkt: Packet): CtInResult {
+    const now = CT_CLOCK[0]!;
+    if (isIcmpError(pkt)) {
+      // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
+      // tuple; the direction found is the error's own direction.
+      const inner = pkt.inner ? packetTuple(pkt.inner) : null;
+      const hit = inner ? this.find(invertTuple(inner), now) : undefined;
+      if (hit !== undefined) {
+        pkt.ct = hit;
+        pkt.ctDir = this.hash.dir;
+      }
+      return CT_OK;
+    }
+    packetTupleInto(pkt, this.key);
+    const ct = this.find(this.key, now);
+    if (ct === undefined) return this.inNew(pkt, false);
+    const dir = this.hash.dir;
+    pkt.ct = ct;
+    pkt.ctDir = dir;
+    if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
+    this.update(ct, dir, pkt);
+    return CT_OK;
+  }
+
+  /** inAt for a packet of no (live) entry: a new connection if the packet may start one; `notIcmp`: the key is still to fill. */
+  private inNew(pkt: Packet, notIcmp: boolean): CtInResult {
+    const now = CT_CLOCK[0]!;
+    const t = this.key;
     let tcpCt: TcpCt = TCP_NONE;
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
@@ -435,24 +443,31 @@ export class Conntrack {
    * object in a big table, two cache lines) to find it alive 90 s early.
    */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
+    // Status bits, protocols and timeout slots as numbers (a module constant is a cell load and a hole check at each use in
+    // optimized code): SEEN_REPLY 2, ASSURED 4, FIXED_TIMEOUT 1024, NAT_CLASH 4096; TCP 6, UDP 17, ICMP 1; TO_UDP 9 …
+    // TO_GENERIC 12 (checked at load, below the class).
     const tcp = pkt.tcp;
+    const now = CT_CLOCK[0]!;
     let moved = false;
     if (tcp !== null) {
       const before = ct.tcpCt;
       tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
       moved = ct.tcpCt !== before;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && CT_CLOCK[0]! > ct.udpStreamTs) {
+    } else if (pkt.udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
-      if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
+      if ((ct.status & 4096) === 0) ct.status |= 4;
     }
     // __nf_ct_refresh_acct (the packet's tuple is one of ct's: the same protocol), see below.
-    if (ct.status & CtStatus.FIXED_TIMEOUT) return;
-    const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, pkt.ip!.protocol)]!;
+    const st = ct.status;
+    if ((st & 1024) !== 0) return;
+    const proto = pkt.ip!.protocol; // timeoutIndex's choice
+    const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
+
 
   // ------------------------------------------------------------------------------------------
   // NAT (nf_nat_core.c)
@@ -557,30 +572,14 @@ export class Conntrack {
    * `ct` is `pkt`'s entry in this table (the caller found it with ctOf).
    */
   natPacket(ct: ConnEntry, pkt: Packet, manip: NatManip): void {
-    const dir = pkt.ctDir === 1 ? 1 : 0;
-    let bit = manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
-    if (dir === 1) bit ^= NAT_MASK;
-    if (!(ct.status & bit)) return;
-    // The other direction's tuple, read field by field (no tuple per packet).
-    const oSrc = (dir === 0 ? ct.rSrc : ct.oSrc) >>> 0;
-    const oPorts = dir === 0 ? ct.rPorts : ct.oPorts;
-    const oSport = oPorts >>> 16;
-    const oDst = (dir === 0 ? ct.rDst : ct.oDst) >>> 0;
-    const oDport = oPorts & 0xffff;
-    // The target is its inverse: src/sport are its dst/dport, dst/dport its src/sport — except an ICMP
-    // tuple's id (sport), which inverts to itself.
-    const icmpT = ct.proto === IpProto.ICMP;
-    const tSport = icmpT ? oSport : oDport;
-    const tDport = icmpT ? invertIcmpDport(oDport) : oSport;
-    if (isIcmpError(pkt)) {
-      if (pkt.inner) manipPacket(pkt.inner, oSrc, oSport, oDst, oDport, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
-      manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, false);
-      return;
-    }
-    manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, true);
+    natPacketOf(ct, pkt, manip); // ct-nat.ts
   }
 }
 
+// The numbers inAt and update use for status bits, protocols and timeout slots.
+if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOUT !== 1024 || CtStatus.NAT_CLASH !== 4096 || IpProto.TCP !== 6 || IpProto.UDP !== 17 || IpProto.ICMP !== 1 || TO_UDP !== 9 || TO_UDP_STREAM !== 10 || TO_ICMP !== 11 || TO_GENERIC !== 12) {
+  throw new Error('conntrack: status bits, protocols or timeout slots changed');
+}
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
