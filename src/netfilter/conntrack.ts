@@ -76,15 +76,14 @@ function jhash3(a: number, b: number, c: number): number {
 }
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
-export class Conntrack {
-  // The fields `in` and `confirm` read for every packet come first, in the object's first cache line or
-  // two (a big cluster's thousand tables are each cold when a packet reaches one; V8 lays fields out in
-  // declaration order).
+export class Conntrack extends TupleMap<ConnEntry> {
+  // The fields `in` and `confirm` read for every packet come first: the hash's (TupleMap, the base class: its fields in
+  // this object, one object fewer per lookup), then these (a big cluster's thousand tables are each cold when a packet
+  // reaches one; V8 lays fields out in declaration order).
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
-  private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
-  private readonly hash = new TupleMap<ConnEntry>(this.entries.refs, this);
+  private readonly entries = new CtList<ConnEntry>((map) => this.remap(map));
   /**
    * The timeouts by `timeoutIndex` (TCP states 0-8, then UDP, UDP stream, ICMP, generic), read from
    * `to` when the table is made: a number from a typed array, where a load from `to`'s objects is a
@@ -130,13 +129,15 @@ export class Conntrack {
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
   /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
-  private readonly cx: ConfirmTable = { entries: this.entries, hash: this.hash, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
+  private readonly cx: ConfirmTable = { entries: this.entries, hash: this, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
 
   /** Feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   private readonly rng: Rng;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
+    super([], null);
+    this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
     this.rng = rng;
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = timeoutsByIndex(this.cfg.timeouts);
@@ -155,12 +156,12 @@ export class Conntrack {
   /** The entry and direction a tuple belongs to, ignoring expired entries (a new pair per call; for inspection). */
   lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
     const ct = this.find(t, now);
-    return ct === undefined ? undefined : { ct, dir: this.hash.dir };
+    return ct === undefined ? undefined : { ct, dir: this.dir };
   }
 
-  /** The entry a tuple belongs to, its direction in `this.hash.dir`, ignoring (and removing) an expired entry. */
+  /** The entry a tuple belongs to, its direction in `this.dir`, ignoring (and removing) an expired entry. */
   private find(t: CtTuple, now: TimeNs): ConnEntry | undefined {
-    const ct = this.hash.get(t);
+    const ct = this.get(t);
     if (ct !== undefined && ct.expires <= now) {
       this.destroyExpired(ct);
       return undefined;
@@ -202,9 +203,9 @@ export class Conntrack {
     const tcp = pkt.tcp;
     const udp = pkt.udp;
     const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
-    const ct = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
+    const ct = this.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
     if (ct === undefined) return this.inNew(pkt, true);
-    const dir = this.hash.dir;
+    const dir = this.dir;
     if (ct.expires <= CT_CLOCK[0]!) this.destroyExpired(ct);
     else if (tcp !== null && dir === 0 && tcpReopens(ct, tcp.flags)) {
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this connection and look up
@@ -230,14 +231,14 @@ export class Conntrack {
       const hit = inner ? this.find(invertTuple(inner), now) : undefined;
       if (hit !== undefined) {
         pkt.ct = hit;
-        pkt.ctDir = this.hash.dir;
+        pkt.ctDir = this.dir;
       }
       return CT_OK;
     }
     packetTupleInto(pkt, this.key);
     const ct = this.find(this.key, now);
     if (ct === undefined) return this.inNew(pkt, false);
-    const dir = this.hash.dir;
+    const dir = this.dir;
     pkt.ct = ct;
     pkt.ctDir = dir;
     if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
@@ -312,8 +313,8 @@ export class Conntrack {
 
   /** Removes an entry (conntrack -D). */
   remove(ct: ConnEntry): void {
-    this.hash.delete(ct, 0);
-    this.hash.delete(ct, 1);
+    this.delete(ct, 0);
+    this.delete(ct, 1);
     this.entries.delete(ct);
     ct.status |= CtStatus.DYING;
   }
