@@ -207,7 +207,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if (ct === undefined) return this.inNew(pkt, true);
     const dir = this.dir;
     if (ct.expires <= CT_CLOCK[0]!) this.destroyExpired(ct);
-    else if (tcp !== null && dir === 0 && tcpReopens(ct, tcp.flags)) {
+    else if (tcp !== null && dir === 0 && (tcp.flags & 0x16) === 2 && tcpReopens(ct, tcp.flags)) { // a SYN without ACK, RST first: no call
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this connection and look up
       // again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so the NAT rules (and a DNAT's endpoint choice) run again.
       this.remove(ct);
@@ -577,8 +577,8 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 }
 
-// The numbers inAt and update use for status bits, protocols and timeout slots.
-if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOUT !== 1024 || CtStatus.NAT_CLASH !== 4096 || IpProto.TCP !== 6 || IpProto.UDP !== 17 || IpProto.ICMP !== 1 || TO_UDP !== 9 || TO_UDP_STREAM !== 10 || TO_ICMP !== 11 || TO_GENERIC !== 12) {
+// The numbers inAt and update use for status bits, protocols, timeout slots and TCP flags.
+if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOUT !== 1024 || CtStatus.NAT_CLASH !== 4096 || IpProto.TCP !== 6 || IpProto.UDP !== 17 || IpProto.ICMP !== 1 || TO_UDP !== 9 || TO_UDP_STREAM !== 10 || TO_ICMP !== 11 || TO_GENERIC !== 12 || (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST) !== 0x16) {
   throw new Error('conntrack: status bits, protocols or timeout slots changed');
 }
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
