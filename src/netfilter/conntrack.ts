@@ -23,7 +23,7 @@ import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.j
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { natPacketOf } from './ct-nat.js';
+import { natPacketOf, uniqueTuple, type NatTable } from './ct-nat.js';
 import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -66,14 +66,6 @@ export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 /** Result of nf_conntrack_in for one packet. */
 export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
-
-function jhash3(a: number, b: number, c: number): number {
-  // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
-  let h = (a ^ 0x9e3779b9) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ b;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ c;
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
 export class Conntrack extends TupleMap<ConnEntry> {
@@ -131,14 +123,14 @@ export class Conntrack extends TupleMap<ConnEntry> {
   /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
   private readonly cx: ConfirmTable = { entries: this.entries, hash: this, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
 
-  /** Feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
-  private readonly rng: Rng;
+  /** What NAT's uniqueTuple (ct-nat.ts) uses of the table, with the stream feeding its port choice (`rng`). */
+  private readonly nx: NatTable;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     super([], null);
     this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
-    this.rng = rng;
+    this.nx = { natNew: this.natNew, rng, used: (t, self) => this.usedTuple(t, self) };
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = timeoutsByIndex(this.cfg.timeouts);
   }
@@ -215,7 +207,21 @@ export class Conntrack extends TupleMap<ConnEntry> {
       pkt.ct = ct;
       pkt.ctDir = dir;
       if (dir === 1) ct.status |= 2; // SEEN_REPLY (the numbers: checked at load, below the class)
-      this.update(ct, dir, pkt);
+      // update(ct, dir, pkt) written out: as a call V8 inlined it only until update had optimized code of its own (its
+      // inlined size then counts against inAt's budget), a call for nearly every tracked packet in the scale workload.
+      const now = CT_CLOCK[0]!;
+      let moved = false;
+      if (tcp !== null) {
+        const before = ct.tcpCt;
+        tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+        moved = ct.tcpCt !== before;
+      } else if (udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs && (ct.status & 4096) === 0) ct.status |= 4;
+      const st = ct.status;
+      if ((st & 1024) !== 0) return CT_OK;
+      const proto = ip.protocol;
+      const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
+      if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
+      writeExpiry(ct, t);
       return CT_OK;
     }
     return this.inNew(pkt, true);
@@ -433,7 +439,8 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 
   /**
-   * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet), then
+   * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet; written out in inAt,
+   * a call from inIcmp), then
    * __nf_ct_refresh_acct: `ct` expires its state's timeout after now (CT_CLOCK[0]), unless its timeout is
    * fixed (a clash's loser is not pushed on by packets). ct is confirmed, in the list, whose copy of its
    * expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry comes
@@ -506,7 +513,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     // The current tuple: the inverse of the REPLY one.
     const curr = this.natCurr;
     invertTupleInto(ct.replyInto(this.natReply), curr);
-    const t = this.uniqueTuple(curr, r, manip, ct);
+    const t = uniqueTuple(this.nx, curr, r, manip, ct); // ct-nat.ts
     if (!t) return false;
     // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
     // done), so the REPLY tuple is not in the hash yet and may change.
@@ -516,54 +523,6 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
     ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
     return true;
-  }
-
-  /** get_unique_tuple: pick address then port so the resulting tuple is unique. */
-  private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry): CtTuple | null {
-    const src = manip === NatManip.SRC;
-    const randomAll = r.random || r.randomFully;
-    const t = this.natNew;
-    t.proto = orig.proto;
-    t.src = orig.src;
-    t.sport = orig.sport;
-    t.dst = orig.dst;
-    t.dport = orig.dport;
-    // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
-    const span = r.maxIp - r.minIp + 1;
-    const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
-    if (src) t.src = (r.minIp + pick) >>> 0;
-    else t.dst = (r.minIp + pick) >>> 0;
-    const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
-    if (!randomAll) {
-      if (r.ports) {
-        const p = src ? t.sport : t.dport;
-        if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct)))) return t;
-      } else if (!this.usedTuple(t, ct)) return t;
-    }
-    if (!hasPorts) return this.usedTuple(t, ct) ? null : t;
-    // nf_nat_l4proto_unique_tuple
-    let min: number;
-    let size: number;
-    if (r.ports) {
-      if (r.ports.min === r.ports.max && !src) {
-        setTuplePort(t, src, r.ports.min);
-        return t;
-      }
-      min = r.ports.min;
-      size = r.ports.max - r.ports.min + 1;
-    } else {
-      if (!src) return this.usedTuple(t, ct) ? null : t; // a DNAT without ports cannot change the port
-      const p = src ? t.sport : t.dport;
-      if (p < 512) (min = 1), (size = 511);
-      else if (p < 1024) (min = 600), (size = 424);
-      else (min = 1024), (size = 64512);
-    }
-    const off = randomAll || src ? this.rng.int(size) : 0;
-    for (let i = 0; i < size; i++) {
-      setTuplePort(t, src, min + ((off + i) % size));
-      if (!this.usedTuple(t, ct)) return t;
-    }
-    return null;
   }
 
   /**
@@ -593,8 +552,3 @@ const GC_STEP = 2;
 const FREE_MAX = 65536;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
-/** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
-function setTuplePort(t: CtTuple, src: boolean, p: number): void {
-  if (src) t.sport = p;
-  else t.dport = p;
-}

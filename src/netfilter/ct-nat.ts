@@ -1,12 +1,87 @@
-// netfilter/ct-nat — nf_nat_packet: a packet of a NATed connection rewritten so its tuple becomes the inverse of
-// the other direction's tuple (conntrack.ts's Conntrack.natPacket; kept here so that file keeps room for its
-// per-packet path). Layer: netfilter (imports wire, packet and this folder).
+// netfilter/ct-nat — conntrack's NAT steps kept out of conntrack.ts (room for its per-packet path): get_unique_tuple
+// (Conntrack.setupNatAt's tuple choice) and nf_nat_packet (Conntrack.natPacket: a packet of a NATed connection rewritten
+// so its tuple becomes the inverse of the other direction's tuple). Layer: netfilter (imports core, wire, packet and this folder).
 import { CtStatus, type ConnEntry } from './ct-entry.js';
-import { invertIcmpDport, isIcmpError, manipPacket } from './ct-tuple.js';
+import { invertIcmpDport, isIcmpError, manipPacket, type CtTuple } from './ct-tuple.js';
+import type { NatSetup } from './conntrack.js';
+import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto } from '../wire/types.js';
 
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
+
+/** What uniqueTuple uses of its table (Conntrack's `nx`). */
+export interface NatTable {
+  /** The answer, reused: no object per NAT binding. */
+  readonly natNew: CtTuple;
+  /** Feeds the port choice for --random / --random-fully and SNAT offsets. */
+  readonly rng: Rng;
+  /** True when some other connection than `self` already uses `t` as its original direction (nf_nat_used_tuple). */
+  used(t: CtTuple, self: ConnEntry): boolean;
+}
+
+function jhash3(a: number, b: number, c: number): number {
+  // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
+  let h = (a ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ c;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
+function setTuplePort(t: CtTuple, src: boolean, p: number): void {
+  if (src) t.sport = p;
+  else t.dport = p;
+}
+
+
+/** get_unique_tuple: pick address then port so the resulting tuple is unique. */
+export function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct: ConnEntry): CtTuple | null {
+  const src = manip === 0; // NatManip.SRC
+  const randomAll = r.random || r.randomFully;
+  const t = tbl.natNew;
+  t.proto = orig.proto;
+  t.src = orig.src;
+  t.sport = orig.sport;
+  t.dst = orig.dst;
+  t.dport = orig.dport;
+  // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
+  const span = r.maxIp - r.minIp + 1;
+  const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
+  if (src) t.src = (r.minIp + pick) >>> 0;
+  else t.dst = (r.minIp + pick) >>> 0;
+  const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
+  if (!randomAll) {
+    if (r.ports) {
+      const p = src ? t.sport : t.dport;
+      if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !tbl.used(t, ct)))) return t;
+    } else if (!tbl.used(t, ct)) return t;
+  }
+  if (!hasPorts) return tbl.used(t, ct) ? null : t;
+  // nf_nat_l4proto_unique_tuple
+  let min: number;
+  let size: number;
+  if (r.ports) {
+    if (r.ports.min === r.ports.max && !src) {
+      setTuplePort(t, src, r.ports.min);
+      return t;
+    }
+    min = r.ports.min;
+    size = r.ports.max - r.ports.min + 1;
+  } else {
+    if (!src) return tbl.used(t, ct) ? null : t; // a DNAT without ports cannot change the port
+    const p = src ? t.sport : t.dport;
+    if (p < 512) (min = 1), (size = 511);
+    else if (p < 1024) (min = 600), (size = 424);
+    else (min = 1024), (size = 64512);
+  }
+  const off = randomAll || src ? tbl.rng.int(size) : 0;
+  for (let i = 0; i < size; i++) {
+    setTuplePort(t, src, min + ((off + i) % size));
+    if (!tbl.used(t, ct)) return t;
+  }
+  return null;
+}
 
 /**
  * nf_nat_packet: rewrites the packet for the hook's manip type (0 SRC, 1 DST: conntrack.ts NatManip) so its tuple
