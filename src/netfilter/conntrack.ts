@@ -22,7 +22,8 @@ import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
-import { ICMP_QUERY_REQUESTS, invertIcmpDport, invertTuple, invertTupleInto, isIcmpError, manipPacket, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
+import { natPacketOf, uniqueTuple, type NatTable } from './ct-nat.js';
 import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -31,8 +32,6 @@ import { IpProto, TcpFlag } from '../wire/types.js';
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
 export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
-const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
-
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
@@ -68,24 +67,15 @@ export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
 
-function jhash3(a: number, b: number, c: number): number {
-  // A small integer mix (not the kernel's jhash; only determinism and spread matter here).
-  let h = (a ^ 0x9e3779b9) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ b;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ c;
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
-export class Conntrack {
-  // The fields `in` and `confirm` read for every packet come first, in the object's first cache line or
-  // two (a big cluster's thousand tables are each cold when a packet reaches one; V8 lays fields out in
-  // declaration order).
+export class Conntrack extends TupleMap<ConnEntry> {
+  // The fields `in` and `confirm` read for every packet come first: the hash's (TupleMap, the base class: its fields in
+  // this object, one object fewer per lookup), then these (a big cluster's thousand tables are each cold when a packet
+  // reaches one; V8 lays fields out in declaration order).
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
   /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
-  private readonly entries = new CtList<ConnEntry>((map) => this.hash.remap(map));
-  private readonly hash = new TupleMap<ConnEntry>(this.entries.refs, this);
+  private readonly entries = new CtList<ConnEntry>((map) => this.remap(map));
   /**
    * The timeouts by `timeoutIndex` (TCP states 0-8, then UDP, UDP stream, ICMP, generic), read from
    * `to` when the table is made: a number from a typed array, where a load from `to`'s objects is a
@@ -131,14 +121,16 @@ export class Conntrack {
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
   /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
-  private readonly cx: ConfirmTable = { entries: this.entries, hash: this.hash, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
+  private readonly cx: ConfirmTable = { entries: this.entries, hash: this, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
 
-  /** Feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
-  private readonly rng: Rng;
+  /** What NAT's uniqueTuple (ct-nat.ts) uses of the table, with the stream feeding its port choice (`rng`). */
+  private readonly nx: NatTable;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
-    this.rng = rng;
+    super([], null);
+    this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
+    this.nx = { natNew: this.natNew, rng, used: (t, self) => this.usedTuple(t, self) };
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = timeoutsByIndex(this.cfg.timeouts);
   }
@@ -156,12 +148,12 @@ export class Conntrack {
   /** The entry and direction a tuple belongs to, ignoring expired entries (a new pair per call; for inspection). */
   lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
     const ct = this.find(t, now);
-    return ct === undefined ? undefined : { ct, dir: this.hash.dir };
+    return ct === undefined ? undefined : { ct, dir: this.dir };
   }
 
-  /** The entry a tuple belongs to, its direction in `this.hash.dir`, ignoring (and removing) an expired entry. */
+  /** The entry a tuple belongs to, its direction in `this.dir`, ignoring (and removing) an expired entry. */
   private find(t: CtTuple, now: TimeNs): ConnEntry | undefined {
-    const ct = this.hash.get(t);
+    const ct = this.get(t);
     if (ct !== undefined && ct.expires <= now) {
       this.destroyExpired(ct);
       return undefined;
@@ -169,10 +161,11 @@ export class Conntrack {
     return ct;
   }
 
-  /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). */
+  /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). pkt.ct is null, a
+   * table's `untracked` or a ConnEntry, each with its table as `owner`: no `instanceof` (a cell load, a hole check, a prototype walk). */
   ctOf(pkt: Packet): ConnEntry | null {
-    const ct = pkt.ct;
-    return ct instanceof ConnEntry && ct.owner === this ? ct : null;
+    const ct = pkt.ct as ConnEntry | null;
+    return ct !== null && ct.owner === this && ct !== (this.untracked as object) ? ct : null;
   }
 
   /**
@@ -185,62 +178,84 @@ export class Conntrack {
     return this.inAt(pkt);
   }
 
-  /** `in` at the time in CT_CLOCK[0] (netfilter's hooks write it there: no time handed to a call, see CT_CLOCK). */
+  /**
+   * `in` at the time in CT_CLOCK[0] (netfilter's hooks write it there: no time handed to a call, see CT_CLOCK). A packet of a
+   * known connection (nearly every one) here, the rest in inIcmp / inNew: small enough for V8 to inline update into it.
+   */
   inAt(pkt: Packet): CtInResult {
-    const now = CT_CLOCK[0]!;
     const had = pkt.ct;
-    if (had !== null && (had === this.untracked || (had instanceof ConnEntry && had.owner === this))) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace)
+    if (had !== null && (had as Untracked).owner === this) return CT_OK; // NOTRACK, or already tracked (looped back inside this namespace): the owner test alone, as ctOf
     pkt.ct = null;
     pkt.ctDir = 0;
     const ip = pkt.ip;
     if (ip === null) return CT_OK;
-    const t = this.key;
-    const notIcmp = pkt.icmp === null;
-    let found: ConnEntry | undefined;
-    if (notIcmp) {
-      // TCP, UDP (nearly every packet: VXLAN's outer ones are UDP) or another protocol: the tuple
-      // (nf_ct_get_tuple, as packetTupleInto) read straight from the headers, written into the key only
-      // when a new entry needs it.
-      const tcp = pkt.tcp;
-      const udp = pkt.udp;
-      const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
-      found = this.hash.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
-      if (found !== undefined && found.expires <= now) {
-        this.destroyExpired(found);
-        found = undefined;
-      }
+    if (pkt.icmp !== null) return this.inIcmp(pkt);
+    // TCP, UDP (nearly every packet: VXLAN's outer ones are UDP) or another protocol: the tuple (nf_ct_get_tuple, as
+    // packetTupleInto) read straight from the headers, written into the key only when a new entry needs it.
+    const tcp = pkt.tcp;
+    const udp = pkt.udp;
+    const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
+    const ct = this.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
+    if (ct === undefined) return this.inNew(pkt, true);
+    const dir = this.dir;
+    if (ct.expires <= CT_CLOCK[0]!) this.destroyExpired(ct);
+    else if (tcp !== null && dir === 0 && (tcp.flags & 0x16) === 2 && tcpReopens(ct, tcp.flags)) { // a SYN without ACK, RST first: no call
+      // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this connection and look up
+      // again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so the NAT rules (and a DNAT's endpoint choice) run again.
+      this.remove(ct);
     } else {
-      if (isIcmpError(pkt)) {
-        // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
-        // tuple; the direction found is the error's own direction.
-        const inner = pkt.inner ? packetTuple(pkt.inner) : null;
-        const hit = inner ? this.find(invertTuple(inner), now) : undefined;
-        if (hit !== undefined) {
-          pkt.ct = hit;
-          pkt.ctDir = this.hash.dir;
-        }
-        return CT_OK;
-      }
-      packetTupleInto(pkt, t);
-      found = this.find(t, now);
-    }
-    const dir = this.hash.dir;
-    if (found !== undefined && pkt.tcp && dir === 0 && tcpReopens(found, pkt.tcp.flags)) {
-      // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this
-      // connection and look up again" (nf_ct_kill, -NF_REPEAT): the SYN starts a fresh entry, so
-      // the NAT rules (and a DNAT's endpoint choice) run again.
-      this.remove(found);
-      found = undefined;
-    }
-    if (found !== undefined) {
-      const ct = found;
       pkt.ct = ct;
       pkt.ctDir = dir;
-      if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
-      this.update(ct, dir, pkt);
+      if (dir === 1) ct.status |= 2; // SEEN_REPLY (the numbers: checked at load, below the class)
+      // update(ct, dir, pkt) written out: as a call V8 inlined it only until update had optimized code of its own (its
+      // inlined size then counts against inAt's budget), a call for nearly every tracked packet in the scale workload.
+      const now = CT_CLOCK[0]!;
+      let moved = false;
+      if (tcp !== null) {
+        const before = ct.tcpCt;
+        tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+        moved = ct.tcpCt !== before;
+      } else if (udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs && (ct.status & 4096) === 0) ct.status |= 4;
+      const st = ct.status;
+      if ((st & 1024) !== 0) return CT_OK;
+      const proto = ip.protocol;
+      const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
+      if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
+      writeExpiry(ct, t);
       return CT_OK;
     }
-    // A new connection: is this a packet that may start one?
+    return this.inNew(pkt, true);
+  }
+
+  /** inAt for an ICMP packet: an error takes its quote's entry, a query is tracked as its own connection. */
+  private inIcmp(pkt: Packet): CtInResult {
+    const now = CT_CLOCK[0]!;
+    if (isIcmpError(pkt)) {
+      // icmp_error_message: the quoted datagram travelled the other way, so look up its inverted
+      // tuple; the direction found is the error's own direction.
+      const inner = pkt.inner ? packetTuple(pkt.inner) : null;
+      const hit = inner ? this.find(invertTuple(inner), now) : undefined;
+      if (hit !== undefined) {
+        pkt.ct = hit;
+        pkt.ctDir = this.dir;
+      }
+      return CT_OK;
+    }
+    packetTupleInto(pkt, this.key);
+    const ct = this.find(this.key, now);
+    if (ct === undefined) return this.inNew(pkt, false);
+    const dir = this.dir;
+    pkt.ct = ct;
+    pkt.ctDir = dir;
+    if (dir === 1) ct.status |= CtStatus.SEEN_REPLY;
+    this.update(ct, dir, pkt);
+    return CT_OK;
+  }
+
+  /** inAt for a packet of no (live) entry: a new connection if the packet may start one; `notIcmp`: the key is still to fill. */
+  private inNew(pkt: Packet, notIcmp: boolean): CtInResult {
+    const now = CT_CLOCK[0]!;
+    const t = this.key;
     let tcpCt: TcpCt = TCP_NONE;
     if (pkt.tcp) {
       const f = pkt.tcp.flags;
@@ -304,8 +319,8 @@ export class Conntrack {
 
   /** Removes an entry (conntrack -D). */
   remove(ct: ConnEntry): void {
-    this.hash.delete(ct, 0);
-    this.hash.delete(ct, 1);
+    this.delete(ct, 0);
+    this.delete(ct, 1);
     this.entries.delete(ct);
     ct.status |= CtStatus.DYING;
   }
@@ -424,7 +439,8 @@ export class Conntrack {
   }
 
   /**
-   * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet), then
+   * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet; written out in inAt,
+   * a call from inIcmp), then
    * __nf_ct_refresh_acct: `ct` expires its state's timeout after now (CT_CLOCK[0]), unless its timeout is
    * fixed (a clash's loser is not pushed on by packets). ct is confirmed, in the list, whose copy of its
    * expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry comes
@@ -435,24 +451,31 @@ export class Conntrack {
    * object in a big table, two cache lines) to find it alive 90 s early.
    */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
+    // Status bits, protocols and timeout slots as numbers (a module constant is a cell load and a hole check at each use in
+    // optimized code): SEEN_REPLY 2, ASSURED 4, FIXED_TIMEOUT 1024, NAT_CLASH 4096; TCP 6, UDP 17, ICMP 1; TO_UDP 9 …
+    // TO_GENERIC 12 (checked at load, below the class).
     const tcp = pkt.tcp;
+    const now = CT_CLOCK[0]!;
     let moved = false;
     if (tcp !== null) {
       const before = ct.tcpCt;
       tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
       moved = ct.tcpCt !== before;
-    } else if (pkt.udp && ct.status & CtStatus.SEEN_REPLY && CT_CLOCK[0]! > ct.udpStreamTs) {
+    } else if (pkt.udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
-      if (!(ct.status & CtStatus.NAT_CLASH)) ct.status |= CtStatus.ASSURED;
+      if ((ct.status & 4096) === 0) ct.status |= 4;
     }
     // __nf_ct_refresh_acct (the packet's tuple is one of ct's: the same protocol), see below.
-    if (ct.status & CtStatus.FIXED_TIMEOUT) return;
-    const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, pkt.ip!.protocol)]!;
+    const st = ct.status;
+    if ((st & 1024) !== 0) return;
+    const proto = pkt.ip!.protocol; // timeoutIndex's choice
+    const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
+
 
   // ------------------------------------------------------------------------------------------
   // NAT (nf_nat_core.c)
@@ -490,7 +513,7 @@ export class Conntrack {
     // The current tuple: the inverse of the REPLY one.
     const curr = this.natCurr;
     invertTupleInto(ct.replyInto(this.natReply), curr);
-    const t = this.uniqueTuple(curr, r, manip, ct);
+    const t = uniqueTuple(this.nx, curr, r, manip, ct); // ct-nat.ts
     if (!t) return false;
     // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
     // done), so the REPLY tuple is not in the hash yet and may change.
@@ -502,54 +525,6 @@ export class Conntrack {
     return true;
   }
 
-  /** get_unique_tuple: pick address then port so the resulting tuple is unique. */
-  private uniqueTuple(orig: CtTuple, r: NatSetup, manip: NatManip, ct: ConnEntry): CtTuple | null {
-    const src = manip === NatManip.SRC;
-    const randomAll = r.random || r.randomFully;
-    const t = this.natNew;
-    t.proto = orig.proto;
-    t.src = orig.src;
-    t.sport = orig.sport;
-    t.dst = orig.dst;
-    t.dport = orig.dport;
-    // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
-    const span = r.maxIp - r.minIp + 1;
-    const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
-    if (src) t.src = (r.minIp + pick) >>> 0;
-    else t.dst = (r.minIp + pick) >>> 0;
-    const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
-    if (!randomAll) {
-      if (r.ports) {
-        const p = src ? t.sport : t.dport;
-        if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !this.usedTuple(t, ct)))) return t;
-      } else if (!this.usedTuple(t, ct)) return t;
-    }
-    if (!hasPorts) return this.usedTuple(t, ct) ? null : t;
-    // nf_nat_l4proto_unique_tuple
-    let min: number;
-    let size: number;
-    if (r.ports) {
-      if (r.ports.min === r.ports.max && !src) {
-        setTuplePort(t, src, r.ports.min);
-        return t;
-      }
-      min = r.ports.min;
-      size = r.ports.max - r.ports.min + 1;
-    } else {
-      if (!src) return this.usedTuple(t, ct) ? null : t; // a DNAT without ports cannot change the port
-      const p = src ? t.sport : t.dport;
-      if (p < 512) (min = 1), (size = 511);
-      else if (p < 1024) (min = 600), (size = 424);
-      else (min = 1024), (size = 64512);
-    }
-    const off = randomAll || src ? this.rng.int(size) : 0;
-    for (let i = 0; i < size; i++) {
-      setTuplePort(t, src, min + ((off + i) % size));
-      if (!this.usedTuple(t, ct)) return t;
-    }
-    return null;
-  }
-
   /**
    * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of
    * the other direction's tuple; for ICMP errors also rewrites the quoted header
@@ -557,30 +532,14 @@ export class Conntrack {
    * `ct` is `pkt`'s entry in this table (the caller found it with ctOf).
    */
   natPacket(ct: ConnEntry, pkt: Packet, manip: NatManip): void {
-    const dir = pkt.ctDir === 1 ? 1 : 0;
-    let bit = manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
-    if (dir === 1) bit ^= NAT_MASK;
-    if (!(ct.status & bit)) return;
-    // The other direction's tuple, read field by field (no tuple per packet).
-    const oSrc = (dir === 0 ? ct.rSrc : ct.oSrc) >>> 0;
-    const oPorts = dir === 0 ? ct.rPorts : ct.oPorts;
-    const oSport = oPorts >>> 16;
-    const oDst = (dir === 0 ? ct.rDst : ct.oDst) >>> 0;
-    const oDport = oPorts & 0xffff;
-    // The target is its inverse: src/sport are its dst/dport, dst/dport its src/sport — except an ICMP
-    // tuple's id (sport), which inverts to itself.
-    const icmpT = ct.proto === IpProto.ICMP;
-    const tSport = icmpT ? oSport : oDport;
-    const tDport = icmpT ? invertIcmpDport(oDport) : oSport;
-    if (isIcmpError(pkt)) {
-      if (pkt.inner) manipPacket(pkt.inner, oSrc, oSport, oDst, oDport, manip === NatManip.SRC ? NatManip.DST : NatManip.SRC, true);
-      manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, false);
-      return;
-    }
-    manipPacket(pkt, oDst, tSport, oSrc, tDport, manip, true);
+    natPacketOf(ct, pkt, manip); // ct-nat.ts
   }
 }
 
+// The numbers inAt and update use for status bits, protocols, timeout slots and TCP flags.
+if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOUT !== 1024 || CtStatus.NAT_CLASH !== 4096 || IpProto.TCP !== 6 || IpProto.UDP !== 17 || IpProto.ICMP !== 1 || TO_UDP !== 9 || TO_UDP_STREAM !== 10 || TO_ICMP !== 11 || TO_GENERIC !== 12 || (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST) !== 0x16) {
+  throw new Error('conntrack: status bits, protocols or timeout slots changed');
+}
 /** Entries early_drop looks at before giving up (the kernel: 8 hash buckets of a full table, a few entries each). */
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
@@ -593,8 +552,3 @@ const GC_STEP = 2;
 const FREE_MAX = 65536;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;
-/** Sets the port NAT of this manip type changes: the source port for SRC, the destination one for DST. */
-function setTuplePort(t: CtTuple, src: boolean, p: number): void {
-  if (src) t.sport = p;
-  else t.dport = p;
-}

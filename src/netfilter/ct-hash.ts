@@ -92,7 +92,9 @@ export type CtSlots<C> = readonly (C | null)[];
 
 /**
  * The entries found or inserted last in any table, by the low bits of their tuple's tag mixed with their
- * table's salt, beside the slot key they have in their table (`RKEY`, 0: none). Shared by every table
+ * table's salt, each beside the slot key it has in its table (0: none): slot s is the pair RECENT[2s] (the key, a
+ * small integer) and RECENT[2s + 1] (the entry), one cache line for both (two arrays were two lines a lookup,
+ * each a D1 miss in the scale workload's window, ~0.8 a lookup). Shared by every table
  * (module-level, so warm in the CPU caches when the tables are not): a cluster of a thousand nodes has a
  * thousand tables, each cold, while the flows carrying packets are few; a hit costs no read of the
  * table, only of the entry, which the packet's update reads anyway. Each table answers only for its own
@@ -100,8 +102,7 @@ export type CtSlots<C> = readonly (C | null)[];
  * slot it held, a rebinding overwrites it. Entries of tables no longer used (a finished world's) stay
  * referenced here, with their tables, until overwritten: at most RECENT_SLOTS entries.
  */
-const RENT: unknown[] = new Array<unknown>(RECENT_SLOTS).fill(null);
-const RKEY = new Int32Array(RECENT_SLOTS);
+const RECENT: unknown[] = new Array<unknown>(2 * RECENT_SLOTS).fill(null).map((_, i) => ((i & 1) === 0 ? 0 : null));
 /** Salts of the tables made so far (deterministic: a counter, not a random draw). */
 let saltSeq = 0;
 
@@ -122,24 +123,28 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   private mask = MIN_SLOTS - 1;
   /** Mixed into the hash for the shared recent slots, so tables holding one tuple use different slots. */
   private readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
-  private count = 0;
+  private used = 0;
   /** The slot of the tuple `insert` found already held. */
   private at = 0;
   /** The direction of the tuple the last successful `get` found. */
   dir: 0 | 1 = 0;
+  /** `slots[i]` is the entry of index i (an entry's `pos` must not change while it is here, except through `remap`). */
+  protected slots: CtSlots<C>;
+  /** Every entry set here has this as its `owner`, and no other table's entries do. */
+  private readonly owner: unknown;
 
   /**
-   * `slots[i]` is the entry of index i (an entry's `pos` must not change while it is here, except
-   * through `remap`); every entry set here has `owner` as its `owner`, and no other table's entries do.
+   * `owner` null: the map itself (conntrack's table is a TupleMap: its hash fields in the table's object, no object more
+   * to reach per lookup in a cold table; it hands its list's slots in with `slots` once its fields are made).
    */
-  constructor(
-    private readonly slots: CtSlots<C>,
-    private readonly owner: unknown,
-  ) {}
+  constructor(slots: CtSlots<C>, owner: unknown) {
+    this.slots = slots;
+    this.owner = owner ?? this;
+  }
 
   /** Number of tuples held. */
   get size(): number {
-    return this.count;
+    return this.used;
   }
 
   /** The entry one of whose tuples is `t` (its direction in `this.dir`), or undefined. */
@@ -156,9 +161,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   get4(proto: number, src: number, dst: number, ports: number): C | undefined {
     const key = tag4(proto, src, dst, ports);
     const slot = recentSlot(key, this.salt);
-    const rk = RKEY[slot]!;
+    const rk = RECENT[2 * slot] as number;
     if ((rk & KEY_MASK) === key) {
-      const r = RENT[slot] as C;
+      const r = RECENT[2 * slot + 1] as C;
       const d = (rk >>> DIR_SHIFT) as 0 | 1;
       if (r.owner === this.owner && same(r, d, proto, src, dst, ports)) {
         this.dir = d;
@@ -174,8 +179,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
         const e = this.slots[tab[2 * i + 1]!]!;
         const d = (k >>> DIR_SHIFT) as 0 | 1;
         if (same(e, d, proto, src, dst, ports)) {
-          RENT[slot] = e;
-          RKEY[slot] = k;
+          RECENT[2 * slot] = k;
+          RECENT[2 * slot + 1] = e;
           this.dir = d;
           return e;
         }
@@ -231,15 +236,15 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     const full = key | (dir << DIR_SHIFT);
     tab[2 * i] = full;
     tab[2 * i + 1] = e.pos;
-    if (++this.count * 2 > mask + 1) this.grow();
+    if (++this.used * 2 > mask + 1) this.grow();
     this.remember(e, full);
     return undefined;
   }
 
   private remember(e: C, full: number): void {
     const slot = recentSlot(full & KEY_MASK, this.salt);
-    RENT[slot] = e;
-    RKEY[slot] = full;
+    RECENT[2 * slot] = full;
+    RECENT[2 * slot + 1] = e;
   }
 
   /** Takes out `e`'s tuple in direction `dir` if it maps to (e, dir) (nothing otherwise). */
@@ -256,11 +261,11 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       if (k === full && tab[2 * i + 1] === pos) break;
     }
     const slot = recentSlot(key, this.salt);
-    if (RENT[slot] === e && RKEY[slot] === full) {
-      RENT[slot] = null;
-      RKEY[slot] = 0;
+    if (RECENT[2 * slot + 1] === e && RECENT[2 * slot] === full) {
+      RECENT[2 * slot] = 0;
+      RECENT[2 * slot + 1] = null;
     }
-    this.count--;
+    this.used--;
     // Backward shift: move later entries of the probe run into the hole when their home slot allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = tab[2 * j]!;

@@ -22,17 +22,29 @@ export function tcpReopens(ct: ConnEntry, flags: number): boolean {
   return (ct.tcpSeen & (CLOSE_INIT | (CLOSE_INIT << 1) | LAST_RST)) !== 0;
 }
 
-/** The state, per-direction flags and ASSURED bit of `ct` after a segment with flags `f` in direction `dir`. */
+// tcpPacket's numbers: TCP_ESTABLISHED 3, SYN | FIN | RST 7, LAST_RST_BOTH 48, SEEN_REPLY 2, ASSURED 4 (a module constant
+// is a cell load and a hole check at each use in optimized code).
+if (TCP_ESTABLISHED !== 3 || (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST) !== 7 || LAST_RST_BOTH !== 48 || CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4) {
+  throw new Error('conntrack: TCP state or flag numbers changed');
+}
+
+/**
+ * The state, per-direction flags and ASSURED bit of `ct` after a segment with flags `f` in direction `dir`. The common
+ * case here, a segment of an established connection with none of SYN, FIN, RST: the state stays, the last segment was
+ * no RST, and a connection that has seen a reply is ASSURED (tcpStep's steps, taken with these flags); small enough
+ * for V8 to inline into conntrack's update, the rest a call.
+ */
 export function tcpPacket(ct: ConnEntry, dir: 0 | 1, f: number): void {
-  const old = ct.tcpCt;
-  if (old === TCP_ESTABLISHED && (f & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0) {
-    // The common case, a segment of an established connection with none of SYN, FIN, RST: the state
-    // stays, the last segment was no RST, and a connection that has seen a reply is ASSURED (the
-    // general steps below, taken with these flags).
-    if (ct.tcpSeen & LAST_RST_BOTH) ct.tcpSeen &= ~LAST_RST_BOTH;
-    if (ct.status & CtStatus.SEEN_REPLY) ct.status |= CtStatus.ASSURED;
-    return;
+  if (ct.tcpCt !== 3 || (f & 7) !== 0) tcpStep(ct, dir, f);
+  else {
+    if ((ct.tcpSeen & 48) !== 0) ct.tcpSeen &= ~48;
+    if ((ct.status & 2) !== 0) ct.status |= 4;
   }
+}
+
+/** tcpPacket for any segment. */
+function tcpStep(ct: ConnEntry, dir: 0 | 1, f: number): void {
+  const old = ct.tcpCt;
   let s: TcpCt = old;
   if (f & TcpFlag.RST) s = TCP_CLOSE;
   else if (f & TcpFlag.SYN && !(f & TcpFlag.ACK)) {

@@ -352,7 +352,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   private walkFrom(pkt: Packet): void { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // prettier-ignore
 
   private pre(pkt: Packet): NfVerdict {
-    const v = this.tq(S_RAW_PRE);
+    const v = (this.noChain >>> S_RAW_PRE) & 1 ? null : this.tq(S_RAW_PRE); // tq's first test here: raw is mostly absent (no call, and V8's budget left for mangle's tq)
     if (v !== null) return v;
     const r = this.conntrack.inAt(pkt);
     return r.ok === false ? drop(r.reason, null, null, -1) : (this.tq(S_MANGLE_PRE) ?? this.natIn(M_DST, S_NAT_PRE) ?? ACCEPT);
@@ -361,7 +361,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   private output(pkt: Packet, ip: Ipv4Header): NfVerdict {
     const dst0 = ip.dst;
     const mark0 = pkt.mark;
-    const v = this.tq(S_RAW_OUT);
+    const v = (this.noChain >>> S_RAW_OUT) & 1 ? null : this.tq(S_RAW_OUT); // as pre
     if (v !== null) return v;
     const r = this.conntrack.inAt(pkt);
     if (r.ok === false) return drop(r.reason, null, null, -1);
@@ -457,7 +457,10 @@ export class Netfilter extends NfCounters implements WalkHost {
   private tq(slot: number): NfVerdict | null {
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
-      this.countSlot(slot, CTX.ip.totalLength);
+      const t = this.countTab; // countSlot written out: a call where a hook inlines tq but its budget ends before countSlot
+      const o = slot << 1;
+      t[o] = t[o]! + 1;
+      t[o + 1] = t[o + 1]! + CTX.ip.totalLength;
       return null;
     }
     return this.table(slot);
@@ -477,7 +480,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const walk = base.walk;
     if (walk === null) return this.traverse(slot, base);
     this.curSlot = slot;
-    const code = walk(this, CTX, this.tenv, 0);
+    const code = walk(this, CTX, this.tenv, slot << 1);
     return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
   }
 
@@ -488,7 +491,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     this.curSlot = slot;
     const walk = walkOf(base);
-    if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv, 0), slot, base);
+    if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv, slot << 1), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;
     const sn = STACK_NEXT;

@@ -40,7 +40,8 @@ export interface WalkHost {
  * A generated walk of the chain it was made for (its root): -1 when the root ends or returns (a built-in
  * chain's policy; a user chain's return to its caller), else the verdict code (ACCEPT; DROP, REJECT with
  * walkAt set). `sp0`: where its frames start on the walk stack (the caller's top when a walk calls another
- * from an indexed chain); a built-in chain's walk, called by a hook, ignores it and starts at 0.
+ * from an indexed chain); a built-in chain's walk, called by a hook, starts at 0 and takes there the offset of its
+ * slot's policy counts in countTab (`slot << 1`, NfCounters.countSlot's), counting an ACCEPT policy itself.
  */
 export type WalkFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number) => number;
 
@@ -78,7 +79,7 @@ function reachable(base: CChain): CChain[] | null {
 /**
  * Pops the jump stack (RETURN or the end of a user chain); -1 when this walk's frames are gone (after a goto
  * from the root). A built-in chain's walk (called by a hook) keeps its frames from 0: its code is that of a
- * walk without the `sp0` argument (V8 keeps `sp` a small integer); an entered chain's from `b0`.
+ * walk whose `sp` never reads `sp0` (V8 keeps it a small integer); an entered chain's from `b0`.
  */
 const pop = (entered: boolean): string => `if (sp === ${entered ? 'b0' : '0'}) return -1; sp -= 2; st = stk[sp]; from = stk[sp + 1]; continue;`;
 
@@ -200,13 +201,16 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
     const n = ch.rules.length;
-    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? 'return -1;' : POP}`);
+    // A built-in chain's end with an ACCEPT policy, untraced: the policy counted here (`so`, its slot's counts in
+    // countTab: NfCounters.countSlot's), ACCEPT returned; else -1, Netfilter.policy's (three calls a walk, ~70 a request).
+    const end = isBase && !entered && !base.dropPolicy ? `if (w.trace === null) { kt = w.countTab; kt[so] += 1; kt[so + 1] += ip.totalLength; return ${TgCode.ACCEPT}; } return -1;` : 'return -1;';
+    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? end : POP}`);
   }
   const src = `${bindClosures(g)}
 ${R.map((_, j) => `const r${j} = R[${j}]; const i${j} = r${j}.id; const h${j} = HS[${j}];`).join('\n')}
 ${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
 ${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}${X.map((_, j) => `\nconst x${j} = X[${j}]; const xr${j} = x${j}.rules; const xi${j} = x${j}.index;`).join('')}
-return function walk(w, c, tenv${entered ? ', sp0' : ''}) {
+return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
   const ip = c.ip;
   const pkt = c.pkt;
   const stk = w.walkStack;

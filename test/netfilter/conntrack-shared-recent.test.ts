@@ -21,7 +21,7 @@ function track(t: Conntrack, p: Packet, now: number): ConnEntry {
 }
 
 /** The salt a table's hash mixes into the shared slots (private; read to check the test's premise). */
-const saltOf = (t: Conntrack): number => (t as unknown as { hash: { salt: number } }).hash.salt;
+const saltOf = (t: Conntrack): number => (t as unknown as { salt: number }).salt;
 
 const OUTER = { proto: 17, src: ip('172.18.0.2'), sport: 41000, dst: ip('172.18.0.3'), dport: 4789 };
 
