@@ -4,7 +4,7 @@
 // copied and promoted. Prints the allocation sites (function, file:line) with the most sampled bytes,
 // then the same split by caller. Plain ESM over the built dist/ (npm run build first):
 //
-//   node --expose-gc bench/survivors.mjs H1 [tree] [--top N] [--all] [--interval B]
+//   node --expose-gc bench/survivors.mjs H1 [tree] [--top N] [--all] [--interval B] [--sizes]
 //   node --expose-gc --max-old-space-size=7000 bench/survivors.mjs scale [tree] -- 1000 10000 3 100 500 10
 //
 // `scale` runs `dist/bench/scale.js --child` with the numbers after `--` (the big cluster's 50 k run
@@ -87,5 +87,27 @@ walk(profile.head, '');
 write(`${id}: ${(total / 1e6).toFixed(1)} MB sampled during run ${all ? '(every allocation)' : 'that outlived a scavenge'}\n`);
 for (const [k, v] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) write(`  ${(v / 1e6).toFixed(1).padStart(7)} MB  ${k}\n`);
 write('by caller:\n');
-for (const [k, v] of [...byCaller.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) write(`  ${(v / 1e6).toFixed(1).padStart(7)} MB  ${k}\n`);
+// --sizes: each caller line also says its samples by object size (16 B: a heap number; 2 × 8 + n: a FixedArray or
+// backing store; a JS object's size names its class), to tell boxes from records.
+const sizes = new Map(); // site -> Map(size -> samples)
+if (args.includes('--sizes')) {
+  const ids = new Map();
+  const idx = (n, caller) => {
+    const f = n.callFrame;
+    ids.set(n.id, `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1} <- ${caller}`);
+    for (const c of n.children) idx(c, f.functionName || '(anonymous)');
+  };
+  idx(profile.head, '');
+  for (const s of profile.samples) {
+    const k = ids.get(s.nodeId);
+    let m = sizes.get(k);
+    if (m === undefined) sizes.set(k, (m = new Map()));
+    m.set(s.size, (m.get(s.size) ?? 0) + 1);
+  }
+}
+for (const [k, v] of [...byCaller.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  const m = sizes.get(k);
+  const hist = m === undefined ? '' : `   [samples by size: ${[...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([s, c]) => `${s}B×${c}`).join(' ')}]`;
+  write(`  ${(v / 1e6).toFixed(1).padStart(7)} MB  ${k}${hist}\n`);
+}
 process.exit(0);
