@@ -57,34 +57,25 @@ class AleaRng implements Rng {
     private readonly factorySeed: number,
     private readonly name: string,
   ) {}
+  // The array is read after step: a first draw's seeding may grow it into a new one.
   next(): number {
-    const i = this.at < 0 ? this.seed() : this.at;
-    const a = this.states.a;
-    const t = 2091639 * a[i + 1]! + a[i]! * TWO_M32;
-    a[i + 1] = a[i + 2]!;
-    a[i + 2] = a[i + 3]!;
-    const c = t | 0;
-    a[i] = c;
-    return (a[i + 3] = t - c);
+    const i = this.step();
+    return this.states.a[i + 3]!;
   }
-  /** The first draw seeds the stream (kept out of next, the path every draw takes). */
-  private seed(): number {
-    return (this.at = this.states.add(`podwire:${this.factorySeed}:${this.name}`));
-  }
-  // int and uint32 step the generator themselves (next's arithmetic, same order): a double returned
-  // from a call V8 does not inline is a new heap number, and next was not inlined into them (16 B a
-  // draw; 2,049 draws for each namespace's first IP ID table).
   int(n: number): number {
-    const i = this.at < 0 ? this.seed() : this.at;
-    const a = this.states.a;
-    const t = 2091639 * a[i + 1]! + a[i]! * TWO_M32;
-    a[i + 1] = a[i + 2]!;
-    a[i + 2] = a[i + 3]!;
-    const c = t | 0;
-    a[i] = c;
-    return Math.floor((a[i + 3] = t - c) * n);
+    const i = this.step();
+    return Math.floor(this.states.a[i + 3]! * n);
   }
   uint32(): number {
+    const i = this.step();
+    return ((this.states.a[i + 3]! * 0x100000000) | 0) >>> 0;
+  }
+  /**
+   * One step of the stream (seedrandom's Alea arithmetic, in its order): returns the offset of the state, whose
+   * [3] is the draw. An offset, not the draw: a double returned from a call V8 does not inline is a new heap
+   * number (16 B a draw; 2,049 draws for each namespace's first IP ID table), a small integer is not.
+   */
+  private step(): number {
     const i = this.at < 0 ? this.seed() : this.at;
     const a = this.states.a;
     const t = 2091639 * a[i + 1]! + a[i]! * TWO_M32;
@@ -92,7 +83,12 @@ class AleaRng implements Rng {
     a[i + 2] = a[i + 3]!;
     const c = t | 0;
     a[i] = c;
-    return (((a[i + 3] = t - c) * 0x100000000) | 0) >>> 0;
+    a[i + 3] = t - c;
+    return i;
+  }
+  /** The first draw seeds the stream (kept out of step, the path every draw takes). */
+  private seed(): number {
+    return (this.at = this.states.add(`podwire:${this.factorySeed}:${this.name}`));
   }
   /** `count` draws of int(n) into out[start], out[start + step], …: the state in locals, written back once. */
   intsInto(n: number, out: Float64Array, start: number, step: number, count: number): void {

@@ -34,7 +34,6 @@ function setTuplePort(t: CtTuple, src: boolean, p: number): void {
   else t.dport = p;
 }
 
-
 /** get_unique_tuple: pick address then port so the resulting tuple is unique. */
 export function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct: ConnEntry): CtTuple | null {
   const src = manip === 0; // NatManip.SRC
