@@ -36,7 +36,7 @@ const threads = require('node:worker_threads');
 // it says so in its word and waits for its sink's workerData on the port; any other starts at once.
 const start = (workerData) => {
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice, primeEnd, startAhead } = workerData;
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice, primeEnd, startAhead, slot0Later } = workerData;
 const stat = new Float64Array(statBuf);
 const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
 const threadCpu = () => schedstat()[0] / 1e6;
@@ -102,9 +102,19 @@ const prefault = (ahead) => {
   // Slots 0 … faulted−1 are faulted in: the simulation thread takes such a new slot before a first chunk's (takeSlot).
   Atomics.store(ctrl, ${FAULTED}, faulted);
 };
-// At the start, also the rest of slot 0 past the small first chunks (primeEnd: they share it; session 35),
-// which the simulation thread takes again once they are written.
-for (let i = primeEnd / 4, end = slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+// Also the rest of slot 0 past the small first chunks (primeEnd: they share it; session 35), which the
+// simulation thread takes again once they are written: at the start for a thread started with its sink
+// (before the run), after its first chunk for one started at a hand-over (slot0Later, session 36: the
+// chunks are waiting then, and ~1 MiB of fresh memory before the first of them made the simulation wake
+// the thread 0–9 times a run instead of 0–1). stat[14]: chunks written before it (−1: not yet).
+let slot0Pending = true;
+stat[14] = -1;
+const slot0Rest = () => {
+  slot0Pending = false;
+  stat[14] = ctrl[${CONSUMED}];
+  for (let i = primeEnd / 4, end = slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+};
+if (!slot0Later) slot0Rest();
 // startAhead (more than ${ASYNC_PREFAULT_AHEAD} for a thread started with its sink, before the run: async-sink's ASYNC_START_AHEAD).
 prefault(startAhead);
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
@@ -148,6 +158,7 @@ async function run() {
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
     prefault(${ASYNC_PREFAULT_AHEAD});
+    if (slot0Pending) slot0Rest();
     // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
     // would not run: no next sync starts once maxSyncs are out, and finish()'s fsync (which the simulation
     // waits for) is left with up to everything written since (session 22: runs with 2 syncs for 224 MB,
