@@ -130,7 +130,7 @@ let spare: { worker: Worker; up: Int32Array } | null = null;
  */
 export function prestartWriterThread(): void {
   if (spare !== null) return;
-  const up = new Int32Array(new SharedArrayBuffer(4));
+  const up = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
   worker.unref();
   spare = { worker, up };
@@ -141,6 +141,15 @@ export function spareWriterThreadUp(timeoutMs: number): boolean {
   if (spare === null) return false;
   if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
   return Atomics.load(spare.up, 0) === 1;
+}
+
+/**
+ * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records
+ * of a UDP echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0
+ * while it is not up, −1 when there is no spare.
+ */
+export function spareWarmUpKiB(): number {
+  return spare === null ? -1 : Atomics.load(spare.up, 0) === 1 ? spare.up[1]! : 0;
 }
 
 /** Ends an unused spare writer thread (tests). */

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ASYNC_SLOT_SIZE, dropSpareWriterThread, prestartWriterThread, spareWriterThreadUp } from '../../src/capture/async-sink.js';
+import { ASYNC_SLOT_SIZE, dropSpareWriterThread, prestartWriterThread, spareWarmUpKiB, spareWriterThreadUp } from '../../src/capture/async-sink.js';
 import { PcapngWriter } from '../../src/capture/pcapng.js';
 import { icmpEchoFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
 
@@ -32,6 +32,8 @@ describe('a spare capture writer thread', () => {
   it('boots before any capture, opens nothing, and the next sink runs on it from its constructor: same bytes', () => {
     prestartWriterThread();
     expect(spareWriterThreadUp(20_000)).toBe(true);
+    // Before it said it was up it expanded its warm-up records (session 36), into no file.
+    expect(spareWarmUpKiB()).toBeGreaterThan(1024);
     expect(readdirSync(dir)).toEqual([]);
     for (const n of [200, 6000]) {
       const a = new PcapngWriter(join(dir, `spare-${n}.pcapng`));
