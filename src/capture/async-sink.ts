@@ -130,7 +130,7 @@ let spare: { worker: Worker; up: Int32Array } | null = null;
  */
 export function prestartWriterThread(): void {
   if (spare !== null) return;
-  const up = new Int32Array(new SharedArrayBuffer(4));
+  const up = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
   worker.unref();
   spare = { worker, up };
@@ -141,6 +141,15 @@ export function spareWriterThreadUp(timeoutMs: number): boolean {
   if (spare === null) return false;
   if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
   return Atomics.load(spare.up, 0) === 1;
+}
+
+/**
+ * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records
+ * of a UDP echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0
+ * while it is not up, −1 when there is no spare.
+ */
+export function spareWarmUpKiB(): number {
+  return spare === null ? -1 : Atomics.load(spare.up, 0) === 1 ? spare.up[1]! : 0;
 }
 
 /** Ends an unused spare writer thread (tests). */
@@ -224,9 +233,10 @@ export class AsyncChunkSink {
    * finish, the wait for periodic fdatasyncs still out once the final fsync returned, 9 waits for a chunk
    * (polls and wake-ups), 10 its run-queue wait over its life (runnable, waiting for a core), 11 its
    * thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN: not lowered), 13 the most
-   * periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap).
+   * periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the chunks it had
+   * written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a hand-over).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(14 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(15 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -305,7 +315,7 @@ export class AsyncChunkSink {
     if (this.startByBytes) this.limit = this.slotSize;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize, startAhead: this.produced === 0 ? ASYNC_START_AHEAD : ASYNC_PREFAULT_AHEAD };
+    const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize, startAhead: this.produced === 0 ? ASYNC_START_AHEAD : ASYNC_PREFAULT_AHEAD, slot0Later: this.produced > 0 };
     if (spare !== null) {
       // The spare thread takes this sink's workerData as its first message (capture/writer-thread).
       this.worker = spare.worker;

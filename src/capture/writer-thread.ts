@@ -19,6 +19,9 @@ export const LENGTHS = 6;
  */
 export const ASYNC_PREFAULT_AHEAD = 1;
 
+/** Passes of a spare thread's warm-up (64 KiB of records each, ~2,000 frames): enough for TurboFan to compile the expander's hot functions. */
+const WARM_PASSES = 24;
+
 /** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 100;
@@ -32,17 +35,18 @@ const POLL_MAX_MS = 100;
 // writeback) is the thread's error like a write's.
 export const WORKER_SOURCE = `
 const threads = require('node:worker_threads');
+var __name = (f) => f;
+const RecordExpander = ${withLayout(RecordExpander.toString())};
 // A spare thread (session 35, capture/async-sink prestartWriterThread) boots before any capture is open:
 // it says so in its word and waits for its sink's workerData on the port; any other starts at once.
 const start = (workerData) => {
 const { writeSync, fsyncSync, fdatasync, readFileSync } = require('node:fs');
-const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice, primeEnd, startAhead } = workerData;
+const { fd, ring, ctrlBuf, slots, slotSize, port, layout, syncEvery, maxSyncs, outSize, statBuf, nice, primeEnd, startAhead, slot0Later } = workerData;
 const stat = new Float64Array(statBuf);
 const schedstat = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); } catch { return [NaN, NaN]; } };
 const threadCpu = () => schedstat()[0] / 1e6;
 const cpu0 = threadCpu();
 stat[7] = cpu0;
-var __name = (f) => f;
 {
   // When writerNice > 0, below the simulation thread (capture/thread-priority): on a machine short of
   // cores the scheduler then runs the simulation first and this thread in the time it leaves. Its tid
@@ -53,7 +57,6 @@ var __name = (f) => f;
   if (nice > 0) stat[12] = niceThisThread(nice, { readlinkSync, getPriority, setPriority });
   try { stat[11] = Number(readlinkSync('/proc/thread-self').split('/').pop()); } catch { stat[11] = NaN; }
 }
-const RecordExpander = ${withLayout(RecordExpander.toString())};
 const ctrl = new Int32Array(ctrlBuf);
 const ringWords = new Int32Array(ring);
 // The first fdatasync comes once 256 KiB are written (RecordExpander's early small writes), not 8 MiB:
@@ -102,9 +105,19 @@ const prefault = (ahead) => {
   // Slots 0 … faulted−1 are faulted in: the simulation thread takes such a new slot before a first chunk's (takeSlot).
   Atomics.store(ctrl, ${FAULTED}, faulted);
 };
-// At the start, also the rest of slot 0 past the small first chunks (primeEnd: they share it; session 35),
-// which the simulation thread takes again once they are written.
-for (let i = primeEnd / 4, end = slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+// Also the rest of slot 0 past the small first chunks (primeEnd: they share it; session 35), which the
+// simulation thread takes again once they are written: at the start for a thread started with its sink
+// (before the run), after its first chunk for one started at a hand-over (slot0Later, session 36: the
+// chunks are waiting then, and ~1 MiB of fresh memory before the first of them made the simulation wake
+// the thread 0–9 times a run instead of 0–1). stat[14]: chunks written before it (−1: not yet).
+let slot0Pending = true;
+stat[14] = -1;
+const slot0Rest = () => {
+  slot0Pending = false;
+  stat[14] = ctrl[${CONSUMED}];
+  for (let i = primeEnd / 4, end = slotSize / 4; i < end; i += 1024) Atomics.compareExchange(ringWords, i, 0, 0);
+};
+if (!slot0Later) slot0Rest();
 // startAhead (more than ${ASYNC_PREFAULT_AHEAD} for a thread started with its sink, before the run: async-sink's ASYNC_START_AHEAD).
 prefault(startAhead);
 // A pending Atomics.waitAsync does not keep a thread's event loop alive: this timer does, until the end.
@@ -148,6 +161,7 @@ async function run() {
     Atomics.store(ctrl, ${CONSUMED}, consumed + 1);
     Atomics.notify(ctrl, ${CONSUMED});
     prefault(${ASYNC_PREFAULT_AHEAD});
+    if (slot0Pending) slot0Rest();
     // A busy thread never waits, so its event loop would not turn and a finished fdatasync's callback
     // would not run: no next sync starts once maxSyncs are out, and finish()'s fsync (which the simulation
     // waits for) is left with up to everything written since (session 22: runs with 2 syncs for 224 MB,
@@ -186,12 +200,102 @@ run().then(
   Atomics.notify(ctrl, ${CONSUMED});
 });
 };
+// A spare thread warms the expander up before it says it is up (session 36): records of a UDP echo's
+// kind (a departure as a full record then REPEATs, its peer's arrival a COPY of it, as S1 and most datagram
+// traffic) expanded WARM_PASSES times into a buffer that is never written, so TurboFan compiles chunk,
+// repeatInto, copyRepeat… (~15 ms each, plus chunk's OSR: ~60 ms of the V8 threads, --trace-opt) while the
+// world is built, not in the run. The same class as the sink's expander: its feedback and code are shared.
+const warmUp = () => {
+  const size = 1 << 16;
+  const ringW = new SharedArrayBuffer(size);
+  const i32 = new Int32Array(ringW);
+  const f64 = new Float64Array(ringW);
+  // The records are laid out once per set of interfaces and copied back before each pass (the expander
+  // overwrites their time words): a generator run every pass was itself compiled by TurboFan (OSR, ~60 ms).
+  const lay = (base) => {
+    i32.fill(0);
+    let t = 1e9;
+    // A VERBATIM block first (the SHB and IDBs of a capture), an EPB serialized on the simulation thread
+    // (an ARP frame) and its arrival (COPY_RAW), then departures and their arrivals.
+    i32[0] = ${LAYOUT.R_VERBATIM};
+    i32[1] = 28;
+    i32[10] = ${LAYOUT.R_VERBATIM};
+    i32[11] = 76;
+    i32[12] = 6;
+    i32[13] = 76;
+    i32[17] = 42;
+    i32[18] = 42;
+    i32[30] = 76;
+    i32[32] = ${LAYOUT.R_COPY_RAW} | (76 << ${LAYOUT.C_SRC_SHIFT});
+    i32[33] = base + 1;
+    f64[17] = t;
+    let p = 144;
+    const tpl = [-1, -1, -1, -1];
+    for (let k = 0; p + 160 <= size; k++) {
+      const d = k & 3;
+      const w = p >> 2;
+      if (tpl[d] < 0 || (k & 511) === d) {
+        i32[w] = ${LAYOUT.R_UDP} | (64 << ${LAYOUT.PAYLEN_SHIFT});
+        i32[w + ${LAYOUT.F_IF}] = base + d;
+        f64[(w + ${LAYOUT.F_TIME}) >> 1] = t;
+        f64[(w + ${LAYOUT.F_ETH_DST}) >> 1] = 0x020000000000 + d;
+        f64[(w + ${LAYOUT.F_ETH_SRC}) >> 1] = 0x020000000100 + d;
+        i32[w + ${LAYOUT.F_ETH_TOS_TTL}] = 0x0800 | (64 << 24);
+        i32[w + ${LAYOUT.F_LEN_ID}] = 92 | ((k & 0xffff) << 16);
+        i32[w + ${LAYOUT.F_FF_PROTO}] = (2 << 13) | (17 << 16);
+        i32[w + ${LAYOUT.F_SRC}] = 0x0a010101 + d;
+        i32[w + ${LAYOUT.F_DST}] = 0x0a010202;
+        i32[w + ${LAYOUT.F_PORTS}] = 40000 | (9 << 16);
+        i32[w + ${LAYOUT.F_W0}] = 72;
+        tpl[d] = p;
+        p += ${LAYOUT.SHORT_BYTES};
+      } else {
+        i32[w] = ${LAYOUT.R_REPEAT} | ((p - tpl[d]) << ${LAYOUT.C_SRC_SHIFT});
+        i32[w + ${LAYOUT.P_ID}] = k & 0xffff;
+        f64[(w + ${LAYOUT.F_TIME}) >> 1] = t;
+        p += ${LAYOUT.REPEAT_BYTES};
+      }
+      const c = p >> 2;
+      i32[c] = ${LAYOUT.R_COPY} | ((w << 2) << ${LAYOUT.C_SRC_SHIFT});
+      i32[c + ${LAYOUT.C_IF}] = base + (d ^ 1);
+      f64[(c + ${LAYOUT.C_TIME}) >> 1] = t + 1000;
+      p += ${LAYOUT.COPY_BYTES};
+      t += 5000;
+    }
+    // An arrival whose departure (the first full record) is no longer in the output buffer: laid out again.
+    const c = p >> 2;
+    i32[c] = ${LAYOUT.R_COPY} | (144 << ${LAYOUT.C_SRC_SHIFT});
+    i32[c + ${LAYOUT.C_IF}] = base + 1;
+    f64[(c + ${LAYOUT.C_TIME}) >> 1] = t;
+    return { words: i32.slice(), len: p + ${LAYOUT.COPY_BYTES} };
+  };
+  // The last pass on interfaces 16–19: the per-interface tables grow again, now with type feedback (a
+  // function's first calls record none), as a capture's first frames make them grow.
+  const sets = [lay(0), lay(16)];
+  // Two expanders with callbacks of their own: flush()'s call of its callback sees two targets and is
+  // compiled as a generic call, not the warm-up's callback inlined (a third, the sink's, deoptimized chunk).
+  const exs = [new RecordExpander(ringW, ${JSON.stringify(LAYOUT)}, 1 << 16, () => {}), new RecordExpander(ringW, ${JSON.stringify(LAYOUT)}, 1 << 16, (b, n) => n)];
+  for (let pass = 0; pass < ${WARM_PASSES}; pass++) {
+    const set = sets[pass === ${WARM_PASSES} - 1 ? 1 : 0];
+    i32.set(set.words);
+    exs[pass & 1].chunk(0, set.len);
+  }
+  exs[0].flush();
+  exs[1].flush();
+  return exs[0].written + exs[1].written;
+};
 if (threads.workerData.spare === undefined) start(threads.workerData);
 else {
-  const up = new Int32Array(threads.workerData.spare);
-  Atomics.store(up, 0, 1);
-  Atomics.notify(up, 0);
-  threads.parentPort.once('message', start);
+  const warmed = warmUp();
+  // A turn of the event loop for the compile jobs to be installed.
+  setTimeout(() => {
+    const up = new Int32Array(threads.workerData.spare);
+    // Word 1: the KiB of pcapng the warm-up expanded (and never wrote).
+    up[1] = Math.round(warmed / 1024);
+    Atomics.store(up, 0, 1);
+    Atomics.notify(up, 0);
+    threads.parentPort.once('message', start);
+  }, 1);
 }
 `;
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ASYNC_SLOT_SIZE, dropSpareWriterThread, prestartWriterThread, spareWriterThreadUp } from '../../src/capture/async-sink.js';
+import { ASYNC_SLOT_SIZE, dropSpareWriterThread, prestartWriterThread, spareWarmUpKiB, spareWriterThreadUp } from '../../src/capture/async-sink.js';
 import { PcapngWriter } from '../../src/capture/pcapng.js';
 import { icmpEchoFrame, tcpSynFrame, udpFrame, vxlanFrame } from '../helpers/frames.js';
 
@@ -32,6 +32,8 @@ describe('a spare capture writer thread', () => {
   it('boots before any capture, opens nothing, and the next sink runs on it from its constructor: same bytes', () => {
     prestartWriterThread();
     expect(spareWriterThreadUp(20_000)).toBe(true);
+    // Before it said it was up it expanded its warm-up records (session 36), into no file.
+    expect(spareWarmUpKiB()).toBeGreaterThan(1024);
     expect(readdirSync(dir)).toEqual([]);
     for (const n of [200, 6000]) {
       const a = new PcapngWriter(join(dir, `spare-${n}.pcapng`));
@@ -58,7 +60,7 @@ describe('a spare capture writer thread', () => {
     expect(readFileSync(join(dir, 'own.pcapng')).equals(readFileSync(join(dir, 'sync-6000.pcapng')))).toBe(true);
   });
 
-  it('a thread started with its sink faults in slot 0 and the next 5 slots at its start (ASYNC_START_AHEAD), one started at a hand-over 1', () => {
+  it('a thread started with its sink faults in slot 0 and the next 5 slots at its start (ASYNC_START_AHEAD), one started at a hand-over 1 and slot 0 after its first chunk', () => {
     prestartWriterThread();
     const a = new PcapngWriter(join(dir, 'ahead.pcapng'));
     const sink = a.asyncSink!;
@@ -67,6 +69,7 @@ describe('a spare capture writer thread', () => {
     const t0 = Date.now();
     while (sink.threadStats[9] === 0 && Date.now() - t0 < 20_000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     expect(ctrl[5]).toBe(1 + 5);
+    expect(sink.threadStats[14]).toBe(0); // slot 0's rest before any chunk
     a.close();
     const b = new PcapngWriter(join(dir, 'ahead-late.pcapng'), { startChunk: 4 });
     writeAll(b, 6000);
@@ -75,6 +78,8 @@ describe('a spare capture writer thread', () => {
     // Started at the 4th hand-over: one slot ahead of those taken (ctrl[4]) at each look, never 5.
     const cb = (sb as unknown as { ctrl: Int32Array }).ctrl;
     expect(cb[5]).toBeLessThanOrEqual(cb[4]! + 1);
+    // Slot 0's rest once the first chunk waiting for it is written, not before (session 36).
+    expect(sb.threadStats[14]).toBe(1);
   });
 
   it('a sink given startChunk takes the spare at that hand-over; abort() stops it and removes the temporary file', () => {
