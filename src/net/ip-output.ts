@@ -61,7 +61,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
     dropPacket(ns, pkt, 'no-route');
     return false;
   }
-  if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst);
+  if (ip.src === 0) ip.src = (rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst)) >>> 0;
   selectIdent(ns, pkt);
   ip.totalLength = localOutLength(pkt);
   ip.checksum = null;

@@ -9,6 +9,10 @@ import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
 import { Namespace } from '../../src/net/namespace.js';
+import { manipPacket } from '../../src/netfilter/ct-tuple.js';
+import { Packet } from '../../src/packet/packet.js';
+import { ipv4Header } from '../../src/wire/ipv4.js';
+import { IpProto } from '../../src/wire/types.js';
 
 setFlagsFromString('--allow-natives-syntax');
 const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b);') as (a: object, b: object) => boolean;
@@ -54,5 +58,34 @@ describe('hidden classes kept through the run', () => {
     const far = t.lookup(ip(192, 168, 7, 1))!;
     expect([far.dst, far.gateway]).toEqual([ip(192, 168, 7, 0), ip(192, 168, 7, 0)]);
     expect(t.lookup(ip(10, 3, 3, 3))).toBe(own);
+  });
+});
+
+describe('IPv4 header records keep small-integer address fields', () => {
+  const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
+  // A value read from a double field is a boxed number even when it is a small integer.
+  const boxed = (v: number): number => {
+    const o = { v: 0.5 };
+    o.v = v;
+    return o.v;
+  };
+
+  it('a header made or NATed from boxed addresses has the shape of one made from small integers', () => {
+    const plain = ipv4Header(IpProto.TCP, ip(10, 0, 0, 1), ip(10, 0, 0, 2));
+    const src = boxed(ip(10, 0, 0, 3));
+    expect(isSmi(src)).toBe(false);
+    const made = ipv4Header(IpProto.TCP, src, boxed(ip(10, 0, 0, 4)));
+    expect(sameMap(made, plain)).toBe(true);
+    expect([made.src, made.dst]).toEqual([ip(10, 0, 0, 3), ip(10, 0, 0, 4)]);
+    const pkt = new Packet();
+    pkt.ip = made;
+    manipPacket(pkt, boxed(ip(10, 0, 0, 5)), 0, 0, 0, 0, false);
+    manipPacket(pkt, 0, 0, boxed(ip(10, 0, 0, 6)), 0, 1, false);
+    expect([made.src, made.dst]).toEqual([ip(10, 0, 0, 5), ip(10, 0, 0, 6)]);
+    expect(isSmi(made.src) && isSmi(made.dst)).toBe(true);
+    expect(sameMap(made, plain)).toBe(true);
+    // An address above 2^31 is a double field whatever is done: the value is kept.
+    const far = ipv4Header(IpProto.TCP, ip(192, 168, 0, 1), ip(10, 0, 0, 2));
+    expect(far.src).toBe(ip(192, 168, 0, 1));
   });
 });
