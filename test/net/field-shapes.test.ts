@@ -10,6 +10,9 @@ import { DummyDevice } from '../../src/link/dummy.js';
 import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
 import { Namespace } from '../../src/net/namespace.js';
 import { manipPacket } from '../../src/netfilter/ct-tuple.js';
+import { buildIndex } from '../../src/netfilter/dst-index.js';
+import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
+import type { Rule } from '../../src/netfilter/rules.js';
 import { Packet } from '../../src/packet/packet.js';
 import { ipv4Header } from '../../src/wire/ipv4.js';
 import { IpProto } from '../../src/wire/types.js';
@@ -87,5 +90,24 @@ describe('IPv4 header records keep small-integer address fields', () => {
     // An address above 2^31 is a double field whatever is done: the value is kept.
     const far = ipv4Header(IpProto.TCP, ip(192, 168, 0, 1), ip(10, 0, 0, 2));
     expect(far.src).toBe(ip(192, 168, 0, 1));
+  });
+});
+
+describe('a chain index keeps its destination bounds small integers', () => {
+  const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
+  const rulesOf = (lines: string[]): Rule[] => parseIptablesSave(['*nat', ':KUBE-SERVICES - [0:0]', ...lines, 'COMMIT', ''].join('\n')).tables[0]!.chains[0]!.rules;
+
+  it('the bounds are the lowest and highest /32 destination; an index without one has an empty range', () => {
+    const ix = buildIndex(rulesOf([
+      '-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -j ACCEPT',
+      '-A KUBE-SERVICES -d 10.96.0.3/32 -p tcp -m tcp --dport 80 -j ACCEPT',
+      '-A KUBE-SERVICES -d 10.96.1.9/32 -p udp -m udp --dport 53 -j ACCEPT',
+      '-A KUBE-SERVICES -p tcp -m tcp --dport 30000 -j ACCEPT',
+    ]), 1)!;
+    expect([ix.dstLo, ix.dstHi]).toEqual([ip(10, 96, 0, 3), ip(10, 96, 1, 9)]);
+    expect(isSmi(ix.dstLo) && isSmi(ix.dstHi)).toBe(true);
+    const none = buildIndex(rulesOf(['-A KUBE-SERVICES -p tcp -m tcp --dport 30000 -j ACCEPT']), 1)!;
+    expect(none.dstLo > none.dstHi).toBe(true);
+    expect(isSmi(none.dstLo) && isSmi(none.dstHi)).toBe(true);
   });
 });
