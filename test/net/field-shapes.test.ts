@@ -5,9 +5,11 @@
 // touched (tens of thousands in a thousand-node cluster). The answers are checked too.
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { intsInto, RngFactory } from '../../src/core/rng.js';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
+import { IpIdents } from '../../src/net/ip-output.js';
 import { Namespace } from '../../src/net/namespace.js';
 import { manipPacket } from '../../src/netfilter/ct-tuple.js';
 import { buildIndex } from '../../src/netfilter/dst-index.js';
@@ -109,5 +111,19 @@ describe('a chain index keeps its destination bounds small integers', () => {
     const none = buildIndex(rulesOf(['-A KUBE-SERVICES -p tcp -m tcp --dport 30000 -j ACCEPT']), 1)!;
     expect(none.dstLo > none.dstHi).toBe(true);
     expect(isSmi(none.dstLo) && isSmi(none.dstHi)).toBe(true);
+  });
+});
+
+describe('ip_idents keeps its key a small integer', () => {
+  const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
+  it('the key of every stream is a signed 32-bit integer, the draw it was made from', () => {
+    const f = new RngFactory(7);
+    for (let i = 0; i < 16; i++) {
+      const k = new IpIdents(f.stream(`ids-${i}`)).key;
+      const r = new RngFactory(7).stream(`ids-${i}`);
+      intsInto(r, 65536, new Float64Array(4096), 1, 2, 2048); // the counters' draws come first
+      expect(k).toBe(r.uint32() | 0);
+      expect(isSmi(k)).toBe(true);
+    }
   });
 });
