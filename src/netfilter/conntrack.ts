@@ -24,7 +24,7 @@ import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import { natPacketOf, uniqueTuple, type NatTable } from './ct-nat.js';
-import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -132,7 +132,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
     this.nx = { natNew: this.natNew, rng, used: (t, self) => this.usedTuple(t, self) };
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
-    this.toNs = timeoutsByIndex(this.cfg.timeouts);
+    this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
   }
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
@@ -219,7 +219,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       const st = ct.status;
       if ((st & 1024) !== 0) return CT_OK;
       const proto = ip.protocol;
-      const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
+      const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
       if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
       writeExpiry(ct, t);
       return CT_OK;
@@ -273,7 +273,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     const ct = this.newEntry(t);
     ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER; // (once a new UDP entry)
-    writeExpiry(ct, now + this.toNs[this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
+    writeExpiry(ct, now + this.toNs[1 + this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -311,7 +311,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, ct.proto)]!;
+    const t = CT_CLOCK[0]! + this.toNs[1 + this.timeoutIndex(ct, ct.proto)]!;
     writeExpiry(ct, t);
     this.entries.exp[ct.pos] = t; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
@@ -430,7 +430,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     return false;
   }
 
-  /** The `toNs` slot of `ct`'s timeout in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
+  /** The `toNs` slot of `ct`'s timeout in its current state (its element 1 + slot); `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
   private timeoutIndex(ct: ConnEntry, proto: number): number {
     return proto === IpProto.TCP ? ct.tcpCt
       : proto === IpProto.UDP ? (ct.status & CtStatus.ASSURED ? TO_UDP_STREAM : TO_UDP)
@@ -453,7 +453,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
     // Status bits, protocols and timeout slots as numbers (a module constant is a cell load and a hole check at each use in
     // optimized code): SEEN_REPLY 2, ASSURED 4, FIXED_TIMEOUT 1024, NAT_CLASH 4096; TCP 6, UDP 17, ICMP 1; TO_UDP 9 …
-    // TO_GENERIC 12 (checked at load, below the class).
+    // TO_GENERIC 12 (checked at load, below the class), each at toNs[1 + slot].
     const tcp = pkt.tcp;
     const now = CT_CLOCK[0]!;
     let moved = false;
@@ -471,7 +471,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     const st = ct.status;
     if ((st & 1024) !== 0) return;
     const proto = pkt.ip!.protocol; // timeoutIndex's choice
-    const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
+    const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
@@ -536,6 +536,8 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 }
 
+// The default timeouts in CT_CLOCK's slots 1 … (ct-entry.ts): tables of the defaults read them there (toNs).
+CT_CLOCK.set(timeoutsByIndex(DEFAULT_CT_TIMEOUTS).subarray(1), 1);
 // The numbers inAt and update use for status bits, protocols, timeout slots and TCP flags.
 if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOUT !== 1024 || CtStatus.NAT_CLASH !== 4096 || IpProto.TCP !== 6 || IpProto.UDP !== 17 || IpProto.ICMP !== 1 || TO_UDP !== 9 || TO_UDP_STREAM !== 10 || TO_ICMP !== 11 || TO_GENERIC !== 12 || (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST) !== 0x16) {
   throw new Error('conntrack: status bits, protocols or timeout slots changed');
