@@ -322,7 +322,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
 
   private newOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
     const outer = new Packet();
-    outer.ip = ipv4Header(IpProto.UDP, this.local, remote);
+    outer.ip = ipv4Header(IpProto.UDP, this.localKey >>> 0, remote);
     outer.udp = { srcPort, dstPort: this.dstPort, length: udpLength, checksum: null };
     return outer;
   }
@@ -343,7 +343,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     ip.protocol = IpProto.UDP;
     ip.checksum = null;
     ip.src = this.localKey >>> 0; // (this.local: see localKey)
-    ip.dst = remote;
+    ip.dst = remote >>> 0;
     ip.options = null;
     udp.srcPort = srcPort;
     udp.dstPort = this.dstPort;

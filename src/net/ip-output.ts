@@ -42,10 +42,11 @@ const IP_IDENTS_SZ = 2048;
 export class IpIdents {
   /** Bucket h: last jiffy at 2h, counter (0..65535) at 2h + 1. */
   readonly slots = new Float64Array(2 * IP_IDENTS_SZ);
+  /** The increments' key as a signed 32-bit integer (read only through `^`): a uint32 above 2^31 is a heap number of its own. */
   readonly key: number;
   constructor(rng: Rng) {
     intsInto(rng, 65536, this.slots, 1, 2, IP_IDENTS_SZ); // (rng.int(65536) into each bucket's counter, in order)
-    this.key = rng.uint32();
+    this.key = rng.uint32() | 0;
   }
 }
 
@@ -61,7 +62,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
     dropPacket(ns, pkt, 'no-route');
     return false;
   }
-  if (ip.src === 0) ip.src = rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst);
+  if (ip.src === 0) ip.src = (rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst)) >>> 0;
   selectIdent(ns, pkt);
   ip.totalLength = localOutLength(pkt);
   ip.checksum = null;

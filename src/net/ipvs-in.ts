@@ -50,7 +50,7 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
     const r = ct.reply;
     ct.reply = { ...r, src: ep.ip, sport: ep.port };
   }
-  ip.dst = ep.ip;
+  ip.dst = ep.ip >>> 0;
   l4.dstPort = ep.port;
   l4.checksum = null;
   ip.checksum = null;
@@ -98,17 +98,17 @@ export function ipvsOut(ns: Namespace, pkt: Packet): void {
   if (inner !== null && inner.ip !== null) {
     const il4 = inner.tcp ?? inner.udp;
     if (inner.ip.dst === rip && il4 !== null && il4.dstPort === rport) {
-      inner.ip.dst = vip;
+      inner.ip.dst = vip >>> 0;
       il4.dstPort = vport;
       il4.checksum = null;
       inner.ip.checksum = null;
     }
-    if (ip.src === rip) ip.src = vip;
+    if (ip.src === rip) ip.src = vip >>> 0;
   } else {
     const l4 = pkt.tcp ?? pkt.udp;
     if (l4 === null || ip.src !== rip || l4.srcPort !== rport) return;
     if (pkt.tcp !== null) ns.ipvs!.reply('tcp', { src: ct.oSrc >>> 0, sport: ct.oSport }, vip, vport, ns.sim.now, pkt.tcp.flags);
-    ip.src = vip;
+    ip.src = vip >>> 0;
     l4.srcPort = vport;
     l4.checksum = null;
   }

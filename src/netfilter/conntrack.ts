@@ -16,7 +16,7 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { TupleMap, packPorts, type CtHit } from './ct-hash.js';
+import { RECENT, RECENT_NUMBERS, TupleMap, packPorts, type CtHit } from './ct-hash.js';
 import { CT_CLOCK, ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
 import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
@@ -24,7 +24,7 @@ import { CtList } from './ct-list.js';
 import { tcpPacket, tcpReopens } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
 import { natPacketOf, uniqueTuple, type NatTable } from './ct-nat.js';
-import { DEFAULT_CONNTRACK_CONFIG, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
+import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -132,7 +132,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
     this.nx = { natNew: this.natNew, rng, used: (t, self) => this.usedTuple(t, self) };
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
-    this.toNs = timeoutsByIndex(this.cfg.timeouts);
+    this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
   }
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
@@ -195,9 +195,41 @@ export class Conntrack extends TupleMap<ConnEntry> {
     const tcp = pkt.tcp;
     const udp = pkt.udp;
     const ports = tcp !== null ? packPorts(tcp.srcPort, tcp.dstPort) : udp !== null ? packPorts(udp.srcPort, udp.dstPort) : 0;
-    const ct = this.get4(ip.protocol, ip.src | 0, ip.dst | 0, ports);
-    if (ct === undefined) return this.inNew(pkt, true);
-    const dir = this.dir;
+    const proto = ip.protocol;
+    const src = ip.src | 0;
+    const dst = ip.dst | 0;
+    // get4's shared recent slot written out (it answers ~82 % of lookups): get4 is a call here once it has optimized code of
+    // its own (its inlined size then exceeds V8's budget). tag4, recentSlot and same as ct-hash.ts has them, with its
+    // numbers (checked at load, below the class); a tag computed otherwise would only send every lookup to get4.
+    let a = src;
+    let b = dst;
+    let ab = ports;
+    let orient = 0;
+    if (src > dst || (src === dst && ports >>> 16 > (ports & 0xffff))) {
+      a = dst;
+      b = src;
+      ab = (ports << 16) | (ports >>> 16);
+      orient = 0x20000000;
+    }
+    let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13) ^ b, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16) ^ ab, 0x27d4eb2f);
+    h ^= proto << 7;
+    const key = (((h ^ (h >>> 15)) & 0x0fffffff) + 1) | orient;
+    const rs = 2 * ((key ^ (key >>> 20) ^ this.salt) & 1023);
+    const rk = RECENT[rs] as number;
+    const r = RECENT[rs + 1] as ConnEntry;
+    let ct: ConnEntry;
+    let dir = (rk >>> 30) as 0 | 1;
+    if ((rk & 0x3fffffff) === key && r.owner === this && r.proto === proto && (dir === 0 ? r.oSrc === src && r.oDst === dst && r.oPorts === ports : r.rSrc === src && r.rDst === dst && r.rPorts === ports)) {
+      ct = r;
+      this.dir = dir;
+    } else {
+      const e = this.get4(proto, src, dst, ports);
+      if (e === undefined) return this.inNew(pkt, true);
+      ct = e;
+      dir = this.dir;
+    }
     if (ct.expires <= CT_CLOCK[0]!) this.destroyExpired(ct);
     else if (tcp !== null && dir === 0 && (tcp.flags & 0x16) === 2 && tcpReopens(ct, tcp.flags)) { // a SYN without ACK, RST first: no call
       // nf_conntrack_tcp_packet: "Attempt to reopen a closed/aborted connection. Delete this connection and look up
@@ -218,8 +250,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       } else if (udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs && (ct.status & 4096) === 0) ct.status |= 4;
       const st = ct.status;
       if ((st & 1024) !== 0) return CT_OK;
-      const proto = ip.protocol;
-      const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
+      const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
       if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
       writeExpiry(ct, t);
       return CT_OK;
@@ -273,7 +304,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     const ct = this.newEntry(t);
     ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER; // (once a new UDP entry)
-    writeExpiry(ct, now + this.toNs[this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
+    writeExpiry(ct, now + this.toNs[1 + this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
     pkt.ct = ct;
     pkt.ctDir = 0;
     return CT_OK;
@@ -311,7 +342,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    const t = CT_CLOCK[0]! + this.toNs[this.timeoutIndex(ct, ct.proto)]!;
+    const t = CT_CLOCK[0]! + this.toNs[1 + this.timeoutIndex(ct, ct.proto)]!;
     writeExpiry(ct, t);
     this.entries.exp[ct.pos] = t; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
@@ -430,7 +461,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     return false;
   }
 
-  /** The `toNs` slot of `ct`'s timeout in its current state; `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
+  /** The `toNs` slot of `ct`'s timeout in its current state (its element 1 + slot); `proto` is its tuples' protocol (handed in: one object fewer to read per packet). */
   private timeoutIndex(ct: ConnEntry, proto: number): number {
     return proto === IpProto.TCP ? ct.tcpCt
       : proto === IpProto.UDP ? (ct.status & CtStatus.ASSURED ? TO_UDP_STREAM : TO_UDP)
@@ -453,7 +484,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
     // Status bits, protocols and timeout slots as numbers (a module constant is a cell load and a hole check at each use in
     // optimized code): SEEN_REPLY 2, ASSURED 4, FIXED_TIMEOUT 1024, NAT_CLASH 4096; TCP 6, UDP 17, ICMP 1; TO_UDP 9 …
-    // TO_GENERIC 12 (checked at load, below the class).
+    // TO_GENERIC 12 (checked at load, below the class), each at toNs[1 + slot].
     const tcp = pkt.tcp;
     const now = CT_CLOCK[0]!;
     let moved = false;
@@ -471,7 +502,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     const st = ct.status;
     if ((st & 1024) !== 0) return;
     const proto = pkt.ip!.protocol; // timeoutIndex's choice
-    const t = now + this.toNs[proto === 6 ? ct.tcpCt : proto === 17 ? ((st & 4) !== 0 ? 10 : 9) : proto === 1 ? 11 : 12]!;
+    const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
     if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
     writeExpiry(ct, t);
   }
@@ -536,7 +567,11 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 }
 
+// The default timeouts in CT_CLOCK's slots 1 … (ct-entry.ts): tables of the defaults read them there (toNs).
+CT_CLOCK.set(timeoutsByIndex(DEFAULT_CT_TIMEOUTS).subarray(1), 1);
 // The numbers inAt and update use for status bits, protocols, timeout slots and TCP flags.
+// inAt's copy of get4's recent-slot test: its numbers (test/netfilter/ct-recent-inline checks the tag through hits).
+if (RECENT_NUMBERS.join() !== '268435455,536870912,30,1024') throw new Error('conntrack: ct-hash numbers changed');
 if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOUT !== 1024 || CtStatus.NAT_CLASH !== 4096 || IpProto.TCP !== 6 || IpProto.UDP !== 17 || IpProto.ICMP !== 1 || TO_UDP !== 9 || TO_UDP_STREAM !== 10 || TO_ICMP !== 11 || TO_GENERIC !== 12 || (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST) !== 0x16) {
   throw new Error('conntrack: status bits, protocols or timeout slots changed');
 }

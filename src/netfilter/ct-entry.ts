@@ -3,7 +3,7 @@
 // (ct-hash.ts) holds it: no object per tuple. The table's logic is conntrack.ts's.
 import { packPorts, type CtKeys } from './ct-hash.js';
 import { invertIcmpDport, type CtTuple } from './ct-tuple.js';
-import { TCP_CT_NAMES, TCP_NONE, type TcpCt, type TcpCtState } from './ct-timeouts.js';
+import { TCP_CT_NAMES, TCP_NONE, TO_GENERIC, type TcpCt, type TcpCtState } from './ct-timeouts.js';
 import type { Conntrack } from './conntrack.js';
 import type { TimeNs } from '../core/time.js';
 import { IpProto } from '../wire/types.js';
@@ -198,9 +198,11 @@ export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
  * not inline is a new heap number at every call (issue 13: ~1.9 KB of young garbage a request in the
  * scale workload, most of it times passed between conntrack's methods). A Float64Array element carries
  * it unboxed. Written at each entry point (Conntrack.in, confirm, netfilter's hooks), read before any
- * other entry point can run (no conntrack call nests inside another).
+ * other entry point can run (no conntrack call nests inside another). Slots 1 … TO_GENERIC + 1 hold the default
+ * timeouts in timeoutsByIndex's layout (conntrack.ts fills them): a table of the default timeouts reads them here, on
+ * the lines the time keeps warm, not from an array of their own (each read of it ~1.2 D1 misses in the scale window).
  */
-export const CT_CLOCK = new Float64Array(1);
+export const CT_CLOCK = new Float64Array(TO_GENERIC + 2);
 
 /** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */
 const HI = 1 << 30;

@@ -102,7 +102,7 @@ export type CtSlots<C> = readonly (C | null)[];
  * slot it held, a rebinding overwrites it. Entries of tables no longer used (a finished world's) stay
  * referenced here, with their tables, until overwritten: at most RECENT_SLOTS entries.
  */
-const RECENT: unknown[] = new Array<unknown>(2 * RECENT_SLOTS).fill(null).map((_, i) => ((i & 1) === 0 ? 0 : null));
+export const RECENT: unknown[] = new Array<unknown>(2 * RECENT_SLOTS).fill(null).map((_, i) => ((i & 1) === 0 ? 0 : null));
 /** Salts of the tables made so far (deterministic: a counter, not a random draw). */
 let saltSeq = 0;
 
@@ -121,8 +121,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
    */
   private tab = new Int32Array(2 * MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
-  /** Mixed into the hash for the shared recent slots, so tables holding one tuple use different slots. */
-  private readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
+  /** Mixed into the hash for the shared recent slots, so tables holding one tuple use different slots (conntrack's inAt reads it). */
+  protected readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
   private used = 0;
   /** The slot of the tuple `insert` found already held. */
   private at = 0;
@@ -315,6 +315,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
 const HASH_MASK = 0x0fffffff;
 const ORIENT = 1 << 29;
 const DIR_SHIFT = 30;
+/** The numbers conntrack's inAt writes out (its copy of get4's recent-slot test; checked at its load). */
+export const RECENT_NUMBERS = [HASH_MASK, ORIENT, DIR_SHIFT, RECENT_SLOTS] as const;
 const KEY_MASK = (1 << DIR_SHIFT) - 1;
 
 /** A tag's shared recent slot in a table of salt `salt` (a tuple and its inverse differ by ORIENT: bit 9 here). */

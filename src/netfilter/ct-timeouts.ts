@@ -110,16 +110,19 @@ export const TO_GENERIC = TO_UDP + 3;
  * namespaces: the defaults) reads one array, warm in cache, not one of its own per namespace, cold. */
 const BY_INDEX = new WeakMap<CtTimeouts, Float64Array>();
 
-/** `to` as a typed array (TCP states by TcpCt number, then TO_UDP … TO_GENERIC): Conntrack's per-packet timeouts, one per `to`. */
+/**
+ * `to` as a typed array, slot s at [1 + s] (TCP states by TcpCt number, then TO_UDP … TO_GENERIC; [0] unused, where
+ * CT_CLOCK, which holds the default timeouts in this layout, keeps the time): Conntrack's per-packet timeouts, one per `to`.
+ */
 export function timeoutsByIndex(to: CtTimeouts): Float64Array {
   const made = BY_INDEX.get(to);
   if (made !== undefined) return made;
-  const a = new Float64Array(TO_GENERIC + 1);
+  const a = new Float64Array(TO_GENERIC + 2);
   BY_INDEX.set(to, a);
-  for (let s = TCP_NONE; s <= TCP_CLOSE; s++) a[s] = tcpTimeoutOf(to.tcp, s as TcpCt);
-  a[TO_UDP] = to.udp;
-  a[TO_UDP_STREAM] = to.udpStream;
-  a[TO_ICMP] = to.icmp;
-  a[TO_GENERIC] = to.generic;
+  for (let s = TCP_NONE; s <= TCP_CLOSE; s++) a[1 + s] = tcpTimeoutOf(to.tcp, s as TcpCt);
+  a[1 + TO_UDP] = to.udp;
+  a[1 + TO_UDP_STREAM] = to.udpStream;
+  a[1 + TO_ICMP] = to.icmp;
+  a[1 + TO_GENERIC] = to.generic;
   return a;
 }

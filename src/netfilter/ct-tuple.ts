@@ -96,8 +96,8 @@ export function invertIcmpDport(dport: number): number {
 export function manipPacket(pkt: Packet, src: number, sport: number, dst: number, dport: number, manip: number, l4: boolean): void {
   const ip = pkt.ip;
   if (!ip) return;
-  if (manip === 0) ip.src = src;
-  else ip.dst = dst;
+  if (manip === 0) ip.src = src >>> 0;
+  else ip.dst = dst >>> 0;
   ip.checksum = null;
   if (!l4) return;
   if (pkt.tcp) {

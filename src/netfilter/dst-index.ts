@@ -170,7 +170,11 @@ export function buildIndex(rules: Rule[], min: number): ChainIndex | null {
       dstTab[4 * s + 3] = list.length | (list.every((ri) => fullyKeyed(rules[ri]!)) ? DIX_KEYED : 0);
     }
   }
-  return { wild, dstTab, dstMask, lists: Int32Array.from(more), byPort, dstLo, dstHi };
+  // The bounds as the addresses themselves (small integers below 2^31; Math.min/max may box them) and an
+  // empty range as 1 > 0, not ±Infinity: a double field is a heap number read per scan.
+  const lo = buckets === 0 ? 1 : dstLo >>> 0;
+  const hi = buckets === 0 ? 0 : dstHi >>> 0;
+  return { wild, dstTab, dstMask, lists: Int32Array.from(more), byPort, dstLo: lo, dstHi: hi };
 }
 
 /**

@@ -51,7 +51,7 @@ export const IPV4_DEFAULT_TTL = 64;
  * encode", the checksum always computed at encode. Positional, so the hot path allocates one record.
  */
 export function ipv4Header(protocol: number, src: Ipv4, dst: Ipv4, flags = 0, tos = 0, ttl = IPV4_DEFAULT_TTL, id = -1, totalLength = 0): Ipv4Header {
-  return { tos, totalLength, id, flags, fragOffset: 0, ttl, protocol, checksum: null, src, dst, options: null };
+  return { tos, totalLength, id, flags, fragOffset: 0, ttl, protocol, checksum: null, src: src >>> 0, dst: dst >>> 0, options: null };
 }
 
 /** Header length of an IPv4 record: 20 + options (IHL * 4). */

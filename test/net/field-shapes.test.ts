@@ -5,10 +5,19 @@
 // touched (tens of thousands in a thousand-node cluster). The answers are checked too.
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { intsInto, RngFactory } from '../../src/core/rng.js';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
 import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
+import { IpIdents } from '../../src/net/ip-output.js';
 import { Namespace } from '../../src/net/namespace.js';
+import { manipPacket } from '../../src/netfilter/ct-tuple.js';
+import { buildIndex } from '../../src/netfilter/dst-index.js';
+import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
+import type { Rule } from '../../src/netfilter/rules.js';
+import { Packet } from '../../src/packet/packet.js';
+import { ipv4Header } from '../../src/wire/ipv4.js';
+import { IpProto } from '../../src/wire/types.js';
 
 setFlagsFromString('--allow-natives-syntax');
 const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b);') as (a: object, b: object) => boolean;
@@ -54,5 +63,67 @@ describe('hidden classes kept through the run', () => {
     const far = t.lookup(ip(192, 168, 7, 1))!;
     expect([far.dst, far.gateway]).toEqual([ip(192, 168, 7, 0), ip(192, 168, 7, 0)]);
     expect(t.lookup(ip(10, 3, 3, 3))).toBe(own);
+  });
+});
+
+describe('IPv4 header records keep small-integer address fields', () => {
+  const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
+  // A value read from a double field is a boxed number even when it is a small integer.
+  const boxed = (v: number): number => {
+    const o = { v: 0.5 };
+    o.v = v;
+    return o.v;
+  };
+
+  it('a header made or NATed from boxed addresses has the shape of one made from small integers', () => {
+    const plain = ipv4Header(IpProto.TCP, ip(10, 0, 0, 1), ip(10, 0, 0, 2));
+    const src = boxed(ip(10, 0, 0, 3));
+    expect(isSmi(src)).toBe(false);
+    const made = ipv4Header(IpProto.TCP, src, boxed(ip(10, 0, 0, 4)));
+    expect(sameMap(made, plain)).toBe(true);
+    expect([made.src, made.dst]).toEqual([ip(10, 0, 0, 3), ip(10, 0, 0, 4)]);
+    const pkt = new Packet();
+    pkt.ip = made;
+    manipPacket(pkt, boxed(ip(10, 0, 0, 5)), 0, 0, 0, 0, false);
+    manipPacket(pkt, 0, 0, boxed(ip(10, 0, 0, 6)), 0, 1, false);
+    expect([made.src, made.dst]).toEqual([ip(10, 0, 0, 5), ip(10, 0, 0, 6)]);
+    expect(isSmi(made.src) && isSmi(made.dst)).toBe(true);
+    expect(sameMap(made, plain)).toBe(true);
+    // An address above 2^31 is a double field whatever is done: the value is kept.
+    const far = ipv4Header(IpProto.TCP, ip(192, 168, 0, 1), ip(10, 0, 0, 2));
+    expect(far.src).toBe(ip(192, 168, 0, 1));
+  });
+});
+
+describe('a chain index keeps its destination bounds small integers', () => {
+  const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
+  const rulesOf = (lines: string[]): Rule[] => parseIptablesSave(['*nat', ':KUBE-SERVICES - [0:0]', ...lines, 'COMMIT', ''].join('\n')).tables[0]!.chains[0]!.rules;
+
+  it('the bounds are the lowest and highest /32 destination; an index without one has an empty range', () => {
+    const ix = buildIndex(rulesOf([
+      '-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -j ACCEPT',
+      '-A KUBE-SERVICES -d 10.96.0.3/32 -p tcp -m tcp --dport 80 -j ACCEPT',
+      '-A KUBE-SERVICES -d 10.96.1.9/32 -p udp -m udp --dport 53 -j ACCEPT',
+      '-A KUBE-SERVICES -p tcp -m tcp --dport 30000 -j ACCEPT',
+    ]), 1)!;
+    expect([ix.dstLo, ix.dstHi]).toEqual([ip(10, 96, 0, 3), ip(10, 96, 1, 9)]);
+    expect(isSmi(ix.dstLo) && isSmi(ix.dstHi)).toBe(true);
+    const none = buildIndex(rulesOf(['-A KUBE-SERVICES -p tcp -m tcp --dport 30000 -j ACCEPT']), 1)!;
+    expect(none.dstLo > none.dstHi).toBe(true);
+    expect(isSmi(none.dstLo) && isSmi(none.dstHi)).toBe(true);
+  });
+});
+
+describe('ip_idents keeps its key a small integer', () => {
+  const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
+  it('the key of every stream is a signed 32-bit integer, the draw it was made from', () => {
+    const f = new RngFactory(7);
+    for (let i = 0; i < 16; i++) {
+      const k = new IpIdents(f.stream(`ids-${i}`)).key;
+      const r = new RngFactory(7).stream(`ids-${i}`);
+      intsInto(r, 65536, new Float64Array(4096), 1, 2, 2048); // the counters' draws come first
+      expect(k).toBe(r.uint32() | 0);
+      expect(isSmi(k)).toBe(true);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // time is boxed per call) which each entry point writes. Every entry point must use its own time, not
 // one another call or another namespace's table left there.
 import { describe, expect, it } from 'vitest';
-import { ConnEntry, Conntrack } from '../../src/netfilter/conntrack.js';
+import { ConnEntry, Conntrack, DEFAULT_CT_TIMEOUTS } from '../../src/netfilter/conntrack.js';
 import { CT_CLOCK } from '../../src/netfilter/ct-entry.js';
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
@@ -59,5 +59,30 @@ describe('conntrack time', () => {
     // the gc sweep's copy moved with the state: gc before the new expiry keeps it
     expect(t.gc(100 * SEC)).toBe(0);
     expect(t.count).toBe(1);
+  });
+});
+
+describe('conntrack timeouts beside the time', () => {
+  it('a table of the default timeouts and one of its own, interleaved, each refresh by their own timeouts', () => {
+    const def = table();
+    const own = new Conntrack(new RngFactory(1).stream('nat'), { timeouts: { ...DEFAULT_CT_TIMEOUTS, udp: 7 * SEC, tcp: { ...DEFAULT_CT_TIMEOUTS.tcp, ESTABLISHED: 50 * SEC } } });
+    const p = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    const q = udp('10.0.0.1', 1000, '10.0.0.2', 53);
+    def.in(p, 5 * SEC);
+    own.in(q, 6 * SEC);
+    def.confirm(p, 5 * SEC);
+    own.confirm(q, 6 * SEC);
+    expect((p.ct as ConnEntry).expires).toBe(35 * SEC); // the default 30 s
+    expect((q.ct as ConnEntry).expires).toBe(13 * SEC); // its own 7 s
+    for (const [t, at] of [[def, 1], [own, 2]] as const) {
+      const syn = tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN);
+      t.in(syn, at * SEC);
+      t.confirm(syn, at * SEC);
+      t.in(tcp('10.0.0.4', 80, '10.0.0.3', 40000, TcpFlag.SYN | TcpFlag.ACK), (at + 1) * SEC);
+      const ack = tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.ACK);
+      t.in(ack, (at + 2) * SEC);
+      expect((ack.ct as ConnEntry).expires).toBe((at + 2) * SEC + (t === def ? 432000 : 50) * SEC);
+    }
+    expect(CT_CLOCK[0]).toBe(4 * SEC); // the last entry point's time, beside the defaults
   });
 });

@@ -122,7 +122,7 @@ export class LbDataplane {
     f.lastSeen = now;
     if (tcp !== null && tcp.flags & TcpFlag.RST) this.flows.delete(key);
     if (this.mode === 'nat') {
-      ip.dst = f.target.node.ip;
+      ip.dst = f.target.node.ip >>> 0;
       l4.dstPort = f.nodePort;
       l4.checksum = null;
       ip.checksum = null;
@@ -140,7 +140,7 @@ export class LbDataplane {
     if (f === undefined || f.target.node.ip !== ip.src || f.nodePort !== l4.srcPort) return false;
     f.lastSeen = this.ns.sim.now;
     if (pkt.tcp !== null && pkt.tcp.flags & TcpFlag.RST) this.flows.delete(key);
-    ip.src = f.svc.vip;
+    ip.src = f.svc.vip >>> 0;
     l4.srcPort = f.vport;
     l4.checksum = null;
     ip.checksum = null;

@@ -87,8 +87,8 @@ export function tcpSegmentStaged(
     ip.ttl = 64;
     ip.protocol = IpProto.TCP;
     ip.checksum = null;
-    ip.src = src;
-    ip.dst = dst;
+    ip.src = src >>> 0;
+    ip.dst = dst >>> 0;
     ip.options = null;
     tcp.srcPort = srcPort;
     tcp.dstPort = dstPort;
