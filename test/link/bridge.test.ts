@@ -369,6 +369,13 @@ describe('BridgeDevice FDB at scale', () => {
         const probe = rnd(10) === 0 ? ports[rnd(ports.length)]!.mac : macOf(rnd(3000));
         const e = br.lookup(probe);
         expect(e === null ? 'none' : e.port.name).toBe(expected(probe));
+        if (e !== null && !e.local) expect(e.updated).toBe(model.get(probe)!.updated);
+        if (step % 500 === 0) {
+          // The FDB listing holds what the model holds (aged entries stay until looked up), with the same port and time.
+          const listed = [...br.fdb.values()].map((x) => `${x.mac} ${x.port.name} ${x.local} ${x.local ? 0 : x.updated}`).sort();
+          const want = [...model].map(([mac, m]) => `${mac} ${m.port} ${m.local} ${m.local ? 0 : m.updated}`).sort();
+          expect(listed).toEqual(want);
+        }
         checked++;
       });
     }
