@@ -342,7 +342,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       this.passUp(pkt);
       return;
     }
-    if (o < 0 || this.aged(o)) {
+    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > this.age()) {
+      if (o >= 0) this.remove(tab[o]!); // (aged out)
       this.flood(pkt, port, false);
       return;
     }
@@ -358,14 +359,6 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, out, pkt)) return;
     this.counters.forwarded++;
     out.xmit(pkt);
-  }
-
-  /** Whether the learned entry at `o` has aged out; if so it leaves the FDB. */
-  private aged(o: number): boolean {
-    const tab = this.tab;
-    if (!(this.sim.now - tab[o + S_SEEN]! > this.age())) return false;
-    this.remove(tab[o]!);
-    return true;
   }
 
   /**
@@ -419,15 +412,27 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     }
     const eth = pkt.eth!;
     if (!isMulticastMac(eth.dst)) {
+      // probe(), written out: xmit is too large for V8 to inline it, and a call per frame costs more
+      // than the lookup.
       const tab = this.tab;
-      const o = probe(tab, this.tabShift, eth, true);
+      const mac = eth.dst;
+      const m = tab.length - 1;
+      let o = homeOf(mac, this.tabShift);
+      for (let k = tab[o]!; k !== mac; k = tab[o]!) {
+        if (k !== k) {
+          o = -1;
+          break;
+        }
+        o = (o + SLOT) & m;
+      }
       if (o >= 0) {
         const no = tab[o + S_PORT]!;
         if (no < 0) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
-        if (!this.aged(o)) {
+        if (!(this.sim.now - tab[o + S_SEEN]! > this.age())) {
           this.portByNo[no]!.xmit(pkt);
           return;
         }
+        this.remove(mac); // (aged out)
       }
     }
     this.floodFromHost(pkt);

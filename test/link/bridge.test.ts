@@ -196,9 +196,13 @@ describe('BridgeDevice', () => {
     const last = t0 + Math.floor(age); // the last integer time not past ageing_time
     sim.scheduleAt(last, () => st[1]!.xmit(udpEthFrame(ST[1]!, ST[0]!, 64, 1))); // still known: to p1 only
     sim.scheduleAt(last, () => expect(br.lookup(ST[0]!)?.port.name).toBe('p1'));
+    sim.scheduleAt(last, () => br.xmit(udpEthFrame(BR_MAC, ST[0]!, 64, 3))); // the host's own frame: to p1 only
+    sim.scheduleAt(last + 1, () => br.xmit(udpEthFrame(BR_MAC, ST[0]!, 64, 4))); // past it: out of every port
     sim.scheduleAt(last + 1, () => st[2]!.xmit(udpEthFrame(ST[2]!, ST[0]!, 64, 2))); // past it: flooded
     sim.run({ until: last + 2 });
     expect(receivers(1)).toEqual(['st1']);
+    expect(receivers(3)).toEqual(['st1']);
+    expect(receivers(4)).toEqual(['st1', 'st2', 'st3']);
     expect(receivers(2)).toEqual(['st1', 'st2']);
     expect(br.fdb.has(ST[0]!)).toBe(false);
   });
