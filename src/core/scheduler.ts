@@ -243,11 +243,7 @@ export class Scheduler implements Live {
     return ev;
   }
 
-  /**
-   * Takes back a posted event that has run (its arguments dropped for the GC). The callback stays
-   * until the event is reused: storing `noop` over it was a write barrier per event run, two page
-   * headers read, for a function the free list (at most FREE_MAX events) keeps a little longer.
-   */
+  /** Takes back a posted event that has run (its arguments dropped for the GC; its callback kept: storing noop was a write barrier per event). */
   release(ev: SimEvent): void {
     ev.a = undefined;
     ev.b = undefined;

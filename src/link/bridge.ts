@@ -136,7 +136,10 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.ageHi = this.ageSplit ? hi : 0;
     this.ageLo = this.ageSplit ? lo : 0;
   }
-  /** ageingTimeNs, from the split halves when it can be. */
+  /**
+   * ageingTimeNs, from the split halves when it can be. portReceive and xmit write this expression out:
+   * V8 did not inline this call there, and a double returned from a call is a new heap number each time.
+   */
   private age(): TimeNs {
     return this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs;
   }
@@ -342,7 +345,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       this.passUp(pkt);
       return;
     }
-    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > this.age()) {
+    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
       if (o >= 0) this.remove(tab[o]!); // (aged out)
       this.flood(pkt, port, false);
       return;
@@ -428,7 +431,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       if (o >= 0) {
         const no = tab[o + S_PORT]!;
         if (no < 0) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
-        if (!(this.sim.now - tab[o + S_SEEN]! > this.age())) {
+        if (!(this.sim.now - tab[o + S_SEEN]! > (this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
           this.portByNo[no]!.xmit(pkt);
           return;
         }
