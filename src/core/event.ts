@@ -31,7 +31,22 @@ export class SimEvent {
   fn: EventFn = noop;
   a: unknown = undefined;
   b: unknown = undefined;
-  background = false;
+  /**
+   * `background` as 0/1: a boolean is a pointer (the true/false objects), and storing one into an event
+   * (each post) and from it into the simulator (each event run) is a write barrier, two page headers
+   * read; a small integer is stored plain.
+   */
+  private bg = 0;
+  get background(): boolean {
+    return this.bg !== 0;
+  }
+  set background(v: boolean) {
+    this.bg = v ? 1 : 0;
+  }
+  /** The background flag as 0/1 (Simulator.run copies it without a barrier). */
+  get bgBit(): number {
+    return this.bg;
+  }
   cancelled = false;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;

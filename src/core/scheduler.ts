@@ -3,7 +3,7 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { noop, SimEvent, type EventFn, type Live } from './event.js';
+import { SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
@@ -200,7 +200,7 @@ export class Scheduler implements Live {
       ev = free.pop()!;
       ev.time = time;
       ev.seq = this.seq++;
-      ev.fn = fn;
+      if (ev.fn !== fn) ev.fn = fn; // (a reused event often had this callback already: no write barrier then)
       ev.a = a;
       ev.b = b;
       ev.background = background;
@@ -243,9 +243,8 @@ export class Scheduler implements Live {
     return ev;
   }
 
-  /** Takes back a posted event that has run (its callback and arguments dropped for the GC). */
+  /** Takes back a posted event that has run (its arguments dropped for the GC; its callback kept: storing noop was a write barrier per event). */
   release(ev: SimEvent): void {
-    ev.fn = noop;
     ev.a = undefined;
     ev.b = undefined;
     if (this.free.length < FREE_MAX) this.free.push(ev);

@@ -22,8 +22,15 @@ export class Simulator {
   private _now: TimeNs = TIME_ZERO;
   private _events = 0;
   private stopRequested = false;
+  /** 1 while a background event runs, else 0 (a small integer: see SimEvent.bgBit). */
+  private bg = 0;
   /** True while a background event runs: what it schedules is background too (set per event by run, and false again when run returns; between two events it still holds the last one's flag, e.g. in onProgress). */
-  private background = false;
+  private get background(): boolean {
+    return this.bg !== 0;
+  }
+  private set background(v: boolean) {
+    this.bg = v ? 1 : 0;
+  }
   readonly rng: RngFactory;
 
   constructor(seed = 1) {
@@ -176,7 +183,7 @@ export class Simulator {
       }
       if (ev.cancelled) continue;
       this._now = ev.time;
-      this.background = ev.background;
+      this.bg = ev.bgBit;
       ev.fn(ev.a, ev.b);
       if (ev.pooled) sched.release(ev);
       ran++;

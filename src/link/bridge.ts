@@ -17,7 +17,7 @@ import { traceEverSubscribed } from '../core/trace.js';
 import { skbLength } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import { isMulticastMac } from '../wire/mac.js';
-import type { Mac } from '../wire/types.js';
+import type { EthernetHeader, Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 
 /** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
@@ -26,9 +26,26 @@ export interface FdbEntry {
   port: NetDevice;
   local: boolean;
   /** Last time a frame from this MAC was seen, ns. */
-  updated: TimeNs;
+  readonly updated: TimeNs;
 }
 
+/**
+ * A BridgeDevice's FDB entry as `fdb` holds it: the bridge's slot table has its port and last-seen
+ * time (what a frame reads and writes); this object is what `fdb` readers get.
+ */
+class BridgeFdbEntry implements FdbEntry {
+  constructor(
+    private readonly br: BridgeDevice,
+    readonly mac: Mac,
+    public port: NetDevice,
+    readonly local: boolean,
+    /** The last-seen time when the entry left the FDB (the table's while it is in). */
+    public seen: TimeNs,
+  ) {}
+  get updated(): TimeNs {
+    return this.br.fdbSeen(this);
+  }
+}
 /**
  * br_netfilter: called for IP frames entering the bridge when bridge-nf-call-iptables is on. With an
  * `outPort` (a frame bridged between two ports) the bridge's namespace runs PREROUTING, FORWARD and
@@ -55,16 +72,77 @@ interface BridgedDnatHeld {
   src: Mac;
 }
 
-/** The fewest and the most slots of a bridge's FDB lookup cache. */
-const FDB_CACHE_MIN_SLOTS = 16;
-const FDB_CACHE_MAX_SLOTS = 8192;
+/** The fewest slots of a bridge's FDB table (a power of two; at least twice as many as entries). */
+const FDB_MIN_SLOTS = 16;
+/** A slot's doubles: the MAC (NaN: empty), last seen (ns), the port's number (BridgeDevice.portByNo; -1: a local entry), one unused. */
+const SLOT = 4;
+const S_SEEN = 1;
+const S_PORT = 2;
+
+/**
+ * The offset of the slot of a frame's source or destination MAC in an FDB table (BridgeDevice.tab),
+ * -1 when it has none. The MAC is read here: a 48-bit MAC handed to a call V8 does not inline is a
+ * new heap number each time.
+ */
+function probe(tab: Float64Array, shift: number, eth: EthernetHeader, dst: boolean): number {
+  const mac = dst ? eth.dst : eth.src;
+  const m = tab.length - 1;
+  for (let o = homeOf(mac, shift); ; o = (o + SLOT) & m) {
+    const k = tab[o]!;
+    if (k === mac) return o;
+    if (k !== k) return -1; // (NaN: an empty slot ends the run)
+  }
+}
+
+/** The home slot's offset of a MAC in a table of 2^(32 - shift) slots (a Fibonacci hash of its two halves). */
+function homeOf(mac: Mac, shift: number): number {
+  return (Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> shift) * SLOT;
+}
 
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
   readonly kind = 'bridge';
   readonly ports: NetDevice[] = [];
   readonly fdb = new Map<Mac, FdbEntry>();
-  ageingTimeNs: TimeNs = 300e9;
+  /**
+   * The FDB as an open-addressing table (linear probing) of SLOT doubles a MAC: MAC, last seen, port
+   * number. A frame's learning and lookup read one slot (a line, sometimes two) and no object: a Map
+   * lookup by a 48-bit MAC hashes a boxed number and reads boxed keys, and an entry object with its
+   * boxed time is two more cold lines on a switch of a thousand ports. `fdb` mirrors it (the entries,
+   * in the kernel's listing order) for readers; both change only here.
+   */
+  private tab = new Float64Array(FDB_MIN_SLOTS * SLOT).fill(NaN);
+  private tabShift = 32 - Math.log2(FDB_MIN_SLOTS);
+  /**
+   * ageingTimeNs as ageHi * 2^30 + ageLo (small integers, in the bridge object beside `tab`: the time
+   * as a field is a heap number of its own, one more cold line a frame); ageSplit false when the time
+   * is not such an integer (then ageNs is read).
+   */
+  private ageHi = 0;
+  private ageLo = 0;
+  private ageSplit = false;
+  private ageNs: TimeNs = 0;
+  /** Port numbers: 0 is the bridge itself, a port's is its `bridgePortNo`; null when free. */
+  private portByNo: (NetDevice | null)[] = [];
+  /** How long a learned entry lives since its MAC was last seen (the bridge's ageing_time, 300 s by default). */
+  get ageingTimeNs(): TimeNs {
+    return this.ageNs;
+  }
+  set ageingTimeNs(t: TimeNs) {
+    this.ageNs = t;
+    const hi = Math.floor(t / 1073741824);
+    const lo = t - hi * 1073741824;
+    this.ageSplit = Number.isInteger(t) && t >= 0 && hi <= 0x3fffffff;
+    this.ageHi = this.ageSplit ? hi : 0;
+    this.ageLo = this.ageSplit ? lo : 0;
+  }
+  /**
+   * ageingTimeNs, from the split halves when it can be. portReceive and xmit write this expression out:
+   * V8 did not inline this call there, and a double returned from a call is a new heap number each time.
+   */
+  private age(): TimeNs {
+    return this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs;
+  }
   private nfFn: BridgeNetfilter | null = null;
   /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
   private nfTarget: BridgeNetfilterTarget | null = null;
@@ -82,31 +160,28 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.nfTarget = target;
   }
   readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
-  /**
-   * FDB entries found lately, direct-mapped by MAC (at least twice as many slots as the FDB has
-   * entries, up to FDB_CACHE_MAX_SLOTS): a MAC is a 48-bit number, not a small integer, so a Map
-   * lookup by it hashes a boxed number and reads the boxed keys of its chain, a few cache misses on a
-   * switch with a thousand ports. Holds only entries in `fdb` (a slot is emptied when its entry
-   * leaves), so it answers as `fdb` does. `fdb` is changed only by the bridge itself.
-   */
-  private cacheKeys = new Float64Array(FDB_CACHE_MIN_SLOTS).fill(NaN);
-  private cacheVals: (FdbEntry | null)[] = new Array<FdbEntry | null>(FDB_CACHE_MIN_SLOTS).fill(null);
-  private cacheShift = 32 - Math.log2(FDB_CACHE_MIN_SLOTS);
+  /** Numbers of devices that are not ports of this bridge but sent a frame through portReceive (tests). */
+  private strangerNo: Map<NetDevice, number> | null = null;
   /** The port list of the last flood (of this bridge's ports only), for the next; null while one runs. */
   private floodOut: NetDevice[] | null = null;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
+    this.ageingTimeNs = 300e9;
+    this.portByNo.push(this);
     // The bridge's own address is a local entry too (br_fdb_change_mac_address): frames to it go up.
-    this.fdb.set(mac, { mac, port: this, local: true, updated: 0 });
+    this.setEntry(mac, this, 0, true, 0);
   }
 
   /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
   addPort(port: NetDevice): void {
     port.master = this;
     this.ports.push(port);
-    this.fdb.set(port.mac, { mac: port.mac, port, local: true, updated: this.sim.now });
-    this.resetCache(); // (an entry learned for that MAC was replaced)
+    let no = this.portByNo.indexOf(null);
+    if (no < 0) no = this.portByNo.push(port) - 1;
+    else this.portByNo[no] = port;
+    port.bridgePortNo = no;
+    this.setEntry(port.mac, port, no, true, this.sim.now); // (replaces an entry learned for that MAC)
   }
 
   /** Removes a port and its learned entries. */
@@ -114,116 +189,179 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const i = this.ports.indexOf(port);
     if (i >= 0) this.ports.splice(i, 1);
     port.master = null;
-    for (const [mac, e] of this.fdb) if (e.port === port) this.fdb.delete(mac);
-    this.resetCache();
+    for (const [mac, e] of this.fdb) if (e.port === port) this.remove(mac);
+    if (port.bridgePortNo > 0 && this.portByNo[port.bridgePortNo] === port) this.portByNo[port.bridgePortNo] = null;
+    port.bridgePortNo = -1;
   }
 
-  /** Empties the FDB cache, with at least twice as many slots as the FDB has entries (up to the most). */
-  private resetCache(): void {
-    let n = FDB_CACHE_MIN_SLOTS;
-    while (n < this.fdb.size * 2 && n < FDB_CACHE_MAX_SLOTS) n *= 2;
-    this.cacheKeys = new Float64Array(n).fill(NaN);
-    this.cacheVals = new Array<FdbEntry | null>(n).fill(null);
-    this.cacheShift = 32 - Math.log2(n);
-  }
-
-  /** br_fdb_update's new entry: the cache is made larger (and emptied) when the FDB outgrew it, checked here once per entry, not per lookup. */
-  private learn(mac: Mac, port: NetDevice): void {
-    this.fdb.set(mac, { mac, port, local: false, updated: this.sim.now });
-    const n = this.cacheKeys.length;
-    if (this.fdb.size * 2 > n && n < FDB_CACHE_MAX_SLOTS) this.resetCache();
-  }
-
-  /** The cache slot of a MAC (a Fibonacci hash of its two halves). */
-  private cacheSlot(mac: Mac): number {
-    return Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> this.cacheShift;
-  }
-
-  /** fdb.get(mac), through the cache. */
-  private entry(mac: Mac): FdbEntry | undefined {
-    const i = this.cacheSlot(mac);
-    if (this.cacheKeys[i] === mac) return this.cacheVals[i]!;
-    return this.entryMiss(mac, i);
-  }
-
-  /**
-   * fdb.get(mac) into cache slot `i`. Apart from `entry`: the Map takes the MAC as a boxed number, and
-   * inlined into the caller that box was made before the cache was looked at, on every lookup (two
-   * heap numbers per bridged frame, ~0.4 KB per H1 request).
-   */
-  private entryMiss(mac: Mac, i: number): FdbEntry | undefined {
-    const e = this.fdb.get(mac);
-    if (e !== undefined) {
-      this.cacheKeys[i] = mac;
-      this.cacheVals[i] = e;
+  /** The number a frame's ingress port has in the table (a device that is not a port gets one too). */
+  private noOf(port: NetDevice): number {
+    if (port.master === this && port.bridgePortNo >= 0) return port.bridgePortNo;
+    if (port === this) return 0;
+    const m = (this.strangerNo ??= new Map());
+    let no = m.get(port);
+    if (no === undefined) {
+      no = this.portByNo.push(port) - 1;
+      m.set(port, no);
     }
-    return e;
+    return no;
+  }
+
+  /** The home slot's offset of a MAC. */
+  private home(mac: Mac): number {
+    return homeOf(mac, this.tabShift);
+  }
+
+  /** The offset of a MAC's slot, -1 when it has no entry. */
+  private find(mac: Mac): number {
+    const tab = this.tab;
+    const m = tab.length - 1;
+    for (let o = this.home(mac); ; o = (o + SLOT) & m) {
+      const k = tab[o]!;
+      if (k === mac) return o;
+      if (k !== k) return -1;
+    }
+  }
+
+  /** The slot of a frame's unicast destination, honouring ageing (an aged entry leaves); -1 when unknown. */
+  private dstSlot(eth: EthernetHeader): number {
+    const tab = this.tab;
+    const o = probe(tab, this.tabShift, eth, true);
+    if (o >= 0 && tab[o + S_PORT]! >= 0 && this.sim.now - tab[o + S_SEEN]! > this.age()) {
+      this.remove(tab[o]!);
+      return -1;
+    }
+    return o;
+  }
+
+  /** Adds or replaces (in place in `fdb`'s order, as Map.set does) the entry of `mac`. */
+  private setEntry(mac: Mac, port: NetDevice, no: number, local: boolean, seen: TimeNs): void {
+    let o = this.find(mac);
+    if (o < 0) {
+      if ((this.fdb.size + 1) * 2 > this.tab.length / SLOT) this.grow();
+      const tab = this.tab;
+      const m = tab.length - 1;
+      o = this.home(mac);
+      while (tab[o] === tab[o]) o = (o + SLOT) & m;
+      tab[o] = mac;
+    }
+    const tab = this.tab;
+    tab[o + S_SEEN] = seen;
+    tab[o + S_PORT] = local ? -1 : no;
+    this.fdb.set(mac, new BridgeFdbEntry(this, mac, port, local, seen));
+  }
+
+  /** The table twice as large, every entry placed again. */
+  private grow(): void {
+    const old = this.tab;
+    const tab = new Float64Array(old.length * 2).fill(NaN);
+    this.tab = tab;
+    this.tabShift--;
+    const m = tab.length - 1;
+    for (let p = 0; p < old.length; p += SLOT) {
+      const mac = old[p]!;
+      if (mac !== mac) continue;
+      let o = this.home(mac);
+      while (tab[o] === tab[o]) o = (o + SLOT) & m;
+      for (let k = 0; k < SLOT; k++) tab[o + k] = old[p + k]!;
+    }
+  }
+
+  /** An entry leaves the FDB (aged out, or its port removed): its slot is emptied and the probe run behind it closed up. */
+  private remove(mac: Mac): void {
+    const tab = this.tab;
+    let i = this.find(mac);
+    const e = this.fdb.get(mac) as BridgeFdbEntry;
+    e.seen = tab[i + S_SEEN]!;
+    this.fdb.delete(mac);
+    const m = tab.length - 1;
+    // Backward shift: an entry further along the run moves into the hole unless its home lies in (hole, its slot].
+    for (let j = (i + SLOT) & m; tab[j] === tab[j]; j = (j + SLOT) & m) {
+      const h = this.home(tab[j]!);
+      if (((j - h) & m) >= ((j - i) & m)) {
+        for (let k = 0; k < SLOT; k++) tab[i + k] = tab[j + k]!;
+        i = j;
+      }
+    }
+    tab[i] = NaN;
+  }
+
+  /** An entry's last-seen time (BridgeFdbEntry.updated). */
+  fdbSeen(e: FdbEntry): TimeNs {
+    if (this.fdb.get(e.mac) !== e) return (e as BridgeFdbEntry).seen;
+    return this.tab[this.find(e.mac) + S_SEEN]!;
+  }
+
+  /** br_fdb_update's new entry. */
+  private learn(mac: Mac, port: NetDevice): void {
+    this.setEntry(mac, port, this.noOf(port), false, this.sim.now);
+  }
+
+  /** A learned MAC seen on another port than its entry's. */
+  private movePort(o: number, port: NetDevice): void {
+    this.tab[o + S_PORT] = this.noOf(port);
+    (this.fdb.get(this.tab[o]!) as BridgeFdbEntry).port = port;
   }
 
   /** The port a unicast MAC is known on, honouring ageing; null when unknown. `self` for local MACs. */
   lookup(mac: Mac): FdbEntry | null {
-    const e = this.entry(mac);
-    if (e === undefined) return null;
-    if (!e.local && this.sim.now - e.updated > this.ageingTimeNs) {
-      this.expire(e);
+    const o = this.find(mac);
+    if (o < 0) return null;
+    if (this.tab[o + S_PORT]! >= 0 && this.sim.now - this.tab[o + S_SEEN]! > this.age()) {
+      this.remove(mac);
       return null;
     }
-    return e;
-  }
-
-  /** An entry aged out leaves the FDB and the cache (its own MAC, not the caller's: see entryMiss). */
-  private expire(e: FdbEntry): void {
-    const mac = e.mac;
-    this.fdb.delete(mac);
-    const i = this.cacheSlot(mac);
-    if (this.cacheKeys[i] === mac) {
-      this.cacheKeys[i] = NaN;
-      this.cacheVals[i] = null;
-    }
+    return this.fdb.get(mac)!;
   }
 
   /** br_handle_frame: a frame arrived on a port. */
   portReceive(port: NetDevice, pkt: Packet): void {
     const eth = pkt.eth!;
+    const tab = this.tab;
+    const shift = this.tabShift;
     // br_fdb_update: learn the source (never from a multicast/broadcast source address).
     if (!isMulticastMac(eth.src)) {
-      const e = this.entry(eth.src);
-      if (e === undefined) this.learn(eth.src, port);
-      else if (!e.local) {
-        // On change only: a pointer stored into an old entry is a write barrier (two page headers read).
-        if (e.port !== port) e.port = port;
-        e.updated = this.sim.now;
+      const o = probe(tab, shift, eth, false);
+      if (o < 0) this.learn(eth.src, port);
+      else {
+        const no = tab[o + S_PORT]!;
+        if (no >= 0) {
+          if (no !== port.bridgePortNo) this.movePort(o, port);
+          tab[o + S_SEEN] = this.sim.now;
+        }
       }
     }
-    const dst = eth.dst;
-    if (isMulticastMac(dst)) {
+    if (isMulticastMac(eth.dst)) {
       // Broadcast / multicast: flooded to the other ports and passed up to the host.
       this.flood(pkt, port, true);
       return;
     }
-    const e = this.lookup(dst);
-    if (e !== null && e.local) {
-      // br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is passed up: tcpdump
-      // on the bridge sees it after DNAT.
+    const o = probe(tab, shift, eth, true);
+    const no = o < 0 ? -1 : tab[o + S_PORT]!;
+    if (o >= 0 && no < 0) {
+      // A local entry. br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is
+      // passed up: tcpdump on the bridge sees it after DNAT.
       if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, null, pkt)) return;
       this.passUp(pkt);
       return;
     }
-    if (e !== null) {
-      if (e.port === port && !port.hairpinMode) {
-        this.counters.filtered++;
-        this.promiscTap(pkt);
-        return;
-      }
-      // tcpdump on the bridge gets the frame as it entered (br_handle_frame_finish passes a clone
-      // up before br_forward), so the capture comes before br_netfilter's hooks rewrite it.
-      this.promiscTap(pkt);
-      if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, e.port, pkt)) return;
-      this.counters.forwarded++;
-      e.port.xmit(pkt);
+    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
+      if (o >= 0) this.remove(tab[o]!); // (aged out)
+      this.flood(pkt, port, false);
       return;
     }
-    this.flood(pkt, port, false);
+    const out = this.portByNo[no]!;
+    if (out === port && !port.hairpinMode) {
+      this.counters.filtered++;
+      this.promiscTap(pkt);
+      return;
+    }
+    // tcpdump on the bridge gets the frame as it entered (br_handle_frame_finish passes a clone
+    // up before br_forward), so the capture comes before br_netfilter's hooks rewrite it.
+    this.promiscTap(pkt);
+    if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, out, pkt)) return;
+    this.counters.forwarded++;
+    out.xmit(pkt);
   }
 
   /**
@@ -232,13 +370,16 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    */
   rebridge(inPort: NetDevice, pkt: Packet): void {
     this.promiscTap(pkt);
-    const e = this.lookup(pkt.eth!.dst);
-    if (e !== null && !e.local && shouldDeliver(e.port, inPort)) {
+    const eth = pkt.eth!;
+    const o = this.dstSlot(eth);
+    if (o < 0) return this.flood(pkt, inPort, false);
+    const no = this.tab[o + S_PORT]!;
+    if (no >= 0 && shouldDeliver(this.portByNo[no]!, inPort)) {
+      const out = this.portByNo[no]!;
       this.counters.forwarded++;
-      e.port.xmit(pkt);
+      out.xmit(pkt);
       return;
     }
-    if (e === null) return this.flood(pkt, inPort, false);
     // br_forward: not deliverable (back to its own port without hairpin mode, or the bridge's own MAC).
     this.drop(pkt, 'bridge-same-port');
   }
@@ -272,21 +413,32 @@ export class BridgeDevice extends NetDevice implements PortMaster {
         return this.rebridge(d.inPort, pkt);
       }
     }
-    const e = this.lookupUnicastDst(pkt);
-    if (e !== null && !e.local) {
-      e.port.xmit(pkt);
-      return;
+    const eth = pkt.eth!;
+    if (!isMulticastMac(eth.dst)) {
+      // probe(), written out: xmit is too large for V8 to inline it, and a call per frame costs more
+      // than the lookup.
+      const tab = this.tab;
+      const mac = eth.dst;
+      const m = tab.length - 1;
+      let o = homeOf(mac, this.tabShift);
+      for (let k = tab[o]!; k !== mac; k = tab[o]!) {
+        if (k !== k) {
+          o = -1;
+          break;
+        }
+        o = (o + SLOT) & m;
+      }
+      if (o >= 0) {
+        const no = tab[o + S_PORT]!;
+        if (no < 0) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
+        if (!(this.sim.now - tab[o + S_SEEN]! > (this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
+          this.portByNo[no]!.xmit(pkt);
+          return;
+        }
+        this.remove(mac); // (aged out)
+      }
     }
     this.floodFromHost(pkt);
-  }
-
-  /**
-   * lookup of the frame's destination, null for a multicast one. Takes the frame: lookup is not
-   * inlined into xmit, and a MAC (48 bits) handed to a call is a new heap number each time.
-   */
-  private lookupUnicastDst(pkt: Packet): FdbEntry | null {
-    const dst = pkt.eth!.dst;
-    return isMulticastMac(dst) ? null : this.lookup(dst);
   }
 
   private passUp(pkt: Packet): void {

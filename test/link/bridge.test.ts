@@ -187,6 +187,26 @@ describe('BridgeDevice', () => {
     expect(br.fdb.has(ST[0]!), 'the aged entry is removed from the FDB').toBe(false);
   });
 
+  it.each([2 ** 31 + 3, 2 ** 30, 1073741823, 10e9 + 0.5, 2 ** 52])('ages out exactly ageingTimeNs (%d ns) after the last frame, by the frame path and by lookup', (age) => {
+    const { sim, st, br, receivers } = setup();
+    br.ageingTimeNs = age;
+    expect(br.ageingTimeNs).toBe(age);
+    const t0 = 5e9;
+    sim.scheduleAt(t0, () => st[0]!.xmit(udpEthFrame(ST[0]!, UNKNOWN))); // st1 learned at t0
+    const last = t0 + Math.floor(age); // the last integer time not past ageing_time
+    sim.scheduleAt(last, () => st[1]!.xmit(udpEthFrame(ST[1]!, ST[0]!, 64, 1))); // still known: to p1 only
+    sim.scheduleAt(last, () => expect(br.lookup(ST[0]!)?.port.name).toBe('p1'));
+    sim.scheduleAt(last, () => br.xmit(udpEthFrame(BR_MAC, ST[0]!, 64, 3))); // the host's own frame: to p1 only
+    sim.scheduleAt(last + 1, () => br.xmit(udpEthFrame(BR_MAC, ST[0]!, 64, 4))); // past it: out of every port
+    sim.scheduleAt(last + 1, () => st[2]!.xmit(udpEthFrame(ST[2]!, ST[0]!, 64, 2))); // past it: flooded
+    sim.run({ until: last + 2 });
+    expect(receivers(1)).toEqual(['st1']);
+    expect(receivers(3)).toEqual(['st1']);
+    expect(receivers(4)).toEqual(['st1', 'st2', 'st3']);
+    expect(receivers(2)).toEqual(['st1', 'st2']);
+    expect(br.fdb.has(ST[0]!)).toBe(false);
+  });
+
   it('a frame from a MAC refreshes its entry, so an active station never ages out', () => {
     const { sim, st, br, receivers } = setup();
     br.ageingTimeNs = 10e9;
@@ -369,6 +389,13 @@ describe('BridgeDevice FDB at scale', () => {
         const probe = rnd(10) === 0 ? ports[rnd(ports.length)]!.mac : macOf(rnd(3000));
         const e = br.lookup(probe);
         expect(e === null ? 'none' : e.port.name).toBe(expected(probe));
+        if (e !== null && !e.local) expect(e.updated).toBe(model.get(probe)!.updated);
+        if (step % 500 === 0) {
+          // The FDB listing holds what the model holds (aged entries stay until looked up), with the same port and time.
+          const listed = [...br.fdb.values()].map((x) => `${x.mac} ${x.port.name} ${x.local} ${x.local ? 0 : x.updated}`).sort();
+          const want = [...model].map(([mac, m]) => `${mac} ${m.port} ${m.local} ${m.local ? 0 : m.updated}`).sort();
+          expect(listed).toEqual(want);
+        }
         checked++;
       });
     }
