@@ -183,7 +183,7 @@ function child(mode: Mode): string {
   // for it after setup are readyWaitMs: what a build shorter than the boot would leave of it in the run).
   const tr = performance.now();
   if (mode === 'early' && !spareWriterThreadUp(0) && !writer?.asyncSink?.usedSpare) throw new Error('capture-cost: no spare writer thread');
-  if (mode === 'early') while (writer!.asyncSink!.threadStats[9] === 0 && performance.now() - tr < 5000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  if (mode === 'early') writer!.asyncSink!.waitThreadUp(5000);
   const readyWaitMs = performance.now() - tr;
   const threads = process.env['CAPCOST_THREADS'] === '1';
   const tk0 = threads ? tasksSched() : null;

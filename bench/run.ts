@@ -151,9 +151,7 @@ function s1(pcap: boolean): Result {
     });
   }
   const tr = performance.now();
-  const ts = writer?.asyncSink?.threadStats;
-  // threadStats[9]: the thread's first look for a chunk (it is up).
-  if (ts !== undefined) while (ts[9] === 0 && performance.now() - tr < 5000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  writer?.asyncSink?.waitThreadUp(5000);
   const readyMs = performance.now() - tr;
   const c0 = cpuNow();
   const t0 = performance.now();

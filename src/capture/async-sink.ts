@@ -241,6 +241,18 @@ export class AsyncChunkSink {
   finishBacklog = 0;
 
   /**
+   * Blocks until the writer thread has made its first look for a chunk (threadStats[9]: it is up and has
+   * its workerData), for at most `timeoutMs`; true when it is up. Benchmarks start their timed window here
+   * (bench/run S4, capture-cost's `early`), as `podwire run` has the thread up by the end of the build.
+   */
+  waitThreadUp(timeoutMs: number): boolean {
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    const t0 = performance.now();
+    while (this.threadStats[9] === 0 && performance.now() - t0 < timeoutMs) Atomics.wait(nap, 0, 0, 1);
+    return this.threadStats[9] !== 0;
+  }
+
+  /**
    * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
    * its copy). `startChunk`: the hand-over at which the writer thread starts (ASYNC_START_CHUNK; 0: in the constructor; at most
    * slots − 1); `startAt`: instead, the bytes in the first chunk after which it starts (tests).

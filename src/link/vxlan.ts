@@ -322,7 +322,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
 
   private newOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
     const outer = new Packet();
-    outer.ip = ipv4Header(IpProto.UDP, this.localKey >>> 0, remote);
+    outer.ip = ipv4Header(IpProto.UDP, this.localKey, remote); // (ipv4Header stores addresses >>> 0)
     outer.udp = { srcPort, dstPort: this.dstPort, length: udpLength, checksum: null };
     return outer;
   }
