@@ -25,18 +25,35 @@ export class SimEvent {
   // a field whose first value is undefined (a bare declaration, as constructor parameter properties
   // compile to) is a generic one, whose every read is checked and converted (background took a full
   // ToBoolean, seq a number check, at each place and pop).
-  /** When it runs (initialised with TIME_ZERO so the field is a double from the first event on). */
-  time: TimeNs = TIME_ZERO;
-  seq = 0;
-  fn: EventFn = noop;
-  a: unknown = undefined;
-  b: unknown = undefined;
+  // Field order: what Simulator.run reads of an event it runs (the map, then cancelled, pooled, bg, fn, a,
+  // b; take() writes popped) comes first, in as few cache lines as the object allows: a posted event is
+  // old and cold by the time it runs in a big world.
+  cancelled = false;
+  /**
+   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
+   * simulator hands it back to the scheduler's free list and a later post reuses the object.
+   */
+  pooled = false;
   /**
    * `background` as 0/1: a boolean is a pointer (the true/false objects), and storing one into an event
    * (each post) and from it into the simulator (each event run) is a write barrier, two page headers
    * read; a small integer is stored plain.
    */
   private bg = 0;
+  fn: EventFn = noop;
+  a: unknown = undefined;
+  b: unknown = undefined;
+  /** Taken off the queue to run (a later cancel() changes nothing). */
+  popped = false;
+  /**
+   * When it runs (initialised with TIME_ZERO so the field is a double from the first event on). A double
+   * field is a box of its own (a second object, a line of its own once promoted): Simulator.run takes
+   * the time from the scheduler's key arrays instead (Scheduler.takenT).
+   */
+  time: TimeNs = TIME_ZERO;
+  seq = 0;
+  /** The event's index in its scheduler's pool of posted events (-1: not pooled; see Scheduler.postStaged). */
+  pix = -1;
   get background(): boolean {
     return this.bg !== 0;
   }
@@ -47,14 +64,6 @@ export class SimEvent {
   get bgBit(): number {
     return this.bg;
   }
-  cancelled = false;
-  /** Taken off the queue to run (a later cancel() changes nothing). */
-  popped = false;
-  /**
-   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
-   * simulator hands it back to the scheduler's free list and a later post reuses the object.
-   */
-  pooled = false;
   /** The wheel slot holding the event (-1: not in the wheel) and its index in that slot's array. */
   slot = -1;
   idx = 0;
@@ -84,3 +93,31 @@ export class SimEvent {
 }
 
 export function noop(): void {}
+
+/**
+ * The posted events of one scheduler (Scheduler.post): every one made, by its index `pix` (at most `max`),
+ * and the indices of those that have run, ready for reuse (a stack: the last one freed, warm, is taken
+ * first). A free list of indices in a typed array takes an event back without a pointer store: pushing
+ * the (old) event onto an array of events was a write barrier, two page headers read, per event run.
+ */
+export class EventPool {
+  readonly all: SimEvent[] = [];
+  /** Indices into `all` of the free events, at 0 .. n - 1. */
+  free = new Int32Array(64);
+  n = 0;
+  constructor(private readonly max: number) {}
+
+  /** A new posted event joins the pool, if it has room (else it stays a plain event, left to the GC once run). */
+  adopt(ev: SimEvent): void {
+    const all = this.all;
+    if (all.length >= this.max) return;
+    ev.pix = all.length;
+    ev.pooled = true;
+    all.push(ev);
+    if (this.free.length < all.length) {
+      const free = new Int32Array(this.free.length * 2);
+      free.set(this.free);
+      this.free = free;
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { SimEvent, type EventFn, type Live } from './event.js';
+import { EventPool, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
@@ -14,8 +14,8 @@ export { SimEvent, type EventFn } from './event.js';
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
 
-/** Most free events kept for reuse. */
-const FREE_MAX = 4096;
+/** Most posted events kept for reuse (EventPool: one posted beyond, all in use, is a plain event). */
+const POOL_MAX = 8192;
 
 /**
  * The timing wheel: slots of 2^WHEEL_SHIFT ns (1.05 ms), 2^WHEEL_BITS of them (a horizon of 4.3 s:
@@ -82,10 +82,12 @@ export class Scheduler implements Live {
   cancelled = -1;
   /** The time of the next postStaged, written by the caller (see postStaged). */
   readonly at = new Float64Array(1);
-  /** Posted events that have run, ready for reuse. */
-  private readonly free: SimEvent[] = [];
+  /** Posted events that have run, ready for reuse (core/event's EventPool). */
+  private readonly pool = new EventPool(POOL_MAX);
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
+  /** The time of the event take() returned last, from the key that found it: its `time` without reading its box (a line of its own, cold when a posted event runs). */
+  takenT: TimeNs = TIME_ZERO;
 
   // The timing wheel. Slot number b (absolute) holds times [b * 2^shift, (b + 1) * 2^shift), at index b & mask.
   private readonly inv: number;
@@ -186,18 +188,16 @@ export class Scheduler implements Live {
   }
 
   /**
-   * post at the time written to `at[0]` just before (Simulator's post and postAt). A double passed as
-   * an argument to a call V8 does not inline is a new heap number (16 B) at every call, and post is
-   * not inlined into its callers (place makes it large): one such box per frame sent (~0.6 KB a
-   * request of the big cluster's young garbage, most of it the channel's arrivals). A Float64Array
-   * element carries the time unboxed.
+   * post at the time written to `at[0]` just before (Simulator's post and postAt): a double passed to a
+   * call V8 does not inline (post: place makes it large) is a new heap number (16 B) at every call, one
+   * per frame sent; a Float64Array element carries the time unboxed.
    */
   postStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): void {
     const time = this.at[0]!;
-    const free = this.free;
     let ev: SimEvent;
-    if (free.length > 0) {
-      ev = free.pop()!;
+    const pool = this.pool;
+    if (pool.n > 0) {
+      ev = pool.all[pool.free[--pool.n]!]!;
       ev.time = time;
       ev.seq = this.seq++;
       if (ev.fn !== fn) ev.fn = fn; // (a reused event often had this callback already: no write barrier then)
@@ -207,7 +207,7 @@ export class Scheduler implements Live {
       ev.popped = false;
     } else {
       ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
-      ev.pooled = true;
+      pool.adopt(ev);
     }
     this.place(ev);
   }
@@ -247,7 +247,7 @@ export class Scheduler implements Live {
   release(ev: SimEvent): void {
     ev.a = undefined;
     ev.b = undefined;
-    if (this.free.length < FREE_MAX) this.free.push(ev);
+    if (ev.pix >= 0) this.pool.free[this.pool.n++] = ev.pix;
   }
 
   private place(ev: SimEvent, reserved = false): void {
@@ -572,6 +572,7 @@ export class Scheduler implements Live {
         this.openEnd = (this.open + 1) * this.width;
       }
     }
+    this.takenT = bt;
     if (top.cancelled) this.cancelled--;
     else {
       top.popped = true;

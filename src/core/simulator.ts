@@ -182,7 +182,7 @@ export class Simulator {
         return 'until';
       }
       if (ev.cancelled) continue;
-      this._now = ev.time;
+      this._now = sched.takenT; // (ev.time, from the key that found it: see Scheduler.takenT)
       this.bg = ev.bgBit;
       ev.fn(ev.a, ev.b);
       if (ev.pooled) sched.release(ev);
