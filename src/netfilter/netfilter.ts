@@ -17,7 +17,8 @@ import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.j
 import { IpSetTable } from './ipset.js';
 import { CT_CLOCK, CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
-import { NfEvalError, type EvalCtx, type MatchEnv, type RecentList } from './matches.js';
+import { NfEvalError, type MatchEnv, type RecentList } from './matches.js';
+import { HookCtx } from './x-tables.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
 import { TgCode, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv } from './nft/eval.js';
@@ -48,7 +49,7 @@ const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'IN
  * namespace is cold in cache: a context, a jump stack and a walk stack per namespace were misses at its
  * first hook; these stay hot.
  */
-const CTX: EvalCtx = { pkt: null as unknown as Packet, ip: null as unknown as EvalCtx['ip'], inIf: '', outIf: '', now: 0 };
+const CTX = new HookCtx();
 /** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
 const STACK_CHAINS: CChain[] = [];
 const STACK_NEXT: number[] = [];
@@ -225,16 +226,16 @@ export class Netfilter extends NfCounters implements WalkHost {
     // bytecode, beyond what V8's inlining budget left after the hook's tables). A new packet for the cost model: its
     // rule count from 0. CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
     // slow path (the remembered set), and a store into an old object reads the page headers of both (cold lines in a
-    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; device names compared by
-    // value (matches compare text). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
+    // big heap). A packet passes several hooks of a namespace in a row: stored on change only, the device names too (only
+    // when the last one given for that direction differs: HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
     // match env stays set after the hook (read only inside one): storing this namespace's (old, cold page) is a barrier.
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
     if (inHook) nested();
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.inIf !== inIf) c.inIf = inIf;
-    if (c.outIf !== '') c.outIf = '';
+    if (c.lastIn !== inIf) c.lastIn = inIf;
+    c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_PRE;
     if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
@@ -258,8 +259,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.inIf !== inIf) c.inIf = inIf;
-    if (c.outIf !== '') c.outIf = '';
+    if (c.lastIn !== inIf) c.lastIn = inIf;
+    c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_IN;
     if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
@@ -283,8 +284,9 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.inIf !== inIf) c.inIf = inIf;
-    if (c.outIf !== outIf) c.outIf = outIf;
+    if (c.lastIn !== inIf) c.lastIn = inIf;
+    if (c.lastOut !== outIf) c.lastOut = outIf;
+    c.has = 3;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_FWD;
     if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
@@ -308,8 +310,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.inIf !== '') c.inIf = '';
-    if (c.outIf !== outIf) c.outIf = outIf;
+    if (c.lastOut !== outIf) c.lastOut = outIf;
+    c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_OUT;
     if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
@@ -333,8 +335,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.inIf !== '') c.inIf = '';
-    if (c.outIf !== outIf) c.outIf = outIf;
+    if (c.lastOut !== outIf) c.lastOut = outIf;
+    c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_POST;
     if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;

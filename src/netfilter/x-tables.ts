@@ -20,6 +20,38 @@ export interface EvalCtx {
   now: number;
 }
 
+/**
+ * The hooks' one EvalCtx (netfilter.ts CTX; hooks never nest). A hook stores the device names it is given
+ * only when they differ from the last ones given for that direction, and which directions it has as a
+ * small integer: the context lives long (old generation), and a name stored into it (a string: a pointer)
+ * was a write barrier reading the string's page header at every hook, since each hook cleared the other
+ * direction's name the next one set again.
+ */
+export class HookCtx implements EvalCtx {
+  pkt = null as unknown as Packet;
+  ip = null as unknown as Ipv4Header;
+  /** The input / output device name the last hook with one was given. */
+  lastIn = '';
+  lastOut = '';
+  /** The running hook's directions: bit 0 an input device (PREROUTING, INPUT, FORWARD), bit 1 an output device (FORWARD, OUTPUT, POSTROUTING). */
+  has = 0;
+  now = 0;
+  get inIf(): string {
+    return (this.has & 1) !== 0 ? this.lastIn : '';
+  }
+  set inIf(n: string) {
+    this.lastIn = n;
+    this.has |= 1;
+  }
+  get outIf(): string {
+    return (this.has & 2) !== 0 ? this.lastOut : '';
+  }
+  set outIf(n: string) {
+    this.lastOut = n;
+    this.has |= 2;
+  }
+}
+
 /** A compiled test. */
 export type MatchFn = (c: EvalCtx) => boolean;
 

@@ -43,6 +43,31 @@ describe('the hook state shared by namespaces', () => {
     }
   });
 
+  it('gives a hook no device of a direction it has not, whatever the hooks before were given', () => {
+    // (The kernel refuses -i at OUTPUT / -o at INPUT; here they show what a hook's rules read: the context keeps the
+    // last name of each direction and a hook only says which directions it has.)
+    const nf = new Netfilter(new FakeHost([ip(A)]));
+    nf.load(rules(`*filter
+  :INPUT ACCEPT [0:0]
+  :FORWARD ACCEPT [0:0]
+  :OUTPUT ACCEPT [0:0]
+  -A INPUT -o eth0 -j DROP
+  -A OUTPUT -i eth0 -j DROP
+  -A FORWARD -i eth1 -o eth1 -j DROP
+  COMMIT`));
+    const seq: [number, string | null, string | null, string][] = [
+      [NfHook.FORWARD, 'eth0', 'eth0', 'accept'],
+      [NfHook.OUTPUT, null, 'eth0', 'accept'], // the forward's in-device is not OUTPUT's
+      [NfHook.INPUT, 'eth0', null, 'accept'], // nor the out-device INPUT's
+      [NfHook.FORWARD, 'eth1', 'eth1', 'drop'],
+      [NfHook.OUTPUT, null, 'eth1', 'accept'],
+      [NfHook.FORWARD, 'eth1', 'eth0', 'accept'],
+      [NfHook.INPUT, 'eth1', null, 'accept'],
+      [NfHook.FORWARD, 'eth1', 'eth1', 'drop'],
+    ];
+    for (const [hook, inIf, outIf, kind] of seq) expect(nf.hook(hook as NfHook, tcp('10.0.0.1', 1000, A, 80), inIf, outIf).kind).toBe(kind);
+  });
+
   it('leaves its own env after a rule that could not be evaluated', () => {
     const nf = new Netfilter(new FakeHost([ip(A)]));
     nf.load(rules(`*filter
