@@ -25,15 +25,10 @@ export class SimEvent {
   // a field whose first value is undefined (a bare declaration, as constructor parameter properties
   // compile to) is a generic one, whose every read is checked and converted (background took a full
   // ToBoolean, seq a number check, at each place and pop).
-  // Field order: what Simulator.run reads of an event it runs (the map, then cancelled, pooled, bg, fn, a,
-  // b; take() writes popped) comes first, in as few cache lines as the object allows: a posted event is
-  // old and cold by the time it runs in a big world.
+  // Field order: what Simulator.run reads and writes of an event it runs (the map, then cancelled, bg, fn,
+  // a, b, pix, nextFree; take() writes popped) comes first, in as few cache lines as the object allows: a
+  // posted event is old and cold by the time it runs in a big world.
   cancelled = false;
-  /**
-   * Posted (Scheduler.post): nobody outside the scheduler holds the event, so after it runs the
-   * simulator hands it back to the scheduler's free list and a later post reuses the object.
-   */
-  pooled = false;
   /**
    * `background` as 0/1: a boolean is a pointer (the true/false objects), and storing one into an event
    * (each post) and from it into the simulator (each event run) is a write barrier, two page headers
@@ -43,6 +38,14 @@ export class SimEvent {
   fn: EventFn = noop;
   a: unknown = undefined;
   b: unknown = undefined;
+  /**
+   * Posted (Scheduler.post) events are pooled: nobody outside the scheduler holds one, so after it runs
+   * the simulator hands it back (Scheduler.release) and a later post reuses the object. `pix`: its index
+   * in the scheduler's pool (-1: not pooled); `nextFree`: while it is free, the next free one's (-1: none).
+   * Indices, not pointers: a small integer is stored without a write barrier.
+   */
+  pix = -1;
+  nextFree = -1;
   /** Taken off the queue to run (a later cancel() changes nothing). */
   popped = false;
   /**
@@ -52,8 +55,10 @@ export class SimEvent {
    */
   time: TimeNs = TIME_ZERO;
   seq = 0;
-  /** The event's index in its scheduler's pool of posted events (-1: not pooled; see Scheduler.postStaged). */
-  pix = -1;
+  /** Posted, and so reused once it has run (see `pix`). */
+  get pooled(): boolean {
+    return this.pix >= 0;
+  }
   get background(): boolean {
     return this.bg !== 0;
   }
@@ -94,30 +99,3 @@ export class SimEvent {
 
 export function noop(): void {}
 
-/**
- * The posted events of one scheduler (Scheduler.post): every one made, by its index `pix` (at most `max`),
- * and the indices of those that have run, ready for reuse (a stack: the last one freed, warm, is taken
- * first). A free list of indices in a typed array takes an event back without a pointer store: pushing
- * the (old) event onto an array of events was a write barrier, two page headers read, per event run.
- */
-export class EventPool {
-  readonly all: SimEvent[] = [];
-  /** Indices into `all` of the free events, at 0 .. n - 1. */
-  free = new Int32Array(64);
-  n = 0;
-  constructor(private readonly max: number) {}
-
-  /** A new posted event joins the pool, if it has room (else it stays a plain event, left to the GC once run). */
-  adopt(ev: SimEvent): void {
-    const all = this.all;
-    if (all.length >= this.max) return;
-    ev.pix = all.length;
-    ev.pooled = true;
-    all.push(ev);
-    if (this.free.length < all.length) {
-      const free = new Int32Array(this.free.length * 2);
-      free.set(this.free);
-      this.free = free;
-    }
-  }
-}

@@ -3,7 +3,7 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { EventPool, SimEvent, type EventFn, type Live } from './event.js';
+import { SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
@@ -14,7 +14,7 @@ export { SimEvent, type EventFn } from './event.js';
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
 
-/** Most posted events kept for reuse (EventPool: one posted beyond, all in use, is a plain event). */
+/** Most posted events kept for reuse (the pool: one posted beyond, all in use, is a plain event). */
 const POOL_MAX = 8192;
 
 /**
@@ -82,8 +82,9 @@ export class Scheduler implements Live {
   cancelled = -1;
   /** The time of the next postStaged, written by the caller (see postStaged). */
   readonly at = new Float64Array(1);
-  /** Posted events that have run, ready for reuse (core/event's EventPool). */
-  private readonly pool = new EventPool(POOL_MAX);
+  /** Posted events by index (SimEvent.pix) and the first free one's (-1: none; a free one holds the next one's: a stack). */
+  private readonly pool: SimEvent[] = [];
+  private freeHead = -1;
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
   /** The time of the event take() returned last, from the key that found it: its `time` without reading its box (a line of its own, cold when a posted event runs). */
@@ -187,17 +188,14 @@ export class Scheduler implements Live {
     this.postStaged(fn, a, b, background);
   }
 
-  /**
-   * post at the time written to `at[0]` just before (Simulator's post and postAt): a double passed to a
-   * call V8 does not inline (post: place makes it large) is a new heap number (16 B) at every call, one
-   * per frame sent; a Float64Array element carries the time unboxed.
-   */
+  /** post at the time written to `at[0]` just before (Simulator's post, postAt): a double handed to a call V8 does not inline (place makes post large) is a new heap number per call. */
   postStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): void {
     const time = this.at[0]!;
     let ev: SimEvent;
-    const pool = this.pool;
-    if (pool.n > 0) {
-      ev = pool.all[pool.free[--pool.n]!]!;
+    const f = this.freeHead;
+    if (f >= 0) {
+      ev = this.pool[f]!;
+      this.freeHead = ev.nextFree;
       ev.time = time;
       ev.seq = this.seq++;
       if (ev.fn !== fn) ev.fn = fn; // (a reused event often had this callback already: no write barrier then)
@@ -207,7 +205,7 @@ export class Scheduler implements Live {
       ev.popped = false;
     } else {
       ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
-      pool.adopt(ev);
+      if (this.pool.length < POOL_MAX) ev.pix = this.pool.push(ev) - 1;
     }
     this.place(ev);
   }
@@ -247,7 +245,9 @@ export class Scheduler implements Live {
   release(ev: SimEvent): void {
     ev.a = undefined;
     ev.b = undefined;
-    if (ev.pix >= 0) this.pool.free[this.pool.n++] = ev.pix;
+    if (ev.pix < 0) return;
+    ev.nextFree = this.freeHead;
+    this.freeHead = ev.pix;
   }
 
   private place(ev: SimEvent, reserved = false): void {

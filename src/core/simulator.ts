@@ -185,7 +185,7 @@ export class Simulator {
       this._now = sched.takenT; // (ev.time, from the key that found it: see Scheduler.takenT)
       this.bg = ev.bgBit;
       ev.fn(ev.a, ev.b);
-      if (ev.pooled) sched.release(ev);
+      if (ev.pix >= 0) sched.release(ev);
       ran++;
       this._events++;
       if (onProgress !== undefined && this._events % every === 0) onProgress(this._now, this._events);
