@@ -103,7 +103,7 @@ export function tcpSegmentStaged(
     pkt.tcp = tcp;
   }
   pkt.payloadLength = len;
-  pkt.payload = payload;
+  if (payload !== null) pkt.payload = payload; // (null in a new or renewed packet: a stored pointer is a write barrier)
   pkt.flowId = flowId;
   pkt.recycler = Recycler.TCP;
   return pkt;
