@@ -4,8 +4,6 @@ import { TIME_ZERO, type TimeNs } from './time.js';
 
 /** A first value of the key fields' kind (see the constructor). */
 const NO_KEYS = new Float64Array(0);
-const NO_IX = new Int32Array(0);
-const NO_POOL: readonly SimEvent[] = [];
 
 /**
  * A first-in first-out ring of events that the scheduler appends in (time, seq) order only (an event
@@ -17,12 +15,6 @@ export class KeyFifo {
   h: SimEvent[] = [];
   ht: Float64Array = NO_KEYS;
   hs: Float64Array = NO_KEYS;
-  /**
-   * The events' indices in the scheduler's pool (SimEvent.pix) at the same places: a posted event is kept
-   * by its index, a small integer stored without the write barrier (two page headers read) a pointer
-   * into the old ring costs; -1: the event itself is in `h` (an inserted one, not pooled).
-   */
-  hp: Int32Array = NO_IX;
   /** Index of the head; events at head .. head + n - 1 (mod the capacity). */
   head = 0;
   n = 0;
@@ -30,17 +22,12 @@ export class KeyFifo {
   /** Time of the last event appended (kept when the ring empties; an event before it goes elsewhere: Scheduler.place checks). */
   tail: TimeNs = TIME_ZERO;
 
-  /** `pool`: the scheduler's pooled events by index (see `hp`). */
-  constructor(
-    capacity = 64,
-    private readonly pool: readonly SimEvent[] = NO_POOL,
-  ) {
+  constructor(capacity = 64) {
     // Set twice (a first value of their kind above, the real one here): grow() replaces them mid-run,
     // and a field V8 still took for a constant would take the optimized code with it (see KeyHeap).
     this.h = new Array<SimEvent>(capacity).fill(undefined as unknown as SimEvent);
     this.ht = new Float64Array(capacity);
     this.hs = new Float64Array(capacity);
-    this.hp = new Int32Array(capacity);
     this.mask = capacity - 1;
   }
 
@@ -49,9 +36,7 @@ export class KeyFifo {
     if (this.n > this.mask) this.grow();
     const i = (this.head + this.n++) & this.mask;
     const time = ev.time;
-    const p = ev.pix;
-    this.hp[i] = p;
-    if (p < 0) this.h[i] = ev;
+    this.h[i] = ev;
     this.ht[i] = time;
     this.hs[i] = ev.seq;
     this.tail = time;
@@ -65,31 +50,30 @@ export class KeyFifo {
    */
   pop(): SimEvent {
     const i = this.head;
+    const top = this.h[i]!;
+    this.h[i] = undefined as unknown as SimEvent; // no reference kept for the GC
     this.head = --this.n === 0 ? 0 : (i + 1) & this.mask;
-    return this.at(i, true);
-  }
-
-  /** The event at index i (`take`: and let go of it, no reference kept for the GC). */
-  at(i: number, take = false): SimEvent {
-    const p = this.hp[i]!;
-    if (p >= 0) return this.pool[p]!;
-    const ev = this.h[i]!;
-    if (take) this.h[i] = undefined as unknown as SimEvent;
-    return ev;
+    return top;
   }
 
   /** Keeps the events not cancelled, in order; returns how many. */
   compact(): number {
     const keep: SimEvent[] = [];
     for (let k = 0; k < this.n; k++) {
-      const e = this.at((this.head + k) & this.mask, true);
+      const i = (this.head + k) & this.mask;
+      const e = this.h[i]!;
+      this.h[i] = undefined as unknown as SimEvent;
       if (!e.cancelled) keep.push(e);
     }
     this.head = 0;
     this.n = 0;
-    const tail = this.tail;
-    for (const e of keep) this.push(e);
-    this.tail = tail;
+    for (const e of keep) {
+      if (this.n > this.mask) this.grow();
+      const i = this.n++;
+      this.h[i] = e;
+      this.ht[i] = e.time;
+      this.hs[i] = e.seq;
+    }
     return keep.length;
   }
 
@@ -99,18 +83,15 @@ export class KeyFifo {
     const h = new Array<SimEvent>(cap * 2).fill(undefined as unknown as SimEvent);
     const ht = new Float64Array(cap * 2);
     const hs = new Float64Array(cap * 2);
-    const hp = new Int32Array(cap * 2);
     for (let k = 0; k < this.n; k++) {
       const i = (this.head + k) & this.mask;
       h[k] = this.h[i]!;
       ht[k] = this.ht[i]!;
       hs[k] = this.hs[i]!;
-      hp[k] = this.hp[i]!;
     }
     this.h = h;
     this.ht = ht;
     this.hs = hs;
-    this.hp = hp;
     this.head = 0;
     this.mask = cap * 2 - 1;
   }

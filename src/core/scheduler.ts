@@ -62,12 +62,9 @@ const enum Src {
  * and the queue is compacted when most of it is cancelled.
  */
 export class Scheduler implements Live {
-  /** Posted events by index (SimEvent.pix) and the first free one's (-1: none; a free one holds the next one's: a stack). */
-  private readonly pool: SimEvent[] = [];
-  private freeHead = -1;
   private readonly near = new KeyHeap();
-  private readonly fifo0 = new KeyFifo(64, this.pool);
-  private readonly fifo1 = new KeyFifo(64, this.pool);
+  private readonly fifo0 = new KeyFifo();
+  private readonly fifo1 = new KeyFifo();
   private readonly far = new KeyHeap();
   /**
    * The earliest time in the far heap and the lanes (Infinity: both empty). Every event of the near
@@ -85,6 +82,9 @@ export class Scheduler implements Live {
   cancelled = -1;
   /** The time of the next postStaged, written by the caller (see postStaged). */
   readonly at = new Float64Array(1);
+  /** Posted events by index (SimEvent.pix) and the first free one's (-1: none; a free one holds the next one's: a stack). */
+  private readonly pool: SimEvent[] = [];
+  private freeHead = -1;
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
   /** The time of the event take() returned last, from the key that found it: its `time` without reading its box (a line of its own, cold when a posted event runs). */
@@ -585,9 +585,9 @@ export class Scheduler implements Live {
   peek(): SimEvent | undefined {
     if (this.n === 0) return undefined;
     const src = this.locate();
-    if (src === Src.Fifo0) return this.fifo0.at(this.fifo0.head);
+    if (src === Src.Fifo0) return this.fifo0.h[this.fifo0.head];
     if (src === Src.Near) return this.near.h[0];
-    if (src === Src.Fifo1) return this.fifo1.at(this.fifo1.head);
+    if (src === Src.Fifo1) return this.fifo1.h[this.fifo1.head];
     if (src === Src.Run) return this.run[this.runHead];
     if (src === Src.Far) return this.far.h[0];
     return this.lanes.peek();
