@@ -313,7 +313,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     }
     this.noteTx(inner, len);
     const outer = spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
-    outer.vxlan = this.header;
+    if (outer.vxlan !== this.header) outer.vxlan = this.header; // (a renewed packet keeps its record: see renewOuter)
     outer.recycler = Recycler.VXLAN;
     outer.inner = inner;
     outer.flowId = inner.flowId;
@@ -327,12 +327,17 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     return outer;
   }
 
-  /** A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP records rewritten. */
+  /**
+   * A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP
+   * records rewritten. Its IP, UDP and VXLAN records stay in it (Packet.renewKeepingRecords; xmit
+   * stores the VXLAN record only when another VNI's): storing them back is a write barrier each, which
+   * reads the page headers of the packet and of the record.
+   */
   private renewOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
     const outer = spare.pop()!;
     const ip = outer.ip!;
     const udp = outer.udp!;
-    outer.renew();
+    outer.renewKeepingRecords();
     // ipv4Header(IpProto.UDP, local, remote)'s values
     ip.tos = 0;
     ip.totalLength = 0;
@@ -349,8 +354,6 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     udp.dstPort = this.dstPort;
     udp.length = udpLength;
     udp.checksum = null;
-    outer.ip = ip;
-    outer.udp = udp;
     return outer;
   }
 
