@@ -13,11 +13,17 @@
 // snooping (multicast is flooded), port isolation.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import { traceEverSubscribed } from '../core/trace.js';
-import { skbLength } from '../packet/length.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
+import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { EthernetHeader, Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const skbLength = skbLengthImported;
 
 /** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
 export interface FdbEntry {
