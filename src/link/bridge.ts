@@ -367,8 +367,15 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (o >= 0 && no < 0) {
       // A local entry. br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is
       // passed up: tcpdump on the bridge sees it after DNAT.
-      if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, null, pkt)) return;
-      this.passUp(pkt);
+      // (callNetfilter and passUp written out: V8 did not inline them here, and each call reads its
+      // function and code objects, ~2 D1 misses a frame)
+      const nf = this.nfFn;
+      if (nf !== null && pkt.ip !== null) {
+        const t = this.nfTarget;
+        if (!(t !== null ? t.bridgeNetfilter(this, port, null, pkt) : nf(this, port, null, pkt))) return;
+      }
+      this.nLocal++;
+      this.receive(pkt, skbLength(pkt));
       return;
     }
     if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
@@ -385,7 +392,11 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     // tcpdump on the bridge gets the frame as it entered (br_handle_frame_finish passes a clone
     // up before br_forward), so the capture comes before br_netfilter's hooks rewrite it.
     this.promiscTap(pkt);
-    if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, out, pkt)) return;
+    const nf = this.nfFn; // (callNetfilter written out, as above)
+    if (nf !== null && pkt.ip !== null) {
+      const t = this.nfTarget;
+      if (!(t !== null ? t.bridgeNetfilter(this, port, out, pkt) : nf(this, port, out, pkt))) return;
+    }
     this.nForwarded++;
     out.xmit(pkt);
   }
