@@ -256,12 +256,14 @@ const PORT_MAX = 61000;
 
 /** A VXLAN device. */
 export class VxlanDevice extends NetDevice implements EncapReceiver {
-  readonly kind = 'vxlan';
+  // What a frame reads comes first (see NetDevice): the VNI and port, the FDB, the namespace, the
+  // header, `recycle`, the keys; `kind`, `counters` and `local` last.
+  readonly vni: number;
+  readonly dstPort: number;
   /** `bridge fdb` entries: inner MAC → remote VTEP IP. */
   readonly fdb = new VxlanFdb();
   /** The namespace the tunnel sends through, once attached. */
   private l3: L3Output | null = null;
-  readonly counters = { txNoFdb: 0, rxBadVni: 0 };
   /**
    * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
    * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it), and
@@ -289,19 +291,25 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
    */
   private readonly localKey: number = 0;
   private readonly seedKey: number = 0;
+  readonly kind = 'vxlan';
+  readonly counters = { txNoFdb: 0, rxBadVni: 0 };
+  readonly local: Ipv4;
 
   constructor(
     sim: Simulator,
     name: string,
     mac: Mac,
-    readonly vni: number,
-    readonly local: Ipv4,
-    readonly dstPort: number,
+    vni: number,
+    local: Ipv4,
+    dstPort: number,
     /** skb hash seed (hashrnd), drawn per node from a seeded stream. */
     hashSeed: number,
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
+    this.vni = vni;
+    this.dstPort = dstPort;
+    this.local = local;
     this.header = vxlanHeaderOf(vni);
     this.localKey = local | 0;
     this.seedKey = hashSeed | 0;
