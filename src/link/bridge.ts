@@ -367,15 +367,15 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (o >= 0 && no < 0) {
       // A local entry. br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is
       // passed up: tcpdump on the bridge sees it after DNAT.
-      // (callNetfilter and passUp written out: V8 did not inline them here, and each call reads its
-      // function and code objects, ~2 D1 misses a frame)
+      // (callNetfilter written out: V8 did not inline it here, and each call reads its function and
+      // code objects, ~2 D1 misses a frame; passUp written out was worse: skbLength and receive were
+      // then called, not inlined)
       const nf = this.nfFn;
       if (nf !== null && pkt.ip !== null) {
         const t = this.nfTarget;
         if (!(t !== null ? t.bridgeNetfilter(this, port, null, pkt) : nf(this, port, null, pkt))) return;
       }
-      this.nLocal++;
-      this.receive(pkt, skbLength(pkt));
+      this.passUp(pkt);
       return;
     }
     if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
