@@ -63,6 +63,13 @@ export class NeighEntry {
   untilHi = 0;
   untilLo = 0;
   /**
+   * The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. Right after what
+   * readyNeighbour reads (key, owner, nud, the deadline): a send reads these too, and further down
+   * they were a second line of the entry, missed in the big cluster.
+   */
+  macHi = 0;
+  macLo = 0;
+  /**
    * `reachableNs` and `confirmed` as hi * 2^30 + lo, hi -1 when the time is not a safe integer >= 0 (the
    * double fields then answer): confirmEntry (TCP's ACKs, five a request) moves the deadline from these
    * small integers in the entry's own lines, where the doubles are number objects of their own.
@@ -71,9 +78,6 @@ export class NeighEntry {
   reachLo = 0;
   confHi = -1;
   confLo = 0;
-  /** The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. */
-  macHi = 0;
-  macLo = 0;
   ip: Ipv4;
   dev: NetDevice;
   /** Packets held while INCOMPLETE. */
