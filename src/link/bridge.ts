@@ -13,12 +13,17 @@
 // snooping (multicast is flooded), port isolation.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import { traceEverSubscribed } from '../core/trace.js';
-import { skbLength } from '../packet/length.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
+import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import { isMulticastMac } from '../wire/mac.js';
 import type { EthernetHeader, Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const skbLength = skbLengthImported;
 
 /** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
 export interface FdbEntry {
@@ -75,35 +80,27 @@ interface BridgedDnatHeld {
 /** The fewest slots of a bridge's FDB table (a power of two; at least twice as many as entries). */
 const FDB_MIN_SLOTS = 16;
 /** A slot's doubles: the MAC (NaN: empty), last seen (ns), the port's number (BridgeDevice.portByNo; -1: a local entry), one unused. */
-const SLOT = 4;
+const SLOT_SHIFT = 2;
+const SLOT = 1 << SLOT_SHIFT;
 const S_SEEN = 1;
 const S_PORT = 2;
 
 /**
- * The offset of the slot of a frame's source or destination MAC in an FDB table (BridgeDevice.tab),
- * -1 when it has none. The MAC is read here: a 48-bit MAC handed to a call V8 does not inline is a
- * new heap number each time.
+ * An empty FDB table of `slots` slots: a number array of doubles (NaN: empty), built by push so that its
+ * elements are packed doubles. Not a Float64Array: a typed array's header is 80 bytes (its length and
+ * data pointers straddle two lines half the time), an array's 32, and a frame reads it on a cold bridge.
  */
-function probe(tab: Float64Array, shift: number, eth: EthernetHeader, dst: boolean): number {
-  const mac = dst ? eth.dst : eth.src;
-  const m = tab.length - 1;
-  for (let o = homeOf(mac, shift); ; o = (o + SLOT) & m) {
-    const k = tab[o]!;
-    if (k === mac) return o;
-    if (k !== k) return -1; // (NaN: an empty slot ends the run)
-  }
-}
-
-/** The home slot's offset of a MAC in a table of 2^(32 - shift) slots (a Fibonacci hash of its two halves). */
-function homeOf(mac: Mac, shift: number): number {
-  return (Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> shift) * SLOT;
+function emptyTable(slots: number): number[] {
+  const tab: number[] = [];
+  for (let i = 0; i < slots * SLOT; i++) tab.push(NaN);
+  return tab;
 }
 
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
-  readonly kind = 'bridge';
-  readonly ports: NetDevice[] = [];
-  readonly fdb = new Map<Mac, FdbEntry>();
+  // What a frame reads of the bridge comes first, together (the table, its shift, the ageing time, the
+  // port list, br_netfilter, the counters): NetDevice's fields fill the object's first 0x110 bytes, and
+  // these then share one or two lines.
   /**
    * The FDB as an open-addressing table (linear probing) of SLOT doubles a MAC: MAC, last seen, port
    * number. A frame's learning and lookup read one slot (a line, sometimes two) and no object: a Map
@@ -111,19 +108,29 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    * boxed time is two more cold lines on a switch of a thousand ports. `fdb` mirrors it (the entries,
    * in the kernel's listing order) for readers; both change only here.
    */
-  private tab = new Float64Array(FDB_MIN_SLOTS * SLOT).fill(NaN);
+  private tab = emptyTable(FDB_MIN_SLOTS);
   private tabShift = 32 - Math.log2(FDB_MIN_SLOTS);
   /**
-   * ageingTimeNs as ageHi * 2^30 + ageLo (small integers, in the bridge object beside `tab`: the time
-   * as a field is a heap number of its own, one more cold line a frame); ageSplit false when the time
-   * is not such an integer (then ageNs is read).
+   * ageingTimeNs as ageHi * 2^30 + ageLo, both small integers (a time as a field is a heap number of
+   * its own, one more cold line a frame); ageHi -1 when the time is not such an integer (then ageNs is
+   * read).
    */
   private ageHi = 0;
   private ageLo = 0;
-  private ageSplit = false;
-  private ageNs: TimeNs = 0;
   /** Port numbers: 0 is the bridge itself, a port's is its `bridgePortNo`; null when free. */
   private portByNo: (NetDevice | null)[] = [];
+  private nfFn: BridgeNetfilter | null = null;
+  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
+  private nfTarget: BridgeNetfilterTarget | null = null;
+  /** `counters`, as fields of the bridge: a record of their own was one more cold line a frame. */
+  private nForwarded = 0;
+  private nFlooded = 0;
+  private nLocal = 0;
+  private nFiltered = 0;
+  readonly kind = 'bridge';
+  readonly ports: NetDevice[] = [];
+  readonly fdb = new Map<Mac, FdbEntry>();
+  private ageNs: TimeNs = 0;
   /** How long a learned entry lives since its MAC was last seen (the bridge's ageing_time, 300 s by default). */
   get ageingTimeNs(): TimeNs {
     return this.ageNs;
@@ -132,20 +139,17 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.ageNs = t;
     const hi = Math.floor(t / 1073741824);
     const lo = t - hi * 1073741824;
-    this.ageSplit = Number.isInteger(t) && t >= 0 && hi <= 0x3fffffff;
-    this.ageHi = this.ageSplit ? hi : 0;
-    this.ageLo = this.ageSplit ? lo : 0;
+    const split = Number.isInteger(t) && t >= 0 && hi <= 0x3fffffff;
+    this.ageHi = split ? hi : -1;
+    this.ageLo = split ? lo | 0 : 0; // (| 0: a small integer, not a double field)
   }
   /**
    * ageingTimeNs, from the split halves when it can be. portReceive and xmit write this expression out:
    * V8 did not inline this call there, and a double returned from a call is a new heap number each time.
    */
   private age(): TimeNs {
-    return this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs;
+    return this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs;
   }
-  private nfFn: BridgeNetfilter | null = null;
-  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
-  private nfTarget: BridgeNetfilterTarget | null = null;
   /** Set by net/ when bridge-nf-call-iptables=1 applies to this bridge (setNetfilter); setting it here replaces that hook. */
   get netfilter(): BridgeNetfilter | null {
     return this.nfFn;
@@ -159,7 +163,10 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.nfFn = fn;
     this.nfTarget = target;
   }
-  readonly counters = { forwarded: 0, flooded: 0, local: 0, filtered: 0 };
+  /** Frames forwarded to one port, flooded, passed up to the bridge interface, filtered (a copy: the fields are the counters). */
+  get counters(): { forwarded: number; flooded: number; local: number; filtered: number } {
+    return { forwarded: this.nForwarded, flooded: this.nFlooded, local: this.nLocal, filtered: this.nFiltered };
+  }
   /** Numbers of devices that are not ports of this bridge but sent a frame through portReceive (tests). */
   private strangerNo: Map<NetDevice, number> | null = null;
   /** The port list of the last flood (of this bridge's ports only), for the next; null while one runs. */
@@ -207,9 +214,28 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     return no;
   }
 
-  /** The home slot's offset of a MAC. */
+  /**
+   * The home slot's offset of a MAC (a Fibonacci hash of its two halves). A method, not a module
+   * function: a call to a module function, inlined, first loads it from the module's context to check
+   * it (a line that misses on a cold bridge); a method is known by the bridge's map.
+   */
   private home(mac: Mac): number {
-    return homeOf(mac, this.tabShift);
+    return (Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) << SLOT_SHIFT;
+  }
+
+  /**
+   * The offset of the slot of a frame's source or destination MAC, -1 when it has none. The MAC is
+   * read here: a 48-bit MAC handed to a call V8 does not inline is a new heap number each time.
+   */
+  private probe(eth: EthernetHeader, dst: boolean): number {
+    const mac = dst ? eth.dst : eth.src;
+    const tab = this.tab;
+    const m = tab.length - 1;
+    for (let o = this.home(mac); ; o = (o + SLOT) & m) {
+      const k = tab[o]!;
+      if (k === mac) return o;
+      if (k !== k) return -1; // (NaN: an empty slot ends the run)
+    }
   }
 
   /** The offset of a MAC's slot, -1 when it has no entry. */
@@ -226,7 +252,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** The slot of a frame's unicast destination, honouring ageing (an aged entry leaves); -1 when unknown. */
   private dstSlot(eth: EthernetHeader): number {
     const tab = this.tab;
-    const o = probe(tab, this.tabShift, eth, true);
+    const o = this.probe(eth, true);
     if (o >= 0 && tab[o + S_PORT]! >= 0 && this.sim.now - tab[o + S_SEEN]! > this.age()) {
       this.remove(tab[o]!);
       return -1;
@@ -254,7 +280,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** The table twice as large, every entry placed again. */
   private grow(): void {
     const old = this.tab;
-    const tab = new Float64Array(old.length * 2).fill(NaN);
+    const tab = emptyTable((old.length / SLOT) * 2);
     this.tab = tab;
     this.tabShift--;
     const m = tab.length - 1;
@@ -317,50 +343,61 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** br_handle_frame: a frame arrived on a port. */
   portReceive(port: NetDevice, pkt: Packet): void {
     const eth = pkt.eth!;
-    const tab = this.tab;
-    const shift = this.tabShift;
     // br_fdb_update: learn the source (never from a multicast/broadcast source address).
-    if (!isMulticastMac(eth.src)) {
-      const o = probe(tab, shift, eth, false);
+    if (!isGroup(eth.src)) {
+      const t = this.tab;
+      const o = this.probe(eth, false);
       if (o < 0) this.learn(eth.src, port);
       else {
-        const no = tab[o + S_PORT]!;
+        const no = t[o + S_PORT]!;
         if (no >= 0) {
           if (no !== port.bridgePortNo) this.movePort(o, port);
-          tab[o + S_SEEN] = this.sim.now;
+          t[o + S_SEEN] = this.sim.now;
         }
       }
     }
-    if (isMulticastMac(eth.dst)) {
+    if (isGroup(eth.dst)) {
       // Broadcast / multicast: flooded to the other ports and passed up to the host.
       this.flood(pkt, port, true);
       return;
     }
-    const o = probe(tab, shift, eth, true);
+    const tab = this.tab; // (after learning, which may have grown the table)
+    const o = this.probe(eth, true);
     const no = o < 0 ? -1 : tab[o + S_PORT]!;
     if (o >= 0 && no < 0) {
       // A local entry. br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is
       // passed up: tcpdump on the bridge sees it after DNAT.
-      if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, null, pkt)) return;
+      // (callNetfilter written out: V8 did not inline it here, and each call reads its function and
+      // code objects, ~2 D1 misses a frame; passUp written out was worse: skbLength and receive were
+      // then called, not inlined)
+      const nf = this.nfFn;
+      if (nf !== null && pkt.ip !== null) {
+        const t = this.nfTarget;
+        if (!(t !== null ? t.bridgeNetfilter(this, port, null, pkt) : nf(this, port, null, pkt))) return;
+      }
       this.passUp(pkt);
       return;
     }
-    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
+    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
       if (o >= 0) this.remove(tab[o]!); // (aged out)
       this.flood(pkt, port, false);
       return;
     }
     const out = this.portByNo[no]!;
     if (out === port && !port.hairpinMode) {
-      this.counters.filtered++;
+      this.nFiltered++;
       this.promiscTap(pkt);
       return;
     }
     // tcpdump on the bridge gets the frame as it entered (br_handle_frame_finish passes a clone
     // up before br_forward), so the capture comes before br_netfilter's hooks rewrite it.
     this.promiscTap(pkt);
-    if (this.nfFn !== null && pkt.ip !== null && !this.callNetfilter(port, out, pkt)) return;
-    this.counters.forwarded++;
+    const nf = this.nfFn; // (callNetfilter written out, as above)
+    if (nf !== null && pkt.ip !== null) {
+      const t = this.nfTarget;
+      if (!(t !== null ? t.bridgeNetfilter(this, port, out, pkt) : nf(this, port, out, pkt))) return;
+    }
+    this.nForwarded++;
     out.xmit(pkt);
   }
 
@@ -376,7 +413,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const no = this.tab[o + S_PORT]!;
     if (no >= 0 && shouldDeliver(this.portByNo[no]!, inPort)) {
       const out = this.portByNo[no]!;
-      this.counters.forwarded++;
+      this.nForwarded++;
       out.xmit(pkt);
       return;
     }
@@ -414,13 +451,13 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       }
     }
     const eth = pkt.eth!;
-    if (!isMulticastMac(eth.dst)) {
+    if (!isGroup(eth.dst)) {
       // probe(), written out: xmit is too large for V8 to inline it, and a call per frame costs more
       // than the lookup.
       const tab = this.tab;
       const mac = eth.dst;
       const m = tab.length - 1;
-      let o = homeOf(mac, this.tabShift);
+      let o = this.home(mac);
       for (let k = tab[o]!; k !== mac; k = tab[o]!) {
         if (k !== k) {
           o = -1;
@@ -431,7 +468,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       if (o >= 0) {
         const no = tab[o + S_PORT]!;
         if (no < 0) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
-        if (!(this.sim.now - tab[o + S_SEEN]! > (this.ageSplit ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
+        if (!(this.sim.now - tab[o + S_SEEN]! > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
           this.portByNo[no]!.xmit(pkt);
           return;
         }
@@ -442,7 +479,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   }
 
   private passUp(pkt: Packet): void {
-    this.counters.local++;
+    this.nLocal++;
     this.receive(pkt, skbLength(pkt));
   }
 
@@ -458,7 +495,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   private flood(pkt: Packet, inPort: NetDevice, up: boolean): void {
     // (used for broadcast/multicast, unknown unicast, and an unresolved re-bridged frame)
-    this.counters.flooded++;
+    this.nFlooded++;
     // The ports are chosen before the first copy goes out (a synchronous receiver could change them),
     // into this bridge's list, kept for its next flood (the underlay switch's floods reach 1,000
     // ports; `length = 0` would give the array's storage back). A flood that reaches this bridge again
@@ -494,6 +531,12 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     }
   }
 }
+
+/**
+ * wire/mac's isMulticastMac (the I/G bit), here as a constant: an imported function, inlined, is first
+ * loaded from its module cell and checked, a line that misses on a cold bridge.
+ */
+const isGroup = (mac: Mac): boolean => (Math.floor(mac / 0x100_0000_0000) & 1) === 1;
 
 /** br_forward.c should_deliver: a port gets a frame unless it came in there and hairpin mode is off. */
 function shouldDeliver(p: NetDevice, inPort: NetDevice): boolean {

@@ -2,11 +2,16 @@
 // (imports core, wire, packet). A device transmits frames handed down by the namespace (dev_queue_xmit)
 // and hands received frames up through an RxHandler the net layer installs (netif_receive_skb), or to
 // its bridge master when enslaved (rx_handler = br_handle_frame).
-import { TraceSource, traceEverSubscribed, type FrameHook } from '../core/trace.js';
+import { TraceSource, traceEverSubscribed as traceEverSubscribedImported, type FrameHook } from '../core/trace.js';
 import type { Simulator } from '../core/simulator.js';
 import type { Packet } from '../packet/packet.js';
 import { macHigh16, macLow32 } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
 
 /** Direction of a frame at a capture point, as tcpdump's `-Q in|out` would split them. */
 export type TapDirection = 'in' | 'out';
@@ -79,7 +84,14 @@ export abstract class NetDevice {
    * route lookups (net/namespace.ts) is valid while this and the route tables' epoch stand still.
    */
   static upEpoch = 0;
-  readonly ifindex = nextIfindex++;
+  // The fields a frame reads come first, in the order below (V8 lays an object's fields out in the order
+  // they are defined): the device's state, receiver and counters, then what the IP layer keeps here;
+  // the fields read only for tracing, listings and drops come last, after `fibLocal`. In a
+  // thousand-node cluster a device is seldom in cache when its next frame comes, and the lines a frame
+  // reads of it are misses.
+  readonly sim: Simulator;
+  name: string;
+  mtu: number;
   private isUp = true;
   /** Administratively up (`ip link set DEV up`). */
   get up(): boolean {
@@ -121,17 +133,11 @@ export abstract class NetDevice {
   carrier = true;
   /** tc ingress filters (a partition's `from` side), consulted after the capture tap, before the stack. */
   ingress: IngressFilter | null = null;
-  /** Fires for every frame seen on this interface (what tcpdump -i would show). */
-  readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
   /**
    * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
    * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
    */
   capture: FrameHook<Packet> | null = null;
-  /** Fires for every frame this device drops. */
-  readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
-  /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
-  qualifiedName: string;
   /**
    * The counters (`ip -s link`), fields of the device itself rather than of an object of their own: in
    * a thousand-node cluster a device is seldom in cache when its next frame comes, and a separate
@@ -146,15 +152,12 @@ export abstract class NetDevice {
   get stats(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: number } {
     return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, drops: this.drops };
   }
-  /** Drops by reason (the total is `drops`). */
-  readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
 
-  constructor(
-    readonly sim: Simulator,
-    public name: string,
-    readonly mac: Mac,
-    public mtu = 1500,
-  ) {
+  constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
+    this.sim = sim;
+    this.name = name;
+    this.mtu = mtu;
+    this.mac = mac;
     this.qualifiedName = name;
     this.macHi = macHigh16(mac);
     this.macLo = macLow32(mac) | 0;
@@ -191,6 +194,16 @@ export abstract class NetDevice {
   fibRoute: object | null = null;
   /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
   fibLocal = false;
+  readonly ifindex = nextIfindex++;
+  readonly mac: Mac;
+  /** Fires for every frame seen on this interface (what tcpdump -i would show). */
+  readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
+  /** Fires for every frame this device drops. */
+  readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
+  /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
+  qualifiedName: string;
+  /** Drops by reason (the total is `drops`). */
+  readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;

@@ -5,10 +5,15 @@
 // A fault may put a root qdisc in front (`tc qdisc add dev eth0 root netem …` in a pod, as Chaos Mesh
 // does): `xmit` hands frames to it and it calls `transmit` (the capture tap is there, after the qdisc).
 import type { Simulator } from '../core/simulator.js';
-import { skbLength } from '../packet/length.js';
+import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
 import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const skbLength = skbLengthImported;
 
 /** One end of a veth pair. */
 export class VethDevice extends NetDevice implements QdiscDevice {

@@ -13,13 +13,24 @@
 // configured one (8472 for flannel, 4789 IANA), VXLAN flags 0x08 with the VNI.
 // Not modelled: learning (flannel uses nolearning), L2 miss / L3 miss notifications, GBP, multicast groups.
 import type { Simulator } from '../core/simulator.js';
-import { traceEverSubscribed } from '../core/trace.js';
-import { skbLength } from '../packet/length.js';
-import { Packet, Recycler, packetRecyclingAllowed, releaseEthernet } from '../packet/packet.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
+import { skbLength as skbLengthImported } from '../packet/length.js';
+import { Packet, Recycler, packetRecyclingAllowed as packetRecyclingAllowedImported, releaseEthernet as releaseEthernetImported } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
-import { IPV4_DEFAULT_TTL, ipv4Header } from '../wire/ipv4.js';
+import { IPV4_DEFAULT_TTL as IPV4_DEFAULT_TTLImported, ipv4Header } from '../wire/ipv4.js';
 import { vxlanHeader } from '../wire/vxlan.js';
 import { NetDevice } from './device.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const skbLength = skbLengthImported;
+const packetRecyclingAllowed = packetRecyclingAllowedImported;
+const releaseEthernet = releaseEthernetImported;
+const IPV4_DEFAULT_TTL = IPV4_DEFAULT_TTLImported;
+const RECYCLER_VXLAN = Recycler.VXLAN;
+const IPPROTO_UDP = IpProto.UDP;
 
 /** How a tunnel device sends its outer packets: the namespace's ip_local_out. Implemented by net/. */
 export interface L3Output {
@@ -245,12 +256,14 @@ const PORT_MAX = 61000;
 
 /** A VXLAN device. */
 export class VxlanDevice extends NetDevice implements EncapReceiver {
-  readonly kind = 'vxlan';
+  // What a frame reads comes first (see NetDevice): the VNI and port, the FDB, the namespace, the
+  // header, `recycle`, the keys; `kind`, `counters` and `local` last.
+  readonly vni: number;
+  readonly dstPort: number;
   /** `bridge fdb` entries: inner MAC → remote VTEP IP. */
   readonly fdb = new VxlanFdb();
   /** The namespace the tunnel sends through, once attached. */
   private l3: L3Output | null = null;
-  readonly counters = { txNoFdb: 0, rxBadVni: 0 };
   /**
    * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
    * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it), and
@@ -278,19 +291,25 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
    */
   private readonly localKey: number = 0;
   private readonly seedKey: number = 0;
+  readonly kind = 'vxlan';
+  readonly counters = { txNoFdb: 0, rxBadVni: 0 };
+  readonly local: Ipv4;
 
   constructor(
     sim: Simulator,
     name: string,
     mac: Mac,
-    readonly vni: number,
-    readonly local: Ipv4,
-    readonly dstPort: number,
+    vni: number,
+    local: Ipv4,
+    dstPort: number,
     /** skb hash seed (hashrnd), drawn per node from a seeded stream. */
     hashSeed: number,
     mtu = 1450,
   ) {
     super(sim, name, mac, mtu);
+    this.vni = vni;
+    this.dstPort = dstPort;
+    this.local = local;
     this.header = vxlanHeaderOf(vni);
     this.localKey = local | 0;
     this.seedKey = hashSeed | 0;
@@ -313,8 +332,8 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     }
     this.noteTx(inner, len);
     const outer = spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
-    outer.vxlan = this.header;
-    outer.recycler = Recycler.VXLAN;
+    if (outer.vxlan !== this.header) outer.vxlan = this.header; // (a renewed packet keeps its record: see renewOuter)
+    outer.recycler = RECYCLER_VXLAN;
     outer.inner = inner;
     outer.flowId = inner.flowId;
     this.l3.ipLocalOut(outer);
@@ -327,12 +346,17 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     return outer;
   }
 
-  /** A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP records rewritten. */
+  /**
+   * A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP
+   * records rewritten. Its IP, UDP and VXLAN records stay in it (Packet.renewKeepingRecords; xmit
+   * stores the VXLAN record only when another VNI's): storing them back is a write barrier each, which
+   * reads the page headers of the packet and of the record.
+   */
   private renewOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
     const outer = spare.pop()!;
     const ip = outer.ip!;
     const udp = outer.udp!;
-    outer.renew();
+    outer.renewKeepingRecords();
     // ipv4Header(IpProto.UDP, local, remote)'s values
     ip.tos = 0;
     ip.totalLength = 0;
@@ -340,7 +364,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     ip.flags = 0;
     ip.fragOffset = 0;
     ip.ttl = IPV4_DEFAULT_TTL;
-    ip.protocol = IpProto.UDP;
+    ip.protocol = IPPROTO_UDP;
     ip.checksum = null;
     ip.src = this.localKey >>> 0; // (this.local: see localKey)
     ip.dst = remote >>> 0;
@@ -349,8 +373,6 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     udp.dstPort = this.dstPort;
     udp.length = udpLength;
     udp.checksum = null;
-    outer.ip = ip;
-    outer.udp = udp;
     return outer;
   }
 
@@ -364,7 +386,7 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     }
     this.receive(inner, skbLength(inner));
     // The inner frame went on (or ended) synchronously: the outer packet is done (see `recycle`).
-    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.recycler === Recycler.VXLAN && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
+    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.recycler === RECYCLER_VXLAN && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
       outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
       releaseEthernet(outer); // (for the next frame's neighbour output)

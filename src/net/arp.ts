@@ -5,16 +5,28 @@
 // Not modelled: arp_announce other than 0, arp_filter, proxy ARP, gratuitous ARP on address add,
 // ARP for addresses of other interfaces beyond arp_ignore 0/1.
 import { NetDevice } from '../link/device.js';
-import { Packet, takeEthernet } from '../packet/packet.js';
+import { Packet, takeEthernet as takeEthernetImported } from '../packet/packet.js';
 import { arpReply, arpRequest } from '../wire/arp.js';
-import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
+import { macFromParts as macFromPartsImported, macHigh16 as macHigh16Imported, macLow32 as macLow32Imported } from '../wire/mac.js';
 import { ArpOp, BROADCAST_MAC, EtherType, IcmpType, IcmpUnreachCode, type Ipv4, type Mac } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
-import { routeEpoch } from './fib.js';
-import { routeOutput } from './ip-output.js';
-import { confirmEntryNow, type NeighEntry } from './neighbour.js';
+import { routeEpoch as routeEpochImported } from './fib.js';
+import { routeOutput as routeOutputImported } from './ip-output.js';
+import { confirmEntryNow as confirmEntryNowImported, type NeighEntry } from './neighbour.js';
 import type { Namespace } from './namespace.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const takeEthernet = takeEthernetImported;
+const macFromParts = macFromPartsImported;
+const macHigh16 = macHigh16Imported;
+const macLow32 = macLow32Imported;
+const routeEpoch = routeEpochImported;
+const routeOutput = routeOutputImported;
+const confirmEntryNow = confirmEntryNowImported;
+const ETH_P_IP = EtherType.IPv4;
 
 /**
  * arp_process: answer requests for our addresses (arp_ignore 0: any local address; 1: only one on
@@ -79,7 +91,7 @@ function sendTo(dev: NetDevice, dstHi: number, dstLo: number, pkt: Packet): void
   const eth = pkt.eth ?? takeEthernet();
   const dst = macFromParts(dstHi, dstLo);
   const src = macFromParts(dev.macHi, dev.macLo);
-  if (eth === null) pkt.eth = { dst, src, etherType: EtherType.IPv4 };
+  if (eth === null) pkt.eth = { dst, src, etherType: ETH_P_IP };
   else {
     // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
     // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
@@ -87,7 +99,7 @@ function sendTo(dev: NetDevice, dstHi: number, dstLo: number, pkt: Packet): void
     if (pkt.eth !== eth) pkt.eth = eth;
     eth.dst = dst;
     eth.src = src;
-    eth.etherType = EtherType.IPv4;
+    eth.etherType = ETH_P_IP;
   }
   dev.xmit(pkt);
 }

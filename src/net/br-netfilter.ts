@@ -11,7 +11,7 @@
 // Not modelled: bridge-nf-call-arptables, the NFPROTO_BRIDGE (ebtables) hooks, VLAN/PPPoE
 // encapsulated IP. Fragments are reassembled before PREROUTING
 // (nf_defrag_ipv4, IP_DEFRAG_CONNTRACK_BRIDGE_IN) and a bridged datagram is cut again as it came.
-import { traceEverSubscribed } from '../core/trace.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
@@ -20,13 +20,21 @@ import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import type { Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
-import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
+import { DefragUser, ipDefrag, ipIsFragment as ipIsFragmentImported } from './ip-defrag.js';
 import { ipDoFragment } from './ip-fragment.js';
-import { fibLookupIn, ipRcvFinish } from './ip-input.js';
+import { fibLookupIn as fibLookupInImported, ipRcvFinish as ipRcvFinishImported } from './ip-input.js';
 import { confirmHeld } from './ip-output.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const ipIsFragment = ipIsFragmentImported;
+const fibLookupIn = fibLookupInImported;
+const ipRcvFinish = ipRcvFinishImported;
 
 /**
  * br_nf_pre_routing and br_nf_forward_ip / br_nf_post_routing for one IP frame entering `br` on

@@ -5,16 +5,23 @@
 // needed with that MTU, as measured: type 3 code 4, next-hop MTU 1400, from the router's address
 // toward the sender); a non-DF one goes on and ipOutput fragments it (net/ip-fragment.ts).
 // Not modelled: ICMP redirects (ip_rt_send_redirect), router alert, xfrm policy checks.
-import { traceEverSubscribed } from '../core/trace.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import type { Route } from './fib.js';
 import { icmpSend, verdictDrop } from './icmp.js';
-import { ipOutput } from './ip-output.js';
-import { ipvsOut } from './ipvs-in.js';
+import { ipOutput as ipOutputImported } from './ip-output.js';
+import { ipvsOut as ipvsOutImported } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const ipOutput = ipOutputImported;
+const ipvsOut = ipvsOutImported;
 
 /** ip_forward: TTL check (too_many_hops) and decrement, MTU check (DF only), FORWARD hook, ip_forward_finish. */
 export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Route): void {

@@ -11,22 +11,42 @@
 // Fragments are reassembled (net/ip-defrag.ts) before PREROUTING when the namespace has netfilter
 // (nf_defrag_ipv4) and in ipLocalDeliver (ip_defrag IP_DEFRAG_LOCAL_DELIVER).
 // Not modelled: rp_filter, martian source checks, IP options, multicast routing.
-import { traceEverSubscribed } from '../core/trace.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
-import { releaseSegment, type Packet } from '../packet/packet.js';
-import { ipv4HeaderLength } from '../wire/ipv4.js';
-import { isMulticastMac, macFromParts } from '../wire/mac.js';
+import { releaseSegment as releaseSegmentImported, type Packet } from '../packet/packet.js';
+import { ipv4HeaderLength as ipv4HeaderLengthImported } from '../wire/ipv4.js';
+import { isMulticastMac as isMulticastMacImported, macFromParts as macFromPartsImported } from '../wire/mac.js';
 import { EtherType, IcmpType, IcmpUnreachCode, IpProto, type Ipv4 } from '../wire/types.js';
-import { arpRcv } from './arp.js';
+import { arpRcv as arpRcvImported } from './arp.js';
 import { dropPacket } from './drop.js';
-import { formatRoute, routeEpoch, type Route } from './fib.js';
+import { formatRoute, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { icmpRcv, icmpSend, tcpV4SendReset, verdictDrop } from './icmp.js';
-import { DefragUser, ipDefrag, ipIsFragment } from './ip-defrag.js';
-import { ipForward } from './ip-forward.js';
+import { DefragUser, ipDefrag as ipDefragImported, ipIsFragment as ipIsFragmentImported } from './ip-defrag.js';
+import { ipForward as ipForwardImported } from './ip-forward.js';
 import { confirmHeld } from './ip-output.js';
-import { ipvsIn, ipvsOut } from './ipvs-in.js';
+import { ipvsIn as ipvsInImported, ipvsOut as ipvsOutImported } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const releaseSegment = releaseSegmentImported;
+const ipv4HeaderLength = ipv4HeaderLengthImported;
+const isMulticastMac = isMulticastMacImported;
+const macFromParts = macFromPartsImported;
+const arpRcv = arpRcvImported;
+const routeEpoch = routeEpochImported;
+const ipDefrag = ipDefragImported;
+const ipIsFragment = ipIsFragmentImported;
+const ipForward = ipForwardImported;
+const ipvsIn = ipvsInImported;
+const ipvsOut = ipvsOutImported;
+// This module's own exported functions, called here (an export is a module cell too), and EtherType.IPv4.
+const ipRcvFinishHere = ipRcvFinish;
+const fibLookupInHere = fibLookupIn;
+const ETH_P_IP = EtherType.IPv4;
 
 /** __netif_receive_skb: dispatch by EtherType (the namespace's rx handler for every device in it). */
 export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
@@ -39,7 +59,7 @@ export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     if (otherhost) return dropPacket(ns, pkt, 'otherhost');
     return arpRcv(ns, dev, pkt);
   }
-  if (eth.etherType === EtherType.IPv4 && pkt.ip !== null) {
+  if (eth.etherType === ETH_P_IP && pkt.ip !== null) {
     if (otherhost) return dropPacket(ns, pkt, 'otherhost');
     return ipRcv(ns, dev, pkt);
   }
@@ -54,7 +74,7 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (ip.ttl === 0 && !ns.isLocal(ip.dst)) return dropPacket(ns, pkt, 'bad-header');
   if (pkt.brPrerouted) {
     pkt.brPrerouted = false; // br_netfilter ran PREROUTING at the bridge port already
-    return ipRcvFinish(ns, dev, pkt);
+    return ipRcvFinishHere(ns, dev, pkt);
   }
   if (ns.nf !== null) {
     // nf_defrag_ipv4 (PREROUTING, priority −400): conntrack sees whole datagrams.
@@ -62,7 +82,7 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     const v = ns.nf.hookPre(pkt, dev.name);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
   }
-  ipRcvFinish(ns, dev, pkt);
+  ipRcvFinishHere(ns, dev, pkt);
 }
 
 /**
@@ -91,7 +111,7 @@ export function fibLookupIn(ns: Namespace, dev: NetDevice, dst: Ipv4): Route | n
 /** ip_rcv_finish: route input (after any DNAT in PREROUTING); ip_error for unroutable destinations. */
 export function ipRcvFinish(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   const ip = pkt.ip!;
-  const rt = fibLookupIn(ns, dev, ip.dst);
+  const rt = fibLookupInHere(ns, dev, ip.dst);
   // (the device's flag, not rt.type: a pod's local route is one more cold object, the device is in hand)
   if (dev.fibLocal) {
     if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'local', route: formatRoute(rt!) });

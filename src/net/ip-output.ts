@@ -11,22 +11,35 @@
 // (ip_dst_mtu_maybe_forward with ip_forward_use_pmtu = 0). A local DF packet above it is refused
 // (EMSGSIZE, 'frag-needed'); a non-DF one is fragmented after POSTROUTING.
 // Not modelled: the route cache itself, GSO, IP options, PMTU locking (mtu lock routes).
-import { traceEverSubscribed } from '../core/trace.js';
+import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import { NO_ENTRIES } from './no-entries.js';
 import { intsInto, type Rng } from '../core/rng.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
-import { localOutLength } from '../packet/length.js';
+import { localOutLength as localOutLengthImported } from '../packet/length.js';
 import { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import { BROADCAST_MAC, EtherType, IP_DF, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-import { neighSend, neighSendEntry } from './arp.js';
+import { neighSend as neighSendImported, neighSendEntry as neighSendEntryImported } from './arp.js';
 import { dropPacket } from './drop.js';
-import { formatRoute, routeEpoch, type Route } from './fib.js';
+import { formatRoute, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { ipFragment } from './ip-fragment.js';
 import type { Namespace } from './namespace.js';
-import { readyNeighbour } from './neighbour.js';
+import { readyNeighbour as readyNeighbourImported } from './neighbour.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const traceEverSubscribed = traceEverSubscribedImported;
+const localOutLength = localOutLengthImported;
+const readyNeighbour = readyNeighbourImported;
+const neighSendEntry = neighSendEntryImported;
+const neighSend = neighSendImported;
+const routeEpoch = routeEpochImported;
+// This module's own exported functions, called here: an export is a module cell too.
+const routeOutputHere = routeOutput;
+const ipOutputHere = ipOutput;
 
 /** IP_IDENTS_SZ: the number of ip_idents counters. */
 const IP_IDENTS_SZ = 2048;
@@ -57,7 +70,7 @@ export class IpIdents {
  */
 export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null): boolean {
   const ip = pkt.ip!;
-  let rt = fib === null ? routeOutput(ns, ip.dst) : outputRouteOf(ns, fib);
+  let rt = fib === null ? routeOutputHere(ns, ip.dst) : outputRouteOf(ns, fib);
   if (rt === null) {
     dropPacket(ns, pkt, 'no-route');
     return false;
@@ -76,7 +89,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
     }
     // ip_route_me_harder: re-route when OUTPUT DNAT (or a mark) changed the destination.
     if (ip.dst !== dst || v.reroute) {
-      rt = routeOutput(ns, ip.dst);
+      rt = routeOutputHere(ns, ip.dst);
       if (rt === null) {
         dropPacket(ns, pkt, 'no-route');
         return false;
@@ -89,7 +102,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
     dropPacket(ns, pkt, 'frag-needed');
     return false;
   }
-  ipOutput(ns, pkt, rt, mtu);
+  ipOutputHere(ns, pkt, rt, mtu);
   return true;
 }
 

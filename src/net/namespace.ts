@@ -32,15 +32,21 @@ import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import { IpProto, type Ipv4, type Mac } from '../wire/types.js';
 import type { IpStack, L4Receiver, RouteHint } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
-import { brNetfilter } from './br-netfilter.js';
+import { brNetfilter as brNetfilterImported } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
 import { RouteTable, routeEpoch, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
-import { netifReceive } from './ip-input.js';
+import { netifReceive as netifReceiveImported } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
 import { FibCache } from './fib-cache.js';
 import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
 import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const netifReceive = netifReceiveImported;
+const brNetfilter = brNetfilterImported;
 
 export { formatRoute } from './fib.js';
 

@@ -9,6 +9,20 @@ import type { NeighbourTable } from './neighbour.js';
 
 export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
+/**
+ * NeighState as the small integer an entry holds (NeighEntry.nud), what a send tests: comparing a
+ * string field to a state name first checks that the string is internalized, a read of the string
+ * object (one more cold line a send in a big cluster). `state` reads and writes the names.
+ */
+export const NUD_INCOMPLETE = 0;
+export const NUD_REACHABLE = 1;
+export const NUD_STALE = 2;
+export const NUD_DELAY = 3;
+export const NUD_PROBE = 4;
+export const NUD_FAILED = 5;
+export const NUD_PERMANENT = 6;
+const NUD_NAMES: readonly NeighState[] = ['INCOMPLETE', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'PERMANENT'];
+
 /** 2^30: an entry's REACHABLE deadline is kept as `untilHi * HI + untilLo`. */
 export const HI = 1073741824;
 /** 2^23: a hi half at or above it would make hi * 2^30 + lo pass 2^53 (no longer exact). */
@@ -39,7 +53,8 @@ export class NeighEntry {
    * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
    */
   owner: NeighbourTable | null;
-  state: NeighState;
+  /** The state as its NUD_ code (`state` is its name). */
+  nud = 0;
   /**
    * `confirmed + reachableNs` (the first ns REACHABLE no longer holds) as untilHi * 2^30 + untilLo, kept
    * by the two setters; untilHi is -1 when that sum is not an exact integer (readyNeighbour then leaves
@@ -47,6 +62,13 @@ export class NeighEntry {
    */
   untilHi = 0;
   untilLo = 0;
+  /**
+   * The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. Right after what
+   * readyNeighbour reads (key, owner, nud, the deadline): a send reads these too, and further down
+   * they were a second line of the entry, missed in the big cluster.
+   */
+  macHi = 0;
+  macLo = 0;
   /**
    * `reachableNs` and `confirmed` as hi * 2^30 + lo, hi -1 when the time is not a safe integer >= 0 (the
    * double fields then answer): confirmEntry (TCP's ACKs, five a request) moves the deadline from these
@@ -56,9 +78,6 @@ export class NeighEntry {
   reachLo = 0;
   confHi = -1;
   confLo = 0;
-  /** The MAC's high 16 bits and low 32 bits (signed): `mac` reads and writes them. */
-  macHi = 0;
-  macLo = 0;
   ip: Ipv4;
   dev: NetDevice;
   /** Packets held while INCOMPLETE. */
@@ -72,10 +91,19 @@ export class NeighEntry {
   constructor(ip: Ipv4, owner: NeighbourTable | null, state: NeighState, mac: Mac, dev: NetDevice) {
     this.key = ip | 0;
     this.owner = owner;
-    this.state = state;
+    this.nud = NUD_NAMES.indexOf(state);
     this.ip = ip;
     this.dev = dev;
     this.mac = mac;
+  }
+
+  get state(): NeighState {
+    return NUD_NAMES[this.nud]!;
+  }
+  set state(s: NeighState) {
+    const n = NUD_NAMES.indexOf(s);
+    if (n < 0) throw new Error(`bad neigh state ${String(s)}`);
+    this.nud = n;
   }
 
   get mac(): Mac {
@@ -169,12 +197,12 @@ export const UNSET = -0;
 
 /** neigh_confirm on a known entry: its confirmation time moves to `now` (a permanent entry has none). */
 export function confirmEntry(e: NeighEntry, now: number): void {
-  if (e.state !== 'PERMANENT') e.confirmAt(now);
+  if (e.nud !== NUD_PERMANENT) e.confirmAt(now);
 }
 
 /** confirmEntry at the clock's now (read here: no time handed to a call). */
 export function confirmEntryNow(e: NeighEntry, clock: { readonly now: number }): void {
-  if (e.state !== 'PERMANENT') {
+  if (e.nud !== NUD_PERMANENT) {
     CONFIRM_AT[0] = clock.now;
     e.confirmStaged();
   }

@@ -7,14 +7,26 @@
 //   room = min(dst_mtu, 576) - sizeof(iphdr) - optlen - sizeof(icmphdr); data_len = min(len, room)
 // RFC 1812 §4.3.2.3: "the ICMP datagram SHOULD contain as much of the original datagram as possible
 // without the length of the ICMP datagram exceeding 576 bytes." A path MTU below 576 is not modelled.
-import { ARP_LENGTH } from '../wire/arp.js';
-import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
-import { ICMP_HEADER_LENGTH } from '../wire/icmp.js';
-import { IPV4_MIN_HEADER_LENGTH, ipv4HeaderLength } from '../wire/ipv4.js';
-import { tcpHeaderLength } from '../wire/tcp.js';
-import { UDP_HEADER_LENGTH } from '../wire/udp.js';
-import { VXLAN_HEADER_LENGTH } from '../wire/vxlan.js';
+import { ARP_LENGTH as ARP_LENGTHImported } from '../wire/arp.js';
+import { ETHERNET_HEADER_LENGTH as ETHERNET_HEADER_LENGTHImported } from '../wire/ethernet.js';
+import { ICMP_HEADER_LENGTH as ICMP_HEADER_LENGTHImported } from '../wire/icmp.js';
+import { IPV4_MIN_HEADER_LENGTH as IPV4_MIN_HEADER_LENGTHImported, ipv4HeaderLength as ipv4HeaderLengthImported } from '../wire/ipv4.js';
+import { tcpHeaderLength as tcpHeaderLengthImported } from '../wire/tcp.js';
+import { UDP_HEADER_LENGTH as UDP_HEADER_LENGTHImported } from '../wire/udp.js';
+import { VXLAN_HEADER_LENGTH as VXLAN_HEADER_LENGTHImported } from '../wire/vxlan.js';
 import type { Packet } from './packet.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it), a line of its own that missed
+// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
+// (bench/README.md, session 37: s37-l2).
+const ARP_LENGTH = ARP_LENGTHImported;
+const ETHERNET_HEADER_LENGTH = ETHERNET_HEADER_LENGTHImported;
+const ICMP_HEADER_LENGTH = ICMP_HEADER_LENGTHImported;
+const IPV4_MIN_HEADER_LENGTH = IPV4_MIN_HEADER_LENGTHImported;
+const ipv4HeaderLength = ipv4HeaderLengthImported;
+const tcpHeaderLength = tcpHeaderLengthImported;
+const UDP_HEADER_LENGTH = UDP_HEADER_LENGTHImported;
+const VXLAN_HEADER_LENGTH = VXLAN_HEADER_LENGTHImported;
 
 /** Largest ICMP error datagram (IP header + ICMP header + quote), per RFC 1812 and Linux icmp_send. */
 export const ICMP_ERROR_MAX_LENGTH = 576;

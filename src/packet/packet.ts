@@ -92,14 +92,22 @@ export class Packet {
    * Every field of the class is set here: test/link/vxlan-recycle checks it against a new Packet.
    */
   renew(): void {
+    this.ip = null;
+    this.udp = null;
+    this.vxlan = null;
+    this.renewKeepingRecords();
+  }
+
+  /**
+   * renew() but for `ip`, `udp` and `vxlan`, left as they are: link/vxlan renews its outer packets with
+   * the same three records, and storing them back into a recycled (old) packet is a write barrier each.
+   */
+  renewKeepingRecords(): void {
     this.uid = nextUid++;
     this.eth = null;
     this.arp = null;
-    this.ip = null;
     this.icmp = null;
-    this.udp = null;
     this.tcp = null;
-    this.vxlan = null;
     this.inner = null;
     this.payloadLength = 0;
     this.payload = null;

@@ -65,6 +65,18 @@ describe('Packet.renew', () => {
     expect(fields(p)).toEqual(fields(fresh));
     expect(fresh.uid).toBe(p.uid + 1);
   });
+
+  it('renewKeepingRecords does the same but leaves ip, udp and vxlan as they were', () => {
+    const p = new Packet();
+    for (const k of Object.keys(p)) (p as unknown as Record<string, unknown>)[k] = { stale: k };
+    p.renewKeepingRecords();
+    const fresh = new Packet();
+    const kept = ['ip', 'udp', 'vxlan'];
+    for (const k of kept) expect((p as unknown as Record<string, unknown>)[k]).toEqual({ stale: k });
+    const rest = (q: Packet) => Object.fromEntries(Object.entries(fields(q)).filter(([k]) => !kept.includes(k)));
+    expect(rest(p)).toEqual(rest(fresh));
+    expect(fresh.uid).toBe(p.uid + 1);
+  });
 });
 
 describe('spare Ethernet records', () => {
