@@ -1,4 +1,4 @@
-// REPEAT records (capture/epb-records writePlainUdp, session 27): a capture point's plain UDP departure
+// REPEAT records (capture/point RingPoint.departed, session 27): a capture point's plain UDP departure
 // equal to its previous full record but for the IP id is 16 bytes naming that record; the writer thread
 // (capture/record-expander) patches the template's bytes. The file must be the synchronous writer's,
 // whether the template's or the repeat's bytes are still in the expander's output buffer or written out
