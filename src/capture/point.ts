@@ -150,24 +150,13 @@ export class RingPoint implements FrameHook<Packet> {
       ip.protocol === tpl.protocol
     ) {
       // (payLen equal to the template's: its length passed the snaplen and MAX_PAYLEN checks.)
-      const r = this.r;
-      const back = r.chunkStart - tpl.at;
-      const o = back <= 0 ? r.recordHere(K.REPEAT_BYTES) : -1;
-      if (o >= 0) {
-        const w = (r.slotBase + o) >> 2;
-        r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
-        r.i32[w + K.P_ID] = ip.id & 0xffff;
-        r.f64[(w + K.F_TIME) >> 1] = this.clock.now;
-        r.pos = o + K.REPEAT_BYTES;
-        r.outBytes += 32 + ((42 + payLen + 3) & ~3);
-        this.sent++;
-        if (tag !== 0) {
-          pkt.capTag = tag;
-          pkt.capAt = (r.chunkStart + o) / 2 + 1;
-          pkt.capLen = 42 + payLen;
-          if (this.memo.verifying) this.memo.remember(pkt);
-        }
-        return;
+      const back = this.r.chunkStart - tpl.at;
+      if (back <= 0) {
+        // fitHere, not recordHere, first: no call on the common path (see AsyncChunkSink.fitHere).
+        const o = this.r.fitHere(K.REPEAT_BYTES);
+        if (o >= 0) return this.repeat(pkt, ip.id, payLen, o, back, tag);
+        const o2 = this.r.recordHere(K.REPEAT_BYTES);
+        if (o2 >= 0) return this.repeat(pkt, ip.id, payLen, o2, back, tag);
       }
     }
     if (writeUdpRecord(this.r, this.ifId, pkt, this.snap, this.clock, tpl, tag) < 0) {
@@ -177,6 +166,24 @@ export class RingPoint implements FrameHook<Packet> {
     this.sent++;
     if (tag !== 0 && this.memo.verifying) this.memo.remember(pkt);
   }
+  /** departed's REPEAT record at `o` in the current chunk, `back` bytes after its template (≤ 0), and the peer's mark. */
+  private repeat(pkt: Packet, id: number, payLen: number, o: number, back: number, tag: number): void {
+    const r = this.r;
+    const w = (r.slotBase + o) >> 2;
+    r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
+    r.i32[w + K.P_ID] = id & 0xffff;
+    r.f64[(w + K.F_TIME) >> 1] = this.clock.now;
+    r.pos = o + K.REPEAT_BYTES;
+    r.outBytes += 32 + ((42 + payLen + 3) & ~3);
+    this.sent++;
+    if (tag !== 0) {
+      pkt.capTag = tag;
+      pkt.capAt = (r.chunkStart + o) / 2 + 1;
+      pkt.capLen = 42 + payLen;
+      if (this.memo.verifying) this.memo.remember(pkt);
+    }
+  }
+
   arrived(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;
     // A copied arrival in one call unless in verify mode (ringArrive: the bytes are checked there).

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../src/capture/pcapng.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { fillLengths, udpFrame } from '../helpers/frames.js';
+import { arpRequestFrame, fillLengths, udpFrame } from '../helpers/frames.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podwire-repeat-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +64,12 @@ function write(file: string, opts: Opts, n: number, seed: number): { bytes: Buff
     fillLengths(p);
     if (change === 9) p.udp!.length = 65536 + r(100); // past 16 bits: the record keeps it whole
     if (change === 10) p.ip!.totalLength += 1;
+    // An ARP frame just before: a VERBATIM record left open, which the next REPEAT closes (AsyncChunkSink.fitHere
+    // says no, recordHere closes it: session 37).
+    if (change === 11) {
+      clock.now += 1;
+      pts[side]!.departed(arpRequestFrame());
+    }
     const at = ring === null ? 0 : (ring.pos + 7) & ~7;
     const chunk = ring === null ? 0 : ring.chunkStart;
     clock.now += 1 + r(10_000);
