@@ -365,8 +365,8 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   const src = (kept - (kept & 1)) * 2 - r.chunkStart;
   const len = pkt.capLen;
   if (src < 0 || len > snap) return false;
-  const o = r.recordHere(K.COPY_BYTES);
-  if (o < 0) return false;
+  const o = r.fitHere(K.COPY_BYTES);
+  if (o < 0) return writeCopyOpen(r, ifId, (kept & 1) === 0, clock, src, len);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
   i32[w] = ((kept & 1) === 0 ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);
@@ -374,6 +374,13 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   r.f64[(w + K.C_TIME) >> 1] = clock.now;
   r.pos = o + K.COPY_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
+  return true;
+}
+
+/** writeCopy when fitHere says no (a VERBATIM record open, or the chunk full: false), apart so that writeCopy makes no call. */
+function writeCopyOpen(r: AsyncChunkSink, ifId: number, raw: boolean, clock: { readonly now: number }, src: number, len: number): boolean {
+  if (r.recordHere(K.COPY_BYTES) < 0) return false;
+  writeCopyRecord(r, ifId, clock.now, src, raw, len);
   return true;
 }
 

@@ -193,9 +193,14 @@ export class RingPoint implements FrameHook<Packet> {
         this.copies++;
         return;
       }
-      this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, 0);
-      return;
+      return this.arrivedOther(pkt, 0);
     }
-    this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
+    this.arrivedOther(pkt, this.peerTag);
+  }
+
+  /** An arrival not copied: ringArrive (tag: the peer's), or ringOut (0: its copy failed). Apart, so `arrived` stays small. */
+  private arrivedOther(pkt: Packet, tag: number): void {
+    if (tag === 0) this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, 0);
+    else this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, tag);
   }
 }

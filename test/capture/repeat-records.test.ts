@@ -79,6 +79,8 @@ function write(file: string, opts: Opts, n: number, seed: number): { bytes: Buff
     while (pending.length > 0 && (pending.length > 5 || r(3) === 0)) {
       const a = pending.splice(r(5) === 0 ? r(pending.length) : 0, 1)[0]!;
       clock.now += 1 + r(1000);
+      // Now and then an ARP frame leaves the arriving side first: the COPY closes its open VERBATIM record (writeCopyOpen).
+      if (r(9) === 0) pts[a.to]!.departed(arpRequestFrame());
       pts[a.to]!.arrived(a.pkt);
     }
   }
