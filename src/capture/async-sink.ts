@@ -1,28 +1,27 @@
-// capture/async-sink — a bounded ring of chunk buffers written to disk by a worker thread. Layer:
-// capture (node:fs, node:worker_threads only). The simulation thread fills one chunk at a time (the
-// writers' records go straight into it); a full chunk is handed to the writer thread, which writes it
-// with write(2) while the simulation goes on. Memory is bounded: `slots` chunks of `slotSize` bytes in one
-// SharedArrayBuffer. Back-pressure: when every chunk is still waiting for the disk, the simulation thread
-// blocks (Atomics.wait) until one is written — no event-loop turn is needed, so a run that never yields
-// (one long Simulator.run) is throttled the same way as the CLI's steps. The thread starts at the 4th
-// chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early), so it boots
-// (~50–70 ms of CPU on this VM) while the first full chunks fill and then keeps the ring's memory in use
-// small (session 34); a capture of at most 32 KiB of records (3 small chunks and part of the 4th) is
-// written by finish() on the simulation thread, without the cost of starting one. A spare thread booted
-// before the capture was opened (prestartWriterThread, session 35: `podwire run` boots it while the world is
-// built) is taken in the constructor instead.
+// capture/async-sink — a bounded ring of chunk buffers written to disk by a worker thread. Layer: capture (node:fs,
+// node:worker_threads only). The simulation thread fills one chunk at a time (the writers' records go straight into
+// it); a full chunk is handed to the writer thread, which writes it with write(2) while the simulation goes on. Memory
+// is bounded: `slots` chunks of `slotSize` bytes in one SharedArrayBuffer. Back-pressure: when every chunk is still
+// waiting for the disk, the simulation thread blocks (Atomics.wait) until one is written — no event-loop turn is
+// needed, so a run that never yields (one long Simulator.run) is throttled the same way as the CLI's steps. The thread
+// starts at the 4th chunk's hand-over (the first 4 chunks are 8 KiB, to run the chunk-end paths early), so it boots
+// (~50–70 ms of CPU on this VM) while the first full chunks fill and then keeps the ring's memory in use small (session
+// 34); a capture of at most 32 KiB of records (3 small chunks and part of the 4th) is written by finish() on the
+// simulation thread, without the cost of starting one. A spare thread booted before the capture was opened
+// (prestartWriterThread, session 35: `podwire run` boots it while the world is built) is taken in the constructor
+// instead.
 //
-// What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread
-// copies a frame's header fields into a fixed record, the writer thread expands it into the EPB (headers,
-// checksums, zero payload, padding) and copies an arrival's bytes from its departure. Bytes given through
-// reserve()/buf/pos (SHB, IDB, frames serialized on the simulation thread) travel as VERBATIM records.
-// The writer thread also calls fdatasync every `syncEvery` bytes (8 MiB), up to ASYNC_MAX_SYNCS of them
-// out at once, so the fsync at finish() — which the simulation thread waits for — has little left to flush.
+// What the ring carries is not the file's bytes but records (capture/epb-records): the simulation thread copies a
+// frame's header fields into a fixed record, the writer thread expands it into the EPB (headers, checksums, zero
+// payload, padding) and copies an arrival's bytes from its departure. Bytes given through reserve()/buf/pos (SHB, IDB,
+// frames serialized on the simulation thread) travel as VERBATIM records. The writer thread also calls fdatasync every
+// `syncEvery` bytes (8 MiB), up to ASYNC_MAX_SYNCS of them out at once, so the fsync at finish() — which the simulation
+// thread waits for — has little left to flush.
 //
-// The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last
-// chunk over, waits until the writer thread has written everything, fsync'd the file, closes it and
-// throws its error if any (ENOSPC and co., with the target's path, as AtomicFile does); publish()
-// renames; abort() stops the writer thread and removes the temporary file.
+// The atomic-output rules of capture/atomic hold: bytes go to FILE.tmp-<pid>; finish() hands the last chunk over, waits
+// until the writer thread has written everything, fsync'd the file, closes it and throws its error if any (ENOSPC and
+// co., with the target's path, as AtomicFile does); publish() renames; abort() stops the writer thread and removes the
+// temporary file.
 //
 // The writer thread runs capture/writer-thread's source. Control words (Int32Array over a SharedArrayBuffer):
 // | index | written by | meaning                                                    |
@@ -62,19 +61,17 @@ const OUT_SIZE = 1 << 20;
 export const ASYNC_SYNC_EVERY = 8 << 20;
 /**
  * How much the writer thread lowers its priority by default, added to the nice value it inherits
- * (capture/thread-priority). A bench setting: `capture-cost` with CAPCOST_NICE passes `writerNice`; a
- * scenario's capture never does.
- * 0: not at all (session 28: at load 8–10 a lowered thread fell behind — a full ring at finish(), stalls —
- * and on the quiet machine nice 19 was no faster than 0 once the rounds' order alternated; `capture-cost`
- * with CAPCOST_NICE measures it).
+ * (capture/thread-priority). A bench setting: `capture-cost` with CAPCOST_NICE passes `writerNice`; a scenario's
+ * capture never does. 0: not at all (session 28: at load 8–10 a lowered thread fell behind — a full ring at finish(),
+ * stalls — and on the quiet machine nice 19 was no faster than 0 once the rounds' order alternated; `capture-cost` with
+ * CAPCOST_NICE measures it).
  */
 export const WRITER_NICE = 0;
 /**
- * Periodic fdatasyncs the writer thread may have out at once (session 31; one until then). A new one starts
- * every syncEvery bytes while fewer are out, so the file's pages go to the disk as they are written: one at
- * a time, each sync took all that was written while the one before ran (S4: 4 syncs of up to ~100 MB),
- * and the one still out at finish() was most of the simulation's wait (53–65 ms of ~80). Three leave one of
- * libuv's four pool threads free.
+ * Periodic fdatasyncs the writer thread may have out at once (session 31; one until then). A new one starts every
+ * syncEvery bytes while fewer are out, so the file's pages go to the disk as they are written: one at a time, each sync
+ * took all that was written while the one before ran (S4: 4 syncs of up to ~100 MB), and the one still out at finish()
+ * was most of the simulation's wait (53–65 ms of ~80). Three leave one of libuv's four pool threads free.
  */
 export const ASYNC_MAX_SYNCS = 3;
 /**
@@ -124,9 +121,9 @@ export const ASYNC_PRIME_SIZE = 8 << 10;
 let spare: { worker: Worker; up: Int32Array } | null = null;
 
 /**
- * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its
- * constructor (unless given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare
- * keeps nothing alive and opens nothing.
+ * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its constructor (unless
+ * given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare keeps nothing alive and opens
+ * nothing.
  */
 export function prestartWriterThread(): void {
   if (spare !== null) return;
@@ -144,9 +141,9 @@ export function spareWriterThreadUp(timeoutMs: number): boolean {
 }
 
 /**
- * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records
- * of a UDP echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0
- * while it is not up, −1 when there is no spare.
+ * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records of a UDP
+ * echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0 while it is not up,
+ * −1 when there is no spare.
  */
 export function spareWarmUpKiB(): number {
   return spare === null ? -1 : Atomics.load(spare.up, 0) === 1 ? spare.up[1]! : 0;
@@ -227,14 +224,14 @@ export class AsyncChunkSink {
   wakes = 0;
   finishMs = 0;
   /**
-   * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync
-   * calls, 3 idle (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time
-   * (from its first line to the end), 7 its CPU time before its first line (the thread's start), 8 at
-   * finish, the wait for periodic fdatasyncs still out once the final fsync returned, 9 waits for a chunk
-   * (polls and wake-ups), 10 its run-queue wait over its life (runnable, waiting for a core), 11 its
-   * thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN: not lowered), 13 the most
-   * periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the chunks it had
-   * written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a hand-over).
+   * Written by the writer thread (ms): 0 in write(2), 1 fdatasync (wall, on libuv's pool), 2 fdatasync calls, 3 idle
+   * (waiting for a chunk), 4 expanding + writing chunks, 5 the final fsync, 6 its CPU time (from its first line to the
+   * end), 7 its CPU time before its first line (the thread's start), 8 at finish, the wait for periodic fdatasyncs
+   * still out once the final fsync returned, 9 waits for a chunk (polls and wake-ups), 10 its run-queue wait over its
+   * life (runnable, waiting for a core), 11 its thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN:
+   * not lowered), 13 the most periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the
+   * chunks it had written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a
+   * hand-over).
    */
   readonly threadStats = new Float64Array(new SharedArrayBuffer(15 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
@@ -253,10 +250,10 @@ export class AsyncChunkSink {
   }
 
   /**
-   * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and
-   * its copy). `startChunk`: the hand-over at which the writer thread starts (ASYNC_START_CHUNK; 0: in the constructor; at most
-   * slots − 1); `startAt`: instead, the bytes in the first chunk after which it starts (tests).
-   * `primeChunks` × `primeSize`: the small first chunks (ASYNC_PRIME_*; not with startAt).
+   * `outSize`: the expander's output buffer (1 MiB; smaller in tests, to write out between a frame and its copy).
+   * `startChunk`: the hand-over at which the writer thread starts (ASYNC_START_CHUNK; 0: in the constructor; at most
+   * slots − 1); `startAt`: instead, the bytes in the first chunk after which it starts (tests). `primeChunks` ×
+   * `primeSize`: the small first chunks (ASYNC_PRIME_*; not with startAt).
    */
   constructor(path: string, opts: { slots?: number; slotSize?: number; syncEvery?: number; maxSyncs?: number; outSize?: number; startAt?: number; startChunk?: number; primeChunks?: number; primeSize?: number; writerNice?: number } = {}) {
     this.path = path;
@@ -388,13 +385,17 @@ export class AsyncChunkSink {
   }
 
   /**
-   * As record(), but −1 instead of handing the chunk over when n bytes do not fit in it: a COPY record
-   * (capture/epb-records writeCopy) must be in its source's chunk. One check instead of a check and record().
+   * As record(), but −1 instead of handing the chunk over when n bytes do not fit in it: a COPY record must be in its
+   * source's chunk. fitHere: the same without calls, −1 also while a VERBATIM record is open (then recordHere), for the
+   * capture points' fast paths (session 37: a call there, even one not taken, makes TurboFan check maps again after it).
    */
   recordHere(n: number): number {
     if (this.vStart >= 0) this.closeVerbatim();
     const at = (this.pos + 7) & ~7;
     return at + n <= this.limit || this.grow(at + n) ? at : -1;
+  }
+  fitHere(n: number): number {
+    return this.vStart < 0 && ((this.pos + 7) & ~7) + n <= this.limit ? (this.pos + 7) & ~7 : -1;
   }
 
   /**

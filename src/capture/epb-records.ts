@@ -39,8 +39,8 @@ import type { AsyncChunkSink } from './async-sink.js';
 // Record types (word 0's low 4 bits) and field offsets. The simulation thread's writers below use the
 // const enum, which tsc inlines as literals (an exported module constant is a load and a check at every
 // use: ~20 % of the writer's time); the writer thread's expander gets them substituted into its source
-// text (capture/async-sink, from LAYOUT).
-const enum K {
+// text (capture/async-sink, from LAYOUT). Exported for capture/point's departure fast path (tsc inlines it there too).
+export const enum K {
   // Record types.
   R_VERBATIM = 1,
   R_UDP = 2,
@@ -230,7 +230,7 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
 }
 
 /**
- * A capture point's last plain UDP departure written as a full record (writePlainUdp): where it is in the
+ * A capture point's last plain UDP departure written as a full record (capture/point RingPoint.departed, writeUdpRecord): where it is in the
  * stream of chunks (`at`, −1: none) and its fields as they went into the record, the IP id left out. A
  * departure equal to it but for the id (the next datagram of the same flow: S1's, most UDP traffic) is a
  * 16-byte REPEAT record naming it, while it is in the current chunk.
@@ -256,71 +256,15 @@ export class DepartureTemplate {
 }
 
 /**
- * The common case in one function (session 23): a plain UDP frame — Ethernet + IPv4 without options + UDP,
- * no checksum given, no netem bit, no payload bytes (a zero payload), not cut — as a short record, its time
- * read from `clock` here (a double loaded and stored unboxed: no argument to box). Returns the record's
- * offset in the current chunk, or −1 when the frame is not that case (the caller takes writeFastRecord's
- * path). The same record writeFastRecord writes for such a frame (test/capture/epb-records.test.ts);
- * what it saves is the calls between (fastKind, writeFastRecord, writeHeader, setRecordTime: ~300 of the
- * ~580 instructions a departure took, callgrind of bench/capture-micro.mjs point).
- *
- * Session 27: a frame whose header fields are those of `tpl` (the point's previous full record, still in
- * this chunk) but for the IP id is a REPEAT record instead: its template's distance, the id and the time.
- * The fields are compared as they are on the packet, before any packing (equal fields give equal record
- * words; the packed values kept live across the compares cost register spills, callgrind). Otherwise the
- * full record is written and becomes `tpl`.
- *
- * `tag` ≠ 0: the departure is marked for its wire peer's arrival (capture/frame-memo: memo position
- * 2 × word + 1), here and not by a call of PcapngWriter.markRecord (session 32: ~90 instructions a
- * departure with the call; verify mode's remember() stays with the caller).
+ * A plain UDP departure (capture/point RingPoint.departed: Ethernet + IPv4 without options + UDP, no checksum
+ * given, no netem bit, no payload bytes) that is not a REPEAT of `tpl` as a full short record, its time read
+ * from `clock` (a double loaded and stored unboxed: no argument to box); it becomes the point's template.
+ * Returns the record's offset in the current chunk, or −1 when the frame is cut by the snaplen or too long
+ * (the caller takes writeFastRecord's path). The same record writeFastRecord writes for such a frame
+ * (test/capture/epb-records.test.ts). `tag` ≠ 0: the departure is marked for its wire peer's arrival
+ * (capture/frame-memo: memo position 2 × word + 1).
  */
-export function writePlainUdp(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate, tag: number): number {
-  const eth = pkt.eth;
-  const ip = pkt.ip;
-  const u = pkt.udp;
-  if (eth === null || ip === null || u === null || pkt.payload !== null || pkt.tcp !== null || pkt.icmp !== null) return -1;
-  if (ip.options !== null || ip.checksum !== null || u.checksum !== null || pkt.corruptBit >= 0 || pkt.arp !== null || pkt.fragOf !== null || pkt.vxlan !== null) return -1;
-  const payLen = pkt.payloadLength;
-  if (
-    payLen === tpl.payLen &&
-    ip.ttl === tpl.ttl &&
-    ip.totalLength === tpl.totalLength &&
-    u.length === tpl.udpLength &&
-    u.srcPort === tpl.srcPort &&
-    u.dstPort === tpl.dstPort &&
-    ip.src === tpl.ipSrc &&
-    ip.dst === tpl.ipDst &&
-    eth.dst === tpl.dst &&
-    eth.src === tpl.src &&
-    eth.etherType === tpl.etherType &&
-    ip.tos === tpl.tos &&
-    ip.flags === tpl.flags &&
-    ip.fragOffset === tpl.fragOffset &&
-    ip.protocol === tpl.protocol
-  ) {
-    // (payLen equal to the template's: its length passed the snaplen and MAX_PAYLEN checks.)
-    const back = r.chunkStart - tpl.at;
-    const o = back <= 0 ? r.recordHere(K.REPEAT_BYTES) : -1;
-    if (o >= 0) {
-      const w = (r.slotBase + o) >> 2;
-      r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
-      r.i32[w + K.P_ID] = ip.id & 0xffff;
-      r.f64[(w + K.F_TIME) >> 1] = clock.now;
-      r.pos = o + K.REPEAT_BYTES;
-      r.outBytes += 32 + ((42 + payLen + 3) & ~3);
-      if (tag !== 0) {
-        pkt.capTag = tag;
-        pkt.capAt = (r.chunkStart + o) / 2 + 1;
-        pkt.capLen = 42 + payLen;
-      }
-      return o;
-    }
-  }
-  return writeUdpRecord(r, ifId, pkt, snap, clock, tpl, tag);
-}
-
-/** writePlainUdp's full record (not a REPEAT): written, it becomes the point's template. */
-function writeUdpRecord(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate, tag: number): number {
+export function writeUdpRecord(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }, tpl: DepartureTemplate, tag: number): number {
   const eth = pkt.eth!;
   const ip = pkt.ip!;
   const u = pkt.udp!;
@@ -412,7 +356,7 @@ function copyBytes(u8: Uint8Array, at: number, p: Uint8Array, nb: number): void 
 
 /**
  * An arrival whose departure on the wire peer was marked (capture/frame-memo; the caller took the tag) as
- * a COPY record in one call (session 23, as writePlainUdp): false when that departure is not in the
+ * a COPY record in one call (session 23, as RingPoint.departed): false when that departure is not in the
  * current chunk, the arriving interface's snaplen would cut the frame, or the record does not fit in
  * the chunk (the caller writes the frame). Not in verify mode (PcapngWriter.ringCopy checks the bytes).
  */
@@ -421,8 +365,8 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   const src = (kept - (kept & 1)) * 2 - r.chunkStart;
   const len = pkt.capLen;
   if (src < 0 || len > snap) return false;
-  const o = r.recordHere(K.COPY_BYTES);
-  if (o < 0) return false;
+  const o = r.fitHere(K.COPY_BYTES);
+  if (o < 0) return writeCopyOpen(r, ifId, (kept & 1) === 0, clock, src, len);
   const w = (r.slotBase + o) >> 2;
   const i32 = r.i32;
   i32[w] = ((kept & 1) === 0 ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);
@@ -430,6 +374,13 @@ export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: nu
   r.f64[(w + K.C_TIME) >> 1] = clock.now;
   r.pos = o + K.COPY_BYTES;
   r.outBytes += 32 + ((len + 3) & ~3);
+  return true;
+}
+
+/** writeCopy when fitHere says no (a VERBATIM record open, or the chunk full: false), apart so that writeCopy makes no call. */
+function writeCopyOpen(r: AsyncChunkSink, ifId: number, raw: boolean, clock: { readonly now: number }, src: number, len: number): boolean {
+  if (r.recordHere(K.COPY_BYTES) < 0) return false;
+  writeCopyRecord(r, ifId, clock.now, src, raw, len);
   return true;
 }
 

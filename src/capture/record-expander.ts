@@ -209,7 +209,7 @@ export class RecordExpander {
     to[t + 10] = from[f + 10]!;
   }
 
-  /** A REPEAT record at word w (epb-records writePlainUdp): its template's frame (a short plain UDP record earlier in this chunk), id and checksum patched; its time words then say where its bytes are, for a COPY. */
+  /** A REPEAT record at word w (capture/point RingPoint.departed): its template's frame (a short plain UDP record earlier in this chunk), id and checksum patched; its time words then say where its bytes are, for a COPY. */
   private repeat(w: number): void {
     const L = this.L;
     const i32 = this.i32;

@@ -1,4 +1,4 @@
-// REPEAT records (capture/epb-records writePlainUdp, session 27): a capture point's plain UDP departure
+// REPEAT records (capture/point RingPoint.departed, session 27): a capture point's plain UDP departure
 // equal to its previous full record but for the IP id is 16 bytes naming that record; the writer thread
 // (capture/record-expander) patches the template's bytes. The file must be the synchronous writer's,
 // whether the template's or the repeat's bytes are still in the expander's output buffer or written out
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../src/capture/pcapng.js';
 import type { Packet } from '../../src/packet/packet.js';
-import { fillLengths, udpFrame } from '../helpers/frames.js';
+import { arpRequestFrame, fillLengths, udpFrame } from '../helpers/frames.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podwire-repeat-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +64,12 @@ function write(file: string, opts: Opts, n: number, seed: number): { bytes: Buff
     fillLengths(p);
     if (change === 9) p.udp!.length = 65536 + r(100); // past 16 bits: the record keeps it whole
     if (change === 10) p.ip!.totalLength += 1;
+    // An ARP frame just before: a VERBATIM record left open, which the next REPEAT closes (AsyncChunkSink.fitHere
+    // says no, recordHere closes it: session 37).
+    if (change === 11) {
+      clock.now += 1;
+      pts[side]!.departed(arpRequestFrame());
+    }
     const at = ring === null ? 0 : (ring.pos + 7) & ~7;
     const chunk = ring === null ? 0 : ring.chunkStart;
     clock.now += 1 + r(10_000);
@@ -73,6 +79,8 @@ function write(file: string, opts: Opts, n: number, seed: number): { bytes: Buff
     while (pending.length > 0 && (pending.length > 5 || r(3) === 0)) {
       const a = pending.splice(r(5) === 0 ? r(pending.length) : 0, 1)[0]!;
       clock.now += 1 + r(1000);
+      // Now and then an ARP frame leaves the arriving side first: the COPY closes its open VERBATIM record (writeCopyOpen).
+      if (r(9) === 0) pts[a.to]!.departed(arpRequestFrame());
       pts[a.to]!.arrived(a.pkt);
     }
   }
