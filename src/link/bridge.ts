@@ -16,6 +16,7 @@ import type { TimeNs } from '../core/time.js';
 import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
+import { isMulticastMac as isMulticastMacImported } from '../wire/mac.js';
 import type { EthernetHeader, Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 // Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
@@ -24,6 +25,8 @@ import { NetDevice, type PortMaster } from './device.js';
 // (bench/README.md, session 37: s37-l2).
 const traceEverSubscribed = traceEverSubscribedImported;
 const skbLength = skbLengthImported;
+/** wire/mac's isMulticastMac (the I/G bit): a group address, never learned, always flooded. */
+const isGroup = isMulticastMacImported;
 
 /** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
 export interface FdbEntry {
@@ -164,7 +167,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.nfTarget = target;
   }
   /** Frames forwarded to one port, flooded, passed up to the bridge interface, filtered (a copy: the fields are the counters). */
-  get counters(): { forwarded: number; flooded: number; local: number; filtered: number } {
+  get counters(): Readonly<{ forwarded: number; flooded: number; local: number; filtered: number }> {
     return { forwarded: this.nForwarded, flooded: this.nFlooded, local: this.nLocal, filtered: this.nFiltered };
   }
   /** Numbers of devices that are not ports of this bridge but sent a frame through portReceive (tests). */
@@ -531,12 +534,6 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     }
   }
 }
-
-/**
- * wire/mac's isMulticastMac (the I/G bit), here as a constant: an imported function, inlined, is first
- * loaded from its module cell and checked, a line that misses on a cold bridge.
- */
-const isGroup = (mac: Mac): boolean => (Math.floor(mac / 0x100_0000_0000) & 1) === 1;
 
 /** br_forward.c should_deliver: a port gets a frame unless it came in there and hairpin mode is off. */
 function shouldDeliver(p: NetDevice, inPort: NetDevice): boolean {
