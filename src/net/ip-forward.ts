@@ -8,13 +8,14 @@
 import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
-import { IcmpType, IcmpUnreachCode, IP_DF } from '../wire/types.js';
+import { IcmpType, IcmpUnreachCode, IP_DF as IP_DF_I } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import type { Route } from './fib.js';
 import { icmpSend, verdictDrop } from './icmp.js';
 import { ipOutput as ipOutputImported } from './ip-output.js';
 import { ipvsOut as ipvsOutImported } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
+const IP_DF = IP_DF_I; // a module constant: an import is a Cell load and check at each use
 // Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
 // imported binding from its module cell at each use (and checks it), a line of its own that missed
 // ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code

@@ -47,6 +47,7 @@ const ipvsOut = ipvsOutImported;
 const ipRcvFinishHere = ipRcvFinish;
 const fibLookupInHere = fibLookupIn;
 const ETH_P_IP = EtherType.IPv4;
+const [ETH_P_ARP, P_ICMP, P_UDP, P_TCP] = [EtherType.ARP, IpProto.ICMP, IpProto.UDP, IpProto.TCP] as const;
 
 /** __netif_receive_skb: dispatch by EtherType (the namespace's rx handler for every device in it). */
 export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
@@ -55,7 +56,7 @@ export function netifReceive(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: dev.name });
   // eth_type_trans: a unicast frame for another MAC is PACKET_OTHERHOST; arp_rcv and ip_rcv drop it.
   const otherhost = eth.dst !== macFromParts(dev.macHi, dev.macLo) && !isMulticastMac(eth.dst) && dev !== ns.lo;
-  if (eth.etherType === EtherType.ARP && pkt.arp !== null) {
+  if (eth.etherType === ETH_P_ARP && pkt.arp !== null) {
     if (otherhost) return dropPacket(ns, pkt, 'otherhost');
     return arpRcv(ns, dev, pkt);
   }
@@ -166,19 +167,19 @@ function ipLocalDeliverFinish(ns: Namespace, pkt: Packet): void {
   const proto = pkt.ip!.protocol;
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'deliver', protocol: proto });
   if (pkt.corruptBit >= 0 && !l4ChecksumOk(ns, pkt, proto)) return;
-  if (proto === IpProto.ICMP) return icmpRcv(ns, pkt);
-  if (proto === IpProto.UDP && pkt.vxlan !== null) {
+  if (proto === P_ICMP) return icmpRcv(ns, pkt);
+  if (proto === P_UDP && pkt.vxlan !== null) {
     const port = pkt.udp!.dstPort;
     if (port === ns.encapPort) return ns.encapTarget!.encapReceive(pkt);
     const encapRcv = ns.udpEncap.size > 0 ? ns.udpEncap.get(port) : undefined;
     if (encapRcv !== undefined) return encapRcv(pkt);
   }
-  const rx = proto === IpProto.TCP ? ns.tcpRx : ns.protocols[proto];
+  const rx = proto === P_TCP ? ns.tcpRx : ns.protocols[proto];
   if (rx === undefined) return noReceiver(ns, pkt, proto);
   rx.receive(pkt);
   // The segment ended at its socket's layer and every reader of it returned: give it back for the
   // next segment (packet/packet.ts, the ownership rule).
-  if (proto === IpProto.TCP && ns.recyclesPackets()) releaseSegment(pkt);
+  if (proto === P_TCP && ns.recyclesPackets()) releaseSegment(pkt);
 }
 
 /**

@@ -18,7 +18,7 @@ import { ruleCostExit } from '../netfilter/cost-model.js';
 import { localOutLength as localOutLengthImported } from '../packet/length.js';
 import { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
-import { BROADCAST_MAC, EtherType, IP_DF, type Ipv4 } from '../wire/types.js';
+import { BROADCAST_MAC, EtherType, IP_DF as IP_DF_I, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { neighSend as neighSendImported, neighSendEntry as neighSendEntryImported } from './arp.js';
 import { dropPacket } from './drop.js';
@@ -27,6 +27,7 @@ import { verdictDrop } from './icmp.js';
 import { ipFragment } from './ip-fragment.js';
 import type { Namespace } from './namespace.js';
 import { readyNeighbour as readyNeighbourImported } from './neighbour.js';
+const IP_DF = IP_DF_I; // a module constant: an import is a Cell load and check at each use
 // Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
 // imported binding from its module cell at each use (and checks it), a line of its own that missed
 // ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code

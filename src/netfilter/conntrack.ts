@@ -16,19 +16,22 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { RECENT, RECENT_NUMBERS, TupleMap, packPorts, type CtHit } from './ct-hash.js';
-import { CT_CLOCK, ConnEntry, CtStatus, writeExpiry } from './ct-entry.js';
+import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, type CtHit } from './ct-hash.js';
+import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, writeExpiry as writeExpiryI } from './ct-entry.js';
 import { CtFreeQueue } from './ct-free.js';
-import { insertOrResolve, type ConfirmTable, type CtStats } from './ct-confirm.js';
+import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
-import { tcpPacket, tcpReopens } from './ct-tcp.js';
-import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto, isIcmpError, packetTuple, packetTupleInto, type CtTuple } from './ct-tuple.js';
-import { natPacketOf, uniqueTuple, type NatTable } from './ct-nat.js';
-import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
+import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
+import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto as invertTupleIntoI, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
+import { natPacketOf as natPacketOfI, uniqueTuple as uniqueTupleI, type NatTable } from './ct-nat.js';
+import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED as TCP_ESTABLISHED_I, TCP_NONE as TCP_NONE_I, TCP_SYN_SENT as TCP_SYN_SENT_I, TO_GENERIC as TO_GENERIC_I, TO_ICMP as TO_ICMP_I, TO_UDP as TO_UDP_I, TO_UDP_STREAM as TO_UDP_STREAM_I, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
-import { IpProto, TcpFlag } from '../wire/types.js';
+import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
+// The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
+const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI] as const;
+const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
 export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';

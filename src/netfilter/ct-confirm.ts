@@ -4,12 +4,13 @@
 // nf_ct_resolve_clash_harder. Conntrack (conntrack.ts) calls it for a new entry's first packet; the
 // status and timeout of a normally inserted entry are conntrack.ts's.
 import type { CtInResult } from './conntrack.js';
-import { CT_CLOCK, CtStatus, type ConnEntry } from './ct-entry.js';
+import { CT_CLOCK as CT_CLOCK_I, CtStatus as CtStatus_I, type ConnEntry } from './ct-entry.js';
 import type { TupleMap } from './ct-hash.js';
 import type { CtList } from './ct-list.js';
-import { SEC, type TimeNs } from '../core/time.js';
+import { SEC as SEC_I, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
-import { IpProto } from '../wire/types.js';
+import { IpProto as IpProto_I } from '../wire/types.js';
+const [CT_CLOCK, CtStatus, SEC, IpProto] = [CT_CLOCK_I, CtStatus_I, SEC_I, IpProto_I] as const; // hot imports as module constants (no Cell load and check a use)
 
 /** The counters of `conntrack -S` a table keeps (Conntrack.stats). */
 export interface CtStats {

@@ -1,12 +1,13 @@
 // netfilter/ct-entry — one tracked connection (struct nf_conn) and its status bits. Layer: netfilter.
 // The entry keeps its ORIGINAL and REPLY tuples as its own fields, under which the conntrack hash
 // (ct-hash.ts) holds it: no object per tuple. The table's logic is conntrack.ts's.
-import { packPorts, type CtKeys } from './ct-hash.js';
-import { invertIcmpDport, type CtTuple } from './ct-tuple.js';
-import { TCP_CT_NAMES, TCP_NONE, TO_GENERIC, type TcpCt, type TcpCtState } from './ct-timeouts.js';
+import { packPorts as packPorts_I, type CtKeys } from './ct-hash.js';
+import { invertIcmpDport as invertIcmpDport_I, type CtTuple } from './ct-tuple.js';
+import { TCP_CT_NAMES, TCP_NONE as TCP_NONE_I, TO_GENERIC as TO_GENERIC_I, type TcpCt, type TcpCtState } from './ct-timeouts.js';
 import type { Conntrack } from './conntrack.js';
 import type { TimeNs } from '../core/time.js';
-import { IpProto } from '../wire/types.js';
+import { IpProto as IpProto_I } from '../wire/types.js';
+const [packPorts, invertIcmpDport, TCP_NONE, TO_GENERIC, IpProto] = [packPorts_I, invertIcmpDport_I, TCP_NONE_I, TO_GENERIC_I, IpProto_I] as const; // hot imports as module constants (no Cell load and check a use)
 
 /** Conntrack status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
 export const CtStatus = {

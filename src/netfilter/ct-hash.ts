@@ -102,7 +102,8 @@ export type CtSlots<C> = readonly (C | null)[];
  * slot it held, a rebinding overwrites it. Entries of tables no longer used (a finished world's) stay
  * referenced here, with their tables, until overwritten: at most RECENT_SLOTS entries.
  */
-export const RECENT: unknown[] = new Array<unknown>(2 * RECENT_SLOTS).fill(null).map((_, i) => ((i & 1) === 0 ? 0 : null));
+const recent: unknown[] = new Array<unknown>(2 * RECENT_SLOTS).fill(null).map((_, i) => ((i & 1) === 0 ? 0 : null));
+export const RECENT = recent; // read here as `recent`: a module's own export is a Cell load and check at each use in optimized code
 /** Salts of the tables made so far (deterministic: a counter, not a random draw). */
 let saltSeq = 0;
 
@@ -149,7 +150,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
 
   /** The entry one of whose tuples is `t` (its direction in `this.dir`), or undefined. */
   get(t: { proto: number; src: number; sport: number; dst: number; dport: number }): C | undefined {
-    return this.get4(t.proto, t.src | 0, t.dst | 0, packPorts(t.sport, t.dport));
+    return this.get4(t.proto, t.src | 0, t.dst | 0, (t.sport << 16) | t.dport); // packPorts
   }
 
   /** The entry holding the tuple `e` has in direction `dir` (maybe another entry, or none). */
@@ -161,9 +162,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   get4(proto: number, src: number, dst: number, ports: number): C | undefined {
     const key = tag4(proto, src, dst, ports);
     const slot = recentSlot(key, this.salt);
-    const rk = RECENT[2 * slot] as number;
+    const rk = recent[2 * slot] as number;
     if ((rk & KEY_MASK) === key) {
-      const r = RECENT[2 * slot + 1] as C;
+      const r = recent[2 * slot + 1] as C;
       const d = (rk >>> DIR_SHIFT) as 0 | 1;
       if (r.owner === this.owner && same(r, d, proto, src, dst, ports)) {
         this.dir = d;
@@ -179,8 +180,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
         const e = this.slots[tab[2 * i + 1]!]!;
         const d = (k >>> DIR_SHIFT) as 0 | 1;
         if (same(e, d, proto, src, dst, ports)) {
-          RECENT[2 * slot] = k;
-          RECENT[2 * slot + 1] = e;
+          recent[2 * slot] = k;
+          recent[2 * slot + 1] = e;
           this.dir = d;
           return e;
         }
@@ -243,8 +244,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
 
   private remember(e: C, full: number): void {
     const slot = recentSlot(full & KEY_MASK, this.salt);
-    RECENT[2 * slot] = full;
-    RECENT[2 * slot + 1] = e;
+    recent[2 * slot] = full;
+    recent[2 * slot + 1] = e;
   }
 
   /** Takes out `e`'s tuple in direction `dir` if it maps to (e, dir) (nothing otherwise). */
@@ -261,9 +262,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       if (k === full && tab[2 * i + 1] === pos) break;
     }
     const slot = recentSlot(key, this.salt);
-    if (RECENT[2 * slot + 1] === e && RECENT[2 * slot] === full) {
-      RECENT[2 * slot] = 0;
-      RECENT[2 * slot + 1] = null;
+    if (recent[2 * slot + 1] === e && recent[2 * slot] === full) {
+      recent[2 * slot] = 0;
+      recent[2 * slot + 1] = null;
     }
     this.used--;
     // Backward shift: move later entries of the probe run into the hole when their home slot allows it.

@@ -1,12 +1,13 @@
 // netfilter/ct-nat — conntrack's NAT steps kept out of conntrack.ts (room for its per-packet path): get_unique_tuple
 // (Conntrack.setupNatAt's tuple choice) and nf_nat_packet (Conntrack.natPacket: a packet of a NATed connection rewritten
 // so its tuple becomes the inverse of the other direction's tuple). Layer: netfilter (imports core, wire, packet and this folder).
-import { CtStatus, type ConnEntry } from './ct-entry.js';
-import { invertIcmpDport, isIcmpError, manipPacket, type CtTuple } from './ct-tuple.js';
+import { CtStatus as CtStatus_I, type ConnEntry } from './ct-entry.js';
+import { invertIcmpDport as invertIcmpDport_I, isIcmpError as isIcmpError_I, manipPacket as manipPacket_I, type CtTuple } from './ct-tuple.js';
 import type { NatSetup } from './conntrack.js';
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
-import { IpProto } from '../wire/types.js';
+import { IpProto as IpProto_I } from '../wire/types.js';
+const [CtStatus, invertIcmpDport, isIcmpError, manipPacket, IpProto] = [CtStatus_I, invertIcmpDport_I, isIcmpError_I, manipPacket_I, IpProto_I] as const; // hot imports as module constants (no Cell load and check a use)
 
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 

@@ -1,9 +1,10 @@
 // netfilter/ct-tcp — conntrack's TCP state tracking for a packet of a known connection (tcp_packet of
 // nf_conntrack_proto_tcp.c, reduced: no sequence windows) and the reopening of a closed connection by a
 // SYN. Layer: netfilter (imports wire). The timeout the new state gives is conntrack.ts's.
-import { CtStatus, type ConnEntry } from './ct-entry.js';
-import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, type TcpCt } from './ct-timeouts.js';
-import { TcpFlag } from '../wire/types.js';
+import { CtStatus as CtStatus_I, type ConnEntry } from './ct-entry.js';
+import { TCP_CLOSE as TCP_CLOSE_I, TCP_CLOSE_WAIT as TCP_CLOSE_WAIT_I, TCP_ESTABLISHED as TCP_ESTABLISHED_I, TCP_FIN_WAIT as TCP_FIN_WAIT_I, TCP_LAST_ACK as TCP_LAST_ACK_I, TCP_SYN_RECV as TCP_SYN_RECV_I, TCP_SYN_SENT as TCP_SYN_SENT_I, TCP_TIME_WAIT as TCP_TIME_WAIT_I, type TcpCt } from './ct-timeouts.js';
+import { TcpFlag as TcpFlag_I } from '../wire/types.js';
+const [CtStatus, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TcpFlag] = [CtStatus_I, TCP_CLOSE_I, TCP_CLOSE_WAIT_I, TCP_ESTABLISHED_I, TCP_FIN_WAIT_I, TCP_LAST_ACK_I, TCP_SYN_RECV_I, TCP_SYN_SENT_I, TCP_TIME_WAIT_I, TcpFlag_I] as const; // hot imports as module constants (no Cell load and check a use)
 
 /** ConnEntry.tcpSeen's bits for direction 0 (shift left by the direction for 1). */
 const FIN_SEEN = 1;

@@ -2,7 +2,8 @@
 // Layer: netfilter (imports packet, wire). Mirrors nf_conntrack_core.c (nf_ct_get_tuple,
 // nf_ct_invert_tuple) and nf_conntrack_proto_icmp.c (invmap, icmp_error_message's types).
 import type { Packet } from '../packet/packet.js';
-import { IpProto } from '../wire/types.js';
+import { IpProto as IpProto_I } from '../wire/types.js';
+const [IpProto] = [IpProto_I] as const; // hot imports as module constants (no Cell load and check a use)
 
 /** A conntrack tuple (struct nf_conntrack_tuple): for ICMP, sport is the echo id and dport the ICMP type<<8|code. */
 export interface CtTuple {

@@ -103,14 +103,14 @@ export function indexedScan(chain: CChain, ix: ChainIndex, i: number, c: EvalCtx
     const wb = b < bn ? (bn === 1 ? bs : lists[bs + b]!) : Infinity;
     const wd = d < pbucket.length ? pbucket[d]! : Infinity;
     if (wa < wb && wa < wd) {
-      if (passes(rules[wa]!.tests, c)) return wa;
+      if (passesHere(rules[wa]!.tests, c)) return wa;
       a++;
     } else if (wb < wd) {
-      if (keyed || passes(rules[wb]!.tests, c)) return wb;
+      if (keyed || passesHere(rules[wb]!.tests, c)) return wb;
       b++;
     } else {
       if (wd === Infinity) return -1;
-      if (passes(rules[wd]!.tests, c)) return wd;
+      if (passesHere(rules[wd]!.tests, c)) return wd;
       d++;
     }
   }
@@ -199,6 +199,8 @@ function fullyKeyed(r: Rule): boolean {
 }
 
 const EMPTY: number[] = [];
+/** passes as a module constant (this module's own export is a Cell load and check at each use in optimized code). */
+const passesHere = passes;
 
 /** The first k < n with lists[start + k] >= x (n when none). */
 function lowerBoundIn(lists: Int32Array, start: number, n: number, x: number): number {

@@ -9,13 +9,13 @@
 // the nat table is consulted only for a connection's first packet; later packets use the binding).
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { Conntrack, NatManip, isIcmpError, type ConnEntry } from './conntrack.js';
-import { LATE_ENV, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan, walkOf, type CChain, type CompiledTable, type CRule } from './compiled.js';
-import { WALK_MASK, type WalkHost } from './walk-gen.js';
+import { Conntrack, NatManip, isIcmpError as isIcmpErrorI, type ConnEntry } from './conntrack.js';
+import { LATE_ENV as LATE_ENV_I, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import { WALK_MASK as WALK_MASK_I, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
-import { CT_CLOCK, CtStatus } from './ct-entry.js';
+import { CT_CLOCK as CT_CLOCK_I, CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type MatchEnv, type RecentList } from './matches.js';
 import { HookCtx } from './x-tables.js';
@@ -25,8 +25,9 @@ import { NftRuntime, type NftEnv } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
 import { NfHook, type NetfilterOptions, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
-import { runHookNft, SLOT } from './nf-hook-nft.js';
-import { ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, nftVerdict, reject } from './nf-verdict.js';
+import { runHookNft as runHookNftI, SLOT } from './nf-hook-nft.js';
+import { ACCEPT as ACCEPT_I, ACCEPT_REROUTE as ACCEPT_REROUTE_I, drop as dropI, mapsNothing as mapsNothingI, natIdle as natIdleI, nested as nestedI, nftVerdict, reject as rejectI } from './nf-verdict.js';
+const [ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, reject, CT_CLOCK, LATE_ENV, interpScan, walkOf, WALK_MASK, isIcmpError, runHookNft] = [ACCEPT_I, ACCEPT_REROUTE_I, dropI, mapsNothingI, natIdleI, nestedI, rejectI, CT_CLOCK_I, LATE_ENV_I, interpScanI, walkOfI, WALK_MASK_I, isIcmpErrorI, runHookNftI] as const; // hot imports as module constants (no Cell load and check a use)
 
 export { NfHook, NF_HOOK_NAMES, type NfDropReason, type NfWhere, type NfVerdict, type NfHost, type NfTraceEvent, type NetfilterOptions } from './nf-types.js';
 

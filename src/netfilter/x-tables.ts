@@ -6,8 +6,9 @@
 // (conntrack_mt's state bits).
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
-import { CtStatus, isIcmpError, type Conntrack, type NatManip } from './conntrack.js';
+import { CtStatus, isIcmpError as isIcmpError_I, type Conntrack, type NatManip } from './conntrack.js';
 import type { PortRange } from './rules.js';
+const isIcmpError = isIcmpError_I; // hot imports as module constants (no Cell load and check a use)
 
 /** What a compiled match sees: the packet and where it is (reused: one for every Netfilter, hooks never nest). */
 export interface EvalCtx {
