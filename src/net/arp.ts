@@ -89,18 +89,23 @@ export function neighSendEntry(dev: NetDevice, e: NeighEntry, pkt: Packet): void
  */
 function sendTo(dev: NetDevice, dstHi: number, dstLo: number, pkt: Packet): void {
   const eth = pkt.eth ?? takeEthernet();
-  const dst = macFromParts(dstHi, dstLo);
-  const src = macFromParts(dev.macHi, dev.macLo);
-  if (eth === null) pkt.eth = { dst, src, etherType: ETH_P_IP };
-  else {
-    // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
-    // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
-    // page headers of both objects.
-    if (pkt.eth !== eth) pkt.eth = eth;
-    eth.dst = dst;
-    eth.src = src;
-    eth.etherType = ETH_P_IP;
-  }
+  if (eth === null) return sendNew(dev, dstHi, dstLo, pkt);
+  // The frame's own record (rewritten at each hop), or a spare one of a packet given back (packet.ts),
+  // stored only when new: a store into a recycled (old) packet is a write barrier, which reads the
+  // page headers of both objects.
+  if (pkt.eth !== eth) pkt.eth = eth;
+  eth.dst = macFromParts(dstHi, dstLo);
+  eth.src = macFromParts(dev.macHi, dev.macLo);
+  eth.etherType = ETH_P_IP;
+  dev.xmit(pkt);
+}
+
+/**
+ * sendTo for a packet with no Ethernet record and no spare one: a new record. Apart so that sendTo's bytecode (with what
+ * its optimized code inlines) fits the inlining budget ipFinishOutput has left after readyNeighbour (v8-tuning.ts: 460).
+ */
+function sendNew(dev: NetDevice, dstHi: number, dstLo: number, pkt: Packet): void {
+  pkt.eth = { dst: macFromParts(dstHi, dstLo), src: macFromParts(dev.macHi, dev.macLo), etherType: ETH_P_IP };
   dev.xmit(pkt);
 }
 

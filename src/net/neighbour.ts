@@ -19,10 +19,10 @@ export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState } from './ne
 // imported binding from its module cell at each use, a line of its own; a constant is folded into the
 // code (bench/README.md, session 37: s37-l2).
 const HI = HI_IMPORTED;
-const PERMANENT = NUD_PERMANENT;
-const DELAY = NUD_DELAY;
-const PROBE = NUD_PROBE;
-const REACHABLE = NUD_REACHABLE;
+// readyNeighbour's states as numbers (a module constant's use is a load and a hole check in bytecode, which counts against
+// the inlining budget of ipFinishOutput, where sendTo must fit too): PERMANENT 6, DELAY 3 and PROBE 4 as the bits of
+// SEND_AS_IS (0x58), REACHABLE 1. Checked here.
+if (NUD_PERMANENT !== 6 || NUD_DELAY !== 3 || NUD_PROBE !== 4 || NUD_REACHABLE !== 1) throw new Error('neighbour: NUD numbers changed');
 
 /** Tunables (net.ipv4.neigh.DEV.*). */
 export interface NeighParams {
@@ -490,8 +490,8 @@ export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4):
   const e = l !== null && l.key === (ip | 0) && l.owner === table ? l : table.get(dev, ip);
   if (e === undefined) return null;
   const st = e.nud;
-  if (st === PERMANENT || st === DELAY || st === PROBE) return e;
-  if (st === REACHABLE && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e;
+  if (((0x58 >> st) & 1) !== 0) return e; // PERMANENT, DELAY or PROBE (the numbers: checked at load, above)
+  if (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e; // REACHABLE, within its time
   return null;
 }
 

@@ -219,3 +219,19 @@ describe('readyNeighbour answers as output would, through the device slot or the
     }
   });
 });
+
+describe('readyNeighbour by state', () => {
+  it('sends as is in PERMANENT, DELAY and PROBE, never in INCOMPLETE, STALE or FAILED (its bit mask of the NUD numbers)', () => {
+    const sim = new Simulator(7);
+    const dev = new DummyDevice(sim, 'eth0', 0x020000000002);
+    const t = new NeighbourTable(sim, new Owner(), sim.rng.stream('n'));
+    t.addPermanent(dev, IP, MAC);
+    const e = t.get(dev, IP)!;
+    const got: string[] = [];
+    for (const s of ['INCOMPLETE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'PERMANENT'] as const) {
+      e.state = s;
+      got.push(`${s} ${readyNeighbour(t, dev, IP) === e}`);
+    }
+    expect(got).toEqual(['INCOMPLETE false', 'STALE false', 'DELAY true', 'PROBE true', 'FAILED false', 'PERMANENT true']);
+  });
+});
