@@ -52,7 +52,7 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
   // trace source, an object of its own and cold on a node of a thousand.
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'rx', dev: `${br.name} (bridge port ${inPort.name}, br_netfilter)` });
   if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_BRIDGE_IN)) return false;
-  const v = nf.hookPre(pkt, br.name);
+  const v = nf.hookPre(pkt, br.ifindex);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
     return false;
@@ -80,9 +80,9 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
 
 /** br_nf_forward_ip then br_nf_post_routing: FORWARD and POSTROUTING with in = out = the bridge. */
 function brNfForward(ns: Namespace, nf: Netfilter, br: BridgeDevice, pkt: Packet): boolean {
-  let v = nf.hookFwd(pkt, br.name, br.name);
+  let v = nf.hookFwd(pkt, br.ifindex, br.ifindex);
   if (v.kind === 'accept' && ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD
-  if (v.kind === 'accept') v = nf.hookPost(pkt, br.name);
+  if (v.kind === 'accept') v = nf.hookPost(pkt, br.ifindex);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
     return false;

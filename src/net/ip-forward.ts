@@ -41,7 +41,7 @@ export function ipForward(ns: Namespace, inDev: NetDevice, pkt: Packet, rt: Rout
   ip.ttl--;
   ip.checksum = null;
   if (ns.nf !== null) {
-    const v = ns.nf.hookFwd(pkt, inDev.name, outDev.name);
+    const v = ns.nf.hookFwd(pkt, inDev.ifindex, outDev.ifindex);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     if (ns.ipvs !== null) ipvsOut(ns, pkt); // ip_vs_out_hook at FORWARD: an IPVS reply gets the VIP back
   }

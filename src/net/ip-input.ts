@@ -80,7 +80,7 @@ function ipRcv(ns: Namespace, dev: NetDevice, pkt: Packet): void {
   if (ns.nf !== null) {
     // nf_defrag_ipv4 (PREROUTING, priority −400): conntrack sees whole datagrams.
     if (ipIsFragment(pkt) && !ipDefrag(ns, pkt, DefragUser.CONNTRACK_IN)) return;
-    const v = ns.nf.hookPre(pkt, dev.name);
+    const v = ns.nf.hookPre(pkt, dev.ifindex);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
   }
   ipRcvFinishHere(ns, dev, pkt);
@@ -143,7 +143,7 @@ function ipLocalDeliver(ns: Namespace, dev: NetDevice, pkt: Packet): void {
     if (ipvsIn(ns, pkt)) return;
   }
   if (ns.nf !== null) {
-    const v = ns.nf.hookIn(pkt, dev.name);
+    const v = ns.nf.hookIn(pkt, dev.ifindex);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     if (ns.nf.perRuleNs !== 0) {
       // netfilter/cost-model.ts: held for its rule walk, confirmed as it goes on

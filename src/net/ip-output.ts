@@ -83,7 +83,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
   if (traceEverSubscribed() && ns.hops.connected) ns.hops.fire(ns, pkt, { kind: 'route', decision: 'output', route: formatRoute(rt) });
   if (ns.nf !== null) {
     const dst = ip.dst;
-    const v = ns.nf.hookOut(pkt, rt.dev!.name);
+    const v = ns.nf.hookOut(pkt, rt.dev!.ifindex);
     if (v.kind !== 'accept') {
       verdictDrop(ns, pkt, v);
       return true;
@@ -214,7 +214,7 @@ function selectIdent(ns: Namespace, pkt: Packet): void {
 /** ip_output: POSTROUTING, then __ip_finish_output (fragmenting above `mtu`, the device's unless given). */
 export function ipOutput(ns: Namespace, pkt: Packet, rt: Route, mtu = rt.dev!.mtu): void {
   if (ns.nf !== null) {
-    const v = ns.nf.hookPost(pkt, rt.dev!.name);
+    const v = ns.nf.hookPost(pkt, rt.dev!.ifindex);
     if (v.kind !== 'accept') return verdictDrop(ns, pkt, v);
     if (ns.nf.perRuleNs !== 0) {
       // netfilter/cost-model.ts: held for its rule walk, confirmed as it leaves

@@ -66,7 +66,7 @@ export function ipvsIn(ns: Namespace, pkt: Packet): boolean {
     return true;
   }
   ip.ttl--;
-  const v = nf.hookOut(pkt, rt.dev!.name);
+  const v = nf.hookOut(pkt, rt.dev!.ifindex);
   if (v.kind !== 'accept') {
     verdictDrop(ns, pkt, v);
     return true;

@@ -466,6 +466,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
     return this.isLocal(ip);
   }
 
+  /** The name of this namespace's device of ifindex `ifindex`, '' when none (netfilter's -i / -o: the hooks get ifindexes). */
+  deviceName(ifindex: number): string {
+    const devs = this.devices;
+    for (let i = 0; i < devs.length; i++) if (devs[i]!.ifindex === ifindex) return devs[i]!.name;
+    return '';
+  }
+
   /** MASQUERADE: inet_select_addr(out, nexthop, RT_SCOPE_UNIVERSE). */
   masqueradeAddress(outIf: string, dst: number): number | null {
     const dev = this.device(outIf);

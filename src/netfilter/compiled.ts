@@ -93,7 +93,7 @@ class LateMatchEnv implements MatchEnv {
  */
 export class NsMatchEnv implements MatchEnv {
   constructor(
-    private readonly host: { isLocalAddress(ip: number): boolean },
+    private readonly host: { isLocalAddress(ip: number): boolean; deviceName?(ifindex: number): string },
     readonly conntrack: MatchEnv['conntrack'],
     readonly random: (p: number) => boolean,
     readonly recent: MatchEnv['recent'],
@@ -101,6 +101,10 @@ export class NsMatchEnv implements MatchEnv {
   ) {}
   isLocalAddress(ip: number): boolean {
     return this.host.isLocalAddress(ip);
+  }
+  /** The name of the namespace's device of ifindex `id` ('' when none or the host does not say). */
+  deviceName(id: number): string {
+    return this.host.deviceName?.(id) ?? '';
   }
 }
 

@@ -18,7 +18,7 @@ import { IpSetTable } from './ipset.js';
 import { CT_CLOCK as CT_CLOCK_I, CtStatus } from './ct-entry.js';
 import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type MatchEnv, type RecentList } from './matches.js';
-import { HookCtx } from './x-tables.js';
+import { HookCtx, nfNameId } from './x-tables.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
 import { TgCode, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv } from './nft/eval.js';
@@ -51,6 +51,8 @@ const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'IN
  * first hook; these stay hot.
  */
 const CTX = new HookCtx();
+// A device name a rule reads (HookCtx.inIf / outIf): the running namespace's device of that ifindex (LATE_ENV.cur is its env in every hook).
+HookCtx.nameOf = (id) => (LATE_ENV.cur as NsMatchEnv).deviceName(id);
 /** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
 const STACK_CHAINS: CChain[] = [];
 const STACK_NEXT: number[] = [];
@@ -209,33 +211,34 @@ export class Netfilter extends NfCounters implements WalkHost {
   /**
    * nf_hook for one IPv4 hook: runs the tables registered there in priority order (conntrack in at
    * PREROUTING/OUTPUT, confirm at INPUT/POSTROUTING). `inIf`/`outIf` are device names or null. The net
-   * layer calls the hook's own entry point (hookPre … hookPost): each call site then reaches one
+   * layer calls the hook's own entry point (hookPre … hookPost, with the devices' ifindex): each call site then reaches one
    * function, and each entry point has V8's inlining budget for its own hook's tables.
    */
   hook(hook: NfHook, pkt: Packet, inIf: string | null, outIf: string | null): NfVerdict {
-    if (hook === H_PRE) return this.hookPre(pkt, inIf ?? '');
-    if (hook === H_IN) return this.hookIn(pkt, inIf ?? '');
-    if (hook === H_FWD) return this.hookFwd(pkt, inIf ?? '', outIf ?? '');
-    return hook === H_OUT ? this.hookOut(pkt, outIf ?? '') : this.hookPost(pkt, outIf ?? '');
+    const i = nfNameId(inIf ?? '');
+    const o = nfNameId(outIf ?? '');
+    if (hook === H_PRE) return this.hookPre(pkt, i);
+    if (hook === H_IN) return this.hookIn(pkt, i);
+    if (hook === H_FWD) return this.hookFwd(pkt, i, o);
+    return hook === H_OUT ? this.hookOut(pkt, o) : this.hookPost(pkt, o);
   }
 
-  /** PREROUTING from device `inIf`. */
-  hookPre(pkt: Packet, inIf: string): NfVerdict {
+  /** PREROUTING from device `inId` (its ifindex, or nfNameId of a bare name). */
+  hookPre(pkt: Packet, inId: number): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
     // The hook's start, written out in each entry point: as a method it was a call in most of them (~220 bytes of
     // bytecode, beyond what V8's inlining budget left after the hook's tables). A new packet for the cost model: its
     // rule count from 0. CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
     // slow path (the remembered set), and a store into an old object reads the page headers of both (cold lines in a
-    // big heap). A packet passes several hooks of a namespace in a row: stored on change only, the device names too (only
-    // when the last one given for that direction differs: HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
+    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; the devices as small integers (HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
     // match env stays set after the hook (read only inside one): storing this namespace's (old, cold page) is a barrier.
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
     if (inHook) nested();
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.lastIn !== inIf) c.lastIn = inIf;
+    c.inId = inId;
     c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_PRE;
@@ -250,8 +253,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
   }
 
-  /** INPUT from device `inIf`. */
-  hookIn(pkt: Packet, inIf: string): NfVerdict {
+  /** INPUT from device `inId`. */
+  hookIn(pkt: Packet, inId: number): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
     // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
@@ -260,7 +263,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.lastIn !== inIf) c.lastIn = inIf;
+    c.inId = inId;
     c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_IN;
@@ -275,8 +278,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
   }
 
-  /** FORWARD from device `inIf` to `outIf`. */
-  hookFwd(pkt: Packet, inIf: string, outIf: string): NfVerdict {
+  /** FORWARD from device `inId` to `outId`. */
+  hookFwd(pkt: Packet, inId: number, outId: number): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
     // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
@@ -285,8 +288,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.lastIn !== inIf) c.lastIn = inIf;
-    if (c.lastOut !== outIf) c.lastOut = outIf;
+    c.inId = inId;
+    c.outId = outId;
     c.has = 3;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_FWD;
@@ -301,8 +304,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
   }
 
-  /** OUTPUT to device `outIf`. */
-  hookOut(pkt: Packet, outIf: string): NfVerdict {
+  /** OUTPUT to device `outId`. */
+  hookOut(pkt: Packet, outId: number): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
     // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
@@ -311,7 +314,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.lastOut !== outIf) c.lastOut = outIf;
+    c.outId = outId;
     c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_OUT;
@@ -326,8 +329,8 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
   }
 
-  /** POSTROUTING to device `outIf`. */
-  hookPost(pkt: Packet, outIf: string): NfVerdict {
+  /** POSTROUTING to device `outId`. */
+  hookPost(pkt: Packet, outId: number): NfVerdict {
     const ip = pkt.ip;
     if (ip === null) return ACCEPT;
     // The hook's start, written out in each entry point (a call, or the inlining budget of its tables): see hookPre.
@@ -336,7 +339,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     if (c.pkt !== pkt) c.pkt = pkt;
     if (c.ip !== ip) c.ip = ip;
-    if (c.lastOut !== outIf) c.lastOut = outIf;
+    c.outId = outId;
     c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_POST;

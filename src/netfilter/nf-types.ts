@@ -50,6 +50,8 @@ export interface NfHost {
   routeMtu(outIf: string, dst: number): number;
   /** A named random stream ("statistic", "nat-port", ...), stable per namespace. */
   rng(name: string): Rng;
+  /** The name of the namespace's device of ifindex `ifindex` ('' when none): what a hook given an ifindex matches -i / -o against. */
+  deviceName?(ifindex: number): string;
 }
 
 /** One trace event: a rule that matched, or a policy applied. */

@@ -22,35 +22,55 @@ export interface EvalCtx {
 }
 
 /**
- * The hooks' one EvalCtx (netfilter.ts CTX; hooks never nest). A hook stores the device names it is given
- * only when they differ from the last ones given for that direction, and which directions it has as a
- * small integer: the context lives long (old generation), and a name stored into it (a string: a pointer)
- * was a write barrier reading the string's page header at every hook, since each hook cleared the other
- * direction's name the next one set again.
+ * The hooks' one EvalCtx (netfilter.ts CTX; hooks never nest). A hook stores its devices as small integers (`inId`,
+ * `outId`: the net layer's NetDevice.ifindex, or a bare name's id from nfNameId) and which directions it has (`has`):
+ * the context lives long (old generation), and a device name stored into it (a string: a pointer) was a write barrier
+ * reading two page headers at ~48 hooks a request (the scale workload's consecutive hooks are mostly in different
+ * namespaces with different names), where a small integer is a plain store. The names are looked up only when a rule
+ * reads them (none does in the scale workload): an ifindex through `HookCtx.nameOf` (netfilter.ts: the running
+ * namespace's device of that index), a bare name's id through the ids nfNameId gave.
  */
 export class HookCtx implements EvalCtx {
   pkt = null as unknown as Packet;
   ip = null as unknown as Ipv4Header;
-  /** The input / output device name the last hook with one was given. */
-  lastIn = '';
-  lastOut = '';
+  /** The input / output device the last hook with one was given: an ifindex (> 0) or a bare name's id (< 0). */
+  inId = -1;
+  outId = -1;
   /** The running hook's directions: bit 0 an input device (PREROUTING, INPUT, FORWARD), bit 1 an output device (FORWARD, OUTPUT, POSTROUTING). */
   has = 0;
   now = 0;
+  /** The name of the running namespace's device of ifindex `id` ('' when none): set by netfilter.ts. */
+  static nameOf: (id: number) => string = () => '';
   get inIf(): string {
-    return (this.has & 1) !== 0 ? this.lastIn : '';
+    return (this.has & 1) !== 0 ? deviceNameOf(this.inId) : '';
   }
   set inIf(n: string) {
-    this.lastIn = n;
+    this.inId = nfNameId(n);
     this.has |= 1;
   }
   get outIf(): string {
-    return (this.has & 2) !== 0 ? this.lastOut : '';
+    return (this.has & 2) !== 0 ? deviceNameOf(this.outId) : '';
   }
   set outIf(n: string) {
-    this.lastOut = n;
+    this.outId = nfNameId(n);
     this.has |= 2;
   }
+}
+
+/** Bare device names by id -1, -2, … (nfNameId): names handed to Netfilter.hook and tests, not a namespace's devices. */
+const BARE_NAMES: string[] = [''];
+const BARE_IDS = new Map<string, number>([['', -1]]);
+
+/** A small-integer id for device name `name` given without its device (below 0; '' is -1): the same id for the same name. */
+export function nfNameId(name: string): number {
+  let id = BARE_IDS.get(name);
+  if (id === undefined) BARE_IDS.set(name, (id = -1 - BARE_NAMES.push(name) + 1));
+  return id;
+}
+
+/** The name of device id `id` (HookCtx's stores): a bare name's, or the running namespace's device's. */
+function deviceNameOf(id: number): string {
+  return id < 0 ? BARE_NAMES[-1 - id]! : HookCtx.nameOf(id);
 }
 
 /** A compiled test. */
