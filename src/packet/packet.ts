@@ -127,6 +127,36 @@ export class Packet {
   }
 
   /**
+   * renew() but for `ip` and `tcp`, left as they are: transport/tcp renews a segment given back with the
+   * same two records (rewritten whole), and storing them back into a recycled (old) packet is a write
+   * barrier each. Every other field is set as in renewKeepingRecords (test/packet/renew checks it).
+   */
+  renewKeepingIpTcp(): void {
+    this.uid = nextUid++;
+    this.eth = null;
+    this.arp = null;
+    this.icmp = null;
+    this.udp = null;
+    this.vxlan = null;
+    this.inner = null;
+    this.payloadLength = 0;
+    this.payload = null;
+    this.fragOf = null;
+    this.fragList = null;
+    this.mark = 0;
+    this.ct = null;
+    this.ctDir = 0;
+    this.brPrerouted = false;
+    this.flowId = 0;
+    this.corruptBit = -1;
+    this.capTag = 0;
+    this.capAt = 0;
+    this.capLen = 0;
+    this.recycler = Recycler.NONE;
+    this.nfBridge = null;
+  }
+
+  /**
    * One port's copy of a flooded frame (br_flood's skb_clone, whose data the copies share): a frame
    * without an IP header (ARP) shares its Ethernet and ARP records with the copies, as nothing writes
    * them after the frame is built (neighbour output, br_netfilter and bridged DNAT write the Ethernet

@@ -76,9 +76,11 @@ export function tcpSegmentStaged(
   } else {
     // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records
     // rewritten whole with the values a new one gets above.
+    // Its IP and TCP records stay in it (Packet.renewKeepingIpTcp: storing them back into the old
+    // packet was a write barrier each).
     const ip = pkt.ip!;
     const tcp = pkt.tcp!;
-    pkt.renew();
+    pkt.renewKeepingIpTcp();
     ip.tos = tos;
     ip.totalLength = 0;
     ip.id = id;
@@ -99,8 +101,6 @@ export function tcpSegmentStaged(
     tcp.checksum = null;
     tcp.urgent = 0;
     if (options !== null) tcp.options = options;
-    pkt.ip = ip;
-    pkt.tcp = tcp;
   }
   pkt.payloadLength = len;
   if (payload !== null) pkt.payload = payload; // (null in a new or renewed packet: a stored pointer is a write barrier)
