@@ -6,7 +6,12 @@
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
 import type { TcpLayer } from './layer.js';
-import { twTimer, type TimeWaitSock } from './timewait.js';
+import { twTimer as twTimerImported, type TimeWaitSock } from './timewait.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const twTimer = twTimerImported;
+const stateOfHere = stateOf;
 
 /**
  * The TIME_WAIT expiries of one layer (foreground or background ones): records keyed by the (time, seq)
@@ -367,7 +372,7 @@ export function stateOf(layer: TcpLayer): TwState {
 }
 
 export function queueOf(layer: TcpLayer, background: boolean): TwQueue {
-  const st = stateOf(layer);
+  const st = stateOfHere(layer);
   return background ? st.bg : st.fg;
 }
 
