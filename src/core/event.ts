@@ -82,6 +82,20 @@ export class SimEvent {
     this.background = background;
     this.live = live;
   }
+  /**
+   * What the constructor sets, again, for an event that ran (taken off the queue, not pooled) and that only its caller holds:
+   * Scheduler.insertSeqStaged places it as the new event it stands for (a TIME_WAIT queue's next head, transport/tcp/tw-queue).
+   */
+  renew(time: TimeNs, seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): this {
+    this.popped = this.cancelled = false;
+    this.time = time;
+    this.seq = seq;
+    this.fn = fn;
+    this.a = a;
+    this.b = b;
+    this.background = background;
+    return this;
+  }
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;

@@ -172,9 +172,9 @@ export class Scheduler implements Live {
     return this.insertSeqStaged(seq, fn, a, b, background);
   }
 
-  /** insertSeq at the time written to `at[0]` just before (see postStaged). */
-  insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const ev = new SimEventClass(this.at[0]!, seq, fn, a, b, background, this);
+  /** insertSeq at the time written to `at[0]` just before (see postStaged); `reuse`: an event that ran (popped, not pooled) that only the caller holds, placed anew (SimEvent.renew), not a new object. */
+  insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean, reuse: SimEvent | null = null): SimEvent {
+    const ev = reuse !== null && reuse.popped && reuse.pix < 0 ? reuse.renew(this.at[0]!, seq, fn, a, b, background) : new SimEventClass(this.at[0]!, seq, fn, a, b, background, this);
     this.place(ev, true);
     return ev;
   }

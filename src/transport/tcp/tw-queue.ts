@@ -36,6 +36,8 @@ export class TwQueue {
   private readonly recs: TimeWaitSock[] = [];
   /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
   private headEv: SimEvent | null = null;
+  /** While `fire` runs: the head event that fired, which the next head event reuses (no new event an expiry). */
+  private spentEv: SimEvent | null = null;
   /** The lane whose front is the head (-1: the heap's top); set by syncHead. */
   private headLane = -1;
   /** The lane the last record joined (null: the heap took it, or none yet). */
@@ -106,6 +108,7 @@ export class TwQueue {
 
   /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
   static fire(q: TwQueue): void {
+    q.spentEv = q.headEv;
     q.headEv = null;
     let tw: TimeWaitSock;
     if (q.headLane >= 0) {
@@ -121,6 +124,7 @@ export class TwQueue {
       twTimer(tw);
     } finally {
       q.syncHead();
+      q.spentEv = null;
     }
   }
 
@@ -218,7 +222,9 @@ export class TwQueue {
     }
     if (ev !== null && ev.time === t && ev.seq === s) return;
     ev?.cancel();
-    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
+    const spent = this.spentEv;
+    this.spentEv = null;
+    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this, undefined, spent);
   }
 }
 
