@@ -19,6 +19,9 @@ import { armTimer as armTimerImported, currentRto as currentRtoImported } from '
 // imported binding from its module cell at each use (and checks it); a constant's value is folded
 // into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
 const takeSegment = takeSegmentImported;
+// (and classes / a record's value, read per segment; packet.ts and segment.ts do not import this module)
+const RECYCLER_TCP = Recycler.TCP;
+const TxSegClass = TxSeg;
 const ipv4Header = ipv4HeaderImported;
 const IP_DF = IP_DFImported;
 const IpProto = IpProtoImported;
@@ -136,7 +139,7 @@ export function tcpSegmentStaged(
   pkt.payloadLength = len;
   if (payload !== null) pkt.payload = payload; // (null in a new or renewed packet: a stored pointer is a write barrier)
   pkt.flowId = flowId;
-  pkt.recycler = Recycler.TCP;
+  pkt.recycler = RECYCLER_TCP;
   return pkt;
 }
 
@@ -404,7 +407,7 @@ export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean
       return seg;
     }
   }
-  const seg = new TxSeg(start, end, syn, fin, sk.sim.now);
+  const seg = new TxSegClass(start, end, syn, fin, sk.sim.now);
   if (rtx.length === 0) sk.rtx = [seg];
   else rtx.push(seg);
   return seg;
