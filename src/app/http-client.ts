@@ -13,10 +13,18 @@ import type { TimeNs } from '../core/time.js';
 import type { ErrorKind, RequestPhases } from '../stats/flow.js';
 import type { SocketErrorKind, StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpSocket, TcpSocketOptions } from '../transport/tcp/index.js';
-import { buildHttpRequest, httpHeader, HttpHeadCache, HttpParser, sealHttpBytes, type HttpHeader, type HttpResponse } from '../wire/http.js';
+import { buildHttpRequest as buildHttpRequestImported, httpHeader as httpHeaderImported, HttpHeadCache, HttpParser, sealHttpBytes as sealHttpBytesImported, type HttpHeader, type HttpResponse } from '../wire/http.js';
 import type { Ipv4 } from '../wire/types.js';
-import { parseIpv4 } from '../wire/ipv4-addr.js';
+import { parseIpv4 as parseIpv4Imported } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const buildHttpRequest = buildHttpRequestImported;
+const httpHeader = httpHeaderImported;
+const sealHttpBytes = sealHttpBytesImported;
+const parseIpv4 = parseIpv4Imported;
+const errorKindOfHere = errorKindOf;
 
 /** Resolves a host name (the DNS stub resolver implements this); null = resolution failed. */
 export interface Resolver {
@@ -177,7 +185,7 @@ class ClientConn implements StreamHandler {
   streamError(k: SocketErrorKind): void {
     this.client.retire(this);
     const tls = this.tls;
-    if (this.req !== null) this.client.fail(this.req, errorKindOf(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
+    if (this.req !== null) this.client.fail(this.req, errorKindOfHere(k), tls?.failure != null ? { reason: tls.failure, badFirstRecord: tls.badFirstRecord } : undefined);
   }
 
   /** (A connection the client closed is retired and orphaned already: no word comes when its TIME_WAIT ends.) */
@@ -296,7 +304,7 @@ export class HttpClient {
         pool.open--;
         const w = pool.waiting;
         if (w !== null && w.length > 0) this.openConn(pool, w.shift()!);
-        this.fail(p, errorKindOf(k));
+        this.fail(p, errorKindOfHere(k));
       };
       return;
     }

@@ -8,14 +8,21 @@
 // parser first), pipelining (requests on one connection are served one after another), CPU contention
 // between pods. With `tls` the server speaks HTTPS through app/tls (TLS 1.3 modelled, ALPN http/1.1).
 import type { Rng } from '../core/rng.js';
-import { sample, type Distribution } from '../core/distributions.js';
+import { sample as sampleImported, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
-import { buildHttpResponse, httpHeader, HttpHeadCache, HttpParser, sealHttpBytes, type HttpHeader, type HttpRequest } from '../wire/http.js';
+import { buildHttpResponse as buildHttpResponseImported, httpHeader as httpHeaderImported, HttpHeadCache, HttpParser, sealHttpBytes as sealHttpBytesImported, type HttpHeader, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const sample = sampleImported;
+const buildHttpResponse = buildHttpResponseImported;
+const httpHeader = httpHeaderImported;
+const sealHttpBytes = sealHttpBytesImported;
 
 /** What an HTTP server pod does. */
 /** Largest response body a server sends (a draw from a long-tailed distribution is cut here). */

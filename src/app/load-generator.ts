@@ -5,12 +5,16 @@
 // Simulator. A request counts once in `requests` however many attempts it takes; each extra attempt is
 // reported with `retried(kind)`, and its latency runs from the first attempt to the final outcome.
 import type { Rng } from '../core/rng.js';
-import { sample, type Distribution } from '../core/distributions.js';
+import { sample as sampleImported, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const sample = sampleImported;
 
 /** Closed-loop users started by one event; the rest follow in later events at the same instant. */
 const USER_BATCH = 256;

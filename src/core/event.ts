@@ -35,7 +35,7 @@ export class SimEvent {
    * read; a small integer is stored plain.
    */
   private bg = 0;
-  fn: EventFn = noop;
+  fn: EventFn = noopHere;
   a: unknown = undefined;
   b: unknown = undefined;
   /**
@@ -82,13 +82,27 @@ export class SimEvent {
     this.background = background;
     this.live = live;
   }
+  /**
+   * What the constructor sets, again, for an event that ran (taken off the queue, not pooled) and that only its caller holds:
+   * Scheduler.insertSeqStaged places it as the new event it stands for (a TIME_WAIT queue's next head, transport/tcp/tw-queue).
+   */
+  renew(time: TimeNs, seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): this {
+    this.popped = this.cancelled = false;
+    this.time = time;
+    this.seq = seq;
+    this.fn = fn;
+    this.a = a;
+    this.b = b;
+    this.background = background;
+    return this;
+  }
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
     if (this.popped) return;
     // What it would have run goes now, so a cancelled timer (TCP's, a request's timeout) that stays
     // queued until its time (lazy cancel, outside the wheel) keeps no socket or request alive meanwhile.
-    this.fn = noop;
+    this.fn = noopHere;
     this.a = undefined;
     this.b = undefined;
     if (!this.background) this.live.foreground--;
@@ -98,4 +112,6 @@ export class SimEvent {
 }
 
 export function noop(): void {}
+/** noop through a module constant (an export is read from its cell at each use, a constant is folded: session 38). */
+const noopHere = noop;
 

@@ -10,6 +10,7 @@ import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
 
 export { SimEvent, type EventFn } from './event.js';
+const SimEventClass = SimEvent; // (an import is read from its cell at each use, a module constant is folded: session 38)
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
@@ -148,7 +149,7 @@ export class Scheduler implements Live {
 
   /** insert at the time written to `at[0]` just before (see postStaged). */
   insertStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const ev = new SimEvent(this.at[0]!, this.seq++, fn, a, b, background, this);
+    const ev = new SimEventClass(this.at[0]!, this.seq++, fn, a, b, background, this);
     this.place(ev);
     return ev;
   }
@@ -171,9 +172,9 @@ export class Scheduler implements Live {
     return this.insertSeqStaged(seq, fn, a, b, background);
   }
 
-  /** insertSeq at the time written to `at[0]` just before (see postStaged). */
-  insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const ev = new SimEvent(this.at[0]!, seq, fn, a, b, background, this);
+  /** insertSeq at the time written to `at[0]` just before (see postStaged); `reuse`: an event that ran (popped, not pooled) that only the caller holds, placed anew (SimEvent.renew), not a new object. */
+  insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean, reuse: SimEvent | null = null): SimEvent {
+    const ev = reuse !== null && reuse.popped && reuse.pix < 0 ? reuse.renew(this.at[0]!, seq, fn, a, b, background) : new SimEventClass(this.at[0]!, seq, fn, a, b, background, this);
     this.place(ev, true);
     return ev;
   }
@@ -204,7 +205,7 @@ export class Scheduler implements Live {
       ev.background = background;
       ev.popped = false;
     } else {
-      ev = new SimEvent(time, this.seq++, fn, a, b, background, this);
+      ev = new SimEventClass(time, this.seq++, fn, a, b, background, this);
       if (this.pool.length < POOL_MAX) ev.pix = this.pool.push(ev) - 1;
     }
     this.place(ev);

@@ -123,12 +123,12 @@ export class Simulator {
   get backgroundNow(): boolean {
     return this.background;
   }
-  /** scheduleAt with a sequence number from reserveSeq and the background flag of that moment. */
-  scheduleReserved(at: TimeNs, seq: number, background: boolean, fn: EventFn, a?: unknown, b?: unknown): SimEvent {
+  /** scheduleAt with a sequence number from reserveSeq and the background flag of that moment; `reuse`: an event of the caller's that ran, placed anew instead of a new one (Scheduler.insertSeqStaged). */
+  scheduleReserved(at: TimeNs, seq: number, background: boolean, fn: EventFn, a?: unknown, b?: unknown, reuse: SimEvent | null = null): SimEvent {
     if (!(at >= this._now)) throw new RangeError(`cannot schedule in the past: ${at} < ${this._now}`);
     const sched = this.sched;
     sched.at[0] = Math.round(at);
-    return sched.insertSeqStaged(seq, fn, a, b, background);
+    return sched.insertSeqStaged(seq, fn, a, b, background, reuse);
   }
   /** Schedules a background event: periodic housekeeping that does not keep a run without a duration going. */
   scheduleBackground(delay: TimeNs, fn: EventFn, a?: unknown, b?: unknown): SimEvent {

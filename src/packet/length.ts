@@ -27,9 +27,16 @@ const ipv4HeaderLength = ipv4HeaderLengthImported;
 const tcpHeaderLength = tcpHeaderLengthImported;
 const UDP_HEADER_LENGTH = UDP_HEADER_LENGTHImported;
 const VXLAN_HEADER_LENGTH = VXLAN_HEADER_LENGTHImported;
+const skbLengthHere = skbLength;
+const frameLengthHere = frameLength;
+const ipTotalLengthHere = ipTotalLength;
+const l4HeaderLengthHere = l4HeaderLength;
+const l4DataLengthHere = l4DataLength;
+const icmpQuoteLengthHere = icmpQuoteLength;
 
 /** Largest ICMP error datagram (IP header + ICMP header + quote), per RFC 1812 and Linux icmp_send. */
 export const ICMP_ERROR_MAX_LENGTH = 576;
+const ICMP_ERROR_MAX_LENGTHHere = ICMP_ERROR_MAX_LENGTH; // (read here through a module constant: an export is read from its cell at each use)
 
 /** Length of the L4 header record (ICMP 8, UDP 8, TCP 20 + options), 0 when there is none. */
 export function l4HeaderLength(pkt: Packet): number {
@@ -41,8 +48,8 @@ export function l4HeaderLength(pkt: Packet): number {
 
 /** Bytes carried after the L4 header: payload, VXLAN header + inner frame, or an ICMP error's quote. */
 export function l4DataLength(pkt: Packet): number {
-  if (pkt.vxlan !== null) return VXLAN_HEADER_LENGTH + (pkt.inner !== null ? frameLength(pkt.inner) : pkt.payloadLength);
-  if (pkt.icmp !== null && pkt.inner !== null) return icmpQuoteLength(pkt);
+  if (pkt.vxlan !== null) return VXLAN_HEADER_LENGTH + (pkt.inner !== null ? frameLengthHere(pkt.inner) : pkt.payloadLength);
+  if (pkt.icmp !== null && pkt.inner !== null) return icmpQuoteLengthHere(pkt);
   return pkt.payloadLength;
 }
 
@@ -50,28 +57,28 @@ export function l4DataLength(pkt: Packet): number {
 export function icmpQuoteLength(pkt: Packet): number {
   const inner = pkt.inner;
   if (inner === null) return 0;
-  const full = ipTotalLength(inner);
+  const full = ipTotalLengthHere(inner);
   const ipHl = pkt.ip !== null ? ipv4HeaderLength(pkt.ip) : 20;
-  const room = ICMP_ERROR_MAX_LENGTH - ipHl - ICMP_HEADER_LENGTH;
+  const room = ICMP_ERROR_MAX_LENGTHHere - ipHl - ICMP_HEADER_LENGTH;
   return full < room ? full : room;
 }
 
 /** IPv4 total length from the records: IP header + L4 header + data (VXLAN inner frame, ICMP quote or payload). */
 export function ipTotalLength(pkt: Packet): number {
-  if (pkt.ip === null) return l4HeaderLength(pkt) + l4DataLength(pkt);
-  return ipv4HeaderLength(pkt.ip) + l4HeaderLength(pkt) + l4DataLength(pkt);
+  if (pkt.ip === null) return l4HeaderLengthHere(pkt) + l4DataLengthHere(pkt);
+  return ipv4HeaderLength(pkt.ip) + l4HeaderLengthHere(pkt) + l4DataLengthHere(pkt);
 }
 
 /** UDP length field value: 8 + data (for the net/transport layer to fill udp.length). */
 export function udpLength(pkt: Packet): number {
-  return UDP_HEADER_LENGTH + l4DataLength(pkt);
+  return UDP_HEADER_LENGTH + l4DataLengthHere(pkt);
 }
 
 /** Frame length on the wire without FCS or padding: 14 + IP total length, or 42 for ARP. */
 export function frameLength(pkt: Packet): number {
   const l2 = pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0;
   if (pkt.arp !== null) return l2 + ARP_LENGTH;
-  if (pkt.ip !== null) return l2 + ipTotalLength(pkt);
+  if (pkt.ip !== null) return l2 + ipTotalLengthHere(pkt);
   return l2 + pkt.payloadLength;
 }
 
@@ -86,7 +93,7 @@ export function frameLength(pkt: Packet): number {
 export function skbLength(pkt: Packet): number {
   const ip = pkt.ip;
   if (ip !== null && ip.totalLength !== 0) return (pkt.eth !== null ? ETHERNET_HEADER_LENGTH : 0) + ip.totalLength;
-  return frameLength(pkt);
+  return frameLengthHere(pkt);
 }
 
 /**
@@ -105,7 +112,7 @@ export function localOutLength(pkt: Packet): number {
     return (ip.options === null ? IPV4_MIN_HEADER_LENGTH : IPV4_MIN_HEADER_LENGTH + ip.options.length) + tcpHeaderLength(tcp) + pkt.payloadLength;
   }
   if (ip !== null && pkt.vxlan !== null && inner !== null && pkt.udp !== null && tcp === null) {
-    return ipv4HeaderLength(ip) + UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH + skbLength(inner);
+    return ipv4HeaderLength(ip) + UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH + skbLengthHere(inner);
   }
-  return ipTotalLength(pkt);
+  return ipTotalLengthHere(pkt);
 }

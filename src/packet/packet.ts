@@ -5,6 +5,9 @@
 // are there: after NAT, after TTL decrement, with or without encapsulation.
 import { copyTcpOptions } from '../wire/tcp.js';
 import type { ArpHeader, EthernetHeader, IcmpHeader, Ipv4Header, TcpHeader, UdpHeader, VxlanHeader } from '../wire/types.js';
+// This module's own exported functions called in it, as module constants: an export is read from its
+// module cell at each use, a constant is folded (bench/README.md, session 38: s38-cells).
+const releaseEthernetHere = releaseEthernet;
 
 let nextUid = 1;
 
@@ -12,6 +15,7 @@ let nextUid = 1;
 // TCP: transport/tcp's tcpSegment, given back at its socket's layer (net/ip-input); VXLAN: link/vxlan's
 // outer packets, given back by the decapsulating device.
 export const Recycler = { NONE: 0, TCP: 1, VXLAN: 2 } as const;
+const RecyclerHere = Recycler; // (read here through a module constant: an export is read from its cell at each use)
 export type Recycler = (typeof Recycler)[keyof typeof Recycler];
 
 /** One packet (skb). Exactly one of arp / ip is set above Ethernet; at most one of icmp / udp / tcp above IP. */
@@ -78,7 +82,7 @@ export class Packet {
    * cloned or cut from a datagram): the only packets it takes back where they end. Never copied by
    * clone().
    */
-  recycler: Recycler = Recycler.NONE;
+  recycler: Recycler = RecyclerHere.NONE;
   /**
    * skb->nf_bridge's bridged-DNAT part: set by the bridge that hands a bridged-DNAT frame to the
    * neighbour layer (its ingress port and source MAC, link/bridge's record; opaque here), taken back
@@ -122,7 +126,37 @@ export class Packet {
     this.capTag = 0;
     this.capAt = 0;
     this.capLen = 0;
-    this.recycler = Recycler.NONE;
+    this.recycler = RecyclerHere.NONE;
+    this.nfBridge = null;
+  }
+
+  /**
+   * renew() but for `ip` and `tcp`, left as they are: transport/tcp renews a segment given back with the
+   * same two records (rewritten whole), and storing them back into a recycled (old) packet is a write
+   * barrier each. Every other field is set as in renewKeepingRecords (test/packet/renew checks it).
+   */
+  renewKeepingIpTcp(): void {
+    this.uid = nextUid++;
+    this.eth = null;
+    this.arp = null;
+    this.icmp = null;
+    this.udp = null;
+    this.vxlan = null;
+    this.inner = null;
+    this.payloadLength = 0;
+    this.payload = null;
+    this.fragOf = null;
+    this.fragList = null;
+    this.mark = 0;
+    this.ct = null;
+    this.ctDir = 0;
+    this.brPrerouted = false;
+    this.flowId = 0;
+    this.corruptBit = -1;
+    this.capTag = 0;
+    this.capAt = 0;
+    this.capLen = 0;
+    this.recycler = RecyclerHere.NONE;
     this.nfBridge = null;
   }
 
@@ -215,10 +249,10 @@ const SPARE_SEGMENTS_MAX = 256;
  * conntrack entry alive).
  */
 export function releaseSegment(pkt: Packet): void {
-  if (spareSegments.length >= SPARE_SEGMENTS_MAX || pkt.recycler !== Recycler.TCP || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
+  if (spareSegments.length >= SPARE_SEGMENTS_MAX || pkt.recycler !== RecyclerHere.TCP || pkt.ip === null || pkt.tcp === null || pkt.fragList !== null || pkt.fragOf !== null || pkt.inner !== null) return;
   pkt.payload = null;
   pkt.ct = null;
-  releaseEthernet(pkt);
+  releaseEthernetHere(pkt);
   spareSegments.push(pkt);
 }
 

@@ -20,6 +20,10 @@
 // Not modelled: Transfer-Encoding: chunked and close-delimited response bodies (rejected with a
 // WireError), obsolete line folding, trailers, HTTP/2. Header bytes are treated as latin1.
 import { WireError } from './error.js';
+// This module's own exported functions called in it, as module constants: an export is read from its
+// module cell at each use, a constant is folded (bench/README.md, session 38: s38-cells).
+const httpHeaderHere = httpHeader;
+const hashBytesHere = hashBytes;
 
 /** A header field as [name, value], order kept. */
 export type HttpHeader = [string, string];
@@ -92,7 +96,7 @@ function assemble(startLine: string, headers: HttpHeader[], body: Uint8Array, ad
     if (badChars(k, true) || badChars(v, false)) throw new WireError('http', 0, `invalid header field ${JSON.stringify(k)}`);
     head += k + ': ' + v + '\r\n';
   }
-  if (addLength && httpHeader(headers, 'content-length') === undefined) head += 'Content-Length: ' + body.length + '\r\n';
+  if (addLength && httpHeaderHere(headers, 'content-length') === undefined) head += 'Content-Length: ' + body.length + '\r\n';
   head += '\r\n';
   // Latin-1 bytes of the head written straight into the message (one byte per code unit).
   const n = head.length;
@@ -446,7 +450,7 @@ function frozenHead(m: HttpMessage): HttpMessage {
  */
 function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | 'response'): HeadMemo {
   const memo = kind === 'request' ? requestMemo : responseMemo;
-  const hash = hashBytes(buf, start, end);
+  const hash = hashBytesHere(buf, start, end);
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
   const msg = frozenHead(parseHead(buf, start, end, kind));
@@ -478,7 +482,7 @@ function parseHead(buf: Uint8Array, start: number, end: number, kind: 'request' 
     if (colon <= 0 || c0 === 32 || c0 === 9) throw new WireError('http', start, `malformed header line ${JSON.stringify(line)}`);
     headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
   }
-  if (httpHeader(headers, 'transfer-encoding') !== undefined) throw new WireError('http', start, 'Transfer-Encoding is not modelled');
+  if (httpHeaderHere(headers, 'transfer-encoding') !== undefined) throw new WireError('http', start, 'Transfer-Encoding is not modelled');
   if (kind === 'request') {
     const m = REQUEST_LINE.exec(first);
     if (!m) throw new WireError('http', start, `malformed request line ${JSON.stringify(first)}`);

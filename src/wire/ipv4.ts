@@ -41,27 +41,29 @@ import type { Ipv4, Ipv4Header } from './types.js';
 
 /** Length of an IPv4 header without options. */
 export const IPV4_MIN_HEADER_LENGTH = 20;
+const IPV4_MIN_HEADER_LENGTHHere = IPV4_MIN_HEADER_LENGTH; // (read here through a module constant: an export is read from its cell at each use)
 
 /** net.ipv4.ip_default_ttl: the TTL of locally generated packets. */
 export const IPV4_DEFAULT_TTL = 64;
+const IPV4_DEFAULT_TTLHere = IPV4_DEFAULT_TTL; // (read here through a module constant: an export is read from its cell at each use)
 
 /**
  * A header record for a locally generated packet with Linux's defaults: TOS 0, TTL 64, no options, no
  * fragment offset; `id` -1 means "chosen at output" (ip_select_ident), `totalLength` 0 "computed at
  * encode", the checksum always computed at encode. Positional, so the hot path allocates one record.
  */
-export function ipv4Header(protocol: number, src: Ipv4, dst: Ipv4, flags = 0, tos = 0, ttl = IPV4_DEFAULT_TTL, id = -1, totalLength = 0): Ipv4Header {
+export function ipv4Header(protocol: number, src: Ipv4, dst: Ipv4, flags = 0, tos = 0, ttl = IPV4_DEFAULT_TTLHere, id = -1, totalLength = 0): Ipv4Header {
   return { tos, totalLength, id, flags, fragOffset: 0, ttl, protocol, checksum: null, src: src >>> 0, dst: dst >>> 0, options: null };
 }
 
 /** Header length of an IPv4 record: 20 + options (IHL * 4). */
 export function ipv4HeaderLength(hdr: Ipv4Header): number {
-  return hdr.options === null ? IPV4_MIN_HEADER_LENGTH : IPV4_MIN_HEADER_LENGTH + hdr.options.length;
+  return hdr.options === null ? IPV4_MIN_HEADER_LENGTHHere : IPV4_MIN_HEADER_LENGTHHere + hdr.options.length;
 }
 
 /** Decodes an IPv4 header at buf[off] (header only; the payload is the caller's). */
 export function decodeIpv4(buf: Uint8Array, off: number): { hdr: Ipv4Header; bytesRead: number } {
-  requireBytes('ipv4', buf, off, IPV4_MIN_HEADER_LENGTH);
+  requireBytes('ipv4', buf, off, IPV4_MIN_HEADER_LENGTHHere);
   const vihl = buf[off]!;
   const version = vihl >> 4;
   if (version !== 4) throw new WireError('ipv4', off, `version ${version}, expected 4`);
@@ -84,7 +86,7 @@ export function decodeIpv4(buf: Uint8Array, off: number): { hdr: Ipv4Header; byt
     checksum: readU16(buf, off + 10),
     src: readU32(buf, off + 12),
     dst: readU32(buf, off + 16),
-    options: hlen > IPV4_MIN_HEADER_LENGTH ? buf.slice(off + IPV4_MIN_HEADER_LENGTH, off + hlen) : null,
+    options: hlen > IPV4_MIN_HEADER_LENGTHHere ? buf.slice(off + IPV4_MIN_HEADER_LENGTHHere, off + hlen) : null,
   };
   return { hdr, bytesRead: hlen };
 }
@@ -95,7 +97,7 @@ export function encodeIpv4(hdr: Ipv4Header, buf: Uint8Array, off: number): numbe
   if (optLen % 4 !== 0 || optLen > 40) {
     throw new WireError('ipv4', off, `options length ${optLen} must be a multiple of 4 and at most 40`);
   }
-  const hlen = IPV4_MIN_HEADER_LENGTH + optLen;
+  const hlen = IPV4_MIN_HEADER_LENGTHHere + optLen;
   requireBytes('ipv4', buf, off, hlen);
   buf[off] = 0x40 | (hlen >> 2);
   buf[off + 1] = hdr.tos;
@@ -107,7 +109,7 @@ export function encodeIpv4(hdr: Ipv4Header, buf: Uint8Array, off: number): numbe
   writeU16(buf, off + 10, 0);
   writeU32(buf, off + 12, hdr.src);
   writeU32(buf, off + 16, hdr.dst);
-  if (hdr.options !== null) buf.set(hdr.options, off + IPV4_MIN_HEADER_LENGTH);
+  if (hdr.options !== null) buf.set(hdr.options, off + IPV4_MIN_HEADER_LENGTHHere);
   // RFC 791: "For purposes of computing the checksum, the value of the checksum field is zero."
   writeU16(buf, off + 10, hdr.checksum === null ? internetChecksum(buf, off, off + hlen) : hdr.checksum);
   return hlen;

@@ -44,13 +44,19 @@
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { requireBytes, WireError } from './error.js';
-import { IpProto, type Ipv4, type TcpHeader, type TcpOption } from './types.js';
+import { IpProto as IpProtoImported, type Ipv4, type TcpHeader, type TcpOption } from './types.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const IpProto = IpProtoImported;
 
 /** Length of a TCP header without options. */
 export const TCP_MIN_HEADER_LENGTH = 20;
+const TCP_MIN_HEADER_LENGTHHere = TCP_MIN_HEADER_LENGTH; // (read here through a module constant: an export is read from its cell at each use)
 
 /** Option kinds as on the wire. */
 export const TcpOptionKind = { EOL: 0, NOP: 1, MSS: 2, WSCALE: 3, SACK_PERMITTED: 4, SACK: 5, TIMESTAMPS: 8 } as const;
+const TcpOptionKindHere = TcpOptionKind; // (read here through a module constant: an export is read from its cell at each use)
 
 /** Bytes one option occupies on the wire. */
 export function tcpOptionLength(o: TcpOption): number {
@@ -96,8 +102,10 @@ export function copyTcpOptions(options: readonly TcpOption[]): TcpOption[] {
 
 /** A NOP record to share (records in a list are never written, but for the TS record of a sender's own list). */
 export const TCP_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+const TCP_NOPHere = TCP_NOP; // (read here through a module constant: an export is read from its cell at each use)
 /** A SACK-permitted record to share. */
 export const TCP_SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitted' }) as TcpOption;
+const TCP_SACK_PERMITTEDHere = TCP_SACK_PERMITTED; // (read here through a module constant: an export is read from its cell at each use)
 /**
  * The NOP that marks a list in one of Linux's two layouts, built by transport/tcp for one segment
  * (tcp/options.ts, the lists a segment owns): TCP_NOP, it, TS (an established segment, 12 bytes) or MSS,
@@ -109,12 +117,13 @@ export const TCP_SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitte
  * header length, on every segment sent).
  */
 export const TCP_LAYOUT_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+const TCP_LAYOUT_NOPHere = TCP_LAYOUT_NOP; // (read here through a module constant: an export is read from its cell at each use)
 
 /** The layout of a list marked by TCP_LAYOUT_NOP: 3 (NOP, NOP, TS), 5 (MSS, SACK_PERM, TS, NOP, WS), else 0. */
 export function tcpLayoutOf(options: readonly TcpOption[]): 0 | 3 | 5 {
   const n = options.length;
-  if (n === 3) return options[1] === TCP_LAYOUT_NOP && options[0] === TCP_NOP ? 3 : 0;
-  if (n === 5) return options[3] === TCP_LAYOUT_NOP && options[1] === TCP_SACK_PERMITTED ? 5 : 0;
+  if (n === 3) return options[1] === TCP_LAYOUT_NOPHere && options[0] === TCP_NOPHere ? 3 : 0;
+  if (n === 5) return options[3] === TCP_LAYOUT_NOPHere && options[1] === TCP_SACK_PERMITTEDHere ? 5 : 0;
   return 0;
 }
 
@@ -129,16 +138,16 @@ export function tcpOptionsRawLength(options: TcpOption[]): number {
 export function tcpHeaderLength(hdr: TcpHeader): number {
   const o = hdr.options;
   const n = o.length;
-  if (n === 0) return TCP_MIN_HEADER_LENGTH;
+  if (n === 0) return TCP_MIN_HEADER_LENGTHHere;
   // (tcpLayoutOf written out: a marked layout's length from identities, no call)
-  if (n === 3 && o[1] === TCP_LAYOUT_NOP && o[0] === TCP_NOP) return TCP_MIN_HEADER_LENGTH + 12;
-  if (n === 5 && o[3] === TCP_LAYOUT_NOP && o[1] === TCP_SACK_PERMITTED) return TCP_MIN_HEADER_LENGTH + 20;
-  return TCP_MIN_HEADER_LENGTH + ((tcpOptionsRawLength(hdr.options) + 3) & ~3);
+  if (n === 3 && o[1] === TCP_LAYOUT_NOPHere && o[0] === TCP_NOPHere) return TCP_MIN_HEADER_LENGTHHere + 12;
+  if (n === 5 && o[3] === TCP_LAYOUT_NOPHere && o[1] === TCP_SACK_PERMITTEDHere) return TCP_MIN_HEADER_LENGTHHere + 20;
+  return TCP_MIN_HEADER_LENGTHHere + ((tcpOptionsRawLength(hdr.options) + 3) & ~3);
 }
 
 /** Decodes a TCP header (with options) at buf[off]. */
 export function decodeTcp(buf: Uint8Array, off: number): { hdr: TcpHeader; bytesRead: number } {
-  requireBytes('tcp', buf, off, TCP_MIN_HEADER_LENGTH);
+  requireBytes('tcp', buf, off, TCP_MIN_HEADER_LENGTHHere);
   const doff = buf[off + 12]! >> 4;
   if (doff < 5) throw new WireError('tcp', off, `data offset ${doff} below the minimum of 5`);
   const hlen = doff * 4;
@@ -152,7 +161,7 @@ export function decodeTcp(buf: Uint8Array, off: number): { hdr: TcpHeader; bytes
     window: readU16(buf, off + 14),
     checksum: readU16(buf, off + 16),
     urgent: readU16(buf, off + 18),
-    options: decodeTcpOptions(buf, off + TCP_MIN_HEADER_LENGTH, off + hlen),
+    options: decodeTcpOptions(buf, off + TCP_MIN_HEADER_LENGTHHere, off + hlen),
   };
   return { hdr, bytesRead: hlen };
 }
@@ -163,11 +172,11 @@ export function decodeTcpOptions(buf: Uint8Array, start: number, end: number): T
   let i = start;
   while (i < end) {
     const kind = buf[i]!;
-    if (kind === TcpOptionKind.EOL) {
+    if (kind === TcpOptionKindHere.EOL) {
       out.push({ kind: 'eol' });
       break;
     }
-    if (kind === TcpOptionKind.NOP) {
+    if (kind === TcpOptionKindHere.NOP) {
       out.push({ kind: 'nop' });
       i++;
       continue;
@@ -175,11 +184,11 @@ export function decodeTcpOptions(buf: Uint8Array, start: number, end: number): T
     if (i + 2 > end) throw new WireError('tcp', i, `option kind ${kind} has no length byte`);
     const len = buf[i + 1]!;
     if (len < 2 || i + len > end) throw new WireError('tcp', i, `option kind ${kind} length ${len} runs past the header`);
-    if (kind === TcpOptionKind.MSS && len === 4) out.push({ kind: 'mss', value: readU16(buf, i + 2) });
-    else if (kind === TcpOptionKind.WSCALE && len === 3) out.push({ kind: 'wscale', shift: buf[i + 2]! });
-    else if (kind === TcpOptionKind.SACK_PERMITTED && len === 2) out.push({ kind: 'sackPermitted' });
-    else if (kind === TcpOptionKind.TIMESTAMPS && len === 10) out.push({ kind: 'timestamps', tsval: readU32(buf, i + 2), tsecr: readU32(buf, i + 6) });
-    else if (kind === TcpOptionKind.SACK && len >= 10 && (len - 2) % 8 === 0) {
+    if (kind === TcpOptionKindHere.MSS && len === 4) out.push({ kind: 'mss', value: readU16(buf, i + 2) });
+    else if (kind === TcpOptionKindHere.WSCALE && len === 3) out.push({ kind: 'wscale', shift: buf[i + 2]! });
+    else if (kind === TcpOptionKindHere.SACK_PERMITTED && len === 2) out.push({ kind: 'sackPermitted' });
+    else if (kind === TcpOptionKindHere.TIMESTAMPS && len === 10) out.push({ kind: 'timestamps', tsval: readU32(buf, i + 2), tsecr: readU32(buf, i + 6) });
+    else if (kind === TcpOptionKindHere.SACK && len >= 10 && (len - 2) % 8 === 0) {
       const blocks: [number, number][] = [];
       for (let j = i + 2; j < i + len; j += 8) blocks.push([readU32(buf, j), readU32(buf, j + 4)]);
       out.push({ kind: 'sack', blocks });
@@ -196,30 +205,30 @@ export function encodeTcpOptions(options: TcpOption[], buf: Uint8Array, off: num
     const o = options[k]!;
     switch (o.kind) {
       case 'eol':
-        buf[i++] = TcpOptionKind.EOL;
+        buf[i++] = TcpOptionKindHere.EOL;
         break;
       case 'nop':
-        buf[i++] = TcpOptionKind.NOP;
+        buf[i++] = TcpOptionKindHere.NOP;
         break;
       case 'mss':
-        buf[i] = TcpOptionKind.MSS;
+        buf[i] = TcpOptionKindHere.MSS;
         buf[i + 1] = 4;
         writeU16(buf, i + 2, o.value);
         i += 4;
         break;
       case 'wscale':
-        buf[i] = TcpOptionKind.WSCALE;
+        buf[i] = TcpOptionKindHere.WSCALE;
         buf[i + 1] = 3;
         buf[i + 2] = o.shift;
         i += 3;
         break;
       case 'sackPermitted':
-        buf[i] = TcpOptionKind.SACK_PERMITTED;
+        buf[i] = TcpOptionKindHere.SACK_PERMITTED;
         buf[i + 1] = 2;
         i += 2;
         break;
       case 'sack':
-        buf[i] = TcpOptionKind.SACK;
+        buf[i] = TcpOptionKindHere.SACK;
         buf[i + 1] = 2 + 8 * o.blocks.length;
         i += 2;
         for (let b = 0; b < o.blocks.length; b++) {
@@ -230,7 +239,7 @@ export function encodeTcpOptions(options: TcpOption[], buf: Uint8Array, off: num
         }
         break;
       case 'timestamps':
-        buf[i] = TcpOptionKind.TIMESTAMPS;
+        buf[i] = TcpOptionKindHere.TIMESTAMPS;
         buf[i + 1] = 10;
         writeU32(buf, i + 2, o.tsval);
         writeU32(buf, i + 6, o.tsecr);
@@ -271,7 +280,7 @@ export function encodeTcp(hdr: TcpHeader, buf: Uint8Array, off: number, src: Ipv
   writeU16(buf, off + 14, hdr.window);
   writeU16(buf, off + 16, 0);
   writeU16(buf, off + 18, hdr.urgent);
-  encodeTcpOptions(hdr.options, buf, off + TCP_MIN_HEADER_LENGTH);
+  encodeTcpOptions(hdr.options, buf, off + TCP_MIN_HEADER_LENGTHHere);
   // dataSum ≥ 0: the caller knows the unfolded sum of the data after the header (0 for zero bytes),
   // so only the pseudo-header and the header are summed (hlen is even: the data starts word-aligned).
   const csum =

@@ -179,10 +179,12 @@ describe('VxlanDevice.recycle', () => {
         for (const ns of world.namespaces.values()) ns.recycle = false;
       }
       const renew = vi.spyOn(Packet.prototype, 'renew');
+      const renewTcp = vi.spyOn(Packet.prototype, 'renewKeepingIpTcp'); // (transport/tcp's segments)
       const dir = mkdtempSync(join(tmpdir(), 'podwire-vxlan-recycle-'));
       const res = runWorld(world, { outDir: dir, format: 'pcapng', snaplen: loaded.scenario.spec.capture.snaplen });
-      const renewed = renew.mock.calls.length;
+      const renewed = renew.mock.calls.length + renewTcp.mock.calls.length;
       renew.mockRestore();
+      renewTcp.mockRestore();
       return { capture: readFileSync(res.files.capture), stats: readFileSync(res.files.stats), renewed };
     };
     const off = run(false); // (first: the spare lists are empty still)

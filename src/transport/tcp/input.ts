@@ -6,16 +6,40 @@
 // tcp_rcv_space_adjust, __tcp_ack_snd_check) and gVisor tcp/rcv.go.
 // Not modelled: PAWS, urgent data, DSACK.
 import type { Packet } from '../../packet/packet.js';
-import { tcpLayoutOf } from '../../wire/tcp.js';
-import { TcpFlag, type TcpHeader } from '../../wire/types.js';
-import { MS } from './config.js';
-import { pushPendingFrames, sendAck, tsNow } from './output.js';
-import { congestionControl, processSack } from './recovery.js';
-import { findTs, type TxSeg } from './segment.js';
-import { rcvSpace, sendSyn, synRecvAckArrived, synSentArrived } from './setup.js';
-import { tellData, type TcpSocket } from './socket.js';
-import { finAcked, finArrived, resetArrived } from './teardown.js';
-import { armTimer, currentRto, rttSample } from './timers.js';
+import { tcpLayoutOf as tcpLayoutOfImported } from '../../wire/tcp.js';
+import { TcpFlag as TcpFlagImported, type TcpHeader } from '../../wire/types.js';
+import { MS as MSImported } from './config.js';
+import { pushPendingFrames as pushPendingFramesImported, sendAck as sendAckImported, tsNow as tsNowImported } from './output.js';
+import { congestionControl as congestionControlImported, processSack as processSackImported } from './recovery.js';
+import { findTs as findTsImported, type TxSeg } from './segment.js';
+import { rcvSpace as rcvSpaceImported, sendSyn as sendSynImported, synRecvAckArrived as synRecvAckArrivedImported, synSentArrived as synSentArrivedImported } from './setup.js';
+import { tellData as tellDataImported, type TcpSocket } from './socket.js';
+import { finAcked as finAckedImported, finArrived as finArrivedImported, resetArrived as resetArrivedImported } from './teardown.js';
+import { armTimer as armTimerImported, currentRto as currentRtoImported, rttSample as rttSampleImported } from './timers.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const tcpLayoutOf = tcpLayoutOfImported;
+const TcpFlag = TcpFlagImported;
+const MS = MSImported;
+const pushPendingFrames = pushPendingFramesImported;
+const sendAck = sendAckImported;
+const tsNow = tsNowImported;
+const congestionControl = congestionControlImported;
+const processSack = processSackImported;
+const findTs = findTsImported;
+const rcvSpace = rcvSpaceImported;
+const sendSyn = sendSynImported;
+const synRecvAckArrived = synRecvAckArrivedImported;
+const synSentArrived = synSentArrivedImported;
+const tellData = tellDataImported;
+const finAcked = finAckedImported;
+const finArrived = finArrivedImported;
+const resetArrived = resetArrivedImported;
+const armTimer = armTimerImported;
+const currentRto = currentRtoImported;
+const rttSample = rttSampleImported;
+const ackArrivedHere = ackArrived;
 
 /** A segment for this socket (tcp_v4_rcv → tcp_rcv_state_process / tcp_rcv_established). */
 export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
@@ -48,7 +72,7 @@ export function segmentArrived(sk: TcpSocket, pkt: Packet): void {
   const hasData = len > 0 || (flags & TcpFlag.FIN) !== 0;
   if (sk.state === 'SYN_RECV') {
     if (!synRecvAckArrived(sk, pkt, seq, hasData)) return;
-  } else ackArrived(sk, pkt, seq, hasData);
+  } else ackArrivedHere(sk, pkt, seq, hasData);
   if (sk.isClosed()) return;
   if (hasData) dataArrived(sk, pkt, seq, len, (flags & TcpFlag.FIN) !== 0);
   if (sk.isClosed()) return;

@@ -5,23 +5,48 @@
 // inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
 // tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
-import { SEC } from '../../core/time.js';
+import { SEC as SECImported } from '../../core/time.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import type { Packet } from '../../packet/packet.js';
-import { IcmpType, IcmpUnreachCode, IpProto, TcpFlag, type Ipv4 } from '../../wire/types.js';
-import { icmpErrorKind } from '../udp.js';
+import { IcmpType as IcmpTypeImported, IcmpUnreachCode as IcmpUnreachCodeImported, IpProto as IpProtoImported, TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
+import { icmpErrorKind as icmpErrorKindImported } from '../udp.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
-import { segmentArrived } from './input.js';
-import { tcpSegment, transmit } from './output.js';
-import { startConnect, startPassive } from './setup.js';
-import { mtuReduced } from './pmtu.js';
+import { segmentArrived as segmentArrivedImported } from './input.js';
+import { tcpSegment as tcpSegmentImported, transmit as transmitImported } from './output.js';
+import { startConnect as startConnectImported, startPassive as startPassiveImported } from './setup.js';
+import { mtuReduced as mtuReducedImported } from './pmtu.js';
 import { ConnTable } from './conn-table.js';
-import { NO_ENTRIES, NO_MEMBERS } from '../../net/no-entries.js';
+import { NO_ENTRIES as NO_ENTRIESImported, NO_MEMBERS as NO_MEMBERSImported } from '../../net/no-entries.js';
 import { PortSearch } from './ports.js';
-import { tellError, TcpSocket } from './socket.js';
-import { icmpError } from './teardown.js';
-import { timeWait, TimeWaitSock, twArrived, twKill } from './timewait.js';
+import { tellError as tellErrorImported, TcpSocket } from './socket.js';
+import { icmpError as icmpErrorImported } from './teardown.js';
+import { timeWait as timeWaitImported, TimeWaitSock, twArrived as twArrivedImported, twKill as twKillImported } from './timewait.js';
 import type { TwState } from './tw-queue.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const SEC = SECImported;
+const IcmpType = IcmpTypeImported;
+const IcmpUnreachCode = IcmpUnreachCodeImported;
+const IpProto = IpProtoImported;
+const TcpFlag = TcpFlagImported;
+const icmpErrorKind = icmpErrorKindImported;
+const segmentArrived = segmentArrivedImported;
+const tcpSegment = tcpSegmentImported;
+const transmit = transmitImported;
+const startConnect = startConnectImported;
+const startPassive = startPassiveImported;
+const mtuReduced = mtuReducedImported;
+const NO_ENTRIES = NO_ENTRIESImported;
+const NO_MEMBERS = NO_MEMBERSImported;
+const tellError = tellErrorImported;
+const icmpError = icmpErrorImported;
+const timeWait = timeWaitImported;
+const twArrived = twArrivedImported;
+const twKill = twKillImported;
+// Classes, read by instanceof and new per segment and per connection (no cycle: timewait.ts and socket.ts do not import this module).
+const TimeWaitSockClass = TimeWaitSock;
+const TcpSocketClass = TcpSocket;
 
 /** A listening socket. */
 export class TcpListener {
@@ -138,7 +163,7 @@ export class TcpLayer implements L4Receiver {
 
   /** connect(2): starts the handshake; `onConnect` runs when established. Errors go to `sock.onError`. */
   connect(dst: Ipv4, port: number, onConnect?: (sock: TcpSocket) => void, opts: TcpSocketOptions = {}): TcpSocket {
-    const s = new TcpSocket(this, opts);
+    const s = new TcpSocketClass(this, opts);
     s.remoteAddr = dst >>> 0;
     s.remotePort = port;
     if (onConnect) s.onConnect = onConnect;
@@ -200,7 +225,7 @@ export class TcpLayer implements L4Receiver {
       for (let i = 0; i < end; i += 2) {
         const port = this.config.portRange[0] + ((offset + i + parity) % remaining);
         const old = this.conns.get(port, dst, dport);
-        if (!(old instanceof TimeWaitSock) || !old.tsOk || this.listeners.has(port)) continue;
+        if (!(old instanceof TimeWaitSockClass) || !old.tsOk || this.listeners.has(port)) continue;
         // tw_ts_recent_stamp: when the TIME_WAIT socket last heard a timestamp (its TIME_WAIT start here).
         if (nowSec <= Math.floor(old.tsRecentStamp / SEC)) continue;
         twKill(old); // inet_twsk_deschedule_put: the TIME_WAIT socket is gone
@@ -297,7 +322,7 @@ export class TcpLayer implements L4Receiver {
     this.counters.InSegs++;
     const s = this.conns.get(t.dstPort, ip.src, t.srcPort);
     if (s !== undefined) {
-      if (s instanceof TimeWaitSock) {
+      if (s instanceof TimeWaitSockClass) {
         this.timeWaitArrived(s, pkt);
         return;
       }
@@ -342,7 +367,7 @@ export class TcpLayer implements L4Receiver {
       return;
     }
     const ip = pkt.ip!;
-    const s = new TcpSocket(this, l.options);
+    const s = new TcpSocketClass(this, l.options);
     s.localAddr = ip.dst;
     s.localPort = t.dstPort;
     s.remoteAddr = ip.src;
@@ -383,11 +408,11 @@ export class TcpLayer implements L4Receiver {
       // ipv4_sk_update_pmtu, then tcp_v4_mtu_reduced (no error reaches the application).
       this.stack.updatePmtu(inner.ip.dst, icmp.rest & 0xffff);
       const pmtu = this.stack.mtuFor(inner.ip.dst);
-      if (pmtu !== null && !(s instanceof TimeWaitSock)) mtuReduced(s, pmtu);
+      if (pmtu !== null && !(s instanceof TimeWaitSockClass)) mtuReduced(s, pmtu);
       return;
     }
     const kind = icmpErrorKind(icmp.type, icmp.code);
-    if (kind === null || s instanceof TimeWaitSock) return; // a TIME_WAIT socket ignores ICMP errors
+    if (kind === null || s instanceof TimeWaitSockClass) return; // a TIME_WAIT socket ignores ICMP errors
     icmpError(s, kind);
   }
 }

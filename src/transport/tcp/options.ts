@@ -3,8 +3,16 @@
 // tcp_synack_options / tcp_established_options: a SYN carries MSS, SACK_PERM, TS, NOP, WS (20 bytes,
 // SACK_PERM packed in front of TS so no NOPs are needed); established segments carry NOP, NOP, TS
 // (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
-import { TCP_LAYOUT_NOP, TCP_NOP, TCP_SACK_PERMITTED, tcpLayoutOf } from '../../wire/tcp.js';
+import { TCP_LAYOUT_NOP as TCP_LAYOUT_NOPImported, TCP_NOP as TCP_NOPImported, TCP_SACK_PERMITTED as TCP_SACK_PERMITTEDImported, tcpLayoutOf as tcpLayoutOfImported } from '../../wire/tcp.js';
 import type { TcpOption } from '../../wire/types.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TCP_LAYOUT_NOP = TCP_LAYOUT_NOPImported;
+const TCP_NOP = TCP_NOPImported;
+const TCP_SACK_PERMITTED = TCP_SACK_PERMITTEDImported;
+const tcpLayoutOf = tcpLayoutOfImported;
+const ownTsRecordHere = ownTsRecord;
 
 /** Linux's receive window scale with the default tcp_rmem[2] = 6 MiB: ilog2(6291456) − 15 = 7. */
 export const LINUX_WSCALE = 7;
@@ -87,7 +95,7 @@ function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
  * segment being reused) rewritten when it is such a list, else a new one.
  */
 export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): TcpOption[] {
-  const t = ownTsRecord(prev);
+  const t = ownTsRecordHere(prev);
   if (t === null) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
   writeTs(t, tsval, tsecr);
   // (a SYN's list before: a new list of three around its TS record; shortening it in place, a store to
@@ -100,7 +108,7 @@ export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): T
  * default) in the list the segment owns: `prev` rewritten when it is one, else a new one.
  */
 export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tsecr: number, wscale: number): TcpOption[] {
-  const t = ownTsRecord(prev);
+  const t = ownTsRecordHere(prev);
   if (t === null) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
   writeTs(t, tsval, tsecr);
   // (an established segment's list before: a new list of five around its TS record, not grown in place)

@@ -4,17 +4,51 @@
 // Mirrors net/ipv4/tcp_output.c (tcp_transmit_skb, __tcp_select_window, tcp_write_xmit,
 // tcp_cwnd_restart, tcp_retransmit_skb, tcp_xmit_retransmit_queue, tcp_send_ack) and gVisor tcp/snd.go.
 // Not modelled: pacing, TSO/GSO, send-buffer limits, forced PSH inside one long write.
-import { Packet, Recycler, takeSegment } from '../../packet/packet.js';
-import { ipv4Header } from '../../wire/ipv4.js';
-import { IP_DF, IpProto, TcpFlag, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
-import { MS } from './config.js';
-import { establishedOptions, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TS, ownTsOptions } from './options.js';
-import { takeQueue, TxSeg } from './segment.js';
-import { recoveryOf } from './recovery.js';
-import { rcvSpace, sendSyn } from './setup.js';
+import { Packet, Recycler, takeSegment as takeSegmentImported } from '../../packet/packet.js';
+import { ipv4Header as ipv4HeaderImported } from '../../wire/ipv4.js';
+import { IP_DF as IP_DFImported, IpProto as IpProtoImported, TcpFlag as TcpFlagImported, type Ipv4, type TcpHeader, type TcpOption } from '../../wire/types.js';
+import { MS as MSImported } from './config.js';
+import { establishedOptions as establishedOptionsImported, MAX_SACK_BLOCKS as MAX_SACK_BLOCKSImported, MAX_SACK_BLOCKS_WITH_TS as MAX_SACK_BLOCKS_WITH_TSImported, ownTsOptions as ownTsOptionsImported } from './options.js';
+import { takeQueue as takeQueueImported, TxSeg } from './segment.js';
+import { recoveryOf as recoveryOfImported } from './recovery.js';
+import { rcvSpace as rcvSpaceImported, sendSyn as sendSynImported } from './setup.js';
 import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
-import { armTimer, currentRto } from './timers.js';
+import { armTimer as armTimerImported, currentRto as currentRtoImported } from './timers.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const takeSegment = takeSegmentImported;
+// (and classes / a record's value, read per segment; packet.ts and segment.ts do not import this module)
+const RECYCLER_TCP = Recycler.TCP;
+const TxSegClass = TxSeg;
+const ipv4Header = ipv4HeaderImported;
+const IP_DF = IP_DFImported;
+const IpProto = IpProtoImported;
+const TcpFlag = TcpFlagImported;
+const MS = MSImported;
+const establishedOptions = establishedOptionsImported;
+const MAX_SACK_BLOCKS = MAX_SACK_BLOCKSImported;
+const MAX_SACK_BLOCKS_WITH_TS = MAX_SACK_BLOCKS_WITH_TSImported;
+const ownTsOptions = ownTsOptionsImported;
+const takeQueue = takeQueueImported;
+const recoveryOf = recoveryOfImported;
+const rcvSpace = rcvSpaceImported;
+const sendSyn = sendSynImported;
+const armTimer = armTimerImported;
+const currentRto = currentRtoImported;
+const tcpSegmentStagedHere = tcpSegmentStaged;
+const buildPacketHere = buildPacket;
+const outputHere = output;
+const transmitHere = transmit;
+const tsNowHere = tsNow;
+const emitHere = emit;
+const freeSpaceHere = freeSpace;
+const windowForHere = windowFor;
+const sackBlocksHere = sackBlocks;
+const queueSegHere = queueSeg;
+const retransmitHere = retransmit;
+const retransmitLostHere = retransmitLost;
 
 /** What tcpSegmentStaged reads as its sequence [0] and acknowledgment [1] numbers. */
 const SEQ_ACK = new Float64Array(2);
@@ -44,7 +78,7 @@ export function tcpSegment(
 ): Packet {
   SEQ_ACK[0] = seq;
   SEQ_ACK[1] = ack;
-  return tcpSegmentStaged(src, dst, tos, id, srcPort, dstPort, flags, window, options, len, payload, flowId);
+  return tcpSegmentStagedHere(src, dst, tos, id, srcPort, dstPort, flags, window, options, len, payload, flowId);
 }
 
 /**
@@ -76,9 +110,11 @@ export function tcpSegmentStaged(
   } else {
     // A segment given back where it ended (packet.ts, the ownership rule): renewed, its records
     // rewritten whole with the values a new one gets above.
+    // Its IP and TCP records stay in it (Packet.renewKeepingIpTcp: storing them back into the old
+    // packet was a write barrier each).
     const ip = pkt.ip!;
     const tcp = pkt.tcp!;
-    pkt.renew();
+    pkt.renewKeepingIpTcp();
     ip.tos = tos;
     ip.totalLength = 0;
     ip.id = id;
@@ -99,13 +135,11 @@ export function tcpSegmentStaged(
     tcp.checksum = null;
     tcp.urgent = 0;
     if (options !== null) tcp.options = options;
-    pkt.ip = ip;
-    pkt.tcp = tcp;
   }
   pkt.payloadLength = len;
   if (payload !== null) pkt.payload = payload; // (null in a new or renewed packet: a stored pointer is a write barrier)
   pkt.flowId = flowId;
-  pkt.recycler = Recycler.TCP;
+  pkt.recycler = RECYCLER_TCP;
   return pkt;
 }
 
@@ -121,12 +155,12 @@ export function buildPacket(sk: TcpSocket, flags: number, seq: number, len: numb
   if (!synAck) sk.inetId = (sk.inetId + 1) & 0xffff;
   SEQ_ACK[0] = (sk.iss + seq) >>> 0;
   SEQ_ACK[1] = flags & TcpFlag.ACK ? (sk.irs + sk.rcvNxt) >>> 0 : 0;
-  return tcpSegmentStaged(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, flags, window, options, len, payload, sk.flowId);
+  return tcpSegmentStagedHere(sk.localAddr, sk.remoteAddr, 0, id, sk.localPort, sk.remotePort, flags, window, options, len, payload, sk.flowId);
 }
 
 /** ip_queue_xmit for one built segment; false when there is no route (OutNoRoutes). */
 export function output(sk: TcpSocket, pkt: Packet): boolean {
-  return transmit(sk.layer, pkt);
+  return transmitHere(sk.layer, pkt);
 }
 
 /** Hands a segment to IP (ip_local_out), counting OutSegs (and OutNoRoutes when there is no route). */
@@ -146,16 +180,16 @@ export function tsNow(sk: TcpSocket): number {
 
 /** Sends one established-state segment [seq, seq+len) (+FIN), carrying ACK and the current window. */
 export function emit(sk: TcpSocket, flags: number, seq: number, len: number, payload: Uint8Array | null, withSack: boolean): void {
-  const sack = withSack && sk.sackOk && sk.ooo.length > 0 ? sackBlocks(sk) : null;
+  const sack = withSack && sk.sackOk && sk.ooo.length > 0 ? sackBlocksHere(sk) : null;
   // (null: NOP NOP TS, written below into the segment's own list)
-  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? null : establishedOptions(sk.tsOk, tsNow(sk), sk.tsRecent, sack);
+  const opts = flags & TcpFlag.RST ? [] : sack === null && sk.tsOk ? null : establishedOptions(sk.tsOk, tsNowHere(sk), sk.tsRecent, sack);
   const window = flags & TcpFlag.RST ? 0 : selectWindow(sk);
-  const pkt = buildPacket(sk, flags, seq, len, payload, window, opts);
+  const pkt = buildPacketHere(sk, flags, seq, len, payload, window, opts);
   if (opts === null) {
     const t = pkt.tcp!;
-    t.options = ownTsOptions(t.options, tsNow(sk), sk.tsRecent);
+    t.options = ownTsOptions(t.options, tsNowHere(sk), sk.tsRecent);
   }
-  output(sk, pkt);
+  outputHere(sk, pkt);
   if (flags & TcpFlag.ACK) ackSent(sk);
 }
 
@@ -170,7 +204,7 @@ function ackSent(sk: TcpSocket): void {
 /** tcp_select_window / __tcp_select_window: the window field to advertise (never shrinking). */
 function selectWindow(sk: TcpSocket): number {
   const ws = sk.rcvWscale;
-  const win = windowFor(freeSpace(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws);
+  const win = windowForHere(freeSpaceHere(sk), Math.max(0, sk.rcvWup + sk.rcvWnd - sk.rcvNxt), ws);
   sk.rcvWnd = win;
   sk.rcvWup = sk.rcvNxt;
   return Math.floor(win / (1 << ws));
@@ -277,7 +311,7 @@ export function pushPendingFrames(sk: TcpSocket): void {
     }
     sk.cc.onTxStart(now, sk.lastSendTime);
   }
-  if (sk.caState !== 'open') retransmitLost(sk);
+  if (sk.caState !== 'open') retransmitLostHere(sk);
   let sent = 0;
   for (;;) {
     const avail = sk.writeSeq - sk.sndNxt;
@@ -337,13 +371,13 @@ function sendNew(sk: TcpSocket, len: number): void {
   if (len > 0 && endsWrite(sk, end)) flags |= TcpFlag.PSH;
   if (fin) flags |= TcpFlag.FIN;
   const payload = len > 0 ? payloadFor(sk, seq, end) : null;
-  const seg = queueSeg(sk, seq, end + (fin ? 1 : 0), false, fin);
+  const seg = queueSegHere(sk, seq, end + (fin ? 1 : 0), false, fin);
   sk.packetsOut++;
   sk.sndNxt = seg.end;
   if (fin) sk.finSent = true;
   if (len < sk.mss) sk.sndSml = end;
   if (sk.caState === 'recovery') sk.rec!.prrOut++;
-  emit(sk, flags, seq, len, payload, true);
+  emitHere(sk, flags, seq, len, payload, true);
   dataSent(sk);
 }
 
@@ -373,7 +407,7 @@ export function queueSeg(sk: TcpSocket, start: number, end: number, syn: boolean
       return seg;
     }
   }
-  const seg = new TxSeg(start, end, syn, fin, sk.sim.now);
+  const seg = new TxSegClass(start, end, syn, fin, sk.sim.now);
   if (rtx.length === 0) sk.rtx = [seg];
   else rtx.push(seg);
   return seg;
@@ -413,7 +447,7 @@ export function retransmit(sk: TcpSocket, seg: TxSeg): void {
   let flags = TcpFlag.ACK;
   if (len > 0 && endsWrite(sk, dataEnd)) flags |= TcpFlag.PSH;
   if (seg.fin) flags |= TcpFlag.FIN;
-  emit(sk, flags, start, Math.max(len, 0), len > 0 ? payloadFor(sk, start, dataEnd) : null, true);
+  emitHere(sk, flags, start, Math.max(len, 0), len > 0 ? payloadFor(sk, start, dataEnd) : null, true);
   sk.lastSendTime = sk.sim.now;
 }
 
@@ -428,12 +462,12 @@ export function retransmitLost(sk: TcpSocket): void {
     const s = sk.rtx[i]!;
     if (s.lost && !s.inRetrans && !s.sacked) {
       if (s === sk.rtx[sk.rtxHead] && sk.caState === 'recovery') sk.layer.counters.TCPFastRetrans++;
-      retransmit(sk, s);
+      retransmitHere(sk, s);
     }
   }
 }
 
 /** Sends a pure ACK now (tcp_send_ack). */
 export function sendAck(sk: TcpSocket): void {
-  emit(sk, TcpFlag.ACK, sk.sndNxt, 0, null, true);
+  emitHere(sk, TcpFlag.ACK, sk.sndNxt, 0, null, true);
 }

@@ -6,8 +6,13 @@
 // Not modelled: RACK/TLP, F-RTO, DSACK and undo.
 import type { TimeNs } from '../../core/time.js';
 import type { TcpHeader } from '../../wire/types.js';
-import { TCP_INFINITE_SSTHRESH } from './cc.js';
+import { TCP_INFINITE_SSTHRESH as TCP_INFINITE_SSTHRESHImported } from './cc.js';
 import type { TcpSocket } from './socket.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TCP_INFINITE_SSTHRESH = TCP_INFINITE_SSTHRESHImported;
+const recoveryOfHere = recoveryOf;
 
 /**
  * What loss recovery keeps (tcp_sock's high_seq, prior_cwnd, prr_delivered, prr_out, retrans_stamp,
@@ -94,7 +99,7 @@ export function congestionControl(sk: TcpSocket, advanced: boolean, delivered: n
         // tcp_enter_recovery + tcp_init_cwnd_reduction.
         sk.layer.counters[sk.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery']++;
         sk.caState = 'recovery';
-        const r = recoveryOf(sk);
+        const r = recoveryOfHere(sk);
         r.highSeq = sk.sndNxt;
         r.priorCwnd = sk.cwnd;
         sk.ssthresh = sk.cc.ssthresh(sk, now);
@@ -181,6 +186,6 @@ export function enterLoss(sk: TcpSocket): void {
   sk.cwnd = sk.inFlight + 1;
   sk.cwndCnt = 0;
   sk.caState = 'loss';
-  recoveryOf(sk).highSeq = sk.sndNxt;
+  recoveryOfHere(sk).highSeq = sk.sndNxt;
   sk.dupAcks = 0;
 }

@@ -1,9 +1,14 @@
 // transport/tcp/segment — one segment on the retransmission queue and one received out-of-order
 // range. Layer: transport (imports core and wire types). Mirrors struct tcp_skb_cb's `sacked` bits
 // (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS) and gVisor tcp/segment.go.
-import { TIME_ZERO, type TimeNs } from '../../core/time.js';
-import { tcpLayoutOf } from '../../wire/tcp.js';
+import { TIME_ZERO as TIME_ZEROImported, type TimeNs } from '../../core/time.js';
+import { tcpLayoutOf as tcpLayoutOfImported } from '../../wire/tcp.js';
 import type { TcpHeader } from '../../wire/types.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TIME_ZERO = TIME_ZEROImported;
+const tcpLayoutOf = tcpLayoutOfImported;
 
 /** One segment on the retransmission queue (an skb in tcp_rtx_queue, never split or merged). */
 export class TxSeg {

@@ -5,14 +5,39 @@
 // tcp_conn_request), tcp_minisocks.c (tcp_check_req) and gVisor tcp/connect.go, accept.go.
 // Not modelled: simultaneous open, SYN cookies, TCP Fast Open.
 import type { Packet } from '../../packet/packet.js';
-import { TcpFlag } from '../../wire/types.js';
-import { MS } from './config.js';
-import { ackArrived } from './input.js';
-import { LINUX_WSCALE, ownSynOptions, parseSynOptions, synOptions, TS_ALIGNED_LEN, type SynOptions } from './options.js';
-import { buildPacket, output, pushPendingFrames, queueSeg, sendAck, tsNow } from './output.js';
-import { setState, tellConnect, type TcpSocket } from './socket.js';
-import { fail } from './teardown.js';
-import { armRto, rttSample } from './timers.js';
+import { TcpFlag as TcpFlagImported } from '../../wire/types.js';
+import { MS as MSImported } from './config.js';
+import { ackArrived as ackArrivedImported } from './input.js';
+import { LINUX_WSCALE as LINUX_WSCALEImported, ownSynOptions as ownSynOptionsImported, parseSynOptions as parseSynOptionsImported, synOptions as synOptionsImported, TS_ALIGNED_LEN as TS_ALIGNED_LENImported, type SynOptions } from './options.js';
+import { buildPacket as buildPacketImported, output as outputImported, pushPendingFrames as pushPendingFramesImported, queueSeg as queueSegImported, sendAck as sendAckImported, tsNow as tsNowImported } from './output.js';
+import { setState as setStateImported, tellConnect as tellConnectImported, type TcpSocket } from './socket.js';
+import { fail as failImported } from './teardown.js';
+import { armRto as armRtoImported, rttSample as rttSampleImported } from './timers.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TcpFlag = TcpFlagImported;
+const MS = MSImported;
+const ackArrived = ackArrivedImported;
+const LINUX_WSCALE = LINUX_WSCALEImported;
+const ownSynOptions = ownSynOptionsImported;
+const parseSynOptions = parseSynOptionsImported;
+const synOptions = synOptionsImported;
+const TS_ALIGNED_LEN = TS_ALIGNED_LENImported;
+const buildPacket = buildPacketImported;
+const output = outputImported;
+const pushPendingFrames = pushPendingFramesImported;
+const queueSeg = queueSegImported;
+const sendAck = sendAckImported;
+const tsNow = tsNowImported;
+const setState = setStateImported;
+const tellConnect = tellConnectImported;
+const fail = failImported;
+const armRto = armRtoImported;
+const rttSample = rttSampleImported;
+const rcvSpaceHere = rcvSpace;
+const sendSynHere = sendSyn;
+const establishedHere = established;
 
 /** What the SYN or SYN-ACK being handled offered (read before the next one arrives: no record per handshake). */
 const synSeen: SynOptions = { mss: null, wscale: null, sackPermitted: false, ts: false, tsval: 0, tsecr: 0 };
@@ -31,7 +56,7 @@ export function startConnect(sk: TcpSocket): void {
   sk.connectStartedAt = sk.sim.now;
   setState(sk, 'SYN_SENT');
   layer.counters.ActiveOpens++;
-  sendSyn(sk);
+  sendSynHere(sk);
 }
 
 /** Passive open: a SYN reached a listener; this child answers with SYN-ACK (tcp_conn_request). */
@@ -50,7 +75,7 @@ export function startPassive(sk: TcpSocket, syn: Packet): void {
   initRcvWindow(sk, sk.advMss - (sk.tsOk ? TS_ALIGNED_LEN : 0));
   sk.connectStartedAt = sk.sim.now;
   setState(sk, 'SYN_RECV');
-  sendSyn(sk);
+  sendSynHere(sk);
 }
 
 /** Takes the peer's SYN options: SACK, timestamps, window scale, MSS (tcp_parse_options + tcp_sync_mss). */
@@ -73,11 +98,11 @@ function negotiate(sk: TcpSocket, o: SynOptions, synWindow: number): void {
 
 /** tcp_select_initial_window: round the space down to whole segments, cap at 64 KiB − 1. */
 function initRcvWindow(sk: TcpSocket, mssForWindow: number): void {
-  let space = rcvSpace(sk);
+  let space = rcvSpaceHere(sk);
   if (space > mssForWindow) space -= space % mssForWindow;
   sk.rcvWnd = Math.min(space, 65535);
   sk.rcvSsthresh = sk.rcvWnd;
-  sk.windowClamp = rcvSpace(sk);
+  sk.windowClamp = rcvSpaceHere(sk);
   sk.rcvqSpace = Math.min(sk.rcvWnd, 10 * sk.advMss);
 }
 
@@ -151,7 +176,7 @@ export function synSentArrived(sk: TcpSocket, pkt: Packet): void {
   sk.sndWl2 = 1;
   sk.rtoAt = Infinity;
   sk.backoff = 0;
-  established(sk);
+  establishedHere(sk);
   if (synLost) sk.cwnd = 1; // RFC 6298 5.7 / tcp_init_transfer after a lost SYN
   sk.layer.counters.CurrEstab++;
   // tcp_rcv_synsent_state_process: ACK the SYN-ACK at once (no data yet to piggyback on).
@@ -182,7 +207,7 @@ export function synRecvAckArrived(sk: TcpSocket, pkt: Packet, seq: number, hasDa
     return false;
   }
   ackArrived(sk, pkt, seq, hasData);
-  established(sk);
+  establishedHere(sk);
   const l = sk.listener;
   sk.listener = null;
   if (l !== null) {

@@ -11,17 +11,30 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { TcpFlag, type Ipv4 } from '../../wire/types.js';
+import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind, StreamHandler } from '../api.js';
-import { newCongestionControl, TCP_INFINITE_SSTHRESH, type CcState, type CongestionControl } from './cc.js';
+import { newCongestionControl as newCongestionControlImported, TCP_INFINITE_SSTHRESH as TCP_INFINITE_SSTHRESHImported, type CcState, type CongestionControl } from './cc.js';
 import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js';
 import type { TcpLayer, TcpListener } from './layer.js';
-import { emit, pushPendingFrames } from './output.js';
+import { emit as emitImported, pushPendingFrames as pushPendingFramesImported } from './output.js';
 import type { RecoveryState } from './recovery.js';
-import { NO_OOO, NO_SEGS, NO_WRITES, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
-import { destroy } from './teardown.js';
+import { NO_OOO as NO_OOOImported, NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
+import { destroy as destroyImported } from './teardown.js';
 import { TimerRef } from './timers.js';
 import type { TimeWaitSock } from './timewait.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TcpFlag = TcpFlagImported;
+const newCongestionControl = newCongestionControlImported;
+const TCP_INFINITE_SSTHRESH = TCP_INFINITE_SSTHRESHImported;
+const emit = emitImported;
+const pushPendingFrames = pushPendingFramesImported;
+const NO_OOO = NO_OOOImported;
+const NO_SEGS = NO_SEGSImported;
+const NO_WRITES = NO_WRITESImported;
+const destroy = destroyImported;
+const setStateHere = setState;
 
 /** One TCP connection endpoint (struct tcp_sock). */
 export class TcpSocket implements CcState {
@@ -216,10 +229,10 @@ export class TcpSocket implements CcState {
         destroy(this);
         return;
       case 'ESTABLISHED':
-        setState(this, 'FIN_WAIT_1');
+        setStateHere(this, 'FIN_WAIT_1');
         break;
       case 'CLOSE_WAIT':
-        setState(this, 'LAST_ACK');
+        setStateHere(this, 'LAST_ACK');
         break;
       case 'CLOSED':
       case 'FIN_WAIT_1':

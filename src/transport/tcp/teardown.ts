@@ -4,27 +4,41 @@
 // tcp_reset), tcp_minisocks.c (tcp_time_wait), tcp.c (tcp_done), tcp_ipv4.c (tcp_v4_err) and gVisor
 // tcp/connect.go (handleReset, the close states).
 import type { SocketErrorKind } from '../api.js';
-import { sendAck } from './output.js';
-import { NO_SEGS, releaseQueue } from './segment.js';
-import { setState, tellClose, tellEnd, tellError, type TcpSocket } from './socket.js';
-import { armTimer } from './timers.js';
-import { twKill } from './timewait.js';
+import { sendAck as sendAckImported } from './output.js';
+import { NO_SEGS as NO_SEGSImported, releaseQueue as releaseQueueImported } from './segment.js';
+import { setState as setStateImported, tellClose as tellCloseImported, tellEnd as tellEndImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
+import { armTimer as armTimerImported } from './timers.js';
+import { twKill as twKillImported } from './timewait.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const sendAck = sendAckImported;
+const NO_SEGS = NO_SEGSImported;
+const releaseQueue = releaseQueueImported;
+const setState = setStateImported;
+const tellClose = tellCloseImported;
+const tellEnd = tellEndImported;
+const tellError = tellErrorImported;
+const armTimer = armTimerImported;
+const twKill = twKillImported;
+const failHere = fail;
+const destroyHere = destroy;
 
 /** tcp_reset: an acceptable RST. */
 export function resetArrived(sk: TcpSocket): void {
   switch (sk.state) {
     case 'SYN_RECV':
-      destroy(sk);
+      destroyHere(sk);
       return;
     case 'ESTABLISHED':
     case 'FIN_WAIT_1':
     case 'FIN_WAIT_2':
     case 'CLOSE_WAIT':
       sk.layer.counters.EstabResets++;
-      fail(sk, 'reset');
+      failHere(sk, 'reset');
       return;
     default:
-      destroy(sk);
+      destroyHere(sk);
   }
 }
 
@@ -41,7 +55,7 @@ export function finAcked(sk: TcpSocket, ack: number): void {
       enterTimeWait(sk);
       return;
     case 'LAST_ACK':
-      destroy(sk);
+      destroyHere(sk);
       return;
     default:
       return;
@@ -92,7 +106,7 @@ function enterTimeWait(sk: TcpSocket): void {
 /** Reports an error to the application and releases the socket (tcp_done with sk_err). */
 export function fail(sk: TcpSocket, kind: SocketErrorKind): void {
   if (sk.isClosed()) return;
-  destroy(sk, kind);
+  destroyHere(sk, kind);
 }
 
 /** tcp_done: stop the timers, leave the tables, tell the application (an error first, if any). */
@@ -132,7 +146,7 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
 export function icmpError(sk: TcpSocket, kind: SocketErrorKind): void {
   if (sk.state === 'SYN_SENT') {
     sk.layer.counters.AttemptFails++;
-    fail(sk, kind);
+    failHere(sk, kind);
     return;
   }
   sk.softError = kind; // reported if the connection later times out

@@ -9,12 +9,29 @@
 // through its TimerRef, which a TIME_WAIT record takes over with the pending event (timewait.ts).
 // Not modelled: keepalive, TLP.
 import type { TimeNs } from '../../core/time.js';
-import { TcpFlag } from '../../wire/types.js';
-import { emit, pushPendingFrames, retransmit, retransmitLost, sendAck } from './output.js';
-import { enterLoss, recoveryOf } from './recovery.js';
+import { TcpFlag as TcpFlagImported } from '../../wire/types.js';
+import { emit as emitImported, pushPendingFrames as pushPendingFramesImported, retransmit as retransmitImported, retransmitLost as retransmitLostImported, sendAck as sendAckImported } from './output.js';
+import { enterLoss as enterLossImported, recoveryOf as recoveryOfImported } from './recovery.js';
 import type { TcpSocket } from './socket.js';
-import { destroy, fail } from './teardown.js';
-import { twTimer, type TimeWaitSock } from './timewait.js';
+import { destroy as destroyImported, fail as failImported } from './teardown.js';
+import { twTimer as twTimerImported, type TimeWaitSock } from './timewait.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TcpFlag = TcpFlagImported;
+const emit = emitImported;
+const pushPendingFrames = pushPendingFramesImported;
+const retransmit = retransmitImported;
+const retransmitLost = retransmitLostImported;
+const sendAck = sendAckImported;
+const enterLoss = enterLossImported;
+const recoveryOf = recoveryOfImported;
+const destroy = destroyImported;
+const fail = failImported;
+const twTimer = twTimerImported;
+const currentRtoHere = currentRto;
+const armTimerHere = armTimer;
+const modelTimeoutHere = modelTimeout;
 
 /**
  * What a socket's timer event runs for: the socket, or — once the connection is in TIME_WAIT and the
@@ -61,8 +78,8 @@ export function currentRto(sk: TcpSocket): TimeNs {
 
 /** Starts the retransmission timer from now. */
 export function armRto(sk: TcpSocket): void {
-  sk.rtoAt = sk.sim.now + currentRto(sk);
-  armTimer(sk);
+  sk.rtoAt = sk.sim.now + currentRtoHere(sk);
+  armTimerHere(sk);
 }
 
 /** Re-arms the socket's one event when the earliest deadline moved earlier. */
@@ -99,7 +116,7 @@ function onTimer(sk: TcpSocket): void {
     destroy(sk); // FIN_WAIT_2 (tcp_fin_timeout) expired (TIME_WAIT's end is the record's: timewait.ts)
     return;
   }
-  armTimer(sk);
+  armTimerHere(sk);
 }
 
 /** tcp_delack_timer_handler. */
@@ -128,7 +145,7 @@ function probeTimer(sk: TcpSocket): void {
   }
   emit(sk, TcpFlag.ACK, sk.sndUna - 1, 0, null, false);
   sk.backoff = Math.min(sk.backoff + 1, 30);
-  sk.rtoAt = sk.sim.now + currentRto(sk);
+  sk.rtoAt = sk.sim.now + currentRtoHere(sk);
 }
 
 /** tcp_retransmit_timer. */
@@ -149,12 +166,12 @@ function retransmitTimer(sk: TcpSocket): void {
     layer.counters.TCPTimeouts++;
     sk.backoff++;
     retransmit(sk, head);
-    sk.rtoAt = now + currentRto(sk);
+    sk.rtoAt = now + currentRtoHere(sk);
     return;
   }
   const rec = recoveryOf(sk);
   if (sk.backoff === 0) rec.retransStamp = head.sentAt;
-  if (now - rec.retransStamp >= modelTimeout(sk.cfg.retries2, sk.cfg.rtoMin, sk.cfg.rtoMax)) {
+  if (now - rec.retransStamp >= modelTimeoutHere(sk.cfg.retries2, sk.cfg.rtoMin, sk.cfg.rtoMax)) {
     fail(sk, sk.softError ?? 'timeout');
     return;
   }
@@ -162,7 +179,7 @@ function retransmitTimer(sk: TcpSocket): void {
   enterLoss(sk);
   sk.backoff++;
   retransmitLost(sk);
-  sk.rtoAt = now + currentRto(sk);
+  sk.rtoAt = now + currentRtoHere(sk);
 }
 
 /** tcp_model_timeout: the time retransmissions may take before ETIMEDOUT. */

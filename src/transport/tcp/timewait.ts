@@ -17,18 +17,41 @@
 // (inet_twsk_alloc, inet_twsk_hashdance, tw_timer_handler, inet_twsk_deschedule_put) and tcp_ipv4.c
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
-import { TIME_ZERO, type TimeNs } from '../../core/time.js';
-import { TcpFlag, type Ipv4 } from '../../wire/types.js';
+import { TIME_ZERO as TIME_ZEROImported, type TimeNs } from '../../core/time.js';
+import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
-import { releasedCongestionControl } from './cc.js';
-import { MS } from './config.js';
+import { releasedCongestionControl as releasedCongestionControlImported } from './cc.js';
+import { MS as MSImported } from './config.js';
 import type { TcpLayer } from './layer.js';
-import { establishedOptions, ownTsOptions } from './options.js';
-import { freeSpace, sackBlocks, tcpSegment, transmit, windowFor } from './output.js';
-import { NO_SEGS, NO_WRITES, releaseQueue } from './segment.js';
-import { setState, tellClose, tellError, type TcpSocket } from './socket.js';
+import { establishedOptions as establishedOptionsImported, ownTsOptions as ownTsOptionsImported } from './options.js';
+import { freeSpace as freeSpaceImported, sackBlocks as sackBlocksImported, tcpSegment as tcpSegmentImported, transmit as transmitImported, windowFor as windowForImported } from './output.js';
+import { NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, releaseQueue as releaseQueueImported } from './segment.js';
+import { setState as setStateImported, tellClose as tellCloseImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
 import { NO_TIMER_REF } from './timers.js';
-import { queueOf, stateOf } from './tw-queue.js';
+import { queueOf as queueOfImported, stateOf as stateOfImported } from './tw-queue.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const TIME_ZERO = TIME_ZEROImported;
+const TcpFlag = TcpFlagImported;
+const releasedCongestionControl = releasedCongestionControlImported;
+const MS = MSImported;
+const establishedOptions = establishedOptionsImported;
+const ownTsOptions = ownTsOptionsImported;
+const freeSpace = freeSpaceImported;
+const sackBlocks = sackBlocksImported;
+const tcpSegment = tcpSegmentImported;
+const transmit = transmitImported;
+const windowFor = windowForImported;
+const NO_SEGS = NO_SEGSImported;
+const NO_WRITES = NO_WRITESImported;
+const releaseQueue = releaseQueueImported;
+const setState = setStateImported;
+const tellClose = tellCloseImported;
+const tellError = tellErrorImported;
+const queueOf = queueOfImported;
+const stateOf = stateOfImported;
+const twKillHere = twKill;
 
 const TS_OK = 1;
 const CLOSED = 2;
@@ -212,7 +235,7 @@ export class TimeWaitSock {
 
   /** abort() of a TIME_WAIT socket: it goes at once, silently (nothing is sent in TIME_WAIT). */
   abort(): void {
-    twKill(this);
+    twKillHere(this);
   }
 
   /** tw_ts_recent_stamp: when the record last heard the peer (TIME_WAIT's start, or the last re-ACK). */
@@ -268,7 +291,7 @@ export function timeWait(sk: TcpSocket): void {
 /** tcp_timewait_state_process for a segment that is not a reopening SYN (the layer checks that first). */
 export function twArrived(tw: TimeWaitSock, flags: number): void {
   if (flags & TcpFlag.RST) {
-    twKill(tw); // RFC 1337 hazard: Linux kills the TIME_WAIT socket (tcp_rfc1337 = 0)
+    twKillHere(tw); // RFC 1337 hazard: Linux kills the TIME_WAIT socket (tcp_rfc1337 = 0)
     return;
   }
   if (flags & TcpFlag.FIN) {
@@ -313,7 +336,7 @@ function twArm(tw: TimeWaitSock): void {
 export function twTimer(tw: TimeWaitSock): void {
   tw.timerEv = null;
   if (tw.expiry <= tw.layer.stack.sim.now) {
-    twKill(tw);
+    twKillHere(tw);
     return;
   }
   twArm(tw);

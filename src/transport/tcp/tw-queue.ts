@@ -6,7 +6,12 @@
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
 import type { TcpLayer } from './layer.js';
-import { twTimer, type TimeWaitSock } from './timewait.js';
+import { twTimer as twTimerImported, type TimeWaitSock } from './timewait.js';
+// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
+// imported binding from its module cell at each use (and checks it); a constant's value is folded
+// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+const twTimer = twTimerImported;
+const stateOfHere = stateOf;
 
 /**
  * The TIME_WAIT expiries of one layer (foreground or background ones): records keyed by the (time, seq)
@@ -31,6 +36,8 @@ export class TwQueue {
   private readonly recs: TimeWaitSock[] = [];
   /** The event scheduled for the head (its time and seq are the head's key), or null when empty. */
   private headEv: SimEvent | null = null;
+  /** While `fire` runs: the head event that fired, which the next head event reuses (no new event an expiry). */
+  private spentEv: SimEvent | null = null;
   /** The lane whose front is the head (-1: the heap's top); set by syncHead. */
   private headLane = -1;
   /** The lane the last record joined (null: the heap took it, or none yet). */
@@ -101,6 +108,7 @@ export class TwQueue {
 
   /** The head's event ran: its record's timer runs (twTimer: it goes, or queues again), then the next head is scheduled. */
   static fire(q: TwQueue): void {
+    q.spentEv = q.headEv;
     q.headEv = null;
     let tw: TimeWaitSock;
     if (q.headLane >= 0) {
@@ -116,6 +124,7 @@ export class TwQueue {
       twTimer(tw);
     } finally {
       q.syncHead();
+      q.spentEv = null;
     }
   }
 
@@ -213,7 +222,9 @@ export class TwQueue {
     }
     if (ev !== null && ev.time === t && ev.seq === s) return;
     ev?.cancel();
-    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this);
+    const spent = this.spentEv;
+    this.spentEv = null;
+    this.headEv = this.layer.stack.sim.scheduleReserved(t, s, this.background, TwQueue.fire, this, undefined, spent);
   }
 }
 
@@ -367,7 +378,7 @@ export function stateOf(layer: TcpLayer): TwState {
 }
 
 export function queueOf(layer: TcpLayer, background: boolean): TwQueue {
-  const st = stateOf(layer);
+  const st = stateOfHere(layer);
   return background ? st.bg : st.fg;
 }
 
