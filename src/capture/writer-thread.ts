@@ -1,6 +1,8 @@
 // capture/writer-thread — what capture/async-sink's writer thread runs: its source text (a worker started
 // with `eval`: no file next to the compiled module is needed) and the indices of the control words it
-// shares with the simulation thread (async-sink.ts's file comment has their table). Layer: capture.
+// shares with the simulation thread (async-sink.ts's file comment has their table), and the spare thread booted before a
+// capture is open (prestartWriterThread). Layer: capture.
+import { Worker } from 'node:worker_threads';
 import { LAYOUT } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
 import { niceThisThread } from './thread-priority.js';
@@ -298,6 +300,61 @@ else {
   }, 1);
 }
 `;
+
+/**
+ * A writer thread booted before its capture is open (session 35): Node's worker start (~40–70 ms of the
+ * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 5–340 ms on
+ * scenarios/) instead of the run's first chunks. It opens nothing (no file, no ring) until a sink takes it.
+ */
+let spare: { worker: Worker; up: Int32Array } | null = null;
+
+/**
+ * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its constructor (unless
+ * given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare keeps nothing alive and opens
+ * nothing.
+ */
+export function prestartWriterThread(): void {
+  if (spare !== null) return;
+  const up = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
+  worker.unref();
+  spare = { worker, up };
+}
+
+/** Waits up to `timeoutMs` for the spare writer thread to be booted; false when there is none or it is not up yet (bench/capture-cost). */
+export function spareWriterThreadUp(timeoutMs: number): boolean {
+  if (spare === null) return false;
+  if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
+  return Atomics.load(spare.up, 0) === 1;
+}
+
+/**
+ * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records of a UDP
+ * echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0 while it is not up,
+ * −1 when there is no spare.
+ */
+export function spareWarmUpKiB(): number {
+  return spare === null ? -1 : Atomics.load(spare.up, 0) === 1 ? spare.up[1]! : 0;
+}
+
+/** Ends an unused spare writer thread (tests). */
+export async function dropSpareWriterThread(): Promise<void> {
+  const s = spare;
+  spare = null;
+  if (s !== null) await s.worker.terminate();
+}
+
+/** Whether a spare thread waits for a sink. */
+export function hasSpareWriterThread(): boolean {
+  return spare !== null;
+}
+
+/** The spare thread for a sink (capture/async-sink's startWorker), which then owns it; null when there is none. */
+export function takeSpareWriterThread(): Worker | null {
+  const s = spare;
+  spare = null;
+  return s === null ? null : s.worker;
+}
 
 /**
  * The expander's source with its layout reads (`L.F_SRC`…) replaced by their values: a property load and
