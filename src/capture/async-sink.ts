@@ -199,9 +199,9 @@ export class AsyncChunkSink {
    * life (runnable, waiting for a core), 11 its thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN:
    * not lowered), 13 the most periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the
    * chunks it had written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a
-   * hand-over).
+   * hand-over), 15 fdatasyncs after finish() was called, before the final fsync (2 counts those before it).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(15 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(16 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
