@@ -35,21 +35,22 @@
 // | 6+q   | main       | chunk p's byte length, q = p % slots                       |
 // | 6+slots+q | main   | chunk p's place in the ring, bytes / 8, q = p % slots      |
 //
-// Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last
-// first, and a slot never used only when none is free; so the ring's memory in use is the most chunks ever
-// waiting at once (S1: ~7 MiB of 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on
-// this VM (bench/cold-memory.mjs): the writer thread faults in one unused slot ahead of the simulation
-// thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its start. The first (small) chunks share slot 0
-// (session 35: chunk p of them at p × primeSize; until then one slot each, whose untouched rest the simulation
-// thread faulted in when it took them again, ~750 of its minor faults in S1); slot 0 is free once the last of
-// them is written, mostly untouched memory: taken after a slot faulted in ahead, before one that is not.
+// Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last first, and a slot
+// never used only when none is free; so the ring's memory in use is the most chunks ever waiting at once (S1: ~7 MiB of
+// 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on this VM (bench/cold-memory.mjs): the writer
+// thread faults in one unused slot ahead of the simulation thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its
+// start. The first (small) chunks share slot 0 (session 35: chunk p of them at p × primeSize; until then one slot each,
+// whose untouched rest the simulation thread faulted in when it took them again, ~750 of its minor faults in S1); slot
+// 0 is free once the last of them is written, mostly untouched memory: taken after a slot faulted in ahead, before one
+// that is not.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ensureDir, tempPathFor } from './atomic.js';
 import { LAYOUT, MAX_COPY_CHUNK, R_VERBATIM } from './epb-records.js';
+import { captureMode } from './frame-memo.js';
 import { RecordExpander } from './record-expander.js';
-import { ASYNC_PREFAULT_AHEAD, COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, WORKER_SOURCE } from './writer-thread.js';
+import { ASYNC_PREFAULT_AHEAD, COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, hasSpareWriterThread, takeSpareWriterThread, WORKER_SOURCE } from './writer-thread.js';
 
 
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
@@ -113,48 +114,8 @@ export const ASYNC_START_CHUNK = 4;
 export const ASYNC_PRIME_CHUNKS = 4;
 export const ASYNC_PRIME_SIZE = 8 << 10;
 
-/**
- * A writer thread booted before its capture is open (session 35): Node's worker start (~40–70 ms of the
- * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 5–340 ms on
- * scenarios/) instead of the run's first chunks. It opens nothing (no file, no ring) until a sink takes it.
- */
-let spare: { worker: Worker; up: Int32Array } | null = null;
-
-/**
- * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its constructor (unless
- * given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare keeps nothing alive and opens
- * nothing.
- */
-export function prestartWriterThread(): void {
-  if (spare !== null) return;
-  const up = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
-  worker.unref();
-  spare = { worker, up };
-}
-
-/** Waits up to `timeoutMs` for the spare writer thread to be booted; false when there is none or it is not up yet (bench/capture-cost). */
-export function spareWriterThreadUp(timeoutMs: number): boolean {
-  if (spare === null) return false;
-  if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
-  return Atomics.load(spare.up, 0) === 1;
-}
-
-/**
- * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records of a UDP
- * echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0 while it is not up,
- * −1 when there is no spare.
- */
-export function spareWarmUpKiB(): number {
-  return spare === null ? -1 : Atomics.load(spare.up, 0) === 1 ? spare.up[1]! : 0;
-}
-
-/** Ends an unused spare writer thread (tests). */
-export async function dropSpareWriterThread(): Promise<void> {
-  const s = spare;
-  spare = null;
-  if (s !== null) await s.worker.terminate();
-}
+// The spare writer thread (prestartWriterThread…, session 35) lives in capture/writer-thread; re-exported here.
+export { dropSpareWriterThread, prestartWriterThread, spareWarmUpKiB, spareWriterThreadUp } from './writer-thread.js';
 
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
@@ -177,6 +138,13 @@ export class AsyncChunkSink {
   outBytes = 0;
   /** Offset in the current chunk of the open VERBATIM record, −1 when none is open. */
   private vStart = -1;
+  /**
+   * The last offset at which a capture point's 16-byte record (REPEAT, COPY) fits: `limit` − 16 while no
+   * VERBATIM record is open (pos is then 8-aligned: closeVerbatim aligns it), −1 while one is and in verify
+   * mode (capture/frame-memo; a change of it is seen from the next chunk or VERBATIM record on). Session 38:
+   * the fast paths compare pos with it, no alignment, no call, no verify check (see fitHere16, RingPoint.arrived).
+   */
+  fastMax = 0;
   private readonly ring: SharedArrayBuffer;
   private readonly ctrl: Int32Array;
   private readonly slots: number;
@@ -231,9 +199,9 @@ export class AsyncChunkSink {
    * life (runnable, waiting for a core), 11 its thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN:
    * not lowered), 13 the most periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the
    * chunks it had written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a
-   * hand-over).
+   * hand-over), 15 fdatasyncs after finish() was called, before the final fsync (2 counts those before it).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(15 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(16 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -270,7 +238,7 @@ export class AsyncChunkSink {
     this.startByBytes = opts.startAt !== undefined;
     // A spare thread (prestartWriterThread) is taken at once: it is booted, and up from the first chunk it
     // frees slots before the simulation thread must take new ones.
-    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? (spare !== null ? 0 : ASYNC_START_CHUNK)));
+    this.startChunk = Math.max(0, Math.min(this.slots - 1, opts.startChunk ?? (hasSpareWriterThread() ? 0 : ASYNC_START_CHUNK)));
     this.primeChunks = this.startByBytes ? 0 : Math.min(this.slots - 2, opts.primeChunks ?? ASYNC_PRIME_CHUNKS);
     this.primeSize = Math.min(this.slotSize, opts.primeSize ?? ASYNC_PRIME_SIZE);
     this.limit = this.startByBytes ? Math.min(this.slotSize, opts.startAt!) : this.primeChunks > 0 ? this.primeSize : this.slotSize;
@@ -303,6 +271,8 @@ export class AsyncChunkSink {
     const limit = this.limit;
     this.limit = -1;
     this.limit = limit;
+    this.fastMax = -2;
+    this.fastMax = this.fastLimit();
     const buf = this.buf;
     this.buf = this.u8;
     this.buf = buf;
@@ -321,14 +291,17 @@ export class AsyncChunkSink {
   }
 
   private startWorker(): void {
-    if (this.startByBytes) this.limit = this.slotSize;
+    if (this.startByBytes) {
+      this.limit = this.slotSize;
+      this.fastMax = this.fastLimit();
+    }
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const workerData = { fd: this.fd, ring: this.ring, ctrlBuf: this.ctrl.buffer, slots: this.slots, slotSize: this.slotSize, port: port2, layout: LAYOUT, syncEvery: this.syncEvery, maxSyncs: this.maxSyncs, outSize: this.outSize, statBuf: this.threadStats.buffer, nice: this.writerNice, primeEnd: this.primeShared ? this.primeChunks * this.primeSize : this.slotSize, startAhead: this.produced === 0 ? ASYNC_START_AHEAD : ASYNC_PREFAULT_AHEAD, slot0Later: this.produced > 0 };
+    const spare = takeSpareWriterThread();
     if (spare !== null) {
       // The spare thread takes this sink's workerData as its first message (capture/writer-thread).
-      this.worker = spare.worker;
-      spare = null;
+      this.worker = spare;
       this.usedSpare = true;
       this.worker.postMessage(workerData, [port2]);
       this.port.unref();
@@ -366,6 +339,7 @@ export class AsyncChunkSink {
     }
     this.i32[(this.slotBase + at) >> 2] = R_VERBATIM;
     this.vStart = at;
+    this.fastMax = -1;
     this.pos = at + 8;
     return this.pos;
   }
@@ -394,8 +368,9 @@ export class AsyncChunkSink {
     const at = (this.pos + 7) & ~7;
     return at + n <= this.limit || this.grow(at + n) ? at : -1;
   }
-  fitHere(n: number): number {
-    return this.vStart < 0 && ((this.pos + 7) & ~7) + n <= this.limit ? (this.pos + 7) & ~7 : -1;
+  fitHere16(): number {
+    const at = this.pos;
+    return at <= this.fastMax ? at : -1;
   }
 
   /**
@@ -415,6 +390,15 @@ export class AsyncChunkSink {
     this.i32[((this.slotBase + this.vStart) >> 2) + 1] = n;
     this.outBytes += n;
     this.vStart = -1;
+    // The records after it start 8-aligned (the expander skips the padding too): pos is aligned whenever no
+    // VERBATIM record is open, so the fast paths place a record at pos (fastMax).
+    this.pos = (this.pos + 7) & ~7;
+    this.fastMax = this.fastLimit();
+  }
+
+  /** fastMax's value (vStart, limit or the verify mode changed). */
+  private fastLimit(): number {
+    return this.vStart >= 0 || captureMode.verify ? -1 : this.limit - 16;
   }
 
   /** Hands the current chunk (even empty) to the writer thread and moves to the next free one. */
@@ -485,6 +469,7 @@ export class AsyncChunkSink {
     // A small first chunk goes after the one before it in slot 0 (primeShared), any other into a slot.
     const base = this.primeShared && this.produced < this.primeChunks ? this.produced * this.primeSize : this.takeSlot() * this.slotSize;
     if (!this.startByBytes) this.limit = this.produced < this.primeChunks ? this.primeSize : this.slotSize;
+    this.fastMax = this.fastLimit();
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
     this.buf = new Uint8Array(this.ring, base, this.slotSize);

@@ -355,36 +355,6 @@ function copyBytes(u8: Uint8Array, at: number, p: Uint8Array, nb: number): void 
 }
 
 /**
- * An arrival whose departure on the wire peer was marked (capture/frame-memo; the caller took the tag) as
- * a COPY record in one call (session 23, as RingPoint.departed): false when that departure is not in the
- * current chunk, the arriving interface's snaplen would cut the frame, or the record does not fit in
- * the chunk (the caller writes the frame). Not in verify mode (PcapngWriter.ringCopy checks the bytes).
- */
-export function writeCopy(r: AsyncChunkSink, ifId: number, pkt: Packet, snap: number, clock: { readonly now: number }): boolean {
-  const kept = pkt.capAt;
-  const src = (kept - (kept & 1)) * 2 - r.chunkStart;
-  const len = pkt.capLen;
-  if (src < 0 || len > snap) return false;
-  const o = r.fitHere(K.COPY_BYTES);
-  if (o < 0) return writeCopyOpen(r, ifId, (kept & 1) === 0, clock, src, len);
-  const w = (r.slotBase + o) >> 2;
-  const i32 = r.i32;
-  i32[w] = ((kept & 1) === 0 ? K.R_COPY_RAW : K.R_COPY) | (src << K.C_SRC_SHIFT);
-  i32[w + K.C_IF] = ifId | 0; // `| 0`: a Smi untagged, where a Number stored into an Int32Array goes through a double
-  r.f64[(w + K.C_TIME) >> 1] = clock.now;
-  r.pos = o + K.COPY_BYTES;
-  r.outBytes += 32 + ((len + 3) & ~3);
-  return true;
-}
-
-/** writeCopy when fitHere says no (a VERBATIM record open, or the chunk full: false), apart so that writeCopy makes no call. */
-function writeCopyOpen(r: AsyncChunkSink, ifId: number, raw: boolean, clock: { readonly now: number }, src: number, len: number): boolean {
-  if (r.recordHere(K.COPY_BYTES) < 0) return false;
-  writeCopyRecord(r, ifId, clock.now, src, raw, len);
-  return true;
-}
-
-/**
  * A COPY record: the arrival's EPB is the departure's frame at `src` in the current chunk — a fast record
  * (`raw` false) or an EPB's frame bytes serialized into the chunk (`raw`). `len`: the frame's length, which
  * the arriving interface's snaplen does not cut (the caller checks).

@@ -391,6 +391,8 @@ export class PcapngWriter implements CaptureWriter {
         return;
       }
     }
+    // A departure not marked below clears an earlier mark: its peer's arrival (RingPoint.arrived) does not clear what it copies.
+    if (tag !== 0) pkt.capTag = 0;
     const at = this.beginEpb(ifId, clock.now, len <= snap ? len : snap, len);
     if (len > snap) {
       this.writeCut(pkt, r.buf, at, len, snap);

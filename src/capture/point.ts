@@ -11,7 +11,7 @@ import type { TimeNs } from '../core/time.js';
 import type { FrameHook } from '../core/trace.js';
 import type { Packet } from '../packet/packet.js';
 import type { AsyncChunkSink } from './async-sink.js';
-import { DepartureTemplate, K, writeCopy, writeUdpRecord } from './epb-records.js';
+import { DepartureTemplate, K, writeUdpRecord } from './epb-records.js';
 import { LINK_NONE, LINK_SAVE, type FrameMemo } from './frame-memo.js';
 import type { CaptureWriter, PcapngWriter } from './pcapng.js';
 
@@ -76,9 +76,11 @@ export class RingPoint implements FrameHook<Packet> {
   private readonly saveTag: number;
   /** The tag the peer's departure leaves: an arrival carrying it is copied (−1: the peer is not captured). */
   private readonly peerTag: number;
+  /** peerTag for `arrived`'s one-call copy, −1 (no packet carries it) when a gate must see every arrival first. */
+  private readonly copyTag: number;
   /** The last plain UDP departure written whole: the next equal but for the IP id is a REPEAT record (departed). */
   private readonly tpl = new DepartureTemplate();
-  /** Plain UDP departures written by departed's fast path, and arrivals copied by writeCopy (PcapngWriter.packetCount and memoHits add them up). */
+  /** Plain UDP departures written by departed's fast path, and arrivals copied by arrived (PcapngWriter.packetCount and memoHits add them up). */
   sent = 0;
   copies = 0;
   constructor(
@@ -94,6 +96,7 @@ export class RingPoint implements FrameHook<Packet> {
     this.snap = snap;
     this.saveTag = peer >= 0 ? memo.tag(ifId) : 0;
     this.peerTag = peer >= 0 ? memo.tag(peer) : -1;
+    this.copyTag = gate === null ? this.peerTag : -1;
   }
   /**
    * The common case in this one call (sessions 23, 37): a plain UDP frame — Ethernet + IPv4 without options +
@@ -107,7 +110,7 @@ export class RingPoint implements FrameHook<Packet> {
    * departure, callgrind of capture-cost's window).
    */
   departed(pkt: Packet): void {
-    if (this.gate !== null && !this.gate.pass(pkt)) return;
+    if (this.gate !== null && !this.gate.pass(pkt)) return this.skipped(pkt);
     const tag = this.saveTag;
     const eth = pkt.eth;
     const ip = pkt.ip;
@@ -152,8 +155,8 @@ export class RingPoint implements FrameHook<Packet> {
       // (payLen equal to the template's: its length passed the snaplen and MAX_PAYLEN checks.)
       const back = this.r.chunkStart - tpl.at;
       if (back <= 0) {
-        // fitHere, not recordHere, first: no call on the common path (see AsyncChunkSink.fitHere).
-        const o = this.r.fitHere(K.REPEAT_BYTES);
+        // fitHere16, not recordHere, first: no call on the common path (see AsyncChunkSink.fitHere16).
+        const o = this.r.fitHere16();
         if (o >= 0) return this.repeat(pkt, ip.id, payLen, o, back, tag);
         const o2 = this.r.recordHere(K.REPEAT_BYTES);
         if (o2 >= 0) return this.repeat(pkt, ip.id, payLen, o2, back, tag);
@@ -184,23 +187,45 @@ export class RingPoint implements FrameHook<Packet> {
     }
   }
 
+  /**
+   * A copied arrival in this one call (sessions 23, 37, 38): its departure on the wire peer marked the
+   * packet (copyTag: the peer's tag; −1 with a gate) and is in the current chunk, its frame is not cut here,
+   * and a COPY record fits at pos (AsyncChunkSink.fastMax: no VERBATIM record open, not verify mode): the
+   * record, written here; the mark is left (the peer's next departure marks or clears it: `skipped`,
+   * PcapngWriter.ringOut). Small in bytecode on purpose (209 bytes, session 38): TurboFan inlines it into
+   * link/channel's `arrive` and still has budget for ip-input's `netifReceive` there (920 bytecode bytes in
+   * all, a candidate counted ×1.2; with writeCopy and fitHere it had not: ip-input compiled in another
+   * shape, ~78 instructions an arrival dearer). Anything else goes through arrivedOther.
+   */
   arrived(pkt: Packet): void {
-    if (this.gate !== null && !this.gate.pass(pkt)) return;
-    // A copied arrival in one call unless in verify mode (ringArrive: the bytes are checked there).
-    if (pkt.capTag === this.peerTag && !this.memo.verifying) {
-      pkt.capTag = 0;
-      if (writeCopy(this.r, this.ifId, pkt, this.snap, this.clock)) {
-        this.copies++;
-        return;
-      }
-      return this.arrivedOther(pkt, 0);
-    }
-    this.arrivedOther(pkt, this.peerTag);
+    const r = this.r;
+    const o = r.pos;
+    const kept = pkt.capAt;
+    const raw = kept & 1; // 0: the departure's bytes were serialized into the chunk (COPY_RAW), 1: a fast record (COPY)
+    const src = (kept - raw) * 2 - r.chunkStart;
+    const len = pkt.capLen;
+    if (pkt.capTag !== this.copyTag || src < 0 || len > this.snap || o > r.fastMax) return this.arrivedOther(pkt);
+    const w = (r.slotBase + o) >> 2;
+    const i32 = r.i32;
+    i32[w] = ((src << K.C_SRC_SHIFT) | K.R_COPY_RAW) - raw; // R_COPY = R_COPY_RAW − 1
+    i32[w + K.C_IF] = this.ifId;
+    r.f64[(w >> 1) + (K.C_TIME >> 1)] = this.clock.now;
+    r.pos = o + K.COPY_BYTES;
+    r.outBytes += (len + 35) & ~3; // the EPB: 32 + len padded to 4
+    this.copies++;
   }
 
-  /** An arrival not copied: ringArrive (tag: the peer's), or ringOut (0: its copy failed). Apart, so `arrived` stays small. */
-  private arrivedOther(pkt: Packet, tag: number): void {
-    if (tag === 0) this.w.ringOut(this.r, this.ifId, this.clock, pkt, this.snap, 0);
-    else this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, tag);
+  /**
+   * A departure the gate refused: an earlier mark on the packet is cleared (every departure from a point whose peer is
+   * captured marks the packet or clears its mark, so `arrived`, which leaves the mark it copied, never copies a stale one).
+   */
+  private skipped(pkt: Packet): void {
+    if (this.saveTag !== 0) pkt.capTag = 0;
+  }
+
+  /** An arrival not copied by `arrived`: the gate, then ringArrive (a COPY there if it can be, else the frame). Apart, so `arrived` stays small. */
+  private arrivedOther(pkt: Packet): void {
+    if (this.gate !== null && !this.gate.pass(pkt)) return;
+    this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
   }
 }

@@ -1,6 +1,8 @@
 // capture/writer-thread — what capture/async-sink's writer thread runs: its source text (a worker started
 // with `eval`: no file next to the compiled module is needed) and the indices of the control words it
-// shares with the simulation thread (async-sink.ts's file comment has their table). Layer: capture.
+// shares with the simulation thread (async-sink.ts's file comment has their table), and the spare thread booted before a
+// capture is open (prestartWriterThread). Layer: capture.
+import { Worker } from 'node:worker_threads';
 import { LAYOUT } from './epb-records.js';
 import { RecordExpander } from './record-expander.js';
 import { niceThisThread } from './thread-priority.js';
@@ -18,6 +20,9 @@ export const LENGTHS = 6;
  * simulation thread's stores (5–10 ms a MiB on this VM).
  */
 export const ASYNC_PREFAULT_AHEAD = 1;
+
+/** Output bytes between two fdatasyncs once finish() is called (see the thread's source). */
+const FINISH_SYNC_EVERY = 2 << 20;
 
 /** Passes of a spare thread's warm-up (64 KiB of records each, ~2,000 frames): enough for TurboFan to compile the expander's hot functions. */
 const WARM_PASSES = 24;
@@ -70,27 +75,34 @@ let syncs = 0;
 let synced = null;
 let syncError = null;
 const allSynced = () => syncs === 0 ? null : new Promise((done) => { synced = done; });
+// Once finish() asks (COMMAND 1), what is left is synced every ${FINISH_SYNC_EVERY >> 20} MiB, the first sync at once (session 38):
+// the disk takes ~0.7 ms a MiB on this VM and little CPU, so the writeback of what the periodic syncs left and of the
+// chunks still to expand goes on while they are expanded, and finish()'s last fsync has little left to wait for.
+// stat[15]: those syncs (stat[2]: the others).
+let every = syncEvery;
+let finishing = false;
+const startSync = () => {
+  unsynced = 0;
+  const ts = performance.now();
+  stat[finishing ? 15 : 2]++;
+  if (++syncs > stat[13]) stat[13] = syncs;
+  fdatasync(fd, (e) => {
+    stat[1] += performance.now() - ts;
+    if (e && syncError === null) syncError = e;
+    if (--syncs === 0 && synced !== null) {
+      const done = synced;
+      synced = null;
+      done();
+    }
+  });
+};
 const ex = new RecordExpander(ring, layout, outSize, (b, n) => {
   let off = 0;
   const tw = performance.now();
   while (off < n) off += writeSync(fd, b, off, n - off);
   stat[0] += performance.now() - tw;
   unsynced += n;
-  if (unsynced >= syncEvery && syncs < maxSyncs) {
-    unsynced = 0;
-    const ts = performance.now();
-    stat[2]++;
-    if (++syncs > stat[13]) stat[13] = syncs;
-    fdatasync(fd, (e) => {
-      stat[1] += performance.now() - ts;
-      if (e && syncError === null) syncError = e;
-      if (--syncs === 0 && synced !== null) {
-        const done = synced;
-        synced = null;
-        done();
-      }
-    });
-  }
+  if (unsynced >= every && syncs < maxSyncs) startSync();
 });
 // Slots never used are new memory: fault in the next ${ASYNC_PREFAULT_AHEAD} of them here, ahead of the simulation thread (the kernel
 // zeroes them on this thread's core, not in the simulation's stores), as it takes them (ctrl[FRESH]: slots
@@ -133,7 +145,13 @@ process.on('exit', () => {
 async function run() {
   for (;;) {
     if (syncError !== null) throw syncError;
-    if (Atomics.load(ctrl, ${COMMAND}) === 2) break;
+    const cmd = Atomics.load(ctrl, ${COMMAND});
+    if (cmd === 2) break;
+    if (cmd === 1 && !finishing && Number.isFinite(syncEvery)) {
+      finishing = true;
+      every = Math.min(syncEvery, ${FINISH_SYNC_EVERY});
+      if (unsynced > 0 && syncs < maxSyncs) startSync();
+    }
     const produced = Atomics.load(ctrl, ${PRODUCED});
     const consumed = ctrl[${CONSUMED}];
     if (consumed === produced) {
@@ -298,6 +316,61 @@ else {
   }, 1);
 }
 `;
+
+/**
+ * A writer thread booted before its capture is open (session 35): Node's worker start (~40–70 ms of the
+ * thread's CPU) then overlaps whatever the caller does meanwhile (the CLI: the world's build, 5–340 ms on
+ * scenarios/) instead of the run's first chunks. It opens nothing (no file, no ring) until a sink takes it.
+ */
+let spare: { worker: Worker; up: Int32Array } | null = null;
+
+/**
+ * Boots a spare writer thread (at most one) for the next AsyncChunkSink: that sink starts it in its constructor (unless
+ * given `startChunk`/`startAt`) with a message instead of `new Worker`. An unused spare keeps nothing alive and opens
+ * nothing.
+ */
+export function prestartWriterThread(): void {
+  if (spare !== null) return;
+  const up = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spare: up.buffer }, stdout: true, stderr: true });
+  worker.unref();
+  spare = { worker, up };
+}
+
+/** Waits up to `timeoutMs` for the spare writer thread to be booted; false when there is none or it is not up yet (bench/capture-cost). */
+export function spareWriterThreadUp(timeoutMs: number): boolean {
+  if (spare === null) return false;
+  if (Atomics.load(spare.up, 0) === 0) Atomics.wait(spare.up, 0, 0, timeoutMs);
+  return Atomics.load(spare.up, 0) === 1;
+}
+
+/**
+ * KiB of pcapng the spare thread's warm-up expanded before it said it was up (capture/writer-thread: records of a UDP
+ * echo expanded into a buffer never written, so TurboFan compiles the expander before the run); 0 while it is not up,
+ * −1 when there is no spare.
+ */
+export function spareWarmUpKiB(): number {
+  return spare === null ? -1 : Atomics.load(spare.up, 0) === 1 ? spare.up[1]! : 0;
+}
+
+/** Ends an unused spare writer thread (tests). */
+export async function dropSpareWriterThread(): Promise<void> {
+  const s = spare;
+  spare = null;
+  if (s !== null) await s.worker.terminate();
+}
+
+/** Whether a spare thread waits for a sink. */
+export function hasSpareWriterThread(): boolean {
+  return spare !== null;
+}
+
+/** The spare thread for a sink (capture/async-sink's startWorker), which then owns it; null when there is none. */
+export function takeSpareWriterThread(): Worker | null {
+  const s = spare;
+  spare = null;
+  return s === null ? null : s.worker;
+}
 
 /**
  * The expander's source with its layout reads (`L.F_SRC`…) replaced by their values: a property load and
