@@ -151,6 +151,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   devices: readonly NetDevice[] = [];
   /** By name, once there are more devices than a scan should walk (a node's veths); null before. */
   private deviceByName: Map<string, NetDevice> | null = null;
+  /** By ifindex, made with deviceByName (netfilter's -i / -o on a node with many veths). */
+  private deviceByIndex: Map<number, NetDevice> | null = null;
   addrs: readonly IfAddr[] = [];
   readonly localTable = new RouteTable();
   readonly mainTable = new RouteTable();
@@ -227,8 +229,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   addDevice(dev: NetDevice): void {
     if (this.device(dev.name) !== undefined) throw new Error(`${this.name}: device ${dev.name} exists`);
     this.devices = appended(this.devices, dev);
-    if (this.deviceByName !== null) this.deviceByName.set(dev.name, dev);
-    else if (this.devices.length > DEVICE_SCAN_MAX) this.deviceByName = new Map(this.devices.map((d) => [d.name, d]));
+    if (this.deviceByName !== null) {
+      this.deviceByName.set(dev.name, dev);
+      this.deviceByIndex!.set(dev.ifindex, dev);
+    } else if (this.devices.length > DEVICE_SCAN_MAX) {
+      this.deviceByName = new Map(this.devices.map((d) => [d.name, d]));
+      this.deviceByIndex = new Map(this.devices.map((d) => [d.ifindex, d]));
+    }
     dev.setReceiver(this, this.rxHandler);
     dev.qualifiedName = `${this.name}/${dev.name}`;
   }
@@ -242,6 +249,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
     if (i < 0) return;
     this.devices = this.devices.filter((d) => d !== dev);
     this.deviceByName?.delete(dev.name);
+    this.deviceByIndex?.delete(dev.ifindex);
     dev.up = false;
     dev.rxHandler = null;
   }
@@ -468,6 +476,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
 
   /** The name of this namespace's device of ifindex `ifindex`, '' when none (netfilter's -i / -o: the hooks get ifindexes). */
   deviceName(ifindex: number): string {
+    if (this.deviceByIndex !== null) return this.deviceByIndex.get(ifindex)?.name ?? '';
     const devs = this.devices;
     for (let i = 0; i < devs.length; i++) if (devs[i]!.ifindex === ifindex) return devs[i]!.name;
     return '';

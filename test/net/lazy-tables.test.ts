@@ -1,6 +1,6 @@
 // net: a pod's state stays small until it is used. A routing table of a few routes is one ordered list
 // (indexed by prefix length only past SMALL_TABLE_MAX routes) and answers exactly as an indexed one;
-// devices are found by name with or without the name Map a namespace with many devices keeps.
+// devices are found by name (and by ifindex) with or without the Maps a namespace with many devices keeps.
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
@@ -104,12 +104,15 @@ describe('devices by name', () => {
       devs.push(d);
       ns.addDevice(d);
       for (let j = 0; j <= i; j++) expect(ns.device(`veth${j}`)).toBe(devs[j]);
+      for (let j = 0; j <= i; j++) expect(ns.deviceName(devs[j]!.ifindex)).toBe(`veth${j}`);
       expect(ns.device(`veth${i + 1}`)).toBeUndefined();
       expect(() => ns.addDevice(new DummyDevice(ns.sim, `veth${i}`, 1))).toThrow(/exists/);
     }
     expect(ns.devices.map((d) => d.name)).toEqual(['lo', ...devs.map((d) => d.name)]);
     ns.removeDevice(devs[3]!);
     expect(ns.device('veth3')).toBeUndefined();
+    expect(ns.deviceName(devs[3]!.ifindex)).toBe('');
+    expect(ns.deviceName(devs[4]!.ifindex)).toBe('veth4');
     expect(ns.devices).toHaveLength(20);
     ns.addDevice(new DummyDevice(ns.sim, 'veth3', 9));
     expect(ns.device('veth3')!.mac).toBe(9);
@@ -118,8 +121,10 @@ describe('devices by name', () => {
     const eth = new DummyDevice(pod.sim, 'eth0', 1);
     pod.addDevice(eth);
     expect(pod.device('eth0')).toBe(eth);
+    expect(pod.deviceName(eth.ifindex)).toBe('eth0');
     pod.removeDevice(eth);
     expect(pod.device('eth0')).toBeUndefined();
+    expect(pod.deviceName(eth.ifindex)).toBe('');
     expect(pod.devices.map((d) => d.name)).toEqual(['lo']);
   });
 });
