@@ -17,9 +17,7 @@ import { buildHttpRequest as buildHttpRequestImported, httpHeader as httpHeaderI
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 as parseIpv4Imported } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const buildHttpRequest = buildHttpRequestImported;
 const httpHeader = httpHeaderImported;
 const sealHttpBytes = sealHttpBytesImported;

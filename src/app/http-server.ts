@@ -16,9 +16,7 @@ import type { StreamHandler } from '../transport/api.js';
 import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
 import { buildHttpResponse as buildHttpResponseImported, httpHeader as httpHeaderImported, HttpHeadCache, HttpParser, sealHttpBytes as sealHttpBytesImported, type HttpHeader, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const sample = sampleImported;
 const buildHttpResponse = buildHttpResponseImported;
 const httpHeader = httpHeaderImported;

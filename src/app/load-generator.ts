@@ -11,9 +11,7 @@ import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const sample = sampleImported;
 
 /** Closed-loop users started by one event; the rest follow in later events at the same instant. */

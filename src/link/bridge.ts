@@ -19,10 +19,7 @@ import type { Packet } from '../packet/packet.js';
 import { isMulticastMac as isMulticastMacImported } from '../wire/mac.js';
 import type { EthernetHeader, Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it), a line of its own that missed
-// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
-// (bench/README.md, session 37: s37-l2).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const traceEverSubscribed = traceEverSubscribedImported;
 const skbLength = skbLengthImported;
 /** wire/mac's isMulticastMac (the I/G bit): a group address, never learned, always flooded. */

@@ -9,10 +9,7 @@ import { TIME_ZERO, type TimeNs } from '../core/time.js';
 import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { NicDevice } from './nic.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it), a line of its own that missed
-// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
-// (bench/README.md, session 37: s37-l2).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const skbLength = skbLengthImported;
 
 /** Per-direction link properties. */

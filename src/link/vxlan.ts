@@ -20,10 +20,7 @@ import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wi
 import { IPV4_DEFAULT_TTL as IPV4_DEFAULT_TTLImported, ipv4Header } from '../wire/ipv4.js';
 import { vxlanHeader } from '../wire/vxlan.js';
 import { NetDevice } from './device.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it), a line of its own that missed
-// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
-// (bench/README.md, session 37: s37-l2).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const traceEverSubscribed = traceEverSubscribedImported;
 const skbLength = skbLengthImported;
 const packetRecyclingAllowed = packetRecyclingAllowedImported;

@@ -27,10 +27,7 @@ import { confirmHeld } from './ip-output.js';
 import { ipv4HeaderLength } from '../wire/ipv4.js';
 import { ipvsOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it), a line of its own that missed
-// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
-// (bench/README.md, session 37: s37-l2).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const traceEverSubscribed = traceEverSubscribedImported;
 const ipIsFragment = ipIsFragmentImported;
 const fibLookupIn = fibLookupInImported;

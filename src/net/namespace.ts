@@ -41,10 +41,7 @@ import type { FragQueue } from './ip-defrag.js';
 import { FibCache } from './fib-cache.js';
 import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
 import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it), a line of its own that missed
-// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
-// (bench/README.md, session 37: s37-l2).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const netifReceive = netifReceiveImported;
 const brNetfilter = brNetfilterImported;
 

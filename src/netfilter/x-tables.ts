@@ -64,7 +64,7 @@ const BARE_IDS = new Map<string, number>([['', -1]]);
 /** A small-integer id for device name `name` given without its device (below 0; '' is -1): the same id for the same name. */
 export function nfNameId(name: string): number {
   let id = BARE_IDS.get(name);
-  if (id === undefined) BARE_IDS.set(name, (id = -1 - BARE_NAMES.push(name) + 1));
+  if (id === undefined) BARE_IDS.set(name, (id = -BARE_NAMES.push(name)));
   return id;
 }
 

@@ -15,10 +15,7 @@ import { tcpHeaderLength as tcpHeaderLengthImported } from '../wire/tcp.js';
 import { UDP_HEADER_LENGTH as UDP_HEADER_LENGTHImported } from '../wire/udp.js';
 import { VXLAN_HEADER_LENGTH as VXLAN_HEADER_LENGTHImported } from '../wire/vxlan.js';
 import type { Packet } from './packet.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it), a line of its own that missed
-// ~0.5-0.8 times a use in the 300-node window; a constant's value is folded into the code
-// (bench/README.md, session 37: s37-l2).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const ARP_LENGTH = ARP_LENGTHImported;
 const ETHERNET_HEADER_LENGTH = ETHERNET_HEADER_LENGTHImported;
 const ICMP_HEADER_LENGTH = ICMP_HEADER_LENGTHImported;
@@ -36,7 +33,7 @@ const icmpQuoteLengthHere = icmpQuoteLength;
 
 /** Largest ICMP error datagram (IP header + ICMP header + quote), per RFC 1812 and Linux icmp_send. */
 export const ICMP_ERROR_MAX_LENGTH = 576;
-const ICMP_ERROR_MAX_LENGTHHere = ICMP_ERROR_MAX_LENGTH; // (read here through a module constant: an export is read from its cell at each use)
+const ICMP_ERROR_MAX_LENGTHHere = ICMP_ERROR_MAX_LENGTH; // own export, as a module constant
 
 /** Length of the L4 header record (ICMP 8, UDP 8, TCP 20 + options), 0 when there is none. */
 export function l4HeaderLength(pkt: Packet): number {

@@ -15,7 +15,7 @@ let nextUid = 1;
 // TCP: transport/tcp's tcpSegment, given back at its socket's layer (net/ip-input); VXLAN: link/vxlan's
 // outer packets, given back by the decapsulating device.
 export const Recycler = { NONE: 0, TCP: 1, VXLAN: 2 } as const;
-const RecyclerHere = Recycler; // (read here through a module constant: an export is read from its cell at each use)
+const RecyclerHere = Recycler; // own export, as a module constant
 export type Recycler = (typeof Recycler)[keyof typeof Recycler];
 
 /** One packet (skb). Exactly one of arp / ip is set above Ethernet; at most one of icmp / udp / tcp above IP. */
@@ -107,41 +107,27 @@ export class Packet {
    * the same three records, and storing them back into a recycled (old) packet is a write barrier each.
    */
   renewKeepingRecords(): void {
-    this.uid = nextUid++;
-    this.eth = null;
-    this.arp = null;
-    this.icmp = null;
     this.tcp = null;
-    this.inner = null;
-    this.payloadLength = 0;
-    this.payload = null;
-    this.fragOf = null;
-    this.fragList = null;
-    this.mark = 0;
-    this.ct = null;
-    this.ctDir = 0;
-    this.brPrerouted = false;
-    this.flowId = 0;
-    this.corruptBit = -1;
-    this.capTag = 0;
-    this.capAt = 0;
-    this.capLen = 0;
-    this.recycler = RecyclerHere.NONE;
-    this.nfBridge = null;
+    this.renewAllButHeaders();
   }
 
   /**
    * renew() but for `ip` and `tcp`, left as they are: transport/tcp renews a segment given back with the
    * same two records (rewritten whole), and storing them back into a recycled (old) packet is a write
-   * barrier each. Every other field is set as in renewKeepingRecords (test/packet/renew checks it).
+   * barrier each (test/packet/renew checks it against a new packet).
    */
   renewKeepingIpTcp(): void {
+    this.udp = null;
+    this.vxlan = null;
+    this.renewAllButHeaders();
+  }
+
+  /** The renew variants' common part: every field as a new packet has it but the `ip`, `udp`, `vxlan` and `tcp` records. */
+  private renewAllButHeaders(): void {
     this.uid = nextUid++;
     this.eth = null;
     this.arp = null;
     this.icmp = null;
-    this.udp = null;
-    this.vxlan = null;
     this.inner = null;
     this.payloadLength = 0;
     this.payload = null;

@@ -41,11 +41,11 @@ import type { Ipv4, Ipv4Header } from './types.js';
 
 /** Length of an IPv4 header without options. */
 export const IPV4_MIN_HEADER_LENGTH = 20;
-const IPV4_MIN_HEADER_LENGTHHere = IPV4_MIN_HEADER_LENGTH; // (read here through a module constant: an export is read from its cell at each use)
+const IPV4_MIN_HEADER_LENGTHHere = IPV4_MIN_HEADER_LENGTH; // own export, as a module constant
 
 /** net.ipv4.ip_default_ttl: the TTL of locally generated packets. */
 export const IPV4_DEFAULT_TTL = 64;
-const IPV4_DEFAULT_TTLHere = IPV4_DEFAULT_TTL; // (read here through a module constant: an export is read from its cell at each use)
+const IPV4_DEFAULT_TTLHere = IPV4_DEFAULT_TTL; // own export, as a module constant
 
 /**
  * A header record for a locally generated packet with Linux's defaults: TOS 0, TTL 64, no options, no

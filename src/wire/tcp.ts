@@ -45,18 +45,16 @@ import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { requireBytes, WireError } from './error.js';
 import { IpProto as IpProtoImported, type Ipv4, type TcpHeader, type TcpOption } from './types.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const IpProto = IpProtoImported;
 
 /** Length of a TCP header without options. */
 export const TCP_MIN_HEADER_LENGTH = 20;
-const TCP_MIN_HEADER_LENGTHHere = TCP_MIN_HEADER_LENGTH; // (read here through a module constant: an export is read from its cell at each use)
+const TCP_MIN_HEADER_LENGTHHere = TCP_MIN_HEADER_LENGTH; // own export, as a module constant
 
 /** Option kinds as on the wire. */
 export const TcpOptionKind = { EOL: 0, NOP: 1, MSS: 2, WSCALE: 3, SACK_PERMITTED: 4, SACK: 5, TIMESTAMPS: 8 } as const;
-const TcpOptionKindHere = TcpOptionKind; // (read here through a module constant: an export is read from its cell at each use)
+const TcpOptionKindHere = TcpOptionKind; // own export, as a module constant
 
 /** Bytes one option occupies on the wire. */
 export function tcpOptionLength(o: TcpOption): number {
@@ -102,10 +100,10 @@ export function copyTcpOptions(options: readonly TcpOption[]): TcpOption[] {
 
 /** A NOP record to share (records in a list are never written, but for the TS record of a sender's own list). */
 export const TCP_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
-const TCP_NOPHere = TCP_NOP; // (read here through a module constant: an export is read from its cell at each use)
+const TCP_NOPHere = TCP_NOP; // own export, as a module constant
 /** A SACK-permitted record to share. */
 export const TCP_SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sackPermitted' }) as TcpOption;
-const TCP_SACK_PERMITTEDHere = TCP_SACK_PERMITTED; // (read here through a module constant: an export is read from its cell at each use)
+const TCP_SACK_PERMITTEDHere = TCP_SACK_PERMITTED; // own export, as a module constant
 /**
  * The NOP that marks a list in one of Linux's two layouts, built by transport/tcp for one segment
  * (tcp/options.ts, the lists a segment owns): TCP_NOP, it, TS (an established segment, 12 bytes) or MSS,
@@ -117,7 +115,7 @@ const TCP_SACK_PERMITTEDHere = TCP_SACK_PERMITTED; // (read here through a modul
  * header length, on every segment sent).
  */
 export const TCP_LAYOUT_NOP: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
-const TCP_LAYOUT_NOPHere = TCP_LAYOUT_NOP; // (read here through a module constant: an export is read from its cell at each use)
+const TCP_LAYOUT_NOPHere = TCP_LAYOUT_NOP; // own export, as a module constant
 
 /** The layout of a list marked by TCP_LAYOUT_NOP: 3 (NOP, NOP, TS), 5 (MSS, SACK_PERM, TS, NOP, WS), else 0. */
 export function tcpLayoutOf(options: readonly TcpOption[]): 0 | 3 | 5 {

@@ -16,9 +16,7 @@ import { rcvSpace as rcvSpaceImported, sendSyn as sendSynImported, synRecvAckArr
 import { tellData as tellDataImported, type TcpSocket } from './socket.js';
 import { finAcked as finAckedImported, finArrived as finArrivedImported, resetArrived as resetArrivedImported } from './teardown.js';
 import { armTimer as armTimerImported, currentRto as currentRtoImported, rttSample as rttSampleImported } from './timers.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const tcpLayoutOf = tcpLayoutOfImported;
 const TcpFlag = TcpFlagImported;
 const MS = MSImported;

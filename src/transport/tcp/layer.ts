@@ -22,9 +22,7 @@ import { tellError as tellErrorImported, TcpSocket } from './socket.js';
 import { icmpError as icmpErrorImported } from './teardown.js';
 import { timeWait as timeWaitImported, TimeWaitSock, twArrived as twArrivedImported, twKill as twKillImported } from './timewait.js';
 import type { TwState } from './tw-queue.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const SEC = SECImported;
 const IcmpType = IcmpTypeImported;
 const IcmpUnreachCode = IcmpUnreachCodeImported;

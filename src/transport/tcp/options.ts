@@ -5,9 +5,7 @@
 // (12 bytes) and, when out-of-order data is held, NOP, NOP, SACK with up to 3 blocks beside TS.
 import { TCP_LAYOUT_NOP as TCP_LAYOUT_NOPImported, TCP_NOP as TCP_NOPImported, TCP_SACK_PERMITTED as TCP_SACK_PERMITTEDImported, tcpLayoutOf as tcpLayoutOfImported } from '../../wire/tcp.js';
 import type { TcpOption } from '../../wire/types.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TCP_LAYOUT_NOP = TCP_LAYOUT_NOPImported;
 const TCP_NOP = TCP_NOPImported;
 const TCP_SACK_PERMITTED = TCP_SACK_PERMITTEDImported;

@@ -15,9 +15,7 @@ import { rcvSpace as rcvSpaceImported, sendSyn as sendSynImported } from './setu
 import type { TcpLayer } from './layer.js';
 import type { TcpSocket } from './socket.js';
 import { armTimer as armTimerImported, currentRto as currentRtoImported } from './timers.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const takeSegment = takeSegmentImported;
 // (and classes / a record's value, read per segment; packet.ts and segment.ts do not import this module)
 const RECYCLER_TCP = Recycler.TCP;

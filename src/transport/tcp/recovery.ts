@@ -8,9 +8,7 @@ import type { TimeNs } from '../../core/time.js';
 import type { TcpHeader } from '../../wire/types.js';
 import { TCP_INFINITE_SSTHRESH as TCP_INFINITE_SSTHRESHImported } from './cc.js';
 import type { TcpSocket } from './socket.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TCP_INFINITE_SSTHRESH = TCP_INFINITE_SSTHRESHImported;
 const recoveryOfHere = recoveryOf;
 

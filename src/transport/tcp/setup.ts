@@ -13,9 +13,7 @@ import { buildPacket as buildPacketImported, output as outputImported, pushPendi
 import { setState as setStateImported, tellConnect as tellConnectImported, type TcpSocket } from './socket.js';
 import { fail as failImported } from './teardown.js';
 import { armRto as armRtoImported, rttSample as rttSampleImported } from './timers.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
 const MS = MSImported;
 const ackArrived = ackArrivedImported;

@@ -22,9 +22,7 @@ import { NO_OOO as NO_OOOImported, NO_SEGS as NO_SEGSImported, NO_WRITES as NO_W
 import { destroy as destroyImported } from './teardown.js';
 import { TimerRef } from './timers.js';
 import type { TimeWaitSock } from './timewait.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
 const newCongestionControl = newCongestionControlImported;
 const TCP_INFINITE_SSTHRESH = TCP_INFINITE_SSTHRESHImported;

@@ -9,9 +9,7 @@ import { NO_SEGS as NO_SEGSImported, releaseQueue as releaseQueueImported } from
 import { setState as setStateImported, tellClose as tellCloseImported, tellEnd as tellEndImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
 import { armTimer as armTimerImported } from './timers.js';
 import { twKill as twKillImported } from './timewait.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const sendAck = sendAckImported;
 const NO_SEGS = NO_SEGSImported;
 const releaseQueue = releaseQueueImported;

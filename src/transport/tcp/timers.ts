@@ -15,9 +15,7 @@ import { enterLoss as enterLossImported, recoveryOf as recoveryOfImported } from
 import type { TcpSocket } from './socket.js';
 import { destroy as destroyImported, fail as failImported } from './teardown.js';
 import { twTimer as twTimerImported, type TimeWaitSock } from './timewait.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
 const emit = emitImported;
 const pushPendingFrames = pushPendingFramesImported;

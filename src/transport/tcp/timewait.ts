@@ -29,9 +29,7 @@ import { NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, releaseQueu
 import { setState as setStateImported, tellClose as tellCloseImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
 import { NO_TIMER_REF } from './timers.js';
 import { queueOf as queueOfImported, stateOf as stateOfImported } from './tw-queue.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TIME_ZERO = TIME_ZEROImported;
 const TcpFlag = TcpFlagImported;
 const releasedCongestionControl = releasedCongestionControlImported;

@@ -7,9 +7,7 @@ import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
 import type { TcpLayer } from './layer.js';
 import { twTimer as twTimerImported, type TimeWaitSock } from './timewait.js';
-// Imported bindings the per-packet path reads, as module constants: V8's optimized code reads an
-// imported binding from its module cell at each use (and checks it); a constant's value is folded
-// into the code (bench/README.md, session 37: s37-l2; session 38: s38-cells).
+// Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const twTimer = twTimerImported;
 const stateOfHere = stateOf;
 
