@@ -5,7 +5,9 @@
 # it (the map keeps stale entries of reused code space). Inputs as cg-barriers.py's:
 #   python3 bench/cg-area.py callgrind.out /tmp/perf-PID.map wb.txt [FILE_REGEX] [REQUESTS]
 # FILE_REGEX is matched against the perf-map name's path after dist/src/ (default: session 37's link/net area).
-import bisect, collections, re, sys
+import collections, os, re, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cglib import instr_costs, perf_lookup
 
 out, pmap, wb = sys.argv[1:4]
 AREA = sys.argv[4] if len(sys.argv) > 4 else None
@@ -18,35 +20,15 @@ for line in open(wb):
     else:
         m = re.match(r'0x[0-9a-f]+\s+([0-9a-f]+)\s', line)
         if m and name is not None and size is not None: tests[(name, size)].add(int(m.group(1), 16))
-ents = []
-for order, l in enumerate(open(pmap)):
-    a, sz, nm = l.rstrip('\n').split(' ', 2); ents.append((int(a, 16), int(sz, 16), nm, order))
-ents.sort(); starts = [e[0] for e in ents]
-def look(a):
-    i = bisect.bisect_right(starts, a) - 1; best = None
-    for j in range(i, max(-1, i - 400), -1):
-        e = ents[j]
-        if e[0] <= a < e[0] + e[1] and (best is None or e[3] > best[3]): best = e
-    return best
+look = perf_lookup(pmap)
 acc = collections.defaultdict(lambda: [0, 0, 0, 0])
-events, npos, addr, skip = None, 1, 0, False
-for line in open(out):
-    if line.startswith('positions:'): npos = len(line.split()) - 1
-    elif line.startswith('events:'): events = line.split()[1:]; iI, iD, iL = events.index('Ir'), events.index('D1mr'), events.index('DLmr')
-    elif line.startswith('calls='): skip = True
-    elif line[:1].isdigit() or line[:1] in '+-*':
-        p = line.split()
-        if p[0].startswith('0x'): addr = int(p[0], 16)
-        elif p[0][0] == '+': addr += int(p[0][1:])
-        elif p[0][0] == '-': addr -= int(p[0][1:])
-        if skip: skip = False; continue
-        e = look(addr)
-        if e is None or not my.search(e[2]) or not e[2].startswith('JS:*'): continue
-        vals = [int(x) for x in p[npos:]] + [0] * 9
-        f = e[2].split('/dist/src/')[-1].split(':')[0]
-        m = re.match(r'JS:\*(\S*)', e[2]); key = (m.group(1), e[1])
-        a = acc[f]; a[0] += vals[iI]; a[1] += vals[iD]; a[2] += vals[iL]
-        if (addr - e[0]) in tests.get(key, ()): a[3] += vals[iL]
+for addr, vals, (iI, iD, iL) in instr_costs(out):
+    e = look(addr)
+    if e is None or not my.search(e[2]) or not e[2].startswith('JS:*'): continue
+    f = e[2].split('/dist/src/')[-1].split(':')[0]
+    m = re.match(r'JS:\*(\S*)', e[2]); key = (m.group(1), e[1])
+    a = acc[f]; a[0] += vals[iI]; a[1] += vals[iD]; a[2] += vals[iL]
+    if (addr - e[0]) in tests.get(key, ()): a[3] += vals[iL]
 t = [0, 0, 0, 0]
 for f, a in sorted(acc.items(), key=lambda x: -x[1][0]):
     print(f'{f:28s} Ir {a[0]/REQ:7.0f} D1 {a[1]/REQ:6.1f} LL {a[2]/REQ:5.2f} LL-outside-pf {(a[2]-a[3])/REQ:5.2f}')

@@ -6,7 +6,9 @@
 #   python3 bench/cg-cells.py callgrind.out /tmp/perf-PID.map ASM [FILE_REGEX] [REQUESTS] [TOP]
 # callgrind.out needs --dump-instr=yes; ASM is the full --print-opt-code --code-comments output of the same
 # window run natively with the same flags (may be .gz); FILE_REGEX matches the path after dist/src/.
-import bisect, collections, gzip, re, sys
+import collections, gzip, os, re, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cglib import instr_costs, perf_lookup
 
 out, pmap, asm = sys.argv[1:4]
 AREA = re.compile(r"/dist/src/(" + (sys.argv[4] if len(sys.argv) > 4 else r".*") + r")\.js:")
@@ -31,37 +33,17 @@ for line in opener(asm, 'rt', errors='replace'):
     if c:
         desc = re.sub(r'0x[0-9a-f]+ ', '', c.group(2)); desc = re.sub(r'\(sfi = [^)]*\)', '', desc).strip()
         pending.append((c.group(1), desc[:70], 3))
-ents = []
-for order, l in enumerate(open(pmap)):
-    a, sz, nm = l.rstrip('\n').split(' ', 2); ents.append((int(a, 16), int(sz, 16), nm, order))
-ents.sort(); starts = [e[0] for e in ents]
-def look(a):
-    i = bisect.bisect_right(starts, a) - 1; best = None
-    for j in range(i, max(-1, i - 400), -1):
-        e = ents[j]
-        if e[0] <= a < e[0] + e[1] and (best is None or e[3] > best[3]): best = e
-    return best
+look = perf_lookup(pmap)
 acc = collections.defaultdict(lambda: [0, 0, 0]); byfile = collections.defaultdict(lambda: [0, 0, 0])
-npos, addr, skip = 1, 0, False
-for line in open(out):
-    if line.startswith('positions:'): npos = len(line.split()) - 1
-    elif line.startswith('events:'): ev = line.split()[1:]; iI, iD, iL = ev.index('Ir'), ev.index('D1mr'), ev.index('DLmr')
-    elif line.startswith('calls='): skip = True
-    elif line[:1].isdigit() or line[:1] in '+-*':
-        p = line.split()
-        if p[0].startswith('0x'): addr = int(p[0], 16)
-        elif p[0][0] == '+': addr += int(p[0][1:])
-        elif p[0][0] == '-': addr -= int(p[0][1:])
-        if skip: skip = False; continue
-        e = look(addr)
-        if e is None or not e[2].startswith('JS:*') or not AREA.search(e[2]): continue
-        m = re.match(r'JS:\*(\S*)', e[2]); s = sites.get((m.group(1), e[1]))
-        if not s: continue
-        d = s.get(addr - e[0])
-        if d is None: continue
-        vals = [int(x) for x in p[npos:]] + [0] * 9
-        f = e[2].split('/dist/src/')[-1].split(':')[0]
-        for k, i in enumerate((iI, iD, iL)): acc[(f, m.group(1), d)][k] += vals[i]; byfile[f][k] += vals[i]
+for addr, vals, (iI, iD, iL) in instr_costs(out):
+    e = look(addr)
+    if e is None or not e[2].startswith('JS:*') or not AREA.search(e[2]): continue
+    m = re.match(r'JS:\*(\S*)', e[2]); s = sites.get((m.group(1), e[1]))
+    if not s: continue
+    d = s.get(addr - e[0])
+    if d is None: continue
+    f = e[2].split('/dist/src/')[-1].split(':')[0]
+    for k, i in enumerate((iI, iD, iL)): acc[(f, m.group(1), d)][k] += vals[i]; byfile[f][k] += vals[i]
 print('by file: Cell loads executed / D1 read misses / LL read misses, per request')
 t = [0, 0, 0]
 for f, a in sorted(byfile.items(), key=lambda x: -x[1][1]):
