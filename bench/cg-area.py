@@ -7,19 +7,13 @@
 # FILE_REGEX is matched against the perf-map name's path after dist/src/ (default: session 37's link/net area).
 import collections, os, re, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cglib import instr_costs, perf_lookup
+from cglib import instr_costs, page_flag_tests, perf_lookup
 
 out, pmap, wb = sys.argv[1:4]
 AREA = sys.argv[4] if len(sys.argv) > 4 else None
 REQ = int(sys.argv[5]) if len(sys.argv) > 5 else 2021
 my = re.compile(r"/dist/src/(" + (AREA or r"link/(bridge|vxlan|veth|channel|device|nic)|net/(neighbour|neighbour-entry|arp|ip-input|ip-output|ip-forward|fib|fib-cache|namespace|br-netfilter)|packet/(packet|length)") + r")\.js:")
-tests = collections.defaultdict(set); name = size = None
-for line in open(wb):
-    if line.startswith('name = '): name, size = line[7:].strip(), None
-    elif line.startswith('Instructions (size'): size = int(re.search(r'\d+', line).group())
-    else:
-        m = re.match(r'0x[0-9a-f]+\s+([0-9a-f]+)\s', line)
-        if m and name is not None and size is not None: tests[(name, size)].add(int(m.group(1), 16))
+tests = page_flag_tests(wb)
 look = perf_lookup(pmap)
 acc = collections.defaultdict(lambda: [0, 0, 0, 0])
 for addr, vals, (iI, iD, iL) in instr_costs(out):

@@ -12,21 +12,13 @@
 #          T/dist/bench/scale.js --child … 2>&1 | grep -E '^name = |^Instructions \(size|testb \[r[0-9a-z]+\+0x8\],0x[0-9a-f]+ *$' > wb.txt
 #   3. python3 bench/cg-barriers.py callgrind.out /tmp/perf-PID.map wb.txt [N]
 # Prints each event's total and the part at those tests, then the N sites with most LL read misses.
-import bisect, collections, re, sys
+import bisect, collections, os, re, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cglib import page_flag_tests
 
 out, pmap, asm = sys.argv[1], sys.argv[2], sys.argv[3]
 top = int(sys.argv[4]) if len(sys.argv) > 4 else 20
-tests = collections.defaultdict(set)  # (name, size) -> offsets of page-flag tests
-name = size = None
-for line in open(asm):
-    if line.startswith('name = '):
-        name, size = line[7:].strip(), None
-    elif line.startswith('Instructions (size'):
-        size = int(re.search(r'\d+', line).group())
-    else:
-        m = re.match(r'0x[0-9a-f]+\s+([0-9a-f]+)\s', line)
-        if m and name is not None and size is not None:
-            tests[(name, size)].add(int(m.group(1), 16))
+tests = page_flag_tests(asm)  # (name, size) -> offsets of page-flag tests
 ranges = []
 for line in open(pmap):
     a, sz, nm = line.rstrip('\n').split(' ', 2)

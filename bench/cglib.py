@@ -1,6 +1,7 @@
-# bench/cglib — what bench/cg-area.py and bench/cg-cells.py share: node's perf map (which JS function an
-# address is in) and a callgrind output's per-instruction costs (--dump-instr=yes).
-import bisect
+# bench/cglib — what the callgrind-window scripts (bench/cg-area.py, cg-cells.py, cg-funcs.py, cg-callers.py,
+# cg-instr.py) share: node's perf map (which JS function an address is in), a callgrind output's per-instruction
+# costs (--dump-instr=yes) with or without the function's name, its calls, and the write barriers' page-flag tests.
+import bisect, collections, re
 
 
 def perf_lookup(pmap):
@@ -35,3 +36,75 @@ def instr_costs(out):
             elif p[0][0] == '-': addr -= int(p[0][1:])
             if skip: skip = False; continue
             yield addr, [int(x) for x in p[npos:]] + [0] * 9, ix
+
+
+def page_flag_tests(wb):
+    """(function name, code size) -> the offsets of its write barriers' page-flag tests, from a listing filtered as
+    bench/cg-window.sh writes wb-NAME.txt (`name = `, `Instructions (size`, and the `testb [reg+0x8],flag` lines)."""
+    tests = collections.defaultdict(set); name = size = None
+    for line in open(wb, errors='replace'):
+        if line.startswith('name = '): name, size = line[7:].strip(), None
+        elif line.startswith('Instructions (size'): size = int(re.search(r'\d+', line).group())
+        else:
+            m = re.match(r'0x[0-9a-f]+\s+([0-9a-f]+)\s', line)
+            if m and name is not None and size is not None: tests[(name, size)].add(int(m.group(1), 16))
+    return tests
+
+
+def named_costs(out, pmap):
+    """Yields (function, entry, address, costs, (iIr, iD1mr, iDLmr)) for each instruction's own cost line, as
+    instr_costs, with the function named: an optimized JS function by the perf map (entry: its perf-map entry),
+    anything else (V8's C++, builtins, libc) by callgrind's own fn= name (entry None). With callee, also the
+    call lines: see call_costs."""
+    look = perf_lookup(pmap)
+    names = {}; fn = '?'; npos, addr, skip, ix = 1, 0, False, None
+    for line in open(out):
+        if line.startswith('positions:'): npos = len(line.split()) - 1
+        elif line.startswith('events:'): ev = line.split()[1:]; ix = (ev.index('Ir'), ev.index('D1mr'), ev.index('DLmr'))
+        elif line.startswith(('fn=', 'cfn=')):
+            m = re.match(r'c?fn=\((\d+)\)(?: (.*))?', line.strip())
+            if m.group(2): names[m.group(1)] = m.group(2)
+            if line[0] == 'f': fn = names.get(m.group(1), '?')
+        elif line.startswith('calls='): skip = True
+        elif line[:1].isdigit() or line[:1] in '+-*':
+            p = line.split()
+            if p[0].startswith('0x'): addr = int(p[0], 16)
+            elif p[0][0] == '+': addr += int(p[0][1:])
+            elif p[0][0] == '-': addr -= int(p[0][1:])
+            if skip: skip = False; continue
+            vals = [int(x) for x in p[npos:]] + [0] * 9
+            if fn.startswith('0x'):
+                e = look(addr)
+                yield (short(e[2]) if e else 'JS?'), e, addr, vals, ix
+            else:
+                yield fn, None, addr, vals, ix
+
+
+def call_costs(out, pmap, callee):
+    """Yields (caller, calls, costs, (iIr, iD1mr, iDLmr)) for each call line whose callee's name contains `callee`:
+    the calls' inclusive costs, the caller named as in named_costs."""
+    look = perf_lookup(pmap)
+    names = {}; fn = cfn = '?'; npos, addr, ix, want, ncalls = 1, 0, None, False, 0
+    for line in open(out):
+        if line.startswith('positions:'): npos = len(line.split()) - 1
+        elif line.startswith('events:'): ev = line.split()[1:]; ix = (ev.index('Ir'), ev.index('D1mr'), ev.index('DLmr'))
+        elif line.startswith(('fn=', 'cfn=')):
+            m = re.match(r'c?fn=\((\d+)\)(?: (.*))?', line.strip())
+            if m.group(2): names[m.group(1)] = m.group(2)
+            if line[0] == 'f': fn = names.get(m.group(1), '?')
+            else: cfn = names.get(m.group(1), '?')
+        elif line.startswith('calls='): want = callee in cfn; ncalls = int(line.split('=')[1].split()[0])
+        elif line[:1].isdigit() or line[:1] in '+-*':
+            p = line.split()
+            if p[0].startswith('0x'): addr = int(p[0], 16)
+            elif p[0][0] == '+': addr += int(p[0][1:])
+            elif p[0][0] == '-': addr -= int(p[0][1:])
+            if not want: continue
+            want = False
+            e = look(addr) if fn.startswith('0x') else None
+            yield (short(e[2]) if e else fn if not fn.startswith('0x') else 'JS?'), ncalls, [int(x) for x in p[npos:]] + [0] * 9, ix
+
+
+def short(perf_name):
+    """A perf-map name without the tree's path: `JS:*ipFinishOutput net/ip-output.js:255:24`."""
+    return re.sub(r'file:///\S*/dist/(src/)?', '', perf_name)
