@@ -2,7 +2,8 @@
 # bench/cg-window.sh NAME TREE [OUTDIR]: the 300 x 3,000 callgrind window (simulated 140-142 s, 2,021 requests) of TREE's
 # dist, copied first (TREE may be rebuilt meanwhile), with --dump-instr=yes and --initial-old-space-size=1500 (no major GC
 # in the window), then the same window natively with the optimized code printed, filtered for bench/cg-barriers.py.
-# Writes OUTDIR/{cg-NAME.out,cg-NAME.log,perf-NAME.map,wb-NAME.txt}. Then, e.g.:
+# Writes OUTDIR/{cg-NAME.out,cg-NAME.log,perf-NAME.map,wb-NAME.txt,asm-NAME.txt.gz (the whole listing, for
+# bench/cg-instr.py --asm and bench/cg-cells.py)}. Then, e.g.:
 #   python3 bench/cg-barriers.py OUTDIR/cg-NAME.out OUTDIR/perf-NAME.map OUTDIR/wb-NAME.txt 0
 #   python3 bench/cg-area.py OUTDIR/cg-NAME.out OUTDIR/perf-NAME.map OUTDIR/wb-NAME.txt 'netfilter/[a-z/-]+|net/[a-z-]+'
 # (session 38's area figures also counted the generated walks and scans: perf-map names `JS:*walk :L:C` / `JS:*scan …`).
@@ -16,5 +17,6 @@ timeout 3000 valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes --dump
 pid=$(grep -m1 -o '^==[0-9]*==' "$D/cg-$name.log" | tr -d =)
 cp "/tmp/perf-$pid.map" "$D/perf-$name.map"
 timeout 1500 node --single-threaded --predictable --max-old-space-size=7000 --initial-old-space-size=1500 --print-opt-code --code-comments \
-  "$T/bench/scale-window.mjs" "$T" 300 3000 3 100 2000 10 140 142 2>&1 | grep -E '^name = |^Instructions \(size|testb \[r[0-9a-z]+\+0x8\],0x[0-9a-f]+ *$' > "$D/wb-$name.txt"
+  "$T/bench/scale-window.mjs" "$T" 300 3000 3 100 2000 10 140 142 2>&1 | gzip -1 > "$D/asm-$name.txt.gz"
+zcat "$D/asm-$name.txt.gz" | grep -E '^name = |^Instructions \(size|testb \[r[0-9a-z]+\+0x8\],0x[0-9a-f]+ *$' > "$D/wb-$name.txt"
 echo "done $name"
