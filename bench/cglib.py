@@ -21,21 +21,34 @@ def perf_lookup(pmap):
     return look
 
 
-def instr_costs(out):
-    """Yields (address, costs, (iIr, iD1mr, iDLmr)) for each instruction's own cost line of callgrind output `out`
-    (call lines' inclusive costs skipped); costs is the line's numbers padded with zeros, indexed by the triple."""
-    npos, addr, skip, ix = 1, 0, False, None
+def cost_lines(out):
+    """Yields (fn, cfn, calls, address, costs, (iIr, iD1mr, iDLmr)) for each cost line of callgrind output `out`
+    (--dump-instr=yes): an instruction's own cost (calls 0) or, right after a `calls=` line, that call's inclusive
+    cost (calls > 0, cfn the callee). fn and cfn are callgrind's names (JIT code: its address as `0x…`); costs is
+    the line's numbers padded with zeros, indexed by the triple."""
+    names = {}; fn = cfn = '?'; npos, addr, ncalls, ix = 1, 0, 0, None
     for line in open(out):
         if line.startswith('positions:'): npos = len(line.split()) - 1
         elif line.startswith('events:'): ev = line.split()[1:]; ix = (ev.index('Ir'), ev.index('D1mr'), ev.index('DLmr'))
-        elif line.startswith('calls='): skip = True
+        elif line.startswith(('fn=', 'cfn=')):
+            m = re.match(r'c?fn=\((\d+)\)(?: (.*))?', line.strip())
+            if m.group(2): names[m.group(1)] = m.group(2)
+            if line[0] == 'f': fn = names.get(m.group(1), '?')
+            else: cfn = names.get(m.group(1), '?')
+        elif line.startswith('calls='): ncalls = int(line.split('=')[1].split()[0])
         elif line[:1].isdigit() or line[:1] in '+-*':
             p = line.split()
             if p[0].startswith('0x'): addr = int(p[0], 16)
             elif p[0][0] == '+': addr += int(p[0][1:])
             elif p[0][0] == '-': addr -= int(p[0][1:])
-            if skip: skip = False; continue
-            yield addr, [int(x) for x in p[npos:]] + [0] * 9, ix
+            yield fn, cfn, ncalls, addr, [int(x) for x in p[npos:]] + [0] * 9, ix
+            ncalls = 0
+
+
+def instr_costs(out):
+    """Yields (address, costs, (iIr, iD1mr, iDLmr)) for each instruction's own cost line (calls' inclusive costs skipped)."""
+    for fn, cfn, calls, addr, vals, ix in cost_lines(out):
+        if calls == 0: yield addr, vals, ix
 
 
 def page_flag_tests(wb):
@@ -54,55 +67,26 @@ def page_flag_tests(wb):
 def named_costs(out, pmap):
     """Yields (function, entry, address, costs, (iIr, iD1mr, iDLmr)) for each instruction's own cost line, as
     instr_costs, with the function named: an optimized JS function by the perf map (entry: its perf-map entry),
-    anything else (V8's C++, builtins, libc) by callgrind's own fn= name (entry None). With callee, also the
-    call lines: see call_costs."""
+    anything else (V8's C++, builtins, libc) by callgrind's own name (entry None)."""
     look = perf_lookup(pmap)
-    names = {}; fn = '?'; npos, addr, skip, ix = 1, 0, False, None
-    for line in open(out):
-        if line.startswith('positions:'): npos = len(line.split()) - 1
-        elif line.startswith('events:'): ev = line.split()[1:]; ix = (ev.index('Ir'), ev.index('D1mr'), ev.index('DLmr'))
-        elif line.startswith(('fn=', 'cfn=')):
-            m = re.match(r'c?fn=\((\d+)\)(?: (.*))?', line.strip())
-            if m.group(2): names[m.group(1)] = m.group(2)
-            if line[0] == 'f': fn = names.get(m.group(1), '?')
-        elif line.startswith('calls='): skip = True
-        elif line[:1].isdigit() or line[:1] in '+-*':
-            p = line.split()
-            if p[0].startswith('0x'): addr = int(p[0], 16)
-            elif p[0][0] == '+': addr += int(p[0][1:])
-            elif p[0][0] == '-': addr -= int(p[0][1:])
-            if skip: skip = False; continue
-            vals = [int(x) for x in p[npos:]] + [0] * 9
-            if fn.startswith('0x'):
-                e = look(addr)
-                yield (short(e[2]) if e else 'JS?'), e, addr, vals, ix
-            else:
-                yield fn, None, addr, vals, ix
+    for fn, cfn, calls, addr, vals, ix in cost_lines(out):
+        if calls: continue
+        if not fn.startswith('0x'): yield fn, None, addr, vals, ix
+        else:
+            e = look(addr)
+            yield (short(e[2]) if e else 'JS?'), e, addr, vals, ix
 
 
 def call_costs(out, pmap, callee):
-    """Yields (caller, calls, costs, (iIr, iD1mr, iDLmr)) for each call line whose callee's name contains `callee`:
-    the calls' inclusive costs, the caller named as in named_costs."""
+    """Yields (caller, calls, costs, (iIr, iD1mr, iDLmr)) for each call whose callee's name contains `callee`: the
+    calls' inclusive costs, the caller named as in named_costs."""
     look = perf_lookup(pmap)
-    names = {}; fn = cfn = '?'; npos, addr, ix, want, ncalls = 1, 0, None, False, 0
-    for line in open(out):
-        if line.startswith('positions:'): npos = len(line.split()) - 1
-        elif line.startswith('events:'): ev = line.split()[1:]; ix = (ev.index('Ir'), ev.index('D1mr'), ev.index('DLmr'))
-        elif line.startswith(('fn=', 'cfn=')):
-            m = re.match(r'c?fn=\((\d+)\)(?: (.*))?', line.strip())
-            if m.group(2): names[m.group(1)] = m.group(2)
-            if line[0] == 'f': fn = names.get(m.group(1), '?')
-            else: cfn = names.get(m.group(1), '?')
-        elif line.startswith('calls='): want = callee in cfn; ncalls = int(line.split('=')[1].split()[0])
-        elif line[:1].isdigit() or line[:1] in '+-*':
-            p = line.split()
-            if p[0].startswith('0x'): addr = int(p[0], 16)
-            elif p[0][0] == '+': addr += int(p[0][1:])
-            elif p[0][0] == '-': addr -= int(p[0][1:])
-            if not want: continue
-            want = False
-            e = look(addr) if fn.startswith('0x') else None
-            yield (short(e[2]) if e else fn if not fn.startswith('0x') else 'JS?'), ncalls, [int(x) for x in p[npos:]] + [0] * 9, ix
+    for fn, cfn, calls, addr, vals, ix in cost_lines(out):
+        if not calls or callee not in cfn: continue
+        if not fn.startswith('0x'): yield fn, calls, vals, ix
+        else:
+            e = look(addr)
+            yield (short(e[2]) if e else 'JS?'), calls, vals, ix
 
 
 def short(perf_name):
