@@ -309,7 +309,8 @@ export class RecordExpander {
     const L = this.L;
     const i32 = this.i32;
     const sw = src >> 2;
-    const from = raw ? this.ringDv.getUint32(src - 20, true) : (i32[sw]! & L.T_MASK) === L.R_REPEAT ? i32[sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2) + L.F_IF]! : i32[sw + L.F_IF]!;
+    const rep = !raw && (i32[sw]! & L.T_MASK) === L.R_REPEAT;
+    const from = raw ? this.ringDv.getUint32(src - 20, true) : rep ? i32[sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2) + L.F_IF]! : i32[sw + L.F_IF]!;
     let ifId: number;
     let time: number;
     if (long) {
@@ -323,7 +324,7 @@ export class RecordExpander {
       time = this.cpT0[from]! + i32[w + L.S_DT]!;
     }
     if (raw) this.copyRaw(ifId, time, src);
-    else if ((i32[sw]! & L.T_MASK) === L.R_REPEAT) this.copyRepeat(ifId, time, sw);
+    else if (rep) this.copyRepeat(ifId, time, sw);
     else this.copy(ifId, time, sw);
   }
 
