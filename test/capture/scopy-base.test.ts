@@ -26,6 +26,10 @@ function write(file: string, opts: object, contestAt: number): { bytes: Buffer; 
   const arr = w.point(p, clock, x, null);
   let arrR = null as ReturnType<PcapngWriter['point']> | null;
   const pkts = [udpFrame(53, null, 20), udpFrame(54, null, 20), udpFrame(55, null, 30)];
+  // The third carries IP options: serialized into the chunk, its arrivals copy frame bytes (COPY_RAW's kind of source).
+  pkts[2]!.ip!.options = new Uint8Array([1, 1, 1, 1]);
+  pkts[2]!.ip!.totalLength = 20 + 4 + 8 + 30;
+  pkts[2]!.udp!.length = 8 + 30;
   for (let round = 0; round < 400; round++) {
     if (round === contestAt) arrR = w.point(r, clock, x, null);
     for (const [i, pkt] of pkts.entries()) {
