@@ -23,8 +23,8 @@
 // |             | record (earlier in this chunk) but for the IP id; word 0: type | distance back   |
 // |             | to that record << 4; the id; time                                               |
 // | SCOPY 8     | 8 bytes: a COPY (5 / 6) without interface and time: word 0 type | (source offset |
-// |             | + 2 if COPY's kind of source, a fast record) << 4; word 1 the time − the time of the last |
-// |             | COPY 5/6 whose source left the same interface, whose interface it takes         |
+// |             | + 2 for a fast record) << 4; word 1 the time − the time of the last COPY 5/6    |
+// |             | whose source left the same interface, whose interface it takes (int32 ns)      |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -88,7 +88,7 @@ export const enum K {
   C_IF = 1,
   C_TIME = 2, // f64
   COPY_BYTES = 16,
-  // SCOPY records (8 bytes): word 0 as a COPY's; word 1 the time − its base's (int32 ns, see the table above).
+  // SCOPY records (8 bytes): word 0 type | (source offset + 2 for a fast record) << C_SRC_SHIFT; word 1 the time − its base's (int32 ns).
   S_DT = 1,
   SCOPY_BYTES = 8,
   // REPEAT records (16 bytes): word 0 type | distance back to the template record << C_SRC_SHIFT; word 1
