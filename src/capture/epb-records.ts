@@ -22,6 +22,9 @@
 // | REPEAT 7    | 16 bytes: a capture point's plain UDP departure equal to its previous full      |
 // |             | record (earlier in this chunk) but for the IP id; word 0: type | distance back   |
 // |             | to that record << 4; the id; time                                               |
+// | SCOPY 8     | 8 bytes: a COPY (5 / 6) without interface and time: word 0 type | (source offset |
+// |             | + 2 for a fast record) << 4; word 1 the time − the time of the last COPY 5/6    |
+// |             | whose source left the same interface, whose interface it takes (int32 ns)      |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -49,6 +52,7 @@ export const enum K {
   R_COPY = 5,
   R_COPY_RAW = 6,
   R_REPEAT = 7,
+  R_SCOPY = 8,
   T_MASK = 15,
   // Fast records, word 0: type | B_BYTES | B_EXT | payloadLength << PAYLEN_SHIFT.
   B_BYTES = 16, // short record: its payload bytes are all present (payloadLength of them); else none
@@ -84,6 +88,9 @@ export const enum K {
   C_IF = 1,
   C_TIME = 2, // f64
   COPY_BYTES = 16,
+  // SCOPY records (8 bytes): word 0 type | (source offset + 2 for a fast record) << C_SRC_SHIFT; word 1 the time − its base's (int32 ns).
+  S_DT = 1,
+  SCOPY_BYTES = 8,
   // REPEAT records (16 bytes): word 0 type | distance back to the template record << C_SRC_SHIFT; word 1
   // the IP id; time as F_TIME (once expanded, the frame's file offset, as a fast record's).
   P_ID = 1,
@@ -120,6 +127,7 @@ export const LAYOUT = {
   R_COPY: K.R_COPY,
   R_COPY_RAW: K.R_COPY_RAW,
   R_REPEAT: K.R_REPEAT,
+  R_SCOPY: K.R_SCOPY,
   T_MASK: K.T_MASK,
   B_BYTES: K.B_BYTES,
   B_EXT: K.B_EXT,
@@ -149,6 +157,8 @@ export const LAYOUT = {
   C_IF: K.C_IF,
   C_TIME: K.C_TIME,
   COPY_BYTES: K.COPY_BYTES,
+  S_DT: K.S_DT,
+  SCOPY_BYTES: K.SCOPY_BYTES,
   P_ID: K.P_ID,
   REPEAT_BYTES: K.REPEAT_BYTES,
 } as const;

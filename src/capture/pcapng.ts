@@ -176,6 +176,8 @@ export class PcapngWriter implements CaptureWriter {
   /** Packets written but by RingPoints' one-call paths (they count their own: a field of the point, not two objects' loads per frame). */
   private count = 0;
   private readonly ringPoints: RingPoint[] = [];
+  /** By interface: the capture point whose arrivals copy its departures (null: two do; see point()). */
+  private readonly copier: (RingPoint | null | undefined)[] = [];
 
   /**
    * Opens `path` (written as path.tmp-<pid> until close()); `application` goes into shb_userappl.
@@ -325,6 +327,8 @@ export class PcapngWriter implements CaptureWriter {
     if (this.rec === null) return new WriterPoint(this, clock, ifId, peer, gate);
     const p = new RingPoint(this, this.rec, clock, ifId, peer, gate, this.memo, snap);
     this.ringPoints.push(p);
+    // The point copying `peer`'s departures (its SCOPYs' base: ringCopy); with two, neither writes SCOPYs.
+    if (peer >= 0) this.copier[peer] = this.copier[peer] === undefined ? p : (this.copier[peer]?.based(-1, NaN), null);
     return p;
   }
 
@@ -335,7 +339,7 @@ export class PcapngWriter implements CaptureWriter {
   private writeToRing(r: AsyncChunkSink, ifId: number, timeNs: TimeNs, pkt: Packet, link: number, snap: number): void {
     const clock = this.tapClock;
     clock.now = timeNs;
-    if (link >= 0) this.ringArrive(r, ifId, clock, pkt, snap, this.memo.tag(link));
+    if (link >= 0) this.ringArrive(r, ifId, clock, pkt, snap, this.memo.tag(link), link);
     else this.ringOut(r, ifId, clock, pkt, snap, link === LINK_SAVE ? this.memo.tag(ifId) : 0);
   }
 
@@ -343,10 +347,10 @@ export class PcapngWriter implements CaptureWriter {
    * An arrival into the ring: a COPY record when it carries `peerTag` (its departure on the wire peer
    * was marked, capture/frame-memo) and that departure can be copied, else the frame itself.
    */
-  ringArrive(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number, peerTag: number): void {
+  ringArrive(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number, peerTag: number, peer: number): void {
     if (pkt.capTag === peerTag) {
       pkt.capTag = 0;
-      if (this.ringCopy(r, ifId, clock, pkt, snap)) return;
+      if (this.ringCopy(r, ifId, clock, pkt, snap, peer)) return;
     }
     this.ringOut(r, ifId, clock, pkt, snap, 0);
   }
@@ -354,9 +358,10 @@ export class PcapngWriter implements CaptureWriter {
   /**
    * An arrival whose departure on the wire peer left its memo entry on `pkt` (taken already): a COPY record
    * when that departure is in the current chunk and the record fits there; false otherwise (the caller
-   * writes the frame).
+   * writes the frame). The copying point of `peer`'s departures (`copier`) takes its time as its SCOPYs' base
+   * if the COPY is its own, else has none until its next one: the writer thread's base for `peer` is this COPY.
    */
-  private ringCopy(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number): boolean {
+  private ringCopy(r: AsyncChunkSink, ifId: number, clock: Clock, pkt: Packet, snap: number, peer: number): boolean {
     const kept = pkt.capAt;
     const src = (kept - (kept & 1)) * 2 - r.chunkStart;
     const len = pkt.capLen;
@@ -368,6 +373,7 @@ export class PcapngWriter implements CaptureWriter {
       else memo.hitRemembered(pkt, len, this.ifNames[ifId]!);
     } else memo.hits++;
     writeCopyRecord(r, ifId, clock.now, src, (kept & 1) === 0, len);
+    this.copier[peer]?.based(ifId, clock.now);
     this.count++;
     return true;
   }

@@ -83,12 +83,18 @@ export class RingPoint implements FrameHook<Packet> {
   /** Plain UDP departures written by departed's fast path, and arrivals copied by arrived (PcapngWriter.packetCount and memoHits add them up). */
   sent = 0;
   copies = 0;
+  /**
+   * The time of this point's last long COPY record (PcapngWriter.ringCopy) while it is the last COPY of its peer's
+   * departures, an integer of ns; NaN otherwise (none yet, another interface's came after, or the peer's departures
+   * are copied at two interfaces). `arrived` writes an SCOPY record, its time as an int32 offset from this one.
+   */
+  t0 = NaN;
   constructor(
     private readonly w: PcapngWriter,
     private readonly r: AsyncChunkSink,
     private readonly clock: Clock,
     private readonly ifId: number,
-    peer: number,
+    private readonly peer: number,
     private readonly gate: CaptureGate | null,
     private readonly memo: FrameMemo,
     snap: number,
@@ -188,31 +194,38 @@ export class RingPoint implements FrameHook<Packet> {
   }
 
   /**
-   * A copied arrival in this one call (sessions 23, 37, 38): its departure on the wire peer marked the
+   * A copied arrival in this one call (sessions 23, 37, 38, 39): its departure on the wire peer marked the
    * packet (copyTag: the peer's tag; −1 with a gate) and is in the current chunk, its frame is not cut here,
-   * and a COPY record fits at pos (AsyncChunkSink.fastMax: no VERBATIM record open, not verify mode): the
-   * record, written here; the mark is left (the peer's next departure marks or clears it: `skipped`,
-   * PcapngWriter.ringOut). Small in bytecode on purpose (209 bytes, session 38): TurboFan inlines it into
-   * link/channel's `arrive` and still has budget for ip-input's `netifReceive` there (920 bytecode bytes in
-   * all, a candidate counted ×1.2; with writeCopy and fitHere it had not: ip-input compiled in another
-   * shape, ~78 instructions an arrival dearer). Anything else goes through arrivedOther.
+   * a record fits at pos (AsyncChunkSink.fastMax: no VERBATIM record open, not verify mode), and its time is
+   * within an int32 of ns after t0 (the last long COPY of the peer's departures, this point's): an 8-byte
+   * SCOPY record, written here — two word stores, no interface, no f64 view (session 39; the writer thread
+   * takes the interface and base time from that COPY). The mark is left (the peer's next departure marks or
+   * clears it: `skipped`, PcapngWriter.ringOut). Small in bytecode on purpose (session 38): TurboFan inlines
+   * it into link/channel's `arrive` and still has budget for ip-input's `netifReceive` there (920 bytecode
+   * bytes in all, a candidate counted ×1.2; without that, ip-input is compiled in another shape, ~78
+   * instructions an arrival dearer). Anything else goes through arrivedOther (a long COPY there sets t0).
    */
   arrived(pkt: Packet): void {
     const r = this.r;
     const o = r.pos;
-    const kept = pkt.capAt;
-    const raw = kept & 1; // 0: the departure's bytes were serialized into the chunk (COPY_RAW), 1: a fast record (COPY)
-    const src = (kept - raw) * 2 - r.chunkStart;
+    // The departure's place in the chunk, + 2 for a fast record (capAt: 2 × its word + 1; + 0 for frame bytes
+    // serialized into the chunk; both 4-aligned): SCOPY's word 0 carries both; < 0 is an earlier chunk.
+    const at = pkt.capAt * 2 - r.chunkStart;
     const len = pkt.capLen;
-    if (pkt.capTag !== this.copyTag || src < 0 || len > this.snap || o > r.fastMax) return this.arrivedOther(pkt);
+    const dt = this.clock.now - this.t0; // NaN while there is no base: (NaN | 0) is 0
+    if (pkt.capTag !== this.copyTag || at < 0 || len > this.snap || o > r.fastMax || (dt | 0) !== dt) return this.arrivedOther(pkt);
     const w = (r.slotBase + o) >> 2;
     const i32 = r.i32;
-    i32[w] = ((src << K.C_SRC_SHIFT) | K.R_COPY_RAW) - raw; // R_COPY = R_COPY_RAW − 1
-    i32[w + K.C_IF] = this.ifId;
-    r.f64[(w >> 1) + (K.C_TIME >> 1)] = this.clock.now;
-    r.pos = o + K.COPY_BYTES;
+    i32[w] = (at << K.C_SRC_SHIFT) | K.R_SCOPY;
+    i32[w + K.S_DT] = dt;
+    r.pos = o + K.SCOPY_BYTES;
     r.outBytes += (len + 35) & ~3; // the EPB: 32 + len padded to 4
     this.copies++;
+  }
+
+  /** PcapngWriter.ringCopy wrote a long COPY of this point's peer's departure at interface ifId, time `now`: the new base. */
+  based(ifId: number, now: number): void {
+    this.t0 = ifId === this.ifId && Math.floor(now) === now ? now : NaN;
   }
 
   /**
@@ -226,6 +239,6 @@ export class RingPoint implements FrameHook<Packet> {
   /** An arrival not copied by `arrived`: the gate, then ringArrive (a COPY there if it can be, else the frame). Apart, so `arrived` stays small. */
   private arrivedOther(pkt: Packet): void {
     if (this.gate !== null && !this.gate.pass(pkt)) return;
-    this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag);
+    this.w.ringArrive(this.r, this.ifId, this.clock, pkt, this.snap, this.peerTag, this.peer);
   }
 }

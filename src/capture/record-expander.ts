@@ -40,6 +40,9 @@ export class RecordExpander {
   private repKey = new Float64Array(0);
   private repSum = new Int32Array(0);
   private repOut = new Int32Array(0);
+  /** arrival()'s bases by departing interface (grown with repKey): the last COPY's interface and time (an SCOPY's are those + its offset). */
+  private cpIf = new Int32Array(0);
+  private cpT0 = new Float64Array(0);
   private readonly repScratch = new Uint8Array(64);
   private readonly repScratch32 = new Int32Array(this.repScratch.buffer);
   private readonly repScratchDv = new DataView(this.repScratch.buffer);
@@ -99,11 +102,12 @@ export class RecordExpander {
       if (t === L.R_REPEAT) {
         this.repeat(w);
         p += L.REPEAT_BYTES;
-      } else if (t === L.R_COPY) {
-        this.copy(w, base + (w0 >>> L.C_SRC_SHIFT));
-        p += L.COPY_BYTES;
-      } else if (t === L.R_COPY_RAW) {
-        this.copyRaw(w, base + (w0 >>> L.C_SRC_SHIFT));
+      } else if (t === L.R_SCOPY) {
+        const x = w0 >>> L.C_SRC_SHIFT; // source offset (4-aligned) + 2 for a fast record
+        this.arrival(w, (x & 2) === 0, base + (x & ~3), false);
+        p += L.SCOPY_BYTES;
+      } else if (t === L.R_COPY || t === L.R_COPY_RAW) {
+        this.arrival(w, t === L.R_COPY_RAW, base + (w0 >>> L.C_SRC_SHIFT), true);
         p += L.COPY_BYTES;
       } else if (t === L.R_VERBATIM) {
         const n = i32[w + 1]!;
@@ -161,16 +165,9 @@ export class RecordExpander {
     // again at every iteration of a loop (a 10-word loop took ~25 instructions a word, callgrind).
     if (
       ((rec[k + 5]! ^ lid) & 0xffff) === 0 &&
-      rec[k] === i32[r0] &&
-      rec[k + 1] === i32[r0 + 1] &&
-      rec[k + 2] === i32[r0 + 2] &&
-      rec[k + 3] === i32[r0 + 3] &&
-      rec[k + 4] === i32[r0 + 4] &&
-      rec[k + 6] === i32[r0 + 6] &&
-      rec[k + 7] === i32[r0 + 7] &&
-      rec[k + 8] === i32[r0 + 8] &&
-      rec[k + 9] === i32[r0 + 9] &&
-      rec[k + 10] === i32[r0 + 10]
+      rec[k] === i32[r0] && rec[k + 1] === i32[r0 + 1] && rec[k + 2] === i32[r0 + 2] && rec[k + 3] === i32[r0 + 3] &&
+      rec[k + 4] === i32[r0 + 4] && rec[k + 6] === i32[r0 + 6] && rec[k + 7] === i32[r0 + 7] && rec[k + 8] === i32[r0 + 8] &&
+      rec[k + 9] === i32[r0 + 9] && rec[k + 10] === i32[r0 + 10]
     ) {
       this.copy11(o32, d, out, q);
       const id = lid >>> 16;
@@ -196,17 +193,9 @@ export class RecordExpander {
 
   /** to[t, t + 11) = from[f, f + 11), written out (see plainUdp: no per-word checks of a loop). */
   private copy11(to: Int32Array, t: number, from: Int32Array, f: number): void {
-    to[t] = from[f]!;
-    to[t + 1] = from[f + 1]!;
-    to[t + 2] = from[f + 2]!;
-    to[t + 3] = from[f + 3]!;
-    to[t + 4] = from[f + 4]!;
-    to[t + 5] = from[f + 5]!;
-    to[t + 6] = from[f + 6]!;
-    to[t + 7] = from[f + 7]!;
-    to[t + 8] = from[f + 8]!;
-    to[t + 9] = from[f + 9]!;
-    to[t + 10] = from[f + 10]!;
+    to[t] = from[f]!; to[t + 1] = from[f + 1]!; to[t + 2] = from[f + 2]!; to[t + 3] = from[f + 3]!;
+    to[t + 4] = from[f + 4]!; to[t + 5] = from[f + 5]!; to[t + 6] = from[f + 6]!; to[t + 7] = from[f + 7]!;
+    to[t + 8] = from[f + 8]!; to[t + 9] = from[f + 9]!; to[t + 10] = from[f + 10]!;
   }
 
   /** A REPEAT record at word w (capture/point RingPoint.departed): its template's frame (a short plain UDP record earlier in this chunk), id and checksum patched; its time words then say where its bytes are, for a COPY. */
@@ -269,17 +258,11 @@ export class RecordExpander {
       // Written out (see copy11); bytes 18–19 (id) are word 4's high half, 24–25 (IP checksum) word 6's low half; big-endian.
       const o32 = this.out32;
       const d = at >> 2;
-      o32[d] = words[q]!;
-      o32[d + 1] = words[q + 1]!;
-      o32[d + 2] = words[q + 2]!;
-      o32[d + 3] = words[q + 3]!;
+      o32[d] = words[q]!; o32[d + 1] = words[q + 1]!; o32[d + 2] = words[q + 2]!; o32[d + 3] = words[q + 3]!;
       o32[d + 4] = (words[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
       o32[d + 5] = words[q + 5]!;
       o32[d + 6] = (words[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
-      o32[d + 7] = words[q + 7]!;
-      o32[d + 8] = words[q + 8]!;
-      o32[d + 9] = words[q + 9]!;
-      o32[d + 10] = words[q + 10]!;
+      o32[d + 7] = words[q + 7]!; o32[d + 8] = words[q + 8]!; o32[d + 9] = words[q + 9]!; o32[d + 10] = words[q + 10]!;
       return;
     }
     const out = this.out;
@@ -289,18 +272,14 @@ export class RecordExpander {
     this.outDv.setUint16(at + 24, c);
   }
 
-  /** Makes room for interface ifId in repeatInto's per-interface arrays. */
+  /** Makes room for interface ifId in repeatInto's and arrival's per-interface arrays. */
   private growRepeat(ifId: number): void {
     const n = ifId + 16;
-    const key = new Float64Array(n).fill(-2);
-    key.set(this.repKey);
-    this.repKey = key;
-    const sum = new Int32Array(n);
-    sum.set(this.repSum);
-    this.repSum = sum;
-    const out = new Int32Array(n * 11);
-    out.set(this.repOut);
-    this.repOut = out;
+    const key = new Float64Array(n).fill(-2); key.set(this.repKey); this.repKey = key;
+    const sum = new Int32Array(n); sum.set(this.repSum); this.repSum = sum;
+    const out = new Int32Array(n * 11); out.set(this.repOut); this.repOut = out;
+    const cif = new Int32Array(n); cif.set(this.cpIf); this.cpIf = cif;
+    const ct0 = new Float64Array(n); ct0.set(this.cpT0); this.cpT0 = ct0;
   }
 
   /** Keeps template record tw's first 11 output words (laid out in a scratch place) and its IP header sum without the id for interface ifId. */
@@ -321,15 +300,43 @@ export class RecordExpander {
     this.repSum[ifId] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
   }
 
+  /**
+   * A COPY (`long`) or SCOPY record at word w, its source at ring byte src (frame bytes if `raw`, else a fast record):
+   * the interface and time, then the copy. A COPY carries them and is the base of the SCOPYs after it whose source left
+   * the same interface (the departing one: a fast record's, its template's for a REPEAT, the EPB's for frame bytes).
+   */
+  private arrival(w: number, raw: boolean, src: number, long: boolean): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const sw = src >> 2;
+    const rep = !raw && (i32[sw]! & L.T_MASK) === L.R_REPEAT;
+    const from = raw ? this.ringDv.getUint32(src - 20, true) : rep ? i32[sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2) + L.F_IF]! : i32[sw + L.F_IF]!;
+    let ifId: number;
+    let time: number;
+    if (long) {
+      ifId = i32[w + L.C_IF]!;
+      time = this.f64[(w + L.C_TIME) >> 1]!;
+      if (from >= this.repKey.length) this.growRepeat(from);
+      this.cpIf[from] = ifId;
+      this.cpT0[from] = time;
+    } else {
+      ifId = this.cpIf[from]!;
+      time = this.cpT0[from]! + i32[w + L.S_DT]!;
+    }
+    if (raw) this.copyRaw(ifId, time, src);
+    else if (rep) this.copyRepeat(ifId, time, sw);
+    else this.copy(ifId, time, sw);
+  }
+
   /** A COPY record at word w whose source is the REPEAT record at word sw: that frame's bytes again. */
-  private copyRepeat(w: number, sw: number): void {
+  private copyRepeat(ifId: number, t: number, sw: number): void {
     const L = this.L;
     const i32 = this.i32;
     const tw = sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2);
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
     this.room(32 + fl + 3);
     const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
-    const at = this.head(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl);
+    const at = this.head(ifId, t, fl);
     if (prev < 0) this.repeatInto(sw, tw, at);
     else if (this.le === true) {
       // copy11 written out here: V8 did not inline it into this function (callgrind: a call per arrival).
@@ -342,15 +349,10 @@ export class RecordExpander {
     } else for (let i = 0; i < 42; i++) this.out[at + i] = this.out[prev + i]!;
   }
 
-  /** A COPY record at word w whose source is the fast record at byte `src` of the ring (the frame is not cut). */
-  private copy(w: number, src: number): void {
+  /** An arrival at interface ifId, time t, whose departure is the fast record at ring word sw, not a REPEAT (the frame is not cut). */
+  private copy(ifId: number, t: number, sw: number): void {
     const L = this.L;
     const i32 = this.i32;
-    const sw = src >> 2;
-    if ((i32[sw]! & L.T_MASK) === L.R_REPEAT) {
-      this.copyRepeat(w, sw);
-      return;
-    }
     const fl = this.frameLen(sw);
     this.room(32 + fl + 3);
     // Still in the output buffer (whole, not cut): its bytes that may be non-zero are copied; else laid
@@ -367,10 +369,9 @@ export class RecordExpander {
       const o32 = this.out32;
       const d = o >> 2;
       const s = prev >> 2;
-      const t = this.f64[(w + L.C_TIME) >> 1]!;
       o32[d] = 6;
       o32[d + 1] = total;
-      o32[d + 2] = i32[w + L.C_IF]!;
+      o32[d + 2] = ifId;
       o32[d + 3] = Math.floor(t / 0x1_0000_0000);
       o32[d + 4] = t >>> 0;
       o32[d + 5] = fl;
@@ -380,7 +381,7 @@ export class RecordExpander {
       this.outPos = o + total;
       return;
     }
-    const at = this.epb(i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    const at = this.epb(ifId, t, fl, fl);
     if (prev < 0) {
       this.frameInto(sw, at, fl, fl);
       return;
@@ -407,12 +408,11 @@ export class RecordExpander {
     for (; i < n; i++) out[at + i] = out[prev + i]!;
   }
 
-  /** A COPY_RAW record at word w: the frame bytes at ring byte `src` (the EPB's original length before them; not cut). */
-  private copyRaw(w: number, src: number): void {
-    const L = this.L;
+  /** An arrival at interface ifId, time t, whose departure is the frame bytes at ring byte `src` (the EPB's original length before them; not cut). */
+  private copyRaw(ifId: number, t: number, src: number): void {
     const fl = this.ringDv.getUint32(src - 4, true);
     this.room(32 + fl + 3);
-    const at = this.epb(this.i32[w + L.C_IF]!, this.f64[(w + L.C_TIME) >> 1]!, fl, fl);
+    const at = this.epb(ifId, t, fl, fl);
     this.out.set(this.u8.subarray(src, src + fl), at);
   }
 

@@ -249,6 +249,8 @@ const warmUp = () => {
     f64[17] = t;
     let p = 144;
     const tpl = [-1, -1, -1, -1];
+    // Each departing interface's last long COPY time, the base of the SCOPYs after it (-1: none yet).
+    const t0 = [-1, -1, -1, -1];
     for (let k = 0; p + 160 <= size; k++) {
       const d = k & 3;
       const w = p >> 2;
@@ -273,19 +275,26 @@ const warmUp = () => {
         f64[(w + ${LAYOUT.F_TIME}) >> 1] = t;
         p += ${LAYOUT.REPEAT_BYTES};
       }
+      // Its arrival: a COPY now and then (the base of the SCOPYs from this interface), else an SCOPY.
       const c = p >> 2;
-      i32[c] = ${LAYOUT.R_COPY} | ((w << 2) << ${LAYOUT.C_SRC_SHIFT});
-      i32[c + ${LAYOUT.C_IF}] = base + (d ^ 1);
-      f64[(c + ${LAYOUT.C_TIME}) >> 1] = t + 1000;
-      p += ${LAYOUT.COPY_BYTES};
+      if (t0[d] < 0 || (k & 1023) === d) {
+        i32[c] = ${LAYOUT.R_COPY} | ((w << 2) << ${LAYOUT.C_SRC_SHIFT});
+        i32[c + ${LAYOUT.C_IF}] = base + (d ^ 1);
+        f64[(c + ${LAYOUT.C_TIME}) >> 1] = t + 1000;
+        t0[d] = t + 1000;
+        p += ${LAYOUT.COPY_BYTES};
+      } else {
+        i32[c] = ${LAYOUT.R_SCOPY} | (((w << 2) + 2) << ${LAYOUT.C_SRC_SHIFT}); // + 2: the source is a fast record
+        i32[c + ${LAYOUT.S_DT}] = t + 1000 - t0[d];
+        p += ${LAYOUT.SCOPY_BYTES};
+      }
       t += 5000;
     }
     // An arrival whose departure (the first full record) is no longer in the output buffer: laid out again.
     const c = p >> 2;
-    i32[c] = ${LAYOUT.R_COPY} | (144 << ${LAYOUT.C_SRC_SHIFT});
-    i32[c + ${LAYOUT.C_IF}] = base + 1;
-    f64[(c + ${LAYOUT.C_TIME}) >> 1] = t;
-    return { words: i32.slice(), len: p + ${LAYOUT.COPY_BYTES} };
+    i32[c] = ${LAYOUT.R_SCOPY} | ((144 + 2) << ${LAYOUT.C_SRC_SHIFT});
+    i32[c + ${LAYOUT.S_DT}] = t - t0[0];
+    return { words: i32.slice(), len: p + ${LAYOUT.SCOPY_BYTES} };
   };
   // The last pass on interfaces 16–19: the per-interface tables grow again, now with type feedback (a
   // function's first calls record none), as a capture's first frames make them grow.
