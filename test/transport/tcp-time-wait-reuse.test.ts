@@ -57,22 +57,6 @@ describe('TIME_WAIT record reuse', () => {
     expect(r.sim.now).toBe(r.closedAt.get(r.socks[1]!));
   });
 
-  it('the timer event a record inherited, once it has run, is the next socket’s first timer event; that connection runs as before', () => {
-    const r = closers([0, 5000]);
-    r.sim.run({ until: 5 * MS }); // the first connection is in TIME_WAIT, its socket's pending RTO event inherited
-    const inherited = onlyRecord(r).timerEv!;
-    expect(inherited).not.toBeNull();
-    r.sim.run({ until: 4 * SEC }); // it has run: the record is queued, the event given back to the layer
-    expect(onlyRecord(r).timerEv).toBeNull();
-    const events = r.sim.eventsExecuted;
-    r.sim.run({ until: 5000 * MS + 1 }); // the second connect(): its SYN's RTO is armed with that event
-    expect(r.socks[1]!.timerEv).toBe(inherited);
-    expect(inherited.time).toBe(5000 * MS + r.socks[1]!.rto);
-    expect(r.sim.eventsExecuted).toBe(events + 1); // (the connect itself)
-    expect(r.sim.run()).toBe('idle');
-    expect(r.closedAt.get(r.socks[1]!)).toBe(r.lastSegAt(r.socks[1]!.localPort) + 60 * SEC);
-  });
-
   it('a record whose inherited timer event is still pending when it goes is reused before that event’s time; the cancelled event never reaches it', () => {
     const r = closers([0, 20]);
     r.sim.run({ until: 5 * MS }); // the first connection is in TIME_WAIT, its socket's stale RTO event inherited (~200 ms on)
