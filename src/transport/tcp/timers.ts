@@ -51,9 +51,7 @@ function onTimerEvent(ref: TimerRef): void {
     // (the record's inherited event, which runs once: the ref lets go of the record)
     const tw = ref.tw;
     ref.tw = null;
-    const ev = tw.timerEv; // (the event running now: the record held it, and only the record)
     twTimer(tw);
-    if (ev !== null) tw.layer.twState?.giveEvent(ev);
   }
 }
 
@@ -89,9 +87,7 @@ export function armTimer(sk: TcpSocket): void {
   sk.timerAt = next;
   // With no event pending, the one that ran last is placed again (Simulator.rescheduleAt takes an event
   // off the queue as it is): no new event a re-arm after a deadline (~5 a connection otherwise).
-  // A socket's first: an event a TIME_WAIT record of this layer inherited and that has run (tw-queue.ts
-  // TwState.giveEvent), when there is one.
-  const ev = sk.timerEv ?? sk.timerRan ?? sk.layer.twState?.takeEvent() ?? null;
+  const ev = sk.timerEv ?? sk.timerRan;
   sk.timerRan = null;
   sk.timerEv = sk.sim.rescheduleAt(ev, Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
 }

@@ -316,9 +316,6 @@ function emptySlots(n: number): (TimeWaitSock | null)[] {
  */
 const LANE = 2;
 
-/** More than a layer's sockets arm between two expiries would only sit there (a burst of opens makes new ones). */
-const RAN_EVENTS_MAX = 256;
-
 /**
  * A layer's TIME_WAIT state beside its table (TcpLayer.twState, made on its first record): the two
  * expiry queues (foreground, background) and the records that went, for reuse: a ring from `head` (the
@@ -332,14 +329,6 @@ export class TwState {
   private mask = 15;
   private head = 0;
   private tail = 0;
-  /**
-   * Timer events that records inherited from their sockets and that have run (taken off the queue, held
-   * by nobody): a new socket of this layer arms its first timer with one (Simulator.rescheduleAt places an
-   * event that ran anew: the same sequence number a new one would get) instead of a new event, which
-   * lived about an RTO and was copied by the scavenger on its way to the old generation, ~150 bytes a
-   * connection. Per layer, as each event belongs to its simulator's scheduler.
-   */
-  private readonly ranEvents: SimEvent[] = [];
 
   constructor(layer: TcpLayer) {
     this.fg = new TwQueue(layer, false);
@@ -363,16 +352,6 @@ export class TwState {
       this.tail = n;
     }
     this.free[this.tail++ & this.mask] = tw;
-  }
-
-  /** An inherited timer event that has run (popped, not pooled: only the caller held it), for a later socket's first timer. */
-  giveEvent(ev: SimEvent): void {
-    if (ev.popped && !ev.pooled && this.ranEvents.length < RAN_EVENTS_MAX) this.ranEvents.push(ev);
-  }
-
-  /** An event given back (the last one), or null. */
-  takeEvent(): SimEvent | null {
-    return this.ranEvents.length > 0 ? this.ranEvents.pop()! : null;
   }
 
   /** The last record to go if it went before `now`, else the first if it did; null when neither. */
