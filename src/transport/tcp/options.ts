@@ -142,12 +142,8 @@ export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tse
     } else l = [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
     if (spareTsN < SPARE_LISTS) spareTs[spareTsN++] = prev;
   } else writeTs(t, tsval, tsecr);
-  // (a list that carried a SYN before has these two already, mostly: a store of a record into an old
-  // list is a write barrier, which reads the record's page header)
-  const m = mssOption(mss);
-  if (l[0] !== m) l[0] = m;
-  const w = wscaleOption(wscale);
-  if (l[4] !== w) l[4] = w;
+  l[0] = mssOption(mss);
+  l[4] = wscaleOption(wscale);
   return l;
 }
 
