@@ -89,69 +89,31 @@ function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
 }
 
 /**
- * Own lists of one layout that segments gave up for the other (a segment that carried a SYN and then an
- * established segment, or the reverse: most SYNs and SYN-ACKs go out on a segment given back by an
- * established one), each with its own TS record: the next change the other way takes one instead of a
- * new list (two of each a connection, ~150 bytes). Nothing else holds a list a segment owns (the
- * ownership rule above: its TS record is rewritten in place already). Stacks of at most SPARE_LISTS,
- * process-wide as the spare segments are (a list is plain data, of no simulator).
- */
-const SPARE_LISTS = 64;
-const spareTs: TcpOption[][] = [];
-let spareTsN = 0;
-const spareSyn: TcpOption[][] = [];
-let spareSynN = 0;
-
-/**
  * NOP, NOP, TS(tsval, tsecr) of an established segment in the list it owns: `prev` (the options of the
- * segment being reused) rewritten when it is such a list, else a spare one or a new one.
+ * segment being reused) rewritten when it is such a list, else a new one.
  */
 export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): TcpOption[] {
   const t = ownTsRecordHere(prev);
   if (t === null) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
-  if (prev.length === 3) {
-    writeTs(t, tsval, tsecr);
-    return prev;
-  }
-  // (a SYN's list: shortening it in place, a store to an array's `length`, is a runtime call, ~500
-  // instructions, on most first data segments)
-  let l: TcpOption[];
-  if (spareTsN > 0) {
-    l = spareTs[--spareTsN]!;
-    spareTs[spareTsN] = NO_LIST;
-    writeTs(l[2] as TsRecord, tsval, tsecr);
-  } else l = [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
-  if (spareSynN < SPARE_LISTS) spareSyn[spareSynN++] = prev;
-  return l;
+  writeTs(t, tsval, tsecr);
+  // (a SYN's list before: a new list of three around its TS record; shortening it in place, a store to
+  // an array's `length`, is a runtime call, ~500 instructions, on most first data segments)
+  return prev.length === 5 ? [NOP, OWN_NOP, t] : prev;
 }
 
 /**
  * MSS, SACK_PERM, TS, NOP, WS of a SYN or SYN-ACK with every feature on (synOptions' list, Linux's
- * default) in the list the segment owns: `prev` rewritten when it is one, else a spare one or a new one.
+ * default) in the list the segment owns: `prev` rewritten when it is one, else a new one.
  */
 export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tsecr: number, wscale: number): TcpOption[] {
   const t = ownTsRecordHere(prev);
   if (t === null) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
-  let l = prev;
-  if (prev.length === 3) {
-    // (an established segment's list: a spare list of five, not this one grown in place)
-    if (spareSynN > 0) {
-      l = spareSyn[--spareSynN]!;
-      spareSyn[spareSynN] = NO_LIST;
-      writeTs(l[2] as TsRecord, tsval, tsecr);
-    } else l = [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
-    if (spareTsN < SPARE_LISTS) spareTs[spareTsN++] = prev;
-  } else writeTs(t, tsval, tsecr);
-  l[0] = mssOption(mss);
-  l[4] = wscaleOption(wscale);
-  return l;
-}
-
-/** What an emptied place of the spare stacks holds (the list that was there may be taken again). */
-const NO_LIST: TcpOption[] = Object.freeze([]) as unknown as TcpOption[];
-for (let i = 0; i < SPARE_LISTS; i++) {
-  spareTs.push(NO_LIST);
-  spareSyn.push(NO_LIST);
+  writeTs(t, tsval, tsecr);
+  // (an established segment's list before: a new list of five around its TS record, not grown in place)
+  if (prev.length === 3) return [mssOption(mss), SACK_PERMITTED, t, OWN_NOP, wscaleOption(wscale)];
+  prev[0] = mssOption(mss);
+  prev[4] = wscaleOption(wscale);
+  return prev;
 }
 
 /** Options of an established segment: NOP NOP TS, then NOP NOP SACK when blocks are given (built at their final length). */
