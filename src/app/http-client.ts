@@ -206,12 +206,12 @@ export class HttpClient {
    */
   private readonly heads = new HttpHeadCache();
   /**
-   * readHeaders: the header lists read lately (a ring: a Service's backends answer with different
-   * heads) and what each said; `closing` and `servedBy` are the last one's answers.
+   * readHeaders: the header lists read lately (a ring of 4: a Service's backends answer with different
+   * heads) and what each said, as triples (list, closing, servedBy) in one array: a client is cold by
+   * its next response in a big world (one a flow), and three arrays were three lines to read.
+   * `closing` and `servedBy` are the last one's answers.
    */
-  private readonly readLists: (HttpHeader[] | null)[] = [null, null, null, null];
-  private readonly readClosing: boolean[] = [false, false, false, false];
-  private readonly readServedBy: (string | null)[] = [null, null, null, null];
+  private readonly readRing: (HttpHeader[] | boolean | string | null)[] = [null, false, null, null, false, null, null, false, null, null, false, null];
   private readNext = 0;
   private closing = false;
   private servedBy: string | null = null;
@@ -377,11 +377,11 @@ export class HttpClient {
    * the same object for every response with that head), so the last list's answers are kept.
    */
   private readHeaders(headers: HttpHeader[]): void {
-    const lists = this.readLists;
-    for (let k = 0; k < lists.length; k++) {
-      if (lists[k] !== headers) continue;
-      this.closing = this.readClosing[k]!;
-      this.servedBy = this.readServedBy[k]!;
+    const ring = this.readRing;
+    for (let k = 0; k < 12; k += 3) {
+      if (ring[k] !== headers) continue;
+      this.closing = ring[k + 1] as boolean;
+      this.servedBy = ring[k + 2] as string | null;
       return;
     }
     this.closing = /close/i.test(httpHeader(headers, 'connection') ?? '');
@@ -389,11 +389,11 @@ export class HttpClient {
     // Only a frozen list is remembered (a shared parser's: the same object for every response with
     // that head, never written); any other could change under the same identity.
     if (!Object.isFrozen(headers)) return;
-    const i = this.readNext;
-    lists[i] = headers;
-    this.readClosing[i] = this.closing;
-    this.readServedBy[i] = this.servedBy;
-    this.readNext = (i + 1) & 3;
+    const i = 3 * this.readNext;
+    ring[i] = headers;
+    ring[i + 1] = this.closing;
+    ring[i + 2] = this.servedBy;
+    this.readNext = (this.readNext + 1) & 3;
   }
 
   /** complete() of a response whose headers readHeaders read last. */

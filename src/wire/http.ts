@@ -262,19 +262,21 @@ export class HttpParser {
         this.recent.add(head);
         if (chunk && start === 0 && sealed.get(buf) === NOT_MET) sealed.set(buf, head);
       }
-      const headEnd = start + head.bytes.length;
+      // (the entry's own fields: the message and the head's bytes are lines of their own, cold by the
+      // next message of a big world's client or server, and the message's are read by its reader anyway)
+      const headEnd = start + head.size;
       const parsed = head.msg;
       let bodyLen = head.length;
-      if (parsed.kind === 'response' && (bodyless(parsed.status) || (this.headCount > 0 && parsed.status >= 200))) bodyLen = 0;
+      if (head.status >= 0 && (bodyless(head.status) || (this.headCount > 0 && head.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
-        if (parsed.kind === 'request') bodyLen = 0;
+        if (head.status < 0) bodyLen = 0;
         else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
       }
       if (headEnd + bodyLen > len) {
         this.scanFrom = start; // the head is parsed again when the body is complete
         break;
       }
-      if (parsed.kind === 'response' && parsed.status >= 200 && this.headCount > 0) this.headCount--;
+      if (head.status >= 200 && this.headCount > 0) this.headCount--;
       // A shared parser's body straight from the pushed chunk is a view of it (sent bytes are never
       // written to: a TCP receiver is handed the sender's own array, too); else a copy.
       let msg: HttpMessage;
@@ -302,10 +304,14 @@ interface HeadMemo {
   msg: HttpMessage;
   /** Content-Length of the head (-1: none). */
   length: number;
+  /** The message's kind, the head's length (bytes.length) and a response's status (-1: a request), read without the message or the bytes. */
+  kind: 'request' | 'response';
+  size: number;
+  status: number;
 }
 
 /** What a sealed array (sealHttpBytes) holds at its start once a parser has met it: its head's memo entry. */
-const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1 }) as HeadMemo;
+const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1, kind: 'request', size: 0, status: -1 }) as HeadMemo;
 /** Arrays whose owner never writes them again → the head at their start (NOT_MET until a parser meets it). */
 const sealed = new WeakMap<Uint8Array, HeadMemo>();
 
@@ -350,10 +356,12 @@ const RECENT_HEADS = 4;
 export class HttpHeadCache {
   private readonly heads: (HeadMemo | null)[] = new Array<HeadMemo | null>(RECENT_HEADS).fill(null);
   private next = 0;
-  /** bodied(): the messages made lately (a ring, one per head: a Service's backends answer with different heads), where their bodies are (array, offset). */
-  private readonly bodiedMsgs: (HttpMessage | null)[] = new Array<HttpMessage | null>(RECENT_HEADS).fill(null);
-  private readonly bodiedSrcs: (Uint8Array | null)[] = new Array<Uint8Array | null>(RECENT_HEADS).fill(null);
-  private readonly bodiedStarts: number[] = new Array<number>(RECENT_HEADS).fill(-1);
+  /**
+   * bodied(): the messages made lately (a ring, one per head: a Service's backends answer with different
+   * heads) and where their bodies are, as triples (message, array, offset) in one array: one line to
+   * compare, and only the matching message read (a cache is cold by its next message in a big world).
+   */
+  private readonly bodiedRing: (HttpMessage | Uint8Array | number | null)[] = [null, null, -1, null, null, -1, null, null, -1, null, null, -1];
   private bodiedNext = 0;
 
   /** The recent head of `kind` that buf[start, len) begins with, or null. */
@@ -362,11 +370,11 @@ export class HttpHeadCache {
     // A sealed array met before begins with the head it began with then (nobody writes it): no compare.
     // (Senders' arrays alternate at a server, so the array, not the ring entry, remembers.)
     const at0 = start === 0 ? sealed.get(buf) : undefined;
-    if (at0 !== undefined && at0 !== NOT_MET && at0.msg.kind === kind && avail >= at0.bytes.length) return at0;
+    if (at0 !== undefined && at0 !== NOT_MET && at0.kind === kind && avail >= at0.size) return at0;
     for (let k = 1; k <= RECENT_HEADS; k++) {
       const e = this.heads[(this.next - k) & (RECENT_HEADS - 1)]!;
       if (e === null) return null;
-      if (e.msg.kind === kind && avail >= e.bytes.length && sameBytes(e.bytes, buf, start, start + e.bytes.length)) {
+      if (e.kind === kind && avail >= e.size && sameBytes(e.bytes, buf, start, start + e.size)) {
         if (at0 === NOT_MET) sealed.set(buf, e);
         return e;
       }
@@ -381,19 +389,20 @@ export class HttpHeadCache {
    * to), else a new one. A server's responses of one size are all one message at their client.
    */
   bodied(parsed: HttpMessage, buf: Uint8Array, start: number, len: number): HttpMessage {
-    const msgs = this.bodiedMsgs;
-    for (let k = 0; k < RECENT_HEADS; k++) {
-      const m = msgs[k]!;
-      if (m === null) break;
+    const ring = this.bodiedRing;
+    for (let k = 0; k < 3 * RECENT_HEADS; k += 3) {
+      if (ring[k] === null) break;
+      if (ring[k + 1] !== buf || ring[k + 2] !== start) continue;
       // (a message's head fields are its head's own: same method / status and header list)
-      if (m.headers === parsed.headers && m.kind === parsed.kind && this.bodiedSrcs[k] === buf && this.bodiedStarts[k] === start && m.body.length === len) return m;
+      const m = ring[k] as HttpMessage;
+      if (m.headers === parsed.headers && m.kind === parsed.kind && m.body.length === len) return m;
     }
     const msg = Object.freeze(withBody(parsed, buf.subarray(start, start + len)));
-    const i = this.bodiedNext;
-    msgs[i] = msg;
-    this.bodiedSrcs[i] = buf;
-    this.bodiedStarts[i] = start;
-    this.bodiedNext = (i + 1) & (RECENT_HEADS - 1);
+    const i = 3 * this.bodiedNext;
+    ring[i] = msg;
+    ring[i + 1] = buf;
+    ring[i + 2] = start;
+    this.bodiedNext = (this.bodiedNext + 1) & (RECENT_HEADS - 1);
     return msg;
   }
 
@@ -454,7 +463,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
   const msg = frozenHead(parseHead(buf, start, end, kind));
-  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start) };
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start), kind: msg.kind, size: end - start, status: msg.kind === 'response' ? msg.status : -1 };
   memo.add(hash, added);
   return added;
 }

@@ -128,6 +128,32 @@ describe('ConnTable', () => {
     expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
   });
 
+  it('numbers its entries again at its insertion-number limit without changing the listing order', () => {
+    // A limit of 64 renumbers every few dozen inserts: groups that emptied and refilled, and groups
+    // whose first entry is gone, must keep their places.
+    const r = rng(4242);
+    const t = new ConnTable<E>(64);
+    const ref = new Reference();
+    const live: E[] = [];
+    let id = 0;
+    for (let step = 0; step < 6000; step++) {
+      if (r() < 0.55 || live.length === 0) {
+        const e = new E([80, 443, 32768 + Math.floor(r() * 30)][Math.floor(r() * 3)]!, 0x0a600001 + Math.floor(r() * 3), 40000 + Math.floor(r() * 20), id++);
+        const prev = ref.get(e.localPort, e.remoteAddr, e.remotePort);
+        t.set(e);
+        ref.set(e);
+        if (prev !== undefined) live.splice(live.indexOf(prev), 1);
+        live.push(e);
+      } else {
+        const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
+        expect(t.delete(e)).toBe(true);
+        ref.delete(e);
+      }
+      if (step % 50 === 49) expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    }
+    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+  });
+
   it('answers before its first entry and after its last one', () => {
     const t = new ConnTable<E>();
     const e = new E(80, 0x0a000001, 40000, 1);

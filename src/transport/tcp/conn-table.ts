@@ -1,11 +1,12 @@
 // transport/tcp/conn-table — the established hash (inet_ehash: local port, peer address, peer port → a
-// socket or a TIME_WAIT record) as one open-addressing table: both keys of a slot side by side in one
-// Int32Array (one cache line per probe), the entries in a parallel array, linear probing, deletion
-// by backward shift (no tombstones). A connection costs no Map of its own and no boxed key: the
-// kernel's ehash is one flat table too (inet_ehashfn). Listing
-// order (`values`) is what a Map of local port → Map of peer → entry gave: local ports in the order
-// their group last went from empty to non-empty, then entries in insertion order; each slot keeps its
-// entry's group start and insertion number beside the keys, and a small per-port table counts the entries.
+// socket or a TIME_WAIT record) as one open-addressing table: a slot's two keys and its listing order
+// side by side in one Int32Array (16 bytes a slot, so a probe, an insert or a delete reads and writes one
+// cache line of it), the entries in a parallel array, linear probing, deletion by backward shift (no
+// tombstones). A connection costs no Map of its own and no boxed key: the kernel's ehash is one flat
+// table too (inet_ehashfn). Listing order (`values`) is what a Map of local port → Map of peer → entry
+// gave: local ports in the order their group last went from empty to non-empty, then entries in
+// insertion order; each slot keeps its entry's insertion number and group start beside the keys, and a
+// small per-port table (port, count, start in one Int32Array too) counts the entries.
 // Layer: transport.
 import type { Ipv4 } from '../../wire/types.js';
 
@@ -19,7 +20,8 @@ export interface ConnEntry {
 const MIN_CAP = 16;
 /** What a table holds before its first entry (a namespace that never uses TCP allocates nothing more). */
 const NO_I32 = new Int32Array(0);
-const NO_F64 = new Float64Array(0);
+/** Insertion numbers are int32: at this one the table numbers its entries again from 0 (same order). */
+const SEQ_LIMIT = 0x7fffffff;
 
 /** 32-bit mix of the three key fields (a murmur3-style finaliser). */
 function mix(addr: number, ports: number): number {
@@ -29,101 +31,32 @@ function mix(addr: number, ports: number): number {
   return h ^ (h >>> 16);
 }
 
-/** Local port → entries with that port and the insertion number that started the group. */
-class PortGroups {
-  private cap = 0;
-  private keys = NO_I32; // port + 1; 0 = empty
-  private counts = NO_I32;
-  private starts = NO_F64;
-  private size = 0;
-
-  /** Counts one more entry on `port`; returns the group's start (`seq` when the group was empty). */
-  add(port: number, seq: number): number {
-    if ((this.size + 1) * 2 > this.cap) this.grow();
-    const k = port + 1;
-    const mask = this.cap - 1;
-    let i = Math.imul(k, 0x9e3779b1) & mask;
-    for (;;) {
-      const ki = this.keys[i]!;
-      if (ki === k) {
-        this.counts[i]!++;
-        return this.starts[i]!;
-      }
-      if (ki === 0) break;
-      i = (i + 1) & mask;
-    }
-    this.keys[i] = k;
-    this.counts[i] = 1;
-    this.starts[i] = seq;
-    this.size++;
-    return seq;
-  }
-
-  /** Counts one entry less on `port` (the group goes at zero). */
-  remove(port: number): void {
-    if (this.size === 0) return;
-    const k = port + 1;
-    const mask = this.cap - 1;
-    let i = Math.imul(k, 0x9e3779b1) & mask;
-    while (this.keys[i] !== k) {
-      if (this.keys[i] === 0) return;
-      i = (i + 1) & mask;
-    }
-    if (--this.counts[i]! > 0) return;
-    this.size--;
-    // Backward shift: pull later entries of the probe run into the hole.
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const kj = this.keys[j]!;
-      if (kj === 0) break;
-      const home = Math.imul(kj, 0x9e3779b1) & mask;
-      if (((j - home) & mask) >= ((j - i) & mask)) {
-        this.keys[i] = kj;
-        this.counts[i] = this.counts[j]!;
-        this.starts[i] = this.starts[j]!;
-        i = j;
-      }
-    }
-    this.keys[i] = 0;
-  }
-
-  private grow(): void {
-    const keys = this.keys;
-    const counts = this.counts;
-    const starts = this.starts;
-    this.cap = Math.max(MIN_CAP, 2 * this.cap);
-    this.keys = new Int32Array(this.cap);
-    this.counts = new Int32Array(this.cap);
-    this.starts = new Float64Array(this.cap);
-    const mask = this.cap - 1;
-    for (let s = 0; s < keys.length; s++) {
-      const k = keys[s]!;
-      if (k === 0) continue;
-      let i = Math.imul(k, 0x9e3779b1) & mask;
-      while (this.keys[i] !== 0) i = (i + 1) & mask;
-      this.keys[i] = k;
-      this.counts[i] = counts[s]!;
-      this.starts[i] = starts[s]!;
-    }
-  }
-}
-
 /** The connection table of one TCP layer. */
 export class ConnTable<T extends ConnEntry> {
   private cap = 0;
   /**
-   * Per slot i, keys[2i] = localPort << 16 | remotePort (0 = an empty slot: no connection has both ports
-   * 0) and keys[2i + 1] = the peer address, side by side so a probe reads one cache line per slot.
+   * Per slot i, 16 bytes: s[4i] = localPort << 16 | remotePort (0 = an empty slot: no connection has
+   * both ports 0), s[4i + 1] = the peer address, s[4i + 2] = the entry's insertion number and s[4i + 3]
+   * its local port group's start (the listing order).
    */
-  private keys = NO_I32;
+  private s = NO_I32;
   private vals: (T | null)[] = [];
-  /** Per slot i, order[2i] = the entry's insertion number and order[2i + 1] its local port group's start (the listing order). */
-  private order = NO_F64;
-  private readonly groups = new PortGroups();
+  /**
+   * Local port → entries with that port and the insertion number that started the group: per slot g,
+   * pg[4g] = port + 1 (0 = empty), pg[4g + 1] = the count, pg[4g + 2] = the start.
+   */
+  private pg = NO_I32;
+  private pgCap = 0;
+  private pgSize = 0;
   private nextSeq = 0;
+  /** Insertion number at which the entries are numbered again (a constructor argument for tests). */
+  private readonly seqLimit: number;
   /** Entries in the table. */
   size = 0;
+
+  constructor(seqLimit = SEQ_LIMIT) {
+    this.seqLimit = seqLimit;
+  }
 
   /** The entry for this 4-tuple (the local address is not in the key: one address per side), or undefined. */
   get(localPort: number, remoteAddr: Ipv4, remotePort: number): T | undefined {
@@ -131,12 +64,12 @@ export class ConnTable<T extends ConnEntry> {
     const a = remoteAddr | 0;
     const p = (localPort << 16) | remotePort;
     const mask = this.cap - 1;
-    const keys = this.keys;
+    const s = this.s;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = keys[2 * i]!;
+      const pi = s[4 * i]!;
       if (pi === 0) return undefined;
-      if (pi === p && keys[2 * i + 1] === a) return this.vals[i]!;
+      if (pi === p && s[4 * i + 1] === a) return this.vals[i]!;
       i = (i + 1) & mask;
     }
   }
@@ -144,24 +77,25 @@ export class ConnTable<T extends ConnEntry> {
   /** Adds `e`; an entry already there for its 4-tuple gives `e` its slot (and its place in the listing). */
   set(e: T): void {
     if ((this.size + 1) * 2 > this.cap) this.grow(); // (at most half full: a probe always ends at an empty slot)
+    if (this.nextSeq >= this.seqLimit) this.renumber();
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
-    const keys = this.keys;
+    const s = this.s;
     let i = mix(a, p) & mask;
-    for (let pi = keys[2 * i]!; pi !== 0; pi = keys[2 * i]!) {
-      if (pi === p && keys[2 * i + 1] === a) {
+    for (let pi = s[4 * i]!; pi !== 0; pi = s[4 * i]!) {
+      if (pi === p && s[4 * i + 1] === a) {
         this.vals[i] = e;
         return;
       }
       i = (i + 1) & mask;
     }
-    keys[2 * i] = p;
-    keys[2 * i + 1] = a;
-    this.vals[i] = e;
     const seq = this.nextSeq++;
-    this.order[2 * i] = seq;
-    this.order[2 * i + 1] = this.groups.add(e.localPort, seq);
+    s[4 * i] = p;
+    s[4 * i + 1] = a;
+    s[4 * i + 2] = seq;
+    s[4 * i + 3] = this.groupAdd(e.localPort, seq);
+    this.vals[i] = e;
     this.size++;
   }
 
@@ -178,38 +112,42 @@ export class ConnTable<T extends ConnEntry> {
     let i = this.slotOf(e);
     if (i < 0) return false;
     this.size--;
-    this.groups.remove(e.localPort);
+    this.groupRemove(e.localPort);
     const mask = this.cap - 1;
-    const keys = this.keys;
-    const order = this.order;
+    const s = this.s;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const pj = keys[2 * j]!;
+      const pj = s[4 * j]!;
       if (pj === 0) break;
-      const aj = keys[2 * j + 1]!;
+      const aj = s[4 * j + 1]!;
       const home = mix(aj, pj) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        keys[2 * i] = pj;
-        keys[2 * i + 1] = aj;
+        s[4 * i] = pj;
+        s[4 * i + 1] = aj;
+        s[4 * i + 2] = s[4 * j + 2]!;
+        s[4 * i + 3] = s[4 * j + 3]!;
         this.vals[i] = this.vals[j]!;
-        order[2 * i] = order[2 * j]!;
-        order[2 * i + 1] = order[2 * j + 1]!;
         i = j;
       }
     }
-    keys[2 * i] = 0;
+    s[4 * i] = 0;
     this.vals[i] = null;
     return true;
   }
 
   /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
   values(): T[] {
+    return this.listed().map((i) => this.vals[i]!);
+  }
+
+  /** The occupied slots in listing order (group start, then insertion number). */
+  private listed(): number[] {
     const at: number[] = [];
-    for (let i = 0; i < this.cap; i++) if (this.keys[2 * i] !== 0) at.push(i);
-    const order = this.order;
-    at.sort((x, y) => order[2 * x + 1]! - order[2 * y + 1]! || order[2 * x]! - order[2 * y]!);
-    return at.map((i) => this.vals[i]!);
+    const s = this.s;
+    for (let i = 0; i < this.cap; i++) if (s[4 * i] !== 0) at.push(i);
+    at.sort((x, y) => s[4 * x + 3]! - s[4 * y + 3]! || s[4 * x + 2]! - s[4 * y + 2]!);
+    return at;
   }
 
   private slotOf(e: T): number {
@@ -217,37 +155,131 @@ export class ConnTable<T extends ConnEntry> {
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
-    const keys = this.keys;
+    const s = this.s;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = keys[2 * i]!;
+      const pi = s[4 * i]!;
       if (pi === 0) return -1;
-      if (pi === p && keys[2 * i + 1] === a) return this.vals[i] === e ? i : -1;
+      if (pi === p && s[4 * i + 1] === a) return this.vals[i] === e ? i : -1;
       i = (i + 1) & mask;
     }
   }
 
   private grow(): void {
     const vals = this.vals;
-    const keys = this.keys;
-    const order = this.order;
+    const s = this.s;
     this.cap = Math.max(MIN_CAP, 2 * this.cap);
-    const nk = (this.keys = new Int32Array(2 * this.cap));
+    const ns = (this.s = new Int32Array(4 * this.cap));
     const nv = (this.vals = new Array<T | null>(this.cap).fill(null));
-    const no = (this.order = new Float64Array(2 * this.cap));
     const mask = this.cap - 1;
-    for (let s = 0; s < vals.length; s++) {
-      const v = vals[s]!;
+    for (let o = 0; o < vals.length; o++) {
+      const v = vals[o]!;
       if (v === null) continue;
-      const p = keys[2 * s]!;
-      const a = keys[2 * s + 1]!;
+      const p = s[4 * o]!;
+      const a = s[4 * o + 1]!;
       let i = mix(a, p) & mask;
-      while (nk[2 * i] !== 0) i = (i + 1) & mask;
-      nk[2 * i] = p;
-      nk[2 * i + 1] = a;
+      while (ns[4 * i] !== 0) i = (i + 1) & mask;
+      ns.set(s.subarray(4 * o, 4 * o + 4), 4 * i);
       nv[i] = v;
-      no[2 * i] = order[2 * s]!;
-      no[2 * i + 1] = order[2 * s + 1]!;
+    }
+  }
+
+  /**
+   * Numbers the entries again from 0 in listing order, each group starting at its first entry's new
+   * number (the order stays the same; later insertion numbers stay above every one given here).
+   */
+  private renumber(): void {
+    const s = this.s;
+    let seq = 0;
+    let prevStart = -1;
+    let start = 0;
+    for (const i of this.listed()) {
+      if (seq === 0 || s[4 * i + 3] !== prevStart) {
+        prevStart = s[4 * i + 3]!;
+        start = seq;
+        this.pg[4 * this.groupSlot(s[4 * i]! >>> 16) + 2] = start;
+      }
+      s[4 * i + 2] = seq++;
+      s[4 * i + 3] = start;
+    }
+    this.nextSeq = seq;
+  }
+
+  /** The group slot of `port` (it has one: an entry on it is in the table). */
+  private groupSlot(port: number): number {
+    const k = port + 1;
+    const mask = this.pgCap - 1;
+    let g = Math.imul(k, 0x9e3779b1) & mask;
+    while (this.pg[4 * g] !== k) g = (g + 1) & mask;
+    return g;
+  }
+
+  /** Counts one more entry on `port`; returns the group's start (`seq` when the group was empty). */
+  private groupAdd(port: number, seq: number): number {
+    if ((this.pgSize + 1) * 2 > this.pgCap) this.groupGrow();
+    const k = port + 1;
+    const mask = this.pgCap - 1;
+    const pg = this.pg;
+    let g = Math.imul(k, 0x9e3779b1) & mask;
+    for (;;) {
+      const kg = pg[4 * g]!;
+      if (kg === k) {
+        pg[4 * g + 1]!++;
+        return pg[4 * g + 2]!;
+      }
+      if (kg === 0) break;
+      g = (g + 1) & mask;
+    }
+    pg[4 * g] = k;
+    pg[4 * g + 1] = 1;
+    pg[4 * g + 2] = seq;
+    this.pgSize++;
+    return seq;
+  }
+
+  /** Counts one entry less on `port` (the group goes at zero). */
+  private groupRemove(port: number): void {
+    if (this.pgSize === 0) return;
+    const k = port + 1;
+    const mask = this.pgCap - 1;
+    const pg = this.pg;
+    let g = Math.imul(k, 0x9e3779b1) & mask;
+    while (pg[4 * g] !== k) {
+      if (pg[4 * g] === 0) return;
+      g = (g + 1) & mask;
+    }
+    if (--pg[4 * g + 1]! > 0) return;
+    this.pgSize--;
+    // Backward shift: pull later entries of the probe run into the hole.
+    let j = g;
+    for (;;) {
+      j = (j + 1) & mask;
+      const kj = pg[4 * j]!;
+      if (kj === 0) break;
+      const home = Math.imul(kj, 0x9e3779b1) & mask;
+      if (((j - home) & mask) >= ((j - g) & mask)) {
+        pg[4 * g] = kj;
+        pg[4 * g + 1] = pg[4 * j + 1]!;
+        pg[4 * g + 2] = pg[4 * j + 2]!;
+        g = j;
+      }
+    }
+    pg[4 * g] = 0;
+  }
+
+  private groupGrow(): void {
+    const pg = this.pg;
+    this.pgCap = Math.max(MIN_CAP, 2 * this.pgCap);
+    const np = (this.pg = new Int32Array(4 * this.pgCap));
+    const mask = this.pgCap - 1;
+    for (let o = 0; o < pg.length; o += 4) {
+      const k = pg[o]!;
+      if (k === 0) continue;
+      let g = Math.imul(k, 0x9e3779b1) & mask;
+      while (np[4 * g] !== 0) g = (g + 1) & mask;
+      np[4 * g] = k;
+      np[4 * g + 1] = pg[o + 1]!;
+      np[4 * g + 2] = pg[o + 2]!;
     }
   }
 }

@@ -109,6 +109,9 @@ export class TcpLayer implements L4Receiver {
   // gives the layer its own first.
   private listeners: Map<number, TcpListener> = NO_ENTRIES;
   private tsOffsets: Map<Ipv4, number> = NO_ENTRIES;
+  /** tsOffsetFor's last peer (-1: none) and its offset. */
+  private lastTsPeer = -1;
+  private lastTsOffset = 0;
   /** Ports in ip_local_port_range. */
   private readonly portCount: number;
   /** Per destination (connKey) the ports taken toward it, for pickPort. */
@@ -267,12 +270,17 @@ export class TcpLayer implements L4Receiver {
 
   /** The per-peer timestamp offset (secure_tcp_ts_off hashes the address pair). */
   tsOffsetFor(peer: Ipv4): number {
+    // (the last peer's from the layer's own fields: a server's connections all come from its few
+    // clients, and the map is a line or two of its own, cold by a big world's next connection here)
+    if (peer === this.lastTsPeer) return this.lastTsOffset;
     let o = this.tsOffsets.get(peer);
     if (o === undefined) {
       o = this.tsOffRng.uint32();
       if (this.tsOffsets === NO_ENTRIES) this.tsOffsets = new Map();
       this.tsOffsets.set(peer, o);
     }
+    this.lastTsPeer = peer;
+    this.lastTsOffset = o;
     return o;
   }
 
