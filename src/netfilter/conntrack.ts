@@ -351,11 +351,23 @@ export class Conntrack extends TupleMap<ConnEntry> {
     return CT_OK;
   }
 
-  /** Removes an entry (conntrack -D). */
+  /**
+   * Removes an entry (conntrack -D). A listed entry's tuples go by the slot keys the list keeps (confirm wrote them):
+   * the gc sweep reaping an entry then reads of it only its first fields (expiry, status, index: ConnEntry's order),
+   * not its tuples' cache lines (issue 13: each reaped entry is cold, in a big table, ~2 minutes after its last packet).
+   */
   remove(ct: ConnEntry): void {
-    this.delete(ct, 0);
-    this.delete(ct, 1);
-    this.entries.delete(ct);
+    const list = this.entries;
+    const i = ct.pos;
+    if (i >= 0 && list.refs[i] === ct) {
+      const keys = list.keys;
+      this.deleteKey(keys[2 * i]!, i, ct);
+      this.deleteKey(keys[2 * i + 1]!, i, ct);
+    } else {
+      this.delete(ct, 0);
+      this.delete(ct, 1);
+    }
+    list.delete(ct);
     ct.status |= CtStatus.DYING;
   }
 
