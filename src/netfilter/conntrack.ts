@@ -352,21 +352,15 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 
   /**
-   * Removes an entry (conntrack -D). A listed entry's tuples go by the slot keys the list keeps (confirm wrote them):
-   * the gc sweep reaping an entry then reads of it only its first fields (expiry, status, index: ConnEntry's order),
-   * not its tuples' cache lines (issue 13: each reaped entry is cold, in a big table, ~2 minutes after its last packet).
+   * Removes an entry (conntrack -D). A listed entry's tuples go by the slot keys its list keeps (confirm wrote them): reaping
+   * one reads of it only its first fields (ConnEntry's order), not its tuples (issue 13: a cold entry in a big table).
    */
   remove(ct: ConnEntry): void {
     const list = this.entries;
     const i = ct.pos;
-    if (i >= 0 && list.refs[i] === ct) {
-      const keys = list.keys;
-      this.deleteKey(keys[2 * i]!, i, ct);
-      this.deleteKey(keys[2 * i + 1]!, i, ct);
-    } else {
-      this.delete(ct, 0);
-      this.delete(ct, 1);
-    }
+    const listed = i >= 0 && list.refs[i] === ct;
+    this.deleteKey(listed ? list.keys[2 * i]! : this.keyOf(ct, 0), i, ct);
+    this.deleteKey(listed ? list.keys[2 * i + 1]! : this.keyOf(ct, 1), i, ct);
     list.delete(ct);
     ct.status |= CtStatus.DYING;
   }
