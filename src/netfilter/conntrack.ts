@@ -351,11 +351,17 @@ export class Conntrack extends TupleMap<ConnEntry> {
     return CT_OK;
   }
 
-  /** Removes an entry (conntrack -D). */
+  /**
+   * Removes an entry (conntrack -D). A listed entry's tuples go by the slot keys its list keeps (confirm wrote them): reaping
+   * one reads of it only its first fields (ConnEntry's order), not its tuples (issue 13: a cold entry in a big table).
+   */
   remove(ct: ConnEntry): void {
-    this.delete(ct, 0);
-    this.delete(ct, 1);
-    this.entries.delete(ct);
+    const list = this.entries;
+    const i = ct.pos;
+    const listed = i >= 0 && list.refs[i] === ct;
+    this.deleteKey(listed ? list.keys[2 * i]! : this.keyOf(ct, 0), i, ct);
+    this.deleteKey(listed ? list.keys[2 * i + 1]! : this.keyOf(ct, 1), i, ct);
+    list.delete(ct);
     ct.status |= CtStatus.DYING;
   }
 

@@ -51,9 +51,12 @@ const IPPROTO_GRE = 47;
  */
 export function insertOrResolve(t: ConfirmTable, ct: ConnEntry, pkt: Packet): CtInResult | null {
   const now = CT_CLOCK[0]!; // the confirm's time (a time handed in would be a heap number a call)
-  t.entries.add(ct);
+  // The tuples' slot keys, kept by the list for the entry's removal (Conntrack.remove) and handed to the inserts.
+  const k0 = t.hash.keyOf(ct, 0);
+  const k1 = t.hash.keyOf(ct, 1);
+  t.entries.add(ct, k0, k1);
   for (;;) {
-    const clash = insertBoth(t.hash, ct);
+    const clash = insertBoth(t.hash, ct, k0, k1);
     if (clash === undefined) return null;
     if (clash.expires > now) return resolveClash(t, pkt, ct, clash, now); // not on the hot path: a race lost
     // Out of the list while the expired holder goes (none of ct's tuples is in the hash now): were the
@@ -62,15 +65,15 @@ export function insertOrResolve(t: ConfirmTable, ct: ConnEntry, pkt: Packet): Ct
     // only once it is inserted).
     t.entries.delete(ct);
     t.destroyExpired(clash);
-    t.entries.add(ct);
+    t.entries.add(ct, k0, k1);
   }
 }
 
-/** Inserts both of `ct`'s tuples, or neither: returns the entry holding one of them. */
-function insertBoth(h: TupleMap<ConnEntry>, ct: ConnEntry): ConnEntry | undefined {
-  const clash = h.insert(ct, 0);
+/** Inserts both of `ct`'s tuples (their slot keys `k0`, `k1`), or neither: returns the entry holding one of them. */
+function insertBoth(h: TupleMap<ConnEntry>, ct: ConnEntry, k0: number, k1: number): ConnEntry | undefined {
+  const clash = h.insert(ct, 0, k0);
   if (clash !== undefined) return clash;
-  const replyClash = h.insert(ct, 1);
+  const replyClash = h.insert(ct, 1, k1);
   if (replyClash === undefined) return undefined;
   if (replyClash === ct) {
     h.set(ct, 1);
@@ -93,15 +96,17 @@ function resolveClash(t: ConfirmTable, pkt: Packet, loser: ConnEntry, winner: Co
   if (mergeInto(t, pkt, loser, winner)) return RESOLVED;
   // nf_ct_resolve_clash_harder: the loser's REPLY tuple alone must be free (else the entry holding it
   // is tried as the winner again, the kernel's second __nf_ct_resolve_clash).
-  t.entries.add(loser);
+  const k0 = t.hash.keyOf(loser, 0);
+  const k1 = t.hash.keyOf(loser, 1);
+  t.entries.add(loser, k0, k1);
   for (;;) {
-    const holder = t.hash.insert(loser, 1);
+    const holder = t.hash.insert(loser, 1, k1);
     if (holder === undefined) break;
     if (holder.expires <= now) {
       // Unlisted while the holder goes, as in insertOrResolve (the gc sweep's cursor must not move onto it).
       t.entries.delete(loser);
       t.destroyExpired(holder);
-      t.entries.add(loser);
+      t.entries.add(loser, k0, k1);
       continue;
     }
     t.entries.delete(loser);

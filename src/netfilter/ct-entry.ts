@@ -30,6 +30,29 @@ export const CtStatus = {
 
 /** One tracked connection (struct nf_conn). */
 export class ConnEntry implements CtKeys {
+  // Fields in the order V8 lays them out, by who reads them: first, on the map word's cache line, what the gc sweep
+  // reads of an entry it reaps (expiry, status, list index: its tuples' slot keys are the list's, ct-list.ts `keys`)
+  // and the TCP state a packet updates; then the owner and tuples a lookup compares; the rest last.
+  /**
+   * The absolute expiry time (ns) as expHi * 2^30 + expLo (`expires`): two small integers where one
+   * number above 2^31 would be a boxed double, a second object per entry for the scavenger to copy.
+   */
+  expHi = 0;
+  expLo = 0;
+  status = 0;
+  /** The entry's index in its table's list of confirmed entries (ct-list.ts); -1 outside it. */
+  pos = -1;
+  /** TCP state as a TcpCt number (`tcpState` gives its name). */
+  tcpCt: TcpCt = TCP_NONE;
+  /**
+   * TCP's per-direction flags in one small integer (fewer fields per entry): bit d (FIN_SEEN << d) a FIN
+   * was seen in direction d; bit 2 + d (CLOSE_INIT << d) direction d's FIN moved the entry to FIN_WAIT
+   * (IP_CT_TCP_FLAG_CLOSE_INIT); bit 4 + d (LAST_RST << d) the last segment was a RST from direction d
+   * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
+   */
+  tcpSeen = 0;
+  /** The table the entry belongs to (its hash's `owner`). */
+  readonly owner: Conntrack;
   /**
    * The ORIGINAL tuple (proto, oSrc, oDst, oPorts) and the REPLY one (proto, rSrc, rDst, rPorts) as
    * fields of the entry, under which the conntrack hash holds the entry (no object per tuple); addresses
@@ -44,22 +67,6 @@ export class ConnEntry implements CtKeys {
   rSrc = 0;
   rDst = 0;
   rPorts = 0;
-  status = 0;
-  /** TCP state as a TcpCt number (`tcpState` gives its name). */
-  tcpCt: TcpCt = TCP_NONE;
-  /**
-   * TCP's per-direction flags in one small integer (fewer fields per entry): bit d (FIN_SEEN << d) a FIN
-   * was seen in direction d; bit 2 + d (CLOSE_INIT << d) direction d's FIN moved the entry to FIN_WAIT
-   * (IP_CT_TCP_FLAG_CLOSE_INIT); bit 4 + d (LAST_RST << d) the last segment was a RST from direction d
-   * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
-   */
-  tcpSeen = 0;
-  /**
-   * The absolute expiry time (ns) as expHi * 2^30 + expLo (`expires`): two small integers where one
-   * number above 2^31 would be a boxed double, a second object per entry for the scavenger to copy.
-   */
-  expHi = 0;
-  expLo = 0;
   /** ct->mark (CONNMARK, -m connmark). */
   mark = 0;
   /**
@@ -68,16 +75,11 @@ export class ConnEntry implements CtKeys {
    */
   udpHi = 0;
   udpLo = 0;
-  /** The entry's index in its table's list of confirmed entries (ct-list.ts); -1 outside it. */
-  pos = -1;
   /** The table's serial number of the entry (a recycled entry gets a new one, see `renew`). */
   id = 0;
   /** `t`'s fields are copied (the caller may reuse it); the REPLY tuple is its inverse. */
-  constructor(
-    readonly owner: Conntrack,
-    id: number,
-    t: CtTuple,
-  ) {
+  constructor(owner: Conntrack, id: number, t: CtTuple) {
+    this.owner = owner;
     this.name(id, t);
   }
   /** Names the entry: `id`, the ORIGINAL tuple `t` (fields copied) and its inverse as the REPLY one. */

@@ -18,6 +18,12 @@ export interface CtFreeEntry {
 /** A ring of destroyed entries in the order they were destroyed, at most `max` (further ones are dropped). */
 export class CtFreeQueue<E extends CtFreeEntry> {
   private ring: (E | null)[] = [null, null, null, null, null, null, null, null];
+  /**
+   * `dead[k]`: the expiry of `ring[k]`, copied when it was pushed (a destroyed entry's expiry no longer changes):
+   * `takeExpiredBy` tests it here, not in the entry (its oldest is cold by then, and its expiry fields may be on
+   * a line of it the new entry's writes do not need read).
+   */
+  private dead = new Float64Array(8);
   private head = 0;
   private n = 0;
 
@@ -36,7 +42,9 @@ export class CtFreeQueue<E extends CtFreeEntry> {
       if (n >= this.max) return;
       ring = this.grow();
     }
-    ring[(this.head + n) & (ring.length - 1)] = e;
+    const k = (this.head + n) & (ring.length - 1);
+    ring[k] = e;
+    this.dead[k] = e.expires;
     this.n = n + 1;
   }
 
@@ -49,25 +57,32 @@ export class CtFreeQueue<E extends CtFreeEntry> {
     const n = this.n;
     if (n === 0) return null;
     const ring = this.ring;
+    const dead = this.dead;
     const mask = ring.length - 1;
-    const last = ring[(this.head + n - 1) & mask]!;
-    if (last.expires <= before) {
+    const last = (this.head + n - 1) & mask;
+    if (dead[last]! <= before) {
       this.n = n - 1;
-      return last;
+      return ring[last]!;
     }
-    const e = ring[this.head]!;
-    if (e.expires > before) return null;
-    this.head = (this.head + 1) & mask;
+    const head = this.head;
+    if (dead[head]! > before) return null;
+    this.head = (head + 1) & mask;
     this.n = n - 1;
-    return e;
+    return ring[head]!;
   }
 
   /** Doubles the ring, oldest entry first at 0. */
   private grow(): (E | null)[] {
     const old = this.ring;
     const next: (E | null)[] = new Array<E | null>(old.length * 2).fill(null);
-    for (let i = 0; i < this.n; i++) next[i] = old[(this.head + i) & (old.length - 1)]!;
+    const dead = new Float64Array(old.length * 2);
+    for (let i = 0; i < this.n; i++) {
+      const k = (this.head + i) & (old.length - 1);
+      next[i] = old[k]!;
+      dead[i] = this.dead[k]!;
+    }
     this.ring = next;
+    this.dead = dead;
     this.head = 0;
     return next;
   }

@@ -212,14 +212,15 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
    * Adds (e, dir) for `e`'s tuple in direction `dir` unless a slot holds that tuple already (for
    * whichever entry and direction): then nothing changes and that slot's entry is returned (its slot in
    * `at`). One probe where a lookup and then `set` would be two (conntrack's confirm: the clash check of
-   * each tuple and its insertion, as the kernel's hlist insert needs no second walk).
+   * each tuple and its insertion, as the kernel's hlist insert needs no second walk). `full`: the tuple's
+   * slot key (`keyOf`), when the caller has it already.
    */
-  insert(e: C, dir: 0 | 1): C | undefined {
+  insert(e: C, dir: 0 | 1, full: number = this.keyOf(e, dir)): C | undefined {
     const proto = e.proto;
     const src = dir === 0 ? e.oSrc : e.rSrc;
     const dst = dir === 0 ? e.oDst : e.rDst;
     const ports = dir === 0 ? e.oPorts : e.rPorts;
-    const key = tag4(proto, src, dst, ports);
+    const key = full & KEY_MASK;
     const tab = this.tab;
     const mask = this.mask;
     let i = (key - 1) & mask;
@@ -234,7 +235,6 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
         }
       }
     }
-    const full = key | (dir << DIR_SHIFT);
     tab[2 * i] = full;
     tab[2 * i + 1] = e.pos;
     if (++this.used * 2 > mask + 1) this.grow();
@@ -248,12 +248,24 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     recent[2 * slot + 1] = e;
   }
 
+  /** The slot key of `e`'s tuple in direction `dir`: its tag with the direction (what `deleteKey` takes). */
+  keyOf(e: CtKeys, dir: 0 | 1): number {
+    return tagOf(e, dir) | (dir << DIR_SHIFT);
+  }
+
   /** Takes out `e`'s tuple in direction `dir` if it maps to (e, dir) (nothing otherwise). */
   delete(e: C, dir: 0 | 1): void {
-    const key = tagOf(e, dir);
-    const full = key | (dir << DIR_SHIFT);
+    this.deleteKey(this.keyOf(e, dir), e.pos, e);
+  }
+
+  /**
+   * `delete` of the slot key `full` (`keyOf`: the tuple's tag and direction) of entry `e` at index `pos`: the
+   * entry's tuples are not read (conntrack's list keeps its entries' keys, so reaping an entry reads no more
+   * of it than its expiry and status).
+   */
+  deleteKey(full: number, pos: number, e: C): void {
+    const key = full & KEY_MASK;
     const tab = this.tab;
-    const pos = e.pos;
     const mask = this.mask;
     let i = (key - 1) & mask;
     for (; ; i = (i + 1) & mask) {

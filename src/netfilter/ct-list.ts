@@ -25,9 +25,17 @@ export class CtList<E extends CtListEntry> {
   /**
    * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` when added or set by `setExp`; the
    * owner may leave it behind when the expiry moves later (conntrack's update, per packet), so a sweep
-   * finding `exp[i] <= now` reads the entry to know. Holes hold anything.
+   * finding `exp[i] <= now` reads the entry to know. A hole holds NaN (never an expiry: `writeExpiry` takes finite
+   * times only), so finding the next entry steps over `exp` alone: the sweep reads `refs` only for an entry it
+   * reaps (two arrays a step were two cold lines in a namespace the sweep visits seldom).
    */
   exp = new Float64Array(MIN_CAP);
+  /**
+   * `keys[2i]`, `keys[2i + 1]`: what the owner handed `add` for `refs[i]` (conntrack: the hash's slot keys of its
+   * ORIGINAL and REPLY tuples, so reaping an entry deletes them without reading its tuples, a cold line of a
+   * cold object). Holes hold anything.
+   */
+  keys = new Int32Array(2 * MIN_CAP);
   /** Indices used (entries and holes). */
   private len = 0;
   /** Entries held. */
@@ -44,21 +52,23 @@ export class CtList<E extends CtListEntry> {
   /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
   constructor(private readonly moved: ((map: Int32Array) => void) | null = null) {}
 
-  /** Appends `e` (its expiry as it is now). Small, to be inlined: the rare work is in `makeRoom`. */
-  add(e: E): void {
+  /** Appends `e` (its expiry as it is now) with its keys `k0`, `k1`. Small, to be inlined: the rare work is in `makeRoom`. */
+  add(e: E, k0 = 0, k1 = 0): void {
     let i = this.len;
     if (i === this.exp.length || i - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) i = this.makeRoom();
     this.len = i + 1;
     if (i === this.refs.length) this.refs.push(e);
     else this.refs[i] = e;
     this.exp[i] = e.expires;
+    this.keys[2 * i] = k0;
+    this.keys[2 * i + 1] = k1;
     e.pos = i;
     this.size++;
   }
 
   /**
    * Before an add: squeezes out the holes when they outnumber the entries SQUEEZE_RATIO times (and
-   * SQUEEZE_MIN more), grows `exp` when full; returns the index to add at.
+   * SQUEEZE_MIN more), grows `exp` and `keys` when full; returns the index to add at.
    */
   private makeRoom(): number {
     if (this.len - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) this.squeeze();
@@ -67,6 +77,9 @@ export class CtList<E extends CtListEntry> {
       const exp = new Float64Array(i * 2);
       exp.set(this.exp);
       this.exp = exp;
+      const keys = new Int32Array(i * 4);
+      keys.set(this.keys);
+      this.keys = keys;
     }
     return i;
   }
@@ -77,6 +90,7 @@ export class CtList<E extends CtListEntry> {
     if (i < 0 || this.refs[i] !== e) return;
     if (this.cursor === i) this.cursor = this.nextAfter(i);
     this.refs[i] = null;
+    this.exp[i] = NaN;
     e.pos = -1;
     this.size--;
     if (i === this.len - 1) {
@@ -107,17 +121,17 @@ export class CtList<E extends CtListEntry> {
 
   /** The index of the first entry, -1 when empty. */
   firstIndex(): number {
-    const refs = this.refs;
+    const exp = this.exp;
     let i = this.first;
-    while (i < this.len && refs[i] === null) i++;
+    while (i < this.len && exp[i] !== exp[i]) i++; // a hole: NaN
     this.first = i;
     return i < this.len ? i : -1;
   }
 
   /** The index of the first entry after index `i`, -1 when none. */
   nextAfter(i: number): number {
-    const refs = this.refs;
-    for (let j = i + 1; j < this.len; j++) if (refs[j] !== null) return j;
+    const exp = this.exp;
+    for (let j = i + 1; j < this.len; j++) if (exp[j] === exp[j]) return j; // not a hole (NaN)
     return -1;
   }
 
@@ -132,6 +146,7 @@ export class CtList<E extends CtListEntry> {
   private squeeze(): void {
     const refs = this.refs;
     const exp = this.exp;
+    const keys = this.keys;
     const map = new Int32Array(this.len);
     let n = 0;
     let cursor = -1;
@@ -143,6 +158,8 @@ export class CtList<E extends CtListEntry> {
       if (i !== n) {
         refs[n] = e;
         exp[n] = exp[i]!;
+        keys[2 * n] = keys[2 * i]!;
+        keys[2 * n + 1] = keys[2 * i + 1]!;
         e.pos = n;
       }
       n++;

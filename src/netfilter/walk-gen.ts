@@ -14,7 +14,7 @@
 import type { CChain, CRule } from './compiled.js';
 import { countHash } from './nf-counters.js';
 import { indexedScan } from './dst-index.js';
-import { bindClosures, factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
+import { factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
 import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
 
@@ -125,10 +125,10 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
  */
 function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
-  // The hit: NfCounters.count's home-quad case written out (the id and its hash are the walk's
-  // constants; a call of hit() and its reads of the shared context cost more than the count itself);
-  // an id elsewhere in the table, or a trace, goes through hit().
-  const hit = `kt = w.countTab; kq = w.countHead + ((h${r} & w.countMask) << 2); if (kt[kq] === i${r} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(r${r});`;
+  // The hit: NfCounters.count's home-quad case written out (the id is the walk's constant, its hash
+  // countHash's two operations here, not a constant more; a call of hit() and its reads of the shared
+  // context cost more than the count itself); an id elsewhere in the table, or a trace, goes through hit().
+  const hit = `kt = w.countTab; kq = w.countHead + (((i${r} ^ (i${r} >>> 12)) & w.countMask) << 2); if (kt[kq] === i${r} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(r${r});`;
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
@@ -187,17 +187,31 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
   const T: TargetFn[] = [];
   const cases: string[] = [];
   const X: CChain[] = [];
+  // The walk's constants (a closure context: one per chain and namespace variant, cold in a big cluster when a new
+  // connection's packet runs KUBE-SVC-* and KUBE-SEP-*) declared in the order the rules use them, which is the order
+  // of their slots: a walk that stops early or jumps reads a few neighbouring lines, not one line per kind of
+  // constant; the rule objects, read only by hit() or for a verdict, last.
+  const decl: string[] = [];
   for (const ch of chains) {
     const isBase = ch === base;
     const s0 = start.get(ch)!;
     if (ch.index !== null) {
-      cases.push(`case ${s0}: {\n        ${indexedState(X.push(ch) - 1, isBase, POP)}\n      }`);
+      const j = X.push(ch) - 1;
+      decl.push(`const x${j} = X[${j}]; const xr${j} = x${j}.rules; const xi${j} = x${j}.index;`);
+      cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
     ch.rules.forEach((cr, k) => {
       const r = R.push(cr) - 1;
+      const f0 = g.fns.length;
+      const k0 = g.consts!.length;
+      const t0 = T.length;
       const cond = ruleCondition(cr, g);
       const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP);
+      for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
+      for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
+      decl.push(`const i${r} = R[${r}].id;`);
+      for (let j = t0; j < T.length; j++) decl.push(`const t${j} = T[${j}];`);
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
     const n = ch.rules.length;
@@ -206,10 +220,8 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
     const end = isBase && !entered && !base.dropPolicy ? `if (w.trace === null) { kt = w.countTab; kt[so] += 1; kt[so + 1] += ip.totalLength; return ${TgCode.ACCEPT}; } return -1;` : 'return -1;';
     cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? end : POP}`);
   }
-  const src = `${bindClosures(g)}
-${R.map((_, j) => `const r${j} = R[${j}]; const i${j} = r${j}.id; const h${j} = HS[${j}];`).join('\n')}
-${T.map((_, j) => `const t${j} = T[${j}];`).join('\n')}
-${g.consts!.map((_, j) => `const k${j} = K[${j}];`).join('\n')}${X.map((_, j) => `\nconst x${j} = X[${j}]; const xr${j} = x${j}.rules; const xi${j} = x${j}.index;`).join('')}
+  const src = `${decl.join('\n')}
+${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
 return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
   const ip = c.ip;
   const pkt = c.pkt;
@@ -229,11 +241,14 @@ return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
     }
   }
 };`;
-  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'HS', 'X', 'ixScan', 'enter']);
-  return factory(g.fns, R, T, env, ctStateBits, g.consts!, R.map((cr) => countHash(cr.id)), X, indexedScan, enter);
+  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'X', 'ixScan', 'enter']);
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!, X, indexedScan, enter);
 }
 
-type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], HS: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn) => WalkFn;
+type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn) => WalkFn;
+// The generated hits compute countHash as `i ^ (i >>> 12)` (ruleAction): the same numbers, or the walks count elsewhere.
+if (countHash(0x7654321) !== (0x7654321 ^ 0x7654) || countHash(5) !== 5) throw new Error('walk-gen: countHash changed');
+
 /** Walk factories by generated source (as scan-gen's): the walks of one shape are closures of one function. */
 const walkFactories = new Map<string, WalkFactory>();
 const WALK_FACTORIES_MAX = 1024;

@@ -1,8 +1,9 @@
 // netfilter/conntrack with its list squeezed: when expired entries reaped by the incremental gc leave
 // more holes than entries in the list (ct-list.ts), the survivors move down and the hash (which holds
 // their indices) follows them: every live entry is still found under both tuples, in the same list
-// order, the gc sweep goes on where it was, a NATed entry's REPLY tuple still leads to it, and `-L`
-// order is insertion order.
+// order, the gc sweep goes on where it was, a NATed entry's REPLY tuple still leads to it, `-L`
+// order is insertion order, and the hash holds exactly the live entries' tuples (a reaped entry's go by
+// the slot keys the list keeps beside it, moved with it).
 import { describe, expect, it } from 'vitest';
 import { ConnEntry, Conntrack, NatManip } from '../../src/netfilter/conntrack.js';
 import { RngFactory } from '../../src/core/rng.js';
@@ -40,6 +41,7 @@ describe('conntrack list squeeze', () => {
     }
     const now = 41 * SEC;
     expect(t.count).toBe(510);
+    expect(t.size).toBe(2 * 510); // the reaped entries' tuples left the hash (removed by the keys the list moved with them)
     expect(t.list()).toEqual([...live, ...later]);
     expect(live.map((ct) => ct.pos)).toEqual(live.map((_, k) => k)); // moved down: squeezed
     for (const ct of [...live, ...later]) {
@@ -55,6 +57,7 @@ describe('conntrack list squeeze', () => {
     // The whole sweep (gc) at 200 s reaps everything; the table is empty and finds nothing.
     expect(t.gc(200 * SEC)).toBe(510);
     expect(t.count).toBe(0);
+    expect(t.size).toBe(0);
     expect(t.list()).toEqual([]);
     for (const ct of later) expect(t.lookup(ct.orig, 200 * SEC)).toBeUndefined();
   });

@@ -1,8 +1,9 @@
 // Tests for netfilter/ct-list (CtList): against a plain linked list of the entries in insertion order
 // (what the list was before session 23), random adds, deletes anywhere, expiry changes and gc sweep
 // steps give the same entries in the same order, the same sweep sequence (including the restart at
-// the head after the tail and after the cursor's entry is deleted), and the same expiries — through
-// the holes that deletions leave and the squeezes that remove them.
+// the head after the tail and after the cursor's entry is deleted), the same expiries and the keys each
+// entry was added with (conntrack's slot keys, read when it is removed) — through the holes that
+// deletions leave (NaN in `exp`, which the steps skip) and the squeezes that remove them.
 import { describe, expect, it } from 'vitest';
 import { CtList } from '../../src/netfilter/ct-list.js';
 
@@ -33,11 +34,17 @@ class Ref {
   }
 }
 
+/** The keys a test adds `e` with (two distinct numbers per entry, one negative: any Int32). */
+function keysOf(e: E): [number, number] {
+  return [e.name * 2 + 1, -(e.name * 2 + 2)];
+}
+
 function contents(l: CtList<E>): E[] {
   const out: E[] = [];
   for (let i = l.firstIndex(); i >= 0; i = l.nextAfter(i)) {
     expect(l.at(i).pos).toBe(i);
     expect(l.exp[i]).toBe(l.at(i).expires);
+    expect([l.keys[2 * i], l.keys[2 * i + 1]]).toEqual(keysOf(l.at(i)));
     out.push(l.at(i));
   }
   return out;
@@ -62,7 +69,7 @@ describe('CtList', () => {
         if (op < (grow ? 5 : 2)) {
           const e = new E(next++);
           e.expires = rnd(1000);
-          l.add(e);
+          l.add(e, ...keysOf(e));
           ref.add(e);
           e.addedAt = e.pos;
         } else if (op < 7 && ref.order.length > 0) {
@@ -97,11 +104,11 @@ describe('CtList', () => {
   it('restarts the sweep at the head when the entry after the cursor was the tail, even with entries added since', () => {
     const l = new CtList<E>();
     const [a, b, c] = [new E(0), new E(1), new E(2)];
-    l.add(a);
-    l.add(b);
+    l.add(a, ...keysOf(a));
+    l.add(b, ...keysOf(b));
     expect(l.at(l.gcNextIndex())).toBe(a); // cursor: b
     l.delete(b); // the cursor's entry, the tail: the sweep restarts at the head
-    l.add(c);
+    l.add(c, ...keysOf(c));
     expect(l.at(l.gcNextIndex())).toBe(a);
     expect(l.at(l.gcNextIndex())).toBe(c);
     expect(l.at(l.gcNextIndex())).toBe(a);
@@ -111,16 +118,16 @@ describe('CtList', () => {
     let moves = 0;
     const l = new CtList<E>(() => moves++);
     const es = Array.from({ length: 1000 }, (_, i) => new E(i));
-    for (const e of es) l.add(e);
+    for (const e of es) l.add(e, ...keysOf(e));
     // 234 entries left, the tail among them: 766 holes, exactly 3 x 234 + 64.
     const kept = es.filter((e) => e.name % 4 === 3).slice(-234);
     for (const e of es) if (!kept.includes(e)) l.delete(e);
     const [x, y] = [new E(1000), new E(1001)];
-    l.add(x);
+    l.add(x, ...keysOf(x));
     expect(moves).toBe(0);
     expect(kept[0]!.pos).toBe(kept[0]!.name); // not moved
     l.delete(kept[0]!); // 767 holes, 234 entries: the next add squeezes
-    l.add(y);
+    l.add(y, ...keysOf(y));
     expect(moves).toBe(1);
     expect([...kept.slice(1), x, y].map((e) => e.pos)).toEqual(Array.from({ length: 235 }, (_, k) => k));
     expect(l.refs.length).toBe(1001); // the array kept its length: nulls past the entries
