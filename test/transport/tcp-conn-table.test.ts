@@ -106,52 +106,14 @@ describe('ConnTable', () => {
     // Hundreds of local ports of one or two entries each: the per-port table is dense, so emptying a
     // group shifts later groups back, and each must keep its own start (the listing order) there.
     const r = rng(777);
-    const t = new ConnTable<E>();
-    const ref = new Reference();
-    const live: E[] = [];
-    let id = 0;
-    for (let step = 0; step < 30000; step++) {
-      if (r() < 0.52 || live.length === 0) {
-        const e = new E(32768 + Math.floor(r() * 600), 0x0a600001 + Math.floor(r() * 2), 80, id++);
-        const prev = ref.get(e.localPort, e.remoteAddr, e.remotePort);
-        t.set(e);
-        ref.set(e);
-        if (prev !== undefined) live.splice(live.indexOf(prev), 1);
-        live.push(e);
-      } else {
-        const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
-        expect(t.delete(e)).toBe(true);
-        ref.delete(e);
-      }
-      if (step % 1000 === 999) expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
-    }
-    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    churn(new ConnTable<E>(), r, 30000, 0.52, (id) => new E(32768 + Math.floor(r() * 600), 0x0a600001 + Math.floor(r() * 2), 80, id), 1000);
   });
 
   it('numbers its entries again at its insertion-number limit without changing the listing order', () => {
     // A limit of 64 renumbers every few dozen inserts: groups that emptied and refilled, and groups
     // whose first entry is gone, must keep their places.
     const r = rng(4242);
-    const t = new ConnTable<E>(64);
-    const ref = new Reference();
-    const live: E[] = [];
-    let id = 0;
-    for (let step = 0; step < 6000; step++) {
-      if (r() < 0.55 || live.length === 0) {
-        const e = new E([80, 443, 32768 + Math.floor(r() * 30)][Math.floor(r() * 3)]!, 0x0a600001 + Math.floor(r() * 3), 40000 + Math.floor(r() * 20), id++);
-        const prev = ref.get(e.localPort, e.remoteAddr, e.remotePort);
-        t.set(e);
-        ref.set(e);
-        if (prev !== undefined) live.splice(live.indexOf(prev), 1);
-        live.push(e);
-      } else {
-        const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
-        expect(t.delete(e)).toBe(true);
-        ref.delete(e);
-      }
-      if (step % 50 === 49) expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
-    }
-    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    churn(new ConnTable<E>(64), r, 6000, 0.55, (id) => new E([80, 443, 32768 + Math.floor(r() * 30)][Math.floor(r() * 3)]!, 0x0a600001 + Math.floor(r() * 3), 40000 + Math.floor(r() * 20), id), 50);
   });
 
   it('answers before its first entry and after its last one', () => {
@@ -185,3 +147,29 @@ describe('ConnTable', () => {
     for (const e of es) expect(t.get(e.localPort, e.remoteAddr, e.remotePort)).toBeUndefined();
   });
 });
+
+/**
+ * `steps` random sets (new entries from `make`, with probability `pAdd`) and deletes of live entries on
+ * `t` and on the reference, comparing their listings every `every` steps and at the end.
+ */
+function churn(t: ConnTable<E>, r: () => number, steps: number, pAdd: number, make: (id: number) => E, every: number): void {
+  const ref = new Reference();
+  const live: E[] = [];
+  let id = 0;
+  for (let step = 0; step < steps; step++) {
+    if (r() < pAdd || live.length === 0) {
+      const e = make(id++);
+      const prev = ref.get(e.localPort, e.remoteAddr, e.remotePort);
+      t.set(e);
+      ref.set(e);
+      if (prev !== undefined) live.splice(live.indexOf(prev), 1);
+      live.push(e);
+    } else {
+      const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
+      expect(t.delete(e)).toBe(true);
+      ref.delete(e);
+    }
+    if (step % every === every - 1) expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+  }
+  expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+}
