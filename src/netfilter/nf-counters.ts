@@ -203,9 +203,14 @@ export abstract class NfCounters {
   }
 }
 
-/** The hash of a rule / chain id whose low bits pick its home quad (generated walks compute it once per rule). */
+/** The hash of a rule / chain id whose low bits pick its home quad. */
 export function countHash(id: number): number {
   return id ^ (id >>> 12);
+}
+
+/** countHash as a JS expression of the identifier `x`, for generated code (walk-gen's hits): the same operations. */
+export function countHashSrc(x: string): string {
+  return `(${x} ^ (${x} >>> 12))`;
 }
 
 /** A table of `head` zeroed slot doubles and `quads` free quads. */

@@ -267,9 +267,9 @@ export class HttpParser {
       const headEnd = start + head.size;
       const parsed = head.msg;
       let bodyLen = head.length;
-      if (head.status >= 0 && (bodyless(head.status) || (this.headCount > 0 && head.status >= 200))) bodyLen = 0;
+      if (head.kind === 'response' && (bodyless(head.status) || (this.headCount > 0 && head.status >= 200))) bodyLen = 0;
       else if (bodyLen < 0) {
-        if (head.status < 0) bodyLen = 0;
+        if (head.kind === 'request') bodyLen = 0;
         else throw new WireError('http', start, 'response without Content-Length (close-delimited bodies are not modelled)');
       }
       if (headEnd + bodyLen > len) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Netfilter, NfHook, type NfTraceEvent } from '../../src/netfilter/netfilter.js';
 import type { TableName } from '../../src/netfilter/rules.js';
+import { countHash, countHashSrc } from '../../src/netfilter/nf-counters.js';
 import { FakeHost, ip, rules, udp } from './helpers.js';
 
 const RULES = `*mangle
@@ -64,5 +65,12 @@ describe('policy counters', () => {
     nf.load(rules(RULES));
     expect(policy(nf, 'mangle', 'PREROUTING')).toEqual([5, 300]);
     expect(policy(nf, 'mangle', 'INPUT')).toEqual([0, 0]);
+  });
+});
+
+describe('countHash in generated code', () => {
+  it('countHashSrc computes what countHash does (the generated walks count in the home quads hit() uses)', () => {
+    const gen = new Function('x', `return ${countHashSrc('x')};`) as (x: number) => number;
+    for (const id of [0, 1, 5, 4095, 4096, 0x7654321, 0x7fffffff, 123456789]) expect(gen(id)).toBe(countHash(id));
   });
 });

@@ -179,7 +179,10 @@ export class ConnTable<T extends ConnEntry> {
       const a = s[4 * o + 1]!;
       let i = mix(a, p) & mask;
       while (ns[4 * i] !== 0) i = (i + 1) & mask;
-      ns.set(s.subarray(4 * o, 4 * o + 4), 4 * i);
+      ns[4 * i] = p;
+      ns[4 * i + 1] = a;
+      ns[4 * i + 2] = s[4 * o + 2]!;
+      ns[4 * i + 3] = s[4 * o + 3]!;
       nv[i] = v;
     }
   }
