@@ -50,10 +50,10 @@ export interface HttpServerOptions {
   tls?: TlsServerContext | null;
 }
 
+/** A request waiting in the queue (a running one is its event's two arguments: finishJob). */
 interface Job {
   conn: ServerConn;
   req: HttpRequest;
-  arrived: TimeNs;
 }
 
 /** One accepted connection; it is its socket's handler (no closure per callback per connection). */
@@ -198,8 +198,18 @@ export class HttpServer {
   private enqueue(conn: ServerConn, req: HttpRequest): void {
     this.counters.requests++;
     conn.outstanding++;
+    if (this.qTail === this.qHead && this.busy < this.workers) {
+      // What queueing it and dispatch() do when the queue is empty and a worker free (the queue is never
+      // left non-empty with a worker free), the same recorder calls in the same order, without the job
+      // object, its store into the ring (a young object into an old array: a write barrier's slow path)
+      // and the ring's lines.
+      this.rec?.queueChanged(1);
+      this.rec?.queueChanged(0);
+      this.serve(conn, req);
+      return;
+    }
     if (this.qTail - this.qHead > this.qMask) this.growQueue();
-    this.queue[this.qTail++ & this.qMask] = { conn, req, arrived: this.sim.now };
+    this.queue[this.qTail++ & this.qMask] = { conn, req };
     this.rec?.queueChanged(this.queued);
     this.dispatch();
   }
@@ -210,11 +220,16 @@ export class HttpServer {
       const job = this.queue[i]!;
       this.queue[i] = null;
       this.rec?.queueChanged(this.queued);
-      this.busy++;
-      this.rec?.busyChanged(this.busy);
-      const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? NO_SERVICE_TIME, this.rng)));
-      this.sim.post(service, finishJob, this, job); // (never cancelled: a pooled event)
+      this.serve(job.conn, job.req);
     }
+  }
+
+  /** A worker takes the request: its service time drawn, finishJob posted at its end. */
+  private serve(conn: ServerConn, req: HttpRequest): void {
+    this.busy++;
+    this.rec?.busyChanged(this.busy);
+    const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? NO_SERVICE_TIME, this.rng)));
+    this.sim.post(service, finishJob, conn, req); // (never cancelled: a pooled event; the server is conn.server)
   }
 
   /** Doubles the queue's ring (each waiting job moves to its place under the new mask). */
@@ -227,17 +242,16 @@ export class HttpServer {
     this.qMask = n - 1;
   }
 
-  /** A worker finished `job`: write the response, free the worker, take the next job. */
-  finish(job: Job): void {
+  /** A worker finished `req` of `conn`: write the response, free the worker, take the next job. */
+  finish(conn: ServerConn, req: HttpRequest): void {
     this.busy--;
     this.rec?.busyChanged(this.busy);
-    const conn = job.conn;
     conn.outstanding--;
     if (conn.closed || conn.sock.isClosed()) {
       this.counters.abandoned++;
     } else {
       const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? DEFAULT_RESPONSE_SIZE, this.rng))));
-      const close = this.opts.keepAlive === false || this.asksClose(job.req.headers) || job.req.version === 'HTTP/1.0';
+      const close = this.opts.keepAlive === false || this.asksClose(req.headers) || req.version === 'HTTP/1.0';
       const bytes = this.response(this.opts.status ?? 200, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
       this.counters.responses++;
@@ -328,8 +342,8 @@ export class HttpServer {
   }
 }
 
-function finishJob(server: HttpServer, job: Job): void {
-  server.finish(job);
+function finishJob(conn: ServerConn, req: HttpRequest): void {
+  conn.server.finish(conn, req);
 }
 
 /**
