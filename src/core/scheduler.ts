@@ -195,7 +195,12 @@ export class Scheduler implements Live {
 
   /** insertSeq at the time written to `at[0]` just before (see postStaged); `reuse`: an event that ran (popped, not pooled) that only the caller holds, placed anew (SimEvent.renew), not a new object. */
   insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean, reuse: SimEvent | null = null): SimEvent {
-    const ev = reuse !== null && reuse.popped && reuse.pix < 0 ? reuse.renew(this.at[0]!, seq, fn, a, b, background) : new SimEventClass(this.at[0]!, seq, fn, a, b, background, this);
+    // A reserved seq comes back from the caller's own keys (TIME_WAIT's Float64Arrays), where V8 may hand
+    // it over as a heap number: one such store turns every event's `seq` field into a double, a box of
+    // its own (a line more per event for each post, place, wheel sort and take). `| 0` gives the same
+    // value as a small integer below 2^31 (the counter's range in any run this tool can make).
+    const q = seq < 0x7fffffff ? seq | 0 : seq;
+    const ev = reuse !== null && reuse.popped && reuse.pix < 0 ? reuse.renew(this.at[0]!, q, fn, a, b, background) : new SimEventClass(this.at[0]!, q, fn, a, b, background, this);
     this.place(ev, true);
     return ev;
   }

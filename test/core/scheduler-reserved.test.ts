@@ -27,6 +27,14 @@ describe('Scheduler.reserveSeq / insertSeq', () => {
     expect(drain(s)).toEqual(['near', 'reserved', 'plain']);
   });
 
+  it('keeps the exact seq given, a heap number from a Float64Array or one past 2^31 (insertSeq stores a small integer only below it)', () => {
+    const s = new Scheduler(4, 3);
+    const keys = new Float64Array([2 ** 31 + 1, 2 ** 31 - 1, 2 ** 31, 3]);
+    const evs = [...keys].map((q, i) => s.insertSeq(40, q, noop, i, undefined, false));
+    expect(evs.map((e) => e.seq)).toEqual([...keys]);
+    expect(drain(s)).toEqual([3, 1, 2, 0]); // same time: by seq
+  });
+
   it('random mixes: reserving then inserting later gives the order of inserting at once (property)', () => {
     fc.assert(
       fc.property(
