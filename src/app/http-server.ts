@@ -13,7 +13,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { StreamHandler } from '../transport/api.js';
-import type { TcpLayer, TcpListener } from '../transport/tcp/index.js';
+import type { TcpAcceptor, TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import { buildHttpResponse as buildHttpResponseImported, httpHeader as httpHeaderImported, HttpHeadCache, HttpParser, sealHttpBytes as sealHttpBytesImported, type HttpHeader, type HttpRequest } from '../wire/http.js';
 import { TlsSocket, type ByteStream, type TlsServerContext } from './tls.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
@@ -115,8 +115,8 @@ export interface ServerToxic {
   sliceDelayNs: TimeNs;
 }
 
-/** An HTTP/1.1 server listening on one port. */
-export class HttpServer {
+/** An HTTP/1.1 server listening on one port (its listener's acceptor: accepted). */
+export class HttpServer implements TcpAcceptor {
   /** A toxic in force (k8s/failures sets it through the container runtime); null: none. */
   toxic: ServerToxic | null = null;
   readonly counters: HttpServerCounters = { connections: 0, requests: 0, responses: 0, badRequests: 0, abandoned: 0 };
@@ -141,6 +141,7 @@ export class HttpServer {
   /** The header list asksClose answered last, and its answer. */
   private closeOf: HttpHeader[] | null = null;
   private close = false;
+  private readonly tls: TlsServerContext | null;
 
   constructor(
     readonly tcp: TcpLayer,
@@ -151,8 +152,13 @@ export class HttpServer {
     this.workers = Math.max(1, opts.workers ?? 1);
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/http-server/${opts.port}`);
     this.identityLine = new TextEncoder().encode(`served-by ${opts.identity}\n`);
-    const tls = opts.tls ?? null;
-    this.listener = tcp.listen(opts.port, (s) => this.accept(tls !== null ? TlsSocket.accept(s, tls) : s), { backlog: opts.backlog ?? 511, noDelay: true });
+    this.tls = opts.tls ?? null;
+    this.listener = tcp.listen(opts.port, this, { backlog: opts.backlog ?? 511, noDelay: true });
+  }
+
+  /** TcpAcceptor: an established connection (wrapped in a TLS session when the server speaks HTTPS). */
+  accepted(sock: TcpSocket): void {
+    this.accept(this.tls !== null ? TlsSocket.accept(sock, this.tls) : sock);
   }
 
   /** Stops accepting connections (open ones finish). */

@@ -87,6 +87,34 @@ describe('TcpSocket handler object', () => {
     expect(log).toEqual(['client end', 'server closed']);
   });
 
+  it('a listener given an acceptor object tells it of each established connection, as a callback is told (and its onAccept calls it too)', () => {
+    const runWith = (acceptor: boolean): string[] => {
+      const { sim, ta, tb } = tcpPair();
+      const log: string[] = [];
+      const accept = (s: TcpSocket): void => {
+        log.push(`accepted ${s.state} ${s.remotePort > 0}`);
+        s.handler = { ...recorder(log, 'server'), streamEnd: () => s.close() };
+      };
+      const l = acceptor ? tb.listen(80, { accepted: accept }) : tb.listen(80, accept);
+      expect(l.acceptor !== null).toBe(acceptor);
+      for (let i = 0; i < 2; i++) {
+        const c = ta.connect(SERVER, 80);
+        c.handler = { ...recorder(log, `client${i}`), streamConnected: () => c.close() };
+      }
+      sim.run({ until: 2 * 60 * SEC });
+      return log;
+    };
+    const viaAcceptor = runWith(true);
+    expect(viaAcceptor.filter((e) => e.startsWith('accepted'))).toEqual(['accepted ESTABLISHED true', 'accepted ESTABLISHED true']);
+    expect(viaAcceptor).toEqual(runWith(false));
+    const { tb } = tcpPair();
+    const got: TcpSocket[] = [];
+    const l = tb.listen(81, { accepted: (s) => got.push(s) });
+    const fake = {} as TcpSocket;
+    l.onAccept(fake);
+    expect(got).toEqual([fake]);
+  });
+
   it('a connect without a route reports through the handler set after connect()', () => {
     const { sim, ta } = tcpPair();
     const log: string[] = [];

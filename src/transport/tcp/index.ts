@@ -27,7 +27,7 @@
 // long write, out-of-window RST challenge-ACK rate limiting, the local address in the connection hash
 // (one address per namespace side is assumed).
 export { LINUX_TCP_DEFAULTS, type CaState, type TcpConfig, type TcpCounters, type TcpSocketOptions, type TcpState } from './config.js';
-export { TcpLayer, TcpListener } from './layer.js';
+export { TcpLayer, TcpListener, type TcpAcceptor } from './layer.js';
 export { TcpSocket } from './socket.js';
 export { TimeWaitSock } from './timewait.js';
 export { modelTimeout } from './timers.js';

@@ -46,18 +46,38 @@ const twKill = twKillImported;
 const TimeWaitSockClass = TimeWaitSock;
 const TcpSocketClass = TcpSocket;
 
+/**
+ * What listen() may be given instead of a callback: an object told of each established connection
+ * (HttpServer). The handshake's end calls it straight from the listener, where a callback is a closure
+ * and its context, two more lines to read at each connection (cold at a big world's server by its next one).
+ */
+export interface TcpAcceptor {
+  accepted(sock: TcpSocket): void;
+}
+
 /** A listening socket. */
 export class TcpListener {
   /** SYN_RECV children not yet established (counted against the backlog). */
   pending = 0;
   closed = false;
+  /** Who is told of an established connection: `acceptor` when listen() was given one, else `onAccept`. */
+  readonly onAccept: (sock: TcpSocket) => void;
+  readonly acceptor: TcpAcceptor | null;
   constructor(
     readonly layer: TcpLayer,
     readonly port: number,
     readonly backlog: number,
-    readonly onAccept: (sock: TcpSocket) => void,
+    onAccept: ((sock: TcpSocket) => void) | TcpAcceptor,
     readonly options: TcpSocketOptions,
-  ) {}
+  ) {
+    if (typeof onAccept === 'function') {
+      this.onAccept = onAccept;
+      this.acceptor = null;
+    } else {
+      this.onAccept = (sock) => onAccept.accepted(sock);
+      this.acceptor = onAccept;
+    }
+  }
   /** Stops listening (established children are unaffected). */
   close(): void {
     this.closed = true;
@@ -150,8 +170,8 @@ export class TcpLayer implements L4Receiver {
     return (this.portRng ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-ephemeral`));
   }
 
-  /** listen(2) on `port`; `onAccept` gets each established connection. */
-  listen(port: number, onAccept: (sock: TcpSocket) => void, opts: TcpSocketOptions & { backlog?: number } = {}): TcpListener {
+  /** listen(2) on `port`; `onAccept` (a callback or a TcpAcceptor) gets each established connection. */
+  listen(port: number, onAccept: ((sock: TcpSocket) => void) | TcpAcceptor, opts: TcpSocketOptions & { backlog?: number } = {}): TcpListener {
     if (this.listeners.has(port)) throw new Error(`EADDRINUSE: tcp port ${port}`);
     const l = new TcpListener(this, port, Math.min(opts.backlog ?? 511, this.config.somaxconn), onAccept, opts);
     if (this.listeners === NO_ENTRIES) this.listeners = new Map();

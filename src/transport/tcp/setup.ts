@@ -211,7 +211,11 @@ export function synRecvAckArrived(sk: TcpSocket, pkt: Packet, seq: number, hasDa
   if (l !== null) {
     l.pending--;
     sk.layer.counters.PassiveOpens++;
-    if (!l.closed) l.onAccept(sk);
+    if (!l.closed) {
+      const a = l.acceptor;
+      if (a !== null) a.accepted(sk);
+      else l.onAccept(sk);
+    }
   }
   return true;
 }
