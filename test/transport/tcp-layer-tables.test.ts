@@ -92,3 +92,27 @@ describe('a closed socket’s retransmission queue', () => {
     expect(got).toBe(300);
   });
 });
+
+describe('a TCP layer’s last listener (receive looks there before the listeners map)', () => {
+  it('a closed listener’s port answers RST, and a new listener on it takes the next connections', () => {
+    const { sim, ta, tb } = tcpPair(1, { delayNs: 1 * MS });
+    const got: string[] = [];
+    const first = tb.listen(80, () => got.push('first'));
+    tb.listen(81, () => got.push('other'));
+    ta.connect(SERVER, 80);
+    ta.connect(SERVER, 81);
+    ta.connect(SERVER, 80);
+    sim.run({ until: 100 * MS });
+    expect(got).toEqual(['first', 'other', 'first']);
+    first.close();
+    const refused = ta.connect(SERVER, 80);
+    let err = '';
+    refused.onError = (k) => (err = k);
+    sim.run({ until: 200 * MS });
+    expect(err).toBe('refused');
+    tb.listen(80, () => got.push('second'));
+    ta.connect(SERVER, 80);
+    sim.run({ until: 300 * MS });
+    expect(got).toEqual(['first', 'other', 'first', 'second']);
+  });
+});

@@ -128,6 +128,12 @@ export class TcpLayer implements L4Receiver {
   // The tables below start as the shared empty one (net/no-entries.ts, which refuses writes); each writer
   // gives the layer its own first.
   private listeners: Map<number, TcpListener> = NO_ENTRIES;
+  /**
+   * listenerOf's last port and its listener (-1, null: none): a server's SYNs all come to its one port,
+   * and the map's table is a line or two of its own, cold by a big world's next connection here.
+   */
+  private lastListenPort = -1;
+  private lastListener: TcpListener | null = null;
   private tsOffsets: Map<Ipv4, number> = NO_ENTRIES;
   /** tsOffsetFor's last peer (-1: none) and its offset. */
   private lastTsPeer = -1;
@@ -319,10 +325,25 @@ export class TcpLayer implements L4Receiver {
     if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(s.remoteAddr, s.remotePort)?.mark(s.localPort, false);
   }
 
+  /** The listener on `port`, if any. */
+  private listenerOf(port: number): TcpListener | undefined {
+    if (port === this.lastListenPort) return this.lastListener!;
+    const l = this.listeners.get(port);
+    if (l !== undefined) {
+      this.lastListenPort = port;
+      this.lastListener = l;
+    }
+    return l;
+  }
+
   /** Removes a listener. */
   unlisten(l: TcpListener): void {
     if (this.listeners.get(l.port) !== l) return;
     this.listeners.delete(l.port);
+    if (l.port === this.lastListenPort) {
+      this.lastListenPort = -1;
+      this.lastListener = null;
+    }
     for (const [k, ps] of this.searches) if (this.conns.get(l.port, Math.floor(k / 65536), k % 65536) === undefined) ps.mark(l.port, false);
   }
 
@@ -356,7 +377,7 @@ export class TcpLayer implements L4Receiver {
       if (s.state === 'TIME_WAIT') timeWait(s); // tcp_time_wait: a record takes the connection over
       return;
     }
-    const l = this.listeners.get(t.dstPort);
+    const l = this.listenerOf(t.dstPort);
     if (l !== undefined) {
       this.listenArrived(l, pkt);
       return;
@@ -368,7 +389,7 @@ export class TcpLayer implements L4Receiver {
   private timeWaitArrived(tw: TimeWaitSock, pkt: Packet): void {
     const t = pkt.tcp!;
     if (t.flags & TcpFlag.SYN && !(t.flags & TcpFlag.ACK)) {
-      const l = this.listeners.get(t.dstPort);
+      const l = this.listenerOf(t.dstPort);
       const seqRel = (t.seq - (tw.rcvNxt32 >>> 0)) | 0;
       if (l !== undefined && seqRel > 0) {
         twKill(tw, 'reset'); // (an owner hears 'reset'; Linux tells no one: the application closed long ago)
