@@ -8,6 +8,7 @@ import { KeyFifo } from './key-fifo.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
+import { gatherSlot as gatherSlotImported, overflowPut as overflowPutImported, SLOT_INLINE as SLOT_INLINEImported, sortSlot as sortSlotImported } from './wheel-slot.js';
 
 export { SimEvent, type EventFn } from './event.js';
 const SimEventClass = SimEvent; // (an import is read from its cell at each use, a module constant is folded: session 38)
@@ -25,20 +26,10 @@ const POOL_MAX = 8192;
 const WHEEL_SHIFT = 20;
 const WHEEL_BITS = 12;
 
-/** Slots up to this many events are insertion-sorted when opened; larger ones (a burst of timers within one slot) by Array.prototype.sort. */
-const SORT_INSERTION_MAX = 32;
-
-/**
- * Events a wheel slot holds in the flat array (`wv`), its later ones in an overflow array of its own.
- * bench/scale's workload (100 HTTP flows at 10 requests a second) opens slots of 3.6 events on
- * average, 8 or fewer in 98.6 % of them.
- */
-const SLOT_INLINE = 8;
-
-/** (time, seq) order: a total order, so any sort gives the same result. */
-function byTimeSeq(x: SimEvent, y: SimEvent): number {
-  return x.time - y.time || x.seq - y.seq;
-}
+const SLOT_INLINE = SLOT_INLINEImported;
+const overflowPut = overflowPutImported;
+const gatherSlot = gatherSlotImported;
+const sortSlot = sortSlotImported;
 
 /** Where the earliest event is (Scheduler.take, Scheduler.locate). */
 const enum Src {
@@ -101,16 +92,7 @@ export class Scheduler implements Live {
   // The timing wheel. Slot number b (absolute) holds times [b * 2^shift, (b + 1) * 2^shift), at index b & mask.
   private readonly inv: number;
   private readonly mask: number;
-  /**
-   * The wheel's events: slot index k's first SLOT_INLINE at wv[k * SLOT_INLINE ..] (event i of the
-   * slot at wv[k * SLOT_INLINE + i]), the rest in `over[k]` (event i at over[k][i - SLOT_INLINE]),
-   * the entries past a slot's count undefined; `slotLen`: each slot's count; `bits`: a bit per
-   * non-empty slot. One flat array, not an array per slot: a timer's insert, cancel and the slot's
-   * opening read the count's line and the events' own line, where a slot's array was two more lines
-   * (the array object and its backing store's header, each cold by the time a slot 4 s of timers away
-   * is touched again), and every store of an event was a write barrier reading the slot array's page
-   * header (one page for the flat array). Overflow arrays keep their backing store once made.
-   */
+  /** The wheel's events (core/wheel-slot): slot k's event i at wv[k * SLOT_INLINE + i], or over[k][i - SLOT_INLINE] past SLOT_INLINE; slotLen: each slot's count; bits: a bit per non-empty slot. */
   private readonly wv: (SimEvent | undefined)[];
   private readonly over: (SimEvent[] | undefined)[];
   private readonly slotLen: Int32Array;
@@ -126,10 +108,9 @@ export class Scheduler implements Live {
   private next = 0;
   private nextValid = false;
   /**
-   * The opened slot's events sorted by (time, seq) at run[runBase + runHead .. runBase + runLen - 1]
-   * (consumed ones undefined); runT/runS: the head's key. The run is the slot's own part of `wv`
-   * (sorted in place: no slot takes that part again before the run is consumed, as the open slot
-   * moves on only once it is) or, for a slot that overflowed (or after compact), an array of its own.
+   * The opened slot's events sorted by (time, seq) at run[runBase + runHead .. runBase + runLen - 1] (consumed ones undefined);
+   * runT/runS: the head's key. The run is the slot's part of `wv` (no slot takes it again before the run is consumed: the open
+   * slot moves on only then) or, for a slot that overflowed (or after compact), an array of its own.
    */
   private run: (SimEvent | undefined)[] = [];
   private runBase = 0;
@@ -141,12 +122,10 @@ export class Scheduler implements Live {
 
   /** `shift`, `bits`: the wheel's slot width (2^shift ns) and slot count (2^bits); tests use small ones. */
   constructor(shift = WHEEL_SHIFT, bits = WHEEL_BITS) {
-    // Fields that only a rarer path changes (the first lazy cancel, the first event beyond the wheel)
-    // are stored twice, a first value of their kind in the declaration and the real one here: V8
-    // treats a field stored once as a constant its optimized code may rely on, and the first such
-    // change mid-run would discard the code of every function that inlined take (Simulator.run). The
-    // first value is of the field's kind (not undefined, as a bare declaration gives): a generic field
-    // is checked and converted at every read.
+    // Fields that only a rarer path changes (the first lazy cancel, the first event beyond the wheel, the run's base) are stored
+    // twice, a first value of their kind in the declaration and the real one here: V8 treats a field stored once as a constant its
+    // optimized code may rely on, and the first change mid-run would discard the code of every function that inlined take
+    // (Simulator.run). The first value is of the field's kind (not undefined): a generic field is checked at every read.
     this.cancelled = 0;
     this.farT = Infinity;
     this.width = 2 ** shift;
@@ -184,10 +163,7 @@ export class Scheduler implements Live {
     return this.seq++;
   }
 
-  /**
-   * As insert, with a sequence number from reserveSeq. Beyond the wheel the event goes to the far heap
-   * (a lane takes only events in insertion order, and this one's seq may be older than a lane's tail).
-   */
+  /** As insert, with a sequence number from reserveSeq. Beyond the wheel the event goes to the far heap (a lane takes only events in insertion order, and this one's seq may be older than a lane's tail). */
   insertSeq(time: TimeNs, seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
     this.at[0] = time;
     return this.insertSeqStaged(seq, fn, a, b, background);
@@ -195,21 +171,15 @@ export class Scheduler implements Live {
 
   /** insertSeq at the time written to `at[0]` just before (see postStaged); `reuse`: an event that ran (popped, not pooled) that only the caller holds, placed anew (SimEvent.renew), not a new object. */
   insertSeqStaged(seq: number, fn: EventFn, a: unknown, b: unknown, background: boolean, reuse: SimEvent | null = null): SimEvent {
-    // A reserved seq comes back from the caller's own keys (TIME_WAIT's Float64Arrays), where V8 may hand
-    // it over as a heap number: one such store turns every event's `seq` field into a double, a box of
-    // its own (a line more per event for each post, place, wheel sort and take). `| 0` gives the same
-    // value as a small integer below 2^31 (the counter's range in any run this tool can make).
+    // A reserved seq from the caller's keys (TIME_WAIT's Float64Arrays) may come as a heap number, whose store turns every event's
+    // `seq` into a boxed double (a line more per event at post, place, sort and take): `| 0` keeps it a small integer below 2^31.
     const q = seq < 0x7fffffff ? seq | 0 : seq;
     const ev = reuse !== null && reuse.popped && reuse.pix < 0 ? reuse.renew(this.at[0]!, q, fn, a, b, background) : new SimEventClass(this.at[0]!, q, fn, a, b, background, this);
     this.place(ev, true);
     return ev;
   }
 
-  /**
-   * As insert, for an event nobody will cancel or keep (a frame in flight): the event object comes
-   * from a free list and goes back to it once it has run (Simulator.run calls release), so a
-   * steady stream of frames allocates no events. Same (time, seq) order as insert.
-   */
+  /** As insert, for an event nobody will cancel or keep (a frame in flight): the event object comes from a free list and goes back to it once it has run (Simulator.run calls release), so a steady stream of frames allocates no events. Same (time, seq) order as insert. */
   post(time: TimeNs, fn: EventFn, a: unknown, b: unknown, background: boolean): void {
     this.at[0] = time;
     this.postStaged(fn, a, b, background);
@@ -322,17 +292,9 @@ export class Scheduler implements Live {
     ev.slot = k;
     ev.idx = len;
     if (len < SLOT_INLINE) this.wv[k * SLOT_INLINE + len] = ev;
-    else this.overflowPut(k, len - SLOT_INLINE, ev);
+    else overflowPut(this.over, k, len - SLOT_INLINE, ev);
     this.slotLen[k] = len + 1;
     this.wheeled++;
-  }
-
-  /** Stores event i (>= SLOT_INLINE) of slot k in the slot's overflow array (made on first use; at most one past its end). */
-  private overflowPut(k: number, j: number, ev: SimEvent): void {
-    let arr = this.over[k];
-    if (arr === undefined) arr = this.over[k] = [];
-    if (j < arr.length) arr[j] = ev;
-    else arr.push(ev);
   }
 
   /** Live: takes a cancelled event out of its wheel slot (swap with the slot's last event). */
@@ -384,11 +346,7 @@ export class Scheduler implements Live {
     return this.next;
   }
 
-  /**
-   * Opens wheel slot number b (the first non-empty one; the run is empty): its events, sorted by
-   * (time, seq), become the run: in place in the slot's part of `wv` when they all fit there, else
-   * gathered into an array of their own (the slot's entries left undefined).
-   */
+  /** Opens wheel slot number b (the first non-empty one; the run is empty): its events, sorted by (time, seq), become the run: in place in the slot's part of `wv` when they all fit there, else gathered into an array of their own (core/wheel-slot). */
   private openSlot(b: number): void {
     const k = b & this.mask;
     const m = this.slotLen[k]!;
@@ -397,38 +355,10 @@ export class Scheduler implements Live {
     if (m <= SLOT_INLINE) {
       for (let i = 0; i < m; i++) arr[base + i]!.slot = -1;
     } else {
-      const over = this.over[k]!;
-      const all = new Array<SimEvent>(m);
-      for (let i = 0; i < m; i++) {
-        let ev: SimEvent;
-        if (i < SLOT_INLINE) {
-          ev = arr[base + i]!;
-          arr[base + i] = undefined;
-        } else {
-          ev = over[i - SLOT_INLINE]!;
-          over[i - SLOT_INLINE] = undefined as unknown as SimEvent;
-        }
-        ev.slot = -1;
-        all[i] = ev;
-      }
-      arr = m > SORT_INSERTION_MAX ? all.sort(byTimeSeq) : all;
+      arr = gatherSlot(arr, this.over[k]!, base, m);
       base = 0;
     }
-    if (m <= SORT_INSERTION_MAX) {
-      // Insertion sort: a slot mostly holds a few events, often in order already.
-      for (let i = 1; i < m; i++) {
-        const ev = arr[base + i]!;
-        const t = ev.time;
-        const q = ev.seq;
-        let j = i - 1;
-        for (; j >= 0; j--) {
-          const o = arr[base + j]!;
-          if (o.time < t || (o.time === t && o.seq < q)) break;
-          arr[base + j + 1] = o;
-        }
-        arr[base + j + 1] = ev;
-      }
-    }
+    sortSlot(arr, base, m);
     this.wheeled -= m;
     this.slotLen[k] = 0;
     this.run = arr;
