@@ -112,25 +112,6 @@ export class SimEvent {
 }
 
 export function noop(): void {}
-
-/**
- * Adds free events to a scheduler's pool of posted events (as many as it holds, 64 at first, up to `max`),
- * threaded as its free list (the pool was empty of free ones: each new one's nextFree is the next new
- * one's index, the last's -1); returns the first one's index. Made together, they are promoted together,
- * onto a few pages: every post stores into an old pooled event, a write barrier that reads the event's
- * page header (a line a page, cold when events made one at a time lie scattered among the rest of the heap).
- */
-export function growPool(pool: SimEvent[], max: number, live: Live): number {
-  const from = pool.length;
-  const to = Math.min(max, from + Math.max(64, from));
-  for (let i = from; i < to; i++) {
-    const ev = new SimEvent(TIME_ZERO, 0, noopHere, undefined, undefined, false, live);
-    ev.pix = i;
-    ev.nextFree = i + 1 < to ? i + 1 : -1;
-    pool.push(ev);
-  }
-  return from;
-}
 /** noop through a module constant (an export is read from its cell at each use, a constant is folded: session 38). */
 const noopHere = noop;
 

@@ -3,7 +3,7 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { growPool as growPoolImported, SimEvent, type EventFn, type Live } from './event.js';
+import { SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
@@ -12,7 +12,6 @@ import { gatherSlot as gatherSlotImported, overflowPut as overflowPutImported, S
 
 export { SimEvent, type EventFn } from './event.js';
 const SimEventClass = SimEvent; // (an import is read from its cell at each use, a module constant is folded: session 38)
-const growPool = growPoolImported;
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
@@ -190,8 +189,7 @@ export class Scheduler implements Live {
   postStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): void {
     const time = this.at[0]!;
     let ev: SimEvent;
-    let f = this.freeHead;
-    if (f < 0 && this.pool.length < POOL_MAX) f = this.freeHead = growPool(this.pool, POOL_MAX, this);
+    const f = this.freeHead;
     if (f >= 0) {
       ev = this.pool[f]!;
       this.freeHead = ev.nextFree;
@@ -202,7 +200,10 @@ export class Scheduler implements Live {
       ev.b = b;
       ev.background = background;
       ev.popped = false;
-    } else ev = new SimEventClass(time, this.seq++, fn, a, b, background, this);
+    } else {
+      ev = new SimEventClass(time, this.seq++, fn, a, b, background, this);
+      if (this.pool.length < POOL_MAX) ev.pix = this.pool.push(ev) - 1;
+    }
     this.place(ev);
   }
 

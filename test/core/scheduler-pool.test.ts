@@ -34,14 +34,6 @@ describe('Scheduler pool of posted events', () => {
     expect(new Set(again.map((e) => e.pix)).size).toBe(4);
   });
 
-  it('grows the pool in chunks (64, then as many as it holds) taken in index order, each event once', () => {
-    const s = new Scheduler();
-    for (let i = 0; i < 300; i++) s.post(i, noop, i, undefined, false); // all in use at once: 64 + 64 + 128 + 256 made
-    const ran = drain(s);
-    expect(ran.map((e) => e.pix)).toEqual(Array.from({ length: 300 }, (_, i) => i));
-    expect(new Set(ran).size).toBe(300);
-  });
-
   it('takes no inserted (caller-held) event into the pool', () => {
     const s = new Scheduler();
     const held = s.insert(5, noop, 'held');
