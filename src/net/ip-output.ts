@@ -269,7 +269,7 @@ function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
   }
   // neigh_output: the device's last entry when it can send as is (no table read), else the table.
   const table = ns.neigh;
-  const e = readyNeighbour(table, dev, nexthop);
+  const e = readyNeighbour(table, ns.neighId, dev, nexthop);
   if (e !== null) neighSendEntry(dev, e, pkt);
   else table.output(dev, nexthop, pkt);
 }
