@@ -129,6 +129,20 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   outEpoch = -1;
   outRoute: Route | null = null;
   /**
+   * ip_idents (IpIdents, net/ip-output.ts selectIdent): its slots and key, null and 0 until drawn on
+   * first use (32 KB per namespace). In the namespace's own fields, beside routeOutput's, which the
+   * same send reads: an IpIdents object between them was one more cold line a send.
+   */
+  identSlots: number[] | null = null;
+  identKey = 0;
+  /** Draws ip_idents (its own stream, so when does not matter) and keeps its slots and key; the slots. */
+  drawIdents(): number[] {
+    const d = new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`));
+    this.identKey = d.key;
+    this.identSlots = d.slots;
+    return d.slots;
+  }
+  /**
    * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
    * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)
    * and its one shorter local route (lo's 127.0.0.0/8). An address whose bit is clear and that is
@@ -180,11 +194,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
   /** Ping sockets by echo identifier. */
   pingHandlers: Map<number, PingHandler> = NO_ENTRIES;
-  private identsLazy: IpIdents | null = null;
-  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (32 KB per namespace). */
-  get idents(): IpIdents {
-    return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
-  }
   /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
   icmpPeers: Map<Ipv4, IcmpPeer> = NO_ENTRIES;
   /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
