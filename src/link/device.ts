@@ -81,14 +81,14 @@ export abstract class NetDevice {
    * route lookups (net/namespace.ts) is valid while this and the route tables' epoch stand still.
    */
   static upEpoch = 0;
-  // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined),
-  // in the order a received frame reads them: state, capture, receiver, counters, then what eth_type_trans
-  // and the IP layer's receive read here (the MAC halves, the last route, ifindex); then what a sent frame
-  // reads besides (counters, noArp, the last neighbour entry, mtu) and the bridge port's; the fields read
-  // only for tracing, listings and drops come last. In a thousand-node cluster a device is seldom in
-  // cache when its next frame comes, and each line a frame reads of it is a miss: a received frame read
-  // four or five lines of the device when the MAC halves and the route came after the send's fields
-  // (bench/README.md, session 40: s40-ip).
+  // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
+  // what every frame reads (state, capture), what only a received one does (receiver, counters, the IP
+  // layer's last route), what both do (mtu, the MAC halves, ifindex), what only a sent one does (counters,
+  // noArp, the last neighbour entry, mtu), the bridge port's; the fields read only for tracing,
+  // listings and drops come last. In a thousand-node cluster a device is seldom in cache when its next
+  // frame comes, and each line a frame reads of it is a miss: a received frame read four or five lines
+  // of the device when the MAC halves and the route came after the send's fields (bench/README.md,
+  // session 40: s40-ip).
   readonly sim: Simulator;
   private isUp = true;
   /** Administratively up (`ip link set DEV up`). */
@@ -123,14 +123,6 @@ export abstract class NetDevice {
   rxPackets = 0;
   rxBytes = 0;
   /**
-   * `mac` as its high 16 and low 32 bits (signed): mac === macFromParts(macHi, macLo). A 48-bit MAC
-   * field is a heap number of its own on this Node, one more cold line for every frame received
-   * (eth_type_trans's compare) and sent (the source address) in a big cluster; these two are in the
-   * device, beside the per-packet fields the IP layer reads.
-   */
-  readonly macHi: number = 0;
-  readonly macLo: number = 0;
-  /**
    * The route net/ last looked up for a packet received on this device (net/namespace.ts
    * fibLookupIn): its namespace, the destination (as a signed 32-bit integer), the route epoch it was
    * found at and the route. Here for the same reason as neighLast: a node's route cache is cold when
@@ -142,6 +134,17 @@ export abstract class NetDevice {
   fibRoute: object | null = null;
   /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
   fibLocal = false;
+  /** (Read by a sender, and by a veth's peer for the frames it receives: the receive's lines.) */
+  mtu: number;
+  /**
+   * `mac` as its high 16 and low 32 bits (signed): mac === macFromParts(macHi, macLo). A 48-bit MAC
+   * field is a heap number of its own on this Node, one more cold line for every frame received
+   * (eth_type_trans's compare) and sent (the source address) in a big cluster; these two are in the
+   * device, between what only a received frame reads and what
+   * only a sent one does, as is ifindex (the netfilter hooks' -i and -o).
+   */
+  readonly macHi: number = 0;
+  readonly macLo: number = 0;
   readonly ifindex = nextIfindex++;
   txPackets = 0;
   txBytes = 0;
@@ -154,7 +157,6 @@ export abstract class NetDevice {
    * is not.
    */
   neighLast: object | null = null;
-  mtu: number;
   /** The port's number in its bridge master's FDB table (link/bridge), -1 when not a bridge port. */
   bridgePortNo = -1;
   /**
