@@ -11,10 +11,6 @@ import type { Packet } from '../packet/packet.js';
 import type { NicDevice } from './nic.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const skbLength = skbLengthImported;
-/** 2^30: Transmitter.busyUntil is kept as busyHi * 2^30 + busyLo. */
-const BUSY_HI = 1073741824;
-/** 2^52: integer times below it split exactly (busyHi below 2^22). */
-const BUSY_MAX = 4503599627370496;
 
 /** Per-direction link properties. */
 export interface ChannelConfig {
@@ -32,15 +28,7 @@ export interface ChannelConfig {
  * nor a config object of their own (cold, one link of a thousand, when the frame comes).
  */
 export class Transmitter {
-  /**
-   * When the wire is free again (the end of the last frame's serialization), ns, as busyHi * 2^30 +
-   * busyLo: two small integers in the transmitter itself, where a time field is a number object of its
-   * own, one more cold line each send in a big cluster (bench/README.md, session 40: s40-ip). busyHi is
-   * -1 when the time is not an integer in [0, 2^52) (then busyExact holds it): times are integer ns.
-   */
-  private busyHi = 0;
-  private busyLo = 0;
-  private busyExact: TimeNs = TIME_ZERO;
+  busyUntil: TimeNs = TIME_ZERO;
   /** The direction's ChannelConfig, copied. */
   readonly rateBps: number;
   readonly delayNs: TimeNs;
@@ -81,21 +69,6 @@ export class Transmitter {
     }
     return this.qLen;
   }
-  /** When the wire is free again, ns. */
-  get busyUntil(): TimeNs {
-    return this.busyHi >= 0 ? this.busyHi * BUSY_HI + this.busyLo : this.busyExact;
-  }
-  private setBusy(t: TimeNs): void {
-    if (t >= 0 && t < BUSY_MAX && Math.floor(t) === t) {
-      const hi = Math.floor(t / BUSY_HI) | 0;
-      this.busyHi = hi;
-      this.busyLo = (t - hi * BUSY_HI) | 0; // (| 0: small integers, not double fields)
-    } else {
-      this.busyHi = -1;
-      this.busyLo = 0;
-      this.busyExact = t;
-    }
-  }
   /** Queues the start time of the frame just queued (busyUntil before its serialization is added). */
   pushStart(): void {
     let q = this.q;
@@ -124,18 +97,17 @@ export class Transmitter {
     const from = this.from;
     const sim = from.sim;
     const now = sim.now;
-    const busy = this.busyHi >= 0 ? this.busyHi * BUSY_HI + this.busyLo : this.busyExact; // (busyUntil written out)
-    if (busy > now && this.waiting() >= this.queueLimit) {
+    if (this.busyUntil > now && this.waiting() >= this.queueLimit) {
       from.drop(pkt, 'queue-full');
       return;
     }
-    const start = busy > now ? busy : now;
+    const start = this.busyUntil > now ? this.busyUntil : now;
     if (start > now) this.pushStart(); // (start is busyUntil)
     // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
     // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.
     const wireBytes = (len < 60 ? 60 : len) + 24;
     const end = start + Math.round((wireBytes * 8 * 1e9) / this.rateBps);
-    this.setBusy(end);
+    this.busyUntil = end;
     // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);
