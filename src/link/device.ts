@@ -81,14 +81,15 @@ export abstract class NetDevice {
    * route lookups (net/namespace.ts) is valid while this and the route tables' epoch stand still.
    */
   static upEpoch = 0;
-  // The fields a frame reads come first, in the order below (V8 lays an object's fields out in the order
-  // they are defined): the device's state, receiver and counters, then what the IP layer keeps here;
-  // the fields read only for tracing, listings and drops come last, after `fibLocal`. In a
-  // thousand-node cluster a device is seldom in cache when its next frame comes, and the lines a frame
-  // reads of it are misses.
+  // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
+  // what every frame reads (state, capture), what only a received one does (receiver, counters, the IP
+  // layer's last route), what both do (mtu, the MAC halves, ifindex), what only a sent one does (counters,
+  // noArp, the last neighbour entry, mtu), the bridge port's; the fields read only for tracing,
+  // listings and drops come last. In a thousand-node cluster a device is seldom in cache when its next
+  // frame comes, and each line a frame reads of it is a miss: a received frame read four or five lines
+  // of the device when the MAC halves and the route came after the send's fields (bench/README.md,
+  // session 40: s40-ip).
   readonly sim: Simulator;
-  name: string;
-  mtu: number;
   private isUp = true;
   /** Administratively up (`ip link set DEV up`). */
   get up(): boolean {
@@ -98,9 +99,74 @@ export abstract class NetDevice {
     if (v !== this.isUp) NetDevice.upEpoch++;
     this.isUp = v;
   }
-  private rxFn: RxHandler | null = null;
+  /**
+   * Carrier (IFF_LOWER_UP): false while the cable is out (`link-down` fault); frames sent or arriving
+   * are dropped ('no-carrier'). `up` stays as the administrator set it.
+   */
+  carrier = true;
+  /**
+   * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
+   * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
+   */
+  capture: FrameHook<Packet> | null = null;
   /** The object form of `rxFn` (the same receiver), set only with it by setReceiver; null once `rxHandler` is set. */
   private rxTarget: RxTarget | null = null;
+  /** Set when the device is a bridge port (`ip link set DEV master BR`). */
+  master: PortMaster | null = null;
+  /** tc ingress filters (a partition's `from` side), consulted after the capture tap, before the stack. */
+  ingress: IngressFilter | null = null;
+  /**
+   * The counters (`ip -s link`), fields of the device itself rather than of an object of their own: in
+   * a thousand-node cluster a device is seldom in cache when its next frame comes, and a separate
+   * counters object was one more line to fetch per frame. `stats` reads them together.
+   */
+  rxPackets = 0;
+  rxBytes = 0;
+  /**
+   * The route net/ last looked up for a packet received on this device (net/namespace.ts
+   * fibLookupIn): its namespace, the destination (as a signed 32-bit integer), the route epoch it was
+   * found at and the route. Here for the same reason as neighLast: a node's route cache is cold when
+   * its next packet comes, the receiving device is not.
+   */
+  fibNs: object | null = null;
+  fibDst = 0;
+  fibEpoch = -1;
+  fibRoute: object | null = null;
+  /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
+  fibLocal = false;
+  /** (Read by a sender, and by a veth's peer for the frames it receives: the receive's lines.) */
+  mtu: number;
+  /**
+   * `mac` as its high 16 and low 32 bits (signed): mac === macFromParts(macHi, macLo). A 48-bit MAC
+   * field is a heap number of its own on this Node, one more cold line for every frame received
+   * (eth_type_trans's compare) and sent (the source address) in a big cluster; these two are in the
+   * device, between what only a received frame reads and what
+   * only a sent one does, as is ifindex (the netfilter hooks' -i and -o).
+   */
+  readonly macHi: number = 0;
+  readonly macLo: number = 0;
+  readonly ifindex = nextIfindex++;
+  txPackets = 0;
+  txBytes = 0;
+  /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
+  readonly noArp: boolean = false;
+  /**
+   * The neighbour entry net/ last found for a next hop on this device (net/neighbour.ts's per-device
+   * slot; link never reads it, hence `object`). Kept on the device because the device is in cache
+   * when its namespace sends on it, while the namespace's neighbour table, in a thousand-node cluster,
+   * is not.
+   */
+  neighLast: object | null = null;
+  /** The port's number in its bridge master's FDB table (link/bridge), -1 when not a bridge port. */
+  bridgePortNo = -1;
+  /**
+   * The bridge port flag hairpin_mode (`ip link set DEV type bridge_slave hairpin on`, BR_HAIRPIN_MODE):
+   * the bridge may send a frame back out of the port it arrived on (br_forward.c should_deliver).
+   */
+  hairpinMode = false;
+  // What a frame does not read (tracing, listings, drops, the closure form of the receiver).
+  name: string;
+  private rxFn: RxHandler | null = null;
   /** Set by net/ when the device is placed in a namespace (setReceiver); setting it here replaces that receiver. */
   get rxHandler(): RxHandler | null {
     return this.rxFn;
@@ -114,36 +180,6 @@ export abstract class NetDevice {
     this.rxFn = fn;
     this.rxTarget = target;
   }
-  /** Set when the device is a bridge port (`ip link set DEV master BR`). */
-  master: PortMaster | null = null;
-  /** The port's number in its bridge master's FDB table (link/bridge), -1 when not a bridge port. */
-  bridgePortNo = -1;
-  /**
-   * The bridge port flag hairpin_mode (`ip link set DEV type bridge_slave hairpin on`, BR_HAIRPIN_MODE):
-   * the bridge may send a frame back out of the port it arrived on (br_forward.c should_deliver).
-   */
-  hairpinMode = false;
-  /**
-   * Carrier (IFF_LOWER_UP): false while the cable is out (`link-down` fault); frames sent or arriving
-   * are dropped ('no-carrier'). `up` stays as the administrator set it.
-   */
-  carrier = true;
-  /** tc ingress filters (a partition's `from` side), consulted after the capture tap, before the stack. */
-  ingress: IngressFilter | null = null;
-  /**
-   * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
-   * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
-   */
-  capture: FrameHook<Packet> | null = null;
-  /**
-   * The counters (`ip -s link`), fields of the device itself rather than of an object of their own: in
-   * a thousand-node cluster a device is seldom in cache when its next frame comes, and a separate
-   * counters object was one more line to fetch per frame. `stats` reads them together.
-   */
-  rxPackets = 0;
-  rxBytes = 0;
-  txPackets = 0;
-  txBytes = 0;
   drops = 0;
   /** The counters as one record (a copy: the device's fields are the counters). */
   get stats(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: number } {
@@ -162,36 +198,6 @@ export abstract class NetDevice {
 
   /** Device kind as `ip -d link` names it ("veth", "bridge", "vxlan", "ether", "dummy", "loopback"). */
   abstract readonly kind: string;
-  /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
-  readonly noArp: boolean = false;
-  /**
-   * The neighbour entry net/ last found for a next hop on this device (net/neighbour.ts's per-device
-   * slot; link never reads it, hence `object`). Kept on the device because the device is in cache
-   * when its namespace sends on it, while the namespace's neighbour table, in a thousand-node cluster,
-   * is not.
-   */
-  neighLast: object | null = null;
-  /**
-   * `mac` as its high 16 and low 32 bits (signed): mac === macFromParts(macHi, macLo). A 48-bit MAC
-   * field is a heap number of its own on this Node, one more cold line for every frame received
-   * (eth_type_trans's compare) and sent (the source address) in a big cluster; these two are in the
-   * device, beside the per-packet fields the IP layer reads.
-   */
-  readonly macHi: number = 0;
-  readonly macLo: number = 0;
-  /**
-   * The route net/ last looked up for a packet received on this device (net/namespace.ts
-   * fibLookupIn): its namespace, the destination (as a signed 32-bit integer), the route epoch it was
-   * found at and the route. Here for the same reason as neighLast: a node's route cache is cold when
-   * its next packet comes, the receiving device is not.
-   */
-  fibNs: object | null = null;
-  fibDst = 0;
-  fibEpoch = -1;
-  fibRoute: object | null = null;
-  /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
-  fibLocal = false;
-  readonly ifindex = nextIfindex++;
   readonly mac: Mac;
   /** Fires for every frame seen on this interface (what tcpdump -i would show). */
   readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();

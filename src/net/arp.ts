@@ -118,7 +118,7 @@ export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
   const epoch = routeEpoch() + NetDevice.upEpoch;
   const key = dst | 0;
   const last = ns.confirmLast;
-  if (last !== null && ns.confirmDst === key && ns.confirmEpoch === epoch && last.owner === ns.neigh) {
+  if (last !== null && ns.confirmDst === key && ns.confirmEpoch === epoch && last.ownerId === ns.neighId) {
     confirmEntryNow(last, ns.sim);
     return;
   }

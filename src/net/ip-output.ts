@@ -48,15 +48,24 @@ const IP_IDENTS_SZ = 2048;
  * flow's draws never move another's). Draws from `rng` in construction only.
  * A bucket's jiffy and counter sit side by side (`slots[2h]`, `slots[2h + 1]`): the bucket a packet
  * hashes to is seldom in cache (S2's profile: its first read was most of selectIdent), and one
- * 16-byte pair is one cache line where two arrays were two.
+ * 16-byte pair is one cache line where two arrays were two. The namespace keeps `slots` and `key`
+ * in its own fields (Namespace.identSlots, identKey): selectIdent reads no IpIdents object.
  */
 export class IpIdents {
-  /** Bucket h: last jiffy at 2h, counter (0..65535) at 2h + 1. */
-  readonly slots = new Float64Array(2 * IP_IDENTS_SZ);
+  /**
+   * Bucket h: last jiffy at 2h, counter (0..65535) at 2h + 1. A number array of packed doubles (in the
+   * array's own elements, as a Float64Array's), not a Float64Array: a typed array's header is 80 bytes,
+   * its length and data pointers a second line to read half the time; an array's is 32.
+   */
+  readonly slots: number[];
   /** The increments' key as a signed 32-bit integer (read only through `^`): a uint32 above 2^31 is a heap number of its own. */
   readonly key: number;
   constructor(rng: Rng) {
-    intsInto(rng, 65536, this.slots, 1, 2, IP_IDENTS_SZ); // (rng.int(65536) into each bucket's counter, in order)
+    const drawn = new Float64Array(2 * IP_IDENTS_SZ);
+    intsInto(rng, 65536, drawn, 1, 2, IP_IDENTS_SZ); // (rng.int(65536) into each bucket's counter, in order)
+    const slots: number[] = [];
+    for (let i = 0; i < drawn.length; i++) slots.push(drawn[i]!); // (packed doubles: no store ever changes the elements' kind)
+    this.slots = slots;
     this.key = rng.uint32() | 0;
   }
 }
@@ -185,18 +194,19 @@ function outputRouteOf(ns: Namespace, rt: Route | null): Route | null {
 function selectIdent(ns: Namespace, pkt: Packet): void {
   const ip = pkt.ip!;
   if (ip.id >= 0) return;
-  const idents = ns.idents;
+  // (the namespace's own fields, IpIdents' slots and key: drawn on first use)
+  const drawn = ns.identSlots;
+  const slots = drawn !== null ? drawn : ns.drawIdents();
   const h = (Math.imul(ip.dst ^ Math.imul(ip.src, 0x9e3779b1), 0x85ebca6b) ^ ip.protocol) >>> 21;
   // ip_idents_reserve: when jiffies moved since the bucket's last use, add a random 0..elapsed-1
   // so the IDs leak no exact packet count (HZ = 250, Debian's).
   const jiffy = Math.floor(ns.sim.now / 4e6);
-  const slots = idents.slots;
   const old = slots[2 * h]!;
   let delta = 0;
   if (old !== jiffy) {
     if (jiffy > old) {
       // A hash of (key, bucket, jiffy) stands for get_random_u32_below: deterministic per bucket.
-      let x = Math.imul(idents.key ^ Math.imul(h, 0x27d4eb2d), 0x165667b1) ^ jiffy;
+      let x = Math.imul(ns.identKey ^ Math.imul(h, 0x27d4eb2d), 0x165667b1) ^ jiffy;
       x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
       x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
       delta = ((x ^ (x >>> 16)) >>> 0) % (jiffy - old);
@@ -269,7 +279,7 @@ function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
   }
   // neigh_output: the device's last entry when it can send as is (no table read), else the table.
   const table = ns.neigh;
-  const e = readyNeighbour(table, dev, nexthop);
+  const e = readyNeighbour(table, ns.neighId, dev, nexthop);
   if (e !== null) neighSendEntry(dev, e, pkt);
   else table.output(dev, nexthop, pkt);
 }

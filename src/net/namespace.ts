@@ -34,7 +34,7 @@ import type { IpStack, L4Receiver, RouteHint } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter as brNetfilterImported } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
-import { RouteTable, routeEpoch, type Route } from './fib.js';
+import { RouteTable, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive as netifReceiveImported } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
@@ -44,6 +44,7 @@ import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const netifReceive = netifReceiveImported;
 const brNetfilter = brNetfilterImported;
+const routeEpoch = routeEpochImported;
 
 export { formatRoute } from './fib.js';
 
@@ -88,6 +89,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   // The fields a packet reads first (a namespace object spans several cache lines, and in a big cluster
   // it is cold at every visit): the datapath's, then configuration and rarely read state.
   readonly neigh: NeighbourTable;
+  /** `neigh.id`, kept beside it: a send compares an entry's ownerId to it without reading the table (net/neighbour.ts readyNeighbour). */
+  readonly neighId: number;
   /** net.ipv4.ip_forward. */
   ipForwardEnabled = false;
   /** The namespace's netfilter, or null when none is set up (no hooks run: the fast path). */
@@ -125,6 +128,20 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   outDst = 0;
   outEpoch = -1;
   outRoute: Route | null = null;
+  /**
+   * ip_idents (IpIdents, net/ip-output.ts selectIdent): its slots and key, null and 0 until drawn on
+   * first use (32 KB per namespace). In the namespace's own fields, beside routeOutput's, which the
+   * same send reads: an IpIdents object between them was one more cold line a send.
+   */
+  identSlots: number[] | null = null;
+  identKey = 0;
+  /** Draws ip_idents (its own stream, so when does not matter) and keeps its slots and key; the slots. */
+  drawIdents(): number[] {
+    const d = new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`));
+    this.identKey = d.key;
+    this.identSlots = d.slots;
+    return d.slots;
+  }
   /**
    * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
    * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)
@@ -177,11 +194,6 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   udpEncap: Map<number, (outer: Packet) => void> = NO_ENTRIES;
   /** Ping sockets by echo identifier. */
   pingHandlers: Map<number, PingHandler> = NO_ENTRIES;
-  private identsLazy: IpIdents | null = null;
-  /** ip_idents: the IP ID counters (net/ip-output.ts selectIdent); drawn on first use (32 KB per namespace). */
-  get idents(): IpIdents {
-    return (this.identsLazy ??= new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`)));
-  }
   /** inet_peer ICMP rate-limit buckets by destination (net/icmp.ts). */
   icmpPeers: Map<Ipv4, IcmpPeer> = NO_ENTRIES;
   /** IPv4 reassembly queues (net/ip-defrag.ts), by (src, dst, id, protocol, user). */
@@ -215,6 +227,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   ) {
     // The neighbour stream is named by the namespace alone, so drawing it on first use changes nothing.
     this.neigh = new NeighbourTable(sim, this, () => sim.rng.stream(`${name}/neigh`));
+    this.neighId = this.neigh.id;
     this.lo = new LoopbackDevice(sim);
     this.addDevice(this.lo);
     this.addAddress(this.lo, 0x7f000001, 8);
@@ -420,7 +433,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   }
 
   mtuFor(dst: Ipv4, hint?: RouteHint): number | null {
-    const rt = this.fibLookup(dst);
+    // routeOutput's last answer when it was for `dst` at this epoch and is fibLookup's own route (it is
+    // unless local: those it gives as lo's copy; null, unreachable and the like: fibLookup gives them
+    // here): a pod's SYN-ACK asks for its MTU toward the client it last sent to, and the namespace's
+    // own fields answer, not its route cache (three more objects, cold in a big cluster).
+    const o = this.outRoute;
+    const rt =
+      this.outDst === (dst | 0) && this.outEpoch === routeEpoch() + NetDevice.upEpoch && o !== null && o.type !== 'local' ? o : this.fibLookup(dst);
     if (hint !== undefined) hint.route = rt;
     if (!rt?.dev) return null;
     return this.pmtu.size === 0 ? rt.dev.mtu : pmtuFor(this, dst, rt.dev.mtu);

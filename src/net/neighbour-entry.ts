@@ -5,7 +5,6 @@ import type { SimEvent } from '../core/scheduler.js';
 import type { Packet } from '../packet/packet.js';
 import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import type { NeighbourTable } from './neighbour.js';
 
 export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
@@ -49,10 +48,14 @@ export class NeighEntry {
    */
   readonly key: number;
   /**
-   * The table holding this entry, null once it left it (or for a listing's copy of a shared entry
-   * never looked up): what makes the device's last-entry slot (NetDevice.neighLast) safe to answer from.
+   * The `id` of the table holding this entry (NeighbourTable.id), 0 once it left it (or for a listing's
+   * copy of a shared entry never looked up): what makes the device's last-entry slot
+   * (NetDevice.neighLast) safe to answer from. A small integer, not the table: comparing a pointer
+   * field V8 cannot type first loads the pointed-to object's map (its receiver check), and a send would
+   * read the table's first line, cold in a big cluster, only for that; the namespace holds its table's
+   * id beside the table (Namespace.neighId), on a line the send reads anyway.
    */
-  owner: NeighbourTable | null;
+  ownerId: number;
   /** The state as its NUD_ code (`state` is its name). */
   nud = 0;
   /**
@@ -88,9 +91,9 @@ export class NeighEntry {
   private confirmedNs: number = UNSET;
   private reachNs: number = UNSET;
 
-  constructor(ip: Ipv4, owner: NeighbourTable | null, state: NeighState, mac: Mac, dev: NetDevice) {
+  constructor(ip: Ipv4, ownerId: number, state: NeighState, mac: Mac, dev: NetDevice) {
     this.key = ip | 0;
-    this.owner = owner;
+    this.ownerId = ownerId;
     this.nud = NUD_NAMES.indexOf(state);
     this.ip = ip;
     this.dev = dev;

@@ -150,8 +150,13 @@ class RecentNeigh {
 /** The initial value of RecentNeigh.entries, replaced in its constructor. */
 const NO_ENTRIES: (NeighEntry | null)[] = [];
 
+/** The id the next table takes (NeighbourTable.id): 1 up, 0 is "no table" in an entry's ownerId. */
+let nextTableId = 1;
+
 /** Per-namespace neighbour table keyed by (device, IPv4). */
 export class NeighbourTable {
+  /** This table's number, what its entries hold as their ownerId (a small integer: no two tables share one). */
+  readonly id = nextTableId++;
   private readonly entries = new Map<number, NeighEntry>();
   params: NeighParams = { ...DEFAULT_NEIGH_PARAMS };
   /** The shared set this table is bound to, on which device, excluding which address. */
@@ -187,7 +192,7 @@ export class NeighbourTable {
     // The device's last entry first: an entry there is on `dev` (only get and create put one there),
     // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is.
     const l = dev.neighLast as NeighEntry | null;
-    if (l !== null && l.key === (ip | 0) && l.owner === this) return l;
+    if (l !== null && l.key === (ip | 0) && l.ownerId === this.id) return l;
     // Then the recent-entry cache: the (device, address) key is a double, and a Map lookup by it
     // boxes the number; a namespace sends to a handful of next hops.
     let c = this.recent;
@@ -234,14 +239,14 @@ export class NeighbourTable {
     if (made !== undefined) return made;
     const mac = this.shared!.byIp.get(ip);
     if (mac === undefined || ip === this.sharedSelf || this.sharedGone?.has(ip)) return undefined;
-    const e = permanentEntry(this.sharedDev!, ip, mac, this);
+    const e = permanentEntry(this.sharedDev!, ip, mac, this.id);
     (this.sharedMade ??= new Map()).set(ip, e);
     return e;
   }
 
   /** Forgets a key of `entries` that is being deleted (for the listing order) and its entry `e`, if any. */
   private forget(k: number, e: NeighEntry | undefined): void {
-    if (e !== undefined) e.owner = null;
+    if (e !== undefined) e.ownerId = 0;
     this.recent = null;
     this.preShared?.delete(k);
     this.entries.delete(k);
@@ -269,7 +274,7 @@ export class NeighbourTable {
     const dev = this.sharedDev!;
     for (const [ip, mac] of shared.byIp) {
       if (ip === this.sharedSelf || this.sharedGone?.has(ip)) continue;
-      out.push(this.sharedMade?.get(ip) ?? permanentEntry(dev, ip, mac, null));
+      out.push(this.sharedMade?.get(ip) ?? permanentEntry(dev, ip, mac, 0));
     }
     for (const [k, e] of this.entries) if (pre === null || !pre.has(k)) out.push(e);
     return out;
@@ -310,7 +315,7 @@ export class NeighbourTable {
       const s = this.sharedGet(ip);
       if (s !== undefined) {
         if (s.timer) s.timer.cancel();
-        s.owner = null;
+        s.ownerId = 0;
         this.recent = null;
         this.sharedMade!.delete(ip);
         (this.sharedGone ??= new Set()).add(ip);
@@ -324,7 +329,7 @@ export class NeighbourTable {
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
     let e = this.get(dev, ip);
     if (e === undefined) {
-      e = new NeighEntry(ip, this, 'FAILED', UNSET, dev);
+      e = new NeighEntry(ip, this.id, 'FAILED', UNSET, dev);
       this.entries.set(NeighbourTable.key(dev, ip), e);
       dev.neighLast = e;
     }
@@ -470,8 +475,8 @@ export class NeighbourTable {
   }
 }
 
-function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTable | null): NeighEntry {
-  return new NeighEntry(ip, owner, 'PERMANENT', mac, dev);
+function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, ownerId: number): NeighEntry {
+  return new NeighEntry(ip, ownerId, 'PERMANENT', mac, dev);
 }
 
 /**
@@ -483,11 +488,12 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, owner: NeighbourTabl
  * would make anyway): flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0
  * toward its pods miss the slot ~6 times a request, and the entry found then is sent by its MAC's halves
  * (neighSendEntry) instead of through output's switch and the owner's send of a 48-bit number. The clock
- * is the device's (one simulator per world).
+ * is the device's (one simulator per world). `tableId` is `table.id`, handed in from where the caller
+ * keeps it (Namespace.neighId): reading it from the table would read the table.
  */
-export function readyNeighbour(table: NeighbourTable, dev: NetDevice, ip: Ipv4): NeighEntry | null {
+export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
   const l = dev.neighLast as NeighEntry | null;
-  const e = l !== null && l.key === (ip | 0) && l.owner === table ? l : table.get(dev, ip);
+  const e = l !== null && l.key === (ip | 0) && l.ownerId === tableId ? l : table.get(dev, ip);
   if (e === undefined) return null;
   const st = e.nud;
   if (((0x58 >> st) & 1) !== 0) return e; // PERMANENT, DELAY or PROBE (the numbers: checked at load, above)

@@ -4,6 +4,8 @@
 //
 //   a: eth0 10.0.0.1/24 ══ veth ══ b: eth0 10.0.0.2/24        (c: an empty namespace)
 import { describe, expect, it } from 'vitest';
+import { DummyDevice } from '../../src/link/dummy.js';
+import { readyNeighbour } from '../../src/net/neighbour.js';
 import { addCidr, ip, Lab, udpDatagram, udpSink } from './harness.js';
 
 function setup() {
@@ -148,5 +150,63 @@ describe("a namespace's last neighbour confirmation", () => {
     a.confirmNeighbour(ip('10.0.9.1'));
     expect(a.neigh.get(ea, ip('10.0.0.5'))!.confirmed).toBe(lab.sim.now);
     expect(a.neigh.get(ea, ip('10.0.0.2'))!.confirmed).toBeLessThan(lab.sim.now);
+  });
+});
+
+describe("an entry's table id (NeighEntry.ownerId, Namespace.neighId)", () => {
+  it('is its own table\'s, distinct and non-zero for every table, and 0 once the entry left it', () => {
+    const { lab, a, b, ea } = setup();
+    const c = lab.host('c');
+    const ids = [a, b, c].map((ns) => ns.neigh.id);
+    expect(new Set(ids).size).toBe(3);
+    for (const ns of [a, b, c]) {
+      expect(ns.neigh.id).toBeGreaterThan(0);
+      expect(ns.neighId).toBe(ns.neigh.id);
+    }
+    sendAndRun(lab, a, '10.0.0.2');
+    const e = a.neigh.get(ea, ip('10.0.0.2'))!;
+    expect(e.ownerId).toBe(a.neighId);
+    a.neigh.delete(ea, ip('10.0.0.2'));
+    expect(e.ownerId).toBe(0);
+  });
+
+  it("does not let another table answer from the device's slot (the same device and address in two tables)", () => {
+    const { lab, a, ea } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    expect(ea.neighLast).toBe(a.neigh.get(ea, ip('10.0.0.2')));
+    const c = lab.host('c');
+    expect(c.neigh.get(ea, ip('10.0.0.2'))).toBeUndefined();
+    expect(readyNeighbour(c.neigh, c.neighId, ea, ip('10.0.0.2'))).toBeNull();
+    expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBe(a.neigh.get(ea, ip('10.0.0.2')));
+  });
+});
+
+describe("mtuFor from routeOutput's last route", () => {
+  it("gives the local route's device MTU for a local destination, not lo's (routeOutput keeps lo's copy)", () => {
+    const { lab, a, ea } = setup();
+    ea.mtu = 1400;
+    sendAndRun(lab, a, '10.0.0.1'); // routeOutput's last answer: the local route on lo
+    expect(a.mtuFor(ip('10.0.0.1'))).toBe(1400);
+    expect(a.mtuFor(ip('10.0.0.1'))).toBe(a.fibLookup(ip('10.0.0.1'))!.dev!.mtu);
+  });
+
+  it('follows a route change after the last send (the epoch moved)', () => {
+    const { lab, a, ea } = setup();
+    const d = new DummyDevice(lab.sim, 'dummy0', 0x020000000099);
+    d.mtu = 1300;
+    a.addDevice(d);
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, gateway: ip('10.0.0.2'), dev: ea });
+    sendAndRun(lab, a, '10.0.9.1');
+    expect(a.mtuFor(ip('10.0.9.1'))).toBe(1500);
+    a.mainTable.remove((r) => r.dst === ip('10.0.9.0'));
+    a.addRoute({ dst: ip('10.0.9.0'), prefix: 24, dev: d });
+    expect(a.mtuFor(ip('10.0.9.1'))).toBe(1300);
+  });
+
+  it('answers as fibLookup for an unroutable destination after a send to it (null)', () => {
+    const { lab, a } = setup();
+    sendAndRun(lab, a, '192.0.2.1'); // no route: routeOutput's last answer is null
+    expect(a.drops['no-route']).toBe(1);
+    expect(a.mtuFor(ip('192.0.2.1'))).toBeNull();
   });
 });

@@ -54,12 +54,12 @@ describe('NeighEntry times and MAC', () => {
       expect(R).toBeGreaterThanOrEqual(15e9);
       expect(R).toBeLessThan(45e9);
       sim.scheduleAt(T0 + R - 1, () => {
-        expect(readyNeighbour(t, dev, IP)).not.toBeNull();
+        expect(readyNeighbour(t, t.id, dev, IP)).not.toBeNull();
         t.output(dev, IP, new Packet());
         seen.push(`${sim.now - T0 - R} ${state()}`);
       });
       sim.scheduleAt(T0 + R, () => {
-        expect(readyNeighbour(t, dev, IP)).toBeNull();
+        expect(readyNeighbour(t, t.id, dev, IP)).toBeNull();
         t.output(dev, IP, new Packet()); // REACHABLE past its time → STALE → DELAY, sent
         seen.push(`${sim.now - T0 - R} ${state()}`);
       });
@@ -168,11 +168,11 @@ describe('NeighEntry lookups by the small-integer key', () => {
     expect(high.ip).toBe(HIGH);
     expect(high.key).toBe(HIGH | 0);
     expect(t.get(dev, HIGH)).toBe(high); // through the device's last-entry slot
-    expect(readyNeighbour(t, dev, HIGH)).toBe(high);
-    expect(readyNeighbour(t, dev, LOW)!.mac).toBe(MAC - 1); // the slot holds HIGH's entry: through the table
-    expect(readyNeighbour(t, dev, HIGH)).toBe(high);
-    expect(readyNeighbour(t, dev, (HIGH | 0) >>> 0)).toBe(high);
-    expect(readyNeighbour(t, dev, HIGH + 1)).toBeNull();
+    expect(readyNeighbour(t, t.id, dev, HIGH)).toBe(high);
+    expect(readyNeighbour(t, t.id, dev, LOW)!.mac).toBe(MAC - 1); // the slot holds HIGH's entry: through the table
+    expect(readyNeighbour(t, t.id, dev, HIGH)).toBe(high);
+    expect(readyNeighbour(t, t.id, dev, (HIGH | 0) >>> 0)).toBe(high);
+    expect(readyNeighbour(t, t.id, dev, HIGH + 1)).toBeNull();
     const low = t.get(dev, LOW)!;
     expect(low.mac).toBe(MAC - 1);
     expect(t.get(dev, HIGH)).toBe(high); // through the recent cache (the slot holds LOW's)
@@ -206,7 +206,7 @@ describe('readyNeighbour answers as output would, through the device slot or the
           t.get(dev, slot === 'self' ? IP : OTHER); // what the device's slot holds
           const before = t.get(dev, IP)?.state;
           if (slot === 'other') t.get(dev, OTHER);
-          const r = readyNeighbour(t, dev, IP);
+          const r = readyNeighbour(t, t.id, dev, IP);
           owner.log.length = 0;
           t.output(dev, IP, new Packet());
           const after = t.get(dev, IP)?.state;
@@ -230,7 +230,7 @@ describe('readyNeighbour by state', () => {
     const got: string[] = [];
     for (const s of ['INCOMPLETE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'PERMANENT'] as const) {
       e.state = s;
-      got.push(`${s} ${readyNeighbour(t, dev, IP) === e}`);
+      got.push(`${s} ${readyNeighbour(t, t.id, dev, IP) === e}`);
     }
     expect(got).toEqual(['INCOMPLETE false', 'STALE false', 'DELAY true', 'PROBE true', 'FAILED false', 'PERMANENT true']);
   });

@@ -126,4 +126,33 @@ describe('ip_idents keeps its key a small integer', () => {
       expect(isSmi(k)).toBe(true);
     }
   });
+
+  it("a namespace draws them on its first kernel-numbered send, into its own fields: the draws, as packed doubles in the array's own elements", () => {
+    const hasDoubleElements = new Function('a', 'return %HasDoubleElements(a);') as (a: unknown) => boolean;
+    const sim = new Simulator(3);
+    const ns = new Namespace(sim, 'p');
+    const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
+    ns.addDevice(eth);
+    ns.addAddress(eth, ip(10, 0, 0, 1), 24);
+    expect(ns.identSlots).toBeNull();
+    const pkt = new Packet();
+    pkt.ip = ipv4Header(IpProto.UDP, 0, ip(10, 0, 0, 2)); // (id -1: the kernel numbers it)
+    pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
+    ns.ipLocalOut(pkt);
+    const slots = ns.identSlots!;
+    const r = new Simulator(3).rng.stream('p/ip-ident');
+    const want = new Float64Array(4096);
+    intsInto(r, 65536, want, 1, 2, 2048);
+    expect(slots.length).toBe(4096);
+    expect(hasDoubleElements(slots)).toBe(true);
+    expect(ns.identKey).toBe(r.uint32() | 0);
+    // The packet took its bucket's counter (jiffy 0 at time 0, as the slot's: no increment), which moved on by one;
+    // every other slot is the draw.
+    const moved = slots.map((v, i) => (v === want[i] ? -1 : i)).filter((i) => i >= 0);
+    expect(moved.length).toBe(1);
+    const m = moved[0]!;
+    expect(m % 2).toBe(1);
+    expect(pkt.ip.id).toBe(want[m]);
+    expect(slots[m]).toBe((want[m]! + 1) & 0xffff);
+  });
 });

@@ -91,14 +91,14 @@ describe('numbers above 2^31 kept as two small integers', () => {
       t.output(dev, IP, new Packet());
       t.update(dev, IP, 0xfedcba987655, 'reply');
       const e = t.get(dev, IP)!;
-      expect(readyNeighbour(t, dev, IP)).toBe(e);
+      expect(readyNeighbour(t, t.id, dev, IP)).toBe(e);
       e.confirmed = T0 - 0.5;
       expect(e.untilHi).toBe(-1);
-      expect(readyNeighbour(t, dev, IP)).toBeNull();
+      expect(readyNeighbour(t, t.id, dev, IP)).toBeNull();
       t.output(dev, IP, new Packet());
       expect(e.state).toBe('REACHABLE');
       e.confirmed = T0;
-      expect(readyNeighbour(t, dev, IP)).toBe(e);
+      expect(readyNeighbour(t, t.id, dev, IP)).toBe(e);
     });
     sim.run();
     expect(owner.sends).toEqual([0xfedcba987655, 0xfedcba987655]);
@@ -144,12 +144,12 @@ describe('numbers above 2^31 kept as two small integers', () => {
       // At the simulator's clock: ready up to the last ns before confirmed + reachable time, not at it.
       e.reachableNs = 30e9;
       confirmEntry(e, T0);
-      expect(readyNeighbour(t, dev, IP)).toBe(e);
+      expect(readyNeighbour(t, t.id, dev, IP)).toBe(e);
       e.reachableNs = 1;
       confirmEntry(e, T0 - 1);
-      expect(readyNeighbour(t, dev, IP)).toBeNull();
+      expect(readyNeighbour(t, t.id, dev, IP)).toBeNull();
       confirmEntry(e, T0);
-      expect(readyNeighbour(t, dev, IP)).toBe(e);
+      expect(readyNeighbour(t, t.id, dev, IP)).toBe(e);
       // A permanent entry's time does not move.
       const before = e.confirmed;
       e.state = 'PERMANENT';
