@@ -94,9 +94,19 @@ describe('CtList', () => {
         }
         if (step % 97 === 0 || ref.order.length === 0) expect(contents(l)).toEqual(ref.order);
         expect(l.size).toBe(ref.order.length);
-        // refs has a slot for every index of exp (an add stores, never pushes), packed: no index past the entries unset.
+        // refs has an element for every index of exp (an add stores, never pushes), every one set (packed); an index
+        // whose exp is not NaN holds the entry there, a hole null or a stale entry (pos not there), past len only nulls.
         expect(l.refs.length).toBe(l.exp.length);
-        if (step % 97 === 0) for (let i = 0; i < l.refs.length; i++) expect(i in l.refs && (l.refs[i] === null || l.refs[i]!.pos === i)).toBe(true);
+        if (step % 97 === 0) {
+          const len = (l as unknown as { len: number }).len;
+          for (let i = 0; i < l.refs.length; i++) {
+            expect(i in l.refs).toBe(true);
+            const r = l.refs[i]!;
+            if (i >= len) expect(r).toBe(null);
+            else if (l.exp[i] === l.exp[i]) expect(r.pos).toBe(i);
+            else expect(r === null || r.pos !== i).toBe(true);
+          }
+        }
         if (ref.order.some((e) => e.pos !== e.addedAt)) squeezedOnce = true;
       }
       expect(contents(l)).toEqual(ref.order);
