@@ -74,6 +74,20 @@ describe('the hook state shared by namespaces', () => {
     for (const [nf, hook, dst, inIf, outIf, kind] of seq) expect(nf.hook(hook as NfHook, tcp('10.0.0.1', 1000, dst, 80), inIf, outIf).kind).toBe(kind);
   });
 
+  it('keeps the env set last across the late env\'s changes of holder', () => {
+    // LATE_ENV keeps its env in a holder it replaces every 256 changes (a young object most of the time): every value set
+    // is the one read, before and after each replacement.
+    const envs = [new Netfilter(new FakeHost([ip(A)])), new Netfilter(new FakeHost([ip(B)]))].map(envOf) as (typeof LATE_ENV.cur)[];
+    const before = LATE_ENV.cur;
+    for (let k = 0; k < 1000; k++) {
+      const e = k % 7 === 3 ? null : envs[k % 2]!;
+      LATE_ENV.cur = e;
+      expect(LATE_ENV.cur).toBe(e);
+      expect(LATE_ENV.cur).toBe(e);
+    }
+    LATE_ENV.cur = before;
+  });
+
   it('gives a hook no device of a direction it has not, whatever the hooks before were given', () => {
     // (The kernel refuses -i at OUTPUT / -o at INPUT; here they show what a hook's rules read: the context keeps the
     // last name of each direction and a hook only says which directions it has.)
