@@ -92,14 +92,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   trace: ((ev: NfTraceEvent) => void) | null;
   /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
   private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
-  /**
-   * The namespace's match env, which LATE_ENV.cur must be while its rules run: set (on change) where they run, not at
-   * each hook's entry — by a built-in chain's generated walk (walk-gen.ts, from WalkHost.menv), by `traverse` (the
-   * interpreter) and before nft chains run (`bindEnv`). Its store is a write barrier whose test of the stored object's page
-   * flags read a cold line (an old page in a big heap): ~7.3 LL misses a request in the scale window at hookPre alone,
-   * where most hooks run no rule (a pod's empty tables, a tracked flow's nat chains) or run them in the namespace of
-   * the last hook that did.
-   */
+  /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
   readonly menv: MatchEnv;
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
@@ -239,8 +232,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     // bytecode, beyond what V8's inlining budget left after the hook's tables). A new packet for the cost model: its
     // rule count from 0. CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
     // slow path (the remembered set), and a store into an old object reads the page headers of both (cold lines in a
-    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; the devices as small integers (HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
-    // match env (LATE_ENV.cur) is not set here but where rules run (`menv`): storing this namespace's (old, cold page) is a barrier.
+    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; the devices as small integers (HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt; the match env is set where rules run: `menv`).
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
     if (inHook) nested();
     const c = CTX;
@@ -378,10 +370,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   /** Points LATE_ENV at this namespace's env (`menv`) before rules run outside a generated walk, which does it itself. */
-  private bindEnv(): void {
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
-  }
-
+  private bindEnv(): void { if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv; } // prettier-ignore
   /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
   nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
     if (!this.hasNft) return null;
