@@ -66,9 +66,36 @@ export interface CChain {
   readonly heat: { n: number };
 }
 
-/** The MatchEnv of the namespace whose hook is running; every compiled match sees it through LATE_ENV. */
+/** Where LATE_ENV keeps the running namespace's MatchEnv (see LateMatchEnv.cur). */
+class EnvSlot {
+  constructor(public env: MatchEnv | null) {}
+}
+
+/** Changes of LATE_ENV's env after which it takes a new (young) EnvSlot. */
+const ENV_SLOT_CHANGES = 256;
+
+/** The MatchEnv of the namespace whose rules are running; every compiled match sees it through LATE_ENV. */
 class LateMatchEnv implements MatchEnv {
-  cur: MatchEnv | null = null;
+  /**
+   * The env, in an object young most of the time: a pointer stored into an old object (LATE_ENV lives as long as the
+   * process) is a write barrier that tests the page flags of the stored object, an env of one of a big cluster's
+   * namespaces on a page whose header is a cold line (~1 LL miss per change of namespace, ~8 a request in the scale
+   * window); stored into a young object the barrier stops at the holder's own page (young, not marking: no pointer from
+   * it is recorded). A new slot every ENV_SLOT_CHANGES changes (a small object and one recorded store) so the one in
+   * use is replaced before it survives two scavenges and is promoted.
+   */
+  private slot = new EnvSlot(null);
+  private changes = 0;
+  get cur(): MatchEnv | null {
+    return this.slot.env;
+  }
+  set cur(env: MatchEnv | null) {
+    if (++this.changes < ENV_SLOT_CHANGES) this.slot.env = env;
+    else {
+      this.changes = 0;
+      this.slot = new EnvSlot(env);
+    }
+  }
   isLocalAddress(ip: number): boolean {
     return this.cur!.isLocalAddress(ip);
   }

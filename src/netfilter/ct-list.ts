@@ -18,10 +18,14 @@ export interface CtListEntry {
 /** Entries in insertion order; add at the tail, delete anywhere in O(1). */
 export class CtList<E extends CtListEntry> {
   /**
-   * Entries by index; null: a hole left by a deletion (until `squeeze`). The same array for the list's
-   * whole life (TupleMap reads it directly); do not write it from outside.
+   * Entries by index, where `exp` holds no NaN; at a hole (NaN in `exp`, until `squeeze`) null or the entry deleted there
+   * (`delete` does not write it). The same array for the list's whole life (TupleMap reads it directly; its slots name
+   * listed entries only); do not write it from outside. As long as `exp` (nulls past `len`),
+   * grown with it in `makeRoom`: an add stores into it, never pushes (issue 13: the push was a builtin call per new
+   * connection, ~150 instructions, and its write barrier tested the flags of the array's page, a cold line of its own
+   * for a large array: ~0.7 LL misses a push in the scale window).
    */
-  readonly refs: (E | null)[] = [];
+  readonly refs: (E | null)[] = nulls(MIN_CAP);
   /**
    * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` when added or set by `setExp`; the
    * owner may leave it behind when the expiry moves later (conntrack's update, per packet), so a sweep
@@ -57,8 +61,7 @@ export class CtList<E extends CtListEntry> {
     let i = this.len;
     if (i === this.exp.length || i - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) i = this.makeRoom();
     this.len = i + 1;
-    if (i === this.refs.length) this.refs.push(e);
-    else this.refs[i] = e;
+    this.refs[i] = e; // i < exp.length === refs.length
     this.exp[i] = e.expires;
     this.keys[2 * i] = k0;
     this.keys[2 * i + 1] = k1;
@@ -68,7 +71,7 @@ export class CtList<E extends CtListEntry> {
 
   /**
    * Before an add: squeezes out the holes when they outnumber the entries SQUEEZE_RATIO times (and
-   * SQUEEZE_MIN more), grows `exp` and `keys` when full; returns the index to add at.
+   * SQUEEZE_MIN more), grows `exp`, `keys` and `refs` when full; returns the index to add at.
    */
   private makeRoom(): number {
     if (this.len - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) this.squeeze();
@@ -80,6 +83,8 @@ export class CtList<E extends CtListEntry> {
       const keys = new Int32Array(i * 4);
       keys.set(this.keys);
       this.keys = keys;
+      const refs = this.refs;
+      for (let j = refs.length; j < 2 * i; j++) refs.push(null);
     }
     return i;
   }
@@ -89,14 +94,19 @@ export class CtList<E extends CtListEntry> {
     const i = e.pos;
     if (i < 0 || this.refs[i] !== e) return;
     if (this.cursor === i) this.cursor = this.nextAfter(i);
-    this.refs[i] = null;
-    this.exp[i] = NaN;
+    // The hole is NaN in `exp` alone: `refs[i]` keeps `e` (stale: e.pos is -1, so no membership test takes it) until an
+    // add or a squeeze writes it. A store of null into `refs` was a write barrier testing the page flags of the array (a
+    // large object: its page header a cold line of its own) and a read of its elements' header line, for each reaped entry.
+    const exp = this.exp;
+    exp[i] = NaN;
     e.pos = -1;
     this.size--;
     if (i === this.len - 1) {
-      // The tail: drop it and the holes before it (a later add must not land between them and the sweep).
+      // The tail: drop it and the holes before it (a later add must not land between them and the sweep), their stale
+      // references cleared (past `len`, refs holds nulls only: nothing kept alive there; a tail is rarely deleted).
       let n = i;
-      while (n > this.first && this.refs[n - 1] === null) n--;
+      while (n > this.first && exp[n - 1] !== exp[n - 1]) n--;
+      this.refs.fill(null, n, i + 1);
       this.len = n;
       if (n <= this.first) this.first = n;
     }
@@ -151,8 +161,8 @@ export class CtList<E extends CtListEntry> {
     let n = 0;
     let cursor = -1;
     for (let i = this.first; i < this.len; i++) {
-      const e = refs[i];
-      if (e === null || e === undefined) continue;
+      if (exp[i] !== exp[i]) continue; // a hole (its refs element null or stale)
+      const e = refs[i]!;
       if (i === this.cursor) cursor = n;
       map[i] = n;
       if (i !== n) {
@@ -172,6 +182,13 @@ export class CtList<E extends CtListEntry> {
     this.cursor = cursor;
     if (this.moved !== null) this.moved(map);
   }
+}
+
+/** An array of `n` nulls, packed (pushed one by one: `new Array(n)` would be holey, a hole check at each read). */
+function nulls<E>(n: number): (E | null)[] {
+  const a: (E | null)[] = [];
+  for (let j = 0; j < n; j++) a.push(null);
+  return a;
 }
 
 /**

@@ -51,7 +51,7 @@ const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'IN
  * first hook; these stay hot.
  */
 const CTX = new HookCtx();
-// A device name a rule reads (HookCtx.inIf / outIf): the running namespace's device of that ifindex (LATE_ENV.cur is its env in every hook).
+// A device name a rule reads (HookCtx.inIf / outIf): the running namespace's device of that ifindex (LATE_ENV.cur is its env wherever its rules run: Netfilter.menv).
 HookCtx.nameOf = (id) => (LATE_ENV.cur as NsMatchEnv).deviceName(id);
 /** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
 const STACK_CHAINS: CChain[] = [];
@@ -92,7 +92,8 @@ export class Netfilter extends NfCounters implements WalkHost {
   trace: ((ev: NfTraceEvent) => void) | null;
   /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
   private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
-  private readonly menv: MatchEnv;
+  /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
+  readonly menv: MatchEnv;
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
   /**
@@ -231,8 +232,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     // bytecode, beyond what V8's inlining budget left after the hook's tables). A new packet for the cost model: its
     // rule count from 0. CTX lives long (old generation) and a packet is young: each store of one is a write barrier's
     // slow path (the remembered set), and a store into an old object reads the page headers of both (cold lines in a
-    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; the devices as small integers (HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt). The
-    // match env stays set after the hook (read only inside one): storing this namespace's (old, cold page) is a barrier.
+    // big heap). A packet passes several hooks of a namespace in a row: stored on change only; the devices as small integers (HookCtx). The time is conntrack's too (its in, confirm, the NAT targets' setupNatAt; the match env is set where rules run: `menv`).
     if (this.perRuleNs !== 0 && pkt !== this.walkPkt) this.walkFrom(pkt);
     if (inHook) nested();
     const c = CTX;
@@ -242,7 +242,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_PRE;
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_PRE, pkt, ip) : this.pre(pkt);
@@ -267,7 +266,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_IN;
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN));
@@ -293,7 +291,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     c.has = 3;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_FWD;
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT);
@@ -318,7 +315,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_OUT;
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_OUT, pkt, ip) : this.output(pkt, ip);
@@ -343,7 +339,6 @@ export class Netfilter extends NfCounters implements WalkHost {
     c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
     this.curHook = H_POST;
-    if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_POST, pkt, ip) : (this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST));
@@ -374,9 +369,12 @@ export class Netfilter extends NfCounters implements WalkHost {
     return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
+  /** Points LATE_ENV at this namespace's env (`menv`) before rules run outside a generated walk, which does it itself. */
+  private bindEnv(): void { if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv; } // prettier-ignore
   /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
   nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
     if (!this.hasNft) return null;
+    this.bindEnv(); // nft's rules read the devices' names through HookCtx (LATE_ENV.cur's)
     return nftVerdict(this.nftRun.run(hook, lo, hi, false, this.nenv));
   }
 
@@ -448,6 +446,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     }
     // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
     if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
+      this.bindEnv();
       const nv = nftVerdict(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
       if (nv) return nv;
     }
@@ -492,6 +491,7 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
   private traverse(slot: number, base: CChain): NfVerdict | null {
+    this.bindEnv();
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;

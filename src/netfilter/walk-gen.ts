@@ -34,6 +34,8 @@ export interface WalkHost {
   walkAt: CRule | null;
   /** The jump stack: (resume state, resume rule index) pairs. */
   readonly walkStack: number[];
+  /** The namespace's match env: a built-in chain's walk points the late-bound env (its `E`, LATE_ENV) at it first. */
+  readonly menv: MatchEnv;
 }
 
 /**
@@ -221,6 +223,8 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
     const end = isBase && !entered && !base.dropPolicy ? `if (w.trace === null) { kt = w.countTab; kt[so] += 1; kt[so + 1] += ip.totalLength; return ${TgCode.ACCEPT}; } return -1;` : 'return -1;';
     cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? end : POP}`);
   }
+  // A built-in chain's walk first points the late-bound env (E, LATE_ENV) at its namespace's (WalkHost.menv): the hooks
+  // do not (a store of a cold object's pointer is a write barrier reading that object's page flags), rules run here.
   const src = `${decl.join('\n')}
 ${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
 return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
@@ -233,7 +237,7 @@ return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
   let from = 0;
   let code = 0;
   let kt = w.countTab;
-  let kq = 0;${X.length > 0 ? '\n  let ri = 0;\n  let v = 0;\n  let cr = null;' : ''}
+  let kq = 0;${entered ? '' : '\n  if (E.cur !== w.menv) E.cur = w.menv;'}${X.length > 0 ? '\n  let ri = 0;\n  let v = 0;\n  let cr = null;' : ''}
   for (;;) {
     switch (st) {
       ${cases.join('\n      ')}

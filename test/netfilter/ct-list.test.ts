@@ -94,6 +94,19 @@ describe('CtList', () => {
         }
         if (step % 97 === 0 || ref.order.length === 0) expect(contents(l)).toEqual(ref.order);
         expect(l.size).toBe(ref.order.length);
+        // refs has an element for every index of exp (an add stores, never pushes), every one set (packed); an index
+        // whose exp is not NaN holds the entry there, a hole null or a stale entry (pos not there), past len only nulls.
+        expect(l.refs.length).toBe(l.exp.length);
+        if (step % 97 === 0) {
+          const len = (l as unknown as { len: number }).len;
+          for (let i = 0; i < l.refs.length; i++) {
+            expect(i in l.refs).toBe(true);
+            const r = l.refs[i]!;
+            if (i >= len) expect(r).toBe(null);
+            else if (l.exp[i] === l.exp[i]) expect(r.pos).toBe(i);
+            else expect(r === null || r.pos !== i).toBe(true);
+          }
+        }
         if (ref.order.some((e) => e.pos !== e.addedAt)) squeezedOnce = true;
       }
       expect(contents(l)).toEqual(ref.order);
@@ -130,7 +143,7 @@ describe('CtList', () => {
     l.add(y, ...keysOf(y));
     expect(moves).toBe(1);
     expect([...kept.slice(1), x, y].map((e) => e.pos)).toEqual(Array.from({ length: 235 }, (_, k) => k));
-    expect(l.refs.length).toBe(1001); // the array kept its length: nulls past the entries
+    expect(l.refs.length).toBe(1024); // the array kept its length, exp's capacity: nulls past the entries
     expect(l.refs.slice(235).every((r) => r === null)).toBe(true);
     expect(contents(l)).toEqual([...kept.slice(1), x, y]);
   });

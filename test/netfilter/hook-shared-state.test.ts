@@ -1,8 +1,8 @@
 // Netfilter.hook's shared state (netfilter.ts: one evaluation context and one late-bound match env for
 // every namespace, as hooks never nest): each hook sees its own namespace's env and interface names
-// whatever hook ran before; a finished hook, on both its normal and its error path, leaves the shared
-// env at its own namespace's (set on change only: the next hook of the same namespace stores nothing)
-// and releases the shared state (the next hook runs).
+// whatever hook ran before; a finished hook that ran rules, on both its normal and its error path, leaves the
+// shared env at its own namespace's (set on change only, where rules run: the next hook of the same namespace,
+// or one of a namespace without rules, stores nothing) and releases the shared state (the next hook runs).
 import { describe, expect, it } from 'vitest';
 import { LATE_ENV } from '../../src/netfilter/compiled.js';
 import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
@@ -41,6 +41,51 @@ describe('the hook state shared by namespaces', () => {
       expect(nf.hook(hook as NfHook, tcp('10.0.0.1', 1000, dst, 80), inIf, outIf).kind).toBe(kind);
       expect(LATE_ENV.cur).toBe(envOf(nf));
     }
+  });
+
+  it('runs each namespace\'s rules with its own env whether they are interpreted or generated, a rule-less namespace\'s hooks between', () => {
+    // The env is set where rules run (a built-in chain's generated walk, the interpreter), not at a hook's entry: a
+    // namespace without rules (c) leaves it as it was, and the next namespace with rules sets its own. Each round's
+    // verdicts are the same before and after JIT.walkHot traversals made the chains' walks.
+    const a = new Netfilter(new FakeHost([ip(A)]));
+    const b = new Netfilter(new FakeHost([ip(B)]));
+    const c = new Netfilter(new FakeHost([ip(A)]));
+    a.load(rules(RULES));
+    b.load(rules(RULES));
+    const seq: [Netfilter, number, string, string | null, string | null, string][] = [
+      [a, NfHook.INPUT, A, 'eth0', null, 'accept'],
+      [c, NfHook.INPUT, B, 'eth1', null, 'accept'],
+      [b, NfHook.INPUT, A, 'eth0', null, 'drop'], // A is not B's address (b's env, not a's)
+      [c, NfHook.FORWARD, B, 'eth1', 'eth1', 'accept'],
+      [b, NfHook.INPUT, B, 'eth0', null, 'accept'],
+      [c, NfHook.INPUT, A, 'eth0', null, 'accept'],
+      [a, NfHook.INPUT, B, 'eth0', null, 'drop'],
+      [a, NfHook.FORWARD, B, 'cni0', 'eth0', 'accept'],
+      [c, NfHook.OUTPUT, A, null, 'eth0', 'accept'],
+      [b, NfHook.FORWARD, A, 'cni0', 'eth1', 'drop'],
+      [a, NfHook.INPUT, A, 'eth0', null, 'accept'],
+    ];
+    let walked = false;
+    for (let round = 0; round < 1200 && !walked; round++) {
+      for (const [nf, hook, dst, inIf, outIf, kind] of seq) expect(nf.hook(hook as NfHook, tcp('10.0.0.1', 1000, dst, 80), inIf, outIf).kind).toBe(kind);
+      walked = a.compiledChain('filter', 'INPUT')!.walk !== null && b.compiledChain('filter', 'FORWARD')!.walk !== null;
+    }
+    expect(walked).toBe(true); // generated walks ran the last round
+    for (const [nf, hook, dst, inIf, outIf, kind] of seq) expect(nf.hook(hook as NfHook, tcp('10.0.0.1', 1000, dst, 80), inIf, outIf).kind).toBe(kind);
+  });
+
+  it('keeps the env set last across the late env\'s changes of holder', () => {
+    // LATE_ENV keeps its env in a holder it replaces every 256 changes (a young object most of the time): every value set
+    // is the one read, before and after each replacement.
+    const envs = [new Netfilter(new FakeHost([ip(A)])), new Netfilter(new FakeHost([ip(B)]))].map(envOf) as (typeof LATE_ENV.cur)[];
+    const before = LATE_ENV.cur;
+    for (let k = 0; k < 1000; k++) {
+      const e = k % 7 === 3 ? null : envs[k % 2]!;
+      LATE_ENV.cur = e;
+      expect(LATE_ENV.cur).toBe(e);
+      expect(LATE_ENV.cur).toBe(e);
+    }
+    LATE_ENV.cur = before;
   });
 
   it('gives a hook no device of a direction it has not, whatever the hooks before were given', () => {
