@@ -18,7 +18,7 @@
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, type CtHit } from './ct-hash.js';
 import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, writeExpiry as writeExpiryI } from './ct-entry.js';
-import { CtFreeQueue } from './ct-free.js';
+import { CT_FREE, type CtFreeQueue } from './ct-free.js';
 import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
@@ -31,6 +31,7 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
 const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI] as const;
+const FREE = CT_FREE as CtFreeQueue<ConnEntry>; // every table's destroyed entries (ct-free.ts)
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
@@ -96,14 +97,6 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
    */
   holdConfirm = false;
-  /**
-   * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because
-   * they had expired (see `destroyExpired`), the latest first (warm), else the oldest, at most FREE_MAX.
-   * A long run creates ~6 entries per request that live their timeout (TIME_WAIT, UDP 30-120 s): new
-   * objects would each be copied twice by the scavenger, promoted, and freed only by a mark-compact of
-   * the whole heap; a recycled entry is already old and is written with small integers only.
-   */
-  private readonly free = new CtFreeQueue<ConnEntry>(FREE_MAX);
   private nextId = 1;
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
   private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
@@ -377,14 +370,24 @@ export class Conntrack extends TupleMap<ConnEntry> {
    */
   private destroyExpired(ct: ConnEntry): void {
     this.remove(ct);
-    this.free.push(ct);
+    FREE.push(ct);
+  }
+
+  /** destroyExpired of `ct`, listed at index `i` (the gc sweep's: the index not read from the entry, a cold object). */
+  private destroyAt(ct: ConnEntry, i: number): void {
+    const list = this.entries;
+    this.deleteKey(list.keys[2 * i]!, i, ct);
+    this.deleteKey(list.keys[2 * i + 1]!, i, ct);
+    list.deleteAt(ct, i);
+    ct.status |= CtStatus.DYING;
+    FREE.push(ct);
   }
 
   /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
   private newEntry(t: CtTuple): ConnEntry {
-    const ct = this.free.takeExpiredBy(CT_CLOCK[0]! - RECYCLE_AFTER);
+    const ct = FREE.takeExpiredBy(CT_CLOCK[0]! - RECYCLE_AFTER, CT_CLOCK[0]!);
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
-    ct.renew(this.nextId++, t);
+    ct.renew(this, this.nextId++, t);
     return ct;
   }
 
@@ -413,7 +416,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       this.entries.exp[i] = t;
       return false;
     }
-    this.destroyExpired(ct);
+    this.destroyAt(ct, i);
     return true;
   }
 
@@ -588,11 +591,5 @@ if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOU
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
-/**
- * Destroyed entries a table keeps for reuse (Conntrack.free, a power of two): enough for RECYCLE_AFTER of
- * a busy node's destroyed entries (the scale workload's client node destroys ~3,000 a second; 4,096, the
- * earlier bound, let only one in seven of them be reused there).
- */
-const FREE_MAX = 65536;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;

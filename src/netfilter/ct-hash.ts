@@ -274,7 +274,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       if (k === full && tab[2 * i + 1] === pos) break;
     }
     const slot = recentSlot(key, this.salt);
-    if (recent[2 * slot + 1] === e && recent[2 * slot] === full) {
+    // The key first: a small integer, where comparing the entry reads the map of the one held there (maybe another, cold).
+    if (recent[2 * slot] === full && recent[2 * slot + 1] === e) {
       recent[2 * slot] = 0;
       recent[2 * slot + 1] = null;
     }

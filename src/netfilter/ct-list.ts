@@ -93,6 +93,11 @@ export class CtList<E extends CtListEntry> {
   delete(e: E): void {
     const i = e.pos;
     if (i < 0 || this.refs[i] !== e) return;
+    this.deleteAt(e, i);
+  }
+
+  /** `delete` of `e`, known to be the entry at index `i` (its `pos` not read: conntrack's gc sweep, a cold entry). */
+  deleteAt(e: E, i: number): void {
     if (this.cursor === i) this.cursor = this.nextAfter(i);
     // The hole is NaN in `exp` alone: `refs[i]` keeps `e` (stale: e.pos is -1, so no membership test takes it) until an
     // add or a squeeze writes it. A store of null into `refs` was a write barrier testing the page flags of the array (a
