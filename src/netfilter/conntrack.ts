@@ -20,7 +20,7 @@ import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, 
 import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, writeExpiry as writeExpiryI } from './ct-entry.js';
 import { CT_FREE, type CtFreeQueue } from './ct-free.js';
 import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
-import { CtList } from './ct-list.js';
+import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto as invertTupleIntoI, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
 import { natPacketOf as natPacketOfI, uniqueTuple as uniqueTupleI, type NatTable } from './ct-nat.js';
@@ -31,7 +31,7 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
 const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI] as const;
-const FREE = CT_FREE as CtFreeQueue<ConnEntry>; // every table's destroyed entries (ct-free.ts)
+const [FREE, EXP_LOWER] = [CT_FREE as CtFreeQueue<ConnEntry>, EXP_LOWER_I] as const; // every table's destroyed entries (ct-free.ts)
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
@@ -247,7 +247,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       const st = ct.status;
       if ((st & 1024) !== 0) return CT_OK;
       const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-      if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
+      if (moved || t < ct.expires) this.entries.exp[ct.pos] = t * EXP_LOWER; // the list's copy (a float32 not above t)
       writeExpiry(ct, t);
       return CT_OK;
     }
@@ -340,7 +340,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     ct.status |= CtStatus.CONFIRMED;
     const t = CT_CLOCK[0]! + this.toNs[1 + this.timeoutIndex(ct, ct.proto)]!;
     writeExpiry(ct, t);
-    this.entries.exp[ct.pos] = t; // the list's copy (ct is in the list since insertOrResolve)
+    this.entries.exp[ct.pos] = t * EXP_LOWER; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
   }
 
@@ -413,7 +413,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     const ct = this.entries.at(i);
     const t = ct.expires;
     if (t > CT_CLOCK[0]!) {
-      this.entries.exp[i] = t;
+      this.entries.exp[i] = t * EXP_LOWER;
       return false;
     }
     this.destroyAt(ct, i);
@@ -515,7 +515,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if ((st & 1024) !== 0) return;
     const proto = pkt.ip!.protocol; // timeoutIndex's choice
     const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-    if (moved || t < ct.expires) this.entries.exp[ct.pos] = t;
+    if (moved || t < ct.expires) this.entries.exp[ct.pos] = t * EXP_LOWER;
     writeExpiry(ct, t);
   }
 

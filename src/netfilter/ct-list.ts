@@ -4,7 +4,7 @@
 // stopped); `conntrack -L` order is this list's.
 //
 // An array in insertion order (a deleted entry leaves a hole, squeezed out later) rather than links
-// through the entries: the gc sweep steps over `exp`, a dense Float64Array, and touches an entry only
+// through the entries: the gc sweep steps over `exp`, a dense Float32Array, and touches an entry only
 // when it has expired. With links, every step read the next entry — an object cold in the CPU caches
 // (tens of thousands of TIME_WAIT entries), ~1.5 % of H1's run for two steps per new connection that
 // found nothing to reap (session 23).
@@ -17,6 +17,29 @@ export interface CtListEntry {
 
 /** Entries in insertion order; add at the tail, delete anywhere in O(1). */
 export class CtList<E extends CtListEntry> {
+  // Fields in the order V8 lays them out: what the gc sweep reads at each step (exp, cursor, len) beside the map word,
+  // then what an add or a delete also reads (a table visited seldom has the list cold; issue 13).
+  /**
+   * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` times EXP_LOWER when added or set by `setExp`
+   * (a float32 never above the time: `lowerExp`); the owner may leave it behind when the expiry moves later
+   * (conntrack's update, per packet), so a sweep finding `exp[i] <= now` reads the entry to know. A hole holds NaN
+   * (never an expiry: `writeExpiry` takes finite times only), so finding the next entry steps over `exp` alone: the
+   * sweep reads `refs` only for an entry it reaps (two arrays a step were two cold lines in a namespace the sweep
+   * visits seldom). Float32 (issue 13): 16 entries a line for the sweep, which steps over it for every new
+   * connection, where float64's 8 were ~2 cold lines a request in the scale window; a copy as much as 2^-22 of the
+   * time early only makes the sweep read an entry that has a few hundred microseconds left (at 1,000 s) and leave it.
+   */
+  exp = new Float32Array(MIN_CAP);
+  /**
+   * The index of the entry the gc sweep looks at next, always an entry; -1: the first entry (as a
+   * linked list's null cursor: after the tail, or after its entry was deleted as the tail, the sweep
+   * restarts at the head even if entries were added meanwhile).
+   */
+  private cursor = -1;
+  /** Indices used (entries and holes). */
+  private len = 0;
+  /** Entries held. */
+  size = 0;
   /**
    * Entries by index, where `exp` holds no NaN; at a hole (NaN in `exp`, until `squeeze`) null or the entry deleted there
    * (`delete` does not write it). The same array for the list's whole life (TupleMap reads it directly; its slots name
@@ -27,34 +50,20 @@ export class CtList<E extends CtListEntry> {
    */
   readonly refs: (E | null)[] = nulls(MIN_CAP);
   /**
-   * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` when added or set by `setExp`; the
-   * owner may leave it behind when the expiry moves later (conntrack's update, per packet), so a sweep
-   * finding `exp[i] <= now` reads the entry to know. A hole holds NaN (never an expiry: `writeExpiry` takes finite
-   * times only), so finding the next entry steps over `exp` alone: the sweep reads `refs` only for an entry it
-   * reaps (two arrays a step were two cold lines in a namespace the sweep visits seldom).
-   */
-  exp = new Float64Array(MIN_CAP);
-  /**
    * `keys[2i]`, `keys[2i + 1]`: what the owner handed `add` for `refs[i]` (conntrack: the hash's slot keys of its
    * ORIGINAL and REPLY tuples, so reaping an entry deletes them without reading its tuples, a cold line of a
    * cold object). Holes hold anything.
    */
   keys = new Int32Array(2 * MIN_CAP);
-  /** Indices used (entries and holes). */
-  private len = 0;
-  /** Entries held. */
-  size = 0;
   /** No entry below this index (the holes at the front, skipped once). */
   private first = 0;
-  /**
-   * The index of the entry the gc sweep looks at next, always an entry; -1: the first entry (as a
-   * linked list's null cursor: after the tail, or after its entry was deleted as the tail, the sweep
-   * restarts at the head even if entries were added meanwhile).
-   */
-  private cursor = -1;
+  /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
+  private readonly moved: ((map: Int32Array) => void) | null;
 
   /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
-  constructor(private readonly moved: ((map: Int32Array) => void) | null = null) {}
+  constructor(moved: ((map: Int32Array) => void) | null = null) {
+    this.moved = moved;
+  }
 
   /** Appends `e` (its expiry as it is now) with its keys `k0`, `k1`. Small, to be inlined: the rare work is in `makeRoom`. */
   add(e: E, k0 = 0, k1 = 0): void {
@@ -62,7 +71,7 @@ export class CtList<E extends CtListEntry> {
     if (i === this.exp.length || i - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) i = this.makeRoom();
     this.len = i + 1;
     this.refs[i] = e; // i < exp.length === refs.length
-    this.exp[i] = e.expires;
+    this.exp[i] = e.expires * EXP_LOWER;
     this.keys[2 * i] = k0;
     this.keys[2 * i + 1] = k1;
     e.pos = i;
@@ -77,7 +86,7 @@ export class CtList<E extends CtListEntry> {
     if (this.len - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) this.squeeze();
     const i = this.len;
     if (i === this.exp.length) {
-      const exp = new Float64Array(i * 2);
+      const exp = new Float32Array(i * 2);
       exp.set(this.exp);
       this.exp = exp;
       const keys = new Int32Array(i * 4);
@@ -119,7 +128,7 @@ export class CtList<E extends CtListEntry> {
 
   /** `e`'s expiry changed (e is in the list). */
   setExp(e: E, t: number): void {
-    this.exp[e.pos] = t;
+    this.exp[e.pos] = t * EXP_LOWER;
   }
 
   /** The entry at index `i` (an index `gcNextIndex` or `firstIndex`/`nextAfter` gave). */
@@ -205,5 +214,10 @@ function nulls<E>(n: number): (E | null)[] {
  */
 const SQUEEZE_RATIO = 3;
 const SQUEEZE_MIN = 64;
+/**
+ * What the owner multiplies a time by before storing it in `exp` (`exp[i] = t * EXP_LOWER`, as `add` and `setExp` do):
+ * 1 - 2^-23, so the float32 store's rounding to nearest (at most 2^-24 up) never makes the copy later than the time.
+ */
+export const EXP_LOWER = 1 - 2 ** -23;
 /** The initial capacity of `exp` (1 KB: fewer doublings, each an off-heap allocation, as TupleMap's MIN_SLOTS). */
 const MIN_CAP = 128;

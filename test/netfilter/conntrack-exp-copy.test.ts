@@ -4,13 +4,15 @@
 // cold object in a big table) only to be found alive; the sweep still destroys it at its real expiry.
 import { describe, expect, it } from 'vitest';
 import { Conntrack, type ConnEntry } from '../../src/netfilter/conntrack.js';
-import type { CtList } from '../../src/netfilter/ct-list.js';
+import { EXP_LOWER, type CtList } from '../../src/netfilter/ct-list.js';
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { tcp } from './helpers.js';
 
 /** The table's list copy of `ct`'s expiry (white box: what the sweep compares with now). */
+/** What the list stores for the time `t` written exactly (a float32 not above it). */
+const exact = (t: number): number => Math.fround(t * EXP_LOWER);
 const copyOf = (t: Conntrack, ct: ConnEntry): number => (t as unknown as { entries: CtList<ConnEntry> }).entries.exp[ct.pos]!;
 
 describe('conntrack list expiry copy', () => {
@@ -28,7 +30,7 @@ describe('conntrack list expiry copy', () => {
     send(1, TcpFlag.SYN | TcpFlag.ACK, 1 * SEC + 1000);
     send(0, TcpFlag.ACK, 1 * SEC + 2000); // ESTABLISHED (5 days): a state change, written
     expect(ct.tcpState).toBe('ESTABLISHED');
-    expect(copyOf(t, ct)).toBe(ct.expires);
+    expect(copyOf(t, ct)).toBe(exact(ct.expires));
     send(0, TcpFlag.ACK | TcpFlag.PSH, 2 * SEC); // same state, pushed 1 s on: the copy stays behind
     expect(copyOf(t, ct)).toBeLessThan(ct.expires);
     send(0, TcpFlag.FIN | TcpFlag.ACK, 3 * SEC);
@@ -36,7 +38,7 @@ describe('conntrack list expiry copy', () => {
     send(0, TcpFlag.ACK, 3 * SEC + 2000); // TIME_WAIT, 120 s: later than LAST_ACK's expiry, written all the same
     expect(ct.tcpState).toBe('TIME_WAIT');
     expect(ct.expires).toBe(123 * SEC + 2000);
-    expect(copyOf(t, ct)).toBe(ct.expires);
+    expect(copyOf(t, ct)).toBe(exact(ct.expires));
     // new connections drive the sweep: the TIME_WAIT entry stays until its expiry, then goes
     send0(t, 41000, 100 * SEC);
     send0(t, 41001, 110 * SEC);

@@ -5,7 +5,7 @@
 // entry was added with (conntrack's slot keys, read when it is removed) — through the holes that
 // deletions leave (NaN in `exp`, which the steps skip) and the squeezes that remove them.
 import { describe, expect, it } from 'vitest';
-import { CtList } from '../../src/netfilter/ct-list.js';
+import { CtList, EXP_LOWER } from '../../src/netfilter/ct-list.js';
 
 class E {
   pos = -1;
@@ -43,7 +43,9 @@ function contents(l: CtList<E>): E[] {
   const out: E[] = [];
   for (let i = l.firstIndex(); i >= 0; i = l.nextAfter(i)) {
     expect(l.at(i).pos).toBe(i);
-    expect(l.exp[i]).toBe(l.at(i).expires);
+    // the copy: the expiry times EXP_LOWER as a float32, never above it
+    expect(l.exp[i]).toBe(Math.fround(l.at(i).expires * EXP_LOWER));
+    expect(l.exp[i]).toBeLessThanOrEqual(l.at(i).expires);
     expect([l.keys[2 * i], l.keys[2 * i + 1]]).toEqual(keysOf(l.at(i)));
     out.push(l.at(i));
   }
@@ -146,5 +148,30 @@ describe('CtList', () => {
     expect(l.refs.length).toBe(1024); // the array kept its length, exp's capacity: nulls past the entries
     expect(l.refs.slice(235).every((r) => r === null)).toBe(true);
     expect(contents(l)).toEqual([...kept.slice(1), x, y]);
+  });
+});
+
+describe('CtList expiry copies (float32)', () => {
+  it('a time times EXP_LOWER stored as a float32 is never above the time and at most 2^-22 of it below', () => {
+    // Times in ns as conntrack has them: integers up to ~2^53, and the float32 boundaries where rounding to nearest
+    // would round up without the factor (each time just below a float32 value).
+    const f = new Float32Array(1);
+    let s = 12345;
+    const times: number[] = [0, 1, 2 ** 24 - 1, 2 ** 24 + 1, 123 * 1e9 + 2000, 2 ** 53 - 1];
+    for (let k = 0; k < 20_000; k++) {
+      s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+      const e = 10 + ((s >>> 0) % 43);
+      const t = Math.floor(((s >>> 0) / 2 ** 32 + 1) * 2 ** e);
+      times.push(t);
+      f[0] = t;
+      times.push(Math.max(0, f[0]! - 1)); // just below a float32
+    }
+    for (const t of times) {
+      f[0] = t * EXP_LOWER;
+      expect(f[0]!).toBeLessThanOrEqual(t);
+      expect(f[0]!).toBeGreaterThanOrEqual(t * (1 - 2 ** -22));
+      f[0] = t; // without the factor, some of them round up (the factor is needed)
+    }
+    expect(times.some((t) => ((f[0] = t), f[0]! > t))).toBe(true);
   });
 });
