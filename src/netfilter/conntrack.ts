@@ -18,7 +18,7 @@
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, type CtHit } from './ct-hash.js';
 import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, writeExpiry as writeExpiryI } from './ct-entry.js';
-import { CT_FREE, type CtFreeQueue } from './ct-free.js';
+import { CtFreeQueue } from './ct-free.js';
 import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
@@ -30,8 +30,7 @@ import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
-const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI] as const;
-const [FREE, EXP_LOWER] = [CT_FREE as CtFreeQueue<ConnEntry>, EXP_LOWER_I] as const; // every table's destroyed entries (ct-free.ts)
+const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag, EXP_LOWER] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI, EXP_LOWER_I] as const;
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
@@ -90,13 +89,21 @@ export class Conntrack extends TupleMap<ConnEntry> {
   /** The lookup key of in(), reused for every packet. */
   private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /**
-   * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated
-   * time, which the kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in
-   * between). The hooks leave a new entry unconfirmed (`confirm` does nothing) and the net layer
-   * confirms it where the packet leaves the node's IP path, after its hold (`confirmHeld`): two packets
-   * of one tuple held at once each get an entry of their own and race to confirm, as on two CPUs.
+   * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated time, which the
+   * kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in between). The hooks leave a new
+   * entry unconfirmed (`confirm` does nothing) and the net layer confirms it where the packet leaves the node's IP
+   * path, after its hold (`confirmHeld`): two packets of one tuple held at once each get an entry of their own and race
+   * to confirm, as on two CPUs.
    */
   holdConfirm = false;
+  /**
+   * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache): only entries removed because they had
+   * expired (see `destroyExpired`), the latest first (warm), else the oldest, at most FREE_MAX. A long run creates ~6
+   * entries per request that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied twice by
+   * the scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already old and is
+   * written with small integers only.
+   */
+  private readonly free = new CtFreeQueue<ConnEntry>(FREE_MAX);
   private nextId = 1;
   /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
   private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
@@ -107,12 +114,11 @@ export class Conntrack extends TupleMap<ConnEntry> {
   /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
   private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /**
-   * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here,
-   * `formatConntrackStats`): `drop` counts packets conntrack dropped — new connections refused because
-   * the table was full (the kernel logs "nf_conntrack: table full, dropping packet") and confirm
-   * clashes it could not resolve; `early_drop` entries evicted to make room; `insert_failed` confirm
-   * clashes that dropped the packet (nf_ct_resolve_clash's drop path counts it with `drop`);
-   * `clash_resolve` confirm clashes resolved without a drop (the packet attached to the entry that won
+   * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here, `formatConntrackStats`):
+   * `drop` counts packets conntrack dropped — new connections refused because the table was full (the kernel logs
+   * "nf_conntrack: table full, dropping packet") and confirm clashes it could not resolve; `early_drop` entries evicted
+   * to make room; `insert_failed` confirm clashes that dropped the packet (nf_ct_resolve_clash's drop path counts it
+   * with `drop`); `clash_resolve` confirm clashes resolved without a drop (the packet attached to the entry that won
    * the race, or the loser held by its REPLY tuple alone).
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
@@ -165,9 +171,9 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 
   /**
-   * nf_conntrack_in: attaches (pkt.ct, pkt.ctDir) for a packet entering PREROUTING or OUTPUT.
-   * New connections stay unconfirmed until confirm() at the last hook. Packets that cannot be tracked
-   * leave pkt.ct null (the INVALID state); only a full table drops.
+   * nf_conntrack_in: attaches (pkt.ct, pkt.ctDir) for a packet entering PREROUTING or OUTPUT. New connections stay
+   * unconfirmed until confirm() at the last hook. Packets that cannot be tracked leave pkt.ct null (the INVALID state);
+   * only a full table drops.
    */
   in(pkt: Packet, now: TimeNs): CtInResult {
     CT_CLOCK[0] = now;
@@ -344,59 +350,52 @@ export class Conntrack extends TupleMap<ConnEntry> {
     return CT_OK;
   }
 
-  /**
-   * Removes an entry (conntrack -D). A listed entry's tuples go by the slot keys its list keeps (confirm wrote them): reaping
-   * one reads of it only its first fields (ConnEntry's order), not its tuples (issue 13: a cold entry in a big table).
-   */
+  /** Removes an entry (conntrack -D). A listed entry goes by `removeAt`. */
   remove(ct: ConnEntry): void {
-    const list = this.entries;
     const i = ct.pos;
-    const listed = i >= 0 && list.refs[i] === ct;
-    this.deleteKey(listed ? list.keys[2 * i]! : this.keyOf(ct, 0), i, ct);
-    this.deleteKey(listed ? list.keys[2 * i + 1]! : this.keyOf(ct, 1), i, ct);
-    list.delete(ct);
+    if (i >= 0 && this.entries.refs[i] === ct) return this.removeAt(ct, i);
+    this.deleteKey(this.keyOf(ct, 0), i, ct);
+    this.deleteKey(this.keyOf(ct, 1), i, ct);
     ct.status |= CtStatus.DYING;
   }
 
-  /**
-   * Removes an entry found expired and keeps it for reuse. Safe to reuse later (the kernel frees an
-   * nf_conn when its last skb reference goes; here no refcount is kept, so the rule is by time): a
-   * tracked packet pushes its entry's expiry a timeout on, and `newEntry` waits RECYCLE_AFTER past it.
-   * A packet's `pkt.ct` counts only in the namespace that attached it (`ctOf`; an ICMP error takes its
-   * quote's entry only there, net/icmp.ts), read in hooks a passage of no simulated time apart
-   * (loopback included) or, queued between hooks, far less than RECYCLE_AFTER.
-   * Entries removed alive (a reopening SYN, early_drop of an unassured one, conntrack -D) may still
-   * be attached to packets in flight and are left to the garbage collector.
-   */
-  private destroyExpired(ct: ConnEntry): void {
-    this.remove(ct);
-    FREE.push(ct);
-  }
-
-  /** destroyExpired of `ct`, listed at index `i` (the gc sweep's: the index not read from the entry, a cold object). */
-  private destroyAt(ct: ConnEntry, i: number): void {
+  /** `remove` of `ct` listed at `i`: by the slot keys its list keeps (confirm wrote them), reading of a reaped entry (cold) neither its tuples nor its index. */
+  private removeAt(ct: ConnEntry, i: number): void {
     const list = this.entries;
     this.deleteKey(list.keys[2 * i]!, i, ct);
     this.deleteKey(list.keys[2 * i + 1]!, i, ct);
     list.deleteAt(ct, i);
     ct.status |= CtStatus.DYING;
-    FREE.push(ct);
+  }
+
+  /**
+   * Removes an entry found expired and keeps it for reuse. Safe to reuse later (the kernel frees an nf_conn when its
+   * last skb reference goes; here no refcount is kept, so the rule is by time): a tracked packet pushes its entry's
+   * expiry a timeout on, and `newEntry` waits RECYCLE_AFTER past it. A packet's `pkt.ct` counts only in the namespace
+   * that attached it (`ctOf`; an ICMP error takes its quote's entry only there, net/icmp.ts), read in hooks a passage
+   * of no simulated time apart (loopback included) or, queued between hooks, far less than RECYCLE_AFTER. Entries
+   * removed alive (a reopening SYN, early_drop of an unassured one, conntrack -D) may still be attached to packets in
+   * flight and are left to the garbage collector.
+   */
+  private destroyExpired(ct: ConnEntry): void {
+    this.remove(ct);
+    this.free.push(ct);
   }
 
   /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
   private newEntry(t: CtTuple): ConnEntry {
-    const ct = FREE.takeExpiredBy(CT_CLOCK[0]! - RECYCLE_AFTER, CT_CLOCK[0]!);
+    const ct = this.free.takeExpiredBy(CT_CLOCK[0]! - RECYCLE_AFTER);
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
-    ct.renew(this, this.nextId++, t);
+    ct.renew(this.nextId++, t);
     return ct;
   }
 
   /**
-   * The gc worker, incrementally (gc_worker: expired entries are removed some time after their timeout
-   * passes; nothing else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm
-   * treat an expired entry as absent, and `conntrack -L` skips it): each new connection moves the scan
-   * GC_STEP entries on, deleting the expired ones, so a table of n entries is swept once per n/GC_STEP
-   * new connections and entries do not outlive a long run. Deterministic: no timer, no random order.
+   * The gc worker, incrementally (gc_worker: expired entries are removed some time after their timeout passes; nothing
+   * else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm treat an expired entry as absent,
+   * and `conntrack -L` skips it): each new connection moves the scan GC_STEP entries on, deleting the expired ones, so
+   * a table of n entries is swept once per n/GC_STEP new connections and entries do not outlive a long run.
+   * Deterministic: no timer, no random order.
    */
   private reap(): void {
     const list = this.entries;
@@ -416,7 +415,8 @@ export class Conntrack extends TupleMap<ConnEntry> {
       this.entries.exp[i] = t * EXP_LOWER;
       return false;
     }
-    this.destroyAt(ct, i);
+    this.removeAt(ct, i); // destroyExpired, the index known
+    this.free.push(ct);
     return true;
   }
 
@@ -447,12 +447,12 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 
   /**
-   * early_drop, as the kernel bounds it: nf_conntrack's early_drop looks only at NF_CT_EVICTION_RANGE
-   * (8) hash buckets from the new tuple's, deletes expired entries on the way and evicts the first entry
-   * that is not ASSURED; when that window holds none the packet is dropped, even if such entries exist
-   * elsewhere. Here the window is EVICTION_WINDOW entries from the gc sweep's position (the list order
-   * stands in for the hash order, which is the kernel's per-boot random seed): bounded work per new
-   * connection however big the table. An expired entry found makes room without counting an early drop.
+   * early_drop, as the kernel bounds it: nf_conntrack's early_drop looks only at NF_CT_EVICTION_RANGE (8) hash buckets
+   * from the new tuple's, deletes expired entries on the way and evicts the first entry that is not ASSURED; when that
+   * window holds none the packet is dropped, even if such entries exist elsewhere. Here the window is EVICTION_WINDOW
+   * entries from the gc sweep's position (the list order stands in for the hash order, which is the kernel's per-boot
+   * random seed): bounded work per new connection however big the table. An expired entry found makes room without
+   * counting an early drop.
    */
   private earlyDrop(now: TimeNs): boolean {
     const n = Math.min(EVICTION_WINDOW, this.entries.size);
@@ -483,15 +483,13 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /**
    * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet; written out in inAt,
-   * a call from inIcmp), then
-   * __nf_ct_refresh_acct: `ct` expires its state's timeout after now (CT_CLOCK[0]), unless its timeout is
-   * fixed (a clash's loser is not pushed on by packets). ct is confirmed, in the list, whose copy of its
-   * expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry comes
-   * earlier (a state with a shorter timeout) or the TCP state changed (`moved`), not for every packet
-   * pushing it on — a write to a line of a large array, cold for the long-lived flows. A state change is
-   * rare and comes soon after the connection's first packet wrote that line: written there, the copy of a
-   * TIME_WAIT entry is its expiry, not LAST_ACK's 30 s, so the gc sweep does not read the entry (a cold
-   * object in a big table, two cache lines) to find it alive 90 s early.
+   * a call from inIcmp), then __nf_ct_refresh_acct: `ct` expires its state's timeout after now (CT_CLOCK[0]), unless
+   * its timeout is fixed (a clash's loser is not pushed on by packets). ct is confirmed, in the list, whose copy of its
+   * expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a
+   * state with a shorter timeout) or the TCP state changed (`moved`), not for every packet pushing it on — a write to a
+   * line of a large array, cold for the long-lived flows. A state change is rare and comes soon after the connection's
+   * first packet wrote that line: written there, the copy of a TIME_WAIT entry is its expiry, not LAST_ACK's 30 s, so
+   * the gc sweep does not read the entry (a cold object in a big table, two cache lines) to find it alive 90 s early.
    */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
     // Status bits, protocols and timeout slots as numbers (a module constant is a cell load and a hole check at each use in
@@ -569,10 +567,10 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 
   /**
-   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of
-   * the other direction's tuple; for ICMP errors also rewrites the quoted header
-   * (nf_nat_icmp_reply_translation; only the outer IP address is changed, not the outer ICMP id field).
-   * `ct` is `pkt`'s entry in this table (the caller found it with ctOf).
+   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of the other
+   * direction's tuple; for ICMP errors also rewrites the quoted header (nf_nat_icmp_reply_translation; only the outer
+   * IP address is changed, not the outer ICMP id field). `ct` is `pkt`'s entry in this table (the caller found it with
+   * ctOf).
    */
   natPacket(ct: ConnEntry, pkt: Packet, manip: NatManip): void {
     natPacketOf(ct, pkt, manip); // ct-nat.ts
@@ -591,5 +589,11 @@ if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOU
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
+/**
+ * Destroyed entries a table keeps for reuse (Conntrack.free, a power of two): enough for RECYCLE_AFTER of
+ * a busy node's destroyed entries (the scale workload's client node destroys ~3,000 a second; 4,096, the
+ * earlier bound, let only one in seven of them be reused there).
+ */
+const FREE_MAX = 65536;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;

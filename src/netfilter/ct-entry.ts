@@ -51,8 +51,8 @@ export class ConnEntry implements CtKeys {
    * (last_index == TCP_RST_SET, last_dir); no bit of 4-5 when the last segment was not a RST.
    */
   tcpSeen = 0;
-  /** The table the entry belongs to (its hash's `owner`); a recycled entry may change tables (`renew`). */
-  owner: Conntrack;
+  /** The table the entry belongs to (its hash's `owner`). */
+  readonly owner: Conntrack;
   /**
    * The ORIGINAL tuple (proto, oSrc, oDst, oPorts) and the REPLY one (proto, rSrc, rDst, rPorts) as
    * fields of the entry, under which the conntrack hash holds the entry (no object per tuple); addresses
@@ -92,15 +92,12 @@ export class ConnEntry implements CtKeys {
     this.replyInverseOf(t);
   }
   /**
-   * Makes a destroyed entry (out of its table, no longer referenced by any packet: conntrack's free
-   * list decides) the new entry `id` of table `owner` for `t`, as the constructor would: every field back to its initial
-   * value. The tables recycle expired entries so a long run does not promote and later mark-compact one
-   * object per connection (an entry outlives the scavenges by its timeout). The free list is shared by
-   * every table, so `owner` may be another table than the one that destroyed it (stored only then: a
-   * pointer store is a write barrier).
+   * Makes a destroyed entry (out of the table, no longer referenced by any packet: Conntrack's free
+   * list decides) the new entry `id` for `t`, as the constructor would: every field back to its initial
+   * value. The table recycles expired entries so a long run does not promote and later mark-compact one
+   * object per connection (an entry outlives the scavenges by its timeout).
    */
-  renew(owner: Conntrack, id: number, t: CtTuple): void {
-    if (this.owner !== owner) this.owner = owner;
+  renew(id: number, t: CtTuple): void {
     this.name(id, t);
     this.status = 0;
     this.tcpCt = TCP_NONE;

@@ -51,36 +51,24 @@ export class CtFreeQueue<E extends CtFreeEntry> {
   /**
    * An entry that expired at or before `before`, taken out of the queue: the newest one destroyed (the
    * one the gc destroyed just now, warm in cache), else the oldest (dead longest); null when neither is.
-   * An entry that expired after `now` counts as expired long enough: destroyed at or after its expiry, it was
-   * destroyed under another clock (a world run before this one in the process; conntrack's queue is shared),
-   * and would otherwise hold up the oldest end until this clock passes it.
    * A taken slot keeps its reference (now a live entry's) until it is overwritten: nothing reads it.
    */
-  takeExpiredBy(before: number, now: number = Infinity): E | null {
+  takeExpiredBy(before: number): E | null {
     const n = this.n;
     if (n === 0) return null;
     const ring = this.ring;
     const dead = this.dead;
     const mask = ring.length - 1;
     const last = (this.head + n - 1) & mask;
-    const d = dead[last]!;
-    if (d <= before || d > now) {
+    if (dead[last]! <= before) {
       this.n = n - 1;
       return ring[last]!;
     }
     const head = this.head;
-    const h = dead[head]!;
-    if (h > before && h <= now) return null;
+    if (dead[head]! > before) return null;
     this.head = (head + 1) & mask;
     this.n = n - 1;
     return ring[head]!;
-  }
-
-  /** Drops every entry held (a caller done with them: nothing is handed out again). */
-  clear(): void {
-    this.ring.fill(null);
-    this.head = 0;
-    this.n = 0;
   }
 
   /** Doubles the ring, oldest entry first at 0. */
@@ -99,16 +87,3 @@ export class CtFreeQueue<E extends CtFreeEntry> {
     return next;
   }
 }
-
-/**
- * Destroyed entries kept for reuse (nf_conntrack_free / the slab cache), shared by every conntrack table: only entries
- * removed because they had expired (Conntrack.destroyExpired), the latest first (warm), else the oldest. A long run
- * creates ~6 entries a request that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied
- * twice by the scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already old.
- * One queue for all tables (issue 13): a table's own (its object, ring and copies: 65,536 entries at most) was ~4 cold
- * lines a reaped or recycled entry in a cluster of a thousand tables each cold, the shared one is warm. Safe across
- * tables and worlds: a packet's entry counts only where its `owner` is the table (Conntrack.ctOf, inAt), and a recycled
- * entry takes its new table as owner (ConnEntry.renew). At most 2^18 (the scale workload's client node alone destroys
- * ~3,000 a second; 4,096 a table, an earlier bound, let only one in seven be reused there); `clear` drops them all.
- */
-export const CT_FREE = new CtFreeQueue<CtFreeEntry>(1 << 18);

@@ -57,23 +57,3 @@ describe('CtFreeQueue', () => {
     expect(got).toEqual(Array.from({ length: 16 }, (_, i) => 15 - i));
   });
 });
-
-describe('CtFreeQueue under two clocks (conntrack shares one queue between tables and worlds)', () => {
-  it('takes an entry that died after `now` (destroyed under another clock) from either end, and only with `now` given', () => {
-    const q = new CtFreeQueue<{ expires: number }>(64);
-    const late = e(500);
-    q.push(late);
-    q.push(e(3));
-    // The newest (3) is not old enough at now 10 (bound 0); the oldest died at 500, after now: another clock's, taken.
-    expect(q.takeExpiredBy(0, 10)).toBe(late);
-    expect(q.takeExpiredBy(0, 10)).toBeNull(); // 3: dead 7 under this clock, not yet
-    const later = e(700);
-    q.push(later);
-    // Without `now`, every death counts as this clock's: neither end has expired by 0.
-    expect(q.takeExpiredBy(0)).toBeNull();
-    expect(q.takeExpiredBy(0, 10)).toBe(later); // the newest end, from the other clock
-    expect(q.takeExpiredBy(0, 10)).toBeNull();
-    expect(q.takeExpiredBy(3, 10)!.expires).toBe(3);
-    expect(q.size).toBe(0);
-  });
-});
