@@ -199,9 +199,11 @@ export class AsyncChunkSink {
    * life (runnable, waiting for a core), 11 its thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN:
    * not lowered), 13 the most periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the
    * chunks it had written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a
-   * hand-over), 15 fdatasyncs after finish() was called, before the final fsync (2 counts those before it).
+   * hand-over), 15 fdatasyncs after finish() was called, before the final fsync (2 counts those before it), 16 when
+   * the last write(2) before the final fsync returned, CLOCK_MONOTONIC ms (`process.hrtime`; 0 until then; also set by
+   * finish() when it expands a small capture itself).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(16 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(17 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -543,6 +545,7 @@ export class AsyncChunkSink {
       for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * 8, this.ctrl[LENGTHS + p]!);
       ex.chunk(this.slotBase, this.pos);
       ex.flush();
+      this.threadStats[16] = Number(process.hrtime.bigint()) / 1e6;
       this.pos = 0;
       fsyncSync(fd);
     } catch (e) {
