@@ -237,7 +237,7 @@ describe('async capture writer', () => {
   it('what is left at finish() is fdatasynced every 2 MiB as it is written, the first at once (session 38)', () => {
     // The thread starts at the 15th hand-over, so finish() finds ~14 MiB to write: syncs beside the writes, so
     // the final fsync has little left to flush. They count in threadStats[15] (not [2], the run's periodic ones).
-    const sink = new AsyncChunkSink(join(dir, 'sync-late.bin'), { startChunk: 15, primeChunks: 0 });
+    const sink = new AsyncChunkSink(join(dir, 'sync-late.bin'), { slots: 16, slotSize: 1 << 20, startChunk: 15, primeChunks: 0 });
     for (let i = 0; i < 14 * 1024; i++) {
       const o = sink.reserve(1024);
       sink.buf.fill(i & 0xff, o, o + 1024);
