@@ -37,7 +37,7 @@
 //
 // Which slot a chunk fills (session 32): a slot the writer thread has written out, the one freed last first, and a slot
 // never used only when none is free; so the ring's memory in use is the most chunks ever waiting at once (S1: ~7 MiB of
-// 16), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on this VM (bench/cold-memory.mjs): the writer
+// 16 with 1 MiB slots, ~2 MiB with 256 KiB ones), not every slot. Fresh memory costs 5–10 ms a MiB to fault in on this VM (bench/cold-memory.mjs): the writer
 // thread faults in one unused slot ahead of the simulation thread (ASYNC_PREFAULT_AHEAD), not the whole ring at its
 // start. The first (small) chunks share slot 0 (session 35: chunk p of them at p × primeSize; until then one slot each,
 // whose untouched rest the simulation thread faulted in when it took them again, ~750 of its minor faults in S1); slot
@@ -86,12 +86,18 @@ const WAKE_BACKLOG = 4;
 
 
 /**
- * Default ring: 16 chunks of 1 MiB (at most 16 MiB waiting for the writer thread: ~60 ms of S1's
+ * Default ring: 64 chunks of 256 KiB (at most 16 MiB waiting for the writer thread: ~0.2 s of S1's
  * records, so the simulation does not wait while a loaded machine leaves the thread off a core for a
- * few scheduler slices; pages of chunks a small capture never reaches are never touched).
+ * few scheduler slices; pages of chunks a small capture never reaches are never touched). 16 of 1 MiB
+ * until session 41: since the 8-byte SCOPY (session 39) a MiB of S1's records is ~12 MB of pcapng, and
+ * what finish() finds waiting (the partial last chunk, the one being expanded, one or two more) is what
+ * it expands and the final fsync writes back after the run: ~30 MB then, ~4 times less with 256 KiB
+ * chunks (capture-cost early: close() 67–85 → 22–49 ms median, final fsync 29–40 → 13–18 ms at load 6–7;
+ * the simulation thread's JS Ir the same, callgrind). A chunk's fixed costs are small: a hand-over,
+ * a new template record per interface (a REPEAT or COPY refers to a record in its own chunk).
  */
-export const ASYNC_SLOTS = 16;
-export const ASYNC_SLOT_SIZE = 1 << 20;
+export const ASYNC_SLOTS = 64;
+export const ASYNC_SLOT_SIZE = 256 << 10;
 /** Bytes in the first chunk after which the writer thread starts (a smaller capture never starts it). */
 export const ASYNC_START_AT = 256 << 10;
 /**
@@ -199,9 +205,11 @@ export class AsyncChunkSink {
    * life (runnable, waiting for a core), 11 its thread id (Linux; NaN elsewhere), 12 its nice value once lowered (NaN:
    * not lowered), 13 the most periodic fdatasyncs out at once (1 sums the wall time of syncs that overlap), 14 the
    * chunks it had written when it faulted in slot 0's rest (−1: not yet; 0 at its start, 1 for a thread started at a
-   * hand-over), 15 fdatasyncs after finish() was called, before the final fsync (2 counts those before it).
+   * hand-over), 15 fdatasyncs after finish() was called, before the final fsync (2 counts those before it), 16 when
+   * the last write(2) before the final fsync returned, CLOCK_MONOTONIC ms (`process.hrtime`; 0 until then; also set by
+   * finish() when it expands a small capture itself).
    */
-  readonly threadStats = new Float64Array(new SharedArrayBuffer(16 * 8));
+  readonly threadStats = new Float64Array(new SharedArrayBuffer(17 * 8));
   /** Chunks handed over but not yet written when finish() was called (the last one included). */
   finishBacklog = 0;
 
@@ -543,6 +551,7 @@ export class AsyncChunkSink {
       for (let p = 0; p < this.produced; p++) ex.chunk(this.ctrl[LENGTHS + this.slots + p]! * 8, this.ctrl[LENGTHS + p]!);
       ex.chunk(this.slotBase, this.pos);
       ex.flush();
+      this.threadStats[16] = Number(process.hrtime.bigint()) / 1e6;
       this.pos = 0;
       fsyncSync(fd);
     } catch (e) {

@@ -188,6 +188,10 @@ async function run() {
   }
   if (Atomics.load(ctrl, ${COMMAND}) === 1) {
     ex.flush();
+    // stat[16]: when the last write(2) returned, in CLOCK_MONOTONIC ms (process.hrtime: the same clock on every
+    // thread, unlike performance.now's per-thread origin): the end of bench/capture-cost's window like ns-3's,
+    // whose pcap bytes are all handed to the kernel inside Simulator::Run() and whose files are closed after it.
+    stat[16] = Number(process.hrtime.bigint()) / 1e6;
     if (syncError !== null) throw syncError;
     // The last fsync at once, not after the periodic syncs still out (session 31): it starts the writeback
     // of what none of them covers now, beside theirs, and waits for theirs too (the kernel waits for every

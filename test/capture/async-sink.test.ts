@@ -194,6 +194,31 @@ describe('async capture writer', () => {
     }
   });
 
+  it('threadStats[16] is when the last write(2) returned, on the monotonic clock, inside finish() (bench/capture-cost ns-3 window)', () => {
+    // The thread's stamp is process.hrtime's CLOCK_MONOTONIC in ms, comparable with this thread's: a stamp on the
+    // thread's performance.now() (its own origin) or none at all falls outside [before, after].
+    const ms = (): number => Number(process.hrtime.bigint()) / 1e6;
+    for (const small of [false, true]) {
+      const p = join(dir, `last-write-${small}.bin`);
+      const sink = new AsyncChunkSink(p, { primeChunks: 0 });
+      for (let i = 0; i < (small ? 64 : 3 * 1024); i++) {
+        const o = sink.reserve(1024);
+        sink.buf.fill(i & 0xff, o, o + 1024);
+        sink.pos = o + 1024;
+      }
+      const before = ms();
+      sink.finish();
+      const after = ms();
+      // small: 64 KiB, expanded and written by finish() itself without a thread.
+      expect(sink.threadStarted).toBe(!small);
+      expect(sink.threadStats[16]).toBeGreaterThanOrEqual(before);
+      expect(sink.threadStats[16]).toBeLessThanOrEqual(after);
+      sink.publish();
+      expect(readFileSync(p).length).toBe((small ? 64 : 3 * 1024) * 1024);
+      rmSync(p);
+    }
+  });
+
   it('the writer thread fdatasyncs every 8 MiB by default, so finish() has at most that much left to flush', () => {
     const sink = new AsyncChunkSink(join(dir, 'sync.bin'));
     for (let i = 0; i < 20 * 1024; i++) {
@@ -212,7 +237,7 @@ describe('async capture writer', () => {
   it('what is left at finish() is fdatasynced every 2 MiB as it is written, the first at once (session 38)', () => {
     // The thread starts at the 15th hand-over, so finish() finds ~14 MiB to write: syncs beside the writes, so
     // the final fsync has little left to flush. They count in threadStats[15] (not [2], the run's periodic ones).
-    const sink = new AsyncChunkSink(join(dir, 'sync-late.bin'), { startChunk: 15, primeChunks: 0 });
+    const sink = new AsyncChunkSink(join(dir, 'sync-late.bin'), { slots: 16, slotSize: 1 << 20, startChunk: 15, primeChunks: 0 });
     for (let i = 0; i < 14 * 1024; i++) {
       const o = sink.reserve(1024);
       sink.buf.fill(i & 0xff, o, o + 1024);
