@@ -306,6 +306,18 @@ describe('http', () => {
     const [x, y] = new HttpParser('response', cache, true).push(twice) as HttpResponse[];
     expect(x).not.toBe(y);
     expect(dec.decode(y!.body)).toBe('xyz');
+    // The head keeps its last bodied message (not the cache): another owner's shared parser gets it too;
+    // the same array at another offset makes a new one, which the head keeps from then on.
+    const e = sealHttpBytes(head('pod-h'));
+    const e1 = parse(e);
+    expect(new HttpParser('response', new HttpHeadCache(), true).push(e)[0]).toBe(e1);
+    const ee = new Uint8Array([...e, ...e]);
+    const [, e2] = new HttpParser('response', cache, true).push(ee) as HttpResponse[];
+    expect(e2).not.toBe(e1);
+    expect(new HttpParser('response', cache, true).push(ee.subarray(0))[1]).not.toBe(e2); // another array (a view)
+    expect(parse(e)).not.toBe(e1);
+    expect(dec.decode(parse(e).body)).toBe('xyz');
+    expect(parse(e)).toBe(parse(e));
   });
 
   it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {
