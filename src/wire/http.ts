@@ -248,6 +248,13 @@ export class HttpParser {
   private parse(buf: Uint8Array, len: number, chunk: boolean): number {
     let start = 0;
     for (;;) {
+      // Nothing left (a chunk that ended with a message's last byte: most do): no head to look for.
+      // (The search below finds none in no bytes; it read the owner's cache, its ring and its entries
+      // first, each a line cold at a big world's server or client by its next message.)
+      if (start === len) {
+        this.scanFrom = len;
+        break;
+      }
       // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
       // receive its Service's few response heads, a server's the same request head): no scan for its
       // end, no hash. A head ends at its first CRLF CRLF, so a match is the whole head.

@@ -320,6 +320,28 @@ describe('http', () => {
     expect(parse(e)).toBe(parse(e));
   });
 
+  it('tries the owner’s recent heads once a message, not again at the end of a chunk that ended with one; a message in pieces still completes', () => {
+    const res = buildHttpResponse({ status: 200, headers: [['X-Served-By', 'pod-end']], body: 'abc' });
+    const cache = new HttpHeadCache();
+    let tries = 0;
+    const find = cache.find.bind(cache);
+    cache.find = (...a: Parameters<HttpHeadCache['find']>) => (tries++, find(...a));
+    const p = new HttpParser('response', cache, true);
+    expect(p.push(res)).toHaveLength(1);
+    expect(tries).toBe(1);
+    expect(p.push(new Uint8Array([...res, ...res]))).toHaveLength(2);
+    expect(tries).toBe(3);
+    expect(p.push(new Uint8Array(0))).toHaveLength(0);
+    expect(tries).toBe(3);
+    // Split inside the head, then inside the body: tried at each push with bytes, done at the last.
+    expect(p.push(res.subarray(0, 5))).toHaveLength(0);
+    expect(p.push(res.subarray(5, res.length - 1))).toHaveLength(0);
+    const [m] = p.push(res.subarray(res.length - 1)) as HttpResponse[];
+    expect(dec.decode(m!.body)).toBe('abc');
+    expect(p.pending).toBe(0);
+    expect(p.push(res)).toHaveLength(1);
+  });
+
   it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {
     const hs: [string, string][] = [['X-SERVED-by', 'a'], ['CONNECTION', 'close'], ['\u00c0-Name', 'latin1'], ['X-Servedby', 'no']];
     expect(httpHeader(hs, 'x-served-by')).toBe('a');
