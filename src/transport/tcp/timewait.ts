@@ -56,8 +56,9 @@ const CLOSED = 2;
 const OWNED = 4;
 /** The record has SACK blocks (in sackOf). */
 const SACK = 8;
-/** TimeWaitSock.expiry's unit of its high part (2^30 ns: both parts small integers for any time below 2^61 ns). */
-const EXP_UNIT = 1073741824;
+/** TimeWaitSock.expiry as a double and as its two 32-bit words (one scratch: the record keeps the words). */
+const EXP_BITS = new Float64Array(1);
+const EXP_WORDS = new Int32Array(EXP_BITS.buffer);
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
 /** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
@@ -71,7 +72,7 @@ const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
  * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
  * pending inherited event and the queue position share a field (a record has one or the other), the
  * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
- * (flagged in the flow id's bits), the expiry two small integers: 12 fields in all, no box.
+ * (flagged in the flow id's bits), the expiry two small integers (its words): 12 fields in all, no box.
  *
  * Records are reused (the kernel's tw slab): one that went (twKill) waits in its layer's free list
  * and takes a later connection's TIME_WAIT in place of a new object, so the old generation keeps them
@@ -96,12 +97,12 @@ export class TimeWaitSock {
   /** 16 × the flow id + (TS_OK | CLOSED | OWNED | SACK). */
   private flowBits!: number;
   /**
-   * `expiry` as two small integers, ⌊expiry / 2^30⌋ and the rest: a double field is a box of its own
-   * (a heap number the record points to), a line of its own read cold when the record's minute is up;
-   * these are in the record. (Exact for any time: the rest of an integer time is an integer below 2^30.)
+   * `expiry`'s 64 bits as two small integers (its low and high words): a double field is a box of its
+   * own (a heap number the record points to), a line of its own read cold when the record's minute is
+   * up; these are in the record. (Exact for any time, a fraction of a nanosecond included: link times are.)
    */
-  private expHi = 0;
   private expLo = 0;
+  private expHi = 0;
   /**
    * The socket's pending timer event, inherited (at or before `expiry`), until it fires (`timerEv`);
    * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
@@ -154,12 +155,14 @@ export class TimeWaitSock {
 
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK); once the record went, when it went. */
   get expiry(): TimeNs {
-    return this.expHi * EXP_UNIT + this.expLo;
+    EXP_WORDS[0] = this.expLo;
+    EXP_WORDS[1] = this.expHi;
+    return EXP_BITS[0]!;
   }
   set expiry(t: TimeNs) {
-    const hi = Math.floor(t / EXP_UNIT);
-    this.expHi = hi;
-    this.expLo = t - hi * EXP_UNIT;
+    EXP_BITS[0] = t;
+    this.expLo = EXP_WORDS[0]!;
+    this.expHi = EXP_WORDS[1]!;
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
