@@ -13,6 +13,10 @@ export interface EndpointRecorder {
   queueChanged(queued: number): void;
 }
 
+/** Scratch: three doubles and their 32-bit words (EndpointStats keeps its doubles as words). */
+const BITS = new Float64Array(3);
+const WORDS = new Int32Array(BITS.buffer);
+
 /** What an endpoint's per-second counts start as (it allocates on its first request). */
 const NO_COUNTS = new Float64Array(0);
 
@@ -24,15 +28,16 @@ export class EndpointStats implements EndpointRecorder {
   private busy = 0;
   private queue = 0;
   maxQueue = 0;
-  /**
-   * When the integrals were last brought up to date. TIME_ZERO first, a double from the start: a field
-   * declared bare is undefined first and so a generic one, where each store of a time was a new heap
-   * number and a write barrier (four a request).
-   */
-  private lastChange: TimeNs = TIME_ZERO;
-  /** Worker-time spent serving (sum over workers), ns. */
-  busyNs = 0;
-  private queueArea = 0;
+  // The integrals' three doubles, each as its two 32-bit words (small integers in the object: a double
+  // field is a box of its own, a heap number the object points to, three more lines read cold at each
+  // request of a big world's endpoint). lastChange: when the integrals were last brought up to date;
+  // busyNs: worker-time spent serving (sum over workers), ns; queueArea: the queue length's integral.
+  private lastLo = 0;
+  private lastHi = 0;
+  private busyLo = 0;
+  private busyHi = 0;
+  private areaLo = 0;
+  private areaHi = 0;
   servedCount = 0;
   /** The second of the last request served (−1: none yet) and its count so far: no map update per request. */
   private curT = -1;
@@ -61,10 +66,46 @@ export class EndpointStats implements EndpointRecorder {
   }
   private advance(): void {
     const t = this.now();
-    const dt = t - this.lastChange;
-    this.busyNs += dt * this.busy;
-    this.queueArea += dt * this.queue;
-    this.lastChange = t;
+    const w = WORDS;
+    const d = BITS;
+    w[0] = this.lastLo;
+    w[1] = this.lastHi;
+    w[2] = this.busyLo;
+    w[3] = this.busyHi;
+    w[4] = this.areaLo;
+    w[5] = this.areaHi;
+    const dt = t - d[0]!;
+    d[0] = t;
+    d[1] = d[1]! + dt * this.busy;
+    d[2] = d[2]! + dt * this.queue;
+    this.lastLo = w[0]!;
+    this.lastHi = w[1]!;
+    this.busyLo = w[2]!;
+    this.busyHi = w[3]!;
+    this.areaLo = w[4]!;
+    this.areaHi = w[5]!;
+  }
+  /** When the integrals were last brought up to date. */
+  private get lastChange(): TimeNs {
+    WORDS[0] = this.lastLo;
+    WORDS[1] = this.lastHi;
+    return BITS[0]!;
+  }
+  private set lastChange(t: TimeNs) {
+    BITS[0] = t;
+    this.lastLo = WORDS[0]!;
+    this.lastHi = WORDS[1]!;
+  }
+  /** Worker-time spent serving (sum over workers), ns. */
+  get busyNs(): number {
+    WORDS[2] = this.busyLo;
+    WORDS[3] = this.busyHi;
+    return BITS[1]!;
+  }
+  private get queueArea(): number {
+    WORDS[4] = this.areaLo;
+    WORDS[5] = this.areaHi;
+    return BITS[2]!;
   }
   served(): void {
     this.servedCount++;

@@ -49,6 +49,13 @@ function valueOfBucket(i: number): number {
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/** Scratch: a double and its two 32-bit words (LatencyRecorder keeps its doubles as words), and Infinity's. */
+const BITS = new Float64Array(1);
+const WORDS = new Int32Array(BITS.buffer);
+BITS[0] = Infinity;
+const INF_LO = WORDS[0]!;
+const INF_HI = WORDS[1]!;
+
 /** Records latencies (ns) and reports percentiles; the percentile rule is nearest rank, ceil(p·N). */
 export class LatencyRecorder {
   /**
@@ -72,8 +79,15 @@ export class LatencyRecorder {
   /** Counts by bucket index (only while `hist` is null), `countsTotal` values in all. */
   private counts: Uint32Array | null = null;
   private countsTotal = 0;
-  /** The least value above 0 recorded (Infinity when none): the histogram keeps it exactly. */
-  private minNonZeroNs = Infinity;
+  // The doubles a value updates (sum, least, least above 0) as their 32-bit words: a double field is a
+  // box of its own (a heap number the recorder points to), a line read cold at each request of one of
+  // a hundred flows' recorders; these are in the object. (maxNs stays a field: below 2^31 ns, a small integer.)
+  private sumLo = 0;
+  private sumHi = 0;
+  private minLo = INF_LO;
+  private minHi = INF_HI;
+  private mnzLo = INF_LO;
+  private mnzHi = INF_HI;
   /** The histogram, made (packed of the pending values, or flat of `counts`) when there is none yet. */
   private get h(): Histogram {
     if (this.hist === null) {
@@ -148,9 +162,39 @@ export class LatencyRecorder {
     this.counts = null;
     this.countsTotal = 0;
   }
-  private sumNs = 0;
   private maxNs = 0;
-  private minNs = Infinity;
+  private get sumNs(): number {
+    WORDS[0] = this.sumLo;
+    WORDS[1] = this.sumHi;
+    return BITS[0]!;
+  }
+  private set sumNs(x: number) {
+    BITS[0] = x;
+    this.sumLo = WORDS[0]!;
+    this.sumHi = WORDS[1]!;
+  }
+  /** The least value recorded (Infinity when none). */
+  private get minNs(): number {
+    WORDS[0] = this.minLo;
+    WORDS[1] = this.minHi;
+    return BITS[0]!;
+  }
+  private set minNs(x: number) {
+    BITS[0] = x;
+    this.minLo = WORDS[0]!;
+    this.minHi = WORDS[1]!;
+  }
+  /** The least value above 0 recorded (Infinity when none): the histogram keeps it exactly. */
+  private get minNonZeroNs(): number {
+    WORDS[0] = this.mnzLo;
+    WORDS[1] = this.mnzHi;
+    return BITS[0]!;
+  }
+  private set minNonZeroNs(x: number) {
+    BITS[0] = x;
+    this.mnzLo = WORDS[0]!;
+    this.mnzHi = WORDS[1]!;
+  }
 
   /** Records one latency in ns (rounded to an integer, clamped at 0). */
   record(ns: number): void {

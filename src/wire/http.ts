@@ -176,8 +176,8 @@ export class HttpParser {
    * message with the same head bytes and frozen (writing to them throws), and a message without a body
    * is that shared message itself: no copy of the head per message; a body that arrived whole in one
    * pushed chunk is a view of that chunk, in a frozen message that the next message with the same head
-   * over the same bytes of the same array is again (HttpHeadCache.bodied), else a new message over the
-   * frozen head. Without it every message is the caller's to change.
+   * over the same bytes of the same array is again (`bodied`: the head keeps its last such message),
+   * else a new message over the frozen head. Without it every message is the caller's to change.
    */
   constructor(
     readonly kind: 'request' | 'response',
@@ -248,6 +248,13 @@ export class HttpParser {
   private parse(buf: Uint8Array, len: number, chunk: boolean): number {
     let start = 0;
     for (;;) {
+      // Nothing left (a chunk that ended with a message's last byte: most do): no head to look for.
+      // (The search below finds none in no bytes; it read the owner's cache, its ring and its entries
+      // first, each a line cold at a big world's server or client by its next message.)
+      if (start === len) {
+        this.scanFrom = len;
+        break;
+      }
       // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
       // receive its Service's few response heads, a server's the same request head): no scan for its
       // end, no hash. A head ends at its first CRLF CRLF, so a match is the whole head.
@@ -282,7 +289,7 @@ export class HttpParser {
       let msg: HttpMessage;
       if (!this.shared) msg = copyHead(parsed, bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen));
       else if (bodyLen === 0) msg = parsed;
-      else if (chunk) msg = this.recent.bodied(parsed, buf, headEnd, bodyLen);
+      else if (chunk) msg = bodied(head, buf, headEnd, bodyLen);
       else msg = withBody(parsed, buf.slice(headEnd, headEnd + bodyLen));
       if (this.out.length === 0) this.out = [msg];
       else this.out.push(msg);
@@ -308,10 +315,19 @@ interface HeadMemo {
   kind: 'request' | 'response';
   size: number;
   status: number;
+  /**
+   * bodied(): the last message a shared parser made with this head and a body straight from a pushed
+   * chunk, and where that body is (the array and the offset; its length is the head's). Kept in the
+   * entry, which the parser has just read, so that a response met again (a server's cached response
+   * array at its client) is answered without reading the message, the array or the head's message.
+   */
+  bodiedMsg: HttpMessage | null;
+  bodiedBuf: Uint8Array | null;
+  bodiedAt: number;
 }
 
 /** What a sealed array (sealHttpBytes) holds at its start once a parser has met it: its head's memo entry. */
-const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1, kind: 'request', size: 0, status: -1 }) as HeadMemo;
+const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1, kind: 'request', size: 0, status: -1, bodiedMsg: null, bodiedBuf: null, bodiedAt: -1 }) as HeadMemo;
 /** Arrays whose owner never writes them again → the head at their start (NOT_MET until a parser meets it). */
 const sealed = new WeakMap<Uint8Array, HeadMemo>();
 
@@ -356,14 +372,6 @@ const RECENT_HEADS = 4;
 export class HttpHeadCache {
   private readonly heads: (HeadMemo | null)[] = new Array<HeadMemo | null>(RECENT_HEADS).fill(null);
   private next = 0;
-  /**
-   * bodied(): the messages made lately (a ring, one per head: a Service's backends answer with different
-   * heads) and where their bodies are, as triples (message, array, offset) in one array: one line to
-   * compare, and only the matching message read (a cache is cold by its next message in a big world).
-   */
-  private readonly bodiedRing: (HttpMessage | Uint8Array | number | null)[] = [null, null, -1, null, null, -1, null, null, -1, null, null, -1];
-  private bodiedNext = 0;
-
   /** The recent head of `kind` that buf[start, len) begins with, or null. */
   find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response'): HeadMemo | null {
     const avail = len - start;
@@ -382,35 +390,28 @@ export class HttpHeadCache {
     return null;
   }
 
-  /**
-   * A shared parser's message of head `parsed` with the body buf[start, start + len) of a pushed chunk:
-   * the last one made again when it is the same head over the same bytes of the same array (the
-   * message is frozen, as a bodyless one is; the body a view of the sender's array, which nobody writes
-   * to), else a new one. A server's responses of one size are all one message at their client.
-   */
-  bodied(parsed: HttpMessage, buf: Uint8Array, start: number, len: number): HttpMessage {
-    const ring = this.bodiedRing;
-    for (let k = 0; k < 3 * RECENT_HEADS; k += 3) {
-      if (ring[k] === null) break;
-      if (ring[k + 1] !== buf || ring[k + 2] !== start) continue;
-      // (a message's head fields are its head's own: same method / status and header list)
-      const m = ring[k] as HttpMessage;
-      if (m.headers === parsed.headers && m.kind === parsed.kind && m.body.length === len) return m;
-    }
-    const msg = Object.freeze(withBody(parsed, buf.subarray(start, start + len)));
-    const i = 3 * this.bodiedNext;
-    ring[i] = msg;
-    ring[i + 1] = buf;
-    ring[i + 2] = start;
-    this.bodiedNext = (this.bodiedNext + 1) & (RECENT_HEADS - 1);
-    return msg;
-  }
-
   /** Remembers a head (the oldest goes). */
   add(e: HeadMemo): void {
     this.heads[this.next] = e;
     this.next = (this.next + 1) & (RECENT_HEADS - 1);
   }
+}
+
+/**
+ * A shared parser's message of `head` with the body buf[start, start + len) of a pushed chunk: the
+ * head's last one again when it was made over the same bytes of the same array (the message is frozen,
+ * as a bodyless one is; its body a view of the sender's array, which nobody writes to), else a new one,
+ * which the head then keeps. `len` is the head's Content-Length, so the array and the offset decide. A
+ * server's responses of one size are all one message at their clients.
+ */
+function bodied(head: HeadMemo, buf: Uint8Array, start: number, len: number): HttpMessage {
+  const last = head.bodiedMsg;
+  if (last !== null && head.bodiedBuf === buf && head.bodiedAt === start) return last;
+  const msg = Object.freeze(withBody(head.msg, buf.subarray(start, start + len)));
+  head.bodiedMsg = msg;
+  head.bodiedBuf = buf;
+  head.bodiedAt = start;
+  return msg;
 }
 
 /** The caches of parsers made without one. */
@@ -463,7 +464,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
   const msg = frozenHead(parseHead(buf, start, end, kind));
-  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start), kind: msg.kind, size: end - start, status: msg.kind === 'response' ? msg.status : -1 };
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start), kind: msg.kind, size: end - start, status: msg.kind === 'response' ? msg.status : -1, bodiedMsg: null, bodiedBuf: null, bodiedAt: -1 };
   memo.add(hash, added);
   return added;
 }

@@ -99,6 +99,26 @@ describe('LatencyRecorder storage', () => {
     expect(total.toHgrm()).toBe(h.outputPercentileDistribution(5, 1000));
   });
 
+  it('mean, least and greatest are exact (kept as words): empty, zeros first, above 2^32 ns, fractions rounded, merged', () => {
+    const r = new LatencyRecorder();
+    expect([r.meanNs, r.minValueNs, r.maxValueNs]).toEqual([0, 0, 0]);
+    const vs = [0, 0, 7.6, 2 ** 33 + 5, 3, 1_000_000_000, 2 ** 31, 12.4];
+    for (const v of vs) r.record(v);
+    const rounded = vs.map((v) => Math.round(v));
+    expect(r.meanNs).toBe(rounded.reduce((a, b) => a + b, 0) / vs.length);
+    expect(r.minValueNs).toBe(0);
+    expect(r.maxValueNs).toBe(2 ** 33 + 5);
+    const nz = new LatencyRecorder();
+    for (const v of [9, 4, 2 ** 34]) nz.record(v);
+    expect(nz.minValueNs).toBe(4);
+    const all = new LatencyRecorder();
+    all.addAll(nz);
+    all.addAll(r);
+    expect(all.minValueNs).toBe(0);
+    expect(all.meanNs).toBe([...rounded, 9, 4, 2 ** 34].reduce((a, b) => a + b, 0) / (vs.length + 3));
+    expect(all.toHgrm()).toBe(flat([...rounded, 9, 4, 2 ** 34]).outputPercentileDistribution(5, 1000));
+  });
+
   for (const [name, vs] of [
     ['min and max in one bucket', [...Array.from({ length: 1030 }, (_, i) => 1_000_000 + (i % 900))]],
     ['one value, many times', Array.from({ length: 2000 }, () => 123_456_789)],

@@ -43,6 +43,44 @@ describe('EndpointStats.servedPerSecond, a long run starting late', () => {
   });
 });
 
+describe('EndpointStats busy time and mean queue (doubles kept as their words)', () => {
+  it('integrate exactly as plain doubles do, with fractional, large and repeated times, starting late', () => {
+    let now = 123_456.789;
+    const e = new EndpointStats('ep', () => now, 2);
+    const start = now;
+    let last = now;
+    let busyNs = 0;
+    let area = 0;
+    let busy = 0;
+    let queue = 0;
+    const step = (t: number): void => {
+      now = t;
+      const dt = now - last;
+      busyNs += dt * busy;
+      area += dt * queue;
+      last = now;
+    };
+    for (let i = 0; i < 500; i++) {
+      const t = now + (i % 7 === 0 ? 0 : (i * 7919) % 1000003) + (i % 3) * 0.37 + (i === 250 ? 2 ** 40 : 0);
+      if (i % 2 === 0) {
+        step(t);
+        busy = i % 3;
+        e.busyChanged(busy);
+      } else {
+        step(t);
+        queue = i % 5;
+        e.queueChanged(queue);
+      }
+      expect(e.busyNs).toBe(busyNs);
+    }
+    step(now + 0.5);
+    e.flush();
+    expect(e.busyNs).toBe(busyNs);
+    expect(e.meanQueue).toBe(area / (last - start));
+    expect(e.maxQueue).toBe(4);
+  });
+});
+
 describe('FlowStats.servedBy', () => {
   it('counts requests, connections and bytes per endpoint with more endpoints than it keeps at hand', () => {
     const f = new FlowStats('f', () => 0);

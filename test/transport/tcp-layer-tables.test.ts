@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MS } from '../../src/core/time.js';
 import { NO_ENTRIES, NO_MEMBERS } from '../../src/net/no-entries.js';
-import { TcpLayer } from '../../src/transport/tcp/index.js';
+import { TcpLayer, type TcpSocket } from '../../src/transport/tcp/index.js';
 import { ip } from './fake-net.js';
 import { tcpPair } from './tcp-helpers.js';
 
@@ -114,5 +114,25 @@ describe('a TCP layer’s last listener (receive looks there before the listener
     ta.connect(SERVER, 80);
     sim.run({ until: 300 * MS });
     expect(got).toEqual(['first', 'other', 'first', 'second']);
+  });
+
+  it('a listener is its children’s options: each child has the options listen() was given (or the defaults), as a connecting socket has its own', () => {
+    const { sim, ta, tb } = tcpPair(1, { delayNs: 1 * MS });
+    const got: { port: number; noDelay: boolean; flowId: number; cc: string }[] = [];
+    const note = (s: TcpSocket): void => void got.push({ port: s.localPort, noDelay: s.noDelay, flowId: s.flowId, cc: s.cc.name });
+    const opts = { noDelay: true, flowId: 7, congestion: 'reno' as const };
+    const l = tb.listen(80, note, opts);
+    expect(l.options).toBe(opts);
+    tb.listen(81, note);
+    ta.connect(SERVER, 80);
+    ta.connect(SERVER, 81);
+    const own = ta.connect(SERVER, 80, undefined, { noDelay: true, flowId: 9 });
+    sim.run({ until: 100 * MS });
+    expect(got).toEqual([
+      { port: 80, noDelay: true, flowId: 7, cc: 'reno' },
+      { port: 81, noDelay: false, flowId: 0, cc: tb.config.congestion },
+      { port: 80, noDelay: true, flowId: 7, cc: 'reno' },
+    ]);
+    expect([own.noDelay, own.flowId]).toEqual([true, 9]);
   });
 });

@@ -44,6 +44,22 @@ describe('TIME_WAIT', () => {
     expect(dump(net)).toHaveLength(segs.length); // nothing is sent when TIME_WAIT ends
   });
 
+  it("keeps a record's expiry exactly through its two 32-bit words (any time: across 2^32 ns, large, fractional)", () => {
+    const { sim, ta, tb } = tcpPair();
+    tb.listen(80, (s) => (s.onEnd = () => s.close()));
+    ta.connect(SERVER, 80, (s) => s.close());
+    sim.run({ until: 1 * SEC });
+    const tw = ta.sockets()[0] as TimeWaitSock;
+    expect(tw).toBeInstanceOf(TimeWaitSock);
+    expect(tw.expiry).toBeGreaterThan(60 * SEC);
+    for (const t of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 60 * SEC, 60 * SEC + 1e-6, 1.25, 3 * 2 ** 30 + 12345, 123_456_789_012_345, 2 ** 52 + 2, 60 * SEC + 0.5, 2 ** 31 * 2 ** 30 - 1]) {
+      tw.expiry = t;
+      expect(tw.expiry).toBe(t);
+    }
+    tw.expiry = 61 * SEC;
+    expect(tw.tsRecentStamp).toBe(1 * SEC);
+  });
+
   it('re-ACKs a retransmitted FIN and restarts the 60 s from that ACK', () => {
     const { sim, net, ta, tb } = tcpPair();
     tb.listen(80, (s) => (s.onEnd = () => s.close()));

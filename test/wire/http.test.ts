@@ -306,6 +306,40 @@ describe('http', () => {
     const [x, y] = new HttpParser('response', cache, true).push(twice) as HttpResponse[];
     expect(x).not.toBe(y);
     expect(dec.decode(y!.body)).toBe('xyz');
+    // The head keeps its last bodied message (not the cache): another owner's shared parser gets it too;
+    // the same array at another offset makes a new one, which the head keeps from then on.
+    const e = sealHttpBytes(head('pod-h'));
+    const e1 = parse(e);
+    expect(new HttpParser('response', new HttpHeadCache(), true).push(e)[0]).toBe(e1);
+    const ee = new Uint8Array([...e, ...e]);
+    const [, e2] = new HttpParser('response', cache, true).push(ee) as HttpResponse[];
+    expect(e2).not.toBe(e1);
+    expect(new HttpParser('response', cache, true).push(ee.subarray(0))[1]).not.toBe(e2); // another array (a view)
+    expect(parse(e)).not.toBe(e1);
+    expect(dec.decode(parse(e).body)).toBe('xyz');
+    expect(parse(e)).toBe(parse(e));
+  });
+
+  it('tries the owner’s recent heads once a message, not again at the end of a chunk that ended with one; a message in pieces still completes', () => {
+    const res = buildHttpResponse({ status: 200, headers: [['X-Served-By', 'pod-end']], body: 'abc' });
+    const cache = new HttpHeadCache();
+    let tries = 0;
+    const find = cache.find.bind(cache);
+    cache.find = (...a: Parameters<HttpHeadCache['find']>) => (tries++, find(...a));
+    const p = new HttpParser('response', cache, true);
+    expect(p.push(res)).toHaveLength(1);
+    expect(tries).toBe(1);
+    expect(p.push(new Uint8Array([...res, ...res]))).toHaveLength(2);
+    expect(tries).toBe(3);
+    expect(p.push(new Uint8Array(0))).toHaveLength(0);
+    expect(tries).toBe(3);
+    // Split inside the head, then inside the body: tried at each push with bytes, done at the last.
+    expect(p.push(res.subarray(0, 5))).toHaveLength(0);
+    expect(p.push(res.subarray(5, res.length - 1))).toHaveLength(0);
+    const [m] = p.push(res.subarray(res.length - 1)) as HttpResponse[];
+    expect(dec.decode(m!.body)).toBe('abc');
+    expect(p.pending).toBe(0);
+    expect(p.push(res)).toHaveLength(1);
   });
 
   it('httpHeader matches names case-insensitively as toLowerCase does, beyond ASCII too', () => {

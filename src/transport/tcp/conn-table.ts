@@ -1,12 +1,15 @@
 // transport/tcp/conn-table — the established hash (inet_ehash: local port, peer address, peer port → a
-// socket or a TIME_WAIT record) as one open-addressing table: a slot's two keys and its listing order
-// side by side in one Int32Array (16 bytes a slot, so a probe, an insert or a delete reads and writes one
-// cache line of it), the entries in a parallel array, linear probing, deletion by backward shift (no
-// tombstones). A connection costs no Map of its own and no boxed key: the kernel's ehash is one flat
-// table too (inet_ehashfn). Listing order (`values`) is what a Map of local port → Map of peer → entry
-// gave: local ports in the order their group last went from empty to non-empty, then entries in
-// insertion order; each slot keeps its entry's insertion number and group start beside the keys, and a
-// small per-port table (port, count, start in one Int32Array too) counts the entries.
+// socket or a TIME_WAIT record) as one open-addressing table: a slot's two keys, its insertion number
+// and its entry side by side in one array (four words, 32 bytes a slot, so a probe, an insert or a
+// delete reads one line of it, two when the slot straddles one), linear probing, deletion by backward
+// shift (no tombstones). A connection costs no Map of its own and no boxed key: the kernel's ehash is
+// one flat table too (inet_ehashfn). Listing order (`values`) is what a Map of local port → Map of peer
+// → entry gave: local ports in the order their group last went from empty to non-empty, then entries in
+// insertion order; each slot keeps its entry's insertion number, and a small per-port table (port,
+// count, start in one Int32Array) counts the entries and keeps the group's start.
+// (Keys and entries were an Int32Array and an array of entries: a cold insert or delete read the typed
+// array's object, its slot's line, the entries' array object, its header and the entry's line: at a big
+// world's server, whose table is cold by its next connection, and at a client's TIME_WAIT expiry.)
 // Layer: transport.
 import type { Ipv4 } from '../../wire/types.js';
 
@@ -20,6 +23,19 @@ export interface ConnEntry {
 const MIN_CAP = 16;
 /** What a table holds before its first entry (a namespace that never uses TCP allocates nothing more). */
 const NO_I32 = new Int32Array(0);
+
+/**
+ * A slot array of `cap` empty slots, built by pushes: PACKED_ELEMENTS (Smis and entries; no hole checks),
+ * the same elements kind for every table, the shared empty one included. The keys and numbers are int32,
+ * small integers to V8 (no box, no write barrier).
+ */
+function emptySlots(cap: number): unknown[] {
+  const t: unknown[] = [];
+  for (let i = 0; i < cap; i++) t.push(0, 0, 0, null);
+  return t;
+}
+/** The slots of a table that never held an entry (cap 0: never read or written). */
+const NO_SLOTS = emptySlots(1);
 /** Insertion numbers are int32: at this one the table numbers its entries again from 0 (same order). */
 const SEQ_LIMIT = 0x7fffffff;
 
@@ -35,12 +51,11 @@ function mix(addr: number, ports: number): number {
 export class ConnTable<T extends ConnEntry> {
   private cap = 0;
   /**
-   * Per slot i, 16 bytes: s[4i] = localPort << 16 | remotePort (0 = an empty slot: no connection has
-   * both ports 0), s[4i + 1] = the peer address, s[4i + 2] = the entry's insertion number and s[4i + 3]
-   * its local port group's start (the listing order).
+   * Per slot i, four words: t[4i] = localPort << 16 | remotePort (0 = an empty slot: no connection has
+   * both ports 0), t[4i + 1] = the peer address, t[4i + 2] = the entry's insertion number (the listing
+   * order within its local port's group), t[4i + 3] = the entry (null when empty).
    */
-  private s = NO_I32;
-  private vals: (T | null)[] = [];
+  private t: unknown[] = NO_SLOTS;
   /**
    * Local port → entries with that port and the insertion number that started the group: per slot g,
    * pg[4g] = port + 1 (0 = empty), pg[4g + 1] = the count, pg[4g + 2] = the start.
@@ -64,12 +79,12 @@ export class ConnTable<T extends ConnEntry> {
     const a = remoteAddr | 0;
     const p = (localPort << 16) | remotePort;
     const mask = this.cap - 1;
-    const s = this.s;
+    const t = this.t;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = s[4 * i]!;
+      const pi = t[4 * i] as number;
       if (pi === 0) return undefined;
-      if (pi === p && s[4 * i + 1] === a) return this.vals[i]!;
+      if (pi === p && t[4 * i + 1] === a) return t[4 * i + 3] as T;
       i = (i + 1) & mask;
     }
   }
@@ -81,21 +96,21 @@ export class ConnTable<T extends ConnEntry> {
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
-    const s = this.s;
+    const t = this.t;
     let i = mix(a, p) & mask;
-    for (let pi = s[4 * i]!; pi !== 0; pi = s[4 * i]!) {
-      if (pi === p && s[4 * i + 1] === a) {
-        this.vals[i] = e;
+    for (let pi = t[4 * i] as number; pi !== 0; pi = t[4 * i] as number) {
+      if (pi === p && t[4 * i + 1] === a) {
+        t[4 * i + 3] = e;
         return;
       }
       i = (i + 1) & mask;
     }
     const seq = this.nextSeq++;
-    s[4 * i] = p;
-    s[4 * i + 1] = a;
-    s[4 * i + 2] = seq;
-    s[4 * i + 3] = this.groupAdd(e.localPort, seq);
-    this.vals[i] = e;
+    this.groupAdd(e.localPort, seq);
+    t[4 * i] = p;
+    t[4 * i + 1] = a;
+    t[4 * i + 2] = seq;
+    t[4 * i + 3] = e;
     this.size++;
   }
 
@@ -103,7 +118,7 @@ export class ConnTable<T extends ConnEntry> {
   replace(prev: T, next: T): boolean {
     const i = this.slotOf(prev);
     if (i < 0) return false;
-    this.vals[i] = next;
+    this.t[4 * i + 3] = next;
     return true;
   }
 
@@ -114,39 +129,46 @@ export class ConnTable<T extends ConnEntry> {
     this.size--;
     this.groupRemove(e.localPort);
     const mask = this.cap - 1;
-    const s = this.s;
+    const t = this.t;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const pj = s[4 * j]!;
+      const pj = t[4 * j] as number;
       if (pj === 0) break;
-      const aj = s[4 * j + 1]!;
+      const aj = t[4 * j + 1] as number;
       const home = mix(aj, pj) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        s[4 * i] = pj;
-        s[4 * i + 1] = aj;
-        s[4 * i + 2] = s[4 * j + 2]!;
-        s[4 * i + 3] = s[4 * j + 3]!;
-        this.vals[i] = this.vals[j]!;
+        t[4 * i] = pj;
+        t[4 * i + 1] = aj;
+        t[4 * i + 2] = t[4 * j + 2];
+        t[4 * i + 3] = t[4 * j + 3];
         i = j;
       }
     }
-    s[4 * i] = 0;
-    this.vals[i] = null;
+    t[4 * i] = 0;
+    t[4 * i + 3] = null;
     return true;
   }
 
   /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
   values(): T[] {
-    return this.listed().map((i) => this.vals[i]!);
+    return this.listed().map((i) => this.t[4 * i + 3] as T);
   }
 
-  /** The occupied slots in listing order (group start, then insertion number). */
+  /** The occupied slots in listing order (their group's start, then insertion number). */
   private listed(): number[] {
     const at: number[] = [];
-    const s = this.s;
-    for (let i = 0; i < this.cap; i++) if (s[4 * i] !== 0) at.push(i);
-    at.sort((x, y) => s[4 * x + 3]! - s[4 * y + 3]! || s[4 * x + 2]! - s[4 * y + 2]!);
+    const start = new Map<number, number>();
+    const t = this.t;
+    for (let i = 0; i < this.cap; i++) {
+      const p = t[4 * i] as number;
+      if (p === 0) continue;
+      at.push(i);
+      const port = p >>> 16;
+      if (!start.has(port)) start.set(port, this.pg[4 * this.groupSlot(port) + 2]!);
+    }
+    const startOf = (i: number): number => start.get((t[4 * i] as number) >>> 16)!;
+    at.sort((x, y) => startOf(x) - startOf(y) || (t[4 * x + 2] as number) - (t[4 * y + 2] as number));
     return at;
   }
 
@@ -155,35 +177,32 @@ export class ConnTable<T extends ConnEntry> {
     const a = e.remoteAddr | 0;
     const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
-    const s = this.s;
+    const t = this.t;
     let i = mix(a, p) & mask;
     for (;;) {
-      const pi = s[4 * i]!;
+      const pi = t[4 * i] as number;
       if (pi === 0) return -1;
-      if (pi === p && s[4 * i + 1] === a) return this.vals[i] === e ? i : -1;
+      if (pi === p && t[4 * i + 1] === a) return t[4 * i + 3] === e ? i : -1;
       i = (i + 1) & mask;
     }
   }
 
   private grow(): void {
-    const vals = this.vals;
-    const s = this.s;
+    const old = this.t;
+    const oldCap = this.cap;
     this.cap = Math.max(MIN_CAP, 2 * this.cap);
-    const ns = (this.s = new Int32Array(4 * this.cap));
-    const nv = (this.vals = new Array<T | null>(this.cap).fill(null));
+    const t = (this.t = emptySlots(this.cap));
     const mask = this.cap - 1;
-    for (let o = 0; o < vals.length; o++) {
-      const v = vals[o]!;
-      if (v === null) continue;
-      const p = s[4 * o]!;
-      const a = s[4 * o + 1]!;
+    for (let o = 0; o < oldCap; o++) {
+      const p = old[4 * o] as number;
+      if (p === 0) continue;
+      const a = old[4 * o + 1] as number;
       let i = mix(a, p) & mask;
-      while (ns[4 * i] !== 0) i = (i + 1) & mask;
-      ns[4 * i] = p;
-      ns[4 * i + 1] = a;
-      ns[4 * i + 2] = s[4 * o + 2]!;
-      ns[4 * i + 3] = s[4 * o + 3]!;
-      nv[i] = v;
+      while (t[4 * i] !== 0) i = (i + 1) & mask;
+      t[4 * i] = p;
+      t[4 * i + 1] = a;
+      t[4 * i + 2] = old[4 * o + 2];
+      t[4 * i + 3] = old[4 * o + 3];
     }
   }
 
@@ -192,18 +211,18 @@ export class ConnTable<T extends ConnEntry> {
    * number (the order stays the same; later insertion numbers stay above every one given here).
    */
   private renumber(): void {
-    const s = this.s;
+    const t = this.t;
     let seq = 0;
-    let prevStart = -1;
-    let start = 0;
+    let prevPort = -1;
+    // (listed() reads every group's start before the loop below changes any)
     for (const i of this.listed()) {
-      if (seq === 0 || s[4 * i + 3] !== prevStart) {
-        prevStart = s[4 * i + 3]!;
-        start = seq;
-        this.pg[4 * this.groupSlot(s[4 * i]! >>> 16) + 2] = start;
+      const port = (t[4 * i] as number) >>> 16;
+      if (port !== prevPort) {
+        // a group's entries are listed together, the first at its new start
+        prevPort = port;
+        this.pg[4 * this.groupSlot(port) + 2] = seq;
       }
-      s[4 * i + 2] = seq++;
-      s[4 * i + 3] = start;
+      t[4 * i + 2] = seq++;
     }
     this.nextSeq = seq;
   }
@@ -217,8 +236,8 @@ export class ConnTable<T extends ConnEntry> {
     return g;
   }
 
-  /** Counts one more entry on `port`; returns the group's start (`seq` when the group was empty). */
-  private groupAdd(port: number, seq: number): number {
+  /** Counts one more entry on `port`; a group that was empty starts at `seq`. */
+  private groupAdd(port: number, seq: number): void {
     if ((this.pgSize + 1) * 2 > this.pgCap) this.groupGrow();
     const k = port + 1;
     const mask = this.pgCap - 1;
@@ -228,7 +247,7 @@ export class ConnTable<T extends ConnEntry> {
       const kg = pg[4 * g]!;
       if (kg === k) {
         pg[4 * g + 1]!++;
-        return pg[4 * g + 2]!;
+        return;
       }
       if (kg === 0) break;
       g = (g + 1) & mask;
@@ -237,7 +256,6 @@ export class ConnTable<T extends ConnEntry> {
     pg[4 * g + 1] = 1;
     pg[4 * g + 2] = seq;
     this.pgSize++;
-    return seq;
   }
 
   /** Counts one entry less on `port` (the group goes at zero). */

@@ -11,6 +11,7 @@ import type { Packet } from '../../packet/packet.js';
 import { IcmpType as IcmpTypeImported, IcmpUnreachCode as IcmpUnreachCodeImported, IpProto as IpProtoImported, TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import { icmpErrorKind as icmpErrorKindImported } from '../udp.js';
 import { LINUX_TCP_DEFAULTS, type TcpConfig, type TcpCounters, type TcpSocketOptions } from './config.js';
+import type { CongestionAlgorithm } from './cc.js';
 import { segmentArrived as segmentArrivedImported } from './input.js';
 import { tcpSegment as tcpSegmentImported, transmit as transmitImported } from './output.js';
 import { startConnect as startConnectImported, startPassive as startPassiveImported } from './setup.js';
@@ -55,28 +56,42 @@ export interface TcpAcceptor {
   accepted(sock: TcpSocket): void;
 }
 
-/** A listening socket. */
-export class TcpListener {
+/**
+ * A listening socket. It is its children's socket options too (the options listen() was given, copied:
+ * a child's constructor reads them from the listener, which listenArrived has just read, not from the
+ * options object, a line of its own cold at a big world's server by its next connection); the fields a
+ * connection reads come first (pending and backlog at its SYN, the acceptor at its end).
+ */
+export class TcpListener implements TcpSocketOptions {
   /** SYN_RECV children not yet established (counted against the backlog). */
   pending = 0;
-  closed = false;
+  readonly backlog: number;
   /** Who is told of an established connection: `acceptor` when listen() was given one, else `onAccept`. */
-  readonly onAccept: (sock: TcpSocket) => void;
   readonly acceptor: TcpAcceptor | null;
-  constructor(
-    readonly layer: TcpLayer,
-    readonly port: number,
-    readonly backlog: number,
-    onAccept: ((sock: TcpSocket) => void) | TcpAcceptor,
-    readonly options: TcpSocketOptions,
-  ) {
+  readonly onAccept: (sock: TcpSocket) => void;
+  closed = false;
+  /** The children's options (TcpSocketOptions: `options`' own, undefined when not given). */
+  readonly noDelay: boolean | undefined;
+  readonly flowId: number | undefined;
+  readonly congestion: CongestionAlgorithm | undefined;
+  readonly layer: TcpLayer;
+  readonly port: number;
+  readonly options: TcpSocketOptions;
+  constructor(layer: TcpLayer, port: number, backlog: number, onAccept: ((sock: TcpSocket) => void) | TcpAcceptor, options: TcpSocketOptions) {
+    this.backlog = backlog;
     if (typeof onAccept === 'function') {
-      this.onAccept = onAccept;
       this.acceptor = null;
+      this.onAccept = onAccept;
     } else {
-      this.onAccept = (sock) => onAccept.accepted(sock);
       this.acceptor = onAccept;
+      this.onAccept = (sock) => onAccept.accepted(sock);
     }
+    this.noDelay = options.noDelay;
+    this.flowId = options.flowId;
+    this.congestion = options.congestion;
+    this.layer = layer;
+    this.port = port;
+    this.options = options;
   }
   /** Stops listening (established children are unaffected). */
   close(): void {
@@ -118,30 +133,32 @@ export class TcpLayer implements L4Receiver {
     OutNoRoutes: 0,
   };
   readonly config: TcpConfig;
+  // (Fields in the order a connection at a server reads them, those first: a server's layer is cold by
+  // its next connection in a big world, and the object spans three or four lines.)
+  /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
+  private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
   // The random streams, each made on its first draw (a stream depends on its name only, not on when it is made).
   private isn: Rng | null = null;
   private inetIds: Rng | null = null;
-  private tsRng: Rng | null = null;
-  private portRng: Rng | null = null;
-  /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
-  private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
-  // The tables below start as the shared empty one (net/no-entries.ts, which refuses writes); each writer
-  // gives the layer its own first.
-  private listeners: Map<number, TcpListener> = NO_ENTRIES;
   /**
    * listenerOf's last port and its listener (-1, null: none): a server's SYNs all come to its one port,
    * and the map's table is a line or two of its own, cold by a big world's next connection here.
    */
   private lastListenPort = -1;
   private lastListener: TcpListener | null = null;
-  private tsOffsets: Map<Ipv4, number> = NO_ENTRIES;
   /** tsOffsetFor's last peer (-1: none) and its offset. */
   private lastTsPeer = -1;
   private lastTsOffset = 0;
-  /** Ports in ip_local_port_range. */
-  private readonly portCount: number;
+  // The tables below start as the shared empty one (net/no-entries.ts, which refuses writes); each writer
+  // gives the layer its own first.
   /** Per destination (connKey) the ports taken toward it, for pickPort. */
   private searches: Map<number, PortSearch> = NO_ENTRIES;
+  private listeners: Map<number, TcpListener> = NO_ENTRIES;
+  private tsOffsets: Map<Ipv4, number> = NO_ENTRIES;
+  private tsRng: Rng | null = null;
+  private portRng: Rng | null = null;
+  /** Ports in ip_local_port_range. */
+  private readonly portCount: number;
   /** The last destination's search (a client connects to one destination over and over). */
   private lastSearchAddr = -1;
   private lastSearchPort = -1;
@@ -414,7 +431,7 @@ export class TcpLayer implements L4Receiver {
       return;
     }
     const ip = pkt.ip!;
-    const s = new TcpSocketClass(this, l.options);
+    const s = new TcpSocketClass(this, l); // (the listener is its children's options)
     s.localAddr = ip.dst;
     s.localPort = t.dstPort;
     s.remoteAddr = ip.src;

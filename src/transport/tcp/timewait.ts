@@ -17,7 +17,7 @@
 // (inet_twsk_alloc, inet_twsk_hashdance, tw_timer_handler, inet_twsk_deschedule_put) and tcp_ipv4.c
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
-import { TIME_ZERO as TIME_ZEROImported, type TimeNs } from '../../core/time.js';
+import type { TimeNs } from '../../core/time.js';
 import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
 import { releasedCongestionControl as releasedCongestionControlImported } from './cc.js';
@@ -30,7 +30,6 @@ import { setState as setStateImported, tellClose as tellCloseImported, tellError
 import { NO_TIMER_REF } from './timers.js';
 import { queueOf as queueOfImported, stateOf as stateOfImported } from './tw-queue.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
-const TIME_ZERO = TIME_ZEROImported;
 const TcpFlag = TcpFlagImported;
 const releasedCongestionControl = releasedCongestionControlImported;
 const MS = MSImported;
@@ -57,6 +56,9 @@ const CLOSED = 2;
 const OWNED = 4;
 /** The record has SACK blocks (in sackOf). */
 const SACK = 8;
+/** TimeWaitSock.expiry as a double and as its two 32-bit words (one scratch: the record keeps the words). */
+const EXP_BITS = new Float64Array(1);
+const EXP_WORDS = new Int32Array(EXP_BITS.buffer);
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
 /** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
@@ -70,7 +72,7 @@ const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
  * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
  * pending inherited event and the queue position share a field (a record has one or the other), the
  * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
- * (flagged in the flow id's bits): 11 fields in all.
+ * (flagged in the flow id's bits), the expiry two small integers (its words): 12 fields in all, no box.
  *
  * Records are reused (the kernel's tw slab): one that went (twKill) waits in its layer's free list
  * and takes a later connection's TIME_WAIT in place of a new object, so the old generation keeps them
@@ -95,10 +97,12 @@ export class TimeWaitSock {
   /** 16 × the flow id + (TS_OK | CLOSED | OWNED | SACK). */
   private flowBits!: number;
   /**
-   * When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK); once the record went, when it went.
-   * (A double from the start, so a reused record's expiry is written in place rather than boxed anew.)
+   * `expiry`'s 64 bits as two small integers (its low and high words): a double field is a box of its
+   * own (a heap number the record points to), a line of its own read cold when the record's minute is
+   * up; these are in the record. (Exact for any time, a fraction of a nanosecond included: link times are.)
    */
-  expiry: TimeNs = TIME_ZERO;
+  private expLo = 0;
+  private expHi = 0;
   /**
    * The socket's pending timer event, inherited (at or before `expiry`), until it fires (`timerEv`);
    * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
@@ -147,6 +151,18 @@ export class TimeWaitSock {
     if (tw === null) return new TimeWaitSock(layer, sk);
     tw.init(sk);
     return tw;
+  }
+
+  /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK); once the record went, when it went. */
+  get expiry(): TimeNs {
+    EXP_WORDS[0] = this.expLo;
+    EXP_WORDS[1] = this.expHi;
+    return EXP_BITS[0]!;
+  }
+  set expiry(t: TimeNs) {
+    EXP_BITS[0] = t;
+    this.expLo = EXP_WORDS[0]!;
+    this.expHi = EXP_WORDS[1]!;
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
