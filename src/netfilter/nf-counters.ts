@@ -5,7 +5,12 @@
 // rule's counters for a built-in chain's policy).
 import type { Counters } from './rules.js';
 
-/** Quads (id, packets, bytes, unused) a fresh table holds; it doubles past half full. */
+/**
+ * Quads (id, packets, bytes, unused) a fresh table holds; it doubles past a quarter full: an id out of its home
+ * quad costs a call from the generated walk and a probe (one more line, often cold: the nat rules of a new
+ * connection in a big cluster, ~8 a request in the scale workload at half full), and the ids of a chain are
+ * consecutive, so the home quads they miss come in runs.
+ */
 const INIT_QUADS = 32;
 /** The key of a free quad. */
 const FREE = -1;
@@ -50,7 +55,7 @@ export abstract class NfCounters {
   protected count(id: number, bytes: number): void {
     const t = this.countTab;
     // Consecutive ids (a chain's rules) fall in consecutive quads: a traversal's hits share lines, and
-    // nearly every id is in its first quad (the table is at most half full). That case alone here,
+    // nearly every id is in its first quad (the table is at most a quarter full). That case alone here,
     // small enough for V8 to inline into hit(); probing on and inserting in countProbe.
     const q = this.countHead + ((countHash(id) & this.countMask) << 2);
     if (t[q] === id) {
@@ -165,9 +170,9 @@ export abstract class NfCounters {
     }
   }
 
-  /** Takes a free quad for `id` (absent), doubling the table past half full; its index. */
+  /** Takes a free quad for `id` (absent), doubling the table past a quarter full; its index. */
   private insert(id: number): number {
-    if ((this.used + 1) * 2 > this.countMask + 1) this.grow();
+    if ((this.used + 1) * 4 > this.countMask + 1) this.grow();
     const t = this.countTab;
     let q = this.countHead + ((countHash(id) & this.countMask) << 2);
     while (t[q] !== FREE) {
