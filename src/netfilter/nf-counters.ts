@@ -5,13 +5,17 @@
 // rule's counters for a built-in chain's policy).
 import type { Counters } from './rules.js';
 
-/**
- * Quads (id, packets, bytes, unused) a fresh table holds; it doubles past a quarter full: an id out of its home
- * quad costs a call from the generated walk and a probe (one more line, often cold: the nat rules of a new
- * connection in a big cluster, ~8 a request in the scale workload at half full), and the ids of a chain are
- * consecutive, so the home quads they miss come in runs.
- */
+/** Quads (id, packets, bytes, unused) a fresh table holds; it doubles past half full, or a quarter once SPARSE_QUADS. */
 const INIT_QUADS = 32;
+/**
+ * From this many quads on the table is kept at most a quarter full. A small table holds the hot ids of a namespace
+ * (its chains' rules hit by every packet: what a packet's walks read, so dense is fewer lines); a big one holds
+ * mostly ids of rules a new connection hits once (kube-proxy's nat rules, in the namespace where connections are
+ * made), where an id out of its home quad costs a call from the generated walk and a probe (one more line, cold):
+ * ~8 a request in the scale workload at half full, ~3 at a quarter. Sparse small tables cost more than they saved
+ * (the walks' home-quad reads spread over twice the lines).
+ */
+const SPARSE_QUADS = 512;
 /** The key of a free quad. */
 const FREE = -1;
 
@@ -55,7 +59,7 @@ export abstract class NfCounters {
   protected count(id: number, bytes: number): void {
     const t = this.countTab;
     // Consecutive ids (a chain's rules) fall in consecutive quads: a traversal's hits share lines, and
-    // nearly every id is in its first quad (the table is at most a quarter full). That case alone here,
+    // nearly every id is in its first quad (the table is at most half full). That case alone here,
     // small enough for V8 to inline into hit(); probing on and inserting in countProbe.
     const q = this.countHead + ((countHash(id) & this.countMask) << 2);
     if (t[q] === id) {
@@ -170,9 +174,10 @@ export abstract class NfCounters {
     }
   }
 
-  /** Takes a free quad for `id` (absent), doubling the table past a quarter full; its index. */
+  /** Takes a free quad for `id` (absent), doubling the table past half full (a quarter from SPARSE_QUADS on); its index. */
   private insert(id: number): number {
-    if ((this.used + 1) * 4 > this.countMask + 1) this.grow();
+    // (A loop: half full at SPARSE_QUADS / 2 is past a quarter of SPARSE_QUADS, so that doubling doubles again.)
+    while ((this.used + 1) * (this.countMask + 1 >= SPARSE_QUADS ? 4 : 2) > this.countMask + 1) this.grow();
     const t = this.countTab;
     let q = this.countHead + ((countHash(id) & this.countMask) << 2);
     while (t[q] !== FREE) {
