@@ -29,9 +29,11 @@ export abstract class NfCounters {
    * object, then the quad's line), where pages of ids by page number were four (the page array, its
    * elements, the page, its store); the policy counts of a hook share the object. Public with
    * `countHead` and `countMask` for the generated walks (walk-gen.ts), which count a rule found in its
-   * home quad themselves (as count() does) and call hit() otherwise; written only by this class.
+   * home quad themselves (as count() does) and call hit() otherwise; written only by this class. A number
+   * array of packed doubles (freshTable), not a Float64Array: its header is 32 bytes, where a typed array's
+   * is 80 and its data pointers lie past the map's line (a packet's first count read three lines, now two).
    */
-  countTab: Float64Array;
+  countTab: number[];
   /** Doubles before the first quad (the slot counts). */
   readonly countHead: number;
   /** Quads - 1 (a power of two). */
@@ -195,7 +197,7 @@ export abstract class NfCounters {
     const head = this.countHead;
     const quads = (this.countMask + 1) * 2;
     const t = freshTable(head, quads);
-    t.set(old.subarray(0, head));
+    for (let o = 0; o < head; o++) t[o] = old[o]!;
     this.countTab = t;
     this.countMask = quads - 1;
     for (let o = head; o < old.length; o += 4) {
@@ -223,9 +225,16 @@ export function countHashSrc(x: string): string {
   return `(${x} ^ (${x} >>> 12))`;
 }
 
-/** A table of `head` zeroed slot doubles and `quads` free quads. */
-function freshTable(head: number, quads: number): Float64Array {
-  const t = new Float64Array(head + quads * 4);
-  for (let q = head; q < t.length; q += 4) t[q] = FREE;
+/**
+ * A table of `head` zeroed slot doubles and `quads` free quads: an array of doubles from its first element (the
+ * literal's NaN), so V8 keeps its elements unboxed and it never changes kind (small integers first would make it
+ * an array of small integers, turned into doubles by the first byte count past 2^31).
+ */
+function freshTable(head: number, quads: number): number[] {
+  const t = [NaN];
+  const n = head + quads * 4;
+  for (let i = 1; i < n; i++) t.push(0);
+  t[0] = 0;
+  for (let q = head; q < n; q += 4) t[q] = FREE;
   return t;
 }
