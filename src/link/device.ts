@@ -164,23 +164,38 @@ export abstract class NetDevice {
    * the bridge may send a frame back out of the port it arrived on (br_forward.c should_deliver).
    */
   hairpinMode = false;
-  // What a frame does not read (tracing, listings, drops, the closure form of the receiver).
-  name: string;
-  private rxFn: RxHandler | null = null;
+  // What a frame does not read (tracing, listings, drops, the closure form of the receiver) is an object of its
+  // own: the subclasses' fields (a veth's peer, a NIC's transmitter and qdisc, the bridge's table) come after
+  // NetDevice's in the object, and each frame reads them; with these eight fields in the device they began a
+  // line past the send's fields (at 0x118), now right after them.
+  private readonly cold: DeviceCold;
   /** Set by net/ when the device is placed in a namespace (setReceiver); setting it here replaces that receiver. */
   get rxHandler(): RxHandler | null {
-    return this.rxFn;
+    return this.cold.rxFn;
   }
   set rxHandler(h: RxHandler | null) {
-    this.rxFn = h;
+    this.cold.rxFn = h;
     this.rxTarget = null;
   }
   /** Installs a namespace's receiver: `fn` (what `rxHandler` reads) and `target`, which must do what `fn` does. */
   setReceiver(target: RxTarget, fn: RxHandler): void {
-    this.rxFn = fn;
+    this.cold.rxFn = fn;
     this.rxTarget = target;
   }
-  drops = 0;
+  /** The interface name (`ip link`'s). */
+  get name(): string {
+    return this.cold.name;
+  }
+  set name(v: string) {
+    this.cold.name = v;
+  }
+  /** Frames dropped (all reasons; `dropsByReason` splits them). */
+  get drops(): number {
+    return this.cold.drops;
+  }
+  set drops(v: number) {
+    this.cold.drops = v;
+  }
   /** The counters as one record (a copy: the device's fields are the counters). */
   get stats(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: number } {
     return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, drops: this.drops };
@@ -188,25 +203,36 @@ export abstract class NetDevice {
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     this.sim = sim;
-    this.name = name;
     this.mtu = mtu;
-    this.mac = mac;
-    this.qualifiedName = name;
+    this.cold = new DeviceCold(name, mac);
     this.macHi = macHigh16(mac);
     this.macLo = macLow32(mac) | 0;
   }
 
   /** Device kind as `ip -d link` names it ("veth", "bridge", "vxlan", "ether", "dummy", "loopback"). */
   abstract readonly kind: string;
-  readonly mac: Mac;
+  get mac(): Mac {
+    return this.cold.mac;
+  }
   /** Fires for every frame seen on this interface (what tcpdump -i would show). */
-  readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
+  get tap(): TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]> {
+    return this.cold.tap;
+  }
   /** Fires for every frame this device drops. */
-  readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
+  get dropped(): TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]> {
+    return this.cold.dropped;
+  }
   /** Namespace-qualified name used in captures ("node1/cni0"); set by net/. */
-  qualifiedName: string;
+  get qualifiedName(): string {
+    return this.cold.qualifiedName;
+  }
+  set qualifiedName(v: string) {
+    this.cold.qualifiedName = v;
+  }
   /** Drops by reason (the total is `drops`). */
-  readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
+  get dropsByReason(): Partial<Record<LinkDropReason, number>> {
+    return this.cold.dropsByReason;
+  }
 
   /** Transmits a frame (dev_queue_xmit); the frame's eth header is set by the caller. */
   abstract xmit(pkt: Packet): void;
@@ -269,7 +295,23 @@ export abstract class NetDevice {
   protected deliverUp(pkt: Packet): void {
     if (this.master !== null) this.master.portReceive(this, pkt);
     else if (this.rxTarget !== null) this.rxTarget.frameIn(this, pkt);
-    else if (this.rxFn !== null) this.rxFn(this, pkt);
+    else if (this.cold.rxFn !== null) this.cold.rxFn(this, pkt);
     else this.drop(pkt, 'no-handler');
+  }
+}
+
+/** NetDevice's fields no frame reads (NetDevice.cold). */
+class DeviceCold {
+  rxFn: RxHandler | null = null;
+  drops = 0;
+  readonly tap = new TraceSource<[dev: NetDevice, pkt: Packet, dir: TapDirection]>();
+  readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
+  readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
+  qualifiedName: string;
+  constructor(
+    public name: string,
+    readonly mac: Mac,
+  ) {
+    this.qualifiedName = name;
   }
 }

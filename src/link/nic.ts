@@ -15,12 +15,13 @@ export type { EgressQdisc } from './device.js';
 
 /** An Ethernet NIC (a node's eth0) attached to a Channel. */
 export class NicDevice extends NetDevice implements QdiscDevice {
-  readonly kind = 'ether';
-  private channel: Channel | null = null;
-  /** This end's side of the channel (what a frame sent here goes through), null while unplugged. */
-  private tx: Transmitter | null = null;
+  // What a sent frame reads first (right after NetDevice's fields, the send's line): the qdisc test, the transmitter.
   /** The root qdisc in front of the driver (netem), null for the default (the channel's drop-tail queue). */
   qdisc: EgressQdisc | null = null;
+  /** This end's side of the channel (what a frame sent here goes through), null while unplugged. */
+  private tx: Transmitter | null = null;
+  readonly kind = 'ether';
+  private channel: Channel | null = null;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);

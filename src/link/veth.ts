@@ -14,7 +14,7 @@ const skbLength = skbLengthImported;
 
 /** One end of a veth pair. */
 export class VethDevice extends NetDevice implements QdiscDevice {
-  readonly kind = 'veth';
+  // What a sent frame reads first (right after NetDevice's fields, the send's line), `kind` after.
   /** A root qdisc installed by a fault, null for veth's default noqueue. */
   qdisc: EgressQdisc | null = null;
   peer!: VethDevice;
@@ -23,6 +23,7 @@ export class VethDevice extends NetDevice implements QdiscDevice {
    * instant; a few microseconds stand for the backlog queue and softirq a real veth goes through.
    */
   delayNs = 0;
+  readonly kind = 'veth';
 
   /** Creates both ends (`ip link add A type veth peer name B`). */
   static pair(sim: Simulator, nameA: string, macA: Mac, nameB: string, macB: Mac, mtu = 1500): [VethDevice, VethDevice] {

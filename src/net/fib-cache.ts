@@ -35,9 +35,14 @@ export class FibCache {
   loRoutes: Map<Route, Route> | null = null;
   /** The source address chosen for a destination (outputSource), likewise: destination at 2i (0 empty), source at 2i + 1 (both signed 32-bit). */
   srcs: number[];
-  /** isLocal's answers (1 local, 0 not) by address, in slots of their own (ARP asks about every neighbour). */
-  localKeys: Float64Array;
-  localVals: Uint8Array;
+  /**
+   * isLocal's answers by address, in slots of their own (ARP asks about every neighbour): slot i holds the address
+   * at 2i (NaN: empty) and 1 (local) or 0 at 2i + 1, in one array of unboxed doubles (emptyLocals). Two typed
+   * arrays were four objects' lines a cold lookup (each header 80 bytes, its data pointer past the map's line,
+   * then each one's data: ~3 LL misses a request in the scale window's -m addrtype); this is the array's header
+   * and one line of its elements.
+   */
+  locals: number[];
   /** Lookups and conflict misses (the slot held another address) since the last review. */
   lookups = 0;
   conflicts: number;
@@ -48,8 +53,7 @@ export class FibCache {
     this.shift = 32 - Math.log2(FIB_CACHE_SLOTS);
     this.routes = emptySlots(FIB_CACHE_SLOTS);
     this.srcs = Array.from({ length: 2 * FIB_CACHE_SLOTS }, () => 0);
-    this.localKeys = new Float64Array(FIB_CACHE_SLOTS).fill(NaN);
-    this.localVals = new Uint8Array(FIB_CACHE_SLOTS);
+    this.locals = emptyLocals(FIB_CACHE_SLOTS);
     this.conflicts = 0;
   }
 
@@ -73,7 +77,7 @@ export class FibCache {
   check(epoch: number): void {
     if (this.epoch === epoch) return;
     clearSlots(this.routes);
-    this.localKeys.fill(NaN);
+    for (let i = 0; i < this.locals.length; i += 2) this.locals[i] = NaN;
     this.srcs.fill(0);
     this.loRoutes = null;
     this.epoch = epoch;
@@ -81,7 +85,7 @@ export class FibCache {
 
   /** Counts a lookup that missed; one whose slot held another address (`key` not 0) is a conflict. */
   missed(key: number): void {
-    if (key !== 0 && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.localKeys.length < FIB_CACHE_MAX_SLOTS) this.grow();
+    if (key !== 0 && ++this.conflicts * 16 > FIB_CACHE_REVIEW && this.locals.length < 2 * FIB_CACHE_MAX_SLOTS) this.grow();
   }
 
   /** Every FIB_CACHE_REVIEW lookups: the conflict count starts again. */
@@ -92,14 +96,14 @@ export class FibCache {
 
   /** Four times the slots, the entries moved to their new slots. */
   private grow(): void {
-    const n = this.localKeys.length * 4;
-    const { routes, srcs, localKeys, localVals } = this;
+    const slots = this.locals.length / 2;
+    const n = slots * 4;
+    const { routes, srcs, locals } = this;
     this.shift -= 2;
     this.routes = emptySlots(n);
     this.srcs = Array.from({ length: 2 * n }, () => 0);
-    this.localKeys = new Float64Array(n).fill(NaN);
-    this.localVals = new Uint8Array(n);
-    for (let i = 0; i < localKeys.length; i++) {
+    this.locals = emptyLocals(n);
+    for (let i = 0; i < slots; i++) {
       const k = routes[2 * i] as number;
       if (k !== 0) {
         const j = 2 * this.slot(k);
@@ -112,11 +116,11 @@ export class FibCache {
         this.srcs[j] = s;
         this.srcs[j + 1] = srcs[2 * i + 1]!;
       }
-      const l = localKeys[i]!;
+      const l = locals[2 * i]!;
       if (l === l) {
-        const j = this.slot(l);
-        this.localKeys[j] = l;
-        this.localVals[j] = localVals[i]!;
+        const j = 2 * this.slot(l);
+        this.locals[j] = l;
+        this.locals[j + 1] = locals[2 * i + 1]!;
       }
     }
     this.review();
@@ -127,6 +131,13 @@ export class FibCache {
 function emptySlots(n: number): (number | Route | null)[] {
   const a: (number | Route | null)[] = [];
   for (let i = 0; i < n; i++) a.push(0, null); // (packed, not holey)
+  return a;
+}
+
+/** `n` empty isLocal slots (address NaN, answer 0): doubles from the literal's first element on, packed. */
+function emptyLocals(n: number): number[] {
+  const a = [NaN, 0];
+  for (let i = 1; i < n; i++) a.push(NaN, 0);
   return a;
 }
 

@@ -307,7 +307,7 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
 
   /** Slots of the route lookup cache (0 before the first lookup): it grows when lookups keep evicting each other. */
   get routeCacheSlots(): number {
-    return this.fibCache === null ? 0 : this.fibCache.localKeys.length;
+    return this.fibCache === null ? 0 : this.fibCache.locals.length / 2;
   }
 
   /** Route lookup as fib_lookup: local table first, then main (answered from FibCache when unchanged). */
@@ -370,12 +370,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
     const c = this.routeCache();
     // Not counted towards growing the cache: a node answers ARP requests flooded to every node, each
     // about another address, and would grow for lookups that are never repeated.
-    const i = c.slot(addr);
-    if (c.localKeys[i] === addr) return c.localVals[i] === 1;
+    const l = c.locals;
+    const i = 2 * c.slot(addr);
+    if (l[i] === addr) return l[i + 1] === 1;
     const r = this.localTable.lookup(addr);
     const local = r !== null && r.type === 'local';
-    c.localKeys[i] = addr;
-    c.localVals[i] = local ? 1 : 0;
+    l[i] = addr;
+    l[i + 1] = local ? 1 : 0;
     return local;
   }
 

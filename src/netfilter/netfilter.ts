@@ -11,7 +11,7 @@ import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError as isIcmpErrorI, type ConnEntry } from './conntrack.js';
 import { LATE_ENV as LATE_ENV_I, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
-import { WALK_MASK as WALK_MASK_I, type WalkHost } from './walk-gen.js';
+import { WALK_MASK as WALK_MASK_I, type WalkFn, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
@@ -92,14 +92,13 @@ export class Netfilter extends NfCounters implements WalkHost {
   trace: ((ev: NfTraceEvent) => void) | null;
   /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
   private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
+  /** bases[slot].walk once made (it never changes then): table() calls it without reading the chain (cold, two lines). */
+  private walks: (WalkFn | null)[] = SLOT_TABLE.map(() => null);
   /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
   readonly menv: MatchEnv;
   private readonly tenv: TargetEnv;
   private curHook: NfHook = NfHook.PREROUTING;
-  /**
-   * The SLOT of the table being traversed (trace events name its table): a small integer, stored
-   * without the write barrier a table name (a string, a heap object) would cost at every walk.
-   */
+  /** The SLOT of the table being traversed (trace events name its table): a small integer, no write barrier at every walk. */
   private curSlot = 0;
   /** The rule that decided the verdict a generated walk returned. */
   walkAt: CRule | null = null;
@@ -157,6 +156,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.loaded = loaded;
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
+    this.walks = this.bases.map((b) => (b === null ? null : b.walk));
     this.noChain = this.bases.reduce((m, b, i) => (b === null ? m | (1 << i) : m), 0);
     this.empty = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 ? m | (1 << i) : m), 0);
     this.emptyAccept = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 && !b.dropPolicy ? m | (1 << i) : m), 0);
@@ -473,20 +473,18 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
   table(slot: number): NfVerdict | null {
-    // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the
-    // common cases here (no chain, an empty ACCEPT chain, a chain with its generated walk), the
-    // rest in traverse().
+    // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the common cases here
+    // (no chain, an empty ACCEPT chain, a chain with its generated walk), the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
-    const base = this.bases[slot]!;
-    const walk = base.walk;
-    if (walk === null) return this.traverse(slot, base);
+    const walk = this.walks[slot]!;
+    if (walk === null) return this.traverse(slot, this.bases[slot]!);
     this.curSlot = slot;
     const code = walk(this, CTX, this.tenv, slot << 1);
-    return code === C_ACCEPT ? null : this.walkVerdict(code, slot, base);
+    return code === C_ACCEPT ? null : this.walkVerdict(code, slot, this.bases[slot]!);
   }
 
   /** table() for a chain without its generated walk (yet): its policy when empty, else the walk made now or the interpreter's loop. */
@@ -496,7 +494,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const name = SLOT_TABLE[slot]!;
     const c = CTX;
     this.curSlot = slot;
-    const walk = walkOf(base);
+    const walk = (this.walks[slot] = walkOf(base));
     if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv, slot << 1), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;

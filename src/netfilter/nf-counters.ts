@@ -5,8 +5,17 @@
 // rule's counters for a built-in chain's policy).
 import type { Counters } from './rules.js';
 
-/** Quads (id, packets, bytes, unused) a fresh table holds; it doubles past half full. */
+/** Quads (id, packets, bytes, unused) a fresh table holds; it doubles past half full, or a quarter once SPARSE_QUADS. */
 const INIT_QUADS = 32;
+/**
+ * From this many quads on the table is kept at most a quarter full. A small table holds the hot ids of a namespace
+ * (its chains' rules hit by every packet: what a packet's walks read, so dense is fewer lines); a big one holds
+ * mostly ids of rules a new connection hits once (kube-proxy's nat rules, in the namespace where connections are
+ * made), where an id out of its home quad costs a call from the generated walk and a probe (one more line, cold):
+ * ~8 a request in the scale workload at half full, ~3 at a quarter. Sparse small tables cost more than they saved
+ * (the walks' home-quad reads spread over twice the lines).
+ */
+const SPARSE_QUADS = 512;
 /** The key of a free quad. */
 const FREE = -1;
 
@@ -20,9 +29,11 @@ export abstract class NfCounters {
    * object, then the quad's line), where pages of ids by page number were four (the page array, its
    * elements, the page, its store); the policy counts of a hook share the object. Public with
    * `countHead` and `countMask` for the generated walks (walk-gen.ts), which count a rule found in its
-   * home quad themselves (as count() does) and call hit() otherwise; written only by this class.
+   * home quad themselves (as count() does) and call hit() otherwise; written only by this class. A number
+   * array of packed doubles (freshTable), not a Float64Array: its header is 32 bytes, where a typed array's
+   * is 80 and its data pointers lie past the map's line (a packet's first count read three lines, now two).
    */
-  countTab: Float64Array;
+  countTab: number[];
   /** Doubles before the first quad (the slot counts). */
   readonly countHead: number;
   /** Quads - 1 (a power of two). */
@@ -165,9 +176,10 @@ export abstract class NfCounters {
     }
   }
 
-  /** Takes a free quad for `id` (absent), doubling the table past half full; its index. */
+  /** Takes a free quad for `id` (absent), doubling the table past half full (a quarter from SPARSE_QUADS on); its index. */
   private insert(id: number): number {
-    if ((this.used + 1) * 2 > this.countMask + 1) this.grow();
+    // (A loop: half full at SPARSE_QUADS / 2 is past a quarter of SPARSE_QUADS, so that doubling doubles again.)
+    while ((this.used + 1) * (this.countMask + 1 >= SPARSE_QUADS ? 4 : 2) > this.countMask + 1) this.grow();
     const t = this.countTab;
     let q = this.countHead + ((countHash(id) & this.countMask) << 2);
     while (t[q] !== FREE) {
@@ -185,7 +197,7 @@ export abstract class NfCounters {
     const head = this.countHead;
     const quads = (this.countMask + 1) * 2;
     const t = freshTable(head, quads);
-    t.set(old.subarray(0, head));
+    for (let o = 0; o < head; o++) t[o] = old[o]!;
     this.countTab = t;
     this.countMask = quads - 1;
     for (let o = head; o < old.length; o += 4) {
@@ -213,9 +225,16 @@ export function countHashSrc(x: string): string {
   return `(${x} ^ (${x} >>> 12))`;
 }
 
-/** A table of `head` zeroed slot doubles and `quads` free quads. */
-function freshTable(head: number, quads: number): Float64Array {
-  const t = new Float64Array(head + quads * 4);
-  for (let q = head; q < t.length; q += 4) t[q] = FREE;
+/**
+ * A table of `head` zeroed slot doubles and `quads` free quads: an array of doubles from its first element (the
+ * literal's NaN), so V8 keeps its elements unboxed and it never changes kind (small integers first would make it
+ * an array of small integers, turned into doubles by the first byte count past 2^31).
+ */
+function freshTable(head: number, quads: number): number[] {
+  const t = [NaN];
+  const n = head + quads * 4;
+  for (let i = 1; i < n; i++) t.push(0);
+  t[0] = 0;
+  for (let q = head; q < n; q += 4) t[q] = FREE;
   return t;
 }

@@ -27,7 +27,7 @@ export interface WalkHost {
   /** The trace callback (non-null: every hit goes through hit()). */
   readonly trace: unknown;
   /** The namespace's counter table and its layout (nf-counters.ts): a hit whose id is in its home quad is counted here. */
-  readonly countTab: Float64Array;
+  readonly countTab: number[];
   readonly countHead: number;
   readonly countMask: number;
   /** The rule that decided a DROP / REJECT / other verdict code the walk returned. */

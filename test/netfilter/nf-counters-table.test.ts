@@ -1,7 +1,8 @@
 // The counter table of a namespace (netfilter/nf-counters.ts): policy counts by slot and an
 // open-addressing hash of rule / chain ids in one Float64Array. Against a Map of the same operations:
-// counts of ids that fall in one quad (the same low bits), growth past half full, setCount over a
+// counts of ids that fall in one quad (the same low bits), growth past half full (a quarter once big), setCount over a
 // counted and an uncounted id, policy counts added to their slot's chain id, and a reset by a load.
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { NfCounters } from '../../src/netfilter/nf-counters.js';
 import type { Counters } from '../../src/netfilter/rules.js';
@@ -147,5 +148,51 @@ describe('NfCounters table', () => {
       { packets: 4, bytes: 4 },
     ]);
     expect(p.all().size).toBe(4);
+  });
+
+  it('stays at most half full, a quarter from 512 quads on (ids out of their home quads are calls from the walks), every id found', () => {
+    const p = new Probe(4);
+    p.reset([-1, -1, -1, -1]);
+    const quads = (): number => (p.countTab.length - p.countHead) / 4;
+    const held = (): number => {
+      let n = 0;
+      for (let q = p.countHead; q < p.countTab.length; q += 4) if (p.countTab[q] !== -1) n++;
+      return n;
+    };
+    let grown = 0;
+    for (let i = 0; i < 700; i++) {
+      const before = quads();
+      p.add(1000 + i * 7, 1);
+      if (quads() !== before) grown++;
+      expect(held()).toBe(i + 1);
+      expect(held() * (quads() >= 512 ? 4 : 2)).toBeLessThanOrEqual(quads());
+      // Dense while small: a table of 256 quads or fewer is more than a quarter full (it would have stayed smaller).
+      if (quads() > 32 && quads() <= 256) expect(held() * 4).toBeGreaterThan(quads());
+      expect(quads()).toBe(p.countMask + 1);
+    }
+    expect(grown).toBe(6); // 32 quads to 4,096 (700 ids need more than 2,048), 256 to 1,024 at one insert
+    expect(quads()).toBe(4096);
+    for (let i = 0; i < 700; i++) expect(p.of(1000 + i * 7)).toEqual({ packets: 1, bytes: 1 });
+  });
+
+  it('keeps the table an array of unboxed doubles through counts, growth and a reset (one map, never re-shaped)', () => {
+    setFlagsFromString('--allow-natives-syntax');
+    const doubles = new Function('a', 'return %HasDoubleElements(a) && !%HasHoleyElements(a);') as (a: unknown) => boolean;
+    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b);') as (a: object, b: object) => boolean;
+    const p = new Probe(0);
+    p.reset([]);
+    const fresh = p.countTab;
+    expect(doubles(fresh)).toBe(true);
+    p.add(7, 2 ** 31 + 0.5);
+    p.add(7, 2 ** 40);
+    for (let id = 100; id < 400; id++) p.add(id, 1);
+    expect(doubles(p.countTab)).toBe(true);
+    expect(sameMap(p.countTab, fresh)).toBe(true);
+    expect(p.of(7)).toEqual({ packets: 2, bytes: 2 ** 31 + 0.5 + 2 ** 40 });
+    const head = new Probe(3);
+    head.reset([5, -1, 6]);
+    head.addSlot(2, 9);
+    expect(doubles(head.countTab)).toBe(true);
+    expect(head.countTab.slice(0, head.countHead)).toEqual([0, 0, 0, 0, 1, 9, 0, 0]);
   });
 });

@@ -16,12 +16,24 @@ export interface AddrtypeMatch {
   limitIfaceOut: boolean;
 }
 
-function addrType(ip: number, env: MatchEnv): AddrTypeName {
-  if (ip === 0) return 'UNSPEC';
-  if (env.isLocalAddress(ip)) return 'LOCAL';
-  if (ip === 0xffffffff) return 'BROADCAST';
-  if (ip >>> 28 === 14) return 'MULTICAST';
-  return 'UNICAST';
+/** The bit of each address type in a compiled match's masks (its index in ADDR_TYPE_NAMES). */
+const TYPE_BIT: Readonly<Record<AddrTypeName, number>> = Object.fromEntries(ADDR_TYPE_NAMES.map((n, i) => [n, 1 << i])) as Record<AddrTypeName, number>;
+const [UNSPEC, UNICAST, LOCAL, BROADCAST, MULTICAST] = [TYPE_BIT.UNSPEC, TYPE_BIT.UNICAST, TYPE_BIT.LOCAL, TYPE_BIT.BROADCAST, TYPE_BIT.MULTICAST];
+
+/** The type of `ip` as its bit (TYPE_BIT): UNSPEC before LOCAL is asked, LOCAL before BROADCAST and MULTICAST. */
+function addrTypeBit(ip: number, env: MatchEnv): number {
+  if (ip === 0) return UNSPEC;
+  if (env.isLocalAddress(ip)) return LOCAL;
+  if (ip === 0xffffffff) return BROADCAST;
+  if (ip >>> 28 === 14) return MULTICAST;
+  return UNICAST;
+}
+
+/** The mask of a type list (0: none, or an empty list). */
+function maskOf(types: Neg<AddrTypeName[]> | null): number {
+  let m = 0;
+  if (types !== null) for (const t of types.value) m |= TYPE_BIT[t];
+  return m;
 }
 
 /** -m addrtype. */
@@ -43,10 +55,19 @@ export const addrtype: MatchExt<AddrtypeMatch> = {
     (m.limitIfaceIn ? ' --limit-iface-in' : '') +
     (m.limitIfaceOut ? ' --limit-iface-out' : ''),
   compile(m, env) {
-    const { srcType, dstType } = m;
+    // The lists as bit masks and the negations as booleans, captured as numbers: a call reads the closure's
+    // context alone, not the list records, their arrays and each name string's map (`includes` over strings).
+    // In a big cluster the call (KUBE-SERVICES' last rule, an indexed chain's wild rule, on every new
+    // connection) finds those objects cold.
+    const src = m.srcType !== null;
+    const dst = m.dstType !== null;
+    const srcMask = maskOf(m.srcType);
+    const dstMask = maskOf(m.dstType);
+    const srcNeg = m.srcType !== null && m.srcType.neg;
+    const dstNeg = m.dstType !== null && m.dstType.neg;
     return (c) => {
-      if (srcType && srcType.value.includes(addrType(c.ip.src, env)) === srcType.neg) return false;
-      if (dstType && dstType.value.includes(addrType(c.ip.dst, env)) === dstType.neg) return false;
+      if (src && ((addrTypeBit(c.ip.src, env) & srcMask) !== 0) === srcNeg) return false;
+      if (dst && ((addrTypeBit(c.ip.dst, env) & dstMask) !== 0) === dstNeg) return false;
       return true;
     };
   },
