@@ -100,10 +100,11 @@ export function trafficWorkWarnings(loaded: LoadedScenario, cluster: ClusterWorl
 
 /**
  * Memory a built pod costs (its namespace, veth pair, addresses, routes, the Service rules that name
- * it): about 28 KB measured with `podwire generate cluster` worlds of 100 nodes and 100 / 10,000 pods
- * (23 KB between 101 and 1,001 pods on 10 nodes); test/scenario/guards.test.ts re-measures it (×2 bound).
+ * it): about 16.5 KB measured with `podwire generate cluster` worlds of 100 nodes and 101 / 10,001 pods
+ * (15.3 KB between 101 and 1,001 pods on 10 nodes; session 41: 28 and 23 KB when first measured, the
+ * layouts of issue 13 have halved it); test/scenario/guards.test.ts re-measures it (×2 bound).
  */
-export const BYTES_PER_POD = 30_000;
+export const BYTES_PER_POD = 16_000;
 /**
  * Memory a closed-loop user costs with a request in flight (the request, its timeout, a connection
  * attempt): about 1.2 KB for a user whose connects fail with EADDRNOTAVAIL (100,000 users), 2.8 KB with

@@ -428,7 +428,7 @@ describe('memory: many closed-loop users stop at the memory guard, never at V8\'
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(r.code, r.err).toBe(1);
     expect(r.errLines).toHaveLength(1);
-    expect(r.errLines[0]).toMatch(/:\d+:\d+: spec\.replicas: about 1,000,00\d pods ≈ 27\.9 GiB of memory, above the memory limit [\d.]+ GiB: refusing to start/);
+    expect(r.errLines[0]).toMatch(/:\d+:\d+: spec\.replicas: about 1,000,00\d pods ≈ 14\.9 GiB of memory, above the memory limit [\d.]+ GiB: refusing to start/);
     const line = readFileSync(p, 'utf8').split('\n').findIndex((l) => l.includes('replicas: 1000000')) + 1;
     expect(r.errLines[0]).toContain(`${p}:${line}:`);
   });
