@@ -1,6 +1,7 @@
 // stats/endpoint — per-endpoint (pod) counters: requests served, busy time, queue length. Layer: stats
 // (observer; imports core only). A server reports through EndpointRecorder; the time-weighted queue
 // length is integrated at each change, as ns-3's queue statistics do.
+import { f64Hi, f64Lo, f64Of } from '../core/f64-words.js';
 import { TIME_ZERO, type TimeNs } from '../core/time.js';
 
 /** What a server reports about its work. */
@@ -13,9 +14,6 @@ export interface EndpointRecorder {
   queueChanged(queued: number): void;
 }
 
-/** Scratch: three doubles and their 32-bit words (EndpointStats keeps its doubles as words). */
-const BITS = new Float64Array(3);
-const WORDS = new Int32Array(BITS.buffer);
 
 /** What an endpoint's per-second counts start as (it allocates on its first request). */
 const NO_COUNTS = new Float64Array(0);
@@ -66,46 +64,29 @@ export class EndpointStats implements EndpointRecorder {
   }
   private advance(): void {
     const t = this.now();
-    const w = WORDS;
-    const d = BITS;
-    w[0] = this.lastLo;
-    w[1] = this.lastHi;
-    w[2] = this.busyLo;
-    w[3] = this.busyHi;
-    w[4] = this.areaLo;
-    w[5] = this.areaHi;
-    const dt = t - d[0]!;
-    d[0] = t;
-    d[1] = d[1]! + dt * this.busy;
-    d[2] = d[2]! + dt * this.queue;
-    this.lastLo = w[0]!;
-    this.lastHi = w[1]!;
-    this.busyLo = w[2]!;
-    this.busyHi = w[3]!;
-    this.areaLo = w[4]!;
-    this.areaHi = w[5]!;
+    const dt = t - this.lastChange;
+    const busyNs = this.busyNs + dt * this.busy;
+    const area = this.queueArea + dt * this.queue;
+    this.lastChange = t;
+    this.busyLo = f64Lo(busyNs);
+    this.busyHi = f64Hi(busyNs);
+    this.areaLo = f64Lo(area);
+    this.areaHi = f64Hi(area);
   }
   /** When the integrals were last brought up to date. */
   private get lastChange(): TimeNs {
-    WORDS[0] = this.lastLo;
-    WORDS[1] = this.lastHi;
-    return BITS[0]!;
+    return f64Of(this.lastLo, this.lastHi);
   }
   private set lastChange(t: TimeNs) {
-    BITS[0] = t;
-    this.lastLo = WORDS[0]!;
-    this.lastHi = WORDS[1]!;
+    this.lastLo = f64Lo(t);
+    this.lastHi = f64Hi(t);
   }
   /** Worker-time spent serving (sum over workers), ns. */
   get busyNs(): number {
-    WORDS[2] = this.busyLo;
-    WORDS[3] = this.busyHi;
-    return BITS[1]!;
+    return f64Of(this.busyLo, this.busyHi);
   }
   private get queueArea(): number {
-    WORDS[4] = this.areaLo;
-    WORDS[5] = this.areaHi;
-    return BITS[2]!;
+    return f64Of(this.areaLo, this.areaHi);
   }
   served(): void {
     this.servedCount++;

@@ -3,6 +3,7 @@
 // in integer nanoseconds with 3 significant decimal digits, i.e. any reported percentile lies within
 // 1/1024 (< 0.1 %) above the exact nearest-rank sample. Mean and max are kept exactly beside it.
 import { build, type Histogram } from 'hdr-histogram-js';
+import { f64Hi, f64Lo, f64Of } from '../core/f64-words.js';
 
 /** Percentile summary in microseconds (the stats.json `latencyUs` object), keys in a fixed order. */
 export interface LatencySummaryUs {
@@ -49,12 +50,9 @@ function valueOfBucket(i: number): number {
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-/** Scratch: a double and its two 32-bit words (LatencyRecorder keeps its doubles as words), and Infinity's. */
-const BITS = new Float64Array(1);
-const WORDS = new Int32Array(BITS.buffer);
-BITS[0] = Infinity;
-const INF_LO = WORDS[0]!;
-const INF_HI = WORDS[1]!;
+/** Infinity's two 32-bit words (LatencyRecorder keeps its doubles as words). */
+const INF_LO = f64Lo(Infinity);
+const INF_HI = f64Hi(Infinity);
 
 /** Records latencies (ns) and reports percentiles; the percentile rule is nearest rank, ceil(p·N). */
 export class LatencyRecorder {
@@ -164,36 +162,27 @@ export class LatencyRecorder {
   }
   private maxNs = 0;
   private get sumNs(): number {
-    WORDS[0] = this.sumLo;
-    WORDS[1] = this.sumHi;
-    return BITS[0]!;
+    return f64Of(this.sumLo, this.sumHi);
   }
   private set sumNs(x: number) {
-    BITS[0] = x;
-    this.sumLo = WORDS[0]!;
-    this.sumHi = WORDS[1]!;
+    this.sumLo = f64Lo(x);
+    this.sumHi = f64Hi(x);
   }
   /** The least value recorded (Infinity when none). */
   private get minNs(): number {
-    WORDS[0] = this.minLo;
-    WORDS[1] = this.minHi;
-    return BITS[0]!;
+    return f64Of(this.minLo, this.minHi);
   }
   private set minNs(x: number) {
-    BITS[0] = x;
-    this.minLo = WORDS[0]!;
-    this.minHi = WORDS[1]!;
+    this.minLo = f64Lo(x);
+    this.minHi = f64Hi(x);
   }
   /** The least value above 0 recorded (Infinity when none): the histogram keeps it exactly. */
   private get minNonZeroNs(): number {
-    WORDS[0] = this.mnzLo;
-    WORDS[1] = this.mnzHi;
-    return BITS[0]!;
+    return f64Of(this.mnzLo, this.mnzHi);
   }
   private set minNonZeroNs(x: number) {
-    BITS[0] = x;
-    this.mnzLo = WORDS[0]!;
-    this.mnzHi = WORDS[1]!;
+    this.mnzLo = f64Lo(x);
+    this.mnzHi = f64Hi(x);
   }
 
   /** Records one latency in ns (rounded to an integer, clamped at 0). */

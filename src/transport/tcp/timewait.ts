@@ -17,6 +17,7 @@
 // (inet_twsk_alloc, inet_twsk_hashdance, tw_timer_handler, inet_twsk_deschedule_put) and tcp_ipv4.c
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
+import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../../core/f64-words.js';
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
@@ -31,6 +32,9 @@ import { NO_TIMER_REF } from './timers.js';
 import { queueOf as queueOfImported, stateOf as stateOfImported } from './tw-queue.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
+const f64Lo = f64LoImported;
+const f64Hi = f64HiImported;
+const f64Of = f64OfImported;
 const releasedCongestionControl = releasedCongestionControlImported;
 const MS = MSImported;
 const establishedOptions = establishedOptionsImported;
@@ -56,9 +60,6 @@ const CLOSED = 2;
 const OWNED = 4;
 /** The record has SACK blocks (in sackOf). */
 const SACK = 8;
-/** TimeWaitSock.expiry as a double and as its two 32-bit words (one scratch: the record keeps the words). */
-const EXP_BITS = new Float64Array(1);
-const EXP_WORDS = new Int32Array(EXP_BITS.buffer);
 /** The SACK blocks of the few records whose last ACK carried some. */
 const sackOf = new WeakMap<TimeWaitSock, [number, number][]>();
 /** The owners of the few records whose socket was not orphaned (TimeWaitSock.owner). */
@@ -155,14 +156,11 @@ export class TimeWaitSock {
 
   /** When TIME_WAIT ends (restarted by a retransmitted FIN's re-ACK); once the record went, when it went. */
   get expiry(): TimeNs {
-    EXP_WORDS[0] = this.expLo;
-    EXP_WORDS[1] = this.expHi;
-    return EXP_BITS[0]!;
+    return f64Of(this.expLo, this.expHi);
   }
   set expiry(t: TimeNs) {
-    EXP_BITS[0] = t;
-    this.expLo = EXP_WORDS[0]!;
-    this.expHi = EXP_WORDS[1]!;
+    this.expLo = f64Lo(t);
+    this.expHi = f64Hi(t);
   }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
