@@ -20,7 +20,6 @@ import { emit as emitImported, pushPendingFrames as pushPendingFramesImported } 
 import type { RecoveryState } from './recovery.js';
 import { NO_OOO as NO_OOOImported, NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
 import { destroy as destroyImported } from './teardown.js';
-import { TimerRef } from './timers.js';
 import type { TimeWaitSock } from './timewait.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
@@ -166,8 +165,12 @@ export class TcpSocket implements CcState {
   timerEv: SimEvent | null = null;
   /** The event that ran last (taken off the queue, not pending; null once re-armed): armTimer places it again. */
   timerRan: SimEvent | null = null;
-  /** What timerEv runs for (this socket; once it has handed its event to a TIME_WAIT record, the inert NO_TIMER_REF). */
-  timerRef: TimerRef = new TimerRef(this);
+  /**
+   * The socket has handed its pending event to a TIME_WAIT record (timewait.ts timeWait): an event it
+   * arms after that runs nothing. (Its events carry the socket itself: no TimerRef object a socket,
+   * one allocation and a line read cold at each timer event in a big world.)
+   */
+  timerGone = false;
   /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */
   orphaned = false;
   /** In TIME_WAIT (not orphaned): the record that holds the 4-tuple and closes this socket when it goes. */

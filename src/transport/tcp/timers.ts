@@ -5,8 +5,8 @@
 // (tcp_rtt_estimator, tcp_set_rto) and gVisor tcp/timer.go.
 //
 // One SimEvent per socket, re-armed lazily: the deadlines live in fields (rtoAt, delackAt, tailAt)
-// and the event is rescheduled only when a deadline moves earlier. The event points at the socket
-// through its TimerRef, which a TIME_WAIT record takes over with the pending event (timewait.ts).
+// and the event is rescheduled only when a deadline moves earlier. The event points at the socket; a
+// TIME_WAIT record takes over the pending event (its callback and argument rewritten: timewait.ts).
 // Not modelled: keepalive, TLP.
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag as TcpFlagImported } from '../../wire/types.js';
@@ -14,7 +14,6 @@ import { emit as emitImported, pushPendingFrames as pushPendingFramesImported, r
 import { enterLoss as enterLossImported, recoveryOf as recoveryOfImported } from './recovery.js';
 import type { TcpSocket } from './socket.js';
 import { destroy as destroyImported, fail as failImported } from './teardown.js';
-import { twTimer as twTimerImported, type TimeWaitSock } from './timewait.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
 const emit = emitImported;
@@ -26,33 +25,16 @@ const enterLoss = enterLossImported;
 const recoveryOf = recoveryOfImported;
 const destroy = destroyImported;
 const fail = failImported;
-const twTimer = twTimerImported;
 const currentRtoHere = currentRto;
 const armTimerHere = armTimer;
 const modelTimeoutHere = modelTimeout;
 
 /**
- * What a socket's timer event runs for: the socket, or — once the connection is in TIME_WAIT and the
- * socket has closed — the TimeWaitSock that took over the pending event (so the socket is not kept
- * alive until a stale deadline fires, and the record's expiry is armed exactly when the socket's was).
+ * The scheduler callback of a socket's timer event: a module-level function, so arming a timer allocates
+ * no closure. A socket that has handed its event to a TIME_WAIT record (timewait.ts) runs nothing.
  */
-export class TimerRef {
-  tw: TimeWaitSock | null = null;
-  constructor(public sk: TcpSocket | null) {}
-}
-
-/** The TimerRef of a socket whose connection a TIME_WAIT record took over: it runs nothing (frozen). */
-export const NO_TIMER_REF: TimerRef = Object.freeze(new TimerRef(null));
-
-/** The scheduler callback: a module-level function, so arming a timer allocates no closure. */
-function onTimerEvent(ref: TimerRef): void {
-  if (ref.sk !== null) onTimer(ref.sk);
-  else if (ref.tw !== null) {
-    // (the record's inherited event, which runs once: the ref lets go of the record)
-    const tw = ref.tw;
-    ref.tw = null;
-    twTimer(tw);
-  }
+function onTimerEvent(sk: TcpSocket): void {
+  if (!sk.timerGone) onTimer(sk);
 }
 
 /** RFC 6298 as tcp_rtt_estimator + tcp_set_rto: RTO = SRTT + max(4·RTTVAR, rto_min). */
@@ -89,7 +71,7 @@ export function armTimer(sk: TcpSocket): void {
   // off the queue as it is): no new event a re-arm after a deadline (~5 a connection otherwise).
   const ev = sk.timerEv ?? sk.timerRan;
   sk.timerRan = null;
-  sk.timerEv = sk.sim.rescheduleAt(ev, Math.max(next, sk.sim.now), onTimerEvent, sk.timerRef);
+  sk.timerEv = sk.sim.rescheduleAt(ev, Math.max(next, sk.sim.now), onTimerEvent, sk);
 }
 
 /** The socket's single timer fired: run every deadline that is due, then re-arm. */

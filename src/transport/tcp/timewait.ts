@@ -18,6 +18,7 @@
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
 import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../../core/f64-words.js';
+import type { EventFn } from '../../core/event.js';
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
@@ -28,7 +29,6 @@ import { establishedOptions as establishedOptionsImported, ownTsOptions as ownTs
 import { freeSpace as freeSpaceImported, sackBlocks as sackBlocksImported, tcpSegment as tcpSegmentImported, transmit as transmitImported, windowFor as windowForImported } from './output.js';
 import { NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, releaseQueue as releaseQueueImported } from './segment.js';
 import { setState as setStateImported, tellClose as tellCloseImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
-import { NO_TIMER_REF } from './timers.js';
 import { queueOf as queueOfImported, stateOf as stateOfImported } from './tw-queue.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const TcpFlag = TcpFlagImported;
@@ -80,8 +80,8 @@ const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
  * and the scavenger no longer copies a new record a connection. A record that went is CLOSED until it
  * is reused; whoever keeps one after that (a `sockets()` listing) sees the new connection. Nothing in
  * the simulator keeps one: the table and the expiry queue let go of it when it goes, its owner's link
- * is cut, and the socket's timer event it inherited is cancelled and only ever pointed at it through a
- * TimerRef the socket no longer has (see timeWait).
+ * is cut, and the socket's timer event it inherited (which names the record: see timeWait) is cancelled,
+ * which lets go of it; the socket let go of that event when the record took it.
  */
 export class TimeWaitSock {
   localAddr!: Ipv4;
@@ -260,22 +260,25 @@ export class TimeWaitSock {
  * tcp_time_wait + inet_twsk_hashdance, at the end of the segment that brought `sk` to TIME_WAIT: the
  * record takes the socket's slot in the table (same place, so listings keep their order) and its
  * pending timer event (the socket's one event, at its TIME_WAIT deadline or at an earlier deadline that
- * went stale — through the socket's TimerRef, so the record's expiry is scheduled exactly when the
- * socket's would have been). An orphaned socket then closes without a word (tcp_done); another stays
+ * went stale — the event itself, its callback and argument rewritten, so the record's expiry is
+ * scheduled exactly when the socket's would have been). An orphaned socket then closes without a word (tcp_done); another stays
  * in TIME_WAIT as the record's owner.
  */
 export function timeWait(sk: TcpSocket): void {
   const layer = sk.layer;
   const tw = TimeWaitSock.take(layer, sk);
   layer.rehash(sk, tw);
-  tw.timerEv = sk.timerEv;
-  // The pending event's TimerRef now runs the record (once: onTimerEvent lets go of it), and only that
-  // event holds it: the socket gets the inert one, so nothing it might arm later can reach the record
-  // (which, once it went, may be another connection's).
-  const ref = sk.timerRef;
-  ref.sk = null;
-  ref.tw = tw;
-  sk.timerRef = NO_TIMER_REF;
+  // The pending event now runs the record's timer (its callback and argument rewritten in place: same
+  // time, same place in the queue), and only that event holds the record; an event the socket might arm
+  // later runs nothing (timerGone), so it cannot reach the record (which, once it went, may be another
+  // connection's).
+  const ev = sk.timerEv;
+  if (ev !== null) {
+    ev.fn = twTimer as EventFn;
+    ev.a = tw;
+  }
+  tw.timerEv = ev;
+  sk.timerGone = true;
   sk.timerEv = null;
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   // What the socket holds for a live connection goes, in case the application keeps the object.
