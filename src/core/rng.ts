@@ -44,6 +44,16 @@ class AleaStates {
   }
 }
 
+/** One step of a stream whose state is at a[i] (seedrandom's Alea arithmetic, in its order): a[i + 3] is the draw. */
+function aleaStep(a: Float64Array, i: number): void {
+  const t = 2091639 * a[i + 1]! + a[i]! * TWO_M32;
+  a[i + 1] = a[i + 2]!;
+  a[i + 2] = a[i + 3]!;
+  const c = t | 0;
+  a[i] = c;
+  a[i + 3] = t - c;
+}
+
 /**
  * seedrandom's Alea (same seeding, same draws: test/core/rng.test.ts compares them), its state kept in
  * the factory's AleaStates. The generator is seeded on its first draw: a build makes a few streams per
@@ -77,14 +87,12 @@ class AleaRng implements Rng {
    */
   private step(): number {
     const i = this.at < 0 ? this.seed() : this.at;
-    const a = this.states.a;
-    const t = 2091639 * a[i + 1]! + a[i]! * TWO_M32;
-    a[i + 1] = a[i + 2]!;
-    a[i + 2] = a[i + 3]!;
-    const c = t | 0;
-    a[i] = c;
-    a[i + 3] = t - c;
+    aleaStep(this.states.a, i);
     return i;
+  }
+  /** @internal (RngFactory.streamAt) The offset of this stream's state, seeded first if it was not. */
+  offset(): number {
+    return this.at < 0 ? this.seed() : this.at;
   }
   /** The first draw seeds the stream (kept out of step, the path every draw takes). */
   private seed(): number {
@@ -135,5 +143,27 @@ export class RngFactory {
       this.streams.set(name, s);
     }
     return s;
+  }
+  /**
+   * Where the stream called `name` keeps its state (seeded now if it was not), for uint32At and intAt: a
+   * consumer that draws from a few streams of its own once in a long while (a big world's server, a TCP
+   * layer's ISN and IP ID streams at each passive open) keeps this small integer instead of the stream
+   * object, a line of its own read cold at each draw. Draws by offset and by the stream object are one
+   * sequence.
+   */
+  streamAt(name: string): number {
+    return (this.stream(name) as AleaRng).offset();
+  }
+  /** The stream at `at`'s next uint32() (streamAt). */
+  uint32At(at: number): number {
+    const a = this.states.a;
+    aleaStep(a, at);
+    return ((a[at + 3]! * 0x100000000) | 0) >>> 0;
+  }
+  /** The stream at `at`'s next int(n) (streamAt). */
+  intAt(at: number, n: number): number {
+    const a = this.states.a;
+    aleaStep(a, at);
+    return Math.floor(a[at + 3]! * n);
   }
 }

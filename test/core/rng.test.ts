@@ -92,6 +92,26 @@ describe('RngFactory', () => {
     }
   });
 
+  it('streamAt gives a stream\'s state offset: uint32At and intAt continue the stream object\'s sequence, interleaved, across many streams (the state array grows meanwhile)', () => {
+    const f = new RngFactory(11);
+    const ref = new RngFactory(11);
+    const names = Array.from({ length: 40 }, (_, k) => `ns${k}/tcp-isn`);
+    const at = new Map<string, number>();
+    for (const name of [...names].reverse()) ref.streamAt(name); // seeded in the other order: other offsets
+    for (let round = 0; round < 5; round++) {
+      for (const [k, name] of names.entries()) {
+        if (round === 0 && k % 3 === 0) f.stream(name).next(), ref.stream(name).next();
+        if (!at.has(name)) at.set(name, f.streamAt(name));
+        expect(f.streamAt(name)).toBe(at.get(name));
+        if (k > 0 && k < names.length - 1) expect(ref.streamAt(name)).not.toBe(at.get(name));
+        const r = ref.stream(name);
+        expect(f.uint32At(at.get(name)!)).toBe(r.uint32());
+        expect(f.intAt(at.get(name)!, 65536)).toBe(r.int(65536));
+        expect(f.stream(name).int(1000)).toBe(r.int(1000)); // the object and the offset share one state
+      }
+    }
+  });
+
   it("intsInto draws seedrandom's int(n) sequence into every step-th slot, and the stream goes on after it", () => {
     // (the bulk draw keeps the state in locals: a wrong order of the shift, or a state not written
     // back, fails here; the first stream is seeded by intsInto itself, the second mid-sequence)

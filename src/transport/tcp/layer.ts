@@ -138,8 +138,11 @@ export class TcpLayer implements L4Receiver {
   /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
   private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
   // The random streams, each made on its first draw (a stream depends on its name only, not on when it is made).
-  private isn: Rng | null = null;
-  private inetIds: Rng | null = null;
+  // ISN and IP ID are drawn at every open: kept as their states' offsets in the simulator's factory (-1:
+  // not made yet), not as stream objects, each a line of its own cold at a big world's server by its next
+  // connection (core/rng.ts streamAt).
+  private isnAt = -1;
+  private inetIdAt = -1;
   /**
    * listenerOf's last port and its listener (-1, null: none): a server's SYNs all come to its one port,
    * and the map's table is a line or two of its own, cold by a big world's next connection here.
@@ -178,13 +181,19 @@ export class TcpLayer implements L4Receiver {
     stack.registerProtocol(IpProto.TCP, this);
   }
 
-  /** Stream for initial sequence numbers (secure_tcp_seq). */
-  get isnRng(): Rng {
-    return (this.isn ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-isn`));
+  /** The next initial sequence number (secure_tcp_seq), a uint32. */
+  nextIsn(): number {
+    const rng = this.stack.sim.rng;
+    let at = this.isnAt;
+    if (at < 0) at = this.isnAt = rng.streamAt(`${this.stack.name}/tcp-isn`);
+    return rng.uint32At(at);
   }
-  /** inet_id starting values (get_random_u16 at connect / accept). */
-  get inetIdRng(): Rng {
-    return (this.inetIds ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-inet-id`));
+  /** The next inet_id starting value (get_random_u16 at connect / accept). */
+  nextInetId(): number {
+    const rng = this.stack.sim.rng;
+    let at = this.inetIdAt;
+    if (at < 0) at = this.inetIdAt = rng.streamAt(`${this.stack.name}/tcp-inet-id`);
+    return rng.intAt(at, 65536);
   }
   private get tsOffRng(): Rng {
     return (this.tsRng ??= this.stack.sim.rng.stream(`${this.stack.name}/tcp-tsoff`));

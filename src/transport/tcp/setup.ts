@@ -43,8 +43,8 @@ const synSeen: SynOptions = { mss: null, wscale: null, sackPermitted: false, ts:
 /** Active open (tcp_v4_connect + tcp_connect). */
 export function startConnect(sk: TcpSocket): void {
   const layer = sk.layer;
-  sk.iss = layer.isnRng.uint32() | 0;
-  sk.inetId = layer.inetIdRng.int(65536);
+  sk.iss = layer.nextIsn() | 0;
+  sk.inetId = layer.nextInetId();
   sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr) | 0;
   const mtu = layer.stack.mtuFor(sk.remoteAddr);
   sk.advMss = mtu !== null ? mtu - 40 : 536;
@@ -64,8 +64,8 @@ export function startPassive(sk: TcpSocket, syn: Packet): void {
   const o = parseSynOptions(t.options, synSeen);
   sk.irs = t.seq | 0;
   sk.rcvNxt = 1;
-  sk.iss = layer.isnRng.uint32() | 0;
-  sk.inetId = layer.inetIdRng.int(65536);
+  sk.iss = layer.nextIsn() | 0;
+  sk.inetId = layer.nextInetId();
   sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr) | 0;
   const mtu = layer.stack.mtuFor(sk.remoteAddr);
   sk.advMss = mtu !== null ? mtu - 40 : 536;
