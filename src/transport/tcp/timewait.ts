@@ -162,6 +162,13 @@ export class TimeWaitSock {
     this.expLo = f64Lo(t);
     this.expHi = f64Hi(t);
   }
+  /**
+   * `expiry <= now` (twTimer): a boolean, where reading `expiry` in a caller V8 does not inline it into
+   * (twTimer is large) returned a new heap number at each call.
+   */
+  expiredNow(): boolean {
+    return f64Of(this.expLo, this.expHi) <= this.layer.stack.sim.now;
+  }
 
   get state(): 'TIME_WAIT' | 'CLOSED' {
     return this.flowBits & CLOSED ? 'CLOSED' : 'TIME_WAIT';
@@ -350,7 +357,7 @@ function twArm(tw: TimeWaitSock): void {
 /** tw_timer_handler: TIME_WAIT is over (the record goes), or its expiry moved on (re-armed). */
 export function twTimer(tw: TimeWaitSock): void {
   tw.timerEv = null;
-  if (tw.expiry <= tw.layer.stack.sim.now) {
+  if (tw.expiredNow()) {
     twKillHere(tw);
     return;
   }
