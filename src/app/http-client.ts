@@ -211,7 +211,7 @@ export class HttpClient {
    * its next response in a big world (one a flow), and three arrays were three lines to read.
    * `closing` and `servedBy` are the last one's answers.
    */
-  private readonly readRing: (HttpHeader[] | boolean | string | null)[] = [null, false, null, null, false, null, null, false, null, null, false, null];
+  private readonly readRing: (HttpHeader[] | object | boolean | string | null)[] = [null, false, null, null, false, null, null, false, null, null, false, null];
   private readNext = 0;
   private closing = false;
   private servedBy: string | null = null;
@@ -359,6 +359,22 @@ export class HttpClient {
       if (p !== null) this.fail(p, 'protocol');
       return;
     }
+    if (msgs.length === 1) {
+      // One response (nearly every push that completes one): its head's entry, status and body length
+      // from the parser, not from the message (a line of its own and its body view another, cold by a
+      // big world's next response from that backend; the message is handed on unread). A response
+      // parser's messages are responses.
+      const p = c.req;
+      if (p === null) return;
+      c.req = null;
+      const parser = c.parser;
+      this.readHeadersOf(parser.lastHead!, msgs[0] as HttpResponse);
+      const closing = this.closing;
+      this.completeWith(p, msgs[0] as HttpResponse, parser.lastStatus, parser.lastBodyLength);
+      if (!this.opts.keepAlive || closing) this.kill(c);
+      else this.release(c);
+      return;
+    }
     for (const m of msgs) {
       const p = c.req;
       if (m.kind !== 'response' || p === null) continue;
@@ -369,6 +385,30 @@ export class HttpClient {
       if (!this.opts.keepAlive || closing) this.kill(c);
       else this.release(c);
     }
+  }
+
+  /**
+   * readHeaders keyed by the response's head entry (HttpParser.lastHead: one head's responses from this
+   * client's parsers, which are shared, have one frozen header list): the ring holds (entry, closing,
+   * servedBy) for those, so a head met lately is answered without reading the message or its list.
+   */
+  private readHeadersOf(head: object, m: HttpResponse): void {
+    const ring = this.readRing;
+    for (let k = 0; k < 12; k += 3) {
+      if (ring[k] !== head) continue;
+      this.closing = ring[k + 1] as boolean;
+      this.servedBy = ring[k + 2] as string | null;
+      return;
+    }
+    const headers = m.headers;
+    this.closing = /close/i.test(httpHeader(headers, 'connection') ?? '');
+    this.servedBy = httpHeader(headers, 'x-served-by') ?? null;
+    if (!Object.isFrozen(headers)) return;
+    const i = 3 * this.readNext;
+    ring[i] = head;
+    ring[i + 1] = this.closing;
+    ring[i + 2] = this.servedBy;
+    this.readNext = (this.readNext + 1) & 3;
   }
 
   /**
@@ -398,19 +438,24 @@ export class HttpClient {
 
   /** complete() of a response whose headers readHeaders read last. */
   private complete(p: Pending, m: HttpResponse): void {
+    this.completeWith(p, m, m.status, m.body.length);
+  }
+
+  /** complete() with the response's status and body length given (HttpParser's last ones: see received). */
+  private completeWith(p: Pending, m: HttpResponse, status: number, bytes: number): void {
     if (p.done) return;
     p.done = true;
     stopTimer(p);
     p.conn = null;
-    const ok = m.status >= 200 && m.status < 400;
+    const ok = status >= 200 && status < 400;
     done(takeCallback(p), {
       ok,
       error: ok ? null : 'protocol',
-      status: m.status,
+      status,
       latency: this.sim.now - p.started,
       connect: p.connect,
       tls: p.tls,
-      bytes: m.body.length,
+      bytes,
       servedBy: this.servedBy,
       response: m,
       phases: phasesOf(p, this.sim.now),

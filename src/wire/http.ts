@@ -165,6 +165,17 @@ export class HttpParser {
   private out: HttpMessage[] = NO_MESSAGES;
   /** Total bytes consumed by complete messages. */
   bytesConsumed = 0;
+  /**
+   * The last message completed (by the last push, or an earlier one): its head's memo entry (an opaque
+   * key, the same object for every message with the same head bytes while the owner's cache keeps it,
+   * and one head's messages have one header list), its status (-1: a request) and its body's length.
+   * A reader may take these instead of reading the message, a line of its own (and its body view
+   * another), which a shared parser hands out again from the head's entry cold by a big world's next
+   * response there (app/http-client.ts).
+   */
+  lastHead: object | null = null;
+  lastStatus = -1;
+  lastBodyLength = 0;
 
   /** The heads this parser's owner saw lately (shared by its parsers: one per connection). */
   private readonly recent: HttpHeadCache;
@@ -293,6 +304,9 @@ export class HttpParser {
       else msg = withBody(parsed, buf.slice(headEnd, headEnd + bodyLen));
       if (this.out.length === 0) this.out = [msg];
       else this.out.push(msg);
+      this.lastHead = head;
+      this.lastStatus = head.status;
+      this.lastBodyLength = bodyLen;
       this.bytesConsumed += headEnd + bodyLen - start;
       start = headEnd + bodyLen;
       this.scanFrom = start;

@@ -250,6 +250,44 @@ describe('http', () => {
     own.headers.push(['X-Added', '1']);
     expect(httpHeader(r1!.headers, 'x-added')).toBeUndefined();
   });
+  it('lastHead, lastStatus and lastBodyLength describe the last message completed: one head entry per head bytes, in pieces or whole, after a HEAD request, across pushes', () => {
+    const res = (status: number, by: string, body: string) => buildHttpResponse({ status, headers: [['X-Served-By', by]], body });
+    const check = (q: HttpParser, m: HttpResponse) => {
+      expect(q.lastStatus).toBe(m.status);
+      expect(q.lastBodyLength).toBe(m.body.length);
+    };
+    const cache = new HttpHeadCache();
+    const q = new HttpParser('response', cache, true);
+    expect(q.lastHead).toBeNull();
+    const a = q.push(res(200, 'pod-a', 'abc'))[0] as HttpResponse;
+    check(q, a);
+    const headA = q.lastHead;
+    expect(headA).not.toBeNull();
+    const b = q.push(res(404, 'pod-b', 'hello!'))[0] as HttpResponse;
+    check(q, b);
+    expect(q.lastStatus).toBe(404);
+    expect(q.lastHead).not.toBe(headA);
+    // The same head bytes again (another array, in two pieces, another parser of the same owner): the same entry.
+    const q2 = new HttpParser('response', cache, true);
+    const again = res(200, 'pod-a', 'abc');
+    expect(q2.push(again.subarray(0, 7))).toHaveLength(0);
+    expect(q2.lastHead).toBeNull();
+    const a2 = q2.push(again.subarray(7))[0] as HttpResponse;
+    check(q2, a2);
+    expect(q2.lastHead).toBe(headA);
+    expect(a2.headers).toBe(a.headers);
+    // Two in one push: the last one's.
+    const two = q.push(new Uint8Array([...res(200, 'pod-a', 'abc'), ...res(500, 'pod-c', 'x')]));
+    expect(two).toHaveLength(2);
+    check(q, two[1] as HttpResponse);
+    expect(q.lastStatus).toBe(500);
+    // A HEAD request's response: no body, whatever Content-Length says.
+    q.expectHeadResponse();
+    const h = q.push(res(200, 'pod-a', 'abc').subarray(0, res(200, 'pod-a', 'abc').length - 3))[0] as HttpResponse;
+    expect(h.body.length).toBe(0);
+    check(q, h);
+    expect(q.lastHead).toBe(headA);
+  });
   it('a shared parser: a sealed array met again at the same place is its head without a compare; an unsealed one is compared; a body over the same bytes is the same frozen message, per head', () => {
     const head = (by: string) => buildHttpResponse({ status: 200, headers: [['X-Served-By', by]], body: 'xyz' });
     const cache = new HttpHeadCache();
