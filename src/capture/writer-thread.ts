@@ -24,7 +24,7 @@ export const ASYNC_PREFAULT_AHEAD = 1;
 /** Output bytes between two fdatasyncs once finish() is called (see the thread's source). */
 const FINISH_SYNC_EVERY = 2 << 20;
 
-/** Passes of a spare thread's warm-up (64 KiB of records each, ~2,000 frames): enough for TurboFan to compile the expander's hot functions. */
+/** Passes of a spare thread's warm-up over 64 KiB of records (~2,000 frames each), after its small chunks: 24 until session 42. */
 const WARM_PASSES = 12;
 
 /**
