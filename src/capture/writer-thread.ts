@@ -24,8 +24,16 @@ export const ASYNC_PREFAULT_AHEAD = 1;
 /** Output bytes between two fdatasyncs once finish() is called (see the thread's source). */
 const FINISH_SYNC_EVERY = 2 << 20;
 
-/** Passes of a spare thread's warm-up (64 KiB of records each, ~2,000 frames): enough for TurboFan to compile the expander's hot functions. */
-const WARM_PASSES = 24;
+/** Passes of a spare thread's warm-up over 64 KiB of records (~2,000 frames each), after its small chunks: 24 until session 42. */
+const WARM_PASSES = 12;
+
+/**
+ * Then small chunks of records (session 42): WARM_SMALL_BYTES each, WARM_SMALL of them — chunk() called as often as a
+ * run's chunks call it and each chunk's full records (one per interface) expanded, so their functions are compiled in
+ * the warm-up (s41-cap: `chunk`, `plainUdp`, `frame`, `ipv4` were compiled inside capture-cost's run).
+ */
+const WARM_SMALL = 600;
+const WARM_SMALL_BYTES = 1024;
 
 /** An idle writer thread's first look for a chunk (ms); it doubles while none comes, up to POLL_MAX_MS. */
 const POLL_MIN_MS = 5;
@@ -234,7 +242,7 @@ const warmUp = () => {
   const f64 = new Float64Array(ringW);
   // The records are laid out once per set of interfaces and copied back before each pass (the expander
   // overwrites their time words): a generator run every pass was itself compiled by TurboFan (OSR, ~60 ms).
-  const lay = (base) => {
+  const lay = (base, end, ttl) => {
     i32.fill(0);
     let t = 1e9;
     // A VERBATIM block first (the SHB and IDBs of a capture), an EPB serialized on the simulation thread
@@ -255,7 +263,7 @@ const warmUp = () => {
     const tpl = [-1, -1, -1, -1];
     // Each departing interface's last long COPY time, the base of the SCOPYs after it (-1: none yet).
     const t0 = [-1, -1, -1, -1];
-    for (let k = 0; p + 160 <= size; k++) {
+    for (let k = 0; p + 160 <= end; k++) {
       const d = k & 3;
       const w = p >> 2;
       if (tpl[d] < 0 || (k & 511) === d) {
@@ -264,12 +272,14 @@ const warmUp = () => {
         f64[(w + ${LAYOUT.F_TIME}) >> 1] = t;
         f64[(w + ${LAYOUT.F_ETH_DST}) >> 1] = 0x020000000000 + d;
         f64[(w + ${LAYOUT.F_ETH_SRC}) >> 1] = 0x020000000100 + d;
-        i32[w + ${LAYOUT.F_ETH_TOS_TTL}] = 0x0800 | (64 << 24);
-        i32[w + ${LAYOUT.F_LEN_ID}] = 92 | ((k & 0xffff) << 16);
+        i32[w + ${LAYOUT.F_ETH_TOS_TTL}] = 0x0800 | (ttl << 24);
+        // Ids over the whole 16 bits, and ports whose pseudo-header sum passes 0xffff on two interfaces: fold()'s
+        // loop runs (a run's sums do), else it has no feedback and frame() and ipv4() deoptimize in the run (s41-cap).
+        i32[w + ${LAYOUT.F_LEN_ID}] = 92 | (((k * 4099) & 0xffff) << 16);
         i32[w + ${LAYOUT.F_FF_PROTO}] = (2 << 13) | (17 << 16);
         i32[w + ${LAYOUT.F_SRC}] = 0x0a010101 + d;
         i32[w + ${LAYOUT.F_DST}] = 0x0a010202;
-        i32[w + ${LAYOUT.F_PORTS}] = 40000 | (9 << 16);
+        i32[w + ${LAYOUT.F_PORTS}] = (40000 + d) | ((d & 1 ? 50000 : 9) << 16);
         i32[w + ${LAYOUT.F_W0}] = 72;
         tpl[d] = p;
         p += ${LAYOUT.SHORT_BYTES};
@@ -298,14 +308,31 @@ const warmUp = () => {
     const c = p >> 2;
     i32[c] = ${LAYOUT.R_SCOPY} | ((144 + 2) << ${LAYOUT.C_SRC_SHIFT});
     i32[c + ${LAYOUT.S_DT}] = t - t0[0];
-    return { words: i32.slice(), len: p + ${LAYOUT.SCOPY_BYTES} };
+    return { words: i32.slice(0, (p + 64) >> 2), len: p + ${LAYOUT.SCOPY_BYTES} };
   };
   // The last pass on interfaces 16–19: the per-interface tables grow again, now with type feedback (a
   // function's first calls record none), as a capture's first frames make them grow.
-  const sets = [lay(0), lay(16)];
+  const sets = [lay(0, size, 64), lay(16, size, 64)];
+  // Then small chunks (session 42), each begun with a full record per interface as each of a run's chunks is
+  // (a REPEAT's template is in its own chunk): chunk() is called often enough to be compiled as a function, not
+  // only on its loop (OSR), and the full-record path (plainUdp, repeatTemplate, frame, ipv4, fold) runs as often
+  // as a run's first ~${WARM_SMALL} chunks make it, so TurboFan compiles those here, not inside the run. Eight sets taken
+  // in turns of 8 passes: pairs whose full records differ in the TTL, so each expander's plainUdp finds its template
+  // changed now and then (its frame() path, which a sink's first records take) and equal otherwise (each chunk's first
+  // records in a run), on interfaces 0–3, 4–7, 8–11, 12–15, so the per-interface tables grow in the first round — with
+  // type feedback for each path: a path run only before a function's feedback vector existed has none, and TurboFan's
+  // code deoptimized there when a sink's expander took it (--trace-deopt, "insufficient type feedback").
+  const smalls = [];
+  for (let j = 0; j < 8; j++) smalls.push(lay(4 * (j >> 1), ${WARM_SMALL_BYTES}, j & 1 ? 63 : 64));
   // Two expanders with callbacks of their own: flush()'s call of its callback sees two targets and is
   // compiled as a generic call, not the warm-up's callback inlined (a third, the sink's, deoptimized chunk).
   const exs = [new RecordExpander(ringW, ${JSON.stringify(LAYOUT)}, 1 << 16, () => {}), new RecordExpander(ringW, ${JSON.stringify(LAYOUT)}, 1 << 16, (b, n) => n)];
+  // The small chunks first: the functions they make hot are then compiled (on V8's threads) while the large passes run.
+  for (let pass = 0; pass < ${WARM_SMALL}; pass++) {
+    const small = smalls[(pass >> 3) & 7];
+    i32.set(small.words);
+    exs[pass & 1].chunk(0, small.len);
+  }
   for (let pass = 0; pass < ${WARM_PASSES}; pass++) {
     const set = sets[pass === ${WARM_PASSES} - 1 ? 1 : 0];
     i32.set(set.words);
