@@ -32,39 +32,37 @@ export interface ChannelConfig {
  * nor a config object of their own (cold, one link of a thousand, when the frame comes).
  */
 export class Transmitter {
-  // Fields in the order a frame's send reads them: an idle wire's send the first four (the object's first 64
-  // bytes with its header), a busy one's the queue's after them (waiting), `to` at the arrival.
   /**
    * When the wire is free (the last queued frame's serialization ends), as its double's two 32-bit words
    * (core/f64-words): a double field is a heap number of its own, one more line read per frame where the
-   * transmitter is cold (one link of a thousand). 0 at first.
+   * transmitter is cold (one link of a thousand); the words sit in the object's first line. 0 at first.
    */
   private busyLo = 0;
   private busyHi = 0;
-  readonly from: NicDevice;
   /** The direction's ChannelConfig, copied. */
   readonly rateBps: number;
   readonly delayNs: TimeNs;
+  readonly queueLimit: number;
   /**
    * Start times of frames still waiting, oldest first: a ring of `qLen` times from `qHead` in a
    * Float64Array (a number array held them boxed, a heap number per queued frame), grown by doubling.
    */
-  private qLen: number;
-  private qHead: number;
   private q: Float64Array;
-  readonly queueLimit: number;
-  to: NicDevice | null;
-  constructor(cfg: ChannelConfig, from: NicDevice, to: NicDevice | null) {
-    this.from = from;
+  private qHead: number;
+  private qLen: number;
+  constructor(
+    cfg: ChannelConfig,
+    readonly from: NicDevice,
+    public to: NicDevice | null,
+  ) {
     this.rateBps = cfg.rateBps;
     this.delayNs = cfg.delayNs;
+    this.queueLimit = cfg.queueLimit;
     // Declared, then set here (stored twice): the first queued frame moves `qHead` mid-run, and a field
     // V8 still took for a constant would take the optimized code that inlined send with it.
-    this.qLen = 0;
-    this.qHead = 0;
     this.q = new Float64Array(8);
-    this.queueLimit = cfg.queueLimit;
-    this.to = to;
+    this.qHead = 0;
+    this.qLen = 0;
   }
   /** When the wire is free: the end of the last queued frame's serialization (TIME_ZERO before any). */
   get busyUntil(): TimeNs {
