@@ -18,16 +18,6 @@ const INIT_QUADS = 32;
 const SPARSE_QUADS = 512;
 /** The key of a free quad. */
 const FREE = -1;
-/**
- * Counts of ids found away from their home quads between two reviews of a table below SPARSE_QUADS
- * (reviewAway); a review doubles the table when they are more than 1 / AWAY_SHARE of every count (packets,
- * policies included) since the last. Rules of two loads can share home quads (ids 27, 29, 30 and 46,547 in
- * 64 quads, in every server node of the scale workload, each hit once a connection, together ~5 of its ~100
- * counts there): an id out of its home is a call from the generated walk and a probe, ~200 instructions.
- * Doubling halves the share (the next hash bit separates them) until it is below 1 / AWAY_SHARE.
- */
-const REVIEW_AWAY = 256;
-const AWAY_SHARE = 32;
 
 /** Counts by compiled rule / chain id (ids are global, shared chains share them; the counts are this namespace's). */
 export abstract class NfCounters {
@@ -50,10 +40,6 @@ export abstract class NfCounters {
   countMask = INIT_QUADS - 1;
   /** Quads holding an id. */
   private used = 0;
-  /** Counts of ids away from their home quads since the last review (reviewAway; small tables only). */
-  private away = 0;
-  /** Every count (packets, policies included) the table held at the last review. */
-  private awayMark = 0;
   /** The id of each slot's built-in chain (-1: none loaded); its policy counts are added to that id's when read. */
   private readonly slotIds: Int32Array;
 
@@ -68,8 +54,6 @@ export abstract class NfCounters {
     this.countTab = freshTable(this.countHead, INIT_QUADS);
     this.countMask = INIT_QUADS - 1;
     this.used = 0;
-    this.away = 0;
-    this.awayMark = 0;
     this.slotIds.set(ids);
   }
 
@@ -124,22 +108,6 @@ export abstract class NfCounters {
     }
     t[q + 1] = packets;
     t[q + 2] = total;
-    if (++this.away >= REVIEW_AWAY && this.countMask + 1 < SPARSE_QUADS) this.reviewAway();
-  }
-
-  /**
-   * REVIEW_AWAY counts of ids away from home since the last review: the table doubles if they were more than
-   * 1 / AWAY_SHARE of all its counts since (hot ids sharing a home quad; up to SPARSE_QUADS). Doubling
-   * separates two ids whose hashes differ in the next bit (countHash); ids of a chain stay in consecutive quads.
-   */
-  private reviewAway(): void {
-    const t = this.countTab;
-    let all = 0;
-    for (let o = 0; o < this.countHead; o += 2) all += t[o]!;
-    for (let q = this.countHead; q < t.length; q += 4) if (t[q] !== FREE) all += t[q + 1]!;
-    if (this.away * AWAY_SHARE > all - this.awayMark) this.grow();
-    this.away = 0;
-    this.awayMark = all;
   }
 
   /** Counts one packet of `bytes` for the policy of the built-in chain of `slot`. */
