@@ -5,12 +5,16 @@
 // (it starts when the previous frame's ends) and schedules the arrival at end + delay. The queue
 // holds frames whose serialization has not started; a frame that finds `queueLimit` waiting is dropped.
 import type { Simulator } from '../core/simulator.js';
-import { TIME_ZERO, type TimeNs } from '../core/time.js';
+import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../core/f64-words.js';
+import type { TimeNs } from '../core/time.js';
 import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { NicDevice } from './nic.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const skbLength = skbLengthImported;
+const f64Lo = f64LoImported;
+const f64Hi = f64HiImported;
+const f64Of = f64OfImported;
 
 /** Per-direction link properties. */
 export interface ChannelConfig {
@@ -28,7 +32,13 @@ export interface ChannelConfig {
  * nor a config object of their own (cold, one link of a thousand, when the frame comes).
  */
 export class Transmitter {
-  busyUntil: TimeNs = TIME_ZERO;
+  /**
+   * When the wire is free (the last queued frame's serialization ends), as its double's two 32-bit words
+   * (core/f64-words): a double field is a heap number of its own, one more line read per frame where the
+   * transmitter is cold (one link of a thousand); the words sit in the object's first line. 0 at first.
+   */
+  private busyLo = 0;
+  private busyHi = 0;
   /** The direction's ChannelConfig, copied. */
   readonly rateBps: number;
   readonly delayNs: TimeNs;
@@ -53,6 +63,10 @@ export class Transmitter {
     this.q = new Float64Array(8);
     this.qHead = 0;
     this.qLen = 0;
+  }
+  /** When the wire is free: the end of the last queued frame's serialization (TIME_ZERO before any). */
+  get busyUntil(): TimeNs {
+    return f64Of(this.busyLo, this.busyHi);
   }
   /**
    * Frames still waiting now (their serialization has not started). Reads the clock itself, as
@@ -79,7 +93,7 @@ export class Transmitter {
       this.q = q = g;
       this.qHead = 0;
     }
-    q[(this.qHead + this.qLen) & (q.length - 1)] = this.busyUntil;
+    q[(this.qHead + this.qLen) & (q.length - 1)] = f64Of(this.busyLo, this.busyHi);
     this.qLen++;
   }
   /** The start times waiting, oldest first (tests). */
@@ -97,17 +111,19 @@ export class Transmitter {
     const from = this.from;
     const sim = from.sim;
     const now = sim.now;
-    if (this.busyUntil > now && this.waiting() >= this.queueLimit) {
+    const busy = f64Of(this.busyLo, this.busyHi);
+    if (busy > now && this.waiting() >= this.queueLimit) {
       from.drop(pkt, 'queue-full');
       return;
     }
-    const start = this.busyUntil > now ? this.busyUntil : now;
+    const start = busy > now ? busy : now;
     if (start > now) this.pushStart(); // (start is busyUntil)
     // Serialization time of the frame plus Ethernet preamble/SFD (8), FCS (4) and inter-frame gap (12)
     // is what occupies the wire; a frame shorter than the 60-byte minimum is padded on the wire.
     const wireBytes = (len < 60 ? 60 : len) + 24;
     const end = start + Math.round((wireBytes * 8 * 1e9) / this.rateBps);
-    this.busyUntil = end;
+    this.busyLo = f64Lo(end);
+    this.busyHi = f64Hi(end);
     // tcpdump sees a frame when the qdisc hands it to the driver (dev_hard_start_xmit): now when the
     // wire is idle, else when its serialization starts (one extra event only for queued frames).
     if (start === now) from.noteWire(pkt, len);

@@ -168,6 +168,28 @@ describe('Channel far from time zero', () => {
   });
 });
 
+describe('Transmitter.busyUntil (kept as its double\'s two 32-bit words)', () => {
+  it('is the exact end of the last serialization for clock times past 2^32 and near 2^52 ns', () => {
+    for (const T0 of [0.5, 1e9 + 0.375, 2 ** 32 + 1.25, 5e12 + 333.0625, 2 ** 52 + 2]) {
+      const { sim, a, ch, arrivals } = setup({ rateBps: 3e9, delayNs: 7 });
+      const tx = (ch as unknown as { ab: { busyUntil: number; queued(): number[] } }).ab;
+      expect(tx.busyUntil).toBe(0);
+      let at = -1;
+      let queued: number[] = [];
+      sim.scheduleAt(T0, () => {
+        at = sim.now; // (the clock's own value of T0)
+        for (let i = 0; i < 3; i++) a.xmit(udpEthFrame(A, B, 64, i)); // 347 ns each
+        queued = tx.queued();
+      });
+      sim.run();
+      expect(at).toBeGreaterThan(0);
+      expect(tx.busyUntil).toBe(at + 347 + 347 + 347);
+      expect(queued).toEqual([at + 347, at + 347 + 347]);
+      expect(arrivals.map((x) => x.t)).toEqual([at + 347 + 7, at + 347 + 347 + 7, at + 347 + 347 + 347 + 7]);
+    }
+  });
+});
+
 describe('Channel queue (a ring of start times)', () => {
   it('drops and times bursts as a plain list of start times does, across the ring wrapping and growing', () => {
     // Bursts of 1–30 frames at irregular times against a queue of 20: the ring (8 slots at first)
