@@ -297,7 +297,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if (notIcmp) packetTupleInto(pkt, t);
     const spare = this.reap();
     if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
-      if (spare !== null) freePush(this.free, spare, spare.expires, FREE_MAX);
+      if (spare !== null) freePush(this.free, spare, FREE_MAX);
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
@@ -377,12 +377,13 @@ export class Conntrack extends TupleMap<ConnEntry> {
    */
   private destroyExpired(ct: ConnEntry): void {
     this.remove(ct);
-    freePush(this.free, ct, ct.expires, FREE_MAX);
+    freePush(this.free, ct, FREE_MAX);
   }
 
   /** A new unconfirmed entry for `t`: `spare` (reap's), else a recycled one when the free list has one expired long enough. */
   private newEntry(t: CtTuple, spare: ConnEntry | null): ConnEntry {
-    const ct = spare ?? freeTake(this.free, CT_CLOCK[0]! - RECYCLE_AFTER);
+    const b = CT_CLOCK[0]! - RECYCLE_AFTER, bh = Math.floor(b / 2 ** 30); // the bound as ConnEntry's expHi, expLo: small integers to a call
+    const ct = spare ?? freeTake(this.free, bh, b - bh * 2 ** 30);
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
     ct.renew(this.nextId++, t);
     return ct;
@@ -404,9 +405,9 @@ export class Conntrack extends TupleMap<ConnEntry> {
       if (i < 0) break;
       const ct = list.exp[i]! <= now ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
       if (ct === null) continue;
-      if (ct.expires > now - RECYCLE_AFTER) freePush(this.free, ct, ct.expires, FREE_MAX);
+      if (ct.expires > now - RECYCLE_AFTER) freePush(this.free, ct, FREE_MAX);
       else {
-        if (spare !== null) freePush(this.free, spare, spare.expires, FREE_MAX); // the spare: the last one destroyed that may be reused
+        if (spare !== null) freePush(this.free, spare, FREE_MAX); // the spare: the last one destroyed that may be reused
         spare = ct;
       }
     }
@@ -431,7 +432,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       const next = list.nextAfter(i);
       const ct = list.exp[i]! <= now ? this.expiredAt(i, now) : null;
       if (ct !== null) {
-        freePush(this.free, ct, ct.expires, FREE_MAX);
+        freePush(this.free, ct, FREE_MAX);
         n++;
       }
       i = next;

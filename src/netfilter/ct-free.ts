@@ -19,6 +19,12 @@
 // share the store's header line (the elements' first line, which a store into the array reads anyway) and a
 // death mostly its entry's line.
 
+/** What the ring needs of an entry: when it expired, as ConnEntry keeps it (hi * 2^30 + lo ns). */
+export interface CtFreeEntry {
+  readonly expHi: number;
+  readonly expLo: number;
+}
+
 /**
  * A ring of destroyed entries in the order they were destroyed: element 0 the head's slot, 1 the number held, 2
  * the slots less one (a power of two less one), then slot k at 3 + 3k (the entry), 4 + 3k and 5 + 3k (when it
@@ -26,9 +32,6 @@
  * number a push). Packed: grown by pushes (`freeGrow`), never by `length`.
  */
 export type CtFreeRing<E> = (E | number | null)[];
-
-/** The unit of a death's high half (2^30 ns). */
-const HI = 2 ** 30;
 
 /** An empty ring of 8 slots. */
 export function freeRing<E>(): CtFreeRing<E> {
@@ -43,10 +46,10 @@ export function freeSize<E>(r: CtFreeRing<E>): number {
 }
 
 /**
- * Keeps `e` (just destroyed; `expires` its expiry, ns) unless the ring holds `max` already (a power of two).
- * Small, to be inlined (the expiry stays a double in a register): the rare work is in `freeGrow`.
+ * Keeps `e` (just destroyed: its expiry no longer changes) unless the ring holds `max` already (a power of two).
+ * Small integers in and out (a double handed to a call V8 does not inline is a heap number); the rare work is in `freeGrow`.
  */
-export function freePush<E>(r: CtFreeRing<E>, e: E, expires: number, max: number): void {
+export function freePush<E extends CtFreeEntry>(r: CtFreeRing<E>, e: E, max: number): void {
   const n = r[1] as number;
   let mask = r[2] as number;
   if (n > mask) {
@@ -54,30 +57,31 @@ export function freePush<E>(r: CtFreeRing<E>, e: E, expires: number, max: number
     mask = freeGrow(r);
   }
   const k = 3 + 3 * (((r[0] as number) + n) & mask);
-  const hi = Math.floor(expires / HI);
   r[k] = e;
-  r[k + 1] = hi | 0; // `| 0`: small integers to V8 too (expiries below 2^61 ns, as ConnEntry's)
-  r[k + 2] = (expires - hi * HI) | 0;
+  r[k + 1] = e.expHi;
+  r[k + 2] = e.expLo;
   r[1] = n + 1;
 }
 
 /**
- * An entry that expired at or before `before` (ns), taken out of the ring: the newest one destroyed, else the
- * oldest (dead longest); null when neither is. A taken slot keeps its reference (now a live entry's) until it is
- * overwritten: nothing reads it.
+ * An entry that expired at or before bh * 2^30 + bl ns (0 <= bl < 2^30: small integers, as freePush's), taken out
+ * of the ring: the newest one destroyed, else the oldest (dead longest); null when neither is. A taken slot keeps its
+ * reference (now a live entry's) until it is overwritten: nothing reads it.
  */
-export function freeTake<E>(r: CtFreeRing<E>, before: number): E | null {
+export function freeTake<E>(r: CtFreeRing<E>, bh: number, bl: number): E | null {
   const n = r[1] as number;
   if (n === 0) return null;
   const mask = r[2] as number;
   const head = r[0] as number;
   const last = 3 + 3 * ((head + n - 1) & mask);
-  if ((r[last + 1] as number) * HI + (r[last + 2] as number) <= before) {
+  const lh = r[last + 1] as number;
+  if (lh < bh || (lh === bh && (r[last + 2] as number) <= bl)) {
     r[1] = n - 1;
     return r[last] as E;
   }
   const h = 3 + 3 * head;
-  if ((r[h + 1] as number) * HI + (r[h + 2] as number) > before) return null;
+  const hh = r[h + 1] as number;
+  if (hh > bh || (hh === bh && (r[h + 2] as number) > bl)) return null;
   r[0] = (head + 1) & mask;
   r[1] = n - 1;
   return r[h] as E;

@@ -6,10 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { freePush, freeRing, freeSize, freeTake } from '../../src/netfilter/ct-free.js';
 
-type E = { expires: number };
-const e = (expires: number): E => ({ expires });
+type E = { expHi: number; expLo: number; expires: number };
+const HI = 2 ** 30;
+const e = (expires: number): E => ({ expHi: Math.floor(expires / HI), expLo: expires - Math.floor(expires / HI) * HI, expires });
 const U = 2 ** 20;
-const push = (r: ReturnType<typeof freeRing<E>>, x: E, max = 64): void => freePush(r, x, x.expires, max);
+const push = (r: ReturnType<typeof freeRing<E>>, x: E, max = 64): void => freePush(r, x, max);
+/** freeTake with the bound `t` (ns) as ConnEntry keeps times: hi * 2^30 + lo, 0 <= lo < 2^30. */
+const take = (r: ReturnType<typeof freeRing<E>>, t: number): E | null => freeTake(r, Math.floor(t / HI), t - Math.floor(t / HI) * HI);
 
 describe('ct-free ring', () => {
   it('takes the newest destroyed entry once it expired by the bound, else the oldest, in order across growth and wrap-around', () => {
@@ -19,7 +22,7 @@ describe('ct-free ring', () => {
     // Push 5, take 3, repeatedly: the newest three each time; the ring wraps and grows (8 → 16 → 32) with entries in flight.
     for (let round = 0; round < 12; round++) {
       for (let k = 0; k < 5; k++) push(r, e(U * t++));
-      for (let k = 0; k < 3; k++) out.push(freeTake(r, 1e12)!.expires / U);
+      for (let k = 0; k < 3; k++) out.push(take(r, 1e12)!.expires / U);
     }
     expect(out).toEqual(Array.from({ length: 12 }, (_, q) => [5 * q + 4, 5 * q + 3, 5 * q + 2]).flat());
     expect(freeSize(r)).toBe(24);
@@ -28,7 +31,7 @@ describe('ct-free ring', () => {
     // A newest entry not old enough: the rest come from the oldest end, in the order they were pushed.
     push(r, e(2 ** 50));
     const rest: number[] = [];
-    for (let x = freeTake(r, 1e12); x !== null; x = freeTake(r, 1e12)) rest.push(x.expires / U);
+    for (let x = take(r, 1e12); x !== null; x = take(r, 1e12)) rest.push(x.expires / U);
     expect(rest).toEqual(Array.from({ length: 12 }, (_, q) => [5 * q, 5 * q + 1]).flat());
     expect(freeSize(r)).toBe(1);
     // Packed all along (a hole would be a holey array: `in` is true for every index).
@@ -38,31 +41,31 @@ describe('ct-free ring', () => {
   it('prefers the newest entry when both ends are old enough', () => {
     const r = freeRing<E>();
     for (const x of [10, 20, 30]) push(r, e(x * U));
-    expect(freeTake(r, 100 * U)?.expires).toBe(30 * U);
-    expect(freeTake(r, 25 * U)?.expires).toBe(20 * U);
-    expect(freeTake(r, 5 * U)).toBeNull();
-    expect(freeTake(r, 10 * U)?.expires).toBe(10 * U);
+    expect(take(r, 100 * U)?.expires).toBe(30 * U);
+    expect(take(r, 25 * U)?.expires).toBe(20 * U);
+    expect(take(r, 5 * U)).toBeNull();
+    expect(take(r, 10 * U)?.expires).toBe(10 * U);
   });
 
   it('falls back to the oldest entry when the newest is not old enough, and gives none when neither is', () => {
     const r = freeRing<E>();
     for (const x of [50, 40, 10]) push(r, e(x * U));
-    expect(freeTake(r, 30 * U)?.expires).toBe(10 * U); // tail (10) old enough
-    expect(freeTake(r, 30 * U)).toBeNull(); // head 50, tail 40
-    expect(freeTake(r, 45 * U)?.expires).toBe(40 * U);
+    expect(take(r, 30 * U)?.expires).toBe(10 * U); // tail (10) old enough
+    expect(take(r, 30 * U)).toBeNull(); // head 50, tail 40
+    expect(take(r, 45 * U)?.expires).toBe(40 * U);
     push(r, e(60 * U));
-    expect(freeTake(r, 55 * U)?.expires).toBe(50 * U); // tail (60) too young, head (50) old enough
-    expect(freeTake(r, 60 * U)?.expires).toBe(60 * U);
+    expect(take(r, 55 * U)?.expires).toBe(50 * U); // tail (60) too young, head (50) old enough
+    expect(take(r, 60 * U)?.expires).toBe(60 * U);
     expect(freeSize(r)).toBe(0);
-    expect(freeTake(r, 1e12)).toBeNull();
+    expect(take(r, 1e12)).toBeNull();
   });
 
   it('hands an entry out exactly when the bound reaches its expiry', () => {
     for (const t of [0, 1, U - 1, U, 2 ** 30 - 1, 2 ** 30, 2 ** 30 + 1, 7 * U + 12345, 1e12 + 1, 2 ** 40 + 3, 2 ** 52 + 2]) {
       const r = freeRing<E>();
       push(r, e(t));
-      expect(freeTake(r, t - 1)).toBeNull();
-      expect(freeTake(r, t)?.expires).toBe(t);
+      expect(take(r, t - 1)).toBeNull();
+      expect(take(r, t)?.expires).toBe(t);
     }
   });
 
@@ -71,7 +74,7 @@ describe('ct-free ring', () => {
     for (let i = 0; i < 40; i++) push(r, e(i * U), 16);
     expect(freeSize(r)).toBe(16);
     const got: number[] = [];
-    for (let x = freeTake(r, 1e12); x !== null; x = freeTake(r, 1e12)) got.push(x.expires / U);
+    for (let x = take(r, 1e12); x !== null; x = take(r, 1e12)) got.push(x.expires / U);
     expect(got).toEqual(Array.from({ length: 16 }, (_, i) => 15 - i));
   });
 });
