@@ -18,7 +18,7 @@
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, type CtHit } from './ct-hash.js';
 import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, writeExpiry as writeExpiryI } from './ct-entry.js';
-import { CtFreeQueue } from './ct-free.js';
+import { freePush as freePushI, freeRing, freeTake as freeTakeI, type CtFreeRing } from './ct-free.js';
 import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
@@ -31,6 +31,7 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
 const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag, EXP_LOWER] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI, EXP_LOWER_I] as const;
+const [freePush, freeTake] = [freePushI, freeTakeI] as const;
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
@@ -101,18 +102,14 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * expired (see `destroyExpired`), the latest first (warm), else the oldest, at most FREE_MAX. A long run creates ~6
    * entries per request that live their timeout (TIME_WAIT, UDP 30-120 s): new objects would each be copied twice by
    * the scavenger, promoted, and freed only by a mark-compact of the whole heap; a recycled entry is already old and is
-   * written with small integers only.
+   * written with small integers only. One plain array (ct-free.ts: no queue object to read in a cold table).
    */
-  private readonly free = new CtFreeQueue<ConnEntry>(FREE_MAX);
+  private readonly free: CtFreeRing<ConnEntry> = freeRing<ConnEntry>();
   private nextId = 1;
-  /** The lookup key of usedTuple (NAT's uniqueness probes), reused. */
-  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** setupNat's REPLY tuple, reused. */
-  private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** setupNat's current tuple (the inverse of the REPLY one), reused. */
-  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
-  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
-  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
+  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // The lookup key of usedTuple (NAT's uniqueness probes), reused.
+  private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // setupNat's REPLY tuple, reused.
+  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // setupNat's current tuple (the inverse of the REPLY one), reused.
+  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding.
   /**
    * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here, `formatConntrackStats`):
    * `drop` counts packets conntrack dropped — new connections refused because the table was full (the kernel logs
@@ -298,12 +295,13 @@ export class Conntrack extends TupleMap<ConnEntry> {
       else return CT_OK;
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     if (notIcmp) packetTupleInto(pkt, t);
-    this.reap();
+    const spare = this.reap();
     if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
+      if (spare !== null) freePush(this.free, spare, FREE_MAX);
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
-    const ct = this.newEntry(t);
+    const ct = this.newEntry(t, spare);
     ct.tcpCt = tcpCt;
     if (pkt.udp) ct.udpStreamTs = now + UDP_STREAM_AFTER; // (once a new UDP entry)
     writeExpiry(ct, now + this.toNs[1 + this.timeoutIndex(ct, t.proto)]!); // unconfirmed: not in the list, no copy to keep
@@ -379,12 +377,13 @@ export class Conntrack extends TupleMap<ConnEntry> {
    */
   private destroyExpired(ct: ConnEntry): void {
     this.remove(ct);
-    this.free.push(ct);
+    freePush(this.free, ct, FREE_MAX);
   }
 
-  /** A new unconfirmed entry for `t`: a recycled one when the free list has one expired long enough. */
-  private newEntry(t: CtTuple): ConnEntry {
-    const ct = this.free.takeExpiredBy(CT_CLOCK[0]! - RECYCLE_AFTER);
+  /** A new unconfirmed entry for `t`: `spare` (reap's), else a recycled one when the free list has one expired long enough. */
+  private newEntry(t: CtTuple, spare: ConnEntry | null): ConnEntry {
+    const b = CT_CLOCK[0]! - RECYCLE_AFTER, bh = Math.floor(b / 2 ** 30); // the bound as ConnEntry's expHi, expLo: small integers to a call
+    const ct = spare ?? freeTake(this.free, bh, b - bh * 2 ** 30);
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
     ct.renew(this.nextId++, t);
     return ct;
@@ -395,29 +394,33 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * else sees them meanwhile — lookups, NAT uniqueness and the clash check of confirm treat an expired entry as absent,
    * and `conntrack -L` skips it): each new connection moves the scan GC_STEP entries on, deleting the expired ones, so
    * a table of n entries is swept once per n/GC_STEP new connections and entries do not outlive a long run.
-   * Deterministic: no timer, no random order.
+   * Deterministic: no timer, no random order. Returns an entry it destroyed that has been dead RECYCLE_AFTER, if any.
    */
-  private reap(): void {
+  private reap(): ConnEntry | null {
     const list = this.entries;
     const now = CT_CLOCK[0]!;
+    let spare: ConnEntry | null = null; // returned to inNew, straight to newEntry: no push and take through the free list
     for (let k = 0; k < GC_STEP; k++) {
       const i = list.gcNextIndex();
-      if (i < 0) return;
-      if (list.exp[i]! <= now) this.expiredAt(i); // the entry itself is read only when its copy says so
+      if (i < 0) break;
+      const ct = list.exp[i]! <= now ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
+      if (ct === null) continue;
+      if (ct.expires > now - RECYCLE_AFTER) freePush(this.free, ct, FREE_MAX);
+      else {
+        if (spare !== null) freePush(this.free, spare, FREE_MAX); // the spare: the last one destroyed that may be reused
+        spare = ct;
+      }
     }
+    return spare;
   }
 
-  /** Destroys the entry at list index `i` if it has expired by CT_CLOCK[0]; else brings the list's copy of its expiry up to date. */
-  private expiredAt(i: number): boolean {
+  /** Removes the entry at list index `i` if it has expired by `now` and returns it (the caller keeps it for reuse); else brings the list's copy of its expiry up to date. */
+  private expiredAt(i: number, now: number): ConnEntry | null {
     const ct = this.entries.at(i);
     const t = ct.expires;
-    if (t > CT_CLOCK[0]!) {
-      this.entries.exp[i] = t * EXP_LOWER;
-      return false;
-    }
-    this.removeAt(ct, i); // destroyExpired, the index known
-    this.free.push(ct);
-    return true;
+    if (t > now) this.entries.exp[i] = t * EXP_LOWER;
+    else this.removeAt(ct, i); // destroyExpired, the index known
+    return t > now ? null : ct;
   }
 
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
@@ -427,7 +430,11 @@ export class Conntrack extends TupleMap<ConnEntry> {
     let n = 0;
     for (let i = list.firstIndex(); i >= 0; ) {
       const next = list.nextAfter(i);
-      if (list.exp[i]! <= now && this.expiredAt(i)) n++;
+      const ct = list.exp[i]! <= now ? this.expiredAt(i, now) : null;
+      if (ct !== null) {
+        freePush(this.free, ct, FREE_MAX);
+        n++;
+      }
       i = next;
     }
     return n;
@@ -517,7 +524,6 @@ export class Conntrack extends TupleMap<ConnEntry> {
     writeExpiry(ct, t);
   }
 
-
   // ------------------------------------------------------------------------------------------
   // NAT (nf_nat_core.c)
   // ------------------------------------------------------------------------------------------
@@ -567,11 +573,9 @@ export class Conntrack extends TupleMap<ConnEntry> {
   }
 
   /**
-   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of the other
-   * direction's tuple; for ICMP errors also rewrites the quoted header (nf_nat_icmp_reply_translation; only the outer
-   * IP address is changed, not the outer ICMP id field). `ct` is `pkt`'s entry in this table (the caller found it with
-   * ctOf).
-   */
+   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of the other direction's tuple;
+   * for ICMP errors also the quoted header (nf_nat_icmp_reply_translation; only the outer IP address, not the outer ICMP id
+   * field). `ct` is `pkt`'s entry in this table (the caller found it with ctOf). */
   natPacket(ct: ConnEntry, pkt: Packet, manip: NatManip): void {
     natPacketOf(ct, pkt, manip); // ct-nat.ts
   }
@@ -589,11 +593,8 @@ if (CtStatus.SEEN_REPLY !== 2 || CtStatus.ASSURED !== 4 || CtStatus.FIXED_TIMEOU
 const EVICTION_WINDOW = 64;
 /** The entries the incremental gc looks at per new connection (Conntrack.reap). */
 const GC_STEP = 2;
-/**
- * Destroyed entries a table keeps for reuse (Conntrack.free, a power of two): enough for RECYCLE_AFTER of
- * a busy node's destroyed entries (the scale workload's client node destroys ~3,000 a second; 4,096, the
- * earlier bound, let only one in seven of them be reused there).
- */
+/** Destroyed entries a table keeps for reuse (Conntrack.free, a power of two): enough for RECYCLE_AFTER of a busy node's destroyed
+ * entries (the scale workload's client node destroys ~3,000 a second; 4,096, the earlier bound, let only one in seven be reused there). */
 const FREE_MAX = 65536;
 /** How long past its expiry a destroyed entry waits before it is reused (Conntrack.destroyExpired). */
 const RECYCLE_AFTER = 10 * SEC;

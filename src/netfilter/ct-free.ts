@@ -5,85 +5,99 @@
 // time: see Conntrack.destroyExpired). The entry destroyed last is handed out first when it has been dead
 // that long: conntrack's gc destroys entries just before a new connection takes one (Conntrack.inAt), and
 // the one it destroyed has just been read and written (its expiry, tuples, list index), so its cache lines
-// are at hand for the new entry's writes, where any other dead entry is cold (issue 13: in the scale
-// workload three quarters of the entries the gc destroys have been dead 10 s or more). Otherwise the one
+// are at hand for the new entry's writes, where any other dead entry is cold (issue 13; conntrack hands such
+// an entry of its own gc step straight to the new connection, not through the queue: in the scale window ~0.9
+// of the ~3.1 entries reaped a request have been dead 10 s when reaped). Otherwise the one
 // destroyed first, which has been dead longest: in a long run the gc also destroys entries that have just
 // expired, so with the newest alone most new connections made a new object (63 % of what the scale
 // workload's scavenges copied and promoted was conntrack entries allocated in `in`).
-/** What the queue needs of an entry: when it expired (ns). */
+//
+// The queue is one plain array, no object of its own (issue 13): [head, n, mask, e0, hi0, lo0, e1, hi1, lo1, …],
+// a ring of (entry, death) triples after three counters. A table visited seldom has it cold: a push read the queue
+// object, the ring's array and its store's header line and a Float64Array of the deaths (four lines besides
+// the slot), a take the queue object, the array, the Float64Array and two element lines. Here the numbers
+// share the store's header line (the elements' first line, which a store into the array reads anyway) and a
+// death mostly its entry's line.
+
+/** What the ring needs of an entry: when it expired, as ConnEntry keeps it (hi * 2^30 + lo ns). */
 export interface CtFreeEntry {
-  readonly expires: number;
+  readonly expHi: number;
+  readonly expLo: number;
 }
 
-/** A ring of destroyed entries in the order they were destroyed, at most `max` (further ones are dropped). */
-export class CtFreeQueue<E extends CtFreeEntry> {
-  private ring: (E | null)[] = [null, null, null, null, null, null, null, null];
-  /**
-   * `dead[k]`: the expiry of `ring[k]`, copied when it was pushed (a destroyed entry's expiry no longer changes):
-   * `takeExpiredBy` tests it here, not in the entry (its oldest is cold by then, and its expiry fields may be on
-   * a line of it the new entry's writes do not need read).
-   */
-  private dead = new Float64Array(8);
-  private head = 0;
-  private n = 0;
+/**
+ * A ring of destroyed entries in the order they were destroyed: element 0 the head's slot, 1 the number held, 2
+ * the slots less one (a power of two less one), then slot k at 3 + 3k (the entry), 4 + 3k and 5 + 3k (when it
+ * expired, as hi * 2^30 + lo ns: two small integers, as ConnEntry keeps it, where one number would be a heap
+ * number a push). Packed: grown by pushes (`freeGrow`), never by `length`.
+ */
+export type CtFreeRing<E> = (E | number | null)[];
 
-  constructor(private readonly max: number) {}
+/** An empty ring of 8 slots. */
+export function freeRing<E>(): CtFreeRing<E> {
+  const r: CtFreeRing<E> = [0, 0, 7];
+  for (let j = 0; j < 3 * 8; j++) r.push(null);
+  return r;
+}
 
-  /** Entries held. */
-  get size(): number {
-    return this.n;
+/** Entries held. */
+export function freeSize<E>(r: CtFreeRing<E>): number {
+  return r[1] as number;
+}
+
+/**
+ * Keeps `e` (just destroyed: its expiry no longer changes) unless the ring holds `max` already (a power of two).
+ * Small integers in and out (a double handed to a call V8 does not inline is a heap number); the rare work is in `freeGrow`.
+ */
+export function freePush<E extends CtFreeEntry>(r: CtFreeRing<E>, e: E, max: number): void {
+  const n = r[1] as number;
+  let mask = r[2] as number;
+  if (n > mask) {
+    if (n >= max) return;
+    mask = freeGrow(r);
   }
+  const k = 3 + 3 * (((r[0] as number) + n) & mask);
+  r[k] = e;
+  r[k + 1] = e.expHi;
+  r[k + 2] = e.expLo;
+  r[1] = n + 1;
+}
 
-  /** Keeps `e` (just destroyed) unless the queue holds `max` already. */
-  push(e: E): void {
-    const n = this.n;
-    let ring = this.ring;
-    if (n === ring.length) {
-      if (n >= this.max) return;
-      ring = this.grow();
-    }
-    const k = (this.head + n) & (ring.length - 1);
-    ring[k] = e;
-    this.dead[k] = e.expires;
-    this.n = n + 1;
+/**
+ * An entry that expired at or before bh * 2^30 + bl ns (0 <= bl < 2^30: small integers, as freePush's), taken out
+ * of the ring: the newest one destroyed, else the oldest (dead longest); null when neither is. A taken slot keeps its
+ * reference (now a live entry's) until it is overwritten: nothing reads it.
+ */
+export function freeTake<E>(r: CtFreeRing<E>, bh: number, bl: number): E | null {
+  const n = r[1] as number;
+  if (n === 0) return null;
+  const mask = r[2] as number;
+  const head = r[0] as number;
+  const last = 3 + 3 * ((head + n - 1) & mask);
+  const lh = r[last + 1] as number;
+  if (lh < bh || (lh === bh && (r[last + 2] as number) <= bl)) {
+    r[1] = n - 1;
+    return r[last] as E;
   }
+  const h = 3 + 3 * head;
+  const hh = r[h + 1] as number;
+  if (hh > bh || (hh === bh && (r[h + 2] as number) > bl)) return null;
+  r[0] = (head + 1) & mask;
+  r[1] = n - 1;
+  return r[h] as E;
+}
 
-  /**
-   * An entry that expired at or before `before`, taken out of the queue: the newest one destroyed (the
-   * one the gc destroyed just now, warm in cache), else the oldest (dead longest); null when neither is.
-   * A taken slot keeps its reference (now a live entry's) until it is overwritten: nothing reads it.
-   */
-  takeExpiredBy(before: number): E | null {
-    const n = this.n;
-    if (n === 0) return null;
-    const ring = this.ring;
-    const dead = this.dead;
-    const mask = ring.length - 1;
-    const last = (this.head + n - 1) & mask;
-    if (dead[last]! <= before) {
-      this.n = n - 1;
-      return ring[last]!;
-    }
-    const head = this.head;
-    if (dead[head]! > before) return null;
-    this.head = (head + 1) & mask;
-    this.n = n - 1;
-    return ring[head]!;
+/** Doubles the ring in place (the same array: its holder keeps it), oldest entry first at slot 0; returns its new mask. */
+function freeGrow<E>(r: CtFreeRing<E>): number {
+  const size = (r[2] as number) + 1;
+  const head = r[0] as number;
+  const held = r.slice(3);
+  for (let j = 0; j < 3 * size; j++) r.push(null);
+  for (let i = 0; i < size; i++) {
+    const k = 3 * ((head + i) & (size - 1));
+    for (let f = 0; f < 3; f++) r[3 + 3 * i + f] = held[k + f]!;
   }
-
-  /** Doubles the ring, oldest entry first at 0. */
-  private grow(): (E | null)[] {
-    const old = this.ring;
-    const next: (E | null)[] = new Array<E | null>(old.length * 2).fill(null);
-    const dead = new Float64Array(old.length * 2);
-    for (let i = 0; i < this.n; i++) {
-      const k = (this.head + i) & (old.length - 1);
-      next[i] = old[k]!;
-      dead[i] = this.dead[k]!;
-    }
-    this.ring = next;
-    this.dead = dead;
-    this.head = 0;
-    return next;
-  }
+  r[0] = 0;
+  r[2] = 2 * size - 1;
+  return 2 * size - 1;
 }
