@@ -206,12 +206,13 @@ export class HttpClient {
    */
   private readonly heads = new HttpHeadCache();
   /**
-   * readHeaders: the header lists read lately (a ring of 4: a Service's backends answer with different
-   * heads) and what each said, as triples (list, closing, servedBy) in one array: a client is cold by
-   * its next response in a big world (one a flow), and three arrays were three lines to read.
+   * readHeaders: the heads read lately (a ring of 4: a Service's backends answer with different heads)
+   * and what each said, as triples (key, closing, servedBy) in one array, the key a parser's head entry
+   * or a header list: a client is cold by its next response in a big world (one a flow), and three
+   * arrays were three lines to read.
    * `closing` and `servedBy` are the last one's answers.
    */
-  private readonly readRing: (HttpHeader[] | object | boolean | string | null)[] = [null, false, null, null, false, null, null, false, null, null, false, null];
+  private readonly readRing: (object | boolean | string | null)[] = [null, false, null, null, false, null, null, false, null, null, false, null];
   private readNext = 0;
   private closing = false;
   private servedBy: string | null = null;
@@ -368,7 +369,7 @@ export class HttpClient {
       if (p === null) return;
       c.req = null;
       const parser = c.parser;
-      this.readHeadersOf(parser.lastHead!, msgs[0] as HttpResponse);
+      this.readHeaders(parser.lastHead!, msgs[0] as HttpResponse);
       const closing = this.closing;
       this.completeWith(p, msgs[0] as HttpResponse, parser.lastStatus, parser.lastBodyLength);
       if (!this.opts.keepAlive || closing) this.kill(c);
@@ -379,7 +380,7 @@ export class HttpClient {
       const p = c.req;
       if (m.kind !== 'response' || p === null) continue;
       c.req = null;
-      this.readHeaders(m.headers);
+      this.readHeaders(m.headers, m);
       const closing = this.closing;
       this.complete(p, m);
       if (!this.opts.keepAlive || closing) this.kill(c);
@@ -388,14 +389,17 @@ export class HttpClient {
   }
 
   /**
-   * readHeaders keyed by the response's head entry (HttpParser.lastHead: one head's responses from this
-   * client's parsers, which are shared, have one frozen header list): the ring holds (entry, closing,
-   * servedBy) for those, so a head met lately is answered without reading the message or its list.
+   * The two fields read from a response's headers (Connection: close, X-Served-By), for `closing` and
+   * `servedBy`, remembered by `key`: the response's head entry (HttpParser.lastHead) for a push that
+   * completed one response, else its header list. Responses come from this client's parsers (`shared`:
+   * one head's responses have one frozen header list, never written), so a key met lately is answered
+   * without reading the message or its list; only a frozen list's answers are kept (any other could
+   * change under the same identity).
    */
-  private readHeadersOf(head: object, m: HttpResponse): void {
+  private readHeaders(key: object, m: HttpResponse): void {
     const ring = this.readRing;
     for (let k = 0; k < 12; k += 3) {
-      if (ring[k] !== head) continue;
+      if (ring[k] !== key) continue;
       this.closing = ring[k + 1] as boolean;
       this.servedBy = ring[k + 2] as string | null;
       return;
@@ -405,32 +409,7 @@ export class HttpClient {
     this.servedBy = httpHeader(headers, 'x-served-by') ?? null;
     if (!Object.isFrozen(headers)) return;
     const i = 3 * this.readNext;
-    ring[i] = head;
-    ring[i + 1] = this.closing;
-    ring[i + 2] = this.servedBy;
-    this.readNext = (this.readNext + 1) & 3;
-  }
-
-  /**
-   * The two fields read from a response's headers (Connection: close, X-Served-By), for `closing` and
-   * `servedBy`. Responses come from this client's parsers (`shared`: a head's header list is frozen and
-   * the same object for every response with that head), so the last list's answers are kept.
-   */
-  private readHeaders(headers: HttpHeader[]): void {
-    const ring = this.readRing;
-    for (let k = 0; k < 12; k += 3) {
-      if (ring[k] !== headers) continue;
-      this.closing = ring[k + 1] as boolean;
-      this.servedBy = ring[k + 2] as string | null;
-      return;
-    }
-    this.closing = /close/i.test(httpHeader(headers, 'connection') ?? '');
-    this.servedBy = httpHeader(headers, 'x-served-by') ?? null;
-    // Only a frozen list is remembered (a shared parser's: the same object for every response with
-    // that head, never written); any other could change under the same identity.
-    if (!Object.isFrozen(headers)) return;
-    const i = 3 * this.readNext;
-    ring[i] = headers;
+    ring[i] = key;
     ring[i + 1] = this.closing;
     ring[i + 2] = this.servedBy;
     this.readNext = (this.readNext + 1) & 3;

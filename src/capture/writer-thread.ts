@@ -230,9 +230,11 @@ run().then(
   Atomics.notify(ctrl, ${CONSUMED});
 });
 };
-// A spare thread warms the expander up before it says it is up (session 36): records of a UDP echo's
-// kind (a departure as a full record then REPEATs, its peer's arrival a COPY of it, as S1 and most datagram
-// traffic) expanded WARM_PASSES times into a buffer that is never written, so TurboFan compiles chunk,
+// A spare thread warms the expander up before it says it is up (session 36): first small chunks that each
+// begin with a full record per interface (as a run's chunks do; session 42: the full-record and frame
+// paths), then records of a UDP echo's kind (a departure as a full record then REPEATs, its peer's arrival
+// a COPY of it, as S1 and most datagram traffic) expanded WARM_PASSES times, into buffers that are never
+// written (capture/README.md has the details), so TurboFan compiles chunk,
 // repeatInto, copyRepeat… (~15 ms each, plus chunk's OSR: ~60 ms of the V8 threads, --trace-opt) while the
 // world is built, not in the run. The same class as the sink's expander: its feedback and code are shared.
 const warmUp = () => {

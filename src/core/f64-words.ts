@@ -2,7 +2,7 @@
 // fields. With pointer compression V8 stores a double field as a heap number of its own, which the object
 // points to: one more line to read when the object is cold. Its two words stored as small integers sit
 // in the object itself (issue 13: a TIME_WAIT record's expiry, an endpoint's integrals, a latency
-// recorder's sum and least values). Exact for every double, Infinity and fractions included. Layer: core.
+// recorder's sum and least values, a wire's busy-until time). Exact for every double, Infinity and fractions included. Layer: core.
 
 const F64 = new Float64Array(1);
 const WORDS = new Int32Array(F64.buffer);

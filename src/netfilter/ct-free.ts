@@ -3,10 +3,10 @@
 //
 // An entry may be reused only once it has been dead RECYCLE_AFTER (no refcount is kept, so the rule is by
 // time: see Conntrack.destroyExpired). The entry destroyed last is handed out first when it has been dead
-// that long: conntrack's gc destroys entries just before a new connection takes one (Conntrack.inAt), and
+// that long: conntrack's gc destroys entries just before a new connection takes one (Conntrack.inNew), and
 // the one it destroyed has just been read and written (its expiry, tuples, list index), so its cache lines
 // are at hand for the new entry's writes, where any other dead entry is cold (issue 13; conntrack hands such
-// an entry of its own gc step straight to the new connection, not through the queue: in the scale window ~0.9
+// an entry of its own gc step straight to the new connection, not through this ring: in the scale window ~0.9
 // of the ~3.1 entries reaped a request have been dead 10 s when reaped). Otherwise the one
 // destroyed first, which has been dead longest: in a long run the gc also destroys entries that have just
 // expired, so with the newest alone most new connections made a new object (63 % of what the scale

@@ -101,8 +101,7 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
         from = ri + 1;
         cr = xr${j}[ri];
         ki = cr.id;
-        kt = w.countTab; kq = w.countHead + ((${countHashSrc('ki')} & w.countMask) << 2);
-        if (kt[kq] === ki && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(cr);
+        ${hitSrc('ki', 'cr')}
         code = cr.code;
         if (code === ${TgCode.CONTINUE}) continue;
         if (code === ${TgCode.JUMP} || code === ${TgCode.GOTO}) {
@@ -126,6 +125,15 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
 }
 
 /**
+ * The source of a rule's hit: NfCounters.count's home-quad case written out for the rule `rule` whose id is
+ * `id` (its hash countHash's operations written by countHashSrc); an id elsewhere in the table, or a
+ * trace, goes through hit().
+ */
+function hitSrc(id: string, rule: string): string {
+  return `kt = w.countTab; kq = w.countHead + ((${countHashSrc(id)} & w.countMask) << 2); if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule});`;
+}
+
+/**
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
@@ -135,7 +143,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
   // countHash's operations written here by countHashSrc, not a constant more; a call of hit() and its reads
   // of the shared context cost more than the count itself); an id elsewhere in the table, or a trace, goes
   // through hit().
-  const hit = `kt = w.countTab; kq = w.countHead + ((${countHashSrc(`i${r}`)} & w.countMask) << 2); if (kt[kq] === i${r} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(r${r});`;
+  const hit = hitSrc(`i${r}`, `r${r}`);
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {

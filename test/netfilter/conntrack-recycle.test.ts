@@ -154,4 +154,33 @@ describe('conntrack free list', () => {
     expect(late).toBeGreaterThan(30_000);
     expect(lateFresh / late).toBeLessThan(0.1);
   });
+
+  it('a full table that drops the new connection keeps the entry its gc step destroyed for the next one', () => {
+    // nf_conntrack_max 2; A (UDP, expires at 31 s) confirmed, then B and C passed in() together (both under the
+    // limit) and confirmed: three entries. B and C are ASSURED, so early_drop finds nothing to evict.
+    const t = new Conntrack(new RngFactory(1).stream('nat'), { max: 2 });
+    const a = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC);
+    const pb = udp('10.0.0.1', 1001, '10.0.0.2', 53);
+    const pc = udp('10.0.0.1', 1002, '10.0.0.2', 53);
+    expect(t.in(pb, 30 * SEC)).toEqual({ ok: true }); // (A still alive: their gc steps leave it)
+    expect(t.in(pc, 30 * SEC)).toEqual({ ok: true });
+    expect(t.confirm(pb, 30 * SEC)).toEqual({ ok: true });
+    expect(t.confirm(pc, 30 * SEC)).toEqual({ ok: true });
+    const [b, c] = [pb.ct as ConnEntry, pc.ct as ConnEntry];
+    b.status |= CtStatus.ASSURED;
+    c.status |= CtStatus.ASSURED;
+    // D at 45 s: its gc step destroys A (dead 14 s: reusable), the table is still full and nothing can be
+    // evicted, so D is dropped; A goes to the free list rather than being lost with the drop.
+    const drops = t.stats.drop;
+    expect(t.in(udp('10.0.0.1', 1003, '10.0.0.2', 53), 45 * SEC)).toEqual({ ok: false, reason: 'conntrack-table-full' });
+    expect(t.stats.drop).toBe(drops + 1);
+    expect(a.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    expect(t.list()).toEqual([b, c]);
+    // B no longer ASSURED: E evicts it (early_drop, not reused: removed alive) and gets A from the free list.
+    b.status &= ~CtStatus.ASSURED;
+    const e = track(t, udp('10.0.0.1', 1004, '10.0.0.2', 53), 45 * SEC);
+    expect(t.stats.early_drop).toBe(1);
+    expect(e).toBe(a);
+    expect(e).not.toBe(b);
+  });
 });

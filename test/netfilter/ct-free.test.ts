@@ -34,7 +34,7 @@ describe('ct-free ring', () => {
     for (let x = take(r, 1e12); x !== null; x = take(r, 1e12)) rest.push(x.expires / U);
     expect(rest).toEqual(Array.from({ length: 12 }, (_, q) => [5 * q, 5 * q + 1]).flat());
     expect(freeSize(r)).toBe(1);
-    // Packed all along (a hole would be a holey array: `in` is true for every index).
+    // No holes all along (`in` is true for every index): the ring is grown in place, never written past its length.
     for (let j = 0; j < r.length; j++) expect(j in r).toBe(true);
   });
 

@@ -158,8 +158,8 @@ export class TcpSocket implements CcState {
   timerRan: SimEvent | null = null;
   /**
    * The socket has handed its pending event to a TIME_WAIT record (timewait.ts timeWait): an event it
-   * arms after that runs nothing. (Its events carry the socket itself, with no TimerRef object between:
-   * that was one allocation a socket and a line read cold at each timer event in a big world.)
+   * arms after that runs nothing. (Its events carry the socket itself: no object between, which would be
+   * one allocation a socket and a line read cold at each timer event in a big world.)
    */
   timerGone = false;
   /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */
