@@ -96,6 +96,14 @@ export class SimEvent {
     this.background = background;
     return this;
   }
+  /**
+   * The pending event runs fn(a) instead of what it was scheduled with, at the same time and the same
+   * place in the queue (a TIME_WAIT record taking over its socket's timer: transport/tcp/timewait.ts).
+   */
+  retarget<A>(fn: (a: A) => void, a: A): void {
+    this.fn = fn;
+    this.a = a;
+  }
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;

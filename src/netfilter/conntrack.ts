@@ -17,7 +17,7 @@
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
 import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, type CtHit } from './ct-hash.js';
-import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, writeExpiry as writeExpiryI } from './ct-entry.js';
+import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, EXP_HI_UNIT as EXP_HI_UNIT_I, writeExpiry as writeExpiryI } from './ct-entry.js';
 import { freePush as freePushI, freeRing, freeTake as freeTakeI, type CtFreeRing } from './ct-free.js';
 import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
@@ -31,7 +31,7 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
 const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag, EXP_LOWER] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI, EXP_LOWER_I] as const;
-const [freePush, freeTake] = [freePushI, freeTakeI] as const;
+const [freePush, freeTake, EXP_HI_UNIT] = [freePushI, freeTakeI, EXP_HI_UNIT_I] as const;
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
@@ -382,8 +382,8 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** A new unconfirmed entry for `t`: `spare` (reap's), else a recycled one when the free list has one expired long enough. */
   private newEntry(t: CtTuple, spare: ConnEntry | null): ConnEntry {
-    const b = CT_CLOCK[0]! - RECYCLE_AFTER, bh = Math.floor(b / 2 ** 30); // the bound as ConnEntry's expHi, expLo: small integers to a call
-    const ct = spare ?? freeTake(this.free, bh, b - bh * 2 ** 30);
+    const b = CT_CLOCK[0]! - RECYCLE_AFTER, bh = Math.floor(b / EXP_HI_UNIT); // the bound as ConnEntry's expHi, expLo: small integers to a call
+    const ct = spare ?? freeTake(this.free, bh, b - bh * EXP_HI_UNIT);
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
     ct.renew(this.nextId++, t);
     return ct;

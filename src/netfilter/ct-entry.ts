@@ -207,7 +207,8 @@ export function writeExpiry(ct: ConnEntry, t: TimeNs): void {
  */
 export const CT_CLOCK = new Float64Array(TO_GENERIC + 2);
 
-/** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers. */
-const HI = 1 << 30;
+/** The unit of a time's high half (2^30 ns): times up to 2^61 ns as two small integers (expHi, expLo; conntrack's free ring too). */
+export const EXP_HI_UNIT = 1 << 30;
+const HI = EXP_HI_UNIT;
 /** Times from here on do not fit (2^61 ns, ~73 years; simulated time is exact only to 2^53 anyway). */
 const NEVER = 2 ** 61;

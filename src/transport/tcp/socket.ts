@@ -303,14 +303,17 @@ export class TcpSocket implements CcState {
   }
 
   // --- the fields in SocketRare: the default until a socket first stores another value ---
+  /** The side object, made now if it was not (a setter's store of a value other than the default). */
+  private rareW(): SocketRare {
+    return (this.rare ??= new SocketRare());
+  }
   /** The out-of-order queue: ranges of data beyond rcvNxt (tcp_data_queue_ofo). */
   get ooo(): OooRange[] {
     const r = this.rare;
     return r === null ? NO_OOO : r.ooo;
   }
   set ooo(v: OooRange[]) {
-    if (this.rare !== null) this.rare.ooo = v;
-    else if (v !== NO_OOO) (this.rare = new SocketRare()).ooo = v;
+    if (v !== NO_OOO || this.rare !== null) this.rareW().ooo = v;
   }
   /** Bytes held in `ooo`. */
   get oooBytes(): number {
@@ -318,8 +321,7 @@ export class TcpSocket implements CcState {
     return r === null ? 0 : r.oooBytes;
   }
   set oooBytes(v: number) {
-    if (this.rare !== null) this.rare.oooBytes = v;
-    else if (v !== 0) (this.rare = new SocketRare()).oooBytes = v;
+    if (v !== 0 || this.rare !== null) this.rareW().oooBytes = v;
   }
   /** Where the last out-of-order segment started (the SACK block it reports first). */
   get lastOooSeq(): number {
@@ -327,8 +329,7 @@ export class TcpSocket implements CcState {
     return r === null ? -1 : r.lastOooSeq;
   }
   set lastOooSeq(v: number) {
-    if (this.rare !== null) this.rare.lastOooSeq = v;
-    else if (v !== -1) (this.rare = new SocketRare()).lastOooSeq = v;
+    if (v !== -1 || this.rare !== null) this.rareW().lastOooSeq = v;
   }
   /** snd_ssthresh. */
   get ssthresh(): number {
@@ -336,8 +337,7 @@ export class TcpSocket implements CcState {
     return r === null ? TCP_INFINITE_SSTHRESH : r.ssthresh;
   }
   set ssthresh(v: number) {
-    if (this.rare !== null) this.rare.ssthresh = v;
-    else if (v !== TCP_INFINITE_SSTHRESH) (this.rare = new SocketRare()).ssthresh = v;
+    if (v !== TCP_INFINITE_SSTHRESH || this.rare !== null) this.rareW().ssthresh = v;
   }
   /** snd_cwnd_cnt: ACKed segments toward the next cwnd increase in congestion avoidance. */
   get cwndCnt(): number {
@@ -345,8 +345,7 @@ export class TcpSocket implements CcState {
     return r === null ? 0 : r.cwndCnt;
   }
   set cwndCnt(v: number) {
-    if (this.rare !== null) this.rare.cwndCnt = v;
-    else if (v !== 0) (this.rare = new SocketRare()).cwndCnt = v;
+    if (v !== 0 || this.rare !== null) this.rareW().cwndCnt = v;
   }
   /** icsk_ca_state. */
   get caState(): CaState {
@@ -354,8 +353,7 @@ export class TcpSocket implements CcState {
     return r === null ? 'open' : r.caState;
   }
   set caState(v: CaState) {
-    if (this.rare !== null) this.rare.caState = v;
-    else if (v !== 'open') (this.rare = new SocketRare()).caState = v;
+    if (v !== 'open' || this.rare !== null) this.rareW().caState = v;
   }
   /** Segments SACKed (sacked_out). */
   get sackedOut(): number {
@@ -363,8 +361,7 @@ export class TcpSocket implements CcState {
     return r === null ? 0 : r.sackedOut;
   }
   set sackedOut(v: number) {
-    if (this.rare !== null) this.rare.sackedOut = v;
-    else if (v !== 0) (this.rare = new SocketRare()).sackedOut = v;
+    if (v !== 0 || this.rare !== null) this.rareW().sackedOut = v;
   }
   /** Segments marked lost (lost_out). */
   get lostOut(): number {
@@ -372,8 +369,7 @@ export class TcpSocket implements CcState {
     return r === null ? 0 : r.lostOut;
   }
   set lostOut(v: number) {
-    if (this.rare !== null) this.rare.lostOut = v;
-    else if (v !== 0) (this.rare = new SocketRare()).lostOut = v;
+    if (v !== 0 || this.rare !== null) this.rareW().lostOut = v;
   }
   /** RTO exponential backoff (icsk_backoff). */
   get backoff(): number {
@@ -381,8 +377,7 @@ export class TcpSocket implements CcState {
     return r === null ? 0 : r.backoff;
   }
   set backoff(v: number) {
-    if (this.rare !== null) this.rare.backoff = v;
-    else if (v !== 0) (this.rare = new SocketRare()).backoff = v;
+    if (v !== 0 || this.rare !== null) this.rareW().backoff = v;
   }
   /** The RTO timer is the persist timer (zero-window probes). */
   get probing(): boolean {
@@ -390,8 +385,7 @@ export class TcpSocket implements CcState {
     return r === null ? false : r.probing;
   }
   set probing(v: boolean) {
-    if (this.rare !== null) this.rare.probing = v;
-    else if (v !== false) (this.rare = new SocketRare()).probing = v;
+    if (v !== false || this.rare !== null) this.rareW().probing = v;
   }
   /** An ICMP error reported if the connection later times out (sk_err_soft). */
   get softError(): SocketErrorKind | null {
@@ -399,8 +393,7 @@ export class TcpSocket implements CcState {
     return r === null ? null : r.softError;
   }
   set softError(v: SocketErrorKind | null) {
-    if (this.rare !== null) this.rare.softError = v;
-    else if (v !== null) (this.rare = new SocketRare()).softError = v;
+    if (v !== null || this.rare !== null) this.rareW().softError = v;
   }
   /** In TIME_WAIT (not orphaned): the record that holds the 4-tuple and closes this socket when it goes. */
   get tw(): TimeWaitSock | null {
@@ -408,8 +401,7 @@ export class TcpSocket implements CcState {
     return r === null ? null : r.tw;
   }
   set tw(v: TimeWaitSock | null) {
-    if (this.rare !== null) this.rare.tw = v;
-    else if (v !== null) (this.rare = new SocketRare()).tw = v;
+    if (v !== null || this.rare !== null) this.rareW().tw = v;
   }
 
   /** True once the socket is closed (a method, so narrowing does not survive calls that change state). */

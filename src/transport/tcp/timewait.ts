@@ -18,7 +18,6 @@
 // (tcp_v4_timewait_ack).
 import type { SimEvent } from '../../core/scheduler.js';
 import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../../core/f64-words.js';
-import type { EventFn } from '../../core/event.js';
 import type { TimeNs } from '../../core/time.js';
 import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind } from '../api.js';
@@ -280,10 +279,7 @@ export function timeWait(sk: TcpSocket): void {
   // later runs nothing (timerGone), so it cannot reach the record (which, once it went, may be another
   // connection's).
   const ev = sk.timerEv;
-  if (ev !== null) {
-    ev.fn = twTimer as EventFn;
-    ev.a = tw;
-  }
+  ev?.retarget(twTimer, tw);
   tw.timerEv = ev;
   sk.timerGone = true;
   sk.timerEv = null;
