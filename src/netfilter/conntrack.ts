@@ -22,21 +22,22 @@ import { freePush as freePushI, freeRing, freeTake as freeTakeI, type CtFreeRing
 import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
 import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
-import { ICMP_QUERY_REQUESTS, invertTuple, invertTupleInto as invertTupleIntoI, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
-import { natPacketOf as natPacketOfI, uniqueTuple as uniqueTupleI, type NatTable } from './ct-nat.js';
+import { ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
+import { bindNat as bindNatI, natPacketOf as natPacketOfI, natTable, NatManip as NatManipI, type NatManip, type NatSetup, type NatTable } from './ct-nat.js';
 import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED as TCP_ESTABLISHED_I, TCP_NONE as TCP_NONE_I, TCP_SYN_SENT as TCP_SYN_SENT_I, TO_GENERIC as TO_GENERIC_I, TO_ICMP as TO_ICMP_I, TO_UDP as TO_UDP_I, TO_UDP_STREAM as TO_UDP_STREAM_I, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
-const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, invertTupleInto, packetTupleInto, natPacketOf, uniqueTuple, IpProto, TcpFlag, EXP_LOWER] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, invertTupleIntoI, packetTupleIntoI, natPacketOfI, uniqueTupleI, IpProtoI, TcpFlagI, EXP_LOWER_I] as const;
-const [freePush, freeTake, EXP_HI_UNIT] = [freePushI, freeTakeI, EXP_HI_UNIT_I] as const;
+const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, packetTupleInto, natPacketOf, bindNat, IpProto, TcpFlag, EXP_LOWER] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, packetTupleIntoI, natPacketOfI, bindNatI, IpProtoI, TcpFlagI, EXP_LOWER_I] as const;
+const [freePush, freeTake, EXP_HI_UNIT, Manip] = [freePushI, freeTakeI, EXP_HI_UNIT_I, NatManipI] as const;
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
 export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
+export { NatManip, type NatSetup } from './ct-nat.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
@@ -50,22 +51,6 @@ export interface Untracked {
   readonly untracked: true;
   readonly owner: Conntrack;
 }
-
-/** A NAT range as nf_nat_range2 carries it. */
-export interface NatSetup {
-  minIp: number;
-  maxIp: number;
-  /** null: keep the port when unique (NF_NAT_RANGE_PROTO_SPECIFIED unset). */
-  ports: { min: number; max: number } | null;
-  random: boolean;
-  randomFully: boolean;
-  persistent: boolean;
-}
-
-/** Which half of the tuple a NAT hook rewrites (enum nf_nat_manip_type). */
-export const NatManip = { SRC: 0, DST: 1 } as const;
-/** SRC (SNAT/MASQUERADE, at POSTROUTING/INPUT) or DST (DNAT, at PREROUTING/OUTPUT). */
-export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 
 /** Result of nf_conntrack_in for one packet. */
 export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
@@ -106,10 +91,6 @@ export class Conntrack extends TupleMap<ConnEntry> {
    */
   private readonly free: CtFreeRing<ConnEntry> = freeRing<ConnEntry>();
   private nextId = 1;
-  private readonly usedKey: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // The lookup key of usedTuple (NAT's uniqueness probes), reused.
-  private readonly natReply: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // setupNat's REPLY tuple, reused.
-  private readonly natCurr: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // setupNat's current tuple (the inverse of the REPLY one), reused.
-  private readonly natNew: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 }; // uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding.
   /**
    * The per-table statistics `conntrack -S` prints (ctnetlink's per-CPU stats; one CPU here, `formatConntrackStats`):
    * `drop` counts packets conntrack dropped — new connections refused because the table was full (the kernel logs
@@ -122,14 +103,14 @@ export class Conntrack extends TupleMap<ConnEntry> {
   /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
   private readonly cx: ConfirmTable = { entries: this.entries, hash: this, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
 
-  /** What NAT's uniqueTuple (ct-nat.ts) uses of the table, with the stream feeding its port choice (`rng`). */
+  /** What NAT's binding (ct-nat.ts) uses of the table: its lookup, the stream feeding its port choice (`rng`), its reused tuples. */
   private readonly nx: NatTable;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     super([], null);
     this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
-    this.nx = { natNew: this.natNew, rng, used: (t, self) => this.usedTuple(t, self) };
+    this.nx = natTable(rng, (t) => this.find(t, CT_CLOCK[0]!));
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
   }
@@ -160,8 +141,11 @@ export class Conntrack extends TupleMap<ConnEntry> {
     return ct;
   }
 
-  /** The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). pkt.ct is null, a
-   * table's `untracked` or a ConnEntry, each with its table as `owner`: no `instanceof` (a cell load, a hole check, a prototype walk). */
+  /**
+   * The entry attached to `pkt` if it belongs to this table (another namespace's entry counts as none). pkt.ct is null, a
+   * table's `untracked` or a ConnEntry, each with its table as `owner`: no `instanceof` (a cell load, a hole check, a
+   * prototype walk).
+   */
   ctOf(pkt: Packet): ConnEntry | null {
     const ct = pkt.ct as ConnEntry | null;
     return ct !== null && ct.owner === this && ct !== (this.untracked as object) ? ct : null;
@@ -530,20 +514,12 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** True when NAT of this manip type has been set up (nf_nat_initialized). */
   natDone(ct: ConnEntry, manip: NatManip): boolean {
-    return (ct.status & (manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE)) !== 0;
+    return (ct.status & (manip === Manip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE)) !== 0;
   }
 
   /** Marks the manip done without a mapping (nf_nat_alloc_null_binding when no nat rule matched). */
   nullBinding(ct: ConnEntry, manip: NatManip): void {
-    ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
-  }
-
-  /** True when some other connection already uses `t` as its original direction (nf_nat_used_tuple). */
-  private usedTuple(t: CtTuple, self: ConnEntry): boolean {
-    const k = this.usedKey;
-    invertTupleInto(t, k);
-    const found = this.find(k, CT_CLOCK[0]!);
-    return found !== undefined && found !== self;
+    ct.status |= manip === Manip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
   }
 
   /**
@@ -557,25 +533,14 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** setupNat at the time in CT_CLOCK[0] (a NAT target inside netfilter's hook, which wrote it: see inAt). */
   setupNatAt(ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
-    // The current tuple: the inverse of the REPLY one.
-    const curr = this.natCurr;
-    invertTupleInto(ct.replyInto(this.natReply), curr);
-    const t = uniqueTuple(this.nx, curr, r, manip, ct); // ct-nat.ts
-    if (!t) return false;
-    // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
-    // done), so the REPLY tuple is not in the hash yet and may change.
-    if (ct.status & CtStatus.CONFIRMED) throw new Error('conntrack: NAT binding of a confirmed entry');
-    ct.replyInverseOf(t);
-    const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
-    if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
-    ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
-    return true;
+    return bindNat(this.nx, ct, manip, r); // ct-nat.ts
   }
 
   /**
-   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of the other direction's tuple;
-   * for ICMP errors also the quoted header (nf_nat_icmp_reply_translation; only the outer IP address, not the outer ICMP id
-   * field). `ct` is `pkt`'s entry in this table (the caller found it with ctOf). */
+   * nf_nat_packet: rewrites the packet for the hook's manip type so its tuple becomes the inverse of the other direction's
+   * tuple; for ICMP errors also the quoted header (nf_nat_icmp_reply_translation; only the outer IP address, not the
+   * outer ICMP id field). `ct` is `pkt`'s entry in this table (the caller found it with ctOf).
+   */
   natPacket(ct: ConnEntry, pkt: Packet, manip: NatManip): void {
     natPacketOf(ct, pkt, manip); // ct-nat.ts
   }

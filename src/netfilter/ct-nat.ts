@@ -1,24 +1,81 @@
-// netfilter/ct-nat — conntrack's NAT steps kept out of conntrack.ts (room for its per-packet path): get_unique_tuple
-// (Conntrack.setupNatAt's tuple choice) and nf_nat_packet (Conntrack.natPacket: a packet of a NATed connection rewritten
-// so its tuple becomes the inverse of the other direction's tuple). Layer: netfilter (imports core, wire, packet and this folder).
+// netfilter/ct-nat — conntrack's NAT bookkeeping (net/netfilter/nf_nat_core.c), kept out of conntrack.ts (room for its
+// per-packet path): the binding of a new connection (nf_nat_setup_info: Conntrack.setupNatAt), its tuple choice
+// (get_unique_tuple, nf_nat_used_tuple) and nf_nat_packet (Conntrack.natPacket: a packet of a NATed connection rewritten
+// so its tuple becomes the inverse of the other direction's tuple). NAT is nothing but an entry's REPLY tuple differing
+// from its inverted ORIGINAL one. Layer: netfilter (imports core, wire, packet and this folder).
 import { CtStatus as CtStatus_I, type ConnEntry } from './ct-entry.js';
-import { invertIcmpDport as invertIcmpDport_I, isIcmpError as isIcmpError_I, manipPacket as manipPacket_I, type CtTuple } from './ct-tuple.js';
-import type { NatSetup } from './conntrack.js';
+import { invertIcmpDport as invertIcmpDport_I, invertTupleInto as invertTupleInto_I, isIcmpError as isIcmpError_I, manipPacket as manipPacket_I, type CtTuple } from './ct-tuple.js';
 import type { Rng } from '../core/rng.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProto_I } from '../wire/types.js';
-const [CtStatus, invertIcmpDport, isIcmpError, manipPacket, IpProto] = [CtStatus_I, invertIcmpDport_I, isIcmpError_I, manipPacket_I, IpProto_I] as const; // hot imports as module constants (no Cell load and check a use)
+const [CtStatus, invertIcmpDport, invertTupleInto, isIcmpError, manipPacket, IpProto] = [CtStatus_I, invertIcmpDport_I, invertTupleInto_I, isIcmpError_I, manipPacket_I, IpProto_I] as const; // hot imports as module constants (no Cell load and check a use)
 
 const NAT_MASK = CtStatus.SRC_NAT | CtStatus.DST_NAT;
 
-/** What uniqueTuple uses of its table (Conntrack's `nx`). */
+/** A NAT range as nf_nat_range2 carries it. */
+export interface NatSetup {
+  minIp: number;
+  maxIp: number;
+  /** null: keep the port when unique (NF_NAT_RANGE_PROTO_SPECIFIED unset). */
+  ports: { min: number; max: number } | null;
+  random: boolean;
+  randomFully: boolean;
+  persistent: boolean;
+}
+
+/** Which half of the tuple a NAT hook rewrites (enum nf_nat_manip_type). */
+export const NatManip = { SRC: 0, DST: 1 } as const;
+/** SRC (SNAT/MASQUERADE, at POSTROUTING/INPUT) or DST (DNAT, at PREROUTING/OUTPUT). */
+export type NatManip = (typeof NatManip)[keyof typeof NatManip];
+
+/** What a NAT binding uses of its table (Conntrack's `nx`, made once by `natTable`). */
 export interface NatTable {
-  /** The answer, reused: no object per NAT binding. */
-  readonly natNew: CtTuple;
   /** Feeds the port choice for --random / --random-fully and SNAT offsets. */
   readonly rng: Rng;
-  /** True when some other connection than `self` already uses `t` as its original direction (nf_nat_used_tuple). */
-  used(t: CtTuple, self: ConnEntry): boolean;
+  /** The alive entry one of whose tuples is `t` (Conntrack's lookup at the operation's time: an expired one is absent). */
+  find(t: CtTuple): ConnEntry | undefined;
+  /** The lookup key of `usedTuple` (the uniqueness probes), reused. */
+  readonly usedKey: CtTuple;
+  /** `bindNat`'s REPLY tuple, reused. */
+  readonly natReply: CtTuple;
+  /** `bindNat`'s current tuple (the inverse of the REPLY one), reused. */
+  readonly natCurr: CtTuple;
+  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
+  readonly natNew: CtTuple;
+}
+
+/** A table's NatTable: its port-choice stream and its alive lookup, with the reused tuples. */
+export function natTable(rng: Rng, find: (t: CtTuple) => ConnEntry | undefined): NatTable {
+  const tuple = (): CtTuple => ({ proto: 0, src: 0, sport: 0, dst: 0, dport: 0 });
+  return { rng, find, usedKey: tuple(), natReply: tuple(), natCurr: tuple(), natNew: tuple() };
+}
+
+/** True when some other connection than `self` already uses `t` as its original direction (nf_nat_used_tuple). */
+function usedTuple(tbl: NatTable, t: CtTuple, self: ConnEntry): boolean {
+  const k = tbl.usedKey;
+  invertTupleInto(t, k);
+  const found = tbl.find(k);
+  return found !== undefined && found !== self;
+}
+
+/**
+ * nf_nat_setup_info: binds the NEW connection `ct` to a NAT mapping for `manip` (0 SRC, 1 DST) in range `r`, at the
+ * time in CT_CLOCK[0]. Returns false when no unique tuple exists in the range (the packet is then dropped).
+ */
+export function bindNat(tbl: NatTable, ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
+  // The current tuple: the inverse of the REPLY one.
+  const curr = tbl.natCurr;
+  invertTupleInto(ct.replyInto(tbl.natReply), curr);
+  const t = uniqueTuple(tbl, curr, r, manip, ct);
+  if (!t) return false;
+  // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
+  // done), so the REPLY tuple is not in the hash yet and may change.
+  if (ct.status & CtStatus.CONFIRMED) throw new Error('conntrack: NAT binding of a confirmed entry');
+  ct.replyInverseOf(t);
+  const changed = manip === NatManip.SRC ? t.src !== curr.src || t.sport !== curr.sport : t.dst !== curr.dst || t.dport !== curr.dport;
+  if (changed) ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT : CtStatus.DST_NAT;
+  ct.status |= manip === NatManip.SRC ? CtStatus.SRC_NAT_DONE : CtStatus.DST_NAT_DONE;
+  return true;
 }
 
 function jhash3(a: number, b: number, c: number): number {
@@ -36,7 +93,7 @@ function setTuplePort(t: CtTuple, src: boolean, p: number): void {
 }
 
 /** get_unique_tuple: pick address then port so the resulting tuple is unique. */
-export function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct: ConnEntry): CtTuple | null {
+function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct: ConnEntry): CtTuple | null {
   const src = manip === 0; // NatManip.SRC
   const randomAll = r.random || r.randomFully;
   const t = tbl.natNew;
@@ -54,10 +111,10 @@ export function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 
   if (!randomAll) {
     if (r.ports) {
       const p = src ? t.sport : t.dport;
-      if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !tbl.used(t, ct)))) return t;
-    } else if (!tbl.used(t, ct)) return t;
+      if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !usedTuple(tbl, t, ct)))) return t;
+    } else if (!usedTuple(tbl, t, ct)) return t;
   }
-  if (!hasPorts) return tbl.used(t, ct) ? null : t;
+  if (!hasPorts) return usedTuple(tbl, t, ct) ? null : t;
   // nf_nat_l4proto_unique_tuple
   let min: number;
   let size: number;
@@ -69,7 +126,7 @@ export function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 
     min = r.ports.min;
     size = r.ports.max - r.ports.min + 1;
   } else {
-    if (!src) return tbl.used(t, ct) ? null : t; // a DNAT without ports cannot change the port
+    if (!src) return usedTuple(tbl, t, ct) ? null : t; // a DNAT without ports cannot change the port
     const p = src ? t.sport : t.dport;
     if (p < 512) (min = 1), (size = 511);
     else if (p < 1024) (min = 600), (size = 424);
@@ -78,7 +135,7 @@ export function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 
   const off = randomAll || src ? tbl.rng.int(size) : 0;
   for (let i = 0; i < size; i++) {
     setTuplePort(t, src, min + ((off + i) % size));
-    if (!tbl.used(t, ct)) return t;
+    if (!usedTuple(tbl, t, ct)) return t;
   }
   return null;
 }
