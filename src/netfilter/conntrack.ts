@@ -16,10 +16,10 @@
 // Not modelled: TCP sequence-window tracking (so no INVALID for out-of-window segments), helpers and
 // expectations (RELATED only via ICMP errors), zones, conntrack events, per-netns sysctls beyond the
 // timeouts and the table limit handed in, SCTP/DCCP state machines (tracked as generic).
-import { RECENT as RECENT_I, RECENT_NUMBERS, TupleMap, packPorts as packPortsI, type CtHit } from './ct-hash.js';
+import { RECENT as RECENT_I, RECENT_NUMBERS, packPorts as packPortsI, type CtHit } from './ct-hash.js';
 import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, EXP_HI_UNIT as EXP_HI_UNIT_I, writeExpiry as writeExpiryI } from './ct-entry.js';
 import { freePush as freePushI, freeRing, freeTake as freeTakeI, type CtFreeRing } from './ct-free.js';
-import { insertOrResolve as insertOrResolveI, type ConfirmTable, type CtStats } from './ct-confirm.js';
+import { insertOrResolve as insertOrResolveI, type CtStats } from './ct-confirm.js';
 import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
@@ -57,14 +57,13 @@ export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
-export class Conntrack extends TupleMap<ConnEntry> {
-  // The fields `in` and `confirm` read for every packet come first: the hash's (TupleMap, the base class: its fields in
-  // this object, one object fewer per lookup), then these (a big cluster's thousand tables are each cold when a packet
-  // reaches one; V8 lays fields out in declaration order).
+export class Conntrack extends CtList<ConnEntry> {
+  // The fields `in` and `confirm` read for every packet come first: the hash's (TupleMap, CtList's base class: its fields
+  // in this object, one object fewer per lookup), then the list's of confirmed entries in insertion order (CtList, the
+  // base class: the gc sweep's fields here too, no list object to read per new connection), then these (a big cluster's
+  // thousand tables are each cold when a packet reaches one; V8 lays fields out in declaration order, base classes first).
   /** What pkt.ct holds after -j NOTRACK / -j CT --notrack in this namespace. */
   readonly untracked: Untracked = Object.freeze({ untracked: true as const, owner: this });
-  /** Confirmed entries in insertion order (no Set to hash into per connection); the hash holds their indices here. */
-  private readonly entries = new CtList<ConnEntry>((map) => this.remap(map));
   /**
    * The timeouts by `timeoutIndex` (TCP states 0-8, then UDP, UDP stream, ICMP, generic), read from
    * `to` when the table is made: a number from a typed array, where a load from `to`'s objects is a
@@ -100,16 +99,13 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * the race, or the loser held by its REPLY tuple alone).
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
-  /** What confirm's insertion and clash resolution (ct-confirm.ts) use of the table. */
-  private readonly cx: ConfirmTable = { entries: this.entries, hash: this, stats: this.stats, destroyExpired: (ct) => this.destroyExpired(ct) };
 
   /** What NAT's binding (ct-nat.ts) uses of the table: its lookup, the stream feeding its port choice (`rng`), its reused tuples. */
   private readonly nx: NatTable;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
-    super([], null);
-    this.slots = this.entries.refs; // the hash (TupleMap, this object's first fields) holds the list's indices
+    super();
     this.nx = natTable(rng, (t) => this.find(t, CT_CLOCK[0]!));
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
@@ -117,12 +113,12 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
   expiryChanged(ct: ConnEntry, t: TimeNs): void {
-    this.entries.setExp(ct, t);
+    this.setExp(ct, t);
   }
 
   /** Number of confirmed entries (what nf_conntrack_count reports). */
   get count(): number {
-    return this.entries.size;
+    return this.listed;
   }
 
   /** The entry and direction a tuple belongs to, ignoring expired entries (a new pair per call; for inspection). */
@@ -234,7 +230,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
       const st = ct.status;
       if ((st & 1024) !== 0) return CT_OK;
       const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-      if (moved || t < ct.expires) this.entries.exp[ct.pos] = t * EXP_LOWER; // the list's copy (a float32 not above t)
+      if (moved || t < ct.expires) this.exp[ct.pos] = t * EXP_LOWER; // the list's copy (a float32 not above t)
       writeExpiry(ct, t);
       return CT_OK;
     }
@@ -280,7 +276,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     if (notIcmp) packetTupleInto(pkt, t);
     const spare = this.reap();
-    if (this.entries.size >= this.cfg.max && !this.earlyDrop(now)) {
+    if (this.listed >= this.cfg.max && !this.earlyDrop(now)) {
       if (spare !== null) freePush(this.free, spare, FREE_MAX);
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
@@ -321,21 +317,21 @@ export class Conntrack extends TupleMap<ConnEntry> {
     // (nf_ct_attach, e.g. REJECT's answer) goes out without inserting it.
     if (pkt.ctDir !== 0) return CT_OK;
     // Both tuples into the hash, or a clash resolved or refused (ct-confirm.ts).
-    const clash = insertOrResolve(this.cx, ct, pkt);
+    const clash = insertOrResolve(this, ct, pkt);
     if (clash !== null) return clash;
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
     const t = CT_CLOCK[0]! + this.toNs[1 + this.timeoutIndex(ct, ct.proto)]!;
     writeExpiry(ct, t);
-    this.entries.exp[ct.pos] = t * EXP_LOWER; // the list's copy (ct is in the list since insertOrResolve)
+    this.exp[ct.pos] = t * EXP_LOWER; // the list's copy (ct is in the list since insertOrResolve)
     return CT_OK;
   }
 
   /** Removes an entry (conntrack -D). A listed entry goes by `removeAt`. */
   remove(ct: ConnEntry): void {
     const i = ct.pos;
-    if (i >= 0 && this.entries.refs[i] === ct) return this.removeAt(ct, i);
+    if (i >= 0 && this.refs[i] === ct) return this.removeAt(ct, i);
     this.deleteKey(this.keyOf(ct, 0), i, ct);
     this.deleteKey(this.keyOf(ct, 1), i, ct);
     ct.status |= CtStatus.DYING;
@@ -343,10 +339,10 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** `remove` of `ct` listed at `i`: by the slot keys its list keeps (confirm wrote them), reading of a reaped entry (cold) neither its tuples nor its index. */
   private removeAt(ct: ConnEntry, i: number): void {
-    const list = this.entries;
-    this.deleteKey(list.keys[2 * i]!, i, ct);
-    this.deleteKey(list.keys[2 * i + 1]!, i, ct);
-    list.deleteAt(ct, i);
+    const keys = this.keys;
+    this.deleteKey(keys[2 * i]!, i, ct);
+    this.deleteKey(keys[2 * i + 1]!, i, ct);
+    this.unlistAt(ct, i);
     ct.status |= CtStatus.DYING;
   }
 
@@ -357,9 +353,9 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * that attached it (`ctOf`; an ICMP error takes its quote's entry only there, net/icmp.ts), read in hooks a passage
    * of no simulated time apart (loopback included) or, queued between hooks, far less than RECYCLE_AFTER. Entries
    * removed alive (a reopening SYN, early_drop of an unassured one, conntrack -D) may still be attached to packets in
-   * flight and are left to the garbage collector.
+   * flight and are left to the garbage collector. Public for confirm's clash handling (ct-confirm.ts, ConfirmTable).
    */
-  private destroyExpired(ct: ConnEntry): void {
+  destroyExpired(ct: ConnEntry): void {
     this.remove(ct);
     freePush(this.free, ct, FREE_MAX);
   }
@@ -381,13 +377,12 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * Deterministic: no timer, no random order. Returns an entry it destroyed that has been dead RECYCLE_AFTER, if any.
    */
   private reap(): ConnEntry | null {
-    const list = this.entries;
     const now = CT_CLOCK[0]!;
     let spare: ConnEntry | null = null; // returned to inNew, straight to newEntry: no push and take through the free list
     for (let k = 0; k < GC_STEP; k++) {
-      const i = list.gcNextIndex();
+      const i = this.gcNextIndex();
       if (i < 0) break;
-      const ct = list.exp[i]! <= now ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
+      const ct = this.exp[i]! <= now ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
       if (ct === null) continue;
       if (ct.expires > now - RECYCLE_AFTER) freePush(this.free, ct, FREE_MAX);
       else {
@@ -400,21 +395,20 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** Removes the entry at list index `i` if it has expired by `now` and returns it (the caller keeps it for reuse); else brings the list's copy of its expiry up to date. */
   private expiredAt(i: number, now: number): ConnEntry | null {
-    const ct = this.entries.at(i);
+    const ct = this.at(i);
     const t = ct.expires;
-    if (t > now) this.entries.exp[i] = t * EXP_LOWER;
+    if (t > now) this.exp[i] = t * EXP_LOWER;
     else this.removeAt(ct, i); // destroyExpired, the index known
     return t > now ? null : ct;
   }
 
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
-    const list = this.entries;
     CT_CLOCK[0] = now;
     let n = 0;
-    for (let i = list.firstIndex(); i >= 0; ) {
-      const next = list.nextAfter(i);
-      const ct = list.exp[i]! <= now ? this.expiredAt(i, now) : null;
+    for (let i = this.firstIndex(); i >= 0; ) {
+      const next = this.nextAfter(i);
+      const ct = this.exp[i]! <= now ? this.expiredAt(i, now) : null;
       if (ct !== null) {
         freePush(this.free, ct, FREE_MAX);
         n++;
@@ -426,15 +420,14 @@ export class Conntrack extends TupleMap<ConnEntry> {
 
   /** The earliest expiry among entries, for a caller that schedules gc; null when empty. */
   nextDeadline(): TimeNs | null {
-    const list = this.entries;
     let d: number | null = null;
-    for (let i = list.firstIndex(); i >= 0; i = list.nextAfter(i)) if (d === null || list.at(i).expires < d) d = list.at(i).expires;
+    for (let i = this.firstIndex(); i >= 0; i = this.nextAfter(i)) if (d === null || this.at(i).expires < d) d = this.at(i).expires;
     return d;
   }
 
   /** Entries in insertion order (expired ones not yet reaped included). */
   list(): ConnEntry[] {
-    return this.entries.all();
+    return this.all();
   }
 
   /**
@@ -446,11 +439,11 @@ export class Conntrack extends TupleMap<ConnEntry> {
    * counting an early drop.
    */
   private earlyDrop(now: TimeNs): boolean {
-    const n = Math.min(EVICTION_WINDOW, this.entries.size);
+    const n = Math.min(EVICTION_WINDOW, this.listed);
     for (let k = 0; k < n; k++) {
-      const i = this.entries.gcNextIndex();
+      const i = this.gcNextIndex();
       if (i < 0) return false;
-      const ct = this.entries.at(i);
+      const ct = this.at(i);
       if (ct.expires <= now) {
         this.destroyExpired(ct);
         return true;
@@ -504,7 +497,7 @@ export class Conntrack extends TupleMap<ConnEntry> {
     if ((st & 1024) !== 0) return;
     const proto = pkt.ip!.protocol; // timeoutIndex's choice
     const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-    if (moved || t < ct.expires) this.entries.exp[ct.pos] = t * EXP_LOWER;
+    if (moved || t < ct.expires) this.exp[ct.pos] = t * EXP_LOWER;
     writeExpiry(ct, t);
   }
 

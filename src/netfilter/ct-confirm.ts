@@ -5,7 +5,6 @@
 // status and timeout of a normally inserted entry are conntrack.ts's.
 import type { CtInResult } from './conntrack.js';
 import { CT_CLOCK as CT_CLOCK_I, CtStatus as CtStatus_I, type ConnEntry } from './ct-entry.js';
-import type { TupleMap } from './ct-hash.js';
 import type { CtList } from './ct-list.js';
 import { SEC as SEC_I, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
@@ -20,10 +19,8 @@ export interface CtStats {
   clash_resolve: number;
 }
 
-/** What insertion and clash resolution use of a table (Conntrack's own, handed over once). */
-export interface ConfirmTable {
-  readonly entries: CtList<ConnEntry>;
-  readonly hash: TupleMap<ConnEntry>;
+/** What insertion and clash resolution use of a table: Conntrack itself, its list and hash (CtList) with these. */
+export interface ConfirmTable extends CtList<ConnEntry> {
   readonly stats: CtStats;
   /** Removes an expired entry (Conntrack.destroyExpired). */
   destroyExpired(ct: ConnEntry): void;
@@ -52,25 +49,25 @@ const IPPROTO_GRE = 47;
 export function insertOrResolve(t: ConfirmTable, ct: ConnEntry, pkt: Packet): CtInResult | null {
   const now = CT_CLOCK[0]!; // the confirm's time (a time handed in would be a heap number a call)
   // The tuples' slot keys, kept by the list for the entry's removal (Conntrack.remove) and handed to the inserts.
-  const k0 = t.hash.keyOf(ct, 0);
-  const k1 = t.hash.keyOf(ct, 1);
-  t.entries.add(ct, k0, k1);
+  const k0 = t.keyOf(ct, 0);
+  const k1 = t.keyOf(ct, 1);
+  t.add(ct, k0, k1);
   for (;;) {
-    const clash = insertBoth(t.hash, ct, k0, k1);
+    const clash = insertBoth(t, ct, k0, k1);
     if (clash === undefined) return null;
     if (clash.expires > now) return resolveClash(t, pkt, ct, clash, now); // not on the hot path: a race lost
     // Out of the list while the expired holder goes (none of ct's tuples is in the hash now): were the
     // holder the list's last entry before ct, with the gc sweep's cursor on it, the cursor would move on
     // to ct instead of wrapping to the head as it does when ct is not listed yet (Linux lists an entry
     // only once it is inserted).
-    t.entries.delete(ct);
+    t.unlist(ct);
     t.destroyExpired(clash);
-    t.entries.add(ct, k0, k1);
+    t.add(ct, k0, k1);
   }
 }
 
 /** Inserts both of `ct`'s tuples (their slot keys `k0`, `k1`), or neither: returns the entry holding one of them. */
-function insertBoth(h: TupleMap<ConnEntry>, ct: ConnEntry, k0: number, k1: number): ConnEntry | undefined {
+function insertBoth(h: CtList<ConnEntry>, ct: ConnEntry, k0: number, k1: number): ConnEntry | undefined {
   const clash = h.insert(ct, 0, k0);
   if (clash !== undefined) return clash;
   const replyClash = h.insert(ct, 1, k1);
@@ -90,26 +87,26 @@ function insertBoth(h: TupleMap<ConnEntry>, ct: ConnEntry, k0: number, k1: numbe
  * packet; the others, and a clash nothing resolves, drop it.
  */
 function resolveClash(t: ConfirmTable, pkt: Packet, loser: ConnEntry, winner: ConnEntry, now: TimeNs): CtInResult {
-  t.entries.delete(loser); // the tail again: the list is as it was
+  t.unlist(loser); // the tail again: the list is as it was
   if (!allowClash(loser.proto)) return clashDrop(t);
   // __nf_ct_resolve_clash: the packet joins the winner when the two are one connection.
   if (mergeInto(t, pkt, loser, winner)) return RESOLVED;
   // nf_ct_resolve_clash_harder: the loser's REPLY tuple alone must be free (else the entry holding it
   // is tried as the winner again, the kernel's second __nf_ct_resolve_clash).
-  const k0 = t.hash.keyOf(loser, 0);
-  const k1 = t.hash.keyOf(loser, 1);
-  t.entries.add(loser, k0, k1);
+  const k0 = t.keyOf(loser, 0);
+  const k1 = t.keyOf(loser, 1);
+  t.add(loser, k0, k1);
   for (;;) {
-    const holder = t.hash.insert(loser, 1, k1);
+    const holder = t.insert(loser, 1, k1);
     if (holder === undefined) break;
     if (holder.expires <= now) {
       // Unlisted while the holder goes, as in insertOrResolve (the gc sweep's cursor must not move onto it).
-      t.entries.delete(loser);
+      t.unlist(loser);
       t.destroyExpired(holder);
-      t.entries.add(loser, k0, k1);
+      t.add(loser, k0, k1);
       continue;
     }
-    t.entries.delete(loser);
+    t.unlist(loser);
     return mergeInto(t, pkt, loser, holder) ? RESOLVED : clashDrop(t);
   }
   // Held by its REPLY tuple only: the ORIGINAL one stays the winner's, so later packets of that

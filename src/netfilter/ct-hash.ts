@@ -126,7 +126,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   protected readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
   private used = 0;
   /** The slot of the tuple `insert` found already held. */
-  private at = 0;
+  private atSlot = 0;
   /** The direction of the tuple the last successful `get` found. */
   dir: 0 | 1 = 0;
   /** `slots[i]` is the entry of index i (an entry's `pos` must not change while it is here, except through `remap`). */
@@ -135,8 +135,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   private readonly owner: unknown;
 
   /**
-   * `owner` null: the map itself (conntrack's table is a TupleMap: its hash fields in the table's object, no object more
-   * to reach per lookup in a cold table; it hands its list's slots in with `slots` once its fields are made).
+   * `owner` null: the map itself (conntrack's table is a TupleMap, through CtList: its hash fields in the table's object,
+   * no object more to reach per lookup in a cold table; the list hands its `refs` in as `slots` once its fields are made).
    */
   constructor(slots: CtSlots<C>, owner: unknown) {
     this.slots = slots;
@@ -200,7 +200,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
    */
   set(e: C, dir: 0 | 1): void {
     if (this.insert(e, dir) === undefined) return;
-    const i = this.at;
+    const i = this.atSlot;
     const tab = this.tab;
     const k = (tab[2 * i]! & KEY_MASK) | (dir << DIR_SHIFT);
     tab[2 * i] = k;
@@ -211,7 +211,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   /**
    * Adds (e, dir) for `e`'s tuple in direction `dir` unless a slot holds that tuple already (for
    * whichever entry and direction): then nothing changes and that slot's entry is returned (its slot in
-   * `at`). One probe where a lookup and then `set` would be two (conntrack's confirm: the clash check of
+   * `atSlot`). One probe where a lookup and then `set` would be two (conntrack's confirm: the clash check of
    * each tuple and its insertion, as the kernel's hlist insert needs no second walk). `full`: the tuple's
    * slot key (`keyOf`), when the caller has it already.
    */
@@ -230,7 +230,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       if ((k & KEY_MASK) === key) {
         const other = this.slots[tab[2 * i + 1]!]!;
         if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
-          this.at = i;
+          this.atSlot = i;
           return other;
         }
       }

@@ -9,16 +9,25 @@
 // (tens of thousands of TIME_WAIT entries), ~1.5 % of H1's run for two steps per new connection that
 // found nothing to reap (session 23).
 
-/** What the list needs of an entry: its index here (-1 while outside the list) and its expiry. */
-export interface CtListEntry {
+import { TupleMap, type CtKeys } from './ct-hash.js';
+
+/** What the list needs of an entry: its index here (-1 while outside the list) and its expiry; the hash its tuples and table. */
+export interface CtListEntry extends CtKeys {
   pos: number;
   readonly expires: number;
+  readonly owner: unknown;
 }
 
-/** Entries in insertion order; add at the tail, delete anywhere in O(1). */
-export class CtList<E extends CtListEntry> {
-  // Fields in the order V8 lays them out: what the gc sweep reads at each step (exp, cursor, len) beside the map word,
-  // then what an add or a delete also reads (a table visited seldom has the list cold; issue 13).
+/**
+ * Entries in insertion order; add at the tail, delete anywhere in O(1). The hash of their tuples (TupleMap) is the base
+ * class, whose slots are this list's `refs`: conntrack's table (Conntrack extends CtList) is one object holding the
+ * hash's fields, then the list's, then its own, where the list was an object of its own (issue 13: a cold table's list
+ * object was one more line to read for each new connection's gc step, ~0.6 LL misses a request in the scale window).
+ * The list's names keep clear of the hash's (`size`, `delete` are the hash's tuples): `listed`, `unlist`.
+ */
+export class CtList<E extends CtListEntry> extends TupleMap<E> {
+  // Fields in the order V8 lays them out (after the hash's): what the gc sweep reads at each step (exp, cursor, len),
+  // then what an add or a delete also reads (a table visited seldom has them cold; issue 13).
   /**
    * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` times EXP_LOWER when added or set by `setExp`
    * (a float32 never above the time: `lowerExp`); the owner may leave it behind when the expiry moves later
@@ -39,10 +48,10 @@ export class CtList<E extends CtListEntry> {
   /** Indices used (entries and holes). */
   private len = 0;
   /** Entries held. */
-  size = 0;
+  listed = 0;
   /**
    * Entries by index, where `exp` holds no NaN; at a hole (NaN in `exp`, until `squeeze`) null or the entry deleted there
-   * (`delete` does not write it). The same array for the list's whole life (TupleMap reads it directly; its slots name
+   * (`unlist` does not write it). The same array for the list's whole life (the hash's `slots`; they name
    * listed entries only); do not write it from outside. As long as `exp` (nulls past `len`),
    * grown with it in `makeRoom`: an add stores into it, never pushes (issue 13: the push was a builtin call per new
    * connection, ~150 instructions, and its write barrier tested the flags of the array's page, a cold line of its own
@@ -57,25 +66,23 @@ export class CtList<E extends CtListEntry> {
   keys = new Int32Array(2 * MIN_CAP);
   /** No entry below this index (the holes at the front, skipped once). */
   private first = 0;
-  /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
-  private readonly moved: ((map: Int32Array) => void) | null;
 
-  /** `moved(map)` is told when entries move (`squeeze`): the entry at index j is now at `map[j]`. */
-  constructor(moved: ((map: Int32Array) => void) | null = null) {
-    this.moved = moved;
+  constructor() {
+    super([], null);
+    this.slots = this.refs; // the hash holds the list's indices
   }
 
   /** Appends `e` (its expiry as it is now) with its keys `k0`, `k1`. Small, to be inlined: the rare work is in `makeRoom`. */
   add(e: E, k0 = 0, k1 = 0): void {
     let i = this.len;
-    if (i === this.exp.length || i - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) i = this.makeRoom();
+    if (i === this.exp.length || i - this.listed > SQUEEZE_RATIO * this.listed + SQUEEZE_MIN) i = this.makeRoom();
     this.len = i + 1;
     this.refs[i] = e; // i < exp.length === refs.length
     this.exp[i] = e.expires * EXP_LOWER;
     this.keys[2 * i] = k0;
     this.keys[2 * i + 1] = k1;
     e.pos = i;
-    this.size++;
+    this.listed++;
   }
 
   /**
@@ -83,7 +90,7 @@ export class CtList<E extends CtListEntry> {
    * SQUEEZE_MIN more), grows `exp`, `keys` and `refs` when full; returns the index to add at.
    */
   private makeRoom(): number {
-    if (this.len - this.size > SQUEEZE_RATIO * this.size + SQUEEZE_MIN) this.squeeze();
+    if (this.len - this.listed > SQUEEZE_RATIO * this.listed + SQUEEZE_MIN) this.squeeze();
     const i = this.len;
     if (i === this.exp.length) {
       const exp = new Float32Array(i * 2);
@@ -98,15 +105,15 @@ export class CtList<E extends CtListEntry> {
     return i;
   }
 
-  /** Takes `e` out (nothing when it is not in the list). */
-  delete(e: E): void {
+  /** Takes `e` out of the list (nothing when it is not in it); its tuples stay in the hash. */
+  unlist(e: E): void {
     const i = e.pos;
     if (i < 0 || this.refs[i] !== e) return;
-    this.deleteAt(e, i);
+    this.unlistAt(e, i);
   }
 
-  /** `delete` of `e`, known to be the entry at index `i` (its `pos` not read: conntrack's gc sweep, a cold entry). */
-  deleteAt(e: E, i: number): void {
+  /** `unlist` of `e`, known to be the entry at index `i` (its `pos` not read: conntrack's gc sweep, a cold entry). */
+  unlistAt(e: E, i: number): void {
     if (this.cursor === i) this.cursor = this.nextAfter(i);
     // The hole is NaN in `exp` alone: `refs[i]` keeps `e` (stale: e.pos is -1, so no membership test takes it) until an
     // add or a squeeze writes it. A store of null into `refs` was a write barrier testing the page flags of the array (a
@@ -114,7 +121,7 @@ export class CtList<E extends CtListEntry> {
     const exp = this.exp;
     exp[i] = NaN;
     e.pos = -1;
-    this.size--;
+    this.listed--;
     if (i === this.len - 1) {
       // The tail: drop it and the holes before it (a later add must not land between them and the sweep), their stale
       // references cleared (past `len`, refs holds nulls only: nothing kept alive there; a tail is rarely deleted).
@@ -194,7 +201,7 @@ export class CtList<E extends CtListEntry> {
     this.len = n;
     this.first = 0;
     this.cursor = cursor;
-    if (this.moved !== null) this.moved(map);
+    this.remap(map); // the hash's indices follow
   }
 }
 
@@ -208,7 +215,7 @@ function nulls<E>(n: number): (E | null)[] {
 /**
  * `add` squeezes the array when its holes outnumber the entries SQUEEZE_RATIO times and SQUEEZE_MIN
  * more. A squeeze writes every entry's `pos` (each entry a cold object in a large table) and rewrites
- * the hash's indices (`moved`): in a long run's steady state the holes come as fast as the adds (reaped
+ * the hash's indices (`remap`): in a long run's steady state the holes come as fast as the adds (reaped
  * entries), so the cost is spread over about SQUEEZE_RATIO * size adds; the holes in between cost the
  * sweep a sequential read of `refs` each.
  */

@@ -4,7 +4,7 @@
 // cold object in a big table) only to be found alive; the sweep still destroys it at its real expiry.
 import { describe, expect, it } from 'vitest';
 import { Conntrack, type ConnEntry } from '../../src/netfilter/conntrack.js';
-import { EXP_LOWER, type CtList } from '../../src/netfilter/ct-list.js';
+import { EXP_LOWER } from '../../src/netfilter/ct-list.js';
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { TcpFlag } from '../../src/wire/types.js';
@@ -13,7 +13,7 @@ import { tcp } from './helpers.js';
 /** The table's list copy of `ct`'s expiry (white box: what the sweep compares with now). */
 /** What the list stores for the time `t` written exactly (a float32 not above it). */
 const exact = (t: number): number => Math.fround(t * EXP_LOWER);
-const copyOf = (t: Conntrack, ct: ConnEntry): number => (t as unknown as { entries: CtList<ConnEntry> }).entries.exp[ct.pos]!;
+const copyOf = (t: Conntrack, ct: ConnEntry): number => t.exp[ct.pos]!;
 
 describe('conntrack list expiry copy', () => {
   it('is exact after each TCP state change, a lower bound between them, and the sweep still reaps on time', () => {
