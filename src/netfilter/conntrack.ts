@@ -20,7 +20,7 @@ import { RECENT as RECENT_I, RECENT_NUMBERS, packPorts as packPortsI, type CtHit
 import { CT_CLOCK as CT_CLOCK_I, ConnEntry, CtStatus as CtStatusI, EXP_HI_UNIT as EXP_HI_UNIT_I, writeExpiry as writeExpiryI } from './ct-entry.js';
 import { freePush as freePushI, freeRing, freeTake as freeTakeI, type CtFreeRing } from './ct-free.js';
 import { insertOrResolve as insertOrResolveI, type CtStats } from './ct-confirm.js';
-import { CtList, EXP_LOWER as EXP_LOWER_I } from './ct-list.js';
+import { CtList, EXP_PER_NS as EXP_PER_NS_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
 import { bindNat as bindNatI, natPacketOf as natPacketOfI, natTable, NatManip as NatManipI, type NatManip, type NatSetup, type NatTable } from './ct-nat.js';
@@ -30,7 +30,7 @@ import { SEC, type TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
-const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, packetTupleInto, natPacketOf, bindNat, IpProto, TcpFlag, EXP_LOWER] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, packetTupleIntoI, natPacketOfI, bindNatI, IpProtoI, TcpFlagI, EXP_LOWER_I] as const;
+const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, packetTupleInto, natPacketOf, bindNat, IpProto, TcpFlag, EXP_PER_NS] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, packetTupleIntoI, natPacketOfI, bindNatI, IpProtoI, TcpFlagI, EXP_PER_NS_I] as const;
 const [freePush, freeTake, EXP_HI_UNIT, Manip] = [freePushI, freeTakeI, EXP_HI_UNIT_I, NatManipI] as const;
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
@@ -230,7 +230,7 @@ export class Conntrack extends CtList<ConnEntry> {
       const st = ct.status;
       if ((st & 1024) !== 0) return CT_OK;
       const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-      if (moved || t < ct.expires) this.exp[ct.pos] = t * EXP_LOWER; // the list's copy (a float32 not above t)
+      if (moved || t < ct.expires) this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // the list's copy (ct-list's expCopy: not above t)
       writeExpiry(ct, t);
       return CT_OK;
     }
@@ -324,7 +324,7 @@ export class Conntrack extends CtList<ConnEntry> {
     ct.status |= CtStatus.CONFIRMED;
     const t = CT_CLOCK[0]! + this.toNs[1 + this.timeoutIndex(ct, ct.proto)]!;
     writeExpiry(ct, t);
-    this.exp[ct.pos] = t * EXP_LOWER; // the list's copy (ct is in the list since insertOrResolve)
+    this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // the list's copy (expCopy; ct is in the list since insertOrResolve)
     return CT_OK;
   }
 
@@ -339,9 +339,10 @@ export class Conntrack extends CtList<ConnEntry> {
 
   /** `remove` of `ct` listed at `i`: by the slot keys its list keeps (confirm wrote them), reading of a reaped entry (cold) neither its tuples nor its index. */
   private removeAt(ct: ConnEntry, i: number): void {
-    const keys = this.keys;
-    this.deleteKey(keys[2 * i]!, i, ct);
-    this.deleteKey(keys[2 * i + 1]!, i, ct);
+    const exp = this.exp; // the keys after the copies (ct-list.ts)
+    const k = this.cap + 2 * i;
+    this.deleteKey(exp[k]!, i, ct);
+    this.deleteKey(exp[k + 1]!, i, ct);
     this.unlistAt(ct, i);
     ct.status |= CtStatus.DYING;
   }
@@ -378,11 +379,12 @@ export class Conntrack extends CtList<ConnEntry> {
    */
   private reap(): ConnEntry | null {
     const now = CT_CLOCK[0]!;
+    const tick = Math.floor(now * EXP_PER_NS); // ct-list's expTick: a copy at most this is at most now
     let spare: ConnEntry | null = null; // returned to inNew, straight to newEntry: no push and take through the free list
     for (let k = 0; k < GC_STEP; k++) {
       const i = this.gcNextIndex();
       if (i < 0) break;
-      const ct = this.exp[i]! <= now ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
+      const ct = this.exp[i]! <= tick ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
       if (ct === null) continue;
       if (ct.expires > now - RECYCLE_AFTER) freePush(this.free, ct, FREE_MAX);
       else {
@@ -397,7 +399,7 @@ export class Conntrack extends CtList<ConnEntry> {
   private expiredAt(i: number, now: number): ConnEntry | null {
     const ct = this.at(i);
     const t = ct.expires;
-    if (t > now) this.exp[i] = t * EXP_LOWER;
+    if (t > now) this.exp[i] = (t * EXP_PER_NS) & 0x7fffffff; // expCopy
     else this.removeAt(ct, i); // destroyExpired, the index known
     return t > now ? null : ct;
   }
@@ -405,10 +407,11 @@ export class Conntrack extends CtList<ConnEntry> {
   /** Deletes expired entries (the whole gc sweep); returns how many went. */
   gc(now: TimeNs): number {
     CT_CLOCK[0] = now;
+    const tick = Math.floor(now * EXP_PER_NS); // expTick
     let n = 0;
     for (let i = this.firstIndex(); i >= 0; ) {
       const next = this.nextAfter(i);
-      const ct = this.exp[i]! <= now ? this.expiredAt(i, now) : null;
+      const ct = this.exp[i]! <= tick ? this.expiredAt(i, now) : null;
       if (ct !== null) {
         freePush(this.free, ct, FREE_MAX);
         n++;
@@ -497,7 +500,7 @@ export class Conntrack extends CtList<ConnEntry> {
     if ((st & 1024) !== 0) return;
     const proto = pkt.ip!.protocol; // timeoutIndex's choice
     const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-    if (moved || t < ct.expires) this.exp[ct.pos] = t * EXP_LOWER;
+    if (moved || t < ct.expires) this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // expCopy
     writeExpiry(ct, t);
   }
 

@@ -4,7 +4,7 @@
 // stopped); `conntrack -L` order is this list's.
 //
 // An array in insertion order (a deleted entry leaves a hole, squeezed out later) rather than links
-// through the entries: the gc sweep steps over `exp`, a dense Float32Array, and touches an entry only
+// through the entries: the gc sweep steps over `exp`, dense 32-bit copies, and touches an entry only
 // when it has expired. With links, every step read the next entry — an object cold in the CPU caches
 // (tens of thousands of TIME_WAIT entries), ~1.5 % of H1's run for two steps per new connection that
 // found nothing to reap (session 23).
@@ -29,16 +29,20 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   // Fields in the order V8 lays them out (after the hash's): what the gc sweep reads at each step (exp, cursor, len),
   // then what an add or a delete also reads (a table visited seldom has them cold; issue 13).
   /**
-   * `exp[i]`: a lower bound of the expiry of `refs[i]`, its `expires` times EXP_LOWER when added or set by `setExp`
-   * (a float32 never above the time: `lowerExp`); the owner may leave it behind when the expiry moves later
-   * (conntrack's update, per packet), so a sweep finding `exp[i] <= now` reads the entry to know. A hole holds NaN
-   * (never an expiry: `writeExpiry` takes finite times only), so finding the next entry steps over `exp` alone: the
-   * sweep reads `refs` only for an entry it reaps (two arrays a step were two cold lines in a namespace the sweep
-   * visits seldom). Float32 (issue 13): 16 entries a line for the sweep, which steps over it for every new
-   * connection, where float64's 8 were ~2 cold lines a request in the scale window; a copy as much as 2^-22 of the
-   * time early only makes the sweep read an entry that has a few hundred microseconds left (at 1,000 s) and leave it.
+   * `exp[i]` for i < `cap`: a lower bound of the expiry of `refs[i]` in EXP_UNIT ticks, `expCopy(e.expires)` when added
+   * or set by `setExp`; the owner may leave it behind when the expiry moves later (conntrack's update, per packet), so
+   * a sweep finding `exp[i] <= expTick(now)` reads the entry to know. A hole holds -1 (never a copy: they are 0 or
+   * more), so finding the next entry steps over `exp` alone: the sweep reads `refs` only for an entry it reaps (two
+   * arrays a step were two cold lines in a namespace the sweep visits seldom). 32 bits (issue 13): 16 entries a line
+   * for the sweep, which steps over it for every new connection, where float64's 8 were ~2 cold lines a request in the
+   * scale window; a copy up to a tick (2.1 ms) early only makes the sweep read an entry with that little left and leave
+   * it. `exp[cap + 2i]`, `exp[cap + 2i + 1]`: what the owner handed `add` for `refs[i]` (conntrack: the hash's slot keys
+   * of its ORIGINAL and REPLY tuples, so reaping an entry deletes them without reading its tuples, a cold line of a
+   * cold object; holes hold anything). One typed array for both (integers, where the copies were float32 before): a
+   * reaped entry's keys are read through the array object the sweep has just read, not a second one (its own line in a
+   * table visited seldom, ~0.5 LL misses a request in the scale window).
    */
-  exp = new Float32Array(MIN_CAP);
+  exp = new Int32Array(3 * MIN_CAP);
   /**
    * The index of the entry the gc sweep looks at next, always an entry; -1: the first entry (as a
    * linked list's null cursor: after the tail, or after its entry was deleted as the tail, the sweep
@@ -50,20 +54,16 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   /** Entries held. */
   listed = 0;
   /**
-   * Entries by index, where `exp` holds no NaN; at a hole (NaN in `exp`, until `squeeze`) null or the entry deleted there
+   * Entries by index, where `exp` holds a copy; at a hole (-1 in `exp`, until `squeeze`) null or the entry deleted there
    * (`unlist` does not write it). The same array for the list's whole life (the hash's `slots`; they name
-   * listed entries only); do not write it from outside. As long as `exp` (nulls past `len`),
+   * listed entries only); do not write it from outside. `cap` long (nulls past `len`),
    * grown with it in `makeRoom`: an add stores into it, never pushes (issue 13: the push was a builtin call per new
    * connection, ~150 instructions, and its write barrier tested the flags of the array's page, a cold line of its own
    * for a large array: ~0.7 LL misses a push in the scale window).
    */
   readonly refs: (E | null)[] = nulls(MIN_CAP);
-  /**
-   * `keys[2i]`, `keys[2i + 1]`: what the owner handed `add` for `refs[i]` (conntrack: the hash's slot keys of its
-   * ORIGINAL and REPLY tuples, so reaping an entry deletes them without reading its tuples, a cold line of a
-   * cold object). Holes hold anything.
-   */
-  keys = new Int32Array(2 * MIN_CAP);
+  /** Indices `exp` and `refs` have room for: the keys of index i are at `exp[cap + 2i]` and `exp[cap + 2i + 1]`. */
+  cap = MIN_CAP;
   /** No entry below this index (the holes at the front, skipped once). */
   private first = 0;
 
@@ -75,30 +75,31 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   /** Appends `e` (its expiry as it is now) with its keys `k0`, `k1`. Small, to be inlined: the rare work is in `makeRoom`. */
   add(e: E, k0 = 0, k1 = 0): void {
     let i = this.len;
-    if (i === this.exp.length || i - this.listed > SQUEEZE_RATIO * this.listed + SQUEEZE_MIN) i = this.makeRoom();
+    if (i === this.cap || i - this.listed > SQUEEZE_RATIO * this.listed + SQUEEZE_MIN) i = this.makeRoom();
     this.len = i + 1;
-    this.refs[i] = e; // i < exp.length === refs.length
-    this.exp[i] = e.expires * EXP_LOWER;
-    this.keys[2 * i] = k0;
-    this.keys[2 * i + 1] = k1;
+    this.refs[i] = e; // i < cap === refs.length
+    const exp = this.exp;
+    exp[i] = expCopy(e.expires);
+    const k = this.cap + 2 * i;
+    exp[k] = k0;
+    exp[k + 1] = k1;
     e.pos = i;
     this.listed++;
   }
 
   /**
    * Before an add: squeezes out the holes when they outnumber the entries SQUEEZE_RATIO times (and
-   * SQUEEZE_MIN more), grows `exp`, `keys` and `refs` when full; returns the index to add at.
+   * SQUEEZE_MIN more), grows `exp` (copies and keys) and `refs` when full; returns the index to add at.
    */
   private makeRoom(): number {
     if (this.len - this.listed > SQUEEZE_RATIO * this.listed + SQUEEZE_MIN) this.squeeze();
     const i = this.len;
-    if (i === this.exp.length) {
-      const exp = new Float32Array(i * 2);
-      exp.set(this.exp);
+    if (i === this.cap) {
+      const exp = new Int32Array(6 * i);
+      exp.set(this.exp.subarray(0, i)); // the copies, then the keys at the new cap
+      exp.set(this.exp.subarray(i, 3 * i), 2 * i);
       this.exp = exp;
-      const keys = new Int32Array(i * 4);
-      keys.set(this.keys);
-      this.keys = keys;
+      this.cap = 2 * i;
       const refs = this.refs;
       for (let j = refs.length; j < 2 * i; j++) refs.push(null);
     }
@@ -115,18 +116,18 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   /** `unlist` of `e`, known to be the entry at index `i` (its `pos` not read: conntrack's gc sweep, a cold entry). */
   unlistAt(e: E, i: number): void {
     if (this.cursor === i) this.cursor = this.nextAfter(i);
-    // The hole is NaN in `exp` alone: `refs[i]` keeps `e` (stale: e.pos is -1, so no membership test takes it) until an
+    // The hole is -1 in `exp` alone: `refs[i]` keeps `e` (stale: e.pos is -1, so no membership test takes it) until an
     // add or a squeeze writes it. A store of null into `refs` was a write barrier testing the page flags of the array (a
     // large object: its page header a cold line of its own) and a read of its elements' header line, for each reaped entry.
     const exp = this.exp;
-    exp[i] = NaN;
+    exp[i] = -1;
     e.pos = -1;
     this.listed--;
     if (i === this.len - 1) {
       // The tail: drop it and the holes before it (a later add must not land between them and the sweep), their stale
       // references cleared (past `len`, refs holds nulls only: nothing kept alive there; a tail is rarely deleted).
       let n = i;
-      while (n > this.first && exp[n - 1] !== exp[n - 1]) n--;
+      while (n > this.first && exp[n - 1]! < 0) n--;
       this.refs.fill(null, n, i + 1);
       this.len = n;
       if (n <= this.first) this.first = n;
@@ -135,7 +136,7 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
 
   /** `e`'s expiry changed (e is in the list). */
   setExp(e: E, t: number): void {
-    this.exp[e.pos] = t * EXP_LOWER;
+    this.exp[e.pos] = expCopy(t);
   }
 
   /** The entry at index `i` (an index `gcNextIndex` or `firstIndex`/`nextAfter` gave). */
@@ -154,7 +155,7 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   firstIndex(): number {
     const exp = this.exp;
     let i = this.first;
-    while (i < this.len && exp[i] !== exp[i]) i++; // a hole: NaN
+    while (i < this.len && exp[i]! < 0) i++; // a hole: -1
     this.first = i;
     return i < this.len ? i : -1;
   }
@@ -162,7 +163,7 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   /** The index of the first entry after index `i`, -1 when none. */
   nextAfter(i: number): number {
     const exp = this.exp;
-    for (let j = i + 1; j < this.len; j++) if (exp[j] === exp[j]) return j; // not a hole (NaN)
+    for (let j = i + 1; j < this.len; j++) if (exp[j]! >= 0) return j; // not a hole (-1)
     return -1;
   }
 
@@ -177,20 +178,20 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   private squeeze(): void {
     const refs = this.refs;
     const exp = this.exp;
-    const keys = this.keys;
+    const c = this.cap;
     const map = new Int32Array(this.len);
     let n = 0;
     let cursor = -1;
     for (let i = this.first; i < this.len; i++) {
-      if (exp[i] !== exp[i]) continue; // a hole (its refs element null or stale)
+      if (exp[i]! < 0) continue; // a hole (its refs element null or stale)
       const e = refs[i]!;
       if (i === this.cursor) cursor = n;
       map[i] = n;
       if (i !== n) {
         refs[n] = e;
         exp[n] = exp[i]!;
-        keys[2 * n] = keys[2 * i]!;
-        keys[2 * n + 1] = keys[2 * i + 1]!;
+        exp[c + 2 * n] = exp[c + 2 * i]!;
+        exp[c + 2 * n + 1] = exp[c + 2 * i + 1]!;
         e.pos = n;
       }
       n++;
@@ -221,10 +222,24 @@ function nulls<E>(n: number): (E | null)[] {
  */
 const SQUEEZE_RATIO = 3;
 const SQUEEZE_MIN = 64;
+/** The unit of the expiry copies in `exp`: 2^21 ns (2.1 ms), so 31 bits reach 2^52 ns (52 days). */
+export const EXP_UNIT = 2 ** 21;
+/** 1 / EXP_UNIT (a power of two: `t * EXP_PER_NS` is exact). */
+export const EXP_PER_NS = 2 ** -21;
 /**
- * What the owner multiplies a time by before storing it in `exp` (`exp[i] = t * EXP_LOWER`, as `add` and `setExp` do):
- * 1 - 2^-23, so the float32 store's rounding to nearest (at most 2^-24 up) never makes the copy later than the time.
+ * The copy `exp` keeps of the time `t` (ns, 0 or more): its EXP_UNIT ticks rounded down, in 31 bits. Never later than
+ * `t` — `| 0`'s truncation of a double is modulo 2^32 past 2^31 ticks, and the mask clears the sign, each only lower —
+ * and never -1 (a hole). What the owner writes into `exp[i]` too (conntrack: `(t * EXP_PER_NS) & 0x7fffffff` inline).
  */
-export const EXP_LOWER = 1 - 2 ** -23;
-/** The initial capacity of `exp` (1 KB: fewer doublings, each an off-heap allocation, as TupleMap's MIN_SLOTS). */
+export function expCopy(t: number): number {
+  return (t * EXP_PER_NS) & 0x7fffffff;
+}
+/**
+ * The tick the sweep compares copies with at `now`: a copy c is at most it exactly when c * EXP_UNIT <= now, so an
+ * entry that has expired by `now` always passes (its copy is at most its expiry's ticks).
+ */
+export function expTick(now: number): number {
+  return Math.floor(now * EXP_PER_NS);
+}
+/** The initial capacity (`exp` 1.5 KB: fewer doublings, each an off-heap allocation, as TupleMap's MIN_SLOTS). */
 const MIN_CAP = 128;

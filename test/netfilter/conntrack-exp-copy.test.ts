@@ -4,15 +4,15 @@
 // cold object in a big table) only to be found alive; the sweep still destroys it at its real expiry.
 import { describe, expect, it } from 'vitest';
 import { Conntrack, type ConnEntry } from '../../src/netfilter/conntrack.js';
-import { EXP_LOWER } from '../../src/netfilter/ct-list.js';
+import { expCopy } from '../../src/netfilter/ct-list.js';
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { tcp } from './helpers.js';
 
 /** The table's list copy of `ct`'s expiry (white box: what the sweep compares with now). */
-/** What the list stores for the time `t` written exactly (a float32 not above it). */
-const exact = (t: number): number => Math.fround(t * EXP_LOWER);
+/** What the list stores for the time `t` written exactly (its ticks, not above it). */
+const exact = (t: number): number => expCopy(t);
 const copyOf = (t: Conntrack, ct: ConnEntry): number => t.exp[ct.pos]!;
 
 describe('conntrack list expiry copy', () => {
@@ -32,7 +32,7 @@ describe('conntrack list expiry copy', () => {
     expect(ct.tcpState).toBe('ESTABLISHED');
     expect(copyOf(t, ct)).toBe(exact(ct.expires));
     send(0, TcpFlag.ACK | TcpFlag.PSH, 2 * SEC); // same state, pushed 1 s on: the copy stays behind
-    expect(copyOf(t, ct)).toBeLessThan(ct.expires);
+    expect(copyOf(t, ct)).toBeLessThan(exact(ct.expires));
     send(0, TcpFlag.FIN | TcpFlag.ACK, 3 * SEC);
     send(1, TcpFlag.FIN | TcpFlag.ACK, 3 * SEC + 1000); // LAST_ACK, 30 s
     send(0, TcpFlag.ACK, 3 * SEC + 2000); // TIME_WAIT, 120 s: later than LAST_ACK's expiry, written all the same

@@ -3,9 +3,9 @@
 // steps give the same entries in the same order, the same sweep sequence (including the restart at
 // the head after the tail and after the cursor's entry is deleted), the same expiries and the keys each
 // entry was added with (conntrack's slot keys, read when it is removed) — through the holes that
-// deletions leave (NaN in `exp`, which the steps skip) and the squeezes that remove them.
+// deletions leave (-1 in `exp`, which the steps skip) and the squeezes that remove them.
 import { describe, expect, it } from 'vitest';
-import { CtList, EXP_LOWER } from '../../src/netfilter/ct-list.js';
+import { CtList, EXP_UNIT, expCopy, expTick } from '../../src/netfilter/ct-list.js';
 
 class E {
   pos = -1;
@@ -61,10 +61,10 @@ function contents(l: CtList<E>): E[] {
   const out: E[] = [];
   for (let i = l.firstIndex(); i >= 0; i = l.nextAfter(i)) {
     expect(l.at(i).pos).toBe(i);
-    // the copy: the expiry times EXP_LOWER as a float32, never above it
-    expect(l.exp[i]).toBe(Math.fround(l.at(i).expires * EXP_LOWER));
-    expect(l.exp[i]).toBeLessThanOrEqual(l.at(i).expires);
-    expect([l.keys[2 * i], l.keys[2 * i + 1]]).toEqual(keysOf(l.at(i)));
+    // the copy: the expiry's ticks, never above it; the keys after the copies
+    expect(l.exp[i]).toBe(expCopy(l.at(i).expires));
+    expect(l.exp[i]! * EXP_UNIT).toBeLessThanOrEqual(l.at(i).expires);
+    expect([l.exp[l.cap + 2 * i], l.exp[l.cap + 2 * i + 1]]).toEqual(keysOf(l.at(i)));
     out.push(l.at(i));
   }
   return out;
@@ -88,7 +88,7 @@ describe('CtList', () => {
         const op = rnd(10);
         if (op < (grow ? 5 : 2)) {
           const e = new E(next++);
-          e.expires = rnd(1000);
+          e.expires = rnd(1000) * 1e7 + rnd(3); // ns: copies of many ticks (2^21 ns), some equal
           l.add(e, ...keysOf(e));
           ref.add(e);
           e.addedAt = e.pos;
@@ -105,7 +105,7 @@ describe('CtList', () => {
           expect(l.listed).toBe(before - 1);
         } else if (op < 8 && ref.order.length > 0) {
           const e = ref.order[rnd(ref.order.length)]!;
-          e.expires = 1000 + rnd(1000);
+          e.expires = (1000 + rnd(1000)) * 1e7;
           l.setExp(e, e.expires);
         } else {
           const i = l.gcNextIndex();
@@ -114,16 +114,17 @@ describe('CtList', () => {
         }
         if (step % 97 === 0 || ref.order.length === 0) expect(contents(l)).toEqual(ref.order);
         expect(l.listed).toBe(ref.order.length);
-        // refs has an element for every index of exp (an add stores, never pushes), every one set (packed); an index
-        // whose exp is not NaN holds the entry there, a hole null or a stale entry (pos not there), past len only nulls.
-        expect(l.refs.length).toBe(l.exp.length);
+        // refs has an element for every index of the copies (an add stores, never pushes), every one set (packed); an
+        // index whose copy is not -1 holds the entry there, a hole null or a stale entry (pos not there), past len only nulls.
+        expect(l.refs.length).toBe(l.cap);
+        expect(l.exp.length).toBe(3 * l.cap); // the copies, then two keys an index
         if (step % 97 === 0) {
           const len = (l as unknown as { len: number }).len;
           for (let i = 0; i < l.refs.length; i++) {
             expect(i in l.refs).toBe(true);
             const r = l.refs[i]!;
             if (i >= len) expect(r).toBe(null);
-            else if (l.exp[i] === l.exp[i]) expect(r.pos).toBe(i);
+            else if (l.exp[i]! >= 0) expect(r.pos).toBe(i);
             else expect(r === null || r.pos !== i).toBe(true);
           }
         }
@@ -168,27 +169,27 @@ describe('CtList', () => {
   });
 });
 
-describe('CtList expiry copies (float32)', () => {
-  it('a time times EXP_LOWER stored as a float32 is never above the time and at most 2^-22 of it below', () => {
-    // Times in ns as conntrack has them: integers up to ~2^53, and the float32 boundaries where rounding to nearest
-    // would round up without the factor (each time just below a float32 value).
-    const f = new Float32Array(1);
+describe('CtList expiry copies (ticks)', () => {
+  it('a copy is never above its time, less than a tick below it to 2^52 ns, and never -1 (a hole); the sweep tick passes exactly the expired', () => {
+    // Times in ns as conntrack has them: integers up to 2^61 (writeExpiry's bound), tick edges and random magnitudes.
     let s = 12345;
-    const times: number[] = [0, 1, 2 ** 24 - 1, 2 ** 24 + 1, 123 * 1e9 + 2000, 2 ** 53 - 1];
-    for (let k = 0; k < 20_000; k++) {
+    const times: number[] = [0, 1, EXP_UNIT - 1, EXP_UNIT, EXP_UNIT + 1, 123 * 1e9 + 2000, 2 ** 52 - 1, 2 ** 52, 2 ** 52 + EXP_UNIT, 2 ** 53 - 1, 2 ** 61 - 2 ** 9];
+    for (let k = 0; k < 3_000; k++) {
       s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
-      const e = 10 + ((s >>> 0) % 43);
+      const e = 10 + ((s >>> 0) % 51);
       const t = Math.floor(((s >>> 0) / 2 ** 32 + 1) * 2 ** e);
-      times.push(t);
-      f[0] = t;
-      times.push(Math.max(0, f[0]! - 1)); // just below a float32
+      times.push(t, Math.ceil(t / EXP_UNIT) * EXP_UNIT, Math.ceil(t / EXP_UNIT) * EXP_UNIT - 1);
     }
     for (const t of times) {
-      f[0] = t * EXP_LOWER;
-      expect(f[0]!).toBeLessThanOrEqual(t);
-      expect(f[0]!).toBeGreaterThanOrEqual(t * (1 - 2 ** -22));
-      f[0] = t; // without the factor, some of them round up (the factor is needed)
+      const c = expCopy(t);
+      expect(Number.isInteger(c) && c >= 0 && c < 2 ** 31).toBe(true);
+      expect(c * EXP_UNIT).toBeLessThanOrEqual(t);
+      if (t < 2 ** 52) expect(c * EXP_UNIT).toBeGreaterThan(t - EXP_UNIT);
+      // the sweep reads an entry when its copy is at most expTick(now): always once now reaches its time
+      for (const now of [t, t + 1, t + EXP_UNIT]) expect(c <= expTick(now)).toBe(true);
+      // and, below 2^52 ns, not before the tick its time falls in
+      if (t < 2 ** 52 && c > 0) expect(c <= expTick(c * EXP_UNIT - 1)).toBe(false);
     }
-    expect(times.some((t) => ((f[0] = t), f[0]! > t))).toBe(true);
+    expect(new Set(times.filter((t) => t >= 2 ** 52).map((t) => expCopy(t) < t / EXP_UNIT - 1)).has(true)).toBe(true); // wrapped, lower
   });
 });
