@@ -23,7 +23,7 @@ import { insertOrResolve as insertOrResolveI, type CtStats } from './ct-confirm.
 import { CtList, EXP_PER_NS as EXP_PER_NS_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
-import { bindNat as bindNatI, natPacketOf as natPacketOfI, natTable, NatManip as NatManipI, type NatManip, type NatSetup, type NatTable } from './ct-nat.js';
+import { bindNat as bindNatI, natPacketOf as natPacketOfI, NatManip as NatManipI, type NatManip, type NatSetup, type NatTable } from './ct-nat.js';
 import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED as TCP_ESTABLISHED_I, TCP_NONE as TCP_NONE_I, TCP_SYN_SENT as TCP_SYN_SENT_I, TO_GENERIC as TO_GENERIC_I, TO_ICMP as TO_ICMP_I, TO_UDP as TO_UDP_I, TO_UDP_STREAM as TO_UDP_STREAM_I, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -40,6 +40,12 @@ export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.
 export { NatManip, type NatSetup } from './ct-nat.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
+/**
+ * The lookup key of inIcmp and inNew, reused for every packet and shared by every table (module-level, where each
+ * table had its own: a cluster's thousand tables each had it cold in the CPU caches when a new connection reached one,
+ * issue 13): written and read within one call of theirs, which nothing in conntrack nests another of.
+ */
+const KEY: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
 /** nf_conntrack_udp_packet's stream_ts: 2 * HZ after the first packet. */
 const UDP_STREAM_AFTER = 2 * SEC;
 
@@ -71,8 +77,6 @@ export class Conntrack extends CtList<ConnEntry> {
    */
   private readonly toNs: Float64Array;
   readonly cfg: ConntrackConfig;
-  /** The lookup key of in(), reused for every packet. */
-  private readonly key: CtTuple = { proto: 0, src: 0, sport: 0, dst: 0, dport: 0 };
   /**
    * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated time, which the
    * kernel spends between conntrack `in` and confirm (ipt_do_table runs in the hooks in between). The hooks leave a new
@@ -100,13 +104,13 @@ export class Conntrack extends CtList<ConnEntry> {
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
 
-  /** What NAT's binding (ct-nat.ts) uses of the table: its lookup, the stream feeding its port choice (`rng`), its reused tuples. */
+  /** What NAT's binding (ct-nat.ts) uses of the table: its alive lookup and the stream feeding its port choice (`rng`). */
   private readonly nx: NatTable;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     super();
-    this.nx = natTable(rng, (t) => this.find(t, CT_CLOCK[0]!));
+    this.nx = { rng, find: (t) => this.find(t, CT_CLOCK[0]!) };
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
   }
@@ -251,8 +255,8 @@ export class Conntrack extends CtList<ConnEntry> {
       }
       return CT_OK;
     }
-    packetTupleInto(pkt, this.key);
-    const ct = this.find(this.key, now);
+    packetTupleInto(pkt, KEY);
+    const ct = this.find(KEY, now);
     if (ct === undefined) return this.inNew(pkt, false);
     const dir = this.dir;
     pkt.ct = ct;
@@ -265,7 +269,7 @@ export class Conntrack extends CtList<ConnEntry> {
   /** inAt for a packet of no (live) entry: a new connection if the packet may start one; `notIcmp`: the key is still to fill. */
   private inNew(pkt: Packet, notIcmp: boolean): CtInResult {
     const now = CT_CLOCK[0]!;
-    const t = this.key;
+    const t = KEY;
     let tcpCt: TcpCt = TCP_NONE;
     if (pkt.tcp) {
       const f = pkt.tcp.flags;

@@ -28,31 +28,30 @@ export const NatManip = { SRC: 0, DST: 1 } as const;
 /** SRC (SNAT/MASQUERADE, at POSTROUTING/INPUT) or DST (DNAT, at PREROUTING/OUTPUT). */
 export type NatManip = (typeof NatManip)[keyof typeof NatManip];
 
-/** What a NAT binding uses of its table (Conntrack's `nx`, made once by `natTable`). */
+/** What a NAT binding uses of its table (Conntrack's `nx`). */
 export interface NatTable {
   /** Feeds the port choice for --random / --random-fully and SNAT offsets. */
   readonly rng: Rng;
   /** The alive entry one of whose tuples is `t` (Conntrack's lookup at the operation's time: an expired one is absent). */
   find(t: CtTuple): ConnEntry | undefined;
-  /** The lookup key of `usedTuple` (the uniqueness probes), reused. */
-  readonly usedKey: CtTuple;
-  /** `bindNat`'s REPLY tuple, reused. */
-  readonly natReply: CtTuple;
-  /** `bindNat`'s current tuple (the inverse of the REPLY one), reused. */
-  readonly natCurr: CtTuple;
-  /** uniqueTuple's answer (a copy of the current tuple it changes), reused: no object per NAT binding. */
-  readonly natNew: CtTuple;
 }
 
-/** A table's NatTable: its port-choice stream and its alive lookup, with the reused tuples. */
-export function natTable(rng: Rng, find: (t: CtTuple) => ConnEntry | undefined): NatTable {
-  const tuple = (): CtTuple => ({ proto: 0, src: 0, sport: 0, dst: 0, dport: 0 });
-  return { rng, find, usedKey: tuple(), natReply: tuple(), natCurr: tuple(), natNew: tuple() };
-}
+const tuple = (): CtTuple => ({ proto: 0, src: 0, sport: 0, dst: 0, dport: 0 });
+// The tuples a binding works in, reused: no object per NAT binding. Shared by every table (module-level), where each
+// table had its own: a binding runs to its end before another starts (nothing in it binds again), and a cluster's
+// thousand tables each had these cold in the CPU caches when a new connection reached one (issue 13).
+/** The lookup key of `usedTuple` (the uniqueness probes). */
+const USED_KEY = tuple();
+/** `bindNat`'s REPLY tuple. */
+const NAT_REPLY = tuple();
+/** `bindNat`'s current tuple (the inverse of the REPLY one). */
+const NAT_CURR = tuple();
+/** uniqueTuple's answer (a copy of the current tuple it changes). */
+const NAT_NEW = tuple();
 
 /** True when some other connection than `self` already uses `t` as its original direction (nf_nat_used_tuple). */
 function usedTuple(tbl: NatTable, t: CtTuple, self: ConnEntry): boolean {
-  const k = tbl.usedKey;
+  const k = USED_KEY;
   invertTupleInto(t, k);
   const found = tbl.find(k);
   return found !== undefined && found !== self;
@@ -64,8 +63,8 @@ function usedTuple(tbl: NatTable, t: CtTuple, self: ConnEntry): boolean {
  */
 export function bindNat(tbl: NatTable, ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
   // The current tuple: the inverse of the REPLY one.
-  const curr = tbl.natCurr;
-  invertTupleInto(ct.replyInto(tbl.natReply), curr);
+  const curr = NAT_CURR;
+  invertTupleInto(ct.replyInto(NAT_REPLY), curr);
   const t = uniqueTuple(tbl, curr, r, manip, ct);
   if (!t) return false;
   // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
@@ -96,7 +95,7 @@ function setTuplePort(t: CtTuple, src: boolean, p: number): void {
 function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct: ConnEntry): CtTuple | null {
   const src = manip === 0; // NatManip.SRC
   const randomAll = r.random || r.randomFully;
-  const t = tbl.natNew;
+  const t = NAT_NEW;
   t.proto = orig.proto;
   t.src = orig.src;
   t.sport = orig.sport;
