@@ -63,7 +63,7 @@ export type CtInResult = { ok: true } | { ok: false; reason: CtDropReason };
 const CT_OK: CtInResult = Object.freeze({ ok: true });
 
 /** The connection tracking table of one namespace (one netns's nf_conntrack hash + nat bysource). */
-export class Conntrack extends CtList<ConnEntry> {
+export class Conntrack extends CtList<ConnEntry> implements NatTable {
   // The fields `in` and `confirm` read for every packet come first: the hash's (TupleMap, CtList's base class: its fields
   // in this object, one object fewer per lookup), then the list's of confirmed entries in insertion order (CtList, the
   // base class: the gc sweep's fields here too, no list object to read per new connection), then these (a big cluster's
@@ -104,13 +104,13 @@ export class Conntrack extends CtList<ConnEntry> {
    */
   readonly stats: CtStats = { drop: 0, early_drop: 0, insert_failed: 0, clash_resolve: 0 };
 
-  /** What NAT's binding (ct-nat.ts) uses of the table: its alive lookup and the stream feeding its port choice (`rng`). */
-  private readonly nx: NatTable;
+  /** Feeds NAT's port choice for --random / --random-fully and SNAT offsets (ct-nat.ts: the table is its NatTable). */
+  readonly rng: Rng;
 
   /** `rng` feeds NAT port choice for --random / --random-fully and SNAT offsets (a named stream). */
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     super();
-    this.nx = { rng, find: (t) => this.find(t, CT_CLOCK[0]!) };
+    this.rng = rng;
     this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
     this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
   }
@@ -129,6 +129,11 @@ export class Conntrack extends CtList<ConnEntry> {
   lookup(t: CtTuple, now: TimeNs): CtHit<ConnEntry> | undefined {
     const ct = this.find(t, now);
     return ct === undefined ? undefined : { ct, dir: this.dir };
+  }
+
+  /** `find` at the time in CT_CLOCK[0] (NAT's uniqueness probes: the table is ct-nat.ts's NatTable). */
+  findAlive(t: CtTuple): ConnEntry | undefined {
+    return this.find(t, CT_CLOCK[0]!);
   }
 
   /** The entry a tuple belongs to, its direction in `this.dir`, ignoring (and removing) an expired entry. */
@@ -533,7 +538,7 @@ export class Conntrack extends CtList<ConnEntry> {
 
   /** setupNat at the time in CT_CLOCK[0] (a NAT target inside netfilter's hook, which wrote it: see inAt). */
   setupNatAt(ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
-    return bindNat(this.nx, ct, manip, r); // ct-nat.ts
+    return bindNat(this, ct, manip, r); // ct-nat.ts
   }
 
   /**
