@@ -331,7 +331,10 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
     if (!(ct.status & CtStatus.SRC_NAT_DONE)) ct.status |= CtStatus.SRC_NAT_DONE;
     if (!(ct.status & CtStatus.DST_NAT_DONE)) ct.status |= CtStatus.DST_NAT_DONE;
     ct.status |= CtStatus.CONFIRMED;
-    const t = CT_CLOCK[0]! + this.toNs[1 + this.timeoutIndex(ct, ct.proto)]!;
+    // timeoutIndex written out with its numbers (checked at load, below the class), as in update: a call here once
+    // timeoutIndex has optimized code of its own (V8 then no longer inlines it into confirmAt).
+    const proto = ct.proto;
+    const t = CT_CLOCK[0]! + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((ct.status & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
     writeExpiry(ct, t);
     this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // the list's copy (expCopy; ct is in the list since insertOrResolve)
     return CT_OK;
