@@ -58,22 +58,36 @@ const MAX_RULES = 512;
 
 /**
  * The chains reachable from `base`, base first, up to and including indexed chains (whose jumps are
- * calls, not states of this walk); null when they hold more than MAX_RULES rules.
+ * calls, not states of this walk), in the order a walk first enters them (depth first, each chain's jumps
+ * in rule order): the states, and the walk's constants declared in their order, follow a packet's way
+ * through the chains (nat POSTROUTING's first rule jumps to KUBE-POSTROUTING, whose rules came last when the
+ * last jump was taken first, so a new connection read the closure context's first and last lines);
+ * null when they hold more than MAX_RULES rules.
  */
 function reachable(base: CChain): CChain[] | null {
   const chains: CChain[] = [];
-  const seen = new Set<CChain>();
+  const seen = new Set<CChain>([base]);
   let total = 0;
-  const stack = [base];
+  // Frames of (chain, next rule to look at): an explicit stack, the chains' depth being the rules' number at most.
+  const stack: [CChain, number][] = [[base, 0]];
+  chains.push(base);
   while (stack.length > 0) {
-    const ch = stack.pop()!;
-    if (seen.has(ch)) continue;
-    seen.add(ch);
-    chains.push(ch);
-    if (ch.index !== null) continue;
-    total += ch.rules.length;
-    if (total > MAX_RULES) return null;
-    for (const cr of ch.rules) if (cr.jump !== null && !seen.has(cr.jump)) stack.push(cr.jump);
+    const top = stack[stack.length - 1]!;
+    const [ch, k] = top;
+    if (k === 0 && ch.index === null) {
+      total += ch.rules.length;
+      if (total > MAX_RULES) return null;
+    }
+    if (ch.index !== null || k >= ch.rules.length) {
+      stack.pop();
+      continue;
+    }
+    top[1] = k + 1;
+    const j = ch.rules[k]!.jump;
+    if (j === null || seen.has(j)) continue;
+    seen.add(j);
+    chains.push(j);
+    stack.push([j, 0]);
   }
   return chains;
 }
