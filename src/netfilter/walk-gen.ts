@@ -12,7 +12,7 @@
 // Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
-import { countHashSrc } from './nf-counters.js';
+import { countHomeSrc } from './nf-counters.js';
 import { indexedScan } from './dst-index.js';
 import { factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
@@ -144,7 +144,7 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
  * trace, goes through hit().
  */
 function hitSrc(id: string, rule: string): string {
-  return `kt = w.countTab; kq = w.countHead + ((${countHashSrc(id)} & w.countMask) << 2); if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule});`;
+  return `kt = w.countTab; kq = ${countHomeSrc(id, 'w')}; if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule});`;
 }
 
 /**
