@@ -521,7 +521,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
       }
       const cr = chain.rules[ri]!;
       i = ri + 1;
-      this.hit(cr);
+      this.hit(cr, cr.id);
       let code: TgCode;
       if (cr.code >= 0) code = cr.code as TgCode;
       else {
@@ -578,8 +578,8 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   }
 
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
-  hit(cr: CRule): void {
-    this.count(cr.id, CTX.ip.totalLength);
+  hit(cr: CRule, id: number): void {
+    this.count(id, CTX.ip.totalLength);
     if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 

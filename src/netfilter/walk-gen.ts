@@ -22,8 +22,8 @@ import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tabl
 export interface WalkHost {
   /** Rules the linear walk evaluated (the cost model's count; 30-bit wrap as Netfilter.table keeps it). */
   walked: number;
-  /** Counts (and traces) a matched rule. */
-  hit(cr: CRule): void;
+  /** Counts (and traces) a matched rule whose id is `id` (the walk's constant: the rule object, cold, is read only to trace it). */
+  hit(cr: CRule, id: number): void;
   /** The trace callback (non-null: every hit goes through hit()). */
   readonly trace: unknown;
   /** The namespace's counter table and its layout (nf-counters.ts): a hit whose id is in its home quad is counted here. */
@@ -144,7 +144,7 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
  * trace, goes through hit().
  */
 function hitSrc(id: string, rule: string): string {
-  return `kt = w.countTab; kq = ${countHomeSrc(id, 'w')}; if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule});`;
+  return `kt = w.countTab; kq = ${countHomeSrc(id, 'w')}; if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule}, ${id});`;
 }
 
 /**
