@@ -262,7 +262,7 @@ function interpWalk(w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch: C
     if (ri < 0) return -1;
     const cr = rules[ri]!;
     i = ri + 1;
-    w.hit(cr);
+    w.hit(cr, cr.id);
     let code: number = cr.code;
     if (code === TgCode.CONTINUE) continue;
     if (code === TgCode.JUMP || code === TgCode.GOTO) {

@@ -20,7 +20,7 @@ import { NfCounters } from './nf-counters.js';
 import { NfEvalError, type MatchEnv, type RecentList } from './matches.js';
 import { HookCtx, nfNameId } from './x-tables.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
-import { TgCode, type TargetEnv } from './targets.js';
+import { TgCode, type TargetDropReason, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
@@ -45,10 +45,9 @@ const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_O
 const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /**
- * The state of the hook running, one for every namespace: hooks never nest (a target asks its host
- * for routes and addresses, never for another hook; `hook` checks it). In a big cluster a packet's
- * namespace is cold in cache: a context, a jump stack and a walk stack per namespace were misses at its
- * first hook; these stay hot.
+ * The state of the hook running, one for every namespace: hooks never nest (a target asks its host for routes and
+ * addresses, never for another hook; `hook` checks it). In a big cluster a packet's namespace is cold in cache: a
+ * context, a jump stack and a walk stack per namespace were misses at its first hook; these stay hot.
  */
 const CTX = new HookCtx();
 // A device name a rule reads (HookCtx.inIf / outIf): the running namespace's device of that ifindex (LATE_ENV.cur is its env wherever its rules run: Netfilter.menv).
@@ -70,7 +69,7 @@ interface LoadedTable {
 }
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
-export class Netfilter extends NfCounters implements WalkHost {
+export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   // The fields a hook reads come first (the object spans several cache lines, cold at each visit in a big cluster).
   readonly conntrack: Conntrack;
   /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
@@ -96,12 +95,16 @@ export class Netfilter extends NfCounters implements WalkHost {
   private walks: (WalkFn | null)[] = SLOT_TABLE.map(() => null);
   /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
   readonly menv: MatchEnv;
-  private readonly tenv: TargetEnv;
+  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's), read by every walk as menv and trace are: beside them. */
+  readonly walkStack: number[] = WALK_STACK;
   private curHook: NfHook = NfHook.PREROUTING;
   /** The SLOT of the table being traversed (trace events name its table): a small integer, no write barrier at every walk. */
   private curSlot = 0;
   /** The rule that decided the verdict a generated walk returned. */
   walkAt: CRule | null = null;
+  /** The namespace is its targets' TargetEnv (not an object apart: a cold line fewer a nat lookup and target call): the nat hook's manip while its table runs; a target's DROP reason other than -j DROP; the host's masqueradeAddress and routeMtu. */
+  natManip: NatManip | null = null;
+  dropReason: TargetDropReason | null = null;
   /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
   readonly ipsets = new IpSetTable();
   /** Every chain of each table in canonical order (for save()). */
@@ -109,8 +112,6 @@ export class Netfilter extends NfCounters implements WalkHost {
   private ruleCounters = false;
   private readonly recent = new Map<string, RecentList>();
   private readonly indexMin: number;
-  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's). */
-  readonly walkStack: number[] = WALK_STACK;
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset(() => {
     this.hasNft = this.nft.tables.size !== 0;
@@ -128,9 +129,11 @@ export class Netfilter extends NfCounters implements WalkHost {
     this.indexMin = opts.indexMinRules ?? INDEX_MIN_RULES_DEFAULT;
     const stat = host.rng('statistic');
     this.menv = new NsMatchEnv(host, this.conntrack, opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p), this.recent, this.ipsets);
-    this.tenv = { conntrack: this.conntrack, masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), natManip: null, dropReason: null };
     this.nenv = { ctx: CTX, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
+
+  masqueradeAddress(outIf: string, dst: number): number | null { return this.host.masqueradeAddress(outIf, dst); }
+  routeMtu(outIf: string, dst: number): number { return this.host.routeMtu(outIf, dst); }
 
   /**
    * Replaces the whole ruleset (iptables-restore without --noflush). Chains are compiled once and shared
@@ -164,13 +167,12 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   /**
-   * load(rs) where `rs` is the live ruleset after `iptables-restore --noflush` of `input` (kube-proxy's
-   * sync), keeping counters as the kernel does (libiptc TC_COMMIT's counter map, or iptables-nft's rules
-   * left in place): a user chain `input` declares was flushed and refilled, so its rules start at 0; a
-   * built-in chain it declares gets the line's policy counters (in `rs`) and its rules that stay keep
-   * theirs; every other chain keeps its rule and policy counters (their live values, whatever counters
-   * `rs` gives it), if its rules are unchanged (the same rules in the same order). `input` null: no
-   * chain was written (a reload of the same rules).
+   * load(rs) where `rs` is the live ruleset after `iptables-restore --noflush` of `input` (kube-proxy's sync), keeping
+   * counters as the kernel does (libiptc TC_COMMIT's counter map, or iptables-nft's rules left in place): a user chain
+   * `input` declares was flushed and refilled, so its rules start at 0; a built-in chain it declares gets the line's
+   * policy counters (in `rs`) and its rules that stay keep theirs; every other chain keeps its rule and policy counters
+   * (their live values, whatever counters `rs` gives it), if its rules are unchanged (the same rules in the same
+   * order). `input` null: no chain was written (a reload of the same rules).
    */
   loadNoflush(rs: Ruleset, input: Ruleset | null): void {
     const before = this.loaded;
@@ -350,7 +352,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   /** A new packet for the cost model: its rule count from 0 (stores, no array). */
-  private walkFrom(pkt: Packet): void { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; } // prettier-ignore
+  private walkFrom(pkt: Packet): void { this.walkPkt = pkt; this.walked = 0; this.nftWalked = 0; }
 
   private pre(pkt: Packet): NfVerdict {
     const v = (this.noChain >>> S_RAW_PRE) & 1 ? null : this.tq(S_RAW_PRE); // tq's first test here: raw is mostly absent (no call, and V8's budget left for mangle's tq)
@@ -370,7 +372,7 @@ export class Netfilter extends NfCounters implements WalkHost {
   }
 
   /** Points LATE_ENV at this namespace's env (`menv`) before rules run outside a generated walk, which does it itself. */
-  private bindEnv(): void { if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv; } // prettier-ignore
+  private bindEnv(): void { if (LATE_ENV.cur !== this.menv) LATE_ENV.cur = this.menv; }
   /** The nft filter-type base chains of `hook` with a priority in [lo, hi) (null when none or all accept). */
   nftAt(hook: NftHookName, lo: number, hi: number): NfVerdict | null {
     if (!this.hasNft) return null;
@@ -437,12 +439,12 @@ export class Netfilter extends NfCounters implements WalkHost {
 
   /** nat() for a connection's first packet: the nat table (and nft nat chains) choose its binding, or a null binding. */
   private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
-    this.tenv.natManip = manip;
+    this.natManip = manip;
     try {
       const v = this.table(slot);
       if (v) return v;
     } finally {
-      this.tenv.natManip = null;
+      this.natManip = null;
     }
     // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
     if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
@@ -483,7 +485,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const walk = this.walks[slot]!;
     if (walk === null) return this.traverse(slot, this.bases[slot]!);
     this.curSlot = slot;
-    const code = walk(this, CTX, this.tenv, slot << 1);
+    const code = walk(this, CTX, this, slot << 1);
     return code === C_ACCEPT ? null : this.walkVerdict(code, slot, this.bases[slot]!);
   }
 
@@ -495,7 +497,7 @@ export class Netfilter extends NfCounters implements WalkHost {
     const c = CTX;
     this.curSlot = slot;
     const walk = (this.walks[slot] = walkOf(base));
-    if (walk !== null) return this.walkVerdict(walk(this, c, this.tenv, slot << 1), slot, base);
+    if (walk !== null) return this.walkVerdict(walk(this, c, this, slot << 1), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;
     const sn = STACK_NEXT;
@@ -519,13 +521,13 @@ export class Netfilter extends NfCounters implements WalkHost {
       }
       const cr = chain.rules[ri]!;
       i = ri + 1;
-      this.hit(cr);
+      this.hit(cr, cr.id);
       let code: TgCode;
       if (cr.code >= 0) code = cr.code as TgCode;
       else {
         // Only a target's call may set why it dropped (a standard DROP: 'rule-drop').
-        this.tenv.dropReason = null;
-        code = cr.target(c, this.tenv);
+        this.dropReason = null;
+        code = cr.target(c, this);
       }
       switch (code) {
         case C_CONTINUE:
@@ -533,7 +535,7 @@ export class Netfilter extends NfCounters implements WalkHost {
         case C_ACCEPT:
           return null;
         case C_DROP:
-          return drop((cr.code < 0 ? this.tenv.dropReason : null) ?? 'rule-drop', name, chain.name, cr.index);
+          return drop((cr.code < 0 ? this.dropReason : null) ?? 'rule-drop', name, chain.name, cr.index);
         case C_REJECT:
           return reject(cr, name);
         case C_RETURN: {
@@ -570,14 +572,14 @@ export class Netfilter extends NfCounters implements WalkHost {
     const name = SLOT_TABLE[slot]!;
     if (code === C_ACCEPT) return null;
     const cr = this.walkAt!;
-    if (code === C_DROP) return drop(this.tenv.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
+    if (code === C_DROP) return drop(this.dropReason ?? 'rule-drop', name, cr.chainName, cr.index);
     if (code === C_REJECT) return reject(cr, name);
     throw new Error(`code ${code}`);
   }
 
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
-  hit(cr: CRule): void {
-    this.count(cr.id, CTX.ip.totalLength);
+  hit(cr: CRule, id: number): void {
+    this.count(id, CTX.ip.totalLength);
     if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
   }
 

@@ -5,7 +5,14 @@
 // rule's counters for a built-in chain's policy).
 import type { Counters } from './rules.js';
 
-/** Quads (id, packets, bytes, unused) a fresh table holds; it doubles past half full, or a quarter once SPARSE_QUADS. */
+/**
+ * The doubles of an id's entry: id, packets, bytes. Three, not a quad of four with one unused: a namespace's hot ids (its
+ * chains' consecutive rules) span a quarter fewer lines, and an entry lies within one line more often (a packet's walks in
+ * a cold namespace read one line per run of hits, a probe the lines of the run it passes).
+ */
+export const COUNT_STRIDE = 3;
+const STRIDE = COUNT_STRIDE;
+/** Entries ("quads": the name they had at four doubles) a fresh table holds; it doubles past half full, or a quarter once SPARSE_QUADS. */
 const INIT_QUADS = 32;
 /**
  * From this many quads on the table is kept at most a quarter full. A small table holds the hot ids of a namespace
@@ -63,7 +70,7 @@ export abstract class NfCounters {
     // Consecutive ids (a chain's rules) fall in consecutive quads: a traversal's hits share lines, and
     // nearly every id is in its first quad (the table is at most half full). That case alone here,
     // small enough for V8 to inline into hit(); probing on and inserting in countProbe.
-    const q = this.countHead + ((countHash(id) & this.countMask) << 2);
+    const q = this.countHead + (countHash(id) & this.countMask) * STRIDE;
     if (t[q] === id) {
       t[q + 1] = t[q + 1]! + 1;
       t[q + 2] = t[q + 2]! + bytes;
@@ -93,7 +100,7 @@ export abstract class NfCounters {
         t[q + 2] = bytes;
         return;
       }
-      q += 4;
+      q += STRIDE;
       if (q === end) q = head;
       k = t[q]!;
     }
@@ -122,7 +129,7 @@ export abstract class NfCounters {
   protected countedIds(): Map<number, Counters> {
     const out = new Map<number, Counters>();
     const t = this.countTab;
-    for (let q = this.countHead; q < t.length; q += 4) {
+    for (let q = this.countHead; q < t.length; q += STRIDE) {
       const packets = t[q + 1]!;
       const bytes = t[q + 2]!;
       if (t[q] !== FREE && (packets !== 0 || bytes !== 0)) out.set(t[q]!, { packets, bytes });
@@ -166,12 +173,12 @@ export abstract class NfCounters {
   /** The quad of `id`, or -1. */
   private find(id: number): number {
     const t = this.countTab;
-    let q = this.countHead + ((countHash(id) & this.countMask) << 2);
+    let q = this.countHead + (countHash(id) & this.countMask) * STRIDE;
     for (;;) {
       const k = t[q]!;
       if (k === id) return q;
       if (k === FREE) return -1;
-      q += 4;
+      q += STRIDE;
       if (q === t.length) q = this.countHead;
     }
   }
@@ -181,9 +188,9 @@ export abstract class NfCounters {
     // (A loop: half full at SPARSE_QUADS / 2 is past a quarter of SPARSE_QUADS, so that doubling doubles again.)
     while ((this.used + 1) * (this.countMask + 1 >= SPARSE_QUADS ? 4 : 2) > this.countMask + 1) this.grow();
     const t = this.countTab;
-    let q = this.countHead + ((countHash(id) & this.countMask) << 2);
+    let q = this.countHead + (countHash(id) & this.countMask) * STRIDE;
     while (t[q] !== FREE) {
-      q += 4;
+      q += STRIDE;
       if (q === t.length) q = this.countHead;
     }
     t[q] = id;
@@ -200,12 +207,12 @@ export abstract class NfCounters {
     for (let o = 0; o < head; o++) t[o] = old[o]!;
     this.countTab = t;
     this.countMask = quads - 1;
-    for (let o = head; o < old.length; o += 4) {
+    for (let o = head; o < old.length; o += STRIDE) {
       const id = old[o]!;
       if (id === FREE) continue;
-      let q = head + ((countHash(id) & this.countMask) << 2);
+      let q = head + (countHash(id) & this.countMask) * STRIDE;
       while (t[q] !== FREE) {
-        q += 4;
+        q += STRIDE;
         if (q === t.length) q = head;
       }
       t[q] = id;
@@ -225,6 +232,11 @@ export function countHashSrc(x: string): string {
   return `(${x} ^ (${x} >>> 12))`;
 }
 
+/** The index of id `x`'s home entry in the countTab of WalkHost `host` as a JS expression (count()'s `q`). */
+export function countHomeSrc(x: string, host: string): string {
+  return `${host}.countHead + (${countHashSrc(x)} & ${host}.countMask) * ${STRIDE}`;
+}
+
 /**
  * A table of `head` zeroed slot doubles and `quads` free quads: an array of doubles from its first element (the
  * literal's NaN), so V8 keeps its elements unboxed and it never changes kind (small integers first would make it
@@ -232,9 +244,9 @@ export function countHashSrc(x: string): string {
  */
 function freshTable(head: number, quads: number): number[] {
   const t = [NaN];
-  const n = head + quads * 4;
+  const n = head + quads * STRIDE;
   for (let i = 1; i < n; i++) t.push(0);
   t[0] = 0;
-  for (let q = head; q < n; q += 4) t[q] = FREE;
+  for (let q = head; q < n; q += STRIDE) t[q] = FREE;
   return t;
 }

@@ -3,9 +3,9 @@
 // the middle after a jump returns). Layer: netfilter (imports this folder).
 // The interpreter (compiled.ts interpScan) calls every test through one call site, which V8 sees
 // megamorphic; here the common tests (-s/-d, -i/-o, -p, -f, tcp/udp/sctp ports and flags, mark,
-// conntrack --ctstate, state, addrtype LOCAL) are written out as expressions and every other test is
-// a call of the rule's own closure from a call site of its own (the same closure the interpreter
-// calls: statistic nth and recent keep state in theirs). The conntrack state bits are computed at most
+// conntrack --ctstate, state, addrtype LOCAL, statistic random) are written out as expressions and every
+// other test is a call of the rule's own closure from a call site of its own (the same closure the
+// interpreter calls: statistic nth and recent keep state in theirs). The conntrack state bits are computed at most
 // once per scan (no match changes them). Tests run in the interpreter's order and stop at the first
 // that fails, so side effects (statistic draws, recent lists, -m set errors) are the same.
 // Mirrors the rule loop of ipt_do_table (ip_packet_match, xt_ematch_foreach) with the matches inlined.
@@ -69,7 +69,11 @@ function inline(p: TestPart, rule: Rule, g: GenEnv): string | null {
       const n = p === 'src' ? rule.src! : rule.dst!;
       const { addr, prefix } = n.value;
       if (!isU32(addr) || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return null;
-      return `(((ip.${p} & ${maskFromPrefix(prefix)}) >>> 0) ${n.neg ? '!==' : '==='} ${konst(addr, g)})`;
+      // Compared as signed 32-bit integers (`&` gives one; the address as `addr | 0`, the same bits): a constant read
+      // from the walk's or scan's closure context is then a small integer for the addresses of 0/2 and 192/2 (10/8,
+      // 192.168/16, 224/4), where the unsigned value past 2^30 was a heap number, one more cold object a test (nat
+      // POSTROUTING's `! -d 224.0.0.0/4` of every node's walk, read on a new connection).
+      return `((ip.${p} & ${maskFromPrefix(prefix) | 0}) ${n.neg ? '!==' : '==='} ${konst(addr | 0, g)})`;
     }
     case 'in':
     case 'out': {
@@ -144,6 +148,14 @@ function inlineMatch(m: Match, g: GenEnv): string | null {
       for (const s of m.states) want |= CT_BIT[s];
       g.usesCt = true;
       return `((${CT} & ${want & 31}) ${m.neg ? '===' : '!=='} 0)`;
+    }
+    case 'statistic': {
+      // xt_statistic random, as its closure: a draw of the running namespace's stream (E is the env the closure was
+      // compiled with, LATE_ENV) against the kernel's probability, written out (kube-proxy's KUBE-SVC-* chains have
+      // 1/n, 1/(n-1), ... by position: chains of one shape keep one source). The closure's call read its function and
+      // context, two cold objects per rule on a new connection. nth keeps a counter in its closure: called.
+      if (m.mode !== 'random' || !isU32(m.probability)) return null;
+      return `(E.random(${m.probability}) !== ${m.neg})`;
     }
     case 'addrtype': {
       // addrType(): 0 is UNSPEC before LOCAL is asked; a list of LOCAL alone is "non-zero and local".

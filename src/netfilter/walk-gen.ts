@@ -12,7 +12,7 @@
 // Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
-import { countHashSrc } from './nf-counters.js';
+import { countHomeSrc } from './nf-counters.js';
 import { indexedScan } from './dst-index.js';
 import { factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
@@ -22,8 +22,8 @@ import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tabl
 export interface WalkHost {
   /** Rules the linear walk evaluated (the cost model's count; 30-bit wrap as Netfilter.table keeps it). */
   walked: number;
-  /** Counts (and traces) a matched rule. */
-  hit(cr: CRule): void;
+  /** Counts (and traces) a matched rule whose id is `id` (the walk's constant: the rule object, cold, is read only to trace it). */
+  hit(cr: CRule, id: number): void;
   /** The trace callback (non-null: every hit goes through hit()). */
   readonly trace: unknown;
   /** The namespace's counter table and its layout (nf-counters.ts): a hit whose id is in its home quad is counted here. */
@@ -58,22 +58,36 @@ const MAX_RULES = 512;
 
 /**
  * The chains reachable from `base`, base first, up to and including indexed chains (whose jumps are
- * calls, not states of this walk); null when they hold more than MAX_RULES rules.
+ * calls, not states of this walk), in the order a walk first enters them (depth first, each chain's jumps
+ * in rule order): the states, and the walk's constants declared in their order, follow a packet's way
+ * through the chains (nat POSTROUTING's first rule jumps to KUBE-POSTROUTING, whose rules came last when the
+ * last jump was taken first, so a new connection read the closure context's first and last lines);
+ * null when they hold more than MAX_RULES rules.
  */
 function reachable(base: CChain): CChain[] | null {
   const chains: CChain[] = [];
-  const seen = new Set<CChain>();
+  const seen = new Set<CChain>([base]);
   let total = 0;
-  const stack = [base];
+  // Frames of (chain, next rule to look at): an explicit stack, the chains' depth being the rules' number at most.
+  const stack: [CChain, number][] = [[base, 0]];
+  chains.push(base);
   while (stack.length > 0) {
-    const ch = stack.pop()!;
-    if (seen.has(ch)) continue;
-    seen.add(ch);
-    chains.push(ch);
-    if (ch.index !== null) continue;
-    total += ch.rules.length;
-    if (total > MAX_RULES) return null;
-    for (const cr of ch.rules) if (cr.jump !== null && !seen.has(cr.jump)) stack.push(cr.jump);
+    const top = stack[stack.length - 1]!;
+    const [ch, k] = top;
+    if (k === 0 && ch.index === null) {
+      total += ch.rules.length;
+      if (total > MAX_RULES) return null;
+    }
+    if (ch.index !== null || k >= ch.rules.length) {
+      stack.pop();
+      continue;
+    }
+    top[1] = k + 1;
+    const j = ch.rules[k]!.jump;
+    if (j === null || seen.has(j)) continue;
+    seen.add(j);
+    chains.push(j);
+    stack.push([j, 0]);
   }
   return chains;
 }
@@ -130,7 +144,7 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
  * trace, goes through hit().
  */
 function hitSrc(id: string, rule: string): string {
-  return `kt = w.countTab; kq = w.countHead + ((${countHashSrc(id)} & w.countMask) << 2); if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule});`;
+  return `kt = w.countTab; kq = ${countHomeSrc(id, 'w')}; if (kt[kq] === ${id} && w.trace === null) { kt[kq + 1] += 1; kt[kq + 2] += ip.totalLength; } else w.hit(${rule}, ${id});`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // counted and an uncounted id, policy counts added to their slot's chain id, and a reset by a load.
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { NfCounters } from '../../src/netfilter/nf-counters.js';
+import { COUNT_STRIDE, NfCounters } from '../../src/netfilter/nf-counters.js';
 import type { Counters } from '../../src/netfilter/rules.js';
 
 class Probe extends NfCounters {
@@ -126,7 +126,7 @@ describe('NfCounters table', () => {
   it('moves an id counted more than the one in its home quad into it (generated walks count only there), counts unchanged', () => {
     const p = new Probe(14);
     p.reset(Array.from({ length: 14 }, () => -1));
-    const idAt = (q: number): number => p.countTab[p.countHead + (q << 2)]!;
+    const idAt = (q: number): number => p.countTab[p.countHead + q * COUNT_STRIDE]!;
     // 32 quads: ids 5, 37 and 69 share home quad 5, id 6 has quad 6.
     p.add(5, 10); // 5 takes quad 5
     p.add(37, 20); // 37: quad 6
@@ -153,10 +153,10 @@ describe('NfCounters table', () => {
   it('stays at most half full, a quarter from 512 quads on (ids out of their home quads are calls from the walks), every id found', () => {
     const p = new Probe(4);
     p.reset([-1, -1, -1, -1]);
-    const quads = (): number => (p.countTab.length - p.countHead) / 4;
+    const quads = (): number => (p.countTab.length - p.countHead) / COUNT_STRIDE;
     const held = (): number => {
       let n = 0;
-      for (let q = p.countHead; q < p.countTab.length; q += 4) if (p.countTab[q] !== -1) n++;
+      for (let q = p.countHead; q < p.countTab.length; q += COUNT_STRIDE) if (p.countTab[q] !== -1) n++;
       return n;
     };
     let grown = 0;

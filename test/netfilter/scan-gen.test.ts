@@ -31,7 +31,7 @@ afterEach(() => {
 
 const NODE = '192.168.0.2';
 const ADDRS = ['10.244.0.2', '10.244.1.5', '10.96.0.10', '192.168.0.2', '203.0.113.7', '127.0.0.1', '0.0.0.0', '224.0.0.5'];
-const CIDRS = ['10.244.0.0/16', '10.244.0.0/24', '10.96.0.10/32', '192.168.0.2/32', '0.0.0.0/0', '224.0.0.0/4', '127.0.0.0/8', '10.0.0.0/8'];
+const CIDRS = ['10.244.0.0/16', '10.244.0.0/24', '10.96.0.10/32', '192.168.0.2/32', '0.0.0.0/0', '224.0.0.0/4', '127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '255.255.255.255/32'];
 const IFACES = ['eth0', 'eth1', 'cni0', 'veth12', 'flannel.1'];
 const IFACE_ARGS = ['eth0', 'cni0', 'veth+', 'flannel.1', '+', 'eth+'];
 const PORTS = [22, 53, 80, 443, 8080, 30080];
@@ -70,7 +70,7 @@ const ruleOpts = fc
         pick(['-m conntrack --ctstate NEW --ctdir ORIGINAL', '-m conntrack --ctdir REPLY', '-m conntrack --ctstatus SEEN_REPLY']),
         fc.tuple(neg, pick(['NEW', 'ESTABLISHED,RELATED', 'INVALID'])).map(([n, s]) => `-m state ${n}--state ${s}`),
         fc.tuple(neg, pick(['--dst-type LOCAL', '--src-type LOCAL', '--dst-type UNICAST', '--src-type LOCAL --dst-type LOCAL', '--dst-type LOCAL,MULTICAST'])).map(([n, t]) => `-m addrtype ${n}${t}`),
-        pick(['-m comment --comment "x y"', '-m statistic --mode random --probability 0.50000000000', '-m statistic --mode nth --every 3 --packet 1', '-m connmark --mark 0x1/0x1']),
+        pick(['-m comment --comment "x y"', '-m statistic --mode random --probability 0.50000000000', '-m statistic --mode random ! --probability 0.33333333349', '-m statistic --mode nth --every 3 --packet 1', '-m connmark --mark 0x1/0x1']),
       ),
       { maxLength: 2 },
     ),
@@ -363,12 +363,54 @@ describe('scan-gen', () => {
     expect(src).toContain('c.inIf.startsWith("veth")');
     expect(src).toContain('ip.protocol === 6');
     // Addresses and single ports are the scan's constants (k0, k1, ...), masks and the rest written out.
-    expect(src).toContain('(((ip.src & 4278190080) >>> 0) !== k0)');
+    // (compared as signed 32-bit integers: `&` gives one, the address constant is `addr | 0`, a small integer for 0/2 and 192/2)
+    expect(src).toContain('((ip.src & -16777216) !== k0)');
     expect(src).toContain('pkt.tcp.dstPort === k1');
     expect(src).not.toContain('f1(');
     // The statistic closure (stateful) is the only one called; the mark test follows it.
     expect(src).toMatch(/f0\(c\) && \(\(\(pkt\.mark & 1\) >>> 0\) === 1\)/);
     expect(IpProto.TCP).toBe(6);
+  });
+
+  it('writes statistic random out as the draw of the running namespace, in the order and sense of its closure', () => {
+    const rs = rules(`*nat
+      :PREROUTING ACCEPT [0:0]
+      :INPUT ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :POSTROUTING ACCEPT [0:0]
+      :SVC - [0:0]
+      -A SVC -m statistic --mode random --probability 0.33333333349 -j RETURN
+      -A SVC -m statistic --mode random ! --probability 0.50000000000 -j RETURN
+      -A SVC -s 172.16.0.0/12 -j RETURN
+      COMMIT
+    `);
+    const chain = rs.tables[0]!.chains.find((c) => c.name === 'SVC')!;
+    const fn = genScan(chain.rules.map((r) => ({ rule: r, ...compileRuleParts(r, LATE_ENV) })), LATE_ENV);
+    const src = fn.toString();
+    expect(src).toContain('(E.random(715827883) !== false)');
+    expect(src).toContain('(E.random(1073741824) !== true)');
+    expect(src).not.toContain('f0(');
+    // 172.16/12 is past 2^31: its signed form, a constant as the others
+    expect(src).toContain('((ip.src & -1048576) === k0)');
+    // The draws the scan makes, in order, and what it makes of their answers (a scripted env: as the closures, the
+    // running namespace's draw through LATE_ENV, one per evaluated statistic test).
+    const draws: number[] = [];
+    const answers = [false, false, true, true];
+    const env = { isLocalAddress: () => false, conntrack: null as never, recent: null as never, ipsets: null as never, random: (p: number) => (draws.push(p), answers.shift()!) };
+    const prev = LATE_ENV.cur;
+    LATE_ENV.cur = env;
+    try {
+      const p = tcp('172.20.1.1', 1000, '10.96.0.1', 80);
+      const at = (i: number) => fn({ pkt: p, ip: p.ip!, inIf: '', outIf: '', now: 0 }, i, null);
+      expect(at(0)).toBe(1); // rule 0 draws false; rule 1 draws false, negated: a match
+      expect(at(0)).toBe(0); // rule 0 draws true
+      expect(at(1)).toBe(2); // rule 1 draws true, negated: none; rule 2's source matches (172.20.1.1 in 172.16/12)
+      expect(draws).toEqual([715827883, 1073741824, 715827883, 1073741824]);
+      const q = tcp('192.168.1.1', 1000, '10.96.0.1', 80);
+      expect(fn({ pkt: q, ip: q.ip!, inIf: '', outIf: '', now: 0 }, 2, null)).toBe(-1);
+    } finally {
+      LATE_ENV.cur = prev;
+    }
   });
 
   it('chains that differ only in addresses and ports get scans of one source, each testing its own constants', () => {

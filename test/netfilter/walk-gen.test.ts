@@ -90,6 +90,13 @@ describe('walk-gen', () => {
     expect(new Set(walks).size).toBe(3);
     expect(walks[1]!.toString()).toBe(walks[0]!.toString());
     expect(walks[0]!.toString()).not.toContain(String(ip('10.244.1.0')));
+    // The chains' states in the order a packet first enters them: POSTROUTING (states 0-2), its first rule's
+    // KUBE-POSTROUTING (3-7), then its second rule's FLANNEL-POSTRTG (8-14); the constants declared in that order.
+    const src = walks[0]!.toString();
+    expect(src).toMatch(/case 0: [^\n]*stk\[sp\] = 1; stk\[sp \+ 1\] = 1; sp \+= 2; st = 3; from = 0; continue;/);
+    expect(src).toMatch(/case 1: [^\n]*stk\[sp\] = 2; stk\[sp \+ 1\] = 2; sp \+= 2; st = 8; from = 0; continue;/);
+    expect(src).toMatch(/case 3: [^\n]*pkt\.udp/);
+    expect(src).toMatch(/case 8: [^\n]*pkt\.mark & 16384/);
     // Each node masqueraded what left its own pod CIDR for outside the cluster, and nothing else.
     expect(got.out.filter((l) => l.startsWith('node 2 ') && l.includes('>8.8.8.8') && l.includes('192.168.0.2>')).length).toBeGreaterThan(0);
   });

@@ -69,8 +69,11 @@ function compileNat(t: DnatTarget | SnatTarget): TargetFn {
   // address in --to it never changes; without one it is the packet's own address, written per call.
   const withIp = to !== null && (to.minIp !== 0 || to.maxIp !== 0);
   const r: NatSetup = { minIp: withIp ? to.minIp : 0, maxIp: withIp ? to.maxIp : 0, ports: to ? to.ports : null, random, randomFully, persistent };
+  // The name for needManip's message as a string of the closure's own: `t.kind`, an argument evaluated on every call,
+  // read the target record, a cold object on a new connection of a big cluster (KUBE-SEP-*'s DNAT, once a request).
+  const kind = t.kind;
   return (c, env) => {
-    needManip(env, manip, t.kind);
+    needManip(env, manip, kind);
     const ct = env.conntrack.ctOf(c.pkt);
     if (!ct) return TgCode.ACCEPT;
     if (!withIp) r.minIp = r.maxIp = manip === Manip.DST ? c.ip.dst : c.ip.src;
