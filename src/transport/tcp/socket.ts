@@ -11,6 +11,7 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
+import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../../core/f64-words.js';
 import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind, StreamHandler } from '../api.js';
 import { newCongestionControl as newCongestionControlImported, TCP_INFINITE_SSTHRESH as TCP_INFINITE_SSTHRESHImported, type CcState, type CongestionControl } from './cc.js';
@@ -32,6 +33,12 @@ const NO_SEGS = NO_SEGSImported;
 const NO_WRITES = NO_WRITESImported;
 const destroy = destroyImported;
 const setStateHere = setState;
+const f64Lo = f64LoImported;
+const f64Hi = f64HiImported;
+const f64Of = f64OfImported;
+/** The high words of Infinity (a deadline not armed) and of -1 (establishedAt before the handshake ends); the low words are 0. */
+const HI_INFINITY = f64Hi(Infinity);
+const HI_MINUS_ONE = f64Hi(-1);
 
 /** One TCP connection endpoint (struct tcp_sock). */
 export class TcpSocket implements CcState {
@@ -105,14 +112,16 @@ export class TcpSocket implements CcState {
   copied = 0;
   rcvqSpace = 0;
   rcvqSeq = 0;
-  rcvqTime: TimeNs = 0;
+  private rcvqTimeLo = 0;
+  private rcvqTimeHi = 0;
 
   // --- delayed ACK (inet_connection_sock icsk_ack) ---
   ackPending = false;
   quickAcks = 0;
   pingpong = false;
   ato: TimeNs;
-  lrcvTime: TimeNs = 0;
+  private lrcvTimeLo = 0;
+  private lrcvTimeHi = 0;
   ackNow = false;
 
   // --- congestion control and recovery ---
@@ -120,7 +129,8 @@ export class TcpSocket implements CcState {
   /** The algorithm's state: shared while it has none of its own (cc.ts IdleCubic, RenoCc), and a shared stand-in once in TIME_WAIT (timewait.ts). */
   cc: CongestionControl;
   /** CUBIC's delay_min (cc.ts). */
-  ccDelayMin: TimeNs = 0;
+  private ccDelayMinLo = 0;
+  private ccDelayMinHi = 0;
   dupAcks = 0;
   /** Loss recovery's state, made on the first recovery, RTO or retransmission (recovery.ts recoveryOf). */
   rec: RecoveryState | null = null;
@@ -128,7 +138,8 @@ export class TcpSocket implements CcState {
   private rare: SocketRare | null = null;
   isCwndLimited = false;
   maxPacketsOut = 0;
-  lastSendTime: TimeNs = 0;
+  private lastSendTimeLo = 0;
+  private lastSendTimeHi = 0;
 
   // --- retransmission queue ---
   rtx: TxSeg[] = NO_SEGS;
@@ -148,8 +159,10 @@ export class TcpSocket implements CcState {
   qHead = 0;
 
   // --- RTT / RTO (RFC 6298 as tcp_rtt_estimator) ---
-  srtt: TimeNs = 0;
-  rttvar: TimeNs = 0;
+  private srttLo = 0;
+  private srttHi = 0;
+  private rttvarLo = 0;
+  private rttvarHi = 0;
   rto: TimeNs;
 
   // --- timers ---
@@ -164,17 +177,23 @@ export class TcpSocket implements CcState {
   timerGone = false;
   /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */
   orphaned = false;
-  timerAt = Infinity;
-  rtoAt = Infinity;
-  delackAt = Infinity;
-  tailAt = Infinity;
+  private timerAtLo = 0;
+  private timerAtHi = HI_INFINITY;
+  private rtoAtLo = 0;
+  private rtoAtHi = HI_INFINITY;
+  private delackAtLo = 0;
+  private delackAtHi = HI_INFINITY;
+  private tailAtLo = 0;
+  private tailAtHi = HI_INFINITY;
 
   /** The listener that created this socket (passive open) until it is established. */
   listener: TcpListener | null = null;
   /** When the handshake started (for connect time). */
-  connectStartedAt: TimeNs = 0;
+  private connectStartedAtLo = 0;
+  private connectStartedAtHi = 0;
   /** When the connection became established. */
-  establishedAt: TimeNs = -1;
+  private establishedAtLo = 0;
+  private establishedAtHi = HI_MINUS_ONE;
 
   readonly sim: Simulator;
   readonly cfg: TcpConfig;
@@ -408,6 +427,35 @@ export class TcpSocket implements CcState {
   isClosed(): boolean {
     return this.state === 'CLOSED';
   }
+
+  // The socket's twelve times, each kept as its double's two 32-bit words in the socket (core/f64-words):
+  // a double field is a heap number of its own (16 bytes and a line of its own to read), twelve a socket
+  // and two sockets a request; the words are small integers in the object, exact for every double
+  // (Infinity, fractions of a nanosecond). Read and written through these accessors only.
+  get rcvqTime(): TimeNs { return f64Of(this.rcvqTimeLo, this.rcvqTimeHi); }
+  set rcvqTime(t: TimeNs) { this.rcvqTimeLo = f64Lo(t); this.rcvqTimeHi = f64Hi(t); }
+  get lrcvTime(): TimeNs { return f64Of(this.lrcvTimeLo, this.lrcvTimeHi); }
+  set lrcvTime(t: TimeNs) { this.lrcvTimeLo = f64Lo(t); this.lrcvTimeHi = f64Hi(t); }
+  get ccDelayMin(): TimeNs { return f64Of(this.ccDelayMinLo, this.ccDelayMinHi); }
+  set ccDelayMin(t: TimeNs) { this.ccDelayMinLo = f64Lo(t); this.ccDelayMinHi = f64Hi(t); }
+  get lastSendTime(): TimeNs { return f64Of(this.lastSendTimeLo, this.lastSendTimeHi); }
+  set lastSendTime(t: TimeNs) { this.lastSendTimeLo = f64Lo(t); this.lastSendTimeHi = f64Hi(t); }
+  get srtt(): TimeNs { return f64Of(this.srttLo, this.srttHi); }
+  set srtt(t: TimeNs) { this.srttLo = f64Lo(t); this.srttHi = f64Hi(t); }
+  get rttvar(): TimeNs { return f64Of(this.rttvarLo, this.rttvarHi); }
+  set rttvar(t: TimeNs) { this.rttvarLo = f64Lo(t); this.rttvarHi = f64Hi(t); }
+  get timerAt(): TimeNs { return f64Of(this.timerAtLo, this.timerAtHi); }
+  set timerAt(t: TimeNs) { this.timerAtLo = f64Lo(t); this.timerAtHi = f64Hi(t); }
+  get rtoAt(): TimeNs { return f64Of(this.rtoAtLo, this.rtoAtHi); }
+  set rtoAt(t: TimeNs) { this.rtoAtLo = f64Lo(t); this.rtoAtHi = f64Hi(t); }
+  get delackAt(): TimeNs { return f64Of(this.delackAtLo, this.delackAtHi); }
+  set delackAt(t: TimeNs) { this.delackAtLo = f64Lo(t); this.delackAtHi = f64Hi(t); }
+  get tailAt(): TimeNs { return f64Of(this.tailAtLo, this.tailAtHi); }
+  set tailAt(t: TimeNs) { this.tailAtLo = f64Lo(t); this.tailAtHi = f64Hi(t); }
+  get connectStartedAt(): TimeNs { return f64Of(this.connectStartedAtLo, this.connectStartedAtHi); }
+  set connectStartedAt(t: TimeNs) { this.connectStartedAtLo = f64Lo(t); this.connectStartedAtHi = f64Hi(t); }
+  get establishedAt(): TimeNs { return f64Of(this.establishedAtLo, this.establishedAtHi); }
+  set establishedAt(t: TimeNs) { this.establishedAtLo = f64Lo(t); this.establishedAtHi = f64Hi(t); }
 
   /** Bytes queued by the application and not yet acknowledged. */
   get unacked(): number {
