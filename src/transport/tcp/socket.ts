@@ -36,8 +36,7 @@ const setStateHere = setState;
 const f64Lo = f64LoImported;
 const f64Hi = f64HiImported;
 const f64Of = f64OfImported;
-/** The high words of Infinity (a deadline not armed) and of -1 (establishedAt before the handshake ends); the low words are 0. */
-const HI_INFINITY = f64Hi(Infinity);
+/** The high word of -1 (establishedAt before the handshake ends; its low word is 0). */
 const HI_MINUS_ONE = f64Hi(-1);
 
 /** One TCP connection endpoint (struct tcp_sock). */
@@ -112,16 +111,14 @@ export class TcpSocket implements CcState {
   copied = 0;
   rcvqSpace = 0;
   rcvqSeq = 0;
-  private rcvqTimeLo = 0;
-  private rcvqTimeHi = 0;
+  rcvqTime: TimeNs = 0;
 
   // --- delayed ACK (inet_connection_sock icsk_ack) ---
   ackPending = false;
   quickAcks = 0;
   pingpong = false;
   ato: TimeNs;
-  private lrcvTimeLo = 0;
-  private lrcvTimeHi = 0;
+  lrcvTime: TimeNs = 0;
   ackNow = false;
 
   // --- congestion control and recovery ---
@@ -129,8 +126,7 @@ export class TcpSocket implements CcState {
   /** The algorithm's state: shared while it has none of its own (cc.ts IdleCubic, RenoCc), and a shared stand-in once in TIME_WAIT (timewait.ts). */
   cc: CongestionControl;
   /** CUBIC's delay_min (cc.ts). */
-  private ccDelayMinLo = 0;
-  private ccDelayMinHi = 0;
+  ccDelayMin: TimeNs = 0;
   dupAcks = 0;
   /** Loss recovery's state, made on the first recovery, RTO or retransmission (recovery.ts recoveryOf). */
   rec: RecoveryState | null = null;
@@ -138,8 +134,7 @@ export class TcpSocket implements CcState {
   private rare: SocketRare | null = null;
   isCwndLimited = false;
   maxPacketsOut = 0;
-  private lastSendTimeLo = 0;
-  private lastSendTimeHi = 0;
+  lastSendTime: TimeNs = 0;
 
   // --- retransmission queue ---
   rtx: TxSeg[] = NO_SEGS;
@@ -159,10 +154,8 @@ export class TcpSocket implements CcState {
   qHead = 0;
 
   // --- RTT / RTO (RFC 6298 as tcp_rtt_estimator) ---
-  private srttLo = 0;
-  private srttHi = 0;
-  private rttvarLo = 0;
-  private rttvarHi = 0;
+  srtt: TimeNs = 0;
+  rttvar: TimeNs = 0;
   rto: TimeNs;
 
   // --- timers ---
@@ -177,14 +170,10 @@ export class TcpSocket implements CcState {
   timerGone = false;
   /** The application closed this socket for good (orphan()): it is not told when TIME_WAIT ends. */
   orphaned = false;
-  private timerAtLo = 0;
-  private timerAtHi = HI_INFINITY;
-  private rtoAtLo = 0;
-  private rtoAtHi = HI_INFINITY;
-  private delackAtLo = 0;
-  private delackAtHi = HI_INFINITY;
-  private tailAtLo = 0;
-  private tailAtHi = HI_INFINITY;
+  timerAt = Infinity;
+  rtoAt = Infinity;
+  delackAt = Infinity;
+  tailAt = Infinity;
 
   /** The listener that created this socket (passive open) until it is established. */
   listener: TcpListener | null = null;
@@ -428,30 +417,11 @@ export class TcpSocket implements CcState {
     return this.state === 'CLOSED';
   }
 
-  // The socket's twelve times, each kept as its double's two 32-bit words in the socket (core/f64-words):
-  // a double field is a heap number of its own (16 bytes and a line of its own to read), twelve a socket
-  // and two sockets a request; the words are small integers in the object, exact for every double
-  // (Infinity, fractions of a nanosecond). Read and written through these accessors only.
-  get rcvqTime(): TimeNs { return f64Of(this.rcvqTimeLo, this.rcvqTimeHi); }
-  set rcvqTime(t: TimeNs) { this.rcvqTimeLo = f64Lo(t); this.rcvqTimeHi = f64Hi(t); }
-  get lrcvTime(): TimeNs { return f64Of(this.lrcvTimeLo, this.lrcvTimeHi); }
-  set lrcvTime(t: TimeNs) { this.lrcvTimeLo = f64Lo(t); this.lrcvTimeHi = f64Hi(t); }
-  get ccDelayMin(): TimeNs { return f64Of(this.ccDelayMinLo, this.ccDelayMinHi); }
-  set ccDelayMin(t: TimeNs) { this.ccDelayMinLo = f64Lo(t); this.ccDelayMinHi = f64Hi(t); }
-  get lastSendTime(): TimeNs { return f64Of(this.lastSendTimeLo, this.lastSendTimeHi); }
-  set lastSendTime(t: TimeNs) { this.lastSendTimeLo = f64Lo(t); this.lastSendTimeHi = f64Hi(t); }
-  get srtt(): TimeNs { return f64Of(this.srttLo, this.srttHi); }
-  set srtt(t: TimeNs) { this.srttLo = f64Lo(t); this.srttHi = f64Hi(t); }
-  get rttvar(): TimeNs { return f64Of(this.rttvarLo, this.rttvarHi); }
-  set rttvar(t: TimeNs) { this.rttvarLo = f64Lo(t); this.rttvarHi = f64Hi(t); }
-  get timerAt(): TimeNs { return f64Of(this.timerAtLo, this.timerAtHi); }
-  set timerAt(t: TimeNs) { this.timerAtLo = f64Lo(t); this.timerAtHi = f64Hi(t); }
-  get rtoAt(): TimeNs { return f64Of(this.rtoAtLo, this.rtoAtHi); }
-  set rtoAt(t: TimeNs) { this.rtoAtLo = f64Lo(t); this.rtoAtHi = f64Hi(t); }
-  get delackAt(): TimeNs { return f64Of(this.delackAtLo, this.delackAtHi); }
-  set delackAt(t: TimeNs) { this.delackAtLo = f64Lo(t); this.delackAtHi = f64Hi(t); }
-  get tailAt(): TimeNs { return f64Of(this.tailAtLo, this.tailAtHi); }
-  set tailAt(t: TimeNs) { this.tailAtLo = f64Lo(t); this.tailAtHi = f64Hi(t); }
+  // The handshake's two times, each kept as its double's two 32-bit words in the socket (core/f64-words):
+  // a double field is a heap number of its own (16 bytes), and these are written once a connection and
+  // read about as often. (The other ten times, RTT state, deadlines, last send and receive, stay double
+  // fields: as accessors their reads and writes on every segment outran TurboFan's inlining budget,
+  // session 43's window: +9 k instructions a request, getters and rttSample called, not inlined.)
   get connectStartedAt(): TimeNs { return f64Of(this.connectStartedAtLo, this.connectStartedAtHi); }
   set connectStartedAt(t: TimeNs) { this.connectStartedAtLo = f64Lo(t); this.connectStartedAtHi = f64Hi(t); }
   get establishedAt(): TimeNs { return f64Of(this.establishedAtLo, this.establishedAtHi); }
