@@ -17,16 +17,12 @@ import { buildHttpRequest as buildHttpRequestImported, httpHeader as httpHeaderI
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 as parseIpv4Imported } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
-import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../core/f64-words.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const buildHttpRequest = buildHttpRequestImported;
 const httpHeader = httpHeaderImported;
 const sealHttpBytes = sealHttpBytesImported;
 const parseIpv4 = parseIpv4Imported;
 const errorKindOfHere = errorKindOf;
-const f64Lo = f64LoImported;
-const f64Hi = f64HiImported;
-const f64Of = f64OfImported;
 
 /** Resolves a host name (the DNS stub resolver implements this); null = resolution failed. */
 export interface Resolver {
@@ -110,11 +106,12 @@ export function errorKindOf(k: SocketErrorKind): ErrorKind {
 export type HttpCallback = ((r: HttpResult) => void) | { requestDone(r: HttpResult): void };
 
 /**
- * One request attempt. Its times are kept without a heap number each (issue 13: a double in an object is
- * one, 16 bytes, a request's being several): `started` as its double's two 32-bit words (core/f64-words),
- * and the phase stamps below as offsets from it, small integers for any request shorter than 2^31 ns,
- * while every offset is exact (`rel`; see stampOf). A phase is a stamp's difference, and the difference of
- * two exact offsets rounds as the absolute times' does, so the phases are those of absolute stamps.
+ * One request attempt. Its phase stamps are offsets from `started`, small integers for any request
+ * shorter than 2^31 ns, while every offset is exact (`rel`; see stampOf), not absolute times: a time
+ * stored into a field is a new heap number each (issue 13). A phase is a stamp's difference, and the
+ * difference of two exact offsets rounds as the absolute times' does, so the phases are those of
+ * absolute stamps. (`started` stays a double field: as words behind a getter, the getter was not inlined
+ * into completeWith, session 43's window.)
  * @internal (exported for its tests)
  */
 export class Pending {
@@ -134,21 +131,12 @@ export class Pending {
   sentAt: TimeNs | null = null;
   firstByteAt: TimeNs | null = null;
   rel = true;
-  private readonly startedLo: number;
-  private readonly startedHi: number;
   constructor(
     readonly target: HttpTarget,
-    started: TimeNs,
+    /** When the attempt started (request()'s call). */
+    readonly started: TimeNs,
     public cb: HttpCallback,
-  ) {
-    this.startedLo = f64Lo(started);
-    this.startedHi = f64Hi(started);
-  }
-
-  /** When the attempt started (request()'s call). */
-  get started(): TimeNs {
-    return f64Of(this.startedLo, this.startedHi);
-  }
+  ) {}
 
   /**
    * What a stamp keeps for the time `x` (not before `started`): its offset from `started` while that is

@@ -1,6 +1,6 @@
-// app/http-client: a request attempt (Pending) keeps its start as its double's two words and its phase
-// stamps as offsets from it while every offset is exact (issue 13: no heap number a time). The start
-// reads back bit for bit (past 2^32 ns, near 2^52, fractions); a phase (a stamp's difference) from
+// app/http-client: a request attempt (Pending) keeps its phase stamps as offsets from its start while
+// every offset is exact (issue 13: no heap number a stamp). The start reads back bit for bit (past
+// 2^32 ns, near 2^52, fractions); a phase (a stamp's difference) from
 // offsets equals the absolute times' difference; an offset that would round makes the stamps absolute,
 // the ones kept before included, each its exact time.
 import { describe, expect, it } from 'vitest';
