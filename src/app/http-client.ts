@@ -105,59 +105,25 @@ export function errorKindOf(k: SocketErrorKind): ErrorKind {
  */
 export type HttpCallback = ((r: HttpResult) => void) | { requestDone(r: HttpResult): void };
 
-/**
- * One request attempt. Its phase stamps are offsets from `started`, small integers for any request
- * shorter than 2^31 ns, while every offset is exact (`rel`; see stampOf), not absolute times: a time
- * stored into a field is a new heap number each (issue 13). A phase is a stamp's difference, and the
- * difference of two exact offsets rounds as the absolute times' does, so the phases are those of
- * absolute stamps. (`started` stays a double field: as words behind a getter, the getter was not inlined
- * into completeWith, session 43's window.)
- * @internal (exported for its tests)
- */
-export class Pending {
-  addr: Ipv4 = 0;
-  timer: SimEvent | null = null;
-  conn: ClientConn | null = null;
-  done = false;
-  connect: TimeNs | null = null;
-  tls: TimeNs | null = null;
-  // Phase stamps (null until reached): name resolved, connection usable for this request, request
-  // written, first response byte. `tlsAt`: set when the TLS handshake completes on this request's
-  // connection (https); the tls phase is tlsAt − connectedAt. Offsets from `started` while `rel`, else
-  // absolute sim times.
-  resolvedAt: TimeNs | null = null;
-  connectedAt: TimeNs | null = null;
-  tlsAt: TimeNs | null = null;
-  sentAt: TimeNs | null = null;
-  firstByteAt: TimeNs | null = null;
-  rel = true;
-  constructor(
-    readonly target: HttpTarget,
-    /** When the attempt started (request()'s call). */
-    readonly started: TimeNs,
-    public cb: HttpCallback,
-  ) {}
-
-  /**
-   * What a stamp keeps for the time `x` (not before `started`): its offset from `started` while that is
-   * exact, else `x`, the stamps kept so far made absolute first (each offset was exact: started + it is
-   * its time again). Fast2Sum's test: with x ≥ started ≥ 0, d = x − started rounded is exact iff x − d
-   * gives started back.
-   */
-  stampOf(x: TimeNs): TimeNs {
-    if (this.rel) {
-      const s = this.started;
-      const d = x - s;
-      if (x - d === s) return d;
-      this.rel = false;
-      if (this.resolvedAt !== null) this.resolvedAt += s;
-      if (this.connectedAt !== null) this.connectedAt += s;
-      if (this.tlsAt !== null) this.tlsAt += s;
-      if (this.sentAt !== null) this.sentAt += s;
-      if (this.firstByteAt !== null) this.firstByteAt += s;
-    }
-    return x;
-  }
+interface Pending {
+  target: HttpTarget;
+  addr: Ipv4;
+  started: TimeNs;
+  timeout: TimeNs;
+  cb: HttpCallback;
+  timer: SimEvent | null;
+  conn: ClientConn | null;
+  done: boolean;
+  connect: TimeNs | null;
+  // Phase timestamps (absolute sim time; null until reached): name resolved, connection usable for
+  // this request, request written, first response byte. `tlsAt`: the TLS layer (https) sets it when
+  // its handshake completes on this request's connection; the tls phase is tlsAt − connectedAt.
+  resolvedAt: TimeNs | null;
+  connectedAt: TimeNs | null;
+  tlsAt: TimeNs | null;
+  sentAt: TimeNs | null;
+  firstByteAt: TimeNs | null;
+  tls: TimeNs | null;
 }
 
 /**
@@ -184,6 +150,7 @@ class ClientConn implements StreamHandler {
     readonly tls: TlsSocket | null,
     readonly pool: Pool,
     readonly parser: HttpParser,
+    readonly openedAt: TimeNs,
   ) {}
 
   /** Connected (TLS: secure): the waiting request is written. */
@@ -192,13 +159,12 @@ class ClientConn implements StreamHandler {
     const p = this.req;
     if (p === null) return;
     const tcp = this.tcp;
-    // (connect() began the handshake when the connection was opened: its start is the socket's)
-    p.connect = tcp.establishedAt - tcp.connectStartedAt;
-    p.connectedAt = p.stampOf(tcp.establishedAt);
+    p.connect = tcp.establishedAt - this.openedAt;
+    p.connectedAt = tcp.establishedAt;
     const tls = this.tls;
     if (tls !== null) {
       p.tls = tls.secureAt - tcp.establishedAt;
-      p.tlsAt = p.stampOf(tls.secureAt);
+      p.tlsAt = tls.secureAt;
     }
     this.client.write(this, p);
   }
@@ -265,7 +231,7 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: HttpCallback): void {
-    const p = new Pending(target, this.sim.now, cb);
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
     p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
     if (target.addr !== null) {
       p.addr = target.addr;
@@ -282,7 +248,7 @@ export class HttpClient {
       if (addr === null) this.fail(p, 'dns');
       else {
         p.addr = addr;
-        p.resolvedAt = p.stampOf(this.sim.now);
+        p.resolvedAt = this.sim.now;
         this.dispatch(p);
       }
     });
@@ -343,7 +309,7 @@ export class HttpClient {
     }
     const tls = p.target.tls ? TlsSocket.connect(tcp, { rng: (this.tlsRng ??= this.sim.rng.stream(`${this.tcp.stack.name}/tls-client`)), serverName: parseIpv4(p.target.host) === null ? p.target.host : null }) : null;
     const sock: ByteStream = tls ?? tcp;
-    const c = new ClientConn(this, sock, tcp, tls, pool, new HttpParser('response', this.heads, true));
+    const c = new ClientConn(this, sock, tcp, tls, pool, new HttpParser('response', this.heads, true), this.sim.now);
     sock.handler = c;
     c.req = p;
     p.conn = c;
@@ -358,7 +324,7 @@ export class HttpClient {
   /** @internal (ClientConn) */
   write(c: ClientConn, p: Pending): void {
     const t = p.target;
-    p.sentAt = p.stampOf(this.sim.now);
+    p.sentAt = this.sim.now;
     c.sock.send(this.requestBytes(t));
   }
 
@@ -384,8 +350,7 @@ export class HttpClient {
   /** @internal (ClientConn) Response bytes on `c`. */
   received(c: ClientConn, data: Uint8Array | null): void {
     if (c.dead || data === null) return;
-    const q = c.req;
-    if (q !== null && q.firstByteAt === null) q.firstByteAt = q.stampOf(this.sim.now);
+    if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
     let msgs;
     try {
       msgs = c.parser.push(data);
@@ -542,8 +507,7 @@ export class HttpClient {
 
 /** The phases of a completed request: each from its timestamps (dns and connect 0 when skipped). */
 function phasesOf(p: Pending, now: TimeNs): RequestPhases {
-  // (the stamps' differences are the same from offsets as from times; dns is the offset itself)
-  const dns = p.resolvedAt !== null ? (p.rel ? p.resolvedAt : p.resolvedAt - p.started) : 0;
+  const dns = p.resolvedAt !== null ? p.resolvedAt - p.started : 0;
   const connect = p.connect ?? 0;
   const tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
   const ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;

@@ -6,7 +6,6 @@
 // reported with `retried(kind)`, and its latency runs from the first attempt to the final outcome.
 import type { Rng } from '../core/rng.js';
 import { sample as sampleImported, type Distribution } from '../core/distributions.js';
-import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../core/f64-words.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
@@ -14,9 +13,6 @@ import type { TcpLayer } from '../transport/tcp/index.js';
 import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const sample = sampleImported;
-const f64Lo = f64LoImported;
-const f64Hi = f64HiImported;
-const f64Of = f64OfImported;
 
 /** Closed-loop users started by one event; the rest follow in later events at the same instant. */
 const USER_BATCH = 256;
@@ -60,28 +56,16 @@ export interface LoadCounters {
   attempts: number;
 }
 
-/**
- * One request of a generator, across its attempts: the client's callback object (no closure per request).
- * Its start time is kept as its double's two 32-bit words (core/f64-words), not a double field (a heap
- * number of its own, a request's: issue 13).
- */
+/** One request of a generator, across its attempts: the client's callback object (no closure per request). */
 class LoadRequest {
   attempt = 0;
-  private readonly firstLo: number;
-  private readonly firstHi: number;
   constructor(
     readonly gen: HttpLoadGenerator,
-    first: TimeNs,
+    /** When the first attempt started. */
+    readonly first: TimeNs,
     /** A closed-loop user's request (the user thinks after it). */
     readonly user: boolean,
-  ) {
-    this.firstLo = f64Lo(first);
-    this.firstHi = f64Hi(first);
-  }
-  /** When the first attempt started. */
-  get first(): TimeNs {
-    return f64Of(this.firstLo, this.firstHi);
-  }
+  ) {}
   requestDone(r: HttpResult): void {
     this.gen.attemptDone(this, r);
   }

@@ -11,7 +11,6 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { SimEvent } from '../../core/scheduler.js';
 import type { TimeNs } from '../../core/time.js';
-import { f64Hi as f64HiImported, f64Lo as f64LoImported, f64Of as f64OfImported } from '../../core/f64-words.js';
 import { TcpFlag as TcpFlagImported, type Ipv4 } from '../../wire/types.js';
 import type { SocketErrorKind, StreamHandler } from '../api.js';
 import { newCongestionControl as newCongestionControlImported, TCP_INFINITE_SSTHRESH as TCP_INFINITE_SSTHRESHImported, type CcState, type CongestionControl } from './cc.js';
@@ -33,11 +32,6 @@ const NO_SEGS = NO_SEGSImported;
 const NO_WRITES = NO_WRITESImported;
 const destroy = destroyImported;
 const setStateHere = setState;
-const f64Lo = f64LoImported;
-const f64Hi = f64HiImported;
-const f64Of = f64OfImported;
-/** The high word of -1 (establishedAt before the handshake ends; its low word is 0). */
-const HI_MINUS_ONE = f64Hi(-1);
 
 /** One TCP connection endpoint (struct tcp_sock). */
 export class TcpSocket implements CcState {
@@ -178,11 +172,9 @@ export class TcpSocket implements CcState {
   /** The listener that created this socket (passive open) until it is established. */
   listener: TcpListener | null = null;
   /** When the handshake started (for connect time). */
-  private connectStartedAtLo = 0;
-  private connectStartedAtHi = 0;
+  connectStartedAt: TimeNs = 0;
   /** When the connection became established. */
-  private establishedAtLo = 0;
-  private establishedAtHi = HI_MINUS_ONE;
+  establishedAt: TimeNs = -1;
 
   readonly sim: Simulator;
   readonly cfg: TcpConfig;
@@ -416,16 +408,6 @@ export class TcpSocket implements CcState {
   isClosed(): boolean {
     return this.state === 'CLOSED';
   }
-
-  // The handshake's two times, each kept as its double's two 32-bit words in the socket (core/f64-words):
-  // a double field is a heap number of its own (16 bytes), and these are written once a connection and
-  // read about as often. (The other ten times, RTT state, deadlines, last send and receive, stay double
-  // fields: as accessors their reads and writes on every segment outran TurboFan's inlining budget,
-  // session 43's window: +9 k instructions a request, getters and rttSample called, not inlined.)
-  get connectStartedAt(): TimeNs { return f64Of(this.connectStartedAtLo, this.connectStartedAtHi); }
-  set connectStartedAt(t: TimeNs) { this.connectStartedAtLo = f64Lo(t); this.connectStartedAtHi = f64Hi(t); }
-  get establishedAt(): TimeNs { return f64Of(this.establishedAtLo, this.establishedAtHi); }
-  set establishedAt(t: TimeNs) { this.establishedAtLo = f64Lo(t); this.establishedAtHi = f64Hi(t); }
 
   /** Bytes queued by the application and not yet acknowledged. */
   get unacked(): number {
