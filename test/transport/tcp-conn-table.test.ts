@@ -116,6 +116,32 @@ describe('ConnTable', () => {
     churn(new ConnTable<E>(64), r, 6000, 0.55, (id) => new E([80, 443, 32768 + Math.floor(r() * 30)][Math.floor(r() * 3)]!, 0x0a600001 + Math.floor(r() * 3), 40000 + Math.floor(r() * 20), id), 50);
   });
 
+  it('holds the group counted last in its fields: one port never writes the per-port table; other ports and listings write it back in order', () => {
+    const pgSize = (t: ConnTable<E>): number => (t as unknown as { pgSize: number }).pgSize;
+    // A server: every connection on port 80, the group emptying and refilling while held.
+    const r = rng(99);
+    const t = new ConnTable<E>();
+    const ref = new Reference();
+    const live: E[] = [];
+    for (let id = 0; id < 3000; id++) {
+      if (r() < 0.5 || live.length === 0) {
+        const e = new E(80, 0x0a000001 + Math.floor(r() * 4), 30000 + Math.floor(r() * 3000), id);
+        if (ref.get(e.localPort, e.remoteAddr, e.remotePort) !== undefined) continue;
+        t.set(e);
+        ref.set(e);
+        live.push(e);
+      } else {
+        const e = live.splice(Math.floor(r() * live.length), 1)[0]!;
+        expect(t.delete(e)).toBe(true);
+        ref.delete(e);
+      }
+      expect(pgSize(t)).toBe(0);
+    }
+    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    // Two ports in turns, each group emptying while held and while written back, listed at every step.
+    churn(new ConnTable<E>(), rng(5), 4000, 0.5, (id) => new E(id % 7 < 4 ? 80 : 443, 0x0a000001, 40000 + (id % 5), id), 1);
+  });
+
   it('answers before its first entry and after its last one', () => {
     const t = new ConnTable<E>();
     const e = new E(80, 0x0a000001, 40000, 1);

@@ -6,7 +6,8 @@
 // one flat table too (inet_ehashfn). Listing order (`values`) is what a Map of local port → Map of peer
 // → entry gave: local ports in the order their group last went from empty to non-empty, then entries in
 // insertion order; each slot keeps its entry's insertion number, and a small per-port table (port,
-// count, start in one Int32Array) counts the entries and keeps the group's start.
+// count, start in one Int32Array) counts the entries and keeps the group's start, the group counted last
+// held in the table's own fields (a server's one port: its count never reads the Int32Array).
 // (Keys and entries were an Int32Array and an array of entries: a cold insert or delete read the typed
 // array's object, its slot's line, the entries' array object, its header and the entry's line: at a big
 // world's server, whose table is cold by its next connection, and at a client's TIME_WAIT expiry.)
@@ -63,6 +64,15 @@ export class ConnTable<T extends ConnEntry> {
   private pg = NO_I32;
   private pgCap = 0;
   private pgSize = 0;
+  /**
+   * One group held in these fields instead (its port + 1, 0: none; its count, 0 when empty; its start):
+   * the one last counted. Its record in `pg`, if any, is stale until groupFlush writes it back. A
+   * server's connections all come to its one port: counting them reads no `pg` (the typed array's object
+   * and its data, two lines cold by a big world's next connection to that server).
+   */
+  private gK = 0;
+  private gCount = 0;
+  private gStart = 0;
   private nextSeq = 0;
   /** Insertion number at which the entries are numbered again (a constructor argument for tests). */
   private readonly seqLimit: number;
@@ -157,6 +167,7 @@ export class ConnTable<T extends ConnEntry> {
 
   /** The occupied slots in listing order (their group's start, then insertion number). */
   private listed(): number[] {
+    this.groupFlush(); // (every group's start in pg)
     const at: number[] = [];
     const start = new Map<number, number>();
     const t = this.t;
@@ -238,38 +249,73 @@ export class ConnTable<T extends ConnEntry> {
 
   /** Counts one more entry on `port`; a group that was empty starts at `seq`. */
   private groupAdd(port: number, seq: number): void {
+    if (port + 1 !== this.gK) this.groupTo(port + 1);
+    if (this.gCount++ === 0) this.gStart = seq;
+  }
+
+  /** Counts one entry less on `port` (the group goes at zero). */
+  private groupRemove(port: number): void {
+    if (port + 1 !== this.gK) this.groupTo(port + 1);
+    if (this.gCount > 0) this.gCount--;
+  }
+
+  /** Writes the held group back (into pg, or out of it at zero), then holds group `k`: its pg record's count and start, or an empty one. */
+  private groupTo(k: number): void {
+    this.groupFlush();
+    this.gK = k;
+    const g = this.pgFind(k);
+    this.gCount = g < 0 ? 0 : this.pg[4 * g + 1]!;
+    this.gStart = g < 0 ? 0 : this.pg[4 * g + 2]!;
+  }
+
+  /** Writes the held group (if any) back into pg and holds none. */
+  private groupFlush(): void {
+    const k = this.gK;
+    if (k === 0) return;
+    this.gK = 0;
+    if (this.gCount > 0) this.pgPut(k, this.gCount, this.gStart);
+    else this.pgDelete(k);
+  }
+
+  /** The pg slot of key `k` (port + 1), or -1. */
+  private pgFind(k: number): number {
+    if (this.pgSize === 0) return -1;
+    const mask = this.pgCap - 1;
+    const pg = this.pg;
+    let g = Math.imul(k, 0x9e3779b1) & mask;
+    for (let kg = pg[4 * g]!; kg !== k; kg = pg[4 * g]!) {
+      if (kg === 0) return -1;
+      g = (g + 1) & mask;
+    }
+    return g;
+  }
+
+  /** Sets key `k`'s record in pg (added when absent). */
+  private pgPut(k: number, count: number, start: number): void {
     if ((this.pgSize + 1) * 2 > this.pgCap) this.groupGrow();
-    const k = port + 1;
     const mask = this.pgCap - 1;
     const pg = this.pg;
     let g = Math.imul(k, 0x9e3779b1) & mask;
     for (;;) {
       const kg = pg[4 * g]!;
-      if (kg === k) {
-        pg[4 * g + 1]!++;
-        return;
+      if (kg === k) break;
+      if (kg === 0) {
+        pg[4 * g] = k;
+        this.pgSize++;
+        break;
       }
-      if (kg === 0) break;
       g = (g + 1) & mask;
     }
-    pg[4 * g] = k;
-    pg[4 * g + 1] = 1;
-    pg[4 * g + 2] = seq;
-    this.pgSize++;
+    pg[4 * g + 1] = count;
+    pg[4 * g + 2] = start;
   }
 
-  /** Counts one entry less on `port` (the group goes at zero). */
-  private groupRemove(port: number): void {
-    if (this.pgSize === 0) return;
-    const k = port + 1;
+  /** Removes key `k`'s record from pg, if there. */
+  private pgDelete(k: number): void {
+    let g = this.pgFind(k);
+    if (g < 0) return;
     const mask = this.pgCap - 1;
     const pg = this.pg;
-    let g = Math.imul(k, 0x9e3779b1) & mask;
-    while (pg[4 * g] !== k) {
-      if (pg[4 * g] === 0) return;
-      g = (g + 1) & mask;
-    }
-    if (--pg[4 * g + 1]! > 0) return;
     this.pgSize--;
     // Backward shift: pull later entries of the probe run into the hole.
     let j = g;
