@@ -1,10 +1,12 @@
 // capture/record-expander — the writer thread's half of capture/epb-records: RecordExpander turns the ring's
 // records into pcapng bytes (EPB header, the headers and checksums of a fast record, the copy of a departure
 // for a COPY arrival, VERBATIM bytes as they are). Layer: capture. It is written without references
-// outside its own body: the writer thread (capture/async-sink) runs its source text with the layout's
-// values substituted for its `L.X` reads, and a capture too small to start the thread runs it on the
-// simulation thread at finish(). The record layout is described in capture/epb-records.
+// outside its own body but its base class (capture/frame-layout: a fast record's headers and checksums): the
+// writer thread (capture/writer-thread) runs both source texts with the layout's values substituted for their
+// `L.X` reads, and a capture too small to start the thread runs it on the simulation thread at finish(). The
+// record layout is described in capture/epb-records.
 import type { LAYOUT } from './epb-records.js';
+import { FrameLayout } from './frame-layout.js';
 
 type Layout = typeof LAYOUT;
 
@@ -16,10 +18,7 @@ type Layout = typeof LAYOUT;
  * padding, not a zero payload (most traffic carries none), and an arrival copies from its departure
  * only the bytes that may be non-zero (headers, options, payload bytes present, netem's flipped bit).
  */
-export class RecordExpander {
-  private readonly u8: Uint8Array;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
+export class RecordExpander extends FrameLayout {
   private readonly ringDv: DataView;
   private out: Uint8Array;
   private out32: Int32Array;
@@ -51,18 +50,23 @@ export class RecordExpander {
 
   constructor(
     ring: SharedArrayBuffer | ArrayBuffer,
-    private readonly L: Layout,
+    L: Layout,
     outSize: number,
     private readonly write: (buf: Uint8Array, n: number) => void,
   ) {
-    this.u8 = new Uint8Array(ring);
-    this.i32 = new Int32Array(ring);
-    this.f64 = new Float64Array(ring);
+    super(ring, L);
     this.ringDv = new DataView(ring);
     this.out = new Uint8Array((outSize + 3) & ~3);
     this.out32 = new Int32Array(this.out.buffer);
     this.outDv = new DataView(this.out.buffer);
     this.outEnd = Math.min(16384, this.out.length); // literals (also in flush): no module constants here
+    // The per-interface tables are made for 64 interfaces here (session 43), so that a capture of up to 64 grows none
+    // of them while it runs: a table grows on an interface's first record, a path the spare's warm-up runs only in its
+    // functions' first calls, before they have type feedback, and which TurboFan's code of chunk(), which inlines those
+    // functions, then left as a deoptimization (--trace-deopt: growRepeat's call in arrival(), at a run's first COPY).
+    // (Stored a second time here, also so that no later growth changes a field V8 took as constant.)
+    this.growTemplates(63);
+    this.growRepeat(63);
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -104,7 +108,7 @@ export class RecordExpander {
         p += L.REPEAT_BYTES;
       } else if (t === L.R_SCOPY) {
         const x = w0 >>> L.C_SRC_SHIFT; // source offset (4-aligned) + 2 for a fast record
-        this.arrival(w, (x & 2) === 0, base + (x & ~3), false);
+        this.scopy(w, x, base + (x & ~3));
         p += L.SCOPY_BYTES;
       } else if (t === L.R_COPY || t === L.R_COPY_RAW) {
         this.arrival(w, t === L.R_COPY_RAW, base + (w0 >>> L.C_SRC_SHIFT), true);
@@ -148,15 +152,7 @@ export class RecordExpander {
     const d = at >> 2;
     const k = ifId * 12;
     const q = ifId * 11;
-    if (k + 12 > this.tplRec.length) {
-      const rec = new Int32Array(k + 12 + 48);
-      rec.set(this.tplRec);
-      rec.fill(-1, this.tplRec.length);
-      this.tplRec = rec;
-      const out = new Int32Array(q + 11 + 44);
-      out.set(this.tplOut);
-      this.tplOut = out;
-    }
+    if (k + 12 > this.tplRec.length) this.growTemplates(ifId);
     const rec = this.tplRec;
     const out = this.tplOut;
     const r0 = w + L.F_ETH_DST;
@@ -191,6 +187,17 @@ export class RecordExpander {
     rec[k + 11] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
   }
 
+  /** Makes room for interface ifId in plainUdp's templates. */
+  private growTemplates(ifId: number): void {
+    const rec = new Int32Array(ifId * 12 + 12 + 48);
+    rec.set(this.tplRec);
+    rec.fill(-1, this.tplRec.length);
+    this.tplRec = rec;
+    const out = new Int32Array(ifId * 11 + 11 + 44);
+    out.set(this.tplOut);
+    this.tplOut = out;
+  }
+
   /** to[t, t + 11) = from[f, f + 11), written out (see plainUdp: no per-word checks of a loop). */
   private copy11(to: Int32Array, t: number, from: Int32Array, f: number): void {
     to[t] = from[f]!; to[t + 1] = from[f + 1]!; to[t + 2] = from[f + 2]!; to[t + 3] = from[f + 3]!;
@@ -204,6 +211,42 @@ export class RecordExpander {
     const i32 = this.i32;
     const tw = w - ((i32[w]! >>> L.C_SRC_SHIFT) >> 2);
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+    const ifId = i32[tw + L.F_IF]!;
+    const o = this.outPos;
+    if (o + fl + 35 <= this.outEnd && this.le === true && ifId <= 0xffff && ifId < this.repKey.length && this.repKey[ifId] === this.f64[(tw + L.F_TIME) >> 1]) {
+      // The common case, written out without a call (session 43: repeatInto() was a call from chunk(), into which this
+      // function is inlined, re-checking `this` and its arrays; ~300 instructions a REPEAT in all): the EPB fits without a
+      // flush and repeatInto's template for the interface is this one. epbLe()'s head, then repeatInto()'s words.
+      const tf = (w + L.F_TIME) >> 1;
+      const time = this.f64[tf]!;
+      const id = i32[w + L.P_ID]! & 0xffff;
+      let sum = this.repSum[ifId]! + id;
+      sum = (sum & 0xffff) + (sum >>> 16);
+      sum = (sum & 0xffff) + (sum >>> 16);
+      const c = ~sum & 0xffff;
+      const total = 32 + ((fl + 3) & ~3);
+      const o32 = this.out32;
+      const words = this.repOut;
+      // ifId & 0xffff (= ifId): TurboFan then knows q + 10 is a small non-negative integer and checks no overflow of each index.
+      const q = (ifId & 0xffff) * 11;
+      const d = o >> 2;
+      o32[d] = 6;
+      o32[d + 1] = total;
+      o32[d + 2] = ifId;
+      o32[d + 3] = Math.floor(time / 0x1_0000_0000);
+      o32[d + 4] = time >>> 0;
+      o32[d + 5] = fl;
+      o32[d + 6] = fl;
+      o32[d + 7] = words[q]!; o32[d + 8] = words[q + 1]!; o32[d + 9] = words[q + 2]!; o32[d + 10] = words[q + 3]!;
+      o32[d + 11] = (words[q + 4]! & 0xffff) | (((id & 0xff) << 24) | ((id >>> 8) << 16));
+      o32[d + 12] = words[q + 5]!;
+      o32[d + 13] = (words[q + 6]! & ~0xffff) | ((c & 0xff) << 8) | (c >>> 8);
+      o32[d + 14] = words[q + 7]!; o32[d + 15] = words[q + 8]!; o32[d + 16] = words[q + 9]!; o32[d + 17] = words[q + 10]!;
+      o32[d + (total >> 2) - 1] = total;
+      this.outPos = o + total;
+      this.f64[tf] = this.written + o + 28;
+      return;
+    }
     this.room(32 + fl + 3);
     const tf = (w + L.F_TIME) >> 1;
     const at = this.head(i32[tw + L.F_IF]!, this.f64[tf]!, fl);
@@ -298,6 +341,47 @@ export class RecordExpander {
     const dst = i32[tw + L.F_DST]! >>> 0;
     // ipv4()'s sum without the id, as plainUdp's template keeps it.
     this.repSum[ifId] = 0x4500 + ((ett >>> 16) & 0xff) + (lid & 0xffff) + (ffp & 0xffff) + (((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff)) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  }
+
+  /**
+   * An SCOPY record at word w, its source at ring byte src (x: word 0's source field, + 2 for a fast record). The common
+   * case written out (session 43: S1's every arrival; arrival() and copyRepeat() took ~400 instructions): a copy of a
+   * REPEAT still in the output buffer, whose EPB fits without a flush — the interface and base time of the departing
+   * interface's last COPY, the EPB head, the departure's 11 header words (zeros after them). Anything else: arrival().
+   */
+  private scopy(w: number, x: number, src: number): void {
+    const L = this.L;
+    const i32 = this.i32;
+    const sw = src >> 2;
+    const sw0 = i32[sw]!;
+    if ((x & 2) !== 0 && (sw0 & L.T_MASK) === L.R_REPEAT && this.le === true) {
+      const tw = sw - ((sw0 >>> L.C_SRC_SHIFT) >> 2);
+      const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+      const o = this.outPos;
+      const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+      if (o + fl + 35 <= this.outEnd && prev >= 0) {
+        const from = i32[tw + L.F_IF]!;
+        const time = this.cpT0[from]! + i32[w + L.S_DT]!;
+        const total = 32 + ((fl + 3) & ~3);
+        const o32 = this.out32;
+        const d = o >> 2;
+        const s = prev >> 2;
+        o32[d] = 6;
+        o32[d + 1] = total;
+        o32[d + 2] = this.cpIf[from]!;
+        o32[d + 3] = Math.floor(time / 0x1_0000_0000);
+        o32[d + 4] = time >>> 0;
+        o32[d + 5] = fl;
+        o32[d + 6] = fl;
+        o32[d + 7] = o32[s]!; o32[d + 8] = o32[s + 1]!; o32[d + 9] = o32[s + 2]!; o32[d + 10] = o32[s + 3]!;
+        o32[d + 11] = o32[s + 4]!; o32[d + 12] = o32[s + 5]!; o32[d + 13] = o32[s + 6]!; o32[d + 14] = o32[s + 7]!;
+        o32[d + 15] = o32[s + 8]!; o32[d + 16] = o32[s + 9]!; o32[d + 17] = o32[s + 10]!;
+        o32[d + (total >> 2) - 1] = total;
+        this.outPos = o + total;
+        return;
+      }
+    }
+    this.arrival(w, (x & 2) === 0, src, false);
   }
 
   /**
@@ -452,149 +536,5 @@ export class RecordExpander {
     this.out.fill(0, at + cap, at + len);
     const padded = (cap + 3) & ~3;
     this.outDv.setUint32(at + padded, 32 + padded, true);
-  }
-
-  /** Sum of the 16-bit big-endian words of b[s, e) (odd tail as a high byte), unfolded, added to acc. */
-  private sum16(b: Uint8Array, s: number, e: number, acc: number): number {
-    const even = e - ((e - s) & 1);
-    let i = s;
-    for (; i < even; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
-    if (i < e) acc += b[i]! << 8;
-    return acc;
-  }
-
-  /** Folded, complemented checksum of an unfolded sum. */
-  private fold(sum: number): number {
-    while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
-    return ~sum & 0xffff;
-  }
-
-  /**
-   * Writes the frame of the fast record at word w into b[f, f + frameLen) (dv: a DataView of b's whole
-   * buffer; b is zero there, so the payload's missing bytes need no stores); returns its length. Fields are stored as writeU16/writeU32/byte stores would (their low 16/32/8 bits, cut when
-   * the record was written) and the checksums summed from those same words.
-   */
-  private frame(w: number, b: Uint8Array, dv: DataView, f: number): number {
-    const L = this.L;
-    const i32 = this.i32;
-    const dst = this.f64[(w + L.F_ETH_DST) >> 1]!;
-    const src = this.f64[(w + L.F_ETH_SRC) >> 1]!;
-    const ett = i32[w + L.F_ETH_TOS_TTL]!;
-    dv.setUint16(f, Math.floor(dst / 0x1_0000_0000));
-    dv.setUint32(f + 2, dst >>> 0);
-    dv.setUint16(f + 6, Math.floor(src / 0x1_0000_0000));
-    dv.setUint32(f + 8, src >>> 0);
-    dv.setUint16(f + 12, ett & 0xffff);
-    const ip = f + 14;
-    const l4 = ip + 20;
-    const w0 = i32[w]!;
-    const t = w0 & L.T_MASK;
-    const ext = (w0 & L.B_EXT) !== 0;
-    const tcp = t === L.R_TCP;
-    const optLen = tcp ? i32[w + L.X_TFLAGS]! >>> 16 : 0;
-    const data = l4 + (tcp ? 20 + optLen : 8);
-    const payLen = w0 >>> L.PAYLEN_SHIFT;
-    const end = data + payLen;
-    // Payload: the bytes present (the zeros after them are there already).
-    const n = ext ? i32[w + L.X_NBYTES]! : (w0 & L.B_BYTES) !== 0 ? payLen : 0;
-    const bytesAt = (w << 2) + (ext ? L.EXT_BYTES : L.SHORT_BYTES) + optLen;
-    let dataSum = 0;
-    if (n > 0) {
-      if (n <= 64) for (let i = 0; i < n; i++) b[data + i] = this.u8[bytesAt + i]!;
-      else b.set(this.u8.subarray(bytesAt, bytesAt + n), data);
-      dataSum = this.sum16(b, data, data + n, 0);
-    }
-    const ps = this.ipv4(w, dv, ip, ett);
-    const given = i32[w + L.F_FF_PROTO]! >>> 24;
-    const ports = i32[w + L.F_PORTS]!;
-    if (t === L.R_UDP) {
-      const sport = ports & 0xffff;
-      const dport = ports >>> 16;
-      const ulen = i32[w + L.F_W0]! & 0xffff;
-      dv.setUint16(l4, sport);
-      dv.setUint16(l4 + 2, dport);
-      dv.setUint16(l4 + 4, ulen);
-      let sum: number;
-      if ((given & 2) !== 0) sum = i32[w + L.X_L4SUM]!;
-      else {
-        // Pseudo-header with the record's length field (RFC 768), header, payload; a computed 0 is sent as 0xffff.
-        const c = this.fold(ps + sport + dport + 17 + ulen + ulen + dataSum);
-        sum = c === 0 ? 0xffff : c;
-      }
-      dv.setUint16(l4 + 6, sum & 0xffff);
-    } else if (tcp) this.tcp(w, b, dv, l4, end, ps + (ports & 0xffff) + (ports >>> 16), optLen, given, dataSum);
-    else {
-      // ICMP (an echo, or any message without a quoted datagram): header and data summed.
-      const ty = ports & 0xff;
-      const code = ports >>> 16;
-      const rest = i32[w + L.F_W0]! >>> 0;
-      b[l4] = ty;
-      b[l4 + 1] = code;
-      dv.setUint32(l4 + 4, rest);
-      const sum = (given & 2) !== 0 ? i32[w + L.X_L4SUM]! : this.fold(((ty << 8) | code) + (rest >>> 16) + (rest & 0xffff) + dataSum);
-      dv.setUint16(l4 + 2, sum & 0xffff);
-    }
-    // netem corrupt: one bit flipped after the checksums.
-    const bit = ext ? i32[w + L.X_CORRUPT]! : -1;
-    if (bit >= 0 && bit < (end - ip) * 8) b[ip + (bit >> 3)]! ^= 1 << (bit & 7);
-    return end - f;
-  }
-
-  /** IPv4 header (no options) at b[ip]; checksum computed unless given. Returns the addresses' pseudo-header sum (unfolded). */
-  private ipv4(w: number, dv: DataView, ip: number, ett: number): number {
-    const L = this.L;
-    const i32 = this.i32;
-    const ipSrc = i32[w + L.F_SRC]! >>> 0;
-    const ipDst = i32[w + L.F_DST]! >>> 0;
-    const tos = (ett >>> 16) & 0xff;
-    const lid = i32[w + L.F_LEN_ID]!;
-    const tot = lid & 0xffff;
-    const id = lid >>> 16;
-    const ffp = i32[w + L.F_FF_PROTO]!;
-    const ff = ffp & 0xffff;
-    const tp = ((ett >>> 24) << 8) | ((ffp >>> 16) & 0xff);
-    dv.setUint16(ip, 0x4500 | tos);
-    dv.setUint16(ip + 2, tot);
-    dv.setUint16(ip + 4, id);
-    dv.setUint16(ip + 6, ff);
-    dv.setUint16(ip + 8, tp);
-    dv.setUint32(ip + 12, ipSrc);
-    dv.setUint32(ip + 16, ipDst);
-    const addrs = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff);
-    const sum = (ffp & 0x1000000) !== 0 ? i32[w + L.X_IPSUM]! : this.fold(0x4500 + tos + tot + id + ff + tp + addrs);
-    dv.setUint16(ip + 10, sum & 0xffff);
-    return addrs;
-  }
-
-  /** TCP header and options at l4: pseudo-header with the segment's length from the structure (RFC 9293), header, payload. */
-  private tcp(w: number, b: Uint8Array, dv: DataView, l4: number, end: number, ps: number, optLen: number, given: number, dataSum: number): void {
-    const L = this.L;
-    const i32 = this.i32;
-    const ports = i32[w + L.F_PORTS]!;
-    const seq = i32[w + L.F_W0]! >>> 0;
-    const ack = i32[w + L.F_ACK]! >>> 0;
-    const fl = i32[w + L.X_TFLAGS]!;
-    const w12 = (((((20 + optLen) >> 2) << 4) | ((fl >> 8) & 1)) << 8) | (fl & 0xff);
-    const wu = i32[w + L.X_WIN_URG]!;
-    const win = wu & 0xffff;
-    const urg = wu >>> 16;
-    dv.setUint16(l4, ports & 0xffff);
-    dv.setUint16(l4 + 2, ports >>> 16);
-    dv.setUint32(l4 + 4, seq);
-    dv.setUint32(l4 + 8, ack);
-    dv.setUint16(l4 + 12, w12);
-    dv.setUint16(l4 + 14, win);
-    dv.setUint16(l4 + 18, urg);
-    let optSum = 0;
-    if (optLen > 0) {
-      const o = (w << 2) + L.EXT_BYTES;
-      for (let i = 0; i < optLen; i++) b[l4 + 20 + i] = this.u8[o + i]!;
-      optSum = this.sum16(b, l4 + 20, l4 + 20 + optLen, 0);
-    }
-    const sum =
-      (given & 2) !== 0
-        ? i32[w + L.X_L4SUM]!
-        : this.fold(ps + 6 + ((end - l4) & 0xffff) + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + w12 + win + urg + optSum + dataSum);
-    dv.setUint16(l4 + 16, sum & 0xffff);
   }
 }

@@ -4,6 +4,7 @@
 // capture is open (prestartWriterThread). Layer: capture.
 import { Worker } from 'node:worker_threads';
 import { LAYOUT } from './epb-records.js';
+import { FrameLayout } from './frame-layout.js';
 import { RecordExpander } from './record-expander.js';
 import { niceThisThread } from './thread-priority.js';
 
@@ -40,7 +41,7 @@ const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 100;
 
 // Plain JS run by the writer thread (eval: a worker needs no file next to the compiled module); the
-// expander is capture/epb-records' RecordExpander, by its source text (a transpiler's __name helper is
+// expander is capture/record-expander's RecordExpander and its base FrameLayout, by their source texts (a transpiler's __name helper is
 // stubbed in case it wraps the inner functions). The thread waits for chunks with Atomics.waitAsync so
 // its event loop turns while idle: the periodic fdatasyncs run on libuv's thread pool (the expansion goes
 // on meanwhile) and their completion, or error, is seen here. Up to maxSyncs at a time (async-sink.ts's ASYNC_MAX_SYNCS);
@@ -49,6 +50,7 @@ const POLL_MAX_MS = 100;
 export const WORKER_SOURCE = `
 const threads = require('node:worker_threads');
 var __name = (f) => f;
+const FrameLayout = ${withLayout(FrameLayout.toString())};
 const RecordExpander = ${withLayout(RecordExpander.toString())};
 // A spare thread (session 35, capture/async-sink prestartWriterThread) boots before any capture is open:
 // it says so in its word and waits for its sink's workerData on the port; any other starts at once.
@@ -312,8 +314,9 @@ const warmUp = () => {
     i32[c + ${LAYOUT.S_DT}] = t - t0[0];
     return { words: i32.slice(0, (p + 64) >> 2), len: p + ${LAYOUT.SCOPY_BYTES} };
   };
-  // The last pass on interfaces 16–19: the per-interface tables grow again, now with type feedback (a
-  // function's first calls record none), as a capture's first frames make them grow.
+  // The last pass on interfaces 16–19 (session 42: so that the per-interface tables grew again with type feedback;
+  // since session 43 RecordExpander makes them for 64 interfaces at once, so they grow neither here nor in a run of
+  // up to 64: a growth inside the run deoptimized chunk(), which had inlined arrival() without feedback for it).
   const sets = [lay(0, size, 64), lay(16, size, 64)];
   // Then small chunks (session 42), each begun with a full record per interface as each of a run's chunks is
   // (a REPEAT's template is in its own chunk): chunk() is called often enough to be compiled as a function, not

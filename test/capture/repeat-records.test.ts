@@ -35,12 +35,14 @@ type Opts = ConstructorParameters<typeof PcapngWriter>[1];
  * the checksum's carries), some in one field a repeat must not reuse. Arrivals come a few frames later,
  * some out of order, some never (dropped on the wire); now and then a frame is captured on one side only.
  */
-function write(file: string, opts: Opts, n: number, seed: number): { bytes: Buffer; count: number; hits: number; records: number[] } {
+function write(file: string, opts: Opts, n: number, seed: number, ifBase = 0): { bytes: Buffer; count: number; hits: number; records: number[] } {
   const r = prng(seed);
   const w = new PcapngWriter(join(dir, file), opts);
+  // ifBase (even) interfaces before the four captured ones: the expander's per-interface tables, made for 64, grow.
+  for (let i = 0; i < ifBase; i++) w.addInterface(`x/if${i}`);
   for (const name of ['a/eth0', 'b/eth0', 'c/eth0', 'd/eth0']) w.addInterface(name);
   const clock = { now: 1000 };
-  const pts = [0, 1, 2, 3].map((id) => w.point(id, clock, id ^ 1));
+  const pts = [0, 1, 2, 3].map((id) => w.point(ifBase + id, clock, (ifBase + id) ^ 1));
   const ring = w.asyncSink;
   const records: number[] = [];
   const pending: { pkt: Packet; to: number }[] = [];
@@ -111,6 +113,23 @@ describe('REPEAT records (capture points, writer thread)', () => {
         const repeats = got.records.filter((n) => n === 16).length;
         expect(repeats).toBeGreaterThan(got.records.length / 4);
         expect(got.records.filter((n) => n === 64).length).toBeGreaterThan(50);
+      }
+    }
+  });
+
+  it('are the synchronous writer’s bytes past the 64 interfaces the expander’s tables are made for, and past 0xffff', () => {
+    // RecordExpander sizes its per-interface tables for interfaces 0–63 at once (session 43) and grows them for a
+    // later one; its written-out REPEAT path takes interfaces up to 0xffff (the rest go through repeatInto).
+    for (const ifBase of [200, 0xfffe]) {
+      const want = write(`sync-if${ifBase}.pcapng`, { sync: true }, 1500, 5, ifBase);
+      for (const [name, opts] of [
+        ['default', { startAt: 4096 }],
+        ['small-out', { outSize: 1024, startAt: 4096 }],
+      ] as [string, Opts][]) {
+        const got = write(`${name}-if${ifBase}.pcapng`, opts, 1500, 5, ifBase);
+        expect(got.count).toBe(want.count);
+        expect(got.bytes.equals(want.bytes), `${name} ifBase ${ifBase}`).toBe(true);
+        expect(got.records.filter((k) => k === 16).length).toBeGreaterThan(got.records.length / 4);
       }
     }
   });
