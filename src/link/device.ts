@@ -151,6 +151,20 @@ export abstract class NetDevice {
   /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
   readonly noArp: boolean = false;
   /**
+   * net/neighbour's copy of what a send reads of neighLast's entry (NeighEntry.publish keeps it): the
+   * entry's key (its address | 0), its table's id (0: no copy), the MAC's halves, and how long it may
+   * be sent to as is: while the clock is below neighUntil * 2^20 ns (PERMANENT, DELAY and PROBE up to
+   * 2^50 ns; REACHABLE up to its deadline rounded down; 0 for any other state). A send whose next hop is
+   * the device's last (30 of 36 a request in the big cluster's window) then reads no line of the
+   * entry, which in a thousand-node cluster is cold when the node's next packet comes (two lines of
+   * it a send, ~5 LL misses a request). Small integers: no number objects.
+   */
+  neighKey = 0;
+  neighOwner = 0;
+  neighUntil = 0;
+  neighMacHi = 0;
+  neighMacLo = 0;
+  /**
    * The neighbour entry net/ last found for a next hop on this device (net/neighbour.ts's per-device
    * slot; link never reads it, hence `object`). Kept on the device because the device is in cache
    * when its namespace sends on it, while the namespace's neighbour table, in a thousand-node cluster,

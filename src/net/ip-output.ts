@@ -20,7 +20,7 @@ import { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import { BROADCAST_MAC, EtherType, IP_DF as IP_DF_I, type Ipv4 } from '../wire/types.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-import { neighSend as neighSendImported, neighSendEntry as neighSendEntryImported } from './arp.js';
+import { neighSend as neighSendImported, neighSendLast as neighSendLastImported } from './arp.js';
 import { dropPacket } from './drop.js';
 import { formatRoute, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
@@ -32,7 +32,7 @@ const IP_DF = IP_DF_I; // a module constant: an import is a Cell load and check 
 const traceEverSubscribed = traceEverSubscribedImported;
 const localOutLength = localOutLengthImported;
 const readyNeighbour = readyNeighbourImported;
-const neighSendEntry = neighSendEntryImported;
+const neighSendLast = neighSendLastImported;
 const neighSend = neighSendImported;
 const routeEpoch = routeEpochImported;
 // This module's own exported functions, called here: an export is a module cell too.
@@ -277,9 +277,9 @@ function ipFinishOutput(ns: Namespace, pkt: Packet, rt: Route): void {
     neighSend(dev, BROADCAST_MAC, pkt);
     return;
   }
-  // neigh_output: the device's last entry when it can send as is (no table read), else the table.
+  // neigh_output: the device's last entry when it can send as is (no table read; by the device's copy
+  // of it, NetDevice.neighKey …), else the table. A ready entry is the device's last, its copy current.
   const table = ns.neigh;
-  const e = readyNeighbour(table, ns.neighId, dev, nexthop);
-  if (e !== null) neighSendEntry(dev, e, pkt);
+  if (readyNeighbour(table, ns.neighId, dev, nexthop) !== null) neighSendLast(dev, pkt);
   else table.output(dev, nexthop, pkt);
 }

@@ -107,6 +107,25 @@ export class NeighEntry {
     const n = NUD_NAMES.indexOf(s);
     if (n < 0) throw new Error(`bad neigh state ${String(s)}`);
     this.nud = n;
+    this.publish();
+  }
+
+  /** The entry left its table (ownerId 0): its device's copy, if it is the device's last entry, no longer answers. */
+  leave(): void {
+    this.ownerId = 0;
+    this.publish();
+  }
+
+  /**
+   * Copies what a send reads into the device when this is the device's last entry (NetDevice.neighKey …
+   * neighMacLo): every setter of what the copy holds calls it, so the copy never lets a send through that
+   * readyNeighbour's test of the entry would not. confirmStaged's fast path alone moves the deadline without
+   * it: only later (now + the reachable time), and the copy's older deadline is then earlier, never wrong
+   * (readyNeighbour copies again when a send finds the copy expired and the entry not).
+   */
+  publish(): void {
+    const d = this.dev;
+    if (d !== undefined && d.neighLast === this) copyToDevice(d, this);
   }
 
   get mac(): Mac {
@@ -115,6 +134,7 @@ export class NeighEntry {
   set mac(m: Mac) {
     this.macHi = macHigh16(m);
     this.macLo = macLow32(m) | 0;
+    this.publish();
   }
   /** When the entry last became REACHABLE or was confirmed. */
   get confirmed(): number {
@@ -187,7 +207,33 @@ export class NeighEntry {
       this.untilHi = -1;
       this.untilLo = 0;
     }
+    this.publish();
   }
+}
+
+/** 2^20: a device's copy of its last entry's deadline (NetDevice.neighUntil) counts in these ns. */
+export const UNTIL_UNIT = 1048576;
+/** The copy's deadline of an entry sent to at any time (2^30 - 1: a small integer with or without pointer compression). */
+const UNTIL_ALWAYS = 0x3fffffff;
+
+/**
+ * Writes `e` (the device's last entry, NetDevice.neighLast) into `dev`'s copy: what readyNeighbour's
+ * test of the entry says, as a time below which the copy answers. PERMANENT, DELAY and PROBE send at
+ * any time (up to 2^50 ns, past which the entry is read); REACHABLE until its deadline rounded down to
+ * 2^20 ns (the entry answers that last millisecond), capped as the others; any other state, or an
+ * inexact deadline, never (0). The deadline is untilHi * 2^30 + untilLo: rounded down it is
+ * untilHi * 2^10 + (untilLo >> 20).
+ */
+export function copyToDevice(dev: NetDevice, e: NeighEntry): void {
+  const st = e.nud;
+  let until = 0;
+  if (((0x58 >> st) & 1) !== 0) until = UNTIL_ALWAYS;
+  else if (st === NUD_REACHABLE && e.untilHi >= 0) until = e.untilHi >= 1048576 ? UNTIL_ALWAYS : e.untilHi * 1024 + (e.untilLo >> 20);
+  dev.neighKey = e.key;
+  dev.neighOwner = e.ownerId;
+  dev.neighUntil = until;
+  dev.neighMacHi = e.macHi;
+  dev.neighMacLo = e.macLo;
 }
 
 /**

@@ -12,13 +12,14 @@ import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import { confirmEntryNow, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET } from './neighbour-entry.js';
+import { confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
 
 export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState } from './neighbour-entry.js';
 // What readyNeighbour reads of neighbour-entry, as module constants: V8's optimized code reads an
 // imported binding from its module cell at each use, a line of its own; a constant is folded into the
 // code (bench/README.md, session 37: s37-l2).
 const HI = HI_IMPORTED;
+const UNTIL_UNIT = UNTIL_UNIT_IMPORTED;
 // readyNeighbour's states as numbers (a module constant's use is a load and a hole check in bytecode, which counts against
 // the inlining budget of ipFinishOutput, where sendTo must fit too): PERMANENT 6, DELAY 3 and PROBE 4 as the bits of
 // SEND_AS_IS (0x58), REACHABLE 1. Checked here.
@@ -202,7 +203,10 @@ export class NeighbourTable {
       const r = c.entries[i]!;
       if (r !== null && r.key === (ip | 0) && r.dev === dev) {
         // On change only: a pointer stored into an old object is a write barrier (two page headers read).
-        if (dev.neighLast !== r) dev.neighLast = r;
+        if (dev.neighLast !== r) {
+          dev.neighLast = r;
+          copyToDevice(dev, r);
+        }
         return r;
       }
     }
@@ -211,7 +215,10 @@ export class NeighbourTable {
     if (e === undefined) return undefined;
     if (c === null) c = this.recent = new RecentNeigh();
     c.put(e);
-    if (dev.neighLast !== e) dev.neighLast = e;
+    if (dev.neighLast !== e) {
+      dev.neighLast = e;
+      copyToDevice(dev, e);
+    }
     return e;
   }
 
@@ -246,7 +253,7 @@ export class NeighbourTable {
 
   /** Forgets a key of `entries` that is being deleted (for the listing order) and its entry `e`, if any. */
   private forget(k: number, e: NeighEntry | undefined): void {
-    if (e !== undefined) e.ownerId = 0;
+    if (e !== undefined) e.leave();
     this.recent = null;
     this.preShared?.delete(k);
     this.entries.delete(k);
@@ -315,7 +322,7 @@ export class NeighbourTable {
       const s = this.sharedGet(ip);
       if (s !== undefined) {
         if (s.timer) s.timer.cancel();
-        s.ownerId = 0;
+        s.leave();
         this.recent = null;
         this.sharedMade!.delete(ip);
         (this.sharedGone ??= new Set()).add(ip);
@@ -332,6 +339,7 @@ export class NeighbourTable {
       e = new NeighEntry(ip, this.id, 'FAILED', UNSET, dev);
       this.entries.set(NeighbourTable.key(dev, ip), e);
       dev.neighLast = e;
+      copyToDevice(dev, e);
     }
     return e;
   }
@@ -492,12 +500,27 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, ownerId: number): Ne
  * keeps it (Namespace.neighId): reading it from the table would read the table.
  */
 export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
+  // The device's copy of its last entry (NetDevice.neighKey …): no line of the entry read. The entry's
+  // pointer is the device's (neighLast: the copy is of it), not dereferenced here.
+  if (dev.neighKey === (ip | 0) && dev.neighOwner === tableId && dev.sim.now < dev.neighUntil * UNTIL_UNIT) return dev.neighLast as NeighEntry;
+  return readyEntry(table, tableId, dev, ip);
+}
+
+/**
+ * readyNeighbour from the entry itself, when the device's copy did not answer (another next hop, or a
+ * deadline the copy has not caught up with): a sendable entry is then the device's last one (get puts
+ * it there), and its copy is written again, so that the caller may send by the copy's MAC.
+ */
+function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
   const l = dev.neighLast as NeighEntry | null;
   const e = l !== null && l.key === (ip | 0) && l.ownerId === tableId ? l : table.get(dev, ip);
   if (e === undefined) return null;
   const st = e.nud;
-  if (((0x58 >> st) & 1) !== 0) return e; // PERMANENT, DELAY or PROBE (the numbers: checked at load, above)
-  if (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e; // REACHABLE, within its time
+  // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
+  if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {
+    copyToDevice(dev, e);
+    return e;
+  }
   return null;
 }
 
