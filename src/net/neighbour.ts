@@ -490,12 +490,14 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, ownerId: number): Ne
 /**
  * The entry `table.output(dev, ip, …)` would send by at once and leave as it is (PERMANENT, DELAY,
  * PROBE, or REACHABLE within its reachable time); null when there is none or the entry needs output's
- * state machine (the caller then calls output). `dev`'s last-entry slot first: it reads the device,
- * which the caller holds, and the entry, not the table (in a thousand-node cluster a node's table is
- * seldom in cache when its next packet comes). On a slot miss the table's lookup (`get`, which output
- * would make anyway): flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0
- * toward its pods miss the slot ~6 times a request, and the entry found then is sent by its MAC's halves
- * (neighSendEntry) instead of through output's switch and the owner's send of a 48-bit number. The clock
+ * state machine (the caller then calls output). A ready entry is the device's last one, and the device's
+ * copy of it (NetDevice.neighKey …) is current: the caller sends by the copy's MAC halves (neighSendLast).
+ * The copy first: it reads only the device, which the caller holds, not the entry nor the table (in a
+ * thousand-node cluster a node's table and entries are seldom in cache when its next packet comes). Then
+ * the device's last entry itself and the table's lookup (`get`, which output would make anyway):
+ * flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0 toward its pods miss
+ * the device's last entry ~6 times a request, and the entry found then is sent by its copy's MAC halves
+ * instead of through output's switch and the owner's send of a 48-bit number. The clock
  * is the device's (one simulator per world). `tableId` is `table.id`, handed in from where the caller
  * keeps it (Namespace.neighId): reading it from the table would read the table.
  */
