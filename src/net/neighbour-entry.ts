@@ -48,6 +48,11 @@ export class NeighEntry {
    */
   readonly key: number;
   /**
+   * The device: next to `key`, what the table's recent-entry cache compares (NeighbourTable.get); after
+   * `ip` it was a second line of the entry, read by every lookup that found the entry there.
+   */
+  dev: NetDevice;
+  /**
    * The `id` of the table holding this entry (NeighbourTable.id), 0 once it left it (or for a listing's
    * copy of a shared entry never looked up): what makes the device's last-entry slot
    * (NetDevice.neighLast) safe to answer from. A small integer, not the table: comparing a pointer
@@ -82,7 +87,6 @@ export class NeighEntry {
   confHi = -1;
   confLo = 0;
   ip: Ipv4;
-  dev: NetDevice;
   /** Packets held while INCOMPLETE. */
   queue: Packet[] = [];
   probes = 0;

@@ -191,9 +191,10 @@ export class NeighbourTable {
 
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     // The device's last entry first: an entry there is on `dev` (only get and create put one there),
-    // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is.
-    const l = dev.neighLast as NeighEntry | null;
-    if (l !== null && l.key === (ip | 0) && l.ownerId === this.id) return l;
+    // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is. Its key
+    // and owner as the device's copy has them (NetDevice.neighKey/neighOwner, equal to the entry's while
+    // it is there, 0 owner while there is none): the entry itself is not read when it is another's.
+    if (dev.neighKey === (ip | 0) && dev.neighOwner === this.id) return dev.neighLast as NeighEntry;
     // Then the recent-entry cache: the (device, address) key is a double, and a Map lookup by it
     // boxes the number; a namespace sends to a handful of next hops.
     let c = this.recent;
@@ -514,8 +515,8 @@ export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetD
  * it there), and its copy is written again, so that the caller may send by the copy's MAC.
  */
 function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
-  const l = dev.neighLast as NeighEntry | null;
-  const e = l !== null && l.key === (ip | 0) && l.ownerId === tableId ? l : table.get(dev, ip);
+  // (the device's last entry by its copy's key and owner, as get does: not read when it is another's)
+  const e = dev.neighKey === (ip | 0) && dev.neighOwner === tableId ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
   if (e === undefined) return null;
   const st = e.nud;
   // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time

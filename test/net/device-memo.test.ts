@@ -213,16 +213,20 @@ describe("mtuFor from routeOutput's last route", () => {
 });
 
 /**
- * NetDevice.neighKey … neighMacLo, the device's copy of its last neighbour entry: whenever it would answer
- * (its owner non-zero, its deadline ahead) it is the copy of neighLast's entry, its deadline no later than
- * the one readyNeighbour's test of the entry uses (2^20 ns units; PERMANENT, DELAY and PROBE at any time).
+ * NetDevice.neighKey … neighMacLo, the device's copy of its last neighbour entry: the copy of neighLast's
+ * entry (key, owner and MAC always: NeighbourTable.get answers by its key and owner without reading the
+ * entry; owner 0 with no entry), its deadline, while ahead, no later than the one readyNeighbour's test of
+ * the entry uses (2^20 ns units; PERMANENT, DELAY and PROBE at any time).
  */
 function expectCopyOfLast(dev: NetDevice): void {
-  if (dev.neighOwner === 0 || dev.neighUntil <= 0) return;
-  const e = dev.neighLast as NeighEntry;
-  expect(e).not.toBeNull();
+  const e = dev.neighLast as NeighEntry | null;
+  if (e === null) {
+    expect(dev.neighOwner).toBe(0);
+    return;
+  }
   expect(e.dev).toBe(dev);
   expect([dev.neighKey, dev.neighOwner, dev.neighMacHi, dev.neighMacLo]).toEqual([e.key, e.ownerId, e.macHi, e.macLo]);
+  if (dev.neighOwner === 0 || dev.neighUntil <= 0) return;
   if (e.state === 'PERMANENT' || e.state === 'DELAY' || e.state === 'PROBE') return;
   expect(e.state).toBe('REACHABLE');
   expect(e.untilHi).toBeGreaterThanOrEqual(0);
@@ -307,6 +311,7 @@ describe("the device's copy of its last neighbour entry", () => {
     sendAndRun(lab, a, '10.0.0.2');
     a.neigh.delete(ea, ip('10.0.0.2'));
     expect(ea.neighOwner).toBe(0);
+    expectCopyOfLast(ea);
     expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBeNull();
     a.neigh.addPermanent(ea, ip('10.0.0.2'), 0x02000000cafe);
     expect(ea.neighOwner).toBe(a.neighId);
