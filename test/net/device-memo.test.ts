@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { DummyDevice } from '../../src/link/dummy.js';
 import type { NetDevice } from '../../src/link/device.js';
 import { readyNeighbour, type NeighEntry } from '../../src/net/neighbour.js';
+import { buildWorld } from '../../src/scenario/build.js';
+import { CLUSTER_GEN_DEFAULTS, generateClusterYaml } from '../../src/scenario/generate.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
 import { addCidr, ip, Lab, udpDatagram, udpSink } from './harness.js';
 
 function setup() {
@@ -306,7 +309,7 @@ describe("the device's copy of its last neighbour entry", () => {
     expectCopyOfLast(ea);
   });
 
-  it('does not answer once its entry left the table, nor for a permanent entry replaced on another device', () => {
+  it('does not answer once its entry left the table; answers for the permanent entry added in its place', () => {
     const { lab, a, ea } = setup();
     sendAndRun(lab, a, '10.0.0.2');
     a.neigh.delete(ea, ip('10.0.0.2'));
@@ -320,5 +323,26 @@ describe("the device's copy of its last neighbour entry", () => {
     const macs = ipDstMacsOut(ea);
     a.ipLocalOut(udpDatagram('10.0.0.2'));
     expect(macs).toEqual([0x02000000cafe]);
+  });
+});
+
+describe("the device's copy of its last neighbour entry in a cluster", () => {
+  it('is the copy of that entry on every device throughout a run, and answers only while the entry would', () => {
+    const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 4, services: 3, podsPerService: 2, flows: 3, requests: 40, cni: 'flannel-vxlan' });
+    const w = buildWorld(loadScenarioText(yaml, 'neigh-copy.yaml'), 1);
+    let answering = 0;
+    for (let step = 0; step < 400 && w.sim.pending > 0; step++) {
+      w.sim.run({ until: w.sim.now + 20e6 });
+      const now = w.sim.now;
+      for (const d of w.devices) {
+        expectCopyOfLast(d);
+        if (d.neighOwner === 0 || !(now < d.neighUntil * 2 ** 20)) continue;
+        answering++;
+        const e = d.neighLast as NeighEntry;
+        const ready = e.state === 'PERMANENT' || e.state === 'DELAY' || e.state === 'PROBE' || (e.state === 'REACHABLE' && now - e.confirmed < e.reachableNs);
+        expect(ready).toBe(true);
+      }
+    }
+    expect(answering).toBeGreaterThan(100);
   });
 });
