@@ -14,7 +14,7 @@ import type { Packet } from '../packet/packet.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 import { confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
 
-export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState } from './neighbour-entry.js';
+export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState, UNTIL_UNIT } from './neighbour-entry.js';
 // What readyNeighbour reads of neighbour-entry, as module constants: V8's optimized code reads an
 // imported binding from its module cell at each use, a line of its own; a constant is folded into the
 // code (bench/README.md, session 37: s37-l2).
@@ -500,7 +500,8 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, ownerId: number): Ne
  * the device's last entry ~6 times a request, and the entry found then is sent by its copy's MAC halves
  * instead of through output's switch and the owner's send of a 48-bit number. The clock
  * is the device's (one simulator per world). `tableId` is `table.id`, handed in from where the caller
- * keeps it (Namespace.neighId): reading it from the table would read the table.
+ * keeps it (Namespace.neighId): reading it from the table would read the table. ip_finish_output2
+ * (net/ip-output.ts) writes it out.
  */
 export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
   // The device's copy of its last entry (NetDevice.neighKey …): no line of the entry read. The entry's
@@ -514,7 +515,7 @@ export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetD
  * deadline the copy has not caught up with): a sendable entry is then the device's last one (get puts
  * it there), and its copy is written again, so that the caller may send by the copy's MAC.
  */
-function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
+export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
   // (the device's last entry by its copy's key and owner, as get does: not read when it is another's)
   const e = dev.neighKey === (ip | 0) && dev.neighOwner === tableId ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
   if (e === undefined) return null;
