@@ -123,9 +123,9 @@ export class NeighEntry {
   /**
    * Copies what a send reads into the device when this is the device's last entry (NetDevice.neighKey …
    * neighMacLo): every setter of what the copy holds calls it, so the copy never lets a send through that
-   * readyNeighbour's test of the entry would not. confirmStaged's fast path alone moves the deadline without
-   * it: only later (now + the reachable time), and the copy's older deadline is then earlier, never wrong
-   * (readyNeighbour copies again when a send finds the copy expired and the entry not).
+   * readyNeighbour's test of the entry would not. confirmStaged's fast path moves the deadline without it
+   * when the deadline moves later (TCP's confirmations, at the clock's now): the copy's older deadline is
+   * then earlier, never wrong (readyEntry copies again when a send finds the copy expired and the entry not).
    */
   publish(): void {
     const d = this.dev;
@@ -188,10 +188,14 @@ export class NeighEntry {
         hi++;
       }
       if (hi < HI_LIMIT) {
+        // An earlier deadline than before (a confirmation dated back: confirmEntry takes any time) is
+        // copied to the device; a later one need not be (publish).
+        const back = hi < this.untilHi || (hi === this.untilHi && lo < this.untilLo);
         this.confHi = nh;
         this.confLo = nl;
         this.untilHi = hi;
         this.untilLo = lo;
+        if (back) this.publish();
         return;
       }
     }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DummyDevice } from '../../src/link/dummy.js';
 import type { NetDevice } from '../../src/link/device.js';
-import { readyNeighbour, type NeighEntry } from '../../src/net/neighbour.js';
+import { confirmEntry, readyNeighbour, type NeighEntry } from '../../src/net/neighbour.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { CLUSTER_GEN_DEFAULTS, generateClusterYaml } from '../../src/scenario/generate.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
@@ -306,6 +306,10 @@ describe("the device's copy of its last neighbour entry", () => {
     // The copy expired, the entry has 5 s left: ready from the entry, and the copy is written again.
     expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBe(e);
     expect(ea.neighUntil).toBe(Math.floor((e.confirmed + e.reachableNs) / 2 ** 20));
+    expectCopyOfLast(ea);
+    // A confirmation dated back (confirmEntry takes any time) moves the deadline earlier: the copy follows.
+    confirmEntry(e, lab.sim.now - e.reachableNs + 3e6);
+    expect(ea.neighUntil).toBe(Math.floor((lab.sim.now + 3e6) / 2 ** 20));
     expectCopyOfLast(ea);
   });
 
