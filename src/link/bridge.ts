@@ -351,7 +351,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       else {
         const no = t[o + S_PORT]!;
         if (no >= 0) {
-          if (no !== port.bridgePortNo) this.movePort(o, port);
+          // (the entry's port by its number, not the port's number: portByNo is read for the forward
+          // anyway, the port's bridgePortNo is a line of the device the frame's receive does not read)
+          if (this.portByNo[no] !== port) this.movePort(o, port);
           t[o + S_SEEN] = this.sim.now;
         }
       }

@@ -513,16 +513,18 @@ export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetD
 /**
  * readyNeighbour from the entry itself, when the device's copy did not answer (another next hop, or a
  * deadline the copy has not caught up with): a sendable entry is then the device's last one (get puts
- * it there), and its copy is written again, so that the caller may send by the copy's MAC.
+ * it there and copies it), its copy current, so that the caller may send by the copy's MAC.
  */
 export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
-  // (the device's last entry by its copy's key and owner, as get does: not read when it is another's)
-  const e = dev.neighKey === (ip | 0) && dev.neighOwner === tableId ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
+  // (the device's last entry by its copy's key and owner, as get does: not read when it is another's;
+  // an entry get finds is a new last entry of the device, and get has copied it)
+  const last = dev.neighKey === (ip | 0) && dev.neighOwner === tableId;
+  const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
   if (e === undefined) return null;
   const st = e.nud;
   // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
   if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {
-    copyToDevice(dev, e);
+    if (last) copyToDevice(dev, e); // (the copy's deadline behind the entry's: confirmations since)
     return e;
   }
   return null;
