@@ -84,7 +84,7 @@ export abstract class NetDevice {
   // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
   // what every frame reads (state, capture), what only a received one does (receiver, counters, the IP
   // layer's last route), what both do (mtu, the MAC halves, ifindex), what only a sent one does (counters,
-  // noArp, the last neighbour entry, mtu), the bridge port's; the fields read only for tracing,
+  // noArp, the copy of the last neighbour entry and the entry), the bridge port's; the fields read only for tracing,
   // listings and drops come last. In a thousand-node cluster a device is seldom in cache when its next
   // frame comes, and each line a frame reads of it is a miss: a received frame read four or five lines
   // of the device when the MAC halves and the route came after the send's fields (bench/README.md,
