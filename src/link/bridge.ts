@@ -99,7 +99,7 @@ function emptyTable(slots: number): number[] {
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
   // What a frame reads of the bridge comes first, together (the table, its shift, the ageing time, the
-  // port list, br_netfilter, the counters): NetDevice's fields fill the object's first 0xd8 bytes, and
+  // port list, br_netfilter, the counters): NetDevice's fields fill the object's first 0x108 bytes, and
   // these then share one or two lines.
   /**
    * The FDB as an open-addressing table (linear probing) of SLOT doubles a MAC: MAC, last seen, port
@@ -351,7 +351,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       else {
         const no = t[o + S_PORT]!;
         if (no >= 0) {
-          if (no !== port.bridgePortNo) this.movePort(o, port);
+          // (the entry's port by its number, not the port's number: portByNo is read for the forward
+          // anyway, the port's bridgePortNo is a line of the device the frame's receive does not read)
+          if (this.portByNo[no] !== port) this.movePort(o, port);
           t[o + S_SEEN] = this.sim.now;
         }
       }

@@ -44,12 +44,17 @@ export class Transmitter {
   readonly delayNs: TimeNs;
   readonly queueLimit: number;
   /**
-   * Start times of frames still waiting, oldest first: a ring of `qLen` times from `qHead` in a
-   * Float64Array (a number array held them boxed, a heap number per queued frame), grown by doubling.
+   * Start times of the `qLen` frames still waiting, oldest first: the oldest as its double's two words
+   * (qFirstLo/qFirstHi), the others in a ring of `qLen - 1` times from `qHead` in a Float64Array (a
+   * number array held them boxed, a heap number per queued frame), grown by doubling. The oldest apart:
+   * a busy wire mostly has one frame waiting, and `waiting` then reads no line of the typed array
+   * (its header and its data: ~2 LL misses a request where the transmitter is cold).
    */
   private q: Float64Array;
   private qHead: number;
   private qLen: number;
+  private qFirstLo: number;
+  private qFirstHi: number;
   constructor(
     cfg: ChannelConfig,
     readonly from: NicDevice,
@@ -63,6 +68,10 @@ export class Transmitter {
     this.q = new Float64Array(8);
     this.qHead = 0;
     this.qLen = 0;
+    this.qFirstLo = 0;
+    this.qFirstHi = 0;
+    this.qFirstLo = 0;
+    this.qFirstHi = 0;
   }
   /** When the wire is free: the end of the last queued frame's serialization (TIME_ZERO before any). */
   get busyUntil(): TimeNs {
@@ -75,31 +84,43 @@ export class Transmitter {
    */
   waiting(): number {
     const now = this.from.sim.now;
-    const q = this.q;
-    const mask = q.length - 1;
-    while (this.qLen > 0 && q[this.qHead]! <= now) {
-      this.qHead = (this.qHead + 1) & mask;
-      this.qLen--;
+    while (this.qLen > 0 && f64Of(this.qFirstLo, this.qFirstHi) <= now) {
+      // (the ring's oldest, if any, becomes the first)
+      if (--this.qLen > 0) {
+        const q = this.q;
+        const t = q[this.qHead]!;
+        this.qFirstLo = f64Lo(t);
+        this.qFirstHi = f64Hi(t);
+        this.qHead = (this.qHead + 1) & (q.length - 1);
+      }
     }
     return this.qLen;
   }
   /** Queues the start time of the frame just queued (busyUntil before its serialization is added). */
   pushStart(): void {
+    const n = this.qLen - 1; // (the ring's times)
+    if (n < 0) {
+      this.qFirstLo = this.busyLo;
+      this.qFirstHi = this.busyHi;
+      this.qLen = 1;
+      return;
+    }
     let q = this.q;
-    if (this.qLen === q.length) {
+    if (n === q.length) {
       // Full: unrolled into one twice as long, oldest first from 0.
       const g = new Float64Array(q.length * 2);
-      for (let k = 0; k < this.qLen; k++) g[k] = q[(this.qHead + k) & (q.length - 1)]!;
+      for (let k = 0; k < n; k++) g[k] = q[(this.qHead + k) & (q.length - 1)]!;
       this.q = q = g;
       this.qHead = 0;
     }
-    q[(this.qHead + this.qLen) & (q.length - 1)] = f64Of(this.busyLo, this.busyHi);
+    q[(this.qHead + n) & (q.length - 1)] = f64Of(this.busyLo, this.busyHi);
     this.qLen++;
   }
   /** The start times waiting, oldest first (tests). */
   queued(): number[] {
-    const out: number[] = [];
-    for (let k = 0; k < this.qLen; k++) out.push(this.q[(this.qHead + k) & (this.q.length - 1)]!);
+    if (this.qLen === 0) return [];
+    const out: number[] = [f64Of(this.qFirstLo, this.qFirstHi)];
+    for (let k = 0; k < this.qLen - 1; k++) out.push(this.q[(this.qHead + k) & (this.q.length - 1)]!);
     return out;
   }
 

@@ -13,7 +13,7 @@ import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
 import { routeEpoch as routeEpochImported } from './fib.js';
 import { routeOutput as routeOutputImported } from './ip-output.js';
-import { confirmEntryNow as confirmEntryNowImported, type NeighEntry } from './neighbour.js';
+import { confirmEntryNow as confirmEntryNowImported } from './neighbour.js';
 import type { Namespace } from './namespace.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const takeEthernet = takeEthernetImported;
@@ -75,9 +75,12 @@ export function neighSend(dev: NetDevice, mac: Mac, pkt: Packet): void {
   sendTo(dev, macHigh16(mac), macLow32(mac) | 0, pkt);
 }
 
-/** neighSend to a neighbour entry's MAC, handed over as its two small-integer halves (NeighEntry.macHi/macLo). */
-export function neighSendEntry(dev: NetDevice, e: NeighEntry, pkt: Packet): void {
-  sendTo(dev, e.macHi, e.macLo, pkt);
+/**
+ * neighSend to the MAC of the device's last neighbour entry, from the device's copy of it (NetDevice.neighMacHi/
+ * neighMacLo, which readyNeighbour answered from or wrote): no line of the entry read.
+ */
+export function neighSendLast(dev: NetDevice, pkt: Packet): void {
+  sendTo(dev, dev.neighMacHi, dev.neighMacLo, pkt);
 }
 
 /**

@@ -48,6 +48,11 @@ export class NeighEntry {
    */
   readonly key: number;
   /**
+   * The device: next to `key`, what the table's recent-entry cache compares (NeighbourTable.get); after
+   * `ip` it was a second line of the entry, read by every lookup that found the entry there.
+   */
+  dev: NetDevice;
+  /**
    * The `id` of the table holding this entry (NeighbourTable.id), 0 once it left it (or for a listing's
    * copy of a shared entry never looked up): what makes the device's last-entry slot
    * (NetDevice.neighLast) safe to answer from. A small integer, not the table: comparing a pointer
@@ -82,7 +87,6 @@ export class NeighEntry {
   confHi = -1;
   confLo = 0;
   ip: Ipv4;
-  dev: NetDevice;
   /** Packets held while INCOMPLETE. */
   queue: Packet[] = [];
   probes = 0;
@@ -107,6 +111,25 @@ export class NeighEntry {
     const n = NUD_NAMES.indexOf(s);
     if (n < 0) throw new Error(`bad neigh state ${String(s)}`);
     this.nud = n;
+    this.publish();
+  }
+
+  /** The entry left its table (ownerId 0): its device's copy, if it is the device's last entry, no longer answers. */
+  leave(): void {
+    this.ownerId = 0;
+    this.publish();
+  }
+
+  /**
+   * Copies what a send reads into the device when this is the device's last entry (NetDevice.neighKey …
+   * neighMacLo): every setter of what the copy holds calls it, so the copy never lets a send through that
+   * readyNeighbour's test of the entry would not. confirmStaged's fast path moves the deadline without it
+   * when the deadline moves later (TCP's confirmations, at the clock's now): the copy's older deadline is
+   * then earlier, never wrong (readyEntry copies again when a send finds the copy expired and the entry not).
+   */
+  publish(): void {
+    const d = this.dev;
+    if (d !== undefined && d.neighLast === this) copyToDevice(d, this);
   }
 
   get mac(): Mac {
@@ -115,6 +138,7 @@ export class NeighEntry {
   set mac(m: Mac) {
     this.macHi = macHigh16(m);
     this.macLo = macLow32(m) | 0;
+    this.publish();
   }
   /** When the entry last became REACHABLE or was confirmed. */
   get confirmed(): number {
@@ -164,10 +188,14 @@ export class NeighEntry {
         hi++;
       }
       if (hi < HI_LIMIT) {
+        // An earlier deadline than before (a confirmation dated back: confirmEntry takes any time) is
+        // copied to the device; a later one need not be (publish).
+        const back = hi < this.untilHi || (hi === this.untilHi && lo < this.untilLo);
         this.confHi = nh;
         this.confLo = nl;
         this.untilHi = hi;
         this.untilLo = lo;
+        if (back) this.publish();
         return;
       }
     }
@@ -187,7 +215,33 @@ export class NeighEntry {
       this.untilHi = -1;
       this.untilLo = 0;
     }
+    this.publish();
   }
+}
+
+/** 2^20: a device's copy of its last entry's deadline (NetDevice.neighUntil) counts in these ns. */
+export const UNTIL_UNIT = 1048576;
+/** The copy's deadline of an entry sent to at any time (2^30 - 1: a small integer with or without pointer compression). */
+const UNTIL_ALWAYS = 0x3fffffff;
+
+/**
+ * Writes `e` (the device's last entry, NetDevice.neighLast) into `dev`'s copy: what readyNeighbour's
+ * test of the entry says, as a time below which the copy answers. PERMANENT, DELAY and PROBE send at
+ * any time (up to 2^50 ns, past which the entry is read); REACHABLE until its deadline rounded down to
+ * 2^20 ns (the entry answers that last millisecond), capped as the others; any other state, or an
+ * inexact deadline, never (0). The deadline is untilHi * 2^30 + untilLo: rounded down it is
+ * untilHi * 2^10 + (untilLo >> 20).
+ */
+export function copyToDevice(dev: NetDevice, e: NeighEntry): void {
+  const st = e.nud;
+  let until = 0;
+  if (((0x58 >> st) & 1) !== 0) until = UNTIL_ALWAYS;
+  else if (st === NUD_REACHABLE && e.untilHi >= 0) until = e.untilHi >= 1048576 ? UNTIL_ALWAYS : e.untilHi * 1024 + (e.untilLo >> 20);
+  dev.neighKey = e.key;
+  dev.neighOwner = e.ownerId;
+  dev.neighUntil = until;
+  dev.neighMacHi = e.macHi;
+  dev.neighMacLo = e.macLo;
 }
 
 /**

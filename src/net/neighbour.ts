@@ -12,13 +12,14 @@ import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import { confirmEntryNow, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET } from './neighbour-entry.js';
+import { confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
 
-export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState } from './neighbour-entry.js';
+export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState, UNTIL_UNIT } from './neighbour-entry.js';
 // What readyNeighbour reads of neighbour-entry, as module constants: V8's optimized code reads an
 // imported binding from its module cell at each use, a line of its own; a constant is folded into the
 // code (bench/README.md, session 37: s37-l2).
 const HI = HI_IMPORTED;
+const UNTIL_UNIT = UNTIL_UNIT_IMPORTED;
 // readyNeighbour's states as numbers (a module constant's use is a load and a hole check in bytecode, which counts against
 // the inlining budget of ipFinishOutput, where sendTo must fit too): PERMANENT 6, DELAY 3 and PROBE 4 as the bits of
 // SEND_AS_IS (0x58), REACHABLE 1. Checked here.
@@ -190,9 +191,10 @@ export class NeighbourTable {
 
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     // The device's last entry first: an entry there is on `dev` (only get and create put one there),
-    // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is.
-    const l = dev.neighLast as NeighEntry | null;
-    if (l !== null && l.key === (ip | 0) && l.ownerId === this.id) return l;
+    // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is. Its key
+    // and owner as the device's copy has them (NetDevice.neighKey/neighOwner, equal to the entry's while
+    // it is there, 0 owner while there is none): the entry itself is not read when it is another's.
+    if (dev.neighKey === (ip | 0) && dev.neighOwner === this.id) return dev.neighLast as NeighEntry;
     // Then the recent-entry cache: the (device, address) key is a double, and a Map lookup by it
     // boxes the number; a namespace sends to a handful of next hops.
     let c = this.recent;
@@ -202,7 +204,10 @@ export class NeighbourTable {
       const r = c.entries[i]!;
       if (r !== null && r.key === (ip | 0) && r.dev === dev) {
         // On change only: a pointer stored into an old object is a write barrier (two page headers read).
-        if (dev.neighLast !== r) dev.neighLast = r;
+        if (dev.neighLast !== r) {
+          dev.neighLast = r;
+          copyToDevice(dev, r);
+        }
         return r;
       }
     }
@@ -211,7 +216,10 @@ export class NeighbourTable {
     if (e === undefined) return undefined;
     if (c === null) c = this.recent = new RecentNeigh();
     c.put(e);
-    if (dev.neighLast !== e) dev.neighLast = e;
+    if (dev.neighLast !== e) {
+      dev.neighLast = e;
+      copyToDevice(dev, e);
+    }
     return e;
   }
 
@@ -246,7 +254,7 @@ export class NeighbourTable {
 
   /** Forgets a key of `entries` that is being deleted (for the listing order) and its entry `e`, if any. */
   private forget(k: number, e: NeighEntry | undefined): void {
-    if (e !== undefined) e.ownerId = 0;
+    if (e !== undefined) e.leave();
     this.recent = null;
     this.preShared?.delete(k);
     this.entries.delete(k);
@@ -315,7 +323,7 @@ export class NeighbourTable {
       const s = this.sharedGet(ip);
       if (s !== undefined) {
         if (s.timer) s.timer.cancel();
-        s.ownerId = 0;
+        s.leave();
         this.recent = null;
         this.sharedMade!.delete(ip);
         (this.sharedGone ??= new Set()).add(ip);
@@ -332,6 +340,7 @@ export class NeighbourTable {
       e = new NeighEntry(ip, this.id, 'FAILED', UNSET, dev);
       this.entries.set(NeighbourTable.key(dev, ip), e);
       dev.neighLast = e;
+      copyToDevice(dev, e);
     }
     return e;
   }
@@ -482,22 +491,42 @@ function permanentEntry(dev: NetDevice, ip: Ipv4, mac: Mac, ownerId: number): Ne
 /**
  * The entry `table.output(dev, ip, …)` would send by at once and leave as it is (PERMANENT, DELAY,
  * PROBE, or REACHABLE within its reachable time); null when there is none or the entry needs output's
- * state machine (the caller then calls output). `dev`'s last-entry slot first: it reads the device,
- * which the caller holds, and the entry, not the table (in a thousand-node cluster a node's table is
- * seldom in cache when its next packet comes). On a slot miss the table's lookup (`get`, which output
- * would make anyway): flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0
- * toward its pods miss the slot ~6 times a request, and the entry found then is sent by its MAC's halves
- * (neighSendEntry) instead of through output's switch and the owner's send of a 48-bit number. The clock
+ * state machine (the caller then calls output). A ready entry is the device's last one, and the device's
+ * copy of it (NetDevice.neighKey …) is current: the caller sends by the copy's MAC halves (neighSendLast).
+ * The copy first: it reads only the device, which the caller holds, not the entry nor the table (in a
+ * thousand-node cluster a node's table and entries are seldom in cache when its next packet comes). Then
+ * the device's last entry itself and the table's lookup (`get`, which output would make anyway):
+ * flannel.1 toward the other nodes' VTEPs, eth0 toward their addresses and cni0 toward its pods miss
+ * the device's last entry ~6 times a request, and the entry found then is sent by its copy's MAC halves
+ * instead of through output's switch and the owner's send of a 48-bit number. The clock
  * is the device's (one simulator per world). `tableId` is `table.id`, handed in from where the caller
- * keeps it (Namespace.neighId): reading it from the table would read the table.
+ * keeps it (Namespace.neighId): reading it from the table would read the table. ip_finish_output2
+ * (net/ip-output.ts) writes it out.
  */
 export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
-  const l = dev.neighLast as NeighEntry | null;
-  const e = l !== null && l.key === (ip | 0) && l.ownerId === tableId ? l : table.get(dev, ip);
+  // The device's copy of its last entry (NetDevice.neighKey …): no line of the entry read. The entry's
+  // pointer is the device's (neighLast: the copy is of it), not dereferenced here.
+  if (dev.neighKey === (ip | 0) && dev.neighOwner === tableId && dev.sim.now < dev.neighUntil * UNTIL_UNIT) return dev.neighLast as NeighEntry;
+  return readyEntry(table, tableId, dev, ip);
+}
+
+/**
+ * readyNeighbour from the entry itself, when the device's copy did not answer (another next hop, or a
+ * deadline the copy has not caught up with): a sendable entry is then the device's last one (get puts
+ * it there and copies it), its copy current, so that the caller may send by the copy's MAC.
+ */
+export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
+  // (the device's last entry by its copy's key and owner, as get does: not read when it is another's;
+  // an entry get finds is a new last entry of the device, and get has copied it)
+  const last = dev.neighKey === (ip | 0) && dev.neighOwner === tableId;
+  const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
   if (e === undefined) return null;
   const st = e.nud;
-  if (((0x58 >> st) & 1) !== 0) return e; // PERMANENT, DELAY or PROBE (the numbers: checked at load, above)
-  if (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo) return e; // REACHABLE, within its time
+  // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
+  if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {
+    if (last) copyToDevice(dev, e); // (the copy's deadline behind the entry's: confirmations since)
+    return e;
+  }
   return null;
 }
 

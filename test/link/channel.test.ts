@@ -242,3 +242,37 @@ describe('Channel queue (a ring of start times)', () => {
     expect(seen).toEqual(want);
   });
 });
+
+describe('Channel queue: the oldest start time apart from the ring', () => {
+  it('holds the oldest waiting start in the transmitter and the others in the ring (8 slots for 9 waiting, 16 for 10)', () => {
+    const { sim, a, ch } = setup({ rateBps: 1e9, delayNs: 5, queueLimit: 100 });
+    type Tx = { queued(): number[]; waiting(): number; q: Float64Array; qLen: number; qFirstLo: number; qFirstHi: number };
+    const tx = (ch as unknown as { ab: Tx }).ab;
+    const wire = (106 + 24) * 8;
+    const got: { n: number; ring: number; queued: number[] }[] = [];
+    sim.scheduleAt(1000, () => {
+      a.xmit(udpEthFrame(A, B, 64, 0)); // on the wire at once: nothing waits
+      got.push({ n: tx.waiting(), ring: tx.q.length, queued: tx.queued() });
+      a.xmit(udpEthFrame(A, B, 64, 1)); // one waiting: the first, the ring empty
+      got.push({ n: tx.waiting(), ring: tx.q.length, queued: tx.queued() });
+      for (let i = 2; i < 10; i++) a.xmit(udpEthFrame(A, B, 64, i));
+      got.push({ n: tx.waiting(), ring: tx.q.length, queued: tx.queued() });
+      a.xmit(udpEthFrame(A, B, 64, 10));
+      got.push({ n: tx.waiting(), ring: tx.q.length, queued: tx.queued() });
+    });
+    // Mid-way through the third frame's serialization: two have started since.
+    sim.scheduleAt(1000 + 2 * wire + 1, () => got.push({ n: tx.waiting(), ring: tx.q.length, queued: tx.queued() }));
+    sim.run();
+    const starts = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => 1000 + (from + k) * wire);
+    expect(got).toEqual([
+      { n: 0, ring: 8, queued: [] },
+      { n: 1, ring: 8, queued: starts(1, 2) },
+      { n: 9, ring: 8, queued: starts(1, 10) },
+      { n: 10, ring: 16, queued: starts(1, 11) },
+      { n: 8, ring: 16, queued: starts(3, 11) },
+    ]);
+    // Drained: the first's words are what the last waiting frame left, and the count says none waits.
+    expect(tx.waiting()).toBe(0);
+    expect(tx.queued()).toEqual([]);
+  });
+});

@@ -5,7 +5,11 @@
 //   a: eth0 10.0.0.1/24 ══ veth ══ b: eth0 10.0.0.2/24        (c: an empty namespace)
 import { describe, expect, it } from 'vitest';
 import { DummyDevice } from '../../src/link/dummy.js';
-import { readyNeighbour } from '../../src/net/neighbour.js';
+import type { NetDevice } from '../../src/link/device.js';
+import { confirmEntry, readyNeighbour, type NeighEntry } from '../../src/net/neighbour.js';
+import { buildWorld } from '../../src/scenario/build.js';
+import { CLUSTER_GEN_DEFAULTS, generateClusterYaml } from '../../src/scenario/generate.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
 import { addCidr, ip, Lab, udpDatagram, udpSink } from './harness.js';
 
 function setup() {
@@ -208,5 +212,141 @@ describe("mtuFor from routeOutput's last route", () => {
     sendAndRun(lab, a, '192.0.2.1'); // no route: routeOutput's last answer is null
     expect(a.drops['no-route']).toBe(1);
     expect(a.mtuFor(ip('192.0.2.1'))).toBeNull();
+  });
+});
+
+/**
+ * NetDevice.neighKey … neighMacLo, the device's copy of its last neighbour entry: the copy of neighLast's
+ * entry (key, owner and MAC always: NeighbourTable.get answers by its key and owner without reading the
+ * entry; owner 0 with no entry), its deadline, while ahead, no later than the one readyNeighbour's test of
+ * the entry uses (2^20 ns units; PERMANENT, DELAY and PROBE at any time).
+ */
+function expectCopyOfLast(dev: NetDevice): void {
+  const e = dev.neighLast as NeighEntry | null;
+  if (e === null) {
+    expect(dev.neighOwner).toBe(0);
+    return;
+  }
+  expect(e.dev).toBe(dev);
+  expect([dev.neighKey, dev.neighOwner, dev.neighMacHi, dev.neighMacLo]).toEqual([e.key, e.ownerId, e.macHi, e.macLo]);
+  if (dev.neighOwner === 0 || dev.neighUntil <= 0) return;
+  if (e.state === 'PERMANENT' || e.state === 'DELAY' || e.state === 'PROBE') return;
+  expect(e.state).toBe('REACHABLE');
+  expect(e.untilHi).toBeGreaterThanOrEqual(0);
+  expect(dev.neighUntil * 2 ** 20).toBeLessThanOrEqual(e.untilHi * 2 ** 30 + e.untilLo);
+}
+
+/** The destination MACs of the IP frames `dev` sends from now on (read at the tap: the frame's record is reused later). */
+function ipDstMacsOut(dev: NetDevice): number[] {
+  const out: number[] = [];
+  dev.tap.connect((_d, p, dir) => {
+    if (dir === 'out' && p.ip !== null) out.push(p.eth!.dst);
+  });
+  return out;
+}
+
+describe("the device's copy of its last neighbour entry", () => {
+  it('is the copy of that entry after each send, and sends by its MAC', () => {
+    const { lab, a, ea, eb } = setup();
+    const macs = ipDstMacsOut(ea);
+    for (let i = 0; i < 3; i++) {
+      sendAndRun(lab, a, '10.0.0.2');
+      expectCopyOfLast(ea);
+      expectCopyOfLast(eb);
+    }
+    const e = a.neigh.get(ea, ip('10.0.0.2'))!;
+    expect(ea.neighLast).toBe(e);
+    expect(ea.neighOwner).toBe(a.neighId);
+    expect(ea.neighUntil).toBeGreaterThan(lab.sim.now / 2 ** 20);
+    expect(macs).toEqual([eb.mac, eb.mac, eb.mac]);
+  });
+
+  it('follows a new MAC of its entry (a different lladdr learned): the next datagram goes to it', () => {
+    const { lab, a, ea } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    const e = a.neigh.get(ea, ip('10.0.0.2'))!;
+    a.neigh.update(ea, ip('10.0.0.2'), 0x02000000beef, 'other');
+    expect(e.state).toBe('STALE');
+    expectCopyOfLast(ea);
+    expect(ea.neighUntil).toBe(0); // STALE: output's state machine decides
+    expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBeNull();
+    a.neigh.update(ea, ip('10.0.0.2'), 0x02000000beef, 'reply');
+    expect(ea.neighMacLo).toBe(0xbeef);
+    const macs = ipDstMacsOut(ea);
+    a.ipLocalOut(udpDatagram('10.0.0.2'));
+    expect(macs).toEqual([0x02000000beef]);
+  });
+
+  it('stops answering at the REACHABLE deadline (not later), and the entry then goes STALE through output', () => {
+    const { lab, a, ea } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    const e = a.neigh.get(ea, ip('10.0.0.2'))!;
+    const deadline = e.confirmed + e.reachableNs;
+    expect(ea.neighUntil * 2 ** 20).toBeLessThanOrEqual(deadline);
+    expect(ea.neighUntil * 2 ** 20).toBeGreaterThan(deadline - 2 ** 20);
+    advance(lab, deadline - lab.sim.now);
+    expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBeNull();
+    a.ipLocalOut(udpDatagram('10.0.0.2'));
+    expect(e.state).toBe('DELAY');
+    expectCopyOfLast(ea);
+    expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBe(e);
+  });
+
+  it("lags a confirmation (an earlier deadline than the entry's) and catches up on the send that finds it expired", () => {
+    const { lab, a, ea } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    const e = a.neigh.get(ea, ip('10.0.0.2'))!;
+    const until0 = ea.neighUntil;
+    advance(lab, 5e9);
+    a.confirmNeighbour(ip('10.0.0.2')); // TCP's dst_confirm: confirmStaged's path, the copy not written
+    expect(e.confirmed).toBe(lab.sim.now);
+    expect(ea.neighUntil).toBe(until0);
+    expectCopyOfLast(ea);
+    advance(lab, until0 * 2 ** 20 - lab.sim.now);
+    // The copy expired, the entry has 5 s left: ready from the entry, and the copy is written again.
+    expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBe(e);
+    expect(ea.neighUntil).toBe(Math.floor((e.confirmed + e.reachableNs) / 2 ** 20));
+    expectCopyOfLast(ea);
+    // A confirmation dated back (confirmEntry takes any time) moves the deadline earlier: the copy follows.
+    confirmEntry(e, lab.sim.now - e.reachableNs + 3e6);
+    expect(ea.neighUntil).toBe(Math.floor((lab.sim.now + 3e6) / 2 ** 20));
+    expectCopyOfLast(ea);
+  });
+
+  it('does not answer once its entry left the table; answers for the permanent entry added in its place', () => {
+    const { lab, a, ea } = setup();
+    sendAndRun(lab, a, '10.0.0.2');
+    a.neigh.delete(ea, ip('10.0.0.2'));
+    expect(ea.neighOwner).toBe(0);
+    expectCopyOfLast(ea);
+    expect(readyNeighbour(a.neigh, a.neighId, ea, ip('10.0.0.2'))).toBeNull();
+    a.neigh.addPermanent(ea, ip('10.0.0.2'), 0x02000000cafe);
+    expect(ea.neighOwner).toBe(a.neighId);
+    expect(ea.neighUntil).toBe(0x3fffffff);
+    expectCopyOfLast(ea);
+    const macs = ipDstMacsOut(ea);
+    a.ipLocalOut(udpDatagram('10.0.0.2'));
+    expect(macs).toEqual([0x02000000cafe]);
+  });
+});
+
+describe("the device's copy of its last neighbour entry in a cluster", () => {
+  it('is the copy of that entry on every device throughout a run, and answers only while the entry would', () => {
+    const yaml = generateClusterYaml({ ...CLUSTER_GEN_DEFAULTS, nodes: 4, services: 3, podsPerService: 2, flows: 3, requests: 40, cni: 'flannel-vxlan' });
+    const w = buildWorld(loadScenarioText(yaml, 'neigh-copy.yaml'), 1);
+    let answering = 0;
+    for (let step = 0; step < 400 && w.sim.pending > 0; step++) {
+      w.sim.run({ until: w.sim.now + 20e6 });
+      const now = w.sim.now;
+      for (const d of w.devices) {
+        expectCopyOfLast(d);
+        if (d.neighOwner === 0 || !(now < d.neighUntil * 2 ** 20)) continue;
+        answering++;
+        const e = d.neighLast as NeighEntry;
+        const ready = e.state === 'PERMANENT' || e.state === 'DELAY' || e.state === 'PROBE' || (e.state === 'REACHABLE' && now - e.confirmed < e.reachableNs);
+        expect(ready).toBe(true);
+      }
+    }
+    expect(answering).toBeGreaterThan(100);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
-import { neighSend, neighSendEntry } from '../../src/net/arp.js';
+import { neighSend, neighSendLast } from '../../src/net/arp.js';
 import { Namespace } from '../../src/net/namespace.js';
 import { confirmEntry, confirmEntryNow, NeighbourTable, readyNeighbour, type NeighOwner } from '../../src/net/neighbour.js';
 import { Packet } from '../../src/packet/packet.js';
@@ -66,7 +66,9 @@ describe('numbers above 2^31 kept as two small integers', () => {
         const p = udpEthFrame(1, 2);
         const sent: Packet[] = [];
         dev.xmit = (q: Packet) => void sent.push(q);
-        neighSendEntry(dev, e, p);
+        // (the device's copy of its last entry, what ip_finish_output2 sends by)
+        expect(readyNeighbour(t, t.id, dev, IP)).toBe(e);
+        neighSendLast(dev, p);
         expect(p.eth!.dst).toBe(m);
         expect(p.eth!.src).toBe(0x020000000002);
         expect(sent).toHaveLength(1);
