@@ -70,8 +70,6 @@ export class Transmitter {
     this.qLen = 0;
     this.qFirstLo = 0;
     this.qFirstHi = 0;
-    this.qFirstLo = 0;
-    this.qFirstHi = 0;
   }
   /** When the wire is free: the end of the last queued frame's serialization (TIME_ZERO before any). */
   get busyUntil(): TimeNs {

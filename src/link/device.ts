@@ -153,9 +153,9 @@ export abstract class NetDevice {
   /**
    * net/neighbour's copy of what a send reads of neighLast's entry (NeighEntry.publish keeps it): the
    * entry's key (its address | 0), its table's id (0: no entry, or one that left its table; the table's
- * lookup compares these two, not the entry's), the MAC's halves, and how long it may
-   * be sent to as is: while the clock is below neighUntil * 2^20 ns (PERMANENT, DELAY and PROBE up to
-   * 2^50 ns; REACHABLE up to its deadline rounded down; 0 for any other state). A send whose next hop is
+   * lookup compares these two, not the entry's), the MAC's halves, and how long it may be sent to as
+   * is: while the clock is below neighUntil * 2^20 ns (PERMANENT, DELAY and PROBE up to 2^50 ns;
+   * REACHABLE up to its deadline rounded down; 0 for any other state). A send whose next hop is
    * the device's last (30 of 36 a request in the big cluster's window) then reads no line of the
    * entry, which in a thousand-node cluster is cold when the node's next packet comes (two lines of
    * it a send, ~5 LL misses a request). Small integers: no number objects.
