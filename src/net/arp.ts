@@ -13,7 +13,7 @@ import { dropPacket } from './drop.js';
 import { icmpSend } from './icmp.js';
 import { routeEpoch as routeEpochImported } from './fib.js';
 import { routeOutput as routeOutputImported } from './ip-output.js';
-import { confirmEntryNow as confirmEntryNowImported } from './neighbour.js';
+import { confirmEntryNow as confirmEntryNowImported, HI as HI_IMPORTED, settleConfirm as settleConfirmImported } from './neighbour.js';
 import type { Namespace } from './namespace.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const takeEthernet = takeEthernetImported;
@@ -23,6 +23,10 @@ const macLow32 = macLow32Imported;
 const routeEpoch = routeEpochImported;
 const routeOutput = routeOutputImported;
 const confirmEntryNow = confirmEntryNowImported;
+const settleConfirm = settleConfirmImported;
+const HI = HI_IMPORTED;
+/** 2^52: a clock below it, a whole number, is held as hi * 2^30 + lo (hi below 2^22, a small integer). */
+const MAX_HELD = 4503599627370496;
 const ETH_P_IP = EtherType.IPv4;
 
 /**
@@ -117,11 +121,22 @@ function sendNew(dev: NetDevice, dstHi: number, dstLo: number, pkt: Packet): voi
 export function confirmNeighbour(ns: Namespace, dst: Ipv4): void {
   // The last confirmation's entry again when it was for the same destination, no route or device
   // state changed since (then the route, and so the next hop, is the same) and the entry is still the
-  // table's: TCP confirms once per ACK, mostly toward one destination, and needs no route lookup then.
+  // table's (the table clears confirmLast when it leaves): TCP confirms once per ACK, mostly toward one
+  // destination, and needs no route lookup then. The confirmation is held in the namespace
+  // (Namespace.confirmPendHi/Lo) and applied when the table next reads or changes an entry
+  // (net/neighbour.ts settleConfirm): no line of the entry read here.
   const epoch = routeEpoch() + NetDevice.upEpoch;
   const key = dst | 0;
   const last = ns.confirmLast;
-  if (last !== null && ns.confirmDst === key && ns.confirmEpoch === epoch && last.ownerId === ns.neighId) {
+  if (last !== null && ns.confirmDst === key && ns.confirmEpoch === epoch) {
+    const now = ns.sim.now;
+    if (now >= 0 && now < MAX_HELD && Math.floor(now) === now) {
+      const hi = Math.floor(now / HI) | 0;
+      ns.confirmPendHi = hi;
+      ns.confirmPendLo = (now - hi * HI) | 0;
+      return;
+    }
+    settleConfirm(ns);
     confirmEntryNow(last, ns.sim);
     return;
   }

@@ -40,7 +40,7 @@ import { netifReceive as netifReceiveImported } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
 import { FibCache } from './fib-cache.js';
 import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
-import { NeighbourTable, type NeighEntry, type NeighOwner } from './neighbour.js';
+import { NeighbourTable, type ConfirmHolder, type NeighEntry, type NeighOwner } from './neighbour.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const netifReceive = netifReceiveImported;
 const brNetfilter = brNetfilterImported;
@@ -83,14 +83,23 @@ const SHORT_LIST = 16;
 
 /** Local tables larger than this (an IPVS node's thousands of Service addresses) get no quick "not local". */
 const LOCAL_SUMMARY_MAX_ROUTES = 64;
+/** The most /32 local routes isLocal answers "yes" for from the namespace's own fields (a node has four: lo, eth0, flannel.1, cni0). */
+const LOCAL_EXACT = 4;
 
 /** One network namespace and its IPv4 stack. */
-export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, RxTarget, BridgeNetfilterTarget {
+export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, UdpTunnelHost, RxTarget, BridgeNetfilterTarget {
   // The fields a packet reads first (a namespace object spans several cache lines, and in a big cluster
   // it is cold at every visit): the datapath's, then configuration and rarely read state.
   readonly neigh: NeighbourTable;
   /** `neigh.id`, kept beside it: a send compares an entry's ownerId to it without reading the table (net/neighbour.ts readyNeighbour). */
   readonly neighId: number;
+  /**
+   * The time of TCP's latest confirmation of confirmLast not yet applied to the entry, as hi * 2^30 + lo
+   * (hi -1: none; net/neighbour.ts ConfirmHolder, settleConfirm). Beside the table and its id: what a
+   * send reads first, and the table's methods read these before an entry.
+   */
+  confirmPendHi = -1;
+  confirmPendLo = 0;
   /** net.ipv4.ip_forward. */
   ipForwardEnabled = false;
   /** The namespace's netfilter, or null when none is set up (no hooks run: the fast path). */
@@ -119,7 +128,8 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
   private fibCache: FibCache | null = null;
   /**
    * confirmNeighbour's last answer (net/arp.ts): the destination (signed 32-bit), the route epoch it
-   * was looked up at and the neighbour entry it confirmed.
+   * was looked up at and the neighbour entry it confirmed (null once that left the table: the table
+   * clears it).
    */
   confirmDst = 0;
   confirmEpoch = -1;
@@ -143,16 +153,28 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
     return d.slots;
   }
   /**
-   * isLocal's quick "no", kept in the namespace object itself (no other object touched): a 32-bit
-   * filter of the local table's /32 local routes (bit = top 5 bits of the address's Fibonacci hash)
-   * and its one shorter local route (lo's 127.0.0.0/8). An address whose bit is clear and that is
-   * outside that prefix is covered by no local route, so it is not local. Recomputed when the routing
-   * tables' epoch moves (a device going down only turns "local" answers into "not", never the other
-   * way). All bits set (no quick answer) when the local table is large or has two shorter local routes.
-   * A node asked by every ARP request flooded across the underlay about other nodes' addresses
-   * answers here without reading its route cache or its local table (cold, one node of a thousand).
+   * isLocal's own answers, kept in the namespace object itself (no other object touched), valid while
+   * the routing tables' and the devices' epoch (localEpoch) stands:
+   * - "yes" for the local table's /32 local routes, when it has at most LOCAL_EXACT of them, each the
+   *   table's answer for its address (no same-destination route ahead of it, its device up), and at
+   *   most one shorter local route (lo's 127.0.0.0/8): localA..localD hold them (signed 32-bit; unused
+   *   slots repeat localA) and localBloom is 0. A node's outer VXLAN datagrams, new connections each,
+   *   ask -m addrtype about the node's own address (KUBE-SERVICES' last rule, twice a request in the
+   *   big cluster's window), and the route cache's slots for them were four cold objects away.
+   * - "no", as a 32-bit filter of the /32 local routes (bit = top 5 bits of the address's Fibonacci
+   *   hash; 0 when the set above is exact: then any other address outside the shorter local route is
+   *   not local) and the one shorter local route: an address whose bit is clear and that is outside that
+   *   prefix is covered by no local route, so it is not local. All bits set (no quick answer) when the
+   *   local table is large or has two shorter local routes; never 0 unless the set is exact (so that
+   *   a match of localA..localD is a "yes" exactly when localBloom is 0). A node asked by every ARP
+   *   request flooded across the underlay about other nodes' addresses answers here without reading
+   *   its route cache or its local table (cold, one node of a thousand).
    */
   private localEpoch = -1;
+  private localA = 0;
+  private localB = 0;
+  private localC = 0;
+  private localD = 0;
   private localBloom = -1;
   private localWideNet = 0;
   private localWideMask = 0;
@@ -365,8 +387,11 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
 
   /** True when `addr` is a local address of this namespace (RTN_LOCAL). */
   isLocal(addr: Ipv4): boolean {
-    if (this.localEpoch !== routeEpoch()) this.summariseLocal();
-    if ((this.localBloom & (1 << (Math.imul(addr, 0x9e3779b1) >>> 27))) === 0 && ((addr ^ this.localWideNet) & this.localWideMask) !== 0) return false;
+    if (this.localEpoch !== routeEpoch() + NetDevice.upEpoch) this.summariseLocal();
+    const k = addr | 0;
+    if (k === this.localA || k === this.localB || k === this.localC || k === this.localD) {
+      if (this.localBloom === 0) return true;
+    } else if ((this.localBloom & (1 << (Math.imul(addr, 0x9e3779b1) >>> 27))) === 0 && ((addr ^ this.localWideNet) & this.localWideMask) !== 0) return false;
     const c = this.routeCache();
     // Not counted towards growing the cache: a node answers ARP requests flooded to every node, each
     // about another address, and would grow for lookups that are never repeated.
@@ -380,24 +405,33 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
     return local;
   }
 
-  /** Recomputes isLocal's quick "no" (localBloom, localWideNet/Mask) from the local table. */
+  /** Recomputes isLocal's own answers (localA..localD, localBloom, localWideNet/Mask) from the local table. */
   private summariseLocal(): void {
-    this.localEpoch = routeEpoch();
+    this.localEpoch = routeEpoch() + NetDevice.upEpoch;
     let bloom = 0;
     let wide = 0;
-    // Conservative until the table was read: no bit clear, no address outside "the" prefix.
+    // Conservative until the table was read: no exact set, no bit clear, no address outside "the" prefix.
+    this.localA = this.localB = this.localC = this.localD = 0;
     this.localBloom = -1;
     this.localWideNet = 0;
     this.localWideMask = 0;
     if (this.localTable.size > LOCAL_SUMMARY_MAX_ROUTES) return;
     let net = 0;
     let mask = 0;
+    const exact: number[] = [];
+    let sure = true;
     const routes = this.localTable.unordered();
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
       if (r.type !== 'local') continue;
-      if (r.prefix === 32) bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
-      else if (++wide > 1) return;
+      if (r.prefix === 32) {
+        bloom |= 1 << (Math.imul(r.dst, 0x9e3779b1) >>> 27);
+        // The table's own answer for the address now (a same-destination route ahead, or a device down, makes it another's).
+        const found = this.localTable.lookup(r.dst);
+        if (found !== null && found.type === 'local') {
+          if (!exact.includes(r.dst | 0)) exact.push(r.dst | 0);
+        } else sure = false;
+      } else if (++wide > 1) return;
       else {
         // Signed (| 0): V8 keeps a field holding only 31-bit-or-less integers as a Smi in the object, but
         // a value above 2^31 (lo's 0xff000000) turns the field into a double held in a separate box,
@@ -406,6 +440,13 @@ export class Namespace implements IpStack, NeighOwner, NfHost, UdpTunnelHost, Rx
         net = r.dst & mask;
       }
     }
+    if (sure && exact.length > 0 && exact.length <= LOCAL_EXACT) {
+      this.localA = exact[0]!;
+      this.localB = exact[1] ?? exact[0]!;
+      this.localC = exact[2] ?? exact[0]!;
+      this.localD = exact[3] ?? exact[0]!;
+      bloom = 0;
+    } else if (bloom === 0) bloom = 1; // (0 means "exact"; a spare bit only takes a quick "no" away)
     // With no shorter local route the mask stays 0 and no address counts as outside it: no quick
     // answer (a namespace has lo's 127.0.0.0/8 unless it was removed).
     this.localBloom = bloom;

@@ -12,9 +12,9 @@ import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import { confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
+import { confirmEntry, confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
 
-export { confirmEntry, confirmEntryNow, NeighEntry, type NeighState, UNTIL_UNIT } from './neighbour-entry.js';
+export { confirmEntry, confirmEntryNow, HI, NeighEntry, type NeighState, UNTIL_UNIT } from './neighbour-entry.js';
 // What readyNeighbour reads of neighbour-entry, as module constants: V8's optimized code reads an
 // imported binding from its module cell at each use, a line of its own; a constant is folded into the
 // code (bench/README.md, session 37: s37-l2).
@@ -54,6 +54,30 @@ export interface NeighOwner {
   neighFailed(dev: NetDevice, pkt: Packet): void;
   /** A held packet was dropped because the queue was full. */
   neighQueueFull(dev: NetDevice, pkt: Packet): void;
+}
+
+/**
+ * An owner that holds TCP's confirmations of its last confirmed entry back (the namespace: net/arp.ts
+ * confirmNeighbour): the entry and the time of the latest confirmation not yet applied to it, as
+ * hi * 2^30 + lo in two small integers (hi -1: none). A confirmation's time is always the clock's now, so
+ * the latest one is the only one that counts. The table applies it (settleConfirm) before anything
+ * reads or changes an entry (its methods, readyEntry) and forgets the entry when it leaves the table
+ * (confirmLast null): each TCP ACK's confirmation then writes two fields of the namespace, read on the
+ * same line, not the entry's two lines (cold in a big cluster: a server pod's entry for its gateway).
+ */
+export interface ConfirmHolder {
+  confirmLast: NeighEntry | null;
+  confirmPendHi: number;
+  confirmPendLo: number;
+}
+
+/** Applies `h`'s held confirmation, if any, to its entry (confirmEntry at that time, as it would have run then). */
+export function settleConfirm(h: ConfirmHolder): void {
+  const hi = h.confirmPendHi;
+  if (hi < 0) return;
+  h.confirmPendHi = -1;
+  const e = h.confirmLast;
+  if (e !== null) confirmEntry(e, hi * HI + h.confirmPendLo);
 }
 
 /**
@@ -172,13 +196,23 @@ export class NeighbourTable {
   private preShared: Set<number> | null = null;
   /** Entries found lately (made on first use, dropped whenever an entry leaves the table). */
   private recent: RecentNeigh | null = null;
+  /** The owner when it holds confirmations back (ConfirmHolder), else null. */
+  private readonly holder: ConfirmHolder | null;
 
   constructor(
     private readonly sim: Simulator,
     private readonly owner: NeighOwner,
     /** The table's random stream (reachable-time draws), or a function giving it on first use (most pods never draw). */
     private rng: Rng | (() => Rng),
-  ) {}
+  ) {
+    this.holder = 'confirmPendHi' in owner ? (owner as unknown as ConfirmHolder) : null;
+  }
+
+  /** Applies the owner's held confirmation (ConfirmHolder) before an entry is read or changed. */
+  settle(): void {
+    const h = this.holder;
+    if (h !== null && h.confirmPendHi >= 0) settleConfirm(h);
+  }
 
   private static key(dev: NetDevice, ip: Ipv4): number {
     return dev.ifindex * 4294967296 + ip;
@@ -206,6 +240,7 @@ export class NeighbourTable {
         // On change only: a pointer stored into an old object is a write barrier (two page headers read).
         if (dev.neighLast !== r) {
           dev.neighLast = r;
+          this.settle();
           copyToDevice(dev, r);
         }
         return r;
@@ -218,6 +253,7 @@ export class NeighbourTable {
     c.put(e);
     if (dev.neighLast !== e) {
       dev.neighLast = e;
+      this.settle();
       copyToDevice(dev, e);
     }
     return e;
@@ -254,14 +290,22 @@ export class NeighbourTable {
 
   /** Forgets a key of `entries` that is being deleted (for the listing order) and its entry `e`, if any. */
   private forget(k: number, e: NeighEntry | undefined): void {
-    if (e !== undefined) e.leave();
+    if (e !== undefined) this.left(e);
     this.recent = null;
     this.preShared?.delete(k);
     this.entries.delete(k);
   }
 
+  /** `e` leaves the table (settled before: the callers settle first): the owner no longer holds confirmations of it. */
+  private left(e: NeighEntry): void {
+    const h = this.holder;
+    if (h !== null && h.confirmLast === e) h.confirmLast = null;
+    e.leave();
+  }
+
   /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now); the entry, if any. */
   confirm(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
+    this.settle();
     const e = this.get(dev, ip);
     if (e !== undefined) confirmEntryNow(e, this.sim);
     return e;
@@ -269,11 +313,13 @@ export class NeighbourTable {
 
   /** NUD_CONNECTED (PERMANENT, or REACHABLE within its reachable time): usable without going through output's state machine. */
   connected(e: NeighEntry): boolean {
+    this.settle();
     return e.state === 'PERMANENT' || (e.state === 'REACHABLE' && this.sim.now - e.confirmed < e.reachableNs);
   }
 
   /** All entries in insertion order (`ip neigh show`). */
   all(): NeighEntry[] {
+    this.settle();
     const shared = this.shared;
     if (shared === null) return [...this.entries.values()];
     const out: NeighEntry[] = [];
@@ -290,6 +336,7 @@ export class NeighbourTable {
 
   /** `ip neigh replace IP lladdr MAC dev DEV nud permanent`. */
   addPermanent(dev: NetDevice, ip: Ipv4, mac: Mac): void {
+    this.settle();
     const e = this.create(dev, ip);
     if (e.timer) e.timer.cancel();
     e.timer = null;
@@ -304,6 +351,7 @@ export class NeighbourTable {
    * queue is purged, not failed). Returns how many entries went.
    */
   carrierDown(dev: NetDevice): number {
+    this.settle();
     let n = 0;
     for (const [k, e] of this.entries) {
       if (e.dev !== dev || e.state === 'PERMANENT') continue;
@@ -317,13 +365,14 @@ export class NeighbourTable {
 
   /** Removes an entry (`ip neigh del`). */
   delete(dev: NetDevice, ip: Ipv4): void {
+    this.settle();
     const k = NeighbourTable.key(dev, ip);
     const e = this.entries.get(k);
     if (e === undefined && this.shared !== null && dev === this.sharedDev) {
       const s = this.sharedGet(ip);
       if (s !== undefined) {
         if (s.timer) s.timer.cancel();
-        s.leave();
+        this.left(s);
         this.recent = null;
         this.sharedMade!.delete(ip);
         (this.sharedGone ??= new Set()).add(ip);
@@ -353,6 +402,7 @@ export class NeighbourTable {
 
   /** neigh_output: sends `pkt` to next hop `ip` on `dev`, resolving first when needed. */
   output(dev: NetDevice, ip: Ipv4, pkt: Packet): void {
+    this.settle();
     const e = this.get(dev, ip);
     const now = this.sim.now;
     if (e !== undefined) {
@@ -415,6 +465,7 @@ export class NeighbourTable {
 
   /** neigh_timer_handler. */
   timer(e: NeighEntry): void {
+    this.settle();
     e.timer = null;
     const p = this.params;
     switch (e.state) {
@@ -451,6 +502,7 @@ export class NeighbourTable {
    * makes an entry for the sender of a request addressed to us (STALE), as arp_process does.
    */
   update(dev: NetDevice, ip: Ipv4, mac: Mac, how: 'reply' | 'request-for-us' | 'other'): void {
+    this.settle();
     let e = this.get(dev, ip);
     if (e === undefined) {
       if (how !== 'request-for-us') return;
@@ -521,6 +573,7 @@ export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevic
   const last = dev.neighKey === (ip | 0) && dev.neighOwner === tableId;
   const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
   if (e === undefined) return null;
+  table.settle();
   const st = e.nud;
   // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
   if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {
