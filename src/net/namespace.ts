@@ -93,11 +93,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   readonly neigh: NeighbourTable;
   /** `neigh.id`, kept beside it: a send compares an entry's ownerId to it without reading the table (net/neighbour.ts readyNeighbour). */
   readonly neighId: number;
-  /**
-   * The time of TCP's latest confirmation of confirmLast not yet applied to the entry, as hi * 2^30 + lo
-   * (hi -1: none; net/neighbour.ts ConfirmHolder, settleConfirm). Beside the table and its id: what a
-   * send reads first, and the table's methods read these before an entry.
-   */
+  /** TCP's latest confirmation of confirmLast not yet applied, hi * 2^30 + lo (hi -1: none; net/neighbour.ts ConfirmHolder): beside the table, read before an entry. */
   confirmPendHi = -1;
   confirmPendLo = 0;
   /** net.ipv4.ip_forward. */
@@ -153,22 +149,14 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
     return d.slots;
   }
   /**
-   * isLocal's own answers, kept in the namespace object itself (no other object touched), valid while
-   * the routing tables' and the devices' epoch (localEpoch) stands:
-   * - "yes" for the local table's /32 local routes, when it has at most LOCAL_EXACT of them, each the
-   *   table's answer for its address (no same-destination route ahead of it, its device up), and at
-   *   most one shorter local route (lo's 127.0.0.0/8): localA..localD hold them (signed 32-bit; unused
-   *   slots repeat localA) and localBloom is 0. A node's outer VXLAN datagrams, new connections each,
-   *   ask -m addrtype about the node's own address (KUBE-SERVICES' last rule, twice a request in the
-   *   big cluster's window), and the route cache's slots for them were four cold objects away.
-   * - "no", as a 32-bit filter of the /32 local routes (bit = top 5 bits of the address's Fibonacci
-   *   hash; 0 when the set above is exact: then any other address outside the shorter local route is
-   *   not local) and the one shorter local route: an address whose bit is clear and that is outside that
-   *   prefix is covered by no local route, so it is not local. All bits set (no quick answer) when the
-   *   local table is large or has two shorter local routes; never 0 unless the set is exact (so that
-   *   a match of localA..localD is a "yes" exactly when localBloom is 0). A node asked by every ARP
-   *   request flooded across the underlay about other nodes' addresses answers here without reading
-   *   its route cache or its local table (cold, one node of a thousand).
+   * isLocal's own answers in the namespace object itself, valid while localEpoch (routing tables' and
+   * devices' epochs) stands. "Yes": when the local table has at most LOCAL_EXACT /32 local routes, each
+   * its table's answer (no same-destination route ahead, device up), and one shorter local route (lo's
+   * 127/8), localA..localD hold them (signed; unused slots repeat localA) and localBloom is 0 (a node's
+   * own address, asked by -m addrtype for every new outer VXLAN flow, read no route cache object). "No":
+   * a 32-bit filter of the /32 local routes (bit = top 5 bits of the Fibonacci hash; 0 when exact, never
+   * 0 otherwise) and the shorter route's prefix: an address with its bit clear outside that prefix is not
+   * local (all bits set, no quick answer, when the table is large or has two shorter local routes).
    */
   private localEpoch = -1;
   private localA = 0;

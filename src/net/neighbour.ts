@@ -5,8 +5,8 @@
 // while INCOMPLETE), ucast_solicit 3 (unicast probes in PROBE), delay_first_probe_time 5 s,
 // base_reachable_time 30 s (randomised to [0.5, 1.5) × base per entry, as neigh_rand_reach_time).
 // Held packets: up to `unresQlen` per entry (Linux bounds by bytes, unres_qlen_bytes; we count packets).
-// Not modelled: confirmation by upper layers (TCP's dst_confirm), so a long flow re-probes when an
-// entry goes STALE; gc thresholds; proxy ARP.
+// Upper layers confirm entries (TCP's dst_confirm: `confirm`, and the namespace's held confirmations,
+// ConfirmHolder below). Not modelled: gc thresholds; proxy ARP.
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
