@@ -9,14 +9,16 @@ type Layout = typeof LAYOUT;
 
 /** Lays out the frames of fast records in a ring (RecordExpander's base: the ring's views and the layout). */
 export class FrameLayout {
-  protected readonly u8: Uint8Array;
-  protected readonly i32: Int32Array;
-  protected readonly f64: Float64Array;
+  // The ring's views start with a value of their kind (session 44), not bare: a bare declaration compiles to a field
+  // whose first value is undefined, a generic one, whose map TurboFan checks at every read (after each call again).
+  protected readonly u8: Uint8Array = new Uint8Array(0);
+  protected readonly i32: Int32Array = new Int32Array(0);
+  protected readonly f64: Float64Array = new Float64Array(0);
 
-  constructor(
-    ring: SharedArrayBuffer | ArrayBuffer,
-    protected readonly L: Layout,
-  ) {
+  protected declare readonly L: Layout;
+
+  constructor(ring: SharedArrayBuffer | ArrayBuffer, L: Layout) {
+    this.L = L;
     this.u8 = new Uint8Array(ring);
     this.i32 = new Int32Array(ring);
     this.f64 = new Float64Array(ring);
