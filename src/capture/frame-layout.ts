@@ -15,10 +15,14 @@ export class FrameLayout {
   protected readonly i32: Int32Array = new Int32Array(0);
   protected readonly f64: Float64Array = new Float64Array(0);
 
-  protected declare readonly L: Layout;
-
-  constructor(ring: SharedArrayBuffer | ArrayBuffer, L: Layout) {
-    this.L = L;
+  constructor(
+    ring: SharedArrayBuffer | ArrayBuffer,
+    // A generic field on purpose (a parameter property: undefined first). The writer thread's source has its `L.X`
+    // reads replaced by values, so `this.L` is loaded there and never read; with a field type (its first layout
+    // object's map) the sink's expander, whose layout object (workerData's) has another map than the spare's warm-up
+    // expanders' (a literal), would generalize it, and every expander function the warm-up compiled would deoptimize.
+    protected readonly L: Layout,
+  ) {
     this.u8 = new Uint8Array(ring);
     this.i32 = new Int32Array(ring);
     this.f64 = new Float64Array(ring);
