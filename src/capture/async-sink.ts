@@ -125,17 +125,20 @@ export { dropSpareWriterThread, prestartWriterThread, spareWarmUpKiB, spareWrite
 
 /** An append buffer like ChunkSink's, whose full chunks a writer thread writes (see the file comment). */
 export class AsyncChunkSink {
+  // Fields the constructor sets start with a value of their kind (session 44), not bare: a bare declaration compiles
+  // to a field whose first value is undefined, a generic one, whose every read TurboFan checks (the typed arrays'
+  // maps at each departure and arrival of a capture point).
   /** The current chunk (bytes of the open VERBATIM record are written here, from reserve()'s offset). */
-  buf: Uint8Array;
-  view: DataView;
+  buf: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(new ArrayBuffer(0));
   /** Bytes used in the current chunk. */
   pos = 0;
   readonly path: string;
   readonly tempPath: string;
   /** The whole ring, for records (word index = (slotBase + offset) >> 2). */
-  readonly u8: Uint8Array;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
+  readonly u8: Uint8Array = new Uint8Array(0);
+  readonly i32: Int32Array = new Int32Array(0);
+  readonly f64: Float64Array = new Float64Array(0);
   /** Byte offset of the current chunk in the ring. */
   slotBase = 0;
   /** Position of the current chunk's start in the stream of chunks (chunks produced × slotSize). */
@@ -155,13 +158,13 @@ export class AsyncChunkSink {
   private readonly ctrl: Int32Array;
   private readonly slots: number;
   private readonly wakeAt: number;
-  readonly slotSize: number;
+  readonly slotSize: number = 0;
   private readonly syncEvery: number;
   private readonly maxSyncs: number;
   private readonly outSize: number;
   private readonly writerNice: number;
   /** Records fit in the chunk up to here: slotSize, but primeSize in the first chunks and `startAt` before a thread started by bytes (see grow). */
-  private limit: number;
+  private limit = 0;
   /** The thread starts once the first chunk holds `startAt` bytes (an option, for tests), not at a hand-over. */
   private readonly startByBytes: boolean;
   /** Hand-over number (1 = the first chunk's) at which the thread starts (less than slots: no wait without it). */

@@ -9,12 +9,18 @@ type Layout = typeof LAYOUT;
 
 /** Lays out the frames of fast records in a ring (RecordExpander's base: the ring's views and the layout). */
 export class FrameLayout {
-  protected readonly u8: Uint8Array;
-  protected readonly i32: Int32Array;
-  protected readonly f64: Float64Array;
+  // The ring's views start with a value of their kind (session 44), not bare: a bare declaration compiles to a field
+  // whose first value is undefined, a generic one, whose map TurboFan checks at every read (after each call again).
+  protected readonly u8: Uint8Array = new Uint8Array(0);
+  protected readonly i32: Int32Array = new Int32Array(0);
+  protected readonly f64: Float64Array = new Float64Array(0);
 
   constructor(
     ring: SharedArrayBuffer | ArrayBuffer,
+    // A generic field on purpose (a parameter property: undefined first). The writer thread's source has its `L.X`
+    // reads replaced by values, so `this.L` is loaded there and never read; with a field type (its first layout
+    // object's map) the sink's expander, whose layout object (workerData's) has another map than the spare's warm-up
+    // expanders' (a literal), would generalize it, and every expander function the warm-up compiled would deoptimize.
     protected readonly L: Layout,
   ) {
     this.u8 = new Uint8Array(ring);

@@ -27,11 +27,15 @@ export interface Clock {
 export class CaptureGate {
   /** File bytes when the limit stopped the capture, −1 while it goes on. */
   stoppedAt = -1;
-  constructor(
-    private readonly writer: CaptureWriter,
-    private readonly keep: ((pkt: Packet) => boolean) | null,
-    private readonly maxBytes: number = Infinity,
-  ) {}
+  // Declared, set by the constructor (see RingPoint): not generic fields, checked at each frame a point passes here.
+  private declare readonly keep: ((pkt: Packet) => boolean) | null;
+  private declare readonly writer: CaptureWriter;
+  private declare readonly maxBytes: number;
+  constructor(writer: CaptureWriter, keep: ((pkt: Packet) => boolean) | null, maxBytes: number = Infinity) {
+    this.keep = keep;
+    this.writer = writer;
+    this.maxBytes = maxBytes;
+  }
 
   /** True when `pkt` is to be written. */
   pass(pkt: Packet): boolean {
@@ -46,15 +50,20 @@ export class CaptureGate {
 
 /** A capture point calling writePacketRecord (PcapWriter's, PcapngWriter's with synchronous writes). */
 export class WriterPoint implements FrameHook<Packet> {
-  private readonly out: number;
-  constructor(
-    private readonly w: CaptureWriter,
-    private readonly clock: Clock,
-    private readonly ifId: number,
-    private readonly peer: number,
-    private readonly gate: CaptureGate | null,
-  ) {
+  // Declared, set by the constructor (see RingPoint).
+  private declare readonly gate: CaptureGate | null;
+  private declare readonly w: CaptureWriter;
+  private declare readonly ifId: number;
+  private declare readonly clock: Clock;
+  private declare readonly out: number;
+  private declare readonly peer: number;
+  constructor(w: CaptureWriter, clock: Clock, ifId: number, peer: number, gate: CaptureGate | null) {
+    this.gate = gate;
+    this.w = w;
+    this.ifId = ifId;
+    this.clock = clock;
     this.out = peer >= 0 ? LINK_SAVE : LINK_NONE;
+    this.peer = peer;
   }
   departed(pkt: Packet): void {
     if (this.gate === null || this.gate.pass(pkt)) this.w.writePacketRecord(this.ifId, this.clock.now, pkt, this.out);
@@ -71,13 +80,24 @@ export class WriterPoint implements FrameHook<Packet> {
  * looking at the frame again.
  */
 export class RingPoint implements FrameHook<Packet> {
-  private readonly snap: number;
-  /** The memo tag a departure of this interface leaves on the packet (0: the peer is not captured, no mark). */
-  private readonly saveTag: number;
-  /** The tag the peer's departure leaves: an arrival carrying it is copied (−1: the peer is not captured). */
-  private readonly peerTag: number;
+  // The constructor's fields are `declare`d, not parameter properties (session 44): a parameter property or a bare
+  // declaration compiles to a field whose first value is undefined, a generic one, so TurboFan checked the map of
+  // `r`, `clock` and `memo` and that `snap`, `saveTag`, `copyTag` were small integers at every departure and arrival.
+  // Declared, a field is added by its first store (below), with that value's kind and map. Hot ones first.
+  private declare readonly r: AsyncChunkSink;
+  private declare readonly clock: Clock;
   /** peerTag for `arrived`'s one-call copy, −1 (no packet carries it) when a gate must see every arrival first. */
-  private readonly copyTag: number;
+  private declare readonly copyTag: number;
+  private declare readonly snap: number;
+  /** The memo tag a departure of this interface leaves on the packet (0: the peer is not captured, no mark). */
+  private declare readonly saveTag: number;
+  private declare readonly gate: CaptureGate | null;
+  private declare readonly memo: FrameMemo;
+  private declare readonly ifId: number;
+  /** The tag the peer's departure leaves: an arrival carrying it is copied (−1: the peer is not captured). */
+  private declare readonly peerTag: number;
+  private declare readonly peer: number;
+  private declare readonly w: PcapngWriter;
   /** The last plain UDP departure written whole: the next equal but for the IP id is a REPEAT record (departed). */
   private readonly tpl = new DepartureTemplate();
   /** Plain UDP departures written by departed's fast path, and arrivals copied by arrived (PcapngWriter.packetCount and memoHits add them up). */
@@ -89,20 +109,19 @@ export class RingPoint implements FrameHook<Packet> {
    * are copied at two interfaces). `arrived` writes an SCOPY record, its time as an int32 offset from this one.
    */
   t0 = NaN;
-  constructor(
-    private readonly w: PcapngWriter,
-    private readonly r: AsyncChunkSink,
-    private readonly clock: Clock,
-    private readonly ifId: number,
-    private readonly peer: number,
-    private readonly gate: CaptureGate | null,
-    private readonly memo: FrameMemo,
-    snap: number,
-  ) {
+  constructor(w: PcapngWriter, r: AsyncChunkSink, clock: Clock, ifId: number, peer: number, gate: CaptureGate | null, memo: FrameMemo, snap: number) {
+    const peerTag = peer >= 0 ? memo.tag(peer) : -1;
+    this.r = r;
+    this.clock = clock;
+    this.copyTag = gate === null ? peerTag : -1;
     this.snap = snap;
     this.saveTag = peer >= 0 ? memo.tag(ifId) : 0;
-    this.peerTag = peer >= 0 ? memo.tag(peer) : -1;
-    this.copyTag = gate === null ? this.peerTag : -1;
+    this.gate = gate;
+    this.memo = memo;
+    this.ifId = ifId;
+    this.peerTag = peerTag;
+    this.peer = peer;
+    this.w = w;
   }
   /**
    * The common case in this one call (sessions 23, 37): a plain UDP frame — Ethernet + IPv4 without options +

@@ -19,17 +19,18 @@ type Layout = typeof LAYOUT;
  * only the bytes that may be non-zero (headers, options, payload bytes present, netem's flipped bit).
  */
 export class RecordExpander extends FrameLayout {
-  private readonly ringDv: DataView;
-  private out: Uint8Array;
-  private out32: Int32Array;
-  private outDv: DataView;
+  // Set in the constructor, first values of their kind here (see FrameLayout's views).
+  private readonly ringDv: DataView = new DataView(new ArrayBuffer(0));
+  private out: Uint8Array = new Uint8Array(0);
+  private out32: Int32Array = new Int32Array(0);
+  private outDv: DataView = new DataView(new ArrayBuffer(0));
   private outPos = 0;
   /**
    * 16 KiB at most while the first 256 KiB go out, then the buffer's size: the early writes give the write
    * path feedback before TurboFan compiles room()'s callers (session 29: a first write at 1 MiB deoptimized
    * them); 16 KiB, not 4, so copy() of a full record finds it still buffered in the small first chunks (s30).
    */
-  private outEnd: number;
+  private outEnd = 0;
   /** A little-endian host: the EPB's little-endian words are stored as Int32Array words (else DataView). */
   private readonly le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   /** plainUdp's templates, by interface: 12 words of record fields + header sum (−1: none yet), 11 output words. */
@@ -48,13 +49,11 @@ export class RecordExpander extends FrameLayout {
   /** Absolute file offset of out[0]: the bytes handed to `write` so far. */
   written = 0;
 
-  constructor(
-    ring: SharedArrayBuffer | ArrayBuffer,
-    L: Layout,
-    outSize: number,
-    private readonly write: (buf: Uint8Array, n: number) => void,
-  ) {
+  private declare readonly write: (buf: Uint8Array, n: number) => void;
+
+  constructor(ring: SharedArrayBuffer | ArrayBuffer, L: Layout, outSize: number, write: (buf: Uint8Array, n: number) => void) {
     super(ring, L);
+    this.write = write;
     this.ringDv = new DataView(ring);
     this.out = new Uint8Array((outSize + 3) & ~3);
     this.out32 = new Int32Array(this.out.buffer);
