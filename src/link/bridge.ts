@@ -107,9 +107,10 @@ function emptyTable(slots: number): Slot[] {
 
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
-  // What a frame reads of the bridge comes first, together (the table, its shift, the ageing time,
-  // br_netfilter, the counters): NetDevice's fields fill the object's first 0x100 bytes, and these then
-  // share one or two lines.
+  // What a frame reads of the bridge comes first, together: the table and its shift, then what a frame
+  // for the host reads (br_netfilter's object form, its counter), then what a forwarded one does (the
+  // ageing time, the function form, the other counters). NetDevice's fields fill the object's first
+  // 0x100 bytes: a frame up to the host reads 32 bytes from there, one line mostly.
   /**
    * The FDB as an open-addressing table (linear probing) of SLOT elements a MAC: the MAC's halves, the
    * port, last seen. A frame's learning and lookup read one slot (a line, sometimes two) and no entry
@@ -122,6 +123,10 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    */
   private tab: Slot[] = emptyTable(FDB_MIN_SLOTS);
   private tabShift = 32 - Math.log2(FDB_MIN_SLOTS);
+  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
+  private nfTarget: BridgeNetfilterTarget | null = null;
+  /** `counters`, as fields of the bridge: a record of their own was one more cold line a frame. */
+  private nLocal = 0;
   /**
    * ageingTimeNs as ageHi * 2^30 + ageLo, both small integers (a time as a field is a heap number of
    * its own, one more cold line a frame); ageHi -1 when the time is not such an integer (then ageNs is
@@ -130,12 +135,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   private ageHi = 0;
   private ageLo = 0;
   private nfFn: BridgeNetfilter | null = null;
-  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
-  private nfTarget: BridgeNetfilterTarget | null = null;
-  /** `counters`, as fields of the bridge: a record of their own was one more cold line a frame. */
   private nForwarded = 0;
   private nFlooded = 0;
-  private nLocal = 0;
   private nFiltered = 0;
   readonly kind = 'bridge';
   readonly ports: NetDevice[] = [];
@@ -416,10 +417,15 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       // (callNetfilter written out: V8 did not inline it here, and each call reads its function and
       // code objects, ~2 D1 misses a frame; passUp written out was worse: skbLength and receive were
       // then called, not inlined)
-      const nf = this.nfFn;
-      if (nf !== null && pkt.ip !== null) {
+      // (the object form first: set, it is all a frame reads of br_netfilter)
+      if (pkt.ip !== null) {
         const t = this.nfTarget;
-        if (!(t !== null ? t.bridgeNetfilter(this, port, null, pkt) : nf(this, port, null, pkt))) return;
+        if (t !== null) {
+          if (!t.bridgeNetfilter(this, port, null, pkt)) return;
+        } else {
+          const nf = this.nfFn;
+          if (nf !== null && !nf(this, port, null, pkt)) return;
+        }
       }
       this.passUp(pkt);
       return;
