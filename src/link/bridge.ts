@@ -209,25 +209,6 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     return (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) * SLOT;
   }
 
-  /**
-   * The offset of the slot of a frame's source or destination MAC, -1 when it has none. The MAC is
-   * read here: a 48-bit MAC handed to a call V8 does not inline is a new heap number each time.
-   */
-  private probe(eth: EthernetHeader, dst: boolean): number {
-    const mac = dst ? eth.dst : eth.src;
-    const lo = mac | 0;
-    const hi = (mac / 4294967296) | 0;
-    const tab = this.tab;
-    const n = tab.length;
-    for (let o = this.home(lo, hi); ; ) {
-      const h = tab[o + S_HI];
-      if (h === hi && tab[o] === lo) return o;
-      if (h === -1) return -1; // (an empty slot ends the run)
-      o += SLOT;
-      if (o === n) o = 0;
-    }
-  }
-
   /** The offset of a MAC's slot, -1 when it has no entry. */
   private find(mac: Mac): number {
     const lo = mac | 0;
@@ -237,7 +218,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     for (let o = this.home(lo, hi); ; ) {
       const h = tab[o + S_HI];
       if (h === hi && tab[o] === lo) return o;
-      if (h === -1) return -1;
+      if (h === -1) return -1; // (an empty slot ends the run)
       o += SLOT;
       if (o === n) o = 0;
     }
@@ -263,7 +244,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   /** The slot of a frame's unicast destination, honouring ageing (an aged entry leaves); -1 when unknown. */
   private dstSlot(eth: EthernetHeader): number {
     const tab = this.tab;
-    const o = this.probe(eth, true);
+    const o = this.find(eth.dst);
     if (o >= 0 && tab[o + S_PORT] !== null && this.sim.now - this.seenAt(o) > this.age()) {
       this.remove(this.macAt(o));
       return -1;
@@ -443,10 +424,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (o >= 0 && out === null) {
       // A local entry. br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is
       // passed up: tcpdump on the bridge sees it after DNAT.
-      // (callNetfilter written out: V8 did not inline it here, and each call reads its function and
-      // code objects, ~2 D1 misses a frame; passUp written out was worse: skbLength and receive were
-      // then called, not inlined)
-      // (the object form first: set, it is all a frame reads of br_netfilter)
+      // (callNetfilter written out, the object form first: V8 did not inline it here, and each call
+      // reads its function and code objects; passUp written out was worse: receive was then a call)
       if (pkt.ip !== null) {
         const t = this.nfTarget;
         if (t !== null) {
