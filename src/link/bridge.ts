@@ -16,14 +16,11 @@ import type { TimeNs } from '../core/time.js';
 import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
-import { isMulticastMac as isMulticastMacImported } from '../wire/mac.js';
 import type { EthernetHeader, Mac } from '../wire/types.js';
 import { NetDevice, type PortMaster } from './device.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const traceEverSubscribed = traceEverSubscribedImported;
 const skbLength = skbLengthImported;
-/** wire/mac's isMulticastMac (the I/G bit): a group address, never learned, always flooded. */
-const isGroup = isMulticastMacImported;
 
 /** An FDB entry (`bridge fdb show`). `local` entries are the ports' own MACs and never age. */
 export interface FdbEntry {
@@ -79,37 +76,54 @@ interface BridgedDnatHeld {
 
 /** The fewest slots of a bridge's FDB table (a power of two; at least twice as many as entries). */
 const FDB_MIN_SLOTS = 16;
-/** A slot's doubles: the MAC (NaN: empty), last seen (ns), the port's number (BridgeDevice.portByNo; -1: a local entry), one unused. */
-const SLOT_SHIFT = 2;
-const SLOT = 1 << SLOT_SHIFT;
-const S_SEEN = 1;
+/**
+ * A slot's elements, small integers but the port: the MAC's low 32 bits (signed) and high 16 bits (-1:
+ * an empty slot), the port (the device itself; null for a local entry), the last-seen time as
+ * `seenHi * 2^30 + seenLo` (seenLo a fraction only if the clock ever is one).
+ */
+const SLOT = 5;
+const S_LO = 0;
+const S_HI = 1;
 const S_PORT = 2;
+const S_SEEN_HI = 3;
+const S_SEEN_LO = 4;
+/** An FDB table element (see SLOT). */
+type Slot = number | NetDevice | null;
 
 /**
- * An empty FDB table of `slots` slots: a number array of doubles (NaN: empty), built by push so that its
- * elements are packed doubles. Not a Float64Array: a typed array's header is 80 bytes (its length and
- * data pointers straddle two lines half the time), an array's 32, and a frame reads it on a cold bridge.
+ * An empty FDB table of `slots` slots, built by push so that its elements are packed (tagged: the port
+ * is a reference; the numbers are small integers, no number objects). Not a Float64Array: a typed
+ * array's header is 80 bytes (its length and data pointers straddle two lines half the time), an
+ * array's 32, and a frame reads it on a cold bridge.
  */
-function emptyTable(slots: number): number[] {
-  const tab: number[] = [];
-  for (let i = 0; i < slots * SLOT; i++) tab.push(NaN);
+function emptyTable(slots: number): Slot[] {
+  const tab: Slot[] = [];
+  for (let i = 0; i < slots; i++) tab.push(0, -1, null, 0, 0);
   return tab;
 }
 
 /** A learning bridge and its own interface. */
 export class BridgeDevice extends NetDevice implements PortMaster {
-  // What a frame reads of the bridge comes first, together (the table, its shift, the ageing time, the
-  // port list, br_netfilter, the counters): NetDevice's fields fill the object's first 0x108 bytes, and
-  // these then share one or two lines.
+  // What a frame reads of the bridge comes first, together: the table and its shift, then what a frame
+  // for the host reads (br_netfilter's object form, its counter), then what a forwarded one does (the
+  // ageing time, the function form, the other counters). NetDevice's fields fill the object's first
+  // 0x100 bytes: a frame up to the host reads 32 bytes from there, one line mostly.
   /**
-   * The FDB as an open-addressing table (linear probing) of SLOT doubles a MAC: MAC, last seen, port
-   * number. A frame's learning and lookup read one slot (a line, sometimes two) and no object: a Map
-   * lookup by a 48-bit MAC hashes a boxed number and reads boxed keys, and an entry object with its
-   * boxed time is two more cold lines on a switch of a thousand ports. `fdb` mirrors it (the entries,
-   * in the kernel's listing order) for readers; both change only here.
+   * The FDB as an open-addressing table (linear probing) of SLOT elements a MAC: the MAC's halves, the
+   * port, last seen. A frame's learning and lookup read one slot (a line, sometimes two) and no entry
+   * object: a Map lookup by a 48-bit MAC hashes a boxed number and reads boxed keys, and an entry
+   * object with its boxed time is two more cold lines on a switch of a thousand ports. The slot holds
+   * the port itself: a forward reads the slot, then the port it sends from (a port number and a list
+   * of ports were two more lines, the list's header and its element, ~1.1 LL misses a request in the
+   * big cluster's cni0). `fdb` mirrors it (the entries, in the kernel's listing order) for readers;
+   * both change only here.
    */
-  private tab = emptyTable(FDB_MIN_SLOTS);
+  private tab: Slot[] = emptyTable(FDB_MIN_SLOTS);
   private tabShift = 32 - Math.log2(FDB_MIN_SLOTS);
+  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
+  private nfTarget: BridgeNetfilterTarget | null = null;
+  /** `counters`, as fields of the bridge: a record of their own was one more cold line a frame. */
+  private nLocal = 0;
   /**
    * ageingTimeNs as ageHi * 2^30 + ageLo, both small integers (a time as a field is a heap number of
    * its own, one more cold line a frame); ageHi -1 when the time is not such an integer (then ageNs is
@@ -117,15 +131,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
    */
   private ageHi = 0;
   private ageLo = 0;
-  /** Port numbers: 0 is the bridge itself, a port's is its `bridgePortNo`; null when free. */
-  private portByNo: (NetDevice | null)[] = [];
   private nfFn: BridgeNetfilter | null = null;
-  /** The object form of `nfFn` (the same hook), set only with it by setNetfilter; null once `netfilter` is set. */
-  private nfTarget: BridgeNetfilterTarget | null = null;
-  /** `counters`, as fields of the bridge: a record of their own was one more cold line a frame. */
   private nForwarded = 0;
   private nFlooded = 0;
-  private nLocal = 0;
   private nFiltered = 0;
   readonly kind = 'bridge';
   readonly ports: NetDevice[] = [];
@@ -167,28 +175,21 @@ export class BridgeDevice extends NetDevice implements PortMaster {
   get counters(): Readonly<{ forwarded: number; flooded: number; local: number; filtered: number }> {
     return { forwarded: this.nForwarded, flooded: this.nFlooded, local: this.nLocal, filtered: this.nFiltered };
   }
-  /** Numbers of devices that are not ports of this bridge but sent a frame through portReceive (tests). */
-  private strangerNo: Map<NetDevice, number> | null = null;
   /** The port list of the last flood (of this bridge's ports only), for the next; null while one runs. */
   private floodOut: NetDevice[] | null = null;
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     super(sim, name, mac, mtu);
     this.ageingTimeNs = 300e9;
-    this.portByNo.push(this);
     // The bridge's own address is a local entry too (br_fdb_change_mac_address): frames to it go up.
-    this.setEntry(mac, this, 0, true, 0);
+    this.setEntry(mac, this, true, 0);
   }
 
   /** `ip link set PORT master BRIDGE`: the port's MAC becomes a local FDB entry. */
   addPort(port: NetDevice): void {
     port.master = this;
     this.ports.push(port);
-    let no = this.portByNo.indexOf(null);
-    if (no < 0) no = this.portByNo.push(port) - 1;
-    else this.portByNo[no] = port;
-    port.bridgePortNo = no;
-    this.setEntry(port.mac, port, no, true, this.sim.now); // (replaces an entry learned for that MAC)
+    this.setEntry(port.mac, port, true, this.sim.now); // (replaces an entry learned for that MAC)
   }
 
   /** Removes a port and its learned entries. */
@@ -197,83 +198,79 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     if (i >= 0) this.ports.splice(i, 1);
     port.master = null;
     for (const [mac, e] of this.fdb) if (e.port === port) this.remove(mac);
-    if (port.bridgePortNo > 0 && this.portByNo[port.bridgePortNo] === port) this.portByNo[port.bridgePortNo] = null;
-    port.bridgePortNo = -1;
-  }
-
-  /** The number a frame's ingress port has in the table (a device that is not a port gets one too). */
-  private noOf(port: NetDevice): number {
-    if (port.master === this && port.bridgePortNo >= 0) return port.bridgePortNo;
-    if (port === this) return 0;
-    const m = (this.strangerNo ??= new Map());
-    let no = m.get(port);
-    if (no === undefined) {
-      no = this.portByNo.push(port) - 1;
-      m.set(port, no);
-    }
-    return no;
   }
 
   /**
-   * The home slot's offset of a MAC (a Fibonacci hash of its two halves). A method, not a module
-   * function: a call to a module function, inlined, first loads it from the module's context to check
-   * it (a line that misses on a cold bridge); a method is known by the bridge's map.
+   * The home slot's offset of a MAC by its halves (a Fibonacci hash). A method, not a module function:
+   * a call to a module function, inlined, first loads it from the module's context to check it (a line
+   * that misses on a cold bridge); a method is known by the bridge's map.
    */
-  private home(mac: Mac): number {
-    return (Math.imul((mac | 0) ^ Math.imul((mac / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) << SLOT_SHIFT;
-  }
-
-  /**
-   * The offset of the slot of a frame's source or destination MAC, -1 when it has none. The MAC is
-   * read here: a 48-bit MAC handed to a call V8 does not inline is a new heap number each time.
-   */
-  private probe(eth: EthernetHeader, dst: boolean): number {
-    const mac = dst ? eth.dst : eth.src;
-    const tab = this.tab;
-    const m = tab.length - 1;
-    for (let o = this.home(mac); ; o = (o + SLOT) & m) {
-      const k = tab[o]!;
-      if (k === mac) return o;
-      if (k !== k) return -1; // (NaN: an empty slot ends the run)
-    }
+  private home(lo: number, hi: number): number {
+    return (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) * SLOT;
   }
 
   /** The offset of a MAC's slot, -1 when it has no entry. */
   private find(mac: Mac): number {
+    const lo = mac | 0;
+    const hi = (mac / 4294967296) | 0;
     const tab = this.tab;
-    const m = tab.length - 1;
-    for (let o = this.home(mac); ; o = (o + SLOT) & m) {
-      const k = tab[o]!;
-      if (k === mac) return o;
-      if (k !== k) return -1;
+    const n = tab.length;
+    for (let o = this.home(lo, hi); ; ) {
+      const h = tab[o + S_HI];
+      if (h === hi && tab[o] === lo) return o;
+      if (h === -1) return -1; // (an empty slot ends the run)
+      o += SLOT;
+      if (o === n) o = 0;
     }
+  }
+
+  /** The MAC of the entry at slot offset `o`. */
+  private macAt(o: number): Mac {
+    return (this.tab[o + S_HI] as number) * 4294967296 + ((this.tab[o + S_LO] as number) >>> 0);
+  }
+
+  /** The last-seen time of the entry at slot offset `o`. */
+  private seenAt(o: number): TimeNs {
+    return (this.tab[o + S_SEEN_HI] as number) * 1073741824 + (this.tab[o + S_SEEN_LO] as number);
+  }
+
+  /** Sets the last-seen time of the entry at slot offset `o` (its two halves: see SLOT). */
+  private setSeen(o: number, t: TimeNs): void {
+    const hi = (t / 1073741824) | 0; // (the clock is never negative: truncation is the floor)
+    this.tab[o + S_SEEN_HI] = hi;
+    this.tab[o + S_SEEN_LO] = t - hi * 1073741824;
   }
 
   /** The slot of a frame's unicast destination, honouring ageing (an aged entry leaves); -1 when unknown. */
   private dstSlot(eth: EthernetHeader): number {
     const tab = this.tab;
-    const o = this.probe(eth, true);
-    if (o >= 0 && tab[o + S_PORT]! >= 0 && this.sim.now - tab[o + S_SEEN]! > this.age()) {
-      this.remove(tab[o]!);
+    const o = this.find(eth.dst);
+    if (o >= 0 && tab[o + S_PORT] !== null && this.sim.now - this.seenAt(o) > this.age()) {
+      this.remove(this.macAt(o));
       return -1;
     }
     return o;
   }
 
   /** Adds or replaces (in place in `fdb`'s order, as Map.set does) the entry of `mac`. */
-  private setEntry(mac: Mac, port: NetDevice, no: number, local: boolean, seen: TimeNs): void {
+  private setEntry(mac: Mac, port: NetDevice, local: boolean, seen: TimeNs): void {
     let o = this.find(mac);
     if (o < 0) {
       if ((this.fdb.size + 1) * 2 > this.tab.length / SLOT) this.grow();
       const tab = this.tab;
-      const m = tab.length - 1;
-      o = this.home(mac);
-      while (tab[o] === tab[o]) o = (o + SLOT) & m;
-      tab[o] = mac;
+      const n = tab.length;
+      const lo = mac | 0;
+      const hi = (mac / 4294967296) | 0;
+      o = this.home(lo, hi);
+      while (tab[o + S_HI] !== -1) {
+        o += SLOT;
+        if (o === n) o = 0;
+      }
+      tab[o + S_LO] = lo;
+      tab[o + S_HI] = hi;
     }
-    const tab = this.tab;
-    tab[o + S_SEEN] = seen;
-    tab[o + S_PORT] = local ? -1 : no;
+    this.tab[o + S_PORT] = local ? null : port;
+    this.setSeen(o, seen);
     this.fdb.set(mac, new BridgeFdbEntry(this, mac, port, local, seen));
   }
 
@@ -283,12 +280,15 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const tab = emptyTable((old.length / SLOT) * 2);
     this.tab = tab;
     this.tabShift--;
-    const m = tab.length - 1;
+    const n = tab.length;
     for (let p = 0; p < old.length; p += SLOT) {
-      const mac = old[p]!;
-      if (mac !== mac) continue;
-      let o = this.home(mac);
-      while (tab[o] === tab[o]) o = (o + SLOT) & m;
+      const hi = old[p + S_HI] as number;
+      if (hi === -1) continue;
+      let o = this.home(old[p + S_LO] as number, hi);
+      while (tab[o + S_HI] !== -1) {
+        o += SLOT;
+        if (o === n) o = 0;
+      }
       for (let k = 0; k < SLOT; k++) tab[o + k] = old[p + k]!;
     }
   }
@@ -298,94 +298,151 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const tab = this.tab;
     let i = this.find(mac);
     const e = this.fdb.get(mac) as BridgeFdbEntry;
-    e.seen = tab[i + S_SEEN]!;
+    e.seen = this.seenAt(i);
     this.fdb.delete(mac);
-    const m = tab.length - 1;
+    const n = tab.length;
     // Backward shift: an entry further along the run moves into the hole unless its home lies in (hole, its slot].
-    for (let j = (i + SLOT) & m; tab[j] === tab[j]; j = (j + SLOT) & m) {
-      const h = this.home(tab[j]!);
-      if (((j - h) & m) >= ((j - i) & m)) {
+    for (let j = i + SLOT === n ? 0 : i + SLOT; tab[j + S_HI] !== -1; j = j + SLOT === n ? 0 : j + SLOT) {
+      const h = this.home(tab[j + S_LO] as number, tab[j + S_HI] as number);
+      const fromHome = j >= h ? j - h : j - h + n;
+      const fromHole = j >= i ? j - i : j - i + n;
+      if (fromHome >= fromHole) {
         for (let k = 0; k < SLOT; k++) tab[i + k] = tab[j + k]!;
         i = j;
       }
     }
-    tab[i] = NaN;
+    tab[i + S_LO] = 0;
+    tab[i + S_HI] = -1;
+    tab[i + S_PORT] = null; // (nor keep the device alive)
   }
 
   /** An entry's last-seen time (BridgeFdbEntry.updated). */
   fdbSeen(e: FdbEntry): TimeNs {
     if (this.fdb.get(e.mac) !== e) return (e as BridgeFdbEntry).seen;
-    return this.tab[this.find(e.mac) + S_SEEN]!;
+    return this.seenAt(this.find(e.mac));
   }
 
   /** br_fdb_update's new entry. */
   private learn(mac: Mac, port: NetDevice): void {
-    this.setEntry(mac, port, this.noOf(port), false, this.sim.now);
+    this.setEntry(mac, port, false, this.sim.now);
   }
 
   /** A learned MAC seen on another port than its entry's. */
   private movePort(o: number, port: NetDevice): void {
-    this.tab[o + S_PORT] = this.noOf(port);
-    (this.fdb.get(this.tab[o]!) as BridgeFdbEntry).port = port;
+    this.tab[o + S_PORT] = port;
+    (this.fdb.get(this.macAt(o)) as BridgeFdbEntry).port = port;
   }
 
   /** The port a unicast MAC is known on, honouring ageing; null when unknown. `self` for local MACs. */
   lookup(mac: Mac): FdbEntry | null {
     const o = this.find(mac);
     if (o < 0) return null;
-    if (this.tab[o + S_PORT]! >= 0 && this.sim.now - this.tab[o + S_SEEN]! > this.age()) {
+    if (this.tab[o + S_PORT] !== null && this.sim.now - this.seenAt(o) > this.age()) {
       this.remove(mac);
       return null;
     }
     return this.fdb.get(mac)!;
   }
 
+  /**
+   * Whether the table agrees with `fdb` (tests): every entry in a slot its probe from home reaches,
+   * with its port (null for a local one), and no other slot in use.
+   */
+  checkTable(): boolean {
+    let used = 0;
+    for (let o = 0; o < this.tab.length; o += SLOT) {
+      if (this.tab[o + S_HI] === -1) continue;
+      used++;
+      const mac = this.macAt(o);
+      const e = this.fdb.get(mac);
+      if (e === undefined || this.find(mac) !== o) return false;
+      if (this.tab[o + S_PORT] !== (e.local ? null : e.port)) return false;
+    }
+    return used === this.fdb.size;
+  }
+
   /** br_handle_frame: a frame arrived on a port. */
   portReceive(port: NetDevice, pkt: Packet): void {
     const eth = pkt.eth!;
+    // The two probes and the I/G bit tests written out (probe, home, wire/mac's isMulticastMac: a group
+    // address is never learned, always flooded): inlined, they took what V8 lets a function inline
+    // (passUp and the second probe were then calls, ~+2,000 instructions a request). The I/G bit is
+    // bit 40 of the MAC, bit 8 of its high half.
     // br_fdb_update: learn the source (never from a multicast/broadcast source address).
-    if (!isGroup(eth.src)) {
+    const src = eth.src;
+    const sHi = (src / 4294967296) | 0;
+    if ((sHi & 0x100) === 0) {
       const t = this.tab;
-      const o = this.probe(eth, false);
-      if (o < 0) this.learn(eth.src, port);
+      const sLo = src | 0;
+      const n = t.length;
+      let o = (Math.imul(sLo ^ Math.imul(sHi, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) * SLOT;
+      for (;;) {
+        const h = t[o + S_HI];
+        if (h === sHi && t[o] === sLo) break;
+        if (h === -1) {
+          o = -1;
+          break;
+        }
+        o += SLOT;
+        if (o === n) o = 0;
+      }
+      if (o < 0) this.learn(src, port);
       else {
-        const no = t[o + S_PORT]!;
-        if (no >= 0) {
-          // (the entry's port by its number, not the port's number: portByNo is read for the forward
-          // anyway, the port's bridgePortNo is a line of the device the frame's receive does not read)
-          if (this.portByNo[no] !== port) this.movePort(o, port);
-          t[o + S_SEEN] = this.sim.now;
+        const p = t[o + S_PORT];
+        if (p !== null) {
+          if (p !== port) this.movePort(o, port);
+          // (setSeen written out: V8 does not inline it here, and a time handed to a call is a new heap number)
+          const now = this.sim.now;
+          const hi = (now / 1073741824) | 0;
+          t[o + S_SEEN_HI] = hi;
+          t[o + S_SEEN_LO] = now - hi * 1073741824;
         }
       }
     }
-    if (isGroup(eth.dst)) {
+    const dst = eth.dst;
+    const dHi = (dst / 4294967296) | 0;
+    if ((dHi & 0x100) !== 0) {
       // Broadcast / multicast: flooded to the other ports and passed up to the host.
       this.flood(pkt, port, true);
       return;
     }
     const tab = this.tab; // (after learning, which may have grown the table)
-    const o = this.probe(eth, true);
-    const no = o < 0 ? -1 : tab[o + S_PORT]!;
-    if (o >= 0 && no < 0) {
+    const dLo = dst | 0;
+    const n = tab.length;
+    let o = (Math.imul(dLo ^ Math.imul(dHi, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) * SLOT;
+    for (;;) {
+      const h = tab[o + S_HI];
+      if (h === dHi && tab[o] === dLo) break;
+      if (h === -1) {
+        o = -1;
+        break;
+      }
+      o += SLOT;
+      if (o === n) o = 0;
+    }
+    const out = o < 0 ? null : (tab[o + S_PORT] as NetDevice | null);
+    if (o >= 0 && out === null) {
       // A local entry. br_nf_pre_routing runs PREROUTING at the bridge port, before the frame is
       // passed up: tcpdump on the bridge sees it after DNAT.
-      // (callNetfilter written out: V8 did not inline it here, and each call reads its function and
-      // code objects, ~2 D1 misses a frame; passUp written out was worse: skbLength and receive were
-      // then called, not inlined)
-      const nf = this.nfFn;
-      if (nf !== null && pkt.ip !== null) {
+      // (callNetfilter written out, the object form first: V8 did not inline it here, and each call
+      // reads its function and code objects; passUp written out was worse: receive was then a call)
+      if (pkt.ip !== null) {
         const t = this.nfTarget;
-        if (!(t !== null ? t.bridgeNetfilter(this, port, null, pkt) : nf(this, port, null, pkt))) return;
+        if (t !== null) {
+          if (!t.bridgeNetfilter(this, port, null, pkt)) return;
+        } else {
+          const nf = this.nfFn;
+          if (nf !== null && !nf(this, port, null, pkt)) return;
+        }
       }
       this.passUp(pkt);
       return;
     }
-    if (o < 0 || this.sim.now - tab[o + S_SEEN]! > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
-      if (o >= 0) this.remove(tab[o]!); // (aged out)
+    if (out === null || this.sim.now - ((tab[o + S_SEEN_HI] as number) * 1073741824 + (tab[o + S_SEEN_LO] as number)) > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
+      if (out !== null) this.remove(this.macAt(o)); // (aged out)
       this.flood(pkt, port, false);
       return;
     }
-    const out = this.portByNo[no]!;
     if (out === port && !port.hairpinMode) {
       this.nFiltered++;
       this.promiscTap(pkt);
@@ -412,9 +469,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const eth = pkt.eth!;
     const o = this.dstSlot(eth);
     if (o < 0) return this.flood(pkt, inPort, false);
-    const no = this.tab[o + S_PORT]!;
-    if (no >= 0 && shouldDeliver(this.portByNo[no]!, inPort)) {
-      const out = this.portByNo[no]!;
+    const out = this.tab[o + S_PORT] as NetDevice | null;
+    if (out !== null && shouldDeliver(out, inPort)) {
       this.nForwarded++;
       out.xmit(pkt);
       return;
@@ -452,26 +508,30 @@ export class BridgeDevice extends NetDevice implements PortMaster {
         return this.rebridge(d.inPort, pkt);
       }
     }
-    const eth = pkt.eth!;
-    if (!isGroup(eth.dst)) {
+    const mac = pkt.eth!.dst;
+    const hi = (mac / 4294967296) | 0;
+    if ((hi & 0x100) === 0) {
       // probe(), written out: xmit is too large for V8 to inline it, and a call per frame costs more
-      // than the lookup.
+      // than the lookup. (The I/G bit from the high half, as in portReceive.)
       const tab = this.tab;
-      const mac = eth.dst;
-      const m = tab.length - 1;
-      let o = this.home(mac);
-      for (let k = tab[o]!; k !== mac; k = tab[o]!) {
-        if (k !== k) {
+      const lo = mac | 0;
+      const n = tab.length;
+      let o = this.home(lo, hi);
+      for (;;) {
+        const h = tab[o + S_HI];
+        if (h === hi && tab[o] === lo) break;
+        if (h === -1) {
           o = -1;
           break;
         }
-        o = (o + SLOT) & m;
+        o += SLOT;
+        if (o === n) o = 0;
       }
       if (o >= 0) {
-        const no = tab[o + S_PORT]!;
-        if (no < 0) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
-        if (!(this.sim.now - tab[o + S_SEEN]! > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
-          this.portByNo[no]!.xmit(pkt);
+        const out = tab[o + S_PORT] as NetDevice | null;
+        if (out === null) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
+        if (!(this.sim.now - ((tab[o + S_SEEN_HI] as number) * 1073741824 + (tab[o + S_SEEN_LO] as number)) > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
+          out.xmit(pkt);
           return;
         }
         this.remove(mac); // (aged out)

@@ -172,8 +172,6 @@ export abstract class NetDevice {
    * is not.
    */
   neighLast: object | null = null;
-  /** The port's number in its bridge master's FDB table (link/bridge), -1 when not a bridge port. */
-  bridgePortNo = -1;
   /**
    * The bridge port flag hairpin_mode (`ip link set DEV type bridge_slave hairpin on`, BR_HAIRPIN_MODE):
    * the bridge may send a frame back out of the port it arrived on (br_forward.c should_deliver).

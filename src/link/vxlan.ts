@@ -107,6 +107,12 @@ const FIND_KEY = new Float64Array(1);
 /** The index of each shared map, made at its first binding. */
 const sharedIndexes = new WeakMap<ReadonlyMap<Mac, Ipv4>, SharedFdbIndex>();
 
+/** Who keeps a copy of a VxlanFdb's `plain` and `selfSlot` (its VxlanDevice: see fdbIx there). */
+interface FdbIndexHolder {
+  fdbIx: SharedFdbIndex | null;
+  fdbSelf: number;
+}
+
 /**
  * A VXLAN device's FDB (`bridge fdb show dev flannel.1`): inner MAC → remote VTEP IP, iterated in
  * insertion order as a Map. It may be bound to a shared map many devices hold alike (flanneld's entry
@@ -129,6 +135,9 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
   private plain: SharedFdbIndex | null = null;
   private selfSlot = -1;
 
+  /** `holder` (the device the FDB is of) gets a copy of `plain` and `selfSlot` whenever they change. */
+  constructor(private readonly holder: FdbIndexHolder | null = null) {}
+
   /** Binds to `shared` excluding `self`; false (nothing bound) when bound already or an entry is already set here. */
   bindShared(shared: ReadonlyMap<Mac, Ipv4>, self: Mac | -1): boolean {
     if (this.shared !== null) return false;
@@ -145,14 +154,23 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
   /** Sets `plain` after any change (the index made at the shared map's first binding). */
   private replain(): void {
     const shared = this.shared;
-    if (shared === null || this.own.size > 0 || this.changed !== null) {
-      this.plain = null;
-      return;
+    if (shared === null || this.own.size > 0 || this.changed !== null) this.plain = null;
+    else {
+      let ix = sharedIndexes.get(shared);
+      if (ix === undefined) sharedIndexes.set(shared, (ix = new SharedFdbIndex(shared)));
+      this.selfSlot = ix.find(this.sharedSelf);
+      this.plain = ix;
     }
-    let ix = sharedIndexes.get(shared);
-    if (ix === undefined) sharedIndexes.set(shared, (ix = new SharedFdbIndex(shared)));
-    this.selfSlot = ix.find(this.sharedSelf);
-    this.plain = ix;
+    const h = this.holder;
+    if (h !== null) {
+      h.fdbIx = this.plain;
+      h.fdbSelf = this.selfSlot;
+    }
+  }
+
+  /** Whether `holder`'s copy is this FDB's `plain` and `selfSlot` (tests). */
+  holderAgrees(): boolean {
+    return this.holder === null || (this.holder.fdbIx === this.plain && (this.plain === null || this.holder.fdbSelf === this.selfSlot));
   }
 
   /** Is `mac` a shared entry this FDB holds (not excluded)? Its change, if any, is in `changed`. */
@@ -253,23 +271,11 @@ const PORT_MAX = 61000;
 
 /** A VXLAN device. */
 export class VxlanDevice extends NetDevice implements EncapReceiver {
-  // What a frame reads comes first (see NetDevice): the VNI and port, the FDB, the namespace, the
-  // header, `recycle`, the keys; `kind`, `counters` and `local` last.
+  // What a frame reads comes first (see NetDevice): what a received one does (the VNI, `recycle`) in
+  // the first line after NetDevice's fields, then what a sent one does (the header, the FDB's index,
+  // the namespace, the keys, the port); the FDB, `kind`, `counters` and `local` last. (The VNI and
+  // `recycle` were 40 bytes apart, two lines a received frame three times in four.)
   readonly vni: number;
-  readonly dstPort: number;
-  /** `bridge fdb` entries: inner MAC → remote VTEP IP. */
-  readonly fdb = new VxlanFdb();
-  /** The namespace the tunnel sends through, once attached. */
-  private l3: L3Output | null = null;
-  /**
-   * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
-   * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it), and
-   * by every device of the same VNI (vxlanHeaderOf). Storing it into a recycled (old) outer packet is a
-   * write barrier, which reads the page header of the stored object: one header record for all a
-   * cluster's flannel.1 devices keeps that one page header in cache, where a record per device was a
-   * cold page per node.
-   */
-  private readonly header: VxlanHeader;
   /**
    * Ownership rule for outer packets: an outer packet lives from this device's xmit to the
    * encapReceive of the VTEP it reaches; the only holders on the way are the events carrying it
@@ -283,11 +289,33 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
    */
   recycle: boolean | null = null;
   /**
+   * The VXLAN header every frame this device encapsulates carries (flags I, its VNI): one record shared
+   * by all its outer packets, as nothing writes a VXLAN record after it is made (clone copies it), and
+   * by every device of the same VNI (vxlanHeaderOf). Storing it into a recycled (old) outer packet is a
+   * write barrier, which reads the page header of the stored object: one header record for all a
+   * cluster's flannel.1 devices keeps that one page header in cache, where a record per device was a
+   * cold page per node.
+   */
+  private readonly header: VxlanHeader;
+  /**
+   * The FDB's shared index and this device's own slot in it, while the FDB reads as its shared map
+   * alone (VxlanFdb.plain and selfSlot, copied here by the FDB whenever they change): a frame sent
+   * then reads the device and the index, not the FDB object (two more cold lines a frame on a node of
+   * a thousand: its map and `plain` were 64 bytes apart). Null otherwise: `fdb.get` answers.
+   */
+  fdbIx: SharedFdbIndex | null = null;
+  fdbSelf = -1;
+  /** The namespace the tunnel sends through, once attached. */
+  private l3: L3Output | null = null;
+  /**
    * `local | 0` and `hashSeed | 0`, read by every xmit: an address or a seed above 2^31 is a heap number
    * of its own on this Node, one more cold line a frame on a node of a thousand.
    */
   private readonly localKey: number = 0;
   private readonly seedKey: number = 0;
+  readonly dstPort: number;
+  /** `bridge fdb` entries: inner MAC → remote VTEP IP. */
+  readonly fdb: VxlanFdb = new VxlanFdb(this);
   readonly kind = 'vxlan';
   readonly counters = { txNoFdb: 0, rxBadVni: 0 };
   readonly local: Ipv4;
@@ -322,7 +350,14 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
   xmit(inner: Packet): void {
     if (!this.up) return this.drop(inner, 'link-down');
     const len = skbLength(inner);
-    const remote = this.fdb.get(inner.eth!.dst);
+    // fdb.get, from the device's copy of its index when it has one (see fdbIx)
+    const ix = this.fdbIx;
+    let remote: Ipv4 | undefined;
+    if (ix !== null) {
+      FIND_KEY[0] = inner.eth!.dst;
+      const i = ix.findStaged();
+      remote = i < 0 || i === this.fdbSelf ? undefined : ix.slots[2 * i + 1]!;
+    } else remote = this.fdb.get(inner.eth!.dst);
     if (remote === undefined || this.l3 === null) {
       this.counters.txNoFdb++;
       return this.drop(inner, 'no-carrier');

@@ -403,4 +403,77 @@ describe('BridgeDevice FDB at scale', () => {
     expect(checked).toBe(6000);
     expect(br.fdb.size).toBeGreaterThan(100);
   });
+
+  it('the table holds each entry\'s port itself: the host\'s frames and forwarded ones go out of the port the FDB names', () => {
+    // The slot's port (not the entry's, which `fdb` readers get) is what a forward sends from: after
+    // learning, moves, ageing, a port's removal and return and a device that is not a port, each
+    // frame from the host (xmit) and from a station (portReceive) reaches the station behind the
+    // port the model names, or every port when the MAC is unknown, aged or local.
+    const sim = new Simulator(1);
+    const br = new BridgeDevice(sim, 'br0', BR_MAC);
+    br.ageingTimeNs = 50e6;
+    const st: VethDevice[] = [];
+    const ports: VethDevice[] = [];
+    for (let i = 0; i < 6; i++) {
+      const [s, q] = VethDevice.pair(sim, `st${i}`, 0x020000001000 + i, `p${i}`, 0x020000002000 + i);
+      br.addPort(q);
+      st.push(s);
+      ports.push(q);
+    }
+    const stranger = VethDevice.pair(sim, 'x0', 0x020000003000, 'x1', 0x020000003001)[1];
+    const rx = recordRx(...st);
+    const model = new Map<number, { port: string; updated: number }>();
+    const macOf = (i: number): number => 0x0a0000000000 + i * 0x10003;
+    let x = 11;
+    const rnd = (n: number): number => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return Math.floor((x / 2147483648) * n);
+    };
+    const want = (mac: number, from: string | null): string[] => {
+      const m = model.get(mac);
+      if (m !== undefined && sim.now - m.updated > br.ageingTimeNs) model.delete(mac);
+      const out = model.get(mac)?.port;
+      const all = ports.filter((q) => q.name !== from).map((q) => `st${q.name.slice(1)}`);
+      if (out === undefined) return all;
+      if (out === from || out === 'x1') return []; // (filtered; a stranger gets nothing: it is no port)
+      return [`st${out.slice(1)}`];
+    };
+    let checked = 0;
+    for (let step = 0; step < 3000; step++) {
+      sim.scheduleAt(step * 1e6, () => {
+        const op = rnd(100);
+        if (op < 2) {
+          const q = ports[rnd(ports.length)]!;
+          br.removePort(q);
+          for (const [mac, m] of model) if (m.port === q.name) model.delete(mac);
+          br.addPort(q);
+        } else if (op < 60) {
+          const mac = macOf(rnd(200));
+          const q = op < 5 ? stranger : ports[rnd(ports.length)]!;
+          br.portReceive(q, udpEthFrame(mac, BR_MAC, 64, step));
+          model.set(mac, { port: q.name, updated: sim.now });
+        }
+        const probe = macOf(rnd(200));
+        const tag = 10000 + step;
+        rx.length = 0;
+        if (rnd(2) === 0) {
+          const expected = want(probe, null);
+          br.xmit(udpEthFrame(BR_MAC, probe, 64, tag));
+          expect(rx.filter((r) => r.tag === tag).map((r) => r.dev).sort()).toEqual(expected);
+        } else {
+          const q = ports[rnd(ports.length)]!;
+          const src = 0x0c0000000000 + step; // (a new source each time: learned, never probed)
+          const expected = want(probe, q.name);
+          br.portReceive(q, udpEthFrame(src, probe, 64, tag));
+          model.set(src, { port: q.name, updated: sim.now });
+          expect(rx.filter((r) => r.tag === tag).map((r) => r.dev).sort()).toEqual(expected);
+        }
+        if (step % 100 === 0) expect(br.checkTable()).toBe(true);
+        checked++;
+      });
+    }
+    sim.run();
+    expect(checked).toBe(3000);
+    expect(br.checkTable()).toBe(true);
+  });
 });

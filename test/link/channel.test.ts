@@ -168,7 +168,7 @@ describe('Channel far from time zero', () => {
   });
 });
 
-describe('Transmitter.busyUntil (kept as its double\'s two 32-bit words)', () => {
+describe('NicDevice.busyUntil (the wire\'s state in the NIC, kept as its double\'s two 32-bit words)', () => {
   it('is the exact end of the last serialization for clock times past 2^32 and near 2^52 ns', () => {
     for (const T0 of [0.5, 1e9 + 0.375, 2 ** 32 + 1.25, 5e12 + 333.0625, 2 ** 52 + 2]) {
       const { sim, a, ch, arrivals } = setup({ rateBps: 3e9, delayNs: 7 });
