@@ -60,20 +60,23 @@ export interface TcpAcceptor {
  * A listening socket. It is its children's socket options too (the options listen() was given, copied:
  * a child's constructor reads them from the listener, which listenArrived has just read, not from the
  * options object, a line of its own cold at a big world's server by its next connection); the fields a
- * connection reads come first (pending and backlog at its SYN, the acceptor at its end).
+ * connection reads come first (pending, backlog and the options at its SYN, the acceptor at its end).
  */
 export class TcpListener implements TcpSocketOptions {
   /** SYN_RECV children not yet established (counted against the backlog). */
   pending = 0;
   readonly backlog: number;
+  /**
+   * The children's options (TcpSocketOptions: `options`' own, undefined when not given), beside the two
+   * above: a SYN reads these five only, the object's first 64 bytes.
+   */
+  readonly noDelay: boolean | undefined;
+  readonly flowId: number | undefined;
+  readonly congestion: CongestionAlgorithm | undefined;
   /** Who is told of an established connection: `acceptor` when listen() was given one, else `onAccept`. */
   readonly acceptor: TcpAcceptor | null;
   readonly onAccept: (sock: TcpSocket) => void;
   closed = false;
-  /** The children's options (TcpSocketOptions: `options`' own, undefined when not given). */
-  readonly noDelay: boolean | undefined;
-  readonly flowId: number | undefined;
-  readonly congestion: CongestionAlgorithm | undefined;
   readonly layer: TcpLayer;
   readonly port: number;
   readonly options: TcpSocketOptions;
@@ -132,7 +135,12 @@ export class TcpLayer implements L4Receiver {
     TCPLossProbes: 0,
     OutNoRoutes: 0,
   };
-  readonly config: TcpConfig;
+  /**
+   * The layer's sysctls, frozen. A layer made without overrides has LINUX_TCP_DEFAULTS itself, shared by
+   * every such layer: its sockets read it at each segment (`sk.cfg`), and a copy per namespace was three
+   * more lines read cold at a big world's server by its next connection. `configure` replaces it.
+   */
+  config: Readonly<TcpConfig>;
   // (Fields in the order a connection at a server reads them, those first: a server's layer is cold by
   // its next connection in a big world, and the object spans three or four lines.)
   /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
@@ -176,9 +184,18 @@ export class TcpLayer implements L4Receiver {
     readonly stack: IpStack,
     config: Partial<TcpConfig> = {},
   ) {
-    this.config = { ...LINUX_TCP_DEFAULTS, ...config };
+    this.config = Object.keys(config).length === 0 ? LINUX_TCP_DEFAULTS : Object.freeze({ ...LINUX_TCP_DEFAULTS, ...config });
     this.portCount = this.config.portRange[1] - this.config.portRange[0] + 1;
     stack.registerProtocol(IpProto.TCP, this);
+  }
+
+  /**
+   * Changes sysctls (a new frozen config with `patch` over the current one). Sockets made from now on
+   * read it; an existing socket keeps the config it was made with. (Not the port range: the port
+   * searches are built for the layer's.)
+   */
+  configure(patch: Partial<Omit<TcpConfig, 'portRange'>>): void {
+    this.config = Object.freeze({ ...this.config, ...patch, portRange: this.config.portRange });
   }
 
   /** The next initial sequence number (secure_tcp_seq), a uint32. */

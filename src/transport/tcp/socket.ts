@@ -177,7 +177,7 @@ export class TcpSocket implements CcState {
   establishedAt: TimeNs = -1;
 
   readonly sim: Simulator;
-  readonly cfg: TcpConfig;
+  readonly cfg: Readonly<TcpConfig>;
 
   constructor(
     readonly layer: TcpLayer,
