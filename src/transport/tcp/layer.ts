@@ -5,6 +5,7 @@
 // inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
 // tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
+import type { SimEvent } from '../../core/scheduler.js';
 import { SEC as SECImported } from '../../core/time.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import type { Packet } from '../../packet/packet.js';
@@ -151,6 +152,13 @@ export class TcpLayer implements L4Receiver {
   // connection (core/rng.ts streamAt).
   private isnAt = -1;
   private inetIdAt = -1;
+  /**
+   * @internal (timers.ts, timewait.ts) A timer event that ran and that nothing holds (a TIME_WAIT
+   * record's inherited event, once it fired: timewait.ts twTimer), for this layer's next new socket's
+   * first timer (timers.ts armTimer places it again, Simulator.rescheduleAt) instead of a new event; null:
+   * none. Beside isnAt: a new socket arms its timer just after drawing its ISN.
+   */
+  spareTimerEv: SimEvent | null = null;
   /**
    * listenerOf's last port and its listener (-1, null: none): a server's SYNs all come to its one port,
    * and the map's table is a line or two of its own, cold by a big world's next connection here.

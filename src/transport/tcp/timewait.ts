@@ -352,7 +352,11 @@ function twArm(tw: TimeWaitSock): void {
 
 /** tw_timer_handler: TIME_WAIT is over (the record goes), or its expiry moved on (re-armed). */
 export function twTimer(tw: TimeWaitSock): void {
+  // The inherited event (running now, when the record had one) is held by nothing else: the layer's
+  // next new socket places it again (TcpLayer.spareTimerEv) instead of making one.
+  const ev = tw.timerEv;
   tw.timerEv = null;
+  if (ev !== null) tw.layer.spareTimerEv = ev;
   if (tw.expiredNow()) {
     twKillHere(tw);
     return;
