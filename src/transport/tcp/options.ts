@@ -89,16 +89,19 @@ function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
 }
 
 /**
- * An owned list of each layout that no segment owns any more, for the next segment that needs that
- * layout (null: none). A reused segment keeps its list, but a SYN's segment is reused for data and the
- * other way round (a connection sends two SYNs and two first data segments or ACKs a request, both
- * sides): each change of layout left the old list behind and built one of the other (~250 B a request).
- * The list given up is kept here instead, with its own TS record (rewritten whole when it is taken).
- * A segment's list is held by that segment alone (see OWN_NOP), so a list its segment gave up is held by
- * nothing. Process-wide: the lists hold only their TS record and the shared frozen records.
+ * Owned lists of each layout that no segment owns any more, for the next segments that need that
+ * layout. A reused segment keeps its list, but a SYN's segment is reused for data and the other way
+ * round (a connection sends two SYNs and two first data segments or ACKs a request, both sides): each
+ * change of layout left the old list behind and built one of the other (~250 B a request). The list
+ * given up is kept here instead, with its own TS record (rewritten whole when it is taken). A segment's
+ * list is held by that segment alone (see OWN_NOP), so a list its segment gave up is held by nothing.
+ * Stacks, not one list each: the two kinds of change do not alternate (one spare of each left most
+ * changes without a spare in bench/scale's run). Process-wide: the lists hold only their TS record and
+ * the shared frozen records.
  */
-let spare3: TcpOption[] | null = null;
-let spare5: TcpOption[] | null = null;
+const spare3s: TcpOption[][] = [];
+const spare5s: TcpOption[][] = [];
+const SPARES_MAX = 64;
 
 /**
  * NOP, NOP, TS(tsval, tsecr) of an established segment in the list it owns: `prev` (the options of the
@@ -113,10 +116,9 @@ export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): T
   }
   // (a SYN's list before: shortening it in place, a store to an array's `length`, is a runtime call,
   // ~500 instructions, on most first data segments)
-  if (t !== null && spare5 === null) spare5 = prev;
-  const s = spare3;
-  if (s === null) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
-  spare3 = null;
+  if (t !== null && spare5s.length < SPARES_MAX) spare5s.push(prev);
+  const s = spare3s.pop();
+  if (s === undefined) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
   writeTs(s[2] as TsRecord, tsval, tsecr);
   return s;
 }
@@ -128,12 +130,11 @@ export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): T
  */
 export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tsecr: number, wscale: number): TcpOption[] {
   const t = ownTsRecordHere(prev);
-  let s: TcpOption[] | null = prev;
+  let s: TcpOption[] | undefined = prev;
   if (t === null || prev.length !== 5) {
-    if (t !== null && spare3 === null) spare3 = prev;
-    s = spare5;
-    if (s === null) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
-    spare5 = null;
+    if (t !== null && spare3s.length < SPARES_MAX) spare3s.push(prev);
+    s = spare5s.pop();
+    if (s === undefined) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
   }
   writeTs(s[2] as TsRecord, tsval, tsecr);
   s[0] = mssOption(mss);
