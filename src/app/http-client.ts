@@ -101,9 +101,11 @@ export function errorKindOf(k: SocketErrorKind): ErrorKind {
 
 /**
  * Who hears a request's outcome: a function, or an object whose `requestDone` runs (a caller's own
- * per-request record, so a request needs no closure).
+ * per-request record, so a request needs no closure). An object whose `resultLent` is true reads the
+ * result (and its phases) during the call only: a successful one is then the client's own object,
+ * rewritten for each such response, not a new one a request (load-generator.ts LoadRequest).
  */
-export type HttpCallback = ((r: HttpResult) => void) | { requestDone(r: HttpResult): void };
+export type HttpCallback = ((r: HttpResult) => void) | { requestDone(r: HttpResult): void; readonly resultLent?: boolean };
 
 interface Pending {
   target: HttpTarget;
@@ -221,6 +223,9 @@ export class HttpClient {
   private connOpts: TcpSocketOptions | null = null;
   private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; pool: Pool } | null = null;
   private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
+  /** The result and phases lent to a `resultLent` callback (completeWith), made on the first one. */
+  private lent: HttpResult | null = null;
+  private lentPhases: RequestPhases | null = null;
 
   constructor(
     readonly tcp: TcpLayer,
@@ -427,7 +432,12 @@ export class HttpClient {
     stopTimer(p);
     p.conn = null;
     const ok = status >= 200 && status < 400;
-    done(takeCallback(p), {
+    const cb = takeCallback(p);
+    if (typeof cb !== 'function' && cb.resultLent === true) {
+      this.lendResult(cb, p, m, status, bytes, ok);
+      return;
+    }
+    done(cb, {
       ok,
       error: ok ? null : 'protocol',
       status,
@@ -439,6 +449,26 @@ export class HttpClient {
       response: m,
       phases: phasesOf(p, this.sim.now),
     });
+  }
+
+  /** completeWith's result for a callback that borrows it: the client's own objects, every field rewritten. */
+  private lendResult(cb: { requestDone(r: HttpResult): void }, p: Pending, m: HttpResponse, status: number, bytes: number, ok: boolean): void {
+    const now = this.sim.now;
+    const ph = (this.lentPhases ??= { dns: 0, connect: 0, tls: 0, ttfb: 0, total: 0 });
+    writePhases(ph, p, now);
+    const r = (this.lent ??= { ok: false, error: null, status: 0, latency: 0, connect: null, tls: null, bytes: 0, servedBy: null, response: null, phases: null });
+    r.ok = ok;
+    r.error = ok ? null : 'protocol';
+    r.status = status;
+    r.latency = now - p.started;
+    r.connect = p.connect;
+    r.tls = p.tls;
+    r.bytes = bytes;
+    r.servedBy = this.servedBy;
+    r.response = m;
+    r.phases = ph;
+    cb.requestDone(r);
+    r.response = null; // (the message is not kept alive until the next response)
   }
 
   /** Ends a request with an error (idempotent). */
@@ -512,6 +542,15 @@ function phasesOf(p: Pending, now: TimeNs): RequestPhases {
   const tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
   const ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
   return { dns, connect, tls, ttfb, total: now - p.started };
+}
+
+/** phasesOf written into `ph` (a lent result's: HttpClient.lendResult). */
+function writePhases(ph: RequestPhases, p: Pending, now: TimeNs): void {
+  ph.dns = p.resolvedAt !== null ? p.resolvedAt - p.started : 0;
+  ph.connect = p.connect ?? 0;
+  ph.tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
+  ph.ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
+  ph.total = now - p.started;
 }
 
 const DONE = (): void => {};

@@ -117,10 +117,27 @@ export interface ServerToxic {
 
 /** An HTTP/1.1 server listening on one port (its listener's acceptor: accepted). */
 export class HttpServer implements TcpAcceptor {
+  // Fields in the order a request reads them (accept, received, enqueue, serve, finish), those first: a
+  // big world's server is cold by its next request, and the object spans three or four lines; no
+  // parameter properties, which would come first.
   /** A toxic in force (k8s/failures sets it through the container runtime); null: none. */
   toxic: ServerToxic | null = null;
   readonly counters: HttpServerCounters = { connections: 0, requests: 0, responses: 0, badRequests: 0, abandoned: 0 };
-  private readonly listener: TcpListener;
+  private readonly tls: TlsServerContext | null;
+  /** The request heads this server's connections received lately (their parsers try these first). */
+  private readonly heads = new HttpHeadCache();
+  private readonly rec: EndpointRecorder | null;
+  private qHead = 0;
+  private qTail = 0;
+  private busy = 0;
+  private readonly workers: number;
+  readonly opts: HttpServerOptions;
+  private readonly rng: Rng;
+  private readonly sim: Simulator;
+  /** The header list asksClose answered last, and its answer. */
+  private closeOf: HttpHeader[] | null = null;
+  private close = false;
+  private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
   /**
    * Requests waiting for a worker: a ring of jobs from absolute position qHead to qTail (at position &
    * qMask), grown by doubling and never shrunk — an array that was spliced and grew again made a new
@@ -128,26 +145,14 @@ export class HttpServer implements TcpAcceptor {
    */
   private queue: (Job | null)[] = [null, null, null, null];
   private qMask = 3;
-  private qHead = 0;
-  private qTail = 0;
-  private busy = 0;
-  private readonly workers: number;
-  private readonly rng: Rng;
-  private readonly sim: Simulator;
+  private readonly listener: TcpListener;
   private readonly identityLine: Uint8Array;
-  private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
-  /** The request heads this server's connections received lately (their parsers try these first). */
-  private readonly heads = new HttpHeadCache();
-  /** The header list asksClose answered last, and its answer. */
-  private closeOf: HttpHeader[] | null = null;
-  private close = false;
-  private readonly tls: TlsServerContext | null;
+  readonly tcp: TcpLayer;
 
-  constructor(
-    readonly tcp: TcpLayer,
-    readonly opts: HttpServerOptions,
-    private readonly rec: EndpointRecorder | null = null,
-  ) {
+  constructor(tcp: TcpLayer, opts: HttpServerOptions, rec: EndpointRecorder | null = null) {
+    this.tcp = tcp;
+    this.opts = opts;
+    this.rec = rec;
     this.sim = tcp.stack.sim;
     this.workers = Math.max(1, opts.workers ?? 1);
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/http-server/${opts.port}`);

@@ -69,6 +69,10 @@ class LoadRequest {
   requestDone(r: HttpResult): void {
     this.gen.attemptDone(this, r);
   }
+  /** attemptDone reads the result during the call only (HttpCallback): the client lends its own. */
+  get resultLent(): boolean {
+    return true;
+  }
 }
 
 /** An attempt of `q` (the event callback of a retry: a module function, no closure). */

@@ -38,7 +38,7 @@ export interface FlowRecorder {
   requestFailed(kind: ErrorKind, latency: TimeNs): void;
   /** A retry attempt was made after an error of `kind`. */
   retried(kind: ErrorKind): void;
-  /** The phases of a successful request (clients that time them: http). */
+  /** The phases of a successful request (clients that time them: http); the object is lent for the call (a client rewrites it for its next response). */
   requestPhases?(phases: RequestPhases): void;
   /** Which endpoint answered a successful request (http: X-Served-By), its response bytes, and whether it opened a connection. */
   servedBy?(endpoint: string, bytes: number, newConnection: boolean): void;

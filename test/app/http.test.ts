@@ -55,6 +55,44 @@ describe('HttpServer + HttpClient', () => {
     expect(net.log.filter((r) => r.pkt.tcp!.flags & TcpFlag.FIN).map((r) => r.from)).toEqual(['client', 'web-0']);
   });
 
+  it('a callback that borrows results (resultLent) gets the client\'s one object, rewritten; any other its own', () => {
+    const { sim, tc } = world(1, [{ responseSize: { kind: 'constant', value: 300 } }]);
+    const client = new HttpClient(tc, { keepAlive: false });
+    const seen: { r: HttpResult; copy: HttpResult; phases: object; response: boolean }[] = [];
+    const lender = {
+      resultLent: true,
+      requestDone(r: HttpResult): void {
+        seen.push({ r, copy: { ...r, phases: { ...r.phases! } }, phases: r.phases!, response: r.response !== null && r.response.body.length === 300 });
+      },
+    };
+    const own: HttpResult[] = [];
+    for (let i = 0; i < 3; i++) {
+      sim.schedule(i * 10 * MS, () => client.request(target, 1 * SEC, lender));
+      sim.schedule(i * 10 * MS + 5 * MS, () => client.request(target, 1 * SEC, (r) => own.push(r)));
+    }
+    sim.run();
+    expect(seen).toHaveLength(3);
+    expect(own).toHaveLength(3);
+    // One object (and one phases object) lent each time, every field rewritten; the message let go after the call.
+    expect(new Set(seen.map((x) => x.r)).size).toBe(1);
+    expect(new Set(seen.map((x) => x.phases)).size).toBe(1);
+    expect(seen.every((x) => x.response)).toBe(true);
+    expect(seen[0]!.r.response).toBeNull();
+    // What each lent result said is what a result of its own says for the same exchange (the same timing a request apart).
+    for (let i = 0; i < 3; i++) {
+      const a = seen[i]!.copy;
+      const b = own[i]!;
+      expect(b).not.toBe(seen[0]!.r);
+      expect([a.ok, a.status, a.bytes, a.servedBy, a.error, a.tls]).toEqual([b.ok, b.status, b.bytes, b.servedBy, b.error, b.tls]);
+      expect(a.latency).toBeGreaterThan(0);
+      expect(a.connect).toBeGreaterThan(0);
+      expect(a.phases!.total).toBe(a.latency);
+      expect(a.phases!.connect).toBe(a.connect);
+      expect(a.phases!.ttfb).toBeGreaterThan(0);
+    }
+    expect(new Set(own).size).toBe(3);
+  });
+
   it('responses from backends in rotation, more than the client remembers, each name their own pod', () => {
     const { sim, tc } = world(1, [{}, {}, {}, {}, {}, {}]);
     const client = new HttpClient(tc, { keepAlive: false });

@@ -31,7 +31,7 @@ export interface BulkResult {
 export function runBulk(p: number, cc: CongestionAlgorithm, seed: number): BulkResult {
   const text = readFileSync(LOSSY_LINK, 'utf8').replace('loss: "1%"', `loss: ${p}`);
   const w = buildWorld(loadScenarioText(text, LOSSY_LINK), seed);
-  for (const t of w.tcp.values()) t.config.congestion = cc;
+  for (const t of w.tcp.values()) t.configure({ congestion: cc });
   w.sim.run();
   const f = w.stats.flow('bulk');
   if (f.successes !== 1) throw new Error(`the transfer did not complete (${f.errorCount} errors)`);

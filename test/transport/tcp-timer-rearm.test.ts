@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
 import type { SimEvent } from '../../src/core/scheduler.js';
 import type { TcpSocket } from '../../src/transport/tcp/index.js';
+import { TcpFlag } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
 import { tcpPair } from './tcp-helpers.js';
 
@@ -67,5 +68,40 @@ describe('TCP timer re-arm (lazy, one event per socket)', () => {
     expect(synEv.cancelled).toBe(true);
     expect(c!.timerEv!.time).toBe(c!.rtoAt);
     expect(c!.rtoAt).toBeLessThan(synEv.time);
+  });
+  it("a TIME_WAIT record's inherited event, once it fired, is the layer's next new socket's first timer event (once)", () => {
+    const { sim, net, tb, ta } = tcpPair();
+    tb.listen(80, (s) => (s.onEnd = () => s.close()));
+    const first = ta.connect(SERVER, 80, (s) => s.orphan());
+    sim.run({ until: 10 * MS });
+    // In TIME_WAIT: the record holds the socket's pending event (the handshake's 1 s RTO, stale).
+    expect(first.state).toBe('CLOSED');
+    const [tw] = ta.sockets();
+    expect(tw!.state).toBe('TIME_WAIT');
+    const ev = tw!.timerEv as SimEvent;
+    expect(ev).not.toBeNull();
+    expect(ta.spareTimerEv).toBeNull();
+    sim.run({ until: ev.time });
+    // It ran (the record now waits in the layer's expiry queue): nothing holds it but the layer.
+    expect(tw!.timerEv).toBeNull();
+    expect(ta.spareTimerEv).toBe(ev);
+    expect(ev.popped).toBe(true);
+    // The next socket's SYN arms its RTO with that event, placed as a new one; the one after makes its own.
+    net.loss = (p) => p.ip!.src === SERVER; // (no SYN-ACK: the SYN is retransmitted by that event)
+    const second = ta.connect(SERVER, 80, () => {});
+    expect(second.timerEv).toBe(ev);
+    expect(ta.spareTimerEv).toBeNull();
+    expect([ev.popped, ev.cancelled, ev.time]).toEqual([false, false, sim.now + SEC]);
+    const third = ta.connect(SERVER, 81, () => {});
+    expect(third.timerEv).not.toBe(ev);
+    const sent = net.log.length;
+    const at = sim.now;
+    sim.run({ until: at + SEC + MS });
+    const syns = net.log.slice(sent).filter((r) => r.pkt.tcp!.flags === TcpFlag.SYN);
+    expect(syns.map((r) => [r.t - at, r.pkt.tcp!.srcPort])).toEqual([
+      [SEC, second.localPort],
+      [SEC, third.localPort],
+    ]);
+    expect(second.timerEv).toBe(ev);
   });
 });

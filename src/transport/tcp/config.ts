@@ -49,8 +49,11 @@ export interface TcpConfig {
   portRange: readonly [number, number];
 }
 
-/** Linux defaults. */
-export const LINUX_TCP_DEFAULTS: TcpConfig = {
+/**
+ * Linux defaults. Frozen: it is the config of every layer made without overrides (TcpLayer), one object
+ * all their sockets read, instead of a copy per namespace.
+ */
+export const LINUX_TCP_DEFAULTS: Readonly<TcpConfig> = Object.freeze({
   congestion: 'cubic',
   synRetries: 6,
   synackRetries: 5,
@@ -72,8 +75,8 @@ export const LINUX_TCP_DEFAULTS: TcpConfig = {
   somaxconn: 4096,
   reordering: 3,
   twReuse: 2,
-  portRange: [32768, 60999],
-};
+  portRange: Object.freeze([32768, 60999] as const),
+});
 
 /** Connection states (RFC 9293 3.3.2, Linux's names). */
 export type TcpState =

@@ -48,8 +48,15 @@ function mix(addr: number, ports: number): number {
   return h ^ (h >>> 16);
 }
 
-/** The connection table of one TCP layer. */
+/**
+ * The connection table of one TCP layer: the layer's base class (TcpLayer extends it), so these fields
+ * are the layer object's first ones, in the order a lookup and an insert read them (a server's SYN reads
+ * `size` to find no connection, then inserts): a table object of its own was one or two more lines read
+ * cold at a big world's server by its next connection.
+ */
 export class ConnTable<T extends ConnEntry> {
+  /** Entries in the table. */
+  size = 0;
   private cap = 0;
   /**
    * Per slot i, four words: t[4i] = localPort << 16 | remotePort (0 = an empty slot: no connection has
@@ -57,6 +64,18 @@ export class ConnTable<T extends ConnEntry> {
    * order within its local port's group), t[4i + 3] = the entry (null when empty).
    */
   private t: unknown[] = NO_SLOTS;
+  private nextSeq = 0;
+  /** Insertion number at which the entries are numbered again (a constructor argument for tests). */
+  private readonly seqLimit: number;
+  /**
+   * One group held in these fields instead of `pg` (its port + 1, 0: none; its count, 0 when empty; its
+   * start): the one last counted. Its record in `pg`, if any, is stale until groupFlush writes it back. A
+   * server's connections all come to its one port: counting them reads no `pg` (the typed array's object
+   * and its data, two lines cold by a big world's next connection to that server).
+   */
+  private gK = 0;
+  private gCount = 0;
+  private gStart = 0;
   /**
    * Local port → entries with that port and the insertion number that started the group: per slot g,
    * pg[4g] = port + 1 (0 = empty), pg[4g + 1] = the count, pg[4g + 2] = the start.
@@ -64,20 +83,6 @@ export class ConnTable<T extends ConnEntry> {
   private pg = NO_I32;
   private pgCap = 0;
   private pgSize = 0;
-  /**
-   * One group held in these fields instead (its port + 1, 0: none; its count, 0 when empty; its start):
-   * the one last counted. Its record in `pg`, if any, is stale until groupFlush writes it back. A
-   * server's connections all come to its one port: counting them reads no `pg` (the typed array's object
-   * and its data, two lines cold by a big world's next connection to that server).
-   */
-  private gK = 0;
-  private gCount = 0;
-  private gStart = 0;
-  private nextSeq = 0;
-  /** Insertion number at which the entries are numbered again (a constructor argument for tests). */
-  private readonly seqLimit: number;
-  /** Entries in the table. */
-  size = 0;
 
   constructor(seqLimit = SEQ_LIMIT) {
     this.seqLimit = seqLimit;

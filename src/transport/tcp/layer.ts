@@ -5,6 +5,7 @@
 // inet_hashtables.c (__inet_hash_connect), inet_connection_sock.c (listen backlog) and gVisor
 // tcp/protocol.go, dispatcher.go.
 import type { Rng } from '../../core/rng.js';
+import type { SimEvent } from '../../core/scheduler.js';
 import { SEC as SECImported } from '../../core/time.js';
 import type { IpStack, L4Receiver } from '../../net/api.js';
 import type { Packet } from '../../packet/packet.js';
@@ -60,20 +61,23 @@ export interface TcpAcceptor {
  * A listening socket. It is its children's socket options too (the options listen() was given, copied:
  * a child's constructor reads them from the listener, which listenArrived has just read, not from the
  * options object, a line of its own cold at a big world's server by its next connection); the fields a
- * connection reads come first (pending and backlog at its SYN, the acceptor at its end).
+ * connection reads come first (pending, backlog and the options at its SYN, the acceptor at its end).
  */
 export class TcpListener implements TcpSocketOptions {
   /** SYN_RECV children not yet established (counted against the backlog). */
   pending = 0;
   readonly backlog: number;
+  /**
+   * The children's options (TcpSocketOptions: `options`' own, undefined when not given), beside the two
+   * above: a SYN reads these five only, the object's first 64 bytes.
+   */
+  readonly noDelay: boolean | undefined;
+  readonly flowId: number | undefined;
+  readonly congestion: CongestionAlgorithm | undefined;
   /** Who is told of an established connection: `acceptor` when listen() was given one, else `onAccept`. */
   readonly acceptor: TcpAcceptor | null;
   readonly onAccept: (sock: TcpSocket) => void;
   closed = false;
-  /** The children's options (TcpSocketOptions: `options`' own, undefined when not given). */
-  readonly noDelay: boolean | undefined;
-  readonly flowId: number | undefined;
-  readonly congestion: CongestionAlgorithm | undefined;
   readonly layer: TcpLayer;
   readonly port: number;
   readonly options: TcpSocketOptions;
@@ -110,8 +114,11 @@ const connKey = (addr: Ipv4, port: number): number => addr * 65536 + port;
 /** 127.0.0.0/8 (ipv4_is_loopback). */
 const isLoopback = (addr: Ipv4): boolean => addr >>> 24 === 127;
 
-/** The TCP protocol of one namespace (tcp_prot + the established/listening hash tables). */
-export class TcpLayer implements L4Receiver {
+/**
+ * The TCP protocol of one namespace (tcp_prot + the established/listening hash tables). It is its own
+ * established hash (ConnTable, its base class: get/set/replace/delete by 4-tuple are the table's).
+ */
+export class TcpLayer extends ConnTable<TcpSocket | TimeWaitSock> implements L4Receiver {
   readonly counters: TcpCounters = {
     ActiveOpens: 0,
     PassiveOpens: 0,
@@ -132,17 +139,28 @@ export class TcpLayer implements L4Receiver {
     TCPLossProbes: 0,
     OutNoRoutes: 0,
   };
-  readonly config: TcpConfig;
-  // (Fields in the order a connection at a server reads them, those first: a server's layer is cold by
-  // its next connection in a big world, and the object spans three or four lines.)
-  /** The established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT. */
-  private readonly conns = new ConnTable<TcpSocket | TimeWaitSock>();
+  /**
+   * The layer's sysctls, frozen. A layer made without overrides has LINUX_TCP_DEFAULTS itself, shared by
+   * every such layer: its sockets read it at each segment (`sk.cfg`), and a copy per namespace was three
+   * more lines read cold at a big world's server by its next connection. `configure` replaces it.
+   */
+  config: Readonly<TcpConfig>;
+  // (Fields in the order a connection at a server reads them, those first, after the table's (the
+  // established hash: (local port, peer address, peer port) → a socket, or a connection in TIME_WAIT): a
+  // server's layer is cold by its next connection in a big world, and the object spans several lines.)
   // The random streams, each made on its first draw (a stream depends on its name only, not on when it is made).
   // ISN and IP ID are drawn at every open: kept as their states' offsets in the simulator's factory (-1:
   // not made yet), not as stream objects, each a line of its own cold at a big world's server by its next
   // connection (core/rng.ts streamAt).
   private isnAt = -1;
   private inetIdAt = -1;
+  /**
+   * @internal (timers.ts, timewait.ts) A timer event that ran and that nothing holds (a TIME_WAIT
+   * record's inherited event, once it fired: timewait.ts twTimer), for this layer's next new socket's
+   * first timer (timers.ts armTimer places it again, Simulator.rescheduleAt) instead of a new event; null:
+   * none. Beside isnAt: a new socket arms its timer just after drawing its ISN.
+   */
+  spareTimerEv: SimEvent | null = null;
   /**
    * listenerOf's last port and its listener (-1, null: none): a server's SYNs all come to its one port,
    * and the map's table is a line or two of its own, cold by a big world's next connection here.
@@ -176,9 +194,19 @@ export class TcpLayer implements L4Receiver {
     readonly stack: IpStack,
     config: Partial<TcpConfig> = {},
   ) {
-    this.config = { ...LINUX_TCP_DEFAULTS, ...config };
+    super();
+    this.config = Object.keys(config).length === 0 ? LINUX_TCP_DEFAULTS : Object.freeze({ ...LINUX_TCP_DEFAULTS, ...config });
     this.portCount = this.config.portRange[1] - this.config.portRange[0] + 1;
     stack.registerProtocol(IpProto.TCP, this);
+  }
+
+  /**
+   * Changes sysctls (a new frozen config with `patch` over the current one). Sockets made from now on
+   * read it; an existing socket keeps the config it was made with. (Not the port range: the port
+   * searches are built for the layer's.)
+   */
+  configure(patch: Partial<Omit<TcpConfig, 'portRange'>>): void {
+    this.config = Object.freeze({ ...this.config, ...patch, portRange: this.config.portRange });
   }
 
   /** The next initial sequence number (secure_tcp_seq), a uint32. */
@@ -277,7 +305,7 @@ export class TcpLayer implements L4Receiver {
       const end = parity === freeParity ? free!.step : remaining;
       for (let i = 0; i < end; i += 2) {
         const port = this.config.portRange[0] + ((offset + i + parity) % remaining);
-        const old = this.conns.get(port, dst, dport);
+        const old = this.get(port, dst, dport);
         if (!(old instanceof TimeWaitSockClass) || !old.tsOk || this.listeners.has(port)) continue;
         // tw_ts_recent_stamp: when the TIME_WAIT socket last heard a timestamp (its TIME_WAIT start here).
         if (nowSec <= Math.floor(old.tsRecentStamp / SEC)) continue;
@@ -312,7 +340,7 @@ export class TcpLayer implements L4Receiver {
       // a walk over the table (a client connecting to many destinations, with thousands of
       // connections in TIME_WAIT, made a new search per destination).
       if (this.passivePorts.size > 0) {
-        for (const port of this.passivePorts) if (this.conns.get(port, dst, dport) !== undefined) ps.mark(port, true);
+        for (const port of this.passivePorts) if (this.get(port, dst, dport) !== undefined) ps.mark(port, true);
       }
       if (this.searches === NO_ENTRIES) this.searches = new Map();
       this.searches.set(connKey(dst, dport), ps);
@@ -337,18 +365,18 @@ export class TcpLayer implements L4Receiver {
   }
 
   private hash(s: TcpSocket): void {
-    this.conns.set(s);
+    this.set(s);
     if (this.searches.size > 0) this.searchOf(s.remoteAddr, s.remotePort)?.mark(s.localPort, true);
   }
 
   /** inet_twsk_hashdance: a connection entering TIME_WAIT gives its socket's slot (same place) to its record. */
   rehash(s: TcpSocket, tw: TimeWaitSock): void {
-    this.conns.replace(s, tw);
+    this.replace(s, tw);
   }
 
   /** Removes a closed socket (or a TIME_WAIT record that goes) from the connection table. */
   unhash(s: TcpSocket | TimeWaitSock): void {
-    if (this.conns.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(s.remoteAddr, s.remotePort)?.mark(s.localPort, false);
+    if (this.delete(s) && this.searches.size > 0 && !this.listeners.has(s.localPort)) this.searchOf(s.remoteAddr, s.remotePort)?.mark(s.localPort, false);
   }
 
   /** The listener on `port`, if any. */
@@ -370,12 +398,12 @@ export class TcpLayer implements L4Receiver {
       this.lastListenPort = -1;
       this.lastListener = null;
     }
-    for (const [k, ps] of this.searches) if (this.conns.get(l.port, Math.floor(k / 65536), k % 65536) === undefined) ps.mark(l.port, false);
+    for (const [k, ps] of this.searches) if (this.get(l.port, Math.floor(k / 65536), k % 65536) === undefined) ps.mark(l.port, false);
   }
 
   /** Every socket in the connection table (for inspection), in table order: TIME_WAIT ones are records. */
   sockets(): (TcpSocket | TimeWaitSock)[] {
-    return this.conns.values();
+    return this.values();
   }
 
   /** tcp_v4_rcv's csum_error: TCP_MIB_CSUMERRORS and TCP_MIB_INERRS. */
@@ -393,7 +421,7 @@ export class TcpLayer implements L4Receiver {
       return;
     }
     this.counters.InSegs++;
-    const s = this.conns.get(t.dstPort, ip.src, t.srcPort);
+    const s = this.get(t.dstPort, ip.src, t.srcPort);
     if (s !== undefined) {
       if (s instanceof TimeWaitSockClass) {
         this.timeWaitArrived(s, pkt);
@@ -475,7 +503,7 @@ export class TcpLayer implements L4Receiver {
     const inner = icmpPkt.inner;
     const icmp = icmpPkt.icmp;
     if (inner === null || inner.ip === null || inner.tcp === null || icmp === null) return;
-    const s = this.conns.get(inner.tcp.srcPort, inner.ip.dst, inner.tcp.dstPort);
+    const s = this.get(inner.tcp.srcPort, inner.ip.dst, inner.tcp.dstPort);
     if (s === undefined) return;
     if (icmp.type === IcmpType.DEST_UNREACH && icmp.code === IcmpUnreachCode.FRAG_NEEDED) {
       // ipv4_sk_update_pmtu, then tcp_v4_mtu_reduced (no error reaches the application).

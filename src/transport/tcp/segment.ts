@@ -80,6 +80,24 @@ export function takeQueue(): TxSeg[] | null {
 /** A write queue's entries: pairs of a write's end offset and its bytes (TcpSocket.q). */
 export type WriteQueue = (number | Uint8Array | null)[];
 export const NO_WRITES: WriteQueue = Object.freeze([]) as unknown as WriteQueue;
+/**
+ * Write queues of one write, all acknowledged (its bytes already let go), that a socket in TIME_WAIT or
+ * closed gave back (`releaseWrites`): the next socket's first write takes one (`takeWrites`) and
+ * rewrites its pair, so a request and a response make no queue a side (each was a list of two, ~64 B).
+ * Nothing else holds a socket's write queue (it drops its own at once: NO_WRITES). Process-wide, as the
+ * retransmission queues above.
+ */
+const spareWrites: WriteQueue[] = [];
+
+/** Gives back a socket's write queue of one acknowledged write (the socket drops it: NO_WRITES). */
+export function releaseWrites(q: WriteQueue): void {
+  if (q.length === 2 && q[1] === null && spareWrites.length < SPARE_QUEUES_MAX) spareWrites.push(q);
+}
+
+/** A write queue of one pair given back (both to be rewritten), or null. */
+export function takeWrites(): WriteQueue | null {
+  return spareWrites.length > 0 ? spareWrites.pop()! : null;
+}
 export const NO_OOO: OooRange[] = Object.freeze([]) as unknown as OooRange[];
 
 /** A received out-of-order range held for reassembly. */

@@ -18,7 +18,7 @@ import type { CaState, TcpConfig, TcpSocketOptions, TcpState } from './config.js
 import type { TcpLayer, TcpListener } from './layer.js';
 import { emit as emitImported, pushPendingFrames as pushPendingFramesImported } from './output.js';
 import type { RecoveryState } from './recovery.js';
-import { NO_OOO as NO_OOOImported, NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
+import { NO_OOO as NO_OOOImported, NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, takeWrites as takeWritesImported, type OooRange, type TxSeg, type WriteQueue } from './segment.js';
 import { destroy as destroyImported } from './teardown.js';
 import type { TimeWaitSock } from './timewait.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
@@ -30,6 +30,7 @@ const pushPendingFrames = pushPendingFramesImported;
 const NO_OOO = NO_OOOImported;
 const NO_SEGS = NO_SEGSImported;
 const NO_WRITES = NO_WRITESImported;
+const takeWrites = takeWritesImported;
 const destroy = destroyImported;
 const setStateHere = setState;
 
@@ -177,7 +178,7 @@ export class TcpSocket implements CcState {
   establishedAt: TimeNs = -1;
 
   readonly sim: Simulator;
-  readonly cfg: TcpConfig;
+  readonly cfg: Readonly<TcpConfig>;
 
   constructor(
     readonly layer: TcpLayer,
@@ -203,8 +204,14 @@ export class TcpSocket implements CcState {
     if (len <= 0) return;
     const d = typeof data === 'number' ? null : data;
     if (this.q.length === 0) {
-      // (the shared empty queue, or this socket's first write: a list of one pair, not 17 slots)
-      this.q = [this.writeSeq + len, d];
+      // (the shared empty queue, or this socket's first write: a list of one pair, not 17 slots; one
+      // given back by a socket that is done, when there is one: segment.ts takeWrites)
+      const spare = takeWrites();
+      if (spare !== null) {
+        spare[0] = this.writeSeq + len;
+        spare[1] = d;
+        this.q = spare;
+      } else this.q = [this.writeSeq + len, d];
       this.qBase = this.writeSeq;
     } else this.q.push(this.writeSeq + len, d);
     this.writeSeq += len;

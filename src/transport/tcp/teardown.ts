@@ -5,7 +5,7 @@
 // tcp/connect.go (handleReset, the close states).
 import type { SocketErrorKind } from '../api.js';
 import { sendAck as sendAckImported } from './output.js';
-import { NO_SEGS as NO_SEGSImported, releaseQueue as releaseQueueImported } from './segment.js';
+import { NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, releaseQueue as releaseQueueImported, releaseWrites as releaseWritesImported } from './segment.js';
 import { setState as setStateImported, tellClose as tellCloseImported, tellEnd as tellEndImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
 import { armTimer as armTimerImported } from './timers.js';
 import { twKill as twKillImported } from './timewait.js';
@@ -13,6 +13,8 @@ import { twKill as twKillImported } from './timewait.js';
 const sendAck = sendAckImported;
 const NO_SEGS = NO_SEGSImported;
 const releaseQueue = releaseQueueImported;
+const NO_WRITES = NO_WRITESImported;
+const releaseWrites = releaseWritesImported;
 const setState = setStateImported;
 const tellClose = tellCloseImported;
 const tellEnd = tellEndImported;
@@ -129,6 +131,12 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
     releaseQueue(sk.rtx);
     sk.rtx = NO_SEGS;
     sk.rtxHead = 0;
+  }
+  if (sk.q.length > 0 && 2 * sk.qHead === sk.q.length) {
+    // Every write acknowledged: the write queue too (segment.ts releaseWrites; a closed socket sends nothing).
+    releaseWrites(sk.q);
+    sk.q = NO_WRITES;
+    sk.qHead = 0;
   }
   sk.layer.unhash(sk);
   if (err !== undefined) tellError(sk, err);

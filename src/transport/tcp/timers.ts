@@ -68,8 +68,15 @@ export function armTimer(sk: TcpSocket): void {
   if (next === Infinity || next >= sk.timerAt) return;
   sk.timerAt = next;
   // With no event pending, the one that ran last is placed again (Simulator.rescheduleAt takes an event
-  // off the queue as it is): no new event a re-arm after a deadline (~5 a connection otherwise).
-  const ev = sk.timerEv ?? sk.timerRan;
+  // off the queue as it is): no new event a re-arm after a deadline (~5 a connection otherwise). A new
+  // socket's first timer takes its layer's spare event, if any (one that ran and that nothing holds:
+  // TcpLayer.spareTimerEv), placed as a new one would be.
+  let ev = sk.timerEv ?? sk.timerRan;
+  if (ev === null) {
+    const layer = sk.layer;
+    ev = layer.spareTimerEv;
+    if (ev !== null) layer.spareTimerEv = null;
+  }
   sk.timerRan = null;
   sk.timerEv = sk.sim.rescheduleAt(ev, Math.max(next, sk.sim.now), onTimerEvent, sk);
 }

@@ -26,7 +26,7 @@ import { MS as MSImported } from './config.js';
 import type { TcpLayer } from './layer.js';
 import { establishedOptions as establishedOptionsImported, ownTsOptions as ownTsOptionsImported } from './options.js';
 import { freeSpace as freeSpaceImported, sackBlocks as sackBlocksImported, tcpSegment as tcpSegmentImported, transmit as transmitImported, windowFor as windowForImported } from './output.js';
-import { NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, releaseQueue as releaseQueueImported } from './segment.js';
+import { NO_SEGS as NO_SEGSImported, NO_WRITES as NO_WRITESImported, releaseQueue as releaseQueueImported, releaseWrites as releaseWritesImported } from './segment.js';
 import { setState as setStateImported, tellClose as tellCloseImported, tellError as tellErrorImported, type TcpSocket } from './socket.js';
 import { queueOf as queueOfImported, stateOf as stateOfImported } from './tw-queue.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
@@ -46,6 +46,7 @@ const windowFor = windowForImported;
 const NO_SEGS = NO_SEGSImported;
 const NO_WRITES = NO_WRITESImported;
 const releaseQueue = releaseQueueImported;
+const releaseWrites = releaseWritesImported;
 const setState = setStateImported;
 const tellClose = tellCloseImported;
 const tellError = tellErrorImported;
@@ -291,6 +292,7 @@ export function timeWait(sk: TcpSocket): void {
     sk.rtxHead = 0;
   }
   if (2 * sk.qHead === sk.q.length) {
+    releaseWrites(sk.q);
     sk.q = NO_WRITES;
     sk.qHead = 0;
   }
@@ -352,7 +354,11 @@ function twArm(tw: TimeWaitSock): void {
 
 /** tw_timer_handler: TIME_WAIT is over (the record goes), or its expiry moved on (re-armed). */
 export function twTimer(tw: TimeWaitSock): void {
+  // The inherited event (running now, when the record had one) is held by nothing else: the layer's
+  // next new socket places it again (TcpLayer.spareTimerEv) instead of making one.
+  const ev = tw.timerEv;
   tw.timerEv = null;
+  if (ev !== null) tw.layer.spareTimerEv = ev;
   if (tw.expiredNow()) {
     twKillHere(tw);
     return;
