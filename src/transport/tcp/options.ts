@@ -89,57 +89,31 @@ function writeTs(t: TsRecord, tsval: number, tsecr: number): void {
 }
 
 /**
- * Owned lists of each layout that no segment owns any more, for the next segments that need that
- * layout. A reused segment keeps its list, but a SYN's segment is reused for data and the other way
- * round (a connection sends two SYNs and two first data segments or ACKs a request, both sides): each
- * change of layout left the old list behind and built one of the other (~250 B a request). The list
- * given up is kept here instead, with its own TS record (rewritten whole when it is taken). A segment's
- * list is held by that segment alone (see OWN_NOP), so a list its segment gave up is held by nothing.
- * Stacks, not one list each: the two kinds of change do not alternate (one spare of each left most
- * changes without a spare in bench/scale's run). Process-wide: the lists hold only their TS record and
- * the shared frozen records.
- */
-const spare3s: TcpOption[][] = [];
-const spare5s: TcpOption[][] = [];
-const SPARES_MAX = 64;
-
-/**
  * NOP, NOP, TS(tsval, tsecr) of an established segment in the list it owns: `prev` (the options of the
- * segment being reused) rewritten when it is such a list, else a spare one (a SYN's `prev` becomes the
- * spare of its layout) or a new one.
+ * segment being reused) rewritten when it is such a list, else a new one.
  */
 export function ownTsOptions(prev: TcpOption[], tsval: number, tsecr: number): TcpOption[] {
   const t = ownTsRecordHere(prev);
-  if (t !== null && prev.length === 3) {
-    writeTs(t, tsval, tsecr);
-    return prev;
-  }
-  // (a SYN's list before: shortening it in place, a store to an array's `length`, is a runtime call,
-  // ~500 instructions, on most first data segments)
-  if (t !== null && spare5s.length < SPARES_MAX) spare5s.push(prev);
-  const s = spare3s.pop();
-  if (s === undefined) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
-  writeTs(s[2] as TsRecord, tsval, tsecr);
-  return s;
+  if (t === null) return [NOP, OWN_NOP, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }];
+  writeTs(t, tsval, tsecr);
+  // (a SYN's list before: a new list of three around its TS record; shortening it in place, a store to
+  // an array's `length`, is a runtime call, ~500 instructions, on most first data segments)
+  return prev.length === 5 ? [NOP, OWN_NOP, t] : prev;
 }
 
 /**
  * MSS, SACK_PERM, TS, NOP, WS of a SYN or SYN-ACK with every feature on (synOptions' list, Linux's
- * default) in the list the segment owns: `prev` rewritten when it is one, else a spare one (an
- * established segment's `prev` becomes the spare of its layout) or a new one.
+ * default) in the list the segment owns: `prev` rewritten when it is one, else a new one.
  */
 export function ownSynOptions(prev: TcpOption[], mss: number, tsval: number, tsecr: number, wscale: number): TcpOption[] {
   const t = ownTsRecordHere(prev);
-  let s: TcpOption[] | undefined = prev;
-  if (t === null || prev.length !== 5) {
-    if (t !== null && spare3s.length < SPARES_MAX) spare3s.push(prev);
-    s = spare5s.pop();
-    if (s === undefined) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
-  }
-  writeTs(s[2] as TsRecord, tsval, tsecr);
-  s[0] = mssOption(mss);
-  s[4] = wscaleOption(wscale);
-  return s;
+  if (t === null) return [mssOption(mss), SACK_PERMITTED, { kind: 'timestamps', tsval: tsval >>> 0, tsecr: tsecr >>> 0 }, OWN_NOP, wscaleOption(wscale)];
+  writeTs(t, tsval, tsecr);
+  // (an established segment's list before: a new list of five around its TS record, not grown in place)
+  if (prev.length === 3) return [mssOption(mss), SACK_PERMITTED, t, OWN_NOP, wscaleOption(wscale)];
+  prev[0] = mssOption(mss);
+  prev[4] = wscaleOption(wscale);
+  return prev;
 }
 
 /** Options of an established segment: NOP NOP TS, then NOP NOP SACK when blocks are given (built at their final length). */
