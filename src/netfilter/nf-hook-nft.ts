@@ -10,8 +10,19 @@ import type { NftHookName } from './nft/ruleset.js';
 
 /** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
 const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
-/** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
-export const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
+/**
+ * The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map
+ * lookups per packet). Numbered by hook, a forwarded packet's first (PREROUTING, POSTROUTING, FORWARD), each hook's tables
+ * in the order it runs them (raw's last: mostly absent): a slot's policy counts are doubles `2 * slot` and `2 * slot + 1`
+ * of the namespace's counter table (nf-counters.ts), so a nat chain's policy, counted for a new connection, sits beside
+ * the mangle chain's the same packet counted just before (issue 13: a cold line per new connection apart, ~0.6 LL misses
+ * a request in the scale window), and a forwarded packet's policy counts span two lines.
+ */
+export const SLOT = { MANGLE_PRE: 0, NAT_PRE: 1, MANGLE_POST: 2, NAT_POST: 3, MANGLE_FWD: 4, FILTER_FWD: 5, MANGLE_IN: 6, FILTER_IN: 7, NAT_IN: 8, MANGLE_OUT: 9, NAT_OUT: 10, FILTER_OUT: 11, RAW_PRE: 12, RAW_OUT: 13 } as const;
+/** The table and built-in chain of each SLOT, by its name (`MANGLE_PRE`: mangle PREROUTING). */
+export const SLOT_TABLE = Object.keys(SLOT).map((k) => k.slice(0, k.indexOf('_')).toLowerCase() as 'raw' | 'mangle' | 'filter' | 'nat');
+export const SLOT_CHAIN = Object.keys(SLOT).map((k) => ({ PRE: 'PREROUTING', IN: 'INPUT', FWD: 'FORWARD', OUT: 'OUTPUT', POST: 'POSTROUTING' })[k.slice(k.indexOf('_') + 1)]!);
+if (Object.values(SLOT).some((s, i) => s !== i)) throw new Error('nf-hook-nft: SLOT is numbered in its order');
 
 /** What runHookNft uses of a namespace's netfilter (Netfilter's own steps). */
 export interface NftHooks {
