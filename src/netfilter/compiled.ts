@@ -138,9 +138,10 @@ export class NsMatchEnv implements MatchEnv {
 /** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */
 export const LATE_ENV = new LateMatchEnv();
 
-// The next rule or chain id. A compile takes a rule's id before it resolves the chain the rule jumps to: a packet's chains
-// are numbered in the order its walk enters them, and a namespace's counter entries (nf-counters.ts: home entries follow the
-// ids) of the rules a new connection hits once (KUBE-SERVICES', KUBE-SVC-*'s, KUBE-SEP-*'s) a few apart, not thousands.
+// The next rule or chain id. A compile takes a user chain's rule's id before it resolves the chain the rule jumps to, so
+// a namespace's counter entries (nf-counters.ts: home entries follow the ids) of the rules a new connection hits once
+// (KUBE-SERVICES', KUBE-SVC-*'s, KUBE-SEP-*'s) lie a few apart, not thousands; a built-in chain's rules after the chains
+// they reach (the hooks' rules, in canonical order, next to each other past KUBE-SERVICES' thousands of ids).
 let nextId = 1;
 /** Compiled tests and target of a rule record, shared by every chain variant holding the rule. */
 const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 }>();
@@ -409,9 +410,9 @@ function compileAgainst(t: Table, tpl: Template, indexMin: number): CompiledTabl
     if (have !== undefined) return have;
     memo.set(i, null);
     const c = a[i]!;
-    const deps: Chain[] = [], ids: number[] = [];
+    const deps: Chain[] = [], ids = isBuiltinChain(t.name, c.name) ? null : ([] as number[]);
     const jumps = c.rules.map((r) => {
-      ids.push(nextId++); // before the chain it jumps to (see nextId); unused when a variant is found
+      ids?.push(nextId++); // before the chain it jumps to (see nextId); unused when a variant is found
       const to = jumpName(r);
       if (to === null) return null;
       const j = byName.get(to);
@@ -498,9 +499,9 @@ function compileFull(t: Table, indexMin: number): { out: CChain[]; shared: boole
     done.set(c, null);
     let cc = findVariant(t.name, c, indexMin, inTable, resolve);
     if (cc === null) {
-      const deps: Chain[] = [], ids: number[] = [];
+      const deps: Chain[] = [], ids = isBuiltinChain(t.name, c.name) ? null : ([] as number[]);
       const jumps = c.rules.map((r) => {
-        ids.push(nextId++); // before the chain it jumps to (see nextId)
+        ids?.push(nextId++); // before the chain it jumps to (see nextId)
         const to = jumpName(r);
         if (to === null) return null;
         const d = target(c.name, r, to);
@@ -561,7 +562,7 @@ function findVariant(table: TableName, c: Chain, indexMin: number, inTable: Set<
   return null;
 }
 
-/** A new compiled chain of `c`; `ids`: its rules' ids as the compile took them (see nextId), else new ones in rule order. */
+/** A new compiled chain of `c`; `ids`: its rules' ids as the compile took them (see nextId), else new ones now. */
 function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, deps: Chain[], indexMin: number, share: boolean, ids: number[] | null = null): CChain {
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {

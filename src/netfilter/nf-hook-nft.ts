@@ -15,8 +15,8 @@ const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILT
  * lookups per packet). Numbered by hook, a forwarded packet's first (PREROUTING, POSTROUTING, FORWARD), each hook's tables
  * in the order it runs them (raw's last: mostly absent): a slot's policy counts are doubles `2 * slot` and `2 * slot + 1`
  * of the namespace's counter table (nf-counters.ts), so a nat chain's policy, counted for a new connection, sits beside
- * the mangle chain's the same packet counted just before (issue 13: a cold line per new connection apart, ~0.6 LL misses
- * a request in the scale window), and a forwarded packet's policy counts span two lines.
+ * that of the chain the same packet passed just before (mangle's; filter's in INPUT), where it was a cold line per new
+ * connection (issue 13), and a forwarded packet's policy counts lie within two lines.
  */
 export const SLOT = { MANGLE_PRE: 0, NAT_PRE: 1, MANGLE_POST: 2, NAT_POST: 3, MANGLE_FWD: 4, FILTER_FWD: 5, MANGLE_IN: 6, FILTER_IN: 7, NAT_IN: 8, MANGLE_OUT: 9, NAT_OUT: 10, FILTER_OUT: 11, RAW_PRE: 12, RAW_OUT: 13 } as const;
 /** The table and built-in chain of each SLOT, by its name (`MANGLE_PRE`: mangle PREROUTING). */

@@ -1,6 +1,6 @@
-// Rule ids in walk order (netfilter/compiled.ts nextId): a compile numbers a rule before the chain it jumps to, so the
-// rules one new connection hits in kube-proxy's nat chains (KUBE-SERVICES' rule for its Service, a KUBE-SVC-* rule, a
-// KUBE-SEP-* DNAT) have ids a few apart, and their counter entries (nf-counters.ts: home entries follow the ids) share
+// Rule ids in walk order (netfilter/compiled.ts nextId): a compile numbers a user chain's rule before the chain it jumps
+// to, so the rules one new connection hits in kube-proxy's nat chains (KUBE-SERVICES' rule for its Service, a KUBE-SVC-*
+// rule, a KUBE-SEP-* DNAT) have ids a few apart, and their counter entries (nf-counters.ts: home entries follow the ids) share
 // lines. The counters themselves are keyed by id: what `iptables-save -c` prints does not depend on the numbering.
 import { describe, expect, it } from 'vitest';
 import type { CChain } from '../../src/netfilter/compiled.js';
@@ -32,13 +32,14 @@ function natTable(): string {
 }
 
 describe('rule ids in walk order', () => {
-  it('numbers a rule before the chain it first jumps to, and that chain before the next rule', () => {
+  it('numbers a user chain\'s rule before the chain it first jumps to, a built-in chain\'s rules after theirs', () => {
     const nf = new Netfilter(new FakeHost([]));
     nf.load(rules(natTable()));
     const pre = nf.compiledChain('nat', 'PREROUTING')!;
-    // Depth first from PREROUTING: each chain entered for the first time has every id of its rules (and of the chains it
-    // enters first) between the id of the rule that jumped to it and the id of that rule's next rule.
-    const seen = new Set<CChain>([pre]);
+    const services = nf.compiledChain('nat', 'KUBE-SERVICES')!;
+    // Depth first from KUBE-SERVICES: each chain entered for the first time has every id of its rules (and of the chains
+    // it enters first) between the id of the rule that jumped to it and the id of that rule's next rule.
+    const seen = new Set<CChain>([pre, services]);
     const check = (ch: CChain): [number, number] => {
       let lo = Infinity;
       let hi = -Infinity;
@@ -58,13 +59,16 @@ describe('rule ids in walk order', () => {
       }
       return [lo, hi];
     };
-    check(pre);
+    const [, hi] = check(services);
     expect(seen.size).toBe(3 + SERVICES * 4);
+    // The built-in chains' rules after KUBE-SERVICES' block, PREROUTING's next to OUTPUT's (their hooks' rules together).
+    const out = nf.compiledChain('nat', 'OUTPUT')!;
+    expect(pre.rules[0]!.id).toBeGreaterThan(hi);
+    expect(out.rules[0]!.id - pre.rules[0]!.id).toBeLessThanOrEqual(4);
     // So one connection's three once-only hits are within the Service's block of ids (13 rules, their 4 chains; the first
     // Service's block also holds KUBE-MARK-MASQ's rule and chain).
-    const svcs = nf.compiledChain('nat', 'KUBE-SERVICES')!;
     for (let s = 0; s < SERVICES; s++) {
-      const rule = svcs.rules[s]!;
+      const rule = services.rules[s]!;
       const svc = rule.jump!;
       for (let e = 0; e < 3; e++) {
         const sep = svc.rules[1 + e]!.jump!;
