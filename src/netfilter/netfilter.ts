@@ -87,13 +87,12 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private empty = 0;
   private emptyAccept = 0;
   trace: ((ev: NfTraceEvent) => void) | null;
-  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
-  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
-  /** bases[slot].walk once made (it never changes then): table() calls it without reading the chain (cold, two lines). */
-  private walks: (WalkFn | null)[] = SLOT_TABLE.map(() => null);
-  /** walks[S_NAT_PRE], walks[S_NAT_POST] as natLookup reads them: fields, where the array's object and elements were two cold lines a new connection (issue 13). */
+  /** walks[slot] of the slots with rules on kube-proxy's nodes as the hooks hand them to table(): fields, where the array's object and elements were two lines a hook read first in a cold namespace (issue 13); setWalk keeps them. */
   private natPreWalk: WalkFn | null = null;
   private natPostWalk: WalkFn | null = null;
+  private filterInWalk: WalkFn | null = null;
+  private filterFwdWalk: WalkFn | null = null;
+  private filterOutWalk: WalkFn | null = null;
   /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
   readonly menv: MatchEnv;
   /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's), read by every walk as menv and trace are: beside them. */
@@ -106,6 +105,10 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   /** The namespace is its targets' TargetEnv (not an object apart: a cold line fewer a nat lookup and target call): the nat hook's manip while its table runs; a target's DROP reason other than -j DROP; the host's masqueradeAddress and routeMtu. */
   natManip: NatManip | null = null;
   dropReason: TargetDropReason | null = null;
+  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
+  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
+  /** bases[slot].walk once made (it never changes then): table() calls it without reading the chain (cold, two lines). */
+  private walks: (WalkFn | null)[] = SLOT_TABLE.map(() => null);
   /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
   readonly ipsets = new IpSetTable();
   /** Every chain of each table in canonical order (for save()). */
@@ -203,10 +206,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   }
 
   /** The compiled chain `name` of `table`: the same object in every namespace that loaded the same chain (tests, inspection). */
-  compiledChain(table: TableName, name: string): CChain | undefined {
-    const t = this.loaded.find((x) => x.name === table);
-    return t === undefined ? undefined : chainsOf(t.chains).find((c) => c.name === name);
-  }
+  compiledChain(table: TableName, name: string): CChain | undefined { const t = this.loaded.find((x) => x.name === table); return t && chainsOf(t.chains).find((c) => c.name === name); }
 
   /** The live rules as `iptables-save -c`-less text (no banner lines). */
   save(): string { return renderIptablesSave(this.ruleset()); }
@@ -270,7 +270,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.curHook = H_IN;
     inHook = true;
     try {
-      const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN));
+      const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN, this.filterInWalk) ?? this.natConfirm(pkt, S_NAT_IN));
       inHook = false;
       return v;
     } catch (e) {
@@ -295,7 +295,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.curHook = H_FWD;
     inHook = true;
     try {
-      const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT);
+      const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD, this.filterFwdWalk) ?? ACCEPT);
       inHook = false;
       return v;
     } catch (e) {
@@ -368,7 +368,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     if (v !== null) return v;
     const r = this.conntrack.inAt(pkt);
     if (r.ok === false) return drop(r.reason, null, null, -1);
-    return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+    return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT, this.filterOutWalk) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
   /** Points LATE_ENV at this namespace's env (`menv`) before rules run outside a generated walk, which does it itself. */
@@ -430,10 +430,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
     this.natManip = manip;
     try {
-      // table(slot), PREROUTING's and POSTROUTING's walk from its field (made only for a chain with rules: table()'s first tests pass).
-      const walk = slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : null;
-      const code = walk === null ? -1 : ((this.curSlot = slot), walk(this, CTX, this, slot << 1));
-      const v = walk === null ? this.table(slot) : code === C_ACCEPT ? null : this.walkVerdict(code, slot, this.bases[slot]!);
+      const v = this.table(slot, slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : this.walks[slot]!);
       if (v) return v;
     } finally {
       this.natManip = null;
@@ -465,8 +462,8 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     return this.table(slot);
   }
 
-  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
-  table(slot: number): NfVerdict | null {
+  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. `walk`: walks[slot] (a hook hands its field). */
+  table(slot: number, walk: WalkFn | null = this.walks[slot]!): NfVerdict | null {
     // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the common cases here
     // (no chain, an empty ACCEPT chain, a chain with its generated walk), the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
@@ -474,7 +471,6 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
-    const walk = this.walks[slot]!;
     if (walk === null) return this.traverse(slot, this.bases[slot]!);
     this.curSlot = slot;
     const code = walk(this, CTX, this, slot << 1);
@@ -558,10 +554,13 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     }
   }
 
-  /** Sets the walk of `slot` (in walks and natPreWalk / natPostWalk); returns it. */
+  /** Sets the walk of `slot` (in walks and its field, natPreWalk …); returns it. */
   private setWalk(slot: number, walk: WalkFn | null): WalkFn | null {
     if (slot === S_NAT_PRE) this.natPreWalk = walk;
     else if (slot === S_NAT_POST) this.natPostWalk = walk;
+    else if (slot === S_FILTER_IN) this.filterInWalk = walk;
+    else if (slot === S_FILTER_FWD) this.filterFwdWalk = walk;
+    else if (slot === S_FILTER_OUT) this.filterOutWalk = walk;
     return (this.walks[slot] = walk);
   }
 
