@@ -138,10 +138,6 @@ export class NsMatchEnv implements MatchEnv {
 /** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */
 export const LATE_ENV = new LateMatchEnv();
 
-// The next rule or chain id. A compile takes a user chain's rule's id before it resolves the chain the rule jumps to, so
-// a namespace's counter entries (nf-counters.ts: home entries follow the ids) of the rules a new connection hits once
-// (KUBE-SERVICES', KUBE-SVC-*'s, KUBE-SEP-*'s) lie a few apart, not thousands; a built-in chain's rules after the chains
-// they reach (the hooks' rules, in canonical order, next to each other past KUBE-SERVICES' thousands of ids).
 let nextId = 1;
 /** Compiled tests and target of a rule record, shared by every chain variant holding the rule. */
 const ruleCode = new WeakMap<Rule, { tests: MatchFn[]; target: TargetFn; code: TgCode | -1 }>();
@@ -303,13 +299,18 @@ function upgrade(chain: CChain, make: boolean): void {
   chain.runs = -1;
 }
 
-function jumpName(r: Rule): string | null { const t = r.target; return t && (t.kind === 'jump' || t.kind === 'goto') ? t.chain : null; }
+function jumpName(r: Rule): string | null {
+  const t = r.target;
+  return t && (t.kind === 'jump' || t.kind === 'goto') ? t.chain : null;
+}
 
 /** Thrown inside compileTable when the jumps form a loop (then the table is compiled unshared). */
 class LoopFound extends Error {}
 
 /** A canonical table's compiled chains in its order, shared ones reused; throws on an unknown jump target or a loop. */
-export function compileTable(t: Table, indexMin: number): CChain[] { return compileFull(t, indexMin).out; }
+export function compileTable(t: Table, indexMin: number): CChain[] {
+  return compileFull(t, indexMin).out;
+}
 
 /** A table's compiled chains in canonical order: `base` (a template's, shared) and the chains that differ, by index. */
 export interface CompiledTable {
@@ -326,7 +327,9 @@ export function chainsOf(ct: CompiledTable): CChain[] {
 }
 
 /** The compiled chain at index `i` of `ct`. */
-export function chainAt(ct: CompiledTable, i: number): CChain { return ct.patch?.get(i) ?? ct.base[i]!; }
+export function chainAt(ct: CompiledTable, i: number): CChain {
+  return ct.patch?.get(i) ?? ct.base[i]!;
+}
 
 /** A big table compiled in full, against which the next tables of that name are compared (issue 13). */
 interface Template {
@@ -410,9 +413,8 @@ function compileAgainst(t: Table, tpl: Template, indexMin: number): CompiledTabl
     if (have !== undefined) return have;
     memo.set(i, null);
     const c = a[i]!;
-    const deps: Chain[] = [], ids = isBuiltinChain(t.name, c.name) ? null : ([] as number[]);
+    const deps: Chain[] = [];
     const jumps = c.rules.map((r) => {
-      ids?.push(nextId++); // before the chain it jumps to (see nextId); unused when a variant is found
       const to = jumpName(r);
       if (to === null) return null;
       const j = byName.get(to);
@@ -420,7 +422,7 @@ function compileAgainst(t: Table, tpl: Template, indexMin: number): CompiledTabl
       deps.push(a[j]!);
       return resolve(j);
     });
-    const cc = findJumpVariant(t.name, c, indexMin, jumps) ?? newVariant(t.name, c, jumps, deps, indexMin, true, ids);
+    const cc = findJumpVariant(t.name, c, indexMin, jumps) ?? newVariant(t.name, c, jumps, deps, indexMin, true);
     memo.set(i, cc);
     return cc;
   };
@@ -499,16 +501,15 @@ function compileFull(t: Table, indexMin: number): { out: CChain[]; shared: boole
     done.set(c, null);
     let cc = findVariant(t.name, c, indexMin, inTable, resolve);
     if (cc === null) {
-      const deps: Chain[] = [], ids = isBuiltinChain(t.name, c.name) ? null : ([] as number[]);
+      const deps: Chain[] = [];
       const jumps = c.rules.map((r) => {
-        ids?.push(nextId++); // before the chain it jumps to (see nextId)
         const to = jumpName(r);
         if (to === null) return null;
         const d = target(c.name, r, to);
         deps.push(d);
         return resolve(d);
       });
-      cc = newVariant(t.name, c, jumps, deps, indexMin, true, ids);
+      cc = newVariant(t.name, c, jumps, deps, indexMin, true);
     }
     done.set(c, cc);
     return cc;
@@ -562,12 +563,11 @@ function findVariant(table: TableName, c: Chain, indexMin: number, inTable: Set<
   return null;
 }
 
-/** A new compiled chain of `c`; `ids`: its rules' ids as the compile took them (see nextId), else new ones now. */
-function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, deps: Chain[], indexMin: number, share: boolean, ids: number[] | null = null): CChain {
+function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, deps: Chain[], indexMin: number, share: boolean): CChain {
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {
     const code = codeOf(r);
-    return { id: ids === null ? nextId++ : ids[i]!, rule: r, index: i, tests: code.tests, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
+    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
   });
   const jumpRules: number[] = [];
   for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);

@@ -430,7 +430,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
     this.natManip = manip;
     try {
-      const v = this.table(slot, slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : this.walks[slot]!);
+      const v = this.table(slot, slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : undefined);
       if (v) return v;
     } finally {
       this.natManip = null;
@@ -462,8 +462,8 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     return this.table(slot);
   }
 
-  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. `walk`: walks[slot] (a hook hands its field). */
-  table(slot: number, walk: WalkFn | null = this.walks[slot]!): NfVerdict | null {
+  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. `walk`: walks[slot] (a hook hands its field), else read there. */
+  table(slot: number, walk?: WalkFn | null): NfVerdict | null {
     // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the common cases here
     // (no chain, an empty ACCEPT chain, a chain with its generated walk), the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
@@ -471,6 +471,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
+    if (walk === undefined) walk = this.walks[slot]!; // (after the tests: a namespace without the chain reads no array)
     if (walk === null) return this.traverse(slot, this.bases[slot]!);
     this.curSlot = slot;
     const code = walk(this, CTX, this, slot << 1);

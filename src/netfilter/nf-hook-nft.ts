@@ -10,14 +10,8 @@ import type { NftHookName } from './nft/ruleset.js';
 
 /** Hook priorities of the iptables tables (NF_IP_PRI_*), where nft base chains slot in between. */
 const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
-/**
- * The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map
- * lookups per packet). A slot's policy counts are doubles `2 * slot` and `2 * slot + 1` of the namespace's counter table
- * (nf-counters.ts): mangle's and filter's, counted for every packet (kube-proxy's mangle chains are empty), together;
- * nat POSTROUTING's and PREROUTING's, counted for a new connection, at either end of them (not beside nat's others, cold)
- * and raw's (mostly absent) beyond (issue 13).
- */
-export const SLOT = { RAW_PRE: 0, NAT_POST: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, RAW_OUT: 13 } as const;
+/** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
+export const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
 /** The table and built-in chain of each SLOT, by its name (`MANGLE_PRE`: mangle PREROUTING). */
 export const SLOT_TABLE = Object.keys(SLOT).map((k) => k.slice(0, k.indexOf('_')).toLowerCase() as 'raw' | 'mangle' | 'filter' | 'nat');
 export const SLOT_CHAIN = Object.keys(SLOT).map((k) => ({ PRE: 'PREROUTING', IN: 'INPUT', FWD: 'FORWARD', OUT: 'OUTPUT', POST: 'POSTROUTING' })[k.slice(k.indexOf('_') + 1)]!);
