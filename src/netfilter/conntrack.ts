@@ -23,7 +23,7 @@ import { insertOrResolve as insertOrResolveI, type CtStats } from './ct-confirm.
 import { CtList, EXP_PER_NS as EXP_PER_NS_I } from './ct-list.js';
 import { tcpPacket as tcpPacketI, tcpReopens as tcpReopensI } from './ct-tcp.js';
 import { ICMP_QUERY_REQUESTS, invertTuple, isIcmpError, packetTuple, packetTupleInto as packetTupleIntoI, type CtTuple } from './ct-tuple.js';
-import { bindNat as bindNatI, natPacketOf as natPacketOfI, NatManip as NatManipI, type NatManip, type NatSetup, type NatTable } from './ct-nat.js';
+import { bindNat as bindNatI, bindNatRange as bindNatRangeI, natPacketOf as natPacketOfI, NatManip as NatManipI, type NatManip, type NatSetup, type NatTable } from './ct-nat.js';
 import { DEFAULT_CONNTRACK_CONFIG, DEFAULT_CT_TIMEOUTS, TCP_ESTABLISHED as TCP_ESTABLISHED_I, TCP_NONE as TCP_NONE_I, TCP_SYN_SENT as TCP_SYN_SENT_I, TO_GENERIC as TO_GENERIC_I, TO_ICMP as TO_ICMP_I, TO_UDP as TO_UDP_I, TO_UDP_STREAM as TO_UDP_STREAM_I, timeoutsByIndex, type ConntrackConfig, type TcpCt } from './ct-timeouts.js';
 import type { Rng } from '../core/rng.js';
 import { SEC, type TimeNs } from '../core/time.js';
@@ -31,13 +31,13 @@ import type { Packet } from '../packet/packet.js';
 import { IpProto as IpProtoI, TcpFlag as TcpFlagI } from '../wire/types.js';
 // The imports the per-packet and per-connection code reads, as module constants (an import is a Cell load and check at each use in optimized code; no cycle here).
 const [RECENT, packPorts, CT_CLOCK, CtStatus, writeExpiry, insertOrResolve, tcpPacket, tcpReopens, packetTupleInto, natPacketOf, bindNat, IpProto, TcpFlag, EXP_PER_NS] = [RECENT_I, packPortsI, CT_CLOCK_I, CtStatusI, writeExpiryI, insertOrResolveI, tcpPacketI, tcpReopensI, packetTupleIntoI, natPacketOfI, bindNatI, IpProtoI, TcpFlagI, EXP_PER_NS_I] as const;
-const [freePush, freeTake, EXP_HI_UNIT, Manip] = [freePushI, freeTakeI, EXP_HI_UNIT_I, NatManipI] as const;
+const [freePush, freeTake, EXP_HI_UNIT, Manip, bindNatRange] = [freePushI, freeTakeI, EXP_HI_UNIT_I, NatManipI, bindNatRangeI] as const;
 const [TCP_ESTABLISHED, TCP_NONE, TCP_SYN_SENT, TO_GENERIC, TO_ICMP, TO_UDP, TO_UDP_STREAM] = [TCP_ESTABLISHED_I, TCP_NONE_I, TCP_SYN_SENT_I, TO_GENERIC_I, TO_ICMP_I, TO_UDP_I, TO_UDP_STREAM_I] as const;
 
 export { ConnEntry, CtStatus } from './ct-entry.js';
 export { formatConntrackEntry, formatConntrackStats, formatConntrackTable } from './ct-format.js';
 export { invertTuple, isIcmpError, packetTuple, type CtTuple } from './ct-tuple.js';
-export { NatManip, type NatSetup } from './ct-nat.js';
+export { NatManip, NAT_PERSISTENT, NAT_RANDOM, NAT_RANDOM_FULLY, natFlags, type NatSetup } from './ct-nat.js';
 export { DEFAULT_CT_TIMEOUTS, DEFAULT_CONNTRACK_CONFIG, TcpCt, TCP_CT_NAMES, type TcpCtState, type CtTimeouts, type ConntrackConfig } from './ct-timeouts.js';
 
 /**
@@ -76,6 +76,13 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
    * heap number for the per-packet expiry to unbox (or, returned from a call, a new one).
    */
   private readonly toNs: Float64Array;
+  /**
+   * nf_conntrack_max, the live value (`cfg.max` reads and writes it): a field of the table, which a new connection reads
+   * anyway, where the config object was one more line to read for each (issue 13: ~0.6 LL misses a request in the scale
+   * window). A small integer.
+   */
+  private maxEntries: number;
+  /** The configuration; `max` is an accessor of the table's `maxEntries`. */
   readonly cfg: ConntrackConfig;
   /**
    * Set with the rule-cost model (netfilter/cost-model.ts): a packet's rule walk then takes simulated time, which the
@@ -111,7 +118,10 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
   constructor(rng: Rng, cfg: Partial<ConntrackConfig> = {}) {
     super();
     this.rng = rng;
-    this.cfg = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
+    const c = { ...DEFAULT_CONNTRACK_CONFIG, ...cfg };
+    this.maxEntries = c.max;
+    const table = this; // (cfg.max: an accessor of the table's field)
+    this.cfg = { get max(): number { return table.maxEntries; }, set max(n: number) { table.maxEntries = n; }, timeouts: c.timeouts, tcpLoose: c.tcpLoose };
     this.toNs = this.cfg.timeouts === DEFAULT_CT_TIMEOUTS ? CT_CLOCK : timeoutsByIndex(this.cfg.timeouts); // CT_CLOCK's slots 1 …: the defaults
   }
 
@@ -285,7 +295,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
     } else if (pkt.icmp && !ICMP_QUERY_REQUESTS.has(pkt.icmp.type)) return CT_OK;
     if (notIcmp) packetTupleInto(pkt, t);
     const spare = this.reap();
-    if (this.listed >= this.cfg.max && !this.earlyDrop(now)) {
+    if (this.listed >= this.maxEntries && !this.earlyDrop(now)) {
       if (spare !== null) freePush(this.free, spare, FREE_MAX);
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
@@ -542,6 +552,14 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
   /** setupNat at the time in CT_CLOCK[0] (a NAT target inside netfilter's hook, which wrote it: see inAt). */
   setupNatAt(ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
     return bindNat(this, ct, manip, r); // ct-nat.ts
+  }
+
+  /**
+   * setupNatAt with the range as numbers (ct-nat.ts bindNatRange: ports -1 for none, `flags` NAT_RANDOM …): a DNAT / SNAT
+   * rule's target hands its range so, no object of its own to read.
+   */
+  setupNatRange(ct: ConnEntry, manip: NatManip, minIp: number, maxIp: number, pMin: number, pMax: number, flags: number): boolean {
+    return bindNatRange(this, ct, manip, minIp, maxIp, pMin, pMax, flags); // ct-nat.ts
   }
 
   /**

@@ -60,15 +60,37 @@ function usedTuple(tbl: NatTable, t: CtTuple, self: ConnEntry): boolean {
   return found !== undefined && found !== self;
 }
 
+/** NatRange flag bits (bindNatRange's `flags`): nf_nat_range2's NF_NAT_RANGE_PROTO_RANDOM, _PROTO_RANDOM_FULLY, _PERSISTENT. */
+export const NAT_RANDOM = 1;
+export const NAT_RANDOM_FULLY = 2;
+export const NAT_PERSISTENT = 4;
+
+/** `r`'s booleans as bindNatRange's flag bits. */
+export function natFlags(random: boolean, randomFully: boolean, persistent: boolean): number {
+  return (random ? NAT_RANDOM : 0) | (randomFully ? NAT_RANDOM_FULLY : 0) | (persistent ? NAT_PERSISTENT : 0);
+}
+
 /**
  * nf_nat_setup_info: binds the NEW connection `ct` to a NAT mapping for `manip` (0 SRC, 1 DST) in range `r`, at the
  * time in CT_CLOCK[0]. Returns false when no unique tuple exists in the range (the packet is then dropped).
  */
 export function bindNat(tbl: NatTable, ct: ConnEntry, manip: NatManip, r: NatSetup): boolean {
+  const p = r.ports;
+  return bindNatRange(tbl, ct, manip, r.minIp, r.maxIp, p === null ? -1 : p.min, p === null ? -1 : p.max, natFlags(r.random, r.randomFully, r.persistent));
+}
+
+/**
+ * bindNat with the range as numbers: addresses `minIp`..`maxIp`, ports `pMin`..`pMax` (-1: none, the port kept when
+ * unique), `flags` NAT_RANDOM | NAT_RANDOM_FULLY | NAT_PERSISTENT. ext/nat.ts's DNAT / SNAT closures hand their rule's
+ * range so (numbers of the closure's context, which the call reads anyway), where a per-rule NatSetup and its ports
+ * object were two more objects, cold in a big cluster at each new connection's DNAT (issue 13: ~1.9 LL misses a
+ * request in the scale window).
+ */
+export function bindNatRange(tbl: NatTable, ct: ConnEntry, manip: NatManip, minIp: number, maxIp: number, pMin: number, pMax: number, flags: number): boolean {
   // The current tuple: the inverse of the REPLY one.
   const curr = NAT_CURR;
   invertTupleInto(ct.replyInto(NAT_REPLY), curr);
-  const t = uniqueTuple(tbl, curr, r, manip, ct);
+  const t = uniqueTuple(tbl, curr, manip, minIp, maxIp, pMin, pMax, flags, ct);
   if (!t) return false;
   // Only a NEW connection is bound (the nat chains run while NAT is not done, and confirm marks both
   // done), so the REPLY tuple is not in the hash yet and may change.
@@ -94,10 +116,11 @@ function setTuplePort(t: CtTuple, src: boolean, p: number): void {
   else t.dport = p;
 }
 
-/** get_unique_tuple: pick address then port so the resulting tuple is unique. */
-function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct: ConnEntry): CtTuple | null {
+/** get_unique_tuple: pick address then port so the resulting tuple is unique (the range as bindNatRange's). */
+function uniqueTuple(tbl: NatTable, orig: CtTuple, manip: NatManip, minIp: number, maxIp: number, pMin: number, pMax: number, flags: number, ct: ConnEntry): CtTuple | null {
   const src = manip === 0; // NatManip.SRC
-  const randomAll = r.random || r.randomFully;
+  const randomAll = (flags & (NAT_RANDOM | NAT_RANDOM_FULLY)) !== 0;
+  const ports = pMin >= 0; // NF_NAT_RANGE_PROTO_SPECIFIED
   const t = NAT_NEW;
   t.proto = orig.proto;
   t.src = orig.src;
@@ -105,28 +128,28 @@ function uniqueTuple(tbl: NatTable, orig: CtTuple, r: NatSetup, manip: 0 | 1, ct
   t.dst = orig.dst;
   t.dport = orig.dport;
   // find_best_ips_proto: spread over the address range by a hash of the addresses (dst ignored with --persistent).
-  const span = r.maxIp - r.minIp + 1;
-  const pick = span <= 1 ? 0 : jhash3(orig.src, r.persistent ? 0 : orig.dst, 0) % span;
-  if (src) t.src = (r.minIp + pick) >>> 0;
-  else t.dst = (r.minIp + pick) >>> 0;
+  const span = maxIp - minIp + 1;
+  const pick = span <= 1 ? 0 : jhash3(orig.src, (flags & NAT_PERSISTENT) !== 0 ? 0 : orig.dst, 0) % span;
+  if (src) t.src = (minIp + pick) >>> 0;
+  else t.dst = (minIp + pick) >>> 0;
   const hasPorts = orig.proto === IpProto.TCP || orig.proto === IpProto.UDP || orig.proto === IpProto.SCTP || (orig.proto === IpProto.ICMP && src);
   if (!randomAll) {
-    if (r.ports) {
+    if (ports) {
       const p = src ? t.sport : t.dport;
-      if (!hasPorts || (p >= r.ports.min && p <= r.ports.max && (r.ports.min === r.ports.max || !usedTuple(tbl, t, ct)))) return t;
+      if (!hasPorts || (p >= pMin && p <= pMax && (pMin === pMax || !usedTuple(tbl, t, ct)))) return t;
     } else if (!usedTuple(tbl, t, ct)) return t;
   }
   if (!hasPorts) return usedTuple(tbl, t, ct) ? null : t;
   // nf_nat_l4proto_unique_tuple
   let min: number;
   let size: number;
-  if (r.ports) {
-    if (r.ports.min === r.ports.max && !src) {
-      setTuplePort(t, src, r.ports.min);
+  if (ports) {
+    if (pMin === pMax && !src) {
+      setTuplePort(t, src, pMin);
       return t;
     }
-    min = r.ports.min;
-    size = r.ports.max - r.ports.min + 1;
+    min = pMin;
+    size = pMax - pMin + 1;
   } else {
     if (!src) return usedTuple(tbl, t, ct) ? null : t; // a DNAT without ports cannot change the port
     const p = src ? t.sport : t.dport;

@@ -25,7 +25,7 @@ import { NftRuntime, type NftEnv } from './nft/eval.js';
 import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 
 import { NfHook, type NetfilterOptions, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
-import { runHookNft as runHookNftI, SLOT } from './nf-hook-nft.js';
+import { runHookNft as runHookNftI, SLOT, SLOT_CHAIN, SLOT_TABLE } from './nf-hook-nft.js';
 import { ACCEPT as ACCEPT_I, ACCEPT_REROUTE as ACCEPT_REROUTE_I, drop as dropI, mapsNothing as mapsNothingI, natIdle as natIdleI, nested as nestedI, nftVerdict, reject as rejectI } from './nf-verdict.js';
 const [ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, reject, CT_CLOCK, LATE_ENV, interpScan, walkOf, WALK_MASK, isIcmpError, runHookNft] = [ACCEPT_I, ACCEPT_REROUTE_I, dropI, mapsNothingI, natIdleI, nestedI, rejectI, CT_CLOCK_I, LATE_ENV_I, interpScanI, walkOfI, WALK_MASK_I, isIcmpErrorI, runHookNftI] as const; // hot imports as module constants (no Cell load and check a use)
 
@@ -35,14 +35,12 @@ export { NfHook, NF_HOOK_NAMES, type NfDropReason, type NfWhere, type NfVerdict,
 const NFT_HOOK: NftHookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 
 const INDEX_MIN_RULES_DEFAULT = 32;
-const SLOT_TABLE: readonly TableName[] = ['raw', 'raw', 'mangle', 'mangle', 'mangle', 'mangle', 'mangle', 'filter', 'filter', 'filter', 'nat', 'nat', 'nat', 'nat'];
 // Codes, slots, hooks and status bits read per packet as module numbers: in optimized code an imported `as const` object's
 // field is a cell load, a hole check, a map check and a load at each use (a local object's a load, a map check and a load).
 const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
 const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT, H_POST] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT, NfHook.POSTROUTING] as const;
 const CONFIRMED = CtStatus.CONFIRMED;
 const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
-const SLOT_CHAIN: readonly string[] = ['PREROUTING', 'OUTPUT', 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /**
  * The state of the hook running, one for every namespace: hooks never nest (a target asks its host for routes and
@@ -89,10 +87,12 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private empty = 0;
   private emptyAccept = 0;
   trace: ((ev: NfTraceEvent) => void) | null;
-  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
-  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
-  /** bases[slot].walk once made (it never changes then): table() calls it without reading the chain (cold, two lines). */
-  private walks: (WalkFn | null)[] = SLOT_TABLE.map(() => null);
+  /** walks[slot] of the slots with rules on kube-proxy's nodes as the hooks hand them to table(): fields, where the array's object and elements were two lines a hook read first in a cold namespace (issue 13); setWalk keeps them. */
+  private natPreWalk: WalkFn | null = null;
+  private natPostWalk: WalkFn | null = null;
+  private filterInWalk: WalkFn | null = null;
+  private filterFwdWalk: WalkFn | null = null;
+  private filterOutWalk: WalkFn | null = null;
   /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
   readonly menv: MatchEnv;
   /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's), read by every walk as menv and trace are: beside them. */
@@ -105,6 +105,10 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   /** The namespace is its targets' TargetEnv (not an object apart: a cold line fewer a nat lookup and target call): the nat hook's manip while its table runs; a target's DROP reason other than -j DROP; the host's masqueradeAddress and routeMtu. */
   natManip: NatManip | null = null;
   dropReason: TargetDropReason | null = null;
+  /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
+  private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
+  /** bases[slot].walk once made (it never changes then): table() calls it without reading the chain (cold, two lines). */
+  private walks: (WalkFn | null)[] = SLOT_TABLE.map(() => null);
   /** The namespace's ip sets (`ipset restore` / `save`; `-m set` tests them). */
   readonly ipsets = new IpSetTable();
   /** Every chain of each table in canonical order (for save()). */
@@ -159,7 +163,8 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.loaded = loaded;
     this.ruleCounters = canon.ruleCounters;
     this.bases = SLOT_TABLE.map((t, i) => tables.get(t)?.get(SLOT_CHAIN[i]!) ?? null);
-    this.walks = this.bases.map((b) => (b === null ? null : b.walk));
+    this.walks = this.bases.map(() => null);
+    this.bases.forEach((b, s) => this.setWalk(s, b === null ? null : b.walk));
     this.noChain = this.bases.reduce((m, b, i) => (b === null ? m | (1 << i) : m), 0);
     this.empty = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 ? m | (1 << i) : m), 0);
     this.emptyAccept = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 && !b.dropPolicy ? m | (1 << i) : m), 0);
@@ -201,15 +206,10 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   }
 
   /** The compiled chain `name` of `table`: the same object in every namespace that loaded the same chain (tests, inspection). */
-  compiledChain(table: TableName, name: string): CChain | undefined {
-    const t = this.loaded.find((x) => x.name === table);
-    return t === undefined ? undefined : chainsOf(t.chains).find((c) => c.name === name);
-  }
+  compiledChain(table: TableName, name: string): CChain | undefined { const t = this.loaded.find((x) => x.name === table); return t && chainsOf(t.chains).find((c) => c.name === name); }
 
   /** The live rules as `iptables-save -c`-less text (no banner lines). */
-  save(): string {
-    return renderIptablesSave(this.ruleset());
-  }
+  save(): string { return renderIptablesSave(this.ruleset()); }
 
   /**
    * nf_hook for one IPv4 hook: runs the tables registered there in priority order (conntrack in at
@@ -270,7 +270,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.curHook = H_IN;
     inHook = true;
     try {
-      const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN) ?? this.natConfirm(pkt, S_NAT_IN));
+      const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN, this.filterInWalk) ?? this.natConfirm(pkt, S_NAT_IN));
       inHook = false;
       return v;
     } catch (e) {
@@ -295,7 +295,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.curHook = H_FWD;
     inHook = true;
     try {
-      const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD) ?? ACCEPT);
+      const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD, this.filterFwdWalk) ?? ACCEPT);
       inHook = false;
       return v;
     } catch (e) {
@@ -368,7 +368,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     if (v !== null) return v;
     const r = this.conntrack.inAt(pkt);
     if (r.ok === false) return drop(r.reason, null, null, -1);
-    return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
+    return this.tq(S_MANGLE_OUT) ?? this.natIn(M_DST, S_NAT_OUT) ?? this.table(S_FILTER_OUT, this.filterOutWalk) ?? (ip.dst !== dst0 || pkt.mark !== mark0 ? ACCEPT_REROUTE : ACCEPT);
   }
 
   /** Points LATE_ENV at this namespace's env (`menv`) before rules run outside a generated walk, which does it itself. */
@@ -381,24 +381,13 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   }
 
   /** Rules the nft chains evaluated for `walkPkt` (a verdict map lookup is one rule). */
-  get nftWalked(): number {
-    return this.nftRun.walked;
-  }
-  set nftWalked(n: number) {
-    this.nftRun.walked = n;
-  }
+  get nftWalked(): number { return this.nftRun.walked; }
+  set nftWalked(n: number) { this.nftRun.walked = n; }
 
-  confirm(pkt: Packet): NfVerdict {
-    const r = this.conntrack.confirmAt(pkt);
-    return r.ok ? ACCEPT : drop(r.reason, null, null, -1);
-  }
+  confirm(pkt: Packet): NfVerdict { const r = this.conntrack.confirmAt(pkt); return r.ok ? ACCEPT : drop(r.reason, null, null, -1); }
 
   /** nf_nat_inet_fn: consult the nat table for a new connection's first packet, then apply the binding. */
-  nat(manip: NatManip, slot: number): NfVerdict | null {
-    const pkt = CTX.pkt;
-    const ct = this.conntrack.ctOf(pkt);
-    return ct === null ? null : this.natOf(ct, pkt, manip, slot);
-  }
+  nat(manip: NatManip, slot: number): NfVerdict | null { const pkt = CTX.pkt, ct = this.conntrack.ctOf(pkt); return ct === null ? null : this.natOf(ct, pkt, manip, slot); }
 
   /**
    * nat() at PREROUTING / OUTPUT, right after conntrack's `in` (only mangle in between, whose targets never
@@ -441,7 +430,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
     this.natManip = manip;
     try {
-      const v = this.table(slot);
+      const v = this.table(slot, slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : undefined);
       if (v) return v;
     } finally {
       this.natManip = null;
@@ -473,8 +462,8 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     return this.table(slot);
   }
 
-  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. */
-  table(slot: number): NfVerdict | null {
+  /** ipt_do_table for one table at one hook: null when the packet continues (ACCEPT), else the verdict. `walk`: walks[slot] (a hook hands its field), else read there. */
+  table(slot: number, walk?: WalkFn | null): NfVerdict | null {
     // Small enough for V8 to inline into the hooks (~3 tables a hook, most absent or empty): the common cases here
     // (no chain, an empty ACCEPT chain, a chain with its generated walk), the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
@@ -482,7 +471,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
       this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
-    const walk = this.walks[slot]!;
+    if (walk === undefined) walk = this.walks[slot]!; // (after the tests: a namespace without the chain reads no array)
     if (walk === null) return this.traverse(slot, this.bases[slot]!);
     this.curSlot = slot;
     const code = walk(this, CTX, this, slot << 1);
@@ -496,7 +485,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     const name = SLOT_TABLE[slot]!;
     const c = CTX;
     this.curSlot = slot;
-    const walk = (this.walks[slot] = walkOf(base));
+    const walk = this.setWalk(slot, walkOf(base));
     if (walk !== null) return this.walkVerdict(walk(this, c, this, slot << 1), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;
@@ -564,6 +553,16 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
         }
       }
     }
+  }
+
+  /** Sets the walk of `slot` (in walks and its field, natPreWalk …); returns it. */
+  private setWalk(slot: number, walk: WalkFn | null): WalkFn | null {
+    if (slot === S_NAT_PRE) this.natPreWalk = walk;
+    else if (slot === S_NAT_POST) this.natPostWalk = walk;
+    else if (slot === S_FILTER_IN) this.filterInWalk = walk;
+    else if (slot === S_FILTER_FWD) this.filterFwdWalk = walk;
+    else if (slot === S_FILTER_OUT) this.filterOutWalk = walk;
+    return (this.walks[slot] = walk);
   }
 
   /** A generated walk's result as table() returns it (walk-gen.ts WalkFn). */

@@ -12,6 +12,10 @@ import type { NftHookName } from './nft/ruleset.js';
 const PRI = { MIN: -Infinity, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, MAX: Infinity } as const;
 /** The (table, built-in chain) pairs the hooks run, by slot: each namespace keeps their compiled chains in an array (no Map lookups per packet). */
 export const SLOT = { RAW_PRE: 0, RAW_OUT: 1, MANGLE_PRE: 2, MANGLE_IN: 3, MANGLE_FWD: 4, MANGLE_OUT: 5, MANGLE_POST: 6, FILTER_IN: 7, FILTER_FWD: 8, FILTER_OUT: 9, NAT_PRE: 10, NAT_IN: 11, NAT_OUT: 12, NAT_POST: 13 } as const;
+/** The table and built-in chain of each SLOT, by its name (`MANGLE_PRE`: mangle PREROUTING). */
+export const SLOT_TABLE = Object.keys(SLOT).map((k) => k.slice(0, k.indexOf('_')).toLowerCase() as 'raw' | 'mangle' | 'filter' | 'nat');
+export const SLOT_CHAIN = Object.keys(SLOT).map((k) => ({ PRE: 'PREROUTING', IN: 'INPUT', FWD: 'FORWARD', OUT: 'OUTPUT', POST: 'POSTROUTING' })[k.slice(k.indexOf('_') + 1)]!);
+if (Object.values(SLOT).some((s, i) => s !== i)) throw new Error('nf-hook-nft: SLOT is numbered in its order');
 
 /** What runHookNft uses of a namespace's netfilter (Netfilter's own steps). */
 export interface NftHooks {

@@ -3,7 +3,7 @@
 // iptables/extensions/libipt_DNAT.c / libipt_SNAT.c (range syntax, save form) and
 // net/netfilter/xt_nat.c (xt_dnat_target_v0 / xt_snat_target_v0 → nf_nat_setup_info).
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
-import { NatManip as Manip, type NatManip, type NatSetup } from '../conntrack.js';
+import { NatManip as Manip, natFlags, type NatManip } from '../conntrack.js';
 import { parseIpv4, type NatRange } from '../rules.js';
 import { NfEvalError, TgCode, type TargetEnv, type TargetFn } from '../x-tables.js';
 import { parsePortRange, portStr, type Cursor, type Token } from '../xtables.js';
@@ -63,12 +63,17 @@ function natRangeStr(r: NatRange, withIp: boolean): string {
 /** xt_dnat_target / xt_snat_target: bind the connection's first packet (nf_nat_setup_info). */
 function compileNat(t: DnatTarget | SnatTarget): TargetFn {
   const manip = t.kind === 'DNAT' ? Manip.DST : Manip.SRC;
-  const { to, random, persistent } = t;
-  const randomFully = t.kind === 'SNAT' ? t.randomFully : false;
-  // The range handed to setupNat, made once per rule (setupNat keeps no reference to it): with an
-  // address in --to it never changes; without one it is the packet's own address, written per call.
+  const { to } = t;
+  // The range as numbers of the closure's own (Conntrack.setupNatRange), read with the closure's context that the call
+  // reads anyway: a per-rule range object (and its ports object) were two more cold objects at each new connection's
+  // DNAT in a big cluster (KUBE-SEP-*'s, once a request; issue 13). With an address in --to the addresses never change;
+  // without one they are the packet's own, taken per call.
   const withIp = to !== null && (to.minIp !== 0 || to.maxIp !== 0);
-  const r: NatSetup = { minIp: withIp ? to.minIp : 0, maxIp: withIp ? to.maxIp : 0, ports: to ? to.ports : null, random, randomFully, persistent };
+  const minIp = withIp ? to.minIp : 0;
+  const maxIp = withIp ? to.maxIp : 0;
+  const pMin = to !== null && to.ports !== null ? to.ports.min : -1;
+  const pMax = to !== null && to.ports !== null ? to.ports.max : -1;
+  const flags = natFlags(t.random, t.kind === 'SNAT' ? t.randomFully : false, t.persistent);
   // The name for needManip's message as a string of the closure's own: `t.kind`, an argument evaluated on every call,
   // read the target record, a cold object on a new connection of a big cluster (KUBE-SEP-*'s DNAT, once a request).
   const kind = t.kind;
@@ -76,9 +81,9 @@ function compileNat(t: DnatTarget | SnatTarget): TargetFn {
     needManip(env, manip, kind);
     const ct = env.conntrack.ctOf(c.pkt);
     if (!ct) return TgCode.ACCEPT;
-    if (!withIp) r.minIp = r.maxIp = manip === Manip.DST ? c.ip.dst : c.ip.src;
+    const lo = withIp ? minIp : manip === Manip.DST ? c.ip.dst : c.ip.src;
     // (at the hook's time, which netfilter's hook wrote to CT_CLOCK: a time handed in is a heap number a call)
-    if (!env.conntrack.setupNatAt(ct, manip, r)) {
+    if (!env.conntrack.setupNatRange(ct, manip, lo, withIp ? maxIp : lo, pMin, pMax, flags)) {
       env.dropReason = 'nat-no-unique-tuple';
       return TgCode.DROP;
     }
