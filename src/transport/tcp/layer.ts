@@ -202,10 +202,13 @@ export class TcpLayer extends ConnTable<TcpSocket | TimeWaitSock> implements L4R
 
   /**
    * Changes sysctls (a new frozen config with `patch` over the current one). Sockets made from now on
-   * read it; an existing socket keeps the config it was made with. (Not the port range: the port
-   * searches are built for the layer's.)
+   * read it; an existing socket keeps the config it was made with. Not the port range (the port
+   * searches are built for the layer's), nor `timeWait`: a TIME_WAIT record reads its layer's
+   * (tsRecentStamp = expiry - timeWait, a re-ACK's new expiry), not its socket's, and a record of a
+   * socket made before would then have another start.
    */
-  configure(patch: Partial<Omit<TcpConfig, 'portRange'>>): void {
+  configure(patch: Partial<Omit<TcpConfig, 'portRange' | 'timeWait'>>): void {
+    if ('portRange' in patch || 'timeWait' in patch) throw new Error('TcpLayer.configure: portRange and timeWait are fixed when the layer is made');
     this.config = Object.freeze({ ...this.config, ...patch, portRange: this.config.portRange });
   }
 
