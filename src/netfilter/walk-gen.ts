@@ -14,6 +14,7 @@
 import type { CChain, CRule } from './compiled.js';
 import { countHomeSrc } from './nf-counters.js';
 import { indexedScan } from './dst-index.js';
+import { natBind, natParams } from './ext/nat.js';
 import { factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
 import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
@@ -133,6 +134,7 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
           cs = -1;
           if (code === 0) continue;
           if (code === ${TgCode.RETURN}) { ${ret} }
+          if (code === ${TgCode.ACCEPT}) return code;
         }
         w.walkAt = cr;
         return code;`;
@@ -148,10 +150,34 @@ function hitSrc(id: string, rule: string): string {
 }
 
 /**
+ * A DNAT / SNAT target with an address in --to written out: a call of ext/nat.ts natBind (`NAT`, one function for
+ * every rule) with the rule's numbers (NatParams) as the walk's constants, declared beside the rule's other ones, and
+ * its manip and flags as literals (part of the walk's shape). The rule's own closure and its context were two cold
+ * lines at each new connection's KUBE-SEP-* DNAT in a big cluster (issue 13). Null for another target (called).
+ */
+function natSrc(cr: CRule, g: GenEnv): string | null {
+  const t = cr.rule.target;
+  if (t === null || (t.kind !== 'DNAT' && t.kind !== 'SNAT')) return null;
+  const p = natParams(t);
+  if (!p.withIp) return null;
+  const lo = konstOf(p.minIp, g);
+  const hi = p.maxIp === p.minIp ? lo : konstOf(p.maxIp, g);
+  const pLo = p.pMin < 0 ? String(p.pMin) : konstOf(p.pMin, g);
+  const pHi = p.pMax === p.pMin ? pLo : konstOf(p.pMax, g);
+  return `NAT(tenv, pkt, ${p.manip}, ${lo}, ${hi}, ${pLo}, ${pHi}, ${p.flags})`;
+}
+
+/** The next constant of the walk (`k<j>`, K[j]) holding `n`. */
+function konstOf(n: number, g: GenEnv): string {
+  g.consts!.push(n);
+  return `k${g.consts!.length - 1}`;
+}
+
+/**
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string): string {
+function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id is the walk's constant, its hash
   // countHash's operations written here by countHashSrc, not a constant more; a call of hit() and its reads
@@ -184,8 +210,10 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       break;
     default: {
       // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
-      const t = T.push(cr.target) - 1;
-      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
+      // walkAt is read only for a DROP or REJECT (Netfilter.walkVerdict): an ACCEPT (a DNAT's) returns without the
+      // rule (its context slot and the store's write barrier, cold lines once a new connection).
+      const call = natSrc(cr, g) ?? `t${T.push(cr.target) - 1}(c, tenv)`;
+      act.push('tenv.dropReason = null;', `code = ${call};`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } if (code === ${TgCode.ACCEPT}) return code; w.walkAt = r${r}; return code; }`);
     }
   }
   return act.join(' ');
@@ -236,7 +264,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       const k0 = g.consts!.length;
       const t0 = T.length;
       const cond = ruleCondition(cr, g);
-      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP);
+      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP, g);
       for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
       for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
       decl.push(`const i${r} = R[${r}].id;`);
@@ -272,11 +300,11 @@ return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
     }
   }
 };`;
-  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'X', 'ixScan', 'enter']);
-  return factory(g.fns, R, T, env, ctStateBits, g.consts!, X, indexedScan, enter);
+  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'X', 'ixScan', 'enter', 'NAT']);
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!, X, indexedScan, enter, natBind);
 }
 
-type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn) => WalkFn;
+type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn, nat: typeof natBind) => WalkFn;
 
 /** Walk factories by generated source (as scan-gen's): the walks of one shape are closures of one function. */
 const walkFactories = new Map<string, WalkFactory>();
