@@ -23,8 +23,12 @@ import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tabl
 export interface WalkHost {
   /** Rules the linear walk evaluated (the cost model's count; 30-bit wrap as Netfilter.table keeps it). */
   walked: number;
-  /** Counts (and traces) a matched rule whose id is `id` (the walk's constant: the rule object, cold, is read only to trace it). */
-  hit(cr: CRule, id: number): void;
+  /**
+   * Counts (and traces) a matched rule whose id is `id` (the walk's constant: the rule object, cold, is read only to
+   * trace it). A generated walk hands the rule only when tracing (null otherwise: it keeps its rules in an array, R,
+   * not in its closure's context).
+   */
+  hit(cr: CRule | null, id: number): void;
   /** The trace callback (non-null: every hit goes through hit()). */
   readonly trace: unknown;
   /** The namespace's counter table and its layout (nf-counters.ts): a hit whose id is in its home quad is counted here. */
@@ -150,6 +154,14 @@ function hitSrc(id: string, rule: string): string {
 }
 
 /**
+ * A rule's object in a walk's code, R[r]: read only to trace its hit or for the verdict it decided (DROP, REJECT), so
+ * not a constant of the closure's context (which a cold walk reads line by line: a slot per rule was ~a line in four).
+ */
+function ruleRef(r: number): string {
+  return `R[${r}]`;
+}
+
+/**
  * A DNAT / SNAT target with an address in --to written out: a call of ext/nat.ts natBind (`NAT`, one function for
  * every rule) with the rule's numbers (NatParams) as the walk's constants, declared beside the rule's other ones, and
  * its manip and flags as literals (part of the walk's shape). The rule's own closure and its context were two cold
@@ -177,13 +189,13 @@ function konstOf(n: number, g: GenEnv): string {
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
+function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id is the walk's constant, its hash
   // countHash's operations written here by countHashSrc, not a constant more; a call of hit() and its reads
   // of the shared context cost more than the count itself); an id elsewhere in the table, or a trace, goes
   // through hit().
-  const hit = hitSrc(`i${r}`, `r${r}`);
+  const hit = hitSrc(id, `w.trace !== null ? ${ruleRef(r)} : null`);
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
@@ -194,7 +206,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       break;
     case TgCode.DROP:
     case TgCode.REJECT:
-      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
+      act.push('tenv.dropReason = null;', `w.walkAt = ${ruleRef(r)};`, `return ${cr.code};`);
       break;
     case TgCode.RETURN:
       act.push(ret);
@@ -213,7 +225,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       // walkAt is read only for a DROP or REJECT (Netfilter.walkVerdict): an ACCEPT (a DNAT's) returns without the
       // rule (its context slot and the store's write barrier, cold lines once a new connection).
       const call = natSrc(cr, g) ?? `t${T.push(cr.target) - 1}(c, tenv)`;
-      act.push('tenv.dropReason = null;', `code = ${call};`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } if (code === ${TgCode.ACCEPT}) return code; w.walkAt = r${r}; return code; }`);
+      act.push('tenv.dropReason = null;', `code = ${call};`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } if (code === ${TgCode.ACCEPT}) return code; w.walkAt = ${ruleRef(r)}; return code; }`);
     }
   }
   return act.join(' ');
@@ -247,7 +259,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
   // The walk's constants (a closure context: one per chain and namespace variant, cold in a big cluster when a new
   // connection's packet runs KUBE-SVC-* and KUBE-SEP-*) declared in the order the rules use them, which is the order
   // of their slots: a walk that stops early or jumps reads a few neighbouring lines, not one line per kind of
-  // constant; the rule objects, read only by hit() or for a verdict, last.
+  // constant (a chain's rule ids one constant); the rule objects, read only to trace or for a DROP / REJECT, none (R[r]).
   const decl: string[] = [];
   for (const ch of chains) {
     const isBase = ch === base;
@@ -258,16 +270,23 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
+    // The rules' ids: a chain's are consecutive (compiled.ts newVariant numbers them in order), so one constant, its
+    // first rule's (n<r>), and offsets in the code, not a slot per rule; else (never made so) a constant each (i<r>).
+    const r0 = R.length;
+    const b0 = ch.rules.length > 0 ? ch.rules[0]!.id : 0;
+    const seq = ch.rules.every((cr, k) => cr.id === b0 + k);
     ch.rules.forEach((cr, k) => {
       const r = R.push(cr) - 1;
+      const id = !seq ? `i${r}` : k === 0 ? `n${r0}` : `(n${r0} + ${k})`;
       const f0 = g.fns.length;
       const k0 = g.consts!.length;
       const t0 = T.length;
       const cond = ruleCondition(cr, g);
-      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP, g);
+      const act = ruleAction(cr, k, r, id, s0 + k, isBase, start, T, POP, g);
       for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
       for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
-      decl.push(`const i${r} = R[${r}].id;`);
+      if (!seq) decl.push(`const i${r} = R[${r}].id;`);
+      else if (k === 0) decl.push(`const n${r0} = R[${r}].id;`);
       for (let j = t0; j < T.length; j++) decl.push(`const t${j} = T[${j}];`);
       cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
     });
@@ -280,7 +299,6 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
   // A built-in chain's walk first points the late-bound env (E, LATE_ENV) at its namespace's (WalkHost.menv): the hooks
   // do not (a store of a cold object's pointer is a write barrier reading that object's page flags), rules run here.
   const src = `${decl.join('\n')}
-${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
 return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
   const ip = c.ip;
   const pkt = c.pkt;
