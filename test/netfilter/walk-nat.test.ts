@@ -1,6 +1,7 @@
 // Tests for walk-gen's written-out DNAT / SNAT (natSrc: ext/nat.ts natBind with the rule's numbers among the walk's
-// constants, not the rule's closure) and for a walk returning a target's ACCEPT without storing walkAt: the same
-// verdicts, rewritten packets, conntrack bindings, drop reasons and counters as the interpreter (JIT.walk = false).
+// constants, not the rule's closure), a walk returning a target's ACCEPT without storing walkAt, and a chain's rule ids
+// as one constant and offsets (rules read through R): the same verdicts, rewritten packets, conntrack bindings, drop
+// reasons and counters as the interpreter (JIT.walk = false).
 import { afterEach, describe, expect, it } from 'vitest';
 import { forgetInternedChains } from '../../src/netfilter/chain-intern.js';
 import { JIT } from '../../src/netfilter/compiled.js';
@@ -40,13 +41,14 @@ COMMIT
 `;
 
 /** Connections through OUTPUT and POSTROUTING (each its first packet, then a reply-less second): verdicts, packets, conntrack, counters. */
-function run(walk: boolean) {
+function run(walk: boolean, before?: (nf: Netfilter) => void) {
   forgetInternedChains();
   JIT.walk = walk;
   JIT.walkHot = 1;
   const host = new FakeHost([ip('192.168.0.1')], { eth0: ip('192.168.0.1') }, 3);
   const nf = new Netfilter(host);
   nf.load(rules(TEXT));
+  before?.(nf);
   const out: string[] = [];
   let port = 1000;
   const send = (src: string, sport: number, dst: string, dport: number, proto: 'tcp' | 'udp') => {
@@ -99,5 +101,27 @@ describe('walk-gen nat', () => {
     expect(all).toContain('"reason":"conntrack-insert-clash"'); // DNAT does not make a tuple unique (its single port)
     expect(all).toContain('"reason":"rule-error"');
     expect(ip('200.1.2.3')).toBeGreaterThan(2 ** 31);
+  });
+
+  it('a walk numbers a chain\'s rules from one constant (ids in order), else one each; rules only through R', () => {
+    const got = run(true);
+    const src = got.nf.compiledChain('nat', 'OUTPUT')!.walk!.toString();
+    // OUTPUT's ids from n0, SEP's from its first rule's; no per-rule id or rule constant (i<r>, r<r>).
+    expect(src).toMatch(/\(n0 \+ 5\)/);
+    expect(src).toMatch(/\(n(\d+) \+ 1\)/);
+    expect(src).not.toMatch(/\b[ir]\d+\b/);
+    expect(src).toMatch(/w\.hit\(w\.trace !== null \? R\[\d+\] : null, /);
+    // A chain whose ids are not in order (never so from compiled.ts: made here) gets a constant per rule, and counts alike.
+    const skew = (nf: Netfilter) => {
+      const sep = nf.compiledChain('nat', 'SEP')!;
+      (sep.rules[1] as { id: number }).id += 100000;
+    };
+    const ref = run(false, skew);
+    const odd = run(true, skew);
+    expect(odd.out).toEqual(ref.out);
+    const oddSrc = odd.nf.compiledChain('nat', 'OUTPUT')!.walk!.toString();
+    expect(oddSrc).toMatch(/kt\[kq\] === i\d+ /);
+    expect(odd.out).toEqual(got.out); // (the counters are listed by rule, whatever their ids)
+    expect(ref.out.join('\n')).toContain('>10.244.1.5:8080');
   });
 });
