@@ -231,6 +231,42 @@ function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, 
   return act.join(' ');
 }
 
+/** What genWalk gathers: the generator's env, the rules, targets, constants' declarations and cases so far. */
+interface WalkParts {
+  readonly g: GenEnv;
+  readonly R: CRule[];
+  readonly T: TargetFn[];
+  readonly decl: string[];
+  readonly cases: string[];
+  readonly start: Map<CChain, number>;
+  readonly POP: string;
+}
+
+/** The cases of (non-indexed) chain `ch`'s rules, its states from `s0`, and the constants they read. */
+function chainCases(ch: CChain, s0: number, isBase: boolean, p: WalkParts): void {
+  const { g, R, T, decl, cases, start, POP } = p;
+  // The rules' ids: a chain's are consecutive (compiled.ts newVariant numbers them in order), so one constant, its
+  // first rule's (n<r>), and offsets in the code, not a slot per rule; else (never made so) a constant each (i<r>).
+  const r0 = R.length;
+  const b0 = ch.rules.length > 0 ? ch.rules[0]!.id : 0;
+  const seq = ch.rules.every((cr, k) => cr.id === b0 + k);
+  ch.rules.forEach((cr, k) => {
+    const r = R.push(cr) - 1;
+    const id = !seq ? `i${r}` : k === 0 ? `n${r0}` : `(n${r0} + ${k})`;
+    const f0 = g.fns.length;
+    const k0 = g.consts!.length;
+    const t0 = T.length;
+    const cond = ruleCondition(cr, g);
+    const act = ruleAction(cr, k, r, id, s0 + k, isBase, start, T, POP, g);
+    for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
+    for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
+    if (!seq) decl.push(`const i${r} = R[${r}].id;`);
+    else if (k === 0) decl.push(`const n${r0} = R[${r}].id;`);
+    for (let j = t0; j < T.length; j++) decl.push(`const t${j} = T[${j}];`);
+    cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
+  });
+}
+
 /**
  * The generated walk rooted at chain `base` (a built-in chain, or a user chain an indexed chain jumps
  * to), or null when the chains it reaches (up to indexed ones) hold more than MAX_RULES rules. `enter`
@@ -270,26 +306,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
-    // The rules' ids: a chain's are consecutive (compiled.ts newVariant numbers them in order), so one constant, its
-    // first rule's (n<r>), and offsets in the code, not a slot per rule; else (never made so) a constant each (i<r>).
-    const r0 = R.length;
-    const b0 = ch.rules.length > 0 ? ch.rules[0]!.id : 0;
-    const seq = ch.rules.every((cr, k) => cr.id === b0 + k);
-    ch.rules.forEach((cr, k) => {
-      const r = R.push(cr) - 1;
-      const id = !seq ? `i${r}` : k === 0 ? `n${r0}` : `(n${r0} + ${k})`;
-      const f0 = g.fns.length;
-      const k0 = g.consts!.length;
-      const t0 = T.length;
-      const cond = ruleCondition(cr, g);
-      const act = ruleAction(cr, k, r, id, s0 + k, isBase, start, T, POP, g);
-      for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
-      for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
-      if (!seq) decl.push(`const i${r} = R[${r}].id;`);
-      else if (k === 0) decl.push(`const n${r0} = R[${r}].id;`);
-      for (let j = t0; j < T.length; j++) decl.push(`const t${j} = T[${j}];`);
-      cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
-    });
+    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP });
     const n = ch.rules.length;
     // A built-in chain's end with an ACCEPT policy, untraced: the policy counted here (`so`, its slot's counts in
     // countTab: NfCounters.countSlot's), ACCEPT returned; else -1, Netfilter.policy's (three calls a walk, ~70 a request).
