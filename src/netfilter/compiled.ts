@@ -567,14 +567,14 @@ function newVariant(table: TableName, c: Chain, jumps: Array<CChain | null>, dep
   const model: Chain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules };
   const rules: CRule[] = c.rules.map((r, i) => {
     const code = codeOf(r);
-    return { id: nextId++, rule: r, index: i, tests: code.tests, target: code.target, code: code.code, jump: jumps[i] ?? null, text: null, chainName: c.name };
+    return { id: nextId++, code: code.code, jump: jumps[i] ?? null, target: code.target, rule: r, index: i, tests: code.tests, text: null, chainName: c.name };
   });
   const jumpRules: number[] = [];
   for (let i = 0; i < rules.length; i++) if (rules[i]!.jump !== null) jumpRules.push(i);
   const index = buildIndex(c.rules, indexMin);
   // A rule array scanned hot in an earlier variant: its generated scan at once (not while the interpreter is forced).
   const known = index === null && JIT.hot !== Infinity ? scanCache.get(c.rules) : undefined;
-  const cc: CChain = { id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walk: null, walkTried: false, heat: walkHeat.get(c.rules) ?? { n: 0 } };
+  const cc: CChain = { walk: null, id: nextId++, name: c.name, builtin: isBuiltinChain(table, c.name), dropPolicy: c.policy === 'DROP', model, rules, jumpRules, deps, index, scan: known ?? interpScan, runs: index === null && known === undefined ? 0 : -1, walkTried: false, heat: walkHeat.get(c.rules) ?? { n: 0 } };
   walkHeat.set(c.rules, cc.heat);
   if (share) {
     let list = chainCache.get(c.rules);

@@ -577,9 +577,9 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   }
 
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
-  hit(cr: CRule, id: number): void {
+  hit(cr: CRule | null, id: number): void {
     this.count(id, CTX.ip.totalLength);
-    if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr.chainName, rule: cr.index, text: (cr.text ??= renderRule(cr.chainName, cr.rule)) });
+    if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr!.chainName, rule: cr!.index, text: (cr!.text ??= renderRule(cr!.chainName, cr!.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */

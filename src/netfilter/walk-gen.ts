@@ -14,6 +14,7 @@
 import type { CChain, CRule } from './compiled.js';
 import { countHomeSrc } from './nf-counters.js';
 import { indexedScan } from './dst-index.js';
+import { natBind, natParams } from './ext/nat.js';
 import { factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
 import { TgCode, type TargetEnv, type TargetFn } from './targets.js';
 import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tables.js';
@@ -22,8 +23,12 @@ import { ctStateBits, type EvalCtx, type MatchEnv, type MatchFn } from './x-tabl
 export interface WalkHost {
   /** Rules the linear walk evaluated (the cost model's count; 30-bit wrap as Netfilter.table keeps it). */
   walked: number;
-  /** Counts (and traces) a matched rule whose id is `id` (the walk's constant: the rule object, cold, is read only to trace it). */
-  hit(cr: CRule, id: number): void;
+  /**
+   * Counts (and traces) a matched rule whose id is `id` (the walk's constant: the rule object, cold, is read only to
+   * trace it). A generated walk hands the rule only when tracing (null otherwise: it keeps its rules in an array, R,
+   * not in its closure's context).
+   */
+  hit(cr: CRule | null, id: number): void;
   /** The trace callback (non-null: every hit goes through hit()). */
   readonly trace: unknown;
   /** The namespace's counter table and its layout (nf-counters.ts): a hit whose id is in its home quad is counted here. */
@@ -133,6 +138,7 @@ function indexedState(j: number, isBase: boolean, POP: string): string {
           cs = -1;
           if (code === 0) continue;
           if (code === ${TgCode.RETURN}) { ${ret} }
+          if (code === ${TgCode.ACCEPT}) return code;
         }
         w.walkAt = cr;
         return code;`;
@@ -148,16 +154,48 @@ function hitSrc(id: string, rule: string): string {
 }
 
 /**
+ * A rule's object in a walk's code, R[r]: read only to trace its hit or for the verdict it decided (DROP, REJECT), so
+ * not a constant of the closure's context (which a cold walk reads line by line: a slot per rule was ~a line in four).
+ */
+function ruleRef(r: number): string {
+  return `R[${r}]`;
+}
+
+/**
+ * A DNAT / SNAT target with an address in --to written out: a call of ext/nat.ts natBind (`NAT`, one function for
+ * every rule) with the rule's numbers (NatParams) as the walk's constants, declared beside the rule's other ones, and
+ * its manip and flags as literals (part of the walk's shape). The rule's own closure and its context were two cold
+ * lines at each new connection's KUBE-SEP-* DNAT in a big cluster (issue 13). Null for another target (called).
+ */
+function natSrc(cr: CRule, g: GenEnv): string | null {
+  const t = cr.rule.target;
+  if (t === null || (t.kind !== 'DNAT' && t.kind !== 'SNAT')) return null;
+  const p = natParams(t);
+  if (!p.withIp) return null;
+  const lo = konstOf(p.minIp, g);
+  const hi = p.maxIp === p.minIp ? lo : konstOf(p.maxIp, g);
+  const pLo = p.pMin < 0 ? String(p.pMin) : konstOf(p.pMin, g);
+  const pHi = p.pMax === p.pMin ? pLo : konstOf(p.pMax, g);
+  return `NAT(tenv, pkt, ${p.manip}, ${lo}, ${hi}, ${pLo}, ${pHi}, ${p.flags})`;
+}
+
+/** The next constant of the walk (`k<j>`, K[j]) holding `n`. */
+function konstOf(n: number, g: GenEnv): string {
+  g.consts!.push(n);
+  return `k${g.consts!.length - 1}`;
+}
+
+/**
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string): string {
+function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id is the walk's constant, its hash
   // countHash's operations written here by countHashSrc, not a constant more; a call of hit() and its reads
   // of the shared context cost more than the count itself); an id elsewhere in the table, or a trace, goes
   // through hit().
-  const hit = hitSrc(`i${r}`, `r${r}`);
+  const hit = hitSrc(id, `w.trace !== null ? ${ruleRef(r)} : null`);
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
@@ -168,7 +206,7 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       break;
     case TgCode.DROP:
     case TgCode.REJECT:
-      act.push('tenv.dropReason = null;', `w.walkAt = r${r};`, `return ${cr.code};`);
+      act.push('tenv.dropReason = null;', `w.walkAt = ${ruleRef(r)};`, `return ${cr.code};`);
       break;
     case TgCode.RETURN:
       act.push(ret);
@@ -184,11 +222,49 @@ function ruleAction(cr: CRule, k: number, r: number, state: number, isBase: bool
       break;
     default: {
       // A target that may change the packet or its conntrack entry (CT --notrack): the state bits are read again.
-      const t = T.push(cr.target) - 1;
-      act.push('tenv.dropReason = null;', `code = t${t}(c, tenv);`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } w.walkAt = r${r}; return code; }`);
+      // walkAt is read only for a DROP or REJECT (Netfilter.walkVerdict): an ACCEPT (a DNAT's) returns without the
+      // rule (its context slot and the store's write barrier, cold lines once a new connection).
+      const call = natSrc(cr, g) ?? `t${T.push(cr.target) - 1}(c, tenv)`;
+      act.push('tenv.dropReason = null;', `code = ${call};`, 'cs = -1;', `if (code !== 0) { if (code === ${TgCode.RETURN}) { ${ret} } if (code === ${TgCode.ACCEPT}) return code; w.walkAt = ${ruleRef(r)}; return code; }`);
     }
   }
   return act.join(' ');
+}
+
+/** What genWalk gathers: the generator's env, the rules, targets, constants' declarations and cases so far. */
+interface WalkParts {
+  readonly g: GenEnv;
+  readonly R: CRule[];
+  readonly T: TargetFn[];
+  readonly decl: string[];
+  readonly cases: string[];
+  readonly start: Map<CChain, number>;
+  readonly POP: string;
+}
+
+/** The cases of (non-indexed) chain `ch`'s rules, its states from `s0`, and the constants they read. */
+function chainCases(ch: CChain, s0: number, isBase: boolean, p: WalkParts): void {
+  const { g, R, T, decl, cases, start, POP } = p;
+  // The rules' ids: a chain's are consecutive (compiled.ts newVariant numbers them in order), so one constant, its
+  // first rule's (n<r>), and offsets in the code, not a slot per rule; else (never made so) a constant each (i<r>).
+  const r0 = R.length;
+  const b0 = ch.rules.length > 0 ? ch.rules[0]!.id : 0;
+  const seq = ch.rules.every((cr, k) => cr.id === b0 + k);
+  ch.rules.forEach((cr, k) => {
+    const r = R.push(cr) - 1;
+    const id = !seq ? `i${r}` : k === 0 ? `n${r0}` : `(n${r0} + ${k})`;
+    const f0 = g.fns.length;
+    const k0 = g.consts!.length;
+    const t0 = T.length;
+    const cond = ruleCondition(cr, g);
+    const act = ruleAction(cr, k, r, id, s0 + k, isBase, start, T, POP, g);
+    for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
+    for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
+    if (!seq) decl.push(`const i${r} = R[${r}].id;`);
+    else if (k === 0) decl.push(`const n${r0} = R[${r}].id;`);
+    for (let j = t0; j < T.length; j++) decl.push(`const t${j} = T[${j}];`);
+    cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
+  });
 }
 
 /**
@@ -219,7 +295,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
   // The walk's constants (a closure context: one per chain and namespace variant, cold in a big cluster when a new
   // connection's packet runs KUBE-SVC-* and KUBE-SEP-*) declared in the order the rules use them, which is the order
   // of their slots: a walk that stops early or jumps reads a few neighbouring lines, not one line per kind of
-  // constant; the rule objects, read only by hit() or for a verdict, last.
+  // constant (a chain's rule ids one constant); the rule objects, read only to trace or for a DROP / REJECT, none (R[r]).
   const decl: string[] = [];
   for (const ch of chains) {
     const isBase = ch === base;
@@ -230,19 +306,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
-    ch.rules.forEach((cr, k) => {
-      const r = R.push(cr) - 1;
-      const f0 = g.fns.length;
-      const k0 = g.consts!.length;
-      const t0 = T.length;
-      const cond = ruleCondition(cr, g);
-      const act = ruleAction(cr, k, r, s0 + k, isBase, start, T, POP);
-      for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
-      for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
-      decl.push(`const i${r} = R[${r}].id;`);
-      for (let j = t0; j < T.length; j++) decl.push(`const t${j} = T[${j}];`);
-      cases.push(`case ${s0 + k}: ${cond === '' ? `{ ${act} }` : `if (${cond}) { ${act} }`}`);
-    });
+    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP });
     const n = ch.rules.length;
     // A built-in chain's end with an ACCEPT policy, untraced: the policy counted here (`so`, its slot's counts in
     // countTab: NfCounters.countSlot's), ACCEPT returned; else -1, Netfilter.policy's (three calls a walk, ~70 a request).
@@ -252,7 +316,6 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
   // A built-in chain's walk first points the late-bound env (E, LATE_ENV) at its namespace's (WalkHost.menv): the hooks
   // do not (a store of a cold object's pointer is a write barrier reading that object's page flags), rules run here.
   const src = `${decl.join('\n')}
-${R.map((_, j) => `const r${j} = R[${j}];`).join('\n')}
 return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
   const ip = c.ip;
   const pkt = c.pkt;
@@ -272,11 +335,11 @@ return function walk(w, c, tenv, ${entered ? 'sp0' : 'so'}) {
     }
   }
 };`;
-  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'X', 'ixScan', 'enter']);
-  return factory(g.fns, R, T, env, ctStateBits, g.consts!, X, indexedScan, enter);
+  const factory = factoryOf(walkFactories, WALK_FACTORIES_MAX, src, ['F', 'R', 'T', 'E', 'ctStateBits', 'K', 'X', 'ixScan', 'enter', 'NAT']);
+  return factory(g.fns, R, T, env, ctStateBits, g.consts!, X, indexedScan, enter, natBind);
 }
 
-type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn) => WalkFn;
+type WalkFactory = (F: MatchFn[], R: CRule[], T: TargetFn[], E: MatchEnv, ctb: typeof ctStateBits, K: number[], X: CChain[], ixScan: typeof indexedScan, enter: EnterFn, nat: typeof natBind) => WalkFn;
 
 /** Walk factories by generated source (as scan-gen's): the walks of one shape are closures of one function. */
 const walkFactories = new Map<string, WalkFactory>();

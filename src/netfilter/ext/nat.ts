@@ -4,6 +4,7 @@
 // net/netfilter/xt_nat.c (xt_dnat_target_v0 / xt_snat_target_v0 → nf_nat_setup_info).
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import { NatManip as Manip, natFlags, type NatManip } from '../conntrack.js';
+import type { Packet } from '../../packet/packet.js';
 import { parseIpv4, type NatRange } from '../rules.js';
 import { NfEvalError, TgCode, type TargetEnv, type TargetFn } from '../x-tables.js';
 import { parsePortRange, portStr, type Cursor, type Token } from '../xtables.js';
@@ -60,23 +61,64 @@ function natRangeStr(r: NatRange, withIp: boolean): string {
   return s;
 }
 
+/**
+ * A DNAT / SNAT rule's binding as numbers: Conntrack.setupNatRange's arguments but the entry. With an address in --to
+ * (`withIp`) the addresses never change; without one they are the packet's own, taken per call. `pMin` / `pMax` -1: no
+ * port range. compileNat's closure and the generated walks' written-out DNAT / SNAT (walk-gen.ts natSrc) both bind by it.
+ */
+export interface NatParams {
+  readonly manip: NatManip;
+  readonly kind: 'DNAT' | 'SNAT';
+  readonly withIp: boolean;
+  readonly minIp: number;
+  readonly maxIp: number;
+  readonly pMin: number;
+  readonly pMax: number;
+  readonly flags: number;
+}
+
+/** The NatParams of a DNAT / SNAT target record. */
+export function natParams(t: DnatTarget | SnatTarget): NatParams {
+  const { to } = t;
+  const withIp = to !== null && (to.minIp !== 0 || to.maxIp !== 0);
+  return {
+    manip: t.kind === 'DNAT' ? Manip.DST : Manip.SRC,
+    kind: t.kind,
+    withIp,
+    minIp: withIp ? to.minIp : 0,
+    maxIp: withIp ? to.maxIp : 0,
+    pMin: to !== null && to.ports !== null ? to.ports.min : -1,
+    pMax: to !== null && to.ports !== null ? to.ports.max : -1,
+    flags: natFlags(t.random, t.kind === 'SNAT' ? t.randomFully : false, t.persistent),
+  };
+}
+
+/**
+ * xt_dnat_target / xt_snat_target with an address in --to: binds `pkt`'s entry to the range (nf_nat_setup_info), ACCEPT
+ * (also for an untracked packet), or DROP when no unique tuple is left. One function for every rule (its arguments
+ * the rule's NatParams): the generated walks call it with the rule's numbers among their own constants (walk-gen.ts),
+ * where a rule's closure and its context were two more cold lines at each new connection's KUBE-SEP DNAT (issue 13).
+ */
+export function natBind(env: TargetEnv, pkt: Packet, manip: NatManip, minIp: number, maxIp: number, pMin: number, pMax: number, flags: number): TgCode {
+  if (env.natManip !== manip) needManip(env, manip, manip === Manip.DST ? 'DNAT' : 'SNAT');
+  const ct = env.conntrack.ctOf(pkt);
+  if (!ct) return TgCode.ACCEPT;
+  // (at the hook's time, which netfilter's hook wrote to CT_CLOCK: a time handed in is a heap number a call)
+  if (!env.conntrack.setupNatRange(ct, manip, minIp, maxIp, pMin, pMax, flags)) {
+    env.dropReason = 'nat-no-unique-tuple';
+    return TgCode.DROP;
+  }
+  return TgCode.ACCEPT;
+}
+
 /** xt_dnat_target / xt_snat_target: bind the connection's first packet (nf_nat_setup_info). */
 function compileNat(t: DnatTarget | SnatTarget): TargetFn {
-  const manip = t.kind === 'DNAT' ? Manip.DST : Manip.SRC;
-  const { to } = t;
   // The range as numbers of the closure's own (Conntrack.setupNatRange), read with the closure's context that the call
   // reads anyway: a per-rule range object (and its ports object) were two more cold objects at each new connection's
-  // DNAT in a big cluster (KUBE-SEP-*'s, once a request; issue 13). With an address in --to the addresses never change;
-  // without one they are the packet's own, taken per call.
-  const withIp = to !== null && (to.minIp !== 0 || to.maxIp !== 0);
-  const minIp = withIp ? to.minIp : 0;
-  const maxIp = withIp ? to.maxIp : 0;
-  const pMin = to !== null && to.ports !== null ? to.ports.min : -1;
-  const pMax = to !== null && to.ports !== null ? to.ports.max : -1;
-  const flags = natFlags(t.random, t.kind === 'SNAT' ? t.randomFully : false, t.persistent);
-  // The name for needManip's message as a string of the closure's own: `t.kind`, an argument evaluated on every call,
-  // read the target record, a cold object on a new connection of a big cluster (KUBE-SEP-*'s DNAT, once a request).
-  const kind = t.kind;
+  // DNAT in a big cluster (KUBE-SEP-*'s, once a request; issue 13). The name for needManip's message is a string of the
+  // closure's own: `t.kind`, an argument evaluated on every call, read the target record (cold).
+  const { manip, kind, withIp, minIp, maxIp, pMin, pMax, flags } = natParams(t);
+  if (withIp) return (c, env) => natBind(env, c.pkt, manip, minIp, maxIp, pMin, pMax, flags);
   return (c, env) => {
     needManip(env, manip, kind);
     const ct = env.conntrack.ctOf(c.pkt);
