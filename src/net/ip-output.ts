@@ -43,14 +43,32 @@ const ipOutputHere = ipOutput;
 /** IP_IDENTS_SZ: the number of ip_idents counters. */
 const IP_IDENTS_SZ = 2048;
 
+/** Namespaces whose ip_idents buckets one pool holds (8 MB of numbers: a pool grown by push is copied as it grows). */
+const IDENT_POOL_NAMESPACES = 256;
+/**
+ * The pool new namespaces' ip_idents buckets go to (IpIdents.pool), one namespace's 2 * IP_IDENTS_SZ
+ * numbers after another's. Shared: a send reads its bucket and the pool's header, which the sends of
+ * every namespace in the pool keep in cache, where a namespace's own array was one more cold line a
+ * send in a big cluster (a node numbers each VXLAN datagram it sends to another node).
+ */
+let identPool = newIdentPool();
+
+/** An empty pool of packed doubles (a double stored first, then removed): no store changes the elements' kind. */
+function newIdentPool(): number[] {
+  const p = [0.5];
+  p.pop();
+  return p;
+}
+
 /**
  * ip_idents (net/ipv4/route.c): 2048 IP ID counters with random starting values, the jiffy each was
  * last used (ip_idents_reserve's tstamp), and the key of the per-bucket random increments (so one
  * flow's draws never move another's). Draws from `rng` in construction only.
  * A bucket's jiffy and counter sit side by side (`slots[2h]`, `slots[2h + 1]`): the bucket a packet
  * hashes to is seldom in cache (S2's profile: its first read was most of selectIdent), and one
- * 16-byte pair is one cache line where two arrays were two. The namespace keeps `slots` and `key`
- * in its own fields (Namespace.identSlots, identKey): selectIdent reads no IpIdents object.
+ * 16-byte pair is one cache line where two arrays were two. The namespace keeps the shared pool its
+ * `slots` were appended to, where they start there, and `key` in its own fields (Namespace.identSlots,
+ * identBase, identKey): selectIdent reads no IpIdents object.
  */
 export class IpIdents {
   /**
@@ -68,6 +86,18 @@ export class IpIdents {
     for (let i = 0; i < drawn.length; i++) slots.push(drawn[i]!); // (packed doubles: no store ever changes the elements' kind)
     this.slots = slots;
     this.key = rng.uint32() | 0;
+  }
+
+  /**
+   * Appends the buckets to the current shared pool (a new one when it is full) and returns it: they are
+   * its last `slots.length` numbers (starting at a multiple of 2 * IP_IDENTS_SZ).
+   */
+  pool(): number[] {
+    if (identPool.length >= IDENT_POOL_NAMESPACES * 2 * IP_IDENTS_SZ) identPool = newIdentPool();
+    const p = identPool;
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) p.push(slots[i]!);
+    return p;
   }
 }
 
@@ -195,14 +225,16 @@ function outputRouteOf(ns: Namespace, rt: Route | null): Route | null {
 function selectIdent(ns: Namespace, pkt: Packet): void {
   const ip = pkt.ip!;
   if (ip.id >= 0) return;
-  // (the namespace's own fields, IpIdents' slots and key: drawn on first use)
+  // (the namespace's pool, where its buckets start there, and its key, in its own fields: drawn on first use)
   const drawn = ns.identSlots;
   const slots = drawn !== null ? drawn : ns.drawIdents();
+  const base = ns.identBase;
   const h = (Math.imul(ip.dst ^ Math.imul(ip.src, 0x9e3779b1), 0x85ebca6b) ^ ip.protocol) >>> 21;
+  const at = base + 2 * h;
   // ip_idents_reserve: when jiffies moved since the bucket's last use, add a random 0..elapsed-1
   // so the IDs leak no exact packet count (HZ = 250, Debian's).
   const jiffy = Math.floor(ns.sim.now / 4e6);
-  const old = slots[2 * h]!;
+  const old = slots[at]!;
   let delta = 0;
   if (old !== jiffy) {
     if (jiffy > old) {
@@ -212,10 +244,10 @@ function selectIdent(ns: Namespace, pkt: Packet): void {
       x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
       delta = ((x ^ (x >>> 16)) >>> 0) % (jiffy - old);
     }
-    slots[2 * h] = jiffy;
+    slots[at] = jiffy;
   }
-  const id = (slots[2 * h + 1]! + delta) & 0xffff;
-  slots[2 * h + 1] = (id + 1) & 0xffff;
+  const id = (slots[at + 1]! + delta) & 0xffff;
+  slots[at + 1] = (id + 1) & 0xffff;
   ip.id = id;
 }
 
