@@ -163,11 +163,12 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
    * local (all bits set, no quick answer, when the table is large or has two shorter local routes).
    */
   private localEpoch = -1;
+  // (localBloom beside the epoch: a "yes" reads the epoch, the four and the bloom, six words in a row, not seven)
+  private localBloom = -1;
   private localA = 0;
   private localB = 0;
   private localC = 0;
   private localD = 0;
-  private localBloom = -1;
   private localWideNet = 0;
   private localWideMask = 0;
 
