@@ -133,10 +133,6 @@ export class Transports {
  * the context holding the layer and the counts), cold on a node of a thousand (bench/README.md,
  * session 40: s40-ip). Like the literal, it has no csumError.
  */
-// What NoListenerWatch tests of a segment's flags, as module constants (TcpFlag is an imported object).
-const SYN_ACK = TcpFlag.SYN | TcpFlag.ACK;
-const SYN_ONLY = TcpFlag.SYN;
-
 class NoListenerWatch implements L4Receiver {
   constructor(
     private readonly t: TcpLayer,
@@ -145,15 +141,6 @@ class NoListenerWatch implements L4Receiver {
 
   receive(pkt: Packet): void {
     const t = this.t;
-    // Only a SYN without ACK is refused for want of a listener: every other segment goes straight to the
-    // layer, without reading its counters before and after (the layer's line holding them and the
-    // counters object: two cold lines a segment on a node of a thousand, session 45: s45-ip). TCP writes
-    // no field of a segment it receives, so the flags read here are the ones read after it.
-    const th0 = pkt.tcp;
-    if (th0 === null || (th0.flags & SYN_ACK) !== SYN_ONLY) {
-      t.receive(pkt);
-      return;
-    }
     const before = t.counters.OutRsts;
     t.receive(pkt);
     const th = pkt.tcp;

@@ -203,21 +203,20 @@ describe('ip_idents keeps its key a small integer', () => {
     ns.ipLocalOut(pkt);
     const pool = ns.identSlots!;
     const base = ns.identBase;
-    expect(base % 4096).toBe(0);
-    expect(pool.length).toBeGreaterThanOrEqual(base + 4096);
+    expect(base % 2048).toBe(0);
+    expect(pool.length).toBeGreaterThanOrEqual(base + 2048);
     expect(hasDoubleElements(pool)).toBe(true);
-    const slots = pool.slice(base, base + 4096);
+    const slots = pool.slice(base, base + 2048);
     const r = new Simulator(3).rng.stream('p/ip-ident');
     const want = new Float64Array(4096);
     intsInto(r, 65536, want, 1, 2, 2048);
     expect(ns.identKey).toBe(r.uint32() | 0);
-    // The packet took its bucket's counter (jiffy 0 at time 0, as the slot's: no increment), which moved on by one;
-    // every other slot is the draw.
-    const moved = slots.map((v, i) => (v === want[i] ? -1 : i)).filter((i) => i >= 0);
+    // Bucket h is jiffy * 65536 + counter, the counter the draw at 2h + 1. The packet took its bucket's counter
+    // (jiffy 0 at time 0, as the bucket's: no increment), which moved on by one; every other bucket is the draw.
+    const moved = slots.map((v, h) => (v === want[2 * h + 1] ? -1 : h)).filter((h) => h >= 0);
     expect(moved.length).toBe(1);
     const m = moved[0]!;
-    expect(m % 2).toBe(1);
-    expect(pkt.ip.id).toBe(want[m]);
-    expect(slots[m]).toBe((want[m]! + 1) & 0xffff);
+    expect(pkt.ip.id).toBe(want[2 * m + 1]);
+    expect(slots[m]).toBe((want[2 * m + 1]! + 1) & 0xffff);
   });
 });
