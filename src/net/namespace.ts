@@ -135,10 +135,8 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   outEpoch = -1;
   outRoute: Route | null = null;
   /**
-   * ip_idents (IpIdents, net/ip-output.ts selectIdent): the shared pool holding its buckets (null until
-   * drawn on first use; 32 KB per namespace), where they start there, and its key. In the namespace's own
-   * fields, beside routeOutput's, which the same send reads: an IpIdents object between them was one
-   * more cold line a send, and so was an array of the namespace's own.
+   * ip_idents (IpIdents, net/ip-output.ts selectIdent): its shared pool (null until drawn on first use), where its
+   * buckets start there, and its key, beside routeOutput's fields (the same send reads them): no object of its own.
    */
   identSlots: number[] | null = null;
   identBase = 0;
@@ -163,8 +161,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
    * local (all bits set, no quick answer, when the table is large or has two shorter local routes).
    */
   private localEpoch = -1;
-  // (localBloom beside the epoch: a "yes" reads the epoch, the four and the bloom, six words in a row, not seven)
-  private localBloom = -1;
+  private localBloom = -1; // (beside the epoch: a "yes" reads six words in a row, not seven)
   private localA = 0;
   private localB = 0;
   private localC = 0;
@@ -367,12 +364,11 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
     return src;
   }
 
-  /** A local route as ip_route_output gives it (the same route on lo), made once per route while the tables stand. */
+  /** A local route as ip_route_output gives it (the same route on lo, by newRoute: one shape), made once per route while the tables stand. */
   loRoute(rt: Route): Route {
     const m = (this.routeCache().loRoutes ??= new Map());
     let r = m.get(rt);
     if (r === undefined) {
-      // (by newRoute, not a spread copy: one shape for every route the datapath reads)
       r = newRoute(rt.table, rt.type, rt.dst, rt.prefix, rt.gateway, this.lo, rt.prefsrc, rt.scope, rt.onlink, rt.metric, rt.proto);
       m.set(rt, r);
     }

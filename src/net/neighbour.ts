@@ -223,11 +223,7 @@ export class NeighbourTable {
     return this.recent === null ? 0 : this.recent.entries.length;
   }
 
-  /**
-   * The entry for (dev, ip), if any, with the owner's held confirmation applied first (settle): every
-   * entry this table hands out reads as if each confirmation had been applied when it was made. The
-   * lookup itself (`find`) is private; the methods that call it settle first.
-   */
+  /** The entry for (dev, ip), if any, the owner's held confirmation applied first (settle); the lookup itself, `find`, is private. */
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     this.settle();
     return this.find(dev, ip);
@@ -580,14 +576,9 @@ export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevic
   // (the device's last entry by its copy's key and owner, as get does: not read when it is another's;
   // an entry get finds is a new last entry of the device, and get has copied it)
   const last = dev.neighKey === (ip | 0) && dev.neighOwner === tableId;
-  let e: NeighEntry | undefined;
-  if (last) {
-    table.settle();
-    e = dev.neighLast as NeighEntry;
-  } else {
-    e = table.get(dev, ip); // (settles first)
-    if (e === undefined) return null;
-  }
+  if (last) table.settle();
+  const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip); // (get settles first)
+  if (e === undefined) return null;
   const st = e.nud;
   // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
   if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {
