@@ -141,7 +141,7 @@ describe('a chain index keeps its destination bounds small integers', () => {
 
 describe('ip_idents keeps its key a small integer', () => {
   it('namespaces share pools of buckets (256 a pool), each its own place: the IDs are those of a namespace drawn alone', () => {
-    const idsOf = (sim: Simulator, ns: Namespace, n: number): number[] => {
+    const idsOf = (ns: Namespace, n: number): number[] => {
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
         const pkt = new Packet();
@@ -161,9 +161,9 @@ describe('ip_idents keeps its key a small integer', () => {
     };
     const sim = new Simulator(5);
     const all = Array.from({ length: 300 }, (_, i) => nsOf(sim, `n${i}`));
-    const got = all.map((ns) => idsOf(sim, ns, 4));
+    const got = all.map((ns) => idsOf(ns, 4));
     // Interleaved sends (the namespaces drew in order), then again: each namespace's counters only.
-    all.forEach((ns, i) => got[i]!.push(...idsOf(sim, ns, 3)));
+    all.forEach((ns, i) => got[i]!.push(...idsOf(ns, 3)));
     const pools = new Set(all.map((ns) => ns.identSlots));
     expect(pools.size).toBe(2);
     expect(all[255]!.identSlots).toBe(all[0]!.identSlots);
@@ -173,7 +173,7 @@ describe('ip_idents keeps its key a small integer', () => {
     for (const i of [0, 1, 255, 256, 299]) {
       const alone = new Simulator(5);
       const ns = nsOf(alone, `n${i}`);
-      expect([...idsOf(alone, ns, 4), ...idsOf(alone, ns, 3)]).toEqual(got[i]);
+      expect([...idsOf(ns, 4), ...idsOf(ns, 3)]).toEqual(got[i]);
     }
   });
 
