@@ -43,18 +43,37 @@ const ipOutputHere = ipOutput;
 /** IP_IDENTS_SZ: the number of ip_idents counters. */
 const IP_IDENTS_SZ = 2048;
 
+/** Namespaces whose ip_idents buckets one pool holds (4 MB of numbers: a pool grown by push is copied as it grows). */
+const IDENT_POOL_NAMESPACES = 256;
+/**
+ * The pool new namespaces' ip_idents buckets go to (IpIdents.pool), one namespace's IP_IDENTS_SZ
+ * numbers after another's. Shared: a send reads its bucket and the pool's header, which the sends of
+ * every namespace in the pool keep in cache, where a namespace's own array was one more cold line a
+ * send in a big cluster (a node numbers each VXLAN datagram it sends to another node).
+ */
+let identPool = newIdentPool();
+
+/** An empty pool of packed doubles (a double stored first, then removed): no store changes the elements' kind. */
+function newIdentPool(): number[] {
+  const p = [0.5];
+  p.pop();
+  return p;
+}
+
 /**
  * ip_idents (net/ipv4/route.c): 2048 IP ID counters with random starting values, the jiffy each was
  * last used (ip_idents_reserve's tstamp), and the key of the per-bucket random increments (so one
  * flow's draws never move another's). Draws from `rng` in construction only.
- * A bucket's jiffy and counter sit side by side (`slots[2h]`, `slots[2h + 1]`): the bucket a packet
- * hashes to is seldom in cache (S2's profile: its first read was most of selectIdent), and one
- * 16-byte pair is one cache line where two arrays were two. The namespace keeps `slots` and `key`
- * in its own fields (Namespace.identSlots, identKey): selectIdent reads no IpIdents object.
+ * A bucket's jiffy and counter are one number, jiffy * 2^16 + counter (exact: a jiffy stays below 2^37):
+ * the bucket a packet hashes to is seldom in cache (S2's profile: its first read was most of
+ * selectIdent), and one 8-byte element is one line where a 16-byte pair crossed one a quarter of the
+ * time (its place in a shared pool is not 16-byte aligned). The namespace keeps the shared pool its
+ * `slots` were appended to, where they start there, and `key` in its own fields (Namespace.identSlots,
+ * identBase, identKey): selectIdent reads no IpIdents object.
  */
 export class IpIdents {
   /**
-   * Bucket h: last jiffy at 2h, counter (0..65535) at 2h + 1. A number array of packed doubles (in the
+   * Bucket h: last jiffy * 65536 + counter (0..65535). A number array of packed doubles (in the
    * array's own elements, as a Float64Array's), not a Float64Array: a typed array's header is 80 bytes,
    * its length and data pointers a second line to read half the time; an array's is 32.
    */
@@ -64,10 +83,22 @@ export class IpIdents {
   constructor(rng: Rng) {
     const drawn = new Float64Array(2 * IP_IDENTS_SZ);
     intsInto(rng, 65536, drawn, 1, 2, IP_IDENTS_SZ); // (rng.int(65536) into each bucket's counter, in order)
-    const slots: number[] = [];
-    for (let i = 0; i < drawn.length; i++) slots.push(drawn[i]!); // (packed doubles: no store ever changes the elements' kind)
+    const slots = newIdentPool();
+    for (let h = 0; h < IP_IDENTS_SZ; h++) slots.push(drawn[2 * h + 1]!); // (jiffy 0; packed doubles: no store changes the elements' kind)
     this.slots = slots;
     this.key = rng.uint32() | 0;
+  }
+
+  /**
+   * Appends the buckets to the current shared pool (a new one when it is full) and returns it: they are
+   * its last `slots.length` numbers (starting at a multiple of IP_IDENTS_SZ).
+   */
+  pool(): number[] {
+    if (identPool.length >= IDENT_POOL_NAMESPACES * IP_IDENTS_SZ) identPool = newIdentPool();
+    const p = identPool;
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) p.push(slots[i]!);
+    return p;
   }
 }
 
@@ -195,27 +226,27 @@ function outputRouteOf(ns: Namespace, rt: Route | null): Route | null {
 function selectIdent(ns: Namespace, pkt: Packet): void {
   const ip = pkt.ip!;
   if (ip.id >= 0) return;
-  // (the namespace's own fields, IpIdents' slots and key: drawn on first use)
+  // (the namespace's pool, where its buckets start there, and its key, in its own fields: drawn on first use)
   const drawn = ns.identSlots;
   const slots = drawn !== null ? drawn : ns.drawIdents();
+  const base = ns.identBase;
   const h = (Math.imul(ip.dst ^ Math.imul(ip.src, 0x9e3779b1), 0x85ebca6b) ^ ip.protocol) >>> 21;
+  const at = base + h;
   // ip_idents_reserve: when jiffies moved since the bucket's last use, add a random 0..elapsed-1
   // so the IDs leak no exact packet count (HZ = 250, Debian's).
   const jiffy = Math.floor(ns.sim.now / 4e6);
-  const old = slots[2 * h]!;
+  const v = slots[at]!;
+  const old = Math.floor(v / 65536);
   let delta = 0;
-  if (old !== jiffy) {
-    if (jiffy > old) {
-      // A hash of (key, bucket, jiffy) stands for get_random_u32_below: deterministic per bucket.
-      let x = Math.imul(ns.identKey ^ Math.imul(h, 0x27d4eb2d), 0x165667b1) ^ jiffy;
-      x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
-      x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-      delta = ((x ^ (x >>> 16)) >>> 0) % (jiffy - old);
-    }
-    slots[2 * h] = jiffy;
+  if (jiffy > old) {
+    // A hash of (key, bucket, jiffy) stands for get_random_u32_below: deterministic per bucket.
+    let x = Math.imul(ns.identKey ^ Math.imul(h, 0x27d4eb2d), 0x165667b1) ^ jiffy;
+    x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    delta = ((x ^ (x >>> 16)) >>> 0) % (jiffy - old);
   }
-  const id = (slots[2 * h + 1]! + delta) & 0xffff;
-  slots[2 * h + 1] = (id + 1) & 0xffff;
+  const id = (v - old * 65536 + delta) & 0xffff;
+  slots[at] = jiffy * 65536 + ((id + 1) & 0xffff);
   ip.id = id;
 }
 

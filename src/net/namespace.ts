@@ -34,7 +34,7 @@ import type { IpStack, L4Receiver, RouteHint } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter as brNetfilterImported } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
-import { RouteTable, routeEpoch as routeEpochImported, type Route } from './fib.js';
+import { newRoute, RouteTable, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive as netifReceiveImported } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
@@ -135,18 +135,20 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   outEpoch = -1;
   outRoute: Route | null = null;
   /**
-   * ip_idents (IpIdents, net/ip-output.ts selectIdent): its slots and key, null and 0 until drawn on
-   * first use (32 KB per namespace). In the namespace's own fields, beside routeOutput's, which the
-   * same send reads: an IpIdents object between them was one more cold line a send.
+   * ip_idents (IpIdents, net/ip-output.ts selectIdent): its shared pool (null until drawn on first use), where its
+   * buckets start there, and its key, beside routeOutput's fields (the same send reads them): no object of its own.
    */
   identSlots: number[] | null = null;
+  identBase = 0;
   identKey = 0;
-  /** Draws ip_idents (its own stream, so when does not matter) and keeps its slots and key; the slots. */
+  /** Draws ip_idents (its own stream, so when does not matter) and keeps its pool, place and key; the pool. */
   drawIdents(): number[] {
     const d = new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`));
     this.identKey = d.key;
-    this.identSlots = d.slots;
-    return d.slots;
+    const pool = d.pool();
+    this.identBase = pool.length - d.slots.length;
+    this.identSlots = pool;
+    return pool;
   }
   /**
    * isLocal's own answers in the namespace object itself, valid while localEpoch (routing tables' and
@@ -159,11 +161,11 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
    * local (all bits set, no quick answer, when the table is large or has two shorter local routes).
    */
   private localEpoch = -1;
+  private localBloom = -1; // (beside the epoch: a "yes" reads six words in a row, not seven)
   private localA = 0;
   private localB = 0;
   private localC = 0;
   private localD = 0;
-  private localBloom = -1;
   private localWideNet = 0;
   private localWideMask = 0;
 
@@ -362,12 +364,12 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
     return src;
   }
 
-  /** A local route as ip_route_output gives it (the same route on lo), made once per route while the tables stand. */
+  /** A local route as ip_route_output gives it (the same route on lo, by newRoute: one shape), made once per route while the tables stand. */
   loRoute(rt: Route): Route {
     const m = (this.routeCache().loRoutes ??= new Map());
     let r = m.get(rt);
     if (r === undefined) {
-      r = { ...rt, dev: this.lo };
+      r = newRoute(rt.table, rt.type, rt.dst, rt.prefix, rt.gateway, this.lo, rt.prefsrc, rt.scope, rt.onlink, rt.metric, rt.proto);
       m.set(rt, r);
     }
     return r;
@@ -593,5 +595,5 @@ function appended<T>(list: readonly T[], x: T): readonly T[] {
 }
 
 function route(table: Route['table'], type: Route['type'], dst: Ipv4, prefix: number, gateway: Ipv4, dev: NetDevice, prefsrc: Ipv4, scope: Route['scope']): Route {
-  return { table, type, dst: dst >>> 0, prefix, gateway, dev, prefsrc, scope, onlink: false, metric: 0, proto: 'kernel' };
+  return newRoute(table, type, dst >>> 0, prefix, gateway, dev, prefsrc, scope, false, 0, 'kernel');
 }

@@ -223,7 +223,14 @@ export class NeighbourTable {
     return this.recent === null ? 0 : this.recent.entries.length;
   }
 
+  /** The entry for (dev, ip), if any, the owner's held confirmation applied first (settle); the lookup itself, `find`, is private. */
   get(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
+    this.settle();
+    return this.find(dev, ip);
+  }
+
+  /** get without settling: only for callers that settled just before (the device's copy is made from what it finds). */
+  private find(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     // The device's last entry first: an entry there is on `dev` (only get and create put one there),
     // and while its owner is this table it is the table's entry for (dev, ip) if its `ip` is. Its key
     // and owner as the device's copy has them (NetDevice.neighKey/neighOwner, equal to the entry's while
@@ -240,8 +247,7 @@ export class NeighbourTable {
         // On change only: a pointer stored into an old object is a write barrier (two page headers read).
         if (dev.neighLast !== r) {
           dev.neighLast = r;
-          this.settle();
-          copyToDevice(dev, r);
+          copyToDevice(dev, r); // (settled: find's callers settle first)
         }
         return r;
       }
@@ -253,7 +259,6 @@ export class NeighbourTable {
     c.put(e);
     if (dev.neighLast !== e) {
       dev.neighLast = e;
-      this.settle();
       copyToDevice(dev, e);
     }
     return e;
@@ -306,7 +311,7 @@ export class NeighbourTable {
   /** neigh_confirm: an upper layer confirmed the neighbour is reachable (n->confirmed = now); the entry, if any. */
   confirm(dev: NetDevice, ip: Ipv4): NeighEntry | undefined {
     this.settle();
-    const e = this.get(dev, ip);
+    const e = this.find(dev, ip);
     if (e !== undefined) confirmEntryNow(e, this.sim);
     return e;
   }
@@ -384,7 +389,7 @@ export class NeighbourTable {
   }
 
   private create(dev: NetDevice, ip: Ipv4): NeighEntry {
-    let e = this.get(dev, ip);
+    let e = this.find(dev, ip);
     if (e === undefined) {
       e = new NeighEntry(ip, this.id, 'FAILED', UNSET, dev);
       this.entries.set(NeighbourTable.key(dev, ip), e);
@@ -403,7 +408,7 @@ export class NeighbourTable {
   /** neigh_output: sends `pkt` to next hop `ip` on `dev`, resolving first when needed. */
   output(dev: NetDevice, ip: Ipv4, pkt: Packet): void {
     this.settle();
-    const e = this.get(dev, ip);
+    const e = this.find(dev, ip);
     const now = this.sim.now;
     if (e !== undefined) {
       switch (e.state) {
@@ -503,7 +508,7 @@ export class NeighbourTable {
    */
   update(dev: NetDevice, ip: Ipv4, mac: Mac, how: 'reply' | 'request-for-us' | 'other'): void {
     this.settle();
-    let e = this.get(dev, ip);
+    let e = this.find(dev, ip);
     if (e === undefined) {
       if (how !== 'request-for-us') return;
       e = this.create(dev, ip);
@@ -571,9 +576,9 @@ export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevic
   // (the device's last entry by its copy's key and owner, as get does: not read when it is another's;
   // an entry get finds is a new last entry of the device, and get has copied it)
   const last = dev.neighKey === (ip | 0) && dev.neighOwner === tableId;
-  const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip);
+  if (last) table.settle();
+  const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip); // (get settles first)
   if (e === undefined) return null;
-  table.settle();
   const st = e.nud;
   // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
   if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { intsInto, RngFactory } from '../../src/core/rng.js';
 import { Simulator } from '../../src/core/simulator.js';
 import { DummyDevice } from '../../src/link/dummy.js';
-import { RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
+import { newRoute, RouteTable, SharedRoutes, type Route } from '../../src/net/fib.js';
 import { IpIdents } from '../../src/net/ip-output.js';
 import { Namespace } from '../../src/net/namespace.js';
 import { manipPacket } from '../../src/netfilter/ct-tuple.js';
@@ -51,9 +51,9 @@ describe('hidden classes kept through the run', () => {
     shared.add(ip(192, 168, 7, 0), 24, ip(192, 168, 7, 0));
     shared.add(ip(10, 244, 2, 0), 24, ip(10, 244, 2, 0));
     const t = new RouteTable();
-    const own: Route = { table: 'main', type: 'unicast', dst: ip(10, 0, 0, 0), prefix: 8, gateway: 0, dev: eth0, prefsrc: 0, scope: 'link', onlink: false, metric: 0, proto: 'boot' };
+    const own: Route = newRoute('main', 'unicast', ip(10, 0, 0, 0), 8, 0, eth0, 0, 'link', false, 0, 'boot');
     t.add(own);
-    const later: Route = { table: 'main', type: 'unicast', dst: ip(10, 9, 0, 0), prefix: 16, gateway: 0, dev: eth0, prefsrc: 0, scope: 'link', onlink: false, metric: 0, proto: 'boot' };
+    const later: Route = newRoute('main', 'unicast', ip(10, 9, 0, 0), 16, 0, eth0, 0, 'link', false, 0, 'boot');
     expect(t.bindShared(shared, flannel, undefined)).toBe(true);
     const r = t.lookup(ip(10, 244, 2, 9))!;
     expect([r.dst, r.prefix, r.gateway, r.dev]).toEqual([ip(10, 244, 2, 0), 24, ip(10, 244, 2, 0), flannel]);
@@ -63,6 +63,31 @@ describe('hidden classes kept through the run', () => {
     const far = t.lookup(ip(192, 168, 7, 1))!;
     expect([far.dst, far.gateway]).toEqual([ip(192, 168, 7, 0), ip(192, 168, 7, 0)]);
     expect(t.lookup(ip(10, 3, 3, 3))).toBe(own);
+  });
+
+  it("a namespace's routes of every kind share one shape, the device first (what a packet's path reads, beside the map)", () => {
+    const sim = new Simulator(1);
+    const ns = new Namespace(sim, 'n');
+    const eth = new DummyDevice(sim, 'eth0', 0x020000000004);
+    const flannel = new DummyDevice(sim, 'flannel.1', 0x020000000005);
+    ns.addDevice(eth);
+    ns.addDevice(flannel);
+    ns.addAddress(eth, ip(10, 1, 0, 2), 24);
+    ns.addRoute({ dst: 0, prefix: 0, gateway: ip(10, 1, 0, 1), dev: eth });
+    const shared = new SharedRoutes(true);
+    shared.add(ip(10, 244, 1, 0), 24, ip(10, 244, 1, 0));
+    expect(ns.mainTable.bindShared(shared, flannel, undefined)).toBe(true);
+    const local = ns.fibLookup(ip(10, 1, 0, 2))!;
+    const link = ns.fibLookup(ip(10, 1, 0, 9))!;
+    const dflt = ns.fibLookup(ip(8, 8, 8, 8))!;
+    const made = ns.fibLookup(ip(10, 244, 1, 7))!;
+    const bcast = ns.fibLookup(ip(10, 1, 0, 255))!;
+    expect([local.type, link.type, dflt.type, made.type, bcast.type]).toEqual(['local', 'unicast', 'unicast', 'unicast', 'broadcast']);
+    expect([made.dev, made.gateway, dflt.gateway]).toEqual([flannel, ip(10, 244, 1, 0), ip(10, 1, 0, 1)]);
+    const lo = ns.loRoute(local);
+    expect(lo.dev).toBe(ns.lo);
+    expect([link, dflt, made, bcast, lo].map((r) => sameMap(r, local))).toEqual([true, true, true, true, true]);
+    for (const r of [local, link, dflt, made, bcast, lo]) expect(Object.keys(r).slice(0, 3)).toEqual(['dev', 'gateway', 'type']);
   });
 });
 
@@ -115,6 +140,43 @@ describe('a chain index keeps its destination bounds small integers', () => {
 });
 
 describe('ip_idents keeps its key a small integer', () => {
+  it('namespaces share pools of buckets (256 a pool), each its own place: the IDs are those of a namespace drawn alone', () => {
+    const idsOf = (ns: Namespace, n: number): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const pkt = new Packet();
+        pkt.ip = ipv4Header(IpProto.UDP, 0, ip(10, 0, 1 + (i % 3), 2 + i)); // (id -1: the kernel numbers it)
+        pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
+        ns.ipLocalOut(pkt);
+        out.push(pkt.ip.id);
+      }
+      return out;
+    };
+    const nsOf = (sim: Simulator, name: string): Namespace => {
+      const ns = new Namespace(sim, name);
+      const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
+      ns.addDevice(eth);
+      ns.addAddress(eth, ip(10, 0, 0, 1), 8);
+      return ns;
+    };
+    const sim = new Simulator(5);
+    const all = Array.from({ length: 300 }, (_, i) => nsOf(sim, `n${i}`));
+    const got = all.map((ns) => idsOf(ns, 4));
+    // Interleaved sends (the namespaces drew in order), then again: each namespace's counters only.
+    all.forEach((ns, i) => got[i]!.push(...idsOf(ns, 3)));
+    const pools = new Set(all.map((ns) => ns.identSlots));
+    expect(pools.size).toBe(2);
+    expect(all[255]!.identSlots).toBe(all[0]!.identSlots);
+    expect(all[256]!.identSlots).not.toBe(all[0]!.identSlots);
+    expect(all[256]!.identBase).toBe(0);
+    expect(new Set(all.slice(0, 256).map((ns) => ns.identBase)).size).toBe(256);
+    for (const i of [0, 1, 255, 256, 299]) {
+      const alone = new Simulator(5);
+      const ns = nsOf(alone, `n${i}`);
+      expect([...idsOf(ns, 4), ...idsOf(ns, 3)]).toEqual(got[i]);
+    }
+  });
+
   const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
   it('the key of every stream is a signed 32-bit integer, the draw it was made from', () => {
     const f = new RngFactory(7);
@@ -139,20 +201,22 @@ describe('ip_idents keeps its key a small integer', () => {
     pkt.ip = ipv4Header(IpProto.UDP, 0, ip(10, 0, 0, 2)); // (id -1: the kernel numbers it)
     pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
     ns.ipLocalOut(pkt);
-    const slots = ns.identSlots!;
+    const pool = ns.identSlots!;
+    const base = ns.identBase;
+    expect(base % 2048).toBe(0);
+    expect(pool.length).toBeGreaterThanOrEqual(base + 2048);
+    expect(hasDoubleElements(pool)).toBe(true);
+    const slots = pool.slice(base, base + 2048);
     const r = new Simulator(3).rng.stream('p/ip-ident');
     const want = new Float64Array(4096);
     intsInto(r, 65536, want, 1, 2, 2048);
-    expect(slots.length).toBe(4096);
-    expect(hasDoubleElements(slots)).toBe(true);
     expect(ns.identKey).toBe(r.uint32() | 0);
-    // The packet took its bucket's counter (jiffy 0 at time 0, as the slot's: no increment), which moved on by one;
-    // every other slot is the draw.
-    const moved = slots.map((v, i) => (v === want[i] ? -1 : i)).filter((i) => i >= 0);
+    // Bucket h is jiffy * 65536 + counter, the counter the draw at 2h + 1. The packet took its bucket's counter
+    // (jiffy 0 at time 0, as the bucket's: no increment), which moved on by one; every other bucket is the draw.
+    const moved = slots.map((v, h) => (v === want[2 * h + 1] ? -1 : h)).filter((h) => h >= 0);
     expect(moved.length).toBe(1);
     const m = moved[0]!;
-    expect(m % 2).toBe(1);
-    expect(pkt.ip.id).toBe(want[m]);
-    expect(slots[m]).toBe((want[m]! + 1) & 0xffff);
+    expect(pkt.ip.id).toBe(want[2 * m + 1]);
+    expect(slots[m]).toBe((want[2 * m + 1]! + 1) & 0xffff);
   });
 });

@@ -147,4 +147,46 @@ describe('confirmations held in the namespace', () => {
     });
     sim.run();
   });
+
+  it('never reach a reader of the table unapplied: get, by the device\'s last entry, the recent-entry cache or the map', () => {
+    // The hazard: get() answers the device's last entry without reading the table, so a held confirmation
+    // must be applied before it answers (get settles first; the unsettled lookup is private).
+    const sim = new Simulator(7);
+    const ns = new Namespace(sim, 'n');
+    const dev = new DummyDevice(sim, 'eth0', 0x020000000001);
+    ns.addDevice(dev);
+    ns.addAddress(dev, ip(10, 0, 0, 1), 24);
+    ns.addRoute({ dst: 0, prefix: 0, gateway: GW, dev });
+    const OTHER = ip(10, 0, 0, 7);
+    const seen: string[] = [];
+    sim.scheduleAt(T0, () => {
+      for (const nh of [OTHER, GW]) {
+        ns.neigh.output(dev, nh, new Packet());
+        ns.neigh.update(dev, nh, MAC + nh, 'reply');
+      }
+      ns.confirmNeighbour(DST); // (a route lookup: applied at once, the entry kept)
+    });
+    // Three held confirmations, each read back by another path: the device's last entry (GW is), the
+    // recent-entry cache (OTHER made the device's last in between), and a fresh cache (an entry deleted).
+    const held = (at: number, before: () => void, how: string): void => {
+      sim.scheduleAt(at, () => {
+        before();
+        ns.confirmNeighbour(DST);
+        expect(ns.confirmPendHi).toBeGreaterThanOrEqual(0);
+        const e = ns.neigh.get(dev, GW)!;
+        seen.push(`${how} ${e.confirmed - T0} ${ns.confirmPendHi}`);
+      });
+    };
+    held(T0 + 1000, () => {}, 'last');
+    held(T0 + 2000, () => void ns.neigh.get(dev, OTHER), 'recent');
+    held(T0 + 3000, () => ns.neigh.delete(dev, OTHER), 'map');
+    sim.scheduleAt(T0 + 4000, () => {
+      ns.confirmNeighbour(DST);
+      // all() and connected() settle too; the device's copy of GW's entry is not behind it then.
+      const e = ns.neigh.all().find((x) => x.ip === GW)!;
+      seen.push(`all ${e.confirmed - T0} ${ns.confirmPendHi}`);
+    });
+    sim.run();
+    expect(seen).toEqual(['last 1000 -1', 'recent 2000 -1', 'map 3000 -1', 'all 4000 -1']);
+  });
 });
