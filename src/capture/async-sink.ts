@@ -143,6 +143,8 @@ export class AsyncChunkSink {
   slotBase = 0;
   /** Position of the current chunk's start in the stream of chunks (chunks produced × slotSize). */
   chunkStart = 0;
+  /** The memo position (capture/frame-memo: 2 × word + 1) of a fast record at the current chunk's start: chunkStart / 2 + 1 (RingPoint's marks, session 45). */
+  markBase = 1;
   /** File bytes of every record but the open VERBATIM one (a fast record's writer adds its EPB's size). */
   outBytes = 0;
   /** Offset in the current chunk of the open VERBATIM record, −1 when none is open. */
@@ -277,6 +279,8 @@ export class AsyncChunkSink {
     this.slotBase = 0;
     this.chunkStart = -1;
     this.chunkStart = 0;
+    this.markBase = -1;
+    this.markBase = 1;
     this.produced = -1;
     this.produced = 0;
     const limit = this.limit;
@@ -483,6 +487,7 @@ export class AsyncChunkSink {
     this.fastMax = this.fastLimit();
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
+    this.markBase = this.chunkStart / 2 + 1;
     this.buf = new Uint8Array(this.ring, base, this.slotSize);
     this.view = new DataView(this.ring, base, this.slotSize);
   }
