@@ -43,13 +43,14 @@ export class RecordExpander extends FrameLayout {
   /** arrival()'s bases by departing interface (grown with repKey): the last COPY's interface and time (an SCOPY's are those + its offset). */
   private cpIf = new Int32Array(0);
   private cpT0 = new Float64Array(0);
-  /**
-   * By interface (grown with repKey): the time of its last REPEAT or DREPEAT, a DREPEAT's base (session 45), and its last
-   * DREPEAT's ring word and file offset of its frame (−1: none): where an SCOPY of it copies from (a DREPEAT has no time words).
-   */
+  /** By interface (grown with repKey): the time of its last REPEAT or DREPEAT, a DREPEAT's base (session 45). */
   private repT = new Float64Array(0);
-  private drW = new Int32Array(0);
-  private drAt = new Float64Array(0);
+  /**
+   * The file offset of each DREPEAT's frame in the chunk being expanded, by its ring word − `pBase` (the chunk's first)
+   * >> 1: a DREPEAT has no time words to keep it in, and its copies (in the same chunk, after it) copy from there.
+   */
+  private placeAt = new Float64Array(0);
+  private pBase = 0;
   private readonly repScratch = new Uint8Array(64);
   private readonly repScratch32 = new Int32Array(this.repScratch.buffer);
   private readonly repScratchDv = new DataView(this.repScratch.buffer);
@@ -105,6 +106,8 @@ export class RecordExpander extends FrameLayout {
     const i32 = this.i32;
     let p = base;
     const stop = base + len;
+    this.pBase = base >> 2;
+    if (len >> 3 >= this.placeAt.length) this.placeAt = new Float64Array((len >> 3) + 1);
     while (p < stop) {
       const w = p >> 2;
       const w0 = i32[w]!;
@@ -217,7 +220,7 @@ export class RecordExpander extends FrameLayout {
   /**
    * A REPEAT or DREPEAT record at word w (capture/point RingPoint.departed): its template's frame (a short plain UDP record
    * earlier in this chunk), id and checksum patched. A DREPEAT's time is its interface's last REPEAT time + its offset; a
-   * REPEAT's time words then say where its bytes are, for a COPY (a DREPEAT has none: drW/drAt keep its interface's last one's).
+   * REPEAT's time words then say where its bytes are, for a COPY (a DREPEAT has none: placeAt keeps it).
    */
   private repeat(w: number): void {
     const L = this.L;
@@ -261,21 +264,19 @@ export class RecordExpander extends FrameLayout {
       o32[d + 14] = words[q + 7]!; o32[d + 15] = words[q + 8]!; o32[d + 16] = words[q + 9]!; o32[d + 17] = words[q + 10]!;
       o32[d + (total >> 2) - 1] = total;
       this.outPos = o + total;
-      this.placed(short, w, tf, ifId, this.written + o + 28);
+      this.placed(short, w, tf, this.written + o + 28);
       return;
     }
     this.room(32 + fl + 3);
     const at = this.head(ifId, time, fl);
     this.repeatInto(w, tw, at);
-    this.placed(short, w, tf, ifId, this.written + at);
+    this.placed(short, w, tf, this.written + at);
   }
 
-  /** Where REPEAT (time words tf) or DREPEAT record w's frame went: file offset `at` (see drW). */
-  private placed(short: boolean, w: number, tf: number, ifId: number, at: number): void {
-    if (short) {
-      this.drW[ifId] = w;
-      this.drAt[ifId] = at;
-    } else this.f64[tf] = at;
+  /** Where REPEAT (time words tf) or DREPEAT record w's frame went: file offset `at` (see placeAt). */
+  private placed(short: boolean, w: number, tf: number, at: number): void {
+    if (short) this.placeAt[(w - this.pBase) >> 1] = at;
+    else this.f64[tf] = at;
   }
 
   /** epb() for an uncut frame of fl bytes (the REPEAT paths: epb is not inlined, epbLe is). */
@@ -348,8 +349,6 @@ export class RecordExpander extends FrameLayout {
     const cif = new Int32Array(n); cif.set(this.cpIf); this.cpIf = cif;
     const ct0 = new Float64Array(n); ct0.set(this.cpT0); this.cpT0 = ct0;
     const rt = new Float64Array(n); rt.set(this.repT); this.repT = rt;
-    const dw = new Int32Array(n).fill(-1); dw.set(this.drW); this.drW = dw;
-    const da = new Float64Array(n); da.set(this.drAt); this.drAt = da;
   }
 
   /** Keeps template record tw's first 11 output words (laid out in a scratch place) and its IP header sum without the id for interface ifId. */
@@ -387,9 +386,8 @@ export class RecordExpander extends FrameLayout {
       const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
       const from = i32[tw + L.F_IF]!;
       const o = this.outPos;
-      // Where the departure's bytes are: a REPEAT's time words say; a DREPEAT's place is kept while it is its
-      // interface's last (session 45; else −1: laid out again by arrival()).
-      const prev = (k === L.R_REPEAT ? this.f64[(sw + L.F_TIME) >> 1]! : from < this.drW.length && this.drW[from] === sw ? this.drAt[from]! : -1) - this.written;
+      // Where the departure's bytes are: a REPEAT's time words say, a DREPEAT's placeAt.
+      const prev = (k === L.R_REPEAT ? this.f64[(sw + L.F_TIME) >> 1]! : this.placeAt[(sw - this.pBase) >> 1]!) - this.written;
       if (o + fl + 35 <= this.outEnd && prev >= 0) {
         const time = this.cpT0[from]! + i32[w + L.S_DT]!;
         const total = 32 + ((fl + 3) & ~3);
@@ -450,8 +448,7 @@ export class RecordExpander extends FrameLayout {
     const tw = sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2);
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
     this.room(32 + fl + 3);
-    // A DREPEAT has no time words (no record of where its bytes went): laid out again.
-    const prev = (i32[sw]! & L.T_MASK) === L.R_DREPEAT ? -1 : this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+    const prev = ((i32[sw]! & L.T_MASK) === L.R_DREPEAT ? this.placeAt[(sw - this.pBase) >> 1]! : this.f64[(sw + L.F_TIME) >> 1]!) - this.written;
     const at = this.head(ifId, t, fl);
     if (prev < 0) this.repeatInto(sw, tw, at);
     else if (this.le === true) {
