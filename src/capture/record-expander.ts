@@ -74,6 +74,9 @@ export class RecordExpander extends FrameLayout {
     // (Stored a second time here, also so that no later growth changes a field V8 took as constant.)
     this.growTemplates(63);
     this.growRepeat(63);
+    // Made for chunks of up to 256 KiB (the default slot; a DREPEAT's index < its chunk's bytes / 8) here, not at a first
+    // chunk: that growth, run before chunk() had type feedback, deoptimized it at the next (session 45, --trace-deopt).
+    this.placeAt = new Float64Array(1 << 15);
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -107,7 +110,7 @@ export class RecordExpander extends FrameLayout {
     let p = base;
     const stop = base + len;
     this.pBase = base >> 2;
-    if (len >> 3 >= this.placeAt.length) this.placeAt = new Float64Array((len >> 3) + 1);
+    if (len >> 3 > this.placeAt.length) this.placeAt = new Float64Array(len >> 3);
     while (p < stop) {
       const w = p >> 2;
       const w0 = i32[w]!;

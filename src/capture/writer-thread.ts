@@ -304,7 +304,7 @@ const warmUp = () => {
       // Its arrival: a COPY now and then (the base of the SCOPYs from this interface; of a REPEAT and of a DREPEAT: each
       // chunk of a run begins with such COPYs), else an SCOPY.
       const c = p >> 2;
-      if (t0[d] < 0 || (k & 1023) === d || (k & 1023) === 528 + d) {
+      if (t0[d] < 0 || (k & 1023) === d || (k & 1023) === 16 + d) {
         i32[c] = ${LAYOUT.R_COPY} | ((w << 2) << ${LAYOUT.C_SRC_SHIFT});
         i32[c + ${LAYOUT.C_IF}] = base + (d ^ 1);
         f64[(c + ${LAYOUT.C_TIME}) >> 1] = t + 1000;
