@@ -52,7 +52,6 @@ import { captureMode } from './frame-memo.js';
 import { RecordExpander } from './record-expander.js';
 import { ASYNC_PREFAULT_AHEAD, COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, hasSpareWriterThread, takeSpareWriterThread, WORKER_SOURCE } from './writer-thread.js';
 
-
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
 const OUT_SIZE = 1 << 20;
 /**
@@ -83,7 +82,6 @@ export const ASYNC_MAX_SYNCS = 3;
 const ASYNC_START_AHEAD = 5;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
-
 
 /**
  * Default ring: 64 chunks of 256 KiB (at most 16 MiB waiting for the writer thread: ~0.2 s of S1's
