@@ -52,7 +52,6 @@ import { captureMode } from './frame-memo.js';
 import { RecordExpander } from './record-expander.js';
 import { ASYNC_PREFAULT_AHEAD, COMMAND, CONSUMED, FAULTED, FRESH, LENGTHS, PRODUCED, STATE, hasSpareWriterThread, takeSpareWriterThread, WORKER_SOURCE } from './writer-thread.js';
 
-
 /** Output buffer of the expander (bytes handed to write(2) at a time). */
 const OUT_SIZE = 1 << 20;
 /**
@@ -83,7 +82,6 @@ export const ASYNC_MAX_SYNCS = 3;
 const ASYNC_START_AHEAD = 5;
 /** Chunks waiting before the simulation thread wakes an idle writer thread (a quarter of a smaller ring). */
 const WAKE_BACKLOG = 4;
-
 
 /**
  * Default ring: 64 chunks of 256 KiB (at most 16 MiB waiting for the writer thread: ~0.2 s of S1's
@@ -143,6 +141,8 @@ export class AsyncChunkSink {
   slotBase = 0;
   /** Position of the current chunk's start in the stream of chunks (chunks produced × slotSize). */
   chunkStart = 0;
+  /** The memo position (capture/frame-memo: 2 × word + 1) of a fast record at the current chunk's start: chunkStart / 2 + 1 (RingPoint's marks, session 45). */
+  markBase = 1;
   /** File bytes of every record but the open VERBATIM one (a fast record's writer adds its EPB's size). */
   outBytes = 0;
   /** Offset in the current chunk of the open VERBATIM record, −1 when none is open. */
@@ -277,6 +277,8 @@ export class AsyncChunkSink {
     this.slotBase = 0;
     this.chunkStart = -1;
     this.chunkStart = 0;
+    this.markBase = -1;
+    this.markBase = 1;
     this.produced = -1;
     this.produced = 0;
     const limit = this.limit;
@@ -483,6 +485,7 @@ export class AsyncChunkSink {
     this.fastMax = this.fastLimit();
     this.slotBase = base;
     this.chunkStart = this.produced * this.slotSize;
+    this.markBase = this.chunkStart / 2 + 1;
     this.buf = new Uint8Array(this.ring, base, this.slotSize);
     this.view = new DataView(this.ring, base, this.slotSize);
   }

@@ -25,6 +25,8 @@
 // | SCOPY 8     | 8 bytes: a COPY (5 / 6) without interface and time: word 0 type | (source offset |
 // |             | + 2 for a fast record) << 4; word 1 the time − the time of the last COPY 5/6    |
 // |             | whose source left the same interface, whose interface it takes (int32 ns)      |
+// | DREPEAT 9   | 8 bytes: a REPEAT (7) whose time is within 2^16 ns after its point's previous   |
+// |             | REPEAT's (7 or 9): word 0 as REPEAT's; word 1 the id | that difference << 16    |
 //
 // Only frames the fast records describe exactly take them (`fastKind`): Ethernet + IPv4 without
 // options + UDP, TCP (≤ 40 option bytes) or ICMP without a quoted datagram, no VXLAN, not a fragment.
@@ -53,6 +55,7 @@ export const enum K {
   R_COPY_RAW = 6,
   R_REPEAT = 7,
   R_SCOPY = 8,
+  R_DREPEAT = 9,
   T_MASK = 15,
   // Fast records, word 0: type | B_BYTES | B_EXT | payloadLength << PAYLEN_SHIFT.
   B_BYTES = 16, // short record: its payload bytes are all present (payloadLength of them); else none
@@ -95,6 +98,10 @@ export const enum K {
   // the IP id; time as F_TIME (once expanded, the frame's file offset, as a fast record's).
   P_ID = 1,
   REPEAT_BYTES = 16,
+  // DREPEAT records (8 bytes, session 45): word 0 as a REPEAT's; word 1 the IP id | dt << D_DT_SHIFT, dt (0 … 0xffff
+  // ns) the time − the time of the previous REPEAT or DREPEAT of the same interface (the writer thread keeps it).
+  D_DT_SHIFT = 16,
+  DREPEAT_BYTES = 8,
 }
 
 // What other modules use: the record types pcapng.ts and the tests pick by, COPY's size, the layout.
@@ -128,6 +135,7 @@ export const LAYOUT = {
   R_COPY_RAW: K.R_COPY_RAW,
   R_REPEAT: K.R_REPEAT,
   R_SCOPY: K.R_SCOPY,
+  R_DREPEAT: K.R_DREPEAT,
   T_MASK: K.T_MASK,
   B_BYTES: K.B_BYTES,
   B_EXT: K.B_EXT,
@@ -161,6 +169,8 @@ export const LAYOUT = {
   SCOPY_BYTES: K.SCOPY_BYTES,
   P_ID: K.P_ID,
   REPEAT_BYTES: K.REPEAT_BYTES,
+  D_DT_SHIFT: K.D_DT_SHIFT,
+  DREPEAT_BYTES: K.DREPEAT_BYTES,
 } as const;
 
 /**
@@ -248,6 +258,9 @@ export function writeFastRecord(r: AsyncChunkSink, kind: number, ifId: number, p
 export class DepartureTemplate {
   at = -1;
   payLen = -1;
+  /** Its frame's length (42 + payLen) and EPB's size: a REPEAT's. */
+  len = -1;
+  epb = -1;
   // MACs are doubles: a double field from the start (no representation change at the first departure).
   dst = -0.5;
   src = -0.5;
@@ -301,6 +314,8 @@ export function writeUdpRecord(r: AsyncChunkSink, ifId: number, pkt: Packet, sna
   r.outBytes += 32 + ((len + 3) & ~3);
   tpl.at = r.chunkStart + o;
   tpl.payLen = payLen;
+  tpl.len = len;
+  tpl.epb = 32 + ((len + 3) & ~3);
   tpl.dst = eth.dst;
   tpl.src = eth.src;
   tpl.etherType = eth.etherType;

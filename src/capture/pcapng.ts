@@ -326,6 +326,8 @@ export class PcapngWriter implements CaptureWriter {
     if (peer >= 0) this.snaplenOf(peer);
     if (this.rec === null) return new WriterPoint(this, clock, ifId, peer, gate);
     const p = new RingPoint(this, this.rec, clock, ifId, peer, gate, this.memo, snap);
+    // Two points on one interface: neither writes DREPEATs (the writer thread's REPEAT time base is by interface).
+    for (const q of this.ringPoints) if (q.ifId === ifId) (q.shareInterface(), p.shareInterface());
     this.ringPoints.push(p);
     // The point copying `peer`'s departures (its SCOPYs' base: ringCopy); with two, neither writes SCOPYs.
     if (peer >= 0) this.copier[peer] = this.copier[peer] === undefined ? p : (this.copier[peer]?.based(-1, NaN), null);
@@ -430,7 +432,6 @@ export class PcapngWriter implements CaptureWriter {
     else buf.set(scratch.subarray(0, snap), at);
   }
 
-
   /** Frames serialized once for both ends of a wire (capture/frame-memo). */
   get memoHits(): number {
     let n = this.memo.hits;
@@ -472,7 +473,6 @@ export class PcapngWriter implements CaptureWriter {
     this.sink.abort();
   }
 }
-
 
 const TSRESOL_NS = new Uint8Array([9]);
 

@@ -93,7 +93,7 @@ export class RingPoint implements FrameHook<Packet> {
   private declare readonly saveTag: number;
   private declare readonly gate: CaptureGate | null;
   private declare readonly memo: FrameMemo;
-  private declare readonly ifId: number;
+  declare readonly ifId: number;
   /** The tag the peer's departure leaves: an arrival carrying it is copied (−1: the peer is not captured). */
   private declare readonly peerTag: number;
   private declare readonly peer: number;
@@ -109,6 +109,13 @@ export class RingPoint implements FrameHook<Packet> {
    * are copied at two interfaces). `arrived` writes an SCOPY record, its time as an int32 offset from this one.
    */
   t0 = NaN;
+  /**
+   * The time of this point's last REPEAT record (session 45; NaN: none yet, or `shared`): a REPEAT within 2^16 ns after
+   * it is an 8-byte DREPEAT carrying the difference, which the writer thread adds to its interface's last REPEAT time.
+   */
+  tRep = NaN;
+  /** 1 once a second point writes this interface's departures (PcapngWriter.point): tRep stays NaN, no DREPEAT (the writer thread's base is per interface). */
+  private declare shared: number;
   constructor(w: PcapngWriter, r: AsyncChunkSink, clock: Clock, ifId: number, peer: number, gate: CaptureGate | null, memo: FrameMemo, snap: number) {
     const peerTag = peer >= 0 ? memo.tag(peer) : -1;
     this.r = r;
@@ -122,6 +129,7 @@ export class RingPoint implements FrameHook<Packet> {
     this.peerTag = peerTag;
     this.peer = peer;
     this.w = w;
+    this.shared = 0;
   }
   /**
    * The common case in this one call (sessions 23, 37): a plain UDP frame — Ethernet + IPv4 without options +
@@ -182,9 +190,9 @@ export class RingPoint implements FrameHook<Packet> {
       if (back <= 0) {
         // fitHere16, not recordHere, first: no call on the common path (see AsyncChunkSink.fitHere16).
         const o = this.r.fitHere16();
-        if (o >= 0) return this.repeat(pkt, ip.id, payLen, o, back, tag);
+        if (o >= 0) return this.repeat(pkt, ip.id, tpl, o, back, tag);
         const o2 = this.r.recordHere(K.REPEAT_BYTES);
-        if (o2 >= 0) return this.repeat(pkt, ip.id, payLen, o2, back, tag);
+        if (o2 >= 0) return this.repeat(pkt, ip.id, tpl, o2, back, tag);
       }
     }
     if (writeUdpRecord(this.r, this.ifId, pkt, this.snap, this.clock, tpl, tag) < 0) {
@@ -194,20 +202,34 @@ export class RingPoint implements FrameHook<Packet> {
     this.sent++;
     if (tag !== 0 && this.memo.verifying) this.memo.remember(pkt);
   }
-  /** departed's REPEAT record at `o` in the current chunk, `back` bytes after its template (≤ 0), and the peer's mark. */
-  private repeat(pkt: Packet, id: number, payLen: number, o: number, back: number, tag: number): void {
+  /**
+   * departed's REPEAT record at `o` in the current chunk (16 bytes fit there), `back` bytes after its template (≤ 0), and
+   * the peer's mark: an 8-byte DREPEAT when its time is within 2^16 ns after this point's last REPEAT's (session 45: S1's
+   * every departure but a chunk's first of each interface; the ring's bytes an echo 96 → 64), else the 16-byte REPEAT.
+   */
+  private repeat(pkt: Packet, id: number, tpl: DepartureTemplate, o: number, back: number, tag: number): void {
     const r = this.r;
     const w = (r.slotBase + o) >> 2;
-    r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
-    r.i32[w + K.P_ID] = id & 0xffff;
-    r.f64[(w + K.F_TIME) >> 1] = this.clock.now;
-    r.pos = o + K.REPEAT_BYTES;
-    r.outBytes += 32 + ((42 + payLen + 3) & ~3);
+    const now = this.clock.now;
+    const dt = now - this.tRep; // NaN without a base: (NaN & 0xffff) is 0
+    if (this.shared === 0) this.tRep = now;
+    if ((dt & 0xffff) === dt) {
+      r.i32[w] = K.R_DREPEAT | ((o + back) << K.C_SRC_SHIFT);
+      r.i32[w + 1] = (id & 0xffff) | (dt << K.D_DT_SHIFT);
+      r.pos = o + K.DREPEAT_BYTES;
+    } else {
+      r.i32[w] = K.R_REPEAT | ((o + back) << K.C_SRC_SHIFT);
+      r.i32[w + K.P_ID] = id & 0xffff;
+      r.f64[(w + K.F_TIME) >> 1] = now;
+      r.pos = o + K.REPEAT_BYTES;
+    }
+    // (The EPB's size and the frame's length are the template's: payLen is.)
+    r.outBytes += tpl.epb;
     this.sent++;
     if (tag !== 0) {
       pkt.capTag = tag;
-      pkt.capAt = (r.chunkStart + o) / 2 + 1;
-      pkt.capLen = 42 + payLen;
+      pkt.capAt = r.markBase + (o >> 1);
+      pkt.capLen = tpl.len;
       if (this.memo.verifying) this.memo.remember(pkt);
     }
   }
@@ -240,6 +262,12 @@ export class RingPoint implements FrameHook<Packet> {
     r.pos = o + K.SCOPY_BYTES;
     r.outBytes += (len + 35) & ~3; // the EPB: 32 + len padded to 4
     this.copies++;
+  }
+
+  /** A second point writes this interface's departures (PcapngWriter.point): no more DREPEATs (see tRep). */
+  shareInterface(): void {
+    this.shared = 1;
+    this.tRep = NaN;
   }
 
   /** PcapngWriter.ringCopy wrote a long COPY of this point's peer's departure at interface ifId, time `now`: the new base. */

@@ -43,6 +43,14 @@ export class RecordExpander extends FrameLayout {
   /** arrival()'s bases by departing interface (grown with repKey): the last COPY's interface and time (an SCOPY's are those + its offset). */
   private cpIf = new Int32Array(0);
   private cpT0 = new Float64Array(0);
+  /** By interface (grown with repKey): the time of its last REPEAT or DREPEAT, a DREPEAT's base (session 45). */
+  private repT = new Float64Array(0);
+  /**
+   * The file offset of each DREPEAT's frame in the chunk being expanded, by its ring word − `pBase` (the chunk's first)
+   * >> 1: a DREPEAT has no time words to keep it in, and its copies (in the same chunk, after it) copy from there.
+   */
+  private placeAt = new Float64Array(0);
+  private pBase = 0;
   private readonly repScratch = new Uint8Array(64);
   private readonly repScratch32 = new Int32Array(this.repScratch.buffer);
   private readonly repScratchDv = new DataView(this.repScratch.buffer);
@@ -66,6 +74,9 @@ export class RecordExpander extends FrameLayout {
     // (Stored a second time here, also so that no later growth changes a field V8 took as constant.)
     this.growTemplates(63);
     this.growRepeat(63);
+    // Made for chunks of up to 256 KiB (the default slot; a DREPEAT's index < its chunk's bytes / 8) here, not at a first
+    // chunk: that growth, run before chunk() had type feedback, deoptimized it at the next (session 45, --trace-deopt).
+    this.placeAt = new Float64Array(1 << 15);
   }
 
   /** Hands the buffered output to `write`, then zeroes what it used. */
@@ -98,11 +109,16 @@ export class RecordExpander extends FrameLayout {
     const i32 = this.i32;
     let p = base;
     const stop = base + len;
+    this.pBase = base >> 2;
+    if (len >> 3 > this.placeAt.length) this.placeAt = new Float64Array(len >> 3);
     while (p < stop) {
       const w = p >> 2;
       const w0 = i32[w]!;
       const t = w0 & L.T_MASK;
-      if (t === L.R_REPEAT) {
+      if (t === L.R_DREPEAT) {
+        this.repeat(w);
+        p += L.DREPEAT_BYTES;
+      } else if (t === L.R_REPEAT) {
         this.repeat(w);
         p += L.REPEAT_BYTES;
       } else if (t === L.R_SCOPY) {
@@ -204,20 +220,28 @@ export class RecordExpander extends FrameLayout {
     to[t + 8] = from[f + 8]!; to[t + 9] = from[f + 9]!; to[t + 10] = from[f + 10]!;
   }
 
-  /** A REPEAT record at word w (capture/point RingPoint.departed): its template's frame (a short plain UDP record earlier in this chunk), id and checksum patched; its time words then say where its bytes are, for a COPY. */
+  /**
+   * A REPEAT or DREPEAT record at word w (capture/point RingPoint.departed): its template's frame (a short plain UDP record
+   * earlier in this chunk), id and checksum patched. A DREPEAT's time is its interface's last REPEAT time + its offset; a
+   * REPEAT's time words then say where its bytes are, for a COPY (a DREPEAT has none: placeAt keeps it).
+   */
   private repeat(w: number): void {
     const L = this.L;
     const i32 = this.i32;
-    const tw = w - ((i32[w]! >>> L.C_SRC_SHIFT) >> 2);
+    const w0 = i32[w]!;
+    const tw = w - ((w0 >>> L.C_SRC_SHIFT) >> 2);
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
     const ifId = i32[tw + L.F_IF]!;
+    if (ifId >= this.repT.length) this.growRepeat(ifId);
+    const short = (w0 & L.T_MASK) === L.R_DREPEAT;
+    const tf = (w + L.F_TIME) >> 1;
+    const time = short ? this.repT[ifId]! + (i32[w + 1]! >>> L.D_DT_SHIFT) : this.f64[tf]!;
+    this.repT[ifId] = time;
     const o = this.outPos;
-    if (o + fl + 35 <= this.outEnd && this.le === true && ifId <= 0xffff && ifId < this.repKey.length && this.repKey[ifId] === this.f64[(tw + L.F_TIME) >> 1]) {
-      // The common case, written out without a call (session 43: repeatInto() was a call from chunk(), into which this
-      // function is inlined, re-checking `this` and its arrays; ~300 instructions a REPEAT in all): the EPB fits without a
-      // flush and repeatInto's template for the interface is this one. epbLe()'s head, then repeatInto()'s words.
-      const tf = (w + L.F_TIME) >> 1;
-      const time = this.f64[tf]!;
+    if (o + fl + 35 <= this.outEnd && this.le === true && ifId <= 0xffff && this.repKey[ifId] === this.f64[(tw + L.F_TIME) >> 1]) {
+      // The common case, written out without a further call (session 43: repeatInto() was a call from chunk(), re-checking
+      // `this` and its arrays; ~300 instructions a REPEAT in all): the EPB fits without a flush and repeatInto's template
+      // for the interface is this one. epbLe()'s head, then repeatInto()'s words.
       const id = i32[w + L.P_ID]! & 0xffff;
       let sum = this.repSum[ifId]! + id;
       sum = (sum & 0xffff) + (sum >>> 16);
@@ -243,14 +267,19 @@ export class RecordExpander extends FrameLayout {
       o32[d + 14] = words[q + 7]!; o32[d + 15] = words[q + 8]!; o32[d + 16] = words[q + 9]!; o32[d + 17] = words[q + 10]!;
       o32[d + (total >> 2) - 1] = total;
       this.outPos = o + total;
-      this.f64[tf] = this.written + o + 28;
+      this.placed(short, w, tf, this.written + o + 28);
       return;
     }
     this.room(32 + fl + 3);
-    const tf = (w + L.F_TIME) >> 1;
-    const at = this.head(i32[tw + L.F_IF]!, this.f64[tf]!, fl);
+    const at = this.head(ifId, time, fl);
     this.repeatInto(w, tw, at);
-    this.f64[tf] = this.written + at;
+    this.placed(short, w, tf, this.written + at);
+  }
+
+  /** Where REPEAT (time words tf) or DREPEAT record w's frame went: file offset `at` (see placeAt). */
+  private placed(short: boolean, w: number, tf: number, at: number): void {
+    if (short) this.placeAt[(w - this.pBase) >> 1] = at;
+    else this.f64[tf] = at;
   }
 
   /** epb() for an uncut frame of fl bytes (the REPEAT paths: epb is not inlined, epbLe is). */
@@ -322,6 +351,7 @@ export class RecordExpander extends FrameLayout {
     const out = new Int32Array(n * 11); out.set(this.repOut); this.repOut = out;
     const cif = new Int32Array(n); cif.set(this.cpIf); this.cpIf = cif;
     const ct0 = new Float64Array(n); ct0.set(this.cpT0); this.cpT0 = ct0;
+    const rt = new Float64Array(n); rt.set(this.repT); this.repT = rt;
   }
 
   /** Keeps template record tw's first 11 output words (laid out in a scratch place) and its IP header sum without the id for interface ifId. */
@@ -353,13 +383,15 @@ export class RecordExpander extends FrameLayout {
     const i32 = this.i32;
     const sw = src >> 2;
     const sw0 = i32[sw]!;
-    if ((x & 2) !== 0 && (sw0 & L.T_MASK) === L.R_REPEAT && this.le === true) {
+    const k = sw0 & L.T_MASK;
+    if ((x & 2) !== 0 && (k === L.R_REPEAT || k === L.R_DREPEAT) && this.le === true) {
       const tw = sw - ((sw0 >>> L.C_SRC_SHIFT) >> 2);
       const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
+      const from = i32[tw + L.F_IF]!;
       const o = this.outPos;
-      const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+      // Where the departure's bytes are: a REPEAT's time words say, a DREPEAT's placeAt.
+      const prev = (k === L.R_REPEAT ? this.f64[(sw + L.F_TIME) >> 1]! : this.placeAt[(sw - this.pBase) >> 1]!) - this.written;
       if (o + fl + 35 <= this.outEnd && prev >= 0) {
-        const from = i32[tw + L.F_IF]!;
         const time = this.cpT0[from]! + i32[w + L.S_DT]!;
         const total = 32 + ((fl + 3) & ~3);
         const o32 = this.out32;
@@ -392,7 +424,8 @@ export class RecordExpander extends FrameLayout {
     const L = this.L;
     const i32 = this.i32;
     const sw = src >> 2;
-    const rep = !raw && (i32[sw]! & L.T_MASK) === L.R_REPEAT;
+    const k = i32[sw]! & L.T_MASK;
+    const rep = !raw && (k === L.R_REPEAT || k === L.R_DREPEAT);
     const from = raw ? this.ringDv.getUint32(src - 20, true) : rep ? i32[sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2) + L.F_IF]! : i32[sw + L.F_IF]!;
     let ifId: number;
     let time: number;
@@ -418,7 +451,7 @@ export class RecordExpander extends FrameLayout {
     const tw = sw - ((i32[sw]! >>> L.C_SRC_SHIFT) >> 2);
     const fl = 42 + (i32[tw]! >>> L.PAYLEN_SHIFT);
     this.room(32 + fl + 3);
-    const prev = this.f64[(sw + L.F_TIME) >> 1]! - this.written;
+    const prev = ((i32[sw]! & L.T_MASK) === L.R_DREPEAT ? this.placeAt[(sw - this.pBase) >> 1]! : this.f64[(sw + L.F_TIME) >> 1]!) - this.written;
     const at = this.head(ifId, t, fl);
     if (prev < 0) this.repeatInto(sw, tw, at);
     else if (this.le === true) {

@@ -265,6 +265,8 @@ const warmUp = () => {
     f64[17] = t;
     let p = 144;
     const tpl = [-1, -1, -1, -1];
+    // Each departing interface's last REPEAT time (-1: none yet): most REPEATs after the first are DREPEATs, as a run's.
+    const rt = [-1, -1, -1, -1];
     // Each departing interface's last long COPY time, the base of the SCOPYs after it (-1: none yet).
     const t0 = [-1, -1, -1, -1];
     for (let k = 0; p + 160 <= end; k++) {
@@ -287,15 +289,22 @@ const warmUp = () => {
         i32[w + ${LAYOUT.F_W0}] = 72;
         tpl[d] = p;
         p += ${LAYOUT.SHORT_BYTES};
+      } else if (rt[d] >= 0 && (k & 63) >= 8) {
+        i32[w] = ${LAYOUT.R_DREPEAT} | ((p - tpl[d]) << ${LAYOUT.C_SRC_SHIFT});
+        i32[w + 1] = (k & 0xffff) | ((t - rt[d]) << ${LAYOUT.D_DT_SHIFT});
+        rt[d] = t;
+        p += ${LAYOUT.DREPEAT_BYTES};
       } else {
         i32[w] = ${LAYOUT.R_REPEAT} | ((p - tpl[d]) << ${LAYOUT.C_SRC_SHIFT});
         i32[w + ${LAYOUT.P_ID}] = k & 0xffff;
         f64[(w + ${LAYOUT.F_TIME}) >> 1] = t;
+        rt[d] = t;
         p += ${LAYOUT.REPEAT_BYTES};
       }
-      // Its arrival: a COPY now and then (the base of the SCOPYs from this interface), else an SCOPY.
+      // Its arrival: a COPY now and then (the base of the SCOPYs from this interface; of a REPEAT and of a DREPEAT: each
+      // chunk of a run begins with such COPYs), else an SCOPY.
       const c = p >> 2;
-      if (t0[d] < 0 || (k & 1023) === d) {
+      if (t0[d] < 0 || (k & 1023) === d || (k & 1023) === 16 + d) {
         i32[c] = ${LAYOUT.R_COPY} | ((w << 2) << ${LAYOUT.C_SRC_SHIFT});
         i32[c + ${LAYOUT.C_IF}] = base + (d ^ 1);
         f64[(c + ${LAYOUT.C_TIME}) >> 1] = t + 1000;
