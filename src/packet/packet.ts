@@ -13,7 +13,8 @@ let nextUid = 1;
 
 /** The recyclers of the ownership rule below: who built a packet it may take back. */
 // TCP: transport/tcp's tcpSegment, given back at its socket's layer (net/ip-input); VXLAN: link/vxlan's
-// outer packets, given back by the decapsulating device.
+// outer packets, given back by the decapsulating device (Packet.recycler is VXLAN + the packet's slot in
+// link/vxlan's pool: any value from VXLAN on is link/vxlan's).
 export const Recycler = { NONE: 0, TCP: 1, VXLAN: 2 } as const;
 const RecyclerHere = Recycler; // own export, as a module constant
 export type Recycler = (typeof Recycler)[keyof typeof Recycler];
@@ -79,10 +80,10 @@ export class Packet {
   capLen = 0;
   /**
    * Which recycler built this packet with records of its own (Recycler; NONE: made by hand, parsed,
-   * cloned or cut from a datagram): the only packets it takes back where they end. Never copied by
-   * clone().
+   * cloned or cut from a datagram): the only packets it takes back where they end; from VXLAN on,
+   * VXLAN + the packet's slot in link/vxlan's pool. Never copied by clone().
    */
-  recycler: Recycler = RecyclerHere.NONE;
+  recycler: number = RecyclerHere.NONE;
   /**
    * skb->nf_bridge's bridged-DNAT part: set by the bridge that hands a bridged-DNAT frame to the
    * neighbour layer (its ingress port and source MAC, link/bridge's record; opaque here), taken back
@@ -96,6 +97,7 @@ export class Packet {
    * Every field of the class is set here: test/link/vxlan-recycle checks it against a new Packet.
    */
   renew(): void {
+    this.eth = null;
     this.ip = null;
     this.udp = null;
     this.vxlan = null;
@@ -103,8 +105,10 @@ export class Packet {
   }
 
   /**
-   * renew() but for `ip`, `udp` and `vxlan`, left as they are: link/vxlan renews its outer packets with
-   * the same three records, and storing them back into a recycled (old) packet is a write barrier each.
+   * renew() but for `eth`, `ip`, `udp` and `vxlan`, left as they are: link/vxlan renews its outer packets
+   * with the same four records, and storing them back into a recycled (old) packet is a write barrier
+   * each. The Ethernet record is the one the packet's last flight had (net/arp's neighbour output
+   * rewrites its every field before the frame leaves, as it does a spare one's: see releaseEthernet).
    */
   renewKeepingRecords(): void {
     this.tcp = null;
@@ -117,15 +121,15 @@ export class Packet {
    * barrier each (test/packet/renew checks it against a new packet).
    */
   renewKeepingIpTcp(): void {
+    this.eth = null;
     this.udp = null;
     this.vxlan = null;
     this.renewAllButHeaders();
   }
 
-  /** The renew variants' common part: every field as a new packet has it but the `ip`, `udp`, `vxlan` and `tcp` records. */
+  /** The renew variants' common part: every field as a new packet has it but the `eth`, `ip`, `udp`, `vxlan` and `tcp` records. */
   private renewAllButHeaders(): void {
     this.uid = nextUid++;
-    this.eth = null;
     this.arp = null;
     this.icmp = null;
     this.inner = null;
@@ -248,7 +252,7 @@ export function takeSegment(): Packet | null {
 }
 
 /**
- * Ethernet records of packets given back (a TCP segment above, a VXLAN outer packet in link/vxlan),
+ * Ethernet records of packets given back (a TCP segment above; a VXLAN outer packet keeps its own: Packet.renewKeepingRecords),
  * for the next frame neighbour output sends (net/arp neighSend): a frame's first send would
  * otherwise allocate one per frame (~1 KB per H1 request). Only the records of packets the ownership
  * rule gives back come here: such a packet's record is its own (clone and br_netfilter copy records;

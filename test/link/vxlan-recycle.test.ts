@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Simulator } from '../../src/core/simulator.js';
 import { TraceSource } from '../../src/core/trace.js';
-import { VxlanDevice } from '../../src/link/vxlan.js';
+import { VxlanDevice, vxlanPoolAgrees } from '../../src/link/vxlan.js';
 import { VethDevice } from '../../src/link/veth.js';
 import { neighSend } from '../../src/net/arp.js';
-import { Packet, packetRecyclingAllowed, releaseSegment, takeEthernet, takeSegment } from '../../src/packet/packet.js';
+import { Packet, Recycler, packetRecyclingAllowed, releaseSegment, takeEthernet, takeSegment } from '../../src/packet/packet.js';
 import { EtherType } from '../../src/wire/types.js';
 import { tcpSegment } from '../../src/transport/tcp/output.js';
 import { buildWorld } from '../../src/scenario/build.js';
@@ -66,12 +66,12 @@ describe('Packet.renew', () => {
     expect(fresh.uid).toBe(p.uid + 1);
   });
 
-  it('renewKeepingRecords does the same but leaves ip, udp and vxlan as they were', () => {
+  it('renewKeepingRecords does the same but leaves eth, ip, udp and vxlan as they were', () => {
     const p = new Packet();
     for (const k of Object.keys(p)) (p as unknown as Record<string, unknown>)[k] = { stale: k };
     p.renewKeepingRecords();
     const fresh = new Packet();
-    const kept = ['ip', 'udp', 'vxlan'];
+    const kept = ['eth', 'ip', 'udp', 'vxlan'];
     for (const k of kept) expect((p as unknown as Record<string, unknown>)[k]).toEqual({ stale: k });
     const rest = (q: Packet) => Object.fromEntries(Object.entries(fields(q)).filter(([k]) => !kept.includes(k)));
     expect(rest(p)).toEqual(rest(fresh));
@@ -80,15 +80,14 @@ describe('Packet.renew', () => {
 });
 
 describe('spare Ethernet records', () => {
-  it('the record of a packet given back is the next frame neighbour output sends, rewritten whole', () => {
+  it('the record of a segment given back is the next frame neighbour output sends, rewritten whole', () => {
     while (takeEthernet() !== null); // (whatever earlier tests gave back)
-    const { a, ha, hb } = pair(true);
-    a.xmit(udpEthFrame(A_MAC, B_MAC, 64, 7));
-    const outer = ha.sent[0]!;
+    const seg = tcpSegment(A_IP, B_IP, 0, 1, 1000, 80, 1, 0, 0x02, 65535, [], 0, null, 0);
     const eth = { dst: B_MAC, src: A_MAC, etherType: EtherType.IPv4 };
-    outer.eth = eth; // (as the host's neighbour output would have set it)
-    hb.rx!(outer);
-    expect(outer.eth).toBeNull();
+    seg.eth = eth; // (as the host's neighbour output would have set it)
+    releaseSegment(seg);
+    expect(seg.eth).toBeNull();
+    expect(takeSegment()).toBe(seg); // (not the segment below)
     const sim = new Simulator(1);
     const [d, peer] = VethDevice.pair(sim, 'x0', 0x0200000000c1, 'x1', 0x0200000000c2);
     const sent: Packet[] = [];
@@ -103,6 +102,30 @@ describe('spare Ethernet records', () => {
     neighSend(d, 0x0200000000c2, next);
     expect(next.eth).not.toBe(eth);
     expect(next.eth).toEqual(pkt.eth);
+  });
+
+  it('a VXLAN outer packet keeps its record for its next flight, which neighbour output rewrites whole', () => {
+    while (takeEthernet() !== null);
+    const { a, b, ha, hb } = pair(true);
+    a.xmit(udpEthFrame(A_MAC, B_MAC, 64, 7));
+    const outer = ha.sent[0]!;
+    const eth = { dst: B_MAC, src: A_MAC, etherType: EtherType.IPv4 };
+    outer.eth = eth; // (as the host's neighbour output would have set it)
+    hb.rx!(outer);
+    expect(outer.eth).toBe(eth);
+    expect(takeEthernet()).toBeNull(); // (not given to the spare list)
+    expect(vxlanPoolAgrees()).toBe(true);
+    b.xmit(udpEthFrame(B_MAC, A_MAC, 100, 9));
+    expect(hb.sent[0]).toBe(outer);
+    expect(outer.eth).toBe(eth);
+    const sim = new Simulator(1);
+    const [d, peer] = VethDevice.pair(sim, 'x0', 0x0200000000c1, 'x1', 0x0200000000c2);
+    const sent: Packet[] = [];
+    peer.rxHandler = (_d, p) => sent.push(p);
+    neighSend(d, 0x0200000000c2, outer);
+    expect(sent).toEqual([outer]);
+    expect(outer.eth).toBe(eth);
+    expect(outer.eth).toEqual({ dst: 0x0200000000c2, src: 0x0200000000c1, etherType: EtherType.IPv4 });
   });
 
   it('a TCP segment given back gives its record too; a hand-made packet never does', () => {
@@ -133,11 +156,13 @@ describe('VxlanDevice.recycle', () => {
     expect(outer.inner).toBeNull(); // (the spare packet does not keep the frame alive)
     b.xmit(udpEthFrame(B_MAC, A_MAC, 100, 9));
     expect(hb.sent[0]).toBe(outer);
-    // What a device that does not recycle sends for the same frame, but the uid.
+    // What a device that does not recycle sends for the same frame, but the uid and the pool slot.
     const ref = pair(false);
     ref.b.xmit(udpEthFrame(B_MAC, A_MAC, 100, 9));
     const want = ref.hb.sent[0]!;
-    expect({ ...fields(outer), inner: null }).toEqual({ ...fields(want), inner: null });
+    expect(want.recycler).toBe(Recycler.NONE); // (not pooled: it never comes back)
+    expect(outer.recycler).toBeGreaterThanOrEqual(Recycler.VXLAN);
+    expect({ ...fields(outer), inner: null, recycler: 0 }).toEqual({ ...fields(want), inner: null, recycler: 0 });
     expect(outer.inner!.udp!.srcPort).toBe(9);
   });
 
@@ -164,6 +189,25 @@ describe('VxlanDevice.recycle', () => {
     expect(on.got).toHaveLength(3);
     for (let i = 0; i < 3; i++) on.b.xmit(udpEthFrame(B_MAC, A_MAC));
     for (const p of on.hb.sent) expect([clone, reassembled, handMade, outer]).not.toContain(p);
+  });
+
+  it('the pool: a packet whose slot a newer one took is not taken back; no packet is handed out twice', () => {
+    const { a, b, ha, hb } = pair(true);
+    // More in flight than the pool holds (256): the pool fills, then new packets take slots over, every
+    // slot at least once (whatever spare slots earlier tests left are taken first).
+    const n = 600;
+    for (let i = 0; i < n; i++) a.xmit(udpEthFrame(A_MAC, B_MAC, 64, i));
+    expect(new Set(ha.sent).size).toBe(n);
+    expect(vxlanPoolAgrees()).toBe(true);
+    for (const p of ha.sent) hb.rx!(p);
+    expect(vxlanPoolAgrees()).toBe(true);
+    for (let i = 0; i < 300; i++) b.xmit(udpEthFrame(B_MAC, A_MAC, 64, i));
+    const sentByA = new Set(ha.sent);
+    const reused = hb.sent.filter((p) => sentByA.has(p));
+    expect(reused).toHaveLength(256); // (the slots' holders, each once)
+    expect(new Set(reused).size).toBe(256);
+    expect(reused.every((p) => ha.sent.indexOf(p) >= n - 256 - 256)).toBe(true); // (recent ones: older ones lost their slots)
+    expect(vxlanPoolAgrees()).toBe(true);
   });
 
   it('a scenario writes the same capture and stats with and without recycling', () => {
