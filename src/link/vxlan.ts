@@ -26,7 +26,6 @@ const skbLength = skbLengthImported;
 const packetRecyclingAllowed = packetRecyclingAllowedImported;
 const IPV4_DEFAULT_TTL = IPV4_DEFAULT_TTLImported;
 const RECYCLER_VXLAN = Recycler.VXLAN;
-const RECYCLER_NONE = Recycler.NONE;
 const IPPROTO_UDP = IpProto.UDP;
 
 /** How a tunnel device sends its outer packets: the namespace's ip_local_out. Implemented by net/. */
@@ -251,35 +250,12 @@ export class VxlanFdb implements Iterable<[Mac, Ipv4]> {
 }
 
 /**
- * The outer packets devices built, for all devices: the packet at slot k has Packet.recycler
- * RECYCLER_VXLAN + k while it is in flight. `spareSlots[0 … spareN)` are the slots of those given back
- * by decapsulating devices, for any device's next encapsulation, last in first out, so the packet
- * reused is the one last touched (a list per device would hand a node of a thousand a packet gone cold
- * since its last frame). Slots, not packets: a list of packets is an old array, and pushing a packet
- * into it is a write barrier whose test reads the page header of the list's storage (page headers all
- * fall in the same few cache sets: 3.8 LL misses a request in the big cluster's window, with the
- * Ethernet record's push beside it). A packet is pooled when made while the pool has room; once it is
- * full, a new packet takes the slot `reclaim` names (every pooled packet is then in flight, as none is
- * spare) and the one it held, if it ever comes back, is not taken (its slot holds another).
+ * Outer packets given back by decapsulating devices, for any device's next encapsulation: one list
+ * for all, last in first out, so the packet reused is the one last touched (a list per device would
+ * hand a node of a thousand a packet gone cold since its last frame). More would only sit there.
  */
-const pool: Packet[] = [];
-const POOL_MAX = 256;
-const spareSlots = new Int32Array(POOL_MAX);
-let spareN = 0;
-let reclaim = 0;
-
-/** The pool's invariants (tests): every spare slot once, each holding a packet renewable for its next flight. */
-export function vxlanPoolAgrees(): boolean {
-  const seen = new Set<number>();
-  for (let i = 0; i < spareN; i++) {
-    const k = spareSlots[i]!;
-    if (k < 0 || k >= pool.length || seen.has(k)) return false;
-    seen.add(k);
-    const p = pool[k]!;
-    if (p.recycler !== Recycler.NONE || p.inner !== null || p.ip === null || p.udp === null) return false;
-  }
-  return pool.length <= POOL_MAX && spareN <= pool.length;
-}
+const spare: Packet[] = [];
+const SPARE_MAX = 64;
 
 /** The shared VXLAN header of each VNI (wire's vxlanHeader, flags I), made on first use: never written once made. */
 const HEADERS = new Map<number, VxlanHeader>();
@@ -304,8 +280,8 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
    * encapReceive of the VTEP it reaches; the only holders on the way are the events carrying it
    * (veth, channel, netem, the neighbour queue), each done before it arrives. When the world allows it
    * (packet/packet.ts allowPacketRecycling: `recycle`, asked at the first release unless set) and no
-   * trace ever had a subscriber, the receiving device gives the packet with its records back (its
-   * slot in `pool`) and the next xmit renews them instead of allocating (4 objects per
+   * trace ever had a subscriber, the receiving device gives the packet with its IP and UDP records
+   * back (`spare`) and the next xmit renews them instead of allocating (4 objects per
    * encapsulated frame: ~11 % of H1's allocation). Never recycled: a packet that was cut into fragments
    * or reassembled (fragments point at it), and any outer this device did not build (Packet.recycler:
    * clones, parsed packets, an outer a test built by hand). A renewed packet takes the next uid, as `new Packet()` would.
@@ -386,8 +362,9 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
       return this.drop(inner, 'no-carrier');
     }
     this.noteTx(inner, len);
-    const outer = spareN > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
+    const outer = spare.length > 0 ? this.renewOuter(remote, this.flowSrcPort(inner), 8 + 8 + len) : this.newOuter(remote, this.flowSrcPort(inner), 8 + 8 + len);
     if (outer.vxlan !== this.header) outer.vxlan = this.header; // (a renewed packet keeps its record: see renewOuter)
+    outer.recycler = RECYCLER_VXLAN;
     outer.inner = inner;
     outer.flowId = inner.flowId;
     this.l3.ipLocalOut(outer);
@@ -397,35 +374,21 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     const outer = new Packet();
     outer.ip = ipv4Header(IpProto.UDP, this.localKey, remote); // (ipv4Header stores addresses >>> 0)
     outer.udp = { srcPort, dstPort: this.dstPort, length: udpLength, checksum: null };
-    // Pooled (see `pool`) only where it may come back: not once a trace had a subscriber, nor in a
-    // world that does not recycle (this device's answer, as encapReceive asks it).
-    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed()) {
-      let k = pool.length;
-      if (k < POOL_MAX) pool.push(outer);
-      else {
-        k = reclaim;
-        reclaim = (k + 1) & (POOL_MAX - 1);
-        pool[k] = outer;
-      }
-      outer.recycler = RECYCLER_VXLAN + k;
-    }
     return outer;
   }
 
   /**
    * A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP
    * records rewritten. Its Ethernet, IP, UDP and VXLAN records stay in it (Packet.renewKeepingRecords;
-   * xmit stores the VXLAN record only when another VNI's; neighbour output rewrites the Ethernet
-   * record whole and stores none): storing them back is a write barrier each, which reads the page
-   * headers of the packet and of the record.
+   * xmit stores the VXLAN record only when another VNI's; neighbour output rewrites the Ethernet record
+   * whole and stores none, where it stored a spare one into the packet): storing them back is a write
+   * barrier each, which reads the page headers of the packet and of the record.
    */
   private renewOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
-    const k = spareSlots[--spareN]!;
-    const outer = pool[k]!;
+    const outer = spare.pop()!;
     const ip = outer.ip!;
     const udp = outer.udp!;
     outer.renewKeepingRecords();
-    outer.recycler = RECYCLER_VXLAN + k;
     // ipv4Header(IpProto.UDP, local, remote)'s values
     ip.tos = 0;
     ip.totalLength = 0;
@@ -454,15 +417,11 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
       return this.drop(outer, 'no-handler');
     }
     this.receive(inner, skbLength(inner));
-    // The inner frame went on (or ended) synchronously: the outer packet is done (see `recycle`). Its
-    // slot is spare if the packet still holds it (see `pool`); the packet keeps its Ethernet record
-    // for its next flight (renewOuter).
-    const k = outer.recycler - RECYCLER_VXLAN;
-    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && k >= 0 && pool[k] === outer && outer.fragList === null && outer.ip !== null && outer.udp !== null && !traceEverSubscribed()) {
-      outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the pool)
+    // The inner frame went on (or ended) synchronously: the outer packet is done (see `recycle`).
+    if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.recycler === RECYCLER_VXLAN && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
+      outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
-      outer.recycler = RECYCLER_NONE; // (given back: not again)
-      spareSlots[spareN++] = k;
+      spare.push(outer); // (with its Ethernet record, for its next flight: see renewOuter)
     }
   }
 

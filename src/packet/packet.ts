@@ -13,8 +13,7 @@ let nextUid = 1;
 
 /** The recyclers of the ownership rule below: who built a packet it may take back. */
 // TCP: transport/tcp's tcpSegment, given back at its socket's layer (net/ip-input); VXLAN: link/vxlan's
-// outer packets, given back by the decapsulating device (Packet.recycler is VXLAN + the packet's slot in
-// link/vxlan's pool: any value from VXLAN on is link/vxlan's).
+// outer packets, given back by the decapsulating device.
 export const Recycler = { NONE: 0, TCP: 1, VXLAN: 2 } as const;
 const RecyclerHere = Recycler; // own export, as a module constant
 export type Recycler = (typeof Recycler)[keyof typeof Recycler];
@@ -80,10 +79,10 @@ export class Packet {
   capLen = 0;
   /**
    * Which recycler built this packet with records of its own (Recycler; NONE: made by hand, parsed,
-   * cloned or cut from a datagram): the only packets it takes back where they end; from VXLAN on,
-   * VXLAN + the packet's slot in link/vxlan's pool. Never copied by clone().
+   * cloned or cut from a datagram): the only packets it takes back where they end. Never copied by
+   * clone().
    */
-  recycler: number = RecyclerHere.NONE;
+  recycler: Recycler = RecyclerHere.NONE;
   /**
    * skb->nf_bridge's bridged-DNAT part: set by the bridge that hands a bridged-DNAT frame to the
    * neighbour layer (its ingress port and source MAC, link/bridge's record; opaque here), taken back
