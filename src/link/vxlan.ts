@@ -15,7 +15,7 @@
 import type { Simulator } from '../core/simulator.js';
 import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trace.js';
 import { skbLength as skbLengthImported } from '../packet/length.js';
-import { Packet, Recycler, packetRecyclingAllowed as packetRecyclingAllowedImported } from '../packet/packet.js';
+import { Packet, Recycler, packetRecyclingAllowed as packetRecyclingAllowedImported, releaseEthernet as releaseEthernetImported } from '../packet/packet.js';
 import { EtherType, IpProto, type Ipv4, type Mac, type VxlanHeader } from '../wire/types.js';
 import { IPV4_DEFAULT_TTL as IPV4_DEFAULT_TTLImported, ipv4Header } from '../wire/ipv4.js';
 import { vxlanHeader } from '../wire/vxlan.js';
@@ -24,6 +24,7 @@ import { NetDevice } from './device.js';
 const traceEverSubscribed = traceEverSubscribedImported;
 const skbLength = skbLengthImported;
 const packetRecyclingAllowed = packetRecyclingAllowedImported;
+const releaseEthernet = releaseEthernetImported;
 const IPV4_DEFAULT_TTL = IPV4_DEFAULT_TTLImported;
 const RECYCLER_VXLAN = Recycler.VXLAN;
 const IPPROTO_UDP = IpProto.UDP;
@@ -379,10 +380,9 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
 
   /**
    * A spare outer packet made as newOuter makes one: every field of the packet and of its IP and UDP
-   * records rewritten. Its Ethernet, IP, UDP and VXLAN records stay in it (Packet.renewKeepingRecords;
-   * xmit stores the VXLAN record only when another VNI's; neighbour output rewrites the Ethernet record
-   * whole and stores none, where it stored a spare one into the packet): storing them back is a write
-   * barrier each, which reads the page headers of the packet and of the record.
+   * records rewritten. Its IP, UDP and VXLAN records stay in it (Packet.renewKeepingRecords; xmit
+   * stores the VXLAN record only when another VNI's): storing them back is a write barrier each, which
+   * reads the page headers of the packet and of the record.
    */
   private renewOuter(remote: Ipv4, srcPort: number, udpLength: number): Packet {
     const outer = spare.pop()!;
@@ -421,7 +421,8 @@ export class VxlanDevice extends NetDevice implements EncapReceiver {
     if ((this.recycle ??= packetRecyclingAllowed(this.sim)) && outer.recycler === RECYCLER_VXLAN && outer.fragList === null && outer.ip !== null && outer.udp !== null && spare.length < SPARE_MAX && !traceEverSubscribed()) {
       outer.inner = null; // (nor keep the frame, its conntrack entry or payload alive in the spare list)
       outer.ct = null;
-      spare.push(outer); // (with its Ethernet record, for its next flight: see renewOuter)
+      releaseEthernet(outer); // (for the next frame's neighbour output)
+      spare.push(outer);
     }
   }
 

@@ -96,7 +96,6 @@ export class Packet {
    * Every field of the class is set here: test/link/vxlan-recycle checks it against a new Packet.
    */
   renew(): void {
-    this.eth = null;
     this.ip = null;
     this.udp = null;
     this.vxlan = null;
@@ -104,10 +103,8 @@ export class Packet {
   }
 
   /**
-   * renew() but for `eth`, `ip`, `udp` and `vxlan`, left as they are: link/vxlan renews its outer packets
-   * with the same four records, and storing them back into a recycled (old) packet is a write barrier
-   * each. The Ethernet record is the one the packet's last flight had (net/arp's neighbour output
-   * rewrites its every field before the frame leaves, as it does a spare one's: see releaseEthernet).
+   * renew() but for `ip`, `udp` and `vxlan`, left as they are: link/vxlan renews its outer packets with
+   * the same three records, and storing them back into a recycled (old) packet is a write barrier each.
    */
   renewKeepingRecords(): void {
     this.tcp = null;
@@ -120,15 +117,15 @@ export class Packet {
    * barrier each (test/packet/renew checks it against a new packet).
    */
   renewKeepingIpTcp(): void {
-    this.eth = null;
     this.udp = null;
     this.vxlan = null;
     this.renewAllButHeaders();
   }
 
-  /** The renew variants' common part: every field as a new packet has it but the `eth`, `ip`, `udp`, `vxlan` and `tcp` records. */
+  /** The renew variants' common part: every field as a new packet has it but the `ip`, `udp`, `vxlan` and `tcp` records. */
   private renewAllButHeaders(): void {
     this.uid = nextUid++;
+    this.eth = null;
     this.arp = null;
     this.icmp = null;
     this.inner = null;
@@ -251,7 +248,7 @@ export function takeSegment(): Packet | null {
 }
 
 /**
- * Ethernet records of packets given back (a TCP segment above; a VXLAN outer packet keeps its own: Packet.renewKeepingRecords),
+ * Ethernet records of packets given back (a TCP segment above, a VXLAN outer packet in link/vxlan),
  * for the next frame neighbour output sends (net/arp neighSend): a frame's first send would
  * otherwise allocate one per frame (~1 KB per H1 request). Only the records of packets the ownership
  * rule gives back come here: such a packet's record is its own (clone and br_netfilter copy records;
