@@ -83,9 +83,10 @@ export abstract class NetDevice {
   static upEpoch = 0;
   // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
   // what every frame reads (state, capture), what only a received one does (receiver, counters, the IP
-  // layer's last route), what both do (mtu, the MAC halves, ifindex), what only a sent one does (counters,
-  // noArp, the copy of the last neighbour entry and the entry), the bridge port's; the fields read only for tracing,
-  // listings and drops come last. In a thousand-node cluster a device is seldom in cache when its next
+  // layer's last route), what both do (mtu, the MAC halves, ifindex), what only a sent one does (noArp,
+  // the copy of the last neighbour entry and the entry), the bridge port's, the fields read only for
+  // tracing, listings and drops (an object of their own), and the transmit counters last, next to the
+  // subclass's fields. In a thousand-node cluster a device is seldom in cache when its next
   // frame comes, and each line a frame reads of it is a miss: a received frame read four or five lines
   // of the device when the MAC halves and the route came after the send's fields (bench/README.md,
   // session 40: s40-ip).
@@ -146,8 +147,6 @@ export abstract class NetDevice {
   readonly macHi: number = 0;
   readonly macLo: number = 0;
   readonly ifindex = nextIfindex++;
-  txPackets = 0;
-  txBytes = 0;
   /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
   readonly noArp: boolean = false;
   /**
@@ -178,10 +177,19 @@ export abstract class NetDevice {
    */
   hairpinMode = false;
   // What a frame does not read (tracing, listings, drops, the closure form of the receiver) is an object of its
-  // own: the subclasses' fields (a veth's peer, a NIC's transmitter and qdisc, the bridge's table) come after
-  // NetDevice's in the object, and each frame reads them; with these eight fields in the device they began a
-  // line past the send's fields (at 0x118), now right after them.
+  // own: the subclasses' fields (a veth's peer, a NIC's wire and qdisc, the bridge's table) come after
+  // NetDevice's in the object (at 0x100), and each frame reads them; with these eight fields in the device
+  // they began a line past the send's fields (at 0x118).
   private readonly cold: DeviceCold;
+  /**
+   * The transmit counters, last: right before the subclasses' fields, which a frame sent reads (a veth's
+   * qdisc, peer and delay; a NIC's qdisc and wire; the bridge's table; the VXLAN device's FDB index), so
+   * that a send reads one line there, where these two, between the MAC halves and the neighbour's
+   * copy, were a line of their own for a device's own transmit (a veth's, a NIC's: the bridge's
+   * forwards and floods send on a port without the IP layer's reads).
+   */
+  txPackets = 0;
+  txBytes = 0;
   /** Set by net/ when the device is placed in a namespace (setReceiver); setting it here replaces that receiver. */
   get rxHandler(): RxHandler | null {
     return this.cold.rxFn;
