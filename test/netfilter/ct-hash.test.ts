@@ -225,4 +225,52 @@ describe('TupleMap', () => {
       expect([m.get(inv(t)), m.dir]).toEqual([o, 1]);
     }
   });
+  it('keeps its slots in Robin Hood order through inserts, rebinds, deletes and growth (homes never decrease along a run)', () => {
+    const m = newMap();
+    const tabOf = (): Int32Array => (m as unknown as { tab: Int32Array }).tab;
+    /** Each used slot's displacement is at most its predecessor's plus one, and 0 after an empty slot. */
+    const check = (): void => {
+      const tab = tabOf();
+      const slots = tab.length / 2;
+      const mask = slots - 1;
+      let start = 0;
+      while (tab[2 * start] !== 0) start++; // begin after an empty slot (at most half are used)
+      let prev = -1;
+      for (let n = 1; n <= slots; n++) {
+        const i = (start + n) & mask;
+        const k = tab[2 * i]!;
+        if (k === 0) {
+          prev = -1;
+          continue;
+        }
+        const disp = (i - ((k - 1) & mask)) & mask;
+        if (disp > prev + 1) throw new Error(`slot ${i}: displacement ${disp} after ${prev}`);
+        prev = disp;
+      }
+    };
+    let seed = 777;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const live: E[] = [];
+    for (let step = 0; step < 12000; step++) {
+      if (live.length > 0 && rnd(3) === 0) {
+        const e = live.splice(rnd(live.length), 1)[0]!;
+        m.delete(e, 0);
+        m.delete(e, 1);
+      } else {
+        // Half without NAT (both tuples one home), half with a REPLY tuple elsewhere; few ports, so tuples recur.
+        const o = { proto: 6, src: 0x0af40000 + rnd(40), sport: 1000 + rnd(500), dst: 0x0a6c0000 + rnd(3), dport: 80 };
+        const e = rnd(2) === 0 ? new E(step, o) : new E(step, o, { proto: 6, src: 0x0af50000 + rnd(40), sport: 8080, dst: o.src, dport: o.sport });
+        if (m.insert(e, 0) !== undefined) continue;
+        if (m.insert(e, 1) !== undefined) m.set(e, 1); // the REPLY tuple rebound from its holder
+        live.push(e);
+      }
+      if (step % 500 === 0) check();
+    }
+    check();
+    expect(live.length).toBeGreaterThan(1000); // grown several times from 256 slots
+    for (const e of live) expect(m.get({ proto: 6, src: e.oSrc >>> 0, sport: e.oPorts >>> 16, dst: e.oDst >>> 0, dport: e.oPorts & 0xffff })).toBe(e);
+  });
 });
