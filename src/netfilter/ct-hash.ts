@@ -119,16 +119,6 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
    * of a big table). Growing and deleting (backward shift) move pairs without reading the entries. Typed
    * (session 23; the entries were held in a JS array before): no write barrier per insert, and growing
    * allocates off-heap stores the scavenger neither copies nor promotes. At most half the slots are used.
-   *
-   * Robin Hood order (issue 13): along a probe run the home slots never decrease (an insert goes after the
-   * keys whose home is at or before its own and shifts the rest on by one), so a slot's displacement
-   * (`disp`, its distance from its home) is at most its predecessor's plus one and 0 after an empty slot.
-   * A lookup or delete of a tuple of home h stops at the first slot whose displacement is below its own
-   * distance from h: every key of home h comes before it. A miss (each new connection's tuple) and the
-   * backward shift of a delete (each reaped entry's two tuples) then read to the end of their home's keys,
-   * not of the whole run: fewer probes that cross into the next cache line of a large table (the two
-   * tuples of an entry without NAT share a home, which makes runs long: ~16 % of misses and ~24 % of
-   * deletes read a second cold line in the scale window with plain linear probing).
    */
   private tab = new Int32Array(2 * MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
@@ -183,9 +173,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     }
     const tab = this.tab;
     const mask = this.mask;
-    for (let i = (key - 1) & mask, d = 0; ; i = (i + 1) & mask, d++) {
+    for (let i = (key - 1) & mask; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
-      if (k === 0 || ((i - k + 1) & mask) < d) return undefined; // empty, or past the keys of this home (disp < d)
+      if (k === 0) return undefined;
       if ((k & KEY_MASK) === key) {
         const e = this.slots[tab[2 * i + 1]!]!;
         const d = (k >>> DIR_SHIFT) as 0 | 1;
@@ -234,9 +224,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     const tab = this.tab;
     const mask = this.mask;
     let i = (key - 1) & mask;
-    for (let d = 0; ; i = (i + 1) & mask, d++) {
+    for (; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
-      if (k === 0 || ((i - k + 1) & mask) < d) break; // the first slot past this home's keys: the tuple's place
+      if (k === 0) break;
       if ((k & KEY_MASK) === key) {
         const other = this.slots[tab[2 * i + 1]!]!;
         if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
@@ -245,7 +235,8 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
         }
       }
     }
-    placeAt(tab, mask, i, full, e.pos);
+    tab[2 * i] = full;
+    tab[2 * i + 1] = e.pos;
     if (++this.used * 2 > mask + 1) this.grow();
     this.remember(e, full);
     return undefined;
@@ -277,9 +268,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     const tab = this.tab;
     const mask = this.mask;
     let i = (key - 1) & mask;
-    for (let d = 0; ; i = (i + 1) & mask, d++) {
+    for (; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
-      if (k === 0 || ((i - k + 1) & mask) < d) return; // not held (past this home's keys)
+      if (k === 0) return;
       if (k === full && tab[2 * i + 1] === pos) break;
     }
     const slot = recentSlot(key, this.salt);
@@ -289,14 +280,17 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       recent[2 * slot + 1] = null;
     }
     this.used--;
-    // Backward shift (Robin Hood order): the slots after the hole move back one each, up to an empty slot or a key at
-    // its home (displacement 0: it and the keys after it must not move before their homes); the order stays.
+    // Backward shift: move later entries of the probe run into the hole when their home slot allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = tab[2 * j]!;
-      if (k === 0 || ((j - k + 1) & mask) === 0) break;
-      tab[2 * i] = k;
-      tab[2 * i + 1] = tab[2 * j + 1]!;
-      i = j;
+      if (k === 0) break;
+      const home = (k - 1) & mask;
+      // j's entry may fill hole i when its home is not in the cyclic range (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        tab[2 * i] = k;
+        tab[2 * i + 1] = tab[2 * j + 1]!;
+        i = j;
+      }
     }
     tab[2 * i] = 0;
     tab[2 * i + 1] = 0;
@@ -308,7 +302,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     for (let i = 0; i < tab.length; i += 2) if (tab[i] !== 0) tab[i + 1] = map[tab[i + 1]!]!;
   }
 
-  /** Doubles the slots, placing each entry by its stored key (the entries are not read), in Robin Hood order. */
+  /** Doubles the slots, placing each entry by its stored key (the entries are not read). */
   private grow(): void {
     const old = this.tab;
     const size = old.length; // slots after doubling: twice the old slots, each two words
@@ -318,27 +312,12 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
       const k = old[j]!;
       if (k === 0) continue;
       let i = (k - 1) & mask;
-      for (let d = 0; tab[2 * i] !== 0 && ((i - tab[2 * i]! + 1) & mask) >= d; d++) i = (i + 1) & mask;
-      placeAt(tab, mask, i, k, old[j + 1]!);
+      while (tab[2 * i] !== 0) i = (i + 1) & mask;
+      tab[2 * i] = k;
+      tab[2 * i + 1] = old[j + 1]!;
     }
     this.tab = tab;
     this.mask = mask;
-  }
-}
-
-/**
- * Puts the slot (k, v) at slot `i` of `tab` (its place in Robin Hood order), the slots from `i` up to the first empty one
- * moving on by one (their order, and so the order of their homes, kept).
- */
-function placeAt(tab: Int32Array, mask: number, i: number, k: number, v: number): void {
-  for (; ; i = (i + 1) & mask) {
-    const nk = tab[2 * i]!;
-    const nv = tab[2 * i + 1]!;
-    tab[2 * i] = k;
-    tab[2 * i + 1] = v;
-    if (nk === 0) return;
-    k = nk;
-    v = nv;
   }
 }
 
