@@ -363,15 +363,10 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
   private removeAt(ct: ConnEntry, i: number): void {
     const exp = this.exp; // the keys after the copies (ct-list.ts)
     const k = this.cap + 2 * i;
-    const k0 = exp[k]!;
-    const k1 = exp[k + 1]!;
-    // The list and the entry before the hash's two deletes (calls): after a call V8 checks the array's map again, its
-    // first line, which the sweep's reads of copies and keys need not touch (issue 13: ~0.36 LL misses a request in the
-    // scale window). deleteKey is handed the index and reads nothing of the list.
+    this.deleteKey(exp[k]!, i, ct);
+    this.deleteKey(exp[k + 1]!, i, ct);
     this.unlistAt(ct, i);
     ct.status |= CtStatus.DYING;
-    this.deleteKey(k0, i, ct);
-    this.deleteKey(k1, i, ct);
   }
 
   /**
