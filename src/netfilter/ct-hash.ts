@@ -118,7 +118,10 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
    * share a cache line (session 25; two arrays before: a hit, an insert and a delete read two cold lines
    * of a big table). Growing and deleting (backward shift) move pairs without reading the entries. Typed
    * (session 23; the entries were held in a JS array before): no write barrier per insert, and growing
-   * allocates off-heap stores the scavenger neither copies nor promotes. At most half the slots are used.
+   * allocates off-heap stores the scavenger neither copies nor promotes. At most a quarter of the slots are used
+   * (MAX_LOAD; half until session 45): a tuple and its inverse share a home, so runs are long at half, and a miss (each
+   * new connection's tuple) read past its home's cache line ~16 % of the time in the scale window, the backward shift
+   * of a delete (each reaped entry's two tuples) ~24 %.
    */
   private tab = new Int32Array(2 * MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
@@ -237,7 +240,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     }
     tab[2 * i] = full;
     tab[2 * i + 1] = e.pos;
-    if (++this.used * 2 > mask + 1) this.grow();
+    if (++this.used * MAX_LOAD > mask + 1) this.grow();
     this.remember(e, full);
     return undefined;
   }
@@ -343,3 +346,5 @@ function recentSlot(tag: number, salt: number): number {
  * thousand tables grow to a few thousand slots each, one allocation per doubling).
  */
 const MIN_SLOTS = 256;
+/** The table grows when more than 1 / MAX_LOAD of its slots are used (see `tab`): 32-64 bytes of off-heap store a tuple (16-32 at half). */
+const MAX_LOAD = 4;

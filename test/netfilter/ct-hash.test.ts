@@ -225,4 +225,17 @@ describe('TupleMap', () => {
       expect([m.get(inv(t)), m.dir]).toEqual([o, 1]);
     }
   });
+  it('uses at most a quarter of its slots (short probe runs), through growth and deletes', () => {
+    const m = newMap();
+    const slots = (): number => (m as unknown as { tab: Int32Array }).tab.length / 2;
+    const es = Array.from({ length: 5000 }, (_, i) => new E(`q${i}`, tuple(i + 20000)));
+    for (const e of es) {
+      m.set(e, 0);
+      m.set(e, 1);
+      expect(4 * m.size).toBeLessThanOrEqual(slots());
+    }
+    expect(slots()).toBe(65536); // 10,000 tuples: the first power of two at least four times as many
+    for (let i = 0; i < es.length; i += 2) m.delete(es[i]!, 0);
+    for (let i = 0; i < es.length; i++) expect(m.get(tuple(i + 20000))).toBe(i % 2 === 0 ? undefined : es[i]);
+  });
 });
