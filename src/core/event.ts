@@ -12,6 +12,7 @@ export interface Live {
   foreground: number;
   cancelled: number;
   unwheel(ev: SimEvent): void;
+  drop(ev: SimEvent): void;
 }
 
 /**
@@ -103,6 +104,14 @@ export class SimEvent {
   retarget<A>(fn: (a: A) => void, a: A): void {
     this.fn = fn;
     this.a = a;
+  }
+  /**
+   * The holder lets go of this event for good (it keeps no reference to it, and no one else but the
+   * scheduler holds one): cancelled if still pending, and the object is placed again by a later schedule
+   * instead of a new one (Scheduler.drop). Not for an event someone else may still cancel or read.
+   */
+  drop(): void {
+    this.live.drop(this);
   }
   cancel(): void {
     if (this.cancelled) return;
