@@ -195,16 +195,21 @@ export class ConnTable<T extends ConnEntry> {
     return at;
   }
 
-  /** The slot holding `e` itself, or -1 (compared by identity: the probe reads slots only). */
+  /**
+   * The slot holding `e` itself, or -1. The hash first: an entry compared by identity has its map read
+   * (the compare checks what kind of value each side is), a line of another connection's, cold; a
+   * compare with null or of two small integers reads nothing.
+   */
   private slotOf(e: T): number {
     if (this.size === 0) return -1;
     const mask = this.cap - 1;
     const t = this.t;
-    let i = mix(e.remoteAddr | 0, (e.localPort << 16) | e.remotePort) & mask;
+    const h = mix(e.remoteAddr | 0, (e.localPort << 16) | e.remotePort);
+    let i = h & mask;
     for (;;) {
       const o = t[2 * i + 1];
-      if (o === e) return i;
       if (o === null) return -1;
+      if (t[2 * i] === h && o === e) return i;
       i = (i + 1) & mask;
     }
   }
