@@ -3,8 +3,9 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { SimEvent, type EventFn, type Live } from './event.js';
+import { DROPPED_PIX, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
+import { SpareEvents } from './spare-events.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
@@ -12,10 +13,7 @@ import { gatherSlot as gatherSlotImported, overflowPut as overflowPutImported, S
 
 export { SimEvent, type EventFn } from './event.js';
 const SimEventClass = SimEvent; // (an import is read from its cell at each use, a module constant is folded: session 38)
-/** SimEvent.pix of a dropped event still queued (lazily cancelled): take() puts it on the spare stack when it pops it. */
-const DROPPED = -2;
-/** The most dropped events kept for reuse. */
-const SPARE_MAX = 64;
+const DROPPED = DROPPED_PIX;
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
@@ -88,11 +86,7 @@ export class Scheduler implements Live {
   /** Posted events by index (SimEvent.pix) and the first free one's (-1: none; a free one holds the next one's: a stack). */
   private readonly pool: SimEvent[] = [];
   private freeHead = -1;
-  /**
-   * Events their holders let go of (drop) that no queue holds any more, for insertStaged to place again
-   * instead of making new ones (a stack: the last one dropped, still in cache, goes first; at most SPARE_MAX).
-   */
-  private readonly spare: SimEvent[] = [];
+  readonly spares = new SpareEvents(); // (Live: dropped events for insertStaged to renew, core/spare-events)
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
   /** The time of the event take() returned last, from the key that found it: its `time` without reading its box (a line of its own, cold when a posted event runs). */
@@ -158,38 +152,9 @@ export class Scheduler implements Live {
 
   /** insert at the time written to `at[0]` just before (see postStaged). */
   insertStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const spare = this.spare;
-    const ev = spare.length > 0 ? spare.pop()!.renew(this.at[0]!, this.seq++, fn, a, b, background) : new SimEventClass(this.at[0]!, this.seq++, fn, a, b, background, this);
+    const ev = this.spares.n > 0 ? this.spares.pop().renew(this.at[0]!, this.seq++, fn, a, b, background) : new SimEventClass(this.at[0]!, this.seq++, fn, a, b, background, this);
     this.place(ev);
     return ev;
-  }
-
-  /**
-   * The holder of `ev` lets go of it (it keeps no reference, nor does anyone else but the scheduler): a
-   * pending event is cancelled. Its object goes to the spare stack for a later insert as soon as no queue
-   * holds it: at once when it ran (popped) or waited in a wheel slot (cancel takes it out), else when take()
-   * pops it as a cancelled event (DROPPED). A posted event (pooled) or one cancelled before is left alone.
-   */
-  drop(ev: SimEvent): void {
-    if (ev.pix !== -1) return;
-    if (ev.popped) {
-      this.keepSpare(ev);
-      return;
-    }
-    if (ev.cancelled) return; // (cancelled earlier: it may still be queued, and nothing says where)
-    const wheeled = ev.slot >= 0;
-    ev.cancel();
-    if (wheeled) this.keepSpare(ev);
-    else ev.pix = DROPPED;
-  }
-
-  /** Puts a dropped event that no queue holds on the spare stack (its arguments let go: nothing runs it). */
-  private keepSpare(ev: SimEvent): void {
-    ev.pix = -1;
-    if (this.spare.length >= SPARE_MAX) return;
-    ev.a = undefined;
-    ev.b = undefined;
-    this.spare.push(ev);
   }
 
   /**
@@ -608,10 +573,8 @@ export class Scheduler implements Live {
       }
     }
     this.takenT = bt;
-    if (top.cancelled) {
-      this.cancelled--;
-      if (top.pix === DROPPED) this.keepSpare(top); // (its holder let go of it: see drop)
-    } else {
+    if (top.cancelled) this.cancelled -= top.pix === DROPPED ? (this.spares.keep(top), 1) : 1; // (dropped: SimEvent.drop)
+    else {
       top.popped = true;
       if (!top.background) this.foreground--;
     }
