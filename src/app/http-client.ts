@@ -570,9 +570,12 @@ function done(cb: HttpCallback, r: HttpResult): void {
   else cb.requestDone(r);
 }
 
-/** Cancels the request's timer (a cancelled event lets go of its arguments: core/scheduler). */
+/**
+ * Cancels the request's timer and lets go of it (SimEvent.drop: nothing else holds it, and a later event
+ * takes its object once the queue gives it up, not a new one a request).
+ */
 function stopTimer(p: Pending): void {
-  p.timer?.cancel();
+  p.timer?.drop();
   p.timer = null;
 }
 

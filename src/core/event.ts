@@ -12,7 +12,11 @@ export interface Live {
   foreground: number;
   cancelled: number;
   unwheel(ev: SimEvent): void;
+  readonly spares: { keep(ev: SimEvent): void };
 }
+
+/** SimEvent.pix of a dropped event still queued (lazily cancelled): the scheduler's take() keeps it as a spare when it pops it. */
+export const DROPPED_PIX = -2;
 
 /**
  * One scheduled event. `cancel()` marks it: an event in the timing wheel leaves the queue at once,
@@ -103,6 +107,20 @@ export class SimEvent {
   retarget<A>(fn: (a: A) => void, a: A): void {
     this.fn = fn;
     this.a = a;
+  }
+  /**
+   * The holder lets go of this event for good (it keeps no reference to it, and no one else but the
+   * scheduler holds one): cancelled if still pending, and the object is placed again by a later schedule
+   * instead of a new one (core/spare-events). Not for an event someone else may still cancel or read.
+   */
+  drop(): void {
+    if (this.pix !== -1) return; // (posted, or dropped before)
+    if (this.popped) return this.live.spares.keep(this);
+    if (this.cancelled) return; // (cancelled earlier: it may still be queued, and nothing says where)
+    const wheeled = this.slot >= 0;
+    this.cancel(); // (a wheel slot lets go of it now; elsewhere it waits to be popped)
+    if (wheeled) this.live.spares.keep(this);
+    else this.pix = DROPPED_PIX;
   }
   cancel(): void {
     if (this.cancelled) return;

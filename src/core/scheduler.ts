@@ -3,8 +3,9 @@
 // instant run in the order they were scheduled. A cancelled event in a wheel slot not yet opened leaves
 // the queue at once; elsewhere (the near FIFOs and heap, the opened slot, the lanes and the far heap) cancel is a
 // flag checked when the event is popped.
-import { SimEvent, type EventFn, type Live } from './event.js';
+import { DROPPED_PIX, SimEvent, type EventFn, type Live } from './event.js';
 import { KeyFifo } from './key-fifo.js';
+import { SpareEvents } from './spare-events.js';
 import { FarLanes } from './far-lanes.js';
 import { KeyHeap } from './key-heap.js';
 import { TIME_ZERO, type TimeNs } from './time.js';
@@ -12,6 +13,7 @@ import { gatherSlot as gatherSlotImported, overflowPut as overflowPutImported, S
 
 export { SimEvent, type EventFn } from './event.js';
 const SimEventClass = SimEvent; // (an import is read from its cell at each use, a module constant is folded: session 38)
+const DROPPED = DROPPED_PIX;
 
 /** Cancelled events tolerated in the queue before it is compacted (and never more than half of it). */
 const COMPACT_MIN = 4096;
@@ -84,6 +86,7 @@ export class Scheduler implements Live {
   /** Posted events by index (SimEvent.pix) and the first free one's (-1: none; a free one holds the next one's: a stack). */
   private readonly pool: SimEvent[] = [];
   private freeHead = -1;
+  readonly spares = new SpareEvents(); // (Live: dropped events for insertStaged to renew, core/spare-events)
   /** The time of the earliest event found by locate(). */
   private locT: TimeNs = TIME_ZERO;
   /** The time of the event take() returned last, from the key that found it: its `time` without reading its box (a line of its own, cold when a posted event runs). */
@@ -149,7 +152,7 @@ export class Scheduler implements Live {
 
   /** insert at the time written to `at[0]` just before (see postStaged). */
   insertStaged(fn: EventFn, a: unknown, b: unknown, background: boolean): SimEvent {
-    const ev = new SimEventClass(this.at[0]!, this.seq++, fn, a, b, background, this);
+    const ev = this.spares.n > 0 ? this.spares.pop().renew(this.at[0]!, this.seq++, fn, a, b, background) : new SimEventClass(this.at[0]!, this.seq++, fn, a, b, background, this);
     this.place(ev);
     return ev;
   }
@@ -570,7 +573,7 @@ export class Scheduler implements Live {
       }
     }
     this.takenT = bt;
-    if (top.cancelled) this.cancelled--;
+    if (top.cancelled) this.cancelled -= top.pix === DROPPED ? (this.spares.keep(top), 1) : 1; // (dropped: SimEvent.drop)
     else {
       top.popped = true;
       if (!top.background) this.foreground--;

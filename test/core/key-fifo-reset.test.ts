@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyFifo } from '../../src/core/key-fifo.js';
 import { SimEvent, type Live } from '../../src/core/event.js';
 
-const live: Live = { foreground: 0, cancelled: 0, unwheel: () => {} };
+const live: Live = { foreground: 0, cancelled: 0, unwheel: () => {}, spares: { keep: () => {} } };
 const noop = (): void => {};
 const ev = (t: number, q: number): SimEvent => new SimEvent(t, q, noop, q, undefined, false, live);
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnTable, type ConnEntry } from '../../src/transport/tcp/conn-table.js';
 
 class E implements ConnEntry {
+  tableSeq = 0;
   constructor(
     readonly localPort: number,
     readonly remoteAddr: number,
@@ -154,6 +155,42 @@ describe('ConnTable', () => {
     expect(t.delete(e)).toBe(true);
     expect(t.get(80, 0x0a000001, 40000)).toBeUndefined();
     expect(t.size).toBe(0);
+  });
+
+  it('tells apart entries whose keys hash alike (the slot keeps the hash, the entry its key)', () => {
+    // mix xors the peer address with a multiple of the ports first: a peer address chosen so that the
+    // xor is the same for other ports gives the same 32-bit hash, so both slots' hashes match.
+    const c = 0x9e3779b1;
+    const a1 = 0x0a000001;
+    const ports1 = (80 << 16) | 40000;
+    const keys: [number, number, number][] = [[80, a1, 40000]];
+    for (const [lp, rp] of [[80, 40001], [443, 40000], [8080, 50000], [80, 65535]] as const) {
+      const a = (a1 ^ Math.imul(ports1, c) ^ Math.imul((lp << 16) | rp, c)) >>> 0;
+      keys.push([lp, a, rp]);
+    }
+    const t = new ConnTable<E>();
+    const ref = new Reference();
+    const es = keys.map(([lp, a, rp], i) => new E(lp, a, rp, i));
+    for (const e of es) {
+      t.set(e);
+      ref.set(e);
+    }
+    for (const e of es) expect(t.get(e.localPort, e.remoteAddr, e.remotePort)).toBe(e);
+    expect(t.get(80, a1, 40002)).toBeUndefined();
+    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
+    // a new entry for an existing key takes that one's slot and place, not a colliding one's
+    const again = new E(443, keys[2]![1], 40000, 99);
+    t.set(again);
+    ref.set(again);
+    expect(t.size).toBe(es.length);
+    expect(t.get(443, keys[2]![1], 40000)).toBe(again);
+    // deleting from the middle of the run moves the others back; each is still found
+    expect(t.delete(es[1]!)).toBe(true);
+    ref.delete(es[1]!);
+    expect(t.delete(es[2]!)).toBe(false); // (replaced)
+    for (const e of [es[0]!, again, es[3]!, es[4]!]) expect(t.get(e.localPort, e.remoteAddr, e.remotePort)).toBe(e);
+    expect(t.get(es[1]!.localPort, es[1]!.remoteAddr, es[1]!.remotePort)).toBeUndefined();
+    expect(t.values().map((e) => e.id)).toEqual(ref.values().map((e) => e.id));
   });
 
   it('grows past thousands of entries and empties completely', () => {

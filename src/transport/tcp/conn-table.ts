@@ -1,16 +1,20 @@
 // transport/tcp/conn-table — the established hash (inet_ehash: local port, peer address, peer port → a
-// socket or a TIME_WAIT record) as one open-addressing table: a slot's two keys, its insertion number
-// and its entry side by side in one array (four words, 32 bytes a slot, so a probe, an insert or a
-// delete reads one line of it, two when the slot straddles one), linear probing, deletion by backward
-// shift (no tombstones). A connection costs no Map of its own and no boxed key: the kernel's ehash is
-// one flat table too (inet_ehashfn). Listing order (`values`) is what a Map of local port → Map of peer
-// → entry gave: local ports in the order their group last went from empty to non-empty, then entries in
-// insertion order; each slot keeps its entry's insertion number, and a small per-port table (port,
-// count, start in one Int32Array) counts the entries and keeps the group's start, the group counted last
-// held in the table's own fields (a server's one port: its count never reads the Int32Array).
+// socket or a TIME_WAIT record) as one open-addressing table: a slot is the key's 32-bit hash and the
+// entry side by side in one array (two words, 16 bytes a slot: a probe, an insert or a delete reads one
+// line of it, rarely two), linear probing, deletion by backward shift (no tombstones). A connection costs
+// no Map of its own and no boxed key: the kernel's ehash is one flat table too (inet_ehashfn). A lookup
+// compares the hash, then the entry's own key fields (the caller reads the entry next anyway); a delete
+// compares entries by identity and moves slots by their stored hash, reading no entry. Listing order
+// (`values`) is what a Map of local port → Map of peer → entry gave: local ports in the order their group
+// last went from empty to non-empty, then entries in insertion order; each entry keeps its insertion
+// number (`tableSeq`), and a small per-port table (port, count, start in one Int32Array) counts the
+// entries and keeps the group's start, the group counted last held in the table's own fields (a server's
+// one port: its count never reads the Int32Array).
 // (Keys and entries were an Int32Array and an array of entries: a cold insert or delete read the typed
 // array's object, its slot's line, the entries' array object, its header and the entry's line: at a big
-// world's server, whose table is cold by its next connection, and at a client's TIME_WAIT expiry.)
+// world's server, whose table is cold by its next connection, and at a client's TIME_WAIT expiry. Then
+// four-word slots (ports, address, insertion number, entry): 32 bytes, a slot straddled two lines 3 times
+// in 8 and a probe run spanned twice the lines.)
 // Layer: transport.
 import type { Ipv4 } from '../../wire/types.js';
 
@@ -19,6 +23,8 @@ export interface ConnEntry {
   readonly localPort: number;
   readonly remoteAddr: Ipv4;
   readonly remotePort: number;
+  /** @internal (ConnTable) The entry's insertion number in its table (its place in the listing within its local port's group), written by the table. */
+  tableSeq: number;
 }
 
 const MIN_CAP = 16;
@@ -27,12 +33,12 @@ const NO_I32 = new Int32Array(0);
 
 /**
  * A slot array of `cap` empty slots, built by pushes: PACKED_ELEMENTS (Smis and entries; no hole checks),
- * the same elements kind for every table, the shared empty one included. The keys and numbers are int32,
+ * the same elements kind for every table, the shared empty one included. The hashes are int32,
  * small integers to V8 (no box, no write barrier).
  */
 function emptySlots(cap: number): unknown[] {
   const t: unknown[] = [];
-  for (let i = 0; i < cap; i++) t.push(0, 0, 0, null);
+  for (let i = 0; i < cap; i++) t.push(0, null);
   return t;
 }
 /** The slots of a table that never held an entry (cap 0: never read or written). */
@@ -59,9 +65,8 @@ export class ConnTable<T extends ConnEntry> {
   size = 0;
   private cap = 0;
   /**
-   * Per slot i, four words: t[4i] = localPort << 16 | remotePort (0 = an empty slot: no connection has
-   * both ports 0), t[4i + 1] = the peer address, t[4i + 2] = the entry's insertion number (the listing
-   * order within its local port's group), t[4i + 3] = the entry (null when empty).
+   * Per slot i, two words: t[2i] = the key's hash (mix of the peer address and localPort << 16 |
+   * remotePort: an int32, a small integer to V8), t[2i + 1] = the entry (null when the slot is empty).
    */
   private t: unknown[] = NO_SLOTS;
   private nextSeq = 0;
@@ -92,14 +97,15 @@ export class ConnTable<T extends ConnEntry> {
   get(localPort: number, remoteAddr: Ipv4, remotePort: number): T | undefined {
     if (this.size === 0) return undefined;
     const a = remoteAddr | 0;
-    const p = (localPort << 16) | remotePort;
+    const h = mix(a, (localPort << 16) | remotePort);
     const mask = this.cap - 1;
     const t = this.t;
-    let i = mix(a, p) & mask;
+    let i = h & mask;
     for (;;) {
-      const pi = t[4 * i] as number;
-      if (pi === 0) return undefined;
-      if (pi === p && t[4 * i + 1] === a) return t[4 * i + 3] as T;
+      const e = t[2 * i + 1] as T | null;
+      if (e === null) return undefined;
+      // (the hash first; the key's fields are the entry's own, read once the hash matches: the caller reads the entry next)
+      if (t[2 * i] === h && e.localPort === localPort && e.remotePort === remotePort && (e.remoteAddr | 0) === a) return e;
       i = (i + 1) & mask;
     }
   }
@@ -109,23 +115,25 @@ export class ConnTable<T extends ConnEntry> {
     if ((this.size + 1) * 2 > this.cap) this.grow(); // (at most half full: a probe always ends at an empty slot)
     if (this.nextSeq >= this.seqLimit) this.renumber();
     const a = e.remoteAddr | 0;
-    const p = (e.localPort << 16) | e.remotePort;
+    const lp = e.localPort;
+    const rp = e.remotePort;
+    const h = mix(a, (lp << 16) | rp);
     const mask = this.cap - 1;
     const t = this.t;
-    let i = mix(a, p) & mask;
-    for (let pi = t[4 * i] as number; pi !== 0; pi = t[4 * i] as number) {
-      if (pi === p && t[4 * i + 1] === a) {
-        t[4 * i + 3] = e;
+    let i = h & mask;
+    for (let o = t[2 * i + 1] as T | null; o !== null; o = t[2 * i + 1] as T | null) {
+      if (t[2 * i] === h && o.localPort === lp && o.remotePort === rp && (o.remoteAddr | 0) === a) {
+        e.tableSeq = o.tableSeq;
+        t[2 * i + 1] = e;
         return;
       }
       i = (i + 1) & mask;
     }
     const seq = this.nextSeq++;
-    this.groupAdd(e.localPort, seq);
-    t[4 * i] = p;
-    t[4 * i + 1] = a;
-    t[4 * i + 2] = seq;
-    t[4 * i + 3] = e;
+    this.groupAdd(lp, seq);
+    e.tableSeq = seq;
+    t[2 * i] = h;
+    t[2 * i + 1] = e;
     this.size++;
   }
 
@@ -133,7 +141,8 @@ export class ConnTable<T extends ConnEntry> {
   replace(prev: T, next: T): boolean {
     const i = this.slotOf(prev);
     if (i < 0) return false;
-    this.t[4 * i + 3] = next;
+    next.tableSeq = prev.tableSeq;
+    this.t[2 * i + 1] = next;
     return true;
   }
 
@@ -148,26 +157,24 @@ export class ConnTable<T extends ConnEntry> {
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const pj = t[4 * j] as number;
-      if (pj === 0) break;
-      const aj = t[4 * j + 1] as number;
-      const home = mix(aj, pj) & mask;
-      if (((j - home) & mask) >= ((j - i) & mask)) {
-        t[4 * i] = pj;
-        t[4 * i + 1] = aj;
-        t[4 * i + 2] = t[4 * j + 2];
-        t[4 * i + 3] = t[4 * j + 3];
+      const ej = t[2 * j + 1];
+      if (ej === null) break;
+      const hj = t[2 * j] as number;
+      if (((j - (hj & mask)) & mask) >= ((j - i) & mask)) {
+        // (its home is not in (i, j]: it moves back into the hole)
+        t[2 * i] = hj;
+        t[2 * i + 1] = ej;
         i = j;
       }
     }
-    t[4 * i] = 0;
-    t[4 * i + 3] = null;
+    t[2 * i] = 0;
+    t[2 * i + 1] = null;
     return true;
   }
 
   /** Every entry, in the order a Map of local port → Map of peer → entry would list them. */
   values(): T[] {
-    return this.listed().map((i) => this.t[4 * i + 3] as T);
+    return this.listed().map((i) => this.t[2 * i + 1] as T);
   }
 
   /** The occupied slots in listing order (their group's start, then insertion number). */
@@ -177,28 +184,32 @@ export class ConnTable<T extends ConnEntry> {
     const start = new Map<number, number>();
     const t = this.t;
     for (let i = 0; i < this.cap; i++) {
-      const p = t[4 * i] as number;
-      if (p === 0) continue;
+      const e = t[2 * i + 1] as T | null;
+      if (e === null) continue;
       at.push(i);
-      const port = p >>> 16;
+      const port = e.localPort;
       if (!start.has(port)) start.set(port, this.pg[4 * this.groupSlot(port) + 2]!);
     }
-    const startOf = (i: number): number => start.get((t[4 * i] as number) >>> 16)!;
-    at.sort((x, y) => startOf(x) - startOf(y) || (t[4 * x + 2] as number) - (t[4 * y + 2] as number));
+    const entry = (i: number): T => t[2 * i + 1] as T;
+    at.sort((x, y) => start.get(entry(x).localPort)! - start.get(entry(y).localPort)! || entry(x).tableSeq - entry(y).tableSeq);
     return at;
   }
 
+  /**
+   * The slot holding `e` itself, or -1. The hash first: an entry compared by identity has its map read
+   * (the compare checks what kind of value each side is), a line of another connection's, cold; a
+   * compare with null or of two small integers reads nothing.
+   */
   private slotOf(e: T): number {
     if (this.size === 0) return -1;
-    const a = e.remoteAddr | 0;
-    const p = (e.localPort << 16) | e.remotePort;
     const mask = this.cap - 1;
     const t = this.t;
-    let i = mix(a, p) & mask;
+    const h = mix(e.remoteAddr | 0, (e.localPort << 16) | e.remotePort);
+    let i = h & mask;
     for (;;) {
-      const pi = t[4 * i] as number;
-      if (pi === 0) return -1;
-      if (pi === p && t[4 * i + 1] === a) return t[4 * i + 3] === e ? i : -1;
+      const o = t[2 * i + 1];
+      if (o === null) return -1;
+      if (t[2 * i] === h && o === e) return i;
       i = (i + 1) & mask;
     }
   }
@@ -210,15 +221,13 @@ export class ConnTable<T extends ConnEntry> {
     const t = (this.t = emptySlots(this.cap));
     const mask = this.cap - 1;
     for (let o = 0; o < oldCap; o++) {
-      const p = old[4 * o] as number;
-      if (p === 0) continue;
-      const a = old[4 * o + 1] as number;
-      let i = mix(a, p) & mask;
-      while (t[4 * i] !== 0) i = (i + 1) & mask;
-      t[4 * i] = p;
-      t[4 * i + 1] = a;
-      t[4 * i + 2] = old[4 * o + 2];
-      t[4 * i + 3] = old[4 * o + 3];
+      const e = old[2 * o + 1];
+      if (e === null) continue;
+      const h = old[2 * o] as number;
+      let i = h & mask;
+      while (t[2 * i + 1] !== null) i = (i + 1) & mask;
+      t[2 * i] = h;
+      t[2 * i + 1] = e;
     }
   }
 
@@ -232,13 +241,14 @@ export class ConnTable<T extends ConnEntry> {
     let prevPort = -1;
     // (listed() reads every group's start before the loop below changes any)
     for (const i of this.listed()) {
-      const port = (t[4 * i] as number) >>> 16;
+      const e = t[2 * i + 1] as T;
+      const port = e.localPort;
       if (port !== prevPort) {
         // a group's entries are listed together, the first at its new start
         prevPort = port;
         this.pg[4 * this.groupSlot(port) + 2] = seq;
       }
-      t[4 * i + 2] = seq++;
+      e.tableSeq = seq++;
     }
     this.nextSeq = seq;
   }

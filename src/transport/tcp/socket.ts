@@ -179,6 +179,8 @@ export class TcpSocket implements CcState {
 
   readonly sim: Simulator;
   readonly cfg: Readonly<TcpConfig>;
+  /** @internal (conn-table) The socket's insertion number in its layer's connection table (its listing order). Last: no hot field moves. */
+  tableSeq = 0;
 
   constructor(
     readonly layer: TcpLayer,

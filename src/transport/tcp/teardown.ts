@@ -123,8 +123,12 @@ export function destroy(sk: TcpSocket, err?: SocketErrorKind): void {
     sk.listener = null;
   }
   setState(sk, 'CLOSED');
-  sk.timerEv?.cancel();
+  // The socket's event, pending or run, is let go of (SimEvent.drop: nothing else holds it): a later
+  // event takes its object (a server's next socket's first timer) instead of a new one.
+  sk.timerEv?.drop();
   sk.timerEv = null;
+  sk.timerRan?.drop();
+  sk.timerRan = null;
   sk.timerAt = sk.rtoAt = sk.delackAt = sk.tailAt = Infinity;
   if (sk.rtxHead === sk.rtx.length && sk.rtx.length > 0) {
     // Everything acknowledged: the queue goes to the next socket (segment.ts releaseQueue).

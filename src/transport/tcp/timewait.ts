@@ -73,7 +73,7 @@ const ownerOf = new WeakMap<TimeWaitSock, TcpSocket>();
  * small fields are packed (ports, IP ID with window, flow id with flags; read through getters), the
  * pending inherited event and the queue position share a field (a record has one or the other), the
  * timestamp offset is the layer's per-peer one, and the rare SACK blocks and owner sit in side tables
- * (flagged in the flow id's bits), the expiry two small integers (its words): 12 fields in all, no box.
+ * (flagged in the flow id's bits), the expiry two small integers (its words), and the connection table's insertion number: 13 fields in all, no box.
  *
  * Records are reused (the kernel's tw slab): one that went (twKill) waits in its layer's free list
  * and takes a later connection's TIME_WAIT in place of a new object, so the old generation keeps them
@@ -109,6 +109,8 @@ export class TimeWaitSock {
    * after that, where the record waits in its layer's expiry queue (`queued`: a number, -1 when not queued).
    */
   private wait: SimEvent | number = -1;
+  /** @internal (conn-table) The record's insertion number in its layer's connection table: its socket's (TcpLayer.rehash). */
+  tableSeq = 0;
 
   constructor(
     readonly layer: TcpLayer,
