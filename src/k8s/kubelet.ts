@@ -279,7 +279,10 @@ export class Kubelet {
     this.runtime.kill(pod);
     this.prober?.stopPod(pod);
     setPodLinks(pod, false);
-    if (pod.hostVeth) cniDel(pod.node, pod.hostVeth);
+    if (pod.hostVeth) {
+      cniDel(pod.node, pod.hostVeth);
+      pod.ns.releaseIdents(); // (its own namespace: a hostNetwork pod's is the node's)
+    }
   }
 
   private afterStart(pod: ClusterPod, reason: string): void {

@@ -46,12 +46,36 @@ const IP_IDENTS_SZ = 2048;
 /** Namespaces whose ip_idents buckets one pool holds (4 MB of numbers: a pool grown by push is copied as it grows). */
 const IDENT_POOL_NAMESPACES = 256;
 /**
- * The pool new namespaces' ip_idents buckets go to (IpIdents.pool), one namespace's IP_IDENTS_SZ
- * numbers after another's. Shared: a send reads its bucket and the pool's header, which the sends of
- * every namespace in the pool keep in cache, where a namespace's own array was one more cold line a
- * send in a big cluster (a node numbers each VXLAN datagram it sends to another node).
+ * The pools a simulator's namespaces keep their ip_idents buckets in, one namespace's IP_IDENTS_SZ
+ * numbers after another's: a send reads its bucket and the pool's header, which the sends of every
+ * namespace in the pool keep in cache, where a namespace's own array was one more cold line a send in
+ * a big cluster (a node numbers each VXLAN datagram it sends to another node). `cur` is the pool new
+ * namespaces are appended to; a torn-down pod's namespace gives its slice back (`freePools`/`freeBases`),
+ * and the next namespace to draw takes the last one given back, so a run with pod churn holds no more
+ * slices than namespaces alive at once. Per simulator (a WeakMap): nothing stays from one run to the next.
  */
-let identPool = newIdentPool();
+interface IdentPools {
+  cur: number[];
+  readonly freePools: number[][];
+  readonly freeBases: number[];
+}
+const identPools = new WeakMap<object, IdentPools>();
+
+function identPoolsOf(owner: object): IdentPools {
+  let ps = identPools.get(owner);
+  if (ps === undefined) {
+    ps = { cur: newIdentPool(), freePools: [], freeBases: [] };
+    identPools.set(owner, ps);
+  }
+  return ps;
+}
+
+/** A namespace's slice of `owner`'s pools given back (its namespace will not send again): the next draw reuses it. */
+export function releaseIdentSlice(owner: object, pool: number[], base: number): void {
+  const ps = identPoolsOf(owner);
+  ps.freePools.push(pool);
+  ps.freeBases.push(base);
+}
 
 /** An empty pool of packed doubles (a double stored first, then removed): no store changes the elements' kind. */
 function newIdentPool(): number[] {
@@ -89,14 +113,27 @@ export class IpIdents {
     this.key = rng.uint32() | 0;
   }
 
+  /** Where the buckets start in the pool `place` put them in. */
+  at = 0;
+
   /**
-   * Appends the buckets to the current shared pool (a new one when it is full) and returns it: they are
-   * its last `slots.length` numbers (starting at a multiple of IP_IDENTS_SZ).
+   * Puts the buckets in `owner`'s pools: into the slice a released namespace gave back last, else
+   * appended to the current pool (a new one when it is full). Returns the pool; `at` is where they start
+   * (a multiple of IP_IDENTS_SZ). Every bucket is written, so which slice it is changes no ID.
    */
-  pool(): number[] {
-    if (identPool.length >= IDENT_POOL_NAMESPACES * IP_IDENTS_SZ) identPool = newIdentPool();
-    const p = identPool;
+  place(owner: object): number[] {
+    const ps = identPoolsOf(owner);
     const slots = this.slots;
+    const freed = ps.freePools.pop();
+    if (freed !== undefined) {
+      const base = ps.freeBases.pop()!;
+      for (let i = 0; i < slots.length; i++) freed[base + i] = slots[i]!;
+      this.at = base;
+      return freed;
+    }
+    if (ps.cur.length >= IDENT_POOL_NAMESPACES * IP_IDENTS_SZ) ps.cur = newIdentPool();
+    const p = ps.cur;
+    this.at = p.length;
     for (let i = 0; i < slots.length; i++) p.push(slots[i]!);
     return p;
   }

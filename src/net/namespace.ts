@@ -39,7 +39,7 @@ import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive as netifReceiveImported } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
 import { FibCache } from './fib-cache.js';
-import { IpIdents, ipLocalOut, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
+import { IpIdents, ipLocalOut, releaseIdentSlice, ipv4UpdatePmtu, pmtuFor, type PmtuException } from './ip-output.js';
 import { NeighbourTable, type ConfirmHolder, type NeighEntry, type NeighOwner } from './neighbour.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const netifReceive = netifReceiveImported;
@@ -134,10 +134,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   outDst = 0;
   outEpoch = -1;
   outRoute: Route | null = null;
-  /**
-   * ip_idents (IpIdents, net/ip-output.ts selectIdent): its shared pool (null until drawn on first use), where its
-   * buckets start there, and its key, beside routeOutput's fields (the same send reads them): no object of its own.
-   */
+  /** ip_idents (ip-output.ts selectIdent): its pool (null until first used), place there and key, beside routeOutput's fields. */
   identSlots: number[] | null = null;
   identBase = 0;
   identKey = 0;
@@ -145,10 +142,14 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   drawIdents(): number[] {
     const d = new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`));
     this.identKey = d.key;
-    const pool = d.pool();
-    this.identBase = pool.length - d.slots.length;
-    this.identSlots = pool;
+    const pool = (this.identSlots = d.place(this.sim));
+    this.identBase = d.at;
     return pool;
+  }
+  /** A torn-down pod's namespace gives its ip_idents slice back to the simulator's pools (drawn again if it ever sends). */
+  releaseIdents(): void {
+    if (this.identSlots !== null) releaseIdentSlice(this.sim, this.identSlots, this.identBase);
+    this.identSlots = null;
   }
   /**
    * isLocal's own answers in the namespace object itself, valid while localEpoch (routing tables' and

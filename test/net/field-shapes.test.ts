@@ -177,6 +177,50 @@ describe('ip_idents keeps its key a small integer', () => {
     }
   });
 
+  it("a torn-down namespace's slice goes to the next namespace that draws, each simulator has its own pools: the IDs are those drawn alone", () => {
+    const idsOf = (ns: Namespace, n: number): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const pkt = new Packet();
+        pkt.ip = ipv4Header(IpProto.UDP, 0, ip(10, 0, 2, 2 + i)); // (id -1: the kernel numbers it)
+        pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
+        ns.ipLocalOut(pkt);
+        out.push(pkt.ip.id);
+      }
+      return out;
+    };
+    const nsOf = (sim: Simulator, name: string): Namespace => {
+      const ns = new Namespace(sim, name);
+      const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
+      ns.addDevice(eth);
+      ns.addAddress(eth, ip(10, 0, 0, 1), 8);
+      return ns;
+    };
+    const alone = (name: string, n: number): number[] => idsOf(nsOf(new Simulator(9), name), n);
+    const sim = new Simulator(9);
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => nsOf(sim, n)) as [Namespace, Namespace, Namespace];
+    const gotB = idsOf(b, 3);
+    idsOf(a, 3);
+    const aPool = a.identSlots;
+    const aBase = a.identBase;
+    expect(aBase).toBe(2048);
+    a.releaseIdents();
+    expect(a.identSlots).toBeNull();
+    const gotC = idsOf(c, 5);
+    expect(c.identSlots).toBe(aPool);
+    expect(c.identBase).toBe(aBase); // (a's slice, not appended)
+    expect(aPool!.length).toBe(2 * 2048);
+    expect(gotC).toEqual(alone('c', 5));
+    const bAlone = nsOf(new Simulator(9), 'b');
+    expect([...gotB, ...idsOf(b, 4)]).toEqual([...idsOf(bAlone, 3), ...idsOf(bAlone, 4)]); // (c's draw wrote only its own slice)
+    idsOf(a, 1); // (a namespace released that sends again draws again, into a slice of its own)
+    expect(a.identBase).toBe(2 * 2048);
+    const other = nsOf(new Simulator(9), 'd');
+    idsOf(other, 1);
+    expect(other.identBase).toBe(0);
+    expect(other.identSlots).not.toBe(aPool);
+  });
+
   const isSmi = new Function('x', 'return %IsSmi(x);') as (x: unknown) => boolean;
   it('the key of every stream is a signed 32-bit integer, the draw it was made from', () => {
     const f = new RngFactory(7);
