@@ -139,26 +139,30 @@ describe('a chain index keeps its destination bounds small integers', () => {
   });
 });
 
+/** The IP IDs of `n` kernel-numbered UDP sends from `ns`, the i-th to `dst(i)`. */
+function idsTo(ns: Namespace, n: number, dst: (i: number) => number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const pkt = new Packet();
+    pkt.ip = ipv4Header(IpProto.UDP, 0, dst(i)); // (id -1: the kernel numbers it)
+    pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
+    ns.ipLocalOut(pkt);
+    out.push(pkt.ip.id);
+  }
+  return out;
+}
+/** A namespace with one device and 10.0.0.1/8. */
+function nsOf(sim: Simulator, name: string): Namespace {
+  const ns = new Namespace(sim, name);
+  const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
+  ns.addDevice(eth);
+  ns.addAddress(eth, ip(10, 0, 0, 1), 8);
+  return ns;
+}
+
 describe('ip_idents keeps its key a small integer', () => {
   it('namespaces share pools of buckets (256 a pool), each its own place: the IDs are those of a namespace drawn alone', () => {
-    const idsOf = (ns: Namespace, n: number): number[] => {
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const pkt = new Packet();
-        pkt.ip = ipv4Header(IpProto.UDP, 0, ip(10, 0, 1 + (i % 3), 2 + i)); // (id -1: the kernel numbers it)
-        pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
-        ns.ipLocalOut(pkt);
-        out.push(pkt.ip.id);
-      }
-      return out;
-    };
-    const nsOf = (sim: Simulator, name: string): Namespace => {
-      const ns = new Namespace(sim, name);
-      const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
-      ns.addDevice(eth);
-      ns.addAddress(eth, ip(10, 0, 0, 1), 8);
-      return ns;
-    };
+    const idsOf = (ns: Namespace, n: number): number[] => idsTo(ns, n, (i) => ip(10, 0, 1 + (i % 3), 2 + i));
     const sim = new Simulator(5);
     const all = Array.from({ length: 300 }, (_, i) => nsOf(sim, `n${i}`));
     const got = all.map((ns) => idsOf(ns, 4));
@@ -178,24 +182,7 @@ describe('ip_idents keeps its key a small integer', () => {
   });
 
   it("a torn-down namespace's slice goes to the next namespace that draws, each simulator has its own pools: the IDs are those drawn alone", () => {
-    const idsOf = (ns: Namespace, n: number): number[] => {
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const pkt = new Packet();
-        pkt.ip = ipv4Header(IpProto.UDP, 0, ip(10, 0, 2, 2 + i)); // (id -1: the kernel numbers it)
-        pkt.udp = { srcPort: 1, dstPort: 2, length: 8, checksum: null };
-        ns.ipLocalOut(pkt);
-        out.push(pkt.ip.id);
-      }
-      return out;
-    };
-    const nsOf = (sim: Simulator, name: string): Namespace => {
-      const ns = new Namespace(sim, name);
-      const eth = new DummyDevice(sim, 'eth0', 0x020000000001);
-      ns.addDevice(eth);
-      ns.addAddress(eth, ip(10, 0, 0, 1), 8);
-      return ns;
-    };
+    const idsOf = (ns: Namespace, n: number): number[] => idsTo(ns, n, (i) => ip(10, 0, 2, 2 + i));
     const alone = (name: string, n: number): number[] => idsOf(nsOf(new Simulator(9), name), n);
     const sim = new Simulator(9);
     const [a, b, c] = ['a', 'b', 'c'].map((n) => nsOf(sim, n)) as [Namespace, Namespace, Namespace];
