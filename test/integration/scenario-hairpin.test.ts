@@ -68,6 +68,6 @@ describe('hairpin.yaml: a pod reaches itself through its Service', () => {
       const warn = execFileSync(TSHARK, ['-r', file, ...TSHARK_ARGS, '-Y', '_ws.expert.severity >= 0x00600000', '-T', 'fields', '-e', '_ws.col.Info'], { encoding: 'utf8' }).trim();
       expect(`${name}: malformed=${c.malformed} badChecksums=${c.badChecksums} warnings=[${warn}]`).toBe(`${name}: malformed=0 badChecksums=0 warnings=[]`);
     }
-  }, 180_000); // one tshark start per interface and check: minutes on a loaded 2-core machine
+  });
 });
 
