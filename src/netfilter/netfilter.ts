@@ -10,7 +10,7 @@
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError as isIcmpErrorI, type ConnEntry } from './conntrack.js';
-import { LATE_ENV as LATE_ENV_I, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import { LATE_ENV as LATE_ENV_I, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK as WALK_MASK_I, type WalkFn, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
@@ -49,7 +49,7 @@ const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_O
  */
 const CTX = new HookCtx();
 // A device name a rule reads (HookCtx.inIf / outIf): the running namespace's device of that ifindex (LATE_ENV.cur is its env wherever its rules run: Netfilter.menv).
-HookCtx.nameOf = (id) => (LATE_ENV.cur as NsMatchEnv).deviceName(id);
+HookCtx.nameOf = (id) => (LATE_ENV.cur as Netfilter).deviceName(id);
 /** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
 const STACK_CHAINS: CChain[] = [];
 const STACK_NEXT: number[] = [];
@@ -67,7 +67,7 @@ interface LoadedTable {
 }
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
-export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
+export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchEnv {
   // The fields a hook reads come first, in the order it reads them (the object spans five cache lines, cold at each visit
   // in a big cluster): after NfCounters' countTab … slotIds, a hook's prologue and tables' tests, then what a walk reads.
   private readonly host: NfHost;
@@ -75,18 +75,14 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private hasNft = false;
   /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
   perRuleNs = 0;
-  /**
-   * Bit s set: slot s has no chain (`noChain`), an empty chain with an ACCEPT policy, which only counts (`emptyAccept`),
-   * an empty chain (`empty`). Small integers in this object: a hook tests them, not the chain and its rule array, for an
-   * absent or empty table (most of a hook's tables: raw, mangle, nat INPUT).
-   */
+  /** Bit s set: slot s has no chain (`noChain`), an empty chain with an ACCEPT policy, which only counts (`emptyAccept`), an empty chain (`empty`): a hook tests them, not the chain and its rules, for an absent or empty table (most: raw, mangle, nat INPUT). */
   private noChain = (1 << SLOT_TABLE.length) - 1;
   private emptyAccept = 0;
   trace: ((ev: NfTraceEvent) => void) | null;
   readonly conntrack: Conntrack;
-  /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
-  readonly menv: MatchEnv;
-  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's), read by every walk as menv and trace are: beside them. */
+  /** -m statistic's decision (MatchEnv's `random`: the namespace is its rules' match env, `menv`). */
+  readonly random: (p: number) => boolean;
+  /** The jump stack of generated walks (walk-gen.ts): (resume state, rule index) pairs, every namespace's, read by every walk as trace is: beside it. */
   readonly walkStack: number[] = WALK_STACK;
   /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
   walked = 0;
@@ -114,7 +110,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
-  private readonly recent = new Map<string, RecentList>();
+  readonly recent = new Map<string, RecentList>();
   private readonly indexMin: number;
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset(() => {
@@ -130,10 +126,15 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.trace = opts.trace ?? null;
     this.indexMin = opts.indexMinRules ?? INDEX_MIN_RULES_DEFAULT;
     const stat = host.rng('statistic');
-    this.menv = new NsMatchEnv(host, this.conntrack, opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p), this.recent, this.ipsets);
+    this.random = opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p);
     this.nenv = { ctx: CTX, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
 
+  /** The namespace's MatchEnv, LATE_ENV.cur while its rules run (set where they run: a walk, `traverse`, nft's `bindEnv`): itself, its host and conntrack on the lines a hook reads (an object apart was a cold line at addrtype's isLocalAddress, issue 13). */
+  get menv(): MatchEnv { return this; }
+  isLocalAddress(ip: number): boolean { return this.host.isLocalAddress(ip); }
+  /** The name of the namespace's device of ifindex `id` ('' when none or the host does not say). */
+  deviceName(id: number): string { return this.host.deviceName?.(id) ?? ''; }
   masqueradeAddress(outIf: string, dst: number): number | null { return this.host.masqueradeAddress(outIf, dst); }
   routeMtu(outIf: string, dst: number): number { return this.host.routeMtu(outIf, dst); }
 
