@@ -113,28 +113,6 @@ class LateMatchEnv implements MatchEnv {
   }
 }
 
-/**
- * A namespace's MatchEnv (Netfilter's `menv`): the host is a field and isLocalAddress a method of the
- * class, not a closure per namespace over it (a closure and its context are two more cold objects a
- * call in a big cluster, and one call target per namespace is never inlined into LateMatchEnv's).
- */
-export class NsMatchEnv implements MatchEnv {
-  constructor(
-    private readonly host: { isLocalAddress(ip: number): boolean; deviceName?(ifindex: number): string },
-    readonly conntrack: MatchEnv['conntrack'],
-    readonly random: (p: number) => boolean,
-    readonly recent: MatchEnv['recent'],
-    readonly ipsets: MatchEnv['ipsets'],
-  ) {}
-  isLocalAddress(ip: number): boolean {
-    return this.host.isLocalAddress(ip);
-  }
-  /** The name of the namespace's device of ifindex `id` ('' when none or the host does not say). */
-  deviceName(id: number): string {
-    return this.host.deviceName?.(id) ?? '';
-  }
-}
-
 /** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */
 export const LATE_ENV = new LateMatchEnv();
 

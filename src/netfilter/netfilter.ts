@@ -10,13 +10,13 @@
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError as isIcmpErrorI, type ConnEntry } from './conntrack.js';
-import { LATE_ENV as LATE_ENV_I, NsMatchEnv, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
+import { LATE_ENV as LATE_ENV_I, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
 import { WALK_MASK as WALK_MASK_I, type WalkFn, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
 import { CT_CLOCK as CT_CLOCK_I, CtStatus } from './ct-entry.js';
-import { NfCounters } from './nf-counters.js';
+import { NfCounters, PIN_RULES, slotOffset as slotOffsetI } from './nf-counters.js';
 import { NfEvalError, type MatchEnv, type RecentList } from './matches.js';
 import { HookCtx, nfNameId } from './x-tables.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
@@ -27,7 +27,7 @@ import { NftRuleset, type NftHookName } from './nft/ruleset.js';
 import { NfHook, type NetfilterOptions, type NfHost, type NfTraceEvent, type NfVerdict } from './nf-types.js';
 import { runHookNft as runHookNftI, SLOT, SLOT_CHAIN, SLOT_TABLE } from './nf-hook-nft.js';
 import { ACCEPT as ACCEPT_I, ACCEPT_REROUTE as ACCEPT_REROUTE_I, drop as dropI, mapsNothing as mapsNothingI, natIdle as natIdleI, nested as nestedI, nftVerdict, reject as rejectI } from './nf-verdict.js';
-const [ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, reject, CT_CLOCK, LATE_ENV, interpScan, walkOf, WALK_MASK, isIcmpError, runHookNft] = [ACCEPT_I, ACCEPT_REROUTE_I, dropI, mapsNothingI, natIdleI, nestedI, rejectI, CT_CLOCK_I, LATE_ENV_I, interpScanI, walkOfI, WALK_MASK_I, isIcmpErrorI, runHookNftI] as const; // hot imports as module constants (no Cell load and check a use)
+const [ACCEPT, ACCEPT_REROUTE, drop, mapsNothing, natIdle, nested, reject, CT_CLOCK, LATE_ENV, interpScan, walkOf, WALK_MASK, isIcmpError, runHookNft, slotOffset] = [ACCEPT_I, ACCEPT_REROUTE_I, dropI, mapsNothingI, natIdleI, nestedI, rejectI, CT_CLOCK_I, LATE_ENV_I, interpScanI, walkOfI, WALK_MASK_I, isIcmpErrorI, runHookNftI, slotOffsetI] as const; // hot imports as module constants (no Cell load and check a use)
 
 export { NfHook, NF_HOOK_NAMES, type NfDropReason, type NfWhere, type NfVerdict, type NfHost, type NfTraceEvent, type NetfilterOptions } from './nf-types.js';
 
@@ -49,7 +49,7 @@ const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_O
  */
 const CTX = new HookCtx();
 // A device name a rule reads (HookCtx.inIf / outIf): the running namespace's device of that ifindex (LATE_ENV.cur is its env wherever its rules run: Netfilter.menv).
-HookCtx.nameOf = (id) => (LATE_ENV.cur as NsMatchEnv).deviceName(id);
+HookCtx.nameOf = (id) => (LATE_ENV.cur as Netfilter).deviceName(id);
 /** The jump stack of table()'s loop (ipt_do_table's jumpstack): the chains and rule indices to resume. */
 const STACK_CHAINS: CChain[] = [];
 const STACK_NEXT: number[] = [];
@@ -67,44 +67,40 @@ interface LoadedTable {
 }
 
 /** The per-namespace netfilter (tables, conntrack, NAT). */
-export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
-  // The fields a hook reads come first (the object spans several cache lines, cold at each visit in a big cluster).
-  readonly conntrack: Conntrack;
+export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchEnv {
+  // The fields a hook reads come first, in the order it reads them (the object spans five cache lines, cold at each visit
+  // in a big cluster): after NfCounters' countTab … slotIds, a hook's prologue and tables' tests, then what a walk reads.
+  private readonly host: NfHost;
   /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
   private hasNft = false;
   /** Cost model (netfilter/cost-model.ts): simulated ns per rule evaluated; 0 = off. */
   perRuleNs = 0;
-  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
-  walked = 0;
-  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
-  walkPkt: Packet | null = null;
-  /**
-   * Bit s set: slot s has no chain (`noChain`), an empty chain (`empty`), an empty chain with an ACCEPT
-   * policy, which only counts (`emptyAccept`). Small integers in this object: a hook tests them, not the
-   * chain and its rule array, for an absent or empty table (most of a hook's tables: raw, mangle, nat INPUT).
-   */
+  /** Bit s set: slot s has no chain (`noChain`), an empty chain with an ACCEPT policy, which only counts (`emptyAccept`), an empty chain (`empty`): a hook tests them, not the chain and its rules, for an absent or empty table (most: raw, mangle, nat INPUT). */
   private noChain = (1 << SLOT_TABLE.length) - 1;
-  private empty = 0;
   private emptyAccept = 0;
   trace: ((ev: NfTraceEvent) => void) | null;
-  /** walks[slot] of the slots with rules on kube-proxy's nodes as the hooks hand them to table(): fields, where the array's object and elements were two lines a hook read first in a cold namespace (issue 13); setWalk keeps them. */
+  readonly conntrack: Conntrack;
+  /** -m statistic's decision (MatchEnv's `random`: the namespace is its rules' match env, `menv`). */
+  readonly random: (p: number) => boolean;
+  /** The jump stack of generated walks (walk-gen.ts): (resume state, rule index) pairs, every namespace's, read by every walk as trace is: beside it. */
+  readonly walkStack: number[] = WALK_STACK;
+  /** Rules ipt_do_table evaluated (linearly, as the kernel does) for `walkPkt`, since it entered a hook here. */
+  walked = 0;
+  /** walks[slot] of the slots with rules on kube-proxy's nodes as the hooks (natLookup) hand them to table(): fields, where the array's object and elements were two lines a hook read first in a cold namespace (issue 13); setWalk keeps them. */
   private natPreWalk: WalkFn | null = null;
   private natPostWalk: WalkFn | null = null;
+  private natOutWalk: WalkFn | null = null;
   private filterInWalk: WalkFn | null = null;
   private filterFwdWalk: WalkFn | null = null;
   private filterOutWalk: WalkFn | null = null;
-  /** The namespace's match env, LATE_ENV.cur while its rules run: set where they run (a built-in chain's generated walk, `traverse`, nft: `bindEnv`), not at each hook's entry (many run no rule; LateMatchEnv says what the store costs). */
-  readonly menv: MatchEnv;
-  /** The jump stack of generated walks (walk-gen.ts): resume state and rule index pairs (every namespace's), read by every walk as menv and trace are: beside them. */
-  readonly walkStack: number[] = WALK_STACK;
-  private curHook: NfHook = NfHook.PREROUTING;
-  /** The SLOT of the table being traversed (trace events name its table): a small integer, no write barrier at every walk. */
-  private curSlot = 0;
-  /** The rule that decided the verdict a generated walk returned. */
-  walkAt: CRule | null = null;
   /** The namespace is its targets' TargetEnv (not an object apart: a cold line fewer a nat lookup and target call): the nat hook's manip while its table runs; a target's DROP reason other than -j DROP; the host's masqueradeAddress and routeMtu. */
   natManip: NatManip | null = null;
   dropReason: TargetDropReason | null = null;
+  /** The rule that decided the verdict a generated walk returned. */
+  walkAt: CRule | null = null;
+  /** The packet `walked` counts for (a hook call with another packet starts the count again; only with the cost model on). */
+  walkPkt: Packet | null = null;
+  private empty = 0;
   /** The built-in chain of each SLOT (the hooks' entry points; null: not loaded); jumps are pointers between compiled chains. */
   private bases: (CChain | null)[] = SLOT_TABLE.map(() => null);
   /** bases[slot].walk once made (it never changes then): table() calls it without reading the chain (cold, two lines). */
@@ -114,7 +110,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   /** Every chain of each table in canonical order (for save()). */
   private loaded: LoadedTable[] = [];
   private ruleCounters = false;
-  private readonly recent = new Map<string, RecentList>();
+  readonly recent = new Map<string, RecentList>();
   private readonly indexMin: number;
   /** The namespace's nftables state (`nft -f`, `nft list ruleset`); its base chains run among the iptables tables by priority. */
   readonly nft = new NftRuleset(() => {
@@ -123,19 +119,22 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private readonly nftRun = new NftRuntime(this.nft);
   private readonly nenv: NftEnv;
 
-  constructor(
-    private readonly host: NfHost,
-    opts: NetfilterOptions = {},
-  ) {
-    super(SLOT_TABLE.length);
+  constructor(host: NfHost, opts: NetfilterOptions = {}) {
+    super(SLOT_TABLE.length, S_NAT_PRE);
+    this.host = host;
     this.conntrack = new Conntrack(host.rng('nat-port'), opts.conntrack);
     this.trace = opts.trace ?? null;
     this.indexMin = opts.indexMinRules ?? INDEX_MIN_RULES_DEFAULT;
     const stat = host.rng('statistic');
-    this.menv = new NsMatchEnv(host, this.conntrack, opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p), this.recent, this.ipsets);
+    this.random = opts.random ?? ((p) => (stat.uint32() & 0x7fffffff) < p);
     this.nenv = { ctx: CTX, conntrack: this.conntrack, isLocalAddress: (ip) => host.isLocalAddress(ip), masqueradeAddress: (o, d) => host.masqueradeAddress(o, d), routeMtu: (o, d) => host.routeMtu(o, d), rng: (n) => host.rng(n) };
   }
 
+  /** The namespace's MatchEnv, LATE_ENV.cur while its rules run (set where they run: a walk, `traverse`, nft's `bindEnv`): itself, its host and conntrack on the lines a hook reads (an object apart was a cold line at addrtype's isLocalAddress, issue 13). */
+  get menv(): MatchEnv { return this; }
+  isLocalAddress(ip: number): boolean { return this.host.isLocalAddress(ip); }
+  /** The name of the namespace's device of ifindex `id` ('' when none or the host does not say). */
+  deviceName(id: number): string { return this.host.deviceName?.(id) ?? ''; }
   masqueradeAddress(outIf: string, dst: number): number | null { return this.host.masqueradeAddress(outIf, dst); }
   routeMtu(outIf: string, dst: number): number { return this.host.routeMtu(outIf, dst); }
 
@@ -168,7 +167,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     this.noChain = this.bases.reduce((m, b, i) => (b === null ? m | (1 << i) : m), 0);
     this.empty = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 ? m | (1 << i) : m), 0);
     this.emptyAccept = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 && !b.dropPolicy ? m | (1 << i) : m), 0);
-    this.resetCounts(this.bases.map((b) => (b === null ? -1 : b.id)));
+    this.resetCounts(this.bases.map((b) => (b === null ? -1 : b.id)), this.bases.map((b) => (b === null ? [] : b.rules.slice(0, PIN_RULES).map((r) => r.id))));
   }
 
   /**
@@ -243,7 +242,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     c.inId = inId;
     c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
-    this.curHook = H_PRE;
+    c.hook = H_PRE;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_PRE, pkt, ip) : this.pre(pkt);
@@ -267,7 +266,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     c.inId = inId;
     c.has = 1;
     c.now = CT_CLOCK[0] = this.host.now();
-    this.curHook = H_IN;
+    c.hook = H_IN;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_IN, pkt, ip) : (this.tq(S_MANGLE_IN) ?? this.table(S_FILTER_IN, this.filterInWalk) ?? this.natConfirm(pkt, S_NAT_IN));
@@ -292,7 +291,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     c.outId = outId;
     c.has = 3;
     c.now = CT_CLOCK[0] = this.host.now();
-    this.curHook = H_FWD;
+    c.hook = H_FWD;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_FWD, pkt, ip) : (this.tq(S_MANGLE_FWD) ?? this.table(S_FILTER_FWD, this.filterFwdWalk) ?? ACCEPT);
@@ -316,7 +315,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     c.outId = outId;
     c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
-    this.curHook = H_OUT;
+    c.hook = H_OUT;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_OUT, pkt, ip) : this.output(pkt, ip);
@@ -340,7 +339,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     c.outId = outId;
     c.has = 2;
     c.now = CT_CLOCK[0] = this.host.now();
-    this.curHook = H_POST;
+    c.hook = H_POST;
     inHook = true;
     try {
       const v = this.hasNft ? runHookNft(this, H_POST, pkt, ip) : (this.tq(S_MANGLE_POST) ?? this.natConfirm(pkt, S_NAT_POST));
@@ -430,7 +429,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private natLookup(ct: ConnEntry, manip: NatManip, slot: number): NfVerdict | null {
     this.natManip = manip;
     try {
-      const v = this.table(slot, slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : undefined);
+      const v = this.table(slot, slot === S_NAT_PRE ? this.natPreWalk : slot === S_NAT_POST ? this.natPostWalk : slot === S_NAT_OUT ? this.natOutWalk : undefined);
       if (v) return v;
     } finally {
       this.natManip = null;
@@ -438,7 +437,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     // nft nat chains of this hook (kube-proxy's nat-prerouting/output/postrouting) while unbound.
     if (this.hasNft && !this.conntrack.natDone(ct, manip)) {
       this.bindEnv();
-      const nv = nftVerdict(this.nftRun.run(NFT_HOOK[this.curHook]!, -Infinity, Infinity, true, this.nenv));
+      const nv = nftVerdict(this.nftRun.run(NFT_HOOK[CTX.hook]!, -Infinity, Infinity, true, this.nenv));
       if (nv) return nv;
     }
     if (!this.conntrack.natDone(ct, manip)) this.conntrack.nullBinding(ct, manip);
@@ -454,7 +453,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       const t = this.countTab; // countSlot written out: a call where a hook inlines tq but its budget ends before countSlot
-      const o = slot << 1;
+      const o = slotOffset(slot, S_NAT_PRE);
       t[o] = t[o]! + 1;
       t[o + 1] = t[o + 1]! + CTX.ip.totalLength;
       return null;
@@ -468,13 +467,13 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     // (no chain, an empty ACCEPT chain, a chain with its generated walk), the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
-      this.countSlot(slot, CTX.ip.totalLength); // an empty built-in chain: its policy alone
+      this.countSlot(slotOffset(slot, S_NAT_PRE), CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
     if (walk === undefined) walk = this.walks[slot]!; // (after the tests: a namespace without the chain reads no array)
     if (walk === null) return this.traverse(slot, this.bases[slot]!);
-    this.curSlot = slot;
-    const code = walk(this, CTX, this, slot << 1);
+    CTX.slot = slot;
+    const code = walk(this, CTX, this, slotOffset(slot, S_NAT_PRE));
     return code === C_ACCEPT ? null : this.walkVerdict(code, slot, this.bases[slot]!);
   }
 
@@ -484,9 +483,9 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
     if ((this.empty >>> slot) & 1) return this.policy(slot, base);
     const name = SLOT_TABLE[slot]!;
     const c = CTX;
-    this.curSlot = slot;
+    c.slot = slot;
     const walk = this.setWalk(slot, walkOf(base));
-    if (walk !== null) return this.walkVerdict(walk(this, c, this, slot << 1), slot, base);
+    if (walk !== null) return this.walkVerdict(walk(this, c, this, slotOffset(slot, S_NAT_PRE)), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;
     const sn = STACK_NEXT;
@@ -559,6 +558,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   private setWalk(slot: number, walk: WalkFn | null): WalkFn | null {
     if (slot === S_NAT_PRE) this.natPreWalk = walk;
     else if (slot === S_NAT_POST) this.natPostWalk = walk;
+    else if (slot === S_NAT_OUT) this.natOutWalk = walk;
     else if (slot === S_FILTER_IN) this.filterInWalk = walk;
     else if (slot === S_FILTER_FWD) this.filterFwdWalk = walk;
     else if (slot === S_FILTER_OUT) this.filterOutWalk = walk;
@@ -579,14 +579,14 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv {
   /** Counts a rule that matched (the interpreter's or a generated walk's: WalkHost), and traces it. */
   hit(cr: CRule | null, id: number): void {
     this.count(id, CTX.ip.totalLength);
-    if (this.trace !== null) this.trace({ hook: this.curHook, table: SLOT_TABLE[this.curSlot]!, chain: cr!.chainName, rule: cr!.index, text: (cr!.text ??= renderRule(cr!.chainName, cr!.rule)) });
+    if (this.trace !== null) this.trace({ hook: CTX.hook as NfHook, table: SLOT_TABLE[CTX.slot]!, chain: cr!.chainName, rule: cr!.index, text: (cr!.text ??= renderRule(cr!.chainName, cr!.rule)) });
   }
 
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */
   private policy(slot: number, base: CChain): NfVerdict | null {
     const table = SLOT_TABLE[slot]!;
-    this.countSlot(slot, CTX.ip.totalLength);
-    if (this.trace !== null) this.trace({ hook: this.curHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
+    this.countSlot(slotOffset(slot, S_NAT_PRE), CTX.ip.totalLength);
+    if (this.trace !== null) this.trace({ hook: CTX.hook as NfHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }
 }

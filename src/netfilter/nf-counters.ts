@@ -26,19 +26,44 @@ const SPARSE_QUADS = 512;
 /** The key of a free quad. */
 const FREE = -1;
 
+/**
+ * Rules of a pinned slot's built-in chain counted beside its policy (its first ones): a nat walk of a new connection in a
+ * cold namespace counts PREROUTING's / OUTPUT's `-j KUBE-SERVICES` and the policy, or POSTROUTING's two jumps and the
+ * policy, on one line where their entries in the hash were one line each (issue 13).
+ */
+export const PIN_RULES = 2;
+/** Doubles of a pinned slot's block: its policy's packets and bytes, then each pinned rule's. */
+const PIN_BLOCK = 2 * (1 + PIN_RULES);
+/** A slot's pinned id in `slotInfo` when the slot has no block (below pinFrom). */
+const NOPIN = -2;
+/** Ints a slot has in `slotInfo`: its offset in countTab, its built-in chain's id (-1: none), its pinned rules' ids (-1: none). */
+const INFO = 2 + PIN_RULES;
+
+/**
+ * The offset in countTab of slot `s`'s policy counts (NfCounters.countSlot's `o`, a built-in chain's walk's `so`) when the
+ * slots from `pinFrom` on are pinned: a pair each before them, a block of PIN_BLOCK (the pinned rules' pairs after the
+ * policy's) from there. Small, for the hooks to inline (a constant slot folds).
+ */
+export function slotOffset(s: number, pinFrom: number): number {
+  return s < pinFrom ? s << 1 : (pinFrom << 1) + (s - pinFrom) * PIN_BLOCK;
+}
+
 /** Counts by compiled rule / chain id (ids are global, shared chains share them; the counts are this namespace's). */
 export abstract class NfCounters {
   /**
    * Every count of the namespace in one array: first the policy counts of the hooks' built-in chains by
-   * slot ([packets, bytes] pairs, `countHead` doubles rounded up to a quad), then an open-addressing hash of
+   * slot ([packets, bytes] pairs; a pinned slot's followed by its first PIN_RULES rules' pairs; `countHead`
+   * doubles rounded up to a quad), then an open-addressing hash of
    * the rule / chain ids counted since load, a quad each: id (FREE: none), packets, bytes. In a big
    * cluster a packet's namespace is cold in cache: a count is two dependent misses here (the array
    * object, then the quad's line), where pages of ids by page number were four (the page array, its
    * elements, the page, its store); the policy counts of a hook share the object. Public with
    * `countHead` and `countMask` for the generated walks (walk-gen.ts), which count a rule found in its
-   * home quad themselves (as count() does) and call hit() otherwise; written only by this class. A number
+   * home quad (or a pinned one in its slot's block) themselves (as count() does) and call hit() otherwise; written only
+   * by this class and the walks. A number
    * array of packed doubles (freshTable), not a Float64Array: its header is 32 bytes, where a typed array's
    * is 80 and its data pointers lie past the map's line (a packet's first count read three lines, now two).
+   * A rule's count is its hash entry's plus, if pinned, its cell's (hit() counts into the hash: the interpreter, a trace).
    */
   countTab: number[];
   /** Doubles before the first quad (the slot counts). */
@@ -47,21 +72,30 @@ export abstract class NfCounters {
   countMask = INIT_QUADS - 1;
   /** Quads holding an id. */
   private used = 0;
-  /** The id of each slot's built-in chain (-1: none loaded); its policy counts are added to that id's when read. */
-  private readonly slotIds: Int32Array;
+  /** INFO ints a slot: its offset, the id of its built-in chain (-1: none loaded; its policy counts are added to that id's when read), its pinned rules' ids (-1: none; their cells' counts added to theirs). */
+  private readonly slotInfo: Int32Array;
 
-  constructor(slots: number) {
-    this.countHead = (slots * 2 + 3) & ~3;
+  /** `slots` hook slots, those from `pinFrom` on pinned (PIN_RULES rules of their built-in chains counted in their blocks). */
+  constructor(slots: number, pinFrom = slots) {
+    this.countHead = (slotOffset(slots, pinFrom) + 3) & ~3;
     this.countTab = freshTable(this.countHead, INIT_QUADS);
-    this.slotIds = new Int32Array(slots).fill(-1);
+    this.slotInfo = new Int32Array(slots * INFO).fill(-1);
+    for (let s = 0; s < slots; s++) {
+      this.slotInfo[s * INFO] = slotOffset(s, pinFrom);
+      if (s < pinFrom) this.slotInfo.fill(NOPIN, s * INFO + 2, s * INFO + INFO); // no block: never pinned
+    }
   }
 
-  /** Drops every count (a load): `ids` are the slots' built-in chain ids now (-1: none). */
-  protected resetCounts(ids: readonly number[]): void {
+  /** Drops every count (a load): `ids` are the slots' built-in chain ids now (-1: none), `pins[s]` the ids of slot s's built-in chain's rules (its first PIN_RULES pinned, if its slot is). */
+  protected resetCounts(ids: readonly number[], pins: readonly (readonly number[])[] = []): void {
     this.countTab = freshTable(this.countHead, INIT_QUADS);
     this.countMask = INIT_QUADS - 1;
     this.used = 0;
-    this.slotIds.set(ids);
+    const info = this.slotInfo;
+    for (let o = 0, s = 0; o < info.length; o += INFO, s++) {
+      info[o + 1] = ids[s] ?? -1;
+      if (info[o + 2] !== NOPIN) for (let k = 0; k < PIN_RULES; k++) info[o + 2 + k] = pins[s]?.[k] ?? -1;
+    }
   }
 
   /** Counts one packet of `bytes` for a rule or built-in chain (its quad taken on its first packet). */
@@ -117,10 +151,9 @@ export abstract class NfCounters {
     t[q + 2] = total;
   }
 
-  /** Counts one packet of `bytes` for the policy of the built-in chain of `slot`. */
-  protected countSlot(slot: number, bytes: number): void {
+  /** Counts one packet of `bytes` for the policy of the built-in chain of a slot, its counts at `o` (slotOffset). */
+  protected countSlot(o: number, bytes: number): void {
     const t = this.countTab;
-    const o = slot << 1;
     t[o] = t[o]! + 1;
     t[o + 1] = t[o + 1]! + bytes;
   }
@@ -134,10 +167,10 @@ export abstract class NfCounters {
       const bytes = t[q + 2]!;
       if (t[q] !== FREE && (packets !== 0 || bytes !== 0)) out.set(t[q]!, { packets, bytes });
     }
-    this.slotIds.forEach((id, s) => {
-      const packets = t[s << 1]!;
-      const bytes = t[(s << 1) + 1]!;
-      if (id < 0 || (packets === 0 && bytes === 0)) return;
+    this.slotCells((id, o) => {
+      const packets = t[o]!;
+      const bytes = t[o + 1]!;
+      if (packets === 0 && bytes === 0) return;
       const k = out.get(id);
       out.set(id, k === undefined ? { packets, bytes } : { packets: k.packets + packets, bytes: k.bytes + bytes });
     });
@@ -162,12 +195,21 @@ export abstract class NfCounters {
       packets += t[q + 1]!;
       bytes += t[q + 2]!;
     }
-    this.slotIds.forEach((sid, s) => {
+    this.slotCells((sid, o) => {
       if (sid !== id) return;
-      packets += t[s << 1]!;
-      bytes += t[(s << 1) + 1]!;
+      packets += t[o]!;
+      bytes += t[o + 1]!;
     });
     return { packets, bytes };
+  }
+
+  /** Calls `f` with each id counted in the head and its pair's offset: the slots' built-in chains (policies) and pinned rules. */
+  private slotCells(f: (id: number, o: number) => void): void {
+    const info = this.slotInfo;
+    for (let i = 0; i < info.length; i += INFO) {
+      const o = info[i]!;
+      for (let k = 0; k <= PIN_RULES; k++) if (info[i + 1 + k]! >= 0) f(info[i + 1 + k]!, o + 2 * k);
+    }
   }
 
   /** The quad of `id`, or -1. */

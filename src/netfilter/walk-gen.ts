@@ -12,7 +12,8 @@
 // Layer: netfilter (imports this folder).
 // Mirrors net/ipv4/netfilter/ip_tables.c ipt_do_table (the jumpstack, XT_RETURN, the underflow).
 import type { CChain, CRule } from './compiled.js';
-import { countHomeSrc } from './nf-counters.js';
+import { countHomeSrc, PIN_RULES, slotOffset } from './nf-counters.js';
+import { SLOT } from './nf-hook-nft.js';
 import { indexedScan } from './dst-index.js';
 import { natBind, natParams } from './ext/nat.js';
 import { factoryOf, ruleCondition, type GenEnv } from './scan-gen.js';
@@ -57,6 +58,9 @@ export type EnterFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch
 
 /** Keeps the walked counts small integers (V8 Smis): Netfilter.table and the generated walks wrap them alike. */
 export const WALK_MASK = 0x3fffffff;
+
+/** The offset of the first slot with a block of pinned rules (nf-counters.ts; Netfilter pins the nat slots): a walk's `so` from here on has one. */
+const SLOT_PIN_SO = slotOffset(SLOT.NAT_PRE, SLOT.NAT_PRE);
 
 /** Chains reachable from a built-in chain, in all, beyond which no walk is generated. */
 const MAX_RULES = 512;
@@ -189,13 +193,17 @@ function konstOf(n: number, g: GenEnv): string {
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, isBase: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
+function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, isBase: boolean, pin: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id is the walk's constant, its hash
   // countHash's operations written here by countHashSrc, not a constant more; a call of hit() and its reads
   // of the shared context cost more than the count itself); an id elsewhere in the table, or a trace, goes
   // through hit().
-  const hit = hitSrc(id, `w.trace !== null ? ${ruleRef(r)} : null`);
+  let hit = hitSrc(id, `w.trace !== null ? ${ruleRef(r)} : null`);
+  // One of a built-in chain's first rules, in a slot with a block (the nat slots, from SLOT_PIN_SO on: NfCounters'
+  // pinned rules): counted beside the slot's policy, no hash (what the id's entry was: a line of its own, cold in a
+  // cold namespace). The interpreter and a trace count it in the hash (hit()); reads add both.
+  if (pin) hit = `if (so >= ${SLOT_PIN_SO} && w.trace === null) { kt = w.countTab; kt[so + ${2 + 2 * k}] += 1; kt[so + ${3 + 2 * k}] += ip.totalLength; } else { ${hit} }`;
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
@@ -240,6 +248,8 @@ interface WalkParts {
   readonly cases: string[];
   readonly start: Map<CChain, number>;
   readonly POP: string;
+  /** The chain is the root of a built-in chain's walk (called by a hook with its slot's offset): its first rules may be pinned. */
+  readonly pin: boolean;
 }
 
 /** The cases of (non-indexed) chain `ch`'s rules, its states from `s0`, and the constants they read. */
@@ -257,7 +267,7 @@ function chainCases(ch: CChain, s0: number, isBase: boolean, p: WalkParts): void
     const k0 = g.consts!.length;
     const t0 = T.length;
     const cond = ruleCondition(cr, g);
-    const act = ruleAction(cr, k, r, id, s0 + k, isBase, start, T, POP, g);
+    const act = ruleAction(cr, k, r, id, s0 + k, isBase, p.pin && k < PIN_RULES, start, T, POP, g);
     for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
     for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
     if (!seq) decl.push(`const i${r} = R[${r}].id;`);
@@ -306,7 +316,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
-    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP });
+    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP, pin: isBase && !entered });
     const n = ch.rules.length;
     // A built-in chain's end with an ACCEPT policy, untraced: the policy counted here (`so`, its slot's counts in
     // countTab: NfCounters.countSlot's), ACCEPT returned; else -1, Netfilter.policy's (three calls a walk, ~70 a request).

@@ -39,6 +39,9 @@ export class HookCtx implements EvalCtx {
   /** The running hook's directions: bit 0 an input device (PREROUTING, INPUT, FORWARD), bit 1 an output device (FORWARD, OUTPUT, POSTROUTING). */
   has = 0;
   now = 0;
+  /** The running hook (NfHook) and the SLOT of the table traversed (trace events and nft's nat lookup name them): small integers here, not stores into the cold namespace. */
+  hook = 0;
+  slot = 0;
   /** The name of the running namespace's device of ifindex `id` ('' when none): set by netfilter.ts. */
   static nameOf: (id: number) => string = () => '';
   get inIf(): string {

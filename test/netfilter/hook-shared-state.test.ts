@@ -18,7 +18,7 @@ const RULES = `*filter
   -A FORWARD -i cni0 -o eth0 -j ACCEPT
   COMMIT`;
 
-/** A namespace's match env (private to Netfilter). */
+/** A namespace's match env (Netfilter.menv: the Netfilter itself). */
 const envOf = (nf: Netfilter): unknown => (nf as unknown as { menv: unknown }).menv;
 
 describe('the hook state shared by namespaces', () => {
@@ -27,6 +27,8 @@ describe('the hook state shared by namespaces', () => {
     const b = new Netfilter(new FakeHost([ip(B)]));
     a.load(rules(RULES));
     b.load(rules(RULES));
+    expect(envOf(a)).toBe(a); // its own match env: addrtype's isLocalAddress reads its host, no object apart
+    expect(envOf(b)).toBe(b);
     const seq: [Netfilter, number, string, string | null, string | null, string][] = [
       [a, NfHook.INPUT, A, 'eth0', null, 'accept'],
       [b, NfHook.INPUT, A, 'eth0', null, 'drop'], // A is not B's address

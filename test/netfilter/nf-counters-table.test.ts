@@ -15,7 +15,7 @@ class Probe extends NfCounters {
     this.count(id, bytes);
   }
   addSlot(slot: number, bytes: number): void {
-    this.countSlot(slot, bytes);
+    this.countSlot(slot << 1, bytes); // (no pinned slots: slotOffset(slot, slots))
   }
   set(id: number, k: Counters): void {
     this.setCount(id, k);
