@@ -6,9 +6,6 @@ import type { Packet } from '../packet/packet.js';
 import { macFromParts, macHigh16, macLow32 } from '../wire/mac.js';
 import type { Ipv4, Mac } from '../wire/types.js';
 
-/** A neighbour table's recent-entry cache (net/neighbour-recent.ts): counts, then per slot the entry, its key, its device's ifindex and its device copy. */
-export type RecentSlots = (NeighEntry | number | null)[];
-
 export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
 /**
@@ -97,9 +94,6 @@ export class NeighEntry {
   /** The exact doubles, read only while the matching hi half is -1 (confirmAt leaves `confirmedNs` behind). */
   private confirmedNs: number = UNSET;
   private reachNs: number = UNSET;
-  /** The recent-entry cache this entry was last put in and where its slot starts (net/neighbour-recent.ts): publish keeps the slot's copy while the slot holds this entry. */
-  recentIn: RecentSlots | null = null;
-  recentAt = 0;
 
   constructor(ip: Ipv4, ownerId: number, state: NeighState, mac: Mac, dev: NetDevice) {
     this.key = ip | 0;
@@ -136,15 +130,6 @@ export class NeighEntry {
   publish(): void {
     const d = this.dev;
     if (d !== undefined && d.neighLast === this) copyToDevice(d, this);
-    const c = this.recentIn;
-    if (c !== null) {
-      const at = this.recentAt;
-      if (c[at] === this) {
-        c[at + 3] = untilOf(this);
-        c[at + 4] = this.macHi;
-        c[at + 5] = this.macLo;
-      }
-    }
   }
 
   get mac(): Mac {
@@ -248,19 +233,15 @@ const UNTIL_ALWAYS = 0x3fffffff;
  * untilHi * 2^10 + (untilLo >> 20).
  */
 export function copyToDevice(dev: NetDevice, e: NeighEntry): void {
+  const st = e.nud;
+  let until = 0;
+  if (((0x58 >> st) & 1) !== 0) until = UNTIL_ALWAYS;
+  else if (st === NUD_REACHABLE && e.untilHi >= 0) until = e.untilHi >= 1048576 ? UNTIL_ALWAYS : e.untilHi * 1024 + (e.untilLo >> 20);
   dev.neighKey = e.key;
   dev.neighOwner = e.ownerId;
-  dev.neighUntil = untilOf(e);
+  dev.neighUntil = until;
   dev.neighMacHi = e.macHi;
   dev.neighMacLo = e.macLo;
-}
-
-/** The copy's deadline of `e` (NetDevice.neighUntil): see copyToDevice. */
-export function untilOf(e: NeighEntry): number {
-  const st = e.nud;
-  if (((0x58 >> st) & 1) !== 0) return UNTIL_ALWAYS;
-  if (st === NUD_REACHABLE && e.untilHi >= 0) return e.untilHi >= 1048576 ? UNTIL_ALWAYS : e.untilHi * 1024 + (e.untilLo >> 20);
-  return 0;
 }
 
 /**

@@ -12,8 +12,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { NetDevice } from '../link/device.js';
 import type { Packet } from '../packet/packet.js';
 import type { Ipv4, Mac } from '../wire/types.js';
-import { confirmEntry, confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, type RecentSlots, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
-import { newRecent, recentAt, recentCount, recentHit, recentPut, recentSlotCount } from './neighbour-recent.js';
+import { confirmEntry, confirmEntryNow, copyToDevice, HI as HI_IMPORTED, NeighEntry, NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, UNSET, UNTIL_UNIT as UNTIL_UNIT_IMPORTED } from './neighbour-entry.js';
 
 export { confirmEntry, confirmEntryNow, HI, NeighEntry, type NeighState, UNTIL_UNIT } from './neighbour-entry.js';
 // What readyNeighbour reads of neighbour-entry, as module constants: V8's optimized code reads an
@@ -99,6 +98,83 @@ export class SharedNeighbours {
 }
 
 
+/** Slots of a neighbour table's recent-entry cache when it is made (direct-mapped by device and address). */
+const RECENT_SLOTS = 4;
+/** The most slots it grows to (a node sending to the flannel gateways of hundreds of nodes). */
+const RECENT_MAX_SLOTS = 1024;
+/** Lookups between two reviews of the cache's conflict rate. */
+const RECENT_REVIEW = 4096;
+
+/**
+ * Entries a table found lately, by (device, address): a slot holds the entry itself, whose own `ip`
+ * and `dev` say whether it answers a lookup (one array read, not three: a node's table is cold when
+ * one of a thousand nodes gets its next packet). A cache whose lookups keep evicting each other (more
+ * than 1 in 16 of RECENT_REVIEW lookups a conflict) gets four times the slots, up to
+ * RECENT_MAX_SLOTS; it holds only entries of the table, so its size changes no answer.
+ */
+class RecentNeigh {
+  /** 32 - log2(slots). */
+  shift = 0;
+  entries: (NeighEntry | null)[] = NO_ENTRIES;
+  /** Lookups since the last review (counted modulo RECENT_REVIEW) and conflict misses since then. */
+  lookups = 0;
+  conflicts = 0;
+
+  constructor() {
+    // Sized by the same method as grow(): V8 treats a field stored only once as a constant that
+    // optimized code may rely on, and the first cache to grow mid-run would then discard the code of
+    // every function that inlined a lookup (arpRcv, neighbour output). Written twice here, `shift`
+    // and `entries` are ordinary fields from the first table on.
+    this.size(RECENT_SLOTS);
+  }
+
+  slot(dev: NetDevice, ip: Ipv4): number {
+    return Math.imul(ip ^ dev.ifindex, 0x9e3779b1) >>> this.shift;
+  }
+
+  /**
+   * Counts a lookup; every RECENT_REVIEW lookups the conflict count starts again. Without a branch:
+   * a store only the 4096th lookup makes would have no type feedback when the hot path is
+   * optimized, and reaching it would discard that code.
+   */
+  count(): void {
+    const n = (this.lookups + 1) & (RECENT_REVIEW - 1);
+    this.lookups = n;
+    this.conflicts = n === 0 ? 0 : this.conflicts;
+  }
+
+  /** Keeps `e` in its slot; the cache grows first when too many lookups found another entry there. */
+  put(e: NeighEntry): void {
+    let i = this.slot(e.dev, e.ip);
+    if (this.entries[i] !== null && ++this.conflicts * 16 > RECENT_REVIEW && this.entries.length < RECENT_MAX_SLOTS) {
+      this.grow();
+      i = this.slot(e.dev, e.ip);
+    }
+    this.entries[i] = e;
+  }
+
+  /** `n` empty slots (n a power of two). */
+  private size(n: number): void {
+    this.shift = 32 - Math.log2(n);
+    this.entries = new Array<NeighEntry | null>(n).fill(null);
+  }
+
+  /** Four times the slots, the entries moved to their new slots. */
+  private grow(): void {
+    const entries = this.entries;
+    this.size(entries.length * 4);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e !== null) this.entries[this.slot(e.dev, e.ip)] = e;
+    }
+    this.lookups = 0;
+    this.conflicts = 0;
+  }
+}
+
+/** The initial value of RecentNeigh.entries, replaced in its constructor. */
+const NO_ENTRIES: (NeighEntry | null)[] = [];
+
 /** The id the next table takes (NeighbourTable.id): 1 up, 0 is "no table" in an entry's ownerId. */
 let nextTableId = 1;
 
@@ -119,7 +195,7 @@ export class NeighbourTable {
   /** Keys of the entries that were in the table when it was bound (listed before the shared ones). */
   private preShared: Set<number> | null = null;
   /** Entries found lately (made on first use, dropped whenever an entry leaves the table). */
-  private recent: RecentSlots | null = null;
+  private recent: RecentNeigh | null = null;
   /** The owner when it holds confirmations back (ConfirmHolder), else null. */
   private readonly holder: ConfirmHolder | null;
 
@@ -144,7 +220,7 @@ export class NeighbourTable {
 
   /** Slots of the recent-entry cache (0 when there is none): it grows when lookups keep evicting each other. */
   get recentSlots(): number {
-    return this.recent === null ? 0 : recentSlotCount(this.recent);
+    return this.recent === null ? 0 : this.recent.entries.length;
   }
 
   /** The entry for (dev, ip), if any, the owner's held confirmation applied first (settle); the lookup itself, `find`, is private. */
@@ -160,21 +236,27 @@ export class NeighbourTable {
     // and owner as the device's copy has them (NetDevice.neighKey/neighOwner, equal to the entry's while
     // it is there, 0 owner while there is none): the entry itself is not read when it is another's.
     if (dev.neighKey === (ip | 0) && dev.neighOwner === this.id) return dev.neighLast as NeighEntry;
-    // Then the recent-entry cache (net/neighbour-recent.ts): the (device, address) key is a double, and a
-    // Map lookup by it boxes the number; a namespace sends to a handful of next hops. A slot holds the
-    // entry's copy for the device: found there, the entry is not read.
-    const c = this.recent;
+    // Then the recent-entry cache: the (device, address) key is a double, and a Map lookup by it
+    // boxes the number; a namespace sends to a handful of next hops.
+    let c = this.recent;
     if (c !== null) {
-      const at = recentAt(c, dev, ip);
-      recentCount(c);
-      const r = recentHit(c, at, dev, ip, this.id);
-      if (r !== null) return r; // (settled: find's callers settle first)
+      const i = c.slot(dev, ip);
+      c.count();
+      const r = c.entries[i]!;
+      if (r !== null && r.key === (ip | 0) && r.dev === dev) {
+        // On change only: a pointer stored into an old object is a write barrier (two page headers read).
+        if (dev.neighLast !== r) {
+          dev.neighLast = r;
+          copyToDevice(dev, r); // (settled: find's callers settle first)
+        }
+        return r;
+      }
     }
     let e = this.entries.get(NeighbourTable.key(dev, ip));
     if (e === undefined && this.shared !== null && dev === this.sharedDev) e = this.sharedGet(ip);
     if (e === undefined) return undefined;
-    const put = recentPut(c === null ? newRecent() : c, e);
-    if (put !== c) this.recent = put;
+    if (c === null) c = this.recent = new RecentNeigh();
+    c.put(e);
     if (dev.neighLast !== e) {
       dev.neighLast = e;
       copyToDevice(dev, e);
@@ -493,21 +575,14 @@ export function readyNeighbour(table: NeighbourTable, tableId: number, dev: NetD
 export function readyEntry(table: NeighbourTable, tableId: number, dev: NetDevice, ip: Ipv4): NeighEntry | null {
   // (the device's last entry by its copy's key and owner, as get does: not read when it is another's;
   // an entry get finds is a new last entry of the device, and get has copied it)
-  let e: NeighEntry | undefined;
-  if (dev.neighKey === (ip | 0) && dev.neighOwner === tableId) {
-    table.settle();
-    e = dev.neighLast as NeighEntry;
-  } else {
-    e = table.get(dev, ip); // (get settles first)
-    if (e === undefined) return null;
-    // get made it the device's last entry and copied it (from the recent-entry cache's slot or from the
-    // entry): a copy that answers is never later than the entry, and the entry is not read
-    if (dev.sim.now < dev.neighUntil * UNTIL_UNIT) return e;
-  }
+  const last = dev.neighKey === (ip | 0) && dev.neighOwner === tableId;
+  if (last) table.settle();
+  const e = last ? (dev.neighLast as NeighEntry) : table.get(dev, ip); // (get settles first)
+  if (e === undefined) return null;
   const st = e.nud;
   // PERMANENT, DELAY or PROBE (the numbers: checked at load, above); or REACHABLE, within its time
   if (((0x58 >> st) & 1) !== 0 || (st === 1 && e.untilHi >= 0 && dev.sim.now < e.untilHi * HI + e.untilLo)) {
-    e.publish(); // (the copies' deadline behind the entry's, the device's and the cache slot's: confirmations since)
+    if (last) copyToDevice(dev, e); // (the copy's deadline behind the entry's: confirmations since)
     return e;
   }
   return null;
