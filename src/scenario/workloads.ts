@@ -34,12 +34,11 @@ import { UdpEchoServer } from '../app/udp-probe.js';
 import { TcpRrServer } from '../app/tcp-rr.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import { defaultListeners, httpsProbed } from '../k8s/container-ports.js';
-import { IpProto, TcpFlag } from '../wire/types.js';
+import { TcpFlag } from '../wire/types.js';
 import type { JobController } from '../k8s/job-controller.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ContainerProcess, ContainerSpec } from '../k8s/container-runtime.js';
 import type { ServiceView } from '../k8s/services.js';
-import type { L4Receiver } from '../net/api.js';
 import type { Namespace } from '../net/namespace.js';
 import type { Packet } from '../packet/packet.js';
 import type { StatsRegistry } from '../stats/report.js';
@@ -110,48 +109,38 @@ export class Transports {
   }
   tcpOf(ns: Namespace): TcpLayer {
     let t = this.tcp.get(ns.name);
-    if (!t) {
-      this.tcp.set(ns.name, (t = new TcpLayer(ns)));
-      this.watchNoListener(ns, t);
-    }
+    if (!t) this.tcp.set(ns.name, (t = new WatchedTcpLayer(ns, this.noListener)));
     return t;
-  }
-
-  /**
-   * Counts connection attempts refused for want of a listener: the layer answers a SYN that matches
-   * no socket with a RST (tcp_v4_send_reset); an observer between IP and TCP sees the RST counter move.
-   */
-  private watchNoListener(ns: Namespace, t: TcpLayer): void {
-    ns.registerProtocol(IpProto.TCP, new NoListenerWatch(t, this.noListener));
   }
 }
 
 /**
- * The TCP receiver Transports registers in a namespace: the layer's, counting the SYNs it answered with
- * a RST (nothing listening) by "IP:port". A class, not an object literal of closures: IP delivery calls
- * `receive` for every segment, and a closure was two more objects to read each time (the function and
- * the context holding the layer and the counts), cold on a node of a thousand (bench/README.md,
- * session 40: s40-ip). Like the literal, it has no csumError.
+ * The TCP layer Transports makes in a namespace: counts the SYNs it answered with a RST (nothing
+ * listening; tcp_v4_send_reset) by "IP:port", seen as the RST counter moving while a SYN is received.
+ * The layer itself, registered for IP protocol 6 by its constructor, not an observer object between IP and
+ * TCP: that object (first a literal of closures, then a class of its own, session 40: s40-ip) was one more
+ * line every segment read, cold on a node of a thousand (its map check, 0.42 LL misses a request in
+ * session 45's window); the layer and its counters are read by every segment anyway. Like the observer,
+ * it takes no checksum errors: IP's delivery of a bad checksum counts nothing here.
  */
-class NoListenerWatch implements L4Receiver {
+class WatchedTcpLayer extends TcpLayer {
   constructor(
-    private readonly t: TcpLayer,
-    private readonly counts: Map<string, number>,
-  ) {}
+    ns: Namespace,
+    private readonly noListenerCounts: Map<string, number>,
+  ) {
+    super(ns);
+  }
 
-  receive(pkt: Packet): void {
-    const t = this.t;
-    const before = t.counters.OutRsts;
-    t.receive(pkt);
+  override receive(pkt: Packet): void {
+    const before = this.counters.OutRsts;
+    super.receive(pkt);
     const th = pkt.tcp;
-    if (t.counters.OutRsts === before || th === null || pkt.ip === null || !(th.flags & TcpFlag.SYN) || th.flags & TcpFlag.ACK) return;
+    if (this.counters.OutRsts === before || th === null || pkt.ip === null || !(th.flags & TcpFlag.SYN) || th.flags & TcpFlag.ACK) return;
     const key = `${formatIpv4(pkt.ip.dst)}:${th.dstPort}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.noListenerCounts.set(key, (this.noListenerCounts.get(key) ?? 0) + 1);
   }
 
-  error(icmp: Packet): void {
-    this.t.error(icmp);
-  }
+  override csumError(): void {}
 }
 
 export const dur = durationOr0;

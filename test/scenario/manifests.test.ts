@@ -174,6 +174,9 @@ spec: { containers: [{ name: c, image: busybox }] }
     const key = `${[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.')}:6380`;
     expect(res.stats.counters['no-listener']).toEqual({ [key]: 3 });
     expect(summaryLines(w, 1, res, 0)).toContain(`no listener on ${key}: 3 connection attempts refused (RST)`);
+    // Counted by the TCP layer itself, the namespace's TCP receiver (no observer object between IP and TCP)
+    expect(w.tcp.size).toBeGreaterThan(0);
+    for (const [name, t] of w.tcp) expect([name, w.namespaces.get(name)!.tcpRx === t]).toEqual([name, true]);
   });
 });
 
