@@ -82,8 +82,8 @@ export abstract class NetDevice {
    */
   static upEpoch = 0;
   // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
-  // what every frame reads (state, capture), what only a received one does (receiver, counters, the IP
-  // layer's last route), what both do (the MAC halves, ifindex), what only a sent one does (mtu, noArp,
+  // what every frame reads (state, mtu, capture), what only a received one does (receiver, counters, the IP
+  // layer's last route), what both do (the MAC halves, ifindex), what only a sent one does (noArp,
   // the copy of the last neighbour entry and the entry), the bridge port's, the fields read only for
   // tracing, listings and drops (an object of their own), and the transmit counters last, next to the
   // subclass's fields. In a thousand-node cluster a device is seldom in cache when its next
@@ -115,6 +115,12 @@ export abstract class NetDevice {
   set carrier(v: boolean) {
     this.st = v ? this.st & ~2 : this.st | 2;
   }
+  /**
+   * (Read by a sender, and by a veth for its peer before the peer receives: next to the state, on the
+   * line every frame reads of a device, sent or received; it sat after the route, on a line a bridge
+   * port's receive does not read, which a veth's transmit to the host's end then missed.)
+   */
+  mtu: number;
   /**
    * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
    * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
@@ -155,12 +161,6 @@ export abstract class NetDevice {
   readonly macHi: number = 0;
   readonly macLo: number = 0;
   readonly ifindex = nextIfindex++;
-  /**
-   * `mtu`: read by a send (the IP layer's MTU test), after what a received frame reads. A veth keeps a
-   * copy of its peer's (VethDevice.peerMtu, is_skb_forwardable's test): reading the peer's own was a
-   * line of the host's end its receive, as a bridge port, does not read.
-   */
-  private mtuV: number;
   /** IFF_NOARP: the namespace sends on this device without resolving a next hop (dummy, loopback). */
   readonly noArp: boolean = false;
   /**
@@ -204,16 +204,6 @@ export abstract class NetDevice {
    */
   txPackets = 0;
   txBytes = 0;
-  /** The MTU (`ip link set DEV mtu N`). */
-  get mtu(): number {
-    return this.mtuV;
-  }
-  set mtu(v: number) {
-    this.mtuV = v;
-    this.mtuChanged(v);
-  }
-  /** Called when `mtu` is set (not at construction): a veth copies it into its peer. */
-  protected mtuChanged(_mtu: number): void {}
   /** Set by net/ when the device is placed in a namespace (setReceiver); setting it here replaces that receiver. */
   get rxHandler(): RxHandler | null {
     return this.cold.rxFn;
@@ -248,7 +238,7 @@ export abstract class NetDevice {
 
   constructor(sim: Simulator, name: string, mac: Mac, mtu = 1500) {
     this.sim = sim;
-    this.mtuV = mtu;
+    this.mtu = mtu;
     this.cold = new DeviceCold(name, mac);
     this.macHi = macHigh16(mac);
     this.macLo = macLow32(mac) | 0;

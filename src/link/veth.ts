@@ -23,11 +23,6 @@ export class VethDevice extends NetDevice implements QdiscDevice {
    * instant; a few microseconds stand for the backlog queue and softirq a real veth goes through.
    */
   delayNs = 0;
-  /**
-   * The peer's MTU (kept by the peer's `mtu` setter): the transmit's test reads this end's line, not
-   * one of the peer that the peer's receive, as a bridge port, does not read (~1 LL miss a request).
-   */
-  peerMtu = 1500;
   readonly kind = 'veth';
 
   /** Creates both ends (`ip link add A type veth peer name B`). */
@@ -36,13 +31,7 @@ export class VethDevice extends NetDevice implements QdiscDevice {
     const b = new VethDevice(sim, nameB, macB, mtu);
     a.peer = b;
     b.peer = a;
-    a.peerMtu = b.mtu;
-    b.peerMtu = a.mtu;
     return [a, b];
-  }
-
-  protected override mtuChanged(mtu: number): void {
-    if (this.peer !== undefined) this.peer.peerMtu = mtu;
   }
 
   xmit(pkt: Packet): void {
@@ -61,7 +50,7 @@ export class VethDevice extends NetDevice implements QdiscDevice {
     this.noteTx(pkt, len);
     const peer = this.peer;
     if ((peer.st & 1) !== 0) return this.drop(pkt, 'no-carrier'); // (the peer administratively down)
-    if (len > this.peerMtu + 14 + 4) return peer.drop(pkt, 'mtu-exceeded'); // (peerMtu: peer.mtu)
+    if (len > peer.mtu + 14 + 4) return peer.drop(pkt, 'mtu-exceeded');
     if (this.delayNs === 0) peer.receive(pkt, len);
     else this.sim.post(this.delayNs, vethArrive, peer, pkt);
   }

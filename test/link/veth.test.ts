@@ -94,11 +94,10 @@ describe('VethDevice', () => {
     expect(drops).toEqual(['b: mtu-exceeded']);
   });
 
-  it("follows the peer's MTU set after pairing, on each end (the sender's copy of it)", () => {
+  it("follows the peer's MTU set after pairing, on each end", () => {
     const { a, b, rx, drops } = setup(1500);
     a.mtu = 9000;
     b.mtu = 600;
-    expect([a.peerMtu, b.peerMtu]).toEqual([600, 9000]);
     a.xmit(udpEthFrame(A, B, 600 - 28 + 4, 1)); // 618 bytes: delivered
     a.xmit(udpEthFrame(A, B, 600 - 28 + 5, 2)); // 619: over
     b.xmit(udpEthFrame(B, A, 2000, 3)); // within a's 9000
