@@ -82,8 +82,8 @@ export abstract class NetDevice {
    */
   static upEpoch = 0;
   // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
-  // what every frame reads (state, capture), what only a received one does (receiver, counters, the IP
-  // layer's last route), what both do (mtu, the MAC halves, ifindex), what only a sent one does (noArp,
+  // what every frame reads (state, mtu, capture), what only a received one does (receiver, counters, the IP
+  // layer's last route), what both do (the MAC halves, ifindex), what only a sent one does (noArp,
   // the copy of the last neighbour entry and the entry), the bridge port's, the fields read only for
   // tracing, listings and drops (an object of their own), and the transmit counters last, next to the
   // subclass's fields. In a thousand-node cluster a device is seldom in cache when its next
@@ -91,20 +91,36 @@ export abstract class NetDevice {
   // of the device when the MAC halves and the route came after the send's fields (bench/README.md,
   // session 40: s40-ip).
   readonly sim: Simulator;
-  private isUp = true;
+  /**
+   * Administratively down (bit 1: `up` false) and no carrier (bit 2: `carrier` false) as one small
+   * integer: a frame tests one field, 0 when it may pass (two booleans were two loads and tests, and 8
+   * more bytes of every device's spans). Read through `up` and `carrier`.
+   */
+  protected st = 0;
   /** Administratively up (`ip link set DEV up`). */
   get up(): boolean {
-    return this.isUp;
+    return (this.st & 1) === 0;
   }
   set up(v: boolean) {
-    if (v !== this.isUp) NetDevice.upEpoch++;
-    this.isUp = v;
+    if (v !== ((this.st & 1) === 0)) NetDevice.upEpoch++;
+    this.st = v ? this.st & ~1 : this.st | 1;
   }
   /**
    * Carrier (IFF_LOWER_UP): false while the cable is out (`link-down` fault); frames sent or arriving
    * are dropped ('no-carrier'). `up` stays as the administrator set it.
    */
-  carrier = true;
+  get carrier(): boolean {
+    return (this.st & 2) === 0;
+  }
+  set carrier(v: boolean) {
+    this.st = v ? this.st & ~2 : this.st | 2;
+  }
+  /**
+   * (Read by a sender, and by a veth for its peer before the peer receives: next to the state, on the
+   * line every frame reads of a device, sent or received; it sat after the route, on a line a bridge
+   * port's receive does not read, which a veth's transmit to the host's end then missed.)
+   */
+  mtu: number;
   /**
    * The capture writer's point on this interface (capture/point.ts, hung here by whoever opens the capture),
    * called at the same places as `tap`, just before its subscribers; null when the interface is not captured.
@@ -135,8 +151,6 @@ export abstract class NetDevice {
   fibRoute: object | null = null;
   /** Whether fibRoute is a local or broadcast route (ip_rcv_finish delivers up without reading the route). */
   fibLocal = false;
-  /** (Read by a sender, and by a veth's peer for the frames it receives: the receive's lines.) */
-  mtu: number;
   /**
    * `mac` as its high 16 and low 32 bits (signed): mac === macFromParts(macHi, macLo). A 48-bit MAC
    * field is a heap number of its own on this Node, one more cold line for every frame received
@@ -287,14 +301,11 @@ export abstract class NetDevice {
 
   /** Delivers a received frame: capture, counters, then the bridge (if enslaved) or the namespace. */
   receive(pkt: Packet, len: number): void {
-    // The field, not the `up` accessor: this site sees every device class (an accessor call through a
-    // polymorphic load per received frame).
-    if (!this.isUp) {
-      this.drop(pkt, 'link-down');
-      return;
-    }
-    if (!this.carrier) {
-      this.drop(pkt, 'no-carrier');
+    // The field, not the `up` and `carrier` accessors: this site sees every device class (an accessor
+    // call through a polymorphic load per received frame).
+    const st = this.st;
+    if (st !== 0) {
+      this.drop(pkt, (st & 1) !== 0 ? 'link-down' : 'no-carrier');
       return;
     }
     this.rxPackets++;

@@ -93,14 +93,14 @@ export class NicDevice extends NetDevice implements QdiscDevice {
    * promoted bytes). Only without a qdisc (netem writes the frame it holds).
    */
   override xmitFloodCopy(template: Packet): void {
-    if (this.qdisc !== null || this.wireTo === null || !this.up || !this.carrier) return this.xmit(template.floodCopy());
+    if (this.qdisc !== null || this.wireTo === null || this.st !== 0) return this.xmit(template.floodCopy());
     this.send(template, skbLength(template), true);
   }
 
   /** The qdisc hands the frame to the driver: onto the channel (whose queue and wire the capture follows). */
   transmit(pkt: Packet): void {
-    if (!this.up) return this.drop(pkt, 'link-down');
-    if (!this.carrier) return this.drop(pkt, 'no-carrier');
+    const st = this.st; // (up and carrier: one field, see NetDevice.st)
+    if (st !== 0) return this.drop(pkt, (st & 1) !== 0 ? 'link-down' : 'no-carrier');
     if (this.wireTo === null) return this.drop(pkt, 'no-carrier');
     this.send(pkt, skbLength(pkt), false);
   }

@@ -44,12 +44,12 @@ export class VethDevice extends NetDevice implements QdiscDevice {
 
   /** veth_xmit: straight to the peer. */
   transmit(pkt: Packet): void {
-    if (!this.up) return this.drop(pkt, 'link-down');
-    if (!this.carrier) return this.drop(pkt, 'no-carrier');
+    const st = this.st; // (up and carrier: one field, see NetDevice.st)
+    if (st !== 0) return this.drop(pkt, (st & 1) !== 0 ? 'link-down' : 'no-carrier');
     const len = skbLength(pkt);
     this.noteTx(pkt, len);
     const peer = this.peer;
-    if (!peer.up) return this.drop(pkt, 'no-carrier');
+    if ((peer.st & 1) !== 0) return this.drop(pkt, 'no-carrier'); // (the peer administratively down)
     if (len > peer.mtu + 14 + 4) return peer.drop(pkt, 'mtu-exceeded');
     if (this.delayNs === 0) peer.receive(pkt, len);
     else this.sim.post(this.delayNs, vethArrive, peer, pkt);

@@ -94,6 +94,40 @@ describe('VethDevice', () => {
     expect(drops).toEqual(['b: mtu-exceeded']);
   });
 
+  it("follows the peer's MTU set after pairing, on each end", () => {
+    const { a, b, rx, drops } = setup(1500);
+    a.mtu = 9000;
+    b.mtu = 600;
+    a.xmit(udpEthFrame(A, B, 600 - 28 + 4, 1)); // 618 bytes: delivered
+    a.xmit(udpEthFrame(A, B, 600 - 28 + 5, 2)); // 619: over
+    b.xmit(udpEthFrame(B, A, 2000, 3)); // within a's 9000
+    b.mtu = 9000;
+    a.xmit(udpEthFrame(A, B, 2000, 4));
+    expect(rx.map((r) => `${r.dev}:${r.tag}`)).toEqual(['b:1', 'a:3', 'b:4']);
+    expect(drops).toEqual(['b: mtu-exceeded']);
+  });
+
+  it('up and carrier are independent (one field): each drop names the one that fails, link-down first', () => {
+    const { a, b, rx, drops } = setup();
+    a.carrier = false;
+    expect([a.up, a.carrier]).toEqual([true, false]);
+    a.xmit(udpEthFrame(A, B)); // no-carrier
+    a.up = false;
+    a.xmit(udpEthFrame(A, B)); // link-down (both fail)
+    a.carrier = true;
+    expect([a.up, a.carrier]).toEqual([false, true]);
+    a.receive(udpEthFrame(B, A), 60); // down, carrier back: link-down at the receiver
+    a.up = true;
+    b.carrier = false;
+    b.receive(udpEthFrame(A, B), 60); // no-carrier at the receiver
+    expect([a.up, a.carrier, b.up, b.carrier]).toEqual([true, true, true, false]);
+    a.xmit(udpEthFrame(A, B, 10, 5)); // a sends; b, without carrier, drops it at receive
+    b.carrier = true;
+    a.xmit(udpEthFrame(A, B, 10, 6));
+    expect(rx.map((r) => `${r.dev}:${r.tag}`)).toEqual(['b:6']);
+    expect(drops).toEqual(['a: no-carrier', 'a: link-down', 'a: link-down', 'b: no-carrier', 'b: no-carrier']);
+  });
+
   it('a down sender drops with link-down; a down peer makes the sender drop with no-carrier', () => {
     const { a, b, rx, drops } = setup();
     a.up = false;
