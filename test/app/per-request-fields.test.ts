@@ -4,6 +4,7 @@
 // server's constant distributions are copied at construction, a flow's last completion time is kept as
 // two words. Behaviour is what it was: the same draws, the same sizes and times, live counters.
 import { describe, expect, it } from 'vitest';
+import { HttpClient, type HttpResult } from '../../src/app/http-client.js';
 import { HttpServer, type HttpServerOptions } from '../../src/app/http-server.js';
 import { HttpLoadGenerator, type LoadGeneratorOptions } from '../../src/app/load-generator.js';
 import { sample, type Distribution } from '../../src/core/distributions.js';
@@ -105,6 +106,35 @@ describe('HttpServer: constant distributions copied, counters its own fields', (
     const { sim, sizes } = generator(4, { pattern: { kind: 'closed', users: 1, thinkTime: { kind: 'constant', value: 0 } }, count: 6 }, { responseSize: d });
     sim.run({ until: 60 * SEC });
     expect(sizes).toEqual(draws(4, 'web-0/http-server/80', d, 6).map((x) => Math.round(x)));
+  });
+});
+
+describe('HttpClient: the last pool and the options in its own fields', () => {
+  it('two targets in turn each keep their keep-alive connection; a target whose address changes gets its own pool', () => {
+    const sim = new Simulator(1);
+    const net = new FakeNet(sim);
+    const tc = new TcpLayer(net.addHost('client', '10.0.0.1'));
+    for (const i of [0, 1]) new HttpServer(new TcpLayer(net.addHost(`web-${i}`, `10.0.0.${2 + i}`)), { port: 80, identity: `web-${i}` });
+    const client = new HttpClient(tc, { keepAlive: true, maxConnections: 1 });
+    const a = { addr: ip('10.0.0.2'), port: 80, host: 'web', path: '/' };
+    const b = { addr: ip('10.0.0.3'), port: 80, host: 'web', path: '/' };
+    const served: (string | null)[] = [];
+    const send = (t: typeof a, k: number): void => {
+      if (k === 0) return;
+      client.request(t, 1 * SEC, (r: HttpResult) => {
+        served.push(r.servedBy);
+        send(t === a ? b : a, k - 1);
+      });
+    };
+    send(a, 6);
+    sim.run({ until: 10 * SEC });
+    expect(served).toEqual(['web-0', 'web-1', 'web-0', 'web-1', 'web-0', 'web-1']);
+    expect(client.connectionsOpened).toBe(2);
+    a.addr = ip('10.0.0.3'); // (the same object, another address: web-1's pool)
+    client.request(a, 1 * SEC, (r) => served.push(r.servedBy));
+    sim.run({ until: 20 * SEC });
+    expect(served[6]).toBe('web-1');
+    expect(client.connectionsOpened).toBe(2);
   });
 });
 
