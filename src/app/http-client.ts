@@ -221,7 +221,16 @@ export class HttpClient {
   private tlsRng: Rng | null = null;
   /** The options of every connection this client opens (read by the socket's constructor only). */
   private connOpts: TcpSocketOptions | null = null;
-  private lastKey: { target: HttpTarget; addr: Ipv4; port: number; tls: boolean | undefined; host: string; pool: Pool } | null = null;
+  // poolOf's last target, its fields and pool, and what dispatch reads of the options, in the client's
+  // own fields: objects of their own were lines read cold at a big world's client by its next request.
+  private keyTarget: HttpTarget | null = null;
+  private keyAddr = 0;
+  private keyPort = 0;
+  private keyTls: boolean | undefined = undefined;
+  private keyHost = '';
+  private keyPool: Pool | null = null;
+  private readonly keepAlive: boolean;
+  private readonly maxConns: number | undefined;
   private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
   /** The result and phases lent to a `resultLent` callback (completeWith), made on the first one. */
   private lent: HttpResult | null = null;
@@ -232,6 +241,8 @@ export class HttpClient {
     readonly opts: HttpClientOptions,
   ) {
     this.sim = tcp.stack.sim;
+    this.keepAlive = opts.keepAlive;
+    this.maxConns = opts.maxConnections ?? undefined;
   }
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
@@ -261,7 +272,7 @@ export class HttpClient {
 
   private dispatch(p: Pending): void {
     const pool = this.poolOf(p.target, p.addr);
-    if (this.opts.keepAlive) {
+    if (this.keepAlive) {
       const list = pool.idle;
       while (list && list.length > 0) {
         const c = list.pop()!;
@@ -271,7 +282,7 @@ export class HttpClient {
         }
       }
     }
-    if (pool.open >= (this.opts.maxConnections ?? Infinity)) {
+    if (this.maxConns !== undefined && pool.open >= this.maxConns) {
       let w = pool.waiting;
       if (w === null) this.waiting.set(pool.key, (w = pool.waiting = []));
       w.push(p);
@@ -285,12 +296,16 @@ export class HttpClient {
    * one target), so a request costs no map lookup.
    */
   private poolOf(t: HttpTarget, addr: Ipv4): Pool {
-    const k = this.lastKey;
-    if (k !== null && k.target === t && k.addr === addr && k.port === t.port && k.tls === t.tls && k.host === t.host) return k.pool;
+    if (this.keyTarget === t && this.keyAddr === addr && this.keyPort === t.port && this.keyTls === t.tls && this.keyHost === t.host) return this.keyPool!;
     const key = t.tls ? `${addr}:${t.port}/tls/${t.host}` : `${addr}:${t.port}`;
     let pool = this.pools.get(key);
     if (pool === undefined) this.pools.set(key, (pool = new Pool(key)));
-    this.lastKey = { target: t, addr, port: t.port, tls: t.tls, host: t.host, pool };
+    this.keyTarget = t;
+    this.keyAddr = addr;
+    this.keyPort = t.port;
+    this.keyTls = t.tls;
+    this.keyHost = t.host;
+    this.keyPool = pool;
     return pool;
   }
 
@@ -377,7 +392,7 @@ export class HttpClient {
       this.readHeaders(parser.lastHead!, msgs[0] as HttpResponse);
       const closing = this.closing;
       this.completeWith(p, msgs[0] as HttpResponse, parser.lastStatus, parser.lastBodyLength);
-      if (!this.opts.keepAlive || closing) this.kill(c);
+      if (!this.keepAlive || closing) this.kill(c);
       else this.release(c);
       return;
     }
@@ -388,7 +403,7 @@ export class HttpClient {
       this.readHeaders(m.headers, m);
       const closing = this.closing;
       this.complete(p, m);
-      if (!this.opts.keepAlive || closing) this.kill(c);
+      if (!this.keepAlive || closing) this.kill(c);
       else this.release(c);
     }
   }

@@ -122,7 +122,11 @@ export class HttpServer implements TcpAcceptor {
   // parameter properties, which would come first.
   /** A toxic in force (k8s/failures sets it through the container runtime); null: none. */
   toxic: ServerToxic | null = null;
-  readonly counters: HttpServerCounters = { connections: 0, requests: 0, responses: 0, badRequests: 0, abandoned: 0 };
+  // The counters (HttpServerCounters: `counters` is the server itself), those a request counts here:
+  // an object of their own was one more line, cold by the server's next request.
+  connections = 0;
+  requests = 0;
+  responses = 0;
   private readonly tls: TlsServerContext | null;
   /** The request heads this server's connections received lately (their parsers try these first). */
   private readonly heads = new HttpHeadCache();
@@ -131,13 +135,26 @@ export class HttpServer implements TcpAcceptor {
   private qTail = 0;
   private busy = 0;
   private readonly workers: number;
-  readonly opts: HttpServerOptions;
-  private readonly rng: Rng;
+  /**
+   * What serve and finish read of the options, copied: the service time and the response size when
+   * their distributions are constants (a request's are then these numbers, no draw; -1: drawn from
+   * `opts`), the keep-alive and the status. The options object and two distributions were three or
+   * four lines read cold at a big world's server by its next request.
+   */
+  private readonly serviceNs: number;
+  private readonly responseBytes: number;
+  private readonly keepAlive: boolean;
+  private readonly status: number;
   private readonly sim: Simulator;
   /** The header list asksClose answered last, and its answer. */
   private closeOf: HttpHeader[] | null = null;
   private close = false;
   private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
+  badRequests = 0;
+  /** Responses dropped because the client had gone. */
+  abandoned = 0;
+  readonly opts: HttpServerOptions;
+  private readonly rng: Rng;
   /**
    * Requests waiting for a worker: a ring of jobs from absolute position qHead to qTail (at position &
    * qMask), grown by doubling and never shrunk — an array that was spliced and grew again made a new
@@ -155,10 +172,19 @@ export class HttpServer implements TcpAcceptor {
     this.rec = rec;
     this.sim = tcp.stack.sim;
     this.workers = Math.max(1, opts.workers ?? 1);
+    this.serviceNs = constantDraw(opts.serviceTime ?? NO_SERVICE_TIME, Infinity);
+    this.responseBytes = constantDraw(opts.responseSize ?? DEFAULT_RESPONSE_SIZE, MAX_RESPONSE_BYTES);
+    this.keepAlive = opts.keepAlive !== false;
+    this.status = opts.status ?? 200;
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/http-server/${opts.port}`);
     this.identityLine = new TextEncoder().encode(`served-by ${opts.identity}\n`);
     this.tls = opts.tls ?? null;
     this.listener = tcp.listen(opts.port, this, { backlog: opts.backlog ?? 511, noDelay: true });
+  }
+
+  /** Connections, requests, responses, bad requests and abandoned responses so far (a live view: the server's own fields). */
+  get counters(): HttpServerCounters {
+    return this;
   }
 
   /** TcpAcceptor: an established connection (wrapped in a TLS session when the server speaks HTTPS). */
@@ -182,7 +208,7 @@ export class HttpServer implements TcpAcceptor {
   }
 
   private accept(sock: ByteStream): void {
-    this.counters.connections++;
+    this.connections++;
     const conn = new ServerConn(this, sock, new HttpParser('request', this.heads, true));
     if (this.toxic !== null && (this.toxic.kind === 'reset_peer' || (this.toxic.kind === 'timeout' && this.toxic.timeoutNs > 0))) this.toxicTimer(conn, this.toxic);
     sock.handler = conn;
@@ -199,7 +225,7 @@ export class HttpServer implements TcpAcceptor {
       if (conn.parser.pending === 0 && notAMethod(data)) throw new Error('invalid method');
       msgs = conn.parser.push(data);
     } catch {
-      this.counters.badRequests++;
+      this.badRequests++;
       this.respondError(conn, 400);
       return;
     }
@@ -207,7 +233,7 @@ export class HttpServer implements TcpAcceptor {
   }
 
   private enqueue(conn: ServerConn, req: HttpRequest): void {
-    this.counters.requests++;
+    this.requests++;
     conn.outstanding++;
     if (this.qTail === this.qHead && this.busy < this.workers) {
       // What queueing it and dispatch() do when the queue is empty and a worker free (the queue is never
@@ -239,7 +265,8 @@ export class HttpServer implements TcpAcceptor {
   private serve(conn: ServerConn, req: HttpRequest): void {
     this.busy++;
     this.rec?.busyChanged(this.busy);
-    const service = Math.max(0, Math.round(sample(this.opts.serviceTime ?? NO_SERVICE_TIME, this.rng)));
+    const c = this.serviceNs;
+    const service = c >= 0 ? c : Math.max(0, Math.round(sample(this.opts.serviceTime ?? NO_SERVICE_TIME, this.rng)));
     this.sim.post(service, finishJob, conn, req); // (never cancelled: a pooled event; the server is conn.server)
   }
 
@@ -259,13 +286,14 @@ export class HttpServer implements TcpAcceptor {
     this.rec?.busyChanged(this.busy);
     conn.outstanding--;
     if (conn.closed || conn.sock.isClosed()) {
-      this.counters.abandoned++;
+      this.abandoned++;
     } else {
-      const size = Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? DEFAULT_RESPONSE_SIZE, this.rng))));
-      const close = this.opts.keepAlive === false || this.asksClose(req.headers) || req.version === 'HTTP/1.0';
-      const bytes = this.response(this.opts.status ?? 200, size, close);
+      const c = this.responseBytes;
+      const size = c >= 0 ? c : Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? DEFAULT_RESPONSE_SIZE, this.rng))));
+      const close = !this.keepAlive || this.asksClose(req.headers) || req.version === 'HTTP/1.0';
+      const bytes = this.response(this.status, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
-      this.counters.responses++;
+      this.responses++;
       this.rec?.served();
       if (this.toxic !== null && (this.toxic.kind === 'latency' || this.toxic.kind === 'slicer')) this.sendToxic(conn, bytes, thenClose, this.toxic);
       else {
@@ -351,6 +379,16 @@ export class HttpServer implements TcpAcceptor {
     conn.closed = true;
     conn.sock.orphan();
   }
+}
+
+/**
+ * What a request's draw of `d`, rounded and clamped to [0, max] as serve and finish do, always is when
+ * `d` is a constant (sample() draws nothing for one), when that is a small integer; else -1 (drawn).
+ */
+function constantDraw(d: Distribution, max: number): number {
+  if (d.kind !== 'constant') return -1;
+  const v = Math.min(max, Math.max(0, Math.round(d.value)));
+  return v <= 0x3fffffff ? v : -1;
 }
 
 function finishJob(conn: ServerConn, req: HttpRequest): void {

@@ -4,8 +4,9 @@
 // Every arrival and think time is drawn from the stream "<namespace>/load/<name>"; time only from the
 // Simulator. A request counts once in `requests` however many attempts it takes; each extra attempt is
 // reported with `retried(kind)`, and its latency runs from the first attempt to the final outcome.
+import { f64Hi, f64Lo, f64Of as f64OfImported } from '../core/f64-words.js';
 import type { Rng } from '../core/rng.js';
-import { sample as sampleImported, type Distribution } from '../core/distributions.js';
+import { exponential as exponentialImported, sample as sampleImported, type Distribution } from '../core/distributions.js';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
@@ -13,6 +14,8 @@ import type { TcpLayer } from '../transport/tcp/index.js';
 import { HttpClient, type HttpResult, type HttpTarget, type Resolver } from './http-client.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const sample = sampleImported;
+const exponential = exponentialImported;
+const f64Of = f64OfImported;
 
 /** Closed-loop users started by one event; the rest follow in later events at the same instant. */
 const USER_BATCH = 256;
@@ -80,17 +83,35 @@ function attempt(q: LoadRequest): void {
   q.gen.send(q);
 }
 
-/** Drives an HttpClient according to a load pattern and reports into a FlowRecorder. */
-export class HttpLoadGenerator {
-  readonly counters: LoadCounters = { issued: 0, succeeded: 0, failed: 0, attempts: 0 };
+/**
+ * Drives an HttpClient according to a load pattern and reports into a FlowRecorder. Its counters are
+ * its own fields (`counters` is the generator itself): a generator is cold by its flow's next request
+ * in a big world, and a counters object of its own was one more line read at each request.
+ */
+export class HttpLoadGenerator implements LoadCounters {
+  issued = 0;
+  succeeded = 0;
+  failed = 0;
+  attempts = 0;
+  private stopped = false;
+  private finished = false;
+  // What a request reads of the options, copied (the options object and its pattern were two more
+  // lines read cold at each request): the count limit (when `counted`), whether a duration limits it,
+  // an open pattern's rate and arrivals, the target, and the timeout as its two 32-bit words (a double
+  // field is a box of its own, another line; the default 5 s is not a small integer).
+  private readonly counted: boolean;
+  private readonly limit: number;
+  private readonly timed: boolean;
+  private readonly open: boolean;
+  private readonly poisson: boolean;
+  private readonly rate: number;
+  private readonly target: HttpTarget;
+  private readonly timeoutLo: number;
+  private readonly timeoutHi: number;
   readonly client: HttpClient;
   private readonly sim: Simulator;
   private readonly rng: Rng;
   private startAt: TimeNs = 0;
-  private stopped = false;
-  private finished = false;
-  /** Poisson arrivals' gap distribution (kept while the pattern's rate is the same: no object per arrival). */
-  private gaps: { kind: 'exponential'; mean: number } | null = null;
   /** Closed-loop users not started yet. */
   private unstarted = 0;
   /** Called once when every issued request has finished and no more will be issued. */
@@ -104,6 +125,17 @@ export class HttpLoadGenerator {
     readonly opts: LoadGeneratorOptions,
     private readonly rec: FlowRecorder,
   ) {
+    this.counted = opts.count !== undefined;
+    this.limit = opts.count ?? 0;
+    this.timed = opts.duration !== undefined;
+    const p = opts.pattern;
+    this.open = p.kind === 'open';
+    this.poisson = p.kind === 'open' && p.arrival === 'poisson';
+    this.rate = p.kind === 'open' ? p.rate : 0;
+    this.target = opts.target;
+    const timeout = opts.timeout ?? 5_000_000_000;
+    this.timeoutLo = f64Lo(timeout);
+    this.timeoutHi = f64Hi(timeout);
     this.sim = tcp.stack.sim;
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/load/${opts.name}`);
     this.client = new HttpClient(tcp, {
@@ -115,9 +147,14 @@ export class HttpLoadGenerator {
     this.sim.scheduleAt(Math.max(opts.start ?? this.sim.now, this.sim.now), (g: HttpLoadGenerator) => g.begin(), this);
   }
 
+  /** Requests issued, succeeded, failed and attempts made so far (a live view: the generator's own fields). */
+  get counters(): LoadCounters {
+    return this;
+  }
+
   /** True once no more requests will be issued and none is outstanding. */
   get done(): boolean {
-    return this.stopped && this.counters.succeeded + this.counters.failed === this.counters.issued;
+    return this.stopped && this.succeeded + this.failed === this.issued;
   }
 
   private begin(): void {
@@ -141,8 +178,7 @@ export class HttpLoadGenerator {
   /** May another request start now? Marks the generator stopped when not. */
   private mayIssue(): boolean {
     if (this.stopped) return false;
-    const o = this.opts;
-    if ((o.count !== undefined && this.counters.issued >= o.count) || (o.duration !== undefined && this.sim.now - this.startAt >= o.duration)) {
+    if ((this.counted && this.issued >= this.limit) || (this.timed && this.sim.now - this.startAt >= this.opts.duration!)) {
       this.stopped = true;
       this.checkDone();
       return false;
@@ -153,14 +189,10 @@ export class HttpLoadGenerator {
   private arrival(): void {
     if (!this.mayIssue()) return;
     this.issue(false);
-    const p = this.opts.pattern;
-    if (p.kind !== 'open') return;
-    const mean = 1e9 / p.rate;
-    let gap = mean;
-    if (p.arrival === 'poisson') {
-      if (this.gaps === null || this.gaps.mean !== mean) this.gaps = { kind: 'exponential', mean };
-      gap = sample(this.gaps, this.rng);
-    }
+    if (!this.open) return;
+    const mean = 1e9 / this.rate;
+    // (Poisson: sample()'s exponential draw of that mean: no distribution object to read)
+    const gap = this.poisson ? exponential(mean, this.rng) : mean;
     this.sim.post(Math.round(gap), HttpLoadGenerator.ARRIVAL, this); // (never cancelled: a pooled event)
   }
 
@@ -192,7 +224,7 @@ export class HttpLoadGenerator {
 
   /** Starts one request (with its retries); a closed-loop user's (`user`) thinks when it is finally over. */
   private issue(user: boolean): void {
-    this.counters.issued++;
+    this.issued++;
     this.rec.requestStarted();
     attempt(new LoadRequest(this, this.sim.now, user));
   }
@@ -200,15 +232,15 @@ export class HttpLoadGenerator {
   /** @internal (LoadRequest) One attempt of `q`. */
   send(q: LoadRequest): void {
     q.attempt++;
-    this.counters.attempts++;
-    this.client.request(this.opts.target, this.opts.timeout ?? 5_000_000_000, q);
+    this.attempts++;
+    this.client.request(this.target, f64Of(this.timeoutLo, this.timeoutHi), q);
   }
 
   /** @internal (LoadRequest) An attempt of `q` is over. */
   attemptDone(q: LoadRequest, r: HttpResult): void {
     const o = this.opts;
     if (r.ok) {
-      this.counters.succeeded++;
+      this.succeeded++;
       this.rec.requestSucceeded(this.sim.now - q.first, r.connect, r.bytes);
       if (r.servedBy !== null) this.rec.servedBy?.(r.servedBy, r.bytes, r.connect !== null);
       if (r.phases !== null) this.rec.requestPhases?.(r.phases);
@@ -217,7 +249,7 @@ export class HttpLoadGenerator {
       this.sim.schedule(o.retryDelay ?? 0, attempt, q);
       return;
     } else {
-      this.counters.failed++;
+      this.failed++;
       this.rec.requestFailed(r.error ?? 'protocol', this.sim.now - q.first);
     }
     if (q.user) this.userThink();

@@ -20,6 +20,13 @@ function stdNormal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
+/** A draw of an exponential distribution of mean `mean` (sample's, for callers that keep no distribution object). */
+export function exponential(mean: number, rng: Rng): number {
+  let u = rng.next();
+  while (u <= 0) u = rng.next();
+  return -mean * Math.log(u);
+}
+
 /** Draws one value. Normal draws are clamped at 0 (times and sizes cannot be negative). */
 export function sample(d: Distribution, rng: Rng): number {
   switch (d.kind) {
@@ -27,11 +34,8 @@ export function sample(d: Distribution, rng: Rng): number {
       return d.value;
     case 'uniform':
       return d.min + (d.max - d.min) * rng.next();
-    case 'exponential': {
-      let u = rng.next();
-      while (u <= 0) u = rng.next();
-      return -d.mean * Math.log(u);
-    }
+    case 'exponential':
+      return exponential(d.mean, rng);
     case 'normal':
       return Math.max(0, d.mean + d.stddev * stdNormal(rng));
     case 'lognormal':

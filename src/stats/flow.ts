@@ -1,6 +1,7 @@
 // stats/flow — per-flow request counters and latency. Layer: stats (observer; imports core only).
 // Applications report into a FlowRecorder; they never read stats back. Kinds follow the errno a
 // client sees (ETIMEDOUT, ECONNREFUSED, ECONNRESET, EHOSTUNREACH/ENETUNREACH) plus DNS failure.
+import { f64Hi, f64Lo, f64Of } from '../core/f64-words.js';
 import type { TimeNs } from '../core/time.js';
 import { LatencyRecorder } from './histogram.js';
 import { SecondSeries } from './timeseries.js';
@@ -51,42 +52,72 @@ export interface FlowEndpointCounts {
   bytes: number;
 }
 
-/** Endpoints FlowStats.servedBy finds without a map lookup (a power of two). */
-const RECENT_ENDPOINTS = 4;
+/** NaN's words: `lastEnd` not set yet (a completion time is never NaN). */
+const UNSET_LO = f64Lo(NaN);
+const UNSET_HI = f64Hi(NaN);
 
 /** Counters of one flow. */
 export class FlowStats implements FlowRecorder {
+  // Fields in the order a request reads them, those first (a big world's flow is cold by its next
+  // request); no parameter properties, which would come first.
   requests = 0;
   successes = 0;
-  retries = 0;
   bytes = 0;
-  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, 'no-route': 0, protocol: 0, addrnotavail: 0 };
   /** Latency of successful requests. */
   readonly latency = new LatencyRecorder();
   /** Connect (handshake) time of successful requests that opened a connection. */
   readonly connect = new LatencyRecorder();
-  /** Time of the first request start and the last completion (for throughput). */
-  firstStart: TimeNs | null = null;
-  lastEnd: TimeNs | null = null;
+  /**
+   * The last completion's time (`lastEnd`) as its two 32-bit words (NaN's: none yet): a time past 2^31
+   * ns in a field is a new heap number at each completion, stored into an old object (a write barrier's
+   * slow path).
+   */
+  private lastEndLo = UNSET_LO;
+  private lastEndHi = UNSET_HI;
   /** Completions, errors and latency per second (timeseries.json; stats.json's recovery section when the scenario has faults). */
   readonly perSecond = new SecondSeries();
   /** Report `phasesUs` in stats.json (set by the scenario for flows that ask for it, before the run). */
   reportPhases = false;
+  /**
+   * The endpoints that answered lately and their counts (entries of byEndpoint), four in fields, not in
+   * two arrays (whose objects and stores were four lines read cold at a big world's flow's next request).
+   */
+  private recent0: string | null = null;
+  private recent1: string | null = null;
+  private recent2: string | null = null;
+  private recent3: string | null = null;
+  private counts0: FlowEndpointCounts | null = null;
+  private counts1: FlowEndpointCounts | null = null;
+  private counts2: FlowEndpointCounts | null = null;
+  private counts3: FlowEndpointCounts | null = null;
+  private recentNext = 0;
+  /** Time of the first request start (for throughput). */
+  firstStart: TimeNs | null = null;
+  retries = 0;
+  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, 'no-route': 0, protocol: 0, addrnotavail: 0 };
   /** Per-phase latency of successful requests (recorded only with reportPhases). */
   readonly phases: Record<keyof RequestPhases, LatencyRecorder> = { dns: new LatencyRecorder(), connect: new LatencyRecorder(), tls: new LatencyRecorder(), ttfb: new LatencyRecorder(), total: new LatencyRecorder() };
   /** When each failed request ended, in order (for the recovery metrics' time to first error). */
   readonly errorTimes: TimeNs[] = [];
   /** The endpoints that answered this flow, by name (stats.json flows[].endpoints). */
   readonly byEndpoint = new Map<string, FlowEndpointCounts>();
-  /** A ring of the endpoints that answered lately and their counts (entries of byEndpoint). */
-  private readonly recentEndpoints: (string | null)[] = [null, null, null, null];
-  private readonly recentCounts: (FlowEndpointCounts | null)[] = [null, null, null, null];
-  private recentNext = 0;
+  readonly name: string;
+  private readonly now: () => TimeNs;
 
-  constructor(
-    readonly name: string,
-    private readonly now: () => TimeNs,
-  ) {}
+  constructor(name: string, now: () => TimeNs) {
+    this.name = name;
+    this.now = now;
+  }
+
+  /** Time of the last completion (for throughput), null before the first. */
+  get lastEnd(): TimeNs | null {
+    const t = f64Of(this.lastEndLo, this.lastEndHi);
+    return t === t ? t : null;
+  }
+  private setLastEnd(t: TimeNs): void {
+    this.lastEndLo = f64Lo(t);
+    this.lastEndHi = f64Hi(t);
+  }
 
   requestStarted(): void {
     this.requests++;
@@ -99,14 +130,16 @@ export class FlowStats implements FlowRecorder {
     this.bytes += bytes;
     this.latency.record(latency);
     if (connect !== null) this.connect.record(connect);
-    this.lastEnd = this.now();
-    this.perSecond.success(this.lastEnd, latency);
+    const now = this.now();
+    this.setLastEnd(now);
+    this.perSecond.success(now, latency);
   }
   requestFailed(kind: ErrorKind, _latency: TimeNs): void {
     this.errors[kind]++;
-    this.lastEnd = this.now();
-    this.perSecond.error(this.lastEnd, ERROR_KINDS.indexOf(kind));
-    this.errorTimes.push(this.lastEnd);
+    const now = this.now();
+    this.setLastEnd(now);
+    this.perSecond.error(now, ERROR_KINDS.indexOf(kind));
+    this.errorTimes.push(now);
   }
   retried(_kind: ErrorKind): void {
     this.retries++;
@@ -123,15 +156,8 @@ export class FlowStats implements FlowRecorder {
   servedBy(endpoint: string, bytes: number, newConnection: boolean): void {
     // The last few endpoints first (a flow's Service has a few; its responses carry the same strings):
     // a pointer compare when it is the same string object (a shared response head's), no Map lookup per request.
-    const recent = this.recentEndpoints;
-    let e: FlowEndpointCounts | undefined;
-    for (let k = 0; k < recent.length; k++) {
-      if (recent[k] === endpoint) {
-        e = this.recentCounts[k]!;
-        break;
-      }
-    }
-    if (e === undefined) e = this.endpointCounts(endpoint);
+    const e =
+      this.recent0 === endpoint ? this.counts0! : this.recent1 === endpoint ? this.counts1! : this.recent2 === endpoint ? this.counts2! : this.recent3 === endpoint ? this.counts3! : this.endpointCounts(endpoint);
     e.requests++;
     if (newConnection) e.connections++;
     e.bytes += bytes;
@@ -140,10 +166,25 @@ export class FlowStats implements FlowRecorder {
   private endpointCounts(endpoint: string): FlowEndpointCounts {
     let e = this.byEndpoint.get(endpoint);
     if (e === undefined) this.byEndpoint.set(endpoint, (e = { requests: 0, connections: 0, bytes: 0 }));
-    const i = this.recentNext;
-    this.recentEndpoints[i] = endpoint;
-    this.recentCounts[i] = e;
-    this.recentNext = (i + 1) & (RECENT_ENDPOINTS - 1);
+    // (a ring of four: the oldest one gives way)
+    switch (this.recentNext) {
+      case 0:
+        this.recent0 = endpoint;
+        this.counts0 = e;
+        break;
+      case 1:
+        this.recent1 = endpoint;
+        this.counts1 = e;
+        break;
+      case 2:
+        this.recent2 = endpoint;
+        this.counts2 = e;
+        break;
+      default:
+        this.recent3 = endpoint;
+        this.counts3 = e;
+    }
+    this.recentNext = (this.recentNext + 1) & 3;
     return e;
   }
   /** Total failed requests. */

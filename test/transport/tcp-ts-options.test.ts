@@ -4,11 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { MS, SEC } from '../../src/core/time.js';
 import { releaseSegment } from '../../src/packet/packet.js';
-import { tcpSegment } from '../../src/transport/tcp/output.js';
+import { tcpSegment, tsNow } from '../../src/transport/tcp/output.js';
 import { establishedOptions, ownSynOptions, ownTsOptions, synOptions } from '../../src/transport/tcp/options.js';
 import { encodeTcpOptions } from '../../src/wire/tcp.js';
 import { TcpFlag, type TcpOption } from '../../src/wire/types.js';
 import { ip } from './fake-net.js';
+import type { TcpSocket } from '../../src/transport/tcp/index.js';
 import { tcpPair } from './tcp-helpers.js';
 
 const SERVER = ip('10.0.0.2');
@@ -121,5 +122,40 @@ describe('TCP timestamp options of established segments', () => {
     const ts = data.map((r) => r.pkt.tcp!.options[2] as { tsval: number; tsecr: number });
     for (const t of ts) expect(t.tsecr).toBe(ts[0]!.tsecr);
     for (let i = 1; i < ts.length; i++) expect((ts[i]!.tsval - ts[i - 1]!.tsval) | 0).toBeGreaterThan(0);
+  });
+  // tsNow is a signed 32-bit value (a small integer to V8; a uint32 past 2^31 was a heap number at each
+  // call): the options hold TSval modulo 2^32 as an unsigned number, and RTT samples read it modulo 2^32.
+  it('TSvals past 2^31 and across 2^32: tsNow signed, the options unsigned, RTT samples as for small ones', () => {
+    const { sim, net, ta, tb } = tcpPair(1, { delayNs: 5 * MS });
+    const CLIENT_OFF = 0x7ffffff0; // past 2^31 after 16 ms
+    const SERVER_OFF = 0xfffffff8; // across 2^32 after 8 ms
+    ta.tsOffsetFor = () => CLIENT_OFF;
+    tb.tsOffsetFor = () => SERVER_OFF;
+    let client: TcpSocket | null = null;
+    tb.listen(80, (s) => {
+      s.onData = () => s.send(500);
+    });
+    ta.connect(SERVER, 80, (s) => {
+      client = s;
+      s.send(100);
+      sim.schedule(40 * MS, () => s.send(100));
+      sim.schedule(80 * MS, () => s.send(100));
+    });
+    sim.run({ until: 30 * MS });
+    expect(tsNow(client!)).toBe((30 + CLIENT_OFF) | 0);
+    expect(tsNow(client!)).toBeLessThan(0);
+    sim.run({ until: 300 * MS });
+    let past = 0;
+    for (const r of net.log) {
+      const ts = r.pkt.tcp!.options.find((o) => o.kind === 'timestamps') as { tsval: number; tsecr: number };
+      const off = r.pkt.ip!.src === CLIENT ? CLIENT_OFF : SERVER_OFF;
+      expect(ts.tsval).toBe((Math.floor(r.t / MS) + off) >>> 0);
+      expect(ts.tsval).toBeGreaterThanOrEqual(0);
+      if (ts.tsval >= 0x80000000) past++;
+    }
+    expect(past).toBeGreaterThan(4);
+    // (RTT 10 ms, in 1 ms TS ticks: the samples are 10 or 11 ms)
+    expect(client!.srtt).toBeGreaterThanOrEqual(10 * MS);
+    expect(client!.srtt).toBeLessThanOrEqual(11 * MS);
   });
 });

@@ -171,9 +171,14 @@ export function transmit(layer: TcpLayer, pkt: Packet): boolean {
   return true;
 }
 
-/** Current TSval: a 1 ms clock plus the per-peer offset (tcp_time_stamp_ts + ts_off). */
+/**
+ * Current TSval: a 1 ms clock plus the per-peer offset (tcp_time_stamp_ts + ts_off), as a signed 32-bit
+ * value (a small integer to V8; a uint32 at or above 2^31 was a heap number made at each call, half the
+ * connections' segments). Every user reads it modulo 2^32: the options builders store `>>> 0`, RTT
+ * samples take `(tsNow - tsecr) | 0`.
+ */
 export function tsNow(sk: TcpSocket): number {
-  return (Math.floor(sk.sim.now / MS) + sk.tsOffset) >>> 0;
+  return (Math.floor(sk.sim.now / MS) + sk.tsOffset) | 0;
 }
 
 /** Sends one established-state segment [seq, seq+len) (+FIN), carrying ACK and the current window. */

@@ -327,7 +327,7 @@ export function twArrived(tw: TimeWaitSock, flags: number): void {
 /** tcp_v4_timewait_ack: the ACK a live socket's tcp_send_ack would have sent (same options, window, IP ID). */
 function twSendAck(tw: TimeWaitSock): void {
   const now = tw.layer.stack.sim.now;
-  const tsval = (Math.floor(now / MS) + tw.tsOffset32) >>> 0;
+  const tsval = (Math.floor(now / MS) + tw.tsOffset32) | 0; // (signed: the options builders store it >>> 0, as tsNow's)
   const sack = tw.sack;
   // (null: NOP NOP TS, written below into the segment's own list, as a socket's ACK: output.ts emit)
   const opts = tw.tsOk && sack === null ? null : establishedOptions(tw.tsOk, tsval, tw.tsRecent32, sack);
