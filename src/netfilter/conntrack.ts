@@ -400,8 +400,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
   private reap(): ConnEntry | null {
     const now = CT_CLOCK[0]!;
     const tick = Math.floor(now * EXP_PER_NS); // ct-list's expTick: a copy at most this is at most now
-    const old = Math.floor((now - RECYCLE_AFTER) * EXP_PER_NS); // a copy below it: dead RECYCLE_AFTER (its expiry below c + 1 ticks)
-    const cold = tick < 0x7fffffff; // copies exact (below 2^52 ns): one below `tick` has expired, and reaping it needs no read of it
+    const old = Math.floor((now - RECYCLE_AFTER) * EXP_PER_NS), cold = tick < 0x7fffffff; // a copy below `old`: dead RECYCLE_AFTER; `cold`: copies exact (below 2^52 ns)
     let spare: ConnEntry | null = null; // returned to inNew, straight to newEntry: no push and take through the free list
     let sc = 0; // the spare's copy
     for (let k = 0; k < GC_STEP; k++) {
@@ -411,10 +410,8 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
       if (c > tick) continue; // alive: the entry itself is read only when its copy is this tick's
       let ct: ConnEntry;
       if (c < tick && cold) {
-        // The copy is exact (every expiry written while listed writes it: confirm, update, the setter), so the entry has
-        // expired: removed by its list index and slot keys, its object not read nor written (a cold line or two of a
-        // cold table, ~2 of the 3 entries reaped a request waiting 10 s in the free list before reuse). It keeps
-        // its stale `pos` and no DYING bit: nothing reads them before `renew` (the list's `holds` tells it apart).
+        // Expired (the copy is exact: see update): removed by its list index and slot keys, its object (a cold line or two
+        // of a cold table) neither read nor written. It keeps a stale `pos` and no DYING bit (`holds` tells it apart).
         ct = this.at(i);
         const x = this.cap + 2 * i;
         this.deleteKey(this.exp[x]!, i, ct);
