@@ -66,19 +66,12 @@ export function freePush<E>(r: CtFreeRing<E>, e: E, hi: number, lo: number, max:
 }
 
 /**
- * True when the entry of ring slot `k` (its element index) died at or before bh * 2^30 + bl ns, whose copy tick
- * (floor over 2^21 ns) is `bt`: a death kept as a copy tick c is in [c, c + 1) ticks, so c < bt is enough and c > bt
- * too late; c = bt (a death within one tick of the bound, rare) reads the entry's exact expiry.
+ * The entry of ring slot `k` (its element index), whose death is kept as its copy tick `bt` (lo -1), the bound's tick:
+ * within that tick its exact expiry decides whether it died at or before bh * 2^30 + bl ns (rare: not inlined).
  */
-function deadBy<E extends CtFreeEntry>(r: CtFreeRing<E>, k: number, bh: number, bl: number, bt: number): boolean {
-  const hi = r[k + 1] as number;
-  const lo = r[k + 2] as number;
-  if (lo < 0) {
-    if (hi !== bt) return hi < bt;
-    const e = r[k] as E;
-    return e.expHi < bh || (e.expHi === bh && e.expLo <= bl);
-  }
-  return hi < bh || (hi === bh && lo <= bl);
+function deadWithin<E extends CtFreeEntry>(r: CtFreeRing<E>, k: number, bh: number, bl: number): boolean {
+  const e = r[k] as E;
+  return e.expHi < bh || (e.expHi === bh && e.expLo <= bl);
 }
 
 /**
@@ -91,13 +84,18 @@ export function freeTake<E extends CtFreeEntry>(r: CtFreeRing<E>, bh: number, bl
   if (n === 0) return null;
   const mask = r[2] as number;
   const head = r[0] as number;
+  // A death (hi, lo), or (c, -1) a copy tick c: dead by the bound when c < bt, not when c > bt, c = bt the entry tells.
   const last = 3 + 3 * ((head + n - 1) & mask);
-  if (deadBy(r, last, bh, bl, bt)) {
+  const lh = r[last + 1] as number;
+  const ll = r[last + 2] as number;
+  if (ll >= 0 ? lh < bh || (lh === bh && ll <= bl) : lh < bt || (lh === bt && deadWithin(r, last, bh, bl))) {
     r[1] = n - 1;
     return r[last] as E;
   }
   const h = 3 + 3 * head;
-  if (!deadBy(r, h, bh, bl, bt)) return null;
+  const hh = r[h + 1] as number;
+  const hl = r[h + 2] as number;
+  if (hl >= 0 ? hh > bh || (hh === bh && hl > bl) : hh > bt || (hh === bt && !deadWithin(r, h, bh, bl))) return null;
   r[0] = (head + 1) & mask;
   r[1] = n - 1;
   return r[h] as E;
