@@ -422,12 +422,12 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
         if (e === null) continue;
         ct = e;
       }
-      // Dead RECYCLE_AFTER (its expiry in [c, c + 1) ticks; within a tick of the bound the entry tells): the spare.
-      if (c < old || (c === old && ct.expires <= now - RECYCLE_AFTER)) {
-        if (spare !== null) freePush(this.free, spare, sc, -1, FREE_MAX); // the spare: the last one destroyed that may be reused
+      // Dead RECYCLE_AFTER (its expiry in [c, c + 1) ticks; within a tick of the bound, or past 2^52 ns, the entry tells): the spare.
+      if (cold ? c < old || (c === old && ct.expires <= now - RECYCLE_AFTER) : ct.expires <= now - RECYCLE_AFTER) {
+        if (spare !== null) freePush(this.free, spare, cold ? sc : spare.expHi, cold ? -1 : spare.expLo, FREE_MAX); // the last one destroyed that may be reused
         spare = ct;
         sc = c;
-      } else freePush(this.free, ct, c, -1, FREE_MAX);
+      } else freePush(this.free, ct, cold ? c : ct.expHi, cold ? -1 : ct.expLo, FREE_MAX);
     }
     return spare;
   }

@@ -8,7 +8,7 @@ import { expCopy } from '../../src/netfilter/ct-list.js';
 import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { TcpFlag } from '../../src/wire/types.js';
-import { tcp } from './helpers.js';
+import { tcp, udp } from './helpers.js';
 
 /** The table's list copy of `ct`'s expiry (white box: what the sweep compares with now). */
 /** What the list stores for the time `t` written exactly (its ticks, not above it). */
@@ -50,6 +50,26 @@ describe('conntrack list expiry copy', () => {
     expect(t.list()).not.toContain(ct);
   });
 });
+
+describe('conntrack list expiry copy past 2^52 ns (saturated, not exact)', () => {
+  it('reaps and recycles by the entries themselves there: an entry dead 5 s is not reused', () => {
+    const t = new Conntrack(new RngFactory(1).stream('nat'));
+    const T = 2 ** 52;
+    const a = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), T - 20 * SEC); // expires at T + 10 s: its copy saturated
+    expect(t.exp[a.pos]).toBe(0x7fffffff);
+    const b = track(t, udp('10.0.0.1', 1001, '10.0.0.2', 53), T + 15 * SEC); // its gc step reaps A, dead 5 s
+    expect(b).not.toBe(a);
+    expect(t.list()).toEqual([b]);
+    expect(track(t, udp('10.0.0.1', 1002, '10.0.0.2', 53), T + 16 * SEC)).not.toBe(a);
+    expect(track(t, udp('10.0.0.1', 1003, '10.0.0.2', 53), T + 20 * SEC)).toBe(a); // dead 10 s
+  });
+});
+
+function track(t: Conntrack, p: ReturnType<typeof udp>, now: number): ConnEntry {
+  expect(t.in(p, now)).toEqual({ ok: true });
+  expect(t.confirm(p, now)).toEqual({ ok: true });
+  return p.ct as ConnEntry;
+}
 
 function send0(t: Conntrack, sport: number, now: number): void {
   const p = tcp('10.0.0.9', sport, '10.0.0.2', 80, TcpFlag.SYN);
