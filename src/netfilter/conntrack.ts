@@ -127,7 +127,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
 
   /** Keeps the list's copy of a confirmed entry's expiry (ConnEntry's `expires` setter calls it). */
   expiryChanged(ct: ConnEntry, t: TimeNs): void {
-    this.setExp(ct, t);
+    if (this.holds(ct)) this.setExp(ct, t); // (not an entry the sweep reaped: its pos is stale, see reap)
   }
 
   /** Number of confirmed entries (what nf_conntrack_count reports). */
@@ -240,16 +240,12 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
       // update(ct, dir, pkt) written out: as a call V8 inlined it only until update had optimized code of its own (its
       // inlined size then counts against inAt's budget), a call for nearly every tracked packet in the scale workload.
       const now = CT_CLOCK[0]!;
-      let moved = false;
-      if (tcp !== null) {
-        const before = ct.tcpCt;
-        tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
-        moved = ct.tcpCt !== before;
-      } else if (udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs && (ct.status & 4096) === 0) ct.status |= 4;
+      if (tcp !== null) tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+      else if (udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs && (ct.status & 4096) === 0) ct.status |= 4;
       const st = ct.status;
       if ((st & 1024) !== 0) return CT_OK;
       const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-      if (moved || t < ct.expires) this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // the list's copy (ct-list's expCopy: not above t)
+      this.exp[ct.pos] = Math.min(t * EXP_PER_NS, 0x7fffffff) | 0; // the list's copy, exact (ct-list's expCopy; see update)
       writeExpiry(ct, t);
       return CT_OK;
     }
@@ -296,7 +292,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
     if (notIcmp) packetTupleInto(pkt, t);
     const spare = this.reap();
     if (this.listed >= this.maxEntries && !this.earlyDrop(now)) {
-      if (spare !== null) freePush(this.free, spare, FREE_MAX);
+      if (spare !== null) freePush(this.free, spare, spare.expHi, spare.expLo, FREE_MAX);
       this.stats.drop++;
       return { ok: false, reason: 'conntrack-table-full' };
     }
@@ -346,16 +342,18 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
     const proto = ct.proto;
     const t = CT_CLOCK[0]! + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((ct.status & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
     writeExpiry(ct, t);
-    this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // the list's copy (expCopy; ct is in the list since insertOrResolve)
+    this.exp[ct.pos] = Math.min(t * EXP_PER_NS, 0x7fffffff) | 0; // the list's copy (expCopy; ct is in the list since insertOrResolve)
     return CT_OK;
   }
 
   /** Removes an entry (conntrack -D). A listed entry goes by `removeAt`. */
   remove(ct: ConnEntry): void {
     const i = ct.pos;
-    if (i >= 0 && this.refs[i] === ct) return this.removeAt(ct, i);
-    this.deleteKey(this.keyOf(ct, 0), i, ct);
-    this.deleteKey(this.keyOf(ct, 1), i, ct);
+    if (this.holds(ct)) return this.removeAt(ct, i);
+    if (i < 0) {
+      this.deleteKey(this.keyOf(ct, 0), i, ct);
+      this.deleteKey(this.keyOf(ct, 1), i, ct);
+    } // (else reaped by the sweep, its pos stale: out of the hash already)
     ct.status |= CtStatus.DYING;
   }
 
@@ -380,13 +378,13 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
    */
   destroyExpired(ct: ConnEntry): void {
     this.remove(ct);
-    freePush(this.free, ct, FREE_MAX);
+    freePush(this.free, ct, ct.expHi, ct.expLo, FREE_MAX);
   }
 
   /** A new unconfirmed entry for `t`: `spare` (reap's), else a recycled one when the free list has one expired long enough. */
   private newEntry(t: CtTuple, spare: ConnEntry | null): ConnEntry {
-    const b = CT_CLOCK[0]! - RECYCLE_AFTER, bh = Math.floor(b / EXP_HI_UNIT); // the bound as ConnEntry's expHi, expLo: small integers to a call
-    const ct = spare ?? freeTake(this.free, bh, b - bh * EXP_HI_UNIT);
+    const b = CT_CLOCK[0]! - RECYCLE_AFTER, bh = Math.floor(b / EXP_HI_UNIT); // the bound as ConnEntry's expHi, expLo and a copy tick: small integers to a call
+    const ct = spare ?? freeTake(this.free, bh, b - bh * EXP_HI_UNIT, Math.floor(b * EXP_PER_NS));
     if (ct === null) return new ConnEntry(this, this.nextId++, t);
     ct.renew(this.nextId++, t);
     return ct;
@@ -402,17 +400,34 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
   private reap(): ConnEntry | null {
     const now = CT_CLOCK[0]!;
     const tick = Math.floor(now * EXP_PER_NS); // ct-list's expTick: a copy at most this is at most now
+    const old = Math.floor((now - RECYCLE_AFTER) * EXP_PER_NS), cold = tick < 0x7fffffff; // a copy below `old`: dead RECYCLE_AFTER; `cold`: copies exact (below 2^52 ns)
     let spare: ConnEntry | null = null; // returned to inNew, straight to newEntry: no push and take through the free list
+    let sc = 0; // the spare's copy
     for (let k = 0; k < GC_STEP; k++) {
       const i = this.gcNextIndex();
       if (i < 0) break;
-      const ct = this.exp[i]! <= tick ? this.expiredAt(i, now) : null; // the entry itself is read only when its copy says so
-      if (ct === null) continue;
-      if (ct.expires > now - RECYCLE_AFTER) freePush(this.free, ct, FREE_MAX);
-      else {
-        if (spare !== null) freePush(this.free, spare, FREE_MAX); // the spare: the last one destroyed that may be reused
-        spare = ct;
+      const c = this.exp[i]!;
+      if (c > tick) continue; // alive: the entry itself is read only when its copy is this tick's
+      let ct: ConnEntry;
+      if (c < tick && cold) {
+        // Expired (the copy is exact: see update): removed by its list index and slot keys, its object (a cold line or two
+        // of a cold table) neither read nor written. It keeps a stale `pos` and no DYING bit (`holds` tells it apart).
+        ct = this.at(i);
+        const x = this.cap + 2 * i;
+        this.deleteKey(this.exp[x]!, i, ct);
+        this.deleteKey(this.exp[x + 1]!, i, ct);
+        this.unlistIndex(i);
+      } else {
+        const e = this.expiredAt(i, now);
+        if (e === null) continue;
+        ct = e;
       }
+      // Dead RECYCLE_AFTER (its expiry in [c, c + 1) ticks; within a tick of the bound, or past 2^52 ns, the entry tells): the spare.
+      if (cold ? c < old || (c === old && ct.expires <= now - RECYCLE_AFTER) : ct.expires <= now - RECYCLE_AFTER) {
+        if (spare !== null) freePush(this.free, spare, cold ? sc : spare.expHi, cold ? -1 : spare.expLo, FREE_MAX); // the last one destroyed that may be reused
+        spare = ct;
+        sc = c;
+      } else freePush(this.free, ct, cold ? c : ct.expHi, cold ? -1 : ct.expLo, FREE_MAX);
     }
     return spare;
   }
@@ -421,7 +436,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
   private expiredAt(i: number, now: number): ConnEntry | null {
     const ct = this.at(i);
     const t = ct.expires;
-    if (t > now) this.exp[i] = (t * EXP_PER_NS) & 0x7fffffff; // expCopy
+    if (t > now) this.exp[i] = Math.min(t * EXP_PER_NS, 0x7fffffff) | 0; // expCopy
     else this.removeAt(ct, i); // destroyExpired, the index known
     return t > now ? null : ct;
   }
@@ -435,7 +450,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
       const next = this.nextAfter(i);
       const ct = this.exp[i]! <= tick ? this.expiredAt(i, now) : null;
       if (ct !== null) {
-        freePush(this.free, ct, FREE_MAX);
+        freePush(this.free, ct, ct.expHi, ct.expLo, FREE_MAX);
         n++;
       }
       i = next;
@@ -494,11 +509,9 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
    * Per-protocol state update for a packet of a known connection (tcp_packet, reduced; udp_packet; written out in inAt,
    * a call from inIcmp), then __nf_ct_refresh_acct: `ct` expires its state's timeout after now (CT_CLOCK[0]), unless
    * its timeout is fixed (a clash's loser is not pushed on by packets). ct is confirmed, in the list, whose copy of its
-   * expiry may lag behind (CtList.exp: never later than the expiry): written only when the expiry comes earlier (a
-   * state with a shorter timeout) or the TCP state changed (`moved`), not for every packet pushing it on — a write to a
-   * line of a large array, cold for the long-lived flows. A state change is rare and comes soon after the connection's
-   * first packet wrote that line: written there, the copy of a TIME_WAIT entry is its expiry, not LAST_ACK's 30 s, so
-   * the gc sweep does not read the entry (a cold object in a big table, two cache lines) to find it alive 90 s early.
+   * expiry (CtList.exp) is written with it, exact (session 46; it lagged behind per-packet pushes before): the gc sweep
+   * then reaps an entry whose copy is below now's tick without reading it (reap), where each reaped entry was a cold
+   * object of a cold table read (map, expiry: 1-2 lines, ~4.4 LL misses a request in the scale window).
    */
   private update(ct: ConnEntry, dir: 0 | 1, pkt: Packet): void {
     // Status bits, protocols and timeout slots as numbers (a module constant is a cell load and a hole check at each use in
@@ -506,12 +519,8 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
     // TO_GENERIC 12 (checked at load, below the class), each at toNs[1 + slot].
     const tcp = pkt.tcp;
     const now = CT_CLOCK[0]!;
-    let moved = false;
-    if (tcp !== null) {
-      const before = ct.tcpCt;
-      tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
-      moved = ct.tcpCt !== before;
-    } else if (pkt.udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs) {
+    if (tcp !== null) tcpPacket(ct, dir, tcp.flags); // ct-tcp.ts
+    else if (pkt.udp !== null && (ct.status & 2) !== 0 && now > ct.udpStreamTs) {
       // nf_conntrack_udp_packet (Linux 6.x): traffic both ways and still active after 2 s is a stream:
       // ASSURED and 120 s; a reply within the first 2 s keeps the 30 s timeout and no ASSURED. Never
       // for a NAT_CLASH entry ("they time out soon").
@@ -522,7 +531,7 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
     if ((st & 1024) !== 0) return;
     const proto = pkt.ip!.protocol; // timeoutIndex's choice
     const t = now + this.toNs[proto === 6 ? ct.tcpCt + 1 : proto === 17 ? ((st & 4) !== 0 ? 11 : 10) : proto === 1 ? 12 : 13]!; // toNs: slot s at 1 + s
-    if (moved || t < ct.expires) this.exp[ct.pos] = (t * EXP_PER_NS) & 0x7fffffff; // expCopy
+    this.exp[ct.pos] = Math.min(t * EXP_PER_NS, 0x7fffffff) | 0; // expCopy
     writeExpiry(ct, t);
   }
 

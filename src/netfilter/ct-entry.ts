@@ -18,6 +18,7 @@ export const CtStatus = {
   DST_NAT: 1 << 5,
   SRC_NAT_DONE: 1 << 7,
   DST_NAT_DONE: 1 << 8,
+  /** Set on an entry removed (conntrack -D, a lookup finding it expired, early_drop), not on one the gc sweep reaps unread (Conntrack.reap). */
   DYING: 1 << 9,
   /** The timeout is not refreshed by packets (__nf_ct_refresh_acct returns early). */
   FIXED_TIMEOUT: 1 << 10,

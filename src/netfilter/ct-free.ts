@@ -19,7 +19,7 @@
 // share the store's header line (the elements' first line, which a store into the array reads anyway) and a
 // death mostly its entry's line.
 
-/** What the ring needs of an entry: when it expired, as ConnEntry keeps it (hi * 2^30 + lo ns). */
+/** What the ring reads of an entry whose death it holds as a copy tick only, and only within a tick of the bound: its expiry, as ConnEntry keeps it (hi * 2^30 + lo ns). */
 export interface CtFreeEntry {
   readonly expHi: number;
   readonly expLo: number;
@@ -29,7 +29,7 @@ export interface CtFreeEntry {
  * A ring of destroyed entries in the order they were destroyed: element 0 the head's slot, 1 the number held, 2
  * the slots less one (a power of two less one), then slot k at 3 + 3k (the entry), 4 + 3k and 5 + 3k (when it
  * expired, as hi * 2^30 + lo ns: two small integers, as ConnEntry keeps it, where one number would be a heap
- * number a push). Packed: grown by pushes (`freeGrow`), never by `length`.
+ * number a push; or, lo -1, hi the tick of its expiry copy, see freePush). Packed: grown by pushes (`freeGrow`), never by `length`.
  */
 export type CtFreeRing<E> = (E | number | null)[];
 
@@ -46,10 +46,12 @@ export function freeSize<E>(r: CtFreeRing<E>): number {
 }
 
 /**
- * Keeps `e` (just destroyed: its expiry no longer changes) unless the ring holds `max` already (a power of two).
- * Small integers in and out (a double handed to a call V8 does not inline is a heap number); the rare work is in `freeGrow`.
+ * Keeps `e` (just destroyed: its expiry no longer changes), dead since `hi` * 2^30 + `lo` ns, unless the ring holds `max`
+ * already (a power of two). `lo` -1: `hi` is the tick of ct-list's expiry copy (the death in [hi, hi + 1) * 2^21 ns; the
+ * gc sweep's, which does not read the entry). Small integers in and out (a double handed to a call V8 does not inline is
+ * a heap number); the rare work is in `freeGrow`.
  */
-export function freePush<E extends CtFreeEntry>(r: CtFreeRing<E>, e: E, max: number): void {
+export function freePush<E>(r: CtFreeRing<E>, e: E, hi: number, lo: number, max: number): void {
   const n = r[1] as number;
   let mask = r[2] as number;
   if (n > mask) {
@@ -58,30 +60,42 @@ export function freePush<E extends CtFreeEntry>(r: CtFreeRing<E>, e: E, max: num
   }
   const k = 3 + 3 * (((r[0] as number) + n) & mask);
   r[k] = e;
-  r[k + 1] = e.expHi;
-  r[k + 2] = e.expLo;
+  r[k + 1] = hi;
+  r[k + 2] = lo;
   r[1] = n + 1;
 }
 
 /**
- * An entry that expired at or before bh * 2^30 + bl ns (0 <= bl < 2^30: small integers, as freePush's), taken out
- * of the ring: the newest one destroyed, else the oldest (dead longest); null when neither is. A taken slot keeps its
- * reference (now a live entry's) until it is overwritten: nothing reads it.
+ * The entry of ring slot `k` (its element index), whose death is kept as its copy tick `bt` (lo -1), the bound's tick:
+ * within that tick its exact expiry decides whether it died at or before bh * 2^30 + bl ns (rare: not inlined).
  */
-export function freeTake<E>(r: CtFreeRing<E>, bh: number, bl: number): E | null {
+function deadWithin<E extends CtFreeEntry>(r: CtFreeRing<E>, k: number, bh: number, bl: number): boolean {
+  const e = r[k] as E;
+  return e.expHi < bh || (e.expHi === bh && e.expLo <= bl);
+}
+
+/**
+ * An entry that expired at or before bh * 2^30 + bl ns (0 <= bl < 2^30: small integers, as freePush's; `bt` the bound's
+ * copy tick, floor(bound / 2^21)), taken out of the ring: the newest one destroyed, else the oldest (dead longest); null
+ * when neither is. A taken slot keeps its reference (now a live entry's) until it is overwritten: nothing reads it.
+ */
+export function freeTake<E extends CtFreeEntry>(r: CtFreeRing<E>, bh: number, bl: number, bt: number): E | null {
   const n = r[1] as number;
   if (n === 0) return null;
   const mask = r[2] as number;
   const head = r[0] as number;
+  // A death (hi, lo), or (c, -1) a copy tick c: dead by the bound when c < bt, not when c > bt, c = bt the entry tells.
   const last = 3 + 3 * ((head + n - 1) & mask);
   const lh = r[last + 1] as number;
-  if (lh < bh || (lh === bh && (r[last + 2] as number) <= bl)) {
+  const ll = r[last + 2] as number;
+  if (ll >= 0 ? lh < bh || (lh === bh && ll <= bl) : lh < bt || (lh === bt && deadWithin(r, last, bh, bl))) {
     r[1] = n - 1;
     return r[last] as E;
   }
   const h = 3 + 3 * head;
   const hh = r[h + 1] as number;
-  if (hh > bh || (hh === bh && (r[h + 2] as number) > bl)) return null;
+  const hl = r[h + 2] as number;
+  if (hl >= 0 ? hh > bh || (hh === bh && hl > bl) : hh > bt || (hh === bt && !deadWithin(r, h, bh, bl))) return null;
   r[0] = (head + 1) & mask;
   r[1] = n - 1;
   return r[h] as E;

@@ -30,13 +30,12 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
   // then what an add or a delete also reads (a table visited seldom has them cold; issue 13).
   /**
    * `exp[i]` for i < `cap`: a lower bound of the expiry of `refs[i]` in EXP_UNIT ticks, `expCopy(e.expires)` when added
-   * or set by `setExp`; the owner may leave it behind when the expiry moves later (conntrack's update, per packet), so
-   * a sweep finding `exp[i] <= expTick(now)` reads the entry to know. A hole holds -1 (never a copy: they are 0 or
+   * or set by `setExp`; conntrack writes it with every expiry of a listed entry (exact: floor(expiry / EXP_UNIT)), so its
+   * sweep knows a copy below `expTick(now)` expired and reads the entry only at that tick. A hole holds -1 (never a copy: they are 0 or
    * more), so finding the next entry steps over `exp` alone: the sweep reads `refs` only for an entry it reaps (two
    * arrays a step were two cold lines in a namespace the sweep visits seldom). 32 bits (issue 13): 16 entries a line
    * for the sweep, which steps over it for every new connection, where float64's 8 were ~2 cold lines a request in the
-   * scale window; a copy up to a tick (2.1 ms) early only makes the sweep read an entry with that little left and leave
-   * it. `exp[cap + 2i]`, `exp[cap + 2i + 1]`: what the owner handed `add` for `refs[i]` (conntrack: the hash's slot keys
+   * scale window. `exp[cap + 2i]`, `exp[cap + 2i + 1]`: what the owner handed `add` for `refs[i]` (conntrack: the hash's slot keys
    * of its ORIGINAL and REPLY tuples, so reaping an entry deletes them without reading its tuples, a cold line of a
    * cold object; holes hold anything). One typed array for both (integers, where the copies were float32 before): a
    * reaped entry's keys are read through the array object the sweep has just read, not a second one (its own line in a
@@ -106,22 +105,35 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
     return i;
   }
 
+  /** True when `e` is in the list (an entry the sweep unlisted by `unlistIndex` keeps a stale `pos`: its index is a hole or another entry's). */
+  holds(e: E): boolean {
+    const i = e.pos;
+    return i >= 0 && this.refs[i] === e && this.exp[i]! >= 0;
+  }
+
   /** Takes `e` out of the list (nothing when it is not in it); its tuples stay in the hash. */
   unlist(e: E): void {
-    const i = e.pos;
-    if (i < 0 || this.refs[i] !== e) return;
-    this.unlistAt(e, i);
+    if (this.holds(e)) this.unlistAt(e, e.pos);
   }
 
   /** `unlist` of `e`, known to be the entry at index `i` (its `pos` not read: conntrack's gc sweep, a cold entry). */
   unlistAt(e: E, i: number): void {
+    this.unlistIndex(i);
+    e.pos = -1;
+  }
+
+  /**
+   * Takes the entry at index `i` out of the list without writing it (conntrack's gc sweep, which does not read a reaped
+   * entry: a cold object of a cold table). Its `pos` stays `i`, stale: `holds` tells it apart (a hole, or another entry
+   * there after the tail was dropped or squeezed).
+   */
+  unlistIndex(i: number): void {
     if (this.cursor === i) this.cursor = this.nextAfter(i);
     // The hole is -1 in `exp` alone: `refs[i]` keeps `e` (stale: e.pos is -1, so no membership test takes it) until an
     // add or a squeeze writes it. A store of null into `refs` was a write barrier testing the page flags of the array (a
     // large object: its page header a cold line of its own) and a read of its elements' header line, for each reaped entry.
     const exp = this.exp;
     exp[i] = -1;
-    e.pos = -1;
     this.listed--;
     if (i === this.len - 1) {
       // The tail: drop it and the holes before it (a later add must not land between them and the sweep), their stale
@@ -227,12 +239,14 @@ export const EXP_UNIT = 2 ** 21;
 /** 1 / EXP_UNIT (a power of two: `t * EXP_PER_NS` is exact). */
 export const EXP_PER_NS = 2 ** -21;
 /**
- * The copy `exp` keeps of the time `t` (ns, 0 or more): its EXP_UNIT ticks rounded down, in 31 bits. Never later than
- * `t` — `| 0`'s truncation of a double is modulo 2^32 past 2^31 ticks, and the mask clears the sign, each only lower —
- * and never -1 (a hole). What the owner writes into `exp[i]` too (conntrack: `(t * EXP_PER_NS) & 0x7fffffff` inline).
+ * The copy `exp` keeps of the time `t` (ns, 0 or more): its EXP_UNIT ticks rounded down (exactly floor(t / EXP_UNIT)
+ * below 2^52 ns), saturating at 2^31 - 1 ticks; so never later than `t` and never -1 (a hole). What the owner writes into
+ * `exp[i]` too (conntrack: `Math.min(t * EXP_PER_NS, 0x7fffffff) | 0` inline). Saturating, not wrapping (`& 0x7fffffff`
+ * until session 46): conntrack keeps the copies exact and its sweep takes a copy below the tick of `now` as expired
+ * without reading the entry, which a wrapped copy of a time past 2^52 ns would fool.
  */
 export function expCopy(t: number): number {
-  return (t * EXP_PER_NS) & 0x7fffffff;
+  return Math.min(t * EXP_PER_NS, 0x7fffffff) | 0;
 }
 /**
  * The tick the sweep compares copies with at `now`: a copy c is at most it exactly when c * EXP_UNIT <= now, so an

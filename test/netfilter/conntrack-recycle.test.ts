@@ -8,6 +8,7 @@ import { RngFactory } from '../../src/core/rng.js';
 import { SEC } from '../../src/core/time.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { tcp, udp } from './helpers.js';
+import { expCopy } from '../../src/netfilter/ct-list.js';
 import type { Packet } from '../../src/packet/packet.js';
 
 const table = (): Conntrack => new Conntrack(new RngFactory(1).stream('nat'));
@@ -27,7 +28,7 @@ describe('conntrack free list', () => {
     // 5 s past the expiry: the incremental gc destroys A, but the new entry is a new object.
     const b = track(t, udp('10.0.0.1', 1001, '10.0.0.2', 53), 36 * SEC);
     expect(b).not.toBe(a);
-    expect(a.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    expect(t.holds(a)).toBe(false); // reaped by the gc sweep, which does not write it (no DYING: see Conntrack.reap)
     expect(t.list()).toEqual([b]);
     // 10 s past it: A comes back for the next connection, a TCP one, with nothing of its old self.
     const syn = tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN);
@@ -77,7 +78,7 @@ describe('conntrack free list', () => {
     const b = track(t, udp('10.0.0.1', 1001, '10.0.0.2', 53), 2 * SEC);
     const c = track(t, udp('10.0.0.1', 1002, '10.0.0.2', 53), 50 * SEC);
     expect(c).toBe(b);
-    expect(a.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    expect(t.holds(a)).toBe(false); // reaped by the gc sweep, which does not write it (no DYING: see Conntrack.reap)
     expect(t.list()).toEqual([c]);
     // A, still in the free list, is the next one taken.
     expect(track(t, udp('10.0.0.1', 1003, '10.0.0.2', 53), 51 * SEC)).toBe(a);
@@ -174,7 +175,7 @@ describe('conntrack free list', () => {
     const drops = t.stats.drop;
     expect(t.in(udp('10.0.0.1', 1003, '10.0.0.2', 53), 45 * SEC)).toEqual({ ok: false, reason: 'conntrack-table-full' });
     expect(t.stats.drop).toBe(drops + 1);
-    expect(a.status & CtStatus.DYING).toBe(CtStatus.DYING);
+    expect(t.holds(a)).toBe(false); // reaped by the gc sweep, which does not write it (no DYING: see Conntrack.reap)
     expect(t.list()).toEqual([b, c]);
     // B no longer ASSURED: E evicts it (early_drop, not reused: removed alive) and gets A from the free list.
     b.status &= ~CtStatus.ASSURED;
@@ -182,5 +183,53 @@ describe('conntrack free list', () => {
     expect(t.stats.early_drop).toBe(1);
     expect(e).toBe(a);
     expect(e).not.toBe(b);
+  });
+
+  it('the gc sweep reaps an entry whose expiry copy is below now\'s tick without reading or writing it; the stale entry stays harmless', () => {
+    const t = table();
+    const b = track(t, tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN), 1 * SEC); // index 0, expires at 121 s
+    const a = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 1 * SEC); // index 1, expires at 31 s
+    const d = track(t, tcp('10.0.0.3', 40001, '10.0.0.4', 80, TcpFlag.SYN), 1 * SEC); // index 2
+    const pos = a.pos;
+    // Any read or write of A's fields from here throws (own accessors shadow them): the sweep at 40 s must not touch it.
+    const trap = (): never => { throw new Error('reaped entry touched'); };
+    const saved = ['expHi', 'expLo', 'status', 'pos', 'proto', 'oSrc', 'oDst', 'oPorts', 'rSrc', 'rDst', 'rPorts'].map((k) => [k, (a as unknown as Record<string, number>)[k]] as const);
+    for (const [k] of saved) Object.defineProperty(a, k, { get: trap, set: trap, configurable: true });
+    const c = track(t, udp('10.0.0.1', 1002, '10.0.0.2', 53), 40 * SEC); // its gc step reaps A (dead 9 s: kept, not reused), a hole between B and D
+    for (const [k, v] of saved) Object.defineProperty(a, k, { value: v, writable: true, configurable: true, enumerable: true });
+    expect(c).not.toBe(a);
+    expect(t.list()).toEqual([b, d, c]);
+    expect([a.pos, a.status & CtStatus.DYING]).toEqual([pos, 0]); // stale: out of the list all the same
+    expect(t.holds(a)).toBe(false);
+    expect(t.lookup(a.orig, 40 * SEC)).toBeUndefined();
+    expect(t.lookup(a.reply, 40 * SEC)).toBeUndefined();
+    // What a holder of the stale entry may do leaves the table alone: set its expiry, remove it (conntrack -D).
+    a.expires = 500 * SEC;
+    expect([t.list(), t.exp[pos]]).toEqual([[b, d, c], -1]);
+    t.remove(a);
+    expect(t.list()).toEqual([b, d, c]);
+    expect(t.size).toBe(6); // the tuples of B, D and C
+    expect(t.exp[pos]).toBe(-1); // still a hole
+    expect(t.exp[b.pos]).toBe(expCopy(b.expires));
+    expect(t.exp[c.pos]).toBe(expCopy(c.expires));
+    expect(t.lookup(b.orig, 40 * SEC)?.ct).toBe(b);
+  });
+
+  it('a stale entry\'s index taken by a new entry of the same tuple: removing the stale one leaves the new one', () => {
+    const t = table();
+    const m = track(t, tcp('10.0.0.3', 40000, '10.0.0.4', 80, TcpFlag.SYN), 1 * SEC); // index 0, 120 s
+    const n = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 2 * SEC); // index 1, expires at 32 s
+    expect([m.pos, n.pos]).toEqual([0, 1]);
+    const z = track(t, udp('10.0.0.5', 7, '10.0.0.6', 8), 40 * SEC); // its gc step reaps N (the tail: dropped), Z at 1
+    expect(z.pos).toBe(1);
+    t.remove(z); // conntrack -D: the tail again
+    const y = track(t, udp('10.0.0.1', 1000, '10.0.0.2', 53), 41 * SEC); // N's tuple at N's index (N dead 9 s: not reused)
+    expect([y === n, y.pos, n.pos]).toEqual([false, 1, 1]);
+    expect(t.holds(n)).toBe(false);
+    t.remove(n); // stale: must not delete Y's tuples (the same slot keys at the same index)
+    expect(t.size).toBe(4); // the hash's tuples: M's and Y's
+    expect(t.lookup(y.orig, 41 * SEC)?.ct).toBe(y);
+    expect(t.lookup(y.reply, 41 * SEC)?.ct).toBe(y);
+    expect(t.list()).toEqual([m, y]);
   });
 });

@@ -10,9 +10,13 @@ type E = { expHi: number; expLo: number; expires: number };
 const HI = 2 ** 30;
 const e = (expires: number): E => ({ expHi: Math.floor(expires / HI), expLo: expires - Math.floor(expires / HI) * HI, expires });
 const U = 2 ** 20;
-const push = (r: ReturnType<typeof freeRing<E>>, x: E, max = 64): void => freePush(r, x, max);
-/** freeTake with the bound `t` (ns) as ConnEntry keeps times: hi * 2^30 + lo, 0 <= lo < 2^30. */
-const take = (r: ReturnType<typeof freeRing<E>>, t: number): E | null => freeTake(r, Math.floor(t / HI), t - Math.floor(t / HI) * HI);
+const push = (r: ReturnType<typeof freeRing<E>>, x: E, max = 64): void => freePush(r, x, x.expHi, x.expLo, max);
+/** The expiry copy's tick of `t` (ct-list's expCopy below 2^52 ns: floor over 2^21 ns). */
+const tickOf = (t: number): number => Math.floor(t / 2 ** 21);
+/** freePush with the death as the copy tick alone (conntrack's gc sweep, which does not read the entry). */
+const pushTick = (r: ReturnType<typeof freeRing<E>>, x: E): void => freePush(r, x, tickOf(x.expires), -1, 64);
+/** freeTake with the bound `t` (ns) as ConnEntry keeps times: hi * 2^30 + lo, 0 <= lo < 2^30, and its copy tick. */
+const take = (r: ReturnType<typeof freeRing<E>>, t: number): E | null => freeTake(r, Math.floor(t / HI), t - Math.floor(t / HI) * HI, tickOf(t));
 
 describe('ct-free ring', () => {
   it('takes the newest destroyed entry once it expired by the bound, else the oldest, in order across growth and wrap-around', () => {
@@ -67,6 +71,34 @@ describe('ct-free ring', () => {
       expect(take(r, t - 1)).toBeNull();
       expect(take(r, t)?.expires).toBe(t);
     }
+  });
+
+  it('hands an entry pushed with its copy tick out exactly when the bound reaches its expiry too (reading the entry only within that tick)', () => {
+    const T = 2 ** 21;
+    for (const t of [0, 1, T - 1, T, T + 1, 2 ** 30 + 5, 7 * T + 12345, 1e12 + 1, 2 ** 40 + 3, 2 ** 51 + 2]) {
+      const r = freeRing<E>();
+      const x = e(t);
+      pushTick(r, x);
+      expect(take(r, t - 1)).toBeNull();
+      expect(take(r, t)).toBe(x);
+      // A bound a tick or more past the copy's tick does not read the entry (its fields wrong here: still taken).
+      const y = e(t);
+      pushTick(r, y);
+      y.expHi = 2 ** 29;
+      expect(take(r, (tickOf(t) + 1) * T)).toBe(y);
+      // Within the copy's tick, the entry's exact expiry decides (made later here: not taken).
+      const z = e(t);
+      pushTick(r, z);
+      z.expHi = 2 ** 29;
+      expect(take(r, tickOf(t) * T + (T - 1))).toBeNull();
+    }
+    // Mixed with exact deaths: the newest first, else the oldest, as for exact ones.
+    const r = freeRing<E>();
+    const [a, b] = [e(5 * 2 ** 21), e(9 * 2 ** 21 + 7)];
+    pushTick(r, a);
+    push(r, b);
+    expect(take(r, 9 * 2 ** 21)).toBe(a); // b not yet: a, the oldest
+    expect(take(r, 9 * 2 ** 21 + 7)).toBe(b);
   });
 
   it('holds at most its maximum: further entries are dropped', () => {
