@@ -41,7 +41,8 @@ export class ConnEntry implements CtKeys {
   expHi = 0;
   expLo = 0;
   status = 0;
-  /** The entry's index in its table's list of confirmed entries (ct-list.ts); -1 outside it. */
+  /** The entry's index in its table's list of confirmed entries (ct-list.ts); -1 before it is listed. An entry the gc
+   * sweep reaped keeps its old index: whether it is listed is `CtList.holds(entry)`, never `pos >= 0` alone. */
   pos = -1;
   /** TCP state as a TcpCt number (`tcpState` gives its name). */
   tcpCt: TcpCt = TCP_NONE;

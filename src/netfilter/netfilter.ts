@@ -69,7 +69,7 @@ interface LoadedTable {
 /** The per-namespace netfilter (tables, conntrack, NAT). */
 export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchEnv {
   // The fields a hook reads come first, in the order it reads them (the object spans five cache lines, cold at each visit
-  // in a big cluster): after NfCounters' countTab … slotIds, a hook's prologue and tables' tests, then what a walk reads.
+  // in a big cluster): after NfCounters' countTab … slotInfo, a hook's prologue and tables' tests, then what a walk reads.
   private readonly host: NfHost;
   /** The namespace has nft tables (`nft.tables.size !== 0`, kept by the ruleset's apply: a hook reads no nft object without). */
   private hasNft = false;

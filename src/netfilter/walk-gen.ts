@@ -49,7 +49,7 @@ export interface WalkHost {
  * chain's policy; a user chain's return to its caller), else the verdict code (ACCEPT; DROP, REJECT with
  * walkAt set). `sp0`: where its frames start on the walk stack (the caller's top when a walk calls another
  * from an indexed chain); a built-in chain's walk, called by a hook, starts at 0 and takes there the offset of its
- * slot's policy counts in countTab (`slot << 1`, NfCounters.countSlot's), counting an ACCEPT policy itself.
+ * slot's policy counts in countTab (`slotOffset`, NfCounters.countSlot's), counting an ACCEPT policy itself.
  */
 export type WalkFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number) => number;
 
