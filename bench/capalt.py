@@ -7,7 +7,7 @@
 #   python3 bench/capalt.py N TREE_A TREE_B      (trees are directories holding dist/ and node_modules)
 import json, os, statistics as st, subprocess, sys
 
-n = int(sys.argv[1]); trees = sys.argv[2:4]
+n = int(sys.argv[1]); trees = [os.path.abspath(t) for t in sys.argv[2:4]]
 if len(trees) != 2: sys.exit('usage: capalt.py N TREE_A TREE_B')
 rows = {t: {'none': [], 'early': []} for t in trees}
 
@@ -30,7 +30,7 @@ for t in trees:
     n3 = [e['wallNs3'] / b['wallNs3'] for e, b in zip(ea, no) if e.get('wallNs3') and b.get('wallNs3')]
     close = [e['diag']['closeMs'] for e in ea if e.get('diag')]
     fs = [e['diag']['thFinalFsyncMs'] for e in ea if e.get('diag')]
-    print(f"{t}: none wall {med(b['wall'] for b in no):.3f} s  early {med(e['wall'] for e in ea):.3f} s  "
+    print(f"{os.path.basename(t)}: none wall {med(b['wall'] for b in no):.3f} s  early {med(e['wall'] for e in ea):.3f} s  "
           f"early × none paired {paired:.3f} (ratio of medians {med(e['wall'] for e in ea) / med(b['wall'] for b in no):.3f})  "
           f"close {med(close):.1f} ms  final fsync {med(fs):.1f} ms  sim cpu {med(e['simCpu'] for e in ea):.3f} / {med(b['simCpu'] for b in no):.3f}  "
           f"ns-3's window × none {med(n3) if n3 else float('nan'):.3f}")
