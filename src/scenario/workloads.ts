@@ -120,8 +120,9 @@ export class Transports {
  * The layer itself, registered for IP protocol 6 by its constructor, not an observer object between IP and
  * TCP: that object (first a literal of closures, then a class of its own, session 40: s40-ip) was one more
  * line every segment read, cold on a node of a thousand (its map check, 0.42 LL misses a request in
- * session 45's window); the layer and its counters are read by every segment anyway. Like the observer,
- * it takes no checksum errors: IP's delivery of a bad checksum counts nothing here.
+ * session 45's window); the layer and its counters are read by every segment anyway. A segment whose checksum
+ * fails is counted by TcpLayer's own csumError (InErrs, InCsumErrors), as tcp_v4_rcv's csum_error does; the
+ * observer before took none (session 46's review).
  */
 class WatchedTcpLayer extends TcpLayer {
   constructor(
@@ -139,8 +140,6 @@ class WatchedTcpLayer extends TcpLayer {
     const key = `${formatIpv4(pkt.ip.dst)}:${th.dstPort}`;
     this.noListenerCounts.set(key, (this.noListenerCounts.get(key) ?? 0) + 1);
   }
-
-  override csumError(): void {}
 }
 
 export const dur = durationOr0;

@@ -108,6 +108,23 @@ describe('network faults', () => {
     expect(badHdr).toBe(drops['ip-csum']);
   });
 
+  it('corrupt 30% on node1: node2’s TCP counts each segment with a bad TCP checksum in InCsumErrors and InErrs (tcp_v4_rcv csum_error), as the drops say', () => {
+    const pod = `---
+apiVersion: v1
+kind: Pod
+metadata: { name: srv }
+spec: { hostNetwork: true, nodeName: node2, containers: [{ name: s, image: x, ports: [{ containerPort: 7001 }] }] }
+`;
+    const text = SCENARIO('    - { at: 0s, kind: netem, target: node/node1, corrupt: "30%" }', `    - { name: t, type: tcp, from: node/node1, to: "${NODE2}:7001", count: 40, interval: 50ms, start: 1s, timeout: 1s }`) + pod;
+    const w = buildWorld(loadScenarioText(text, 'fnet.yaml'), 1);
+    w.sim.run();
+    const drops = w.namespaces.get('node2')!.drops;
+    const tcp = w.tcp.get('node2')!.counters;
+    expect(drops['tcp-csum']!).toBeGreaterThan(3);
+    expect(tcp.InCsumErrors).toBe(drops['tcp-csum']);
+    expect(tcp.InErrs).toBeGreaterThanOrEqual(drops['tcp-csum']!);
+  });
+
   it('netem direction from: the delay sits on the peer’s egress toward the target (node2 → node1), not on the target', () => {
     const w = build('    - { at: 0s, kind: netem, target: node/node1, direction: from, peer: node/node2, delay: 30ms }', `    - { name: ping, type: ping, from: node/node1, to: ${NODE2}, count: 5, interval: 100ms, start: 1s }`);
     w.sim.run();
