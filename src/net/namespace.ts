@@ -88,43 +88,23 @@ const LOCAL_EXACT = 4;
 
 /** One network namespace and its IPv4 stack. */
 export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, UdpTunnelHost, RxTarget, BridgeNetfilterTarget {
-  // The fields packets read, first and in the order they are read (a namespace spans several cache lines
-  // and in a big cluster is cold at every visit; the map word's line is read anyway): sim (parameter),
-  // a receive's, a send's, TCP's confirmations, a node's; then configuration and rarely read state.
+  // The fields a packet reads first (a namespace object spans several cache lines, and in a big cluster
+  // it is cold at every visit): the datapath's, then configuration and rarely read state.
+  readonly neigh: NeighbourTable;
+  /** `neigh.id`, kept beside it: a send compares an entry's ownerId to it without reading the table (net/neighbour.ts readyNeighbour). */
+  readonly neighId: number;
+  /** TCP's latest confirmation of confirmLast not yet applied, hi * 2^30 + lo (hi -1: none; net/neighbour.ts ConfirmHolder): beside the table, read before an entry. */
+  confirmPendHi = -1;
+  confirmPendLo = 0;
+  /** net.ipv4.ip_forward. */
+  ipForwardEnabled = false;
   /** The namespace's netfilter, or null when none is set up (no hooks run: the fast path). */
   nf: Netfilter | null = null;
   /** IPVS virtual services of this namespace (kube-proxy IPVS mode), or null. */
   ipvs: Ipvs | null = null;
+  // Datapath state, read and written by the net/ip-*.ts, arp, icmp and ipvs-in functions.
   /** protocols[TCP], in the namespace itself: the array and its elements are two more objects to fetch per segment (a pod's, cold). */
   tcpRx: L4Receiver | undefined = undefined;
-  /** Whether this namespace's ends give packets back (packet/packet.ts packetRecyclingAllowed, asked at the first delivery unless set). */
-  recycle: boolean | null = null;
-  /** A delivered TCP segment may be given back for reuse (net/ip-input.ts; the ownership rule in packet/packet.ts). */
-  recyclesPackets(): boolean {
-    return (this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed();
-  }
-  /** net.ipv4.ip_forward. */
-  ipForwardEnabled = false;
-  readonly neigh: NeighbourTable;
-  /** `neigh.id`, kept beside it: a send compares an entry's ownerId to it without reading the table (net/neighbour.ts readyNeighbour). */
-  readonly neighId: number;
-  /** routeOutput's last answer (net/ip-output.ts): destination (signed 32-bit), the route epoch it was looked up at, route. */
-  outDst = 0;
-  outEpoch = -1;
-  outRoute: Route | null = null;
-  /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
-  pmtu: Map<Ipv4, PmtuException> = NO_ENTRIES;
-  /** ip_idents (ip-output.ts selectIdent): its pool (null until first used), place there and key, beside routeOutput's fields. */
-  identSlots: number[] | null = null;
-  identBase = 0;
-  identKey = 0;
-  /** TCP's latest confirmation of confirmLast not yet applied, hi * 2^30 + lo (hi -1: none; net/neighbour.ts ConfirmHolder). */
-  confirmPendHi = -1;
-  confirmPendLo = 0;
-  /** confirmNeighbour's last answer (net/arp.ts), likewise; its entry null once that left the table (the table clears it). */
-  confirmLast: NeighEntry | null = null;
-  confirmDst = 0;
-  confirmEpoch = -1;
   /**
    * The port and receiving device of the namespace's only UDP tunnel socket (a node's flannel.1), read
    * before `udpEncap` (-1 and null with none, several, or one registered without its device): the Map,
@@ -133,6 +113,44 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
    */
   encapPort = -1;
   encapTarget: EncapReceiver | null = null;
+  /** Whether this namespace's ends give packets back (packet/packet.ts packetRecyclingAllowed, asked at the first delivery unless set). */
+  recycle: boolean | null = null;
+  /** A delivered TCP segment may be given back for reuse (net/ip-input.ts; the ownership rule in packet/packet.ts). */
+  recyclesPackets(): boolean {
+    return (this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed();
+  }
+  /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
+  pmtu: Map<Ipv4, PmtuException> = NO_ENTRIES;
+  private fibCache: FibCache | null = null;
+  /**
+   * confirmNeighbour's last answer (net/arp.ts): the destination (signed 32-bit), the route epoch it
+   * was looked up at and the neighbour entry it confirmed (null once that left the table: the table
+   * clears it).
+   */
+  confirmDst = 0;
+  confirmEpoch = -1;
+  confirmLast: NeighEntry | null = null;
+  /** routeOutput's last answer (net/ip-output.ts), likewise: destination, epoch, route. */
+  outDst = 0;
+  outEpoch = -1;
+  outRoute: Route | null = null;
+  /** ip_idents (ip-output.ts selectIdent): its pool (null until first used), place there and key, beside routeOutput's fields. */
+  identSlots: number[] | null = null;
+  identBase = 0;
+  identKey = 0;
+  /** Draws ip_idents (its own stream, so when does not matter) and keeps its pool, place and key; the pool. */
+  drawIdents(): number[] {
+    const d = new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`));
+    this.identKey = d.key;
+    const pool = (this.identSlots = d.place(this.sim));
+    this.identBase = d.at;
+    return pool;
+  }
+  /** A torn-down pod's namespace gives its ip_idents slice back to the simulator's pools (drawn again if it ever sends). */
+  releaseIdents(): void {
+    if (this.identSlots !== null) releaseIdentSlice(this.sim, this.identSlots, this.identBase);
+    this.identSlots = null;
+  }
   /**
    * isLocal's own answers in the namespace object itself, valid while localEpoch (routing tables' and
    * devices' epochs) stands. "Yes": when the local table has at most LOCAL_EXACT /32 local routes, each
@@ -151,21 +169,6 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   private localD = 0;
   private localWideNet = 0;
   private localWideMask = 0;
-  private fibCache: FibCache | null = null;
-  readonly name: string;
-  /** Draws ip_idents (its own stream, so when does not matter) and keeps its pool, place and key; the pool. */
-  drawIdents(): number[] {
-    const d = new IpIdents(this.sim.rng.stream(`${this.name}/ip-ident`));
-    this.identKey = d.key;
-    const pool = (this.identSlots = d.place(this.sim));
-    this.identBase = d.at;
-    return pool;
-  }
-  /** A torn-down pod's namespace gives its ip_idents slice back to the simulator's pools (drawn again if it ever sends). */
-  releaseIdents(): void {
-    if (this.identSlots !== null) releaseIdentSlice(this.sim, this.identSlots, this.identBase);
-    this.identSlots = null;
-  }
 
   readonly lo: LoopbackDevice;
   /**
@@ -233,9 +236,8 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
 
   constructor(
     readonly sim: Simulator,
-    name: string,
+    readonly name: string,
   ) {
-    this.name = name;
     // The neighbour stream is named by the namespace alone, so drawing it on first use changes nothing.
     this.neigh = new NeighbourTable(sim, this, () => sim.rng.stream(`${name}/neigh`));
     this.neighId = this.neigh.id;
