@@ -410,12 +410,12 @@ export class Conntrack extends CtList<ConnEntry> implements NatTable {
       if (c > tick) continue; // alive: the entry itself is read only when its copy is this tick's
       let ct: ConnEntry;
       if (c < tick && cold) {
-        // Expired (the copy is exact: see update): unlisted by its index, its object neither read nor written, its slots
-        // left in the hash, stale (`forget`: no random line of a cold table read). A stale `pos`, no DYING (see `holds`).
+        // Expired (the copy is exact: see update): removed by its list index and slot keys, its object (a cold line or two
+        // of a cold table) neither read nor written. It keeps a stale `pos` and no DYING bit (`holds` tells it apart).
         ct = this.at(i);
         const x = this.cap + 2 * i;
-        this.forget(this.exp[x]!, ct);
-        this.forget(this.exp[x + 1]!, ct);
+        this.deleteKey(this.exp[x]!, i, ct);
+        this.deleteKey(this.exp[x + 1]!, i, ct);
         this.unlistIndex(i);
       } else {
         const e = this.expiredAt(i, now);

@@ -127,16 +127,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
   private mask = MIN_SLOTS - 1;
   /** Mixed into the hash for the shared recent slots, so tables holding one tuple use different slots (conntrack's inAt reads it). */
   protected readonly salt = Math.imul(++saltSeq, 0x9e3779b1) & (RECENT_SLOTS - 1);
-  /** Slots used: live ones and `stale` ones. */
   private used = 0;
-  /**
-   * Slots left behind by `forget` (conntrack's gc sweep reaps an entry without deleting its tuples: `deleteKey` read a
-   * random cold line of a cold table for each, ~4.5 LL misses a request in the scale window, ~1.45 a reaped entry). A
-   * stale slot is told apart by `live` (its index no longer listed, or listed with other keys) and dropped when the
-   * table is rebuilt (`grow`, when live and stale slots reach 1 / MAX_LOAD) or squeezed (`purge`). An upper bound (an
-   * entry's two keys may be one slot, or one of them in no slot: see `forget`); exact (0) after a rebuild.
-   */
-  protected stale = 0;
   /** The slot of the tuple `insert` found already held. */
   private atSlot = 0;
   /** The direction of the tuple the last successful `get` found. */
@@ -155,21 +146,9 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     this.owner = owner ?? this;
   }
 
-  /** Number of tuples held (stale slots not counted; a scan when there are any: for inspection). */
+  /** Number of tuples held. */
   get size(): number {
-    if (this.stale === 0) return this.used;
-    const tab = this.tab;
-    let n = 0;
-    for (let i = 0; i < tab.length; i += 2) if (tab[i] !== 0 && this.live(tab[i + 1]!, tab[i]!)) n++;
-    return n;
-  }
-
-  /**
-   * Whether a slot of key `k` and index `idx` is live (not left by `forget`): always, in a map without stale slots.
-   * CtList's: the index is listed and the list keeps `k` among its keys.
-   */
-  protected live(idx: number, k: number): boolean {
-    return idx >= 0 && k !== 0;
+    return this.used;
   }
 
   /** The entry one of whose tuples is `t` (its direction in `this.dir`), or undefined. */
@@ -200,7 +179,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     for (let i = (key - 1) & mask; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
       if (k === 0) return undefined;
-      if ((k & KEY_MASK) === key && (this.stale === 0 || this.live(tab[2 * i + 1]!, k))) {
+      if ((k & KEY_MASK) === key) {
         const e = this.slots[tab[2 * i + 1]!]!;
         const d = (k >>> DIR_SHIFT) as 0 | 1;
         if (same(e, d, proto, src, dst, ports)) {
@@ -251,7 +230,7 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     for (; ; i = (i + 1) & mask) {
       const k = tab[2 * i]!;
       if (k === 0) break;
-      if ((k & KEY_MASK) === key && (this.stale === 0 || this.live(tab[2 * i + 1]!, k))) {
+      if ((k & KEY_MASK) === key) {
         const other = this.slots[tab[2 * i + 1]!]!;
         if (same(other, k >>> DIR_SHIFT, proto, src, dst, ports)) {
           this.atSlot = i;
@@ -320,65 +299,28 @@ export class TupleMap<C extends CtKeys & { readonly pos: number; readonly owner:
     tab[2 * i + 1] = 0;
   }
 
-  /**
-   * Leaves the slot of key `full` of entry `e` in the table, stale (the caller no longer lists `e` at that slot's index,
-   * so `live` tells it apart), and forgets `e` in the shared recent slots. Reads no line of the table: conntrack's gc
-   * sweep, whose reaped entries' slots are random lines of a cold table.
-   */
-  forget(full: number, e: C): void {
-    const slot = recentSlot(full & KEY_MASK, this.salt);
-    if (recent[2 * slot] === full && recent[2 * slot + 1] === e) {
-      recent[2 * slot] = 0;
-      recent[2 * slot + 1] = null;
-    }
-    this.stale++;
-  }
-
-  /** Drops the stale slots (before CtList's squeeze moves the entries: `remap` needs every slot live). */
-  protected purge(): void {
-    if (this.stale !== 0) this.rebuild(this.mask + 1);
-  }
-
-  /** The entries moved: the entry at index j is now at `map[j]` (CtList's squeeze; keys stay; no stale slots: `purge`). */
+  /** The entries moved: the entry at index j is now at `map[j]` (CtList's squeeze; keys stay). */
   remap(map: Int32Array): void {
     const tab = this.tab;
     for (let i = 0; i < tab.length; i += 2) if (tab[i] !== 0) tab[i + 1] = map[tab[i + 1]!]!;
   }
 
-  /**
-   * Live and stale slots reached 1 / MAX_LOAD: drops the stale ones, and doubles the slots unless the live ones are at
-   * most half that (a sweep's stale slots then have room to gather again: a rebuild is a sequential read of the table,
-   * where each deletion was a random line).
-   */
+  /** Doubles the slots, placing each entry by its stored key (the entries are not read). */
   private grow(): void {
-    const slots = this.mask + 1;
-    if (this.stale === 0) return this.rebuild(2 * slots);
-    let n = 0;
-    const tab = this.tab;
-    for (let j = 0; j < tab.length; j += 2) if (tab[j] !== 0 && this.live(tab[j + 1]!, tab[j]!)) n++;
-    this.rebuild(n * 2 * MAX_LOAD > slots ? 2 * slots : slots);
-  }
-
-  /** Places the live slots in a table of `size` slots by their stored keys (the entries are not read). */
-  private rebuild(size: number): void {
     const old = this.tab;
+    const size = old.length; // slots after doubling: twice the old slots, each two words
     const tab = new Int32Array(2 * size);
     const mask = size - 1;
-    const check = this.stale !== 0;
-    let used = 0;
     for (let j = 0; j < old.length; j += 2) {
       const k = old[j]!;
-      if (k === 0 || (check && !this.live(old[j + 1]!, k))) continue;
-      used++;
-      let i = ((k & KEY_MASK) - 1) & mask;
+      if (k === 0) continue;
+      let i = (k - 1) & mask;
       while (tab[2 * i] !== 0) i = (i + 1) & mask;
       tab[2 * i] = k;
       tab[2 * i + 1] = old[j + 1]!;
     }
     this.tab = tab;
     this.mask = mask;
-    this.used = used;
-    this.stale = 0;
   }
 }
 

@@ -105,12 +105,6 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
     return i;
   }
 
-  /** A hash slot of key `k` at index `idx` is live when the index is listed with `k` among its keys (else `forget` left it). */
-  protected override live(idx: number, k: number): boolean {
-    const exp = this.exp;
-    return exp[idx]! >= 0 && exp[this.cap + 2 * idx + (k >>> 30)] === k; // k >>> 30: the slot's direction (ct-hash's DIR_SHIFT)
-  }
-
   /** True when `e` is in the list (an entry the sweep unlisted by `unlistIndex` keeps a stale `pos`: its index is a hole or another entry's). */
   holds(e: E): boolean {
     const i = e.pos;
@@ -141,11 +135,9 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
     const exp = this.exp;
     exp[i] = -1;
     this.listed--;
-    if (i === this.len - 1 && this.stale === 0) {
+    if (i === this.len - 1) {
       // The tail: drop it and the holes before it (a later add must not land between them and the sweep), their stale
-      // references cleared (past `len`, refs holds nulls only: nothing kept alive there; a tail is rarely deleted). Not
-      // while the hash has stale slots (`forget`): one may name an index here, which a later entry of the same tuple
-      // added there would make look live; the holes stay (the sweep restarts at the head all the same) until a squeeze.
+      // references cleared (past `len`, refs holds nulls only: nothing kept alive there; a tail is rarely deleted).
       let n = i;
       while (n > this.first && exp[n - 1]! < 0) n--;
       this.refs.fill(null, n, i + 1);
@@ -196,7 +188,6 @@ export class CtList<E extends CtListEntry> extends TupleMap<E> {
 
   /** Moves the entries down over the holes, in order (their `pos` rewritten; the sweep's cursor follows its entry). */
   private squeeze(): void {
-    this.purge(); // the hash's stale slots name holes, which `remap` has no index for
     const refs = this.refs;
     const exp = this.exp;
     const c = this.cap;
