@@ -275,28 +275,4 @@ describe('Channel queue: the oldest start time apart from the ring', () => {
     expect(tx.waiting()).toBe(0);
     expect(tx.queued()).toEqual([]);
   });
-
-  it("each end's peer is the other and its delayNs its direction's propagation; unplugged, a NIC has none and drops what it sends as no-carrier", () => {
-    const sim = new Simulator(1);
-    const lone = new NicDevice(sim, 'lone', A);
-    expect(lone.peer).toBeNull();
-    expect(lone.wireTo).toBeNull();
-    const dropped = recordDrops(lone);
-    lone.xmit(udpEthFrame(A, B, 64));
-    expect(dropped).toEqual(['lone: no-carrier']);
-    const { a, b } = setup({ delayNs: 50_000 }, { delayNs: 7_000 });
-    expect(a.peer).toBe(b);
-    expect(b.peer).toBe(a);
-    expect(a.wireTo).toBe(b);
-    expect([a.delayNs, b.delayNs]).toEqual([50_000, 7_000]);
-  });
-
-  it("a device's own transmit fields (qdisc, the other end, the delay, the counters) come right after the receive's, in that order", () => {
-    // (V8 lays fields out in the order they are defined: a bridge port reads one region of itself, receiving and sending)
-    const { a } = setup();
-    const keys = Object.keys(a);
-    const at = keys.indexOf('rxBytes');
-    expect(keys.slice(0, 3)).toEqual(['sim', 'st', 'mtu']);
-    expect(keys.slice(at, at + 6)).toEqual(['rxBytes', 'qdisc', 'peer', 'delayNs', 'txPackets', 'txBytes']);
-  });
 });
