@@ -4,7 +4,6 @@
 // its bridge master when enslaved (rx_handler = br_handle_frame).
 import { TraceSource, traceEverSubscribed as traceEverSubscribedImported, type FrameHook } from '../core/trace.js';
 import type { Simulator } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
 import type { Packet } from '../packet/packet.js';
 import { macHigh16, macLow32 } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
@@ -83,12 +82,11 @@ export abstract class NetDevice {
    */
   static upEpoch = 0;
   // The fields a frame reads come first (V8 lays an object's fields out in the order they are defined):
-  // what every frame reads (state, mtu, capture), what only a received one does at the link (receiver,
-  // counters), what a device's own transmit does (a veth's and a NIC's qdisc, other end and delay; the
-  // transmit counters), the IP layer's last route, what both do (the MAC halves, ifindex), what only a
-  // sent one does at the IP layer (noArp, the copy of the last neighbour entry and the entry), the
-  // bridge port's, and the fields read only for tracing, listings and drops (an object of their own);
-  // then the subclass's fields. In a thousand-node cluster a device is seldom in cache when its next
+  // what every frame reads (state, mtu, capture), what only a received one does (receiver, counters, the IP
+  // layer's last route), what both do (the MAC halves, ifindex), what only a sent one does (noArp,
+  // the copy of the last neighbour entry and the entry), the bridge port's, the fields read only for
+  // tracing, listings and drops (an object of their own), and the transmit counters last, next to the
+  // subclass's fields. In a thousand-node cluster a device is seldom in cache when its next
   // frame comes, and each line a frame reads of it is a miss: a received frame read four or five lines
   // of the device when the MAC halves and the route came after the send's fields (bench/README.md,
   // session 40: s40-ip).
@@ -142,22 +140,6 @@ export abstract class NetDevice {
   rxPackets = 0;
   rxBytes = 0;
   /**
-   * What a veth's or a NIC's own transmit reads, right after the receive's fields: a bridge port (a
-   * host's veth end, a switch port) reads only these two spans of itself, receiving and sending, which
-   * are then one region from the header (they were two: here and the subclass's fields at 0xf8, a
-   * line more of each cold port a request). The root qdisc in front of the driver (`tc qdisc add dev X
-   * root …`; null for veth's noqueue and for a NIC's own drop-tail queue on the wire; other kinds
-   * never read it), the device a frame sent here reaches (a veth's other end, a NIC's other end of the
-   * wire; null for other kinds, and for a NIC while unplugged), and the time it takes to get there (a
-   * veth's backlog, the wire's propagation after serialization), ns.
-   */
-  qdisc: EgressQdisc | null = null;
-  peer: NetDevice | null = null;
-  delayNs: TimeNs = 0;
-  /** The transmit counters, read by every device's transmit (with the state and `capture`). */
-  txPackets = 0;
-  txBytes = 0;
-  /**
    * The route net/ last looked up for a packet received on this device (net/namespace.ts
    * fibLookupIn): its namespace, the destination (as a signed 32-bit integer), the route epoch it was
    * found at and the route. Here for the same reason as neighLast: a node's route cache is cold when
@@ -209,10 +191,19 @@ export abstract class NetDevice {
    */
   hairpinMode = false;
   // What a frame does not read (tracing, listings, drops, the closure form of the receiver) is an object of its
-  // own: the subclasses' fields (a NIC's wire state, the bridge's table, the VXLAN device's FDB index) come
-  // after NetDevice's in the object (at 0x110), and each frame reads them; with these eight fields in the
-  // device they began a line past the send's fields.
+  // own: the subclasses' fields (a veth's peer, a NIC's wire and qdisc, the bridge's table) come after
+  // NetDevice's in the object (at 0x100), and each frame reads them; with these eight fields in the device
+  // they began a line past the send's fields (at 0x118).
   private readonly cold: DeviceCold;
+  /**
+   * The transmit counters, last: right before the subclasses' fields, which a frame sent reads (a veth's
+   * qdisc, peer and delay; a NIC's qdisc and wire; the bridge's table; the VXLAN device's FDB index), so
+   * that a send reads one line there, where these two, between the MAC halves and the neighbour's
+   * copy, were a line of their own for a device's own transmit (a veth's, a NIC's: the bridge's
+   * forwards and floods send on a port without the IP layer's reads).
+   */
+  txPackets = 0;
+  txBytes = 0;
   /** Set by net/ when the device is placed in a namespace (setReceiver); setting it here replaces that receiver. */
   get rxHandler(): RxHandler | null {
     return this.cold.rxFn;

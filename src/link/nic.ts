@@ -11,7 +11,7 @@ import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
 import type { Channel, ChannelConfig } from './channel.js';
-import { NetDevice, type QdiscDevice } from './device.js';
+import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const skbLength = skbLengthImported;
 const f64Lo = f64LoImported;
@@ -22,23 +22,23 @@ export type { EgressQdisc } from './device.js';
 
 /** An Ethernet NIC (a node's eth0) attached to a Channel. */
 export class NicDevice extends NetDevice implements QdiscDevice {
-  // What a sent frame reads: NetDevice's qdisc (netem; null for the default, the channel's drop-tail
-  // queue), other end (`peer`: where a frame sent here arrives, null while unplugged) and delay (this
-  // direction's propagation, from the ChannelConfig), right after the receive's fields with the
-  // transmit counters (a switch port reads one region of itself there, receiving and sending); then,
-  // first of the NIC's own, its direction of the wire (when it is free, the rate), then what a busy
-  // wire's send reads (the limit and the queue). The wire's state was an object of its own (a
-  // Transmitter the NIC pointed to): two or three more lines a frame, cold on a link of a thousand
-  // (~2 LL misses a request).
-  declare peer: NicDevice | null;
+  // What a sent frame reads first, right after NetDevice's fields: the qdisc test, then its direction
+  // of the wire (when it is free, the rate, the delay, the other end), then what a busy wire's send
+  // reads (the limit and the queue). The wire's state was an object of its own (a Transmitter the NIC
+  // pointed to): two or three more lines a frame, cold on a link of a thousand (~2 LL misses a request).
+  /** The root qdisc in front of the driver (netem), null for the default (the channel's drop-tail queue). */
+  qdisc: EgressQdisc | null = null;
   /**
    * When the wire is free (the last queued frame's serialization ends), as its double's two 32-bit words
    * (core/f64-words): a double field is a heap number of its own, one more line read per frame. 0 at first.
    */
   private busyLo = 0;
   private busyHi = 0;
-  /** This direction's rate, copied from the ChannelConfig when plugged. */
+  /** This direction's ChannelConfig, copied when plugged. */
   private rate = 1;
+  private delayNs: TimeNs = 0;
+  /** The other end of the channel (where a frame sent here arrives), null while unplugged. */
+  wireTo: NicDevice | null = null;
   private queueLimit = 0;
   /**
    * Start times of the `qLen` frames still waiting, oldest first: the oldest as its double's two words
@@ -65,10 +65,6 @@ export class NicDevice extends NetDevice implements QdiscDevice {
     this.qFirstLo = 0;
     this.qFirstHi = 0;
   }
-  /** The other end of the channel (where a frame sent here arrives), null while unplugged. */
-  get wireTo(): NicDevice | null {
-    return this.peer;
-  }
   /** The channel this NIC is plugged into, or null. */
   get link(): Channel | null {
     return this.channel;
@@ -79,7 +75,7 @@ export class NicDevice extends NetDevice implements QdiscDevice {
     this.rate = cfg.rateBps;
     this.delayNs = cfg.delayNs;
     this.queueLimit = cfg.queueLimit;
-    this.peer = to;
+    this.wireTo = to;
   }
   /** The link's rate in this direction, bits per second. */
   get rateBps(): number {
@@ -97,7 +93,7 @@ export class NicDevice extends NetDevice implements QdiscDevice {
    * promoted bytes). Only without a qdisc (netem writes the frame it holds).
    */
   override xmitFloodCopy(template: Packet): void {
-    if (this.qdisc !== null || this.peer === null || this.st !== 0) return this.xmit(template.floodCopy());
+    if (this.qdisc !== null || this.wireTo === null || this.st !== 0) return this.xmit(template.floodCopy());
     this.send(template, skbLength(template), true);
   }
 
@@ -105,7 +101,7 @@ export class NicDevice extends NetDevice implements QdiscDevice {
   transmit(pkt: Packet): void {
     const st = this.st; // (up and carrier: one field, see NetDevice.st)
     if (st !== 0) return this.drop(pkt, (st & 1) !== 0 ? 'link-down' : 'no-carrier');
-    if (this.peer === null) return this.drop(pkt, 'no-carrier');
+    if (this.wireTo === null) return this.drop(pkt, 'no-carrier');
     this.send(pkt, skbLength(pkt), false);
   }
   /** Counts the frame and fires the capture tap as its serialization starts. */
@@ -200,12 +196,12 @@ function noteLater(from: NicDevice, pkt: Packet): void {
 }
 
 function arrive(from: NicDevice, pkt: Packet): void {
-  const to = from.peer;
+  const to = from.wireTo;
   if (to !== null) to.receive(pkt, skbLength(pkt));
 }
 
 /** A flood's frame arrives: the receiver gets its own copy of the template, made now. */
 function arriveCopy(from: NicDevice, template: Packet): void {
-  const to = from.peer;
+  const to = from.wireTo;
   if (to !== null) to.receive(template.floodCopy(), skbLength(template));
 }

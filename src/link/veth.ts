@@ -8,19 +8,21 @@ import type { Simulator } from '../core/simulator.js';
 import { skbLength as skbLengthImported } from '../packet/length.js';
 import type { Packet } from '../packet/packet.js';
 import type { Mac } from '../wire/types.js';
-import { NetDevice, type QdiscDevice } from './device.js';
+import { NetDevice, type EgressQdisc, type QdiscDevice } from './device.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const skbLength = skbLengthImported;
 
 /** One end of a veth pair. */
 export class VethDevice extends NetDevice implements QdiscDevice {
-  // What a sent frame reads (the qdisc, the peer, the delay) is NetDevice's, right after the receive's
-  // fields (see NetDevice.qdisc): a host's end, a bridge port, then reads one region of itself.
-  // A root qdisc installed by a fault (`qdisc`), null for veth's default noqueue. `delayNs`: time from
-  // this end's transmit to the peer's receive; 0 (the default) delivers in the same instant, a few
-  // microseconds stand for the backlog queue and softirq a real veth goes through.
-  /** The other end (NetDevice.peer, set by `pair`). */
-  declare peer: VethDevice;
+  // What a sent frame reads first (right after NetDevice's fields, the send's line), `kind` after.
+  /** A root qdisc installed by a fault, null for veth's default noqueue. */
+  qdisc: EgressQdisc | null = null;
+  peer!: VethDevice;
+  /**
+   * Time from this end's transmit to the peer's receive, ns. 0 (the default) delivers in the same
+   * instant; a few microseconds stand for the backlog queue and softirq a real veth goes through.
+   */
+  delayNs = 0;
   readonly kind = 'veth';
 
   /** Creates both ends (`ip link add A type veth peer name B`). */
