@@ -77,16 +77,16 @@ interface BridgedDnatHeld {
 /** The fewest slots of a bridge's FDB table (a power of two; at least twice as many as entries). */
 const FDB_MIN_SLOTS = 16;
 /**
- * A slot's four elements (32 bytes: a line, where five straddled two half the time), small integers but
- * the port: the MAC's low 32 bits (signed), its high 16 bits with the last-seen time's low 15 bits as
- * `hi * 2^15 + seenLo` (-1: an empty slot; `>> 15` is the MAC's half), the port (the device itself; null
- * for a local entry), the rest of the time as `seen = seenHi * 2^15 + seenLo` (core/time: integer ns).
+ * A slot's elements, small integers but the port: the MAC's low 32 bits (signed) and high 16 bits (-1:
+ * an empty slot), the port (the device itself; null for a local entry), the last-seen time as
+ * `seenHi * 2^30 + seenLo` (seenLo a fraction only if the clock ever is one).
  */
-const SLOT = 4;
+const SLOT = 5;
 const S_LO = 0;
 const S_HI = 1;
 const S_PORT = 2;
-const S_SEEN = 3;
+const S_SEEN_HI = 3;
+const S_SEEN_LO = 4;
 /** An FDB table element (see SLOT). */
 type Slot = number | NetDevice | null;
 
@@ -98,7 +98,7 @@ type Slot = number | NetDevice | null;
  */
 function emptyTable(slots: number): Slot[] {
   const tab: Slot[] = [];
-  for (let i = 0; i < slots; i++) tab.push(0, -1, null, 0);
+  for (let i = 0; i < slots; i++) tab.push(0, -1, null, 0, 0);
   return tab;
 }
 
@@ -216,8 +216,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const tab = this.tab;
     const n = tab.length;
     for (let o = this.home(lo, hi); ; ) {
-      const h = tab[o + S_HI] as number;
-      if (h >> 15 === hi && tab[o] === lo) return o;
+      const h = tab[o + S_HI];
+      if (h === hi && tab[o] === lo) return o;
       if (h === -1) return -1; // (an empty slot ends the run)
       o += SLOT;
       if (o === n) o = 0;
@@ -226,19 +226,19 @@ export class BridgeDevice extends NetDevice implements PortMaster {
 
   /** The MAC of the entry at slot offset `o`. */
   private macAt(o: number): Mac {
-    return ((this.tab[o + S_HI] as number) >> 15) * 4294967296 + ((this.tab[o + S_LO] as number) >>> 0);
+    return (this.tab[o + S_HI] as number) * 4294967296 + ((this.tab[o + S_LO] as number) >>> 0);
   }
 
   /** The last-seen time of the entry at slot offset `o`. */
   private seenAt(o: number): TimeNs {
-    return (this.tab[o + S_SEEN] as number) * 32768 + ((this.tab[o + S_HI] as number) & 32767);
+    return (this.tab[o + S_SEEN_HI] as number) * 1073741824 + (this.tab[o + S_SEEN_LO] as number);
   }
 
-  /** Sets the last-seen time of the entry at slot offset `o` (its two parts: see SLOT). */
+  /** Sets the last-seen time of the entry at slot offset `o` (its two halves: see SLOT). */
   private setSeen(o: number, t: TimeNs): void {
-    const hi = Math.floor(t / 32768); // (a small integer below 2^46 ns, 19.5 hours; a number object after)
-    this.tab[o + S_SEEN] = hi;
-    this.tab[o + S_HI] = ((this.tab[o + S_HI] as number) >> 15) * 32768 + (t - hi * 32768);
+    const hi = (t / 1073741824) | 0; // (the clock is never negative: truncation is the floor)
+    this.tab[o + S_SEEN_HI] = hi;
+    this.tab[o + S_SEEN_LO] = t - hi * 1073741824;
   }
 
   /** The slot of a frame's unicast destination, honouring ageing (an aged entry leaves); -1 when unknown. */
@@ -267,7 +267,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
         if (o === n) o = 0;
       }
       tab[o + S_LO] = lo;
-      tab[o + S_HI] = hi * 32768; // (setSeen adds the time's low bits)
+      tab[o + S_HI] = hi;
     }
     this.tab[o + S_PORT] = local ? null : port;
     this.setSeen(o, seen);
@@ -282,9 +282,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     this.tabShift--;
     const n = tab.length;
     for (let p = 0; p < old.length; p += SLOT) {
-      const h = old[p + S_HI] as number;
-      if (h === -1) continue;
-      let o = this.home(old[p + S_LO] as number, h >> 15);
+      const hi = old[p + S_HI] as number;
+      if (hi === -1) continue;
+      let o = this.home(old[p + S_LO] as number, hi);
       while (tab[o + S_HI] !== -1) {
         o += SLOT;
         if (o === n) o = 0;
@@ -303,7 +303,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const n = tab.length;
     // Backward shift: an entry further along the run moves into the hole unless its home lies in (hole, its slot].
     for (let j = i + SLOT === n ? 0 : i + SLOT; tab[j + S_HI] !== -1; j = j + SLOT === n ? 0 : j + SLOT) {
-      const h = this.home(tab[j + S_LO] as number, (tab[j + S_HI] as number) >> 15);
+      const h = this.home(tab[j + S_LO] as number, tab[j + S_HI] as number);
       const fromHome = j >= h ? j - h : j - h + n;
       const fromHole = j >= i ? j - i : j - i + n;
       if (fromHome >= fromHole) {
@@ -377,8 +377,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       const n = t.length;
       let o = (Math.imul(sLo ^ Math.imul(sHi, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) * SLOT;
       for (;;) {
-        const h = t[o + S_HI] as number;
-        if (h >> 15 === sHi && t[o] === sLo) break;
+        const h = t[o + S_HI];
+        if (h === sHi && t[o] === sLo) break;
         if (h === -1) {
           o = -1;
           break;
@@ -393,9 +393,9 @@ export class BridgeDevice extends NetDevice implements PortMaster {
           if (p !== port) this.movePort(o, port);
           // (setSeen written out: V8 does not inline it here, and a time handed to a call is a new heap number)
           const now = this.sim.now;
-          const hi = Math.floor(now / 32768);
-          t[o + S_SEEN] = hi;
-          t[o + S_HI] = sHi * 32768 + (now - hi * 32768);
+          const hi = (now / 1073741824) | 0;
+          t[o + S_SEEN_HI] = hi;
+          t[o + S_SEEN_LO] = now - hi * 1073741824;
         }
       }
     }
@@ -411,8 +411,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
     const n = tab.length;
     let o = (Math.imul(dLo ^ Math.imul(dHi, 0x85ebca6b), 0x9e3779b1) >>> this.tabShift) * SLOT;
     for (;;) {
-      const h = tab[o + S_HI] as number;
-      if (h >> 15 === dHi && tab[o] === dLo) break;
+      const h = tab[o + S_HI];
+      if (h === dHi && tab[o] === dLo) break;
       if (h === -1) {
         o = -1;
         break;
@@ -438,7 +438,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       this.passUp(pkt);
       return;
     }
-    if (out === null || this.sim.now - ((tab[o + S_SEEN] as number) * 32768 + (tab[o + S_HI] as number) - dHi * 32768) > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
+    if (out === null || this.sim.now - ((tab[o + S_SEEN_HI] as number) * 1073741824 + (tab[o + S_SEEN_LO] as number)) > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs)) {
       if (out !== null) this.remove(this.macAt(o)); // (aged out)
       this.flood(pkt, port, false);
       return;
@@ -518,8 +518,8 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       const n = tab.length;
       let o = this.home(lo, hi);
       for (;;) {
-        const h = tab[o + S_HI] as number;
-        if (h >> 15 === hi && tab[o] === lo) break;
+        const h = tab[o + S_HI];
+        if (h === hi && tab[o] === lo) break;
         if (h === -1) {
           o = -1;
           break;
@@ -530,7 +530,7 @@ export class BridgeDevice extends NetDevice implements PortMaster {
       if (o >= 0) {
         const out = tab[o + S_PORT] as NetDevice | null;
         if (out === null) return this.floodFromHost(pkt); // (a local MAC: flooded, as before)
-        if (!(this.sim.now - ((tab[o + S_SEEN] as number) * 32768 + (tab[o + S_HI] as number) - hi * 32768) > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
+        if (!(this.sim.now - ((tab[o + S_SEEN_HI] as number) * 1073741824 + (tab[o + S_SEEN_LO] as number)) > (this.ageHi >= 0 ? this.ageHi * 1073741824 + this.ageLo : this.ageNs))) {
           out.xmit(pkt);
           return;
         }
