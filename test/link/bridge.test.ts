@@ -207,6 +207,35 @@ describe('BridgeDevice', () => {
     expect(br.fdb.has(ST[0]!)).toBe(false);
   });
 
+  it.each([0, 2 ** 46 - 1, 2 ** 46 + 32767, 2 ** 52 + 32768 * 5 + 3])("keeps a learned entry's last-seen time exactly, beside the MAC's high half (at %d ns, for a MAC whose high half is the largest unicast one)", (t0) => {
+    // (an FDB slot holds the MAC's high 16 bits and the time's low 15 bits in one word: the time read back,
+    // and the ageing boundary, must be exact; past 2^46 ns the time's high part is no small integer)
+    const sim = new Simulator(1);
+    const br = new BridgeDevice(sim, 'br0', BR_MAC);
+    const far = 0xfeffffffffff; // (the I/G bit, bit 40, clear)
+    const [s1, q1] = VethDevice.pair(sim, 'st1', far, 'p1', PORT_MAC[0]!);
+    const [s2, q2] = VethDevice.pair(sim, 'st2', ST[1]!, 'p2', PORT_MAC[1]!);
+    br.addPort(q1);
+    br.addPort(q2);
+    const got = recordRx(s1, s2);
+    br.ageingTimeNs = 1000;
+    sim.scheduleAt(t0, () => s1.xmit(udpEthFrame(far, UNKNOWN, 64, 1)));
+    sim.scheduleAt(t0 + 7, () => s1.xmit(udpEthFrame(far, UNKNOWN, 64, 2))); // refreshed
+    sim.scheduleAt(t0 + 7, () => {
+      expect(br.lookup(far)?.updated).toBe(t0 + 7);
+      expect(br.lookup(far)?.port).toBe(q1);
+      expect(br.checkTable()).toBe(true);
+    });
+    sim.scheduleAt(t0 + 1007, () => s2.xmit(udpEthFrame(ST[1]!, far, 64, 3))); // still known: to p1 only
+    sim.scheduleAt(t0 + 1008, () => s2.xmit(udpEthFrame(ST[1]!, far, 64, 4))); // aged out: flooded (p1 only other port)
+    sim.scheduleAt(t0 + 1008, () => expect(br.fdb.has(far)).toBe(false));
+    sim.run({ until: t0 + 1009 });
+    expect(got.filter((r) => r.tag === 3).map((r) => r.dev)).toEqual(['st1']);
+    expect(got.filter((r) => r.tag === 4).map((r) => r.dev)).toEqual(['st1']);
+    expect(br.fdb.get(ST[1]!)?.updated).toBe(t0 + 1008);
+    expect(br.checkTable()).toBe(true);
+  });
+
   it('a frame from a MAC refreshes its entry, so an active station never ages out', () => {
     const { sim, st, br, receivers } = setup();
     br.ageingTimeNs = 10e9;

@@ -275,4 +275,15 @@ describe('Channel queue: the oldest start time apart from the ring', () => {
     expect(tx.waiting()).toBe(0);
     expect(tx.queued()).toEqual([]);
   });
+
+  it("each end's wireTo is the other; unplugged, a NIC has none and drops what it sends as no-carrier", () => {
+    const sim = new Simulator(1);
+    const lone = new NicDevice(sim, 'lone', A);
+    expect(lone.wireTo).toBeNull();
+    const dropped = recordDrops(lone);
+    lone.xmit(udpEthFrame(A, B, 64));
+    expect(dropped).toEqual(['lone: no-carrier']);
+    const { a, b } = setup();
+    expect([a.wireTo, b.wireTo]).toEqual([b, a]);
+  });
 });
