@@ -1,9 +1,9 @@
 // What a request no longer allocates (issue 13, session 47): a shared HTTP parser's push of one message returns
 // its head entry's frozen list of one (no list a push), a sealed array's head is taken without reading the
-// owner's head cache, and a load generator reuses a finished request's callback object. Behaviour is what it
-// was: the same messages, in order, the same latencies and retries.
+// owner's head cache, a load generator reuses a finished request's callback object and a client its request
+// record. Behaviour is what it was: the same messages, in order, the same latencies, phases and retries.
 import { describe, expect, it } from 'vitest';
-import { HttpClient, type HttpCallback, type HttpTarget } from '../../src/app/http-client.js';
+import { HttpClient, type HttpCallback, type HttpResult, type HttpTarget } from '../../src/app/http-client.js';
 import { HttpServer } from '../../src/app/http-server.js';
 import { HttpLoadGenerator } from '../../src/app/load-generator.js';
 import { Simulator } from '../../src/core/simulator.js';
@@ -147,5 +147,82 @@ describe('HttpLoadGenerator reuses a finished request\'s callback object', () =>
     const seen = new Map<HttpCallback, number>();
     for (const cb of cbs) seen.set(cb, (seen.get(cb) ?? 0) + 1);
     expect([...seen.values()].every((n) => n % 2 === 0)).toBe(true);
+  });
+});
+
+describe('HttpClient reuses a finished request\'s record', () => {
+  it('requests issued from the last one\'s callback: records taken back after the callback, results as a fresh record\'s', () => {
+    const sim = new Simulator(9);
+    const net = new FakeNet(sim);
+    const client = new HttpClient(new TcpLayer(net.addHost('client', '10.0.0.1')), { keepAlive: false });
+    new HttpServer(new TcpLayer(net.addHost('web-0', '10.0.0.2')), { port: 80, identity: 'web-0', serviceTime: { kind: 'constant', value: 20 * MS } });
+    const target: HttpTarget = { addr: ip('10.0.0.2'), port: 80, host: 'web', path: '/' };
+    // The request records, as the timeout events' second argument (requestTimeout(client, record)).
+    const records: unknown[] = [];
+    const schedule = Simulator.prototype.schedule;
+    Simulator.prototype.schedule = function (delay, fn, a, b) {
+      if (fn.name === 'requestTimeout') records.push(b);
+      return schedule.call(this, delay, fn, a, b);
+    };
+    const results: HttpResult[] = [];
+    let left = 6;
+    const next = (r: HttpResult): void => {
+      results.push(r);
+      if (--left > 0) client.request(target, 1 * SEC, next);
+    };
+    try {
+      client.request(target, 1 * SEC, next);
+      sim.run({ until: 10 * SEC });
+    } finally {
+      Simulator.prototype.schedule = schedule;
+    }
+    expect(results.length).toBe(6);
+    // Request 2 starts inside request 1's callback (1's record not yet back): a new record; from then on each
+    // takes the one before last's.
+    expect(records.length).toBe(6);
+    expect(records[1]).not.toBe(records[0]);
+    expect(records[2]).toBe(records[0]);
+    expect(records[3]).toBe(records[1]);
+    expect(records[5]).toBe(records[1]);
+    // Every result as the first's (a fresh record): the same handshake, phases and latency on this fixed path.
+    for (const r of results) {
+      expect(r.ok).toBe(true);
+      expect(r.connect).toBe(results[0]!.connect);
+      expect(r.connect).toBeGreaterThan(0);
+      expect(r.latency).toBe(results[0]!.latency);
+      expect(r.phases).toEqual(results[0]!.phases);
+      expect(r.phases!.ttfb).toBeGreaterThanOrEqual(20 * MS);
+      expect(r.phases!.dns).toBe(0);
+    }
+  });
+
+  it('a record a resolver\'s callback took is not reused', () => {
+    const sim = new Simulator(9);
+    const net = new FakeNet(sim);
+    const resolver = { resolve: (_name: string, cb: (addr: number | null) => void) => sim.schedule(5 * MS, () => cb(ip('10.0.0.2'))) };
+    const client = new HttpClient(new TcpLayer(net.addHost('client', '10.0.0.1')), { keepAlive: false, resolver });
+    new HttpServer(new TcpLayer(net.addHost('web-0', '10.0.0.2')), { port: 80, identity: 'web-0' });
+    const records: unknown[] = [];
+    const schedule = Simulator.prototype.schedule;
+    Simulator.prototype.schedule = function (delay, fn, a, b) {
+      if (fn.name === 'requestTimeout') records.push(b);
+      return schedule.call(this, delay, fn, a, b);
+    };
+    const results: HttpResult[] = [];
+    try {
+      const byName: HttpTarget = { addr: null, port: 80, host: 'web', path: '/' };
+      const byAddr: HttpTarget = { addr: ip('10.0.0.2'), port: 80, host: 'web', path: '/' };
+      client.request(byName, 1 * SEC, (r) => results.push(r));
+      sim.schedule(1 * SEC, () => client.request(byAddr, 1 * SEC, (r) => results.push(r)));
+      sim.schedule(2 * SEC, () => client.request(byAddr, 1 * SEC, (r) => results.push(r)));
+      sim.run({ until: 5 * SEC });
+    } finally {
+      Simulator.prototype.schedule = schedule;
+    }
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(results[0]!.phases!.dns).toBe(5 * MS);
+    expect(results[1]!.phases!.dns).toBe(0);
+    expect(records[1]).not.toBe(records[0]);
+    expect(records[2]).toBe(records[1]);
   });
 });
