@@ -59,8 +59,14 @@ export type EnterFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch
 /** Keeps the walked counts small integers (V8 Smis): Netfilter.table and the generated walks wrap them alike. */
 export const WALK_MASK = 0x3fffffff;
 
-/** The offset of the first slot with a block of pinned rules (nf-counters.ts; Netfilter pins the nat slots): a walk's `so` from here on has one. */
-const SLOT_PIN_SO = slotOffset(SLOT.NAT_PRE, SLOT.NAT_PRE);
+/**
+ * The first slot with a block of pinned rules (nf-counters.ts; Netfilter's `pinFrom`): the filter and nat slots, whose
+ * built-in chains kube-proxy's and flannel's rules fill; raw's and mangle's policy pairs stay dense before them (every
+ * packet counts five mangle policies: two lines).
+ */
+export const PIN_FROM = SLOT.FILTER_IN;
+/** The offset of the first slot with a block: a walk's `so` from here on has one. */
+const SLOT_PIN_SO = slotOffset(PIN_FROM, PIN_FROM);
 
 /** Chains reachable from a built-in chain, in all, beyond which no walk is generated. */
 const MAX_RULES = 512;
@@ -99,6 +105,19 @@ function reachable(base: CChain): CChain[] | null {
     stack.push([j, 0]);
   }
   return chains;
+}
+
+/**
+ * The ids of the rules a built-in chain's walk (genWalk of `base`) holds in its R, in R's order (the rules of the
+ * chains it reaches, up to indexed ones, in the order it first enters them): the first PIN_RULES of them are the pinned
+ * rules of the chain's slot (nf-counters.ts), when the slot has a block; none when no walk would be made.
+ */
+export function walkRuleIds(base: CChain): number[] {
+  const chains = reachable(base);
+  if (chains === null) return [];
+  const ids: number[] = [];
+  for (const ch of chains) if (ch.index === null) for (const cr of ch.rules) ids.push(cr.id);
+  return ids;
 }
 
 /**
@@ -200,10 +219,11 @@ function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, 
   // of the shared context cost more than the count itself); an id elsewhere in the table, or a trace, goes
   // through hit().
   let hit = hitSrc(id, `w.trace !== null ? ${ruleRef(r)} : null`);
-  // One of a built-in chain's first rules, in a slot with a block (the nat slots, from SLOT_PIN_SO on: NfCounters'
-  // pinned rules): counted beside the slot's policy, no hash (what the id's entry was: a line of its own, cold in a
-  // cold namespace). The interpreter and a trace count it in the hash (hit()); reads add both.
-  if (pin) hit = `if (so >= ${SLOT_PIN_SO} && w.trace === null) { kt = w.countTab; kt[so + ${2 + 2 * k}] += 1; kt[so + ${3 + 2 * k}] += ip.totalLength; } else { ${hit} }`;
+  // One of a built-in chain's walk's first PIN_RULES rules (`r`, its index in R: walkRuleIds' order), in a slot with a
+  // block (from SLOT_PIN_SO on: NfCounters' pinned rules): counted in its cell of the slot's block, no hash (what the
+  // id's entry was: a line apart, its home quad computed and compared). The interpreter and a trace count it in the
+  // hash (hit()); reads add both.
+  if (pin) hit = `if (so >= ${SLOT_PIN_SO} && w.trace === null) { kt = w.countTab; kt[so + ${2 + 2 * r}] += 1; kt[so + ${3 + 2 * r}] += ip.totalLength; } else { ${hit} }`;
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
@@ -248,7 +268,7 @@ interface WalkParts {
   readonly cases: string[];
   readonly start: Map<CChain, number>;
   readonly POP: string;
-  /** The chain is the root of a built-in chain's walk (called by a hook with its slot's offset): its first rules may be pinned. */
+  /** The walk is a built-in chain's (called by a hook with its slot's offset): its first PIN_RULES rules (R's) may be pinned. */
   readonly pin: boolean;
 }
 
@@ -267,7 +287,7 @@ function chainCases(ch: CChain, s0: number, isBase: boolean, p: WalkParts): void
     const k0 = g.consts!.length;
     const t0 = T.length;
     const cond = ruleCondition(cr, g);
-    const act = ruleAction(cr, k, r, id, s0 + k, isBase, p.pin && k < PIN_RULES, start, T, POP, g);
+    const act = ruleAction(cr, k, r, id, s0 + k, isBase, p.pin && r < PIN_RULES, start, T, POP, g);
     for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
     for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
     if (!seq) decl.push(`const i${r} = R[${r}].id;`);
@@ -316,7 +336,7 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
-    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP, pin: isBase && !entered });
+    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP, pin: !entered });
     const n = ch.rules.length;
     // A built-in chain's end with an ACCEPT policy, untraced: the policy counted here (`so`, its slot's counts in
     // countTab: NfCounters.countSlot's), ACCEPT returned; else -1, Netfilter.policy's (three calls a walk, ~70 a request).
