@@ -178,3 +178,65 @@ COMMIT
     expect(counts(got)).toBe(before);
   });
 });
+
+describe('pinned walk rules', () => {
+  // INPUT and OUTPUT both jump to FW (kube-proxy's KUBE-FIREWALL): its rule has a cell in each slot's block, read as
+  // their sum; OUTPUT's walk holds more rules than PIN_RULES: those past them count in the hash.
+  const many = Array.from({ length: PIN_RULES + 3 }, (_, k) => `-A OUTPUT -p tcp -m tcp --dport ${1000 + k} -j ACCEPT`).join('\n');
+  const TEXT = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:FW - [0:0]
+-A INPUT -j FW
+-A OUTPUT -j FW
+${many}
+-A FW -p udp -j DROP
+-A FW -p tcp -m tcp --dport 9 -j RETURN
+COMMIT
+`;
+
+  function run(walk: boolean) {
+    forgetInternedChains();
+    JIT.walk = walk;
+    JIT.walkHot = 1;
+    const host = new FakeHost([ip('192.168.0.1')], { eth0: ip('192.168.0.1') }, 3);
+    const nf = new Netfilter(host);
+    nf.load(rules(TEXT));
+    let port = 2000;
+    for (let round = 0; round < 3; round++) {
+      for (const dport of [9, 1000, 1001 + PIN_RULES, 1002 + PIN_RULES, 80]) {
+        nf.hook(NfHook.INPUT, tcp('10.1.2.3', port++, '192.168.0.1', dport), 'eth0', null);
+        nf.hook(NfHook.OUTPUT, tcp('192.168.0.1', port++, '10.1.2.3', dport), null, 'eth0');
+      }
+      nf.hook(NfHook.INPUT, udp('10.1.2.3', port++, '192.168.0.1', 53), 'eth0', null);
+      host.t += 1000;
+    }
+    return nf;
+  }
+
+  it('counts a chain two slots reach in both blocks, and rules past PIN_RULES in the hash', () => {
+    const ref = run(false);
+    const got = run(true);
+    expect(JSON.stringify(got.ruleset())).toBe(JSON.stringify(ref.ruleset()));
+    const inp = got.compiledChain('filter', 'INPUT')!;
+    const out = got.compiledChain('filter', 'OUTPUT')!;
+    const fw = got.compiledChain('filter', 'FW')!;
+    const so = (s: number): number => slotOffset(s, PIN_FROM);
+    const t = got.countTab;
+    // INPUT's walk: -j FW, then FW's two rules; OUTPUT's: its 1 + PIN_RULES + 3 rules, then FW's (past PIN_RULES).
+    expect(walkRuleIds(inp)).toEqual([inp.rules[0]!.id, fw.rules[0]!.id, fw.rules[1]!.id]);
+    expect(walkRuleIds(out)).toEqual([...out.rules.map((r) => r.id), fw.rules[0]!.id, fw.rules[1]!.id]);
+    // FW's RETURN (--dport 9): 3 INPUT packets in INPUT's block, 3 OUTPUT ones in the hash (OUTPUT's index PIN_RULES + 5).
+    expect(t[so(SLOT.FILTER_IN) + 2 + 2 * 2]).toBe(3);
+    const hashed = new Map<number, number>();
+    for (let q = got.countHead; q < t.length; q += COUNT_STRIDE) if (t[q] !== -1) hashed.set(t[q]!, t[q + 1]!);
+    expect(hashed.get(fw.rules[1]!.id)).toBe(3);
+    expect(got.ruleset().tables[0]!.chains.find((c) => c.name === 'FW')!.rules[1]!.counters.packets).toBe(6);
+    // OUTPUT's rules: --dport 1000 (index 1) in a cell, --dport 1001 + PIN_RULES (index PIN_RULES + 2) in the hash.
+    expect(t[so(SLOT.FILTER_OUT) + 2 + 2 * 1]).toBe(3);
+    expect(hashed.has(out.rules[1]!.id)).toBe(false);
+    expect(hashed.get(out.rules[PIN_RULES + 2]!.id)).toBe(3);
+    expect(hashed.has(out.rules[0]!.id)).toBe(false); // -j FW: every OUTPUT packet, in its cell
+  });
+});
