@@ -11,7 +11,7 @@ import type { Packet } from '../packet/packet.js';
 import type { Ipv4Header } from '../wire/types.js';
 import { Conntrack, NatManip, isIcmpError as isIcmpErrorI, type ConnEntry } from './conntrack.js';
 import { LATE_ENV as LATE_ENV_I, chainAt, chainsOf, compileTableShared, interpScan as interpScanI, walkOf as walkOfI, type CChain, type CompiledTable, type CRule } from './compiled.js';
-import { PIN_FROM, WALK_MASK as WALK_MASK_I, walkRuleIds, type WalkFn, type WalkHost } from './walk-gen.js';
+import { WALK_MASK as WALK_MASK_I, type WalkFn, type WalkHost } from './walk-gen.js';
 import { renderIptablesSave, renderRule } from './iptables-save.js';
 import { carryCounts, loadedWithCounts, ZERO_COUNTS } from './noflush-counters.js';
 import { IpSetTable } from './ipset.js';
@@ -40,7 +40,6 @@ const INDEX_MIN_RULES_DEFAULT = 32;
 const [C_CONTINUE, C_ACCEPT, C_DROP, C_REJECT, C_RETURN, C_JUMP, C_GOTO] = [TgCode.CONTINUE, TgCode.ACCEPT, TgCode.DROP, TgCode.REJECT, TgCode.RETURN, TgCode.JUMP, TgCode.GOTO] as const;
 const [M_SRC, M_DST, SRC_NAT_DONE, DST_NAT_DONE, H_PRE, H_IN, H_FWD, H_OUT, H_POST] = [NatManip.SRC, NatManip.DST, CtStatus.SRC_NAT_DONE, CtStatus.DST_NAT_DONE, NfHook.PREROUTING, NfHook.INPUT, NfHook.FORWARD, NfHook.OUTPUT, NfHook.POSTROUTING] as const;
 const CONFIRMED = CtStatus.CONFIRMED;
-const S_PIN: number = PIN_FROM; // the first slot with a block of pinned rules (nf-counters.ts, walk-gen.ts)
 const [S_RAW_PRE, S_RAW_OUT, S_MANGLE_PRE, S_MANGLE_IN, S_MANGLE_FWD, S_MANGLE_OUT, S_MANGLE_POST, S_FILTER_IN, S_FILTER_FWD, S_FILTER_OUT, S_NAT_PRE, S_NAT_IN, S_NAT_OUT, S_NAT_POST] = [SLOT.RAW_PRE, SLOT.RAW_OUT, SLOT.MANGLE_PRE, SLOT.MANGLE_IN, SLOT.MANGLE_FWD, SLOT.MANGLE_OUT, SLOT.MANGLE_POST, SLOT.FILTER_IN, SLOT.FILTER_FWD, SLOT.FILTER_OUT, SLOT.NAT_PRE, SLOT.NAT_IN, SLOT.NAT_OUT, SLOT.NAT_POST] as const;
 
 /**
@@ -121,7 +120,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
   private readonly nenv: NftEnv;
 
   constructor(host: NfHost, opts: NetfilterOptions = {}) {
-    super(SLOT_TABLE.length, S_PIN);
+    super(SLOT_TABLE.length, S_NAT_PRE);
     this.host = host;
     this.conntrack = new Conntrack(host.rng('nat-port'), opts.conntrack);
     this.trace = opts.trace ?? null;
@@ -168,7 +167,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
     this.noChain = this.bases.reduce((m, b, i) => (b === null ? m | (1 << i) : m), 0);
     this.empty = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 ? m | (1 << i) : m), 0);
     this.emptyAccept = this.bases.reduce((m, b, i) => (b !== null && b.rules.length === 0 && !b.dropPolicy ? m | (1 << i) : m), 0);
-    this.resetCounts(this.bases.map((b) => (b === null ? -1 : b.id)), this.bases.map((b) => (b === null ? [] : walkRuleIds(b).slice(0, PIN_RULES))));
+    this.resetCounts(this.bases.map((b) => (b === null ? -1 : b.id)), this.bases.map((b) => (b === null ? [] : b.rules.slice(0, PIN_RULES).map((r) => r.id))));
   }
 
   /**
@@ -454,7 +453,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
       const t = this.countTab; // countSlot written out: a call where a hook inlines tq but its budget ends before countSlot
-      const o = slotOffset(slot, S_PIN);
+      const o = slotOffset(slot, S_NAT_PRE);
       t[o] = t[o]! + 1;
       t[o + 1] = t[o + 1]! + CTX.ip.totalLength;
       return null;
@@ -468,13 +467,13 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
     // (no chain, an empty ACCEPT chain, a chain with its generated walk), the rest in traverse().
     if ((this.noChain >>> slot) & 1) return null;
     if ((this.emptyAccept >>> slot) & 1 && this.trace === null) {
-      this.countSlot(slotOffset(slot, S_PIN), CTX.ip.totalLength); // an empty built-in chain: its policy alone
+      this.countSlot(slotOffset(slot, S_NAT_PRE), CTX.ip.totalLength); // an empty built-in chain: its policy alone
       return null;
     }
     if (walk === undefined) walk = this.walks[slot]!; // (after the tests: a namespace without the chain reads no array)
     if (walk === null) return this.traverse(slot, this.bases[slot]!);
     CTX.slot = slot;
-    const code = walk(this, CTX, this, slotOffset(slot, S_PIN));
+    const code = walk(this, CTX, this, slotOffset(slot, S_NAT_PRE));
     return code === C_ACCEPT ? null : this.walkVerdict(code, slot, this.bases[slot]!);
   }
 
@@ -486,7 +485,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
     const c = CTX;
     c.slot = slot;
     const walk = this.setWalk(slot, walkOf(base));
-    if (walk !== null) return this.walkVerdict(walk(this, c, this, slotOffset(slot, S_PIN)), slot, base);
+    if (walk !== null) return this.walkVerdict(walk(this, c, this, slotOffset(slot, S_NAT_PRE)), slot, base);
     // The jump stack (ipt_do_table's jumpstack), shared: traversals never nest.
     const sc = STACK_CHAINS;
     const sn = STACK_NEXT;
@@ -586,7 +585,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
   /** The built-in chain of `slot` (`base`) ends: its policy, counted by slot (NfCounters.countSlot). */
   private policy(slot: number, base: CChain): NfVerdict | null {
     const table = SLOT_TABLE[slot]!;
-    this.countSlot(slotOffset(slot, S_PIN), CTX.ip.totalLength);
+    this.countSlot(slotOffset(slot, S_NAT_PRE), CTX.ip.totalLength);
     if (this.trace !== null) this.trace({ hook: CTX.hook as NfHook, table, chain: base.name, rule: -1, text: `:${base.name} ${base.dropPolicy ? 'DROP' : 'ACCEPT'}` });
     return base.dropPolicy ? drop('policy-drop', table, base.name, -1) : null;
   }

@@ -27,14 +27,11 @@ const SPARSE_QUADS = 512;
 const FREE = -1;
 
 /**
- * Rules a pinned slot's block counts (the walk of its built-in chain: the rules of the chains it reaches, up to indexed
- * ones, in the order the walk first enters them, walk-gen.ts `walkRuleIds`; the first PIN_RULES of them): a walk in a
- * cold namespace counts its hits on the slot's own lines (a nat walk of a new connection PREROUTING's / OUTPUT's
- * `-j KUBE-SERVICES` and the policy, POSTROUTING's jumps and KUBE-POSTROUTING's / FLANNEL-POSTRTG's rules; filter
- * FORWARD's `-j KUBE-FORWARD` and KUBE-FORWARD's ESTABLISHED ACCEPT, INPUT's and OUTPUT's KUBE-FIREWALL), no hash
- * probe: each such rule's entry in the hash was a line apart and its home quad's index computed and compared (issue 13).
+ * Rules of a pinned slot's built-in chain counted beside its policy (its first ones): a nat walk of a new connection in a
+ * cold namespace counts PREROUTING's / OUTPUT's `-j KUBE-SERVICES` and the policy, or POSTROUTING's two jumps and the
+ * policy, on one line where their entries in the hash were one line each (issue 13).
  */
-export const PIN_RULES = 12;
+export const PIN_RULES = 2;
 /** Doubles of a pinned slot's block: its policy's packets and bytes, then each pinned rule's. */
 const PIN_BLOCK = 2 * (1 + PIN_RULES);
 /** A slot's pinned id in `slotInfo` when the slot has no block (below pinFrom). */
@@ -50,9 +47,6 @@ const INFO = 2 + PIN_RULES;
 export function slotOffset(s: number, pinFrom: number): number {
   return s < pinFrom ? s << 1 : (pinFrom << 1) + (s - pinFrom) * PIN_BLOCK;
 }
-
-/** NfCounters.cellsByIdOf's maps (not a field: the Netfilter's fields a hook reads keep their offsets). */
-const CELLS = new WeakMap<NfCounters, Map<number, number[]>>();
 
 /** Counts by compiled rule / chain id (ids are global, shared chains share them; the counts are this namespace's). */
 export abstract class NfCounters {
@@ -102,7 +96,6 @@ export abstract class NfCounters {
       info[o + 1] = ids[s] ?? -1;
       if (info[o + 2] !== NOPIN) for (let k = 0; k < PIN_RULES; k++) info[o + 2 + k] = pins[s]?.[k] ?? -1;
     }
-    CELLS.delete(this);
   }
 
   /** Counts one packet of `bytes` for a rule or built-in chain (its quad taken on its first packet). */
@@ -202,29 +195,12 @@ export abstract class NfCounters {
       packets += t[q + 1]!;
       bytes += t[q + 2]!;
     }
-    const cells = this.cellsByIdOf().get(id);
-    if (cells !== undefined) {
-      for (const o of cells) {
-        packets += t[o]!;
-        bytes += t[o + 1]!;
-      }
-    }
+    this.slotCells((sid, o) => {
+      if (sid !== id) return;
+      packets += t[o]!;
+      bytes += t[o + 1]!;
+    });
     return { packets, bytes };
-  }
-
-  /** The head's cells of each id counted there (slotCells' pairs by id: a rule the walks of two slots reach has two), made when `counted` first asks after a load. */
-  private cellsByIdOf(): Map<number, number[]> {
-    let m = CELLS.get(this);
-    if (m === undefined) {
-      const made = new Map<number, number[]>();
-      this.slotCells((id, o) => {
-        const a = made.get(id);
-        if (a === undefined) made.set(id, [o]);
-        else a.push(o);
-      });
-      CELLS.set(this, (m = made));
-    }
-    return m;
   }
 
   /** Calls `f` with each id counted in the head and its pair's offset: the slots' built-in chains (policies) and pinned rules. */

@@ -59,14 +59,8 @@ export type EnterFn = (w: WalkHost, c: EvalCtx, tenv: TargetEnv, sp0: number, ch
 /** Keeps the walked counts small integers (V8 Smis): Netfilter.table and the generated walks wrap them alike. */
 export const WALK_MASK = 0x3fffffff;
 
-/**
- * The first slot with a block of pinned rules (nf-counters.ts; Netfilter's `pinFrom`): the filter and nat slots, whose
- * built-in chains kube-proxy's and flannel's rules fill; raw's and mangle's policy pairs stay dense before them (every
- * packet counts five mangle policies: two lines).
- */
-export const PIN_FROM = SLOT.FILTER_IN;
-/** The offset of the first slot with a block: a walk's `so` from here on has one. */
-const SLOT_PIN_SO = slotOffset(PIN_FROM, PIN_FROM);
+/** The offset of the first slot with a block of pinned rules (nf-counters.ts; Netfilter pins the nat slots): a walk's `so` from here on has one. */
+const SLOT_PIN_SO = slotOffset(SLOT.NAT_PRE, SLOT.NAT_PRE);
 
 /** Chains reachable from a built-in chain, in all, beyond which no walk is generated. */
 const MAX_RULES = 512;
@@ -105,43 +99,6 @@ function reachable(base: CChain): CChain[] | null {
     stack.push([j, 0]);
   }
   return chains;
-}
-
-/**
- * The chains of a walk (`chains`, rooted at `base`, states from `start`) that one jump alone enters, each with what its
- * end, RETURN and a target's RETURN do instead of popping the jump stack: switch to the state after that jump (the
- * frame it would have pushed, as literals). So that jump pushes nothing (kube-proxy's FORWARD -> KUBE-FORWARD, INPUT /
- * OUTPUT -> KUBE-FIREWALL, nat POSTROUTING -> KUBE-POSTROUTING / FLANNEL-POSTRTG: a push, a pop and their stores a
- * packet). A chain with a goto is not one (the chain it goes to ends at its level, popping its caller's frame), nor
- * one a goto enters or an indexed chain (its state returns through the stack).
- */
-function directChains(chains: CChain[], base: CChain, start: Map<CChain, number>): Map<CChain, string> {
-  const from = new Map<CChain, string | null>();
-  for (const ch of chains) {
-    if (ch.index !== null) continue;
-    ch.rules.forEach((cr, k) => {
-      const j = cr.jump;
-      if (j === null || (cr.code === TgCode.JUMP && j.rules.length === 0)) return; // an empty chain is never entered
-      const back = cr.code === TgCode.JUMP ? `st = ${start.get(ch)! + k + 1}; from = ${k + 1}; continue;` : null;
-      from.set(j, from.has(j) ? null : back);
-    });
-  }
-  const direct = new Map<CChain, string>();
-  for (const [ch, back] of from) if (back !== null && ch !== base && ch.index === null && ch.rules.every((cr) => cr.code !== TgCode.GOTO)) direct.set(ch, back);
-  return direct;
-}
-
-/**
- * The ids of the rules a built-in chain's walk (genWalk of `base`) holds in its R, in R's order (the rules of the
- * chains it reaches, up to indexed ones, in the order it first enters them): the first PIN_RULES of them are the pinned
- * rules of the chain's slot (nf-counters.ts), when the slot has a block; none when no walk would be made.
- */
-export function walkRuleIds(base: CChain): number[] {
-  const chains = reachable(base);
-  if (chains === null) return [];
-  const ids: number[] = [];
-  for (const ch of chains) if (ch.index === null) for (const cr of ch.rules) ids.push(cr.id);
-  return ids;
 }
 
 /**
@@ -236,19 +193,17 @@ function konstOf(n: number, g: GenEnv): string {
  * What follows the tests of rule `k` (state `state`, named r<r>) when they pass: the walked count,
  * counter and trace, then the target's code as Netfilter.table acts on it.
  */
-function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, isBase: boolean, pin: boolean, p: WalkParts, POP: string): string {
-  const { start, T, g } = p;
+function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, isBase: boolean, pin: boolean, start: Map<CChain, number>, T: TargetFn[], POP: string, g: GenEnv): string {
   // tenv.dropReason is cleared where a verdict may read it (a standard DROP's is 'rule-drop'), not per rule.
   // The hit: NfCounters.count's home-quad case written out (the id is the walk's constant, its hash
   // countHash's operations written here by countHashSrc, not a constant more; a call of hit() and its reads
   // of the shared context cost more than the count itself); an id elsewhere in the table, or a trace, goes
   // through hit().
   let hit = hitSrc(id, `w.trace !== null ? ${ruleRef(r)} : null`);
-  // One of a built-in chain's walk's first PIN_RULES rules (`r`, its index in R: walkRuleIds' order), in a slot with a
-  // block (from SLOT_PIN_SO on: NfCounters' pinned rules): counted in its cell of the slot's block, no hash (what the
-  // id's entry was: a line apart, its home quad computed and compared). The interpreter and a trace count it in the
-  // hash (hit()); reads add both.
-  if (pin) hit = `if (so >= ${SLOT_PIN_SO} && w.trace === null) { kt = w.countTab; kt[so + ${2 + 2 * r}] += 1; kt[so + ${3 + 2 * r}] += ip.totalLength; } else { ${hit} }`;
+  // One of a built-in chain's first rules, in a slot with a block (the nat slots, from SLOT_PIN_SO on: NfCounters'
+  // pinned rules): counted beside the slot's policy, no hash (what the id's entry was: a line of its own, cold in a
+  // cold namespace). The interpreter and a trace count it in the hash (hit()); reads add both.
+  if (pin) hit = `if (so >= ${SLOT_PIN_SO} && w.trace === null) { kt = w.countTab; kt[so + ${2 + 2 * k}] += 1; kt[so + ${3 + 2 * k}] += ip.totalLength; } else { ${hit} }`;
   const act: string[] = [`w.walked = (w.walked + ${k + 1} - from) & ${WALK_MASK};`, `from = ${k + 1};`, hit];
   const ret = isBase ? 'return -1;' : POP;
   switch (cr.code) {
@@ -268,9 +223,7 @@ function ruleAction(cr: CRule, k: number, r: number, id: string, state: number, 
       // A jump to an empty chain (kube-proxy's KUBE-PROXY-FIREWALL, KUBE-EXTERNAL-SERVICES, ... on most
       // nodes) returns at once and adds no walked rule: the next rule follows (the switch falls through).
       if (cr.jump!.rules.length === 0) break;
-      // A chain this jump alone enters (directChains) returns here without the stack: no frame pushed.
-      if (!p.direct.has(cr.jump!)) act.push(`stk[sp] = ${state + 1}; stk[sp + 1] = ${k + 1}; sp += 2;`);
-      act.push(`st = ${start.get(cr.jump!)!}; from = 0; continue;`);
+      act.push(`stk[sp] = ${state + 1}; stk[sp + 1] = ${k + 1}; sp += 2;`, `st = ${start.get(cr.jump!)!}; from = 0; continue;`);
       break;
     case TgCode.GOTO:
       act.push(`st = ${start.get(cr.jump!)!}; from = 0; continue;`);
@@ -295,16 +248,13 @@ interface WalkParts {
   readonly cases: string[];
   readonly start: Map<CChain, number>;
   readonly POP: string;
-  /** The chains one jump of the walk alone enters (directChains), each with its return: the state after that jump. */
-  readonly direct: Map<CChain, string>;
-  /** The walk is a built-in chain's (called by a hook with its slot's offset): its first PIN_RULES rules (R's) may be pinned. */
+  /** The chain is the root of a built-in chain's walk (called by a hook with its slot's offset): its first rules may be pinned. */
   readonly pin: boolean;
 }
 
 /** The cases of (non-indexed) chain `ch`'s rules, its states from `s0`, and the constants they read. */
 function chainCases(ch: CChain, s0: number, isBase: boolean, p: WalkParts): void {
-  const { g, R, T, decl, cases } = p;
-  const POP = p.direct.get(ch) ?? p.POP;
+  const { g, R, T, decl, cases, start, POP } = p;
   // The rules' ids: a chain's are consecutive (compiled.ts newVariant numbers them in order), so one constant, its
   // first rule's (n<r>), and offsets in the code, not a slot per rule; else (never made so) a constant each (i<r>).
   const r0 = R.length;
@@ -317,7 +267,7 @@ function chainCases(ch: CChain, s0: number, isBase: boolean, p: WalkParts): void
     const k0 = g.consts!.length;
     const t0 = T.length;
     const cond = ruleCondition(cr, g);
-    const act = ruleAction(cr, k, r, id, s0 + k, isBase, p.pin && r < PIN_RULES, p, POP);
+    const act = ruleAction(cr, k, r, id, s0 + k, isBase, p.pin && k < PIN_RULES, start, T, POP, g);
     for (let j = f0; j < g.fns.length; j++) decl.push(`const f${j} = F[${j}];`);
     for (let j = k0; j < g.consts!.length; j++) decl.push(`const k${j} = K[${j}];`);
     if (!seq) decl.push(`const i${r} = R[${r}].id;`);
@@ -344,7 +294,6 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
     start.set(ch, s);
     s += ch.index !== null ? 1 : ch.rules.length + 1;
   }
-  const direct = directChains(chains, base, start);
   // Addresses and single ports are constants k0, k1, ... (scan-gen's konst): the per-node variants of a
   // chain (nat POSTROUTING through each node's FLANNEL-POSTRTG, which differ only in the node's CIDR)
   // have walks of one source, one factory, code V8 compiles and optimizes once for all of them.
@@ -367,12 +316,12 @@ export function genWalk(base: CChain, env: MatchEnv, enter: EnterFn): WalkFn | n
       cases.push(`case ${s0}: {\n        ${indexedState(j, isBase, POP)}\n      }`);
       continue;
     }
-    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP, direct, pin: !entered });
+    chainCases(ch, s0, isBase, { g, R, T, decl, cases, start, POP, pin: isBase && !entered });
     const n = ch.rules.length;
     // A built-in chain's end with an ACCEPT policy, untraced: the policy counted here (`so`, its slot's counts in
     // countTab: NfCounters.countSlot's), ACCEPT returned; else -1, Netfilter.policy's (three calls a walk, ~70 a request).
     const end = isBase && !entered && !base.dropPolicy ? `if (w.trace === null) { kt = w.countTab; kt[so] += 1; kt[so + 1] += ip.totalLength; return ${TgCode.ACCEPT}; } return -1;` : 'return -1;';
-    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? end : (direct.get(ch) ?? POP)}`);
+    cases.push(`case ${s0 + n}: w.walked = (w.walked + ${n} - from) & ${WALK_MASK}; ${isBase ? end : POP}`);
   }
   // A built-in chain's walk first points the late-bound env (E, LATE_ENV) at its namespace's (WalkHost.menv): the hooks
   // do not (a store of a cold object's pointer is a write barrier reading that object's page flags), rules run here.

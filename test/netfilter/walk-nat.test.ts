@@ -115,8 +115,6 @@ describe('walk-gen nat', () => {
     const skew = (nf: Netfilter) => {
       const sep = nf.compiledChain('nat', 'SEP')!;
       (sep.rules[1] as { id: number }).id += 100000;
-      nf.load(rules(TEXT)); // (the same interned chains) a load reads the ids of the rules its slots pin (nf-counters.ts)
-      expect(nf.compiledChain('nat', 'SEP')).toBe(sep);
     };
     const ref = run(false, skew);
     const odd = run(true, skew);
