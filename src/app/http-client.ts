@@ -17,16 +17,12 @@ import { buildHttpRequest as buildHttpRequestImported, httpHeader as httpHeaderI
 import type { Ipv4 } from '../wire/types.js';
 import { parseIpv4 as parseIpv4Imported } from '../wire/ipv4-addr.js';
 import { TlsSocket, type ByteStream } from './tls.js';
-import { errorKindOf as errorKindOfImported, stopTimer as stopTimerImported, takeCallback as takeCallbackImported, writePhases as writePhasesImported, type PendingTimes } from './http-pending.js';
 // Hot imports as module constants (ARCHITECTURE.md, "Per hop": an import is a cell load and check at each use).
 const buildHttpRequest = buildHttpRequestImported;
 const httpHeader = httpHeaderImported;
 const sealHttpBytes = sealHttpBytesImported;
 const parseIpv4 = parseIpv4Imported;
-const errorKindOfHere = errorKindOfImported;
-const stopTimer = stopTimerImported;
-const takeCallback = takeCallbackImported;
-const writePhases = writePhasesImported;
+const errorKindOfHere = errorKindOf;
 
 /** Resolves a host name (the DNS stub resolver implements this); null = resolution failed. */
 export interface Resolver {
@@ -83,7 +79,25 @@ export interface HttpClientOptions {
   resolver?: Resolver | null;
 }
 
-export { errorKindOf } from './http-pending.js';
+/** Maps a socket error to the request error kind. */
+export function errorKindOf(k: SocketErrorKind): ErrorKind {
+  switch (k) {
+    case 'refused':
+      return 'refused';
+    case 'reset':
+      return 'reset';
+    case 'timeout':
+      return 'timeout';
+    case 'unreachable':
+      return 'no-route';
+    case 'addrnotavail':
+      return 'addrnotavail';
+    default: {
+      const never: never = k;
+      throw new Error(`unknown socket error ${String(never)}`);
+    }
+  }
+}
 
 /**
  * Who hears a request's outcome: a function, or an object whose `requestDone` runs (a caller's own
@@ -93,17 +107,25 @@ export { errorKindOf } from './http-pending.js';
  */
 export type HttpCallback = ((r: HttpResult) => void) | { requestDone(r: HttpResult): void; readonly resultLent?: boolean };
 
-/** A request (one attempt) from request() to its outcome; times in PendingTimes (−1: not reached). */
-interface Pending extends PendingTimes {
+interface Pending {
   target: HttpTarget;
   addr: Ipv4;
+  started: TimeNs;
   timeout: TimeNs;
   cb: HttpCallback;
   timer: SimEvent | null;
   conn: ClientConn | null;
   done: boolean;
-  /** No closure took it (resolver, a failed connect): the client may reuse it once it is over (HttpClient.spare). */
-  reuse: boolean;
+  connect: TimeNs | null;
+  // Phase timestamps (absolute sim time; null until reached): name resolved, connection usable for
+  // this request, request written, first response byte. `tlsAt`: the TLS layer (https) sets it when
+  // its handshake completes on this request's connection; the tls phase is tlsAt − connectedAt.
+  resolvedAt: TimeNs | null;
+  connectedAt: TimeNs | null;
+  tlsAt: TimeNs | null;
+  sentAt: TimeNs | null;
+  firstByteAt: TimeNs | null;
+  tls: TimeNs | null;
 }
 
 /**
@@ -213,8 +235,6 @@ export class HttpClient {
   /** The result and phases lent to a `resultLent` callback (completeWith), made on the first one. */
   private lent: HttpResult | null = null;
   private lentPhases: RequestPhases | null = null;
-  /** Requests over, their records for the next ones (a stack of at most SPARE_PENDING). */
-  private readonly spares: Pending[] = [];
 
   constructor(
     readonly tcp: TcpLayer,
@@ -227,9 +247,7 @@ export class HttpClient {
 
   /** Sends one request (one attempt); `cb` runs exactly once with the outcome. */
   request(target: HttpTarget, timeout: TimeNs, cb: HttpCallback): void {
-    const now = this.sim.now;
-    const reuse = target.addr !== null;
-    const p: Pending = this.spares.length > 0 ? renew(this.spares.pop()!, target, now, timeout, cb, reuse) : { target, addr: 0, started: now, timeout, cb, timer: null, conn: null, done: false, reuse, connect: null, tls: null, resolvedAt: -1, connectedAt: -1, tlsAt: -1, sentAt: -1, firstByteAt: -1 };
+    const p: Pending = { target, addr: 0, started: this.sim.now, timeout, cb, timer: null, conn: null, done: false, connect: null, tls: null, resolvedAt: null, connectedAt: null, tlsAt: null, sentAt: null, firstByteAt: null };
     p.timer = this.sim.schedule(timeout, requestTimeout, this, p);
     if (target.addr !== null) {
       p.addr = target.addr;
@@ -298,8 +316,7 @@ export class HttpClient {
     if (tcp.state === 'CLOSED') {
       // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop
       // user beyond the ephemeral ports meets this on every request, so it costs no parser, connection
-      // record or closures: only the socket's error handler (which takes p: not reused).
-      p.reuse = false;
+      // record or closures: only the socket's error handler.
       tcp.onError = (k) => {
         // As retire() then fail() do for a connection record: the slot is freed (a waiting request
         // takes it), then the request fails.
@@ -353,7 +370,7 @@ export class HttpClient {
   /** @internal (ClientConn) Response bytes on `c`. */
   received(c: ClientConn, data: Uint8Array | null): void {
     if (c.dead || data === null) return;
-    if (c.req !== null && c.req.firstByteAt < 0) c.req.firstByteAt = this.sim.now;
+    if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
     let msgs;
     try {
       msgs = c.parser.push(data);
@@ -431,8 +448,11 @@ export class HttpClient {
     p.conn = null;
     const ok = status >= 200 && status < 400;
     const cb = takeCallback(p);
-    if (typeof cb !== 'function' && cb.resultLent === true) this.lendResult(cb, p, m, status, bytes, ok);
-    else done(cb, {
+    if (typeof cb !== 'function' && cb.resultLent === true) {
+      this.lendResult(cb, p, m, status, bytes, ok);
+      return;
+    }
+    done(cb, {
       ok,
       error: ok ? null : 'protocol',
       status,
@@ -442,14 +462,8 @@ export class HttpClient {
       bytes,
       servedBy: this.servedBy,
       response: m,
-      phases: writePhases({ dns: 0, connect: 0, tls: 0, ttfb: 0, total: 0 }, p, this.sim.now),
+      phases: phasesOf(p, this.sim.now),
     });
-    this.spare(p);
-  }
-
-  /** A request over: its record kept for a next one when no closure took it (the client held it alone: conn, timer and callback let go). */
-  private spare(p: Pending): void {
-    if (p.reuse && this.spares.length < SPARE_PENDING) this.spares.push(p);
   }
 
   /** completeWith's result for a callback that borrows it: the client's own objects, every field rewritten. */
@@ -490,7 +504,6 @@ export class HttpClient {
       }
     }
     done(takeCallback(p), { ok: false, error: kind, status: 0, latency: this.sim.now - p.started, connect: p.connect, tls: p.tls, bytes: 0, servedBy: null, response: null, phases: null, ...(tlsFailure ? { tlsFailure } : {}) });
-    this.spare(p);
   }
 
   private release(c: ClientConn): void {
@@ -537,29 +550,51 @@ export class HttpClient {
   }
 }
 
+/** The phases of a completed request: each from its timestamps (dns and connect 0 when skipped). */
+function phasesOf(p: Pending, now: TimeNs): RequestPhases {
+  const dns = p.resolvedAt !== null ? p.resolvedAt - p.started : 0;
+  const connect = p.connect ?? 0;
+  const tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
+  const ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
+  return { dns, connect, tls, ttfb, total: now - p.started };
+}
+
+/** phasesOf written into `ph` (a lent result's: HttpClient.lendResult). */
+function writePhases(ph: RequestPhases, p: Pending, now: TimeNs): void {
+  ph.dns = p.resolvedAt !== null ? p.resolvedAt - p.started : 0;
+  ph.connect = p.connect ?? 0;
+  ph.tls = p.tlsAt !== null && p.connectedAt !== null ? p.tlsAt - p.connectedAt : 0;
+  ph.ttfb = p.firstByteAt !== null && p.sentAt !== null ? p.firstByteAt - p.sentAt : 0;
+  ph.total = now - p.started;
+}
+
+const DONE = (): void => {};
+
+/**
+ * The request's callback, once: the Pending lets go of it (a resolver or connection callback still in
+ * flight keeps the Pending; the caller's closures need not live that long).
+ */
+function takeCallback(p: Pending): HttpCallback {
+  const cb = p.cb;
+  p.cb = DONE;
+  return cb;
+}
+
 function done(cb: HttpCallback, r: HttpResult): void {
   if (typeof cb === 'function') cb(r);
   else cb.requestDone(r);
 }
 
+/**
+ * Cancels the request's timer and lets go of it (SimEvent.drop: nothing else holds it, and a later event
+ * takes its object once the queue gives it up, not a new one a request).
+ */
+function stopTimer(p: Pending): void {
+  p.timer?.drop();
+  p.timer = null;
+}
+
 function requestTimeout(client: HttpClient, p: Pending): void {
   p.timer = null;
   client.fail(p, 'timeout');
-}
-
-/** Most request records a client keeps for reuse (more only when that many were in flight at once). */
-const SPARE_PENDING = 64;
-
-/** A spare record `p` as request() makes a new one. */
-function renew(p: Pending, target: HttpTarget, started: TimeNs, timeout: TimeNs, cb: HttpCallback, reuse: boolean): Pending {
-  p.target = target;
-  p.addr = 0;
-  p.started = started;
-  p.timeout = timeout;
-  p.cb = cb;
-  p.done = false;
-  p.reuse = reuse;
-  p.connect = p.tls = null;
-  p.resolvedAt = p.connectedAt = p.tlsAt = p.sentAt = p.firstByteAt = -1;
-  return p;
 }

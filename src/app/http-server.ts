@@ -229,11 +229,7 @@ export class HttpServer implements TcpAcceptor {
       this.respondError(conn, 400);
       return;
     }
-    // (an index, not for-of: a push of one message returns its head's frozen list, whose iterator is an object a request)
-    for (let i = 0; i < msgs.length; i++) {
-      const m = msgs[i]!;
-      if (m.kind === 'request') this.enqueue(conn, m);
-    }
+    for (const m of msgs) if (m.kind === 'request') this.enqueue(conn, m);
   }
 
   private enqueue(conn: ServerConn, req: HttpRequest): void {

@@ -59,39 +59,16 @@ export interface LoadCounters {
   attempts: number;
 }
 
-/** Finished requests a generator keeps for its next ones (more only when that many were in flight at once). */
-const SPARE_REQUESTS = 64;
-
-/**
- * One request of a generator, across its attempts: the client's callback object (no closure per request).
- * The generator reuses it once the request is over (HttpClient drops its callback when it calls it, and
- * a retry's event has run): `renew` sets it as new.
- */
+/** One request of a generator, across its attempts: the client's callback object (no closure per request). */
 class LoadRequest {
   attempt = 0;
-  /** When the first attempt started, as its two 32-bit words (core/f64-words: a double field is a box of its own). */
-  private firstLo = 0;
-  private firstHi = 0;
-  /** A closed-loop user's request (the user thinks after it). */
-  user = false;
   constructor(
     readonly gen: HttpLoadGenerator,
-    first: TimeNs,
-    user: boolean,
-  ) {
-    this.renew(first, user);
-  }
-  renew(first: TimeNs, user: boolean): this {
-    this.attempt = 0;
-    this.firstLo = f64Lo(first);
-    this.firstHi = f64Hi(first);
-    this.user = user;
-    return this;
-  }
-  /** When the first attempt started. */
-  get first(): TimeNs {
-    return f64Of(this.firstLo, this.firstHi);
-  }
+    /** When the first attempt started. */
+    readonly first: TimeNs,
+    /** A closed-loop user's request (the user thinks after it). */
+    readonly user: boolean,
+  ) {}
   requestDone(r: HttpResult): void {
     this.gen.attemptDone(this, r);
   }
@@ -137,8 +114,6 @@ export class HttpLoadGenerator implements LoadCounters {
   private startAt: TimeNs = 0;
   /** Closed-loop users not started yet. */
   private unstarted = 0;
-  /** Requests that are over, for issue() to reuse (a stack: the last one over, the likeliest in cache, first). */
-  private readonly spare: LoadRequest[] = [];
   /** Called once when every issued request has finished and no more will be issued. */
   onDone: (() => void) | null = null;
   /** The event callbacks of the next arrival and a user's next request (one function each, no closure per event). */
@@ -251,8 +226,7 @@ export class HttpLoadGenerator implements LoadCounters {
   private issue(user: boolean): void {
     this.issued++;
     this.rec.requestStarted();
-    const spare = this.spare;
-    attempt(spare.length > 0 ? spare.pop()!.renew(this.sim.now, user) : new LoadRequest(this, this.sim.now, user));
+    attempt(new LoadRequest(this, this.sim.now, user));
   }
 
   /** @internal (LoadRequest) One attempt of `q`. */
@@ -278,8 +252,6 @@ export class HttpLoadGenerator implements LoadCounters {
       this.failed++;
       this.rec.requestFailed(r.error ?? 'protocol', this.sim.now - q.first);
     }
-    // (Over: nothing holds q now but this call; the client dropped its callback before calling it.)
-    if (this.spare.length < SPARE_REQUESTS) this.spare.push(q);
     if (q.user) this.userThink();
     this.checkDone();
   }

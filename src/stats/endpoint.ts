@@ -15,10 +15,6 @@ export interface EndpointRecorder {
 }
 
 
-/** advance()'s three doubles (last change, busy time, queue area) and their 32-bit words (core/f64-words' layout). */
-const F64 = new Float64Array(3);
-const WORDS = new Int32Array(F64.buffer);
-
 /** What an endpoint's per-second counts start as (it allocates on its first request). */
 const NO_COUNTS = new Float64Array(0);
 
@@ -66,30 +62,16 @@ export class EndpointStats implements EndpointRecorder {
     this.start = now();
     this.lastChange = this.start;
   }
-  /**
-   * The integrals brought up to now, through this module's own word views (no call that returns a double:
-   * a getter V8 does not inline, as the callers' sizes decide, returns each double as a new heap number).
-   */
   private advance(): void {
     const t = this.now();
-    const w = WORDS;
-    const f = F64;
-    w[0] = this.lastLo;
-    w[1] = this.lastHi;
-    w[2] = this.busyLo;
-    w[3] = this.busyHi;
-    w[4] = this.areaLo;
-    w[5] = this.areaHi;
-    const dt = t - f[0]!;
-    f[0] = t;
-    f[1] = f[1]! + dt * this.busy;
-    f[2] = f[2]! + dt * this.queue;
-    this.lastLo = w[0]!;
-    this.lastHi = w[1]!;
-    this.busyLo = w[2]!;
-    this.busyHi = w[3]!;
-    this.areaLo = w[4]!;
-    this.areaHi = w[5]!;
+    const dt = t - this.lastChange;
+    const busyNs = this.busyNs + dt * this.busy;
+    const area = this.queueArea + dt * this.queue;
+    this.lastChange = t;
+    this.busyLo = f64Lo(busyNs);
+    this.busyHi = f64Hi(busyNs);
+    this.areaLo = f64Lo(area);
+    this.areaHi = f64Hi(area);
   }
   /** When the integrals were last brought up to date. */
   private get lastChange(): TimeNs {

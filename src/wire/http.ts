@@ -161,12 +161,8 @@ export class HttpParser {
   private len = 0;
   private scanFrom = 0;
   private headCount = 0;
-  /**
-   * The messages completed by the push under way: NO_MESSAGES, a shared parser's frozen list of one
-   * (the head entry's: HeadMemo.one, bodiedOne), or a list of the push's own (`outOwn`).
-   */
+  /** The messages completed by the push under way (a list of one is built at its length). */
   private out: HttpMessage[] = NO_MESSAGES;
-  private outOwn = false;
   /** Total bytes consumed by complete messages. */
   bytesConsumed = 0;
   /**
@@ -214,8 +210,7 @@ export class HttpParser {
 
   /**
    * Appends bytes; returns the messages completed by them, in order (a shared frozen empty list when
-   * none: most pushes complete one message or none; a `shared` parser's one message is in a frozen list
-   * of its head's, no new list a push). Throws WireError on malformed input.
+   * none: most pushes complete one message or none). Throws WireError on malformed input.
    */
   push(chunk: Uint8Array): HttpMessage[] {
     this.out = NO_MESSAGES;
@@ -274,11 +269,7 @@ export class HttpParser {
       // One of the owner's recent heads, when the bytes at `start` are it (a client's connections
       // receive its Service's few response heads, a server's the same request head): no scan for its
       // end, no hash. A head ends at its first CRLF CRLF, so a match is the whole head.
-      // A sealed array met before begins with the head it began with then (nobody writes it): no compare,
-      // and the owner's cache (an object and its ring, cold at a big world's server or client by its next
-      // message) is not read. (Senders' arrays alternate at a server, so the array, not the ring, remembers.)
-      const at0 = start === 0 ? sealed.get(buf) : undefined;
-      let head = at0 !== undefined && at0 !== NOT_MET && at0.kind === this.kind && len >= at0.size ? at0 : this.recent.find(buf, start, len, this.kind, at0);
+      let head = this.recent.find(buf, start, len, this.kind);
       if (head === null) {
         const end = findHeadEnd(buf, Math.max(start, this.scanFrom - 3), len);
         if (end < 0) {
@@ -306,22 +297,13 @@ export class HttpParser {
       if (head.status >= 200 && this.headCount > 0) this.headCount--;
       // A shared parser's body straight from the pushed chunk is a view of it (sent bytes are never
       // written to: a TCP receiver is handed the sender's own array, too); else a copy.
-      // A shared parser's message that is the head's own (bodyless) or its last bodied one comes in that
-      // entry's frozen list of one (a push completes one message or none, nearly always): no list a push.
       let msg: HttpMessage;
-      let one: HttpMessage[] | null = null;
       if (!this.shared) msg = copyHead(parsed, bodyLen === 0 ? EMPTY : buf.slice(headEnd, headEnd + bodyLen));
-      else if (bodyLen === 0) msg = (one = head.one)[0]!;
-      else if (chunk) msg = (one = bodied(head, buf, headEnd, bodyLen))[0]!;
+      else if (bodyLen === 0) msg = parsed;
+      else if (chunk) msg = bodied(head, buf, headEnd, bodyLen);
       else msg = withBody(parsed, buf.slice(headEnd, headEnd + bodyLen));
-      if (this.out.length === 0) {
-        this.out = one ?? [msg];
-        this.outOwn = one === null;
-      } else if (this.outOwn) this.out.push(msg);
-      else {
-        this.out = [this.out[0]!, msg];
-        this.outOwn = true;
-      }
+      if (this.out.length === 0) this.out = [msg];
+      else this.out.push(msg);
       this.lastHead = head;
       this.lastStatus = head.status;
       this.lastBodyLength = bodyLen;
@@ -349,20 +331,17 @@ interface HeadMemo {
   status: number;
   /**
    * bodied(): the last message a shared parser made with this head and a body straight from a pushed
-   * chunk (in a frozen list of one, as push returns it), and where that body is (the array and the offset; its length is the head's). Kept in the
+   * chunk, and where that body is (the array and the offset; its length is the head's). Kept in the
    * entry, which the parser has just read, so that a response met again (a server's cached response
    * array at its client) is answered without reading the message, the array or the head's message.
    */
-  bodiedOne: HttpMessage[] | null;
-  /** `msg` in a frozen list of one, what a shared parser's push returns for a bodyless message of this head (bodiedOne: the same for its bodied one). */
-  one: HttpMessage[];
+  bodiedMsg: HttpMessage | null;
   bodiedBuf: Uint8Array | null;
   bodiedAt: number;
 }
 
 /** What a sealed array (sealHttpBytes) holds at its start once a parser has met it: its head's memo entry. */
-const NOT_MET_MSG: HttpMessage = Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY });
-const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: NOT_MET_MSG, length: -1, kind: 'request', size: 0, status: -1, bodiedOne: null, one: Object.freeze([NOT_MET_MSG]) as unknown as HttpMessage[], bodiedBuf: null, bodiedAt: -1 }) as HeadMemo;
+const NOT_MET: HeadMemo = Object.freeze({ bytes: EMPTY, msg: Object.freeze({ kind: 'request', method: '', target: '', version: '', headers: [], body: EMPTY }), length: -1, kind: 'request', size: 0, status: -1, bodiedMsg: null, bodiedBuf: null, bodiedAt: -1 }) as HeadMemo;
 /** Arrays whose owner never writes them again → the head at their start (NOT_MET until a parser meets it). */
 const sealed = new WeakMap<Uint8Array, HeadMemo>();
 
@@ -407,13 +386,12 @@ const RECENT_HEADS = 4;
 export class HttpHeadCache {
   private readonly heads: (HeadMemo | null)[] = new Array<HeadMemo | null>(RECENT_HEADS).fill(null);
   private next = 0;
-  /**
-   * The recent head of `kind` that buf[start, len) begins with, or null. `at0`: what `sealed` holds for
-   * buf when start is 0 (the caller looked: HttpParser.parse takes a sealed array's head without this
-   * cache), else undefined.
-   */
-  find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response', at0: HeadMemo | undefined = start === 0 ? sealed.get(buf) : undefined): HeadMemo | null {
+  /** The recent head of `kind` that buf[start, len) begins with, or null. */
+  find(buf: Uint8Array, start: number, len: number, kind: 'request' | 'response'): HeadMemo | null {
     const avail = len - start;
+    // A sealed array met before begins with the head it began with then (nobody writes it): no compare.
+    // (Senders' arrays alternate at a server, so the array, not the ring entry, remembers.)
+    const at0 = start === 0 ? sealed.get(buf) : undefined;
     if (at0 !== undefined && at0 !== NOT_MET && at0.kind === kind && avail >= at0.size) return at0;
     for (let k = 1; k <= RECENT_HEADS; k++) {
       const e = this.heads[(this.next - k) & (RECENT_HEADS - 1)]!;
@@ -438,18 +416,16 @@ export class HttpHeadCache {
  * head's last one again when it was made over the same bytes of the same array (the message is frozen,
  * as a bodyless one is; its body a view of the sender's array, which nobody writes to), else a new one,
  * which the head then keeps. `len` is the head's Content-Length, so the array and the offset decide. A
- * server's responses of one size are all one message at their clients. Returns the message in the head's
- * frozen list of one (bodiedOne).
+ * server's responses of one size are all one message at their clients.
  */
-function bodied(head: HeadMemo, buf: Uint8Array, start: number, len: number): HttpMessage[] {
-  const last = head.bodiedOne;
+function bodied(head: HeadMemo, buf: Uint8Array, start: number, len: number): HttpMessage {
+  const last = head.bodiedMsg;
   if (last !== null && head.bodiedBuf === buf && head.bodiedAt === start) return last;
   const msg = Object.freeze(withBody(head.msg, buf.subarray(start, start + len)));
-  const one = Object.freeze([msg]) as unknown as HttpMessage[];
-  head.bodiedOne = one;
+  head.bodiedMsg = msg;
   head.bodiedBuf = buf;
   head.bodiedAt = start;
-  return one;
+  return msg;
 }
 
 /** The caches of parsers made without one. */
@@ -502,7 +478,7 @@ function headOf(buf: Uint8Array, start: number, end: number, kind: 'request' | '
   const e = memo.get(hash);
   if (e !== undefined && sameBytes(e.bytes, buf, start, end)) return e;
   const msg = frozenHead(parseHead(buf, start, end, kind));
-  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start), kind: msg.kind, size: end - start, status: msg.kind === 'response' ? msg.status : -1, bodiedOne: null, one: Object.freeze([msg]) as unknown as HttpMessage[], bodiedBuf: null, bodiedAt: -1 };
+  const added: HeadMemo = { bytes: buf.slice(start, end), msg, length: contentLength(msg.headers, start), kind: msg.kind, size: end - start, status: msg.kind === 'response' ? msg.status : -1, bodiedMsg: null, bodiedBuf: null, bodiedAt: -1 };
   memo.add(hash, added);
   return added;
 }
