@@ -187,6 +187,8 @@ function allocateNodePorts(spec: Spec['spec'], alloc: ServiceAllocator, err: Err
       }
     }
     if (nodePort !== null) alloc.usedNodePorts.add(nodePort);
-    return { name: p.name ?? '', protocol: p.protocol, port: p.port, nodePort, targetPort: p.targetPort ?? p.port };
+    const out: ServicePortSpec = { name: p.name ?? '', protocol: p.protocol, port: p.port, nodePort, targetPort: p.targetPort ?? p.port };
+    if (p.appProtocol !== undefined) out.appProtocol = p.appProtocol;
+    return out;
   });
 }

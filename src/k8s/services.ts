@@ -19,6 +19,7 @@ const ServicePort = z.looseObject({
   port: z.number().int().min(1).max(65535),
   targetPort: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]).optional(),
   nodePort: z.number().int().min(1).max(65535).optional(),
+  appProtocol: z.string().optional(),
 });
 
 export const ServiceSchema = z.looseObject({
@@ -99,6 +100,8 @@ export interface ServicePortSpec {
   port: number;
   nodePort: number | null;
   targetPort: number | string;
+  /** spec.ports[].appProtocol, when set (k8s/container-ports reads it: http → the pods serve HTTP there). */
+  appProtocol?: string;
 }
 
 /** One port of a service with its endpoints: what kube-proxy programs. */

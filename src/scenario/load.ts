@@ -244,7 +244,7 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
       else for (const issue of r.error.issues) errors.push(issueToError(file, locators[id]!.doc, issue, locateIn));
       continue;
     }
-    manifests.push({ kind, apiVersion: String(v['apiVersion'] ?? ''), value: v, docIndex: id });
+    manifests.push({ kind, apiVersion: String(v['apiVersion'] ?? ''), value: dropNullFields(v), docIndex: id });
   }
   if (scenarioIndex < 0 && errors.length === 0) {
     errors.push({ file, line: 1, col: 1, field: '', message: 'no document with kind: Scenario (apiVersion: podwire.dev/v1alpha1)' });
@@ -261,6 +261,26 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
     locate,
     error: (path, message, docIndex = scenarioIndex) => at(docIndex, [...path], message),
   };
+}
+
+/**
+ * `value` without its null-valued fields, at any depth (in place): the API server decodes `field: null`
+ * as a field left unset, and Helm renders many (`annotations:` under an `{{- with }}` that produced
+ * nothing, `ports:`, `env:`), so `kubectl apply` takes them; list items stay as written.
+ */
+export function dropNullFields(value: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(value)) {
+    const x = value[k];
+    if (x === null) delete value[k];
+    else if (typeof x === 'object') dropNullsIn(x as object);
+  }
+  return value;
+}
+
+function dropNullsIn(x: object): void {
+  if (Array.isArray(x)) {
+    for (const item of x) if (item !== null && typeof item === 'object') dropNullsIn(item as object);
+  } else dropNullFields(x as Record<string, unknown>);
 }
 
 /** A document's value as a plain mapping; null (nothing reported) for an empty one, null after `report` otherwise. */

@@ -1,0 +1,82 @@
+// Manifests as users get them, after a Scenario that only adds nodes and traffic (session 48's audit):
+// - Sock Shop (test/fixtures/manifests/sock-shop-excerpt.yaml, Apache-2.0 excerpt): pods select
+//   `beta.kubernetes.io/os: linux`, a label every kubelet still registers its Node with, so they are
+//   scheduled; front-end's readiness probe is an httpGet on an unnamed port of an image podwire does
+//   not know, so that port serves HTTP and the pod turns Ready (the NodePort answers); the exporter
+//   sidecar (kbudde/rabbitmq-exporter, targetPort by name) answers HTTP.
+// - `helm template` output (test/fixtures/manifests/helm-nulls.yaml): null fields (`annotations:`,
+//   `ports:`, `env:`, `nodeSelector:` left empty by a template) load as unset fields, as the API server
+//   decodes them, and comment-only documents are skipped.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildWorld } from '../../src/scenario/build.js';
+import { formatUserError } from '../../src/scenario/errors.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
+import { runWorld } from '../../src/scenario/run.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../fixtures/manifests');
+const dir = mkdtempSync(join(tmpdir(), 'podwire-real-manifests-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Flow {
+  name: string;
+  requests: number;
+  successes: number;
+  errors: number;
+}
+
+function run(name: string, scenario: string, fixture: string) {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, scenario + readFileSync(join(FIXTURES, fixture), 'utf8'));
+  const loaded = loadScenarioFile(file);
+  const world = buildWorld(loaded, 7);
+  const res = runWorld(world, { outDir: join(dir, name), format: 'pcapng', snaplen: 262144 });
+  return { world, warnings: world.warnings.map(formatUserError), flows: (res.stats.flows as Flow[]).map((f) => [f.name, f.requests, f.successes, f.errors]) };
+}
+
+const SOCK_SHOP = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: sock-shop }
+spec:
+  cluster:
+    dns: { enabled: true }
+    nodes: [{ name: node1 }, { name: node2 }]
+    externalHosts: [{ name: laptop }]
+  # front-end's readiness probe starts at 30 s (period 3 s), then EndpointSlice 1 s, rules 1 s.
+  traffic:
+    - { name: shop, type: http, from: host/laptop, to: "node/node2:30001", count: 10, rate: 20, start: 40s }
+    - { name: exporter, type: http, from: deployment/front-end.sock-shop, to: "http://rabbitmq:9090/metrics", count: 5, rate: 20, start: 40s }
+    - { name: amqp, type: tcp, from: deployment/front-end.sock-shop, to: "rabbitmq:5672", count: 5, rate: 20, start: 40s }
+`;
+
+const HELM = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: helm }
+spec:
+  cluster:
+    dns: { enabled: true }
+    nodes: [{ name: node1 }, { name: node2 }]
+  traffic:
+    - { name: web, type: http, from: deployment/client, to: "http://web/", count: 10, rate: 20, start: 3s }
+`;
+
+describe('real-world manifests', () => {
+  it('Sock Shop: pods selecting beta.kubernetes.io/os are scheduled, an httpGet-probed port and an exporter serve HTTP', () => {
+    const r = run('sock-shop', SOCK_SHOP, 'sock-shop-excerpt.yaml');
+    expect(r.warnings).toEqual([]);
+    expect(r.world.cluster!.pods.filter((p) => p.namespace === 'sock-shop').map((p) => p.owner?.name)).toEqual(['front-end', 'rabbitmq']);
+    expect(r.flows).toEqual([
+      ['amqp', 5, 5, 0],
+      ['exporter', 5, 5, 0],
+      ['shop', 10, 10, 0],
+    ]);
+  });
+
+  it('helm template output: null fields and comment-only documents load, every request is answered', () => {
+    const r = run('helm', HELM, 'helm-nulls.yaml');
+    expect(r.warnings).toEqual([]);
+    expect(r.flows).toEqual([['web', 10, 10, 0]]);
+  });
+});
