@@ -279,7 +279,8 @@ export function formatServices(svcs: ServiceView[]): string {
   const rows = [['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS']];
   for (const s of svcs) {
     const ports = s.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',');
-    const eps = [...new Set(s.ports.flatMap((p) => p.endpoints.map((e) => `${formatIpv4(e.ip)}:${e.port}`)))].join(',');
+    // Ready endpoints only, as `kubectl get endpoints` lists them (not-ready ones are its notReadyAddresses).
+    const eps = [...new Set(s.ports.flatMap((p) => p.endpoints.filter((e) => e.ready).map((e) => `${formatIpv4(e.ip)}:${e.port}`)))].join(',');
     const ext = s.type === 'ExternalName' ? s.externalName : s.loadBalancerIPs.length ? s.loadBalancerIPs.map(formatIpv4).join(',') : s.type === 'LoadBalancer' ? '<pending>' : '<none>';
     rows.push([s.namespace, s.name, s.type, s.headless ? 'None' : s.clusterIP !== null ? formatIpv4(s.clusterIP) : '<none>', ext ?? '<none>', ports, eps || '<none>']);
   }
