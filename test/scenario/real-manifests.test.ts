@@ -7,6 +7,8 @@
 // - `helm template` output (test/fixtures/manifests/helm-nulls.yaml): null fields (`annotations:`,
 //   `ports:`, `env:`, `nodeSelector:` left empty by a template) load as unset fields, as the API server
 //   decodes them, and comment-only documents are skipped.
+// - `kubectl get -o yaml` output (test/fixtures/manifests/kubectl-get-list.yaml): a List whose items carry
+//   the fields the API server writes (generation, managedFields, status) loads without a warning.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +64,18 @@ spec:
     - { name: web, type: http, from: deployment/client, to: "http://web/", count: 10, rate: 20, start: 3s }
 `;
 
+const EXPORT = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: export }
+spec:
+  cluster:
+    dns: { enabled: true }
+    nodes: [{ name: node1 }, { name: node2 }]
+  traffic:
+    - { name: web, type: http, from: deployment/web, to: "http://web/", count: 6, rate: 20, start: 1s }
+---
+`;
+
 describe('real-world manifests', () => {
   it('Sock Shop: pods selecting beta.kubernetes.io/os are scheduled, an httpGet-probed port and an exporter serve HTTP', () => {
     const r = run('sock-shop', SOCK_SHOP, 'sock-shop-excerpt.yaml');
@@ -78,5 +92,11 @@ describe('real-world manifests', () => {
     const r = run('helm', HELM, 'helm-nulls.yaml');
     expect(r.warnings).toEqual([]);
     expect(r.flows).toEqual([['web', 10, 10, 0]]);
+  });
+
+  it('kubectl get -o yaml output: server-written metadata loads without warnings', () => {
+    const r = run('export', EXPORT, 'kubectl-get-list.yaml');
+    expect(r.warnings).toEqual([]);
+    expect(r.flows).toEqual([['web', 12, 12, 0]]);
   });
 });
