@@ -54,9 +54,19 @@ export function admitServices(manifests: ManifestInput[], alloc: ServiceAllocato
       continue;
     }
     admitted.add(key);
+    const v6 = ipv6Request(s.spec);
+    if (v6) warnings.push(m.error(v6.path, `${v6.what}: podwire models IPv4 only; the Service runs single-stack IPv4`));
     out.push(admitService(s, alloc, (path, message) => errors.push(m.error(path, message))));
   }
   return out;
+}
+
+/** Where a Service asks for IPv6 (an IPv6 family, or dual-stack required), or null. */
+function ipv6Request(spec: Spec['spec']): { path: (string | number)[]; what: string } | null {
+  const i = spec.ipFamilies?.indexOf('IPv6') ?? -1;
+  if (i >= 0) return { path: ['spec', 'ipFamilies', i], what: 'IPv6' };
+  if (spec.ipFamilyPolicy === 'RequireDualStack') return { path: ['spec', 'ipFamilyPolicy'], what: 'RequireDualStack' };
+  return null;
 }
 
 /** One Service: its ClusterIP, NodePorts, slice name and LB IP, allocated in that order. */

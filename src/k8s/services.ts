@@ -46,6 +46,8 @@ export const ServiceSchema = z.looseObject({
     externalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
     internalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
     publishNotReadyAddresses: z.boolean().default(false),
+    ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+    ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).max(2).optional(),
   }),
 });
 

@@ -9,13 +9,16 @@
 //   decodes them, and comment-only documents are skipped.
 // - `kubectl get -o yaml` output (test/fixtures/manifests/kubectl-get-list.yaml): a List whose items carry
 //   the fields the API server writes (generation, managedFields, status) loads without a warning.
+// - Dual-stack fields: ipFamilies [IPv4] / SingleStack (ingress-nginx's deploy.yaml) load silently; an IPv6
+//   family or RequireDualStack warns at the field (podwire is IPv4-only) and runs IPv4; a misspelt policy
+//   is an error, as the API server's enum check.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/scenario/build.js';
 import { formatUserError } from '../../src/scenario/errors.js';
-import { loadScenarioFile } from '../../src/scenario/load.js';
+import { loadScenarioFile, loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/manifests');
@@ -98,5 +101,22 @@ describe('real-world manifests', () => {
     const r = run('export', EXPORT, 'kubectl-get-list.yaml');
     expect(r.warnings).toEqual([]);
     expect(r.flows).toEqual([['web', 12, 12, 0]]);
+  });
+
+  it('ipFamilies / ipFamilyPolicy: IPv4 silently, IPv6 and RequireDualStack warn at the field, a bad value is an error', () => {
+    const svc = (name: string, spec: string) => `---\napiVersion: v1\nkind: Service\nmetadata: { name: ${name} }\nspec:\n  selector: { app: x }\n  ports: [{ port: 80 }]\n${spec}`;
+    const text = `apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: ds }\nspec:\n  cluster:\n    nodes: [{ name: node1 }]\n` +
+      svc('v4', '  ipFamilyPolicy: SingleStack\n  ipFamilies:\n  - IPv4\n') +
+      svc('v6', '  ipFamilies: [IPv6]\n') +
+      svc('dual', '  ipFamilyPolicy: RequireDualStack\n') +
+      svc('pref', '  ipFamilyPolicy: PreferDualStack\n  ipFamilies: [IPv4, IPv6]\n');
+    const world = buildWorld(loadScenarioText(text, 'ds.yaml'), 1);
+    expect(world.warnings.map(formatUserError)).toEqual([
+      'ds.yaml:24:16: spec.ipFamilies[0]: IPv6: podwire models IPv4 only; the Service runs single-stack IPv4',
+      'ds.yaml:32:19: spec.ipFamilyPolicy: RequireDualStack: podwire models IPv4 only; the Service runs single-stack IPv4',
+      'ds.yaml:41:22: spec.ipFamilies[1]: IPv6: podwire models IPv4 only; the Service runs single-stack IPv4',
+    ]);
+    expect(world.services.map((s) => [s.name, s.clusterIP !== null])).toEqual([['v4', true], ['v6', true], ['dual', true], ['pref', true]]);
+    expect(() => buildWorld(loadScenarioText(text + svc('typo', '  ipFamilyPolicy: SingleStak\n'), 'ds.yaml'), 1)).toThrow(/ds\.yaml:49:19: spec\.ipFamilyPolicy: Invalid option/);
   });
 });
