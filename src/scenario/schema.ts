@@ -70,8 +70,8 @@ export const LinkSpec = z.strictObject({
   jitter: Duration.default('0'),
 });
 
-/** A sender that may be a workload: its pods (deployment/, statefulset/, daemonset/, replicaset/, job/, cronjob/: its Jobs' pods). */
-const WORKLOAD_FROM = /^((pod|node|host|deployment|statefulset|daemonset|replicaset|job|cronjob)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** A sender that may be a workload: its pods (deployment/, statefulset/, daemonset/, replicaset/ (replicationcontroller/), job/, cronjob/: its Jobs' pods). */
+const WORKLOAD_FROM = /^((pod|node|host|deployment|statefulset|daemonset|replicaset|replicationcontroller|job|cronjob)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 const TrafficCommon = {
   name: Name.optional(),

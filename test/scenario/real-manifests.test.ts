@@ -12,6 +12,9 @@
 // - Dual-stack fields: ipFamilies [IPv4] / SingleStack (ingress-nginx's deploy.yaml) load silently; an IPv6
 //   family or RequireDualStack warns at the field (podwire is IPv4-only) and runs IPv4; a misspelt policy
 //   is an error, as the API server's enum check.
+// - kubernetes/examples' cluster-dns (test/fixtures/manifests/cluster-dns-rc.yaml, Apache-2.0): a core/v1
+//   ReplicationController (equality selector) runs as the ReplicaSet it is equivalent to, its pods
+//   reachable through the Service and named as traffic senders by replicationcontroller/NAME.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,9 +35,11 @@ interface Flow {
   errors: number;
 }
 
-function run(name: string, scenario: string, fixture: string) {
+const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
+
+function run(name: string, scenario: string, manifests: string) {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, scenario + readFileSync(join(FIXTURES, fixture), 'utf8'));
+  writeFileSync(file, scenario + manifests);
   const loaded = loadScenarioFile(file);
   const world = buildWorld(loaded, 7);
   const res = runWorld(world, { outDir: join(dir, name), format: 'pcapng', snaplen: 262144 });
@@ -81,7 +86,7 @@ spec:
 
 describe('real-world manifests', () => {
   it('Sock Shop: pods selecting beta.kubernetes.io/os are scheduled, an httpGet-probed port and an exporter serve HTTP', () => {
-    const r = run('sock-shop', SOCK_SHOP, 'sock-shop-excerpt.yaml');
+    const r = run('sock-shop', SOCK_SHOP, fixture('sock-shop-excerpt.yaml'));
     expect(r.warnings).toEqual([]);
     expect(r.world.cluster!.pods.filter((p) => p.namespace === 'sock-shop').map((p) => p.owner?.name)).toEqual(['front-end', 'rabbitmq']);
     expect(r.flows).toEqual([
@@ -92,13 +97,13 @@ describe('real-world manifests', () => {
   });
 
   it('helm template output: null fields and comment-only documents load, every request is answered', () => {
-    const r = run('helm', HELM, 'helm-nulls.yaml');
+    const r = run('helm', HELM, fixture('helm-nulls.yaml'));
     expect(r.warnings).toEqual([]);
     expect(r.flows).toEqual([['web', 10, 10, 0]]);
   });
 
   it('kubectl get -o yaml output: server-written metadata loads without warnings', () => {
-    const r = run('export', EXPORT, 'kubectl-get-list.yaml');
+    const r = run('export', EXPORT, fixture('kubectl-get-list.yaml'));
     expect(r.warnings).toEqual([]);
     expect(r.flows).toEqual([['web', 12, 12, 0]]);
   });
@@ -118,5 +123,36 @@ describe('real-world manifests', () => {
     ]);
     expect(world.services.map((s) => [s.name, s.clusterIP !== null])).toEqual([['v4', true], ['v6', true], ['dual', true], ['pref', true]]);
     expect(() => buildWorld(loadScenarioText(text + svc('typo', '  ipFamilyPolicy: SingleStak\n'), 'ds.yaml'), 1)).toThrow(/ds\.yaml:49:19: spec\.ipFamilyPolicy: Invalid option/);
+  });
+
+  it('cluster-dns: a ReplicationController runs its pods (selector defaulted from the template when absent)', () => {
+    const scenario = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: cluster-dns }
+spec:
+  cluster:
+    dns: { enabled: true }
+    nodes: [{ name: node1 }, { name: node2 }]
+  traffic:
+    - { name: front, type: tcp, from: pod/dns-frontend, to: "dns-backend.default.svc.cluster.local:8000", count: 5, rate: 20, start: 2s }
+    - { name: back, type: tcp, from: replicationcontroller/dns-backend, to: "dns-backend:8000", count: 3, rate: 20, start: 2s }
+`;
+    const r = run('cluster-dns', scenario, fixture('cluster-dns-rc.yaml'));
+    expect(r.warnings).toEqual([]);
+    expect(r.world.cluster!.pods.filter((p) => p.namespace === 'default').map((p) => [p.name.replace(/-[a-z0-9]{5}$/, '-XXXXX'), p.owner?.kind ?? null, p.labels['name']])).toEqual([
+      ['dns-backend-XXXXX', 'ReplicaSet', 'dns-backend'],
+      ['dns-frontend', null, 'dns-frontend'],
+    ]);
+    expect(r.flows).toEqual([
+      ['back', 3, 3, 0],
+      ['front', 5, 5, 0],
+    ]);
+    const noSelector = fixture('cluster-dns-rc.yaml').replace('  selector:\n    name: dns-backend\n  template:', '  template:');
+    expect(noSelector).not.toBe(fixture('cluster-dns-rc.yaml'));
+    const r2 = run('rc-noselector', scenario, noSelector);
+    expect(r2.flows).toEqual([
+      ['back', 3, 3, 0],
+      ['front', 5, 5, 0],
+    ]);
   });
 });
