@@ -83,7 +83,9 @@ function admitService(s: Spec, alloc: ServiceAllocator, err: ErrorAt): ServiceSp
     externalName: spec.externalName ?? null,
     externalIPs: spec.externalIPs.map((x) => parseIpv4(x) ?? 0),
     loadBalancerIPs: [],
-    selector: spec.selector ?? null,
+    // An empty selector is none (the API server stores `{}` as unset: the EndpointSlice controller leaves the
+    // Service to manual Endpoints, kubernetes#2450), not "every pod of the namespace".
+    selector: spec.selector !== undefined && Object.keys(spec.selector).length > 0 ? spec.selector : null,
     ports,
     sessionAffinityTimeout: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : null,
     externalTrafficPolicy: spec.externalTrafficPolicy,

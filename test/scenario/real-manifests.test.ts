@@ -15,6 +15,8 @@
 // - kubernetes/examples' cluster-dns (test/fixtures/manifests/cluster-dns-rc.yaml, Apache-2.0): a core/v1
 //   ReplicationController (equality selector) runs as the ReplicaSet it is equivalent to, its pods
 //   reachable through the Service and named as traffic senders by replicationcontroller/NAME.
+// - A Service with `selector: {}` has no selector (its endpoints are the user's Endpoints), as the API
+//   server stores an empty map as unset; it does not select every pod of its namespace.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +25,7 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { formatUserError } from '../../src/scenario/errors.js';
 import { loadScenarioFile, loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
+import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/manifests');
 const dir = mkdtempSync(join(tmpdir(), 'podwire-real-manifests-'));
@@ -154,5 +157,52 @@ spec:
       ['back', 3, 3, 0],
       ['front', 5, 5, 0],
     ]);
+  });
+
+  it('selector: {} is no selector: the manual Endpoints serve, not every pod of the namespace', () => {
+    const text = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: empty-selector }
+spec:
+  cluster:
+    dns: { enabled: true }
+    nodes: [{ name: node1 }, { name: node2 }]
+  traffic:
+    - { name: ext, type: http, from: deployment/client, to: "http://ext/", count: 4, rate: 20, start: 1s }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: client }
+spec:
+  selector: { matchLabels: { app: client } }
+  template:
+    metadata: { labels: { app: client } }
+    spec: { containers: [{ name: c, image: nginx, ports: [{ containerPort: 80 }] }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: legacy }
+spec:
+  selector: { matchLabels: { app: legacy } }
+  template:
+    metadata: { labels: { app: legacy } }
+    spec: { containers: [{ name: c, image: nginx, ports: [{ containerPort: 80 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ext }
+spec:
+  selector: {}
+  ports: [{ port: 80 }]
+`;
+    const r = run('empty-selector', text, '');
+    const ext = r.world.services.find((s) => s.name === 'ext')!;
+    expect(ext.selector).toBeNull();
+    expect(ext.ports[0]!.endpoints).toEqual([]);
+    const legacyIp = r.world.cluster!.pods.find((p) => p.owner?.name === 'legacy')!.ip;
+    const withEndpoints = text + `---\napiVersion: v1\nkind: Endpoints\nmetadata: { name: ext }\nsubsets: [{ addresses: [{ ip: ${formatIpv4(legacyIp)} }], ports: [{ port: 80 }] }]\n`;
+    const r2 = run('empty-selector-eps', withEndpoints, '');
+    expect(r2.world.services.find((s) => s.name === 'ext')!.ports[0]!.endpoints.map((e) => e.pod?.owner?.name)).toEqual(['legacy']);
+    expect(r2.flows).toEqual([['ext', 4, 4, 0]]);
   });
 });
