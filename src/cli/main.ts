@@ -216,7 +216,7 @@ async function main(): Promise<void> {
           .positional('file', { type: 'string', demandOption: true })
           .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
           .option('seed', { type: 'string' })
-          .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end)' })
+          .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
           .option('counters', { alias: 'c', type: 'boolean', default: false, describe: 'with --iptables: after the run (or --until), every rule\'s packet and byte counters too (iptables-save -c)' })
@@ -257,8 +257,8 @@ async function main(): Promise<void> {
           if (ns.nf === null) throw new UsageError(`--iptables: ${argv.node} has no netfilter rules (only cluster nodes run kube-proxy)`);
           // iptables-save's banner carries a date: the simulated epoch keeps the output reproducible.
           const b = saveBanner('Thu Jan  1 00:00:00 1970');
-          // The rules as configured; with --counters, after the run (counters count its packets).
-          if (argv.counters && argv.run) {
+          // The rules as configured; with --counters, after the run (counters count its packets); at --until when given.
+          if ((argv.counters || argv.until !== undefined) && argv.run) {
             const until = untilOf(argv.until) ?? world.until;
             world.sim.run(until !== null ? { until } : {});
           }
@@ -277,6 +277,8 @@ async function main(): Promise<void> {
           return;
         }
         if (argv.services) {
+          // As admitted (before any pod is ready); at --until when given.
+          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilOf(argv.until)! });
           process.stdout.write(formatServices(world.services));
           return;
         }

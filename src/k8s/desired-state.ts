@@ -43,9 +43,10 @@ export interface PodDef {
   specPath: (string | number)[];
 }
 
-/** The labels every kubelet registers its Node with; a control-plane node's role label and taint (kubeadm). */
-function nodeIdentity(name: string, role: string | undefined): { labels: Record<string, string>; taints: Taint[] } {
-  const labels: Record<string, string> = { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' };
+/** The labels every kubelet registers its Node with (kubelet's initialNode: hostname, os and arch, and still the
+ *  deprecated beta.kubernetes.io/os and /arch, which older manifests select on); a control-plane node's role label and taint (kubeadm). */
+export function nodeIdentity(name: string, role: string | undefined): { labels: Record<string, string>; taints: Taint[] } {
+  const labels: Record<string, string> = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' };
   if (role !== 'control-plane') return { labels, taints: [] };
   return { labels: { ...labels, 'node-role.kubernetes.io/control-plane': '' }, taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] };
 }

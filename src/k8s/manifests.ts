@@ -96,7 +96,8 @@ export type ContainerT = z.infer<typeof Container>;
 /** Fields podwire knows (used or deliberately ignored) per object part; others get a warning. */
 const KNOWN: Record<string, readonly string[]> = {
   root: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
-  metadata: ['name', 'namespace', 'labels', 'annotations', 'uid', 'generateName', 'ownerReferences', 'creationTimestamp', 'resourceVersion', 'finalizers'],
+  // With the fields the API server writes (kubectl get -o yaml output applies as it is).
+  metadata: ['name', 'namespace', 'labels', 'annotations', 'uid', 'generateName', 'ownerReferences', 'creationTimestamp', 'resourceVersion', 'finalizers', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'],
   podSpec: ['nodeName', 'hostNetwork', 'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'serviceAccountName', 'volumes', 'nodeSelector', 'tolerations', 'affinity', 'dnsPolicy', 'securityContext', 'imagePullSecrets', 'priorityClassName', 'schedulerName', 'hostname', 'subdomain', 'dnsConfig'],
   container: ['name', 'image', 'ports', 'command', 'args', 'env', 'envFrom', 'resources', 'imagePullPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'volumeMounts', 'securityContext', 'workingDir', 'lifecycle'],
   deploymentSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'paused'],

@@ -54,9 +54,19 @@ export function admitServices(manifests: ManifestInput[], alloc: ServiceAllocato
       continue;
     }
     admitted.add(key);
+    const v6 = ipv6Request(s.spec);
+    if (v6) warnings.push(m.error(v6.path, `${v6.what}: podwire models IPv4 only; the Service runs single-stack IPv4`));
     out.push(admitService(s, alloc, (path, message) => errors.push(m.error(path, message))));
   }
   return out;
+}
+
+/** Where a Service asks for IPv6 (an IPv6 family, or dual-stack required), or null. */
+function ipv6Request(spec: Spec['spec']): { path: (string | number)[]; what: string } | null {
+  const i = spec.ipFamilies?.indexOf('IPv6') ?? -1;
+  if (i >= 0) return { path: ['spec', 'ipFamilies', i], what: 'IPv6' };
+  if (spec.ipFamilyPolicy === 'RequireDualStack') return { path: ['spec', 'ipFamilyPolicy'], what: 'RequireDualStack' };
+  return null;
 }
 
 /** One Service: its ClusterIP, NodePorts, slice name and LB IP, allocated in that order. */
@@ -73,7 +83,9 @@ function admitService(s: Spec, alloc: ServiceAllocator, err: ErrorAt): ServiceSp
     externalName: spec.externalName ?? null,
     externalIPs: spec.externalIPs.map((x) => parseIpv4(x) ?? 0),
     loadBalancerIPs: [],
-    selector: spec.selector ?? null,
+    // An empty selector is none (the API server stores `{}` as unset: the EndpointSlice controller leaves the
+    // Service to manual Endpoints, kubernetes#2450), not "every pod of the namespace".
+    selector: spec.selector !== undefined && Object.keys(spec.selector).length > 0 ? spec.selector : null,
     ports,
     sessionAffinityTimeout: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : null,
     externalTrafficPolicy: spec.externalTrafficPolicy,
@@ -187,6 +199,8 @@ function allocateNodePorts(spec: Spec['spec'], alloc: ServiceAllocator, err: Err
       }
     }
     if (nodePort !== null) alloc.usedNodePorts.add(nodePort);
-    return { name: p.name ?? '', protocol: p.protocol, port: p.port, nodePort, targetPort: p.targetPort ?? p.port };
+    const out: ServicePortSpec = { name: p.name ?? '', protocol: p.protocol, port: p.port, nodePort, targetPort: p.targetPort ?? p.port };
+    if (p.appProtocol !== undefined) out.appProtocol = p.appProtocol;
+    return out;
   });
 }

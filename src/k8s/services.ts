@@ -19,6 +19,7 @@ const ServicePort = z.looseObject({
   port: z.number().int().min(1).max(65535),
   targetPort: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]).optional(),
   nodePort: z.number().int().min(1).max(65535).optional(),
+  appProtocol: z.string().optional(),
 });
 
 export const ServiceSchema = z.looseObject({
@@ -45,6 +46,8 @@ export const ServiceSchema = z.looseObject({
     externalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
     internalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
     publishNotReadyAddresses: z.boolean().default(false),
+    ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+    ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).max(2).optional(),
   }),
 });
 
@@ -99,6 +102,8 @@ export interface ServicePortSpec {
   port: number;
   nodePort: number | null;
   targetPort: number | string;
+  /** spec.ports[].appProtocol, when set (k8s/container-ports reads it: http → the pods serve HTTP there). */
+  appProtocol?: string;
 }
 
 /** One port of a service with its endpoints: what kube-proxy programs. */
@@ -276,7 +281,8 @@ export function formatServices(svcs: ServiceView[]): string {
   const rows = [['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS']];
   for (const s of svcs) {
     const ports = s.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',');
-    const eps = [...new Set(s.ports.flatMap((p) => p.endpoints.map((e) => `${formatIpv4(e.ip)}:${e.port}`)))].join(',');
+    // Ready endpoints only, as `kubectl get endpoints` lists them (not-ready ones are its notReadyAddresses).
+    const eps = [...new Set(s.ports.flatMap((p) => p.endpoints.filter((e) => e.ready).map((e) => `${formatIpv4(e.ip)}:${e.port}`)))].join(',');
     const ext = s.type === 'ExternalName' ? s.externalName : s.loadBalancerIPs.length ? s.loadBalancerIPs.map(formatIpv4).join(',') : s.type === 'LoadBalancer' ? '<pending>' : '<none>';
     rows.push([s.namespace, s.name, s.type, s.headless ? 'None' : s.clusterIP !== null ? formatIpv4(s.clusterIP) : '<none>', ext ?? '<none>', ports, eps || '<none>']);
   }

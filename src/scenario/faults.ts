@@ -6,6 +6,7 @@ import type { Simulator } from '../core/simulator.js';
 import { durationOr0 } from '../core/time.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
 import type { ControlPlane } from '../k8s/control-plane.js';
+import { nodeIdentity } from '../k8s/desired-state.js';
 import type { Namespace } from '../net/namespace.js';
 import { scheduleK8sFault } from './faults-k8s-run.js';
 import { NetFaults } from './faults-net.js';
@@ -108,12 +109,11 @@ function plainHosts(ctx: FaultContext): Map<string, Namespace> {
   return new Map([...ctx.namespaces].filter(([, ns]) => !cluster.has(ns)));
 }
 
-/** Each node's labels as the scheduler sees them: kubernetes.io/hostname, the role's, spec.cluster.nodes[].labels. */
+/** Each node's labels as the scheduler sees them: the kubelet's (k8s/desired-state nodeIdentity), the role's, spec.cluster.nodes[].labels. */
 function nodeLabels(spec: ScenarioSpecT): Map<string, Record<string, string>> {
   const m = new Map<string, Record<string, string>>();
   for (const n of spec.cluster?.nodes ?? []) {
-    const role: Record<string, string> = n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {};
-    m.set(n.name, { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...role, ...n.labels });
+    m.set(n.name, { ...nodeIdentity(n.name, n.role).labels, ...n.labels });
   }
   return m;
 }

@@ -4,7 +4,8 @@
 // LineCounter. Like `kubectl apply -f`, any kind is accepted: a multi-document stream, `kind: List`
 // (its items), documents holding only comments. Kinds podwire does not model (ServiceAccount, RBAC,
 // ConfigMap, CRDs, ...) are kept and warned about once per kind; a removed apiVersion is warned about
-// with its replacement (k8s/api-versions.ts). Documents in the plain subset of YAML are read by
+// with its replacement (k8s/api-versions.ts). Null fields are dropped (unset, as the API server decodes them), and a
+// ReplicationController becomes the ReplicaSet it is equivalent to. Documents in the plain subset of YAML are read by
 // yaml-fast.ts (10× faster than the `yaml` package's document model on a 150,000-line generated
 // cluster), the others by the `yaml` package from their own text; positions are computed per
 // document on demand, and any error sends the whole file through the `yaml` package again, so every
@@ -244,7 +245,8 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
       else for (const issue of r.error.issues) errors.push(issueToError(file, locators[id]!.doc, issue, locateIn));
       continue;
     }
-    manifests.push({ kind, apiVersion: String(v['apiVersion'] ?? ''), value: v, docIndex: id });
+    const m = replicationControllerAsReplicaSet(dropNullFields(v));
+    manifests.push({ kind: String(m['kind']), apiVersion: String(m['apiVersion'] ?? ''), value: m, docIndex: id });
   }
   if (scenarioIndex < 0 && errors.length === 0) {
     errors.push({ file, line: 1, col: 1, field: '', message: 'no document with kind: Scenario (apiVersion: podwire.dev/v1alpha1)' });
@@ -260,6 +262,51 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
     warnings,
     locate,
     error: (path, message, docIndex = scenarioIndex) => at(docIndex, [...path], message),
+  };
+}
+
+/**
+ * `value` without its null-valued fields, at any depth (in place): the API server decodes `field: null`
+ * as a field left unset, and Helm renders many (`annotations:` under an `{{- with }}` that produced
+ * nothing, `ports:`, `env:`), so `kubectl apply` takes them; list items stay as written.
+ */
+export function dropNullFields(value: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(value)) {
+    const x = value[k];
+    if (x === null) delete value[k];
+    else if (typeof x === 'object') dropNullsIn(x as object);
+  }
+  return value;
+}
+
+function dropNullsIn(x: object): void {
+  if (Array.isArray(x)) {
+    for (const item of x) if (item !== null && typeof item === 'object') dropNullsIn(item as object);
+  } else dropNullFields(x as Record<string, unknown>);
+}
+
+/**
+ * A core/v1 ReplicationController as the apps/v1 ReplicaSet it is equivalent to (the same controller
+ * semantics and pod names, `<name>-<5 chars>`): its equality selector becomes `matchLabels`, defaulted as the
+ * API server defaults an RC (selector and metadata.labels ← the template's labels, replicas ← 1). Its pods
+ * are then `replicaset/NAME` (or `replicationcontroller/NAME`) to traffic. Other objects are returned as they are.
+ */
+function replicationControllerAsReplicaSet(v: Record<string, unknown>): Record<string, unknown> {
+  if (v['kind'] !== 'ReplicationController' || v['apiVersion'] !== 'v1') return v;
+  const spec = v['spec'];
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return v;
+  const sp = spec as Record<string, unknown>;
+  const tmplLabels = ((sp['template'] as { metadata?: { labels?: unknown } } | undefined)?.metadata?.labels ?? null) as Record<string, string> | null;
+  const sel = sp['selector'];
+  const given = sel !== null && typeof sel === 'object' && !Array.isArray(sel) && Object.keys(sel).length > 0 ? (sel as Record<string, string>) : null;
+  const md = (v['metadata'] ?? {}) as Record<string, unknown>;
+  const labels = md['labels'] as Record<string, unknown> | undefined;
+  return {
+    ...v,
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: tmplLabels !== null && (labels === undefined || Object.keys(labels).length === 0) ? { ...md, labels: tmplLabels } : md,
+    spec: { ...sp, selector: { matchLabels: given ?? tmplLabels ?? {} } },
   };
 }
 

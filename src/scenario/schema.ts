@@ -70,8 +70,8 @@ export const LinkSpec = z.strictObject({
   jitter: Duration.default('0'),
 });
 
-/** A sender that may be a workload: its pods (deployment/, statefulset/, daemonset/, replicaset/, job/, cronjob/: its Jobs' pods). */
-const WORKLOAD_FROM = /^((pod|node|host|deployment|statefulset|daemonset|replicaset|job|cronjob)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** A sender that may be a workload: its pods (deployment/, statefulset/, daemonset/, replicaset/ (replicationcontroller/), job/, cronjob/: its Jobs' pods). */
+const WORKLOAD_FROM = /^((pod|node|host|deployment|statefulset|daemonset|replicaset|replicationcontroller|job|cronjob)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 const TrafficCommon = {
   name: Name.optional(),
@@ -239,7 +239,7 @@ export const ClusterNodeSpec = z.strictObject({
   mac: MacText.optional(),
   /** control-plane: kubeadm's node-role.kubernetes.io/control-plane label and NoSchedule taint (only pods that tolerate it run there). */
   role: z.enum(['control-plane', 'worker']).default('worker'),
-  /** Node labels beside kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch (for nodeSelector / node affinity). */
+  /** Node labels beside kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch (and their beta.kubernetes.io/ twins) (for nodeSelector / node affinity). */
   labels: z.record(z.string(), z.string()).default({}),
   /** Node taints (kubectl taint): pods without a matching toleration are not scheduled there. */
   taints: z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),

@@ -160,7 +160,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
 }
 
 /** Traffic `from` kinds that name a workload, and the owner kind of its pods. */
-const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job', cronjob: 'CronJob' };
+const WORKLOAD_KIND: Record<string, string> = { deployment: 'Deployment', replicaset: 'ReplicaSet', replicationcontroller: 'ReplicaSet', statefulset: 'StatefulSet', daemonset: 'DaemonSet', job: 'Job', cronjob: 'CronJob' };
 
 /** The pods of a `deployment/NAME` (statefulset/, daemonset/, replicaset/, job/, cronjob/) reference; null when `ref` names no workload kind. */
 export function workloadPodsOf(ctx: Pick<WorkloadContext, 'cluster'>, ref: string): ClusterPod[] | null {

@@ -128,4 +128,19 @@ describe('podwire CLI', () => {
     }
     expect(lines.some((l) => /LoadBalancer +10\.99\.\d+\.\d+ +10\.100\.11\.240 /.test(l))).toBe(true);
   });
+
+  // probes.yaml's web pods start not ready (readiness probes) and turn ready at ~0 s + a probe + 200 ms + 500 ms.
+  it('inspect --services and --iptables honour --until; ENDPOINTS lists ready endpoints only, as kubectl get endpoints', () => {
+    const file = join(ROOT, 'scenarios/probes.yaml');
+    const before = podwire('inspect', file, '--node', 'node1', '--services');
+    expect(before.code, before.err).toBe(0);
+    expect(before.out).toMatch(/\ndefault +web +ClusterIP +10\.96\.0\.60 +<none> +80\/TCP +<none>\n$/);
+    const at4 = podwire('inspect', file, '--node', 'node1', '--services', '--until', '4s');
+    expect(at4.out).toMatch(/\ndefault +web +ClusterIP +10\.96\.0\.60 +<none> +80\/TCP +10\.244\.0\.2:8080,10\.244\.1\.2:8080,10\.244\.1\.3:8080\n$/);
+    const rules = (args: string[]) => podwire('inspect', file, '--node', 'node1', '--iptables', ...args).out;
+    expect(rules([])).toContain('-m comment --comment "default/web:http has no endpoints"');
+    const ruled = rules(['--until', '4s']);
+    expect(ruled).not.toContain('has no endpoints');
+    expect(ruled.match(/^-A KUBE-SVC-\w+ -m comment --comment "default\/web:http -> /gm)).toHaveLength(3);
+  });
 });

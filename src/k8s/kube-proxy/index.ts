@@ -23,6 +23,21 @@ export interface KubeProxyOptions {
   randomFully: boolean;
 }
 
+/**
+ * Endpoints in the order kube-proxy's endpoint-slice cache hands them to the proxier (endpointsMapFromEndpointInfo
+ * sorts by Endpoint.String(), "ip:port", as strings: 10.244.10.2:80 before 10.244.2.2:80), so a KUBE-SVC chain lists
+ * them in that order whatever the EndpointSlice's. Sorts in place.
+ */
+function byEndpoint<T extends { ip: string; port: number }>(eps: T[]): T[] {
+  if (eps.length < 2) return eps;
+  const key = (e: T) => `${e.ip}:${e.port}`;
+  return eps.sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
 /** The service ports kube-proxy on `node` sees (ClusterIP services with an IP; not headless, not ExternalName). */
 export function servicePortsFor(node: Pick<ClusterNode, 'name'>, services: ServiceView[]): KpServicePort[] {
   const out: KpServicePort[] = [];
@@ -44,7 +59,7 @@ export function servicePortsFor(node: Pick<ClusterNode, 'name'>, services: Servi
         externalTrafficPolicy: s.externalTrafficPolicy,
         internalTrafficPolicy: s.internalTrafficPolicy,
         healthCheckNodePort: s.healthCheckNodePort ?? 0,
-        endpoints: p.endpoints.map((e) => ({ ip: formatIpv4(e.ip), port: e.port, ready: e.ready, serving: e.serving, terminating: e.terminating, isLocal: e.nodeName === node.name })),
+        endpoints: byEndpoint(p.endpoints.map((e) => ({ ip: formatIpv4(e.ip), port: e.port, ready: e.ready, serving: e.serving, terminating: e.terminating, isLocal: e.nodeName === node.name }))),
       });
     }
   }
