@@ -13,6 +13,16 @@ import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { checkOutDir, CliError, EXIT, memoryLimits, memoryBudget, memoryOver, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, SignalGuard, summaryLines, type MemoryLimits } from './run.js';
 import { parseCaptureFilterFlag, parseSnaplenFlag } from './capture-flags.js';
 
+// A reader that stops early (`podwire run … | head`, `inspect … | grep -m1`) closes the pipe: the next
+// write fails with EPIPE, emitted as an 'error' event that would end the process with a stack trace
+// (and, for `run`, before report.html is written). Printing stops; the command finishes its outputs and
+// exits with its own code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 /** --max-events when not given: generous for every shipped scenario, finite for any input. */
 const DEFAULT_MAX_EVENTS = 50_000_000;
 

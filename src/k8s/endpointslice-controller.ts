@@ -6,8 +6,8 @@
 // without probes it also stands for the time the kubelet takes to notice (with probes, prober.ts
 // writes the Ready condition when they decide). At start it reads the Pods' conditions from the store.
 // Not modelled: slices of more than one per Service (maxEndpointsPerSlice), topology hints, skipping
-// unchanged slices (every selector Service's slice is rewritten on each change, so kube-proxy syncs
-// after every pod change), the batch period (--endpoint-updates-batch-period). A deleted Node's pods are
+// unchanged slices (every selector Service's slice is rewritten on each change of a pod some Service
+// selects, so kube-proxy syncs after each), the batch period (--endpoint-updates-batch-period). A deleted Node's pods are
 // skipped at the next sync (any pod change starts one here; in Kubernetes only a change of that
 // Service's pods or the Service), not at the deletion itself.
 import type { Simulator } from '../core/simulator.js';
@@ -110,9 +110,27 @@ export class EndpointSliceController {
       const terminal = e.type === 'DELETED' || p.status.phase !== undefined;
       this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, terminal ? { ready: false, terminating: false, terminal } : { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
     }
+    // podEndpointSliceUpdate queues only the Services whose selector matches the pod (old or new labels):
+    // a pod no Service selects (a Job's, a client's) changes no slice, causes no kube-proxy sync and no
+    // timeline line.
+    const members = events.filter((e) => this.selected(e.object) || (e.old !== null && this.selected(e.old)));
+    if (members.length === 0) return;
     this.resolveAll();
-    this.record(describe(events));
+    this.record(describe(members));
     this.writeSlices();
+  }
+
+  /** True when some selector Service of this controller selects the pod (its namespace and labels). */
+  private selected(pod: Pod): boolean {
+    const { namespace, labels } = pod.metadata;
+    for (const s of this.services.values()) {
+      if (s.namespace !== namespace) continue;
+      const sel = s.selector!;
+      let all = true;
+      for (const k in sel) if (labels[k] !== sel[k]) all = false;
+      if (all) return true;
+    }
+    return false;
   }
 
   /** Writes the EndpointSlice of every selector Service, in one commit. */

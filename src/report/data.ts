@@ -51,9 +51,17 @@ export function sharesOf(stats: StatsDocument, topo: Topology | null): ShareRow[
   return rows;
 }
 
+/**
+ * The timeline entries spec.faults writes (scenario/faults.ts, faults-net.ts, faults-k8s-run.ts): `pod X
+ * down|up|app stopped|deleted`, `node X down`, `link …`, or the fault's kind first (`netem on …`,
+ * `node-crash: …`, `dns-chaos over`). Everything else is the cluster's reaction: its controllers,
+ * kubelets, kube-proxy, flanneld, load balancers' health checks, external-dns, ingress-nginx.
+ */
+const FAULT_ENTRY = /^(?:(?:pod|node) \S+ (?:down|up|app stopped|deleted)\b|link \S|(?:netem|partition|bandwidth|pod-kill|pod-failure|container-kill|toxic|kube-proxy-stall|conntrack-full|node-crash|node-reboot|node-delete|dns-outage|dns-chaos)(?![\w-]))/;
+
 /** Whether a timeline entry is a control-plane reaction (grey marker) rather than a fault (red). */
 export function isReaction(what: string): boolean {
-  return /^(endpointslice|kube-proxy|kubelet|node-lifecycle|metallb|coredns)\b/i.test(what);
+  return !FAULT_ENTRY.test(what);
 }
 
 /** Timeline entries as numbered markers (seconds). */

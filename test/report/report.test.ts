@@ -5,12 +5,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharesOf, wilson } from '../../src/report/data.js';
+import { isReaction, sharesOf, wilson } from '../../src/report/data.js';
 import { cdfOfHgrm } from '../../src/report/hgrm.js';
 import { flowPath, loadReportInput, type Topology } from '../../src/report/index.js';
 import { flowEndpointsTable } from '../../src/report/tables.js';
 import { SecondSeries, TimeseriesDocumentSchema, type StatsDocument } from '../../src/stats/index.js';
 import { ROOT, runWithReport } from './fixtures.js';
+import { runScenario } from '../integration/run-scenario.js';
 
 describe('report data', () => {
   it('reads a .hgrm back into an increasing CDF that ends at 1', () => {
@@ -34,6 +35,25 @@ describe('report data', () => {
     expect(rows[0]!.lo).toBeCloseTo(0.402, 3);
     expect(rows[0]!.hi).toBeCloseTo(0.598, 3);
   });
+  it('timeline markers: what spec.faults wrote is a fault (red), the cluster\'s answer a reaction (grey)', () => {
+    const faults = ['netem on node2/eth0: loss 1.00% delay 0ms jitter 0ms', 'pod web-2 down', 'pod web-2 up', 'node node2 down', 'pod web-canary app stopped', 'node-crash: node node2 down', 'node-delete: kubectl delete node node2 (its kubelet keeps running)', 'pod-kill: pod web-1 deleted (grace period 0s)', 'container-kill: worker/worker killed', 'dns-outage over', 'dns-chaos: error for example.com for 5s', 'partition on node/node1 removed', 'kube-proxy-stall: kube-proxy on node1 stops syncing for 10s', 'link node/node2 eth0 down (carrier lost; neighbours flushed)', 'toxic latency on svc/web: web-1'];
+    const reactions = ['replicaset web-6d744bb8f6: created pod web-6d744bb8f6-8jt4f (replaces web-6d744bb8f6-98x9x)', 'taint-manager: evicting pod web-1 from node2', 'pod-gc: force-deleting pod web-1 (PodGC: node node2 not found)', 'flanneld: node2 deleted, its subnet removed from every node', 'aws-clb: default/web target node2 10.100.11.12 unhealthy (6 consecutive failures; TCP:30080 unreachable)', 'gcp: default/web target node2 10.100.11.12 unhealthy (3 consecutive failures)', 'external-dns: UPSERT A shop.mydomain.com → 10.100.11.240 (ttl 30)', 'ingress-nginx: configuration built (3 servers, 3 upstreams with 6 endpoints)', 'job loadtest: Complete; 4 succeeded, 0 failed', 'cronjob tick: created job tick-28928161', 'pod web-1 stopped (grace period over)', 'endpointslice: web-2 not ready (pod down)', 'kube-proxy: rules synced on every node', 'kubelet: web-1 started on node1', 'node-lifecycle: node node2 NotReady', 'metallb: 10.100.11.240 moves from node1 to node2 (gratuitous ARP)'];
+    expect(faults.filter(isReaction)).toEqual([]);
+    expect(reactions.filter((r) => !isReaction(r))).toEqual([]);
+  });
+
+  it('timeline markers: every fault of scenarios/faults/*.yaml has a fault marker at its time', () => {
+    for (const name of readdirSync(join(ROOT, 'scenarios/faults')).filter((f) => f.endsWith('.yaml')).sort()) {
+      const out = runScenario(join(ROOT, 'scenarios/faults', name), 7);
+      rmSync(out.dir, { recursive: true, force: true });
+      const stats = JSON.parse(out.stats.toString()) as StatsDocument;
+      for (const f of stats.recovery!.faults) {
+        const at = stats.timeline.filter((e) => e.atUs === f.atUs);
+        expect(at.some((e) => !isReaction(e.what)), `${name}: ${f.kind} at ${f.atUs} µs: ${at.map((e) => e.what).join(' | ')}`).toBe(true);
+      }
+    }
+  }, 120_000);
+
   it('Wilson interval: 8 errors in 1012 requests', () => {
     const w = wilson(8, 1012);
     expect(w.value).toBeCloseTo(0.0079, 4);

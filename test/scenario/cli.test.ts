@@ -1,6 +1,6 @@
 // The `podwire` CLI as a user meets it: spawned as `node dist/src/cli/main.js`, bad input gives one
 // line per problem on stderr, exit 1, and no stack trace; bad flags exit 2.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,19 @@ describe('podwire CLI', () => {
     expect(r.out).toMatch(/capture: .*capture\.pcapng/);
     expect(readFileSync(join(out, 'capture.pcapng')).length).toBeGreaterThan(1000);
     expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).seed).toBe(7);
+  });
+
+  it('run with its stdout closed by the reader (`| head`): no stack trace, exit 0, every output written', async () => {
+    const out = join(dir, 'closed-stdout');
+    const child = spawn(process.execPath, [CLI, 'run', 'scenarios/docker0-bridge.yaml', '--seed', '7', '--out', out], { cwd: ROOT, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the summary is printed: its first write meets EPIPE
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expectNoStack(err);
+    expect(err).not.toContain('EPIPE');
+    expect(code, err).toBe(0);
+    for (const f of ['capture.pcapng', 'stats.json', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
   });
 
   it('inspect --services prints aligned columns, as kubectl get svc -o wide does', () => {

@@ -36,6 +36,12 @@ describe('job.yaml', () => {
     expect(lines(/^job tick-28928161: deleted/)).toHaveLength(1);
   });
 
+  it('no Service selects the Jobs\' pods: their changes write no EndpointSlice, so no timeline line and no kube-proxy sync', () => {
+    expect(lines(/^endpointslice: /)).toEqual([]);
+    // kube-proxy syncs only after a slice changes: web's pods never change here
+    expect(lines(/^kube-proxy: /)).toEqual([]);
+  });
+
   it('no frame is dropped for want of a route: a pod\'s sandbox goes only after its connections closed', () => {
     const drops = r.world.cluster!.pods.filter((p) => p.owner?.kind === 'Job').map((p) => p.ns.drops['no-route'] ?? 0);
     expect(drops.every((n) => n === 0)).toBe(true);
