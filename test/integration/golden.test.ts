@@ -21,7 +21,12 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const scenarios = (readdirSync(join(ROOT, 'scenarios'), { recursive: true }) as string[]).filter((f) => f.endsWith('.yaml') && f.split('/').length <= 2).map((f) => f.slice(0, -5)).sort();
 
 afterAll(() => {
-  if (update) writeFileSync(FILE, JSON.stringify(now, null, 1) + '\n');
+  // A filtered update (`-t NAME`) rewrites only the scenarios it ran; every other scenario keeps its recorded
+  // hashes, and scenarios no longer in scenarios/ are dropped.
+  if (!update) return;
+  const merged: Hashes = {};
+  for (const name of scenarios) if (now[name] ?? recorded[name]) merged[name] = { ...recorded[name], ...now[name] };
+  writeFileSync(FILE, JSON.stringify(merged, null, 1) + '\n');
 });
 
 describe('golden outputs (sha256 of capture.pcapng and stats.json)', () => {
