@@ -56,9 +56,34 @@ export function runMetrics(doc: StatsDocument): { endpoints: RunSummary['endpoin
   return { endpoints, metrics, balances: { requests, connections } };
 }
 
+/**
+ * The range a metric's values can take: a share, a p-value and Jain's index lie in [0, 1], max/mean is at least 1,
+ * everything else (counts, latencies, cv) at least 0. A variant's interval is cut to it: the Student-t interval of a
+ * mean near a bound reaches past it (a p-value's [−0.41, 1.53]), and the true mean cannot lie there.
+ */
+export function metricRange(name: string): [number, number] {
+  if (/\.(jain|chi2p|share\[\d+\])$/.test(name)) return [0, 1];
+  if (name.endsWith('.maxOverMean')) return [1, Infinity];
+  return [0, Infinity];
+}
+
 /** Reads a run's stats.json (validated against its schema). */
 export function readRunStats(dir: string): StatsDocument {
   return StatsDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')));
+}
+
+/** Each metric of a variant's runs across seeds: its mean and t-interval, cut to the metric's range. */
+export function variantMetrics(runs: readonly Pick<RunSummary, 'metrics'>[]): VariantReport['metrics'] {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))];
+  const metrics: VariantReport['metrics'] = {};
+  for (const name of names) {
+    const xs = runs.map((r) => r.metrics[name]).filter((x): x is number => x !== null && x !== undefined);
+    const e = tInterval(xs);
+    if (!e) continue;
+    const [min, max] = metricRange(name);
+    metrics[name] = { ...e, lo: e.lo === null ? null : Math.max(min, e.lo), hi: e.hi === null ? null : Math.min(max, e.hi) };
+  }
+  return metrics;
 }
 
 function variantReport(outDir: string, v: Variant, seeds: readonly number[]): VariantReport {
@@ -72,14 +97,7 @@ function variantReport(outDir: string, v: Variant, seeds: readonly number[]): Va
     if (m.balances.connections) chi.connections.push(m.balances.connections);
     runs.push({ seed, dir: relative(outDir, dir).split('\\').join('/'), ...(doc.partial ? { partial: doc.partial.message } : {}), endpoints: m.endpoints, metrics: m.metrics });
   }
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))];
-  const metrics: VariantReport['metrics'] = {};
-  for (const name of names) {
-    const xs = runs.map((r) => r.metrics[name]).filter((x): x is number => x !== null && x !== undefined);
-    const e = tInterval(xs);
-    if (e) metrics[name] = e;
-  }
-  return { name: v.name, set: v.set, runs, metrics, chiSquare: { requests: combinedChiSquare(chi.requests), connections: combinedChiSquare(chi.connections) } };
+  return { name: v.name, set: v.set, runs, metrics: variantMetrics(runs), chiSquare: { requests: combinedChiSquare(chi.requests), connections: combinedChiSquare(chi.connections) } };
 }
 
 /** The sweep document, from the run directories under `outDir` (every run must be complete). */

@@ -14,8 +14,8 @@ export const EstimateSchema = z
     n: z.number().int().nonnegative().describe('values (seeds) it is computed from'),
     mean: num,
     sd: num.nullable().describe('sample standard deviation; null with one value'),
-    lo: num.nullable().describe('lower bound of the Student-t interval; null with one value'),
-    hi: num.nullable(),
+    lo: num.nullable().describe("lower bound of the Student-t interval (a variant's metric: cut to the metric's range, [0, 1] for shares, p-values and Jain's index, ≥ 1 for max/mean, ≥ 0 for the rest); null with one value"),
+    hi: num.nullable().describe('upper bound, as lo'),
   })
   .describe('mean across seeds and its confidence interval');
 
