@@ -12,7 +12,13 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const DURATION = /^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)?\s*$/;
 const RATE = /^\s*[0-9]+(\.[0-9]+)?\s*[kKmMgGtT]?(bps|bit|bit\/s|b\/s)?\s*$/;
 
-export const Name = z.string().regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
+/** Longest name: a DNS subdomain name (RFC 1123), as Kubernetes object names; host names become pcapng interface names. */
+export const MAX_NAME = 253;
+export const Name = z.string().max(MAX_NAME, { message: `at most ${MAX_NAME} characters (a DNS subdomain name)`, abort: true }).regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
+/** Longest flow name: OUT/NAME.hgrm, written first as NAME.hgrm.tmp-PID (a pid has at most 7 digits), is one file name of at most 255 bytes. */
+export const MAX_FLOW_NAME = 238;
+/** A traffic flow's name (also its .hgrm file's name). */
+export const FlowName = z.string().max(MAX_FLOW_NAME, { message: `at most ${MAX_FLOW_NAME} characters (the flow's NAME.hgrm.tmp-PID is one file name of at most 255 bytes)`, abort: true }).regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
 export const IfName = z.string().regex(IFNAME, 'expected an interface name of at most 15 characters');
 export const Ipv4Text = z.string().regex(IPV4, 'expected an IPv4 address like 10.0.0.1');
 export const CidrText = z.string().regex(CIDR, 'expected an address with prefix like 172.17.0.1/16');
