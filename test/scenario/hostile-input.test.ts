@@ -125,3 +125,18 @@ describe('DNS names that cannot be put in a query', () => {
     expect(r.errLines).toEqual([`${p}:25:43: spec.externalName: expected a lower-case RFC 1123 subdomain (labels of at most 63 characters, at most 253 in all)`]);
   });
 });
+
+describe('--redis pointing at no server', () => {
+  // Before: `podwire worker` printed a 9-line error dump every ~1.6 s until killed; `sweep --redis` too.
+  it.each([
+    ['worker', ['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '1']],
+    ['sweep', ['sweep', 'scenarios/docker0-bridge.yaml', '--seeds', '1..2', '--redis', 'redis://127.0.0.1:1', '--quiet']],
+  ])('%s: one line naming the URL and the cause, exit 2, at once', (_, args) => {
+    const t0 = Date.now();
+    const r = podwire(...args!, ...(args![0] === 'sweep' ? ['--out', join(dir, 'sweep-noredis')] : []));
+    expect(r.code).toBe(2);
+    expect(r.errLines.filter((l) => !l.startsWith('podwire sweep: '))).toEqual(['podwire: --redis: cannot connect to redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1']);
+    expectNoStack(r.err);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+});
