@@ -26,8 +26,9 @@ export const MacText = z.string().regex(MAC, 'expected a MAC address like 02:42:
 /** Longest duration a scenario may name: the clock counts integer nanoseconds in a double (exact to 2^53 ns ≈ 104 days). */
 export const MAX_DURATION_NS = 100 * 86_400 * SEC;
 export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION, 'expected a duration like 10ms, 1.5s, 250us')]).superRefine((v, ctx) => {
+  if (typeof v === 'string' && !DURATION.test(v)) return; // the regex has said why (parseDuration reads more, e.g. 1e9s)
   const ns = parseDuration(v);
-  if (ns === null) return; // the regex has said why
+  if (ns === null) return;
   if (!(ns <= MAX_DURATION_NS)) ctx.addIssue({ code: 'custom', message: 'at most 100 days (the simulated clock counts integer nanoseconds)' });
   else if (ns === 0 && /[1-9]/.test(String(v))) ctx.addIssue({ code: 'custom', message: 'below the clock resolution of 1ns' });
 });

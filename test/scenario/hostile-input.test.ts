@@ -140,3 +140,19 @@ describe('--redis pointing at no server', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 });
+
+describe('many problems, one field', () => {
+  it('a file with 1,000 YAML errors prints the first 100 and counts the rest', () => {
+    const p = file('flood.yaml', HEAD + '  hosts: []\n' + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n}\n'.repeat(1000));
+    const r = podwire('validate', p);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toHaveLength(101);
+    expect(r.errLines[0]).toBe(`${p}:10:1: YAML: Unexpected flow-map-end token in YAML stream: "}"`);
+    expect(r.errLines[100]).toBe('podwire: … and 900 more problems (1,000 in all; the first 100 are shown)');
+  });
+
+  it('a duration written with an exponent is one problem, not two', () => {
+    const p = file('dur.yaml', HEAD + '  duration: 1e9s\n');
+    expect(podwire('validate', p).errLines).toEqual([`${p}:5:13: spec.duration: expected a duration like 10ms, 1.5s, 250us`]);
+  });
+});
