@@ -314,8 +314,14 @@ function documentValue(doc: Document.Parsed, report: (message: string) => void):
 function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string | number)[], message: string) => UserError): UserError[] {
   const warnings: UserError[] = [];
   const ignored = new Map<string, { first: Manifest; n: number }>();
+  const groupOf = (apiVersion: string): string => apiVersion.slice(0, Math.max(0, apiVersion.indexOf('/')));
   for (const m of manifests) {
     const removed = removedApiVersion(m.apiVersion, m.kind);
+    if (!removed && isModelledKind(m.kind) && m.apiVersion.includes('/') && groupOf(m.apiVersion) !== groupOf(SERVED_VERSION[m.kind])) {
+      // The same kind name in another API group is another kind (a CRD: Knative's serving.knative.dev/v1
+      // Service, ...): kubectl applies it as that; podwire names it KIND.GROUP and ignores it.
+      m.kind = `${m.kind}.${groupOf(m.apiVersion)}`;
+    }
     if (removed) {
       const converted = isModelledKind(m.kind) ? CONVERTED_ON_ADMISSION[m.kind] : undefined;
       const runs = converted ? ` (${converted})` : isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';

@@ -156,3 +156,21 @@ describe('many problems, one field', () => {
     expect(podwire('validate', p).errLines).toEqual([`${p}:5:13: spec.duration: expected a duration like 10ms, 1.5s, 250us`]);
   });
 });
+
+describe('a modelled kind name in another API group', () => {
+  it('Knative\'s serving.knative.dev/v1 Service (and a CRD Pod) warn as unmodelled kinds, as kubectl applies them as CRDs; they were errors ("expected v1")', () => {
+    const p = file('knative.yaml', HEAD + '  hosts: [{ name: a }]\n---\napiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: hello\nspec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/knative/helloworld-go:latest\n          ports: [{ containerPort: 8080 }]\n---\napiVersion: example.com/v1\nkind: Pod\nmetadata: { name: p }\n');
+    const r = podwire('validate', p);
+    expect(r.code).toBe(0);
+    expect(r.errLines).toEqual([`${p}:8:7: warning: kind: Service.serving.knative.dev is not modelled by podwire and is ignored`, `${p}:19:7: warning: kind: Pod.example.com is not modelled by podwire and is ignored`]);
+  });
+
+  it('a modelled kind without apiVersion, or with another version of its own group, is still an error', () => {
+    for (const head of ['apiVersion: v2\n', '']) {
+      const p = file('v2pod.yaml', cluster('{type: ping, from: pod/web, to: pod/web, count: 1}', `${head}kind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: x }] }`));
+      const r = podwire('validate', p);
+      expect(r.code).toBe(1);
+      expect(r.errLines).toEqual([`${p}:${head ? '22:13' : '22:1'}: apiVersion: Invalid input: expected "v1"`]);
+    }
+  });
+});
