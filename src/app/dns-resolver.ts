@@ -28,7 +28,7 @@ import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { SEC } from '../core/time.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
-import { decodeDns, DnsFlag, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
+import { decodeDns, DnsFlag, dnsNameProblem, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { IpProto, type Ipv4 } from '../wire/types.js';
 import type { Packet } from '../packet/packet.js';
@@ -270,6 +270,11 @@ export class StubResolver implements Resolver {
 
   /** __res_context_query for one name: A (+ AAAA) through __res_context_send, then the verdict. */
   private query(qname: string, result: LookupResult, cb: (v: QueryVerdict) => void): void {
+    // res_nmkquery cannot encode the name (a label past 63 octets, a name past 255): NO_RECOVERY, nothing sent.
+    if (dnsNameProblem(qname) !== null) {
+      this.sim.schedule(0, () => cb({ kind: 'norecovery' }));
+      return;
+    }
     const idRng = this.sim.rng.stream(`${this.udp.stack.name}/dns-id`);
     const q1 = dnsQuery(idRng.int(0x10000), qname, DnsType.A);
     const q2 = this.opts.family === 'inet' ? null : dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA);

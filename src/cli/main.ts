@@ -68,9 +68,15 @@ function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limit
 
 class UsageError extends Error {}
 
+/** Most problems printed for one input; the rest are counted. */
+const MAX_ERRORS_SHOWN = 100;
+
 function fail(e: unknown): never {
   if (e instanceof ScenarioError) {
-    for (const err of e.errors) process.stderr.write(`${formatUserError(err)}\n`);
+    // A file of garbage can hold a problem per line: the first MAX_ERRORS_SHOWN, then how many more.
+    const shown = e.errors.slice(0, MAX_ERRORS_SHOWN);
+    process.stderr.write(shown.map((err) => `${formatUserError(err)}\n`).join(''));
+    if (e.errors.length > shown.length) process.stderr.write(`podwire: … and ${(e.errors.length - shown.length).toLocaleString('en-US')} more problems (${e.errors.length.toLocaleString('en-US')} in all; the first ${MAX_ERRORS_SHOWN} are shown)\n`);
     process.exit(1);
   }
   if (e instanceof UsageError) {

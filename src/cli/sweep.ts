@@ -10,7 +10,7 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { aggregate } from '../sweep/aggregate.js';
 import { loadVariantsFile, parseSeeds, planRuns, planVariants, type RunTask, type Variant } from '../sweep/plan.js';
 import { pendingRuns, runLocal, type RunOutcome } from '../sweep/pool.js';
-import { runRedis } from '../sweep/redis.js';
+import { RedisUnreachable, runRedis } from '../sweep/redis.js';
 import { comparisonTable } from '../sweep/table.js';
 import { parseVaryFlag, SweepInputError, type VaryFlag } from '../sweep/vary.js';
 import { checkOutDir, CliError, EXIT } from './run.js';
@@ -120,8 +120,10 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
       completed++;
       bar?.(t, o);
     };
-    failures = args.redis !== undefined ? await runRedis(todo, { url: args.redis, signal: ac.signal, onDone }) : await runLocal(todo, { workers, signal: ac.signal, onDone });
+    const onConnectionError = (line: string): void => void process.stderr.write(`${bar ? '\r\x1b[K' : ''}podwire sweep: ${terminalSafe(line)}\n`);
+    failures = args.redis !== undefined ? await runRedis(todo, { url: args.redis, signal: ac.signal, onDone, onConnectionError }) : await runLocal(todo, { workers, signal: ac.signal, onDone });
   } catch (e) {
+    if (e instanceof RedisUnreachable) throw new CliError(`--redis: ${terminalSafe(e.message)}`, EXIT.usage);
     if (signal === null) throw e;
     failures = null;
   } finally {

@@ -4,7 +4,7 @@
 import './v8-tuning.js';
 import { availableParallelism } from 'node:os';
 import { terminalSafe } from '../core/user-error.js';
-import { startRedisWorker } from '../sweep/redis.js';
+import { RedisUnreachable, startRedisWorker } from '../sweep/redis.js';
 import { CliError, EXIT } from './run.js';
 import { checkRedisUrl } from './sweep.js';
 
@@ -27,12 +27,15 @@ export async function workerCommand(args: WorkerArgs): Promise<number> {
   const w = await startRedisWorker({
     url: args.redis,
     concurrency,
+    onConnectionError: (line) => process.stderr.write(`podwire worker: ${terminalSafe(line)}\n`),
     ...(args.lockMs !== undefined ? { lockMs: args.lockMs } : {}),
     onJob: (what, data, outcome) => {
       const name = `${terminalSafe(data.task.variant)} seed ${data.task.seed}`;
       if (what === 'start') say(`running ${name}`);
       else say(`${outcome && 'error' in outcome ? 'FAILED' : 'done'} ${name}`);
     },
+  }).catch((e: unknown) => {
+    throw e instanceof RedisUnreachable ? new CliError(`--redis: ${terminalSafe(e.message)}`, EXIT.usage) : e;
   });
   await w.ready;
   say(`waiting for runs on ${terminalSafe(args.redis)} (${concurrency} threads)`);

@@ -111,6 +111,11 @@ function allocateClusterIP(s: Spec, alloc: ServiceAllocator, err: ErrorAt): { cl
   const dnsIp = (alloc.serviceNet + 10) >>> 0;
   if (spec.type === 'ExternalName') {
     if (!spec.externalName) err(['spec', 'externalName'], 'an ExternalName Service needs spec.externalName');
+    else {
+      // The API server's ValidateService: a lower-case RFC 1123 subdomain (a trailing dot allowed), labels of at most 63.
+      const n = spec.externalName.replace(/\.$/, '');
+      if (n.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(n) || n.split('.').some((l) => l.length > 63)) err(['spec', 'externalName'], 'expected a lower-case RFC 1123 subdomain (labels of at most 63 characters, at most 253 in all)');
+    }
     return { clusterIP: null, headless: false };
   }
   if (spec.clusterIP === 'None') {

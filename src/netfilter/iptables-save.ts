@@ -79,6 +79,13 @@ function takeNeg(s: RuleState): boolean {
   return n;
 }
 
+/** The interface after -i / -o: xtables_parse_interface refuses a name of IFNAMSIZ (16) characters or more. */
+function ifaceArg(c: Cursor, t: Token): string {
+  const a = c.arg(t);
+  if (a.text.length >= 16) throw c.err(a, `interface name "${a.text}" must be shorter than IFNAMSIZ (15 characters at most)`);
+  return a.text;
+}
+
 /** The ipt_ip options (-s -d -i -o -p -f); false when `t` is not one of them. */
 function ipOption(s: RuleState, t: Token, c: Cursor): boolean {
   const r = s.r;
@@ -98,11 +105,11 @@ function ipOption(s: RuleState, t: Token, c: Cursor): boolean {
     }
     case '-i':
     case '--in-interface':
-      r.inIface = { neg: takeNeg(s), value: c.arg(t).text };
+      r.inIface = { neg: takeNeg(s), value: ifaceArg(c, t) };
       return true;
     case '-o':
     case '--out-interface':
-      r.outIface = { neg: takeNeg(s), value: c.arg(t).text };
+      r.outIface = { neg: takeNeg(s), value: ifaceArg(c, t) };
       return true;
     case '-p':
     case '--protocol': {

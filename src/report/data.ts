@@ -84,6 +84,32 @@ export function seriesRows(run: RunData): SeriesRow[] {
   return run.series.flows.flatMap((f) => f.seconds.map((s) => ({ series: f.name, t: s.t + 0.5, ok: s.ok, errors: s.errors, p99ms: s.p99Us === null ? null : s.p99Us / 1000 })));
 }
 
+/** Most points per flow the time-series chart draws: a longer run is drawn in bins of several seconds. */
+export const MAX_SERIES_POINTS = 2000;
+
+/**
+ * The rows binned so that no flow has more than `maxPoints` (each bin `width` seconds: successes and
+ * errors per second averaged over the bin, p99 the bin's worst second); the rows unchanged, width 1,
+ * when the run is short enough. A run of simulated days would otherwise draw millions of points.
+ */
+export function binnedRows(rows: readonly SeriesRow[], maxPoints = MAX_SERIES_POINTS): { rows: SeriesRow[]; width: number } {
+  let last = 0;
+  for (const r of rows) if (r.t > last) last = r.t;
+  const width = Math.max(1, Math.ceil(Math.ceil(last) / maxPoints));
+  if (width === 1) return { rows: [...rows], width };
+  const bins = new Map<string, SeriesRow>();
+  for (const r of rows) {
+    const b = Math.floor(r.t / width);
+    const key = `${b}\u0000${r.series}`;
+    let o = bins.get(key);
+    if (!o) bins.set(key, (o = { series: r.series, t: b * width + width / 2, ok: 0, errors: 0, p99ms: null }));
+    o.ok += r.ok;
+    o.errors += r.errors;
+    if (r.p99ms !== null && (o.p99ms === null || r.p99ms > o.p99ms)) o.p99ms = r.p99ms;
+  }
+  return { rows: [...bins.values()].map((o) => ({ ...o, ok: o.ok / width, errors: o.errors / width })), width };
+}
+
 /** Wilson score interval of a binomial proportion k/n at 95 %. */
 export function wilson(k: number, n: number): { value: number; lo: number; hi: number } {
   if (n === 0) return { value: 0, lo: 0, hi: 0 };

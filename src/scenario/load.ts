@@ -11,10 +11,10 @@
 // document on demand, and any error sends the whole file through the `yaml` package again, so every
 // message and position is the same as before.
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, ScenarioError, type UserError } from './errors.js';
-import { fastParseStream, type FastDocument } from './yaml-fast.js';
+import { fastParseStream, MAX_NESTING, type FastDocument } from './yaml-fast.js';
 import { CHAOS_MESH_KINDS, chaosMeshFaults } from './chaos-mesh.js';
 import { FaultSpec, ScenarioDoc, type ScenarioDocT } from './schema.js';
 import { durationOr0 } from '../core/time.js';
@@ -139,7 +139,7 @@ function fastSource(text: string, docs: FastDocument[]): DocumentSource | null {
     const d = docs[i]!;
     if (d.read) continue;
     const one = parseAllDocuments(text.slice(d.start, d.end), YAML_OPTIONS);
-    if (!Array.isArray(one) || one.length !== 1 || one[0]!.errors.length > 0) return null;
+    if (!Array.isArray(one) || one.length !== 1 || one[0]!.errors.length > 0 || tooDeepAt(one[0]!) !== null) return null;
     try {
       d.value = one[0]!.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
     } catch {
@@ -191,8 +191,12 @@ function yamlSource(text: string, file: string): DocumentSource {
   for (const d of docs) {
     for (const e of d.errors) {
       const p = pos(e.pos[0]);
-      errors.push({ file, ...p, field: '', message: `YAML: ${e.message.split('\n')[0]}` });
+      // The parser reports its own stack overflow as an error at the node it was reading.
+      const m = /call stack/i.test(e.message) ? `YAML: nested too deeply to read (podwire reads at most ${MAX_NESTING} levels of mappings and sequences)` : `YAML: ${e.message.split('\n')[0]}`;
+      errors.push({ file, ...p, field: '', message: m });
     }
+    const deep = d.errors.length === 0 ? tooDeepAt(d) : null;
+    if (deep !== null) errors.push({ file, ...pos(deep), field: '', message: `YAML: nested more than ${MAX_NESTING} levels deep (podwire's limit for mappings and sequences)` });
   }
   if (errors.length > 0) throw new ScenarioError(errors);
   return {
@@ -200,6 +204,26 @@ function yamlSource(text: string, file: string): DocumentSource {
     value: (i, report) => documentValue(docs[i]!, report),
     locate: (i, path, atKey = false) => pos(nodeOffset(docs[i]!, path, atKey)),
   };
+}
+
+/**
+ * Offset of the first collection nested deeper than MAX_NESTING in a parsed document, or null: walked
+ * with an explicit stack, so the check itself cannot overflow; toJS, zod and the loaders recurse, and
+ * are never handed a deeper document.
+ */
+function tooDeepAt(doc: Document.Parsed): number | null {
+  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (isPair(node)) {
+      stack.push({ node: node.key, depth }, { node: node.value, depth });
+      continue;
+    }
+    if (!isMap(node) && !isSeq(node)) continue; // scalars; aliases are bounded by MAX_ALIAS_COUNT
+    if (depth + 1 > MAX_NESTING) return node.range?.[0] ?? 0;
+    for (const it of node.items as unknown[]) stack.push({ node: it, depth: depth + 1 });
+  }
+  return null;
 }
 
 /** The Scenario and the manifests of a file's documents; throws ScenarioError with every problem found. */
@@ -337,8 +361,14 @@ function documentValue(doc: Document.Parsed, report: (message: string) => void):
 function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string | number)[], message: string) => UserError): UserError[] {
   const warnings: UserError[] = [];
   const ignored = new Map<string, { first: Manifest; n: number }>();
+  const groupOf = (apiVersion: string): string => apiVersion.slice(0, Math.max(0, apiVersion.indexOf('/')));
   for (const m of manifests) {
     const removed = removedApiVersion(m.apiVersion, m.kind);
+    if (!removed && isModelledKind(m.kind) && m.apiVersion.includes('/') && groupOf(m.apiVersion) !== groupOf(SERVED_VERSION[m.kind])) {
+      // The same kind name in another API group is another kind (a CRD: Knative's serving.knative.dev/v1
+      // Service, ...): kubectl applies it as that; podwire names it KIND.GROUP and ignores it.
+      m.kind = `${m.kind}.${groupOf(m.apiVersion)}`;
+    }
     if (removed) {
       const converted = isModelledKind(m.kind) ? CONVERTED_ON_ADMISSION[m.kind] : undefined;
       const runs = converted ? ` (${converted})` : isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';

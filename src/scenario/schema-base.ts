@@ -12,7 +12,13 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const DURATION = /^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)?\s*$/;
 const RATE = /^\s*[0-9]+(\.[0-9]+)?\s*[kKmMgGtT]?(bps|bit|bit\/s|b\/s)?\s*$/;
 
-export const Name = z.string().regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
+/** Longest name: a DNS subdomain name (RFC 1123), as Kubernetes object names; host names become pcapng interface names. */
+export const MAX_NAME = 253;
+export const Name = z.string().max(MAX_NAME, { message: `at most ${MAX_NAME} characters (a DNS subdomain name)`, abort: true }).regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
+/** Longest flow name: OUT/NAME.hgrm, written first as NAME.hgrm.tmp-PID (a pid has at most 7 digits), is one file name of at most 255 bytes. */
+export const MAX_FLOW_NAME = 238;
+/** A traffic flow's name (also its .hgrm file's name). */
+export const FlowName = z.string().max(MAX_FLOW_NAME, { message: `at most ${MAX_FLOW_NAME} characters (the flow's NAME.hgrm.tmp-PID is one file name of at most 255 bytes)`, abort: true }).regex(NAME, 'expected a lower-case DNS label (a-z, 0-9, "-", ".")');
 export const IfName = z.string().regex(IFNAME, 'expected an interface name of at most 15 characters');
 export const Ipv4Text = z.string().regex(IPV4, 'expected an IPv4 address like 10.0.0.1');
 export const CidrText = z.string().regex(CIDR, 'expected an address with prefix like 172.17.0.1/16');
@@ -20,8 +26,9 @@ export const MacText = z.string().regex(MAC, 'expected a MAC address like 02:42:
 /** Longest duration a scenario may name: the clock counts integer nanoseconds in a double (exact to 2^53 ns ≈ 104 days). */
 export const MAX_DURATION_NS = 100 * 86_400 * SEC;
 export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION, 'expected a duration like 10ms, 1.5s, 250us')]).superRefine((v, ctx) => {
+  if (typeof v === 'string' && !DURATION.test(v)) return; // the regex has said why (parseDuration reads more, e.g. 1e9s)
   const ns = parseDuration(v);
-  if (ns === null) return; // the regex has said why
+  if (ns === null) return;
   if (!(ns <= MAX_DURATION_NS)) ctx.addIssue({ code: 'custom', message: 'at most 100 days (the simulated clock counts integer nanoseconds)' });
   else if (ns === 0 && /[1-9]/.test(String(v))) ctx.addIssue({ code: 'custom', message: 'below the clock resolution of 1ns' });
 });

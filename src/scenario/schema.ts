@@ -2,12 +2,12 @@
 // A scenario file is a multi-document YAML stream: one `kind: Scenario` document (this schema) and,
 // beside it, ordinary Kubernetes manifests (Node, Pod, Deployment, Service, ... — later layers).
 import { z } from 'zod';
-import { CidrText, Duration, EndText, IfName, Interval, Ipv4Text, MacText, Name, Rate } from './schema-base.js';
+import { CidrText, Duration, EndText, FlowName, IfName, Interval, Ipv4Text, MacText, Name, Rate } from './schema-base.js';
 import { NET_FAULTS } from './faults-net-schema.js';
 import { K8S_FAULTS, RecoverySpec } from './faults-k8s.js';
 import { captureFilterError } from '../capture/filter.js';
 
-export { CidrText, Duration, EndText, IfName, Interval, Ipv4Text, MacText, MAX_DURATION_NS, Name, Rate } from './schema-base.js';
+export { CidrText, Duration, EndText, FlowName, IfName, Interval, Ipv4Text, MacText, MAX_DURATION_NS, MAX_FLOW_NAME, Name, Rate } from './schema-base.js';
 
 const Addresses = z.union([CidrText, z.array(CidrText)]);
 
@@ -74,7 +74,7 @@ export const LinkSpec = z.strictObject({
 const WORKLOAD_FROM = /^((pod|node|host|deployment|statefulset|daemonset|replicaset|replicationcontroller|job|cronjob)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 const TrafficCommon = {
-  name: Name.optional(),
+  name: FlowName.optional(),
   /** Sender: a host, `pod/NAME`, `node/NAME` or `host/NAME`. */
   from: z.string().regex(/^((pod|node|host)\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected NAME, pod/NAME, node/NAME or host/NAME'),
   start: Duration.default('1s'),
@@ -112,7 +112,7 @@ export const DistText = z.string().regex(/^(constant|exponential|uniform|normal|
 
 export const HttpTraffic = z.strictObject({
   type: z.literal('http'),
-  name: Name.optional(),
+  name: FlowName.optional(),
   /** Sender: `deployment/NAME` (one generator per replica, one flow; also statefulset/, daemonset/, replicaset/, job/), a pod, a node or a host. */
   from: z.string().regex(WORKLOAD_FROM, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
   /** `svc/NAME:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or a URL `http://HOST[:PORT]/PATH` / `https://…` (TLS, SNI = HOST; names resolved by the pod's DNS). */
@@ -139,7 +139,7 @@ export const HttpTraffic = z.strictObject({
 
 export const DnsTraffic = z.strictObject({
   type: z.literal('dns'),
-  name: Name.optional(),
+  name: FlowName.optional(),
   /** A pod (its ClusterFirst resolv.conf), a workload's first pod (deployment/NAME, ...), or a host with a nameserver. */
   from: z.string().regex(WORKLOAD_FROM, 'expected pod/NAME, deployment/NAME or host/NAME'),
   /** The name to look up, as a program would pass it to getaddrinfo (e.g. "web", "example.com"). */
@@ -152,7 +152,7 @@ export const DnsTraffic = z.strictObject({
 /** A TCP request/response flow (netperf TCP_RR): `size` bytes out, `responseSize` bytes back, per request. */
 export const TcpTraffic = z.strictObject({
   type: z.literal('tcp'),
-  name: Name.optional(),
+  name: FlowName.optional(),
   /** Sender: a host, pod/NAME, node/NAME, host/NAME, or a workload (deployment/NAME, ...: one sender per pod). */
   from: z.string().regex(WORKLOAD_FROM, 'expected NAME, pod/NAME, deployment/NAME, node/NAME or host/NAME'),
   /** `svc/NAME[.NS]:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or `NAME:PORT` (resolved by the sender's DNS, e.g. redis-cart:6379). */

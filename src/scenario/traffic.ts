@@ -11,9 +11,15 @@ import type { ClusterPod } from '../k8s/cluster.js';
 import type { Namespace } from '../net/namespace.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
-import type { TrafficSpecT } from './schema.js';
+import { MAX_FLOW_NAME, type TrafficSpecT } from './schema.js';
+import { fnv32a } from '../k8s/names.js';
 import { StubResolver } from '../app/dns-resolver.js';
 import { addrOf, dur, nsOf, resolverFor, type Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
+
+/** A flow's name made from its type, sender and target, cut to MAX_FLOW_NAME with a hash of the whole (NAME.hgrm is one file name). */
+function derivedFlowName(full: string): string {
+  return full.length <= MAX_FLOW_NAME ? full : `${full.slice(0, MAX_FLOW_NAME - 9)}-${fnv32a(full).toString(16).padStart(8, '0')}`;
+}
 
 /** Creates every traffic flow. */
 export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: TrafficSpecT[]): WorldFlow[] {
@@ -22,7 +28,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
   traffic.forEach((t, ti) => {
     const at = ['traffic', ti];
     const target = t.type === 'dns' ? t.lookup : t.to;
-    const name = t.name ?? `${t.type}-${t.from.replace('/', '-')}-${target.replace(/[^a-z0-9.]/gi, '-')}`;
+    const name = t.name ?? derivedFlowName(`${t.type}-${t.from.replace('/', '-')}-${target.replace(/[^a-z0-9.]/gi, '-')}`);
     if (flows.some((f) => f.name === name)) return ctx.err([...at, 'name'], `duplicate flow name "${name}"`);
     const rec = ctx.stats.flow(name);
     const flowId = ti + 1;

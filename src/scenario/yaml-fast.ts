@@ -57,6 +57,13 @@ const REFUSED_CHARS = /[\t\r\ufeff\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\
 const MAX_KEY = 1000;
 
 /**
+ * Deepest nesting of collections (block and flow together) a scenario file may have; load.ts refuses
+ * deeper documents at the first node past it, so no reader recurses far enough to exhaust the stack.
+ * The fast reader leaves a deeper document to the `yaml` package (and load.ts's guard).
+ */
+export const MAX_NESTING = 256;
+
+/**
  * The documents of `text` (each read, or left for the `yaml` package), or null when the stream as a
  * whole is outside the subset. Documents are counted as parseAllDocuments counts them: text before
  * the first `---` is a document only if it holds content; each `---` starts one.
@@ -78,6 +85,8 @@ class Reader {
   /** Current line of the document being read and the document's end (exclusive line index). */
   private i = 0;
   private end = 0;
+  /** Collections open around the node being read (block and flow); past MAX_NESTING the document is left unread. */
+  private depth = 0;
 
   constructor(private readonly text: string) {
     this.lines = text.split('\n');
@@ -124,6 +133,7 @@ class Reader {
   private document(from: number, to: number, startLine: number): FastDocument {
     this.i = from;
     this.end = to;
+    this.depth = 0;
     const start = this.starts[startLine]!;
     const end = to < this.lines.length ? this.starts[to]! : this.text.length;
     try {
@@ -178,6 +188,7 @@ class Reader {
    */
   private blockSeq(ind: number, underKey: boolean): unknown[] {
     const out: unknown[] = [];
+    if (++this.depth > MAX_NESTING) throw BAIL;
     for (;;) {
       const l = this.lines[this.i]!;
       // l has "-" at ind followed by a space or the line's end.
@@ -198,10 +209,10 @@ class Reader {
         }
       }
       const n = this.nextContent();
-      if (n < ind) return out;
+      if (n < ind) return this.close(out);
       if (n > ind) throw BAIL;
       if (!isSeqItem(this.lines[this.i]!, ind)) {
-        if (underKey) return out;
+        if (underKey) return this.close(out);
         throw BAIL;
       }
     }
@@ -211,6 +222,7 @@ class Reader {
   private blockMap(ind: number, first: Entry): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     let entry: Entry | null = first;
+    if (++this.depth > MAX_NESTING) throw BAIL;
     for (;;) {
       const l = this.lines[this.i]!;
       const key = entry.key;
@@ -226,11 +238,17 @@ class Reader {
       }
       out[key] = value;
       const n = this.nextContent();
-      if (n < ind) return out;
+      if (n < ind) return this.close(out);
       if (n > ind) throw BAIL;
       entry = this.entryAt(this.lines[this.i]!, ind);
       if (entry === null) throw BAIL; // a sequence item or scalar among the keys
     }
+  }
+
+  /** Leaves a block collection: one level less open. */
+  private close<T>(out: T): T {
+    this.depth--;
+    return out;
   }
 
   /** After `key:` or `-` with nothing on the line: the block node below (deeper, or a sequence at the key's column), else null. */
@@ -282,7 +300,7 @@ class Reader {
   private inlineValue(l: string, c: number): unknown {
     const ch = l[c]!;
     if (ch === '{' || ch === '[') {
-      const r = flow(l, c);
+      const r = flow(l, c, this.depth + 1);
       lineEnd(l, r.next);
       return r.value;
     }
@@ -402,21 +420,22 @@ function skipSpaces(l: string, k: number): number {
 }
 
 /** A flow scalar or collection at column c (after spaces). */
-function flowNode(l: string, c: number): { value: unknown; next: number } {
+function flowNode(l: string, c: number, depth: number): { value: unknown; next: number } {
   const ch = l[c];
-  if (ch === '{' || ch === '[') return flow(l, c);
+  if (ch === '{' || ch === '[') return flow(l, c, depth + 1);
   if (ch === '"' || ch === "'") return quoted(l, c);
   return flowPlain(l, c);
 }
 
-/** A flow mapping or sequence opened at column c and closed on this line. */
-function flow(l: string, c: number): { value: unknown; next: number } {
+/** A flow mapping or sequence opened at column c and closed on this line, `depth` collections deep (itself included). */
+function flow(l: string, c: number, depth: number): { value: unknown; next: number } {
+  if (depth > MAX_NESTING) throw BAIL;
   let k = skipSpaces(l, c + 1);
   if (l[c] === '[') {
     const out: unknown[] = [];
     if (l[k] === ']') return { value: out, next: k + 1 };
     for (;;) {
-      const v = flowNode(l, k);
+      const v = flowNode(l, k, depth);
       out.push(v.value);
       k = skipSpaces(l, v.next);
       const x = l[k];
@@ -437,7 +456,7 @@ function flow(l: string, c: number): { value: unknown; next: number } {
     k = skipSpaces(l, kv.next);
     if (l[k] !== ':' || l[k + 1] !== ' ') throw BAIL; // a key without a value, "a:b"
     k = skipSpaces(l, k + 1);
-    const v = flowNode(l, k);
+    const v = flowNode(l, k, depth);
     out[key] = v.value;
     k = skipSpaces(l, v.next);
     const x = l[k];

@@ -36,9 +36,42 @@ export interface RunJobResult {
 export const DEFAULT_LOCK_MS = 30_000;
 
 /** Redis connection options (ioredis) from a redis:// URL; BullMQ needs maxRetriesPerRequest null for workers. */
-export async function redisConnection(url: string): Promise<import('ioredis').Redis> {
+export async function redisConnection(url: string, onError: (e: Error) => void = () => {}): Promise<import('ioredis').Redis> {
   const { Redis } = await import('ioredis');
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  // A listener always: without one ioredis prints every failed reconnection as a multi-line dump.
+  // Before the first connection the error is the reason it failed (connect() itself says only "Connection is closed.").
+  let first: Error | null = null;
+  let connected = false;
+  conn.on('error', (e: Error) => {
+    if (connected) onError(e);
+    else first ??= e;
+  });
+  try {
+    await conn.connect();
+    connected = true;
+  } catch (e) {
+    conn.disconnect();
+    throw new RedisUnreachable(`cannot connect to ${url}: ${(first ?? (e as Error)).message.split('\n')[0]}`);
+  }
+  return conn;
+}
+
+/** The Redis server of a --redis URL did not answer the first connection (message: one line). */
+export class RedisUnreachable extends Error {}
+
+/**
+ * Reports a connection's errors once each (the client retries every few seconds, and BullMQ's objects
+ * print each error as a multi-line dump unless they have a listener): one line per distinct message.
+ */
+export function onceEach(report: (line: string) => void): (e: Error) => void {
+  const seen = new Set<string>();
+  return (e) => {
+    const m = e.message.split('\n')[0]!;
+    if (seen.has(m)) return;
+    seen.add(m);
+    report(`redis: ${m} (retrying)`);
+  };
 }
 
 /** Runs a task in `dir` instead of its outDir and reads back what it wrote (what travels through Redis). */
@@ -62,6 +95,8 @@ export function storeRunFiles(task: RunTask, files: Record<string, string>): voi
 
 export interface RedisSweepOptions {
   url: string;
+  /** A line for each distinct connection error after the first connection (the client retries). */
+  onConnectionError?: (line: string) => void;
   /** Called as each run's result arrives. */
   onDone?: (task: RunTask, outcome: RunOutcome) => void;
   /** Aborting stops waiting (the jobs stay queued; the sweep resumes from the runs already written). */
@@ -71,10 +106,13 @@ export interface RedisSweepOptions {
 /** Enqueues `todo` and waits for every result; resolves with the failures, rejects when aborted. */
 export async function runRedis(todo: readonly RunTask[], opts: RedisSweepOptions): Promise<RunFailure[]> {
   const { Queue, QueueEvents } = await import('bullmq');
-  const conn = await redisConnection(opts.url);
-  const evConn = await redisConnection(opts.url);
+  const report = onceEach(opts.onConnectionError ?? (() => {}));
+  const conn = await redisConnection(opts.url, report);
+  const evConn = await redisConnection(opts.url, report);
   const queue = new Queue<RunJobData, RunJobResult>(QUEUE_NAME, { connection: conn });
   const events = new QueueEvents(QUEUE_NAME, { connection: evConn });
+  queue.on('error', report);
+  events.on('error', report);
   const failures: RunFailure[] = [];
   try {
     await events.waitUntilReady();
@@ -129,6 +167,8 @@ export interface RedisWorkerOptions {
   lockMs?: number;
   /** Each job as it starts and ends (the CLI prints a line). */
   onJob?: (what: 'start' | 'done', data: RunJobData, outcome?: RunOutcome) => void;
+  /** A line for each distinct connection error after the first connection (the client retries). */
+  onConnectionError?: (line: string) => void;
 }
 
 /** A running `podwire worker`: close() stops taking jobs and waits for the running ones. */
@@ -143,8 +183,9 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   const { Worker } = await import('bullmq');
   const { default: Tinypool } = await import('tinypool');
   const n = Math.max(1, opts.concurrency);
+  const report = onceEach(opts.onConnectionError ?? (() => {}));
+  const conn = await redisConnection(opts.url, report);
   const pool = new Tinypool({ filename: workerFile().href, minThreads: n, maxThreads: n, isolateWorkers: false });
-  const conn = await redisConnection(opts.url);
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
   const worker = new Worker<RunJobData, RunJobResult>(
     QUEUE_NAME,
@@ -156,6 +197,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     },
     { connection: conn, concurrency: n, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: 5 },
   );
+  worker.on('error', report);
   return {
     ready: worker.waitUntilReady().then(() => undefined),
     async close() {

@@ -123,6 +123,19 @@ export function nameToLabels(name: string): Uint8Array[] {
   return labels;
 }
 
+/**
+ * Why `name` cannot be put in a query, or null: a label past 63 octets or a name past 255 octets on the
+ * wire (glibc's res_nmkquery fails on such a name, dn_comp returning -1, and no query is sent).
+ */
+export function dnsNameProblem(name: string): string | null {
+  let total = 1;
+  for (const l of nameToLabels(name)) {
+    if (l.length > 63) return `a label of ${l.length} octets (at most 63)`;
+    total += l.length + 1;
+  }
+  return total > MAX_NAME ? `${total} octets on the wire (at most ${MAX_NAME})` : null;
+}
+
 function labelToText(buf: Uint8Array, start: number, len: number): string {
   let s = '';
   for (let i = start; i < start + len; i++) {

@@ -109,6 +109,11 @@ describe('parse errors name file, line, column and token', () => {
   it('option of a match that is not loaded (multiport option without -m multiport)', () => {
     expect(err(wrap('-A INPUT -p tcp --dports 80,81 -j ACCEPT')).detail).toBe('unknown option "--dports"');
   });
+  it('an interface name of 16 characters or more, as xtables_parse_interface refuses it (15 is accepted)', () => {
+    expect(err(wrap('-A INPUT -i eth0eth0eth0eth0eth0 -j ACCEPT')).message).toBe('rules.txt:3:13: interface name "eth0eth0eth0eth0eth0" must be shorter than IFNAMSIZ (15 characters at most)');
+    expect(err(wrap('-A INPUT ! -o abcdefghijklmnop -j ACCEPT')).detail).toBe('interface name "abcdefghijklmnop" must be shorter than IFNAMSIZ (15 characters at most)');
+    expect(parseIptablesSave(wrap('-A INPUT -i abcdefghijklmno -j ACCEPT'), 'rules.txt')).toBeTruthy();
+  });
   it('missing argument', () => {
     expect(err(wrap('-A INPUT -m comment --comment')).message).toBe('rules.txt:3:21: option "--comment" requires an argument');
   });
