@@ -175,6 +175,7 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   if (outside) hosts.push(...(outside.router ? [outside.router] : []), ...outside.hosts.filter((h) => !hosts.includes(h)));
   // The load balancer reaches the internet's users through the router, as the nodes do.
   if (lb && outside?.router) lb.ns.addRoute({ dst: 0, prefix: 0, gateway: outside.router.clusterIp, dev: lb.eth0 });
+  if (!outside?.router) defaultViaGateway(underlay, [...nodes.map((n) => n.ns), ...hosts.map((h) => h.ns), ...(lb ? [lb.ns] : [])]);
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings);
@@ -205,6 +206,23 @@ function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], d
       return pod;
     },
   };
+}
+
+/**
+ * Without a router (spec.internet), every machine on the cluster network still has a default route, as
+ * on any real network (the kubelet even picks the node's address from it): `default via` the network's
+ * gateway (Underlay.gatewayAddress), a router outside the model that never answers ARP. Traffic to an
+ * address nobody serves fails as Linux fails it then: the neighbour entry fails after its probes and
+ * the sender gets host unreachable; ClusterIPs from a node's own processes route (the OUTPUT DNAT
+ * reroutes them), and a Service without endpoints is REJECTed by kube-proxy's filter rules.
+ */
+function defaultViaGateway(underlay: Underlay, machines: Namespace[]): void {
+  const gw = underlay.gatewayAddress();
+  if (gw === null) return;
+  for (const ns of machines) {
+    const eth0 = ns.device('eth0');
+    if (eth0) ns.addRoute({ dst: 0, prefix: 0, gateway: gw, dev: eth0 });
+  }
 }
 
 /** `kubeadm join`: the node's machine on the network, IP forwarding on, its pod subnet (node IPAM: the i-th /nodeSubnetPrefix, or spec.podCIDR). */

@@ -73,6 +73,17 @@ export class Underlay {
     return ip;
   }
 
+  /**
+   * The network's gateway when the scenario has no router of its own: its first address (`.1`), or
+   * the first one after it that no machine holds when a user gave `.1` to a node or host; null when
+   * every address is held (a /31 or /32). Call it after every machine has its address.
+   */
+  gatewayAddress(): Ipv4 | null {
+    const last = this.netBase + 2 ** (32 - this.net.prefix) - 2;
+    for (let ip = this.netBase + 1; ip <= last; ip++) if (!this.usedIps.has(ip >>> 0)) return ip >>> 0;
+    return null;
+  }
+
   /** A host with eth0 on this network (a node's machine or an external host). */
   addMachine(name: string, ip: Ipv4, fixedMac?: string): { ns: Namespace; eth0: NicDevice } {
     const ns = this.inv.newNs(name);

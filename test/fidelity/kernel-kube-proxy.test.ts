@@ -241,7 +241,11 @@ function runPodwire(): PodwireRun {
   const world = buildWorld(loaded, 7);
   const c = world.cluster!;
   const gw = parseIpv4(GATEWAY)!;
-  for (const n of c.nodes) n.ns.addRoute({ dst: 0, prefix: 0, gateway: gw, dev: n.eth0 });
+  // podwire gives every node `default via` the network's .1 (k8s/cluster.ts defaultViaGateway), as the kernel side sets it.
+  for (const n of c.nodes) {
+    const defaults = n.ns.mainTable.all().filter((r) => r.prefix === 0);
+    if (defaults.length !== 1 || defaults[0]!.gateway !== gw || defaults[0]!.dev !== n.eth0) throw new Error(`${n.name}: no default via ${GATEWAY}`);
+  }
 
   const obs = emptyObserved('podwire');
   const phaseNow = (): Phase | undefined => PHASES[Math.floor(world.sim.now / 1e9) - 1];

@@ -51,10 +51,10 @@ describe('spec.internet and spec.dns', () => {
     expect(w.cluster!.hosts.map((h) => h.name)).toEqual(['laptop', 'edge', 'user', 'ns1']);
   });
 
-  it('without an internet, the DNS server is a host on the cluster network and nothing gets a default route', () => {
+  it("without an internet, the DNS server is a host on the cluster network and every machine's default is the network's gateway .1", () => {
     const w = buildWorld(loadScenarioText(HEAD + CLUSTER + '  dns: { server: { name: ns1 } }\n', 't.yaml'), 1);
     expect(formatIpv4(w.cluster!.outside!.dnsServer!.ip)).toBe('10.0.0.53');
-    expect(routes(w, 'node1')).toEqual([]);
+    for (const ns of ['node1', 'laptop', 'ns1']) expect(routes(w, ns)).toEqual(['default via 10.0.0.1 dev eth0']);
   });
 
   it('reports bad input at the field', () => {
