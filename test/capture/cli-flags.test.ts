@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, ROOT } from '../scenario/dist.js';
+import { ensureBuilt, ROOT } from '../scenario/dist.js';
+import { podwire } from '../scenario/cli-run.js';
 import { hasTshark, tsharkRecords } from '../helpers/tshark.js';
 
 let dir = '';
@@ -16,10 +17,6 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
 
-function podwire(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
-  return { code: r.status, out: r.stdout, errLines: r.stderr.split('\n').filter((l) => l !== '') };
-}
 const SCENARIO = join(ROOT, 'scenarios/pod-to-pod.yaml');
 
 describe('capture flags', () => {

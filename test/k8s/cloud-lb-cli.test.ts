@@ -3,7 +3,6 @@
 // packet outcomes (kube-proxy's proxier_test.go TestLoadBalancer: traffic to the LB IP from an allowed
 // source is accepted, from another dropped by KUBE-PROXY-FIREWALL, and the NodePort is not subject to
 // the ranges).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
-import { CLI, ensureBuilt, ROOT } from '../scenario/dist.js';
+import { ensureBuilt } from '../scenario/dist.js';
+import { podwire } from '../scenario/cli-run.js';
 
 let dir = '';
 beforeAll(() => {
@@ -22,10 +22,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function podwire(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 const scenario = (lb: string, svcExtra: string, traffic: string) => `apiVersion: podwire.dev/v1alpha1
 kind: Scenario

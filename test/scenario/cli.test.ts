@@ -1,11 +1,12 @@
 // The `podwire` CLI as a user meets it: spawned as `node dist/src/cli/main.js`, bad input gives one
 // line per problem on stderr, exit 1, and no stack trace; bad flags exit 2.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, ROOT } from './dist.js';
+import { expectNoStack, podwire } from './cli-run.js';
 
 let dir = '';
 
@@ -17,11 +18,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function podwire(...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
-  const errLines = r.stderr.split('\n').filter((l) => l !== '');
-  return { code: r.status, out: r.stdout, err: r.stderr, errLines };
-}
 
 function file(name: string, text: string): string {
   const p = join(dir, name);
@@ -32,10 +28,6 @@ function file(name: string, text: string): string {
 const HEAD = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: t\nspec:\n';
 
 /** No line looks like a JavaScript stack frame or an internal error. */
-function expectNoStack(stderr: string): void {
-  expect(stderr).not.toMatch(/^\s+at .+[:(]\d+:\d+\)?$/m);
-  expect(stderr).not.toMatch(/internal error|Error:|ZodError/);
-}
 
 describe('podwire CLI', () => {
   it('validate: a file with two problems prints exactly two lines, exits 1, no stack trace', () => {

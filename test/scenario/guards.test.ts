@@ -12,6 +12,7 @@ import { Scheduler } from '../../src/core/scheduler.js';
 import { REPEAT_GRACE_MS, SignalGuard } from '../../src/cli/run.js';
 import { BYTES_PER_POD, BYTES_PER_USER } from '../../src/scenario/work-estimate.js';
 import { CLI, ensureBuilt, ROOT } from './dist.js';
+import { expectNoStack, podwire, podwireEnv } from './cli-run.js';
 
 let dir = '';
 const validate = new Ajv2020({ strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/stats.schema.json'), 'utf8')) as object);
@@ -25,14 +26,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function podwire(...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
-  return podwireEnv({}, ...args);
-}
 
-function podwireEnv(env: Record<string, string>, ...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1', ...env } });
-  return { code: r.status, out: r.stdout, err: r.stderr, errLines: r.stderr.split('\n').filter((l) => l !== '') };
-}
 
 function file(name: string, text: string): string {
   const p = join(dir, name);
@@ -40,10 +34,6 @@ function file(name: string, text: string): string {
   return p;
 }
 
-function expectNoStack(stderr: string): void {
-  expect(stderr).not.toMatch(/^\s+at .+[:(]\d+:\d+\)?$/m);
-  expect(stderr).not.toMatch(/internal error|Error:|ZodError/);
-}
 
 function tempFilesIn(d: string): string[] {
   return existsSync(d) ? readdirSync(d).filter((f) => /\.tmp-\d+$/.test(f)) : [];

@@ -1,12 +1,12 @@
 // Input nobody on the team wrote (session 48's audit): each case crashed podwire (exit 70, a stack
 // trace, a corrupt capture) before its fix; now it is one line `file:line:col: field: message` and
 // exit 1, or runs as the real component would.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, ROOT } from './dist.js';
+import { ensureBuilt } from './dist.js';
+import { expectNoStack, podwire } from './cli-run.js';
 
 let dir = '';
 
@@ -18,10 +18,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function podwire(...args: string[]): { code: number | null; out: string; err: string; errLines: string[] } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PODWIRE_DEBUG: '', CI: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr, errLines: r.stderr.split('\n').filter((l) => l !== '') };
-}
 
 function file(name: string, text: string): string {
   const p = join(dir, name);
@@ -29,10 +25,6 @@ function file(name: string, text: string): string {
   return p;
 }
 
-function expectNoStack(stderr: string): void {
-  expect(stderr).not.toMatch(/^\s+at .+[:(]\d+:\d+\)?$/m);
-  expect(stderr).not.toMatch(/internal error|Error:|ZodError/);
-}
 
 const HEAD = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: t }\nspec:\n';
 const TWO_HOSTS = HEAD + '  hosts: [{name: a, interfaces: [{name: eth0, address: 10.0.0.1/24}]}, {name: b, interfaces: [{name: eth0, address: 10.0.0.2/24}]}]\n  links: [{ends: [a/eth0, b/eth0]}]\n';
