@@ -22,7 +22,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-
 const scenario = (lb: string, svcExtra: string, traffic: string) => `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
 metadata: { name: t }

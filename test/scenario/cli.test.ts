@@ -18,7 +18,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -26,14 +26,11 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-
-
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
 }
-
 
 function tempFilesIn(d: string): string[] {
   return existsSync(d) ? readdirSync(d).filter((f) => /\.tmp-\d+$/.test(f)) : [];

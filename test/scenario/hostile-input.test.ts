@@ -18,13 +18,11 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
 }
-
 
 const HEAD = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: t }\nspec:\n';
 const TWO_HOSTS = HEAD + '  hosts: [{name: a, interfaces: [{name: eth0, address: 10.0.0.1/24}]}, {name: b, interfaces: [{name: eth0, address: 10.0.0.2/24}]}]\n  links: [{ends: [a/eth0, b/eth0]}]\n';
