@@ -1,5 +1,6 @@
 // cli/inspect — a namespace's state printed the way iproute2 prints it (`ip addr`, `ip route`,
 // `ip neigh`, `bridge fdb`), and the load balancers of a cluster (`--lb`). Layer: cli.
+import { formatColumns } from '../core/columns.js';
 import type { BridgeDevice } from '../link/bridge.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import type { Namespace } from '../net/namespace.js';
@@ -16,8 +17,7 @@ import type { RoutingRow } from '../k8s/ingress/index.js';
 export function formatIngressRows(rows: readonly RoutingRow[]): string {
   const table = [['HOST', 'PATH', 'PATHTYPE', 'BACKEND', 'ENDPOINTS', 'INGRESS']];
   for (const r of rows) table.push([r.host, r.path, r.pathType, r.backend, r.endpoints.join(',') || '<none>', r.ingress]);
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('')).join('\n') + '\n';
+  return formatColumns(table).join('\n') + '\n';
 }
 import type { World } from '../scenario/build.js';
 

@@ -3,6 +3,7 @@
 // resolution of which pods back which port, and ServiceView — a Service joined with its EndpointSlice,
 // what the informers of kube-proxy, CoreDNS and MetalLB hand them. Layer: k8s (imports core, wire, k8s).
 import { z } from 'zod';
+import { formatColumns } from '../core/columns.js';
 import type { UserError } from '../core/user-error.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
@@ -286,6 +287,5 @@ export function formatServices(svcs: ServiceView[]): string {
     const ext = s.type === 'ExternalName' ? s.externalName : s.loadBalancerIPs.length ? s.loadBalancerIPs.map(formatIpv4).join(',') : s.type === 'LoadBalancer' ? '<pending>' : '<none>';
     rows.push([s.namespace, s.name, s.type, s.headless ? 'None' : s.clusterIP !== null ? formatIpv4(s.clusterIP) : '<none>', ext ?? '<none>', ports, eps || '<none>']);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('')).join('\n') + '\n';
+  return formatColumns(rows).join('\n') + '\n';
 }

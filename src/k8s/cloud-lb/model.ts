@@ -9,6 +9,7 @@
 //                 aws-clb: round robin per load balancer               metallb-bgp: the router's ECMP
 //                 hash-threshold over the 5-tuple (Linux fib_multipath_hash_policy=1)
 //   no eligible   aws-nlb: fail open (all targets)   gcp: spread over all   azure, clb, bgp: none
+import { formatColumns } from '../../core/columns.js';
 import type { TimeNs } from '../../core/time.js';
 import type { Ipv4 } from '../../wire/types.js';
 import type { ClusterNode } from '../cluster.js';
@@ -134,8 +135,7 @@ export function formatTargets(svcs: readonly LbService[], fmtIp: (ip: Ipv4) => s
     out.push(`${s.namespace}/${s.name}  ${s.provider}  ${addr}  listeners ${ls}  ${hc}`);
     const rows = [['  TARGET', 'STATE', 'SINCE', 'LAST']];
     for (const t of s.targets) rows.push([`  ${t.node.name} ${fmtIp(t.node.ip)}`, t.state, `${(t.since / 1e9).toFixed(3)}s`, t.lastResult || '-']);
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows) out.push(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join(''));
+    out.push(...formatColumns(rows));
   }
   return out.join('\n') + '\n';
 }
