@@ -11,7 +11,7 @@
 // targetPort reaches, undeclared, gets a listener too, after the declared ones. Layer: k8s (imports k8s).
 import type { ClusterPod } from './cluster.js';
 import type { ContainerT } from './manifests.js';
-import type { ServiceView } from './services.js';
+import { selectorMatches, type ServiceView } from './services.js';
 
 /** One listener a pod runs by default. */
 export interface DefaultListener {
@@ -118,19 +118,13 @@ function undeclaredPorts(pod: ClusterPod, services: readonly ServiceView[]): { p
   }
   const first = pod.spec.containers[0]!;
   for (const s of services) {
-    if (s.namespace !== pod.namespace || s.selector === null || !selects(s.selector, pod.labels)) continue;
+    if (s.namespace !== pod.namespace || s.selector === null || Object.keys(s.selector).length === 0 || !selectorMatches(s.selector, pod.labels)) continue;
     for (const sp of s.ports) {
       if (typeof sp.targetPort !== 'number' || sp.protocol === 'SCTP' || declared(sp.targetPort, sp.protocol)) continue;
       out.push({ port: sp.targetPort, protocol: sp.protocol, container: first, why: `Service ${s.name} targets it` });
     }
   }
   return out;
-}
-
-/** True when every label of a non-empty selector is on the pod. */
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  const keys = Object.keys(selector);
-  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
 }
 
 /** True when a probe of the pod's containers is an httpGet with scheme HTTPS on `port` (by number or port name): that port serves HTTPS. */

@@ -15,7 +15,7 @@ import type { TimeNs } from '../core/time.js';
 import type { Pod, EndpointSlice, Node, Service } from './api/objects.js';
 import type { ApiStore, WatchEvent, Write } from './api/store.js';
 import type { ClusterPod } from './cluster.js';
-import { ALL_READY, emptyView, resolveSelected, type PodConditions, type ServiceView } from './services.js';
+import { ALL_READY, emptyView, resolveSelected, selectorMatches, type PodConditions, type ServiceView } from './services.js';
 
 /** A pod whose Node is gone, as a sync sees it: no endpoint. */
 const NODE_GONE: PodConditions = { ready: false, terminating: false, terminal: true };
@@ -123,13 +123,7 @@ export class EndpointSliceController {
   /** True when some selector Service of this controller selects the pod (its namespace and labels). */
   private selected(pod: Pod): boolean {
     const { namespace, labels } = pod.metadata;
-    for (const s of this.services.values()) {
-      if (s.namespace !== namespace) continue;
-      const sel = s.selector!;
-      let all = true;
-      for (const k in sel) if (labels[k] !== sel[k]) all = false;
-      if (all) return true;
-    }
+    for (const s of this.services.values()) if (s.namespace === namespace && selectorMatches(s.selector!, labels)) return true;
     return false;
   }
 

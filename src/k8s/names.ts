@@ -1,6 +1,9 @@
 // k8s/names — names the way Kubernetes and the CNI plugins make them. Layer: k8s.
 import type { Rng } from '../core/rng.js';
 
+/** A lower-case RFC 1123 subdomain (apimachinery's IsDNS1123Subdomain pattern; its 253-character limit is the caller's). */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** The alphabet of k8s.io/apimachinery/pkg/util/rand (no vowels, no confusable digits). */
 const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
 

@@ -11,7 +11,7 @@ import { formatIpv4, networkOf, parseCidr, parseIpv4 } from '../wire/ipv4-addr.j
 import type { Ipv4 } from '../wire/types.js';
 import type { ManifestInput } from './cluster.js';
 import { parseManifest, unknownFieldWarnings } from './manifests.js';
-import { randomSuffix } from './names.js';
+import { DNS1123_SUBDOMAIN, randomSuffix } from './names.js';
 import { ServiceSchema, type ServicePortSpec, type ServiceSpec } from './services.js';
 
 /** Allocation state shared by all services of a cluster. */
@@ -114,7 +114,7 @@ function allocateClusterIP(s: Spec, alloc: ServiceAllocator, err: ErrorAt): { cl
     else {
       // The API server's ValidateService: a lower-case RFC 1123 subdomain (a trailing dot allowed), labels of at most 63.
       const n = spec.externalName.replace(/\.$/, '');
-      if (n.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(n) || n.split('.').some((l) => l.length > 63)) err(['spec', 'externalName'], 'expected a lower-case RFC 1123 subdomain (labels of at most 63 characters, at most 253 in all)');
+      if (n.length > 253 || !DNS1123_SUBDOMAIN.test(n) || n.split('.').some((l) => l.length > 63)) err(['spec', 'externalName'], 'expected a lower-case RFC 1123 subdomain (labels of at most 63 characters, at most 253 in all)');
     }
     return { clusterIP: null, headless: false };
   }

@@ -238,11 +238,17 @@ function labelIndex(pods: ClusterPod[], namespace: string, key: string, value: s
   return ix.byLabel.get(`${namespace}\0${key}\0${value}`) ?? NO_PODS;
 }
 
+/** True when `labels` hold every pair of an equality selector (an empty selector holds for every pod: callers to whom an empty one selects nothing say so). */
+export function selectorMatches(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
+}
+
 /** The EndpointSlice controller for a selector Service: matching pods, target ports resolved by name. */
 export function resolveSelected(view: ServiceView, pods: ClusterPod[], conditionsOf: (pod: ClusterPod) => PodConditions): void {
   const sel = view.selector!;
   const keys = Object.keys(sel);
-  const matches = (p: ClusterPod): boolean => p.namespace === view.namespace && keys.every((k) => p.labels[k] === sel[k]);
+  const matches = (p: ClusterPod): boolean => p.namespace === view.namespace && selectorMatches(sel, p.labels);
   // The pods carrying the selector's first label (in pod order), not every pod: Services × pods scans
   // dominate a big cluster's build otherwise.
   const chosen = keys.length === 0 ? pods.filter(matches) : labelIndex(pods, view.namespace, keys[0]!, sel[keys[0]!]!).filter(matches);

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { UserError } from '../../core/user-error.js';
 import type { ManifestInput } from '../cluster.js';
 import { suggestField } from '../manifests.js';
+import { DNS1123_SUBDOMAIN } from '../names.js';
 
 export const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'] as const;
 /** networking.k8s.io/v1 PathType. */
@@ -63,7 +64,6 @@ export interface IngressClassSpec {
   isDefault: boolean;
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IPV4ISH = /^\d+\.\d+\.\d+\.\d+$/;
 
 const Meta = z.looseObject({
