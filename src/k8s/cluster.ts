@@ -25,7 +25,7 @@ import type { Ipv4 } from '../wire/types.js';
 import { checkClusterRanges, checkNodeSubnets } from './address-plan.js';
 import { withAddOns } from './addons.js';
 import type { CniBridgeConfig } from './cni-bridge.js';
-import { nodeDefsOf, podDefsOf, type NodeDef, type PodDef, type PodOwner } from './desired-state.js';
+import { nodeDefsOf, podDefsOf, type NodeDef, type PodDef, type PodOwner, type WorkloadTemplate } from './desired-state.js';
 import { createFlannelDevice, programFlannelRoutes } from './flannel.js';
 import { Inventory } from './inventory.js';
 import { runPodSandbox } from './kubelet.js';
@@ -131,6 +131,8 @@ export interface ClusterWorld {
   outside: OutsideWorld | null;
   /** Starts pods after bring-up (a controller's replacement pods). */
   spawner: PodSpawner;
+  /** The pod templates of Deployments, ReplicaSets and StatefulSets (scaling and rollouts stamp pods from them). */
+  workloads: WorkloadTemplate[];
 }
 
 /** The scheduler and kubelet for pods created while the simulation runs. */
@@ -178,10 +180,11 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   if (!outside?.router) defaultViaGateway(underlay, [...nodes.map((n) => n.ns), ...hosts.map((h) => h.ns), ...(lb ? [lb.ns] : [])]);
   const manifests = withAddOns(cfg, manifestsIn, at);
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
-  const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings);
+  const workloads: WorkloadTemplate[] = [];
+  const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings, workloads);
   const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings, check);
   const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner };
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner, workloads };
 }
 
 function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], defs: PodDef[], pods: ClusterPod[]): PodSpawner {

@@ -5,7 +5,7 @@
 // goes away and every connection of its ports is aborted with RST, as the peers of a killed process
 // see them. Layer: k8s (imports transport, k8s).
 // Not modelled: image pulls and start latency (a container starts at once), SIGTERM and the
-// termination grace period on restart (the kill is immediate), a FIN instead of RST for connections
+// termination grace period on a restart (the kill is immediate; a deleted pod's SIGTERM is pod-termination.ts), a FIN instead of RST for connections
 // with nothing unread. The restart back-off (CrashLoopBackOff) is the kubelet's (crash-loop.ts).
 import type { ServerToxic } from '../app/http-server.js';
 import type { TcpLayer } from '../transport/tcp/index.js';

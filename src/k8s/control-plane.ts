@@ -32,7 +32,8 @@ import { KubeProxyHealthServers } from './kube-proxy/healthz.js';
 import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
 import { Failures } from './failures.js';
-import { startReplicaController } from './replica-controller.js';
+import { ReplicaSetController } from './replica-controller.js';
+import { DeploymentController } from './deployment-controller.js';
 import { PodGcController } from './pod-gc.js';
 import { JobController } from './job-controller.js';
 import { CronJobController } from './cronjob-controller.js';
@@ -95,6 +96,10 @@ export class ControlPlane {
   ingress: IngressController | null = null;
   /** The Job controller (job-controller.ts); the CronJob controller hands it its Jobs. */
   readonly jobs: JobController;
+  /** The ReplicaSet controller (replica-controller.ts): replacements, scaling. */
+  readonly replicaSets: ReplicaSetController;
+  /** The Deployment controller (deployment-controller.ts): rollouts. */
+  readonly deployments: DeploymentController;
 
   private readonly record: (what: string) => void;
 
@@ -107,6 +112,8 @@ export class ControlPlane {
     this.api = new ApiStore(sim);
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
+    this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, record);
+    this.deployments = new DeploymentController(sim, this.api, cluster, this.replicaSets, this.kubelet, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(sim, this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
@@ -144,7 +151,7 @@ export class ControlPlane {
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
     cp.taintManager.start();
     new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
-    startReplicaController(sim, cp.api, cluster, cp.kubelet, record);
+    cp.replicaSets.start();
     cp.jobs.start(errors);
     new CronJobController(sim, cluster, cp.jobs, record).start(errors);
     // Job pods start their work once the world is built (their apps and traffic run).

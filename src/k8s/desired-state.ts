@@ -3,7 +3,8 @@
 // the pods of each workload as its controller names them: Deployment → ReplicaSet
 // <deployment>-<pod-template-hash>-<5 chars>, ReplicaSet, StatefulSet, DaemonSet, Job — see
 // workload-controllers.ts). Layer: k8s (imports core, k8s).
-// Not modelled: rollouts (one ReplicaSet per Deployment), scaling after start.
+// What a controller needs to create pods later (scaling, a rollout: replica-controller.ts,
+// deployment-controller.ts) is kept per Deployment, ReplicaSet and StatefulSet as a WorkloadTemplate.
 import type { Simulator } from '../core/simulator.js';
 import type { UserError } from '../core/user-error.js';
 import type { ClusterConfig, ManifestInput } from './cluster.js';
@@ -26,6 +27,25 @@ export interface PodOwner {
   name: string;
   /** A Job's pods: the CronJob that created the Job (its ownerReference), if any. */
   cronJob?: string;
+}
+
+/**
+ * A Deployment's, ReplicaSet's or StatefulSet's pod template as its controller stamps pods from it after
+ * start (`kubectl scale`, `kubectl rollout restart`): `def` is a pod of it with the name left to the controller.
+ */
+export interface WorkloadTemplate {
+  owner: PodOwner;
+  namespace: string;
+  /** spec.replicas as written. */
+  replicas: number;
+  /** The pods' name prefix: a Deployment's ReplicaSet `<deploy>-<pod-template-hash>`, a ReplicaSet's or StatefulSet's name. */
+  prefix: string;
+  /** A pod of the template (name: the prefix). */
+  def: PodDef;
+  /** The pod template as written (a rollout hashes it with its restartedAt annotation). */
+  rawTemplate: unknown;
+  /** The workload's spec as written (strategy, minReadySeconds, serviceName, ordinals). */
+  rawSpec: Record<string, unknown>;
 }
 
 /** A pod to run, and the manifest it comes from. */
@@ -95,7 +115,7 @@ export function schedulingOf(spec: PodSpecT): PodScheduling {
 const WORKLOADS = { Deployment: DeploymentSchema, ReplicaSet: ReplicaSetSchema, StatefulSet: StatefulSetSchema, DaemonSet: DaemonSetSchema, Job: JobSchema } as const;
 
 /** Pod manifests and every workload's pods, in file order. */
-export function podDefsOf(sim: Simulator, manifests: ManifestInput[], nodes: readonly NodeInfo[], errors: UserError[], warnings: UserError[]): PodDef[] {
+export function podDefsOf(sim: Simulator, manifests: ManifestInput[], nodes: readonly NodeInfo[], errors: UserError[], warnings: UserError[], templates: WorkloadTemplate[] = []): PodDef[] {
   const defs: PodDef[] = [];
   for (const m of manifests) {
     if (m.kind === 'Pod') {
@@ -110,14 +130,14 @@ export function podDefsOf(sim: Simulator, manifests: ManifestInput[], nodes: rea
       defs.push({ name: pod.metadata.name, namespace: pod.metadata.namespace, labels: pod.metadata.labels, annotations: pod.metadata.annotations, spec: pod.spec, deployment: null, owner: null, scheduling: schedulingOf(pod.spec), m, specPath: ['spec'] });
     } else if (m.kind in WORKLOADS) {
       // A loop, not push(...): a spread of 100k pods exceeds the call stack.
-      for (const d of workloadPods(sim, m, m.kind as keyof typeof WORKLOADS, nodes, errors, warnings)) defs.push(d);
+      for (const d of workloadPods(sim, m, m.kind as keyof typeof WORKLOADS, nodes, errors, warnings, templates)) defs.push(d);
     }
   }
   return defs;
 }
 
 /** The pods of one workload object, as its controller creates them. */
-function workloadPods(sim: Simulator, m: ManifestInput, kind: keyof typeof WORKLOADS, nodes: readonly NodeInfo[], errors: UserError[], warnings: UserError[]): PodDef[] {
+function workloadPods(sim: Simulator, m: ManifestInput, kind: keyof typeof WORKLOADS, nodes: readonly NodeInfo[], errors: UserError[], warnings: UserError[], templates: WorkloadTemplate[]): PodDef[] {
   const w = parseManifest(WORKLOADS[kind] as typeof DeploymentSchema, m.value, m.error, errors);
   if (!w) return [];
   unknownFieldWarnings(kind, m.value, (p, msg) => warnings.push(m.error(p, msg)));
@@ -152,8 +172,15 @@ function workloadPods(sim: Simulator, m: ManifestInput, kind: keyof typeof WORKL
     stamped = jobPods(job, jobUid(md.namespace, md.name), rng);
   }
   const owner: PodOwner = { kind, name: md.name };
-  return stamped.map((p) => {
+  const defOf = (p: StampedPod): PodDef => {
     const podSpec = { ...tmpl.spec, ...p.specOverrides } as PodSpecT;
     return { name: p.name, namespace: md.namespace, labels: p.labels, annotations: tmpl.metadata.annotations, spec: podSpec, deployment: kind === 'Deployment' ? md.name : null, owner, scheduling: schedulingOf(podSpec), m, specPath: ['spec', 'template', 'spec'] };
-  });
+  };
+  if (kind === 'Deployment' || kind === 'ReplicaSet' || kind === 'StatefulSet') {
+    const hash = kind === 'Deployment' ? (stamped[0]?.labels['pod-template-hash'] ?? podTemplateHash(rawTemplate)) : '';
+    const prefix = kind === 'Deployment' ? `${md.name}-${hash}` : md.name;
+    const labels = kind === 'Deployment' ? { ...tmplLabels, 'pod-template-hash': hash } : tmplLabels;
+    templates.push({ owner, namespace: md.namespace, replicas: spec['replicas'] as number, prefix, def: defOf({ name: prefix, labels, specOverrides: {} }), rawTemplate, rawSpec: spec });
+  }
+  return stamped.map(defOf);
 }

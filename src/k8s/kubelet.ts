@@ -20,9 +20,10 @@
 // Node's pods) is killed at once and its sandbox removed. A kubelet whose Node was deleted goes on and
 // never registers it again (registrationCompleted stays true, kubernetes#71398); `restarted` is a
 // restarted kubelet's registration (100 ms after its start).
+// A graceful delete runs the preStop hooks and SIGTERM (pod-termination.ts) before the grace period's SIGKILL.
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
-// wraps, which podwire's IPAM never does), preStop hooks, removing the Pod object once the grace period ends (it stays, not
+// wraps, which podwire's IPAM never does), removing the Pod object once the grace period ends (it stays, not
 // ready and terminating), image pulls and sandbox start latency (a new pod's container runs at once).
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
@@ -34,6 +35,7 @@ import { allocatePodIp, cniAdd, cniDel, ensureCni0, type CniBridgeConfig } from 
 import type { ContainerRuntime } from './container-runtime.js';
 import type { ContainerT } from './manifests.js';
 import { hasProbes, type Prober } from './prober.js';
+import { DEFAULT_GRACE_SECONDS, terminationPlan } from './pod-termination.js';
 import type { PodDef } from './desired-state.js';
 import type { Inventory } from './inventory.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
@@ -70,6 +72,8 @@ export class Kubelet {
   private readonly exits = new Map<string, SimEvent>();
   /** Pods that reached phase Succeeded or Failed (their sandbox is gone). */
   private readonly terminal = new Set<string>();
+  /** Pods deleted gracefully whose containers have ended (SIGTERM obeyed or the grace period over). */
+  private readonly stopped = new Set<string>();
 
   constructor(
     private readonly sim: Simulator,
@@ -211,6 +215,11 @@ export class Kubelet {
     );
   }
 
+  /** True once a pod deleted gracefully has stopped (its containers ended, its sandbox removed). */
+  hasStopped(pod: ClusterPod): boolean {
+    return this.stopped.has(keyOf(pod));
+  }
+
   /** True once the pod reached phase Succeeded or Failed. */
   isTerminal(pod: ClusterPod): boolean {
     return this.terminal.has(keyOf(pod));
@@ -340,16 +349,24 @@ export class Kubelet {
     if (e.type !== 'MODIFIED' || e.old?.metadata.deletionTimestamp !== null || obj.metadata.deletionTimestamp === null) return;
     const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
     if (!pod || this.down.has(pod.node.name)) return;
-    const graceNs = Math.round((obj.metadata.deletionGracePeriodSeconds ?? 30) * 1e9);
-    this.sim.schedule(graceNs, () => {
+    const graceNs = Math.round((obj.metadata.deletionGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1e9);
+    // pod-termination.ts: the preStop hooks, then SIGTERM; an app that exits on it ends the pod there.
+    const plan = terminationPlan(pod);
+    const sigtermNs = Math.min(plan.preStopNs, graceNs);
+    if (plan.preStopNs > 0 && graceNs > 0) this.record(`kubelet: ${pod.name} preStop hook (${sigtermNs / 1e9}s), then SIGTERM`);
+    const exits = plan.sigterm === 'exit' && sigtermNs < graceNs;
+    this.sim.schedule(exits ? sigtermNs : graceNs, () => {
       // (A pod force-deleted meanwhile, by the pod GC, was killed then.)
       if (this.down.has(pod.node.name) || !this.api.get('Pod', pod.namespace, pod.name)) return;
       this.pending.get(keyOf(pod))?.cancel();
       this.exits.get(keyOf(pod))?.cancel();
       this.exits.delete(keyOf(pod));
       this.prober?.stopPod(pod);
+      // Its processes end (SIGTERM obeyed, or SIGKILL): their sockets close, connections reset.
+      if (exits) this.runtime.kill(pod);
       setPodLinks(pod, false);
-      this.record(`pod ${pod.name} stopped (grace period over)`);
+      this.stopped.add(keyOf(pod));
+      this.record(exits ? `pod ${pod.name} stopped (its app exited on SIGTERM; sandbox removed)` : `pod ${pod.name} stopped (grace period over)`);
       this.setReady(pod, false, 'pod gone');
     });
   }

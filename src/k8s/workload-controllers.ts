@@ -8,7 +8,8 @@
 // plus the ones the controller adds; bound to the node as its matchFields affinity does) and the Job
 // controller's first pods (min(parallelism, completions), labels job-name / batch.kubernetes.io/job-name,
 // Indexed names; job-controller.ts creates the later ones). Layer: k8s (imports core, k8s).
-// Not modelled: rollouts, scaling after start, OrderedReady waiting for readiness (all ordinals start
+// Scaling and rollouts after start: replica-controller.ts, deployment-controller.ts. Not modelled: StatefulSet scaling and
+// updates, OrderedReady waiting for readiness (all ordinals start
 // at once), volumeClaimTemplates.
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';

@@ -13,6 +13,13 @@ export const POD_REF = new RegExp(`^pod/${NAME}$`);
 /** `node/NAME`. */
 export const NODE_REF = new RegExp(`^node/${NAME}$`);
 
+/** `deployment/NAME`, `replicaset/NAME` (NAME or NAME.NAMESPACE). */
+export const SCALABLE_REF = new RegExp(`^(deployment|replicaset)/${NAME}$`);
+/** `deployment/NAME` (NAME or NAME.NAMESPACE). */
+export const DEPLOYMENT_REF = new RegExp(`^deployment/${NAME}$`);
+/** The most replicas a `scale` may ask for (a guard: the nodes' maxPods bounds what runs). */
+export const MAX_SCALE_REPLICAS = 100_000;
+
 // A shorthand, or a Chaos Mesh selector resolved when the fault fires (scenario/selectors.ts).
 const pod = z.union([z.string().regex(POD_REF, 'expected pod/NAME or a selector'), SelectorTarget]);
 const node = z.union([z.string().regex(NODE_REF, 'expected node/NAME or a selector'), SelectorTarget]);
@@ -108,6 +115,27 @@ export const K8S_FAULTS = [
     max: z.number().int().nonnegative().optional(),
     /** Then back to the old maximum (default: never). */
     duration: Duration.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('scale'),
+    at: Duration,
+    /**
+     * `kubectl scale deployment/NAME --replicas=N`: the ReplicaSet controller creates pods (scheduled and
+     * started at once) or deletes the ones it ranks first, gracefully (their preStop hooks, SIGTERM,
+     * terminationGracePeriodSeconds: k8s/pod-termination.ts).
+     */
+    target: z.string().regex(SCALABLE_REF, 'expected deployment/NAME or replicaset/NAME'),
+    replicas: z.number().int().min(0).max(MAX_SCALE_REPLICAS),
+  }),
+  z.strictObject({
+    kind: z.literal('rollout-restart'),
+    at: Duration,
+    /**
+     * `kubectl rollout restart deployment/NAME`: a new ReplicaSet (the template with its restartedAt
+     * annotation), rolled out per spec.strategy (RollingUpdate maxSurge / maxUnavailable, default 25 %;
+     * Recreate), old pods deleted gracefully as new ones turn Ready.
+     */
+    target: z.string().regex(DEPLOYMENT_REF, 'expected deployment/NAME'),
   }),
   z.strictObject({
     kind: z.literal('toxic'),

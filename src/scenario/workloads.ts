@@ -16,6 +16,8 @@
 //                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
 //   podwire.dev/run-time: 5s | uniform:2s,8s  how long a Job pod's container runs (default 1 s; k8s/job-controller)
 //   podwire.dev/exit-code: "1"               a Job pod's exit code (default 0)
+//   podwire.dev/sigterm: exit | ignore       what the app does on SIGTERM when its pod is deleted (default exit:
+//                                            at once; ignore: serves until the grace period ends; k8s/pod-termination)
 // A containerPort named https (or https-*), or one an httpGet probe with scheme HTTPS targets, serves
 // HTTPS (TLS 1.3 modelled, app/tls) with that chain, rsa2048 by default; podwire.dev/app: http serves
 // HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http
@@ -34,6 +36,7 @@ import { UdpEchoServer } from '../app/udp-probe.js';
 import { TcpRrServer } from '../app/tcp-rr.js';
 import type { EndpointRecorder } from '../stats/endpoint.js';
 import { defaultListeners, httpsProbed } from '../k8s/container-ports.js';
+import { SIGTERM_ACTIONS, SIGTERM_ANNOTATION } from '../k8s/pod-termination.js';
 import { TcpFlag } from '../wire/types.js';
 import type { JobController } from '../k8s/job-controller.js';
 import type { ClusterPod, ClusterWorld } from '../k8s/cluster.js';
@@ -156,6 +159,8 @@ function serverOptions(a: Record<string, string>): { serviceTime: Distribution; 
   if (typical > MAX_RESPONSE_BYTES) return { at: 'podwire.dev/response-size', message: `"${rs}" is over the largest response podwire sends (${MAX_RESPONSE_BYTES} bytes, 64 MiB)` };
   const workers = Number(a['podwire.dev/workers'] ?? '1');
   if (!Number.isInteger(workers) || workers < 1) return { at: 'podwire.dev/workers', message: `"${a['podwire.dev/workers']}" is not a positive integer` };
+  const sigterm = a[SIGTERM_ANNOTATION];
+  if (sigterm !== undefined && !(SIGTERM_ACTIONS as readonly string[]).includes(sigterm)) return { at: SIGTERM_ANNOTATION, message: `"${sigterm}" is not ${SIGTERM_ACTIONS.join(' or ')}` };
   const tlsText = a['podwire.dev/tls'];
   const tls = tlsText === undefined ? null : parseChainSpec(tlsText);
   if (tlsText !== undefined && tls === null) return { at: 'podwire.dev/tls', message: `"${tlsText}" is not a certificate chain like rsa2048, p256 or rsa2048:3` };

@@ -32,7 +32,7 @@ spec: { nodeName: node1, containers: [{ name: w, image: nginx, ports: [{ contain
 ---
 apiVersion: v1
 kind: Pod
-metadata: { name: web-1, labels: { app: web } }
+metadata: { name: web-1, labels: { app: web }, annotations: { podwire.dev/sigterm: ignore } }
 spec: { nodeName: node2, containers: [{ name: w, image: nginx, ports: [{ containerPort: 8080 }] }] }
 `;
 
@@ -85,7 +85,22 @@ describe('control plane', () => {
     expect(w.timeline.map((t) => t.what)).toEqual(['endpointslice: web-1 not ready (node node2 down)', 'kube-proxy: rules synced on every node']);
   });
 
-  it('graceful delete: terminating (still serving) after endpointDelay; the kubelet stops the pod when the grace period ends', () => {
+  it('graceful delete of an app that exits on SIGTERM (the default): its sandbox goes at once, the endpoint stays until the EndpointSlice and kube-proxy catch up', () => {
+    const { w, cp, pod, slice } = setup();
+    cp.deletePod(pod('web-0'), 2e9);
+    w.sim.run({ until: 1 });
+    expect(pod('web-0').hostVeth!.up).toBe(false);
+    w.sim.run();
+    expect(slice()).toBe('web-0:not-ready web-1:ready');
+    expect(w.timeline.map((t) => `${t.atNs / 1e9}s ${t.what}`)).toEqual([
+      '0s pod web-0 stopped (its app exited on SIGTERM; sandbox removed)',
+      '1s endpointslice: web-0 terminating (serving, not ready)',
+      '1s endpointslice: web-0 not ready (pod gone)',
+      '1.5s kube-proxy: rules synced on every node',
+    ]);
+  });
+
+  it('graceful delete of an app that ignores SIGTERM (podwire.dev/sigterm: ignore): terminating (still serving) after endpointDelay; the kubelet stops the pod when the grace period ends', () => {
     const { w, cp, pod, slice } = setup();
     cp.deletePod(pod('web-1'), 2e9);
     w.sim.run({ until: 1.9e9 });

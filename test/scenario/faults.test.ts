@@ -34,7 +34,7 @@ spec: { nodeName: node1, containers: [{ name: w, image: nginx, ports: [{ contain
 ---
 apiVersion: v1
 kind: Pod
-metadata: { name: web-1, labels: { app: web }, annotations: { podwire.dev/app: http } }
+metadata: { name: web-1, labels: { app: web }, annotations: { podwire.dev/app: http, podwire.dev/sigterm: ignore } }
 spec: { nodeName: node2, containers: [{ name: w, image: nginx, ports: [{ containerPort: 8080 }] }] }
 ---
 apiVersion: v1
@@ -68,7 +68,7 @@ describe('fault timeline', () => {
     expect(f.requests).toBe(f.successes + f.errorCount);
   });
 
-  it('pod delete (graceful): terminating endpoints keep serving, new connections move away after the sync, no request fails', () => {
+  it('pod delete (graceful) of an app that ignores SIGTERM: terminating endpoints keep serving, new connections move away after the sync, no request fails', () => {
     const w = buildWorld(loadScenarioText(SCENARIO('    - { at: 2s, kind: pod-delete, target: pod/web-1, gracePeriod: 3s }'), 'f.yaml'), 3);
     const served: number[] = [];
     const web1 = w.stats.endpoint('web-1');

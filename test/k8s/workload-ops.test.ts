@@ -1,0 +1,217 @@
+// `kubectl scale` and `kubectl rollout restart` on the fault timeline (scenario/faults-workload): the
+// ReplicaSet controller's scale up and down (getPodsToDelete's ranking), the Deployment controller's
+// RollingUpdate and Recreate, and what a deleted pod does between its delete and its end
+// (k8s/pod-termination: preStop hooks, SIGTERM, the grace period).
+import { describe, expect, it } from 'vitest';
+import type { Pod } from '../../src/k8s/api/objects.js';
+import { scaledValue } from '../../src/k8s/deployment-controller.js';
+import { preStopNs, terminationPlan } from '../../src/k8s/pod-termination.js';
+import { ScenarioError } from '../../src/scenario/errors.js';
+import { buildWorld, type World } from '../../src/scenario/build.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+
+const SEC = 1e9;
+
+/** A 3-node cluster, Deployment web (`replicas`, pod spec extras), the given faults. */
+function scenario(faults: string[], opts: { replicas?: number; spec?: string; container?: string; strategy?: string; annotations?: string } = {}): string {
+  return `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: ops }
+spec:
+  cluster:
+    network: { cidr: 10.100.43.0/24 }
+    dns: { enabled: false }
+    endpointDelay: 1s
+    proxySyncDelay: 1s
+    nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]
+  traffic: []
+  faults:${faults.length === 0 ? ' []' : ''}
+${faults.map((f) => `    - ${f}`).join('\n')}
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: ${opts.replicas ?? 3}
+  selector: { matchLabels: { app: web } }
+${opts.strategy ?? ''}
+  template:
+    metadata: { labels: { app: web }, annotations: { podwire.dev/app: http${opts.annotations ?? ''} } }
+    spec:
+${opts.spec ?? ''}
+      containers:
+        - name: web
+          image: nginx
+          ports: [{ containerPort: 8080 }]
+${opts.container ?? ''}
+`;
+}
+
+const build = (yaml: string): World => buildWorld(loadScenarioText(yaml, 'ops.yaml'), 7);
+
+/** The Deployment's pods that exist in the API server, with their state. */
+function webPods(w: World): { name: string; hash: string; active: boolean; ready: boolean; stopped: boolean }[] {
+  const cp = w.controlPlane!;
+  return w.cluster!.pods
+    .filter((p) => p.labels['app'] === 'web')
+    .map((p) => ({ p, obj: cp.api.get('Pod', p.namespace, p.name) as Pod | undefined }))
+    .filter((x) => x.obj !== undefined)
+    .map(({ p, obj }) => ({ name: p.name, hash: p.labels['pod-template-hash']!, active: obj!.metadata.deletionTimestamp === null, ready: obj!.status.ready, stopped: cp.kubelet.hasStopped(p) }));
+}
+
+const lines = (w: World, re: RegExp): string[] => w.timeline.filter((e) => re.test(e.what)).map((e) => `${e.atNs / SEC}s ${e.what}`);
+
+describe('pod termination: preStop hooks and the SIGTERM action', () => {
+  it('a preStop sleep action or an exec of sleep takes its seconds; other hooks none', () => {
+    expect(preStopNs({ lifecycle: { preStop: { sleep: { seconds: 5 } } } })).toBe(5 * SEC);
+    expect(preStopNs({ lifecycle: { preStop: { exec: { command: ['sleep', '3'] } } } })).toBe(3 * SEC);
+    expect(preStopNs({ lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', 'sleep 2.5 && nginx -s quit'] } } } })).toBe(2.5 * SEC);
+    expect(preStopNs({ lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', 'nginx -s quit; /usr/bin/sleep 10s'] } } } })).toBe(10 * SEC);
+    expect(preStopNs({ lifecycle: { preStop: { exec: { command: ['echo', 'sleepy 5'] } } } })).toBe(0);
+    expect(preStopNs({ lifecycle: { preStop: { httpGet: { path: '/quit', port: 8080 } } } })).toBe(0);
+    expect(preStopNs({ name: 'web' })).toBe(0);
+  });
+
+  it('the app exits on SIGTERM unless its pod says podwire.dev/sigterm: ignore; the longest hook counts', () => {
+    const containers = [{ lifecycle: { preStop: { sleep: { seconds: 2 } } } }, { lifecycle: { preStop: { exec: { command: ['sleep', '7'] } } } }] as never;
+    expect(terminationPlan({ spec: { containers } as never, annotations: {} })).toEqual({ preStopNs: 7 * SEC, sigterm: 'exit' });
+    expect(terminationPlan({ spec: { containers: [] } as never, annotations: { 'podwire.dev/sigterm': 'ignore' } })).toEqual({ preStopNs: 0, sigterm: 'ignore' });
+  });
+
+  it('maxSurge rounds up, maxUnavailable down; integers as written', () => {
+    expect([scaledValue(undefined, 3, true, '25%'), scaledValue(undefined, 3, false, '25%')]).toEqual([1, 0]);
+    expect([scaledValue('50%', 5, true, '25%'), scaledValue('50%', 5, false, '25%'), scaledValue(2, 10, true, '25%')]).toEqual([3, 2, 2]);
+  });
+});
+
+describe('kubectl scale', () => {
+  it('up: new pods of the same ReplicaSet, Ready, in the EndpointSlice after endpointDelay and in the rules after proxySyncDelay', () => {
+    const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 5 }']));
+    w.sim.run({ until: 2 * SEC });
+    const hash = webPods(w)[0]!.hash;
+    w.sim.run({ until: 2.5 * SEC });
+    expect(webPods(w).filter((p) => p.active && p.ready && p.hash === hash)).toHaveLength(5);
+    const endpoints = () => w.services.find((s) => s.name === 'web')!.ports[0]!.endpoints.length;
+    expect(endpoints()).toBe(3);
+    w.sim.run({ until: 3.5 * SEC });
+    expect(endpoints()).toBe(5);
+    expect(lines(w, /^replicaset .*created pod/)).toHaveLength(2);
+  });
+
+  it('down: the pods not Ready go first, then those doubled up on a node; each terminates gracefully', () => {
+    const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 4 }', '{ at: 5s, kind: scale, target: deployment/web, replicas: 1 }'], { replicas: 4 }));
+    w.sim.run({ until: 4 * SEC });
+    // Four pods on three nodes: one node holds two. Mark one pod of a single-pod node not Ready.
+    const cp = w.controlPlane!;
+    const pods = w.cluster!.pods.filter((p) => p.labels['app'] === 'web');
+    const perNode = (n: string) => pods.filter((p) => p.node.name === n).length;
+    const lone = pods.find((p) => perNode(p.node.name) === 1)!;
+    const doubled = pods.filter((p) => perNode(p.node.name) === 2);
+    expect(doubled).toHaveLength(2);
+    const obj = cp.api.get('Pod', lone.namespace, lone.name) as Pod;
+    cp.api.update<Pod>({ ...obj, status: { ...obj.status, ready: false, reason: 'ContainersNotReady' } });
+    w.sim.run({ until: 5 * SEC });
+    const deleted = lines(w, /^replicaset .*deleted pod/).map((l) => /deleted pod (\S+)/.exec(l)![1]);
+    expect(deleted).toHaveLength(3);
+    // The not-Ready pod first, then one of the two doubled-up pods; the survivor is Ready.
+    expect(deleted[0]).toBe(lone.name);
+    expect(doubled.map((p) => p.name)).toContain(deleted[1]);
+    const left = webPods(w).filter((p) => p.active);
+    expect(left).toHaveLength(1);
+    expect(left[0]!.ready).toBe(true);
+    // No preStop, the default SIGTERM action: each deleted pod stops in the same instant.
+    expect(webPods(w).filter((p) => !p.active).every((p) => p.stopped)).toBe(true);
+  });
+
+  it('a preStop sleep keeps a deleted pod serving that long; an app ignoring SIGTERM until terminationGracePeriodSeconds', () => {
+    const sleep = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 1 }'], { container: '          lifecycle: { preStop: { sleep: { seconds: 4 } } }' }));
+    sleep.sim.run({ until: 5.9 * SEC });
+    expect(webPods(sleep).filter((p) => p.stopped)).toEqual([]);
+    sleep.sim.run({ until: 6 * SEC });
+    expect(webPods(sleep).filter((p) => p.stopped)).toHaveLength(2);
+    expect(lines(sleep, /preStop/)).toHaveLength(2);
+
+    const ignore = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 1 }'], { annotations: ', podwire.dev/sigterm: ignore', spec: '      terminationGracePeriodSeconds: 8' }));
+    ignore.sim.run({ until: 9.9 * SEC });
+    expect(webPods(ignore).filter((p) => p.stopped)).toEqual([]);
+    ignore.sim.run({ until: 10 * SEC });
+    expect(lines(ignore, /stopped \(grace period over\)/)).toEqual(expect.arrayContaining([expect.stringMatching(/^10s /)]));
+    expect(webPods(ignore).filter((p) => p.stopped)).toHaveLength(2);
+  });
+});
+
+describe('kubectl rollout restart', () => {
+  const probe = '          readinessProbe: { httpGet: { path: /, port: 8080 }, initialDelaySeconds: 2, periodSeconds: 1 }';
+
+  it('RollingUpdate (defaults: maxSurge 25 % up, maxUnavailable 25 % down): never more than replicas + 1 pods, never fewer than replicas − 1 Ready; ends on a new ReplicaSet', () => {
+    const w = build(scenario(['{ at: 5s, kind: rollout-restart, target: deployment/web }'], { replicas: 4, container: probe }));
+    w.sim.run({ until: 5 * SEC });
+    const oldHash = webPods(w)[0]!.hash;
+    let most = 0;
+    let fewestReady = Infinity;
+    for (let t = 5.05; t < 30; t += 0.1) {
+      w.sim.run({ until: Math.round(t * SEC) });
+      const running = webPods(w).filter((p) => !p.stopped);
+      most = Math.max(most, running.length);
+      fewestReady = Math.min(fewestReady, running.filter((p) => p.active && p.ready).length);
+    }
+    // 25 % of 4: maxSurge 1, maxUnavailable 1.
+    expect(most).toBe(5);
+    expect(fewestReady).toBeGreaterThanOrEqual(3);
+    const active = webPods(w).filter((p) => p.active);
+    expect(active).toHaveLength(4);
+    expect(active.every((p) => p.hash !== oldHash && p.ready)).toBe(true);
+    expect(lines(w, /rollout complete/)).toHaveLength(1);
+    expect(lines(w, /new replicaset web-/)[0]).toMatch(/RollingUpdate, maxSurge 1, maxUnavailable 1/);
+  });
+
+  it('Recreate: every old pod stops before the first new one is created', () => {
+    const w = build(scenario(['{ at: 5s, kind: rollout-restart, target: deployment/web }'], { container: probe, strategy: '  strategy: { type: Recreate }', spec: '      terminationGracePeriodSeconds: 3', annotations: ', podwire.dev/sigterm: ignore' }));
+    w.sim.run({ until: 20 * SEC });
+    const stoppedAt = lines(w, /^pod web-.* stopped/).map((l) => Number(l.split('s ')[0]));
+    const createdAt = lines(w, /^replicaset .*created pod/).map((l) => Number(l.split('s ')[0]));
+    expect(stoppedAt).toEqual([8, 8, 8]);
+    expect(createdAt).toEqual([8, 8, 8]);
+    expect(lines(w, /stopped/).length + lines(w, /created pod/).length).toBe(6);
+    const created = w.timeline.findIndex((e) => /created pod/.test(e.what));
+    expect(w.timeline.slice(created).some((e) => /stopped/.test(e.what))).toBe(false);
+    // The new pods' readiness probes pass 2 s after they start: the rollout is complete then.
+    expect(lines(w, /rollout complete/).map((l) => Math.round(Number(l.split('s ')[0])))).toEqual([10]);
+  });
+
+  it('scale during a rollout works toward the new count', () => {
+    const w = build(scenario(['{ at: 5s, kind: rollout-restart, target: deployment/web }', '{ at: 6s, kind: scale, target: deployment/web, replicas: 2 }'], { replicas: 4, container: probe }));
+    w.sim.run({ until: 30 * SEC });
+    const active = webPods(w).filter((p) => p.active);
+    expect(active).toHaveLength(2);
+    expect(new Set(active.map((p) => p.hash)).size).toBe(1);
+    expect(lines(w, /rollout complete/)).toHaveLength(1);
+  });
+});
+
+describe('bad operations are refused with the field', () => {
+  it('an unknown Deployment, a kind that cannot scale, a negative count', () => {
+    const err = (f: string) => {
+      try {
+        build(scenario([f]));
+      } catch (e) {
+        expect(e).toBeInstanceOf(ScenarioError);
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(err('{ at: 1s, kind: scale, target: deployment/nope, replicas: 2 }')).toMatch(/^ops\.yaml:\d+:\d+: spec\.faults\[0\]\.target: no Deployment "nope" in namespace default/m);
+    expect(err('{ at: 1s, kind: scale, target: service/web, replicas: 2 }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME or replicaset\/NAME/);
+    expect(err('{ at: 1s, kind: scale, target: deployment/web, replicas: -1 }')).toMatch(/spec\.faults\[0\]\.replicas/);
+    expect(err('{ at: 1s, kind: rollout-restart, target: replicaset/web }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME/);
+  });
+
+  it('a podwire.dev/sigterm other than exit or ignore, at the annotation', () => {
+    expect(() => build(scenario([], { annotations: ', podwire.dev/sigterm: sometimes' }))).toThrow(/^ops\.yaml:\d+:\d+: spec\.template\.metadata\.annotations\.podwire\.dev\/sigterm: "sometimes" is not exit or ignore/m);
+  });
+});
