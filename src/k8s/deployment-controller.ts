@@ -13,7 +13,8 @@
 // each step's pods are created or deleted by the ReplicaSet controller (replica-controller.ts), deleted
 // ones terminate gracefully (pod-termination.ts). A pod counts as available once Ready (and Ready for
 // spec.minReadySeconds: the controller looks again then). The rollout is complete when the new
-// ReplicaSet has every replica available and no old pod is left running.
+// ReplicaSet has every replica available and the old ones no active pod (pods still terminating do
+// not count, as in the ReplicaSets' status.replicas).
 // Layer: k8s (imports core, k8s).
 // Not modelled: progressDeadlineSeconds (a rollout that cannot progress just waits), paused Deployments,
 // rollout history (revisionHistoryLimit), a second rollout while one runs (it starts from the
@@ -209,7 +210,8 @@ export class DeploymentController {
         if (!r.done) this.sync(r);
       });
     }
-    const complete = nrs.replicas === r.replicas && this.available(r, nrs).n === r.replicas && olds.every((o) => o.replicas === 0 && this.running(o) === 0);
+    // DeploymentComplete: the ReplicaSets' status.replicas count active pods only, so pods still terminating do not hold it up.
+    const complete = nrs.replicas === r.replicas && this.available(r, nrs).n === r.replicas && olds.every((o) => o.replicas === 0 && this.replicaSets.active(o).length === 0);
     if (complete) {
       r.done = true;
       this.record(`deployment ${r.template.owner.name}: rollout complete (replicaset ${nrs.name}: ${r.replicas} available)`);
