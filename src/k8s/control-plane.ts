@@ -34,6 +34,7 @@ import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleCon
 import { Failures } from './failures.js';
 import { ReplicaSetController } from './replica-controller.js';
 import { DeploymentController } from './deployment-controller.js';
+import { disruptionBudgets, Drainer } from './drain.js';
 import { PodGcController } from './pod-gc.js';
 import { JobController } from './job-controller.js';
 import { CronJobController } from './cronjob-controller.js';
@@ -100,6 +101,8 @@ export class ControlPlane {
   readonly replicaSets: ReplicaSetController;
   /** The Deployment controller (deployment-controller.ts): rollouts. */
   readonly deployments: DeploymentController;
+  /** kubectl cordon / uncordon / drain and the Eviction API's budget check (drain.ts). */
+  drainer: Drainer | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -152,6 +155,7 @@ export class ControlPlane {
     cp.taintManager.start();
     new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
     cp.replicaSets.start();
+    cp.drainer = new Drainer(sim, cp.api, cluster, cp.replicaSets, cp.kubelet, disruptionBudgets(cluster, errors), record);
     cp.jobs.start(errors);
     new CronJobController(sim, cluster, cp.jobs, record).start(errors);
     // Job pods start their work once the world is built (their apps and traffic run).

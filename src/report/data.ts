@@ -57,7 +57,7 @@ export function sharesOf(stats: StatsDocument, topo: Topology | null): ShareRow[
  * `node-crash: …`, `dns-chaos over`). Everything else is the cluster's reaction: its controllers,
  * kubelets, kube-proxy, flanneld, load balancers' health checks, external-dns, ingress-nginx.
  */
-const FAULT_ENTRY = /^(?:(?:pod|node) \S+ (?:down|up|app stopped|deleted)\b|link \S|(?:netem|partition|bandwidth|pod-kill|pod-failure|container-kill|toxic|kube-proxy-stall|conntrack-full|node-crash|node-reboot|node-delete|dns-outage|dns-chaos|scale|rollout-restart)(?![\w-]))/;
+const FAULT_ENTRY = /^(?:(?:pod|node) \S+ (?:down|up|app stopped|deleted)\b|link \S|(?:netem|partition|bandwidth|pod-kill|pod-failure|container-kill|toxic|kube-proxy-stall|conntrack-full|node-crash|node-reboot|node-delete|dns-outage|dns-chaos|scale|rollout-restart|drain|cordon|uncordon)(?![\w-]))/;
 
 /** Whether a timeline entry is a control-plane reaction (grey marker) rather than a fault (red). */
 export function isReaction(what: string): boolean {

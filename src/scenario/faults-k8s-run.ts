@@ -16,7 +16,7 @@ import type { Simulator } from '../core/simulator.js';
 import type { StatsRegistry } from '../stats/report.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 
-type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-delete' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' | 'scale' | 'rollout-restart' }>;
+type K8sFault = Extract<FaultSpecT, { kind: 'pod-kill' | 'pod-failure' | 'container-kill' | 'dns-chaos' | 'dns-outage' | 'node-crash' | 'node-delete' | 'node-reboot' | 'kube-proxy-stall' | 'conntrack-full' | 'toxic' | 'scale' | 'rollout-restart' | 'drain' | 'cordon' | 'uncordon' }>;
 
 /** Resolves fault targets: shorthands are checked before the run, selectors when the fault fires. */
 export interface Targets {
@@ -56,7 +56,7 @@ function selectNow<K extends 'pod' | 'node'>(ctx: FaultContext, t: Targets, targ
 export function scheduleK8sFault(ctx: FaultContext, f: K8sFault, i: number, t: Targets): void {
   if (ctx.controlPlane === null) return ctx.err(['faults', i, 'kind'], `${f.kind} needs a cluster (spec.cluster)`);
   if (f.kind === 'dns-outage' || f.kind === 'dns-chaos') return scheduleDnsFault(ctx, f, i, t);
-  if (f.kind === 'scale' || f.kind === 'rollout-restart') return scheduleWorkloadOp(ctx, f, i);
+  if (f.kind === 'scale' || f.kind === 'rollout-restart' || f.kind === 'drain' || f.kind === 'cordon' || f.kind === 'uncordon') return scheduleWorkloadOp(ctx, f, i);
   if ('target' in f && !check(ctx, t, f.target, ['faults', i])) return;
   if (f.kind === 'node-delete') return scheduleNodeDelete(ctx, f, i, t);
   if (f.kind === 'node-crash' || f.kind === 'node-reboot' || f.kind === 'kube-proxy-stall' || f.kind === 'conntrack-full') return scheduleNodeFault(ctx, f, i, t);

@@ -138,6 +138,31 @@ export const K8S_FAULTS = [
     target: z.string().regex(DEPLOYMENT_REF, 'expected deployment/NAME'),
   }),
   z.strictObject({
+    kind: z.literal('drain'),
+    at: Duration,
+    /**
+     * `kubectl drain --ignore-daemonsets`: cordon, then evict every pod but DaemonSet ones through the
+     * Eviction API (PodDisruptionBudgets: a refused eviction is retried every 5 s); their controllers
+     * replace them on other nodes. A pod without a controller stops the drain unless `force`.
+     */
+    target: z.string().regex(NODE_REF, 'expected node/NAME'),
+    force: z.boolean().default(false),
+    /** --grace-period (default: each pod's terminationGracePeriodSeconds). */
+    gracePeriod: Duration.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('cordon'),
+    at: Duration,
+    /** `kubectl cordon`: new pods are not scheduled on the node (the unschedulable taint). */
+    target: z.string().regex(NODE_REF, 'expected node/NAME'),
+  }),
+  z.strictObject({
+    kind: z.literal('uncordon'),
+    at: Duration,
+    /** `kubectl uncordon`. */
+    target: z.string().regex(NODE_REF, 'expected node/NAME'),
+  }),
+  z.strictObject({
     kind: z.literal('toxic'),
     at: Duration,
     /** A Toxiproxy toxic on a Service's connections (svc/NAME[.NS]: its endpoint pods when it fires; or pods), applied by each pod's HTTP server to its connections. */

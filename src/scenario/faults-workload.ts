@@ -1,5 +1,5 @@
-// scenario/faults-workload — the workload operations of spec.faults: `scale` (`kubectl scale`) and
-// `rollout-restart` (`kubectl rollout restart`). At the operation's time it records what the user did
+// scenario/faults-workload — the kubectl operations of spec.faults: `scale` (`kubectl scale`),
+// `rollout-restart` (`kubectl rollout restart`), `cordon`, `uncordon` and `drain` (k8s/drain). At the operation's time it records what the user did
 // and writes it to the controllers (k8s/replica-controller, k8s/deployment-controller); they create and
 // delete the pods, which terminate gracefully (k8s/pod-termination). Layer: scenario.
 import { CRON_EPOCH_MS } from '../k8s/cron.js';
@@ -7,7 +7,7 @@ import { durationOr0 } from '../core/time.js';
 import type { FaultContext } from './faults.js';
 import type { FaultSpecT } from './schema.js';
 
-type WorkloadOp = Extract<FaultSpecT, { kind: 'scale' | 'rollout-restart' }>;
+type WorkloadOp = Extract<FaultSpecT, { kind: 'scale' | 'rollout-restart' | 'drain' | 'cordon' | 'uncordon' }>;
 
 /** `kind/NAME[.NAMESPACE]` → kind, name, namespace. */
 function parseRef(target: string): { kind: string; name: string; namespace: string } {
@@ -21,6 +21,16 @@ export function scheduleWorkloadOp(ctx: FaultContext, f: WorkloadOp, i: number):
   const cp = ctx.controlPlane!;
   const ref = parseRef(f.target);
   const at = ['faults', i, 'target'];
+  if (f.kind === 'drain' || f.kind === 'cordon' || f.kind === 'uncordon') {
+    const node = ctx.cluster?.nodes.find((n) => n.name === ref.name);
+    if (!node) return ctx.err(at, `no node "${ref.name}"`);
+    ctx.sim.scheduleAt(durationOr0(f.at), () => {
+      ctx.record(`${f.kind}: kubectl ${f.kind} ${f.target}${f.kind === 'drain' ? ` --ignore-daemonsets${f.force ? ' --force' : ''}${f.gracePeriod !== undefined ? ` --grace-period=${durationOr0(f.gracePeriod) / 1e9}` : ''}` : ''}`);
+      if (f.kind === 'drain') cp.drainer!.drain(node, { force: f.force, gracePeriodS: f.gracePeriod === undefined ? undefined : durationOr0(f.gracePeriod) / 1e9 });
+      else cp.drainer!.setUnschedulable(node, f.kind === 'cordon');
+    });
+    return;
+  }
   const d = ref.kind === 'deployment' ? cp.deployments.deployment(ref.namespace, ref.name) : undefined;
   if (ref.kind === 'deployment' && !d) return ctx.err(at, `no Deployment "${ref.name}" in namespace ${ref.namespace}`);
   if (f.kind === 'rollout-restart') {

@@ -215,3 +215,75 @@ describe('bad operations are refused with the field', () => {
     expect(() => build(scenario([], { annotations: ', podwire.dev/sigterm: sometimes' }))).toThrow(/^ops\.yaml:\d+:\d+: spec\.template\.metadata\.annotations\.podwire\.dev\/sigterm: "sometimes" is not exit or ignore/m);
   });
 });
+
+describe('kubectl cordon, uncordon, drain', () => {
+  const bare = `---
+apiVersion: v1
+kind: Pod
+metadata: { name: lone, labels: { app: lone } }
+spec: { nodeName: node2, containers: [{ name: lone, image: nginx, ports: [{ containerPort: 8080 }] }] }
+`;
+  const pdb = (spec: string, name = 'web') => `---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: ${name} }
+spec: { selector: { matchLabels: { app: web } }, ${spec} }
+`;
+  const onNode = (w: World, node: string) => webPods(w).filter((p) => p.active && w.cluster!.pods.find((x) => x.name === p.name)!.node.name === node);
+
+  it('a cordoned node gets no new pod; uncordoned, the scheduler uses it again', () => {
+    const w = build(scenario(['{ at: 1s, kind: cordon, target: node/node2 }', '{ at: 2s, kind: scale, target: deployment/web, replicas: 9 }', '{ at: 3s, kind: uncordon, target: node/node2 }', '{ at: 4s, kind: scale, target: deployment/web, replicas: 12 }']));
+    w.sim.run({ until: 3 * SEC });
+    expect(onNode(w, 'node2')).toHaveLength(1);
+    expect(webPods(w).filter((p) => p.active)).toHaveLength(9);
+    w.sim.run({ until: 5 * SEC });
+    // node2, the least loaded, takes the next three.
+    expect(onNode(w, 'node2')).toHaveLength(4);
+    expect(lines(w, /^node\/node2 (cordoned|uncordoned)/)).toEqual(['1s node/node2 cordoned', '3s node/node2 uncordoned']);
+  });
+
+  it('drain evicts every pod of the node; their replacements go to other nodes; drained once they stopped', () => {
+    const w = build(scenario(['{ at: 2s, kind: drain, target: node/node2 }'], { replicas: 6 }));
+    w.sim.run({ until: 3 * SEC });
+    expect(onNode(w, 'node2')).toHaveLength(0);
+    expect(webPods(w).filter((p) => p.active)).toHaveLength(6);
+    expect(lines(w, /drained/)).toEqual(['2s node/node2 drained']);
+  });
+
+  it('a pod without a controller stops the drain (after the cordon) unless force', () => {
+    const w = build(scenario(['{ at: 2s, kind: drain, target: node/node2 }']) + bare);
+    w.sim.run({ until: 3 * SEC });
+    expect(lines(w, /^drain node\/node2: error: cannot delete Pods that declare no controller \(use force\): lone$/)).toHaveLength(1);
+    expect(lines(w, /cordoned/)).toHaveLength(1);
+    expect(onNode(w, 'node2')).toHaveLength(1);
+    const forced = build(scenario(['{ at: 2s, kind: drain, target: node/node2, force: true }']) + bare);
+    forced.sim.run({ until: 3 * SEC });
+    expect(lines(forced, /evicting pod lone/)).toHaveLength(1);
+    expect(onNode(forced, 'node2')).toHaveLength(0);
+  });
+
+  it('a PodDisruptionBudget holds evictions back until replacements are Ready, retried every 5 s', () => {
+    const probe = '          readinessProbe: { httpGet: { path: /, port: 8080 }, initialDelaySeconds: 2, periodSeconds: 1 }';
+    // Six pods, two per node; minAvailable 5: one disruption at a time.
+    const w = build(scenario(['{ at: 5s, kind: drain, target: node/node2 }'], { replicas: 6, container: probe }) + pdb('minAvailable: 5'));
+    w.sim.run({ until: 30 * SEC });
+    const evicted = lines(w, /evicting pod/).map((l) => Number(l.split('s ')[0]));
+    expect(evicted).toEqual([5, 10]);
+    expect(lines(w, /cannot evict pod .* would violate the PodDisruptionBudget web \(5 healthy, 5 needed\); retrying in 5s/).map((l) => l.split('s ')[0])).toEqual(['5']);
+  });
+
+  it("maxUnavailable as a percentage rounds up (50 % of 3: two at once); two budgets over one pod refuse it", () => {
+    const half = build(scenario(['{ at: 2s, kind: drain, target: node/node2 }'], { replicas: 3, spec: '      nodeName: node2' }) + pdb('maxUnavailable: "50%"'));
+    half.sim.run({ until: 3 * SEC });
+    expect(lines(half, /evicting pod/)).toHaveLength(2);
+    expect(lines(half, /cannot evict/)).toHaveLength(1);
+    const two = build(scenario(['{ at: 2s, kind: drain, target: node/node2 }']) + pdb('maxUnavailable: 3') + pdb('maxUnavailable: 3', 'web-too'));
+    two.sim.run({ until: 3 * SEC });
+    expect(lines(two, /cannot evict pod .*: it matches more than one PodDisruptionBudget \(web, web-too\)/)).toHaveLength(1);
+  });
+
+  it('a budget with both fields, or a bad value, is an error at its field', () => {
+    expect(() => build(scenario([]) + pdb('minAvailable: 1, maxUnavailable: 1'))).toThrow(/ops\.yaml:\d+:\d+: spec: minAvailable and maxUnavailable cannot both be set/);
+    expect(() => build(scenario([]) + pdb('minAvailable: half'))).toThrow(/ops\.yaml:\d+:\d+: spec\.minAvailable: expected a non-negative integer or a percentage/);
+  });
+});

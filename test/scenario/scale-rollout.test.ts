@@ -62,3 +62,20 @@ describe('scenarios/rollout.yaml', () => {
     expect(s.timeline.filter((e) => /^replicaset .* created pod/.test(e.what))).toHaveLength(6);
   });
 });
+
+describe('scenarios/drain.yaml', () => {
+  const s = run('drain');
+  it('api (no budget, no preStop) loses requests for 2 s after the drain; web (budget, preStop) none, its second eviction at 15 s', () => {
+    expect(flow(s, 'to-web').errors).toBe(0);
+    const api = flow(s, 'to-api');
+    expect(api.errors).toBe(api.errorsByKind.timeout);
+    // Two of six api pods gone from 10 s to 12 s: about a third of those 40 requests.
+    expect(api.errors).toBeGreaterThan(6);
+    expect(api.errors).toBeLessThan(20);
+    expect(errorSeconds(s).every((t) => t >= 11 && t <= 13)).toBe(true);
+    const at = (re: RegExp) => s.timeline.filter((e) => re.test(e.what)).map((e) => e.atUs / 1e6);
+    expect(at(/^drain node\/node2: evicting pod web-/)).toEqual([10, 15]);
+    expect(at(/^drain node\/node2: cannot evict pod web-.*\(5 healthy, 5 needed\)/)).toEqual([10]);
+    expect(at(/^node\/node2 drained/)).toEqual([20]);
+  });
+});
