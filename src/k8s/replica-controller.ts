@@ -19,7 +19,8 @@
 // needs a force delete), DaemonSet and Job pods, the controller's expectations and burst limits, the
 // scheduler's and kubelet's latency (the new pod runs in the same instant), a new pod's devices in the
 // capture (they are created after the capture's interfaces were chosen; cni0 and the node's
-// interfaces show its traffic).
+// interfaces show its traffic), the scheduler's retries of a Pending pod (one that fits nowhere when it is
+// created stays Pending, even after a node frees up or is uncordoned).
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { Pod } from './api/objects.js';
@@ -148,12 +149,22 @@ export class ReplicaSetController {
   private sync(rs: ReplicaSetState, replaced: ClusterPod | null): void {
     const active = this.active(rs);
     const diff = active.length - rs.replicas;
-    // A sync started by one pod leaving makes up for that pod (each leaving pod has its own sync).
-    if (diff < 0) for (let i = replaced ? -1 : diff; i < 0; i++) this.create(rs, replaced);
+    // A sync started by one pod leaving makes up for that pod (each leaving pod has its own sync). The
+    // first pod the scheduler cannot place stops the loop: the others would stay Pending for the same reason.
+    if (diff < 0) {
+      const n = replaced ? 1 : -diff;
+      for (let i = 0; i < n; i++) {
+        const why = this.create(rs, replaced);
+        if (why === null) continue;
+        this.record(`replicaset ${rs.name}: ${replaced ? `replacement for ${replaced.name}` : n - i === 1 ? 'a new pod' : `${n - i} new pods`} stay${n - i === 1 ? 's' : ''} Pending: ${why}`);
+        break;
+      }
+    }
     else if (diff > 0) for (const v of this.victims(rs, active, diff)) this.deleteGracefully(rs, v.pod);
   }
 
-  private create(rs: ReplicaSetState, replaced: ClusterPod | null): void {
+  /** Creates one pod of the ReplicaSet; returns why it stays Pending, or null. */
+  private create(rs: ReplicaSetState, replaced: ClusterPod | null): string | null {
     const { cluster, api } = this;
     const rng = this.sim.rng.stream(`k8s/replicaset/${rs.namespace}/${rs.owner.name}`);
     let name = generateNames(rs.name, 1, rng)[0]!;
@@ -163,14 +174,12 @@ export class ReplicaSetController {
     const def = { ...rs.template, name, labels: { ...rs.template.labels } };
     const why = replaced ? `replaces ${replaced.name}` : `${rs.replicas} replicas`;
     const pod = cluster.spawner.spawn(def, ready, taintsOf);
-    if (typeof pod === 'string') {
-      this.record(`replicaset ${rs.name}: ${replaced ? `replacement for ${replaced.name}` : 'a new pod'} stays Pending: ${pod}`);
-      return;
-    }
+    if (typeof pod === 'string') return pod;
     this.record(`replicaset ${rs.name}: created pod ${pod.name} (${why}); scheduler: bound to ${pod.node.name}`);
     this.created.set(rsKey(pod.namespace, pod.name), this.sim.now);
     api.create<Pod>({ kind: 'Pod', metadata: objectMeta(pod.namespace, pod.name, pod.labels), spec: { nodeName: pod.node.name, hostNetwork: pod.hostNetwork }, status: { podIP: pod.ip, ready: false, reason: 'ContainersNotReady' } });
     this.kubelet.podCreated(pod);
+    return null;
   }
 
   private deleteGracefully(rs: ReplicaSetState, pod: ClusterPod): void {

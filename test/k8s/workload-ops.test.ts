@@ -103,6 +103,13 @@ describe('kubectl scale', () => {
     expect(lines(w, /^replicaset .*created pod/)).toHaveLength(2);
   });
 
+  it('up past the nodes\' room: the pods that fit are created, the rest stay Pending in one line', () => {
+    const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 10 }']).replace('nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]', 'nodes: [{ name: node1, maxPods: 2 }, { name: node2, maxPods: 2 }, { name: node3, maxPods: 2 }]'));
+    w.sim.run({ until: 3 * SEC });
+    expect(webPods(w).filter((p) => p.active)).toHaveLength(6);
+    expect(lines(w, /Pending/)).toEqual([expect.stringMatching(/^2s replicaset web-\S+: 4 new pods stay Pending: 0\/3 nodes are available: 3 Too many pods/)]);
+  });
+
   it('down: the pods not Ready go first, then those doubled up on a node; each terminates gracefully', () => {
     const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 4 }', '{ at: 5s, kind: scale, target: deployment/web, replicas: 1 }'], { replicas: 4 }));
     w.sim.run({ until: 4 * SEC });
