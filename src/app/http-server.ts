@@ -62,6 +62,9 @@ class ServerConn implements StreamHandler {
   /** Requests of this connection waiting or in service (served in order). */
   outstanding = 0;
   peerClosed = false;
+  /** The server's list of open connections (intrusive: no allocation per connection). */
+  prev: ServerConn | null = null;
+  next: ServerConn | null = null;
   constructor(
     readonly server: HttpServer,
     readonly sock: ByteStream,
@@ -81,11 +84,11 @@ class ServerConn implements StreamHandler {
   }
 
   streamError(): void {
-    this.closed = true;
+    this.server.connGone(this);
   }
 
   streamClosed(): void {
-    this.closed = true;
+    this.server.connGone(this);
   }
 }
 
@@ -163,6 +166,10 @@ export class HttpServer implements TcpAcceptor {
   private queue: (Job | null)[] = [null, null, null, null];
   private qMask = 3;
   private readonly listener: TcpListener;
+  /** Open connections, newest first (ServerConn.prev / next). */
+  private open: ServerConn | null = null;
+  /** While draining (graceful shutdown): what runs once no connection is left. */
+  private draining: (() => void) | null = null;
   private readonly identityLine: Uint8Array;
   readonly tcp: TcpLayer;
 
@@ -197,6 +204,40 @@ export class HttpServer implements TcpAcceptor {
     this.listener.close();
   }
 
+  /**
+   * Graceful shutdown (Go's Server.Shutdown, nginx's graceful quit): stops accepting, closes the idle
+   * connections, answers the requests in flight with `Connection: close` and closes each connection
+   * after its last one; `idle` runs once no connection is left.
+   */
+  drain(idle: () => void): void {
+    this.listener.close();
+    this.draining = idle;
+    for (let c = this.open; c !== null; ) {
+      const next = c.next;
+      if (c.outstanding === 0) this.closeConn(c);
+      c = next;
+    }
+    if (this.open === null) this.drained();
+  }
+
+  /** @internal (ServerConn) The connection is closed (by either side, or reset): it leaves the open list. */
+  connGone(conn: ServerConn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    if (conn.prev !== null) conn.prev.next = conn.next;
+    else if (this.open === conn) this.open = conn.next;
+    if (conn.next !== null) conn.next.prev = conn.prev;
+    conn.prev = conn.next = null;
+    if (this.draining !== null && this.open === null) this.drained();
+  }
+
+  private drained(): void {
+    const idle = this.draining!;
+    this.draining = null;
+    // After the socket callback that closed the last connection has returned.
+    this.sim.schedule(0, idle);
+  }
+
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.qTail - this.qHead;
@@ -210,6 +251,9 @@ export class HttpServer implements TcpAcceptor {
   private accept(sock: ByteStream): void {
     this.connections++;
     const conn = new ServerConn(this, sock, new HttpParser('request', this.heads, true));
+    conn.next = this.open;
+    if (this.open !== null) this.open.prev = conn;
+    this.open = conn;
     if (this.toxic !== null && (this.toxic.kind === 'reset_peer' || (this.toxic.kind === 'timeout' && this.toxic.timeoutNs > 0))) this.toxicTimer(conn, this.toxic);
     sock.handler = conn;
   }
@@ -290,7 +334,7 @@ export class HttpServer implements TcpAcceptor {
     } else {
       const c = this.responseBytes;
       const size = c >= 0 ? c : Math.min(MAX_RESPONSE_BYTES, Math.max(0, Math.round(sample(this.opts.responseSize ?? DEFAULT_RESPONSE_SIZE, this.rng))));
-      const close = !this.keepAlive || this.asksClose(req.headers) || req.version === 'HTTP/1.0';
+      const close = !this.keepAlive || this.draining !== null || this.asksClose(req.headers) || req.version === 'HTTP/1.0';
       const bytes = this.response(this.status, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
       this.responses++;
@@ -339,7 +383,7 @@ export class HttpServer implements TcpAcceptor {
   }
 
   private resetConn(conn: ServerConn): void {
-    conn.closed = true;
+    this.connGone(conn);
     conn.sock.abort();
   }
 
@@ -376,7 +420,7 @@ export class HttpServer implements TcpAcceptor {
   /** @internal (ServerConn) Closes a connection for good: `closed` makes every later callback a no-op, so the socket is orphaned. */
   closeConn(conn: ServerConn): void {
     if (conn.closed) return;
-    conn.closed = true;
+    this.connGone(conn);
     conn.sock.orphan();
   }
 }

@@ -17,6 +17,8 @@ export interface ContainerProcess {
   stop(): void;
   /** A Toxiproxy toxic on the app's connections (HTTP servers; others ignore it). */
   setToxic?(t: ServerToxic | null): void;
+  /** Graceful shutdown: stop accepting, finish what is in flight, then `idle` (an app without it stops at once). */
+  drain?(idle: () => void): void;
 }
 
 /** How to start a pod's app again, and where its sockets live. */
@@ -60,6 +62,17 @@ export class ContainerRuntime {
     if (!r || r.process === null || r.appStopped) return;
     r.process.stop();
     r.appStopped = true;
+  }
+
+  /** SIGTERM to an app that shuts down gracefully: it stops accepting and `exited` runs once its connections are done. */
+  drain(pod: ClusterPod, exited: () => void): void {
+    const r = this.pods.get(keyOf(pod));
+    if (!r || r.process === null || r.appStopped || !r.process.drain) {
+      this.stopApp(pod);
+      return exited();
+    }
+    r.appStopped = true;
+    r.process.drain(exited);
   }
 
   /** The container is killed (SIGKILL, a crash): it stops listening and its connections are reset; false when it was not running. */

@@ -350,25 +350,35 @@ export class Kubelet {
     const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
     if (!pod || this.down.has(pod.node.name)) return;
     const graceNs = Math.round((obj.metadata.deletionGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1e9);
-    // pod-termination.ts: the preStop hooks, then SIGTERM; an app that exits on it ends the pod there.
+    // pod-termination.ts: the preStop hooks, then SIGTERM; an app that exits on it ends the pod there, one
+    // that drains when its last connection closes; whatever still runs is killed when the grace period ends.
     const plan = terminationPlan(pod);
     const sigtermNs = Math.min(plan.preStopNs, graceNs);
     if (plan.preStopNs > 0 && graceNs > 0) this.record(`kubelet: ${pod.name} preStop hook (${sigtermNs / 1e9}s), then SIGTERM`);
-    const exits = plan.sigterm === 'exit' && sigtermNs < graceNs;
-    this.sim.schedule(exits ? sigtermNs : graceNs, () => {
+    let over = false;
+    const end = (how: 'exit' | 'drained' | 'grace'): void => {
       // (A pod force-deleted meanwhile, by the pod GC, was killed then.)
-      if (this.down.has(pod.node.name) || !this.api.get('Pod', pod.namespace, pod.name)) return;
+      if (over || this.down.has(pod.node.name) || !this.api.get('Pod', pod.namespace, pod.name)) return;
+      over = true;
       this.pending.get(keyOf(pod))?.cancel();
       this.exits.get(keyOf(pod))?.cancel();
       this.exits.delete(keyOf(pod));
       this.prober?.stopPod(pod);
       // Its processes end (SIGTERM obeyed, or SIGKILL): their sockets close, connections reset.
-      if (exits) this.runtime.kill(pod);
+      if (how !== 'grace') this.runtime.kill(pod);
       setPodLinks(pod, false);
       this.stopped.add(keyOf(pod));
-      this.record(exits ? `pod ${pod.name} stopped (its app exited on SIGTERM; sandbox removed)` : `pod ${pod.name} stopped (grace period over)`);
+      this.record(how === 'exit' ? `pod ${pod.name} stopped (its app exited on SIGTERM; sandbox removed)` : how === 'drained' ? `pod ${pod.name} stopped (its app drained its connections and exited; sandbox removed)` : `pod ${pod.name} stopped (grace period over)`);
       this.setReady(pod, false, 'pod gone');
+    };
+    if (sigtermNs >= graceNs || plan.sigterm === 'ignore') return void this.sim.schedule(graceNs, () => end('grace'));
+    if (plan.sigterm === 'exit') return void this.sim.schedule(sigtermNs, () => end('exit'));
+    this.sim.schedule(sigtermNs, () => {
+      if (over || this.down.has(pod.node.name) || !this.api.get('Pod', pod.namespace, pod.name)) return;
+      this.record(`kubelet: ${pod.name} SIGTERM: its app stops accepting and drains its connections`);
+      this.runtime.drain(pod, () => end('drained'));
     });
+    this.sim.schedule(graceNs, () => end('grace'));
   }
 }
 

@@ -8,6 +8,11 @@
 //        exit   (default) it exits at once, as a process without a SIGTERM handler does (Go, Node.js,
 //               nginx's fast shutdown): its sockets close (connections reset), its container ends, the
 //               kubelet removes the sandbox (the pod's network goes down)
+//        drain  graceful shutdown (Go's Server.Shutdown, nginx's graceful quit, Spring's
+//               server.shutdown=graceful): it stops listening at once (a new connection kube-proxy still
+//               sends there is refused: RST), closes its idle connections, answers the requests in flight
+//               with `Connection: close`, and exits once no connection is left (HTTP servers; another
+//               server of the pod stops at once)
 //        ignore it goes on serving until the grace period ends
 //   3. whatever still runs when terminationGracePeriodSeconds (the delete's grace period) ends is
 //      killed (SIGKILL) and the sandbox removed.
@@ -20,10 +25,10 @@
 import type { ClusterPod } from './cluster.js';
 
 /** What the app does on SIGTERM (`podwire.dev/sigterm`). */
-export type SigtermAction = 'exit' | 'ignore';
+export type SigtermAction = 'exit' | 'drain' | 'ignore';
 
 export const SIGTERM_ANNOTATION = 'podwire.dev/sigterm';
-export const SIGTERM_ACTIONS: readonly SigtermAction[] = ['exit', 'ignore'];
+export const SIGTERM_ACTIONS: readonly SigtermAction[] = ['exit', 'drain', 'ignore'];
 
 /** The default terminationGracePeriodSeconds. */
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -58,7 +63,7 @@ export function terminationPlan(pod: Pick<ClusterPod, 'spec' | 'annotations'>): 
   let longest = 0;
   for (const c of pod.spec.containers) longest = Math.max(longest, preStopNs(c));
   const a = pod.annotations[SIGTERM_ANNOTATION];
-  return { preStopNs: longest, sigterm: a === 'ignore' ? 'ignore' : 'exit' };
+  return { preStopNs: longest, sigterm: a === 'ignore' || a === 'drain' ? a : 'exit' };
 }
 
 /** The pod's terminationGracePeriodSeconds (default 30). */

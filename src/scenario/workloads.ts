@@ -16,8 +16,9 @@
 //                                            pod's https-named ports; with podwire.dev/app: http the app serves HTTPS
 //   podwire.dev/run-time: 5s | uniform:2s,8s  how long a Job pod's container runs (default 1 s; k8s/job-controller)
 //   podwire.dev/exit-code: "1"               a Job pod's exit code (default 0)
-//   podwire.dev/sigterm: exit | ignore       what the app does on SIGTERM when its pod is deleted (default exit:
-//                                            at once; ignore: serves until the grace period ends; k8s/pod-termination)
+//   podwire.dev/sigterm: exit | drain | ignore   what the app does on SIGTERM when its pod is deleted (default exit:
+//                                            at once; drain: graceful shutdown; ignore: serves until the grace
+//                                            period ends; k8s/pod-termination)
 // A containerPort named https (or https-*), or one an httpGet probe with scheme HTTPS targets, serves
 // HTTPS (TLS 1.3 modelled, app/tls) with that chain, rsa2048 by default; podwire.dev/app: http serves
 // HTTPS only with podwire.dev/tls (without it, an HTTPS probe meets plain HTTP and fails). http
@@ -160,7 +161,7 @@ function serverOptions(a: Record<string, string>): { serviceTime: Distribution; 
   const workers = Number(a['podwire.dev/workers'] ?? '1');
   if (!Number.isInteger(workers) || workers < 1) return { at: 'podwire.dev/workers', message: `"${a['podwire.dev/workers']}" is not a positive integer` };
   const sigterm = a[SIGTERM_ANNOTATION];
-  if (sigterm !== undefined && !(SIGTERM_ACTIONS as readonly string[]).includes(sigterm)) return { at: SIGTERM_ANNOTATION, message: `"${sigterm}" is not ${SIGTERM_ACTIONS.join(' or ')}` };
+  if (sigterm !== undefined && !(SIGTERM_ACTIONS as readonly string[]).includes(sigterm)) return { at: SIGTERM_ANNOTATION, message: `"${sigterm}" is not ${SIGTERM_ACTIONS.slice(0, -1).join(', ')} or ${SIGTERM_ACTIONS[SIGTERM_ACTIONS.length - 1]}` };
   const tlsText = a['podwire.dev/tls'];
   const tls = tlsText === undefined ? null : parseChainSpec(tlsText);
   if (tlsText !== undefined && tls === null) return { at: 'podwire.dev/tls', message: `"${tlsText}" is not a certificate chain like rsa2048, p256 or rsa2048:3` };
@@ -220,9 +221,24 @@ function startDeclaredPorts(ctx: WorkloadContext, tr: Transports, pod: ClusterPo
         ? new HttpServer(tcp, { port: l.port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: httpsPort(pod, l.port) ? tlsContext(ctx, tcp, l.port, o.tls ?? certificateChain('rsa2048')) : null }, ep)
         : new TcpRrServer(tcp, { port: l.port, requestSize: req, responseSize: o.responseSize, serviceTime: o.serviceTime, identity: pod.name }, ep),
     );
-    return { stop: () => servers.forEach((x) => x.stop()), setToxic: (t) => servers.forEach((x) => x instanceof HttpServer && x.setToxic(t)) };
+    return { stop: () => servers.forEach((x) => x.stop()), setToxic: (t) => servers.forEach((x) => x instanceof HttpServer && x.setToxic(t)), drain: (idle) => drainAll(servers, idle) };
   };
   ctx.runContainer(pod, { tcp, ports: tcpListeners.map((l) => l.port), start });
+}
+
+/** Graceful shutdown of a container's servers: HTTP servers drain, others stop at once; `idle` once all are done. */
+function drainAll(servers: readonly (HttpServer | TcpRrServer)[], idle: () => void): void {
+  let left = servers.length;
+  const one = (): void => {
+    if (--left === 0) idle();
+  };
+  for (const x of servers) {
+    if (x instanceof HttpServer) x.drain(one);
+    else {
+      x.stop();
+      one();
+    }
+  }
 }
 
 /** The app a podwire.dev/app annotation names, on the first fitting containerPort or podwire.dev/port. */

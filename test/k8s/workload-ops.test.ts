@@ -152,6 +152,29 @@ describe('kubectl scale', () => {
   });
 });
 
+describe('SIGTERM drain (graceful shutdown)', () => {
+  it('the app stops accepting (new connections refused while kube-proxy still sends them), answers what is in flight, and exits when its last connection closes', () => {
+    const yaml = scenario(['{ at: 10.2s, kind: scale, target: deployment/web, replicas: 1 }'], { replicas: 2, annotations: ', podwire.dev/sigterm: drain, podwire.dev/service-time: "constant:2s", podwire.dev/workers: "100"' })
+      .replace('  traffic: []', '  traffic:\n    - { name: load, type: http, from: pod/client, to: "svc/web:80", rate: 10, arrival: constant, start: 5s, duration: 10s, timeout: 5s, retries: 0 }')
+      .concat('---\napiVersion: v1\nkind: Pod\nmetadata: { name: client }\nspec: { nodeName: node3, containers: [{ name: c, image: curl }] }\n');
+    const w = build(yaml);
+    w.sim.run({ until: 20 * SEC });
+    const f = w.stats.flow('load');
+    // In flight at 10.2 s on the deleted pod: answered (with Connection: close). Sent to it in the 2 s before
+    // the rules drop it: refused by its kernel (nothing listens), not timed out.
+    expect(f.errors.refused).toBeGreaterThan(0);
+    // (Only a request sent between its exit, ~12.1 s, and the rules' sync at 12.2 s may time out.)
+    expect(f.errors.timeout).toBeLessThanOrEqual(1);
+    expect(f.errorCount).toBe(f.errors.refused + f.errors.timeout);
+    const stopped = lines(w, /stopped \(its app drained its connections and exited/);
+    expect(stopped).toHaveLength(1);
+    const t = Number(stopped[0]!.split('s ')[0]);
+    // Its last request in flight ends 2 s (its service time) after the last one it accepted before 10.2 s.
+    expect(t).toBeGreaterThan(11.9);
+    expect(t).toBeLessThanOrEqual(12.2);
+  });
+});
+
 describe('kubectl rollout restart', () => {
   const probe = '          readinessProbe: { httpGet: { path: /, port: 8080 }, initialDelaySeconds: 2, periodSeconds: 1 }';
 
@@ -218,8 +241,8 @@ describe('bad operations are refused with the field', () => {
     expect(err('{ at: 1s, kind: rollout-restart, target: replicaset/web }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME/);
   });
 
-  it('a podwire.dev/sigterm other than exit or ignore, at the annotation', () => {
-    expect(() => build(scenario([], { annotations: ', podwire.dev/sigterm: sometimes' }))).toThrow(/^ops\.yaml:\d+:\d+: spec\.template\.metadata\.annotations\.podwire\.dev\/sigterm: "sometimes" is not exit or ignore/m);
+  it('a podwire.dev/sigterm other than exit, drain or ignore, at the annotation', () => {
+    expect(() => build(scenario([], { annotations: ', podwire.dev/sigterm: sometimes' }))).toThrow(/^ops\.yaml:\d+:\d+: spec\.template\.metadata\.annotations\.podwire\.dev\/sigterm: "sometimes" is not exit, drain or ignore/m);
   });
 });
 
