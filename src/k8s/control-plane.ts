@@ -116,7 +116,7 @@ export class ControlPlane {
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
     this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, record);
-    this.deployments = new DeploymentController(sim, this.api, cluster, this.replicaSets, this.kubelet, record);
+    this.deployments = new DeploymentController(sim, this.api, this.replicaSets, this.kubelet, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(sim, this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };

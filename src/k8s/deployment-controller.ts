@@ -22,7 +22,6 @@
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { ApiStore } from './api/store.js';
-import type { ClusterWorld } from './cluster.js';
 import type { WorkloadTemplate } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import { podTemplateHash } from './names.js';
@@ -61,16 +60,10 @@ export class DeploymentController {
   constructor(
     private readonly sim: Simulator,
     private readonly api: ApiStore,
-    private readonly cluster: ClusterWorld,
     private readonly replicaSets: ReplicaSetController,
     private readonly kubelet: Kubelet,
     private readonly record: (what: string) => void,
   ) {}
-
-  /** The Deployment `name` in `namespace`, or undefined. */
-  deployment(namespace: string, name: string): WorkloadTemplate | undefined {
-    return this.cluster.workloads.find((w) => w.owner.kind === 'Deployment' && w.owner.name === name && w.namespace === namespace);
-  }
 
   /** `kubectl rollout restart`: a new ReplicaSet from the template stamped with restartedAt, rolled out. */
   rolloutRestart(d: WorkloadTemplate, restartedAt: string): void {
