@@ -25,6 +25,7 @@ import { dropPacket } from './drop.js';
 import { formatRoute, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { ipFragment } from './ip-fragment.js';
+import { ipvsLocalOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 import { readyEntry as readyEntryImported, UNTIL_UNIT } from './neighbour.js';
 const IP_DF = IP_DF_I; // a module constant: an import is a Cell load and check at each use
@@ -163,6 +164,8 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
       verdictDrop(ns, pkt, v);
       return true;
     }
+    // ip_vs_local_request4: a virtual service's packet is sent on by IPVS (its route is the local one).
+    if (ns.ipvs !== null && rt.type === 'local' && ipvsLocalOut(ns, pkt)) return true;
     // ip_route_me_harder: re-route when OUTPUT DNAT (or a mark) changed the destination.
     if (ip.dst !== dst || v.reroute) {
       rt = routeOutputHere(ns, ip.dst);
