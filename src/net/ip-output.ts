@@ -150,6 +150,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
   let rt = fib === null ? routeOutputHere(ns, ip.dst) : outputRouteOf(ns, fib);
   if (rt === null) {
     dropPacket(ns, pkt, 'no-route');
+    ns.sendError = 'no-route';
     return false;
   }
   if (ip.src === 0) ip.src = (rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst)) >>> 0;
@@ -171,6 +172,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
       rt = routeOutputHere(ns, ip.dst);
       if (rt === null) {
         dropPacket(ns, pkt, 'no-route');
+        ns.sendError = 'no-route';
         return false;
       }
     }
@@ -178,8 +180,14 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
   const dev = rt.dev!;
   const mtu = ns.pmtu.size === 0 ? dev.mtu : pmtuFor(ns, ip.dst, dev.mtu);
   if (ip.totalLength > mtu && (ip.flags & IP_DF) !== 0) {
-    dropPacket(ns, pkt, 'frag-needed');
-    return false;
+    // ip_fragment: a datagram socket's packet (IP_PMTUDISC_WANT sets skb->ignore_df) is fragmented,
+    // its fragments without DF; a TCP segment is refused with EMSGSIZE.
+    if (pkt.tcp === null) ip.flags &= ~IP_DF;
+    else {
+      dropPacket(ns, pkt, 'frag-needed');
+      ns.sendError = 'msgsize';
+      return false;
+    }
   }
   ipOutputHere(ns, pkt, rt, mtu);
   return true;
