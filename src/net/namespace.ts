@@ -119,6 +119,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   recyclesPackets(): boolean {
     return (this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed();
   }
+  private lastIfindex = 0; // the last interface index given out here (per namespace, as net->ifindex: lo is 1)
   /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
   pmtu: Map<Ipv4, PmtuException> = NO_ENTRIES;
   sendError: SendError = 'no-route'; // why the last refused ipLocalOut refused (IpStack.sendError)
@@ -243,9 +244,10 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
 
   // ---------------------------------------------------------------- configuration (ip link/addr/route)
 
-  /** Moves a device into this namespace (`ip link set DEV netns NS`). */
+  /** Moves a device into this namespace (`ip link set DEV netns NS`); it is numbered as one created here. */
   addDevice(dev: NetDevice): void {
     if (this.device(dev.name) !== undefined) throw new Error(`${this.name}: device ${dev.name} exists`);
+    dev.nsIfindex = ++this.lastIfindex; // (never reused after a removal: the kernel's counter moves on too)
     this.devices = appended(this.devices, dev);
     if (this.deviceByName !== null) {
       this.deviceByName.set(dev.name, dev);
