@@ -472,7 +472,9 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
       this.outDst === (dst | 0) && this.outEpoch === routeEpoch() + NetDevice.upEpoch && o !== null && o.type !== 'local' ? o : this.fibLookup(dst);
     if (hint !== undefined) hint.route = rt;
     if (!rt?.dev) return null;
-    return this.pmtu.size === 0 ? rt.dev.mtu : pmtuFor(this, dst, rt.dev.mtu);
+    // A local destination is reached through lo (ip_route_output's dev_out): its MTU, not the address's device's.
+    const devMtu = rt.type === 'local' ? this.lo.mtu : rt.dev.mtu;
+    return this.pmtu.size === 0 ? devMtu : pmtuFor(this, dst, devMtu);
   }
 
   updatePmtu(dst: Ipv4, mtu: number): void {
