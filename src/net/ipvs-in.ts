@@ -19,7 +19,7 @@ import { CtStatus } from '../netfilter/conntrack.js';
 import type { IpvsProto } from '../netfilter/ipvs.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-import { IcmpType, IpProto } from '../wire/types.js';
+import { IcmpType, IcmpUnreachCode, IpProto, TcpFlag } from '../wire/types.js';
 import { dropPacket } from './drop.js';
 import { icmpSend, verdictDrop } from './icmp.js';
 import { ipOutput, routeOutput } from './ip-output.js';
@@ -59,6 +59,11 @@ function ipvsXmit(ns: Namespace, pkt: Packet, localOut: boolean): boolean {
   if (nf === null) return false;
   const ep = ipvs.schedule(proto, { src: ip.src, sport: l4.srcPort }, ip.dst, l4.dstPort, ns.sim.now, pkt.tcp !== null ? pkt.tcp.flags : 0);
   if (ep === null) {
+    // tcp_conn_schedule schedules a SYN only: another segment with no connection goes on to INPUT.
+    if (pkt.tcp !== null && (pkt.tcp.flags & TcpFlag.SYN) === 0) return false;
+    // ip_vs_leave: a virtual service with no server to take the connection tells the client (TCP or UDP)
+    // with ICMP port unreachable, so it fails at once (ECONNREFUSED) rather than timing out.
+    icmpSend(ns, pkt, IcmpType.DEST_UNREACH, IcmpUnreachCode.PORT, 0);
     dropPacket(ns, pkt, 'ipvs-no-destination');
     return true;
   }
