@@ -14,6 +14,7 @@ import { loadScenarioText } from '../../src/scenario/load.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 import { TcpFlag } from '../../src/wire/types.js';
+import { WEB_SERVICE_DOC } from './ipvs-one-node.js';
 
 const SCENARIO = `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -24,12 +25,7 @@ spec:
     kubeProxy: { mode: ipvs, scheduler: rr }
     network: { cidr: 10.100.11.0/24 }
     nodes: [{ name: node1, ip: 10.100.11.11 }, { name: node2, ip: 10.100.11.12 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { clusterIP: 10.96.0.50, selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
----
+${WEB_SERVICE_DOC}---
 apiVersion: v1
 kind: Pod
 metadata: { name: web-1, labels: { app: web } }
