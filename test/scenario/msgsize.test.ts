@@ -6,6 +6,9 @@
 // - a UDP socket (IP_PMTUDISC_WANT) whose DF datagram fitted the route to a ClusterIP (eth0, 1500) but
 //   not the route OUTPUT DNAT chose (flannel.1, 1450): ip_fragment fragments it (skb->ignore_df), the
 //   fragments without DF (1444 + 64 bytes). podwire refused it as 'frag-needed' and counted 'no-route'.
+// - ping across a router whose next link has MTU 1400: request 1 draws fragmentation-needed (ping:
+//   "Frag needed and DF set (mtu = 1400)", +1 errors), the path MTU is learned, requests 2 and 3 leave
+//   in fragments (1396 + 52 bytes) and are answered.
 // - EMSGSIZE, where it is the answer, is its own error kind: 'msgsize', not 'no-route'.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +63,26 @@ describe('sends above the MTU', () => {
     expect(doIt.frames.filter((f) => f.pkt.ip !== null)).toEqual([]);
     const dont = run(TWO_HOSTS('    - { name: p, type: ping, from: host/a, to: 10.9.0.2, count: 1, size: 56, pmtudisc: dont }\n'));
     expect(dont.frames.filter((f) => f.pkt.icmp !== null && f.pkt.ip!.src === 0x0a090001).map((f) => f.pkt.ip!.flags & IP_DF)).toEqual([0]);
+  });
+
+  it('ping learns the path MTU from fragmentation-needed: one msgsize error, then fragmented requests answered', () => {
+    const r = run(`apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: ping-pmtu }
+spec:
+  hosts:
+    - { name: a, interfaces: [{ name: eth0, address: 10.7.1.1/24 }], routes: [{ to: default, via: 10.7.1.254 }] }
+    - { name: r, forwarding: true, interfaces: [{ name: ea, address: 10.7.1.254/24 }, { name: eb, address: 10.7.2.254/24, mtu: 1400 }] }
+    - { name: b, interfaces: [{ name: eth0, address: 10.7.2.1/24, mtu: 1400 }], routes: [{ to: default, via: 10.7.2.254 }] }
+  veths: [{ ends: [a/eth0, r/ea] }, { ends: [r/eb, b/eth0] }]
+  traffic:
+    - { name: p, type: ping, from: host/a, to: 10.7.2.1, count: 3, interval: 300ms, size: 1400 }
+  capture: { interfaces: [a/eth0] }
+`);
+    expect(r.flow('p')).toMatchObject({ sent: 3, received: 2, errors: 1 });
+    expect(r.flow('p').errorsByKind).toMatchObject({ msgsize: 1, 'no-route': 0 });
+    const out = r.frames.filter((f) => f.pkt.ip !== null && f.pkt.ip.src === 0x0a070101);
+    expect(out.map((f) => `${f.pkt.ip!.totalLength} df=${(f.pkt.ip!.flags & IP_DF) !== 0}`)).toEqual(['1428 df=true', '1396 df=false', '52 df=false', '1396 df=false', '52 df=false']);
   });
 
   it("a node's UDP datagram DF for the ClusterIP's route is fragmented on the pod network's smaller MTU after DNAT", () => {
