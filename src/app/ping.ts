@@ -1,17 +1,24 @@
 // app/ping — ICMP echo, as iputils `ping` sends it. Layer: app (imports core, wire, packet, net, stats
 // interfaces). The kernel's ping socket (net/ipv4/ping.c) delivers replies by echo identifier.
-// On the wire, as captured from a real `ping` on Linux: DF set, an IP ID from the kernel's hashed
-// ip_idents counter (ping's raw socket is not connected),
+// On the wire, as captured from a real `ping` on Linux: DF set when the request fits the path MTU
+// (ping's default `-M want`: a bigger one leaves in fragments without DF; `-M do` always sets DF and a
+// request above the path MTU fails locally with EMSGSIZE, "local error: message too long"; `-M dont`
+// never sets it), an IP ID from the kernel's hashed ip_idents counter (ping's raw socket is not connected),
 // identifier from the process, sequence from 1, and 56 data bytes = a 16-byte struct timeval (64-bit
 // little-endian seconds and microseconds of the send time) followed by the bytes 0x10, 0x11, ...
-// A probe with no reply within `timeout` counts as lost ('timeout'); an ICMP error (host unreachable
-// after ARP failure, net unreachable) fails it as 'no-route'.
+// A probe with no reply within `timeout` counts as lost ('timeout'); an ICMP error fails it as the
+// kernel's icmp_err_convert names it: fragmentation needed as 'msgsize' (EMSGSIZE; the path MTU is
+// learned, ipv4_sk_update_pmtu, unless `-M dont`), port or protocol unreachable as 'refused', others
+// (host unreachable after ARP failure, net unreachable, time exceeded) as 'no-route'.
 import type { TimeNs } from '../core/time.js';
 import type { Namespace } from '../net/namespace.js';
 import { Packet } from '../packet/packet.js';
 import type { FlowRecorder } from '../stats/flow.js';
-import { ProbeBook } from './probe-book.js';
-import { IcmpType, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
+import { ProbeBook, type ProbeFailure } from './probe-book.js';
+
+/** IP and ICMP headers of an echo request: 20 + 8 bytes before its data. */
+const ICMP_ECHO_OVERHEAD = 28;
+import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
 import { ipv4Header } from '../wire/ipv4.js';
 
 /** What one ping flow does. */
@@ -25,6 +32,8 @@ export interface PingOptions {
   timeoutNs: TimeNs;
   ttl: number;
   tos: number;
+  /** ping -M: IP_PMTUDISC_WANT (default), DO or DONT. */
+  pmtudisc?: 'want' | 'do' | 'dont';
   flowId: number;
   /** Who owns an address that answered (a pod's name), from the simulator's side; null: not named. */
   endpointOf?: ((addr: Ipv4) => string | null) | null;
@@ -57,15 +66,25 @@ export class PingApp {
     const o = this.opts;
     const seq = ++this.seq;
     const now = this.ns.sim.now;
+    this.book.sent(seq);
+    // ip_append_data / __ip_make_skb: DF as the socket's PMTU discovery mode says, against the path MTU.
+    const mode = o.pmtudisc ?? 'want';
+    const mtu = mode === 'dont' ? null : this.ns.mtuFor(o.dst);
+    const fits = mtu === null || ICMP_ECHO_OVERHEAD + o.size <= mtu;
+    if (mode === 'do' && !fits) this.book.failed(seq, 'msgsize');
+    else this.sendEcho(seq, now, mode === 'do' || (mode === 'want' && fits));
+    if (seq < o.count) this.ns.sim.schedule(o.intervalNs, pingSend, this);
+  }
+
+  private sendEcho(seq: number, now: number, df: boolean): void {
+    const o = this.opts;
     const pkt = new Packet();
-    pkt.ip = ipv4Header(IpProto.ICMP, 0, o.dst, IP_DF, o.tos, o.ttl);
+    pkt.ip = ipv4Header(IpProto.ICMP, 0, o.dst, df ? IP_DF : 0, o.tos, o.ttl);
     pkt.icmp = { type: IcmpType.ECHO_REQUEST, code: 0, checksum: null, rest: ((this.id << 16) | seq) >>> 0 };
     pkt.payload = pingData(o.size, now);
     pkt.payloadLength = o.size;
     pkt.flowId = o.flowId;
-    this.book.sent(seq);
-    if (!this.ns.ipLocalOut(pkt)) this.book.failed(seq, 'no-route');
-    if (seq < o.count) this.ns.sim.schedule(o.intervalNs, pingSend, this);
+    if (!this.ns.ipLocalOut(pkt)) this.book.failed(seq, this.ns.sendError);
   }
 
   private onReply(pkt: Packet): void {
@@ -76,7 +95,15 @@ export class PingApp {
   }
 
   private onError(icmp: Packet): void {
-    this.book.failed(icmp.inner!.icmp!.rest & 0xffff, 'no-route');
+    const e = icmp.icmp!;
+    let kind: ProbeFailure = 'no-route';
+    if (e.type === IcmpType.DEST_UNREACH && e.code === IcmpUnreachCode.FRAG_NEEDED) {
+      // raw_err / ping_err: the path MTU is learned; the error counts unless the socket ignores PMTU.
+      this.ns.updatePmtu(icmp.inner!.ip!.dst, e.rest & 0xffff);
+      if (this.opts.pmtudisc === 'dont') return;
+      kind = 'msgsize';
+    } else if (e.type === IcmpType.DEST_UNREACH && (e.code === IcmpUnreachCode.PORT || e.code === IcmpUnreachCode.PROTOCOL)) kind = 'refused';
+    this.book.failed(icmp.inner!.icmp!.rest & 0xffff, kind);
   }
 }
 

@@ -7,7 +7,7 @@ import type { TimeNs } from '../core/time.js';
 import type { FlowRecorder } from '../stats/flow.js';
 
 /** How a probe ended badly. */
-export type ProbeFailure = 'timeout' | 'refused' | 'no-route';
+export type ProbeFailure = 'timeout' | 'refused' | 'no-route' | 'msgsize';
 
 /** Outstanding probes by sequence number. */
 export class ProbeBook {

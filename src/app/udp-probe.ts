@@ -78,7 +78,7 @@ export class UdpProbeClient {
       dv.setUint32(4, seq);
     }
     this.book.sent(seq);
-    if (!this.sock.send(data)) this.book.failed(seq, 'no-route');
+    if (!this.sock.send(data)) this.book.failed(seq, this.sock.sendError);
     if (seq < o.count) sim.schedule(o.intervalNs, probeSend, this);
   }
 

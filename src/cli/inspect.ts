@@ -2,6 +2,8 @@
 // `ip neigh`, `bridge fdb`), and the load balancers of a cluster (`--lb`). Layer: cli.
 import { formatColumns } from '../core/columns.js';
 import type { BridgeDevice } from '../link/bridge.js';
+import type { NetDevice } from '../link/device.js';
+import { VethDevice } from '../link/veth.js';
 import { VxlanDevice } from '../link/vxlan.js';
 import type { Namespace } from '../net/namespace.js';
 import { formatRoute } from '../net/namespace.js';
@@ -21,6 +23,13 @@ export function formatIngressRows(rows: readonly RoutingRow[]): string {
 }
 import type { World } from '../scenario/build.js';
 
+/** iproute2's `NAME@PEER`: a veth's peer by name in the same namespace, by its index there (`@ifN`) in another. */
+function linkSuffix(ns: Namespace, dev: NetDevice): string {
+  if (!(dev instanceof VethDevice)) return '';
+  const peer = dev.peer;
+  return ns.devices.includes(peer) ? `@${peer.name}` : `@if${peer.nsIfindex}`;
+}
+
 /** `ip -br`-free but faithful text of a namespace's links, addresses, routes, neighbours and FDBs. */
 export function inspectNamespace(ns: Namespace, nowNs: number): string {
   const out: string[] = [];
@@ -28,7 +37,7 @@ export function inspectNamespace(ns: Namespace, nowNs: number): string {
   for (const dev of ns.devices) {
     const flags = [dev.kind === 'loopback' ? 'LOOPBACK' : 'BROADCAST,MULTICAST', dev.up ? 'UP,LOWER_UP' : ''].filter(Boolean).join(',');
     const master = dev.master ? ` master ${(dev.master as unknown as BridgeDevice).name}` : '';
-    out.push(`${dev.ifindex}: ${dev.name}: <${flags}> mtu ${dev.mtu}${master} state ${dev.up ? (dev.kind === 'loopback' ? 'UNKNOWN' : 'UP') : 'DOWN'}`);
+    out.push(`${dev.nsIfindex}: ${dev.name}${linkSuffix(ns, dev)}: <${flags}> mtu ${dev.mtu}${master} state ${dev.up ? (dev.kind === 'loopback' ? 'UNKNOWN' : 'UP') : 'DOWN'}`);
     out.push(`    link/${dev.kind === 'loopback' ? 'loopback' : 'ether'} ${formatMac(dev.mac)} brd ${dev.kind === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff'}`);
     for (const a of ns.addrs) {
       if (a.dev !== dev) continue;

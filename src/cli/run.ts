@@ -276,7 +276,7 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
   if (doc.capture) lines.push(doc.capture.message);
   lines.push('');
   // sent/recv: probes or requests and their answers; lost: probes without an answer; err: requests
-  // that failed otherwise (refused, reset, timeout, dns, no-route, protocol), listed below by kind.
+  // that failed otherwise (refused, reset, timeout, dns, no-route, protocol, addrnotavail, msgsize), listed below by kind.
   lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
   for (const f of doc.flows) {
     const l = f.latencyUs;

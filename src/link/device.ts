@@ -264,6 +264,17 @@ export abstract class NetDevice {
   set qualifiedName(v: string) {
     this.cold.qualifiedName = v;
   }
+  /**
+   * The interface index as the device's namespace numbers it (dev_index_reserve: per network
+   * namespace, lo is 1 in each; 0 until the device joins one): what `ip link` prints and `@ifN` names.
+   * `ifindex` is the simulation-wide key the datapath uses (neighbour hashing, netfilter -i / -o).
+   */
+  get nsIfindex(): number {
+    return this.cold.nsIfindex;
+  }
+  set nsIfindex(v: number) {
+    this.cold.nsIfindex = v;
+  }
   /** Drops by reason (the total is `drops`). */
   get dropsByReason(): Partial<Record<LinkDropReason, number>> {
     return this.cold.dropsByReason;
@@ -340,6 +351,7 @@ class DeviceCold {
   readonly dropped = new TraceSource<[dev: NetDevice, pkt: Packet, reason: LinkDropReason]>();
   readonly dropsByReason: Partial<Record<LinkDropReason, number>> = {};
   qualifiedName: string;
+  nsIfindex = 0;
   constructor(
     public name: string,
     readonly mac: Mac,

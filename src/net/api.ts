@@ -31,6 +31,9 @@ export interface L4Receiver {
   csumError?(pkt: Packet): void;
 }
 
+/** Why ipLocalOut refused a packet: no route (EHOSTUNREACH / ENETUNREACH), or EMSGSIZE (a DF packet above the MTU that may not be fragmented). */
+export type SendError = 'no-route' | 'msgsize';
+
 /** The IP layer of one namespace as seen from transport and applications. */
 export interface IpStack {
   readonly sim: Simulator;
@@ -44,11 +47,16 @@ export interface IpStack {
    * in here, and the IP ID as ip_select_ident picks it: a DF packet keeps the `id` the socket set
    * (its inet_id; -1 or 0 for an unconnected socket → 0), a non-DF packet takes the namespace's
    * ip_idents counter.
-   * Returns false when there is no route (the caller reports EHOSTUNREACH / ENETUNREACH).
+   * Returns false when there is no route (the caller reports EHOSTUNREACH / ENETUNREACH) or a TCP
+   * segment with DF is above the MTU (EMSGSIZE); `sendError` then says which. A datagram (UDP, ICMP)
+   * with DF above the MTU is fragmented without DF, as the kernel does for an IP_PMTUDISC_WANT socket
+   * (skb->ignore_df): it was DF because it fitted when built, and OUTPUT DNAT rerouted it.
    * `fib`: the route `mtuFor(pkt.ip.dst, hint)` just put in its hint, in the same synchronous call (no
    * lookup again); null or absent looks the route up.
    */
   ipLocalOut(pkt: Packet, fib?: Route | null): boolean;
+  /** Why the last ipLocalOut that returned false refused (errno: set only then); absent in stand-in stacks (no route). */
+  readonly sendError?: SendError;
   /** The source address the kernel would pick for `dst` (route's preferred source), or null if unroutable. */
   sourceFor(dst: Ipv4): Ipv4 | null;
   /**

@@ -22,6 +22,8 @@ export const NET_DROP_REASONS = [
   'bad-header',
   'icmp-ratelimit',
   'ipvs-no-destination',
+  // ip_vs_nat_xmit's crosses_local_route_boundary: a 127/8 source scheduled to a real server off the host.
+  'ipvs-loopback-source',
   // SKB_DROP_REASON_IP_CSUM, _TCP_CSUM, _UDP_CSUM, _ICMP_CSUM: a checksum failed (a netem-corrupted frame).
   'ip-csum',
   'tcp-csum',

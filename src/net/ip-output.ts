@@ -25,6 +25,7 @@ import { dropPacket } from './drop.js';
 import { formatRoute, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { verdictDrop } from './icmp.js';
 import { ipFragment } from './ip-fragment.js';
+import { ipvsLocalOut } from './ipvs-in.js';
 import type { Namespace } from './namespace.js';
 import { readyEntry as readyEntryImported, UNTIL_UNIT } from './neighbour.js';
 const IP_DF = IP_DF_I; // a module constant: an import is a Cell load and check at each use
@@ -149,6 +150,7 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
   let rt = fib === null ? routeOutputHere(ns, ip.dst) : outputRouteOf(ns, fib);
   if (rt === null) {
     dropPacket(ns, pkt, 'no-route');
+    ns.sendError = 'no-route';
     return false;
   }
   if (ip.src === 0) ip.src = (rt.type === 'local' ? ip.dst : ns.outputSource(rt, ip.dst)) >>> 0;
@@ -163,11 +165,14 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
       verdictDrop(ns, pkt, v);
       return true;
     }
+    // ip_vs_local_request4: a virtual service's packet is sent on by IPVS (its route is the local one).
+    if (ns.ipvs !== null && rt.type === 'local' && ipvsLocalOut(ns, pkt)) return true;
     // ip_route_me_harder: re-route when OUTPUT DNAT (or a mark) changed the destination.
     if (ip.dst !== dst || v.reroute) {
       rt = routeOutputHere(ns, ip.dst);
       if (rt === null) {
         dropPacket(ns, pkt, 'no-route');
+        ns.sendError = 'no-route';
         return false;
       }
     }
@@ -175,8 +180,14 @@ export function ipLocalOut(ns: Namespace, pkt: Packet, fib: Route | null = null)
   const dev = rt.dev!;
   const mtu = ns.pmtu.size === 0 ? dev.mtu : pmtuFor(ns, ip.dst, dev.mtu);
   if (ip.totalLength > mtu && (ip.flags & IP_DF) !== 0) {
-    dropPacket(ns, pkt, 'frag-needed');
-    return false;
+    // ip_fragment: a datagram socket's packet (IP_PMTUDISC_WANT sets skb->ignore_df) is fragmented,
+    // its fragments without DF; a TCP segment is refused with EMSGSIZE.
+    if (pkt.tcp === null) ip.flags &= ~IP_DF;
+    else {
+      dropPacket(ns, pkt, 'frag-needed');
+      ns.sendError = 'msgsize';
+      return false;
+    }
   }
   ipOutputHere(ns, pkt, rt, mtu);
   return true;

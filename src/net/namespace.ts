@@ -30,7 +30,7 @@ import type { Ipvs } from '../netfilter/ipvs.js';
 import { packetRecyclingAllowed, type Packet } from '../packet/packet.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
 import { IpProto, type Ipv4, type Mac } from '../wire/types.js';
-import type { IpStack, L4Receiver, RouteHint } from './api.js';
+import type { IpStack, L4Receiver, RouteHint, SendError } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter as brNetfilterImported } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
@@ -119,8 +119,10 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   recyclesPackets(): boolean {
     return (this.recycle ??= packetRecyclingAllowed(this.sim)) && !traceEverSubscribed();
   }
+  private lastIfindex = 0; // the last interface index given out here (per namespace, as net->ifindex: lo is 1)
   /** Route exceptions holding a learned path MTU (fib_nh_exception), by destination (net/ip-output.ts). */
   pmtu: Map<Ipv4, PmtuException> = NO_ENTRIES;
+  sendError: SendError = 'no-route'; // why the last refused ipLocalOut refused (IpStack.sendError)
   private fibCache: FibCache | null = null;
   /**
    * confirmNeighbour's last answer (net/arp.ts): the destination (signed 32-bit), the route epoch it
@@ -171,10 +173,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   private localWideMask = 0;
 
   readonly lo: LoopbackDevice;
-  /**
-   * The devices and addresses (replaced, not grown in place, while short: an array grown by push
-   * keeps room for 17, and a pod has two of each). Read them; addDevice / addAddress change them.
-   */
+  /** The devices and addresses (replaced while short: a pushed array keeps room for 17, a pod has two of each); addDevice / addAddress change them. */
   devices: readonly NetDevice[] = [];
   /** By name, once there are more devices than a scan should walk (a node's veths); null before. */
   private deviceByName: Map<string, NetDevice> | null = null;
@@ -183,10 +182,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
   addrs: readonly IfAddr[] = [];
   readonly localTable = new RouteTable();
   readonly mainTable = new RouteTable();
-  /**
-   * Addresses this namespace answers ARP for without owning them (a MetalLB-style layer-2
-   * announcement of LoadBalancer IPs; a speaker replies with the receiving interface's MAC).
-   */
+  /** Addresses answered in ARP without owning them (MetalLB-style layer-2 announcement: the receiving interface's MAC). */
   arpAnnounce: Set<Ipv4> = NO_MEMBERS;
   /** Answers ARP for `ip` from now on (a MetalLB speaker's or a cloud load balancer's announcement). */
   announceArp(ip: Ipv4): void {
@@ -248,9 +244,10 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
 
   // ---------------------------------------------------------------- configuration (ip link/addr/route)
 
-  /** Moves a device into this namespace (`ip link set DEV netns NS`). */
+  /** Moves a device into this namespace (`ip link set DEV netns NS`); it is numbered as one created here. */
   addDevice(dev: NetDevice): void {
     if (this.device(dev.name) !== undefined) throw new Error(`${this.name}: device ${dev.name} exists`);
+    dev.nsIfindex = ++this.lastIfindex; // (never reused after a removal: the kernel's counter moves on too)
     this.devices = appended(this.devices, dev);
     if (this.deviceByName !== null) {
       this.deviceByName.set(dev.name, dev);
@@ -475,7 +472,9 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
       this.outDst === (dst | 0) && this.outEpoch === routeEpoch() + NetDevice.upEpoch && o !== null && o.type !== 'local' ? o : this.fibLookup(dst);
     if (hint !== undefined) hint.route = rt;
     if (!rt?.dev) return null;
-    return this.pmtu.size === 0 ? rt.dev.mtu : pmtuFor(this, dst, rt.dev.mtu);
+    // A local destination is reached through lo (ip_route_output's dev_out): its MTU, not the address's device's.
+    const devMtu = rt.type === 'local' ? this.lo.mtu : rt.dev.mtu;
+    return this.pmtu.size === 0 ? devMtu : pmtuFor(this, dst, devMtu);
   }
 
   updatePmtu(dst: Ipv4, mtu: number): void {

@@ -92,8 +92,10 @@ export const PingTraffic = z.strictObject({
   ...TrafficCommon,
   /** Destination: a host name or an IPv4 address. */
   to: z.string().min(1),
-  /** ICMP data bytes (ping -s); above the path MTU the request leaves in fragments. */
+  /** ICMP data bytes (ping -s); above the path MTU the request leaves in fragments (unless pmtudisc: do). */
   size: z.number().int().min(0).max(65507).default(56),
+  /** ping -M: `want` (default: DF when the request fits the path MTU), `do` (always DF; a bigger request fails with EMSGSIZE, 'msgsize'), `dont` (never DF). */
+  pmtudisc: z.enum(['want', 'do', 'dont']).optional(),
 });
 
 export const UdpTraffic = z.strictObject({

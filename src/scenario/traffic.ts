@@ -41,7 +41,7 @@ export function startTraffic(ctx: WorkloadContext, tr: Transports, traffic: Traf
     if (t.type === 'ping') {
       const dst = addrOf(ctx, t.to);
       if (dst === null) return ctx.err([...at, 'to'], `"${t.to}" is neither an IPv4 address nor something with an address`);
-      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, flowId, endpointOf: (a) => addressOwner(ctx, a) }, rec, name);
+      const app = new PingApp(ns, { dst, count: t.count, intervalNs: interval, startNs: dur(t.start), size: t.size, timeoutNs: dur(t.timeout), ttl: t.ttl, tos: t.tos, pmtudisc: t.pmtudisc ?? 'want', flowId, endpointOf: (a) => addressOwner(ctx, a) }, rec, name);
       flows.push({ name, type: 'ping', from: t.from, to: t.to, counts: app.counts });
       return;
     }

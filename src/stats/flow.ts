@@ -1,18 +1,18 @@
 // stats/flow — per-flow request counters and latency. Layer: stats (observer; imports core only).
 // Applications report into a FlowRecorder; they never read stats back. Kinds follow the errno a
-// client sees (ETIMEDOUT, ECONNREFUSED, ECONNRESET, EHOSTUNREACH/ENETUNREACH) plus DNS failure.
+// client sees (ETIMEDOUT, ECONNREFUSED, ECONNRESET, EHOSTUNREACH/ENETUNREACH, EADDRNOTAVAIL, EMSGSIZE) plus DNS failure.
 import { f64Hi, f64Lo, f64Of } from '../core/f64-words.js';
 import type { TimeNs } from '../core/time.js';
 import { LatencyRecorder } from './histogram.js';
 import { SecondSeries } from './timeseries.js';
 
 /** Why a request failed, as a client would classify it. */
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'no-route' | 'protocol' | 'addrnotavail';
+export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'no-route' | 'protocol' | 'addrnotavail' | 'msgsize';
 
 /** Every error kind in report order. */
-export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'no-route', 'protocol', 'addrnotavail'] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'no-route', 'protocol', 'addrnotavail', 'msgsize'] as const satisfies readonly ErrorKind[];
 /** Kinds stats.json lists only when some request failed that way (added after the format was pinned). */
-export const OPTIONAL_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set(['addrnotavail']);
+export const OPTIONAL_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set(['addrnotavail', 'msgsize']);
 
 /**
  * One request's phases in ns, as curl's -w timings or the browser's Resource Timing split it: dns (name
@@ -94,7 +94,7 @@ export class FlowStats implements FlowRecorder {
   /** Time of the first request start (for throughput). */
   firstStart: TimeNs | null = null;
   retries = 0;
-  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, 'no-route': 0, protocol: 0, addrnotavail: 0 };
+  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, 'no-route': 0, protocol: 0, addrnotavail: 0, msgsize: 0 };
   /** Per-phase latency of successful requests (recorded only with reportPhases). */
   readonly phases: Record<keyof RequestPhases, LatencyRecorder> = { dns: new LatencyRecorder(), connect: new LatencyRecorder(), tls: new LatencyRecorder(), ttfb: new LatencyRecorder(), total: new LatencyRecorder() };
   /** When each failed request ended, in order (for the recovery metrics' time to first error). */

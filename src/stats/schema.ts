@@ -30,6 +30,7 @@ const ErrorsByKindSchema = z.object({
   'no-route': count.describe('EHOSTUNREACH / ENETUNREACH'),
   protocol: count.describe('a malformed or unexpected response'),
   addrnotavail: count.optional().describe('EADDRNOTAVAIL: connect() found every ephemeral port in use toward the destination (listed only when non-zero)'),
+  msgsize: count.optional().describe('EMSGSIZE: a DF datagram above the path MTU (ping -M do), or fragmentation-needed reported to a connected socket (listed only when non-zero)'),
 });
 
 /** One endpoint's part in one flow: the requests it answered for that flow, as the client saw them. */

@@ -80,7 +80,8 @@ export class SecondSeries {
   error(now: TimeNs, kind = 0): void {
     const s = this.at(now);
     s.errors++;
-    (s.byKind ??= [0, 0, 0, 0, 0, 0])[kind]!++;
+    const by = (s.byKind ??= []);
+    by[kind] = (by[kind] ?? 0) + 1; // (a kind past the array's end counts too: the array was 6 long for 7 kinds)
   }
   /** A request started at `now`. */
   started(now: TimeNs): void {

@@ -10,7 +10,7 @@
 // receive buffer limits (RcvbufErrors), UDP-Lite, IP options, IP_RECVERR.
 import type { Rng } from '../core/rng.js';
 import type { Simulator } from '../core/simulator.js';
-import type { IpStack, L4Receiver, RouteHint } from '../net/api.js';
+import type { IpStack, L4Receiver, RouteHint, SendError } from '../net/api.js';
 import { NO_ENTRIES } from '../net/no-entries.js';
 import { Packet } from '../packet/packet.js';
 import { IcmpType, IcmpUnreachCode, IP_DF, IpProto, type Ipv4 } from '../wire/types.js';
@@ -62,6 +62,8 @@ export class UdpSocket {
   onMessage: UdpMessageHandler | null = null;
   /** sk_err = EMSGSIZE from an ICMP fragmentation-needed: the next send fails and clears it. */
   pendingEmsgsize = false;
+  /** The errno of the last send that returned false: no route (EHOSTUNREACH / ENETUNREACH) or EMSGSIZE. */
+  sendError: SendError = 'no-route';
   /** Receives asynchronous errors of a connected socket (ECONNREFUSED from ICMP port unreachable, ...). */
   onError: ((kind: SocketErrorKind) => void) | null = null;
   private closed = false;
@@ -84,7 +86,7 @@ export class UdpSocket {
     if (this.localPort === 0) this.bind(0, this.localAddr);
     return this;
   }
-  /** send(2) on a connected socket: `data` bytes or a byte count. Returns false when not sent (no route). */
+  /** send(2) on a connected socket: `data` bytes or a byte count. Returns false when not sent (`sendError` says why). */
   send(data: Uint8Array | number): boolean {
     if (this.remotePort === 0) throw new Error('EDESTADDRREQ: socket not connected');
     return this.sendTo(this.remoteAddr, this.remotePort, data);
@@ -93,11 +95,13 @@ export class UdpSocket {
   sendTo(addr: Ipv4, port: number, data: Uint8Array | number): boolean {
     if (this.closed) {
       this.layer.counters.OutNoRoutes++;
+      this.sendError = 'no-route';
       return false;
     }
     if (this.localPort === 0) this.bind(0, this.localAddr);
     if (this.pendingEmsgsize) {
       this.pendingEmsgsize = false; // sock_error(): reported once, the datagram is not sent
+      this.sendError = 'msgsize';
       return false;
     }
     return this.layer.output(this, addr >>> 0, port, data);
@@ -177,6 +181,7 @@ export class UdpLayer implements L4Receiver {
     if (mtu === null) {
       hint.route = null;
       this.counters.OutNoRoutes++;
+      sock.sendError = 'no-route';
       return false;
     }
     const total = IPV4_HEADER_LEN + UDP_HEADER_LEN + length;
@@ -197,7 +202,9 @@ export class UdpLayer implements L4Receiver {
     const fib = hint.route;
     hint.route = null;
     if (!this.stack.ipLocalOut(pkt, fib)) {
-      this.counters.OutNoRoutes++;
+      const e = this.stack.sendError ?? 'no-route';
+      if (e === 'no-route') this.counters.OutNoRoutes++;
+      sock.sendError = e;
       return false;
     }
     this.counters.OutDatagrams++;

@@ -12,7 +12,7 @@ import { hasTshark, NO_TSHARK, tsharkCheck, tsharkRecords } from '../helpers/tsh
 import { runScenarioFrames } from './run-scenario.js';
 
 const r = runScenarioFrames('fragmentation');
-const stats = JSON.parse(r.statsJson) as { flows: { name: string; sent: number; received: number; errors: number }[]; counters: Record<string, Record<string, number>> };
+const stats = JSON.parse(r.statsJson) as { flows: { name: string; sent: number; received: number; errors: number; errorsByKind: Record<string, number> }[]; counters: Record<string, Record<string, number>> };
 const frag = (h: Ipv4Header) => `${h.totalLength}${(h.flags & IP_DF) !== 0 ? ' DF' : ''}${(h.flags & IP_MF) !== 0 ? ' MF' : ''} @${h.fragOffset}`;
 const on = (ifName: string, src: string) => r.frames.filter((f) => f.ifName === ifName && f.pkt.ip !== null && formatIpv4(f.pkt.ip.src) === src);
 
@@ -43,6 +43,8 @@ describe('scenarios/fragmentation.yaml', () => {
       '10.100.11.12 > 10.100.11.100 76 @178',
     ]);
     expect(stats.flows.find((f) => f.name === 'laptop-pmtu')).toMatchObject({ sent: 3, received: 1 });
+    // The datagram after the error is refused by the socket's sk_err: EMSGSIZE, not a missing route.
+    expect(stats.flows.find((f) => f.name === 'laptop-pmtu')!.errorsByKind).toMatchObject({ msgsize: 1, 'no-route': 0, timeout: 1 });
     expect(r.world.namespaces.get('laptop')!.mtuFor(0x0a640b0c)).toBe(1450);
   });
 

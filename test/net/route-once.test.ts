@@ -61,15 +61,15 @@ describe('UDP output routes once', () => {
     expect(lab.seen('a/eth0', 'out').filter((s) => s.includes('UDP')).length).toBe(2);
   });
 
-  it('a datagram to an own address goes over lo, sized by the local route device as mtuFor answers', () => {
+  it("a datagram to an own address goes over lo, sized by lo's MTU as mtuFor answers (DF: it fits)", () => {
     const { a } = setup();
     const sock = new UdpLayer(a).socket().bind(5000);
     const got = udpSink(a); // (after the layer: the sink takes a's UDP receive over)
-    // 1,600 bytes: above eth0's MTU (mtuFor's local route is on eth0: no DF), below lo's (not fragmented).
+    // 1,600 bytes: above eth0's MTU (the address's device), below lo's, which the route to it uses: DF, not fragmented.
     expect(sock.sendTo(ip('10.0.0.1'), 9, 1600 - 28)).toBe(true);
     a.sim.run();
     expect(got.length).toBe(1);
-    expect(got[0]!.ip!.flags & IP_DF).toBe(0);
+    expect(got[0]!.ip!.flags & IP_DF).toBe(IP_DF);
     expect(got[0]!.ip!.fragOffset).toBe(0);
     expect(got[0]!.ip!.totalLength).toBe(1600);
   });

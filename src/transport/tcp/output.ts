@@ -165,7 +165,7 @@ export function output(sk: TcpSocket, pkt: Packet): boolean {
 export function transmit(layer: TcpLayer, pkt: Packet): boolean {
   layer.counters.OutSegs++;
   if (!layer.stack.ipLocalOut(pkt)) {
-    layer.counters.OutNoRoutes++;
+    if ((layer.stack.sendError ?? 'no-route') === 'no-route') layer.counters.OutNoRoutes++;
     return false;
   }
   return true;

@@ -40,6 +40,11 @@ const establishedHere = established;
 /** What the SYN or SYN-ACK being handled offered (read before the next one arrives: no record per handshake). */
 const synSeen: SynOptions = { mss: null, wscale: null, sackPermitted: false, ts: false, tsval: 0, tsecr: 0 };
 
+/** ipv4_default_advmss: the route's MTU less the IP and TCP headers, at most IP_MAX_MTU's (65535 - 40: lo's 65536 gives 65495). */
+function advMssOf(mtu: number | null): number {
+  return mtu !== null ? Math.min(mtu, 65535) - 40 : 536;
+}
+
 /** Active open (tcp_v4_connect + tcp_connect). */
 export function startConnect(sk: TcpSocket): void {
   const layer = sk.layer;
@@ -47,7 +52,7 @@ export function startConnect(sk: TcpSocket): void {
   sk.inetId = layer.nextInetId();
   sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr) | 0;
   const mtu = layer.stack.mtuFor(sk.remoteAddr);
-  sk.advMss = mtu !== null ? mtu - 40 : 536;
+  sk.advMss = advMssOf(mtu);
   initRcvWindow(sk, sk.advMss);
   sk.sndUna = 0;
   sk.sndNxt = 0;
@@ -68,7 +73,7 @@ export function startPassive(sk: TcpSocket, syn: Packet): void {
   sk.inetId = layer.nextInetId();
   sk.tsOffset = layer.tsOffsetFor(sk.remoteAddr) | 0;
   const mtu = layer.stack.mtuFor(sk.remoteAddr);
-  sk.advMss = mtu !== null ? mtu - 40 : 536;
+  sk.advMss = advMssOf(mtu);
   negotiate(sk, o, t.window);
   initRcvWindow(sk, sk.advMss - (sk.tsOk ? TS_ALIGNED_LEN : 0));
   sk.connectStartedAt = sk.sim.now;
