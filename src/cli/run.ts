@@ -291,8 +291,13 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
     }
   }
   if (doc.endpoints.length > 0) {
-    lines.push('', `${pad('endpoint', 40)} ${pad('served', 8)} share`);
-    for (const e of doc.endpoints) lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${(e.share * 100).toFixed(1)}%`);
+    // served and share: the traffic's requests; probes: the kubelet's, apart (shown when a pod answered any).
+    const probes = doc.endpoints.some((e) => (e.probes ?? 0) > 0);
+    lines.push('', `${pad('endpoint', 40)} ${pad('served', 8)} ${probes ? `${pad('share', 7)} probes` : 'share'}`);
+    for (const e of doc.endpoints) {
+      const share = `${(e.share * 100).toFixed(1)}%`;
+      lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${probes ? `${pad(share, 7)} ${e.probes ?? 0}` : share}`);
+    }
   }
   if (doc.timeline.length > 0) {
     lines.push('');

@@ -188,10 +188,10 @@ export class ControlPlane {
    * Starts the kubelets' probes (after the pods' apps run): a worker per declared probe, probing from
    * the node's namespace through `tcpOf`. Does nothing when no pod declares a probe.
    */
-  startProbes(tcpOf: (ns: Namespace) => TcpLayer): void {
+  startProbes(tcpOf: (ns: Namespace) => TcpLayer, onProbeConnected?: (pod: ClusterPod) => void): void {
     this.startLoadBalancing(tcpOf);
     if (!this.cluster.pods.some(hasProbes)) return;
-    const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why) });
+    const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why), ...(onProbeConnected ? { onProbeConnected } : {}) });
     this.kubelet.prober = prober;
     prober.start();
   }

@@ -356,7 +356,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
   if (errors.length === 0) {
     startPodApps(ctx, tr);
     startDns(ctx, tr);
-    controlPlane?.startProbes((ns) => tr.tcpOf(ns));
+    controlPlane?.startProbes((ns) => tr.tcpOf(ns), (pod) => ctx.stats.probeConnected(pod.name));
     if (controlPlane)
       controlPlane.kubelet.podStarter = (pod) => {
         tr.udpOf(pod.ns);

@@ -176,7 +176,7 @@ function httpsPort(pod: ClusterPod, port: number): boolean {
 function lazyEndpoint(ctx: WorkloadContext, name: string, workers: number): EndpointRecorder {
   let ep: EndpointRecorder | null = null;
   const get = (): EndpointRecorder => (ep ??= ctx.stats.endpoint(name, workers));
-  return { served: () => get().served(), busyChanged: (b) => get().busyChanged(b), queueChanged: (q) => get().queueChanged(q) };
+  return { served: () => get().served(), probed: () => get().probed(), busyChanged: (b) => get().busyChanged(b), queueChanged: (q) => get().queueChanged(q) };
 }
 
 /** Starts the apps pods run: the one their podwire.dev/app annotation names, else a listener on every declared port. */
