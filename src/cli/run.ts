@@ -275,20 +275,17 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
   if (doc.partial) lines.push(doc.partial.message);
   if (doc.capture) lines.push(doc.capture.message);
   lines.push('');
-  // sent/recv: probes or requests and their answers; lost: probes without an answer; err: requests
-  // that failed otherwise (refused, reset, timeout, dns, no-route, protocol), listed below by kind.
+  // sent/recv: probes or requests and their answers; lost: probes or requests without an answer in time
+  // (timeouts); err: every request that failed for good, as stats.json's flows[].errors counts it (lost
+  // included), listed below by kind.
   lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
   for (const f of doc.flows) {
     const l = f.latencyUs;
-    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
+    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
   }
-  const failed = doc.flows.filter((f) => f.errors - f.lost > 0);
-  if (failed.length > 0) {
-    // What the err column counts: failures other than a lost probe, by kind.
-    for (const f of failed) {
-      const kinds = Object.entries(f.errorsByKind).filter(([k, n]) => n > 0 && !(k === 'timeout' && f.lost > 0)).map(([k, n]) => `${k}=${n}`);
-      lines.push(`  ${f.name}: err ${f.errors - f.lost} (${kinds.join(' ')})`);
-    }
+  for (const f of doc.flows.filter((x) => x.errors > 0)) {
+    const kinds = Object.entries(f.errorsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+    lines.push(`  ${f.name}: err ${f.errors} (${kinds.join(' ')})`);
   }
   if (doc.endpoints.length > 0) {
     // served and share: the traffic's requests; probes: the kubelet's, apart (shown when a pod answered any).

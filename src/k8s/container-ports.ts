@@ -149,3 +149,40 @@ function httpServicePort(pod: ClusterPod, services: readonly ServiceView[], port
   }
   return null;
 }
+
+/** A pod's port that an HTTP client reaches where the pod runs a generic request/response server, not HTTP, and why. */
+export interface NonHttpTarget {
+  pod: ClusterPod;
+  port: number;
+  reason: string;
+}
+
+/**
+ * Where a TCP connection to `addr:port` (or to the Service named `serviceName`, port `port`) lands on a
+ * pod that answers with a generic request/response server (app/tcp-rr) rather than HTTP: the pod at
+ * `addr`, or the pods a Service selects — its ClusterIP, external or load-balancer addresses, or a
+ * node's address at its NodePort — at its targetPort. Pods with podwire.dev/app say their app
+ * themselves and are left out.
+ */
+export function nonHttpTargets(pods: readonly ClusterPod[], services: readonly ServiceView[], nodeIps: readonly number[], addr: number | null, port: number, serviceName: string | null): NonHttpTarget[] {
+  const reached: { pod: ClusterPod; port: number | string }[] = [];
+  const direct = addr === null ? undefined : pods.find((p) => p.ip === addr && !p.hostNetwork);
+  if (direct) reached.push({ pod: direct, port });
+  for (const s of services) {
+    if (s.selector === null || Object.keys(s.selector).length === 0) continue;
+    const named = serviceName !== null && (serviceName === s.name || serviceName === `${s.name}.${s.namespace}` || serviceName.startsWith(`${s.name}.${s.namespace}.svc`));
+    const at = named || (addr !== null && (s.clusterIP === addr || s.externalIPs.includes(addr) || s.loadBalancerIPs.includes(addr)));
+    for (const sp of s.ports) {
+      if (sp.protocol !== 'TCP' || !((at && sp.port === port) || (addr !== null && nodeIps.includes(addr) && sp.nodePort === port))) continue;
+      for (const pod of pods) if (pod.namespace === s.namespace && selectorMatches(s.selector, pod.labels)) reached.push({ pod, port: sp.targetPort });
+    }
+  }
+  const out: NonHttpTarget[] = [];
+  for (const r of reached) {
+    if (r.pod.annotations['podwire.dev/app'] !== undefined) continue;
+    const p = probePort(r.pod, r.port);
+    const l = p === null ? undefined : defaultListeners(r.pod, services).find((x) => x.port === p && x.protocol === 'TCP');
+    if (l?.app === 'tcp-rr' && !out.some((o) => o.pod === r.pod && o.port === l.port)) out.push({ pod: r.pod, port: l.port, reason: l.reason });
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
 import { MAX_FLOW_NAME, type TrafficSpecT } from './schema.js';
 import { fnv32a } from '../k8s/names.js';
+import { nonHttpTargets } from '../k8s/container-ports.js';
 import { StubResolver } from '../app/dns-resolver.js';
 import { addrOf, dur, nsOf, resolverFor, type Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 
@@ -95,12 +96,26 @@ function httpTarget(ctx: WorkloadContext, t: Extract<TrafficSpecT, { type: 'http
   return target;
 }
 
+/** A warning when the flow's target port runs a generic TCP request/response server on some pod: its answers are not HTTP. */
+function warnNonHttp(ctx: WorkloadContext, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], target: { host: string; port: number; addr: Ipv4 | null; tls: boolean }): void {
+  if (!ctx.cluster || !ctx.warn) return;
+  const name = t.to.startsWith('svc/') || target.addr === null ? target.host : null;
+  const found = nonHttpTargets(ctx.cluster.pods, ctx.services, ctx.cluster.nodes.map((n) => n.ip), target.addr, target.port, name);
+  if (found.length === 0) return;
+  const pods = found.slice(0, 3).map((f) => `${f.pod.name}:${f.port}`).join(', ') + (found.length > 3 ? ` and ${found.length - 3} more` : '');
+  ctx.warn(
+    [...at, 'to'],
+    `${t.to} reaches ${pods}, where the pod runs a generic TCP request/response server (${found[0]!.reason}), not HTTP${target.tls ? 'S' : ''}: the flow's requests get non-HTTP answers and fail as protocol errors. Name the containerPort http (or web, http-*), set appProtocol: http on the Service port, or annotate the pod podwire.dev/app: http`,
+  );
+}
+
 function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
   const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const target = httpTarget(ctx, t, at);
   if (target === null) return;
   const { host, port, addr, path, tls } = target;
+  warnNonHttp(ctx, t, at, target);
   let pattern: LoadPattern;
   if (t.users !== undefined) {
     const think = parseDistribution(t.thinkTime);

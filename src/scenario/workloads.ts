@@ -90,6 +90,8 @@ export interface WorkloadContext {
   /** The API store (DNSEndpoints for the public DNS server), when there is a control plane. */
   api?: ApiStore | null;
   err(path: (string | number)[], message: string): void;
+  /** A warning at a field of the Scenario's spec (printed by run and validate; the run goes on). */
+  warn?(path: (string | number)[], message: string): void;
   /** An error at a manifest's field. */
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
   /** The ingress controller whose pods run the L7 proxy (podwire.dev/app: ingress-nginx), if any. */
