@@ -23,7 +23,7 @@
 // still read in seconds.
 import type { TimeNs } from '../core/time.js';
 import type { EndpointStats } from './endpoint.js';
-import { ERROR_KINDS, type FlowStats } from './flow.js';
+import { ERROR_KINDS, OPTIONAL_ERROR_KINDS, type FlowStats } from './flow.js';
 import type { FaultRecovery, RecoveryReport, RecoverySecond } from './schema.js';
 import { mergedPercentileUs } from './timeseries.js';
 
@@ -106,21 +106,22 @@ function secondsOf(input: RecoveryInput): RecoverySecond[] {
   input.tcp.retrans.forEach((x, t) => (x > 0 ? (last = Math.max(last, t)) : 0));
   for (const f of input.faults) last = Math.max(last, Math.floor(f.atNs / 1e9));
   const n = Math.min(all, last + 1);
-  const acc = Array.from({ length: n }, () => ({ started: 0, ok: 0, byKind: [0, 0, 0, 0, 0, 0], buckets: new Map<number, number>() }));
+  const acc = Array.from({ length: n }, () => ({ started: 0, ok: 0, byKind: ERROR_KINDS.map(() => 0), buckets: new Map<number, number>() }));
   for (const f of input.flows) {
     for (const d of f.perSecond.details()) {
       const a = acc[Math.min(d.t, n - 1)]!;
       a.started += d.started;
       a.ok += d.ok;
       if (d.byKind) d.byKind.forEach((x, i) => (a.byKind[i]! += x));
-      for (const [b, c] of d.buckets) a.buckets.set(b, (a.buckets.get(b) ?? 0) + c);
+      for (let k = 0; k < d.buckets.length; k += 2) a.buckets.set(d.buckets[k]!, (a.buckets.get(d.buckets[k]!) ?? 0) + d.buckets[k + 1]!);
     }
   }
   const eps = [...input.endpoints].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   // (servedPerSecond is a getter that files the current second first: read once per endpoint)
   const perSecond = eps.map((e) => e.servedPerSecond);
   return acc.map((a, t) => {
-    const errorsByKind = Object.fromEntries(ERROR_KINDS.map((k, i) => [k, a.byKind[i]!])) as RecoverySecond['errorsByKind'];
+    // (addrnotavail, added after the format was pinned, only when some request failed so: as flows[].errorsByKind)
+    const errorsByKind = Object.fromEntries(ERROR_KINDS.flatMap((k, i) => (a.byKind[i]! > 0 || !OPTIONAL_ERROR_KINDS.has(k) ? [[k, a.byKind[i]!]] : []))) as RecoverySecond['errorsByKind'];
     let served = 0;
     for (const m of perSecond) served += m.get(t) ?? 0;
     const endpointShares: Record<string, number> = {};
