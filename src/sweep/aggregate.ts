@@ -60,7 +60,8 @@ export function runMetrics(doc: StatsDocument): { endpoints: RunSummary['endpoin
 /**
  * The range a metric's values can take: a share, a p-value and Jain's index lie in [0, 1], max/mean is at least 1,
  * everything else (counts, latencies, cv) at least 0. A variant's interval is cut to it: the Student-t interval of a
- * mean near a bound reaches past it (a p-value's [−0.41, 1.53]), and the true mean cannot lie there.
+ * mean near a bound reaches past it (a p-value's [−0.41, 1.53]), and the true mean cannot lie there. A difference
+ * between variants is cut to [min − max, max − min] (a p-value's to [−1, 1]).
  */
 export function metricRange(name: string): [number, number] {
   if (/\.(jain|chi2p|share\[\d+\])$/.test(name)) return [0, 1];
@@ -113,7 +114,9 @@ export function aggregate(outDir: string, file: string, scenario: string, varian
         base.runs.map((x) => x.metrics[name] ?? null),
         r.runs.map((x) => x.metrics[name] ?? null),
       );
-      if (d) metrics[name] = d;
+      // (a difference of two values in [min, max] lies in [min − max, max − min]: ±1 for a share or a p-value)
+      const [min, max] = metricRange(name);
+      if (d) metrics[name] = { ...d, lo: d.lo === null ? null : Math.max(min - max, d.lo), hi: d.hi === null ? null : Math.min(max - min, d.hi) };
     }
     return { variant: r.name, baseline: base.name, metrics };
   });
