@@ -280,8 +280,9 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
   // included), listed below by kind.
   lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
   for (const f of doc.flows) {
-    const l = f.latencyUs;
-    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
+    // (latency is of successful requests: none, none to show — stats.json's zeros are not a measured 0 µs)
+    const [min, p50, p99, max] = f.successes > 0 ? [f.latencyUs.min, f.latencyUs.p50, f.latencyUs.p99, f.latencyUs.max].map(String) : ['-', '-', '-', '-'];
+    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors), 5)} ${pad(min!, 10)} ${pad(p50!, 10)} ${pad(p99!, 10)} ${max}`);
   }
   for (const f of doc.flows.filter((x) => x.errors > 0)) {
     const kinds = Object.entries(f.errorsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);

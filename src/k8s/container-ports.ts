@@ -150,21 +150,22 @@ function httpServicePort(pod: ClusterPod, services: readonly ServiceView[], port
   return null;
 }
 
-/** A pod's port that an HTTP client reaches where the pod runs a generic request/response server, not HTTP, and why. */
-export interface NonHttpTarget {
+/** The app answering on a pod's TCP port that a client reaches, and why that app. */
+export interface TcpTarget {
   pod: ClusterPod;
   port: number;
+  app: 'http' | 'tcp-rr' | string;
   reason: string;
 }
 
 /**
- * Where a TCP connection to `addr:port` (or to the Service named `serviceName`, port `port`) lands on a
- * pod that answers with a generic request/response server (app/tcp-rr) rather than HTTP: the pod at
- * `addr`, or the pods a Service selects — its ClusterIP, external or load-balancer addresses, or a
- * node's address at its NodePort — at its targetPort. Pods with podwire.dev/app say their app
- * themselves and are left out.
+ * What answers a TCP connection to `addr:port` (or to the Service named `serviceName`, port `port`) on
+ * each pod it can land on: the pod at `addr`, or the pods a Service selects — its ClusterIP, external or
+ * load-balancer addresses, or a node's address at its NodePort — at its targetPort. The app is the pod's
+ * podwire.dev/app, else what defaultListeners runs there (http or the generic request/response server,
+ * tcp-rr); a port nothing listens on is left out.
  */
-export function nonHttpTargets(pods: readonly ClusterPod[], services: readonly ServiceView[], nodeIps: readonly number[], addr: number | null, port: number, serviceName: string | null): NonHttpTarget[] {
+export function tcpTargets(pods: readonly ClusterPod[], services: readonly ServiceView[], nodeIps: readonly number[], addr: number | null, port: number, serviceName: string | null): TcpTarget[] {
   const reached: { pod: ClusterPod; port: number | string }[] = [];
   const direct = addr === null ? undefined : pods.find((p) => p.ip === addr && !p.hostNetwork);
   if (direct) reached.push({ pod: direct, port });
@@ -177,12 +178,16 @@ export function nonHttpTargets(pods: readonly ClusterPod[], services: readonly S
       for (const pod of pods) if (pod.namespace === s.namespace && selectorMatches(s.selector, pod.labels)) reached.push({ pod, port: sp.targetPort });
     }
   }
-  const out: NonHttpTarget[] = [];
+  const out: TcpTarget[] = [];
   for (const r of reached) {
-    if (r.pod.annotations['podwire.dev/app'] !== undefined) continue;
     const p = probePort(r.pod, r.port);
-    const l = p === null ? undefined : defaultListeners(r.pod, services).find((x) => x.port === p && x.protocol === 'TCP');
-    if (l?.app === 'tcp-rr' && !out.some((o) => o.pod === r.pod && o.port === l.port)) out.push({ pod: r.pod, port: l.port, reason: l.reason });
+    if (p === null || out.some((o) => o.pod === r.pod && o.port === p)) continue;
+    const app = r.pod.annotations['podwire.dev/app'];
+    if (app !== undefined) out.push({ pod: r.pod, port: p, app, reason: `podwire.dev/app: ${app}` });
+    else {
+      const l = defaultListeners(r.pod, services).find((x) => x.port === p && x.protocol === 'TCP');
+      if (l) out.push({ pod: r.pod, port: p, app: l.app, reason: l.reason });
+    }
   }
   return out;
 }

@@ -48,7 +48,9 @@ export function defaultComparison(runs: readonly RunData[]): ComparisonTable {
     r.stats.flows.map((f) => {
       const w = wilson(f.errors, f.requests);
       const pct = { value: 100 * w.value, lo: 100 * w.lo, hi: 100 * w.hi };
-      return { label: `${r.label} · ${f.name}`, cells: [f.requests, f.latencyUs.p50 / 1000, f.latencyUs.p99 / 1000, pct] as (Estimate | number)[] };
+      // (no successful request: no latency, shown as —, not 0 ms)
+      const ok = f.successes > 0;
+      return { label: `${r.label} · ${f.name}`, cells: [f.requests, ok ? f.latencyUs.p50 / 1000 : null, ok ? f.latencyUs.p99 / 1000 : null, pct] as (Estimate | number | null)[] };
     }),
   );
   return { caption: 'Variants compared (error rate with its 95 % Wilson interval)', columns: ['requests', 'p50 (ms)', 'p99 (ms)', 'error rate (%)'], rows };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summaryLines } from '../../src/cli/run.js';
+import { defaultComparison } from '../../src/report/tables.js';
 import { buildWorld } from '../../src/scenario/build.js';
 import { formatUserError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
@@ -26,6 +27,7 @@ spec:
     - { name: http-to-redis-svc, type: http, from: pod/client, to: "svc/db:6379", count: 2, rate: 5, start: 3s, timeout: 2s }
     - { name: http-ok, type: http, from: pod/client, to: "pod/web:80", count: 5, rate: 5, timeout: 2s }
     - { name: tcp-lost, type: tcp, from: pod/client, to: "10.100.11.200:7000", count: 3, rate: 5, timeout: 300ms }
+    - { name: tcp-to-web, type: tcp, from: pod/client, to: "svc/web:8080", count: 2, rate: 5, timeout: 300ms }
 ---
 apiVersion: v1
 kind: Pod
@@ -39,8 +41,13 @@ spec: { selector: { app: db }, ports: [{ port: 6379, targetPort: redis }] }
 ---
 apiVersion: v1
 kind: Pod
-metadata: { name: web }
+metadata: { name: web, labels: { app: web } }
 spec: { nodeName: node2, containers: [{ name: web, image: nginx:1.27, ports: [{ name: http, containerPort: 80 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 8080, targetPort: 80 }] }
 ---
 apiVersion: v1
 kind: Pod
@@ -56,9 +63,14 @@ describe('an http flow to a generic TCP port, and errors in the summary', () => 
   const res = runWorld(world, { outDir: tmp, format: 'pcapng' });
   const flow = (name: string) => res.stats.flows.find((f) => f.name === name)!;
 
-  it('warns at load time, at the flow\'s `to`, for the pod and for a Service reaching it by a named targetPort; not for an HTTP port', () => {
+  it('warns at load time, at the flow\'s `to`, for the pod and for a Service reaching it by a named targetPort; not for an HTTP port; and a tcp flow at an HTTP server', () => {
     const lines = world.warnings.map(formatUserError).filter((l) => l.includes('generic TCP'));
     expect(lines).toHaveLength(2);
+    // the other way round: a tcp flow's opaque bytes at an HTTP server get no answer
+    const tcp = world.warnings.map(formatUserError).filter((l) => l.includes('serves HTTP'));
+    expect(tcp).toHaveLength(1);
+    expect(tcp[0]).toMatch(/^non-http\.yaml:14:\d+: spec\.traffic\[4\]\.to: svc\/web:8080 reaches web:80, where the pod serves HTTP \(port named http\).*time out/);
+    expect(flow('tcp-to-web').errorsByKind.timeout).toBe(2);
     expect(lines[0]).toMatch(/^non-http\.yaml:10:\d+: spec\.traffic\[0\]\.to: pod\/db:6379 reaches db:6379, where the pod runs a generic TCP request\/response server .*not HTTP.*protocol errors/);
     expect(lines[1]).toMatch(/^non-http\.yaml:11:\d+: spec\.traffic\[1\]\.to: svc\/db:6379 reaches db:6379/);
   });
@@ -83,5 +95,10 @@ describe('an http flow to a generic TCP port, and errors in the summary', () => 
     expect(flow('tcp-lost').errorsByKind.timeout).toBe(3);
     expect(lines).toContain('  tcp-lost: err 3 (timeout=3)');
     expect(lines).toContain('  http-to-redis: err 5 (protocol=5)');
+    // no successful request, no latency: '-', not a measured 0 µs (in the report's comparison: —, not 0 ms)
+    expect(lines.find((l) => l.startsWith('http-to-redis '))!.split(/\s+/).slice(5)).toEqual(['-', '-', '-', '-']);
+    const cmp = defaultComparison([{ label: 'run', stats: res.stats } as never]);
+    expect(cmp.rows.find((r) => r.label === 'run · http-to-redis')!.cells.slice(1, 3)).toEqual([null, null]);
+    expect(cmp.rows.find((r) => r.label === 'run · http-ok')!.cells[1]).toBeGreaterThan(0);
   });
 });
