@@ -18,6 +18,7 @@ import { formatTime, parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import type { RunResult, ScenarioRun } from '../scenario/run.js';
 import type { World } from '../scenario/build.js';
+import { dropsOf } from '../stats/drops.js';
 
 /** Events run between two looks at signals and memory (about 50 ms of simulation). */
 const STEP_EVENTS = 50_000;
@@ -301,10 +302,10 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
     lines.push('');
     for (const t of doc.timeline) lines.push(`${formatTime(Math.round(t.atUs * 1000)).padStart(12)}  ${t.what}`);
   }
-  const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
+  const drops = dropsOf(doc);
   if (drops.length > 0) {
     lines.push('');
-    for (const [k, v] of drops) lines.push(`${k.slice(6)} dropped: ${Object.entries(v).map(([r, n]) => `${r}=${n}`).join(' ')}`);
+    for (const d of drops) lines.push(`${d.where} dropped: ${d.reasons.map(([r, n]) => `${r}=${n}`).join(' ')}`);
   }
   const noListener = Object.entries(doc.counters['no-listener'] ?? {});
   if (noListener.length > 0) {
