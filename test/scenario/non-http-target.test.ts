@@ -60,7 +60,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('an http flow to a generic TCP port, and errors in the summary', () => {
   const world = buildWorld(loadScenarioText(SCENARIO, 'non-http.yaml'), 7);
-  const res = runWorld(world, { outDir: tmp, format: 'pcapng' });
+  const res = runWorld(world, { outDir: tmp, format: 'pcapng', snaplen: 262144 });
   const flow = (name: string) => res.stats.flows.find((f) => f.name === name)!;
 
   it('warns at load time, at the flow\'s `to`, for the pod and for a Service reaching it by a named targetPort; not for an HTTP port; and a tcp flow at an HTTP server', () => {
