@@ -102,3 +102,45 @@ describe('an http flow to a generic TCP port, and errors in the summary', () => 
     expect(cmp.rows.find((r) => r.label === 'run · http-ok')!.cells[1]).toBeGreaterThan(0);
   });
 });
+
+describe('an Ingress whose backend port runs the generic TCP server', () => {
+  it('ingress-nginx answers 502 at once (nginx: "upstream sent no valid HTTP/1.0 header"), not 504 after its 60 s read timeout', () => {
+    const text = `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: ing-generic }
+spec:
+  cluster:
+    network: { cidr: 10.100.11.0/24 }
+    nodes: [{ name: node1, ip: 10.100.11.11 }, { name: node2, ip: 10.100.11.12 }]
+    externalHosts: [{ name: laptop, ip: 10.100.11.100 }]
+    ingressController: { kind: nginx, replicas: 1, service: { type: NodePort, nodePorts: { http: 30080, https: 30443 } } }
+  traffic:
+    - { name: via-ingress, type: http, from: host/laptop, to: "http://10.100.11.11:30080/", count: 3, rate: 5, timeout: 5s }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: db, labels: { app: db } }
+spec: { nodeName: node2, containers: [{ name: redis, image: redis:7, ports: [{ name: redis, containerPort: 6379 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: db }
+spec: { selector: { app: db }, ports: [{ name: redis, port: 6379, targetPort: redis }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: db }
+spec:
+  ingressClassName: nginx
+  rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: db, port: { number: 6379 } } } }] } }]
+`;
+    const w = buildWorld(loadScenarioText(text, 'ing-generic.yaml'), 1);
+    const out = join(tmp, 'ing');
+    const r = runWorld(w, { outDir: out, format: 'pcapng', snaplen: 262144 });
+    const f = r.stats.flows[0]!;
+    expect(f.errorsByKind).toMatchObject({ protocol: 3, timeout: 0 });
+    const nginx = r.stats.counters['ingress-nginx']!;
+    expect(Object.entries(nginx).filter(([k]) => k.endsWith('/status-502')).map(([, n]) => n)).toEqual([3]);
+    expect(Object.keys(nginx).some((k) => k.endsWith('/status-504'))).toBe(false);
+  });
+});
