@@ -53,7 +53,7 @@ export class StatsRegistry {
   private readonly counterSources = new Map<string, CounterSource>();
   private readonly flowInfo = new Map<string, FlowInfo>();
   private recovery: { cfg: RecoveryConfig; tcp: TcpSecondSampler } | null = null;
-  /** TCP connections the kubelet's probes opened, by pod name (stats.json endpoints[].probeConnections). */
+  /** TCP connections health checks opened (the kubelet's probes, a load balancer's TCP checks), by pod name (stats.json endpoints[].probeConnections). */
   private readonly probeConnections = new Map<string, number>();
 
   constructor(private readonly now: () => TimeNs) {}
@@ -76,7 +76,7 @@ export class StatsRegistry {
     }
     return e;
   }
-  /** A kubelet probe's TCP connection to the pod `name` was established. */
+  /** A health check's TCP connection (a kubelet probe's, a load balancer's TCP check through a NodePort) to the pod `name` was established. */
   probeConnected(name: string): void {
     this.probeConnections.set(name, (this.probeConnections.get(name) ?? 0) + 1);
   }

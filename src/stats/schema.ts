@@ -81,7 +81,7 @@ export const EndpointReportSchema = z.object({
   served: count.describe("requests the endpoint answered, the kubelet's probes not included"),
   share: z.number().min(0).max(1).describe('served / Σ served over endpoints (0 when nothing was served)'),
   probes: count.optional().describe("the kubelet's HTTP probe requests it answered (User-Agent kube-probe/…), apart from served; absent when none"),
-  probeConnections: count.optional().describe("TCP connections the kubelet's probes (httpGet, tcpSocket, grpc) opened to it: part of its tcp/NAME PassiveOpens; absent when none"),
+  probeConnections: count.optional().describe("TCP connections health checks opened to it — the kubelet's probes (httpGet, tcpSocket, grpc) and a cloud load balancer's TCP checks of a NodePort that kube-proxy sent there: part of its tcp/NAME PassiveOpens; absent when none"),
   busyUs: us.describe('worker-time spent serving (probe requests included: they hold a worker)'),
   utilization: us.describe('busyUs / (workers × the traffic window: first request start to last completion over all flows; the whole run when no flow made a request)'),
   meanQueue: us.describe('time-averaged number of requests waiting for a worker'),

@@ -4,7 +4,7 @@
 // schema, node:fs / node:path).
 //
 // Connections per endpoint are not a field of stats.json; they are derived from what it has: the
-// endpoint's TCP MIB counter PassiveOpens (counters["tcp/NAME"]), the connections its host accepted, less the kubelet probes' (endpoints[].probeConnections).
+// endpoint's TCP MIB counter PassiveOpens (counters["tcp/NAME"]), the connections its host accepted, less the health checks' (endpoints[].probeConnections: the kubelet's probes, a load balancer's TCP checks).
 // kube-proxy picks an endpoint per connection, so connection share is what it balances; request
 // share also reflects keep-alive and service time.
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { balance, combinedChiSquare, CONFIDENCE, pairedDifference, round6, tInte
 
 export const METRIC_NOTES: Record<string, string> = {
   'requests.*': 'balance of requests served per endpoint (stats.json endpoints[].served)',
-  'connections.*': 'balance of TCP connections accepted per endpoint (counters tcp/NAME PassiveOpens, less endpoints[].probeConnections: the kubelet probes\' own)',
+  'connections.*': 'balance of TCP connections accepted per endpoint (counters tcp/NAME PassiveOpens, less endpoints[].probeConnections: the health checks\' own)',
   '*.maxOverMean': 'largest count / mean count (1 = even)',
   '*.cv': 'coefficient of variation of the counts (population sd / mean)',
   '*.jain': "Jain's fairness index (Σx)²/(k·Σx²): 1 = even, 1/k = one endpoint takes all",
@@ -38,7 +38,7 @@ function balanceMetrics(prefix: string, b: Balance | null, into: Record<string, 
 /** Endpoints and metrics of one run's stats.json. */
 export function runMetrics(doc: StatsDocument): { endpoints: RunSummary['endpoints']; metrics: Record<string, number | null>; balances: { requests: Balance | null; connections: Balance | null } } {
   const anyTcp = doc.endpoints.some((e) => doc.counters[`tcp/${e.name}`] !== undefined);
-  // The kubelet's probes are not the traffic's load: served leaves their requests out, and their connections come off PassiveOpens.
+  // Health checks are not the traffic's load: served leaves the probes' requests out, and their connections (probes', a load balancer's) come off PassiveOpens.
   const endpoints = doc.endpoints.map((e) => ({ name: e.name, requests: e.served, connections: anyTcp ? Math.max(0, (doc.counters[`tcp/${e.name}`]?.['PassiveOpens'] ?? 0) - (e.probeConnections ?? 0)) : null }));
   const requests = balance(endpoints.map((e) => e.requests));
   const connections = anyTcp ? balance(endpoints.map((e) => e.connections ?? 0)) : null;

@@ -52,3 +52,18 @@ describe('kubelet probes are counted apart from the traffic (probes.yaml)', () =
     for (const sec of s.recovery!.seconds) expect(sec.endpointShares[idle.name], `t=${sec.t}`).toBeUndefined();
   });
 });
+
+describe("a cloud load balancer's TCP health checks are counted apart from the traffic (lb-azure, lb-aws-clb)", () => {
+  for (const name of ['lb-azure', 'lb-aws-clb']) {
+    it(`${name}: the checks' connections that kube-proxy sent to a pod are its probeConnections; sweep's connections are the flow's`, () => {
+      const out = runScenario(join(ROOT, `scenarios/${name}.yaml`), 7);
+      rmSync(out.dir, { recursive: true, force: true });
+      const s = JSON.parse(out.stats.toString()) as StatsDocument;
+      const conns = new Map<string, number>();
+      for (const f of s.flows) for (const e of f.endpoints ?? []) conns.set(e.name, (conns.get(e.name) ?? 0) + e.connections);
+      expect(s.endpoints.some((e) => (e.probeConnections ?? 0) > 0)).toBe(true);
+      for (const e of s.endpoints) expect((e.probeConnections ?? 0) + (conns.get(e.name) ?? 0), e.name).toBe(s.counters[`tcp/${e.name}`]!['PassiveOpens']);
+      for (const e of runMetrics(s).endpoints) expect(e.connections, e.name).toBe(conns.get(e.name) ?? 0);
+    });
+  }
+});
