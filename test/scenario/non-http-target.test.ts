@@ -14,6 +14,19 @@ import { formatUserError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
 
+/** A redis pod (its port named redis: the generic TCP server) and its Service. */
+const DB = `---
+apiVersion: v1
+kind: Pod
+metadata: { name: db, labels: { app: db } }
+spec: { nodeName: node2, containers: [{ name: redis, image: redis:7, ports: [{ name: redis, containerPort: 6379 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: db }
+spec: { selector: { app: db }, ports: [{ name: redis, port: 6379, targetPort: redis }] }
+`;
+
 const SCENARIO = `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
 metadata: { name: non-http }
@@ -28,17 +41,7 @@ spec:
     - { name: http-ok, type: http, from: pod/client, to: "pod/web:80", count: 5, rate: 5, timeout: 2s }
     - { name: tcp-lost, type: tcp, from: pod/client, to: "10.100.11.200:7000", count: 3, rate: 5, timeout: 300ms }
     - { name: tcp-to-web, type: tcp, from: pod/client, to: "svc/web:8080", count: 2, rate: 5, timeout: 300ms }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: db, labels: { app: db } }
-spec: { nodeName: node2, containers: [{ name: redis, image: redis:7, ports: [{ name: redis, containerPort: 6379 }] }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: db }
-spec: { selector: { app: db }, ports: [{ port: 6379, targetPort: redis }] }
----
+${DB}---
 apiVersion: v1
 kind: Pod
 metadata: { name: web, labels: { app: web } }
@@ -116,17 +119,7 @@ spec:
     ingressController: { kind: nginx, replicas: 1, service: { type: NodePort, nodePorts: { http: 30080, https: 30443 } } }
   traffic:
     - { name: via-ingress, type: http, from: host/laptop, to: "http://10.100.11.11:30080/", count: 3, rate: 5, timeout: 5s }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: db, labels: { app: db } }
-spec: { nodeName: node2, containers: [{ name: redis, image: redis:7, ports: [{ name: redis, containerPort: 6379 }] }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: db }
-spec: { selector: { app: db }, ports: [{ name: redis, port: 6379, targetPort: redis }] }
----
+${DB}---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: { name: db }
