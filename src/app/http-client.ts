@@ -117,9 +117,8 @@ interface Pending {
   conn: ClientConn | null;
   done: boolean;
   connect: TimeNs | null;
-  // Phase timestamps (absolute sim time; null until reached): name resolved, connection usable for
-  // this request, request written, first response byte. `tlsAt`: the TLS layer (https) sets it when
-  // its handshake completes on this request's connection; the tls phase is tlsAt − connectedAt.
+  // Phase timestamps (absolute sim time; null until reached): name resolved, connection usable, request written,
+  // first response byte. `tlsAt`: set by the TLS layer when its handshake completes (tls phase = tlsAt − connectedAt).
   resolvedAt: TimeNs | null;
   connectedAt: TimeNs | null;
   tlsAt: TimeNs | null;
@@ -369,22 +368,23 @@ export class HttpClient {
 
   /** @internal (ClientConn) Response bytes on `c`. */
   received(c: ClientConn, data: Uint8Array | null): void {
-    if (c.dead || data === null) return;
+    if (c.dead) return;
     if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
-    let msgs;
+    // null: bytes of no modelled content (a generic request/response server's, app/tcp-rr), never HTTP: curl
+    // fails at once ("Received HTTP/0.9 when not allowed"), as on an unparsable response.
+    let msgs: ReturnType<HttpParser['push']> | null = null;
     try {
-      msgs = c.parser.push(data);
-    } catch {
+      if (data !== null) msgs = c.parser.push(data);
+    } catch {}
+    if (msgs === null) {
       const p = c.req;
       this.kill(c);
       if (p !== null) this.fail(p, 'protocol');
       return;
     }
     if (msgs.length === 1) {
-      // One response (nearly every push that completes one): its head's entry, status and body length
-      // from the parser, not from the message (a line of its own and its body view another, cold by a
-      // big world's next response from that backend; the message is handed on unread). A response
-      // parser's messages are responses.
+      // One response (nearly every push): head entry, status and body length from the parser, not the message
+      // (its line and body view are cold by a big world's next response; it is handed on unread).
       const p = c.req;
       if (p === null) return;
       c.req = null;

@@ -22,6 +22,9 @@ const buildHttpResponse = buildHttpResponseImported;
 const httpHeader = httpHeaderImported;
 const sealHttpBytes = sealHttpBytesImported;
 
+/** How the kubelet's HTTP prober's User-Agent starts (kube-probe/<major>.<minor>): its requests are counted apart. */
+export const KUBE_PROBE_AGENT = 'kube-probe/';
+
 /** What an HTTP server pod does. */
 /** Largest response body a server sends (a draw from a long-tailed distribution is cut here). */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -152,6 +155,9 @@ export class HttpServer implements TcpAcceptor {
   /** The header list asksClose answered last, and its answer. */
   private closeOf: HttpHeader[] | null = null;
   private close = false;
+  /** The header list fromProbe answered last, and its answer. */
+  private probeOf: HttpHeader[] | null = null;
+  private probe = false;
   private lastResponse: { status: number; size: number; close: boolean; bytes: Uint8Array } | null = null;
   badRequests = 0;
   /** Responses dropped because the client had gone. */
@@ -338,7 +344,10 @@ export class HttpServer implements TcpAcceptor {
       const bytes = this.response(this.status, size, close);
       const thenClose = close || (conn.peerClosed && conn.outstanding === 0);
       this.responses++;
-      this.rec?.served();
+      if (this.rec !== null) {
+        if (this.fromProbe(req.headers)) this.rec.probed();
+        else this.rec.served();
+      }
       if (this.toxic !== null && (this.toxic.kind === 'latency' || this.toxic.kind === 'slicer')) this.sendToxic(conn, bytes, thenClose, this.toxic);
       else {
         conn.sock.send(bytes);
@@ -359,6 +368,15 @@ export class HttpServer implements TcpAcceptor {
       this.close = /close/i.test(httpHeader(headers, 'connection') ?? '');
     }
     return this.close;
+  }
+
+  /** Whether a request is the kubelet's probe (User-Agent kube-probe/…); the answer for the last header list is kept, as asksClose's. */
+  private fromProbe(headers: HttpHeader[]): boolean {
+    if (headers !== this.probeOf) {
+      this.probeOf = headers;
+      this.probe = httpHeader(headers, 'user-agent')?.startsWith(KUBE_PROBE_AGENT) ?? false;
+    }
+    return this.probe;
   }
 
   /** latency: the whole response later; slicer: sliceBytes at a time, sliceDelayNs apart. */

@@ -398,9 +398,11 @@ export class L7Proxy {
   }
 
   private upstreamData(up: UpConn, data: Uint8Array | null): void {
-    if (up.dead || data === null) return;
+    if (up.dead) return;
     let msgs: ReturnType<HttpParser['push']>;
     try {
+      // null: opaque bytes, a generic request/response server's (app/tcp-rr): nginx's "upstream sent no valid HTTP/1.0 header"
+      if (data === null) throw new Error('not HTTP');
       msgs = up.parser.push(data);
     } catch {
       const j = up.job;

@@ -14,7 +14,6 @@ import type { EndpointRecorder } from '../stats/endpoint.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import type { Ipv4 } from '../wire/types.js';
-import { IpProto } from '../wire/types.js';
 import { answeredBy, type AnsweredBy } from './answered-by.js';
 import { errorKindOf } from './http-client.js';
 
@@ -56,7 +55,7 @@ export class TcpRrServer {
   private accepted(s: TcpSocket): void {
     this.counters.connections++;
     const id = this.opts.identity ?? null;
-    if (id !== null) answeredBy(this.sim).note(IpProto.TCP, s.remoteAddr, s.remotePort, id);
+    if (id !== null) answeredBy(this.sim).noteTcp(s.remoteAddr, s.remotePort, s.irs, id);
     const reqSize = Math.max(1, this.opts.requestSize ?? 64);
     let pending = 0;
     s.onData = (_data, length) => {
@@ -76,7 +75,7 @@ export class TcpRrServer {
       }
     };
     s.onEnd = () => {
-      if (id !== null) answeredBy(this.sim).forget(IpProto.TCP, s.remoteAddr, s.remotePort, id);
+      if (id !== null) answeredBy(this.sim).forgetTcp(s.remoteAddr, s.remotePort, s.irs, id);
       s.orphan();
     };
   }
@@ -197,7 +196,7 @@ export class TcpRrClient {
       this.counts.received++;
       this.rec.requestSucceeded(latency, connectNs, this.opts.responseSize);
       // The pod that accepted this connection after NAT (noted by its server, not carried on the wire).
-      const by = sock !== null ? this.answered.lookup(IpProto.TCP, sock.localAddr, sock.localPort) : null;
+      const by = sock !== null ? this.answered.lookupTcp(sock.localAddr, sock.localPort, sock.iss) : null;
       if (by !== null) this.rec.servedBy?.(by, this.opts.responseSize, opened);
       return;
     }

@@ -8,7 +8,7 @@ import type { Packet } from '../packet/packet.js';
 import type { FlowRecorder } from '../stats/flow.js';
 import { ProbeBook } from './probe-book.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
-import { IpProto, type Ipv4 } from '../wire/types.js';
+import type { Ipv4 } from '../wire/types.js';
 import { answeredBy, type AnsweredBy } from './answered-by.js';
 
 const MAGIC = 0x70770001; // "pw" + version
@@ -36,7 +36,7 @@ export class UdpEchoServer {
     const book = identity !== null ? answeredBy(udp.stack.sim) : null;
     this.sock.onMessage = (data, length, src, sport) => {
       this.served++;
-      book?.note(IpProto.UDP, src, sport, identity!);
+      book?.noteDatagram(src, sport, data, identity!);
       this.sock.sendTo(src, sport, data ?? length);
     };
   }
@@ -88,7 +88,7 @@ export class UdpProbeClient {
     if (dv.getUint32(0) !== MAGIC) return;
     if (!this.book.answered(dv.getUint32(4), data.length)) return;
     // The echo server that answered after NAT (noted by it against our address and port; not on the wire).
-    const by = this.answered.lookup(IpProto.UDP, pkt.ip!.dst, pkt.udp!.dstPort);
+    const by = this.answered.lookupDatagram(pkt.ip!.dst, pkt.udp!.dstPort, data);
     if (by !== null) this.rec.servedBy?.(by, data.length, false);
   }
 

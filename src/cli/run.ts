@@ -18,6 +18,7 @@ import { formatTime, parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import type { RunResult, ScenarioRun } from '../scenario/run.js';
 import type { World } from '../scenario/build.js';
+import { dropsOf } from '../stats/drops.js';
 
 /** Events run between two looks at signals and memory (about 50 ms of simulation). */
 const STEP_EVENTS = 50_000;
@@ -275,33 +276,36 @@ export function summaryLines(world: World, seed: number, res: RunResult, wallS: 
   if (doc.partial) lines.push(doc.partial.message);
   if (doc.capture) lines.push(doc.capture.message);
   lines.push('');
-  // sent/recv: probes or requests and their answers; lost: probes without an answer; err: requests
-  // that failed otherwise (refused, reset, timeout, dns, no-route, protocol, addrnotavail, msgsize), listed below by kind.
+  // sent/recv: probes or requests and their answers; lost: probes or requests without an answer in time
+  // (timeouts); err: every request that failed for good, as stats.json's flows[].errors counts it (lost
+  // included), listed below by kind.
   lines.push(`${pad('flow', 28)} ${pad('sent', 6)} ${pad('recv', 6)} ${pad('lost', 6)} ${pad('err', 5)} ${pad('min us', 10)} ${pad('p50 us', 10)} ${pad('p99 us', 10)} max us`);
   for (const f of doc.flows) {
-    const l = f.latencyUs;
-    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors - f.lost), 5)} ${pad(String(l.min), 10)} ${pad(String(l.p50), 10)} ${pad(String(l.p99), 10)} ${l.max}`);
+    // (latency is of successful requests: none, none to show — stats.json's zeros are not a measured 0 µs)
+    const [min, p50, p99, max] = f.successes > 0 ? [f.latencyUs.min, f.latencyUs.p50, f.latencyUs.p99, f.latencyUs.max].map(String) : ['-', '-', '-', '-'];
+    lines.push(`${pad(f.name, 28)} ${pad(String(f.sent), 6)} ${pad(String(f.received), 6)} ${pad(String(f.lost), 6)} ${pad(String(f.errors), 5)} ${pad(min!, 10)} ${pad(p50!, 10)} ${pad(p99!, 10)} ${max}`);
   }
-  const failed = doc.flows.filter((f) => f.errors - f.lost > 0);
-  if (failed.length > 0) {
-    // What the err column counts: failures other than a lost probe, by kind.
-    for (const f of failed) {
-      const kinds = Object.entries(f.errorsByKind).filter(([k, n]) => n > 0 && !(k === 'timeout' && f.lost > 0)).map(([k, n]) => `${k}=${n}`);
-      lines.push(`  ${f.name}: err ${f.errors - f.lost} (${kinds.join(' ')})`);
-    }
+  for (const f of doc.flows.filter((x) => x.errors > 0)) {
+    const kinds = Object.entries(f.errorsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+    lines.push(`  ${f.name}: err ${f.errors} (${kinds.join(' ')})`);
   }
   if (doc.endpoints.length > 0) {
-    lines.push('', `${pad('endpoint', 40)} ${pad('served', 8)} share`);
-    for (const e of doc.endpoints) lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${(e.share * 100).toFixed(1)}%`);
+    // served and share: the traffic's requests; probes: the kubelet's, apart (shown when a pod answered any).
+    const probes = doc.endpoints.some((e) => (e.probes ?? 0) > 0);
+    lines.push('', `${pad('endpoint', 40)} ${pad('served', 8)} ${probes ? `${pad('share', 7)} probes` : 'share'}`);
+    for (const e of doc.endpoints) {
+      const share = `${(e.share * 100).toFixed(1)}%`;
+      lines.push(`${pad(e.name, 40)} ${pad(String(e.served), 8)} ${probes ? `${pad(share, 7)} ${e.probes ?? 0}` : share}`);
+    }
   }
   if (doc.timeline.length > 0) {
     lines.push('');
     for (const t of doc.timeline) lines.push(`${formatTime(Math.round(t.atUs * 1000)).padStart(12)}  ${t.what}`);
   }
-  const drops = Object.entries(doc.counters).filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0);
+  const drops = dropsOf(doc);
   if (drops.length > 0) {
     lines.push('');
-    for (const [k, v] of drops) lines.push(`${k.slice(6)} dropped: ${Object.entries(v).map(([r, n]) => `${r}=${n}`).join(' ')}`);
+    for (const d of drops) lines.push(`${d.where} dropped: ${d.reasons.map(([r, n]) => `${r}=${n}`).join(' ')}`);
   }
   const noListener = Object.entries(doc.counters['no-listener'] ?? {});
   if (noListener.length > 0) {

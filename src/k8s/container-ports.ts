@@ -149,3 +149,45 @@ function httpServicePort(pod: ClusterPod, services: readonly ServiceView[], port
   }
   return null;
 }
+
+/** The app answering on a pod's TCP port that a client reaches, and why that app. */
+export interface TcpTarget {
+  pod: ClusterPod;
+  port: number;
+  app: 'http' | 'tcp-rr' | string;
+  reason: string;
+}
+
+/**
+ * What answers a TCP connection to `addr:port` (or to the Service named `serviceName`, port `port`) on
+ * each pod it can land on: the pod at `addr`, or the pods a Service selects — its ClusterIP, external or
+ * load-balancer addresses, or a node's address at its NodePort — at its targetPort. The app is the pod's
+ * podwire.dev/app, else what defaultListeners runs there (http or the generic request/response server,
+ * tcp-rr); a port nothing listens on is left out.
+ */
+export function tcpTargets(pods: readonly ClusterPod[], services: readonly ServiceView[], nodeIps: readonly number[], addr: number | null, port: number, serviceName: string | null): TcpTarget[] {
+  const reached: { pod: ClusterPod; port: number | string }[] = [];
+  const direct = addr === null ? undefined : pods.find((p) => p.ip === addr && !p.hostNetwork);
+  if (direct) reached.push({ pod: direct, port });
+  for (const s of services) {
+    if (s.selector === null || Object.keys(s.selector).length === 0) continue;
+    const named = serviceName !== null && (serviceName === s.name || serviceName === `${s.name}.${s.namespace}` || serviceName.startsWith(`${s.name}.${s.namespace}.svc`));
+    const at = named || (addr !== null && (s.clusterIP === addr || s.externalIPs.includes(addr) || s.loadBalancerIPs.includes(addr)));
+    for (const sp of s.ports) {
+      if (sp.protocol !== 'TCP' || !((at && sp.port === port) || (addr !== null && nodeIps.includes(addr) && sp.nodePort === port))) continue;
+      for (const pod of pods) if (pod.namespace === s.namespace && selectorMatches(s.selector, pod.labels)) reached.push({ pod, port: sp.targetPort });
+    }
+  }
+  const out: TcpTarget[] = [];
+  for (const r of reached) {
+    const p = probePort(r.pod, r.port);
+    if (p === null || out.some((o) => o.pod === r.pod && o.port === p)) continue;
+    const app = r.pod.annotations['podwire.dev/app'];
+    if (app !== undefined) out.push({ pod: r.pod, port: p, app, reason: `podwire.dev/app: ${app}` });
+    else {
+      const l = defaultListeners(r.pod, services).find((x) => x.port === p && x.protocol === 'TCP');
+      if (l) out.push({ pod: r.pod, port: p, app: l.app, reason: l.reason });
+    }
+  }
+  return out;
+}

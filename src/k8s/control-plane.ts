@@ -199,10 +199,10 @@ export class ControlPlane {
    * Starts the kubelets' probes (after the pods' apps run): a worker per declared probe, probing from
    * the node's namespace through `tcpOf`. Does nothing when no pod declares a probe.
    */
-  startProbes(tcpOf: (ns: Namespace) => TcpLayer): void {
-    this.startLoadBalancing(tcpOf);
+  startProbes(tcpOf: (ns: Namespace) => TcpLayer, onProbeConnected?: (pod: ClusterPod) => void): void {
+    this.startLoadBalancing(tcpOf, onProbeConnected);
     if (!this.cluster.pods.some(hasProbes)) return;
-    const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why) });
+    const prober = new Prober({ sim: this.sim, api: this.api, pods: this.cluster.pods, runtime: this.runtime, tcpOf, record: this.record, onContainerFailed: (pod, c, why) => this.kubelet.containerFailed(pod, c, why), ...(onProbeConnected ? { onProbeConnected } : {}) });
     this.kubelet.prober = prober;
     prober.start();
   }
@@ -212,12 +212,18 @@ export class ControlPlane {
    * healthCheckNodePorts), then the load balancer's data path and health checks. (Without one nothing
    * starts, so the earlier scenarios' outputs stay byte-identical.)
    */
-  private startLoadBalancing(tcpOf: (ns: Namespace) => TcpLayer): void {
+  private startLoadBalancing(tcpOf: (ns: Namespace) => TcpLayer, onProbeConnected?: (pod: ClusterPod) => void): void {
     if (!this.cfg.loadBalancer) return;
     this.proxyHealth = new KubeProxyHealthServers(this.sim, this.cluster.nodes, tcpOf);
     this.kubeProxy.health = this.proxyHealth;
     this.proxyHealth.start(this.api, this.kubeProxy.services);
-    this.cloud?.run(tcpOf);
+    // A TCP check of a NodePort lands on a pod (kube-proxy's DNAT, as the traffic's): the node's conntrack entry says which.
+    const checked = (t: { node: ClusterNode }, port: number, sock: { localAddr: number; localPort: number }): void => {
+      const hit = t.node.ns.nf?.conntrack.lookup({ proto: 6, src: sock.localAddr, sport: sock.localPort, dst: t.node.ip, dport: port }, this.sim.now);
+      const pod = hit === undefined ? undefined : this.cluster.pods.find((p) => p.ip === hit.ct.reply.src && !p.hostNetwork);
+      if (pod) onProbeConnected!(pod);
+    };
+    this.cloud?.run(tcpOf, onProbeConnected ? checked : null);
   }
 
   /** The pod's app stops answering (its process stops listening; the container and its network stay). */

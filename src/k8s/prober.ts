@@ -134,6 +134,8 @@ export interface ProberOptions {
   record(what: string): void;
   /** A liveness or startup probe failed: the kubelet restarts the container. */
   onContainerFailed(pod: ClusterPod, container: ContainerT, why: string): void;
+  /** A probe's TCP connection to the pod was established (stats: the pod's connections apart from the traffic's). */
+  onProbeConnected?(pod: ClusterPod): void;
 }
 
 /** The prober manager of every node's kubelet. */
@@ -237,10 +239,16 @@ export class Prober {
       // HTTPS: a TLS handshake that verifies nothing (InsecureSkipVerify; no SNI for an address), then the GET.
       const tls = spec.httpGet.scheme === 'HTTPS';
       const url = `${tls ? 'https' : 'http'}://${formatIpv4(pod.ip)}:${port}${spec.httpGet.path}`;
-      this.clientOf(pod.node, tcp).request({ addr: pod.ip, port, host: formatIpv4(pod.ip), path: spec.httpGet.path, ...(tls ? { tls } : {}) }, timeoutNs, (r) => done(r.ok, httpOutput(url, r)));
+      this.clientOf(pod.node, tcp).request({ addr: pod.ip, port, host: formatIpv4(pod.ip), path: spec.httpGet.path, ...(tls ? { tls } : {}) }, timeoutNs, (r) => {
+        if (r.connect !== null) this.opts.onProbeConnected?.(pod);
+        done(r.ok, httpOutput(url, r));
+      });
       return;
     }
-    tcpProbe(this.sim, tcp, pod.ip, port, timeoutNs, done);
+    tcpProbe(this.sim, tcp, pod.ip, port, timeoutNs, (ok, output) => {
+      if (ok) this.opts.onProbeConnected?.(pod);
+      done(ok, output);
+    });
   }
 
   private clientOf(node: ClusterNode, tcp: TcpLayer): HttpClient {

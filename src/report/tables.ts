@@ -1,6 +1,7 @@
 // report/tables — the report's HTML tables: latency percentiles per flow and variant, the comparison
 // table (a sweep's, or error rates with Wilson intervals across variants), the numbered timeline and
 // drops. Layer: report (imports stats types and its own modules).
+import { dropsOf } from '../stats/drops.js';
 import type { StatsDocument } from '../stats/index.js';
 import { isReaction, wilson } from './data.js';
 import { escapeHtml as h } from './escape.js';
@@ -48,7 +49,9 @@ export function defaultComparison(runs: readonly RunData[]): ComparisonTable {
     r.stats.flows.map((f) => {
       const w = wilson(f.errors, f.requests);
       const pct = { value: 100 * w.value, lo: 100 * w.lo, hi: 100 * w.hi };
-      return { label: `${r.label} · ${f.name}`, cells: [f.requests, f.latencyUs.p50 / 1000, f.latencyUs.p99 / 1000, pct] as (Estimate | number)[] };
+      // (no successful request: no latency, shown as —, not 0 ms)
+      const ok = f.successes > 0;
+      return { label: `${r.label} · ${f.name}`, cells: [f.requests, ok ? f.latencyUs.p50 / 1000 : null, ok ? f.latencyUs.p99 / 1000 : null, pct] as (Estimate | number | null)[] };
     }),
   );
   return { caption: 'Variants compared (error rate with its 95 % Wilson interval)', columns: ['requests', 'p50 (ms)', 'p99 (ms)', 'error rate (%)'], rows };
@@ -74,11 +77,9 @@ export function timelineList(stats: StatsDocument): string {
   return `<ol class="timeline">${items.join('')}</ol>`;
 }
 
-/** Drops per host and reason (only hosts that dropped something). */
+/** Drops per host (the stack's) and per interface (qdisc, netem, link), by reason; only places that dropped something. */
 export function dropsTable(stats: StatsDocument): string {
-  const rows = Object.entries(stats.counters)
-    .filter(([k, v]) => k.startsWith('drops/') && Object.keys(v).length > 0)
-    .map(([k, v]) => `<tr><td>${h(k.slice(6))}</td><td>${Object.entries(v).map(([r, n]) => `${h(r)} <b>${n}</b>`).join(', ')}</td></tr>`);
+  const rows = dropsOf(stats).map((d) => `<tr><td>${h(d.where)}</td><td>${d.reasons.map(([r, n]) => `${h(r)} <b>${n}</b>`).join(', ')}</td></tr>`);
   if (rows.length === 0) return '<p class="muted">No packet was dropped.</p>';
-  return `<table class="drops"><thead><tr><th>host</th><th>drops by reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="drops"><thead><tr><th>host or interface</th><th>drops by reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

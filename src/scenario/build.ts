@@ -116,13 +116,14 @@ export function buildWorld(loaded: LoadedScenario, seed: number, opts: BuildOpti
     }
   } else allowPacketRecycling(sim); // (packet/packet.ts: the cost model remembers packets by identity)
   const tr = new Transports();
-  const flows = startWorkloads(b, tr, cluster, controlPlane, stats);
+  const trafficWarnings: UserError[] = [];
+  const flows = startWorkloads(b, tr, cluster, controlPlane, stats, trafficWarnings);
   check();
   scheduleFaults({ sim, namespaces: b.namespaces, cluster, controlPlane, record, err: b.err }, spec);
   trackRecovery(sim, stats, tr.tcp, spec);
   const captured = capturedDevices(b);
   // The loader's warnings (kinds nothing models, once each; removed API versions), then the cluster's.
-  const warnings = [...loaded.warnings, ...(cluster?.warnings ?? [])];
+  const warnings = [...loaded.warnings, ...(cluster?.warnings ?? []), ...trafficWarnings];
   // One line per problem: a template's error is found once per replica, at the same place.
   if (errors.length > 0) throw new ScenarioError([...new Map(errors.map((e) => [formatUserError(e), e])).values()]);
   return {
@@ -323,7 +324,7 @@ function addRoute(b: Builder, ns: Namespace, h: HostSpecT, r: RouteSpecT, at: (s
 }
 
 /** The pods' apps, CoreDNS, the kubelets' probes, and the scenario's traffic (apps and probes only when everything so far is valid). */
-function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null, controlPlane: ControlPlane | null, stats: StatsRegistry): WorldFlow[] {
+function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null, controlPlane: ControlPlane | null, stats: StatsRegistry, warnings: UserError[]): WorldFlow[] {
   const { loaded, errors } = b;
   for (const ns of b.namespaces.values()) tr.udpOf(ns);
   const ctx: WorkloadContext = {
@@ -344,6 +345,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     api: controlPlane?.api ?? null,
     ingress: controlPlane?.ingress ?? null,
     err: b.err,
+    warn: (path, message) => warnings.push(loaded.error(['spec', ...path], message)),
     manifestErr: (pod, path, message) => {
       const m = loaded.manifests.find((x) => {
         const md = x.value['metadata'] as { name?: string } | undefined;
@@ -356,7 +358,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
   if (errors.length === 0) {
     startPodApps(ctx, tr);
     startDns(ctx, tr);
-    controlPlane?.startProbes((ns) => tr.tcpOf(ns));
+    controlPlane?.startProbes((ns) => tr.tcpOf(ns), (pod) => ctx.stats.probeConnected(pod.name));
     if (controlPlane)
       controlPlane.kubelet.podStarter = (pod) => {
         tr.udpOf(pod.ns);

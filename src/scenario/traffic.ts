@@ -13,6 +13,7 @@ import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
 import { MAX_FLOW_NAME, type TrafficSpecT } from './schema.js';
 import { fnv32a } from '../k8s/names.js';
+import { tcpTargets } from '../k8s/container-ports.js';
 import { StubResolver } from '../app/dns-resolver.js';
 import { addrOf, dur, nsOf, resolverFor, type Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 
@@ -95,12 +96,34 @@ function httpTarget(ctx: WorkloadContext, t: Extract<TrafficSpecT, { type: 'http
   return target;
 }
 
+/**
+ * A warning when the pods a flow reaches answer in another protocol: an http flow at the generic TCP
+ * request/response server (non-HTTP answers: protocol errors), a tcp flow at an HTTP server (its opaque
+ * request bytes are no HTTP request: no answer, timeouts). Flows to names DNS resolves are checked when
+ * the name is a Service's.
+ */
+function warnProtocol(ctx: WorkloadContext, to: string, at: (string | number)[], target: { host: string; port: number; addr: Ipv4 | null }, flow: 'http' | 'tcp'): void {
+  if (!ctx.cluster || !ctx.warn) return;
+  const name = to.startsWith('svc/') || target.addr === null ? target.host.replace(/^svc\//, '') : null;
+  const found = tcpTargets(ctx.cluster.pods, ctx.services, ctx.cluster.nodes.map((n) => n.ip), target.addr, target.port, name).filter((f) => (flow === 'http' ? f.app === 'tcp-rr' : f.app === 'http'));
+  if (found.length === 0) return;
+  const pods = found.slice(0, 3).map((f) => `${f.pod.name}:${f.port}`).join(', ') + (found.length > 3 ? ` and ${found.length - 3} more` : '');
+  const why = `${found[0]!.reason}`;
+  ctx.warn(
+    [...at, 'to'],
+    flow === 'http'
+      ? `${to} reaches ${pods}, where the pod runs a generic TCP request/response server (${why}), not HTTP: the flow's requests get non-HTTP answers and fail as protocol errors. Name the containerPort http (or web, http-*), set appProtocol: http on the Service port, or annotate the pod podwire.dev/app: http`
+      : `${to} reaches ${pods}, where the pod serves HTTP (${why}): a tcp flow's request bytes are no HTTP request, so no answer comes and its requests time out. Send an http flow there, or name the containerPort for its protocol (tcp, redis, grpc, ...)`,
+  );
+}
+
 function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT, { type: 'http' }>, at: (string | number)[], name: string, flowId: number, flows: WorldFlow[]): void {
   const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const target = httpTarget(ctx, t, at);
   if (target === null) return;
   const { host, port, addr, path, tls } = target;
+  warnProtocol(ctx, t.to, at, target, 'http');
   let pattern: LoadPattern;
   if (t.users !== undefined) {
     const think = parseDistribution(t.thinkTime);
@@ -250,6 +273,7 @@ function startTcp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT,
   const podSender = workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from;
   const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, podSender, ns) : null));
   if (addr === null && resolvers.some((r) => r === null)) return ctx.err([...at, 'to'], `resolving "${host}" needs DNS: enable spec.cluster.dns for pods, or give the sending host a nameserver`);
+  warnProtocol(ctx, t.to, at, { host, port, addr }, 'tcp');
   const rec = ctx.stats.flow(name);
   const interval = t.rate !== undefined ? Math.round(1e9 / t.rate) : t.interval !== undefined ? dur(t.interval) : 1e9;
   const clients = senders.map((ns, i) => {

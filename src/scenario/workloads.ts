@@ -94,6 +94,8 @@ export interface WorkloadContext {
   /** The API store (DNSEndpoints for the public DNS server), when there is a control plane. */
   api?: ApiStore | null;
   err(path: (string | number)[], message: string): void;
+  /** A warning at a field of the Scenario's spec (printed by run and validate; the run goes on). */
+  warn?(path: (string | number)[], message: string): void;
   /** An error at a manifest's field. */
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
   /** The ingress controller whose pods run the L7 proxy (podwire.dev/app: ingress-nginx), if any. */
@@ -182,7 +184,7 @@ function httpsPort(pod: ClusterPod, port: number): boolean {
 function lazyEndpoint(ctx: WorkloadContext, name: string, workers: number): EndpointRecorder {
   let ep: EndpointRecorder | null = null;
   const get = (): EndpointRecorder => (ep ??= ctx.stats.endpoint(name, workers));
-  return { served: () => get().served(), busyChanged: (b) => get().busyChanged(b), queueChanged: (q) => get().queueChanged(q) };
+  return { served: () => get().served(), probed: () => get().probed(), busyChanged: (b) => get().busyChanged(b), queueChanged: (q) => get().queueChanged(q) };
 }
 
 /** Starts the apps pods run: the one their podwire.dev/app annotation names, else a listener on every declared port. */

@@ -8,6 +8,8 @@ import { TIME_ZERO, type TimeNs } from '../core/time.js';
 export interface EndpointRecorder {
   /** A request was completed and answered. */
   served(): void;
+  /** A kubelet probe's request (User-Agent kube-probe/…) was completed and answered: load apart from the traffic's. */
+  probed(): void;
   /** The number of busy workers changed to `busy` (0..workers). */
   busyChanged(busy: number): void;
   /** The number of requests waiting for a worker changed to `queued`. */
@@ -54,6 +56,8 @@ export class EndpointStats implements EndpointRecorder {
   private readonly now: () => TimeNs;
   /** Number of workers, for utilisation. */
   readonly workers: number;
+  /** Kubelet probe requests answered (not in servedCount, nor in the per-second series). */
+  probeCount = 0;
 
   constructor(name: string, now: () => TimeNs, workers = 1) {
     this.name = name;
@@ -118,6 +122,9 @@ export class EndpointStats implements EndpointRecorder {
     const m = new Map<number, number>();
     for (let i = 0; i < this.stored; i++) if (this.counts[i]! > 0) m.set(this.base + i, this.counts[i]!);
     return m;
+  }
+  probed(): void {
+    this.probeCount++;
   }
   busyChanged(busy: number): void {
     this.advance();

@@ -75,7 +75,7 @@ export class FlowStats implements FlowRecorder {
   private lastEndLo = UNSET_LO;
   private lastEndHi = UNSET_HI;
   /** Completions, errors and latency per second (timeseries.json; stats.json's recovery section when the scenario has faults). */
-  readonly perSecond = new SecondSeries();
+  readonly perSecond = new SecondSeries(ERROR_KINDS.length);
   /** Report `phasesUs` in stats.json (set by the scenario for flows that ask for it, before the run). */
   reportPhases = false;
   /**

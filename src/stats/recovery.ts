@@ -23,7 +23,7 @@
 // still read in seconds.
 import type { TimeNs } from '../core/time.js';
 import type { EndpointStats } from './endpoint.js';
-import { ERROR_KINDS, OPTIONAL_ERROR_KINDS, type ErrorKind, type FlowStats } from './flow.js';
+import { ERROR_KINDS, OPTIONAL_ERROR_KINDS, type FlowStats } from './flow.js';
 import type { FaultRecovery, RecoveryReport, RecoverySecond } from './schema.js';
 import { mergedPercentileUs } from './timeseries.js';
 
@@ -112,16 +112,16 @@ function secondsOf(input: RecoveryInput): RecoverySecond[] {
       const a = acc[Math.min(d.t, n - 1)]!;
       a.started += d.started;
       a.ok += d.ok;
-      if (d.byKind) d.byKind.forEach((x, i) => (a.byKind[i]! += x ?? 0));
-      for (const [b, c] of d.buckets) a.buckets.set(b, (a.buckets.get(b) ?? 0) + c);
+      if (d.byKind) d.byKind.forEach((x, i) => (a.byKind[i]! += x));
+      for (let k = 0; k < d.buckets.length; k += 2) a.buckets.set(d.buckets[k]!, (a.buckets.get(d.buckets[k]!) ?? 0) + d.buckets[k + 1]!);
     }
   }
   const eps = [...input.endpoints].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   // (servedPerSecond is a getter that files the current second first: read once per endpoint)
   const perSecond = eps.map((e) => e.servedPerSecond);
   return acc.map((a, t) => {
-    const kinds: [ErrorKind, number][] = ERROR_KINDS.map((k, i) => [k, a.byKind[i]!]);
-    const errorsByKind = Object.fromEntries(kinds.filter(([k, n]) => n > 0 || !OPTIONAL_ERROR_KINDS.has(k))) as RecoverySecond['errorsByKind'];
+    // (addrnotavail, added after the format was pinned, only when some request failed so: as flows[].errorsByKind)
+    const errorsByKind = Object.fromEntries(ERROR_KINDS.flatMap((k, i) => (a.byKind[i]! > 0 || !OPTIONAL_ERROR_KINDS.has(k) ? [[k, a.byKind[i]!]] : []))) as RecoverySecond['errorsByKind'];
     let served = 0;
     for (const m of perSecond) served += m.get(t) ?? 0;
     const endpointShares: Record<string, number> = {};

@@ -53,6 +53,8 @@ export class StatsRegistry {
   private readonly counterSources = new Map<string, CounterSource>();
   private readonly flowInfo = new Map<string, FlowInfo>();
   private recovery: { cfg: RecoveryConfig; tcp: TcpSecondSampler } | null = null;
+  /** TCP connections health checks opened (the kubelet's probes, a load balancer's TCP checks), by pod name (stats.json endpoints[].probeConnections). */
+  private readonly probeConnections = new Map<string, number>();
 
   constructor(private readonly now: () => TimeNs) {}
 
@@ -73,6 +75,10 @@ export class StatsRegistry {
       this.endpoints.set(name, e);
     }
     return e;
+  }
+  /** A health check's TCP connection (a kubelet probe's, a load balancer's TCP check through a NodePort) to the pod `name` was established. */
+  probeConnected(name: string): void {
+    this.probeConnections.set(name, (this.probeConnections.get(name) ?? 0) + 1);
   }
   /** Registers a counter group read at report time (e.g. a TCP layer's MIB counters). */
   addCounters(group: string, read: CounterSource): void {
@@ -179,15 +185,20 @@ export class StatsRegistry {
       e.flush();
       total += e.servedCount;
     }
-    return eps.map((e) => ({
-      name: e.name,
-      served: e.servedCount,
-      share: total > 0 ? e.servedCount / total : 0,
-      busyUs: round6(e.busyNs / 1000),
-      utilization: window > 0 ? round6(e.busyNs / (e.workers * window)) : 0,
-      meanQueue: round6(e.meanQueue),
-      maxQueue: e.maxQueue,
-    }));
+    return eps.map((e) => {
+      const probeConnections = this.probeConnections.get(e.name) ?? 0;
+      return {
+        name: e.name,
+        served: e.servedCount,
+        share: total > 0 ? e.servedCount / total : 0,
+        ...(e.probeCount > 0 ? { probes: e.probeCount } : {}),
+        ...(probeConnections > 0 ? { probeConnections } : {}),
+        busyUs: round6(e.busyNs / 1000),
+        utilization: window > 0 ? round6(e.busyNs / (e.workers * window)) : 0,
+        meanQueue: round6(e.meanQueue),
+        maxQueue: e.maxQueue,
+      };
+    });
   }
 
   private counterGroups(): Record<string, Record<string, number>> {

@@ -79,9 +79,11 @@ export const FlowReportSchema = z.object({
 /** One endpoint (a serving pod or host). */
 export const EndpointReportSchema = z.object({
   name: z.string(),
-  served: count,
+  served: count.describe("requests the endpoint answered, the kubelet's probes not included"),
   share: z.number().min(0).max(1).describe('served / Σ served over endpoints (0 when nothing was served)'),
-  busyUs: us.describe('worker-time spent serving'),
+  probes: count.optional().describe("the kubelet's HTTP probe requests it answered (User-Agent kube-probe/…), apart from served; absent when none"),
+  probeConnections: count.optional().describe("TCP connections health checks opened to it — the kubelet's probes (httpGet, tcpSocket, grpc) and a cloud load balancer's TCP checks of a NodePort that kube-proxy sent there: part of its tcp/NAME PassiveOpens; absent when none"),
+  busyUs: us.describe('worker-time spent serving (probe requests included: they hold a worker)'),
   utilization: us.describe('busyUs / (workers × the traffic window: first request start to last completion over all flows; the whole run when no flow made a request)'),
   meanQueue: us.describe('time-averaged number of requests waiting for a worker'),
   maxQueue: count,

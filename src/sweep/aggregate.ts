@@ -4,7 +4,7 @@
 // schema, node:fs / node:path).
 //
 // Connections per endpoint are not a field of stats.json; they are derived from what it has: the
-// endpoint's TCP MIB counter PassiveOpens (counters["tcp/NAME"]), the connections its host accepted.
+// endpoint's TCP MIB counter PassiveOpens (counters["tcp/NAME"]), the connections its host accepted, less the health checks' (endpoints[].probeConnections: the kubelet's probes, a load balancer's TCP checks).
 // kube-proxy picks an endpoint per connection, so connection share is what it balances; request
 // share also reflects keep-alive and service time.
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { balance, combinedChiSquare, CONFIDENCE, pairedDifference, round6, tInte
 
 export const METRIC_NOTES: Record<string, string> = {
   'requests.*': 'balance of requests served per endpoint (stats.json endpoints[].served)',
-  'connections.*': 'balance of TCP connections accepted per endpoint (counters tcp/NAME PassiveOpens)',
+  'connections.*': 'balance of TCP connections accepted per endpoint (counters tcp/NAME PassiveOpens, less endpoints[].probeConnections: the health checks\' own)',
   '*.maxOverMean': 'largest count / mean count (1 = even)',
   '*.cv': 'coefficient of variation of the counts (population sd / mean)',
   '*.jain': "Jain's fairness index (Σx)²/(k·Σx²): 1 = even, 1/k = one endpoint takes all",
@@ -38,7 +38,8 @@ function balanceMetrics(prefix: string, b: Balance | null, into: Record<string, 
 /** Endpoints and metrics of one run's stats.json. */
 export function runMetrics(doc: StatsDocument): { endpoints: RunSummary['endpoints']; metrics: Record<string, number | null>; balances: { requests: Balance | null; connections: Balance | null } } {
   const anyTcp = doc.endpoints.some((e) => doc.counters[`tcp/${e.name}`] !== undefined);
-  const endpoints = doc.endpoints.map((e) => ({ name: e.name, requests: e.served, connections: anyTcp ? (doc.counters[`tcp/${e.name}`]?.['PassiveOpens'] ?? 0) : null }));
+  // Health checks are not the traffic's load: served leaves the probes' requests out, and their connections (probes', a load balancer's) come off PassiveOpens.
+  const endpoints = doc.endpoints.map((e) => ({ name: e.name, requests: e.served, connections: anyTcp ? Math.max(0, (doc.counters[`tcp/${e.name}`]?.['PassiveOpens'] ?? 0) - (e.probeConnections ?? 0)) : null }));
   const requests = balance(endpoints.map((e) => e.requests));
   const connections = anyTcp ? balance(endpoints.map((e) => e.connections ?? 0)) : null;
   const metrics: Record<string, number | null> = {};
@@ -59,7 +60,8 @@ export function runMetrics(doc: StatsDocument): { endpoints: RunSummary['endpoin
 /**
  * The range a metric's values can take: a share, a p-value and Jain's index lie in [0, 1], max/mean is at least 1,
  * everything else (counts, latencies, cv) at least 0. A variant's interval is cut to it: the Student-t interval of a
- * mean near a bound reaches past it (a p-value's [−0.41, 1.53]), and the true mean cannot lie there.
+ * mean near a bound reaches past it (a p-value's [−0.41, 1.53]), and the true mean cannot lie there. A difference
+ * between variants is cut to [min − max, max − min] (a p-value's to [−1, 1]).
  */
 export function metricRange(name: string): [number, number] {
   if (/\.(jain|chi2p|share\[\d+\])$/.test(name)) return [0, 1];
@@ -112,7 +114,9 @@ export function aggregate(outDir: string, file: string, scenario: string, varian
         base.runs.map((x) => x.metrics[name] ?? null),
         r.runs.map((x) => x.metrics[name] ?? null),
       );
-      if (d) metrics[name] = d;
+      // (a difference of two values in [min, max] lies in [min − max, max − min]: ±1 for a share or a p-value)
+      const [min, max] = metricRange(name);
+      if (d) metrics[name] = { ...d, lo: d.lo === null ? null : Math.max(min - max, d.lo), hi: d.hi === null ? null : Math.min(max - min, d.hi) };
     }
     return { variant: r.name, baseline: base.name, metrics };
   });

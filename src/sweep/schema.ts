@@ -25,7 +25,7 @@ const ChiSquareSchema = z.object({ chi2: num, df: z.number().int().nonnegative()
 export const RunEndpointSchema = z.object({
   name: z.string(),
   requests: z.number().int().nonnegative().describe("stats.json endpoints[].served"),
-  connections: z.number().int().nonnegative().nullable().describe("TCP connections accepted: stats.json counters tcp/NAME PassiveOpens; null when no endpoint counted any"),
+  connections: z.number().int().nonnegative().nullable().describe("TCP connections accepted: stats.json counters tcp/NAME PassiveOpens less endpoints[].probeConnections (health checks' own); null when no endpoint counted any"),
 });
 
 /** One (variant, seed) run. */

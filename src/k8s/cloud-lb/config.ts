@@ -86,7 +86,7 @@ export function defaultIdleTimeoutNs(p: LbProvider): TimeNs {
 }
 
 /** What a Service's health check looks like as the provider's Kubernetes integration creates it. */
-export function defaultHealthCheck(p: LbProvider, etp: 'Cluster' | 'Local', firstNodePort: number, hcnp: number | null): HealthCheckParams | null {
+export function defaultHealthCheck(p: LbProvider, etp: 'Cluster' | 'Local', firstNodePort: number, hcnp: number | null, firstTcpNodePort: number | null = firstNodePort): HealthCheckParams | null {
   const local = etp === 'Local' && hcnp !== null;
   const http = (port: number, path: string) => ({ protocol: 'HTTP' as const, port, path });
   const tcp = (port: number) => ({ protocol: 'TCP' as const, port, path: '' });
@@ -100,7 +100,10 @@ export function defaultHealthCheck(p: LbProvider, etp: 'Cluster' | 'Local', firs
     case 'gcp':
       return { ...http(local ? hcnp : 10256, '/healthz'), intervalNs: 8 * S, timeoutNs: 1 * S, healthyThreshold: 1, unhealthyThreshold: 3, userAgent: 'GoogleHC/1.0', okStatus: only200 };
     case 'azure':
-      return { ...(local ? http(hcnp, '/healthz') : tcp(firstNodePort)), intervalNs: 5 * S, timeoutNs: 5 * S, healthyThreshold: 1, unhealthyThreshold: 2, userAgent: 'Load Balancer Agent', okStatus: only200 };
+      // cloud-provider-azure makes no probe for a UDP or SCTP port (buildHealthProbeRulesForPort): a Service of those
+      // alone has none, its rules send to every node; one with a TCP port is probed there.
+      if (!local && firstTcpNodePort === null) return null;
+      return { ...(local ? http(hcnp, '/healthz') : tcp(firstTcpNodePort!)), intervalNs: 5 * S, timeoutNs: 5 * S, healthyThreshold: 1, unhealthyThreshold: 2, userAgent: 'Load Balancer Agent', okStatus: only200 };
     default:
       return null;
   }

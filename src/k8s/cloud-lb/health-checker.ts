@@ -11,7 +11,7 @@
 import type { Simulator } from '../../core/simulator.js';
 import type { TimeNs } from '../../core/time.js';
 import { HttpClient } from '../../app/http-client.js';
-import type { TcpLayer } from '../../transport/tcp/index.js';
+import type { TcpLayer, TcpSocket } from '../../transport/tcp/index.js';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { HealthCheckParams } from './config.js';
 import type { LbService, LbTarget } from './model.js';
@@ -25,6 +25,8 @@ export class HealthChecker {
     private readonly sim: Simulator,
     private readonly tcp: TcpLayer,
     private readonly record: (what: string) => void,
+    /** A TCP check's connection to a target's port was established from `sock` (stats: whose pod it reached). */
+    private readonly onConnected: ((target: LbTarget, port: number, sock: TcpSocket) => void) | null = null,
   ) {}
 
   /** Starts checking every target of `svc` (the first check now, then every interval). */
@@ -63,7 +65,7 @@ export class HealthChecker {
       });
       return;
     }
-    tcpCheck(this.sim, this.tcp, ip, hc.port, hc.timeoutNs, done);
+    tcpCheck(this.sim, this.tcp, ip, hc.port, hc.timeoutNs, done, this.onConnected === null ? null : (sock) => this.onConnected!(t, hc.port, sock));
   }
 
   private clientOf(hc: HealthCheckParams): HttpClient {
@@ -97,7 +99,7 @@ export function targetTransition(state: LbTarget['state'], ok: boolean, run: num
 }
 
 /** A TCP check: the connect completes within the timeout (then closed), else a failure. */
-function tcpCheck(sim: Simulator, tcp: TcpLayer, ip: number, port: number, timeoutNs: TimeNs, done: (ok: boolean, what: string) => void): void {
+function tcpCheck(sim: Simulator, tcp: TcpLayer, ip: number, port: number, timeoutNs: TimeNs, done: (ok: boolean, what: string) => void, connected: ((sock: TcpSocket) => void) | null): void {
   const sock = tcp.connect(ip, port);
   const timer = sim.schedule(timeoutNs, () => {
     sock.abort();
@@ -105,6 +107,7 @@ function tcpCheck(sim: Simulator, tcp: TcpLayer, ip: number, port: number, timeo
   });
   sock.onConnect = () => {
     timer.cancel();
+    connected?.(sock);
     sock.close();
     done(true, 'connected');
   };

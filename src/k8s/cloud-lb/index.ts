@@ -56,7 +56,7 @@ export class CloudLoadBalancers {
   }
 
   /** Starts the data path on the machine and the health checks (`tcpOf`: the machine's TCP layer). */
-  run(tcpOf: (ns: Namespace) => TcpLayer): void {
+  run(tcpOf: (ns: Namespace) => TcpLayer, onCheckConnected: ConstructorParameters<typeof HealthChecker>[3] = null): void {
     const { ns, eth0, ip } = this.machine;
     const p = this.cfg.provider;
     ns.ipForwardEnabled = true;
@@ -67,7 +67,7 @@ export class CloudLoadBalancers {
       // balancer: it is their route for the clients (the external hosts), as the VPC's flow tracking makes it.
       for (const n of this.cluster.nodes) for (const h of this.cluster.hosts) n.ns.addRoute({ dst: h.ip, prefix: 32, gateway: ip, dev: n.eth0 });
     }
-    if (p !== 'metallb-bgp') this.checker = new HealthChecker(this.sim, tcpOf(ns), this.record);
+    if (p !== 'metallb-bgp') this.checker = new HealthChecker(this.sim, tcpOf(ns), this.record, onCheckConnected);
     for (const svc of this.controller.services) this.serve(svc);
   }
 

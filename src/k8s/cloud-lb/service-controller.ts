@@ -27,7 +27,7 @@ const sha256hex = (s: string): string => createHash('sha256').update(s).digest('
 export function ensureLoadBalancer(cfg: LoadBalancerConfig, spec: ServiceSpec, vip: Ipv4, nodes: readonly ClusterNode[]): LbService {
   const listeners = spec.ports.filter((p) => p.nodePort !== null).map((p) => ({ port: p.port, protocol: p.protocol, nodePort: p.nodePort! }));
   const aws = cfg.provider === 'aws-nlb' || cfg.provider === 'aws-clb';
-  const hc = defaultHealthCheck(cfg.provider, spec.externalTrafficPolicy, listeners[0]?.nodePort ?? 0, spec.healthCheckNodePort ?? null);
+  const hc = defaultHealthCheck(cfg.provider, spec.externalTrafficPolicy, listeners[0]?.nodePort ?? 0, spec.healthCheckNodePort ?? null, listeners.find((l) => l.protocol === 'TCP')?.nodePort ?? null);
   return {
     provider: cfg.provider,
     namespace: spec.namespace,
