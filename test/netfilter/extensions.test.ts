@@ -52,6 +52,8 @@ const TARGET_SAMPLES: Record<string, [TableName, string][]> = {
   CT: [['raw', '-j CT --notrack']],
   LOG: [['filter', '-j LOG --log-prefix "drop: " --log-level 6 --log-tcp-options --log-uid']],
   TRACE: [['raw', '-j TRACE']],
+  NFLOG: [['filter', '-j NFLOG --nflog-prefix "drop: " --nflog-group 100 --nflog-size 128 --nflog-threshold 2'], ['filter', '-j NFLOG']],
+  CHECKSUM: [['mangle', '-o virbr0 -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill']],
   TCPMSS: [['mangle', '-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400'], ['filter', '-p tcp -j TCPMSS --set-mss 536']],
   jump: [['filter', '-j MY-CHAIN']],
   goto: [['filter', '-g MY-CHAIN']],

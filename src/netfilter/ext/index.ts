@@ -12,7 +12,8 @@ import { conntrack } from './conntrack.js';
 import { CT, NOTRACK } from './ct.js';
 import { icmp } from './icmp.js';
 import { limit } from './limit.js';
-import { LOG, TRACE } from './log.js';
+import { CHECKSUM } from './checksum.js';
+import { LOG, NFLOG, TRACE } from './log.js';
 import { MARK, mark } from './mark.js';
 import { MASQUERADE } from './masquerade.js';
 import { multiport } from './multiport.js';
@@ -34,7 +35,7 @@ export const MATCH_EXTENSIONS = [
 ] as const;
 
 /** Every target looked up by name (`-j NAME`); any other name is a user chain. */
-export const TARGET_EXTENSIONS = [ACCEPT, DROP, RETURN, REJECT, DNAT, SNAT, MASQUERADE, MARK, CONNMARK, NOTRACK, CT, LOG, TRACE, TCPMSS] as const;
+export const TARGET_EXTENSIONS = [ACCEPT, DROP, RETURN, REJECT, DNAT, SNAT, MASQUERADE, MARK, CONNMARK, NOTRACK, CT, LOG, NFLOG, TRACE, TCPMSS, CHECKSUM] as const;
 /** Targets that name a chain (`-j CHAIN`, `-g CHAIN`). */
 export const CHAIN_TARGETS = [jump, goto] as const;
 
@@ -75,6 +76,6 @@ export const UNSUPPORTED_MATCHES: ReadonlySet<string> = new Set([
 ]);
 /** Targets real iptables has but podwire refuses. */
 export const UNSUPPORTED_TARGETS: ReadonlySet<string> = new Set([
-  'REDIRECT', 'TPROXY', 'NFLOG', 'NFQUEUE', 'QUEUE', 'ULOG', 'TOS', 'DSCP', 'TTL', 'CLASSIFY', 'SET', 'AUDIT', 'CHECKSUM', 'CLUSTERIP',
+  'REDIRECT', 'TPROXY', 'NFQUEUE', 'QUEUE', 'ULOG', 'TOS', 'DSCP', 'TTL', 'CLASSIFY', 'SET', 'AUDIT', 'CLUSTERIP',
   'NETMAP', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'LED', 'HMARK', 'TEE', 'SYNPROXY', 'ECN', 'RATEEST',
 ]);
