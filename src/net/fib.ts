@@ -9,6 +9,11 @@ import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 
 /** Route types of `ip route` (rtm_type). */
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
+/** A route as -m rpfilter reads it (netfilter's ReverseRoute): unicast, local or another type, and its device's name. */
+export function reverseRouteOf(rt: Route | null): { type: 'unicast' | 'local' | 'other'; dev: string } | null {
+  if (rt === null) return null;
+  return { type: rt.type === 'unicast' || rt.type === 'local' ? rt.type : 'other', dev: rt.dev?.name ?? '' };
+}
 /** Who installed the route (`proto kernel` for connected routes). */
 export type RouteProto = 'kernel' | 'boot' | 'static';
 

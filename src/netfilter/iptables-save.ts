@@ -201,7 +201,11 @@ function parseRuleTokens(c: Cursor, table: TableName, pending: PendingJump[]): R
 
 /** Each extension's final_check, then the target's table restriction (xt_check_target). */
 function finalCheck(s: RuleState, c: Cursor, table: TableName): void {
-  for (const m of s.r.matches) matchExt(m).check?.(m, c);
+  for (const m of s.r.matches) {
+    const ext = matchExt(m);
+    ext.check?.(m, c);
+    if (ext.tables && !ext.tables.includes(table)) throw c.errAtEnd(`match "${m.kind}" is only valid in the ${ext.tables.join(' or ')} table`);
+  }
   const tg = s.r.target;
   if (!tg || !s.targetTok) return;
   const ext = targetExt(tg);

@@ -200,6 +200,11 @@ class TraceHost implements NfHost {
   routeMtu(): number {
     return 1500;
   }
+  /** The node's one interface: its own addresses are local routes on eth0, 127.0.0.0/8 on lo, everything else via eth0's default route. */
+  reverseRoute(addr: number): { type: 'unicast' | 'local'; dev: string } {
+    if (addr >>> 24 === 127) return { type: 'local', dev: 'lo' };
+    return { type: this.localIps.includes(addr >>> 0) ? 'local' : 'unicast', dev: 'eth0' };
+  }
   rng(name: string) {
     return this.rngs.stream(`trace-dump:${name}`);
   }

@@ -21,6 +21,7 @@ import { DNAT, SNAT } from './nat.js';
 import { nfacct } from './nfacct.js';
 import { physdev } from './physdev.js';
 import { recent } from './recent.js';
+import { rpfilter } from './rpfilter.js';
 import { REJECT } from './reject.js';
 import { set } from './set.js';
 import { ACCEPT, DROP, RETURN, goto, jump } from './standard.js';
@@ -31,7 +32,7 @@ import { sctp, tcp, udp } from './tcpudp.js';
 
 /** Every match extension (`-m NAME`). */
 export const MATCH_EXTENSIONS = [
-  tcp, udp, sctp, icmp, comment, addrtype, mark, connmark, statistic, conntrack, state, recent, multiport, nfacct, physdev, set, limit,
+  tcp, udp, sctp, icmp, comment, addrtype, mark, connmark, statistic, conntrack, state, recent, multiport, nfacct, physdev, set, limit, rpfilter,
 ] as const;
 
 /** Every target looked up by name (`-j NAME`); any other name is a user chain. */
@@ -70,7 +71,7 @@ export function targetExt(t: Target): TargetExt<Target> {
 
 /** Matches real iptables has but podwire refuses (their behaviour depends on sockets or state podwire does not model). */
 export const UNSUPPORTED_MATCHES: ReadonlySet<string> = new Set([
-  'socket', 'owner', 'cgroup', 'bpf', 'string', 'u32', 'hashlimit', 'connlimit', 'policy', 'ipvs', 'rpfilter', 'length', 'ttl', 'tos', 'dscp',
+  'socket', 'owner', 'cgroup', 'bpf', 'string', 'u32', 'hashlimit', 'connlimit', 'policy', 'ipvs', 'length', 'ttl', 'tos', 'dscp',
   'iprange', 'mac', 'pkttype', 'helper', 'connbytes', 'time', 'quota', 'devgroup', 'realm', 'cpu', 'esp', 'ah', 'ecn', 'dccp', 'udplite',
   'tcpmss', 'osf', 'cluster', 'ipv6header', 'rateest', 'conntrack-zone', 'connlabel',
 ]);
