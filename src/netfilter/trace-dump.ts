@@ -193,8 +193,8 @@ class TraceHost implements NfHost {
   isLocalAddress(ip: number): boolean {
     return ip >>> 24 === 127 || this.localIps.includes(ip >>> 0);
   }
-  masqueradeAddress(outIf: string): number | null {
-    if (outIf === 'lo') return 0x7f000001;
+  /** inet_select_addr(out, nh, RT_SCOPE_UNIVERSE): out of eth0 or lo alike the node's first address (127.0.0.1 is host scope). */
+  masqueradeAddress(): number | null {
     return this.localIps[0] ?? null;
   }
   routeMtu(): number {

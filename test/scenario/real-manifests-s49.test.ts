@@ -16,6 +16,8 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runWorld } from '../../src/scenario/run.js';
+import { formatConntrackTable } from '../../src/netfilter/conntrack.js';
+import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podwire-real-manifests-s49-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,5 +115,25 @@ describe('a flow to a Service that is not there', () => {
     expect(r.errors).toEqual([expect.stringMatching(/missing\.yaml:8:\d+: spec\.traffic\[0\]\.to: no Service argocd-repo-server in namespace argocd \(did you mean svc\/argocd-repo-server\.default\?\)$/)]);
     const h = build('headless', scenario('    - { name: repo, type: tcp, from: host/node1, to: "svc/argocd-repo-server:8081", count: 1 }') + svc.replace('selector:', 'clusterIP: None, selector:'));
     expect(h.errors).toEqual([expect.stringMatching(/spec\.traffic\[0\]\.to: Service default\/argocd-repo-server has no cluster IP \(headless\): address its pods$/)]);
+  });
+});
+
+describe('a node calling a Service whose endpoint is the node itself (kube-prometheus node-exporter: hostNetwork)', () => {
+  // The connection is DNATed to the node's own address and leaves by lo, where KUBE-POSTROUTING masquerades it.
+  // MASQUERADE takes inet_select_addr(lo, nh, RT_SCOPE_UNIVERSE): 127.0.0.1 is host scope, so the kernel picks
+  // the node's address (checked in a namespace with iptables 1.8.9: the server saw the node's address, and
+  // conntrack's reply tuple says dst=<node IP>); podwire answered 127.0.0.1.
+  it('MASQUERADE out of lo takes the node\'s address, not 127.0.0.1', () => {
+    const text = scenario('    - { name: local, type: http, from: host/node1, to: "svc/exporter:9100", count: 2, rate: 10, start: 5s }') +
+      `---\napiVersion: v1\nkind: Pod\nmetadata: { name: exporter, labels: { app: exporter } }\nspec:\n  hostNetwork: true\n  nodeName: node1\n  containers: [{ name: e, image: prom/node-exporter, ports: [{ name: metrics, containerPort: 9100 }] }]\n` +
+      `---\napiVersion: v1\nkind: Service\nmetadata: { name: exporter }\nspec: { selector: { app: exporter }, ports: [{ port: 9100, targetPort: metrics }] }\n`;
+    const r = build('hostnet', text);
+    const res = runWorld(r.world!, { outDir: join(dir, 'hostnet'), format: 'pcapng', snaplen: 262144 });
+    expect((res.stats.flows as { successes: number }[]).map((f) => f.successes)).toEqual([2]);
+    const node1 = r.world!.cluster!.nodes[0]!;
+    const lines = formatConntrackTable(node1.ns.nf!.conntrack, r.world!.sim.now).split('\n').filter((l) => l.includes('dport=9100'));
+    expect(lines).toHaveLength(2);
+    const nodeIp = formatIpv4(node1.ip);
+    for (const l of lines) expect(l).toMatch(new RegExp(`src=${nodeIp} dst=[0-9.]+ sport=\\d+ dport=9100 src=${nodeIp} dst=${nodeIp} sport=9100 `));
   });
 });
