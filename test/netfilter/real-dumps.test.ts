@@ -152,3 +152,22 @@ describe('Calico\'s reverse path check (-m rpfilter)', () => {
     expect(r.outcomes.map((o) => o.verdict)).toEqual(['ACCEPT']);
   });
 });
+
+describe('Calico\'s ip sets (trace --iptables-save --ipset-save)', () => {
+  const dump = () => parseIptablesSave(text('calico-excerpt.restore'), 'calico');
+  const q = { localIps: [ip('10.0.0.1')], src: ip('192.168.5.7'), dst: ip('8.8.8.8'), dport: 80, proto: 'tcp' as const };
+
+  it('without the sets the trace is refused naming them (it reported a DROP by "conntrack: rule-error")', () => {
+    expect(() => traceDump(dump(), q)).toThrow('the rules match ip sets that are not given: cali40all-hosts-net, cali40masq-ipam-pools, cali40all-ipam-pools');
+  });
+
+  it('with the node\'s `ipset save` a pod\'s packet to the internet leaves by cali-nat-outgoing\'s MASQUERADE', () => {
+    const r = traceDump(dump(), { ...q, ipsets: { text: text('calico.ipset'), file: 'calico.ipset' } });
+    expect(r.outcomes).toHaveLength(1);
+    expect(r.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', masquerade: true, dnat: null });
+    expect(r.outcomes[0]!.path.at(-1)!.rule).toContain('-m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE');
+    // A destination inside the pools is not masqueraded.
+    const inPool = traceDump(dump(), { ...q, dst: ip('192.168.9.9'), ipsets: { text: text('calico.ipset'), file: 'calico.ipset' } });
+    expect(inPool.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', masquerade: false });
+  });
+});
