@@ -3,8 +3,8 @@
 // Layer: app (imports core, wire, packet, net, transport, stats types).
 // Errors are classified the way a client sees them: ECONNREFUSED → 'refused', ECONNRESET or a close
 // before the response → 'reset', ETIMEDOUT or the request timer → 'timeout', EHOSTUNREACH/ENETUNREACH →
-// 'no-route', name resolution failure → 'dns', an unparsable response → 'protocol'.
-// https targets run over app/tls (TLS 1.3 modelled: SNI = the host unless it is an address, ALPN http/1.1).
+// 'no-route', name resolution failure → 'dns', an unparsable response (or one not opening with "HTTP/") → 'protocol'.
+// https targets run over app/tls (TLS 1.3: SNI = the host unless it is an address, ALPN http/1.1).
 // Not modelled: pipelining, redirects, chunked bodies, HTTP/2, happy eyeballs, Expect: 100-continue.
 import type { SimEvent } from '../core/scheduler.js';
 import type { Rng } from '../core/rng.js';
@@ -314,9 +314,8 @@ export class HttpClient {
     this.connectionsOpened++;
     const tcp = this.tcp.connect(p.addr, p.target.port, undefined, (this.connOpts ??= { noDelay: true, flowId: this.opts.flowId ?? 0 }));
     if (tcp.state === 'CLOSED') {
-      // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop
-      // user beyond the ephemeral ports meets this on every request, so it costs no parser, connection
-      // record or closures: only the socket's error handler.
+      // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop user beyond
+      // the ephemeral ports meets this on every request: no parser, connection record or closures, only the error handler.
       tcp.onError = (k) => {
         // As retire() then fail() do for a connection record: the slot is freed (a waiting request
         // takes it), then the request fails.
@@ -369,10 +368,13 @@ export class HttpClient {
 
   /** @internal (ClientConn) Response bytes on `c`. */
   received(c: ClientConn, data: Uint8Array | null): void {
-    if (c.dead || data === null) return;
-    if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
+    if (c.dead) return;
+    const first = c.req !== null && c.req.firstByteAt === null;
+    if (first) c.req!.firstByteAt = this.sim.now;
     let msgs;
     try {
+      // A response opens with "HTTP/": other bytes (a Redis's "-ERR", app/tcp-rr's length-only ones) fail at once (curl: "Received HTTP/0.9 when not allowed").
+      if (data === null || (first && data[0] !== 0x48)) throw new Error('not HTTP');
       msgs = c.parser.push(data);
     } catch {
       const p = c.req;
@@ -381,10 +383,8 @@ export class HttpClient {
       return;
     }
     if (msgs.length === 1) {
-      // One response (nearly every push that completes one): its head's entry, status and body length
-      // from the parser, not from the message (a line of its own and its body view another, cold by a
-      // big world's next response from that backend; the message is handed on unread). A response
-      // parser's messages are responses.
+      // One response (nearly every push that completes one): its head's entry, status and body length from the parser,
+      // not the message (cold by a big world's next response from that backend; handed on unread; a response parser's).
       const p = c.req;
       if (p === null) return;
       c.req = null;

@@ -137,3 +137,18 @@ describe('a node calling a Service whose endpoint is the node itself (kube-prome
     for (const l of lines) expect(l).toMatch(new RegExp(`src=${nodeIp} dst=[0-9.]+ sport=\\d+ dport=9100 src=${nodeIp} dst=${nodeIp} sport=9100 `));
   });
 });
+
+describe('an http flow to a port that does not speak HTTP (podinfo\'s grpc port, Argo CD\'s redis)', () => {
+  // podwire runs app/tcp-rr there, whose answer carries no HTTP status line; the client ignored those bytes
+  // and each request timed out. curl fails at once ("Received HTTP/0.9 when not allowed"): a protocol error.
+  it('fails each request with a protocol error when the answer arrives, not a timeout', () => {
+    const text = scenario('    - { name: redis, type: http, from: host/node1, to: "svc/redis:6379", count: 3, rate: 10, start: 1s, timeout: 5s }') +
+      `---\napiVersion: v1\nkind: Pod\nmetadata: { name: redis, labels: { app: redis } }\nspec: { containers: [{ name: r, image: redis:7, ports: [{ name: redis, containerPort: 6379 }] }] }\n` +
+      `---\napiVersion: v1\nkind: Service\nmetadata: { name: redis }\nspec: { selector: { app: redis }, ports: [{ port: 6379, targetPort: redis }] }\n`;
+    const r = build('not-http', text);
+    const res = runWorld(r.world!, { outDir: join(dir, 'not-http'), format: 'pcapng', snaplen: 262144 });
+    const f = (res.stats.flows as { errors: number; errorsByKind: Record<string, number> }[])[0]!;
+    expect(f.errors).toBe(3);
+    expect(f.errorsByKind).toMatchObject({ protocol: 3, timeout: 0 });
+  });
+});
