@@ -3,8 +3,8 @@
 // Layer: app (imports core, wire, packet, net, transport, stats types).
 // Errors are classified the way a client sees them: ECONNREFUSED → 'refused', ECONNRESET or a close
 // before the response → 'reset', ETIMEDOUT or the request timer → 'timeout', EHOSTUNREACH/ENETUNREACH →
-// 'no-route', name resolution failure → 'dns', an unparsable response → 'protocol'.
-// https targets run over app/tls (TLS 1.3 modelled: SNI = the host unless it is an address, ALPN http/1.1).
+// 'no-route', name resolution failure → 'dns', an unparsable response (or one not opening with "HTTP/") → 'protocol'.
+// https targets run over app/tls (TLS 1.3: SNI = the host unless it is an address, ALPN http/1.1).
 // Not modelled: pipelining, redirects, chunked bodies, HTTP/2, happy eyeballs, Expect: 100-continue.
 import type { SimEvent } from '../core/scheduler.js';
 import type { Rng } from '../core/rng.js';
@@ -313,9 +313,8 @@ export class HttpClient {
     this.connectionsOpened++;
     const tcp = this.tcp.connect(p.addr, p.target.port, undefined, (this.connOpts ??= { noDelay: true, flowId: this.opts.flowId ?? 0 }));
     if (tcp.state === 'CLOSED') {
-      // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop
-      // user beyond the ephemeral ports meets this on every request, so it costs no parser, connection
-      // record or closures: only the socket's error handler.
+      // connect() failed at once (EADDRNOTAVAIL, no route): its error event comes next. A closed-loop user beyond
+      // the ephemeral ports meets this on every request: no parser, connection record or closures, only the error handler.
       tcp.onError = (k) => {
         // As retire() then fail() do for a connection record: the slot is freed (a waiting request
         // takes it), then the request fails.
@@ -369,14 +368,14 @@ export class HttpClient {
   /** @internal (ClientConn) Response bytes on `c`. */
   received(c: ClientConn, data: Uint8Array | null): void {
     if (c.dead) return;
-    if (c.req !== null && c.req.firstByteAt === null) c.req.firstByteAt = this.sim.now;
-    // null: bytes of no modelled content (a generic request/response server's, app/tcp-rr), never HTTP: curl
-    // fails at once ("Received HTTP/0.9 when not allowed"), as on an unparsable response.
-    let msgs: ReturnType<HttpParser['push']> | null = null;
+    const first = c.req !== null && c.req.firstByteAt === null;
+    if (first) c.req!.firstByteAt = this.sim.now;
+    let msgs;
     try {
-      if (data !== null) msgs = c.parser.push(data);
-    } catch {}
-    if (msgs === null) {
+      // A response opens with "HTTP/": other bytes (a Redis's "-ERR", app/tcp-rr's length-only ones) fail at once (curl: "Received HTTP/0.9 when not allowed").
+      if (data === null || (first && data[0] !== 0x48)) throw new Error('not HTTP');
+      msgs = c.parser.push(data);
+    } catch {
       const p = c.req;
       this.kill(c);
       if (p !== null) this.fail(p, 'protocol');

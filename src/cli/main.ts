@@ -409,6 +409,7 @@ async function main(): Promise<void> {
           .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
           .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
+          .option('ipset-save', { type: 'string', describe: 'dump mode: the node\'s `ipset save` output, for rules matching ip sets (Calico, IPVS mode)' })
           .option('host', { type: 'string', describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
           .option('path', { type: 'string', default: '/', describe: 'request path for --host' }),
       async (argv) => {
@@ -429,7 +430,7 @@ async function main(): Promise<void> {
           const [dst, dport] = hostPort('dst', argv.dst);
           const localIps = (argv['local-ip'] ?? []).map((x) => ipArg('local-ip', x));
           if (localIps.length === 0) throw new UsageError('--local-ip: name at least one address of the node');
-          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}) }));
+          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}), ...(argv['ipset-save'] !== undefined ? { ipsetFile: argv['ipset-save'] } : {}) }));
           return;
         }
         if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');

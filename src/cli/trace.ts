@@ -6,6 +6,7 @@ import type { TimeNs } from '../core/time.js';
 import type { HopEvent, Namespace } from '../net/namespace.js';
 import { NF_HOOK_NAMES } from '../netfilter/netfilter.js';
 import { IptablesParseError, parseIptablesSave } from '../netfilter/iptables-save.js';
+import { IpsetError } from '../netfilter/ipset.js';
 import { traceDump, TraceDumpError, traceDumpJson } from '../netfilter/trace-dump.js';
 import { describePacket } from '../packet/describe.js';
 import { Packet } from '../packet/packet.js';
@@ -29,16 +30,23 @@ export interface DumpTraceArgs {
   proto: 'tcp' | 'udp' | 'sctp';
   json: boolean;
   maxOutcomes?: number;
+  /** The node's `ipset save` output (rules matching ip sets). */
+  ipsetFile?: string;
+}
+
+/** A file's text; an unreadable file is a user error naming it. */
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ScenarioError([{ file, line: 1, col: 1, field: '', message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message }]);
+  }
 }
 
 /** Traces through an iptables-save dump; returns the text to print. Parse errors become user errors. */
 export function traceIptablesDump(a: DumpTraceArgs): string {
-  let text: string;
-  try {
-    text = readFileSync(a.file, 'utf8');
-  } catch (e) {
-    throw new ScenarioError([{ file: a.file, line: 1, col: 1, field: '', message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message }]);
-  }
+  const text = readInput(a.file);
+  const ipsets = a.ipsetFile !== undefined ? { text: readInput(a.ipsetFile), file: a.ipsetFile } : undefined;
   let rules;
   try {
     rules = parseIptablesSave(text, a.file);
@@ -48,9 +56,10 @@ export function traceIptablesDump(a: DumpTraceArgs): string {
   }
   let res;
   try {
-    res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto, ...(a.maxOutcomes !== undefined ? { maxOutcomes: a.maxOutcomes } : {}) });
+    res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto, ...(a.maxOutcomes !== undefined ? { maxOutcomes: a.maxOutcomes } : {}), ...(ipsets ? { ipsets } : {}) });
   } catch (e) {
     if (e instanceof TraceDumpError) throw new ScenarioError([{ file: a.file, line: 1, col: 1, field: '', message: e.message }]);
+    if (e instanceof IpsetError) throw new ScenarioError([{ file: e.file, line: e.line, col: e.col, field: '', message: e.detail }]);
     throw e;
   }
   if (a.json) return traceDumpJson(res);

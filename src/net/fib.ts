@@ -9,6 +9,29 @@ import { formatIpv4, maskFromPrefix } from '../wire/ipv4-addr.js';
 
 /** Route types of `ip route` (rtm_type). */
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
+/**
+ * inet_select_addr(dev, dst, RT_SCOPE_UNIVERSE), the source MASQUERADE takes: host-scope addresses (127.0.0.0/8,
+ * on lo) never qualify, so a packet masqueraded out of lo (a node's own connection DNATed to one of its own
+ * addresses) takes lo's first other address, else the first of another device ("not loopback addresses on
+ * loopback should be preferred"), as the kernel does; 0 when there is none.
+ */
+export function selectUniverseAddr(addrs: readonly { addr: Ipv4; prefix: number; dev: NetDevice }[], dev: NetDevice, dst: Ipv4, lo: NetDevice): Ipv4 {
+  let first = 0;
+  for (const a of addrs) {
+    if (a.dev !== dev || a.addr >>> 24 === 127) continue;
+    if (((a.addr ^ dst) & maskFromPrefix(a.prefix)) === 0) return a.addr;
+    if (first === 0) first = a.addr;
+  }
+  if (first !== 0) return first;
+  for (const a of addrs) if (a.dev === lo && a.addr >>> 24 !== 127) return a.addr;
+  for (const a of addrs) if (a.addr >>> 24 !== 127) return a.addr;
+  return 0;
+}
+/** A route as -m rpfilter reads it (netfilter's ReverseRoute): unicast, local or another type, and its device's name. */
+export function reverseRouteOf(rt: Route | null): { type: 'unicast' | 'local' | 'other'; dev: string } | null {
+  if (rt === null) return null;
+  return { type: rt.type === 'unicast' || rt.type === 'local' ? rt.type : 'other', dev: rt.dev?.name ?? '' };
+}
 /** Who installed the route (`proto kernel` for connected routes). */
 export type RouteProto = 'kernel' | 'boot' | 'static';
 

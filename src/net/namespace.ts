@@ -34,7 +34,7 @@ import type { IpStack, L4Receiver, RouteHint, SendError } from './api.js';
 import { arpSolicit, confirmNeighbour, neighFailed, neighSend } from './arp.js';
 import { brNetfilter as brNetfilterImported } from './br-netfilter.js';
 import { dropPacket, type NetDropReason } from './drop.js';
-import { newRoute, RouteTable, routeEpoch as routeEpochImported, type Route } from './fib.js';
+import { newRoute, reverseRouteOf, RouteTable, selectUniverseAddr, routeEpoch as routeEpochImported, type Route } from './fib.js';
 import { icmpSend, type IcmpPeer } from './icmp.js';
 import { netifReceive as netifReceiveImported } from './ip-input.js';
 import type { FragQueue } from './ip-defrag.js';
@@ -536,7 +536,7 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
     if (dev === undefined) return null;
     const rt = this.fibLookup(dst);
     const nh = rt !== null && rt.gateway !== 0 ? rt.gateway : dst;
-    return this.selectAddr(dev, nh) || null;
+    return selectUniverseAddr(this.addrs, dev, nh, this.lo) || null;
   }
 
   /** TCPMSS: dst_mtu(skb_dst) when `outIf` is given, tcpmss_reverse_mtu's route lookup when not. */
@@ -546,9 +546,9 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
     return this.pmtu.size === 0 ? dev.mtu : pmtuFor(this, dst, dev.mtu);
   }
 
-  rng(name: string): Rng {
-    return this.sim.rng.stream(`${this.name}/nf/${name}`);
-  }
+  rng(name: string): Rng { return this.sim.rng.stream(`${this.name}/nf/${name}`); }
+  /** -m rpfilter's reverse lookup (fib_lookup toward the packet's source): the route's type and device, null without one. */
+  reverseRoute(addr: number): ReturnType<typeof reverseRouteOf> { return reverseRouteOf(this.fibLookup(addr)); }
 
   // ---------------------------------------------------------------- IpStack, L3Output, NeighOwner, RxTarget: delegates
 

@@ -111,6 +111,9 @@ class LateMatchEnv implements MatchEnv {
   get ipsets(): MatchEnv['ipsets'] {
     return this.cur!.ipsets;
   }
+  reverseRoute(addr: number): ReturnType<MatchEnv['reverseRoute']> {
+    return this.cur!.reverseRoute(addr);
+  }
 }
 
 /** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */

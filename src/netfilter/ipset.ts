@@ -297,6 +297,11 @@ export class IpSetTable {
     return this.sets.size;
   }
 
+  /** A set named `name` exists. */
+  has(name: string): boolean {
+    return this.sets.has(name);
+  }
+
   /** ip_set_test for `-m set`: undefined when no set is named `name`. `flags` from ipsetFlags(). */
   test(name: string, flags: number, pkt: Packet): boolean | undefined {
     const s = this.sets.get(name);

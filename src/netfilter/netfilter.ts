@@ -18,7 +18,7 @@ import { IpSetTable } from './ipset.js';
 import { CT_CLOCK as CT_CLOCK_I, CtStatus } from './ct-entry.js';
 import { NfCounters, PIN_RULES, slotOffset as slotOffsetI } from './nf-counters.js';
 import { NfEvalError, type MatchEnv, type RecentList } from './matches.js';
-import { HookCtx, nfNameId } from './x-tables.js';
+import { HookCtx, nfNameId, type ReverseRoute } from './x-tables.js';
 import { canonicalize, type Ruleset, type Table, type TableName } from './rules.js';
 import { TgCode, type TargetDropReason, type TargetEnv } from './targets.js';
 import { NftRuntime, type NftEnv } from './nft/eval.js';
@@ -137,6 +137,7 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
   deviceName(id: number): string { return this.host.deviceName?.(id) ?? ''; }
   masqueradeAddress(outIf: string, dst: number): number | null { return this.host.masqueradeAddress(outIf, dst); }
   routeMtu(outIf: string, dst: number): number { return this.host.routeMtu(outIf, dst); }
+  reverseRoute(addr: number): ReverseRoute | null { return this.host.reverseRoute?.(addr) ?? null; } // -m rpfilter's; none without a routing table
 
   /**
    * Replaces the whole ruleset (iptables-restore without --noflush). Chains are compiled once and shared

@@ -5,6 +5,7 @@ import type { Rng } from '../core/rng.js';
 import type { ConntrackConfig, CtDropReason } from './conntrack.js';
 import type { RejectWith, TableName } from './rules.js';
 import type { TargetDropReason } from './targets.js';
+import type { ReverseRoute } from './x-tables.js';
 
 /** The five IPv4 hooks (enum nf_inet_hooks). */
 export const NfHook = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 } as const;
@@ -52,6 +53,8 @@ export interface NfHost {
   rng(name: string): Rng;
   /** The name of the namespace's device of ifindex `ifindex` ('' when none): what a hook given an ifindex matches -i / -o against. */
   deviceName?(ifindex: number): string;
+  /** The route toward `addr` (fib_lookup): its type and device; null without one, or when the host has no routing table. */
+  reverseRoute?(addr: number): ReverseRoute | null;
 }
 
 /** One trace event: a rule that matched, or a policy applied. */

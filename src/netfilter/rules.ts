@@ -221,5 +221,13 @@ export function formatCidr(c: Cidr): string {
   return `${formatIpv4(c.addr)}/${c.prefix}`;
 }
 
-/** IP protocol names iptables prints for -p (from /etc/protocols as libxtables resolves them). */
-export const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 2: 'igmp', 4: 'ipv4', 6: 'tcp', 17: 'udp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp', 136: 'udplite' };
+/**
+ * IP protocol names iptables prints for -p (from /etc/protocols as libxtables resolves them: Debian's
+ * netbase, where 4 is `ipencap`, as iptables-save prints Calico's IP-in-IP rules on this machine).
+ */
+export const PROTO_NAMES: Record<number, string> = {
+  1: 'icmp', 2: 'igmp', 4: 'ipencap', 6: 'tcp', 17: 'udp', 33: 'dccp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp',
+  89: 'ospf', 94: 'ipip', 103: 'pim', 112: 'vrrp', 115: 'l2tp', 132: 'sctp', 136: 'udplite',
+};
+/** Other names -p takes: RHEL's /etc/protocols calls protocol 4 `ipv4`, so dumps from those nodes say `-p ipv4`. */
+export const PROTO_ALIASES: Record<string, number> = { ipv4: 4 };

@@ -18,6 +18,7 @@ import { Netfilter, NfHook, type NfHost, type NfTraceEvent, type NfVerdict } fro
 import { renderRule } from './iptables-save.js';
 import { canonicalize, type Ruleset, type TableName } from './rules.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
+import { IpSetTable } from './ipset.js';
 
 /** The packet to trace. Addresses are uint32. */
 export interface TraceDumpQuery {
@@ -30,6 +31,8 @@ export interface TraceDumpQuery {
   proto: 'tcp' | 'udp' | 'sctp';
   /** Most branches to follow (each statistic rule on the path doubles them); default 4096. */
   maxOutcomes?: number;
+  /** The node's `ipset save` output, for rules that match ip sets (Calico, kube-proxy IPVS mode). */
+  ipsets?: { text: string; file: string };
 }
 
 /** A dump that cannot be traced (a path with more random decisions than the guard allows). */
@@ -62,6 +65,7 @@ const MAX_DECISIONS = 100_000;
 /** Traces one packet through `rules` on a one-interface node; see the file comment for the model. */
 export function traceDump(rules: Ruleset, q: TraceDumpQuery): TraceDumpResult {
   const canon = canonicalize(rules);
+  checkSets(canon, q);
   const max = q.maxOutcomes ?? 4096;
   const byKey = new Map<string, TraceOutcome>();
   let decisions: boolean[] = [];
@@ -89,6 +93,20 @@ export function traceDump(rules: Ruleset, q: TraceDumpQuery): TraceDumpResult {
   return { outcomes: [...byKey.values()] };
 }
 
+/**
+ * Every set a `-m set` rule names must be given (iptables-restore refuses the dump otherwise: "Set X doesn't
+ * exist"); without this check each packet reaching such a rule was reported dropped by a rule error.
+ */
+function checkSets(rules: Ruleset, q: TraceDumpQuery): void {
+  const sets = new IpSetTable();
+  if (q.ipsets) sets.restore(q.ipsets.text, { file: q.ipsets.file });
+  const missing = new Set<string>();
+  for (const t of rules.tables) for (const c of t.chains) for (const r of c.rules) for (const m of r.matches) if (m.kind === 'set' && !sets.has(m.name)) missing.add(m.name);
+  if (missing.size === 0) return;
+  const names = [...missing];
+  throw new TraceDumpError(`the rules match ip sets ${q.ipsets ? `${q.ipsets.file} does not create` : 'that are not given'}: ${names.slice(0, 5).join(', ')}${names.length > 5 ? `, … (${names.length})` : ''}; pass the node's \`ipset save\` output with --ipset-save FILE`);
+}
+
 function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { outcome: TraceOutcome; probability: number; decisions: boolean[] } {
   const used = decisions.slice();
   let k = 0;
@@ -111,6 +129,7 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
       return d;
     },
   });
+  if (q.ipsets) nf.ipsets.restore(q.ipsets.text, { file: q.ipsets.file });
   nf.load(rules);
   const pkt = queryPacket(q);
   const dst0 = pkt.ip!.dst;
@@ -193,12 +212,17 @@ class TraceHost implements NfHost {
   isLocalAddress(ip: number): boolean {
     return ip >>> 24 === 127 || this.localIps.includes(ip >>> 0);
   }
-  masqueradeAddress(outIf: string): number | null {
-    if (outIf === 'lo') return 0x7f000001;
+  /** inet_select_addr(out, nh, RT_SCOPE_UNIVERSE): out of eth0 or lo alike the node's first address (127.0.0.1 is host scope). */
+  masqueradeAddress(): number | null {
     return this.localIps[0] ?? null;
   }
   routeMtu(): number {
     return 1500;
+  }
+  /** The node's one interface: its own addresses are local routes on eth0, 127.0.0.0/8 on lo, everything else via eth0's default route. */
+  reverseRoute(addr: number): { type: 'unicast' | 'local'; dev: string } {
+    if (addr >>> 24 === 127) return { type: 'local', dev: 'lo' };
+    return { type: this.localIps.includes(addr >>> 0) ? 'local' : 'unicast', dev: 'eth0' };
   }
   rng(name: string) {
     return this.rngs.stream(`trace-dump:${name}`);

@@ -99,6 +99,14 @@ export interface MatchEnv {
   random(p: number): boolean;
   recent: Map<string, RecentList>;
   ipsets: IpSetLookup;
+  /** The route back to `addr` (-m rpfilter's reverse lookup): its type and device name, or null when there is none. */
+  reverseRoute(addr: number): ReverseRoute | null;
+}
+
+/** A route as -m rpfilter sees it (fib_lookup's res.type and the nexthop's device). */
+export interface ReverseRoute {
+  type: 'unicast' | 'local' | 'other';
+  dev: string;
 }
 
 /** Verdict codes a compiled target returns (XT_CONTINUE, NF_ACCEPT, NF_DROP, ..., XT_RETURN). */

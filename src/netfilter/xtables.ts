@@ -7,7 +7,7 @@
 // iptables/extensions/libxt_*.c that several extensions repeat.
 import { InputError } from '../core/user-error.js';
 import { maskFromPrefix } from '../wire/ipv4-addr.js';
-import { PROTO_NAMES, parseIpv4, type Cidr, type Neg, type PortRange } from './rules.js';
+import { PROTO_ALIASES, PROTO_NAMES, parseIpv4, type Cidr, type Neg, type PortRange } from './rules.js';
 
 /** A user error in iptables text: file, 1-based line and column, and a one-line message naming the token. */
 export class IptablesParseError extends InputError {
@@ -64,7 +64,7 @@ export class Cursor {
 export function parseCidr(c: Cursor, t: Token): Cidr {
   const [a, m] = t.text.split('/', 2) as [string, string | undefined];
   const addr = parseIpv4(a);
-  if (addr === null) throw c.err(t, `invalid address "${t.text}"`);
+  if (addr === null) throw c.err(t, a.includes(':') ? `IPv6 address "${t.text}": podwire's iptables model is IPv4 only (ip6tables rules are not supported)` : `invalid address "${t.text}"`);
   let prefix = 32;
   if (m !== undefined) {
     if (/^\d{1,2}$/.test(m) && Number(m) <= 32) prefix = Number(m);
@@ -116,6 +116,8 @@ export function parseProto(c: Cursor, t: Token): number | null {
   if (s === 'all' || s === '0') return null;
   if (/^\d+$/.test(s) && Number(s) <= 255) return Number(s);
   for (const [num, name] of Object.entries(PROTO_NAMES)) if (name === s) return Number(num);
+  const alias = PROTO_ALIASES[s];
+  if (alias !== undefined) return alias;
   throw c.err(t, `unknown protocol "${t.text}"`);
 }
 

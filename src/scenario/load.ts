@@ -242,7 +242,8 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
   for (let i = 0; i < src.count; i++) {
     const v = src.value(i, (message) => errors.push({ file, ...locateIn(i, []), field: '', message }));
     if (v === null) continue;
-    if (v['kind'] === 'List' && Array.isArray(v['items'])) {
+    // kubectl flattens any list (`List`, and the typed `ConfigMapList`, `ServiceList`, ... the API returns) into its items.
+    if (typeof v['kind'] === 'string' && v['kind'].endsWith('List') && Array.isArray(v['items'])) {
       (v['items'] as unknown[]).forEach((item, j) => {
         const id = locators.push({ doc: i, prefix: ['items', j] }) - 1;
         if (item === null || typeof item !== 'object' || Array.isArray(item)) errors.push(at(id, [], 'expected a mapping with apiVersion and kind'));

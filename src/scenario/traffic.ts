@@ -15,7 +15,7 @@ import { MAX_FLOW_NAME, type TrafficSpecT } from './schema.js';
 import { fnv32a } from '../k8s/names.js';
 import { tcpTargets } from '../k8s/container-ports.js';
 import { StubResolver } from '../app/dns-resolver.js';
-import { addrOf, dur, nsOf, resolverFor, type Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
+import { addrOf, dur, noAddressReason, nsOf, resolverFor, type Transports, type WorkloadContext, type WorldFlow } from './workloads.js';
 
 /** A flow's name made from its type, sender and target, cut to MAX_FLOW_NAME with a hash of the whole (NAME.hgrm is one file name). */
 function derivedFlowName(full: string): string {
@@ -89,7 +89,7 @@ function httpTarget(ctx: WorkloadContext, t: Extract<TrafficSpecT, { type: 'http
     if (colon < 0) return ctx.err([...at, 'to'], 'expected svc/NAME:PORT, pod/NAME:PORT, node/NAME:PORT, IP:PORT or http(s)://HOST[:PORT]/PATH'), null;
     const ref = t.to.slice(0, colon);
     const addr = addrOf(ctx, ref);
-    if (addr === null) return ctx.err([...at, 'to'], `"${ref}" has no address`), null;
+    if (addr === null) return ctx.err([...at, 'to'], noAddressReason(ctx, ref)), null;
     target = { tls: false, host: ref.startsWith('svc/') ? ref.slice(4) : formatIpv4(addr), port: Number(t.to.slice(colon + 1)), path: t.path, addr };
   }
   if (!(target.port >= 1 && target.port <= 65535)) return ctx.err([...at, 'to'], `port ${target.port} is out of range 1-65535`), null;
@@ -269,7 +269,7 @@ function startTcp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT,
   const port = Number(t.to.slice(colon + 1));
   if (!(port >= 1 && port <= 65535)) return ctx.err([...at, 'to'], `port ${port} is out of range 1-65535`);
   const addr = host.includes('/') || parseIpv4(host) !== null ? addrOf(ctx, host) : null;
-  if (addr === null && (host.includes('/') || parseIpv4(host) !== null)) return ctx.err([...at, 'to'], `"${host}" has no address`);
+  if (addr === null && (host.includes('/') || parseIpv4(host) !== null)) return ctx.err([...at, 'to'], noAddressReason(ctx, host));
   const podSender = workloadPodsOf(ctx, t.from) !== null ? 'pod/' : t.from;
   const resolvers = senders.map((ns) => (addr === null ? resolverFor(ctx, tr, podSender, ns) : null));
   if (addr === null && resolvers.some((r) => r === null)) return ctx.err([...at, 'to'], `resolving "${host}" needs DNS: enable spec.cluster.dns for pods, or give the sending host a nameserver`);

@@ -431,3 +431,17 @@ export function addrOf(ctx: WorkloadContext, ref: string): Ipv4 | null {
   const a = ns?.addrs.find((x) => x.dev !== ns.lo && x.prefix < 32);
   return a ? a.addr : null;
 }
+
+/** Why `ref` has no address (addrOf gave null), as one phrase: what is missing, or what exists instead. */
+export function noAddressReason(ctx: WorkloadContext, ref: string): string {
+  if (ref.startsWith('svc/')) {
+    const [name, ns = 'default'] = ref.slice(4).split('.') as [string, string?];
+    const svc = ctx.services.find((s) => s.name === name && s.namespace === ns);
+    if (svc) return `Service ${ns}/${name} has no cluster IP (headless): address its pods`;
+    const elsewhere = ctx.services.filter((s) => s.name === name).map((s) => `svc/${s.name}.${s.namespace}`);
+    return `no Service ${name} in namespace ${ns}${elsewhere.length > 0 ? ` (did you mean ${elsewhere.slice(0, 3).join(', ')}?)` : ''}`;
+  }
+  if (ref.startsWith('pod/')) return `no pod ${ref.slice(4)}`;
+  if (ref.startsWith('node/')) return `no node ${ref.slice(5)}`;
+  return `"${ref}" has no address`;
+}

@@ -35,7 +35,10 @@ const MATCH_SAMPLES: Record<string, string[]> = {
   physdev: ['-m physdev --physdev-is-in --physdev-in veth0 ! --physdev-is-bridged'],
   set: ['-m set --match-set KUBE-CLUSTER-IP dst,dst', '-m set ! --match-set KUBE-LOOP-BACK dst,dst,src'],
   limit: ['-m limit --limit 5/min --limit-burst 10', '-m limit --limit 3/hour'],
+  rpfilter: ['-m mark --mark 0x40000/0x40000 -m rpfilter --validmark --invert', '-m rpfilter --loose --validmark --accept-local --invert', '-m rpfilter'],
 };
+/** The table a match sample is loaded in when the match is not valid in filter. */
+const MATCH_TABLE: Record<string, TableName> = { rpfilter: 'raw' };
 
 /** [table, rule body] per target name. */
 const TARGET_SAMPLES: Record<string, [TableName, string][]> = {
@@ -52,6 +55,8 @@ const TARGET_SAMPLES: Record<string, [TableName, string][]> = {
   CT: [['raw', '-j CT --notrack']],
   LOG: [['filter', '-j LOG --log-prefix "drop: " --log-level 6 --log-tcp-options --log-uid']],
   TRACE: [['raw', '-j TRACE']],
+  NFLOG: [['filter', '-j NFLOG --nflog-prefix "drop: " --nflog-group 100 --nflog-size 128 --nflog-threshold 2'], ['filter', '-j NFLOG']],
+  CHECKSUM: [['mangle', '-o virbr0 -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill']],
   TCPMSS: [['mangle', '-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400'], ['filter', '-p tcp -j TCPMSS --set-mss 536']],
   jump: [['filter', '-j MY-CHAIN']],
   goto: [['filter', '-g MY-CHAIN']],
@@ -86,11 +91,11 @@ describe('the extension registry', () => {
   });
 
   const host = new FakeHost([]);
-  const menv: MatchEnv = { isLocalAddress: () => false, conntrack: new Conntrack(host.rng('nat-port')), random: () => true, recent: new Map(), ipsets: new IpSetTable() };
+  const menv: MatchEnv = { isLocalAddress: () => false, conntrack: new Conntrack(host.rng('nat-port')), random: () => true, recent: new Map(), ipsets: new IpSetTable(), reverseRoute: () => null };
 
   for (const [name, bodies] of Object.entries(MATCH_SAMPLES)) {
     it.each(bodies)(`-m ${name}: %s parses, renders byte for byte and compiles`, (body) => {
-      const text = dump('filter', `${body} -j ACCEPT`);
+      const text = dump(MATCH_TABLE[name] ?? 'filter', `${body} -j ACCEPT`);
       const rs = parseIptablesSave(text, name);
       const rule = rs.tables[0]!.chains[0]!.rules[0]!;
       expect(rule.matches.map((m) => m.kind)).toContain(name);

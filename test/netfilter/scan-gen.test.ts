@@ -396,7 +396,7 @@ describe('scan-gen', () => {
     // running namespace's draw through LATE_ENV, one per evaluated statistic test).
     const draws: number[] = [];
     const answers = [false, false, true, true];
-    const env = { isLocalAddress: () => false, conntrack: null as never, recent: null as never, ipsets: null as never, random: (p: number) => (draws.push(p), answers.shift()!) };
+    const env = { isLocalAddress: () => false, conntrack: null as never, recent: null as never, ipsets: null as never, reverseRoute: () => null, random: (p: number) => (draws.push(p), answers.shift()!) };
     const prev = LATE_ENV.cur;
     LATE_ENV.cur = env;
     try {

@@ -12,6 +12,8 @@ import type { Cursor, Token } from '../xtables.js';
 export interface MatchExt<M extends { kind: string }> {
   /** The name after -m (and the record's `kind`). */
   readonly name: M['kind'];
+  /** The only tables the match is valid in (xt_match.table / checkentry), when it is restricted. */
+  readonly tables?: readonly TableName[];
   /** A record with the module's defaults, as `-m NAME` creates it (xtables_match.init). */
   init(): M;
   /**

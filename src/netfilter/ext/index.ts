@@ -12,7 +12,8 @@ import { conntrack } from './conntrack.js';
 import { CT, NOTRACK } from './ct.js';
 import { icmp } from './icmp.js';
 import { limit } from './limit.js';
-import { LOG, TRACE } from './log.js';
+import { CHECKSUM } from './checksum.js';
+import { LOG, NFLOG, TRACE } from './log.js';
 import { MARK, mark } from './mark.js';
 import { MASQUERADE } from './masquerade.js';
 import { multiport } from './multiport.js';
@@ -20,6 +21,7 @@ import { DNAT, SNAT } from './nat.js';
 import { nfacct } from './nfacct.js';
 import { physdev } from './physdev.js';
 import { recent } from './recent.js';
+import { rpfilter } from './rpfilter.js';
 import { REJECT } from './reject.js';
 import { set } from './set.js';
 import { ACCEPT, DROP, RETURN, goto, jump } from './standard.js';
@@ -30,11 +32,11 @@ import { sctp, tcp, udp } from './tcpudp.js';
 
 /** Every match extension (`-m NAME`). */
 export const MATCH_EXTENSIONS = [
-  tcp, udp, sctp, icmp, comment, addrtype, mark, connmark, statistic, conntrack, state, recent, multiport, nfacct, physdev, set, limit,
+  tcp, udp, sctp, icmp, comment, addrtype, mark, connmark, statistic, conntrack, state, recent, multiport, nfacct, physdev, set, limit, rpfilter,
 ] as const;
 
 /** Every target looked up by name (`-j NAME`); any other name is a user chain. */
-export const TARGET_EXTENSIONS = [ACCEPT, DROP, RETURN, REJECT, DNAT, SNAT, MASQUERADE, MARK, CONNMARK, NOTRACK, CT, LOG, TRACE, TCPMSS] as const;
+export const TARGET_EXTENSIONS = [ACCEPT, DROP, RETURN, REJECT, DNAT, SNAT, MASQUERADE, MARK, CONNMARK, NOTRACK, CT, LOG, NFLOG, TRACE, TCPMSS, CHECKSUM] as const;
 /** Targets that name a chain (`-j CHAIN`, `-g CHAIN`). */
 export const CHAIN_TARGETS = [jump, goto] as const;
 
@@ -69,12 +71,12 @@ export function targetExt(t: Target): TargetExt<Target> {
 
 /** Matches real iptables has but podwire refuses (their behaviour depends on sockets or state podwire does not model). */
 export const UNSUPPORTED_MATCHES: ReadonlySet<string> = new Set([
-  'socket', 'owner', 'cgroup', 'bpf', 'string', 'u32', 'hashlimit', 'connlimit', 'policy', 'ipvs', 'rpfilter', 'length', 'ttl', 'tos', 'dscp',
+  'socket', 'owner', 'cgroup', 'bpf', 'string', 'u32', 'hashlimit', 'connlimit', 'policy', 'ipvs', 'length', 'ttl', 'tos', 'dscp',
   'iprange', 'mac', 'pkttype', 'helper', 'connbytes', 'time', 'quota', 'devgroup', 'realm', 'cpu', 'esp', 'ah', 'ecn', 'dccp', 'udplite',
   'tcpmss', 'osf', 'cluster', 'ipv6header', 'rateest', 'conntrack-zone', 'connlabel',
 ]);
 /** Targets real iptables has but podwire refuses. */
 export const UNSUPPORTED_TARGETS: ReadonlySet<string> = new Set([
-  'REDIRECT', 'TPROXY', 'NFLOG', 'NFQUEUE', 'QUEUE', 'ULOG', 'TOS', 'DSCP', 'TTL', 'CLASSIFY', 'SET', 'AUDIT', 'CHECKSUM', 'CLUSTERIP',
+  'REDIRECT', 'TPROXY', 'NFQUEUE', 'QUEUE', 'ULOG', 'TOS', 'DSCP', 'TTL', 'CLASSIFY', 'SET', 'AUDIT', 'CLUSTERIP',
   'NETMAP', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'LED', 'HMARK', 'TEE', 'SYNPROXY', 'ECN', 'RATEEST',
 ]);
