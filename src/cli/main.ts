@@ -12,6 +12,7 @@ import { formatUserError, ScenarioError, type UserError } from '../scenario/erro
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { checkOutDir, CliError, EXIT, memoryLimits, memoryBudget, memoryOver, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, SignalGuard, summaryLines, type MemoryLimits } from './run.js';
 import { parseCaptureFilterFlag, parseSnaplenFlag } from './capture-flags.js';
+import { exitOnSignal, interruptible } from './interruptible.js';
 
 // A reader that stops early (`podwire run … | head`, `inspect … | grep -m1`) closes the pipe: the next
 // write fails with EPIPE, emitted as an 'error' event that would end the process with a stack trace
@@ -40,9 +41,10 @@ type Loaded = ReturnType<ScenarioModules['loadScenarioFile']>;
  * past V8's heap limit aborts the process with nothing written), closed-loop users after it; above the
  * budget a one-line error at the field (exit 1), above half of it a warning. The build itself is one
  * synchronous call: it calls back every few hundred pods, when the memory guard looks (a build past the
- * limits stops with one line, exit 3, nothing written) and, on a TTY, a line shows the pods created.
+ * limits stops with one line, exit 3, nothing written) and, on a TTY, a line shows the pods created. A
+ * signal during it stops it with one line, nothing written, exit 130 / 143 (cli/interruptible).
  */
-function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limits: MemoryLimits) {
+async function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limits: MemoryLimits) {
   const budget = memoryBudget(limits);
   const pods = mods.podMemoryProblems(loaded, budget);
   if (pods.errors.length > 0) throw new ScenarioError(pods.errors);
@@ -58,7 +60,7 @@ function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limit
     }
     if (tty) process.stderr.write(`\r  building the world: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} pods  ${((performance.now() - t0) / 1000).toFixed(0)} s   `);
   };
-  const world = mods.buildWorld(loaded, seed, { check });
+  const world = await interruptible('building the world', () => mods.buildWorld(loaded, seed, { check }), () => tty && process.stderr.write('\r\x1b[K'));
   if (tty) process.stderr.write(`\r\x1b[K${performance.now() - t0 > 2000 ? `  built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n` : ''}`);
   const users = mods.userMemoryProblems(loaded, world.cluster, budget);
   if (users.errors.length > 0) throw new ScenarioError(users.errors);
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
           .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
           .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
       async (argv) => {
+        const starting = exitOnSignal('starting');
         const mods = await scenarioModules();
         const { loadScenarioFile, ScenarioRun, trafficWorkWarnings } = mods;
         const maxEvents = parseCountFlag('--max-events', argv['max-events']) ?? DEFAULT_MAX_EVENTS;
@@ -151,14 +154,15 @@ async function main(): Promise<void> {
         const captureFilter = parseCaptureFilterFlag(argv['capture-filter']);
         const snaplen = parseSnaplenFlag(argv.snaplen);
         checkOutDir(argv.out);
-        const loaded = loadScenarioFile(argv.file);
+        starting();
+        const loaded = await interruptible(`reading ${terminalSafe(argv.file)}`, () => loadScenarioFile(argv.file));
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
         const until = untilOf(argv.until);
         // The capture's writer thread boots on the other core while the world is built (it opens no file).
         mods.prestartCapture(argv.format ?? spec.capture.format, spec.capture.interfaces);
-        // The build is one synchronous call: a signal during it ends the process (nothing is open yet).
-        const world = checkedBuild(mods, loaded, seed, limits);
+        // The build is one synchronous call: a signal during it stops it with one line (nothing is open yet).
+        const world = await checkedBuild(mods, loaded, seed, limits);
         // From here to the end (run, outputs, report) signals are watched; the exit code says one came.
         const signals = new SignalGuard().install();
         printWarnings(world.warnings);
@@ -218,7 +222,7 @@ async function main(): Promise<void> {
         const mods = await scenarioModules();
         const { loadScenarioFile, trafficWorkWarnings } = mods;
         const loaded = loadScenarioFile(argv.file);
-        const world = checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryLimits(8 * 1024 ** 3));
+        const world = await checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryLimits(8 * 1024 ** 3));
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, world.until, DEFAULT_MAX_EVENTS));
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);
@@ -253,7 +257,7 @@ async function main(): Promise<void> {
           import('../k8s/services.js'),
         ]);
         const loaded = loadScenarioFile(argv.file);
-        const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         if (argv.ingress) {
           const ing = world.controlPlane?.ingress;
           if (!ing) throw new UsageError(`--ingress: ${argv.file} runs no ingress controller (spec.cluster.ingressController)`);
@@ -437,7 +441,7 @@ async function main(): Promise<void> {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         loaded.scenario.spec.traffic = [];
-        const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         const fromRef = argv.from ?? '';
         const { nsOf } = await import('../scenario/workloads.js');
         const ns = nsOf(world, fromRef);
