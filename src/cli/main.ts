@@ -6,7 +6,6 @@ import './v8-tuning.js';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
@@ -70,6 +69,18 @@ async function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number,
 
 class UsageError extends Error {}
 
+/** A decimal number as a flag's value (yargs' own number type turns "abc" into NaN). */
+const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/** yargs coerce for a numeric flag: its number, or a UsageError naming the flag and the text typed. */
+function numberArg(flag: string): (v: unknown) => number {
+  return (v) => {
+    const text = String(Array.isArray(v) ? v[v.length - 1] : v);
+    if (!NUMBER.test(text)) throw new UsageError(`${flag}: expected a number, got "${terminalSafe(text)}"`);
+    return Number(text);
+  };
+}
+
 /** Most problems printed for one input; the rest are counted. */
 const MAX_ERRORS_SHOWN = 100;
 
@@ -109,11 +120,8 @@ function seedOf(argv: { seed?: string | number | undefined }, fallback: number |
   return Number(text);
 }
 
-function untilOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ns = parseDuration(text);
-  if (ns === null) throw new UsageError(`--until: expected a duration like 10s or 500ms, got "${text}"`);
-  return ns;
+function untilOf(text: string | undefined, flag = '--until'): number | undefined {
+  return parseDurationFlag(flag, text);
 }
 
 /** Warnings in clang style: `file:line:col: warning: field: message`. */
@@ -136,10 +144,10 @@ async function main(): Promise<void> {
           .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
           .option('capture-filter', { type: 'string', describe: 'capture only packets this pcap-filter subset matches, e.g. "tcp port 80 and host 10.244.1.2" (default: the scenario\'s capture.filter)' })
-          .option('snaplen', { type: 'number', describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
+          .option('snaplen', { type: 'string', coerce: numberArg('--snaplen'), describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no summary' })
           .option('report', { type: 'boolean', default: true, describe: 'also write OUT/report.html (--no-report to skip)' })
-          .option('max-events', { type: 'number', describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
+          .option('max-events', { type: 'string', coerce: numberArg('--max-events'), describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
           .option('max-sim-time', { type: 'string', describe: 'stop at this simulated time even if the scenario runs longer' })
           .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
           .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
@@ -153,12 +161,12 @@ async function main(): Promise<void> {
         const limits = memoryLimits(parseBytesFlag('--max-memory', argv['max-memory']) ?? 8 * 1024 ** 3);
         const captureFilter = parseCaptureFilterFlag(argv['capture-filter']);
         const snaplen = parseSnaplenFlag(argv.snaplen);
+        const until = untilOf(argv.until);
         checkOutDir(argv.out);
         starting();
         const loaded = await interruptible(`reading ${terminalSafe(argv.file)}`, () => loadScenarioFile(argv.file));
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
-        const until = untilOf(argv.until);
         // The capture's writer thread boots on the other core while the world is built (it opens no file).
         mods.prestartCapture(argv.format ?? spec.capture.format, spec.capture.interfaces);
         // The build is one synchronous call: a signal during it stops it with one line (nothing is open yet).
@@ -256,6 +264,7 @@ async function main(): Promise<void> {
           import('../netfilter/iptables-save.js'),
           import('../k8s/services.js'),
         ]);
+        const untilFlag = untilOf(argv.until); // a bad flag is refused before the build
         const loaded = loadScenarioFile(argv.file);
         const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         if (argv.ingress) {
@@ -265,7 +274,7 @@ async function main(): Promise<void> {
           return;
         }
         if (argv.lb) {
-          const until = argv.run ? (untilOf(argv.until) ?? world.until) : 0;
+          const until = argv.run ? (untilFlag ?? world.until) : 0;
           if (argv.run) world.sim.run(until !== null ? { until } : {});
           process.stdout.write(inspectLoadBalancers(world));
           return;
@@ -279,7 +288,7 @@ async function main(): Promise<void> {
           const b = saveBanner('Thu Jan  1 00:00:00 1970');
           // The rules as configured; with --counters, after the run (counters count its packets); at --until when given.
           if ((argv.counters || argv.until !== undefined) && argv.run) {
-            const until = untilOf(argv.until) ?? world.until;
+            const until = untilFlag ?? world.until;
             world.sim.run(until !== null ? { until } : {});
           }
           const text = argv.counters ? renderIptablesSave({ ...ns.nf.ruleset(), ruleCounters: true }) : ns.nf.save();
@@ -298,12 +307,12 @@ async function main(): Promise<void> {
         }
         if (argv.services) {
           // As admitted (before any pod is ready); at --until when given.
-          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilOf(argv.until)! });
+          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilFlag! });
           process.stdout.write(formatServices(world.services));
           return;
         }
         if (argv.run) {
-          const until = untilOf(argv.until) ?? world.until;
+          const until = untilFlag ?? world.until;
           world.sim.run(until !== null ? { until } : {});
         }
         if (argv.nft) {
@@ -334,7 +343,7 @@ async function main(): Promise<void> {
           .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'PATH=V1,V2,… (repeatable; the variants are their product)' })
           .option('variants', { type: 'string', describe: 'YAML file of named variants: variants: [{ name, set: { PATH: VALUE } }]' })
           .option('seeds', { type: 'string', demandOption: true, describe: 'seeds: 1..20, 7 or 1,4,9' })
-          .option('workers', { type: 'number', describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
+          .option('workers', { type: 'string', coerce: numberArg('--workers'), describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
           .option('out', { type: 'string', default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
           .option('capture', { type: 'boolean', default: false, describe: 'also write each run\'s capture' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no table' })
@@ -352,8 +361,8 @@ async function main(): Promise<void> {
       (y) =>
         y
           .option('redis', { type: 'string', alias: 'queue', demandOption: true, describe: 'redis://HOST:PORT' })
-          .option('concurrency', { type: 'number', describe: 'runs at once, each on a thread (default: cores − 1)' })
-          .option('lock-ms', { type: 'number', describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
+          .option('concurrency', { type: 'string', coerce: numberArg('--concurrency'), describe: 'runs at once, each on a thread (default: cores − 1)' })
+          .option('lock-ms', { type: 'string', coerce: numberArg('--lock-ms'), describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
           .option('quiet', { type: 'boolean', default: false }),
       async (argv) => {
         const { workerCommand } = await import('./worker.js');
@@ -367,16 +376,16 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('what', { choices: ['cluster'] as const, demandOption: true })
-          .option('nodes', { type: 'number', default: 3, describe: 'cluster nodes' })
-          .option('services', { type: 'number', default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
-          .option('pods-per-service', { type: 'number', default: 3, describe: 'replicas of each Service\'s Deployment' })
+          .option('nodes', { type: 'string', coerce: numberArg('--nodes'), default: 3, describe: 'cluster nodes' })
+          .option('services', { type: 'string', coerce: numberArg('--services'), default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
+          .option('pods-per-service', { type: 'string', coerce: numberArg('--pods-per-service'), default: 3, describe: 'replicas of each Service\'s Deployment' })
           .option('cni', { choices: ['flannel-vxlan', 'host-gw'] as const, default: 'flannel-vxlan' as const })
           .option('mode', { choices: ['iptables', 'nftables', 'ipvs'] as const, default: 'iptables' as const, describe: 'kube-proxy mode' })
-          .option('flows', { type: 'number', default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
-          .option('requests', { type: 'number', default: 10, describe: 'requests per flow, a new connection each' })
-          .option('rate', { type: 'number', default: 100, describe: 'requests per second per flow' })
+          .option('flows', { type: 'string', coerce: numberArg('--flows'), default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
+          .option('requests', { type: 'string', coerce: numberArg('--requests'), default: 10, describe: 'requests per flow, a new connection each' })
+          .option('rate', { type: 'string', coerce: numberArg('--rate'), default: 100, describe: 'requests per second per flow' })
           .option('capture', { type: 'boolean', default: false, describe: 'capture every interface (default: none)' })
-          .option('seed', { type: 'number', default: 1 }),
+          .option('seed', { type: 'string', coerce: numberArg('--seed'), default: 1 }),
       async (argv) => {
         const { clusterGenProblem, generateClusterYaml } = await import('../scenario/generate.js');
         const opts = { nodes: argv.nodes, services: argv.services, podsPerService: argv['pods-per-service'], cni: argv.cni, mode: argv.mode, flows: argv.flows, requests: argv.requests, rate: argv.rate, capture: argv.capture, seed: argv.seed };
@@ -410,9 +419,9 @@ async function main(): Promise<void> {
           .option('local-ip', { type: 'string', array: true, describe: 'an address of the node owning the dump (repeatable)' })
           .option('src', { type: 'string', describe: 'source IP (dump mode)' })
           .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
-          .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
+          .option('sport', { type: 'string', coerce: numberArg('--sport'), describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
-          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
+          .option('max-outcomes', { type: 'string', coerce: numberArg('--max-outcomes'), describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
           .option('host', { type: 'string', describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
           .option('path', { type: 'string', default: '/', describe: 'request path for --host' }),
       async (argv) => {
@@ -433,11 +442,13 @@ async function main(): Promise<void> {
           const [dst, dport] = hostPort('dst', argv.dst);
           const localIps = (argv['local-ip'] ?? []).map((x) => ipArg('local-ip', x));
           if (localIps.length === 0) throw new UsageError('--local-ip: name at least one address of the node');
+          if (argv.sport !== undefined && !(Number.isInteger(argv.sport) && argv.sport >= 1 && argv.sport <= 65535)) throw new UsageError(`--sport: expected a port 1..65535, got ${argv.sport}`);
           process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}) }));
           return;
         }
         if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');
         if (argv.proto === 'sctp') throw new UsageError('--proto: scenario traces take tcp, udp or icmp');
+        const at = untilOf(argv.at, '--at') ?? 0; // a bad flag is refused before the build
         const { buildWorld, loadScenarioFile } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         loaded.scenario.spec.traffic = [];
@@ -450,7 +461,6 @@ async function main(): Promise<void> {
         let dport = 0;
         if (argv.proto === 'icmp' && argv.to !== undefined && !argv.to.includes(':')) dst = ipArg('to', argv.to);
         else [dst, dport] = hostPort('to', argv.to);
-        const at = untilOf(argv.at) ?? 0;
         const traceArgs = { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 };
         process.stdout.write(argv.host !== undefined ? traceIngress(world, { ...traceArgs, host: argv.host, path: argv.path }) : traceScenario(world, traceArgs));
       },
@@ -458,8 +468,9 @@ async function main(): Promise<void> {
     .demandCommand(1, 'name a command (run, sweep, worker, report, validate, inspect, trace, generate); see --help')
     .strict()
     .fail((msg, err) => {
-      if (err) fail(err);
-      fail(new UsageError(msg));
+      // A flag's coerce that threw reaches here wrapped in yargs' own YError: a flag problem all the same.
+      if (err && err.name !== 'YError') fail(err);
+      fail(new UsageError(err?.message ?? msg));
     })
     .help()
     .parseAsync();
