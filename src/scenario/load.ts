@@ -10,6 +10,7 @@
 // cluster), the others by the `yaml` package from their own text; positions are computed per
 // document on demand, and any error sends the whole file through the `yaml` package again, so every
 // message and position is the same as before.
+import { yamlTypeOf } from '../core/zod-messages.js';
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -254,8 +255,13 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
   }
   for (const { id, v } of objects) {
     const kind = v['kind'];
-    if (typeof kind !== 'string') {
-      errors.push(at(id, ['kind'], 'missing: every document needs a kind (Scenario, Pod, Service, ...)'));
+    if (typeof kind !== 'string' || kind === '') {
+      errors.push(at(id, ['kind'], kind === undefined || kind === null || kind === '' ? 'missing: every document needs a kind (Scenario, Pod, Service, ...)' : `expected a string (Scenario, Pod, Service, ...), got ${yamlTypeOf(kind)}`));
+      continue;
+    }
+    const apiVersion = v['apiVersion'];
+    if (apiVersion !== undefined && apiVersion !== null && typeof apiVersion !== 'string') {
+      errors.push(at(id, ['apiVersion'], `expected a string (v1, apps/v1, ...), got ${yamlTypeOf(apiVersion)}`));
       continue;
     }
     if (kind === 'Scenario') {

@@ -2,6 +2,7 @@
 // rates, HOST/IFNAME), in a module of their own so that fault modules which schema.ts's FaultSpec
 // union imports (faults-net-schema.ts) can use them without an import cycle. Layer: scenario.
 import { z } from 'zod';
+import '../core/zod-messages.js';
 import { DURATION, DURATION_EXPECTED, durationProblem, MAX_DURATION_NS, parseDuration } from '../core/time.js';
 
 export { MAX_DURATION_NS };

@@ -1,0 +1,73 @@
+// core/zod-messages — zod's fallback wording for a value of the wrong type, in a user's words: every
+// schema of a scenario, a manifest or an output file reads as `field: missing: expected a mapping` or
+// `field: expected a string, got a list`, not zod's "Invalid input: expected object, received undefined".
+// Messages a schema gives itself win over these (zod's precedence). Layer: core; importing this module
+// installs them (k8s/manifests and scenario/schema-base import it).
+import { z } from 'zod';
+
+const NOUN: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
+  array: 'a list',
+  tuple: 'a list',
+  set: 'a list',
+  null: 'null',
+};
+
+/** What a YAML value is, in the words of a message. */
+export function yamlTypeOf(v: unknown): string {
+  if (v === null) return 'an empty value (null)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : 'a number';
+  if (typeof v === 'boolean') return `${v}`;
+  return typeof v;
+}
+
+/** A value as a message quotes it: a short string in quotes, else its type. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v.length <= 40 ? JSON.stringify(v) : 'a string';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return yamlTypeOf(v);
+}
+
+interface Issue {
+  code?: string;
+  expected?: string;
+  input?: unknown;
+  values?: readonly unknown[];
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+  options?: readonly unknown[];
+  discriminator?: string;
+}
+
+/** The message of a wrong-typed value, a value not among the allowed ones, or a number out of range; undefined leaves zod's own. */
+export function typeMessage(iss: Issue): string | undefined {
+  if (iss.code === 'invalid_type' && iss.expected !== undefined) {
+    const want = NOUN[iss.expected] ?? iss.expected;
+    return iss.input === undefined ? `missing: expected ${want}` : `expected ${want}, got ${yamlTypeOf(iss.input)}`;
+  }
+  if (iss.code === 'invalid_value' && iss.values !== undefined && iss.values.length > 0) {
+    const want = iss.values.length === 1 ? JSON.stringify(iss.values[0]) : `one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    return iss.input === undefined ? `missing: expected ${want}` : `expected ${want}, got ${shown(iss.input)}`;
+  }
+  if (iss.code === 'invalid_union' && iss.discriminator !== undefined && iss.options !== undefined && iss.options.length > 0) {
+    const v = iss.input !== null && typeof iss.input === 'object' ? (iss.input as Record<string, unknown>)[iss.discriminator] : undefined;
+    const want = `one of ${iss.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    return v === undefined ? `missing: expected ${want}` : `expected ${want}, got ${shown(v)}`;
+  }
+  if (iss.origin === 'number' && iss.code === 'too_big' && iss.maximum !== undefined) return `${iss.inclusive === false ? 'below' : 'at most'} ${iss.maximum}, got ${shown(iss.input)}`;
+  if (iss.origin === 'number' && iss.code === 'too_small' && iss.minimum !== undefined) return `${iss.inclusive === false ? 'above' : 'at least'} ${iss.minimum}, got ${shown(iss.input)}`;
+  return undefined;
+}
+
+z.config({ customError: (iss) => typeMessage(iss as Issue) });

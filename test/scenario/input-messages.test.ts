@@ -1,0 +1,48 @@
+// Wrong types and missing parts in a user's file (session 49's audit): each is one line naming
+// file:line:col, the field and what was expected — not zod's "Invalid input: expected object, received
+// undefined", and not "missing" for a kind that is there but is not a string.
+import { describe, expect, it } from 'vitest';
+import { buildWorld } from '../../src/scenario/build.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
+
+function problems(text: string): string[] {
+  try {
+    buildWorld(loadScenarioText(text, 'bad.yaml'), 1);
+    return ['ok'];
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    return e.errors.map(formatUserError);
+  }
+}
+
+const HEAD = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: t }\nspec:\n  cluster:\n    nodes: [{ name: node1 }]\n';
+
+describe('kind and apiVersion', () => {
+  it('a kind that is not a string says so, with its type; a missing or empty one says missing', () => {
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: [a]\nmetadata: { name: x }\n`)).toEqual(['bad.yaml:9:7: kind: expected a string (Scenario, Pod, Service, ...), got a list']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: { a: 1 }\n`)).toEqual(['bad.yaml:9:7: kind: expected a string (Scenario, Pod, Service, ...), got a mapping']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: 7\n`)).toEqual(['bad.yaml:9:7: kind: expected a string (Scenario, Pod, Service, ...), got a number']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: ""\n`)).toEqual(['bad.yaml:9:7: kind: missing: every document needs a kind (Scenario, Pod, Service, ...)']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nmetadata: { name: x }\n`)).toEqual(['bad.yaml:8:1: kind: missing: every document needs a kind (Scenario, Pod, Service, ...)']);
+  });
+
+  it('an apiVersion that is not a string says so (it was read as its text: [v1] became "v1")', () => {
+    expect(problems(`${HEAD}---\napiVersion: [v1]\nkind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: x }] }\n`)).toEqual(['bad.yaml:8:13: apiVersion: expected a string (v1, apps/v1, ...), got a list']);
+  });
+});
+
+describe('a manifest missing metadata or spec, or with a part of the wrong type', () => {
+  it('names the field and what it needs, at the object', () => {
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: Service\nspec: { selector: { app: a }, ports: [{ port: 80 }] }\n`)).toEqual(['bad.yaml:8:1: metadata: missing: expected a mapping']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: { name: p }\n`)).toEqual(['bad.yaml:8:1: spec: missing: expected a mapping']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: { labels: { a: b } }\nspec: { containers: [{ name: c, image: x }] }\n`)).toEqual(['bad.yaml:10:11: metadata.name: missing: expected a string']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec: { containers: { name: c } }\n`)).toEqual(['bad.yaml:11:21: spec.containers: expected a list, got a mapping']);
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: [p]\nspec: { containers: [{ name: c, image: x }] }\n`)).toEqual(['bad.yaml:10:11: metadata: expected a mapping, got a list']);
+  });
+
+  it('a value out of range or not among the allowed ones quotes it', () => {
+    expect(problems(`${HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: x, ports: [{ containerPort: 0 }] }] }\n`)).toEqual(['bad.yaml:11:68: spec.containers[0].ports[0].containerPort: at least 1, got 0']);
+    expect(problems(`${HEAD}  traffic: [{ type: pingg, from: node1, to: node1 }]\n`)[0]).toMatch(/^bad\.yaml:7:21: spec\.traffic\[0\]\.type: expected one of "ping", .*got "pingg"$/);
+  });
+});
