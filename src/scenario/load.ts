@@ -340,6 +340,33 @@ function replicationControllerAsReplicaSet(v: Record<string, unknown>): Record<s
   };
 }
 
+/**
+ * The kinds whose `spec.selector` the API server defaulted, in these removed versions, to the pod
+ * template's labels (and `metadata.labels` too when empty): extensions/v1beta1 and apps/v1beta1
+ * manifests often leave both out. apps/v1beta2 and apps/v1 require the selector.
+ */
+const SELECTOR_FROM_TEMPLATE: Record<string, readonly string[]> = {
+  'extensions/v1beta1': ['Deployment', 'DaemonSet', 'ReplicaSet'],
+  'apps/v1beta1': ['Deployment', 'StatefulSet'],
+};
+
+/** An object with the selector (and labels) its API version defaulted from the template; as it is when it has one. */
+function selectorFromTemplate(v: Record<string, unknown>): Record<string, unknown> {
+  const isMap = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+  const spec = v['spec'];
+  if (!isMap(spec) || spec['selector'] !== undefined) return v;
+  const tmpl = spec['template'];
+  const labels = isMap(tmpl) && isMap(tmpl['metadata']) ? tmpl['metadata']['labels'] : undefined;
+  if (!isMap(labels) || Object.keys(labels).length === 0) return v; // nothing to default from: the schema says what is missing
+  const md = isMap(v['metadata']) ? v['metadata'] : undefined;
+  const own = md?.['labels'];
+  return {
+    ...v,
+    ...(md && (!isMap(own) || Object.keys(own).length === 0) ? { metadata: { ...md, labels } } : {}),
+    spec: { ...spec, selector: { matchLabels: labels } },
+  };
+}
+
 /** A document's value as a plain mapping; null (nothing reported) for an empty one, null after `report` otherwise. */
 function documentValue(doc: Document.Parsed, report: (message: string) => void): Record<string, unknown> | null {
   let value: unknown;
@@ -380,6 +407,7 @@ function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string 
       const runs = converted ? ` (${converted})` : isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';
       warnings.push(at(m.docIndex, ['apiVersion'], `${m.apiVersion} ${m.kind} was removed in Kubernetes ${removed.removedIn}: use ${removed.replacement}${runs}`));
       if (isModelledKind(m.kind) && converted === undefined) {
+        if (SELECTOR_FROM_TEMPLATE[m.apiVersion]?.includes(m.kind)) m.value = selectorFromTemplate(m.value);
         m.apiVersion = SERVED_VERSION[m.kind];
         m.value = { ...m.value, apiVersion: m.apiVersion };
       }
