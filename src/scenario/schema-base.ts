@@ -1,6 +1,7 @@
 // scenario/schema-base — the scalar types of the Scenario document (names, addresses, durations,
 // rates, HOST/IFNAME), in a module of their own so that fault modules which schema.ts's FaultSpec
 // union imports (faults-net-schema.ts) can use them without an import cycle. Layer: scenario.
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import '../core/zod-messages.js';
 import { DURATION, DURATION_EXPECTED, durationProblem, MAX_DURATION_NS, parseDuration } from '../core/time.js';
@@ -35,3 +36,32 @@ export const Interval = Duration.refine((v) => parseDuration(v) !== 0 || /[1-9]/
 export const Rate = z.union([z.number().positive(), z.string().regex(RATE, 'expected a rate like 1Gbps, 100Mbit, 10kbps')]);
 /** `host/ifname` naming one interface of one namespace. */
 export const EndText = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/, 'expected HOST/IFNAME like c1/eth0');
+
+/**
+ * A DNS name as a user writes it, as the clients people run send it: with a non-ASCII character, its
+ * IDNA ASCII form (UTS #46: `bücher.example` → `xn--bcher-kva.example`), as curl (libidn2), browsers,
+ * Python's and Node's resolvers convert a name before they look it up (a DNS label is octets; CoreDNS
+ * and zone files hold the punycode form); an ASCII name unchanged (its case too). Null when the name is
+ * not a valid internationalized name.
+ */
+export function asciiDomain(name: string): string | null {
+  if (!/[^\x00-\x7f]/.test(name)) return name;
+  const dot = name.endsWith('.') ? '.' : '';
+  const a = domainToASCII(dot ? name.slice(0, -1) : name);
+  return a === '' ? null : a + dot;
+}
+
+/** The refusal of a name asciiDomain cannot convert. */
+export function idnaProblem(name: string): string {
+  return `"${name}" is not a valid internationalized domain name (IDNA: write it as its xn-- form)`;
+}
+
+/** A DNS name field: converted by asciiDomain at load time, refused at its position when it cannot be. */
+export const DomainText = z
+  .string()
+  .min(1)
+  .transform((v, ctx) => {
+    const a = asciiDomain(v);
+    if (a === null) ctx.addIssue({ code: 'custom', message: idnaProblem(v) });
+    return a ?? v;
+  });
