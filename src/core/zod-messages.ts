@@ -25,7 +25,7 @@ export function yamlTypeOf(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return 'a string';
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : 'a number';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? 'a number' : `${v < 0 ? '-' : ''}infinity (a number past the largest double)`;
   if (typeof v === 'boolean') return `${v}`;
   return typeof v;
 }
@@ -48,12 +48,14 @@ interface Issue {
   inclusive?: boolean;
   options?: readonly unknown[];
   discriminator?: string;
+  errors?: readonly (readonly { code?: string; expected?: string; path?: readonly PropertyKey[] }[])[];
 }
 
 /** The message of a wrong-typed value, a value not among the allowed ones, or a number out of range; undefined leaves zod's own. */
 export function typeMessage(iss: Issue): string | undefined {
   if (iss.code === 'invalid_type' && iss.expected !== undefined) {
     const want = NOUN[iss.expected] ?? iss.expected;
+    if (typeof iss.input === 'number' && !Number.isFinite(iss.input) && !Number.isNaN(iss.input)) return `expected a finite number, got ${yamlTypeOf(iss.input)}`;
     return iss.input === undefined ? `missing: expected ${want}` : `expected ${want}, got ${yamlTypeOf(iss.input)}`;
   }
   if (iss.code === 'invalid_value' && iss.values !== undefined && iss.values.length > 0) {
@@ -64,6 +66,15 @@ export function typeMessage(iss: Issue): string | undefined {
     const v = iss.input !== null && typeof iss.input === 'object' ? (iss.input as Record<string, unknown>)[iss.discriminator] : undefined;
     const want = `one of ${iss.options.map((o) => JSON.stringify(o)).join(', ')}`;
     return v === undefined ? `missing: expected ${want}` : `expected ${want}, got ${shown(v)}`;
+  }
+  if (iss.code === 'invalid_union' && iss.errors !== undefined && iss.errors.length > 0) {
+    // Every alternative refused the value's type (a duration: a number or a string, given a list).
+    const wants = iss.errors.map((alt) => (alt.length === 1 && alt[0]!.code === 'invalid_type' && (alt[0]!.path ?? []).length === 0 ? alt[0]!.expected : undefined));
+    if (wants.every((w) => w !== undefined)) {
+      const inf = typeof iss.input === 'number' && !Number.isFinite(iss.input) && !Number.isNaN(iss.input);
+      const nouns = [...new Set(wants.map((w) => (inf && w === 'number' ? 'a finite number' : (NOUN[w!] ?? w!))))];
+      return iss.input === undefined ? `missing: expected ${nouns.join(' or ')}` : `expected ${nouns.join(' or ')}, got ${yamlTypeOf(iss.input)}`;
+    }
   }
   if (iss.origin === 'number' && iss.code === 'too_big' && iss.maximum !== undefined) return `${iss.inclusive === false ? 'below' : 'at most'} ${iss.maximum}, got ${shown(iss.input)}`;
   if (iss.origin === 'number' && iss.code === 'too_small' && iss.minimum !== undefined) return `${iss.inclusive === false ? 'above' : 'at least'} ${iss.minimum}, got ${shown(iss.input)}`;

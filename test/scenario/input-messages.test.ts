@@ -45,4 +45,13 @@ describe('a manifest missing metadata or spec, or with a part of the wrong type'
     expect(problems(`${HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: x, ports: [{ containerPort: 0 }] }] }\n`)).toEqual(['bad.yaml:11:68: spec.containers[0].ports[0].containerPort: at least 1, got 0']);
     expect(problems(`${HEAD}  traffic: [{ type: pingg, from: node1, to: node1 }]\n`)[0]).toMatch(/^bad\.yaml:7:21: spec\.traffic\[0\]\.type: expected one of "ping", .*got "pingg"$/);
   });
+
+  // "expected a number, got a number" (1e400 is Infinity) and a bare "Invalid input" (a union refusing a list).
+  it('an infinite number and a value no alternative of a union takes say what was expected', () => {
+    const HOSTLESS = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: t }\nspec:\n';
+    expect(problems(`${HOSTLESS}  seed: 1e400\n`)).toEqual(['bad.yaml:5:9: spec.seed: expected a finite number, got infinity (a number past the largest double)']);
+    expect(problems(`${HOSTLESS}  duration: [1]\n`)).toEqual(['bad.yaml:5:13: spec.duration: expected a number or a string, got a list']);
+    expect(problems(`${HOSTLESS}  duration: .inf\n`)).toEqual(['bad.yaml:5:13: spec.duration: expected a finite number or a string, got infinity (a number past the largest double)']);
+    expect(problems(`${HOSTLESS}  hosts: [{ name: h1, interfaces: [{ name: eth0, address: 10.0.0.1/24, mtu: 99999999999 }] }]\n`)).toEqual(['bad.yaml:5:77: spec.hosts[0].interfaces[0].mtu: at most 65535, got 99999999999']);
+  });
 });
