@@ -124,6 +124,18 @@ function untilOf(text: string | undefined, flag = '--until'): number | undefined
   return parseDurationFlag(flag, text);
 }
 
+/**
+ * yargs' own words for a flag problem, as one line naming the flag: "Invalid values:\n  Argument: format,
+ * Given: "xml", Choices: …" and "Not enough arguments following: out".
+ */
+function yargsMessage(msg: string): string {
+  const positional = new Set(['what', 'name']); // generate <what>, schema <name>
+  const bad = [...msg.matchAll(/Argument: ([\w-]+), Given: (.*?), Choices: (.*)$/gm)].map((m) => `${positional.has(m[1]!) ? `<${m[1]}>` : `--${m[1]}`}: expected one of ${m[3]}, got ${m[2]}`);
+  if (bad.length > 0) return bad.join('; ');
+  const noValue = /^Not enough arguments following: ([\w-]+)$/.exec(msg);
+  return noValue ? `--${noValue[1]}: expected a value` : msg;
+}
+
 /** Warnings in clang style: `file:line:col: warning: field: message`. */
 function printWarnings(ws: UserError[]): void {
   for (const w of ws) process.stderr.write(`${formatUserError({ ...w, field: '', message: `warning: ${w.field ? `${w.field}: ` : ''}${w.message}` })}\n`);
@@ -139,18 +151,18 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
-          .option('seed', { type: 'string', describe: 'random seed (default: the scenario\'s, else 1)' })
-          .option('out', { type: 'string', default: 'out', describe: 'output directory' })
-          .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
+          .option('seed', { type: 'string', requiresArg: true, describe: 'random seed (default: the scenario\'s, else 1)' })
+          .option('out', { type: 'string', requiresArg: true, default: 'out', describe: 'output directory' })
+          .option('until', { type: 'string', requiresArg: true, describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
-          .option('capture-filter', { type: 'string', describe: 'capture only packets this pcap-filter subset matches, e.g. "tcp port 80 and host 10.244.1.2" (default: the scenario\'s capture.filter)' })
-          .option('snaplen', { type: 'string', coerce: numberArg('--snaplen'), describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
+          .option('capture-filter', { type: 'string', requiresArg: true, describe: 'capture only packets this pcap-filter subset matches, e.g. "tcp port 80 and host 10.244.1.2" (default: the scenario\'s capture.filter)' })
+          .option('snaplen', { type: 'string', requiresArg: true, coerce: numberArg('--snaplen'), describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no summary' })
           .option('report', { type: 'boolean', default: true, describe: 'also write OUT/report.html (--no-report to skip)' })
-          .option('max-events', { type: 'string', coerce: numberArg('--max-events'), describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
-          .option('max-sim-time', { type: 'string', describe: 'stop at this simulated time even if the scenario runs longer' })
-          .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
-          .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
+          .option('max-events', { type: 'string', requiresArg: true, coerce: numberArg('--max-events'), describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
+          .option('max-sim-time', { type: 'string', requiresArg: true, describe: 'stop at this simulated time even if the scenario runs longer' })
+          .option('max-capture', { type: 'string', requiresArg: true, describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
+          .option('max-memory', { type: 'string', requiresArg: true, describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
       async (argv) => {
         const starting = exitOnSignal('starting');
         const mods = await scenarioModules();
@@ -215,8 +227,8 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'a run\'s output directory (or a directory of them)' })
-          .option('out', { type: 'string', describe: 'where to write the page (default DIR/report.html)' })
-          .option('flow', { type: 'string', describe: 'the flow whose path the topology shows (default: the first)' }),
+          .option('out', { type: 'string', requiresArg: true, describe: 'where to write the page (default DIR/report.html)' })
+          .option('flow', { type: 'string', requiresArg: true, describe: 'the flow whose path the topology shows (default: the first)' }),
       async (argv) => {
         const { reportCommand } = await import('./report.js');
         process.stdout.write(`report: ${await reportCommand(argv.dir, argv.out, argv.flow)}\n`);
@@ -242,9 +254,9 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
-          .option('seed', { type: 'string' })
-          .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
+          .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
+          .option('seed', { type: 'string', requiresArg: true })
+          .option('until', { type: 'string', requiresArg: true, describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
           .option('counters', { alias: 'c', type: 'boolean', default: false, describe: 'with --iptables: after the run (or --until), every rule\'s packet and byte counters too (iptables-save -c)' })
@@ -340,15 +352,15 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
-          .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'PATH=V1,V2,… (repeatable; the variants are their product)' })
-          .option('variants', { type: 'string', describe: 'YAML file of named variants: variants: [{ name, set: { PATH: VALUE } }]' })
-          .option('seeds', { type: 'string', demandOption: true, describe: 'seeds: 1..20, 7 or 1,4,9' })
-          .option('workers', { type: 'string', coerce: numberArg('--workers'), describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
-          .option('out', { type: 'string', default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
+          .option('vary', { type: 'string', requiresArg: true, array: true, default: [] as string[], describe: 'PATH=V1,V2,… (repeatable; the variants are their product)' })
+          .option('variants', { type: 'string', requiresArg: true, describe: 'YAML file of named variants: variants: [{ name, set: { PATH: VALUE } }]' })
+          .option('seeds', { type: 'string', requiresArg: true, demandOption: true, describe: 'seeds: 1..20, 7 or 1,4,9' })
+          .option('workers', { type: 'string', requiresArg: true, coerce: numberArg('--workers'), describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
+          .option('out', { type: 'string', requiresArg: true, default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
           .option('capture', { type: 'boolean', default: false, describe: 'also write each run\'s capture' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no table' })
           .option('report', { type: 'boolean', default: true, describe: 'also write DIR/report.html (--no-report to skip)' })
-          .option('redis', { type: 'string', alias: 'queue', describe: 'redis://HOST:PORT: queue the runs for `podwire worker` processes instead of running them here' }),
+          .option('redis', { type: 'string', requiresArg: true, alias: 'queue', describe: 'redis://HOST:PORT: queue the runs for `podwire worker` processes instead of running them here' }),
       async (argv) => {
         const { sweepCommand } = await import('./sweep.js');
         const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet, report: argv.report, redis: argv.redis });
@@ -360,9 +372,9 @@ async function main(): Promise<void> {
       'run sweep runs queued in Redis by `podwire sweep --redis URL` (any number of workers, on any machine)',
       (y) =>
         y
-          .option('redis', { type: 'string', alias: 'queue', demandOption: true, describe: 'redis://HOST:PORT' })
-          .option('concurrency', { type: 'string', coerce: numberArg('--concurrency'), describe: 'runs at once, each on a thread (default: cores − 1)' })
-          .option('lock-ms', { type: 'string', coerce: numberArg('--lock-ms'), describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
+          .option('redis', { type: 'string', requiresArg: true, alias: 'queue', demandOption: true, describe: 'redis://HOST:PORT' })
+          .option('concurrency', { type: 'string', requiresArg: true, coerce: numberArg('--concurrency'), describe: 'runs at once, each on a thread (default: cores − 1)' })
+          .option('lock-ms', { type: 'string', requiresArg: true, coerce: numberArg('--lock-ms'), describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
           .option('quiet', { type: 'boolean', default: false }),
       async (argv) => {
         const { workerCommand } = await import('./worker.js');
@@ -376,16 +388,16 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('what', { choices: ['cluster'] as const, demandOption: true })
-          .option('nodes', { type: 'string', coerce: numberArg('--nodes'), default: 3, describe: 'cluster nodes' })
-          .option('services', { type: 'string', coerce: numberArg('--services'), default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
-          .option('pods-per-service', { type: 'string', coerce: numberArg('--pods-per-service'), default: 3, describe: 'replicas of each Service\'s Deployment' })
+          .option('nodes', { type: 'string', requiresArg: true, coerce: numberArg('--nodes'), default: 3, describe: 'cluster nodes' })
+          .option('services', { type: 'string', requiresArg: true, coerce: numberArg('--services'), default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
+          .option('pods-per-service', { type: 'string', requiresArg: true, coerce: numberArg('--pods-per-service'), default: 3, describe: 'replicas of each Service\'s Deployment' })
           .option('cni', { choices: ['flannel-vxlan', 'host-gw'] as const, default: 'flannel-vxlan' as const })
           .option('mode', { choices: ['iptables', 'nftables', 'ipvs'] as const, default: 'iptables' as const, describe: 'kube-proxy mode' })
-          .option('flows', { type: 'string', coerce: numberArg('--flows'), default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
-          .option('requests', { type: 'string', coerce: numberArg('--requests'), default: 10, describe: 'requests per flow, a new connection each' })
-          .option('rate', { type: 'string', coerce: numberArg('--rate'), default: 100, describe: 'requests per second per flow' })
+          .option('flows', { type: 'string', requiresArg: true, coerce: numberArg('--flows'), default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
+          .option('requests', { type: 'string', requiresArg: true, coerce: numberArg('--requests'), default: 10, describe: 'requests per flow, a new connection each' })
+          .option('rate', { type: 'string', requiresArg: true, coerce: numberArg('--rate'), default: 100, describe: 'requests per second per flow' })
           .option('capture', { type: 'boolean', default: false, describe: 'capture every interface (default: none)' })
-          .option('seed', { type: 'string', coerce: numberArg('--seed'), default: 1 }),
+          .option('seed', { type: 'string', requiresArg: true, coerce: numberArg('--seed'), default: 1 }),
       async (argv) => {
         const { clusterGenProblem, generateClusterYaml } = await import('../scenario/generate.js');
         const opts = { nodes: argv.nodes, services: argv.services, podsPerService: argv['pods-per-service'], cni: argv.cni, mode: argv.mode, flows: argv.flows, requests: argv.requests, rate: argv.rate, capture: argv.capture, seed: argv.seed };
@@ -410,20 +422,20 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', describe: 'scenario YAML file' })
-          .option('from', { type: 'string', describe: 'sender: pod/NAME, node/NAME, host/NAME or a host name' })
-          .option('to', { type: 'string', describe: 'destination IP:PORT (or IP for icmp)' })
+          .option('from', { type: 'string', requiresArg: true, describe: 'sender: pod/NAME, node/NAME, host/NAME or a host name' })
+          .option('to', { type: 'string', requiresArg: true, describe: 'destination IP:PORT (or IP for icmp)' })
           .option('proto', { choices: ['tcp', 'udp', 'icmp', 'sctp'] as const, default: 'tcp' as const })
-          .option('at', { type: 'string', default: '0', describe: 'simulated time to send the packet at' })
-          .option('seed', { type: 'string' })
-          .option('iptables-save', { type: 'string', describe: 'trace through this dump instead of a scenario' })
-          .option('local-ip', { type: 'string', array: true, describe: 'an address of the node owning the dump (repeatable)' })
-          .option('src', { type: 'string', describe: 'source IP (dump mode)' })
-          .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
-          .option('sport', { type: 'string', coerce: numberArg('--sport'), describe: 'source port (dump mode; default 40000)' })
+          .option('at', { type: 'string', requiresArg: true, default: '0', describe: 'simulated time to send the packet at' })
+          .option('seed', { type: 'string', requiresArg: true })
+          .option('iptables-save', { type: 'string', requiresArg: true, describe: 'trace through this dump instead of a scenario' })
+          .option('local-ip', { type: 'string', requiresArg: true, array: true, describe: 'an address of the node owning the dump (repeatable)' })
+          .option('src', { type: 'string', requiresArg: true, describe: 'source IP (dump mode)' })
+          .option('dst', { type: 'string', requiresArg: true, describe: 'destination IP:PORT (dump mode)' })
+          .option('sport', { type: 'string', requiresArg: true, coerce: numberArg('--sport'), describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
-          .option('max-outcomes', { type: 'string', coerce: numberArg('--max-outcomes'), describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
-          .option('host', { type: 'string', describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
-          .option('path', { type: 'string', default: '/', describe: 'request path for --host' }),
+          .option('max-outcomes', { type: 'string', requiresArg: true, coerce: numberArg('--max-outcomes'), describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
+          .option('host', { type: 'string', requiresArg: true, describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
+          .option('path', { type: 'string', requiresArg: true, default: '/', describe: 'request path for --host' }),
       async (argv) => {
         const { traceIngress, traceIptablesDump, traceScenario } = await import('./trace.js');
         const ipArg = (flag: string, text: string | undefined): number => {
@@ -470,7 +482,7 @@ async function main(): Promise<void> {
     .fail((msg, err) => {
       // A flag's coerce that threw reaches here wrapped in yargs' own YError: a flag problem all the same.
       if (err && err.name !== 'YError') fail(err);
-      fail(new UsageError(err?.message ?? msg));
+      fail(new UsageError(yargsMessage(err?.message ?? msg)));
     })
     .help()
     .parseAsync();

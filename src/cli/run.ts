@@ -130,6 +130,7 @@ export function outputError(e: unknown): CliError | null {
 
 /** Refuses an --out that cannot be a directory before any work is done. */
 export function checkOutDir(dir: string): void {
+  if (dir.trim() === '') throw new CliError(`--out: expected a directory, got "${dir}"`, EXIT.usage);
   let st;
   try {
     st = statSync(dir);

@@ -114,6 +114,23 @@ describe('podwire CLI', () => {
     expect(podwire('generate', 'cluster', '--nodes', '2').code).toBe(0);
   });
 
+  // yargs' own messages were multi-line ("Invalid values:\n  Argument: format, …") or silently took the
+  // default ("--out" with no value ran into ./out).
+  it('a choice flag with another value, and a flag without its value, are one line naming the flag (exit 2)', () => {
+    const cases: [string[], string][] = [
+      [['run', 'scenarios/docker0-bridge.yaml', '--format', 'xml'], '--format: expected one of "pcapng", "pcap", got "xml"'],
+      [['trace', 'scenarios/docker0-bridge.yaml', '--proto', 'xx'], '--proto: expected one of "tcp", "udp", "icmp", "sctp", got "xx"'],
+      [['generate', 'foo'], '<what>: expected one of "cluster", got "foo"'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--out'], '--out: expected a value'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--until'], '--until: expected a value'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--out', ''], '--out: expected a directory, got ""'],
+    ];
+    for (const [args, line] of cases) {
+      const r = podwire(...args);
+      expect([r.code, r.errLines]).toEqual([2, [`podwire: ${line}`]]);
+    }
+  });
+
   it('a negative --seed exits 2 naming the flag', () => {
     const r = podwire('run', 'scenarios/docker0-bridge.yaml', '--seed', '-3', '--out', join(dir, 'o3'));
     expect(r.code).toBe(2);
