@@ -76,8 +76,14 @@ export function typeMessage(iss: Issue): string | undefined {
       return iss.input === undefined ? `missing: expected ${nouns.join(' or ')}` : `expected ${nouns.join(' or ')}, got ${yamlTypeOf(iss.input)}`;
     }
   }
-  if (iss.origin === 'number' && iss.code === 'too_big' && iss.maximum !== undefined) return `${iss.inclusive === false ? 'below' : 'at most'} ${iss.maximum}, got ${shown(iss.input)}`;
-  if (iss.origin === 'number' && iss.code === 'too_small' && iss.minimum !== undefined) return `${iss.inclusive === false ? 'above' : 'at least'} ${iss.minimum}, got ${shown(iss.input)}`;
+  const bound = iss.code === 'too_big' ? iss.maximum : iss.code === 'too_small' ? iss.minimum : undefined;
+  if (bound === undefined) return undefined;
+  const big = iss.code === 'too_big';
+  const words = big ? (iss.inclusive === false ? 'below' : 'at most') : iss.inclusive === false ? 'above' : 'at least';
+  if (iss.origin === 'number' || iss.origin === 'int' || iss.origin === 'bigint') return `${words} ${bound}, got ${shown(iss.input)}`;
+  const n = typeof iss.input === 'string' || Array.isArray(iss.input) ? iss.input.length : undefined;
+  if (iss.origin === 'string') return n === 0 ? `${words} ${bound} character${bound === 1 ? '' : 's'}, got an empty string` : `${words} ${bound} characters, got ${n}`;
+  if (iss.origin === 'array') return `${words} ${bound} item${bound === 1 ? '' : 's'}, got ${n === 0 ? 'an empty list' : n}`;
   return undefined;
 }
 

@@ -11,7 +11,7 @@
 // document on demand, and any error sends the whole file through the `yaml` package again, so every
 // message and position is the same as before.
 import { yamlTypeOf } from '../core/zod-messages.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { isMap, isPair, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, ScenarioError, type UserError } from './errors.js';
@@ -52,12 +52,36 @@ const MAX_ALIAS_COUNT = 100;
 export function loadScenarioFile(file: string): LoadedScenario {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readCapped(file, MAX_FILE_BYTES);
   } catch (e) {
-    const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`;
+    const code = (e as NodeJS.ErrnoException).code;
+    const msg = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : code === 'EACCES' ? 'cannot read: permission denied' : `cannot read: ${(e as Error).message}`;
     throw new ScenarioError([{ file, line: 1, col: 1, field: '', message: msg }]);
   }
   return loadScenarioText(text, file);
+}
+
+/** Largest scenario file read (the generated 1,000-node, 30,000-pod scale scenario is ~6 MB). */
+export const MAX_FILE_BYTES = 256 * 1024 ** 2;
+
+/** A file's text, read in chunks so that a device or a pipe without end (/dev/zero) stops at `cap` bytes with an error. */
+function readCapped(file: string, cap: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(16 * 1024 ** 2, cap + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > cap) throw new Error(`larger than ${cap / 1024 ** 2} MiB, the most podwire reads of a scenario file`);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -3,7 +3,8 @@
 // undefined", and not "missing" for a kind that is there but is not a string.
 import { describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/scenario/build.js';
-import { loadScenarioText } from '../../src/scenario/load.js';
+import { tmpdir } from 'node:os';
+import { loadScenarioFile, loadScenarioText, MAX_FILE_BYTES } from '../../src/scenario/load.js';
 import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
 
 function problems(text: string): string[] {
@@ -53,5 +54,29 @@ describe('a manifest missing metadata or spec, or with a part of the wrong type'
     expect(problems(`${HOSTLESS}  duration: [1]\n`)).toEqual(['bad.yaml:5:13: spec.duration: expected a number or a string, got a list']);
     expect(problems(`${HOSTLESS}  duration: .inf\n`)).toEqual(['bad.yaml:5:13: spec.duration: expected a finite number or a string, got infinity (a number past the largest double)']);
     expect(problems(`${HOSTLESS}  hosts: [{ name: h1, interfaces: [{ name: eth0, address: 10.0.0.1/24, mtu: 99999999999 }] }]\n`)).toEqual(['bad.yaml:5:77: spec.hosts[0].interfaces[0].mtu: at most 65535, got 99999999999']);
+  });
+
+  it('a count past the largest safe integer names the bound, as the other numbers do (was "Too big: expected int to be <=…")', () => {
+    const HOSTLESS = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: t }\nspec:\n';
+    expect(problems(`${HOSTLESS}  hosts: [{ name: h1 }]\n  traffic: [{ type: ping, from: h1, to: 10.0.0.1, count: 99999999999999999999 }]\n`)).toEqual(['bad.yaml:6:58: spec.traffic[0].count: at most 9007199254740991, got 100000000000000000000']);
+  });
+});
+
+describe('the file itself', () => {
+  const fileProblems = (f: string): string[] => {
+    try {
+      loadScenarioFile(f);
+      return ['ok'];
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      return e.errors.map(formatUserError);
+    }
+  };
+  it('a directory says so (was "EISDIR: illegal operation on a directory, read")', () => {
+    expect(fileProblems(tmpdir())).toEqual([`${tmpdir()}:1:1: is a directory, not a scenario file`]);
+  });
+  // readFileSync('/dev/zero') grew until Node failed (ERR_FS_FILE_TOO_LARGE past 2 GiB, or out of memory first).
+  it('a file without end (/dev/zero) stops at the size limit with one line', () => {
+    expect(fileProblems('/dev/zero')).toEqual([`/dev/zero:1:1: cannot read: larger than ${MAX_FILE_BYTES / 1024 ** 2} MiB, the most podwire reads of a scenario file`]);
   });
 });
