@@ -1,21 +1,12 @@
 // Wrong types and missing parts in a user's file (session 49's audit): each is one line naming
 // file:line:col, the field and what was expected — not zod's "Invalid input: expected object, received
 // undefined", and not "missing" for a kind that is there but is not a string.
-import { describe, expect, it } from 'vitest';
-import { buildWorld } from '../../src/scenario/build.js';
 import { tmpdir } from 'node:os';
-import { loadScenarioFile, loadScenarioText, MAX_FILE_BYTES } from '../../src/scenario/load.js';
+import { describe, expect, it } from 'vitest';
+import { loadScenarioFile, MAX_FILE_BYTES } from '../../src/scenario/load.js';
 import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
+import { problems } from './problems.js';
 
-function problems(text: string): string[] {
-  try {
-    buildWorld(loadScenarioText(text, 'bad.yaml'), 1);
-    return ['ok'];
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    return e.errors.map(formatUserError);
-  }
-}
 
 const HEAD = 'apiVersion: podwire.dev/v1alpha1\nkind: Scenario\nmetadata: { name: t }\nspec:\n  cluster:\n    nodes: [{ name: node1 }]\n';
 

@@ -1,9 +1,9 @@
 // scenario/load + scenario/build: every bad input gives one line `file:line:col: field: message`,
 // pointing at the offending YAML token. Each case is a small file; the expected line is exact.
 import { describe, expect, it } from 'vitest';
-import { buildWorld } from '../../src/scenario/build.js';
-import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
+import { formatUserError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
+import { problems } from './problems.js';
 
 const HEAD = `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -13,15 +13,6 @@ spec:
 `; // lines 1-5; the body starts on line 6
 
 /** The formatted errors of loading and building `text`, or ['ok']. */
-function problems(text: string): string[] {
-  try {
-    buildWorld(loadScenarioText(text, 'bad.yaml'), 1);
-    return ['ok'];
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    return e.errors.map(formatUserError);
-  }
-}
 
 describe('scenario validation errors (file:line:col: field: message)', () => {
   it('unknown field', () => {
