@@ -6,12 +6,12 @@ import './v8-tuning.js';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import { formatUserError, ScenarioError, type UserError } from '../scenario/errors.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { checkOutDir, CliError, EXIT, memoryLimits, memoryBudget, memoryOver, outputError, parseBytesFlag, parseCountFlag, parseDurationFlag, progressBar, runWithGuards, SignalGuard, summaryLines, type MemoryLimits } from './run.js';
 import { parseCaptureFilterFlag, parseSnaplenFlag } from './capture-flags.js';
+import { exitOnSignal, interruptible } from './interruptible.js';
 
 // A reader that stops early (`podwire run … | head`, `inspect … | grep -m1`) closes the pipe: the next
 // write fails with EPIPE, emitted as an 'error' event that would end the process with a stack trace
@@ -40,9 +40,10 @@ type Loaded = ReturnType<ScenarioModules['loadScenarioFile']>;
  * past V8's heap limit aborts the process with nothing written), closed-loop users after it; above the
  * budget a one-line error at the field (exit 1), above half of it a warning. The build itself is one
  * synchronous call: it calls back every few hundred pods, when the memory guard looks (a build past the
- * limits stops with one line, exit 3, nothing written) and, on a TTY, a line shows the pods created.
+ * limits stops with one line, exit 3, nothing written) and, on a TTY, a line shows the pods created. A
+ * signal during it stops it with one line, nothing written, exit 130 / 143 (cli/interruptible).
  */
-function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limits: MemoryLimits) {
+async function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limits: MemoryLimits) {
   const budget = memoryBudget(limits);
   const pods = mods.podMemoryProblems(loaded, budget);
   if (pods.errors.length > 0) throw new ScenarioError(pods.errors);
@@ -58,7 +59,7 @@ function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limit
     }
     if (tty) process.stderr.write(`\r  building the world: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} pods  ${((performance.now() - t0) / 1000).toFixed(0)} s   `);
   };
-  const world = mods.buildWorld(loaded, seed, { check });
+  const world = await interruptible('building the world', () => mods.buildWorld(loaded, seed, { check }), () => tty && process.stderr.write('\r\x1b[K'));
   if (tty) process.stderr.write(`\r\x1b[K${performance.now() - t0 > 2000 ? `  built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n` : ''}`);
   const users = mods.userMemoryProblems(loaded, world.cluster, budget);
   if (users.errors.length > 0) throw new ScenarioError(users.errors);
@@ -67,6 +68,18 @@ function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number, limit
 }
 
 class UsageError extends Error {}
+
+/** A decimal number as a flag's value (yargs' own number type turns "abc" into NaN). */
+const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/** yargs coerce for a numeric flag: its number, or a UsageError naming the flag and the text typed. */
+function numberArg(flag: string): (v: unknown) => number {
+  return (v) => {
+    const text = String(Array.isArray(v) ? v[v.length - 1] : v);
+    if (!NUMBER.test(text)) throw new UsageError(`${flag}: expected a number, got "${terminalSafe(text)}"`);
+    return Number(text);
+  };
+}
 
 /** Most problems printed for one input; the rest are counted. */
 const MAX_ERRORS_SHOWN = 100;
@@ -107,11 +120,20 @@ function seedOf(argv: { seed?: string | number | undefined }, fallback: number |
   return Number(text);
 }
 
-function untilOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ns = parseDuration(text);
-  if (ns === null) throw new UsageError(`--until: expected a duration like 10s or 500ms, got "${text}"`);
-  return ns;
+function untilOf(text: string | undefined, flag = '--until'): number | undefined {
+  return parseDurationFlag(flag, text);
+}
+
+/**
+ * yargs' own words for a flag problem, as one line naming the flag: "Invalid values:\n  Argument: format,
+ * Given: "xml", Choices: …" and "Not enough arguments following: out".
+ */
+function yargsMessage(msg: string): string {
+  const positional = new Set(['what', 'name']); // generate <what>, schema <name>
+  const bad = [...msg.matchAll(/Argument: ([\w-]+), Given: (.*?), Choices: (.*)$/gm)].map((m) => `${positional.has(m[1]!) ? `<${m[1]}>` : `--${m[1]}`}: expected one of ${m[3]}, got ${m[2]}`);
+  if (bad.length > 0) return bad.join('; ');
+  const noValue = /^Not enough arguments following: ([\w-]+)$/.exec(msg);
+  return noValue ? `--${noValue[1]}: expected a value` : msg;
 }
 
 /** Warnings in clang style: `file:line:col: warning: field: message`. */
@@ -129,19 +151,20 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
-          .option('seed', { type: 'string', describe: 'random seed (default: the scenario\'s, else 1)' })
-          .option('out', { type: 'string', default: 'out', describe: 'output directory' })
-          .option('until', { type: 'string', describe: 'simulated time to stop at (e.g. 10s)' })
+          .option('seed', { type: 'string', requiresArg: true, describe: 'random seed (default: the scenario\'s, else 1)' })
+          .option('out', { type: 'string', requiresArg: true, default: 'out', describe: 'output directory' })
+          .option('until', { type: 'string', requiresArg: true, describe: 'simulated time to stop at (e.g. 10s)' })
           .option('format', { choices: ['pcapng', 'pcap'] as const, describe: 'capture format (default: the scenario\'s)' })
-          .option('capture-filter', { type: 'string', describe: 'capture only packets this pcap-filter subset matches, e.g. "tcp port 80 and host 10.244.1.2" (default: the scenario\'s capture.filter)' })
-          .option('snaplen', { type: 'number', describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
+          .option('capture-filter', { type: 'string', requiresArg: true, describe: 'capture only packets this pcap-filter subset matches, e.g. "tcp port 80 and host 10.244.1.2" (default: the scenario\'s capture.filter)' })
+          .option('snaplen', { type: 'string', requiresArg: true, coerce: numberArg('--snaplen'), describe: 'bytes kept of each captured frame, as tcpdump -s (default: the scenario\'s capture.snaplen)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no summary' })
           .option('report', { type: 'boolean', default: true, describe: 'also write OUT/report.html (--no-report to skip)' })
-          .option('max-events', { type: 'number', describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
-          .option('max-sim-time', { type: 'string', describe: 'stop at this simulated time even if the scenario runs longer' })
-          .option('max-capture', { type: 'string', describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
-          .option('max-memory', { type: 'string', describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
+          .option('max-events', { type: 'string', requiresArg: true, coerce: numberArg('--max-events'), describe: `stop after N events (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
+          .option('max-sim-time', { type: 'string', requiresArg: true, describe: 'stop at this simulated time even if the scenario runs longer' })
+          .option('max-capture', { type: 'string', requiresArg: true, describe: 'stop capturing past this size, e.g. 500MB (default 1GiB); the run goes on' })
+          .option('max-memory', { type: 'string', requiresArg: true, describe: 'stop when the process uses more memory than this, e.g. 4GiB (default 8GiB; the run also stops at 80% of Node\'s heap limit, NODE_OPTIONS=--max-old-space-size)' }),
       async (argv) => {
+        const starting = exitOnSignal('starting');
         const mods = await scenarioModules();
         const { loadScenarioFile, ScenarioRun, trafficWorkWarnings } = mods;
         const maxEvents = parseCountFlag('--max-events', argv['max-events']) ?? DEFAULT_MAX_EVENTS;
@@ -150,15 +173,16 @@ async function main(): Promise<void> {
         const limits = memoryLimits(parseBytesFlag('--max-memory', argv['max-memory']) ?? 8 * 1024 ** 3);
         const captureFilter = parseCaptureFilterFlag(argv['capture-filter']);
         const snaplen = parseSnaplenFlag(argv.snaplen);
+        const until = untilOf(argv.until);
         checkOutDir(argv.out);
-        const loaded = loadScenarioFile(argv.file);
+        starting();
+        const loaded = await interruptible(`reading ${terminalSafe(argv.file)}`, () => loadScenarioFile(argv.file));
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
-        const until = untilOf(argv.until);
         // The capture's writer thread boots on the other core while the world is built (it opens no file).
         mods.prestartCapture(argv.format ?? spec.capture.format, spec.capture.interfaces);
-        // The build is one synchronous call: a signal during it ends the process (nothing is open yet).
-        const world = checkedBuild(mods, loaded, seed, limits);
+        // The build is one synchronous call: a signal during it stops it with one line (nothing is open yet).
+        const world = await checkedBuild(mods, loaded, seed, limits);
         // From here to the end (run, outputs, report) signals are watched; the exit code says one came.
         const signals = new SignalGuard().install();
         printWarnings(world.warnings);
@@ -203,8 +227,8 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'a run\'s output directory (or a directory of them)' })
-          .option('out', { type: 'string', describe: 'where to write the page (default DIR/report.html)' })
-          .option('flow', { type: 'string', describe: 'the flow whose path the topology shows (default: the first)' }),
+          .option('out', { type: 'string', requiresArg: true, describe: 'where to write the page (default DIR/report.html)' })
+          .option('flow', { type: 'string', requiresArg: true, describe: 'the flow whose path the topology shows (default: the first)' }),
       async (argv) => {
         const { reportCommand } = await import('./report.js');
         process.stdout.write(`report: ${await reportCommand(argv.dir, argv.out, argv.flow)}\n`);
@@ -218,7 +242,7 @@ async function main(): Promise<void> {
         const mods = await scenarioModules();
         const { loadScenarioFile, trafficWorkWarnings } = mods;
         const loaded = loadScenarioFile(argv.file);
-        const world = checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryLimits(8 * 1024 ** 3));
+        const world = await checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryLimits(8 * 1024 ** 3));
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, world.until, DEFAULT_MAX_EVENTS));
         process.stdout.write(`${argv.file}: ok (${world.namespaces.size} hosts, ${world.devices.length} interfaces, ${world.flows.length} flows, ${loaded.manifests.length} manifests)\n`);
@@ -230,9 +254,9 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('node', { type: 'string', alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
-          .option('seed', { type: 'string' })
-          .option('until', { type: 'string', describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
+          .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
+          .option('seed', { type: 'string', requiresArg: true })
+          .option('until', { type: 'string', requiresArg: true, describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
           .option('iptables', { type: 'boolean', default: false, describe: 'print the node\'s rules as iptables-save prints them' })
           .option('counters', { alias: 'c', type: 'boolean', default: false, describe: 'with --iptables: after the run (or --until), every rule\'s packet and byte counters too (iptables-save -c)' })
@@ -252,8 +276,9 @@ async function main(): Promise<void> {
           import('../netfilter/iptables-save.js'),
           import('../k8s/services.js'),
         ]);
+        const untilFlag = untilOf(argv.until); // a bad flag is refused before the build
         const loaded = loadScenarioFile(argv.file);
-        const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         if (argv.ingress) {
           const ing = world.controlPlane?.ingress;
           if (!ing) throw new UsageError(`--ingress: ${argv.file} runs no ingress controller (spec.cluster.ingressController)`);
@@ -261,7 +286,7 @@ async function main(): Promise<void> {
           return;
         }
         if (argv.lb) {
-          const until = argv.run ? (untilOf(argv.until) ?? world.until) : 0;
+          const until = argv.run ? (untilFlag ?? world.until) : 0;
           if (argv.run) world.sim.run(until !== null ? { until } : {});
           process.stdout.write(inspectLoadBalancers(world));
           return;
@@ -275,7 +300,7 @@ async function main(): Promise<void> {
           const b = saveBanner('Thu Jan  1 00:00:00 1970');
           // The rules as configured; with --counters, after the run (counters count its packets); at --until when given.
           if ((argv.counters || argv.until !== undefined) && argv.run) {
-            const until = untilOf(argv.until) ?? world.until;
+            const until = untilFlag ?? world.until;
             world.sim.run(until !== null ? { until } : {});
           }
           const text = argv.counters ? renderIptablesSave({ ...ns.nf.ruleset(), ruleCounters: true }) : ns.nf.save();
@@ -294,12 +319,12 @@ async function main(): Promise<void> {
         }
         if (argv.services) {
           // As admitted (before any pod is ready); at --until when given.
-          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilOf(argv.until)! });
+          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilFlag! });
           process.stdout.write(formatServices(world.services));
           return;
         }
         if (argv.run) {
-          const until = untilOf(argv.until) ?? world.until;
+          const until = untilFlag ?? world.until;
           world.sim.run(until !== null ? { until } : {});
         }
         if (argv.nft) {
@@ -327,15 +352,15 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
-          .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'PATH=V1,V2,… (repeatable; the variants are their product)' })
-          .option('variants', { type: 'string', describe: 'YAML file of named variants: variants: [{ name, set: { PATH: VALUE } }]' })
-          .option('seeds', { type: 'string', demandOption: true, describe: 'seeds: 1..20, 7 or 1,4,9' })
-          .option('workers', { type: 'number', describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
-          .option('out', { type: 'string', default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
+          .option('vary', { type: 'string', requiresArg: true, array: true, default: [] as string[], describe: 'PATH=V1,V2,… (repeatable; the variants are their product)' })
+          .option('variants', { type: 'string', requiresArg: true, describe: 'YAML file of named variants: variants: [{ name, set: { PATH: VALUE } }]' })
+          .option('seeds', { type: 'string', requiresArg: true, demandOption: true, describe: 'seeds: 1..20, 7 or 1,4,9' })
+          .option('workers', { type: 'string', requiresArg: true, coerce: numberArg('--workers'), describe: 'worker threads (default: cores − 1; 0 runs in this process)' })
+          .option('out', { type: 'string', requiresArg: true, default: 'out/sweep', describe: 'output directory (an interrupted sweep resumes there)' })
           .option('capture', { type: 'boolean', default: false, describe: 'also write each run\'s capture' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no table' })
           .option('report', { type: 'boolean', default: true, describe: 'also write DIR/report.html (--no-report to skip)' })
-          .option('redis', { type: 'string', alias: 'queue', describe: 'redis://HOST:PORT: queue the runs for `podwire worker` processes instead of running them here' }),
+          .option('redis', { type: 'string', requiresArg: true, alias: 'queue', describe: 'redis://HOST:PORT: queue the runs for `podwire worker` processes instead of running them here' }),
       async (argv) => {
         const { sweepCommand } = await import('./sweep.js');
         const code = await sweepCommand({ file: argv.file, vary: argv.vary, variants: argv.variants, seeds: argv.seeds, workers: argv.workers, out: argv.out, capture: argv.capture, quiet: argv.quiet, report: argv.report, redis: argv.redis });
@@ -347,9 +372,9 @@ async function main(): Promise<void> {
       'run sweep runs queued in Redis by `podwire sweep --redis URL` (any number of workers, on any machine)',
       (y) =>
         y
-          .option('redis', { type: 'string', alias: 'queue', demandOption: true, describe: 'redis://HOST:PORT' })
-          .option('concurrency', { type: 'number', describe: 'runs at once, each on a thread (default: cores − 1)' })
-          .option('lock-ms', { type: 'number', describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
+          .option('redis', { type: 'string', requiresArg: true, alias: 'queue', demandOption: true, describe: 'redis://HOST:PORT' })
+          .option('concurrency', { type: 'string', requiresArg: true, coerce: numberArg('--concurrency'), describe: 'runs at once, each on a thread (default: cores − 1)' })
+          .option('lock-ms', { type: 'string', requiresArg: true, coerce: numberArg('--lock-ms'), describe: 'job lock lifetime: a run of a dead worker is retried elsewhere after about this long (default 30000)' })
           .option('quiet', { type: 'boolean', default: false }),
       async (argv) => {
         const { workerCommand } = await import('./worker.js');
@@ -363,16 +388,16 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('what', { choices: ['cluster'] as const, demandOption: true })
-          .option('nodes', { type: 'number', default: 3, describe: 'cluster nodes' })
-          .option('services', { type: 'number', default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
-          .option('pods-per-service', { type: 'number', default: 3, describe: 'replicas of each Service\'s Deployment' })
+          .option('nodes', { type: 'string', requiresArg: true, coerce: numberArg('--nodes'), default: 3, describe: 'cluster nodes' })
+          .option('services', { type: 'string', requiresArg: true, coerce: numberArg('--services'), default: 10, describe: 'Services, each with its own Deployment (every 10th a NodePort)' })
+          .option('pods-per-service', { type: 'string', requiresArg: true, coerce: numberArg('--pods-per-service'), default: 3, describe: 'replicas of each Service\'s Deployment' })
           .option('cni', { choices: ['flannel-vxlan', 'host-gw'] as const, default: 'flannel-vxlan' as const })
           .option('mode', { choices: ['iptables', 'nftables', 'ipvs'] as const, default: 'iptables' as const, describe: 'kube-proxy mode' })
-          .option('flows', { type: 'number', default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
-          .option('requests', { type: 'number', default: 10, describe: 'requests per flow, a new connection each' })
-          .option('rate', { type: 'number', default: 100, describe: 'requests per second per flow' })
+          .option('flows', { type: 'string', requiresArg: true, coerce: numberArg('--flows'), default: 1, describe: 'HTTP flows from a client pod, one per Service (0: no traffic)' })
+          .option('requests', { type: 'string', requiresArg: true, coerce: numberArg('--requests'), default: 10, describe: 'requests per flow, a new connection each' })
+          .option('rate', { type: 'string', requiresArg: true, coerce: numberArg('--rate'), default: 100, describe: 'requests per second per flow' })
           .option('capture', { type: 'boolean', default: false, describe: 'capture every interface (default: none)' })
-          .option('seed', { type: 'number', default: 1 }),
+          .option('seed', { type: 'string', requiresArg: true, coerce: numberArg('--seed'), default: 1 }),
       async (argv) => {
         const { clusterGenProblem, generateClusterYaml } = await import('../scenario/generate.js');
         const opts = { nodes: argv.nodes, services: argv.services, podsPerService: argv['pods-per-service'], cni: argv.cni, mode: argv.mode, flows: argv.flows, requests: argv.requests, rate: argv.rate, capture: argv.capture, seed: argv.seed };
@@ -397,21 +422,21 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', describe: 'scenario YAML file' })
-          .option('from', { type: 'string', describe: 'sender: pod/NAME, node/NAME, host/NAME or a host name' })
-          .option('to', { type: 'string', describe: 'destination IP:PORT (or IP for icmp)' })
+          .option('from', { type: 'string', requiresArg: true, describe: 'sender: pod/NAME, node/NAME, host/NAME or a host name' })
+          .option('to', { type: 'string', requiresArg: true, describe: 'destination IP:PORT (or IP for icmp)' })
           .option('proto', { choices: ['tcp', 'udp', 'icmp', 'sctp'] as const, default: 'tcp' as const })
-          .option('at', { type: 'string', default: '0', describe: 'simulated time to send the packet at' })
-          .option('seed', { type: 'string' })
-          .option('iptables-save', { type: 'string', describe: 'trace through this dump instead of a scenario' })
-          .option('local-ip', { type: 'string', array: true, describe: 'an address of the node owning the dump (repeatable)' })
-          .option('src', { type: 'string', describe: 'source IP (dump mode)' })
-          .option('dst', { type: 'string', describe: 'destination IP:PORT (dump mode)' })
-          .option('sport', { type: 'number', describe: 'source port (dump mode; default 40000)' })
+          .option('at', { type: 'string', requiresArg: true, default: '0', describe: 'simulated time to send the packet at' })
+          .option('seed', { type: 'string', requiresArg: true })
+          .option('iptables-save', { type: 'string', requiresArg: true, describe: 'trace through this dump instead of a scenario' })
+          .option('local-ip', { type: 'string', requiresArg: true, array: true, describe: 'an address of the node owning the dump (repeatable)' })
+          .option('src', { type: 'string', requiresArg: true, describe: 'source IP (dump mode)' })
+          .option('dst', { type: 'string', requiresArg: true, describe: 'destination IP:PORT (dump mode)' })
+          .option('sport', { type: 'string', requiresArg: true, coerce: numberArg('--sport'), describe: 'source port (dump mode; default 40000)' })
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
-          .option('max-outcomes', { type: 'number', describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
-          .option('ipset-save', { type: 'string', describe: 'dump mode: the node\'s `ipset save` output, for rules matching ip sets (Calico, IPVS mode)' })
-          .option('host', { type: 'string', describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
-          .option('path', { type: 'string', default: '/', describe: 'request path for --host' }),
+          .option('max-outcomes', { type: 'string', requiresArg: true, coerce: numberArg('--max-outcomes'), describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
+          .option('ipset-save', { type: 'string', requiresArg: true, describe: 'dump mode: the node\'s `ipset save` output, for rules matching ip sets (Calico, IPVS mode)' })
+          .option('host', { type: 'string', requiresArg: true, describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
+          .option('path', { type: 'string', requiresArg: true, default: '/', describe: 'request path for --host' }),
       async (argv) => {
         const { traceIngress, traceIptablesDump, traceScenario } = await import('./trace.js');
         const ipArg = (flag: string, text: string | undefined): number => {
@@ -430,15 +455,17 @@ async function main(): Promise<void> {
           const [dst, dport] = hostPort('dst', argv.dst);
           const localIps = (argv['local-ip'] ?? []).map((x) => ipArg('local-ip', x));
           if (localIps.length === 0) throw new UsageError('--local-ip: name at least one address of the node');
+          if (argv.sport !== undefined && !(Number.isInteger(argv.sport) && argv.sport >= 1 && argv.sport <= 65535)) throw new UsageError(`--sport: expected a port 1..65535, got ${argv.sport}`);
           process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}), ...(argv['ipset-save'] !== undefined ? { ipsetFile: argv['ipset-save'] } : {}) }));
           return;
         }
         if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');
         if (argv.proto === 'sctp') throw new UsageError('--proto: scenario traces take tcp, udp or icmp');
+        const at = untilOf(argv.at, '--at') ?? 0; // a bad flag is refused before the build
         const { buildWorld, loadScenarioFile } = await scenarioModules();
         const loaded = loadScenarioFile(argv.file);
         loaded.scenario.spec.traffic = [];
-        const world = buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed));
+        const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         const fromRef = argv.from ?? '';
         const { nsOf } = await import('../scenario/workloads.js');
         const ns = nsOf(world, fromRef);
@@ -447,7 +474,6 @@ async function main(): Promise<void> {
         let dport = 0;
         if (argv.proto === 'icmp' && argv.to !== undefined && !argv.to.includes(':')) dst = ipArg('to', argv.to);
         else [dst, dport] = hostPort('to', argv.to);
-        const at = untilOf(argv.at) ?? 0;
         const traceArgs = { from: ns, dst, dport, proto: argv.proto, atNs: at, limitNs: 10e9 };
         process.stdout.write(argv.host !== undefined ? traceIngress(world, { ...traceArgs, host: argv.host, path: argv.path }) : traceScenario(world, traceArgs));
       },
@@ -455,8 +481,9 @@ async function main(): Promise<void> {
     .demandCommand(1, 'name a command (run, sweep, worker, report, validate, inspect, trace, generate); see --help')
     .strict()
     .fail((msg, err) => {
-      if (err) fail(err);
-      fail(new UsageError(msg));
+      // A flag's coerce that threw reaches here wrapped in yargs' own YError: a flag problem all the same.
+      if (err && err.name !== 'YError') fail(err);
+      fail(new UsageError(yargsMessage(err?.message ?? msg)));
     })
     .help()
     .parseAsync();

@@ -14,7 +14,7 @@ import { statSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import type { StopReason } from '../core/simulator.js';
-import { formatTime, parseDuration } from '../core/time.js';
+import { durationProblem, formatTime, parseDuration } from '../core/time.js';
 import { terminalSafe } from '../core/user-error.js';
 import type { RunResult, ScenarioRun } from '../scenario/run.js';
 import type { World } from '../scenario/build.js';
@@ -100,12 +100,12 @@ export function parseCountFlag(flag: string, v: number | undefined): number | un
   return v;
 }
 
-/** Parses a duration flag (`--until`, `--max-sim-time`). */
+/** Parses a duration flag (`--until`, `--max-sim-time`, `trace --at`): the limits and words of a scenario's durations. */
 export function parseDurationFlag(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ns = parseDuration(text);
-  if (ns === null || !Number.isSafeInteger(ns)) throw new CliError(`${flag}: expected a duration like 10s or 500ms, got "${terminalSafe(text)}"`, EXIT.usage);
-  return ns;
+  const problem = durationProblem(text);
+  if (problem !== null) throw new CliError(`${flag}: ${problem}, got "${terminalSafe(text)}"`, EXIT.usage);
+  return parseDuration(text)!;
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -131,6 +131,7 @@ export function outputError(e: unknown): CliError | null {
 
 /** Refuses an --out that cannot be a directory before any work is done. */
 export function checkOutDir(dir: string): void {
+  if (dir.trim() === '') throw new CliError(`--out: expected a directory, got "${dir}"`, EXIT.usage);
   let st;
   try {
     st = statSync(dir);

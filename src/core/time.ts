@@ -30,6 +30,25 @@ export function parseDuration(text: string | number): TimeNs | null {
   return Math.round(Number(m[1]) * unit);
 }
 
+/** A duration as a scenario or a flag writes it: a decimal number and an optional unit (parseDuration also reads exponents). */
+export const DURATION = /^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)?\s*$/;
+export const DURATION_EXPECTED = 'expected a duration like 10ms, 1.5s, 250us';
+/** Longest duration a scenario or a flag may name: the clock counts integer nanoseconds in a double (exact to 2^53 ns ≈ 104 days). */
+export const MAX_DURATION_NS = 100 * 86_400 * SEC;
+
+/**
+ * Why a duration is refused, or null: the one rule for a scenario's fields (scenario/schema-base) and
+ * the CLI's duration flags (--until, --max-sim-time, trace --at), so both say the same thing.
+ */
+export function durationProblem(v: string | number): string | null {
+  if (typeof v === 'number' ? !(v >= 0) : !DURATION.test(v)) return DURATION_EXPECTED;
+  const ns = parseDuration(v);
+  if (ns === null) return DURATION_EXPECTED;
+  if (!(ns <= MAX_DURATION_NS)) return 'at most 100 days (the simulated clock counts integer nanoseconds)';
+  if (ns === 0 && /[1-9]/.test(String(v))) return 'below the clock resolution of 1ns';
+  return null;
+}
+
 /** parseDuration for input the schema has already validated: a malformed or absent value is 0. */
 export function durationOr0(text: string | number | undefined): TimeNs {
   return text === undefined ? 0 : (parseDuration(text) ?? 0);

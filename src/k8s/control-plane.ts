@@ -43,7 +43,7 @@ import { hasProbes, Prober, startsNotReady } from './prober.js';
 import type { Namespace } from '../net/namespace.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import { ServiceInformer } from './service-informer.js';
-import type { IngressControllerConfig } from './ingress/addon.js';
+import { runsIngressNginx, type IngressControllerConfig } from './ingress/addon.js';
 import { startIngress, type IngressController } from './ingress/index.js';
 import { admitServices, serviceAllocator } from './service-registry.js';
 import { emptyView, parseManualEndpoints, resolveManual, serviceViews, type ManualEndpoints, type ServiceSpec, type ServiceView } from './services.js';
@@ -146,7 +146,7 @@ export class ControlPlane {
     cp.endpointSlices.start(durationOr0(cfg.endpointDelay));
     if (lb && cluster.lb) (cp.cloud = new CloudLoadBalancers(sim, cp.api, lb, cluster, cluster.lb, record)).start();
     else startMetalLbSpeaker(cp.api, cluster.nodes, record);
-    cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined);
+    cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined || runsIngressNginx(cluster.manifests));
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);

@@ -3,6 +3,7 @@
 // probes are parsed for k8s/prober.ts; other well-known fields (resources, env, ...) are accepted silently, and fields podwire
 // does not know at all produce a one-line warning naming file:line:col, never silence.
 import { z } from 'zod';
+import '../core/zod-messages.js';
 import type { UserError } from '../core/user-error.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -10,7 +10,8 @@
 // cluster), the others by the `yaml` package from their own text; positions are computed per
 // document on demand, and any error sends the whole file through the `yaml` package again, so every
 // message and position is the same as before.
-import { readFileSync } from 'node:fs';
+import { yamlTypeOf } from '../core/zod-messages.js';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { isMap, isPair, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, ScenarioError, type UserError } from './errors.js';
@@ -51,12 +52,36 @@ const MAX_ALIAS_COUNT = 100;
 export function loadScenarioFile(file: string): LoadedScenario {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readCapped(file, MAX_FILE_BYTES);
   } catch (e) {
-    const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`;
+    const code = (e as NodeJS.ErrnoException).code;
+    const msg = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : code === 'EACCES' ? 'cannot read: permission denied' : `cannot read: ${(e as Error).message}`;
     throw new ScenarioError([{ file, line: 1, col: 1, field: '', message: msg }]);
   }
   return loadScenarioText(text, file);
+}
+
+/** Largest scenario file read (the generated 1,000-node, 30,000-pod scale scenario is ~6 MB). */
+export const MAX_FILE_BYTES = 256 * 1024 ** 2;
+
+/** A file's text, read in chunks so that a device or a pipe without end (/dev/zero) stops at `cap` bytes with an error. */
+function readCapped(file: string, cap: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(16 * 1024 ** 2, cap + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > cap) throw new Error(`larger than ${cap / 1024 ** 2} MiB, the most podwire reads of a scenario file`);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -255,8 +280,13 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
   }
   for (const { id, v } of objects) {
     const kind = v['kind'];
-    if (typeof kind !== 'string') {
-      errors.push(at(id, ['kind'], 'missing: every document needs a kind (Scenario, Pod, Service, ...)'));
+    if (typeof kind !== 'string' || kind === '') {
+      errors.push(at(id, ['kind'], kind === undefined || kind === null || kind === '' ? 'missing: every document needs a kind (Scenario, Pod, Service, ...)' : `expected a string (Scenario, Pod, Service, ...), got ${yamlTypeOf(kind)}`));
+      continue;
+    }
+    const apiVersion = v['apiVersion'];
+    if (apiVersion !== undefined && apiVersion !== null && typeof apiVersion !== 'string') {
+      errors.push(at(id, ['apiVersion'], `expected a string (v1, apps/v1, ...), got ${yamlTypeOf(apiVersion)}`));
       continue;
     }
     if (kind === 'Scenario') {
@@ -335,6 +365,33 @@ function replicationControllerAsReplicaSet(v: Record<string, unknown>): Record<s
   };
 }
 
+/**
+ * The kinds whose `spec.selector` the API server defaulted, in these removed versions, to the pod
+ * template's labels (and `metadata.labels` too when empty): extensions/v1beta1 and apps/v1beta1
+ * manifests often leave both out. apps/v1beta2 and apps/v1 require the selector.
+ */
+const SELECTOR_FROM_TEMPLATE: Record<string, readonly string[]> = {
+  'extensions/v1beta1': ['Deployment', 'DaemonSet', 'ReplicaSet'],
+  'apps/v1beta1': ['Deployment', 'StatefulSet'],
+};
+
+/** An object with the selector (and labels) its API version defaulted from the template; as it is when it has one. */
+function selectorFromTemplate(v: Record<string, unknown>): Record<string, unknown> {
+  const isMap = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+  const spec = v['spec'];
+  if (!isMap(spec) || spec['selector'] !== undefined) return v;
+  const tmpl = spec['template'];
+  const labels = isMap(tmpl) && isMap(tmpl['metadata']) ? tmpl['metadata']['labels'] : undefined;
+  if (!isMap(labels) || Object.keys(labels).length === 0) return v; // nothing to default from: the schema says what is missing
+  const md = isMap(v['metadata']) ? v['metadata'] : undefined;
+  const own = md?.['labels'];
+  return {
+    ...v,
+    ...(md && (!isMap(own) || Object.keys(own).length === 0) ? { metadata: { ...md, labels } } : {}),
+    spec: { ...spec, selector: { matchLabels: labels } },
+  };
+}
+
 /** A document's value as a plain mapping; null (nothing reported) for an empty one, null after `report` otherwise. */
 function documentValue(doc: Document.Parsed, report: (message: string) => void): Record<string, unknown> | null {
   let value: unknown;
@@ -375,6 +432,7 @@ function manifestWarnings(manifests: Manifest[], at: (id: number, path: (string 
       const runs = converted ? ` (${converted})` : isModelledKind(m.kind) ? ` (podwire runs it as ${SERVED_VERSION[m.kind]})` : '';
       warnings.push(at(m.docIndex, ['apiVersion'], `${m.apiVersion} ${m.kind} was removed in Kubernetes ${removed.removedIn}: use ${removed.replacement}${runs}`));
       if (isModelledKind(m.kind) && converted === undefined) {
+        if (SELECTOR_FROM_TEMPLATE[m.apiVersion]?.includes(m.kind)) m.value = selectorFromTemplate(m.value);
         m.apiVersion = SERVED_VERSION[m.kind];
         m.value = { ...m.value, apiVersion: m.apiVersion };
       }

@@ -2,7 +2,7 @@
 // A scenario file is a multi-document YAML stream: one `kind: Scenario` document (this schema) and,
 // beside it, ordinary Kubernetes manifests (Node, Pod, Deployment, Service, ... — later layers).
 import { z } from 'zod';
-import { CidrText, Duration, EndText, FlowName, IfName, Interval, Ipv4Text, MacText, Name, Rate } from './schema-base.js';
+import { CidrText, DomainText, Duration, EndText, FlowName, IfName, Interval, Ipv4Text, MacText, Name, Rate } from './schema-base.js';
 import { NET_FAULTS } from './faults-net-schema.js';
 import { K8S_FAULTS, RecoverySpec } from './faults-k8s.js';
 import { captureFilterError } from '../capture/filter.js';
@@ -144,8 +144,8 @@ export const DnsTraffic = z.strictObject({
   name: FlowName.optional(),
   /** A pod (its ClusterFirst resolv.conf), a workload's first pod (deployment/NAME, ...), or a host with a nameserver. */
   from: z.string().regex(WORKLOAD_FROM, 'expected pod/NAME, deployment/NAME or host/NAME'),
-  /** The name to look up, as a program would pass it to getaddrinfo (e.g. "web", "example.com"). */
-  lookup: z.string().min(1),
+  /** The name to look up, as a program would pass it to getaddrinfo (e.g. "web", "example.com"; a non-ASCII name is looked up as its IDNA xn-- form). */
+  lookup: DomainText,
   count: z.number().int().min(1).default(1),
   interval: Interval.default('1s'),
   start: Duration.default('1s'),
@@ -254,7 +254,7 @@ export const ExternalHostSpec = z.strictObject({
   ip: Ipv4Text.optional(),
   mac: MacText.optional(),
   /** This host runs a DNS server answering these names (A records), e.g. a provider's DNS or an upstream resolver. */
-  dnsRecords: z.record(z.string(), Ipv4Text).optional(),
+  dnsRecords: z.record(DomainText, Ipv4Text).optional(),
   /** The nameserver in this host's resolv.conf (for http://NAME/ targets sent from it). */
   nameserver: Ipv4Text.optional(),
 });
@@ -410,11 +410,11 @@ export const InternetSpec = z.strictObject({
 /** One record of a zone (or of a DNSEndpoint): A with one or more addresses, or a CNAME. */
 export const DnsRecordSpec = z.strictObject({
   /** Relative to the origin ("www", "@" for the apex) or absolute ("www.mydomain.com."). */
-  name: z.string().min(1),
+  name: DomainText,
   type: z.enum(['A', 'CNAME']),
   /** A: the addresses (answered in rotating order); CNAME: one target name. */
-  values: z.array(z.string().min(1)).min(1).optional(),
-  value: z.string().min(1).optional(),
+  values: z.array(DomainText).min(1).optional(),
+  value: DomainText.optional(),
   ttl: z.number().int().min(0).max(2147483647).optional(),
 });
 

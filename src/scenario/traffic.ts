@@ -1,6 +1,7 @@
 // scenario/traffic — the traffic flows of a scenario: ping, UDP probes, HTTP load (open or closed
 // loop, from hosts, pods or workloads, Job and CronJob pods included), DNS lookups and TCP
 // request/response. Layer: scenario. The programs pods serve are in scenario/workloads.ts.
+import { asciiDomain, idnaProblem } from './schema-base.js';
 import { parseDistribution } from '../core/distributions.js';
 import { HttpLoadGenerator, type LoadPattern } from '../app/load-generator.js';
 import { PingApp } from '../app/ping.js';
@@ -82,7 +83,8 @@ function httpTarget(ctx: WorkloadContext, t: Extract<TrafficSpecT, { type: 'http
   let target: { host: string; port: number; addr: Ipv4 | null; path: string; tls: boolean };
   if (url) {
     const tls = url[1] === 'https';
-    const host = url[2]!;
+    const host = asciiDomain(url[2]!); // curl sends (and resolves) an IDN host as its xn-- form
+    if (host === null) return ctx.err([...at, 'to'], idnaProblem(url[2]!)), null;
     target = { tls, host, port: url[3] ? Number(url[3]) : tls ? 443 : 80, path: url[4] ?? t.path, addr: parseIpv4(host) };
   } else {
     const colon = t.to.lastIndexOf(':');
@@ -265,7 +267,8 @@ function startTcp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT,
   const senders = sendersOf(ctx, t.from, t.type);
   if (typeof senders === 'string') return ctx.err([...at, 'from'], senders);
   const colon = t.to.lastIndexOf(':');
-  const host = t.to.slice(0, colon);
+  const host = asciiDomain(t.to.slice(0, colon));
+  if (host === null) return ctx.err([...at, 'to'], idnaProblem(t.to.slice(0, colon)));
   const port = Number(t.to.slice(colon + 1));
   if (!(port >= 1 && port <= 65535)) return ctx.err([...at, 'to'], `port ${port} is out of range 1-65535`);
   const addr = host.includes('/') || parseIpv4(host) !== null ? addrOf(ctx, host) : null;

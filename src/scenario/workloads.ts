@@ -60,7 +60,7 @@ import type { ApiStore } from '../k8s/api/store.js';
 import { dnsEndpointRecords } from '../k8s/external-dns.js';
 import type { PublicDnsSpecT } from './schema.js';
 import { L7Proxy, type L7ProxyCounters } from '../app/l7-proxy.js';
-import { INGRESS_NGINX_APP } from '../k8s/ingress/addon.js';
+import { INGRESS_NGINX_APP, INGRESS_NGINX_HEALTH_PORT } from '../k8s/ingress/addon.js';
 import type { IngressController } from '../k8s/ingress/index.js';
 
 /** A traffic flow of the world, with counters for the summary. */
@@ -288,16 +288,19 @@ function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
   }
   const start = (): ContainerProcess => {
     const proxy = new L7Proxy(tcp, { port: 80, httpsPort: 443, identity: pod.name });
+    // The controller's own status port (/healthz, /metrics), which deploy.yaml's probes ask.
+    const health = new HttpServer(tcp, { port: INGRESS_NGINX_HEALTH_PORT, identity: pod.name });
     counters.set(pod.name, proxy.counters);
     controller.attach(proxy);
     return {
       stop: () => {
         proxy.stop();
+        health.stop();
         controller.detach(proxy);
       },
     };
   };
-  ctx.runContainer(pod, { tcp, ports: [80, 443], start });
+  ctx.runContainer(pod, { tcp, ports: [80, 443, INGRESS_NGINX_HEALTH_PORT], start });
 }
 
 /** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */

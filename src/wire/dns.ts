@@ -98,7 +98,7 @@ const MAX_POINTER = 0x3fff;
 // ---------------------------------------------------------------------------------------------------
 // names
 
-/** Splits a dotted name into label byte arrays, honouring "\." "\\" "\DDD" escapes. */
+/** Splits a dotted name into label byte arrays, honouring "\." "\\" "\DDD" escapes; other characters as UTF-8. */
 export function nameToLabels(name: string): Uint8Array[] {
   const labels: Uint8Array[] = [];
   if (name === '' || name === '.') return labels;
@@ -117,11 +117,20 @@ export function nameToLabels(name: string): Uint8Array[] {
       if (i === name.length - 1) break; // trailing dot
       labels.push(Uint8Array.from(cur));
       cur = [];
-    } else cur.push(ch & 0xff);
+    } else if (ch < 0x80) cur.push(ch);
+    else {
+      // A non-ASCII character goes as its UTF-8 octets, as glibc sends a name a program passed without
+      // AI_IDN (the scenario's names are converted to their IDNA xn-- form at load time; this is for the rest).
+      const cp = name.codePointAt(i)!;
+      for (const b of UTF8.encode(String.fromCodePoint(cp))) cur.push(b);
+      if (cp > 0xffff) i++;
+    }
   }
   labels.push(Uint8Array.from(cur));
   return labels;
 }
+
+const UTF8 = new TextEncoder();
 
 /**
  * Why `name` cannot be put in a query, or null: a label past 63 octets or a name past 255 octets on the

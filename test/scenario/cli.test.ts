@@ -74,7 +74,61 @@ describe('podwire CLI', () => {
   it('a bad --until exits 2 naming the flag', () => {
     const r = podwire('run', 'scenarios/docker0-bridge.yaml', '--until', 'banana', '--out', join(dir, 'o2'));
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual(['podwire: --until: expected a duration like 10s or 500ms, got "banana"']);
+    expect(r.errLines).toEqual(['podwire: --until: expected a duration like 10ms, 1.5s, 250us, got "banana"']);
+  });
+
+  // A scenario's durations were held to 100 days and 1ns; the same durations as flags were not.
+  it('duration flags have the limits and words of a scenario\'s durations (exit 2, naming the flag)', () => {
+    const over = 'at most 100 days (the simulated clock counts integer nanoseconds)';
+    const f = file('long.yaml', `${HEAD}  duration: 2401h\n  hosts: [{ name: h1 }]\n`);
+    expect(podwire('validate', f).errLines).toEqual([`${f}:6:13: spec.duration: ${over}`]);
+    const s = 'scenarios/docker0-bridge.yaml';
+    const cases: [string[], string][] = [
+      [['run', s, '--out', join(dir, 'o-dur'), '--until', '2401h'], `--until: ${over}, got "2401h"`],
+      [['run', s, '--out', join(dir, 'o-dur'), '--max-sim-time', '1e300s'], '--max-sim-time: expected a duration like 10ms, 1.5s, 250us, got "1e300s"'],
+      [['run', s, '--out', join(dir, 'o-dur'), '--until', '0.4ns'], '--until: below the clock resolution of 1ns, got "0.4ns"'],
+      [['inspect', s, '--node', 'h1', '--until', '200000h'], `--until: ${over}, got "200000h"`],
+      [['trace', s, '--from', 'c1', '--to', '10.0.0.1:80', '--at', '9000000s'], `--at: ${over}, got "9000000s"`],
+    ];
+    for (const [args, line] of cases) {
+      const r = podwire(...args);
+      expect([r.code, r.errLines]).toEqual([2, [`podwire: ${line}`]]);
+    }
+    expect(existsSync(join(dir, 'o-dur'))).toBe(false);
+  });
+
+  // yargs' number type turned "abc" into NaN: "--nodes: expected an integer 1..30000, got NaN".
+  it('a numeric flag given text names the flag and the text (exit 2)', () => {
+    const cases: [string[], string][] = [
+      [['generate', 'cluster', '--nodes', 'abc'], '--nodes: expected a number, got "abc"'],
+      [['generate', 'cluster', '--rate', '5/s'], '--rate: expected a number, got "5/s"'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--snaplen', 'big'], '--snaplen: expected a number, got "big"'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--max-events', ''], '--max-events: expected a number, got ""'],
+      [['sweep', 'scenarios/docker0-bridge.yaml', '--seeds', '1', '--workers', '1x'], '--workers: expected a number, got "1x"'],
+      [['trace', '--iptables-save', 'x', '--local-ip', '10.0.0.1', '--src', '10.0.0.2', '--dst', '10.0.0.3:80', '--sport', '70000'], '--sport: expected a port 1..65535, got 70000'],
+    ];
+    for (const [args, line] of cases) {
+      const r = podwire(...args);
+      expect([r.code, r.errLines]).toEqual([2, [`podwire: ${line}`]]);
+    }
+    expect(podwire('generate', 'cluster', '--nodes', '2').code).toBe(0);
+  });
+
+  // yargs' own messages were multi-line ("Invalid values:\n  Argument: format, …") or silently took the
+  // default ("--out" with no value ran into ./out).
+  it('a choice flag with another value, and a flag without its value, are one line naming the flag (exit 2)', () => {
+    const cases: [string[], string][] = [
+      [['run', 'scenarios/docker0-bridge.yaml', '--format', 'xml'], '--format: expected one of "pcapng", "pcap", got "xml"'],
+      [['trace', 'scenarios/docker0-bridge.yaml', '--proto', 'xx'], '--proto: expected one of "tcp", "udp", "icmp", "sctp", got "xx"'],
+      [['generate', 'foo'], '<what>: expected one of "cluster", got "foo"'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--out'], '--out: expected a value'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--until'], '--until: expected a value'],
+      [['run', 'scenarios/docker0-bridge.yaml', '--out', ''], '--out: expected a directory, got ""'],
+    ];
+    for (const [args, line] of cases) {
+      const r = podwire(...args);
+      expect([r.code, r.errLines]).toEqual([2, [`podwire: ${line}`]]);
+    }
   });
 
   it('a negative --seed exits 2 naming the flag', () => {

@@ -160,7 +160,7 @@ describe('a modelled kind name in another API group', () => {
       const p = file('v2pod.yaml', cluster('{type: ping, from: pod/web, to: pod/web, count: 1}', `${head}kind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: x }] }`));
       const r = podwire('validate', p);
       expect(r.code).toBe(1);
-      expect(r.errLines).toEqual([`${p}:${head ? '22:13' : '22:1'}: apiVersion: Invalid input: expected "v1"`]);
+      expect(r.errLines).toEqual([`${p}:${head ? '22:13' : '22:1'}: apiVersion: ${head ? 'expected "v1", got "v2"' : 'missing: expected "v1"'}`]);
     }
   });
 });

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runWorld } from '../../src/scenario/run.js';
 import { buildWorld } from '../../src/scenario/build.js';
-import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
+import { formatUserError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
+import { problems } from './problems.js';
 
 const HEAD = `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -23,15 +24,6 @@ const CLUSTER = `  cluster:
     externalHosts: [{ name: laptop }]
 `; // lines 5-8
 
-function problems(text: string): string[] {
-  try {
-    buildWorld(loadScenarioText(text, 'bad.yaml'), 1);
-    return ['ok'];
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    return e.errors.map(formatUserError);
-  }
-}
 
 const routes = (w: ReturnType<typeof buildWorld>, ns: string): string[] =>
   w.namespaces.get(ns)!.mainTable.all().filter((r) => r.prefix === 0).map((r) => `default via ${formatIpv4(r.gateway)} dev ${r.dev?.name ?? "-"}`);

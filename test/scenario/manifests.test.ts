@@ -78,6 +78,53 @@ spec:
     expect(w.cluster!.pods.filter((p) => p.owner?.name === 'old')).toHaveLength(1);
   });
 
+  // extensions/v1beta1 and apps/v1beta1 defaulted spec.selector (and empty metadata.labels) to the pod
+  // template's labels; such manifests were refused ("spec.selector: missing").
+  it('extensions/v1beta1 and apps/v1beta1 workloads without a selector select their template\'s labels; apps/v1beta2 still needs one', () => {
+    const tmpl = (app: string) => `  template:\n    metadata: { labels: { app: ${app}, tier: t } }\n    spec: { containers: [{ name: c, image: nginx, ports: [{ containerPort: 80 }] }] }\n`;
+    const text = `${head('[{ name: n1 }, { name: n2 }]')}---
+apiVersion: apps/v1beta1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 2
+${tmpl('web')}---
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: { name: api, labels: { own: label } }
+spec:
+${tmpl('api')}---
+apiVersion: extensions/v1beta1
+kind: DaemonSet
+metadata: { name: agent }
+spec:
+${tmpl('agent')}---
+apiVersion: extensions/v1beta1
+kind: ReplicaSet
+metadata: { name: rs }
+spec:
+${tmpl('rs')}---
+apiVersion: apps/v1beta1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+${tmpl('db')}---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80 }] }
+`;
+    const w = world(text);
+    const owned = (name: string) => w.cluster!.pods.filter((p) => p.owner?.name === name);
+    expect([owned('web').length, owned('api').length, owned('agent').length, owned('rs').length, owned('db').length]).toEqual([2, 1, 2, 1, 1]);
+    for (const p of w.cluster!.pods.filter((x) => x.owner !== null && x.namespace === 'default')) expect(p.labels['tier']).toBe('t');
+    w.sim.run({ until: 2e9 });
+    expect(w.services.find((s) => s.name === 'web')!.ports[0]!.endpoints.filter((e) => e.ready)).toHaveLength(2);
+    const v1beta2 = text.replace('apiVersion: apps/v1beta1\nkind: Deployment', 'apiVersion: apps/v1beta2\nkind: Deployment');
+    expect(() => world(v1beta2)).toThrow(/m\.yaml:14:3: spec\.selector: missing: expected a mapping/);
+  });
+
   it('a typo in a Service warns at the field with a did-you-mean; dnsConfig warns', () => {
     const text = `${head('[{ name: n1 }]')}---
 apiVersion: v1

@@ -125,7 +125,7 @@ describe('real-world manifests', () => {
       'ds.yaml:41:22: spec.ipFamilies[1]: IPv6: podwire models IPv4 only; the Service runs single-stack IPv4',
     ]);
     expect(world.services.map((s) => [s.name, s.clusterIP !== null])).toEqual([['v4', true], ['v6', true], ['dual', true], ['pref', true]]);
-    expect(() => buildWorld(loadScenarioText(text + svc('typo', '  ipFamilyPolicy: SingleStak\n'), 'ds.yaml'), 1)).toThrow(/ds\.yaml:49:19: spec\.ipFamilyPolicy: Invalid option/);
+    expect(() => buildWorld(loadScenarioText(text + svc('typo', '  ipFamilyPolicy: SingleStak\n'), 'ds.yaml'), 1)).toThrow(/ds\.yaml:49:19: spec\.ipFamilyPolicy: expected one of "SingleStack", "PreferDualStack", "RequireDualStack", got "SingleStak"/);
   });
 
   it('cluster-dns: a ReplicationController runs its pods (selector defaulted from the template when absent)', () => {

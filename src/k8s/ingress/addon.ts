@@ -23,6 +23,8 @@ export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
 export const INGRESS_NGINX_IMAGE = 'registry.k8s.io/ingress-nginx/controller:v1.15.1';
 /** The label set of the chart's controller pods. */
 export const CONTROLLER_LABELS = { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' } as const;
+/** The controller's status port (--healthz-port / --status-port's default): /healthz answers 200. */
+export const INGRESS_NGINX_HEALTH_PORT = 10254;
 /** The podwire.dev/app value that runs the L7 proxy in a pod. */
 export const INGRESS_NGINX_APP = 'ingress-nginx';
 
@@ -78,4 +80,51 @@ export function ingressNginxManifests(cfg: IngressControllerConfig | undefined, 
     });
   }
   return out;
+}
+
+/** Images of ingress-nginx's controller: registry.k8s.io/ingress-nginx/controller (and its chroot variant, the older k8s.gcr.io path), quay.io's nginx-ingress-controller of releases before 0.33. */
+const CONTROLLER_IMAGE = /(^|\/)(ingress-nginx\/controller(-chroot)?|nginx-ingress-controller)(:|@|$)/;
+const CONTROLLER_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet'];
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** True for a pod template running ingress-nginx's controller: its image, or its /nginx-ingress-controller entry point. */
+function runsControllerImage(template: unknown): boolean {
+  const spec = isObj(template) ? template['spec'] : undefined;
+  const containers = isObj(spec) && Array.isArray(spec['containers']) ? (spec['containers'] as unknown[]) : [];
+  return containers.some((c) => isObj(c) && ((typeof c['image'] === 'string' && CONTROLLER_IMAGE.test(c['image'])) || [c['args'], c['command']].some((a) => Array.isArray(a) && a[0] === '/nginx-ingress-controller')));
+}
+
+/**
+ * The user's own ingress-nginx install (the project's deploy.yaml, `helm template` output): its
+ * controller Deployment / DaemonSet gets `podwire.dev/app: ingress-nginx` on its pod template (unless it
+ * names another app), so its pods run the controller — routing, TLS with the Ingresses' Secrets — as the
+ * spec.cluster.ingressController add-on's do, instead of a plain server on its declared ports. Other
+ * manifests are returned as they are.
+ */
+export function adoptIngressNginx(manifests: readonly ManifestInput[]): ManifestInput[] {
+  return manifests.map((m) => {
+    if (!CONTROLLER_KINDS.includes(m.kind)) return m;
+    const spec = m.value['spec'];
+    const template = isObj(spec) ? spec['template'] : undefined;
+    if (!isObj(spec) || !isObj(template) || !runsControllerImage(template)) return m;
+    const md = isObj(template['metadata']) ? template['metadata'] : {};
+    const annotations = isObj(md['annotations']) ? md['annotations'] : {};
+    if (annotations['podwire.dev/app'] !== undefined) return m;
+    const value = { ...m.value, spec: { ...spec, template: { ...template, metadata: { ...md, annotations: { ...annotations, 'podwire.dev/app': INGRESS_NGINX_APP } } } } };
+    return { ...m, value };
+  });
+}
+
+/** True when some workload's pods run the ingress controller (the add-on's, or an adopted install). */
+export function runsIngressNginx(manifests: readonly ManifestInput[]): boolean {
+  return manifests.some((m) => {
+    if (!CONTROLLER_KINDS.includes(m.kind)) return false;
+    const spec = m.value['spec'];
+    const template = isObj(spec) ? spec['template'] : undefined;
+    const md = isObj(template) ? template['metadata'] : undefined;
+    const annotations = isObj(md) ? md['annotations'] : undefined;
+    return isObj(annotations) && annotations['podwire.dev/app'] === INGRESS_NGINX_APP;
+  });
 }
