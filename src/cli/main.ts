@@ -435,10 +435,17 @@ async function main(): Promise<void> {
           .option('json', { type: 'boolean', default: false, describe: 'print {"outcomes": [...]} (dump mode)' })
           .option('max-outcomes', { type: 'string', requiresArg: true, coerce: numberArg('--max-outcomes'), describe: 'dump mode: most branches to follow (default 4096; each statistic rule doubles them)' })
           .option('ipset-save', { type: 'string', requiresArg: true, describe: 'dump mode: the node\'s `ipset save` output, for rules matching ip sets (Calico, IPVS mode)' })
+          .option('in-iface', { type: 'string', requiresArg: true, describe: 'dump mode: the interface a packet from elsewhere comes in by (default eth0; e.g. virbr0, cni0, cali1234)' })
+          .option('out-iface', { type: 'string', requiresArg: true, describe: 'dump mode: the interface a packet for elsewhere leaves by (default eth0)' })
           .option('host', { type: 'string', requiresArg: true, describe: 'Host header: follow the ingress controller\'s decision when the packet reaches one, then its connection to the pod' })
           .option('path', { type: 'string', requiresArg: true, default: '/', describe: 'request path for --host' }),
       async (argv) => {
         const { traceIngress, traceIptablesDump, traceScenario } = await import('./trace.js');
+        // An interface name as the kernel takes it (IFNAMSIZ: at most 15 bytes, no '/', ':' or white space).
+        const ifaceArg = (flag: string, text: string): string => {
+          if (!/^[^\s/:]{1,15}$/.test(text) || text === '.' || text === '..') throw new UsageError(`${flag}: expected an interface name of 1 to 15 characters without '/', ':' or spaces, got "${text}"`);
+          return text;
+        };
         const ipArg = (flag: string, text: string | undefined): number => {
           const ip = text !== undefined ? parseIpv4(text) : null;
           if (ip === null) throw new UsageError(`--${flag}: expected an IPv4 address, got "${text ?? ''}"`);
@@ -456,7 +463,7 @@ async function main(): Promise<void> {
           const localIps = (argv['local-ip'] ?? []).map((x) => ipArg('local-ip', x));
           if (localIps.length === 0) throw new UsageError('--local-ip: name at least one address of the node');
           if (argv.sport !== undefined && !(Number.isInteger(argv.sport) && argv.sport >= 1 && argv.sport <= 65535)) throw new UsageError(`--sport: expected a port 1..65535, got ${argv.sport}`);
-          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}), ...(argv['ipset-save'] !== undefined ? { ipsetFile: argv['ipset-save'] } : {}) }));
+          process.stdout.write(traceIptablesDump({ file: dumpFile, localIps, src: ipArg('src', argv.src), dst, dport, ...(argv.sport !== undefined ? { sport: argv.sport } : {}), proto: argv.proto, json: argv.json, ...(argv['max-outcomes'] !== undefined ? { maxOutcomes: parseCountFlag('--max-outcomes', argv['max-outcomes'])! } : {}), ...(argv['ipset-save'] !== undefined ? { ipsetFile: argv['ipset-save'] } : {}), ...(argv['in-iface'] !== undefined ? { inIface: ifaceArg('--in-iface', argv['in-iface']) } : {}), ...(argv['out-iface'] !== undefined ? { outIface: ifaceArg('--out-iface', argv['out-iface']) } : {}) }));
           return;
         }
         if (argv.file === undefined) throw new UsageError('trace: give a scenario file (with --from and --to) or --iptables-save FILE');

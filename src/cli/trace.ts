@@ -32,6 +32,9 @@ export interface DumpTraceArgs {
   maxOutcomes?: number;
   /** The node's `ipset save` output (rules matching ip sets). */
   ipsetFile?: string;
+  /** --in-iface / --out-iface (default eth0). */
+  inIface?: string;
+  outIface?: string;
 }
 
 /** A file's text; an unreadable file is a user error naming it. */
@@ -56,7 +59,7 @@ export function traceIptablesDump(a: DumpTraceArgs): string {
   }
   let res;
   try {
-    res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto, ...(a.maxOutcomes !== undefined ? { maxOutcomes: a.maxOutcomes } : {}), ...(ipsets ? { ipsets } : {}) });
+    res = traceDump(rules, { localIps: a.localIps, src: a.src, dst: a.dst, dport: a.dport, ...(a.sport !== undefined ? { sport: a.sport } : {}), proto: a.proto, ...(a.maxOutcomes !== undefined ? { maxOutcomes: a.maxOutcomes } : {}), ...(ipsets ? { ipsets } : {}), ...(a.inIface !== undefined ? { inIface: a.inIface } : {}), ...(a.outIface !== undefined ? { outIface: a.outIface } : {}) });
   } catch (e) {
     if (e instanceof TraceDumpError) throw new ScenarioError([{ file: a.file, line: 1, col: 1, field: '', message: e.message }]);
     if (e instanceof IpsetError) throw new ScenarioError([{ file: e.file, line: e.line, col: e.col, field: '', message: e.detail }]);

@@ -4,6 +4,8 @@
 // ip_forward.c and ip_output.c (__ip_local_out -> ip_output) on one node. The model: one node owning `localIps` (plus 127.0.0.0/8), one interface eth0 and a
 // default route out of it. A packet from a non-local source arrives on eth0 (PREROUTING, routing
 // decision after DNAT: INPUT when the destination is local, else FORWARD then POSTROUTING out eth0).
+// `inIface` / `outIface` (trace --in-iface / --out-iface) name other interfaces for those two legs (a
+// libvirt guest's packet from virbr0, a pod's from cali1234 or cni0), so `-i` / `-o` rules on them match.
 // A packet from a local source is locally generated (OUTPUT, re-route, POSTROUTING; when it is for
 // the node itself it then loops back through lo: PREROUTING and INPUT, as the kernel does).
 // MASQUERADE uses the first local IP. At each `-m statistic --mode random` rule both branches are
@@ -33,6 +35,10 @@ export interface TraceDumpQuery {
   maxOutcomes?: number;
   /** The node's `ipset save` output, for rules that match ip sets (Calico, kube-proxy IPVS mode). */
   ipsets?: { text: string; file: string };
+  /** The interface a packet from a non-local source arrives on (default eth0): the route back to the source leaves by it too. */
+  inIface?: string;
+  /** The interface a forwarded or locally generated packet for a non-local destination leaves by (default eth0). */
+  outIface?: string;
 }
 
 /** A dump that cannot be traced (a path with more random decisions than the guard allows). */
@@ -111,7 +117,7 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
   const used = decisions.slice();
   let k = 0;
   let probability = 1;
-  const host = new TraceHost(q.localIps);
+  const host = new TraceHost(q.localIps, q.src >>> 0, q.inIface ?? 'eth0');
   const events: NfTraceEvent[] = [];
   const nf = new Netfilter(host, {
     trace: (e) => events.push(e),
@@ -133,7 +139,7 @@ function runOnce(rules: Ruleset, q: TraceDumpQuery, decisions: boolean[]): { out
   nf.load(rules);
   const pkt = queryPacket(q);
   const dst0 = pkt.ip!.dst;
-  const verdict = walkHooks(nf, host, pkt, q.src);
+  const verdict = walkHooks(nf, host, pkt, q.src, q.inIface ?? 'eth0', q.outIface ?? 'eth0');
   const outcome = classify(rules, events, verdict, pkt, dst0, q.dport);
   return { outcome: { probability, ...outcome }, probability, decisions: used.slice(0, k) };
 }
@@ -150,7 +156,7 @@ function queryPacket(q: TraceDumpQuery): Packet {
 }
 
 /** The hooks a packet from `src` traverses (forwarded, or locally generated and maybe looped back), until one does not accept. */
-function walkHooks(nf: Netfilter, host: TraceHost, pkt: Packet, src: number): NfVerdict {
+function walkHooks(nf: Netfilter, host: TraceHost, pkt: Packet, src: number, inIf: string, outIf: string): NfVerdict {
   let verdict: NfVerdict = { kind: 'accept', reroute: false };
   const run = (h: NfHook, i: string | null, o: string | null): boolean => {
     verdict = nf.hook(h, pkt, i, o);
@@ -158,14 +164,14 @@ function walkHooks(nf: Netfilter, host: TraceHost, pkt: Packet, src: number): Nf
   };
   const local = (a: number) => host.isLocalAddress(a);
   if (!local(src)) {
-    if (run(NfHook.PREROUTING, 'eth0', null)) {
-      if (local(pkt.ip!.dst)) run(NfHook.INPUT, 'eth0', null);
-      else if (run(NfHook.FORWARD, 'eth0', 'eth0')) run(NfHook.POSTROUTING, null, 'eth0');
+    if (run(NfHook.PREROUTING, inIf, null)) {
+      if (local(pkt.ip!.dst)) run(NfHook.INPUT, inIf, null);
+      else if (run(NfHook.FORWARD, inIf, outIf)) run(NfHook.POSTROUTING, null, outIf);
     }
   } else {
-    let out = local(pkt.ip!.dst) ? 'lo' : 'eth0';
+    let out = local(pkt.ip!.dst) ? 'lo' : outIf;
     if (run(NfHook.OUTPUT, null, out)) {
-      out = local(pkt.ip!.dst) ? 'lo' : 'eth0';
+      out = local(pkt.ip!.dst) ? 'lo' : outIf;
       if (run(NfHook.POSTROUTING, null, out) && out === 'lo' && run(NfHook.PREROUTING, 'lo', null)) run(NfHook.INPUT, 'lo', null);
     }
   }
@@ -205,7 +211,12 @@ function classify(rules: Ruleset, events: NfTraceEvent[], v: NfVerdict, pkt: Pac
 
 class TraceHost implements NfHost {
   private readonly rngs = new RngFactory(0);
-  constructor(private readonly localIps: number[]) {}
+  constructor(
+    private readonly localIps: number[],
+    /** The traced packet's source, routed back by the interface it came in on. */
+    private readonly src: number,
+    private readonly inIf: string,
+  ) {}
   now(): number {
     return 0;
   }
@@ -219,10 +230,11 @@ class TraceHost implements NfHost {
   routeMtu(): number {
     return 1500;
   }
-  /** The node's one interface: its own addresses are local routes on eth0, 127.0.0.0/8 on lo, everything else via eth0's default route. */
+  /** Its own addresses are local routes on eth0, 127.0.0.0/8 on lo, the traced source via its input interface, everything else via eth0's default route. */
   reverseRoute(addr: number): { type: 'unicast' | 'local'; dev: string } {
     if (addr >>> 24 === 127) return { type: 'local', dev: 'lo' };
-    return { type: this.localIps.includes(addr >>> 0) ? 'local' : 'unicast', dev: 'eth0' };
+    if (this.localIps.includes(addr >>> 0)) return { type: 'local', dev: 'eth0' };
+    return { type: 'unicast', dev: addr >>> 0 === this.src ? this.inIf : 'eth0' };
   }
   rng(name: string) {
     return this.rngs.stream(`trace-dump:${name}`);

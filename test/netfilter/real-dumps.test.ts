@@ -49,6 +49,18 @@ describe('a CentOS node with flannel, Docker and libvirt', () => {
     expect(ssh.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', by: '-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT' });
   });
 
+  it('a libvirt guest going out: rejected as if it came in on eth0, accepted and masqueraded when it comes in on virbr0 (trace --in-iface)', () => {
+    const rs = parseIptablesSave(dump, 'centos');
+    const q = { localIps: [ip('192.168.1.5')], src: ip('192.168.122.5'), dst: ip('8.8.8.8'), dport: 80, proto: 'tcp' as const };
+    expect(traceDump(rs, q).outcomes[0]).toMatchObject({ verdict: 'REJECT', by: '-A FORWARD -j REJECT --reject-with icmp-host-prohibited' });
+    const guest = traceDump(rs, { ...q, inIface: 'virbr0' }).outcomes;
+    expect(guest).toHaveLength(1);
+    expect(guest[0]).toMatchObject({ verdict: 'ACCEPT', masquerade: true, by: '-A FORWARD -s 192.168.122.0/24 -i virbr0 -j ACCEPT' });
+    // Into the guest network: out by virbr0 (libvirt's ESTABLISHED-only rule there does not take a new connection).
+    const inbound = traceDump(rs, { localIps: [ip('192.168.1.5')], src: ip('8.8.8.8'), dst: ip('192.168.122.5'), dport: 80, proto: 'tcp', outIface: 'virbr0' }).outcomes[0]!;
+    expect(inbound).toMatchObject({ verdict: 'REJECT', by: '-A FORWARD -o virbr0 -j REJECT --reject-with icmp-port-unreachable' });
+  });
+
   it('CHECKSUM as iptables 1.8.9 checks it: mangle only, --checksum-fill required', () => {
     expect(parseError(restore('-A INPUT -j CHECKSUM --checksum-fill'))).toMatch(/^in:5:\d+: target "CHECKSUM" is only valid in the mangle table$/);
     expect(parseError(restore('-A POSTROUTING -j CHECKSUM', 'mangle'))).toMatch(/^in:7:\d+: CHECKSUM: option "--checksum-fill" must be specified$/);
