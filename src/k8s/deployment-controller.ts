@@ -27,14 +27,18 @@ import type { Kubelet } from './kubelet.js';
 import { podTemplateHash } from './names.js';
 import type { ReplicaSetController, ReplicaSetState } from './replica-controller.js';
 
-/** intstr maxSurge / maxUnavailable of `total` replicas: an integer, or a percentage rounded up (surge) or down. */
-export function scaledValue(v: unknown, total: number, roundUp: boolean, dflt: string): number {
-  const x = v === undefined || v === null ? dflt : v;
-  if (typeof x === 'number' && Number.isInteger(x) && x >= 0) return x;
-  const m = typeof x === 'string' ? /^(\d+)%$/.exec(x) : null;
-  if (!m) return scaledValue(dflt, total, roundUp, dflt);
+/** An intstr (apimachinery GetScaledValueFromIntOrPercent): an integer as it is, or a percentage of `total` rounded up or down; null for neither. */
+export function intOrPercent(v: unknown, total: number, roundUp: boolean): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : null;
+  const m = typeof v === 'string' ? /^(\d+)%$/.exec(v) : null;
+  if (!m) return null;
   const f = (Number(m[1]) * total) / 100;
   return roundUp ? Math.ceil(f) : Math.floor(f);
+}
+
+/** maxSurge / maxUnavailable of `total` replicas (surge rounded up, unavailable down); `dflt` when unset or not an intstr. */
+export function scaledValue(v: unknown, total: number, roundUp: boolean, dflt: string): number {
+  return intOrPercent(v, total, roundUp) ?? intOrPercent(dflt, total, roundUp)!;
 }
 
 /** One Deployment under the controller. */
@@ -81,11 +85,10 @@ export class DeploymentController {
     const spec = d.rawSpec;
     const strategy = (spec['strategy'] ?? {}) as { type?: string; rollingUpdate?: { maxSurge?: unknown; maxUnavailable?: unknown } };
     const replicas = current.replicas + old.slice(0, -1).reduce((n, x) => n + x.replicas, 0);
-    let maxSurge = scaledValue(strategy.rollingUpdate?.maxSurge, replicas, true, '25%');
+    const maxSurge = scaledValue(strategy.rollingUpdate?.maxSurge, replicas, true, '25%');
     let maxUnavailable = scaledValue(strategy.rollingUpdate?.maxUnavailable, replicas, false, '25%');
     if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
     if (maxUnavailable > replicas) maxUnavailable = replicas;
-    if (maxSurge < 0) maxSurge = 0;
     const minReady = typeof spec['minReadySeconds'] === 'number' ? (spec['minReadySeconds'] as number) : 0;
     const r: Rollout = { template: d, replicas, maxSurge, maxUnavailable, recreate: strategy.type === 'Recreate', minReadyNs: Math.round(minReady * 1e9), sets: [...old, rs], done: false, wake: Infinity };
     this.rollouts.set(key, r);

@@ -26,6 +26,7 @@ import type { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
 import type { Kubelet } from './kubelet.js';
 import { graceSecondsOf } from './pod-termination.js';
+import { intOrPercent } from './deployment-controller.js';
 import type { ReplicaSetController } from './replica-controller.js';
 import { selectorMatches } from './services.js';
 
@@ -41,13 +42,6 @@ export interface DisruptionBudget {
   selector: Record<string, string>;
   minAvailable?: number | string;
   maxUnavailable?: number | string;
-}
-
-/** An intstr: an integer, or a percentage of `total` rounded up. */
-function intOrPercent(v: number | string, total: number): number | null {
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : null;
-  const m = /^(\d+)%$/.exec(v);
-  return m ? Math.ceil((Number(m[1]) * total) / 100) : null;
 }
 
 /** The PodDisruptionBudget manifests; a malformed one is an error at its field. */
@@ -148,7 +142,7 @@ export class Drainer {
     const sets = new Set(matched.map((p) => this.replicaSets.setOf(p)).filter((s) => s !== undefined));
     const bareCount = matched.filter((p) => this.replicaSets.setOf(p) === undefined && objs.some((o) => o.metadata.name === p.name && o.metadata.deletionTimestamp === null)).length;
     const expected = [...sets].reduce((n, s) => n + s!.replicas, 0) + bareCount;
-    const desired = b.minAvailable !== undefined ? intOrPercent(b.minAvailable, expected)! : expected - intOrPercent(b.maxUnavailable ?? 0, expected)!;
+    const desired = b.minAvailable !== undefined ? intOrPercent(b.minAvailable, expected, true)! : expected - intOrPercent(b.maxUnavailable ?? 0, expected, true)!;
     if (healthy - 1 >= desired) return null;
     return `it would violate the PodDisruptionBudget ${b.name} (${healthy} healthy, ${desired} needed)`;
   }
