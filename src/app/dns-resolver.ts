@@ -21,22 +21,40 @@
 // expires. The cache keeps the answer's address order (the first address stays first until expiry).
 // Not modelled in that cache: per-record expiry, serve-stale, the 127.0.0.53 stub hop, cache size limits.
 //
-// Not modelled: DNS over TCP after a truncated (TC) reply (the truncated answer is used), EDNS0
-// (`options edns0`), `options use-vc`, `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
+// send_vc (DNS over TCP, app/dns-stream framing): a reply with TC set (after the SERVFAIL / referral
+// checks) closes the datagram sockets and asks the same server again over TCP, both queries in one
+// write, replies matched by ID in any order, the connection closed after them; from then on every
+// server left in the round is asked over TCP, once ("at most one attempt per server"); `options use-vc`
+// uses TCP from the start. connect and read have no timeout of their own (the kernel's SYN retries); a
+// reset while reading reconnects once; refused / EOF / timed out → next server, and with none left the
+// lookup fails with the last error (refused: ECONNREFUSED). Without a TCP layer (StubResolverOptions.tcp)
+// a truncated answer is used as it is.
+//
+// getaddrinfo (family 'unspec') also runs the whole lookup again when the addresses and the name do not
+// fit its scratch buffer (1 KiB, doubled each time: ERANGE from the NSS module), as measured with glibc 2.36.
+//
+// Not modelled: EDNS0 (`options edns0`), `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
 // (addresses are returned in answer order), AI_ADDRCONFIG (use family 'inet' for A-only lookups).
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { SEC } from '../core/time.js';
+import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
+import type { SocketErrorKind } from '../transport/api.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
 import { decodeDns, DnsFlag, dnsNameProblem, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
 import { IpProto, type Ipv4 } from '../wire/types.js';
 import type { Packet } from '../packet/packet.js';
 import { answeredBy } from './answered-by.js';
+import { DnsStreamReader, frameDns } from './dns-stream.js';
 import type { Resolver } from './http-client.js';
 
 /** glibc's MAXNS: nameservers beyond the third are ignored. */
 export const MAXNS = 3;
+/** getaddrinfo's first scratch buffer for NSS results (scratch_buffer: 1,024 bytes on the stack). */
+const GAI_SCRATCH_BYTES = 1024;
+/** sizeof (struct gaih_addrtuple) on 64-bit: next, name, family, addr[4], scopeid. */
+const GAIH_ADDRTUPLE_BYTES = 40;
 
 /** A parsed /etc/resolv.conf. */
 export interface ResolvConf {
@@ -51,6 +69,8 @@ export interface ResolvConf {
   rotate: boolean;
   singleRequest: boolean;
   singleRequestReopen: boolean;
+  /** `options use-vc` (RES_USEVC): every query over TCP. */
+  useVc?: boolean;
 }
 
 /** res_init defaults. */
@@ -87,6 +107,7 @@ export function parseResolvConf(text: string): ResolvConf {
           else if (name === 'rotate') c.rotate = true;
           else if (name === 'single-request') c.singleRequest = true;
           else if (name === 'single-request-reopen') c.singleRequestReopen = true;
+          else if (name === 'use-vc') c.useVc = true;
         }
         break;
       default:
@@ -146,6 +167,8 @@ export interface StubResolverOptions {
   family?: 'unspec' | 'inet';
   /** A host cache honouring TTLs (nscd / systemd-resolved) in front of the stub; default off (glibc alone). */
   cache?: boolean;
+  /** The namespace's TCP layer, for send_vc (a truncated reply, `options use-vc`); made on first use. Without it a truncated reply is used as it is. */
+  tcp?: () => TcpLayer;
 }
 
 /** Resolver counters. */
@@ -157,13 +180,17 @@ export interface StubResolverCounters {
   failed: number;
   /** Lookups answered from the host cache. */
   cacheHits: number;
+  /** send_vc runs: queries repeated over TCP after a truncated reply, or sent so by `use-vc`. */
+  tcpExchanges: number;
+  /** Lookups run again by getaddrinfo with a doubled buffer (ERANGE: the addresses did not fit). */
+  erangeRetries: number;
 }
 
 type QueryVerdict = { kind: 'success'; a: DnsMessage | null } | { kind: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery'; negativeTtl?: number };
 
 /** A glibc-style stub resolver bound to one namespace's UDP layer. */
 export class StubResolver implements Resolver {
-  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0, cacheHits: 0 };
+  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0, cacheHits: 0, tcpExchanges: 0, erangeRetries: 0 };
   private readonly sim: Simulator;
   /** The host cache: lookup name → result and when it expires (opts.cache). */
   private readonly cache = new Map<string, { result: LookupResult; expires: number }>();
@@ -214,7 +241,27 @@ export class StubResolver implements Resolver {
     let gotNodata = false;
     let lastError: LookupResult['error'] = 'nxdomain';
     let firstError: LookupResult['error'] = null;
+    /** getaddrinfo's scratch buffer for the NSS module's results (gaih_inet: 1024 bytes, doubled on ERANGE). */
+    let scratch = GAI_SCRATCH_BYTES;
     const finish = (): void => {
+      // _nss_dns_gethostbyname4_r stores the name and one gaih_addrtuple per address in the caller's
+      // buffer; when they do not fit it fails with ERANGE, and getaddrinfo doubles the buffer and runs
+      // the whole lookup again — every query again (measured with glibc 2.36: 25 addresses of
+      // big.example fit in 1,024 bytes, 26 do not; 24 of big.default.svc.cluster.local).
+      if (result.addresses.length > 0 && this.opts.family !== 'inet') {
+        const owner = result.canonicalName ?? result.answeredName ?? bare;
+        if (GAIH_ADDRTUPLE_BYTES * result.addresses.length + owner.length + 1 > scratch) {
+          scratch *= 2;
+          this.counters.erangeRetries++;
+          result.addresses = [];
+          result.answeredName = result.canonicalName = result.servedBy = null;
+          ttl = null;
+          gotNodata = false;
+          lastError = 'nxdomain';
+          firstError = null;
+          return step(0);
+        }
+      }
       if (result.addresses.length > 0) this.counters.succeeded++;
       else {
         this.counters.failed++;
@@ -299,6 +346,9 @@ export class StubResolver implements Resolver {
   noteTimeout(): void {
     this.counters.timeouts++;
   }
+  noteTcp(): void {
+    this.counters.tcpExchanges++;
+  }
   get single(): boolean {
     return this.singleRequest;
   }
@@ -340,6 +390,12 @@ class Exchange {
   /** The server that sent ans1 (app/answered-by). */
   private ans1By: string | null = null;
   private done = false;
+  // send_vc state: v_circuit (once set, every server left in this round is asked over TCP, once)
+  private vc = false;
+  private vcSock: TcpSocket | null = null;
+  private connreset = false;
+  /** errno of the last TCP failure (terrno): what the lookup fails with when no server answered over TCP. */
+  private terrno: SocketErrorKind = 'timeout';
 
   constructor(
     private readonly r: StubResolver,
@@ -350,6 +406,7 @@ class Exchange {
   ) {
     this.nscount = r.conf.nameservers.length;
     this.nsOffset = r.conf.rotate ? r.simulator.rng.stream(`${r.udp.stack.name}/dns-rotate`).int(this.nscount) : 0;
+    this.vc = r.conf.useVc === true && r.opts.tcp !== undefined;
     this.nextServer();
   }
 
@@ -362,14 +419,18 @@ class Exchange {
     if (this.shift >= this.nscount) {
       this.shift = 0;
       this.tries++;
+      // "Use VC; at most one attempt per server": the round that went over TCP is the last.
+      if (this.vc) this.tries = this.r.conf.attempts;
     }
     if (this.tries >= this.r.conf.attempts) {
       this.closeAll();
-      // errno: ETIMEDOUT when some server answered or timed out, else ECONNREFUSED.
+      // errno: over TCP the last connection's (terrno); else ETIMEDOUT when some server answered or timed out, else ECONNREFUSED.
+      if (this.vc) return this.finish({ kind: 'error', refused: this.terrno === 'refused', servfail: false });
       return this.finish({ kind: 'error', refused: !this.gotSomewhere && !this.servfail, servfail: this.servfail });
     }
     this.ns = (this.shift + this.nsOffset) % this.nscount;
     this.shift++;
+    if (this.vc) return this.sendVc();
     // send_dg: seconds = (retrans << ns) / nscount for ns > 0.
     let seconds = this.r.conf.timeout << this.ns;
     if (this.ns > 0) seconds = Math.floor(seconds / this.nscount);
@@ -443,6 +504,13 @@ class Exchange {
       this.maybeSendSecond();
       return;
     }
+    if ((m.flags & DnsFlag.TC) !== 0 && this.r.opts.tcp !== undefined) {
+      // "To get the rest of answer, use TCP with same server": both queries again, over one connection.
+      this.closeAll();
+      this.vc = true;
+      this.sendVc();
+      return;
+    }
     if (which === 1) {
       this.recv1 = true;
       this.ans1 = m;
@@ -501,10 +569,88 @@ class Exchange {
     this.finish({ kind: 'answer', a: this.ans1, aaaa: this.ans2, aBy: this.ans1By });
   }
 
+  /**
+   * send_vc to server `ns`: connect (no timeout of its own: the kernel's SYN retries), both queries in one
+   * write, each framed by its length, then the replies in any order, matched by ID only (one of an earlier
+   * query is skipped); a reply's rcode is final over TCP. A reset while reading reconnects once; any other
+   * failure (refused, timed out, EOF) moves on to the next server.
+   */
+  private sendVc(): void {
+    this.r.noteTcp();
+    this.recv1 = false;
+    this.recv2 = this.q2 === null;
+    this.ans1 = null;
+    this.ans2 = null;
+    this.ans1By = null;
+    const addr = this.r.conf.nameservers[this.ns]!;
+    const reader = new DnsStreamReader();
+    const sock = this.r.opts.tcp!().connect(addr, 53, (s) => {
+      this.r.noteQuery(this.result);
+      if (this.q2 !== null) this.r.noteQuery(this.result);
+      s.send(this.q2 !== null ? frameDns(this.q1, this.q2) : frameDns(this.q1));
+    });
+    this.vcSock = sock;
+    sock.onData = (data) => {
+      if (sock !== this.vcSock || this.done || data === null) return;
+      reader.push(data);
+      for (let b = reader.next(); b !== null && !this.done; b = reader.next()) this.onVcReply(sock, b);
+    };
+    // EOF before both replies: close_and_return_error → next server.
+    sock.onEnd = () => {
+      if (sock === this.vcSock && !this.done) this.vcFailed('timeout');
+    };
+    sock.onError = (kind) => {
+      if (sock !== this.vcSock || this.done) return;
+      // (a reset: the connection was up — a RST answering the SYN is 'refused')
+      if (kind === 'reset' && !this.connreset) {
+        this.connreset = true;
+        this.closeVc();
+        return this.sendVc();
+      }
+      this.vcFailed(kind);
+    };
+  }
+
+  private onVcReply(sock: TcpSocket, data: Uint8Array): void {
+    if (data.length < 12) return this.vcFailed('timeout'); // undersized: EMSGSIZE → next server
+    let m: DnsMessage;
+    try {
+      m = decodeDns(data, 0).msg;
+    } catch {
+      return; // an answer glibc's parser later rejects; the exchange waits for one it matches
+    }
+    let which = 0;
+    if (!this.recv1 && m.id === this.q1.id) which = 1;
+    else if (!this.recv2 && this.q2 !== null && m.id === this.q2.id) which = 2;
+    if (which === 0) return; // "old answer (unexpected)": read the next
+    if (which === 1) {
+      this.recv1 = true;
+      this.ans1 = m;
+      this.ans1By = answeredBy(this.sim).lookup(IpProto.TCP, sock.localAddr, sock.localPort);
+    } else {
+      this.recv2 = true;
+      this.ans2 = m;
+    }
+    if (this.recv1 && this.recv2) this.answer();
+  }
+
+  private vcFailed(kind: SocketErrorKind): void {
+    this.terrno = kind;
+    this.closeVc();
+    this.nextServer();
+  }
+
+  private closeVc(): void {
+    const s = this.vcSock;
+    this.vcSock = null;
+    if (s !== null && !s.isClosed()) s.close();
+  }
+
   private closeAll(): void {
     this.timer?.cancel();
     for (const s of this.socks.values()) s.close();
     this.socks.clear();
+    this.closeVc();
   }
 
   private finish(x: ExchangeResult): void {

@@ -36,6 +36,7 @@ import { DnsServer, denial, rr, type DnsZone, type ZoneAnswer } from '../app/dns
 import { parseResolvConf, StubResolver, type StubResolverOptions } from '../app/dns-resolver.js';
 import type { Namespace } from '../net/namespace.js';
 import type { UdpLayer } from '../transport/udp.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 import { DnsRcode, DnsType, type DnsQuestion, type DnsResourceRecord } from '../wire/dns.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
@@ -416,6 +417,8 @@ export interface ClusterDnsOptions {
   /** The pods that run CoreDNS (the kube-dns Service's endpoints). */
   corednsPods: ClusterPod[];
   udpOf(ns: Namespace): UdpLayer;
+  /** The CoreDNS pods' TCP layers: CoreDNS answers on TCP 53 too (a client's retry after a truncated reply). */
+  tcpOf?(ns: Namespace): TcpLayer;
   /** `forward . /etc/resolv.conf`: the nameservers of the nodes' resolv.conf. */
   upstream: Ipv4[];
   zone?: KubernetesZoneOptions;
@@ -434,7 +437,7 @@ export interface ClusterDns {
   servers: DnsServer[];
 }
 
-/** Starts CoreDNS on UDP 53 in every CoreDNS pod, serving the kubernetes zone and forwarding the rest. */
+/** Starts CoreDNS on UDP 53 (and TCP 53 with `tcpOf`) in every CoreDNS pod, serving the kubernetes zone and forwarding the rest. */
 export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
   const zone = kubernetesZone(opts.services, opts.pods, opts.zone);
   const servers = opts.corednsPods.map(
@@ -447,6 +450,7 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
         loadbalance: opts.loadbalance ?? true,
         ...(opts.processingDelay ? { processingDelay: opts.processingDelay } : {}),
         identity: p.name,
+        ...(opts.tcpOf ? { tcp: opts.tcpOf(p.ns) } : {}),
       }),
   );
   return { zone, servers };

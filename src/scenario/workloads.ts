@@ -325,7 +325,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
   for (const h of spec.externalHosts) {
     if (h.dnsRecords === undefined) continue;
     const host = c.hosts.find((x) => x.name === h.name);
-    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true, identity: host.name });
+    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true, identity: host.name, tcp: tr.tcpOf(host.ns) });
   }
   const publicServer = startPublicDnsServer(ctx, tr);
   // CoreDNS runs when the scenario asks for cluster DNS (spec.cluster.dns); pods merely labelled
@@ -335,7 +335,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
     // Without upstreams of its own, CoreDNS forwards to the public DNS server when there is one.
     const upstream = (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!);
     if (upstream.length === 0 && publicServer !== null) upstream.push(publicServer);
-    const dns = startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream });
+    const dns = startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), tcpOf: (ns) => tr.tcpOf(ns), upstream });
     ctx.dnsServers?.push(...dns.servers);
   }
 }
@@ -361,7 +361,7 @@ function startPublicDnsServer(ctx: WorkloadContext, tr: Transports): Ipv4 | null
   checkZones(ctx, d);
   const api = ctx.api ?? null;
   const az = new AuthoritativeZones(zones, api ? () => dnsEndpointRecords(api) : () => [], host.name);
-  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [], identity: host.name });
+  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [], identity: host.name, tcp: tr.tcpOf(host.ns) });
   return host.ip;
 }
 
@@ -395,14 +395,14 @@ export function resolverFor(ctx: WorkloadContext, tr: Transports, ref: string, n
   if (pod) {
     const dns = ctx.services.find((s) => s.name === 'kube-dns' && s.namespace === 'kube-system')?.clusterIP;
     if (dns == null) return null;
-    return new StubResolver(tr.udpOf(ns), parseResolvConf(podResolvConf(pod.namespace, { nameservers: [dns] })));
+    return new StubResolver(tr.udpOf(ns), parseResolvConf(podResolvConf(pod.namespace, { nameservers: [dns] })), { tcp: () => tr.tcpOf(ns) });
   }
   // Hosts outside the cluster: their nameserver (the public DNS server by default), behind a host cache.
   const outside = c?.outside?.hosts.find((x) => x.ns === ns);
   const h = ctx.clusterSpec?.externalHosts.find((x) => x.name === ns.name);
   const publicServer = c?.outside?.dnsServer?.ip;
   const nameserver = outside ? outside.nameserver : h?.nameserver !== undefined ? parseIpv4(h.nameserver) : h && publicServer !== undefined ? publicServer : null;
-  if (nameserver != null) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${formatIpv4(nameserver)}\n`), { cache: true });
+  if (nameserver != null) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${formatIpv4(nameserver)}\n`), { cache: true, tcp: () => tr.tcpOf(ns) });
   return null;
 }
 
