@@ -71,6 +71,12 @@ export interface ResolvConf {
   singleRequestReopen: boolean;
   /** `options use-vc` (RES_USEVC): every query over TCP. */
   useVc?: boolean;
+  /** `options edns0` (RES_USE_EDNS0): an OPT record advertising 1,200-byte UDP replies on every query. */
+  edns0?: boolean;
+  /** `options no-aaaa` (RES_NOAAAA, glibc 2.36): no AAAA queries. */
+  noAaaa?: boolean;
+  /** `options no-tld-query` (RES_NOTLDQUERY): a name without dots is not tried as it is after the search list. */
+  noTldQuery?: boolean;
 }
 
 /** res_init defaults. */
@@ -108,6 +114,9 @@ export function parseResolvConf(text: string): ResolvConf {
           else if (name === 'single-request') c.singleRequest = true;
           else if (name === 'single-request-reopen') c.singleRequestReopen = true;
           else if (name === 'use-vc') c.useVc = true;
+          else if (name === 'edns0') c.edns0 = true;
+          else if (name === 'no-aaaa') c.noAaaa = true;
+          else if (name === 'no-tld-query') c.noTldQuery = true;
         }
         break;
       default:
@@ -129,8 +138,10 @@ export function searchCandidates(name: string, conf: ResolvConf): string[] {
     if (trailing) return out;
     triedAsIs = true;
   }
+  const before = out.length;
   for (const d of conf.search) if (d !== '' && d !== '.') out.push(`${bare}.${d}`);
-  if (!triedAsIs) out.push(bare);
+  // __res_context_search: the name as is last, unless no-tld-query and it has no dot (after a search).
+  if (!triedAsIs && !(conf.noTldQuery === true && dots === 0 && out.length > before)) out.push(bare);
   return out;
 }
 
@@ -323,8 +334,8 @@ export class StubResolver implements Resolver {
       return;
     }
     const idRng = this.sim.rng.stream(`${this.udp.stack.name}/dns-id`);
-    const q1 = dnsQuery(idRng.int(0x10000), qname, DnsType.A);
-    const q2 = this.opts.family === 'inet' ? null : dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA);
+    const q1 = withEdns(dnsQuery(idRng.int(0x10000), qname, DnsType.A), this.conf);
+    const q2 = this.opts.family === 'inet' || this.conf.noAaaa === true ? null : withEdns(dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA), this.conf);
     new Exchange(this, q1, q2, result, (x) => {
       if (x.kind === 'error') return cb({ kind: x.refused ? 'refused' : x.servfail ? 'servfail' : 'timeout' });
       const v = verdict(x.a, x.aaaa);
@@ -659,6 +670,16 @@ class Exchange {
     this.timer?.cancel();
     this.cb(x);
   }
+}
+
+/** RESOLV_EDNS_BUFFER_SIZE: the UDP payload size glibc advertises with `options edns0`. */
+const RESOLV_EDNS_BUFFER_SIZE = 1200;
+
+/** __res_nopt: with `edns0`, an OPT record (root owner, class = UDP payload size, version 0, no DO) in the additional section. */
+function withEdns(q: DnsMessage, conf: ResolvConf): DnsMessage {
+  if (conf.edns0 !== true) return q;
+  q.additional.push({ name: '', type: DnsType.OPT, class: RESOLV_EDNS_BUFFER_SIZE, ttl: 0, data: { kind: 'unknown', data: new Uint8Array(0) } });
+  return q;
 }
 
 /** res_queriesmatch: same question (name case-insensitively, type, class). */

@@ -337,7 +337,7 @@ export class DnsServer {
         q,
         c.sock.remoteAddr,
         (resp) => {
-          if (!c.closed) this.sendTcp(c, resp);
+          if (!c.closed) this.sendTcp(c, resp, q);
           done();
         },
         done,
@@ -517,8 +517,9 @@ export class DnsServer {
   // --- output ----------------------------------------------------------------------------------
 
   /** A reply on a TCP connection: framed, cut only past what a length field can say. */
-  private sendTcp(c: TcpConn, resp: DnsMessage): void {
-    let out = resp;
+  private sendTcp(c: TcpConn, resp: DnsMessage, q: DnsMessage): void {
+    const opt = q.additional.find((r) => r.type === DnsType.OPT);
+    let out = opt !== undefined ? withOpt(resp, opt) : resp;
     if (dnsMessageLength(resp) > DNS_TCP_MAX) out = truncate(resp, DNS_TCP_MAX);
     this.counters.responses[rcodeName(dnsRcode(out))]++;
     if (this.opts.identity !== undefined) answeredBy(this.sim).note(IpProto.TCP, c.sock.remoteAddr, c.sock.remotePort, this.opts.identity);
@@ -526,10 +527,13 @@ export class DnsServer {
   }
 
   private send(resp: DnsMessage, q: DnsMessage, dst: Ipv4, dport: number): void {
-    const hasEdns = q.additional.some((r) => r.type === DnsType.OPT);
-    let out = resp;
-    if (!hasEdns && dnsMessageLength(resp) > DNS_UDP_MAX) {
-      out = truncate(resp, DNS_UDP_MAX);
+    // request.Size: the client's advertised EDNS(0) UDP size, not below 512; Scrub cuts the reply to it
+    // and SizeAndDo echoes the OPT record (owner root, version 0, the requested size).
+    const opt = q.additional.find((r) => r.type === DnsType.OPT);
+    const size = opt !== undefined ? Math.max(DNS_UDP_MAX, opt.class) : DNS_UDP_MAX;
+    let out = opt !== undefined ? withOpt(resp, opt) : resp;
+    if (dnsMessageLength(out) > size) {
+      out = truncate(out, size);
       this.counters.truncated++;
     }
     this.counters.responses[rcodeName(dnsRcode(out))]++;
@@ -586,8 +590,19 @@ function roundRobin(rs: DnsResourceRecord[], rng: { int(n: number): number }): D
   return [...cname, ...addr, ...rest];
 }
 
-/** miekg/dns Msg.Truncate: keep answers, then authority, then additional while they fit; TC when an answer is cut. */
+/** SizeAndDo: the reply's OPT record set to the request's (root owner, its UDP size, version 0, no flags). */
+function withOpt(m: DnsMessage, reqOpt: DnsResourceRecord): DnsMessage {
+  const opt: DnsResourceRecord = { name: '', type: DnsType.OPT, class: reqOpt.class, ttl: reqOpt.ttl & 0x8000, data: { kind: 'unknown', data: new Uint8Array(0) } };
+  return { ...m, additional: [...m.additional.filter((r) => r.type !== DnsType.OPT), opt] };
+}
+
+/** miekg/dns Msg.Truncate: keep answers, then authority, then additional while they fit (the OPT record always kept); TC when an answer is cut. */
 function truncate(m: DnsMessage, size: number): DnsMessage {
+  const opt = m.additional.find((r) => r.type === DnsType.OPT);
+  if (opt !== undefined) {
+    const cut = truncate({ ...m, additional: m.additional.filter((r) => r !== opt) }, size - dnsMessageLength({ id: 0, flags: 0, questions: [], answers: [], authority: [], additional: [opt] }) + 12);
+    return { ...cut, additional: [...cut.additional, opt] };
+  }
   const out: DnsMessage = { ...m, answers: [], authority: [], additional: [] };
   let cut = false;
   for (const [from, to] of [

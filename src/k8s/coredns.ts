@@ -41,6 +41,7 @@ import { DnsRcode, DnsType, type DnsQuestion, type DnsResourceRecord } from '../
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
 import type { ClusterPod } from './cluster.js';
+import { podDns, resolvConfText } from './pod-dns.js';
 import type { ServiceView } from './services.js';
 
 /** The kube-dns Service address of the default service CIDR 10.96.0.0/12 (its 10th address). */
@@ -391,12 +392,10 @@ function reverseIpv4(name: string): Ipv4 | null {
   return parseIpv4(parts.reverse().join('.'));
 }
 
-/** The /etc/resolv.conf kubelet gives a pod with dnsPolicy ClusterFirst (as containerd writes it). */
-export function podResolvConf(namespace: string, opts: { nameservers?: Ipv4[]; domain?: string; hostSearch?: string[]; ndots?: number } = {}): string {
-  const d = opts.domain ?? CLUSTER_DOMAIN;
-  const search = [`${namespace}.svc.${d}`, `svc.${d}`, d, ...(opts.hostSearch ?? [])];
-  const ns = (opts.nameservers ?? [KUBE_DNS_IP]).map((a) => `nameserver ${formatIpv4(a)}\n`).join('');
-  return `search ${search.join(' ')}\n${ns}options ndots:${opts.ndots ?? 5}\n`;
+/** The /etc/resolv.conf kubelet gives a pod with dnsPolicy ClusterFirst (k8s/pod-dns.ts; as containerd writes it). */
+export function podResolvConf(namespace: string, opts: { nameservers?: Ipv4[]; domain?: string; hostSearch?: string[] } = {}): string {
+  const host = { nameservers: [], searches: opts.hostSearch ?? [], options: [] };
+  return resolvConfText(podDns({ namespace, hostNetwork: false }, opts.nameservers ?? [KUBE_DNS_IP], opts.domain ?? CLUSTER_DOMAIN, host));
 }
 
 /** A glibc stub resolver for a pod, configured by its ClusterFirst resolv.conf. */

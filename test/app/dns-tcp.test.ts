@@ -105,6 +105,37 @@ describe('DNS over TCP', () => {
     }
   });
 
+  it('options edns0: an OPT record advertising 1,200 bytes; CoreDNS fills a reply up to it (no TC, no TCP) and echoes the OPT', () => {
+    const { sim, net, tcp, udp } = world();
+    const srv = new DnsServer(udp.server, { zone: records(40), upstream: [], tcp: tcp.server });
+    const r = new StubResolver(udp.client, parseResolvConf('nameserver 10.0.0.53\noptions edns0\n'), { tcp: () => tcp.client });
+    expect(new Set(lookup(r, 'big.example.', sim).addresses).size).toBe(40);
+    expect(r.counters.tcpExchanges).toBe(0);
+    expect(srv.counters.truncated).toBe(0);
+    const q = decodeDns(net.log.find((x) => x.from === 'client' && x.pkt.udp !== null)!.pkt.payload!, 0).msg;
+    expect(q.additional.map((x) => [x.type, x.class, x.ttl])).toEqual([[DnsType.OPT, 1200, 0]]);
+    const a = net.log.filter((x) => x.from === 'coredns' && x.pkt.udp !== null).map((x) => decodeDns(x.pkt.payload!, 0).msg);
+    expect(a.every((m) => (m.flags & DnsFlag.TC) === 0 && m.additional.some((x) => x.type === DnsType.OPT && x.class === 1200))).toBe(true);
+    // 80 records do not fit 1,200 bytes: cut there (OPT kept), TC, then TCP
+    const w = world();
+    new DnsServer(w.udp.server, { zone: records(80), upstream: [], tcp: w.tcp.server });
+    const r2 = new StubResolver(w.udp.client, parseResolvConf('nameserver 10.0.0.53\noptions edns0\n'), { tcp: () => w.tcp.client });
+    expect(new Set(lookup(r2, 'big.example.', w.sim).addresses).size).toBe(80);
+    const cut = w.net.log.filter((x) => x.from === 'coredns' && x.pkt.udp !== null).map((x) => decodeDns(x.pkt.payload!, 0).msg).find((m) => (m.flags & DnsFlag.TC) !== 0)!;
+    expect(cut.answers.length).toBeGreaterThan(60);
+    expect(cut.additional.some((x) => x.type === DnsType.OPT)).toBe(true);
+    expect(r2.counters.tcpExchanges).toBeGreaterThan(0);
+  });
+
+  it('options no-aaaa: the A query alone', () => {
+    const { sim, net, tcp, udp } = world();
+    new DnsServer(udp.server, { zone: records(2), upstream: [], tcp: tcp.server });
+    const r = new StubResolver(udp.client, parseResolvConf('nameserver 10.0.0.53\noptions no-aaaa\n'), { tcp: () => tcp.client });
+    expect(lookup(r, 'x.example.', sim).addresses.length).toBe(2);
+    const qs = net.log.filter((x) => x.from === 'client' && x.pkt.udp !== null).map((x) => decodeDns(x.pkt.payload!, 0).msg.questions[0]!.type);
+    expect(qs).toEqual([DnsType.A]);
+  });
+
   it('options use-vc: no datagram at all, the lookup over TCP from the start', () => {
     const { sim, net, tcp, udp } = world();
     new DnsServer(udp.server, { zone: records(3), upstream: [], tcp: tcp.server });
