@@ -23,7 +23,7 @@ import { decodeDns, DnsType } from '../../src/wire/dns.js';
 import { TcpFlag } from '../../src/wire/types.js';
 import { ip, netnsSkipReason, nsSpawn, PYTHON, readPcap, sleep, startTcpdump, stopChild, waitFor } from '../helpers/netns.js';
 import { ip as ipAddr, Lab } from '../net/harness.js';
-import { pwaFixture } from './netns-pwa.js';
+import { pwaFixture, vethPair } from './netns-pwa.js';
 
 const skip = netnsSkipReason() ?? (PYTHON === null ? 'python3 not found' : null);
 
@@ -121,15 +121,7 @@ describe.skipIf(skip !== null)(`DNS over TCP after TC: glibc vs podwire${skip ? 
 
   it('the same datagrams, one TCP connection with both queries in one segment, every record, the client closing first, twice (ERANGE)', async () => {
     // --- kernel + glibc
-    const a = set.create('dta');
-    const b = set.create('dtb');
-    const va = `pwd${process.pid % 100000}a`;
-    ip('link', 'add', va, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', b);
-    ip('link', 'set', va, 'netns', a, 'name', 'eth0');
-    ip('-n', a, 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0');
-    ip('-n', b, 'addr', 'add', '10.0.0.2/24', 'dev', 'eth0');
-    ip('-n', a, 'link', 'set', 'eth0', 'up');
-    ip('-n', b, 'link', 'set', 'eth0', 'up');
+    const [a, b] = vethPair(set, ['dta', 'dtb'], ['10.0.0.1/24', '10.0.0.2/24']);
     ip('-n', a, 'link', 'set', 'lo', 'up');
     const resolv = join(dir, 'resolv.conf');
     writeFileSync(resolv, 'nameserver 10.0.0.2\n');
