@@ -114,6 +114,17 @@ function fail(e: unknown): never {
   process.exit(70);
 }
 
+/** `-n` / `--namespace`, as kubectl's: where namespaced manifests without a namespace go; objects naming another are refused. */
+const NAMESPACE_OPTION = { type: 'string', requiresArg: true, alias: 'n', describe: 'as kubectl apply -n: the namespace of the manifests that name none (wins over spec.namespace); one naming another is an error' } as const;
+
+/** The load options of --namespace (a DNS label, or a flag error). */
+function loadOptions(argv: { namespace?: string | undefined }): { namespace?: string } {
+  const ns = argv.namespace;
+  if (ns === undefined) return {};
+  if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new UsageError(`--namespace: expected a namespace name (a DNS label: a-z, 0-9 and "-", at most 63), got "${terminalSafe(ns)}"`);
+  return { namespace: ns };
+}
+
 /** --seed as typed (a string, so "abc" is not silently NaN), else the scenario's, else 1. */
 function seedOf(argv: { seed?: string | number | undefined }, fallback: number | undefined): number {
   if (argv.seed === undefined) return fallback ?? 1;
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+          .option('namespace', NAMESPACE_OPTION)
           .option('seed', { type: 'string', requiresArg: true, describe: 'random seed (default: the scenario\'s, else 1)' })
           .option('out', { type: 'string', requiresArg: true, default: 'out', describe: 'output directory' })
           .option('until', { type: 'string', requiresArg: true, describe: 'simulated time to stop at (e.g. 10s)' })
@@ -176,8 +188,9 @@ async function main(): Promise<void> {
         const captureFilter = parseCaptureFilterFlag(argv['capture-filter']);
         const snaplen = parseSnaplenFlag(argv.snaplen);
         const until = untilOf(argv.until);
+        const opts = loadOptions(argv);
         checkOutDir(argv.out);
-        const loaded = await interruptible(`reading ${terminalSafe(argv.file)}`, () => loadScenarioFile(argv.file));
+        const loaded = await interruptible(`reading ${terminalSafe(argv.file)}`, () => loadScenarioFile(argv.file, opts));
         const spec = loaded.scenario.spec;
         const seed = seedOf(argv, spec.seed);
         starting.what = 'building the world'; // nothing is open yet: a signal from here to the build says so and exits
@@ -243,12 +256,12 @@ async function main(): Promise<void> {
     .command(
       'validate <file>',
       'check a scenario file and report every problem as file:line:col',
-      (y) => y.positional('file', { type: 'string', demandOption: true }),
+      (y) => y.positional('file', { type: 'string', demandOption: true }).option('namespace', NAMESPACE_OPTION),
       async (argv) => {
         const mods = await scenarioModules();
         starting.release();
         const { loadScenarioFile, trafficWorkWarnings } = mods;
-        const loaded = loadScenarioFile(argv.file);
+        const loaded = loadScenarioFile(argv.file, loadOptions(argv));
         const world = await checkedBuild(mods, loaded, loaded.scenario.spec.seed ?? 1, memoryLimits(8 * 1024 ** 3));
         printWarnings(world.warnings);
         printWarnings(trafficWorkWarnings(loaded, world.cluster, world.until, DEFAULT_MAX_EVENTS));
@@ -261,6 +274,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
+          .option('namespace', NAMESPACE_OPTION)
           .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
           .option('seed', { type: 'string', requiresArg: true })
           .option('until', { type: 'string', requiresArg: true, describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
@@ -285,7 +299,7 @@ async function main(): Promise<void> {
         ]);
         starting.release();
         const untilFlag = untilOf(argv.until); // a bad flag is refused before the build
-        const loaded = loadScenarioFile(argv.file);
+        const loaded = loadScenarioFile(argv.file, loadOptions(argv));
         const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         if (argv.ingress) {
           const ing = world.controlPlane?.ingress;
@@ -434,6 +448,7 @@ async function main(): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', describe: 'scenario YAML file' })
+          .option('namespace', NAMESPACE_OPTION)
           .option('from', { type: 'string', requiresArg: true, describe: 'sender: pod/NAME, node/NAME, host/NAME or a host name' })
           .option('to', { type: 'string', requiresArg: true, describe: 'destination IP:PORT (or IP for icmp)' })
           .option('proto', { choices: ['tcp', 'udp', 'icmp', 'sctp'] as const, default: 'tcp' as const })
@@ -483,7 +498,7 @@ async function main(): Promise<void> {
         if (argv.proto === 'sctp') throw new UsageError('--proto: scenario traces take tcp, udp or icmp');
         const at = untilOf(argv.at, '--at') ?? 0; // a bad flag is refused before the build
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const loaded = loadScenarioFile(argv.file);
+        const loaded = loadScenarioFile(argv.file, loadOptions(argv));
         loaded.scenario.spec.traffic = [];
         const world = await interruptible('building the world', () => buildWorld(loaded, seedOf(argv, loaded.scenario.spec.seed)));
         const fromRef = argv.from ?? '';
