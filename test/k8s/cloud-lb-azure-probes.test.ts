@@ -6,7 +6,7 @@
 //
 //   laptop ──▶ lb 10.100.11.240 :80 ──▶ node1/node2 :30080 ──▶ web-1 :8080   (probe TCP:30080: connected)
 //                              :8000 ──▶ node1/node2 :30900 ──▶ web-1 :9090   (probe TCP:30900: refused)
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { ensureLoadBalancer } from '../../src/k8s/cloud-lb/service-controller.js
 import type { ClusterNode } from '../../src/k8s/cluster.js';
 import type { ServiceSpec } from '../../src/k8s/services.js';
 import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
-import { ensureBuilt } from '../scenario/dist.js';
+import { ensureBuilt, ROOT } from '../scenario/dist.js';
 import { podwire } from '../scenario/cli-run.js';
 
 const nodes = [1, 2].map((i) => ({ name: `node${i}`, ip: parseIpv4(`10.100.11.1${i}`)! }) as ClusterNode);
@@ -41,47 +41,8 @@ describe('the probes cloud-provider-azure makes for a multi-port Service', () =>
 });
 
 describe('a rule whose own probe fails takes no new flow; the other rules are unaffected (podwire run, inspect --lb)', () => {
-  let file = '';
-  beforeAll(() => {
-    ensureBuilt();
-    file = join(mkdtempSync(join(tmpdir(), 'podwire-azure-ports-')), 'two-ports.yaml');
-    writeFileSync(
-      file,
-      `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: azure-two-ports }
-spec:
-  seed: 7
-  duration: 12s
-  cluster:
-    serviceCIDR: 10.99.0.0/16
-    network: { cidr: 10.100.11.0/24 }
-    loadBalancer: { provider: azure, pool: [10.100.11.240] }
-    nodes: [{ name: node1, ip: 10.100.11.11 }, { name: node2, ip: 10.100.11.12 }]
-    externalHosts: [{ name: laptop, ip: 10.100.11.100 }]
-  traffic:
-    - { name: http, type: http, from: host/laptop, to: "10.100.11.240:80", rate: 2, arrival: constant, count: 10, start: 1s, timeout: 2s }
-    - { name: alt, type: http, from: host/laptop, to: "10.100.11.240:8000", rate: 2, arrival: constant, count: 10, start: 1s, timeout: 2s }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports:
-    - { name: http, port: 80, targetPort: 8080, nodePort: 30080 }
-    - { name: alt, port: 8000, targetPort: 9090, nodePort: 30900 }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: web-1, labels: { app: web }, annotations: { podwire.dev/app: http } }
-spec:
-  nodeName: node1
-  containers: [{ name: web, image: nginx:1.27, ports: [{ containerPort: 8080 }] }]
-`,
-    );
-  });
+  const file = join(ROOT, 'test/fixtures/scenarios/azure-two-ports.yaml');
+  beforeAll(() => ensureBuilt());
 
   it('inspect --lb: two probes, the 8000 rule\'s nodes unhealthy (its pod port refuses), the 80 rule\'s healthy', () => {
     const r = podwire('inspect', file, '--lb', '--until', '5s');
@@ -95,7 +56,7 @@ spec:
   });
 
   it('run: every request on port 80 is answered; on 8000 none reaches a node (Azure drops a new flow with no healthy backend: timeouts, not refusals)', () => {
-    const out = join(file, '..', 'out');
+    const out = join(mkdtempSync(join(tmpdir(), 'podwire-azure-ports-')), 'out');
     const r = podwire('run', file, '--out', out, '--quiet', '--no-report');
     expect(r.code, r.err).toBe(0);
     const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { flows: { name: string; successes: number; errorsByKind: Record<string, number> }[]; timeline: { what: string }[] };

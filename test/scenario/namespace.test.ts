@@ -3,10 +3,10 @@
 // `kubectl apply -n` (the same, and an object naming another namespace is refused with kubectl's
 // message: cli-runtime's RequireNamespace). Cluster-scoped kinds are left alone, built-in ones and those a
 // CustomResourceDefinition in the file declares `scope: Cluster`. Without either, everything is as before.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioText, loadScenarioTextYaml, type LoadOptions } from '../../src/scenario/load.js';
 import { ensureBuilt, ROOT } from './dist.js';
@@ -53,16 +53,10 @@ describe('where manifests without a namespace go', () => {
 });
 
 describe('podwire run -n', () => {
-  let dir = '';
-  beforeAll(() => {
-    ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'podwire-ns-'));
-  });
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  beforeAll(() => ensureBuilt());
 
   it("puts http-clusterip's Deployments and Service in the namespace: its traffic reaches svc/web.shop", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-ns-')); // under the test run's scratch TMPDIR (test/global-setup)
     const file = join(dir, 'shop.yaml');
     writeFileSync(file, readFileSync(join(ROOT, 'scenarios/http-clusterip.yaml'), 'utf8').replace('to: "svc/web:80"', 'to: "svc/web.shop:80"'));
     const r = podwire('run', file, '-n', 'shop', '--out', join(dir, 'out'), '--quiet', '--no-report');
