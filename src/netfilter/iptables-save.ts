@@ -240,6 +240,7 @@ class RestoreParser {
   pending: PendingJump[] = [];
   /** Rules of the current table with a hook-limited match, checked at COMMIT. */
   limited: (LimitedAt & { rule: Rule; line: number })[] = [];
+  private readonly ruleLimited: LimitedAt[] = [];
   lastCommitted: Table | null = null;
   lineNo = 0;
 
@@ -391,7 +392,8 @@ class RestoreParser {
       case '-A':
       case '--append': {
         const ch = known();
-        const limited: LimitedAt[] = [];
+        const limited = this.ruleLimited; // reused: kube-proxy's dumps hold tens of thousands of rules, almost none limited
+        limited.length = 0;
         const r = parseRuleTokens(c, cur.name, this.pending, limited);
         for (const l of limited) this.limited.push({ ...l, rule: r, line: this.lineNo });
         // tcpmss_tg4_check: path-MTU clamping needs the output route (FORWARD, OUTPUT, POSTROUTING).
