@@ -449,6 +449,11 @@ export const PublicDnsSpec = z.strictObject({
 export const ScenarioSpec = z.strictObject({
   /** Default seed (the CLI's --seed wins). */
   seed: z.number().int().nonnegative().optional(),
+  /**
+   * The namespace of the manifests below that name none (as the namespace of kubectl's context: objects
+   * naming another stay there); the CLI's --namespace wins, as `kubectl apply -n` (and refuses those).
+   */
+  namespace: z.string().max(63, 'expected at most 63 characters').regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name (a DNS label: a-z, 0-9 and "-")').optional(),
   /** Simulated time to run (the CLI's --until wins); without it the run ends when traffic is done. */
   duration: Duration.optional(),
   /** A Kubernetes cluster: nodes on an external network, a CNI, pods from the manifests beside this document. */
