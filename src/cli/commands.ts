@@ -313,7 +313,13 @@ async function main(): Promise<void> {
           process.stdout.write(inspectLoadBalancers(world));
           return;
         }
-        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --lb)');
+        if (argv.services) {
+          // The cluster's, not a node's: no --node needed. As admitted (before any pod is ready); at --until when given.
+          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilFlag! });
+          process.stdout.write(formatServices(world.services));
+          return;
+        }
+        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --lb, --services)');
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {
@@ -337,12 +343,6 @@ async function main(): Promise<void> {
         if (argv.ipvs) {
           if (ns.ipvs === null) throw new UsageError(`--ipvs: ${argv.node} has no IPVS table (kube-proxy IPVS mode creates it)`);
           process.stdout.write(ns.ipvs.list());
-          return;
-        }
-        if (argv.services) {
-          // As admitted (before any pod is ready); at --until when given.
-          if (argv.until !== undefined && argv.run) world.sim.run({ until: untilFlag! });
-          process.stdout.write(formatServices(world.services));
           return;
         }
         if (argv.run) {
