@@ -33,20 +33,16 @@
 // getaddrinfo (family 'unspec') also runs the whole lookup again when the addresses and the name do not
 // fit its scratch buffer (1 KiB, doubled each time: ERANGE from the NSS module), as measured with glibc 2.36.
 //
-// Not modelled: EDNS0 (`options edns0`), `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
+// Not modelled: `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
 // (addresses are returned in answer order), AI_ADDRCONFIG (use family 'inet' for A-only lookups).
-import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { SEC } from '../core/time.js';
-import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
-import type { SocketErrorKind } from '../transport/api.js';
-import type { UdpLayer, UdpSocket } from '../transport/udp.js';
-import { decodeDns, DnsFlag, dnsNameProblem, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
+import type { UdpLayer } from '../transport/udp.js';
+import { dnsNameProblem, dnsQuery, dnsRcode, DnsRcode, DnsType, type DnsMessage } from '../wire/dns.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
-import { IpProto, type Ipv4 } from '../wire/types.js';
-import type { Packet } from '../packet/packet.js';
-import { answeredBy } from './answered-by.js';
-import { DnsStreamReader, frameDns } from './dns-stream.js';
+import type { Ipv4 } from '../wire/types.js';
+import { Exchange } from './dns-send.js';
 import type { Resolver } from './http-client.js';
 
 /** glibc's MAXNS: nameservers beyond the third are ignored. */
@@ -227,18 +223,37 @@ export class StubResolver implements Resolver {
   /** getaddrinfo(name): runs the search list and reports the outcome. */
   lookup(name: string, cb: (r: LookupResult) => void): void {
     this.counters.lookups++;
-    if (this.opts.cache) {
-      const hit = this.cache.get(name);
-      if (hit !== undefined && this.sim.now < hit.expires) {
-        this.counters.cacheHits++;
-        if (hit.result.addresses.length > 0) this.counters.succeeded++;
+    if (this.opts.cache && this.fromCache(name, cb)) return;
+    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false, servedBy: null };
+    const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+    /** getaddrinfo's scratch buffer for the NSS module's results (gaih_inet: 1024 bytes, doubled on ERANGE). */
+    let scratch = GAI_SCRATCH_BYTES;
+    const attempt = (): void =>
+      this.search(name, result, (ttl) => {
+        // _nss_dns_gethostbyname4_r stores the name and one gaih_addrtuple per address in the caller's
+        // buffer; when they do not fit it fails with ERANGE, and getaddrinfo doubles the buffer and runs
+        // the whole lookup again — every query again (measured with glibc 2.36: 25 addresses of
+        // big.example fit in 1,024 bytes, 26 do not; 24 of big.default.svc.cluster.local).
+        if (result.addresses.length > 0 && this.opts.family !== 'inet' && overflows(result, bare, scratch)) {
+          scratch *= 2;
+          this.counters.erangeRetries++;
+          result.addresses = [];
+          result.answeredName = result.canonicalName = result.servedBy = null;
+          return attempt();
+        }
+        if (result.addresses.length > 0) this.counters.succeeded++;
         else this.counters.failed++;
-        const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true, servedBy: null };
-        this.sim.schedule(0, () => cb(r));
-        return;
-      }
-      this.cache.delete(name);
-    }
+        if (this.opts.cache && ttl !== null && ttl > 0) this.cache.set(name, { result: { ...result, addresses: [...result.addresses] }, expires: this.sim.now + ttl * SEC });
+        cb(result);
+      });
+    attempt();
+  }
+
+  /**
+   * res_nsearch over the search list: fills `result`'s addresses and names, or its error (h_errno), then
+   * `done` with the seconds the outcome may be cached (null: not cacheable).
+   */
+  private search(name: string, result: LookupResult, done: (ttl: number | null) => void): void {
     const cands = searchCandidates(name, this.conf);
     const trailing = name.endsWith('.');
     const bare = trailing ? name.slice(0, -1) : name;
@@ -246,41 +261,14 @@ export class StubResolver implements Resolver {
     const asIsFirst = dots >= this.conf.ndots || trailing;
     const searchFrom = asIsFirst ? 1 : 0;
     const searchTo = searchFrom + this.conf.search.filter((d) => d !== '' && d !== '.').length;
-    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false, servedBy: null };
-    /** Seconds the outcome may be cached (null: not cacheable). */
     let ttl: number | null = null;
     let gotNodata = false;
     let lastError: LookupResult['error'] = 'nxdomain';
     let firstError: LookupResult['error'] = null;
-    /** getaddrinfo's scratch buffer for the NSS module's results (gaih_inet: 1024 bytes, doubled on ERANGE). */
-    let scratch = GAI_SCRATCH_BYTES;
     const finish = (): void => {
-      // _nss_dns_gethostbyname4_r stores the name and one gaih_addrtuple per address in the caller's
-      // buffer; when they do not fit it fails with ERANGE, and getaddrinfo doubles the buffer and runs
-      // the whole lookup again — every query again (measured with glibc 2.36: 25 addresses of
-      // big.example fit in 1,024 bytes, 26 do not; 24 of big.default.svc.cluster.local).
-      if (result.addresses.length > 0 && this.opts.family !== 'inet') {
-        const owner = result.canonicalName ?? result.answeredName ?? bare;
-        if (GAIH_ADDRTUPLE_BYTES * result.addresses.length + owner.length + 1 > scratch) {
-          scratch *= 2;
-          this.counters.erangeRetries++;
-          result.addresses = [];
-          result.answeredName = result.canonicalName = result.servedBy = null;
-          ttl = null;
-          gotNodata = false;
-          lastError = 'nxdomain';
-          firstError = null;
-          return step(0);
-        }
-      }
-      if (result.addresses.length > 0) this.counters.succeeded++;
-      else {
-        this.counters.failed++;
-        // res_nsearch: the as-is query's error if it ran first, else NO_DATA if seen, else the last one.
-        result.error = firstError ?? (gotNodata ? 'nodata' : lastError);
-      }
-      if (this.opts.cache && ttl !== null && ttl > 0) this.cache.set(name, { result: { ...result, addresses: [...result.addresses] }, expires: this.sim.now + ttl * SEC });
-      cb(result);
+      // res_nsearch: the as-is query's error if it ran first, else NO_DATA if seen, else the last one.
+      if (result.addresses.length === 0) result.error = firstError ?? (gotNodata ? 'nodata' : lastError);
+      done(ttl);
     };
     const step = (i: number): void => {
       if (i >= cands.length || this.conf.nameservers.length === 0) {
@@ -324,6 +312,21 @@ export class StubResolver implements Resolver {
       });
     };
     step(0);
+  }
+
+  /** The host cache's answer, when it holds an unexpired one (scheduled to `cb`; true); else the entry dropped. */
+  private fromCache(name: string, cb: (r: LookupResult) => void): boolean {
+    const hit = this.cache.get(name);
+    if (hit !== undefined && this.sim.now < hit.expires) {
+      this.counters.cacheHits++;
+      if (hit.result.addresses.length > 0) this.counters.succeeded++;
+      else this.counters.failed++;
+      const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true, servedBy: null };
+      this.sim.schedule(0, () => cb(r));
+      return true;
+    }
+    this.cache.delete(name);
+    return false;
   }
 
   /** __res_context_query for one name: A (+ AAAA) through __res_context_send, then the verdict. */
@@ -377,299 +380,10 @@ export class StubResolver implements Resolver {
   }
 }
 
-type ExchangeResult = { kind: 'answer'; a: DnsMessage | null; aaaa: DnsMessage | null; aBy: string | null } | { kind: 'error'; refused: boolean; servfail: boolean };
-
-/** One __res_context_send: rounds over the nameservers, send_dg to each. */
-class Exchange {
-  private readonly socks = new Map<number, UdpSocket>();
-  private readonly nscount: number;
-  private readonly nsOffset: number;
-  private tries = 0;
-  private shift = 0;
-  private gotSomewhere = false;
-  private servfail = false;
-  // send_dg state
-  private ns = 0;
-  private sock: UdpSocket | null = null;
-  private timer: SimEvent | null = null;
-  private seconds = 0;
-  private nwritten = 0;
-  private recv1 = false;
-  private recv2 = false;
-  private ans1: DnsMessage | null = null;
-  private ans2: DnsMessage | null = null;
-  /** The server that sent ans1 (app/answered-by). */
-  private ans1By: string | null = null;
-  private done = false;
-  // send_vc state: v_circuit (once set, every server left in this round is asked over TCP, once)
-  private vc = false;
-  private vcSock: TcpSocket | null = null;
-  private connreset = false;
-  /** errno of the last TCP failure (terrno): what the lookup fails with when no server answered over TCP. */
-  private terrno: SocketErrorKind = 'timeout';
-
-  constructor(
-    private readonly r: StubResolver,
-    private readonly q1: DnsMessage,
-    private readonly q2: DnsMessage | null,
-    private readonly result: LookupResult,
-    private readonly cb: (x: ExchangeResult) => void,
-  ) {
-    this.nscount = r.conf.nameservers.length;
-    this.nsOffset = r.conf.rotate ? r.simulator.rng.stream(`${r.udp.stack.name}/dns-rotate`).int(this.nscount) : 0;
-    this.vc = r.conf.useVc === true && r.opts.tcp !== undefined;
-    this.nextServer();
-  }
-
-  private get sim(): Simulator {
-    return this.r.simulator;
-  }
-
-  /** The loop of __res_context_send: for tries, for each nameserver, send_dg. */
-  private nextServer(): void {
-    if (this.shift >= this.nscount) {
-      this.shift = 0;
-      this.tries++;
-      // "Use VC; at most one attempt per server": the round that went over TCP is the last.
-      if (this.vc) this.tries = this.r.conf.attempts;
-    }
-    if (this.tries >= this.r.conf.attempts) {
-      this.closeAll();
-      // errno: over TCP the last connection's (terrno); else ETIMEDOUT when some server answered or timed out, else ECONNREFUSED.
-      if (this.vc) return this.finish({ kind: 'error', refused: this.terrno === 'refused', servfail: false });
-      return this.finish({ kind: 'error', refused: !this.gotSomewhere && !this.servfail, servfail: this.servfail });
-    }
-    this.ns = (this.shift + this.nsOffset) % this.nscount;
-    this.shift++;
-    if (this.vc) return this.sendVc();
-    // send_dg: seconds = (retrans << ns) / nscount for ns > 0.
-    let seconds = this.r.conf.timeout << this.ns;
-    if (this.ns > 0) seconds = Math.floor(seconds / this.nscount);
-    this.seconds = Math.max(1, seconds);
-    this.sock = this.socks.get(this.ns) ?? this.reopen();
-    this.begin();
-  }
-
-  /** reopen(): a socket connected to nameserver `ns` (autobound to an ephemeral port). */
-  private reopen(): UdpSocket {
-    const addr = this.r.conf.nameservers[this.ns]!;
-    const sock = this.r.udp.socket().connect(addr, 53);
-    sock.onMessage = (data, _len, _src, _sport, pkt) => this.onReply(sock, data, pkt);
-    // POLLERR (ICMP port/host unreachable on the connected socket) → close_and_return_error.
-    sock.onError = () => {
-      if (sock === this.sock && !this.done) this.errorNextServer();
-    };
-    this.socks.set(this.ns, sock);
-    return sock;
-  }
-
-  /** `retry:` — fresh deadline, nothing received, send the first (or both) queries. */
-  private begin(): void {
-    this.timer?.cancel();
-    this.timer = this.sim.schedule(this.seconds * SEC, () => this.onTimeout());
-    this.nwritten = 0;
-    this.recv1 = false;
-    this.recv2 = this.q2 === null;
-    this.ans1 = null;
-    this.ans2 = null;
-    this.ans1By = null;
-    if (this.q2 !== null && !this.r.single) {
-      this.write(this.q1);
-      this.write(this.q2); // sendmmsg: both back to back
-    } else this.write(this.q1);
-  }
-
-  private write(q: DnsMessage): void {
-    this.nwritten++;
-    this.r.noteQuery(this.result);
-    if (!this.sock!.send(encodeDnsMessage(q))) {
-      // send fails (no route): close_and_return_error → next server.
-      this.sim.schedule(0, () => {
-        if (!this.done) this.errorNextServer();
-      });
-    }
-  }
-
-  private onReply(sock: UdpSocket, data: Uint8Array | null, pkt: Packet): void {
-    if (this.done || sock !== this.sock || data === null || data.length < 12) return;
-    let m: DnsMessage;
-    try {
-      m = decodeDns(data, 0).msg;
-    } catch {
-      return; // unparsable: res_queriesmatch fails → spurious, keep waiting
-    }
-    this.gotSomewhere = true;
-    let which = 0;
-    if (!this.recv1 && m.id === this.q1.id && questionsMatch(this.q1, m)) which = 1;
-    if (!this.recv2 && this.q2 !== null && m.id === this.q2.id && questionsMatch(this.q2, m)) which = 2;
-    if (which === 0) return; // spurious UDP packet: dropped, keep waiting
-    const rc = dnsRcode(m);
-    const lame = rc === DnsRcode.NOERROR && m.answers.length === 0 && (m.flags & (DnsFlag.AA | DnsFlag.RA)) === 0 && m.additional.length === 0;
-    if (rc === DnsRcode.SERVFAIL || rc === DnsRcode.NOTIMP || rc === DnsRcode.REFUSED || lame) {
-      if (rc === DnsRcode.SERVFAIL) this.servfail = true;
-      // next_ns: with one reply already in hand, return it; else wait for the other one.
-      if (this.ans1 !== null || this.ans2 !== null) return this.answer();
-      if (this.recv1 || this.recv2 || this.q2 === null) return this.errorNextServer();
-      if (which === 1) this.recv1 = true;
-      else this.recv2 = true;
-      this.maybeSendSecond();
-      return;
-    }
-    if ((m.flags & DnsFlag.TC) !== 0 && this.r.opts.tcp !== undefined) {
-      // "To get the rest of answer, use TCP with same server": both queries again, over one connection.
-      this.closeAll();
-      this.vc = true;
-      this.sendVc();
-      return;
-    }
-    if (which === 1) {
-      this.recv1 = true;
-      this.ans1 = m;
-      // The server that answered, as it noted our address and port (after NAT; not on the wire).
-      this.ans1By = answeredBy(this.sim).lookup(IpProto.UDP, pkt.ip!.dst, pkt.udp!.dstPort);
-    } else {
-      this.recv2 = true;
-      this.ans2 = m;
-    }
-    if (this.recv1 && this.recv2) return this.answer();
-    this.maybeSendSecond();
-  }
-
-  /** Single-request mode: the second query goes once the first reply is in (reopen: from a new socket). */
-  private maybeSendSecond(): void {
-    if (!this.r.single || this.q2 === null || this.nwritten >= 2) return;
-    if (this.r.reopen) {
-      this.sock!.close();
-      this.socks.delete(this.ns);
-      this.sock = this.reopen();
-    }
-    this.write(this.q2);
-  }
-
-  private onTimeout(): void {
-    if (this.done) return;
-    this.r.noteTimeout();
-    if (this.ans1 !== null || this.ans2 !== null) {
-      // "If we time out after having received one answer switch to the mode where we send the
-      // second request only once we have received the first answer."
-      if (!this.r.single) {
-        this.r.setSingle();
-        return this.begin();
-      }
-      if (!this.r.reopen) {
-        this.r.setReopen();
-        this.closeAll();
-        this.sock = this.reopen();
-        return this.begin();
-      }
-      return this.answer();
-    }
-    this.gotSomewhere = true;
-    this.nextServer(); // the socket stays open for the next round
-  }
-
-  /** close_and_return_error: all sockets closed, on to the next server. */
-  private errorNextServer(): void {
-    this.timer?.cancel();
-    this.closeAll();
-    this.nextServer();
-  }
-
-  private answer(): void {
-    this.closeAll();
-    this.finish({ kind: 'answer', a: this.ans1, aaaa: this.ans2, aBy: this.ans1By });
-  }
-
-  /**
-   * send_vc to server `ns`: connect (no timeout of its own: the kernel's SYN retries), both queries in one
-   * write, each framed by its length, then the replies in any order, matched by ID only (one of an earlier
-   * query is skipped); a reply's rcode is final over TCP. A reset while reading reconnects once; any other
-   * failure (refused, timed out, EOF) moves on to the next server.
-   */
-  private sendVc(): void {
-    this.r.noteTcp();
-    this.recv1 = false;
-    this.recv2 = this.q2 === null;
-    this.ans1 = null;
-    this.ans2 = null;
-    this.ans1By = null;
-    const addr = this.r.conf.nameservers[this.ns]!;
-    const reader = new DnsStreamReader();
-    const sock = this.r.opts.tcp!().connect(addr, 53, (s) => {
-      this.r.noteQuery(this.result);
-      if (this.q2 !== null) this.r.noteQuery(this.result);
-      s.send(this.q2 !== null ? frameDns(this.q1, this.q2) : frameDns(this.q1));
-    });
-    this.vcSock = sock;
-    sock.onData = (data) => {
-      if (sock !== this.vcSock || this.done || data === null) return;
-      reader.push(data);
-      for (let b = reader.next(); b !== null && !this.done; b = reader.next()) this.onVcReply(sock, b);
-    };
-    // EOF before both replies: close_and_return_error → next server.
-    sock.onEnd = () => {
-      if (sock === this.vcSock && !this.done) this.vcFailed('timeout');
-    };
-    sock.onError = (kind) => {
-      if (sock !== this.vcSock || this.done) return;
-      // (a reset: the connection was up — a RST answering the SYN is 'refused')
-      if (kind === 'reset' && !this.connreset) {
-        this.connreset = true;
-        this.closeVc();
-        return this.sendVc();
-      }
-      this.vcFailed(kind);
-    };
-  }
-
-  private onVcReply(sock: TcpSocket, data: Uint8Array): void {
-    if (data.length < 12) return this.vcFailed('timeout'); // undersized: EMSGSIZE → next server
-    let m: DnsMessage;
-    try {
-      m = decodeDns(data, 0).msg;
-    } catch {
-      return; // an answer glibc's parser later rejects; the exchange waits for one it matches
-    }
-    let which = 0;
-    if (!this.recv1 && m.id === this.q1.id) which = 1;
-    else if (!this.recv2 && this.q2 !== null && m.id === this.q2.id) which = 2;
-    if (which === 0) return; // "old answer (unexpected)": read the next
-    if (which === 1) {
-      this.recv1 = true;
-      this.ans1 = m;
-      this.ans1By = answeredBy(this.sim).lookup(IpProto.TCP, sock.localAddr, sock.localPort);
-    } else {
-      this.recv2 = true;
-      this.ans2 = m;
-    }
-    if (this.recv1 && this.recv2) this.answer();
-  }
-
-  private vcFailed(kind: SocketErrorKind): void {
-    this.terrno = kind;
-    this.closeVc();
-    this.nextServer();
-  }
-
-  private closeVc(): void {
-    const s = this.vcSock;
-    this.vcSock = null;
-    if (s !== null && !s.isClosed()) s.close();
-  }
-
-  private closeAll(): void {
-    this.timer?.cancel();
-    for (const s of this.socks.values()) s.close();
-    this.socks.clear();
-    this.closeVc();
-  }
-
-  private finish(x: ExchangeResult): void {
-    if (this.done) return;
-    this.done = true;
-    this.timer?.cancel();
-    this.cb(x);
-  }
+/** Whether a lookup's addresses and name overflow getaddrinfo's buffer of `scratch` bytes (ERANGE). */
+function overflows(r: LookupResult, bare: string, scratch: number): boolean {
+  const owner = r.canonicalName ?? r.answeredName ?? bare;
+  return GAIH_ADDRTUPLE_BYTES * r.addresses.length + owner.length + 1 > scratch;
 }
 
 /** RESOLV_EDNS_BUFFER_SIZE: the UDP payload size glibc advertises with `options edns0`. */
@@ -680,15 +394,6 @@ function withEdns(q: DnsMessage, conf: ResolvConf): DnsMessage {
   if (conf.edns0 !== true) return q;
   q.additional.push({ name: '', type: DnsType.OPT, class: RESOLV_EDNS_BUFFER_SIZE, ttl: 0, data: { kind: 'unknown', data: new Uint8Array(0) } });
   return q;
-}
-
-/** res_queriesmatch: same question (name case-insensitively, type, class). */
-function questionsMatch(q: DnsMessage, r: DnsMessage): boolean {
-  if (r.questions.length !== q.questions.length) return false;
-  return q.questions.every((a, i) => {
-    const b = r.questions[i]!;
-    return a.type === b.type && a.class === b.class && a.name.toLowerCase() === b.name.toLowerCase();
-  });
 }
 
 /** __res_context_query's verdict on the A (hp) and AAAA (hp2) replies. */
