@@ -30,7 +30,7 @@ import { createFlannelDevice, programFlannelRoutes } from './flannel.js';
 import { Inventory } from './inventory.js';
 import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
-import { schedulePod, type NodeInfo } from './scheduler.js';
+import { schedulePod, type NodeInfo, type Unschedulable } from './scheduler.js';
 import { Underlay } from './underlay.js';
 import { addLbMachine, type LbMachine } from './cloud-lb/machine.js';
 import type { LoadBalancerConfig } from './cloud-lb/config.js';
@@ -140,7 +140,7 @@ export interface PodSpawner {
   /** The desired-state definition a running pod was stamped from. */
   defOf(pod: ClusterPod): PodDef | undefined;
   /** Schedules `def` onto one of `nodes` (with their current taints) and runs its sandbox; the pod joins the cluster's lists. Returns why it stays Pending otherwise. */
-  spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | string;
+  spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | Unschedulable;
 }
 
 type At = (path: (string | number)[], message: string) => UserError;
@@ -198,11 +198,11 @@ function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], d
         infos.set(n.name, { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)], ...(d?.maxPods !== undefined ? { maxPods: d.maxPods } : {}) });
       }
       const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => byKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
-      const node = nodes.length === 0 ? { pending: '0 nodes are available' } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
-      if ('pending' in node) return node.pending;
-      if ('error' in node) return node.error;
+      const node = nodes.length === 0 ? { pending: 'no nodes available to schedule pods', plugins: [] } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
+      if ('pending' in node) return node;
+      if ('error' in node) return { pending: node.error, plugins: [] };
       const pod = runPodSandbox(inv, cni, node, def, def.namespace === 'default' ? def.name : `${def.name}.${def.namespace}`);
-      if (typeof pod === 'string') return pod;
+      if (typeof pod === 'string') return { pending: pod, plugins: [] };
       byKey.set(`${def.namespace}/${def.name}`, def);
       node.pods.push(pod);
       pods.push(pod);

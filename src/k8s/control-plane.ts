@@ -33,6 +33,7 @@ import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
 import { Failures } from './failures.js';
 import { ReplicaSetController } from './replica-controller.js';
+import { KubeScheduler } from './kube-scheduler.js';
 import { DeploymentController } from './deployment-controller.js';
 import { disruptionBudgets, Drainer } from './drain.js';
 import { PodGcController } from './pod-gc.js';
@@ -97,6 +98,8 @@ export class ControlPlane {
   ingress: IngressController | null = null;
   /** The Job controller (job-controller.ts); the CronJob controller hands it its Jobs. */
   readonly jobs: JobController;
+  /** kube-scheduler's loop and queue (kube-scheduler.ts): pods that wait for a node. */
+  readonly scheduler: KubeScheduler;
   /** The ReplicaSet controller (replica-controller.ts): replacements, scaling. */
   readonly replicaSets: ReplicaSetController;
   /** The Deployment controller (deployment-controller.ts): rollouts. */
@@ -115,7 +118,8 @@ export class ControlPlane {
     this.api = new ApiStore(sim);
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
-    this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, record);
+    this.scheduler = new KubeScheduler(sim, this.api, cluster, record);
+    this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, this.scheduler, record);
     this.deployments = new DeploymentController(sim, this.api, this.replicaSets, this.kubelet, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(sim, this.api, cluster.pods, record);
@@ -154,6 +158,7 @@ export class ControlPlane {
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
     cp.taintManager.start();
     new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
+    cp.scheduler.start();
     cp.replicaSets.start();
     cp.drainer = new Drainer(sim, cp.api, cluster, cp.replicaSets, cp.kubelet, disruptionBudgets(cluster, errors), record);
     cp.jobs.start(errors);

@@ -170,7 +170,7 @@ export class DeploymentController {
       const minAvailable = r.replicas - r.maxUnavailable;
       const nAvail = this.available(r, nrs);
       wakeAt = Math.min(wakeAt, nAvail.next);
-      const allPods = sets.reduce((n, x) => n + this.replicaSets.active(x).length, 0);
+      const allPods = sets.reduce((n, x) => n + this.replicaSets.activeCount(x), 0);
       let budget = allPods - minAvailable - (nrs.replicas - nAvail.n);
       // cleanupUnhealthyReplicas: old pods that are not Ready go first
       for (const o of olds) {

@@ -321,8 +321,8 @@ export class JobController {
     const ready = this.cluster.nodes.filter((n) => this.api.get('Node', '', n.name)?.status.ready === true);
     const taintsOf = (n: ClusterPod['node']) => (this.api.get('Node', '', n.name)?.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect }));
     const pod = this.cluster.spawner.spawn(def, ready, taintsOf);
-    if (typeof pod === 'string') {
-      this.record(`job ${s.name}: pod ${stamped.name} stays Pending: ${pod}`);
+    if ('pending' in pod) {
+      this.record(`job ${s.name}: pod ${stamped.name} stays Pending: ${pod.pending}`);
       return;
     }
     this.adopt(s, pod);

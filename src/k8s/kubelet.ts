@@ -23,8 +23,8 @@
 // A graceful delete runs the preStop hooks and SIGTERM (pod-termination.ts) before the grace period's SIGKILL.
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
-// wraps, which podwire's IPAM never does), removing the Pod object once the grace period ends (it stays, not
-// ready and terminating), image pulls and sandbox start latency (a new pod's container runs at once).
+// wraps, which podwire's IPAM never does). A gracefully deleted pod whose containers ended is deleted from the
+// API server by its kubelet (`finalDelete`), which frees its slot on the node for the scheduler.
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { CrashLoopBackOff } from './crash-loop.js';
@@ -316,13 +316,29 @@ export class Kubelet {
   }
 
   /**
+   * A gracefully deleted pod whose containers ended: the status manager writes its last status (not
+   * Ready) and, the pod being finished and its deletionTimestamp set, deletes it with grace period 0
+   * (status_manager syncPod → canBeDeleted → Delete): the Pod object is gone, its slot on the node free.
+   * One commit, as the two writes follow each other within the same sync.
+   */
+  private finalDelete(pod: ClusterPod): void {
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (!obj) return;
+    const last: Pod = { ...obj, status: { ...obj.status, ready: false, reason: 'pod gone' } };
+    this.api.commit([
+      { op: 'update', object: last },
+      { op: 'delete', kind: 'Pod', namespace: pod.namespace, name: pod.name },
+    ]);
+  }
+
+  /**
    * The Pod object is gone from the API server without the kubelet's confirmation (a force delete: the
    * pod GC's, for a deleted Node): HandlePodRemoves — the pod workers kill its containers and the
    * sandbox is stopped (CNI DEL). A kubelet that is down does nothing; a terminal pod is already torn down.
    */
   private podRemoved(obj: Pod): void {
     const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
-    if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod))) return;
+    if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod)) || this.stopped.has(keyOf(pod))) return;
     const pk = keyOf(pod);
     this.tearDown(pod, pk);
     this.record(`kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : ''}`);
@@ -369,7 +385,7 @@ export class Kubelet {
       setPodLinks(pod, false);
       this.stopped.add(keyOf(pod));
       this.record(how === 'exit' ? `pod ${pod.name} stopped (its app exited on SIGTERM; sandbox removed)` : how === 'drained' ? `pod ${pod.name} stopped (its app drained its connections and exited; sandbox removed)` : `pod ${pod.name} stopped (grace period over)`);
-      this.setReady(pod, false, 'pod gone');
+      this.finalDelete(pod);
     };
     if (sigtermNs >= graceNs || plan.sigterm === 'ignore') return void this.sim.schedule(graceNs, () => end('grace'));
     if (plan.sigterm === 'exit') return void this.sim.schedule(sigtermNs, () => end('exit'));
