@@ -25,6 +25,7 @@ import { KubeProxy } from './kube-proxy/proxier.js';
 import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
+import { PodStartup } from './pod-startup.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
 import { CloudLoadBalancers, type LoadBalancerConfig } from './cloud-lb/index.js';
 import { poolAddresses } from './cloud-lb/config.js';
@@ -75,6 +76,8 @@ export interface ControlPlaneConfig {
   ingressController?: IngressControllerConfig | undefined;
   /** The CNI's TCP MSS clamping rule on every node (k8s/mss-clamp), if any. */
   mssClamp?: MssClamp | undefined;
+  /** The kubelet's start latency for pods created while the scenario runs (k8s/pod-startup), if any. */
+  podStartup?: { sandbox: string | number; imagePull: string | number; images: Record<string, string | number> } | undefined;
 }
 
 /** The running control plane. */
@@ -117,6 +120,8 @@ export class ControlPlane {
   ) {
     this.api = new ApiStore(sim);
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
+    const st = cfg.podStartup;
+    if (st) this.kubelet.startup = new PodStartup({ sandboxNs: durationOr0(st.sandbox), imagePullNs: durationOr0(st.imagePull), imagesNs: Object.fromEntries(Object.entries(st.images).map(([k, v]) => [k, durationOr0(v)])) }, cluster.pods);
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
     this.scheduler = new KubeScheduler(sim, this.api, cluster, record);
     this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, this.scheduler, record);

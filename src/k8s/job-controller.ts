@@ -328,9 +328,10 @@ export class JobController {
     this.adopt(s, pod);
     this.record(`job ${s.name}: created pod ${pod.name}${index !== null ? ` (index ${index})` : ''}; scheduler: bound to ${pod.node.name}`);
     this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(pod.namespace, pod.name, pod.labels), spec: { nodeName: pod.node.name, hostNetwork: pod.hostNetwork }, status: { podIP: pod.ip, ready: false, reason: 'ContainersNotReady' } });
-    this.kubelet.podCreated(pod);
-    for (const h of this.podCreatedHooks) h(pod);
-    this.kubelet.runToCompletion(pod);
+    this.kubelet.podCreated(pod, () => {
+      for (const h of this.podCreatedHooks) h(pod);
+      this.kubelet.runToCompletion(pod);
+    });
   }
 
   private finish(s: JobState, type: JobCondition['type'], reason: string, message: string): void {

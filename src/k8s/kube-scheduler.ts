@@ -7,8 +7,9 @@
 // it is tried again after its back-off (1 s doubling to 10 s), or at the latest by the 5-minute flush.
 // Bound later: Normal Scheduled "Successfully assigned NS/NAME to NODE", its sandbox runs and its
 // creator (the ReplicaSet controller) hands it to the kubelet. The scheduler's cache is the nodes'
-// pod lists (`ClusterNode.pods`): a Pod deleted from the API server leaves its node's list there, and
-// only then is its slot free (a terminating pod still holds it, as in the real cache).
+// pod lists (`ClusterNode.pods`): a Pod deleted from the API server, or one that reached phase Succeeded
+// or Failed, leaves its node's list there, and only then is its slot free (a terminating pod still holds
+// it, as in the real cache).
 // Layer: k8s (imports core, k8s).
 // Not modelled: binding latency (an attempt and its bind take no time), preemption ("preemption: …" is
 // not in the message), the scheduler's own Pod informer delay, more than one profile.
@@ -57,8 +58,11 @@ export class KubeScheduler {
     this.api.watch('Node', (events) => {
       for (const e of events) this.nodeChanged(e);
     });
+    // Its pod informer lists only pods not Succeeded or Failed (newPodInformer's field selector): a pod
+    // reaching a terminal phase is, for the scheduler, deleted.
+    const terminal = (p: Pod) => p.status.phase === 'Succeeded' || p.status.phase === 'Failed';
     this.api.watch('Pod', (events) => {
-      for (const e of events) if (e.type === 'DELETED') this.podDeleted(e.object);
+      for (const e of events) if (e.type === 'DELETED' || (terminal(e.object) && e.old !== null && !terminal(e.old))) this.podDeleted(e.object);
     });
   }
 

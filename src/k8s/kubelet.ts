@@ -39,6 +39,7 @@ import { DEFAULT_GRACE_SECONDS, terminationPlan } from './pod-termination.js';
 import type { PodDef } from './desired-state.js';
 import type { Inventory } from './inventory.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
+import type { PodStartup } from './pod-startup.js';
 
 /** RunPodSandbox on `node`: the pod's namespace (`nsName`) plugged into cni0, or the node's for hostNetwork. Returns an error message when the subnet is full. */
 export function runPodSandbox(inv: Inventory, cni: CniBridgeConfig, node: ClusterNode, def: PodDef, nsName: string): ClusterPod | string {
@@ -74,6 +75,8 @@ export class Kubelet {
   private readonly terminal = new Set<string>();
   /** Pods deleted gracefully whose containers have ended (SIGTERM obeyed or the grace period over). */
   private readonly stopped = new Set<string>();
+  /** The start latency of pods bound while the scenario runs (spec.cluster.podStartup), or null: they start at once. */
+  startup: PodStartup | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -193,12 +196,29 @@ export class Kubelet {
     return !this.down.has(node.name);
   }
 
-  /** A pod a controller created and the scheduler bound (its sandbox is up): run its app, then probes or Ready. */
-  podCreated(pod: ClusterPod): void {
+  /**
+   * A pod a controller created and the scheduler bound: its containers start (at once, or after the
+   * sandbox and image pulls of `startup`, pod-startup.ts), then its app runs, then probes or Ready;
+   * `then` runs with the containers' start (a Job pod's work). A pod deleted before its containers
+   * start never starts them.
+   */
+  podCreated(pod: ClusterPod, then?: () => void): void {
+    if (this.startup === null) return this.containersRun(pod, then);
+    const plan = this.startup.plan(pod, this.sim.now);
+    for (const e of plan.events) this.sim.scheduleAt(e.atNs, () => this.record(e.what));
+    if (plan.startAt === null) return;
+    this.sim.scheduleAt(plan.startAt, () => {
+      const obj = this.api.get('Pod', pod.namespace, pod.name);
+      if (obj && obj.metadata.deletionTimestamp === null && !this.down.has(pod.node.name)) this.containersRun(pod, then);
+    });
+  }
+
+  private containersRun(pod: ClusterPod, then?: () => void): void {
     this.podStarter?.(pod);
     this.record(`kubelet: ${pod.name} started on ${pod.node.name}`);
     if (hasProbes(pod)) this.prober?.addPod(pod);
     else this.setReady(pod, true, 'PodReady');
+    then?.();
   }
 
   /** Starts the run of a run-to-completion container (a Job pod's): it exits after its work, with its exit code. */
