@@ -344,6 +344,11 @@ export class Kubelet {
   private finalDelete(pod: ClusterPod): void {
     const obj = this.api.get('Pod', pod.namespace, pod.name);
     if (!obj) return;
+    // KillPod stopped the sandbox: CNI DEL takes its host veth off cni0 and out of the node (`ip link` lists it no more).
+    if (pod.hostVeth) {
+      cniDel(pod.node, pod.hostVeth);
+      pod.ns.releaseIdents();
+    }
     const last: Pod = { ...obj, status: { ...obj.status, ready: false, reason: 'pod gone' } };
     this.api.commit([
       { op: 'update', object: last },

@@ -97,7 +97,7 @@ export class PodStartup {
       }
       if (have !== undefined && policy !== 'Always') {
         // Present (or being pulled for another pod: this one waits for that pull).
-        if (have <= sandboxed) events.push({ atNs: sandboxed, what: `kubelet: Normal Pulled pod/${pod.name}: Container image "${image}" already present on machine` });
+        events.push({ atNs: Math.max(have, sandboxed), what: `kubelet: Normal Pulled pod/${pod.name}: Container image "${image}" already present on machine` });
         ready = Math.max(ready, have);
         continue;
       }
