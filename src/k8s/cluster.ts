@@ -133,6 +133,8 @@ export interface ClusterWorld {
   spawner: PodSpawner;
   /** The pod templates of Deployments, ReplicaSets and StatefulSets (scaling and rollouts stamp pods from them). */
   workloads: WorkloadTemplate[];
+  /** The pods no node fitted at bring-up, with why: they wait in the scheduler's queue (kube-scheduler.ts). */
+  unscheduled: { def: PodDef; why: Unschedulable }[];
 }
 
 /** The scheduler and kubelet for pods created while the simulation runs. */
@@ -182,9 +184,10 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const workloads: WorkloadTemplate[] = [];
   const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings, workloads);
-  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings, check);
+  const unscheduled: ClusterWorld['unscheduled'] = [];
+  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings, unscheduled, check);
   const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner, workloads };
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner, workloads, unscheduled };
 }
 
 function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], defs: PodDef[], pods: ClusterPod[]): PodSpawner {
@@ -248,7 +251,7 @@ function kubeadmJoin(underlay: Underlay, cfg: ClusterConfig, d: NodeDef, i: numb
 /** Pods started between two calls of a build's check hook. */
 const BUILD_CHECK_PODS = 256;
 
-function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[], check?: (done: number, total: number) => void): ClusterPod[] {
+function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[], unscheduled: ClusterWorld['unscheduled'], check?: (done: number, total: number) => void): ClusterPod[] {
   const pods: ClusterPod[] = [];
   const infos = new Map(nodeDefs.map((d) => [d.name, d]));
   const defByKey = new Map<string, PodDef>();
@@ -269,6 +272,7 @@ function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], n
     }
     if ('pending' in node) {
       warnings.push(p.m.error(p.specPath, `pod ${p.name} stays Pending: ${node.pending}`));
+      unscheduled.push({ def: p, why: node });
       continue;
     }
     const nsName = p.namespace === 'default' ? p.name : `${p.name}.${p.namespace}`;

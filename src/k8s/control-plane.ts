@@ -164,6 +164,8 @@ export class ControlPlane {
     cp.taintManager.start();
     new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
     cp.scheduler.start();
+    // The pods no node fitted at bring-up wait in the queue like any other (a Job's pods are its controller's to make).
+    for (const u of cluster.unscheduled) if (u.def.owner?.kind !== 'Job') cp.scheduler.enqueue(u.def, u.why, (pod) => cp.kubelet.podCreated(pod));
     cp.replicaSets.start();
     cp.drainer = new Drainer(sim, cp.api, cluster, cp.replicaSets, cp.kubelet, disruptionBudgets(cluster, errors), record);
     cp.jobs.start(errors);
@@ -253,7 +255,8 @@ export class ControlPlane {
 
   /** `kubectl delete pod --grace-period`: the API server sets deletionTimestamp; kubelet and controllers react. */
   deletePod(pod: ClusterPod, gracePeriodNs: TimeNs): void {
-    const obj = this.api.get('Pod', pod.namespace, pod.name)!;
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (!obj) return; // (gone already: kubectl's NotFound)
     this.api.update<Pod>({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: this.sim.now, deletionGracePeriodSeconds: gracePeriodNs / 1e9 } });
   }
 

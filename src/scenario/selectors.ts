@@ -241,10 +241,12 @@ export function selectorWorld(
   plainHosts: ReadonlyMap<string, Namespace>,
   services: () => readonly ServiceView[],
   labelsOf: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  /** Whether a pod is still in the API server (a pod its kubelet or the pod GC deleted is no target). */
+  exists: (pod: ClusterPod) => boolean = () => true,
 ): SelectorWorld {
   return {
     get pods() {
-      return cluster?.pods ?? [];
+      return (cluster?.pods ?? []).filter(exists);
     },
     nodes: cluster?.nodes ?? [],
     hosts: cluster?.hosts ?? [],

@@ -194,7 +194,7 @@ spec: { nodeSelector: { gpu: "true" }, containers: [{ name: c, image: x }] }
 `;
     const w = world(text);
     expect(podsOf(w)).toEqual([]);
-    expect(warningsOf(w)).toEqual(["m.yaml:13:7: spec: pod gpu stays Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector"]);
+    expect(warningsOf(w)).toEqual(["m.yaml:13:7: spec: pod gpu stays Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."]);
   });
 });
 
