@@ -76,6 +76,8 @@ export interface ControlPlaneConfig {
   ingressController?: IngressControllerConfig | undefined;
   /** The CNI's TCP MSS clamping rule on every node (k8s/mss-clamp), if any. */
   mssClamp?: MssClamp | undefined;
+  /** kube-controller-manager --terminated-pod-gc-threshold (default 12500; 0: terminated pods are never collected). */
+  terminatedPodGcThreshold?: number | undefined;
   /** The kubelet's start latency for pods created while the scenario runs (k8s/pod-startup), if any. */
   podStartup?: { sandbox: string | number; imagePull: string | number; images: Record<string, string | number> } | undefined;
 }
@@ -162,7 +164,9 @@ export class ControlPlane {
     // flanneld on every node: a deleted Node's subnet goes from the others' routes, neighbours and FDB.
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
     cp.taintManager.start();
-    new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
+    const podGc = new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name));
+    if (cfg.terminatedPodGcThreshold !== undefined) podGc.terminatedThreshold = cfg.terminatedPodGcThreshold;
+    podGc.start();
     cp.scheduler.start();
     // The pods no node fitted at bring-up wait in the queue like any other (a Job's pods are its controller's to make).
     for (const u of cluster.unscheduled) if (u.def.owner?.kind !== 'Job') cp.scheduler.enqueue(u.def, u.why, (pod) => cp.kubelet.podCreated(pod));
