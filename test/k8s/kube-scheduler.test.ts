@@ -12,34 +12,31 @@ import { topologyOf } from '../../src/report/topology.js';
 
 const SEC = 1e9;
 
+/** The cluster above, Deployment web (`replicas` 3 unless `deployment` says more of its spec, `container` extras), the given faults. */
 function scenario(faults: string[], opts: { deployment?: string; container?: string } = {}): string {
-  return `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: sched }
-spec:
-  cluster:
-    network: { cidr: 10.100.44.0/24 }
-    dns: { enabled: false }
-    nodes: [{ name: node1, maxPods: 2 }, { name: node2, maxPods: 2 }, { name: node3, maxPods: 2 }]
-  traffic: []
-  faults:${faults.length === 0 ? ' []' : ''}
-${faults.map((f) => `    - ${f}`).join('\n')}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-${opts.deployment ?? ''}
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-${opts.container ?? ''}
-`;
+  const nodes = [1, 2, 3].map((i) => `{ name: node${i}, maxPods: 2 }`).join(', ');
+  return [
+    'apiVersion: podwire.dev/v1alpha1',
+    'kind: Scenario',
+    'metadata: { name: sched }',
+    'spec:',
+    `  cluster: { network: { cidr: 10.100.44.0/24 }, dns: { enabled: false }, nodes: [${nodes}] }`,
+    '  traffic: []',
+    `  faults: [${faults.join(', ')}]`,
+    '---',
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata: { name: web }',
+    `spec:${opts.deployment ?? ''}`,
+    '  replicas: 3',
+    '  selector: { matchLabels: { app: web } }',
+    '  template:',
+    '    metadata: { labels: { app: web } }',
+    '    spec:',
+    '      containers:',
+    '        - { name: web, image: "nginx:1.27"' + (opts.container ?? '') + ' }',
+    '',
+  ].join('\n');
 }
 
 const build = (yaml: string): World => buildWorld(loadScenarioText(yaml, 'sched.yaml'), 7);
@@ -56,8 +53,7 @@ describe('kube-scheduler: pods that wait', () => {
   });
 
   it('a pod no node fitted at bring-up waits in the queue too: a running pod deleted frees its slot and it is bound', () => {
-    const base = scenario([]).replace('replicas: 3', 'replicas: 7');
-    const first = build(base);
+    const first = build(scenario([]).replace('replicas: 3', 'replicas: 7'));
     expect(pendingPods(first).map((p) => p.metadata.name)).toHaveLength(1);
     const victim = first.cluster!.pods[0]!.name;
     const w = build(scenario([`{ at: 2s, kind: pod-kill, target: pod/${victim}, gracePeriod: 30s }`]).replace('replicas: 3', 'replicas: 7'));
@@ -85,7 +81,7 @@ describe('kube-scheduler: pods that wait', () => {
   });
 
   it('a terminating pod keeps its slot until its kubelet deletes it: the waiting pod is bound then, not at the delete', () => {
-    const prestop = { container: '          lifecycle: { preStop: { sleep: { seconds: 4 } } }' };
+    const prestop = { container: ', lifecycle: { preStop: { sleep: { seconds: 4 } } }' };
     const victim = build(scenario([], prestop)).cluster!.pods[0]!.name;
     const w2 = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 7 }', `{ at: 5s, kind: pod-kill, target: pod/${victim}, gracePeriod: 30s }`], prestop));
     w2.sim.run({ until: 20 * SEC });
@@ -98,7 +94,7 @@ describe('kube-scheduler: pods that wait', () => {
   });
 
   it('progressDeadlineSeconds: a scale whose pods cannot be placed is ProgressDeadlineExceeded a second after the deadline', () => {
-    const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 8 }'], { deployment: '  progressDeadlineSeconds: 10' }));
+    const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 8 }'], { deployment: '\n  progressDeadlineSeconds: 10' }));
     w.sim.run({ until: 30 * SEC });
     expect(lines(w, /^deployment web: Progressing/).map(([t, l]) => [t, l.split(':')[1]!.trim()])).toEqual([[13, 'Progressing=False ProgressDeadlineExceeded']]);
     // Nothing else changes: the pods wait, the running ones run.

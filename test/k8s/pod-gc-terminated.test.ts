@@ -10,27 +10,23 @@ const SEC = 1e9;
 function world(threshold: number | null): World {
   return buildWorld(
     loadScenarioText(
-      `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: gc }
-spec:
-  cluster:
-    network: { cidr: 10.100.45.0/24 }
-    dns: { enabled: false }
-${threshold === null ? '' : `    terminatedPodGcThreshold: ${threshold}\n`}    nodes: [{ name: node1 }]
----
-apiVersion: batch/v1
-kind: Job
-metadata: { name: batch }
-spec:
-  completions: 5
-  parallelism: 1
-  template:
-    metadata: { annotations: { "podwire.dev/run-time": 3s } }
-    spec:
-      restartPolicy: Never
-      containers: [{ name: c, image: busybox:1.36 }]
-`,
+      [
+        'apiVersion: podwire.dev/v1alpha1',
+        'kind: Scenario',
+        'metadata: { name: gc }',
+        'spec:',
+        `  cluster: { network: { cidr: 10.100.45.0/24 }, dns: { enabled: false }, nodes: [{ name: node1 }]${threshold === null ? '' : `, terminatedPodGcThreshold: ${threshold}`} }`,
+        '---',
+        'apiVersion: batch/v1',
+        'kind: Job',
+        'metadata: { name: batch }',
+        'spec:',
+        '  completions: 5',
+        '  parallelism: 1',
+        '  template:',
+        '    metadata: { annotations: { "podwire.dev/run-time": 3s } }',
+        '    spec: { restartPolicy: Never, containers: [{ name: c, image: "busybox:1.36" }] }',
+      ].join('\n'),
       'gc.yaml',
     ),
     7,
