@@ -67,6 +67,21 @@ describe('kube-scheduler: pods that wait', () => {
     ]);
   });
 
+  it('drain of a full cluster: the evicted pods\' replacements wait Pending; the uncordon puts them back on the node', () => {
+    const w = build(scenario(['{ at: 2s, kind: drain, target: node/node1 }', '{ at: 10s, kind: uncordon, target: node/node1 }']).replace('replicas: 3', 'replicas: 6'));
+    w.sim.run({ until: 9 * SEC });
+    expect(pendingPods(w)).toHaveLength(2);
+    // Created at 2 s (the evictions), tried again at 3 s: the evicted pods' deletes moved them, into their 1 s back-off.
+    const why = 'scheduler: Warning FailedScheduling pod/X: 0/3 nodes are available: 1 node(s) were unschedulable, 2 Too many pods.';
+    expect(lines(w, /FailedScheduling/).map(([t, l]) => [t, l.replace(/pod\/[^:]+/, 'pod/X')])).toEqual([[2, why], [2, why], [3, why], [3, why]]);
+    w.sim.run({ until: 11 * SEC });
+    expect(lines(w, /Normal Scheduled/).map(([t, l]) => [t, / to (node\d) /.exec(l)![1]])).toEqual([
+      [10, 'node1'],
+      [10, 'node1'],
+    ]);
+    expect(pendingPods(w)).toEqual([]);
+  });
+
   it('scaling down deletes the unscheduled pods first, at once; no running pod is touched', () => {
     const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 9 }', '{ at: 4s, kind: scale, target: deployment/web, replicas: 7 }']));
     w.sim.run({ until: 3 * SEC });
