@@ -43,6 +43,7 @@ const Probe = z.looseObject({
 const Container = z.looseObject({
   name: z.string().regex(DNS_LABEL, 'expected a DNS label'),
   image: z.string().default(''),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   ports: z.array(ContainerPort).default([]),
   readinessProbe: Probe.optional(),
   livenessProbe: Probe.optional(),

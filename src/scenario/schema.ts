@@ -369,6 +369,21 @@ export const ClusterSpec = z.strictObject({
   nodeMonitorGracePeriod: Duration.default('40s'),
   /** tolerationSeconds the API server gives pods for the not-ready / unreachable NoExecute taints (--default-unreachable-toleration-seconds). */
   defaultTolerationSeconds: z.number().int().nonnegative().default(300),
+  /** Terminated (Succeeded / Failed) pods the pod GC lets stay before it deletes the oldest (--terminated-pod-gc-threshold; 0: never). */
+  terminatedPodGcThreshold: z.number().int().nonnegative().default(12500),
+  /**
+   * The kubelet's time from a pod bound to its containers running, for pods created while the scenario
+   * runs (k8s/pod-startup): `sandbox` (RunPodSandbox), then each image not on the node pulled in `imagePull`
+   * (or `images[IMAGE]`), per imagePullPolicy, serialized per node. Absent: containers run the instant
+   * the pod is bound.
+   */
+  podStartup: z
+    .strictObject({
+      sandbox: Duration.default('0'),
+      imagePull: Duration.default('0'),
+      images: z.record(z.string().min(1), Duration).default({}),
+    })
+    .optional(),
   nodes: z.array(ClusterNodeSpec).default([]),
   externalHosts: z.array(ExternalHostSpec).default([]),
 });
