@@ -123,3 +123,14 @@ describe('HTTPRoute parents: httproute-invalid-parentref-not-matching-section-na
     expect(where(decide(w, 'h', '/'))).toBe('500');
   });
 });
+
+describe('unknown and unmodelled fields warn, the object is still served', () => {
+  it('a typo gets a did-you-mean, an experimental field "not modelled", both at the field', () => {
+    const text = head() + gateway() + route('r', '  hostname: [a.example.com]\n  rules:\n    - backendRefs: [{ name: web, port: 80 }]\n      timeouts: { request: 10s }\n');
+    const w = build(text);
+    const lines = w.warnings.map(formatUserError).filter((x) => x.includes('spec.'));
+    expect(lines).toContain(`g.yaml:${lineOf(text, 'hostname: [a.example')}:13: spec.hostname: unknown field "hostname", ignored: did you mean "hostnames"?`);
+    expect(lines).toContain(`g.yaml:${lineOf(text, 'timeouts:')}:17: spec.rules[0].timeouts: field "timeouts" is not modelled by podwire and is ignored`);
+    expect(where(decide(w, 'h', '/'))).toBe('default_web_80');
+  });
+});

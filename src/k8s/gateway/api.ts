@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import type { UserError } from '../../core/user-error.js';
 import type { ManifestInput } from '../cluster.js';
+import { suggestField } from '../manifests.js';
 import { DNS1123_SUBDOMAIN } from '../names.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -327,10 +328,8 @@ function admitHttpRoute(m: ManifestInput, order: number, errors: UserError[], wa
       return null;
     }
   }
+  // (a ResponseHeaderModifier / RequestMirror / ExtensionRef filter's field gets gatewayFieldWarnings' "not modelled")
   d.spec.rules.forEach((r, i) => {
-    r.filters.forEach((f, j) => {
-      if (['ResponseHeaderModifier', 'RequestMirror', 'ExtensionRef'].includes(f.type)) warn(['spec', 'rules', i, 'filters', j, 'type'], `filter ${f.type} is not modelled by podwire and is ignored`);
-    });
     r.backendRefs.forEach((b, j) => {
       if (b.filters !== undefined && b.filters.length > 0) warn(['spec', 'rules', i, 'backendRefs', j, 'filters'], 'filters on a backendRef are not modelled by podwire and are ignored');
     });
@@ -343,6 +342,37 @@ function admitHttpRoute(m: ManifestInput, order: number, errors: UserError[], wa
   return { namespace: ns, name: d.metadata.name, parentRefs: parents, hostnames: d.spec.hostnames, rules, order };
 }
 
+/** The fields of each kind: a nested tree (arrays are walked element by element); `0` = known but not modelled. */
+type Fields = { [k: string]: Fields | 1 | 0 };
+const META: Fields = { name: 1, namespace: 1, labels: 1, annotations: 1, uid: 1, resourceVersion: 1, generation: 1, creationTimestamp: 1 };
+const PARENT: Fields = { group: 1, kind: 1, namespace: 1, name: 1, sectionName: 1, port: 1 };
+const MODIFIER: Fields = { type: 1, replaceFullPath: 1, replacePrefixMatch: 1 };
+const FILTER: Fields = { type: 1, requestHeaderModifier: { set: 1, add: 1, remove: 1 }, responseHeaderModifier: 0, requestMirror: 0, extensionRef: 0, cors: 0, requestRedirect: { scheme: 1, hostname: 1, path: MODIFIER, port: 1, statusCode: 1 }, urlRewrite: { hostname: 1, path: MODIFIER } };
+const KIND_FIELDS: Record<string, Fields> = {
+  GatewayClass: { metadata: META, spec: { controllerName: 1, description: 1, parametersRef: 0 } },
+  Gateway: { metadata: META, spec: { gatewayClassName: 1, addresses: 0, infrastructure: 0, listeners: { name: 1, hostname: 1, port: 1, protocol: 1, tls: { mode: 1, certificateRefs: 1, options: 0 }, allowedRoutes: { namespaces: { from: 1, selector: { matchLabels: 1, matchExpressions: 0 } }, kinds: 1 } } } },
+  HTTPRoute: { metadata: META, spec: { parentRefs: PARENT, hostnames: 1, rules: { name: 1, matches: { path: { type: 1, value: 1 }, headers: 1, queryParams: 1, method: 1 }, filters: FILTER, backendRefs: { group: 1, kind: 1, name: 1, namespace: 1, port: 1, weight: 1, filters: 1 }, timeouts: 0, retry: 0, sessionPersistence: 0 } } },
+  ReferenceGrant: { metadata: META, spec: { from: 1, to: 1 } },
+};
+
+/** Warns about fields of a Gateway API object podwire does not know (a likely typo gets a did-you-mean) or does not model. */
+export function gatewayFieldWarnings(kind: string, value: Json, warn: (path: (string | number)[], message: string) => void): void {
+  const walk = (obj: unknown, known: Fields, path: (string | number)[]): void => {
+    if (Array.isArray(obj)) return obj.forEach((x, i) => walk(x, known, [...path, i]));
+    if (!isObj(obj)) return;
+    for (const [k, v] of Object.entries(obj)) {
+      const f = known[k];
+      if (f === undefined) {
+        const hint = suggestField(k, Object.keys(known));
+        warn([...path, k], hint ? `unknown field "${k}", ignored: did you mean "${hint}"?` : `field "${k}" is not modelled by podwire and is ignored`);
+      } else if (f === 0) warn([...path, k], `field "${k}" is not modelled by podwire and is ignored`);
+      else if (f !== 1) walk(v, f, [...path, k]);
+    }
+  };
+  const fields = KIND_FIELDS[kind];
+  if (fields) walk(value, { apiVersion: 1, kind: 1, status: 1, ...fields }, []);
+}
+
 /**
  * Admits every GatewayClass, Gateway, HTTPRoute and ReferenceGrant among the manifests, in order,
  * with the Secrets and Namespace labels the controller resolves references against.
@@ -352,6 +382,7 @@ export function admitGatewayApi(manifests: readonly ManifestInput[], errors: Use
   const nsLabels = new Map<string, Record<string, string>>();
   for (const m of manifests) {
     const md = isObj(m.value['metadata']) ? m.value['metadata'] : {};
+    gatewayFieldWarnings(m.kind, m.value, (path, message) => warnings.push(m.error(path, message)));
     switch (m.kind) {
       case 'GatewayClass': {
         const d = parse(GatewayClassV1, m, errors);
