@@ -89,7 +89,7 @@ describe('scenarios/gateway-api.yaml', () => {
     expect(log.filter((e) => e.uri === '/water').map((e) => e.status)).toEqual(Array(5).fill(404));
   });
 
-  it.skipIf(!hasTshark())(`the pods get X-Forwarded-For: 10.100.13.100 (externalTrafficPolicy Local keeps the user's address) and X-Forwarded-Proto https; every interface on the path is clean in ${inTshark}`, () => {
+  it.skipIf(!hasTshark())(`the pods get X-Forwarded-For: 10.100.13.100 (externalTrafficPolicy Local keeps the user's address) and X-Forwarded-Proto https; the user sees Location https://cafe.example.com/coffee?size=large; every interface on the path is clean in ${inTshark}`, () => {
     const files = splitPcapngPerInterface(readFileSync(res.files.capture), dir);
     const xff = new Set<string>();
     const flagged: string[] = [];
@@ -97,6 +97,10 @@ describe('scenarios/gateway-api.yaml', () => {
       if (!/^(user|node\d|nginx-gateway|coffee|tea)/.test(name)) continue;
       const out = execFileSync(TSHARK, ['-r', file, ...TSHARK_ARGS, '-Y', '_ws.malformed or _ws.expert.severity >= 8388608', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       if (out.trim() !== '') flagged.push(name);
+      if (name === 'user/eth0') {
+        const loc = execFileSync(TSHARK, ['-r', file, ...TSHARK_ARGS, '-Y', 'http.response.code == 301', '-T', 'fields', '-e', 'http.location'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        expect(loc.trim().split('\n')).toEqual(Array(10).fill('https://cafe.example.com/coffee?size=large'));
+      }
       if (!name.startsWith('coffee')) continue;
       const hdrs = execFileSync(TSHARK, ['-r', file, ...TSHARK_ARGS, '-Y', 'http.request', '-T', 'fields', '-e', 'http.x_forwarded_for', '-e', 'http.request.line'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       for (const line of hdrs.trim().split('\n')) {
