@@ -355,12 +355,7 @@ export class HttpClient {
   private requestBytes(t: HttpTarget): Uint8Array {
     const last = this.lastRequest;
     if (last !== null && last.target === t && last.host === t.host && last.port === t.port && last.tls === t.tls && last.method === t.method && last.path === t.path && last.body === t.body && last.headers === t.headers) return last.bytes;
-    const headers: HttpHeader[] = [
-      ['Host', t.port === (t.tls ? 443 : 80) ? t.host : `${t.host}:${t.port}`],
-      ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
-      ['Accept', '*/*'],
-    ];
-    if (t.headers !== undefined) for (const h of t.headers) headers.push(h);
+    const headers: HttpHeader[] = [['Host', t.port === (t.tls ? 443 : 80) ? t.host : `${t.host}:${t.port}`], ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'], ['Accept', '*/*'], ...(t.headers ?? [])];
     // (sealed: this client never writes them, and its requests are sent over and over)
     const bytes = sealHttpBytes(buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) }));
     // A Uint8Array body belongs to the caller, who may refill it between requests: not kept.

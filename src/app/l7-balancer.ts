@@ -275,3 +275,20 @@ export function makeBalancer(u: Upstream, rng: Rng, ewmaStats: Map<string, { ewm
   if (u.loadBalance === 'ewma') return new Ewma(u.endpoints, rng, ewmaStats, now);
   return new RoundRobin(u.endpoints, rng);
 }
+
+/** The sum of a split's weights. */
+export function splitTotal(split: readonly { weight: number }[]): number {
+  let n = 0;
+  for (const b of split) n += b.weight;
+  return n;
+}
+
+/** The backend whose weight range holds `draw` (0 ≤ draw < total): nginx split_clients over the weights; weight 0 is never chosen. */
+export function pickWeighted(split: readonly { upstream: string | null; weight: number }[], draw: number): string | null {
+  let acc = 0;
+  for (const b of split) {
+    acc += b.weight;
+    if (draw < acc) return b.upstream;
+  }
+  return null;
+}

@@ -18,6 +18,9 @@
 //   X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, X-Scheme; the
 //   client's Connection, Proxy and X-Forwarded-*/X-Real-IP headers are dropped
 //   default server: 404 with nginx's HTML error page; ssl-redirect: 308 with Location https://host/uri
+// NGINX Gateway Fabric (flavour nginx-gateway-fabric): its http.conf proxy_set_header list (Host, X-Forwarded-For
+// appended to the client's, X-Real-IP, X-Forwarded-Proto/-Host/-Port), no HSTS; weighted backends (split_clients:
+// one draw per request from the balancer stream), RequestHeaderModifier and URLRewrite's Host on the request.
 // Not modelled: nginx workers (one per controller pod: round-robin state is per pod), request
 // buffering limits (proxy-body-size), HTTP/2, WebSocket upgrades, nginx reloads (a new table is
 // applied at the next sync tick, routes and endpoints alike), Date headers from a wall clock (the
@@ -29,7 +32,8 @@ import type { TimeNs } from '../core/time.js';
 import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { buildHttpRequest, buildHttpResponse, httpHeader, HttpParser, type HttpHeader, type HttpRequest, type HttpResponse } from '../wire/http.js';
-import { makeBalancer, routeToCanary, stickyValue, type BalanceRequest, type Balancer, type HeaderModifier, type ProxyRoute, type RouteDecision, type RouteRequest, type RoutingTable, type Upstream, type UpstreamEndpoint } from './l7-balancer.js';
+import { makeBalancer, pickWeighted, routeToCanary, splitTotal, stickyValue, type BalanceRequest, type Balancer, type ProxyRoute, type RouteDecision, type RouteRequest, type RoutingTable, type Upstream, type UpstreamEndpoint } from './l7-balancer.js';
+import { applyHeaderModifier, forwardedHeaders } from './l7-headers.js';
 import { TlsServer, TlsServerContext, type ByteStream } from './tls.js';
 import { FAKE_CERTIFICATE, selectCertificateBySni } from './tls-certs.js';
 
@@ -384,31 +388,7 @@ export class L7Proxy {
     const remote = job.log.remoteAddr;
     const scheme = job.conn.scheme;
     const xff = httpHeader(req.headers, 'x-forwarded-for');
-    let headers: HttpHeader[];
-    if (this.o.flavour === 'nginx-gateway-fabric') {
-      // NGF's http.conf proxy_set_header list: X-Forwarded-For is $proxy_add_x_forwarded_for.
-      headers = [
-        ['Host', host],
-        ['X-Forwarded-For', xff !== undefined ? `${xff}, ${remote}` : remote],
-        ['X-Real-IP', remote],
-        ['X-Forwarded-Proto', scheme],
-        ['X-Forwarded-Host', host.replace(/:\d+$/, '')],
-        ['X-Forwarded-Port', String(c.localPort)],
-      ];
-    } else {
-      headers = [
-        ['Host', host],
-        ['X-Request-ID', job.log.requestId],
-        ['X-Real-IP', remote],
-        ['X-Forwarded-For', remote],
-        ['X-Forwarded-Host', host.replace(/:\d+$/, '')],
-        ['X-Forwarded-Port', String(c.localPort)],
-        ['X-Forwarded-Proto', scheme],
-        ['X-Forwarded-Scheme', scheme],
-        ['X-Scheme', scheme],
-      ];
-      if (xff !== undefined) headers.push(['X-Original-Forwarded-For', xff]);
-    }
+    const headers = forwardedHeaders(this.o.flavour, { host, remote, scheme, port: c.localPort, requestId: job.log.requestId, xff });
     let own: HttpHeader[] = [];
     for (const h of req.headers) if (!DROP_FROM_CLIENT.has(h[0].toLowerCase())) own.push(h);
     if (job.route.headerModifier != null) own = applyHeaderModifier(own, job.route.headerModifier);
@@ -573,35 +553,6 @@ export class L7Proxy {
     conn.idle = null;
     if (!conn.busy) this.closeClient(conn);
   }
-}
-
-function splitTotal(split: readonly { weight: number }[]): number {
-  let n = 0;
-  for (const b of split) n += b.weight;
-  return n;
-}
-
-/** The backend whose weight range holds `draw` (0 ≤ draw < total). */
-export function pickWeighted(split: readonly { upstream: string | null; weight: number }[], draw: number): string | null {
-  let acc = 0;
-  for (const b of split) {
-    acc += b.weight;
-    if (draw < acc) return b.upstream;
-  }
-  return null;
-}
-
-/** Gateway API HTTPHeaderFilter on the headers sent to the pod: remove, then set (replace), then add (a comma-joined append). */
-export function applyHeaderModifier(headers: HttpHeader[], m: HeaderModifier): HttpHeader[] {
-  const drop = new Set([...m.remove, ...m.set.map(([k]) => k)].map((k) => k.toLowerCase()));
-  const out: HttpHeader[] = headers.filter((h) => !drop.has(h[0].toLowerCase()));
-  for (const [k, v] of m.set) out.push([k, v]);
-  for (const [k, v] of m.add) {
-    const i = out.findIndex((h) => h[0].toLowerCase() === k.toLowerCase());
-    if (i >= 0) out[i] = [out[i]![0], `${out[i]![1]},${v}`];
-    else out.push([k, v]);
-  }
-  return out;
 }
 
 function signature(u: Upstream): string {

@@ -3,7 +3,8 @@
 // precedence, hostnames, filters (redirect, rewrite, header modifier), weighted and invalid backends,
 // cross-namespace references. Each case is the request the conformance test sends and where it must go.
 import { describe, expect, it } from 'vitest';
-import { applyHeaderModifier, pickWeighted } from '../../src/app/l7-proxy.js';
+import { pickWeighted } from '../../src/app/l7-balancer.js';
+import { applyHeaderModifier } from '../../src/app/l7-headers.js';
 import { comparePrecedence, compileMatch, intersectHostnames, modifyPath } from '../../src/k8s/gateway/match.js';
 import type { HttpRouteSpec } from '../../src/k8s/gateway/api.js';
 import { build, conditionsOf, decide, gateway, head, route, where } from './gateway-helpers.js';
