@@ -62,7 +62,8 @@ import { dnsEndpointRecords } from '../k8s/external-dns.js';
 import type { PublicDnsSpecT } from './schema.js';
 import { L7Proxy, type L7ProxyCounters } from '../app/l7-proxy.js';
 import { INGRESS_NGINX_APP, INGRESS_NGINX_HEALTH_PORT } from '../k8s/ingress/addon.js';
-import type { IngressController, RoutingTableSink } from '../k8s/ingress/index.js';
+import type { IngressController } from '../k8s/ingress/index.js';
+import type { RoutingTableSink } from '../k8s/routing-publisher.js';
 import { NGF_APP, NGF_HEALTH_PORT } from '../k8s/gateway/addon.js';
 import type { GatewayController } from '../k8s/gateway/index.js';
 

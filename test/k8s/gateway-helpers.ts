@@ -3,9 +3,8 @@
 // the manifests a test adds; a request's decision read from the controller's table.
 import type { RouteDecision } from '../../src/app/l7-balancer.js';
 import type { ConditionRow } from '../../src/k8s/gateway/index.js';
-import { buildWorld, type World } from '../../src/scenario/build.js';
-import { formatUserError, ScenarioError } from '../../src/scenario/errors.js';
-import { loadScenarioText } from '../../src/scenario/load.js';
+import type { World } from '../../src/scenario/build.js';
+import { buildText, errorsOfText } from '../helpers/scenario-text.js';
 
 const svc = (name: string, ns = 'default') => `---
 apiVersion: apps/v1
@@ -45,19 +44,8 @@ spec:
     - { name: http, port: 80, protocol: HTTP${hostname ? `, hostname: "${hostname}"` : ''} }
 ${more}`;
 
-export function build(text: string): World {
-  return buildWorld(loadScenarioText(text, 'g.yaml'), 1);
-}
-
-export function errorsOf(text: string): string[] {
-  try {
-    build(text);
-    return [];
-  } catch (e) {
-    if (e instanceof ScenarioError) return e.errors.map(formatUserError);
-    throw e;
-  }
-}
+export const build = (text: string): World => buildText(text, 'g.yaml');
+export const errorsOf = (text: string): string[] => errorsOfText(text, 'g.yaml');
 
 /** The decision for a request, by the table the controller built. */
 export function decide(w: World, host: string, uri: string, o: { method?: string; headers?: Record<string, string>; port?: number; scheme?: 'http' | 'https' } = {}): RouteDecision {

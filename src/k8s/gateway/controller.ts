@@ -27,7 +27,7 @@ import type { Upstream } from '../../app/l7-balancer.js';
 import { parseChainSpec, type TlsCertificateChain } from '../../app/tls-certs.js';
 import type { ApiObject, EndpointSlice, Service } from '../api/objects.js';
 import type { ApiStore } from '../api/store.js';
-import type { RoutingTableSink } from '../ingress/controller.js';
+import { RoutingTablePublisher, type RoutingTableSink } from '../routing-publisher.js';
 import { GATEWAY_GROUP, type AdmittedGatewayApi, type GatewayClassSpec, type GatewaySpec, type HttpRouteSpec, type ListenerSpec, type ParentRefSpec, type ReferenceGrantSpec } from './api.js';
 import { compileMatch, comparePrecedence, intersectHostnames, wildcardMatches } from './match.js';
 import { GatewayRoutingTable, type GatewayEntry, type GatewayRow, type GatewayServer, type PortServers } from './table.js';
@@ -109,10 +109,8 @@ export interface GatewayController {
 }
 
 /** NGINX Gateway Fabric's controller. */
-export class NginxGatewayController implements GatewayController {
+export class NginxGatewayController extends RoutingTablePublisher<GatewayRoutingTable> implements GatewayController {
   readonly controllerName = NGF_CONTROLLER_NAME;
-  readonly sinks: RoutingTableSink[] = [];
-  private built: GatewayRoutingTable | null = null;
   private lastSig = '';
   private syncing = false;
 
@@ -120,26 +118,14 @@ export class NginxGatewayController implements GatewayController {
     private readonly api: ApiStore,
     private readonly admitted: Pick<AdmittedGatewayApi, 'secrets' | 'namespaceLabels'>,
     private readonly record: (what: string) => void,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Lists, then watches (zero-delay watches; its own status writes do not start another build). */
   start(): void {
     this.sync();
     for (const kind of ['GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant', 'Service', 'EndpointSlice']) this.api.watch(kind, () => this.sync());
-  }
-
-  attach(sink: RoutingTableSink): void {
-    this.sinks.push(sink);
-    if (this.built) sink.setTable(this.built);
-  }
-
-  detach(sink: RoutingTableSink): void {
-    const i = this.sinks.indexOf(sink);
-    if (i >= 0) this.sinks.splice(i, 1);
-  }
-
-  table(): GatewayRoutingTable | null {
-    return this.built;
   }
 
   rows(): GatewayRow[] {
@@ -191,8 +177,7 @@ export class NginxGatewayController implements GatewayController {
       else if (!certs.has(l.spec.hostname)) certs.set(l.spec.hostname, l.cert);
     }
     const t = new GatewayRoutingTable(winner ? `${winner.spec.namespace}/${winner.spec.name}` : '-', ports, upstreams, certs, defaultCert);
-    this.built = t;
-    for (const s of this.sinks) s.setTable(t);
+    this.publish(t);
     const sig = t.rows().map((r) => `${r.port} ${r.hostname} ${r.match} ${r.backends} ${r.endpoints.join(',')}`).join('\n');
     if (sig !== this.lastSig) {
       this.lastSig = sig;
