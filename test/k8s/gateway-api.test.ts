@@ -134,3 +134,12 @@ describe('unknown and unmodelled fields warn, the object is still served', () =>
     expect(where(decide(w, 'h', '/'))).toBe('default_web_80');
   });
 });
+
+describe('listener ports', () => {
+  it('a listener on a port the nginx-gateway Service does not expose warns at its port (its routes are still in the table)', () => {
+    const text = head() + gateway(undefined, '    - { name: alt, port: 8080, protocol: HTTP }\n');
+    const w = build(text);
+    expect(w.warnings.map(formatUserError)).toContain(`g.yaml:${lineOf(text, 'port: 8080')}:26: spec.listeners[1].port: listener alt (HTTP on 8080) is programmed but gets no traffic: the nginx-gateway pods listen on 80 (HTTP) and 443 (HTTPS), the ports the chart's Service exposes`);
+    expect(w.warnings.map(formatUserError).filter((x) => x.includes('listener http '))).toEqual([]);
+  });
+});

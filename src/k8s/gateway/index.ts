@@ -24,6 +24,10 @@ export function startGateway(api: ApiStore, manifests: readonly ManifestInput[],
     const served = run && a.classes.some((c) => c.name === g.className && c.controllerName === NGF_CONTROLLER_NAME);
     const m = manifests.find((x) => x.kind === 'Gateway' && nameOf(x) === g.name);
     if (!served && m) warnings.push(m.error(['spec', 'gatewayClassName'], `Gateway ${g.namespace}/${g.name} is stored but not served: ${!run ? 'no gateway controller runs in this scenario (add spec.cluster.gatewayController)' : `no controller serves GatewayClass "${g.className}"`}`));
+    g.listeners.forEach((l, i) => {
+      const reachable = (l.protocol === 'HTTP' && l.port === 80) || (l.protocol === 'HTTPS' && l.port === 443) || !['HTTP', 'HTTPS'].includes(l.protocol);
+      if (served && m && !reachable) warnings.push(m.error(['spec', 'listeners', i, 'port'], `listener ${l.name} (${l.protocol} on ${l.port}) is programmed but gets no traffic: the nginx-gateway pods listen on 80 (HTTP) and 443 (HTTPS), the ports the chart's Service exposes`));
+    });
   }
   for (const r of a.routes) {
     api.create<HttpRouteObject>({ kind: 'HTTPRoute', metadata: objectMeta(r.namespace, r.name), spec: r });
