@@ -278,7 +278,7 @@ async function main(): Promise<void> {
         y
           .positional('file', { type: 'string', demandOption: true })
           .option('namespace', NAMESPACE_OPTION)
-          .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
+          .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress, --gateway, --lb or --services)' })
           .option('seed', { type: 'string', requiresArg: true })
           .option('until', { type: 'string', requiresArg: true, describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
@@ -324,7 +324,7 @@ async function main(): Promise<void> {
           process.stdout.write(formatServices(world.services));
           return;
         }
-        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --lb, --services)');
+        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --gateway, --lb, --services)');
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {
