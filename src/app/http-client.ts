@@ -40,6 +40,8 @@ export interface HttpTarget {
   body?: Uint8Array | string;
   /** https: speak TLS on the connection (SNI = host unless it is an IPv4 address). */
   tls?: boolean;
+  /** More request headers, after Host, User-Agent and Accept (curl -H). */
+  headers?: readonly HttpHeader[];
 }
 
 /** The outcome of one request attempt. */
@@ -230,7 +232,7 @@ export class HttpClient {
   private keyPool: Pool | null = null;
   private readonly keepAlive: boolean;
   private readonly maxConns: number | undefined;
-  private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; bytes: Uint8Array } | null = null;
+  private lastRequest: { target: HttpTarget; host: string; port: number; tls: boolean | undefined; method: string | undefined; path: string | undefined; body: Uint8Array | string | undefined; headers: readonly HttpHeader[] | undefined; bytes: Uint8Array } | null = null;
   /** The result and phases lent to a `resultLent` callback (completeWith), made on the first one. */
   private lent: HttpResult | null = null;
   private lentPhases: RequestPhases | null = null;
@@ -352,16 +354,12 @@ export class HttpClient {
    */
   private requestBytes(t: HttpTarget): Uint8Array {
     const last = this.lastRequest;
-    if (last !== null && last.target === t && last.host === t.host && last.port === t.port && last.tls === t.tls && last.method === t.method && last.path === t.path && last.body === t.body) return last.bytes;
-    const headers: HttpHeader[] = [
-      ['Host', t.port === (t.tls ? 443 : 80) ? t.host : `${t.host}:${t.port}`],
-      ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'],
-      ['Accept', '*/*'],
-    ];
+    if (last !== null && last.target === t && last.host === t.host && last.port === t.port && last.tls === t.tls && last.method === t.method && last.path === t.path && last.body === t.body && last.headers === t.headers) return last.bytes;
+    const headers: HttpHeader[] = [['Host', t.port === (t.tls ? 443 : 80) ? t.host : `${t.host}:${t.port}`], ['User-Agent', this.opts.userAgent ?? 'podwire/0.1'], ['Accept', '*/*'], ...(t.headers ?? [])];
     // (sealed: this client never writes them, and its requests are sent over and over)
     const bytes = sealHttpBytes(buildHttpRequest({ method: t.method ?? 'GET', target: t.path ?? '/', headers, ...(t.body !== undefined ? { body: t.body } : {}) }));
     // A Uint8Array body belongs to the caller, who may refill it between requests: not kept.
-    if (typeof t.body !== 'object') this.lastRequest = { target: t, host: t.host, port: t.port, tls: t.tls, method: t.method, path: t.path, body: t.body, bytes };
+    if (typeof t.body !== 'object') this.lastRequest = { target: t, host: t.host, port: t.port, tls: t.tls, method: t.method, path: t.path, body: t.body, headers: t.headers, bytes };
     return bytes;
   }
 

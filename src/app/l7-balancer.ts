@@ -60,15 +60,42 @@ export interface ProxyRoute {
   sslRedirect: boolean;
   /** The Ingress, host, path and type that matched, for traces and inspect. */
   describe: string;
+  /** Weighted backends (Gateway API backendRefs, nginx split_clients): one is drawn per request; a null upstream's share gets 500. */
+  split?: readonly { upstream: string | null; weight: number }[] | null;
+  /** A RequestHeaderModifier filter: the request's headers as the pod gets them. */
+  headerModifier?: HeaderModifier | null;
+  /** A URLRewrite filter's hostname: the Host header sent to the pod. */
+  hostRewrite?: string | null;
+}
+
+/** Gateway API HTTPHeaderFilter: set (replace), add (append), remove, by case-insensitive name. */
+export interface HeaderModifier {
+  set: readonly (readonly [string, string])[];
+  add: readonly (readonly [string, string])[];
+  remove: readonly string[];
+}
+
+/** What a routing table may read of a request beyond Host and target (Gateway API matches; a listener by port). */
+export interface RouteRequest {
+  method: string;
+  scheme: 'http' | 'https';
+  /** The port the client connected to (the listener's). */
+  port: number;
+  header(name: string): string | undefined;
 }
 
 /** The proxy's decision for one request. */
-export type RouteDecision = { kind: 'proxy'; route: ProxyRoute; uri: string } | { kind: 'redirect'; status: number; location: string; describe: string } | { kind: 'not-found'; describe: string };
+export type RouteDecision =
+  | { kind: 'proxy'; route: ProxyRoute; uri: string }
+  /** `location`: a path on the same scheme and host, or an absolute URL ("https://…"). */
+  | { kind: 'redirect'; status: number; location: string; describe: string }
+  /** The proxy answers itself: 404, or `status` (Gateway API: 500 for a rule without a valid backend). */
+  | { kind: 'not-found'; describe: string; status?: number };
 
 /** The routing table a controller pushes into its proxies (the interface the controller implements). */
 export interface RoutingTable {
-  /** The decision for a Host header and request-target. */
-  route(host: string, uri: string): RouteDecision;
+  /** The decision for a Host header and request-target (and, for a table that reads them, method, headers, port). */
+  route(host: string, uri: string, req?: RouteRequest): RouteDecision;
   upstream(name: string): Upstream | undefined;
   /** The certificate of a TLS host ("foo.com" or "*.foo.com") from the Ingresses' tls sections, if any. */
   certificate?(host: string): TlsCertificateChain | undefined;
@@ -247,4 +274,21 @@ export function makeBalancer(u: Upstream, rng: Rng, ewmaStats: Map<string, { ewm
   if (u.hashBy !== null) return new ConsistentHash(u.endpoints, u.hashBy);
   if (u.loadBalance === 'ewma') return new Ewma(u.endpoints, rng, ewmaStats, now);
   return new RoundRobin(u.endpoints, rng);
+}
+
+/** The sum of a split's weights. */
+export function splitTotal(split: readonly { weight: number }[]): number {
+  let n = 0;
+  for (const b of split) n += b.weight;
+  return n;
+}
+
+/** The backend whose weight range holds `draw` (0 ≤ draw < total): nginx split_clients over the weights; weight 0 is never chosen. */
+export function pickWeighted(split: readonly { upstream: string | null; weight: number }[], draw: number): string | null {
+  let acc = 0;
+  for (const b of split) {
+    acc += b.weight;
+    if (draw < acc) return b.upstream;
+  }
+  return null;
 }

@@ -18,6 +18,9 @@
 //   X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, X-Scheme; the
 //   client's Connection, Proxy and X-Forwarded-*/X-Real-IP headers are dropped
 //   default server: 404 with nginx's HTML error page; ssl-redirect: 308 with Location https://host/uri
+// NGINX Gateway Fabric (flavour nginx-gateway-fabric): its http.conf proxy_set_header list (Host, X-Forwarded-For
+// appended to the client's, X-Real-IP, X-Forwarded-Proto/-Host/-Port), no HSTS; weighted backends (split_clients:
+// one draw per request from the balancer stream), RequestHeaderModifier and URLRewrite's Host on the request.
 // Not modelled: nginx workers (one per controller pod: round-robin state is per pod), request
 // buffering limits (proxy-body-size), HTTP/2, WebSocket upgrades, nginx reloads (a new table is
 // applied at the next sync tick, routes and endpoints alike), Date headers from a wall clock (the
@@ -29,7 +32,8 @@ import type { TimeNs } from '../core/time.js';
 import type { TcpLayer, TcpListener, TcpSocket } from '../transport/tcp/index.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { buildHttpRequest, buildHttpResponse, httpHeader, HttpParser, type HttpHeader, type HttpRequest, type HttpResponse } from '../wire/http.js';
-import { makeBalancer, routeToCanary, stickyValue, type BalanceRequest, type Balancer, type RoutingTable, type Upstream, type UpstreamEndpoint } from './l7-balancer.js';
+import { makeBalancer, pickWeighted, routeToCanary, splitTotal, stickyValue, type BalanceRequest, type Balancer, type ProxyRoute, type RouteDecision, type RouteRequest, type RoutingTable, type Upstream, type UpstreamEndpoint } from './l7-balancer.js';
+import { applyHeaderModifier, forwardedHeaders } from './l7-headers.js';
 import { TlsServer, TlsServerContext, type ByteStream } from './tls.js';
 import { FAKE_CERTIFICATE, selectCertificateBySni } from './tls-certs.js';
 
@@ -48,6 +52,8 @@ export interface L7ProxyOptions {
   keepaliveTimeoutNs?: TimeNs;
   keepaliveRequests?: number;
   clientKeepaliveNs?: TimeNs;
+  /** Whose nginx this is: ingress-nginx (default: X-Request-ID, X-Scheme…, HSTS on https) or NGINX Gateway Fabric (its proxy_set_header list, no HSTS). */
+  flavour?: 'ingress-nginx' | 'nginx-gateway-fabric';
 }
 
 /** One line of the access log: what a request got and where it went. */
@@ -123,12 +129,14 @@ interface Job {
   up: UpConn | null;
   setCookie: string | null;
   done: boolean;
+  /** The matched route (its header modifier and host rewrite shape the request to the pod). */
+  route: ProxyRoute;
 }
 
 const NON_IDEMPOTENT = new Set(['POST', 'PATCH', 'LOCK']);
 const DROP_FROM_CLIENT = new Set(['host', 'connection', 'proxy', 'keep-alive', 'x-real-ip', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-scheme', 'x-request-id', 'x-original-forwarded-for', 'content-length']);
 const HOP_FROM_UPSTREAM = new Set(['connection', 'keep-alive', 'date', 'server', 'content-length', 'content-type', 'transfer-encoding']);
-const REASON: Record<number, string> = { 301: 'Moved Permanently', 308: 'Permanent Redirect', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+const REASON: Record<number, string> = { 301: 'Moved Permanently', 302: 'Moved Temporarily', 303: 'See Other', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
 
 /** nginx's built-in error page for a status (ngx_http_special_response.c). */
 export function nginxErrorPage(status: number): string {
@@ -171,7 +179,7 @@ export class L7Proxy {
     opts: L7ProxyOptions,
   ) {
     this.sim = tcp.stack.sim;
-    this.o = { syncIntervalNs: 1e9, connectTimeoutNs: 5e9, readTimeoutNs: 60e9, tries: 3, keepaliveConnections: 320, keepaliveTimeoutNs: 60e9, keepaliveRequests: 10000, clientKeepaliveNs: 75e9, ...opts };
+    this.o = { syncIntervalNs: 1e9, connectTimeoutNs: 5e9, readTimeoutNs: 60e9, tries: 3, keepaliveConnections: 320, keepaliveTimeoutNs: 60e9, keepaliveRequests: 10000, clientKeepaliveNs: 75e9, flavour: 'ingress-nginx', ...opts };
     this.rng = this.sim.rng.stream(`${tcp.stack.name}/l7-proxy/${opts.port}/balancer`);
     this.idRng = this.sim.rng.stream(`${tcp.stack.name}/l7-proxy/${opts.port}/request-id`);
     this.listener = tcp.listen(opts.port, (s) => this.accept(s, s, 'http'), { backlog: 511, noDelay: true });
@@ -268,25 +276,34 @@ export class L7Proxy {
     const hostOnly = host.replace(/:\d+$/, '').toLowerCase();
     const requestId = httpHeader(req.headers, 'x-request-id') ?? this.newRequestId();
     const log: AccessLogEntry = { at: this.sim.now, finishedAt: 0, requestId, remoteAddr: formatIpv4(conn.tcp.remoteAddr), remotePort: conn.tcp.remotePort, method: req.method, host, uri: req.target, status: 0, upstream: null, endpoints: [], route: '', sent: null };
-    const d = this.table === null ? ({ kind: 'not-found', describe: 'no configuration yet' } as const) : this.table.route(host, req.target);
-    if (d.kind === 'not-found') return this.finish(conn, req, log, d.describe, 404, [['Content-Type', 'text/html']], nginxErrorPage(404));
-    if (d.kind === 'redirect') return this.finish(conn, req, log, d.describe, d.status, [['Content-Type', 'text/html'], ['Location', `${conn.scheme}://${hostOnly}${d.location}`]], nginxErrorPage(d.status));
+    const view: BalanceRequest & RouteRequest = { uri: req.target, host: hostOnly, remoteAddr: log.remoteAddr, header: (n) => httpHeader(req.headers, n), cookie: (n) => cookieOf(req, n), method: req.method, scheme: conn.scheme, port: conn.tcp.localPort };
+    const d: RouteDecision = this.table === null ? { kind: 'not-found', describe: 'no configuration yet' } : this.table.route(host, req.target, view);
+    if (d.kind === 'not-found') return this.finish(conn, req, log, d.describe, d.status ?? 404, [['Content-Type', 'text/html']], nginxErrorPage(d.status ?? 404));
+    if (d.kind === 'redirect') {
+      const location = d.location.includes('://') ? d.location : `${conn.scheme}://${hostOnly}${d.location}`;
+      return this.finish(conn, req, log, d.describe, d.status, [['Content-Type', 'text/html'], ['Location', location]], nginxErrorPage(d.status));
+    }
     const route = d.route;
     if (route.sslRedirect && conn.scheme === 'http') {
       // lua_ingress.lua redirect_to_https: no port, the final "/" stripped (so "/" → https://host).
       const uri = req.target.endsWith('/') ? req.target.slice(0, -1) : req.target;
       return this.finish(conn, req, log, route.describe, 308, [['Content-Type', 'text/html'], ['Location', `https://${hostOnly}${uri}`]], nginxErrorPage(308));
     }
-    const view: BalanceRequest = { uri: req.target, host: hostOnly, remoteAddr: log.remoteAddr, header: (n) => httpHeader(req.headers, n), cookie: (n) => cookieOf(req, n) };
-    let u = route.upstream !== null ? this.table!.upstream(route.upstream) : undefined;
+    let name = route.upstream;
+    if (route.split != null) {
+      // split_clients: one draw over the weights; an unresolved backend's share is answered 500.
+      name = pickWeighted(route.split, this.rng.int(splitTotal(route.split)));
+      if (name === null) return this.finish(conn, req, log, `${route.describe} (backend not resolved)`, 500, [['Content-Type', 'text/html']], nginxErrorPage(500));
+    }
+    let u = name !== null ? this.table!.upstream(name) : undefined;
     if (u && route.canary !== null) {
       const cu = this.table!.upstream(route.canary.upstream);
       if (cu && cu.endpoints.length > 0 && routeToCanary(route.canary, view, this.rng)) u = cu;
     }
-    log.upstream = u?.name ?? route.upstream;
+    log.upstream = u?.name ?? name;
     if (!u || u.endpoints.length === 0) return this.finish(conn, req, log, route.describe, 503, [['Content-Type', 'text/html']], nginxErrorPage(503));
     log.route = route.describe;
-    const job: Job = { conn, req: { ...req, target: d.uri }, view, log, upstream: u, balancer: this.balancerOf(u), tried: new Set(), tries: 0, attemptStart: 0, sentBytes: false, timer: null, up: null, setCookie: null, done: false };
+    const job: Job = { conn, req: { ...req, target: d.uri }, view, log, upstream: u, balancer: this.balancerOf(u), tried: new Set(), tries: 0, attemptStart: 0, sentBytes: false, timer: null, up: null, setCookie: null, done: false, route };
     this.attempt(job);
   }
 
@@ -367,23 +384,15 @@ export class L7Proxy {
   private upstreamRequest(job: Job): Uint8Array {
     const req = job.req;
     const c = job.conn.tcp;
-    const host = httpHeader(req.headers, 'host') ?? '';
+    const host = job.route.hostRewrite ?? httpHeader(req.headers, 'host') ?? '';
     const remote = job.log.remoteAddr;
     const scheme = job.conn.scheme;
-    const headers: HttpHeader[] = [
-      ['Host', host],
-      ['X-Request-ID', job.log.requestId],
-      ['X-Real-IP', remote],
-      ['X-Forwarded-For', remote],
-      ['X-Forwarded-Host', host.replace(/:\d+$/, '')],
-      ['X-Forwarded-Port', String(c.localPort)],
-      ['X-Forwarded-Proto', scheme],
-      ['X-Forwarded-Scheme', scheme],
-      ['X-Scheme', scheme],
-    ];
     const xff = httpHeader(req.headers, 'x-forwarded-for');
-    if (xff !== undefined) headers.push(['X-Original-Forwarded-For', xff]);
-    for (const h of req.headers) if (!DROP_FROM_CLIENT.has(h[0].toLowerCase())) headers.push(h);
+    const headers = forwardedHeaders(this.o.flavour, { host, remote, scheme, port: c.localPort, requestId: job.log.requestId, xff });
+    let own: HttpHeader[] = [];
+    for (const h of req.headers) if (!DROP_FROM_CLIENT.has(h[0].toLowerCase())) own.push(h);
+    if (job.route.headerModifier != null) own = applyHeaderModifier(own, job.route.headerModifier);
+    for (const h of own) headers.push(h);
     if (req.body.length > 0 || NON_IDEMPOTENT.has(req.method) || req.method === 'PUT') headers.push(['Content-Length', String(req.body.length)]);
     job.log.sent = { uri: req.target, headers };
     return buildHttpRequest({ method: req.method, target: req.target, headers, body: req.body });
@@ -486,7 +495,7 @@ export class L7Proxy {
     const date = new Date(Math.floor(this.sim.now / 1e6)).toUTCString();
     const head: HttpHeader[] = [['Date', date], ...headers.filter((h) => h[0] === 'Content-Type')];
     const rest = headers.filter((h) => h[0] !== 'Content-Type');
-    const hsts: HttpHeader[] = conn.scheme === 'https' ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']] : [];
+    const hsts: HttpHeader[] = conn.scheme === 'https' && this.o.flavour === 'ingress-nginx' ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']] : [];
     const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const all: HttpHeader[] = [...head, ['Content-Length', String(len)], ['Connection', close ? 'close' : 'keep-alive'], ...rest, ...hsts];
     conn.sock.send(buildHttpResponse({ status, reason: reason ?? REASON[status], headers: all, body }));

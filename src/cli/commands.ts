@@ -68,6 +68,9 @@ async function checkedBuild(mods: ScenarioModules, loaded: Loaded, seed: number,
 }
 
 class UsageError extends Error {}
+const usageError = (message: string): never => {
+  throw new UsageError(message);
+};
 
 /** The entry's signal handler (one line, exit 130 / 143 at once), until a command releases it or stacks its own. */
 let starting: SignalPhase = { what: 'starting', release: () => {} };
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
         y
           .positional('file', { type: 'string', demandOption: true })
           .option('namespace', NAMESPACE_OPTION)
-          .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress or --lb)' })
+          .option('node', { type: 'string', requiresArg: true, alias: 'host', describe: 'host / node name (not needed with --ingress, --gateway, --lb or --services)' })
           .option('seed', { type: 'string', requiresArg: true })
           .option('until', { type: 'string', requiresArg: true, describe: 'stop the run here before printing (default: run to the end; --iptables without -c and --services: the state before the run)' })
           .option('run', { type: 'boolean', default: true, describe: 'run the scenario before printing; --no-run prints the configured state without running traffic' })
@@ -288,10 +291,11 @@ async function main(): Promise<void> {
           .option('nft', { type: 'boolean', default: false, describe: 'print the node\'s nftables state as `nft list ruleset` does (nftables mode; after the run: affinity sets hold their elements)' })
           .option('services', { type: 'boolean', default: false, describe: 'print the cluster\'s services and endpoints' })
           .option('ingress', { type: 'boolean', default: false, describe: 'print the ingress controller\'s routing table (host, path, pathType, backend, endpoints)' })
+          .option('gateway', { type: 'boolean', default: false, describe: 'print the Gateway API controller\'s routing table and the status conditions of its GatewayClass, Gateway and HTTPRoutes' })
           .option('lb', { type: 'boolean', default: false, describe: 'print the load balancers: their addresses, listeners, targets and health (after the run)' }),
       async (argv) => {
         const { buildWorld, loadScenarioFile } = await scenarioModules();
-        const [{ inspectNamespace, formatIngressRows, inspectLoadBalancers }, { formatConntrackStats, formatConntrackTable }, { saveBanner, renderIptablesSave }, { formatServices }] = await Promise.all([
+        const [{ inspectNamespace, formatIngressRows, inspectGateway, inspectLoadBalancers }, { formatConntrackStats, formatConntrackTable }, { saveBanner, renderIptablesSave }, { formatServices }] = await Promise.all([
           import('./inspect.js'),
           import('../netfilter/conntrack.js'),
           import('../netfilter/iptables-save.js'),
@@ -307,6 +311,7 @@ async function main(): Promise<void> {
           process.stdout.write(formatIngressRows(ing.rows()));
           return;
         }
+        if (argv.gateway) return void process.stdout.write(inspectGateway(world.controlPlane?.gateway ?? null) ?? usageError(`--gateway: ${argv.file} runs no Gateway API controller (spec.cluster.gatewayController)`));
         if (argv.lb) {
           const until = argv.run ? (untilFlag ?? world.until) : 0;
           if (argv.run) world.sim.run(until !== null ? { until } : {});
@@ -319,7 +324,7 @@ async function main(): Promise<void> {
           process.stdout.write(formatServices(world.services));
           return;
         }
-        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --lb, --services)');
+        if (argv.node === undefined) throw new UsageError('inspect: --node is required (or --ingress, --gateway, --lb, --services)');
         const ns = world.namespaces.get(argv.node);
         if (!ns) throw new UsageError(`--node: no host "${argv.node}" in ${argv.file} (hosts: ${[...world.namespaces.keys()].join(', ')})`);
         if (argv.iptables) {

@@ -10,6 +10,7 @@ import { formatRoute } from '../net/namespace.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { formatMac } from '../wire/mac.js';
 import type { RoutingRow } from '../k8s/ingress/index.js';
+import type { GatewayController } from '../k8s/gateway/index.js';
 
 /**
  * The ingress controller's routing table, one row per nginx location, in nginx's server order (exact
@@ -20,6 +21,19 @@ export function formatIngressRows(rows: readonly RoutingRow[]): string {
   const table = [['HOST', 'PATH', 'PATHTYPE', 'BACKEND', 'ENDPOINTS', 'INGRESS']];
   for (const r of rows) table.push([r.host, r.path, r.pathType, r.backend, r.endpoints.join(',') || '<none>', r.ingress]);
   return formatColumns(table).join('\n') + '\n';
+}
+/**
+ * The Gateway controller's routing table, one row per HTTPRoute match in nginx's order (per listener
+ * port: exact hostnames, wildcards, the catch-all; inside a server the spec's precedence), then the
+ * status conditions it wrote (GatewayClass, Gateway and its listeners, each HTTPRoute's parents).
+ */
+export function inspectGateway(gw: GatewayController | null): string | null {
+  if (gw === null) return null;
+  const table = [['GATEWAY', 'LISTENER', 'PORT', 'HOSTNAME', 'MATCH', 'ACTION', 'BACKENDS', 'ENDPOINTS', 'ROUTE']];
+  for (const r of gw.rows()) table.push([r.gateway, r.listener, `${r.port}/${r.protocol}`, r.hostname, r.match, r.action, r.backends, r.endpoints.join(',') || '<none>', r.route]);
+  const status = [['OBJECT', 'SCOPE', 'CONDITION', 'STATUS', 'REASON', 'MESSAGE']];
+  for (const c of gw.conditions()) status.push([c.object, c.scope, c.type, c.status, c.reason, c.message]);
+  return `${formatColumns(table).join('\n')}\n\n${formatColumns(status).join('\n')}\n`;
 }
 import type { World } from '../scenario/build.js';
 

@@ -2,19 +2,21 @@
 // Service on the 10th address of the service range (kubeadm's `addon/dns` manifests). Their pods come
 // first, so they take the first pod addresses, as on a real cluster. Layer: k8s (imports core, wire).
 // With spec.cluster.ingressController, ingress-nginx's chart objects follow (ingress/addon.ts); a user's
-// own ingress-nginx controller Deployment (deploy.yaml) is marked to run the controller.
+// own ingress-nginx controller Deployment (deploy.yaml) is marked to run the controller. With
+// spec.cluster.gatewayController, NGINX Gateway Fabric's chart objects (gateway/addon.ts).
 // Not modelled: kube-proxy's DaemonSet (kube-proxy runs on every node without a Pod), the CoreDNS
 // ConfigMap (the Corefile is fixed, see coredns.ts).
 import type { UserError } from '../core/user-error.js';
 import { formatIpv4, parseCidr } from '../wire/ipv4-addr.js';
 import type { ClusterConfig, ManifestInput } from './cluster.js';
+import { nginxGatewayManifests } from './gateway/addon.js';
 import { adoptIngressNginx, ingressNginxManifests } from './ingress/addon.js';
 
 const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.11.3';
 
 /** The add-ons' manifests followed by the user's. */
 export function withAddOns(cfg: ClusterConfig, manifests: ManifestInput[], at: (path: (string | number)[], message: string) => UserError): ManifestInput[] {
-  return [...dnsAddOn(cfg, at), ...ingressNginxManifests(cfg.ingressController, manifests, at), ...adoptIngressNginx(manifests)];
+  return [...dnsAddOn(cfg, at), ...ingressNginxManifests(cfg.ingressController, manifests, at), ...nginxGatewayManifests(cfg.gatewayController, manifests, at), ...adoptIngressNginx(manifests)];
 }
 
 /** kubeadm's CoreDNS Deployment and kube-dns Service, when cluster DNS is on. */

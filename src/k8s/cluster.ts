@@ -35,6 +35,7 @@ import { Underlay } from './underlay.js';
 import { addLbMachine, type LbMachine } from './cloud-lb/machine.js';
 import type { LoadBalancerConfig } from './cloud-lb/config.js';
 import { buildOutside, type InternetConfig, type OutsideWorld, type PublicDnsServerConfig } from './internet.js';
+import type { GatewayControllerConfig } from './gateway/addon.js';
 import type { IngressControllerConfig } from './ingress/addon.js';
 
 /** The cluster section of a Scenario (mirrors scenario/schema ClusterSpec; kept here so k8s does not import scenario). */
@@ -59,6 +60,7 @@ export interface ClusterConfig {
   /** spec.dns: the public authoritative DNS server's host and external-dns's settings (external-dns.ts). */
   publicDns?: { server: PublicDnsServerConfig; externalDns?: { enabled: boolean; interval: string | number; events: boolean; minEventSyncInterval: string | number } | undefined } | undefined;
   ingressController?: IngressControllerConfig | undefined;
+  gatewayController?: GatewayControllerConfig | undefined;
 }
 
 /** A manifest handed to the cluster builder, with a way to report at its fields. */

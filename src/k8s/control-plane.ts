@@ -47,6 +47,8 @@ import type { TcpLayer } from '../transport/tcp/index.js';
 import { ServiceInformer } from './service-informer.js';
 import { runsIngressNginx, type IngressControllerConfig } from './ingress/addon.js';
 import { startIngress, type IngressController } from './ingress/index.js';
+import type { GatewayControllerConfig } from './gateway/addon.js';
+import { startGateway, type GatewayController } from './gateway/index.js';
 import { admitServices, serviceAllocator } from './service-registry.js';
 import { emptyView, parseManualEndpoints, resolveManual, serviceViews, type ManualEndpoints, type ServiceSpec, type ServiceView } from './services.js';
 
@@ -74,6 +76,8 @@ export interface ControlPlaneConfig {
   defaultTolerationSeconds?: number | undefined;
   /** The ingress controller to run (k8s/ingress), if any. */
   ingressController?: IngressControllerConfig | undefined;
+  /** The Gateway API controller to run (k8s/gateway: NGINX Gateway Fabric), if any. */
+  gatewayController?: GatewayControllerConfig | undefined;
   /** The CNI's TCP MSS clamping rule on every node (k8s/mss-clamp), if any. */
   mssClamp?: MssClamp | undefined;
   /** kube-controller-manager --terminated-pod-gc-threshold (default 12500; 0: terminated pods are never collected). */
@@ -101,6 +105,8 @@ export class ControlPlane {
   private readonly taintManager: TaintManager;
   /** The ingress controller, when the scenario runs one. */
   ingress: IngressController | null = null;
+  /** The Gateway API controller, when the scenario runs one. */
+  gateway: GatewayController | null = null;
   /** The Job controller (job-controller.ts); the CronJob controller hands it its Jobs. */
   readonly jobs: JobController;
   /** kube-scheduler's loop and queue (kube-scheduler.ts): pods that wait for a node. */
@@ -158,6 +164,7 @@ export class ControlPlane {
     if (lb && cluster.lb) (cp.cloud = new CloudLoadBalancers(sim, cp.api, lb, cluster, cluster.lb, record)).start();
     else startMetalLbSpeaker(cp.api, cluster.nodes, record);
     cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined || runsIngressNginx(cluster.manifests));
+    cp.gateway = startGateway(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.gatewayController !== undefined);
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
     startNodeLifecycleController(cp.api);

@@ -355,6 +355,7 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     publicDns: b.spec.dns ?? null,
     api: controlPlane?.api ?? null,
     ingress: controlPlane?.ingress ?? null,
+    gateway: controlPlane?.gateway ?? null,
     err: b.err,
     warn: (path, message) => warnings.push(loaded.error(['spec', ...path], message)),
     manifestErr: (pod, path, message) => errors.push(atManifest(pod, path, message)),

@@ -120,6 +120,8 @@ export const HttpTraffic = z.strictObject({
   /** `svc/NAME:PORT`, `pod/NAME:PORT`, `node/NAME:PORT`, `IP:PORT`, or a URL `http://HOST[:PORT]/PATH` / `https://…` (TLS, SNI = HOST; names resolved by the pod's DNS). */
   to: z.string().min(1),
   path: z.string().default('/'),
+  /** Request headers to add (curl -H "Name: value"), e.g. for a header-matched route. */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, 'expected an HTTP header name'), z.string()).optional(),
   start: Duration.default('1s'),
   /** Open loop: requests per second (per sender). */
   rate: z.number().positive().optional(),
@@ -295,6 +297,16 @@ const LoadBalancerSpec = z.strictObject({
   idleTimeout: Duration.optional(),
 });
 
+/** A chart-installed controller's Service (ingress-nginx, NGINX Gateway Fabric): LoadBalancer or NodePort, optional node ports, the chart's externalTrafficPolicy. */
+const controllerService = (policy: 'Cluster' | 'Local') =>
+  z
+    .strictObject({
+      type: z.enum(['NodePort', 'LoadBalancer']).default('LoadBalancer'),
+      nodePorts: z.strictObject({ http: z.number().int().min(1).max(65535).optional(), https: z.number().int().min(1).max(65535).optional() }).optional(),
+      externalTrafficPolicy: z.enum(['Cluster', 'Local']).default(policy),
+    })
+    .default({ type: 'LoadBalancer', externalTrafficPolicy: policy });
+
 export const ClusterSpec = z.strictObject({
   name: Name.default('kubernetes'),
   /** Cluster pod network (kube-controller-manager --cluster-cidr). */
@@ -340,15 +352,18 @@ export const ClusterSpec = z.strictObject({
       kind: z.literal('nginx').default('nginx'),
       replicas: z.number().int().min(1).max(10).default(1),
       /** The controller's Service: the chart's LoadBalancer, or NodePort (bare metal), with optional node ports. */
-      service: z
-        .strictObject({
-          type: z.enum(['NodePort', 'LoadBalancer']).default('LoadBalancer'),
-          nodePorts: z.strictObject({ http: z.number().int().min(1).max(65535).optional(), https: z.number().int().min(1).max(65535).optional() }).optional(),
-          externalTrafficPolicy: z.enum(['Cluster', 'Local']).default('Cluster'),
-        })
-        .default({ type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' }),
+      service: controllerService('Cluster'),
       /** Mark IngressClass nginx as the cluster default (Ingresses without a class are then served). */
       defaultClass: z.boolean().default(true),
+    })
+    .optional(),
+  /** A Gateway API controller (NGINX Gateway Fabric 1.x as its Helm chart installs it): the nginx-gateway pods, their Service, GatewayClass nginx. */
+  gatewayController: z
+    .strictObject({
+      kind: z.literal('nginx-gateway-fabric').default('nginx-gateway-fabric'),
+      replicas: z.number().int().min(1).max(10).default(1),
+      /** The nginx-gateway Service: the chart's LoadBalancer (externalTrafficPolicy Local, as the chart sets it), or NodePort with optional node ports. */
+      service: controllerService('Local'),
     })
     .optional(),
   /**

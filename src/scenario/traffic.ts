@@ -126,6 +126,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
   if (target === null) return;
   const { host, port, addr, path, tls } = target;
   warnProtocol(ctx, t.to, at, target, 'http');
+  const headers: [string, string][] | undefined = t.headers !== undefined ? Object.entries(t.headers) : undefined;
   let pattern: LoadPattern;
   if (t.users !== undefined) {
     const think = parseDistribution(t.thinkTime);
@@ -146,7 +147,7 @@ function startHttp(ctx: WorkloadContext, tr: Transports, t: Extract<TrafficSpecT
       {
         name: senders.length > 1 || i > 0 ? `${name}/${i}` : name,
         pattern,
-        target: { addr, port, host, path, ...(tls ? { tls } : {}) },
+        target: { addr, port, host, path, ...(tls ? { tls } : {}), ...(headers !== undefined ? { headers } : {}) },
         ...(t.count !== undefined ? { count: t.count } : {}),
         ...(t.duration !== undefined ? { duration: dur(t.duration) } : {}),
         start,

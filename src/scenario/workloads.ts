@@ -63,6 +63,9 @@ import type { PublicDnsSpecT } from './schema.js';
 import { L7Proxy, type L7ProxyCounters } from '../app/l7-proxy.js';
 import { INGRESS_NGINX_APP, INGRESS_NGINX_HEALTH_PORT } from '../k8s/ingress/addon.js';
 import type { IngressController } from '../k8s/ingress/index.js';
+import type { RoutingTableSink } from '../k8s/routing-publisher.js';
+import { NGF_APP, NGF_HEALTH_PORT } from '../k8s/gateway/addon.js';
+import type { GatewayController } from '../k8s/gateway/index.js';
 
 /** A traffic flow of the world, with counters for the summary. */
 export interface WorldFlow {
@@ -103,6 +106,8 @@ export interface WorkloadContext {
   manifestWarn?(pod: ClusterPod, path: (string | number)[], message: string): void;
   /** The ingress controller whose pods run the L7 proxy (podwire.dev/app: ingress-nginx), if any. */
   ingress?: IngressController | null;
+  /** The Gateway API controller whose pods run the L7 proxy (podwire.dev/app: nginx-gateway), if any. */
+  gateway?: GatewayController | null;
 }
 
 /** Transports per namespace, created on first use. */
@@ -259,7 +264,8 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
     new UdpEchoServer(tr.udpOf(pod.ns), port, pod.name);
     return;
   }
-  if (app === INGRESS_NGINX_APP && ctx.ingress) return startIngressProxy(ctx, tr, pod, ctx.ingress);
+  if (app === INGRESS_NGINX_APP && ctx.ingress) return startProxyPod(ctx, tr, pod, ctx.ingress, INGRESS_PROXY);
+  if (app === NGF_APP && ctx.gateway) return startProxyPod(ctx, tr, pod, ctx.gateway, NGF_PROXY);
   if (app !== 'http') return ctx.manifestErr(pod, [...where, 'podwire.dev/app'], `unknown app "${app}" (http, udp-echo)`);
   const o = serverOptions(a);
   if ('at' in o) return ctx.manifestErr(pod, [...where, o.at], o.message);
@@ -268,17 +274,28 @@ function startAnnotatedApp(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
   ctx.runContainer(pod, { tcp, ports: [port], start: () => new HttpServer(tcp, { port, identity: pod.name, workers: o.workers, serviceTime: o.serviceTime, responseSize: o.responseSize, tls: o.tls !== null ? tlsContext(ctx, tcp, port, o.tls) : null }, ep) });
 }
 
-/** Proxies of the ingress controller's pods, by pod name (stats.json counters.ingress-nginx). */
-const ingressProxies = new WeakMap<WorkloadContext, Map<string, L7ProxyCounters>>();
+/** What differs between the controllers whose pods run nginx: the counters' name, the status port, whose proxy headers. */
+interface ProxyPodKind {
+  counters: string;
+  healthPort: number;
+  flavour: 'ingress-nginx' | 'nginx-gateway-fabric';
+}
+const INGRESS_PROXY: ProxyPodKind = { counters: 'ingress-nginx', healthPort: INGRESS_NGINX_HEALTH_PORT, flavour: 'ingress-nginx' };
+const NGF_PROXY: ProxyPodKind = { counters: 'nginx-gateway', healthPort: NGF_HEALTH_PORT, flavour: 'nginx-gateway-fabric' };
 
-/** The controller pod's nginx: an L7 proxy on :80 fed by the controller's routing table, restartable by the kubelet. */
-function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod, controller: IngressController): void {
+/** Proxies of a controller's pods, by counters name and pod name (stats.json counters.ingress-nginx, counters.nginx-gateway). */
+const proxyCounters = new WeakMap<WorkloadContext, Map<string, Map<string, L7ProxyCounters>>>();
+
+/** A controller pod's nginx: an L7 proxy on :80 and :443 fed by the controller's routing table, restartable by the kubelet. */
+function startProxyPod(ctx: WorkloadContext, tr: Transports, pod: ClusterPod, controller: { attach(s: RoutingTableSink): void; detach(s: RoutingTableSink): void }, kind: ProxyPodKind): void {
   const tcp = tr.tcpOf(pod.ns);
-  let counters = ingressProxies.get(ctx);
+  let byKind = proxyCounters.get(ctx);
+  if (!byKind) proxyCounters.set(ctx, (byKind = new Map()));
+  let counters = byKind.get(kind.counters);
   if (!counters) {
-    ingressProxies.set(ctx, (counters = new Map()));
+    byKind.set(kind.counters, (counters = new Map()));
     const all = counters;
-    ctx.stats.addCounters('ingress-nginx', () => {
+    ctx.stats.addCounters(kind.counters, () => {
       const out: Record<string, number> = {};
       for (const [name, c] of all) {
         out[`${name}/requests`] = c.requests;
@@ -290,9 +307,9 @@ function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
     });
   }
   const start = (): ContainerProcess => {
-    const proxy = new L7Proxy(tcp, { port: 80, httpsPort: 443, identity: pod.name });
-    // The controller's own status port (/healthz, /metrics), which deploy.yaml's probes ask.
-    const health = new HttpServer(tcp, { port: INGRESS_NGINX_HEALTH_PORT, identity: pod.name });
+    const proxy = new L7Proxy(tcp, { port: 80, httpsPort: 443, identity: pod.name, flavour: kind.flavour });
+    // The controller's own status port (/healthz, /readyz, /metrics), which its probes ask.
+    const health = new HttpServer(tcp, { port: kind.healthPort, identity: pod.name });
     counters.set(pod.name, proxy.counters);
     controller.attach(proxy);
     return {
@@ -303,7 +320,7 @@ function startIngressProxy(ctx: WorkloadContext, tr: Transports, pod: ClusterPod
       },
     };
   };
-  ctx.runContainer(pod, { tcp, ports: [80, 443, INGRESS_NGINX_HEALTH_PORT], start });
+  ctx.runContainer(pod, { tcp, ports: [80, 443, kind.healthPort], start });
 }
 
 /** A static authoritative zone (name → A), with NXDOMAIN for other names, as a provider's DNS answers. */

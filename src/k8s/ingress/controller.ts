@@ -24,6 +24,7 @@ import { parseChainSpec, type TlsCertificateChain } from '../../app/tls-certs.js
 import type { ApiObject, EndpointSlice, Service } from '../api/objects.js';
 import type { ApiStore } from '../api/store.js';
 import type { IngressBackend, IngressClassSpec, IngressSpec } from './api.js';
+import { RoutingTablePublisher, type RoutingTableSink } from '../routing-publisher.js';
 import { buildRoutingIndex, matchRequest, selectServer, type Location, type RoutingIndex, type Server } from './match.js';
 
 /** An Ingress as stored (the admitted spec beside the metadata). */
@@ -48,10 +49,7 @@ export interface IngressClassObject extends ApiObject {
   spec: IngressClassSpec;
 }
 
-/** Where a controller pushes its table: the proxy of one controller pod. */
-export interface RoutingTableSink {
-  setTable(t: RoutingTable): void;
-}
+export type { RoutingTableSink };
 
 /** One row of `podwire inspect --ingress`. */
 export interface RoutingRow {
@@ -88,31 +86,21 @@ export function upstreamName(namespace: string, b: Extract<IngressBackend, { kin
 }
 
 /** The ingress-nginx controller. */
-export class NginxIngressController implements IngressController {
+export class NginxIngressController extends RoutingTablePublisher<NginxRoutingTable> implements IngressController {
   readonly controllerName = 'k8s.io/ingress-nginx';
-  readonly sinks: RoutingTableSink[] = [];
-  private built: NginxRoutingTable | null = null;
   private lastSig = '';
 
   constructor(
     private readonly api: ApiStore,
     private readonly record: (what: string) => void,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Lists, then watches the four kinds (zero-delay watches: the informer's latency is not modelled; the proxies apply changes at their 1 s backends sync). */
   start(): void {
     this.sync();
     for (const kind of ['Ingress', 'IngressClass', 'Service', 'EndpointSlice']) this.api.watch(kind, () => this.sync());
-  }
-
-  attach(sink: RoutingTableSink): void {
-    this.sinks.push(sink);
-    if (this.built) sink.setTable(this.built);
-  }
-
-  detach(sink: RoutingTableSink): void {
-    const i = this.sinks.indexOf(sink);
-    if (i >= 0) this.sinks.splice(i, 1);
   }
 
   /** The class names this controller owns (IngressClasses naming its controller). */
@@ -125,8 +113,7 @@ export class NginxIngressController implements IngressController {
     const all = (this.api.list('Ingress') as IngressObject[]).map((o) => o.spec).filter((i) => i.className !== null && mine.has(i.className));
     const secretOf = (ns: string, name: string) => this.api.get('Secret', ns, name) as TlsSecretObject | undefined;
     const t = new NginxRoutingTable(all, (ns, name) => this.api.get('Service', ns, name), (ns, s) => this.api.get('EndpointSlice', ns, s.spec.sliceName), secretOf);
-    this.built = t;
-    for (const s of this.sinks) s.setTable(t);
+    this.publish(t);
     const sig = t.rows().map((r) => `${r.host} ${r.path} ${r.backend} ${r.endpoints.join(',')}`).join('\n');
     if (sig !== this.lastSig) {
       this.lastSig = sig;
@@ -155,10 +142,6 @@ export class NginxIngressController implements IngressController {
 
   rows(): RoutingRow[] {
     return this.built?.rows() ?? [];
-  }
-
-  table(): RoutingTable | null {
-    return this.built;
   }
 }
 

@@ -3,9 +3,8 @@
 // and the controller's table built from the store (class filtering, not-ready endpoints, service-upstream).
 import { describe, expect, it } from 'vitest';
 import { convertIngressV1beta1, hostProblem, pathProblem } from '../../../src/k8s/ingress/api.js';
-import { buildWorld } from '../../../src/scenario/build.js';
-import { formatUserError, ScenarioError } from '../../../src/scenario/errors.js';
-import { loadScenarioText } from '../../../src/scenario/load.js';
+import { formatUserError } from '../../../src/scenario/errors.js';
+import { buildText, errorsOfText } from '../../helpers/scenario-text.js';
 
 const head = (ingressController = true) => `apiVersion: podwire.dev/v1alpha1
 kind: Scenario
@@ -31,19 +30,8 @@ metadata: { name: web }
 spec: { selector: { app: web }, ports: [{ name: http, port: 80, targetPort: 8080 }] }
 `;
 
-function build(text: string) {
-  const loaded = loadScenarioText(text, 'i.yaml');
-  return buildWorld(loaded, 1);
-}
-function errorsOf(text: string): string[] {
-  try {
-    build(text);
-    return [];
-  } catch (e) {
-    if (e instanceof ScenarioError) return e.errors.map(formatUserError);
-    throw e;
-  }
-}
+const build = (text: string) => buildText(text, 'i.yaml');
+const errorsOf = (text: string) => errorsOfText(text, 'i.yaml');
 
 describe('validation (ValidateIngressSpec)', () => {
   it.each([
