@@ -6,7 +6,7 @@
 // API server would refuse it ("no matches for kind ... in version ...").
 
 /** Kinds podwire gives a network meaning; every other kind is accepted and ignored with a warning. */
-export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret', 'PodDisruptionBudget'] as const;
+export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret', 'PodDisruptionBudget', 'NetworkPolicy'] as const;
 
 /** The served apiVersion of each modelled kind. */
 export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
@@ -27,6 +27,7 @@ export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
   IngressClass: 'networking.k8s.io/v1',
   Secret: 'v1',
   PodDisruptionBudget: 'policy/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
 };
 
 /**

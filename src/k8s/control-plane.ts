@@ -22,7 +22,9 @@ import { renderFlannelRules, watchFlannelNodes } from './flannel.js';
 import { renderMssClampRules, type MssClamp } from './mss-clamp.js';
 import { portmapPodsOn, renderPortmapRules } from './portmap.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
-import type { KubeProxyOptions } from './kube-proxy/index.js';
+import { liveRulesReplaced, setRulesOverlay, type KubeProxyOptions } from './kube-proxy/index.js';
+import { KubeRouterNetpol } from './kube-router-netpol.js';
+import { namespaceLabels, networkPolicies, unenforcedWarning } from './network-policy.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
@@ -74,6 +76,8 @@ export interface ControlPlaneConfig {
   ingressController?: IngressControllerConfig | undefined;
   /** The CNI's TCP MSS clamping rule on every node (k8s/mss-clamp), if any. */
   mssClamp?: MssClamp | undefined;
+  /** The NetworkPolicy enforcer beside the CNI (k8s/kube-router-netpol), if any. */
+  networkPolicy?: 'kube-router' | undefined;
 }
 
 /** The running control plane. */
@@ -103,6 +107,8 @@ export class ControlPlane {
   readonly deployments: DeploymentController;
   /** kubectl cordon / uncordon / drain and the Eviction API's budget check (drain.ts). */
   drainer: Drainer | null = null;
+  /** kube-router's network policy controller, when spec.cluster.networkPolicy names it. */
+  netpol: KubeRouterNetpol | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -149,6 +155,7 @@ export class ControlPlane {
     cp.ingress = startIngress(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.ingressController !== undefined || runsIngressNginx(cluster.manifests));
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
+    cp.startNetworkPolicy(errors);
     startNodeLifecycleController(cp.api);
     // flanneld on every node: a deleted Node's subnet goes from the others' routes, neighbours and FDB.
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
@@ -163,6 +170,23 @@ export class ControlPlane {
     cp.kubelet.start();
     cp.externalDns = startPublicDns(sim, cp.api, cluster, record);
     return cp;
+  }
+
+  /**
+   * NetworkPolicy: the API server admits the objects (errors at their fields); kube-router's policy
+   * controller enforces them when the scenario runs it, else one warning says nothing does.
+   */
+  private startNetworkPolicy(errors: UserError[]): void {
+    const { policies, first } = networkPolicies(this.cluster.manifests, errors);
+    if (this.cfg.networkPolicy === undefined) {
+      if (first !== null) this.cluster.warnings.push(unenforcedWarning(first, policies.length, this.cluster.config.cni === 'host-gw' ? 'flannel (host-gw)' : 'flannel'));
+      return;
+    }
+    const names = [...this.cluster.pods.map((p) => p.namespace), ...policies.map((p) => p.namespace)];
+    const np = new KubeRouterNetpol(this.sim, this.api, this.cluster.nodes, this.cluster.pods, policies, namespaceLabels(this.cluster.manifests, names), this.cfg.serviceCIDR, this.record, liveRulesReplaced);
+    for (const n of this.cluster.nodes) setRulesOverlay(n, (rs) => np.overlay(n, rs));
+    this.netpol = np;
+    np.start();
   }
 
   /** Every Service joined with its EndpointSlice, as the store holds them now. */
