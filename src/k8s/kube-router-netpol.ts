@@ -224,7 +224,6 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
     }
     return out;
   };
-  const active = new Set<string>();
   const targets = new Map<NetworkPolicy, NpcPod[]>();
   for (const pol of input.policies) {
     const type = pol.policyTypes.egress ? (pol.policyTypes.ingress ? 'both' : 'egress') : 'ingress';
@@ -233,6 +232,12 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
     const target = podsIn(pol.namespace, pol.podSelector).filter(isActionable);
     targets.set(pol, target);
     const targetIps = target.map((p) => p.ip);
+    /** A rule's own set (policyIndexed…IPSetName: the policy, the rule's index and what it holds), refreshed with `entries`. */
+    const ruleSet = (prefix: 'KUBE-SRC-' | 'KUBE-DST-', what: string, type: 'hash:ip' | 'hash:net', entries: string[]): string => {
+      const name = indexedSet(prefix, pol.namespace, pol.name, what);
+      refresh(name, type, entries);
+      return name;
+    };
     const cmt = (kind: string): string => q(`${pol.namespace}/${pol.name} ${kind}`.slice(0, 120));
     /** appendRuleToPolicyChain: MARK, then RETURN once marked. */
     const rule = (kind: string, src: string, dst: string, pp: ProtoPort | null): void => {
@@ -254,16 +259,9 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
         const allSources = ir.from.length === 0;
         const srcPods = allSources ? [] : ir.from.flatMap((peer) => evalPeer(pol, peer)).filter(isActionable);
         const ports = ir.ports.length === 0 ? null : policyPorts(ir.ports, named);
-        const namedSet = (j: number, eps: NamedEps, type: 'hash:ip' | 'hash:net'): string => {
-          const name = indexedSet('KUBE-DST-', pol.namespace, pol.name, `ingressrule${i}${j}${FAMILY}namedport`);
-          active.add(name);
-          refresh(name, type, ipEntries(eps.ips));
-          return name;
-        };
+        const namedSet = (j: number, eps: NamedEps, type: 'hash:ip' | 'hash:net'): string => ruleSet('KUBE-DST-', `ingressrule${i}${j}${FAMILY}namedport`, type, ipEntries(eps.ips));
         if (srcPods.length > 0) {
-          const srcSet = indexedSet('KUBE-SRC-', pol.namespace, pol.name, `ingressrule${i}${FAMILY}pod`);
-          active.add(srcSet);
-          refresh(srcSet, 'hash:ip', ipEntries(srcPods.map((p) => p.ip)));
+          const srcSet = ruleSet('KUBE-SRC-', `ingressrule${i}${FAMILY}pod`, 'hash:ip', ipEntries(srcPods.map((p) => p.ip)));
           if (ports) {
             for (const pp of ports.numeric) rule('ingress pods', srcSet, dstSet, pp);
             ports.named.forEach((eps, j) => rule('ingress pods np', srcSet, namedSet(j, eps, 'hash:ip'), eps));
@@ -276,16 +274,13 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
         if (allSources && !ports) rule('ingress any', '', dstSet, null);
         const blocks = allSources ? [] : ipBlockEntries(ir.from);
         if (blocks.length > 0) {
-          const cidrSet = indexedSet('KUBE-SRC-', pol.namespace, pol.name, `ingressrule${i}${FAMILY}ipblock`);
-          active.add(cidrSet);
-          refresh(cidrSet, 'hash:net', blocks);
+          const cidrSet = ruleSet('KUBE-SRC-', `ingressrule${i}${FAMILY}ipblock`, 'hash:net', blocks);
           if (ports) {
             for (const pp of ports.numeric) rule('ingress cidr', cidrSet, dstSet, pp);
             ports.named.forEach((eps, j) => rule('ingress cidr np', cidrSet, namedSet(j, eps, 'hash:net'), eps));
           } else rule('ingress cidr', cidrSet, dstSet, null);
         }
       });
-      active.add(dstSet);
     }
     if (type !== 'ingress') {
       const srcSet = targetSet('KUBE-SRC-', pol.namespace, pol.name);
@@ -302,17 +297,10 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
         }
         const ports = er.ports.length === 0 ? null : policyPorts(er.ports, named);
         if (dstPods.length > 0) {
-          const dstSet = indexedSet('KUBE-DST-', pol.namespace, pol.name, `egressrule${i}${FAMILY}pod`);
-          active.add(dstSet);
-          refresh(dstSet, 'hash:ip', ipEntries(dstPods.map((p) => p.ip)));
+          const dstSet = ruleSet('KUBE-DST-', `egressrule${i}${FAMILY}pod`, 'hash:ip', ipEntries(dstPods.map((p) => p.ip)));
           if (ports) {
             for (const pp of ports.numeric) rule('egress pods', srcSet, dstSet, pp);
-            ports.named.forEach((eps, j) => {
-              const name = indexedSet('KUBE-DST-', pol.namespace, pol.name, `egressrule${i}${j}${FAMILY}namedport`);
-              active.add(name);
-              refresh(name, 'hash:ip', ipEntries(eps.ips));
-              rule('egress pods np', srcSet, name, eps);
-            });
+            ports.named.forEach((eps, j) => rule('egress pods np', srcSet, ruleSet('KUBE-DST-', `egressrule${i}${j}${FAMILY}namedport`, 'hash:ip', ipEntries(eps.ips)), eps));
           } else rule('egress pods', srcSet, dstSet, null);
         }
         if (allDests && ports) {
@@ -322,14 +310,11 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
         if (allDests && !ports) rule('egress any', srcSet, '', null);
         const blocks = allDests ? [] : ipBlockEntries(er.to);
         if (blocks.length > 0) {
-          const cidrSet = indexedSet('KUBE-DST-', pol.namespace, pol.name, `egressrule${i}${FAMILY}ipblock`);
-          active.add(cidrSet);
-          refresh(cidrSet, 'hash:net', blocks);
+          const cidrSet = ruleSet('KUBE-DST-', `egressrule${i}${FAMILY}ipblock`, 'hash:net', blocks);
           if (ports) for (const pp of ports.numeric) rule('egress cidr', srcSet, cidrSet, pp);
           else rule('egress cidr', srcSet, cidrSet, null);
         }
       });
-      active.add(srcSet);
     }
   }
 

@@ -96,6 +96,10 @@ describe('scenarios/network-policy.yaml', () => {
     expect(stats.timeline.map((t) => t.what).filter((w) => w.startsWith('kube-router:'))).toEqual(['kube-router: network policy sync 1735689600000000000 (4 policies, 5 pods)', 'kube-router: network policy sync 1735689603000000000 (4 policies, 6 pods)']);
     const served = JSON.stringify(stats.endpoints);
     expect(served).toContain(newPod(after)!.name);
+    // kube-proxy's sync at 5 s (the new endpoint) restores into the rules kube-router left, not its own last restore's.
+    const end = r.world.cluster!.nodes.find((n) => n.name === 'node1')!.ns.nf!.save();
+    expect(end).toContain('-d 10.244.0.4/32 -m comment --comment "default/');
+    expect(end).toContain('-A KUBE-SVC-');
   });
 
   it('without spec.cluster.networkPolicy: one warning naming the first NetworkPolicy, no rules, every flow succeeds', () => {
