@@ -43,6 +43,16 @@ const ipRcvFinish = ipRcvFinishImported;
 export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
   const nf = ns.nf;
   if (nf === null) return true;
+  // skb->nf_bridge for -m physdev, while this frame's hooks run here (never across an event).
+  nf.physIn = inPort.ifindex;
+  const ok = brNfHooks(ns, nf, br, inPort, outPort, pkt);
+  nf.physIn = 0;
+  nf.physOut = 0;
+  return ok;
+}
+
+/** brNetfilter's hooks, with the frame's bridge ports set on `nf`. */
+function brNfHooks(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
   const ip = pkt.ip!;
   const dst = ip.dst;
   // The process-wide flag first (as ip-input does): an untraced run then never reads the namespace's
@@ -61,9 +71,11 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
     return true;
   }
   if (ip.dst !== dst) {
+    nf.physIn = 0; // routed from here on (what it causes at once is no bridged frame)
     ipRcvFinish(ns, br, pkt);
     return false;
   }
+  nf.physOut = outPort.ifindex;
   if (!brNfForward(ns, nf, br, pkt)) return false;
   if (nf.perRuleNs !== 0 && !confirmHeld(ns, pkt)) return false; // not held (not charged), confirmed at once
   if (pkt.fragList === null) return true;
@@ -98,6 +110,7 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   // (the frame goes up on `br` next when this is not bridged DNAT: ipRcvFinish's lookup for it, made here)
   const rt = fibLookupIn(ns, br, ip.dst);
   if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
+  nf.physOutToward(br.ifindex, rt.gateway !== 0 ? rt.gateway : ip.dst);
   if (!brNfForward(ns, nf, br, pkt)) return true;
   if (nf.perRuleNs !== 0) {
     // netfilter/cost-model.ts: held for its rule walk, confirmed as it leaves

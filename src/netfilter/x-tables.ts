@@ -101,6 +101,14 @@ export interface MatchEnv {
   ipsets: IpSetLookup;
   /** The route back to `addr` (-m rpfilter's reverse lookup): its type and device name, or null when there is none. */
   reverseRoute(addr: number): ReverseRoute | null;
+  /**
+   * skb->nf_bridge's ports while br_netfilter runs a bridged frame's hooks (-m physdev): the ifindex of the
+   * bridge port it came in by (0: the packet has no bridge information) and of the port it is bridged out
+   * by (0: not bridged, or not yet known); `deviceName` names them.
+   */
+  readonly physIn: number;
+  readonly physOut: number;
+  deviceName(id: number): string;
 }
 
 /** A route as -m rpfilter sees it (fib_lookup's res.type and the nexthop's device). */

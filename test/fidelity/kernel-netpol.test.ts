@@ -10,10 +10,26 @@
 //   frontend 10.244.0.3  ─ eth0 ═══ flannel.1 10.100.12.12   cni0 10.244.1.1 ═══ eth0 ─ backend 10.244.1.2
 //   backend  10.244.0.2    10.100.12.11                                                   redis   10.244.1.3
 //                                                                                          debug   10.244.1.4
+//
+// And on node1, where frontend and a backend pod share cni0: br_netfilter hands the iptables hooks the
+// frames bridged between them, which kube-router's `-m physdev --physdev-is-bridged` rules match. One
+// allowed SYN (answered by a RST: nothing listens) and one refused SYN (REJECT's ICMP leaves by OUTPUT)
+// give every filter rule and chain policy the same packet counts in the kernel and in podwire.
+//
+//   frontend 10.244.0.3 ─ veth ─┐
+//                               cni0 10.244.0.1 (node1: the dump, br_netfilter on)
+//   backend  10.244.0.2 ─ veth ─┘
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Packet } from '../../src/packet/packet.js';
+import { renderRule } from '../../src/netfilter/iptables-save.js';
+import type { Ruleset } from '../../src/netfilter/rules.js';
+import { buildWorld } from '../../src/scenario/build.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
+import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
+import { IP_DF, IpProto, TcpFlag } from '../../src/wire/types.js';
 import { findProgram, ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, PYTHON, sleep, stopChild } from '../helpers/netns.js';
 import { pwaFixture } from './netns-pwa.js';
 
@@ -120,4 +136,91 @@ describe.skipIf(skip !== null)(`kube-router's rules in the kernel decide as podw
     // Both kinds happen: the policies let some connections through and refuse others.
     expect(new Set(kernel)).toEqual(new Set(['ok', 'refused']));
   });
+
+  it('bridged frames on node1: every filter rule and chain policy counts the same packets (physdev --physdev-is-bridged included)', async () => {
+    const rules = podwire('inspect', SCENARIO, '--node', 'node1', '--iptables', '--no-run').replace(/ -m nfacct --nfacct-name +\S+/g, '');
+    const sets = podwire('inspect', SCENARIO, '--node', 'node1', '--ipset', '--no-run');
+    // --- kernel
+    const node = set.create('np-n1');
+    const fe = set.create('np-fe');
+    const be = set.create('np-be');
+    ip('-n', node, 'link', 'add', 'cni0', 'type', 'bridge');
+    ip('-n', node, 'addr', 'add', '10.244.0.1/24', 'dev', 'cni0');
+    ip('-n', node, 'link', 'set', 'cni0', 'up');
+    for (const [ns, addr, v] of [[fe, '10.244.0.3', 'f'], [be, '10.244.0.2', 'b']] as const) {
+      const host = `pwa${process.pid % 100000}${v}`;
+      ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      ip('link', 'set', host, 'netns', node);
+      ip('-n', node, 'link', 'set', host, 'master', 'cni0', 'up');
+      ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0');
+      ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      ip('-n', ns, 'route', 'add', 'default', 'via', '10.244.0.1');
+    }
+    nsExec(node, '/sbin/modprobe', ['br_netfilter'], { allowFail: true });
+    nsSysctl(node, { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 1 });
+    nsExec(node, IPSET!, ['restore'], { input: sets });
+    nsExec(node, RESTORE!, [], { input: rules });
+    // What the node sends by itself as cni0 comes up (IGMP membership reports, in the first seconds) is no part of the comparison.
+    await sleep(3000);
+    nsExec(node, findProgram('iptables')!, ['-Z']);
+    const connect = (port: number): string =>
+      nsExec(fe, PYTHON!, ['-c', `import socket\ns=socket.socket()\ns.settimeout(0.5)\ntry:\n  s.connect(("10.244.0.2",${port})); print("ok")\nexcept ConnectionRefusedError: print("refused")\nexcept socket.timeout: print("timeout")`]).trim();
+    // 8080 is allowed (nothing listens: the backend's RST comes back), 9090 refused by kube-router.
+    expect([connect(8080), connect(9090)]).toEqual(['refused', 'refused']);
+    const kernel = packetCounts(nsExec(node, SAVE!, ['-c', '-t', 'filter']));
+
+    // --- podwire: the scenario's world before its traffic; the backend's app stopped (its RST answers), the same two SYNs.
+    const w = buildWorld(loadScenarioFile(SCENARIO), 7);
+    const pod = (ip4: string) => w.cluster!.pods.find((p) => p.ip === parseIpv4(ip4))!;
+    const n1 = w.cluster!.nodes.find((n) => n.name === 'node1')!;
+    w.sim.run({ until: 0.3e9 });
+    w.controlPlane!.podAppStopped(pod('10.244.0.2'));
+    const before = n1.ns.nf!.ruleset();
+    const syn = (t: number, port: number) =>
+      w.sim.scheduleAt(t, () => {
+        const p = new Packet();
+        p.ip = { tos: 0, totalLength: 0, id: -1, flags: IP_DF, fragOffset: 0, ttl: 64, protocol: IpProto.TCP, checksum: null, src: 0, dst: parseIpv4('10.244.0.2')!, options: null };
+        p.tcp = { srcPort: 40000 + port, dstPort: port, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, checksum: null, urgent: 0, options: [] };
+        pod('10.244.0.3').ns.ipLocalOut(p);
+      });
+    syn(0.4e9, 8080);
+    syn(0.6e9, 9090);
+    w.sim.run({ until: 0.9e9 });
+    const mine = packetCounts(renderCounts(n1.ns.nf!.ruleset(), before));
+    expect(mine.filter((l) => l.includes('physdev') && !l.endsWith(' 0'))).toHaveLength(2);
+    expect(mine).toEqual(kernel);
+  });
 });
+
+/** `iptables-save -c -t filter`-like lines of `after`'s filter table with the packets counted since `before`. */
+function renderCounts(after: Ruleset, before: Ruleset): string {
+  const filter = (rs: Ruleset) => rs.tables.find((t) => t.name === 'filter')!;
+  const old = new Map<string, number>();
+  for (const c of filter(before).chains) {
+    old.set(`:${c.name}`, c.counters.packets);
+    c.rules.forEach((r, i) => old.set(`${c.name}#${i}`, r.counters.packets));
+  }
+  const lines: string[] = [];
+  for (const c of filter(after).chains) {
+    lines.push(`:${c.name} ${c.policy} [${c.counters.packets - (old.get(`:${c.name}`) ?? 0)}:0]`);
+    c.rules.forEach((r, i) => lines.push(`[${r.counters.packets - (old.get(`${c.name}#${i}`) ?? 0)}:0] ${renderRule(c.name, r)}`));
+  }
+  return lines.join('\n');
+}
+
+/** Each chain's and rule's packet count, by chain and position: ":CHAIN n" and "CHAIN #i n" (the rule text, kernel's and podwire's alike, is compared by the first test). */
+function packetCounts(save: string): string[] {
+  const out: string[] = [];
+  const pos = new Map<string, number>();
+  for (const line of save.split('\n')) {
+    const chain = /^:(\S+) \S+ \[(\d+):\d+\]$/.exec(line);
+    if (chain) out.push(`:${chain[1]} ${chain[2]}`);
+    const rule = /^\[(\d+):\d+\] -A (\S+)(.*)$/.exec(line);
+    if (rule) {
+      const i = pos.get(rule[2]!) ?? 0;
+      pos.set(rule[2]!, i + 1);
+      out.push(`${rule[2]} #${i}${rule[3]!.includes('physdev') ? ' physdev' : ''} ${rule[1]}`);
+    }
+  }
+  return out.sort();
+}
