@@ -23,7 +23,7 @@ import { renderMssClampRules, type MssClamp } from './mss-clamp.js';
 import { portmapPodsOn, renderPortmapRules } from './portmap.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
 import { liveRulesReplaced, setRulesOverlay, type KubeProxyOptions } from './kube-proxy/index.js';
-import { KubeRouterNetpol } from './kube-router-netpol.js';
+import { KubeRouterNetpol, storePolicyObjects } from './kube-router-netpol.js';
 import { namespaceLabels, networkPolicies, unenforcedWarning } from './network-policy.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
@@ -183,7 +183,8 @@ export class ControlPlane {
       return;
     }
     const names = [...this.cluster.pods.map((p) => p.namespace), ...policies.map((p) => p.namespace)];
-    const np = new KubeRouterNetpol(this.sim, this.api, this.cluster.nodes, this.cluster.pods, policies, namespaceLabels(this.cluster.manifests, names), this.cfg.serviceCIDR, this.record, liveRulesReplaced);
+    storePolicyObjects(this.api, policies, namespaceLabels(this.cluster.manifests, names));
+    const np = new KubeRouterNetpol(this.sim, this.api, this.cluster.nodes, this.cluster.pods, this.cfg.serviceCIDR, this.record, liveRulesReplaced);
     for (const n of this.cluster.nodes) setRulesOverlay(n, (rs) => np.overlay(n, rs));
     this.netpol = np;
     np.start();

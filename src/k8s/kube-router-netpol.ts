@@ -32,7 +32,7 @@ import type { TimeNs } from '../core/time.js';
 import { parseIptablesSave } from '../netfilter/iptables-save.js';
 import { canonicalize, isBuiltinChain, type Chain, type Ruleset, type Table } from '../netfilter/rules.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
-import type { Pod } from './api/objects.js';
+import { objectMeta, type ApiObject, type Pod } from './api/objects.js';
 import type { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod } from './cluster.js';
 import { labelSelectorMatches, type LabelSelector, type NetworkPolicy, type PolicyPeer, type PolicyPort } from './network-policy.js';
@@ -426,6 +426,18 @@ export function syncVersion(now: TimeNs): string {
   return (EPOCH_NS + BigInt(now)).toString();
 }
 
+/** A NetworkPolicy as the API server stores it (spec: the admitted policy, network-policy.ts). */
+export interface NetworkPolicyObject extends ApiObject {
+  kind: 'NetworkPolicy';
+  spec: NetworkPolicy;
+}
+
+/** The API server's NetworkPolicy and Namespace objects (the manifests'), which the controller's informers list and watch. */
+export function storePolicyObjects(api: ApiStore, policies: readonly NetworkPolicy[], namespaces: ReadonlyMap<string, Record<string, string>>): void {
+  for (const [name, labels] of namespaces) api.create({ kind: 'Namespace', metadata: objectMeta('', name, labels) });
+  for (const p of policies) api.create<NetworkPolicyObject>({ kind: 'NetworkPolicy', metadata: objectMeta(p.namespace, p.name), spec: p });
+}
+
 /** kube-router's policy controller on every node of a cluster. */
 export class KubeRouterNetpol {
   /** Per node, the filter rules of its last sync (parsed), applied again whenever kube-proxy rebuilds the node's rules. */
@@ -440,16 +452,23 @@ export class KubeRouterNetpol {
     private readonly api: ApiStore,
     private readonly nodes: readonly ClusterNode[],
     private readonly pods: readonly ClusterPod[],
-    private readonly policies: readonly NetworkPolicy[],
-    private readonly namespaces: ReadonlyMap<string, Record<string, string>>,
     private readonly serviceCIDR: string,
     private readonly record: (what: string) => void,
     /** Called with a node whose rules the controller replaced (kube-proxy's view of its live rules follows). */
     private readonly onLoaded: (node: ClusterNode, rs: Ruleset) => void,
   ) {}
 
-  /** Run(): the first full sync now, the pod event handlers, the periodic sync. */
+  /** Run(): the first full sync now, the Pod, Namespace and NetworkPolicy event handlers, the periodic sync. */
   start(): void {
+    // newNetworkPolicyEventHandler: every add, update and delete.
+    this.api.watch('NetworkPolicy', () => this.requestFullSync());
+    // newNamespaceEventHandler: a namespace with labels added or deleted, or its labels changed.
+    this.api.watch('Namespace', (events) => {
+      for (const e of events) {
+        const labels = (o: ApiObject | null): string => JSON.stringify(o?.metadata.labels ?? {});
+        if (e.type === 'MODIFIED' ? labels(e.old) !== labels(e.object) : Object.keys(e.object.metadata.labels).length > 0) return this.requestFullSync();
+      }
+    });
     this.api.watch('Pod', (events) => {
       for (const e of events) {
         const o = e.object as Pod;
@@ -494,7 +513,7 @@ export class KubeRouterNetpol {
     const apply = (): void => {
       this.nodes.forEach((n, i) => this.load(n, rendered[i]!));
       this.syncs++;
-      this.record(`kube-router: network policy sync ${version} (${this.policies.length} policies, ${input.pods.filter(isActionable).length} pods)`);
+      this.record(`kube-router: network policy sync ${version} (${input.policies.length} policies, ${input.pods.filter(isActionable).length} pods)`);
     };
     // The first sync (Run) happens with the node's rules in place; later ones take their time.
     if (this.syncs === 0 && this.busyUntil < 0) {
@@ -522,7 +541,9 @@ export class KubeRouterNetpol {
         ports: cp ? cp.spec.containers.flatMap((c) => c.ports.map((p) => ({ name: p.name, protocol: p.protocol, containerPort: p.containerPort }))) : [],
       });
     }
-    return { policies: this.policies, pods, namespaces: this.namespaces, serviceCIDR: this.serviceCIDR, nodePortRange: '30000:32767' };
+    const policies = (this.api.list('NetworkPolicy') as NetworkPolicyObject[]).map((o) => o.spec);
+    const namespaces = new Map((this.api.list('Namespace') as ApiObject[]).map((o) => [o.metadata.name, o.metadata.labels]));
+    return { policies, pods, namespaces, serviceCIDR: this.serviceCIDR, nodePortRange: '30000:32767' };
   }
 
   private load(node: ClusterNode, r: NpcRendered): void {

@@ -9,7 +9,11 @@
 //   be 10.244.1.3 (default, app=be, port http 8080)
 //   free 10.244.1.5 (default, app=free: no policy)
 //   client 10.244.1.4 (other, app=fe)
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildWorld } from '../../src/scenario/build.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
+import { ROOT } from '../integration/run-scenario.js';
 import type { UserError } from '../../src/core/user-error.js';
 import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
 import { Netfilter, NfHook } from '../../src/netfilter/netfilter.js';
@@ -145,5 +149,27 @@ describe('kube-router policy controller: NetworkPolicy semantics on the wire', (
     const { input, errors } = admit({ podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] }, { podSelector: {}, ingress: [{ ports: [{ port: 80, endPort: 70 }] }] });
     expect(input.policies).toHaveLength(0);
     expect(errors.map((e) => `${e.field}: ${e.message}`)).toEqual(['spec.ingress.0.from.0: ipBlock cannot be combined with podSelector or namespaceSelector', 'spec.ingress.0.ports.0: endPort needs a numeric port not above it']);
+  });
+});
+
+describe("kube-router's event handlers: a Namespace's labels and a NetworkPolicy changing in the API", () => {
+  it('each change is in the rules one sync (200 ms) later, not before', () => {
+    const w = buildWorld(loadScenarioFile(join(ROOT, 'scenarios/network-policy.yaml')), 7);
+    const api = w.controlPlane!.api;
+    const node2 = (): string => w.cluster!.nodes.find((n) => n.name === 'node2')!.ns.nf!.save();
+    w.sim.run({ until: 0.5e9 });
+    expect(node2()).toContain('"default/allow-backend-to-redis ingress pods"');
+    // The namespace loses team=shop: allow-backend-to-redis's namespaceSelector selects no pod any more.
+    const ns = api.get('Namespace', '', 'default')!;
+    api.update({ ...ns, metadata: { ...ns.metadata, labels: { 'kubernetes.io/metadata.name': 'default' } } });
+    w.sim.run({ until: 0.6e9 });
+    expect(node2()).toContain('"default/allow-backend-to-redis ingress pods"');
+    w.sim.run({ until: 0.75e9 });
+    expect(node2()).not.toContain('"default/allow-backend-to-redis ingress pods"');
+    // default-deny-ingress deleted: its policy chain and the pods' jumps to it go.
+    expect(node2()).toContain('"default/default-deny-ingress policy"');
+    api.delete('NetworkPolicy', 'default', 'default-deny-ingress');
+    w.sim.run({ until: 1.0e9 });
+    expect(node2()).not.toContain('"default/default-deny-ingress policy"');
   });
 });
