@@ -421,6 +421,12 @@ export function withKubeRouter(live: Ruleset, mine: Ruleset): Ruleset {
   return canonicalize({ tables, ruleCounters: live.ruleCounters });
 }
 
+/** `rs` with the filter table's chain and rule counters at 0 (iptables-restore without -c). */
+function zeroFilterCounters(rs: Ruleset): Ruleset {
+  const zero = { packets: 0, bytes: 0 };
+  return { ...rs, tables: rs.tables.map((t) => (t.name !== 'filter' ? t : { ...t, chains: t.chains.map((c) => ({ ...c, counters: zero, rules: c.rules.map((r) => ({ ...r, counters: zero })) })) })) };
+}
+
 /** The sync version: the sync's start as Unix nanoseconds (strconv.FormatInt(start.UnixNano(), 10)). */
 export function syncVersion(now: TimeNs): string {
   return (EPOCH_NS + BigInt(now)).toString();
@@ -552,9 +558,12 @@ export class KubeRouterNetpol {
     ipsets.restore(r.ipsets, { file: `kube-router-ipset@${node.name}`, exist: true });
     const mine = parseIptablesSave(r.filter, `kube-router@${node.name}`);
     this.mine.set(node.name, mine);
-    const merged = withKubeRouter(nf.ruleset(), mine);
-    // iptables-restore -T filter without --noflush: every filter chain written anew (counters 0).
-    nf.loadNoflush(merged, { tables: merged.tables.filter((t) => t.name === 'filter'), ruleCounters: false });
+    const merged = zeroFilterCounters(withKubeRouter(nf.ruleset(), mine));
+    // iptables-restore -T filter without --noflush or -c: the filter table flushed and written anew, every
+    // counter of it 0 (kube-proxy's and flanneld's chains too); the other tables keep theirs. (A load
+    // without the filter table first, so that no filter chain carries its counts over.)
+    nf.loadNoflush({ tables: merged.tables.filter((t) => t.name !== 'filter'), ruleCounters: merged.ruleCounters }, null);
+    nf.loadNoflush(merged, null);
     // cleanupStaleIPSets: kube-router's sets of earlier syncs that this one no longer uses.
     const stale = ipsets.save().split('\n').flatMap((l) => /^create (KUBE-(?:SRC|DST)-\S+) /.exec(l)?.[1] ?? []).filter((s) => !r.activeSets.includes(s));
     if (stale.length > 0) ipsets.restore(stale.map((s) => `destroy ${s}`).join('\n'), { file: `kube-router-ipset@${node.name}` });

@@ -9,10 +9,13 @@
 //   be 10.244.1.3 (default, app=be, port http 8080)
 //   free 10.244.1.5 (default, app=free: no policy)
 //   client 10.244.1.4 (other, app=fe)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
+import { runWorld } from '../../src/scenario/run.js';
 import { ROOT } from '../integration/run-scenario.js';
 import type { UserError } from '../../src/core/user-error.js';
 import { parseIptablesSave } from '../../src/netfilter/iptables-save.js';
@@ -171,5 +174,25 @@ describe("kube-router's event handlers: a Namespace's labels and a NetworkPolicy
     api.delete('NetworkPolicy', 'default', 'default-deny-ingress');
     w.sim.run({ until: 1.0e9 });
     expect(node2()).not.toContain('"default/default-deny-ingress policy"');
+  });
+});
+
+describe("kube-router's restore of the filter table", () => {
+  it('zeroes every filter counter (kube-proxy\'s too) and leaves the nat counters', () => {
+    const w = buildWorld(loadScenarioFile(join(ROOT, 'scenarios/network-policy.yaml')), 7);
+    const nf = w.cluster!.nodes.find((n) => n.name === 'node1')!.ns.nf!;
+    const counts = (table: string): number => nf.ruleset().tables.find((t) => t.name === table)!.chains.reduce((a, c) => a + c.counters.packets + c.rules.reduce((b, r) => b + r.counters.packets, 0), 0);
+    // Traffic counted by kube-proxy's and flanneld's filter rules, then the scale fault's pod event: kube-router's sync at 3.2 s.
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-krz-'));
+    try {
+      runWorld(w, { outDir: dir, format: 'pcapng', snaplen: 262144, untilNs: 3.19e9 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const [filter, nat] = [counts('filter'), counts('nat')];
+    expect(filter).toBeGreaterThan(0);
+    w.sim.run({ until: 3.2e9 + 1 });
+    expect(counts('filter')).toBe(0);
+    expect(counts('nat')).toBeGreaterThanOrEqual(nat);
   });
 });
