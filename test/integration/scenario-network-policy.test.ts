@@ -83,6 +83,21 @@ describe('scenarios/network-policy.yaml', () => {
     expect(cli('--ipset', '--no-run')).toMatch(/^create KUBE-(SRC|DST)-[A-Z2-7]{16} hash:ip family inet hashsize 1024 maxelem 65536 timeout 0 /m);
   });
 
+  it('`podwire trace` walks a refused SYN through kube-router\'s chains to the REJECT on redis\'s node', () => {
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'trace', FILE, '--from', 'pod/frontend', '--to', '10.244.1.3:6379'], { encoding: 'utf8' });
+    const node2 = out.split('\n').filter((l) => / node2 +FORWARD filter: /.test(l)).map((l) => l.replace(/^.*FORWARD filter: /, '').replace(/[A-Z2-7]{16}/g, 'H'));
+    expect(node2).toEqual([
+      '-A FORWARD -m comment --comment "kube-router netpol - H" -j KUBE-ROUTER-FORWARD',
+      '-A KUBE-ROUTER-FORWARD -d 10.244.1.3/32 -m comment --comment "default/redis in" -j KUBE-POD-FW-H',
+      '-A KUBE-POD-FW-H -m comment --comment "common netpol rules" -j KUBE-NWPLCY-COMMON',
+      '-A KUBE-POD-FW-H -d 10.244.1.3/32 -m comment --comment "default/allow-backend-to-redis policy" -j KUBE-NWPLCY-H',
+      '-A KUBE-POD-FW-H -d 10.244.1.3/32 -m comment --comment "default/default-deny-ingress policy" -j KUBE-NWPLCY-H',
+      '-A KUBE-POD-FW-H -m comment --comment "default/redis log-drop" -m mark ! --mark 0x10000/0x10000 -m limit --limit 10/min --limit-burst 10 -j NFLOG --nflog-group 100',
+      '-A KUBE-POD-FW-H -m comment --comment "default/redis reject" -m mark ! --mark 0x10000/0x10000 -j REJECT --reject-with icmp-port-unreachable',
+    ]);
+    expect(out).toContain('verdict: dropped in node2 (netfilter-reject)');
+  });
+
   it("the scale fault's pod: not in the rules until kube-router's sync 200 ms after the pod event, then served", () => {
     const newPod = (w: ReturnType<typeof buildWorld>) => w.cluster!.pods.find((p) => p.name.startsWith('backend-') && p.node.name === 'node1' && formatIpv4(p.ip) === '10.244.0.4');
     const before = runUntil(TEXT, 3.1e9);
