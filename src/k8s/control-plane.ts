@@ -177,7 +177,7 @@ export class ControlPlane {
    * controller enforces them when the scenario runs it, else one warning says nothing does.
    */
   private startNetworkPolicy(errors: UserError[]): void {
-    const { policies, first } = networkPolicies(this.cluster.manifests, errors);
+    const { policies, first } = networkPolicies(this.cluster.manifests, errors, this.cluster.warnings);
     if (this.cfg.networkPolicy === undefined) {
       if (first !== null) this.cluster.warnings.push(unenforcedWarning(first, policies.length, this.cluster.config.cni === 'host-gw' ? 'flannel (host-gw)' : 'flannel'));
       return;

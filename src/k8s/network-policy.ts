@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { UserError } from '../core/user-error.js';
 import { parseCidr } from '../wire/ipv4-addr.js';
 import type { ManifestInput } from './cluster.js';
+import { unknownFieldWarnings } from './manifests.js';
 
 const Requirement = z.looseObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).default([]) });
 const Selector = z.looseObject({ matchLabels: z.record(z.string(), z.string()).default({}), matchExpressions: z.array(Requirement).default([]) });
@@ -53,13 +54,14 @@ export interface NetworkPolicy {
   egress: { to: PolicyPeer[]; ports: PolicyPort[] }[] | null;
 }
 
-/** The NetworkPolicy manifests; a malformed one is an error at its field and is left out. */
-export function networkPolicies(manifests: readonly ManifestInput[], errors: UserError[]): { policies: NetworkPolicy[]; first: ManifestInput | null } {
+/** The NetworkPolicy manifests; a malformed one is an error at its field and is left out; an unknown field is a warning. */
+export function networkPolicies(manifests: readonly ManifestInput[], errors: UserError[], warnings: UserError[] = []): { policies: NetworkPolicy[]; first: ManifestInput | null } {
   const policies: NetworkPolicy[] = [];
   let first: ManifestInput | null = null;
   for (const m of manifests) {
     if (m.kind !== 'NetworkPolicy') continue;
     first ??= m;
+    unknownFieldWarnings('NetworkPolicy', m.value, (p, msg) => warnings.push(m.error(p, msg)));
     const md = (m.value['metadata'] ?? {}) as { name?: unknown; namespace?: unknown };
     const r = Spec.safeParse(m.value['spec'] ?? {});
     if (!r.success) {

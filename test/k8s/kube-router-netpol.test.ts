@@ -37,16 +37,17 @@ const PODS: NpcPod[] = [
 ];
 
 /** NetworkPolicy manifests (YAML-like objects) as the API server admits them. */
-function admit(...specs: Record<string, unknown>[]): { input: NpcInput; errors: UserError[] } {
+function admit(...specs: Record<string, unknown>[]): { input: NpcInput; errors: UserError[]; warnings: UserError[] } {
   const errors: UserError[] = [];
+  const warnings: UserError[] = [];
   const manifests: ManifestInput[] = specs.map((spec, i) => ({
     kind: 'NetworkPolicy',
     value: { metadata: { name: `p${i}`, namespace: 'default' }, spec },
     error: (path, message) => ({ file: 'test.yaml', line: i + 1, col: 1, field: path.join('.'), message }),
   }));
   const nsManifest: ManifestInput = { kind: 'Namespace', value: { metadata: { name: 'other', labels: { team: 'b' } } }, error: () => ({ file: '', line: 0, col: 0, field: '', message: '' }) };
-  const { policies } = networkPolicies(manifests, errors);
-  return { input: { policies, pods: PODS, namespaces: namespaceLabels([nsManifest], ['default', 'other']), serviceCIDR: '10.96.0.0/12', nodePortRange: '30000:32767' }, errors };
+  const { policies } = networkPolicies(manifests, errors, warnings);
+  return { input: { policies, pods: PODS, namespaces: namespaceLabels([nsManifest], ['default', 'other']), serviceCIDR: '10.96.0.0/12', nodePortRange: '30000:32767' }, errors, warnings };
 }
 
 /** Node n1 with kube-router's rules of `input`: a packet through PREROUTING, FORWARD and POSTROUTING, and its FORWARD verdict. */
@@ -146,6 +147,16 @@ describe('kube-router policy controller: NetworkPolicy semantics on the wire', (
     const again = withKubeRouter(merged, parseIptablesSave(renderKubeRouterSync(input, 'n1', '1735689601000000000').filter, 'kr'));
     expect(again.tables[0]!.chains.filter((c) => c.name.startsWith('KUBE-POD-FW-'))).toHaveLength(4);
     expect(again.tables[0]!.chains.find((c) => c.name === 'FORWARD')!.rules).toHaveLength(2);
+  });
+
+  it('an unknown field is a warning with a did-you-mean (the policy runs without it)', () => {
+    const { input, warnings } = admit({ podSelector: {}, policyType: ['Egress'], ingress: [{ form: [], ports: [{ prot: 80 }] }] });
+    expect(input.policies).toHaveLength(1);
+    expect(warnings.map((e) => `${e.field}: ${e.message}`)).toEqual([
+      'spec.policyType: unknown field "policyType", ignored: did you mean "policyTypes"?',
+      'spec.ingress.0.form: unknown field "form", ignored: did you mean "from"?',
+      'spec.ingress.0.ports.0.prot: unknown field "prot", ignored: did you mean "port"?',
+    ]);
   });
 
   it('bad input: an error at the field, the policy left out', () => {
