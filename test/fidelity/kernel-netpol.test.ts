@@ -30,7 +30,7 @@ import { buildWorld } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { parseIpv4 } from '../../src/wire/ipv4-addr.js';
 import { IP_DF, IpProto, TcpFlag } from '../../src/wire/types.js';
-import { findProgram, ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, PYTHON, sleep, stopChild } from '../helpers/netns.js';
+import { cniBridge, findProgram, ip, netnsSkipReason, nsExec, nsSpawn, nsSysctl, PYTHON, sleep, stopChild } from '../helpers/netns.js';
 import { pwaFixture } from './netns-pwa.js';
 
 const RESTORE = findProgram('iptables-restore');
@@ -144,18 +144,7 @@ describe.skipIf(skip !== null)(`kube-router's rules in the kernel decide as podw
     const node = set.create('np-n1');
     const fe = set.create('np-fe');
     const be = set.create('np-be');
-    ip('-n', node, 'link', 'add', 'cni0', 'type', 'bridge');
-    ip('-n', node, 'addr', 'add', '10.244.0.1/24', 'dev', 'cni0');
-    ip('-n', node, 'link', 'set', 'cni0', 'up');
-    for (const [ns, addr, v] of [[fe, '10.244.0.3', 'f'], [be, '10.244.0.2', 'b']] as const) {
-      const host = `pwa${process.pid % 100000}${v}`;
-      ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      ip('link', 'set', host, 'netns', node);
-      ip('-n', node, 'link', 'set', host, 'master', 'cni0', 'up');
-      ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0');
-      ip('-n', ns, 'link', 'set', 'eth0', 'up');
-      ip('-n', ns, 'route', 'add', 'default', 'via', '10.244.0.1');
-    }
+    cniBridge(node, '10.244.0.1/24', [[fe, '10.244.0.3', `pwa${process.pid % 100000}f`], [be, '10.244.0.2', `pwa${process.pid % 100000}b`]]);
     nsExec(node, '/sbin/modprobe', ['br_netfilter'], { allowFail: true });
     nsSysctl(node, { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 1 });
     nsExec(node, IPSET!, ['restore'], { input: sets });
