@@ -530,16 +530,6 @@ export class Namespace implements IpStack, NeighOwner, ConfirmHolder, NfHost, Ud
     return '';
   }
 
-  /** -m physdev for bridged DNAT: the port of bridge `bridge` toward neighbour `nexthop` (its MAC's FDB entry), 0 when not resolved. */
-  bridgePortTo(bridge: number, nexthop: number): number {
-    const br = this.deviceByIndex !== null ? this.deviceByIndex.get(bridge) : this.devices.find((d) => d.ifindex === bridge);
-    if (br === undefined || br.kind !== 'bridge') return 0;
-    const n = this.neigh.get(br, nexthop);
-    if (n === undefined || !this.neigh.connected(n)) return 0;
-    const e = (br as BridgeDevice).lookup(n.mac);
-    return e === null || e.local ? 0 : e.port.ifindex;
-  }
-
   /** MASQUERADE: inet_select_addr(out, nexthop, RT_SCOPE_UNIVERSE). */
   masqueradeAddress(outIf: string, dst: number): number | null {
     const dev = this.device(outIf);

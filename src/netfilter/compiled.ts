@@ -114,15 +114,6 @@ class LateMatchEnv implements MatchEnv {
   reverseRoute(addr: number): ReturnType<MatchEnv['reverseRoute']> {
     return this.cur!.reverseRoute(addr);
   }
-  get physIn(): number {
-    return this.cur!.physIn;
-  }
-  get physOut(): number {
-    return this.cur!.physOut;
-  }
-  deviceName(id: number): string {
-    return this.cur!.deviceName(id);
-  }
 }
 
 /** The late-bound env shared compiled rules read; Netfilter.hook points it at its own env while it runs. */

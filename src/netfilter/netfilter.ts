@@ -135,24 +135,6 @@ export class Netfilter extends NfCounters implements WalkHost, TargetEnv, MatchE
   isLocalAddress(ip: number): boolean { return this.host.isLocalAddress(ip); }
   /** The name of the namespace's device of ifindex `id` ('' when none or the host does not say). */
   deviceName(id: number): string { return this.host.deviceName?.(id) ?? ''; }
-  /** -m physdev: the bridge ports of the frame br_netfilter is running the hooks of (net/br-netfilter sets them; 0: none). */
-  physIn = 0;
-  private physOutId = 0;
-  /** A bridged-DNAT frame's bridge and next hop, whose out port is looked up only when a physdev rule asks (physOutId -1). */
-  private dnatBridge = 0;
-  private dnatNexthop = 0;
-  get physOut(): number {
-    return this.physOutId !== -1 ? this.physOutId : (this.host.bridgePortTo?.(this.dnatBridge, this.dnatNexthop) ?? 0);
-  }
-  set physOut(id: number) {
-    this.physOutId = id;
-  }
-  /** A bridged-DNAT frame is bridged out of `bridge` toward `nexthop` (br_nf_pre_routing_finish_bridge). */
-  physOutToward(bridge: number, nexthop: number): void {
-    this.physOutId = -1;
-    this.dnatBridge = bridge;
-    this.dnatNexthop = nexthop;
-  }
   masqueradeAddress(outIf: string, dst: number): number | null { return this.host.masqueradeAddress(outIf, dst); }
   routeMtu(outIf: string, dst: number): number { return this.host.routeMtu(outIf, dst); }
   reverseRoute(addr: number): ReverseRoute | null { return this.host.reverseRoute?.(addr) ?? null; } // -m rpfilter's; none without a routing table

@@ -55,8 +55,6 @@ export interface NfHost {
   deviceName?(ifindex: number): string;
   /** The route toward `addr` (fib_lookup): its type and device; null without one, or when the host has no routing table. */
   reverseRoute?(addr: number): ReverseRoute | null;
-  /** The port of bridge `bridge` (ifindex) a frame for neighbour `nexthop` leaves by (its resolved MAC's FDB entry): an ifindex, 0 when unknown. */
-  bridgePortTo?(bridge: number, nexthop: number): number;
 }
 
 /** One trace event: a rule that matched, or a policy applied. */

@@ -91,7 +91,7 @@ describe('the extension registry', () => {
   });
 
   const host = new FakeHost([]);
-  const menv: MatchEnv = { isLocalAddress: () => false, conntrack: new Conntrack(host.rng('nat-port')), random: () => true, recent: new Map(), ipsets: new IpSetTable(), reverseRoute: () => null, physIn: 0, physOut: 0, deviceName: () => '' };
+  const menv: MatchEnv = { isLocalAddress: () => false, conntrack: new Conntrack(host.rng('nat-port')), random: () => true, recent: new Map(), ipsets: new IpSetTable(), reverseRoute: () => null };
 
   for (const [name, bodies] of Object.entries(MATCH_SAMPLES)) {
     it.each(bodies)(`-m ${name}: %s parses, renders byte for byte and compiles`, (body) => {

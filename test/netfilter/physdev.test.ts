@@ -3,14 +3,20 @@
 // its in port, and when bridged its out port (--physdev-is-bridged); names with a trailing + are prefixes.
 import { describe, expect, it } from 'vitest';
 import { compileMatch, type EvalCtx, type MatchEnv } from '../../src/netfilter/matches.js';
+import { HookCtx } from '../../src/netfilter/x-tables.js';
 import { rules, tcp } from './helpers.js';
 
 /** The physdev match of `spec`, run with the bridge ports `inId` / `outId` (0: none): veth1 is 3, veth2 is 4. */
 function physdev(spec: string, inId: number, outId: number): boolean {
   const r = rules(`*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m physdev ${spec} -j ACCEPT\nCOMMIT\n`).tables[0]!.chains[0]!.rules[0]!;
-  const env = { physIn: inId, physOut: outId, deviceName: (id: number) => (id === 3 ? 'veth1' : id === 4 ? 'veth2' : '') } as unknown as MatchEnv;
-  const fn = compileMatch(r.matches[0]!, env)!;
-  return fn({ pkt: tcp('10.0.0.1', 1, '10.0.0.2', 2) } as unknown as EvalCtx);
+  const fn = compileMatch(r.matches[0]!, {} as MatchEnv)!;
+  const nameOf = HookCtx.nameOf;
+  [HookCtx.physIn, HookCtx.physOut, HookCtx.nameOf] = [inId, outId, (id: number) => (id === 3 ? 'veth1' : id === 4 ? 'veth2' : '')];
+  try {
+    return fn({ pkt: tcp('10.0.0.1', 1, '10.0.0.2', 2) } as unknown as EvalCtx);
+  } finally {
+    [HookCtx.physIn, HookCtx.physOut, HookCtx.nameOf] = [0, 0, nameOf];
+  }
 }
 
 describe('-m physdev', () => {

@@ -9,6 +9,7 @@
 // every other packet is "not bridged" (a test matches only when negated).
 import type { Neg } from '../rules.js';
 import { negs, optNeg } from '../xtables.js';
+import { HookCtx } from '../x-tables.js';
 import type { MatchExt } from './api.js';
 
 /** The record of -m physdev. */
@@ -50,22 +51,22 @@ export const physdev: MatchExt<PhysdevMatch> = {
     flag(m.isOut, '--physdev-is-out') +
     optNeg(m.physdevOut, '--physdev-out', (v) => v) +
     flag(m.isBridged, '--physdev-is-bridged'),
-  compile(m, env) {
+  compile(m) {
     // xt_physdev.c physdev_mt.
     const { physdevIn: pin, physdevOut: pout, isIn, isOut, isBridged } = m;
     const noInfo = [isBridged, isIn, isOut, pin, pout].every((n) => n === null || n.neg);
     const name = (n: Neg<string>, dev: string): boolean => (n.value.endsWith('+') ? dev.startsWith(n.value.slice(0, -1)) : dev === n.value);
     return () => {
-      const inId = env.physIn;
+      const inId = HookCtx.physIn;
       // Not a bridged IP packet (no nf_bridge info): a match only when every option given is negated.
       if (inId === 0) return noInfo;
-      const outId = env.physOut;
+      const outId = HookCtx.physOut === -1 ? HookCtx.physOutLazy() : HookCtx.physOut;
       if (isBridged !== null && (outId !== 0) === isBridged.neg) return false;
       if (isIn !== null && isIn.neg) return false; // the frame came in by a port
       if (isOut !== null && (outId !== 0) === isOut.neg) return false;
-      if (pin !== null && name(pin, env.deviceName(inId)) === pin.neg) return false;
+      if (pin !== null && name(pin, HookCtx.nameOf(inId)) === pin.neg) return false;
       if (pout === null || outId === 0) return true;
-      return name(pout, env.deviceName(outId)) !== pout.neg;
+      return name(pout, HookCtx.nameOf(outId)) !== pout.neg;
     };
   },
 };
