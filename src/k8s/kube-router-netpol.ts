@@ -175,170 +175,203 @@ class FilterBuffer {
 
 /** Renders one node's sync (the ipset restore and the filter rules), for the pods on `nodeName`. */
 export function renderKubeRouterSync(input: NpcInput, nodeName: string, version: string): NpcRendered {
-  const buf = new FilterBuffer();
-  const sets = new Map<string, { type: 'hash:ip' | 'hash:net'; entries: string[] }>();
-  const refresh = (name: string, type: 'hash:ip' | 'hash:net', entries: string[]): void => void sets.set(name, { type, entries });
-  const ipEntries = (ips: readonly string[]): string[] => ips.map((ip) => `${ip} timeout 0`);
-  const podsIn = (ns: string, sel: LabelSelector | null): NpcPod[] => input.pods.filter((p) => p.namespace === ns && (sel === null || labelSelectorMatches(sel, p.labels)));
-
-  // ensureTopLevelChains (rules inserted by iptables commands, kept across syncs by iptables-save).
-  const top = { INPUT: 'KUBE-ROUTER-INPUT', FORWARD: 'KUBE-ROUTER-FORWARD', OUTPUT: 'KUBE-ROUTER-OUTPUT' } as const;
-  for (const [builtin, custom] of Object.entries(top)) {
-    const args = ['-m', 'comment', '--comment', 'kube-router netpol', '-j', custom];
-    buf.append(builtin, `-m comment --comment ${q(`kube-router netpol - ${uuid(builtin, args)}`)} -j ${custom}`);
-    buf.chain(custom);
-  }
-  const kin = top.INPUT;
-  const svcArgs = ['-m', 'comment', '--comment', 'allow traffic to primary/secondary cluster IP range', '-d', input.serviceCIDR, '-j', 'RETURN'];
-  buf.append(kin, `-d ${input.serviceCIDR} -m comment --comment ${q(`allow traffic to primary/secondary cluster IP range - ${uuid(kin, svcArgs)}`)} -j RETURN`);
-  for (const [proto, up] of [['tcp', 'TCP'], ['udp', 'UDP'], ['sctp', 'SCTP']] as const) {
-    const comment = `allow LOCAL ${up} traffic to node ports`;
-    const args = ['-p', proto, '-m', 'comment', '--comment', comment, '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'multiport', '--dports', input.nodePortRange, '-j', 'RETURN'];
-    buf.append(kin, `-p ${proto} -m comment --comment ${q(`${comment} - ${uuid(kin, args)}`)} -m addrtype --dst-type LOCAL -m multiport --dports ${input.nodePortRange} -j RETURN`);
-  }
-  // ensureDefaultNetworkPolicyChain, ensureCommonPolicyChain, ensureDefaultTailChain.
-  buf.append('KUBE-NWPLCY-DEFAULT', `-m comment --comment ${q('rule to mark traffic matching a network policy')} -j MARK --set-xmark 0x10000/0x10000`);
-  buf.append('KUBE-NWPLCY-COMMON', `-m comment --comment ${q('rule to drop invalid state for pod')} -m conntrack --ctstate INVALID -j DROP`);
-  buf.append('KUBE-NWPLCY-COMMON', `-m comment --comment ${q('rule for stateful firewall for pod')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
-  for (const [type, comment] of [['echo-request', 'allow icmp echo requests'], ['destination-unreachable', 'allow icmp destination unreachable messages'], ['time-exceeded', 'allow icmp time exceeded messages']] as const) {
-    buf.append('KUBE-NWPLCY-COMMON', `-p icmp -m comment --comment ${q(comment)} -m icmp --icmp-type ${type} -j ACCEPT`);
-  }
-  buf.append('KUBE-NWPLCY-TAIL', `-m comment --comment ${q('accept netpol-ok')} -m mark --mark 0x20000/0x20000 -j ACCEPT`);
-
+  const b = new SyncBuilder(input, version);
+  b.topLevelChains();
   // buildNetworkPoliciesInfo + syncNetworkPolicyChains.
-  const evalPeer = (pol: NetworkPolicy, peer: PolicyPeer): NpcPod[] => {
+  for (const pol of input.policies) b.policyChain(pol);
+  // syncPodFirewallChains: the pods on this node.
+  for (const pod of input.pods) if (pod.nodeName === nodeName && isActionable(pod)) b.podFirewall(pod);
+  // ensureTailChainPosition, ensureExplicitAccept.
+  for (const chain of TOP_CHAINS) {
+    b.buf.append(chain, `-m comment --comment ${q('rule to explicitly handle traffic for network policies ACCEPT/REJECT decision')} -j KUBE-NWPLCY-TAIL`);
+    b.buf.append(chain, `-m comment --comment ${q('rule to explicitly ACCEPT traffic that comply to network policies')} -m mark --mark 0x20000/0x20000 -j ACCEPT`);
+  }
+  let filter = '*filter\n';
+  for (const c of b.buf.chains) if (!isBuiltinChain('filter', c)) filter += `:${c} - [0:0]\n`;
+  for (const c of b.buf.chains) for (const r of b.buf.rules.get(c)!) filter += `-A ${c} ${r}\n`;
+  filter += 'COMMIT\n';
+  return { ipsets: ipsetRestore(b.sets), filter, activeSets: [...b.sets.keys()].sort() };
+}
+
+/** kube-router's top-level chains, each jumped to from its built-in chain. */
+const TOP = { INPUT: 'KUBE-ROUTER-INPUT', FORWARD: 'KUBE-ROUTER-FORWARD', OUTPUT: 'KUBE-ROUTER-OUTPUT' } as const;
+const TOP_CHAINS = [TOP.INPUT, TOP.FORWARD, TOP.OUTPUT] as const;
+type SetType = 'hash:ip' | 'hash:net';
+const ipEntries = (ips: readonly string[]): string[] => ips.map((ip) => `${ip} timeout 0`);
+
+/** One sync's iptables-restore buffer and ip sets, built as kube-router's fullPolicySync writes them. */
+class SyncBuilder {
+  readonly buf = new FilterBuffer();
+  readonly sets = new Map<string, { type: SetType; entries: string[] }>();
+  /** Per policy, the actionable pods its podSelector selects. */
+  private readonly targets = new Map<NetworkPolicy, NpcPod[]>();
+
+  constructor(
+    private readonly input: NpcInput,
+    private readonly version: string,
+  ) {}
+
+  private refresh(name: string, type: SetType, entries: string[]): string {
+    this.sets.set(name, { type, entries });
+    return name;
+  }
+
+  private podsIn(ns: string, sel: LabelSelector | null): NpcPod[] {
+    return this.input.pods.filter((p) => p.namespace === ns && (sel === null || labelSelectorMatches(sel, p.labels)));
+  }
+
+  /** ensureTopLevelChains (rules inserted by iptables commands, kept across syncs by iptables-save), the default, common and tail chains. */
+  topLevelChains(): void {
+    const buf = this.buf;
+    for (const [builtin, custom] of Object.entries(TOP)) {
+      const args = ['-m', 'comment', '--comment', 'kube-router netpol', '-j', custom];
+      buf.append(builtin, `-m comment --comment ${q(`kube-router netpol - ${uuid(builtin, args)}`)} -j ${custom}`);
+      buf.chain(custom);
+    }
+    const cidr = this.input.serviceCIDR;
+    const svcArgs = ['-m', 'comment', '--comment', 'allow traffic to primary/secondary cluster IP range', '-d', cidr, '-j', 'RETURN'];
+    buf.append(TOP.INPUT, `-d ${cidr} -m comment --comment ${q(`allow traffic to primary/secondary cluster IP range - ${uuid(TOP.INPUT, svcArgs)}`)} -j RETURN`);
+    const range = this.input.nodePortRange;
+    for (const [proto, up] of [['tcp', 'TCP'], ['udp', 'UDP'], ['sctp', 'SCTP']] as const) {
+      const comment = `allow LOCAL ${up} traffic to node ports`;
+      const args = ['-p', proto, '-m', 'comment', '--comment', comment, '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'multiport', '--dports', range, '-j', 'RETURN'];
+      buf.append(TOP.INPUT, `-p ${proto} -m comment --comment ${q(`${comment} - ${uuid(TOP.INPUT, args)}`)} -m addrtype --dst-type LOCAL -m multiport --dports ${range} -j RETURN`);
+    }
+    // ensureDefaultNetworkPolicyChain, ensureCommonPolicyChain, ensureDefaultTailChain.
+    buf.append('KUBE-NWPLCY-DEFAULT', `-m comment --comment ${q('rule to mark traffic matching a network policy')} -j MARK --set-xmark 0x10000/0x10000`);
+    buf.append('KUBE-NWPLCY-COMMON', `-m comment --comment ${q('rule to drop invalid state for pod')} -m conntrack --ctstate INVALID -j DROP`);
+    buf.append('KUBE-NWPLCY-COMMON', `-m comment --comment ${q('rule for stateful firewall for pod')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+    for (const [type, comment] of [['echo-request', 'allow icmp echo requests'], ['destination-unreachable', 'allow icmp destination unreachable messages'], ['time-exceeded', 'allow icmp time exceeded messages']] as const) {
+      buf.append('KUBE-NWPLCY-COMMON', `-p icmp -m comment --comment ${q(comment)} -m icmp --icmp-type ${type} -j ACCEPT`);
+    }
+    buf.append('KUBE-NWPLCY-TAIL', `-m comment --comment ${q('accept netpol-ok')} -m mark --mark 0x20000/0x20000 -j ACCEPT`);
+  }
+
+  /** evalPodPeer. */
+  private evalPeer(pol: NetworkPolicy, peer: PolicyPeer): NpcPod[] {
     if (peer.namespaceSelector !== undefined) {
       const out: NpcPod[] = [];
-      for (const [ns, labels] of input.namespaces) if (labelSelectorMatches(peer.namespaceSelector, labels)) out.push(...podsIn(ns, peer.podSelector ?? null));
+      for (const [ns, labels] of this.input.namespaces) if (labelSelectorMatches(peer.namespaceSelector, labels)) out.push(...this.podsIn(ns, peer.podSelector ?? null));
       return out;
     }
-    return peer.podSelector !== undefined ? podsIn(pol.namespace, peer.podSelector) : [];
-  };
-  const ipBlockEntries = (peers: readonly PolicyPeer[]): string[] => {
+    return peer.podSelector !== undefined ? this.podsIn(pol.namespace, peer.podSelector) : [];
+  }
+
+  /** evalIPBlockPeer: a /0 as two /1s, the excepts as nomatch elements. */
+  private ipBlockEntries(peers: readonly PolicyPeer[]): string[] {
     const out: string[] = [];
+    const half = (c: string, nomatch: string): string[] => (c.endsWith('/0') ? [`0.0.0.0/1 timeout 0${nomatch}`, `128.0.0.0/1 timeout 0${nomatch}`] : [`${c} timeout 0${nomatch}`]);
     for (const p of peers) {
       if (p.ipBlock === undefined || p.podSelector !== undefined || p.namespaceSelector !== undefined) continue;
-      const half = (c: string, nomatch: string): string[] => (c.endsWith('/0') ? [`0.0.0.0/1 timeout 0${nomatch}`, `128.0.0.0/1 timeout 0${nomatch}`] : [`${c} timeout 0${nomatch}`]);
       out.push(...half(p.ipBlock.cidr, ''));
       for (const e of p.ipBlock.except) out.push(...half(e, ' nomatch'));
     }
     return out;
-  };
-  const targets = new Map<NetworkPolicy, NpcPod[]>();
-  for (const pol of input.policies) {
-    const type = pol.policyTypes.egress ? (pol.policyTypes.ingress ? 'both' : 'egress') : 'ingress';
-    const chain = policyChain(pol.namespace, pol.name, version);
-    buf.chain(chain);
-    const target = podsIn(pol.namespace, pol.podSelector).filter(isActionable);
-    targets.set(pol, target);
-    const targetIps = target.map((p) => p.ip);
-    /** A rule's own set (policyIndexed…IPSetName: the policy, the rule's index and what it holds), refreshed with `entries`. */
-    const ruleSet = (prefix: 'KUBE-SRC-' | 'KUBE-DST-', what: string, type: 'hash:ip' | 'hash:net', entries: string[]): string => {
-      const name = indexedSet(prefix, pol.namespace, pol.name, what);
-      refresh(name, type, entries);
-      return name;
-    };
-    const cmt = (kind: string): string => q(`${pol.namespace}/${pol.name} ${kind}`.slice(0, 120));
-    /** appendRuleToPolicyChain: MARK, then RETURN once marked. */
-    const rule = (kind: string, src: string, dst: string, pp: ProtoPort | null): void => {
-      let r = '';
-      if (pp && pp.protocol !== '') r += `-p ${pp.protocol.toLowerCase()} `;
-      r += `-m comment --comment ${cmt(kind)}`;
-      if (src !== '') r += ` -m set --match-set ${src} src`;
-      if (dst !== '') r += ` -m set --match-set ${dst} dst`;
-      if (pp && pp.port !== '') r += ` -m ${pp.protocol.toLowerCase()} --dport ${pp.endport !== '' ? `${pp.port}:${pp.endport}` : pp.port}`;
-      buf.append(chain, `${r} -j MARK --set-xmark 0x10000/0x10000`);
-      buf.append(chain, `${r} -m mark --mark 0x10000/0x10000 -j RETURN`);
-    };
-    if (type !== 'egress') {
-      const dstSet = targetSet('KUBE-DST-', pol.namespace, pol.name);
-      refresh(dstSet, 'hash:ip', ipEntries(targetIps));
-      const named: NamedPorts = new Map();
-      for (const p of target) grabNamedPorts(p, named);
-      (pol.ingress ?? []).forEach((ir, i) => {
-        const allSources = ir.from.length === 0;
-        const srcPods = allSources ? [] : ir.from.flatMap((peer) => evalPeer(pol, peer)).filter(isActionable);
-        const ports = ir.ports.length === 0 ? null : policyPorts(ir.ports, named);
-        const namedSet = (j: number, eps: NamedEps, type: 'hash:ip' | 'hash:net'): string => ruleSet('KUBE-DST-', `ingressrule${i}${j}${FAMILY}namedport`, type, ipEntries(eps.ips));
-        if (srcPods.length > 0) {
-          const srcSet = ruleSet('KUBE-SRC-', `ingressrule${i}${FAMILY}pod`, 'hash:ip', ipEntries(srcPods.map((p) => p.ip)));
-          if (ports) {
-            for (const pp of ports.numeric) rule('ingress pods', srcSet, dstSet, pp);
-            ports.named.forEach((eps, j) => rule('ingress pods np', srcSet, namedSet(j, eps, 'hash:ip'), eps));
-          } else rule('ingress pods', srcSet, dstSet, null);
-        }
-        if (allSources && ports) {
-          for (const pp of ports.numeric) rule('ingress any', '', dstSet, pp);
-          ports.named.forEach((eps, j) => rule('ingress any np', '', namedSet(j, eps, 'hash:ip'), eps));
-        }
-        if (allSources && !ports) rule('ingress any', '', dstSet, null);
-        const blocks = allSources ? [] : ipBlockEntries(ir.from);
-        if (blocks.length > 0) {
-          const cidrSet = ruleSet('KUBE-SRC-', `ingressrule${i}${FAMILY}ipblock`, 'hash:net', blocks);
-          if (ports) {
-            for (const pp of ports.numeric) rule('ingress cidr', cidrSet, dstSet, pp);
-            ports.named.forEach((eps, j) => rule('ingress cidr np', cidrSet, namedSet(j, eps, 'hash:net'), eps));
-          } else rule('ingress cidr', cidrSet, dstSet, null);
-        }
-      });
-    }
-    if (type !== 'ingress') {
-      const srcSet = targetSet('KUBE-SRC-', pol.namespace, pol.name);
-      refresh(srcSet, 'hash:ip', ipEntries(targetIps));
-      (pol.egress ?? []).forEach((er, i) => {
-        const allDests = er.to.length === 0;
-        const named: NamedPorts = new Map();
-        let dstPods: NpcPod[] = [];
-        if (allDests) {
-          if (er.ports.some((p) => typeof p.port === 'string')) for (const p of podsIn(pol.namespace, null).filter(isActionable)) grabNamedPorts(p, named);
-        } else {
-          dstPods = er.to.flatMap((peer) => evalPeer(pol, peer)).filter(isActionable);
-          for (const p of dstPods) grabNamedPorts(p, named);
-        }
-        const ports = er.ports.length === 0 ? null : policyPorts(er.ports, named);
-        if (dstPods.length > 0) {
-          const dstSet = ruleSet('KUBE-DST-', `egressrule${i}${FAMILY}pod`, 'hash:ip', ipEntries(dstPods.map((p) => p.ip)));
-          if (ports) {
-            for (const pp of ports.numeric) rule('egress pods', srcSet, dstSet, pp);
-            ports.named.forEach((eps, j) => rule('egress pods np', srcSet, ruleSet('KUBE-DST-', `egressrule${i}${j}${FAMILY}namedport`, 'hash:ip', ipEntries(eps.ips)), eps));
-          } else rule('egress pods', srcSet, dstSet, null);
-        }
-        if (allDests && ports) {
-          for (const pp of ports.numeric) rule('egress any', srcSet, '', pp);
-          for (const eps of ports.named) rule('egress any np', srcSet, '', eps);
-        }
-        if (allDests && !ports) rule('egress any', srcSet, '', null);
-        const blocks = allDests ? [] : ipBlockEntries(er.to);
-        if (blocks.length > 0) {
-          const cidrSet = ruleSet('KUBE-DST-', `egressrule${i}${FAMILY}ipblock`, 'hash:net', blocks);
-          if (ports) for (const pp of ports.numeric) rule('egress cidr', srcSet, cidrSet, pp);
-          else rule('egress cidr', srcSet, cidrSet, null);
-        }
-      });
-    }
   }
 
-  // syncPodFirewallChains: the pods on this node.
-  for (const pod of input.pods) {
-    if (pod.nodeName !== nodeName || !isActionable(pod)) continue;
-    const fw = podFirewallChain(pod.namespace, pod.name, version);
+  /** appendRuleToPolicyChain: MARK, then RETURN once marked. */
+  private rule(pol: NetworkPolicy, kind: string, src: string, dst: string, pp: ProtoPort | null): void {
+    const chain = policyChain(pol.namespace, pol.name, this.version);
+    let r = '';
+    if (pp && pp.protocol !== '') r += `-p ${pp.protocol.toLowerCase()} `;
+    r += `-m comment --comment ${q(`${pol.namespace}/${pol.name} ${kind}`.slice(0, 120))}`;
+    if (src !== '') r += ` -m set --match-set ${src} src`;
+    if (dst !== '') r += ` -m set --match-set ${dst} dst`;
+    if (pp && pp.port !== '') r += ` -m ${pp.protocol.toLowerCase()} --dport ${pp.endport !== '' ? `${pp.port}:${pp.endport}` : pp.port}`;
+    this.buf.append(chain, `${r} -j MARK --set-xmark 0x10000/0x10000`);
+    this.buf.append(chain, `${r} -m mark --mark 0x10000/0x10000 -j RETURN`);
+  }
+
+  /** A rule's own set (policyIndexed…IPSetName: the policy, the rule's index and what it holds), refreshed with `entries`. */
+  private ruleSet(pol: NetworkPolicy, prefix: 'KUBE-SRC-' | 'KUBE-DST-', what: string, type: SetType, entries: string[]): string {
+    return this.refresh(indexedSet(prefix, pol.namespace, pol.name, what), type, entries);
+  }
+
+  /** One policy's chain and sets. */
+  policyChain(pol: NetworkPolicy): void {
+    this.buf.chain(policyChain(pol.namespace, pol.name, this.version));
+    const target = this.podsIn(pol.namespace, pol.podSelector).filter(isActionable);
+    this.targets.set(pol, target);
+    const ips = ipEntries(target.map((p) => p.ip));
+    if (pol.policyTypes.ingress || !pol.policyTypes.egress) this.ingress(pol, target, this.refresh(targetSet('KUBE-DST-', pol.namespace, pol.name), 'hash:ip', ips));
+    if (pol.policyTypes.egress) this.egress(pol, this.refresh(targetSet('KUBE-SRC-', pol.namespace, pol.name), 'hash:ip', ips));
+  }
+
+  /** processIngressRules. */
+  private ingress(pol: NetworkPolicy, target: readonly NpcPod[], dstSet: string): void {
+    const named: NamedPorts = new Map();
+    for (const p of target) grabNamedPorts(p, named);
+    (pol.ingress ?? []).forEach((ir, i) => {
+      const allSources = ir.from.length === 0;
+      const srcPods = allSources ? [] : ir.from.flatMap((peer) => this.evalPeer(pol, peer)).filter(isActionable);
+      const ports = ir.ports.length === 0 ? null : policyPorts(ir.ports, named);
+      const namedSet = (j: number, eps: NamedEps, type: SetType): string => this.ruleSet(pol, 'KUBE-DST-', `ingressrule${i}${j}${FAMILY}namedport`, type, ipEntries(eps.ips));
+      const rules = (kind: string, src: string, type: SetType): void => {
+        if (!ports) return this.rule(pol, kind, src, dstSet, null);
+        for (const pp of ports.numeric) this.rule(pol, kind, src, dstSet, pp);
+        ports.named.forEach((eps, j) => this.rule(pol, `${kind} np`, src, namedSet(j, eps, type), eps));
+      };
+      if (srcPods.length > 0) rules('ingress pods', this.ruleSet(pol, 'KUBE-SRC-', `ingressrule${i}${FAMILY}pod`, 'hash:ip', ipEntries(srcPods.map((p) => p.ip))), 'hash:ip');
+      if (allSources) rules('ingress any', '', 'hash:ip');
+      const blocks = allSources ? [] : this.ipBlockEntries(ir.from);
+      if (blocks.length > 0) rules('ingress cidr', this.ruleSet(pol, 'KUBE-SRC-', `ingressrule${i}${FAMILY}ipblock`, 'hash:net', blocks), 'hash:net');
+    });
+  }
+
+  /** processEgressRules. */
+  private egress(pol: NetworkPolicy, srcSet: string): void {
+    (pol.egress ?? []).forEach((er, i) => {
+      const allDests = er.to.length === 0;
+      const named: NamedPorts = new Map();
+      let dstPods: NpcPod[] = [];
+      if (allDests) {
+        if (er.ports.some((p) => typeof p.port === 'string')) for (const p of this.podsIn(pol.namespace, null).filter(isActionable)) grabNamedPorts(p, named);
+      } else {
+        dstPods = er.to.flatMap((peer) => this.evalPeer(pol, peer)).filter(isActionable);
+        for (const p of dstPods) grabNamedPorts(p, named);
+      }
+      const ports = er.ports.length === 0 ? null : policyPorts(er.ports, named);
+      if (dstPods.length > 0) {
+        const dstSet = this.ruleSet(pol, 'KUBE-DST-', `egressrule${i}${FAMILY}pod`, 'hash:ip', ipEntries(dstPods.map((p) => p.ip)));
+        if (!ports) this.rule(pol, 'egress pods', srcSet, dstSet, null);
+        for (const pp of ports?.numeric ?? []) this.rule(pol, 'egress pods', srcSet, dstSet, pp);
+        (ports?.named ?? []).forEach((eps, j) => this.rule(pol, 'egress pods np', srcSet, this.ruleSet(pol, 'KUBE-DST-', `egressrule${i}${j}${FAMILY}namedport`, 'hash:ip', ipEntries(eps.ips)), eps));
+      }
+      if (allDests && ports) {
+        for (const pp of ports.numeric) this.rule(pol, 'egress any', srcSet, '', pp);
+        for (const eps of ports.named) this.rule(pol, 'egress any np', srcSet, '', eps);
+      }
+      if (allDests && !ports) this.rule(pol, 'egress any', srcSet, '', null);
+      const blocks = allDests ? [] : this.ipBlockEntries(er.to);
+      if (blocks.length > 0) {
+        const cidrSet = this.ruleSet(pol, 'KUBE-DST-', `egressrule${i}${FAMILY}ipblock`, 'hash:net', blocks);
+        if (ports) for (const pp of ports.numeric) this.rule(pol, 'egress cidr', srcSet, cidrSet, pp);
+        else this.rule(pol, 'egress cidr', srcSet, cidrSet, null);
+      }
+    });
+  }
+
+  /** A local pod's KUBE-POD-FW chain and the jumps to it (setupPodNetpolRules, intercept…Traffic, dropUnmarkedTrafficRules). */
+  podFirewall(pod: NpcPod): void {
+    const buf = this.buf;
+    const fw = podFirewallChain(pod.namespace, pod.name, this.version);
     const ip = `${pod.ip}/32`;
     buf.chain(fw);
     let ingress = false;
     let egress = false;
-    // setupPodNetpolRules: every rule inserted at position 1.
-    for (const pol of input.policies) {
-      if (!targets.get(pol)!.includes(pod)) continue;
-      const cmt = `-m comment --comment ${q(`${pol.namespace}/${pol.name} policy`)} -j ${policyChain(pol.namespace, pol.name, version)}`;
+    // Every rule of setupPodNetpolRules is inserted at position 1.
+    for (const pol of this.input.policies) {
+      if (!this.targets.get(pol)!.includes(pod)) continue;
+      const jump = `-m comment --comment ${q(`${pol.namespace}/${pol.name} policy`)} -j ${policyChain(pol.namespace, pol.name, this.version)}`;
       if (pol.policyTypes.ingress && pol.policyTypes.egress) {
         ingress = egress = true;
-        buf.insertFirst(fw, cmt);
+        buf.insertFirst(fw, jump);
       } else if (pol.policyTypes.egress) {
         egress = true;
-        buf.insertFirst(fw, `-s ${ip} ${cmt}`);
+        buf.insertFirst(fw, `-s ${ip} ${jump}`);
       } else {
         ingress = true;
-        buf.insertFirst(fw, `-d ${ip} ${cmt}`);
+        buf.insertFirst(fw, `-d ${ip} ${jump}`);
       }
     }
     if (!ingress) buf.insertFirst(fw, `-d ${ip} -m comment --comment ${q('default ingress')} -j KUBE-NWPLCY-DEFAULT`);
@@ -346,29 +379,17 @@ export function renderKubeRouterSync(input: NpcInput, nodeName: string, version:
     buf.insertFirst(fw, `-d ${ip} -m comment --comment ${q('from local node')} -m addrtype --src-type LOCAL -j ACCEPT`);
     buf.insertFirst(fw, `-m comment --comment ${q('common netpol rules')} -j KUBE-NWPLCY-COMMON`);
     const id = (kind: string): string => q(`${pod.namespace}/${pod.name} ${kind}`.slice(0, 120));
-    // interceptPodInboundTraffic, interceptPodOutboundTraffic.
-    buf.append(top.FORWARD, `-d ${ip} -m comment --comment ${id('in')} -j ${fw}`);
-    buf.append(top.OUTPUT, `-d ${ip} -m comment --comment ${id('in')} -j ${fw}`);
-    buf.append(top.FORWARD, `-d ${ip} -m physdev --physdev-is-bridged -m comment --comment ${id('in')} -j ${fw}`);
-    for (const chain of [top.INPUT, top.FORWARD, top.OUTPUT]) buf.append(chain, `-s ${ip} -m comment --comment ${id('out')} -j ${fw}`);
-    buf.append(top.FORWARD, `-s ${ip} -m physdev --physdev-is-bridged -m comment --comment ${id('out')} -j ${fw}`);
+    buf.append(TOP.FORWARD, `-d ${ip} -m comment --comment ${id('in')} -j ${fw}`);
+    buf.append(TOP.OUTPUT, `-d ${ip} -m comment --comment ${id('in')} -j ${fw}`);
+    buf.append(TOP.FORWARD, `-d ${ip} -m physdev --physdev-is-bridged -m comment --comment ${id('in')} -j ${fw}`);
+    for (const chain of TOP_CHAINS) buf.append(chain, `-s ${ip} -m comment --comment ${id('out')} -j ${fw}`);
+    buf.append(TOP.FORWARD, `-s ${ip} -m physdev --physdev-is-bridged -m comment --comment ${id('out')} -j ${fw}`);
     // dropUnmarkedTrafficRules, then the netpol-ok mark.
     buf.append(fw, `-m comment --comment ${id('log-drop')} -m mark ! --mark 0x10000/0x10000 -m limit --limit 10/min --limit-burst 10 -j NFLOG --nflog-group 100`);
     buf.append(fw, `-m comment --comment ${id('reject')} -m mark ! --mark 0x10000/0x10000 -j REJECT --reject-with icmp-port-unreachable`);
     buf.append(fw, '-j MARK --set-xmark 0x0/0x10000');
     buf.append(fw, `-m comment --comment ${q('set netpol-ok mark')} -j MARK --set-xmark 0x20000/0x20000`);
   }
-  // ensureTailChainPosition, ensureExplicitAccept.
-  for (const chain of [top.INPUT, top.FORWARD, top.OUTPUT]) {
-    buf.append(chain, `-m comment --comment ${q('rule to explicitly handle traffic for network policies ACCEPT/REJECT decision')} -j KUBE-NWPLCY-TAIL`);
-    buf.append(chain, `-m comment --comment ${q('rule to explicitly ACCEPT traffic that comply to network policies')} -m mark --mark 0x20000/0x20000 -j ACCEPT`);
-  }
-
-  let filter = '*filter\n';
-  for (const c of buf.chains) if (!isBuiltinChain('filter', c)) filter += `:${c} - [0:0]\n`;
-  for (const c of buf.chains) for (const r of buf.rules.get(c)!) filter += `-A ${c} ${r}\n`;
-  filter += 'COMMIT\n';
-  return { ipsets: ipsetRestore(sets), filter, activeSets: [...sets.keys()].sort() };
 }
 
 /** BuildIPSetRestore: per set (sorted by name) a TMP- set of its options filled, the set created, swapped, the TMP- set flushed; TMP- sets destroyed last. */
