@@ -23,9 +23,9 @@
 // --iptables-sync-period (5 min); one runs at a time, one more waits (the request channel holds one).
 // Not modelled: --netpol-default-deny (kube-router-local-pods), IPv6, the nftables backend, external
 // IP / load-balancer IP range RETURNs (no --service-external-ip-range), the ICMP NFLOG messages going
-// anywhere (NFLOG and -m limit load and do nothing), `-m physdev --physdev-is-bridged` matching bridged
-// frames (netfilter/ext/physdev: podwire never matches it, so a bridged packet is checked once by the
-// plain -d / -s jump where the kernel checks it twice with the same verdict).
+// anywhere (NFLOG and -m limit load and do nothing). A frame bridged between two pods of a node passes
+// the pod chains twice, by the plain -d / -s jump and by the `--physdev-is-bridged` one, as in the kernel
+// (netfilter/ext/physdev, set by net/br-netfilter).
 import { createHash } from 'node:crypto';
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
