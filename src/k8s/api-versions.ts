@@ -6,7 +6,7 @@
 // API server would refuse it ("no matches for kind ... in version ...").
 
 /** Kinds podwire gives a network meaning; every other kind is accepted and ignored with a warning. */
-export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret', 'PodDisruptionBudget', 'GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant'] as const;
+export const MODELLED_KINDS = ['Node', 'Namespace', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'Endpoints', 'EndpointSlice', 'DNSEndpoint', 'Ingress', 'IngressClass', 'Secret', 'PodDisruptionBudget', 'GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant', 'NetworkPolicy'] as const;
 
 /** The served apiVersion of each modelled kind. */
 export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
@@ -31,6 +31,7 @@ export const SERVED_VERSION: Record<(typeof MODELLED_KINDS)[number], string> = {
   Gateway: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
+  NetworkPolicy: 'networking.k8s.io/v1',
 };
 
 /**

@@ -22,7 +22,9 @@ import { renderFlannelRules, watchFlannelNodes } from './flannel.js';
 import { renderMssClampRules, type MssClamp } from './mss-clamp.js';
 import { portmapPodsOn, renderPortmapRules } from './portmap.js';
 import { KubeProxy } from './kube-proxy/proxier.js';
-import type { KubeProxyOptions } from './kube-proxy/index.js';
+import { liveRulesReplaced, setRulesOverlay, type KubeProxyOptions } from './kube-proxy/index.js';
+import { KubeRouterNetpol, storePolicyObjects } from './kube-router-netpol.js';
+import { namespaceLabels, networkPolicies, unenforcedWarning } from './network-policy.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
 import { PodStartup } from './pod-startup.js';
@@ -84,6 +86,8 @@ export interface ControlPlaneConfig {
   terminatedPodGcThreshold?: number | undefined;
   /** The kubelet's start latency for pods created while the scenario runs (k8s/pod-startup), if any. */
   podStartup?: { sandbox: string | number; imagePull: string | number; images: Record<string, string | number> } | undefined;
+  /** The NetworkPolicy enforcer beside the CNI (k8s/kube-router-netpol), if any. */
+  networkPolicy?: 'kube-router' | undefined;
 }
 
 /** The running control plane. */
@@ -117,6 +121,8 @@ export class ControlPlane {
   readonly deployments: DeploymentController;
   /** kubectl cordon / uncordon / drain and the Eviction API's budget check (drain.ts). */
   drainer: Drainer | null = null;
+  /** kube-router's network policy controller, when spec.cluster.networkPolicy names it. */
+  netpol: KubeRouterNetpol | null = null;
 
   private readonly record: (what: string) => void;
 
@@ -167,6 +173,7 @@ export class ControlPlane {
     cp.gateway = startGateway(cp.api, cluster.manifests, errors, cluster.warnings, record, cfg.gatewayController !== undefined);
     cp.kubeProxy.start(cp.api, durationOr0(cfg.proxySyncDelay));
     if (program()) cp.kubeProxy.syncProxyRules();
+    cp.startNetworkPolicy(errors);
     startNodeLifecycleController(cp.api);
     // flanneld on every node: a deleted Node's subnet goes from the others' routes, neighbours and FDB.
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
@@ -186,6 +193,24 @@ export class ControlPlane {
     cp.kubelet.start();
     cp.externalDns = startPublicDns(sim, cp.api, cluster, record);
     return cp;
+  }
+
+  /**
+   * NetworkPolicy: the API server admits the objects (errors at their fields); kube-router's policy
+   * controller enforces them when the scenario runs it, else one warning says nothing does.
+   */
+  private startNetworkPolicy(errors: UserError[]): void {
+    const { policies, first } = networkPolicies(this.cluster.manifests, errors, this.cluster.warnings);
+    if (this.cfg.networkPolicy === undefined) {
+      if (first !== null) this.cluster.warnings.push(unenforcedWarning(first, policies.length, this.cluster.config.cni === 'host-gw' ? 'flannel (host-gw)' : 'flannel'));
+      return;
+    }
+    const names = [...this.cluster.pods.map((p) => p.namespace), ...policies.map((p) => p.namespace)];
+    storePolicyObjects(this.api, policies, namespaceLabels(this.cluster.manifests, names));
+    const np = new KubeRouterNetpol(this.sim, this.api, this.cluster.nodes, this.cluster.pods, this.cfg.serviceCIDR, this.record, liveRulesReplaced);
+    for (const n of this.cluster.nodes) setRulesOverlay(n, (rs) => np.overlay(n, rs));
+    this.netpol = np;
+    np.start();
   }
 
   /** Every Service joined with its EndpointSlice, as the store holds them now. */

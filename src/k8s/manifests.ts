@@ -138,6 +138,11 @@ const KNOWN: Record<string, readonly string[]> = {
   serviceSpec: ['type', 'selector', 'ports', 'clusterIP', 'clusterIPs', 'externalName', 'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'loadBalancerClass', 'sessionAffinity', 'sessionAffinityConfig', 'externalTrafficPolicy', 'internalTrafficPolicy', 'publishNotReadyAddresses', 'ipFamilies', 'ipFamilyPolicy', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'trafficDistribution'],
   servicePort: ['name', 'protocol', 'port', 'targetPort', 'nodePort', 'appProtocol'],
   nodeSpec: ['podCIDR', 'podCIDRs', 'taints', 'unschedulable', 'providerID', 'configSource', 'externalID'],
+  networkPolicySpec: ['podSelector', 'policyTypes', 'ingress', 'egress'],
+  networkPolicyIngress: ['from', 'ports'],
+  networkPolicyEgress: ['to', 'ports'],
+  networkPolicyPeer: ['podSelector', 'namespaceSelector', 'ipBlock'],
+  networkPolicyPort: ['protocol', 'port', 'endPort'],
 };
 
 /** The spec part of each workload kind. */
@@ -244,6 +249,18 @@ export function unknownFieldWarnings(kind: string, value: Record<string, unknown
     each(spec?.['ports'], KNOWN['servicePort']!, ['spec', 'ports']);
   }
   if (kind === 'Node') check(spec, KNOWN['nodeSpec']!, ['spec']);
+  if (kind === 'NetworkPolicy') {
+    check(spec, KNOWN['networkPolicySpec']!, ['spec']);
+    for (const [dir, peers] of [['ingress', 'from'], ['egress', 'to']] as const) {
+      const rules = spec?.[dir];
+      each(rules, KNOWN[dir === 'ingress' ? 'networkPolicyIngress' : 'networkPolicyEgress']!, ['spec', dir]);
+      if (!Array.isArray(rules)) continue;
+      rules.forEach((r: Record<string, unknown> | null, i) => {
+        each(r?.[peers], KNOWN['networkPolicyPeer']!, ['spec', dir, i, peers]);
+        each(r?.['ports'], KNOWN['networkPolicyPort']!, ['spec', dir, i, 'ports']);
+      });
+    }
+  }
   const workload = (wspec: Record<string, unknown> | undefined, part: string, at: (string | number)[]): void => {
     check(wspec, KNOWN[part]!, at);
     const tmpl = wspec?.['template'] as Record<string, unknown> | undefined;

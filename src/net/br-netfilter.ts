@@ -15,6 +15,7 @@ import { traceEverSubscribed as traceEverSubscribedImported } from '../core/trac
 import type { BridgeDevice } from '../link/bridge.js';
 import type { NetDevice } from '../link/device.js';
 import { ruleCostExit } from '../netfilter/cost-model.js';
+import { HookCtx } from '../netfilter/x-tables.js';
 import type { Netfilter } from '../netfilter/netfilter.js';
 import type { Packet } from '../packet/packet.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
@@ -43,6 +44,26 @@ const ipRcvFinish = ipRcvFinishImported;
 export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
   const nf = ns.nf;
   if (nf === null) return true;
+  // skb->nf_bridge for -m physdev, while this frame's hooks run here (never across an event).
+  HookCtx.physIn = inPort.ifindex;
+  const ok = brNfHooks(ns, nf, br, inPort, outPort, pkt);
+  HookCtx.physIn = 0;
+  HookCtx.physOut = 0;
+  return ok;
+}
+
+/** The bridged-DNAT frame whose out port -m physdev may ask for (physOutToward). */
+let dnatNs: Namespace | null = null;
+let dnatBr: BridgeDevice | null = null;
+let dnatNexthop = 0;
+HookCtx.physOutLazy = () => {
+  const n = dnatNs!.neigh.get(dnatBr!, dnatNexthop);
+  const e = n !== undefined && dnatNs!.neigh.connected(n) ? dnatBr!.lookup(n.mac) : null;
+  return e === null || e.local ? 0 : e.port.ifindex;
+};
+
+/** brNetfilter's hooks, with the frame's bridge ports set on `nf`. */
+function brNfHooks(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: NetDevice, outPort: NetDevice | null, pkt: Packet): boolean {
   const ip = pkt.ip!;
   const dst = ip.dst;
   // The process-wide flag first (as ip-input does): an untraced run then never reads the namespace's
@@ -61,10 +82,13 @@ export function brNetfilter(ns: Namespace, br: BridgeDevice, inPort: NetDevice, 
     return true;
   }
   if (ip.dst !== dst) {
+    HookCtx.physIn = 0; // routed from here on (what it causes at once is no bridged frame)
     ipRcvFinish(ns, br, pkt);
     return false;
   }
+  HookCtx.physOut = outPort.ifindex;
   if (!brNfForward(ns, nf, br, pkt)) return false;
+  HookCtx.physIn = HookCtx.physOut = 0; // (its fragments below leave as new frames)
   if (nf.perRuleNs !== 0 && !confirmHeld(ns, pkt)) return false; // not held (not charged), confirmed at once
   if (pkt.fragList === null) return true;
   // br_nf_dev_queue_xmit: a datagram nf_defrag reassembled leaves cut as it came (frag_max_size).
@@ -98,7 +122,15 @@ function bridgedDnat(ns: Namespace, nf: Netfilter, br: BridgeDevice, inPort: Net
   // (the frame goes up on `br` next when this is not bridged DNAT: ipRcvFinish's lookup for it, made here)
   const rt = fibLookupIn(ns, br, ip.dst);
   if (rt === null || rt.dev !== br || rt.type !== 'unicast') return false;
-  if (!brNfForward(ns, nf, br, pkt)) return true;
+  // br_nf_forward_ip's physoutdev: the port toward the new destination's neighbour, looked up if a rule asks.
+  dnatNs = ns;
+  dnatBr = br;
+  dnatNexthop = rt.gateway !== 0 ? rt.gateway : ip.dst;
+  HookCtx.physOut = -1;
+  const fwd = brNfForward(ns, nf, br, pkt);
+  HookCtx.physIn = HookCtx.physOut = 0;
+  dnatNs = dnatBr = null;
+  if (!fwd) return true;
   if (nf.perRuleNs !== 0) {
     // netfilter/cost-model.ts: held for its rule walk, confirmed as it leaves
     const at = ruleCostExit(nf, ns.sim.now);

@@ -10,7 +10,11 @@
 // ip_set_hash_ipport.c, ip_set_hash_ipportip.c, ip_set_hash_ipportnet.c and ip_set_bitmap_port.c
 // (TCP and UDP packets only).
 //
-// Not modelled: IPv6 (family inet6), timeouts, counters, skbinfo, nomatch, forceadd, ranges and CIDR
+// Timeouts: a set created with `timeout 0` (kube-router's) takes `timeout 0` elements, which never
+// expire, as the kernel's permanent entries; other timeouts are refused. `nomatch` elements of the net
+// types: the most specific matching prefix decides, and a nomatch one makes the test fail
+// (ip_set_hash_gen.h mtype_test_cidrs, mtype_data_match's -ENOTEMPTY; kube-router's ipBlock except).
+// Not modelled: IPv6 (family inet6), timeouts other than 0, counters, skbinfo, forceadd, ranges and CIDR
 // expansion in `add` (one element per line), service names for ports, refusing to destroy a set an
 // iptables rule references, quotes and backslashes inside comments. Hash types print their elements
 // in insertion order (the kernel prints them in jhash bucket order) and never grow hashsize; initval,
@@ -55,8 +59,10 @@ export function ipsetFlags(flags: readonly string[]): number {
 
 // ---- element values as numbers: ip = u32, port = proto << 16 | port, net = addr * 64 + prefix ----
 
-/** A level of the membership index: key → next level (null at the last dimension). */
-interface Level extends Map<number, Level | null> {}
+/** A level of the membership index: key → next level (null at the last dimension, NOMATCH for a nomatch element). */
+interface Level extends Map<number, Level | null | typeof NOMATCH> {}
+/** The last dimension's value of a `nomatch` element. */
+const NOMATCH = 0;
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 2: 'igmp', 4: 'ipencap', 6: 'tcp', 17: 'udp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah', 132: 'sctp', 136: 'udplite' };
 const PROTO_NUMBERS: Record<string, number> = Object.fromEntries(Object.entries(PROTO_NAMES).map(([n, s]) => [s, Number(n)]));
@@ -166,6 +172,8 @@ interface SetOptions {
   bucketsize: number;
   initval: number;
   comment: boolean;
+  /** `timeout 0` at create (the set takes element timeouts; only 0, permanent, is modelled), else -1. */
+  timeout: number;
   /** bitmap:port range. */
   first: number;
   last: number;
@@ -174,8 +182,8 @@ interface SetOptions {
 /** One ip set: its create options, its elements (for save) and a numeric index (for test). */
 class IpSet {
   readonly dims: readonly Dim[];
-  /** Canonical element text → comment (insertion order). */
-  readonly entries = new Map<string, string | null>();
+  /** Canonical element text → its options as `ipset save` prints them after it (insertion order). */
+  readonly entries = new Map<string, string>();
   root: Level = new Map();
   /** hash:net / hash:ip,port,net: how many elements have each prefix length (the kernel's nets[]). */
   readonly prefixCount = new Uint32Array(33);
@@ -192,7 +200,7 @@ class IpSet {
     const o = this.opts;
     if (this.type === 'bitmap:port') return `create ${this.name} ${this.type} range ${o.first}-${o.last}${o.comment ? ' comment' : ''}`;
     const initval = `0x${o.initval.toString(16).padStart(8, '0')}`;
-    return `create ${this.name} ${this.type} family inet hashsize ${o.hashsize} maxelem ${o.maxelem}${o.comment ? ' comment' : ''} bucketsize ${o.bucketsize} initval ${initval}`;
+    return `create ${this.name} ${this.type} family inet hashsize ${o.hashsize} maxelem ${o.maxelem}${o.timeout >= 0 ? ` timeout ${o.timeout}` : ''}${o.comment ? ' comment' : ''} bucketsize ${o.bucketsize} initval ${initval}`;
   }
 
   flush(): void {
@@ -201,8 +209,8 @@ class IpSet {
     this.prefixCount.fill(0);
   }
 
-  /** Adds (true) or deletes (false) an element given as numbers; false when nothing changed. */
-  update(key: number[], add: boolean): boolean {
+  /** Adds (true) or deletes (false) an element given as numbers; false when nothing changed (a re-add with -exist sets its nomatch flag). */
+  update(key: number[], add: boolean, nomatch = false): boolean {
     const last = key.length - 1;
     const path: Level[] = [this.root];
     let n = this.root;
@@ -215,8 +223,11 @@ class IpSet {
       path.push((n = next));
     }
     const had = n.has(key[last]!);
-    if (had === add) return false;
-    if (add) n.set(key[last]!, null);
+    if (had === add) {
+      if (add) n.set(key[last]!, nomatch ? NOMATCH : null);
+      return false;
+    }
+    if (add) n.set(key[last]!, nomatch ? NOMATCH : null);
     else {
       n.delete(key[last]!);
       for (let i = last; i > 0 && path[i]!.size === 0; i--) path[i - 1]!.delete(key[i - 1]!);
@@ -225,11 +236,15 @@ class IpSet {
     return true;
   }
 
-  /** The last dimension of a net type: any prefix present containing `addr` (kernel: nets[] most specific first). */
+  /**
+   * The last dimension of a net type: the most specific prefix present containing `addr` decides
+   * (kernel: nets[] most specific first, the first hit returned, a nomatch one as no match).
+   */
   private hasNet(level: Level, addr: number): boolean {
     for (let p = 32; p >= 1; p--) {
       if (this.prefixCount[p] === 0) continue;
-      if (level.has(((addr & maskFromPrefix(p)) >>> 0) * 64 + p)) return true;
+      const v = level.get(((addr & maskFromPrefix(p)) >>> 0) * 64 + p);
+      if (v !== undefined) return v !== NOMATCH;
     }
     return false;
   }
@@ -250,10 +265,10 @@ class IpSet {
       }
       default: {
         const pp = packetProtoPort(pkt, ip, (flags & 2) !== 0);
-        const l2 = pp < 0 ? undefined : this.root.get(a)?.get(pp);
+        const l2 = pp < 0 ? undefined : (this.root.get(a) as Level | null | undefined)?.get(pp);
         if (l2 === undefined) return false;
         if (this.type === 'hash:ip,port') return true;
-        if (l2 === null) return false;
+        if (l2 === null || l2 === NOMATCH) return false;
         const c = flags & 4 ? ip.src : ip.dst;
         return this.type === 'hash:ip,port,ip' ? l2.has(c) : this.hasNet(l2, c);
       }
@@ -315,10 +330,7 @@ export class IpSetTable {
       out += `${s.createLine()}\n`;
       const keys = [...s.entries.keys()];
       if (s.type === 'bitmap:port') keys.sort((x, y) => Number(x) - Number(y));
-      for (const k of keys) {
-        const c = s.entries.get(k);
-        out += `add ${s.name} ${k}${c != null ? ` comment "${c}"` : ''}\n`;
-      }
+      for (const k of keys) out += `add ${s.name} ${k}${s.entries.get(k)!}\n`;
     }
     return out;
   }
@@ -386,7 +398,7 @@ export class IpSetTable {
     const [, nameW, typeW] = w;
     if (!nameW || !typeW) throw err(w[0]!.col, 'create needs a set name and a type');
     if (!(typeW.text in TYPES)) throw err(typeW.col, `unknown or unmodelled set type "${typeW.text}"`);
-    const o: SetOptions = { hashsize: 1024, maxelem: 65536, bucketsize: 12, initval: nameHash(nameW.text), comment: false, first: -1, last: -1 };
+    const o: SetOptions = { hashsize: 1024, maxelem: 65536, bucketsize: 12, initval: nameHash(nameW.text), comment: false, timeout: -1, first: -1, last: -1 };
     for (let i = 3; i < w.length; i++) {
       const k = w[i]!;
       if (k.text === 'comment') {
@@ -401,6 +413,8 @@ export class IpSetTable {
         const m = /^(\d+)-(\d+)$/.exec(v.text);
         if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw err(v.col, `invalid port range "${v.text}"`);
         [o.first, o.last] = [Number(m[1]), Number(m[2])];
+      } else if (k.text === 'timeout' && num === 0) {
+        o.timeout = 0;
       } else if ((k.text === 'hashsize' || k.text === 'maxelem' || k.text === 'bucketsize' || k.text === 'initval') && num >= 0 && num <= 0xffffffff) {
         // The kernel rounds hashsize up to a power of two (at least 64) and bucketsize up to an even number.
         o[k.text] = k.text === 'hashsize' ? hashsizeOf(num) : k.text === 'bucketsize' ? num + (num & 1) : num;
@@ -429,15 +443,30 @@ export class IpSetTable {
     }
     if (s.type === 'bitmap:port' && (key[0]! < s.opts.first || key[0]! > s.opts.last)) throw err(ew.col, `port ${key[0]} is outside the range of ${s.name}`);
     let comment: string | null = null;
-    if (w[3]) {
-      if (w[3].text !== 'comment' || !w[4] || !add) throw err(w[3].col, `unknown or unmodelled element option "${w[3].text}"`);
-      if (!s.opts.comment) throw err(w[3].col, `set ${s.name} was created without "comment"`);
-      comment = w[4].text;
+    let nomatch = false;
+    // print.c order: timeout, nomatch, comment.
+    for (let i = 3; i < w.length; i++) {
+      const o = w[i]!;
+      if (!add) throw err(o.col, `unknown or unmodelled element option "${o.text}"`);
+      if (o.text === 'timeout') {
+        if (s.opts.timeout < 0) throw err(o.col, `timeout cannot be used: set ${s.name} was created without timeout support`);
+        if (w[i + 1]?.text !== '0') throw err(o.col, 'element timeouts other than 0 (permanent) are not modelled');
+        i++;
+      } else if (o.text === 'nomatch') {
+        if (s.dims[s.dims.length - 1] !== 'net') throw err(o.col, `nomatch needs a set type with a net, not ${s.type}`);
+        nomatch = true;
+      } else if (o.text === 'comment' && w[i + 1]) {
+        if (!s.opts.comment) throw err(o.col, `set ${s.name} was created without "comment"`);
+        comment = w[++i]!.text;
+      } else throw err(o.col, `unknown or unmodelled element option "${o.text}"`);
     }
     const text = key.map((v, k) => formatDim(s.dims[k]!, v)).join(',');
     if (add && !s.entries.has(text) && s.entries.size >= s.opts.maxelem) throw err(ew.col, `set ${s.name} is full (maxelem ${s.opts.maxelem})`);
-    if (!s.update(key, add) && !exist) throw err(ew.col, add ? `element is already added: "${text}"` : `element is missing: "${text}"`);
-    if (add) s.entries.set(text, comment ?? s.entries.get(text) ?? null);
+    if (!s.update(key, add, nomatch) && !exist) throw err(ew.col, add ? `element is already added: "${text}"` : `element is missing: "${text}"`);
+    const old = s.entries.get(text);
+    const oldComment = old === undefined ? null : (/ comment "(.*)"$/.exec(old)?.[1] ?? null);
+    const c = comment ?? oldComment;
+    if (add) s.entries.set(text, `${s.opts.timeout >= 0 ? ' timeout 0' : ''}${nomatch ? ' nomatch' : ''}${c !== null ? ` comment "${c}"` : ''}`);
     else s.entries.delete(text);
   }
 }

@@ -44,6 +44,14 @@ export class HookCtx implements EvalCtx {
   slot = 0;
   /** The name of the running namespace's device of ifindex `id` ('' when none): set by netfilter.ts. */
   static nameOf: (id: number) => string = () => '';
+  /**
+   * skb->nf_bridge while net/br-netfilter runs a bridged frame's hooks (-m physdev; hooks never nest): the
+   * ifindex of the bridge port it came in by (0: no bridge information) and of the port it is bridged out
+   * by (0: none; -1: bridged DNAT, whose port `physOutLazy` looks up when a rule asks).
+   */
+  static physIn = 0;
+  static physOut = 0;
+  static physOutLazy: () => number = () => 0;
   get inIf(): string {
     return (this.has & 1) !== 0 ? deviceNameOf(this.inId) : '';
   }

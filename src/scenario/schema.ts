@@ -371,6 +371,11 @@ export const ClusterSpec = z.strictObject({
    * --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`, a number the same rule with `--set-mss N`.
    */
   mssClamp: z.union([z.literal('pmtu'), z.number().int().min(0).max(65515)], { error: 'expected pmtu or an MSS from 0 to 65515' }).optional(),
+  /**
+   * Who enforces NetworkPolicy: absent, nobody (flannel does not); `kube-router`, kube-router's network
+   * policy controller beside flannel (k8s/kube-router-netpol: its ip sets and filter chains on every node).
+   */
+  networkPolicy: z.enum(['kube-router'], { error: 'expected kube-router (flannel alone does not enforce NetworkPolicy)' }).optional(),
   /** Addresses a load-balancer provider hands to LoadBalancer services (none: they stay pending). */
   loadBalancerPool: z.array(Ipv4Text).default([]),
   /** A load-balancer provider with its pool (loadBalancerPool alone means metallb-l2). */

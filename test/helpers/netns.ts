@@ -56,6 +56,26 @@ export function nsExec(ns: string, prog: string, args: string[], opts: { timeout
   return run(IP!, ['netns', 'exec', ns, prog, ...args], opts);
 }
 
+/**
+ * A CNI-like bridge in `node`: cni0 with `gateway` (e.g. 10.244.0.1/24), and for each [namespace, address, host
+ * veth name] a veth whose host end is a cni0 port and whose other end is the namespace's eth0 with the address in
+ * the gateway's prefix and a default route via the gateway.
+ */
+export function cniBridge(node: string, gateway: string, pods: readonly (readonly [string, string, string])[]): void {
+  const [gw, prefix] = gateway.split('/') as [string, string];
+  ip('-n', node, 'link', 'add', 'cni0', 'type', 'bridge');
+  ip('-n', node, 'addr', 'add', gateway, 'dev', 'cni0');
+  ip('-n', node, 'link', 'set', 'cni0', 'up');
+  for (const [ns, addr, host] of pods) {
+    ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    ip('link', 'set', host, 'netns', node);
+    ip('-n', node, 'link', 'set', host, 'master', 'cni0', 'up');
+    ip('-n', ns, 'addr', 'add', `${addr}/${prefix}`, 'dev', 'eth0');
+    ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    ip('-n', ns, 'route', 'add', 'default', 'via', gw);
+  }
+}
+
 /** Sets sysctls inside `ns` (`sysctl -w k=v ...`, one process). */
 export function nsSysctl(ns: string, settings: Record<string, string | number>): void {
   const sysctl = findProgram('sysctl');

@@ -136,6 +136,23 @@ describe('IpSetTable test (the kadt functions)', () => {
     expect(t.test('KUBE-NODE-PORT-TCP', F('dst'), icmp('1.1.1.1', '10.0.0.1', 8, 0))).toBe(false);
   });
 
+  it('timeout 0 (kube-router): the set and its permanent elements print timeout 0; nomatch: the most specific prefix decides', () => {
+    // kube-router's restore (pkg/utils/ipset.go BuildIPSetRestore): a TMP- set filled, swapped in, flushed, destroyed.
+    const k = new IpSetTable();
+    k.restore(
+      ['create TMP-A hash:net timeout 0 initval 0x8cf87861', 'flush TMP-A', 'add TMP-A 10.0.0.0/8 timeout 0', 'add TMP-A 10.1.0.0/16 timeout 0 nomatch', 'add TMP-A 10.1.2.0/24 timeout 0',
+        'create B hash:net timeout 0', 'swap TMP-A B', 'flush TMP-A', 'destroy TMP-A'].join('\n'),
+      { exist: true },
+    );
+    // As ipset v7.17 prints it (B is the swapped-in set: TMP-A's initval; the kernel lists elements in bucket order).
+    expect(k.save()).toBe('create B hash:net family inet hashsize 1024 maxelem 65536 timeout 0 bucketsize 12 initval 0x8cf87861\nadd B 10.0.0.0/8 timeout 0\nadd B 10.1.0.0/16 timeout 0 nomatch\nadd B 10.1.2.0/24 timeout 0\n');
+    const inB = (a: string): boolean | undefined => k.test('B', F('src'), tcp(a, 1, '9.9.9.9', 2));
+    expect([inB('10.1.2.3'), inB('10.1.3.3'), inB('10.2.3.3'), inB('11.0.0.1')]).toEqual([true, false, true, false]);
+    // Re-added with -exist without nomatch, the element matches again (the kernel overwrites its flags).
+    k.restore('add B 10.1.0.0/16 timeout 0\n', { exist: true });
+    expect(inB('10.1.3.3')).toBe(true);
+  });
+
   it('an unknown set is undefined (the rule errors)', () => {
     expect(t.test('NOPE', F('dst'), tcp('1.1.1.1', 1, '10.0.0.1', 2))).toBeUndefined();
   });
@@ -153,6 +170,9 @@ describe('IpSetTable restore errors', () => {
     ['create X hash:mac', 'sets:1:10: unknown or unmodelled set type "hash:mac"'],
     ['create X hash:ip timeout 30', 'sets:1:18: unknown or unmodelled create option "timeout 30"'],
     ['create X bitmap:port', 'sets:1:10: bitmap:port needs "range FROM-TO"'],
+    ['add IPS 1.2.3.5 timeout 0', 'sets:1:17: timeout cannot be used: set IPS was created without timeout support'],
+    ['add IPS 1.2.3.5 nomatch', 'sets:1:17: nomatch needs a set type with a net, not hash:ip'],
+    ['create T hash:ip timeout 0\nadd T 1.2.3.5 timeout 5', 'sets:2:15: element timeouts other than 0 (permanent) are not modelled'],
     ['frobnicate X', 'sets:1:1: unknown command "frobnicate"'],
   ];
   it.each(cases)('%s → %s', (line, msg) => {
@@ -227,5 +247,19 @@ describe.skipIf(kernelSkip !== null)(`the real ipset holds the same sets${kernel
     nsExec(ns, IPSET!, ['restore'], { input: mine.save() });
     expect(bySet(nsExec(ns, IPSET!, ['save']))).toEqual(bySet(mine.save()));
     expect(spawnSync(IPSET!, ['--version'], { encoding: 'utf8' }).stdout).toMatch(/^ipset v\d/);
+  });
+
+  it('timeout 0 and nomatch elements: the same save, and the kernel tests addresses as podwire does', () => {
+    const ns = set.create('ipset3');
+    const text = 'create N hash:net timeout 0\nadd N 10.0.0.0/8 timeout 0\nadd N 10.1.0.0/16 timeout 0 nomatch\nadd N 10.1.2.0/24 timeout 0\nadd N 0.0.0.0/1 timeout 0\nadd N 10.9.9.9 timeout 0 nomatch\n';
+    const mine = new IpSetTable();
+    mine.restore(text);
+    nsExec(ns, IPSET!, ['restore'], { input: text });
+    const noInitval = (t: string): string => t.replace(/ initval 0x[0-9a-f]+/g, '');
+    expect(bySet(noInitval(nsExec(ns, IPSET!, ['save'])))).toEqual(bySet(noInitval(mine.save())));
+    const kernelSays = (a: string): boolean => spawnSync(IP!, ['netns', 'exec', ns, IPSET!, 'test', 'N', a], { encoding: 'utf8' }).status === 0;
+    for (const a of ['10.1.2.3', '10.1.3.3', '10.2.3.3', '10.9.9.9', '10.9.9.8', '11.0.0.1', '200.0.0.1']) {
+      expect([a, mine.test('N', F('dst'), tcp('1.1.1.1', 1, a, 2))]).toEqual([a, kernelSays(a)]);
+    }
   });
 });

@@ -160,6 +160,8 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
     const pre = preload(node);
     liveRules.delete(node);
     if (pre !== null) rs = restoreInto(rs, parse(pre, `cni@${node.name}`), true);
+    const other = overlays.get(node);
+    if (other !== undefined) rs = other(rs);
     if (variants === null) {
       programIpvsNode(node, services, { clusterCIDR: opts.clusterCIDR, randomFully: opts.randomFully, scheduler: opts.scheduler }, rs);
       continue;
@@ -202,6 +204,26 @@ export function programKubeProxy(nodes: ClusterNode[], services: ServiceView[], 
  * restore (patchedRestore) put into its variant's first ruleset — and the CNI rules text it was built with.
  */
 const liveRules = new WeakMap<ClusterNode, { rs: Ruleset | null; derived: DerivedRestore | null; cni: string | null }>();
+
+/**
+ * Per node, the rules another agent keeps in the node's tables by its own restores (kube-router's
+ * policy controller, k8s/kube-router-netpol.ts): applied to the base and CNI rules before each full sync.
+ */
+const overlays = new WeakMap<ClusterNode, (rs: Ruleset) => Ruleset>();
+
+/** Registers the rules another agent keeps on `node` (see `overlays`). */
+export function setRulesOverlay(node: ClusterNode, overlay: (rs: Ruleset) => Ruleset): void {
+  overlays.set(node, overlay);
+}
+
+/**
+ * Another agent restored `rs` into the node's tables: a later partial sync starts from it (as
+ * kube-proxy's iptables-save of the live tables would), not from kube-proxy's own last restore.
+ */
+export function liveRulesReplaced(node: ClusterNode, rs: Ruleset): void {
+  const live = liveRules.get(node);
+  if (live !== undefined) liveRules.set(node, { rs, derived: null, cni: live.cni });
+}
 
 /** The ruleset a node's last sync loaded. */
 function liveRuleset(live: { rs: Ruleset | null; derived: DerivedRestore | null }): Ruleset {
