@@ -34,6 +34,8 @@ import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleCon
 import { Failures } from './failures.js';
 import { ReplicaSetController } from './replica-controller.js';
 import { DeploymentController } from './deployment-controller.js';
+import { StatefulSetController } from './statefulset-controller.js';
+import { DaemonSetController } from './daemonset-controller.js';
 import { disruptionBudgets, Drainer } from './drain.js';
 import { PodGcController } from './pod-gc.js';
 import { JobController } from './job-controller.js';
@@ -101,6 +103,10 @@ export class ControlPlane {
   readonly replicaSets: ReplicaSetController;
   /** The Deployment controller (deployment-controller.ts): rollouts. */
   readonly deployments: DeploymentController;
+  /** The StatefulSet controller (statefulset-controller.ts): OrderedReady, scaling, rollouts. */
+  readonly statefulSets: StatefulSetController;
+  /** The DaemonSet controller (daemonset-controller.ts): a pod per node, rollouts. */
+  readonly daemonSets: DaemonSetController;
   /** kubectl cordon / uncordon / drain and the Eviction API's budget check (drain.ts). */
   drainer: Drainer | null = null;
 
@@ -117,6 +123,8 @@ export class ControlPlane {
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
     this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, record);
     this.deployments = new DeploymentController(sim, this.api, this.replicaSets, this.kubelet, record);
+    this.statefulSets = new StatefulSetController(sim, this.api, cluster, this.kubelet, record);
+    this.daemonSets = new DaemonSetController(sim, this.api, cluster, this.kubelet, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(sim, this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
@@ -155,6 +163,8 @@ export class ControlPlane {
     cp.taintManager.start();
     new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
     cp.replicaSets.start();
+    cp.statefulSets.start();
+    cp.daemonSets.start();
     cp.drainer = new Drainer(sim, cp.api, cluster, cp.replicaSets, cp.kubelet, disruptionBudgets(cluster, errors), record);
     cp.jobs.start(errors);
     new CronJobController(sim, cluster, cp.jobs, record).start(errors);

@@ -39,6 +39,7 @@ import { DEFAULT_GRACE_SECONDS, terminationPlan } from './pod-termination.js';
 import type { PodDef } from './desired-state.js';
 import type { Inventory } from './inventory.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
+import { currentPod, podUid } from './pod-uid.js';
 
 /** RunPodSandbox on `node`: the pod's namespace (`nsName`) plugged into cni0, or the node's for hostNetwork. Returns an error message when the subnet is full. */
 export function runPodSandbox(inv: Inventory, cni: CniBridgeConfig, node: ClusterNode, def: PodDef, nsName: string): ClusterPod | string {
@@ -321,11 +322,16 @@ export class Kubelet {
    * sandbox is stopped (CNI DEL). A kubelet that is down does nothing; a terminal pod is already torn down.
    */
   private podRemoved(obj: Pod): void {
-    const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
+    const pod = currentPod(this.pods, obj.metadata.namespace, obj.metadata.name);
     if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod))) return;
     const pk = keyOf(pod);
+    const stopped = this.stopped.has(pk);
     this.tearDown(pod, pk);
-    this.record(`kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : ''}`);
+    // Gone from its node: the scheduler no longer counts it there (its host ports are free again).
+    if (stopped) pod.node.pods.splice(pod.node.pods.indexOf(pod), 1);
+    const veth = pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : '';
+    // A stopped pod's object deleted by its kubelet (removedWhenStopped): CNI DEL of its sandbox, nothing left to kill.
+    this.record(stopped ? `kubelet: ${pod.name} removed from the API server; sandbox removed${veth}` : `kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${veth}`);
   }
 
   /**
@@ -347,7 +353,7 @@ export class Kubelet {
     const obj = e.object;
     if (e.type === 'DELETED') return this.podRemoved(obj);
     if (e.type !== 'MODIFIED' || e.old?.metadata.deletionTimestamp !== null || obj.metadata.deletionTimestamp === null) return;
-    const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
+    const pod = currentPod(this.pods, obj.metadata.namespace, obj.metadata.name);
     if (!pod || this.down.has(pod.node.name)) return;
     const graceNs = Math.round((obj.metadata.deletionGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1e9);
     // pod-termination.ts: the preStop hooks, then SIGTERM; an app that exits on it ends the pod there, one
@@ -370,6 +376,9 @@ export class Kubelet {
       this.stopped.add(keyOf(pod));
       this.record(how === 'exit' ? `pod ${pod.name} stopped (its app exited on SIGTERM; sandbox removed)` : how === 'drained' ? `pod ${pod.name} stopped (its app drained its connections and exited; sandbox removed)` : `pod ${pod.name} stopped (grace period over)`);
       this.setReady(pod, false, 'pod gone');
+      // The status manager's last write once the containers are gone: DELETE with grace period 0, so the
+      // name is free (a StatefulSet creates its pod again under it, a DaemonSet's node gets its new pod).
+      if (removedWhenStopped(pod) && this.api.get('Pod', pod.namespace, pod.name)) this.api.delete('Pod', pod.namespace, pod.name);
     };
     if (sigtermNs >= graceNs || plan.sigterm === 'ignore') return void this.sim.schedule(graceNs, () => end('grace'));
     if (plan.sigterm === 'exit') return void this.sim.schedule(sigtermNs, () => end('exit'));
@@ -382,7 +391,8 @@ export class Kubelet {
   }
 }
 
-const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+/** The kubelet keys a pod by its uid (a name used again is another pod: pod-uid.ts). */
+const keyOf = podUid;
 
 /** registerWithAPIServer's first back-off step: it sleeps this long before its first attempt. */
 export const REGISTER_FIRST_STEP_NS = 100e6;
@@ -394,6 +404,16 @@ export const PLEG_RELIST_NS = 1e9;
 export interface ContainerWork {
   runNs: number | null;
   exitCode: number;
+}
+
+/**
+ * Pods whose object the kubelet deletes once a graceful delete has stopped their containers (the status
+ * manager's final DELETE, grace period 0): StatefulSet and DaemonSet pods, whose controllers wait for the
+ * object to be gone before they create the pod again (the same name, or on the same node). Other pods'
+ * objects stay, terminating and not ready, as before (not modelled for them yet: see the README).
+ */
+export function removedWhenStopped(pod: ClusterPod): boolean {
+  return pod.owner?.kind === 'StatefulSet' || pod.owner?.kind === 'DaemonSet';
 }
 
 /** A Job's pod: its container runs its work and exits (restartPolicy Never or OnFailure). */

@@ -25,12 +25,13 @@ import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { Pod } from './api/objects.js';
 import type { ApiStore } from './api/store.js';
-import { objectMeta } from './api/objects.js';
 import type { ClusterPod, ClusterWorld } from './cluster.js';
 import type { PodDef, PodOwner } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import { generateNames } from './names.js';
+import { currentPod } from './pod-uid.js';
 import { graceSecondsOf } from './pod-termination.js';
+import { bindPod, deletePodGracefully, startPod } from './pod-control.js';
 
 /** One ReplicaSet: its pods' name prefix (the ReplicaSet's name), template and spec.replicas. */
 export interface ReplicaSetState {
@@ -99,7 +100,7 @@ export class ReplicaSetController {
         // failed (the pod GC marks an orphan Failed before deleting it) or removed without either (a DELETE
         // with grace period 0). A pod that left it already (Failed, then deleted) was made up for then.
         if (!isActive(e.old) || (e.type !== 'DELETED' && isActive(e.object))) continue;
-        const pod = this.cluster.pods.find((p) => p.namespace === e.object.metadata.namespace && p.name === e.object.metadata.name);
+        const pod = currentPod(this.cluster.pods, e.object.metadata.namespace, e.object.metadata.name);
         if (!pod || !replicated(pod)) continue;
         const rs = this.setOf(pod);
         // The controller's own sync, after this write's watchers have run (same instant).
@@ -169,24 +170,20 @@ export class ReplicaSetController {
     const rng = this.sim.rng.stream(`k8s/replicaset/${rs.namespace}/${rs.owner.name}`);
     let name = generateNames(rs.name, 1, rng)[0]!;
     while (cluster.pods.some((p) => p.namespace === rs.namespace && p.name === name)) name = generateNames(rs.name, 1, rng)[0]!;
-    const ready = cluster.nodes.filter((n) => api.get('Node', '', n.name)?.status.ready === true);
-    const taintsOf = (n: ClusterPod['node']) => (api.get('Node', '', n.name)?.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect }));
     const def = { ...rs.template, name, labels: { ...rs.template.labels } };
     const why = replaced ? `replaces ${replaced.name}` : `${rs.replicas} replicas`;
-    const pod = cluster.spawner.spawn(def, ready, taintsOf);
+    const pod = bindPod(api, cluster, def);
     if (typeof pod === 'string') return pod;
     this.record(`replicaset ${rs.name}: created pod ${pod.name} (${why}); scheduler: bound to ${pod.node.name}`);
     this.created.set(rsKey(pod.namespace, pod.name), this.sim.now);
-    api.create<Pod>({ kind: 'Pod', metadata: objectMeta(pod.namespace, pod.name, pod.labels), spec: { nodeName: pod.node.name, hostNetwork: pod.hostNetwork }, status: { podIP: pod.ip, ready: false, reason: 'ContainersNotReady' } });
-    this.kubelet.podCreated(pod);
+    startPod(api, this.kubelet, pod);
     return null;
   }
 
   private deleteGracefully(rs: ReplicaSetState, pod: ClusterPod): void {
-    const obj = this.api.get('Pod', pod.namespace, pod.name)!;
     const grace = graceSecondsOf(pod);
     this.record(`replicaset ${rs.name}: deleted pod ${pod.name} (${rs.replicas} replicas; grace period ${grace}s)`);
-    this.api.update<Pod>({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: this.sim.now, deletionGracePeriodSeconds: grace } });
+    deletePodGracefully(this.sim, this.api, pod);
   }
 
   /** getPodsToDelete: the `n` pods ranked first for deletion (ActivePodsWithRanks.Less). */
