@@ -206,6 +206,8 @@ export class DaemonSetController {
 
   private sync(set: DaemonSetState): void {
     const nodes = this.shouldRun(set);
+    // The status of the pods as listed (the writes below reach it through the next sync).
+    this.writeStatus(set, nodes);
     let pods = this.byNode(set);
     const surging = (intOrPercent(set.maxSurge, nodes.length, true) ?? 0) > 0;
     // manage (podsShouldBeOnNode).
@@ -224,7 +226,6 @@ export class DaemonSetController {
       if (surge === 0) this.rollUnavailable(set, pods, unavailable);
       else this.rollSurge(set, nodes, pods, surge);
     }
-    this.writeStatus(set, nodes);
   }
 
   /** rollingUpdate with maxSurge 0: delete old pods while fewer than maxUnavailable nodes are unavailable. */

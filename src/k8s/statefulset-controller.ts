@@ -203,10 +203,10 @@ export class StatefulSetController {
     });
   }
 
-  /** updateStatefulSet: create, wait, scale down, roll, in the real controller's order. */
+  /** updateStatefulSet: the status of the pods as listed, then create, wait, scale down, roll, in the real controller's order. */
   private sync(set: StatefulSetState): void {
-    this.reconcile(set);
     this.writeStatus(set);
+    this.reconcile(set);
   }
 
   private reconcile(set: StatefulSetState): void {

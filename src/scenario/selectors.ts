@@ -16,6 +16,7 @@
 // - mode: `one` one at random; `all`; `fixed` N at random (all if fewer); `fixed-percent` ⌊n·V/100⌋
 //   at random; `random-max-percent` ⌊n·U/100⌋ with U uniform in [0, V]. The random picks keep the
 //   candidates' order (pods in creation order), so a list reads the same way every run.
+import { currentPod } from '../k8s/pod-uid.js';
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { ClusterNode, ClusterPod, ExternalHost } from '../k8s/cluster.js';
@@ -96,9 +97,13 @@ export type Selection = { ok: true; selected: Selected[] } | { ok: false; error:
 const podSel = (pod: ClusterPod): Selected => ({ kind: 'pod', name: pod.name, pod, ns: pod.ns, ip: pod.ip });
 const nodeSel = (node: ClusterNode): Selected => ({ kind: 'node', name: node.name, node, ns: node.ns, ip: node.ip });
 
-/** `NAME` or `NAME.NS` naming a pod (the first pod of that name when no namespace is given). */
+/**
+ * `NAME` or `NAME.NS` naming a pod (the first namespace's pod of that name when no namespace is given);
+ * of a name used again (a StatefulSet's pod created anew), the newest sandbox: the pod that runs now.
+ */
 export function findPod(pods: readonly ClusterPod[], name: string): ClusterPod | undefined {
-  return pods.find((p) => p.name === name) ?? pods.find((p) => `${p.name}.${p.namespace}` === name);
+  const first = pods.find((p) => p.name === name) ?? pods.find((p) => `${p.name}.${p.namespace}` === name);
+  return first && currentPod(pods, first.namespace, first.name);
 }
 
 function matches(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
@@ -154,7 +159,7 @@ function candidates(w: SelectorWorld, t: SelectorTargetT): Selected[] {
     const out: Selected[] = [];
     for (const [ns, names] of Object.entries(s.pods)) {
       for (const name of names) {
-        const pod = w.pods.find((p) => p.namespace === ns && p.name === name);
+        const pod = currentPod(w.pods, ns, name);
         if (pod) out.push(podSel(pod));
       }
     }
