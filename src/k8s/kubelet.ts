@@ -21,10 +21,12 @@
 // never registers it again (registrationCompleted stays true, kubernetes#71398); `restarted` is a
 // restarted kubelet's registration (100 ms after its start).
 // A graceful delete runs the preStop hooks and SIGTERM (pod-termination.ts) before the grace period's SIGKILL.
+// Pods are keyed by uid (pod-uid.ts): a name used again (a StatefulSet's pod created anew) is another pod.
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
 // wraps, which podwire's IPAM never does), removing the Pod object once the grace period ends (it stays, not
-// ready and terminating), image pulls and sandbox start latency (a new pod's container runs at once).
+// ready and terminating; a StatefulSet's or DaemonSet's pod excepted, whose controller waits for it:
+// removedWhenStopped), image pulls and sandbox start latency (a new pod's container runs at once).
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { CrashLoopBackOff } from './crash-loop.js';

@@ -15,8 +15,8 @@
 // first (each on a log2 scale of its age in ns), more restarts first; the last tie-break is the pods' UIDs,
 // random strings, for which podwire compares the pods' names (their 5 random characters).
 // Layer: k8s (imports core, k8s).
-// Not modelled: StatefulSet pods (replaced only once the old Pod object is gone, which on a dead node
-// needs a force delete), DaemonSet and Job pods, the controller's expectations and burst limits, the
+// StatefulSet and DaemonSet pods are their own controllers' (statefulset-controller.ts, daemonset-controller.ts),
+// Job pods the Job controller's. Not modelled: the controller's expectations and burst limits, the
 // scheduler's and kubelet's latency (the new pod runs in the same instant), a new pod's devices in the
 // capture (they are created after the capture's interfaces were chosen; cni0 and the node's
 // interfaces show its traffic), the scheduler's retries of a Pending pod (one that fits nowhere when it is
