@@ -23,23 +23,18 @@
 // added after start (nodes are fixed), pods on nodes that stop fitting (their labels and taints change).
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import type { Pod } from './api/objects.js';
 import type { ApiStore } from './api/store.js';
-import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
+import type { ClusterNode, ClusterWorld } from './cluster.js';
 import { intOrPercent } from './deployment-controller.js';
-import type { PodDef, WorkloadTemplate } from './desired-state.js';
+import type { PodDef } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
 import { generateNames } from './names.js';
-import { apiTaints, bindPod, deletePodGracefully, startPod } from './pod-control.js';
-import { currentPod } from './pod-uid.js';
+import { apiTaints, bindPod, deletePodGracefully, OwnerController, restartedTemplate, startPod, type Member, type OwnedSet } from './pod-control.js';
 import { daemonNodes, daemonSetPod, revisionHash, type DaemonSetT } from './workload-controllers.js';
 
 /** One DaemonSet as the controller keeps it. */
-export interface DaemonSetState {
-  namespace: string;
-  name: string;
-  template: WorkloadTemplate;
+export interface DaemonSetState extends OwnedSet {
   /** The current revision's controller-revision-hash, its template annotations and generation. */
   hash: string;
   annotations: Record<string, string>;
@@ -50,34 +45,15 @@ export interface DaemonSetState {
   minReadyNs: TimeNs;
   rolling: boolean;
   status: string;
-  wake: TimeNs;
 }
-
-interface Member {
-  pod: ClusterPod;
-  obj: Pod;
-}
-
-const setKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 /** The DaemonSet controller. */
-export class DaemonSetController {
-  readonly sets = new Map<string, DaemonSetState>();
-  private readonly readySince = new Map<string, TimeNs>();
-  private readonly queued = new Set<DaemonSetState>();
-
-  constructor(
-    private readonly sim: Simulator,
-    private readonly api: ApiStore,
-    private readonly cluster: ClusterWorld,
-    private readonly kubelet: Kubelet,
-    private readonly record: (what: string) => void,
-  ) {
-    for (const w of cluster.workloads) {
-      if (w.owner.kind !== 'DaemonSet') continue;
+export class DaemonSetController extends OwnerController<DaemonSetState> {
+  constructor(sim: Simulator, api: ApiStore, cluster: ClusterWorld, kubelet: Kubelet, record: (what: string) => void) {
+    super(sim, api, cluster, kubelet, record, 'DaemonSet', (w) => {
       const spec = w.rawSpec as DaemonSetT['spec'];
       const ru = spec.updateStrategy.rollingUpdate;
-      this.sets.set(setKey(w.namespace, w.owner.name), {
+      return {
         namespace: w.namespace,
         name: w.owner.name,
         template: w,
@@ -91,37 +67,13 @@ export class DaemonSetController {
         rolling: false,
         status: '',
         wake: Infinity,
-      });
-    }
-  }
-
-  /** Watches Pods: a DaemonSet syncs after any change of its pods. */
-  start(): void {
-    if (this.sets.size === 0) return;
-    const key = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
-    for (const p of this.api.list('Pod')) if (p.status.ready) this.readySince.set(key(p), this.sim.now);
-    this.api.watch('Pod', (events) => {
-      for (const e of events) {
-        if (e.type !== 'DELETED' && e.object.status.ready && !(e.old?.status.ready ?? false)) this.readySince.set(key(e.object), this.sim.now);
-        else if (!e.object.status.ready) this.readySince.delete(key(e.object));
-        const pod = currentPod(this.cluster.pods, e.object.metadata.namespace, e.object.metadata.name);
-        if (pod?.owner?.kind !== 'DaemonSet') continue;
-        const set = this.sets.get(setKey(pod.namespace, pod.owner.name));
-        if (set) this.queue(set);
-      }
+      };
     });
-  }
-
-  /** The DaemonSet named NAME (namespace default) or NAME.NAMESPACE. */
-  find(ref: string): DaemonSetState | undefined {
-    return this.sets.get(setKey('default', ref)) ?? [...this.sets.values()].find((s) => `${s.name}.${s.namespace}` === ref);
   }
 
   /** `kubectl rollout restart daemonset`: the template stamped with restartedAt, a new hash and generation. */
   rolloutRestart(set: DaemonSetState, restartedAt: string): void {
-    const raw = set.template.rawTemplate as { metadata?: { annotations?: Record<string, string> } };
-    const rawNew = { ...raw, metadata: { ...raw.metadata, annotations: { ...raw.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } } };
-    set.hash = revisionHash(set.name, rawNew);
+    set.hash = revisionHash(set.name, restartedTemplate(set.template.rawTemplate, restartedAt));
     set.annotations = { ...set.template.def.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt };
     set.generation++;
     set.rolling = !set.onDelete;
@@ -131,15 +83,6 @@ export class DaemonSetController {
       `daemonset ${set.name}: rollout restart: revision ${set.hash}, pod-template-generation ${set.generation} (${set.onDelete ? 'OnDelete: no pod is replaced until it is deleted; rollout status is only available for RollingUpdate strategy type' : `RollingUpdate, maxSurge ${surge}, maxUnavailable ${unavailable}: node by node`})`,
     );
     this.sync(set);
-  }
-
-  private queue(set: DaemonSetState): void {
-    if (this.queued.has(set)) return;
-    this.queued.add(set);
-    this.sim.schedule(0, () => {
-      this.queued.delete(set);
-      this.sync(set);
-    });
   }
 
   /** maxSurge / maxUnavailable of the nodes that should run the pod (both rounded up; both 0 → unavailable 1). */
@@ -158,33 +101,20 @@ export class DaemonSetController {
     return daemonNodes(set.template.def.spec, infos).map((i) => i.node);
   }
 
-  /** The set's pods that exist (their Pod object is this sandbox's), by node, oldest first. */
+  /** The set's pods that exist, by node, oldest first. */
   private byNode(set: DaemonSetState): Map<string, Member[]> {
     const out = new Map<string, Member[]>();
-    for (const pod of this.cluster.pods) {
-      if (pod.owner?.kind !== 'DaemonSet' || pod.owner.name !== set.name || pod.namespace !== set.namespace) continue;
-      const obj = this.api.get('Pod', pod.namespace, pod.name);
-      if (!obj || obj.status.podIP !== pod.ip) continue;
-      const list = out.get(pod.node.name);
-      if (list) list.push({ pod, obj });
-      else out.set(pod.node.name, [{ pod, obj }]);
+    for (const m of this.members(set)) {
+      const list = out.get(m.pod.node.name);
+      if (list) list.push(m);
+      else out.set(m.pod.node.name, [m]);
     }
     return out;
   }
 
-  /** IsPodAvailable: Ready for minReadySeconds (a sync is scheduled for when it will be). */
-  private available(set: DaemonSetState, m: Member | null): boolean {
-    if (!m || !m.obj.status.ready) return false;
-    const at = (this.readySince.get(`${m.obj.metadata.namespace}/${m.obj.metadata.name}`) ?? this.sim.now) + set.minReadyNs;
-    if (at <= this.sim.now) return true;
-    if (at < set.wake) {
-      set.wake = at;
-      this.sim.scheduleAt(at, () => {
-        set.wake = Infinity;
-        this.sync(set);
-      });
-    }
-    return false;
+  /** IsPodAvailable with the DaemonSet's minReadySeconds. */
+  private ok(set: DaemonSetState, m: Member | null): boolean {
+    return this.available(set, m, set.minReadyNs);
   }
 
   /** findUpdatedPodsOnNode: the node's one new and one old pod that are not terminating; null when it has more. */
@@ -204,7 +134,7 @@ export class DaemonSetController {
     return { newPod, oldPod };
   }
 
-  private sync(set: DaemonSetState): void {
+  protected sync(set: DaemonSetState): void {
     const nodes = this.shouldRun(set);
     // The status of the pods as listed (the writes below reach it through the next sync).
     this.writeStatus(set, nodes);
@@ -217,7 +147,7 @@ export class DaemonSetController {
       if (here.length === 0 || (surging && running.length === 0)) this.create(set, node);
       else if (surging && running.length === 2) {
         const { newPod, oldPod } = this.updatedOn(set, running) ?? { newPod: null, oldPod: null };
-        if (newPod && oldPod && (!oldPod.obj.status.ready || this.available(set, newPod))) this.delete(set, oldPod, 'its replacement is available');
+        if (newPod && oldPod && (!oldPod.obj.status.ready || this.ok(set, newPod))) this.delete(set, oldPod, 'its replacement is available');
       }
     }
     if (!set.onDelete) {
@@ -240,8 +170,8 @@ export class DaemonSetController {
         continue;
       }
       if (u.newPod) {
-        if (!this.available(set, u.newPod)) numUnavailable++;
-      } else if (!this.available(set, u.oldPod)) replace.push(u.oldPod!);
+        if (!this.ok(set, u.newPod)) numUnavailable++;
+      } else if (!this.ok(set, u.oldPod)) replace.push(u.oldPod!);
       else if (numUnavailable < maxUnavailable) candidates.push(u.oldPod!);
     }
     const n = Math.min(Math.max(0, maxUnavailable - numUnavailable), candidates.length);
@@ -261,8 +191,8 @@ export class DaemonSetController {
         continue;
       }
       if (u.oldPod === null) continue;
-      if (u.newPod === null) (this.available(set, u.oldPod) ? candidates : allowed).push(node);
-      else if (!this.available(set, u.newPod)) numSurge++;
+      if (u.newPod === null) (this.ok(set, u.oldPod) ? candidates : allowed).push(node);
+      else if (!this.ok(set, u.newPod)) numSurge++;
       else toDelete.push(u.oldPod);
     }
     const n = Math.min(Math.max(0, maxSurge - numSurge), candidates.length);
@@ -299,7 +229,7 @@ export class DaemonSetController {
     for (const node of nodes) {
       const oldest = pods.get(node.name)?.[0];
       if (!oldest) continue;
-      if (this.available(set, oldest)) available++;
+      if (this.ok(set, oldest)) available++;
       if (oldest.pod.labels['controller-revision-hash'] === set.hash) updated++;
     }
     const desired = nodes.length;

@@ -23,14 +23,12 @@
 // one pod at a time), failed-pod replacement (a pod's containers restart in place), revision history.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
-import type { Pod } from './api/objects.js';
 import type { ApiStore } from './api/store.js';
-import type { ClusterPod, ClusterWorld } from './cluster.js';
-import type { PodDef, WorkloadTemplate } from './desired-state.js';
+import type { ClusterWorld } from './cluster.js';
+import type { PodDef } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
-import { bindPod, deletePodGracefully, startPod } from './pod-control.js';
-import { currentPod } from './pod-uid.js';
+import { bindPod, deletePodGracefully, OwnerController, restartedTemplate, startPod, type Member, type OwnedSet } from './pod-control.js';
 import { revisionHash, statefulSetPod, type StatefulSetT } from './workload-controllers.js';
 
 /** A ControllerRevision: its name (the pods' controller-revision-hash) and the template annotations it stamps. */
@@ -40,10 +38,7 @@ interface Revision {
 }
 
 /** One StatefulSet as the controller keeps it. */
-export interface StatefulSetState {
-  namespace: string;
-  name: string;
-  template: WorkloadTemplate;
+export interface StatefulSetState extends OwnedSet {
   replicas: number;
   start: number;
   serviceName: string;
@@ -60,37 +55,15 @@ export interface StatefulSetState {
   status: string;
   /** The last "stays Pending" line written (written once until a pod is created). */
   pending: string;
-  /** The time of the sync scheduled for a pod turning available (minReadySeconds), Infinity for none. */
-  wake: TimeNs;
 }
-
-/** A pod of the set that exists: its sandbox and its Pod object. */
-interface Member {
-  pod: ClusterPod;
-  obj: Pod;
-}
-
-const setKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 /** The StatefulSet controller. */
-export class StatefulSetController {
-  readonly sets = new Map<string, StatefulSetState>();
-  /** When each pod (namespace/name/podIP: one sandbox) turned Ready. */
-  private readonly readySince = new Map<string, TimeNs>();
-  private readonly queued = new Set<StatefulSetState>();
-
-  constructor(
-    private readonly sim: Simulator,
-    private readonly api: ApiStore,
-    private readonly cluster: ClusterWorld,
-    private readonly kubelet: Kubelet,
-    private readonly record: (what: string) => void,
-  ) {
-    for (const w of cluster.workloads) {
-      if (w.owner.kind !== 'StatefulSet') continue;
+export class StatefulSetController extends OwnerController<StatefulSetState> {
+  constructor(sim: Simulator, api: ApiStore, cluster: ClusterWorld, kubelet: Kubelet, record: (what: string) => void) {
+    super(sim, api, cluster, kubelet, record, 'StatefulSet', (w) => {
       const spec = w.rawSpec as StatefulSetT['spec'];
       const rev: Revision = { name: revisionHash(w.owner.name, w.rawTemplate), annotations: w.def.annotations };
-      this.sets.set(setKey(w.namespace, w.owner.name), {
+      return {
         namespace: w.namespace,
         name: w.owner.name,
         template: w,
@@ -107,32 +80,15 @@ export class StatefulSetController {
         status: '',
         pending: '',
         wake: Infinity,
-      });
-    }
-  }
-
-  /** Watches Pods (a set syncs after any change of its pods) and syncs every set once the world runs (OrderedReady's held-back ordinals). */
-  start(): void {
-    if (this.sets.size === 0) return;
-    const key = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}/${p.status.podIP}`;
-    for (const p of this.api.list('Pod')) if (p.status.ready) this.readySince.set(key(p), this.sim.now);
-    this.api.watch('Pod', (events) => {
-      for (const e of events) {
-        if (e.type !== 'DELETED' && e.object.status.ready && !(e.old?.status.ready ?? false)) this.readySince.set(key(e.object), this.sim.now);
-        else if (!e.object.status.ready) this.readySince.delete(key(e.object));
-        const pod = currentPod(this.cluster.pods, e.object.metadata.namespace, e.object.metadata.name);
-        if (pod?.owner?.kind !== 'StatefulSet') continue;
-        const set = this.sets.get(setKey(pod.namespace, pod.owner.name));
-        if (set) this.queue(set);
-      }
+      };
     });
-    // (A set whose pods all came up with the cluster has nothing to do: no event is scheduled for it.)
-    for (const set of this.sets.values()) if (this.members(set).size < set.replicas) this.queue(set);
   }
 
-  /** The set named NAME (namespace default) or NAME.NAMESPACE. */
-  find(ref: string): StatefulSetState | undefined {
-    return this.sets.get(setKey('default', ref)) ?? [...this.sets.values()].find((s) => `${s.name}.${s.namespace}` === ref);
+  /** Watches Pods and syncs every set whose ordinals did not all come up with the cluster (OrderedReady's held-back ones). */
+  override start(): void {
+    super.start();
+    // (A set whose pods all came up with the cluster has nothing to do: no event is scheduled for it.)
+    for (const set of this.sets.values()) if (this.byOrdinal(set).size < set.replicas) this.queue(set);
   }
 
   /** `kubectl scale statefulset`: spec.replicas = n. */
@@ -143,9 +99,7 @@ export class StatefulSetController {
 
   /** `kubectl rollout restart statefulset`: a new update revision from the template stamped with restartedAt. */
   rolloutRestart(set: StatefulSetState, restartedAt: string): void {
-    const raw = set.template.rawTemplate as { metadata?: { annotations?: Record<string, string> } };
-    const rawNew = { ...raw, metadata: { ...raw.metadata, annotations: { ...raw.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } } };
-    set.update = { name: revisionHash(set.name, rawNew), annotations: { ...set.template.def.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } };
+    set.update = { name: revisionHash(set.name, restartedTemplate(set.template.rawTemplate, restartedAt)), annotations: { ...set.template.def.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } };
     set.rolling = true;
     set.status = '';
     this.record(
@@ -154,69 +108,35 @@ export class StatefulSetController {
     this.sync(set);
   }
 
-  /** The controller's own sync after the write's other watchers ran (same instant), once per set and batch. */
-  private queue(set: StatefulSetState): void {
-    if (this.queued.has(set)) return;
-    this.queued.add(set);
-    this.sim.schedule(0, () => {
-      this.queued.delete(set);
-      this.sync(set);
-    });
-  }
-
-  /** The set's pods that exist, by ordinal (a Pod object whose sandbox is the newest of its name). */
-  private members(set: StatefulSetState): Map<number, Member> {
+  /** The set's pods that exist, by ordinal. */
+  private byOrdinal(set: StatefulSetState): Map<number, Member> {
     const out = new Map<number, Member>();
-    const prefix = `${set.name}-`;
-    for (const pod of this.cluster.pods) {
-      if (pod.owner?.kind !== 'StatefulSet' || pod.owner.name !== set.name || pod.namespace !== set.namespace) continue;
-      const obj = this.api.get('Pod', pod.namespace, pod.name);
-      if (!obj || obj.status.podIP !== pod.ip) continue;
-      const ord = Number(pod.name.slice(prefix.length));
-      if (Number.isInteger(ord)) out.set(ord, { pod, obj });
+    for (const m of this.members(set)) {
+      const ord = Number(m.pod.name.slice(set.name.length + 1));
+      if (Number.isInteger(ord)) out.set(ord, m);
     }
     return out;
   }
 
-  private readyAt(m: Member): TimeNs | undefined {
-    return this.readySince.get(`${m.obj.metadata.namespace}/${m.obj.metadata.name}/${m.obj.status.podIP}`);
-  }
-
-  /** isRunningAndAvailable: Ready (and not terminating) for minReadySeconds; else when it will be (Infinity: not Ready). */
-  private availableAt(set: StatefulSetState, m: Member | undefined): TimeNs {
-    if (!m || m.obj.metadata.deletionTimestamp !== null || !m.obj.status.ready) return Infinity;
-    return (this.readyAt(m) ?? this.sim.now) + set.minReadyNs;
-  }
-
-  private available(set: StatefulSetState, m: Member | undefined): boolean {
-    const at = this.availableAt(set, m);
-    if (at > this.sim.now && at < Infinity) this.wakeAt(set, at);
-    return at <= this.sim.now;
-  }
-
-  private wakeAt(set: StatefulSetState, at: TimeNs): void {
-    if (at >= set.wake) return;
-    set.wake = at;
-    this.sim.scheduleAt(at, () => {
-      set.wake = Infinity;
-      this.sync(set);
-    });
+  /** isRunningAndAvailable: Running and Ready (not terminating) for minReadySeconds. */
+  private ok(set: StatefulSetState, m: Member | undefined): boolean {
+    return this.available(set, m, set.minReadyNs);
   }
 
   /** updateStatefulSet: the status of the pods as listed, then create, wait, scale down, roll, in the real controller's order. */
-  private sync(set: StatefulSetState): void {
+  protected sync(set: StatefulSetState): void {
     this.writeStatus(set);
     this.reconcile(set);
   }
 
   private reconcile(set: StatefulSetState): void {
-    const members = this.members(set);
+    const members = this.byOrdinal(set);
     const end = set.start + set.replicas;
     const condemned = [...members.keys()].filter((o) => o < set.start || o >= end).sort((a, b) => b - a);
     // The first unavailable pod (a missing one counts): the one pod a monotonic scale down may take while not Ready.
     let firstUnhealthy: number | null = null;
-    for (let o = set.start; o < end && firstUnhealthy === null; o++) if (!this.available(set, members.get(o))) firstUnhealthy = o;
-    for (let i = condemned.length - 1; i >= 0 && firstUnhealthy === null; i--) if (!this.available(set, members.get(condemned[i]!))) firstUnhealthy = condemned[i]!;
+    for (let o = set.start; o < end && firstUnhealthy === null; o++) if (!this.ok(set, members.get(o))) firstUnhealthy = o;
+    for (let i = condemned.length - 1; i >= 0 && firstUnhealthy === null; i--) if (!this.ok(set, members.get(condemned[i]!))) firstUnhealthy = condemned[i]!;
     // processReplica for each ordinal in range.
     for (let o = set.start; o < end; o++) {
       const m = members.get(o);
@@ -227,7 +147,7 @@ export class StatefulSetController {
       }
       if (!set.monotonic) continue;
       if (m.obj.metadata.deletionTimestamp !== null) return; // waiting for it to terminate
-      if (!this.available(set, m)) return; // waiting for it to be Running and Ready (and available)
+      if (!this.ok(set, m)) return; // waiting for it to be Running and Ready (and available)
     }
     // processCondemned, highest ordinal first.
     for (const o of condemned) {
@@ -236,7 +156,7 @@ export class StatefulSetController {
         if (set.monotonic) return;
         continue;
       }
-      if (set.monotonic && o !== firstUnhealthy && !this.available(set, m)) return;
+      if (set.monotonic && o !== firstUnhealthy && !this.ok(set, m)) return;
       this.delete(set, m, `scale down to ${set.replicas}`);
       if (set.monotonic) return;
     }
@@ -248,7 +168,7 @@ export class StatefulSetController {
         this.delete(set, m, `update to revision ${set.update.name}`);
         return;
       }
-      if (!this.available(set, m)) return;
+      if (!this.ok(set, m)) return;
     }
   }
 
@@ -281,7 +201,7 @@ export class StatefulSetController {
    * during a rollout restart the line `kubectl rollout status statefulset/NAME` prints, once per change.
    */
   private writeStatus(set: StatefulSetState): void {
-    const members = [...this.members(set).entries()].filter(([o]) => o >= set.start && o < set.start + set.replicas);
+    const members = [...this.byOrdinal(set).entries()].filter(([o]) => o >= set.start && o < set.start + set.replicas);
     let ready = 0;
     let updated = 0;
     for (const [, m] of members) {

@@ -33,6 +33,10 @@ const Template = z.looseObject({
 });
 
 export const ReplicaSetSchema = z.looseObject({ apiVersion: z.literal('apps/v1'), kind: z.literal('ReplicaSet'), metadata: Metadata, spec: z.looseObject({ replicas: z.number().int().min(0).default(1), selector: Selector, template: Template }) });
+/** spec.updateStrategy of a StatefulSet or DaemonSet: RollingUpdate (default) with its parameters, or OnDelete. */
+function updateStrategy<S extends z.core.$ZodLooseShape>(rollingUpdate: S) {
+  return z.looseObject({ type: z.enum(['RollingUpdate', 'OnDelete']).default('RollingUpdate'), rollingUpdate: z.looseObject(rollingUpdate).optional() }).default({ type: 'RollingUpdate' });
+}
 const IntOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d+%$/, 'expected an integer or a percentage such as "25%"')]);
 export const StatefulSetSchema = z.looseObject({
   apiVersion: z.literal('apps/v1'),
@@ -46,9 +50,7 @@ export const StatefulSetSchema = z.looseObject({
     ordinals: z.looseObject({ start: z.number().int().min(0).default(0) }).optional(),
     podManagementPolicy: z.enum(['OrderedReady', 'Parallel']).default('OrderedReady'),
     minReadySeconds: z.number().int().min(0).default(0),
-    updateStrategy: z
-      .looseObject({ type: z.enum(['RollingUpdate', 'OnDelete']).default('RollingUpdate'), rollingUpdate: z.looseObject({ partition: z.number().int().min(0).default(0) }).optional() })
-      .default({ type: 'RollingUpdate' }),
+    updateStrategy: updateStrategy({ partition: z.number().int().min(0).default(0) }),
   }),
 });
 export type StatefulSetT = z.infer<typeof StatefulSetSchema>;
@@ -60,9 +62,7 @@ export const DaemonSetSchema = z.looseObject({
     selector: Selector,
     template: Template,
     minReadySeconds: z.number().int().min(0).default(0),
-    updateStrategy: z
-      .looseObject({ type: z.enum(['RollingUpdate', 'OnDelete']).default('RollingUpdate'), rollingUpdate: z.looseObject({ maxUnavailable: IntOrPercent.optional(), maxSurge: IntOrPercent.optional() }).optional() })
-      .default({ type: 'RollingUpdate' }),
+    updateStrategy: updateStrategy({ maxUnavailable: IntOrPercent.optional(), maxSurge: IntOrPercent.optional() }),
   }),
 });
 export type DaemonSetT = z.infer<typeof DaemonSetSchema>;
