@@ -327,12 +327,12 @@ export class Kubelet {
     const pod = currentPod(this.pods, obj.metadata.namespace, obj.metadata.name);
     if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod))) return;
     const pk = keyOf(pod);
-    const stopped = this.stopped.has(pk);
+    // A stopped StatefulSet / DaemonSet pod's object deleted by its own kubelet (removedWhenStopped).
+    const stopped = this.stopped.has(pk) && removedWhenStopped(pod);
     this.tearDown(pod, pk);
     // Gone from its node: the scheduler no longer counts it there (its host ports are free again).
     if (stopped) pod.node.pods.splice(pod.node.pods.indexOf(pod), 1);
     const veth = pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : '';
-    // A stopped pod's object deleted by its kubelet (removedWhenStopped): CNI DEL of its sandbox, nothing left to kill.
     this.record(stopped ? `kubelet: ${pod.name} removed from the API server; sandbox removed${veth}` : `kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${veth}`);
   }
 

@@ -11,7 +11,7 @@ import type { ClusterNode, ClusterPod, ClusterWorld } from './cluster.js';
 import type { PodDef, WorkloadTemplate } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import { graceSecondsOf } from './pod-termination.js';
-import { currentPod } from './pod-uid.js';
+import { currentPod, podObject } from './pod-uid.js';
 
 /** Schedules `def` onto one of `nodes` (default: the Ready ones) and runs its sandbox; returns why it stays Pending otherwise. */
 export function bindPod(api: ApiStore, cluster: ClusterWorld, def: PodDef, nodes?: ClusterNode[]): ClusterPod | string {
@@ -119,8 +119,8 @@ export abstract class OwnerController<S extends OwnedSet> {
     const out: Member[] = [];
     for (const pod of this.cluster.pods) {
       if (pod.owner?.kind !== this.kind || pod.owner.name !== set.name || pod.namespace !== set.namespace) continue;
-      const obj = this.api.get('Pod', pod.namespace, pod.name);
-      if (obj && obj.status.podIP === pod.ip) out.push({ pod, obj });
+      const obj = podObject(this.api, pod);
+      if (obj) out.push({ pod, obj });
     }
     return out;
   }

@@ -4,6 +4,8 @@
 // workers, the status manager and the PLEG by UID; the CRI keys sandboxes by their own id). podwire's
 // uid is the ClusterPod object's sequence number: it never appears in an output, so its values need
 // no seed. Layer: k8s (imports k8s types).
+import type { Pod } from './api/objects.js';
+import type { ApiStore } from './api/store.js';
 import type { ClusterPod } from './cluster.js';
 
 const uids = new WeakMap<ClusterPod, string>();
@@ -23,4 +25,10 @@ export function currentPod<P extends { namespace: string; name: string }>(pods: 
     if (p.name === name && p.namespace === namespace) return p;
   }
   return undefined;
+}
+
+/** The pod's object in the API server, if it is this sandbox's (a name used again belongs to the newest pod). */
+export function podObject(api: ApiStore, pod: ClusterPod): Pod | undefined {
+  const obj = api.get('Pod', pod.namespace, pod.name);
+  return obj && obj.status.podIP === pod.ip ? obj : undefined;
 }

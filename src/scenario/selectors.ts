@@ -16,10 +16,10 @@
 // - mode: `one` one at random; `all`; `fixed` N at random (all if fewer); `fixed-percent` ⌊n·V/100⌋
 //   at random; `random-max-percent` ⌊n·U/100⌋ with U uniform in [0, V]. The random picks keep the
 //   candidates' order (pods in creation order), so a list reads the same way every run.
-import { currentPod } from '../k8s/pod-uid.js';
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { ClusterNode, ClusterPod, ExternalHost } from '../k8s/cluster.js';
+import { currentPod } from '../k8s/pod-uid.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { Namespace } from '../net/namespace.js';
 import type { Ipv4 } from '../wire/types.js';

@@ -237,3 +237,24 @@ describe('DaemonSet: rollout restart', () => {
     expect(lines(w, /^daemonset agent: (Deleted|Created) pod/)).toEqual([]);
   });
 });
+
+describe('a name used again: the old sandbox never stands for the new pod', () => {
+  it("a NoExecute taint on the old sandbox's node evicts nothing of the new pod running elsewhere", () => {
+    const w = build(scenario([], { probe: false }));
+    w.sim.run({ until: 5 * SEC });
+    const cp = w.controlPlane!;
+    const old = live(w, 'web').find((x) => x.pod.name === 'web-1')!.pod;
+    // web-1 goes and comes back on another node (its own is cordoned).
+    cp.drainer!.setUnschedulable(old.node, true);
+    cp.deletePod(old, 0);
+    w.sim.run({ until: 6 * SEC });
+    const fresh = live(w, 'web').find((x) => x.pod.name === 'web-1')!.pod;
+    expect(fresh.node).not.toBe(old.node);
+    // The old node gets a NoExecute taint no pod tolerates: the taint manager walks that node's pods.
+    const node = cp.api.get('Node', '', old.node.name)!;
+    cp.api.update({ ...node, spec: { taints: [...(node.spec?.taints ?? []), { key: 'maintenance', effect: 'NoExecute' as const, timeAdded: w.sim.now }] } });
+    w.sim.run({ until: 8 * SEC });
+    expect(lines(w, /taint-manager: evicting pod web-1 /)).toEqual([]);
+    expect((cp.api.get('Pod', 'default', 'web-1') as Pod).metadata.deletionTimestamp).toBeNull();
+  });
+});
