@@ -429,6 +429,8 @@ function restartPolicyOf(pod: ClusterPod): string {
 }
 
 function setPodLinks(pod: ClusterPod, up: boolean): void {
+  // A hostNetwork pod has no links of its own: its eth0 is the node's.
+  if (pod.hostNetwork) return;
   const eth0 = pod.ns.device('eth0');
   if (eth0) eth0.up = up;
   if (pod.hostVeth) pod.hostVeth.up = up;

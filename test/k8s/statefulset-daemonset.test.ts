@@ -14,7 +14,7 @@ import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 const SEC = 1e9;
 
 /** A 3-node cluster, StatefulSet web (3 replicas) and DaemonSet agent, the given faults and spec extras. */
-function scenario(faults: string[], opts: { sts?: string; ds?: string; probe?: boolean; preStop?: number } = {}): string {
+function scenario(faults: string[], opts: { sts?: string; ds?: string; dsSpec?: string; probe?: boolean; preStop?: number } = {}): string {
   const probe = opts.probe === false ? '' : '          readinessProbe: { httpGet: { path: /, port: 8080 }, initialDelaySeconds: 2, periodSeconds: 1 }\n';
   const preStop = opts.preStop ? `          lifecycle: { preStop: { sleep: { seconds: ${opts.preStop} } } }\n` : '';
   return `apiVersion: podwire.dev/v1alpha1
@@ -61,6 +61,7 @@ ${opts.ds ?? ''}
   template:
     metadata: { labels: { app: agent } }
     spec:
+${opts.dsSpec ?? ''}
       containers:
         - name: agent
           image: prom/node-exporter
@@ -228,6 +229,14 @@ describe('DaemonSet: rollout restart', () => {
       '14s daemonset agent: Created pod on node3',
       '16s daemonset agent: Deleted pod on node3',
     ]);
+  });
+
+  it('hostNetwork pods (node-exporter): the node keeps its eth0 up while its daemon pod goes; the new one serves on the node\'s port', () => {
+    const w = build(scenario(['{ at: 10s, kind: rollout-restart, target: daemonset/agent }'], { probe: false, dsSpec: '      hostNetwork: true' }));
+    w.sim.run({ until: 20 * SEC });
+    for (const n of w.cluster!.nodes) expect(n.eth0.up).toBe(true);
+    expect(lines(w, /successfully rolled out/)).toEqual(['16s daemonset agent: daemon set "agent" successfully rolled out']);
+    expect(live(w, 'agent').every((x) => x.obj.status.ready && x.pod.hostNetwork)).toBe(true);
   });
 
   it('OnDelete: no pod is replaced', () => {
