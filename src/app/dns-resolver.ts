@@ -21,22 +21,36 @@
 // expires. The cache keeps the answer's address order (the first address stays first until expiry).
 // Not modelled in that cache: per-record expiry, serve-stale, the 127.0.0.53 stub hop, cache size limits.
 //
-// Not modelled: DNS over TCP after a truncated (TC) reply (the truncated answer is used), EDNS0
-// (`options edns0`), `options use-vc`, `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
+// send_vc (DNS over TCP, app/dns-stream framing): a reply with TC set (after the SERVFAIL / referral
+// checks) closes the datagram sockets and asks the same server again over TCP, both queries in one
+// write, replies matched by ID in any order, the connection closed after them; from then on every
+// server left in the round is asked over TCP, once ("at most one attempt per server"); `options use-vc`
+// uses TCP from the start. connect and read have no timeout of their own (the kernel's SYN retries); a
+// reset while reading reconnects once; refused / EOF / timed out → next server, and with none left the
+// lookup fails with the last error (refused: ECONNREFUSED). Without a TCP layer (StubResolverOptions.tcp)
+// a truncated answer is used as it is.
+//
+// getaddrinfo (family 'unspec') also runs the whole lookup again when the addresses and the name do not
+// fit its scratch buffer (1 KiB, doubled each time: ERANGE from the NSS module), as measured with glibc 2.36.
+//
+// Not modelled: `trust-ad`, HOSTALIASES, /etc/hosts, RFC 6724 address sorting
 // (addresses are returned in answer order), AI_ADDRCONFIG (use family 'inet' for A-only lookups).
-import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { SEC } from '../core/time.js';
-import type { UdpLayer, UdpSocket } from '../transport/udp.js';
-import { decodeDns, DnsFlag, dnsNameProblem, dnsQuery, dnsRcode, DnsRcode, DnsType, encodeDnsMessage, type DnsMessage } from '../wire/dns.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
+import type { UdpLayer } from '../transport/udp.js';
+import { dnsNameProblem, dnsQuery, dnsRcode, DnsRcode, DnsType, type DnsMessage } from '../wire/dns.js';
 import { parseIpv4 } from '../wire/ipv4-addr.js';
-import { IpProto, type Ipv4 } from '../wire/types.js';
-import type { Packet } from '../packet/packet.js';
-import { answeredBy } from './answered-by.js';
+import type { Ipv4 } from '../wire/types.js';
+import { Exchange } from './dns-send.js';
 import type { Resolver } from './http-client.js';
 
 /** glibc's MAXNS: nameservers beyond the third are ignored. */
 export const MAXNS = 3;
+/** getaddrinfo's first scratch buffer for NSS results (scratch_buffer: 1,024 bytes on the stack). */
+const GAI_SCRATCH_BYTES = 1024;
+/** sizeof (struct gaih_addrtuple) on 64-bit: next, name, family, addr[4], scopeid. */
+const GAIH_ADDRTUPLE_BYTES = 40;
 
 /** A parsed /etc/resolv.conf. */
 export interface ResolvConf {
@@ -51,6 +65,14 @@ export interface ResolvConf {
   rotate: boolean;
   singleRequest: boolean;
   singleRequestReopen: boolean;
+  /** `options use-vc` (RES_USEVC): every query over TCP. */
+  useVc?: boolean;
+  /** `options edns0` (RES_USE_EDNS0): an OPT record advertising 1,200-byte UDP replies on every query. */
+  edns0?: boolean;
+  /** `options no-aaaa` (RES_NOAAAA, glibc 2.36): no AAAA queries. */
+  noAaaa?: boolean;
+  /** `options no-tld-query` (RES_NOTLDQUERY): a name without dots is not tried as it is after the search list. */
+  noTldQuery?: boolean;
 }
 
 /** res_init defaults. */
@@ -87,6 +109,10 @@ export function parseResolvConf(text: string): ResolvConf {
           else if (name === 'rotate') c.rotate = true;
           else if (name === 'single-request') c.singleRequest = true;
           else if (name === 'single-request-reopen') c.singleRequestReopen = true;
+          else if (name === 'use-vc') c.useVc = true;
+          else if (name === 'edns0') c.edns0 = true;
+          else if (name === 'no-aaaa') c.noAaaa = true;
+          else if (name === 'no-tld-query') c.noTldQuery = true;
         }
         break;
       default:
@@ -108,8 +134,10 @@ export function searchCandidates(name: string, conf: ResolvConf): string[] {
     if (trailing) return out;
     triedAsIs = true;
   }
+  const before = out.length;
   for (const d of conf.search) if (d !== '' && d !== '.') out.push(`${bare}.${d}`);
-  if (!triedAsIs) out.push(bare);
+  // __res_context_search: the name as is last, unless no-tld-query and it has no dot (after a search).
+  if (!triedAsIs && !(conf.noTldQuery === true && dots === 0 && out.length > before)) out.push(bare);
   return out;
 }
 
@@ -146,6 +174,8 @@ export interface StubResolverOptions {
   family?: 'unspec' | 'inet';
   /** A host cache honouring TTLs (nscd / systemd-resolved) in front of the stub; default off (glibc alone). */
   cache?: boolean;
+  /** The namespace's TCP layer, for send_vc (a truncated reply, `options use-vc`); made on first use. Without it a truncated reply is used as it is. */
+  tcp?: () => TcpLayer;
 }
 
 /** Resolver counters. */
@@ -157,13 +187,17 @@ export interface StubResolverCounters {
   failed: number;
   /** Lookups answered from the host cache. */
   cacheHits: number;
+  /** send_vc runs: queries repeated over TCP after a truncated reply, or sent so by `use-vc`. */
+  tcpExchanges: number;
+  /** Lookups run again by getaddrinfo with a doubled buffer (ERANGE: the addresses did not fit). */
+  erangeRetries: number;
 }
 
 type QueryVerdict = { kind: 'success'; a: DnsMessage | null } | { kind: 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'refused' | 'norecovery'; negativeTtl?: number };
 
 /** A glibc-style stub resolver bound to one namespace's UDP layer. */
 export class StubResolver implements Resolver {
-  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0, cacheHits: 0 };
+  readonly counters: StubResolverCounters = { lookups: 0, queries: 0, timeouts: 0, succeeded: 0, failed: 0, cacheHits: 0, tcpExchanges: 0, erangeRetries: 0 };
   private readonly sim: Simulator;
   /** The host cache: lookup name → result and when it expires (opts.cache). */
   private readonly cache = new Map<string, { result: LookupResult; expires: number }>();
@@ -189,18 +223,37 @@ export class StubResolver implements Resolver {
   /** getaddrinfo(name): runs the search list and reports the outcome. */
   lookup(name: string, cb: (r: LookupResult) => void): void {
     this.counters.lookups++;
-    if (this.opts.cache) {
-      const hit = this.cache.get(name);
-      if (hit !== undefined && this.sim.now < hit.expires) {
-        this.counters.cacheHits++;
-        if (hit.result.addresses.length > 0) this.counters.succeeded++;
+    if (this.opts.cache && this.fromCache(name, cb)) return;
+    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false, servedBy: null };
+    const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+    /** getaddrinfo's scratch buffer for the NSS module's results (gaih_inet: 1024 bytes, doubled on ERANGE). */
+    let scratch = GAI_SCRATCH_BYTES;
+    const attempt = (): void =>
+      this.search(name, result, (ttl) => {
+        // _nss_dns_gethostbyname4_r stores the name and one gaih_addrtuple per address in the caller's
+        // buffer; when they do not fit it fails with ERANGE, and getaddrinfo doubles the buffer and runs
+        // the whole lookup again — every query again (measured with glibc 2.36: 25 addresses of
+        // big.example fit in 1,024 bytes, 26 do not; 24 of big.default.svc.cluster.local).
+        if (result.addresses.length > 0 && this.opts.family !== 'inet' && overflows(result, bare, scratch)) {
+          scratch *= 2;
+          this.counters.erangeRetries++;
+          result.addresses = [];
+          result.answeredName = result.canonicalName = result.servedBy = null;
+          return attempt();
+        }
+        if (result.addresses.length > 0) this.counters.succeeded++;
         else this.counters.failed++;
-        const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true, servedBy: null };
-        this.sim.schedule(0, () => cb(r));
-        return;
-      }
-      this.cache.delete(name);
-    }
+        if (this.opts.cache && ttl !== null && ttl > 0) this.cache.set(name, { result: { ...result, addresses: [...result.addresses] }, expires: this.sim.now + ttl * SEC });
+        cb(result);
+      });
+    attempt();
+  }
+
+  /**
+   * res_nsearch over the search list: fills `result`'s addresses and names, or its error (h_errno), then
+   * `done` with the seconds the outcome may be cached (null: not cacheable).
+   */
+  private search(name: string, result: LookupResult, done: (ttl: number | null) => void): void {
     const cands = searchCandidates(name, this.conf);
     const trailing = name.endsWith('.');
     const bare = trailing ? name.slice(0, -1) : name;
@@ -208,21 +261,14 @@ export class StubResolver implements Resolver {
     const asIsFirst = dots >= this.conf.ndots || trailing;
     const searchFrom = asIsFirst ? 1 : 0;
     const searchTo = searchFrom + this.conf.search.filter((d) => d !== '' && d !== '.').length;
-    const result: LookupResult = { name, addresses: [], answeredName: null, canonicalName: null, error: null, queries: 0, cached: false, servedBy: null };
-    /** Seconds the outcome may be cached (null: not cacheable). */
     let ttl: number | null = null;
     let gotNodata = false;
     let lastError: LookupResult['error'] = 'nxdomain';
     let firstError: LookupResult['error'] = null;
     const finish = (): void => {
-      if (result.addresses.length > 0) this.counters.succeeded++;
-      else {
-        this.counters.failed++;
-        // res_nsearch: the as-is query's error if it ran first, else NO_DATA if seen, else the last one.
-        result.error = firstError ?? (gotNodata ? 'nodata' : lastError);
-      }
-      if (this.opts.cache && ttl !== null && ttl > 0) this.cache.set(name, { result: { ...result, addresses: [...result.addresses] }, expires: this.sim.now + ttl * SEC });
-      cb(result);
+      // res_nsearch: the as-is query's error if it ran first, else NO_DATA if seen, else the last one.
+      if (result.addresses.length === 0) result.error = firstError ?? (gotNodata ? 'nodata' : lastError);
+      done(ttl);
     };
     const step = (i: number): void => {
       if (i >= cands.length || this.conf.nameservers.length === 0) {
@@ -268,6 +314,21 @@ export class StubResolver implements Resolver {
     step(0);
   }
 
+  /** The host cache's answer, when it holds an unexpired one (scheduled to `cb`; true); else the entry dropped. */
+  private fromCache(name: string, cb: (r: LookupResult) => void): boolean {
+    const hit = this.cache.get(name);
+    if (hit !== undefined && this.sim.now < hit.expires) {
+      this.counters.cacheHits++;
+      if (hit.result.addresses.length > 0) this.counters.succeeded++;
+      else this.counters.failed++;
+      const r: LookupResult = { ...hit.result, addresses: [...hit.result.addresses], queries: 0, cached: true, servedBy: null };
+      this.sim.schedule(0, () => cb(r));
+      return true;
+    }
+    this.cache.delete(name);
+    return false;
+  }
+
   /** __res_context_query for one name: A (+ AAAA) through __res_context_send, then the verdict. */
   private query(qname: string, result: LookupResult, cb: (v: QueryVerdict) => void): void {
     // res_nmkquery cannot encode the name (a label past 63 octets, a name past 255): NO_RECOVERY, nothing sent.
@@ -276,8 +337,8 @@ export class StubResolver implements Resolver {
       return;
     }
     const idRng = this.sim.rng.stream(`${this.udp.stack.name}/dns-id`);
-    const q1 = dnsQuery(idRng.int(0x10000), qname, DnsType.A);
-    const q2 = this.opts.family === 'inet' ? null : dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA);
+    const q1 = withEdns(dnsQuery(idRng.int(0x10000), qname, DnsType.A), this.conf);
+    const q2 = this.opts.family === 'inet' || this.conf.noAaaa === true ? null : withEdns(dnsQuery(idRng.int(0x10000), qname, DnsType.AAAA), this.conf);
     new Exchange(this, q1, q2, result, (x) => {
       if (x.kind === 'error') return cb({ kind: x.refused ? 'refused' : x.servfail ? 'servfail' : 'timeout' });
       const v = verdict(x.a, x.aaaa);
@@ -299,6 +360,9 @@ export class StubResolver implements Resolver {
   noteTimeout(): void {
     this.counters.timeouts++;
   }
+  noteTcp(): void {
+    this.counters.tcpExchanges++;
+  }
   get single(): boolean {
     return this.singleRequest;
   }
@@ -316,212 +380,20 @@ export class StubResolver implements Resolver {
   }
 }
 
-type ExchangeResult = { kind: 'answer'; a: DnsMessage | null; aaaa: DnsMessage | null; aBy: string | null } | { kind: 'error'; refused: boolean; servfail: boolean };
-
-/** One __res_context_send: rounds over the nameservers, send_dg to each. */
-class Exchange {
-  private readonly socks = new Map<number, UdpSocket>();
-  private readonly nscount: number;
-  private readonly nsOffset: number;
-  private tries = 0;
-  private shift = 0;
-  private gotSomewhere = false;
-  private servfail = false;
-  // send_dg state
-  private ns = 0;
-  private sock: UdpSocket | null = null;
-  private timer: SimEvent | null = null;
-  private seconds = 0;
-  private nwritten = 0;
-  private recv1 = false;
-  private recv2 = false;
-  private ans1: DnsMessage | null = null;
-  private ans2: DnsMessage | null = null;
-  /** The server that sent ans1 (app/answered-by). */
-  private ans1By: string | null = null;
-  private done = false;
-
-  constructor(
-    private readonly r: StubResolver,
-    private readonly q1: DnsMessage,
-    private readonly q2: DnsMessage | null,
-    private readonly result: LookupResult,
-    private readonly cb: (x: ExchangeResult) => void,
-  ) {
-    this.nscount = r.conf.nameservers.length;
-    this.nsOffset = r.conf.rotate ? r.simulator.rng.stream(`${r.udp.stack.name}/dns-rotate`).int(this.nscount) : 0;
-    this.nextServer();
-  }
-
-  private get sim(): Simulator {
-    return this.r.simulator;
-  }
-
-  /** The loop of __res_context_send: for tries, for each nameserver, send_dg. */
-  private nextServer(): void {
-    if (this.shift >= this.nscount) {
-      this.shift = 0;
-      this.tries++;
-    }
-    if (this.tries >= this.r.conf.attempts) {
-      this.closeAll();
-      // errno: ETIMEDOUT when some server answered or timed out, else ECONNREFUSED.
-      return this.finish({ kind: 'error', refused: !this.gotSomewhere && !this.servfail, servfail: this.servfail });
-    }
-    this.ns = (this.shift + this.nsOffset) % this.nscount;
-    this.shift++;
-    // send_dg: seconds = (retrans << ns) / nscount for ns > 0.
-    let seconds = this.r.conf.timeout << this.ns;
-    if (this.ns > 0) seconds = Math.floor(seconds / this.nscount);
-    this.seconds = Math.max(1, seconds);
-    this.sock = this.socks.get(this.ns) ?? this.reopen();
-    this.begin();
-  }
-
-  /** reopen(): a socket connected to nameserver `ns` (autobound to an ephemeral port). */
-  private reopen(): UdpSocket {
-    const addr = this.r.conf.nameservers[this.ns]!;
-    const sock = this.r.udp.socket().connect(addr, 53);
-    sock.onMessage = (data, _len, _src, _sport, pkt) => this.onReply(sock, data, pkt);
-    // POLLERR (ICMP port/host unreachable on the connected socket) → close_and_return_error.
-    sock.onError = () => {
-      if (sock === this.sock && !this.done) this.errorNextServer();
-    };
-    this.socks.set(this.ns, sock);
-    return sock;
-  }
-
-  /** `retry:` — fresh deadline, nothing received, send the first (or both) queries. */
-  private begin(): void {
-    this.timer?.cancel();
-    this.timer = this.sim.schedule(this.seconds * SEC, () => this.onTimeout());
-    this.nwritten = 0;
-    this.recv1 = false;
-    this.recv2 = this.q2 === null;
-    this.ans1 = null;
-    this.ans2 = null;
-    this.ans1By = null;
-    if (this.q2 !== null && !this.r.single) {
-      this.write(this.q1);
-      this.write(this.q2); // sendmmsg: both back to back
-    } else this.write(this.q1);
-  }
-
-  private write(q: DnsMessage): void {
-    this.nwritten++;
-    this.r.noteQuery(this.result);
-    if (!this.sock!.send(encodeDnsMessage(q))) {
-      // send fails (no route): close_and_return_error → next server.
-      this.sim.schedule(0, () => {
-        if (!this.done) this.errorNextServer();
-      });
-    }
-  }
-
-  private onReply(sock: UdpSocket, data: Uint8Array | null, pkt: Packet): void {
-    if (this.done || sock !== this.sock || data === null || data.length < 12) return;
-    let m: DnsMessage;
-    try {
-      m = decodeDns(data, 0).msg;
-    } catch {
-      return; // unparsable: res_queriesmatch fails → spurious, keep waiting
-    }
-    this.gotSomewhere = true;
-    let which = 0;
-    if (!this.recv1 && m.id === this.q1.id && questionsMatch(this.q1, m)) which = 1;
-    if (!this.recv2 && this.q2 !== null && m.id === this.q2.id && questionsMatch(this.q2, m)) which = 2;
-    if (which === 0) return; // spurious UDP packet: dropped, keep waiting
-    const rc = dnsRcode(m);
-    const lame = rc === DnsRcode.NOERROR && m.answers.length === 0 && (m.flags & (DnsFlag.AA | DnsFlag.RA)) === 0 && m.additional.length === 0;
-    if (rc === DnsRcode.SERVFAIL || rc === DnsRcode.NOTIMP || rc === DnsRcode.REFUSED || lame) {
-      if (rc === DnsRcode.SERVFAIL) this.servfail = true;
-      // next_ns: with one reply already in hand, return it; else wait for the other one.
-      if (this.ans1 !== null || this.ans2 !== null) return this.answer();
-      if (this.recv1 || this.recv2 || this.q2 === null) return this.errorNextServer();
-      if (which === 1) this.recv1 = true;
-      else this.recv2 = true;
-      this.maybeSendSecond();
-      return;
-    }
-    if (which === 1) {
-      this.recv1 = true;
-      this.ans1 = m;
-      // The server that answered, as it noted our address and port (after NAT; not on the wire).
-      this.ans1By = answeredBy(this.sim).lookup(IpProto.UDP, pkt.ip!.dst, pkt.udp!.dstPort);
-    } else {
-      this.recv2 = true;
-      this.ans2 = m;
-    }
-    if (this.recv1 && this.recv2) return this.answer();
-    this.maybeSendSecond();
-  }
-
-  /** Single-request mode: the second query goes once the first reply is in (reopen: from a new socket). */
-  private maybeSendSecond(): void {
-    if (!this.r.single || this.q2 === null || this.nwritten >= 2) return;
-    if (this.r.reopen) {
-      this.sock!.close();
-      this.socks.delete(this.ns);
-      this.sock = this.reopen();
-    }
-    this.write(this.q2);
-  }
-
-  private onTimeout(): void {
-    if (this.done) return;
-    this.r.noteTimeout();
-    if (this.ans1 !== null || this.ans2 !== null) {
-      // "If we time out after having received one answer switch to the mode where we send the
-      // second request only once we have received the first answer."
-      if (!this.r.single) {
-        this.r.setSingle();
-        return this.begin();
-      }
-      if (!this.r.reopen) {
-        this.r.setReopen();
-        this.closeAll();
-        this.sock = this.reopen();
-        return this.begin();
-      }
-      return this.answer();
-    }
-    this.gotSomewhere = true;
-    this.nextServer(); // the socket stays open for the next round
-  }
-
-  /** close_and_return_error: all sockets closed, on to the next server. */
-  private errorNextServer(): void {
-    this.timer?.cancel();
-    this.closeAll();
-    this.nextServer();
-  }
-
-  private answer(): void {
-    this.closeAll();
-    this.finish({ kind: 'answer', a: this.ans1, aaaa: this.ans2, aBy: this.ans1By });
-  }
-
-  private closeAll(): void {
-    this.timer?.cancel();
-    for (const s of this.socks.values()) s.close();
-    this.socks.clear();
-  }
-
-  private finish(x: ExchangeResult): void {
-    if (this.done) return;
-    this.done = true;
-    this.timer?.cancel();
-    this.cb(x);
-  }
+/** Whether a lookup's addresses and name overflow getaddrinfo's buffer of `scratch` bytes (ERANGE). */
+function overflows(r: LookupResult, bare: string, scratch: number): boolean {
+  const owner = r.canonicalName ?? r.answeredName ?? bare;
+  return GAIH_ADDRTUPLE_BYTES * r.addresses.length + owner.length + 1 > scratch;
 }
 
-/** res_queriesmatch: same question (name case-insensitively, type, class). */
-function questionsMatch(q: DnsMessage, r: DnsMessage): boolean {
-  if (r.questions.length !== q.questions.length) return false;
-  return q.questions.every((a, i) => {
-    const b = r.questions[i]!;
-    return a.type === b.type && a.class === b.class && a.name.toLowerCase() === b.name.toLowerCase();
-  });
+/** RESOLV_EDNS_BUFFER_SIZE: the UDP payload size glibc advertises with `options edns0`. */
+const RESOLV_EDNS_BUFFER_SIZE = 1200;
+
+/** __res_nopt: with `edns0`, an OPT record (root owner, class = UDP payload size, version 0, no DO) in the additional section. */
+function withEdns(q: DnsMessage, conf: ResolvConf): DnsMessage {
+  if (conf.edns0 !== true) return q;
+  q.additional.push({ name: '', type: DnsType.OPT, class: RESOLV_EDNS_BUFFER_SIZE, ttl: 0, data: { kind: 'unknown', data: new Uint8Array(0) } });
+  return q;
 }
 
 /** __res_context_query's verdict on the A (hp) and AAAA (hp2) replies. */

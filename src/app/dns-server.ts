@@ -32,13 +32,18 @@
 // With `identity` (CoreDNS: its pod), each reply notes the client's address and port → identity in
 // app/answered-by, so the stub resolver can say which server answered (a dns flow's endpoints).
 //
-// Not modelled: DNS over TCP (a truncated reply is final), EDNS(0) (OPT records are ignored and never
-// added), forward's health checks and max_fails, prefetch / serve_stale, DNSSEC, zone transfers,
+// - TCP (with `tcp`, as CoreDNS 1.11 sets up miekg/dns serveTCPConn): the same port on TCP; queries
+//   framed by their length are read one at a time, each served (chaos, delay, plugin chain) before the
+//   next is read; the first must arrive within 3 s of the accept, each next within 10 s of the last
+//   reply, else the server closes; at the client's FIN it closes too. Replies are not cut to 512 octets.
+// Not modelled: forwarding over TCP (CoreDNS's forward uses the client's transport; here every upstream
+// query goes over UDP), EDNS(0) (OPT records are ignored and never added), forward's health checks and max_fails, prefetch / serve_stale, DNSSEC, zone transfers,
 // the `errors`/`log`/`loop`/`reload` plugins, CoreDNS's concurrency limit (max_concurrent).
 import { sample, type Distribution } from '../core/distributions.js';
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { SEC, type TimeNs } from '../core/time.js';
+import type { TcpLayer, TcpSocket } from '../transport/tcp/index.js';
 import type { UdpLayer, UdpSocket } from '../transport/udp.js';
 import {
   decodeDns,
@@ -56,13 +61,14 @@ import {
 } from '../wire/dns.js';
 import { IpProto, type Ipv4 } from '../wire/types.js';
 import { answeredBy } from './answered-by.js';
+import { DNS_TCP_MAX, DnsStreamReader, frameDns } from './dns-stream.js';
+import { errorReply, minimalTtl, OPCODE_MASK, replyFlags, roundRobin, truncate, withOpt, withTtl } from './dns-reply.js';
+
 
 /** DNS port (RFC 1035 §4.2). */
 export const DNS_PORT = 53;
 /** Largest UDP reply without EDNS (RFC 1035 §4.2.1). */
 export const DNS_UDP_MAX = 512;
-/** Opcode field mask of the flags word. */
-const OPCODE_MASK = 0x7800;
 
 /** What a zone answers for one question. */
 export interface ZoneAnswer {
@@ -105,6 +111,11 @@ export interface DnsServerOptions {
   forwardExpireNs?: TimeNs;
   /** The pod (or host) the server runs in: noted per client address and port with each reply (app/answered-by) so DNS flows can name it. */
   identity?: string;
+  /** Also serve DNS over TCP on the same port, in this namespace's TCP layer (CoreDNS listens on both). */
+  tcp?: TcpLayer;
+  /** TCP: the time to read a connection's first query, and to wait for each next one (CoreDNS 1.11: 3 s, 10 s). */
+  tcpReadTimeoutNs?: TimeNs;
+  tcpIdleTimeoutNs?: TimeNs;
 }
 
 /** Server counters (CoreDNS exports the like as coredns_dns_requests_total, _responses_total{rcode}, …). */
@@ -122,6 +133,22 @@ export interface DnsServerCounters {
   malformed: number;
   /** Replies truncated to 512 octets (TC set). */
   truncated: number;
+  /** TCP connections accepted, and the queries read from them (counted in `queries` too). */
+  tcpConnections: number;
+  tcpQueries: number;
+}
+
+/** One client's TCP connection: its queries are read and answered one at a time (miekg/dns serveTCPConn). */
+interface TcpConn {
+  sock: TcpSocket;
+  reader: DnsStreamReader;
+  /** A query is being served: the next is read once its reply is written. */
+  busy: boolean;
+  /** The client has closed its side (a read would return EOF). */
+  eof: boolean;
+  closed: boolean;
+  /** The read deadline: the first query's, then the idle timeout between queries. */
+  timer: SimEvent | null;
 }
 
 /** Rcode names as dig prints them. */
@@ -186,6 +213,8 @@ export class DnsServer {
     cacheHits: 0,
     malformed: 0,
     truncated: 0,
+    tcpConnections: 0,
+    tcpQueries: 0,
   };
   private readonly sim: Simulator;
   private readonly name: string;
@@ -201,6 +230,7 @@ export class DnsServer {
     const port = opts.port ?? DNS_PORT;
     this.sock = udp.socket().bind(port);
     this.sock.onMessage = (data, _len, src, sport) => this.onQuery(data, src, sport);
+    if (opts.tcp !== undefined) opts.tcp.listen(port, (s) => this.acceptTcp(s));
   }
 
   private stream(what: string) {
@@ -208,36 +238,123 @@ export class DnsServer {
   }
 
   private onQuery(data: Uint8Array | null, src: Ipv4, sport: number): void {
+    const q = this.decodeQuery(data);
+    if (q !== null) this.handle(q, src, (resp) => this.send(resp, q, src, sport), NOTHING);
+  }
+
+  /** A query's bytes decoded, or null (counted as malformed): undecodable, or a response sent to the server port (dropped, as miekg/dns does). */
+  private decodeQuery(data: Uint8Array | null): DnsMessage | null {
     let q: DnsMessage;
     try {
       if (data === null) throw new Error('no payload bytes');
       q = decodeDns(data, 0).msg;
     } catch {
       this.counters.malformed++;
-      return;
+      return null;
     }
     if (q.flags & DnsFlag.QR) {
-      this.counters.malformed++; // a response sent to the server port: dropped, as miekg/dns does
-      return;
+      this.counters.malformed++;
+      return null;
     }
     this.counters.queries++;
+    return q;
+  }
+
+  /** A query from `src`: chaos, the processing delay, then the plugin chain; `reply` writes the answer, `unanswered` runs when none is written. */
+  private handle(q: DnsMessage, src: Ipv4, reply: (resp: DnsMessage) => void, unanswered: () => void): void {
     const d = this.opts.processingDelay;
     let delay = d ? Math.max(0, Math.round(sample(d, this.stream(`dns-server/${this.sock.localPort}`)))) : 0;
     const chaos = this.chaos !== null && q.questions.length === 1 ? this.chaos(q.questions[0]!, src) : null;
     if (chaos !== null) {
-      if (chaos.kind === 'drop') return;
-      if (chaos.kind === 'rcode') return this.send(errorReply(q, chaos.rcode), q, src, sport);
-      if (chaos.kind === 'random' && q.questions[0]!.type === DnsType.A) return this.send(this.randomAnswer(q), q, src, sport);
+      if (chaos.kind === 'drop') return unanswered();
+      if (chaos.kind === 'rcode') return reply(errorReply(q, chaos.rcode));
+      if (chaos.kind === 'random' && q.questions[0]!.type === DnsType.A) return reply(this.randomAnswer(q));
       if (chaos.kind === 'delay') delay += chaos.ns;
     }
-    this.sim.schedule(delay, () => this.serve(q, src, sport));
+    this.sim.schedule(delay, () => this.serve(q, reply));
   }
 
-  private serve(q: DnsMessage, src: Ipv4, sport: number): void {
+  private serve(q: DnsMessage, reply: (resp: DnsMessage) => void): void {
     const opcode = (q.flags & OPCODE_MASK) >> 11;
-    if (opcode !== 0) return this.send(errorReply(q, DnsRcode.NOTIMP), q, src, sport);
-    if (q.questions.length !== 1) return this.send(errorReply(q, DnsRcode.FORMERR), q, src, sport);
-    this.process(q, (resp) => this.send(resp, q, src, sport));
+    if (opcode !== 0) return reply(errorReply(q, DnsRcode.NOTIMP));
+    if (q.questions.length !== 1) return reply(errorReply(q, DnsRcode.FORMERR));
+    this.process(q, reply);
+  }
+
+  // --- TCP (miekg/dns serveTCPConn, as CoreDNS 1.11 configures it) -------------------------------
+
+  /**
+   * A connection accepted: queries are read one at a time (each framed by its length), the first within
+   * the read timeout, each next within the idle timeout of the last reply; a query is served before the
+   * next is read, with no limit on their number (CoreDNS: MaxTCPQueries -1). The server closes the
+   * connection when a deadline passes or the client's side is closed. Replies are not cut to 512 octets.
+   */
+  private acceptTcp(sock: TcpSocket): void {
+    this.counters.tcpConnections++;
+    const c: TcpConn = { sock, reader: new DnsStreamReader(), busy: false, eof: false, closed: false, timer: null };
+    this.armRead(c, this.opts.tcpReadTimeoutNs ?? 3 * SEC);
+    sock.onData = (data) => {
+      if (data !== null) c.reader.push(data);
+      this.readTcp(c);
+    };
+    sock.onEnd = () => {
+      c.eof = true;
+      this.readTcp(c);
+    };
+    sock.onError = () => this.dropTcp(c);
+    sock.onClose = () => this.dropTcp(c);
+  }
+
+  private armRead(c: TcpConn, ns: TimeNs): void {
+    c.timer?.cancel();
+    c.timer = this.sim.schedule(ns, () => {
+      c.timer = null;
+      this.closeTcp(c);
+    });
+  }
+
+  /** Reads and serves the next whole query, if no other is being served; at EOF with none left, closes. */
+  private readTcp(c: TcpConn): void {
+    while (!c.busy && !c.closed) {
+      const m = c.reader.next();
+      if (m === null) {
+        if (c.eof) this.closeTcp(c);
+        return;
+      }
+      const q = this.decodeQuery(m);
+      this.counters.tcpQueries++;
+      if (q === null) continue; // "let client hang, they are sending crap": read on
+      c.busy = true;
+      c.timer?.cancel();
+      c.timer = null;
+      const done = (): void => {
+        c.busy = false;
+        if (c.closed) return;
+        this.armRead(c, this.opts.tcpIdleTimeoutNs ?? 10 * SEC);
+        this.readTcp(c);
+      };
+      this.handle(
+        q,
+        c.sock.remoteAddr,
+        (resp) => {
+          if (!c.closed) this.sendTcp(c, resp, q);
+          done();
+        },
+        done,
+      );
+    }
+  }
+
+  private closeTcp(c: TcpConn): void {
+    if (c.closed) return;
+    this.dropTcp(c);
+    c.sock.close();
+  }
+
+  private dropTcp(c: TcpConn): void {
+    c.closed = true;
+    c.timer?.cancel();
+    c.timer = null;
   }
 
   /** The plugin chain: cache → zone → forward; `cb` gets the reply (its ID is the query's). */
@@ -399,11 +516,24 @@ export class DnsServer {
 
   // --- output ----------------------------------------------------------------------------------
 
+  /** A reply on a TCP connection: framed, cut only past what a length field can say. */
+  private sendTcp(c: TcpConn, resp: DnsMessage, q: DnsMessage): void {
+    const opt = q.additional.find((r) => r.type === DnsType.OPT);
+    let out = opt !== undefined ? withOpt(resp, opt) : resp;
+    if (dnsMessageLength(resp) > DNS_TCP_MAX) out = truncate(resp, DNS_TCP_MAX);
+    this.counters.responses[rcodeName(dnsRcode(out))]++;
+    if (this.opts.identity !== undefined) answeredBy(this.sim).note(IpProto.TCP, c.sock.remoteAddr, c.sock.remotePort, this.opts.identity);
+    c.sock.send(frameDns(out));
+  }
+
   private send(resp: DnsMessage, q: DnsMessage, dst: Ipv4, dport: number): void {
-    const hasEdns = q.additional.some((r) => r.type === DnsType.OPT);
-    let out = resp;
-    if (!hasEdns && dnsMessageLength(resp) > DNS_UDP_MAX) {
-      out = truncate(resp, DNS_UDP_MAX);
+    // request.Size: the client's advertised EDNS(0) UDP size, not below 512; Scrub cuts the reply to it
+    // and SizeAndDo echoes the OPT record (owner root, version 0, the requested size).
+    const opt = q.additional.find((r) => r.type === DnsType.OPT);
+    const size = opt !== undefined ? Math.max(DNS_UDP_MAX, opt.class) : DNS_UDP_MAX;
+    let out = opt !== undefined ? withOpt(resp, opt) : resp;
+    if (dnsMessageLength(out) > size) {
+      out = truncate(out, size);
       this.counters.truncated++;
     }
     this.counters.responses[rcodeName(dnsRcode(out))]++;
@@ -412,74 +542,7 @@ export class DnsServer {
   }
 }
 
-/** Reply flags as miekg/dns SetReply + the given bits: QR, opcode, RD and CD copied, AA/RA as given. */
-export function replyFlags(q: DnsMessage, rcode: number, aa: boolean, ra: boolean): number {
-  return DnsFlag.QR | (q.flags & OPCODE_MASK) | (aa ? DnsFlag.AA : 0) | (q.flags & DnsFlag.RD) | (ra ? DnsFlag.RA : 0) | (q.flags & DnsFlag.CD) | (rcode & 0xf);
-}
-
-/** An empty reply with an rcode (SetRcode): the question echoed, no records. */
-export function errorReply(q: DnsMessage, rcode: number): DnsMessage {
-  return { id: q.id, flags: replyFlags(q, rcode, false, false), questions: q.questions.slice(0, 1), answers: [], authority: [], additional: [] };
-}
-
-/** dnsutil.MinimalTTL: NOERROR with answers → least TTL of all records; denial → min(SOA TTL, SOA minimum). */
-function minimalTtl(m: DnsMessage): number {
-  const rc = dnsRcode(m);
-  if (rc === DnsRcode.NXDOMAIN || (rc === DnsRcode.NOERROR && m.answers.length === 0)) {
-    const soa = m.authority.find((r) => r.data.kind === 'SOA');
-    if (soa === undefined || soa.data.kind !== 'SOA') return 0;
-    return Math.min(soa.ttl, soa.data.minimum);
-  }
-  let min = Infinity;
-  for (const r of [...m.answers, ...m.authority, ...m.additional]) if (r.type !== DnsType.OPT) min = Math.min(min, r.ttl);
-  return min === Infinity ? 0 : min;
-}
-
-/** filterRRSlice: every record's TTL set to `ttl` (OPT dropped), as the cache writes replies. */
-function withTtl(m: DnsMessage, ttl: number): DnsMessage {
-  const f = (rs: DnsResourceRecord[]): DnsResourceRecord[] => rs.filter((r) => r.type !== DnsType.OPT).map((r) => ({ ...r, ttl }));
-  return { ...m, answers: f(m.answers), authority: f(m.authority), additional: f(m.additional) };
-}
-
-/** plugin/loadbalance roundRobin: CNAMEs first, then the address records shuffled, then the rest. */
-function roundRobin(rs: DnsResourceRecord[], rng: { int(n: number): number }): DnsResourceRecord[] {
-  const cname = rs.filter((r) => r.type === DnsType.CNAME);
-  const addr = rs.filter((r) => r.type === DnsType.A || r.type === DnsType.AAAA);
-  const rest = rs.filter((r) => r.type !== DnsType.CNAME && r.type !== DnsType.A && r.type !== DnsType.AAAA);
-  const l = addr.length;
-  if (l === 2) {
-    if (rng.int(0x10000) % 2 === 0) [addr[0], addr[1]] = [addr[1]!, addr[0]!];
-  } else if (l > 2) {
-    for (let j = 0; j < l; j++) {
-      const p = j + (rng.int(0x10000) % (l - j));
-      if (p !== j) [addr[j], addr[p]] = [addr[p]!, addr[j]!];
-    }
-  }
-  return [...cname, ...addr, ...rest];
-}
-
-/** miekg/dns Msg.Truncate: keep answers, then authority, then additional while they fit; TC when an answer is cut. */
-function truncate(m: DnsMessage, size: number): DnsMessage {
-  const out: DnsMessage = { ...m, answers: [], authority: [], additional: [] };
-  let cut = false;
-  for (const [from, to] of [
-    [m.answers, out.answers],
-    [m.authority, out.authority],
-    [m.additional, out.additional],
-  ] as const) {
-    for (const r of from) {
-      to.push(r);
-      if (dnsMessageLength(out) > size) {
-        to.pop();
-        cut = true;
-        break;
-      }
-    }
-    if (cut) break;
-  }
-  if (out.answers.length < m.answers.length) out.flags |= DnsFlag.TC;
-  return out;
-}
+const NOTHING = (): void => {};
 
 /** A zone answer of NXDOMAIN or NODATA with the given SOA (RFC 2308). */
 export function denial(rcode: number, soa: DnsResourceRecord): ZoneAnswer {

@@ -6,7 +6,8 @@
 // listener and acted on as soon as the call returns. Either way one line says so, nothing is written
 // (nothing is open yet) and the exit code is 130 / 143.
 import vm from 'node:vm';
-import { CliError, EXIT, type Signal } from './run.js';
+import { CliError } from './run.js';
+import { onSignal, SIGNAL_EXIT, stoppedLine, type Signal } from './signals.js';
 
 const SLOT = Symbol.for('podwire.interruptible');
 /** Calls the function in the global slot: evaluated under the watchdog, so the whole call is interruptible. */
@@ -14,7 +15,7 @@ const CALL = new vm.Script(`globalThis[Symbol.for('podwire.interruptible')]()`, 
 
 /** The one line (and exit code) for a signal that stopped `what` (e.g. "building the world"). */
 export function interruptedError(signal: Signal, what: string): CliError {
-  return new CliError(`stopped by ${signal} while ${what}; nothing written`, signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+  return new CliError(stoppedLine(signal, what), SIGNAL_EXIT[signal]);
 }
 
 /**
@@ -25,9 +26,7 @@ export function interruptedError(signal: Signal, what: string): CliError {
  */
 export async function interruptible<T>(what: string, fn: () => T, onStop?: () => void): Promise<T> {
   let signal: Signal | null = null;
-  const on = { SIGINT: () => (signal ??= 'SIGINT'), SIGTERM: () => (signal ??= 'SIGTERM') };
-  process.on('SIGINT', on.SIGINT);
-  process.on('SIGTERM', on.SIGTERM);
+  const release = onSignal((s) => (signal ??= s));
   const g = globalThis as unknown as Record<symbol, (() => unknown) | undefined>;
   g[SLOT] = fn;
   try {
@@ -47,26 +46,6 @@ export async function interruptible<T>(what: string, fn: () => T, onStop?: () =>
     }
     return result!;
   } finally {
-    process.off('SIGINT', on.SIGINT);
-    process.off('SIGTERM', on.SIGTERM);
+    release();
   }
-}
-
-/**
- * Until the returned function is called, SIGINT / SIGTERM print the one line for `what` and exit at once
- * (130 / 143): for the moments before a command has anything to stop (loading its modules).
- */
-export function exitOnSignal(what: string): () => void {
-  const on = (s: Signal) => () => {
-    const e = interruptedError(s, what);
-    process.stderr.write(`podwire: ${e.message}\n`);
-    process.exit(e.code);
-  };
-  const handlers = { SIGINT: on('SIGINT'), SIGTERM: on('SIGTERM') };
-  process.on('SIGINT', handlers.SIGINT);
-  process.on('SIGTERM', handlers.SIGTERM);
-  return () => {
-    process.off('SIGINT', handlers.SIGINT);
-    process.off('SIGTERM', handlers.SIGTERM);
-  };
 }

@@ -19,6 +19,7 @@ import { terminalSafe } from '../core/user-error.js';
 import type { RunResult, ScenarioRun } from '../scenario/run.js';
 import type { World } from '../scenario/build.js';
 import { dropsOf } from '../stats/drops.js';
+import { onSignal, SIGNAL_EXIT, type Signal } from './signals.js';
 
 /** Events run between two looks at signals and memory (about 50 ms of simulation). */
 const STEP_EVENTS = 50_000;
@@ -70,7 +71,7 @@ export function memoryOver(l: MemoryLimits): string | null {
 }
 
 /** Exit codes of `podwire run`, as the README lists them. */
-export const EXIT = { ok: 0, input: 1, usage: 2, partial: 3, output: 73, internal: 70, sigint: 130, sigterm: 143 } as const;
+export const EXIT = { ok: 0, input: 1, usage: 2, partial: 3, output: 73, internal: 70, sigint: SIGNAL_EXIT.SIGINT, sigterm: SIGNAL_EXIT.SIGTERM } as const;
 
 /** A bad flag or an unusable environment: one line, a dedicated exit code. */
 export class CliError extends Error {
@@ -154,7 +155,7 @@ export function progressBar(untilNs: number | null): ((now: number, events: numb
   };
 }
 
-export type Signal = 'SIGINT' | 'SIGTERM';
+export type { Signal } from './signals.js';
 
 /**
  * A repeated signal this soon after the first is the same request delivered twice, not a user insisting:
@@ -178,7 +179,7 @@ export class SignalGuard {
   /** Removes the temporary files of the run in progress (set by runWithGuards). */
   onAbort: (() => void) | null = null;
   private firstAt = 0;
-  private readonly handlers = { SIGINT: () => this.handle('SIGINT'), SIGTERM: () => this.handle('SIGTERM') };
+  private release: (() => void) | null = null;
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -186,15 +187,15 @@ export class SignalGuard {
     private readonly graceMs = REPEAT_GRACE_MS,
   ) {}
 
+  /** Takes SIGINT / SIGTERM over (cli/signals' stack) until uninstall. */
   install(): this {
-    process.on('SIGINT', this.handlers.SIGINT);
-    process.on('SIGTERM', this.handlers.SIGTERM);
+    this.release ??= onSignal((s) => this.handle(s));
     return this;
   }
 
   uninstall(): void {
-    process.off('SIGINT', this.handlers.SIGINT);
-    process.off('SIGTERM', this.handlers.SIGTERM);
+    this.release?.();
+    this.release = null;
   }
 
   private handle(s: Signal): void {

@@ -84,3 +84,19 @@ export function removedApiVersion(apiVersion: string, kind: string): { removedIn
   const replacement = r.replacement[kind] ?? r.replacement['*'] ?? (isModelledKind(kind) ? SERVED_VERSION[kind] : 'a current version');
   return { removedIn: r.removedIn, replacement };
 }
+
+/**
+ * Kinds the API server keeps outside namespaces, as its discovery says (`kubectl api-resources
+ * --namespaced=false`, Kubernetes 1.33), and the cluster-scoped kinds of CRDs often applied beside
+ * workloads (cert-manager, Gateway API, Calico, MetalLB has none); `kubectl apply -n` leaves them as they
+ * are. Every other kind is namespaced unless a CustomResourceDefinition in the same file says otherwise.
+ */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  'ComponentStatus', 'Namespace', 'Node', 'PersistentVolume',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
+  'CustomResourceDefinition', 'APIService', 'SelfSubjectReview', 'TokenReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview',
+  'CertificateSigningRequest', 'ClusterTrustBundle', 'FlowSchema', 'PriorityLevelConfiguration',
+  'IngressClass', 'IPAddress', 'ServiceCIDR', 'RuntimeClass', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass',
+  'CSIDriver', 'CSINode', 'StorageClass', 'VolumeAttachment', 'VolumeAttributesClass', 'DeviceClass', 'ResourceSlice', 'StorageVersion', 'StorageVersionMigration',
+  'ClusterIssuer', 'GatewayClass', 'GlobalNetworkPolicy', 'GlobalNetworkSet', 'IPPool', 'FelixConfiguration', 'BGPConfiguration', 'BGPPeer', 'ClusterInformation', 'HostEndpoint',
+]);

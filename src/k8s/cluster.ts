@@ -30,7 +30,7 @@ import { createFlannelDevice, programFlannelRoutes } from './flannel.js';
 import { Inventory } from './inventory.js';
 import { runPodSandbox } from './kubelet.js';
 import type { PodSpecT } from './manifests.js';
-import { schedulePod, type NodeInfo } from './scheduler.js';
+import { schedulePod, type NodeInfo, type Unschedulable } from './scheduler.js';
 import { Underlay } from './underlay.js';
 import { addLbMachine, type LbMachine } from './cloud-lb/machine.js';
 import type { LoadBalancerConfig } from './cloud-lb/config.js';
@@ -133,6 +133,8 @@ export interface ClusterWorld {
   spawner: PodSpawner;
   /** The pod templates of Deployments, ReplicaSets and StatefulSets (scaling and rollouts stamp pods from them). */
   workloads: WorkloadTemplate[];
+  /** The pods no node fitted at bring-up, with why: they wait in the scheduler's queue (kube-scheduler.ts). */
+  unscheduled: { def: PodDef; why: Unschedulable }[];
 }
 
 /** The scheduler and kubelet for pods created while the simulation runs. */
@@ -142,7 +144,7 @@ export interface PodSpawner {
   /** The scheduler's view of a node: its labels, its taints (with `taintsOf`'s, the API's), maxPods. */
   nodeInfo(node: ClusterNode, taintsOf: (node: ClusterNode) => NodeDef['taints']): NodeInfo;
   /** Schedules `def` onto one of `nodes` (with their current taints) and runs its sandbox; the pod joins the cluster's lists. Returns why it stays Pending otherwise. */
-  spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | string;
+  spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | Unschedulable;
 }
 
 type At = (path: (string | number)[], message: string) => UserError;
@@ -184,9 +186,10 @@ export function buildCluster(sim: Simulator, cfg: ClusterConfig, manifestsIn: Ma
   const cni: CniBridgeConfig = { mtu: podMtu, vethDelayNs: durationOr0(cfg.vethDelay), podNet };
   const workloads: WorkloadTemplate[] = [];
   const defs = podDefsOf(sim, manifests, nodeDefs, errors, warnings, workloads);
-  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings, check);
+  const unscheduled: ClusterWorld['unscheduled'] = [];
+  const pods = startPods(inv, cni, nodes, nodeDefs, defs, errors, warnings, unscheduled, check);
   const spawner = podSpawner(inv, cni, nodeDefs, defs, pods);
-  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner, workloads };
+  return { config: cfg, nodes, pods, hosts, network: underlay.ns, namespaces: inv.namespaces, devices: inv.devices, warnings, manifests, lb, outside, spawner, workloads, unscheduled };
 }
 
 function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], defs: PodDef[], pods: ClusterPod[]): PodSpawner {
@@ -201,11 +204,11 @@ function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], d
       const infos = new Map<string, NodeInfo>();
       for (const n of nodes) infos.set(n.name, this.nodeInfo(n, taintsOf));
       const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => byKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
-      const node = nodes.length === 0 ? { pending: '0 nodes are available' } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
-      if ('pending' in node) return node.pending;
-      if ('error' in node) return node.error;
+      const node = nodes.length === 0 ? { pending: 'no nodes available to schedule pods', plugins: [] } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
+      if ('pending' in node) return node;
+      if ('error' in node) return { pending: node.error, plugins: [] };
       const pod = runPodSandbox(inv, cni, node, def, def.namespace === 'default' ? def.name : `${def.name}.${def.namespace}`);
-      if (typeof pod === 'string') return pod;
+      if (typeof pod === 'string') return { pending: pod, plugins: [] };
       byKey.set(`${def.namespace}/${def.name}`, def);
       node.pods.push(pod);
       pods.push(pod);
@@ -251,7 +254,7 @@ function kubeadmJoin(underlay: Underlay, cfg: ClusterConfig, d: NodeDef, i: numb
 /** Pods started between two calls of a build's check hook. */
 const BUILD_CHECK_PODS = 256;
 
-function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[], check?: (done: number, total: number) => void): ClusterPod[] {
+function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], nodeDefs: NodeDef[], defs: PodDef[], errors: UserError[], warnings: UserError[], unscheduled: ClusterWorld['unscheduled'], check?: (done: number, total: number) => void): ClusterPod[] {
   const pods: ClusterPod[] = [];
   const infos = new Map(nodeDefs.map((d) => [d.name, d]));
   const defByKey = new Map<string, PodDef>();
@@ -272,6 +275,7 @@ function startPods(inv: Inventory, cni: CniBridgeConfig, nodes: ClusterNode[], n
     }
     if ('pending' in node) {
       warnings.push(p.m.error(p.specPath, `pod ${p.name} stays Pending: ${node.pending}`));
+      unscheduled.push({ def: p, why: node });
       continue;
     }
     const nsName = p.namespace === 'default' ? p.name : `${p.name}.${p.namespace}`;

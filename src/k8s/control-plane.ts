@@ -25,6 +25,7 @@ import { KubeProxy } from './kube-proxy/proxier.js';
 import type { KubeProxyOptions } from './kube-proxy/index.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { Kubelet } from './kubelet.js';
+import { PodStartup } from './pod-startup.js';
 import { startMetalLbSpeaker } from './metallb-speaker.js';
 import { CloudLoadBalancers, type LoadBalancerConfig } from './cloud-lb/index.js';
 import { poolAddresses } from './cloud-lb/config.js';
@@ -33,6 +34,7 @@ import { startPublicDns, type ExternalDns } from './external-dns.js';
 import { DEFAULT_NODE_MONITOR_GRACE_NS, NodeHealthMonitor, startNodeLifecycleController } from './node-lifecycle.js';
 import { Failures } from './failures.js';
 import { ReplicaSetController } from './replica-controller.js';
+import { KubeScheduler } from './kube-scheduler.js';
 import { DeploymentController } from './deployment-controller.js';
 import { StatefulSetController } from './statefulset-controller.js';
 import { DaemonSetController } from './daemonset-controller.js';
@@ -76,6 +78,10 @@ export interface ControlPlaneConfig {
   ingressController?: IngressControllerConfig | undefined;
   /** The CNI's TCP MSS clamping rule on every node (k8s/mss-clamp), if any. */
   mssClamp?: MssClamp | undefined;
+  /** kube-controller-manager --terminated-pod-gc-threshold (default 12500; 0: terminated pods are never collected). */
+  terminatedPodGcThreshold?: number | undefined;
+  /** The kubelet's start latency for pods created while the scenario runs (k8s/pod-startup), if any. */
+  podStartup?: { sandbox: string | number; imagePull: string | number; images: Record<string, string | number> } | undefined;
 }
 
 /** The running control plane. */
@@ -99,6 +105,8 @@ export class ControlPlane {
   ingress: IngressController | null = null;
   /** The Job controller (job-controller.ts); the CronJob controller hands it its Jobs. */
   readonly jobs: JobController;
+  /** kube-scheduler's loop and queue (kube-scheduler.ts): pods that wait for a node. */
+  readonly scheduler: KubeScheduler;
   /** The ReplicaSet controller (replica-controller.ts): replacements, scaling. */
   readonly replicaSets: ReplicaSetController;
   /** The Deployment controller (deployment-controller.ts): rollouts. */
@@ -120,8 +128,11 @@ export class ControlPlane {
   ) {
     this.api = new ApiStore(sim);
     this.kubelet = new Kubelet(sim, this.api, cluster.pods, this.runtime, record);
+    const st = cfg.podStartup;
+    if (st) this.kubelet.startup = new PodStartup({ sandboxNs: durationOr0(st.sandbox), imagePullNs: durationOr0(st.imagePull), imagesNs: Object.fromEntries(Object.entries(st.images).map(([k, v]) => [k, durationOr0(v)])) }, cluster.pods);
     this.jobs = new JobController(sim, this.api, cluster, this.kubelet, record);
-    this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, record);
+    this.scheduler = new KubeScheduler(sim, this.api, cluster, record);
+    this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, this.scheduler, record);
     this.deployments = new DeploymentController(sim, this.api, this.replicaSets, this.kubelet, record);
     this.statefulSets = new StatefulSetController(sim, this.api, cluster, this.kubelet, record);
     this.daemonSets = new DaemonSetController(sim, this.api, cluster, this.kubelet, record);
@@ -161,7 +172,12 @@ export class ControlPlane {
     // flanneld on every node: a deleted Node's subnet goes from the others' routes, neighbours and FDB.
     watchFlannelNodes(cp.api, cluster.nodes, cluster.config.cni === 'flannel-vxlan', record);
     cp.taintManager.start();
-    new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name)).start();
+    const podGc = new PodGcController(sim, cp.api, record, (name) => cp.nodePodsCollected(name));
+    if (cfg.terminatedPodGcThreshold !== undefined) podGc.terminatedThreshold = cfg.terminatedPodGcThreshold;
+    podGc.start();
+    cp.scheduler.start();
+    // The pods no node fitted at bring-up wait in the queue like any other (a Job's pods are its controller's to make).
+    for (const u of cluster.unscheduled) if (u.def.owner?.kind !== 'Job') cp.scheduler.enqueue(u.def, u.why, (pod) => cp.kubelet.podCreated(pod));
     cp.replicaSets.start();
     cp.statefulSets.start();
     cp.daemonSets.start();
@@ -253,7 +269,8 @@ export class ControlPlane {
 
   /** `kubectl delete pod --grace-period`: the API server sets deletionTimestamp; kubelet and controllers react. */
   deletePod(pod: ClusterPod, gracePeriodNs: TimeNs): void {
-    const obj = this.api.get('Pod', pod.namespace, pod.name)!;
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (!obj) return; // (gone already: kubectl's NotFound)
     this.api.update<Pod>({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: this.sim.now, deletionGracePeriodSeconds: gracePeriodNs / 1e9 } });
   }
 

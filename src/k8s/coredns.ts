@@ -36,10 +36,12 @@ import { DnsServer, denial, rr, type DnsZone, type ZoneAnswer } from '../app/dns
 import { parseResolvConf, StubResolver, type StubResolverOptions } from '../app/dns-resolver.js';
 import type { Namespace } from '../net/namespace.js';
 import type { UdpLayer } from '../transport/udp.js';
+import type { TcpLayer } from '../transport/tcp/index.js';
 import { DnsRcode, DnsType, type DnsQuestion, type DnsResourceRecord } from '../wire/dns.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4-addr.js';
 import type { Ipv4 } from '../wire/types.js';
 import type { ClusterPod } from './cluster.js';
+import { podDns, resolvConfText } from './pod-dns.js';
 import type { ServiceView } from './services.js';
 
 /** The kube-dns Service address of the default service CIDR 10.96.0.0/12 (its 10th address). */
@@ -390,12 +392,10 @@ function reverseIpv4(name: string): Ipv4 | null {
   return parseIpv4(parts.reverse().join('.'));
 }
 
-/** The /etc/resolv.conf kubelet gives a pod with dnsPolicy ClusterFirst (as containerd writes it). */
-export function podResolvConf(namespace: string, opts: { nameservers?: Ipv4[]; domain?: string; hostSearch?: string[]; ndots?: number } = {}): string {
-  const d = opts.domain ?? CLUSTER_DOMAIN;
-  const search = [`${namespace}.svc.${d}`, `svc.${d}`, d, ...(opts.hostSearch ?? [])];
-  const ns = (opts.nameservers ?? [KUBE_DNS_IP]).map((a) => `nameserver ${formatIpv4(a)}\n`).join('');
-  return `search ${search.join(' ')}\n${ns}options ndots:${opts.ndots ?? 5}\n`;
+/** The /etc/resolv.conf kubelet gives a pod with dnsPolicy ClusterFirst (k8s/pod-dns.ts; as containerd writes it). */
+export function podResolvConf(namespace: string, opts: { nameservers?: Ipv4[]; domain?: string; hostSearch?: string[] } = {}): string {
+  const host = { nameservers: [], searches: opts.hostSearch ?? [], options: [] };
+  return resolvConfText(podDns({ namespace, hostNetwork: false }, opts.nameservers ?? [KUBE_DNS_IP], opts.domain ?? CLUSTER_DOMAIN, host));
 }
 
 /** A glibc stub resolver for a pod, configured by its ClusterFirst resolv.conf. */
@@ -416,6 +416,8 @@ export interface ClusterDnsOptions {
   /** The pods that run CoreDNS (the kube-dns Service's endpoints). */
   corednsPods: ClusterPod[];
   udpOf(ns: Namespace): UdpLayer;
+  /** The CoreDNS pods' TCP layers: CoreDNS answers on TCP 53 too (a client's retry after a truncated reply). */
+  tcpOf?(ns: Namespace): TcpLayer;
   /** `forward . /etc/resolv.conf`: the nameservers of the nodes' resolv.conf. */
   upstream: Ipv4[];
   zone?: KubernetesZoneOptions;
@@ -434,7 +436,7 @@ export interface ClusterDns {
   servers: DnsServer[];
 }
 
-/** Starts CoreDNS on UDP 53 in every CoreDNS pod, serving the kubernetes zone and forwarding the rest. */
+/** Starts CoreDNS on UDP 53 (and TCP 53 with `tcpOf`) in every CoreDNS pod, serving the kubernetes zone and forwarding the rest. */
 export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
   const zone = kubernetesZone(opts.services, opts.pods, opts.zone);
   const servers = opts.corednsPods.map(
@@ -447,6 +449,7 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
         loadbalance: opts.loadbalance ?? true,
         ...(opts.processingDelay ? { processingDelay: opts.processingDelay } : {}),
         identity: p.name,
+        ...(opts.tcpOf ? { tcp: opts.tcpOf(p.ns) } : {}),
       }),
   );
   return { zone, servers };

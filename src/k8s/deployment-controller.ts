@@ -15,8 +15,16 @@
 // spec.minReadySeconds: the controller looks again then). The rollout is complete when the new
 // ReplicaSet has every replica available and the old ones no active pod (pods still terminating do
 // not count, as in the ReplicaSets' status.replicas).
+// The Progressing condition (progress.go syncRolloutStatus), for every Deployment from its first scale or
+// rollout on: a change of its status that counts as progress (more updated, ready or available pods, fewer
+// old ones: DeploymentProgressing) renews the condition's lastUpdateTime (reason ReplicaSetUpdated); a
+// Deployment complete again is NewReplicaSetAvailable; one that has not progressed for
+// spec.progressDeadlineSeconds (default 600) is found by the controller's requeue at lastUpdateTime +
+// the deadline + 1 s (requeueStuckDeployment) and gets Progressing=False, reason ProgressDeadlineExceeded
+// (`kubectl rollout status` then says `deployment "web" exceeded its progress deadline`). Nothing else
+// changes: the controller neither rolls back nor stops the rollout.
 // Layer: k8s (imports core, k8s).
-// Not modelled: progressDeadlineSeconds (a rollout that cannot progress just waits), paused Deployments,
+// Not modelled: paused Deployments,
 // rollout history (revisionHistoryLimit), a second rollout while one runs (it starts from the
 // ReplicaSets as they are then, as the real controller does, so it works; not tested further).
 import type { Simulator } from '../core/simulator.js';
@@ -57,9 +65,36 @@ interface Rollout {
   wake: TimeNs;
 }
 
+/** DeploymentStatus, the counts the Progressing condition compares. */
+interface ProgressStatus {
+  replicas: number;
+  updated: number;
+  ready: number;
+  available: number;
+}
+
+/** One Deployment's Progressing condition. */
+interface Progress {
+  template: WorkloadTemplate;
+  /** spec.replicas. */
+  replicas: number;
+  deadlineNs: TimeNs | null;
+  status: ProgressStatus;
+  /** The condition: True (ReplicaSetUpdated / NewReplicaSetAvailable) or False (ProgressDeadlineExceeded). */
+  timedOut: boolean;
+  complete: boolean;
+  lastUpdate: TimeNs;
+  /** The requeue scheduled for the deadline check, with its time. */
+  check: { at: TimeNs } | null;
+}
+
+/** DeploymentSpec.progressDeadlineSeconds' default. */
+export const DEFAULT_PROGRESS_DEADLINE_S = 600;
+
 /** The Deployment controller's rollouts. */
 export class DeploymentController {
   private readonly rollouts = new Map<string, Rollout>();
+  private readonly progress = new Map<string, Progress>();
   private syncing = false;
 
   constructor(
@@ -91,6 +126,7 @@ export class DeploymentController {
     const minReady = typeof spec['minReadySeconds'] === 'number' ? (spec['minReadySeconds'] as number) : 0;
     const r: Rollout = { template: d, replicas, maxSurge, maxUnavailable, recreate: strategy.type === 'Recreate', minReadyNs: Math.round(minReady * 1e9), sets: [...old, rs], done: false, wake: Infinity };
     this.rollouts.set(key, r);
+    this.progressOf(d).replicas = replicas;
     this.record(`deployment ${d.owner.name}: rollout restart: new replicaset ${name} (${r.recreate ? 'Recreate' : `RollingUpdate, maxSurge ${maxSurge}, maxUnavailable ${maxUnavailable}`})`);
     if (!this.watching) this.watch();
     this.sync(r);
@@ -101,17 +137,93 @@ export class DeploymentController {
    * new count (the new ReplicaSet scaled down if it has more); otherwise the newest ReplicaSet takes it.
    */
   scale(d: WorkloadTemplate, n: number): void {
+    this.progressOf(d).replicas = n;
     const r = this.rollouts.get(`${d.namespace}/${d.owner.name}`);
     if (r && !r.done) {
       r.replicas = n;
       const nrs = r.sets[r.sets.length - 1]!;
       if (nrs.replicas > n) this.replicaSets.scale(nrs, n);
       this.sync(r);
-      return;
+    } else {
+      const sets = this.setsOf(d);
+      const newest = sets[sets.length - 1];
+      if (newest) this.replicaSets.scale(newest, n);
     }
-    const sets = this.setsOf(d);
-    const newest = sets[sets.length - 1];
-    if (newest) this.replicaSets.scale(newest, n);
+    if (!this.watching) this.watch();
+    this.syncRolloutStatus(this.progressOf(d));
+  }
+
+  /** The Deployment's Progressing condition, tracked from now on (its status as it is now, complete or not). */
+  private progressOf(d: WorkloadTemplate): Progress {
+    const key = `${d.namespace}/${d.owner.name}`;
+    let p = this.progress.get(key);
+    if (!p) {
+      const raw = d.rawSpec['progressDeadlineSeconds'];
+      const deadline = typeof raw === 'number' && Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_PROGRESS_DEADLINE_S;
+      // (math.MaxInt32 means no deadline, as HasProgressDeadline says.)
+      p = { template: d, replicas: d.replicas, deadlineNs: deadline >= 2 ** 31 - 1 ? null : deadline * 1e9, status: { replicas: 0, updated: 0, ready: 0, available: 0 }, timedOut: false, complete: false, lastUpdate: this.sim.now, check: null };
+      p.status = this.statusOf(p);
+      p.complete = this.isComplete(p, p.status);
+      this.progress.set(key, p);
+    }
+    return p;
+  }
+
+  /** calculateStatus: the pods of its ReplicaSets (waiting for a node included), those of the newest, Ready, available. */
+  private statusOf(p: Progress): ProgressStatus {
+    const sets = this.setsOf(p.template);
+    const minReady = typeof p.template.rawSpec['minReadySeconds'] === 'number' ? (p.template.rawSpec['minReadySeconds'] as number) * 1e9 : 0;
+    const st: ProgressStatus = { replicas: 0, updated: 0, ready: 0, available: 0 };
+    sets.forEach((rs, i) => {
+      const n = this.replicaSets.activeCount(rs);
+      st.replicas += n;
+      if (i === sets.length - 1) st.updated = n;
+      for (const x of this.replicaSets.active(rs)) {
+        if (!x.obj.status.ready) continue;
+        st.ready++;
+        if (this.replicaSets.readyAt(x.pod) + minReady <= this.sim.now) st.available++;
+      }
+    });
+    return st;
+  }
+
+  /** DeploymentComplete. */
+  private isComplete(p: Progress, st: ProgressStatus): boolean {
+    return st.updated === p.replicas && st.replicas === p.replicas && st.available === p.replicas;
+  }
+
+  /** syncRolloutStatus: the Progressing condition from the status now, then the deadline's requeue. */
+  private syncRolloutStatus(p: Progress): void {
+    const st = this.statusOf(p);
+    const old = p.status;
+    const name = p.template.owner.name;
+    const sets = this.setsOf(p.template);
+    const nrs = sets[sets.length - 1]?.name ?? name;
+    const complete = this.isComplete(p, st);
+    const progressing = st.updated > old.updated || st.replicas - st.updated < old.replicas - old.updated || st.ready > old.ready || st.available > old.available;
+    p.status = st;
+    if (complete) {
+      if (p.timedOut) this.record(`deployment ${name}: Progressing=True NewReplicaSetAvailable: ReplicaSet "${nrs}" has successfully progressed.`);
+      p.timedOut = false;
+      p.lastUpdate = this.sim.now;
+    } else if (progressing || (p.complete && !complete)) {
+      if (p.timedOut) this.record(`deployment ${name}: Progressing=True ReplicaSetUpdated: ReplicaSet "${nrs}" is progressing.`);
+      p.timedOut = false;
+      p.lastUpdate = this.sim.now;
+    } else if (!p.timedOut && p.deadlineNs !== null && p.lastUpdate + p.deadlineNs < this.sim.now) {
+      p.timedOut = true;
+      this.record(`deployment ${name}: Progressing=False ProgressDeadlineExceeded: ReplicaSet "${nrs}" has timed out progressing. (kubectl rollout status: error: deployment "${name}" exceeded its progress deadline)`);
+    }
+    p.complete = complete;
+    // requeueStuckDeployment: look again a second after the deadline (housekeeping: it keeps no run going).
+    if (complete || p.timedOut || p.deadlineNs === null) return;
+    const at = p.lastUpdate + p.deadlineNs + 1e9;
+    if (p.check !== null && p.check.at === at) return;
+    const check = { at };
+    p.check = check;
+    this.sim.scheduleBackground(Math.max(0, at - this.sim.now), () => {
+      if (p.check === check) this.syncRolloutStatus(p);
+    });
   }
 
   /** The Deployment's ReplicaSets, oldest first. */
@@ -130,6 +242,7 @@ export class DeploymentController {
       this.sim.schedule(0, () => {
         this.syncing = false;
         for (const r of this.rollouts.values()) if (!r.done) this.sync(r);
+        for (const p of this.progress.values()) this.syncRolloutStatus(p);
       });
     });
   }
@@ -169,7 +282,7 @@ export class DeploymentController {
       const minAvailable = r.replicas - r.maxUnavailable;
       const nAvail = this.available(r, nrs);
       wakeAt = Math.min(wakeAt, nAvail.next);
-      const allPods = sets.reduce((n, x) => n + this.replicaSets.active(x).length, 0);
+      const allPods = sets.reduce((n, x) => n + this.replicaSets.activeCount(x), 0);
       let budget = allPods - minAvailable - (nrs.replicas - nAvail.n);
       // cleanupUnhealthyReplicas: old pods that are not Ready go first
       for (const o of olds) {

@@ -29,9 +29,8 @@ import { graceSecondsOf } from './pod-termination.js';
 import { intOrPercent } from './deployment-controller.js';
 import type { ReplicaSetController } from './replica-controller.js';
 import { selectorMatches } from './services.js';
+import { UNSCHEDULABLE_TAINT } from './scheduler.js';
 
-/** The taint a cordoned node carries. */
-export const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
 /** kubectl drain's wait before it retries an eviction a budget refused. */
 export const EVICTION_RETRY_NS = 5e9;
 

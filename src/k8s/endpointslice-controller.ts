@@ -120,8 +120,10 @@ export class EndpointSliceController {
     }
     // podEndpointSliceUpdate queues only the Services whose selector matches the pod (old or new labels):
     // a pod no Service selects (a Job's, a client's) changes no slice, causes no kube-proxy sync and no
-    // timeline line.
-    const members = events.filter((e) => this.selected(e.object) || (e.old !== null && this.selected(e.old)));
+    // timeline line. An unscheduled pod (no node yet) is no endpoint: creating or deleting one changes no
+    // slice (the reconciler finds nothing to write).
+    const member = (p: Pod | null) => p !== null && p.spec.nodeName !== '' && this.selected(p);
+    const members = events.filter((e) => member(e.object) || member(e.old));
     if (members.length === 0) return;
     this.resolveAll();
     this.record(describe(members));

@@ -321,16 +321,17 @@ export class JobController {
     const ready = this.cluster.nodes.filter((n) => this.api.get('Node', '', n.name)?.status.ready === true);
     const taintsOf = (n: ClusterPod['node']) => (this.api.get('Node', '', n.name)?.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect }));
     const pod = this.cluster.spawner.spawn(def, ready, taintsOf);
-    if (typeof pod === 'string') {
-      this.record(`job ${s.name}: pod ${stamped.name} stays Pending: ${pod}`);
+    if ('pending' in pod) {
+      this.record(`job ${s.name}: pod ${stamped.name} stays Pending: ${pod.pending}`);
       return;
     }
     this.adopt(s, pod);
     this.record(`job ${s.name}: created pod ${pod.name}${index !== null ? ` (index ${index})` : ''}; scheduler: bound to ${pod.node.name}`);
     this.api.create<Pod>({ kind: 'Pod', metadata: objectMeta(pod.namespace, pod.name, pod.labels), spec: { nodeName: pod.node.name, hostNetwork: pod.hostNetwork }, status: { podIP: pod.ip, ready: false, reason: 'ContainersNotReady' } });
-    this.kubelet.podCreated(pod);
-    for (const h of this.podCreatedHooks) h(pod);
-    this.kubelet.runToCompletion(pod);
+    this.kubelet.podCreated(pod, () => {
+      for (const h of this.podCreatedHooks) h(pod);
+      this.kubelet.runToCompletion(pod);
+    });
   }
 
   private finish(s: JobState, type: JobCondition['type'], reason: string, message: string): void {

@@ -24,9 +24,8 @@
 // Pods are keyed by uid (pod-uid.ts): a name used again (a StatefulSet's pod created anew) is another pod.
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
-// wraps, which podwire's IPAM never does), removing the Pod object once the grace period ends (it stays, not
-// ready and terminating; a StatefulSet's or DaemonSet's pod excepted, whose controller waits for it:
-// removedWhenStopped), image pulls and sandbox start latency (a new pod's container runs at once).
+// wraps, which podwire's IPAM never does). A gracefully deleted pod whose containers ended is deleted from the
+// API server by its kubelet (`finalDelete`), which frees its slot on the node for the scheduler.
 import type { SimEvent } from '../core/scheduler.js';
 import type { Simulator } from '../core/simulator.js';
 import { CrashLoopBackOff } from './crash-loop.js';
@@ -42,6 +41,7 @@ import type { PodDef } from './desired-state.js';
 import type { Inventory } from './inventory.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
 import { currentPod, podUid } from './pod-uid.js';
+import type { PodStartup } from './pod-startup.js';
 
 /** RunPodSandbox on `node`: the pod's namespace (`nsName`) plugged into cni0, or the node's for hostNetwork. Returns an error message when the subnet is full. */
 export function runPodSandbox(inv: Inventory, cni: CniBridgeConfig, node: ClusterNode, def: PodDef, nsName: string): ClusterPod | string {
@@ -77,6 +77,8 @@ export class Kubelet {
   private readonly terminal = new Set<string>();
   /** Pods deleted gracefully whose containers have ended (SIGTERM obeyed or the grace period over). */
   private readonly stopped = new Set<string>();
+  /** The start latency of pods bound while the scenario runs (spec.cluster.podStartup), or null: they start at once. */
+  startup: PodStartup | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -196,12 +198,29 @@ export class Kubelet {
     return !this.down.has(node.name);
   }
 
-  /** A pod a controller created and the scheduler bound (its sandbox is up): run its app, then probes or Ready. */
-  podCreated(pod: ClusterPod): void {
+  /**
+   * A pod a controller created and the scheduler bound: its containers start (at once, or after the
+   * sandbox and image pulls of `startup`, pod-startup.ts), then its app runs, then probes or Ready;
+   * `then` runs with the containers' start (a Job pod's work). A pod deleted before its containers
+   * start never starts them.
+   */
+  podCreated(pod: ClusterPod, then?: () => void): void {
+    if (this.startup === null) return this.containersRun(pod, then);
+    const plan = this.startup.plan(pod, this.sim.now);
+    for (const e of plan.events) this.sim.scheduleAt(e.atNs, () => this.record(e.what));
+    if (plan.startAt === null) return;
+    this.sim.scheduleAt(plan.startAt, () => {
+      const obj = this.api.get('Pod', pod.namespace, pod.name);
+      if (obj && obj.metadata.deletionTimestamp === null && !this.down.has(pod.node.name)) this.containersRun(pod, then);
+    });
+  }
+
+  private containersRun(pod: ClusterPod, then?: () => void): void {
     this.podStarter?.(pod);
     this.record(`kubelet: ${pod.name} started on ${pod.node.name}`);
     if (hasProbes(pod)) this.prober?.addPod(pod);
     else this.setReady(pod, true, 'PodReady');
+    then?.();
   }
 
   /** Starts the run of a run-to-completion container (a Job pod's): it exits after its work, with its exit code. */
@@ -319,21 +338,37 @@ export class Kubelet {
   }
 
   /**
+   * A gracefully deleted pod whose containers ended: the status manager writes its last status (not
+   * Ready) and, the pod being finished and its deletionTimestamp set, deletes it with grace period 0
+   * (status_manager syncPod → canBeDeleted → Delete): the Pod object is gone, its slot on the node free.
+   * One commit, as the two writes follow each other within the same sync.
+   */
+  private finalDelete(pod: ClusterPod): void {
+    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    if (!obj) return;
+    // KillPod stopped the sandbox: CNI DEL takes its host veth off cni0 and out of the node (`ip link` lists it no more).
+    if (pod.hostVeth) {
+      cniDel(pod.node, pod.hostVeth);
+      pod.ns.releaseIdents();
+    }
+    const last: Pod = { ...obj, status: { ...obj.status, ready: false, reason: 'pod gone' } };
+    this.api.commit([
+      { op: 'update', object: last },
+      { op: 'delete', kind: 'Pod', namespace: pod.namespace, name: pod.name },
+    ]);
+  }
+
+  /**
    * The Pod object is gone from the API server without the kubelet's confirmation (a force delete: the
    * pod GC's, for a deleted Node): HandlePodRemoves — the pod workers kill its containers and the
    * sandbox is stopped (CNI DEL). A kubelet that is down does nothing; a terminal pod is already torn down.
    */
   private podRemoved(obj: Pod): void {
     const pod = currentPod(this.pods, obj.metadata.namespace, obj.metadata.name);
-    if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod))) return;
+    if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod)) || this.stopped.has(keyOf(pod))) return;
     const pk = keyOf(pod);
-    // A stopped StatefulSet / DaemonSet pod's object deleted by its own kubelet (removedWhenStopped).
-    const stopped = this.stopped.has(pk) && removedWhenStopped(pod);
     this.tearDown(pod, pk);
-    // Gone from its node: the scheduler no longer counts it there (its host ports are free again).
-    if (stopped) pod.node.pods.splice(pod.node.pods.indexOf(pod), 1);
-    const veth = pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : '';
-    this.record(stopped ? `kubelet: ${pod.name} removed from the API server; sandbox removed${veth}` : `kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${veth}`);
+    this.record(`kubelet: ${pod.name} killed on ${pod.node.name} (deleted from the API server); sandbox removed${pod.hostVeth ? ` (${pod.hostVeth.name} gone)` : ''}`);
   }
 
   /**
@@ -377,10 +412,7 @@ export class Kubelet {
       setPodLinks(pod, false);
       this.stopped.add(keyOf(pod));
       this.record(how === 'exit' ? `pod ${pod.name} stopped (its app exited on SIGTERM; sandbox removed)` : how === 'drained' ? `pod ${pod.name} stopped (its app drained its connections and exited; sandbox removed)` : `pod ${pod.name} stopped (grace period over)`);
-      this.setReady(pod, false, 'pod gone');
-      // The status manager's last write once the containers are gone: DELETE with grace period 0, so the
-      // name is free (a StatefulSet creates its pod again under it, a DaemonSet's node gets its new pod).
-      if (removedWhenStopped(pod) && this.api.get('Pod', pod.namespace, pod.name)) this.api.delete('Pod', pod.namespace, pod.name);
+      this.finalDelete(pod);
     };
     if (sigtermNs >= graceNs || plan.sigterm === 'ignore') return void this.sim.schedule(graceNs, () => end('grace'));
     if (plan.sigterm === 'exit') return void this.sim.schedule(sigtermNs, () => end('exit'));
@@ -406,16 +438,6 @@ export const PLEG_RELIST_NS = 1e9;
 export interface ContainerWork {
   runNs: number | null;
   exitCode: number;
-}
-
-/**
- * Pods whose object the kubelet deletes once a graceful delete has stopped their containers (the status
- * manager's final DELETE, grace period 0): StatefulSet and DaemonSet pods, whose controllers wait for the
- * object to be gone before they create the pod again (the same name, or on the same node). Other pods'
- * objects stay, terminating and not ready, as before (not modelled for them yet: see the README).
- */
-export function removedWhenStopped(pod: ClusterPod): boolean {
-  return pod.owner?.kind === 'StatefulSet' || pod.owner?.kind === 'DaemonSet';
 }
 
 /** A Job's pod: its container runs its work and exits (restartPolicy Never or OnFailure). */

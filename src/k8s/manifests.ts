@@ -2,6 +2,7 @@
 // Deployment (→ ReplicaSet → Pods). Layer: k8s. Only the fields that shape the network are used;
 // probes are parsed for k8s/prober.ts; other well-known fields (resources, env, ...) are accepted silently, and fields podwire
 // does not know at all produce a one-line warning naming file:line:col, never silence.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import '../core/zod-messages.js';
 import type { UserError } from '../core/user-error.js';
@@ -42,18 +43,38 @@ const Probe = z.looseObject({
 const Container = z.looseObject({
   name: z.string().regex(DNS_LABEL, 'expected a DNS label'),
   image: z.string().default(''),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   ports: z.array(ContainerPort).default([]),
   readinessProbe: Probe.optional(),
   livenessProbe: Probe.optional(),
   startupProbe: Probe.optional(),
 });
 
-export const PodSpecSchema = z.looseObject({
-  nodeName: z.string().optional(),
-  hostNetwork: z.boolean().default(false),
-  containers: z.array(Container).min(1, 'a pod needs at least one container'),
-  initContainers: z.array(Container).default([]),
+/** core/v1 PodDNSConfig as kube-apiserver validates it (validatePodDNSConfig); k8s/pod-dns.ts applies it. */
+const PodDnsConfig = z.looseObject({
+  nameservers: z.array(z.string().refine((s) => isIP(s) !== 0, 'must be valid IP address')).max(3, 'must not have more than 3 nameservers').optional(),
+  searches: z
+    .array(z.string().refine((s) => DNS_SUBDOMAIN.test(s.replace(/\.$/, '')) && s.length <= 253, 'a search path must be a valid DNS subdomain (RFC 1123)'))
+    .max(32, 'must not have more than 32 search paths')
+    .refine((xs) => xs.join(' ').length <= 2048, 'must not have more than 2048 characters (including spaces) in the search list')
+    .optional(),
+  options: z.array(z.looseObject({ name: z.string().min(1, 'an option needs a name'), value: z.string().optional() })).optional(),
 });
+
+export const PodSpecSchema = z
+  .looseObject({
+    nodeName: z.string().optional(),
+    hostNetwork: z.boolean().default(false),
+    containers: z.array(Container).min(1, 'a pod needs at least one container'),
+    initContainers: z.array(Container).default([]),
+    dnsPolicy: z.enum(['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'], { error: 'expected one of ClusterFirstWithHostNet, ClusterFirst, Default, None' }).optional(),
+    dnsConfig: PodDnsConfig.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.dnsPolicy !== 'None') return;
+    if (spec.dnsConfig === undefined) ctx.addIssue({ code: 'custom', path: ['dnsPolicy'], message: 'must provide `dnsConfig` when `dnsPolicy` is None' });
+    else if ((spec.dnsConfig.nameservers ?? []).length === 0) ctx.addIssue({ code: 'custom', path: ['dnsConfig', 'nameservers'], message: 'must provide at least one DNS nameserver when `dnsPolicy` is None' });
+  });
 
 export const PodSchema = z.looseObject({
   apiVersion: z.literal('v1'),
@@ -144,13 +165,25 @@ export function suggestField(k: string, known: readonly string[]): string | null
   return best;
 }
 
+/** resolv.conf options app/dns-resolver.ts acts on as glibc does. */
+const MODELLED_RESOLV_OPTIONS = new Set(['ndots', 'timeout', 'attempts', 'rotate', 'single-request', 'single-request-reopen', 'use-vc', 'edns0', 'no-aaaa', 'no-tld-query']);
+
 /** Pod spec fields podwire accepts but does not act on, warned about (they change what a pod sees). */
 function podSpecBehaviourWarnings(spec: Record<string, unknown>, path: (string | number)[], warn: (path: (string | number)[], message: string) => void): void {
-  const policy = spec['dnsPolicy'];
-  if (policy !== undefined && policy !== 'ClusterFirst' && !(policy === 'ClusterFirstWithHostNet' && spec['hostNetwork'] === true)) {
-    warn([...path, 'dnsPolicy'], `dnsPolicy ${String(policy)} is not modelled by podwire: the pod resolves names with ClusterFirst (the cluster DNS)`);
+  const dnsConfig = spec['dnsConfig'] as { nameservers?: unknown; options?: unknown } | undefined;
+  if (dnsConfig && typeof dnsConfig === 'object') {
+    if (Array.isArray(dnsConfig.nameservers)) {
+      dnsConfig.nameservers.forEach((n, i) => {
+        if (typeof n === 'string' && isIP(n) === 6) warn([...path, 'dnsConfig', 'nameservers', i], `IPv6 nameserver ${n} is not modelled by podwire (IPv4 only): the resolver skips it`);
+      });
+    }
+    if (Array.isArray(dnsConfig.options)) {
+      dnsConfig.options.forEach((o: unknown, i) => {
+        const name = o && typeof o === 'object' ? (o as { name?: unknown }).name : undefined;
+        if (typeof name === 'string' && name !== '' && !MODELLED_RESOLV_OPTIONS.has(name)) warn([...path, 'dnsConfig', 'options', i, 'name'], `resolv.conf option ${name} is not modelled by podwire: the resolver ignores it (modelled: ${[...MODELLED_RESOLV_OPTIONS].join(', ')})`);
+      });
+    }
   }
-  if (spec['dnsConfig'] !== undefined) warn([...path, 'dnsConfig'], 'dnsConfig is not modelled by podwire and is ignored (the pod gets the ClusterFirst resolv.conf)');
   for (const f of ['topologySpreadConstraints', 'hostAliases'] as const) if (spec[f] !== undefined) warn([...path, f], `${f} is not modelled by podwire and is ignored`);
   const affinity = spec['affinity'] as Record<string, unknown> | undefined;
   if (affinity && typeof affinity === 'object') {

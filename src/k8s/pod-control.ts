@@ -16,7 +16,8 @@ import { currentPod, podObject } from './pod-uid.js';
 /** Schedules `def` onto one of `nodes` (default: the Ready ones) and runs its sandbox; returns why it stays Pending otherwise. */
 export function bindPod(api: ApiStore, cluster: ClusterWorld, def: PodDef, nodes?: ClusterNode[]): ClusterPod | string {
   const ready = nodes ?? cluster.nodes.filter((n) => api.get('Node', '', n.name)?.status.ready === true);
-  return cluster.spawner.spawn(def, ready, apiTaints(api));
+  const pod = cluster.spawner.spawn(def, ready, apiTaints(api));
+  return 'pending' in pod ? pod.pending : pod;
 }
 
 /** A node's taints as the API's Node object has them now (cordon, the node lifecycle controller's). */

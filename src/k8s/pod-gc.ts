@@ -10,10 +10,14 @@
 // Their controllers react as to any pod going away: a ReplicaSet's pod is replaced (replica-controller.ts:
 // a Failed pod is no longer active), the EndpointSlice controller drops them, a running kubelet kills
 // their containers. Layer: k8s (imports core, k8s).
-// Not modelled: gcTerminated (--terminated-pod-gc-threshold), gcUnscheduledTerminating and
-// gcTerminating (out-of-service taint); the delaying queue's exact instants (the check runs at the first
-// gc() at or after the quarantine's end, which for the defaults is 40 s after the first sighting); both
-// periods are constants of the controller, not flags, so no scenario knob changes them.
+// gcTerminated: once more pods than --terminated-pod-gc-threshold (spec.cluster.terminatedPodGcThreshold,
+// default 12500, 0: never) are Succeeded or Failed, the next gc() deletes the oldest of them down to the
+// threshold (byEvictionAndCreationTimestamp: creation order here). Below it terminated pods stay
+// (`kubectl get pods` lists Completed / Error pods; a Job's TTL or its deletion removes them sooner).
+// Not modelled: gcUnscheduledTerminating (an unscheduled pod's delete is immediate here) and
+// gcTerminating (out-of-service taint); eviction order among terminated pods; the delaying queue's exact
+// instants (the check runs at the first gc() at or after the quarantine's end, which for the defaults is
+// 40 s after the first sighting); both periods are constants of the controller, not flags.
 import type { Simulator } from '../core/simulator.js';
 import type { Pod } from './api/objects.js';
 import type { ApiStore, Write } from './api/store.js';
@@ -23,10 +27,23 @@ export const POD_GC_CHECK_PERIOD_NS = 20e9;
 /** gc_controller.go quarantineTime. */
 export const POD_GC_QUARANTINE_NS = 40e9;
 
-/** The pod GC's orphan collection, woken by Node deletions (its other runs find nothing to do). */
+/** kube-controller-manager --terminated-pod-gc-threshold's default. */
+export const DEFAULT_TERMINATED_POD_GC_THRESHOLD = 12500;
+
+const terminal = (p: Pod): boolean => p.status.phase === 'Succeeded' || p.status.phase === 'Failed';
+
+/** The pod GC's orphan collection, woken by Node deletions, and its terminated-pod collection, woken by the count passing the threshold (its other runs find nothing to do). */
 export class PodGcController {
   /** Nodes seen missing whose quarantine has not ended, by name. */
   private readonly quarantined = new Set<string>();
+  /** Terminated pods (Succeeded or Failed) by key, in the order they were created. */
+  private readonly created = new Map<string, number>();
+  private readonly terminated = new Set<string>();
+  private seq = 0;
+  private gcArmed = false;
+  private lastGcAt = -1;
+  /** --terminated-pod-gc-threshold (0: gcTerminated off). */
+  terminatedThreshold = DEFAULT_TERMINATED_POD_GC_THRESHOLD;
 
   constructor(
     private readonly sim: Simulator,
@@ -41,6 +58,36 @@ export class PodGcController {
     this.api.watch('Node', (events) => {
       for (const e of events) if (e.type === 'DELETED') this.atNextRun(() => this.sighted(e.object.metadata.name));
     });
+    for (const p of this.api.list('Pod')) this.created.set(`${p.metadata.namespace}/${p.metadata.name}`, this.seq++);
+    this.api.watch('Pod', (events) => {
+      for (const e of events) {
+        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+        if (e.type === 'DELETED') {
+          this.created.delete(key);
+          this.terminated.delete(key);
+          continue;
+        }
+        if (e.type === 'ADDED') this.created.set(key, this.seq++);
+        if (terminal(e.object)) this.terminated.add(key);
+      }
+      if (this.terminatedThreshold > 0 && this.terminated.size > this.terminatedThreshold && !this.gcArmed) {
+        // The next gc() run: a run at this instant is over already (its deletes were this batch's cause).
+        this.gcArmed = true;
+        const next = Math.ceil(this.sim.now / POD_GC_CHECK_PERIOD_NS) * POD_GC_CHECK_PERIOD_NS;
+        this.sim.scheduleAt(next === this.lastGcAt ? next + POD_GC_CHECK_PERIOD_NS : next, () => this.gcTerminated());
+      }
+    });
+  }
+
+  /** gcTerminated: the oldest terminated pods go, down to the threshold (DELETE with grace period 0). */
+  private gcTerminated(): void {
+    this.gcArmed = false;
+    this.lastGcAt = this.sim.now;
+    const over = this.terminated.size - this.terminatedThreshold;
+    if (over <= 0) return;
+    const oldest = [...this.terminated].sort((a, b) => this.created.get(a)! - this.created.get(b)!).slice(0, over);
+    this.record(`pod-gc: deleting ${over} terminated pod${over === 1 ? '' : 's'} (${this.terminated.size} > --terminated-pod-gc-threshold=${this.terminatedThreshold}): ${oldest.map((k) => k.slice(k.indexOf('/') + 1)).join(', ')}`);
+    this.api.commit(oldest.map((k) => ({ op: 'delete', kind: 'Pod', namespace: k.slice(0, k.indexOf('/')), name: k.slice(k.indexOf('/') + 1) }) as Write));
   }
 
   private atNextRun(fn: () => void): void {

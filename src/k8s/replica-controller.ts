@@ -15,23 +15,27 @@
 // first (each on a log2 scale of its age in ns), more restarts first; the last tie-break is the pods' UIDs,
 // random strings, for which podwire compares the pods' names (their 5 random characters).
 // Layer: k8s (imports core, k8s).
+// A pod no node fits is created all the same, unscheduled (kube-scheduler.ts: phase Pending, FailedScheduling),
+// and counts as active: the ReplicaSet does not make more; the scheduler binds it when a node frees up, is
+// uncordoned or added, and the kubelet then starts it. Scaling down deletes unscheduled pods first (they go
+// from the API server at once), then the ranking above.
 // StatefulSet and DaemonSet pods are their own controllers' (statefulset-controller.ts, daemonset-controller.ts),
 // Job pods the Job controller's. Not modelled: the controller's expectations and burst limits, the
-// scheduler's and kubelet's latency (the new pod runs in the same instant), a new pod's devices in the
-// capture (they are created after the capture's interfaces were chosen; cni0 and the node's
-// interfaces show its traffic), the scheduler's retries of a Pending pod (one that fits nowhere when it is
-// created stays Pending, even after a node frees up or is uncordoned).
+// scheduler's latency (a pod that fits is bound in the same instant; the kubelet's start latency is
+// `cluster.podStartup`, kubelet.ts), a new pod's devices in the capture (they are created after the
+// capture's interfaces were chosen; cni0 and the node's interfaces show its traffic).
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
 import type { Pod } from './api/objects.js';
 import type { ApiStore } from './api/store.js';
+import { objectMeta } from './api/objects.js';
 import type { ClusterPod, ClusterWorld } from './cluster.js';
 import type { PodDef, PodOwner } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
+import type { KubeScheduler } from './kube-scheduler.js';
 import { generateNames } from './names.js';
 import { currentPod } from './pod-uid.js';
 import { graceSecondsOf } from './pod-termination.js';
-import { bindPod, deletePodGracefully, startPod } from './pod-control.js';
 
 /** One ReplicaSet: its pods' name prefix (the ReplicaSet's name), template and spec.replicas. */
 export interface ReplicaSetState {
@@ -79,6 +83,7 @@ export class ReplicaSetController {
     private readonly api: ApiStore,
     private readonly cluster: ClusterWorld,
     private readonly kubelet: Kubelet,
+    private readonly scheduler: KubeScheduler,
     private readonly record: (what: string) => void,
   ) {
     for (const w of cluster.workloads) {
@@ -141,49 +146,65 @@ export class ReplicaSetController {
     return out;
   }
 
-  /** Active pods of the ReplicaSet (no deletionTimestamp, not terminated). */
+  /** Active pods of the ReplicaSet bound to a node (no deletionTimestamp, not terminated). */
   active(rs: ReplicaSetState): { pod: ClusterPod; obj: Pod }[] {
     return this.podsOf(rs).filter((x) => isActive(x.obj));
+  }
+
+  /** The ReplicaSet's pods waiting for a node (unscheduled, phase Pending), oldest first. */
+  pending(rs: ReplicaSetState): PodDef[] {
+    return this.scheduler.pendingWithPrefix(rs.namespace, rs.name);
+  }
+
+  /** Active pods, bound or waiting for a node (the ReplicaSet's status.replicas). */
+  activeCount(rs: ReplicaSetState): number {
+    return this.active(rs).length + this.pending(rs).length;
   }
 
   /** manageReplicas: creates or deletes pods until the active ones are spec.replicas. `replaced`: the pod whose leaving started it. */
   private sync(rs: ReplicaSetState, replaced: ClusterPod | null): void {
     const active = this.active(rs);
-    const diff = active.length - rs.replicas;
-    // A sync started by one pod leaving makes up for that pod (each leaving pod has its own sync). The
-    // first pod the scheduler cannot place stops the loop: the others would stay Pending for the same reason.
-    if (diff < 0) {
-      const n = replaced ? 1 : -diff;
-      for (let i = 0; i < n; i++) {
-        const why = this.create(rs, replaced);
-        if (why === null) continue;
-        this.record(`replicaset ${rs.name}: ${replaced ? `replacement for ${replaced.name}` : n - i === 1 ? 'a new pod' : `${n - i} new pods`} stay${n - i === 1 ? 's' : ''} Pending: ${why}`);
-        break;
+    const pending = this.pending(rs);
+    const diff = active.length + pending.length - rs.replicas;
+    // A sync started by one pod leaving makes up for that pod (each leaving pod has its own sync).
+    if (diff < 0) for (let i = replaced ? 1 : -diff; i > 0; i--) this.create(rs, replaced);
+    else if (diff > 0) {
+      // getPodsToDelete: unassigned pods first (the newest of them first), then the ranking of the bound ones.
+      const unassigned = pending.slice(-diff).reverse();
+      for (const def of unassigned) {
+        this.record(`replicaset ${rs.name}: deleted pod ${def.name} (${rs.replicas} replicas; unscheduled, removed at once)`);
+        this.scheduler.deletePending(def);
       }
+      if (diff > unassigned.length) for (const v of this.victims(rs, active, diff - unassigned.length)) this.deleteGracefully(rs, v.pod);
     }
-    else if (diff > 0) for (const v of this.victims(rs, active, diff)) this.deleteGracefully(rs, v.pod);
   }
 
-  /** Creates one pod of the ReplicaSet; returns why it stays Pending, or null. */
-  private create(rs: ReplicaSetState, replaced: ClusterPod | null): string | null {
+  /** Creates one pod of the ReplicaSet: bound and started now, or created unscheduled to wait in the scheduler's queue. */
+  private create(rs: ReplicaSetState, replaced: ClusterPod | null): void {
     const { cluster, api } = this;
     const rng = this.sim.rng.stream(`k8s/replicaset/${rs.namespace}/${rs.owner.name}`);
+    const taken = (n: string) => cluster.pods.some((p) => p.namespace === rs.namespace && p.name === n) || api.get('Pod', rs.namespace, n) !== undefined;
     let name = generateNames(rs.name, 1, rng)[0]!;
-    while (cluster.pods.some((p) => p.namespace === rs.namespace && p.name === name)) name = generateNames(rs.name, 1, rng)[0]!;
+    while (taken(name)) name = generateNames(rs.name, 1, rng)[0]!;
     const def = { ...rs.template, name, labels: { ...rs.template.labels } };
     const why = replaced ? `replaces ${replaced.name}` : `${rs.replicas} replicas`;
-    const pod = bindPod(api, cluster, def);
-    if (typeof pod === 'string') return pod;
+    this.created.set(rsKey(rs.namespace, name), this.sim.now);
+    const pod = this.scheduler.tryBind(def);
+    if ('pending' in pod) {
+      this.record(`replicaset ${rs.name}: created pod ${name} (${why})`);
+      this.scheduler.enqueue(def, pod, (bound) => this.kubelet.podCreated(bound));
+      return;
+    }
     this.record(`replicaset ${rs.name}: created pod ${pod.name} (${why}); scheduler: bound to ${pod.node.name}`);
-    this.created.set(rsKey(pod.namespace, pod.name), this.sim.now);
-    startPod(api, this.kubelet, pod);
-    return null;
+    api.create<Pod>({ kind: 'Pod', metadata: objectMeta(pod.namespace, pod.name, pod.labels), spec: { nodeName: pod.node.name, hostNetwork: pod.hostNetwork }, status: { podIP: pod.ip, ready: false, reason: 'ContainersNotReady' } });
+    this.kubelet.podCreated(pod);
   }
 
   private deleteGracefully(rs: ReplicaSetState, pod: ClusterPod): void {
+    const obj = this.api.get('Pod', pod.namespace, pod.name)!;
     const grace = graceSecondsOf(pod);
     this.record(`replicaset ${rs.name}: deleted pod ${pod.name} (${rs.replicas} replicas; grace period ${grace}s)`);
-    deletePodGracefully(this.sim, this.api, pod);
+    this.api.update<Pod>({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: this.sim.now, deletionGracePeriodSeconds: grace } });
   }
 
   /** getPodsToDelete: the `n` pods ranked first for deletion (ActivePodsWithRanks.Less). */

@@ -1,13 +1,16 @@
-// k8s/scheduler — kube-scheduler reduced to its filters and a deterministic score: spec.nodeName binds
-// the pod there; otherwise the filter plugins NodeName, NodeUnschedulable, NodeAffinity (nodeSelector
-// and requiredDuringSchedulingIgnoredDuringExecution), TaintToleration (NoSchedule / NoExecute) and
+// k8s/scheduler — kube-scheduler's filters and a deterministic score: spec.nodeName binds the pod there;
+// otherwise the filter plugins, in the default profile's order and each node stopping at the first that
+// rejects it — NodeUnschedulable (a cordoned node: "node(s) were unschedulable"), TaintToleration
+// (NoSchedule / NoExecute), NodeAffinity (nodeSelector and requiredDuringSchedulingIgnoredDuringExecution),
 // NodePorts (hostPort conflicts) and NodeResourcesFit's pod count (a node runs at most its kubelet's
-// maxPods, 110 by default: "Too many pods") keep the feasible nodes, and of those the one with the fewest pods
-// wins, then node order (what the default scorer's spreading gives on equal nodes). A pod no node
-// fits stays Pending with the FailedScheduling message ("0/3 nodes are available: ..."). Layer: k8s
-// (imports k8s). Mirrors pkg/scheduler/framework/plugins (nodeaffinity, tainttoleration, nodeports)
-// and k8s.io/component-helpers/scheduling/corev1 (label selector operators, toleration matching).
-// Not modelled: resources, preferred affinity, pod (anti-)affinity, topology spread constraints.
+// maxPods, 110 by default: "Too many pods") — keep the feasible nodes, and of those the one with the
+// fewest pods wins, then node order (what the default scorer's spreading gives on equal nodes). A pod
+// no node fits gets the FailedScheduling message ("0/3 nodes are available: ...") and the plugins that
+// rejected it, which the scheduling queue (scheduling-queue.ts) uses to decide which cluster events
+// may make it fit. Layer: k8s (imports k8s). Mirrors pkg/scheduler/framework/plugins (nodeunschedulable,
+// tainttoleration, nodeaffinity, nodeports, noderesources) and k8s.io/component-helpers/scheduling/corev1
+// (label selector operators, toleration matching).
+// Not modelled: resources, preferred affinity, pod (anti-)affinity, topology spread constraints, preemption.
 import { z } from 'zod';
 import type { ClusterNode } from './cluster.js';
 
@@ -105,11 +108,24 @@ function anyTaints(infos: ReadonlyMap<string, NodeInfo>): boolean {
   return t;
 }
 
+/** The filter plugins whose rejections podwire models (framework plugin names). */
+export type FilterPlugin = 'NodeUnschedulable' | 'TaintToleration' | 'NodeAffinity' | 'NodePorts' | 'NodeResourcesFit';
+
+/** Why no node fits: the FailedScheduling message and the plugins that rejected a node (QueuedPodInfo.UnschedulablePlugins). */
+export interface Unschedulable {
+  pending: string;
+  plugins: FilterPlugin[];
+}
+
+/** The taint a cordoned node carries (TaintNodeByCondition for spec.unschedulable). */
+export const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
+
 /** The node a pod is bound to, or the reason it stays Pending / cannot be bound. */
-export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, NodeInfo>, pod: PodScheduling, hostPortsOf: (node: ClusterNode) => { port: number; protocol: string }[]): ClusterNode | { pending: string } | { error: string } {
+export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, NodeInfo>, pod: PodScheduling, hostPortsOf: (node: ClusterNode) => { port: number; protocol: string }[]): ClusterNode | Unschedulable | { error: string } {
   const s = pod.spec;
   if (s.nodeName !== undefined) return nodes.find((n) => n.name === s.nodeName) ?? { error: `no node "${s.nodeName}" (nodes: ${nodes.map((n) => n.name).join(', ')})` };
   const reasons = new Map<string, number>();
+  const plugins = new Set<FilterPlugin>();
   // A pod without node selection or host ports fits every untainted node with room (the common case,
   // checked without the general tests: this runs once per node for each of up to 100,000 pods).
   let selects = pod.hostPorts.length > 0 || s.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
@@ -120,24 +136,27 @@ export function schedulePod(nodes: ClusterNode[], infos: ReadonlyMap<string, Nod
   for (const n of nodes) {
     const info = infos.get(n.name);
     let why: string | null = null;
-    if (n.pods.length >= (info?.maxPods ?? DEFAULT_MAX_PODS)) why = 'Too many pods'; // noderesources.Fit: allocatable pods
-    else if (!selects && (noTaints || info === undefined || info.taints.length === 0)) {
-      if (best === null || n.pods.length < best.pods.length) best = n;
-      continue;
+    let plugin: FilterPlugin | null = null;
+    if (!selects && (noTaints || info === undefined || info.taints.length === 0)) {
+      if (n.pods.length >= (info?.maxPods ?? DEFAULT_MAX_PODS)) [why, plugin] = ['Too many pods', 'NodeResourcesFit'];
     } else {
       const ni: NodeInfo = info ?? { name: n.name, labels: {}, taints: [] };
       const taint = untoleratedTaint(ni, s.tolerations);
-      if (!matchesNodeSelection(ni, s)) why = "node(s) didn't match Pod's node affinity/selector";
-      else if (taint) why = `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
-      else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) why = "node(s) didn't have free ports for the requested pod ports";
+      if (taint?.key === UNSCHEDULABLE_TAINT) [why, plugin] = ['node(s) were unschedulable', 'NodeUnschedulable'];
+      else if (taint) [why, plugin] = [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`, 'TaintToleration'];
+      else if (!matchesNodeSelection(ni, s)) [why, plugin] = ["node(s) didn't match Pod's node affinity/selector", 'NodeAffinity'];
+      else if (pod.hostPorts.some((h) => hostPortsOf(n).some((x) => x.port === h.port && x.protocol === h.protocol))) [why, plugin] = ["node(s) didn't have free ports for the requested pod ports", 'NodePorts'];
+      else if (n.pods.length >= (info?.maxPods ?? DEFAULT_MAX_PODS)) [why, plugin] = ['Too many pods', 'NodeResourcesFit']; // noderesources.Fit: allocatable pods
     }
-    if (why !== null) reasons.set(why, (reasons.get(why) ?? 0) + 1);
-    else if (best === null || n.pods.length < best.pods.length) best = n;
+    if (why !== null) {
+      reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      plugins.add(plugin!);
+    } else if (best === null || n.pods.length < best.pods.length) best = n;
   }
   if (best === null) {
-    // The reason strings as the plugins word them ("node(s) didn't match ...", "Too many pods").
-    const parts = [...reasons].map(([why, n]) => `${n} ${why}`).join(', ');
-    return { pending: `0/${nodes.length} nodes are available: ${parts}` };
+    // The reason strings as the plugins word them ("node(s) didn't match ...", "Too many pods"), sorted as the scheduler's FitError sorts them.
+    const parts = [...reasons].map(([why, n]) => `${n} ${why}`).sort().join(', ');
+    return { pending: `0/${nodes.length} nodes are available: ${parts}.`, plugins: [...plugins] };
   }
   return best;
 }

@@ -15,6 +15,7 @@ import {
 import { TCPMSS_CLAMP_PMTU } from './ext/tcpmss.js';
 import { UNSUPPORTED_MATCHES, UNSUPPORTED_TARGETS, findMatch, findTarget, matchExt, targetExt } from './ext/index.js';
 import { Cursor, IptablesParseError, negs, parseCidr, parseProto, type Token } from './xtables.js';
+import { firstHookViolation, type HookJump, type HookLimited } from './hook-check.js';
 
 export { IptablesParseError, saveString } from './xtables.js';
 export { formatProbability, probabilityToKernel } from './ext/statistic.js';
@@ -65,12 +66,20 @@ interface PendingJump {
   line: number;
 }
 
-/** One rule being parsed: the rule, a pending "!", and where its target was named. */
+/** A match of a rule being parsed that the kernel allows only from some hooks (netfilter/hook-check). */
+interface LimitedAt {
+  what: string;
+  col: number;
+  hooks: readonly string[];
+}
+
+/** One rule being parsed: the rule, a pending "!", where its target was named, and its hook-limited parts. */
 interface RuleState {
   r: Rule;
   neg: Token | null;
   targetTok: Token | null;
   pending: PendingJump[];
+  limited: LimitedAt[];
 }
 
 function takeNeg(s: RuleState): boolean {
@@ -135,6 +144,7 @@ function loadMatch(s: RuleState, t: Token, c: Cursor): void {
   const ext = findMatch(nt.text);
   if (!ext) throw c.err(t, `unknown match "-m ${nt.text}"`);
   s.r.matches.push(ext.init());
+  if (ext.hooks) s.limited.push({ what: `match "${ext.name}"`, col: t.col, hooks: ext.hooks });
 }
 
 /** `-j NAME` / `-g CHAIN` (command_jump): a registered target, else a chain checked at COMMIT. */
@@ -183,8 +193,8 @@ function extOption(s: RuleState, t: Token, c: Cursor): void {
 }
 
 /** Parses the tokens of one rule after `-A CHAIN`. */
-function parseRuleTokens(c: Cursor, table: TableName, pending: PendingJump[]): Rule {
-  const s: RuleState = { r: emptyRule(), neg: null, targetTok: null, pending };
+function parseRuleTokens(c: Cursor, table: TableName, pending: PendingJump[], limited: LimitedAt[]): Rule {
+  const s: RuleState = { r: emptyRule(), neg: null, targetTok: null, pending, limited };
   while (!c.done) {
     const t = c.take();
     if (t.text === '!' && !t.quoted) {
@@ -228,6 +238,9 @@ class RestoreParser {
   byName = new Map<string, Chain>();
   pendingComments: string[] = [];
   pending: PendingJump[] = [];
+  /** Rules of the current table with a hook-limited match, checked at COMMIT. */
+  limited: (LimitedAt & { rule: Rule; line: number })[] = [];
+  private readonly ruleLimited: LimitedAt[] = [];
   lastCommitted: Table | null = null;
   lineNo = 0;
 
@@ -270,6 +283,7 @@ class RestoreParser {
     this.byName = new Map();
     this.pendingComments = [];
     this.pending = [];
+    this.limited = [];
   }
 
   /** COMMIT: every -j/-g must name a user chain of this table. */
@@ -281,6 +295,7 @@ class RestoreParser {
       }
     }
     this.checkLoops(cur);
+    this.checkHooks(cur);
     this.rs.tables.push(cur);
     this.lastCommitted = cur;
     this.cur = null;
@@ -317,6 +332,26 @@ class RestoreParser {
       state.set(chain, 2);
     };
     for (const c of cur.chains) if (isBuiltinChain(cur.name, c.name) && !state.has(c.name)) visit(c.name);
+  }
+
+  /** Hook-limited matches reached from a hook they do not allow are refused (netfilter/hook-check). */
+  private checkHooks(cur: Table): void {
+    if (this.limited.length === 0) return;
+    const chainOfRule = new Map<Rule, string>();
+    for (const c of cur.chains) for (const r of c.rules) chainOfRule.set(r, c.name);
+    const jumps: HookJump[] = [];
+    for (const p of this.pending) {
+      const from = chainOfRule.get(p.rule);
+      const t = p.rule.target;
+      if (from !== undefined && t && (t.kind === 'jump' || t.kind === 'goto')) jumps.push({ from, to: t.chain, line: p.line, col: p.tok.col });
+    }
+    const limited: HookLimited[] = [];
+    for (const l of this.limited) {
+      const chain = chainOfRule.get(l.rule);
+      if (chain !== undefined) limited.push({ what: l.what, chain, line: l.line, col: l.col, hooks: l.hooks });
+    }
+    const bad = firstHookViolation(cur.chains.filter((c) => isBuiltinChain(cur.name, c.name)).map((c) => c.name), jumps, limited);
+    if (bad !== null) throw this.err(bad.col, bad.message, bad.line);
   }
 
   /** `:CHAIN POLICY [packets:bytes]`. */
@@ -357,7 +392,10 @@ class RestoreParser {
       case '-A':
       case '--append': {
         const ch = known();
-        const r = parseRuleTokens(c, cur.name, this.pending);
+        const limited = this.ruleLimited; // reused: kube-proxy's dumps hold tens of thousands of rules, almost none limited
+        limited.length = 0;
+        const r = parseRuleTokens(c, cur.name, this.pending, limited);
+        for (const l of limited) this.limited.push({ ...l, rule: r, line: this.lineNo });
         // tcpmss_tg4_check: path-MTU clamping needs the output route (FORWARD, OUTPUT, POSTROUTING).
         if (r.target?.kind === 'TCPMSS' && r.target.mss === TCPMSS_CLAMP_PMTU && (ch.name === 'PREROUTING' || ch.name === 'INPUT')) {
           throw c.err(chainTok, `TCPMSS --clamp-mss-to-pmtu is only supported in FORWARD, OUTPUT and POSTROUTING, not ${ch.name}`);

@@ -16,6 +16,8 @@ export function topologyOf(world: World): Topology {
       for (const p of n.pods) inCluster.add(p.name);
       hosts.push({ name: n.name, kind: 'node', ip: formatIpv4(n.ip), pods });
     }
+    // A pod deleted from the API server left its node's list; its namespace is no host of its own.
+    for (const p of cluster.pods) inCluster.add(p.namespace === 'default' ? p.name : `${p.name}.${p.namespace}`);
     for (const h of cluster.hosts) {
       inCluster.add(h.name);
       hosts.push({ name: h.name, kind: 'external', ip: formatIpv4(h.ip), pods: [] });

@@ -18,7 +18,7 @@ import type { UdpLayer } from '../transport/udp.js';
 import { formatIpv4, parseCidr, parseIpv4 } from '../wire/ipv4-addr.js';
 import { parseMac } from '../wire/mac.js';
 import type { Mac } from '../wire/types.js';
-import { buildCluster, type ClusterWorld } from '../k8s/cluster.js';
+import { buildCluster, type ClusterPod, type ClusterWorld } from '../k8s/cluster.js';
 import { ControlPlane, type TimelineEntry } from '../k8s/control-plane.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
@@ -327,6 +327,17 @@ function addRoute(b: Builder, ns: Namespace, h: HostSpecT, r: RouteSpecT, at: (s
 function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null, controlPlane: ControlPlane | null, stats: StatsRegistry, warnings: UserError[]): WorldFlow[] {
   const { loaded, errors } = b;
   for (const ns of b.namespaces.values()) tr.udpOf(ns);
+  /** A problem at a pod's manifest field: its Pod, or its Deployment's template. */
+  const atManifest = (pod: ClusterPod, path: (string | number)[], message: string) => {
+    const m = loaded.manifests.find((x) => {
+      const md = x.value['metadata'] as { name?: string } | undefined;
+      return (x.kind === 'Pod' && md?.name === pod.name) || (x.kind === 'Deployment' && md?.name === pod.deployment);
+    });
+    const base = m?.kind === 'Deployment' ? ['spec', 'template', ...path] : path;
+    return m ? loaded.error(base, message, m.docIndex) : loaded.error(['spec'], message);
+  };
+  /** A warning said once, however many replicas of one template hit it. */
+  const warnedOnce = new Set<string>();
   const ctx: WorkloadContext = {
     sim: b.sim,
     namespaces: b.namespaces,
@@ -346,13 +357,11 @@ function startWorkloads(b: Builder, tr: Transports, cluster: ClusterWorld | null
     ingress: controlPlane?.ingress ?? null,
     err: b.err,
     warn: (path, message) => warnings.push(loaded.error(['spec', ...path], message)),
-    manifestErr: (pod, path, message) => {
-      const m = loaded.manifests.find((x) => {
-        const md = x.value['metadata'] as { name?: string } | undefined;
-        return (x.kind === 'Pod' && md?.name === pod.name) || (x.kind === 'Deployment' && md?.name === pod.deployment);
-      });
-      const base = m?.kind === 'Deployment' ? ['spec', 'template', ...path] : path;
-      errors.push(m ? loaded.error(base, message, m.docIndex) : loaded.error(['spec'], message));
+    manifestErr: (pod, path, message) => errors.push(atManifest(pod, path, message)),
+    manifestWarn: (pod, path, message) => {
+      const w = atManifest(pod, path, message);
+      const key = formatUserError(w);
+      if (!warnedOnce.has(key)) (warnedOnce.add(key), warnings.push(w));
     },
   };
   if (errors.length === 0) {

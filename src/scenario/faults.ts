@@ -45,7 +45,8 @@ export function scheduleFaults(ctx: FaultContext, spec: ScenarioSpecT): void {
     if (!node) ctx.err([...at, 'target'], `no node "${name}"`);
     return node;
   };
-  const world = selectorWorld(ctx.cluster, plainHosts(ctx), () => ctx.controlPlane?.services ?? [], nodeLabels(spec));
+  const api = ctx.controlPlane?.api;
+  const world = selectorWorld(ctx.cluster, plainHosts(ctx), () => ctx.controlPlane?.services ?? [], nodeLabels(spec), (p) => api === undefined || api.get('Pod', p.namespace, p.name) !== undefined);
   const net = new NetFaults({ sim: ctx.sim, namespaces: ctx.namespaces, world, record: note, err: ctx.err });
   spec.faults.forEach((f, i) => {
     const at = ['faults', i];

@@ -19,7 +19,7 @@ import { fastParseStream, MAX_NESTING, type FastDocument } from './yaml-fast.js'
 import { CHAOS_MESH_KINDS, chaosMeshFaults } from './chaos-mesh.js';
 import { FaultSpec, ScenarioDoc, type ScenarioDocT } from './schema.js';
 import { durationOr0 } from '../core/time.js';
-import { CONVERTED_ON_ADMISSION, isModelledKind, removedApiVersion, SERVED_VERSION } from '../k8s/api-versions.js';
+import { CLUSTER_SCOPED_KINDS, CONVERTED_ON_ADMISSION, isModelledKind, removedApiVersion, SERVED_VERSION } from '../k8s/api-versions.js';
 
 /** A Kubernetes manifest found beside the Scenario (validated by later layers). */
 export interface Manifest {
@@ -44,12 +44,18 @@ export interface LoadedScenario {
   error(path: readonly (string | number)[], message: string, docIndex?: number): UserError;
 }
 
+/** How a file is read: what `kubectl apply` would be told besides the file. */
+export interface LoadOptions {
+  /** `kubectl apply -n NS` (the CLI's --namespace): wins over spec.namespace, and an object naming another namespace is an error. */
+  namespace?: string;
+}
+
 /** Most alias expansions a document may make (yaml's guard against alias bombs). */
 const MAX_ALIAS_COUNT = 100;
 
 
 /** Reads and validates a scenario file. Throws ScenarioError with every problem found. */
-export function loadScenarioFile(file: string): LoadedScenario {
+export function loadScenarioFile(file: string, opts: LoadOptions = {}): LoadedScenario {
   let text: string;
   try {
     text = readCapped(file, MAX_FILE_BYTES);
@@ -58,7 +64,7 @@ export function loadScenarioFile(file: string): LoadedScenario {
     const msg = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : code === 'EACCES' ? 'cannot read: permission denied' : `cannot read: ${(e as Error).message}`;
     throw new ScenarioError([{ file, line: 1, col: 1, field: '', message: msg }]);
   }
-  return loadScenarioText(text, file);
+  return loadScenarioText(text, file, opts);
 }
 
 /** Largest scenario file read (the generated 1,000-node, 30,000-pod scale scenario is ~6 MB). */
@@ -132,22 +138,22 @@ interface DocumentSource {
  * tabs, CR, directives, `...`) is read by the `yaml` package as a whole, as before, so every error
  * message and position is the `yaml` package's.
  */
-export function loadScenarioText(text: string, file: string): LoadedScenario {
+export function loadScenarioText(text: string, file: string, opts: LoadOptions = {}): LoadedScenario {
   const fast = fastParseStream(text);
   const src = fast === null ? null : fastSource(text, fast);
   if (src !== null) {
     try {
-      return assemble(file, src);
+      return assemble(file, src, opts);
     } catch (e) {
       if (!(e instanceof ScenarioError)) throw e;
     }
   }
-  return loadScenarioTextYaml(text, file);
+  return loadScenarioTextYaml(text, file, opts);
 }
 
 /** The reference reading, the `yaml` package alone on the whole file: what loadScenarioText falls back to (tests compare the two). */
-export function loadScenarioTextYaml(text: string, file: string): LoadedScenario {
-  return assemble(file, yamlSource(text, file));
+export function loadScenarioTextYaml(text: string, file: string, opts: LoadOptions = {}): LoadedScenario {
+  return assemble(file, yamlSource(text, file), opts);
 }
 
 const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true } as const;
@@ -252,7 +258,7 @@ function tooDeepAt(doc: Document.Parsed): number | null {
 }
 
 /** The Scenario and the manifests of a file's documents; throws ScenarioError with every problem found. */
-function assemble(file: string, src: DocumentSource): LoadedScenario {
+function assemble(file: string, src: DocumentSource, opts: LoadOptions): LoadedScenario {
   const errors: UserError[] = [];
   const locateIn = (doc: number, path: readonly (string | number)[], atKey = false) => src.locate(doc, path, atKey);
 
@@ -307,6 +313,8 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
     errors.push({ file, line: 1, col: 1, field: '', message: 'no document with kind: Scenario (apiVersion: podwire.dev/v1alpha1)' });
   }
   if (errors.length > 0 || scenario === null) throw new ScenarioError(errors);
+  const ns = opts.namespace ?? scenario.spec.namespace;
+  if (ns !== undefined) placeInNamespace(manifests, ns, opts.namespace !== undefined, at, errors);
   const chaosWarnings = chaosMeshToFaults(scenario, manifests, at, errors); // NetworkChaos, PodChaos, DNSChaos, Schedule
   if (errors.length > 0) throw new ScenarioError(errors);
   const warnings = [...manifestWarnings(manifests, at), ...chaosWarnings].sort((a, b) => a.line - b.line || a.col - b.col);
@@ -318,6 +326,28 @@ function assemble(file: string, src: DocumentSource): LoadedScenario {
     locate,
     error: (path, message, docIndex = scenarioIndex) => at(docIndex, [...path], message),
   };
+}
+
+/**
+ * Puts the namespaced objects that name no namespace in `ns`, as kubectl's resource builder does: the
+ * namespace of its context fills them (spec.namespace), `-n` (`enforce`: the CLI's --namespace) fills
+ * them and refuses an object naming another one, with kubectl's message. Cluster-scoped kinds are left as
+ * they are: the built-in ones and those a CustomResourceDefinition in the file declares `scope: Cluster`.
+ */
+function placeInNamespace(manifests: Manifest[], ns: string, enforce: boolean, at: (id: number, path: (string | number)[], message: string) => UserError, errors: UserError[]): void {
+  const clusterScoped = new Set(CLUSTER_SCOPED_KINDS);
+  for (const m of manifests) {
+    const spec = m.kind === 'CustomResourceDefinition' ? (m.value['spec'] as { scope?: unknown; names?: { kind?: unknown } } | undefined) : undefined;
+    if (spec?.scope === 'Cluster' && typeof spec.names?.kind === 'string') clusterScoped.add(spec.names.kind);
+  }
+  for (const m of manifests) {
+    if (clusterScoped.has(m.kind)) continue;
+    const md = (m.value['metadata'] ??= {}) as Record<string, unknown>;
+    if (typeof md !== 'object' || md === null || Array.isArray(md)) continue; // refused by the kind's own validation
+    const own = md['namespace'];
+    if (own === undefined || own === '') md['namespace'] = ns;
+    else if (enforce && typeof own === 'string' && own !== ns) errors.push(at(m.docIndex, ['metadata', 'namespace'], `the namespace from the provided object "${own}" does not match the namespace "${ns}". You must pass '--namespace=${own}' to perform this operation`));
+  }
 }
 
 /**

@@ -369,6 +369,21 @@ export const ClusterSpec = z.strictObject({
   nodeMonitorGracePeriod: Duration.default('40s'),
   /** tolerationSeconds the API server gives pods for the not-ready / unreachable NoExecute taints (--default-unreachable-toleration-seconds). */
   defaultTolerationSeconds: z.number().int().nonnegative().default(300),
+  /** Terminated (Succeeded / Failed) pods the pod GC lets stay before it deletes the oldest (--terminated-pod-gc-threshold; 0: never). */
+  terminatedPodGcThreshold: z.number().int().nonnegative().default(12500),
+  /**
+   * The kubelet's time from a pod bound to its containers running, for pods created while the scenario
+   * runs (k8s/pod-startup): `sandbox` (RunPodSandbox), then each image not on the node pulled in `imagePull`
+   * (or `images[IMAGE]`), per imagePullPolicy, serialized per node. Absent: containers run the instant
+   * the pod is bound.
+   */
+  podStartup: z
+    .strictObject({
+      sandbox: Duration.default('0'),
+      imagePull: Duration.default('0'),
+      images: z.record(z.string().min(1), Duration).default({}),
+    })
+    .optional(),
   nodes: z.array(ClusterNodeSpec).default([]),
   externalHosts: z.array(ExternalHostSpec).default([]),
 });
@@ -449,6 +464,11 @@ export const PublicDnsSpec = z.strictObject({
 export const ScenarioSpec = z.strictObject({
   /** Default seed (the CLI's --seed wins). */
   seed: z.number().int().nonnegative().optional(),
+  /**
+   * The namespace of the manifests below that name none (as the namespace of kubectl's context: objects
+   * naming another stay there); the CLI's --namespace wins, as `kubectl apply -n` (and refuses those).
+   */
+  namespace: z.string().max(63, 'expected at most 63 characters').regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name (a DNS label: a-z, 0-9 and "-")').optional(),
   /** Simulated time to run (the CLI's --until wins); without it the run ends when traffic is done. */
   duration: Duration.optional(),
   /** A Kubernetes cluster: nodes on an external network, a CNI, pods from the manifests beside this document. */

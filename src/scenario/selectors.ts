@@ -16,6 +16,8 @@
 // - mode: `one` one at random; `all`; `fixed` N at random (all if fewer); `fixed-percent` ⌊n·V/100⌋
 //   at random; `random-max-percent` ⌊n·U/100⌋ with U uniform in [0, V]. The random picks keep the
 //   candidates' order (pods in creation order), so a list reads the same way every run.
+// - the candidates are the pods the API server still has when the fault fires: one its kubelet deleted
+//   after it stopped, or the pod GC removed, is no target (a shorthand naming it: "no pod …").
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { ClusterNode, ClusterPod, ExternalHost } from '../k8s/cluster.js';
@@ -246,10 +248,12 @@ export function selectorWorld(
   plainHosts: ReadonlyMap<string, Namespace>,
   services: () => readonly ServiceView[],
   labelsOf: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  /** Whether a pod is still in the API server (a pod its kubelet or the pod GC deleted is no target). */
+  exists: (pod: ClusterPod) => boolean = () => true,
 ): SelectorWorld {
   return {
     get pods() {
-      return cluster?.pods ?? [];
+      return (cluster?.pods ?? []).filter(exists);
     },
     nodes: cluster?.nodes ?? [],
     hosts: cluster?.hosts ?? [],

@@ -53,7 +53,8 @@ import type { Ipv4 } from '../wire/types.js';
 import type { ClusterSpecT } from './schema.js';
 import { DnsServer, denial, rr, type DnsZone } from '../app/dns-server.js';
 import { parseResolvConf, StubResolver } from '../app/dns-resolver.js';
-import { corednsPodsOf, podResolvConf, startClusterDns, type ServiceLister } from '../k8s/coredns.js';
+import { CLUSTER_DOMAIN, corednsPodsOf, startClusterDns, type ServiceLister } from '../k8s/coredns.js';
+import { podDns, resolvConfText, type HostResolv } from '../k8s/pod-dns.js';
 import { DnsRcode, DnsType } from '../wire/dns.js';
 import { absoluteName, AuthoritativeZones } from '../app/dns-authoritative.js';
 import type { ApiStore } from '../k8s/api/store.js';
@@ -98,6 +99,8 @@ export interface WorkloadContext {
   warn?(path: (string | number)[], message: string): void;
   /** An error at a manifest's field. */
   manifestErr(pod: ClusterPod, path: (string | number)[], message: string): void;
+  /** A warning at a manifest's field (once per template). */
+  manifestWarn?(pod: ClusterPod, path: (string | number)[], message: string): void;
   /** The ingress controller whose pods run the L7 proxy (podwire.dev/app: ingress-nginx), if any. */
   ingress?: IngressController | null;
 }
@@ -338,7 +341,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
   for (const h of spec.externalHosts) {
     if (h.dnsRecords === undefined) continue;
     const host = c.hosts.find((x) => x.name === h.name);
-    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true, identity: host.name });
+    if (host) new DnsServer(tr.udpOf(host.ns), { zone: staticZone(h.dnsRecords), upstream: [], recursionAvailable: true, identity: host.name, tcp: tr.tcpOf(host.ns) });
   }
   const publicServer = startPublicDnsServer(ctx, tr);
   // CoreDNS runs when the scenario asks for cluster DNS (spec.cluster.dns); pods merely labelled
@@ -348,7 +351,7 @@ export function startDns(ctx: WorkloadContext, tr: Transports): void {
     // Without upstreams of its own, CoreDNS forwards to the public DNS server when there is one.
     const upstream = (spec.dns?.upstream ?? []).map((x) => parseIpv4(x)!);
     if (upstream.length === 0 && publicServer !== null) upstream.push(publicServer);
-    const dns = startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), upstream });
+    const dns = startClusterDns({ pods: c.pods, services: ctx.dnsServices(), corednsPods: coredns, udpOf: (ns) => tr.udpOf(ns), tcpOf: (ns) => tr.tcpOf(ns), upstream });
     ctx.dnsServers?.push(...dns.servers);
   }
 }
@@ -374,7 +377,7 @@ function startPublicDnsServer(ctx: WorkloadContext, tr: Transports): Ipv4 | null
   checkZones(ctx, d);
   const api = ctx.api ?? null;
   const az = new AuthoritativeZones(zones, api ? () => dnsEndpointRecords(api) : () => [], host.name);
-  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [], identity: host.name });
+  new DnsServer(tr.udpOf(host.ns), { zone: az.zone, upstream: [], identity: host.name, tcp: tr.tcpOf(host.ns) });
   return host.ip;
 }
 
@@ -406,17 +409,28 @@ export function resolverFor(ctx: WorkloadContext, tr: Transports, ref: string, n
   const c = ctx.cluster;
   const pod = ref.startsWith('pod/') || !ref.includes('/') ? c?.pods.find((p) => p.ns === ns && !p.hostNetwork) : undefined;
   if (pod) {
+    // The resolv.conf kubelet writes for it: dnsPolicy, dnsConfig, the cluster DNS, the node's resolv.conf.
     const dns = ctx.services.find((s) => s.name === 'kube-dns' && s.namespace === 'kube-system')?.clusterIP;
-    if (dns == null) return null;
-    return new StubResolver(tr.udpOf(ns), parseResolvConf(podResolvConf(pod.namespace, { nameservers: [dns] })));
+    const d = podDns({ namespace: pod.namespace, hostNetwork: pod.hostNetwork, dnsPolicy: pod.spec.dnsPolicy, dnsConfig: pod.spec.dnsConfig }, dns != null ? [dns] : [], CLUSTER_DOMAIN, nodeResolv(ctx));
+    for (const e of d.events) ctx.manifestWarn?.(pod, ['spec', 'dnsPolicy' in pod.spec ? 'dnsPolicy' : 'dnsConfig'], `pod ${pod.name}: ${e}`);
+    const conf = parseResolvConf(resolvConfText(d));
+    if (conf.nameservers.length === 0) return null;
+    return new StubResolver(tr.udpOf(ns), conf, { tcp: () => tr.tcpOf(ns) });
   }
   // Hosts outside the cluster: their nameserver (the public DNS server by default), behind a host cache.
   const outside = c?.outside?.hosts.find((x) => x.ns === ns);
   const h = ctx.clusterSpec?.externalHosts.find((x) => x.name === ns.name);
   const publicServer = c?.outside?.dnsServer?.ip;
   const nameserver = outside ? outside.nameserver : h?.nameserver !== undefined ? parseIpv4(h.nameserver) : h && publicServer !== undefined ? publicServer : null;
-  if (nameserver != null) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${formatIpv4(nameserver)}\n`), { cache: true });
+  if (nameserver != null) return new StubResolver(tr.udpOf(ns), parseResolvConf(`nameserver ${formatIpv4(nameserver)}\n`), { cache: true, tcp: () => tr.tcpOf(ns) });
   return null;
+}
+
+/** A node's /etc/resolv.conf (kubelet --resolv-conf): the upstream servers CoreDNS forwards to (spec.cluster.dns.upstream, else the public DNS server). */
+function nodeResolv(ctx: WorkloadContext): HostResolv {
+  const upstream = ctx.clusterSpec?.dns?.upstream ?? [];
+  const pub = ctx.cluster?.outside?.dnsServer?.ip;
+  return { nameservers: upstream.length > 0 ? [...upstream] : pub !== undefined ? [formatIpv4(pub)] : [], searches: [], options: [] };
 }
 
 /** Resolves `NAME`, `pod/NAME`, `node/NAME`, `host/NAME` to a namespace. */

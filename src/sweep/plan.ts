@@ -12,8 +12,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { loadScenarioText } from '../scenario/load.js';
-import { ScenarioError } from '../scenario/errors.js';
-import { applyAssignments, labelKey, parseVaryPath, SweepInputError, type Assignment, type VaryFlag } from './vary.js';
+import { ScenarioError, type UserError } from '../scenario/errors.js';
+import { applyAssignments, findDoc, labelKey, parseVaryPath, resolveSegments, SweepInputError, type Assignment, type AssignmentSource, type VaryFlag } from './vary.js';
+import { offsetOf, PositionedYaml, type Trail } from './where.js';
 
 /** One variant: a label, what it sets, and its scenario text. */
 export interface Variant {
@@ -106,7 +107,7 @@ export function loadVariantsFile(file: string): NamedVariant[] {
       const key = (pair.key as { value?: unknown } | null)?.value;
       if (typeof key !== 'string') throw at(pair.key, `${field}.set`, 'a PATH must be a string');
       try {
-        assignments.push({ path: parseVaryPath(key), value: (pair.value as { toJSON(): unknown } | null)?.toJSON() ?? null });
+        assignments.push({ path: parseVaryPath(key), value: (pair.value as { toJSON(): unknown } | null)?.toJSON() ?? null, from: { file, lc, field: `${field}.set`, key: pair.key, value: pair.value } });
       } catch (e) {
         throw at(pair.key, `${field}.set`, (e as Error).message);
       }
@@ -135,21 +136,70 @@ export function expandVariants(named: readonly NamedVariant[], flags: readonly V
   return acc.map((v) => ({ name: v.name.length > 0 ? v.name.join(',') : 'base', assignments: v.assignments, set: v.set }));
 }
 
+/** Where in its variants file `trail` (under the value an assignment set; on its PATH when empty and onKey) is. */
+function sourcePos(from: AssignmentSource, trail: Trail): { file: string; line: number; col: number } {
+  const keyAt = (from.key as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
+  const off = trail.keys.length === 0 && trail.onKey ? keyAt : (offsetOf(from.value, trail) ?? keyAt);
+  return { file: from.file, ...from.lc.linePos(off) };
+}
+
+/**
+ * Where a problem the loader found in a variant's text is in the user's files: in a value a variants
+ * file set, at that value (or the part of it at fault) in the variants file; anywhere else, at the same
+ * field of the scenario file (the variant's text is re-printed: its lines are not the file's).
+ */
+function relocate(err: UserError, variant: PositionedYaml, original: PositionedYaml, assignments: readonly Assignment[]): UserError {
+  const off = variant.offset(err.line, err.col);
+  const at = off === null ? null : variant.locate(off);
+  if (at === null) return err;
+  // The last assignment on the way to the problem set what is there (an earlier one under it was replaced).
+  for (let i = assignments.length - 1; i >= 0; i--) {
+    const a = assignments[i]!;
+    let keys: (string | number)[];
+    try {
+      const doc = findDoc(variant.docs, a.path);
+      if (variant.docs.indexOf(doc) !== at.doc) continue;
+      keys = resolveSegments(doc, a.path);
+    } catch {
+      continue;
+    }
+    if (keys.length > at.trail.keys.length || keys.some((k, j) => at.trail.keys[j] !== k)) continue;
+    if ('from' in a && a.from) return { ...err, ...sourcePos(a.from, { keys: at.trail.keys.slice(keys.length), onKey: at.trail.onKey }) };
+    break; // a --vary flag's value: the field in the scenario file
+  }
+  const o = offsetOf(original.docs[at.doc]?.contents, at.trail);
+  return o === null ? err : { ...err, ...original.pos(o) };
+}
+
+/** The variant's text; an assignment of a variants file that cannot be applied is an error at its PATH. */
+function variantText(text: string, name: string, assignments: readonly Assignment[]): string {
+  try {
+    return applyAssignments(text, assignments);
+  } catch (e) {
+    const a = e instanceof SweepInputError ? e.assignment : undefined;
+    if (a && 'from' in a && a.from) throw new ScenarioError([{ ...sourcePos(a.from, { keys: [], onKey: true }), field: a.from.field, message: `${(e as Error).message} (variant ${name})` }]);
+    throw e;
+  }
+}
+
 /**
  * Builds every variant's text and validates it with the scenario loader. A variant that does not
- * validate throws ScenarioError whose lines name the variant (positions are in the variant's text,
- * written to DIR/runs/<variant>/scenario.yaml).
+ * validate throws ScenarioError whose lines name the variant, each at its place in the user's files
+ * (see relocate).
  */
 export function planVariants(file: string, text: string, named: readonly NamedVariant[], flags: readonly VaryFlag[]): Variant[] {
   const out: Variant[] = [];
   const dirs = new Set<string>();
+  let original: PositionedYaml | null = null;
   for (const v of expandVariants(named, flags)) {
-    const vtext = applyAssignments(text, v.assignments);
+    const vtext = variantText(text, v.name, v.assignments);
     try {
       loadScenarioText(vtext, file);
     } catch (e) {
-      if (e instanceof ScenarioError) throw new ScenarioError(e.errors.map((err) => ({ ...err, message: `${err.message} (variant ${v.name})` })));
-      throw e;
+      if (!(e instanceof ScenarioError)) throw e;
+      original ??= new PositionedYaml(text);
+      const variant = new PositionedYaml(vtext);
+      throw new ScenarioError(e.errors.map((err) => ({ ...(err.file === file ? relocate(err, variant, original!, v.assignments) : err), message: `${err.message} (variant ${v.name})` })));
     }
     let dir = safeDir(v.name);
     for (let i = 2; dirs.has(dir); i++) dir = `${safeDir(v.name)}-${i}`;

@@ -9,10 +9,13 @@
 // optionally quoted). Missing maps on the way are created. A value replacing a string keeps being a
 // string (annotations stay strings); otherwise it is read as a YAML scalar (`3`, `true`, `ipvs`).
 // Values are separated by commas; `\,` is a comma inside a value (`uniform:1ms\,3ms`).
-import { isMap, isScalar, isSeq, parse as parseYaml, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parse as parseYaml, parseAllDocuments, type Document, type LineCounter } from 'yaml';
 
 /** A bad --vary flag or variants file: one line, exit 2 (flags) or 1 (a file, with its position). */
-export class SweepInputError extends Error {}
+export class SweepInputError extends Error {
+  /** The assignment that could not be applied (applyAssignments), so a variants file's can be pointed at. */
+  assignment?: Assignment;
+}
 
 /** A name selector inside brackets: the sequence element whose name (or metadata.name) is `name`. */
 export interface ByName {
@@ -28,8 +31,18 @@ export interface VaryPath {
   segments: Segment[];
 }
 
-/** One field set to one value; `raw` values come from a flag, `value` from a variants file. */
-export type Assignment = { path: VaryPath; raw: string } | { path: VaryPath; value: unknown };
+/** Where a variants file wrote an assignment: its PATH key and value nodes, and that file's line counter. */
+export interface AssignmentSource {
+  file: string;
+  lc: LineCounter;
+  /** The field of the variants file, e.g. `variants[1].set`. */
+  field: string;
+  key: unknown;
+  value: unknown;
+}
+
+/** One field set to one value; `raw` values come from a flag, `value` from a variants file (`from`: where). */
+export type Assignment = { path: VaryPath; raw: string } | { path: VaryPath; value: unknown; from?: AssignmentSource };
 
 /** One --vary flag: a path and the values it takes. */
 export interface VaryFlag {
@@ -101,7 +114,8 @@ function docValue(doc: Document.Parsed, key: string): unknown {
   return (v?.['metadata'] as Record<string, unknown> | undefined)?.['name'];
 }
 
-function findDoc(docs: Document.Parsed[], path: VaryPath): Document.Parsed {
+/** The document `path` addresses (the Scenario, or `Kind/name:`'s manifest). */
+export function findDoc(docs: readonly Document.Parsed[], path: VaryPath): Document.Parsed {
   const t = path.target;
   const doc = docs.find((d) => (t === null ? docValue(d, 'kind') === 'Scenario' : docValue(d, 'kind') === t.kind && docValue(d, 'name') === t.name));
   if (!doc) throw new SweepInputError(`path "${path.text}": the file has no ${t === null ? 'Scenario document' : `${t.kind} named "${t.name}"`}`);
@@ -109,7 +123,7 @@ function findDoc(docs: Document.Parsed[], path: VaryPath): Document.Parsed {
 }
 
 /** The concrete key path (names resolved to indexes) in `doc`. */
-function resolveSegments(doc: Document.Parsed, path: VaryPath): (string | number)[] {
+export function resolveSegments(doc: Document.Parsed, path: VaryPath): (string | number)[] {
   const out: (string | number)[] = [];
   for (const s of path.segments) {
     if (typeof s !== 'object') {
@@ -139,19 +153,11 @@ export function applyAssignments(text: string, assignments: readonly Assignment[
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   if (!Array.isArray(docs)) throw new SweepInputError('the scenario file is not a YAML document stream');
   for (const a of assignments) {
-    const doc = findDoc(docs, a.path);
-    const keys = resolveSegments(doc, a.path);
-    let value: unknown;
-    if ('value' in a) value = a.value;
-    else {
-      const old = doc.getIn(keys, true);
-      const oldIsString = isScalar(old) && typeof old.value === 'string';
-      value = oldIsString ? a.raw : (parseYaml(a.raw) as unknown);
-    }
     try {
-      doc.setIn(keys, value);
+      apply(docs, a);
     } catch (e) {
-      throw new SweepInputError(`path "${a.path.text}": cannot set it (${(e as Error).message.split('\n')[0]})`);
+      if (e instanceof SweepInputError) e.assignment ??= a;
+      throw e;
     }
   }
   return docs
@@ -160,6 +166,24 @@ export function applyAssignments(text: string, assignments: readonly Assignment[
       return d.toString();
     })
     .join('');
+}
+
+function apply(docs: Document.Parsed[], a: Assignment): void {
+  const doc = findDoc(docs, a.path);
+  const keys = resolveSegments(doc, a.path);
+  let value: unknown;
+  // A map or list is made a node of the document, so a later PATH can reach into it.
+  if ('value' in a) value = a.value !== null && typeof a.value === 'object' ? doc.createNode(a.value) : a.value;
+  else {
+    const old = doc.getIn(keys, true);
+    const oldIsString = isScalar(old) && typeof old.value === 'string';
+    value = oldIsString ? a.raw : (parseYaml(a.raw) as unknown);
+  }
+  try {
+    doc.setIn(keys, value);
+  } catch (e) {
+    throw new SweepInputError(`path "${a.path.text}": cannot set it (${(e as Error).message.split('\n')[0]})`);
+  }
 }
 
 /** The short name of an assignment in a variant's label: the last key, or the whole path when ambiguous. */

@@ -20,7 +20,7 @@ const MAX_FUNCTION_LINES = 80;
 
 /** Functions allowed to be longer, by `file:name`, with the reason. Keep this list short. */
 const EXEMPT: Record<string, string> = {
-  'src/cli/main.ts:main': 'the yargs command table: one builder per command, no logic of its own',
+  'src/cli/commands.ts:main': 'the yargs command table: one builder per command, no logic of its own',
   'src/link/bridge.ts:portReceive': "br_handle_frame with its two FDB probes written out: inlined, they took V8's inlining budget (bench/README, s44-br)",
 };
 

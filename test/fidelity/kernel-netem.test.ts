@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { setNetemOn } from '../../src/link/netem.js';
 import { NicDevice } from '../../src/link/nic.js';
 import { parseFrame } from '../../src/packet/parse.js';
-import { findProgram, ip, IP, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { findProgram, IP, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
 import { Lab, udpDatagram } from '../net/harness.js';
-import { pwaFixture } from './netns-pwa.js';
+import { pwaFixture, vethPair } from './netns-pwa.js';
 
 const TC = findProgram('tc');
 const skip = netnsSkipReason() ?? (TC === null ? 'needs tc (iproute2)' : null);
@@ -57,15 +57,7 @@ describe.skipIf(skip !== null)(`netem on one interface: kernel vs podwire${skip 
     expect(podwire).toEqual(expected);
 
     // --- kernel
-    const a = set.create('nea');
-    const b = set.create('neb');
-    const va = `pwan${process.pid % 100000}`;
-    ip('link', 'add', va, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', b);
-    ip('link', 'set', va, 'netns', a, 'name', 'eth0');
-    ip('-n', a, 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0');
-    ip('-n', b, 'addr', 'add', '10.0.0.2/24', 'dev', 'eth0');
-    ip('-n', a, 'link', 'set', 'eth0', 'up');
-    ip('-n', b, 'link', 'set', 'eth0', 'up');
+    const [a, b] = vethPair(set, ['nea', 'neb'], ['10.0.0.1/24', '10.0.0.2/24']);
     nsExec(a, findProgram('ping')!, ['-c', '1', '-W', '1', '10.0.0.2'], { allowFail: true });
     const tc = spawnSync(IP!, ['netns', 'exec', a, TC!, 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'loss', '50%', 'delay', '20ms'], { encoding: 'utf8', timeout: 5000 });
     if (tc.status !== 0) ctx.skip(`the kernel has no netem (sch_netem): ${tc.stderr.trim()}`);

@@ -13,9 +13,9 @@ import { Packet } from '../../src/packet/packet.js';
 import { parseFrame } from '../../src/packet/parse.js';
 import { TcpLayer } from '../../src/transport/tcp/layer.js';
 import { IP_DF, IpProto, TcpFlag } from '../../src/wire/types.js';
-import { ip, netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
+import { netnsSkipReason, nsExec, PYTHON, readPcap, sleep, startTcpdump, stopChild } from '../helpers/netns.js';
 import { ip as ipAddr, Lab } from '../net/harness.js';
-import { pwaFixture } from './netns-pwa.js';
+import { pwaFixture, vethPair } from './netns-pwa.js';
 
 const skip = netnsSkipReason();
 
@@ -51,15 +51,7 @@ describe.skipIf(skip !== null)(`no socket: kernel vs podwire${skip ? ` (skipped:
 
   it('a SYN to a closed port gets a RST and a datagram ICMP port unreachable, with the same headers', async () => {
     // --- kernel
-    const a = set.create('nsa');
-    const b = set.create('nsb');
-    const va = `pwa${process.pid % 100000}a`;
-    ip('link', 'add', va, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', b);
-    ip('link', 'set', va, 'netns', a, 'name', 'eth0');
-    ip('-n', a, 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0');
-    ip('-n', b, 'addr', 'add', '10.0.0.2/24', 'dev', 'eth0');
-    ip('-n', a, 'link', 'set', 'eth0', 'up');
-    ip('-n', b, 'link', 'set', 'eth0', 'up');
+    const [a, b] = vethPair(set, ['nsa', 'nsb'], ['10.0.0.1/24', '10.0.0.2/24']);
     const file = join(dir, 'b.pcap');
     const td = await startTcpdump(b, 'eth0', file);
     const client = [

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { IP, killAll, NetnsSet, listNetns, run } from '../helpers/netns.js';
+import { IP, ip, killAll, NetnsSet, listNetns, run } from '../helpers/netns.js';
 
 const OURS = /^pwa-\d+-/;
 
@@ -56,4 +56,22 @@ export function pwaFixture(): { set: PwaNetns; dir: string } {
     rmSync(dir, { recursive: true, force: true });
   });
   return { set, dir };
+}
+
+/**
+ * Two new namespaces joined by a veth whose ends are both `eth0`, up and addressed (`cidrs`): the two-host
+ * lab of the kernel tests. The root-side name of the pair carries the first short name and the pid, so
+ * files running at once do not collide. Returns the namespaces' names.
+ */
+export function vethPair(set: PwaNetns, short: [string, string], cidrs: [string, string]): [string, string] {
+  const a = set.create(short[0]);
+  const b = set.create(short[1]);
+  const va = `pw${short[0]}${process.pid % 100000}`.slice(0, 15);
+  ip('link', 'add', va, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', b);
+  ip('link', 'set', va, 'netns', a, 'name', 'eth0');
+  ip('-n', a, 'addr', 'add', cidrs[0], 'dev', 'eth0');
+  ip('-n', b, 'addr', 'add', cidrs[1], 'dev', 'eth0');
+  ip('-n', a, 'link', 'set', 'eth0', 'up');
+  ip('-n', b, 'link', 'set', 'eth0', 'up');
+  return [a, b];
 }

@@ -68,7 +68,7 @@ describe('podwire inspect --lb', () => {
   it('without --node or --lb it is a usage error', () => {
     const r = podwire('inspect', 'scenarios/lb-azure.yaml');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('inspect: --node is required (or --ingress, --lb)');
+    expect(r.err).toContain('inspect: --node is required (or --ingress, --lb, --services)');
   });
 });
 

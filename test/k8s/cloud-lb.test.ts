@@ -66,20 +66,23 @@ describe('target state (thresholds)', () => {
 
 const node = (i: number): ClusterNode => ({ name: `node${i}`, ip: parseIpv4(`10.100.11.${10 + i}`)! }) as ClusterNode;
 const target = (i: number, state: TargetState = 'healthy'): LbTarget => ({ node: node(i), state, since: 0, run: 0, lastOk: null, lastResult: '' });
-const lb = (provider: LbProvider, states: TargetState[]): LbService => ({
-  provider,
-  namespace: 'default',
-  name: 'web',
-  vip: parseIpv4('10.100.11.240')!,
-  hostname: null,
-  listeners: [{ port: 80, protocol: 'TCP', nodePort: 30080 }],
-  targets: states.map((s, i) => target(i + 1, s)),
-  healthCheck: null,
-  etp: 'Cluster',
-  idleTimeoutNs: 0,
-  proxyProtocol: false,
-  rr: 0,
-});
+const lb = (provider: LbProvider, states: TargetState[]): LbService => {
+  const targets = states.map((s, i) => target(i + 1, s));
+  return {
+    provider,
+    namespace: 'default',
+    name: 'web',
+    vip: parseIpv4('10.100.11.240')!,
+    hostname: null,
+    listeners: [{ port: 80, protocol: 'TCP', nodePort: 30080, check: null, targets }],
+    targets,
+    healthCheck: null,
+    etp: 'Cluster',
+    idleTimeoutNs: 0,
+    proxyProtocol: false,
+    rr: 0,
+  };
+};
 const client = parseIpv4('10.100.11.100')!;
 const pick = (svc: LbService, sport: number, seq = 0) => pickTarget(svc, flowHash(6, client, sport, svc.vip, 80, seq))?.node.name ?? null;
 

@@ -134,7 +134,9 @@ describe('node-delete after a graceful delete, and twice', () => {
       '    - { at: 10s, kind: node-delete, target: node/node2 }',
       '    - { at: 12s, kind: node-delete, target: node/node2 }',
     ].join('\n');
-    const w = build(SCENARIO(faults));
+    // An app that ignores SIGTERM: the pod stays terminating until its grace period ends (an app exiting on
+    // SIGTERM would be stopped and deleted by its kubelet at once).
+    const w = build(SCENARIO(faults).replace('annotations: { podwire.dev/app: http }', 'annotations: { podwire.dev/app: http, podwire.dev/sigterm: ignore }'));
     const old = webOn(w, 'node2')[0]!;
     w.sim.run({ until: 130 * SEC });
     expect(at(w, /^node-delete: node node2 not found \(already deleted\)/)).toEqual([12]);

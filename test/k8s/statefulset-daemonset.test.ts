@@ -137,7 +137,9 @@ describe('StatefulSet: a pod name used again', () => {
     expect(old.node.ns.device(oldVeth.name)).toBeUndefined();
     expect(old.node.pods).not.toContain(old);
     const seq = lines(w, /web-1/).filter((l) => l.startsWith('10s'));
-    expect(seq.findIndex((l) => /kubelet: web-1 removed from the API server; sandbox removed/.test(l))).toBeLessThan(seq.findIndex((l) => /create Pod web-1 /.test(l)));
+    const gone = seq.findIndex((l) => /pod web-1 stopped/.test(l));
+    expect(gone).toBeGreaterThan(-1);
+    expect(gone).toBeLessThan(seq.findIndex((l) => /create Pod web-1 /.test(l)));
     // The new pod is not the old one to the kubelet: not stopped, not Ready until its own probe passes (2 s).
     const cp = w.controlPlane!;
     expect(cp.kubelet.hasStopped(fresh.pod)).toBe(false);

@@ -54,14 +54,13 @@ ${opts.container ?? ''}
 
 const build = (yaml: string): World => buildWorld(loadScenarioText(yaml, 'ops.yaml'), 7);
 
-/** The Deployment's pods that exist in the API server, with their state. */
-function webPods(w: World): { name: string; hash: string; active: boolean; ready: boolean; stopped: boolean }[] {
+/** The Deployment's pods that ran, with their state (`gone`: deleted from the API server by their kubelet once stopped). */
+function webPods(w: World): { name: string; hash: string; active: boolean; ready: boolean; stopped: boolean; gone: boolean }[] {
   const cp = w.controlPlane!;
   return w.cluster!.pods
     .filter((p) => p.labels['app'] === 'web')
     .map((p) => ({ p, obj: cp.api.get('Pod', p.namespace, p.name) as Pod | undefined }))
-    .filter((x) => x.obj !== undefined)
-    .map(({ p, obj }) => ({ name: p.name, hash: p.labels['pod-template-hash']!, active: obj!.metadata.deletionTimestamp === null, ready: obj!.status.ready, stopped: cp.kubelet.hasStopped(p) }));
+    .map(({ p, obj }) => ({ name: p.name, hash: p.labels['pod-template-hash']!, active: obj?.metadata.deletionTimestamp === null, ready: obj?.status.ready ?? false, stopped: cp.kubelet.hasStopped(p), gone: obj === undefined }));
 }
 
 const lines = (w: World, re: RegExp): string[] => w.timeline.filter((e) => re.test(e.what)).map((e) => `${e.atNs / SEC}s ${e.what}`);
@@ -103,11 +102,16 @@ describe('kubectl scale', () => {
     expect(lines(w, /^replicaset .*created pod/)).toHaveLength(2);
   });
 
-  it('up past the nodes\' room: the pods that fit are created, the rest stay Pending in one line', () => {
+  it('up past the nodes\' room: the pods that fit run, the rest are created unscheduled (Pending, FailedScheduling each)', () => {
     const w = build(scenario(['{ at: 2s, kind: scale, target: deployment/web, replicas: 10 }']).replace('nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]', 'nodes: [{ name: node1, maxPods: 2 }, { name: node2, maxPods: 2 }, { name: node3, maxPods: 2 }]'));
     w.sim.run({ until: 3 * SEC });
     expect(webPods(w).filter((p) => p.active)).toHaveLength(6);
-    expect(lines(w, /Pending/)).toEqual([expect.stringMatching(/^2s replicaset web-\S+: 4 new pods stay Pending: 0\/3 nodes are available: 3 Too many pods/)]);
+    const pending = w.controlPlane!.api.list('Pod').filter((p) => p.status.phase === 'Pending');
+    expect(pending).toHaveLength(4);
+    expect(pending.every((p) => p.spec.nodeName === '')).toBe(true);
+    expect(lines(w, /FailedScheduling/)).toEqual(pending.map((p) => `2s scheduler: Warning FailedScheduling pod/${p.metadata.name}: 0/3 nodes are available: 3 Too many pods.`));
+    // They count as the ReplicaSet's: no more pods are made.
+    expect(lines(w, /created pod/)).toHaveLength(7);
   });
 
   it('down: the pods not Ready go first, then those doubled up on a node; each terminates gracefully', () => {

@@ -158,6 +158,24 @@ describe('Calico\'s reverse path check (-m rpfilter)', () => {
     expect(parseError(restore('-A INPUT -m rpfilter -j DROP'))).toMatch(/^in:5:\d+: match "rpfilter" is only valid in the raw or mangle table$/);
   });
 
+  // xt_rpfilter registers for PREROUTING only: a rule in any chain another hook reaches is refused (EINVAL),
+  // through user chains too (Calico's own lives in cali-PREROUTING, which only PREROUTING jumps to). The lines
+  // are iptables-nft-restore's (test/fidelity/kernel-restore.test.ts compares them with the kernel's).
+  it('is refused in a chain OUTPUT or FORWARD reaches, at the later of the rule and the jump, as iptables-nft-restore refuses it', () => {
+    const raw = (...body: string[]) => `*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:x - [0:0]\n:y - [0:0]\n${body.join('\n')}\nCOMMIT\n`;
+    expect(parseError(raw('-A OUTPUT -j x', '-A x -m rpfilter --invert -j DROP'))).toBe('in:7:6: match "rpfilter" is only valid in PREROUTING, and chain x is reached from OUTPUT (OUTPUT -> x): the kernel refuses the rule (EINVAL)');
+    expect(parseError(raw('-A x -m rpfilter -j DROP', '-A OUTPUT -j x'))).toBe('in:7:14: this jump reaches a rule with match "rpfilter" (line 6) from OUTPUT (OUTPUT -> x), and it is only valid in PREROUTING: the kernel refuses it (EINVAL)');
+    expect(parseError(raw('-A PREROUTING -j x', '-A OUTPUT -j y', '-A y -g x', '-A x -m rpfilter -j DROP'))).toMatch(/^in:9:6: .*reached from OUTPUT \(OUTPUT -> y -> x\)/);
+    expect(parseError(restore('-A FORWARD -m rpfilter -j DROP', 'mangle'))).toBe('in:7:12: match "rpfilter" is only valid in PREROUTING, not FORWARD: the kernel refuses the rule (EINVAL)');
+    // Reached from PREROUTING alone (by -j or -g), or from no hook: accepted.
+    expect(parseError(raw('-A PREROUTING -j x', '-A x -m rpfilter --validmark --invert -j DROP'))).toBe('parsed');
+    expect(parseError(raw('-A PREROUTING -g y', '-A y -j x', '-A x -m rpfilter -j DROP'))).toBe('parsed');
+    expect(parseError(raw('-A x -m rpfilter -j DROP'))).toBe('parsed');
+    expect(parseError(restore('-A PREROUTING -m rpfilter -j DROP', 'mangle'))).toBe('parsed');
+    // A rule flushed before COMMIT is not checked.
+    expect(parseError(raw('-A OUTPUT -j x', '-A x -m rpfilter -j DROP', '-F x'))).toBe('parsed');
+  });
+
   it('trace --iptables-save: a dump holding it loads, and a packet from the one interface passes the check', () => {
     const rs = parseIptablesSave(RAW.replace('-i cali+ ', ''), 'raw');
     const r = traceDump(rs, { localIps: [ip('192.168.1.5')], src: ip('203.0.113.9'), dst: ip('192.168.1.5'), dport: 22, proto: 'tcp' });

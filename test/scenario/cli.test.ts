@@ -185,6 +185,10 @@ describe('podwire CLI', () => {
       for (const c of starts) expect(row[c], row).not.toBe(' ');
     }
     expect(lines.some((l) => /LoadBalancer +10\.99\.\d+\.\d+ +10\.100\.11\.240 /.test(l))).toBe(true);
+    // The cluster's services are no node's: the same table without --node (it was "--node is required").
+    const bare = podwire('inspect', join(ROOT, 'scenarios/loadbalancer.yaml'), '--services');
+    expect(bare.code, bare.err).toBe(0);
+    expect(bare.out).toBe(r.out);
   });
 
   // probes.yaml's web pods start not ready (readiness probes) and turn ready at ~0 s + a probe + 200 ms + 500 ms.

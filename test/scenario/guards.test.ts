@@ -473,7 +473,7 @@ describe('kubelet maxPods: pods beyond a node\'s capacity stay Pending with kube
     expect(r.code, r.err).toBe(0);
     const pending = r.errLines.filter((l) => l.includes('stays Pending'));
     expect(pending).toHaveLength(1);
-    expect(pending[0]).toMatch(/warning: spec\.template\.spec: pod w-[a-z0-9]+-[a-z0-9]+ stays Pending: 0\/2 nodes are available: 2 Too many pods$/);
+    expect(pending[0]).toMatch(/warning: spec\.template\.spec: pod w-[a-z0-9]+-[a-z0-9]+ stays Pending: 0\/2 nodes are available: 2 Too many pods\.$/);
     expect(r.out).toMatch(/ok \(/);
   });
 

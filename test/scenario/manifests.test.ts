@@ -125,7 +125,7 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
     expect(() => world(v1beta2)).toThrow(/m\.yaml:14:3: spec\.selector: missing: expected a mapping/);
   });
 
-  it('a typo in a Service warns at the field with a did-you-mean; dnsConfig warns', () => {
+  it('a typo in a Service warns at the field with a did-you-mean; a resolv.conf option podwire does not act on warns', () => {
     const text = `${head('[{ name: n1 }]')}---
 apiVersion: v1
 kind: Service
@@ -138,11 +138,11 @@ apiVersion: v1
 kind: Pod
 metadata: { name: p }
 spec:
-  dnsConfig: { options: [{ name: ndots, value: "1" }] }
+  dnsConfig: { options: [{ name: ndots, value: "1" }, { name: trust-ad }] }
   containers: [{ name: c, image: x }]
 `;
     expect(warningsOf(world(text))).toEqual([
-      'm.yaml:21:14: spec.dnsConfig: dnsConfig is not modelled by podwire and is ignored (the pod gets the ClusterFirst resolv.conf)',
+      'm.yaml:21:63: spec.dnsConfig.options[1].name: resolv.conf option trust-ad is not modelled by podwire: the resolver ignores it (modelled: ndots, timeout, attempts, rotate, single-request, single-request-reopen, use-vc, edns0, no-aaaa, no-tld-query)',
       'm.yaml:14:12: spec.selectr: unknown field "selectr", ignored: did you mean "selector"?',
     ]);
   });
@@ -194,7 +194,8 @@ spec: { nodeSelector: { gpu: "true" }, containers: [{ name: c, image: x }] }
 `;
     const w = world(text);
     expect(podsOf(w)).toEqual([]);
-    expect(warningsOf(w)).toEqual(["m.yaml:13:7: spec: pod gpu stays Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector"]);
+    // The filters in kube-scheduler's order (TaintToleration before NodeAffinity), the reasons sorted: the control-plane node's taint first.
+    expect(warningsOf(w)).toEqual(["m.yaml:13:7: spec: pod gpu stays Pending: 0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector."]);
   });
 });
 

@@ -33,7 +33,7 @@ describe('scenarios/statefulset-ops.yaml', () => {
       [25, 'web-4'],
       [28, 'web-3'],
     ]);
-    expect(at(/^kubelet: web-4 removed from the API server/)).toEqual([28]);
+    expect(at(/^pod web-4 stopped/)).toEqual([28]);
   });
 
   it('rollout restart: web-2, web-1, web-0 in turn, each created again under its name after the old one is gone', () => {
@@ -44,7 +44,7 @@ describe('scenarios/statefulset-ops.yaml', () => {
       [45, 'web-0'],
     ]);
     for (const pod of ['web-2', 'web-1', 'web-0']) {
-      const gone = s.timeline.findIndex((e) => e.what.startsWith(`kubelet: ${pod} removed from the API server; sandbox removed`) && e.atUs >= 35e6);
+      const gone = s.timeline.findIndex((e) => e.what.startsWith(`pod ${pod} stopped`) && e.atUs >= 35e6);
       const again = s.timeline.findIndex((e) => e.what.startsWith(`statefulset web: create Pod ${pod} `) && e.atUs >= 35e6);
       expect(gone).toBeGreaterThan(-1);
       expect(again).toBeGreaterThan(gone);

@@ -4,7 +4,8 @@
 // only, as the flows' own breakdown (flows[].endpoints, from X-Served-By) counts them; the probes' requests and
 // connections are reported apart (probes, probeConnections), and sweep's connections.* leaves the latter out of
 // PassiveOpens.
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StatsDocument } from '../../src/stats/index.js';
@@ -53,10 +54,16 @@ describe('kubelet probes are counted apart from the traffic (probes.yaml)', () =
   });
 });
 
-describe("a cloud load balancer's TCP health checks are counted apart from the traffic (lb-azure, lb-aws-clb)", () => {
-  for (const name of ['lb-azure', 'lb-aws-clb']) {
-    it(`${name}: the checks' connections that kube-proxy sent to a pod are its probeConnections; sweep's connections are the flow's`, () => {
-      const out = runScenario(join(ROOT, `scenarios/${name}.yaml`), 7);
+describe("a cloud load balancer's TCP health checks are counted apart from the traffic (lb-azure, lb-aws-clb), in every proxy mode", () => {
+  // IPVS and nftables too (session 50's audit doubted IPVS): the checked node's conntrack entry names the pod
+  // there as well (IPVS's NAT updates its reply tuple, as the kernel's ip_vs_update_conntrack).
+  const cases = ['lb-azure', 'lb-aws-clb'].flatMap((name) => ['iptables', 'ipvs', 'nftables'].map((mode) => [name, mode] as const));
+  for (const [name, mode] of cases) {
+    it(`${name}, ${mode}: the checks' connections that kube-proxy sent to a pod are its probeConnections; sweep's connections are the flow's`, () => {
+      const text = readFileSync(join(ROOT, `scenarios/${name}.yaml`), 'utf8');
+      const file = join(mkdtempSync(join(tmpdir(), 'podwire-probe-load-')), `${name}-${mode}.yaml`);
+      writeFileSync(file, mode === 'iptables' ? text : text.replace('\n  cluster:\n', `\n  cluster:\n    kubeProxy: { mode: ${mode} }\n`));
+      const out = runScenario(file, 7);
       rmSync(out.dir, { recursive: true, force: true });
       const s = JSON.parse(out.stats.toString()) as StatsDocument;
       const conns = new Map<string, number>();

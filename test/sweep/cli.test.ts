@@ -102,4 +102,15 @@ describe('podwire sweep', () => {
     expect(value.stderr).toMatch(/^\S+rr\.yaml:\d+:\d+: spec\.cluster\.kubeProxy\.mode: .*\(variant mode=bogus\)\n$/);
     expect(value.stderr).not.toMatch(/\n\s+at /);
   });
+
+  // The audit's case: a bad value in a variants file was reported at a line of the scenario (the line of
+  // the variant's re-printed text), so the user looked for it in the wrong file.
+  it('a bad value in a variants file: its file:line:col there, exit 1', () => {
+    const variants = join(tmp, 'variants.yaml');
+    writeFileSync(variants, 'variants:\n  - name: random\n    set: { spec.cluster.kubeProxy.mode: iptables }\n  - name: odd\n    set:\n      spec.cluster.kubeProxy.mode: banana\n');
+    const r = cli(['sweep', FIXTURE, '--variants', variants, '--seeds', '1', '--out', join(tmp, 'bad-variants')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`${variants}:6:36: spec.cluster.kubeProxy.mode: expected one of "iptables", "nftables", "ipvs", got "banana" (variant odd)`]);
+    expect(existsSync(join(tmp, 'bad-variants'))).toBe(false);
+  });
 });

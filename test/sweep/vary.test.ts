@@ -98,6 +98,39 @@ describe('plans', () => {
       expect((e as ScenarioError).errors[0]).toMatchObject({ line: 4, col: 11, field: 'variants[1].name' });
     }
   });
+  describe('a variant that does not validate, at its place in the user\'s files', () => {
+    const lineOf = (text: string, needle: string): number => text.slice(0, text.indexOf(needle)).split('\n').length;
+    const problem = (named: string, flags: string[] = []): unknown => {
+      const f = join(mkdtempSync(join(tmpdir(), 'podwire-variants-')), 'v.yaml');
+      writeFileSync(f, named);
+      try {
+        planVariants(FILE, TEXT, loadVariantsFile(f), flags.map(parseVaryFlag));
+      } catch (e) {
+        if (!(e instanceof ScenarioError)) throw e;
+        return e.errors.map((err) => ({ ...err, file: err.file === f ? 'v.yaml' : err.file === FILE ? 'scenario' : err.file }));
+      }
+      return [];
+    };
+    it('a value a variants file set: at that value there', () => {
+      expect(problem('variants:\n  - name: a\n    set:\n      spec.traffic[0].rate: -3\n')).toEqual([{ file: 'v.yaml', line: 4, col: 29, field: 'spec.traffic[0].rate', message: 'above 0, got -3 (variant a)' }]);
+    });
+    it('a map a variants file set: at the part of it at fault, flow or block', () => {
+      expect(problem('variants:\n  - name: a\n    set: { spec.cluster.kubeProxy: { mode: ipvs, scheduler: zz } }\n')).toEqual([expect.objectContaining({ file: 'v.yaml', line: 3, col: 61, field: 'spec.cluster.kubeProxy.scheduler' })]);
+      expect(problem('variants:\n  - name: a\n    set:\n      spec.cluster.kubeProxy:\n        mode: ipvs\n        scheduler: zz\n')).toEqual([expect.objectContaining({ file: 'v.yaml', line: 6, col: 20, field: 'spec.cluster.kubeProxy.scheduler' })]);
+    });
+    it('a PATH the scenario does not have: at the PATH, exit 1 (not a flag error)', () => {
+      expect(problem('variants:\n  - name: a\n    set:\n      Deployment/nope:spec.replicas: 3\n')).toEqual([{ file: 'v.yaml', line: 4, col: 7, field: 'variants[0].set', message: 'path "Deployment/nope:spec.replicas": the file has no Deployment named "nope" (variant a)' }]);
+    });
+    it("a flag's value: at the field in the scenario file, even where the variant's text has other lines", () => {
+      // The block map set here prints as three lines where the file has one: the variant's lines below it move.
+      const errs = problem('variants:\n  - name: a\n    set:\n      spec.cluster.kubeProxy: { mode: ipvs, scheduler: rr }\n', ['spec.traffic[0].rate=-1']);
+      const rate = lineOf(TEXT, '      rate: 60');
+      expect(errs).toEqual([{ file: 'scenario', line: rate, col: TEXT.split('\n')[rate - 1]!.indexOf('60') + 1, field: 'spec.traffic[0].rate', message: 'above 0, got -1 (variant a,rate=-1)' }]);
+    });
+    it('a flag under a map a variants file set reaches into it', () => {
+      expect(problem('variants:\n  - name: a\n    set: { spec.cluster.kubeProxy: { mode: ipvs } }\n', ['spec.cluster.kubeProxy.scheduler=lc'])).toEqual([]);
+    });
+  });
   it('parses seeds', () => {
     expect(parseSeeds('1..3')).toEqual([1, 2, 3]);
     expect(parseSeeds('7')).toEqual([7]);

@@ -31,8 +31,12 @@ export interface ApiObject {
 export interface Pod extends ApiObject {
   kind: 'Pod';
   spec: { nodeName: string; hostNetwork: boolean };
-  /** status.podIP and the Ready condition with its reason; phase once the pod terminated (Job pods), its containers' restarts (OnFailure). */
-  status: { podIP: Ipv4; ready: boolean; reason: string; phase?: 'Succeeded' | 'Failed'; restartCount?: number };
+  /**
+   * status.podIP (0 while unscheduled) and the Ready condition with its reason; phase Pending while no
+   * node is bound (spec.nodeName ''), absent while it runs, Succeeded / Failed once it terminated; its
+   * containers' restarts (OnFailure).
+   */
+  status: { podIP: Ipv4; ready: boolean; reason: string; phase?: 'Pending' | 'Succeeded' | 'Failed'; restartCount?: number };
 }
 
 /** core/v1 Node: its InternalIP and Ready condition; spec.taints (the node lifecycle controller's, read by kube-proxy's health server). */

@@ -8,6 +8,7 @@
 //   aws-nlb      client → node IP:NodePort (src kept)      TCP traffic-port 30/10/3/3 | HTTP <HCNP>/healthz 10/10/2/2      350 s, then RST
 //   gcp          unchanged packet (dst LB IP), DSR         HTTP 10256 /healthz 8/1/1/3 | HTTP <HCNP>/healthz 8/1/1/3       600 s
 //   azure        unchanged packet (floating IP), DSR       TCP <NodePort> 5/5/1/2 | HTTP <HCNP>/healthz 5/5/1/2            240 s
+//                (ETP Cluster: one TCP probe per TCP rule, of that rule's NodePort: service-controller.ts)
 //   metallb-l2   one node answers ARP for the LB IP        (memberlist, not modelled)                                       —
 //   metallb-bgp  router ECMP over advertising nodes        (BGP session: a node advertises while eligible)                  —
 //

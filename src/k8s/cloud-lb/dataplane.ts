@@ -113,7 +113,7 @@ export class LbDataplane {
       const syn = tcp === null || (tcp.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
       if (!syn && svc.provider === 'aws-nlb') return this.reset(pkt);
       if (!syn && svc.provider === 'azure') return this.drop();
-      const t = pickTarget(svc, flowHash(proto, ip.src, sport, ip.dst, dport, svc.provider === 'aws-nlb' && tcp !== null ? tcp.seq : 0));
+      const t = pickTarget(svc, flowHash(proto, ip.src, sport, ip.dst, dport, svc.provider === 'aws-nlb' && tcp !== null ? tcp.seq : 0), listener.targets);
       if (t === null) return this.drop();
       f = { svc, vport: dport, target: t, nodePort: listener.nodePort, lastSeen: now };
       this.flows.set(key, f);

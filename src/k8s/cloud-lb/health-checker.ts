@@ -14,7 +14,7 @@ import { HttpClient } from '../../app/http-client.js';
 import type { TcpLayer, TcpSocket } from '../../transport/tcp/index.js';
 import { formatIpv4 } from '../../wire/ipv4-addr.js';
 import type { HealthCheckParams } from './config.js';
-import type { LbService, LbTarget } from './model.js';
+import { probesOf, type LbService, type LbTarget } from './model.js';
 
 /** Runs the checks of every load balancer of the cluster. */
 export class HealthChecker {
@@ -29,24 +29,24 @@ export class HealthChecker {
     private readonly onConnected: ((target: LbTarget, port: number, sock: TcpSocket) => void) | null = null,
   ) {}
 
-  /** Starts checking every target of `svc` (the first check now, then every interval). */
+  /** Starts every probe of `svc` against every target (the first check now, then every interval). */
   start(svc: LbService): void {
-    const hc = svc.healthCheck;
-    if (hc === null) return;
-    for (const t of svc.targets) {
-      let inFlight = false;
-      const tick = (): void => {
-        if (this.stopped) return;
-        if (!inFlight) {
-          inFlight = true;
-          this.check(hc, t, (ok, what) => {
-            inFlight = false;
-            this.result(svc, t, ok, what);
-          });
-        }
-        this.sim.scheduleBackground(hc.intervalNs, tick);
-      };
-      this.sim.inBackground(tick);
+    for (const { check: hc, targets } of probesOf(svc)) {
+      for (const t of targets) {
+        let inFlight = false;
+        const tick = (): void => {
+          if (this.stopped) return;
+          if (!inFlight) {
+            inFlight = true;
+            this.check(hc, t, (ok, what) => {
+              inFlight = false;
+              this.result(svc, hc, t, ok, what);
+            });
+          }
+          this.sim.scheduleBackground(hc.intervalNs, tick);
+        };
+        this.sim.inBackground(tick);
+      }
     }
   }
 
@@ -75,8 +75,7 @@ export class HealthChecker {
   }
 
   /** Applies one result: thresholds, state change, timeline. */
-  private result(svc: LbService, t: LbTarget, ok: boolean, what: string): void {
-    const hc = svc.healthCheck!;
+  private result(svc: LbService, hc: HealthCheckParams, t: LbTarget, ok: boolean, what: string): void {
     t.lastResult = what;
     t.run = t.lastOk === ok ? t.run + 1 : 1;
     t.lastOk = ok;

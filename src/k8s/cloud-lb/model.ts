@@ -31,11 +31,18 @@ export interface LbTarget {
   lastResult: string;
 }
 
-/** One listener: the Service port on the LB address, forwarded to the NodePort. */
+/**
+ * One listener (a load-balancing rule): the Service port on the LB address, forwarded to the NodePort, with
+ * the health probe its rule uses and the targets' health by that probe. Every provider but Azure has one
+ * probe per load balancer: each listener shares the service's `healthCheck` and `targets`. Azure's rules of
+ * an ETP Cluster Service each have their own (TCP on the rule's NodePort; a UDP or SCTP rule none).
+ */
 export interface LbListener {
   port: number;
   protocol: 'TCP' | 'UDP' | 'SCTP';
   nodePort: number;
+  check: HealthCheckParams | null;
+  targets: LbTarget[];
 }
 
 /** A Service's load balancer. */
@@ -46,6 +53,7 @@ export interface LbService {
   vip: Ipv4;
   hostname: string | null;
   listeners: LbListener[];
+  /** The targets' health by the load balancer's (first) probe. */
   targets: LbTarget[];
   healthCheck: HealthCheckParams | null;
   etp: 'Cluster' | 'Local';
@@ -89,11 +97,10 @@ export function eligibleTargets(svc: LbService): LbTarget[] {
 const takes = (t: LbTarget, anyOk: boolean): boolean => !anyOk || t.state !== 'unhealthy';
 
 /**
- * The target for a new flow (null when none may take it). Allocation-free: the metallb-bgp router
- * calls it for every packet.
+ * The target for a new flow among `ts` (the targets' health by the probe of the flow's rule; null when
+ * none may take it). Allocation-free: the metallb-bgp router calls it for every packet.
  */
-export function pickTarget(svc: LbService, hash: number): LbTarget | null {
-  const ts = svc.targets;
+export function pickTarget(svc: LbService, hash: number, ts: readonly LbTarget[] = svc.targets): LbTarget | null {
   let ok = 0;
   for (const t of ts) if (t.state !== 'unhealthy') ok++;
   const failOpen = svc.provider === 'aws-nlb' || svc.provider === 'gcp';
@@ -124,18 +131,46 @@ export function pickTarget(svc: LbService, hash: number): LbTarget | null {
   return null;
 }
 
-/** `inspect --lb`: per load balancer a line (address, listeners, check), then its targets in aligned columns. */
+/** Each distinct probe of a load balancer with the targets' health by it: the service's first, then any rule's own. */
+export function probesOf(svc: LbService): { check: HealthCheckParams; targets: LbTarget[]; rules: LbListener[] }[] {
+  const out: { check: HealthCheckParams; targets: LbTarget[]; rules: LbListener[] }[] = [];
+  if (svc.healthCheck !== null) out.push({ check: svc.healthCheck, targets: svc.targets, rules: svc.listeners.filter((l) => l.targets === svc.targets) });
+  for (const l of svc.listeners) {
+    if (l.check === null || l.targets === svc.targets) continue;
+    const p = out.find((x) => x.targets === l.targets);
+    if (p) p.rules.push(l);
+    else out.push({ check: l.check, targets: l.targets, rules: [l] });
+  }
+  return out;
+}
+
+/**
+ * `inspect --lb`: per load balancer a line (address, listeners, check), then its targets in aligned columns;
+ * where rules have probes of their own (Azure), each further probe with the rules it serves and its targets.
+ */
 export function formatTargets(svcs: readonly LbService[], fmtIp: (ip: Ipv4) => string): string {
   const out: string[] = [];
+  const check = (h: HealthCheckParams | null) => (h ? `check ${h.protocol}:${h.port}${h.path} every ${h.intervalNs / 1e9}s timeout ${h.timeoutNs / 1e9}s healthy ${h.healthyThreshold} unhealthy ${h.unhealthyThreshold}` : 'no health check');
+  const rulesOf = (ls: readonly LbListener[]) => ls.map((l) => `${l.port}/${l.protocol}`).join(',');
+  const table = (ts: readonly LbTarget[]) => {
+    const rows = [['  TARGET', 'STATE', 'SINCE', 'LAST']];
+    for (const t of ts) rows.push([`  ${t.node.name} ${fmtIp(t.node.ip)}`, t.state, `${(t.since / 1e9).toFixed(3)}s`, t.lastResult || '-']);
+    out.push(...formatColumns(rows));
+  };
   for (const s of svcs) {
     const addr = s.hostname ? `${s.hostname} (${fmtIp(s.vip)})` : fmtIp(s.vip);
     const ls = s.listeners.map((l) => `${l.port}/${l.protocol}->${l.nodePort}`).join(',');
-    const h = s.healthCheck;
-    const hc = h ? `check ${h.protocol}:${h.port}${h.path} every ${h.intervalNs / 1e9}s timeout ${h.timeoutNs / 1e9}s healthy ${h.healthyThreshold} unhealthy ${h.unhealthyThreshold}` : 'no health check';
-    out.push(`${s.namespace}/${s.name}  ${s.provider}  ${addr}  listeners ${ls}  ${hc}`);
-    const rows = [['  TARGET', 'STATE', 'SINCE', 'LAST']];
-    for (const t of s.targets) rows.push([`  ${t.node.name} ${fmtIp(t.node.ip)}`, t.state, `${(t.since / 1e9).toFixed(3)}s`, t.lastResult || '-']);
-    out.push(...formatColumns(rows));
+    const perRule = s.listeners.some((l) => l.targets !== s.targets);
+    const first = s.listeners.filter((l) => l.targets === s.targets);
+    out.push(`${s.namespace}/${s.name}  ${s.provider}  ${addr}  listeners ${ls}  ${check(s.healthCheck)}${perRule && first.length > 0 ? ` (rules ${rulesOf(first)})` : ''}`);
+    table(s.targets);
+    if (!perRule) continue;
+    for (const p of probesOf(s).slice(s.healthCheck !== null ? 1 : 0)) {
+      out.push(`  ${check(p.check)} (rules ${rulesOf(p.rules)})`);
+      table(p.targets);
+    }
+    const unprobed = s.listeners.filter((l) => l.check === null && l.targets !== s.targets);
+    if (unprobed.length > 0) out.push(`  no health check (rules ${rulesOf(unprobed)}): every target takes new flows`);
   }
   return out.join('\n') + '\n';
 }

@@ -25,9 +25,26 @@ const sha256hex = (s: string): string => createHash('sha256').update(s).digest('
 
 /** The load balancer the provider creates for one Service (no status written). */
 export function ensureLoadBalancer(cfg: LoadBalancerConfig, spec: ServiceSpec, vip: Ipv4, nodes: readonly ClusterNode[]): LbService {
-  const listeners = spec.ports.filter((p) => p.nodePort !== null).map((p) => ({ port: p.port, protocol: p.protocol, nodePort: p.nodePort! }));
+  const ports = spec.ports.filter((p) => p.nodePort !== null);
   const aws = cfg.provider === 'aws-nlb' || cfg.provider === 'aws-clb';
-  const hc = defaultHealthCheck(cfg.provider, spec.externalTrafficPolicy, listeners[0]?.nodePort ?? 0, spec.healthCheckNodePort ?? null, listeners.find((l) => l.protocol === 'TCP')?.nodePort ?? null);
+  const hcnp = spec.healthCheckNodePort ?? null;
+  const probe = (firstNodePort: number, firstTcp: number | null) => {
+    const hc = defaultHealthCheck(cfg.provider, spec.externalTrafficPolicy, firstNodePort, hcnp, firstTcp);
+    return hc === null ? null : withOverrides(hc, cfg.healthCheck);
+  };
+  const newTargets = () => nodes.map((node) => ({ node, state: 'initial' as const, since: 0, run: 0, lastOk: null, lastResult: '' }));
+  const healthCheck = probe(ports[0]?.nodePort ?? 0, ports.find((p) => p.protocol === 'TCP')?.nodePort ?? null);
+  const targets = newTargets();
+  // cloud-provider-azure (getExpectedLBRules): a rule per port; for ETP Local every rule uses the one HTTP probe of
+  // the healthCheckNodePort, otherwise each TCP rule gets its own TCP probe of its NodePort and a UDP or SCTP rule
+  // none (buildHealthProbeRulesForPort). Elsewhere one check serves the whole load balancer.
+  const perRule = cfg.provider === 'azure' && !(spec.externalTrafficPolicy === 'Local' && hcnp !== null);
+  const firstTcp = ports.find((p) => p.protocol === 'TCP');
+  const listeners = ports.map((p) => {
+    const own = perRule && p !== firstTcp;
+    const check = !perRule ? healthCheck : p === firstTcp ? healthCheck : p.protocol === 'TCP' ? probe(p.nodePort!, p.nodePort!) : null;
+    return { port: p.port, protocol: p.protocol, nodePort: p.nodePort!, check, targets: own && (check !== null || healthCheck !== null) ? newTargets() : targets };
+  });
   return {
     provider: cfg.provider,
     namespace: spec.namespace,
@@ -35,8 +52,8 @@ export function ensureLoadBalancer(cfg: LoadBalancerConfig, spec: ServiceSpec, v
     vip,
     hostname: aws ? awsHostname(spec.namespace, spec.name, sha256hex) : null,
     listeners,
-    targets: nodes.map((node) => ({ node, state: 'initial' as const, since: 0, run: 0, lastOk: null, lastResult: '' })),
-    healthCheck: hc === null ? null : withOverrides(hc, cfg.healthCheck),
+    targets,
+    healthCheck,
     etp: spec.externalTrafficPolicy,
     idleTimeoutNs: cfg.idleTimeout !== undefined ? durationOr0(cfg.idleTimeout) : defaultIdleTimeoutNs(cfg.provider),
     proxyProtocol: cfg.provider === 'aws-clb' && spec.annotations?.[AWS_PROXY_PROTOCOL_ANNOTATION] === '*',

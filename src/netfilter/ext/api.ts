@@ -14,6 +14,8 @@ export interface MatchExt<M extends { kind: string }> {
   readonly name: M['kind'];
   /** The only tables the match is valid in (xt_match.table / checkentry), when it is restricted. */
   readonly tables?: readonly TableName[];
+  /** The only hooks (built-in chains) a rule using it may be reached from (xt_match.hooks), when restricted. */
+  readonly hooks?: readonly string[];
   /** A record with the module's defaults, as `-m NAME` creates it (xtables_match.init). */
   init(): M;
   /**

@@ -32,6 +32,7 @@ const isLbcastOrLocalMcast = (a: number) => a >>> 0 === 0xffffffff || a >>> 8 ==
 export const rpfilter: MatchExt<RpfilterMatch> = {
   name: 'rpfilter',
   tables: ['raw', 'mangle'],
+  hooks: ['PREROUTING'], // rpfilter_mt_reg.hooks: a rule in a chain OUTPUT reaches is refused (EINVAL)
   init: () => ({ kind: 'rpfilter', loose: false, validmark: false, acceptLocal: false, invert: false }),
   parse(m, opt, neg, c) {
     const f = FLAGS[opt.text as keyof typeof FLAGS];
