@@ -143,6 +143,8 @@ export interface ClusterWorld {
 export interface PodSpawner {
   /** The desired-state definition a running pod was stamped from. */
   defOf(pod: ClusterPod): PodDef | undefined;
+  /** The scheduler's view of a node: its labels, its taints (with `taintsOf`'s, the API's), maxPods. */
+  nodeInfo(node: ClusterNode, taintsOf: (node: ClusterNode) => NodeDef['taints']): NodeInfo;
   /** Schedules `def` onto one of `nodes` (with their current taints) and runs its sandbox; the pod joins the cluster's lists. Returns why it stays Pending otherwise. */
   spawn(def: PodDef, nodes: ClusterNode[], taintsOf: (node: ClusterNode) => NodeDef['taints']): ClusterPod | Unschedulable;
 }
@@ -196,12 +198,13 @@ function podSpawner(inv: Inventory, cni: CniBridgeConfig, nodeDefs: NodeDef[], d
   const byKey = new Map(defs.map((d) => [`${d.namespace}/${d.name}`, d]));
   return {
     defOf: (pod) => byKey.get(`${pod.namespace}/${pod.name}`),
+    nodeInfo(n, taintsOf) {
+      const d = nodeDefs.find((x) => x.name === n.name);
+      return { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)], ...(d?.maxPods !== undefined ? { maxPods: d.maxPods } : {}) };
+    },
     spawn(def, nodes, taintsOf) {
       const infos = new Map<string, NodeInfo>();
-      for (const n of nodes) {
-        const d = nodeDefs.find((x) => x.name === n.name);
-        infos.set(n.name, { name: n.name, labels: d?.labels ?? {}, taints: [...(d?.taints ?? []), ...taintsOf(n)], ...(d?.maxPods !== undefined ? { maxPods: d.maxPods } : {}) });
-      }
+      for (const n of nodes) infos.set(n.name, this.nodeInfo(n, taintsOf));
       const hostPortsOf = (n: ClusterNode) => n.pods.flatMap((p) => byKey.get(`${p.namespace}/${p.name}`)?.scheduling.hostPorts ?? []);
       const node = nodes.length === 0 ? { pending: 'no nodes available to schedule pods', plugins: [] } : schedulePod(nodes, infos, def.scheduling, hostPortsOf);
       if ('pending' in node) return node;

@@ -10,6 +10,7 @@
 import type { ServerToxic } from '../app/http-server.js';
 import type { TcpLayer } from '../transport/tcp/index.js';
 import type { ClusterPod } from './cluster.js';
+import { podUid } from './pod-uid.js';
 
 /** A running app of a container: what stopping it means to the app. */
 export interface ContainerProcess {
@@ -39,7 +40,8 @@ interface Running {
   restarts: number;
 }
 
-const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+/** Containers are per pod uid (a name used again is another sandbox: pod-uid.ts). */
+const keyOf = podUid;
 
 /** The containers of every pod, by pod. */
 export class ContainerRuntime {

@@ -38,6 +38,8 @@ import { Failures } from './failures.js';
 import { ReplicaSetController } from './replica-controller.js';
 import { KubeScheduler } from './kube-scheduler.js';
 import { DeploymentController } from './deployment-controller.js';
+import { StatefulSetController } from './statefulset-controller.js';
+import { DaemonSetController } from './daemonset-controller.js';
 import { disruptionBudgets, Drainer } from './drain.js';
 import { PodGcController } from './pod-gc.js';
 import { JobController } from './job-controller.js';
@@ -119,6 +121,10 @@ export class ControlPlane {
   readonly replicaSets: ReplicaSetController;
   /** The Deployment controller (deployment-controller.ts): rollouts. */
   readonly deployments: DeploymentController;
+  /** The StatefulSet controller (statefulset-controller.ts): OrderedReady, scaling, rollouts. */
+  readonly statefulSets: StatefulSetController;
+  /** The DaemonSet controller (daemonset-controller.ts): a pod per node, rollouts. */
+  readonly daemonSets: DaemonSetController;
   /** kubectl cordon / uncordon / drain and the Eviction API's budget check (drain.ts). */
   drainer: Drainer | null = null;
   /** kube-router's network policy controller, when spec.cluster.networkPolicy names it. */
@@ -140,6 +146,8 @@ export class ControlPlane {
     this.scheduler = new KubeScheduler(sim, this.api, cluster, record);
     this.replicaSets = new ReplicaSetController(sim, this.api, cluster, this.kubelet, this.scheduler, record);
     this.deployments = new DeploymentController(sim, this.api, this.replicaSets, this.kubelet, record);
+    this.statefulSets = new StatefulSetController(sim, this.api, cluster, this.kubelet, record);
+    this.daemonSets = new DaemonSetController(sim, this.api, cluster, this.kubelet, record);
     this.record = record;
     this.endpointSlices = new EndpointSliceController(sim, this.api, cluster.pods, record);
     const kp: KubeProxyOptions = { ...cfg.kubeProxy, clusterCIDR: cfg.podCIDR, serviceCIDR: cfg.serviceCIDR };
@@ -185,6 +193,8 @@ export class ControlPlane {
     // The pods no node fitted at bring-up wait in the queue like any other (a Job's pods are its controller's to make).
     for (const u of cluster.unscheduled) if (u.def.owner?.kind !== 'Job') cp.scheduler.enqueue(u.def, u.why, (pod) => cp.kubelet.podCreated(pod));
     cp.replicaSets.start();
+    cp.statefulSets.start();
+    cp.daemonSets.start();
     cp.drainer = new Drainer(sim, cp.api, cluster, cp.replicaSets, cp.kubelet, disruptionBudgets(cluster, errors), record);
     cp.jobs.start(errors);
     new CronJobController(sim, cluster, cp.jobs, record).start(errors);

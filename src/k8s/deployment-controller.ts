@@ -33,6 +33,7 @@ import type { ApiStore } from './api/store.js';
 import type { WorkloadTemplate } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import { podTemplateHash } from './names.js';
+import { restartedTemplate } from './pod-control.js';
 import type { ReplicaSetController, ReplicaSetState } from './replica-controller.js';
 
 /** An intstr (apimachinery GetScaledValueFromIntOrPercent): an integer as it is, or a percentage of `total` rounded up or down; null for neither. */
@@ -110,9 +111,7 @@ export class DeploymentController {
     const old = this.setsOf(d);
     const current = old[old.length - 1];
     if (!current) return;
-    const raw = d.rawTemplate as { metadata?: { annotations?: Record<string, string> } };
-    const rawNew = { ...raw, metadata: { ...raw.metadata, annotations: { ...raw.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } } };
-    const hash = podTemplateHash(rawNew);
+    const hash = podTemplateHash(restartedTemplate(d.rawTemplate, restartedAt));
     const name = `${d.owner.name}-${hash}`;
     const annotations = { ...current.template.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt };
     const rs: ReplicaSetState = { namespace: d.namespace, name, owner: d.owner, template: { ...current.template, name, annotations, labels: { ...current.template.labels, 'pod-template-hash': hash } }, replicas: 0 };

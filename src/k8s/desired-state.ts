@@ -4,14 +4,15 @@
 // <deployment>-<pod-template-hash>-<5 chars>, ReplicaSet, StatefulSet, DaemonSet, Job — see
 // workload-controllers.ts). Layer: k8s (imports core, k8s).
 // What a controller needs to create pods later (scaling, a rollout: replica-controller.ts,
-// deployment-controller.ts) is kept per Deployment, ReplicaSet and StatefulSet as a WorkloadTemplate.
+// deployment-controller.ts, statefulset-controller.ts, daemonset-controller.ts) is kept per Deployment,
+// ReplicaSet, StatefulSet and DaemonSet as a WorkloadTemplate.
 import type { Simulator } from '../core/simulator.js';
 import type { UserError } from '../core/user-error.js';
 import type { ClusterConfig, ManifestInput } from './cluster.js';
 import { DeploymentSchema, NodeSchema, parseManifest, PodSchema, unknownFieldWarnings, type PodSpecT } from './manifests.js';
 import { fnv32a, podTemplateHash, safeEncode } from './names.js';
 import { SchedulingSchema, TaintsSchema, type NodeInfo, type PodScheduling, type Taint } from './scheduler.js';
-import { daemonSetPods, DaemonSetSchema, jobPods, JobSchema, type JobT, replicaSetPods, ReplicaSetSchema, revisionHash, statefulSetPods, StatefulSetSchema, type StampedPod } from './workload-controllers.js';
+import { daemonSetPods, DaemonSetSchema, jobPods, JobSchema, type JobT, orderedReadyStart, replicaSetPods, ReplicaSetSchema, revisionHash, statefulSetPods, StatefulSetSchema, type StatefulSetT, type StampedPod } from './workload-controllers.js';
 
 /** A node to join, and where it was declared. */
 export interface NodeDef extends NodeInfo {
@@ -30,15 +31,15 @@ export interface PodOwner {
 }
 
 /**
- * A Deployment's, ReplicaSet's or StatefulSet's pod template as its controller stamps pods from it after
+ * A Deployment's, ReplicaSet's, StatefulSet's or DaemonSet's pod template as its controller stamps pods from it after
  * start (`kubectl scale`, `kubectl rollout restart`): `def` is a pod of it with the name left to the controller.
  */
 export interface WorkloadTemplate {
   owner: PodOwner;
   namespace: string;
-  /** spec.replicas as written. */
+  /** spec.replicas as written (a DaemonSet: none). */
   replicas: number;
-  /** The pods' name prefix: a Deployment's ReplicaSet `<deploy>-<pod-template-hash>`, a ReplicaSet's or StatefulSet's name. */
+  /** The pods' name prefix: a Deployment's ReplicaSet `<deploy>-<pod-template-hash>`, a ReplicaSet's, StatefulSet's or DaemonSet's name. */
   prefix: string;
   /** A pod of the template (name: the prefix). */
   def: PodDef;
@@ -164,7 +165,8 @@ function workloadPods(sim: Simulator, m: ManifestInput, kind: keyof typeof WORKL
   else if (kind === 'StatefulSet') {
     const start = (spec['ordinals'] as { start: number } | undefined)?.start ?? 0;
     if (spec['serviceName'] === '') warnings.push(m.error(['spec'], 'a StatefulSet without spec.serviceName gets no per-pod DNS names (name its headless Service there)'));
-    stamped = statefulSetPods(md.name, spec['replicas'] as number, start, spec['serviceName'] as string, tmplLabels, revisionHash(md.name, rawTemplate));
+    // OrderedReady: the ordinals after the first that is not Ready at once wait for the controller.
+    stamped = statefulSetPods(md.name, orderedReadyStart(w.spec as unknown as StatefulSetT['spec']), start, spec['serviceName'] as string, tmplLabels, revisionHash(md.name, rawTemplate));
   } else if (kind === 'DaemonSet') stamped = daemonSetPods(md.name, tmpl.spec, nodes, tmplLabels, revisionHash(md.name, rawTemplate), rng);
   else {
     const job = w as unknown as JobT;
@@ -176,11 +178,11 @@ function workloadPods(sim: Simulator, m: ManifestInput, kind: keyof typeof WORKL
     const podSpec = { ...tmpl.spec, ...p.specOverrides } as PodSpecT;
     return { name: p.name, namespace: md.namespace, labels: p.labels, annotations: tmpl.metadata.annotations, spec: podSpec, deployment: kind === 'Deployment' ? md.name : null, owner, scheduling: schedulingOf(podSpec), m, specPath: ['spec', 'template', 'spec'] };
   };
-  if (kind === 'Deployment' || kind === 'ReplicaSet' || kind === 'StatefulSet') {
+  if (kind !== 'Job') {
     const hash = kind === 'Deployment' ? (stamped[0]?.labels['pod-template-hash'] ?? podTemplateHash(rawTemplate)) : '';
     const prefix = kind === 'Deployment' ? `${md.name}-${hash}` : md.name;
     const labels = kind === 'Deployment' ? { ...tmplLabels, 'pod-template-hash': hash } : tmplLabels;
-    templates.push({ owner, namespace: md.namespace, replicas: spec['replicas'] as number, prefix, def: defOf({ name: prefix, labels, specOverrides: {} }), rawTemplate, rawSpec: spec });
+    templates.push({ owner, namespace: md.namespace, replicas: (spec['replicas'] as number | undefined) ?? 0, prefix, def: defOf({ name: prefix, labels, specOverrides: {} }), rawTemplate, rawSpec: spec });
   }
   return stamped.map(defOf);
 }

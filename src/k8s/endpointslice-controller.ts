@@ -12,6 +12,7 @@
 // Service's pods or the Service), not at the deletion itself.
 import type { Simulator } from '../core/simulator.js';
 import type { TimeNs } from '../core/time.js';
+import type { Ipv4 } from '../wire/types.js';
 import type { Pod, EndpointSlice, Node, Service } from './api/objects.js';
 import type { ApiStore, WatchEvent, Write } from './api/store.js';
 import type { ClusterPod } from './cluster.js';
@@ -19,11 +20,13 @@ import { ALL_READY, emptyView, resolveSelected, selectorMatches, type PodConditi
 
 /** A pod whose Node is gone, as a sync sees it: no endpoint. */
 const NODE_GONE: PodConditions = { ready: false, terminating: false, terminal: true };
+/** An earlier sandbox of a pod name used again: no endpoint. */
+const GONE: PodConditions = NODE_GONE;
 
 /** The EndpointSlice controller. */
 export class EndpointSliceController {
   /** The informer's cache: each pod's conditions as last delivered. */
-  private readonly seen = new Map<string, PodConditions>();
+  private readonly seen = new Map<string, PodConditions & { podIP: Ipv4 }>();
   /** The selector Services this controller manages, with the endpoints it last wrote. */
   private readonly services = new Map<string, ServiceView>();
   /** Nodes gone from its node informer (deleted): a sync skips their pods. */
@@ -44,7 +47,7 @@ export class EndpointSliceController {
    * Services (at once) and Pods (their changes reach the controller `delayNs` after the write).
    */
   start(delayNs: TimeNs): void {
-    for (const p of this.api.list('Pod')) this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
+    for (const p of this.api.list('Pod')) this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null, podIP: p.status.podIP });
     this.servicesAdded(this.api.list('Service'));
     this.api.watch('Service', (events) => this.servicesAdded(events.filter((e) => e.type === 'ADDED').map((e) => e.object)));
     this.api.watch('Pod', (events) => this.podsChanged(events), { delayNs });
@@ -89,7 +92,12 @@ export class EndpointSliceController {
   };
 
   /** A pod's conditions as this controller knows them. */
-  readonly conditionsOf = (pod: ClusterPod): PodConditions => this.seen.get(`${pod.namespace}/${pod.name}`) ?? ALL_READY();
+  readonly conditionsOf = (pod: ClusterPod): PodConditions => {
+    const c = this.seen.get(`${pod.namespace}/${pod.name}`);
+    if (c === undefined) return ALL_READY();
+    // A name used again (a StatefulSet's pod created anew): the informer's Pod is the other sandbox's.
+    return c.podIP === pod.ip ? c : GONE;
+  };
 
   /** syncService for new selector Services: create their slices, in one commit. */
   private servicesAdded(added: readonly Service[]): void {
@@ -108,7 +116,7 @@ export class EndpointSliceController {
     for (const e of events) {
       const p = e.object;
       const terminal = e.type === 'DELETED' || p.status.phase !== undefined;
-      this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, terminal ? { ready: false, terminating: false, terminal } : { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null });
+      this.seen.set(`${p.metadata.namespace}/${p.metadata.name}`, terminal ? { ready: false, terminating: false, terminal, podIP: p.status.podIP } : { ready: p.status.ready, terminating: p.metadata.deletionTimestamp !== null, podIP: p.status.podIP });
     }
     // podEndpointSliceUpdate queues only the Services whose selector matches the pod (old or new labels):
     // a pod no Service selects (a Job's, a client's) changes no slice, causes no kube-proxy sync and no

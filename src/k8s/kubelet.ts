@@ -21,6 +21,7 @@
 // never registers it again (registrationCompleted stays true, kubernetes#71398); `restarted` is a
 // restarted kubelet's registration (100 ms after its start).
 // A graceful delete runs the preStop hooks and SIGTERM (pod-termination.ts) before the grace period's SIGKILL.
+// Pods are keyed by uid (pod-uid.ts): a name used again (a StatefulSet's pod created anew) is another pod.
 // A terminated pod's host veth leaves cni0 and the node (cni-bridge cniDel). Not modelled: reusing its IP (host-local
 // hands out the address after the last one, so a freed address comes back only when the range
 // wraps, which podwire's IPAM never does). A gracefully deleted pod whose containers ended is deleted from the
@@ -39,6 +40,7 @@ import { DEFAULT_GRACE_SECONDS, terminationPlan } from './pod-termination.js';
 import type { PodDef } from './desired-state.js';
 import type { Inventory } from './inventory.js';
 import { formatIpv4 } from '../wire/ipv4-addr.js';
+import { currentPod, podUid } from './pod-uid.js';
 import type { PodStartup } from './pod-startup.js';
 
 /** RunPodSandbox on `node`: the pod's namespace (`nsName`) plugged into cni0, or the node's for hostNetwork. Returns an error message when the subnet is full. */
@@ -362,7 +364,7 @@ export class Kubelet {
    * sandbox is stopped (CNI DEL). A kubelet that is down does nothing; a terminal pod is already torn down.
    */
   private podRemoved(obj: Pod): void {
-    const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
+    const pod = currentPod(this.pods, obj.metadata.namespace, obj.metadata.name);
     if (!pod || this.down.has(pod.node.name) || this.terminal.has(keyOf(pod)) || this.stopped.has(keyOf(pod))) return;
     const pk = keyOf(pod);
     this.tearDown(pod, pk);
@@ -388,7 +390,7 @@ export class Kubelet {
     const obj = e.object;
     if (e.type === 'DELETED') return this.podRemoved(obj);
     if (e.type !== 'MODIFIED' || e.old?.metadata.deletionTimestamp !== null || obj.metadata.deletionTimestamp === null) return;
-    const pod = this.pods.find((p) => p.namespace === obj.metadata.namespace && p.name === obj.metadata.name);
+    const pod = currentPod(this.pods, obj.metadata.namespace, obj.metadata.name);
     if (!pod || this.down.has(pod.node.name)) return;
     const graceNs = Math.round((obj.metadata.deletionGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1e9);
     // pod-termination.ts: the preStop hooks, then SIGTERM; an app that exits on it ends the pod there, one
@@ -423,7 +425,8 @@ export class Kubelet {
   }
 }
 
-const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+/** The kubelet keys a pod by its uid (a name used again is another pod: pod-uid.ts). */
+const keyOf = podUid;
 
 /** registerWithAPIServer's first back-off step: it sleeps this long before its first attempt. */
 export const REGISTER_FIRST_STEP_NS = 100e6;
@@ -448,6 +451,8 @@ function restartPolicyOf(pod: ClusterPod): string {
 }
 
 function setPodLinks(pod: ClusterPod, up: boolean): void {
+  // A hostNetwork pod has no links of its own: its eth0 is the node's.
+  if (pod.hostNetwork) return;
   const eth0 = pod.ns.device('eth0');
   if (eth0) eth0.up = up;
   if (pod.hostVeth) pod.hostVeth.up = up;

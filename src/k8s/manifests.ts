@@ -200,20 +200,6 @@ function podSpecBehaviourWarnings(spec: Record<string, unknown>, path: (string |
   }
 }
 
-/**
- * A StatefulSet of several replicas whose pods wait for probes under podManagementPolicy OrderedReady (the
- * default): the real controller creates <sts>-N only once <sts>-(N-1) is Running and Ready; podwire starts
- * every ordinal at once (workload-controllers.ts), so the run's start differs from a cluster's.
- */
-function orderedReadyWarning(spec: Record<string, unknown> | undefined, warn: (path: (string | number)[], message: string) => void): void {
-  if (!spec || (spec['podManagementPolicy'] ?? 'OrderedReady') !== 'OrderedReady') return;
-  const replicas = spec['replicas'] ?? 1;
-  const containers = ((spec['template'] as Record<string, unknown> | undefined)?.['spec'] as Record<string, unknown> | undefined)?.['containers'];
-  const probed = Array.isArray(containers) && containers.some((c: Record<string, unknown> | null) => c?.['readinessProbe'] != null || c?.['startupProbe'] != null);
-  if (typeof replicas !== 'number' || replicas < 2 || !probed) return;
-  warn(['spec', spec['podManagementPolicy'] === undefined ? 'replicas' : 'podManagementPolicy'], 'podManagementPolicy OrderedReady (the default) is not modelled by podwire: every ordinal starts at once, where a real StatefulSet creates each pod only after the one before it is Ready (podManagementPolicy: Parallel runs as podwire does)');
-}
-
 /** Reports fields podwire does not know as warnings (path relative to the document), with a likely correction. */
 export function unknownFieldWarnings(kind: string, value: Record<string, unknown>, warn: (path: (string | number)[], message: string) => void): void {
   const check = (obj: unknown, known: readonly string[], path: (string | number)[]): void => {
@@ -270,7 +256,6 @@ export function unknownFieldWarnings(kind: string, value: Record<string, unknown
   };
   const specPart = WORKLOAD_SPEC[kind];
   if (specPart) workload(spec, specPart, ['spec']);
-  if (kind === 'StatefulSet') orderedReadyWarning(spec, warn);
   if (kind === 'CronJob') {
     check(spec, KNOWN['cronJobSpec']!, ['spec']);
     const jt = spec?.['jobTemplate'] as Record<string, unknown> | undefined;

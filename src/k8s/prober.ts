@@ -30,6 +30,7 @@ import type { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterPod } from './cluster.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import type { ContainerT, ProbeT } from './manifests.js';
+import { podUid } from './pod-uid.js';
 
 /** Which probe. */
 export type ProbeType = 'startup' | 'readiness' | 'liveness';
@@ -258,7 +259,8 @@ export class Prober {
   }
 }
 
-const keyOf = (pod: ClusterPod): string => `${pod.namespace}/${pod.name}`;
+/** Workers are per pod uid (a name used again is another pod: pod-uid.ts). */
+const keyOf = podUid;
 
 /** The probe's output as the kubelet reports it in events. */
 function httpOutput(url: string, r: HttpResult): string {

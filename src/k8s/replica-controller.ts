@@ -19,8 +19,8 @@
 // and counts as active: the ReplicaSet does not make more; the scheduler binds it when a node frees up, is
 // uncordoned or added, and the kubelet then starts it. Scaling down deletes unscheduled pods first (they go
 // from the API server at once), then the ranking above.
-// Not modelled: StatefulSet pods (replaced only once the old Pod object is gone, which on a dead node
-// needs a force delete), DaemonSet and Job pods, the controller's expectations and burst limits, the
+// StatefulSet and DaemonSet pods are their own controllers' (statefulset-controller.ts, daemonset-controller.ts),
+// Job pods the Job controller's. Not modelled: the controller's expectations and burst limits, the
 // scheduler's latency (a pod that fits is bound in the same instant; the kubelet's start latency is
 // `cluster.podStartup`, kubelet.ts), a new pod's devices in the capture (they are created after the
 // capture's interfaces were chosen; cni0 and the node's interfaces show its traffic).
@@ -34,6 +34,7 @@ import type { PodDef, PodOwner } from './desired-state.js';
 import type { Kubelet } from './kubelet.js';
 import type { KubeScheduler } from './kube-scheduler.js';
 import { generateNames } from './names.js';
+import { currentPod } from './pod-uid.js';
 import { graceSecondsOf } from './pod-termination.js';
 
 /** One ReplicaSet: its pods' name prefix (the ReplicaSet's name), template and spec.replicas. */
@@ -104,7 +105,7 @@ export class ReplicaSetController {
         // failed (the pod GC marks an orphan Failed before deleting it) or removed without either (a DELETE
         // with grace period 0). A pod that left it already (Failed, then deleted) was made up for then.
         if (!isActive(e.old) || (e.type !== 'DELETED' && isActive(e.object))) continue;
-        const pod = this.cluster.pods.find((p) => p.namespace === e.object.metadata.namespace && p.name === e.object.metadata.name);
+        const pod = currentPod(this.cluster.pods, e.object.metadata.namespace, e.object.metadata.name);
         if (!pod || !replicated(pod)) continue;
         const rs = this.setOf(pod);
         // The controller's own sync, after this write's watchers have run (same instant).

@@ -16,6 +16,7 @@ import type { TimeNs } from '../core/time.js';
 import type { Node, Pod } from './api/objects.js';
 import type { ApiStore } from './api/store.js';
 import type { ClusterPod } from './cluster.js';
+import { podObject } from './pod-uid.js';
 import { SchedulingSchema, tolerates, type Taint, type TolerationT } from './scheduler.js';
 
 /** DefaultTolerationSeconds admission default (300 s). */
@@ -72,7 +73,7 @@ export class TaintManager {
     for (const pod of this.pods) {
       if (pod.node.name !== node.metadata.name) continue;
       const key = `${pod.namespace}/${pod.name}`;
-      const obj = this.api.get('Pod', pod.namespace, pod.name);
+      const obj = podObject(this.api, pod);
       if (!obj || obj.metadata.deletionTimestamp !== null) continue;
       const old = this.pending.get(key);
       old?.cancel();
@@ -94,7 +95,7 @@ export class TaintManager {
 
   private evict(pod: ClusterPod, why: string): void {
     this.pending.delete(`${pod.namespace}/${pod.name}`);
-    const obj = this.api.get('Pod', pod.namespace, pod.name);
+    const obj = podObject(this.api, pod);
     if (!obj || obj.metadata.deletionTimestamp !== null) return;
     const grace = (pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
     this.record(`taint-manager: evicting pod ${pod.name} from ${pod.node.name} (${why})`);

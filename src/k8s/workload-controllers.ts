@@ -8,9 +8,9 @@
 // plus the ones the controller adds; bound to the node as its matchFields affinity does) and the Job
 // controller's first pods (min(parallelism, completions), labels job-name / batch.kubernetes.io/job-name,
 // Indexed names; job-controller.ts creates the later ones). Layer: k8s (imports core, k8s).
-// Scaling and rollouts after start: replica-controller.ts, deployment-controller.ts. Not modelled: StatefulSet scaling and
-// updates, OrderedReady waiting for readiness (all ordinals start
-// at once), volumeClaimTemplates.
+// Scaling and rollouts after start: replica-controller.ts, deployment-controller.ts, statefulset-controller.ts
+// (which also creates the ordinals OrderedReady holds back at start), daemonset-controller.ts. Not modelled:
+// volumeClaimTemplates.
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import { PodSpecSchema } from './manifests.js';
@@ -33,13 +33,39 @@ const Template = z.looseObject({
 });
 
 export const ReplicaSetSchema = z.looseObject({ apiVersion: z.literal('apps/v1'), kind: z.literal('ReplicaSet'), metadata: Metadata, spec: z.looseObject({ replicas: z.number().int().min(0).default(1), selector: Selector, template: Template }) });
+/** spec.updateStrategy of a StatefulSet or DaemonSet: RollingUpdate (default) with its parameters, or OnDelete. */
+function updateStrategy<S extends z.core.$ZodLooseShape>(rollingUpdate: S) {
+  return z.looseObject({ type: z.enum(['RollingUpdate', 'OnDelete']).default('RollingUpdate'), rollingUpdate: z.looseObject(rollingUpdate).optional() }).default({ type: 'RollingUpdate' });
+}
+const IntOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d+%$/, 'expected an integer or a percentage such as "25%"')]);
 export const StatefulSetSchema = z.looseObject({
   apiVersion: z.literal('apps/v1'),
   kind: z.literal('StatefulSet'),
   metadata: Metadata,
-  spec: z.looseObject({ replicas: z.number().int().min(0).default(1), selector: Selector, serviceName: z.string().default(''), template: Template, ordinals: z.looseObject({ start: z.number().int().min(0).default(0) }).optional() }),
+  spec: z.looseObject({
+    replicas: z.number().int().min(0).default(1),
+    selector: Selector,
+    serviceName: z.string().default(''),
+    template: Template,
+    ordinals: z.looseObject({ start: z.number().int().min(0).default(0) }).optional(),
+    podManagementPolicy: z.enum(['OrderedReady', 'Parallel']).default('OrderedReady'),
+    minReadySeconds: z.number().int().min(0).default(0),
+    updateStrategy: updateStrategy({ partition: z.number().int().min(0).default(0) }),
+  }),
 });
-export const DaemonSetSchema = z.looseObject({ apiVersion: z.literal('apps/v1'), kind: z.literal('DaemonSet'), metadata: Metadata, spec: z.looseObject({ selector: Selector, template: Template }) });
+export type StatefulSetT = z.infer<typeof StatefulSetSchema>;
+export const DaemonSetSchema = z.looseObject({
+  apiVersion: z.literal('apps/v1'),
+  kind: z.literal('DaemonSet'),
+  metadata: Metadata,
+  spec: z.looseObject({
+    selector: Selector,
+    template: Template,
+    minReadySeconds: z.number().int().min(0).default(0),
+    updateStrategy: updateStrategy({ maxUnavailable: IntOrPercent.optional(), maxSurge: IntOrPercent.optional() }),
+  }),
+});
+export type DaemonSetT = z.infer<typeof DaemonSetSchema>;
 export const JobSchema = z.looseObject({
   apiVersion: z.literal('batch/v1'),
   kind: z.literal('Job'),
@@ -95,14 +121,30 @@ export function revisionHash(name: string, template: unknown): string {
 
 /** StatefulSet pods: `<sts>-<ordinal>` with a stable hostname under the governing Service. */
 export function statefulSetPods(name: string, replicas: number, start: number, serviceName: string, labels: Record<string, string>, revision: string): StampedPod[] {
-  return Array.from({ length: replicas }, (_, i) => {
-    const pod = `${name}-${start + i}`;
-    return {
-      name: pod,
-      labels: { ...labels, 'apps.kubernetes.io/pod-index': String(start + i), 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': pod },
-      specOverrides: { hostname: pod, ...(serviceName !== '' ? { subdomain: serviceName } : {}) },
-    };
-  });
+  return Array.from({ length: replicas }, (_, i) => statefulSetPod(name, start + i, serviceName, labels, revision));
+}
+
+/** The StatefulSet's pod of one ordinal (newStatefulSetPod): name, identity labels, hostname and subdomain. */
+export function statefulSetPod(name: string, ordinal: number, serviceName: string, labels: Record<string, string>, revision: string): StampedPod {
+  const pod = `${name}-${ordinal}`;
+  return {
+    name: pod,
+    labels: { ...labels, 'apps.kubernetes.io/pod-index': String(ordinal), 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': pod },
+    specOverrides: { hostname: pod, ...(serviceName !== '' ? { subdomain: serviceName } : {}) },
+  };
+}
+
+/**
+ * How many ordinals a StatefulSet runs when the cluster comes up: all of them, except under
+ * podManagementPolicy OrderedReady (the default) when a pod is not Running and Ready at once (a
+ * readiness or startup probe must pass first) or not available at once (minReadySeconds): then only
+ * ordinal 0, and the StatefulSet controller creates each next one once its predecessor is
+ * (statefulset-controller.ts).
+ */
+export function orderedReadyStart(spec: StatefulSetT['spec']): number {
+  if (spec.podManagementPolicy === 'Parallel') return spec.replicas;
+  const waits = spec.minReadySeconds > 0 || spec.template.spec.containers.some((c) => c.readinessProbe !== undefined || c.startupProbe !== undefined);
+  return waits ? Math.min(1, spec.replicas) : spec.replicas;
 }
 
 /** Tolerations the DaemonSet controller adds to every pod (pkg/controller/daemon/util AddOrUpdateDaemonPodTolerations). */
@@ -121,16 +163,24 @@ export function daemonTolerations(hostNetwork: boolean): TolerationT[] {
 
 /** DaemonSet pods: one per node the pod template fits, bound to it. */
 export function daemonSetPods(name: string, podSpec: unknown, nodes: readonly NodeInfo[], labels: Record<string, string>, revision: string, rng: Rng): StampedPod[] {
+  const fits = daemonNodes(podSpec, nodes);
+  const names = generateNames(name, fits.length, rng);
+  return fits.map((n, i) => daemonSetPod(names[i]!, podSpec, n.name, labels, revision, 1));
+}
+
+/** The nodes a DaemonSet's pod template should run on (NodeShouldRunDaemonPod): its node selection, and every taint tolerated. */
+export function daemonNodes<N extends NodeInfo>(podSpec: unknown, nodes: readonly N[]): N[] {
   const s = SchedulingSchema.safeParse(podSpec);
   if (!s.success) return [];
   const tolerations = [...s.data.tolerations, ...daemonTolerations(s.data.hostNetwork)];
-  const fits = nodes.filter((n) => matchesNodeSelection(n, s.data) && untoleratedTaint(n, tolerations) === null);
-  const names = generateNames(name, fits.length, rng);
-  return fits.map((n, i) => ({
-    name: names[i]!,
-    labels: { ...labels, 'controller-revision-hash': revision, 'pod-template-generation': '1' },
-    specOverrides: { nodeName: n.name, tolerations },
-  }));
+  return nodes.filter((n) => matchesNodeSelection(n, s.data) && untoleratedTaint(n, tolerations) === null);
+}
+
+/** One DaemonSet pod bound to `node` (CreatePodTemplate: the revision's hash and template generation as labels, the daemon tolerations). */
+export function daemonSetPod(name: string, podSpec: unknown, node: string, labels: Record<string, string>, revision: string, generation: number): StampedPod {
+  const s = SchedulingSchema.parse(podSpec);
+  const tolerations = [...s.tolerations, ...daemonTolerations(s.hostNetwork)];
+  return { name, labels: { ...labels, 'controller-revision-hash': revision, 'pod-template-generation': String(generation) }, specOverrides: { nodeName: node, tolerations } };
 }
 
 /** The labels the Job controller puts on its pods. */

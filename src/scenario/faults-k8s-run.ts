@@ -32,9 +32,23 @@ const secs = (ns: number): string => `${ns / 1e9}s`;
 function check(ctx: FaultContext, t: Targets, target: PodTarget, at: (string | number)[]): boolean {
   if (typeof target !== 'string') return true;
   const r = resolveTarget(t.world, target, ctx.sim.rng.stream('faults/check'));
+  // An ordinal OrderedReady creates later (its predecessors not Ready yet) is a pod by the time the fault fires.
+  if (!r.ok && laterOrdinal(ctx, target)) return true;
   if (!r.ok) ctx.err([...at, 'target'], r.error);
   else if (r.selected.some((s) => s.kind === 'pod' && s.pod.hostNetwork)) ctx.err([...at, 'target'], `${target} uses the host network; take its node down instead`);
   return r.ok;
+}
+
+/** `pod/NAME[.NS]` names an ordinal of a StatefulSet's spec.replicas (as written) that is not running yet. */
+function laterOrdinal(ctx: FaultContext, target: string): boolean {
+  if (!target.startsWith('pod/')) return false;
+  const ref = target.slice(4);
+  return (ctx.cluster?.workloads ?? []).some((w) => {
+    if (w.owner.kind !== 'StatefulSet' || !(ref.startsWith(`${w.owner.name}-`) && (w.namespace === 'default' ? !ref.includes('.') : ref.endsWith(`.${w.namespace}`)))) return false;
+    const ord = Number(ref.slice(w.owner.name.length + 1, w.namespace === 'default' ? undefined : -(w.namespace.length + 1)));
+    const start = (w.rawSpec['ordinals'] as { start?: number } | undefined)?.start ?? 0;
+    return Number.isInteger(ord) && ord >= start && ord < start + w.replicas;
+  });
 }
 
 /** The pods (or nodes) a target selects now; a timeline line and nothing when it selects none. */

@@ -13,10 +13,10 @@ export const POD_REF = new RegExp(`^pod/${NAME}$`);
 /** `node/NAME`. */
 export const NODE_REF = new RegExp(`^node/${NAME}$`);
 
-/** `deployment/NAME`, `replicaset/NAME` (NAME or NAME.NAMESPACE). */
-export const SCALABLE_REF = new RegExp(`^(deployment|replicaset)/${NAME}$`);
-/** `deployment/NAME` (NAME or NAME.NAMESPACE). */
-export const DEPLOYMENT_REF = new RegExp(`^deployment/${NAME}$`);
+/** `deployment/NAME`, `replicaset/NAME`, `statefulset/NAME` (NAME or NAME.NAMESPACE). */
+export const SCALABLE_REF = new RegExp(`^(deployment|replicaset|statefulset)/${NAME}$`);
+/** `deployment/NAME`, `statefulset/NAME`, `daemonset/NAME` (NAME or NAME.NAMESPACE). */
+export const RESTARTABLE_REF = new RegExp(`^(deployment|statefulset|daemonset)/${NAME}$`);
 /** The most replicas a `scale` may ask for (a guard: the nodes' maxPods bounds what runs). */
 export const MAX_SCALE_REPLICAS = 100_000;
 
@@ -122,9 +122,10 @@ export const K8S_FAULTS = [
     /**
      * `kubectl scale deployment/NAME --replicas=N`: the ReplicaSet controller creates pods (scheduled and
      * started at once) or deletes the ones it ranks first, gracefully (their preStop hooks, SIGTERM,
-     * terminationGracePeriodSeconds: k8s/pod-termination.ts).
+     * terminationGracePeriodSeconds: k8s/pod-termination.ts). `statefulset/NAME`: the StatefulSet
+     * controller creates the missing ordinals and deletes the highest first (OrderedReady: one at a time).
      */
-    target: z.string().regex(SCALABLE_REF, 'expected deployment/NAME or replicaset/NAME'),
+    target: z.string().regex(SCALABLE_REF, 'expected deployment/NAME, replicaset/NAME or statefulset/NAME'),
     replicas: z.number().int().min(0).max(MAX_SCALE_REPLICAS),
   }),
   z.strictObject({
@@ -133,9 +134,11 @@ export const K8S_FAULTS = [
     /**
      * `kubectl rollout restart deployment/NAME`: a new ReplicaSet (the template with its restartedAt
      * annotation), rolled out per spec.strategy (RollingUpdate maxSurge / maxUnavailable, default 25 %;
-     * Recreate), old pods deleted gracefully as new ones turn Ready.
+     * Recreate), old pods deleted gracefully as new ones turn Ready. `statefulset/NAME`: a new revision,
+     * ordinals replaced from the highest down to the partition, one at a time (OnDelete: none).
+     * `daemonset/NAME`: node by node per maxUnavailable / maxSurge (OnDelete: none).
      */
-    target: z.string().regex(DEPLOYMENT_REF, 'expected deployment/NAME'),
+    target: z.string().regex(RESTARTABLE_REF, 'expected deployment/NAME, statefulset/NAME or daemonset/NAME'),
   }),
   z.strictObject({
     kind: z.literal('drain'),

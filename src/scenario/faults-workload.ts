@@ -1,7 +1,7 @@
 // scenario/faults-workload — the kubectl operations of spec.faults: `scale` (`kubectl scale`),
 // `rollout-restart` (`kubectl rollout restart`), `cordon`, `uncordon` and `drain` (k8s/drain). At the
 // operation's time it records what the user did and writes it to the controllers (k8s/replica-controller,
-// k8s/deployment-controller, k8s/drain); they create and delete the pods, which terminate gracefully
+// k8s/deployment-controller, k8s/statefulset-controller, k8s/daemonset-controller, k8s/drain); they create and delete the pods, which terminate gracefully
 // (k8s/pod-termination). Layer: scenario.
 import { CRON_EPOCH_MS } from '../k8s/cron.js';
 import { durationOr0 } from '../core/time.js';
@@ -34,10 +34,18 @@ export function scheduleWorkloadOp(ctx: FaultContext, f: WorkloadOp, i: number):
   }
   const d = ref.kind === 'deployment' ? ctx.cluster?.workloads.find((w) => w.owner.kind === 'Deployment' && ref.names(w.owner.name, w.namespace)) : undefined;
   if (ref.kind === 'deployment' && !d) return ctx.err(at, `no Deployment "${ref.rest}"`);
+  const sts = ref.kind === 'statefulset' ? cp.statefulSets.find(ref.rest) : undefined;
+  if (ref.kind === 'statefulset' && !sts) return ctx.err(at, `no StatefulSet "${ref.rest}"`);
+  const ds = ref.kind === 'daemonset' ? cp.daemonSets.find(ref.rest) : undefined;
+  if (ref.kind === 'daemonset' && !ds) return ctx.err(at, `no DaemonSet "${ref.rest}"`);
   if (f.kind === 'rollout-restart') {
     ctx.sim.scheduleAt(durationOr0(f.at), () => {
       ctx.record(`rollout-restart: kubectl rollout restart ${f.target}`);
-      cp.deployments.rolloutRestart(d!, new Date(CRON_EPOCH_MS + Math.floor(ctx.sim.now / 1e9) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
+      // kubectl's restartedAt: the time now, RFC 3339 in seconds.
+      const restartedAt = new Date(CRON_EPOCH_MS + Math.floor(ctx.sim.now / 1e9) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      if (sts) cp.statefulSets.rolloutRestart(sts, restartedAt);
+      else if (ds) cp.daemonSets.rolloutRestart(ds, restartedAt);
+      else cp.deployments.rolloutRestart(d!, restartedAt);
     });
     return;
   }
@@ -45,7 +53,8 @@ export function scheduleWorkloadOp(ctx: FaultContext, f: WorkloadOp, i: number):
   if (ref.kind === 'replicaset' && !rs) return ctx.err(at, `no ReplicaSet "${ref.rest}"`);
   ctx.sim.scheduleAt(durationOr0(f.at), () => {
     ctx.record(`scale: kubectl scale ${f.target} --replicas=${f.replicas}`);
-    if (d) cp.deployments.scale(d, f.replicas);
+    if (sts) cp.statefulSets.scale(sts, f.replicas);
+    else if (d) cp.deployments.scale(d, f.replicas);
     else cp.replicaSets.scale(rs!, f.replicas);
   });
 }

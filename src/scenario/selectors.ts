@@ -21,6 +21,7 @@
 import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { ClusterNode, ClusterPod, ExternalHost } from '../k8s/cluster.js';
+import { currentPod } from '../k8s/pod-uid.js';
 import type { ServiceView } from '../k8s/services.js';
 import type { Namespace } from '../net/namespace.js';
 import type { Ipv4 } from '../wire/types.js';
@@ -98,9 +99,13 @@ export type Selection = { ok: true; selected: Selected[] } | { ok: false; error:
 const podSel = (pod: ClusterPod): Selected => ({ kind: 'pod', name: pod.name, pod, ns: pod.ns, ip: pod.ip });
 const nodeSel = (node: ClusterNode): Selected => ({ kind: 'node', name: node.name, node, ns: node.ns, ip: node.ip });
 
-/** `NAME` or `NAME.NS` naming a pod (the first pod of that name when no namespace is given). */
+/**
+ * `NAME` or `NAME.NS` naming a pod (the first namespace's pod of that name when no namespace is given);
+ * of a name used again (a StatefulSet's pod created anew), the newest sandbox: the pod that runs now.
+ */
 export function findPod(pods: readonly ClusterPod[], name: string): ClusterPod | undefined {
-  return pods.find((p) => p.name === name) ?? pods.find((p) => `${p.name}.${p.namespace}` === name);
+  const first = pods.find((p) => p.name === name) ?? pods.find((p) => `${p.name}.${p.namespace}` === name);
+  return first && currentPod(pods, first.namespace, first.name);
 }
 
 function matches(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
@@ -156,7 +161,7 @@ function candidates(w: SelectorWorld, t: SelectorTargetT): Selected[] {
     const out: Selected[] = [];
     for (const [ns, names] of Object.entries(s.pods)) {
       for (const name of names) {
-        const pod = w.pods.find((p) => p.namespace === ns && p.name === name);
+        const pod = currentPod(w.pods, ns, name);
         if (pod) out.push(podSel(pod));
       }
     }

@@ -110,22 +110,35 @@ export interface WorkloadContext {
   gateway?: GatewayController | null;
 }
 
-/** Transports per namespace, created on first use. */
+/**
+ * Transports per namespace, created on first use; listed by namespace name (a pod name used again, a
+ * StatefulSet's pod created anew, is a new namespace: its layers are listed as `NAME#2`, `NAME#3`, …).
+ */
 export class Transports {
   readonly udp = new Map<string, UdpLayer>();
   readonly tcp = new Map<string, TcpLayer>();
   /** SYNs answered with a RST because nothing listens, by "IP:port" (stats.json counters.no-listener). */
   readonly noListener = new Map<string, number>();
+  private readonly udpByNs = new WeakMap<Namespace, UdpLayer>();
+  private readonly tcpByNs = new WeakMap<Namespace, TcpLayer>();
   udpOf(ns: Namespace): UdpLayer {
-    let u = this.udp.get(ns.name);
-    if (!u) this.udp.set(ns.name, (u = new UdpLayer(ns)));
+    let u = this.udpByNs.get(ns);
+    if (!u) this.udpByNs.set(ns, (u = listed(this.udp, ns.name, new UdpLayer(ns))));
     return u;
   }
   tcpOf(ns: Namespace): TcpLayer {
-    let t = this.tcp.get(ns.name);
-    if (!t) this.tcp.set(ns.name, (t = new WatchedTcpLayer(ns, this.noListener)));
+    let t = this.tcpByNs.get(ns);
+    if (!t) this.tcpByNs.set(ns, (t = listed(this.tcp, ns.name, new WatchedTcpLayer(ns, this.noListener))));
     return t;
   }
+}
+
+/** Adds `layer` to `list` under `name` (or `name#n` when an earlier namespace of that name holds it). */
+function listed<T>(list: Map<string, T>, name: string, layer: T): T {
+  let key = name;
+  for (let n = 2; list.has(key); n++) key = `${name}#${n}`;
+  list.set(key, layer);
+  return layer;
 }
 
 /**

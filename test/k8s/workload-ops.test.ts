@@ -240,9 +240,12 @@ describe('bad operations are refused with the field', () => {
       return 'no error';
     };
     expect(err('{ at: 1s, kind: scale, target: deployment/nope, replicas: 2 }')).toMatch(/^ops\.yaml:\d+:\d+: spec\.faults\[0\]\.target: no Deployment "nope"$/m);
-    expect(err('{ at: 1s, kind: scale, target: service/web, replicas: 2 }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME or replicaset\/NAME/);
+    expect(err('{ at: 1s, kind: scale, target: service/web, replicas: 2 }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME, replicaset\/NAME or statefulset\/NAME/);
+    expect(err('{ at: 1s, kind: scale, target: daemonset/web, replicas: 2 }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME, replicaset\/NAME or statefulset\/NAME/);
+    expect(err('{ at: 1s, kind: scale, target: statefulset/nope, replicas: 2 }')).toMatch(/^ops\.yaml:\d+:\d+: spec\.faults\[0\]\.target: no StatefulSet "nope"$/m);
+    expect(err('{ at: 1s, kind: rollout-restart, target: daemonset/nope }')).toMatch(/^ops\.yaml:\d+:\d+: spec\.faults\[0\]\.target: no DaemonSet "nope"$/m);
     expect(err('{ at: 1s, kind: scale, target: deployment/web, replicas: -1 }')).toMatch(/spec\.faults\[0\]\.replicas/);
-    expect(err('{ at: 1s, kind: rollout-restart, target: replicaset/web }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME/);
+    expect(err('{ at: 1s, kind: rollout-restart, target: replicaset/web }')).toMatch(/spec\.faults\[0\]\.target: expected deployment\/NAME, statefulset\/NAME or daemonset\/NAME/);
   });
 
   it('a podwire.dev/sigterm other than exit, drain or ignore, at the annotation', () => {

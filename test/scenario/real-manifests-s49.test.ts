@@ -5,7 +5,8 @@
 //   `ServiceList` (what the API returns for `kubectl get svc -o json`) lost its Services.
 // - Argo CD's manifests/ha/install.yaml runs redis-ha as a 3-replica StatefulSet with readiness probes and
 //   the default podManagementPolicy OrderedReady: a real cluster starts argocd-redis-ha-server-1 only once
-//   -0 is Ready (60 s there); podwire starts every ordinal at once, and now says so at the field.
+//   -0 is Ready (60 s there); podwire started every ordinal at once and said so at the field; since session
+//   50 its StatefulSet controller waits as the real one does (k8s/statefulset-controller.ts).
 // - Argo CD's install.yaml carries no namespace (it is applied with `kubectl apply -n argocd`), so its
 //   Services land in default; a flow to svc/argocd-repo-server.argocd said only '"svc/…" has no address'.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,17 +95,25 @@ ${extra}  replicas: ${replicas}
 `;
   const base = scenario('    []');
 
-  it('OrderedReady (the default) with several probed replicas warns at spec.replicas that every ordinal starts at once', () => {
+  const running = (w: NonNullable<ReturnType<typeof build>['world']>) =>
+    w.cluster!.pods.filter((p) => p.owner?.kind === 'StatefulSet').map((p) => `${p.name}@${Math.round((w.timeline.find((e) => e.what.includes(`create Pod ${p.name} `))?.atNs ?? 0) / 1e9)}s`);
+
+  it('OrderedReady (the default) starts redis-ha-server-1 once -0 is Ready (its probe passes at 30 s), -2 once -1 is, without a warning', () => {
     const r = build('ordered', base + sts(''));
-    expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/ordered\.yaml:14:13: spec\.replicas: podManagementPolicy OrderedReady \(the default\) is not modelled by podwire: every ordinal starts at once/);
-    expect(build('ordered-explicit', base + sts('  podManagementPolicy: OrderedReady\n')).warnings[0]).toMatch(/:14:24: spec\.podManagementPolicy: podManagementPolicy OrderedReady/);
+    expect(r.warnings).toEqual([]);
+    const w = r.world!;
+    expect(running(w)).toEqual(['redis-ha-server-0@0s']);
+    w.sim.run({ until: 90e9 });
+    // tcpSocket probe: initialDelaySeconds 30, then every 15 s; the pod is Ready on the first success.
+    expect(running(w)).toEqual(['redis-ha-server-0@0s', 'redis-ha-server-1@30s', 'redis-ha-server-2@60s']);
   });
 
-  it('Parallel, a single replica, or pods without readiness/startup probes: no warning', () => {
-    expect(build('parallel', base + sts('  podManagementPolicy: Parallel\n')).warnings).toEqual([]);
-    expect(build('one', base + sts('', 1)).warnings).toEqual([]);
-    expect(build('noprobe', base + sts('').replace(/ {8}readinessProbe:.*\n/, '')).warnings).toEqual([]);
+  it('Parallel, or pods Ready at once (no readiness/startup probe): every ordinal comes up with the cluster', () => {
+    for (const text of [sts('  podManagementPolicy: Parallel\n'), sts('').replace(/ {8}readinessProbe:.*\n/, '')]) {
+      const r = build('parallel', base + text);
+      expect(r.warnings).toEqual([]);
+      expect(running(r.world!)).toEqual(['redis-ha-server-0@0s', 'redis-ha-server-1@0s', 'redis-ha-server-2@0s']);
+    }
   });
 });
 
