@@ -22,7 +22,6 @@
 // Not modelled: failed-pod deletion back-off, burst limits and expectations, revision history, a node
 // added after start (nodes are fixed), pods on nodes that stop fitting (their labels and taints change).
 import type { Simulator } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
 import type { ApiStore } from './api/store.js';
 import type { ClusterNode, ClusterWorld } from './cluster.js';
 import { intOrPercent } from './deployment-controller.js';
@@ -39,12 +38,8 @@ export interface DaemonSetState extends OwnedSet {
   hash: string;
   annotations: Record<string, string>;
   generation: number;
-  onDelete: boolean;
   maxSurge: unknown;
   maxUnavailable: unknown;
-  minReadyNs: TimeNs;
-  rolling: boolean;
-  status: string;
 }
 
 /** The DaemonSet controller. */

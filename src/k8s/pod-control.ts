@@ -52,6 +52,13 @@ export interface OwnedSet {
   template: WorkloadTemplate;
   /** The time of the sync scheduled for a pod turning available (minReadySeconds), Infinity for none. */
   wake: TimeNs;
+  minReadyNs: TimeNs;
+  /** updateStrategy OnDelete: a restart replaces no pod until one is deleted. */
+  onDelete: boolean;
+  /** A rollout restart is under way (the timeline gets kubectl rollout status lines). */
+  rolling: boolean;
+  /** The last rollout status line written (each is written once). */
+  status: string;
 }
 
 /** A pod of a set that exists: its sandbox and its Pod object (the object's podIP is this sandbox's). */

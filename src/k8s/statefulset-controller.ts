@@ -22,7 +22,6 @@
 // Not modelled: volumeClaimTemplates and PVC retention, maxUnavailable (alpha MaxUnavailableStatefulSet:
 // one pod at a time), failed-pod replacement (a pod's containers restart in place), revision history.
 import type { Simulator } from '../core/simulator.js';
-import type { TimeNs } from '../core/time.js';
 import type { ApiStore } from './api/store.js';
 import type { ClusterWorld } from './cluster.js';
 import type { PodDef } from './desired-state.js';
@@ -44,15 +43,9 @@ export interface StatefulSetState extends OwnedSet {
   serviceName: string;
   /** OrderedReady (not Parallel). */
   monotonic: boolean;
-  minReadyNs: TimeNs;
-  onDelete: boolean;
   partition: number;
   current: Revision;
   update: Revision;
-  /** A rollout restart is under way (the timeline gets kubectl rollout status lines). */
-  rolling: boolean;
-  /** The last rollout status line written (each is written once). */
-  status: string;
   /** The last "stays Pending" line written (written once until a pod is created). */
   pending: string;
 }

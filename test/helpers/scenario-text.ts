@@ -18,3 +18,25 @@ export function errorsOfText(text: string, file: string): string[] {
     throw e;
   }
 }
+
+/**
+ * The Scenario document of the control-plane tests: three nodes on `cidr`, no cluster DNS, endpoint and
+ * proxy sync delays of 1 s, no traffic, one fault per item of `faults` (each a flow mapping). The
+ * manifests follow it after `---`.
+ */
+export function threeNodeScenario(name: string, cidr: string, faults: string[]): string {
+  return `apiVersion: podwire.dev/v1alpha1
+kind: Scenario
+metadata: { name: ${name} }
+spec:
+  cluster:
+    network: { cidr: ${cidr} }
+    dns: { enabled: false }
+    endpointDelay: 1s
+    proxySyncDelay: 1s
+    nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]
+  traffic: []
+  faults:${faults.length === 0 ? ' []' : ''}
+${faults.map((f) => `    - ${f}`).join('\n')}
+`;
+}

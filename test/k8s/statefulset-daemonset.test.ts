@@ -9,6 +9,7 @@ import type { Pod } from '../../src/k8s/api/objects.js';
 import type { ClusterPod } from '../../src/k8s/cluster.js';
 import { buildWorld, type World } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
+import { threeNodeScenario } from '../helpers/scenario-text.js';
 import { formatIpv4 } from '../../src/wire/ipv4-addr.js';
 
 const SEC = 1e9;
@@ -17,20 +18,7 @@ const SEC = 1e9;
 function scenario(faults: string[], opts: { sts?: string; ds?: string; dsSpec?: string; probe?: boolean; preStop?: number } = {}): string {
   const probe = opts.probe === false ? '' : '          readinessProbe: { httpGet: { path: /, port: 8080 }, initialDelaySeconds: 2, periodSeconds: 1 }\n';
   const preStop = opts.preStop ? `          lifecycle: { preStop: { sleep: { seconds: ${opts.preStop} } } }\n` : '';
-  return `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: sts }
-spec:
-  cluster:
-    network: { cidr: 10.100.44.0/24 }
-    dns: { enabled: false }
-    endpointDelay: 1s
-    proxySyncDelay: 1s
-    nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]
-  traffic: []
-  faults:${faults.length === 0 ? ' []' : ''}
-${faults.map((f) => `    - ${f}`).join('\n')}
----
+  return `${threeNodeScenario('sts', '10.100.44.0/24', faults)}---
 apiVersion: v1
 kind: Service
 metadata: { name: web }

@@ -9,25 +9,13 @@ import { preStopNs, terminationPlan } from '../../src/k8s/pod-termination.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { buildWorld, type World } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
+import { threeNodeScenario } from '../helpers/scenario-text.js';
 
 const SEC = 1e9;
 
 /** A 3-node cluster, Deployment web (`replicas`, pod spec extras), the given faults. */
 function scenario(faults: string[], opts: { replicas?: number; spec?: string; container?: string; strategy?: string; annotations?: string } = {}): string {
-  return `apiVersion: podwire.dev/v1alpha1
-kind: Scenario
-metadata: { name: ops }
-spec:
-  cluster:
-    network: { cidr: 10.100.43.0/24 }
-    dns: { enabled: false }
-    endpointDelay: 1s
-    proxySyncDelay: 1s
-    nodes: [{ name: node1 }, { name: node2 }, { name: node3 }]
-  traffic: []
-  faults:${faults.length === 0 ? ' []' : ''}
-${faults.map((f) => `    - ${f}`).join('\n')}
----
+  return `${threeNodeScenario('ops', '10.100.43.0/24', faults)}---
 apiVersion: v1
 kind: Service
 metadata: { name: web }
